@@ -6,6 +6,8 @@
 // Rules (each keeps every expression exact in both languages without relying on an implicit
 // width or signedness rule):
 // - Constants are written as literals wherever they are read.
+// - Wiring of a name (a bit selection, an extension, a reinterpretation, appended zeros) is
+//   written out at every reader.
 // - A combinational node read exactly once is written inline in its reader, if its kind can be
 //   written as a self-contained expression in both languages (VHDL-93 has no conditional
 //   expression: an or-reduction is a statement) and its reader allows it:
@@ -74,6 +76,11 @@ public struct EmissionPlan {
                 inline[i] = single && m.signals[i].width > 1
             case let .concat(xs) where xs.count == 1 && m[xs[0]].repr == .bit:
                 break
+            case .slice, .extend, .copy, .shiftLeft:
+                // Wiring (a bit selection, an extension, a reinterpretation, appended zeros) of a
+                // name or a literal is written out at every reader: repeating it costs nothing.
+                let wiring = !leaf[i] && m.defs[i].operands.allSatisfy { !inline[$0.index] || m.defs[$0.index].isConst }
+                inline[i] = single || (uses[i] > 1 && wiring)
             default:
                 inline[i] = single
             }

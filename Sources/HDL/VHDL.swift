@@ -6,6 +6,9 @@ import BigInt
 import Netlist
 
 public enum VHDLEmitter {
+    /// The most names one signal or variable declaration holds.
+    static let namesPerDeclaration = 6
+
     /// For each named combinational node, the register group (index into `groups`) whose
     /// process computes it as a variable: nodes read only by the registers of one group without
     /// reset (directly, or through other such nodes). Same logic, far fewer simulator events.
@@ -13,15 +16,15 @@ public enum VHDLEmitter {
         let n = m.signals.count
         var groupOf = Array<Int?>(repeating: nil, count: n)
         for (g, (ctl, regs)) in groups.enumerated() where ctl.reset == nil { for q in regs { groupOf[q.index] = g } }
-        // The named node whose line contains node i.
-        var host = Array(0..<n)
+        // The named nodes whose lines contain node i (several for wiring written at each reader).
+        var hosts = (0..<n).map { [$0] }
         var readers = Array(repeating: [Int](), count: n)
         for i in 0..<n { for o in m.defs[i].operands { readers[o.index].append(i) } }
         for i in (0..<n).reversed() where plan.inline[i] {
-            if let r = readers[i].first { host[i] = host[r] }
+            hosts[i] = Array(Set(readers[i].flatMap { hosts[$0] })).sorted()
         }
         var namedReaders = Array(repeating: Set<Int>(), count: n)
-        for i in 0..<n { for o in m.defs[i].operands { namedReaders[o.index].insert(host[i]) } }
+        for i in 0..<n { for o in m.defs[i].operands { namedReaders[o.index].formUnion(hosts[i]) } }
         var external = Array(repeating: false, count: n)
         for inst in m.instances { for c in inst.connections { external[c.signal.index] = true } }
         var local = Array<Int?>(repeating: nil, count: n)
@@ -62,6 +65,25 @@ public enum VHDLEmitter {
         func comment(_ i: Int) -> String {
             plan.comments[i].isEmpty ? "" : " -- " + plan.comments[i].joined(separator: "; ")
         }
+        /// Declarations in definition order; a run of objects of the same type without comments
+        /// shares a line (up to `namesPerDeclaration` names), as VHDL writers do by hand.
+        func declarations(_ kind: String, _ ids: [Int], indent: String) -> String {
+            var t = ""
+            var k = 0
+            while k < ids.count {
+                let ty = type(m.signals[ids[k]])
+                var names = [m.signals[ids[k]].name]
+                if plan.comments[ids[k]].isEmpty {
+                    while k + names.count < ids.count, names.count < namesPerDeclaration,
+                          plan.comments[ids[k + names.count]].isEmpty, type(m.signals[ids[k + names.count]]) == ty {
+                        names.append(m.signals[ids[k + names.count]].name)
+                    }
+                }
+                t += "\(indent)\(kind) \(names.joined(separator: ", ")) : \(ty);\(comment(ids[k]))\n"
+                k += names.count
+            }
+            return t
+        }
         for t in m.tables {
             let elem = Signal(name: t.name, width: t.width, repr: t.repr, role: .wire, comment: nil)
             if let c = t.comment { o += "  -- \(c)\n" }
@@ -70,14 +92,18 @@ public enum VHDLEmitter {
             o += t.values.enumerated().map { k, v in "    \(k) => \(bits(v, elem))" }.joined(separator: ",\n")
             o += "\n  );\n"
         }
+        var signals: [Int] = []
         for i in m.signals.indices where plan.isDeclared(i) && local[i] == nil {
             let s = m.signals[i]
             if case let .const(v) = m.defs[i] {
+                o += declarations("signal", signals, indent: "  ")
+                signals = []
                 o += "  constant \(s.name) : \(type(s)) := \(bits(v, s));\(comment(i))\n"
             } else {
-                o += "  signal \(s.name) : \(type(s));\(comment(i))\n"
+                signals.append(i)
             }
         }
+        o += declarations("signal", signals, indent: "  ")
         o += "begin\n"
         for i in m.signals.indices where plan.isDeclared(i) && local[i] == nil {
             switch m.defs[i] {
@@ -93,7 +119,7 @@ public enum VHDLEmitter {
         for (g, (ctl, regs)) in groups.enumerated() {
             let vars = m.signals.indices.filter { local[$0] == g }
             o += "\n  process (\(m[ctl.clock].name))\n"
-            for i in vars { o += "    variable \(m.signals[i].name) : \(type(m.signals[i]));\(comment(i))\n" }
+            o += declarations("variable", vars, indent: "    ")
             o += "  begin\n    if rising_edge(\(m[ctl.clock].name)) then\n"
             var indent = "      "
             var closing = ""

@@ -145,6 +145,7 @@ public enum Op: Sendable, Hashable {
     }
 
     public var isRegister: Bool { if case .register = self { return true }; return false }
+    public var isConst: Bool { if case .const = self { return true }; return false }
 }
 
 /// A constant table (a ROM) of a module: emitted once as a constant array, read by `.rom` ops.

@@ -4,7 +4,7 @@
 // output type: fixed<10,3,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 1 (fixed<16,6>)
 // ROM: 128 entries addressed directly by the input code (output cast folded in)
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module activations_elu_n (

@@ -1051,8 +1051,7 @@ module activations_elu_w (
     wire signed [13:0] elu_w_in_5 = $signed(in_data[83:70]);
     wire signed [13:0] elu_w_in_6 = $signed(in_data[97:84]);
     wire signed [13:0] elu_w_in_7 = $signed(in_data[111:98]);
-    wire elu_w_n0_xneg = elu_w_in_0[13];
-    wire [12:0] elu_w_n0_corr = elu_w_n0_xneg ? 13'd7 : 13'd0;
+    wire [12:0] elu_w_n0_corr = elu_w_in_0[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n0_xc = elu_w_in_0[12:0] + elu_w_n0_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1063,9 +1062,8 @@ module activations_elu_w (
     wire elu_w_n0_pos_sticky = elu_w_in_0[0];
     wire elu_w_n0_pos_inc = elu_w_in_0[1] & (elu_w_n0_pos_sticky | elu_w_in_0[2]);
     wire signed [12:0] elu_w_n0_pos_rnd = $signed({elu_w_n0_pos_fl[11], elu_w_n0_pos_fl}) + $signed({12'd0, elu_w_n0_pos_inc});
-    wire signed [11:0] elu_w_n0_y = elu_w_n0_xneg ? elu_w_n0_lo : ((elu_w_n0_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n0_pos_rnd[11:0]));
-    wire elu_w_n1_xneg = elu_w_in_1[13];
-    wire [12:0] elu_w_n1_corr = elu_w_n1_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n0_y = elu_w_in_0[13] ? elu_w_n0_lo : ((elu_w_n0_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n0_pos_rnd[11:0]));
+    wire [12:0] elu_w_n1_corr = elu_w_in_1[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n1_xc = elu_w_in_1[12:0] + elu_w_n1_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1076,9 +1074,8 @@ module activations_elu_w (
     wire elu_w_n1_pos_sticky = elu_w_in_1[0];
     wire elu_w_n1_pos_inc = elu_w_in_1[1] & (elu_w_n1_pos_sticky | elu_w_in_1[2]);
     wire signed [12:0] elu_w_n1_pos_rnd = $signed({elu_w_n1_pos_fl[11], elu_w_n1_pos_fl}) + $signed({12'd0, elu_w_n1_pos_inc});
-    wire signed [11:0] elu_w_n1_y = elu_w_n1_xneg ? elu_w_n1_lo : ((elu_w_n1_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n1_pos_rnd[11:0]));
-    wire elu_w_n2_xneg = elu_w_in_2[13];
-    wire [12:0] elu_w_n2_corr = elu_w_n2_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n1_y = elu_w_in_1[13] ? elu_w_n1_lo : ((elu_w_n1_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n1_pos_rnd[11:0]));
+    wire [12:0] elu_w_n2_corr = elu_w_in_2[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n2_xc = elu_w_in_2[12:0] + elu_w_n2_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1089,9 +1086,8 @@ module activations_elu_w (
     wire elu_w_n2_pos_sticky = elu_w_in_2[0];
     wire elu_w_n2_pos_inc = elu_w_in_2[1] & (elu_w_n2_pos_sticky | elu_w_in_2[2]);
     wire signed [12:0] elu_w_n2_pos_rnd = $signed({elu_w_n2_pos_fl[11], elu_w_n2_pos_fl}) + $signed({12'd0, elu_w_n2_pos_inc});
-    wire signed [11:0] elu_w_n2_y = elu_w_n2_xneg ? elu_w_n2_lo : ((elu_w_n2_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n2_pos_rnd[11:0]));
-    wire elu_w_n3_xneg = elu_w_in_3[13];
-    wire [12:0] elu_w_n3_corr = elu_w_n3_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n2_y = elu_w_in_2[13] ? elu_w_n2_lo : ((elu_w_n2_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n2_pos_rnd[11:0]));
+    wire [12:0] elu_w_n3_corr = elu_w_in_3[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n3_xc = elu_w_in_3[12:0] + elu_w_n3_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1102,9 +1098,8 @@ module activations_elu_w (
     wire elu_w_n3_pos_sticky = elu_w_in_3[0];
     wire elu_w_n3_pos_inc = elu_w_in_3[1] & (elu_w_n3_pos_sticky | elu_w_in_3[2]);
     wire signed [12:0] elu_w_n3_pos_rnd = $signed({elu_w_n3_pos_fl[11], elu_w_n3_pos_fl}) + $signed({12'd0, elu_w_n3_pos_inc});
-    wire signed [11:0] elu_w_n3_y = elu_w_n3_xneg ? elu_w_n3_lo : ((elu_w_n3_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n3_pos_rnd[11:0]));
-    wire elu_w_n4_xneg = elu_w_in_4[13];
-    wire [12:0] elu_w_n4_corr = elu_w_n4_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n3_y = elu_w_in_3[13] ? elu_w_n3_lo : ((elu_w_n3_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n3_pos_rnd[11:0]));
+    wire [12:0] elu_w_n4_corr = elu_w_in_4[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n4_xc = elu_w_in_4[12:0] + elu_w_n4_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1115,9 +1110,8 @@ module activations_elu_w (
     wire elu_w_n4_pos_sticky = elu_w_in_4[0];
     wire elu_w_n4_pos_inc = elu_w_in_4[1] & (elu_w_n4_pos_sticky | elu_w_in_4[2]);
     wire signed [12:0] elu_w_n4_pos_rnd = $signed({elu_w_n4_pos_fl[11], elu_w_n4_pos_fl}) + $signed({12'd0, elu_w_n4_pos_inc});
-    wire signed [11:0] elu_w_n4_y = elu_w_n4_xneg ? elu_w_n4_lo : ((elu_w_n4_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n4_pos_rnd[11:0]));
-    wire elu_w_n5_xneg = elu_w_in_5[13];
-    wire [12:0] elu_w_n5_corr = elu_w_n5_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n4_y = elu_w_in_4[13] ? elu_w_n4_lo : ((elu_w_n4_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n4_pos_rnd[11:0]));
+    wire [12:0] elu_w_n5_corr = elu_w_in_5[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n5_xc = elu_w_in_5[12:0] + elu_w_n5_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1128,9 +1122,8 @@ module activations_elu_w (
     wire elu_w_n5_pos_sticky = elu_w_in_5[0];
     wire elu_w_n5_pos_inc = elu_w_in_5[1] & (elu_w_n5_pos_sticky | elu_w_in_5[2]);
     wire signed [12:0] elu_w_n5_pos_rnd = $signed({elu_w_n5_pos_fl[11], elu_w_n5_pos_fl}) + $signed({12'd0, elu_w_n5_pos_inc});
-    wire signed [11:0] elu_w_n5_y = elu_w_n5_xneg ? elu_w_n5_lo : ((elu_w_n5_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n5_pos_rnd[11:0]));
-    wire elu_w_n6_xneg = elu_w_in_6[13];
-    wire [12:0] elu_w_n6_corr = elu_w_n6_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n5_y = elu_w_in_5[13] ? elu_w_n5_lo : ((elu_w_n5_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n5_pos_rnd[11:0]));
+    wire [12:0] elu_w_n6_corr = elu_w_in_6[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n6_xc = elu_w_in_6[12:0] + elu_w_n6_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1141,9 +1134,8 @@ module activations_elu_w (
     wire elu_w_n6_pos_sticky = elu_w_in_6[0];
     wire elu_w_n6_pos_inc = elu_w_in_6[1] & (elu_w_n6_pos_sticky | elu_w_in_6[2]);
     wire signed [12:0] elu_w_n6_pos_rnd = $signed({elu_w_n6_pos_fl[11], elu_w_n6_pos_fl}) + $signed({12'd0, elu_w_n6_pos_inc});
-    wire signed [11:0] elu_w_n6_y = elu_w_n6_xneg ? elu_w_n6_lo : ((elu_w_n6_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n6_pos_rnd[11:0]));
-    wire elu_w_n7_xneg = elu_w_in_7[13];
-    wire [12:0] elu_w_n7_corr = elu_w_n7_xneg ? 13'd7 : 13'd0;
+    wire signed [11:0] elu_w_n6_y = elu_w_in_6[13] ? elu_w_n6_lo : ((elu_w_n6_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n6_pos_rnd[11:0]));
+    wire [12:0] elu_w_n7_corr = elu_w_in_7[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n7_xc = elu_w_in_7[12:0] + elu_w_n7_corr;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1154,7 +1146,7 @@ module activations_elu_w (
     wire elu_w_n7_pos_sticky = elu_w_in_7[0];
     wire elu_w_n7_pos_inc = elu_w_in_7[1] & (elu_w_n7_pos_sticky | elu_w_in_7[2]);
     wire signed [12:0] elu_w_n7_pos_rnd = $signed({elu_w_n7_pos_fl[11], elu_w_n7_pos_fl}) + $signed({12'd0, elu_w_n7_pos_inc});
-    wire signed [11:0] elu_w_n7_y = elu_w_n7_xneg ? elu_w_n7_lo : ((elu_w_n7_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n7_pos_rnd[11:0]));
+    wire signed [11:0] elu_w_n7_y = elu_w_in_7[13] ? elu_w_n7_lo : ((elu_w_n7_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n7_pos_rnd[11:0]));
     reg  signed [11:0] elu_w_out_0;
     reg  signed [11:0] elu_w_out_1;
     reg  signed [11:0] elu_w_out_2;

@@ -3,7 +3,8 @@
 // input  type: fixed<12,4>
 // output type: fixed<16,6,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 2 clock cycle(s), II = 1; 43 multiplier(s), 62 adder(s)
+// constant products: shift-add, 124 CSD digits, 17 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 92 adder(s)
 `default_nettype none
 
 module activations_fc1 (
@@ -21,126 +22,179 @@ module activations_fc1 (
     wire signed [11:0] fc1_in_5 = $signed(in_data[71:60]);
     wire signed [11:0] fc1_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] fc1_in_7 = $signed(in_data[95:84]);
-    wire signed [14:0] fc1_n0_p1 = fc1_in_1 * 4'sd6; // weight 0.046875
-    wire signed [14:0] fc1_n0_p2 = fc1_in_2 * 4'sd7; // weight 0.0546875
-    wire signed [14:0] fc1_n0_p3 = fc1_in_3 * 4'sd6; // weight 0.046875
-    wire signed [12:0] fc1_n0_p4_sh = $signed({fc1_in_4, 1'd0});
-    wire signed [15:0] fc1_n0_p6 = fc1_in_6 * 5'sd10; // weight 0.078125
-    wire signed [15:0] fc1_n0_p7 = fc1_in_7 * 5'sd12; // weight 0.09375
-    wire signed [15:0] fc1_n0_t0_1 = $signed({fc1_n0_p2[14], fc1_n0_p2}) + $signed({fc1_n0_p3[14], fc1_n0_p3});
-    wire signed [13:0] fc1_n0_t0_2 = (-$signed({fc1_n0_p4_sh[12], fc1_n0_p4_sh})) + $signed({{2{fc1_in_5[11]}}, fc1_in_5});
-    wire signed [18:0] fc1_n0_t1_0 = ((fc1_in_0 * 8'sd85) + $signed({{4{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({{3{fc1_n0_t0_1[15]}}, fc1_n0_t0_1}); // weight 0.6640625
-    wire signed [16:0] fc1_n0_t1_1 = $signed({{3{fc1_n0_t0_2[13]}}, fc1_n0_t0_2}) + ($signed({fc1_n0_p6[15], fc1_n0_p6}) + $signed({fc1_n0_p7[15], fc1_n0_p7}));
-    reg  signed [18:0] fc1_n0_t2_0_a_d1;
-    reg  signed [16:0] fc1_n0_t2_0_b_d1;
-    wire signed [19:0] fc1_n0_acc = (($signed({fc1_n0_t2_0_a_d1[18], fc1_n0_t2_0_a_d1}) + $signed({{3{fc1_n0_t2_0_b_d1[16]}}, fc1_n0_t2_0_b_d1})) + 20'she3400);
+    wire signed [12:0] fc1_e0 = $signed({fc1_in_4[11], fc1_in_4}) - $signed({fc1_in_6[11], fc1_in_6});
+    wire signed [12:0] fc1_e1 = $signed({fc1_in_2[11], fc1_in_2}) + $signed({fc1_in_5[11], fc1_in_5});
+    wire signed [9:0] fc1_e2_xh = $signed(fc1_in_0[11:2]);
+    wire signed [14:0] fc1_e2 = $signed({($signed({{3{fc1_e2_xh[9]}}, fc1_e2_xh}) + $signed({fc1_in_0[11], fc1_in_0})), fc1_in_0[1:0]});
+    wire signed [9:0] fc1_e3_xh = $signed(fc1_in_1[11:2]);
+    wire signed [13:0] fc1_e3 = $signed({($signed({{2{fc1_e3_xh[9]}}, fc1_e3_xh}) - fc1_in_1), fc1_in_1[1:0]});
+    wire signed [9:0] fc1_e4_xh = $signed(fc1_in_7[11:2]);
+    wire signed [13:0] fc1_e4 = $signed({($signed({{2{fc1_e4_xh[9]}}, fc1_e4_xh}) - fc1_in_7), fc1_in_7[1:0]});
+    wire signed [9:0] fc1_e5_xh = $signed(fc1_e1[12:3]);
+    wire signed [15:0] fc1_e5 = $signed({($signed({{3{fc1_e5_xh[9]}}, fc1_e5_xh}) - $signed({fc1_in_4[11], fc1_in_4})), fc1_e1[2:0]});
+    wire signed [13:0] fc1_e6 = $signed({{2{fc1_in_3[11]}}, fc1_in_3}) + $signed({fc1_e0[12], fc1_e0});
+    wire signed [10:0] fc1_e7_xh = $signed(fc1_in_2[11:1]);
+    wire signed [13:0] fc1_e7 = $signed({($signed({{2{fc1_e7_xh[10]}}, fc1_e7_xh}) + $signed({fc1_in_5[11], fc1_in_5})), fc1_in_2[0]});
+    wire signed [15:0] fc1_e8 = $signed({{4{fc1_in_6[11]}}, fc1_in_6}) + fc1_e5;
+    wire signed [13:0] fc1_e9 = $signed({{2{fc1_in_7[11]}}, fc1_in_7}) + fc1_e3;
+    wire signed [13:0] fc1_e10_xh = $signed(fc1_e2[14:1]);
+    wire signed [15:0] fc1_e10 = $signed({($signed({fc1_e10_xh[13], fc1_e10_xh}) - $signed({fc1_e3[13], fc1_e3})), fc1_e2[0]});
+    wire signed [15:0] fc1_e11 = $signed({($signed({{4{fc1_e2_xh[9]}}, fc1_e2_xh}) + $signed({fc1_e0[12], fc1_e0})), fc1_in_0[1:0]});
+    wire signed [12:0] fc1_e12 = $signed({fc1_in_0[11], fc1_in_0}) - $signed({fc1_in_3[11], fc1_in_3});
+    wire signed [12:0] fc1_e13 = $signed({fc1_in_2[11], fc1_in_2}) + $signed({fc1_in_4[11], fc1_in_4});
+    wire signed [9:0] fc1_e14_xh = $signed(fc1_in_3[11:2]);
+    wire signed [13:0] fc1_e14 = $signed({($signed({{2{fc1_e14_xh[9]}}, fc1_e14_xh}) - fc1_in_3), fc1_in_3[1:0]});
+    wire signed [10:0] fc1_e15_xh = $signed(fc1_in_5[11:1]);
+    wire signed [13:0] fc1_e15 = $signed({($signed({{2{fc1_e15_xh[10]}}, fc1_e15_xh}) - $signed({fc1_in_6[11], fc1_in_6})), fc1_in_5[0]});
+    wire signed [10:0] fc1_e16_xh = $signed(fc1_e4[13:3]);
+    wire signed [15:0] fc1_e16 = $signed({($signed({{2{fc1_e16_xh[10]}}, fc1_e16_xh}) - $signed({fc1_in_1[11], fc1_in_1})), fc1_e4[2:0]});
+    wire signed [8:0] fc1_n0_s0_xh = $signed(fc1_in_2[11:3]);
+    wire signed [14:0] fc1_n0_s0 = $signed({($signed({{3{fc1_n0_s0_xh[8]}}, fc1_n0_s0_xh}) - fc1_in_2), fc1_in_2[2:0]});
+    wire signed [8:0] fc1_n0_s1_xh = $signed(fc1_in_5[11:3]);
+    wire signed [15:0] fc1_n0_s1 = $signed({($signed({{4{fc1_n0_s1_xh[8]}}, fc1_n0_s1_xh}) + $signed({fc1_in_3[11], fc1_in_3})), fc1_in_5[2:0]});
+    wire signed [4:0] fc1_n0_s2_xh = $signed(fc1_in_6[11:7]);
+    wire signed [15:0] fc1_n0_s2 = $signed({($signed({{4{fc1_n0_s2_xh[4]}}, fc1_n0_s2_xh}) - 9'sd115), fc1_in_6[6:0]});
+    wire signed [11:0] fc1_n0_s3_xh = $signed(fc1_n0_s0[14:3]);
+    wire signed [18:0] fc1_n0_s3 = $signed({($signed({{4{fc1_n0_s3_xh[11]}}, fc1_n0_s3_xh}) - fc1_n0_s2), fc1_n0_s0[2:0]});
+    wire signed [13:0] fc1_n0_s4_xh = $signed(fc1_n0_s1[15:2]);
+    wire signed [16:0] fc1_n0_s4 = $signed({($signed({fc1_n0_s4_xh[13], fc1_n0_s4_xh}) - $signed({fc1_e4[13], fc1_e4})), fc1_n0_s1[1:0]});
+    wire signed [10:0] fc1_n0_s5_xh = $signed(fc1_e6[13:3]);
+    wire signed [17:0] fc1_n0_s5 = $signed({($signed({{4{fc1_n0_s5_xh[10]}}, fc1_n0_s5_xh}) - fc1_e2), fc1_e6[2:0]});
+    wire signed [16:0] fc1_n0_s6 = fc1_n0_s4 + $signed({fc1_e10[15], fc1_e10});
+    wire signed [17:0] fc1_n0_s7_xh = $signed(fc1_n0_s3[18:1]);
+    wire signed [19:0] fc1_n0_s7 = $signed({($signed({fc1_n0_s7_xh[17], fc1_n0_s7_xh}) + $signed({fc1_n0_s5[17], fc1_n0_s5})), fc1_n0_s3[0]});
+    reg  signed [19:0] fc1_n0_s8_d1;
+    wire signed [19:0] fc1_n0_acc = (-fc1_n0_s8_d1);
     wire fc1_n0_y_sticky = |fc1_n0_acc[3:0];
     wire fc1_n0_y_inc = fc1_n0_acc[4] & (fc1_n0_y_sticky | fc1_n0_acc[5]);
-    wire signed [13:0] fc1_n1_p0_sh = $signed({fc1_in_0, 2'd0});
-    wire signed [14:0] fc1_n1_p0_neg = -$signed({fc1_n1_p0_sh[13], fc1_n1_p0_sh});
-    wire signed [14:0] fc1_n1_p2_sh = $signed({fc1_in_2, 3'd0});
-    wire signed [15:0] fc1_n1_p4 = fc1_in_4 * 5'sh15; // weight -0.0859375
-    wire signed [14:0] fc1_n1_p5_sh = $signed({fc1_in_5, 3'd0});
-    wire signed [15:0] fc1_n1_p6 = fc1_in_6 * 5'sd11; // weight 0.0859375
-    wire signed [14:0] fc1_n1_p7 = fc1_in_7 * 4'sd7; // weight 0.0546875
-    wire signed [16:0] fc1_n1_t0_1 = $signed({{2{fc1_n1_p2_sh[14]}}, fc1_n1_p2_sh}) + $signed({fc1_n1_p4[15], fc1_n1_p4});
-    wire signed [16:0] fc1_n1_t0_2 = $signed({{2{fc1_n1_p5_sh[14]}}, fc1_n1_p5_sh}) + $signed({fc1_n1_p6[15], fc1_n1_p6});
-    wire signed [17:0] fc1_n1_t0_3 = $signed({{3{fc1_n1_p7[14]}}, fc1_n1_p7}) + 18'sh2b600; // bias -2.578125
-    wire signed [18:0] fc1_n1_t1_0 = ($signed({{4{fc1_n1_p0_neg[14]}}, fc1_n1_p0_neg}) + (fc1_in_1 * 8'sd104)) + $signed({{2{fc1_n1_t0_1[16]}}, fc1_n1_t0_1}); // weight 0.8125
-    reg  signed [18:0] fc1_n1_t2_0_a_d1;
-    reg  signed [18:0] fc1_n1_t2_0_b_d1;
-    wire signed [19:0] fc1_n1_acc = ($signed({fc1_n1_t2_0_a_d1[18], fc1_n1_t2_0_a_d1}) + $signed({fc1_n1_t2_0_b_d1[18], fc1_n1_t2_0_b_d1}));
+    wire signed [4:0] fc1_n1_s0_xh = $signed(fc1_in_7[11:7]);
+    wire signed [19:0] fc1_n1_s0 = $signed({($signed({{8{fc1_n1_s0_xh[4]}}, fc1_n1_s0_xh}) - $signed({fc1_in_1[11], fc1_in_1})), fc1_in_7[6:0]});
+    wire signed [19:0] fc1_n1_s1 = $signed({($signed(fc1_n1_s0[19:9]) + 11'sd165), fc1_n1_s0[8:0]});
+    wire signed [10:0] fc1_n1_s2_xh = $signed(fc1_e0[12:2]);
+    wire signed [15:0] fc1_n1_s2 = $signed({($signed({{3{fc1_n1_s2_xh[10]}}, fc1_n1_s2_xh}) + $signed({fc1_e0[12], fc1_e0})), fc1_e0[1:0]});
+    wire signed [19:0] fc1_n1_s3 = $signed({($signed(fc1_n1_s1[19:3]) - $signed({{4{fc1_e1[12]}}, fc1_e1})), fc1_n1_s1[2:0]});
+    wire signed [12:0] fc1_n1_s4_xh = $signed(fc1_n1_s2[15:3]);
+    wire signed [17:0] fc1_n1_s4 = $signed({($signed({{2{fc1_n1_s4_xh[12]}}, fc1_n1_s4_xh}) + $signed({fc1_e9[13], fc1_e9})), fc1_n1_s2[2:0]});
+    wire signed [19:0] fc1_n1_s5 = $signed({($signed(fc1_n1_s3[19:2]) + $signed({{2{fc1_e11[15]}}, fc1_e11})), fc1_n1_s3[1:0]});
+    reg  signed [19:0] fc1_n1_s6_d1;
+    wire signed [19:0] fc1_n1_acc = (-fc1_n1_s6_d1);
     wire fc1_n1_y_sticky = |fc1_n1_acc[3:0];
     wire fc1_n1_y_inc = fc1_n1_acc[4] & (fc1_n1_y_sticky | fc1_n1_acc[5]);
-    wire signed [15:0] fc1_n2_p0 = fc1_in_0 * 5'sh16; // weight -0.078125
-    wire signed [14:0] fc1_n2_p1_sh = $signed({fc1_in_1, 3'd0});
-    wire signed [15:0] fc1_n2_p4 = fc1_in_4 * 5'sd9; // weight 0.0703125
-    wire signed [13:0] fc1_n2_p5 = fc1_in_5 * 3'sd3; // weight 0.0234375
-    wire signed [13:0] fc1_n2_p6_sh = $signed({fc1_in_6, 2'd0});
-    wire signed [13:0] fc1_n2_p7 = fc1_in_7 * 3'sd3; // weight 0.0234375
-    wire signed [16:0] fc1_n2_t0_0 = $signed({fc1_n2_p0[15], fc1_n2_p0}) + $signed({{2{fc1_n2_p1_sh[14]}}, fc1_n2_p1_sh});
-    wire signed [14:0] fc1_n2_t0_2 = $signed({fc1_n2_p5[13], fc1_n2_p5}) + $signed({fc1_n2_p6_sh[13], fc1_n2_p6_sh});
-    wire signed [16:0] fc1_n2_t0_3 = $signed({{3{fc1_n2_p7[13]}}, fc1_n2_p7}) + 17'sh13a00; // bias -1.546875
-    wire signed [18:0] fc1_n2_t1_0 = $signed({{2{fc1_n2_t0_0[16]}}, fc1_n2_t0_0}) + ((fc1_in_2 * 8'sd95) + $signed({{3{fc1_n2_p4[15]}}, fc1_n2_p4})); // weight 0.7421875
-    reg  signed [18:0] fc1_n2_t2_0_a_d1;
-    reg  signed [17:0] fc1_n2_t2_0_b_d1;
-    wire signed [19:0] fc1_n2_acc = ($signed({fc1_n2_t2_0_a_d1[18], fc1_n2_t2_0_a_d1}) + $signed({{2{fc1_n2_t2_0_b_d1[17]}}, fc1_n2_t2_0_b_d1}));
-    wire fc1_n2_y_sticky = |fc1_n2_acc[3:0];
-    wire fc1_n2_y_inc = fc1_n2_acc[4] & (fc1_n2_y_sticky | fc1_n2_acc[5]);
-    wire signed [15:0] fc1_n3_p0 = fc1_in_0 * 5'sd10; // weight 0.078125
-    wire signed [15:0] fc1_n3_p1 = fc1_in_1 * 5'sd12; // weight 0.09375
-    wire signed [15:0] fc1_n3_p2 = fc1_in_2 * 5'sh17; // weight -0.0703125
-    wire signed [14:0] fc1_n3_p4 = fc1_in_4 * 4'sd6; // weight 0.046875
-    wire signed [14:0] fc1_n3_p5 = fc1_in_5 * 4'shb; // weight -0.0390625
-    wire signed [12:0] fc1_n3_p7_sh = $signed({fc1_in_7, 1'd0});
-    wire signed [13:0] fc1_n3_p7_neg = -$signed({fc1_n3_p7_sh[12], fc1_n3_p7_sh});
-    wire signed [16:0] fc1_n3_t0_0 = $signed({fc1_n3_p0[15], fc1_n3_p0}) + $signed({fc1_n3_p1[15], fc1_n3_p1});
-    wire signed [18:0] fc1_n3_t0_1 = $signed({{3{fc1_n3_p2[15]}}, fc1_n3_p2}) + (fc1_in_3 * 8'sd99); // weight 0.7734375
-    wire signed [15:0] fc1_n3_t0_2_a = $signed({fc1_n3_p4[14], fc1_n3_p4});
-    wire signed [15:0] fc1_n3_t0_2 = fc1_n3_t0_2_a + $signed({fc1_n3_p5[14], fc1_n3_p5});
-    wire signed [15:0] fc1_n3_t0_3 = fc1_n0_p6 + $signed({{2{fc1_n3_p7_neg[13]}}, fc1_n3_p7_neg});
-    reg  signed [19:0] fc1_n3_t1_0_d1;
-    reg  signed [16:0] fc1_n3_t2_0_b_d1;
-    wire signed [19:0] fc1_n3_acc = ((fc1_n3_t1_0_d1 + $signed({{3{fc1_n3_t2_0_b_d1[16]}}, fc1_n3_t2_0_b_d1})) + 20'shfbe00);
+    wire signed [9:0] fc1_n2_s0_xh = $signed(fc1_in_2[11:2]);
+    wire signed [13:0] fc1_n2_s0 = $signed({($signed({{2{fc1_n2_s0_xh[9]}}, fc1_n2_s0_xh}) - fc1_in_2), fc1_in_2[1:0]});
+    wire signed [9:0] fc1_n2_s1_xh = $signed(fc1_in_4[11:2]);
+    wire signed [14:0] fc1_n2_s1 = $signed({($signed({{3{fc1_n2_s1_xh[9]}}, fc1_n2_s1_xh}) + $signed({fc1_in_5[11], fc1_in_5})), fc1_in_4[1:0]});
+    wire signed [14:0] fc1_n2_s2 = $signed({($signed({{3{fc1_n0_s2_xh[4]}}, fc1_n0_s2_xh}) - 8'sd99), fc1_in_6[6:0]}); // bias -1.546875
+    wire signed [11:0] fc1_n2_s3_xh = $signed(fc1_n2_s2[14:3]);
+    wire signed [16:0] fc1_n2_s3 = $signed({($signed({{2{fc1_n2_s3_xh[11]}}, fc1_n2_s3_xh}) - fc1_n2_s0), fc1_n2_s2[2:0]});
+    wire signed [13:0] fc1_n2_s4_xh = $signed(fc1_n2_s1[14:1]);
+    wire signed [15:0] fc1_n2_s4 = $signed({($signed({fc1_n2_s4_xh[13], fc1_n2_s4_xh}) - fc1_e2), fc1_n2_s1[0]});
+    wire signed [13:0] fc1_n2_s5_xh = $signed(fc1_e16[15:2]);
+    wire signed [19:0] fc1_n2_s5 = $signed({($signed({{4{fc1_n2_s5_xh[13]}}, fc1_n2_s5_xh}) - $signed({fc1_n2_s3[16], fc1_n2_s3})), fc1_e16[1:0]});
+    wire signed [16:0] fc1_n2_s6 = $signed({fc1_n2_s4[15], fc1_n2_s4}) - $signed({fc1_e5[15], fc1_e5});
+    wire signed [19:0] fc1_n2_acc = (-(fc1_n2_s5 - $signed({{3{fc1_n2_s6[16]}}, fc1_n2_s6})));
+    reg  [3:0] fc1_n2_y_low_d1;
+    wire fc1_n2_y_sticky = |fc1_n2_y_low_d1;
+    reg  fc1_n2_y_lsb_d1;
+    reg  fc1_n2_y_half_d1;
+    wire fc1_n2_y_inc = fc1_n2_y_half_d1 & (fc1_n2_y_sticky | fc1_n2_y_lsb_d1);
+    reg  signed [14:0] fc1_n2_y_fl_d1;
+    wire signed [14:0] fc1_n3_s0 = $signed({($signed({{3{fc1_e4_xh[9]}}, fc1_e4_xh}) + $signed({fc1_in_2[11], fc1_in_2})), fc1_in_7[1:0]});
+    wire signed [4:0] fc1_n3_s1_xh = $signed(fc1_e14[13:9]);
+    wire signed [15:0] fc1_n3_s1 = $signed({($signed({{2{fc1_n3_s1_xh[4]}}, fc1_n3_s1_xh}) + 7'sd33), fc1_e14[8:0]}); // bias -0.515625
+    wire signed [10:0] fc1_n3_s2_xh = $signed(fc1_n3_s0[14:4]);
+    wire signed [17:0] fc1_n3_s2 = $signed({($signed({{3{fc1_n3_s2_xh[10]}}, fc1_n3_s2_xh}) + fc1_e14), fc1_n3_s0[3:0]});
+    wire signed [11:0] fc1_n3_s3_xh = $signed(fc1_e0[12:1]);
+    wire signed [14:0] fc1_n3_s3 = $signed({($signed({{2{fc1_n3_s3_xh[11]}}, fc1_n3_s3_xh}) + fc1_e15), fc1_e0[0]});
+    wire signed [16:0] fc1_n3_s4 = $signed({fc1_e5[15], fc1_e5}) + $signed({fc1_n3_s1[15], fc1_n3_s1});
+    wire signed [17:0] fc1_n3_s5 = fc1_n3_s2 + $signed({{3{fc1_n3_s3[14]}}, fc1_n3_s3});
+    wire signed [15:0] fc1_n3_s6_xh = $signed(fc1_n3_s4[16:1]);
+    wire signed [17:0] fc1_n3_s6 = $signed({($signed({fc1_n3_s6_xh[15], fc1_n3_s6_xh}) - $signed({fc1_e10[15], fc1_e10})), fc1_n3_s4[0]});
+    wire signed [16:0] fc1_n3_s7_xh = $signed(fc1_n3_s6[17:1]);
+    wire [19:0] fc1_n3_s7_u = {($signed({{2{fc1_n3_s7_xh[16]}}, fc1_n3_s7_xh}) + $signed({fc1_n3_s5[17], fc1_n3_s5})), fc1_n3_s6[0]};
+    reg  [19:0] fc1_n3_s7_d1;
+    wire signed [19:0] fc1_n3_acc = (-$signed(fc1_n3_s7_d1));
     wire fc1_n3_y_sticky = |fc1_n3_acc[3:0];
     wire fc1_n3_y_inc = fc1_n3_acc[4] & (fc1_n3_y_sticky | fc1_n3_acc[5]);
-    wire signed [14:0] fc1_n4_p0_sh = $signed({fc1_in_0, 3'd0});
-    wire signed [13:0] fc1_n4_p1_sh = $signed({fc1_in_1, 2'd0});
-    wire signed [14:0] fc1_n4_p1_neg = -$signed({fc1_n4_p1_sh[13], fc1_n4_p1_sh});
-    wire signed [15:0] fc1_n4_p2 = fc1_in_2 * 5'sh15; // weight -0.0859375
-    wire signed [14:0] fc1_n4_p3_sh = $signed({fc1_in_3, 3'd0});
-    wire signed [15:0] fc1_n4_p5 = fc1_in_5 * 5'sh14; // weight -0.09375
-    wire signed [13:0] fc1_n4_p7_sh = $signed({fc1_in_7, 2'd0});
-    wire signed [15:0] fc1_n4_t0_0 = (-$signed({fc1_n4_p0_sh[14], fc1_n4_p0_sh})) + $signed({fc1_n4_p1_neg[14], fc1_n4_p1_neg});
-    wire signed [15:0] fc1_n4_t0_3 = (fc1_in_6 * 5'sh15) + $signed({{2{fc1_n4_p7_sh[13]}}, fc1_n4_p7_sh}); // weight -0.0859375
-    wire signed [16:0] fc1_n4_t1_0 = $signed({fc1_n4_t0_0[15], fc1_n4_t0_0}) + ($signed({fc1_n4_p2[15], fc1_n4_p2}) + $signed({{2{fc1_n4_p3_sh[14]}}, fc1_n4_p3_sh}));
-    wire signed [18:0] fc1_n4_t1_1 = ((fc1_in_4 * 8'sd101) + $signed({{3{fc1_n4_p5[15]}}, fc1_n4_p5})) + $signed({{3{fc1_n4_t0_3[15]}}, fc1_n4_t0_3}); // weight 0.7890625
-    reg  signed [16:0] fc1_n4_t2_0_a_d1;
-    reg  signed [18:0] fc1_n4_t2_0_b_d1;
-    wire signed [19:0] fc1_n4_acc = (($signed({{3{fc1_n4_t2_0_a_d1[16]}}, fc1_n4_t2_0_a_d1}) + $signed({fc1_n4_t2_0_b_d1[18], fc1_n4_t2_0_b_d1})) + 20'sd16896);
-    wire fc1_n4_y_sticky = |fc1_n4_acc[3:0];
-    wire fc1_n4_y_inc = fc1_n4_acc[4] & (fc1_n4_y_sticky | fc1_n4_acc[5]);
-    wire signed [12:0] fc1_n5_p0_sh = $signed({fc1_in_0, 1'd0});
-    wire signed [13:0] fc1_n5_p0_neg = -$signed({fc1_n5_p0_sh[12], fc1_n5_p0_sh});
-    wire signed [14:0] fc1_n5_p3 = fc1_in_3 * 4'shb; // weight -0.0390625
-    wire signed [15:0] fc1_n5_p4 = fc1_in_4 * 5'sd11; // weight 0.0859375
-    wire signed [14:0] fc1_n5_p6 = fc1_in_6 * 4'sd5; // weight 0.0390625
-    wire signed [15:0] fc1_n5_p7 = fc1_in_7 * 5'sh13; // weight -0.1015625
-    wire signed [15:0] fc1_n5_t0_0 = $signed({{2{fc1_n5_p0_neg[13]}}, fc1_n5_p0_neg}) + $signed({fc1_n2_p1_sh[14], fc1_n2_p1_sh});
-    wire signed [15:0] fc1_n5_t0_1 = (fc1_in_2 * 5'sd11) + $signed({fc1_n5_p3[14], fc1_n5_p3}); // weight 0.0859375
-    wire signed [16:0] fc1_n5_t0_3 = $signed({{2{fc1_n5_p6[14]}}, fc1_n5_p6}) + $signed({fc1_n5_p7[15], fc1_n5_p7});
-    wire signed [18:0] fc1_n5_t1_1 = ($signed({{3{fc1_n5_p4[15]}}, fc1_n5_p4}) + (fc1_in_5 * 8'sd92)) + $signed({{2{fc1_n5_t0_3[16]}}, fc1_n5_t0_3}); // weight 0.71875
-    reg  signed [16:0] fc1_n5_t2_0_a_d1;
-    reg  signed [18:0] fc1_n5_t2_0_b_d1;
-    wire signed [19:0] fc1_n5_acc = (($signed({{3{fc1_n5_t2_0_a_d1[16]}}, fc1_n5_t2_0_a_d1}) + $signed({fc1_n5_t2_0_b_d1[18], fc1_n5_t2_0_b_d1})) + 20'sd50688);
+    wire signed [12:0] fc1_n4_s0 = $signed({fc1_in_1[11], fc1_in_1}) - $signed({fc1_in_4[11], fc1_in_4});
+    wire signed [9:0] fc1_n4_s1_xh = $signed(fc1_in_6[11:2]);
+    wire signed [14:0] fc1_n4_s1 = $signed({($signed({{3{fc1_n4_s1_xh[9]}}, fc1_n4_s1_xh}) + $signed({fc1_in_7[11], fc1_in_7})), fc1_in_6[1:0]});
+    wire signed [5:0] fc1_n4_s2_xh = $signed(fc1_n4_s0[12:7]);
+    wire signed [14:0] fc1_n4_s2 = $signed({($signed({{2{fc1_n4_s2_xh[5]}}, fc1_n4_s2_xh}) - 8'sd33), fc1_n4_s0[6:0]});
+    wire signed [11:0] fc1_n4_s3_xh = $signed(fc1_n4_s1[14:3]);
+    wire signed [16:0] fc1_n4_s3 = $signed({($signed({{2{fc1_n4_s3_xh[11]}}, fc1_n4_s3_xh}) - $signed({fc1_e12[12], fc1_e12})), fc1_n4_s1[2:0]});
+    wire signed [10:0] fc1_n4_s4_xh = $signed(fc1_e13[12:2]);
+    wire signed [16:0] fc1_n4_s4 = $signed({($signed({{4{fc1_n4_s4_xh[10]}}, fc1_n4_s4_xh}) - fc1_n4_s2), fc1_e13[1:0]});
+    wire signed [17:0] fc1_n4_s5 = $signed({fc1_n4_s4[16], fc1_n4_s4}) + $signed({fc1_n4_s3[16], fc1_n4_s3});
+    wire signed [13:0] fc1_n4_s6_xh = $signed(fc1_e8[15:2]);
+    wire signed [17:0] fc1_n4_s6 = $signed({($signed({{2{fc1_n4_s6_xh[13]}}, fc1_n4_s6_xh}) - fc1_e8), fc1_e8[1:0]});
+    wire signed [15:0] fc1_n4_s7_xh = $signed(fc1_n4_s5[17:2]);
+    wire signed [19:0] fc1_n4_acc = $signed({($signed({{2{fc1_n4_s7_xh[15]}}, fc1_n4_s7_xh}) + fc1_n4_s6), fc1_n4_s5[1:0]});
+    reg  [3:0] fc1_n4_y_low_d1;
+    wire fc1_n4_y_sticky = |fc1_n4_y_low_d1;
+    reg  fc1_n4_y_lsb_d1;
+    reg  fc1_n4_y_half_d1;
+    wire fc1_n4_y_inc = fc1_n4_y_half_d1 & (fc1_n4_y_sticky | fc1_n4_y_lsb_d1);
+    reg  signed [14:0] fc1_n4_y_fl_d1;
+    wire signed [13:0] fc1_n5_s0 = $signed({($signed({{2{fc1_e7_xh[10]}}, fc1_e7_xh}) + $signed({fc1_in_0[11], fc1_in_0})), fc1_in_2[0]});
+    wire signed [9:0] fc1_n5_s1_xh = $signed(fc1_in_5[11:2]);
+    wire signed [13:0] fc1_n5_s1 = $signed({($signed({{2{fc1_n5_s1_xh[9]}}, fc1_n5_s1_xh}) - fc1_in_5), fc1_in_5[1:0]});
+    wire signed [6:0] fc1_n5_s2_xh = $signed(fc1_in_7[11:5]);
+    wire signed [13:0] fc1_n5_s2 = $signed({($signed({{2{fc1_n5_s2_xh[6]}}, fc1_n5_s2_xh}) - 9'sd99), fc1_in_7[4:0]});
+    wire signed [12:0] fc1_n5_s3_xh = $signed(fc1_n5_s2[13:1]);
+    wire signed [15:0] fc1_n5_s3 = $signed({($signed({{2{fc1_n5_s3_xh[12]}}, fc1_n5_s3_xh}) + $signed({fc1_n5_s1[13], fc1_n5_s1})), fc1_n5_s2[0]});
+    wire signed [11:0] fc1_n5_s4_xh = $signed(fc1_n5_s0[13:2]);
+    wire signed [15:0] fc1_n5_s4 = $signed({($signed({{2{fc1_n5_s4_xh[11]}}, fc1_n5_s4_xh}) + $signed({fc1_e1[12], fc1_e1})), fc1_n5_s0[1:0]});
+    wire signed [11:0] fc1_n5_s5_xh = $signed(fc1_e16[15:4]);
+    wire signed [17:0] fc1_n5_s5 = $signed({($signed({{2{fc1_n5_s5_xh[11]}}, fc1_n5_s5_xh}) - $signed({fc1_e13[12], fc1_e13})), fc1_e16[3:0]});
+    wire signed [11:0] fc1_n5_s6_xh = $signed(fc1_n5_s4[15:4]);
+    wire signed [19:0] fc1_n5_s6 = $signed({($signed({{4{fc1_n5_s6_xh[11]}}, fc1_n5_s6_xh}) + fc1_n5_s3), fc1_n5_s4[3:0]});
+    wire signed [11:0] fc1_n5_s7_xh = $signed(fc1_e6[13:2]);
+    wire signed [15:0] fc1_n5_s7 = $signed({($signed({{2{fc1_n5_s7_xh[11]}}, fc1_n5_s7_xh}) + fc1_e6), fc1_e6[1:0]});
+    wire signed [17:0] fc1_n5_s8 = $signed({{2{fc1_n5_s7[15]}}, fc1_n5_s7}) + fc1_n5_s5;
+    reg  signed [19:0] fc1_n5_s9_d1;
+    wire signed [19:0] fc1_n5_acc = (-fc1_n5_s9_d1);
     wire fc1_n5_y_sticky = |fc1_n5_acc[3:0];
     wire fc1_n5_y_inc = fc1_n5_acc[4] & (fc1_n5_y_sticky | fc1_n5_acc[5]);
-    wire signed [12:0] fc1_n6_p1_neg = -$signed({fc1_in_1[11], fc1_in_1});
-    wire signed [14:0] fc1_n6_p2 = fc1_in_2 * 4'sd5; // weight 0.0390625
-    wire signed [13:0] fc1_n6_p3_sh = $signed({fc1_in_3, 2'd0});
-    wire signed [14:0] fc1_n6_p7_neg = -$signed({fc1_n4_p7_sh[13], fc1_n4_p7_sh});
-    wire signed [15:0] fc1_n6_t0_0 = (fc1_in_0 * 5'sd12) + $signed({{3{fc1_n6_p1_neg[12]}}, fc1_n6_p1_neg}); // weight 0.09375
-    wire signed [15:0] fc1_n6_t0_1 = $signed({fc1_n6_p2[14], fc1_n6_p2}) + $signed({{2{fc1_n6_p3_sh[13]}}, fc1_n6_p3_sh});
-    wire signed [15:0] fc1_n6_t0_2 = fc1_n3_t0_2_a + (fc1_in_5 * 5'sd9); // weight 0.0703125
-    wire signed [18:0] fc1_n6_t1_1 = $signed({{3{fc1_n6_t0_2[15]}}, fc1_n6_t0_2}) + ((fc1_in_6 * 8'sd98) + $signed({{4{fc1_n6_p7_neg[14]}}, fc1_n6_p7_neg})); // weight 0.765625
-    reg  signed [16:0] fc1_n6_t2_0_a_d1;
-    reg  signed [18:0] fc1_n6_t2_0_b_d1;
-    wire signed [19:0] fc1_n6_acc = (($signed({{3{fc1_n6_t2_0_a_d1[16]}}, fc1_n6_t2_0_a_d1}) + $signed({fc1_n6_t2_0_b_d1[18], fc1_n6_t2_0_b_d1})) + 20'sd84480);
-    wire fc1_n6_y_sticky = |fc1_n6_acc[3:0];
-    wire fc1_n6_y_inc = fc1_n6_acc[4] & (fc1_n6_y_sticky | fc1_n6_acc[5]);
-    wire signed [15:0] fc1_n7_p0 = fc1_in_0 * 5'sd14; // weight 0.109375
-    wire signed [14:0] fc1_n7_p2 = fc1_in_2 * 4'sd6; // weight 0.046875
-    wire signed [14:0] fc1_n7_p3_neg = -$signed({fc1_n6_p3_sh[13], fc1_n6_p3_sh});
-    wire signed [14:0] fc1_n7_p4_sh = $signed({fc1_in_4, 3'd0});
-    wire signed [15:0] fc1_n7_p4_neg = -$signed({fc1_n7_p4_sh[14], fc1_n7_p4_sh});
-    wire signed [15:0] fc1_n7_p5 = fc1_in_5 * 5'sd11; // weight 0.0859375
-    wire signed [15:0] fc1_n7_t0_1 = $signed({fc1_n7_p2[14], fc1_n7_p2}) + $signed({fc1_n7_p3_neg[14], fc1_n7_p3_neg});
-    wire signed [16:0] fc1_n7_t0_2 = $signed({fc1_n7_p4_neg[15], fc1_n7_p4_neg}) + $signed({fc1_n7_p5[15], fc1_n7_p5});
-    wire signed [16:0] fc1_n7_t1_0 = ($signed({fc1_n7_p0[15], fc1_n7_p0}) + $signed({{2{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({fc1_n7_t0_1[15], fc1_n7_t0_1});
-    wire signed [18:0] fc1_n7_t1_1 = $signed({{2{fc1_n7_t0_2[16]}}, fc1_n7_t0_2}) + ($signed({{3{fc1_n0_p6[15]}}, fc1_n0_p6}) + (fc1_in_7 * 8'sd94)); // weight 0.734375
-    reg  signed [16:0] fc1_n7_t2_0_a_d1;
-    reg  signed [18:0] fc1_n7_t2_0_b_d1;
-    wire signed [19:0] fc1_n7_acc = (($signed({{3{fc1_n7_t2_0_a_d1[16]}}, fc1_n7_t2_0_a_d1}) + $signed({fc1_n7_t2_0_b_d1[18], fc1_n7_t2_0_b_d1})) + 20'sd117760);
+    wire signed [7:0] fc1_n6_s0_xh = $signed(fc1_in_1[11:4]);
+    wire signed [16:0] fc1_n6_s0 = $signed({($signed({{5{fc1_n6_s0_xh[7]}}, fc1_n6_s0_xh}) - $signed({fc1_in_0[11], fc1_in_0})), fc1_in_1[3:0]});
+    wire signed [14:0] fc1_n6_s1 = $signed({($signed({{3{fc1_n2_s1_xh[9]}}, fc1_n2_s1_xh}) - $signed({fc1_in_6[11], fc1_in_6})), fc1_in_4[1:0]});
+    wire signed [17:0] fc1_n6_s2 = $signed({($signed({{6{fc1_n5_s2_xh[6]}}, fc1_n5_s2_xh}) - $signed({fc1_in_6[11], fc1_in_6})), fc1_in_7[4:0]});
+    wire signed [7:0] fc1_n6_s3_xh = $signed(fc1_n6_s0[16:9]);
+    wire signed [17:0] fc1_n6_s3 = $signed({($signed({fc1_n6_s3_xh[7], fc1_n6_s3_xh}) - 9'sd165), fc1_n6_s0[8:0]}); // bias -2.578125
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc1_n6_s4_xh = $signed(fc1_n6_s2[17:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_n6_s4 = $signed({($signed(fc1_n6_s4_xh[15:0]) - $signed({fc1_n6_s1[14], fc1_n6_s1})), fc1_n6_s2[0]});
+    wire signed [11:0] fc1_n6_s5_xh = $signed(fc1_e1[12:1]);
+    wire signed [14:0] fc1_n6_s5 = $signed({($signed({{2{fc1_n6_s5_xh[11]}}, fc1_n6_s5_xh}) - $signed({fc1_e0[12], fc1_e0})), fc1_e1[0]});
+    wire signed [14:0] fc1_n6_s6 = $signed({fc1_e7[13], fc1_e7}) - $signed({{2{fc1_e12[12]}}, fc1_e12});
+    wire signed [18:0] fc1_n6_s7 = $signed({fc1_n6_s3[17], fc1_n6_s3}) - $signed({{4{fc1_n6_s5[14]}}, fc1_n6_s5});
+    wire signed [16:0] fc1_n6_s8 = fc1_n6_s4 - $signed({{2{fc1_n6_s6[14]}}, fc1_n6_s6});
+    wire signed [16:0] fc1_n6_s9_xh = $signed(fc1_n6_s7[18:2]);
+    wire signed [19:0] fc1_n6_s9 = $signed({($signed({fc1_n6_s9_xh[16], fc1_n6_s9_xh}) + $signed({fc1_n6_s8[16], fc1_n6_s8})), fc1_n6_s7[1:0]});
+    wire signed [19:0] fc1_n6_acc = (-fc1_n6_s9);
+    reg  [3:0] fc1_n6_y_low_d1;
+    wire fc1_n6_y_sticky = |fc1_n6_y_low_d1;
+    reg  fc1_n6_y_lsb_d1;
+    reg  fc1_n6_y_half_d1;
+    wire fc1_n6_y_inc = fc1_n6_y_half_d1 & (fc1_n6_y_sticky | fc1_n6_y_lsb_d1);
+    reg  signed [14:0] fc1_n6_y_fl_d1;
+    wire signed [14:0] fc1_n7_s0 = $signed({($signed({{3{fc1_e14_xh[9]}}, fc1_e14_xh}) - $signed({fc1_in_0[11], fc1_in_0})), fc1_in_3[1:0]});
+    wire signed [8:0] fc1_n7_s1_xh = $signed(fc1_e4[13:5]);
+    wire signed [14:0] fc1_n7_s1 = $signed({($signed({fc1_n7_s1_xh[8], fc1_n7_s1_xh}) - 10'sd115), fc1_e4[4:0]});
+    wire signed [12:0] fc1_n7_s2_xh = $signed(fc1_e7[13:1]);
+    wire signed [15:0] fc1_n7_s2 = $signed({($signed({{2{fc1_n7_s2_xh[12]}}, fc1_n7_s2_xh}) + fc1_n7_s0), fc1_e7[0]});
+    wire signed [10:0] fc1_n7_s3_xh = $signed(fc1_e15[13:3]);
+    wire signed [16:0] fc1_n7_s3 = $signed({($signed({{3{fc1_n7_s3_xh[10]}}, fc1_n7_s3_xh}) - fc1_e7), fc1_e15[2:0]});
+    wire signed [9:0] fc1_n7_s4_xh = $signed(fc1_e9[13:4]);
+    wire signed [18:0] fc1_n7_s4 = $signed({($signed({{5{fc1_n7_s4_xh[9]}}, fc1_n7_s4_xh}) + fc1_n7_s1), fc1_e9[3:0]});
+    wire signed [15:0] fc1_n7_s5_xh = $signed(fc1_n7_s3[16:1]);
+    wire signed [17:0] fc1_n7_s5 = $signed({($signed({fc1_n7_s5_xh[15], fc1_n7_s5_xh}) + $signed({fc1_e11[15], fc1_e11})), fc1_n7_s3[0]});
+    wire signed [16:0] fc1_n7_s7_xh = $signed(fc1_n7_s5[17:1]);
+    wire signed [18:0] fc1_n7_s7_hi = $signed({{2{fc1_n7_s7_xh[16]}}, fc1_n7_s7_xh}) + ($signed({{3{fc1_n7_s2[15]}}, fc1_n7_s2}) + fc1_n7_s4);
+    reg  [19:0] fc1_n7_s7_d1;
+    wire signed [19:0] fc1_n7_acc = (-$signed(fc1_n7_s7_d1));
     wire fc1_n7_y_sticky = |fc1_n7_acc[3:0];
     wire fc1_n7_y_inc = fc1_n7_acc[4] & (fc1_n7_y_sticky | fc1_n7_acc[5]);
     reg  signed [14:0] fc1_out_0;
@@ -154,29 +208,30 @@ module activations_fc1 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t2_0_a_d1 <= fc1_n0_t1_0;
-            fc1_n0_t2_0_b_d1 <= fc1_n0_t1_1;
-            fc1_n1_t2_0_a_d1 <= fc1_n1_t1_0;
-            fc1_n1_t2_0_b_d1 <= $signed({{2{fc1_n1_t0_2[16]}}, fc1_n1_t0_2}) + $signed({fc1_n1_t0_3[17], fc1_n1_t0_3});
-            fc1_n2_t2_0_a_d1 <= fc1_n2_t1_0;
-            fc1_n2_t2_0_b_d1 <= $signed({{3{fc1_n2_t0_2[14]}}, fc1_n2_t0_2}) + $signed({fc1_n2_t0_3[16], fc1_n2_t0_3});
-            fc1_n3_t1_0_d1 <= $signed({{3{fc1_n3_t0_0[16]}}, fc1_n3_t0_0}) + $signed({fc1_n3_t0_1[18], fc1_n3_t0_1});
-            fc1_n3_t2_0_b_d1 <= $signed({fc1_n3_t0_2[15], fc1_n3_t0_2}) + $signed({fc1_n3_t0_3[15], fc1_n3_t0_3});
-            fc1_n4_t2_0_a_d1 <= fc1_n4_t1_0;
-            fc1_n4_t2_0_b_d1 <= fc1_n4_t1_1;
-            fc1_n5_t2_0_a_d1 <= $signed({fc1_n5_t0_0[15], fc1_n5_t0_0}) + $signed({fc1_n5_t0_1[15], fc1_n5_t0_1});
-            fc1_n5_t2_0_b_d1 <= fc1_n5_t1_1;
-            fc1_n6_t2_0_a_d1 <= $signed({fc1_n6_t0_0[15], fc1_n6_t0_0}) + $signed({fc1_n6_t0_1[15], fc1_n6_t0_1});
-            fc1_n6_t2_0_b_d1 <= fc1_n6_t1_1;
-            fc1_n7_t2_0_a_d1 <= fc1_n7_t1_0;
-            fc1_n7_t2_0_b_d1 <= fc1_n7_t1_1;
+            fc1_n0_s8_d1 <= fc1_n0_s7 - $signed({{3{fc1_n0_s6[16]}}, fc1_n0_s6});
+            fc1_n1_s6_d1 <= fc1_n1_s5 - $signed({{2{fc1_n1_s4[17]}}, fc1_n1_s4});
+            fc1_n2_y_low_d1 <= fc1_n2_acc[3:0];
+            fc1_n2_y_lsb_d1 <= fc1_n2_acc[5];
+            fc1_n2_y_half_d1 <= fc1_n2_acc[4];
+            fc1_n2_y_fl_d1 <= $signed(fc1_n2_acc[19:5]);
+            fc1_n3_s7_d1 <= fc1_n3_s7_u;
+            fc1_n4_y_low_d1 <= fc1_n4_acc[3:0];
+            fc1_n4_y_lsb_d1 <= fc1_n4_acc[5];
+            fc1_n4_y_half_d1 <= fc1_n4_acc[4];
+            fc1_n4_y_fl_d1 <= $signed(fc1_n4_acc[19:5]);
+            fc1_n5_s9_d1 <= fc1_n5_s6 + $signed({{2{fc1_n5_s8[17]}}, fc1_n5_s8});
+            fc1_n6_y_low_d1 <= fc1_n6_acc[3:0];
+            fc1_n6_y_lsb_d1 <= fc1_n6_acc[5];
+            fc1_n6_y_half_d1 <= fc1_n6_acc[4];
+            fc1_n6_y_fl_d1 <= $signed(fc1_n6_acc[19:5]);
+            fc1_n7_s7_d1 <= {fc1_n7_s7_hi, fc1_n7_s5[0]};
             fc1_out_0 <= $signed(fc1_n0_acc[19:5]) + $signed({14'd0, fc1_n0_y_inc});
             fc1_out_1 <= $signed(fc1_n1_acc[19:5]) + $signed({14'd0, fc1_n1_y_inc});
-            fc1_out_2 <= $signed(fc1_n2_acc[19:5]) + $signed({14'd0, fc1_n2_y_inc});
+            fc1_out_2 <= fc1_n2_y_fl_d1 + $signed({14'd0, fc1_n2_y_inc});
             fc1_out_3 <= $signed(fc1_n3_acc[19:5]) + $signed({14'd0, fc1_n3_y_inc});
-            fc1_out_4 <= $signed(fc1_n4_acc[19:5]) + $signed({14'd0, fc1_n4_y_inc});
+            fc1_out_4 <= fc1_n4_y_fl_d1 + $signed({14'd0, fc1_n4_y_inc});
             fc1_out_5 <= $signed(fc1_n5_acc[19:5]) + $signed({14'd0, fc1_n5_y_inc});
-            fc1_out_6 <= $signed(fc1_n6_acc[19:5]) + $signed({14'd0, fc1_n6_y_inc});
+            fc1_out_6 <= fc1_n6_y_fl_d1 + $signed({14'd0, fc1_n6_y_inc});
             fc1_out_7 <= $signed(fc1_n7_acc[19:5]) + $signed({14'd0, fc1_n7_y_inc});
         end
     end

@@ -3,7 +3,8 @@
 // input  type: fixed<10,2,RND_CONV,SAT>
 // output type: fixed<10,4,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 58 multiplier(s), 62 adder(s)
+// constant products: shift-add, 192 CSD digits, 27 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.13 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 128 adder(s)
 `default_nettype none
 
 module activations_fc2 (
@@ -21,213 +22,318 @@ module activations_fc2 (
     wire signed [9:0] fc2_in_5 = $signed(in_data[59:50]);
     wire signed [9:0] fc2_in_6 = $signed(in_data[69:60]);
     wire signed [9:0] fc2_in_7 = $signed(in_data[79:70]);
-    wire signed [17:0] fc2_n0_p1 = fc2_in_1 * 9'sh169; // weight -1.1796875
-    wire signed [16:0] fc2_n0_p2 = fc2_in_2 * 8'sd122; // weight 0.953125
-    wire signed [17:0] fc2_n0_p3 = fc2_in_3 * 9'sd165; // weight 1.2890625
-    wire signed [17:0] fc2_n0_p4 = fc2_in_4 * 9'sh159; // weight -1.3046875
-    wire signed [16:0] fc2_n0_p5 = fc2_in_5 * 8'sh94; // weight -0.84375
-    wire signed [13:0] fc2_n0_p6_sh = $signed({fc2_in_6, 4'd0});
-    wire signed [14:0] fc2_n0_p6_neg = -$signed({fc2_n0_p6_sh[13], fc2_n0_p6_sh});
-    wire signed [16:0] fc2_n0_p7_sh = $signed({fc2_in_7, 7'd0});
-    wire signed [17:0] fc2_n0_t0_3 = $signed({{3{fc2_n0_p6_neg[14]}}, fc2_n0_p6_neg}) + (-$signed({fc2_n0_p7_sh[16], fc2_n0_p7_sh}));
-    reg  signed [20:0] fc2_n0_t0_0_d1;
-    reg  signed [18:0] fc2_n0_t1_0_b_d1;
-    wire signed [18:0] fc2_n0_t1_1 = ($signed({fc2_n0_p4[17], fc2_n0_p4}) + $signed({{2{fc2_n0_p5[16]}}, fc2_n0_p5})) + $signed({fc2_n0_t0_3[17], fc2_n0_t0_3});
-    reg  signed [18:0] fc2_n0_t2_0_b_d1;
-    wire signed [20:0] fc2_n0_t2_0 = (fc2_n0_t0_0_d1 + $signed({{2{fc2_n0_t1_0_b_d1[18]}}, fc2_n0_t1_0_b_d1})) + $signed({{2{fc2_n0_t2_0_b_d1[18]}}, fc2_n0_t2_0_b_d1});
-    wire signed [21:0] fc2_n0_acc = ($signed({fc2_n0_t2_0[20], fc2_n0_t2_0}) + 22'sh3d4c00);
-    wire fc2_n0_y_sticky = |fc2_n0_acc[7:0];
+    wire signed [10:0] fc2_e0 = $signed({fc2_in_0[9], fc2_in_0}) - $signed({fc2_in_4[9], fc2_in_4});
+    wire signed [10:0] fc2_e1_b = $signed({fc2_in_7[9], fc2_in_7});
+    wire signed [10:0] fc2_e1 = $signed({fc2_in_2[9], fc2_in_2}) - fc2_e1_b;
+    wire signed [6:0] fc2_e2_xh = $signed(fc2_in_6[9:3]);
+    wire signed [13:0] fc2_e2 = $signed({($signed({{4{fc2_e2_xh[6]}}, fc2_e2_xh}) + $signed({fc2_in_5[9], fc2_in_5})), fc2_in_6[2:0]});
+    wire signed [7:0] fc2_e3_xh = $signed(fc2_in_1[9:2]);
+    wire signed [12:0] fc2_e3 = $signed({($signed({{3{fc2_e3_xh[7]}}, fc2_e3_xh}) + $signed({fc2_in_1[9], fc2_in_1})), fc2_in_1[1:0]});
+    wire signed [10:0] fc2_e4 = $signed({fc2_in_0[9], fc2_in_0}) - $signed({fc2_in_3[9], fc2_in_3});
+    wire signed [5:0] fc2_e5_xh = $signed(fc2_in_4[9:4]);
+    wire signed [14:0] fc2_e5 = $signed({($signed({{5{fc2_e5_xh[5]}}, fc2_e5_xh}) - $signed({fc2_in_3[9], fc2_in_3})), fc2_in_4[3:0]});
+    wire signed [10:0] fc2_e6 = $signed({fc2_in_0[9], fc2_in_0}) + $signed({fc2_in_3[9], fc2_in_3});
+    wire signed [12:0] fc2_e7 = $signed({($signed({{3{fc2_e3_xh[7]}}, fc2_e3_xh}) - $signed({fc2_in_4[9], fc2_in_4})), fc2_in_1[1:0]});
+    wire signed [10:0] fc2_e8 = $signed({fc2_in_5[9], fc2_in_5}) + $signed({fc2_in_6[9], fc2_in_6});
+    wire signed [12:0] fc2_e9 = $signed({($signed({{3{fc2_e3_xh[7]}}, fc2_e3_xh}) - fc2_e1_b), fc2_in_1[1:0]});
+    wire signed [8:0] fc2_e10_xh = $signed(fc2_in_4[9:1]);
+    wire signed [11:0] fc2_e10 = $signed({($signed({{2{fc2_e10_xh[8]}}, fc2_e10_xh}) + $signed({fc2_in_3[9], fc2_in_3})), fc2_in_4[0]});
+    wire signed [7:0] fc2_e11_xh = $signed(fc2_in_6[9:2]);
+    wire signed [12:0] fc2_e11 = $signed({($signed({{3{fc2_e11_xh[7]}}, fc2_e11_xh}) - $signed({fc2_in_2[9], fc2_in_2})), fc2_in_6[1:0]});
+    wire signed [8:0] fc2_e12_xh = $signed(fc2_e1[10:2]);
+    wire signed [11:0] fc2_e12 = $signed({($signed({fc2_e12_xh[8], fc2_e12_xh}) + fc2_in_7), fc2_e1[1:0]});
+    wire signed [8:0] fc2_e13_xh = $signed(fc2_in_5[9:1]);
+    wire signed [15:0] fc2_e13 = $signed({($signed({{6{fc2_e13_xh[8]}}, fc2_e13_xh}) - fc2_e5), fc2_in_5[0]});
+    wire signed [13:0] fc2_e14 = $signed({{4{fc2_in_2[9]}}, fc2_in_2}) - fc2_e2;
+    wire signed [8:0] fc2_e15_xh = $signed(fc2_in_2[9:1]);
+    wire signed [14:0] fc2_e15 = $signed({($signed({{5{fc2_e15_xh[8]}}, fc2_e15_xh}) + fc2_e2), fc2_in_2[0]});
+    wire signed [13:0] fc2_e16 = $signed({{3{fc2_e0[10]}}, fc2_e0}) + fc2_e2;
+    wire signed [15:0] fc2_e17 = $signed({($signed(fc2_e13[15:3]) + $signed({{2{fc2_e0[10]}}, fc2_e0})), fc2_e13[2:0]});
+    wire signed [12:0] fc2_e18 = $signed({{3{fc2_in_5[9]}}, fc2_in_5}) - fc2_e11;
+    wire signed [7:0] fc2_e19_xh = $signed(fc2_in_7[9:2]);
+    wire signed [14:0] fc2_e19 = $signed({($signed({{5{fc2_e19_xh[7]}}, fc2_e19_xh}) + fc2_e9), fc2_in_7[1:0]});
+    wire signed [12:0] fc2_e20 = $signed({{2{fc2_e0[10]}}, fc2_e0}) - fc2_e7;
+    wire signed [12:0] fc2_e21 = $signed({($signed(fc2_e3[12:1]) + $signed({{2{fc2_in_4[9]}}, fc2_in_4})), fc2_e3[0]});
+    wire signed [11:0] fc2_e22 = $signed({{2{fc2_in_1[9]}}, fc2_in_1}) + $signed({fc2_e6[10], fc2_e6});
+    wire signed [5:0] fc2_e23_xh = $signed(fc2_e4[10:5]);
+    wire signed [16:0] fc2_e23 = $signed({($signed({{6{fc2_e23_xh[5]}}, fc2_e23_xh}) - $signed({fc2_e1[10], fc2_e1})), fc2_e4[4:0]});
+    wire signed [7:0] fc2_e24_xh = $signed(fc2_in_0[9:2]);
+    wire signed [12:0] fc2_e24 = $signed({($signed({{3{fc2_e24_xh[7]}}, fc2_e24_xh}) + $signed({fc2_in_2[9], fc2_in_2})), fc2_in_0[1:0]});
+    wire signed [4:0] fc2_e25_xh = $signed(fc2_in_3[9:5]);
+    wire signed [15:0] fc2_e25 = $signed({($signed({{6{fc2_e25_xh[4]}}, fc2_e25_xh}) + $signed({fc2_in_0[9], fc2_in_0})), fc2_in_3[4:0]});
+    wire signed [10:0] fc2_e26 = $signed({fc2_in_6[9], fc2_in_6}) + fc2_e1_b;
+    wire signed [7:0] fc2_n0_s0_xh = $signed(fc2_in_2[9:2]);
+    wire signed [12:0] fc2_n0_s0 = $signed({($signed({{3{fc2_n0_s0_xh[7]}}, fc2_n0_s0_xh}) + $signed({fc2_in_1[9], fc2_in_1})), fc2_in_2[1:0]});
+    wire signed [2:0] fc2_n0_s1_xh = $signed(fc2_in_4[9:7]);
+    wire signed [16:0] fc2_n0_s1 = $signed({($signed({{7{fc2_n0_s1_xh[2]}}, fc2_n0_s1_xh}) - fc2_in_4), fc2_in_4[6:0]});
+    wire signed [3:0] fc2_n0_s2_xh = $signed(fc2_in_5[9:6]);
+    wire signed [14:0] fc2_n0_s2 = $signed({($signed({{5{fc2_n0_s2_xh[3]}}, fc2_n0_s2_xh}) - 9'sd173), fc2_in_5[5:0]}); // bias -5.40625
+    wire signed [12:0] fc2_n0_s3_xh = $signed(fc2_n0_s1[16:4]);
+    wire signed [18:0] fc2_n0_s3 = $signed({($signed({{2{fc2_n0_s3_xh[12]}}, fc2_n0_s3_xh}) + fc2_n0_s2), fc2_n0_s1[3:0]});
+    wire signed [8:0] fc2_n0_s4_xh = $signed(fc2_n0_s0[12:4]);
+    wire signed [16:0] fc2_n0_s4 = $signed({($signed({{4{fc2_n0_s4_xh[8]}}, fc2_n0_s4_xh}) - fc2_e3), fc2_n0_s0[3:0]});
+    wire signed [6:0] fc2_n0_s5_xh = $signed(fc2_e22[11:5]);
+    wire signed [20:0] fc2_n0_s5 = $signed({($signed({{9{fc2_n0_s5_xh[6]}}, fc2_n0_s5_xh}) + fc2_e25), fc2_e22[4:0]});
+    wire signed [15:0] fc2_n0_s6_xh = $signed(fc2_n0_s4[16:1]);
+    wire signed [17:0] fc2_n0_s6 = $signed({($signed({fc2_n0_s6_xh[15], fc2_n0_s6_xh}) - fc2_e23), fc2_n0_s4[0]});
+    wire signed [15:0] fc2_n0_s7_xh = $signed(fc2_n0_s3[18:3]);
+    wire signed [19:0] fc2_n0_s7 = $signed({($signed({fc2_n0_s7_xh[15], fc2_n0_s7_xh}) - $signed({{2{fc2_e15[14]}}, fc2_e15})), fc2_n0_s3[2:0]});
+    wire signed [20:0] fc2_n0_s8 = $signed({($signed(fc2_n0_s5[20:2]) + $signed({{3{fc2_e17[15]}}, fc2_e17})), fc2_n0_s5[1:0]});
+    wire signed [19:0] fc2_n0_s9 = $signed({($signed(fc2_n0_s7[19:1]) + $signed({fc2_n0_s6[17], fc2_n0_s6})), fc2_n0_s7[0]});
+    wire signed [21:0] fc2_n0_acc = ($signed({{2{fc2_n0_s9[19]}}, fc2_n0_s9}) + $signed({fc2_n0_s8[20], fc2_n0_s8}));
+    reg  [7:0] fc2_n0_y_low_d1;
+    wire fc2_n0_y_sticky = |fc2_n0_y_low_d1;
+    reg  fc2_n0_y_lsb_d1;
+    reg  fc2_n0_y_half_d1;
+    wire fc2_n0_y_inc = fc2_n0_y_half_d1 & (fc2_n0_y_sticky | fc2_n0_y_lsb_d1);
     reg  signed [12:0] fc2_n0_y_fl_d1;
-    reg  fc2_n0_y_incx_d1;
-    wire signed [12:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({12'd0, fc2_n0_y_incx_d1});
+    wire signed [12:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({12'd0, fc2_n0_y_inc});
     wire signed [9:0] fc2_n0_y_sat = (fc2_n0_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n0_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n0_y_rnd[9:0]));
-    wire signed [14:0] fc2_n1_p0 = fc2_in_0 * 6'sh2b; // weight -0.1640625
-    wire signed [16:0] fc2_n1_p2 = fc2_in_2 * 8'shb6; // weight -0.578125
-    wire signed [16:0] fc2_n1_p3 = fc2_in_3 * 8'sh84; // weight -0.96875
-    wire signed [16:0] fc2_n1_p4 = fc2_in_4 * 8'shbd; // weight -0.5234375
-    wire signed [16:0] fc2_n1_p5 = fc2_in_5 * 8'sd80; // weight 0.625
-    wire signed [16:0] fc2_n1_p6 = fc2_in_6 * 8'sd106; // weight 0.828125
-    wire signed [17:0] fc2_n1_p7 = fc2_in_7 * 9'sd158; // weight 1.234375
-    wire signed [17:0] fc2_n1_t0_2 = $signed({fc2_n1_p4[16], fc2_n1_p4}) + $signed({fc2_n1_p5[16], fc2_n1_p5});
-    reg  signed [20:0] fc2_n1_t0_0_d1;
-    reg  signed [17:0] fc2_n1_t1_0_b_d1;
-    wire signed [18:0] fc2_n1_t1_1 = $signed({fc2_n1_t0_2[17], fc2_n1_t0_2}) + ($signed({{2{fc2_n1_p6[16]}}, fc2_n1_p6}) + $signed({fc2_n1_p7[17], fc2_n1_p7}));
-    reg  signed [18:0] fc2_n1_t2_0_b_d1;
-    wire signed [20:0] fc2_n1_t2_0 = (fc2_n1_t0_0_d1 + $signed({{3{fc2_n1_t1_0_b_d1[17]}}, fc2_n1_t1_0_b_d1})) + $signed({{2{fc2_n1_t2_0_b_d1[18]}}, fc2_n1_t2_0_b_d1});
-    wire signed [20:0] fc2_n1_acc = (fc2_n1_t2_0 + 21'sh1e1200);
+    wire signed [5:0] fc2_n1_s0_xh = $signed(fc2_in_1[9:4]);
+    wire signed [14:0] fc2_n1_s0 = $signed({($signed({{5{fc2_n1_s0_xh[5]}}, fc2_n1_s0_xh}) + $signed({fc2_in_1[9], fc2_in_1})), fc2_in_1[3:0]});
+    wire signed [5:0] fc2_n1_s1_xh = $signed(fc2_in_6[9:4]);
+    wire signed [13:0] fc2_n1_s1 = $signed({($signed({{4{fc2_n1_s1_xh[5]}}, fc2_n1_s1_xh}) + 10'sd247), fc2_in_6[3:0]});
+    wire signed [12:0] fc2_n1_s2_xh = $signed(fc2_n1_s1[13:1]);
+    wire signed [15:0] fc2_n1_s2 = $signed({($signed({{2{fc2_n1_s2_xh[12]}}, fc2_n1_s2_xh}) - fc2_n1_s0), fc2_n1_s1[0]});
+    wire signed [6:0] fc2_n1_s3_xh = $signed(fc2_e4[10:4]);
+    wire signed [15:0] fc2_n1_s3 = $signed({($signed({{5{fc2_n1_s3_xh[6]}}, fc2_n1_s3_xh}) + fc2_e10), fc2_e4[3:0]});
+    wire signed [9:0] fc2_n1_s4_xh = $signed(fc2_e24[12:3]);
+    wire signed [14:0] fc2_n1_s4 = $signed({($signed({{2{fc2_n1_s4_xh[9]}}, fc2_n1_s4_xh}) - $signed({fc2_e26[10], fc2_e26})), fc2_e24[2:0]});
+    wire signed [13:0] fc2_n1_s5_xh = $signed(fc2_n1_s3[15:2]);
+    wire signed [17:0] fc2_n1_s5 = $signed({($signed({{2{fc2_n1_s5_xh[13]}}, fc2_n1_s5_xh}) + $signed({fc2_n1_s4[14], fc2_n1_s4})), fc2_n1_s3[1:0]});
+    wire signed [11:0] fc2_n1_s6_xh = $signed(fc2_e20[12:1]);
+    wire signed [15:0] fc2_n1_s6 = $signed({($signed({{3{fc2_n1_s6_xh[11]}}, fc2_n1_s6_xh}) + fc2_e19), fc2_e20[0]});
+    wire signed [11:0] fc2_n1_s7_xh = $signed(fc2_e14[13:2]);
+    wire signed [15:0] fc2_n1_s7 = $signed({($signed({{2{fc2_n1_s7_xh[11]}}, fc2_n1_s7_xh}) + fc2_e14), fc2_e14[1:0]});
+    wire signed [11:0] fc2_n1_s8_xh = $signed(fc2_n1_s7[15:4]);
+    wire signed [19:0] fc2_n1_s8 = $signed({($signed({{4{fc2_n1_s8_xh[11]}}, fc2_n1_s8_xh}) + fc2_n1_s2), fc2_n1_s7[3:0]});
+    wire signed [13:0] fc2_n1_s9_xh = $signed(fc2_n1_s6[15:2]);
+    wire signed [19:0] fc2_n1_s9 = $signed({($signed({{4{fc2_n1_s9_xh[13]}}, fc2_n1_s9_xh}) + fc2_n1_s5), fc2_n1_s6[1:0]});
+    wire signed [18:0] fc2_n1_s10_xh = $signed(fc2_n1_s9[19:1]);
+    wire [20:0] fc2_n1_s10_u = {($signed({fc2_n1_s10_xh[18], fc2_n1_s10_xh}) + fc2_n1_s8), fc2_n1_s9[0]};
+    reg  [20:0] fc2_n1_s10_d1;
+    wire signed [20:0] fc2_n1_acc = (-$signed(fc2_n1_s10_d1));
     wire fc2_n1_y_sticky = |fc2_n1_acc[7:0];
-    reg  signed [11:0] fc2_n1_y_fl_d1;
-    reg  fc2_n1_y_incx_d1;
-    wire signed [11:0] fc2_n1_y_rnd = fc2_n1_y_fl_d1 + $signed({11'd0, fc2_n1_y_incx_d1});
-    wire signed [9:0] fc2_n1_y_sat = (fc2_n1_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n1_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]));
-    wire signed [14:0] fc2_n2_p1 = fc2_in_1 * 6'sd28; // weight 0.21875
-    wire signed [15:0] fc2_n2_p3_sh = $signed({fc2_in_3, 6'd0});
-    wire signed [16:0] fc2_n2_p3_neg = -$signed({fc2_n2_p3_sh[15], fc2_n2_p3_sh});
-    wire signed [14:0] fc2_n2_p5 = fc2_in_5 * 6'sd24; // weight 0.1875
-    wire signed [14:0] fc2_n2_p6 = fc2_in_6 * 6'sd27; // weight 0.2109375
-    wire signed [16:0] fc2_n2_p7 = fc2_in_7 * 8'sh93; // weight -0.8515625
-    wire signed [17:0] fc2_n2_t0_2 = (fc2_in_4 * 9'sh179) + $signed({{3{fc2_n2_p5[14]}}, fc2_n2_p5}); // weight -1.0546875
-    wire signed [17:0] fc2_n2_t0_3 = $signed({{3{fc2_n2_p6[14]}}, fc2_n2_p6}) + $signed({fc2_n2_p7[16], fc2_n2_p7});
-    reg  signed [16:0] fc2_n2_t1_0_a_d1;
-    reg  signed [20:0] fc2_n2_t0_1_d1;
-    reg  signed [18:0] fc2_n2_t2_0_b_d1;
-    wire signed [20:0] fc2_n2_t2_0 = ($signed({{4{fc2_n2_t1_0_a_d1[16]}}, fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1) + $signed({{2{fc2_n2_t2_0_b_d1[18]}}, fc2_n2_t2_0_b_d1});
-    wire signed [20:0] fc2_n2_acc = (fc2_n2_t2_0 + 21'sh1ed800);
+    wire fc2_n1_y_inc = fc2_n1_acc[8] & (fc2_n1_y_sticky | fc2_n1_acc[9]);
+    wire signed [11:0] fc2_n1_y_rnd = $signed(fc2_n1_acc[20:9]) + $signed({11'd0, fc2_n1_y_inc});
+    wire fc2_n1_y_ovf_hi = fc2_n1_y_rnd > 12'sd511;
+    wire signed [9:0] fc2_n1_y_satlo = (fc2_n1_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]);
+    reg  fc2_n1_y_ovf_hi_d1;
+    reg  signed [9:0] fc2_n1_y_satlo_d1;
+    wire signed [9:0] fc2_n1_y_sat = fc2_n1_y_ovf_hi_d1 ? 10'sd511 : fc2_n1_y_satlo_d1;
+    wire signed [6:0] fc2_n2_s0_xh = $signed(fc2_in_7[9:3]);
+    wire signed [13:0] fc2_n2_s0 = $signed({($signed({{4{fc2_n2_s0_xh[6]}}, fc2_n2_s0_xh}) - $signed({fc2_in_2[9], fc2_in_2})), fc2_in_7[2:0]});
+    wire signed [9:0] fc2_n2_s2_xh = $signed(fc2_e1[10:1]);
+    wire signed [12:0] fc2_n2_s2 = $signed({($signed({{2{fc2_n2_s2_xh[9]}}, fc2_n2_s2_xh}) - $signed({fc2_e0[10], fc2_e0})), fc2_e1[0]});
+    wire signed [11:0] fc2_n2_s3_xh = $signed(fc2_e7[12:1]);
+    wire signed [13:0] fc2_n2_s3 = $signed({($signed({fc2_n2_s3_xh[11], fc2_n2_s3_xh}) + $signed({{2{fc2_e4[10]}}, fc2_e4})), fc2_e7[0]});
+    wire signed [9:0] fc2_n2_s4_xh = $signed(fc2_e11[12:3]);
+    wire signed [14:0] fc2_n2_s4 = $signed({($signed({{2{fc2_n2_s4_xh[9]}}, fc2_n2_s4_xh}) - $signed({fc2_e8[10], fc2_e8})), fc2_e11[2:0]});
+    wire signed [7:0] fc2_n2_s5_xh = $signed(fc2_n2_s2[12:5]);
+    wire signed [13:0] fc2_n2_s5_hi = $signed({{6{fc2_n2_s5_xh[7]}}, fc2_n2_s5_xh}) + $signed({($signed(fc2_n2_s0[13:4]) + 10'sd37), fc2_n2_s0[3:0]});
+    wire signed [11:0] fc2_n2_s6_xh = $signed(fc2_n2_s4[14:3]);
+    wire signed [16:0] fc2_n2_s6 = $signed({($signed({{2{fc2_n2_s6_xh[11]}}, fc2_n2_s6_xh}) - fc2_n2_s3), fc2_n2_s4[2:0]});
+    wire signed [14:0] fc2_n2_s7 = $signed({fc2_e16[13], fc2_e16}) + fc2_e19;
+    wire signed [12:0] fc2_n2_s9_xh = $signed(fc2_n2_s7[14:2]);
+    wire signed [18:0] fc2_n2_s9_hi = $signed({{6{fc2_n2_s9_xh[12]}}, fc2_n2_s9_xh}) + ($signed({fc2_n2_s5_hi, fc2_n2_s2[4:0]}) + $signed({{2{fc2_n2_s6[16]}}, fc2_n2_s6}));
+    reg  [20:0] fc2_n2_s9_d1;
+    wire signed [20:0] fc2_n2_acc = (-$signed(fc2_n2_s9_d1));
     wire fc2_n2_y_sticky = |fc2_n2_acc[7:0];
-    reg  signed [11:0] fc2_n2_y_fl_d1;
-    reg  fc2_n2_y_incx_d1;
-    wire signed [11:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({11'd0, fc2_n2_y_incx_d1});
-    wire signed [9:0] fc2_n2_y_sat = (fc2_n2_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n2_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n2_y_rnd[9:0]));
-    wire signed [14:0] fc2_n3_p0 = fc2_in_0 * 6'sd23; // weight 0.1796875
-    wire signed [16:0] fc2_n3_p2 = fc2_in_2 * 8'sd116; // weight 0.90625
-    wire signed [16:0] fc2_n3_p4 = fc2_in_4 * 8'shad; // weight -0.6484375
-    wire signed [16:0] fc2_n3_p5 = fc2_in_5 * 8'sh91; // weight -0.8671875
-    wire signed [13:0] fc2_n3_p7 = fc2_in_7 * 5'sd11; // weight 0.0859375
-    wire signed [14:0] fc2_n3_t0_3 = (fc2_in_6 * 6'sd17) + $signed({fc2_n3_p7[13], fc2_n3_p7}); // weight 0.1328125
-    reg  signed [16:0] fc2_n3_t1_0_a_d1;
-    reg  signed [20:0] fc2_n3_t0_1_d1;
-    wire signed [17:0] fc2_n3_t1_1 = ($signed({fc2_n3_p4[16], fc2_n3_p4}) + $signed({fc2_n3_p5[16], fc2_n3_p5})) + $signed({{3{fc2_n3_t0_3[14]}}, fc2_n3_t0_3});
-    reg  signed [17:0] fc2_n3_t2_0_b_d1;
-    wire signed [20:0] fc2_n3_t2_0 = ($signed({{4{fc2_n3_t1_0_a_d1[16]}}, fc2_n3_t1_0_a_d1}) + fc2_n3_t0_1_d1) + $signed({{3{fc2_n3_t2_0_b_d1[17]}}, fc2_n3_t2_0_b_d1});
-    wire signed [20:0] fc2_n3_acc = (fc2_n3_t2_0 + 21'sh1f9e00);
+    wire fc2_n2_y_inc = fc2_n2_acc[8] & (fc2_n2_y_sticky | fc2_n2_acc[9]);
+    wire signed [11:0] fc2_n2_y_rnd = $signed(fc2_n2_acc[20:9]) + $signed({11'd0, fc2_n2_y_inc});
+    wire fc2_n2_y_ovf_hi = fc2_n2_y_rnd > 12'sd511;
+    wire signed [9:0] fc2_n2_y_satlo = (fc2_n2_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n2_y_rnd[9:0]);
+    reg  fc2_n2_y_ovf_hi_d1;
+    reg  signed [9:0] fc2_n2_y_satlo_d1;
+    wire signed [9:0] fc2_n2_y_sat = fc2_n2_y_ovf_hi_d1 ? 10'sd511 : fc2_n2_y_satlo_d1;
+    wire signed [8:0] fc2_n3_s0_xh = $signed(fc2_in_3[9:1]);
+    wire signed [11:0] fc2_n3_s0 = $signed({($signed({{2{fc2_n3_s0_xh[8]}}, fc2_n3_s0_xh}) + $signed({fc2_in_5[9], fc2_in_5})), fc2_in_3[0]});
+    wire signed [0:0] fc2_n3_s1_xh = $signed(fc2_in_7[9]);
+    wire signed [15:0] fc2_n3_s1 = $signed({($signed({{6{fc2_n3_s1_xh}}, fc2_n3_s1_xh}) + 7'sd49), fc2_in_7[8:0]}); // bias -0.765625
+    wire signed [9:0] fc2_n3_s2_xh = $signed(fc2_n3_s1[15:6]);
+    wire signed [17:0] fc2_n3_s2 = $signed({($signed({{2{fc2_n3_s2_xh[9]}}, fc2_n3_s2_xh}) + fc2_n3_s0), fc2_n3_s1[5:0]});
+    wire signed [12:0] fc2_n3_s3 = $signed({($signed({{2{fc2_e12_xh[8]}}, fc2_e12_xh}) - fc2_e1), fc2_e1[1:0]});
+    wire signed [9:0] fc2_n3_s4_xh = $signed(fc2_e4[10:1]);
+    wire signed [13:0] fc2_n3_s4 = $signed({($signed({{3{fc2_n3_s4_xh[9]}}, fc2_n3_s4_xh}) + fc2_e3), fc2_e4[0]});
+    wire signed [12:0] fc2_n3_s5_xh = $signed(fc2_e5[14:2]);
+    wire signed [16:0] fc2_n3_s5 = $signed({($signed({{2{fc2_n3_s5_xh[12]}}, fc2_n3_s5_xh}) + fc2_e5), fc2_e5[1:0]});
+    wire signed [6:0] fc2_n3_s6_xh = $signed(fc2_e8[10:4]);
+    wire signed [15:0] fc2_n3_s6 = $signed({($signed({{5{fc2_n3_s6_xh[6]}}, fc2_n3_s6_xh}) + $signed({fc2_e8[10], fc2_e8})), fc2_e8[3:0]});
+    wire signed [9:0] fc2_n3_s7_xh = $signed(fc2_n3_s3[12:3]);
+    wire signed [15:0] fc2_n3_s7 = $signed({($signed({{3{fc2_n3_s7_xh[9]}}, fc2_n3_s7_xh}) + fc2_e24), fc2_n3_s3[2:0]});
+    wire signed [17:0] fc2_n3_s8 = fc2_n3_s2 - $signed({{2{fc2_n3_s6[15]}}, fc2_n3_s6});
+    wire signed [9:0] fc2_n3_s9_xh = $signed(fc2_e20[12:3]);
+    wire signed [16:0] fc2_n3_s9 = $signed({($signed({{4{fc2_n3_s9_xh[9]}}, fc2_n3_s9_xh}) + fc2_n3_s4), fc2_e20[2:0]});
+    wire signed [13:0] fc2_n3_s10_xh = $signed(fc2_n3_s7[15:2]);
+    wire signed [18:0] fc2_n3_s10 = $signed({($signed({{3{fc2_n3_s10_xh[13]}}, fc2_n3_s10_xh}) - fc2_n3_s5), fc2_n3_s7[1:0]});
+    wire signed [18:0] fc2_n3_s11 = $signed({fc2_n3_s8[17], fc2_n3_s8}) + $signed({{2{fc2_n3_s9[16]}}, fc2_n3_s9});
+    wire signed [16:0] fc2_n3_s12_xh = $signed(fc2_n3_s11[18:2]);
+    wire [20:0] fc2_n3_s12_u = {($signed({{2{fc2_n3_s12_xh[16]}}, fc2_n3_s12_xh}) - fc2_n3_s10), fc2_n3_s11[1:0]};
+    reg  [20:0] fc2_n3_s12_d1;
+    wire signed [20:0] fc2_n3_acc = (-$signed(fc2_n3_s12_d1));
     wire fc2_n3_y_sticky = |fc2_n3_acc[7:0];
-    reg  signed [11:0] fc2_n3_y_fl_d1;
-    reg  fc2_n3_y_incx_d1;
-    wire signed [11:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({11'd0, fc2_n3_y_incx_d1});
-    wire signed [9:0] fc2_n3_y_sat = (fc2_n3_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n3_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]));
-    wire signed [16:0] fc2_n4_p0 = fc2_in_0 * 8'sh98; // weight -0.8125
-    wire signed [15:0] fc2_n4_p1 = fc2_in_1 * 7'sd53; // weight 0.4140625
-    wire signed [17:0] fc2_n4_p3 = fc2_in_3 * 9'sh17e; // weight -1.015625
-    wire signed [19:0] fc2_n4_p4 = fc2_in_4 * 11'sd999; // weight 7.8046875
-    wire signed [16:0] fc2_n4_p5 = fc2_in_5 * 8'shae; // weight -0.640625
-    wire signed [15:0] fc2_n4_p6 = fc2_in_6 * 7'sh4e; // weight -0.390625
-    wire signed [17:0] fc2_n4_t0_2 = $signed({fc2_n4_p5[16], fc2_n4_p5}) + $signed({{2{fc2_n4_p6[15]}}, fc2_n4_p6});
-    wire signed [16:0] fc2_n4_t0_3 = (fc2_in_7 * 8'sd79) + 17'sd25088; // weight 0.6171875
-    reg  signed [17:0] fc2_n4_t1_0_a_d1;
-    reg  signed [20:0] fc2_n4_t0_1_d1;
-    reg  signed [18:0] fc2_n4_t2_0_b_d1;
-    wire signed [20:0] fc2_n4_acc = (($signed({{3{fc2_n4_t1_0_a_d1[17]}}, fc2_n4_t1_0_a_d1}) + fc2_n4_t0_1_d1) + $signed({{2{fc2_n4_t2_0_b_d1[18]}}, fc2_n4_t2_0_b_d1}));
+    wire fc2_n3_y_inc = fc2_n3_acc[8] & (fc2_n3_y_sticky | fc2_n3_acc[9]);
+    wire signed [11:0] fc2_n3_y_rnd = $signed(fc2_n3_acc[20:9]) + $signed({11'd0, fc2_n3_y_inc});
+    wire fc2_n3_y_ovf_hi = fc2_n3_y_rnd > 12'sd511;
+    wire signed [9:0] fc2_n3_y_satlo = (fc2_n3_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]);
+    reg  fc2_n3_y_ovf_hi_d1;
+    reg  signed [9:0] fc2_n3_y_satlo_d1;
+    wire signed [9:0] fc2_n3_y_sat = fc2_n3_y_ovf_hi_d1 ? 10'sd511 : fc2_n3_y_satlo_d1;
+    wire signed [14:0] fc2_n4_s0 = $signed({($signed({{5{fc2_n1_s0_xh[5]}}, fc2_n1_s0_xh}) + $signed({fc2_in_4[9], fc2_in_4})), fc2_in_1[3:0]});
+    wire signed [8:0] fc2_n4_s1_xh = $signed(fc2_in_7[9:1]);
+    wire signed [11:0] fc2_n4_s1 = $signed({($signed({{2{fc2_n4_s1_xh[8]}}, fc2_n4_s1_xh}) + $signed({fc2_in_5[9], fc2_in_5})), fc2_in_7[0]});
+    wire signed [8:0] fc2_n4_s3_xh = $signed(fc2_n4_s1[11:3]);
+    wire signed [14:0] fc2_n4_s3 = $signed({($signed({{3{fc2_n4_s3_xh[8]}}, fc2_n4_s3_xh}) + $signed({fc2_e0[10], fc2_e0})), fc2_n4_s1[2:0]});
+    wire signed [9:0] fc2_n4_s4_xh = $signed(fc2_e2[13:4]);
+    wire signed [15:0] fc2_n4_s4 = $signed({($signed({{2{fc2_n4_s4_xh[9]}}, fc2_n4_s4_xh}) - $signed({fc2_e0[10], fc2_e0})), fc2_e2[3:0]});
+    wire signed [5:0] fc2_n4_s5_xh = $signed(fc2_e3[12:7]);
+    wire signed [18:0] fc2_n4_s5 = $signed({($signed({{6{fc2_n4_s5_xh[5]}}, fc2_n4_s5_xh}) - $signed({fc2_e6[10], fc2_e6})), fc2_e3[6:0]});
+    wire signed [10:0] fc2_n4_s6_xh = $signed(fc2_e9[12:2]);
+    wire signed [13:0] fc2_n4_s6 = $signed({($signed({fc2_n4_s6_xh[10], fc2_n4_s6_xh}) + $signed({fc2_e8[10], fc2_e8})), fc2_e9[1:0]});
+    wire signed [7:0] fc2_n4_s7_xh = $signed(fc2_e10[11:4]);
+    wire signed [15:0] fc2_n4_s7 = $signed({($signed({{4{fc2_n4_s7_xh[7]}}, fc2_n4_s7_xh}) - $signed({fc2_e26[10], fc2_e26})), fc2_e10[3:0]});
+    wire signed [8:0] fc2_n4_s8_xh = $signed(fc2_n4_s3[14:6]);
+    wire signed [14:0] fc2_n4_s8_hi = $signed({{6{fc2_n4_s8_xh[8]}}, fc2_n4_s8_xh}) - $signed({($signed(fc2_n4_s0[14:3]) + 12'sd49), fc2_n4_s0[2:0]});
+    wire signed [18:0] fc2_n4_s9 = $signed({($signed(fc2_n4_s5[18:1]) - $signed({{2{fc2_n4_s4[15]}}, fc2_n4_s4})), fc2_n4_s5[0]});
+    wire signed [11:0] fc2_n4_s10_xh = $signed(fc2_n4_s7[15:4]);
+    wire signed [17:0] fc2_n4_s10 = $signed({($signed({{2{fc2_n4_s10_xh[11]}}, fc2_n4_s10_xh}) + fc2_n4_s6), fc2_n4_s7[3:0]});
+    wire signed [20:0] fc2_n4_s12 = ($signed({fc2_n4_s8_hi, fc2_n4_s3[5:0]}) + $signed({{3{fc2_n4_s10[17]}}, fc2_n4_s10})) - $signed({{2{fc2_n4_s9[18]}}, fc2_n4_s9});
+    reg  signed [20:0] fc2_n4_s12_d1;
+    wire signed [20:0] fc2_n4_acc = (-fc2_n4_s12_d1);
     wire fc2_n4_y_sticky = |fc2_n4_acc[7:0];
     wire fc2_n4_y_inc = fc2_n4_acc[8] & (fc2_n4_y_sticky | fc2_n4_acc[9]);
     wire signed [11:0] fc2_n4_y_rnd = $signed(fc2_n4_acc[20:9]) + $signed({11'd0, fc2_n4_y_inc});
-    reg  signed [11:0] fc2_n4_y_rnd_d1;
-    reg  signed [9:0] fc2_n4_y_wrap_d1;
-    wire signed [9:0] fc2_n4_y_sat = (fc2_n4_y_rnd_d1 > 12'sd511) ? 10'sd511 : ((fc2_n4_y_rnd_d1 < 12'she00) ? 10'sh200 : fc2_n4_y_wrap_d1);
-    wire signed [16:0] fc2_n5_p0 = fc2_in_0 * 8'sd122; // weight 0.953125
-    wire signed [17:0] fc2_n5_p1 = fc2_in_1 * 9'sh16a; // weight -1.171875
-    wire signed [15:0] fc2_n5_p2 = fc2_in_2 * 7'sh55; // weight -0.3359375
-    wire signed [15:0] fc2_n5_p3 = fc2_in_3 * 7'sh56; // weight -0.328125
-    wire signed [17:0] fc2_n5_p4 = fc2_in_4 * 9'sh173; // weight -1.1015625
-    wire signed [16:0] fc2_n5_p6 = fc2_in_6 * 8'sd91; // weight 0.7109375
-    wire signed [16:0] fc2_n5_p7 = fc2_in_7 * 8'sd67; // weight 0.5234375
-    wire signed [16:0] fc2_n5_t0_1 = $signed({fc2_n5_p2[15], fc2_n5_p2}) + $signed({fc2_n5_p3[15], fc2_n5_p3});
-    wire signed [18:0] fc2_n5_t1_0 = ($signed({{2{fc2_n5_p0[16]}}, fc2_n5_p0}) + $signed({fc2_n5_p1[17], fc2_n5_p1})) + $signed({{2{fc2_n5_t0_1[16]}}, fc2_n5_t0_1});
-    reg  signed [20:0] fc2_n5_t0_2_d1;
-    reg  signed [17:0] fc2_n5_t1_1_b_d1;
-    reg  signed [18:0] fc2_n5_t2_0_a_d1;
-    wire signed [20:0] fc2_n5_t2_0 = $signed({{2{fc2_n5_t2_0_a_d1[18]}}, fc2_n5_t2_0_a_d1}) + (fc2_n5_t0_2_d1 + $signed({{3{fc2_n5_t1_1_b_d1[17]}}, fc2_n5_t1_1_b_d1}));
-    wire signed [21:0] fc2_n5_acc = ($signed({fc2_n5_t2_0[20], fc2_n5_t2_0}) + 22'sd75776);
+    wire fc2_n4_y_ovf_hi = fc2_n4_y_rnd > 12'sd511;
+    wire signed [9:0] fc2_n4_y_satlo = (fc2_n4_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n4_y_rnd[9:0]);
+    reg  fc2_n4_y_ovf_hi_d1;
+    reg  signed [9:0] fc2_n4_y_satlo_d1;
+    wire signed [9:0] fc2_n4_y_sat = fc2_n4_y_ovf_hi_d1 ? 10'sd511 : fc2_n4_y_satlo_d1;
+    wire signed [1:0] fc2_n5_s0_xh = $signed(fc2_in_4[9:8]);
+    wire signed [18:0] fc2_n5_s0 = $signed({($signed({{9{fc2_n5_s0_xh[1]}}, fc2_n5_s0_xh}) - $signed({fc2_in_5[9], fc2_in_5})), fc2_in_4[7:0]});
+    wire signed [3:0] fc2_n5_s1_xh = $signed(fc2_in_6[9:6]);
+    wire signed [12:0] fc2_n5_s1 = $signed({($signed({{3{fc2_n5_s1_xh[3]}}, fc2_n5_s1_xh}) - 7'sd37), fc2_in_6[5:0]}); // bias -2.3125
+    wire signed [18:0] fc2_n5_s2 = $signed({($signed(fc2_n5_s0[18:5]) + $signed({fc2_n5_s1[12], fc2_n5_s1})), fc2_n5_s0[4:0]});
+    wire signed [8:0] fc2_n5_s3_xh = $signed(fc2_e6[10:2]);
+    wire signed [14:0] fc2_n5_s3 = $signed({($signed({{4{fc2_n5_s3_xh[8]}}, fc2_n5_s3_xh}) + fc2_e3), fc2_e6[1:0]});
+    wire signed [7:0] fc2_n5_s4_xh = $signed(fc2_e12[11:4]);
+    wire signed [15:0] fc2_n5_s4 = $signed({($signed({{4{fc2_n5_s4_xh[7]}}, fc2_n5_s4_xh}) - fc2_e10), fc2_e12[3:0]});
+    wire signed [16:0] fc2_n5_s5 = $signed({{4{fc2_e21[12]}}, fc2_e21}) + fc2_e23;
+    wire signed [9:0] fc2_n5_s6_xh = $signed(fc2_e18[12:3]);
+    wire signed [17:0] fc2_n5_s6 = $signed({($signed({{5{fc2_n5_s6_xh[9]}}, fc2_n5_s6_xh}) - fc2_n5_s3), fc2_e18[2:0]});
+    wire signed [18:0] fc2_n5_s7 = $signed({($signed(fc2_n5_s2[18:2]) - $signed({{4{fc2_e18[12]}}, fc2_e18})), fc2_n5_s2[1:0]});
+    wire signed [8:0] fc2_n5_s8_xh = $signed(fc2_n5_s4[15:7]);
+    wire signed [20:0] fc2_n5_s8 = $signed({($signed({{5{fc2_n5_s8_xh[8]}}, fc2_n5_s8_xh}) + fc2_e16), fc2_n5_s4[6:0]});
+    wire signed [16:0] fc2_n5_s9_xh = $signed(fc2_n5_s6[17:1]);
+    wire [18:0] fc2_n5_s9_u = {($signed({fc2_n5_s9_xh[16], fc2_n5_s9_xh}) + $signed({fc2_n5_s5[16], fc2_n5_s5})), fc2_n5_s6[0]};
+    reg  signed [20:0] fc2_n5_s10_d1;
+    reg  [18:0] fc2_n5_s9_d1;
+    wire signed [18:0] fc2_n5_s9_d1_v = $signed(fc2_n5_s9_d1);
+    wire signed [21:0] fc2_n5_acc = (-($signed({fc2_n5_s10_d1[20], fc2_n5_s10_d1}) - $signed({{3{fc2_n5_s9_d1_v[18]}}, fc2_n5_s9_d1_v})));
     wire fc2_n5_y_sticky = |fc2_n5_acc[7:0];
-    reg  signed [12:0] fc2_n5_y_fl_d1;
-    reg  fc2_n5_y_incx_d1;
-    wire signed [12:0] fc2_n5_y_rnd = fc2_n5_y_fl_d1 + $signed({12'd0, fc2_n5_y_incx_d1});
-    wire signed [9:0] fc2_n5_y_sat = (fc2_n5_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n5_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n5_y_rnd[9:0]));
-    wire signed [16:0] fc2_n6_p0 = fc2_in_0 * 8'sh86; // weight -0.953125
-    wire signed [16:0] fc2_n6_p1 = fc2_in_1 * 8'sh94; // weight -0.84375
-    wire signed [16:0] fc2_n6_p2 = fc2_in_2 * 8'sd73; // weight 0.5703125
-    wire signed [16:0] fc2_n6_p3 = fc2_in_3 * 8'sh9a; // weight -0.796875
-    wire signed [16:0] fc2_n6_p4 = fc2_in_4 * 8'shb6; // weight -0.578125
-    wire signed [16:0] fc2_n6_p7 = fc2_in_7 * 8'sha3; // weight -0.7265625
-    wire signed [17:0] fc2_n6_t0_0 = $signed({fc2_n6_p0[16], fc2_n6_p0}) + $signed({fc2_n6_p1[16], fc2_n6_p1});
-    wire signed [17:0] fc2_n6_t0_1 = $signed({fc2_n6_p2[16], fc2_n6_p2}) + $signed({fc2_n6_p3[16], fc2_n6_p3});
-    reg  signed [17:0] fc2_n6_t1_1_a_d1;
-    reg  signed [20:0] fc2_n6_t0_3_d1;
-    reg  signed [18:0] fc2_n6_t2_0_a_d1;
-    wire signed [20:0] fc2_n6_t2_0 = $signed({{2{fc2_n6_t2_0_a_d1[18]}}, fc2_n6_t2_0_a_d1}) + ($signed({{3{fc2_n6_t1_1_a_d1[17]}}, fc2_n6_t1_1_a_d1}) + fc2_n6_t0_3_d1);
-    wire signed [21:0] fc2_n6_acc = ($signed({fc2_n6_t2_0[20], fc2_n6_t2_0}) + 22'sd126464);
+    wire fc2_n5_y_inc = fc2_n5_acc[8] & (fc2_n5_y_sticky | fc2_n5_acc[9]);
+    wire signed [12:0] fc2_n5_y_rnd = $signed(fc2_n5_acc[21:9]) + $signed({12'd0, fc2_n5_y_inc});
+    reg  signed [12:0] fc2_n5_y_rnd_d1;
+    reg  signed [9:0] fc2_n5_y_wrap_d1;
+    wire signed [9:0] fc2_n5_y_sat = (fc2_n5_y_rnd_d1 > 13'sd511) ? 10'sd511 : ((fc2_n5_y_rnd_d1 < 13'sh1e00) ? 10'sh200 : fc2_n5_y_wrap_d1);
+    wire signed [6:0] fc2_n6_s0_xh = $signed(fc2_in_3[9:3]);
+    wire signed [13:0] fc2_n6_s0 = $signed({($signed({{4{fc2_n6_s0_xh[6]}}, fc2_n6_s0_xh}) - $signed({fc2_in_2[9], fc2_in_2})), fc2_in_3[2:0]});
+    wire signed [10:0] fc2_n6_s1 = $signed({fc2_in_4[9], fc2_in_4}) - $signed({fc2_in_6[9], fc2_in_6});
+    wire signed [4:0] fc2_n6_s2_xh = $signed(fc2_in_7[9:5]);
+    wire signed [15:0] fc2_n6_s2 = $signed({($signed({{6{fc2_n6_s2_xh[4]}}, fc2_n6_s2_xh}) + $signed({fc2_in_6[9], fc2_in_6})), fc2_in_7[4:0]});
+    wire signed [11:0] fc2_n6_s3 = $signed({($signed({{2{fc2_e19_xh[7]}}, fc2_e19_xh}) - 10'sd247), fc2_in_7[1:0]});
+    wire signed [9:0] fc2_n6_s4_xh = $signed(fc2_n6_s0[13:4]);
+    wire signed [15:0] fc2_n6_s4 = $signed({($signed({{2{fc2_n6_s4_xh[9]}}, fc2_n6_s4_xh}) + fc2_n6_s3), fc2_n6_s0[3:0]});
+    wire signed [15:0] fc2_n6_s5 = $signed({($signed(fc2_n6_s2[15:1]) - $signed({{4{fc2_n6_s1[10]}}, fc2_n6_s1})), fc2_n6_s2[0]});
+    wire signed [13:0] fc2_n6_s6 = fc2_e2 + $signed({fc2_e3[12], fc2_e3});
+    wire signed [10:0] fc2_n6_s7_xh = $signed(fc2_e12[11:1]);
+    wire signed [12:0] fc2_n6_s7 = $signed({($signed({fc2_n6_s7_xh[10], fc2_n6_s7_xh}) - $signed({fc2_e4[10], fc2_e4})), fc2_e12[0]});
+    wire signed [11:0] fc2_n6_s8_xh = $signed(fc2_n6_s4[15:4]);
+    wire signed [16:0] fc2_n6_s8 = $signed({($signed({fc2_n6_s8_xh[11], fc2_n6_s8_xh}) + $signed({fc2_e22[11], fc2_e22})), fc2_n6_s4[3:0]});
+    wire signed [12:0] fc2_n6_s9_xh = $signed(fc2_n6_s6[13:1]);
+    wire signed [15:0] fc2_n6_s9 = $signed({($signed({{2{fc2_n6_s9_xh[12]}}, fc2_n6_s9_xh}) + fc2_e15), fc2_n6_s6[0]});
+    wire signed [7:0] fc2_n6_s10_xh = $signed(fc2_n6_s7[12:5]);
+    wire signed [20:0] fc2_n6_s10 = $signed({($signed({{8{fc2_n6_s10_xh[7]}}, fc2_n6_s10_xh}) + fc2_n6_s5), fc2_n6_s7[4:0]});
+    wire signed [12:0] fc2_n6_s11_xh = $signed(fc2_e17[15:3]);
+    wire [19:0] fc2_n6_s11_u = {($signed({{4{fc2_n6_s11_xh[12]}}, fc2_n6_s11_xh}) - fc2_n6_s8), fc2_e17[2:0]};
+    wire [20:0] fc2_n6_s12_u = {($signed(fc2_n6_s10[20:2]) + $signed({{3{fc2_n6_s9[15]}}, fc2_n6_s9})), fc2_n6_s10[1:0]};
+    reg  [19:0] fc2_n6_s11_d1;
+    wire signed [19:0] fc2_n6_s11_d1_v = $signed(fc2_n6_s11_d1);
+    reg  [20:0] fc2_n6_s12_d1;
+    wire signed [20:0] fc2_n6_s12_d1_v = $signed(fc2_n6_s12_d1);
+    wire signed [21:0] fc2_n6_acc = ($signed({{2{fc2_n6_s11_d1_v[19]}}, fc2_n6_s11_d1_v}) + $signed({fc2_n6_s12_d1_v[20], fc2_n6_s12_d1_v}));
     wire fc2_n6_y_sticky = |fc2_n6_acc[7:0];
-    reg  signed [12:0] fc2_n6_y_fl_d1;
-    reg  fc2_n6_y_incx_d1;
-    wire signed [12:0] fc2_n6_y_rnd = fc2_n6_y_fl_d1 + $signed({12'd0, fc2_n6_y_incx_d1});
-    wire signed [9:0] fc2_n6_y_sat = (fc2_n6_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n6_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]));
-    wire signed [14:0] fc2_n7_p0 = fc2_in_0 * 6'sd24; // weight 0.1875
-    wire signed [15:0] fc2_n7_p2 = fc2_in_2 * 7'sd56; // weight 0.4375
-    wire signed [16:0] fc2_n7_p3 = fc2_in_3 * 8'sh91; // weight -0.8671875
-    wire signed [15:0] fc2_n7_t0_0 = $signed({fc2_n7_p0[14], fc2_n7_p0}) + (fc2_in_1 * 7'sd39); // weight 0.3046875
-    wire signed [17:0] fc2_n7_t1_0 = $signed({{2{fc2_n7_t0_0[15]}}, fc2_n7_t0_0}) + ($signed({{2{fc2_n7_p2[15]}}, fc2_n7_p2}) + $signed({fc2_n7_p3[16], fc2_n7_p3}));
-    reg  signed [16:0] fc2_n7_t1_1_a_d1;
-    reg  signed [20:0] fc2_n7_t0_3_d1;
-    reg  signed [17:0] fc2_n7_t2_0_a_d1;
-    wire signed [20:0] fc2_n7_acc = ($signed({{3{fc2_n7_t2_0_a_d1[17]}}, fc2_n7_t2_0_a_d1}) + ($signed({{4{fc2_n7_t1_1_a_d1[16]}}, fc2_n7_t1_1_a_d1}) + fc2_n7_t0_3_d1));
-    wire fc2_n7_y_sticky = |fc2_n7_acc[7:0];
-    wire fc2_n7_y_inc = fc2_n7_acc[8] & (fc2_n7_y_sticky | fc2_n7_acc[9]);
-    wire signed [11:0] fc2_n7_y_rnd = $signed(fc2_n7_acc[20:9]) + $signed({11'd0, fc2_n7_y_inc});
-    reg  signed [11:0] fc2_n7_y_rnd_d1;
-    reg  signed [9:0] fc2_n7_y_wrap_d1;
-    wire signed [9:0] fc2_n7_y_sat = (fc2_n7_y_rnd_d1 > 12'sd511) ? 10'sd511 : ((fc2_n7_y_rnd_d1 < 12'she00) ? 10'sh200 : fc2_n7_y_wrap_d1);
-    reg  signed [9:0] fc2_out_0;
-    reg  signed [9:0] fc2_out_1;
-    reg  signed [9:0] fc2_out_2;
-    reg  signed [9:0] fc2_out_3;
-    reg  signed [9:0] fc2_out_4;
-    reg  signed [9:0] fc2_out_5;
-    reg  signed [9:0] fc2_out_6;
-    reg  signed [9:0] fc2_out_7;
+    wire fc2_n6_y_inc = fc2_n6_acc[8] & (fc2_n6_y_sticky | fc2_n6_acc[9]);
+    wire signed [12:0] fc2_n6_y_rnd = $signed(fc2_n6_acc[21:9]) + $signed({12'd0, fc2_n6_y_inc});
+    wire fc2_n6_y_ovf_hi = fc2_n6_y_rnd > 13'sd511;
+    wire signed [9:0] fc2_n6_y_satlo = (fc2_n6_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]);
+    reg  fc2_n6_y_ovf_hi_d1;
+    reg  signed [9:0] fc2_n6_y_satlo_d1;
+    wire signed [9:0] fc2_n6_y_sat = fc2_n6_y_ovf_hi_d1 ? 10'sd511 : fc2_n6_y_satlo_d1;
+    wire signed [5:0] fc2_n7_s0_xh = $signed(fc2_in_0[9:4]);
+    wire signed [14:0] fc2_n7_s0 = $signed({($signed({{5{fc2_n7_s0_xh[5]}}, fc2_n7_s0_xh}) + $signed({fc2_in_3[9], fc2_in_3})), fc2_in_0[3:0]});
+    wire signed [2:0] fc2_n7_s1_xh = $signed(fc2_in_5[9:7]);
+    wire signed [17:0] fc2_n7_s1 = $signed({($signed({{8{fc2_n7_s1_xh[2]}}, fc2_n7_s1_xh}) - $signed({fc2_in_4[9], fc2_in_4})), fc2_in_5[6:0]});
+    wire signed [0:0] fc2_n7_s2_xh = $signed(fc2_e1_b[10]);
+    wire signed [19:0] fc2_n7_s2 = $signed({($signed({{9{fc2_n7_s2_xh}}, fc2_n7_s2_xh}) - fc2_in_7), fc2_e1_b[9:0]});
+    wire signed [9:0] fc2_n7_s3_xh = $signed(fc2_n7_s2[19:10]);
+    wire signed [20:0] fc2_n7_s3 = $signed({($signed({fc2_n7_s3_xh[9], fc2_n7_s3_xh}) - 11'sd173), fc2_n7_s2[9:0]});
+    wire signed [14:0] fc2_n7_s4_xh = $signed(fc2_n7_s1[17:3]);
+    wire signed [18:0] fc2_n7_s4 = $signed({($signed({fc2_n7_s4_xh[14], fc2_n7_s4_xh}) - $signed({fc2_n7_s0[14], fc2_n7_s0})), fc2_n7_s1[2:0]});
+    wire signed [11:0] fc2_n7_s5_xh = $signed(fc2_e5[14:3]);
+    wire signed [15:0] fc2_n7_s5 = $signed({($signed({fc2_n7_s5_xh[11], fc2_n7_s5_xh}) + $signed({{2{fc2_e1[10]}}, fc2_e1})), fc2_e5[2:0]});
+    wire signed [15:0] fc2_n7_s6 = $signed({{3{fc2_e7[12]}}, fc2_e7}) - fc2_e25;
+    wire signed [20:0] fc2_n7_s7 = $signed({($signed(fc2_n7_s3[20:6]) - $signed({{3{fc2_e12[11]}}, fc2_e12})), fc2_n7_s3[5:0]});
+    wire signed [12:0] fc2_n7_s8_xh = $signed(fc2_n7_s5[15:3]);
+    wire signed [16:0] fc2_n7_s8 = $signed({($signed({fc2_n7_s8_xh[12], fc2_n7_s8_xh}) - $signed({fc2_e21[12], fc2_e21})), fc2_n7_s5[2:0]});
+    wire signed [18:0] fc2_n7_s9 = fc2_n7_s4 - $signed({{3{fc2_n7_s6[15]}}, fc2_n7_s6});
+    wire signed [20:0] fc2_n7_acc = ($signed({{2{fc2_n7_s9[18]}}, fc2_n7_s9}) - (fc2_n7_s7 + $signed({{4{fc2_n7_s8[16]}}, fc2_n7_s8})));
+    reg  [7:0] fc2_n7_y_low_d1;
+    wire fc2_n7_y_sticky = |fc2_n7_y_low_d1;
+    reg  fc2_n7_y_lsb_d1;
+    reg  fc2_n7_y_half_d1;
+    wire fc2_n7_y_inc = fc2_n7_y_half_d1 & (fc2_n7_y_sticky | fc2_n7_y_lsb_d1);
+    reg  signed [11:0] fc2_n7_y_fl_d1;
+    wire signed [11:0] fc2_n7_y_rnd = fc2_n7_y_fl_d1 + $signed({11'd0, fc2_n7_y_inc});
+    wire signed [9:0] fc2_n7_y_sat = (fc2_n7_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n7_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n7_y_rnd[9:0]));
+    reg  signed [9:0] fc2_n0_y_sat_d1;
+    reg  signed [9:0] fc2_n7_y_sat_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_t0_0_d1 <= (fc2_in_0 * 12'sd1053) + $signed({{3{fc2_n0_p1[17]}}, fc2_n0_p1}); // weight 8.2265625
-            fc2_n0_t1_0_b_d1 <= $signed({{2{fc2_n0_p2[16]}}, fc2_n0_p2}) + $signed({fc2_n0_p3[17], fc2_n0_p3});
-            fc2_n0_t2_0_b_d1 <= fc2_n0_t1_1;
+            fc2_n0_y_low_d1 <= fc2_n0_acc[7:0];
+            fc2_n0_y_lsb_d1 <= fc2_n0_acc[9];
+            fc2_n0_y_half_d1 <= fc2_n0_acc[8];
             fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[21:9]);
-            fc2_n0_y_incx_d1 <= fc2_n0_acc[8] & (fc2_n0_y_sticky | fc2_n0_acc[9]);
-            fc2_n1_t0_0_d1 <= $signed({{6{fc2_n1_p0[14]}}, fc2_n1_p0}) + (fc2_in_1 * 12'sd1081); // weight 8.4453125
-            fc2_n1_t1_0_b_d1 <= $signed({fc2_n1_p2[16], fc2_n1_p2}) + $signed({fc2_n1_p3[16], fc2_n1_p3});
-            fc2_n1_t2_0_b_d1 <= fc2_n1_t1_1;
-            fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[20:9]);
-            fc2_n1_y_incx_d1 <= fc2_n1_acc[8] & (fc2_n1_y_sticky | fc2_n1_acc[9]);
-            fc2_n2_t1_0_a_d1 <= (fc2_in_0 * 8'sd71) + $signed({{2{fc2_n2_p1[14]}}, fc2_n2_p1}); // weight 0.5546875
-            fc2_n2_t0_1_d1 <= (fc2_in_2 * 12'sd1036) + $signed({{4{fc2_n2_p3_neg[16]}}, fc2_n2_p3_neg}); // weight 8.09375
-            fc2_n2_t2_0_b_d1 <= $signed({fc2_n2_t0_2[17], fc2_n2_t0_2}) + $signed({fc2_n2_t0_3[17], fc2_n2_t0_3});
-            fc2_n2_y_fl_d1 <= $signed(fc2_n2_acc[20:9]);
-            fc2_n2_y_incx_d1 <= fc2_n2_acc[8] & (fc2_n2_y_sticky | fc2_n2_acc[9]);
-            fc2_n3_t1_0_a_d1 <= $signed({{2{fc2_n3_p0[14]}}, fc2_n3_p0}) + (fc2_in_1 * 8'shb1); // weight -0.6171875
-            fc2_n3_t0_1_d1 <= $signed({{4{fc2_n3_p2[16]}}, fc2_n3_p2}) + (fc2_in_3 * 12'sd1224); // weight 9.5625
-            fc2_n3_t2_0_b_d1 <= fc2_n3_t1_1;
-            fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[20:9]);
-            fc2_n3_y_incx_d1 <= fc2_n3_acc[8] & (fc2_n3_y_sticky | fc2_n3_acc[9]);
-            fc2_n4_t1_0_a_d1 <= $signed({fc2_n4_p0[16], fc2_n4_p0}) + $signed({{2{fc2_n4_p1[15]}}, fc2_n4_p1});
-            fc2_n4_t0_1_d1 <= $signed({{3{fc2_n4_p3[17]}}, fc2_n4_p3}) + $signed({fc2_n4_p4[19], fc2_n4_p4});
-            fc2_n4_t2_0_b_d1 <= $signed({fc2_n4_t0_2[17], fc2_n4_t0_2}) + $signed({{2{fc2_n4_t0_3[16]}}, fc2_n4_t0_3});
-            fc2_n4_y_rnd_d1 <= fc2_n4_y_rnd;
-            fc2_n4_y_wrap_d1 <= $signed(fc2_n4_y_rnd[9:0]);
-            fc2_n5_t0_2_d1 <= $signed({{3{fc2_n5_p4[17]}}, fc2_n5_p4}) + (fc2_in_5 * 12'sd1285); // weight 10.0390625
-            fc2_n5_t1_1_b_d1 <= $signed({fc2_n5_p6[16], fc2_n5_p6}) + $signed({fc2_n5_p7[16], fc2_n5_p7});
-            fc2_n5_t2_0_a_d1 <= fc2_n5_t1_0;
-            fc2_n5_y_fl_d1 <= $signed(fc2_n5_acc[21:9]);
-            fc2_n5_y_incx_d1 <= fc2_n5_acc[8] & (fc2_n5_y_sticky | fc2_n5_acc[9]);
-            fc2_n6_t1_1_a_d1 <= $signed({fc2_n6_p4[16], fc2_n6_p4}) + (fc2_in_5 * 9'sd161); // weight 1.2578125
-            fc2_n6_t0_3_d1 <= (fc2_in_6 * 12'sd1108) + $signed({{4{fc2_n6_p7[16]}}, fc2_n6_p7}); // weight 8.65625
-            fc2_n6_t2_0_a_d1 <= $signed({fc2_n6_t0_0[17], fc2_n6_t0_0}) + $signed({fc2_n6_t0_1[17], fc2_n6_t0_1});
-            fc2_n6_y_fl_d1 <= $signed(fc2_n6_acc[21:9]);
-            fc2_n6_y_incx_d1 <= fc2_n6_acc[8] & (fc2_n6_y_sticky | fc2_n6_acc[9]);
-            fc2_n7_t1_1_a_d1 <= (fc2_in_4 * 8'sh93) + $signed({{7{fc2_in_5[9]}}, fc2_in_5}); // weight -0.8515625
-            fc2_n7_t0_3_d1 <= (fc2_in_7 * 12'sd1223) + 21'sd177152; // weight 9.5546875
-            fc2_n7_t2_0_a_d1 <= fc2_n7_t1_0;
-            fc2_n7_y_rnd_d1 <= fc2_n7_y_rnd;
-            fc2_n7_y_wrap_d1 <= $signed(fc2_n7_y_rnd[9:0]);
-            fc2_out_0 <= fc2_n0_y_sat;
-            fc2_out_1 <= fc2_n1_y_sat;
-            fc2_out_2 <= fc2_n2_y_sat;
-            fc2_out_3 <= fc2_n3_y_sat;
-            fc2_out_4 <= fc2_n4_y_sat;
-            fc2_out_5 <= fc2_n5_y_sat;
-            fc2_out_6 <= fc2_n6_y_sat;
-            fc2_out_7 <= fc2_n7_y_sat;
+            fc2_n1_s10_d1 <= fc2_n1_s10_u;
+            fc2_n1_y_ovf_hi_d1 <= fc2_n1_y_ovf_hi;
+            fc2_n1_y_satlo_d1 <= fc2_n1_y_satlo;
+            fc2_n2_s9_d1 <= {fc2_n2_s9_hi, fc2_n2_s7[1:0]};
+            fc2_n2_y_ovf_hi_d1 <= fc2_n2_y_ovf_hi;
+            fc2_n2_y_satlo_d1 <= fc2_n2_y_satlo;
+            fc2_n3_s12_d1 <= fc2_n3_s12_u;
+            fc2_n3_y_ovf_hi_d1 <= fc2_n3_y_ovf_hi;
+            fc2_n3_y_satlo_d1 <= fc2_n3_y_satlo;
+            fc2_n4_s12_d1 <= fc2_n4_s12;
+            fc2_n4_y_ovf_hi_d1 <= fc2_n4_y_ovf_hi;
+            fc2_n4_y_satlo_d1 <= fc2_n4_y_satlo;
+            fc2_n5_s10_d1 <= $signed({{2{fc2_n5_s7[18]}}, fc2_n5_s7}) - fc2_n5_s8;
+            fc2_n5_s9_d1 <= fc2_n5_s9_u;
+            fc2_n5_y_rnd_d1 <= fc2_n5_y_rnd;
+            fc2_n5_y_wrap_d1 <= $signed(fc2_n5_y_rnd[9:0]);
+            fc2_n6_s11_d1 <= fc2_n6_s11_u;
+            fc2_n6_s12_d1 <= fc2_n6_s12_u;
+            fc2_n6_y_ovf_hi_d1 <= fc2_n6_y_ovf_hi;
+            fc2_n6_y_satlo_d1 <= fc2_n6_y_satlo;
+            fc2_n7_y_low_d1 <= fc2_n7_acc[7:0];
+            fc2_n7_y_lsb_d1 <= fc2_n7_acc[9];
+            fc2_n7_y_half_d1 <= fc2_n7_acc[8];
+            fc2_n7_y_fl_d1 <= $signed(fc2_n7_acc[20:9]);
+            fc2_n0_y_sat_d1 <= fc2_n0_y_sat;
+            fc2_n7_y_sat_d1 <= fc2_n7_y_sat;
         end
     end
 
-    assign out_data = {fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
+    assign out_data = {fc2_n7_y_sat_d1, fc2_n6_y_sat, fc2_n5_y_sat, fc2_n4_y_sat, fc2_n3_y_sat, fc2_n2_y_sat, fc2_n1_y_sat, fc2_n0_y_sat_d1};
 
 endmodule
 

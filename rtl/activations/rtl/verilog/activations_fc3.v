@@ -3,7 +3,8 @@
 // input  type: ufixed<8,0,RND_CONV,SAT>
 // output type: fixed<8,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 62 multiplier(s), 64 adder(s)
+// constant products: shift-add, 187 CSD digits, 30 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 0.30 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 119 adder(s)
 `default_nettype none
 
 module activations_fc3 (
@@ -14,230 +15,311 @@ module activations_fc3 (
 );
 
     wire signed [8:0] fc3_in_0_s_2 = $signed({1'd0, in_data[7:0]});
-    wire signed [18:0] fc3_n0_p0 = fc3_in_0_s_2 * 11'sd961; // weight 7.5078125
     wire signed [8:0] fc3_in_1_s_2 = $signed({1'd0, in_data[15:8]});
-    wire signed [15:0] fc3_n0_p1 = fc3_in_1_s_2 * 8'sd89; // weight 0.6953125
     wire signed [8:0] fc3_in_2_s_2 = $signed({1'd0, in_data[23:16]});
-    wire signed [14:0] fc3_n0_p2 = fc3_in_2_s_2 * 7'sh47; // weight -0.4453125
     wire signed [8:0] fc3_in_3_s_2 = $signed({1'd0, in_data[31:24]});
-    wire signed [15:0] fc3_n0_p3 = fc3_in_3_s_2 * 8'sh95; // weight -0.8359375
     wire signed [8:0] fc3_in_4_s_2 = $signed({1'd0, in_data[39:32]});
     wire signed [8:0] fc3_in_5_s_2 = $signed({1'd0, in_data[47:40]});
-    wire signed [11:0] fc3_n0_p5 = fc3_in_5_s_2 * 4'sd5; // weight 0.0390625
     wire signed [8:0] fc3_in_6_s_2 = $signed({1'd0, in_data[55:48]});
     wire signed [8:0] fc3_in_7_s_2 = $signed({1'd0, in_data[63:56]});
-    wire signed [11:0] fc3_n0_p7_sh = $signed({fc3_in_7_s_2, 3'd0});
-    wire signed [15:0] fc3_n0_t0_2 = (fc3_in_4_s_2 * 8'sd107) + $signed({{4{fc3_n0_p5[11]}}, fc3_n0_p5}); // weight 0.8359375
-    reg  signed [19:0] fc3_n0_t0_0_d1;
-    reg  signed [16:0] fc3_n0_t1_0_b_d1;
-    wire signed [15:0] fc3_n0_t1_1 = fc3_n0_t0_2 + ((fc3_in_6_s_2 * 8'sh9b) + $signed({{4{fc3_n0_p7_sh[11]}}, fc3_n0_p7_sh})); // weight -0.7890625
-    reg  signed [15:0] fc3_n0_t2_0_b_d1;
-    wire signed [19:0] fc3_n0_t2_0 = (fc3_n0_t0_0_d1 + $signed({{3{fc3_n0_t1_0_b_d1[16]}}, fc3_n0_t1_0_b_d1})) + $signed({{4{fc3_n0_t2_0_b_d1[15]}}, fc3_n0_t2_0_b_d1});
-    wire signed [19:0] fc3_n0_acc = (fc3_n0_t2_0 + 20'shccc00);
+    wire signed [8:0] fc3_e0 = fc3_in_1_s_2 - fc3_in_6_s_2;
+    wire signed [8:0] fc3_e1 = fc3_in_2_s_2 - fc3_in_5_s_2;
+    wire signed [7:0] fc3_e2_xh = $signed(fc3_in_3_s_2[8:1]);
+    wire signed [10:0] fc3_e2 = $signed({($signed({{2{fc3_e2_xh[7]}}, fc3_e2_xh}) + $signed({fc3_in_1_s_2[8], fc3_in_1_s_2})), fc3_in_3_s_2[0]});
+    wire signed [9:0] fc3_e3 = $signed({fc3_in_0_s_2[8], fc3_in_0_s_2}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2});
+    wire signed [8:0] fc3_e4 = fc3_in_3_s_2 - fc3_in_4_s_2;
+    wire signed [7:0] fc3_e5_xh = $signed(fc3_in_6_s_2[8:1]);
+    wire signed [9:0] fc3_e5 = $signed({($signed({fc3_e5_xh[7], fc3_e5_xh}) - fc3_in_7_s_2), fc3_in_6_s_2[0]});
+    wire signed [7:0] fc3_e6_xh = $signed(fc3_in_4_s_2[8:1]);
+    wire signed [9:0] fc3_e6 = $signed({($signed({fc3_e6_xh[7], fc3_e6_xh}) - fc3_in_3_s_2), fc3_in_4_s_2[0]});
+    wire signed [7:0] fc3_e7_xh = $signed(fc3_in_5_s_2[8:1]);
+    wire signed [9:0] fc3_e7 = $signed({($signed({fc3_e7_xh[7], fc3_e7_xh}) - fc3_in_1_s_2), fc3_in_5_s_2[0]});
+    wire signed [7:0] fc3_e8_xh = $signed(fc3_e0[8:1]);
+    wire signed [10:0] fc3_e8 = $signed({($signed({{2{fc3_e8_xh[7]}}, fc3_e8_xh}) + $signed({fc3_in_0_s_2[8], fc3_in_0_s_2})), fc3_e0[0]});
+    wire signed [9:0] fc3_e9 = $signed({fc3_e0[8], fc3_e0}) + $signed({fc3_e4[8], fc3_e4});
+    wire signed [3:0] fc3_e10_xh = $signed(fc3_in_0_s_2[8:5]);
+    wire signed [13:0] fc3_e10 = $signed({($signed({{5{fc3_e10_xh[3]}}, fc3_e10_xh}) - fc3_in_4_s_2), fc3_in_0_s_2[4:0]});
+    wire signed [4:0] fc3_e11_xh = $signed(fc3_in_2_s_2[8:4]);
+    wire signed [12:0] fc3_e11 = $signed({($signed({{4{fc3_e11_xh[4]}}, fc3_e11_xh}) - fc3_in_0_s_2), fc3_in_2_s_2[3:0]});
+    wire signed [4:0] fc3_e12_xh = $signed(fc3_in_7_s_2[8:4]);
+    wire signed [12:0] fc3_e12 = $signed({($signed({{4{fc3_e12_xh[4]}}, fc3_e12_xh}) - fc3_in_2_s_2), fc3_in_7_s_2[3:0]});
+    wire signed [15:0] fc3_e13 = $signed({($signed({{7{fc3_e2_xh[7]}}, fc3_e2_xh}) - $signed({fc3_e10[13], fc3_e10})), fc3_in_3_s_2[0]});
+    wire signed [7:0] fc3_e14_xh = $signed(fc3_in_1_s_2[8:1]);
+    wire signed [13:0] fc3_e14 = $signed({($signed({{5{fc3_e14_xh[7]}}, fc3_e14_xh}) + fc3_e12), fc3_in_1_s_2[0]});
+    wire signed [9:0] fc3_e15_xh = $signed(fc3_e2[10:1]);
+    wire signed [13:0] fc3_e15 = $signed({($signed({{3{fc3_e15_xh[9]}}, fc3_e15_xh}) + fc3_e11), fc3_e2[0]});
+    wire signed [6:0] fc3_e16_xh = $signed(fc3_in_0_s_2[8:2]);
+    wire signed [12:0] fc3_e16 = $signed({($signed({{4{fc3_e16_xh[6]}}, fc3_e16_xh}) - $signed({fc3_e5[9], fc3_e5})), fc3_in_0_s_2[1:0]});
+    wire signed [4:0] fc3_e17_xh = $signed(fc3_in_0_s_2[8:4]);
+    wire signed [14:0] fc3_e17 = $signed({($signed({{6{fc3_e17_xh[4]}}, fc3_e17_xh}) - $signed({fc3_e6[9], fc3_e6})), fc3_in_0_s_2[3:0]});
+    wire signed [5:0] fc3_e18_xh = $signed(fc3_in_5_s_2[8:3]);
+    wire signed [13:0] fc3_e18 = $signed({($signed({{5{fc3_e18_xh[5]}}, fc3_e18_xh}) + $signed({fc3_e9[9], fc3_e9})), fc3_in_5_s_2[2:0]});
+    wire signed [4:0] fc3_e19_xh = $signed(fc3_e1[8:4]);
+    wire signed [14:0] fc3_e19 = $signed({($signed({{6{fc3_e19_xh[4]}}, fc3_e19_xh}) + $signed({fc3_e5[9], fc3_e5})), fc3_e1[3:0]});
+    wire signed [6:0] fc3_e20_xh = $signed(fc3_e1[8:2]);
+    wire signed [12:0] fc3_e20 = $signed({($signed({{4{fc3_e20_xh[6]}}, fc3_e20_xh}) - $signed({fc3_e7[9], fc3_e7})), fc3_e1[1:0]});
+    wire signed [13:0] fc3_e21 = $signed({($signed({{5{fc3_e18_xh[5]}}, fc3_e18_xh}) + $signed({fc3_e3[9], fc3_e3})), fc3_in_5_s_2[2:0]});
+    wire signed [11:0] fc3_e22 = $signed({($signed({fc3_e15_xh[9], fc3_e15_xh}) + $signed({{2{fc3_in_4_s_2[8]}}, fc3_in_4_s_2})), fc3_e2[0]});
+    wire signed [6:0] fc3_e23_xh = $signed(fc3_in_2_s_2[8:2]);
+    wire signed [11:0] fc3_e23 = $signed({($signed({{3{fc3_e23_xh[6]}}, fc3_e23_xh}) + $signed({fc3_in_2_s_2[8], fc3_in_2_s_2})), fc3_in_2_s_2[1:0]});
+    wire signed [4:0] fc3_e24_xh = $signed(fc3_in_3_s_2[8:4]);
+    wire signed [13:0] fc3_e24 = $signed({($signed({{5{fc3_e24_xh[4]}}, fc3_e24_xh}) + $signed({fc3_in_1_s_2[8], fc3_in_1_s_2})), fc3_in_3_s_2[3:0]});
+    wire signed [8:0] fc3_e25_xh = $signed(fc3_e22[11:3]);
+    wire signed [16:0] fc3_e25 = $signed({($signed({{5{fc3_e25_xh[8]}}, fc3_e25_xh}) - fc3_e24), fc3_e22[2:0]});
+    wire signed [5:0] fc3_e26_xh = $signed(fc3_in_3_s_2[8:3]);
+    wire signed [12:0] fc3_e26 = $signed({($signed({{4{fc3_e26_xh[5]}}, fc3_e26_xh}) + $signed({fc3_in_3_s_2[8], fc3_in_3_s_2})), fc3_in_3_s_2[2:0]});
+    wire signed [3:0] fc3_e27_xh = $signed(fc3_in_6_s_2[8:5]);
+    wire signed [13:0] fc3_e27 = $signed({($signed({{5{fc3_e27_xh[3]}}, fc3_e27_xh}) - fc3_in_6_s_2), fc3_in_6_s_2[4:0]});
+    wire signed [6:0] fc3_e28_xh = $signed(fc3_in_6_s_2[8:2]);
+    wire signed [11:0] fc3_e28 = $signed({($signed({{3{fc3_e28_xh[6]}}, fc3_e28_xh}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2})), fc3_in_6_s_2[1:0]});
+    wire signed [2:0] fc3_e29_xh = $signed(fc3_e1[8:6]);
+    wire signed [15:0] fc3_e29 = $signed({($signed({{7{fc3_e29_xh[2]}}, fc3_e29_xh}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2})), fc3_e1[5:0]});
+    wire signed [1:0] fc3_n0_s0_xh = $signed(fc3_in_2_s_2[8:7]);
+    wire signed [15:0] fc3_n0_s0 = $signed({($signed({{7{fc3_n0_s0_xh[1]}}, fc3_n0_s0_xh}) - 9'sd205), fc3_in_2_s_2[6:0]}); // bias -6.40625
+    wire signed [15:0] fc3_n0_s1 = $signed({($signed(fc3_n0_s0[15:4]) + $signed({{3{fc3_e0[8]}}, fc3_e0})), fc3_n0_s0[3:0]});
+    wire signed [6:0] fc3_n0_s2_xh = $signed(fc3_e4[8:2]);
+    wire signed [11:0] fc3_n0_s2 = $signed({($signed({{3{fc3_n0_s2_xh[6]}}, fc3_n0_s2_xh}) + $signed({fc3_e4[8], fc3_e4})), fc3_e4[1:0]});
+    wire signed [11:0] fc3_n0_s3_xh = $signed(fc3_e11[12:1]);
+    wire signed [13:0] fc3_n0_s3 = $signed({($signed({fc3_n0_s3_xh[11], fc3_n0_s3_xh}) + $signed({{4{fc3_e4[8]}}, fc3_e4})), fc3_e11[0]});
+    wire signed [8:0] fc3_n0_s4_xh = $signed(fc3_n0_s2[11:3]);
+    wire signed [13:0] fc3_n0_s4 = $signed({($signed({{2{fc3_n0_s4_xh[8]}}, fc3_n0_s4_xh}) - fc3_e8), fc3_n0_s2[2:0]});
+    wire signed [12:0] fc3_n0_s5 = $signed({{3{fc3_e9[9]}}, fc3_e9}) + fc3_e16;
+    wire signed [9:0] fc3_n0_s6_xh = $signed(fc3_e20[12:3]);
+    wire signed [18:0] fc3_n0_s6 = $signed({($signed({{6{fc3_n0_s6_xh[9]}}, fc3_n0_s6_xh}) - fc3_n0_s1), fc3_e20[2:0]});
+    wire signed [9:0] fc3_n0_s7_xh = $signed(fc3_n0_s4[13:4]);
+    wire signed [17:0] fc3_n0_s7 = $signed({($signed({{4{fc3_n0_s7_xh[9]}}, fc3_n0_s7_xh}) - fc3_n0_s3), fc3_n0_s4[3:0]});
+    wire signed [18:0] fc3_n0_s8 = fc3_n0_s6 - $signed({{6{fc3_n0_s5[12]}}, fc3_n0_s5});
+    wire signed [16:0] fc3_n0_s9_xh = $signed(fc3_n0_s8[18:2]);
+    wire [19:0] fc3_n0_s9_u = {($signed({fc3_n0_s9_xh[16], fc3_n0_s9_xh}) - fc3_n0_s7), fc3_n0_s8[1:0]};
+    reg  [19:0] fc3_n0_s9_d1;
+    wire signed [19:0] fc3_n0_acc = (-$signed(fc3_n0_s9_d1));
     wire fc3_n0_y_sticky = |fc3_n0_acc[8:0];
-    reg  signed [9:0] fc3_n0_y_fl_d1;
-    reg  fc3_n0_y_incx_d1;
-    wire signed [9:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({9'd0, fc3_n0_y_incx_d1});
+    wire fc3_n0_y_inc = fc3_n0_acc[9] & (fc3_n0_y_sticky | fc3_n0_acc[10]);
+    wire signed [9:0] fc3_n0_y_rnd = $signed(fc3_n0_acc[19:10]) + $signed({9'd0, fc3_n0_y_inc});
     wire signed [7:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 10'sh380) ? 8'sh80 : $signed(fc3_n0_y_rnd[7:0]);
-    wire signed [10:0] fc3_n1_p0 = fc3_in_0_s_2 * 3'sh5; // weight -0.0234375
-    wire signed [14:0] fc3_n1_p3 = fc3_in_3_s_2 * 7'sd58; // weight 0.453125
-    wire signed [15:0] fc3_n1_p4 = fc3_in_4_s_2 * 8'sd112; // weight 0.875
-    wire signed [15:0] fc3_n1_p5 = fc3_in_5_s_2 * 8'sd65; // weight 0.5078125
-    wire signed [15:0] fc3_n1_p7 = fc3_in_7_s_2 * 8'shb9; // weight -0.5546875
-    wire signed [15:0] fc3_n1_t0_1 = (fc3_in_2_s_2 * 8'shbf) + $signed({fc3_n1_p3[14], fc3_n1_p3}); // weight -0.5078125
-    wire signed [16:0] fc3_n1_t0_2 = $signed({fc3_n1_p4[15], fc3_n1_p4}) + $signed({fc3_n1_p5[15], fc3_n1_p5});
-    wire signed [16:0] fc3_n1_t0_3 = (fc3_in_6_s_2 * 9'sd131) + $signed({fc3_n1_p7[15], fc3_n1_p7}); // weight 1.0234375
-    wire signed [18:0] fc3_n1_t1_0 = ($signed({{8{fc3_n1_p0[10]}}, fc3_n1_p0}) + (fc3_in_1_s_2 * 11'sd877)) + $signed({{3{fc3_n1_t0_1[15]}}, fc3_n1_t0_1}); // weight 6.8515625
-    reg  signed [18:0] fc3_n1_t2_0_a_d1;
-    reg  signed [17:0] fc3_n1_t2_0_b_d1;
+    wire signed [1:0] fc3_n1_s0_xh = $signed(fc3_in_7_s_2[8:7]);
+    wire signed [15:0] fc3_n1_s0 = $signed({($signed({{7{fc3_n1_s0_xh[1]}}, fc3_n1_s0_xh}) + 9'sd183), fc3_in_7_s_2[6:0]}); // bias -5.71875
+    wire signed [5:0] fc3_n1_s1_xh = $signed(fc3_e0[8:3]);
+    wire signed [18:0] fc3_n1_s1 = $signed({($signed({{10{fc3_n1_s1_xh[5]}}, fc3_n1_s1_xh}) - fc3_n1_s0), fc3_e0[2:0]});
+    wire signed [3:0] fc3_n1_s2_xh = $signed(fc3_e0[8:5]);
+    wire signed [14:0] fc3_n1_s2 = $signed({($signed({{6{fc3_n1_s2_xh[3]}}, fc3_n1_s2_xh}) + $signed({fc3_e0[8], fc3_e0})), fc3_e0[4:0]});
+    wire signed [3:0] fc3_n1_s3_xh = $signed(fc3_e3[9:6]);
+    wire signed [15:0] fc3_n1_s3 = $signed({($signed({{6{fc3_n1_s3_xh[3]}}, fc3_n1_s3_xh}) - $signed({fc3_e1[8], fc3_e1})), fc3_e3[5:0]});
+    wire signed [13:0] fc3_n1_s4_xh = $signed(fc3_e29[15:2]);
+    wire signed [16:0] fc3_n1_s4 = $signed({($signed({fc3_n1_s4_xh[13], fc3_n1_s4_xh}) + fc3_n1_s2), fc3_e29[1:0]});
+    wire signed [14:0] fc3_n1_s5_xh = $signed(fc3_n1_s3[15:1]);
+    wire signed [16:0] fc3_n1_s5 = $signed({($signed({fc3_n1_s5_xh[14], fc3_n1_s5_xh}) + fc3_e13), fc3_n1_s3[0]});
+    wire signed [13:0] fc3_n1_s7_xh = $signed(fc3_n1_s5[16:3]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n1_t2_0 = $signed({fc3_n1_t2_0_a_d1[18], fc3_n1_t2_0_a_d1}) + $signed({{2{fc3_n1_t2_0_b_d1[17]}}, fc3_n1_t2_0_b_d1});
+    wire signed [19:0] fc3_n1_s7 = $signed({($signed({{3{fc3_n1_s7_xh[13]}}, fc3_n1_s7_xh}) - fc3_e25), fc3_n1_s5[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n1_acc = ($signed(fc3_n1_t2_0[18:0]) + 19'sh52400); // bias -5.71875
-    wire fc3_n1_y_sticky = |fc3_n1_acc[8:0];
-    wire fc3_n1_y_inc = fc3_n1_acc[9] & (fc3_n1_y_sticky | fc3_n1_acc[10]);
-    wire signed [8:0] fc3_n1_y_rnd = $signed(fc3_n1_acc[18:10]) + $signed({8'd0, fc3_n1_y_inc});
-    reg  signed [8:0] fc3_n1_y_rnd_d1;
-    reg  signed [7:0] fc3_n1_y_wrap_d1;
-    wire signed [7:0] fc3_n1_y_satlo = (fc3_n1_y_rnd_d1 < 9'sh180) ? 8'sh80 : fc3_n1_y_wrap_d1;
-    wire signed [16:0] fc3_n2_p3 = fc3_in_3_s_2 * 9'sh16b; // weight -1.1640625
-    wire signed [14:0] fc3_n2_p5 = fc3_in_5_s_2 * 7'sd49; // weight 0.3828125
-    wire signed [13:0] fc3_n2_p6 = fc3_in_6_s_2 * 6'sd31; // weight 0.2421875
-    wire signed [11:0] fc3_n2_p7 = fc3_in_7_s_2 * 4'sd6; // weight 0.046875
-    wire signed [15:0] fc3_n2_t0_0 = (fc3_in_0_s_2 * 8'sd106) + (fc3_in_1_s_2 * 8'sh97); // weight 0.828125; weight -0.8203125
-    wire signed [14:0] fc3_n2_t0_3 = $signed({fc3_n2_p6[13], fc3_n2_p6}) + $signed({{3{fc3_n2_p7[11]}}, fc3_n2_p7});
-    reg  signed [15:0] fc3_n2_t1_0_a_d1;
-    reg  signed [19:0] fc3_n2_t0_1_d1;
-    wire signed [15:0] fc3_n2_t1_1 = ((fc3_in_4_s_2 * 8'shbe) + $signed({fc3_n2_p5[14], fc3_n2_p5})) + $signed({fc3_n2_t0_3[14], fc3_n2_t0_3}); // weight -0.515625
-    reg  signed [15:0] fc3_n2_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n2_t2_0 = ($signed({{4{fc3_n2_t1_0_a_d1[15]}}, fc3_n2_t1_0_a_d1}) + fc3_n2_t0_1_d1) + $signed({{4{fc3_n2_t2_0_b_d1[15]}}, fc3_n2_t2_0_b_d1});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n2_acc = ($signed(fc3_n2_t2_0[18:0]) + 19'sh57c00); // bias -5.03125
+    wire signed [18:0] fc3_n1_acc = ((fc3_n1_s1 - $signed({{2{fc3_n1_s4[16]}}, fc3_n1_s4})) + $signed(fc3_n1_s7[18:0]));
+    reg  [8:0] fc3_n1_y_low_d1;
+    wire fc3_n1_y_sticky = |fc3_n1_y_low_d1;
+    reg  fc3_n1_y_lsb_d1;
+    reg  fc3_n1_y_half_d1;
+    wire fc3_n1_y_inc = fc3_n1_y_half_d1 & (fc3_n1_y_sticky | fc3_n1_y_lsb_d1);
+    reg  signed [8:0] fc3_n1_y_fl_d1;
+    wire signed [8:0] fc3_n1_y_rnd = fc3_n1_y_fl_d1 + $signed({8'd0, fc3_n1_y_inc});
+    wire signed [7:0] fc3_n1_y_satlo = (fc3_n1_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n1_y_rnd[7:0]);
+    wire signed [13:0] fc3_n2_s0 = $signed({($signed({{5{fc3_e11_xh[4]}}, fc3_e11_xh}) + $signed({fc3_in_0_s_2[8], fc3_in_0_s_2})), fc3_in_2_s_2[3:0]});
+    wire signed [9:0] fc3_n2_s1_x = $signed({fc3_in_4_s_2[8], fc3_in_4_s_2});
+    wire signed [0:0] fc3_n2_s1_xh = $signed(fc3_n2_s1_x[9]);
+    wire signed [17:0] fc3_n2_s1 = $signed({($signed({{8{fc3_n2_s1_xh}}, fc3_n2_s1_xh}) - fc3_in_2_s_2), fc3_n2_s1_x[8:0]});
+    wire signed [17:0] fc3_n2_s2 = $signed({($signed(fc3_n2_s1[17:9]) + 9'sd161), fc3_n2_s1[8:0]}); // bias -5.03125
+    wire signed [7:0] fc3_n2_s3_xh = $signed(fc3_e7[9:2]);
+    wire signed [11:0] fc3_n2_s3 = $signed({($signed({{2{fc3_n2_s3_xh[7]}}, fc3_n2_s3_xh}) - fc3_e7), fc3_e7[1:0]});
+    wire signed [12:0] fc3_n2_s4_xh = $signed(fc3_e27[13:1]);
+    wire signed [14:0] fc3_n2_s4 = $signed({($signed({fc3_n2_s4_xh[12], fc3_n2_s4_xh}) + fc3_n2_s0), fc3_e27[0]});
+    wire signed [17:0] fc3_n2_s5 = $signed({($signed(fc3_n2_s2[17:3]) + $signed({{2{fc3_e26[12]}}, fc3_e26})), fc3_n2_s2[2:0]});
+    wire signed [9:0] fc3_n2_s6_xh = $signed(fc3_e21[13:4]);
+    wire signed [15:0] fc3_n2_s6 = $signed({($signed({{2{fc3_n2_s6_xh[9]}}, fc3_n2_s6_xh}) - fc3_n2_s3), fc3_e21[3:0]});
+    wire signed [11:0] fc3_n2_s7_xh = $signed(fc3_e14[13:2]);
+    wire signed [16:0] fc3_n2_s7 = $signed({($signed({{3{fc3_n2_s7_xh[11]}}, fc3_n2_s7_xh}) + $signed({fc3_e15[13], fc3_e15})), fc3_e14[1:0]});
+    wire signed [15:0] fc3_n2_s8 = $signed({fc3_n2_s4[14], fc3_n2_s4}) + fc3_e13;
+    wire signed [14:0] fc3_n2_s9_xh = $signed(fc3_n2_s6[15:1]);
+    wire signed [18:0] fc3_n2_s9 = $signed({($signed({{3{fc3_n2_s9_xh[14]}}, fc3_n2_s9_xh}) - fc3_n2_s5), fc3_n2_s6[0]});
+    wire signed [16:0] fc3_n2_s10 = $signed({fc3_n2_s8[15], fc3_n2_s8}) + fc3_n2_s7;
+    reg  signed [18:0] fc3_n2_s11_d1;
+    wire signed [18:0] fc3_n2_acc = (-fc3_n2_s11_d1);
     wire fc3_n2_y_sticky = |fc3_n2_acc[8:0];
-    reg  signed [8:0] fc3_n2_y_fl_d1;
-    reg  fc3_n2_y_incx_d1;
-    wire signed [8:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({8'd0, fc3_n2_y_incx_d1});
-    wire signed [7:0] fc3_n2_y_sat = (fc3_n2_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n2_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n2_y_rnd[7:0]));
-    wire signed [14:0] fc3_n3_p1 = fc3_in_1_s_2 * 7'sh46; // weight -0.453125
-    wire signed [11:0] fc3_n3_p2 = fc3_in_2_s_2 * 4'sd5; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc3_n3_p5_neg = -$signed({fc3_in_5_s_2[8], fc3_in_5_s_2});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc3_n3_p5 = $signed(fc3_n3_p5_neg[8:0]);
-    wire signed [14:0] fc3_n3_p6 = fc3_in_6_s_2 * 7'sd44; // weight 0.34375
-    wire signed [14:0] fc3_n3_p7 = fc3_in_7_s_2 * 7'sd48; // weight 0.375
-    wire signed [16:0] fc3_n3_t0_0 = (fc3_in_0_s_2 * 9'sh17f) + $signed({{2{fc3_n3_p1[14]}}, fc3_n3_p1}); // weight -1.0078125
-    wire signed [14:0] fc3_n3_t0_2 = (fc3_in_4_s_2 * 7'sd40) + $signed({{6{fc3_n3_p5[8]}}, fc3_n3_p5}); // weight 0.3125
-    wire signed [15:0] fc3_n3_t0_3 = $signed({fc3_n3_p6[14], fc3_n3_p6}) + $signed({fc3_n3_p7[14], fc3_n3_p7});
-    wire signed [18:0] fc3_n3_t1_0 = $signed({{2{fc3_n3_t0_0[16]}}, fc3_n3_t0_0}) + ($signed({{7{fc3_n3_p2[11]}}, fc3_n3_p2}) + (fc3_in_3_s_2 * 11'sd1011)); // weight 7.8984375
-    reg  signed [18:0] fc3_n3_t2_0_a_d1;
-    reg  signed [16:0] fc3_n3_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n3_t2_0 = $signed({fc3_n3_t2_0_a_d1[18], fc3_n3_t2_0_a_d1}) + $signed({{3{fc3_n3_t2_0_b_d1[16]}}, fc3_n3_t2_0_b_d1});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n3_acc = ($signed(fc3_n3_t2_0[18:0]) + 19'sh5d400); // bias -4.34375
+    wire fc3_n2_y_inc = fc3_n2_acc[9] & (fc3_n2_y_sticky | fc3_n2_acc[10]);
+    wire signed [8:0] fc3_n2_y_rnd = $signed(fc3_n2_acc[18:10]) + $signed({8'd0, fc3_n2_y_inc});
+    wire fc3_n2_y_ovf_hi = fc3_n2_y_rnd > 9'sd127;
+    wire signed [7:0] fc3_n2_y_satlo = (fc3_n2_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n2_y_rnd[7:0]);
+    reg  fc3_n2_y_ovf_hi_d1;
+    reg  signed [7:0] fc3_n2_y_satlo_d1;
+    wire signed [7:0] fc3_n2_y_sat = fc3_n2_y_ovf_hi_d1 ? 8'sd127 : fc3_n2_y_satlo_d1;
+    wire signed [0:0] fc3_n3_s0_xh = $signed(fc3_in_2_s_2[8]);
+    wire signed [16:0] fc3_n3_s0 = $signed({($signed({{8{fc3_n3_s0_xh}}, fc3_n3_s0_xh}) + fc3_in_3_s_2), fc3_in_2_s_2[7:0]});
+    wire signed [2:0] fc3_n3_s1_xh = $signed(fc3_in_6_s_2[8:6]);
+    wire signed [14:0] fc3_n3_s1 = $signed({($signed({{6{fc3_n3_s1_xh[2]}}, fc3_n3_s1_xh}) + 9'sd139), fc3_in_6_s_2[5:0]}); // bias -4.34375
+    wire signed [10:0] fc3_n3_s3_xh = $signed(fc3_e10[13:3]);
+    wire signed [14:0] fc3_n3_s3 = $signed({($signed({fc3_n3_s3_xh[10], fc3_n3_s3_xh}) - $signed({{2{fc3_e6[9]}}, fc3_e6})), fc3_e10[2:0]});
+    wire signed [8:0] fc3_n3_s4_xh = $signed(fc3_e2[10:2]);
+    wire signed [12:0] fc3_n3_s4 = $signed({($signed({{2{fc3_n3_s4_xh[8]}}, fc3_n3_s4_xh}) - fc3_e2), fc3_e2[1:0]});
+    wire signed [7:0] fc3_n3_s5_xh = $signed(fc3_e28[11:4]);
+    wire signed [14:0] fc3_n3_s5 = $signed({($signed({{3{fc3_n3_s5_xh[7]}}, fc3_n3_s5_xh}) + fc3_e8), fc3_e28[3:0]});
+    wire signed [15:0] fc3_n3_s6 = $signed({{3{fc3_n3_s4[12]}}, fc3_n3_s4}) - fc3_e29;
+    wire signed [12:0] fc3_n3_s7_xh = $signed(fc3_n3_s3[14:2]);
+    wire signed [16:0] fc3_n3_s7_hi = $signed({{4{fc3_n3_s7_xh[12]}}, fc3_n3_s7_xh}) - $signed({($signed(fc3_n3_s0[16:2]) - fc3_n3_s1), fc3_n3_s0[1:0]});
+    wire signed [13:0] fc3_n3_s8_xh = $signed(fc3_n3_s6[15:2]);
+    wire signed [16:0] fc3_n3_s8 = $signed({($signed({fc3_n3_s8_xh[13], fc3_n3_s8_xh}) + fc3_n3_s5), fc3_n3_s6[1:0]});
+    reg  signed [18:0] fc3_n3_s9_d1;
+    wire signed [18:0] fc3_n3_acc = (-fc3_n3_s9_d1);
     wire fc3_n3_y_sticky = |fc3_n3_acc[8:0];
     wire fc3_n3_y_inc = fc3_n3_acc[9] & (fc3_n3_y_sticky | fc3_n3_acc[10]);
     wire signed [8:0] fc3_n3_y_rnd = $signed(fc3_n3_acc[18:10]) + $signed({8'd0, fc3_n3_y_inc});
-    reg  signed [8:0] fc3_n3_y_rnd_d1;
-    reg  signed [7:0] fc3_n3_y_wrap_d1;
-    wire signed [7:0] fc3_n3_y_sat = (fc3_n3_y_rnd_d1 > 9'sd127) ? 8'sd127 : ((fc3_n3_y_rnd_d1 < 9'sh180) ? 8'sh80 : fc3_n3_y_wrap_d1);
-    wire signed [14:0] fc3_n4_p2 = fc3_in_2_s_2 * 7'sh5b; // weight -0.2890625
-    wire signed [15:0] fc3_n4_p3 = fc3_in_3_s_2 * 8'sh8e; // weight -0.890625
-    wire signed [16:0] fc3_n4_p5 = fc3_in_5_s_2 * 9'sh171; // weight -1.1171875
-    wire signed [15:0] fc3_n4_p6 = fc3_in_6_s_2 * 8'sd114; // weight 0.890625
-    wire signed [14:0] fc3_n4_p7 = fc3_in_7_s_2 * 7'sd42; // weight 0.328125
-    wire signed [15:0] fc3_n4_t0_0 = (fc3_in_0_s_2 * 8'sd72) + (fc3_in_1_s_2 * 8'sh9d); // weight 0.5625; weight -0.7734375
-    wire signed [16:0] fc3_n4_t1_0 = $signed({fc3_n4_t0_0[15], fc3_n4_t0_0}) + ($signed({{2{fc3_n4_p2[14]}}, fc3_n4_p2}) + $signed({fc3_n4_p3[15], fc3_n4_p3}));
-    reg  signed [19:0] fc3_n4_t0_2_d1;
-    reg  signed [16:0] fc3_n4_t1_1_b_d1;
-    reg  signed [16:0] fc3_n4_t2_0_a_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n4_t2_0 = $signed({{3{fc3_n4_t2_0_a_d1[16]}}, fc3_n4_t2_0_a_d1}) + (fc3_n4_t0_2_d1 + $signed({{3{fc3_n4_t1_1_b_d1[16]}}, fc3_n4_t1_1_b_d1}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n4_acc = ($signed(fc3_n4_t2_0[18:0]) + 19'sh62c00);
-    wire fc3_n4_y_sticky = |fc3_n4_acc[8:0];
+    wire fc3_n3_y_ovf_hi = fc3_n3_y_rnd > 9'sd127;
+    wire signed [7:0] fc3_n3_y_satlo = (fc3_n3_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n3_y_rnd[7:0]);
+    reg  fc3_n3_y_ovf_hi_d1;
+    reg  signed [7:0] fc3_n3_y_satlo_d1;
+    wire signed [7:0] fc3_n3_y_sat = fc3_n3_y_ovf_hi_d1 ? 8'sd127 : fc3_n3_y_satlo_d1;
+    wire signed [11:0] fc3_n4_s0 = $signed({($signed({{3{fc3_e18_xh[5]}}, fc3_e18_xh}) - fc3_in_4_s_2), fc3_in_5_s_2[2:0]});
+    wire signed [9:0] fc3_n4_s1_x = $signed({fc3_in_6_s_2[8], fc3_in_6_s_2});
+    wire signed [0:0] fc3_n4_s1_xh = $signed(fc3_n4_s1_x[9]);
+    wire signed [16:0] fc3_n4_s1 = $signed({($signed({{7{fc3_n4_s1_xh}}, fc3_n4_s1_xh}) - 8'sd117), fc3_n4_s1_x[8:0]}); // bias -3.65625
+    wire signed [10:0] fc3_n4_s2_xh = $signed(fc3_n4_s1[16:6]);
+    wire signed [17:0] fc3_n4_s2 = $signed({($signed({fc3_n4_s2_xh[10], fc3_n4_s2_xh}) - fc3_n4_s0), fc3_n4_s1[5:0]});
+    wire signed [8:0] fc3_n4_s3_xh = $signed(fc3_e3[9:1]);
+    wire signed [11:0] fc3_n4_s3 = $signed({($signed({{2{fc3_n4_s3_xh[8]}}, fc3_n4_s3_xh}) + fc3_e2), fc3_e3[0]});
+    wire signed [11:0] fc3_n4_s4_xh = $signed(fc3_e19[14:3]);
+    wire signed [15:0] fc3_n4_s4 = $signed({($signed({fc3_n4_s4_xh[11], fc3_n4_s4_xh}) - $signed({fc3_n4_s3[11], fc3_n4_s3})), fc3_e19[2:0]});
+    wire signed [12:0] fc3_n4_s5_xh = $signed(fc3_e14[13:1]);
+    wire signed [18:0] fc3_n4_s5 = $signed({($signed({{5{fc3_n4_s5_xh[12]}}, fc3_n4_s5_xh}) + fc3_n4_s2), fc3_e14[0]});
+    wire signed [10:0] fc3_n4_s6_xh = $signed(fc3_e15[13:3]);
+    wire signed [16:0] fc3_n4_s6 = $signed({($signed({{3{fc3_n4_s6_xh[10]}}, fc3_n4_s6_xh}) + fc3_e18), fc3_e15[2:0]});
+    wire signed [18:0] fc3_n4_s7 = fc3_n4_s5 - $signed({{3{fc3_n4_s4[15]}}, fc3_n4_s4});
+    wire signed [18:0] fc3_n4_acc = $signed({($signed(fc3_n4_s7[18:1]) - $signed({fc3_n4_s6[16], fc3_n4_s6})), fc3_n4_s7[0]});
+    reg  [8:0] fc3_n4_y_low_d1;
+    wire fc3_n4_y_sticky = |fc3_n4_y_low_d1;
+    reg  fc3_n4_y_lsb_d1;
+    reg  fc3_n4_y_half_d1;
+    wire fc3_n4_y_inc = fc3_n4_y_half_d1 & (fc3_n4_y_sticky | fc3_n4_y_lsb_d1);
     reg  signed [8:0] fc3_n4_y_fl_d1;
-    reg  fc3_n4_y_incx_d1;
-    wire signed [8:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({8'd0, fc3_n4_y_incx_d1});
+    wire signed [8:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({8'd0, fc3_n4_y_inc});
     wire signed [7:0] fc3_n4_y_sat = (fc3_n4_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n4_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n4_y_rnd[7:0]));
-    wire signed [13:0] fc3_n5_p0 = fc3_in_0_s_2 * 6'sh2c; // weight -0.15625
-    wire signed [15:0] fc3_n5_p2 = fc3_in_2_s_2 * 8'sh81; // weight -0.9921875
-    wire signed [16:0] fc3_n5_p3 = fc3_in_3_s_2 * 9'sh179; // weight -1.0546875
-    wire signed [15:0] fc3_n5_p4 = fc3_in_4_s_2 * 8'sd82; // weight 0.640625
-    wire signed [14:0] fc3_n5_p6 = fc3_in_6_s_2 * 7'sd45; // weight 0.3515625
-    wire signed [15:0] fc3_n5_t0_0 = $signed({{2{fc3_n5_p0[13]}}, fc3_n5_p0}) + (fc3_in_1_s_2 * 8'shaa); // weight -0.671875
-    wire signed [17:0] fc3_n5_t1_0 = $signed({{2{fc3_n5_t0_0[15]}}, fc3_n5_t0_0}) + ($signed({{2{fc3_n5_p2[15]}}, fc3_n5_p2}) + $signed({fc3_n5_p3[16], fc3_n5_p3}));
-    reg  signed [19:0] fc3_n5_t0_2_d1;
-    reg  signed [15:0] fc3_n5_t1_1_b_d1;
-    reg  signed [17:0] fc3_n5_t2_0_a_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n5_t2_0 = $signed({{2{fc3_n5_t2_0_a_d1[17]}}, fc3_n5_t2_0_a_d1}) + (fc3_n5_t0_2_d1 + $signed({{4{fc3_n5_t1_1_b_d1[15]}}, fc3_n5_t1_1_b_d1}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n5_acc = ($signed(fc3_n5_t2_0[18:0]) + 19'sh68400);
-    wire fc3_n5_y_sticky = |fc3_n5_acc[8:0];
+    wire signed [10:0] fc3_n5_s0 = $signed({($signed({{2{fc3_e6_xh[7]}}, fc3_e6_xh}) + $signed({fc3_in_1_s_2[8], fc3_in_1_s_2})), fc3_in_4_s_2[0]});
+    wire signed [0:0] fc3_n5_s1_xh = $signed(fc3_in_6_s_2[8]);
+    wire signed [16:0] fc3_n5_s1 = $signed({($signed({{8{fc3_n5_s1_xh}}, fc3_n5_s1_xh}) - fc3_in_5_s_2), fc3_in_6_s_2[7:0]});
+    wire signed [16:0] fc3_n5_s2 = $signed({($signed(fc3_n5_s1[16:8]) + 9'sd95), fc3_n5_s1[7:0]});
+    wire signed [6:0] fc3_n5_s3_xh = $signed(fc3_e5[9:3]);
+    wire signed [12:0] fc3_n5_s3 = $signed({($signed({{3{fc3_n5_s3_xh[6]}}, fc3_n5_s3_xh}) + $signed({fc3_e1[8], fc3_e1})), fc3_e5[2:0]});
+    wire signed [14:0] fc3_n5_s4 = $signed({($signed({{3{fc3_n3_s5_xh[7]}}, fc3_n3_s5_xh}) + fc3_n5_s0), fc3_e28[3:0]});
+    wire signed [16:0] fc3_n5_s5 = $signed({($signed(fc3_n5_s2[16:2]) + $signed({{2{fc3_n5_s3[12]}}, fc3_n5_s3})), fc3_n5_s2[1:0]});
+    wire signed [12:0] fc3_n5_s6_xh = $signed(fc3_e17[14:2]);
+    wire signed [15:0] fc3_n5_s6 = $signed({($signed({fc3_n5_s6_xh[12], fc3_n5_s6_xh}) + $signed({fc3_e16[12], fc3_e16})), fc3_e17[1:0]});
+    wire signed [14:0] fc3_n5_s7 = fc3_n5_s4 + $signed({{2{fc3_e20[12]}}, fc3_e20});
+    wire signed [15:0] fc3_n5_s9 = $signed({fc3_n5_s7[14], fc3_n5_s7}) + $signed(fc3_e25[15:0]);
+    wire signed [13:0] fc3_n5_s10_xh = $signed(fc3_n5_s9[15:2]);
+    wire signed [16:0] fc3_n5_s10_hi = $signed({{3{fc3_n5_s10_xh[13]}}, fc3_n5_s10_xh}) - (fc3_n5_s5 + $signed({fc3_n5_s6[15], fc3_n5_s6}));
+    wire signed [18:0] fc3_n5_acc = $signed({fc3_n5_s10_hi, fc3_n5_s9[1:0]});
+    reg  [8:0] fc3_n5_y_low_d1;
+    wire fc3_n5_y_sticky = |fc3_n5_y_low_d1;
+    reg  fc3_n5_y_lsb_d1;
+    reg  fc3_n5_y_half_d1;
+    wire fc3_n5_y_inc = fc3_n5_y_half_d1 & (fc3_n5_y_sticky | fc3_n5_y_lsb_d1);
     reg  signed [8:0] fc3_n5_y_fl_d1;
-    reg  fc3_n5_y_incx_d1;
-    wire signed [8:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({8'd0, fc3_n5_y_incx_d1});
+    wire signed [8:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({8'd0, fc3_n5_y_inc});
     wire signed [7:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n5_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n5_y_rnd[7:0]));
-    wire signed [14:0] fc3_n6_p0 = fc3_in_0_s_2 * 7'sh5b; // weight -0.2890625
-    wire signed [13:0] fc3_n6_p2 = fc3_in_2_s_2 * 6'sd27; // weight 0.2109375
-    wire signed [12:0] fc3_n6_p5 = fc3_in_5_s_2 * 5'sd12; // weight 0.09375
-    wire signed [15:0] fc3_n6_p7 = fc3_in_7_s_2 * 8'sd102; // weight 0.796875
-    wire signed [15:0] fc3_n6_t0_0 = $signed({fc3_n6_p0[14], fc3_n6_p0}) + (fc3_in_1_s_2 * 8'sd118); // weight 0.921875
-    wire signed [15:0] fc3_n6_t0_1 = $signed({{2{fc3_n6_p2[13]}}, fc3_n6_p2}) + (fc3_in_3_s_2 * 8'sd93); // weight 0.7265625
-    wire signed [15:0] fc3_n6_t0_2 = (fc3_in_4_s_2 * 8'sh92) + $signed({{3{fc3_n6_p5[12]}}, fc3_n6_p5}); // weight -0.859375
-    wire signed [18:0] fc3_n6_t1_1 = $signed({{3{fc3_n6_t0_2[15]}}, fc3_n6_t0_2}) + ((fc3_in_6_s_2 * 11'sd874) + $signed({{3{fc3_n6_p7[15]}}, fc3_n6_p7})); // weight 6.828125
-    reg  signed [16:0] fc3_n6_t2_0_a_d1;
-    reg  signed [18:0] fc3_n6_t2_0_b_d1;
+    wire signed [12:0] fc3_n6_s0 = $signed({($signed({{4{fc3_e26_xh[5]}}, fc3_e26_xh}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2})), fc3_in_3_s_2[2:0]});
+    wire signed [5:0] fc3_n6_s1_xh = $signed(fc3_in_7_s_2[8:3]);
+    wire signed [10:0] fc3_n6_s1 = $signed({($signed({{2{fc3_n6_s1_xh[5]}}, fc3_n6_s1_xh}) - 8'sd73), fc3_in_7_s_2[2:0]}); // bias -2.28125
+    wire signed [4:0] fc3_n6_s2_xh = $signed(fc3_e0[8:4]);
+    wire signed [14:0] fc3_n6_s2 = $signed({($signed({{6{fc3_n6_s2_xh[4]}}, fc3_n6_s2_xh}) - fc3_n6_s1), fc3_e0[3:0]});
+    wire signed [13:0] fc3_n6_s3 = $signed({{4{fc3_e6[9]}}, fc3_e6}) - $signed({fc3_e12[12], fc3_e12});
+    wire signed [7:0] fc3_n6_s4_xh = $signed(fc3_n6_s0[12:5]);
+    wire signed [18:0] fc3_n6_s4 = $signed({($signed({{6{fc3_n6_s4_xh[7]}}, fc3_n6_s4_xh}) - fc3_e27), fc3_n6_s0[4:0]});
+    wire signed [10:0] fc3_n6_s5_xh = $signed(fc3_e23[11:1]);
+    wire signed [12:0] fc3_n6_s5 = $signed({($signed({fc3_n6_s5_xh[10], fc3_n6_s5_xh}) + $signed({fc3_e8[10], fc3_e8})), fc3_e23[0]});
+    wire signed [11:0] fc3_n6_s6_xh = $signed(fc3_e17[14:3]);
+    wire signed [17:0] fc3_n6_s6 = $signed({($signed({{3{fc3_n6_s6_xh[11]}}, fc3_n6_s6_xh}) + fc3_n6_s2), fc3_e17[2:0]});
+    wire signed [12:0] fc3_n6_s7_xh = $signed(fc3_n6_s3[13:1]);
+    wire signed [14:0] fc3_n6_s7 = $signed({($signed({fc3_n6_s7_xh[12], fc3_n6_s7_xh}) - fc3_e21), fc3_n6_s3[0]});
+    wire signed [14:0] fc3_n6_s8_xh = $signed(fc3_n6_s4[18:4]);
+    wire signed [19:0] fc3_n6_s8 = $signed({($signed({fc3_n6_s8_xh[14], fc3_n6_s8_xh}) + $signed({{2{fc3_e18[13]}}, fc3_e18})), fc3_n6_s4[3:0]});
+    wire [19:0] fc3_n6_s10_u = {($signed(fc3_n6_s8[19:1]) + $signed({{4{fc3_n6_s7[14]}}, fc3_n6_s7})), fc3_n6_s8[0]};
+    reg  [19:0] fc3_n6_s10_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n6_t2_0 = $signed({{3{fc3_n6_t2_0_a_d1[16]}}, fc3_n6_t2_0_a_d1}) + $signed({fc3_n6_t2_0_b_d1[18], fc3_n6_t2_0_b_d1});
+    wire signed [19:0] fc3_n6_s10_d1_v = $signed(fc3_n6_s10_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n6_acc = ($signed(fc3_n6_t2_0[18:0]) + 19'sh6dc00);
+    reg  signed [17:0] fc3_n6_s9_d1;
+    wire signed [18:0] fc3_n6_acc = ($signed(fc3_n6_s10_d1_v[18:0]) - $signed({fc3_n6_s9_d1[17], fc3_n6_s9_d1}));
     wire fc3_n6_y_sticky = |fc3_n6_acc[8:0];
     wire fc3_n6_y_inc = fc3_n6_acc[9] & (fc3_n6_y_sticky | fc3_n6_acc[10]);
     wire signed [8:0] fc3_n6_y_rnd = $signed(fc3_n6_acc[18:10]) + $signed({8'd0, fc3_n6_y_inc});
-    reg  signed [8:0] fc3_n6_y_rnd_d1;
-    reg  signed [7:0] fc3_n6_y_wrap_d1;
-    wire signed [7:0] fc3_n6_y_sat = (fc3_n6_y_rnd_d1 > 9'sd127) ? 8'sd127 : fc3_n6_y_wrap_d1;
-    wire signed [14:0] fc3_n7_p0 = fc3_in_0_s_2 * 7'sd43; // weight 0.3359375
-    wire signed [14:0] fc3_n7_p6 = fc3_in_6_s_2 * 7'sd40; // weight 0.3125
-    wire signed [14:0] fc3_n7_t0_1 = (fc3_in_2_s_2 * 7'sd42) + (fc3_in_3_s_2 * 7'sh5c); // weight 0.328125; weight -0.28125
-    wire signed [15:0] fc3_n7_t0_2 = (fc3_in_4_s_2 * 8'sd126) + (fc3_in_5_s_2 * 8'shbe); // weight 0.984375; weight -0.515625
-    wire signed [18:0] fc3_n7_t0_3 = $signed({{4{fc3_n7_p6[14]}}, fc3_n7_p6}) + (fc3_in_7_s_2 * 11'sd955); // weight 7.4609375
-    wire signed [16:0] fc3_n7_t1_0 = ($signed({{2{fc3_n7_p0[14]}}, fc3_n7_p0}) + (fc3_in_1_s_2 * 9'sh178)) + $signed({{2{fc3_n7_t0_1[14]}}, fc3_n7_t0_1}); // weight -1.0625
-    reg  signed [16:0] fc3_n7_t2_0_a_d1;
-    reg  signed [19:0] fc3_n7_t1_1_d1;
+    wire signed [7:0] fc3_n6_y_sat = (fc3_n6_y_rnd > 9'sd127) ? 8'sd127 : $signed(fc3_n6_y_rnd[7:0]);
+    wire signed [7:0] fc3_n7_s0_xh = $signed(fc3_in_0_s_2[8:1]);
+    wire signed [9:0] fc3_n7_s0 = $signed({($signed({fc3_n7_s0_xh[7], fc3_n7_s0_xh}) - fc3_in_1_s_2), fc3_in_0_s_2[0]});
+    wire signed [2:0] fc3_n7_s1_xh = $signed(fc3_in_4_s_2[8:6]);
+    wire signed [14:0] fc3_n7_s1 = $signed({($signed({{6{fc3_n7_s1_xh[2]}}, fc3_n7_s1_xh}) - fc3_in_4_s_2), fc3_in_4_s_2[5:0]});
+    wire signed [4:0] fc3_n7_s2_xh = $signed(fc3_in_5_s_2[8:4]);
+    wire signed [12:0] fc3_n7_s2 = $signed({($signed({{4{fc3_n7_s2_xh[4]}}, fc3_n7_s2_xh}) - fc3_in_7_s_2), fc3_in_5_s_2[3:0]});
+    wire signed [5:0] fc3_n7_s3_xh = $signed(fc3_n7_s0[9:4]);
+    wire signed [11:0] fc3_n7_s3 = $signed({($signed({{2{fc3_n7_s3_xh[5]}}, fc3_n7_s3_xh}) - 8'sd51), fc3_n7_s0[3:0]});
+    wire signed [9:0] fc3_n7_s4_xh = $signed(fc3_n7_s1[14:5]);
+    wire signed [18:0] fc3_n7_s4 = $signed({($signed({{4{fc3_n7_s4_xh[9]}}, fc3_n7_s4_xh}) + $signed({fc3_n7_s2[12], fc3_n7_s2})), fc3_n7_s1[4:0]});
+    wire signed [7:0] fc3_n7_s5_xh = $signed(fc3_e3[9:2]);
+    wire signed [12:0] fc3_n7_s5 = $signed({($signed({{3{fc3_n7_s5_xh[7]}}, fc3_n7_s5_xh}) + $signed({fc3_e3[9], fc3_e3})), fc3_e3[1:0]});
+    wire signed [12:0] fc3_n7_s6 = $signed({($signed(fc3_e26[12:1]) - fc3_e23), fc3_e26[0]});
+    wire signed [7:0] fc3_n7_s7_xh = $signed(fc3_e8[10:3]);
+    wire signed [14:0] fc3_n7_s7 = $signed({($signed({{4{fc3_n7_s7_xh[7]}}, fc3_n7_s7_xh}) - fc3_n7_s3), fc3_e8[2:0]});
+    wire signed [11:0] fc3_n7_s8_xh = $signed(fc3_n7_s5[12:1]);
+    wire signed [15:0] fc3_n7_s8 = $signed({($signed({{3{fc3_n7_s8_xh[11]}}, fc3_n7_s8_xh}) - fc3_e19), fc3_n7_s5[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n7_t2_0 = $signed({{3{fc3_n7_t2_0_a_d1[16]}}, fc3_n7_t2_0_a_d1}) + fc3_n7_t1_1_d1;
+    wire signed [18:0] fc3_n7_s9 = $signed({($signed(fc3_n7_s4[18:1]) + $signed({{5{fc3_n7_s6[12]}}, fc3_n7_s6})), fc3_n7_s4[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n7_acc = ($signed(fc3_n7_t2_0[18:0]) + 19'sh73400);
+    wire signed [12:0] fc3_n7_s10_xh = $signed(fc3_n7_s8[15:3]);
+    wire signed [17:0] fc3_n7_s10 = $signed({($signed({{2{fc3_n7_s10_xh[12]}}, fc3_n7_s10_xh}) + fc3_n7_s7), fc3_n7_s8[2:0]});
+    wire signed [16:0] fc3_n7_s11_xh = $signed(fc3_n7_s10[17:1]);
+    wire [18:0] fc3_n7_s11_u = {($signed({fc3_n7_s11_xh[16], fc3_n7_s11_xh}) + $signed(fc3_n7_s9[17:0])), fc3_n7_s10[0]};
+    reg  [18:0] fc3_n7_s11_d1;
+    wire signed [18:0] fc3_n7_acc = (-$signed(fc3_n7_s11_d1));
     wire fc3_n7_y_sticky = |fc3_n7_acc[8:0];
     wire fc3_n7_y_inc = fc3_n7_acc[9] & (fc3_n7_y_sticky | fc3_n7_acc[10]);
     wire signed [8:0] fc3_n7_y_rnd = $signed(fc3_n7_acc[18:10]) + $signed({8'd0, fc3_n7_y_inc});
-    reg  signed [8:0] fc3_n7_y_rnd_d1;
-    reg  signed [7:0] fc3_n7_y_wrap_d1;
-    wire signed [7:0] fc3_n7_y_sat = (fc3_n7_y_rnd_d1 > 9'sd127) ? 8'sd127 : fc3_n7_y_wrap_d1;
-    reg  signed [7:0] fc3_out_0;
-    reg  signed [7:0] fc3_out_1;
-    reg  signed [7:0] fc3_out_2;
-    reg  signed [7:0] fc3_out_3;
-    reg  signed [7:0] fc3_out_4;
-    reg  signed [7:0] fc3_out_5;
-    reg  signed [7:0] fc3_out_6;
-    reg  signed [7:0] fc3_out_7;
+    wire signed [7:0] fc3_n7_y_sat = (fc3_n7_y_rnd > 9'sd127) ? 8'sd127 : $signed(fc3_n7_y_rnd[7:0]);
+    reg  signed [7:0] fc3_n0_y_satlo_d1;
+    reg  signed [7:0] fc3_n1_y_satlo_d1;
+    reg  signed [7:0] fc3_n4_y_sat_d1;
+    reg  signed [7:0] fc3_n5_y_sat_d1;
+    reg  signed [7:0] fc3_n6_y_sat_d1;
+    reg  signed [7:0] fc3_n7_y_sat_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_t0_0_d1 <= $signed({fc3_n0_p0[18], fc3_n0_p0}) + $signed({{4{fc3_n0_p1[15]}}, fc3_n0_p1});
-            fc3_n0_t1_0_b_d1 <= $signed({{2{fc3_n0_p2[14]}}, fc3_n0_p2}) + $signed({fc3_n0_p3[15], fc3_n0_p3});
-            fc3_n0_t2_0_b_d1 <= fc3_n0_t1_1;
-            fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[19:10]);
-            fc3_n0_y_incx_d1 <= fc3_n0_acc[9] & (fc3_n0_y_sticky | fc3_n0_acc[10]);
-            fc3_n1_t2_0_a_d1 <= fc3_n1_t1_0;
-            fc3_n1_t2_0_b_d1 <= $signed({fc3_n1_t0_2[16], fc3_n1_t0_2}) + $signed({fc3_n1_t0_3[16], fc3_n1_t0_3});
-            fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
-            fc3_n1_y_wrap_d1 <= $signed(fc3_n1_y_rnd[7:0]);
-            fc3_n2_t1_0_a_d1 <= fc3_n2_t0_0;
-            fc3_n2_t0_1_d1 <= (fc3_in_2_s_2 * 12'sd1046) + $signed({{3{fc3_n2_p3[16]}}, fc3_n2_p3}); // weight 8.171875
-            fc3_n2_t2_0_b_d1 <= fc3_n2_t1_1;
-            fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[18:10]);
-            fc3_n2_y_incx_d1 <= fc3_n2_acc[9] & (fc3_n2_y_sticky | fc3_n2_acc[10]);
-            fc3_n3_t2_0_a_d1 <= fc3_n3_t1_0;
-            fc3_n3_t2_0_b_d1 <= $signed({{2{fc3_n3_t0_2[14]}}, fc3_n3_t0_2}) + $signed({fc3_n3_t0_3[15], fc3_n3_t0_3});
-            fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
-            fc3_n3_y_wrap_d1 <= $signed(fc3_n3_y_rnd[7:0]);
-            fc3_n4_t0_2_d1 <= (fc3_in_4_s_2 * 12'sd1152) + $signed({{3{fc3_n4_p5[16]}}, fc3_n4_p5}); // weight 9
-            fc3_n4_t1_1_b_d1 <= $signed({fc3_n4_p6[15], fc3_n4_p6}) + $signed({{2{fc3_n4_p7[14]}}, fc3_n4_p7});
-            fc3_n4_t2_0_a_d1 <= fc3_n4_t1_0;
+            fc3_n0_s9_d1 <= fc3_n0_s9_u;
+            fc3_n1_y_low_d1 <= fc3_n1_acc[8:0];
+            fc3_n1_y_lsb_d1 <= fc3_n1_acc[10];
+            fc3_n1_y_half_d1 <= fc3_n1_acc[9];
+            fc3_n1_y_fl_d1 <= $signed(fc3_n1_acc[18:10]);
+            fc3_n2_s11_d1 <= $signed({{2{fc3_n2_s10[16]}}, fc3_n2_s10}) - fc3_n2_s9;
+            fc3_n2_y_ovf_hi_d1 <= fc3_n2_y_ovf_hi;
+            fc3_n2_y_satlo_d1 <= fc3_n2_y_satlo;
+            fc3_n3_s9_d1 <= $signed({fc3_n3_s7_hi, fc3_n3_s3[1:0]}) + $signed({{2{fc3_n3_s8[16]}}, fc3_n3_s8});
+            fc3_n3_y_ovf_hi_d1 <= fc3_n3_y_ovf_hi;
+            fc3_n3_y_satlo_d1 <= fc3_n3_y_satlo;
+            fc3_n4_y_low_d1 <= fc3_n4_acc[8:0];
+            fc3_n4_y_lsb_d1 <= fc3_n4_acc[10];
+            fc3_n4_y_half_d1 <= fc3_n4_acc[9];
             fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[18:10]);
-            fc3_n4_y_incx_d1 <= fc3_n4_acc[9] & (fc3_n4_y_sticky | fc3_n4_acc[10]);
-            fc3_n5_t0_2_d1 <= $signed({{4{fc3_n5_p4[15]}}, fc3_n5_p4}) + (fc3_in_5_s_2 * 12'sd1147); // weight 8.9609375
-            fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[14], fc3_n5_p6}) + (fc3_in_7_s_2 * 8'sha4); // weight -0.71875
-            fc3_n5_t2_0_a_d1 <= fc3_n5_t1_0;
+            fc3_n5_y_low_d1 <= fc3_n5_acc[8:0];
+            fc3_n5_y_lsb_d1 <= fc3_n5_acc[10];
+            fc3_n5_y_half_d1 <= fc3_n5_acc[9];
             fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[18:10]);
-            fc3_n5_y_incx_d1 <= fc3_n5_acc[9] & (fc3_n5_y_sticky | fc3_n5_acc[10]);
-            fc3_n6_t2_0_a_d1 <= $signed({fc3_n6_t0_0[15], fc3_n6_t0_0}) + $signed({fc3_n6_t0_1[15], fc3_n6_t0_1});
-            fc3_n6_t2_0_b_d1 <= fc3_n6_t1_1;
-            fc3_n6_y_rnd_d1 <= fc3_n6_y_rnd;
-            fc3_n6_y_wrap_d1 <= $signed(fc3_n6_y_rnd[7:0]);
-            fc3_n7_t2_0_a_d1 <= fc3_n7_t1_0;
-            fc3_n7_t1_1_d1 <= $signed({{4{fc3_n7_t0_2[15]}}, fc3_n7_t0_2}) + $signed({fc3_n7_t0_3[18], fc3_n7_t0_3});
-            fc3_n7_y_rnd_d1 <= fc3_n7_y_rnd;
-            fc3_n7_y_wrap_d1 <= $signed(fc3_n7_y_rnd[7:0]);
-            fc3_out_0 <= fc3_n0_y_satlo;
-            fc3_out_1 <= fc3_n1_y_satlo;
-            fc3_out_2 <= fc3_n2_y_sat;
-            fc3_out_3 <= fc3_n3_y_sat;
-            fc3_out_4 <= fc3_n4_y_sat;
-            fc3_out_5 <= fc3_n5_y_sat;
-            fc3_out_6 <= fc3_n6_y_sat;
-            fc3_out_7 <= fc3_n7_y_sat;
+            fc3_n6_s10_d1 <= fc3_n6_s10_u;
+            fc3_n6_s9_d1 <= fc3_n6_s6 + $signed({{5{fc3_n6_s5[12]}}, fc3_n6_s5});
+            fc3_n7_s11_d1 <= fc3_n7_s11_u;
+            fc3_n0_y_satlo_d1 <= fc3_n0_y_satlo;
+            fc3_n1_y_satlo_d1 <= fc3_n1_y_satlo;
+            fc3_n4_y_sat_d1 <= fc3_n4_y_sat;
+            fc3_n5_y_sat_d1 <= fc3_n5_y_sat;
+            fc3_n6_y_sat_d1 <= fc3_n6_y_sat;
+            fc3_n7_y_sat_d1 <= fc3_n7_y_sat;
         end
     end
 
-    assign out_data = {fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
+    assign out_data = {fc3_n7_y_sat_d1, fc3_n6_y_sat_d1, fc3_n5_y_sat_d1, fc3_n4_y_sat_d1, fc3_n3_y_sat, fc3_n2_y_sat, fc3_n1_y_satlo_d1, fc3_n0_y_satlo_d1};
 
 endmodule
 

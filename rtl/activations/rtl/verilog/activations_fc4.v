@@ -3,7 +3,8 @@
 // input  type: fixed<10,1,RND_CONV,SAT>
 // output type: fixed<12,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 59 multiplier(s), 64 adder(s)
+// constant products: shift-add, 177 CSD digits, 27 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.13 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 117 adder(s)
 `default_nettype none
 
 module activations_fc4 (
@@ -21,205 +22,287 @@ module activations_fc4 (
     wire signed [9:0] fc4_in_5 = $signed(in_data[59:50]);
     wire signed [9:0] fc4_in_6 = $signed(in_data[69:60]);
     wire signed [9:0] fc4_in_7 = $signed(in_data[79:70]);
-    wire signed [15:0] fc4_n0_p1 = fc4_in_1 * 7'sd61; // weight 0.4765625
-    wire signed [15:0] fc4_n0_p2 = fc4_in_2 * 7'sd58; // weight 0.453125
-    wire signed [12:0] fc4_n0_p4_sh = $signed({fc4_in_4, 3'd0});
-    wire signed [14:0] fc4_n0_p5 = fc4_in_5 * 6'sd26; // weight 0.203125
-    wire signed [13:0] fc4_n0_p6 = fc4_in_6 * 5'sd9; // weight 0.0703125
-    wire signed [15:0] fc4_n0_t0_2 = $signed({{3{fc4_n0_p4_sh[12]}}, fc4_n0_p4_sh}) + $signed({fc4_n0_p5[14], fc4_n0_p5});
-    reg  signed [19:0] fc4_n0_t0_0_d1;
-    reg  signed [16:0] fc4_n0_t1_0_b_d1;
-    wire signed [16:0] fc4_n0_t1_1 = $signed({fc4_n0_t0_2[15], fc4_n0_t0_2}) + ($signed({{3{fc4_n0_p6[13]}}, fc4_n0_p6}) + (fc4_in_7 * 8'sd83)); // weight 0.6484375
-    reg  signed [16:0] fc4_n0_t2_0_b_d1;
-    wire signed [19:0] fc4_n0_t2_0 = (fc4_n0_t0_0_d1 + $signed({{3{fc4_n0_t1_0_b_d1[16]}}, fc4_n0_t1_0_b_d1})) + $signed({{3{fc4_n0_t2_0_b_d1[16]}}, fc4_n0_t2_0_b_d1});
-    wire signed [20:0] fc4_n0_acc = ($signed({fc4_n0_t2_0[19], fc4_n0_t2_0}) + 21'sh1ccc00);
+    wire signed [10:0] fc4_e0 = $signed({fc4_in_2[9], fc4_in_2}) - $signed({fc4_in_3[9], fc4_in_3});
+    wire signed [6:0] fc4_e1_xh = $signed(fc4_in_6[9:3]);
+    wire signed [13:0] fc4_e1 = $signed({($signed({{4{fc4_e1_xh[6]}}, fc4_e1_xh}) + $signed({fc4_in_1[9], fc4_in_1})), fc4_in_6[2:0]});
+    wire signed [7:0] fc4_e2_xh = $signed(fc4_in_7[9:2]);
+    wire signed [12:0] fc4_e2 = $signed({($signed({{3{fc4_e2_xh[7]}}, fc4_e2_xh}) + $signed({fc4_in_7[9], fc4_in_7})), fc4_in_7[1:0]});
+    wire signed [6:0] fc4_e3_xh = $signed(fc4_in_0[9:3]);
+    wire signed [13:0] fc4_e3 = $signed({($signed({{4{fc4_e3_xh[6]}}, fc4_e3_xh}) + $signed({fc4_in_5[9], fc4_in_5})), fc4_in_0[2:0]});
+    wire signed [10:0] fc4_e4 = $signed({fc4_in_1[9], fc4_in_1}) + $signed({fc4_in_6[9], fc4_in_6});
+    wire signed [7:0] fc4_e5_xh = $signed(fc4_in_2[9:2]);
+    wire signed [12:0] fc4_e5 = $signed({($signed({{3{fc4_e5_xh[7]}}, fc4_e5_xh}) + $signed({fc4_in_4[9], fc4_in_4})), fc4_in_2[1:0]});
+    wire signed [5:0] fc4_e6_xh = $signed(fc4_in_5[9:4]);
+    wire signed [14:0] fc4_e6 = $signed({($signed({{5{fc4_e6_xh[5]}}, fc4_e6_xh}) - $signed({fc4_in_0[9], fc4_in_0})), fc4_in_5[3:0]});
+    wire signed [12:0] fc4_e7 = $signed({($signed({{3{fc4_e2_xh[7]}}, fc4_e2_xh}) - $signed({fc4_in_4[9], fc4_in_4})), fc4_in_7[1:0]});
+    wire signed [8:0] fc4_e8_xh = $signed(fc4_e1[13:5]);
+    wire signed [15:0] fc4_e8 = $signed({($signed({{2{fc4_e8_xh[8]}}, fc4_e8_xh}) + $signed({fc4_in_7[9], fc4_in_7})), fc4_e1[4:0]});
+    wire signed [12:0] fc4_e9 = $signed({{3{fc4_in_3[9]}}, fc4_in_3}) - fc4_e2;
+    wire signed [11:0] fc4_e10 = $signed({{2{fc4_in_7[9]}}, fc4_in_7}) + $signed({fc4_e0[10], fc4_e0});
+    wire signed [10:0] fc4_e11 = $signed({fc4_in_1[9], fc4_in_1}) - $signed({fc4_in_6[9], fc4_in_6});
+    wire signed [10:0] fc4_e12 = $signed({fc4_in_2[9], fc4_in_2}) + $signed({fc4_in_5[9], fc4_in_5});
+    wire signed [14:0] fc4_e13 = $signed({($signed({{5{fc4_e6_xh[5]}}, fc4_e6_xh}) + $signed({fc4_in_0[9], fc4_in_0})), fc4_in_5[3:0]});
+    wire signed [8:0] fc4_e14_xh = $signed(fc4_in_4[9:1]);
+    wire signed [16:0] fc4_e14 = $signed({($signed({{7{fc4_e14_xh[8]}}, fc4_e14_xh}) - fc4_e8), fc4_in_4[0]});
+    wire signed [13:0] fc4_e15_xh = $signed(fc4_e14[16:3]);
+    wire [17:0] fc4_e15_u = {($signed({fc4_e15_xh[13], fc4_e15_xh}) - $signed({fc4_e1[13], fc4_e1})), fc4_e14[2:0]};
+    wire signed [17:0] fc4_e15 = $signed(fc4_e15_u);
+    wire signed [13:0] fc4_e16 = $signed({{4{fc4_in_3[9]}}, fc4_in_3}) + fc4_e3;
+    wire signed [13:0] fc4_e17 = fc4_e3 - $signed({{3{fc4_e4[10]}}, fc4_e4});
+    wire signed [12:0] fc4_e18_xh = $signed(fc4_e13[14:2]);
+    wire signed [15:0] fc4_e18 = $signed({($signed({fc4_e18_xh[12], fc4_e18_xh}) + fc4_e1), fc4_e13[1:0]});
+    wire signed [12:0] fc4_e19 = $signed({{3{fc4_in_3[9]}}, fc4_in_3}) + fc4_e7;
+    wire signed [14:0] fc4_e20 = $signed({($signed(fc4_e6[14:3]) - $signed({{2{fc4_in_3[9]}}, fc4_in_3})), fc4_e6[2:0]});
+    wire signed [8:0] fc4_e21_xh = $signed(fc4_in_0[9:1]);
+    wire signed [11:0] fc4_e21 = $signed({($signed({{2{fc4_e21_xh[8]}}, fc4_e21_xh}) - $signed({fc4_in_4[9], fc4_in_4})), fc4_in_0[0]});
+    wire signed [8:0] fc4_e22_xh = $signed(fc4_in_1[9:1]);
+    wire signed [11:0] fc4_e22 = $signed({($signed({{2{fc4_e22_xh[8]}}, fc4_e22_xh}) + $signed({fc4_in_0[9], fc4_in_0})), fc4_in_1[0]});
+    wire signed [10:0] fc4_e23 = $signed({fc4_in_3[9], fc4_in_3}) - $signed({fc4_in_5[9], fc4_in_5});
+    wire signed [3:0] fc4_e24_xh = $signed(fc4_in_5[9:6]);
+    wire signed [16:0] fc4_e24 = $signed({($signed({{7{fc4_e24_xh[3]}}, fc4_e24_xh}) + $signed({fc4_in_2[9], fc4_in_2})), fc4_in_5[5:0]});
+    wire signed [8:0] fc4_e25_xh = $signed(fc4_in_5[9:1]);
+    wire signed [11:0] fc4_e25 = $signed({($signed({{2{fc4_e25_xh[8]}}, fc4_e25_xh}) - $signed({fc4_in_6[9], fc4_in_6})), fc4_in_5[0]});
+    wire signed [8:0] fc4_e26_xh = $signed(fc4_e3[13:5]);
+    wire signed [15:0] fc4_e26 = $signed({($signed({{2{fc4_e26_xh[8]}}, fc4_e26_xh}) + $signed({fc4_in_6[9], fc4_in_6})), fc4_e3[4:0]});
+    wire signed [12:0] fc4_n0_s0 = $signed({($signed({{3{fc4_e2_xh[7]}}, fc4_e2_xh}) + $signed({fc4_in_1[9], fc4_in_1})), fc4_in_7[1:0]});
+    wire signed [2:0] fc4_n0_s1_xh = $signed(fc4_n0_s0[12:10]);
+    wire signed [18:0] fc4_n0_s1 = $signed({($signed({{6{fc4_n0_s1_xh[2]}}, fc4_n0_s1_xh}) + 9'sd205), fc4_n0_s0[9:0]}); // bias -3.203125
+    wire signed [9:0] fc4_n0_s2_xh = $signed(fc4_e4[10:1]);
+    wire signed [13:0] fc4_n0_s2 = $signed({($signed({{3{fc4_n0_s2_xh[9]}}, fc4_n0_s2_xh}) + fc4_e5), fc4_e4[0]});
+    wire signed [8:0] fc4_n0_s3_xh = $signed(fc4_e12[10:2]);
+    wire signed [16:0] fc4_n0_s3 = $signed({($signed({{6{fc4_n0_s3_xh[8]}}, fc4_n0_s3_xh}) - fc4_e13), fc4_e12[1:0]});
+    wire signed [12:0] fc4_n0_s4_xh = $signed(fc4_n0_s1[18:6]);
+    wire signed [19:0] fc4_n0_s4 = $signed({($signed({fc4_n0_s4_xh[12], fc4_n0_s4_xh}) - $signed({{2{fc4_e10[11]}}, fc4_e10})), fc4_n0_s1[5:0]});
+    wire signed [11:0] fc4_n0_s5_xh = $signed(fc4_n0_s2[13:2]);
+    wire signed [15:0] fc4_n0_s5 = $signed({($signed({{2{fc4_n0_s5_xh[11]}}, fc4_n0_s5_xh}) - $signed({fc4_e9[12], fc4_e9})), fc4_n0_s2[1:0]});
+    wire signed [13:0] fc4_n0_s6_xh = $signed(fc4_e18[15:2]);
+    wire signed [18:0] fc4_n0_s6 = $signed({($signed({{3{fc4_n0_s6_xh[13]}}, fc4_n0_s6_xh}) - fc4_n0_s3), fc4_e18[1:0]});
+    wire signed [19:0] fc4_n0_s7 = fc4_n0_s4 - $signed({{4{fc4_n0_s5[15]}}, fc4_n0_s5});
+    wire signed [18:0] fc4_n0_s8_xh = $signed(fc4_n0_s7[19:1]);
+    wire [20:0] fc4_n0_s8_u = {($signed({fc4_n0_s8_xh[18], fc4_n0_s8_xh}) - $signed({fc4_n0_s6[18], fc4_n0_s6})), fc4_n0_s7[0]};
+    reg  [20:0] fc4_n0_s8_d1;
+    wire signed [20:0] fc4_n0_acc = (-$signed(fc4_n0_s8_d1));
     wire fc4_n0_y_sticky = |fc4_n0_acc[5:0];
-    reg  signed [13:0] fc4_n0_y_fl_d1;
-    reg  fc4_n0_y_incx_d1;
-    wire signed [13:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({13'd0, fc4_n0_y_incx_d1});
+    wire fc4_n0_y_inc = fc4_n0_acc[6] & (fc4_n0_y_sticky | fc4_n0_acc[7]);
+    wire signed [13:0] fc4_n0_y_rnd = $signed(fc4_n0_acc[20:7]) + $signed({13'd0, fc4_n0_y_inc});
     wire signed [11:0] fc4_n0_y_satlo = (fc4_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n0_y_rnd[11:0]);
-    wire signed [16:0] fc4_n1_p0 = fc4_in_0 * 8'sd81; // weight 0.6328125
-    wire signed [14:0] fc4_n1_p2 = fc4_in_2 * 6'sd22; // weight 0.171875
-    wire signed [14:0] fc4_n1_p5 = fc4_in_5 * 6'sd28; // weight 0.21875
-    wire signed [14:0] fc4_n1_p6 = fc4_in_6 * 6'sh2a; // weight -0.171875
-    wire signed [15:0] fc4_n1_p7 = fc4_in_7 * 7'sd55; // weight 0.4296875
-    wire signed [16:0] fc4_n1_t0_2 = (fc4_in_4 * 8'sd67) + $signed({{2{fc4_n1_p5[14]}}, fc4_n1_p5}); // weight 0.5234375
-    wire signed [16:0] fc4_n1_t0_3 = $signed({{2{fc4_n1_p6[14]}}, fc4_n1_p6}) + $signed({fc4_n1_p7[15], fc4_n1_p7});
-    reg  signed [19:0] fc4_n1_t0_0_d1;
-    reg  signed [15:0] fc4_n1_t1_0_b_d1;
-    reg  signed [17:0] fc4_n1_t2_0_b_d1;
-    wire signed [19:0] fc4_n1_t2_0 = (fc4_n1_t0_0_d1 + $signed({{4{fc4_n1_t1_0_b_d1[15]}}, fc4_n1_t1_0_b_d1})) + $signed({{2{fc4_n1_t2_0_b_d1[17]}}, fc4_n1_t2_0_b_d1});
-    wire signed [20:0] fc4_n1_acc = ($signed({fc4_n1_t2_0[19], fc4_n1_t2_0}) + 21'sh1d9400);
+    wire signed [5:0] fc4_n1_s0_xh = $signed(fc4_in_0[9:4]);
+    wire signed [14:0] fc4_n1_s0 = $signed({($signed({{5{fc4_n1_s0_xh[5]}}, fc4_n1_s0_xh}) + $signed({fc4_in_0[9], fc4_in_0})), fc4_in_0[3:0]});
+    wire signed [0:0] fc4_n1_s1_xh = $signed(fc4_in_1[9]);
+    wire signed [18:0] fc4_n1_s1 = $signed({($signed({{9{fc4_n1_s1_xh}}, fc4_n1_s1_xh}) - fc4_in_1), fc4_in_1[8:0]});
+    wire signed [4:0] fc4_n1_s2_xh = $signed(fc4_in_2[9:5]);
+    wire signed [15:0] fc4_n1_s2 = $signed({($signed({{6{fc4_n1_s2_xh[4]}}, fc4_n1_s2_xh}) - $signed({fc4_in_4[9], fc4_in_4})), fc4_in_2[4:0]});
+    wire signed [4:0] fc4_n1_s3_xh = $signed(fc4_in_6[9:5]);
+    wire signed [13:0] fc4_n1_s3 = $signed({($signed({{4{fc4_n1_s3_xh[4]}}, fc4_n1_s3_xh}) + 9'sd155), fc4_in_6[4:0]}); // bias -2.421875
+    wire signed [13:0] fc4_n1_s4_xh = $signed(fc4_n1_s1[18:5]);
+    wire signed [19:0] fc4_n1_s4 = $signed({($signed({fc4_n1_s4_xh[13], fc4_n1_s4_xh}) + $signed({fc4_n1_s3[13], fc4_n1_s3})), fc4_n1_s1[4:0]});
+    wire signed [13:0] fc4_n1_s5_xh = $signed(fc4_n1_s0[14:1]);
+    wire signed [16:0] fc4_n1_s5 = $signed({($signed({{2{fc4_n1_s5_xh[13]}}, fc4_n1_s5_xh}) - fc4_n1_s2), fc4_n1_s0[0]});
+    wire signed [9:0] fc4_n1_s6_xh = $signed(fc4_e10[11:2]);
+    wire signed [13:0] fc4_n1_s6 = $signed({($signed({{2{fc4_n1_s6_xh[9]}}, fc4_n1_s6_xh}) - $signed({fc4_e12[10], fc4_e12})), fc4_e10[1:0]});
+    wire signed [10:0] fc4_n1_s7_xh = $signed(fc4_e19[12:2]);
+    wire signed [16:0] fc4_n1_s7 = $signed({($signed({{4{fc4_n1_s7_xh[10]}}, fc4_n1_s7_xh}) + fc4_e20), fc4_e19[1:0]});
+    wire signed [19:0] fc4_n1_s8 = $signed({{3{fc4_n1_s5[16]}}, fc4_n1_s5}) - fc4_n1_s4;
+    wire signed [13:0] fc4_n1_s9_xh = $signed(fc4_n1_s7[16:3]);
+    wire [17:0] fc4_n1_s9_u = {($signed({fc4_n1_s9_xh[13], fc4_n1_s9_xh}) + $signed({fc4_n1_s6[13], fc4_n1_s6})), fc4_n1_s7[2:0]};
+    reg  signed [20:0] fc4_n1_s10_d1;
+    reg  [17:0] fc4_n1_s9_d1;
+    wire signed [17:0] fc4_n1_s9_d1_v = $signed(fc4_n1_s9_d1);
+    wire signed [20:0] fc4_n1_acc = (fc4_n1_s10_d1 - $signed({{3{fc4_n1_s9_d1_v[17]}}, fc4_n1_s9_d1_v}));
     wire fc4_n1_y_sticky = |fc4_n1_acc[5:0];
-    reg  signed [13:0] fc4_n1_y_fl_d1;
-    reg  fc4_n1_y_incx_d1;
-    wire signed [13:0] fc4_n1_y_rnd = fc4_n1_y_fl_d1 + $signed({13'd0, fc4_n1_y_incx_d1});
+    wire fc4_n1_y_inc = fc4_n1_acc[6] & (fc4_n1_y_sticky | fc4_n1_acc[7]);
+    wire signed [13:0] fc4_n1_y_rnd = $signed(fc4_n1_acc[20:7]) + $signed({13'd0, fc4_n1_y_inc});
     wire signed [11:0] fc4_n1_y_sat = (fc4_n1_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n1_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n1_y_rnd[11:0]));
-    wire signed [13:0] fc4_n2_p0 = fc4_in_0 * 5'sh16; // weight -0.078125
-    wire signed [14:0] fc4_n2_p1 = fc4_in_1 * 6'sh21; // weight -0.2421875
-    wire signed [14:0] fc4_n2_p3 = fc4_in_3 * 6'sh27; // weight -0.1953125
-    wire signed [11:0] fc4_n2_p4_sh = $signed({fc4_in_4, 2'd0});
-    wire signed [14:0] fc4_n2_p6 = fc4_in_6 * 6'sh21; // weight -0.2421875
-    wire signed [16:0] fc4_n2_t0_2_a = $signed({{5{fc4_n2_p4_sh[11]}}, fc4_n2_p4_sh});
-    wire signed [16:0] fc4_n2_t0_2 = fc4_n2_t0_2_a + (fc4_in_5 * 8'shba); // weight -0.546875
-    wire signed [16:0] fc4_n2_t0_3 = $signed({{2{fc4_n2_p6[14]}}, fc4_n2_p6}) + (fc4_in_7 * 8'shab); // weight -0.6640625
-    reg  signed [15:0] fc4_n2_t1_0_a_d1;
-    reg  signed [19:0] fc4_n2_t0_1_d1;
-    reg  signed [17:0] fc4_n2_t2_0_b_d1;
-    wire signed [19:0] fc4_n2_t2_0 = ($signed({{4{fc4_n2_t1_0_a_d1[15]}}, fc4_n2_t1_0_a_d1}) + fc4_n2_t0_1_d1) + $signed({{2{fc4_n2_t2_0_b_d1[17]}}, fc4_n2_t2_0_b_d1});
-    wire signed [20:0] fc4_n2_acc = ($signed({fc4_n2_t2_0[19], fc4_n2_t2_0}) + 21'sh1e5800);
-    wire fc4_n2_y_sticky = |fc4_n2_acc[5:0];
+    wire signed [15:0] fc4_n2_s0 = $signed({($signed({{6{fc4_n1_s2_xh[4]}}, fc4_n1_s2_xh}) + $signed({fc4_in_2[9], fc4_in_2})), fc4_in_2[4:0]});
+    wire signed [3:0] fc4_n2_s1_xh = $signed(fc4_in_3[9:6]);
+    wire signed [12:0] fc4_n2_s1 = $signed({($signed({{3{fc4_n2_s1_xh[3]}}, fc4_n2_s1_xh}) + 7'sd53), fc4_in_3[5:0]}); // bias -1.65625
+    wire signed [15:0] fc4_n2_s2 = $signed({($signed(fc4_n2_s0[15:1]) - $signed({{2{fc4_n2_s1[12]}}, fc4_n2_s1})), fc4_n2_s0[0]});
+    wire signed [12:0] fc4_n2_s3 = $signed({{2{fc4_e0[10]}}, fc4_e0}) - fc4_e2;
+    wire signed [12:0] fc4_n2_s4_xh = $signed(fc4_e3[13:1]);
+    wire signed [14:0] fc4_n2_s4 = $signed({($signed({fc4_n2_s4_xh[12], fc4_n2_s4_xh}) + $signed({fc4_e2[12], fc4_e2})), fc4_e3[0]});
+    wire signed [5:0] fc4_n2_s5_xh = $signed(fc4_e4[10:5]);
+    wire signed [15:0] fc4_n2_s5 = $signed({($signed({{5{fc4_n2_s5_xh[5]}}, fc4_n2_s5_xh}) - fc4_e4), fc4_e4[4:0]});
+    wire signed [9:0] fc4_n2_s6_xh = $signed(fc4_e21[11:2]);
+    wire signed [13:0] fc4_n2_s6 = $signed({($signed({{2{fc4_n2_s6_xh[9]}}, fc4_n2_s6_xh}) - $signed({fc4_e23[10], fc4_e23})), fc4_e21[1:0]});
+    wire signed [14:0] fc4_n2_s7_xh = $signed(fc4_n2_s5[15:1]);
+    wire signed [17:0] fc4_n2_s7 = $signed({($signed({{2{fc4_n2_s7_xh[14]}}, fc4_n2_s7_xh}) + fc4_e24), fc4_n2_s5[0]});
+    wire signed [11:0] fc4_n2_s8_xh = $signed(fc4_n2_s3[12:1]);
+    wire signed [14:0] fc4_n2_s8 = $signed({($signed({{2{fc4_n2_s8_xh[11]}}, fc4_n2_s8_xh}) - fc4_n2_s6), fc4_n2_s3[0]});
+    wire signed [13:0] fc4_n2_s9_xh = $signed(fc4_n2_s4[14:1]);
+    wire signed [16:0] fc4_n2_s9 = $signed({($signed({{2{fc4_n2_s9_xh[13]}}, fc4_n2_s9_xh}) - fc4_n2_s2), fc4_n2_s4[0]});
+    wire signed [17:0] fc4_n2_s10 = $signed({{3{fc4_n2_s8[14]}}, fc4_n2_s8}) + fc4_n2_s7;
+    wire signed [14:0] fc4_n2_s11_xh = $signed(fc4_n2_s10[17:3]);
+    wire signed [20:0] fc4_n2_acc = $signed({($signed({{3{fc4_n2_s11_xh[14]}}, fc4_n2_s11_xh}) - $signed({fc4_n2_s9[16], fc4_n2_s9})), fc4_n2_s10[2:0]});
+    reg  [5:0] fc4_n2_y_low_d1;
+    wire fc4_n2_y_sticky = |fc4_n2_y_low_d1;
+    reg  fc4_n2_y_lsb_d1;
+    reg  fc4_n2_y_half_d1;
+    wire fc4_n2_y_inc = fc4_n2_y_half_d1 & (fc4_n2_y_sticky | fc4_n2_y_lsb_d1);
     reg  signed [13:0] fc4_n2_y_fl_d1;
-    reg  fc4_n2_y_incx_d1;
-    wire signed [13:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({13'd0, fc4_n2_y_incx_d1});
+    wire signed [13:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({13'd0, fc4_n2_y_inc});
     wire signed [11:0] fc4_n2_y_sat = (fc4_n2_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n2_y_rnd[11:0]));
-    wire signed [13:0] fc4_n3_p0 = fc4_in_0 * 5'sh13; // weight -0.1015625
-    wire signed [14:0] fc4_n3_p2 = fc4_in_2 * 6'sd21; // weight 0.1640625
-    wire signed [14:0] fc4_n3_p5 = fc4_in_5 * 6'sd25; // weight 0.1953125
-    wire signed [16:0] fc4_n3_p6 = fc4_in_6 * 8'sd86; // weight 0.671875
-    wire signed [15:0] fc4_n3_p7_sh = $signed({fc4_in_7, 6'd0});
-    wire signed [16:0] fc4_n3_p7_neg = -$signed({fc4_n3_p7_sh[15], fc4_n3_p7_sh});
-    wire signed [16:0] fc4_n3_t0_2 = (fc4_in_4 * 8'sd81) + $signed({{2{fc4_n3_p5[14]}}, fc4_n3_p5}); // weight 0.6328125
-    reg  signed [16:0] fc4_n3_t1_0_a_d1;
-    reg  signed [19:0] fc4_n3_t0_1_d1;
-    wire signed [17:0] fc4_n3_t1_1 = $signed({fc4_n3_t0_2[16], fc4_n3_t0_2}) + ($signed({fc4_n3_p6[16], fc4_n3_p6}) + $signed({fc4_n3_p7_neg[16], fc4_n3_p7_neg}));
-    reg  signed [17:0] fc4_n3_t2_0_b_d1;
-    wire signed [19:0] fc4_n3_t2_0 = ($signed({{3{fc4_n3_t1_0_a_d1[16]}}, fc4_n3_t1_0_a_d1}) + fc4_n3_t0_1_d1) + $signed({{2{fc4_n3_t2_0_b_d1[17]}}, fc4_n3_t2_0_b_d1});
-    wire signed [19:0] fc4_n3_acc = (fc4_n3_t2_0 + 20'shf1c00);
+    wire signed [5:0] fc4_n3_s0_xh = $signed(fc4_in_3[9:4]);
+    wire signed [14:0] fc4_n3_s0 = $signed({($signed({{5{fc4_n3_s0_xh[5]}}, fc4_n3_s0_xh}) + $signed({fc4_in_3[9], fc4_in_3})), fc4_in_3[3:0]});
+    wire signed [8:0] fc4_n3_s2_xh = $signed(fc4_e0[10:2]);
+    wire signed [14:0] fc4_n3_s2 = $signed({($signed({{4{fc4_n3_s2_xh[8]}}, fc4_n3_s2_xh}) + fc4_e5), fc4_e0[1:0]});
+    wire signed [11:0] fc4_n3_s3_xh = $signed(fc4_e5[12:1]);
+    wire signed [14:0] fc4_n3_s3_hi = $signed({{3{fc4_n3_s3_xh[11]}}, fc4_n3_s3_xh}) + $signed({($signed(fc4_n3_s0[14:5]) - 10'sd57), fc4_n3_s0[4:0]});
+    wire signed [13:0] fc4_n3_s4_xh = $signed(fc4_e26[15:2]);
+    wire signed [16:0] fc4_n3_s4 = $signed({($signed({fc4_n3_s4_xh[13], fc4_n3_s4_xh}) - $signed(fc4_e26[14:0])), fc4_e26[1:0]});
+    wire signed [15:0] fc4_n3_s5 = $signed({fc4_n3_s2[14], fc4_n3_s2}) + $signed({fc4_e20[14], fc4_e20});
+    wire signed [12:0] fc4_n3_s6_xh = $signed(fc4_n3_s4[16:4]);
+    wire signed [19:0] fc4_n3_s6 = $signed({($signed({{3{fc4_n3_s6_xh[12]}}, fc4_n3_s6_xh}) - $signed({fc4_n3_s3_hi, fc4_e5[0]})), fc4_n3_s4[3:0]});
+    reg  signed [19:0] fc4_n3_s7_d1;
+    reg  [17:0] fc4_e15_d1;
+    wire signed [17:0] fc4_e15_d1_v = $signed(fc4_e15_d1);
+    wire signed [19:0] fc4_n3_acc = (-(fc4_n3_s7_d1 - $signed({{2{fc4_e15_d1_v[17]}}, fc4_e15_d1_v})));
     wire fc4_n3_y_sticky = |fc4_n3_acc[5:0];
-    reg  signed [12:0] fc4_n3_y_fl_d1;
-    reg  fc4_n3_y_incx_d1;
-    wire signed [12:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({12'd0, fc4_n3_y_incx_d1});
-    wire signed [11:0] fc4_n3_y_sat = (fc4_n3_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n3_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n3_y_rnd[11:0]));
-    wire signed [15:0] fc4_n4_p0 = fc4_in_0 * 7'sd33; // weight 0.2578125
-    wire signed [15:0] fc4_n4_p1 = fc4_in_1 * 7'sd63; // weight 0.4921875
-    wire signed [15:0] fc4_n4_p2 = fc4_in_2 * 7'sh49; // weight -0.4296875
-    wire signed [13:0] fc4_n4_p5 = fc4_in_5 * 5'sd10; // weight 0.078125
-    wire signed [14:0] fc4_n4_p6 = fc4_in_6 * 6'sh27; // weight -0.1953125
-    wire signed [13:0] fc4_n4_p7 = fc4_in_7 * 5'sh12; // weight -0.109375
-    wire signed [16:0] fc4_n4_t0_0 = $signed({fc4_n4_p0[15], fc4_n4_p0}) + $signed({fc4_n4_p1[15], fc4_n4_p1});
-    wire signed [16:0] fc4_n4_t0_1 = $signed({fc4_n4_p2[15], fc4_n4_p2}) + (fc4_in_3 * 8'shb8); // weight -0.5625
-    reg  signed [19:0] fc4_n4_t0_2_d1;
-    reg  signed [15:0] fc4_n4_t1_1_b_d1;
-    reg  signed [17:0] fc4_n4_t2_0_a_d1;
-    wire signed [19:0] fc4_n4_t2_0 = $signed({{2{fc4_n4_t2_0_a_d1[17]}}, fc4_n4_t2_0_a_d1}) + (fc4_n4_t0_2_d1 + $signed({{4{fc4_n4_t1_1_b_d1[15]}}, fc4_n4_t1_1_b_d1}));
-    wire signed [19:0] fc4_n4_acc = (fc4_n4_t2_0 + 20'shfe400);
-    wire fc4_n4_y_sticky = |fc4_n4_acc[5:0];
+    wire fc4_n3_y_inc = fc4_n3_acc[6] & (fc4_n3_y_sticky | fc4_n3_acc[7]);
+    wire signed [12:0] fc4_n3_y_rnd = $signed(fc4_n3_acc[19:7]) + $signed({12'd0, fc4_n3_y_inc});
+    reg  signed [12:0] fc4_n3_y_rnd_d1;
+    reg  signed [11:0] fc4_n3_y_wrap_d1;
+    wire signed [11:0] fc4_n3_y_sat = (fc4_n3_y_rnd_d1 > 13'sd2047) ? 12'sd2047 : ((fc4_n3_y_rnd_d1 < 13'sh1800) ? 12'sh800 : fc4_n3_y_wrap_d1);
+    wire signed [3:0] fc4_n4_s0_xh = $signed(fc4_in_2[9:6]);
+    wire signed [15:0] fc4_n4_s0 = $signed({($signed({{6{fc4_n4_s0_xh[3]}}, fc4_n4_s0_xh}) - fc4_in_2), fc4_in_2[5:0]});
+    wire signed [5:0] fc4_n4_s1_xh = $signed(fc4_in_4[9:4]);
+    wire signed [14:0] fc4_n4_s1 = $signed({($signed({{5{fc4_n4_s1_xh[5]}}, fc4_n4_s1_xh}) + $signed({fc4_in_3[9], fc4_in_3})), fc4_in_4[3:0]});
+    wire signed [4:0] fc4_n4_s2_xh = $signed(fc4_in_4[9:5]);
+    wire signed [15:0] fc4_n4_s2 = $signed({($signed({{6{fc4_n4_s2_xh[4]}}, fc4_n4_s2_xh}) + $signed({fc4_in_4[9], fc4_in_4})), fc4_in_4[4:0]});
+    wire signed [5:0] fc4_n4_s3_xh = $signed(fc4_in_7[9:4]);
+    wire signed [14:0] fc4_n4_s3 = $signed({($signed({{5{fc4_n4_s3_xh[5]}}, fc4_n4_s3_xh}) - $signed({fc4_in_6[9], fc4_in_6})), fc4_in_7[3:0]});
+    wire signed [5:0] fc4_n4_s4_xh = $signed(fc4_n4_s0[15:10]);
+    wire signed [16:0] fc4_n4_s4 = $signed({($signed({fc4_n4_s4_xh[5], fc4_n4_s4_xh}) - 7'sd7), fc4_n4_s0[9:0]});
+    wire signed [12:0] fc4_n4_s5_xh = $signed(fc4_n4_s1[14:2]);
+    wire signed [17:0] fc4_n4_s5 = $signed({($signed({{3{fc4_n4_s5_xh[12]}}, fc4_n4_s5_xh}) - fc4_n4_s2), fc4_n4_s1[1:0]});
+    wire signed [14:0] fc4_n4_s6 = $signed({($signed(fc4_n4_s3[14:2]) + $signed({{2{fc4_e0[10]}}, fc4_e0})), fc4_n4_s3[1:0]});
+    wire signed [12:0] fc4_n4_s7_xh = $signed(fc4_n4_s4[16:4]);
+    wire signed [17:0] fc4_n4_s7 = $signed({($signed({fc4_n4_s7_xh[12], fc4_n4_s7_xh}) - $signed({fc4_e7[12], fc4_e7})), fc4_n4_s4[3:0]});
+    wire signed [12:0] fc4_n4_s8_xh = $signed(fc4_e17[13:1]);
+    wire signed [15:0] fc4_n4_s8 = $signed({($signed({{2{fc4_n4_s8_xh[12]}}, fc4_n4_s8_xh}) + fc4_n4_s6), fc4_e17[0]});
+    wire signed [14:0] fc4_n4_s9_xh = $signed(fc4_e18[15:1]);
+    wire signed [18:0] fc4_n4_s9 = $signed({($signed({{3{fc4_n4_s9_xh[14]}}, fc4_n4_s9_xh}) - fc4_n4_s5), fc4_e18[0]});
+    wire signed [17:0] fc4_n4_s10 = fc4_n4_s7 + $signed({{2{fc4_n4_s8[15]}}, fc4_n4_s8});
+    wire signed [16:0] fc4_n4_s11_xh = $signed(fc4_n4_s10[17:1]);
+    wire signed [19:0] fc4_n4_acc = $signed({($signed({{2{fc4_n4_s11_xh[16]}}, fc4_n4_s11_xh}) + fc4_n4_s9), fc4_n4_s10[0]});
+    reg  [5:0] fc4_n4_y_low_d1;
+    wire fc4_n4_y_sticky = |fc4_n4_y_low_d1;
+    reg  fc4_n4_y_lsb_d1;
+    reg  fc4_n4_y_half_d1;
+    wire fc4_n4_y_inc = fc4_n4_y_half_d1 & (fc4_n4_y_sticky | fc4_n4_y_lsb_d1);
     reg  signed [12:0] fc4_n4_y_fl_d1;
-    reg  fc4_n4_y_incx_d1;
-    wire signed [12:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({12'd0, fc4_n4_y_incx_d1});
+    wire signed [12:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({12'd0, fc4_n4_y_inc});
     wire signed [11:0] fc4_n4_y_sat = (fc4_n4_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n4_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n4_y_rnd[11:0]));
-    wire signed [14:0] fc4_n5_p1 = fc4_in_1 * 6'sh27; // weight -0.1953125
-    wire signed [14:0] fc4_n5_p2 = fc4_in_2 * 6'sh23; // weight -0.2265625
-    wire signed [13:0] fc4_n5_p4 = fc4_in_4 * 5'sd12; // weight 0.09375
-    wire signed [14:0] fc4_n5_p7 = fc4_in_7 * 6'sd28; // weight 0.21875
-    wire signed [16:0] fc4_n5_t0_0 = (fc4_in_0 * 8'sd78) + $signed({{2{fc4_n5_p1[14]}}, fc4_n5_p1}); // weight 0.609375
-    wire signed [16:0] fc4_n5_t0_1 = $signed({{2{fc4_n5_p2[14]}}, fc4_n5_p2}) + (fc4_in_3 * 8'sd75); // weight 0.5859375
-    reg  signed [19:0] fc4_n5_t0_2_d1;
-    reg  signed [15:0] fc4_n5_t1_1_b_d1;
-    reg  signed [17:0] fc4_n5_t2_0_a_d1;
-    wire signed [19:0] fc4_n5_t2_0 = $signed({{2{fc4_n5_t2_0_a_d1[17]}}, fc4_n5_t2_0_a_d1}) + (fc4_n5_t0_2_d1 + $signed({{4{fc4_n5_t1_1_b_d1[15]}}, fc4_n5_t1_1_b_d1}));
-    wire signed [19:0] fc4_n5_acc = (fc4_n5_t2_0 + 20'sd43008);
-    wire fc4_n5_y_sticky = |fc4_n5_acc[5:0];
+    wire signed [1:0] fc4_n5_s0_xh = $signed(fc4_e0[10:9]);
+    wire signed [14:0] fc4_n5_s0 = $signed({($signed({{4{fc4_n5_s0_xh[1]}}, fc4_n5_s0_xh}) + 6'sd21), fc4_e0[8:0]}); // bias 0.65625
+    wire signed [10:0] fc4_n5_s1_xh = $signed(fc4_e5[12:2]);
+    wire signed [14:0] fc4_n5_s1 = $signed({($signed({{2{fc4_n5_s1_xh[10]}}, fc4_n5_s1_xh}) + fc4_e7), fc4_e5[1:0]});
+    wire signed [11:0] fc4_n5_s2 = $signed({fc4_e11[10], fc4_e11}) + $signed({fc4_e12[10], fc4_e12});
+    wire signed [12:0] fc4_n5_s3 = $signed({fc4_e22[11], fc4_e22}) + $signed({{2{fc4_e23[10]}}, fc4_e23});
+    wire signed [13:0] fc4_n5_s4_xh = $signed(fc4_e8[15:2]);
+    wire signed [17:0] fc4_n5_s4 = $signed({($signed({{2{fc4_n5_s4_xh[13]}}, fc4_n5_s4_xh}) + $signed({fc4_n5_s0[14], fc4_n5_s0})), fc4_e8[1:0]});
+    wire signed [9:0] fc4_n5_s5_xh = $signed(fc4_n5_s1[14:5]);
+    wire signed [17:0] fc4_n5_s5 = $signed({($signed({{3{fc4_n5_s5_xh[9]}}, fc4_n5_s5_xh}) + $signed({fc4_n5_s2[11], fc4_n5_s2})), fc4_n5_s1[4:0]});
+    wire signed [8:0] fc4_n5_s6_xh = $signed(fc4_n5_s3[12:4]);
+    wire signed [17:0] fc4_n5_s6 = $signed({($signed({{5{fc4_n5_s6_xh[8]}}, fc4_n5_s6_xh}) - fc4_e16), fc4_n5_s3[3:0]});
+    wire signed [11:0] fc4_n5_s7_xh = $signed(fc4_n5_s5[17:6]);
+    wire signed [19:0] fc4_n5_s7 = $signed({($signed({{2{fc4_n5_s7_xh[11]}}, fc4_n5_s7_xh}) - fc4_e16), fc4_n5_s5[5:0]});
+    wire signed [18:0] fc4_n5_s8 = $signed({fc4_n5_s4[17], fc4_n5_s4}) - $signed({fc4_n5_s6[17], fc4_n5_s6});
+    wire signed [19:0] fc4_n5_acc = ($signed({fc4_n5_s8[18], fc4_n5_s8}) - fc4_n5_s7);
+    reg  [5:0] fc4_n5_y_low_d1;
+    wire fc4_n5_y_sticky = |fc4_n5_y_low_d1;
+    reg  fc4_n5_y_lsb_d1;
+    reg  fc4_n5_y_half_d1;
+    wire fc4_n5_y_inc = fc4_n5_y_half_d1 & (fc4_n5_y_sticky | fc4_n5_y_lsb_d1);
     reg  signed [12:0] fc4_n5_y_fl_d1;
-    reg  fc4_n5_y_incx_d1;
-    wire signed [12:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({12'd0, fc4_n5_y_incx_d1});
+    wire signed [12:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({12'd0, fc4_n5_y_inc});
     wire signed [11:0] fc4_n5_y_sat = (fc4_n5_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n5_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n5_y_rnd[11:0]));
-    wire signed [15:0] fc4_n6_p0 = fc4_in_0 * 7'sh4e; // weight -0.390625
-    wire signed [15:0] fc4_n6_p1 = fc4_in_1 * 7'sd42; // weight 0.328125
-    wire signed [11:0] fc4_n6_p2_sh = $signed({fc4_in_2, 2'd0});
-    wire signed [16:0] fc4_n6_p7 = fc4_in_7 * 8'shb3; // weight -0.6015625
-    wire signed [13:0] fc4_n6_t0_1 = $signed({{2{fc4_n6_p2_sh[11]}}, fc4_n6_p2_sh}) + (fc4_in_3 * 5'sd11); // weight 0.0859375
-    wire signed [16:0] fc4_n6_t1_0 = ($signed({fc4_n6_p0[15], fc4_n6_p0}) + $signed({fc4_n6_p1[15], fc4_n6_p1})) + $signed({{3{fc4_n6_t0_1[13]}}, fc4_n6_t0_1});
-    reg  signed [16:0] fc4_n6_t1_1_a_d1;
-    reg  signed [19:0] fc4_n6_t0_3_d1;
-    reg  signed [16:0] fc4_n6_t2_0_a_d1;
-    wire signed [19:0] fc4_n6_t2_0 = $signed({{3{fc4_n6_t2_0_a_d1[16]}}, fc4_n6_t2_0_a_d1}) + ($signed({{3{fc4_n6_t1_1_a_d1[16]}}, fc4_n6_t1_1_a_d1}) + fc4_n6_t0_3_d1);
-    wire signed [20:0] fc4_n6_acc = ($signed({fc4_n6_t2_0[19], fc4_n6_t2_0}) + 21'sd93184);
+    wire signed [8:0] fc4_n6_s0_xh = $signed(fc4_in_6[9:1]);
+    wire signed [10:0] fc4_n6_s0 = $signed({($signed({fc4_n6_s0_xh[8], fc4_n6_s0_xh}) + 10'sd91), fc4_in_6[0]});
+    wire signed [5:0] fc4_n6_s1_xh = $signed(fc4_e6[14:9]);
+    wire signed [19:0] fc4_n6_s1 = $signed({($signed({{5{fc4_n6_s1_xh[5]}}, fc4_n6_s1_xh}) - fc4_n6_s0), fc4_e6[8:0]});
+    wire signed [14:0] fc4_n6_s2 = $signed({($signed(fc4_e6[14:1]) + $signed({{3{fc4_e11[10]}}, fc4_e11})), fc4_e6[0]});
+    wire signed [9:0] fc4_n6_s3_xh = $signed(fc4_e11[10:1]);
+    wire signed [12:0] fc4_n6_s3 = $signed({($signed({{2{fc4_n6_s3_xh[9]}}, fc4_n6_s3_xh}) - fc4_e25), fc4_e11[0]});
+    wire signed [19:0] fc4_n6_s4 = $signed({($signed(fc4_n6_s1[19:2]) - $signed({{6{fc4_e10[11]}}, fc4_e10})), fc4_n6_s1[1:0]});
+    wire signed [11:0] fc4_n6_s5_xh = $signed(fc4_e9[12:1]);
+    wire signed [14:0] fc4_n6_s5 = $signed({($signed({{2{fc4_n6_s5_xh[11]}}, fc4_n6_s5_xh}) + $signed({fc4_n6_s3[12], fc4_n6_s3})), fc4_e9[0]});
+    wire signed [16:0] fc4_n6_s6 = $signed({($signed({{4{fc4_n1_s7_xh[10]}}, fc4_n1_s7_xh}) - fc4_n6_s2), fc4_e19[1:0]});
+    wire signed [10:0] fc4_n6_s7_xh = $signed(fc4_e17[13:3]);
+    wire signed [17:0] fc4_n6_s7 = $signed({($signed({{4{fc4_n6_s7_xh[10]}}, fc4_n6_s7_xh}) - fc4_n6_s5), fc4_e17[2:0]});
+    wire signed [19:0] fc4_n6_s8 = fc4_n6_s4 + $signed({{3{fc4_n6_s6[16]}}, fc4_n6_s6});
+    wire signed [18:0] fc4_n6_s9_xh = $signed(fc4_n6_s8[19:1]);
+    wire [20:0] fc4_n6_s9_u = {($signed({fc4_n6_s9_xh[18], fc4_n6_s9_xh}) + $signed({{2{fc4_n6_s7[17]}}, fc4_n6_s7})), fc4_n6_s8[0]};
+    reg  [20:0] fc4_n6_s9_d1;
+    wire signed [20:0] fc4_n6_acc = (-$signed(fc4_n6_s9_d1));
     wire fc4_n6_y_sticky = |fc4_n6_acc[5:0];
-    reg  signed [13:0] fc4_n6_y_fl_d1;
-    reg  fc4_n6_y_incx_d1;
-    wire signed [13:0] fc4_n6_y_rnd = fc4_n6_y_fl_d1 + $signed({13'd0, fc4_n6_y_incx_d1});
+    wire fc4_n6_y_inc = fc4_n6_acc[6] & (fc4_n6_y_sticky | fc4_n6_acc[7]);
+    wire signed [13:0] fc4_n6_y_rnd = $signed(fc4_n6_acc[20:7]) + $signed({13'd0, fc4_n6_y_inc});
     wire signed [11:0] fc4_n6_y_sat = (fc4_n6_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n6_y_rnd[11:0]));
-    wire signed [11:0] fc4_n7_p0 = fc4_in_0 * 3'sd3; // weight 0.0234375
-    wire signed [11:0] fc4_n7_p3 = fc4_in_3 * 3'sh5; // weight -0.0234375
-    wire signed [12:0] fc4_n7_p5 = fc4_in_5 * 4'shb; // weight -0.0390625
-    wire signed [15:0] fc4_n7_p6 = fc4_in_6 * 7'sh4a; // weight -0.421875
-    wire signed [14:0] fc4_n7_t0_0 = $signed({{3{fc4_n7_p0[11]}}, fc4_n7_p0}) + (fc4_in_1 * 6'sd18); // weight 0.140625
-    wire signed [15:0] fc4_n7_t0_1 = (fc4_in_2 * 7'sh47) + $signed({{4{fc4_n7_p3[11]}}, fc4_n7_p3}); // weight -0.4453125
-    reg  signed [16:0] fc4_n7_t1_1_a_d1;
-    reg  signed [19:0] fc4_n7_t0_3_d1;
-    reg  signed [16:0] fc4_n7_t2_0_a_d1;
-    wire signed [19:0] fc4_n7_t2_0 = $signed({{3{fc4_n7_t2_0_a_d1[16]}}, fc4_n7_t2_0_a_d1}) + ($signed({{3{fc4_n7_t1_1_a_d1[16]}}, fc4_n7_t1_1_a_d1}) + fc4_n7_t0_3_d1);
-    wire signed [20:0] fc4_n7_acc = ($signed({fc4_n7_t2_0[19], fc4_n7_t2_0}) + 21'sd144384);
+    wire signed [13:0] fc4_n7_s0 = $signed({($signed({{4{fc4_n4_s1_xh[5]}}, fc4_n4_s1_xh}) - fc4_in_4), fc4_in_4[3:0]});
+    wire signed [13:0] fc4_n7_s1 = $signed({($signed({{4{fc4_e1_xh[6]}}, fc4_e1_xh}) - $signed({fc4_in_7[9], fc4_in_7})), fc4_in_6[2:0]});
+    wire signed [6:0] fc4_n7_s2_xh = $signed(fc4_n7_s0[13:7]);
+    wire signed [15:0] fc4_n7_s2 = $signed({($signed({{2{fc4_n7_s2_xh[6]}}, fc4_n7_s2_xh}) + 9'sd141), fc4_n7_s0[6:0]}); // bias 2.203125
+    wire signed [4:0] fc4_n7_s3_xh = $signed(fc4_e0[10:6]);
+    wire signed [19:0] fc4_n7_s3 = $signed({($signed({{9{fc4_n7_s3_xh[4]}}, fc4_n7_s3_xh}) + fc4_n7_s1), fc4_e0[5:0]});
+    wire signed [8:0] fc4_n7_s4_xh = $signed(fc4_e21[11:3]);
+    wire signed [15:0] fc4_n7_s4 = $signed({($signed({{4{fc4_n7_s4_xh[8]}}, fc4_n7_s4_xh}) - fc4_e5), fc4_e21[2:0]});
+    wire signed [16:0] fc4_n7_s5 = $signed({($signed(fc4_e24[16:1]) - $signed({{4{fc4_e22[11]}}, fc4_e22})), fc4_e24[0]});
+    wire signed [10:0] fc4_n7_s6_xh = $signed(fc4_e25[11:1]);
+    wire signed [16:0] fc4_n7_s6 = $signed({($signed({{5{fc4_n7_s6_xh[10]}}, fc4_n7_s6_xh}) - fc4_n7_s2), fc4_e25[0]});
+    wire signed [14:0] fc4_n7_s7_xh = $signed(fc4_n7_s4[15:1]);
+    wire signed [16:0] fc4_n7_s7 = $signed({($signed({fc4_n7_s7_xh[14], fc4_n7_s7_xh}) - fc4_e8), fc4_n7_s4[0]});
+    wire signed [19:0] fc4_n7_s8 = $signed({($signed(fc4_n7_s3[19:2]) + $signed({{5{fc4_e9[12]}}, fc4_e9})), fc4_n7_s3[1:0]});
+    wire signed [14:0] fc4_n7_s9_xh = $signed(fc4_n7_s5[16:2]);
+    wire signed [18:0] fc4_n7_s9 = $signed({($signed({{2{fc4_n7_s9_xh[14]}}, fc4_n7_s9_xh}) + fc4_n7_s6), fc4_n7_s5[1:0]});
+    wire signed [19:0] fc4_n7_s10 = fc4_n7_s8 + $signed({{3{fc4_n7_s7[16]}}, fc4_n7_s7});
+    reg  signed [20:0] fc4_n7_s11_d1;
+    wire signed [20:0] fc4_n7_acc = (-fc4_n7_s11_d1);
     wire fc4_n7_y_sticky = |fc4_n7_acc[5:0];
-    reg  signed [13:0] fc4_n7_y_fl_d1;
-    reg  fc4_n7_y_incx_d1;
-    wire signed [13:0] fc4_n7_y_rnd = fc4_n7_y_fl_d1 + $signed({13'd0, fc4_n7_y_incx_d1});
+    wire fc4_n7_y_inc = fc4_n7_acc[6] & (fc4_n7_y_sticky | fc4_n7_acc[7]);
+    wire signed [13:0] fc4_n7_y_rnd = $signed(fc4_n7_acc[20:7]) + $signed({13'd0, fc4_n7_y_inc});
     wire signed [11:0] fc4_n7_y_sat = (fc4_n7_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n7_y_rnd[11:0]));
-    reg  signed [11:0] fc4_out_0;
-    reg  signed [11:0] fc4_out_1;
-    reg  signed [11:0] fc4_out_2;
-    reg  signed [11:0] fc4_out_3;
-    reg  signed [11:0] fc4_out_4;
-    reg  signed [11:0] fc4_out_5;
-    reg  signed [11:0] fc4_out_6;
-    reg  signed [11:0] fc4_out_7;
+    reg  signed [11:0] fc4_n0_y_satlo_d1;
+    reg  signed [11:0] fc4_n1_y_sat_d1;
+    reg  signed [11:0] fc4_n2_y_sat_d1;
+    reg  signed [11:0] fc4_n4_y_sat_d1;
+    reg  signed [11:0] fc4_n5_y_sat_d1;
+    reg  signed [11:0] fc4_n6_y_sat_d1;
+    reg  signed [11:0] fc4_n7_y_sat_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_t0_0_d1 <= (fc4_in_0 * 11'sd544) + $signed({{4{fc4_n0_p1[15]}}, fc4_n0_p1}); // weight 4.25
-            fc4_n0_t1_0_b_d1 <= $signed({fc4_n0_p2[15], fc4_n0_p2}) + (fc4_in_3 * 8'shbc); // weight -0.53125
-            fc4_n0_t2_0_b_d1 <= fc4_n0_t1_1;
-            fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[20:7]);
-            fc4_n0_y_incx_d1 <= fc4_n0_acc[6] & (fc4_n0_y_sticky | fc4_n0_acc[7]);
-            fc4_n1_t0_0_d1 <= $signed({{3{fc4_n1_p0[16]}}, fc4_n1_p0}) + (fc4_in_1 * 11'sd591); // weight 4.6171875
-            fc4_n1_t1_0_b_d1 <= $signed({fc4_n1_p2[14], fc4_n1_p2}) + (fc4_in_3 * 7'sd39); // weight 0.3046875
-            fc4_n1_t2_0_b_d1 <= $signed({fc4_n1_t0_2[16], fc4_n1_t0_2}) + $signed({fc4_n1_t0_3[16], fc4_n1_t0_3});
-            fc4_n1_y_fl_d1 <= $signed(fc4_n1_acc[20:7]);
-            fc4_n1_y_incx_d1 <= fc4_n1_acc[6] & (fc4_n1_y_sticky | fc4_n1_acc[7]);
-            fc4_n2_t1_0_a_d1 <= $signed({{2{fc4_n2_p0[13]}}, fc4_n2_p0}) + $signed({fc4_n2_p1[14], fc4_n2_p1});
-            fc4_n2_t0_1_d1 <= (fc4_in_2 * 11'sd657) + $signed({{5{fc4_n2_p3[14]}}, fc4_n2_p3}); // weight 5.1328125
-            fc4_n2_t2_0_b_d1 <= $signed({fc4_n2_t0_2[16], fc4_n2_t0_2}) + $signed({fc4_n2_t0_3[16], fc4_n2_t0_3});
+            fc4_n0_s8_d1 <= fc4_n0_s8_u;
+            fc4_n1_s10_d1 <= $signed({fc4_n1_s8[19], fc4_n1_s8}) - $signed({{3{fc4_e15[17]}}, fc4_e15});
+            fc4_n1_s9_d1 <= fc4_n1_s9_u;
+            fc4_n2_y_low_d1 <= fc4_n2_acc[5:0];
+            fc4_n2_y_lsb_d1 <= fc4_n2_acc[7];
+            fc4_n2_y_half_d1 <= fc4_n2_acc[6];
             fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[20:7]);
-            fc4_n2_y_incx_d1 <= fc4_n2_acc[6] & (fc4_n2_y_sticky | fc4_n2_acc[7]);
-            fc4_n3_t1_0_a_d1 <= $signed({{3{fc4_n3_p0[13]}}, fc4_n3_p0}) + (fc4_in_1 * 8'shb0); // weight -0.625
-            fc4_n3_t0_1_d1 <= $signed({{5{fc4_n3_p2[14]}}, fc4_n3_p2}) + (fc4_in_3 * 11'sd535); // weight 4.1796875
-            fc4_n3_t2_0_b_d1 <= fc4_n3_t1_1;
-            fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[19:7]);
-            fc4_n3_y_incx_d1 <= fc4_n3_acc[6] & (fc4_n3_y_sticky | fc4_n3_acc[7]);
-            fc4_n4_t0_2_d1 <= (fc4_in_4 * 11'sd588) + $signed({{6{fc4_n4_p5[13]}}, fc4_n4_p5}); // weight 4.59375
-            fc4_n4_t1_1_b_d1 <= $signed({fc4_n4_p6[14], fc4_n4_p6}) + $signed({{2{fc4_n4_p7[13]}}, fc4_n4_p7});
-            fc4_n4_t2_0_a_d1 <= $signed({fc4_n4_t0_0[16], fc4_n4_t0_0}) + $signed({fc4_n4_t0_1[16], fc4_n4_t0_1});
+            fc4_n3_s7_d1 <= fc4_n3_s6 - $signed({{4{fc4_n3_s5[15]}}, fc4_n3_s5});
+            fc4_e15_d1 <= fc4_e15_u;
+            fc4_n3_y_rnd_d1 <= fc4_n3_y_rnd;
+            fc4_n3_y_wrap_d1 <= $signed(fc4_n3_y_rnd[11:0]);
+            fc4_n4_y_low_d1 <= fc4_n4_acc[5:0];
+            fc4_n4_y_lsb_d1 <= fc4_n4_acc[7];
+            fc4_n4_y_half_d1 <= fc4_n4_acc[6];
             fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[19:7]);
-            fc4_n4_y_incx_d1 <= fc4_n4_acc[6] & (fc4_n4_y_sticky | fc4_n4_acc[7]);
-            fc4_n5_t0_2_d1 <= $signed({{6{fc4_n5_p4[13]}}, fc4_n5_p4}) + (fc4_in_5 * 11'sd609); // weight 4.7578125
-            fc4_n5_t1_1_b_d1 <= (fc4_in_6 * 7'sd33) + $signed({fc4_n5_p7[14], fc4_n5_p7}); // weight 0.2578125
-            fc4_n5_t2_0_a_d1 <= $signed({fc4_n5_t0_0[16], fc4_n5_t0_0}) + $signed({fc4_n5_t0_1[16], fc4_n5_t0_1});
+            fc4_n5_y_low_d1 <= fc4_n5_acc[5:0];
+            fc4_n5_y_lsb_d1 <= fc4_n5_acc[7];
+            fc4_n5_y_half_d1 <= fc4_n5_acc[6];
             fc4_n5_y_fl_d1 <= $signed(fc4_n5_acc[19:7]);
-            fc4_n5_y_incx_d1 <= fc4_n5_acc[6] & (fc4_n5_y_sticky | fc4_n5_acc[7]);
-            fc4_n6_t1_1_a_d1 <= fc4_n2_t0_2_a + (fc4_in_5 * 8'shb3); // weight -0.6015625
-            fc4_n6_t0_3_d1 <= (fc4_in_6 * 11'sd602) + $signed({{3{fc4_n6_p7[16]}}, fc4_n6_p7}); // weight 4.703125
-            fc4_n6_t2_0_a_d1 <= fc4_n6_t1_0;
-            fc4_n6_y_fl_d1 <= $signed(fc4_n6_acc[20:7]);
-            fc4_n6_y_incx_d1 <= fc4_n6_acc[6] & (fc4_n6_y_sticky | fc4_n6_acc[7]);
-            fc4_n7_t1_1_a_d1 <= (fc4_in_4 * 8'shaa) + $signed({{4{fc4_n7_p5[12]}}, fc4_n7_p5}); // weight -0.671875
-            fc4_n7_t0_3_d1 <= $signed({{4{fc4_n7_p6[15]}}, fc4_n7_p6}) + (fc4_in_7 * 11'sd596); // weight 4.65625
-            fc4_n7_t2_0_a_d1 <= $signed({{2{fc4_n7_t0_0[14]}}, fc4_n7_t0_0}) + $signed({fc4_n7_t0_1[15], fc4_n7_t0_1});
-            fc4_n7_y_fl_d1 <= $signed(fc4_n7_acc[20:7]);
-            fc4_n7_y_incx_d1 <= fc4_n7_acc[6] & (fc4_n7_y_sticky | fc4_n7_acc[7]);
-            fc4_out_0 <= fc4_n0_y_satlo;
-            fc4_out_1 <= fc4_n1_y_sat;
-            fc4_out_2 <= fc4_n2_y_sat;
-            fc4_out_3 <= fc4_n3_y_sat;
-            fc4_out_4 <= fc4_n4_y_sat;
-            fc4_out_5 <= fc4_n5_y_sat;
-            fc4_out_6 <= fc4_n6_y_sat;
-            fc4_out_7 <= fc4_n7_y_sat;
+            fc4_n6_s9_d1 <= fc4_n6_s9_u;
+            fc4_n7_s11_d1 <= $signed({{2{fc4_n7_s9[18]}}, fc4_n7_s9}) + $signed({fc4_n7_s10[19], fc4_n7_s10});
+            fc4_n0_y_satlo_d1 <= fc4_n0_y_satlo;
+            fc4_n1_y_sat_d1 <= fc4_n1_y_sat;
+            fc4_n2_y_sat_d1 <= fc4_n2_y_sat;
+            fc4_n4_y_sat_d1 <= fc4_n4_y_sat;
+            fc4_n5_y_sat_d1 <= fc4_n5_y_sat;
+            fc4_n6_y_sat_d1 <= fc4_n6_y_sat;
+            fc4_n7_y_sat_d1 <= fc4_n7_y_sat;
         end
     end
 
-    assign out_data = {fc4_out_7, fc4_out_6, fc4_out_5, fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
+    assign out_data = {fc4_n7_y_sat_d1, fc4_n6_y_sat_d1, fc4_n5_y_sat_d1, fc4_n4_y_sat_d1, fc4_n3_y_sat, fc4_n2_y_sat_d1, fc4_n1_y_sat_d1, fc4_n0_y_satlo_d1};
 
 endmodule
 

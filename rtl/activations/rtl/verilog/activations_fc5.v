@@ -3,7 +3,8 @@
 // input  type: fixed<12,4,RND_CONV,SAT>
 // output type: fixed<12,5,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 57 multiplier(s), 64 adder(s)
+// constant products: shift-add, 162 CSD digits, 24 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 0.30 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 112 adder(s)
 `default_nettype none
 
 module activations_fc5 (
@@ -21,214 +22,293 @@ module activations_fc5 (
     wire signed [11:0] fc5_in_5 = $signed(in_data[71:60]);
     wire signed [11:0] fc5_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] fc5_in_7 = $signed(in_data[95:84]);
-    wire signed [12:0] fc5_n0_p1_neg = -$signed({fc5_in_1[11], fc5_in_1});
-    wire signed [16:0] fc5_n0_p3 = fc5_in_3 * 6'sd19; // weight 0.1484375
-    wire signed [16:0] fc5_n0_p5 = fc5_in_5 * 6'sh2f; // weight -0.1328125
-    wire signed [16:0] fc5_n0_p6 = fc5_in_6 * 6'sd28; // weight 0.21875
-    wire signed [16:0] fc5_n0_p7 = fc5_in_7 * 6'sh21; // weight -0.2421875
-    wire signed [17:0] fc5_n0_t0_2 = (fc5_in_4 * 7'sh57) + $signed({fc5_n0_p5[16], fc5_n0_p5}); // weight -0.3203125
-    wire signed [17:0] fc5_n0_t0_3 = $signed({fc5_n0_p6[16], fc5_n0_p6}) + $signed({fc5_n0_p7[16], fc5_n0_p7});
-    reg  signed [20:0] fc5_n0_t0_0_d1;
-    reg  signed [17:0] fc5_n0_t1_0_b_d1;
-    wire signed [20:0] fc5_n0_t1_0 = fc5_n0_t0_0_d1 + $signed({{3{fc5_n0_t1_0_b_d1[17]}}, fc5_n0_t1_0_b_d1});
-    reg  signed [18:0] fc5_n0_t2_0_b_d1;
-    wire signed [21:0] fc5_n0_acc = (($signed({fc5_n0_t1_0[20], fc5_n0_t1_0}) + $signed({{3{fc5_n0_t2_0_b_d1[18]}}, fc5_n0_t2_0_b_d1})) + 22'sh3d4c00);
+    wire signed [12:0] fc5_e0 = $signed({fc5_in_0[11], fc5_in_0}) + $signed({fc5_in_4[11], fc5_in_4});
+    wire signed [12:0] fc5_e1 = $signed({fc5_in_1[11], fc5_in_1}) + $signed({fc5_in_5[11], fc5_in_5});
+    wire signed [9:0] fc5_e2_xh = $signed(fc5_in_2[11:2]);
+    wire signed [13:0] fc5_e2 = $signed({($signed({{2{fc5_e2_xh[9]}}, fc5_e2_xh}) - fc5_in_2), fc5_in_2[1:0]});
+    wire signed [9:0] fc5_e3_xh = $signed(fc5_in_6[11:2]);
+    wire signed [13:0] fc5_e3 = $signed({($signed({{2{fc5_e3_xh[9]}}, fc5_e3_xh}) - fc5_in_6), fc5_in_6[1:0]});
+    wire signed [9:0] fc5_e4_xh = $signed(fc5_in_7[11:2]);
+    wire signed [13:0] fc5_e4 = $signed({($signed({{2{fc5_e4_xh[9]}}, fc5_e4_xh}) - fc5_in_7), fc5_in_7[1:0]});
+    wire signed [13:0] fc5_e5 = $signed({{2{fc5_in_3[11]}}, fc5_in_3}) + $signed({fc5_e1[12], fc5_e1});
+    wire signed [12:0] fc5_e6 = $signed({fc5_in_1[11], fc5_in_1}) - $signed({fc5_in_5[11], fc5_in_5});
+    wire signed [10:0] fc5_e7_xh = $signed(fc5_in_3[11:1]);
+    wire signed [13:0] fc5_e7 = $signed({($signed({{2{fc5_e7_xh[10]}}, fc5_e7_xh}) + $signed({fc5_in_5[11], fc5_in_5})), fc5_in_3[0]});
+    wire signed [13:0] fc5_e8 = $signed({{2{fc5_in_2[11]}}, fc5_in_2}) + $signed({fc5_e0[12], fc5_e0});
+    wire signed [10:0] fc5_e9_xh = $signed(fc5_in_4[11:1]);
+    wire signed [14:0] fc5_e9 = $signed({($signed({{3{fc5_e9_xh[10]}}, fc5_e9_xh}) + $signed({fc5_e6[12], fc5_e6})), fc5_in_4[0]});
+    wire signed [12:0] fc5_e10 = $signed({fc5_in_1[11], fc5_in_1}) - $signed({fc5_in_6[11], fc5_in_6});
+    wire signed [14:0] fc5_e11 = $signed({($signed({{3{fc5_e2_xh[9]}}, fc5_e2_xh}) + $signed({fc5_in_3[11], fc5_in_3})), fc5_in_2[1:0]});
+    wire signed [13:0] fc5_e12 = $signed({{2{fc5_in_0[11]}}, fc5_in_0}) + fc5_e2;
+    wire signed [13:0] fc5_e13 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - fc5_e4;
+    wire signed [14:0] fc5_e14 = $signed({{3{fc5_in_2[11]}}, fc5_in_2}) - fc5_e9;
+    wire signed [11:0] fc5_e15_xh = $signed(fc5_e12[13:2]);
+    wire signed [15:0] fc5_e15 = $signed({($signed({{2{fc5_e15_xh[11]}}, fc5_e15_xh}) + fc5_e3), fc5_e12[1:0]});
+    wire signed [11:0] fc5_e16_xh = $signed(fc5_e1[12:1]);
+    wire signed [14:0] fc5_e16 = $signed({($signed({{2{fc5_e16_xh[11]}}, fc5_e16_xh}) - fc5_e7), fc5_e1[0]});
+    wire signed [14:0] fc5_e17 = $signed({($signed(fc5_e11[14:1]) - $signed({{2{fc5_in_4[11]}}, fc5_in_4})), fc5_e11[0]});
+    wire signed [9:0] fc5_e18_xh = $signed(fc5_in_4[11:2]);
+    wire signed [14:0] fc5_e18 = $signed({($signed({{3{fc5_e18_xh[9]}}, fc5_e18_xh}) - fc5_e0), fc5_in_4[1:0]});
+    wire signed [7:0] fc5_e19_xh = $signed(fc5_in_0[11:4]);
+    wire signed [16:0] fc5_e19 = $signed({($signed({{5{fc5_e19_xh[7]}}, fc5_e19_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_0[3:0]});
+    wire signed [12:0] fc5_e20 = $signed({fc5_in_0[11], fc5_in_0}) - $signed({fc5_in_7[11], fc5_in_7});
+    wire signed [12:0] fc5_e21 = $signed({fc5_in_3[11], fc5_in_3}) - $signed({fc5_in_6[11], fc5_in_6});
+    wire signed [7:0] fc5_e22_xh = $signed(fc5_in_4[11:4]);
+    wire signed [16:0] fc5_e22 = $signed({($signed({{5{fc5_e22_xh[7]}}, fc5_e22_xh}) - $signed({fc5_in_1[11], fc5_in_1})), fc5_in_4[3:0]});
+    wire signed [10:0] fc5_e23_xh = $signed(fc5_in_6[11:1]);
+    wire signed [13:0] fc5_e23 = $signed({($signed({{2{fc5_e23_xh[10]}}, fc5_e23_xh}) + $signed({fc5_in_7[11], fc5_in_7})), fc5_in_6[0]});
+    wire signed [9:0] fc5_n0_s0_xh = $signed(fc5_in_0[11:2]);
+    wire signed [13:0] fc5_n0_s0 = $signed({($signed({{2{fc5_n0_s0_xh[9]}}, fc5_n0_s0_xh}) - fc5_in_0), fc5_in_0[1:0]});
+    wire signed [6:0] fc5_n0_s1_xh = $signed(fc5_in_4[11:5]);
+    wire signed [17:0] fc5_n0_s1 = $signed({($signed({{6{fc5_n0_s1_xh[6]}}, fc5_n0_s1_xh}) + $signed({fc5_in_4[11], fc5_in_4})), fc5_in_4[4:0]});
+    wire signed [6:0] fc5_n0_s2_xh = $signed(fc5_in_7[11:5]);
+    wire signed [17:0] fc5_n0_s2 = $signed({($signed({{6{fc5_n0_s2_xh[6]}}, fc5_n0_s2_xh}) + $signed({fc5_in_6[11], fc5_in_6})), fc5_in_7[4:0]});
+    wire signed [13:0] fc5_n0_s3 = $signed({($signed({{2{fc5_n0_s2_xh[6]}}, fc5_n0_s2_xh}) + 9'sd173), fc5_in_7[4:0]}); // bias -5.40625
+    wire signed [11:0] fc5_n0_s4_xh = $signed(fc5_n0_s3[13:2]);
+    wire signed [15:0] fc5_n0_s4 = $signed({($signed({{2{fc5_n0_s4_xh[11]}}, fc5_n0_s4_xh}) + fc5_n0_s0), fc5_n0_s3[1:0]});
+    wire signed [13:0] fc5_n0_s5_xh = $signed(fc5_n0_s1[17:4]);
+    wire signed [18:0] fc5_n0_s5 = $signed({($signed({fc5_n0_s5_xh[13], fc5_n0_s5_xh}) - $signed({fc5_e2[13], fc5_e2})), fc5_n0_s1[3:0]});
+    wire signed [17:0] fc5_n0_s6 = fc5_n0_s2 + $signed({fc5_e19[16], fc5_e19});
+    wire signed [9:0] fc5_n0_s7_xh = $signed(fc5_e21[12:3]);
+    wire signed [18:0] fc5_n0_s7 = $signed({($signed({{6{fc5_n0_s7_xh[9]}}, fc5_n0_s7_xh}) - fc5_n0_s4), fc5_e21[2:0]});
+    wire signed [11:0] fc5_n0_s8_xh = $signed(fc5_e5[13:2]);
+    wire signed [16:0] fc5_n0_s8 = $signed({($signed({{3{fc5_n0_s8_xh[11]}}, fc5_n0_s8_xh}) - fc5_e17), fc5_e5[1:0]});
+    wire signed [19:0] fc5_n0_s9 = $signed({fc5_n0_s5[18], fc5_n0_s5}) - $signed({{2{fc5_n0_s6[17]}}, fc5_n0_s6});
+    wire signed [14:0] fc5_n0_s10_xh = $signed(fc5_n0_s8[16:2]);
+    wire signed [21:0] fc5_n0_s10 = $signed({($signed({{5{fc5_n0_s10_xh[14]}}, fc5_n0_s10_xh}) - $signed({fc5_n0_s7[18], fc5_n0_s7})), fc5_n0_s8[1:0]});
+    reg  signed [21:0] fc5_n0_s11_d1;
+    wire signed [21:0] fc5_n0_acc = (-fc5_n0_s11_d1);
     wire fc5_n0_y_sticky = |fc5_n0_acc[6:0];
-    reg  signed [13:0] fc5_n0_y_fl_d1;
-    reg  fc5_n0_y_incx_d1;
-    wire signed [13:0] fc5_n0_y_rnd = fc5_n0_y_fl_d1 + $signed({13'd0, fc5_n0_y_incx_d1});
-    wire signed [11:0] fc5_n0_y_sat = (fc5_n0_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n0_y_rnd[11:0]));
-    wire signed [12:0] fc5_n1_p0_neg = -$signed({fc5_in_0[11], fc5_in_0});
-    wire signed [16:0] fc5_n1_p2 = fc5_in_2 * 6'sh2c; // weight -0.15625
-    wire signed [17:0] fc5_n1_p3 = fc5_in_3 * 7'sh51; // weight -0.3671875
-    wire signed [16:0] fc5_n1_p4 = fc5_in_4 * 6'sh2b; // weight -0.1640625
-    wire signed [16:0] fc5_n1_p5 = fc5_in_5 * 6'sd26; // weight 0.203125
-    wire signed [16:0] fc5_n1_p6 = fc5_in_6 * 6'sh22; // weight -0.234375
-    wire signed [16:0] fc5_n1_p7 = fc5_in_7 * 6'sh26; // weight -0.203125
-    wire signed [17:0] fc5_n1_t0_2 = $signed({fc5_n1_p4[16], fc5_n1_p4}) + $signed({fc5_n1_p5[16], fc5_n1_p5});
-    wire signed [17:0] fc5_n1_t0_3 = $signed({fc5_n1_p6[16], fc5_n1_p6}) + $signed({fc5_n1_p7[16], fc5_n1_p7});
-    reg  signed [20:0] fc5_n1_t0_0_d1;
-    reg  signed [18:0] fc5_n1_t1_0_b_d1;
-    reg  signed [18:0] fc5_n1_t2_0_b_d1;
-    wire signed [20:0] fc5_n1_t2_0 = (fc5_n1_t0_0_d1 + $signed({{2{fc5_n1_t1_0_b_d1[18]}}, fc5_n1_t1_0_b_d1})) + $signed({{2{fc5_n1_t2_0_b_d1[18]}}, fc5_n1_t2_0_b_d1});
-    wire signed [21:0] fc5_n1_acc = ($signed({fc5_n1_t2_0[20], fc5_n1_t2_0}) + 22'sh3de600);
-    wire fc5_n1_y_sticky = |fc5_n1_acc[6:0];
+    wire fc5_n0_y_inc = fc5_n0_acc[7] & (fc5_n0_y_sticky | fc5_n0_acc[8]);
+    wire signed [13:0] fc5_n0_y_rnd = $signed(fc5_n0_acc[21:8]) + $signed({13'd0, fc5_n0_y_inc});
+    wire fc5_n0_y_ovf_hi = fc5_n0_y_rnd > 14'sd2047;
+    wire signed [11:0] fc5_n0_y_satlo = (fc5_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n0_y_rnd[11:0]);
+    reg  fc5_n0_y_ovf_hi_d1;
+    reg  signed [11:0] fc5_n0_y_satlo_d1;
+    wire signed [11:0] fc5_n0_y_sat = fc5_n0_y_ovf_hi_d1 ? 12'sd2047 : fc5_n0_y_satlo_d1;
+    wire signed [9:0] fc5_n1_s0_xh = $signed(fc5_in_1[11:2]);
+    wire signed [14:0] fc5_n1_s0 = $signed({($signed({{3{fc5_n1_s0_xh[9]}}, fc5_n1_s0_xh}) - $signed({fc5_in_2[11], fc5_in_2})), fc5_in_1[1:0]});
+    wire signed [7:0] fc5_n1_s1_xh = $signed(fc5_in_6[11:4]);
+    wire signed [15:0] fc5_n1_s1 = $signed({($signed({{4{fc5_n1_s1_xh[7]}}, fc5_n1_s1_xh}) - fc5_in_6), fc5_in_6[3:0]});
+    wire signed [7:0] fc5_n1_s2_xh = $signed(fc5_in_7[11:4]);
+    wire signed [13:0] fc5_n1_s2 = $signed({($signed({{2{fc5_n1_s2_xh[7]}}, fc5_n1_s2_xh}) + 10'sd269), fc5_in_7[3:0]}); // bias -4.203125
+    wire signed [11:0] fc5_n1_s3_xh = $signed(fc5_n1_s1[15:4]);
+    wire signed [18:0] fc5_n1_s3 = $signed({($signed({{3{fc5_n1_s3_xh[11]}}, fc5_n1_s3_xh}) - $signed({fc5_n1_s2[13], fc5_n1_s2})), fc5_n1_s1[3:0]});
+    wire signed [13:0] fc5_n1_s4_xh = $signed(fc5_n1_s0[14:1]);
+    wire signed [15:0] fc5_n1_s4 = $signed({($signed({fc5_n1_s4_xh[13], fc5_n1_s4_xh}) - $signed({fc5_e4[13], fc5_e4})), fc5_n1_s0[0]});
+    wire signed [14:0] fc5_n1_s5 = $signed({{2{fc5_e0[12]}}, fc5_e0}) - $signed({fc5_e7[13], fc5_e7});
+    wire signed [14:0] fc5_n1_s6_xh = $signed(fc5_e22[16:2]);
+    wire signed [17:0] fc5_n1_s6 = $signed({($signed({fc5_n1_s6_xh[14], fc5_n1_s6_xh}) + $signed({fc5_e11[14], fc5_e11})), fc5_e22[1:0]});
+    wire signed [15:0] fc5_n1_s7_xh = $signed(fc5_n1_s3[18:3]);
+    wire signed [19:0] fc5_n1_s7 = $signed({($signed({fc5_n1_s7_xh[15], fc5_n1_s7_xh}) - fc5_e22), fc5_n1_s3[2:0]});
+    wire signed [12:0] fc5_n1_s8_xh = $signed(fc5_n1_s4[15:3]);
+    wire signed [17:0] fc5_n1_s8 = $signed({($signed({{2{fc5_n1_s8_xh[12]}}, fc5_n1_s8_xh}) - fc5_e16), fc5_n1_s4[2:0]});
+    wire signed [12:0] fc5_n1_s9_xh = $signed(fc5_n1_s5[14:2]);
+    wire signed [19:0] fc5_n1_s9 = $signed({($signed({{5{fc5_n1_s9_xh[12]}}, fc5_n1_s9_xh}) + fc5_n1_s6), fc5_n1_s5[1:0]});
+    wire signed [16:0] fc5_n1_s10_xh = $signed(fc5_n1_s8[17:1]);
+    wire signed [20:0] fc5_n1_s10 = $signed({($signed({{3{fc5_n1_s10_xh[16]}}, fc5_n1_s10_xh}) + fc5_n1_s7), fc5_n1_s8[0]});
+    wire signed [21:0] fc5_n1_acc = ($signed({fc5_n1_s10[20], fc5_n1_s10}) - $signed({{2{fc5_n1_s9[19]}}, fc5_n1_s9}));
+    reg  [6:0] fc5_n1_y_low_d1;
+    wire fc5_n1_y_sticky = |fc5_n1_y_low_d1;
+    reg  fc5_n1_y_lsb_d1;
+    reg  fc5_n1_y_half_d1;
+    wire fc5_n1_y_inc = fc5_n1_y_half_d1 & (fc5_n1_y_sticky | fc5_n1_y_lsb_d1);
     reg  signed [13:0] fc5_n1_y_fl_d1;
-    reg  fc5_n1_y_incx_d1;
-    wire signed [13:0] fc5_n1_y_rnd = fc5_n1_y_fl_d1 + $signed({13'd0, fc5_n1_y_incx_d1});
+    wire signed [13:0] fc5_n1_y_rnd = fc5_n1_y_fl_d1 + $signed({13'd0, fc5_n1_y_inc});
     wire signed [11:0] fc5_n1_y_sat = (fc5_n1_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n1_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n1_y_rnd[11:0]));
-    wire signed [17:0] fc5_n2_p0 = fc5_in_0 * 7'sd39; // weight 0.3046875
-    wire signed [17:0] fc5_n2_p1 = fc5_in_1 * 7'sd34; // weight 0.265625
-    wire signed [16:0] fc5_n2_p3_sh = $signed({fc5_in_3, 5'd0});
-    wire signed [17:0] fc5_n2_p4 = fc5_in_4 * 7'sd40; // weight 0.3125
-    wire signed [16:0] fc5_n2_p5_sh = $signed({fc5_in_5, 5'd0});
-    wire signed [17:0] fc5_n2_p6 = fc5_in_6 * 7'sd46; // weight 0.359375
-    wire signed [17:0] fc5_n2_p7 = fc5_in_7 * 7'sd33; // weight 0.2578125
-    wire signed [18:0] fc5_n2_t0_2 = $signed({fc5_n2_p4[17], fc5_n2_p4}) + $signed({{2{fc5_n2_p5_sh[16]}}, fc5_n2_p5_sh});
-    wire signed [18:0] fc5_n2_t0_3 = $signed({fc5_n2_p6[17], fc5_n2_p6}) + $signed({fc5_n2_p7[17], fc5_n2_p7});
-    reg  signed [18:0] fc5_n2_t1_0_a_d1;
-    reg  signed [20:0] fc5_n2_t0_1_d1;
-    wire signed [20:0] fc5_n2_t1_0 = $signed({{2{fc5_n2_t1_0_a_d1[18]}}, fc5_n2_t1_0_a_d1}) + fc5_n2_t0_1_d1;
-    reg  signed [19:0] fc5_n2_t2_0_b_d1;
-    wire signed [21:0] fc5_n2_acc = (($signed({fc5_n2_t1_0[20], fc5_n2_t1_0}) + $signed({{2{fc5_n2_t2_0_b_d1[19]}}, fc5_n2_t2_0_b_d1})) + 22'sh3e8000);
+    wire signed [1:0] fc5_n2_s0_xh = $signed(fc5_in_7[11:10]);
+    wire signed [13:0] fc5_n2_s0 = $signed({($signed({{2{fc5_n2_s0_xh[1]}}, fc5_n2_s0_xh}) - 4'sd3), fc5_in_7[9:0]});
+    wire signed [9:0] fc5_n2_s1_xh = $signed(fc5_e2[13:4]);
+    wire signed [17:0] fc5_n2_s1 = $signed({($signed({{4{fc5_n2_s1_xh[9]}}, fc5_n2_s1_xh}) - fc5_n2_s0), fc5_e2[3:0]});
+    wire signed [10:0] fc5_n2_s2_xh = $signed(fc5_e3[13:3]);
+    wire signed [16:0] fc5_n2_s2 = $signed({($signed({{3{fc5_n2_s2_xh[10]}}, fc5_n2_s2_xh}) + fc5_e2), fc5_e3[2:0]});
+    wire signed [10:0] fc5_n2_s3_xh = $signed(fc5_e0[12:2]);
+    wire signed [15:0] fc5_n2_s3 = $signed({($signed({{3{fc5_n2_s3_xh[10]}}, fc5_n2_s3_xh}) + $signed({fc5_e0[12], fc5_e0})), fc5_e0[1:0]});
+    wire signed [11:0] fc5_n2_s4_xh = $signed(fc5_e20[12:1]);
+    wire signed [14:0] fc5_n2_s4 = $signed({($signed({{2{fc5_n2_s4_xh[11]}}, fc5_n2_s4_xh}) - $signed({fc5_e10[12], fc5_e10})), fc5_e20[0]});
+    wire signed [14:0] fc5_n2_s5_xh = $signed(fc5_n2_s1[17:3]);
+    wire signed [20:0] fc5_n2_s5 = $signed({($signed({{3{fc5_n2_s5_xh[14]}}, fc5_n2_s5_xh}) + $signed({fc5_n2_s2[16], fc5_n2_s2})), fc5_n2_s1[2:0]});
+    wire signed [13:0] fc5_n2_s6_xh = $signed(fc5_n2_s3[15:2]);
+    wire signed [16:0] fc5_n2_s6 = $signed({($signed({fc5_n2_s6_xh[13], fc5_n2_s6_xh}) + $signed({fc5_e5[13], fc5_e5})), fc5_n2_s3[1:0]});
+    wire signed [11:0] fc5_n2_s7_xh = $signed(fc5_n2_s4[14:3]);
+    wire signed [19:0] fc5_n2_s7 = $signed({($signed({{5{fc5_n2_s7_xh[11]}}, fc5_n2_s7_xh}) - fc5_n2_s6), fc5_n2_s4[2:0]});
+    wire signed [18:0] fc5_n2_s8_xh = $signed(fc5_n2_s7[19:1]);
+    wire [21:0] fc5_n2_s8_u = {($signed({{2{fc5_n2_s8_xh[18]}}, fc5_n2_s8_xh}) + fc5_n2_s5), fc5_n2_s7[0]};
+    reg  [21:0] fc5_n2_s8_d1;
+    wire signed [21:0] fc5_n2_acc = (-$signed(fc5_n2_s8_d1));
     wire fc5_n2_y_sticky = |fc5_n2_acc[6:0];
-    reg  signed [13:0] fc5_n2_y_fl_d1;
-    reg  fc5_n2_y_incx_d1;
-    wire signed [13:0] fc5_n2_y_rnd = fc5_n2_y_fl_d1 + $signed({13'd0, fc5_n2_y_incx_d1});
-    wire signed [11:0] fc5_n2_y_sat = (fc5_n2_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n2_y_rnd[11:0]));
-    wire signed [16:0] fc5_n3_p0 = fc5_in_0 * 6'sh2e; // weight -0.140625
-    wire signed [17:0] fc5_n3_p1 = fc5_in_1 * 7'sd33; // weight 0.2578125
-    wire signed [16:0] fc5_n3_p2 = fc5_in_2 * 6'sh26; // weight -0.203125
-    wire signed [17:0] fc5_n3_p4 = fc5_in_4 * 7'sd52; // weight 0.40625
-    wire signed [17:0] fc5_n3_p5 = fc5_in_5 * 7'sd33; // weight 0.2578125
-    wire signed [16:0] fc5_n3_p6 = fc5_in_6 * 6'sd24; // weight 0.1875
-    wire signed [15:0] fc5_n3_p7_sh = $signed({fc5_in_7, 4'd0});
-    wire signed [16:0] fc5_n3_p7_neg = -$signed({fc5_n3_p7_sh[15], fc5_n3_p7_sh});
-    wire signed [17:0] fc5_n3_t0_3 = $signed({fc5_n3_p6[16], fc5_n3_p6}) + $signed({fc5_n3_p7_neg[16], fc5_n3_p7_neg});
-    reg  signed [17:0] fc5_n3_t1_0_a_d1;
-    reg  signed [20:0] fc5_n3_t0_1_d1;
-    wire signed [20:0] fc5_n3_t1_0 = $signed({{3{fc5_n3_t1_0_a_d1[17]}}, fc5_n3_t1_0_a_d1}) + fc5_n3_t0_1_d1;
-    wire signed [18:0] fc5_n3_t1_1 = ($signed({fc5_n3_p4[17], fc5_n3_p4}) + $signed({fc5_n3_p5[17], fc5_n3_p5})) + $signed({fc5_n3_t0_3[17], fc5_n3_t0_3});
-    reg  signed [18:0] fc5_n3_t2_0_b_d1;
-    wire signed [21:0] fc5_n3_acc = (($signed({fc5_n3_t1_0[20], fc5_n3_t1_0}) + $signed({{3{fc5_n3_t2_0_b_d1[18]}}, fc5_n3_t2_0_b_d1})) + 22'sh3f1a00);
-    wire fc5_n3_y_sticky = |fc5_n3_acc[6:0];
+    wire fc5_n2_y_inc = fc5_n2_acc[7] & (fc5_n2_y_sticky | fc5_n2_acc[8]);
+    wire signed [13:0] fc5_n2_y_rnd = $signed(fc5_n2_acc[21:8]) + $signed({13'd0, fc5_n2_y_inc});
+    wire fc5_n2_y_ovf_hi = fc5_n2_y_rnd > 14'sd2047;
+    wire signed [11:0] fc5_n2_y_satlo = (fc5_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n2_y_rnd[11:0]);
+    reg  fc5_n2_y_ovf_hi_d1;
+    reg  signed [11:0] fc5_n2_y_satlo_d1;
+    wire signed [11:0] fc5_n2_y_sat = fc5_n2_y_ovf_hi_d1 ? 12'sd2047 : fc5_n2_y_satlo_d1;
+    wire signed [4:0] fc5_n3_s0_xh = $signed(fc5_in_3[11:7]);
+    wire signed [18:0] fc5_n3_s0 = $signed({($signed({{7{fc5_n3_s0_xh[4]}}, fc5_n3_s0_xh}) - fc5_in_3), fc5_in_3[6:0]});
+    wire signed [13:0] fc5_n3_s1 = $signed({($signed({{2{fc5_n0_s2_xh[6]}}, fc5_n0_s2_xh}) + 9'sd115), fc5_in_7[4:0]});
+    wire signed [16:0] fc5_n3_s2_xh = $signed(fc5_n3_s0[18:2]);
+    wire signed [19:0] fc5_n3_s2 = $signed({($signed({fc5_n3_s2_xh[16], fc5_n3_s2_xh}) + $signed({{4{fc5_n3_s1[13]}}, fc5_n3_s1})), fc5_n3_s0[1:0]});
+    wire signed [11:0] fc5_n3_s3_xh = $signed(fc5_e18[14:3]);
+    wire signed [16:0] fc5_n3_s3 = $signed({($signed({{2{fc5_n3_s3_xh[11]}}, fc5_n3_s3_xh}) + $signed({fc5_e1[12], fc5_e1})), fc5_e18[2:0]});
+    wire signed [8:0] fc5_n3_s4_xh = $signed(fc5_e5[13:5]);
+    wire signed [19:0] fc5_n3_s4 = $signed({($signed({{6{fc5_n3_s4_xh[8]}}, fc5_n3_s4_xh}) - fc5_e17), fc5_e5[4:0]});
+    wire signed [19:0] fc5_n3_s6 = $signed({($signed(fc5_n3_s4[19:1]) - $signed({{3{fc5_e15[15]}}, fc5_e15})), fc5_n3_s4[0]});
+    wire signed [17:0] fc5_n3_s7_xh = $signed(fc5_n3_s6[19:2]);
+    wire signed [19:0] fc5_n3_s7_hi = $signed({{2{fc5_n3_s7_xh[17]}}, fc5_n3_s7_xh}) - (fc5_n3_s2 - $signed({{3{fc5_n3_s3[16]}}, fc5_n3_s3}));
+    wire signed [21:0] fc5_n3_acc = $signed({fc5_n3_s7_hi, fc5_n3_s6[1:0]});
+    reg  [6:0] fc5_n3_y_low_d1;
+    wire fc5_n3_y_sticky = |fc5_n3_y_low_d1;
+    reg  fc5_n3_y_lsb_d1;
+    reg  fc5_n3_y_half_d1;
+    wire fc5_n3_y_inc = fc5_n3_y_half_d1 & (fc5_n3_y_sticky | fc5_n3_y_lsb_d1);
     reg  signed [13:0] fc5_n3_y_fl_d1;
-    reg  fc5_n3_y_incx_d1;
-    wire signed [13:0] fc5_n3_y_rnd = fc5_n3_y_fl_d1 + $signed({13'd0, fc5_n3_y_incx_d1});
+    wire signed [13:0] fc5_n3_y_rnd = fc5_n3_y_fl_d1 + $signed({13'd0, fc5_n3_y_inc});
     wire signed [11:0] fc5_n3_y_sat = (fc5_n3_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n3_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n3_y_rnd[11:0]));
-    wire signed [16:0] fc5_n4_p0 = fc5_in_0 * 6'sd27; // weight 0.2109375
-    wire signed [17:0] fc5_n4_p1 = fc5_in_1 * 7'sh59; // weight -0.3046875
-    wire signed [16:0] fc5_n4_p2 = fc5_in_2 * 6'sd31; // weight 0.2421875
-    wire signed [16:0] fc5_n4_p3 = fc5_in_3 * 6'sd30; // weight 0.234375
-    wire signed [16:0] fc5_n4_p5 = fc5_in_5 * 6'sh2d; // weight -0.1484375
-    wire signed [17:0] fc5_n4_p6 = fc5_in_6 * 7'sd39; // weight 0.3046875
-    wire signed [17:0] fc5_n4_p7 = fc5_in_7 * 7'sh5e; // weight -0.265625
-    wire signed [17:0] fc5_n4_t0_1 = $signed({fc5_n4_p2[16], fc5_n4_p2}) + $signed({fc5_n4_p3[16], fc5_n4_p3});
-    wire signed [18:0] fc5_n4_t1_0 = ($signed({{2{fc5_n4_p0[16]}}, fc5_n4_p0}) + $signed({fc5_n4_p1[17], fc5_n4_p1})) + $signed({fc5_n4_t0_1[17], fc5_n4_t0_1});
-    reg  signed [20:0] fc5_n4_t0_2_d1;
-    reg  signed [18:0] fc5_n4_t1_1_b_d1;
-    wire signed [20:0] fc5_n4_t1_1 = fc5_n4_t0_2_d1 + $signed({{2{fc5_n4_t1_1_b_d1[18]}}, fc5_n4_t1_1_b_d1});
-    reg  signed [18:0] fc5_n4_t2_0_a_d1;
-    wire signed [21:0] fc5_n4_acc = (($signed({{3{fc5_n4_t2_0_a_d1[18]}}, fc5_n4_t2_0_a_d1}) + $signed({fc5_n4_t1_1[20], fc5_n4_t1_1})) + 22'sh3fb400);
+    wire signed [12:0] fc5_n4_s0 = $signed({fc5_in_2[11], fc5_in_2}) + $signed({fc5_in_3[11], fc5_in_3});
+    wire signed [13:0] fc5_n4_s1 = $signed({($signed({{2{fc5_e18_xh[9]}}, fc5_e18_xh}) - fc5_in_4), fc5_in_4[1:0]});
+    wire signed [5:0] fc5_n4_s2_xh = $signed(fc5_in_5[11:6]);
+    wire signed [12:0] fc5_n4_s2 = $signed({($signed({fc5_n4_s2_xh[5], fc5_n4_s2_xh}) + 7'sd19), fc5_in_5[5:0]});
+    wire signed [9:0] fc5_n4_s3_xh = $signed(fc5_n4_s2[12:3]);
+    wire signed [16:0] fc5_n4_s3 = $signed({($signed({{4{fc5_n4_s3_xh[9]}}, fc5_n4_s3_xh}) + fc5_n4_s1), fc5_n4_s2[2:0]});
+    wire signed [9:0] fc5_n4_s4_xh = $signed(fc5_e0[12:3]);
+    wire signed [16:0] fc5_n4_s4 = $signed({($signed({{4{fc5_n4_s4_xh[9]}}, fc5_n4_s4_xh}) - $signed({fc5_n4_s0[12], fc5_n4_s0})), fc5_e0[2:0]});
+    wire signed [10:0] fc5_n4_s5_xh = $signed(fc5_e10[12:2]);
+    wire signed [15:0] fc5_n4_s5 = $signed({($signed({{3{fc5_n4_s5_xh[10]}}, fc5_n4_s5_xh}) + $signed({fc5_e10[12], fc5_e10})), fc5_e10[1:0]});
+    wire signed [8:0] fc5_n4_s6_xh = $signed(fc5_e23[13:5]);
+    wire signed [18:0] fc5_n4_s6 = $signed({($signed({{5{fc5_n4_s6_xh[8]}}, fc5_n4_s6_xh}) - $signed({fc5_e20[12], fc5_e20})), fc5_e23[4:0]});
+    wire signed [14:0] fc5_n4_s7_xh = $signed(fc5_n4_s4[16:2]);
+    wire signed [18:0] fc5_n4_s7 = $signed({($signed({{2{fc5_n4_s7_xh[14]}}, fc5_n4_s7_xh}) + fc5_n4_s3), fc5_n4_s4[1:0]});
+    wire signed [10:0] fc5_n4_s8_xh = $signed(fc5_e8[13:3]);
+    wire signed [18:0] fc5_n4_s8 = $signed({($signed({{5{fc5_n4_s8_xh[10]}}, fc5_n4_s8_xh}) + fc5_n4_s5), fc5_e8[2:0]});
+    wire signed [18:0] fc5_n4_s9 = $signed({{4{fc5_e16[14]}}, fc5_e16}) - fc5_n4_s6;
+    wire signed [16:0] fc5_n4_s10_xh = $signed(fc5_n4_s8[18:2]);
+    wire signed [21:0] fc5_n4_s10 = $signed({($signed({{3{fc5_n4_s10_xh[16]}}, fc5_n4_s10_xh}) + $signed({fc5_n4_s7[18], fc5_n4_s7})), fc5_n4_s8[1:0]});
+    reg  signed [21:0] fc5_n4_s11_d1;
+    wire signed [21:0] fc5_n4_acc = (-fc5_n4_s11_d1);
     wire fc5_n4_y_sticky = |fc5_n4_acc[6:0];
-    reg  signed [13:0] fc5_n4_y_fl_d1;
-    reg  fc5_n4_y_incx_d1;
-    wire signed [13:0] fc5_n4_y_rnd = fc5_n4_y_fl_d1 + $signed({13'd0, fc5_n4_y_incx_d1});
-    wire signed [11:0] fc5_n4_y_sat = (fc5_n4_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n4_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n4_y_rnd[11:0]));
-    wire signed [16:0] fc5_n5_p0 = fc5_in_0 * 6'sh25; // weight -0.2109375
-    wire signed [15:0] fc5_n5_p2 = fc5_in_2 * 5'sh15; // weight -0.0859375
-    wire signed [14:0] fc5_n5_p3 = fc5_in_3 * 4'shb; // weight -0.0390625
-    wire signed [17:0] fc5_n5_p4 = fc5_in_4 * 7'sh51; // weight -0.3671875
-    wire signed [14:0] fc5_n5_p7 = fc5_in_7 * 4'sd6; // weight 0.046875
-    wire signed [17:0] fc5_n5_t0_0 = $signed({fc5_n5_p0[16], fc5_n5_p0}) + fc5_n3_p1;
-    wire signed [16:0] fc5_n5_t0_1 = $signed({fc5_n5_p2[15], fc5_n5_p2}) + $signed({{2{fc5_n5_p3[14]}}, fc5_n5_p3});
-    reg  signed [20:0] fc5_n5_t0_2_d1;
-    reg  signed [17:0] fc5_n5_t1_1_b_d1;
-    wire signed [20:0] fc5_n5_t1_1 = fc5_n5_t0_2_d1 + $signed({{3{fc5_n5_t1_1_b_d1[17]}}, fc5_n5_t1_1_b_d1});
-    reg  signed [18:0] fc5_n5_t2_0_a_d1;
-    wire signed [21:0] fc5_n5_acc = (($signed({{3{fc5_n5_t2_0_a_d1[18]}}, fc5_n5_t2_0_a_d1}) + $signed({fc5_n5_t1_1[20], fc5_n5_t1_1})) + 22'sd19456);
+    wire fc5_n4_y_inc = fc5_n4_acc[7] & (fc5_n4_y_sticky | fc5_n4_acc[8]);
+    wire signed [13:0] fc5_n4_y_rnd = $signed(fc5_n4_acc[21:8]) + $signed({13'd0, fc5_n4_y_inc});
+    wire fc5_n4_y_ovf_hi = fc5_n4_y_rnd > 14'sd2047;
+    wire signed [11:0] fc5_n4_y_satlo = (fc5_n4_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n4_y_rnd[11:0]);
+    reg  fc5_n4_y_ovf_hi_d1;
+    reg  signed [11:0] fc5_n4_y_satlo_d1;
+    wire signed [11:0] fc5_n4_y_sat = fc5_n4_y_ovf_hi_d1 ? 12'sd2047 : fc5_n4_y_satlo_d1;
+    wire signed [5:0] fc5_n5_s0_xh = $signed(fc5_in_3[11:6]);
+    wire signed [18:0] fc5_n5_s0 = $signed({($signed({{7{fc5_n5_s0_xh[5]}}, fc5_n5_s0_xh}) + $signed({fc5_in_4[11], fc5_in_4})), fc5_in_3[5:0]});
+    wire signed [6:0] fc5_n5_s1_xh = $signed(fc5_in_6[11:5]);
+    wire signed [17:0] fc5_n5_s1 = $signed({($signed({{6{fc5_n5_s1_xh[6]}}, fc5_n5_s1_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_6[4:0]});
+    wire signed [4:0] fc5_n5_s2_xh = $signed(fc5_e4[13:9]);
+    wire signed [14:0] fc5_n5_s2 = $signed({($signed({fc5_n5_s2_xh[4], fc5_n5_s2_xh}) - 6'sd19), fc5_e4[8:0]}); // bias -0.59375
+    wire signed [16:0] fc5_n5_s3_xh = $signed(fc5_n5_s0[18:2]);
+    wire signed [19:0] fc5_n5_s3 = $signed({($signed({fc5_n5_s3_xh[16], fc5_n5_s3_xh}) - fc5_n5_s1), fc5_n5_s0[1:0]});
+    wire signed [10:0] fc5_n5_s4_xh = $signed(fc5_e6[12:2]);
+    wire signed [15:0] fc5_n5_s4 = $signed({($signed({{3{fc5_n5_s4_xh[10]}}, fc5_n5_s4_xh}) - fc5_e7), fc5_e6[1:0]});
+    wire signed [10:0] fc5_n5_s5_xh = $signed(fc5_n5_s2[14:4]);
+    wire signed [20:0] fc5_n5_s5 = $signed({($signed({{6{fc5_n5_s5_xh[10]}}, fc5_n5_s5_xh}) + fc5_e19), fc5_n5_s2[3:0]});
+    wire signed [16:0] fc5_n5_s6 = $signed({fc5_n5_s4[15], fc5_n5_s4}) + $signed({{3{fc5_e8[13]}}, fc5_e8});
+    wire signed [19:0] fc5_n5_s7 = $signed({($signed(fc5_n5_s3[19:4]) - $signed({fc5_e9[14], fc5_e9})), fc5_n5_s3[3:0]});
+    wire signed [20:0] fc5_n5_s8 = $signed({($signed(fc5_n5_s5[20:1]) - $signed({{4{fc5_e15[15]}}, fc5_e15})), fc5_n5_s5[0]});
+    wire signed [20:0] fc5_n5_s9 = $signed({fc5_n5_s7[19], fc5_n5_s7}) - $signed({{4{fc5_n5_s6[16]}}, fc5_n5_s6});
+    wire signed [19:0] fc5_n5_s10_xh = $signed(fc5_n5_s9[20:1]);
+    wire [21:0] fc5_n5_s10_u = {($signed({fc5_n5_s10_xh[19], fc5_n5_s10_xh}) + fc5_n5_s8), fc5_n5_s9[0]};
+    reg  [21:0] fc5_n5_s10_d1;
+    wire signed [21:0] fc5_n5_acc = (-$signed(fc5_n5_s10_d1));
     wire fc5_n5_y_sticky = |fc5_n5_acc[6:0];
-    reg  signed [13:0] fc5_n5_y_fl_d1;
-    reg  fc5_n5_y_incx_d1;
-    wire signed [13:0] fc5_n5_y_rnd = fc5_n5_y_fl_d1 + $signed({13'd0, fc5_n5_y_incx_d1});
-    wire signed [11:0] fc5_n5_y_sat = (fc5_n5_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n5_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n5_y_rnd[11:0]));
-    wire signed [15:0] fc5_n6_p1 = fc5_in_1 * 5'sh12; // weight -0.109375
-    wire signed [12:0] fc5_n6_p3_sh = $signed({fc5_in_3, 1'd0});
-    wire signed [17:0] fc5_n6_p4 = fc5_in_4 * 7'sh4d; // weight -0.3984375
-    wire signed [17:0] fc5_n6_p5 = fc5_in_5 * 7'sh5e; // weight -0.265625
-    wire signed [17:0] fc5_n6_p7 = fc5_in_7 * 7'sh50; // weight -0.375
-    wire signed [17:0] fc5_n6_t0_0 = (fc5_in_0 * 7'sh54) + $signed({{2{fc5_n6_p1[15]}}, fc5_n6_p1}); // weight -0.34375
-    wire signed [16:0] fc5_n6_t0_1 = (fc5_in_2 * 6'sd23) + $signed({{4{fc5_n6_p3_sh[12]}}, fc5_n6_p3_sh}); // weight 0.1796875
-    reg  signed [18:0] fc5_n6_t1_1_a_d1;
-    reg  signed [20:0] fc5_n6_t1_1_b_d1;
-    reg  signed [18:0] fc5_n6_t2_0_a_d1;
-    wire signed [21:0] fc5_n6_t2_0 = $signed({{3{fc5_n6_t2_0_a_d1[18]}}, fc5_n6_t2_0_a_d1}) + ($signed({{3{fc5_n6_t1_1_a_d1[18]}}, fc5_n6_t1_1_a_d1}) + $signed({fc5_n6_t1_1_b_d1[20], fc5_n6_t1_1_b_d1}));
-    wire signed [21:0] fc5_n6_acc = (fc5_n6_t2_0 + 22'sd58880);
+    wire fc5_n5_y_inc = fc5_n5_acc[7] & (fc5_n5_y_sticky | fc5_n5_acc[8]);
+    wire signed [13:0] fc5_n5_y_rnd = $signed(fc5_n5_acc[21:8]) + $signed({13'd0, fc5_n5_y_inc});
+    wire fc5_n5_y_ovf_hi = fc5_n5_y_rnd > 14'sd2047;
+    wire signed [11:0] fc5_n5_y_satlo = (fc5_n5_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n5_y_rnd[11:0]);
+    reg  fc5_n5_y_ovf_hi_d1;
+    reg  signed [11:0] fc5_n5_y_satlo_d1;
+    wire signed [11:0] fc5_n5_y_sat = fc5_n5_y_ovf_hi_d1 ? 12'sd2047 : fc5_n5_y_satlo_d1;
+    wire signed [8:0] fc5_n6_s0_xh = $signed(fc5_in_0[11:3]);
+    wire signed [15:0] fc5_n6_s0 = $signed({($signed({{4{fc5_n6_s0_xh[8]}}, fc5_n6_s0_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_0[2:0]});
+    wire signed [7:0] fc5_n6_s1_xh = $signed(fc5_e2[13:6]);
+    wire signed [14:0] fc5_n6_s1 = $signed({($signed({fc5_n6_s1_xh[7], fc5_n6_s1_xh}) - 9'sd115), fc5_e2[5:0]});
+    wire signed [10:0] fc5_n6_s2_xh = $signed(fc5_n6_s0[15:5]);
+    wire signed [18:0] fc5_n6_s2 = $signed({($signed({{3{fc5_n6_s2_xh[10]}}, fc5_n6_s2_xh}) - fc5_e3), fc5_n6_s0[4:0]});
+    wire signed [7:0] fc5_n6_s3_xh = $signed(fc5_e21[12:5]);
+    wire signed [18:0] fc5_n6_s3 = $signed({($signed({{6{fc5_n6_s3_xh[7]}}, fc5_n6_s3_xh}) - $signed({fc5_e0[12], fc5_e0})), fc5_e21[4:0]});
+    wire signed [13:0] fc5_n6_s4_xh = $signed(fc5_n6_s1[14:1]);
+    wire signed [15:0] fc5_n6_s4 = $signed({($signed({fc5_n6_s4_xh[13], fc5_n6_s4_xh}) + $signed({fc5_e13[13], fc5_e13})), fc5_n6_s1[0]});
+    wire signed [18:0] fc5_n6_s6 = $signed({($signed(fc5_n6_s3[18:2]) - $signed({fc5_n6_s4[15], fc5_n6_s4})), fc5_n6_s3[1:0]});
+    wire signed [12:0] fc5_n6_s7_xh = $signed(fc5_e14[14:2]);
+    wire signed [18:0] fc5_n6_s7_hi = $signed({{6{fc5_n6_s7_xh[12]}}, fc5_n6_s7_xh}) - (fc5_n6_s2 - $signed({{4{fc5_e18[14]}}, fc5_e18}));
+    wire signed [20:0] fc5_n6_s7 = $signed({fc5_n6_s7_hi, fc5_e14[1:0]});
+    wire signed [19:0] fc5_n6_s8_xh = $signed(fc5_n6_s7[20:1]);
+    wire [21:0] fc5_n6_s8_u = {($signed({fc5_n6_s8_xh[19], fc5_n6_s8_xh}) - $signed({{2{fc5_n6_s6[18]}}, fc5_n6_s6})), fc5_n6_s7[0]};
+    reg  [21:0] fc5_n6_s8_d1;
+    wire signed [21:0] fc5_n6_acc = (-$signed(fc5_n6_s8_d1));
     wire fc5_n6_y_sticky = |fc5_n6_acc[6:0];
-    reg  signed [13:0] fc5_n6_y_fl_d1;
-    reg  fc5_n6_y_incx_d1;
-    wire signed [13:0] fc5_n6_y_rnd = fc5_n6_y_fl_d1 + $signed({13'd0, fc5_n6_y_incx_d1});
-    wire signed [11:0] fc5_n6_y_sat = (fc5_n6_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n6_y_rnd[11:0]));
-    wire signed [16:0] fc5_n7_p1 = fc5_in_1 * 6'sd23; // weight 0.1796875
-    wire signed [14:0] fc5_n7_p3_sh = $signed({fc5_in_3, 3'd0});
-    wire signed [15:0] fc5_n7_p3_neg = -$signed({fc5_n7_p3_sh[14], fc5_n7_p3_sh});
-    wire signed [15:0] fc5_n7_p4 = fc5_in_4 * 5'sd15; // weight 0.1171875
-    wire signed [16:0] fc5_n7_p6 = fc5_in_6 * 6'sd26; // weight 0.203125
-    wire signed [17:0] fc5_n7_t0_0 = (fc5_in_0 * 7'sh5f) + $signed({fc5_n7_p1[16], fc5_n7_p1}); // weight -0.2578125
-    wire signed [16:0] fc5_n7_t0_1 = (fc5_in_2 * 6'sh2f) + $signed({fc5_n7_p3_neg[15], fc5_n7_p3_neg}); // weight -0.1328125
-    reg  signed [17:0] fc5_n7_t1_1_a_d1;
-    reg  signed [20:0] fc5_n7_t0_3_d1;
-    reg  signed [18:0] fc5_n7_t2_0_a_d1;
-    wire signed [20:0] fc5_n7_t2_0 = $signed({{2{fc5_n7_t2_0_a_d1[18]}}, fc5_n7_t2_0_a_d1}) + ($signed({{3{fc5_n7_t1_1_a_d1[17]}}, fc5_n7_t1_1_a_d1}) + fc5_n7_t0_3_d1);
-    wire signed [21:0] fc5_n7_acc = ($signed({fc5_n7_t2_0[20], fc5_n7_t2_0}) + 22'sd98304);
+    wire fc5_n6_y_inc = fc5_n6_acc[7] & (fc5_n6_y_sticky | fc5_n6_acc[8]);
+    wire signed [13:0] fc5_n6_y_rnd = $signed(fc5_n6_acc[21:8]) + $signed({13'd0, fc5_n6_y_inc});
+    wire fc5_n6_y_ovf_hi = fc5_n6_y_rnd > 14'sd2047;
+    wire signed [11:0] fc5_n6_y_satlo = (fc5_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n6_y_rnd[11:0]);
+    reg  fc5_n6_y_ovf_hi_d1;
+    reg  signed [11:0] fc5_n6_y_satlo_d1;
+    wire signed [11:0] fc5_n6_y_sat = fc5_n6_y_ovf_hi_d1 ? 12'sd2047 : fc5_n6_y_satlo_d1;
+    wire signed [10:0] fc5_n7_s0_xh = $signed(fc5_in_7[11:1]);
+    wire signed [13:0] fc5_n7_s0 = $signed({($signed({{2{fc5_n7_s0_xh[10]}}, fc5_n7_s0_xh}) - $signed({fc5_in_0[11], fc5_in_0})), fc5_in_7[0]});
+    wire signed [4:0] fc5_n7_s1_xh = $signed(fc5_in_7[11:7]);
+    wire signed [12:0] fc5_n7_s1 = $signed({($signed({fc5_n7_s1_xh[4], fc5_n7_s1_xh}) + 6'sd3), fc5_in_7[6:0]});
+    wire signed [6:0] fc5_n7_s2_xh = $signed(fc5_e3[13:7]);
+    wire signed [19:0] fc5_n7_s2 = $signed({($signed({{6{fc5_n7_s2_xh[6]}}, fc5_n7_s2_xh}) + fc5_n7_s1), fc5_e3[6:0]});
+    wire signed [12:0] fc5_n7_s3_xh = $signed(fc5_n7_s0[13:1]);
+    wire signed [15:0] fc5_n7_s3 = $signed({($signed({{2{fc5_n7_s3_xh[12]}}, fc5_n7_s3_xh}) + $signed({fc5_e23[13], fc5_e23})), fc5_n7_s0[0]});
+    wire signed [12:0] fc5_n7_s4_xh = $signed(fc5_e13[13:1]);
+    wire signed [20:0] fc5_n7_s4 = $signed({($signed({{7{fc5_n7_s4_xh[12]}}, fc5_n7_s4_xh}) - fc5_n7_s2), fc5_e13[0]});
+    wire signed [16:0] fc5_n7_s5 = $signed({($signed({{3{fc5_n4_s8_xh[10]}}, fc5_n4_s8_xh}) + fc5_e5), fc5_e8[2:0]});
+    wire signed [12:0] fc5_n7_s6_xh = $signed(fc5_n7_s5[16:4]);
+    wire signed [19:0] fc5_n7_s6 = $signed({($signed({{3{fc5_n7_s6_xh[12]}}, fc5_n7_s6_xh}) - fc5_n7_s3), fc5_n7_s5[3:0]});
+    wire signed [20:0] fc5_n7_s7 = $signed({($signed(fc5_n7_s4[20:4]) + $signed({{2{fc5_e14[14]}}, fc5_e14})), fc5_n7_s4[3:0]});
+    reg  signed [21:0] fc5_n7_s8_d1;
+    wire signed [21:0] fc5_n7_acc = (-fc5_n7_s8_d1);
     wire fc5_n7_y_sticky = |fc5_n7_acc[6:0];
-    reg  signed [13:0] fc5_n7_y_fl_d1;
-    reg  fc5_n7_y_incx_d1;
-    wire signed [13:0] fc5_n7_y_rnd = fc5_n7_y_fl_d1 + $signed({13'd0, fc5_n7_y_incx_d1});
-    wire signed [11:0] fc5_n7_y_sat = (fc5_n7_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n7_y_rnd[11:0]));
-    reg  signed [11:0] fc5_out_0;
-    reg  signed [11:0] fc5_out_1;
-    reg  signed [11:0] fc5_out_2;
-    reg  signed [11:0] fc5_out_3;
-    reg  signed [11:0] fc5_out_4;
-    reg  signed [11:0] fc5_out_5;
-    reg  signed [11:0] fc5_out_6;
-    reg  signed [11:0] fc5_out_7;
+    wire fc5_n7_y_inc = fc5_n7_acc[7] & (fc5_n7_y_sticky | fc5_n7_acc[8]);
+    wire signed [13:0] fc5_n7_y_rnd = $signed(fc5_n7_acc[21:8]) + $signed({13'd0, fc5_n7_y_inc});
+    wire fc5_n7_y_ovf_hi = fc5_n7_y_rnd > 14'sd2047;
+    wire signed [11:0] fc5_n7_y_satlo = (fc5_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n7_y_rnd[11:0]);
+    reg  fc5_n7_y_ovf_hi_d1;
+    reg  signed [11:0] fc5_n7_y_satlo_d1;
+    wire signed [11:0] fc5_n7_y_sat = fc5_n7_y_ovf_hi_d1 ? 12'sd2047 : fc5_n7_y_satlo_d1;
+    reg  signed [11:0] fc5_n1_y_sat_d1;
+    reg  signed [11:0] fc5_n3_y_sat_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc5_n0_t0_0_d1 <= (fc5_in_0 * 10'sd385) + $signed({{8{fc5_n0_p1_neg[12]}}, fc5_n0_p1_neg}); // weight 3.0078125
-            fc5_n0_t1_0_b_d1 <= (fc5_in_2 * 7'sh54) + $signed({fc5_n0_p3[16], fc5_n0_p3}); // weight -0.34375
-            fc5_n0_t2_0_b_d1 <= $signed({fc5_n0_t0_2[17], fc5_n0_t0_2}) + $signed({fc5_n0_t0_3[17], fc5_n0_t0_3});
-            fc5_n0_y_fl_d1 <= $signed(fc5_n0_acc[21:8]);
-            fc5_n0_y_incx_d1 <= fc5_n0_acc[7] & (fc5_n0_y_sticky | fc5_n0_acc[8]);
-            fc5_n1_t0_0_d1 <= $signed({{8{fc5_n1_p0_neg[12]}}, fc5_n1_p0_neg}) + (fc5_in_1 * 10'sd313); // weight 2.4453125
-            fc5_n1_t1_0_b_d1 <= $signed({{2{fc5_n1_p2[16]}}, fc5_n1_p2}) + $signed({fc5_n1_p3[17], fc5_n1_p3});
-            fc5_n1_t2_0_b_d1 <= $signed({fc5_n1_t0_2[17], fc5_n1_t0_2}) + $signed({fc5_n1_t0_3[17], fc5_n1_t0_3});
+            fc5_n0_s11_d1 <= fc5_n0_s10 + $signed({{2{fc5_n0_s9[19]}}, fc5_n0_s9});
+            fc5_n0_y_ovf_hi_d1 <= fc5_n0_y_ovf_hi;
+            fc5_n0_y_satlo_d1 <= fc5_n0_y_satlo;
+            fc5_n1_y_low_d1 <= fc5_n1_acc[6:0];
+            fc5_n1_y_lsb_d1 <= fc5_n1_acc[8];
+            fc5_n1_y_half_d1 <= fc5_n1_acc[7];
             fc5_n1_y_fl_d1 <= $signed(fc5_n1_acc[21:8]);
-            fc5_n1_y_incx_d1 <= fc5_n1_acc[7] & (fc5_n1_y_sticky | fc5_n1_acc[8]);
-            fc5_n2_t1_0_a_d1 <= $signed({fc5_n2_p0[17], fc5_n2_p0}) + $signed({fc5_n2_p1[17], fc5_n2_p1});
-            fc5_n2_t0_1_d1 <= (fc5_in_2 * 10'sd390) + $signed({{4{fc5_n2_p3_sh[16]}}, fc5_n2_p3_sh}); // weight 3.046875
-            fc5_n2_t2_0_b_d1 <= $signed({fc5_n2_t0_2[18], fc5_n2_t0_2}) + $signed({fc5_n2_t0_3[18], fc5_n2_t0_3});
-            fc5_n2_y_fl_d1 <= $signed(fc5_n2_acc[21:8]);
-            fc5_n2_y_incx_d1 <= fc5_n2_acc[7] & (fc5_n2_y_sticky | fc5_n2_acc[8]);
-            fc5_n3_t1_0_a_d1 <= $signed({fc5_n3_p0[16], fc5_n3_p0}) + fc5_n3_p1;
-            fc5_n3_t0_1_d1 <= $signed({{4{fc5_n3_p2[16]}}, fc5_n3_p2}) + (fc5_in_3 * 10'sd381); // weight 2.9765625
-            fc5_n3_t2_0_b_d1 <= fc5_n3_t1_1;
+            fc5_n2_s8_d1 <= fc5_n2_s8_u;
+            fc5_n2_y_ovf_hi_d1 <= fc5_n2_y_ovf_hi;
+            fc5_n2_y_satlo_d1 <= fc5_n2_y_satlo;
+            fc5_n3_y_low_d1 <= fc5_n3_acc[6:0];
+            fc5_n3_y_lsb_d1 <= fc5_n3_acc[8];
+            fc5_n3_y_half_d1 <= fc5_n3_acc[7];
             fc5_n3_y_fl_d1 <= $signed(fc5_n3_acc[21:8]);
-            fc5_n3_y_incx_d1 <= fc5_n3_acc[7] & (fc5_n3_y_sticky | fc5_n3_acc[8]);
-            fc5_n4_t0_2_d1 <= (fc5_in_4 * 10'sd379) + $signed({{4{fc5_n4_p5[16]}}, fc5_n4_p5}); // weight 2.9609375
-            fc5_n4_t1_1_b_d1 <= $signed({fc5_n4_p6[17], fc5_n4_p6}) + $signed({fc5_n4_p7[17], fc5_n4_p7});
-            fc5_n4_t2_0_a_d1 <= fc5_n4_t1_0;
-            fc5_n4_y_fl_d1 <= $signed(fc5_n4_acc[21:8]);
-            fc5_n4_y_incx_d1 <= fc5_n4_acc[7] & (fc5_n4_y_sticky | fc5_n4_acc[8]);
-            fc5_n5_t0_2_d1 <= $signed({{3{fc5_n5_p4[17]}}, fc5_n5_p4}) + (fc5_in_5 * 10'sd343); // weight 2.6796875
-            fc5_n5_t1_1_b_d1 <= (fc5_in_6 * 7'sh54) + $signed({{3{fc5_n5_p7[14]}}, fc5_n5_p7}); // weight -0.34375
-            fc5_n5_t2_0_a_d1 <= $signed({fc5_n5_t0_0[17], fc5_n5_t0_0}) + $signed({{2{fc5_n5_t0_1[16]}}, fc5_n5_t0_1});
-            fc5_n5_y_fl_d1 <= $signed(fc5_n5_acc[21:8]);
-            fc5_n5_y_incx_d1 <= fc5_n5_acc[7] & (fc5_n5_y_sticky | fc5_n5_acc[8]);
-            fc5_n6_t1_1_a_d1 <= $signed({fc5_n6_p4[17], fc5_n6_p4}) + $signed({fc5_n6_p5[17], fc5_n6_p5});
-            fc5_n6_t1_1_b_d1 <= (fc5_in_6 * 10'sd382) + $signed({{3{fc5_n6_p7[17]}}, fc5_n6_p7}); // weight 2.984375
-            fc5_n6_t2_0_a_d1 <= $signed({fc5_n6_t0_0[17], fc5_n6_t0_0}) + $signed({{2{fc5_n6_t0_1[16]}}, fc5_n6_t0_1});
-            fc5_n6_y_fl_d1 <= $signed(fc5_n6_acc[21:8]);
-            fc5_n6_y_incx_d1 <= fc5_n6_acc[7] & (fc5_n6_y_sticky | fc5_n6_acc[8]);
-            fc5_n7_t1_1_a_d1 <= $signed({{2{fc5_n7_p4[15]}}, fc5_n7_p4}) + (fc5_in_5 * 7'sh58); // weight -0.3125
-            fc5_n7_t0_3_d1 <= $signed({{4{fc5_n7_p6[16]}}, fc5_n7_p6}) + (fc5_in_7 * 10'sd333); // weight 2.6015625
-            fc5_n7_t2_0_a_d1 <= $signed({fc5_n7_t0_0[17], fc5_n7_t0_0}) + $signed({{2{fc5_n7_t0_1[16]}}, fc5_n7_t0_1});
-            fc5_n7_y_fl_d1 <= $signed(fc5_n7_acc[21:8]);
-            fc5_n7_y_incx_d1 <= fc5_n7_acc[7] & (fc5_n7_y_sticky | fc5_n7_acc[8]);
-            fc5_out_0 <= fc5_n0_y_sat;
-            fc5_out_1 <= fc5_n1_y_sat;
-            fc5_out_2 <= fc5_n2_y_sat;
-            fc5_out_3 <= fc5_n3_y_sat;
-            fc5_out_4 <= fc5_n4_y_sat;
-            fc5_out_5 <= fc5_n5_y_sat;
-            fc5_out_6 <= fc5_n6_y_sat;
-            fc5_out_7 <= fc5_n7_y_sat;
+            fc5_n4_s11_d1 <= fc5_n4_s10 - $signed({{3{fc5_n4_s9[18]}}, fc5_n4_s9});
+            fc5_n4_y_ovf_hi_d1 <= fc5_n4_y_ovf_hi;
+            fc5_n4_y_satlo_d1 <= fc5_n4_y_satlo;
+            fc5_n5_s10_d1 <= fc5_n5_s10_u;
+            fc5_n5_y_ovf_hi_d1 <= fc5_n5_y_ovf_hi;
+            fc5_n5_y_satlo_d1 <= fc5_n5_y_satlo;
+            fc5_n6_s8_d1 <= fc5_n6_s8_u;
+            fc5_n6_y_ovf_hi_d1 <= fc5_n6_y_ovf_hi;
+            fc5_n6_y_satlo_d1 <= fc5_n6_y_satlo;
+            fc5_n7_s8_d1 <= $signed({{2{fc5_n7_s6[19]}}, fc5_n7_s6}) + $signed({fc5_n7_s7[20], fc5_n7_s7});
+            fc5_n7_y_ovf_hi_d1 <= fc5_n7_y_ovf_hi;
+            fc5_n7_y_satlo_d1 <= fc5_n7_y_satlo;
+            fc5_n1_y_sat_d1 <= fc5_n1_y_sat;
+            fc5_n3_y_sat_d1 <= fc5_n3_y_sat;
         end
     end
 
-    assign out_data = {fc5_out_7, fc5_out_6, fc5_out_5, fc5_out_4, fc5_out_3, fc5_out_2, fc5_out_1, fc5_out_0};
+    assign out_data = {fc5_n7_y_sat, fc5_n6_y_sat, fc5_n5_y_sat, fc5_n4_y_sat, fc5_n3_y_sat_d1, fc5_n2_y_sat, fc5_n1_y_sat_d1, fc5_n0_y_sat};
 
 endmodule
 

@@ -3,7 +3,8 @@
 // input  type: ufixed<10,3,RND_CONV,SAT>
 // output type: fixed<16,5,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 49 multiplier(s), 63 adder(s)
+// constant products: shift-add, 135 CSD digits, 21 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 98 adder(s)
 `default_nettype none
 
 module activations_fc6 (
@@ -15,210 +16,241 @@ module activations_fc6 (
 
     wire signed [10:0] fc6_in_0_s_2 = $signed({1'd0, in_data[9:0]});
     wire signed [10:0] fc6_in_1_s_2 = $signed({1'd0, in_data[19:10]});
-    wire signed [15:0] fc6_n0_p1 = fc6_in_1_s_2 * 6'sh2c; // weight -0.15625
     wire signed [10:0] fc6_in_2_s_2 = $signed({1'd0, in_data[29:20]});
-    wire signed [15:0] fc6_n0_p2 = fc6_in_2_s_2 * 6'sd23; // weight 0.1796875
     wire signed [10:0] fc6_in_3_s_2 = $signed({1'd0, in_data[39:30]});
-    wire signed [15:0] fc6_n0_p3 = fc6_in_3_s_2 * 6'sd25; // weight 0.1953125
     wire signed [10:0] fc6_in_4_s_2 = $signed({1'd0, in_data[49:40]});
-    wire signed [13:0] fc6_n0_p4 = fc6_in_4_s_2 * 4'sd5; // weight 0.0390625
     wire signed [10:0] fc6_in_5_s_2 = $signed({1'd0, in_data[59:50]});
     wire signed [10:0] fc6_in_6_s_2 = $signed({1'd0, in_data[69:60]});
-    wire signed [14:0] fc6_n0_p6 = fc6_in_6_s_2 * 5'sh16; // weight -0.078125
     wire signed [10:0] fc6_in_7_s_2 = $signed({1'd0, in_data[79:70]});
-    wire signed [16:0] fc6_n0_t0_1 = $signed({fc6_n0_p2[15], fc6_n0_p2}) + $signed({fc6_n0_p3[15], fc6_n0_p3});
-    wire signed [14:0] fc6_n0_t0_2 = $signed({fc6_n0_p4[13], fc6_n0_p4}) + (fc6_in_5_s_2 * 5'sd10); // weight 0.078125
-    wire signed [15:0] fc6_n0_t0_3 = $signed({fc6_n0_p6[14], fc6_n0_p6}) + (fc6_in_7_s_2 * 6'sd31); // weight 0.2421875
-    wire signed [18:0] fc6_n0_t1_0 = ((fc6_in_0_s_2 * 9'sd188) + $signed({{3{fc6_n0_p1[15]}}, fc6_n0_p1})) + $signed({{2{fc6_n0_t0_1[16]}}, fc6_n0_t0_1}); // weight 1.46875
-    reg  signed [18:0] fc6_n0_t2_0_a_d1;
-    reg  signed [16:0] fc6_n0_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n0_t2_0 = $signed({fc6_n0_t2_0_a_d1[18], fc6_n0_t2_0_a_d1}) + $signed({{3{fc6_n0_t2_0_b_d1[16]}}, fc6_n0_t2_0_b_d1});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n0_acc = ($signed(fc6_n0_t2_0[18:0]) + 19'sh60000);
+    wire signed [9:0] fc6_e0_xh = $signed(fc6_in_7_s_2[10:1]);
+    wire signed [11:0] fc6_e0 = $signed({($signed({fc6_e0_xh[9], fc6_e0_xh}) - fc6_in_5_s_2), fc6_in_7_s_2[0]});
+    wire signed [10:0] fc6_e1 = fc6_in_0_s_2 - fc6_in_3_s_2;
+    wire signed [9:0] fc6_e2_xh = $signed(fc6_in_1_s_2[10:1]);
+    wire signed [11:0] fc6_e2 = $signed({($signed({fc6_e2_xh[9], fc6_e2_xh}) - fc6_in_2_s_2), fc6_in_1_s_2[0]});
+    wire signed [6:0] fc6_e3_xh = $signed(fc6_in_1_s_2[10:4]);
+    wire signed [14:0] fc6_e3 = $signed({($signed({{4{fc6_e3_xh[6]}}, fc6_e3_xh}) - fc6_in_6_s_2), fc6_in_1_s_2[3:0]});
+    wire signed [7:0] fc6_e4_xh = $signed(fc6_in_4_s_2[10:3]);
+    wire signed [14:0] fc6_e4 = $signed({($signed({{4{fc6_e4_xh[7]}}, fc6_e4_xh}) + $signed({fc6_in_3_s_2[10], fc6_in_3_s_2})), fc6_in_4_s_2[2:0]});
+    wire signed [10:0] fc6_e5 = fc6_in_2_s_2 - fc6_in_4_s_2;
+    wire signed [5:0] fc6_e6_xh = $signed(fc6_in_3_s_2[10:5]);
+    wire signed [16:0] fc6_e6 = $signed({($signed({{6{fc6_e6_xh[5]}}, fc6_e6_xh}) + $signed({fc6_in_7_s_2[10], fc6_in_7_s_2})), fc6_in_3_s_2[4:0]});
+    wire signed [9:0] fc6_e7_xh = $signed(fc6_in_4_s_2[10:1]);
+    wire signed [12:0] fc6_e7 = $signed({($signed({{2{fc6_e7_xh[9]}}, fc6_e7_xh}) + $signed({fc6_in_2_s_2[10], fc6_in_2_s_2})), fc6_in_4_s_2[0]});
+    wire signed [8:0] fc6_e8_xh = $signed(fc6_in_6_s_2[10:2]);
+    wire signed [12:0] fc6_e8 = $signed({($signed({{2{fc6_e8_xh[8]}}, fc6_e8_xh}) - fc6_in_5_s_2), fc6_in_6_s_2[1:0]});
+    wire signed [6:0] fc6_e9_xh = $signed(fc6_in_7_s_2[10:4]);
+    wire signed [15:0] fc6_e9 = $signed({($signed({{5{fc6_e9_xh[6]}}, fc6_e9_xh}) + $signed({fc6_in_4_s_2[10], fc6_in_4_s_2})), fc6_in_7_s_2[3:0]});
+    wire signed [15:0] fc6_e10 = $signed({{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2}) - $signed({fc6_e3[14], fc6_e3});
+    wire signed [14:0] fc6_e11 = $signed({{4{fc6_in_1_s_2[10]}}, fc6_in_1_s_2}) - fc6_e4;
+    wire signed [14:0] fc6_e12_xh = $signed(fc6_e6[16:2]);
+    wire signed [17:0] fc6_e12 = $signed({($signed({fc6_e12_xh[14], fc6_e12_xh}) - $signed({fc6_e11[14], fc6_e11})), fc6_e6[1:0]});
+    wire signed [12:0] fc6_e13 = $signed({{2{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) - $signed({fc6_e2[11], fc6_e2});
+    wire signed [6:0] fc6_e14_xh = $signed(fc6_e5[10:4]);
+    wire signed [15:0] fc6_e14 = $signed({($signed({{5{fc6_e14_xh[6]}}, fc6_e14_xh}) + fc6_e2), fc6_e5[3:0]});
+    wire signed [9:0] fc6_e15_xh = $signed(fc6_in_2_s_2[10:1]);
+    wire signed [12:0] fc6_e15 = $signed({($signed({{2{fc6_e15_xh[9]}}, fc6_e15_xh}) - $signed({fc6_e1[10], fc6_e1})), fc6_in_2_s_2[0]});
+    wire signed [10:0] fc6_e16_xh = $signed(fc6_e0[11:1]);
+    wire signed [12:0] fc6_e16 = $signed({($signed({fc6_e16_xh[10], fc6_e16_xh}) - $signed({fc6_in_2_s_2[10], fc6_in_2_s_2})), fc6_e0[0]});
+    wire signed [9:0] fc6_e17_xh = $signed(fc6_in_0_s_2[10:1]);
+    wire signed [12:0] fc6_e17 = $signed({($signed({{2{fc6_e17_xh[9]}}, fc6_e17_xh}) + $signed({fc6_in_6_s_2[10], fc6_in_6_s_2})), fc6_in_0_s_2[0]});
+    wire signed [7:0] fc6_e18_xh = $signed(fc6_in_1_s_2[10:3]);
+    wire signed [13:0] fc6_e18 = $signed({($signed({{3{fc6_e18_xh[7]}}, fc6_e18_xh}) - fc6_in_5_s_2), fc6_in_1_s_2[2:0]});
+    wire signed [11:0] fc6_e19 = $signed({($signed({fc6_e7_xh[9], fc6_e7_xh}) - fc6_in_2_s_2), fc6_in_4_s_2[0]});
+    wire signed [9:0] fc6_e20_xh = $signed(fc6_in_5_s_2[10:1]);
+    wire signed [11:0] fc6_e20 = $signed({($signed({fc6_e20_xh[9], fc6_e20_xh}) - fc6_in_7_s_2), fc6_in_5_s_2[0]});
+    wire signed [8:0] fc6_n0_s0_xh = $signed(fc6_in_0_s_2[10:2]);
+    wire signed [12:0] fc6_n0_s0 = $signed({($signed({{2{fc6_n0_s0_xh[8]}}, fc6_n0_s0_xh}) - fc6_in_0_s_2), fc6_in_0_s_2[1:0]});
+    wire signed [11:0] fc6_n0_s1 = $signed({fc6_in_2_s_2[10], fc6_in_2_s_2}) + $signed({fc6_in_3_s_2[10], fc6_in_3_s_2});
+    wire signed [14:0] fc6_n0_s3 = $signed({($signed({{3{fc6_e16_xh[10]}}, fc6_e16_xh}) + $signed({fc6_e8[12], fc6_e8})), fc6_e0[0]});
+    wire signed [11:0] fc6_n0_s4_xh = $signed(fc6_e17[12:1]);
+    wire signed [13:0] fc6_n0_s4 = $signed({($signed({fc6_n0_s4_xh[11], fc6_n0_s4_xh}) + $signed({fc6_n0_s1[11], fc6_n0_s1})), fc6_e17[0]});
+    wire signed [9:0] fc6_n0_s5_xh = $signed(fc6_e14[15:6]);
+    wire signed [12:0] fc6_n0_s5_hi = $signed({{3{fc6_n0_s5_xh[9]}}, fc6_n0_s5_xh}) + $signed({($signed(fc6_n0_s0[12:11]) + 2'sd1), fc6_n0_s0[10:0]}); // bias -8
+    wire signed [12:0] fc6_n0_s6_xh = $signed(fc6_n0_s3[14:2]);
+    wire signed [15:0] fc6_n0_s6 = $signed({($signed({fc6_n0_s6_xh[12], fc6_n0_s6_xh}) + fc6_n0_s4), fc6_n0_s3[1:0]});
+    wire signed [18:0] fc6_n0_s8 = ($signed({fc6_n0_s5_hi, fc6_e14[5:0]}) + $signed({{3{fc6_n0_s6[15]}}, fc6_n0_s6})) - $signed({fc6_e12[17], fc6_e12});
+    reg  signed [18:0] fc6_n0_s8_d1;
+    wire signed [18:0] fc6_n0_acc = (-fc6_n0_s8_d1);
     wire fc6_n0_y_sticky = |fc6_n0_acc[1:0];
     wire fc6_n0_y_inc = fc6_n0_acc[2] & (fc6_n0_y_sticky | fc6_n0_acc[3]);
     wire signed [15:0] fc6_n0_y_rnd = $signed(fc6_n0_acc[18:3]) + $signed({15'd0, fc6_n0_y_inc});
-    wire signed [11:0] fc6_n1_p2_sh = $signed({fc6_in_2_s_2, 1'd0});
-    wire signed [14:0] fc6_n1_p4 = fc6_in_4_s_2 * 5'sd9; // weight 0.0703125
-    wire signed [12:0] fc6_n1_p6_sh = $signed({fc6_in_6_s_2, 2'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n1_p6_neg = -$signed({fc6_n1_p6_sh[12], fc6_n1_p6_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n1_p7_sh = $signed({fc6_in_7_s_2, 1'd0});
-    wire signed [15:0] fc6_n1_t0_1 = $signed({{4{fc6_n1_p2_sh[11]}}, fc6_n1_p2_sh}) + (fc6_in_3_s_2 * 6'sh26); // weight -0.203125
-    wire signed [12:0] fc6_n1_t0_3 = $signed(fc6_n1_p6_neg[12:0]) + $signed({fc6_n1_p7_sh[11], fc6_n1_p7_sh});
-    wire signed [18:0] fc6_n1_t1_0 = ($signed({{8{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) + (fc6_in_1_s_2 * 9'sd215)) + $signed({{3{fc6_n1_t0_1[15]}}, fc6_n1_t0_1}); // weight 1.6796875
-    wire signed [15:0] fc6_n1_t1_1 = ($signed({fc6_n1_p4[14], fc6_n1_p4}) + (fc6_in_5_s_2 * 6'sd19)) + $signed({{3{fc6_n1_t0_3[12]}}, fc6_n1_t0_3}); // weight 0.1484375
-    reg  signed [18:0] fc6_n1_t1_0_d1;
-    reg  signed [15:0] fc6_n1_t2_0_b_d1;
-    wire signed [18:0] fc6_n1_acc = ((fc6_n1_t1_0_d1 + $signed({{3{fc6_n1_t2_0_b_d1[15]}}, fc6_n1_t2_0_b_d1})) + 19'sh63700);
+    wire signed [8:0] fc6_n1_s0_xh = $signed(fc6_in_1_s_2[10:2]);
+    wire signed [13:0] fc6_n1_s0 = $signed({($signed({{3{fc6_n1_s0_xh[8]}}, fc6_n1_s0_xh}) + $signed({fc6_in_1_s_2[10], fc6_in_1_s_2})), fc6_in_1_s_2[1:0]});
+    wire signed [3:0] fc6_n1_s1_xh = $signed(fc6_in_3_s_2[10:7]);
+    wire signed [17:0] fc6_n1_s1 = $signed({($signed({{7{fc6_n1_s1_xh[3]}}, fc6_n1_s1_xh}) - fc6_in_1_s_2), fc6_in_3_s_2[6:0]});
+    wire signed [8:0] fc6_n1_s2_xh = $signed(fc6_in_4_s_2[10:2]);
+    wire signed [12:0] fc6_n1_s2 = $signed({($signed({{2{fc6_n1_s2_xh[8]}}, fc6_n1_s2_xh}) - fc6_in_3_s_2), fc6_in_4_s_2[1:0]});
+    wire signed [4:0] fc6_n1_s3_xh = $signed(fc6_in_5_s_2[10:6]);
+    wire signed [15:0] fc6_n1_s3 = $signed({($signed({{5{fc6_n1_s3_xh[4]}}, fc6_n1_s3_xh}) - 10'sd457), fc6_in_5_s_2[5:0]}); // bias -7.140625
+    wire signed [17:0] fc6_n1_s4 = $signed({($signed(fc6_n1_s1[17:1]) - $signed({fc6_n1_s3[15], fc6_n1_s3})), fc6_n1_s1[0]});
+    wire signed [11:0] fc6_n1_s5_xh = $signed(fc6_e8[12:1]);
+    wire signed [14:0] fc6_n1_s5 = $signed({($signed({{2{fc6_n1_s5_xh[11]}}, fc6_n1_s5_xh}) - $signed({fc6_n1_s2[12], fc6_n1_s2})), fc6_e8[0]});
+    wire signed [8:0] fc6_n1_s6_xh = $signed(fc6_e20[11:3]);
+    wire signed [16:0] fc6_n1_s6 = $signed({($signed({{5{fc6_n1_s6_xh[8]}}, fc6_n1_s6_xh}) + fc6_n1_s0), fc6_e20[2:0]});
+    wire signed [14:0] fc6_n1_s7 = fc6_e4 + $signed({{2{fc6_e13[12]}}, fc6_e13});
+    wire signed [14:0] fc6_n1_s8_xh = $signed(fc6_n1_s6[16:2]);
+    wire signed [17:0] fc6_n1_s8 = $signed({($signed({fc6_n1_s8_xh[14], fc6_n1_s8_xh}) + $signed({fc6_n1_s5[14], fc6_n1_s5})), fc6_n1_s6[1:0]});
+    wire signed [13:0] fc6_n1_s9_xh = $signed(fc6_n1_s7[14:1]);
+    wire signed [18:0] fc6_n1_s9 = $signed({($signed({{4{fc6_n1_s9_xh[13]}}, fc6_n1_s9_xh}) - fc6_n1_s4), fc6_n1_s7[0]});
+    reg  signed [18:0] fc6_n1_s10_d1;
+    wire signed [18:0] fc6_n1_acc = (-fc6_n1_s10_d1);
     wire fc6_n1_y_sticky = |fc6_n1_acc[1:0];
     wire fc6_n1_y_inc = fc6_n1_acc[2] & (fc6_n1_y_sticky | fc6_n1_acc[3]);
     wire signed [15:0] fc6_n1_y_rnd = $signed(fc6_n1_acc[18:3]) + $signed({15'd0, fc6_n1_y_inc});
-    wire signed [11:0] fc6_n2_p3_sh = $signed({fc6_in_3_s_2, 1'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc6_n2_p3_neg = -$signed({fc6_n2_p3_sh[11], fc6_n2_p3_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n2_p3 = $signed(fc6_n2_p3_neg[11:0]);
-    wire signed [13:0] fc6_n2_p4 = fc6_in_4_s_2 * 4'sd7; // weight 0.0546875
-    wire signed [15:0] fc6_n2_p5 = fc6_in_5_s_2 * 6'sd28; // weight 0.21875
-    wire signed [11:0] fc6_n2_p6_sh = $signed({fc6_in_6_s_2, 1'd0});
-    wire signed [15:0] fc6_n2_t0_0 = (fc6_in_0_s_2 * 6'sh22) + $signed({fc6_in_1_s_2, 5'd0}); // weight -0.234375
-    wire signed [14:0] fc6_n2_t0_3 = $signed({{3{fc6_n2_p6_sh[11]}}, fc6_n2_p6_sh}) + (fc6_in_7_s_2 * 5'sh11); // weight -0.1171875
-    wire signed [18:0] fc6_n2_t1_0 = $signed({{3{fc6_n2_t0_0[15]}}, fc6_n2_t0_0}) + ((fc6_in_2_s_2 * 9'sd206) + $signed({{7{fc6_n2_p3[11]}}, fc6_n2_p3})); // weight 1.609375
-    wire signed [16:0] fc6_n2_t1_1 = ($signed({{3{fc6_n2_p4[13]}}, fc6_n2_p4}) + $signed({fc6_n2_p5[15], fc6_n2_p5})) + $signed({{2{fc6_n2_t0_3[14]}}, fc6_n2_t0_3});
-    reg  signed [18:0] fc6_n2_t2_0_a_d1;
-    reg  signed [16:0] fc6_n2_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n2_t2_0 = $signed({fc6_n2_t2_0_a_d1[18], fc6_n2_t2_0_a_d1}) + $signed({{3{fc6_n2_t2_0_b_d1[16]}}, fc6_n2_t2_0_b_d1});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n2_acc = ($signed(fc6_n2_t2_0[18:0]) + 19'sh66e00);
+    wire signed [16:0] fc6_n2_s0 = $signed({($signed({{6{fc6_n1_s3_xh[4]}}, fc6_n1_s3_xh}) - fc6_in_2_s_2), fc6_in_5_s_2[5:0]});
+    wire signed [12:0] fc6_n2_s1 = $signed({($signed({{2{fc6_e0_xh[9]}}, fc6_e0_xh}) + $signed({fc6_in_6_s_2[10], fc6_in_6_s_2})), fc6_in_7_s_2[0]});
+    wire signed [16:0] fc6_n2_s2 = $signed({($signed(fc6_n2_s0[16:7]) + 10'sd201), fc6_n2_s0[6:0]});
+    wire signed [7:0] fc6_n2_s3_xh = $signed(fc6_e1[10:3]);
+    wire signed [15:0] fc6_n2_s3 = $signed({($signed({{5{fc6_n2_s3_xh[7]}}, fc6_n2_s3_xh}) - $signed({fc6_e0[11], fc6_e0})), fc6_e1[2:0]});
+    wire signed [12:0] fc6_n2_s4 = fc6_n2_s1 - fc6_e7;
+    wire signed [16:0] fc6_n2_s5 = $signed({($signed(fc6_n2_s2[16:1]) - $signed({{3{fc6_e7[12]}}, fc6_e7})), fc6_n2_s2[0]});
+    wire signed [11:0] fc6_n2_s6_xh = $signed(fc6_n2_s3[15:4]);
+    wire signed [16:0] fc6_n2_s6 = $signed({($signed({fc6_n2_s6_xh[11], fc6_n2_s6_xh}) - fc6_e13), fc6_n2_s3[3:0]});
+    wire signed [10:0] fc6_n2_s7_xh = $signed(fc6_n2_s4[12:2]);
+    wire signed [18:0] fc6_n2_s7 = $signed({($signed({{6{fc6_n2_s7_xh[10]}}, fc6_n2_s7_xh}) - fc6_n2_s5), fc6_n2_s4[1:0]});
+    wire signed [18:0] fc6_n2_acc = $signed({($signed(fc6_n2_s7[18:1]) + $signed({fc6_n2_s6[16], fc6_n2_s6})), fc6_n2_s7[0]});
     wire fc6_n2_y_sticky = |fc6_n2_acc[1:0];
-    wire fc6_n2_y_inc = fc6_n2_acc[2] & (fc6_n2_y_sticky | fc6_n2_acc[3]);
-    wire signed [15:0] fc6_n2_y_rnd = $signed(fc6_n2_acc[18:3]) + $signed({15'd0, fc6_n2_y_inc});
-    wire signed [13:0] fc6_n3_p0_sh = $signed({fc6_in_0_s_2, 3'd0});
-    wire signed [14:0] fc6_n3_p1 = fc6_in_1_s_2 * 5'sh14; // weight -0.09375
-    wire signed [15:0] fc6_n3_p2 = fc6_in_2_s_2 * 6'sd27; // weight 0.2109375
-    wire signed [15:0] fc6_n3_p4 = fc6_in_4_s_2 * 6'sd29; // weight 0.2265625
-    wire signed [14:0] fc6_n3_p5 = fc6_in_5_s_2 * 5'sd12; // weight 0.09375
-    wire signed [14:0] fc6_n3_t0_0 = $signed({fc6_n3_p0_sh[13], fc6_n3_p0_sh}) + fc6_n3_p1;
-    wire signed [18:0] fc6_n3_t0_1 = $signed({{3{fc6_n3_p2[15]}}, fc6_n3_p2}) + (fc6_in_3_s_2 * 9'sd223); // weight 1.7421875
-    wire signed [15:0] fc6_n3_t0_3 = (fc6_in_6_s_2 * 6'sd20) + (fc6_in_7_s_2 * 6'sh22); // weight 0.15625; weight -0.234375
-    wire signed [16:0] fc6_n3_t1_1 = ($signed({fc6_n3_p4[15], fc6_n3_p4}) + $signed({{2{fc6_n3_p5[14]}}, fc6_n3_p5})) + $signed({fc6_n3_t0_3[15], fc6_n3_t0_3});
-    reg  signed [19:0] fc6_n3_t1_0_d1;
-    reg  signed [16:0] fc6_n3_t2_0_b_d1;
+    reg  fc6_n2_y_sticky_d1;
+    reg  fc6_n2_y_lsb_d1;
+    reg  fc6_n2_y_half_d1;
+    wire fc6_n2_y_inc = fc6_n2_y_half_d1 & (fc6_n2_y_sticky_d1 | fc6_n2_y_lsb_d1);
+    reg  signed [15:0] fc6_n2_y_fl_d1;
+    wire signed [15:0] fc6_n2_y_rnd = fc6_n2_y_fl_d1 + $signed({15'd0, fc6_n2_y_inc});
+    wire signed [13:0] fc6_n3_s0 = $signed({($signed({{3{fc6_e8_xh[8]}}, fc6_e8_xh}) + $signed({fc6_in_5_s_2[10], fc6_in_5_s_2})), fc6_in_6_s_2[1:0]});
+    wire signed [7:0] fc6_n3_s1_xh = $signed(fc6_n3_s0[13:6]);
+    wire signed [15:0] fc6_n3_s1 = $signed({($signed({{2{fc6_n3_s1_xh[7]}}, fc6_n3_s1_xh}) - 10'sd347), fc6_n3_s0[5:0]}); // bias -5.421875
+    wire signed [10:0] fc6_n3_s2_xh = $signed(fc6_e17[12:2]);
+    wire signed [16:0] fc6_n3_s2 = $signed({($signed({{4{fc6_n3_s2_xh[10]}}, fc6_n3_s2_xh}) + fc6_e4), fc6_e17[1:0]});
+    wire signed [13:0] fc6_n3_s3_xh = $signed(fc6_e14[15:2]);
+    wire signed [17:0] fc6_n3_s3 = $signed({($signed({{2{fc6_n3_s3_xh[13]}}, fc6_n3_s3_xh}) - fc6_n3_s1), fc6_e14[1:0]});
+    wire signed [10:0] fc6_n3_s4_xh = $signed(fc6_e16[12:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n3_t2_0 = fc6_n3_t1_0_d1 + $signed({{3{fc6_n3_t2_0_b_d1[16]}}, fc6_n3_t2_0_b_d1});
+    wire signed [18:0] fc6_n3_s4 = $signed({($signed({{6{fc6_n3_s4_xh[10]}}, fc6_n3_s4_xh}) + fc6_n3_s2), fc6_e16[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n3_acc = ($signed(fc6_n3_t2_0[18:0]) + 19'sh6a500);
+    wire signed [18:0] fc6_n3_s5 = $signed({fc6_n3_s3[17], fc6_n3_s3}) + $signed({fc6_e12[17], fc6_e12});
+    reg  [18:0] fc6_n3_s6_d1;
+    wire signed [18:0] fc6_n3_acc = (-$signed(fc6_n3_s6_d1));
     wire fc6_n3_y_sticky = |fc6_n3_acc[1:0];
     wire fc6_n3_y_inc = fc6_n3_acc[2] & (fc6_n3_y_sticky | fc6_n3_acc[3]);
     wire signed [15:0] fc6_n3_y_rnd = $signed(fc6_n3_acc[18:3]) + $signed({15'd0, fc6_n3_y_inc});
-    wire signed [13:0] fc6_n4_p1 = fc6_in_1_s_2 * 4'sh9; // weight -0.0546875
-    wire signed [14:0] fc6_n4_p3_sh = $signed({fc6_in_3_s_2, 4'd0});
-    wire signed [15:0] fc6_n4_p7 = fc6_in_7_s_2 * 6'sd27; // weight 0.2109375
-    wire signed [15:0] fc6_n4_t0_0 = $signed({{2{fc6_n4_p1[13]}}, fc6_n4_p1}) + (fc6_in_2_s_2 * 6'sd18); // weight 0.140625
-    wire signed [15:0] fc6_n4_t0_2 = (fc6_in_5_s_2 * 6'sd18) + (fc6_in_6_s_2 * 6'sh2b); // weight 0.140625; weight -0.1640625
-    wire signed [18:0] fc6_n4_t1_0 = $signed({{3{fc6_n4_t0_0[15]}}, fc6_n4_t0_0}) + ($signed({{4{fc6_n4_p3_sh[14]}}, fc6_n4_p3_sh}) + (fc6_in_4_s_2 * 9'sd194)); // weight 1.515625
-    wire signed [17:0] fc6_n4_t1_1 = $signed({{2{fc6_n4_t0_2[15]}}, fc6_n4_t0_2}) + ($signed({{2{fc6_n4_p7[15]}}, fc6_n4_p7}) + 18'sh2db00); // bias -4.578125
-    reg  signed [18:0] fc6_n4_t1_0_d1;
-    reg  signed [17:0] fc6_n4_t2_0_b_d1;
-    wire signed [18:0] fc6_n4_acc = (fc6_n4_t1_0_d1 + $signed({fc6_n4_t2_0_b_d1[17], fc6_n4_t2_0_b_d1}));
+    wire signed [7:0] fc6_n4_s0_xh = $signed(fc6_in_7_s_2[10:3]);
+    wire signed [14:0] fc6_n4_s0 = $signed({($signed({{4{fc6_n4_s0_xh[7]}}, fc6_n4_s0_xh}) + $signed({fc6_in_4_s_2[10], fc6_in_4_s_2})), fc6_in_7_s_2[2:0]});
+    wire signed [6:0] fc6_n4_s1_xh = $signed(fc6_e2[11:5]);
+    wire signed [14:0] fc6_n4_s1 = $signed({($signed({{3{fc6_n4_s1_xh[6]}}, fc6_n4_s1_xh}) + 10'sd293), fc6_e2[4:0]}); // bias -4.578125
+    wire signed [9:0] fc6_n4_s2_xh = $signed(fc6_e8[12:3]);
+    wire signed [17:0] fc6_n4_s2 = $signed({($signed({{5{fc6_n4_s2_xh[9]}}, fc6_n4_s2_xh}) - fc6_n4_s0), fc6_e8[2:0]});
+    wire signed [13:0] fc6_n4_s3_xh = $signed(fc6_e4[14:1]);
+    wire signed [16:0] fc6_n4_s3 = $signed({($signed({{2{fc6_n4_s3_xh[13]}}, fc6_n4_s3_xh}) - fc6_e9), fc6_e4[0]});
+    wire signed [9:0] fc6_n4_s4_xh = $signed(fc6_e16[12:3]);
+    wire signed [17:0] fc6_n4_s4 = $signed({($signed({{5{fc6_n4_s4_xh[9]}}, fc6_n4_s4_xh}) + fc6_n4_s1), fc6_e16[2:0]});
+    wire signed [13:0] fc6_n4_s5_xh = $signed(fc6_e10[15:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc6_n4_s5 = $signed({($signed({{4{fc6_n4_s5_xh[13]}}, fc6_n4_s5_xh}) + fc6_n4_s2), fc6_e10[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc6_n4_s6_xh = $signed(fc6_n4_s4[17:1]);
+    wire signed [18:0] fc6_n4_s6 = $signed({($signed({fc6_n4_s6_xh[16], fc6_n4_s6_xh}) - $signed({fc6_n4_s3[16], fc6_n4_s3})), fc6_n4_s4[0]});
+    reg  signed [18:0] fc6_n4_s7_d1;
+    wire signed [18:0] fc6_n4_acc = (-fc6_n4_s7_d1);
     wire fc6_n4_y_sticky = |fc6_n4_acc[1:0];
     wire fc6_n4_y_inc = fc6_n4_acc[2] & (fc6_n4_y_sticky | fc6_n4_acc[3]);
     wire signed [15:0] fc6_n4_y_rnd = $signed(fc6_n4_acc[18:3]) + $signed({15'd0, fc6_n4_y_inc});
-    wire signed [14:0] fc6_n5_p0_sh = $signed({fc6_in_0_s_2, 4'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p0_neg = -$signed({fc6_n5_p0_sh[14], fc6_n5_p0_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n5_p0 = $signed(fc6_n5_p0_neg[14:0]);
-    wire signed [15:0] fc6_n5_p1 = fc6_in_1_s_2 * 6'sh29; // weight -0.1796875
-    wire signed [15:0] fc6_n5_p4 = fc6_in_4_s_2 * 6'sd21; // weight 0.1640625
-    wire signed [14:0] fc6_n5_p6 = fc6_in_6_s_2 * 5'sh11; // weight -0.1171875
-    wire signed [15:0] fc6_n5_p7 = fc6_in_7_s_2 * 6'sh2d; // weight -0.1484375
-    wire signed [14:0] fc6_n5_t0_1 = (fc6_in_2_s_2 * 5'sh17) + fc6_n4_p3_sh; // weight -0.0703125
-    wire signed [16:0] fc6_n5_t0_3 = $signed({{2{fc6_n5_p6[14]}}, fc6_n5_p6}) + $signed({fc6_n5_p7[15], fc6_n5_p7});
-    wire signed [16:0] fc6_n5_t1_0 = ($signed({{2{fc6_n5_p0[14]}}, fc6_n5_p0}) + $signed({fc6_n5_p1[15], fc6_n5_p1})) + $signed({{2{fc6_n5_t0_1[14]}}, fc6_n5_t0_1});
-    wire signed [18:0] fc6_n5_t1_1 = ($signed({{3{fc6_n5_p4[15]}}, fc6_n5_p4}) + (fc6_in_5_s_2 * 9'sd200)) + $signed({{2{fc6_n5_t0_3[16]}}, fc6_n5_t0_3}); // weight 1.5625
-    reg  signed [16:0] fc6_n5_t2_0_a_d1;
-    reg  signed [18:0] fc6_n5_t1_1_d1;
-    wire signed [18:0] fc6_n5_acc = (($signed({{2{fc6_n5_t2_0_a_d1[16]}}, fc6_n5_t2_0_a_d1}) + fc6_n5_t1_1_d1) + 19'sh71200);
-    wire fc6_n5_y_sticky = |fc6_n5_acc[1:0];
-    wire fc6_n5_y_inc = fc6_n5_acc[2] & (fc6_n5_y_sticky | fc6_n5_acc[3]);
-    wire signed [15:0] fc6_n5_y_rnd = $signed(fc6_n5_acc[18:3]) + $signed({15'd0, fc6_n5_y_inc});
-    wire signed [14:0] fc6_n6_p0 = fc6_in_0_s_2 * 5'sh14; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc6_n6_p2_neg = -$signed({fc6_n1_p2_sh[11], fc6_n1_p2_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n6_p2 = $signed(fc6_n6_p2_neg[11:0]);
-    wire signed [12:0] fc6_n6_p3 = fc6_in_3_s_2 * 3'sh5; // weight -0.0234375
-    wire signed [14:0] fc6_n6_p4_sh = $signed({fc6_in_4_s_2, 4'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_p4_neg = -$signed({fc6_n6_p4_sh[14], fc6_n6_p4_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n6_p4 = $signed(fc6_n6_p4_neg[14:0]);
-    wire signed [15:0] fc6_n6_p7 = fc6_in_7_s_2 * 6'sd23; // weight 0.1796875
-    wire signed [13:0] fc6_n6_t0_1 = $signed({{2{fc6_n6_p2[11]}}, fc6_n6_p2}) + $signed({fc6_n6_p3[12], fc6_n6_p3});
-    wire signed [15:0] fc6_n6_t0_2 = $signed({fc6_n6_p4[14], fc6_n6_p4}) + (fc6_in_5_s_2 * 6'sd17); // weight 0.1328125
-    wire signed [15:0] fc6_n6_t1_0 = ($signed({fc6_n6_p0[14], fc6_n6_p0}) + $signed({fc6_n3_p1[14], fc6_n3_p1})) + $signed({{2{fc6_n6_t0_1[13]}}, fc6_n6_t0_1});
-    wire signed [18:0] fc6_n6_t1_1 = $signed({{3{fc6_n6_t0_2[15]}}, fc6_n6_t0_2}) + ((fc6_in_6_s_2 * 9'sd208) + $signed({{3{fc6_n6_p7[15]}}, fc6_n6_p7})); // weight 1.625
-    reg  signed [15:0] fc6_n6_t2_0_a_d1;
-    reg  signed [18:0] fc6_n6_t1_1_d1;
-    wire signed [18:0] fc6_n6_acc = (($signed({{3{fc6_n6_t2_0_a_d1[15]}}, fc6_n6_t2_0_a_d1}) + fc6_n6_t1_1_d1) + 19'sh74900);
-    wire fc6_n6_y_sticky = |fc6_n6_acc[1:0];
-    wire fc6_n6_y_inc = fc6_n6_acc[2] & (fc6_n6_y_sticky | fc6_n6_acc[3]);
-    wire signed [15:0] fc6_n6_y_rnd = $signed(fc6_n6_acc[18:3]) + $signed({15'd0, fc6_n6_y_inc});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n7_p1_neg = -$signed({fc6_in_1_s_2[10], fc6_in_1_s_2});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc6_n7_p1 = $signed(fc6_n7_p1_neg[10:0]);
-    wire signed [15:0] fc6_n7_p4 = fc6_in_4_s_2 * 6'sd17; // weight 0.1328125
-    wire signed [15:0] fc6_n7_p5 = fc6_in_5_s_2 * 6'sd30; // weight 0.234375
-    wire signed [14:0] fc6_n7_p6 = fc6_in_6_s_2 * 5'sd12; // weight 0.09375
-    wire signed [15:0] fc6_n7_t0_0 = (fc6_in_0_s_2 * 6'sd17) + $signed({{5{fc6_n7_p1[10]}}, fc6_n7_p1}); // weight 0.1328125
-    wire signed [15:0] fc6_n7_t0_1 = (fc6_in_2_s_2 * 6'sd22) + (fc6_in_3_s_2 * 6'sh2f); // weight 0.171875; weight -0.1328125
-    wire signed [16:0] fc6_n7_t0_2 = $signed({fc6_n7_p4[15], fc6_n7_p4}) + $signed({fc6_n7_p5[15], fc6_n7_p5});
-    wire signed [18:0] fc6_n7_t0_3 = $signed({{4{fc6_n7_p6[14]}}, fc6_n7_p6}) + (fc6_in_7_s_2 * 9'sd228); // weight 1.78125
-    reg  signed [16:0] fc6_n7_t2_0_a_d1;
-    reg  signed [19:0] fc6_n7_t1_1_d1;
-    wire signed [19:0] fc6_n7_acc = (($signed({{3{fc6_n7_t2_0_a_d1[16]}}, fc6_n7_t2_0_a_d1}) + fc6_n7_t1_1_d1) + 20'shf8000);
+    wire signed [6:0] fc6_n5_s0_xh = $signed(fc6_in_6_s_2[10:4]);
+    wire signed [14:0] fc6_n5_s0 = $signed({($signed({{4{fc6_n5_s0_xh[6]}}, fc6_n5_s0_xh}) - fc6_in_7_s_2), fc6_in_6_s_2[3:0]});
+    wire signed [5:0] fc6_n5_s1_xh = $signed(fc6_n5_s0[14:9]);
+    wire signed [17:0] fc6_n5_s1 = $signed({($signed({{3{fc6_n5_s1_xh[5]}}, fc6_n5_s1_xh}) - 9'sd119), fc6_n5_s0[8:0]});
+    wire signed [9:0] fc6_n5_s2_xh = $signed(fc6_e0[11:2]);
+    wire signed [13:0] fc6_n5_s2 = $signed({($signed({{2{fc6_n5_s2_xh[9]}}, fc6_n5_s2_xh}) + $signed({fc6_e1[10], fc6_e1})), fc6_e0[1:0]});
+    wire signed [15:0] fc6_n5_s3 = $signed({fc6_e3[14], fc6_e3}) - $signed({{5{fc6_e5[10]}}, fc6_e5});
+    wire signed [11:0] fc6_n5_s4_xh = $signed(fc6_e18[13:2]);
+    wire signed [15:0] fc6_n5_s4 = $signed({($signed({{2{fc6_n5_s4_xh[11]}}, fc6_n5_s4_xh}) - fc6_e18), fc6_e18[1:0]});
+    wire signed [15:0] fc6_n5_s5 = $signed({($signed(fc6_e9[15:2]) + $signed({{2{fc6_e19[11]}}, fc6_e19})), fc6_e9[1:0]});
+    wire signed [17:0] fc6_n5_s6 = $signed({($signed(fc6_n5_s1[17:2]) - $signed({{2{fc6_n5_s2[13]}}, fc6_n5_s2})), fc6_n5_s1[1:0]});
+    wire signed [12:0] fc6_n5_s7_xh = $signed(fc6_n5_s5[15:3]);
+    wire signed [18:0] fc6_n5_s7 = $signed({($signed({{3{fc6_n5_s7_xh[12]}}, fc6_n5_s7_xh}) + fc6_n5_s4), fc6_n5_s5[2:0]});
+    wire signed [17:0] fc6_n5_s8 = fc6_n5_s6 + $signed({{2{fc6_n5_s3[15]}}, fc6_n5_s3});
+    wire signed [18:0] fc6_n5_acc = ($signed({fc6_n5_s8[17], fc6_n5_s8}) + fc6_n5_s7);
+    reg  [1:0] fc6_n5_y_low_d1;
+    wire fc6_n5_y_sticky = |fc6_n5_y_low_d1;
+    reg  fc6_n5_y_lsb_d1;
+    reg  fc6_n5_y_half_d1;
+    wire fc6_n5_y_inc = fc6_n5_y_half_d1 & (fc6_n5_y_sticky | fc6_n5_y_lsb_d1);
+    reg  signed [15:0] fc6_n5_y_fl_d1;
+    wire signed [15:0] fc6_n5_y_rnd = fc6_n5_y_fl_d1 + $signed({15'd0, fc6_n5_y_inc});
+    wire signed [6:0] fc6_n6_s0_xh = $signed(fc6_in_5_s_2[10:4]);
+    wire signed [14:0] fc6_n6_s0 = $signed({($signed({{4{fc6_n6_s0_xh[6]}}, fc6_n6_s0_xh}) - fc6_in_0_s_2), fc6_in_5_s_2[3:0]});
+    wire signed [6:0] fc6_n6_s1_xh = $signed(fc6_n6_s0[14:8]);
+    wire signed [16:0] fc6_n6_s1 = $signed({($signed({{2{fc6_n6_s1_xh[6]}}, fc6_n6_s1_xh}) - 9'sd183), fc6_n6_s0[7:0]}); // bias -2.859375
+    wire signed [13:0] fc6_n6_s2_xh = $signed(fc6_e3[14:1]);
+    wire signed [15:0] fc6_n6_s2 = $signed({($signed({fc6_n6_s2_xh[13], fc6_n6_s2_xh}) - $signed({{3{fc6_e0[11]}}, fc6_e0})), fc6_e3[0]});
+    wire signed [15:0] fc6_n6_s3 = $signed(fc6_e6[15:0]) - fc6_e9;
+    wire signed [16:0] fc6_n6_s4 = $signed({($signed(fc6_n6_s1[16:1]) - $signed({{3{fc6_e15[12]}}, fc6_e15})), fc6_n6_s1[0]});
+    wire signed [13:0] fc6_n6_s5_xh = $signed(fc6_n6_s2[15:2]);
+    wire signed [16:0] fc6_n6_s5 = $signed({($signed({fc6_n6_s5_xh[13], fc6_n6_s5_xh}) + $signed(fc6_e10[14:0])), fc6_n6_s2[1:0]});
+    wire signed [17:0] fc6_n6_s6 = $signed({fc6_n6_s4[16], fc6_n6_s4}) + $signed({{2{fc6_n6_s3[15]}}, fc6_n6_s3});
+    wire signed [15:0] fc6_n6_s7_xh = $signed(fc6_n6_s6[17:2]);
+    wire signed [18:0] fc6_n6_acc = $signed({($signed({fc6_n6_s7_xh[15], fc6_n6_s7_xh}) + fc6_n6_s5), fc6_n6_s6[1:0]});
+    reg  [1:0] fc6_n6_y_low_d1;
+    wire fc6_n6_y_sticky = |fc6_n6_y_low_d1;
+    reg  fc6_n6_y_lsb_d1;
+    reg  fc6_n6_y_half_d1;
+    wire fc6_n6_y_inc = fc6_n6_y_half_d1 & (fc6_n6_y_sticky | fc6_n6_y_lsb_d1);
+    reg  signed [15:0] fc6_n6_y_fl_d1;
+    wire signed [15:0] fc6_n6_y_rnd = fc6_n6_y_fl_d1 + $signed({15'd0, fc6_n6_y_inc});
+    wire signed [7:0] fc6_n7_s0_xh = $signed(fc6_in_6_s_2[10:3]);
+    wire signed [13:0] fc6_n7_s0 = $signed({($signed({{3{fc6_n7_s0_xh[7]}}, fc6_n7_s0_xh}) - fc6_in_5_s_2), fc6_in_6_s_2[2:0]});
+    wire signed [13:0] fc6_n7_s1 = $signed({($signed({{3{fc6_n4_s0_xh[7]}}, fc6_n4_s0_xh}) - fc6_in_7_s_2), fc6_in_7_s_2[2:0]});
+    wire signed [0:0] fc6_n7_s2_xh = $signed(fc6_n7_s0[13]);
+    wire signed [14:0] fc6_n7_s2 = $signed({($signed({fc6_n7_s2_xh, fc6_n7_s2_xh}) + 2'sd1), fc6_n7_s0[12:0]}); // bias -8
+    wire signed [5:0] fc6_n7_s3_xh = $signed(fc6_e1[10:5]);
+    wire signed [18:0] fc6_n7_s3 = $signed({($signed({{8{fc6_n7_s3_xh[5]}}, fc6_n7_s3_xh}) - fc6_n7_s1), fc6_e1[4:0]});
+    wire signed [15:0] fc6_n7_s4 = $signed({fc6_e3[14], fc6_e3}) - $signed({{4{fc6_e19[11]}}, fc6_e19});
+    wire signed [15:0] fc6_n7_s5 = $signed({($signed({{4{fc6_n1_s6_xh[8]}}, fc6_n1_s6_xh}) - fc6_e7), fc6_e20[2:0]});
+    wire signed [14:0] fc6_n7_s6 = $signed({($signed(fc6_n7_s2[14:1]) + $signed({fc6_e15[12], fc6_e15})), fc6_n7_s2[0]});
+    wire signed [17:0] fc6_n7_s7_xh = $signed(fc6_n7_s3[18:1]);
+    wire signed [19:0] fc6_n7_s7 = $signed({($signed({fc6_n7_s7_xh[17], fc6_n7_s7_xh}) - $signed({{3{fc6_n7_s5[15]}}, fc6_n7_s5})), fc6_n7_s3[0]});
+    wire signed [13:0] fc6_n7_s8_xh = $signed(fc6_n7_s4[15:2]);
+    wire signed [16:0] fc6_n7_s8 = $signed({($signed({fc6_n7_s8_xh[13], fc6_n7_s8_xh}) + fc6_n7_s6), fc6_n7_s4[1:0]});
+    reg  signed [19:0] fc6_n7_s9_d1;
+    wire signed [19:0] fc6_n7_acc = (-fc6_n7_s9_d1);
     wire fc6_n7_y_sticky = |fc6_n7_acc[1:0];
     wire fc6_n7_y_inc = fc6_n7_acc[2] & (fc6_n7_y_sticky | fc6_n7_acc[3]);
     wire signed [16:0] fc6_n7_y_rnd = $signed(fc6_n7_acc[19:3]) + $signed({16'd0, fc6_n7_y_inc});
-    reg  signed [16:0] fc6_n7_y_rnd_d1;
-    reg  signed [15:0] fc6_n7_y_wrap_d1;
-    wire signed [15:0] fc6_n7_y_sat = (fc6_n7_y_rnd_d1 > 17'sd32767) ? 16'sd32767 : fc6_n7_y_wrap_d1;
-    reg  signed [15:0] fc6_n0_y_wrap_d1;
+    wire signed [15:0] fc6_n7_y_sat = (fc6_n7_y_rnd > 17'sd32767) ? 16'sd32767 : $signed(fc6_n7_y_rnd[15:0]);
     reg  signed [15:0] fc6_out_0;
-    reg  signed [15:0] fc6_n1_y_wrap_d1;
     reg  signed [15:0] fc6_out_1;
-    reg  signed [15:0] fc6_n2_y_wrap_d1;
     reg  signed [15:0] fc6_out_2;
-    reg  signed [15:0] fc6_n3_y_wrap_d1;
     reg  signed [15:0] fc6_out_3;
-    reg  signed [15:0] fc6_n4_y_wrap_d1;
     reg  signed [15:0] fc6_out_4;
-    reg  signed [15:0] fc6_n5_y_wrap_d1;
     reg  signed [15:0] fc6_out_5;
-    reg  signed [15:0] fc6_n6_y_wrap_d1;
     reg  signed [15:0] fc6_out_6;
     reg  signed [15:0] fc6_out_7;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc6_n0_t2_0_a_d1 <= fc6_n0_t1_0;
-            fc6_n0_t2_0_b_d1 <= $signed({{2{fc6_n0_t0_2[14]}}, fc6_n0_t0_2}) + $signed({fc6_n0_t0_3[15], fc6_n0_t0_3});
-            fc6_n1_t1_0_d1 <= fc6_n1_t1_0;
-            fc6_n1_t2_0_b_d1 <= fc6_n1_t1_1;
-            fc6_n2_t2_0_a_d1 <= fc6_n2_t1_0;
-            fc6_n2_t2_0_b_d1 <= fc6_n2_t1_1;
-            fc6_n3_t1_0_d1 <= $signed({{5{fc6_n3_t0_0[14]}}, fc6_n3_t0_0}) + $signed({fc6_n3_t0_1[18], fc6_n3_t0_1});
-            fc6_n3_t2_0_b_d1 <= fc6_n3_t1_1;
-            fc6_n4_t1_0_d1 <= fc6_n4_t1_0;
-            fc6_n4_t2_0_b_d1 <= fc6_n4_t1_1;
-            fc6_n5_t2_0_a_d1 <= fc6_n5_t1_0;
-            fc6_n5_t1_1_d1 <= fc6_n5_t1_1;
-            fc6_n6_t2_0_a_d1 <= fc6_n6_t1_0;
-            fc6_n6_t1_1_d1 <= fc6_n6_t1_1;
-            fc6_n7_t2_0_a_d1 <= $signed({fc6_n7_t0_0[15], fc6_n7_t0_0}) + $signed({fc6_n7_t0_1[15], fc6_n7_t0_1});
-            fc6_n7_t1_1_d1 <= $signed({{3{fc6_n7_t0_2[16]}}, fc6_n7_t0_2}) + $signed({fc6_n7_t0_3[18], fc6_n7_t0_3});
-            fc6_n7_y_rnd_d1 <= fc6_n7_y_rnd;
-            fc6_n7_y_wrap_d1 <= $signed(fc6_n7_y_rnd[15:0]);
-            fc6_n0_y_wrap_d1 <= $signed(fc6_n0_y_rnd[15:0]);
-            fc6_out_0 <= fc6_n0_y_wrap_d1;
-            fc6_n1_y_wrap_d1 <= $signed(fc6_n1_y_rnd[15:0]);
-            fc6_out_1 <= fc6_n1_y_wrap_d1;
-            fc6_n2_y_wrap_d1 <= $signed(fc6_n2_y_rnd[15:0]);
-            fc6_out_2 <= fc6_n2_y_wrap_d1;
-            fc6_n3_y_wrap_d1 <= $signed(fc6_n3_y_rnd[15:0]);
-            fc6_out_3 <= fc6_n3_y_wrap_d1;
-            fc6_n4_y_wrap_d1 <= $signed(fc6_n4_y_rnd[15:0]);
-            fc6_out_4 <= fc6_n4_y_wrap_d1;
-            fc6_n5_y_wrap_d1 <= $signed(fc6_n5_y_rnd[15:0]);
-            fc6_out_5 <= fc6_n5_y_wrap_d1;
-            fc6_n6_y_wrap_d1 <= $signed(fc6_n6_y_rnd[15:0]);
-            fc6_out_6 <= fc6_n6_y_wrap_d1;
+            fc6_n0_s8_d1 <= fc6_n0_s8;
+            fc6_n1_s10_d1 <= $signed({fc6_n1_s8[17], fc6_n1_s8}) - fc6_n1_s9;
+            fc6_n2_y_sticky_d1 <= fc6_n2_y_sticky;
+            fc6_n2_y_lsb_d1 <= fc6_n2_acc[3];
+            fc6_n2_y_half_d1 <= fc6_n2_acc[2];
+            fc6_n2_y_fl_d1 <= $signed(fc6_n2_acc[18:3]);
+            fc6_n3_s6_d1 <= {($signed(fc6_n3_s5[18:1]) - $signed(fc6_n3_s4[17:0])), fc6_n3_s5[0]};
+            fc6_n4_s7_d1 <= $signed(fc6_n4_s5[18:0]) + fc6_n4_s6;
+            fc6_n5_y_low_d1 <= fc6_n5_acc[1:0];
+            fc6_n5_y_lsb_d1 <= fc6_n5_acc[3];
+            fc6_n5_y_half_d1 <= fc6_n5_acc[2];
+            fc6_n5_y_fl_d1 <= $signed(fc6_n5_acc[18:3]);
+            fc6_n6_y_low_d1 <= fc6_n6_acc[1:0];
+            fc6_n6_y_lsb_d1 <= fc6_n6_acc[3];
+            fc6_n6_y_half_d1 <= fc6_n6_acc[2];
+            fc6_n6_y_fl_d1 <= $signed(fc6_n6_acc[18:3]);
+            fc6_n7_s9_d1 <= $signed({{3{fc6_n7_s8[16]}}, fc6_n7_s8}) - fc6_n7_s7;
+            fc6_out_0 <= $signed(fc6_n0_y_rnd[15:0]);
+            fc6_out_1 <= $signed(fc6_n1_y_rnd[15:0]);
+            fc6_out_2 <= $signed(fc6_n2_y_rnd[15:0]);
+            fc6_out_3 <= $signed(fc6_n3_y_rnd[15:0]);
+            fc6_out_4 <= $signed(fc6_n4_y_rnd[15:0]);
+            fc6_out_5 <= $signed(fc6_n5_y_rnd[15:0]);
+            fc6_out_6 <= $signed(fc6_n6_y_rnd[15:0]);
             fc6_out_7 <= fc6_n7_y_sat;
         end
     end

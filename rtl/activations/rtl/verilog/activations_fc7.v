@@ -3,7 +3,8 @@
 // input  type: ufixed<8,0,RND_CONV,SAT>
 // output type: fixed<7,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 62 multiplier(s), 64 adder(s)
+// constant products: shift-add, 185 CSD digits, 27 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 0.30 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 128 adder(s)
 `default_nettype none
 
 module activations_fc7 (
@@ -15,218 +16,308 @@ module activations_fc7 (
 
     wire signed [8:0] fc7_in_0_s_2 = $signed({1'd0, in_data[7:0]});
     wire signed [8:0] fc7_in_1_s_2 = $signed({1'd0, in_data[15:8]});
-    wire signed [15:0] fc7_n0_p1 = fc7_in_1_s_2 * 8'shaf; // weight -0.6328125
     wire signed [8:0] fc7_in_2_s_2 = $signed({1'd0, in_data[23:16]});
     wire signed [8:0] fc7_in_3_s_2 = $signed({1'd0, in_data[31:24]});
-    wire signed [15:0] fc7_n0_p3 = fc7_in_3_s_2 * 8'sh90; // weight -0.875
     wire signed [8:0] fc7_in_4_s_2 = $signed({1'd0, in_data[39:32]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc7_n0_p4_neg = -$signed({fc7_in_4_s_2[8], fc7_in_4_s_2});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc7_n0_p4 = $signed(fc7_n0_p4_neg[8:0]);
     wire signed [8:0] fc7_in_5_s_2 = $signed({1'd0, in_data[47:40]});
     wire signed [8:0] fc7_in_6_s_2 = $signed({1'd0, in_data[55:48]});
     wire signed [8:0] fc7_in_7_s_2 = $signed({1'd0, in_data[63:56]});
-    wire signed [18:0] fc7_n0_t0_0 = (fc7_in_0_s_2 * 11'sd941) + $signed({{3{fc7_n0_p1[15]}}, fc7_n0_p1}); // weight 7.3515625
-    wire signed [16:0] fc7_n0_t0_1 = (fc7_in_2_s_2 * 9'sd129) + $signed({fc7_n0_p3[15], fc7_n0_p3}); // weight 1.0078125
-    wire signed [15:0] fc7_n0_t0_3 = (fc7_in_6_s_2 * 8'sha1) + (fc7_in_7_s_2 * 8'sd119); // weight -0.7421875; weight 0.9296875
-    wire signed [16:0] fc7_n0_t1_1 = ($signed({{8{fc7_n0_p4[8]}}, fc7_n0_p4}) + (fc7_in_5_s_2 * 9'sh17a)) + $signed({fc7_n0_t0_3[15], fc7_n0_t0_3}); // weight -1.046875
-    reg  signed [19:0] fc7_n0_t1_0_d1;
-    reg  signed [16:0] fc7_n0_t2_0_b_d1;
-    wire signed [19:0] fc7_n0_acc = ((fc7_n0_t1_0_d1 + $signed({{3{fc7_n0_t2_0_b_d1[16]}}, fc7_n0_t2_0_b_d1})) + 20'shccc00);
+    wire signed [8:0] fc7_e0 = fc7_in_1_s_2 - fc7_in_3_s_2;
+    wire signed [7:0] fc7_e1_xh = $signed(fc7_in_6_s_2[8:1]);
+    wire signed [9:0] fc7_e1 = $signed({($signed({fc7_e1_xh[7], fc7_e1_xh}) - fc7_in_2_s_2), fc7_in_6_s_2[0]});
+    wire signed [7:0] fc7_e2_xh = $signed(fc7_in_0_s_2[8:1]);
+    wire signed [10:0] fc7_e2 = $signed({($signed({{2{fc7_e2_xh[7]}}, fc7_e2_xh}) + $signed({fc7_in_1_s_2[8], fc7_in_1_s_2})), fc7_in_0_s_2[0]});
+    wire signed [6:0] fc7_e3_xh = $signed(fc7_in_5_s_2[8:2]);
+    wire signed [11:0] fc7_e3 = $signed({($signed({{3{fc7_e3_xh[6]}}, fc7_e3_xh}) + $signed({fc7_in_5_s_2[8], fc7_in_5_s_2})), fc7_in_5_s_2[1:0]});
+    wire signed [5:0] fc7_e4_xh = $signed(fc7_in_2_s_2[8:3]);
+    wire signed [9:0] fc7_e4_b = $signed({fc7_in_7_s_2[8], fc7_in_7_s_2});
+    wire signed [12:0] fc7_e4 = $signed({($signed({{4{fc7_e4_xh[5]}}, fc7_e4_xh}) + fc7_e4_b), fc7_in_2_s_2[2:0]});
+    wire signed [6:0] fc7_e5_xh = $signed(fc7_in_4_s_2[8:2]);
+    wire signed [11:0] fc7_e5 = $signed({($signed({{3{fc7_e5_xh[6]}}, fc7_e5_xh}) + $signed({fc7_in_4_s_2[8], fc7_in_4_s_2})), fc7_in_4_s_2[1:0]});
+    wire signed [5:0] fc7_e6_xh = $signed(fc7_in_7_s_2[8:3]);
+    wire signed [12:0] fc7_e6 = $signed({($signed({{4{fc7_e6_xh[5]}}, fc7_e6_xh}) + $signed({fc7_in_0_s_2[8], fc7_in_0_s_2})), fc7_in_7_s_2[2:0]});
+    wire signed [10:0] fc7_e7 = $signed({($signed({{2{fc7_e5_xh[6]}}, fc7_e5_xh}) - fc7_in_4_s_2), fc7_in_4_s_2[1:0]});
+    wire signed [11:0] fc7_e8 = $signed({{3{fc7_in_6_s_2[8]}}, fc7_in_6_s_2}) - fc7_e3;
+    wire signed [10:0] fc7_e9 = $signed({($signed({{2{fc7_e2_xh[7]}}, fc7_e2_xh}) + $signed({fc7_in_5_s_2[8], fc7_in_5_s_2})), fc7_in_0_s_2[0]});
+    wire signed [7:0] fc7_e10_xh = $signed(fc7_in_1_s_2[8:1]);
+    wire signed [9:0] fc7_e10_b = $signed({fc7_in_3_s_2[8], fc7_in_3_s_2});
+    wire signed [10:0] fc7_e10 = $signed({($signed({{2{fc7_e10_xh[7]}}, fc7_e10_xh}) + fc7_e10_b), fc7_in_1_s_2[0]});
+    wire signed [3:0] fc7_e11_xh = $signed(fc7_in_2_s_2[8:5]);
+    wire signed [13:0] fc7_e11 = $signed({($signed({{5{fc7_e11_xh[3]}}, fc7_e11_xh}) - fc7_in_2_s_2), fc7_in_2_s_2[4:0]});
+    wire signed [9:0] fc7_e12 = $signed({fc7_in_2_s_2[8], fc7_in_2_s_2}) + fc7_e10_b;
+    wire signed [1:0] fc7_e13_xh = $signed(fc7_in_7_s_2[8:7]);
+    wire signed [16:0] fc7_e13 = $signed({($signed({{8{fc7_e13_xh[1]}}, fc7_e13_xh}) + $signed({fc7_in_5_s_2[8], fc7_in_5_s_2})), fc7_in_7_s_2[6:0]});
+    wire signed [4:0] fc7_e14_xh = $signed(fc7_in_7_s_2[8:4]);
+    wire signed [12:0] fc7_e14 = $signed({($signed({{4{fc7_e14_xh[4]}}, fc7_e14_xh}) - fc7_in_6_s_2), fc7_in_7_s_2[3:0]});
+    wire signed [5:0] fc7_e15_xh = $signed(fc7_in_5_s_2[8:3]);
+    wire signed [16:0] fc7_e15 = $signed({($signed({{8{fc7_e15_xh[5]}}, fc7_e15_xh}) - $signed({fc7_e14[12], fc7_e14})), fc7_in_5_s_2[2:0]});
+    wire signed [5:0] fc7_e16_xh = $signed(fc7_in_6_s_2[8:3]);
+    wire signed [15:0] fc7_e16 = $signed({($signed({{7{fc7_e16_xh[5]}}, fc7_e16_xh}) - fc7_e6), fc7_in_6_s_2[2:0]});
+    wire signed [11:0] fc7_e17 = $signed({{3{fc7_e0[8]}}, fc7_e0}) - fc7_e8;
+    wire signed [11:0] fc7_e18 = $signed({{3{fc7_in_7_s_2[8]}}, fc7_in_7_s_2}) - fc7_e5;
+    wire signed [10:0] fc7_e19 = $signed({{2{fc7_in_0_s_2[8]}}, fc7_in_0_s_2}) - $signed({fc7_e1[9], fc7_e1});
+    wire signed [4:0] fc7_e20_xh = $signed(fc7_in_3_s_2[8:4]);
+    wire signed [14:0] fc7_e20 = $signed({($signed({{6{fc7_e20_xh[4]}}, fc7_e20_xh}) - $signed({fc7_e1[9], fc7_e1})), fc7_in_3_s_2[3:0]});
+    wire signed [10:0] fc7_e21 = $signed({{2{fc7_in_5_s_2[8]}}, fc7_in_5_s_2}) + fc7_e2;
+    wire signed [9:0] fc7_e22_xh = $signed(fc7_e7[10:1]);
+    wire signed [11:0] fc7_e22 = $signed({($signed({fc7_e22_xh[9], fc7_e22_xh}) + fc7_e2), fc7_e7[0]});
+    wire signed [9:0] fc7_e23_xh = $signed(fc7_e20[14:5]);
+    wire signed [10:0] fc7_e23_b = $signed({{2{fc7_in_7_s_2[8]}}, fc7_in_7_s_2});
+    wire signed [15:0] fc7_e23 = $signed({($signed({fc7_e23_xh[9], fc7_e23_xh}) + fc7_e23_b), fc7_e20[4:0]});
+    wire signed [11:0] fc7_e24 = $signed({($signed({{3{fc7_e16_xh[5]}}, fc7_e16_xh}) - fc7_in_1_s_2), fc7_in_6_s_2[2:0]});
+    wire signed [8:0] fc7_e25_xh = $signed(fc7_e4[12:4]);
+    wire signed [13:0] fc7_e25 = $signed({($signed({fc7_e25_xh[8], fc7_e25_xh}) + $signed({fc7_in_0_s_2[8], fc7_in_0_s_2})), fc7_e4[3:0]});
+    wire signed [5:0] fc7_e26_xh = $signed(fc7_e9[10:5]);
+    wire signed [13:0] fc7_e26 = $signed({($signed({{3{fc7_e26_xh[5]}}, fc7_e26_xh}) - fc7_in_2_s_2), fc7_e9[4:0]});
+    wire signed [4:0] fc7_n0_s0_xh = $signed(fc7_in_1_s_2[8:4]);
+    wire signed [13:0] fc7_n0_s0 = $signed({($signed({{5{fc7_n0_s0_xh[4]}}, fc7_n0_s0_xh}) + $signed({fc7_in_0_s_2[8], fc7_in_0_s_2})), fc7_in_1_s_2[3:0]});
+    wire signed [8:0] fc7_n0_s1 = fc7_in_2_s_2 - fc7_in_4_s_2;
+    wire signed [6:0] fc7_n0_s2_xh = $signed(fc7_in_6_s_2[8:2]);
+    wire signed [10:0] fc7_n0_s2 = $signed({($signed({{2{fc7_n0_s2_xh[6]}}, fc7_n0_s2_xh}) - fc7_in_6_s_2), fc7_in_6_s_2[1:0]});
+    wire signed [10:0] fc7_n0_s3_x = $signed({{2{fc7_n0_s1[8]}}, fc7_n0_s1});
+    wire signed [0:0] fc7_n0_s3_xh = $signed(fc7_n0_s3_x[10]);
+    wire signed [18:0] fc7_n0_s3 = $signed({($signed({{8{fc7_n0_s3_xh}}, fc7_n0_s3_xh}) - 9'sd205), fc7_n0_s3_x[9:0]}); // bias -6.40625
+    wire signed [7:0] fc7_n0_s4_xh = $signed(fc7_e0[8:1]);
+    wire signed [11:0] fc7_n0_s4 = $signed({($signed({{3{fc7_n0_s4_xh[7]}}, fc7_n0_s4_xh}) - fc7_n0_s2), fc7_e0[0]});
+    wire signed [6:0] fc7_n0_s5_xh = $signed(fc7_n0_s0[13:7]);
+    wire signed [19:0] fc7_n0_s5 = $signed({($signed({{6{fc7_n0_s5_xh[6]}}, fc7_n0_s5_xh}) - fc7_e6), fc7_n0_s0[6:0]});
+    wire signed [4:0] fc7_n0_s6_xh = $signed(fc7_e9[10:6]);
+    wire signed [16:0] fc7_n0_s6 = $signed({($signed({{6{fc7_n0_s6_xh[4]}}, fc7_n0_s6_xh}) - fc7_e10), fc7_e9[5:0]});
+    wire signed [18:0] fc7_n0_s7 = fc7_n0_s3 - $signed({{2{fc7_e13[16]}}, fc7_e13});
+    wire signed [11:0] fc7_n0_s8_xh = $signed(fc7_e26[13:2]);
+    wire signed [14:0] fc7_n0_s8 = $signed({($signed({fc7_n0_s8_xh[11], fc7_n0_s8_xh}) + $signed({fc7_n0_s4[11], fc7_n0_s4})), fc7_e26[1:0]});
+    wire signed [13:0] fc7_n0_s10_xh = $signed(fc7_e16[15:2]);
+    wire signed [16:0] fc7_n0_s10 = $signed({($signed({fc7_n0_s10_xh[13], fc7_n0_s10_xh}) - fc7_n0_s8), fc7_e16[1:0]});
+    wire signed [19:0] fc7_n0_s11 = (fc7_n0_s5 - $signed({{3{fc7_n0_s6[16]}}, fc7_n0_s6})) - $signed({fc7_n0_s7[18], fc7_n0_s7});
+    reg  signed [19:0] fc7_n0_s12_d1;
+    wire signed [19:0] fc7_n0_acc = (-fc7_n0_s12_d1);
     wire fc7_n0_y_sticky = |fc7_n0_acc[9:0];
     wire fc7_n0_y_inc = fc7_n0_acc[10] & (fc7_n0_y_sticky | fc7_n0_acc[11]);
     wire signed [8:0] fc7_n0_y_rnd = $signed(fc7_n0_acc[19:11]) + $signed({8'd0, fc7_n0_y_inc});
-    reg  signed [8:0] fc7_n0_y_rnd_d1;
-    reg  signed [6:0] fc7_n0_y_wrap_d1;
-    wire signed [6:0] fc7_n0_y_satlo = (fc7_n0_y_rnd_d1 < 9'sh1c0) ? 7'sh40 : fc7_n0_y_wrap_d1;
-    wire signed [15:0] fc7_n1_p0 = fc7_in_0_s_2 * 8'sd127; // weight 0.9921875
-    wire signed [18:0] fc7_n1_p1 = fc7_in_1_s_2 * 11'sd966; // weight 7.546875
-    wire signed [16:0] fc7_n1_p2 = fc7_in_2_s_2 * 9'sd136; // weight 1.0625
-    wire signed [16:0] fc7_n1_p3 = fc7_in_3_s_2 * 9'sd142; // weight 1.109375
-    wire signed [13:0] fc7_n1_p4 = fc7_in_4_s_2 * 6'sd20; // weight 0.15625
-    wire signed [11:0] fc7_n1_p6 = fc7_in_6_s_2 * 4'sd6; // weight 0.046875
-    wire signed [15:0] fc7_n1_t0_3 = $signed({{4{fc7_n1_p6[11]}}, fc7_n1_p6}) + (fc7_in_7_s_2 * 8'sd75); // weight 0.5859375
-    reg  signed [19:0] fc7_n1_t0_0_d1;
-    reg  signed [17:0] fc7_n1_t1_0_b_d1;
-    wire signed [16:0] fc7_n1_t1_1 = ($signed({{3{fc7_n1_p4[13]}}, fc7_n1_p4}) + (fc7_in_5_s_2 * 9'sh17f)) + $signed({fc7_n1_t0_3[15], fc7_n1_t0_3}); // weight -1.0078125
-    reg  signed [16:0] fc7_n1_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n1_t2_0 = (fc7_n1_t0_0_d1 + $signed({{2{fc7_n1_t1_0_b_d1[17]}}, fc7_n1_t1_0_b_d1})) + $signed({{3{fc7_n1_t2_0_b_d1[16]}}, fc7_n1_t2_0_b_d1});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n1_acc = ($signed(fc7_n1_t2_0[18:0]) + 19'sh52400); // bias -5.71875
+    wire signed [6:0] fc7_n0_y_satlo = (fc7_n0_y_rnd < 9'sh1c0) ? 7'sh40 : $signed(fc7_n0_y_rnd[6:0]);
+    wire signed [0:0] fc7_n1_s0_xh = $signed(fc7_e10_b[9]);
+    wire signed [17:0] fc7_n1_s0 = $signed({($signed({{8{fc7_n1_s0_xh}}, fc7_n1_s0_xh}) - fc7_in_1_s_2), fc7_e10_b[8:0]});
+    wire signed [6:0] fc7_n1_s3_xh = $signed(fc7_e10[10:4]);
+    wire signed [14:0] fc7_n1_s3 = $signed({($signed({{4{fc7_n1_s3_xh[6]}}, fc7_n1_s3_xh}) + $signed({fc7_e12[9], fc7_e12})), fc7_e10[3:0]});
+    wire signed [15:0] fc7_n1_s4_xh = $signed(fc7_e13[16:1]);
+    wire signed [17:0] fc7_n1_s4_hi = $signed({{2{fc7_n1_s4_xh[15]}}, fc7_n1_s4_xh}) + $signed({($signed(fc7_n1_s0[17:9]) + 9'sd183), fc7_n1_s0[8:0]}); // bias -5.71875
+    wire signed [7:0] fc7_n1_s5_xh = $signed(fc7_e21[10:3]);
+    wire signed [17:0] fc7_n1_s5 = $signed({($signed({{7{fc7_n1_s5_xh[7]}}, fc7_n1_s5_xh}) - fc7_n1_s3), fc7_e21[2:0]});
+    wire signed [10:0] fc7_n1_s6_xh = $signed(fc7_e18[11:1]);
+    wire signed [12:0] fc7_n1_s6_hi = $signed({{2{fc7_n1_s6_xh[10]}}, fc7_n1_s6_xh}) - (fc7_e4 + $signed({fc7_e24[11], fc7_e24}));
+    wire signed [13:0] fc7_n1_s6 = $signed({fc7_n1_s6_hi, fc7_e18[0]});
+    wire signed [15:0] fc7_n1_s7 = $signed({($signed(fc7_e16[15:1]) + $signed({fc7_n1_s6[13], fc7_n1_s6})), fc7_e16[0]});
+    wire signed [18:0] fc7_n1_s8 = $signed({fc7_n1_s4_hi, fc7_e13[0]}) + $signed({fc7_n1_s5[17], fc7_n1_s5});
+    wire [18:0] fc7_n1_s9_u = {($signed(fc7_n1_s8[18:1]) + $signed({{2{fc7_n1_s7[15]}}, fc7_n1_s7})), fc7_n1_s8[0]};
+    reg  [18:0] fc7_n1_s9_d1;
+    wire signed [18:0] fc7_n1_acc = (-$signed(fc7_n1_s9_d1));
     wire fc7_n1_y_sticky = |fc7_n1_acc[9:0];
-    reg  signed [7:0] fc7_n1_y_fl_d1;
-    reg  fc7_n1_y_incx_d1;
-    wire signed [7:0] fc7_n1_y_rnd = fc7_n1_y_fl_d1 + $signed({7'd0, fc7_n1_y_incx_d1});
-    wire signed [6:0] fc7_n1_y_sat = (fc7_n1_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n1_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0]));
-    wire signed [13:0] fc7_n2_p0 = fc7_in_0_s_2 * 6'sh2c; // weight -0.15625
-    wire signed [15:0] fc7_n2_p3 = fc7_in_3_s_2 * 8'sh84; // weight -0.96875
-    wire signed [15:0] fc7_n2_p4 = fc7_in_4_s_2 * 8'sd70; // weight 0.546875
-    wire signed [14:0] fc7_n2_p6 = fc7_in_6_s_2 * 7'sh46; // weight -0.453125
-    wire signed [15:0] fc7_n2_p7 = fc7_in_7_s_2 * 8'sd126; // weight 0.984375
-    wire signed [15:0] fc7_n2_t0_3 = $signed({fc7_n2_p6[14], fc7_n2_p6}) + fc7_n2_p7;
-    reg  signed [15:0] fc7_n2_t1_0_a_d1;
-    reg  signed [19:0] fc7_n2_t0_1_d1;
-    wire signed [16:0] fc7_n2_t1_1 = ($signed({fc7_n2_p4[15], fc7_n2_p4}) + (fc7_in_5_s_2 * 9'sh16d)) + $signed({fc7_n2_t0_3[15], fc7_n2_t0_3}); // weight -1.1484375
-    reg  signed [16:0] fc7_n2_t2_0_b_d1;
+    wire fc7_n1_y_inc = fc7_n1_acc[10] & (fc7_n1_y_sticky | fc7_n1_acc[11]);
+    wire signed [7:0] fc7_n1_y_rnd = $signed(fc7_n1_acc[18:11]) + $signed({7'd0, fc7_n1_y_inc});
+    wire fc7_n1_y_ovf_hi = fc7_n1_y_rnd > 8'sd63;
+    wire signed [6:0] fc7_n1_y_satlo = (fc7_n1_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0]);
+    reg  fc7_n1_y_ovf_hi_d1;
+    reg  signed [6:0] fc7_n1_y_satlo_d1;
+    wire signed [6:0] fc7_n1_y_sat = fc7_n1_y_ovf_hi_d1 ? 7'sd63 : fc7_n1_y_satlo_d1;
+    wire signed [4:0] fc7_n2_s0_xh = $signed(fc7_in_4_s_2[8:4]);
+    wire signed [13:0] fc7_n2_s0 = $signed({($signed({{5{fc7_n2_s0_xh[4]}}, fc7_n2_s0_xh}) + $signed({fc7_in_2_s_2[8], fc7_in_2_s_2})), fc7_in_4_s_2[3:0]});
+    wire signed [1:0] fc7_n2_s1_xh = $signed(fc7_in_5_s_2[8:7]);
+    wire signed [15:0] fc7_n2_s1 = $signed({($signed({{7{fc7_n2_s1_xh[1]}}, fc7_n2_s1_xh}) - fc7_in_5_s_2), fc7_in_5_s_2[6:0]});
+    wire signed [1:0] fc7_n2_s2_xh = $signed(fc7_in_6_s_2[8:7]);
+    wire signed [15:0] fc7_n2_s2 = $signed({($signed({{7{fc7_n2_s2_xh[1]}}, fc7_n2_s2_xh}) - 9'sd161), fc7_in_6_s_2[6:0]}); // bias -5.03125
+    wire signed [12:0] fc7_n2_s3_xh = $signed(fc7_n2_s1[15:3]);
+    wire signed [18:0] fc7_n2_s3 = $signed({($signed({{3{fc7_n2_s3_xh[12]}}, fc7_n2_s3_xh}) + fc7_n2_s2), fc7_n2_s1[2:0]});
+    wire signed [3:0] fc7_n2_s4_xh = $signed(fc7_e1[9:6]);
+    wire signed [15:0] fc7_n2_s4 = $signed({($signed({{6{fc7_n2_s4_xh[3]}}, fc7_n2_s4_xh}) - $signed({fc7_e0[8], fc7_e0})), fc7_e1[5:0]});
+    wire signed [7:0] fc7_n2_s5_xh = $signed(fc7_e11[13:6]);
+    wire signed [19:0] fc7_n2_s5 = $signed({($signed({{6{fc7_n2_s5_xh[7]}}, fc7_n2_s5_xh}) + fc7_n2_s0), fc7_e11[5:0]});
+    wire signed [11:0] fc7_n2_s6_xh = $signed(fc7_e6[12:1]);
+    wire signed [13:0] fc7_n2_s6 = $signed({($signed({fc7_n2_s6_xh[11], fc7_n2_s6_xh}) + $signed({fc7_e3[11], fc7_e3})), fc7_e6[0]});
+    wire signed [15:0] fc7_n2_s7 = fc7_n2_s4 + $signed({{4{fc7_e22[11]}}, fc7_e22});
+    wire signed [19:0] fc7_n2_s8 = $signed({($signed(fc7_n2_s5[19:1]) - $signed({{5{fc7_n2_s6[13]}}, fc7_n2_s6})), fc7_n2_s5[0]});
+    wire signed [18:0] fc7_n2_s9 = $signed({($signed(fc7_n2_s3[18:2]) + $signed({fc7_e23[15], fc7_e23})), fc7_n2_s3[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n2_t2_0 = ($signed({{4{fc7_n2_t1_0_a_d1[15]}}, fc7_n2_t1_0_a_d1}) + fc7_n2_t0_1_d1) + $signed({{3{fc7_n2_t2_0_b_d1[16]}}, fc7_n2_t2_0_b_d1});
+    wire signed [19:0] fc7_n2_s10 = $signed({($signed(fc7_n2_s8[19:1]) - $signed({{3{fc7_n2_s7[15]}}, fc7_n2_s7})), fc7_n2_s8[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n2_acc = ($signed(fc7_n2_t2_0[18:0]) + 19'sh57c00); // bias -5.03125
-    wire fc7_n2_y_sticky = |fc7_n2_acc[9:0];
+    wire signed [18:0] fc7_n2_acc = ($signed(fc7_n2_s10[18:0]) + fc7_n2_s9);
+    reg  [9:0] fc7_n2_y_low_d1;
+    wire fc7_n2_y_sticky = |fc7_n2_y_low_d1;
+    reg  fc7_n2_y_lsb_d1;
+    reg  fc7_n2_y_half_d1;
+    wire fc7_n2_y_inc = fc7_n2_y_half_d1 & (fc7_n2_y_sticky | fc7_n2_y_lsb_d1);
     reg  signed [7:0] fc7_n2_y_fl_d1;
-    reg  fc7_n2_y_incx_d1;
-    wire signed [7:0] fc7_n2_y_rnd = fc7_n2_y_fl_d1 + $signed({7'd0, fc7_n2_y_incx_d1});
+    wire signed [7:0] fc7_n2_y_rnd = fc7_n2_y_fl_d1 + $signed({7'd0, fc7_n2_y_inc});
     wire signed [6:0] fc7_n2_y_sat = (fc7_n2_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n2_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n2_y_rnd[6:0]));
-    wire signed [13:0] fc7_n3_p1 = fc7_in_1_s_2 * 6'sd23; // weight 0.1796875
-    wire signed [16:0] fc7_n3_p2 = fc7_in_2_s_2 * 9'sh176; // weight -1.078125
-    wire signed [13:0] fc7_n3_p4 = fc7_in_4_s_2 * 6'sh2b; // weight -0.1640625
-    wire signed [14:0] fc7_n3_p7 = fc7_in_7_s_2 * 7'sh47; // weight -0.4453125
-    wire signed [16:0] fc7_n3_t0_2 = $signed({{3{fc7_n3_p4[13]}}, fc7_n3_p4}) + (fc7_in_5_s_2 * 9'sh167); // weight -1.1953125
-    wire signed [16:0] fc7_n3_t0_3 = (fc7_in_6_s_2 * 9'sh17d) + $signed({{2{fc7_n3_p7[14]}}, fc7_n3_p7}); // weight -1.0234375
-    reg  signed [15:0] fc7_n3_t1_0_a_d1;
-    reg  signed [19:0] fc7_n3_t0_1_d1;
-    reg  signed [17:0] fc7_n3_t2_0_b_d1;
-    wire signed [19:0] fc7_n3_t2_0 = ($signed({{4{fc7_n3_t1_0_a_d1[15]}}, fc7_n3_t1_0_a_d1}) + fc7_n3_t0_1_d1) + $signed({{2{fc7_n3_t2_0_b_d1[17]}}, fc7_n3_t2_0_b_d1});
-    wire signed [19:0] fc7_n3_acc = (fc7_n3_t2_0 + 20'shdd400);
+    wire signed [2:0] fc7_n3_s0_xh = $signed(fc7_in_4_s_2[8:6]);
+    wire signed [14:0] fc7_n3_s0 = $signed({($signed({{6{fc7_n3_s0_xh[2]}}, fc7_n3_s0_xh}) - fc7_in_3_s_2), fc7_in_4_s_2[5:0]});
+    wire signed [0:0] fc7_n3_s1_xh = $signed(fc7_e23_b[10]);
+    wire signed [18:0] fc7_n3_s1 = $signed({($signed({{8{fc7_n3_s1_xh}}, fc7_n3_s1_xh}) + 9'sd139), fc7_e23_b[9:0]}); // bias -4.34375
+    wire signed [5:0] fc7_n3_s3_xh = $signed(fc7_e0[8:3]);
+    wire signed [12:0] fc7_n3_s3 = $signed({($signed({{4{fc7_n3_s3_xh[5]}}, fc7_n3_s3_xh}) + $signed({fc7_e0[8], fc7_e0})), fc7_e0[2:0]});
+    wire signed [8:0] fc7_n3_s4_xh = $signed(fc7_e24[11:3]);
+    wire signed [14:0] fc7_n3_s4 = $signed({($signed({{3{fc7_n3_s4_xh[8]}}, fc7_n3_s4_xh}) + fc7_e3), fc7_e24[2:0]});
+    wire signed [12:0] fc7_n3_s5 = fc7_n3_s3 + $signed({fc7_e5[11], fc7_e5});
+    wire signed [8:0] fc7_n3_s6_xh = $signed(fc7_e19[10:2]);
+    wire signed [16:0] fc7_n3_s6 = $signed({($signed({{6{fc7_n3_s6_xh[8]}}, fc7_n3_s6_xh}) - $signed({fc7_e26[13], fc7_e26})), fc7_e19[1:0]});
+    wire signed [13:0] fc7_n3_s7_xh = $signed(fc7_n3_s4[14:1]);
+    wire signed [15:0] fc7_n3_s7 = $signed({($signed({fc7_n3_s7_xh[13], fc7_n3_s7_xh}) + $signed({fc7_e25[13], fc7_e25})), fc7_n3_s4[0]});
+    wire signed [18:0] fc7_n3_s8 = $signed({($signed(fc7_n3_s1[18:4]) + fc7_n3_s0), fc7_n3_s1[3:0]}) + $signed({{2{fc7_e15[16]}}, fc7_e15});
+    wire signed [16:0] fc7_n3_s9 = $signed({{4{fc7_n3_s5[12]}}, fc7_n3_s5}) + fc7_n3_s6;
+    wire signed [16:0] fc7_n3_s10_xh = $signed(fc7_n3_s8[18:2]);
+    wire signed [19:0] fc7_n3_s10 = $signed({($signed({fc7_n3_s10_xh[16], fc7_n3_s10_xh}) + $signed({{2{fc7_n3_s7[15]}}, fc7_n3_s7})), fc7_n3_s8[1:0]});
+    reg  signed [19:0] fc7_n3_s11_d1;
+    wire signed [19:0] fc7_n3_acc = (-fc7_n3_s11_d1);
     wire fc7_n3_y_sticky = |fc7_n3_acc[9:0];
-    reg  signed [8:0] fc7_n3_y_fl_d1;
-    reg  fc7_n3_y_incx_d1;
-    wire signed [8:0] fc7_n3_y_rnd = fc7_n3_y_fl_d1 + $signed({8'd0, fc7_n3_y_incx_d1});
+    wire fc7_n3_y_inc = fc7_n3_acc[10] & (fc7_n3_y_sticky | fc7_n3_acc[11]);
+    wire signed [8:0] fc7_n3_y_rnd = $signed(fc7_n3_acc[19:11]) + $signed({8'd0, fc7_n3_y_inc});
     wire signed [6:0] fc7_n3_y_satlo = (fc7_n3_y_rnd < 9'sh1c0) ? 7'sh40 : $signed(fc7_n3_y_rnd[6:0]);
-    wire signed [11:0] fc7_n4_p0 = fc7_in_0_s_2 * 4'sd5; // weight 0.0390625
-    wire signed [15:0] fc7_n4_p2 = fc7_in_2_s_2 * 8'sd122; // weight 0.953125
-    wire signed [15:0] fc7_n4_p5 = fc7_in_5_s_2 * 8'shb0; // weight -0.625
-    wire signed [14:0] fc7_n4_p6 = fc7_in_6_s_2 * 7'sh53; // weight -0.3515625
-    wire signed [14:0] fc7_n4_t0_0 = $signed({{3{fc7_n4_p0[11]}}, fc7_n4_p0}) + (fc7_in_1_s_2 * 7'sh48); // weight -0.4375
-    wire signed [16:0] fc7_n4_t0_1 = $signed({fc7_n4_p2[15], fc7_n4_p2}) + (fc7_in_3_s_2 * 9'sd133); // weight 1.0390625
-    reg  signed [19:0] fc7_n4_t0_2_d1;
-    reg  signed [15:0] fc7_n4_t1_1_b_d1;
-    reg  signed [17:0] fc7_n4_t2_0_a_d1;
+    wire signed [2:0] fc7_n4_s0_xh = $signed(fc7_in_3_s_2[8:6]);
+    wire signed [14:0] fc7_n4_s0 = $signed({($signed({{6{fc7_n4_s0_xh[2]}}, fc7_n4_s0_xh}) - fc7_in_1_s_2), fc7_in_3_s_2[5:0]});
+    wire signed [5:0] fc7_n4_s1_xh = $signed(fc7_in_3_s_2[8:3]);
+    wire signed [12:0] fc7_n4_s1 = $signed({($signed({{4{fc7_n4_s1_xh[5]}}, fc7_n4_s1_xh}) + $signed({fc7_in_4_s_2[8], fc7_in_4_s_2})), fc7_in_3_s_2[2:0]});
+    wire signed [0:0] fc7_n4_s2_xh = $signed(fc7_e4_b[9]);
+    wire signed [16:0] fc7_n4_s2 = $signed({($signed({{7{fc7_n4_s2_xh}}, fc7_n4_s2_xh}) + 8'sd117), fc7_e4_b[8:0]}); // bias -3.65625
+    wire signed [13:0] fc7_n4_s3_xh = $signed(fc7_n4_s0[14:1]);
+    wire signed [18:0] fc7_n4_s3 = $signed({($signed({{4{fc7_n4_s3_xh[13]}}, fc7_n4_s3_xh}) - $signed({fc7_n4_s2[16], fc7_n4_s2})), fc7_n4_s0[0]});
+    wire signed [7:0] fc7_n4_s4_xh = $signed(fc7_e1[9:2]);
+    wire signed [12:0] fc7_n4_s4 = $signed({($signed({{3{fc7_n4_s4_xh[7]}}, fc7_n4_s4_xh}) - fc7_e7), fc7_e1[1:0]});
+    wire signed [5:0] fc7_n4_s5_xh = $signed(fc7_e2[10:5]);
+    wire signed [17:0] fc7_n4_s5 = $signed({($signed({{7{fc7_n4_s5_xh[5]}}, fc7_n4_s5_xh}) + fc7_n4_s1), fc7_e2[4:0]});
+    wire signed [14:0] fc7_n4_s6 = $signed({($signed({{4{fc7_n3_s6_xh[8]}}, fc7_n3_s6_xh}) + fc7_n4_s4), fc7_e19[1:0]});
+    wire signed [17:0] fc7_n4_s7 = $signed({($signed(fc7_n4_s5[17:2]) + $signed({{4{fc7_e8[11]}}, fc7_e8})), fc7_n4_s5[1:0]});
+    wire signed [18:0] fc7_n4_s8 = $signed({($signed(fc7_n4_s3[18:2]) + $signed({fc7_e23[15], fc7_e23})), fc7_n4_s3[1:0]});
+    wire signed [12:0] fc7_n4_s9_xh = $signed(fc7_n4_s6[14:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n4_t2_0 = $signed({{2{fc7_n4_t2_0_a_d1[17]}}, fc7_n4_t2_0_a_d1}) + (fc7_n4_t0_2_d1 + $signed({{4{fc7_n4_t1_1_b_d1[15]}}, fc7_n4_t1_1_b_d1}));
+    wire signed [19:0] fc7_n4_s9 = $signed({($signed({{5{fc7_n4_s9_xh[12]}}, fc7_n4_s9_xh}) + fc7_n4_s7), fc7_n4_s6[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n4_acc = ($signed(fc7_n4_t2_0[18:0]) + 19'sh62c00);
-    wire fc7_n4_y_sticky = |fc7_n4_acc[9:0];
+    wire signed [18:0] fc7_n4_acc = (fc7_n4_s8 + $signed(fc7_n4_s9[18:0]));
+    reg  [9:0] fc7_n4_y_low_d1;
+    wire fc7_n4_y_sticky = |fc7_n4_y_low_d1;
+    reg  fc7_n4_y_lsb_d1;
+    reg  fc7_n4_y_half_d1;
+    wire fc7_n4_y_inc = fc7_n4_y_half_d1 & (fc7_n4_y_sticky | fc7_n4_y_lsb_d1);
     reg  signed [7:0] fc7_n4_y_fl_d1;
-    reg  fc7_n4_y_incx_d1;
-    wire signed [7:0] fc7_n4_y_rnd = fc7_n4_y_fl_d1 + $signed({7'd0, fc7_n4_y_incx_d1});
+    wire signed [7:0] fc7_n4_y_rnd = fc7_n4_y_fl_d1 + $signed({7'd0, fc7_n4_y_inc});
     wire signed [6:0] fc7_n4_y_sat = (fc7_n4_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n4_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n4_y_rnd[6:0]));
-    wire signed [13:0] fc7_n5_p3 = fc7_in_3_s_2 * 6'sd27; // weight 0.2109375
-    wire signed [14:0] fc7_n5_p4 = fc7_in_4_s_2 * 7'sd59; // weight 0.4609375
-    wire signed [14:0] fc7_n5_p6 = fc7_in_6_s_2 * 7'sd60; // weight 0.46875
-    wire signed [15:0] fc7_n5_t0_0 = (fc7_in_0_s_2 * 8'sha0) + (fc7_in_1_s_2 * 8'sd67); // weight -0.75; weight 0.5234375
-    wire signed [16:0] fc7_n5_t1_0 = $signed({fc7_n5_t0_0[15], fc7_n5_t0_0}) + ((fc7_in_2_s_2 * 9'sd139) + $signed({{3{fc7_n5_p3[13]}}, fc7_n5_p3})); // weight 1.0859375
-    reg  signed [19:0] fc7_n5_t0_2_d1;
-    reg  signed [16:0] fc7_n5_t1_1_b_d1;
-    reg  signed [16:0] fc7_n5_t2_0_a_d1;
-    wire signed [19:0] fc7_n5_t2_0 = $signed({{3{fc7_n5_t2_0_a_d1[16]}}, fc7_n5_t2_0_a_d1}) + (fc7_n5_t0_2_d1 + $signed({{3{fc7_n5_t1_1_b_d1[16]}}, fc7_n5_t1_1_b_d1}));
-    wire signed [19:0] fc7_n5_acc = (fc7_n5_t2_0 + 20'she8400);
-    wire fc7_n5_y_sticky = |fc7_n5_acc[9:0];
-    reg  signed [8:0] fc7_n5_y_fl_d1;
-    reg  fc7_n5_y_incx_d1;
-    wire signed [8:0] fc7_n5_y_rnd = fc7_n5_y_fl_d1 + $signed({8'd0, fc7_n5_y_incx_d1});
-    wire signed [6:0] fc7_n5_y_sat = (fc7_n5_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]);
-    wire signed [15:0] fc7_n6_p0 = fc7_in_0_s_2 * 8'sd77; // weight 0.6015625
-    wire signed [15:0] fc7_n6_p1 = fc7_in_1_s_2 * 8'sd106; // weight 0.828125
-    wire signed [14:0] fc7_n6_p2 = fc7_in_2_s_2 * 7'sd39; // weight 0.3046875
-    wire signed [13:0] fc7_n6_p3 = fc7_in_3_s_2 * 6'sd31; // weight 0.2421875
-    wire signed [12:0] fc7_n6_p5 = fc7_in_5_s_2 * 5'sd9; // weight 0.0703125
-    wire signed [14:0] fc7_n6_p7 = fc7_in_7_s_2 * 7'sh52; // weight -0.359375
-    wire signed [15:0] fc7_n6_t0_1 = $signed({fc7_n6_p2[14], fc7_n6_p2}) + $signed({{2{fc7_n6_p3[13]}}, fc7_n6_p3});
-    wire signed [15:0] fc7_n6_t0_2 = (fc7_in_4_s_2 * 8'sha3) + $signed({{3{fc7_n6_p5[12]}}, fc7_n6_p5}); // weight -0.7265625
-    wire signed [16:0] fc7_n6_t1_0 = ($signed({fc7_n6_p0[15], fc7_n6_p0}) + $signed({fc7_n6_p1[15], fc7_n6_p1})) + $signed({fc7_n6_t0_1[15], fc7_n6_t0_1});
-    wire signed [18:0] fc7_n6_t1_1 = $signed({{3{fc7_n6_t0_2[15]}}, fc7_n6_t0_2}) + ((fc7_in_6_s_2 * 11'sd940) + $signed({{4{fc7_n6_p7[14]}}, fc7_n6_p7})); // weight 7.34375
-    reg  signed [16:0] fc7_n6_t2_0_a_d1;
-    reg  signed [18:0] fc7_n6_t2_0_b_d1;
+    wire signed [1:0] fc7_n5_s0_xh = $signed(fc7_in_1_s_2[8:7]);
+    wire signed [16:0] fc7_n5_s0 = $signed({($signed({{8{fc7_n5_s0_xh[1]}}, fc7_n5_s0_xh}) + $signed({fc7_in_0_s_2[8], fc7_in_0_s_2})), fc7_in_1_s_2[6:0]});
+    wire signed [7:0] fc7_n5_s1_xh = $signed(fc7_in_3_s_2[8:1]);
+    wire signed [10:0] fc7_n5_s1 = $signed({($signed({{2{fc7_n5_s1_xh[7]}}, fc7_n5_s1_xh}) + $signed({fc7_in_4_s_2[8], fc7_in_4_s_2})), fc7_in_3_s_2[0]});
+    wire signed [9:0] fc7_n5_s2 = $signed({fc7_in_5_s_2[8], fc7_in_5_s_2}) + $signed({fc7_in_6_s_2[8], fc7_in_6_s_2});
+    wire signed [5:0] fc7_n5_s3_xh = $signed(fc7_e11[13:8]);
+    wire signed [15:0] fc7_n5_s3 = $signed({($signed({{2{fc7_n5_s3_xh[5]}}, fc7_n5_s3_xh}) + 8'sd95), fc7_e11[7:0]}); // bias -2.96875
+    wire signed [16:0] fc7_n5_s4 = $signed({($signed(fc7_n5_s0[16:5]) - $signed({fc7_n5_s1[10], fc7_n5_s1})), fc7_n5_s0[4:0]});
+    wire signed [9:0] fc7_n5_s5_xh = $signed(fc7_e2[10:1]);
+    wire signed [11:0] fc7_n5_s5 = $signed({($signed({fc7_n5_s5_xh[9], fc7_n5_s5_xh}) + $signed({fc7_n5_s2[9], fc7_n5_s2})), fc7_e2[0]});
+    wire signed [7:0] fc7_n5_s6_xh = $signed(fc7_e5[11:4]);
+    wire signed [16:0] fc7_n5_s6 = $signed({($signed({{5{fc7_n5_s6_xh[7]}}, fc7_n5_s6_xh}) - fc7_e4), fc7_e5[3:0]});
+    wire signed [6:0] fc7_n5_s7_xh = $signed(fc7_e12[9:3]);
+    wire signed [19:0] fc7_n5_s7 = $signed({($signed({{10{fc7_n5_s7_xh[6]}}, fc7_n5_s7_xh}) - fc7_e13), fc7_e12[2:0]});
+    wire signed [15:0] fc7_n5_s8 = $signed({($signed(fc7_n5_s3[15:3]) - $signed({fc7_n5_s5[11], fc7_n5_s5})), fc7_n5_s3[2:0]});
+    wire signed [16:0] fc7_n5_s9 = fc7_n5_s4 + fc7_n5_s6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n6_t2_0 = $signed({{3{fc7_n6_t2_0_a_d1[16]}}, fc7_n6_t2_0_a_d1}) + $signed({fc7_n6_t2_0_b_d1[18], fc7_n6_t2_0_b_d1});
+    wire signed [17:0] fc7_n5_s10_xh = $signed(fc7_n5_s7[19:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n6_acc = ($signed(fc7_n6_t2_0[18:0]) + 19'sh6dc00);
+    wire signed [18:0] fc7_n5_s10 = $signed({($signed(fc7_n5_s10_xh[16:0]) + $signed({fc7_n5_s8[15], fc7_n5_s8})), fc7_n5_s7[1:0]});
+    wire signed [16:0] fc7_n5_s11 = $signed({($signed(fc7_n5_s9[16:2]) - $signed({{3{fc7_e17[11]}}, fc7_e17})), fc7_n5_s9[1:0]});
+    reg  signed [19:0] fc7_n5_s12_d1;
+    wire signed [19:0] fc7_n5_acc = (-fc7_n5_s12_d1);
+    wire fc7_n5_y_sticky = |fc7_n5_acc[9:0];
+    wire fc7_n5_y_inc = fc7_n5_acc[10] & (fc7_n5_y_sticky | fc7_n5_acc[11]);
+    wire signed [8:0] fc7_n5_y_rnd = $signed(fc7_n5_acc[19:11]) + $signed({8'd0, fc7_n5_y_inc});
+    wire signed [6:0] fc7_n5_y_sat = (fc7_n5_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]);
+    wire signed [9:0] fc7_n6_s0 = $signed({($signed({fc7_e2_xh[7], fc7_e2_xh}) - fc7_in_1_s_2), fc7_in_0_s_2[0]});
+    wire signed [6:0] fc7_n6_s1_xh = $signed(fc7_in_7_s_2[8:2]);
+    wire signed [10:0] fc7_n6_s1 = $signed({($signed({{2{fc7_n6_s1_xh[6]}}, fc7_n6_s1_xh}) - fc7_in_6_s_2), fc7_in_7_s_2[1:0]});
+    wire signed [1:0] fc7_n6_s2_xh = $signed(fc7_n6_s0[9:8]);
+    wire signed [15:0] fc7_n6_s2 = $signed({($signed({{6{fc7_n6_s2_xh[1]}}, fc7_n6_s2_xh}) + 8'sd73), fc7_n6_s0[7:0]}); // bias -2.28125
+    wire signed [9:0] fc7_n6_s3_xh = $signed(fc7_n6_s1[10:1]);
+    wire signed [11:0] fc7_n6_s3 = $signed({($signed({fc7_n6_s3_xh[9], fc7_n6_s3_xh}) - $signed({{2{fc7_e0[8]}}, fc7_e0})), fc7_n6_s1[0]});
+    wire signed [12:0] fc7_n6_s4 = $signed({($signed({{3{fc7_n4_s4_xh[7]}}, fc7_n4_s4_xh}) + $signed({fc7_e1[9], fc7_e1})), fc7_e1[1:0]});
+    wire signed [13:0] fc7_n6_s5 = $signed({($signed({{3{fc7_e22_xh[9]}}, fc7_e22_xh}) - fc7_e6), fc7_e7[0]});
+    wire signed [7:0] fc7_n6_s6_xh = $signed(fc7_e12[9:2]);
+    wire signed [17:0] fc7_n6_s6 = $signed({($signed({{8{fc7_n6_s6_xh[7]}}, fc7_n6_s6_xh}) + fc7_n6_s2), fc7_e12[1:0]});
+    wire signed [10:0] fc7_n6_s7_xh = $signed(fc7_n6_s4[12:2]);
+    wire signed [13:0] fc7_n6_s7 = $signed({($signed({fc7_n6_s7_xh[10], fc7_n6_s7_xh}) - fc7_n6_s3), fc7_n6_s4[1:0]});
+    wire signed [5:0] fc7_n6_s8_xh = $signed(fc7_e21[10:5]);
+    wire signed [16:0] fc7_n6_s8 = $signed({($signed({{6{fc7_n6_s8_xh[5]}}, fc7_n6_s8_xh}) + fc7_e22), fc7_e21[4:0]});
+    wire signed [10:0] fc7_n6_s9_xh = $signed(fc7_n6_s5[13:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc7_n6_s9 = $signed({($signed({{6{fc7_n6_s9_xh[10]}}, fc7_n6_s9_xh}) - fc7_e15), fc7_n6_s5[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc7_n6_s10 = $signed({($signed(fc7_n6_s8[16:2]) - $signed({fc7_n6_s7[13], fc7_n6_s7})), fc7_n6_s8[1:0]});
+    wire signed [18:0] fc7_n6_s12 = ($signed({fc7_n6_s6[17], fc7_n6_s6}) + $signed(fc7_n6_s9[18:0])) - $signed({{2{fc7_n6_s10[16]}}, fc7_n6_s10});
+    reg  signed [18:0] fc7_n6_s12_d1;
+    wire signed [18:0] fc7_n6_acc = (-fc7_n6_s12_d1);
     wire fc7_n6_y_sticky = |fc7_n6_acc[9:0];
     wire fc7_n6_y_inc = fc7_n6_acc[10] & (fc7_n6_y_sticky | fc7_n6_acc[11]);
     wire signed [7:0] fc7_n6_y_rnd = $signed(fc7_n6_acc[18:11]) + $signed({7'd0, fc7_n6_y_inc});
-    reg  signed [7:0] fc7_n6_y_rnd_d1;
-    reg  signed [6:0] fc7_n6_y_wrap_d1;
-    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_rnd_d1 > 8'sd63) ? 7'sd63 : fc7_n6_y_wrap_d1;
-    wire signed [13:0] fc7_n7_p0_sh = $signed({fc7_in_0_s_2, 5'd0});
-    wire signed [15:0] fc7_n7_p2 = fc7_in_2_s_2 * 8'sd82; // weight 0.640625
-    wire signed [12:0] fc7_n7_p5 = fc7_in_5_s_2 * 5'sd11; // weight 0.0859375
-    wire signed [12:0] fc7_n7_p6 = fc7_in_6_s_2 * 5'sh11; // weight -0.1171875
-    wire signed [16:0] fc7_n7_t0_0 = $signed({{3{fc7_n7_p0_sh[13]}}, fc7_n7_p0_sh}) + (fc7_in_1_s_2 * 9'sd151); // weight 1.1796875
-    wire signed [16:0] fc7_n7_t0_1 = $signed({fc7_n7_p2[15], fc7_n7_p2}) + (fc7_in_3_s_2 * 9'sh171); // weight -1.1171875
-    reg  signed [15:0] fc7_n7_t1_1_a_d1;
-    reg  signed [19:0] fc7_n7_t0_3_d1;
-    reg  signed [17:0] fc7_n7_t2_0_a_d1;
-    wire signed [19:0] fc7_n7_t2_0 = $signed({{2{fc7_n7_t2_0_a_d1[17]}}, fc7_n7_t2_0_a_d1}) + ($signed({{4{fc7_n7_t1_1_a_d1[15]}}, fc7_n7_t1_1_a_d1}) + fc7_n7_t0_3_d1);
-    wire signed [19:0] fc7_n7_acc = (fc7_n7_t2_0 + 20'shf3400);
-    wire fc7_n7_y_sticky = |fc7_n7_acc[9:0];
+    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_rnd > 8'sd63) ? 7'sd63 : $signed(fc7_n6_y_rnd[6:0]);
+    wire signed [10:0] fc7_n7_s0 = $signed({($signed({{2{fc7_e10_xh[7]}}, fc7_e10_xh}) + $signed({fc7_in_2_s_2[8], fc7_in_2_s_2})), fc7_in_1_s_2[0]});
+    wire signed [11:0] fc7_n7_s1 = $signed({($signed({{3{fc7_e15_xh[5]}}, fc7_e15_xh}) - fc7_in_4_s_2), fc7_in_5_s_2[2:0]});
+    wire signed [5:0] fc7_n7_s3_xh = $signed(fc7_n7_s1[11:6]);
+    wire signed [14:0] fc7_n7_s3 = $signed({($signed({{3{fc7_n7_s3_xh[5]}}, fc7_n7_s3_xh}) + (fc7_in_7_s_2 - 9'sd51)), fc7_n7_s1[5:0]});
+    wire signed [5:0] fc7_n7_s4_xh = $signed(fc7_e14[12:7]);
+    wire signed [16:0] fc7_n7_s4 = $signed({($signed({{4{fc7_n7_s4_xh[5]}}, fc7_n7_s4_xh}) + $signed({fc7_e0[8], fc7_e0})), fc7_e14[6:0]});
+    wire signed [12:0] fc7_n7_s5 = $signed({($signed(fc7_e4[12:1]) + $signed({fc7_n7_s0[10], fc7_n7_s0})), fc7_e4[0]});
+    wire signed [9:0] fc7_n7_s6_xh = $signed(fc7_e10[10:1]);
+    wire signed [15:0] fc7_n7_s6 = $signed({($signed({{5{fc7_n7_s6_xh[9]}}, fc7_n7_s6_xh}) - fc7_n7_s3), fc7_e10[0]});
+    wire signed [16:0] fc7_n7_s7 = $signed({($signed(fc7_n7_s4[16:1]) + $signed({{2{fc7_e25[13]}}, fc7_e25})), fc7_n7_s4[0]});
+    wire signed [9:0] fc7_n7_s8_xh = $signed(fc7_e18[11:2]);
+    wire signed [14:0] fc7_n7_s8 = $signed({($signed({{3{fc7_n7_s8_xh[9]}}, fc7_n7_s8_xh}) - fc7_n7_s5), fc7_e18[1:0]});
+    wire signed [8:0] fc7_n7_s9_xh = $signed(fc7_e17[11:3]);
+    wire signed [18:0] fc7_n7_s9 = $signed({($signed({{7{fc7_n7_s9_xh[8]}}, fc7_n7_s9_xh}) + fc7_n7_s6), fc7_e17[2:0]});
+    wire signed [14:0] fc7_n7_s10_xh = $signed(fc7_n7_s7[16:2]);
+    wire signed [17:0] fc7_n7_s10 = $signed({($signed({fc7_n7_s10_xh[14], fc7_n7_s10_xh}) - $signed({fc7_n7_s8[14], fc7_n7_s8})), fc7_n7_s7[1:0]});
+    wire signed [19:0] fc7_n7_acc = ($signed({{2{fc7_n7_s10[17]}}, fc7_n7_s10}) - $signed({fc7_n7_s9[18], fc7_n7_s9}));
+    reg  [9:0] fc7_n7_y_low_d1;
+    wire fc7_n7_y_sticky = |fc7_n7_y_low_d1;
+    reg  fc7_n7_y_lsb_d1;
+    reg  fc7_n7_y_half_d1;
+    wire fc7_n7_y_inc = fc7_n7_y_half_d1 & (fc7_n7_y_sticky | fc7_n7_y_lsb_d1);
     reg  signed [8:0] fc7_n7_y_fl_d1;
-    reg  fc7_n7_y_incx_d1;
-    wire signed [8:0] fc7_n7_y_rnd = fc7_n7_y_fl_d1 + $signed({8'd0, fc7_n7_y_incx_d1});
+    wire signed [8:0] fc7_n7_y_rnd = fc7_n7_y_fl_d1 + $signed({8'd0, fc7_n7_y_inc});
     wire signed [6:0] fc7_n7_y_sat = (fc7_n7_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n7_y_rnd[6:0]);
-    reg  signed [6:0] fc7_out_0;
-    reg  signed [6:0] fc7_out_1;
-    reg  signed [6:0] fc7_out_2;
-    reg  signed [6:0] fc7_out_3;
-    reg  signed [6:0] fc7_out_4;
-    reg  signed [6:0] fc7_out_5;
-    reg  signed [6:0] fc7_out_6;
-    reg  signed [6:0] fc7_out_7;
+    reg  signed [6:0] fc7_n0_y_satlo_d1;
+    reg  signed [6:0] fc7_n2_y_sat_d1;
+    reg  signed [6:0] fc7_n3_y_satlo_d1;
+    reg  signed [6:0] fc7_n4_y_sat_d1;
+    reg  signed [6:0] fc7_n5_y_sat_d1;
+    reg  signed [6:0] fc7_n6_y_sat_d1;
+    reg  signed [6:0] fc7_n7_y_sat_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc7_n0_t1_0_d1 <= $signed({fc7_n0_t0_0[18], fc7_n0_t0_0}) + $signed({{3{fc7_n0_t0_1[16]}}, fc7_n0_t0_1});
-            fc7_n0_t2_0_b_d1 <= fc7_n0_t1_1;
-            fc7_n0_y_rnd_d1 <= fc7_n0_y_rnd;
-            fc7_n0_y_wrap_d1 <= $signed(fc7_n0_y_rnd[6:0]);
-            fc7_n1_t0_0_d1 <= $signed({{4{fc7_n1_p0[15]}}, fc7_n1_p0}) + $signed({fc7_n1_p1[18], fc7_n1_p1});
-            fc7_n1_t1_0_b_d1 <= $signed({fc7_n1_p2[16], fc7_n1_p2}) + $signed({fc7_n1_p3[16], fc7_n1_p3});
-            fc7_n1_t2_0_b_d1 <= fc7_n1_t1_1;
-            fc7_n1_y_fl_d1 <= $signed(fc7_n1_acc[18:11]);
-            fc7_n1_y_incx_d1 <= fc7_n1_acc[10] & (fc7_n1_y_sticky | fc7_n1_acc[11]);
-            fc7_n2_t1_0_a_d1 <= $signed({{2{fc7_n2_p0[13]}}, fc7_n2_p0}) + (fc7_in_1_s_2 * 8'sd120); // weight 0.9375
-            fc7_n2_t0_1_d1 <= (fc7_in_2_s_2 * 12'sd1125) + $signed({{4{fc7_n2_p3[15]}}, fc7_n2_p3}); // weight 8.7890625
-            fc7_n2_t2_0_b_d1 <= fc7_n2_t1_1;
+            fc7_n0_s12_d1 <= fc7_n0_s11 - $signed({{3{fc7_n0_s10[16]}}, fc7_n0_s10});
+            fc7_n1_s9_d1 <= fc7_n1_s9_u;
+            fc7_n1_y_ovf_hi_d1 <= fc7_n1_y_ovf_hi;
+            fc7_n1_y_satlo_d1 <= fc7_n1_y_satlo;
+            fc7_n2_y_low_d1 <= fc7_n2_acc[9:0];
+            fc7_n2_y_lsb_d1 <= fc7_n2_acc[11];
+            fc7_n2_y_half_d1 <= fc7_n2_acc[10];
             fc7_n2_y_fl_d1 <= $signed(fc7_n2_acc[18:11]);
-            fc7_n2_y_incx_d1 <= fc7_n2_acc[10] & (fc7_n2_y_sticky | fc7_n2_acc[11]);
-            fc7_n3_t1_0_a_d1 <= (fc7_in_0_s_2 * 8'sh83) + $signed({{2{fc7_n3_p1[13]}}, fc7_n3_p1}); // weight -0.9765625
-            fc7_n3_t0_1_d1 <= $signed({{3{fc7_n3_p2[16]}}, fc7_n3_p2}) + (fc7_in_3_s_2 * 12'sd1033); // weight 8.0703125
-            fc7_n3_t2_0_b_d1 <= $signed({fc7_n3_t0_2[16], fc7_n3_t0_2}) + $signed({fc7_n3_t0_3[16], fc7_n3_t0_3});
-            fc7_n3_y_fl_d1 <= $signed(fc7_n3_acc[19:11]);
-            fc7_n3_y_incx_d1 <= fc7_n3_acc[10] & (fc7_n3_y_sticky | fc7_n3_acc[11]);
-            fc7_n4_t0_2_d1 <= (fc7_in_4_s_2 * 12'sd1072) + $signed({{4{fc7_n4_p5[15]}}, fc7_n4_p5}); // weight 8.375
-            fc7_n4_t1_1_b_d1 <= $signed({fc7_n4_p6[14], fc7_n4_p6}) + fc7_n2_p7;
-            fc7_n4_t2_0_a_d1 <= $signed({{3{fc7_n4_t0_0[14]}}, fc7_n4_t0_0}) + $signed({fc7_n4_t0_1[16], fc7_n4_t0_1});
+            fc7_n3_s11_d1 <= fc7_n3_s10 + $signed({{3{fc7_n3_s9[16]}}, fc7_n3_s9});
+            fc7_n4_y_low_d1 <= fc7_n4_acc[9:0];
+            fc7_n4_y_lsb_d1 <= fc7_n4_acc[11];
+            fc7_n4_y_half_d1 <= fc7_n4_acc[10];
             fc7_n4_y_fl_d1 <= $signed(fc7_n4_acc[18:11]);
-            fc7_n4_y_incx_d1 <= fc7_n4_acc[10] & (fc7_n4_y_sticky | fc7_n4_acc[11]);
-            fc7_n5_t0_2_d1 <= $signed({{5{fc7_n5_p4[14]}}, fc7_n5_p4}) + (fc7_in_5_s_2 * 12'sd1108); // weight 8.65625
-            fc7_n5_t1_1_b_d1 <= $signed({{2{fc7_n5_p6[14]}}, fc7_n5_p6}) + (fc7_in_7_s_2 * 9'sd136); // weight 1.0625
-            fc7_n5_t2_0_a_d1 <= fc7_n5_t1_0;
-            fc7_n5_y_fl_d1 <= $signed(fc7_n5_acc[19:11]);
-            fc7_n5_y_incx_d1 <= fc7_n5_acc[10] & (fc7_n5_y_sticky | fc7_n5_acc[11]);
-            fc7_n6_t2_0_a_d1 <= fc7_n6_t1_0;
-            fc7_n6_t2_0_b_d1 <= fc7_n6_t1_1;
-            fc7_n6_y_rnd_d1 <= fc7_n6_y_rnd;
-            fc7_n6_y_wrap_d1 <= $signed(fc7_n6_y_rnd[6:0]);
-            fc7_n7_t1_1_a_d1 <= (fc7_in_4_s_2 * 8'sh94) + $signed({{3{fc7_n7_p5[12]}}, fc7_n7_p5}); // weight -0.84375
-            fc7_n7_t0_3_d1 <= $signed({{7{fc7_n7_p6[12]}}, fc7_n7_p6}) + (fc7_in_7_s_2 * 12'sd1165); // weight 9.1015625
-            fc7_n7_t2_0_a_d1 <= $signed({fc7_n7_t0_0[16], fc7_n7_t0_0}) + $signed({fc7_n7_t0_1[16], fc7_n7_t0_1});
+            fc7_n5_s12_d1 <= $signed({{3{fc7_n5_s11[16]}}, fc7_n5_s11}) + $signed({fc7_n5_s10[18], fc7_n5_s10});
+            fc7_n6_s12_d1 <= fc7_n6_s12;
+            fc7_n7_y_low_d1 <= fc7_n7_acc[9:0];
+            fc7_n7_y_lsb_d1 <= fc7_n7_acc[11];
+            fc7_n7_y_half_d1 <= fc7_n7_acc[10];
             fc7_n7_y_fl_d1 <= $signed(fc7_n7_acc[19:11]);
-            fc7_n7_y_incx_d1 <= fc7_n7_acc[10] & (fc7_n7_y_sticky | fc7_n7_acc[11]);
-            fc7_out_0 <= fc7_n0_y_satlo;
-            fc7_out_1 <= fc7_n1_y_sat;
-            fc7_out_2 <= fc7_n2_y_sat;
-            fc7_out_3 <= fc7_n3_y_satlo;
-            fc7_out_4 <= fc7_n4_y_sat;
-            fc7_out_5 <= fc7_n5_y_sat;
-            fc7_out_6 <= fc7_n6_y_sat;
-            fc7_out_7 <= fc7_n7_y_sat;
+            fc7_n0_y_satlo_d1 <= fc7_n0_y_satlo;
+            fc7_n2_y_sat_d1 <= fc7_n2_y_sat;
+            fc7_n3_y_satlo_d1 <= fc7_n3_y_satlo;
+            fc7_n4_y_sat_d1 <= fc7_n4_y_sat;
+            fc7_n5_y_sat_d1 <= fc7_n5_y_sat;
+            fc7_n6_y_sat_d1 <= fc7_n6_y_sat;
+            fc7_n7_y_sat_d1 <= fc7_n7_y_sat;
         end
     end
 
-    assign out_data = {fc7_out_7, fc7_out_6, fc7_out_5, fc7_out_4, fc7_out_3, fc7_out_2, fc7_out_1, fc7_out_0};
+    assign out_data = {fc7_n7_y_sat_d1, fc7_n6_y_sat_d1, fc7_n5_y_sat_d1, fc7_n4_y_sat_d1, fc7_n3_y_satlo_d1, fc7_n2_y_sat_d1, fc7_n1_y_sat, fc7_n0_y_satlo_d1};
 
 endmodule
 

@@ -3,7 +3,8 @@
 // input  type: ufixed<8,1,RND_CONV,SAT>
 // output type: fixed<14,4,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 63 multiplier(s), 64 adder(s); inputs arrive 0.78 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 205 CSD digits, 33 subexpression(s) shared across the matrix
+// latency: 3 clock cycle(s), II = 1; 0 multiplier(s), 134 adder(s); inputs arrive 0.78 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module activations_fc8 (
@@ -13,259 +14,298 @@ module activations_fc8 (
     output wire [111:0] out_data
 );
 
-    wire [7:0] fc8_in_3 = in_data[31:24];
     wire signed [8:0] fc8_in_0_s_2 = $signed({1'd0, in_data[7:0]});
-    wire signed [19:0] fc8_n0_p0 = fc8_in_0_s_2 * 12'sd2047; // weight 15.9921875
     wire signed [8:0] fc8_in_1_s_2 = $signed({1'd0, in_data[15:8]});
-    wire signed [15:0] fc8_n0_p1 = fc8_in_1_s_2 * 8'shae; // weight -0.640625
     wire signed [8:0] fc8_in_2_s_2 = $signed({1'd0, in_data[23:16]});
-    wire signed [14:0] fc8_n0_p2 = fc8_in_2_s_2 * 7'sd60; // weight 0.46875
-    wire signed [8:0] fc8_in_3_s_2 = $signed({1'd0, fc8_in_3});
-    wire signed [15:0] fc8_n0_p3 = fc8_in_3_s_2 * 8'sh82; // weight -0.984375
+    wire signed [8:0] fc8_in_3_s_2 = $signed({1'd0, in_data[31:24]});
     wire signed [8:0] fc8_in_4_s_2 = $signed({1'd0, in_data[39:32]});
-    wire signed [15:0] fc8_n0_p4 = fc8_in_4_s_2 * 8'sd102; // weight 0.796875
     wire signed [8:0] fc8_in_5_s_2 = $signed({1'd0, in_data[47:40]});
-    wire signed [14:0] fc8_n0_p5 = fc8_in_5_s_2 * 7'sd48; // weight 0.375
     wire signed [8:0] fc8_in_6_s_2 = $signed({1'd0, in_data[55:48]});
-    wire signed [17:0] fc8_n0_p6 = fc8_in_6_s_2 * 10'sh2ea; // weight -2.171875
     wire signed [8:0] fc8_in_7_s_2 = $signed({1'd0, in_data[63:56]});
-    wire signed [15:0] fc8_n0_p7 = fc8_in_7_s_2 * 8'shbf; // weight -0.5078125
-    reg  signed [19:0] fc8_n0_p0_d1;
-    reg  signed [15:0] fc8_n0_t0_0_b_d1;
-    wire signed [19:0] fc8_n0_t0_0 = fc8_n0_p0_d1 + $signed({{4{fc8_n0_t0_0_b_d1[15]}}, fc8_n0_t0_0_b_d1});
-    reg  signed [14:0] fc8_n0_t0_1_a_d1;
-    reg  signed [15:0] fc8_n0_p3_d1;
-    wire signed [15:0] fc8_n0_t0_1 = $signed({fc8_n0_t0_1_a_d1[14], fc8_n0_t0_1_a_d1}) + fc8_n0_p3_d1;
-    reg  signed [15:0] fc8_n0_t0_2_a_d1;
-    reg  signed [14:0] fc8_n0_t0_2_b_d1;
-    wire signed [16:0] fc8_n0_t0_2 = $signed({fc8_n0_t0_2_a_d1[15], fc8_n0_t0_2_a_d1}) + $signed({{2{fc8_n0_t0_2_b_d1[14]}}, fc8_n0_t0_2_b_d1});
-    reg  signed [17:0] fc8_n0_p6_d1;
-    reg  signed [15:0] fc8_n0_t0_3_b_d1;
-    wire signed [17:0] fc8_n0_t1_1 = $signed({fc8_n0_t0_2[16], fc8_n0_t0_2}) + (fc8_n0_p6_d1 + $signed({{2{fc8_n0_t0_3_b_d1[15]}}, fc8_n0_t0_3_b_d1}));
+    wire signed [8:0] fc8_e0 = fc8_in_3_s_2 - fc8_in_4_s_2;
+    wire signed [7:0] fc8_e1_xh = $signed(fc8_in_6_s_2[8:1]);
+    wire signed [9:0] fc8_e1 = $signed({($signed({fc8_e1_xh[7], fc8_e1_xh}) - fc8_in_2_s_2), fc8_in_6_s_2[0]});
+    wire signed [6:0] fc8_e2_xh = $signed(fc8_in_0_s_2[8:2]);
+    wire signed [10:0] fc8_e2 = $signed({($signed({{2{fc8_e2_xh[6]}}, fc8_e2_xh}) - fc8_in_0_s_2), fc8_in_0_s_2[1:0]});
+    wire signed [6:0] fc8_e3_xh = $signed(fc8_in_1_s_2[8:2]);
+    wire signed [10:0] fc8_e3 = $signed({($signed({{2{fc8_e3_xh[6]}}, fc8_e3_xh}) - fc8_in_6_s_2), fc8_in_1_s_2[1:0]});
+    wire signed [6:0] fc8_e4_xh = $signed(fc8_in_5_s_2[8:2]);
+    wire signed [11:0] fc8_e4 = $signed({($signed({{3{fc8_e4_xh[6]}}, fc8_e4_xh}) + $signed({fc8_in_5_s_2[8], fc8_in_5_s_2})), fc8_in_5_s_2[1:0]});
+    wire signed [7:0] fc8_e5_xh = $signed(fc8_in_7_s_2[8:1]);
+    wire signed [10:0] fc8_e5 = $signed({($signed({{2{fc8_e5_xh[7]}}, fc8_e5_xh}) + $signed({fc8_in_3_s_2[8], fc8_in_3_s_2})), fc8_in_7_s_2[0]});
+    wire signed [5:0] fc8_e6_xh = $signed(fc8_in_1_s_2[8:3]);
+    wire signed [11:0] fc8_e6 = $signed({($signed({{3{fc8_e6_xh[5]}}, fc8_e6_xh}) - fc8_in_4_s_2), fc8_in_1_s_2[2:0]});
+    wire signed [8:0] fc8_e7 = fc8_in_2_s_2 - fc8_in_4_s_2;
+    wire signed [11:0] fc8_e8 = $signed({($signed({{3{fc8_e4_xh[6]}}, fc8_e4_xh}) + $signed({fc8_in_7_s_2[8], fc8_in_7_s_2})), fc8_in_5_s_2[1:0]});
+    wire signed [9:0] fc8_e9 = $signed({($signed({fc8_e5_xh[7], fc8_e5_xh}) - fc8_in_2_s_2), fc8_in_7_s_2[0]});
+    wire signed [7:0] fc8_e10_xh = $signed(fc8_in_0_s_2[8:1]);
+    wire signed [11:0] fc8_e10 = $signed({($signed({{3{fc8_e10_xh[7]}}, fc8_e10_xh}) + fc8_e3), fc8_in_0_s_2[0]});
+    wire signed [11:0] fc8_e11 = $signed({($signed({{3{fc8_e3_xh[6]}}, fc8_e3_xh}) - $signed({fc8_e0[8], fc8_e0})), fc8_in_1_s_2[1:0]});
+    wire signed [4:0] fc8_e12_xh = $signed(fc8_in_2_s_2[8:4]);
+    wire signed [13:0] fc8_e12 = $signed({($signed({{5{fc8_e12_xh[4]}}, fc8_e12_xh}) + $signed({fc8_in_3_s_2[8], fc8_in_3_s_2})), fc8_in_2_s_2[3:0]});
+    wire signed [7:0] fc8_e13_xh = $signed(fc8_e4[11:4]);
+    wire signed [12:0] fc8_e13 = $signed({($signed({fc8_e13_xh[7], fc8_e13_xh}) - fc8_in_5_s_2), fc8_e4[3:0]});
+    wire signed [7:0] fc8_e14_xh = $signed(fc8_in_4_s_2[8:1]);
+    wire signed [12:0] fc8_e14 = $signed({($signed({{4{fc8_e14_xh[7]}}, fc8_e14_xh}) + fc8_e6), fc8_in_4_s_2[0]});
+    wire signed [11:0] fc8_e15 = $signed({fc8_e2[10], fc8_e2}) + fc8_e11;
+    wire signed [12:0] fc8_e16 = $signed({($signed(fc8_e14[12:2]) + $signed({{2{fc8_in_0_s_2[8]}}, fc8_in_0_s_2})), fc8_e14[1:0]});
+    wire signed [12:0] fc8_e17 = $signed({($signed({{4{fc8_e10_xh[7]}}, fc8_e10_xh}) - $signed({fc8_e3[10], fc8_e3})), fc8_in_0_s_2[0]});
+    wire signed [12:0] fc8_e18 = $signed({{4{fc8_in_7_s_2[8]}}, fc8_in_7_s_2}) + fc8_e17;
+    wire signed [10:0] fc8_e19 = $signed({{2{fc8_in_3_s_2[8]}}, fc8_in_3_s_2}) - fc8_e2;
+    wire signed [3:0] fc8_e20_xh = $signed(fc8_in_5_s_2[8:5]);
+    wire signed [15:0] fc8_e20 = $signed({($signed({{7{fc8_e20_xh[3]}}, fc8_e20_xh}) - $signed({fc8_e1[9], fc8_e1})), fc8_in_5_s_2[4:0]});
+    wire signed [10:0] fc8_e21 = $signed({{2{fc8_e0[8]}}, fc8_e0}) + $signed({fc8_e1[9], fc8_e1});
+    wire signed [11:0] fc8_e22 = $signed({($signed(fc8_e4[11:1]) + $signed({{2{fc8_in_2_s_2[8]}}, fc8_in_2_s_2})), fc8_e4[0]});
+    wire signed [1:0] fc8_e23_xh = $signed(fc8_e7[8:7]);
+    wire signed [17:0] fc8_e23 = $signed({($signed({{9{fc8_e23_xh[1]}}, fc8_e23_xh}) + fc8_e5), fc8_e7[6:0]});
+    wire signed [6:0] fc8_e24_xh = $signed(fc8_in_4_s_2[8:2]);
+    wire signed [10:0] fc8_e24 = $signed({($signed({{2{fc8_e24_xh[6]}}, fc8_e24_xh}) + fc8_e0), fc8_in_4_s_2[1:0]});
+    wire signed [8:0] fc8_e25_xh = $signed(fc8_e3[10:2]);
+    wire signed [11:0] fc8_e25 = $signed({($signed({fc8_e25_xh[8], fc8_e25_xh}) - $signed({fc8_in_3_s_2[8], fc8_in_3_s_2})), fc8_e3[1:0]});
+    wire signed [8:0] fc8_e26_xh = $signed(fc8_e22[11:3]);
+    wire signed [12:0] fc8_e26 = $signed({($signed({fc8_e26_xh[8], fc8_e26_xh}) + $signed({fc8_in_1_s_2[8], fc8_in_1_s_2})), fc8_e22[2:0]});
+    wire signed [11:0] fc8_e27 = $signed({($signed({{3{fc8_e2_xh[6]}}, fc8_e2_xh}) + $signed({fc8_in_1_s_2[8], fc8_in_1_s_2})), fc8_in_0_s_2[1:0]});
+    wire signed [10:0] fc8_e28 = $signed({($signed({{2{fc8_e10_xh[7]}}, fc8_e10_xh}) + $signed({fc8_in_6_s_2[8], fc8_in_6_s_2})), fc8_in_0_s_2[0]});
+    wire signed [3:0] fc8_e29_xh = $signed(fc8_in_6_s_2[8:5]);
+    wire signed [15:0] fc8_e29 = $signed({($signed({{7{fc8_e29_xh[3]}}, fc8_e29_xh}) + fc8_e28), fc8_in_6_s_2[4:0]});
+    wire signed [5:0] fc8_e30_xh = $signed(fc8_in_4_s_2[8:3]);
+    wire signed [12:0] fc8_e30 = $signed({($signed({{4{fc8_e30_xh[5]}}, fc8_e30_xh}) + $signed({fc8_in_5_s_2[8], fc8_in_5_s_2})), fc8_in_4_s_2[2:0]});
+    wire signed [3:0] fc8_e31_xh = $signed(fc8_in_7_s_2[8:5]);
+    wire signed [13:0] fc8_e31 = $signed({($signed({{5{fc8_e31_xh[3]}}, fc8_e31_xh}) - fc8_in_2_s_2), fc8_in_7_s_2[4:0]});
+    wire signed [3:0] fc8_e32_xh = $signed(fc8_e10[11:8]);
+    wire signed [17:0] fc8_e32 = $signed({($signed({{6{fc8_e32_xh[3]}}, fc8_e32_xh}) - $signed({fc8_in_7_s_2[8], fc8_in_7_s_2})), fc8_e10[7:0]});
+    wire signed [11:0] fc8_n0_s1 = $signed({($signed({{3{fc8_e3_xh[6]}}, fc8_e3_xh}) + $signed({fc8_in_1_s_2[8], fc8_in_1_s_2})), fc8_in_1_s_2[1:0]});
+    wire signed [0:0] fc8_n0_s2_xh = $signed(fc8_in_7_s_2[8]);
+    wire signed [16:0] fc8_n0_s2 = $signed({($signed({{8{fc8_n0_s2_xh}}, fc8_n0_s2_xh}) + fc8_in_6_s_2), fc8_in_7_s_2[7:0]});
+    wire signed [8:0] fc8_n0_s3_xh = $signed(fc8_n0_s2[16:8]);
+    wire signed [11:0] fc8_n0_s3_hi = $signed({{3{fc8_n0_s3_xh[8]}}, fc8_n0_s3_xh}) + $signed({(9'sd113 - fc8_in_0_s_2), 3'd5});
+    wire signed [19:0] fc8_n0_s3 = $signed({fc8_n0_s3_hi, fc8_n0_s2[7:0]});
+    wire signed [11:0] fc8_n0_s4 = $signed({($signed(fc8_n0_s1[11:1]) + $signed({fc8_e1[9], fc8_e1})), fc8_n0_s1[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n0_t2_0 = ($signed({fc8_n0_t0_0[19], fc8_n0_t0_0}) + $signed({{5{fc8_n0_t0_1[15]}}, fc8_n0_t0_1})) + $signed({{3{fc8_n0_t1_1[17]}}, fc8_n0_t1_1});
+    wire signed [11:0] fc8_n0_s5_xh = $signed(fc8_e30[12:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n0_acc = ($signed(fc8_n0_t2_0[19:0]) + 20'shc7300);
+    wire signed [11:0] fc8_n0_s5 = $signed({($signed(fc8_n0_s5_xh[10:0]) - $signed(fc8_e8[10:0])), fc8_e30[0]});
+    wire signed [6:0] fc8_n0_s6_xh = $signed(fc8_e10[11:5]);
+    wire signed [16:0] fc8_n0_s6 = $signed({($signed({{5{fc8_n0_s6_xh[6]}}, fc8_n0_s6_xh}) + $signed({fc8_e24[10], fc8_e24})), fc8_e10[4:0]});
+    wire [19:0] fc8_n0_s7_u = {($signed(fc8_n0_s3[19:1]) - $signed({{8{fc8_e21[10]}}, fc8_e21})), fc8_n0_s3[0]};
+    wire signed [10:0] fc8_n0_s8_xh = $signed(fc8_n0_s5[11:1]);
+    wire signed [13:0] fc8_n0_s8 = $signed({($signed({{2{fc8_n0_s8_xh[10]}}, fc8_n0_s8_xh}) - $signed({fc8_n0_s4[11], fc8_n0_s4})), fc8_n0_s5[0]});
+    wire signed [13:0] fc8_n0_s9_xh = $signed(fc8_n0_s6[16:3]);
+    wire [17:0] fc8_n0_s9_u = {($signed({fc8_n0_s9_xh[13], fc8_n0_s9_xh}) - $signed({fc8_n0_s8[13], fc8_n0_s8})), fc8_n0_s6[2:0]};
+    reg  [19:0] fc8_n0_s7_d1;
+    reg  [17:0] fc8_n0_s9_d1;
+    wire signed [17:0] fc8_n0_s9_d1_v = $signed(fc8_n0_s9_d1);
+    wire signed [19:0] fc8_n0_acc = (-($signed(fc8_n0_s7_d1) + $signed({{2{fc8_n0_s9_d1_v[17]}}, fc8_n0_s9_d1_v})));
     wire fc8_n0_y_sticky = |fc8_n0_acc[2:0];
-    reg  fc8_n0_y_sticky_d1;
-    reg  fc8_n0_y_lsb_d1;
-    reg  fc8_n0_y_half_d1;
-    wire fc8_n0_y_inc = fc8_n0_y_half_d1 & (fc8_n0_y_sticky_d1 | fc8_n0_y_lsb_d1);
-    reg  signed [15:0] fc8_n0_y_fl_d1;
-    wire signed [15:0] fc8_n0_y_rnd = fc8_n0_y_fl_d1 + $signed({15'd0, fc8_n0_y_inc});
-    wire signed [13:0] fc8_n0_y_sat = (fc8_n0_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n0_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n0_y_rnd[13:0]));
-    wire signed [16:0] fc8_n1_p0 = fc8_in_0_s_2 * 9'sh10c; // weight -1.90625
-    wire signed [19:0] fc8_n1_p1 = fc8_in_1_s_2 * 12'sd2047; // weight 15.9921875
-    wire signed [17:0] fc8_n1_p2 = fc8_in_2_s_2 * 10'sh2b1; // weight -2.6171875
-    wire signed [17:0] fc8_n1_p3 = fc8_in_3_s_2 * 10'sd322; // weight 2.515625
-    wire signed [15:0] fc8_n1_p4 = fc8_in_4_s_2 * 8'sd71; // weight 0.5546875
-    wire signed [14:0] fc8_n1_p5 = fc8_in_5_s_2 * 7'sh53; // weight -0.3515625
-    wire signed [17:0] fc8_n1_p6 = fc8_in_6_s_2 * 10'sh29a; // weight -2.796875
-    wire signed [16:0] fc8_n1_p7 = fc8_in_7_s_2 * 9'sd169; // weight 1.3203125
-    reg  signed [16:0] fc8_n1_t0_0_a_d1;
-    reg  signed [19:0] fc8_n1_p1_d1;
-    wire signed [19:0] fc8_n1_t0_0 = $signed({{3{fc8_n1_t0_0_a_d1[16]}}, fc8_n1_t0_0_a_d1}) + fc8_n1_p1_d1;
-    reg  signed [17:0] fc8_n1_p2_d1;
-    reg  signed [17:0] fc8_n1_p3_d1;
-    wire signed [17:0] fc8_n1_t0_1 = fc8_n1_p2_d1 + fc8_n1_p3_d1;
-    reg  signed [15:0] fc8_n1_p4_d1;
-    reg  signed [14:0] fc8_n1_t0_2_b_d1;
-    wire signed [15:0] fc8_n1_t0_2 = fc8_n1_p4_d1 + $signed({fc8_n1_t0_2_b_d1[14], fc8_n1_t0_2_b_d1});
-    reg  signed [17:0] fc8_n1_p6_d1;
-    reg  signed [16:0] fc8_n1_t0_3_b_d1;
-    wire signed [17:0] fc8_n1_t1_1 = $signed({{2{fc8_n1_t0_2[15]}}, fc8_n1_t0_2}) + (fc8_n1_p6_d1 + $signed({fc8_n1_t0_3_b_d1[16], fc8_n1_t0_3_b_d1}));
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n1_t2_0 = ($signed({fc8_n1_t0_0[19], fc8_n1_t0_0}) + $signed({{3{fc8_n1_t0_1[17]}}, fc8_n1_t0_1})) + $signed({{3{fc8_n1_t1_1[17]}}, fc8_n1_t1_1});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n1_acc = ($signed(fc8_n1_t2_0[19:0]) + 20'shcc000);
+    wire fc8_n0_y_inc = fc8_n0_acc[3] & (fc8_n0_y_sticky | fc8_n0_acc[4]);
+    wire signed [15:0] fc8_n0_y_rnd = $signed(fc8_n0_acc[19:4]) + $signed({15'd0, fc8_n0_y_inc});
+    reg  signed [15:0] fc8_n0_y_rnd_d1;
+    reg  signed [13:0] fc8_n0_y_wrap_d1;
+    wire signed [13:0] fc8_n0_y_sat = (fc8_n0_y_rnd_d1 > 16'sd8191) ? 14'sd8191 : ((fc8_n0_y_rnd_d1 < 16'she000) ? 14'sh2000 : fc8_n0_y_wrap_d1);
+    wire signed [14:0] fc8_n1_s1 = $signed({($signed({{6{fc8_e29_xh[3]}}, fc8_e29_xh}) + $signed({fc8_in_4_s_2[8], fc8_in_4_s_2})), fc8_in_6_s_2[4:0]});
+    wire signed [5:0] fc8_n1_s2_xh = $signed(fc8_e1[9:4]);
+    wire signed [8:0] fc8_n1_s2_hi = $signed({{3{fc8_n1_s2_xh[5]}}, fc8_n1_s2_xh}) + $signed({(fc8_e6_xh - 6'sd13), fc8_in_1_s_2[2:0]});
+    wire signed [9:0] fc8_n1_s3_xh = $signed(fc8_e6[11:2]);
+    wire signed [13:0] fc8_n1_s3 = $signed({($signed({{2{fc8_n1_s3_xh[9]}}, fc8_n1_s3_xh}) + $signed({fc8_e2[10], fc8_e2})), fc8_e6[1:0]});
+    wire signed [14:0] fc8_n1_s4 = $signed({($signed(fc8_n1_s1[14:2]) + $signed({{3{fc8_e9[9]}}, fc8_e9})), fc8_n1_s1[1:0]});
+    wire signed [5:0] fc8_n1_s5_xh = $signed(fc8_e5[10:5]);
+    wire signed [15:0] fc8_n1_s5 = $signed({($signed({{5{fc8_n1_s5_xh[5]}}, fc8_n1_s5_xh}) + fc8_e5), fc8_e5[4:0]});
+    wire signed [7:0] fc8_n1_s6_xh = $signed(fc8_e13[12:5]);
+    wire signed [17:0] fc8_n1_s6 = $signed({($signed({{5{fc8_n1_s6_xh[7]}}, fc8_n1_s6_xh}) + $signed({fc8_n1_s2_hi, fc8_e1[3:0]})), fc8_e13[4:0]});
+    wire signed [15:0] fc8_n1_s7 = $signed({{2{fc8_n1_s3[13]}}, fc8_n1_s3}) + fc8_e20;
+    wire signed [17:0] fc8_n1_s8 = $signed({{2{fc8_n1_s5[15]}}, fc8_n1_s5}) + fc8_e23;
+    wire signed [12:0] fc8_n1_s9_xh = $signed(fc8_n1_s4[14:2]);
+    wire signed [17:0] fc8_n1_s9 = $signed({($signed({{3{fc8_n1_s9_xh[12]}}, fc8_n1_s9_xh}) - fc8_e29), fc8_n1_s4[1:0]});
+    wire signed [13:0] fc8_n1_s10_xh = $signed(fc8_n1_s7[15:2]);
+    wire [19:0] fc8_n1_s10_u = {($signed({{4{fc8_n1_s10_xh[13]}}, fc8_n1_s10_xh}) - fc8_n1_s6), fc8_n1_s7[1:0]};
+    wire signed [16:0] fc8_n1_s11_xh = $signed(fc8_n1_s8[17:1]);
+    wire [18:0] fc8_n1_s11_u = {($signed({fc8_n1_s11_xh[16], fc8_n1_s11_xh}) + fc8_n1_s9), fc8_n1_s8[0]};
+    reg  [19:0] fc8_n1_s10_d1;
+    reg  [18:0] fc8_n1_s11_d1;
+    wire signed [18:0] fc8_n1_s11_d1_v = $signed(fc8_n1_s11_d1);
+    wire signed [19:0] fc8_n1_acc = (-($signed(fc8_n1_s10_d1) - $signed({fc8_n1_s11_d1_v[18], fc8_n1_s11_d1_v})));
     wire fc8_n1_y_sticky = |fc8_n1_acc[2:0];
-    reg  fc8_n1_y_sticky_d1;
-    reg  fc8_n1_y_lsb_d1;
-    reg  fc8_n1_y_half_d1;
-    wire fc8_n1_y_inc = fc8_n1_y_half_d1 & (fc8_n1_y_sticky_d1 | fc8_n1_y_lsb_d1);
-    reg  signed [15:0] fc8_n1_y_fl_d1;
-    wire signed [15:0] fc8_n1_y_rnd = fc8_n1_y_fl_d1 + $signed({15'd0, fc8_n1_y_inc});
-    wire signed [13:0] fc8_n1_y_sat = (fc8_n1_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n1_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n1_y_rnd[13:0]));
-    wire signed [17:0] fc8_n2_p0 = fc8_in_0_s_2 * 10'sd354; // weight 2.765625
-    wire signed [16:0] fc8_n2_p1 = fc8_in_1_s_2 * 9'sh13c; // weight -1.53125
-    wire signed [19:0] fc8_n2_p2 = fc8_in_2_s_2 * 12'sd2047; // weight 15.9921875
-    wire signed [16:0] fc8_n2_p4 = fc8_in_4_s_2 * 9'sh141; // weight -1.4921875
-    wire signed [16:0] fc8_n2_p5 = fc8_in_5_s_2 * 9'sh14e; // weight -1.390625
-    wire signed [16:0] fc8_n2_p6 = fc8_in_6_s_2 * 9'sh10e; // weight -1.890625
-    wire signed [14:0] fc8_n2_p7 = fc8_in_7_s_2 * 7'sh5a; // weight -0.296875
-    reg  signed [17:0] fc8_n2_p0_d1;
-    reg  signed [16:0] fc8_n2_t0_0_b_d1;
-    wire signed [17:0] fc8_n2_t0_0 = fc8_n2_p0_d1 + $signed({fc8_n2_t0_0_b_d1[16], fc8_n2_t0_0_b_d1});
-    reg  signed [19:0] fc8_n2_t0_1_a_d1;
-    reg  [7:0] fc8_n2_t0_1_b_d1;
-    wire signed [16:0] fc8_n2_t0_1_b_d1_sh = $signed({$signed({1'd0, fc8_n2_t0_1_b_d1}), 8'd0});
-    reg  signed [16:0] fc8_n2_t0_2_a_d1;
-    reg  signed [16:0] fc8_n2_t0_2_b_d1;
-    wire signed [17:0] fc8_n2_t0_2 = $signed({fc8_n2_t0_2_a_d1[16], fc8_n2_t0_2_a_d1}) + $signed({fc8_n2_t0_2_b_d1[16], fc8_n2_t0_2_b_d1});
-    reg  signed [16:0] fc8_n2_t0_3_a_d1;
-    reg  signed [14:0] fc8_n2_t0_3_b_d1;
-    wire signed [17:0] fc8_n2_t0_3 = $signed({fc8_n2_t0_3_a_d1[16], fc8_n2_t0_3_a_d1}) + $signed({{3{fc8_n2_t0_3_b_d1[14]}}, fc8_n2_t0_3_b_d1});
-    wire signed [20:0] fc8_n2_t1_0 = $signed({{3{fc8_n2_t0_0[17]}}, fc8_n2_t0_0}) + ($signed({fc8_n2_t0_1_a_d1[19], fc8_n2_t0_1_a_d1}) + $signed({{4{fc8_n2_t0_1_b_d1_sh[16]}}, fc8_n2_t0_1_b_d1_sh}));
-    wire signed [18:0] fc8_n2_t1_1 = $signed({fc8_n2_t0_2[17], fc8_n2_t0_2}) + $signed({fc8_n2_t0_3[17], fc8_n2_t0_3});
+    wire fc8_n1_y_inc = fc8_n1_acc[3] & (fc8_n1_y_sticky | fc8_n1_acc[4]);
+    wire signed [15:0] fc8_n1_y_rnd = $signed(fc8_n1_acc[19:4]) + $signed({15'd0, fc8_n1_y_inc});
+    reg  signed [15:0] fc8_n1_y_rnd_d1;
+    reg  signed [13:0] fc8_n1_y_wrap_d1;
+    wire signed [13:0] fc8_n1_y_sat = (fc8_n1_y_rnd_d1 > 16'sd8191) ? 14'sd8191 : ((fc8_n1_y_rnd_d1 < 16'she000) ? 14'sh2000 : fc8_n1_y_wrap_d1);
+    wire signed [10:0] fc8_n2_s0 = $signed({{2{fc8_in_1_s_2[8]}}, fc8_in_1_s_2}) + 11'sd755; // bias -11.796875
+    wire signed [10:0] fc8_n2_s1_x = $signed({{2{fc8_in_6_s_2[8]}}, fc8_in_6_s_2});
+    wire signed [0:0] fc8_n2_s1_xh = $signed(fc8_n2_s1_x[10]);
+    wire signed [18:0] fc8_n2_s1 = $signed({($signed({{8{fc8_n2_s1_xh}}, fc8_n2_s1_xh}) - fc8_in_2_s_2), fc8_n2_s1_x[9:0]});
+    wire signed [12:0] fc8_n2_s2_xh = $signed(fc8_n2_s1[18:6]);
+    wire signed [19:0] fc8_n2_s2 = $signed({($signed({fc8_n2_s2_xh[12], fc8_n2_s2_xh}) + $signed({{3{fc8_e2[10]}}, fc8_e2})), fc8_n2_s1[5:0]});
+    wire signed [7:0] fc8_n2_s3_xh = $signed(fc8_e7[8:1]);
+    wire signed [12:0] fc8_n2_s3 = $signed({($signed({{4{fc8_n2_s3_xh[7]}}, fc8_n2_s3_xh}) + fc8_e8), fc8_e7[0]});
+    wire signed [8:0] fc8_n2_s4_xh = $signed(fc8_e24[10:2]);
+    wire signed [13:0] fc8_n2_s4 = $signed({($signed({{3{fc8_n2_s4_xh[8]}}, fc8_n2_s4_xh}) - $signed({fc8_n2_s0[10], fc8_n2_s0})), fc8_e24[1:0]});
+    wire signed [8:0] fc8_n2_s5_xh = $signed(fc8_n2_s3[12:4]);
+    wire [16:0] fc8_n2_s5_u = {($signed({{4{fc8_n2_s5_xh[8]}}, fc8_n2_s5_xh}) - fc8_e13), fc8_n2_s3[3:0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n2_t2_0 = fc8_n2_t1_0 + $signed({{2{fc8_n2_t1_1[18]}}, fc8_n2_t1_1});
+    wire signed [14:0] fc8_n2_s6_xh = $signed(fc8_n2_s2[19:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n2_acc = ($signed(fc8_n2_t2_0[19:0]) + 20'shd0d00);
+    wire signed [8:0] fc8_n2_s7_xh = $signed(fc8_e18[12:4]);
+    wire [16:0] fc8_n2_s7_u = {($signed({{4{fc8_n2_s7_xh[8]}}, fc8_n2_s7_xh}) - fc8_e18), fc8_e18[3:0]};
+    reg  [16:0] fc8_n2_s5_d1;
+    wire signed [16:0] fc8_n2_s5_d1_v = $signed(fc8_n2_s5_d1);
+    reg  [18:0] fc8_n2_s6_d1;
+    wire signed [15:0] fc8_n2_s8_xh = $signed(fc8_n2_s5_d1_v[16:1]);
+    wire signed [19:0] fc8_n2_s8 = $signed({($signed({{3{fc8_n2_s8_xh[15]}}, fc8_n2_s8_xh}) + $signed(fc8_n2_s6_d1)), fc8_n2_s5_d1_v[0]});
+    reg  [16:0] fc8_n2_s7_d1;
+    wire signed [16:0] fc8_n2_s7_d1_v = $signed(fc8_n2_s7_d1);
+    wire signed [19:0] fc8_n2_s9 = $signed({($signed(fc8_n2_s8[19:1]) - $signed({{2{fc8_n2_s7_d1_v[16]}}, fc8_n2_s7_d1_v})), fc8_n2_s8[0]});
+    wire signed [19:0] fc8_n2_acc = (-fc8_n2_s9);
     wire fc8_n2_y_sticky = |fc8_n2_acc[2:0];
-    reg  fc8_n2_y_sticky_d1;
-    reg  fc8_n2_y_lsb_d1;
-    reg  fc8_n2_y_half_d1;
-    wire fc8_n2_y_inc = fc8_n2_y_half_d1 & (fc8_n2_y_sticky_d1 | fc8_n2_y_lsb_d1);
     reg  signed [15:0] fc8_n2_y_fl_d1;
-    wire signed [15:0] fc8_n2_y_rnd = fc8_n2_y_fl_d1 + $signed({15'd0, fc8_n2_y_inc});
+    reg  fc8_n2_y_incx_d1;
+    wire signed [15:0] fc8_n2_y_rnd = fc8_n2_y_fl_d1 + $signed({15'd0, fc8_n2_y_incx_d1});
     wire signed [13:0] fc8_n2_y_sat = (fc8_n2_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n2_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n2_y_rnd[13:0]));
-    wire signed [15:0] fc8_n3_p0 = fc8_in_0_s_2 * 8'shaf; // weight -0.6328125
-    wire signed [14:0] fc8_n3_p1 = fc8_in_1_s_2 * 7'sh56; // weight -0.328125
-    wire signed [16:0] fc8_n3_p2 = fc8_in_2_s_2 * 9'sd134; // weight 1.046875
-    wire signed [19:0] fc8_n3_p3 = fc8_in_3_s_2 * 12'sd2047; // weight 15.9921875
-    wire signed [17:0] fc8_n3_p4 = fc8_in_4_s_2 * 10'sd301; // weight 2.3515625
-    wire signed [12:0] fc8_n3_p5 = fc8_in_5_s_2 * 5'sd11; // weight 0.0859375
-    wire signed [17:0] fc8_n3_p6 = fc8_in_6_s_2 * 10'sd265; // weight 2.0703125
-    wire signed [17:0] fc8_n3_p7 = fc8_in_7_s_2 * 10'sd268; // weight 2.09375
-    reg  signed [15:0] fc8_n3_p0_d1;
-    reg  signed [14:0] fc8_n3_t0_0_b_d1;
-    wire signed [15:0] fc8_n3_t0_0 = fc8_n3_p0_d1 + $signed({fc8_n3_t0_0_b_d1[14], fc8_n3_t0_0_b_d1});
-    reg  signed [16:0] fc8_n3_t0_1_a_d1;
-    reg  signed [19:0] fc8_n3_t0_1_b_d1;
-    reg  signed [17:0] fc8_n3_p4_d1;
-    reg  signed [12:0] fc8_n3_t0_2_b_d1;
-    wire signed [17:0] fc8_n3_t0_2 = fc8_n3_p4_d1 + $signed({{5{fc8_n3_t0_2_b_d1[12]}}, fc8_n3_t0_2_b_d1});
-    reg  signed [17:0] fc8_n3_t0_3_a_d1;
-    reg  signed [17:0] fc8_n3_t0_3_b_d1;
-    wire signed [20:0] fc8_n3_t1_0 = $signed({{5{fc8_n3_t0_0[15]}}, fc8_n3_t0_0}) + ($signed({{4{fc8_n3_t0_1_a_d1[16]}}, fc8_n3_t0_1_a_d1}) + $signed({fc8_n3_t0_1_b_d1[19], fc8_n3_t0_1_b_d1}));
-    wire signed [18:0] fc8_n3_t1_1 = $signed({fc8_n3_t0_2[17], fc8_n3_t0_2}) + ($signed({fc8_n3_t0_3_a_d1[17], fc8_n3_t0_3_a_d1}) + $signed({fc8_n3_t0_3_b_d1[17], fc8_n3_t0_3_b_d1}));
-    wire signed [20:0] fc8_n3_acc = ((fc8_n3_t1_0 + $signed({{2{fc8_n3_t1_1[18]}}, fc8_n3_t1_1})) + 21'sh1d5a00);
+    wire signed [10:0] fc8_n3_s0 = $signed({($signed({{2{fc8_e1_xh[7]}}, fc8_e1_xh}) - 10'sd339), fc8_in_6_s_2[0]}); // bias -10.59375
+    wire signed [4:0] fc8_n3_s1_xh = $signed(fc8_e0[8:4]);
+    wire signed [13:0] fc8_n3_s1 = $signed({($signed({{5{fc8_n3_s1_xh[4]}}, fc8_n3_s1_xh}) - $signed({fc8_in_7_s_2[8], fc8_in_7_s_2})), fc8_e0[3:0]});
+    wire signed [7:0] fc8_n3_s2_xh = $signed(fc8_e1[9:2]);
+    wire signed [11:0] fc8_n3_s2 = $signed({($signed({{2{fc8_n3_s2_xh[7]}}, fc8_n3_s2_xh}) - fc8_e9), fc8_e1[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] fc8_n3_s3_xh = $signed(fc8_e12[13:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [12:0] fc8_n3_s3 = $signed({($signed(fc8_n3_s3_xh[11:0]) + $signed({fc8_n3_s0[10], fc8_n3_s0})), fc8_e12[0]});
+    wire signed [13:0] fc8_n3_s4 = fc8_n3_s1 - $signed({{2{fc8_n3_s2[11]}}, fc8_n3_s2});
+    wire signed [5:0] fc8_n3_s5_xh = $signed(fc8_e13[12:7]);
+    wire [19:0] fc8_n3_s5_u = {($signed({{7{fc8_n3_s5_xh[5]}}, fc8_n3_s5_xh}) - fc8_n3_s3), fc8_e13[6:0]};
+    wire [17:0] fc8_n3_s6_u = {($signed(fc8_e32[17:2]) + $signed({{3{fc8_e16[12]}}, fc8_e16})), fc8_e32[1:0]};
+    wire signed [9:0] fc8_n3_s7_xh = $signed(fc8_n3_s4[13:4]);
+    wire [17:0] fc8_n3_s7_u = {($signed({{4{fc8_n3_s7_xh[9]}}, fc8_n3_s7_xh}) + $signed({fc8_e16[12], fc8_e16})), fc8_n3_s4[3:0]};
+    reg  [19:0] fc8_n3_s5_d1;
+    reg  [17:0] fc8_n3_s7_d1;
+    wire signed [17:0] fc8_n3_s7_d1_v = $signed(fc8_n3_s7_d1);
+    wire signed [19:0] fc8_n3_s8 = $signed(fc8_n3_s5_d1) + $signed({{2{fc8_n3_s7_d1_v[17]}}, fc8_n3_s7_d1_v});
+    reg  [17:0] fc8_n3_s6_d1;
+    wire signed [17:0] fc8_n3_s6_d1_v = $signed(fc8_n3_s6_d1);
+    wire signed [20:0] fc8_n3_acc = (-($signed({fc8_n3_s8[19], fc8_n3_s8}) + $signed({{3{fc8_n3_s6_d1_v[17]}}, fc8_n3_s6_d1_v})));
     wire fc8_n3_y_sticky = |fc8_n3_acc[2:0];
-    reg  fc8_n3_y_sticky_d1;
-    reg  fc8_n3_y_lsb_d1;
-    reg  fc8_n3_y_half_d1;
-    wire fc8_n3_y_inc = fc8_n3_y_half_d1 & (fc8_n3_y_sticky_d1 | fc8_n3_y_lsb_d1);
     reg  signed [16:0] fc8_n3_y_fl_d1;
-    wire signed [16:0] fc8_n3_y_rnd = fc8_n3_y_fl_d1 + $signed({16'd0, fc8_n3_y_inc});
+    reg  fc8_n3_y_incx_d1;
+    wire signed [16:0] fc8_n3_y_rnd = fc8_n3_y_fl_d1 + $signed({16'd0, fc8_n3_y_incx_d1});
     wire signed [13:0] fc8_n3_y_sat = (fc8_n3_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n3_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n3_y_rnd[13:0]));
-    wire signed [16:0] fc8_n4_p0 = fc8_in_0_s_2 * 9'sd204; // weight 1.59375
-    wire signed [16:0] fc8_n4_p1 = fc8_in_1_s_2 * 9'sh164; // weight -1.21875
-    wire signed [17:0] fc8_n4_p2 = fc8_in_2_s_2 * 10'sd345; // weight 2.6953125
-    wire signed [17:0] fc8_n4_p3 = fc8_in_3_s_2 * 10'sd308; // weight 2.40625
-    wire signed [19:0] fc8_n4_p4 = fc8_in_4_s_2 * 12'sd2047; // weight 15.9921875
-    wire signed [17:0] fc8_n4_p5 = fc8_in_5_s_2 * 10'sh2ae; // weight -2.640625
-    wire signed [14:0] fc8_n4_p6 = fc8_in_6_s_2 * 7'sd48; // weight 0.375
-    wire signed [15:0] fc8_n4_p7 = fc8_in_7_s_2 * 8'sd116; // weight 0.90625
-    reg  signed [16:0] fc8_n4_p0_d1;
-    reg  signed [16:0] fc8_n4_p1_d1;
-    wire signed [16:0] fc8_n4_t0_0 = fc8_n4_p0_d1 + fc8_n4_p1_d1;
-    reg  signed [17:0] fc8_n4_t0_1_a_d1;
-    reg  signed [17:0] fc8_n4_t0_1_b_d1;
-    reg  signed [19:0] fc8_n4_p4_d1;
-    reg  signed [17:0] fc8_n4_t0_2_b_d1;
-    wire signed [19:0] fc8_n4_t0_2 = fc8_n4_p4_d1 + $signed({{2{fc8_n4_t0_2_b_d1[17]}}, fc8_n4_t0_2_b_d1});
-    reg  signed [14:0] fc8_n4_t0_3_a_d1;
-    reg  signed [15:0] fc8_n4_t0_3_b_d1;
-    wire signed [16:0] fc8_n4_t0_3 = $signed({{2{fc8_n4_t0_3_a_d1[14]}}, fc8_n4_t0_3_a_d1}) + $signed({fc8_n4_t0_3_b_d1[15], fc8_n4_t0_3_b_d1});
-    wire signed [18:0] fc8_n4_t1_0 = $signed({{2{fc8_n4_t0_0[16]}}, fc8_n4_t0_0}) + ($signed({fc8_n4_t0_1_a_d1[17], fc8_n4_t0_1_a_d1}) + $signed({fc8_n4_t0_1_b_d1[17], fc8_n4_t0_1_b_d1}));
-    wire signed [20:0] fc8_n4_t2_0 = $signed({{2{fc8_n4_t1_0[18]}}, fc8_n4_t1_0}) + ($signed({fc8_n4_t0_2[19], fc8_n4_t0_2}) + $signed({{4{fc8_n4_t0_3[16]}}, fc8_n4_t0_3}));
-    wire signed [20:0] fc8_n4_acc = (fc8_n4_t2_0 + 21'sh1da600);
+    wire signed [4:0] fc8_n4_s0_xh = $signed(fc8_in_1_s_2[8:4]);
+    wire signed [13:0] fc8_n4_s0 = $signed({($signed({{5{fc8_n4_s0_xh[4]}}, fc8_n4_s0_xh}) + 10'sd301), fc8_in_1_s_2[3:0]}); // bias -9.40625
+    wire signed [5:0] fc8_n4_s1_xh = $signed(fc8_in_5_s_2[8:3]);
+    wire signed [11:0] fc8_n4_s1 = $signed({($signed({{3{fc8_n4_s1_xh[5]}}, fc8_n4_s1_xh}) - fc8_in_4_s_2), fc8_in_5_s_2[2:0]});
+    wire signed [3:0] fc8_n4_s2_xh = $signed(fc8_e9[9:6]);
+    wire signed [17:0] fc8_n4_s2 = $signed({($signed({{8{fc8_n4_s2_xh[3]}}, fc8_n4_s2_xh}) - fc8_n4_s1), fc8_e9[5:0]});
+    wire signed [12:0] fc8_n4_s3_xh = $signed(fc8_e31[13:1]);
+    wire signed [14:0] fc8_n4_s3 = $signed({($signed({fc8_n4_s3_xh[12], fc8_n4_s3_xh}) + fc8_n4_s0), fc8_e31[0]});
+    wire signed [11:0] fc8_n4_s4 = $signed({fc8_e19[10], fc8_e19}) + fc8_e25;
+    wire signed [10:0] fc8_n4_s5_xh = $signed(fc8_e20[15:5]);
+    wire signed [16:0] fc8_n4_s5 = $signed({($signed({fc8_n4_s5_xh[10], fc8_n4_s5_xh}) - $signed({fc8_e19[10], fc8_e19})), fc8_e20[4:0]});
+    wire signed [15:0] fc8_n4_s6_xh = $signed(fc8_e23[17:2]);
+    wire [20:0] fc8_n4_s6_u = {($signed({{3{fc8_n4_s6_xh[15]}}, fc8_n4_s6_xh}) + $signed({fc8_n4_s2[17], fc8_n4_s2})), fc8_e23[1:0]};
+    wire [16:0] fc8_n4_s8_u = {($signed(fc8_n4_s5[16:1]) - $signed({{4{fc8_n4_s4[11]}}, fc8_n4_s4})), fc8_n4_s5[0]};
+    reg  [20:0] fc8_n4_s6_d1;
+    wire signed [20:0] fc8_n4_s6_d1_v = $signed(fc8_n4_s6_d1);
+    reg  signed [14:0] fc8_n4_s7_d1;
+    wire signed [20:0] fc8_n4_s9 = $signed({($signed(fc8_n4_s6_d1_v[20:4]) - $signed({{2{fc8_n4_s7_d1[14]}}, fc8_n4_s7_d1})), fc8_n4_s6_d1_v[3:0]});
+    reg  [16:0] fc8_n4_s8_d1;
+    wire signed [16:0] fc8_n4_s8_d1_v = $signed(fc8_n4_s8_d1);
+    wire signed [20:0] fc8_n4_acc = $signed({($signed(fc8_n4_s9[20:1]) - $signed({{3{fc8_n4_s8_d1_v[16]}}, fc8_n4_s8_d1_v})), fc8_n4_s9[0]});
     wire fc8_n4_y_sticky = |fc8_n4_acc[2:0];
-    reg  fc8_n4_y_sticky_d1;
-    reg  fc8_n4_y_lsb_d1;
-    reg  fc8_n4_y_half_d1;
-    wire fc8_n4_y_inc = fc8_n4_y_half_d1 & (fc8_n4_y_sticky_d1 | fc8_n4_y_lsb_d1);
-    reg  signed [16:0] fc8_n4_y_fl_d1;
-    wire signed [16:0] fc8_n4_y_rnd = fc8_n4_y_fl_d1 + $signed({16'd0, fc8_n4_y_inc});
-    wire signed [13:0] fc8_n4_y_sat = (fc8_n4_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n4_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n4_y_rnd[13:0]));
-    wire signed [16:0] fc8_n5_p0 = fc8_in_0_s_2 * 9'sh163; // weight -1.2265625
-    wire signed [15:0] fc8_n5_p1 = fc8_in_1_s_2 * 8'sh83; // weight -0.9765625
-    wire signed [14:0] fc8_n5_p2 = fc8_in_2_s_2 * 7'sd54; // weight 0.421875
-    wire signed [17:0] fc8_n5_p3 = fc8_in_3_s_2 * 10'sd355; // weight 2.7734375
-    wire signed [16:0] fc8_n5_p4 = fc8_in_4_s_2 * 9'sd220; // weight 1.71875
-    wire signed [19:0] fc8_n5_p5 = fc8_in_5_s_2 * 12'sd2047; // weight 15.9921875
-    wire signed [17:0] fc8_n5_p6 = fc8_in_6_s_2 * 10'sh2dd; // weight -2.2734375
-    wire signed [17:0] fc8_n5_p7 = fc8_in_7_s_2 * 10'sh2ec; // weight -2.15625
-    reg  signed [16:0] fc8_n5_t0_0_a_d1;
-    reg  signed [15:0] fc8_n5_t0_0_b_d1;
-    reg  signed [14:0] fc8_n5_t0_1_a_d1;
-    reg  signed [17:0] fc8_n5_p3_d1;
-    reg  signed [16:0] fc8_n5_t0_2_a_d1;
-    reg  signed [19:0] fc8_n5_t0_2_b_d1;
-    reg  signed [17:0] fc8_n5_t0_3_a_d1;
-    reg  signed [17:0] fc8_n5_t0_3_b_d1;
-    wire signed [18:0] fc8_n5_t0_3 = $signed({fc8_n5_t0_3_a_d1[17], fc8_n5_t0_3_a_d1}) + $signed({fc8_n5_t0_3_b_d1[17], fc8_n5_t0_3_b_d1});
-    wire signed [17:0] fc8_n5_t1_0 = ($signed({fc8_n5_t0_0_a_d1[16], fc8_n5_t0_0_a_d1}) + $signed({{2{fc8_n5_t0_0_b_d1[15]}}, fc8_n5_t0_0_b_d1})) + ($signed({{3{fc8_n5_t0_1_a_d1[14]}}, fc8_n5_t0_1_a_d1}) + fc8_n5_p3_d1);
-    wire signed [20:0] fc8_n5_t1_1 = ($signed({{4{fc8_n5_t0_2_a_d1[16]}}, fc8_n5_t0_2_a_d1}) + $signed({fc8_n5_t0_2_b_d1[19], fc8_n5_t0_2_b_d1})) + $signed({{2{fc8_n5_t0_3[18]}}, fc8_n5_t0_3});
-    wire signed [20:0] fc8_n5_acc = (($signed({{3{fc8_n5_t1_0[17]}}, fc8_n5_t1_0}) + fc8_n5_t1_1) + 21'sh1df300);
+    wire fc8_n4_y_inc = fc8_n4_acc[3] & (fc8_n4_y_sticky | fc8_n4_acc[4]);
+    wire signed [16:0] fc8_n4_y_rnd = $signed(fc8_n4_acc[20:4]) + $signed({16'd0, fc8_n4_y_inc});
+    reg  signed [16:0] fc8_n4_y_rnd_d1;
+    reg  signed [13:0] fc8_n4_y_wrap_d1;
+    wire signed [13:0] fc8_n4_y_sat = (fc8_n4_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n4_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n4_y_wrap_d1);
+    wire signed [0:0] fc8_n5_s0_xh = $signed(fc8_in_3_s_2[8]);
+    wire signed [18:0] fc8_n5_s0 = $signed({($signed({{10{fc8_n5_s0_xh}}, fc8_n5_s0_xh}) + 11'sd525), fc8_in_3_s_2[7:0]}); // bias -8.203125
+    wire signed [9:0] fc8_n5_s1 = $signed({($signed({fc8_e5_xh[7], fc8_e5_xh}) - fc8_in_3_s_2), fc8_in_7_s_2[0]});
+    wire signed [1:0] fc8_n5_s2_xh = $signed(fc8_e1[9:8]);
+    wire signed [17:0] fc8_n5_s2 = $signed({($signed({{8{fc8_n5_s2_xh[1]}}, fc8_n5_s2_xh}) - fc8_n5_s1), fc8_e1[7:0]});
+    wire signed [8:0] fc8_n5_s3_xh = $signed(fc8_e6[11:3]);
+    wire signed [13:0] fc8_n5_s3 = $signed({($signed({{2{fc8_n5_s3_xh[8]}}, fc8_n5_s3_xh}) - $signed({fc8_e1[9], fc8_e1})), fc8_e6[2:0]});
+    wire signed [7:0] fc8_n5_s4_xh = $signed(fc8_e8[11:4]);
+    wire signed [14:0] fc8_n5_s4 = $signed({($signed({{3{fc8_n5_s4_xh[7]}}, fc8_n5_s4_xh}) + fc8_e5), fc8_e8[3:0]});
+    wire signed [11:0] fc8_n5_s5_xh = $signed(fc8_e12[13:2]);
+    wire signed [14:0] fc8_n5_s5 = $signed({($signed({fc8_n5_s5_xh[11], fc8_n5_s5_xh}) + $signed({fc8_e27[11], fc8_e27})), fc8_e12[1:0]});
+    wire signed [10:0] fc8_n5_s6_xh = $signed(fc8_n5_s0[18:8]);
+    wire signed [19:0] fc8_n5_s6 = $signed({($signed({fc8_n5_s6_xh[10], fc8_n5_s6_xh}) - $signed(fc8_e30[11:0])), fc8_n5_s0[7:0]});
+    wire signed [15:0] fc8_n5_s7_xh = $signed(fc8_n5_s2[17:2]);
+    wire signed [18:0] fc8_n5_s7 = $signed({($signed({fc8_n5_s7_xh[15], fc8_n5_s7_xh}) + $signed({{3{fc8_n5_s3[13]}}, fc8_n5_s3})), fc8_n5_s2[1:0]});
+    wire signed [12:0] fc8_n5_s8_xh = $signed(fc8_n5_s4[14:2]);
+    wire signed [17:0] fc8_n5_s8 = $signed({($signed({{3{fc8_n5_s8_xh[12]}}, fc8_n5_s8_xh}) + fc8_e29), fc8_n5_s4[1:0]});
+    wire signed [19:0] fc8_n5_s9 = $signed({($signed(fc8_n5_s6[19:3]) + $signed({{2{fc8_n5_s5[14]}}, fc8_n5_s5})), fc8_n5_s6[2:0]});
+    reg  signed [19:0] fc8_n5_s11_d1;
+    reg  signed [18:0] fc8_n5_s10_d1;
+    wire signed [20:0] fc8_n5_acc = (-($signed({fc8_n5_s11_d1[19], fc8_n5_s11_d1}) - $signed({{2{fc8_n5_s10_d1[18]}}, fc8_n5_s10_d1})));
     wire fc8_n5_y_sticky = |fc8_n5_acc[2:0];
-    reg  fc8_n5_y_sticky_d1;
-    reg  fc8_n5_y_lsb_d1;
-    reg  fc8_n5_y_half_d1;
-    wire fc8_n5_y_inc = fc8_n5_y_half_d1 & (fc8_n5_y_sticky_d1 | fc8_n5_y_lsb_d1);
-    reg  signed [16:0] fc8_n5_y_fl_d1;
-    wire signed [16:0] fc8_n5_y_rnd = fc8_n5_y_fl_d1 + $signed({16'd0, fc8_n5_y_inc});
-    wire signed [13:0] fc8_n5_y_sat = (fc8_n5_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n5_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n5_y_rnd[13:0]));
-    wire signed [16:0] fc8_n6_p0 = fc8_in_0_s_2 * 9'sh144; // weight -1.46875
-    wire signed [14:0] fc8_n6_p1 = fc8_in_1_s_2 * 7'sd63; // weight 0.4921875
-    wire signed [16:0] fc8_n6_p2 = fc8_in_2_s_2 * 9'sd194; // weight 1.515625
-    wire signed [17:0] fc8_n6_p3 = fc8_in_3_s_2 * 10'sh2b3; // weight -2.6015625
-    wire signed [17:0] fc8_n6_p4 = fc8_in_4_s_2 * 10'sd269; // weight 2.1015625
-    wire signed [17:0] fc8_n6_p5 = fc8_in_5_s_2 * 10'sd322; // weight 2.515625
-    wire signed [19:0] fc8_n6_p6 = fc8_in_6_s_2 * 12'sd2047; // weight 15.9921875
-    wire signed [17:0] fc8_n6_p7 = fc8_in_7_s_2 * 10'sh2ea; // weight -2.171875
-    reg  signed [16:0] fc8_n6_p0_d1;
-    reg  signed [14:0] fc8_n6_t0_0_b_d1;
-    wire signed [16:0] fc8_n6_t0_0 = fc8_n6_p0_d1 + $signed({{2{fc8_n6_t0_0_b_d1[14]}}, fc8_n6_t0_0_b_d1});
-    reg  signed [16:0] fc8_n6_t0_1_a_d1;
-    reg  signed [17:0] fc8_n6_p3_d1;
-    wire signed [17:0] fc8_n6_t0_1 = $signed({fc8_n6_t0_1_a_d1[16], fc8_n6_t0_1_a_d1}) + fc8_n6_p3_d1;
-    reg  signed [17:0] fc8_n6_t0_2_a_d1;
-    reg  signed [17:0] fc8_n6_t0_2_b_d1;
-    wire signed [18:0] fc8_n6_t0_2 = $signed({fc8_n6_t0_2_a_d1[17], fc8_n6_t0_2_a_d1}) + $signed({fc8_n6_t0_2_b_d1[17], fc8_n6_t0_2_b_d1});
-    reg  signed [19:0] fc8_n6_p6_d1;
-    reg  signed [17:0] fc8_n6_t0_3_b_d1;
-    wire signed [19:0] fc8_n6_t0_3 = fc8_n6_p6_d1 + $signed({{2{fc8_n6_t0_3_b_d1[17]}}, fc8_n6_t0_3_b_d1});
-    wire signed [18:0] fc8_n6_t1_0 = $signed({{2{fc8_n6_t0_0[16]}}, fc8_n6_t0_0}) + $signed({fc8_n6_t0_1[17], fc8_n6_t0_1});
-    wire signed [20:0] fc8_n6_t2_0 = $signed({{2{fc8_n6_t1_0[18]}}, fc8_n6_t1_0}) + ($signed({{2{fc8_n6_t0_2[18]}}, fc8_n6_t0_2}) + $signed({fc8_n6_t0_3[19], fc8_n6_t0_3}));
-    wire signed [20:0] fc8_n6_acc = (fc8_n6_t2_0 + 21'sh1e4000);
+    wire fc8_n5_y_inc = fc8_n5_acc[3] & (fc8_n5_y_sticky | fc8_n5_acc[4]);
+    wire signed [16:0] fc8_n5_y_rnd = $signed(fc8_n5_acc[20:4]) + $signed({16'd0, fc8_n5_y_inc});
+    reg  signed [16:0] fc8_n5_y_rnd_d1;
+    reg  signed [13:0] fc8_n5_y_wrap_d1;
+    wire signed [13:0] fc8_n5_y_sat = (fc8_n5_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n5_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n5_y_wrap_d1);
+    wire signed [12:0] fc8_n6_s0_x = $signed({{4{fc8_in_0_s_2[8]}}, fc8_in_0_s_2});
+    wire signed [0:0] fc8_n6_s0_xh = $signed(fc8_n6_s0_x[12]);
+    wire signed [15:0] fc8_n6_s0 = $signed({($signed({{3{fc8_n6_s0_xh}}, fc8_n6_s0_xh}) - 4'sd7), fc8_n6_s0_x[11:0]}); // bias -7
+    wire signed [5:0] fc8_n6_s1_xh = $signed(fc8_in_2_s_2[8:3]);
+    wire signed [12:0] fc8_n6_s1 = $signed({($signed({{4{fc8_n6_s1_xh[5]}}, fc8_n6_s1_xh}) + $signed({fc8_in_6_s_2[8], fc8_in_6_s_2})), fc8_in_2_s_2[2:0]});
+    wire signed [9:0] fc8_n6_s2_xh = $signed(fc8_n6_s0[15:6]);
+    wire signed [16:0] fc8_n6_s2 = $signed({($signed({fc8_n6_s2_xh[9], fc8_n6_s2_xh}) - $signed({{2{fc8_in_7_s_2[8]}}, fc8_in_7_s_2})), fc8_n6_s0[5:0]});
+    wire signed [10:0] fc8_n6_s3_xh = $signed(fc8_e31[13:3]);
+    wire signed [14:0] fc8_n6_s3 = $signed({($signed({fc8_n6_s3_xh[10], fc8_n6_s3_xh}) - $signed({{3{fc8_e0[8]}}, fc8_e0})), fc8_e31[2:0]});
+    wire signed [9:0] fc8_n6_s4_xh = $signed(fc8_e4[11:2]);
+    wire signed [14:0] fc8_n6_s4 = $signed({($signed({{3{fc8_n6_s4_xh[9]}}, fc8_n6_s4_xh}) + fc8_n6_s1), fc8_e4[1:0]});
+    wire signed [14:0] fc8_n6_s5 = $signed({($signed({{3{fc8_n5_s4_xh[7]}}, fc8_n5_s4_xh}) - fc8_e5), fc8_e8[3:0]});
+    wire signed [9:0] fc8_n6_s6_xh = $signed(fc8_e11[11:2]);
+    wire signed [18:0] fc8_n6_s6 = $signed({($signed({{7{fc8_n6_s6_xh[9]}}, fc8_n6_s6_xh}) - fc8_n6_s2), fc8_e11[1:0]});
+    wire signed [9:0] fc8_n6_s7_xh = $signed(fc8_e21[10:1]);
+    wire signed [15:0] fc8_n6_s7 = $signed({($signed({{5{fc8_n6_s7_xh[9]}}, fc8_n6_s7_xh}) - fc8_n6_s3), fc8_e21[0]});
+    wire signed [9:0] fc8_n6_s8_xh = $signed(fc8_n6_s5[14:5]);
+    wire signed [19:0] fc8_n6_s8 = $signed({($signed({{5{fc8_n6_s8_xh[9]}}, fc8_n6_s8_xh}) + fc8_n6_s4), fc8_n6_s5[4:0]});
+    wire signed [12:0] fc8_n6_s9_xh = $signed(fc8_n6_s6[18:6]);
+    wire [19:0] fc8_n6_s9_u = {($signed({fc8_n6_s9_xh[12], fc8_n6_s9_xh}) - $signed({{2{fc8_e15[11]}}, fc8_e15})), fc8_n6_s6[5:0]};
+    wire signed [14:0] fc8_n6_s10_xh = $signed(fc8_n6_s7[15:1]);
+    wire [20:0] fc8_n6_s10_u = {($signed({{5{fc8_n6_s10_xh[14]}}, fc8_n6_s10_xh}) - fc8_n6_s8), fc8_n6_s7[0]};
+    reg  [19:0] fc8_n6_s9_d1;
+    wire signed [19:0] fc8_n6_s9_d1_v = $signed(fc8_n6_s9_d1);
+    reg  [20:0] fc8_n6_s10_d1;
+    wire signed [20:0] fc8_n6_acc = (-($signed({fc8_n6_s9_d1_v[19], fc8_n6_s9_d1_v}) + $signed(fc8_n6_s10_d1)));
     wire fc8_n6_y_sticky = |fc8_n6_acc[2:0];
-    reg  fc8_n6_y_sticky_d1;
-    reg  fc8_n6_y_lsb_d1;
-    reg  fc8_n6_y_half_d1;
-    wire fc8_n6_y_inc = fc8_n6_y_half_d1 & (fc8_n6_y_sticky_d1 | fc8_n6_y_lsb_d1);
-    reg  signed [16:0] fc8_n6_y_fl_d1;
-    wire signed [16:0] fc8_n6_y_rnd = fc8_n6_y_fl_d1 + $signed({16'd0, fc8_n6_y_inc});
-    wire signed [13:0] fc8_n6_y_sat = (fc8_n6_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n6_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n6_y_rnd[13:0]));
-    wire signed [17:0] fc8_n7_p0 = fc8_in_0_s_2 * 10'sh2f9; // weight -2.0546875
-    wire signed [17:0] fc8_n7_p1 = fc8_in_1_s_2 * 10'sh2f5; // weight -2.0859375
-    wire signed [17:0] fc8_n7_p2 = fc8_in_2_s_2 * 10'sh2d2; // weight -2.359375
-    wire signed [16:0] fc8_n7_p3 = fc8_in_3_s_2 * 9'sd187; // weight 1.4609375
-    wire signed [17:0] fc8_n7_p4 = fc8_in_4_s_2 * 10'sd329; // weight 2.5703125
-    wire signed [16:0] fc8_n7_p5 = fc8_in_5_s_2 * 9'sh15e; // weight -1.265625
-    wire signed [16:0] fc8_n7_p6 = fc8_in_6_s_2 * 9'sh14c; // weight -1.40625
-    wire signed [19:0] fc8_n7_p7 = fc8_in_7_s_2 * 12'sd2047; // weight 15.9921875
-    reg  signed [17:0] fc8_n7_t0_0_a_d1;
-    reg  signed [17:0] fc8_n7_t0_0_b_d1;
-    reg  signed [17:0] fc8_n7_p2_d1;
-    reg  signed [16:0] fc8_n7_t0_1_b_d1;
-    wire signed [17:0] fc8_n7_t0_1 = fc8_n7_p2_d1 + $signed({fc8_n7_t0_1_b_d1[16], fc8_n7_t0_1_b_d1});
-    reg  signed [17:0] fc8_n7_p4_d1;
-    reg  signed [16:0] fc8_n7_t0_2_b_d1;
-    wire signed [17:0] fc8_n7_t0_2 = fc8_n7_p4_d1 + $signed({fc8_n7_t0_2_b_d1[16], fc8_n7_t0_2_b_d1});
-    reg  signed [16:0] fc8_n7_t0_3_a_d1;
-    reg  signed [19:0] fc8_n7_p7_d1;
-    wire signed [19:0] fc8_n7_t0_3 = $signed({{3{fc8_n7_t0_3_a_d1[16]}}, fc8_n7_t0_3_a_d1}) + fc8_n7_p7_d1;
-    wire signed [18:0] fc8_n7_t1_0 = ($signed({fc8_n7_t0_0_a_d1[17], fc8_n7_t0_0_a_d1}) + $signed({fc8_n7_t0_0_b_d1[17], fc8_n7_t0_0_b_d1})) + $signed({fc8_n7_t0_1[17], fc8_n7_t0_1});
-    wire signed [20:0] fc8_n7_t2_0 = $signed({{2{fc8_n7_t1_0[18]}}, fc8_n7_t1_0}) + ($signed({{3{fc8_n7_t0_2[17]}}, fc8_n7_t0_2}) + $signed({fc8_n7_t0_3[19], fc8_n7_t0_3}));
-    wire signed [20:0] fc8_n7_acc = (fc8_n7_t2_0 + 21'sh1e8d00);
+    wire fc8_n6_y_inc = fc8_n6_acc[3] & (fc8_n6_y_sticky | fc8_n6_acc[4]);
+    wire signed [16:0] fc8_n6_y_rnd = $signed(fc8_n6_acc[20:4]) + $signed({16'd0, fc8_n6_y_inc});
+    reg  signed [16:0] fc8_n6_y_rnd_d1;
+    reg  signed [13:0] fc8_n6_y_wrap_d1;
+    wire signed [13:0] fc8_n6_y_sat = (fc8_n6_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n6_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n6_y_wrap_d1);
+    wire signed [10:0] fc8_n7_s1 = $signed({($signed({{2{fc8_e4_xh[6]}}, fc8_e4_xh}) - fc8_in_4_s_2), fc8_in_5_s_2[1:0]});
+    wire signed [4:0] fc8_n7_s2_xh = $signed(fc8_in_6_s_2[8:4]);
+    wire signed [12:0] fc8_n7_s2 = $signed({($signed({{4{fc8_n7_s2_xh[4]}}, fc8_n7_s2_xh}) - fc8_in_6_s_2), fc8_in_6_s_2[3:0]});
+    wire signed [7:0] fc8_n7_s3_xh = $signed(fc8_n7_s1[10:3]);
+    wire signed [15:0] fc8_n7_s3 = $signed({($signed({{5{fc8_n7_s3_xh[7]}}, fc8_n7_s3_xh}) - fc8_n7_s2), fc8_n7_s1[2:0]});
+    wire signed [2:0] fc8_n7_s4_xh = $signed(fc8_e0[8:6]);
+    wire signed [15:0] fc8_n7_s4 = $signed({($signed({{7{fc8_n7_s4_xh[2]}}, fc8_n7_s4_xh}) + $signed({fc8_e0[8], fc8_e0})), fc8_e0[5:0]});
+    wire signed [1:0] fc8_n7_s5_xh = $signed(fc8_e9[9:8]);
+    wire signed [16:0] fc8_n7_s5 = $signed({($signed({{7{fc8_n7_s5_xh[1]}}, fc8_n7_s5_xh}) + fc8_e7), fc8_e9[7:0]});
+    wire signed [7:0] fc8_n7_s6_xh = $signed(fc8_e27[11:4]);
+    wire signed [17:0] fc8_n7_s6 = $signed({($signed({{6{fc8_n7_s6_xh[7]}}, fc8_n7_s6_xh}) + fc8_e12), fc8_e27[3:0]});
+    wire signed [8:0] fc8_n7_s7_xh = $signed(fc8_n7_s5[16:8]);
+    wire signed [10:0] fc8_n7_s7_hi = $signed({{2{fc8_n7_s7_xh[8]}}, fc8_n7_s7_xh}) + ($signed({{2{fc8_in_0_s_2[8]}}, fc8_in_0_s_2}) + 11'sd371);
+    wire signed [18:0] fc8_n7_s7 = $signed({fc8_n7_s7_hi, fc8_n7_s5[7:0]});
+    wire signed [15:0] fc8_n7_s8 = fc8_n7_s4 - $signed({{4{fc8_e25[11]}}, fc8_e25});
+    wire [17:0] fc8_n7_s9_u = {($signed(fc8_n7_s6[17:1]) - $signed({fc8_n7_s3[15], fc8_n7_s3})), fc8_n7_s6[0]};
+    wire signed [15:0] fc8_n7_s10_xh = $signed(fc8_n7_s7[18:3]);
+    wire [19:0] fc8_n7_s10_u = {($signed({fc8_n7_s10_xh[15], fc8_n7_s10_xh}) + $signed(fc8_e32[16:0])), fc8_n7_s7[2:0]};
+    wire signed [10:0] fc8_n7_s11_xh = $signed(fc8_n7_s8[15:5]);
+    wire [18:0] fc8_n7_s11_u = {($signed({{3{fc8_n7_s11_xh[10]}}, fc8_n7_s11_xh}) + $signed({fc8_e26[12], fc8_e26})), fc8_n7_s8[4:0]};
+    reg  [19:0] fc8_n7_s10_d1;
+    wire signed [19:0] fc8_n7_s10_d1_v = $signed(fc8_n7_s10_d1);
+    reg  [17:0] fc8_n7_s9_d1;
+    wire signed [17:0] fc8_n7_s9_d1_v = $signed(fc8_n7_s9_d1);
+    reg  [18:0] fc8_n7_s11_d1;
+    wire signed [18:0] fc8_n7_s11_d1_v = $signed(fc8_n7_s11_d1);
+    wire signed [20:0] fc8_n7_s13 = ($signed({fc8_n7_s10_d1_v[19], fc8_n7_s10_d1_v}) - $signed({{3{fc8_n7_s9_d1_v[17]}}, fc8_n7_s9_d1_v})) + $signed({{2{fc8_n7_s11_d1_v[18]}}, fc8_n7_s11_d1_v});
+    wire signed [20:0] fc8_n7_acc = (-fc8_n7_s13);
     wire fc8_n7_y_sticky = |fc8_n7_acc[2:0];
-    reg  fc8_n7_y_sticky_d1;
-    reg  fc8_n7_y_lsb_d1;
-    reg  fc8_n7_y_half_d1;
-    wire fc8_n7_y_inc = fc8_n7_y_half_d1 & (fc8_n7_y_sticky_d1 | fc8_n7_y_lsb_d1);
     reg  signed [16:0] fc8_n7_y_fl_d1;
-    wire signed [16:0] fc8_n7_y_rnd = fc8_n7_y_fl_d1 + $signed({16'd0, fc8_n7_y_inc});
+    reg  fc8_n7_y_incx_d1;
+    wire signed [16:0] fc8_n7_y_rnd = fc8_n7_y_fl_d1 + $signed({16'd0, fc8_n7_y_incx_d1});
     wire signed [13:0] fc8_n7_y_sat = (fc8_n7_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n7_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n7_y_rnd[13:0]));
     reg  signed [13:0] fc8_out_0;
     reg  signed [13:0] fc8_out_1;
@@ -278,102 +318,42 @@ module activations_fc8 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc8_n0_p0_d1 <= fc8_n0_p0;
-            fc8_n0_t0_0_b_d1 <= fc8_n0_p1;
-            fc8_n0_t0_1_a_d1 <= fc8_n0_p2;
-            fc8_n0_p3_d1 <= fc8_n0_p3;
-            fc8_n0_t0_2_a_d1 <= fc8_n0_p4;
-            fc8_n0_t0_2_b_d1 <= fc8_n0_p5;
-            fc8_n0_p6_d1 <= fc8_n0_p6;
-            fc8_n0_t0_3_b_d1 <= fc8_n0_p7;
-            fc8_n0_y_sticky_d1 <= fc8_n0_y_sticky;
-            fc8_n0_y_lsb_d1 <= fc8_n0_acc[4];
-            fc8_n0_y_half_d1 <= fc8_n0_acc[3];
-            fc8_n0_y_fl_d1 <= $signed(fc8_n0_acc[19:4]);
-            fc8_n1_t0_0_a_d1 <= fc8_n1_p0;
-            fc8_n1_p1_d1 <= fc8_n1_p1;
-            fc8_n1_p2_d1 <= fc8_n1_p2;
-            fc8_n1_p3_d1 <= fc8_n1_p3;
-            fc8_n1_p4_d1 <= fc8_n1_p4;
-            fc8_n1_t0_2_b_d1 <= fc8_n1_p5;
-            fc8_n1_p6_d1 <= fc8_n1_p6;
-            fc8_n1_t0_3_b_d1 <= fc8_n1_p7;
-            fc8_n1_y_sticky_d1 <= fc8_n1_y_sticky;
-            fc8_n1_y_lsb_d1 <= fc8_n1_acc[4];
-            fc8_n1_y_half_d1 <= fc8_n1_acc[3];
-            fc8_n1_y_fl_d1 <= $signed(fc8_n1_acc[19:4]);
-            fc8_n2_p0_d1 <= fc8_n2_p0;
-            fc8_n2_t0_0_b_d1 <= fc8_n2_p1;
-            fc8_n2_t0_1_a_d1 <= fc8_n2_p2;
-            fc8_n2_t0_1_b_d1 <= fc8_in_3;
-            fc8_n2_t0_2_a_d1 <= fc8_n2_p4;
-            fc8_n2_t0_2_b_d1 <= fc8_n2_p5;
-            fc8_n2_t0_3_a_d1 <= fc8_n2_p6;
-            fc8_n2_t0_3_b_d1 <= fc8_n2_p7;
-            fc8_n2_y_sticky_d1 <= fc8_n2_y_sticky;
-            fc8_n2_y_lsb_d1 <= fc8_n2_acc[4];
-            fc8_n2_y_half_d1 <= fc8_n2_acc[3];
+            fc8_n0_s7_d1 <= fc8_n0_s7_u;
+            fc8_n0_s9_d1 <= fc8_n0_s9_u;
+            fc8_n0_y_rnd_d1 <= fc8_n0_y_rnd;
+            fc8_n0_y_wrap_d1 <= $signed(fc8_n0_y_rnd[13:0]);
+            fc8_n1_s10_d1 <= fc8_n1_s10_u;
+            fc8_n1_s11_d1 <= fc8_n1_s11_u;
+            fc8_n1_y_rnd_d1 <= fc8_n1_y_rnd;
+            fc8_n1_y_wrap_d1 <= $signed(fc8_n1_y_rnd[13:0]);
+            fc8_n2_s5_d1 <= fc8_n2_s5_u;
+            fc8_n2_s6_d1 <= {($signed(fc8_n2_s6_xh[13:0]) - fc8_n2_s4), fc8_n2_s2[4:0]};
+            fc8_n2_s7_d1 <= fc8_n2_s7_u;
             fc8_n2_y_fl_d1 <= $signed(fc8_n2_acc[19:4]);
-            fc8_n3_p0_d1 <= fc8_n3_p0;
-            fc8_n3_t0_0_b_d1 <= fc8_n3_p1;
-            fc8_n3_t0_1_a_d1 <= fc8_n3_p2;
-            fc8_n3_t0_1_b_d1 <= fc8_n3_p3;
-            fc8_n3_p4_d1 <= fc8_n3_p4;
-            fc8_n3_t0_2_b_d1 <= fc8_n3_p5;
-            fc8_n3_t0_3_a_d1 <= fc8_n3_p6;
-            fc8_n3_t0_3_b_d1 <= fc8_n3_p7;
-            fc8_n3_y_sticky_d1 <= fc8_n3_y_sticky;
-            fc8_n3_y_lsb_d1 <= fc8_n3_acc[4];
-            fc8_n3_y_half_d1 <= fc8_n3_acc[3];
+            fc8_n2_y_incx_d1 <= fc8_n2_acc[3] & (fc8_n2_y_sticky | fc8_n2_acc[4]);
+            fc8_n3_s5_d1 <= fc8_n3_s5_u;
+            fc8_n3_s7_d1 <= fc8_n3_s7_u;
+            fc8_n3_s6_d1 <= fc8_n3_s6_u;
             fc8_n3_y_fl_d1 <= $signed(fc8_n3_acc[20:4]);
-            fc8_n4_p0_d1 <= fc8_n4_p0;
-            fc8_n4_p1_d1 <= fc8_n4_p1;
-            fc8_n4_t0_1_a_d1 <= fc8_n4_p2;
-            fc8_n4_t0_1_b_d1 <= fc8_n4_p3;
-            fc8_n4_p4_d1 <= fc8_n4_p4;
-            fc8_n4_t0_2_b_d1 <= fc8_n4_p5;
-            fc8_n4_t0_3_a_d1 <= fc8_n4_p6;
-            fc8_n4_t0_3_b_d1 <= fc8_n4_p7;
-            fc8_n4_y_sticky_d1 <= fc8_n4_y_sticky;
-            fc8_n4_y_lsb_d1 <= fc8_n4_acc[4];
-            fc8_n4_y_half_d1 <= fc8_n4_acc[3];
-            fc8_n4_y_fl_d1 <= $signed(fc8_n4_acc[20:4]);
-            fc8_n5_t0_0_a_d1 <= fc8_n5_p0;
-            fc8_n5_t0_0_b_d1 <= fc8_n5_p1;
-            fc8_n5_t0_1_a_d1 <= fc8_n5_p2;
-            fc8_n5_p3_d1 <= fc8_n5_p3;
-            fc8_n5_t0_2_a_d1 <= fc8_n5_p4;
-            fc8_n5_t0_2_b_d1 <= fc8_n5_p5;
-            fc8_n5_t0_3_a_d1 <= fc8_n5_p6;
-            fc8_n5_t0_3_b_d1 <= fc8_n5_p7;
-            fc8_n5_y_sticky_d1 <= fc8_n5_y_sticky;
-            fc8_n5_y_lsb_d1 <= fc8_n5_acc[4];
-            fc8_n5_y_half_d1 <= fc8_n5_acc[3];
-            fc8_n5_y_fl_d1 <= $signed(fc8_n5_acc[20:4]);
-            fc8_n6_p0_d1 <= fc8_n6_p0;
-            fc8_n6_t0_0_b_d1 <= fc8_n6_p1;
-            fc8_n6_t0_1_a_d1 <= fc8_n6_p2;
-            fc8_n6_p3_d1 <= fc8_n6_p3;
-            fc8_n6_t0_2_a_d1 <= fc8_n6_p4;
-            fc8_n6_t0_2_b_d1 <= fc8_n6_p5;
-            fc8_n6_p6_d1 <= fc8_n6_p6;
-            fc8_n6_t0_3_b_d1 <= fc8_n6_p7;
-            fc8_n6_y_sticky_d1 <= fc8_n6_y_sticky;
-            fc8_n6_y_lsb_d1 <= fc8_n6_acc[4];
-            fc8_n6_y_half_d1 <= fc8_n6_acc[3];
-            fc8_n6_y_fl_d1 <= $signed(fc8_n6_acc[20:4]);
-            fc8_n7_t0_0_a_d1 <= fc8_n7_p0;
-            fc8_n7_t0_0_b_d1 <= fc8_n7_p1;
-            fc8_n7_p2_d1 <= fc8_n7_p2;
-            fc8_n7_t0_1_b_d1 <= fc8_n7_p3;
-            fc8_n7_p4_d1 <= fc8_n7_p4;
-            fc8_n7_t0_2_b_d1 <= fc8_n7_p5;
-            fc8_n7_t0_3_a_d1 <= fc8_n7_p6;
-            fc8_n7_p7_d1 <= fc8_n7_p7;
-            fc8_n7_y_sticky_d1 <= fc8_n7_y_sticky;
-            fc8_n7_y_lsb_d1 <= fc8_n7_acc[4];
-            fc8_n7_y_half_d1 <= fc8_n7_acc[3];
+            fc8_n3_y_incx_d1 <= fc8_n3_acc[3] & (fc8_n3_y_sticky | fc8_n3_acc[4]);
+            fc8_n4_s6_d1 <= fc8_n4_s6_u;
+            fc8_n4_s7_d1 <= fc8_n4_s3 + $signed({{2{fc8_e26[12]}}, fc8_e26});
+            fc8_n4_s8_d1 <= fc8_n4_s8_u;
+            fc8_n4_y_rnd_d1 <= fc8_n4_y_rnd;
+            fc8_n4_y_wrap_d1 <= $signed(fc8_n4_y_rnd[13:0]);
+            fc8_n5_s11_d1 <= fc8_n5_s9 + $signed({{2{fc8_n5_s8[17]}}, fc8_n5_s8});
+            fc8_n5_s10_d1 <= fc8_n5_s7 - $signed({{7{fc8_e15[11]}}, fc8_e15});
+            fc8_n5_y_rnd_d1 <= fc8_n5_y_rnd;
+            fc8_n5_y_wrap_d1 <= $signed(fc8_n5_y_rnd[13:0]);
+            fc8_n6_s9_d1 <= fc8_n6_s9_u;
+            fc8_n6_s10_d1 <= fc8_n6_s10_u;
+            fc8_n6_y_rnd_d1 <= fc8_n6_y_rnd;
+            fc8_n6_y_wrap_d1 <= $signed(fc8_n6_y_rnd[13:0]);
+            fc8_n7_s10_d1 <= fc8_n7_s10_u;
+            fc8_n7_s9_d1 <= fc8_n7_s9_u;
+            fc8_n7_s11_d1 <= fc8_n7_s11_u;
             fc8_n7_y_fl_d1 <= $signed(fc8_n7_acc[20:4]);
+            fc8_n7_y_incx_d1 <= fc8_n7_acc[3] & (fc8_n7_y_sticky | fc8_n7_acc[4]);
             fc8_out_0 <= fc8_n0_y_sat;
             fc8_out_1 <= fc8_n1_y_sat;
             fc8_out_2 <= fc8_n2_y_sat;

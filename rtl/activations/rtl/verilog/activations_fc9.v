@@ -3,7 +3,8 @@
 // input  type: fixed<12,4,RND_CONV,SAT>
 // output type: fixed<16,6,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 60 multiplier(s), 64 adder(s)
+// constant products: shift-add, 185 CSD digits, 29 subexpression(s) shared across the matrix
+// latency: 3 clock cycle(s), II = 1; 0 multiplier(s), 118 adder(s)
 `default_nettype none
 
 module activations_fc9 (
@@ -21,215 +22,311 @@ module activations_fc9 (
     wire signed [11:0] fc9_in_5 = $signed(in_data[71:60]);
     wire signed [11:0] fc9_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] fc9_in_7 = $signed(in_data[95:84]);
-    wire signed [15:0] fc9_n0_p1 = fc9_in_1 * 5'sd15; // weight 0.1171875
-    wire signed [18:0] fc9_n0_p2 = fc9_in_2 * 8'sd88; // weight 0.6875
-    wire signed [17:0] fc9_n0_p3 = fc9_in_3 * 7'sh4a; // weight -0.421875
-    wire signed [17:0] fc9_n0_p4 = fc9_in_4 * 7'sh55; // weight -0.3359375
-    wire signed [18:0] fc9_n0_p5 = fc9_in_5 * 8'sha7; // weight -0.6953125
-    wire signed [17:0] fc9_n0_p6 = fc9_in_6 * 7'sh48; // weight -0.4375
-    wire signed [19:0] fc9_n0_t0_2_a = $signed({{2{fc9_n0_p4[17]}}, fc9_n0_p4});
-    reg  signed [21:0] fc9_n0_t0_0_d1;
-    reg  signed [19:0] fc9_n0_t1_0_b_d1;
-    wire signed [21:0] fc9_n0_t1_0 = fc9_n0_t0_0_d1 + $signed({{2{fc9_n0_t1_0_b_d1[19]}}, fc9_n0_t1_0_b_d1});
-    reg  signed [19:0] fc9_n0_t0_2_d1;
-    reg  signed [18:0] fc9_n0_t1_1_b_d1;
-    wire signed [19:0] fc9_n0_t1_1 = fc9_n0_t0_2_d1 + $signed({fc9_n0_t1_1_b_d1[18], fc9_n0_t1_1_b_d1});
-    wire signed [22:0] fc9_n0_acc = (($signed({fc9_n0_t1_0[21], fc9_n0_t1_0}) + $signed({{3{fc9_n0_t1_1[19]}}, fc9_n0_t1_1})) + 23'sh77bc00);
+    wire signed [7:0] fc9_e0_xh = $signed(fc9_in_4[11:4]);
+    wire signed [15:0] fc9_e0 = $signed({($signed({{4{fc9_e0_xh[7]}}, fc9_e0_xh}) - fc9_in_4), fc9_in_4[3:0]});
+    wire signed [9:0] fc9_e1_xh = $signed(fc9_in_5[11:2]);
+    wire signed [13:0] fc9_e1 = $signed({($signed({{2{fc9_e1_xh[9]}}, fc9_e1_xh}) - fc9_in_5), fc9_in_5[1:0]});
+    wire signed [10:0] fc9_e2_xh = $signed(fc9_in_0[11:1]);
+    wire signed [13:0] fc9_e2 = $signed({($signed({{2{fc9_e2_xh[10]}}, fc9_e2_xh}) - $signed({fc9_in_6[11], fc9_in_6})), fc9_in_0[0]});
+    wire signed [10:0] fc9_e3_xh = $signed(fc9_in_6[11:1]);
+    wire signed [13:0] fc9_e3 = $signed({($signed({{2{fc9_e3_xh[10]}}, fc9_e3_xh}) - $signed({fc9_in_2[11], fc9_in_2})), fc9_in_6[0]});
+    wire signed [9:0] fc9_e4_xh = $signed(fc9_in_7[11:2]);
+    wire signed [13:0] fc9_e4 = $signed({($signed({{2{fc9_e4_xh[9]}}, fc9_e4_xh}) - fc9_in_7), fc9_in_7[1:0]});
+    wire signed [9:0] fc9_e5_xh = $signed(fc9_in_1[11:2]);
+    wire signed [14:0] fc9_e5 = $signed({($signed({{3{fc9_e5_xh[9]}}, fc9_e5_xh}) - $signed({fc9_in_3[11], fc9_in_3})), fc9_in_1[1:0]});
+    wire signed [14:0] fc9_e6 = $signed({($signed(fc9_e5[14:1]) - $signed({{2{fc9_in_2[11]}}, fc9_in_2})), fc9_e5[0]});
+    wire signed [13:0] fc9_e7 = $signed({($signed({{2{fc9_e2_xh[10]}}, fc9_e2_xh}) - $signed({fc9_in_3[11], fc9_in_3})), fc9_in_0[0]});
+    wire signed [15:0] fc9_e8 = $signed({{4{fc9_in_0[11]}}, fc9_in_0}) + fc9_e0;
+    wire signed [12:0] fc9_e9_xh = $signed(fc9_e1[13:1]);
+    wire signed [17:0] fc9_e9 = $signed({($signed({{4{fc9_e9_xh[12]}}, fc9_e9_xh}) - $signed({fc9_e0[15], fc9_e0})), fc9_e1[0]});
+    wire signed [10:0] fc9_e10_xh = $signed(fc9_in_5[11:1]);
+    wire signed [14:0] fc9_e10 = $signed({($signed({{3{fc9_e10_xh[10]}}, fc9_e10_xh}) - fc9_e4), fc9_in_5[0]});
+    wire signed [13:0] fc9_e11 = $signed({{2{fc9_in_0[11]}}, fc9_in_0}) + fc9_e3;
+    wire signed [12:0] fc9_e12 = $signed({fc9_in_1[11], fc9_in_1}) + $signed({fc9_in_7[11], fc9_in_7});
+    wire signed [14:0] fc9_e13 = $signed({($signed({{3{fc9_e4_xh[9]}}, fc9_e4_xh}) - $signed({fc9_in_2[11], fc9_in_2})), fc9_in_7[1:0]});
+    wire signed [17:0] fc9_e14 = $signed({{6{fc9_in_3[11]}}, fc9_in_3}) + fc9_e9;
+    wire signed [17:0] fc9_e15 = $signed({($signed(fc9_e14[17:3]) - $signed({{3{fc9_in_1[11]}}, fc9_in_1})), fc9_e14[2:0]});
+    wire signed [7:0] fc9_e16_xh = $signed(fc9_in_5[11:4]);
+    wire signed [18:0] fc9_e16 = $signed({($signed({{7{fc9_e16_xh[7]}}, fc9_e16_xh}) - fc9_e6), fc9_in_5[3:0]});
+    wire signed [13:0] fc9_e17_xh = $signed(fc9_e8[15:2]);
+    wire signed [16:0] fc9_e17 = $signed({($signed({fc9_e17_xh[13], fc9_e17_xh}) + $signed({fc9_e2[13], fc9_e2})), fc9_e8[1:0]});
+    wire signed [8:0] fc9_e18_xh = $signed(fc9_in_3[11:3]);
+    wire signed [17:0] fc9_e18 = $signed({($signed({{6{fc9_e18_xh[8]}}, fc9_e18_xh}) - $signed({fc9_e11[13], fc9_e11})), fc9_in_3[2:0]});
+    wire signed [17:0] fc9_e19 = $signed({($signed(fc9_e18[17:3]) + $signed({{3{fc9_in_7[11]}}, fc9_in_7})), fc9_e18[2:0]});
+    wire signed [12:0] fc9_e20_xh = $signed(fc9_e19[17:5]);
+    wire [18:0] fc9_e20_u = {($signed({fc9_e20_xh[12], fc9_e20_xh}) - $signed({{2{fc9_in_0[11]}}, fc9_in_0})), fc9_e19[4:0]};
+    wire signed [8:0] fc9_e21_xh = $signed(fc9_in_2[11:3]);
+    wire signed [16:0] fc9_e21 = $signed({($signed({{5{fc9_e21_xh[8]}}, fc9_e21_xh}) - fc9_e2), fc9_in_2[2:0]});
+    wire signed [9:0] fc9_e22_xh = $signed(fc9_in_6[11:2]);
+    wire signed [15:0] fc9_e22 = $signed({($signed({{4{fc9_e22_xh[9]}}, fc9_e22_xh}) - fc9_e3), fc9_in_6[1:0]});
+    wire signed [13:0] fc9_e23 = $signed({{2{fc9_in_5[11]}}, fc9_in_5}) - $signed({fc9_e12[12], fc9_e12});
+    wire signed [12:0] fc9_e24_xh = $signed(fc9_e13[14:2]);
+    wire signed [15:0] fc9_e24 = $signed({($signed({fc9_e24_xh[12], fc9_e24_xh}) + $signed({{2{fc9_in_5[11]}}, fc9_in_5})), fc9_e13[1:0]});
+    wire signed [12:0] fc9_e25 = $signed({fc9_in_1[11], fc9_in_1}) - $signed({fc9_in_4[11], fc9_in_4});
+    wire signed [10:0] fc9_e26_xh = $signed(fc9_in_3[11:1]);
+    wire signed [13:0] fc9_e26 = $signed({($signed({{2{fc9_e26_xh[10]}}, fc9_e26_xh}) + $signed({fc9_in_2[11], fc9_in_2})), fc9_in_3[0]});
+    wire signed [14:0] fc9_e27 = $signed({($signed({{3{fc9_e22_xh[9]}}, fc9_e22_xh}) - $signed({fc9_in_5[11], fc9_in_5})), fc9_in_6[1:0]});
+    wire signed [5:0] fc9_e28_xh = $signed(fc9_in_7[11:6]);
+    wire signed [18:0] fc9_e28 = $signed({($signed({{7{fc9_e28_xh[5]}}, fc9_e28_xh}) - $signed({fc9_in_2[11], fc9_in_2})), fc9_in_7[5:0]});
+    wire signed [5:0] fc9_n0_s0_xh = $signed(fc9_in_4[11:6]);
+    wire signed [18:0] fc9_n0_s0 = $signed({($signed({{7{fc9_n0_s0_xh[5]}}, fc9_n0_s0_xh}) + $signed({fc9_in_0[11], fc9_in_0})), fc9_in_4[5:0]});
+    wire signed [7:0] fc9_n0_s1_xh = $signed(fc9_e0[15:8]);
+    wire signed [18:0] fc9_n0_s1 = $signed({($signed({{3{fc9_n0_s1_xh[7]}}, fc9_n0_s1_xh}) - 11'sd529), fc9_e0[7:0]}); // bias -16.53125
+    wire signed [18:0] fc9_n0_s2 = $signed({($signed(fc9_n0_s0[18:1]) + $signed({{4{fc9_e1[13]}}, fc9_e1})), fc9_n0_s0[0]});
+    wire signed [11:0] fc9_n0_s3_xh = $signed(fc9_e7[13:2]);
+    wire signed [15:0] fc9_n0_s3 = $signed({($signed({{2{fc9_n0_s3_xh[11]}}, fc9_n0_s3_xh}) + fc9_e2), fc9_e7[1:0]});
+    wire signed [10:0] fc9_n0_s4_xh = $signed(fc9_e25[12:2]);
+    wire signed [20:0] fc9_n0_s4 = $signed({($signed({{8{fc9_n0_s4_xh[10]}}, fc9_n0_s4_xh}) - fc9_n0_s1), fc9_e25[1:0]});
+    wire signed [14:0] fc9_n0_s5_xh = $signed(fc9_n0_s3[15:1]);
+    wire signed [17:0] fc9_n0_s5 = $signed({($signed({{2{fc9_n0_s5_xh[14]}}, fc9_n0_s5_xh}) - $signed({fc9_e24[15], fc9_e24})), fc9_n0_s3[0]});
+    wire signed [16:0] fc9_n0_s6_xh = $signed(fc9_n0_s4[20:4]);
+    wire signed [22:0] fc9_n0_s6 = $signed({($signed({{2{fc9_n0_s6_xh[16]}}, fc9_n0_s6_xh}) - fc9_n0_s2), fc9_n0_s4[3:0]});
+    wire signed [19:0] fc9_n0_s7 = $signed({{2{fc9_n0_s5[17]}}, fc9_n0_s5}) + $signed({fc9_e16[18], fc9_e16});
+    reg  signed [22:0] fc9_n0_s8_d1;
+    reg  [18:0] fc9_e20_d1;
+    wire signed [18:0] fc9_e20_d1_v = $signed(fc9_e20_d1);
+    wire signed [22:0] fc9_n0_s9 = $signed({($signed(fc9_n0_s8_d1[22:3]) - $signed({fc9_e20_d1_v[18], fc9_e20_d1_v})), fc9_n0_s8_d1[2:0]});
+    wire signed [22:0] fc9_n0_acc = (-fc9_n0_s9);
     wire fc9_n0_y_sticky = |fc9_n0_acc[3:0];
-    reg  signed [17:0] fc9_n0_y_fl_d1;
-    reg  fc9_n0_y_incx_d1;
-    wire signed [17:0] fc9_n0_y_rnd = fc9_n0_y_fl_d1 + $signed({17'd0, fc9_n0_y_incx_d1});
-    wire signed [15:0] fc9_n0_y_sat = (fc9_n0_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n0_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n0_y_rnd[15:0]));
-    wire signed [12:0] fc9_n1_p0_sh = $signed({fc9_in_0, 1'd0});
-    wire signed [13:0] fc9_n1_p0_neg = -$signed({fc9_n1_p0_sh[12], fc9_n1_p0_sh});
-    wire signed [18:0] fc9_n1_p2 = fc9_in_2 * 8'shb4; // weight -0.59375
-    wire signed [17:0] fc9_n1_p3 = fc9_in_3 * 7'sd62; // weight 0.484375
-    wire signed [18:0] fc9_n1_p5 = fc9_in_5 * 8'sd102; // weight 0.796875
-    wire signed [12:0] fc9_n1_p6_sh = $signed({fc9_in_6, 1'd0});
-    wire signed [13:0] fc9_n1_p6_neg = -$signed({fc9_n1_p6_sh[12], fc9_n1_p6_sh});
-    reg  signed [21:0] fc9_n1_t0_0_d1;
-    reg  signed [19:0] fc9_n1_t1_0_b_d1;
-    reg  signed [19:0] fc9_n1_t0_2_d1;
-    reg  signed [17:0] fc9_n1_t1_1_b_d1;
-    wire signed [19:0] fc9_n1_t1_1 = fc9_n1_t0_2_d1 + $signed({{2{fc9_n1_t1_1_b_d1[17]}}, fc9_n1_t1_1_b_d1});
-    wire signed [21:0] fc9_n1_t2_0 = (fc9_n1_t0_0_d1 + $signed({{2{fc9_n1_t1_0_b_d1[19]}}, fc9_n1_t1_0_b_d1})) + $signed({{2{fc9_n1_t1_1[19]}}, fc9_n1_t1_1});
-    wire signed [22:0] fc9_n1_acc = ($signed({fc9_n1_t2_0[21], fc9_n1_t2_0}) + 23'sh78c400);
+    wire fc9_n0_y_inc = fc9_n0_acc[4] & (fc9_n0_y_sticky | fc9_n0_acc[5]);
+    wire signed [17:0] fc9_n0_y_rnd = $signed(fc9_n0_acc[22:5]) + $signed({17'd0, fc9_n0_y_inc});
+    reg  signed [17:0] fc9_n0_y_rnd_d1;
+    reg  signed [15:0] fc9_n0_y_wrap_d1;
+    wire signed [15:0] fc9_n0_y_sat = (fc9_n0_y_rnd_d1 > 18'sd32767) ? 16'sd32767 : ((fc9_n0_y_rnd_d1 < 18'sh38000) ? 16'sh8000 : fc9_n0_y_wrap_d1);
+    wire signed [5:0] fc9_n1_s0_xh = $signed(fc9_in_1[11:6]);
+    wire signed [18:0] fc9_n1_s0 = $signed({($signed({{7{fc9_n1_s0_xh[5]}}, fc9_n1_s0_xh}) + $signed({fc9_in_1[11], fc9_in_1})), fc9_in_1[5:0]});
+    wire signed [15:0] fc9_n1_s1 = $signed({($signed({{4{fc9_e18_xh[8]}}, fc9_e18_xh}) + $signed({fc9_in_1[11], fc9_in_1})), fc9_in_3[2:0]});
+    wire signed [16:0] fc9_n1_s2 = $signed({($signed({{5{fc9_e0_xh[7]}}, fc9_e0_xh}) + $signed({fc9_in_4[11], fc9_in_4})), fc9_in_4[3:0]});
+    wire signed [8:0] fc9_n1_s3_xh = $signed(fc9_e1[13:5]);
+    wire signed [15:0] fc9_n1_s3 = $signed({($signed({{2{fc9_n1_s3_xh[8]}}, fc9_n1_s3_xh}) + 11'sd463), fc9_e1[4:0]});
+    wire signed [18:0] fc9_n1_s4 = $signed({($signed(fc9_n1_s0[18:3]) + $signed({{2{fc9_e4[13]}}, fc9_e4})), fc9_n1_s0[2:0]});
+    wire signed [10:0] fc9_n1_s5_xh = $signed(fc9_n1_s2[16:6]);
+    wire signed [21:0] fc9_n1_s5 = $signed({($signed({{5{fc9_n1_s5_xh[10]}}, fc9_n1_s5_xh}) + fc9_n1_s1), fc9_n1_s2[5:0]});
+    wire signed [18:0] fc9_n1_s6 = $signed({($signed(fc9_e28[18:2]) + $signed({{2{fc9_e13[14]}}, fc9_e13})), fc9_e28[1:0]});
+    wire signed [9:0] fc9_n1_s7_xh = $signed(fc9_e11[13:4]);
+    wire signed [19:0] fc9_n1_s7 = $signed({($signed({{6{fc9_n1_s7_xh[9]}}, fc9_n1_s7_xh}) + fc9_n1_s3), fc9_e11[3:0]});
+    wire signed [21:0] fc9_n1_s8 = $signed({($signed(fc9_n1_s5[21:1]) + $signed({{2{fc9_n1_s4[18]}}, fc9_n1_s4})), fc9_n1_s5[0]});
+    wire signed [17:0] fc9_n1_s9_xh = $signed(fc9_n1_s6[18:1]);
+    wire [20:0] fc9_n1_s9_u = {($signed({{2{fc9_n1_s9_xh[17]}}, fc9_n1_s9_xh}) - fc9_n1_s7), fc9_n1_s6[0]};
+    wire [21:0] fc9_n1_s10_u = {($signed(fc9_n1_s8[21:1]) - $signed({{3{fc9_e15[17]}}, fc9_e15})), fc9_n1_s8[0]};
+    reg  [21:0] fc9_n1_s10_d1;
+    wire signed [21:0] fc9_n1_s10_d1_v = $signed(fc9_n1_s10_d1);
+    reg  [20:0] fc9_n1_s9_d1;
+    wire signed [20:0] fc9_n1_s9_d1_v = $signed(fc9_n1_s9_d1);
+    wire signed [22:0] fc9_n1_acc = ($signed({fc9_n1_s10_d1_v[21], fc9_n1_s10_d1_v}) + $signed({{2{fc9_n1_s9_d1_v[20]}}, fc9_n1_s9_d1_v}));
     wire fc9_n1_y_sticky = |fc9_n1_acc[3:0];
-    reg  signed [17:0] fc9_n1_y_fl_d1;
-    reg  fc9_n1_y_incx_d1;
-    wire signed [17:0] fc9_n1_y_rnd = fc9_n1_y_fl_d1 + $signed({17'd0, fc9_n1_y_incx_d1});
-    wire signed [15:0] fc9_n1_y_sat = (fc9_n1_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n1_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n1_y_rnd[15:0]));
-    wire signed [14:0] fc9_n2_p0 = fc9_in_0 * 4'sh9; // weight -0.0546875
-    wire signed [13:0] fc9_n2_p1 = fc9_in_1 * 3'sd3; // weight 0.0234375
-    wire signed [16:0] fc9_n2_p3 = fc9_in_3 * 6'sh2e; // weight -0.140625
-    wire signed [16:0] fc9_n2_p4 = fc9_in_4 * 6'sh21; // weight -0.2421875
-    wire signed [16:0] fc9_n2_p5 = fc9_in_5 * 6'sh22; // weight -0.234375
-    wire signed [17:0] fc9_n2_p6 = fc9_in_6 * 7'sh4c; // weight -0.40625
-    wire signed [17:0] fc9_n2_p7 = fc9_in_7 * 7'sh4c; // weight -0.40625
-    wire signed [17:0] fc9_n2_t0_2 = $signed({fc9_n2_p4[16], fc9_n2_p4}) + $signed({fc9_n2_p5[16], fc9_n2_p5});
-    wire signed [18:0] fc9_n2_t0_3 = $signed({fc9_n2_p6[17], fc9_n2_p6}) + $signed({fc9_n2_p7[17], fc9_n2_p7});
-    reg  signed [15:0] fc9_n2_t1_0_a_d1;
-    reg  signed [21:0] fc9_n2_t0_1_d1;
-    reg  signed [19:0] fc9_n2_t2_0_b_d1;
-    wire signed [21:0] fc9_n2_t2_0 = ($signed({{6{fc9_n2_t1_0_a_d1[15]}}, fc9_n2_t1_0_a_d1}) + fc9_n2_t0_1_d1) + $signed({{2{fc9_n2_t2_0_b_d1[19]}}, fc9_n2_t2_0_b_d1});
-    wire signed [21:0] fc9_n2_acc = (fc9_n2_t2_0 + 22'sh39ca00);
-    wire fc9_n2_y_sticky = |fc9_n2_acc[3:0];
+    wire fc9_n1_y_inc = fc9_n1_acc[4] & (fc9_n1_y_sticky | fc9_n1_acc[5]);
+    wire signed [17:0] fc9_n1_y_rnd = $signed(fc9_n1_acc[22:5]) + $signed({17'd0, fc9_n1_y_inc});
+    wire fc9_n1_y_ovf_hi = fc9_n1_y_rnd > 18'sd32767;
+    wire signed [15:0] fc9_n1_y_satlo = (fc9_n1_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n1_y_rnd[15:0]);
+    reg  fc9_n1_y_ovf_hi_d1;
+    reg  signed [15:0] fc9_n1_y_satlo_d1;
+    wire signed [15:0] fc9_n1_y_sat = fc9_n1_y_ovf_hi_d1 ? 16'sd32767 : fc9_n1_y_satlo_d1;
+    wire signed [16:0] fc9_n2_s0 = $signed({($signed({{5{fc9_e0_xh[7]}}, fc9_e0_xh}) - $signed({fc9_in_2[11], fc9_in_2})), fc9_in_4[3:0]});
+    wire signed [8:0] fc9_n2_s1_xh = $signed(fc9_in_6[11:3]);
+    wire signed [15:0] fc9_n2_s1 = $signed({($signed({{4{fc9_n2_s1_xh[8]}}, fc9_n2_s1_xh}) + $signed({fc9_in_5[11], fc9_in_5})), fc9_in_6[2:0]});
+    wire signed [8:0] fc9_n2_s2_xh = $signed(fc9_in_7[11:3]);
+    wire signed [14:0] fc9_n2_s2 = $signed({($signed({{3{fc9_n2_s2_xh[8]}}, fc9_n2_s2_xh}) + 12'sd795), fc9_in_7[2:0]});
+    wire signed [16:0] fc9_n2_s3 = $signed({($signed(fc9_n2_s0[16:1]) + $signed({fc9_n2_s2[14], fc9_n2_s2})), fc9_n2_s0[0]});
+    wire signed [15:0] fc9_n2_s4 = $signed({($signed(fc9_n2_s1[15:1]) + $signed({fc9_e2[13], fc9_e2})), fc9_n2_s1[0]});
+    wire signed [7:0] fc9_n2_s5_xh = $signed(fc9_e7[13:6]);
+    wire signed [19:0] fc9_n2_s5 = $signed({($signed({{6{fc9_n2_s5_xh[7]}}, fc9_n2_s5_xh}) - fc9_e3), fc9_e7[5:0]});
+    wire signed [11:0] fc9_n2_s6_xh = $signed(fc9_e25[12:1]);
+    wire signed [15:0] fc9_n2_s6 = $signed({($signed({{3{fc9_n2_s6_xh[11]}}, fc9_n2_s6_xh}) - fc9_e10), fc9_e25[0]});
+    wire signed [19:0] fc9_n2_s7 = $signed({($signed(fc9_n2_s5[19:2]) + $signed({{3{fc9_e6[14]}}, fc9_e6})), fc9_n2_s5[1:0]});
+    wire signed [12:0] fc9_n2_s8_xh = $signed(fc9_n2_s4[15:3]);
+    wire signed [19:0] fc9_n2_s8 = $signed({($signed({{4{fc9_n2_s8_xh[12]}}, fc9_n2_s8_xh}) + fc9_n2_s3), fc9_n2_s4[2:0]});
+    wire signed [19:0] fc9_n2_s9 = fc9_n2_s7 - $signed({{4{fc9_n2_s6[15]}}, fc9_n2_s6});
+    wire signed [17:0] fc9_n2_s10_xh = $signed(fc9_n2_s9[19:2]);
+    wire signed [21:0] fc9_n2_acc = $signed({($signed({{2{fc9_n2_s10_xh[17]}}, fc9_n2_s10_xh}) - fc9_n2_s8), fc9_n2_s9[1:0]});
+    reg  [3:0] fc9_n2_y_low_d1;
+    wire fc9_n2_y_sticky = |fc9_n2_y_low_d1;
+    reg  fc9_n2_y_lsb_d1;
+    reg  fc9_n2_y_half_d1;
+    wire fc9_n2_y_inc = fc9_n2_y_half_d1 & (fc9_n2_y_sticky | fc9_n2_y_lsb_d1);
     reg  signed [16:0] fc9_n2_y_fl_d1;
-    reg  fc9_n2_y_incx_d1;
-    wire signed [16:0] fc9_n2_y_rnd = fc9_n2_y_fl_d1 + $signed({16'd0, fc9_n2_y_incx_d1});
+    wire signed [16:0] fc9_n2_y_rnd = fc9_n2_y_fl_d1 + $signed({16'd0, fc9_n2_y_inc});
     wire signed [15:0] fc9_n2_y_sat = (fc9_n2_y_rnd > 17'sd32767) ? 16'sd32767 : ((fc9_n2_y_rnd < 17'sh18000) ? 16'sh8000 : $signed(fc9_n2_y_rnd[15:0]));
-    wire signed [16:0] fc9_n3_p0 = fc9_in_0 * 6'sh2a; // weight -0.171875
-    wire signed [16:0] fc9_n3_p1 = fc9_in_1 * 6'sh24; // weight -0.21875
-    wire signed [18:0] fc9_n3_p2 = fc9_in_2 * 8'shb9; // weight -0.5546875
-    wire signed [18:0] fc9_n3_p4 = fc9_in_4 * 8'sd90; // weight 0.703125
-    wire signed [17:0] fc9_n3_p5 = fc9_in_5 * 7'sd52; // weight 0.40625
-    wire signed [15:0] fc9_n3_p6 = fc9_in_6 * 5'sh13; // weight -0.1015625
-    reg  signed [17:0] fc9_n3_t1_0_a_d1;
-    reg  signed [21:0] fc9_n3_t0_1_d1;
-    reg  signed [19:0] fc9_n3_t0_2_d1;
-    reg  signed [18:0] fc9_n3_t1_1_b_d1;
-    wire signed [19:0] fc9_n3_t1_1 = fc9_n3_t0_2_d1 + $signed({fc9_n3_t1_1_b_d1[18], fc9_n3_t1_1_b_d1});
-    wire signed [21:0] fc9_n3_t2_0 = ($signed({{4{fc9_n3_t1_0_a_d1[17]}}, fc9_n3_t1_0_a_d1}) + fc9_n3_t0_1_d1) + $signed({{2{fc9_n3_t1_1[19]}}, fc9_n3_t1_1});
-    wire signed [22:0] fc9_n3_acc = ($signed({fc9_n3_t2_0[21], fc9_n3_t2_0}) + 23'sh7ad200);
+    wire signed [9:0] fc9_n3_s0_xh = $signed(fc9_in_2[11:2]);
+    wire signed [14:0] fc9_n3_s0 = $signed({($signed({{3{fc9_n3_s0_xh[9]}}, fc9_n3_s0_xh}) + $signed({fc9_in_1[11], fc9_in_1})), fc9_in_2[1:0]});
+    wire signed [6:0] fc9_n3_s1_xh = $signed(fc9_in_3[11:5]);
+    wire signed [17:0] fc9_n3_s1 = $signed({($signed({{6{fc9_n3_s1_xh[6]}}, fc9_n3_s1_xh}) + $signed({fc9_in_3[11], fc9_in_3})), fc9_in_3[4:0]});
+    wire signed [13:0] fc9_n3_s2 = $signed({($signed({{2{fc9_n2_s2_xh[8]}}, fc9_n2_s2_xh}) - 11'sd663), fc9_in_7[2:0]}); // bias -10.359375
+    wire signed [8:0] fc9_n3_s3_xh = $signed(fc9_n3_s0[14:6]);
+    wire signed [19:0] fc9_n3_s3 = $signed({($signed({{5{fc9_n3_s3_xh[8]}}, fc9_n3_s3_xh}) + fc9_n3_s2), fc9_n3_s0[5:0]});
+    wire signed [17:0] fc9_n3_s4 = $signed({($signed(fc9_n3_s1[17:1]) - $signed({{3{fc9_e7[13]}}, fc9_e7})), fc9_n3_s1[0]});
+    wire signed [19:0] fc9_n3_s5 = fc9_n3_s3 - $signed({{4{fc9_e22[15]}}, fc9_e22});
+    wire signed [18:0] fc9_n3_s7_xh = $signed(fc9_n3_s5[19:1]);
+    wire [20:0] fc9_n3_s7_u = {($signed({fc9_n3_s7_xh[18], fc9_n3_s7_xh}) + $signed({{3{fc9_e17[16]}}, fc9_e17})), fc9_n3_s5[0]};
+    wire signed [15:0] fc9_n3_s8_xh = $signed(fc9_e15[17:2]);
+    wire signed [17:0] fc9_n3_s8_hi = $signed({{2{fc9_n3_s8_xh[15]}}, fc9_n3_s8_xh}) + (fc9_n3_s4 + $signed({{2{fc9_e24[15]}}, fc9_e24}));
+    reg  [20:0] fc9_n3_s7_d1;
+    wire signed [20:0] fc9_n3_s7_d1_v = $signed(fc9_n3_s7_d1);
+    reg  [19:0] fc9_n3_s8_d1;
+    wire signed [19:0] fc9_n3_s8_d1_v = $signed(fc9_n3_s8_d1);
+    wire signed [18:0] fc9_n3_s9_xh = $signed(fc9_n3_s7_d1_v[20:2]);
+    wire signed [22:0] fc9_n3_acc = $signed({($signed({{2{fc9_n3_s9_xh[18]}}, fc9_n3_s9_xh}) + $signed({fc9_n3_s8_d1_v[19], fc9_n3_s8_d1_v})), fc9_n3_s7_d1_v[1:0]});
     wire fc9_n3_y_sticky = |fc9_n3_acc[3:0];
-    reg  signed [17:0] fc9_n3_y_fl_d1;
-    reg  fc9_n3_y_incx_d1;
-    wire signed [17:0] fc9_n3_y_rnd = fc9_n3_y_fl_d1 + $signed({17'd0, fc9_n3_y_incx_d1});
-    wire signed [15:0] fc9_n3_y_sat = (fc9_n3_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n3_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n3_y_rnd[15:0]));
-    wire signed [17:0] fc9_n4_p0 = fc9_in_0 * 7'sh5a; // weight -0.296875
-    wire signed [17:0] fc9_n4_p1 = fc9_in_1 * 7'sh4c; // weight -0.40625
-    wire signed [18:0] fc9_n4_p2 = fc9_in_2 * 8'sd94; // weight 0.734375
-    wire signed [18:0] fc9_n4_p3 = fc9_in_3 * 8'shb8; // weight -0.5625
-    wire signed [18:0] fc9_n4_p5 = fc9_in_5 * 8'sd75; // weight 0.5859375
-    wire signed [17:0] fc9_n4_p6 = fc9_in_6 * 7'sd57; // weight 0.4453125
-    reg  signed [18:0] fc9_n4_t1_0_a_d1;
-    reg  signed [19:0] fc9_n4_t0_1_d1;
-    wire signed [19:0] fc9_n4_t1_0 = $signed({fc9_n4_t1_0_a_d1[18], fc9_n4_t1_0_a_d1}) + fc9_n4_t0_1_d1;
-    reg  signed [21:0] fc9_n4_t0_2_d1;
-    reg  signed [18:0] fc9_n4_t1_1_b_d1;
-    wire signed [21:0] fc9_n4_t1_1 = fc9_n4_t0_2_d1 + $signed({{3{fc9_n4_t1_1_b_d1[18]}}, fc9_n4_t1_1_b_d1});
-    wire signed [22:0] fc9_n4_acc = (($signed({{3{fc9_n4_t1_0[19]}}, fc9_n4_t1_0}) + $signed({fc9_n4_t1_1[21], fc9_n4_t1_1})) + 23'sh7bd800);
+    wire fc9_n3_y_inc = fc9_n3_acc[4] & (fc9_n3_y_sticky | fc9_n3_acc[5]);
+    wire signed [17:0] fc9_n3_y_rnd = $signed(fc9_n3_acc[22:5]) + $signed({17'd0, fc9_n3_y_inc});
+    wire fc9_n3_y_ovf_hi = fc9_n3_y_rnd > 18'sd32767;
+    wire signed [15:0] fc9_n3_y_satlo = (fc9_n3_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n3_y_rnd[15:0]);
+    reg  fc9_n3_y_ovf_hi_d1;
+    reg  signed [15:0] fc9_n3_y_satlo_d1;
+    wire signed [15:0] fc9_n3_y_sat = fc9_n3_y_ovf_hi_d1 ? 16'sd32767 : fc9_n3_y_satlo_d1;
+    wire signed [7:0] fc9_n4_s0_xh = $signed(fc9_in_3[11:4]);
+    wire signed [16:0] fc9_n4_s0 = $signed({($signed({{5{fc9_n4_s0_xh[7]}}, fc9_n4_s0_xh}) - $signed({fc9_in_2[11], fc9_in_2})), fc9_in_3[3:0]});
+    wire signed [5:0] fc9_n4_s1_xh = $signed(fc9_in_6[11:6]);
+    wire signed [18:0] fc9_n4_s1 = $signed({($signed({{7{fc9_n4_s1_xh[5]}}, fc9_n4_s1_xh}) - $signed({fc9_in_4[11], fc9_in_4})), fc9_in_6[5:0]});
+    wire signed [4:0] fc9_n4_s2_xh = $signed(fc9_e1[13:9]);
+    wire signed [17:0] fc9_n4_s2 = $signed({($signed({{4{fc9_n4_s2_xh[4]}}, fc9_n4_s2_xh}) + 9'sd133), fc9_e1[8:0]}); // bias -8.3125
+    wire signed [11:0] fc9_n4_s4_xh = $signed(fc9_e3[13:2]);
+    wire signed [15:0] fc9_n4_s4 = $signed({($signed({{2{fc9_n4_s4_xh[11]}}, fc9_n4_s4_xh}) - $signed({fc9_e12[12], fc9_e12})), fc9_e3[1:0]});
+    wire signed [13:0] fc9_n4_s5_xh = $signed(fc9_n4_s4[15:2]);
+    wire signed [19:0] fc9_n4_s5 = $signed({($signed({{4{fc9_n4_s5_xh[13]}}, fc9_n4_s5_xh}) - fc9_n4_s2), fc9_n4_s4[1:0]});
+    wire signed [10:0] fc9_n4_s6_xh = $signed(fc9_e8[15:5]);
+    wire signed [18:0] fc9_n4_s6 = $signed({($signed({{3{fc9_n4_s6_xh[10]}}, fc9_n4_s6_xh}) + fc9_e23), fc9_e8[4:0]});
+    wire signed [16:0] fc9_n4_s7_xh = $signed(fc9_n4_s6[18:2]);
+    wire signed [18:0] fc9_n4_s7_hi = $signed({{2{fc9_n4_s7_xh[16]}}, fc9_n4_s7_xh}) - ($signed({{2{fc9_n4_s0[16]}}, fc9_n4_s0}) + fc9_n4_s1);
+    wire signed [15:0] fc9_n4_s8_xh = $signed(fc9_e16[18:3]);
+    wire [20:0] fc9_n4_s8_u = {($signed({{2{fc9_n4_s8_xh[15]}}, fc9_n4_s8_xh}) + $signed({fc9_e17[16], fc9_e17})), fc9_e16[2:0]};
+    wire signed [18:0] fc9_n4_s9_xh = $signed(fc9_n4_s5[19:1]);
+    wire [21:0] fc9_n4_s9_u = {($signed({{2{fc9_n4_s9_xh[18]}}, fc9_n4_s9_xh}) + $signed({fc9_n4_s7_hi, fc9_n4_s6[1:0]})), fc9_n4_s5[0]};
+    reg  [21:0] fc9_n4_s9_d1;
+    wire signed [21:0] fc9_n4_s9_d1_v = $signed(fc9_n4_s9_d1);
+    reg  [20:0] fc9_n4_s8_d1;
+    wire signed [20:0] fc9_n4_s8_d1_v = $signed(fc9_n4_s8_d1);
+    wire signed [22:0] fc9_n4_acc = ($signed({fc9_n4_s9_d1_v[21], fc9_n4_s9_d1_v}) - $signed({{2{fc9_n4_s8_d1_v[20]}}, fc9_n4_s8_d1_v}));
     wire fc9_n4_y_sticky = |fc9_n4_acc[3:0];
-    reg  signed [17:0] fc9_n4_y_fl_d1;
-    reg  fc9_n4_y_incx_d1;
-    wire signed [17:0] fc9_n4_y_rnd = fc9_n4_y_fl_d1 + $signed({17'd0, fc9_n4_y_incx_d1});
-    wire signed [15:0] fc9_n4_y_sat = (fc9_n4_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n4_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n4_y_rnd[15:0]));
-    wire signed [15:0] fc9_n5_p1 = fc9_in_1 * 5'sd9; // weight 0.0703125
-    wire signed [15:0] fc9_n5_p2 = fc9_in_2 * 5'sd14; // weight 0.109375
-    wire signed [18:0] fc9_n5_p4 = fc9_in_4 * 8'shb4; // weight -0.59375
-    wire signed [17:0] fc9_n5_p6 = fc9_in_6 * 7'sh5a; // weight -0.296875
-    wire signed [18:0] fc9_n5_t0_0 = (fc9_in_0 * 8'sd87) + $signed({{3{fc9_n5_p1[15]}}, fc9_n5_p1}); // weight 0.6796875
-    wire signed [17:0] fc9_n5_t0_1 = $signed({{2{fc9_n5_p2[15]}}, fc9_n5_p2}) + (fc9_in_3 * 7'sh5d); // weight -0.2734375
-    reg  signed [21:0] fc9_n5_t0_2_d1;
-    reg  signed [18:0] fc9_n5_t1_1_b_d1;
-    reg  signed [19:0] fc9_n5_t2_0_a_d1;
-    wire signed [21:0] fc9_n5_t2_0 = $signed({{2{fc9_n5_t2_0_a_d1[19]}}, fc9_n5_t2_0_a_d1}) + (fc9_n5_t0_2_d1 + $signed({{3{fc9_n5_t1_1_b_d1[18]}}, fc9_n5_t1_1_b_d1}));
-    wire signed [22:0] fc9_n5_acc = ($signed({fc9_n5_t2_0[21], fc9_n5_t2_0}) + 23'sh7ce000);
+    wire fc9_n4_y_inc = fc9_n4_acc[4] & (fc9_n4_y_sticky | fc9_n4_acc[5]);
+    wire signed [17:0] fc9_n4_y_rnd = $signed(fc9_n4_acc[22:5]) + $signed({17'd0, fc9_n4_y_inc});
+    wire fc9_n4_y_ovf_hi = fc9_n4_y_rnd > 18'sd32767;
+    wire signed [15:0] fc9_n4_y_satlo = (fc9_n4_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n4_y_rnd[15:0]);
+    reg  fc9_n4_y_ovf_hi_d1;
+    reg  signed [15:0] fc9_n4_y_satlo_d1;
+    wire signed [15:0] fc9_n4_y_sat = fc9_n4_y_ovf_hi_d1 ? 16'sd32767 : fc9_n4_y_satlo_d1;
+    wire signed [8:0] fc9_n5_s0_xh = $signed(fc9_in_4[11:3]);
+    wire signed [15:0] fc9_n5_s0 = $signed({($signed({{4{fc9_n5_s0_xh[8]}}, fc9_n5_s0_xh}) - $signed({fc9_in_0[11], fc9_in_0})), fc9_in_4[2:0]});
+    wire signed [12:0] fc9_n5_s1 = $signed({($signed({fc9_e16_xh[7], fc9_e16_xh}) - 9'sd25), fc9_in_5[3:0]});
+    wire signed [8:0] fc9_n5_s2_xh = $signed(fc9_e0[15:7]);
+    wire signed [19:0] fc9_n5_s2 = $signed({($signed({{4{fc9_n5_s2_xh[8]}}, fc9_n5_s2_xh}) + fc9_n5_s1), fc9_e0[6:0]});
+    wire signed [9:0] fc9_n5_s3_xh = $signed(fc9_e1[13:4]);
+    wire signed [19:0] fc9_n5_s3 = $signed({($signed({{6{fc9_n5_s3_xh[9]}}, fc9_n5_s3_xh}) + fc9_n5_s0), fc9_e1[3:0]});
+    wire signed [10:0] fc9_n5_s4_xh = $signed(fc9_e2[13:3]);
+    wire signed [17:0] fc9_n5_s4 = $signed({($signed({{4{fc9_n5_s4_xh[10]}}, fc9_n5_s4_xh}) - fc9_e5), fc9_e2[2:0]});
+    wire signed [19:0] fc9_n5_s5 = $signed({($signed(fc9_n5_s2[19:3]) - $signed({{2{fc9_e27[14]}}, fc9_e27})), fc9_n5_s2[2:0]});
+    wire signed [10:0] fc9_n5_s6_xh = $signed(fc9_e6[14:4]);
+    wire signed [18:0] fc9_n5_s6 = $signed({($signed({{4{fc9_n5_s6_xh[10]}}, fc9_n5_s6_xh}) - fc9_e10), fc9_e6[3:0]});
+    wire signed [19:0] fc9_n5_s7 = fc9_n5_s3 + $signed({{2{fc9_n5_s4[17]}}, fc9_n5_s4});
+    wire signed [16:0] fc9_n5_s8_xh = $signed(fc9_n5_s6[18:2]);
+    wire signed [21:0] fc9_n5_s8 = $signed({($signed({{3{fc9_n5_s8_xh[16]}}, fc9_n5_s8_xh}) + fc9_n5_s5), fc9_n5_s6[1:0]});
+    reg  signed [22:0] fc9_n5_s9_d1;
+    wire signed [22:0] fc9_n5_acc = (-(fc9_n5_s9_d1 - $signed({{4{fc9_e20_d1_v[18]}}, fc9_e20_d1_v})));
     wire fc9_n5_y_sticky = |fc9_n5_acc[3:0];
-    reg  signed [17:0] fc9_n5_y_fl_d1;
-    reg  fc9_n5_y_incx_d1;
-    wire signed [17:0] fc9_n5_y_rnd = fc9_n5_y_fl_d1 + $signed({17'd0, fc9_n5_y_incx_d1});
-    wire signed [15:0] fc9_n5_y_sat = (fc9_n5_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n5_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n5_y_rnd[15:0]));
-    wire signed [17:0] fc9_n6_p0 = fc9_in_0 * 7'sh58; // weight -0.3125
-    wire signed [16:0] fc9_n6_p1 = fc9_in_1 * 6'sh21; // weight -0.2421875
-    wire signed [15:0] fc9_n6_p3_sh = $signed({fc9_in_3, 4'd0});
-    wire signed [17:0] fc9_n6_p4 = fc9_in_4 * 7'sh53; // weight -0.3515625
-    wire signed [17:0] fc9_n6_p5 = fc9_in_5 * 7'sd37; // weight 0.2890625
-    wire signed [16:0] fc9_n6_p7 = fc9_in_7 * 6'sh26; // weight -0.203125
-    wire signed [17:0] fc9_n6_t0_1 = (fc9_in_2 * 7'sd37) + $signed({{2{fc9_n6_p3_sh[15]}}, fc9_n6_p3_sh}); // weight 0.2890625
-    wire signed [18:0] fc9_n6_t1_0 = ($signed({fc9_n6_p0[17], fc9_n6_p0}) + $signed({{2{fc9_n6_p1[16]}}, fc9_n6_p1})) + $signed({fc9_n6_t0_1[17], fc9_n6_t0_1});
-    reg  signed [18:0] fc9_n6_t1_1_a_d1;
-    reg  signed [21:0] fc9_n6_t0_3_d1;
-    reg  signed [18:0] fc9_n6_t2_0_a_d1;
-    wire signed [21:0] fc9_n6_t2_0 = $signed({{3{fc9_n6_t2_0_a_d1[18]}}, fc9_n6_t2_0_a_d1}) + ($signed({{3{fc9_n6_t1_1_a_d1[18]}}, fc9_n6_t1_1_a_d1}) + fc9_n6_t0_3_d1);
-    wire signed [21:0] fc9_n6_acc = (fc9_n6_t2_0 + 22'sh3de800);
-    wire fc9_n6_y_sticky = |fc9_n6_acc[3:0];
+    wire fc9_n5_y_inc = fc9_n5_acc[4] & (fc9_n5_y_sticky | fc9_n5_acc[5]);
+    wire signed [17:0] fc9_n5_y_rnd = $signed(fc9_n5_acc[22:5]) + $signed({17'd0, fc9_n5_y_inc});
+    reg  signed [17:0] fc9_n5_y_rnd_d1;
+    reg  signed [15:0] fc9_n5_y_wrap_d1;
+    wire signed [15:0] fc9_n5_y_sat = (fc9_n5_y_rnd_d1 > 18'sd32767) ? 16'sd32767 : ((fc9_n5_y_rnd_d1 < 18'sh38000) ? 16'sh8000 : fc9_n5_y_wrap_d1);
+    wire signed [2:0] fc9_n6_s0_xh = $signed(fc9_in_1[11:9]);
+    wire signed [21:0] fc9_n6_s0 = $signed({($signed({{10{fc9_n6_s0_xh[2]}}, fc9_n6_s0_xh}) + $signed({fc9_in_6[11], fc9_in_6})), fc9_in_1[8:0]});
+    wire signed [4:0] fc9_n6_s1_xh = $signed(fc9_e0[15:11]);
+    wire signed [18:0] fc9_n6_s1 = $signed({($signed({{3{fc9_n6_s1_xh[4]}}, fc9_n6_s1_xh}) + 8'sd67), fc9_e0[10:0]}); // bias -4.1875
+    wire signed [21:0] fc9_n6_s2 = $signed({($signed(fc9_n6_s0[21:2]) + $signed({{4{fc9_e0[15]}}, fc9_e0})), fc9_n6_s0[1:0]});
+    wire signed [10:0] fc9_n6_s3_xh = $signed(fc9_e27[14:4]);
+    wire signed [17:0] fc9_n6_s3 = $signed({($signed({{3{fc9_n6_s3_xh[10]}}, fc9_n6_s3_xh}) - fc9_e26), fc9_e27[3:0]});
+    wire signed [18:0] fc9_n6_s4 = fc9_n6_s1 - $signed({{4{fc9_e10[14]}}, fc9_e10});
+    wire signed [14:0] fc9_n6_s5_xh = $signed(fc9_e21[16:2]);
+    wire signed [18:0] fc9_n6_s5 = $signed({($signed({{2{fc9_n6_s5_xh[14]}}, fc9_n6_s5_xh}) + fc9_e21), fc9_e21[1:0]});
+    wire signed [12:0] fc9_n6_s6_xh = $signed(fc9_n6_s3[17:5]);
+    wire signed [19:0] fc9_n6_s6 = $signed({($signed({{2{fc9_n6_s6_xh[12]}}, fc9_n6_s6_xh}) - $signed({fc9_e23[13], fc9_e23})), fc9_n6_s3[4:0]});
+    wire signed [19:0] fc9_n6_s8 = $signed({fc9_n6_s4[18], fc9_n6_s4}) - $signed({fc9_n6_s5[18], fc9_n6_s5});
+    wire signed [21:0] fc9_n6_acc = ((fc9_n6_s2 - $signed({{2{fc9_n6_s6[19]}}, fc9_n6_s6})) - $signed({{2{fc9_n6_s8[19]}}, fc9_n6_s8}));
+    reg  [3:0] fc9_n6_y_low_d1;
+    wire fc9_n6_y_sticky = |fc9_n6_y_low_d1;
+    reg  fc9_n6_y_lsb_d1;
+    reg  fc9_n6_y_half_d1;
+    wire fc9_n6_y_inc = fc9_n6_y_half_d1 & (fc9_n6_y_sticky | fc9_n6_y_lsb_d1);
     reg  signed [16:0] fc9_n6_y_fl_d1;
-    reg  fc9_n6_y_incx_d1;
-    wire signed [16:0] fc9_n6_y_rnd = fc9_n6_y_fl_d1 + $signed({16'd0, fc9_n6_y_incx_d1});
+    wire signed [16:0] fc9_n6_y_rnd = fc9_n6_y_fl_d1 + $signed({16'd0, fc9_n6_y_inc});
     wire signed [15:0] fc9_n6_y_sat = (fc9_n6_y_rnd > 17'sd32767) ? 16'sd32767 : ((fc9_n6_y_rnd < 17'sh18000) ? 16'sh8000 : $signed(fc9_n6_y_rnd[15:0]));
-    wire signed [16:0] fc9_n7_p0 = fc9_in_0 * 6'sd31; // weight 0.2421875
-    wire signed [13:0] fc9_n7_p1_sh = $signed({fc9_in_1, 2'd0});
-    wire signed [18:0] fc9_n7_p2 = fc9_in_2 * 8'sd92; // weight 0.71875
-    wire signed [18:0] fc9_n7_p3 = fc9_in_3 * 8'shae; // weight -0.640625
-    wire signed [16:0] fc9_n7_p4 = fc9_in_4 * 6'sd30; // weight 0.234375
-    wire signed [17:0] fc9_n7_p5 = fc9_in_5 * 7'sd45; // weight 0.3515625
-    wire signed [18:0] fc9_n7_p6 = fc9_in_6 * 8'sd77; // weight 0.6015625
-    reg  signed [17:0] fc9_n7_t1_0_a_d1;
-    reg  signed [19:0] fc9_n7_t0_1_d1;
-    wire signed [19:0] fc9_n7_t1_0 = $signed({{2{fc9_n7_t1_0_a_d1[17]}}, fc9_n7_t1_0_a_d1}) + fc9_n7_t0_1_d1;
-    reg  signed [18:0] fc9_n7_t1_1_a_d1;
-    reg  signed [21:0] fc9_n7_t0_3_d1;
-    wire signed [21:0] fc9_n7_t1_1 = $signed({{3{fc9_n7_t1_1_a_d1[18]}}, fc9_n7_t1_1_a_d1}) + fc9_n7_t0_3_d1;
-    wire signed [22:0] fc9_n7_acc = (($signed({{3{fc9_n7_t1_0[19]}}, fc9_n7_t1_0}) + $signed({fc9_n7_t1_1[21], fc9_n7_t1_1})) + 23'sh7eee00);
+    wire signed [12:0] fc9_n7_s0 = $signed({fc9_in_0[11], fc9_in_0}) - $signed({fc9_in_6[11], fc9_in_6});
+    wire signed [12:0] fc9_n7_s1 = $signed({($signed({fc9_n2_s1_xh[8], fc9_n2_s1_xh}) - 10'sd137), fc9_in_6[2:0]});
+    wire signed [11:0] fc9_n7_s2_xh = $signed(fc9_e1[13:2]);
+    wire signed [15:0] fc9_n7_s2 = $signed({($signed({{2{fc9_n7_s2_xh[11]}}, fc9_n7_s2_xh}) - $signed({fc9_n7_s1[12], fc9_n7_s1})), fc9_e1[1:0]});
+    wire signed [4:0] fc9_n7_s3_xh = $signed(fc9_n7_s0[12:8]);
+    wire signed [21:0] fc9_n7_s3 = $signed({($signed({{9{fc9_n7_s3_xh[4]}}, fc9_n7_s3_xh}) + fc9_e4), fc9_n7_s0[7:0]});
+    wire signed [11:0] fc9_n7_s4_xh = $signed(fc9_e5[14:3]);
+    wire signed [16:0] fc9_n7_s4 = $signed({($signed({{2{fc9_n7_s4_xh[11]}}, fc9_n7_s4_xh}) + fc9_e7), fc9_e5[2:0]});
+    wire signed [17:0] fc9_n7_s5 = $signed({{4{fc9_e26[13]}}, fc9_e26}) + $signed(fc9_e28[17:0]);
+    wire signed [21:0] fc9_n7_s6 = $signed({($signed(fc9_n7_s3[21:4]) + $signed({{2{fc9_n7_s2[15]}}, fc9_n7_s2})), fc9_n7_s3[3:0]});
+    wire signed [17:0] fc9_n7_s7 = $signed({fc9_n7_s4[16], fc9_n7_s4}) - $signed({{2{fc9_e22[15]}}, fc9_e22});
+    wire signed [16:0] fc9_n7_s8_xh = $signed(fc9_e9[17:1]);
+    wire signed [19:0] fc9_n7_s8 = $signed({($signed({{2{fc9_n7_s8_xh[16]}}, fc9_n7_s8_xh}) - $signed({fc9_n7_s5[17], fc9_n7_s5})), fc9_e9[0]});
+    wire signed [19:0] fc9_n7_s9_xh = $signed(fc9_n7_s6[21:2]);
+    wire signed [22:0] fc9_n7_s9 = $signed({($signed({fc9_n7_s9_xh[19], fc9_n7_s9_xh}) - $signed({{3{fc9_n7_s7[17]}}, fc9_n7_s7})), fc9_n7_s6[1:0]});
+    reg  signed [22:0] fc9_n7_s10_d1;
+    wire signed [22:0] fc9_n7_acc = (-fc9_n7_s10_d1);
     wire fc9_n7_y_sticky = |fc9_n7_acc[3:0];
-    reg  signed [17:0] fc9_n7_y_fl_d1;
-    reg  fc9_n7_y_incx_d1;
-    wire signed [17:0] fc9_n7_y_rnd = fc9_n7_y_fl_d1 + $signed({17'd0, fc9_n7_y_incx_d1});
-    wire signed [15:0] fc9_n7_y_sat = (fc9_n7_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n7_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n7_y_rnd[15:0]));
+    wire fc9_n7_y_inc = fc9_n7_acc[4] & (fc9_n7_y_sticky | fc9_n7_acc[5]);
+    wire signed [17:0] fc9_n7_y_rnd = $signed(fc9_n7_acc[22:5]) + $signed({17'd0, fc9_n7_y_inc});
+    wire fc9_n7_y_ovf_hi = fc9_n7_y_rnd > 18'sd32767;
+    wire signed [15:0] fc9_n7_y_satlo = (fc9_n7_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n7_y_rnd[15:0]);
+    reg  fc9_n7_y_ovf_hi_d1;
+    reg  signed [15:0] fc9_n7_y_satlo_d1;
+    wire signed [15:0] fc9_n7_y_sat = fc9_n7_y_ovf_hi_d1 ? 16'sd32767 : fc9_n7_y_satlo_d1;
     reg  signed [15:0] fc9_out_0;
     reg  signed [15:0] fc9_out_1;
+    reg  signed [15:0] fc9_n2_y_sat_d1;
     reg  signed [15:0] fc9_out_2;
     reg  signed [15:0] fc9_out_3;
     reg  signed [15:0] fc9_out_4;
     reg  signed [15:0] fc9_out_5;
+    reg  signed [15:0] fc9_n6_y_sat_d1;
     reg  signed [15:0] fc9_out_6;
     reg  signed [15:0] fc9_out_7;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc9_n0_t0_0_d1 <= (fc9_in_0 * 11'sd699) + $signed({{6{fc9_n0_p1[15]}}, fc9_n0_p1}); // weight 5.4609375
-            fc9_n0_t1_0_b_d1 <= $signed({fc9_n0_p2[18], fc9_n0_p2}) + $signed({{2{fc9_n0_p3[17]}}, fc9_n0_p3});
-            fc9_n0_t0_2_d1 <= fc9_n0_t0_2_a + $signed({fc9_n0_p5[18], fc9_n0_p5});
-            fc9_n0_t1_1_b_d1 <= $signed({fc9_n0_p6[17], fc9_n0_p6}) + (fc9_in_7 * 8'sd66); // weight 0.515625
-            fc9_n0_y_fl_d1 <= $signed(fc9_n0_acc[22:5]);
-            fc9_n0_y_incx_d1 <= fc9_n0_acc[4] & (fc9_n0_y_sticky | fc9_n0_acc[5]);
-            fc9_n1_t0_0_d1 <= $signed({{8{fc9_n1_p0_neg[13]}}, fc9_n1_p0_neg}) + (fc9_in_1 * 11'sd658); // weight 5.140625
-            fc9_n1_t1_0_b_d1 <= $signed({fc9_n1_p2[18], fc9_n1_p2}) + $signed({{2{fc9_n1_p3[17]}}, fc9_n1_p3});
-            fc9_n1_t0_2_d1 <= fc9_n0_t0_2_a + $signed({fc9_n1_p5[18], fc9_n1_p5});
-            fc9_n1_t1_1_b_d1 <= $signed({{4{fc9_n1_p6_neg[13]}}, fc9_n1_p6_neg}) + (fc9_in_7 * 7'sh55); // weight -0.3359375
-            fc9_n1_y_fl_d1 <= $signed(fc9_n1_acc[22:5]);
-            fc9_n1_y_incx_d1 <= fc9_n1_acc[4] & (fc9_n1_y_sticky | fc9_n1_acc[5]);
-            fc9_n2_t1_0_a_d1 <= $signed({fc9_n2_p0[14], fc9_n2_p0}) + $signed({{2{fc9_n2_p1[13]}}, fc9_n2_p1});
-            fc9_n2_t0_1_d1 <= (fc9_in_2 * 11'sd632) + $signed({{5{fc9_n2_p3[16]}}, fc9_n2_p3}); // weight 4.9375
-            fc9_n2_t2_0_b_d1 <= $signed({{2{fc9_n2_t0_2[17]}}, fc9_n2_t0_2}) + $signed({fc9_n2_t0_3[18], fc9_n2_t0_3});
+            fc9_n0_s8_d1 <= fc9_n0_s6 + $signed({{3{fc9_n0_s7[19]}}, fc9_n0_s7});
+            fc9_e20_d1 <= fc9_e20_u;
+            fc9_n0_y_rnd_d1 <= fc9_n0_y_rnd;
+            fc9_n0_y_wrap_d1 <= $signed(fc9_n0_y_rnd[15:0]);
+            fc9_n1_s10_d1 <= fc9_n1_s10_u;
+            fc9_n1_s9_d1 <= fc9_n1_s9_u;
+            fc9_n1_y_ovf_hi_d1 <= fc9_n1_y_ovf_hi;
+            fc9_n1_y_satlo_d1 <= fc9_n1_y_satlo;
+            fc9_n2_y_low_d1 <= fc9_n2_acc[3:0];
+            fc9_n2_y_lsb_d1 <= fc9_n2_acc[5];
+            fc9_n2_y_half_d1 <= fc9_n2_acc[4];
             fc9_n2_y_fl_d1 <= $signed(fc9_n2_acc[21:5]);
-            fc9_n2_y_incx_d1 <= fc9_n2_acc[4] & (fc9_n2_y_sticky | fc9_n2_acc[5]);
-            fc9_n3_t1_0_a_d1 <= $signed({fc9_n3_p0[16], fc9_n3_p0}) + $signed({fc9_n3_p1[16], fc9_n3_p1});
-            fc9_n3_t0_1_d1 <= $signed({{3{fc9_n3_p2[18]}}, fc9_n3_p2}) + (fc9_in_3 * 11'sd596); // weight 4.65625
-            fc9_n3_t0_2_d1 <= $signed({fc9_n3_p4[18], fc9_n3_p4}) + $signed({{2{fc9_n3_p5[17]}}, fc9_n3_p5});
-            fc9_n3_t1_1_b_d1 <= $signed({{3{fc9_n3_p6[15]}}, fc9_n3_p6}) + (fc9_in_7 * 8'sd80); // weight 0.625
-            fc9_n3_y_fl_d1 <= $signed(fc9_n3_acc[22:5]);
-            fc9_n3_y_incx_d1 <= fc9_n3_acc[4] & (fc9_n3_y_sticky | fc9_n3_acc[5]);
-            fc9_n4_t1_0_a_d1 <= $signed({fc9_n4_p0[17], fc9_n4_p0}) + $signed({fc9_n4_p1[17], fc9_n4_p1});
-            fc9_n4_t0_1_d1 <= $signed({fc9_n4_p2[18], fc9_n4_p2}) + $signed({fc9_n4_p3[18], fc9_n4_p3});
-            fc9_n4_t0_2_d1 <= (fc9_in_4 * 11'sd602) + $signed({{3{fc9_n4_p5[18]}}, fc9_n4_p5}); // weight 4.703125
-            fc9_n4_t1_1_b_d1 <= $signed({fc9_n4_p6[17], fc9_n4_p6}) + (fc9_in_7 * 8'shbc); // weight -0.53125
-            fc9_n4_y_fl_d1 <= $signed(fc9_n4_acc[22:5]);
-            fc9_n4_y_incx_d1 <= fc9_n4_acc[4] & (fc9_n4_y_sticky | fc9_n4_acc[5]);
-            fc9_n5_t0_2_d1 <= $signed({{3{fc9_n5_p4[18]}}, fc9_n5_p4}) + (fc9_in_5 * 11'sd627); // weight 4.8984375
-            fc9_n5_t1_1_b_d1 <= $signed({fc9_n5_p6[17], fc9_n5_p6}) + (fc9_in_7 * 8'sha8); // weight -0.6875
-            fc9_n5_t2_0_a_d1 <= $signed({fc9_n5_t0_0[18], fc9_n5_t0_0}) + $signed({{2{fc9_n5_t0_1[17]}}, fc9_n5_t0_1});
-            fc9_n5_y_fl_d1 <= $signed(fc9_n5_acc[22:5]);
-            fc9_n5_y_incx_d1 <= fc9_n5_acc[4] & (fc9_n5_y_sticky | fc9_n5_acc[5]);
-            fc9_n6_t1_1_a_d1 <= $signed({fc9_n6_p4[17], fc9_n6_p4}) + $signed({fc9_n6_p5[17], fc9_n6_p5});
-            fc9_n6_t0_3_d1 <= (fc9_in_6 * 11'sd591) + $signed({{5{fc9_n6_p7[16]}}, fc9_n6_p7}); // weight 4.6171875
-            fc9_n6_t2_0_a_d1 <= fc9_n6_t1_0;
+            fc9_n3_s7_d1 <= fc9_n3_s7_u;
+            fc9_n3_s8_d1 <= {fc9_n3_s8_hi, fc9_e15[1:0]};
+            fc9_n3_y_ovf_hi_d1 <= fc9_n3_y_ovf_hi;
+            fc9_n3_y_satlo_d1 <= fc9_n3_y_satlo;
+            fc9_n4_s9_d1 <= fc9_n4_s9_u;
+            fc9_n4_s8_d1 <= fc9_n4_s8_u;
+            fc9_n4_y_ovf_hi_d1 <= fc9_n4_y_ovf_hi;
+            fc9_n4_y_satlo_d1 <= fc9_n4_y_satlo;
+            fc9_n5_s9_d1 <= $signed({{3{fc9_n5_s7[19]}}, fc9_n5_s7}) - $signed({fc9_n5_s8[21], fc9_n5_s8});
+            fc9_n5_y_rnd_d1 <= fc9_n5_y_rnd;
+            fc9_n5_y_wrap_d1 <= $signed(fc9_n5_y_rnd[15:0]);
+            fc9_n6_y_low_d1 <= fc9_n6_acc[3:0];
+            fc9_n6_y_lsb_d1 <= fc9_n6_acc[5];
+            fc9_n6_y_half_d1 <= fc9_n6_acc[4];
             fc9_n6_y_fl_d1 <= $signed(fc9_n6_acc[21:5]);
-            fc9_n6_y_incx_d1 <= fc9_n6_acc[4] & (fc9_n6_y_sticky | fc9_n6_acc[5]);
-            fc9_n7_t1_0_a_d1 <= $signed({fc9_n7_p0[16], fc9_n7_p0}) + $signed({{4{fc9_n7_p1_sh[13]}}, fc9_n7_p1_sh});
-            fc9_n7_t0_1_d1 <= $signed({fc9_n7_p2[18], fc9_n7_p2}) + $signed({fc9_n7_p3[18], fc9_n7_p3});
-            fc9_n7_t1_1_a_d1 <= $signed({{2{fc9_n7_p4[16]}}, fc9_n7_p4}) + $signed({fc9_n7_p5[17], fc9_n7_p5});
-            fc9_n7_t0_3_d1 <= $signed({{3{fc9_n7_p6[18]}}, fc9_n7_p6}) + (fc9_in_7 * 11'sd766); // weight 5.984375
-            fc9_n7_y_fl_d1 <= $signed(fc9_n7_acc[22:5]);
-            fc9_n7_y_incx_d1 <= fc9_n7_acc[4] & (fc9_n7_y_sticky | fc9_n7_acc[5]);
+            fc9_n7_s10_d1 <= fc9_n7_s9 - $signed({{3{fc9_n7_s8[19]}}, fc9_n7_s8});
+            fc9_n7_y_ovf_hi_d1 <= fc9_n7_y_ovf_hi;
+            fc9_n7_y_satlo_d1 <= fc9_n7_y_satlo;
             fc9_out_0 <= fc9_n0_y_sat;
             fc9_out_1 <= fc9_n1_y_sat;
-            fc9_out_2 <= fc9_n2_y_sat;
+            fc9_n2_y_sat_d1 <= fc9_n2_y_sat;
+            fc9_out_2 <= fc9_n2_y_sat_d1;
             fc9_out_3 <= fc9_n3_y_sat;
             fc9_out_4 <= fc9_n4_y_sat;
             fc9_out_5 <= fc9_n5_y_sat;
-            fc9_out_6 <= fc9_n6_y_sat;
+            fc9_n6_y_sat_d1 <= fc9_n6_y_sat;
+            fc9_out_6 <= fc9_n6_y_sat_d1;
             fc9_out_7 <= fc9_n7_y_sat;
         end
     end

@@ -17,14 +17,8 @@ entity activations_clip is
 end entity activations_clip;
 
 architecture rtl of activations_clip is
-  signal clip_in_0 : signed(7 downto 0);
-  signal clip_in_1 : signed(7 downto 0);
-  signal clip_in_2 : signed(7 downto 0);
-  signal clip_in_3 : signed(7 downto 0);
-  signal clip_in_4 : signed(7 downto 0);
-  signal clip_in_5 : signed(7 downto 0);
-  signal clip_in_6 : signed(7 downto 0);
-  signal clip_in_7 : signed(7 downto 0);
+  signal clip_in_0, clip_in_1, clip_in_2, clip_in_3, clip_in_4, clip_in_5 : signed(7 downto 0);
+  signal clip_in_6, clip_in_7 : signed(7 downto 0);
   signal clip_n0_max0 : unsigned(6 downto 0);
   signal clip_n0_clip : unsigned(7 downto 0); -- max = 0.75
   signal clip_n1_max0 : unsigned(6 downto 0);

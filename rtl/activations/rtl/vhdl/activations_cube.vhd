@@ -40,26 +40,14 @@ architecture rtl of activations_cube is
     14 => "11111111",
     15 => "00000000"
   );
-  signal cube_out_0 : signed(7 downto 0);
-  signal cube_out_1 : signed(7 downto 0);
-  signal cube_out_2 : signed(7 downto 0);
-  signal cube_out_3 : signed(7 downto 0);
-  signal cube_out_4 : signed(7 downto 0);
-  signal cube_out_5 : signed(7 downto 0);
-  signal cube_out_6 : signed(7 downto 0);
-  signal cube_out_7 : signed(7 downto 0);
+  signal cube_out_0, cube_out_1, cube_out_2, cube_out_3, cube_out_4, cube_out_5 : signed(7 downto 0);
+  signal cube_out_6, cube_out_7 : signed(7 downto 0);
 begin
   out_data <= std_logic_vector(cube_out_7) & std_logic_vector(cube_out_6) & std_logic_vector(cube_out_5) & std_logic_vector(cube_out_4) & std_logic_vector(cube_out_3) & std_logic_vector(cube_out_2) & std_logic_vector(cube_out_1) & std_logic_vector(cube_out_0);
 
   process (clk)
-    variable cube_in_0 : signed(7 downto 0);
-    variable cube_in_1 : signed(7 downto 0);
-    variable cube_in_2 : signed(7 downto 0);
-    variable cube_in_3 : signed(7 downto 0);
-    variable cube_in_4 : signed(7 downto 0);
-    variable cube_in_5 : signed(7 downto 0);
-    variable cube_in_6 : signed(7 downto 0);
-    variable cube_in_7 : signed(7 downto 0);
+    variable cube_in_0, cube_in_1, cube_in_2, cube_in_3, cube_in_4, cube_in_5 : signed(7 downto 0);
+    variable cube_in_6, cube_in_7 : signed(7 downto 0);
     variable cube_n0_addr : unsigned(3 downto 0);
     variable cube_n0_rom : signed(7 downto 0);
     variable cube_n1_addr : unsigned(3 downto 0);

@@ -4,7 +4,7 @@
 -- output type: fixed<10,3,RND_CONV,SAT>
 -- table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 1 (fixed<16,6>)
 -- ROM: 128 entries addressed directly by the input code (output cast folded in)
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -152,14 +152,8 @@ architecture rtl of activations_elu_n is
     126 => "1111110001",
     127 => "1111111000"
   );
-  signal elu_n_out_0 : signed(9 downto 0);
-  signal elu_n_out_1 : signed(9 downto 0);
-  signal elu_n_out_2 : signed(9 downto 0);
-  signal elu_n_out_3 : signed(9 downto 0);
-  signal elu_n_out_4 : signed(9 downto 0);
-  signal elu_n_out_5 : signed(9 downto 0);
-  signal elu_n_out_6 : signed(9 downto 0);
-  signal elu_n_out_7 : signed(9 downto 0);
+  signal elu_n_out_0, elu_n_out_1, elu_n_out_2, elu_n_out_3, elu_n_out_4, elu_n_out_5 : signed(9 downto 0);
+  signal elu_n_out_6, elu_n_out_7 : signed(9 downto 0);
 begin
   out_data <= std_logic_vector(elu_n_out_7) & std_logic_vector(elu_n_out_6) & std_logic_vector(elu_n_out_5) & std_logic_vector(elu_n_out_4) & std_logic_vector(elu_n_out_3) & std_logic_vector(elu_n_out_2) & std_logic_vector(elu_n_out_1) & std_logic_vector(elu_n_out_0);
 

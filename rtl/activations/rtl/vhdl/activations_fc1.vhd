@@ -3,7 +3,8 @@
 -- input  type: fixed<12,4>
 -- output type: fixed<16,6,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
--- latency: 2 clock cycle(s), II = 1; 43 multiplier(s), 62 adder(s)
+-- constant products: shift-add, 124 CSD digits, 17 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 92 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,148 +20,164 @@ entity activations_fc1 is
 end entity activations_fc1;
 
 architecture rtl of activations_fc1 is
-  signal fc1_n0_t2_0_a_d1 : signed(18 downto 0);
-  signal fc1_n0_t2_0_b_d1 : signed(16 downto 0);
-  signal fc1_n1_t2_0_a_d1 : signed(18 downto 0);
-  signal fc1_n1_t2_0_b_d1 : signed(18 downto 0);
-  signal fc1_n2_t2_0_a_d1 : signed(18 downto 0);
-  signal fc1_n2_t2_0_b_d1 : signed(17 downto 0);
-  signal fc1_n3_t1_0_d1 : signed(19 downto 0);
-  signal fc1_n3_t2_0_b_d1 : signed(16 downto 0);
-  signal fc1_n4_t2_0_a_d1 : signed(16 downto 0);
-  signal fc1_n4_t2_0_b_d1 : signed(18 downto 0);
-  signal fc1_n5_t2_0_a_d1 : signed(16 downto 0);
-  signal fc1_n5_t2_0_b_d1 : signed(18 downto 0);
-  signal fc1_n6_t2_0_a_d1 : signed(16 downto 0);
-  signal fc1_n6_t2_0_b_d1 : signed(18 downto 0);
-  signal fc1_n7_t2_0_a_d1 : signed(16 downto 0);
-  signal fc1_n7_t2_0_b_d1 : signed(18 downto 0);
-  signal fc1_out_0 : signed(14 downto 0);
-  signal fc1_out_1 : signed(14 downto 0);
-  signal fc1_out_2 : signed(14 downto 0);
-  signal fc1_out_3 : signed(14 downto 0);
-  signal fc1_out_4 : signed(14 downto 0);
-  signal fc1_out_5 : signed(14 downto 0);
-  signal fc1_out_6 : signed(14 downto 0);
-  signal fc1_out_7 : signed(14 downto 0);
+  signal fc1_n0_s8_d1, fc1_n1_s6_d1 : signed(19 downto 0);
+  signal fc1_n2_y_low_d1 : unsigned(3 downto 0);
+  signal fc1_n2_y_lsb_d1, fc1_n2_y_half_d1 : std_logic;
+  signal fc1_n2_y_fl_d1 : signed(14 downto 0);
+  signal fc1_n3_s7_d1 : unsigned(19 downto 0);
+  signal fc1_n4_y_low_d1 : unsigned(3 downto 0);
+  signal fc1_n4_y_lsb_d1, fc1_n4_y_half_d1 : std_logic;
+  signal fc1_n4_y_fl_d1 : signed(14 downto 0);
+  signal fc1_n5_s9_d1 : signed(19 downto 0);
+  signal fc1_n6_y_low_d1 : unsigned(3 downto 0);
+  signal fc1_n6_y_lsb_d1, fc1_n6_y_half_d1 : std_logic;
+  signal fc1_n6_y_fl_d1 : signed(14 downto 0);
+  signal fc1_n7_s7_d1 : unsigned(19 downto 0);
+  signal fc1_out_0, fc1_out_1, fc1_out_2, fc1_out_3, fc1_out_4, fc1_out_5 : signed(14 downto 0);
+  signal fc1_out_6, fc1_out_7 : signed(14 downto 0);
 begin
   out_data <= std_logic_vector(resize(fc1_out_7, 16)) & std_logic_vector(resize(fc1_out_6, 16)) & std_logic_vector(resize(fc1_out_5, 16)) & std_logic_vector(resize(fc1_out_4, 16)) & std_logic_vector(resize(fc1_out_3, 16)) & std_logic_vector(resize(fc1_out_2, 16)) & std_logic_vector(resize(fc1_out_1, 16)) & std_logic_vector(resize(fc1_out_0, 16));
 
   process (clk)
-    variable fc1_in_0 : signed(11 downto 0);
-    variable fc1_in_1 : signed(11 downto 0);
-    variable fc1_in_2 : signed(11 downto 0);
-    variable fc1_in_3 : signed(11 downto 0);
-    variable fc1_in_4 : signed(11 downto 0);
-    variable fc1_in_5 : signed(11 downto 0);
-    variable fc1_in_6 : signed(11 downto 0);
-    variable fc1_in_7 : signed(11 downto 0);
-    variable fc1_n0_p1 : signed(14 downto 0); -- weight 0.046875
-    variable fc1_n0_p2 : signed(14 downto 0); -- weight 0.0546875
-    variable fc1_n0_p3 : signed(14 downto 0); -- weight 0.046875
-    variable fc1_n0_p4_sh : signed(12 downto 0);
-    variable fc1_n0_p6 : signed(15 downto 0); -- weight 0.078125
-    variable fc1_n0_p7 : signed(15 downto 0); -- weight 0.09375
-    variable fc1_n0_t0_1 : signed(15 downto 0);
-    variable fc1_n0_t0_2 : signed(13 downto 0);
-    variable fc1_n0_t1_0 : signed(18 downto 0); -- weight 0.6640625
-    variable fc1_n0_t1_1 : signed(16 downto 0);
-    variable fc1_n0_acc : signed(19 downto 0);
-    variable fc1_n0_y_sticky : std_logic;
-    variable fc1_n0_y_inc : std_logic;
-    variable fc1_n1_p0_sh : signed(13 downto 0);
-    variable fc1_n1_p0_neg : signed(14 downto 0);
-    variable fc1_n1_p2_sh : signed(14 downto 0);
-    variable fc1_n1_p4 : signed(15 downto 0); -- weight -0.0859375
-    variable fc1_n1_p5_sh : signed(14 downto 0);
-    variable fc1_n1_p6 : signed(15 downto 0); -- weight 0.0859375
-    variable fc1_n1_p7 : signed(14 downto 0); -- weight 0.0546875
-    variable fc1_n1_t0_1 : signed(16 downto 0);
-    variable fc1_n1_t0_2 : signed(16 downto 0);
-    variable fc1_n1_t0_3 : signed(17 downto 0); -- bias -2.578125
-    variable fc1_n1_t1_0 : signed(18 downto 0); -- weight 0.8125
-    variable fc1_n1_acc : signed(19 downto 0);
-    variable fc1_n1_y_sticky : std_logic;
-    variable fc1_n1_y_inc : std_logic;
-    variable fc1_n2_p0 : signed(15 downto 0); -- weight -0.078125
-    variable fc1_n2_p1_sh : signed(14 downto 0);
-    variable fc1_n2_p4 : signed(15 downto 0); -- weight 0.0703125
-    variable fc1_n2_p5 : signed(13 downto 0); -- weight 0.0234375
-    variable fc1_n2_p6_sh : signed(13 downto 0);
-    variable fc1_n2_p7 : signed(13 downto 0); -- weight 0.0234375
-    variable fc1_n2_t0_0 : signed(16 downto 0);
-    variable fc1_n2_t0_2 : signed(14 downto 0);
-    variable fc1_n2_t0_3 : signed(16 downto 0); -- bias -1.546875
-    variable fc1_n2_t1_0 : signed(18 downto 0); -- weight 0.7421875
+    variable fc1_in_0, fc1_in_1, fc1_in_2, fc1_in_3, fc1_in_4, fc1_in_5 : signed(11 downto 0);
+    variable fc1_in_6, fc1_in_7 : signed(11 downto 0);
+    variable fc1_e0, fc1_e1 : signed(12 downto 0);
+    variable fc1_e2_xh : signed(9 downto 0);
+    variable fc1_e2 : signed(14 downto 0);
+    variable fc1_e3_xh : signed(9 downto 0);
+    variable fc1_e3 : signed(13 downto 0);
+    variable fc1_e4_xh : signed(9 downto 0);
+    variable fc1_e4 : signed(13 downto 0);
+    variable fc1_e5_xh : signed(9 downto 0);
+    variable fc1_e5 : signed(15 downto 0);
+    variable fc1_e6 : signed(13 downto 0);
+    variable fc1_e7_xh : signed(10 downto 0);
+    variable fc1_e7 : signed(13 downto 0);
+    variable fc1_e8 : signed(15 downto 0);
+    variable fc1_e9, fc1_e10_xh : signed(13 downto 0);
+    variable fc1_e10, fc1_e11 : signed(15 downto 0);
+    variable fc1_e12, fc1_e13 : signed(12 downto 0);
+    variable fc1_e14_xh : signed(9 downto 0);
+    variable fc1_e14 : signed(13 downto 0);
+    variable fc1_e15_xh : signed(10 downto 0);
+    variable fc1_e15 : signed(13 downto 0);
+    variable fc1_e16_xh : signed(10 downto 0);
+    variable fc1_e16 : signed(15 downto 0);
+    variable fc1_n0_s0_xh : signed(8 downto 0);
+    variable fc1_n0_s0 : signed(14 downto 0);
+    variable fc1_n0_s1_xh : signed(8 downto 0);
+    variable fc1_n0_s1 : signed(15 downto 0);
+    variable fc1_n0_s2_xh : signed(4 downto 0);
+    variable fc1_n0_s2 : signed(15 downto 0);
+    variable fc1_n0_s3_xh : signed(11 downto 0);
+    variable fc1_n0_s3 : signed(18 downto 0);
+    variable fc1_n0_s4_xh : signed(13 downto 0);
+    variable fc1_n0_s4 : signed(16 downto 0);
+    variable fc1_n0_s5_xh : signed(10 downto 0);
+    variable fc1_n0_s5 : signed(17 downto 0);
+    variable fc1_n0_s6 : signed(16 downto 0);
+    variable fc1_n0_s7_xh : signed(17 downto 0);
+    variable fc1_n0_s7, fc1_n0_acc : signed(19 downto 0);
+    variable fc1_n0_y_sticky, fc1_n0_y_inc : std_logic;
+    variable fc1_n1_s0_xh : signed(4 downto 0);
+    variable fc1_n1_s0, fc1_n1_s1 : signed(19 downto 0);
+    variable fc1_n1_s2_xh : signed(10 downto 0);
+    variable fc1_n1_s2 : signed(15 downto 0);
+    variable fc1_n1_s3 : signed(19 downto 0);
+    variable fc1_n1_s4_xh : signed(12 downto 0);
+    variable fc1_n1_s4 : signed(17 downto 0);
+    variable fc1_n1_s5, fc1_n1_acc : signed(19 downto 0);
+    variable fc1_n1_y_sticky, fc1_n1_y_inc : std_logic;
+    variable fc1_n2_s0_xh : signed(9 downto 0);
+    variable fc1_n2_s0 : signed(13 downto 0);
+    variable fc1_n2_s1_xh : signed(9 downto 0);
+    variable fc1_n2_s1 : signed(14 downto 0);
+    variable fc1_n2_s2 : signed(14 downto 0); -- bias -1.546875
+    variable fc1_n2_s3_xh : signed(11 downto 0);
+    variable fc1_n2_s3 : signed(16 downto 0);
+    variable fc1_n2_s4_xh : signed(13 downto 0);
+    variable fc1_n2_s4 : signed(15 downto 0);
+    variable fc1_n2_s5_xh : signed(13 downto 0);
+    variable fc1_n2_s5 : signed(19 downto 0);
+    variable fc1_n2_s6 : signed(16 downto 0);
     variable fc1_n2_acc : signed(19 downto 0);
-    variable fc1_n2_y_sticky : std_logic;
-    variable fc1_n2_y_inc : std_logic;
-    variable fc1_n3_p0 : signed(15 downto 0); -- weight 0.078125
-    variable fc1_n3_p1 : signed(15 downto 0); -- weight 0.09375
-    variable fc1_n3_p2 : signed(15 downto 0); -- weight -0.0703125
-    variable fc1_n3_p4 : signed(14 downto 0); -- weight 0.046875
-    variable fc1_n3_p5 : signed(14 downto 0); -- weight -0.0390625
-    variable fc1_n3_p7_sh : signed(12 downto 0);
-    variable fc1_n3_p7_neg : signed(13 downto 0);
-    variable fc1_n3_t0_0 : signed(16 downto 0);
-    variable fc1_n3_t0_1 : signed(18 downto 0); -- weight 0.7734375
-    variable fc1_n3_t0_2_a : signed(15 downto 0);
-    variable fc1_n3_t0_2 : signed(15 downto 0);
-    variable fc1_n3_t0_3 : signed(15 downto 0);
+    variable fc1_n2_y_sticky, fc1_n2_y_inc : std_logic;
+    variable fc1_n3_s0 : signed(14 downto 0);
+    variable fc1_n3_s1_xh : signed(4 downto 0);
+    variable fc1_n3_s1 : signed(15 downto 0); -- bias -0.515625
+    variable fc1_n3_s2_xh : signed(10 downto 0);
+    variable fc1_n3_s2 : signed(17 downto 0);
+    variable fc1_n3_s3_xh : signed(11 downto 0);
+    variable fc1_n3_s3 : signed(14 downto 0);
+    variable fc1_n3_s4 : signed(16 downto 0);
+    variable fc1_n3_s5 : signed(17 downto 0);
+    variable fc1_n3_s6_xh : signed(15 downto 0);
+    variable fc1_n3_s6 : signed(17 downto 0);
+    variable fc1_n3_s7_xh : signed(16 downto 0);
+    variable fc1_n3_s7_u : unsigned(19 downto 0);
     variable fc1_n3_acc : signed(19 downto 0);
-    variable fc1_n3_y_sticky : std_logic;
-    variable fc1_n3_y_inc : std_logic;
-    variable fc1_n4_p0_sh : signed(14 downto 0);
-    variable fc1_n4_p1_sh : signed(13 downto 0);
-    variable fc1_n4_p1_neg : signed(14 downto 0);
-    variable fc1_n4_p2 : signed(15 downto 0); -- weight -0.0859375
-    variable fc1_n4_p3_sh : signed(14 downto 0);
-    variable fc1_n4_p5 : signed(15 downto 0); -- weight -0.09375
-    variable fc1_n4_p7_sh : signed(13 downto 0);
-    variable fc1_n4_t0_0 : signed(15 downto 0);
-    variable fc1_n4_t0_3 : signed(15 downto 0); -- weight -0.0859375
-    variable fc1_n4_t1_0 : signed(16 downto 0);
-    variable fc1_n4_t1_1 : signed(18 downto 0); -- weight 0.7890625
+    variable fc1_n3_y_sticky, fc1_n3_y_inc : std_logic;
+    variable fc1_n4_s0 : signed(12 downto 0);
+    variable fc1_n4_s1_xh : signed(9 downto 0);
+    variable fc1_n4_s1 : signed(14 downto 0);
+    variable fc1_n4_s2_xh : signed(5 downto 0);
+    variable fc1_n4_s2 : signed(14 downto 0);
+    variable fc1_n4_s3_xh : signed(11 downto 0);
+    variable fc1_n4_s3 : signed(16 downto 0);
+    variable fc1_n4_s4_xh : signed(10 downto 0);
+    variable fc1_n4_s4 : signed(16 downto 0);
+    variable fc1_n4_s5 : signed(17 downto 0);
+    variable fc1_n4_s6_xh : signed(13 downto 0);
+    variable fc1_n4_s6 : signed(17 downto 0);
+    variable fc1_n4_s7_xh : signed(15 downto 0);
     variable fc1_n4_acc : signed(19 downto 0);
-    variable fc1_n4_y_sticky : std_logic;
-    variable fc1_n4_y_inc : std_logic;
-    variable fc1_n5_p0_sh : signed(12 downto 0);
-    variable fc1_n5_p0_neg : signed(13 downto 0);
-    variable fc1_n5_p3 : signed(14 downto 0); -- weight -0.0390625
-    variable fc1_n5_p4 : signed(15 downto 0); -- weight 0.0859375
-    variable fc1_n5_p6 : signed(14 downto 0); -- weight 0.0390625
-    variable fc1_n5_p7 : signed(15 downto 0); -- weight -0.1015625
-    variable fc1_n5_t0_0 : signed(15 downto 0);
-    variable fc1_n5_t0_1 : signed(15 downto 0); -- weight 0.0859375
-    variable fc1_n5_t0_3 : signed(16 downto 0);
-    variable fc1_n5_t1_1 : signed(18 downto 0); -- weight 0.71875
+    variable fc1_n4_y_sticky, fc1_n4_y_inc : std_logic;
+    variable fc1_n5_s0 : signed(13 downto 0);
+    variable fc1_n5_s1_xh : signed(9 downto 0);
+    variable fc1_n5_s1 : signed(13 downto 0);
+    variable fc1_n5_s2_xh : signed(6 downto 0);
+    variable fc1_n5_s2 : signed(13 downto 0);
+    variable fc1_n5_s3_xh : signed(12 downto 0);
+    variable fc1_n5_s3 : signed(15 downto 0);
+    variable fc1_n5_s4_xh : signed(11 downto 0);
+    variable fc1_n5_s4 : signed(15 downto 0);
+    variable fc1_n5_s5_xh : signed(11 downto 0);
+    variable fc1_n5_s5 : signed(17 downto 0);
+    variable fc1_n5_s6_xh : signed(11 downto 0);
+    variable fc1_n5_s6 : signed(19 downto 0);
+    variable fc1_n5_s7_xh : signed(11 downto 0);
+    variable fc1_n5_s7 : signed(15 downto 0);
+    variable fc1_n5_s8 : signed(17 downto 0);
     variable fc1_n5_acc : signed(19 downto 0);
-    variable fc1_n5_y_sticky : std_logic;
-    variable fc1_n5_y_inc : std_logic;
-    variable fc1_n6_p1_neg : signed(12 downto 0);
-    variable fc1_n6_p2 : signed(14 downto 0); -- weight 0.0390625
-    variable fc1_n6_p3_sh : signed(13 downto 0);
-    variable fc1_n6_p7_neg : signed(14 downto 0);
-    variable fc1_n6_t0_0 : signed(15 downto 0); -- weight 0.09375
-    variable fc1_n6_t0_1 : signed(15 downto 0);
-    variable fc1_n6_t0_2 : signed(15 downto 0); -- weight 0.0703125
-    variable fc1_n6_t1_1 : signed(18 downto 0); -- weight 0.765625
-    variable fc1_n6_acc : signed(19 downto 0);
-    variable fc1_n6_y_sticky : std_logic;
-    variable fc1_n6_y_inc : std_logic;
-    variable fc1_n7_p0 : signed(15 downto 0); -- weight 0.109375
-    variable fc1_n7_p2 : signed(14 downto 0); -- weight 0.046875
-    variable fc1_n7_p3_neg : signed(14 downto 0);
-    variable fc1_n7_p4_sh : signed(14 downto 0);
-    variable fc1_n7_p4_neg : signed(15 downto 0);
-    variable fc1_n7_p5 : signed(15 downto 0); -- weight 0.0859375
-    variable fc1_n7_t0_1 : signed(15 downto 0);
-    variable fc1_n7_t0_2 : signed(16 downto 0);
-    variable fc1_n7_t1_0 : signed(16 downto 0);
-    variable fc1_n7_t1_1 : signed(18 downto 0); -- weight 0.734375
+    variable fc1_n5_y_sticky, fc1_n5_y_inc : std_logic;
+    variable fc1_n6_s0_xh : signed(7 downto 0);
+    variable fc1_n6_s0 : signed(16 downto 0);
+    variable fc1_n6_s1 : signed(14 downto 0);
+    variable fc1_n6_s2 : signed(17 downto 0);
+    variable fc1_n6_s3_xh : signed(7 downto 0);
+    variable fc1_n6_s3 : signed(17 downto 0); -- bias -2.578125
+    variable fc1_n6_s4_xh, fc1_n6_s4 : signed(16 downto 0);
+    variable fc1_n6_s5_xh : signed(11 downto 0);
+    variable fc1_n6_s5, fc1_n6_s6 : signed(14 downto 0);
+    variable fc1_n6_s7 : signed(18 downto 0);
+    variable fc1_n6_s8, fc1_n6_s9_xh : signed(16 downto 0);
+    variable fc1_n6_s9, fc1_n6_acc : signed(19 downto 0);
+    variable fc1_n6_y_sticky, fc1_n6_y_inc : std_logic;
+    variable fc1_n7_s0 : signed(14 downto 0);
+    variable fc1_n7_s1_xh : signed(8 downto 0);
+    variable fc1_n7_s1 : signed(14 downto 0);
+    variable fc1_n7_s2_xh : signed(12 downto 0);
+    variable fc1_n7_s2 : signed(15 downto 0);
+    variable fc1_n7_s3_xh : signed(10 downto 0);
+    variable fc1_n7_s3 : signed(16 downto 0);
+    variable fc1_n7_s4_xh : signed(9 downto 0);
+    variable fc1_n7_s4 : signed(18 downto 0);
+    variable fc1_n7_s5_xh : signed(15 downto 0);
+    variable fc1_n7_s5 : signed(17 downto 0);
+    variable fc1_n7_s7_xh : signed(16 downto 0);
+    variable fc1_n7_s7_hi : signed(18 downto 0);
     variable fc1_n7_acc : signed(19 downto 0);
-    variable fc1_n7_y_sticky : std_logic;
-    variable fc1_n7_y_inc : std_logic;
+    variable fc1_n7_y_sticky, fc1_n7_y_inc : std_logic;
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -172,135 +189,186 @@ begin
         fc1_in_5 := signed(in_data(71 downto 60));
         fc1_in_6 := signed(in_data(83 downto 72));
         fc1_in_7 := signed(in_data(95 downto 84));
-        fc1_n0_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 6) mod 2**15, 15));
-        fc1_n0_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 7) mod 2**15, 15));
-        fc1_n0_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 6) mod 2**15, 15));
-        fc1_n0_p4_sh := shift_left(resize(fc1_in_4, 13), 1);
-        fc1_n0_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 10) mod 2**16, 16));
-        fc1_n0_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 12) mod 2**16, 16));
-        fc1_n0_t0_1 := resize(fc1_n0_p2, 16) + resize(fc1_n0_p3, 16);
-        fc1_n0_t0_2 := (-resize(fc1_n0_p4_sh, 14)) + resize(fc1_in_5, 14);
-        fc1_n0_t1_0 := (signed(to_unsigned((to_integer(fc1_in_0) * 85) mod 2**19, 19)) + resize(fc1_n0_p1, 19)) + resize(fc1_n0_t0_1, 19);
-        fc1_n0_t1_1 := resize(fc1_n0_t0_2, 17) + (resize(fc1_n0_p6, 17) + resize(fc1_n0_p7, 17));
-        fc1_n0_acc := ((resize(fc1_n0_t2_0_a_d1, 20) + resize(fc1_n0_t2_0_b_d1, 20)) + to_signed(-117760, 20));
+        fc1_e0 := resize(fc1_in_4, 13) - resize(fc1_in_6, 13);
+        fc1_e1 := resize(fc1_in_2, 13) + resize(fc1_in_5, 13);
+        fc1_e2_xh := fc1_in_0(11 downto 2);
+        fc1_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e2_xh, 13) + resize(fc1_in_0, 13))) & std_logic_vector(unsigned(fc1_in_0(1 downto 0)))))));
+        fc1_e3_xh := fc1_in_1(11 downto 2);
+        fc1_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e3_xh, 12) - fc1_in_1)) & std_logic_vector(unsigned(fc1_in_1(1 downto 0)))))));
+        fc1_e4_xh := fc1_in_7(11 downto 2);
+        fc1_e4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e4_xh, 12) - fc1_in_7)) & std_logic_vector(unsigned(fc1_in_7(1 downto 0)))))));
+        fc1_e5_xh := fc1_e1(12 downto 3);
+        fc1_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e5_xh, 13) - resize(fc1_in_4, 13))) & std_logic_vector(unsigned(fc1_e1(2 downto 0)))))));
+        fc1_e6 := resize(fc1_in_3, 14) + resize(fc1_e0, 14);
+        fc1_e7_xh := fc1_in_2(11 downto 1);
+        fc1_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e7_xh, 13) + resize(fc1_in_5, 13))) & std_logic_vector(unsigned(fc1_in_2(0 downto 0)))))));
+        fc1_e8 := resize(fc1_in_6, 16) + fc1_e5;
+        fc1_e9 := resize(fc1_in_7, 14) + fc1_e3;
+        fc1_e10_xh := fc1_e2(14 downto 1);
+        fc1_e10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 15) - resize(fc1_e3, 15))) & std_logic_vector(unsigned(fc1_e2(0 downto 0)))))));
+        fc1_e11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e2_xh, 14) + resize(fc1_e0, 14))) & std_logic_vector(unsigned(fc1_in_0(1 downto 0)))))));
+        fc1_e12 := resize(fc1_in_0, 13) - resize(fc1_in_3, 13);
+        fc1_e13 := resize(fc1_in_2, 13) + resize(fc1_in_4, 13);
+        fc1_e14_xh := fc1_in_3(11 downto 2);
+        fc1_e14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e14_xh, 12) - fc1_in_3)) & std_logic_vector(unsigned(fc1_in_3(1 downto 0)))))));
+        fc1_e15_xh := fc1_in_5(11 downto 1);
+        fc1_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e15_xh, 13) - resize(fc1_in_6, 13))) & std_logic_vector(unsigned(fc1_in_5(0 downto 0)))))));
+        fc1_e16_xh := fc1_e4(13 downto 3);
+        fc1_e16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e16_xh, 13) - resize(fc1_in_1, 13))) & std_logic_vector(unsigned(fc1_e4(2 downto 0)))))));
+        fc1_n0_s0_xh := fc1_in_2(11 downto 3);
+        fc1_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s0_xh, 12) - fc1_in_2)) & std_logic_vector(unsigned(fc1_in_2(2 downto 0)))))));
+        fc1_n0_s1_xh := fc1_in_5(11 downto 3);
+        fc1_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s1_xh, 13) + resize(fc1_in_3, 13))) & std_logic_vector(unsigned(fc1_in_5(2 downto 0)))))));
+        fc1_n0_s2_xh := fc1_in_6(11 downto 7);
+        fc1_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s2_xh, 9) - to_signed(115, 9))) & std_logic_vector(unsigned(fc1_in_6(6 downto 0)))))));
+        fc1_n0_s3_xh := fc1_n0_s0(14 downto 3);
+        fc1_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s3_xh, 16) - fc1_n0_s2)) & std_logic_vector(unsigned(fc1_n0_s0(2 downto 0)))))));
+        fc1_n0_s4_xh := fc1_n0_s1(15 downto 2);
+        fc1_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s4_xh, 15) - resize(fc1_e4, 15))) & std_logic_vector(unsigned(fc1_n0_s1(1 downto 0)))))));
+        fc1_n0_s5_xh := fc1_e6(13 downto 3);
+        fc1_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s5_xh, 15) - fc1_e2)) & std_logic_vector(unsigned(fc1_e6(2 downto 0)))))));
+        fc1_n0_s6 := fc1_n0_s4 + resize(fc1_e10, 17);
+        fc1_n0_s7_xh := fc1_n0_s3(18 downto 1);
+        fc1_n0_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s7_xh, 19) + resize(fc1_n0_s5, 19))) & std_logic_vector(unsigned(fc1_n0_s3(0 downto 0)))))));
+        fc1_n0_acc := (-fc1_n0_s8_d1);
         if unsigned(fc1_n0_acc(3 downto 0)) /= 0 then fc1_n0_y_sticky := '1'; else fc1_n0_y_sticky := '0'; end if;
         fc1_n0_y_inc := fc1_n0_acc(4) and (fc1_n0_y_sticky or fc1_n0_acc(5));
-        fc1_n1_p0_sh := shift_left(resize(fc1_in_0, 14), 2);
-        fc1_n1_p0_neg := -resize(fc1_n1_p0_sh, 15);
-        fc1_n1_p2_sh := shift_left(resize(fc1_in_2, 15), 3);
-        fc1_n1_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-11)) mod 2**16, 16));
-        fc1_n1_p5_sh := shift_left(resize(fc1_in_5, 15), 3);
-        fc1_n1_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 11) mod 2**16, 16));
-        fc1_n1_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 7) mod 2**15, 15));
-        fc1_n1_t0_1 := resize(fc1_n1_p2_sh, 17) + resize(fc1_n1_p4, 17);
-        fc1_n1_t0_2 := resize(fc1_n1_p5_sh, 17) + resize(fc1_n1_p6, 17);
-        fc1_n1_t0_3 := resize(fc1_n1_p7, 18) + to_signed(-84480, 18);
-        fc1_n1_t1_0 := (resize(fc1_n1_p0_neg, 19) + signed(to_unsigned((to_integer(fc1_in_1) * 104) mod 2**19, 19))) + resize(fc1_n1_t0_1, 19);
-        fc1_n1_acc := (resize(fc1_n1_t2_0_a_d1, 20) + resize(fc1_n1_t2_0_b_d1, 20));
+        fc1_n1_s0_xh := fc1_in_7(11 downto 7);
+        fc1_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s0_xh, 13) - resize(fc1_in_1, 13))) & std_logic_vector(unsigned(fc1_in_7(6 downto 0)))))));
+        fc1_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n1_s0(19 downto 9) + to_signed(165, 11))) & std_logic_vector(unsigned(fc1_n1_s0(8 downto 0)))))));
+        fc1_n1_s2_xh := fc1_e0(12 downto 2);
+        fc1_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s2_xh, 14) + resize(fc1_e0, 14))) & std_logic_vector(unsigned(fc1_e0(1 downto 0)))))));
+        fc1_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n1_s1(19 downto 3) - resize(fc1_e1, 17))) & std_logic_vector(unsigned(fc1_n1_s1(2 downto 0)))))));
+        fc1_n1_s4_xh := fc1_n1_s2(15 downto 3);
+        fc1_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s4_xh, 15) + resize(fc1_e9, 15))) & std_logic_vector(unsigned(fc1_n1_s2(2 downto 0)))))));
+        fc1_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n1_s3(19 downto 2) + resize(fc1_e11, 18))) & std_logic_vector(unsigned(fc1_n1_s3(1 downto 0)))))));
+        fc1_n1_acc := (-fc1_n1_s6_d1);
         if unsigned(fc1_n1_acc(3 downto 0)) /= 0 then fc1_n1_y_sticky := '1'; else fc1_n1_y_sticky := '0'; end if;
         fc1_n1_y_inc := fc1_n1_acc(4) and (fc1_n1_y_sticky or fc1_n1_acc(5));
-        fc1_n2_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-10)) mod 2**16, 16));
-        fc1_n2_p1_sh := shift_left(resize(fc1_in_1, 15), 3);
-        fc1_n2_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 9) mod 2**16, 16));
-        fc1_n2_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 3) mod 2**14, 14));
-        fc1_n2_p6_sh := shift_left(resize(fc1_in_6, 14), 2);
-        fc1_n2_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 3) mod 2**14, 14));
-        fc1_n2_t0_0 := resize(fc1_n2_p0, 17) + resize(fc1_n2_p1_sh, 17);
-        fc1_n2_t0_2 := resize(fc1_n2_p5, 15) + resize(fc1_n2_p6_sh, 15);
-        fc1_n2_t0_3 := resize(fc1_n2_p7, 17) + to_signed(-50688, 17);
-        fc1_n2_t1_0 := resize(fc1_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc1_in_2) * 95) mod 2**19, 19)) + resize(fc1_n2_p4, 19));
-        fc1_n2_acc := (resize(fc1_n2_t2_0_a_d1, 20) + resize(fc1_n2_t2_0_b_d1, 20));
-        if unsigned(fc1_n2_acc(3 downto 0)) /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
-        fc1_n2_y_inc := fc1_n2_acc(4) and (fc1_n2_y_sticky or fc1_n2_acc(5));
-        fc1_n3_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 10) mod 2**16, 16));
-        fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 12) mod 2**16, 16));
-        fc1_n3_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-9)) mod 2**16, 16));
-        fc1_n3_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 6) mod 2**15, 15));
-        fc1_n3_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-5)) mod 2**15, 15));
-        fc1_n3_p7_sh := shift_left(resize(fc1_in_7, 13), 1);
-        fc1_n3_p7_neg := -resize(fc1_n3_p7_sh, 14);
-        fc1_n3_t0_0 := resize(fc1_n3_p0, 17) + resize(fc1_n3_p1, 17);
-        fc1_n3_t0_1 := resize(fc1_n3_p2, 19) + signed(to_unsigned((to_integer(fc1_in_3) * 99) mod 2**19, 19));
-        fc1_n3_t0_2_a := resize(fc1_n3_p4, 16);
-        fc1_n3_t0_2 := fc1_n3_t0_2_a + resize(fc1_n3_p5, 16);
-        fc1_n3_t0_3 := fc1_n0_p6 + resize(fc1_n3_p7_neg, 16);
-        fc1_n3_acc := ((fc1_n3_t1_0_d1 + resize(fc1_n3_t2_0_b_d1, 20)) + to_signed(-16896, 20));
+        fc1_n2_s0_xh := fc1_in_2(11 downto 2);
+        fc1_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s0_xh, 12) - fc1_in_2)) & std_logic_vector(unsigned(fc1_in_2(1 downto 0)))))));
+        fc1_n2_s1_xh := fc1_in_4(11 downto 2);
+        fc1_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s1_xh, 13) + resize(fc1_in_5, 13))) & std_logic_vector(unsigned(fc1_in_4(1 downto 0)))))));
+        fc1_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s2_xh, 8) - to_signed(99, 8))) & std_logic_vector(unsigned(fc1_in_6(6 downto 0)))))));
+        fc1_n2_s3_xh := fc1_n2_s2(14 downto 3);
+        fc1_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s3_xh, 14) - fc1_n2_s0)) & std_logic_vector(unsigned(fc1_n2_s2(2 downto 0)))))));
+        fc1_n2_s4_xh := fc1_n2_s1(14 downto 1);
+        fc1_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s4_xh, 15) - fc1_e2)) & std_logic_vector(unsigned(fc1_n2_s1(0 downto 0)))))));
+        fc1_n2_s5_xh := fc1_e16(15 downto 2);
+        fc1_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s5_xh, 18) - resize(fc1_n2_s3, 18))) & std_logic_vector(unsigned(fc1_e16(1 downto 0)))))));
+        fc1_n2_s6 := resize(fc1_n2_s4, 17) - resize(fc1_e5, 17);
+        fc1_n2_acc := (-(fc1_n2_s5 - resize(fc1_n2_s6, 20)));
+        if fc1_n2_y_low_d1 /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
+        fc1_n2_y_inc := fc1_n2_y_half_d1 and (fc1_n2_y_sticky or fc1_n2_y_lsb_d1);
+        fc1_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e4_xh, 13) + resize(fc1_in_2, 13))) & std_logic_vector(unsigned(fc1_in_7(1 downto 0)))))));
+        fc1_n3_s1_xh := fc1_e14(13 downto 9);
+        fc1_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s1_xh, 7) + to_signed(33, 7))) & std_logic_vector(unsigned(fc1_e14(8 downto 0)))))));
+        fc1_n3_s2_xh := fc1_n3_s0(14 downto 4);
+        fc1_n3_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s2_xh, 14) + fc1_e14)) & std_logic_vector(unsigned(fc1_n3_s0(3 downto 0)))))));
+        fc1_n3_s3_xh := fc1_e0(12 downto 1);
+        fc1_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s3_xh, 14) + fc1_e15)) & std_logic_vector(unsigned(fc1_e0(0 downto 0)))))));
+        fc1_n3_s4 := resize(fc1_e5, 17) + resize(fc1_n3_s1, 17);
+        fc1_n3_s5 := fc1_n3_s2 + resize(fc1_n3_s3, 18);
+        fc1_n3_s6_xh := fc1_n3_s4(16 downto 1);
+        fc1_n3_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s6_xh, 17) - resize(fc1_e10, 17))) & std_logic_vector(unsigned(fc1_n3_s4(0 downto 0)))))));
+        fc1_n3_s7_xh := fc1_n3_s6(17 downto 1);
+        fc1_n3_s7_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s7_xh, 19) + resize(fc1_n3_s5, 19))) & std_logic_vector(unsigned(fc1_n3_s6(0 downto 0)))));
+        fc1_n3_acc := (-signed(fc1_n3_s7_d1));
         if unsigned(fc1_n3_acc(3 downto 0)) /= 0 then fc1_n3_y_sticky := '1'; else fc1_n3_y_sticky := '0'; end if;
         fc1_n3_y_inc := fc1_n3_acc(4) and (fc1_n3_y_sticky or fc1_n3_acc(5));
-        fc1_n4_p0_sh := shift_left(resize(fc1_in_0, 15), 3);
-        fc1_n4_p1_sh := shift_left(resize(fc1_in_1, 14), 2);
-        fc1_n4_p1_neg := -resize(fc1_n4_p1_sh, 15);
-        fc1_n4_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-11)) mod 2**16, 16));
-        fc1_n4_p3_sh := shift_left(resize(fc1_in_3, 15), 3);
-        fc1_n4_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-12)) mod 2**16, 16));
-        fc1_n4_p7_sh := shift_left(resize(fc1_in_7, 14), 2);
-        fc1_n4_t0_0 := (-resize(fc1_n4_p0_sh, 16)) + resize(fc1_n4_p1_neg, 16);
-        fc1_n4_t0_3 := signed(to_unsigned((to_integer(fc1_in_6) * (-11)) mod 2**16, 16)) + resize(fc1_n4_p7_sh, 16);
-        fc1_n4_t1_0 := resize(fc1_n4_t0_0, 17) + (resize(fc1_n4_p2, 17) + resize(fc1_n4_p3_sh, 17));
-        fc1_n4_t1_1 := (signed(to_unsigned((to_integer(fc1_in_4) * 101) mod 2**19, 19)) + resize(fc1_n4_p5, 19)) + resize(fc1_n4_t0_3, 19);
-        fc1_n4_acc := ((resize(fc1_n4_t2_0_a_d1, 20) + resize(fc1_n4_t2_0_b_d1, 20)) + to_signed(16896, 20));
-        if unsigned(fc1_n4_acc(3 downto 0)) /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
-        fc1_n4_y_inc := fc1_n4_acc(4) and (fc1_n4_y_sticky or fc1_n4_acc(5));
-        fc1_n5_p0_sh := shift_left(resize(fc1_in_0, 13), 1);
-        fc1_n5_p0_neg := -resize(fc1_n5_p0_sh, 14);
-        fc1_n5_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-5)) mod 2**15, 15));
-        fc1_n5_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 11) mod 2**16, 16));
-        fc1_n5_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 5) mod 2**15, 15));
-        fc1_n5_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-13)) mod 2**16, 16));
-        fc1_n5_t0_0 := resize(fc1_n5_p0_neg, 16) + resize(fc1_n2_p1_sh, 16);
-        fc1_n5_t0_1 := signed(to_unsigned((to_integer(fc1_in_2) * 11) mod 2**16, 16)) + resize(fc1_n5_p3, 16);
-        fc1_n5_t0_3 := resize(fc1_n5_p6, 17) + resize(fc1_n5_p7, 17);
-        fc1_n5_t1_1 := (resize(fc1_n5_p4, 19) + signed(to_unsigned((to_integer(fc1_in_5) * 92) mod 2**19, 19))) + resize(fc1_n5_t0_3, 19);
-        fc1_n5_acc := ((resize(fc1_n5_t2_0_a_d1, 20) + resize(fc1_n5_t2_0_b_d1, 20)) + to_signed(50688, 20));
+        fc1_n4_s0 := resize(fc1_in_1, 13) - resize(fc1_in_4, 13);
+        fc1_n4_s1_xh := fc1_in_6(11 downto 2);
+        fc1_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s1_xh, 13) + resize(fc1_in_7, 13))) & std_logic_vector(unsigned(fc1_in_6(1 downto 0)))))));
+        fc1_n4_s2_xh := fc1_n4_s0(12 downto 7);
+        fc1_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s2_xh, 8) - to_signed(33, 8))) & std_logic_vector(unsigned(fc1_n4_s0(6 downto 0)))))));
+        fc1_n4_s3_xh := fc1_n4_s1(14 downto 3);
+        fc1_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s3_xh, 14) - resize(fc1_e12, 14))) & std_logic_vector(unsigned(fc1_n4_s1(2 downto 0)))))));
+        fc1_n4_s4_xh := fc1_e13(12 downto 2);
+        fc1_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s4_xh, 15) - fc1_n4_s2)) & std_logic_vector(unsigned(fc1_e13(1 downto 0)))))));
+        fc1_n4_s5 := resize(fc1_n4_s4, 18) + resize(fc1_n4_s3, 18);
+        fc1_n4_s6_xh := fc1_e8(15 downto 2);
+        fc1_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s6_xh, 16) - fc1_e8)) & std_logic_vector(unsigned(fc1_e8(1 downto 0)))))));
+        fc1_n4_s7_xh := fc1_n4_s5(17 downto 2);
+        fc1_n4_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s7_xh, 18) + fc1_n4_s6)) & std_logic_vector(unsigned(fc1_n4_s5(1 downto 0)))))));
+        if fc1_n4_y_low_d1 /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
+        fc1_n4_y_inc := fc1_n4_y_half_d1 and (fc1_n4_y_sticky or fc1_n4_y_lsb_d1);
+        fc1_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e7_xh, 13) + resize(fc1_in_0, 13))) & std_logic_vector(unsigned(fc1_in_2(0 downto 0)))))));
+        fc1_n5_s1_xh := fc1_in_5(11 downto 2);
+        fc1_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s1_xh, 12) - fc1_in_5)) & std_logic_vector(unsigned(fc1_in_5(1 downto 0)))))));
+        fc1_n5_s2_xh := fc1_in_7(11 downto 5);
+        fc1_n5_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s2_xh, 9) - to_signed(99, 9))) & std_logic_vector(unsigned(fc1_in_7(4 downto 0)))))));
+        fc1_n5_s3_xh := fc1_n5_s2(13 downto 1);
+        fc1_n5_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s3_xh, 15) + resize(fc1_n5_s1, 15))) & std_logic_vector(unsigned(fc1_n5_s2(0 downto 0)))))));
+        fc1_n5_s4_xh := fc1_n5_s0(13 downto 2);
+        fc1_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s4_xh, 14) + resize(fc1_e1, 14))) & std_logic_vector(unsigned(fc1_n5_s0(1 downto 0)))))));
+        fc1_n5_s5_xh := fc1_e16(15 downto 4);
+        fc1_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s5_xh, 14) - resize(fc1_e13, 14))) & std_logic_vector(unsigned(fc1_e16(3 downto 0)))))));
+        fc1_n5_s6_xh := fc1_n5_s4(15 downto 4);
+        fc1_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s6_xh, 16) + fc1_n5_s3)) & std_logic_vector(unsigned(fc1_n5_s4(3 downto 0)))))));
+        fc1_n5_s7_xh := fc1_e6(13 downto 2);
+        fc1_n5_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s7_xh, 14) + fc1_e6)) & std_logic_vector(unsigned(fc1_e6(1 downto 0)))))));
+        fc1_n5_s8 := resize(fc1_n5_s7, 18) + fc1_n5_s5;
+        fc1_n5_acc := (-fc1_n5_s9_d1);
         if unsigned(fc1_n5_acc(3 downto 0)) /= 0 then fc1_n5_y_sticky := '1'; else fc1_n5_y_sticky := '0'; end if;
         fc1_n5_y_inc := fc1_n5_acc(4) and (fc1_n5_y_sticky or fc1_n5_acc(5));
-        fc1_n6_p1_neg := -resize(fc1_in_1, 13);
-        fc1_n6_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 5) mod 2**15, 15));
-        fc1_n6_p3_sh := shift_left(resize(fc1_in_3, 14), 2);
-        fc1_n6_p7_neg := -resize(fc1_n4_p7_sh, 15);
-        fc1_n6_t0_0 := signed(to_unsigned((to_integer(fc1_in_0) * 12) mod 2**16, 16)) + resize(fc1_n6_p1_neg, 16);
-        fc1_n6_t0_1 := resize(fc1_n6_p2, 16) + resize(fc1_n6_p3_sh, 16);
-        fc1_n6_t0_2 := fc1_n3_t0_2_a + signed(to_unsigned((to_integer(fc1_in_5) * 9) mod 2**16, 16));
-        fc1_n6_t1_1 := resize(fc1_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc1_in_6) * 98) mod 2**19, 19)) + resize(fc1_n6_p7_neg, 19));
-        fc1_n6_acc := ((resize(fc1_n6_t2_0_a_d1, 20) + resize(fc1_n6_t2_0_b_d1, 20)) + to_signed(84480, 20));
-        if unsigned(fc1_n6_acc(3 downto 0)) /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
-        fc1_n6_y_inc := fc1_n6_acc(4) and (fc1_n6_y_sticky or fc1_n6_acc(5));
-        fc1_n7_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 14) mod 2**16, 16));
-        fc1_n7_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 6) mod 2**15, 15));
-        fc1_n7_p3_neg := -resize(fc1_n6_p3_sh, 15);
-        fc1_n7_p4_sh := shift_left(resize(fc1_in_4, 15), 3);
-        fc1_n7_p4_neg := -resize(fc1_n7_p4_sh, 16);
-        fc1_n7_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 11) mod 2**16, 16));
-        fc1_n7_t0_1 := resize(fc1_n7_p2, 16) + resize(fc1_n7_p3_neg, 16);
-        fc1_n7_t0_2 := resize(fc1_n7_p4_neg, 17) + resize(fc1_n7_p5, 17);
-        fc1_n7_t1_0 := (resize(fc1_n7_p0, 17) + resize(fc1_n0_p1, 17)) + resize(fc1_n7_t0_1, 17);
-        fc1_n7_t1_1 := resize(fc1_n7_t0_2, 19) + (resize(fc1_n0_p6, 19) + signed(to_unsigned((to_integer(fc1_in_7) * 94) mod 2**19, 19)));
-        fc1_n7_acc := ((resize(fc1_n7_t2_0_a_d1, 20) + resize(fc1_n7_t2_0_b_d1, 20)) + to_signed(117760, 20));
+        fc1_n6_s0_xh := fc1_in_1(11 downto 4);
+        fc1_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s0_xh, 13) - resize(fc1_in_0, 13))) & std_logic_vector(unsigned(fc1_in_1(3 downto 0)))))));
+        fc1_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s1_xh, 13) - resize(fc1_in_6, 13))) & std_logic_vector(unsigned(fc1_in_4(1 downto 0)))))));
+        fc1_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s2_xh, 13) - resize(fc1_in_6, 13))) & std_logic_vector(unsigned(fc1_in_7(4 downto 0)))))));
+        fc1_n6_s3_xh := fc1_n6_s0(16 downto 9);
+        fc1_n6_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s3_xh, 9) - to_signed(165, 9))) & std_logic_vector(unsigned(fc1_n6_s0(8 downto 0)))))));
+        fc1_n6_s4_xh := fc1_n6_s2(17 downto 1);
+        fc1_n6_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n6_s4_xh(15 downto 0) - resize(fc1_n6_s1, 16))) & std_logic_vector(unsigned(fc1_n6_s2(0 downto 0)))))));
+        fc1_n6_s5_xh := fc1_e1(12 downto 1);
+        fc1_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s5_xh, 14) - resize(fc1_e0, 14))) & std_logic_vector(unsigned(fc1_e1(0 downto 0)))))));
+        fc1_n6_s6 := resize(fc1_e7, 15) - resize(fc1_e12, 15);
+        fc1_n6_s7 := resize(fc1_n6_s3, 19) - resize(fc1_n6_s5, 19);
+        fc1_n6_s8 := fc1_n6_s4 - resize(fc1_n6_s6, 17);
+        fc1_n6_s9_xh := fc1_n6_s7(18 downto 2);
+        fc1_n6_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s9_xh, 18) + resize(fc1_n6_s8, 18))) & std_logic_vector(unsigned(fc1_n6_s7(1 downto 0)))))));
+        fc1_n6_acc := (-fc1_n6_s9);
+        if fc1_n6_y_low_d1 /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
+        fc1_n6_y_inc := fc1_n6_y_half_d1 and (fc1_n6_y_sticky or fc1_n6_y_lsb_d1);
+        fc1_n7_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e14_xh, 13) - resize(fc1_in_0, 13))) & std_logic_vector(unsigned(fc1_in_3(1 downto 0)))))));
+        fc1_n7_s1_xh := fc1_e4(13 downto 5);
+        fc1_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s1_xh, 10) - to_signed(115, 10))) & std_logic_vector(unsigned(fc1_e4(4 downto 0)))))));
+        fc1_n7_s2_xh := fc1_e7(13 downto 1);
+        fc1_n7_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s2_xh, 15) + fc1_n7_s0)) & std_logic_vector(unsigned(fc1_e7(0 downto 0)))))));
+        fc1_n7_s3_xh := fc1_e15(13 downto 3);
+        fc1_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s3_xh, 14) - fc1_e7)) & std_logic_vector(unsigned(fc1_e15(2 downto 0)))))));
+        fc1_n7_s4_xh := fc1_e9(13 downto 4);
+        fc1_n7_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s4_xh, 15) + fc1_n7_s1)) & std_logic_vector(unsigned(fc1_e9(3 downto 0)))))));
+        fc1_n7_s5_xh := fc1_n7_s3(16 downto 1);
+        fc1_n7_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s5_xh, 17) + resize(fc1_e11, 17))) & std_logic_vector(unsigned(fc1_n7_s3(0 downto 0)))))));
+        fc1_n7_s7_xh := fc1_n7_s5(17 downto 1);
+        fc1_n7_s7_hi := resize(fc1_n7_s7_xh, 19) + (resize(fc1_n7_s2, 19) + fc1_n7_s4);
+        fc1_n7_acc := (-signed(fc1_n7_s7_d1));
         if unsigned(fc1_n7_acc(3 downto 0)) /= 0 then fc1_n7_y_sticky := '1'; else fc1_n7_y_sticky := '0'; end if;
         fc1_n7_y_inc := fc1_n7_acc(4) and (fc1_n7_y_sticky or fc1_n7_acc(5));
-        fc1_n0_t2_0_a_d1 <= fc1_n0_t1_0;
-        fc1_n0_t2_0_b_d1 <= fc1_n0_t1_1;
-        fc1_n1_t2_0_a_d1 <= fc1_n1_t1_0;
-        fc1_n1_t2_0_b_d1 <= resize(fc1_n1_t0_2, 19) + resize(fc1_n1_t0_3, 19);
-        fc1_n2_t2_0_a_d1 <= fc1_n2_t1_0;
-        fc1_n2_t2_0_b_d1 <= resize(fc1_n2_t0_2, 18) + resize(fc1_n2_t0_3, 18);
-        fc1_n3_t1_0_d1 <= resize(fc1_n3_t0_0, 20) + resize(fc1_n3_t0_1, 20);
-        fc1_n3_t2_0_b_d1 <= resize(fc1_n3_t0_2, 17) + resize(fc1_n3_t0_3, 17);
-        fc1_n4_t2_0_a_d1 <= fc1_n4_t1_0;
-        fc1_n4_t2_0_b_d1 <= fc1_n4_t1_1;
-        fc1_n5_t2_0_a_d1 <= resize(fc1_n5_t0_0, 17) + resize(fc1_n5_t0_1, 17);
-        fc1_n5_t2_0_b_d1 <= fc1_n5_t1_1;
-        fc1_n6_t2_0_a_d1 <= resize(fc1_n6_t0_0, 17) + resize(fc1_n6_t0_1, 17);
-        fc1_n6_t2_0_b_d1 <= fc1_n6_t1_1;
-        fc1_n7_t2_0_a_d1 <= fc1_n7_t1_0;
-        fc1_n7_t2_0_b_d1 <= fc1_n7_t1_1;
+        fc1_n0_s8_d1 <= fc1_n0_s7 - resize(fc1_n0_s6, 20);
+        fc1_n1_s6_d1 <= fc1_n1_s5 - resize(fc1_n1_s4, 20);
+        fc1_n2_y_low_d1 <= unsigned(fc1_n2_acc(3 downto 0));
+        fc1_n2_y_lsb_d1 <= fc1_n2_acc(5);
+        fc1_n2_y_half_d1 <= fc1_n2_acc(4);
+        fc1_n2_y_fl_d1 <= fc1_n2_acc(19 downto 5);
+        fc1_n3_s7_d1 <= fc1_n3_s7_u;
+        fc1_n4_y_low_d1 <= unsigned(fc1_n4_acc(3 downto 0));
+        fc1_n4_y_lsb_d1 <= fc1_n4_acc(5);
+        fc1_n4_y_half_d1 <= fc1_n4_acc(4);
+        fc1_n4_y_fl_d1 <= fc1_n4_acc(19 downto 5);
+        fc1_n5_s9_d1 <= fc1_n5_s6 + resize(fc1_n5_s8, 20);
+        fc1_n6_y_low_d1 <= unsigned(fc1_n6_acc(3 downto 0));
+        fc1_n6_y_lsb_d1 <= fc1_n6_acc(5);
+        fc1_n6_y_half_d1 <= fc1_n6_acc(4);
+        fc1_n6_y_fl_d1 <= fc1_n6_acc(19 downto 5);
+        fc1_n7_s7_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n7_s7_hi) & std_logic_vector(unsigned(fc1_n7_s5(0 downto 0)))));
         fc1_out_0 <= fc1_n0_acc(19 downto 5) + (to_signed(0, 14) & fc1_n0_y_inc);
         fc1_out_1 <= fc1_n1_acc(19 downto 5) + (to_signed(0, 14) & fc1_n1_y_inc);
-        fc1_out_2 <= fc1_n2_acc(19 downto 5) + (to_signed(0, 14) & fc1_n2_y_inc);
+        fc1_out_2 <= fc1_n2_y_fl_d1 + (to_signed(0, 14) & fc1_n2_y_inc);
         fc1_out_3 <= fc1_n3_acc(19 downto 5) + (to_signed(0, 14) & fc1_n3_y_inc);
-        fc1_out_4 <= fc1_n4_acc(19 downto 5) + (to_signed(0, 14) & fc1_n4_y_inc);
+        fc1_out_4 <= fc1_n4_y_fl_d1 + (to_signed(0, 14) & fc1_n4_y_inc);
         fc1_out_5 <= fc1_n5_acc(19 downto 5) + (to_signed(0, 14) & fc1_n5_y_inc);
-        fc1_out_6 <= fc1_n6_acc(19 downto 5) + (to_signed(0, 14) & fc1_n6_y_inc);
+        fc1_out_6 <= fc1_n6_y_fl_d1 + (to_signed(0, 14) & fc1_n6_y_inc);
         fc1_out_7 <= fc1_n7_acc(19 downto 5) + (to_signed(0, 14) & fc1_n7_y_inc);
       end if;
     end if;

@@ -3,7 +3,8 @@
 -- input  type: ufixed<8,0,RND_CONV,SAT>
 -- output type: fixed<8,3,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 62 multiplier(s), 64 adder(s)
+-- constant products: shift-add, 187 CSD digits, 30 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s) (outputs not registered: they arrive 0.30 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 119 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,329 +20,510 @@ entity activations_fc3 is
 end entity activations_fc3;
 
 architecture rtl of activations_fc3 is
-  signal fc3_n0_t0_0_d1 : signed(19 downto 0);
-  signal fc3_n0_t1_0_b_d1 : signed(16 downto 0);
-  signal fc3_n0_t2_0_b_d1 : signed(15 downto 0);
-  signal fc3_n0_y_fl_d1 : signed(9 downto 0);
-  signal fc3_n0_y_incx_d1 : std_logic;
-  signal fc3_n1_t2_0_a_d1 : signed(18 downto 0);
-  signal fc3_n1_t2_0_b_d1 : signed(17 downto 0);
-  signal fc3_n1_y_rnd_d1 : signed(8 downto 0);
-  signal fc3_n1_y_wrap_d1 : signed(7 downto 0);
-  signal fc3_n2_t1_0_a_d1 : signed(15 downto 0);
-  signal fc3_n2_t0_1_d1 : signed(19 downto 0);
-  signal fc3_n2_t2_0_b_d1 : signed(15 downto 0);
-  signal fc3_n2_y_fl_d1 : signed(8 downto 0);
-  signal fc3_n2_y_incx_d1 : std_logic;
-  signal fc3_n3_t2_0_a_d1 : signed(18 downto 0);
-  signal fc3_n3_t2_0_b_d1 : signed(16 downto 0);
-  signal fc3_n3_y_rnd_d1 : signed(8 downto 0);
-  signal fc3_n3_y_wrap_d1 : signed(7 downto 0);
-  signal fc3_n4_t0_2_d1 : signed(19 downto 0);
-  signal fc3_n4_t1_1_b_d1 : signed(16 downto 0);
-  signal fc3_n4_t2_0_a_d1 : signed(16 downto 0);
+  signal fc3_n0_s9_d1 : unsigned(19 downto 0);
+  signal fc3_n1_y_low_d1 : unsigned(8 downto 0);
+  signal fc3_n1_y_lsb_d1, fc3_n1_y_half_d1 : std_logic;
+  signal fc3_n1_y_fl_d1 : signed(8 downto 0);
+  signal fc3_n2_s11_d1 : signed(18 downto 0);
+  signal fc3_n2_y_ovf_hi_d1 : std_logic;
+  signal fc3_n2_y_satlo_d1, fc3_n2_y_sat : signed(7 downto 0);
+  signal fc3_n3_s9_d1 : signed(18 downto 0);
+  signal fc3_n3_y_ovf_hi_d1 : std_logic;
+  signal fc3_n3_y_satlo_d1, fc3_n3_y_sat : signed(7 downto 0);
+  signal fc3_n4_y_low_d1 : unsigned(8 downto 0);
+  signal fc3_n4_y_lsb_d1, fc3_n4_y_half_d1 : std_logic;
   signal fc3_n4_y_fl_d1 : signed(8 downto 0);
-  signal fc3_n4_y_incx_d1 : std_logic;
-  signal fc3_n5_t0_2_d1 : signed(19 downto 0);
-  signal fc3_n5_t1_1_b_d1 : signed(15 downto 0);
-  signal fc3_n5_t2_0_a_d1 : signed(17 downto 0);
+  signal fc3_n5_y_low_d1 : unsigned(8 downto 0);
+  signal fc3_n5_y_lsb_d1, fc3_n5_y_half_d1 : std_logic;
   signal fc3_n5_y_fl_d1 : signed(8 downto 0);
-  signal fc3_n5_y_incx_d1 : std_logic;
-  signal fc3_n6_t2_0_a_d1 : signed(16 downto 0);
-  signal fc3_n6_t2_0_b_d1 : signed(18 downto 0);
-  signal fc3_n6_y_rnd_d1 : signed(8 downto 0);
-  signal fc3_n6_y_wrap_d1 : signed(7 downto 0);
-  signal fc3_n7_t2_0_a_d1 : signed(16 downto 0);
-  signal fc3_n7_t1_1_d1 : signed(19 downto 0);
-  signal fc3_n7_y_rnd_d1 : signed(8 downto 0);
-  signal fc3_n7_y_wrap_d1 : signed(7 downto 0);
-  signal fc3_out_0 : signed(7 downto 0);
-  signal fc3_out_1 : signed(7 downto 0);
-  signal fc3_out_2 : signed(7 downto 0);
-  signal fc3_out_3 : signed(7 downto 0);
-  signal fc3_out_4 : signed(7 downto 0);
-  signal fc3_out_5 : signed(7 downto 0);
-  signal fc3_out_6 : signed(7 downto 0);
-  signal fc3_out_7 : signed(7 downto 0);
+  signal fc3_n6_s10_d1 : unsigned(19 downto 0);
+  signal fc3_n6_s9_d1 : signed(17 downto 0);
+  signal fc3_n7_s11_d1 : unsigned(18 downto 0);
+  signal fc3_n0_y_satlo_d1, fc3_n1_y_satlo_d1, fc3_n4_y_sat_d1, fc3_n5_y_sat_d1, fc3_n6_y_sat_d1, fc3_n7_y_sat_d1 : signed(7 downto 0);
 begin
-  out_data <= std_logic_vector(fc3_out_7) & std_logic_vector(fc3_out_6) & std_logic_vector(fc3_out_5) & std_logic_vector(fc3_out_4) & std_logic_vector(fc3_out_3) & std_logic_vector(fc3_out_2) & std_logic_vector(fc3_out_1) & std_logic_vector(fc3_out_0);
+  fc3_n2_y_sat <= to_signed(127, 8) when fc3_n2_y_ovf_hi_d1 = '1' else fc3_n2_y_satlo_d1;
+  fc3_n3_y_sat <= to_signed(127, 8) when fc3_n3_y_ovf_hi_d1 = '1' else fc3_n3_y_satlo_d1;
+  out_data <= std_logic_vector(fc3_n7_y_sat_d1) & std_logic_vector(fc3_n6_y_sat_d1) & std_logic_vector(fc3_n5_y_sat_d1) & std_logic_vector(fc3_n4_y_sat_d1) & std_logic_vector(fc3_n3_y_sat) & std_logic_vector(fc3_n2_y_sat) & std_logic_vector(fc3_n1_y_satlo_d1) & std_logic_vector(fc3_n0_y_satlo_d1);
 
   process (clk)
-    variable fc3_in_0_s_2 : signed(8 downto 0);
-    variable fc3_n0_p0 : signed(18 downto 0); -- weight 7.5078125
-    variable fc3_in_1_s_2 : signed(8 downto 0);
-    variable fc3_n0_p1 : signed(15 downto 0); -- weight 0.6953125
-    variable fc3_in_2_s_2 : signed(8 downto 0);
-    variable fc3_n0_p2 : signed(14 downto 0); -- weight -0.4453125
-    variable fc3_in_3_s_2 : signed(8 downto 0);
-    variable fc3_n0_p3 : signed(15 downto 0); -- weight -0.8359375
-    variable fc3_in_4_s_2 : signed(8 downto 0);
-    variable fc3_in_5_s_2 : signed(8 downto 0);
-    variable fc3_n0_p5 : signed(11 downto 0); -- weight 0.0390625
-    variable fc3_in_6_s_2 : signed(8 downto 0);
-    variable fc3_in_7_s_2 : signed(8 downto 0);
-    variable fc3_n0_p7_sh : signed(11 downto 0);
-    variable fc3_n0_t0_2 : signed(15 downto 0); -- weight 0.8359375
-    variable fc3_n0_t1_1 : signed(15 downto 0); -- weight -0.7890625
-    variable fc3_n0_t2_0 : signed(19 downto 0);
+    variable fc3_in_0_s_2, fc3_in_1_s_2, fc3_in_2_s_2, fc3_in_3_s_2, fc3_in_4_s_2, fc3_in_5_s_2 : signed(8 downto 0);
+    variable fc3_in_6_s_2, fc3_in_7_s_2, fc3_e0, fc3_e1 : signed(8 downto 0);
+    variable fc3_e2_xh : signed(7 downto 0);
+    variable fc3_e2 : signed(10 downto 0);
+    variable fc3_e3 : signed(9 downto 0);
+    variable fc3_e4 : signed(8 downto 0);
+    variable fc3_e5_xh : signed(7 downto 0);
+    variable fc3_e5 : signed(9 downto 0);
+    variable fc3_e6_xh : signed(7 downto 0);
+    variable fc3_e6 : signed(9 downto 0);
+    variable fc3_e7_xh : signed(7 downto 0);
+    variable fc3_e7 : signed(9 downto 0);
+    variable fc3_e8_xh : signed(7 downto 0);
+    variable fc3_e8 : signed(10 downto 0);
+    variable fc3_e9 : signed(9 downto 0);
+    variable fc3_e10_xh : signed(3 downto 0);
+    variable fc3_e10 : signed(13 downto 0);
+    variable fc3_e11_xh : signed(4 downto 0);
+    variable fc3_e11 : signed(12 downto 0);
+    variable fc3_e12_xh : signed(4 downto 0);
+    variable fc3_e12 : signed(12 downto 0);
+    variable fc3_e13 : signed(15 downto 0);
+    variable fc3_e14_xh : signed(7 downto 0);
+    variable fc3_e14 : signed(13 downto 0);
+    variable fc3_e15_xh : signed(9 downto 0);
+    variable fc3_e15 : signed(13 downto 0);
+    variable fc3_e16_xh : signed(6 downto 0);
+    variable fc3_e16 : signed(12 downto 0);
+    variable fc3_e17_xh : signed(4 downto 0);
+    variable fc3_e17 : signed(14 downto 0);
+    variable fc3_e18_xh : signed(5 downto 0);
+    variable fc3_e18 : signed(13 downto 0);
+    variable fc3_e19_xh : signed(4 downto 0);
+    variable fc3_e19 : signed(14 downto 0);
+    variable fc3_e20_xh : signed(6 downto 0);
+    variable fc3_e20 : signed(12 downto 0);
+    variable fc3_e21 : signed(13 downto 0);
+    variable fc3_e22 : signed(11 downto 0);
+    variable fc3_e23_xh : signed(6 downto 0);
+    variable fc3_e23 : signed(11 downto 0);
+    variable fc3_e24_xh : signed(4 downto 0);
+    variable fc3_e24 : signed(13 downto 0);
+    variable fc3_e25_xh : signed(8 downto 0);
+    variable fc3_e25 : signed(16 downto 0);
+    variable fc3_e26_xh : signed(5 downto 0);
+    variable fc3_e26 : signed(12 downto 0);
+    variable fc3_e27_xh : signed(3 downto 0);
+    variable fc3_e27 : signed(13 downto 0);
+    variable fc3_e28_xh : signed(6 downto 0);
+    variable fc3_e28 : signed(11 downto 0);
+    variable fc3_e29_xh : signed(2 downto 0);
+    variable fc3_e29 : signed(15 downto 0);
+    variable fc3_n0_s0_xh : signed(1 downto 0);
+    variable fc3_n0_s0 : signed(15 downto 0); -- bias -6.40625
+    variable fc3_n0_s1 : signed(15 downto 0);
+    variable fc3_n0_s2_xh : signed(6 downto 0);
+    variable fc3_n0_s2, fc3_n0_s3_xh : signed(11 downto 0);
+    variable fc3_n0_s3 : signed(13 downto 0);
+    variable fc3_n0_s4_xh : signed(8 downto 0);
+    variable fc3_n0_s4 : signed(13 downto 0);
+    variable fc3_n0_s5 : signed(12 downto 0);
+    variable fc3_n0_s6_xh : signed(9 downto 0);
+    variable fc3_n0_s6 : signed(18 downto 0);
+    variable fc3_n0_s7_xh : signed(9 downto 0);
+    variable fc3_n0_s7 : signed(17 downto 0);
+    variable fc3_n0_s8 : signed(18 downto 0);
+    variable fc3_n0_s9_xh : signed(16 downto 0);
+    variable fc3_n0_s9_u : unsigned(19 downto 0);
     variable fc3_n0_acc : signed(19 downto 0);
-    variable fc3_n0_y_sticky : std_logic;
+    variable fc3_n0_y_sticky, fc3_n0_y_inc : std_logic;
     variable fc3_n0_y_rnd : signed(9 downto 0);
     variable fc3_n0_y_satlo : signed(7 downto 0);
-    variable fc3_n1_p0 : signed(10 downto 0); -- weight -0.0234375
-    variable fc3_n1_p3 : signed(14 downto 0); -- weight 0.453125
-    variable fc3_n1_p4 : signed(15 downto 0); -- weight 0.875
-    variable fc3_n1_p5 : signed(15 downto 0); -- weight 0.5078125
-    variable fc3_n1_p7 : signed(15 downto 0); -- weight -0.5546875
-    variable fc3_n1_t0_1 : signed(15 downto 0); -- weight -0.5078125
-    variable fc3_n1_t0_2 : signed(16 downto 0);
-    variable fc3_n1_t0_3 : signed(16 downto 0); -- weight 1.0234375
-    variable fc3_n1_t1_0 : signed(18 downto 0); -- weight 6.8515625
-    variable fc3_n1_t2_0 : signed(19 downto 0);
-    variable fc3_n1_acc : signed(18 downto 0); -- bias -5.71875
-    variable fc3_n1_y_sticky : std_logic;
-    variable fc3_n1_y_inc : std_logic;
+    variable fc3_n1_s0_xh : signed(1 downto 0);
+    variable fc3_n1_s0 : signed(15 downto 0); -- bias -5.71875
+    variable fc3_n1_s1_xh : signed(5 downto 0);
+    variable fc3_n1_s1 : signed(18 downto 0);
+    variable fc3_n1_s2_xh : signed(3 downto 0);
+    variable fc3_n1_s2 : signed(14 downto 0);
+    variable fc3_n1_s3_xh : signed(3 downto 0);
+    variable fc3_n1_s3 : signed(15 downto 0);
+    variable fc3_n1_s4_xh : signed(13 downto 0);
+    variable fc3_n1_s4 : signed(16 downto 0);
+    variable fc3_n1_s5_xh : signed(14 downto 0);
+    variable fc3_n1_s5 : signed(16 downto 0);
+    variable fc3_n1_s7_xh : signed(13 downto 0);
+    variable fc3_n1_s7 : signed(19 downto 0);
+    variable fc3_n1_acc : signed(18 downto 0);
+    variable fc3_n1_y_sticky, fc3_n1_y_inc : std_logic;
     variable fc3_n1_y_rnd : signed(8 downto 0);
     variable fc3_n1_y_satlo : signed(7 downto 0);
-    variable fc3_n2_p3 : signed(16 downto 0); -- weight -1.1640625
-    variable fc3_n2_p5 : signed(14 downto 0); -- weight 0.3828125
-    variable fc3_n2_p6 : signed(13 downto 0); -- weight 0.2421875
-    variable fc3_n2_p7 : signed(11 downto 0); -- weight 0.046875
-    variable fc3_n2_t0_0 : signed(15 downto 0); -- weight 0.828125; weight -0.8203125
-    variable fc3_n2_t0_3 : signed(14 downto 0);
-    variable fc3_n2_t1_1 : signed(15 downto 0); -- weight -0.515625
-    variable fc3_n2_t2_0 : signed(19 downto 0);
-    variable fc3_n2_acc : signed(18 downto 0); -- bias -5.03125
-    variable fc3_n2_y_sticky : std_logic;
+    variable fc3_n2_s0 : signed(13 downto 0);
+    variable fc3_n2_s1_x : signed(9 downto 0);
+    variable fc3_n2_s1_xh : signed(0 downto 0);
+    variable fc3_n2_s1 : signed(17 downto 0);
+    variable fc3_n2_s2 : signed(17 downto 0); -- bias -5.03125
+    variable fc3_n2_s3_xh : signed(7 downto 0);
+    variable fc3_n2_s3 : signed(11 downto 0);
+    variable fc3_n2_s4_xh : signed(12 downto 0);
+    variable fc3_n2_s4 : signed(14 downto 0);
+    variable fc3_n2_s5 : signed(17 downto 0);
+    variable fc3_n2_s6_xh : signed(9 downto 0);
+    variable fc3_n2_s6 : signed(15 downto 0);
+    variable fc3_n2_s7_xh : signed(11 downto 0);
+    variable fc3_n2_s7 : signed(16 downto 0);
+    variable fc3_n2_s8 : signed(15 downto 0);
+    variable fc3_n2_s9_xh : signed(14 downto 0);
+    variable fc3_n2_s9 : signed(18 downto 0);
+    variable fc3_n2_s10 : signed(16 downto 0);
+    variable fc3_n2_acc : signed(18 downto 0);
+    variable fc3_n2_y_sticky, fc3_n2_y_inc : std_logic;
     variable fc3_n2_y_rnd : signed(8 downto 0);
-    variable fc3_n2_y_sat : signed(7 downto 0);
-    variable fc3_n3_p1 : signed(14 downto 0); -- weight -0.453125
-    variable fc3_n3_p2 : signed(11 downto 0); -- weight 0.0390625
-    variable fc3_n3_p5_neg : signed(9 downto 0);
-    variable fc3_n3_p5 : signed(8 downto 0);
-    variable fc3_n3_p6 : signed(14 downto 0); -- weight 0.34375
-    variable fc3_n3_p7 : signed(14 downto 0); -- weight 0.375
-    variable fc3_n3_t0_0 : signed(16 downto 0); -- weight -1.0078125
-    variable fc3_n3_t0_2 : signed(14 downto 0); -- weight 0.3125
-    variable fc3_n3_t0_3 : signed(15 downto 0);
-    variable fc3_n3_t1_0 : signed(18 downto 0); -- weight 7.8984375
-    variable fc3_n3_t2_0 : signed(19 downto 0);
-    variable fc3_n3_acc : signed(18 downto 0); -- bias -4.34375
-    variable fc3_n3_y_sticky : std_logic;
-    variable fc3_n3_y_inc : std_logic;
+    variable fc3_n2_y_ovf_hi : std_logic;
+    variable fc3_n2_y_satlo : signed(7 downto 0);
+    variable fc3_n3_s0_xh : signed(0 downto 0);
+    variable fc3_n3_s0 : signed(16 downto 0);
+    variable fc3_n3_s1_xh : signed(2 downto 0);
+    variable fc3_n3_s1 : signed(14 downto 0); -- bias -4.34375
+    variable fc3_n3_s3_xh : signed(10 downto 0);
+    variable fc3_n3_s3 : signed(14 downto 0);
+    variable fc3_n3_s4_xh : signed(8 downto 0);
+    variable fc3_n3_s4 : signed(12 downto 0);
+    variable fc3_n3_s5_xh : signed(7 downto 0);
+    variable fc3_n3_s5 : signed(14 downto 0);
+    variable fc3_n3_s6 : signed(15 downto 0);
+    variable fc3_n3_s7_xh : signed(12 downto 0);
+    variable fc3_n3_s7_hi : signed(16 downto 0);
+    variable fc3_n3_s8_xh : signed(13 downto 0);
+    variable fc3_n3_s8 : signed(16 downto 0);
+    variable fc3_n3_acc : signed(18 downto 0);
+    variable fc3_n3_y_sticky, fc3_n3_y_inc : std_logic;
     variable fc3_n3_y_rnd : signed(8 downto 0);
-    variable fc3_n3_y_sat : signed(7 downto 0);
-    variable fc3_n4_p2 : signed(14 downto 0); -- weight -0.2890625
-    variable fc3_n4_p3 : signed(15 downto 0); -- weight -0.890625
-    variable fc3_n4_p5 : signed(16 downto 0); -- weight -1.1171875
-    variable fc3_n4_p6 : signed(15 downto 0); -- weight 0.890625
-    variable fc3_n4_p7 : signed(14 downto 0); -- weight 0.328125
-    variable fc3_n4_t0_0 : signed(15 downto 0); -- weight 0.5625; weight -0.7734375
-    variable fc3_n4_t1_0 : signed(16 downto 0);
-    variable fc3_n4_t2_0 : signed(19 downto 0);
-    variable fc3_n4_acc : signed(18 downto 0);
-    variable fc3_n4_y_sticky : std_logic;
+    variable fc3_n3_y_ovf_hi : std_logic;
+    variable fc3_n3_y_satlo : signed(7 downto 0);
+    variable fc3_n4_s0 : signed(11 downto 0);
+    variable fc3_n4_s1_x : signed(9 downto 0);
+    variable fc3_n4_s1_xh : signed(0 downto 0);
+    variable fc3_n4_s1 : signed(16 downto 0); -- bias -3.65625
+    variable fc3_n4_s2_xh : signed(10 downto 0);
+    variable fc3_n4_s2 : signed(17 downto 0);
+    variable fc3_n4_s3_xh : signed(8 downto 0);
+    variable fc3_n4_s3, fc3_n4_s4_xh : signed(11 downto 0);
+    variable fc3_n4_s4 : signed(15 downto 0);
+    variable fc3_n4_s5_xh : signed(12 downto 0);
+    variable fc3_n4_s5 : signed(18 downto 0);
+    variable fc3_n4_s6_xh : signed(10 downto 0);
+    variable fc3_n4_s6 : signed(16 downto 0);
+    variable fc3_n4_s7, fc3_n4_acc : signed(18 downto 0);
+    variable fc3_n4_y_sticky, fc3_n4_y_inc : std_logic;
     variable fc3_n4_y_rnd : signed(8 downto 0);
     variable fc3_n4_y_sat : signed(7 downto 0);
-    variable fc3_n5_p0 : signed(13 downto 0); -- weight -0.15625
-    variable fc3_n5_p2 : signed(15 downto 0); -- weight -0.9921875
-    variable fc3_n5_p3 : signed(16 downto 0); -- weight -1.0546875
-    variable fc3_n5_p4 : signed(15 downto 0); -- weight 0.640625
-    variable fc3_n5_p6 : signed(14 downto 0); -- weight 0.3515625
-    variable fc3_n5_t0_0 : signed(15 downto 0); -- weight -0.671875
-    variable fc3_n5_t1_0 : signed(17 downto 0);
-    variable fc3_n5_t2_0 : signed(19 downto 0);
+    variable fc3_n5_s0 : signed(10 downto 0);
+    variable fc3_n5_s1_xh : signed(0 downto 0);
+    variable fc3_n5_s1, fc3_n5_s2 : signed(16 downto 0);
+    variable fc3_n5_s3_xh : signed(6 downto 0);
+    variable fc3_n5_s3 : signed(12 downto 0);
+    variable fc3_n5_s4 : signed(14 downto 0);
+    variable fc3_n5_s5 : signed(16 downto 0);
+    variable fc3_n5_s6_xh : signed(12 downto 0);
+    variable fc3_n5_s6 : signed(15 downto 0);
+    variable fc3_n5_s7 : signed(14 downto 0);
+    variable fc3_n5_s9 : signed(15 downto 0);
+    variable fc3_n5_s10_xh : signed(13 downto 0);
+    variable fc3_n5_s10_hi : signed(16 downto 0);
     variable fc3_n5_acc : signed(18 downto 0);
-    variable fc3_n5_y_sticky : std_logic;
+    variable fc3_n5_y_sticky, fc3_n5_y_inc : std_logic;
     variable fc3_n5_y_rnd : signed(8 downto 0);
     variable fc3_n5_y_sat : signed(7 downto 0);
-    variable fc3_n6_p0 : signed(14 downto 0); -- weight -0.2890625
-    variable fc3_n6_p2 : signed(13 downto 0); -- weight 0.2109375
-    variable fc3_n6_p5 : signed(12 downto 0); -- weight 0.09375
-    variable fc3_n6_p7 : signed(15 downto 0); -- weight 0.796875
-    variable fc3_n6_t0_0 : signed(15 downto 0); -- weight 0.921875
-    variable fc3_n6_t0_1 : signed(15 downto 0); -- weight 0.7265625
-    variable fc3_n6_t0_2 : signed(15 downto 0); -- weight -0.859375
-    variable fc3_n6_t1_1 : signed(18 downto 0); -- weight 6.828125
-    variable fc3_n6_t2_0 : signed(19 downto 0);
+    variable fc3_n6_s0 : signed(12 downto 0);
+    variable fc3_n6_s1_xh : signed(5 downto 0);
+    variable fc3_n6_s1 : signed(10 downto 0); -- bias -2.28125
+    variable fc3_n6_s2_xh : signed(4 downto 0);
+    variable fc3_n6_s2 : signed(14 downto 0);
+    variable fc3_n6_s3 : signed(13 downto 0);
+    variable fc3_n6_s4_xh : signed(7 downto 0);
+    variable fc3_n6_s4 : signed(18 downto 0);
+    variable fc3_n6_s5_xh : signed(10 downto 0);
+    variable fc3_n6_s5 : signed(12 downto 0);
+    variable fc3_n6_s6_xh : signed(11 downto 0);
+    variable fc3_n6_s6 : signed(17 downto 0);
+    variable fc3_n6_s7_xh : signed(12 downto 0);
+    variable fc3_n6_s7, fc3_n6_s8_xh : signed(14 downto 0);
+    variable fc3_n6_s8 : signed(19 downto 0);
+    variable fc3_n6_s10_u : unsigned(19 downto 0);
+    variable fc3_n6_s10_d1_v : signed(19 downto 0);
     variable fc3_n6_acc : signed(18 downto 0);
-    variable fc3_n6_y_sticky : std_logic;
-    variable fc3_n6_y_inc : std_logic;
+    variable fc3_n6_y_sticky, fc3_n6_y_inc : std_logic;
     variable fc3_n6_y_rnd : signed(8 downto 0);
-    variable fc3_n6_y_sat : signed(7 downto 0);
-    variable fc3_n7_p0 : signed(14 downto 0); -- weight 0.3359375
-    variable fc3_n7_p6 : signed(14 downto 0); -- weight 0.3125
-    variable fc3_n7_t0_1 : signed(14 downto 0); -- weight 0.328125; weight -0.28125
-    variable fc3_n7_t0_2 : signed(15 downto 0); -- weight 0.984375; weight -0.515625
-    variable fc3_n7_t0_3 : signed(18 downto 0); -- weight 7.4609375
-    variable fc3_n7_t1_0 : signed(16 downto 0); -- weight -1.0625
-    variable fc3_n7_t2_0 : signed(19 downto 0);
+    variable fc3_n6_y_sat, fc3_n7_s0_xh : signed(7 downto 0);
+    variable fc3_n7_s0 : signed(9 downto 0);
+    variable fc3_n7_s1_xh : signed(2 downto 0);
+    variable fc3_n7_s1 : signed(14 downto 0);
+    variable fc3_n7_s2_xh : signed(4 downto 0);
+    variable fc3_n7_s2 : signed(12 downto 0);
+    variable fc3_n7_s3_xh : signed(5 downto 0);
+    variable fc3_n7_s3 : signed(11 downto 0);
+    variable fc3_n7_s4_xh : signed(9 downto 0);
+    variable fc3_n7_s4 : signed(18 downto 0);
+    variable fc3_n7_s5_xh : signed(7 downto 0);
+    variable fc3_n7_s5, fc3_n7_s6 : signed(12 downto 0);
+    variable fc3_n7_s7_xh : signed(7 downto 0);
+    variable fc3_n7_s7 : signed(14 downto 0);
+    variable fc3_n7_s8_xh : signed(11 downto 0);
+    variable fc3_n7_s8 : signed(15 downto 0);
+    variable fc3_n7_s9 : signed(18 downto 0);
+    variable fc3_n7_s10_xh : signed(12 downto 0);
+    variable fc3_n7_s10 : signed(17 downto 0);
+    variable fc3_n7_s11_xh : signed(16 downto 0);
+    variable fc3_n7_s11_u : unsigned(18 downto 0);
     variable fc3_n7_acc : signed(18 downto 0);
-    variable fc3_n7_y_sticky : std_logic;
-    variable fc3_n7_y_inc : std_logic;
+    variable fc3_n7_y_sticky, fc3_n7_y_inc : std_logic;
     variable fc3_n7_y_rnd : signed(8 downto 0);
     variable fc3_n7_y_sat : signed(7 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
         fc3_in_0_s_2 := signed(resize(unsigned(in_data(7 downto 0)), 9));
-        fc3_n0_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 961) mod 2**19, 19));
         fc3_in_1_s_2 := signed(resize(unsigned(in_data(15 downto 8)), 9));
-        fc3_n0_p1 := signed(to_unsigned((to_integer(fc3_in_1_s_2) * 89) mod 2**16, 16));
         fc3_in_2_s_2 := signed(resize(unsigned(in_data(23 downto 16)), 9));
-        fc3_n0_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-57)) mod 2**15, 15));
         fc3_in_3_s_2 := signed(resize(unsigned(in_data(31 downto 24)), 9));
-        fc3_n0_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-107)) mod 2**16, 16));
         fc3_in_4_s_2 := signed(resize(unsigned(in_data(39 downto 32)), 9));
         fc3_in_5_s_2 := signed(resize(unsigned(in_data(47 downto 40)), 9));
-        fc3_n0_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 5) mod 2**12, 12));
         fc3_in_6_s_2 := signed(resize(unsigned(in_data(55 downto 48)), 9));
         fc3_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
-        fc3_n0_p7_sh := shift_left(resize(fc3_in_7_s_2, 12), 3);
-        fc3_n0_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 107) mod 2**16, 16)) + resize(fc3_n0_p5, 16);
-        fc3_n0_t1_1 := fc3_n0_t0_2 + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-101)) mod 2**16, 16)) + resize(fc3_n0_p7_sh, 16));
-        fc3_n0_t2_0 := (fc3_n0_t0_0_d1 + resize(fc3_n0_t1_0_b_d1, 20)) + resize(fc3_n0_t2_0_b_d1, 20);
-        fc3_n0_acc := (fc3_n0_t2_0 + to_signed(-209920, 20));
+        fc3_e0 := fc3_in_1_s_2 - fc3_in_6_s_2;
+        fc3_e1 := fc3_in_2_s_2 - fc3_in_5_s_2;
+        fc3_e2_xh := fc3_in_3_s_2(8 downto 1);
+        fc3_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e2_xh, 10) + resize(fc3_in_1_s_2, 10))) & std_logic_vector(unsigned(fc3_in_3_s_2(0 downto 0)))))));
+        fc3_e3 := resize(fc3_in_0_s_2, 10) + resize(fc3_in_7_s_2, 10);
+        fc3_e4 := fc3_in_3_s_2 - fc3_in_4_s_2;
+        fc3_e5_xh := fc3_in_6_s_2(8 downto 1);
+        fc3_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e5_xh, 9) - fc3_in_7_s_2)) & std_logic_vector(unsigned(fc3_in_6_s_2(0 downto 0)))))));
+        fc3_e6_xh := fc3_in_4_s_2(8 downto 1);
+        fc3_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e6_xh, 9) - fc3_in_3_s_2)) & std_logic_vector(unsigned(fc3_in_4_s_2(0 downto 0)))))));
+        fc3_e7_xh := fc3_in_5_s_2(8 downto 1);
+        fc3_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e7_xh, 9) - fc3_in_1_s_2)) & std_logic_vector(unsigned(fc3_in_5_s_2(0 downto 0)))))));
+        fc3_e8_xh := fc3_e0(8 downto 1);
+        fc3_e8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e8_xh, 10) + resize(fc3_in_0_s_2, 10))) & std_logic_vector(unsigned(fc3_e0(0 downto 0)))))));
+        fc3_e9 := resize(fc3_e0, 10) + resize(fc3_e4, 10);
+        fc3_e10_xh := fc3_in_0_s_2(8 downto 5);
+        fc3_e10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e10_xh, 9) - fc3_in_4_s_2)) & std_logic_vector(unsigned(fc3_in_0_s_2(4 downto 0)))))));
+        fc3_e11_xh := fc3_in_2_s_2(8 downto 4);
+        fc3_e11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e11_xh, 9) - fc3_in_0_s_2)) & std_logic_vector(unsigned(fc3_in_2_s_2(3 downto 0)))))));
+        fc3_e12_xh := fc3_in_7_s_2(8 downto 4);
+        fc3_e12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e12_xh, 9) - fc3_in_2_s_2)) & std_logic_vector(unsigned(fc3_in_7_s_2(3 downto 0)))))));
+        fc3_e13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e2_xh, 15) - resize(fc3_e10, 15))) & std_logic_vector(unsigned(fc3_in_3_s_2(0 downto 0)))))));
+        fc3_e14_xh := fc3_in_1_s_2(8 downto 1);
+        fc3_e14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e14_xh, 13) + fc3_e12)) & std_logic_vector(unsigned(fc3_in_1_s_2(0 downto 0)))))));
+        fc3_e15_xh := fc3_e2(10 downto 1);
+        fc3_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e15_xh, 13) + fc3_e11)) & std_logic_vector(unsigned(fc3_e2(0 downto 0)))))));
+        fc3_e16_xh := fc3_in_0_s_2(8 downto 2);
+        fc3_e16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e16_xh, 11) - resize(fc3_e5, 11))) & std_logic_vector(unsigned(fc3_in_0_s_2(1 downto 0)))))));
+        fc3_e17_xh := fc3_in_0_s_2(8 downto 4);
+        fc3_e17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e17_xh, 11) - resize(fc3_e6, 11))) & std_logic_vector(unsigned(fc3_in_0_s_2(3 downto 0)))))));
+        fc3_e18_xh := fc3_in_5_s_2(8 downto 3);
+        fc3_e18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e18_xh, 11) + resize(fc3_e9, 11))) & std_logic_vector(unsigned(fc3_in_5_s_2(2 downto 0)))))));
+        fc3_e19_xh := fc3_e1(8 downto 4);
+        fc3_e19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e19_xh, 11) + resize(fc3_e5, 11))) & std_logic_vector(unsigned(fc3_e1(3 downto 0)))))));
+        fc3_e20_xh := fc3_e1(8 downto 2);
+        fc3_e20 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e20_xh, 11) - resize(fc3_e7, 11))) & std_logic_vector(unsigned(fc3_e1(1 downto 0)))))));
+        fc3_e21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e18_xh, 11) + resize(fc3_e3, 11))) & std_logic_vector(unsigned(fc3_in_5_s_2(2 downto 0)))))));
+        fc3_e22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e15_xh, 11) + resize(fc3_in_4_s_2, 11))) & std_logic_vector(unsigned(fc3_e2(0 downto 0)))))));
+        fc3_e23_xh := fc3_in_2_s_2(8 downto 2);
+        fc3_e23 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e23_xh, 10) + resize(fc3_in_2_s_2, 10))) & std_logic_vector(unsigned(fc3_in_2_s_2(1 downto 0)))))));
+        fc3_e24_xh := fc3_in_3_s_2(8 downto 4);
+        fc3_e24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e24_xh, 10) + resize(fc3_in_1_s_2, 10))) & std_logic_vector(unsigned(fc3_in_3_s_2(3 downto 0)))))));
+        fc3_e25_xh := fc3_e22(11 downto 3);
+        fc3_e25 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e25_xh, 14) - fc3_e24)) & std_logic_vector(unsigned(fc3_e22(2 downto 0)))))));
+        fc3_e26_xh := fc3_in_3_s_2(8 downto 3);
+        fc3_e26 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e26_xh, 10) + resize(fc3_in_3_s_2, 10))) & std_logic_vector(unsigned(fc3_in_3_s_2(2 downto 0)))))));
+        fc3_e27_xh := fc3_in_6_s_2(8 downto 5);
+        fc3_e27 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e27_xh, 9) - fc3_in_6_s_2)) & std_logic_vector(unsigned(fc3_in_6_s_2(4 downto 0)))))));
+        fc3_e28_xh := fc3_in_6_s_2(8 downto 2);
+        fc3_e28 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e28_xh, 10) + resize(fc3_in_7_s_2, 10))) & std_logic_vector(unsigned(fc3_in_6_s_2(1 downto 0)))))));
+        fc3_e29_xh := fc3_e1(8 downto 6);
+        fc3_e29 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e29_xh, 10) + resize(fc3_in_7_s_2, 10))) & std_logic_vector(unsigned(fc3_e1(5 downto 0)))))));
+        fc3_n0_s0_xh := fc3_in_2_s_2(8 downto 7);
+        fc3_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s0_xh, 9) - to_signed(205, 9))) & std_logic_vector(unsigned(fc3_in_2_s_2(6 downto 0)))))));
+        fc3_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n0_s0(15 downto 4) + resize(fc3_e0, 12))) & std_logic_vector(unsigned(fc3_n0_s0(3 downto 0)))))));
+        fc3_n0_s2_xh := fc3_e4(8 downto 2);
+        fc3_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s2_xh, 10) + resize(fc3_e4, 10))) & std_logic_vector(unsigned(fc3_e4(1 downto 0)))))));
+        fc3_n0_s3_xh := fc3_e11(12 downto 1);
+        fc3_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s3_xh, 13) + resize(fc3_e4, 13))) & std_logic_vector(unsigned(fc3_e11(0 downto 0)))))));
+        fc3_n0_s4_xh := fc3_n0_s2(11 downto 3);
+        fc3_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s4_xh, 11) - fc3_e8)) & std_logic_vector(unsigned(fc3_n0_s2(2 downto 0)))))));
+        fc3_n0_s5 := resize(fc3_e9, 13) + fc3_e16;
+        fc3_n0_s6_xh := fc3_e20(12 downto 3);
+        fc3_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s6_xh, 16) - fc3_n0_s1)) & std_logic_vector(unsigned(fc3_e20(2 downto 0)))))));
+        fc3_n0_s7_xh := fc3_n0_s4(13 downto 4);
+        fc3_n0_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s7_xh, 14) - fc3_n0_s3)) & std_logic_vector(unsigned(fc3_n0_s4(3 downto 0)))))));
+        fc3_n0_s8 := fc3_n0_s6 - resize(fc3_n0_s5, 19);
+        fc3_n0_s9_xh := fc3_n0_s8(18 downto 2);
+        fc3_n0_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s9_xh, 18) - fc3_n0_s7)) & std_logic_vector(unsigned(fc3_n0_s8(1 downto 0)))));
+        fc3_n0_acc := (-signed(fc3_n0_s9_d1));
         if unsigned(fc3_n0_acc(8 downto 0)) /= 0 then fc3_n0_y_sticky := '1'; else fc3_n0_y_sticky := '0'; end if;
-        fc3_n0_y_rnd := fc3_n0_y_fl_d1 + (to_signed(0, 9) & fc3_n0_y_incx_d1);
+        fc3_n0_y_inc := fc3_n0_acc(9) and (fc3_n0_y_sticky or fc3_n0_acc(10));
+        fc3_n0_y_rnd := fc3_n0_acc(19 downto 10) + (to_signed(0, 9) & fc3_n0_y_inc);
         if fc3_n0_y_rnd < to_signed(-128, 10) then fc3_n0_y_satlo := to_signed(-128, 8); else fc3_n0_y_satlo := fc3_n0_y_rnd(7 downto 0); end if;
-        fc3_n1_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-3)) mod 2**11, 11));
-        fc3_n1_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * 58) mod 2**15, 15));
-        fc3_n1_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 112) mod 2**16, 16));
-        fc3_n1_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 65) mod 2**16, 16));
-        fc3_n1_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-71)) mod 2**16, 16));
-        fc3_n1_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-65)) mod 2**16, 16)) + resize(fc3_n1_p3, 16);
-        fc3_n1_t0_2 := resize(fc3_n1_p4, 17) + resize(fc3_n1_p5, 17);
-        fc3_n1_t0_3 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 131) mod 2**17, 17)) + resize(fc3_n1_p7, 17);
-        fc3_n1_t1_0 := (resize(fc3_n1_p0, 19) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 877) mod 2**19, 19))) + resize(fc3_n1_t0_1, 19);
-        fc3_n1_t2_0 := resize(fc3_n1_t2_0_a_d1, 20) + resize(fc3_n1_t2_0_b_d1, 20);
-        fc3_n1_acc := (fc3_n1_t2_0(18 downto 0) + to_signed(-187392, 19));
-        if unsigned(fc3_n1_acc(8 downto 0)) /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
-        fc3_n1_y_inc := fc3_n1_acc(9) and (fc3_n1_y_sticky or fc3_n1_acc(10));
-        fc3_n1_y_rnd := fc3_n1_acc(18 downto 10) + (to_signed(0, 8) & fc3_n1_y_inc);
-        if fc3_n1_y_rnd_d1 < to_signed(-128, 9) then fc3_n1_y_satlo := to_signed(-128, 8); else fc3_n1_y_satlo := fc3_n1_y_wrap_d1; end if;
-        fc3_n2_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-149)) mod 2**17, 17));
-        fc3_n2_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 49) mod 2**15, 15));
-        fc3_n2_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 31) mod 2**14, 14));
-        fc3_n2_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 6) mod 2**12, 12));
-        fc3_n2_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 106) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-105)) mod 2**16, 16));
-        fc3_n2_t0_3 := resize(fc3_n2_p6, 15) + resize(fc3_n2_p7, 15);
-        fc3_n2_t1_1 := (signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-66)) mod 2**16, 16)) + resize(fc3_n2_p5, 16)) + resize(fc3_n2_t0_3, 16);
-        fc3_n2_t2_0 := (resize(fc3_n2_t1_0_a_d1, 20) + fc3_n2_t0_1_d1) + resize(fc3_n2_t2_0_b_d1, 20);
-        fc3_n2_acc := (fc3_n2_t2_0(18 downto 0) + to_signed(-164864, 19));
+        fc3_n1_s0_xh := fc3_in_7_s_2(8 downto 7);
+        fc3_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s0_xh, 9) + to_signed(183, 9))) & std_logic_vector(unsigned(fc3_in_7_s_2(6 downto 0)))))));
+        fc3_n1_s1_xh := fc3_e0(8 downto 3);
+        fc3_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s1_xh, 16) - fc3_n1_s0)) & std_logic_vector(unsigned(fc3_e0(2 downto 0)))))));
+        fc3_n1_s2_xh := fc3_e0(8 downto 5);
+        fc3_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s2_xh, 10) + resize(fc3_e0, 10))) & std_logic_vector(unsigned(fc3_e0(4 downto 0)))))));
+        fc3_n1_s3_xh := fc3_e3(9 downto 6);
+        fc3_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s3_xh, 10) - resize(fc3_e1, 10))) & std_logic_vector(unsigned(fc3_e3(5 downto 0)))))));
+        fc3_n1_s4_xh := fc3_e29(15 downto 2);
+        fc3_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s4_xh, 15) + fc3_n1_s2)) & std_logic_vector(unsigned(fc3_e29(1 downto 0)))))));
+        fc3_n1_s5_xh := fc3_n1_s3(15 downto 1);
+        fc3_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s5_xh, 16) + fc3_e13)) & std_logic_vector(unsigned(fc3_n1_s3(0 downto 0)))))));
+        fc3_n1_s7_xh := fc3_n1_s5(16 downto 3);
+        fc3_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s7_xh, 17) - fc3_e25)) & std_logic_vector(unsigned(fc3_n1_s5(2 downto 0)))))));
+        fc3_n1_acc := ((fc3_n1_s1 - resize(fc3_n1_s4, 19)) + fc3_n1_s7(18 downto 0));
+        if fc3_n1_y_low_d1 /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
+        fc3_n1_y_inc := fc3_n1_y_half_d1 and (fc3_n1_y_sticky or fc3_n1_y_lsb_d1);
+        fc3_n1_y_rnd := fc3_n1_y_fl_d1 + (to_signed(0, 8) & fc3_n1_y_inc);
+        if fc3_n1_y_rnd < to_signed(-128, 9) then fc3_n1_y_satlo := to_signed(-128, 8); else fc3_n1_y_satlo := fc3_n1_y_rnd(7 downto 0); end if;
+        fc3_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e11_xh, 10) + resize(fc3_in_0_s_2, 10))) & std_logic_vector(unsigned(fc3_in_2_s_2(3 downto 0)))))));
+        fc3_n2_s1_x := resize(fc3_in_4_s_2, 10);
+        fc3_n2_s1_xh := fc3_n2_s1_x(9 downto 9);
+        fc3_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n2_s1_xh, 9) - fc3_in_2_s_2)) & std_logic_vector(unsigned(fc3_n2_s1_x(8 downto 0)))))));
+        fc3_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n2_s1(17 downto 9) + to_signed(161, 9))) & std_logic_vector(unsigned(fc3_n2_s1(8 downto 0)))))));
+        fc3_n2_s3_xh := fc3_e7(9 downto 2);
+        fc3_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n2_s3_xh, 10) - fc3_e7)) & std_logic_vector(unsigned(fc3_e7(1 downto 0)))))));
+        fc3_n2_s4_xh := fc3_e27(13 downto 1);
+        fc3_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n2_s4_xh, 14) + fc3_n2_s0)) & std_logic_vector(unsigned(fc3_e27(0 downto 0)))))));
+        fc3_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n2_s2(17 downto 3) + resize(fc3_e26, 15))) & std_logic_vector(unsigned(fc3_n2_s2(2 downto 0)))))));
+        fc3_n2_s6_xh := fc3_e21(13 downto 4);
+        fc3_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n2_s6_xh, 12) - fc3_n2_s3)) & std_logic_vector(unsigned(fc3_e21(3 downto 0)))))));
+        fc3_n2_s7_xh := fc3_e14(13 downto 2);
+        fc3_n2_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n2_s7_xh, 15) + resize(fc3_e15, 15))) & std_logic_vector(unsigned(fc3_e14(1 downto 0)))))));
+        fc3_n2_s8 := resize(fc3_n2_s4, 16) + fc3_e13;
+        fc3_n2_s9_xh := fc3_n2_s6(15 downto 1);
+        fc3_n2_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n2_s9_xh, 18) - fc3_n2_s5)) & std_logic_vector(unsigned(fc3_n2_s6(0 downto 0)))))));
+        fc3_n2_s10 := resize(fc3_n2_s8, 17) + fc3_n2_s7;
+        fc3_n2_acc := (-fc3_n2_s11_d1);
         if unsigned(fc3_n2_acc(8 downto 0)) /= 0 then fc3_n2_y_sticky := '1'; else fc3_n2_y_sticky := '0'; end if;
-        fc3_n2_y_rnd := fc3_n2_y_fl_d1 + (to_signed(0, 8) & fc3_n2_y_incx_d1);
-        if fc3_n2_y_rnd > to_signed(127, 9) then fc3_n2_y_sat := to_signed(127, 8); elsif fc3_n2_y_rnd < to_signed(-128, 9) then fc3_n2_y_sat := to_signed(-128, 8); else fc3_n2_y_sat := fc3_n2_y_rnd(7 downto 0); end if;
-        fc3_n3_p1 := signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-58)) mod 2**15, 15));
-        fc3_n3_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 5) mod 2**12, 12));
-        fc3_n3_p5_neg := -resize(fc3_in_5_s_2, 10);
-        fc3_n3_p5 := fc3_n3_p5_neg(8 downto 0);
-        fc3_n3_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 44) mod 2**15, 15));
-        fc3_n3_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 48) mod 2**15, 15));
-        fc3_n3_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-129)) mod 2**17, 17)) + resize(fc3_n3_p1, 17);
-        fc3_n3_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 40) mod 2**15, 15)) + resize(fc3_n3_p5, 15);
-        fc3_n3_t0_3 := resize(fc3_n3_p6, 16) + resize(fc3_n3_p7, 16);
-        fc3_n3_t1_0 := resize(fc3_n3_t0_0, 19) + (resize(fc3_n3_p2, 19) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 1011) mod 2**19, 19)));
-        fc3_n3_t2_0 := resize(fc3_n3_t2_0_a_d1, 20) + resize(fc3_n3_t2_0_b_d1, 20);
-        fc3_n3_acc := (fc3_n3_t2_0(18 downto 0) + to_signed(-142336, 19));
+        fc3_n2_y_inc := fc3_n2_acc(9) and (fc3_n2_y_sticky or fc3_n2_acc(10));
+        fc3_n2_y_rnd := fc3_n2_acc(18 downto 10) + (to_signed(0, 8) & fc3_n2_y_inc);
+        if fc3_n2_y_rnd > to_signed(127, 9) then fc3_n2_y_ovf_hi := '1'; else fc3_n2_y_ovf_hi := '0'; end if;
+        if fc3_n2_y_rnd < to_signed(-128, 9) then fc3_n2_y_satlo := to_signed(-128, 8); else fc3_n2_y_satlo := fc3_n2_y_rnd(7 downto 0); end if;
+        fc3_n3_s0_xh := fc3_in_2_s_2(8 downto 8);
+        fc3_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s0_xh, 9) + fc3_in_3_s_2)) & std_logic_vector(unsigned(fc3_in_2_s_2(7 downto 0)))))));
+        fc3_n3_s1_xh := fc3_in_6_s_2(8 downto 6);
+        fc3_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s1_xh, 9) + to_signed(139, 9))) & std_logic_vector(unsigned(fc3_in_6_s_2(5 downto 0)))))));
+        fc3_n3_s3_xh := fc3_e10(13 downto 3);
+        fc3_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s3_xh, 12) - resize(fc3_e6, 12))) & std_logic_vector(unsigned(fc3_e10(2 downto 0)))))));
+        fc3_n3_s4_xh := fc3_e2(10 downto 2);
+        fc3_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s4_xh, 11) - fc3_e2)) & std_logic_vector(unsigned(fc3_e2(1 downto 0)))))));
+        fc3_n3_s5_xh := fc3_e28(11 downto 4);
+        fc3_n3_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s5_xh, 11) + fc3_e8)) & std_logic_vector(unsigned(fc3_e28(3 downto 0)))))));
+        fc3_n3_s6 := resize(fc3_n3_s4, 16) - fc3_e29;
+        fc3_n3_s7_xh := fc3_n3_s3(14 downto 2);
+        fc3_n3_s7_hi := resize(fc3_n3_s7_xh, 17) - signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n3_s0(16 downto 2) - fc3_n3_s1)) & std_logic_vector(unsigned(fc3_n3_s0(1 downto 0)))))));
+        fc3_n3_s8_xh := fc3_n3_s6(15 downto 2);
+        fc3_n3_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s8_xh, 15) + fc3_n3_s5)) & std_logic_vector(unsigned(fc3_n3_s6(1 downto 0)))))));
+        fc3_n3_acc := (-fc3_n3_s9_d1);
         if unsigned(fc3_n3_acc(8 downto 0)) /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
         fc3_n3_y_inc := fc3_n3_acc(9) and (fc3_n3_y_sticky or fc3_n3_acc(10));
         fc3_n3_y_rnd := fc3_n3_acc(18 downto 10) + (to_signed(0, 8) & fc3_n3_y_inc);
-        if fc3_n3_y_rnd_d1 > to_signed(127, 9) then fc3_n3_y_sat := to_signed(127, 8); elsif fc3_n3_y_rnd_d1 < to_signed(-128, 9) then fc3_n3_y_sat := to_signed(-128, 8); else fc3_n3_y_sat := fc3_n3_y_wrap_d1; end if;
-        fc3_n4_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-37)) mod 2**15, 15));
-        fc3_n4_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-114)) mod 2**16, 16));
-        fc3_n4_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-143)) mod 2**17, 17));
-        fc3_n4_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 114) mod 2**16, 16));
-        fc3_n4_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 42) mod 2**15, 15));
-        fc3_n4_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 72) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-99)) mod 2**16, 16));
-        fc3_n4_t1_0 := resize(fc3_n4_t0_0, 17) + (resize(fc3_n4_p2, 17) + resize(fc3_n4_p3, 17));
-        fc3_n4_t2_0 := resize(fc3_n4_t2_0_a_d1, 20) + (fc3_n4_t0_2_d1 + resize(fc3_n4_t1_1_b_d1, 20));
-        fc3_n4_acc := (fc3_n4_t2_0(18 downto 0) + to_signed(-119808, 19));
-        if unsigned(fc3_n4_acc(8 downto 0)) /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
-        fc3_n4_y_rnd := fc3_n4_y_fl_d1 + (to_signed(0, 8) & fc3_n4_y_incx_d1);
+        if fc3_n3_y_rnd > to_signed(127, 9) then fc3_n3_y_ovf_hi := '1'; else fc3_n3_y_ovf_hi := '0'; end if;
+        if fc3_n3_y_rnd < to_signed(-128, 9) then fc3_n3_y_satlo := to_signed(-128, 8); else fc3_n3_y_satlo := fc3_n3_y_rnd(7 downto 0); end if;
+        fc3_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e18_xh, 9) - fc3_in_4_s_2)) & std_logic_vector(unsigned(fc3_in_5_s_2(2 downto 0)))))));
+        fc3_n4_s1_x := resize(fc3_in_6_s_2, 10);
+        fc3_n4_s1_xh := fc3_n4_s1_x(9 downto 9);
+        fc3_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n4_s1_xh, 8) - to_signed(117, 8))) & std_logic_vector(unsigned(fc3_n4_s1_x(8 downto 0)))))));
+        fc3_n4_s2_xh := fc3_n4_s1(16 downto 6);
+        fc3_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n4_s2_xh, 12) - fc3_n4_s0)) & std_logic_vector(unsigned(fc3_n4_s1(5 downto 0)))))));
+        fc3_n4_s3_xh := fc3_e3(9 downto 1);
+        fc3_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n4_s3_xh, 11) + fc3_e2)) & std_logic_vector(unsigned(fc3_e3(0 downto 0)))))));
+        fc3_n4_s4_xh := fc3_e19(14 downto 3);
+        fc3_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n4_s4_xh, 13) - resize(fc3_n4_s3, 13))) & std_logic_vector(unsigned(fc3_e19(2 downto 0)))))));
+        fc3_n4_s5_xh := fc3_e14(13 downto 1);
+        fc3_n4_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n4_s5_xh, 18) + fc3_n4_s2)) & std_logic_vector(unsigned(fc3_e14(0 downto 0)))))));
+        fc3_n4_s6_xh := fc3_e15(13 downto 3);
+        fc3_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n4_s6_xh, 14) + fc3_e18)) & std_logic_vector(unsigned(fc3_e15(2 downto 0)))))));
+        fc3_n4_s7 := fc3_n4_s5 - resize(fc3_n4_s4, 19);
+        fc3_n4_acc := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n4_s7(18 downto 1) - resize(fc3_n4_s6, 18))) & std_logic_vector(unsigned(fc3_n4_s7(0 downto 0)))))));
+        if fc3_n4_y_low_d1 /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
+        fc3_n4_y_inc := fc3_n4_y_half_d1 and (fc3_n4_y_sticky or fc3_n4_y_lsb_d1);
+        fc3_n4_y_rnd := fc3_n4_y_fl_d1 + (to_signed(0, 8) & fc3_n4_y_inc);
         if fc3_n4_y_rnd > to_signed(127, 9) then fc3_n4_y_sat := to_signed(127, 8); elsif fc3_n4_y_rnd < to_signed(-128, 9) then fc3_n4_y_sat := to_signed(-128, 8); else fc3_n4_y_sat := fc3_n4_y_rnd(7 downto 0); end if;
-        fc3_n5_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-20)) mod 2**14, 14));
-        fc3_n5_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-127)) mod 2**16, 16));
-        fc3_n5_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-135)) mod 2**17, 17));
-        fc3_n5_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 82) mod 2**16, 16));
-        fc3_n5_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 45) mod 2**15, 15));
-        fc3_n5_t0_0 := resize(fc3_n5_p0, 16) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-86)) mod 2**16, 16));
-        fc3_n5_t1_0 := resize(fc3_n5_t0_0, 18) + (resize(fc3_n5_p2, 18) + resize(fc3_n5_p3, 18));
-        fc3_n5_t2_0 := resize(fc3_n5_t2_0_a_d1, 20) + (fc3_n5_t0_2_d1 + resize(fc3_n5_t1_1_b_d1, 20));
-        fc3_n5_acc := (fc3_n5_t2_0(18 downto 0) + to_signed(-97280, 19));
-        if unsigned(fc3_n5_acc(8 downto 0)) /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
-        fc3_n5_y_rnd := fc3_n5_y_fl_d1 + (to_signed(0, 8) & fc3_n5_y_incx_d1);
+        fc3_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e6_xh, 10) + resize(fc3_in_1_s_2, 10))) & std_logic_vector(unsigned(fc3_in_4_s_2(0 downto 0)))))));
+        fc3_n5_s1_xh := fc3_in_6_s_2(8 downto 8);
+        fc3_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n5_s1_xh, 9) - fc3_in_5_s_2)) & std_logic_vector(unsigned(fc3_in_6_s_2(7 downto 0)))))));
+        fc3_n5_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n5_s1(16 downto 8) + to_signed(95, 9))) & std_logic_vector(unsigned(fc3_n5_s1(7 downto 0)))))));
+        fc3_n5_s3_xh := fc3_e5(9 downto 3);
+        fc3_n5_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n5_s3_xh, 10) + resize(fc3_e1, 10))) & std_logic_vector(unsigned(fc3_e5(2 downto 0)))))));
+        fc3_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n3_s5_xh, 11) + fc3_n5_s0)) & std_logic_vector(unsigned(fc3_e28(3 downto 0)))))));
+        fc3_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n5_s2(16 downto 2) + resize(fc3_n5_s3, 15))) & std_logic_vector(unsigned(fc3_n5_s2(1 downto 0)))))));
+        fc3_n5_s6_xh := fc3_e17(14 downto 2);
+        fc3_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n5_s6_xh, 14) + resize(fc3_e16, 14))) & std_logic_vector(unsigned(fc3_e17(1 downto 0)))))));
+        fc3_n5_s7 := fc3_n5_s4 + resize(fc3_e20, 15);
+        fc3_n5_s9 := resize(fc3_n5_s7, 16) + fc3_e25(15 downto 0);
+        fc3_n5_s10_xh := fc3_n5_s9(15 downto 2);
+        fc3_n5_s10_hi := resize(fc3_n5_s10_xh, 17) - (fc3_n5_s5 + resize(fc3_n5_s6, 17));
+        fc3_n5_acc := signed((unsigned(std_logic_vector'(std_logic_vector(fc3_n5_s10_hi) & std_logic_vector(unsigned(fc3_n5_s9(1 downto 0)))))));
+        if fc3_n5_y_low_d1 /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
+        fc3_n5_y_inc := fc3_n5_y_half_d1 and (fc3_n5_y_sticky or fc3_n5_y_lsb_d1);
+        fc3_n5_y_rnd := fc3_n5_y_fl_d1 + (to_signed(0, 8) & fc3_n5_y_inc);
         if fc3_n5_y_rnd > to_signed(127, 9) then fc3_n5_y_sat := to_signed(127, 8); elsif fc3_n5_y_rnd < to_signed(-128, 9) then fc3_n5_y_sat := to_signed(-128, 8); else fc3_n5_y_sat := fc3_n5_y_rnd(7 downto 0); end if;
-        fc3_n6_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-37)) mod 2**15, 15));
-        fc3_n6_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 27) mod 2**14, 14));
-        fc3_n6_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 12) mod 2**13, 13));
-        fc3_n6_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 102) mod 2**16, 16));
-        fc3_n6_t0_0 := resize(fc3_n6_p0, 16) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 118) mod 2**16, 16));
-        fc3_n6_t0_1 := resize(fc3_n6_p2, 16) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 93) mod 2**16, 16));
-        fc3_n6_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-110)) mod 2**16, 16)) + resize(fc3_n6_p5, 16);
-        fc3_n6_t1_1 := resize(fc3_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * 874) mod 2**19, 19)) + resize(fc3_n6_p7, 19));
-        fc3_n6_t2_0 := resize(fc3_n6_t2_0_a_d1, 20) + resize(fc3_n6_t2_0_b_d1, 20);
-        fc3_n6_acc := (fc3_n6_t2_0(18 downto 0) + to_signed(-74752, 19));
+        fc3_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e26_xh, 10) + resize(fc3_in_7_s_2, 10))) & std_logic_vector(unsigned(fc3_in_3_s_2(2 downto 0)))))));
+        fc3_n6_s1_xh := fc3_in_7_s_2(8 downto 3);
+        fc3_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s1_xh, 8) - to_signed(73, 8))) & std_logic_vector(unsigned(fc3_in_7_s_2(2 downto 0)))))));
+        fc3_n6_s2_xh := fc3_e0(8 downto 4);
+        fc3_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s2_xh, 11) - fc3_n6_s1)) & std_logic_vector(unsigned(fc3_e0(3 downto 0)))))));
+        fc3_n6_s3 := resize(fc3_e6, 14) - resize(fc3_e12, 14);
+        fc3_n6_s4_xh := fc3_n6_s0(12 downto 5);
+        fc3_n6_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s4_xh, 14) - fc3_e27)) & std_logic_vector(unsigned(fc3_n6_s0(4 downto 0)))))));
+        fc3_n6_s5_xh := fc3_e23(11 downto 1);
+        fc3_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s5_xh, 12) + resize(fc3_e8, 12))) & std_logic_vector(unsigned(fc3_e23(0 downto 0)))))));
+        fc3_n6_s6_xh := fc3_e17(14 downto 3);
+        fc3_n6_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s6_xh, 15) + fc3_n6_s2)) & std_logic_vector(unsigned(fc3_e17(2 downto 0)))))));
+        fc3_n6_s7_xh := fc3_n6_s3(13 downto 1);
+        fc3_n6_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s7_xh, 14) - fc3_e21)) & std_logic_vector(unsigned(fc3_n6_s3(0 downto 0)))))));
+        fc3_n6_s8_xh := fc3_n6_s4(18 downto 4);
+        fc3_n6_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n6_s8_xh, 16) + resize(fc3_e18, 16))) & std_logic_vector(unsigned(fc3_n6_s4(3 downto 0)))))));
+        fc3_n6_s10_u := unsigned(std_logic_vector'(std_logic_vector((fc3_n6_s8(19 downto 1) + resize(fc3_n6_s7, 19))) & std_logic_vector(unsigned(fc3_n6_s8(0 downto 0)))));
+        fc3_n6_s10_d1_v := signed(fc3_n6_s10_d1);
+        fc3_n6_acc := (fc3_n6_s10_d1_v(18 downto 0) - resize(fc3_n6_s9_d1, 19));
         if unsigned(fc3_n6_acc(8 downto 0)) /= 0 then fc3_n6_y_sticky := '1'; else fc3_n6_y_sticky := '0'; end if;
         fc3_n6_y_inc := fc3_n6_acc(9) and (fc3_n6_y_sticky or fc3_n6_acc(10));
         fc3_n6_y_rnd := fc3_n6_acc(18 downto 10) + (to_signed(0, 8) & fc3_n6_y_inc);
-        if fc3_n6_y_rnd_d1 > to_signed(127, 9) then fc3_n6_y_sat := to_signed(127, 8); else fc3_n6_y_sat := fc3_n6_y_wrap_d1; end if;
-        fc3_n7_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 43) mod 2**15, 15));
-        fc3_n7_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 40) mod 2**15, 15));
-        fc3_n7_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 42) mod 2**15, 15)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-36)) mod 2**15, 15));
-        fc3_n7_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 126) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-66)) mod 2**16, 16));
-        fc3_n7_t0_3 := resize(fc3_n7_p6, 19) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * 955) mod 2**19, 19));
-        fc3_n7_t1_0 := (resize(fc3_n7_p0, 17) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-136)) mod 2**17, 17))) + resize(fc3_n7_t0_1, 17);
-        fc3_n7_t2_0 := resize(fc3_n7_t2_0_a_d1, 20) + fc3_n7_t1_1_d1;
-        fc3_n7_acc := (fc3_n7_t2_0(18 downto 0) + to_signed(-52224, 19));
+        if fc3_n6_y_rnd > to_signed(127, 9) then fc3_n6_y_sat := to_signed(127, 8); else fc3_n6_y_sat := fc3_n6_y_rnd(7 downto 0); end if;
+        fc3_n7_s0_xh := fc3_in_0_s_2(8 downto 1);
+        fc3_n7_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s0_xh, 9) - fc3_in_1_s_2)) & std_logic_vector(unsigned(fc3_in_0_s_2(0 downto 0)))))));
+        fc3_n7_s1_xh := fc3_in_4_s_2(8 downto 6);
+        fc3_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s1_xh, 9) - fc3_in_4_s_2)) & std_logic_vector(unsigned(fc3_in_4_s_2(5 downto 0)))))));
+        fc3_n7_s2_xh := fc3_in_5_s_2(8 downto 4);
+        fc3_n7_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s2_xh, 9) - fc3_in_7_s_2)) & std_logic_vector(unsigned(fc3_in_5_s_2(3 downto 0)))))));
+        fc3_n7_s3_xh := fc3_n7_s0(9 downto 4);
+        fc3_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s3_xh, 8) - to_signed(51, 8))) & std_logic_vector(unsigned(fc3_n7_s0(3 downto 0)))))));
+        fc3_n7_s4_xh := fc3_n7_s1(14 downto 5);
+        fc3_n7_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s4_xh, 14) + resize(fc3_n7_s2, 14))) & std_logic_vector(unsigned(fc3_n7_s1(4 downto 0)))))));
+        fc3_n7_s5_xh := fc3_e3(9 downto 2);
+        fc3_n7_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s5_xh, 11) + resize(fc3_e3, 11))) & std_logic_vector(unsigned(fc3_e3(1 downto 0)))))));
+        fc3_n7_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_e26(12 downto 1) - fc3_e23)) & std_logic_vector(unsigned(fc3_e26(0 downto 0)))))));
+        fc3_n7_s7_xh := fc3_e8(10 downto 3);
+        fc3_n7_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s7_xh, 12) - fc3_n7_s3)) & std_logic_vector(unsigned(fc3_e8(2 downto 0)))))));
+        fc3_n7_s8_xh := fc3_n7_s5(12 downto 1);
+        fc3_n7_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s8_xh, 15) - fc3_e19)) & std_logic_vector(unsigned(fc3_n7_s5(0 downto 0)))))));
+        fc3_n7_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n7_s4(18 downto 1) + resize(fc3_n7_s6, 18))) & std_logic_vector(unsigned(fc3_n7_s4(0 downto 0)))))));
+        fc3_n7_s10_xh := fc3_n7_s8(15 downto 3);
+        fc3_n7_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s10_xh, 15) + fc3_n7_s7)) & std_logic_vector(unsigned(fc3_n7_s8(2 downto 0)))))));
+        fc3_n7_s11_xh := fc3_n7_s10(17 downto 1);
+        fc3_n7_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n7_s11_xh, 18) + fc3_n7_s9(17 downto 0))) & std_logic_vector(unsigned(fc3_n7_s10(0 downto 0)))));
+        fc3_n7_acc := (-signed(fc3_n7_s11_d1));
         if unsigned(fc3_n7_acc(8 downto 0)) /= 0 then fc3_n7_y_sticky := '1'; else fc3_n7_y_sticky := '0'; end if;
         fc3_n7_y_inc := fc3_n7_acc(9) and (fc3_n7_y_sticky or fc3_n7_acc(10));
         fc3_n7_y_rnd := fc3_n7_acc(18 downto 10) + (to_signed(0, 8) & fc3_n7_y_inc);
-        if fc3_n7_y_rnd_d1 > to_signed(127, 9) then fc3_n7_y_sat := to_signed(127, 8); else fc3_n7_y_sat := fc3_n7_y_wrap_d1; end if;
-        fc3_n0_t0_0_d1 <= resize(fc3_n0_p0, 20) + resize(fc3_n0_p1, 20);
-        fc3_n0_t1_0_b_d1 <= resize(fc3_n0_p2, 17) + resize(fc3_n0_p3, 17);
-        fc3_n0_t2_0_b_d1 <= fc3_n0_t1_1;
-        fc3_n0_y_fl_d1 <= fc3_n0_acc(19 downto 10);
-        fc3_n0_y_incx_d1 <= fc3_n0_acc(9) and (fc3_n0_y_sticky or fc3_n0_acc(10));
-        fc3_n1_t2_0_a_d1 <= fc3_n1_t1_0;
-        fc3_n1_t2_0_b_d1 <= resize(fc3_n1_t0_2, 18) + resize(fc3_n1_t0_3, 18);
-        fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
-        fc3_n1_y_wrap_d1 <= fc3_n1_y_rnd(7 downto 0);
-        fc3_n2_t1_0_a_d1 <= fc3_n2_t0_0;
-        fc3_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * 1046) mod 2**20, 20)) + resize(fc3_n2_p3, 20); -- weight 8.171875
-        fc3_n2_t2_0_b_d1 <= fc3_n2_t1_1;
-        fc3_n2_y_fl_d1 <= fc3_n2_acc(18 downto 10);
-        fc3_n2_y_incx_d1 <= fc3_n2_acc(9) and (fc3_n2_y_sticky or fc3_n2_acc(10));
-        fc3_n3_t2_0_a_d1 <= fc3_n3_t1_0;
-        fc3_n3_t2_0_b_d1 <= resize(fc3_n3_t0_2, 17) + resize(fc3_n3_t0_3, 17);
-        fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
-        fc3_n3_y_wrap_d1 <= fc3_n3_y_rnd(7 downto 0);
-        fc3_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 1152) mod 2**20, 20)) + resize(fc3_n4_p5, 20); -- weight 9
-        fc3_n4_t1_1_b_d1 <= resize(fc3_n4_p6, 17) + resize(fc3_n4_p7, 17);
-        fc3_n4_t2_0_a_d1 <= fc3_n4_t1_0;
+        if fc3_n7_y_rnd > to_signed(127, 9) then fc3_n7_y_sat := to_signed(127, 8); else fc3_n7_y_sat := fc3_n7_y_rnd(7 downto 0); end if;
+        fc3_n0_s9_d1 <= fc3_n0_s9_u;
+        fc3_n1_y_low_d1 <= unsigned(fc3_n1_acc(8 downto 0));
+        fc3_n1_y_lsb_d1 <= fc3_n1_acc(10);
+        fc3_n1_y_half_d1 <= fc3_n1_acc(9);
+        fc3_n1_y_fl_d1 <= fc3_n1_acc(18 downto 10);
+        fc3_n2_s11_d1 <= resize(fc3_n2_s10, 19) - fc3_n2_s9;
+        fc3_n2_y_ovf_hi_d1 <= fc3_n2_y_ovf_hi;
+        fc3_n2_y_satlo_d1 <= fc3_n2_y_satlo;
+        fc3_n3_s9_d1 <= signed((unsigned(std_logic_vector'(std_logic_vector(fc3_n3_s7_hi) & std_logic_vector(unsigned(fc3_n3_s3(1 downto 0))))))) + resize(fc3_n3_s8, 19);
+        fc3_n3_y_ovf_hi_d1 <= fc3_n3_y_ovf_hi;
+        fc3_n3_y_satlo_d1 <= fc3_n3_y_satlo;
+        fc3_n4_y_low_d1 <= unsigned(fc3_n4_acc(8 downto 0));
+        fc3_n4_y_lsb_d1 <= fc3_n4_acc(10);
+        fc3_n4_y_half_d1 <= fc3_n4_acc(9);
         fc3_n4_y_fl_d1 <= fc3_n4_acc(18 downto 10);
-        fc3_n4_y_incx_d1 <= fc3_n4_acc(9) and (fc3_n4_y_sticky or fc3_n4_acc(10));
-        fc3_n5_t0_2_d1 <= resize(fc3_n5_p4, 20) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * 1147) mod 2**20, 20)); -- weight 8.9609375
-        fc3_n5_t1_1_b_d1 <= resize(fc3_n5_p6, 16) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-92)) mod 2**16, 16)); -- weight -0.71875
-        fc3_n5_t2_0_a_d1 <= fc3_n5_t1_0;
+        fc3_n5_y_low_d1 <= unsigned(fc3_n5_acc(8 downto 0));
+        fc3_n5_y_lsb_d1 <= fc3_n5_acc(10);
+        fc3_n5_y_half_d1 <= fc3_n5_acc(9);
         fc3_n5_y_fl_d1 <= fc3_n5_acc(18 downto 10);
-        fc3_n5_y_incx_d1 <= fc3_n5_acc(9) and (fc3_n5_y_sticky or fc3_n5_acc(10));
-        fc3_n6_t2_0_a_d1 <= resize(fc3_n6_t0_0, 17) + resize(fc3_n6_t0_1, 17);
-        fc3_n6_t2_0_b_d1 <= fc3_n6_t1_1;
-        fc3_n6_y_rnd_d1 <= fc3_n6_y_rnd;
-        fc3_n6_y_wrap_d1 <= fc3_n6_y_rnd(7 downto 0);
-        fc3_n7_t2_0_a_d1 <= fc3_n7_t1_0;
-        fc3_n7_t1_1_d1 <= resize(fc3_n7_t0_2, 20) + resize(fc3_n7_t0_3, 20);
-        fc3_n7_y_rnd_d1 <= fc3_n7_y_rnd;
-        fc3_n7_y_wrap_d1 <= fc3_n7_y_rnd(7 downto 0);
-        fc3_out_0 <= fc3_n0_y_satlo;
-        fc3_out_1 <= fc3_n1_y_satlo;
-        fc3_out_2 <= fc3_n2_y_sat;
-        fc3_out_3 <= fc3_n3_y_sat;
-        fc3_out_4 <= fc3_n4_y_sat;
-        fc3_out_5 <= fc3_n5_y_sat;
-        fc3_out_6 <= fc3_n6_y_sat;
-        fc3_out_7 <= fc3_n7_y_sat;
+        fc3_n6_s10_d1 <= fc3_n6_s10_u;
+        fc3_n6_s9_d1 <= fc3_n6_s6 + resize(fc3_n6_s5, 18);
+        fc3_n7_s11_d1 <= fc3_n7_s11_u;
+        fc3_n0_y_satlo_d1 <= fc3_n0_y_satlo;
+        fc3_n1_y_satlo_d1 <= fc3_n1_y_satlo;
+        fc3_n4_y_sat_d1 <= fc3_n4_y_sat;
+        fc3_n5_y_sat_d1 <= fc3_n5_y_sat;
+        fc3_n6_y_sat_d1 <= fc3_n6_y_sat;
+        fc3_n7_y_sat_d1 <= fc3_n7_y_sat;
       end if;
     end if;
   end process;

@@ -3,7 +3,8 @@
 -- input  type: fixed<10,1,RND_CONV,SAT>
 -- output type: fixed<12,3,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 59 multiplier(s), 64 adder(s)
+-- constant products: shift-add, 177 CSD digits, 27 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s) (outputs not registered: they arrive 1.13 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 117 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,160 +20,236 @@ entity activations_fc4 is
 end entity activations_fc4;
 
 architecture rtl of activations_fc4 is
-  signal fc4_n0_t0_0_d1 : signed(19 downto 0);
-  signal fc4_n0_t1_0_b_d1 : signed(16 downto 0);
-  signal fc4_n0_t2_0_b_d1 : signed(16 downto 0);
-  signal fc4_n0_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n0_y_incx_d1 : std_logic;
-  signal fc4_n1_t0_0_d1 : signed(19 downto 0);
-  signal fc4_n1_t1_0_b_d1 : signed(15 downto 0);
-  signal fc4_n1_t2_0_b_d1 : signed(17 downto 0);
-  signal fc4_n1_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n1_y_incx_d1 : std_logic;
-  signal fc4_n2_t1_0_a_d1 : signed(15 downto 0);
-  signal fc4_n2_t0_1_d1 : signed(19 downto 0);
-  signal fc4_n2_t2_0_b_d1 : signed(17 downto 0);
+  signal fc4_n0_s8_d1 : unsigned(20 downto 0);
+  signal fc4_n1_s10_d1 : signed(20 downto 0);
+  signal fc4_n1_s9_d1 : unsigned(17 downto 0);
+  signal fc4_n2_y_low_d1 : unsigned(5 downto 0);
+  signal fc4_n2_y_lsb_d1, fc4_n2_y_half_d1 : std_logic;
   signal fc4_n2_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n2_y_incx_d1 : std_logic;
-  signal fc4_n3_t1_0_a_d1 : signed(16 downto 0);
-  signal fc4_n3_t0_1_d1 : signed(19 downto 0);
-  signal fc4_n3_t2_0_b_d1 : signed(17 downto 0);
-  signal fc4_n3_y_fl_d1 : signed(12 downto 0);
-  signal fc4_n3_y_incx_d1 : std_logic;
-  signal fc4_n4_t0_2_d1 : signed(19 downto 0);
-  signal fc4_n4_t1_1_b_d1 : signed(15 downto 0);
-  signal fc4_n4_t2_0_a_d1 : signed(17 downto 0);
+  signal fc4_n3_s7_d1 : signed(19 downto 0);
+  signal fc4_e15_d1 : unsigned(17 downto 0);
+  signal fc4_n3_y_rnd_d1 : signed(12 downto 0);
+  signal fc4_n3_y_wrap_d1, fc4_n3_y_sat : signed(11 downto 0);
+  signal fc4_n4_y_low_d1 : unsigned(5 downto 0);
+  signal fc4_n4_y_lsb_d1, fc4_n4_y_half_d1 : std_logic;
   signal fc4_n4_y_fl_d1 : signed(12 downto 0);
-  signal fc4_n4_y_incx_d1 : std_logic;
-  signal fc4_n5_t0_2_d1 : signed(19 downto 0);
-  signal fc4_n5_t1_1_b_d1 : signed(15 downto 0);
-  signal fc4_n5_t2_0_a_d1 : signed(17 downto 0);
+  signal fc4_n5_y_low_d1 : unsigned(5 downto 0);
+  signal fc4_n5_y_lsb_d1, fc4_n5_y_half_d1 : std_logic;
   signal fc4_n5_y_fl_d1 : signed(12 downto 0);
-  signal fc4_n5_y_incx_d1 : std_logic;
-  signal fc4_n6_t1_1_a_d1 : signed(16 downto 0);
-  signal fc4_n6_t0_3_d1 : signed(19 downto 0);
-  signal fc4_n6_t2_0_a_d1 : signed(16 downto 0);
-  signal fc4_n6_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n6_y_incx_d1 : std_logic;
-  signal fc4_n7_t1_1_a_d1 : signed(16 downto 0);
-  signal fc4_n7_t0_3_d1 : signed(19 downto 0);
-  signal fc4_n7_t2_0_a_d1 : signed(16 downto 0);
-  signal fc4_n7_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n7_y_incx_d1 : std_logic;
-  signal fc4_out_0 : signed(11 downto 0);
-  signal fc4_out_1 : signed(11 downto 0);
-  signal fc4_out_2 : signed(11 downto 0);
-  signal fc4_out_3 : signed(11 downto 0);
-  signal fc4_out_4 : signed(11 downto 0);
-  signal fc4_out_5 : signed(11 downto 0);
-  signal fc4_out_6 : signed(11 downto 0);
-  signal fc4_out_7 : signed(11 downto 0);
+  signal fc4_n6_s9_d1 : unsigned(20 downto 0);
+  signal fc4_n7_s11_d1 : signed(20 downto 0);
+  signal fc4_n0_y_satlo_d1, fc4_n1_y_sat_d1, fc4_n2_y_sat_d1, fc4_n4_y_sat_d1, fc4_n5_y_sat_d1, fc4_n6_y_sat_d1 : signed(11 downto 0);
+  signal fc4_n7_y_sat_d1 : signed(11 downto 0);
 begin
-  out_data <= std_logic_vector(fc4_out_7) & std_logic_vector(fc4_out_6) & std_logic_vector(fc4_out_5) & std_logic_vector(fc4_out_4) & std_logic_vector(fc4_out_3) & std_logic_vector(fc4_out_2) & std_logic_vector(fc4_out_1) & std_logic_vector(fc4_out_0);
+  fc4_n3_y_sat <= to_signed(2047, 12) when fc4_n3_y_rnd_d1 > to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n3_y_rnd_d1 < to_signed(-2048, 13) else fc4_n3_y_wrap_d1;
+  out_data <= std_logic_vector(fc4_n7_y_sat_d1) & std_logic_vector(fc4_n6_y_sat_d1) & std_logic_vector(fc4_n5_y_sat_d1) & std_logic_vector(fc4_n4_y_sat_d1) & std_logic_vector(fc4_n3_y_sat) & std_logic_vector(fc4_n2_y_sat_d1) & std_logic_vector(fc4_n1_y_sat_d1) & std_logic_vector(fc4_n0_y_satlo_d1);
 
   process (clk)
-    variable fc4_in_0 : signed(9 downto 0);
-    variable fc4_in_1 : signed(9 downto 0);
-    variable fc4_in_2 : signed(9 downto 0);
-    variable fc4_in_3 : signed(9 downto 0);
-    variable fc4_in_4 : signed(9 downto 0);
-    variable fc4_in_5 : signed(9 downto 0);
-    variable fc4_in_6 : signed(9 downto 0);
-    variable fc4_in_7 : signed(9 downto 0);
-    variable fc4_n0_p1 : signed(15 downto 0); -- weight 0.4765625
-    variable fc4_n0_p2 : signed(15 downto 0); -- weight 0.453125
-    variable fc4_n0_p4_sh : signed(12 downto 0);
-    variable fc4_n0_p5 : signed(14 downto 0); -- weight 0.203125
-    variable fc4_n0_p6 : signed(13 downto 0); -- weight 0.0703125
-    variable fc4_n0_t0_2 : signed(15 downto 0);
-    variable fc4_n0_t1_1 : signed(16 downto 0); -- weight 0.6484375
-    variable fc4_n0_t2_0 : signed(19 downto 0);
+    variable fc4_in_0, fc4_in_1, fc4_in_2, fc4_in_3, fc4_in_4, fc4_in_5 : signed(9 downto 0);
+    variable fc4_in_6, fc4_in_7 : signed(9 downto 0);
+    variable fc4_e0 : signed(10 downto 0);
+    variable fc4_e1_xh : signed(6 downto 0);
+    variable fc4_e1 : signed(13 downto 0);
+    variable fc4_e2_xh : signed(7 downto 0);
+    variable fc4_e2 : signed(12 downto 0);
+    variable fc4_e3_xh : signed(6 downto 0);
+    variable fc4_e3 : signed(13 downto 0);
+    variable fc4_e4 : signed(10 downto 0);
+    variable fc4_e5_xh : signed(7 downto 0);
+    variable fc4_e5 : signed(12 downto 0);
+    variable fc4_e6_xh : signed(5 downto 0);
+    variable fc4_e6 : signed(14 downto 0);
+    variable fc4_e7 : signed(12 downto 0);
+    variable fc4_e8_xh : signed(8 downto 0);
+    variable fc4_e8 : signed(15 downto 0);
+    variable fc4_e9 : signed(12 downto 0);
+    variable fc4_e10 : signed(11 downto 0);
+    variable fc4_e11, fc4_e12 : signed(10 downto 0);
+    variable fc4_e13 : signed(14 downto 0);
+    variable fc4_e14_xh : signed(8 downto 0);
+    variable fc4_e14 : signed(16 downto 0);
+    variable fc4_e15_xh : signed(13 downto 0);
+    variable fc4_e15_u : unsigned(17 downto 0);
+    variable fc4_e15 : signed(17 downto 0);
+    variable fc4_e16, fc4_e17 : signed(13 downto 0);
+    variable fc4_e18_xh : signed(12 downto 0);
+    variable fc4_e18 : signed(15 downto 0);
+    variable fc4_e19 : signed(12 downto 0);
+    variable fc4_e20 : signed(14 downto 0);
+    variable fc4_e21_xh : signed(8 downto 0);
+    variable fc4_e21 : signed(11 downto 0);
+    variable fc4_e22_xh : signed(8 downto 0);
+    variable fc4_e22 : signed(11 downto 0);
+    variable fc4_e23 : signed(10 downto 0);
+    variable fc4_e24_xh : signed(3 downto 0);
+    variable fc4_e24 : signed(16 downto 0);
+    variable fc4_e25_xh : signed(8 downto 0);
+    variable fc4_e25 : signed(11 downto 0);
+    variable fc4_e26_xh : signed(8 downto 0);
+    variable fc4_e26 : signed(15 downto 0);
+    variable fc4_n0_s0 : signed(12 downto 0);
+    variable fc4_n0_s1_xh : signed(2 downto 0);
+    variable fc4_n0_s1 : signed(18 downto 0); -- bias -3.203125
+    variable fc4_n0_s2_xh : signed(9 downto 0);
+    variable fc4_n0_s2 : signed(13 downto 0);
+    variable fc4_n0_s3_xh : signed(8 downto 0);
+    variable fc4_n0_s3 : signed(16 downto 0);
+    variable fc4_n0_s4_xh : signed(12 downto 0);
+    variable fc4_n0_s4 : signed(19 downto 0);
+    variable fc4_n0_s5_xh : signed(11 downto 0);
+    variable fc4_n0_s5 : signed(15 downto 0);
+    variable fc4_n0_s6_xh : signed(13 downto 0);
+    variable fc4_n0_s6 : signed(18 downto 0);
+    variable fc4_n0_s7 : signed(19 downto 0);
+    variable fc4_n0_s8_xh : signed(18 downto 0);
+    variable fc4_n0_s8_u : unsigned(20 downto 0);
     variable fc4_n0_acc : signed(20 downto 0);
-    variable fc4_n0_y_sticky : std_logic;
+    variable fc4_n0_y_sticky, fc4_n0_y_inc : std_logic;
     variable fc4_n0_y_rnd : signed(13 downto 0);
     variable fc4_n0_y_satlo : signed(11 downto 0);
-    variable fc4_n1_p0 : signed(16 downto 0); -- weight 0.6328125
-    variable fc4_n1_p2 : signed(14 downto 0); -- weight 0.171875
-    variable fc4_n1_p5 : signed(14 downto 0); -- weight 0.21875
-    variable fc4_n1_p6 : signed(14 downto 0); -- weight -0.171875
-    variable fc4_n1_p7 : signed(15 downto 0); -- weight 0.4296875
-    variable fc4_n1_t0_2 : signed(16 downto 0); -- weight 0.5234375
-    variable fc4_n1_t0_3 : signed(16 downto 0);
-    variable fc4_n1_t2_0 : signed(19 downto 0);
+    variable fc4_n1_s0_xh : signed(5 downto 0);
+    variable fc4_n1_s0 : signed(14 downto 0);
+    variable fc4_n1_s1_xh : signed(0 downto 0);
+    variable fc4_n1_s1 : signed(18 downto 0);
+    variable fc4_n1_s2_xh : signed(4 downto 0);
+    variable fc4_n1_s2 : signed(15 downto 0);
+    variable fc4_n1_s3_xh : signed(4 downto 0);
+    variable fc4_n1_s3 : signed(13 downto 0); -- bias -2.421875
+    variable fc4_n1_s4_xh : signed(13 downto 0);
+    variable fc4_n1_s4 : signed(19 downto 0);
+    variable fc4_n1_s5_xh : signed(13 downto 0);
+    variable fc4_n1_s5 : signed(16 downto 0);
+    variable fc4_n1_s6_xh : signed(9 downto 0);
+    variable fc4_n1_s6 : signed(13 downto 0);
+    variable fc4_n1_s7_xh : signed(10 downto 0);
+    variable fc4_n1_s7 : signed(16 downto 0);
+    variable fc4_n1_s8 : signed(19 downto 0);
+    variable fc4_n1_s9_xh : signed(13 downto 0);
+    variable fc4_n1_s9_u : unsigned(17 downto 0);
+    variable fc4_n1_s9_d1_v : signed(17 downto 0);
     variable fc4_n1_acc : signed(20 downto 0);
-    variable fc4_n1_y_sticky : std_logic;
+    variable fc4_n1_y_sticky, fc4_n1_y_inc : std_logic;
     variable fc4_n1_y_rnd : signed(13 downto 0);
     variable fc4_n1_y_sat : signed(11 downto 0);
-    variable fc4_n2_p0 : signed(13 downto 0); -- weight -0.078125
-    variable fc4_n2_p1 : signed(14 downto 0); -- weight -0.2421875
-    variable fc4_n2_p3 : signed(14 downto 0); -- weight -0.1953125
-    variable fc4_n2_p4_sh : signed(11 downto 0);
-    variable fc4_n2_p6 : signed(14 downto 0); -- weight -0.2421875
-    variable fc4_n2_t0_2_a : signed(16 downto 0);
-    variable fc4_n2_t0_2 : signed(16 downto 0); -- weight -0.546875
-    variable fc4_n2_t0_3 : signed(16 downto 0); -- weight -0.6640625
-    variable fc4_n2_t2_0 : signed(19 downto 0);
+    variable fc4_n2_s0 : signed(15 downto 0);
+    variable fc4_n2_s1_xh : signed(3 downto 0);
+    variable fc4_n2_s1 : signed(12 downto 0); -- bias -1.65625
+    variable fc4_n2_s2 : signed(15 downto 0);
+    variable fc4_n2_s3, fc4_n2_s4_xh : signed(12 downto 0);
+    variable fc4_n2_s4 : signed(14 downto 0);
+    variable fc4_n2_s5_xh : signed(5 downto 0);
+    variable fc4_n2_s5 : signed(15 downto 0);
+    variable fc4_n2_s6_xh : signed(9 downto 0);
+    variable fc4_n2_s6 : signed(13 downto 0);
+    variable fc4_n2_s7_xh : signed(14 downto 0);
+    variable fc4_n2_s7 : signed(17 downto 0);
+    variable fc4_n2_s8_xh : signed(11 downto 0);
+    variable fc4_n2_s8 : signed(14 downto 0);
+    variable fc4_n2_s9_xh : signed(13 downto 0);
+    variable fc4_n2_s9 : signed(16 downto 0);
+    variable fc4_n2_s10 : signed(17 downto 0);
+    variable fc4_n2_s11_xh : signed(14 downto 0);
     variable fc4_n2_acc : signed(20 downto 0);
-    variable fc4_n2_y_sticky : std_logic;
+    variable fc4_n2_y_sticky, fc4_n2_y_inc : std_logic;
     variable fc4_n2_y_rnd : signed(13 downto 0);
     variable fc4_n2_y_sat : signed(11 downto 0);
-    variable fc4_n3_p0 : signed(13 downto 0); -- weight -0.1015625
-    variable fc4_n3_p2 : signed(14 downto 0); -- weight 0.1640625
-    variable fc4_n3_p5 : signed(14 downto 0); -- weight 0.1953125
-    variable fc4_n3_p6 : signed(16 downto 0); -- weight 0.671875
-    variable fc4_n3_p7_sh : signed(15 downto 0);
-    variable fc4_n3_p7_neg : signed(16 downto 0);
-    variable fc4_n3_t0_2 : signed(16 downto 0); -- weight 0.6328125
-    variable fc4_n3_t1_1 : signed(17 downto 0);
-    variable fc4_n3_t2_0 : signed(19 downto 0);
+    variable fc4_n3_s0_xh : signed(5 downto 0);
+    variable fc4_n3_s0 : signed(14 downto 0);
+    variable fc4_n3_s2_xh : signed(8 downto 0);
+    variable fc4_n3_s2 : signed(14 downto 0);
+    variable fc4_n3_s3_xh : signed(11 downto 0);
+    variable fc4_n3_s3_hi : signed(14 downto 0);
+    variable fc4_n3_s4_xh : signed(13 downto 0);
+    variable fc4_n3_s4 : signed(16 downto 0);
+    variable fc4_n3_s5 : signed(15 downto 0);
+    variable fc4_n3_s6_xh : signed(12 downto 0);
+    variable fc4_n3_s6 : signed(19 downto 0);
+    variable fc4_e15_d1_v : signed(17 downto 0);
     variable fc4_n3_acc : signed(19 downto 0);
-    variable fc4_n3_y_sticky : std_logic;
+    variable fc4_n3_y_sticky, fc4_n3_y_inc : std_logic;
     variable fc4_n3_y_rnd : signed(12 downto 0);
-    variable fc4_n3_y_sat : signed(11 downto 0);
-    variable fc4_n4_p0 : signed(15 downto 0); -- weight 0.2578125
-    variable fc4_n4_p1 : signed(15 downto 0); -- weight 0.4921875
-    variable fc4_n4_p2 : signed(15 downto 0); -- weight -0.4296875
-    variable fc4_n4_p5 : signed(13 downto 0); -- weight 0.078125
-    variable fc4_n4_p6 : signed(14 downto 0); -- weight -0.1953125
-    variable fc4_n4_p7 : signed(13 downto 0); -- weight -0.109375
-    variable fc4_n4_t0_0 : signed(16 downto 0);
-    variable fc4_n4_t0_1 : signed(16 downto 0); -- weight -0.5625
-    variable fc4_n4_t2_0 : signed(19 downto 0);
+    variable fc4_n4_s0_xh : signed(3 downto 0);
+    variable fc4_n4_s0 : signed(15 downto 0);
+    variable fc4_n4_s1_xh : signed(5 downto 0);
+    variable fc4_n4_s1 : signed(14 downto 0);
+    variable fc4_n4_s2_xh : signed(4 downto 0);
+    variable fc4_n4_s2 : signed(15 downto 0);
+    variable fc4_n4_s3_xh : signed(5 downto 0);
+    variable fc4_n4_s3 : signed(14 downto 0);
+    variable fc4_n4_s4_xh : signed(5 downto 0);
+    variable fc4_n4_s4 : signed(16 downto 0);
+    variable fc4_n4_s5_xh : signed(12 downto 0);
+    variable fc4_n4_s5 : signed(17 downto 0);
+    variable fc4_n4_s6 : signed(14 downto 0);
+    variable fc4_n4_s7_xh : signed(12 downto 0);
+    variable fc4_n4_s7 : signed(17 downto 0);
+    variable fc4_n4_s8_xh : signed(12 downto 0);
+    variable fc4_n4_s8 : signed(15 downto 0);
+    variable fc4_n4_s9_xh : signed(14 downto 0);
+    variable fc4_n4_s9 : signed(18 downto 0);
+    variable fc4_n4_s10 : signed(17 downto 0);
+    variable fc4_n4_s11_xh : signed(16 downto 0);
     variable fc4_n4_acc : signed(19 downto 0);
-    variable fc4_n4_y_sticky : std_logic;
+    variable fc4_n4_y_sticky, fc4_n4_y_inc : std_logic;
     variable fc4_n4_y_rnd : signed(12 downto 0);
     variable fc4_n4_y_sat : signed(11 downto 0);
-    variable fc4_n5_p1 : signed(14 downto 0); -- weight -0.1953125
-    variable fc4_n5_p2 : signed(14 downto 0); -- weight -0.2265625
-    variable fc4_n5_p4 : signed(13 downto 0); -- weight 0.09375
-    variable fc4_n5_p7 : signed(14 downto 0); -- weight 0.21875
-    variable fc4_n5_t0_0 : signed(16 downto 0); -- weight 0.609375
-    variable fc4_n5_t0_1 : signed(16 downto 0); -- weight 0.5859375
-    variable fc4_n5_t2_0 : signed(19 downto 0);
+    variable fc4_n5_s0_xh : signed(1 downto 0);
+    variable fc4_n5_s0 : signed(14 downto 0); -- bias 0.65625
+    variable fc4_n5_s1_xh : signed(10 downto 0);
+    variable fc4_n5_s1 : signed(14 downto 0);
+    variable fc4_n5_s2 : signed(11 downto 0);
+    variable fc4_n5_s3 : signed(12 downto 0);
+    variable fc4_n5_s4_xh : signed(13 downto 0);
+    variable fc4_n5_s4 : signed(17 downto 0);
+    variable fc4_n5_s5_xh : signed(9 downto 0);
+    variable fc4_n5_s5 : signed(17 downto 0);
+    variable fc4_n5_s6_xh : signed(8 downto 0);
+    variable fc4_n5_s6 : signed(17 downto 0);
+    variable fc4_n5_s7_xh : signed(11 downto 0);
+    variable fc4_n5_s7 : signed(19 downto 0);
+    variable fc4_n5_s8 : signed(18 downto 0);
     variable fc4_n5_acc : signed(19 downto 0);
-    variable fc4_n5_y_sticky : std_logic;
+    variable fc4_n5_y_sticky, fc4_n5_y_inc : std_logic;
     variable fc4_n5_y_rnd : signed(12 downto 0);
     variable fc4_n5_y_sat : signed(11 downto 0);
-    variable fc4_n6_p0 : signed(15 downto 0); -- weight -0.390625
-    variable fc4_n6_p1 : signed(15 downto 0); -- weight 0.328125
-    variable fc4_n6_p2_sh : signed(11 downto 0);
-    variable fc4_n6_p7 : signed(16 downto 0); -- weight -0.6015625
-    variable fc4_n6_t0_1 : signed(13 downto 0); -- weight 0.0859375
-    variable fc4_n6_t1_0 : signed(16 downto 0);
-    variable fc4_n6_t2_0 : signed(19 downto 0);
+    variable fc4_n6_s0_xh : signed(8 downto 0);
+    variable fc4_n6_s0 : signed(10 downto 0);
+    variable fc4_n6_s1_xh : signed(5 downto 0);
+    variable fc4_n6_s1 : signed(19 downto 0);
+    variable fc4_n6_s2 : signed(14 downto 0);
+    variable fc4_n6_s3_xh : signed(9 downto 0);
+    variable fc4_n6_s3 : signed(12 downto 0);
+    variable fc4_n6_s4 : signed(19 downto 0);
+    variable fc4_n6_s5_xh : signed(11 downto 0);
+    variable fc4_n6_s5 : signed(14 downto 0);
+    variable fc4_n6_s6 : signed(16 downto 0);
+    variable fc4_n6_s7_xh : signed(10 downto 0);
+    variable fc4_n6_s7 : signed(17 downto 0);
+    variable fc4_n6_s8 : signed(19 downto 0);
+    variable fc4_n6_s9_xh : signed(18 downto 0);
+    variable fc4_n6_s9_u : unsigned(20 downto 0);
     variable fc4_n6_acc : signed(20 downto 0);
-    variable fc4_n6_y_sticky : std_logic;
+    variable fc4_n6_y_sticky, fc4_n6_y_inc : std_logic;
     variable fc4_n6_y_rnd : signed(13 downto 0);
     variable fc4_n6_y_sat : signed(11 downto 0);
-    variable fc4_n7_p0 : signed(11 downto 0); -- weight 0.0234375
-    variable fc4_n7_p3 : signed(11 downto 0); -- weight -0.0234375
-    variable fc4_n7_p5 : signed(12 downto 0); -- weight -0.0390625
-    variable fc4_n7_p6 : signed(15 downto 0); -- weight -0.421875
-    variable fc4_n7_t0_0 : signed(14 downto 0); -- weight 0.140625
-    variable fc4_n7_t0_1 : signed(15 downto 0); -- weight -0.4453125
-    variable fc4_n7_t2_0 : signed(19 downto 0);
+    variable fc4_n7_s0, fc4_n7_s1 : signed(13 downto 0);
+    variable fc4_n7_s2_xh : signed(6 downto 0);
+    variable fc4_n7_s2 : signed(15 downto 0); -- bias 2.203125
+    variable fc4_n7_s3_xh : signed(4 downto 0);
+    variable fc4_n7_s3 : signed(19 downto 0);
+    variable fc4_n7_s4_xh : signed(8 downto 0);
+    variable fc4_n7_s4 : signed(15 downto 0);
+    variable fc4_n7_s5 : signed(16 downto 0);
+    variable fc4_n7_s6_xh : signed(10 downto 0);
+    variable fc4_n7_s6 : signed(16 downto 0);
+    variable fc4_n7_s7_xh : signed(14 downto 0);
+    variable fc4_n7_s7 : signed(16 downto 0);
+    variable fc4_n7_s8 : signed(19 downto 0);
+    variable fc4_n7_s9_xh : signed(14 downto 0);
+    variable fc4_n7_s9 : signed(18 downto 0);
+    variable fc4_n7_s10 : signed(19 downto 0);
     variable fc4_n7_acc : signed(20 downto 0);
-    variable fc4_n7_y_sticky : std_logic;
+    variable fc4_n7_y_sticky, fc4_n7_y_inc : std_logic;
     variable fc4_n7_y_rnd : signed(13 downto 0);
     variable fc4_n7_y_sat : signed(11 downto 0);
   begin
@@ -186,150 +263,251 @@ begin
         fc4_in_5 := signed(in_data(59 downto 50));
         fc4_in_6 := signed(in_data(69 downto 60));
         fc4_in_7 := signed(in_data(79 downto 70));
-        fc4_n0_p1 := signed(to_unsigned((to_integer(fc4_in_1) * 61) mod 2**16, 16));
-        fc4_n0_p2 := signed(to_unsigned((to_integer(fc4_in_2) * 58) mod 2**16, 16));
-        fc4_n0_p4_sh := shift_left(resize(fc4_in_4, 13), 3);
-        fc4_n0_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 26) mod 2**15, 15));
-        fc4_n0_p6 := signed(to_unsigned((to_integer(fc4_in_6) * 9) mod 2**14, 14));
-        fc4_n0_t0_2 := resize(fc4_n0_p4_sh, 16) + resize(fc4_n0_p5, 16);
-        fc4_n0_t1_1 := resize(fc4_n0_t0_2, 17) + (resize(fc4_n0_p6, 17) + signed(to_unsigned((to_integer(fc4_in_7) * 83) mod 2**17, 17)));
-        fc4_n0_t2_0 := (fc4_n0_t0_0_d1 + resize(fc4_n0_t1_0_b_d1, 20)) + resize(fc4_n0_t2_0_b_d1, 20);
-        fc4_n0_acc := (resize(fc4_n0_t2_0, 21) + to_signed(-209920, 21));
+        fc4_e0 := resize(fc4_in_2, 11) - resize(fc4_in_3, 11);
+        fc4_e1_xh := fc4_in_6(9 downto 3);
+        fc4_e1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e1_xh, 11) + resize(fc4_in_1, 11))) & std_logic_vector(unsigned(fc4_in_6(2 downto 0)))))));
+        fc4_e2_xh := fc4_in_7(9 downto 2);
+        fc4_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e2_xh, 11) + resize(fc4_in_7, 11))) & std_logic_vector(unsigned(fc4_in_7(1 downto 0)))))));
+        fc4_e3_xh := fc4_in_0(9 downto 3);
+        fc4_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e3_xh, 11) + resize(fc4_in_5, 11))) & std_logic_vector(unsigned(fc4_in_0(2 downto 0)))))));
+        fc4_e4 := resize(fc4_in_1, 11) + resize(fc4_in_6, 11);
+        fc4_e5_xh := fc4_in_2(9 downto 2);
+        fc4_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e5_xh, 11) + resize(fc4_in_4, 11))) & std_logic_vector(unsigned(fc4_in_2(1 downto 0)))))));
+        fc4_e6_xh := fc4_in_5(9 downto 4);
+        fc4_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e6_xh, 11) - resize(fc4_in_0, 11))) & std_logic_vector(unsigned(fc4_in_5(3 downto 0)))))));
+        fc4_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e2_xh, 11) - resize(fc4_in_4, 11))) & std_logic_vector(unsigned(fc4_in_7(1 downto 0)))))));
+        fc4_e8_xh := fc4_e1(13 downto 5);
+        fc4_e8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e8_xh, 11) + resize(fc4_in_7, 11))) & std_logic_vector(unsigned(fc4_e1(4 downto 0)))))));
+        fc4_e9 := resize(fc4_in_3, 13) - fc4_e2;
+        fc4_e10 := resize(fc4_in_7, 12) + resize(fc4_e0, 12);
+        fc4_e11 := resize(fc4_in_1, 11) - resize(fc4_in_6, 11);
+        fc4_e12 := resize(fc4_in_2, 11) + resize(fc4_in_5, 11);
+        fc4_e13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e6_xh, 11) + resize(fc4_in_0, 11))) & std_logic_vector(unsigned(fc4_in_5(3 downto 0)))))));
+        fc4_e14_xh := fc4_in_4(9 downto 1);
+        fc4_e14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e14_xh, 16) - fc4_e8)) & std_logic_vector(unsigned(fc4_in_4(0 downto 0)))))));
+        fc4_e15_xh := fc4_e14(16 downto 3);
+        fc4_e15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e15_xh, 15) - resize(fc4_e1, 15))) & std_logic_vector(unsigned(fc4_e14(2 downto 0)))));
+        fc4_e15 := signed(fc4_e15_u);
+        fc4_e16 := resize(fc4_in_3, 14) + fc4_e3;
+        fc4_e17 := fc4_e3 - resize(fc4_e4, 14);
+        fc4_e18_xh := fc4_e13(14 downto 2);
+        fc4_e18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e18_xh, 14) + fc4_e1)) & std_logic_vector(unsigned(fc4_e13(1 downto 0)))))));
+        fc4_e19 := resize(fc4_in_3, 13) + fc4_e7;
+        fc4_e20 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_e6(14 downto 3) - resize(fc4_in_3, 12))) & std_logic_vector(unsigned(fc4_e6(2 downto 0)))))));
+        fc4_e21_xh := fc4_in_0(9 downto 1);
+        fc4_e21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e21_xh, 11) - resize(fc4_in_4, 11))) & std_logic_vector(unsigned(fc4_in_0(0 downto 0)))))));
+        fc4_e22_xh := fc4_in_1(9 downto 1);
+        fc4_e22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e22_xh, 11) + resize(fc4_in_0, 11))) & std_logic_vector(unsigned(fc4_in_1(0 downto 0)))))));
+        fc4_e23 := resize(fc4_in_3, 11) - resize(fc4_in_5, 11);
+        fc4_e24_xh := fc4_in_5(9 downto 6);
+        fc4_e24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e24_xh, 11) + resize(fc4_in_2, 11))) & std_logic_vector(unsigned(fc4_in_5(5 downto 0)))))));
+        fc4_e25_xh := fc4_in_5(9 downto 1);
+        fc4_e25 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e25_xh, 11) - resize(fc4_in_6, 11))) & std_logic_vector(unsigned(fc4_in_5(0 downto 0)))))));
+        fc4_e26_xh := fc4_e3(13 downto 5);
+        fc4_e26 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e26_xh, 11) + resize(fc4_in_6, 11))) & std_logic_vector(unsigned(fc4_e3(4 downto 0)))))));
+        fc4_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e2_xh, 11) + resize(fc4_in_1, 11))) & std_logic_vector(unsigned(fc4_in_7(1 downto 0)))))));
+        fc4_n0_s1_xh := fc4_n0_s0(12 downto 10);
+        fc4_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s1_xh, 9) + to_signed(205, 9))) & std_logic_vector(unsigned(fc4_n0_s0(9 downto 0)))))));
+        fc4_n0_s2_xh := fc4_e4(10 downto 1);
+        fc4_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s2_xh, 13) + fc4_e5)) & std_logic_vector(unsigned(fc4_e4(0 downto 0)))))));
+        fc4_n0_s3_xh := fc4_e12(10 downto 2);
+        fc4_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s3_xh, 15) - fc4_e13)) & std_logic_vector(unsigned(fc4_e12(1 downto 0)))))));
+        fc4_n0_s4_xh := fc4_n0_s1(18 downto 6);
+        fc4_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s4_xh, 14) - resize(fc4_e10, 14))) & std_logic_vector(unsigned(fc4_n0_s1(5 downto 0)))))));
+        fc4_n0_s5_xh := fc4_n0_s2(13 downto 2);
+        fc4_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s5_xh, 14) - resize(fc4_e9, 14))) & std_logic_vector(unsigned(fc4_n0_s2(1 downto 0)))))));
+        fc4_n0_s6_xh := fc4_e18(15 downto 2);
+        fc4_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s6_xh, 17) - fc4_n0_s3)) & std_logic_vector(unsigned(fc4_e18(1 downto 0)))))));
+        fc4_n0_s7 := fc4_n0_s4 - resize(fc4_n0_s5, 20);
+        fc4_n0_s8_xh := fc4_n0_s7(19 downto 1);
+        fc4_n0_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n0_s8_xh, 20) - resize(fc4_n0_s6, 20))) & std_logic_vector(unsigned(fc4_n0_s7(0 downto 0)))));
+        fc4_n0_acc := (-signed(fc4_n0_s8_d1));
         if unsigned(fc4_n0_acc(5 downto 0)) /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
-        fc4_n0_y_rnd := fc4_n0_y_fl_d1 + (to_signed(0, 13) & fc4_n0_y_incx_d1);
+        fc4_n0_y_inc := fc4_n0_acc(6) and (fc4_n0_y_sticky or fc4_n0_acc(7));
+        fc4_n0_y_rnd := fc4_n0_acc(20 downto 7) + (to_signed(0, 13) & fc4_n0_y_inc);
         if fc4_n0_y_rnd < to_signed(-2048, 14) then fc4_n0_y_satlo := to_signed(-2048, 12); else fc4_n0_y_satlo := fc4_n0_y_rnd(11 downto 0); end if;
-        fc4_n1_p0 := signed(to_unsigned((to_integer(fc4_in_0) * 81) mod 2**17, 17));
-        fc4_n1_p2 := signed(to_unsigned((to_integer(fc4_in_2) * 22) mod 2**15, 15));
-        fc4_n1_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 28) mod 2**15, 15));
-        fc4_n1_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-22)) mod 2**15, 15));
-        fc4_n1_p7 := signed(to_unsigned((to_integer(fc4_in_7) * 55) mod 2**16, 16));
-        fc4_n1_t0_2 := signed(to_unsigned((to_integer(fc4_in_4) * 67) mod 2**17, 17)) + resize(fc4_n1_p5, 17);
-        fc4_n1_t0_3 := resize(fc4_n1_p6, 17) + resize(fc4_n1_p7, 17);
-        fc4_n1_t2_0 := (fc4_n1_t0_0_d1 + resize(fc4_n1_t1_0_b_d1, 20)) + resize(fc4_n1_t2_0_b_d1, 20);
-        fc4_n1_acc := (resize(fc4_n1_t2_0, 21) + to_signed(-158720, 21));
+        fc4_n1_s0_xh := fc4_in_0(9 downto 4);
+        fc4_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s0_xh, 11) + resize(fc4_in_0, 11))) & std_logic_vector(unsigned(fc4_in_0(3 downto 0)))))));
+        fc4_n1_s1_xh := fc4_in_1(9 downto 9);
+        fc4_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s1_xh, 10) - fc4_in_1)) & std_logic_vector(unsigned(fc4_in_1(8 downto 0)))))));
+        fc4_n1_s2_xh := fc4_in_2(9 downto 5);
+        fc4_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s2_xh, 11) - resize(fc4_in_4, 11))) & std_logic_vector(unsigned(fc4_in_2(4 downto 0)))))));
+        fc4_n1_s3_xh := fc4_in_6(9 downto 5);
+        fc4_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s3_xh, 9) + to_signed(155, 9))) & std_logic_vector(unsigned(fc4_in_6(4 downto 0)))))));
+        fc4_n1_s4_xh := fc4_n1_s1(18 downto 5);
+        fc4_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s4_xh, 15) + resize(fc4_n1_s3, 15))) & std_logic_vector(unsigned(fc4_n1_s1(4 downto 0)))))));
+        fc4_n1_s5_xh := fc4_n1_s0(14 downto 1);
+        fc4_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s5_xh, 16) - fc4_n1_s2)) & std_logic_vector(unsigned(fc4_n1_s0(0 downto 0)))))));
+        fc4_n1_s6_xh := fc4_e10(11 downto 2);
+        fc4_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s6_xh, 12) - resize(fc4_e12, 12))) & std_logic_vector(unsigned(fc4_e10(1 downto 0)))))));
+        fc4_n1_s7_xh := fc4_e19(12 downto 2);
+        fc4_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s7_xh, 15) + fc4_e20)) & std_logic_vector(unsigned(fc4_e19(1 downto 0)))))));
+        fc4_n1_s8 := resize(fc4_n1_s5, 20) - fc4_n1_s4;
+        fc4_n1_s9_xh := fc4_n1_s7(16 downto 3);
+        fc4_n1_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s9_xh, 15) + resize(fc4_n1_s6, 15))) & std_logic_vector(unsigned(fc4_n1_s7(2 downto 0)))));
+        fc4_n1_s9_d1_v := signed(fc4_n1_s9_d1);
+        fc4_n1_acc := (fc4_n1_s10_d1 - resize(fc4_n1_s9_d1_v, 21));
         if unsigned(fc4_n1_acc(5 downto 0)) /= 0 then fc4_n1_y_sticky := '1'; else fc4_n1_y_sticky := '0'; end if;
-        fc4_n1_y_rnd := fc4_n1_y_fl_d1 + (to_signed(0, 13) & fc4_n1_y_incx_d1);
+        fc4_n1_y_inc := fc4_n1_acc(6) and (fc4_n1_y_sticky or fc4_n1_acc(7));
+        fc4_n1_y_rnd := fc4_n1_acc(20 downto 7) + (to_signed(0, 13) & fc4_n1_y_inc);
         if fc4_n1_y_rnd > to_signed(2047, 14) then fc4_n1_y_sat := to_signed(2047, 12); elsif fc4_n1_y_rnd < to_signed(-2048, 14) then fc4_n1_y_sat := to_signed(-2048, 12); else fc4_n1_y_sat := fc4_n1_y_rnd(11 downto 0); end if;
-        fc4_n2_p0 := signed(to_unsigned((to_integer(fc4_in_0) * (-10)) mod 2**14, 14));
-        fc4_n2_p1 := signed(to_unsigned((to_integer(fc4_in_1) * (-31)) mod 2**15, 15));
-        fc4_n2_p3 := signed(to_unsigned((to_integer(fc4_in_3) * (-25)) mod 2**15, 15));
-        fc4_n2_p4_sh := shift_left(resize(fc4_in_4, 12), 2);
-        fc4_n2_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-31)) mod 2**15, 15));
-        fc4_n2_t0_2_a := resize(fc4_n2_p4_sh, 17);
-        fc4_n2_t0_2 := fc4_n2_t0_2_a + signed(to_unsigned((to_integer(fc4_in_5) * (-70)) mod 2**17, 17));
-        fc4_n2_t0_3 := resize(fc4_n2_p6, 17) + signed(to_unsigned((to_integer(fc4_in_7) * (-85)) mod 2**17, 17));
-        fc4_n2_t2_0 := (resize(fc4_n2_t1_0_a_d1, 20) + fc4_n2_t0_1_d1) + resize(fc4_n2_t2_0_b_d1, 20);
-        fc4_n2_acc := (resize(fc4_n2_t2_0, 21) + to_signed(-108544, 21));
-        if unsigned(fc4_n2_acc(5 downto 0)) /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
-        fc4_n2_y_rnd := fc4_n2_y_fl_d1 + (to_signed(0, 13) & fc4_n2_y_incx_d1);
+        fc4_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s2_xh, 11) + resize(fc4_in_2, 11))) & std_logic_vector(unsigned(fc4_in_2(4 downto 0)))))));
+        fc4_n2_s1_xh := fc4_in_3(9 downto 6);
+        fc4_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s1_xh, 7) + to_signed(53, 7))) & std_logic_vector(unsigned(fc4_in_3(5 downto 0)))))));
+        fc4_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_n2_s0(15 downto 1) - resize(fc4_n2_s1, 15))) & std_logic_vector(unsigned(fc4_n2_s0(0 downto 0)))))));
+        fc4_n2_s3 := resize(fc4_e0, 13) - fc4_e2;
+        fc4_n2_s4_xh := fc4_e3(13 downto 1);
+        fc4_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s4_xh, 14) + resize(fc4_e2, 14))) & std_logic_vector(unsigned(fc4_e3(0 downto 0)))))));
+        fc4_n2_s5_xh := fc4_e4(10 downto 5);
+        fc4_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s5_xh, 11) - fc4_e4)) & std_logic_vector(unsigned(fc4_e4(4 downto 0)))))));
+        fc4_n2_s6_xh := fc4_e21(11 downto 2);
+        fc4_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s6_xh, 12) - resize(fc4_e23, 12))) & std_logic_vector(unsigned(fc4_e21(1 downto 0)))))));
+        fc4_n2_s7_xh := fc4_n2_s5(15 downto 1);
+        fc4_n2_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s7_xh, 17) + fc4_e24)) & std_logic_vector(unsigned(fc4_n2_s5(0 downto 0)))))));
+        fc4_n2_s8_xh := fc4_n2_s3(12 downto 1);
+        fc4_n2_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s8_xh, 14) - fc4_n2_s6)) & std_logic_vector(unsigned(fc4_n2_s3(0 downto 0)))))));
+        fc4_n2_s9_xh := fc4_n2_s4(14 downto 1);
+        fc4_n2_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s9_xh, 16) - fc4_n2_s2)) & std_logic_vector(unsigned(fc4_n2_s4(0 downto 0)))))));
+        fc4_n2_s10 := resize(fc4_n2_s8, 18) + fc4_n2_s7;
+        fc4_n2_s11_xh := fc4_n2_s10(17 downto 3);
+        fc4_n2_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n2_s11_xh, 18) - resize(fc4_n2_s9, 18))) & std_logic_vector(unsigned(fc4_n2_s10(2 downto 0)))))));
+        if fc4_n2_y_low_d1 /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
+        fc4_n2_y_inc := fc4_n2_y_half_d1 and (fc4_n2_y_sticky or fc4_n2_y_lsb_d1);
+        fc4_n2_y_rnd := fc4_n2_y_fl_d1 + (to_signed(0, 13) & fc4_n2_y_inc);
         if fc4_n2_y_rnd > to_signed(2047, 14) then fc4_n2_y_sat := to_signed(2047, 12); elsif fc4_n2_y_rnd < to_signed(-2048, 14) then fc4_n2_y_sat := to_signed(-2048, 12); else fc4_n2_y_sat := fc4_n2_y_rnd(11 downto 0); end if;
-        fc4_n3_p0 := signed(to_unsigned((to_integer(fc4_in_0) * (-13)) mod 2**14, 14));
-        fc4_n3_p2 := signed(to_unsigned((to_integer(fc4_in_2) * 21) mod 2**15, 15));
-        fc4_n3_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 25) mod 2**15, 15));
-        fc4_n3_p6 := signed(to_unsigned((to_integer(fc4_in_6) * 86) mod 2**17, 17));
-        fc4_n3_p7_sh := shift_left(resize(fc4_in_7, 16), 6);
-        fc4_n3_p7_neg := -resize(fc4_n3_p7_sh, 17);
-        fc4_n3_t0_2 := signed(to_unsigned((to_integer(fc4_in_4) * 81) mod 2**17, 17)) + resize(fc4_n3_p5, 17);
-        fc4_n3_t1_1 := resize(fc4_n3_t0_2, 18) + (resize(fc4_n3_p6, 18) + resize(fc4_n3_p7_neg, 18));
-        fc4_n3_t2_0 := (resize(fc4_n3_t1_0_a_d1, 20) + fc4_n3_t0_1_d1) + resize(fc4_n3_t2_0_b_d1, 20);
-        fc4_n3_acc := (fc4_n3_t2_0 + to_signed(-58368, 20));
+        fc4_n3_s0_xh := fc4_in_3(9 downto 4);
+        fc4_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n3_s0_xh, 11) + resize(fc4_in_3, 11))) & std_logic_vector(unsigned(fc4_in_3(3 downto 0)))))));
+        fc4_n3_s2_xh := fc4_e0(10 downto 2);
+        fc4_n3_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n3_s2_xh, 13) + fc4_e5)) & std_logic_vector(unsigned(fc4_e0(1 downto 0)))))));
+        fc4_n3_s3_xh := fc4_e5(12 downto 1);
+        fc4_n3_s3_hi := resize(fc4_n3_s3_xh, 15) + signed((unsigned(std_logic_vector'(std_logic_vector((fc4_n3_s0(14 downto 5) - to_signed(57, 10))) & std_logic_vector(unsigned(fc4_n3_s0(4 downto 0)))))));
+        fc4_n3_s4_xh := fc4_e26(15 downto 2);
+        fc4_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n3_s4_xh, 15) - fc4_e26(14 downto 0))) & std_logic_vector(unsigned(fc4_e26(1 downto 0)))))));
+        fc4_n3_s5 := resize(fc4_n3_s2, 16) + resize(fc4_e20, 16);
+        fc4_n3_s6_xh := fc4_n3_s4(16 downto 4);
+        fc4_n3_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n3_s6_xh, 16) - signed((unsigned(std_logic_vector'(std_logic_vector(fc4_n3_s3_hi) & std_logic_vector(unsigned(fc4_e5(0 downto 0))))))))) & std_logic_vector(unsigned(fc4_n3_s4(3 downto 0)))))));
+        fc4_e15_d1_v := signed(fc4_e15_d1);
+        fc4_n3_acc := (-(fc4_n3_s7_d1 - resize(fc4_e15_d1_v, 20)));
         if unsigned(fc4_n3_acc(5 downto 0)) /= 0 then fc4_n3_y_sticky := '1'; else fc4_n3_y_sticky := '0'; end if;
-        fc4_n3_y_rnd := fc4_n3_y_fl_d1 + (to_signed(0, 12) & fc4_n3_y_incx_d1);
-        if fc4_n3_y_rnd > to_signed(2047, 13) then fc4_n3_y_sat := to_signed(2047, 12); elsif fc4_n3_y_rnd < to_signed(-2048, 13) then fc4_n3_y_sat := to_signed(-2048, 12); else fc4_n3_y_sat := fc4_n3_y_rnd(11 downto 0); end if;
-        fc4_n4_p0 := signed(to_unsigned((to_integer(fc4_in_0) * 33) mod 2**16, 16));
-        fc4_n4_p1 := signed(to_unsigned((to_integer(fc4_in_1) * 63) mod 2**16, 16));
-        fc4_n4_p2 := signed(to_unsigned((to_integer(fc4_in_2) * (-55)) mod 2**16, 16));
-        fc4_n4_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 10) mod 2**14, 14));
-        fc4_n4_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-25)) mod 2**15, 15));
-        fc4_n4_p7 := signed(to_unsigned((to_integer(fc4_in_7) * (-14)) mod 2**14, 14));
-        fc4_n4_t0_0 := resize(fc4_n4_p0, 17) + resize(fc4_n4_p1, 17);
-        fc4_n4_t0_1 := resize(fc4_n4_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * (-72)) mod 2**17, 17));
-        fc4_n4_t2_0 := resize(fc4_n4_t2_0_a_d1, 20) + (fc4_n4_t0_2_d1 + resize(fc4_n4_t1_1_b_d1, 20));
-        fc4_n4_acc := (fc4_n4_t2_0 + to_signed(-7168, 20));
-        if unsigned(fc4_n4_acc(5 downto 0)) /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
-        fc4_n4_y_rnd := fc4_n4_y_fl_d1 + (to_signed(0, 12) & fc4_n4_y_incx_d1);
+        fc4_n3_y_inc := fc4_n3_acc(6) and (fc4_n3_y_sticky or fc4_n3_acc(7));
+        fc4_n3_y_rnd := fc4_n3_acc(19 downto 7) + (to_signed(0, 12) & fc4_n3_y_inc);
+        fc4_n4_s0_xh := fc4_in_2(9 downto 6);
+        fc4_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s0_xh, 10) - fc4_in_2)) & std_logic_vector(unsigned(fc4_in_2(5 downto 0)))))));
+        fc4_n4_s1_xh := fc4_in_4(9 downto 4);
+        fc4_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s1_xh, 11) + resize(fc4_in_3, 11))) & std_logic_vector(unsigned(fc4_in_4(3 downto 0)))))));
+        fc4_n4_s2_xh := fc4_in_4(9 downto 5);
+        fc4_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s2_xh, 11) + resize(fc4_in_4, 11))) & std_logic_vector(unsigned(fc4_in_4(4 downto 0)))))));
+        fc4_n4_s3_xh := fc4_in_7(9 downto 4);
+        fc4_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s3_xh, 11) - resize(fc4_in_6, 11))) & std_logic_vector(unsigned(fc4_in_7(3 downto 0)))))));
+        fc4_n4_s4_xh := fc4_n4_s0(15 downto 10);
+        fc4_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s4_xh, 7) - to_signed(7, 7))) & std_logic_vector(unsigned(fc4_n4_s0(9 downto 0)))))));
+        fc4_n4_s5_xh := fc4_n4_s1(14 downto 2);
+        fc4_n4_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s5_xh, 16) - fc4_n4_s2)) & std_logic_vector(unsigned(fc4_n4_s1(1 downto 0)))))));
+        fc4_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_n4_s3(14 downto 2) + resize(fc4_e0, 13))) & std_logic_vector(unsigned(fc4_n4_s3(1 downto 0)))))));
+        fc4_n4_s7_xh := fc4_n4_s4(16 downto 4);
+        fc4_n4_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s7_xh, 14) - resize(fc4_e7, 14))) & std_logic_vector(unsigned(fc4_n4_s4(3 downto 0)))))));
+        fc4_n4_s8_xh := fc4_e17(13 downto 1);
+        fc4_n4_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s8_xh, 15) + fc4_n4_s6)) & std_logic_vector(unsigned(fc4_e17(0 downto 0)))))));
+        fc4_n4_s9_xh := fc4_e18(15 downto 1);
+        fc4_n4_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s9_xh, 18) - fc4_n4_s5)) & std_logic_vector(unsigned(fc4_e18(0 downto 0)))))));
+        fc4_n4_s10 := fc4_n4_s7 + resize(fc4_n4_s8, 18);
+        fc4_n4_s11_xh := fc4_n4_s10(17 downto 1);
+        fc4_n4_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s11_xh, 19) + fc4_n4_s9)) & std_logic_vector(unsigned(fc4_n4_s10(0 downto 0)))))));
+        if fc4_n4_y_low_d1 /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
+        fc4_n4_y_inc := fc4_n4_y_half_d1 and (fc4_n4_y_sticky or fc4_n4_y_lsb_d1);
+        fc4_n4_y_rnd := fc4_n4_y_fl_d1 + (to_signed(0, 12) & fc4_n4_y_inc);
         if fc4_n4_y_rnd > to_signed(2047, 13) then fc4_n4_y_sat := to_signed(2047, 12); elsif fc4_n4_y_rnd < to_signed(-2048, 13) then fc4_n4_y_sat := to_signed(-2048, 12); else fc4_n4_y_sat := fc4_n4_y_rnd(11 downto 0); end if;
-        fc4_n5_p1 := signed(to_unsigned((to_integer(fc4_in_1) * (-25)) mod 2**15, 15));
-        fc4_n5_p2 := signed(to_unsigned((to_integer(fc4_in_2) * (-29)) mod 2**15, 15));
-        fc4_n5_p4 := signed(to_unsigned((to_integer(fc4_in_4) * 12) mod 2**14, 14));
-        fc4_n5_p7 := signed(to_unsigned((to_integer(fc4_in_7) * 28) mod 2**15, 15));
-        fc4_n5_t0_0 := signed(to_unsigned((to_integer(fc4_in_0) * 78) mod 2**17, 17)) + resize(fc4_n5_p1, 17);
-        fc4_n5_t0_1 := resize(fc4_n5_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * 75) mod 2**17, 17));
-        fc4_n5_t2_0 := resize(fc4_n5_t2_0_a_d1, 20) + (fc4_n5_t0_2_d1 + resize(fc4_n5_t1_1_b_d1, 20));
-        fc4_n5_acc := (fc4_n5_t2_0 + to_signed(43008, 20));
-        if unsigned(fc4_n5_acc(5 downto 0)) /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
-        fc4_n5_y_rnd := fc4_n5_y_fl_d1 + (to_signed(0, 12) & fc4_n5_y_incx_d1);
+        fc4_n5_s0_xh := fc4_e0(10 downto 9);
+        fc4_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n5_s0_xh, 6) + to_signed(21, 6))) & std_logic_vector(unsigned(fc4_e0(8 downto 0)))))));
+        fc4_n5_s1_xh := fc4_e5(12 downto 2);
+        fc4_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n5_s1_xh, 13) + fc4_e7)) & std_logic_vector(unsigned(fc4_e5(1 downto 0)))))));
+        fc4_n5_s2 := resize(fc4_e11, 12) + resize(fc4_e12, 12);
+        fc4_n5_s3 := resize(fc4_e22, 13) + resize(fc4_e23, 13);
+        fc4_n5_s4_xh := fc4_e8(15 downto 2);
+        fc4_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n5_s4_xh, 16) + resize(fc4_n5_s0, 16))) & std_logic_vector(unsigned(fc4_e8(1 downto 0)))))));
+        fc4_n5_s5_xh := fc4_n5_s1(14 downto 5);
+        fc4_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n5_s5_xh, 13) + resize(fc4_n5_s2, 13))) & std_logic_vector(unsigned(fc4_n5_s1(4 downto 0)))))));
+        fc4_n5_s6_xh := fc4_n5_s3(12 downto 4);
+        fc4_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n5_s6_xh, 14) - fc4_e16)) & std_logic_vector(unsigned(fc4_n5_s3(3 downto 0)))))));
+        fc4_n5_s7_xh := fc4_n5_s5(17 downto 6);
+        fc4_n5_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n5_s7_xh, 14) - fc4_e16)) & std_logic_vector(unsigned(fc4_n5_s5(5 downto 0)))))));
+        fc4_n5_s8 := resize(fc4_n5_s4, 19) - resize(fc4_n5_s6, 19);
+        fc4_n5_acc := (resize(fc4_n5_s8, 20) - fc4_n5_s7);
+        if fc4_n5_y_low_d1 /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
+        fc4_n5_y_inc := fc4_n5_y_half_d1 and (fc4_n5_y_sticky or fc4_n5_y_lsb_d1);
+        fc4_n5_y_rnd := fc4_n5_y_fl_d1 + (to_signed(0, 12) & fc4_n5_y_inc);
         if fc4_n5_y_rnd > to_signed(2047, 13) then fc4_n5_y_sat := to_signed(2047, 12); elsif fc4_n5_y_rnd < to_signed(-2048, 13) then fc4_n5_y_sat := to_signed(-2048, 12); else fc4_n5_y_sat := fc4_n5_y_rnd(11 downto 0); end if;
-        fc4_n6_p0 := signed(to_unsigned((to_integer(fc4_in_0) * (-50)) mod 2**16, 16));
-        fc4_n6_p1 := signed(to_unsigned((to_integer(fc4_in_1) * 42) mod 2**16, 16));
-        fc4_n6_p2_sh := shift_left(resize(fc4_in_2, 12), 2);
-        fc4_n6_p7 := signed(to_unsigned((to_integer(fc4_in_7) * (-77)) mod 2**17, 17));
-        fc4_n6_t0_1 := resize(fc4_n6_p2_sh, 14) + signed(to_unsigned((to_integer(fc4_in_3) * 11) mod 2**14, 14));
-        fc4_n6_t1_0 := (resize(fc4_n6_p0, 17) + resize(fc4_n6_p1, 17)) + resize(fc4_n6_t0_1, 17);
-        fc4_n6_t2_0 := resize(fc4_n6_t2_0_a_d1, 20) + (resize(fc4_n6_t1_1_a_d1, 20) + fc4_n6_t0_3_d1);
-        fc4_n6_acc := (resize(fc4_n6_t2_0, 21) + to_signed(93184, 21));
+        fc4_n6_s0_xh := fc4_in_6(9 downto 1);
+        fc4_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n6_s0_xh, 10) + to_signed(91, 10))) & std_logic_vector(unsigned(fc4_in_6(0 downto 0)))))));
+        fc4_n6_s1_xh := fc4_e6(14 downto 9);
+        fc4_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n6_s1_xh, 11) - fc4_n6_s0)) & std_logic_vector(unsigned(fc4_e6(8 downto 0)))))));
+        fc4_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_e6(14 downto 1) + resize(fc4_e11, 14))) & std_logic_vector(unsigned(fc4_e6(0 downto 0)))))));
+        fc4_n6_s3_xh := fc4_e11(10 downto 1);
+        fc4_n6_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n6_s3_xh, 12) - fc4_e25)) & std_logic_vector(unsigned(fc4_e11(0 downto 0)))))));
+        fc4_n6_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_n6_s1(19 downto 2) - resize(fc4_e10, 18))) & std_logic_vector(unsigned(fc4_n6_s1(1 downto 0)))))));
+        fc4_n6_s5_xh := fc4_e9(12 downto 1);
+        fc4_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n6_s5_xh, 14) + resize(fc4_n6_s3, 14))) & std_logic_vector(unsigned(fc4_e9(0 downto 0)))))));
+        fc4_n6_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n1_s7_xh, 15) - fc4_n6_s2)) & std_logic_vector(unsigned(fc4_e19(1 downto 0)))))));
+        fc4_n6_s7_xh := fc4_e17(13 downto 3);
+        fc4_n6_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n6_s7_xh, 15) - fc4_n6_s5)) & std_logic_vector(unsigned(fc4_e17(2 downto 0)))))));
+        fc4_n6_s8 := fc4_n6_s4 + resize(fc4_n6_s6, 20);
+        fc4_n6_s9_xh := fc4_n6_s8(19 downto 1);
+        fc4_n6_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n6_s9_xh, 20) + resize(fc4_n6_s7, 20))) & std_logic_vector(unsigned(fc4_n6_s8(0 downto 0)))));
+        fc4_n6_acc := (-signed(fc4_n6_s9_d1));
         if unsigned(fc4_n6_acc(5 downto 0)) /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
-        fc4_n6_y_rnd := fc4_n6_y_fl_d1 + (to_signed(0, 13) & fc4_n6_y_incx_d1);
+        fc4_n6_y_inc := fc4_n6_acc(6) and (fc4_n6_y_sticky or fc4_n6_acc(7));
+        fc4_n6_y_rnd := fc4_n6_acc(20 downto 7) + (to_signed(0, 13) & fc4_n6_y_inc);
         if fc4_n6_y_rnd > to_signed(2047, 14) then fc4_n6_y_sat := to_signed(2047, 12); elsif fc4_n6_y_rnd < to_signed(-2048, 14) then fc4_n6_y_sat := to_signed(-2048, 12); else fc4_n6_y_sat := fc4_n6_y_rnd(11 downto 0); end if;
-        fc4_n7_p0 := signed(to_unsigned((to_integer(fc4_in_0) * 3) mod 2**12, 12));
-        fc4_n7_p3 := signed(to_unsigned((to_integer(fc4_in_3) * (-3)) mod 2**12, 12));
-        fc4_n7_p5 := signed(to_unsigned((to_integer(fc4_in_5) * (-5)) mod 2**13, 13));
-        fc4_n7_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-54)) mod 2**16, 16));
-        fc4_n7_t0_0 := resize(fc4_n7_p0, 15) + signed(to_unsigned((to_integer(fc4_in_1) * 18) mod 2**15, 15));
-        fc4_n7_t0_1 := signed(to_unsigned((to_integer(fc4_in_2) * (-57)) mod 2**16, 16)) + resize(fc4_n7_p3, 16);
-        fc4_n7_t2_0 := resize(fc4_n7_t2_0_a_d1, 20) + (resize(fc4_n7_t1_1_a_d1, 20) + fc4_n7_t0_3_d1);
-        fc4_n7_acc := (resize(fc4_n7_t2_0, 21) + to_signed(144384, 21));
+        fc4_n7_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n4_s1_xh, 10) - fc4_in_4)) & std_logic_vector(unsigned(fc4_in_4(3 downto 0)))))));
+        fc4_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_e1_xh, 11) - resize(fc4_in_7, 11))) & std_logic_vector(unsigned(fc4_in_6(2 downto 0)))))));
+        fc4_n7_s2_xh := fc4_n7_s0(13 downto 7);
+        fc4_n7_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n7_s2_xh, 9) + to_signed(141, 9))) & std_logic_vector(unsigned(fc4_n7_s0(6 downto 0)))))));
+        fc4_n7_s3_xh := fc4_e0(10 downto 6);
+        fc4_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n7_s3_xh, 14) + fc4_n7_s1)) & std_logic_vector(unsigned(fc4_e0(5 downto 0)))))));
+        fc4_n7_s4_xh := fc4_e21(11 downto 3);
+        fc4_n7_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n7_s4_xh, 13) - fc4_e5)) & std_logic_vector(unsigned(fc4_e21(2 downto 0)))))));
+        fc4_n7_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_e24(16 downto 1) - resize(fc4_e22, 16))) & std_logic_vector(unsigned(fc4_e24(0 downto 0)))))));
+        fc4_n7_s6_xh := fc4_e25(11 downto 1);
+        fc4_n7_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n7_s6_xh, 16) - fc4_n7_s2)) & std_logic_vector(unsigned(fc4_e25(0 downto 0)))))));
+        fc4_n7_s7_xh := fc4_n7_s4(15 downto 1);
+        fc4_n7_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n7_s7_xh, 16) - fc4_e8)) & std_logic_vector(unsigned(fc4_n7_s4(0 downto 0)))))));
+        fc4_n7_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc4_n7_s3(19 downto 2) + resize(fc4_e9, 18))) & std_logic_vector(unsigned(fc4_n7_s3(1 downto 0)))))));
+        fc4_n7_s9_xh := fc4_n7_s5(16 downto 2);
+        fc4_n7_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc4_n7_s9_xh, 17) + fc4_n7_s6)) & std_logic_vector(unsigned(fc4_n7_s5(1 downto 0)))))));
+        fc4_n7_s10 := fc4_n7_s8 + resize(fc4_n7_s7, 20);
+        fc4_n7_acc := (-fc4_n7_s11_d1);
         if unsigned(fc4_n7_acc(5 downto 0)) /= 0 then fc4_n7_y_sticky := '1'; else fc4_n7_y_sticky := '0'; end if;
-        fc4_n7_y_rnd := fc4_n7_y_fl_d1 + (to_signed(0, 13) & fc4_n7_y_incx_d1);
+        fc4_n7_y_inc := fc4_n7_acc(6) and (fc4_n7_y_sticky or fc4_n7_acc(7));
+        fc4_n7_y_rnd := fc4_n7_acc(20 downto 7) + (to_signed(0, 13) & fc4_n7_y_inc);
         if fc4_n7_y_rnd > to_signed(2047, 14) then fc4_n7_y_sat := to_signed(2047, 12); elsif fc4_n7_y_rnd < to_signed(-2048, 14) then fc4_n7_y_sat := to_signed(-2048, 12); else fc4_n7_y_sat := fc4_n7_y_rnd(11 downto 0); end if;
-        fc4_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc4_in_0) * 544) mod 2**20, 20)) + resize(fc4_n0_p1, 20); -- weight 4.25
-        fc4_n0_t1_0_b_d1 <= resize(fc4_n0_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * (-68)) mod 2**17, 17)); -- weight -0.53125
-        fc4_n0_t2_0_b_d1 <= fc4_n0_t1_1;
-        fc4_n0_y_fl_d1 <= fc4_n0_acc(20 downto 7);
-        fc4_n0_y_incx_d1 <= fc4_n0_acc(6) and (fc4_n0_y_sticky or fc4_n0_acc(7));
-        fc4_n1_t0_0_d1 <= resize(fc4_n1_p0, 20) + signed(to_unsigned((to_integer(fc4_in_1) * 591) mod 2**20, 20)); -- weight 4.6171875
-        fc4_n1_t1_0_b_d1 <= resize(fc4_n1_p2, 16) + signed(to_unsigned((to_integer(fc4_in_3) * 39) mod 2**16, 16)); -- weight 0.3046875
-        fc4_n1_t2_0_b_d1 <= resize(fc4_n1_t0_2, 18) + resize(fc4_n1_t0_3, 18);
-        fc4_n1_y_fl_d1 <= fc4_n1_acc(20 downto 7);
-        fc4_n1_y_incx_d1 <= fc4_n1_acc(6) and (fc4_n1_y_sticky or fc4_n1_acc(7));
-        fc4_n2_t1_0_a_d1 <= resize(fc4_n2_p0, 16) + resize(fc4_n2_p1, 16);
-        fc4_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc4_in_2) * 657) mod 2**20, 20)) + resize(fc4_n2_p3, 20); -- weight 5.1328125
-        fc4_n2_t2_0_b_d1 <= resize(fc4_n2_t0_2, 18) + resize(fc4_n2_t0_3, 18);
+        fc4_n0_s8_d1 <= fc4_n0_s8_u;
+        fc4_n1_s10_d1 <= resize(fc4_n1_s8, 21) - resize(fc4_e15, 21);
+        fc4_n1_s9_d1 <= fc4_n1_s9_u;
+        fc4_n2_y_low_d1 <= unsigned(fc4_n2_acc(5 downto 0));
+        fc4_n2_y_lsb_d1 <= fc4_n2_acc(7);
+        fc4_n2_y_half_d1 <= fc4_n2_acc(6);
         fc4_n2_y_fl_d1 <= fc4_n2_acc(20 downto 7);
-        fc4_n2_y_incx_d1 <= fc4_n2_acc(6) and (fc4_n2_y_sticky or fc4_n2_acc(7));
-        fc4_n3_t1_0_a_d1 <= resize(fc4_n3_p0, 17) + signed(to_unsigned((to_integer(fc4_in_1) * (-80)) mod 2**17, 17)); -- weight -0.625
-        fc4_n3_t0_1_d1 <= resize(fc4_n3_p2, 20) + signed(to_unsigned((to_integer(fc4_in_3) * 535) mod 2**20, 20)); -- weight 4.1796875
-        fc4_n3_t2_0_b_d1 <= fc4_n3_t1_1;
-        fc4_n3_y_fl_d1 <= fc4_n3_acc(19 downto 7);
-        fc4_n3_y_incx_d1 <= fc4_n3_acc(6) and (fc4_n3_y_sticky or fc4_n3_acc(7));
-        fc4_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc4_in_4) * 588) mod 2**20, 20)) + resize(fc4_n4_p5, 20); -- weight 4.59375
-        fc4_n4_t1_1_b_d1 <= resize(fc4_n4_p6, 16) + resize(fc4_n4_p7, 16);
-        fc4_n4_t2_0_a_d1 <= resize(fc4_n4_t0_0, 18) + resize(fc4_n4_t0_1, 18);
+        fc4_n3_s7_d1 <= fc4_n3_s6 - resize(fc4_n3_s5, 20);
+        fc4_e15_d1 <= fc4_e15_u;
+        fc4_n3_y_rnd_d1 <= fc4_n3_y_rnd;
+        fc4_n3_y_wrap_d1 <= fc4_n3_y_rnd(11 downto 0);
+        fc4_n4_y_low_d1 <= unsigned(fc4_n4_acc(5 downto 0));
+        fc4_n4_y_lsb_d1 <= fc4_n4_acc(7);
+        fc4_n4_y_half_d1 <= fc4_n4_acc(6);
         fc4_n4_y_fl_d1 <= fc4_n4_acc(19 downto 7);
-        fc4_n4_y_incx_d1 <= fc4_n4_acc(6) and (fc4_n4_y_sticky or fc4_n4_acc(7));
-        fc4_n5_t0_2_d1 <= resize(fc4_n5_p4, 20) + signed(to_unsigned((to_integer(fc4_in_5) * 609) mod 2**20, 20)); -- weight 4.7578125
-        fc4_n5_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc4_in_6) * 33) mod 2**16, 16)) + resize(fc4_n5_p7, 16); -- weight 0.2578125
-        fc4_n5_t2_0_a_d1 <= resize(fc4_n5_t0_0, 18) + resize(fc4_n5_t0_1, 18);
+        fc4_n5_y_low_d1 <= unsigned(fc4_n5_acc(5 downto 0));
+        fc4_n5_y_lsb_d1 <= fc4_n5_acc(7);
+        fc4_n5_y_half_d1 <= fc4_n5_acc(6);
         fc4_n5_y_fl_d1 <= fc4_n5_acc(19 downto 7);
-        fc4_n5_y_incx_d1 <= fc4_n5_acc(6) and (fc4_n5_y_sticky or fc4_n5_acc(7));
-        fc4_n6_t1_1_a_d1 <= fc4_n2_t0_2_a + signed(to_unsigned((to_integer(fc4_in_5) * (-77)) mod 2**17, 17)); -- weight -0.6015625
-        fc4_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc4_in_6) * 602) mod 2**20, 20)) + resize(fc4_n6_p7, 20); -- weight 4.703125
-        fc4_n6_t2_0_a_d1 <= fc4_n6_t1_0;
-        fc4_n6_y_fl_d1 <= fc4_n6_acc(20 downto 7);
-        fc4_n6_y_incx_d1 <= fc4_n6_acc(6) and (fc4_n6_y_sticky or fc4_n6_acc(7));
-        fc4_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc4_in_4) * (-86)) mod 2**17, 17)) + resize(fc4_n7_p5, 17); -- weight -0.671875
-        fc4_n7_t0_3_d1 <= resize(fc4_n7_p6, 20) + signed(to_unsigned((to_integer(fc4_in_7) * 596) mod 2**20, 20)); -- weight 4.65625
-        fc4_n7_t2_0_a_d1 <= resize(fc4_n7_t0_0, 17) + resize(fc4_n7_t0_1, 17);
-        fc4_n7_y_fl_d1 <= fc4_n7_acc(20 downto 7);
-        fc4_n7_y_incx_d1 <= fc4_n7_acc(6) and (fc4_n7_y_sticky or fc4_n7_acc(7));
-        fc4_out_0 <= fc4_n0_y_satlo;
-        fc4_out_1 <= fc4_n1_y_sat;
-        fc4_out_2 <= fc4_n2_y_sat;
-        fc4_out_3 <= fc4_n3_y_sat;
-        fc4_out_4 <= fc4_n4_y_sat;
-        fc4_out_5 <= fc4_n5_y_sat;
-        fc4_out_6 <= fc4_n6_y_sat;
-        fc4_out_7 <= fc4_n7_y_sat;
+        fc4_n6_s9_d1 <= fc4_n6_s9_u;
+        fc4_n7_s11_d1 <= resize(fc4_n7_s9, 21) + resize(fc4_n7_s10, 21);
+        fc4_n0_y_satlo_d1 <= fc4_n0_y_satlo;
+        fc4_n1_y_sat_d1 <= fc4_n1_y_sat;
+        fc4_n2_y_sat_d1 <= fc4_n2_y_sat;
+        fc4_n4_y_sat_d1 <= fc4_n4_y_sat;
+        fc4_n5_y_sat_d1 <= fc4_n5_y_sat;
+        fc4_n6_y_sat_d1 <= fc4_n6_y_sat;
+        fc4_n7_y_sat_d1 <= fc4_n7_y_sat;
       end if;
     end if;
   end process;

@@ -3,7 +3,8 @@
 -- input  type: ufixed<10,3,RND_CONV,SAT>
 -- output type: fixed<16,5,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 49 multiplier(s), 63 adder(s)
+-- constant products: shift-add, 135 CSD digits, 21 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 98 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,161 +20,176 @@ entity activations_fc6 is
 end entity activations_fc6;
 
 architecture rtl of activations_fc6 is
-  signal fc6_n0_t2_0_a_d1 : signed(18 downto 0);
-  signal fc6_n0_t2_0_b_d1 : signed(16 downto 0);
-  signal fc6_n1_t1_0_d1 : signed(18 downto 0);
-  signal fc6_n1_t2_0_b_d1 : signed(15 downto 0);
-  signal fc6_n2_t2_0_a_d1 : signed(18 downto 0);
-  signal fc6_n2_t2_0_b_d1 : signed(16 downto 0);
-  signal fc6_n3_t1_0_d1 : signed(19 downto 0);
-  signal fc6_n3_t2_0_b_d1 : signed(16 downto 0);
-  signal fc6_n4_t1_0_d1 : signed(18 downto 0);
-  signal fc6_n4_t2_0_b_d1 : signed(17 downto 0);
-  signal fc6_n5_t2_0_a_d1 : signed(16 downto 0);
-  signal fc6_n5_t1_1_d1 : signed(18 downto 0);
-  signal fc6_n6_t2_0_a_d1 : signed(15 downto 0);
-  signal fc6_n6_t1_1_d1 : signed(18 downto 0);
-  signal fc6_n7_t2_0_a_d1 : signed(16 downto 0);
-  signal fc6_n7_t1_1_d1 : signed(19 downto 0);
-  signal fc6_n7_y_rnd_d1 : signed(16 downto 0);
-  signal fc6_n7_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_n0_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_0 : signed(15 downto 0);
-  signal fc6_n1_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_1 : signed(15 downto 0);
-  signal fc6_n2_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_2 : signed(15 downto 0);
-  signal fc6_n3_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_3 : signed(15 downto 0);
-  signal fc6_n4_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_4 : signed(15 downto 0);
-  signal fc6_n5_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_5 : signed(15 downto 0);
-  signal fc6_n6_y_wrap_d1 : signed(15 downto 0);
-  signal fc6_out_6 : signed(15 downto 0);
-  signal fc6_out_7 : signed(15 downto 0);
+  signal fc6_n0_s8_d1, fc6_n1_s10_d1 : signed(18 downto 0);
+  signal fc6_n2_y_sticky_d1, fc6_n2_y_lsb_d1, fc6_n2_y_half_d1 : std_logic;
+  signal fc6_n2_y_fl_d1 : signed(15 downto 0);
+  signal fc6_n3_s6_d1 : unsigned(18 downto 0);
+  signal fc6_n4_s7_d1 : signed(18 downto 0);
+  signal fc6_n5_y_low_d1 : unsigned(1 downto 0);
+  signal fc6_n5_y_lsb_d1, fc6_n5_y_half_d1 : std_logic;
+  signal fc6_n5_y_fl_d1 : signed(15 downto 0);
+  signal fc6_n6_y_low_d1 : unsigned(1 downto 0);
+  signal fc6_n6_y_lsb_d1, fc6_n6_y_half_d1 : std_logic;
+  signal fc6_n6_y_fl_d1 : signed(15 downto 0);
+  signal fc6_n7_s9_d1 : signed(19 downto 0);
+  signal fc6_out_0, fc6_out_1, fc6_out_2, fc6_out_3, fc6_out_4, fc6_out_5 : signed(15 downto 0);
+  signal fc6_out_6, fc6_out_7 : signed(15 downto 0);
 begin
   out_data <= std_logic_vector(fc6_out_7) & std_logic_vector(fc6_out_6) & std_logic_vector(fc6_out_5) & std_logic_vector(fc6_out_4) & std_logic_vector(fc6_out_3) & std_logic_vector(fc6_out_2) & std_logic_vector(fc6_out_1) & std_logic_vector(fc6_out_0);
 
   process (clk)
-    variable fc6_in_0_s_2 : signed(10 downto 0);
-    variable fc6_in_1_s_2 : signed(10 downto 0);
-    variable fc6_n0_p1 : signed(15 downto 0); -- weight -0.15625
-    variable fc6_in_2_s_2 : signed(10 downto 0);
-    variable fc6_n0_p2 : signed(15 downto 0); -- weight 0.1796875
-    variable fc6_in_3_s_2 : signed(10 downto 0);
-    variable fc6_n0_p3 : signed(15 downto 0); -- weight 0.1953125
-    variable fc6_in_4_s_2 : signed(10 downto 0);
-    variable fc6_n0_p4 : signed(13 downto 0); -- weight 0.0390625
-    variable fc6_in_5_s_2 : signed(10 downto 0);
-    variable fc6_in_6_s_2 : signed(10 downto 0);
-    variable fc6_n0_p6 : signed(14 downto 0); -- weight -0.078125
-    variable fc6_in_7_s_2 : signed(10 downto 0);
-    variable fc6_n0_t0_1 : signed(16 downto 0);
-    variable fc6_n0_t0_2 : signed(14 downto 0); -- weight 0.078125
-    variable fc6_n0_t0_3 : signed(15 downto 0); -- weight 0.2421875
-    variable fc6_n0_t1_0 : signed(18 downto 0); -- weight 1.46875
-    variable fc6_n0_t2_0 : signed(19 downto 0);
-    variable fc6_n0_acc : signed(18 downto 0);
-    variable fc6_n0_y_sticky : std_logic;
-    variable fc6_n0_y_inc : std_logic;
+    variable fc6_in_0_s_2, fc6_in_1_s_2, fc6_in_2_s_2, fc6_in_3_s_2, fc6_in_4_s_2, fc6_in_5_s_2 : signed(10 downto 0);
+    variable fc6_in_6_s_2, fc6_in_7_s_2 : signed(10 downto 0);
+    variable fc6_e0_xh : signed(9 downto 0);
+    variable fc6_e0 : signed(11 downto 0);
+    variable fc6_e1 : signed(10 downto 0);
+    variable fc6_e2_xh : signed(9 downto 0);
+    variable fc6_e2 : signed(11 downto 0);
+    variable fc6_e3_xh : signed(6 downto 0);
+    variable fc6_e3 : signed(14 downto 0);
+    variable fc6_e4_xh : signed(7 downto 0);
+    variable fc6_e4 : signed(14 downto 0);
+    variable fc6_e5 : signed(10 downto 0);
+    variable fc6_e6_xh : signed(5 downto 0);
+    variable fc6_e6 : signed(16 downto 0);
+    variable fc6_e7_xh : signed(9 downto 0);
+    variable fc6_e7 : signed(12 downto 0);
+    variable fc6_e8_xh : signed(8 downto 0);
+    variable fc6_e8 : signed(12 downto 0);
+    variable fc6_e9_xh : signed(6 downto 0);
+    variable fc6_e9, fc6_e10 : signed(15 downto 0);
+    variable fc6_e11, fc6_e12_xh : signed(14 downto 0);
+    variable fc6_e12 : signed(17 downto 0);
+    variable fc6_e13 : signed(12 downto 0);
+    variable fc6_e14_xh : signed(6 downto 0);
+    variable fc6_e14 : signed(15 downto 0);
+    variable fc6_e15_xh : signed(9 downto 0);
+    variable fc6_e15 : signed(12 downto 0);
+    variable fc6_e16_xh : signed(10 downto 0);
+    variable fc6_e16 : signed(12 downto 0);
+    variable fc6_e17_xh : signed(9 downto 0);
+    variable fc6_e17 : signed(12 downto 0);
+    variable fc6_e18_xh : signed(7 downto 0);
+    variable fc6_e18 : signed(13 downto 0);
+    variable fc6_e19 : signed(11 downto 0);
+    variable fc6_e20_xh : signed(9 downto 0);
+    variable fc6_e20 : signed(11 downto 0);
+    variable fc6_n0_s0_xh : signed(8 downto 0);
+    variable fc6_n0_s0 : signed(12 downto 0);
+    variable fc6_n0_s1 : signed(11 downto 0);
+    variable fc6_n0_s3 : signed(14 downto 0);
+    variable fc6_n0_s4_xh : signed(11 downto 0);
+    variable fc6_n0_s4 : signed(13 downto 0);
+    variable fc6_n0_s5_xh : signed(9 downto 0);
+    variable fc6_n0_s5_hi : signed(12 downto 0); -- bias -8
+    variable fc6_n0_s6_xh : signed(12 downto 0);
+    variable fc6_n0_s6 : signed(15 downto 0);
+    variable fc6_n0_s8, fc6_n0_acc : signed(18 downto 0);
+    variable fc6_n0_y_sticky, fc6_n0_y_inc : std_logic;
     variable fc6_n0_y_rnd : signed(15 downto 0);
-    variable fc6_n1_p2_sh : signed(11 downto 0);
-    variable fc6_n1_p4 : signed(14 downto 0); -- weight 0.0703125
-    variable fc6_n1_p6_sh : signed(12 downto 0);
-    variable fc6_n1_p6_neg : signed(13 downto 0);
-    variable fc6_n1_p7_sh : signed(11 downto 0);
-    variable fc6_n1_t0_1 : signed(15 downto 0); -- weight -0.203125
-    variable fc6_n1_t0_3 : signed(12 downto 0);
-    variable fc6_n1_t1_0 : signed(18 downto 0); -- weight 1.6796875
-    variable fc6_n1_t1_1 : signed(15 downto 0); -- weight 0.1484375
-    variable fc6_n1_acc : signed(18 downto 0);
-    variable fc6_n1_y_sticky : std_logic;
-    variable fc6_n1_y_inc : std_logic;
+    variable fc6_n1_s0_xh : signed(8 downto 0);
+    variable fc6_n1_s0 : signed(13 downto 0);
+    variable fc6_n1_s1_xh : signed(3 downto 0);
+    variable fc6_n1_s1 : signed(17 downto 0);
+    variable fc6_n1_s2_xh : signed(8 downto 0);
+    variable fc6_n1_s2 : signed(12 downto 0);
+    variable fc6_n1_s3_xh : signed(4 downto 0);
+    variable fc6_n1_s3 : signed(15 downto 0); -- bias -7.140625
+    variable fc6_n1_s4 : signed(17 downto 0);
+    variable fc6_n1_s5_xh : signed(11 downto 0);
+    variable fc6_n1_s5 : signed(14 downto 0);
+    variable fc6_n1_s6_xh : signed(8 downto 0);
+    variable fc6_n1_s6 : signed(16 downto 0);
+    variable fc6_n1_s7, fc6_n1_s8_xh : signed(14 downto 0);
+    variable fc6_n1_s8 : signed(17 downto 0);
+    variable fc6_n1_s9_xh : signed(13 downto 0);
+    variable fc6_n1_s9, fc6_n1_acc : signed(18 downto 0);
+    variable fc6_n1_y_sticky, fc6_n1_y_inc : std_logic;
     variable fc6_n1_y_rnd : signed(15 downto 0);
-    variable fc6_n2_p3_sh : signed(11 downto 0);
-    variable fc6_n2_p3_neg : signed(12 downto 0);
-    variable fc6_n2_p3 : signed(11 downto 0);
-    variable fc6_n2_p4 : signed(13 downto 0); -- weight 0.0546875
-    variable fc6_n2_p5 : signed(15 downto 0); -- weight 0.21875
-    variable fc6_n2_p6_sh : signed(11 downto 0);
-    variable fc6_n2_t0_0 : signed(15 downto 0); -- weight -0.234375
-    variable fc6_n2_t0_3 : signed(14 downto 0); -- weight -0.1171875
-    variable fc6_n2_t1_0 : signed(18 downto 0); -- weight 1.609375
-    variable fc6_n2_t1_1 : signed(16 downto 0);
-    variable fc6_n2_t2_0 : signed(19 downto 0);
-    variable fc6_n2_acc : signed(18 downto 0);
-    variable fc6_n2_y_sticky : std_logic;
-    variable fc6_n2_y_inc : std_logic;
+    variable fc6_n2_s0 : signed(16 downto 0);
+    variable fc6_n2_s1 : signed(12 downto 0);
+    variable fc6_n2_s2 : signed(16 downto 0);
+    variable fc6_n2_s3_xh : signed(7 downto 0);
+    variable fc6_n2_s3 : signed(15 downto 0);
+    variable fc6_n2_s4 : signed(12 downto 0);
+    variable fc6_n2_s5 : signed(16 downto 0);
+    variable fc6_n2_s6_xh : signed(11 downto 0);
+    variable fc6_n2_s6 : signed(16 downto 0);
+    variable fc6_n2_s7_xh : signed(10 downto 0);
+    variable fc6_n2_s7, fc6_n2_acc : signed(18 downto 0);
+    variable fc6_n2_y_sticky, fc6_n2_y_inc : std_logic;
     variable fc6_n2_y_rnd : signed(15 downto 0);
-    variable fc6_n3_p0_sh : signed(13 downto 0);
-    variable fc6_n3_p1 : signed(14 downto 0); -- weight -0.09375
-    variable fc6_n3_p2 : signed(15 downto 0); -- weight 0.2109375
-    variable fc6_n3_p4 : signed(15 downto 0); -- weight 0.2265625
-    variable fc6_n3_p5 : signed(14 downto 0); -- weight 0.09375
-    variable fc6_n3_t0_0 : signed(14 downto 0);
-    variable fc6_n3_t0_1 : signed(18 downto 0); -- weight 1.7421875
-    variable fc6_n3_t0_3 : signed(15 downto 0); -- weight 0.15625; weight -0.234375
-    variable fc6_n3_t1_1 : signed(16 downto 0);
-    variable fc6_n3_t2_0 : signed(19 downto 0);
-    variable fc6_n3_acc : signed(18 downto 0);
-    variable fc6_n3_y_sticky : std_logic;
-    variable fc6_n3_y_inc : std_logic;
+    variable fc6_n3_s0 : signed(13 downto 0);
+    variable fc6_n3_s1_xh : signed(7 downto 0);
+    variable fc6_n3_s1 : signed(15 downto 0); -- bias -5.421875
+    variable fc6_n3_s2_xh : signed(10 downto 0);
+    variable fc6_n3_s2 : signed(16 downto 0);
+    variable fc6_n3_s3_xh : signed(13 downto 0);
+    variable fc6_n3_s3 : signed(17 downto 0);
+    variable fc6_n3_s4_xh : signed(10 downto 0);
+    variable fc6_n3_s4, fc6_n3_s5, fc6_n3_acc : signed(18 downto 0);
+    variable fc6_n3_y_sticky, fc6_n3_y_inc : std_logic;
     variable fc6_n3_y_rnd : signed(15 downto 0);
-    variable fc6_n4_p1 : signed(13 downto 0); -- weight -0.0546875
-    variable fc6_n4_p3_sh : signed(14 downto 0);
-    variable fc6_n4_p7 : signed(15 downto 0); -- weight 0.2109375
-    variable fc6_n4_t0_0 : signed(15 downto 0); -- weight 0.140625
-    variable fc6_n4_t0_2 : signed(15 downto 0); -- weight 0.140625; weight -0.1640625
-    variable fc6_n4_t1_0 : signed(18 downto 0); -- weight 1.515625
-    variable fc6_n4_t1_1 : signed(17 downto 0); -- bias -4.578125
-    variable fc6_n4_acc : signed(18 downto 0);
-    variable fc6_n4_y_sticky : std_logic;
-    variable fc6_n4_y_inc : std_logic;
+    variable fc6_n4_s0_xh : signed(7 downto 0);
+    variable fc6_n4_s0 : signed(14 downto 0);
+    variable fc6_n4_s1_xh : signed(6 downto 0);
+    variable fc6_n4_s1 : signed(14 downto 0); -- bias -4.578125
+    variable fc6_n4_s2_xh : signed(9 downto 0);
+    variable fc6_n4_s2 : signed(17 downto 0);
+    variable fc6_n4_s3_xh : signed(13 downto 0);
+    variable fc6_n4_s3 : signed(16 downto 0);
+    variable fc6_n4_s4_xh : signed(9 downto 0);
+    variable fc6_n4_s4 : signed(17 downto 0);
+    variable fc6_n4_s5_xh : signed(13 downto 0);
+    variable fc6_n4_s5 : signed(19 downto 0);
+    variable fc6_n4_s6_xh : signed(16 downto 0);
+    variable fc6_n4_s6, fc6_n4_acc : signed(18 downto 0);
+    variable fc6_n4_y_sticky, fc6_n4_y_inc : std_logic;
     variable fc6_n4_y_rnd : signed(15 downto 0);
-    variable fc6_n5_p0_sh : signed(14 downto 0);
-    variable fc6_n5_p0_neg : signed(15 downto 0);
-    variable fc6_n5_p0 : signed(14 downto 0);
-    variable fc6_n5_p1 : signed(15 downto 0); -- weight -0.1796875
-    variable fc6_n5_p4 : signed(15 downto 0); -- weight 0.1640625
-    variable fc6_n5_p6 : signed(14 downto 0); -- weight -0.1171875
-    variable fc6_n5_p7 : signed(15 downto 0); -- weight -0.1484375
-    variable fc6_n5_t0_1 : signed(14 downto 0); -- weight -0.0703125
-    variable fc6_n5_t0_3 : signed(16 downto 0);
-    variable fc6_n5_t1_0 : signed(16 downto 0);
-    variable fc6_n5_t1_1 : signed(18 downto 0); -- weight 1.5625
+    variable fc6_n5_s0_xh : signed(6 downto 0);
+    variable fc6_n5_s0 : signed(14 downto 0);
+    variable fc6_n5_s1_xh : signed(5 downto 0);
+    variable fc6_n5_s1 : signed(17 downto 0);
+    variable fc6_n5_s2_xh : signed(9 downto 0);
+    variable fc6_n5_s2 : signed(13 downto 0);
+    variable fc6_n5_s3 : signed(15 downto 0);
+    variable fc6_n5_s4_xh : signed(11 downto 0);
+    variable fc6_n5_s4, fc6_n5_s5 : signed(15 downto 0);
+    variable fc6_n5_s6 : signed(17 downto 0);
+    variable fc6_n5_s7_xh : signed(12 downto 0);
+    variable fc6_n5_s7 : signed(18 downto 0);
+    variable fc6_n5_s8 : signed(17 downto 0);
     variable fc6_n5_acc : signed(18 downto 0);
-    variable fc6_n5_y_sticky : std_logic;
-    variable fc6_n5_y_inc : std_logic;
+    variable fc6_n5_y_sticky, fc6_n5_y_inc : std_logic;
     variable fc6_n5_y_rnd : signed(15 downto 0);
-    variable fc6_n6_p0 : signed(14 downto 0); -- weight -0.09375
-    variable fc6_n6_p2_neg : signed(12 downto 0);
-    variable fc6_n6_p2 : signed(11 downto 0);
-    variable fc6_n6_p3 : signed(12 downto 0); -- weight -0.0234375
-    variable fc6_n6_p4_sh : signed(14 downto 0);
-    variable fc6_n6_p4_neg : signed(15 downto 0);
-    variable fc6_n6_p4 : signed(14 downto 0);
-    variable fc6_n6_p7 : signed(15 downto 0); -- weight 0.1796875
-    variable fc6_n6_t0_1 : signed(13 downto 0);
-    variable fc6_n6_t0_2 : signed(15 downto 0); -- weight 0.1328125
-    variable fc6_n6_t1_0 : signed(15 downto 0);
-    variable fc6_n6_t1_1 : signed(18 downto 0); -- weight 1.625
+    variable fc6_n6_s0_xh : signed(6 downto 0);
+    variable fc6_n6_s0 : signed(14 downto 0);
+    variable fc6_n6_s1_xh : signed(6 downto 0);
+    variable fc6_n6_s1 : signed(16 downto 0); -- bias -2.859375
+    variable fc6_n6_s2_xh : signed(13 downto 0);
+    variable fc6_n6_s2, fc6_n6_s3 : signed(15 downto 0);
+    variable fc6_n6_s4 : signed(16 downto 0);
+    variable fc6_n6_s5_xh : signed(13 downto 0);
+    variable fc6_n6_s5 : signed(16 downto 0);
+    variable fc6_n6_s6 : signed(17 downto 0);
+    variable fc6_n6_s7_xh : signed(15 downto 0);
     variable fc6_n6_acc : signed(18 downto 0);
-    variable fc6_n6_y_sticky : std_logic;
-    variable fc6_n6_y_inc : std_logic;
+    variable fc6_n6_y_sticky, fc6_n6_y_inc : std_logic;
     variable fc6_n6_y_rnd : signed(15 downto 0);
-    variable fc6_n7_p1_neg : signed(11 downto 0);
-    variable fc6_n7_p1 : signed(10 downto 0);
-    variable fc6_n7_p4 : signed(15 downto 0); -- weight 0.1328125
-    variable fc6_n7_p5 : signed(15 downto 0); -- weight 0.234375
-    variable fc6_n7_p6 : signed(14 downto 0); -- weight 0.09375
-    variable fc6_n7_t0_0 : signed(15 downto 0); -- weight 0.1328125
-    variable fc6_n7_t0_1 : signed(15 downto 0); -- weight 0.171875; weight -0.1328125
-    variable fc6_n7_t0_2 : signed(16 downto 0);
-    variable fc6_n7_t0_3 : signed(18 downto 0); -- weight 1.78125
+    variable fc6_n7_s0_xh : signed(7 downto 0);
+    variable fc6_n7_s0, fc6_n7_s1 : signed(13 downto 0);
+    variable fc6_n7_s2_xh : signed(0 downto 0);
+    variable fc6_n7_s2 : signed(14 downto 0); -- bias -8
+    variable fc6_n7_s3_xh : signed(5 downto 0);
+    variable fc6_n7_s3 : signed(18 downto 0);
+    variable fc6_n7_s4, fc6_n7_s5 : signed(15 downto 0);
+    variable fc6_n7_s6 : signed(14 downto 0);
+    variable fc6_n7_s7_xh : signed(17 downto 0);
+    variable fc6_n7_s7 : signed(19 downto 0);
+    variable fc6_n7_s8_xh : signed(13 downto 0);
+    variable fc6_n7_s8 : signed(16 downto 0);
     variable fc6_n7_acc : signed(19 downto 0);
-    variable fc6_n7_y_sticky : std_logic;
-    variable fc6_n7_y_inc : std_logic;
+    variable fc6_n7_y_sticky, fc6_n7_y_inc : std_logic;
     variable fc6_n7_y_rnd : signed(16 downto 0);
     variable fc6_n7_y_sat : signed(15 downto 0);
   begin
@@ -181,156 +197,209 @@ begin
       if ce = '1' then
         fc6_in_0_s_2 := signed(resize(unsigned(in_data(9 downto 0)), 11));
         fc6_in_1_s_2 := signed(resize(unsigned(in_data(19 downto 10)), 11));
-        fc6_n0_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-20)) mod 2**16, 16));
         fc6_in_2_s_2 := signed(resize(unsigned(in_data(29 downto 20)), 11));
-        fc6_n0_p2 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * 23) mod 2**16, 16));
         fc6_in_3_s_2 := signed(resize(unsigned(in_data(39 downto 30)), 11));
-        fc6_n0_p3 := signed(to_unsigned((to_integer(fc6_in_3_s_2) * 25) mod 2**16, 16));
         fc6_in_4_s_2 := signed(resize(unsigned(in_data(49 downto 40)), 11));
-        fc6_n0_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 5) mod 2**14, 14));
         fc6_in_5_s_2 := signed(resize(unsigned(in_data(59 downto 50)), 11));
         fc6_in_6_s_2 := signed(resize(unsigned(in_data(69 downto 60)), 11));
-        fc6_n0_p6 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-10)) mod 2**15, 15));
         fc6_in_7_s_2 := signed(resize(unsigned(in_data(79 downto 70)), 11));
-        fc6_n0_t0_1 := resize(fc6_n0_p2, 17) + resize(fc6_n0_p3, 17);
-        fc6_n0_t0_2 := resize(fc6_n0_p4, 15) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 10) mod 2**15, 15));
-        fc6_n0_t0_3 := resize(fc6_n0_p6, 16) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * 31) mod 2**16, 16));
-        fc6_n0_t1_0 := (signed(to_unsigned((to_integer(fc6_in_0_s_2) * 188) mod 2**19, 19)) + resize(fc6_n0_p1, 19)) + resize(fc6_n0_t0_1, 19);
-        fc6_n0_t2_0 := resize(fc6_n0_t2_0_a_d1, 20) + resize(fc6_n0_t2_0_b_d1, 20);
-        fc6_n0_acc := (fc6_n0_t2_0(18 downto 0) + to_signed(-131072, 19));
+        fc6_e0_xh := fc6_in_7_s_2(10 downto 1);
+        fc6_e0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e0_xh, 11) - fc6_in_5_s_2)) & std_logic_vector(unsigned(fc6_in_7_s_2(0 downto 0)))))));
+        fc6_e1 := fc6_in_0_s_2 - fc6_in_3_s_2;
+        fc6_e2_xh := fc6_in_1_s_2(10 downto 1);
+        fc6_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e2_xh, 11) - fc6_in_2_s_2)) & std_logic_vector(unsigned(fc6_in_1_s_2(0 downto 0)))))));
+        fc6_e3_xh := fc6_in_1_s_2(10 downto 4);
+        fc6_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e3_xh, 11) - fc6_in_6_s_2)) & std_logic_vector(unsigned(fc6_in_1_s_2(3 downto 0)))))));
+        fc6_e4_xh := fc6_in_4_s_2(10 downto 3);
+        fc6_e4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e4_xh, 12) + resize(fc6_in_3_s_2, 12))) & std_logic_vector(unsigned(fc6_in_4_s_2(2 downto 0)))))));
+        fc6_e5 := fc6_in_2_s_2 - fc6_in_4_s_2;
+        fc6_e6_xh := fc6_in_3_s_2(10 downto 5);
+        fc6_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e6_xh, 12) + resize(fc6_in_7_s_2, 12))) & std_logic_vector(unsigned(fc6_in_3_s_2(4 downto 0)))))));
+        fc6_e7_xh := fc6_in_4_s_2(10 downto 1);
+        fc6_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e7_xh, 12) + resize(fc6_in_2_s_2, 12))) & std_logic_vector(unsigned(fc6_in_4_s_2(0 downto 0)))))));
+        fc6_e8_xh := fc6_in_6_s_2(10 downto 2);
+        fc6_e8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e8_xh, 11) - fc6_in_5_s_2)) & std_logic_vector(unsigned(fc6_in_6_s_2(1 downto 0)))))));
+        fc6_e9_xh := fc6_in_7_s_2(10 downto 4);
+        fc6_e9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e9_xh, 12) + resize(fc6_in_4_s_2, 12))) & std_logic_vector(unsigned(fc6_in_7_s_2(3 downto 0)))))));
+        fc6_e10 := resize(fc6_in_6_s_2, 16) - resize(fc6_e3, 16);
+        fc6_e11 := resize(fc6_in_1_s_2, 15) - fc6_e4;
+        fc6_e12_xh := fc6_e6(16 downto 2);
+        fc6_e12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e12_xh, 16) - resize(fc6_e11, 16))) & std_logic_vector(unsigned(fc6_e6(1 downto 0)))))));
+        fc6_e13 := resize(fc6_in_0_s_2, 13) - resize(fc6_e2, 13);
+        fc6_e14_xh := fc6_e5(10 downto 4);
+        fc6_e14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e14_xh, 12) + fc6_e2)) & std_logic_vector(unsigned(fc6_e5(3 downto 0)))))));
+        fc6_e15_xh := fc6_in_2_s_2(10 downto 1);
+        fc6_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e15_xh, 12) - resize(fc6_e1, 12))) & std_logic_vector(unsigned(fc6_in_2_s_2(0 downto 0)))))));
+        fc6_e16_xh := fc6_e0(11 downto 1);
+        fc6_e16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e16_xh, 12) - resize(fc6_in_2_s_2, 12))) & std_logic_vector(unsigned(fc6_e0(0 downto 0)))))));
+        fc6_e17_xh := fc6_in_0_s_2(10 downto 1);
+        fc6_e17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e17_xh, 12) + resize(fc6_in_6_s_2, 12))) & std_logic_vector(unsigned(fc6_in_0_s_2(0 downto 0)))))));
+        fc6_e18_xh := fc6_in_1_s_2(10 downto 3);
+        fc6_e18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e18_xh, 11) - fc6_in_5_s_2)) & std_logic_vector(unsigned(fc6_in_1_s_2(2 downto 0)))))));
+        fc6_e19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e7_xh, 11) - fc6_in_2_s_2)) & std_logic_vector(unsigned(fc6_in_4_s_2(0 downto 0)))))));
+        fc6_e20_xh := fc6_in_5_s_2(10 downto 1);
+        fc6_e20 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e20_xh, 11) - fc6_in_7_s_2)) & std_logic_vector(unsigned(fc6_in_5_s_2(0 downto 0)))))));
+        fc6_n0_s0_xh := fc6_in_0_s_2(10 downto 2);
+        fc6_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n0_s0_xh, 11) - fc6_in_0_s_2)) & std_logic_vector(unsigned(fc6_in_0_s_2(1 downto 0)))))));
+        fc6_n0_s1 := resize(fc6_in_2_s_2, 12) + resize(fc6_in_3_s_2, 12);
+        fc6_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e16_xh, 14) + resize(fc6_e8, 14))) & std_logic_vector(unsigned(fc6_e0(0 downto 0)))))));
+        fc6_n0_s4_xh := fc6_e17(12 downto 1);
+        fc6_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n0_s4_xh, 13) + resize(fc6_n0_s1, 13))) & std_logic_vector(unsigned(fc6_e17(0 downto 0)))))));
+        fc6_n0_s5_xh := fc6_e14(15 downto 6);
+        fc6_n0_s5_hi := resize(fc6_n0_s5_xh, 13) + signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n0_s0(12 downto 11) + to_signed(1, 2))) & std_logic_vector(unsigned(fc6_n0_s0(10 downto 0)))))));
+        fc6_n0_s6_xh := fc6_n0_s3(14 downto 2);
+        fc6_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n0_s6_xh, 14) + fc6_n0_s4)) & std_logic_vector(unsigned(fc6_n0_s3(1 downto 0)))))));
+        fc6_n0_s8 := (signed((unsigned(std_logic_vector'(std_logic_vector(fc6_n0_s5_hi) & std_logic_vector(unsigned(fc6_e14(5 downto 0))))))) + resize(fc6_n0_s6, 19)) - resize(fc6_e12, 19);
+        fc6_n0_acc := (-fc6_n0_s8_d1);
         if unsigned(fc6_n0_acc(1 downto 0)) /= 0 then fc6_n0_y_sticky := '1'; else fc6_n0_y_sticky := '0'; end if;
         fc6_n0_y_inc := fc6_n0_acc(2) and (fc6_n0_y_sticky or fc6_n0_acc(3));
         fc6_n0_y_rnd := fc6_n0_acc(18 downto 3) + (to_signed(0, 15) & fc6_n0_y_inc);
-        fc6_n1_p2_sh := shift_left(resize(fc6_in_2_s_2, 12), 1);
-        fc6_n1_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 9) mod 2**15, 15));
-        fc6_n1_p6_sh := shift_left(resize(fc6_in_6_s_2, 13), 2);
-        fc6_n1_p6_neg := -resize(fc6_n1_p6_sh, 14);
-        fc6_n1_p7_sh := shift_left(resize(fc6_in_7_s_2, 12), 1);
-        fc6_n1_t0_1 := resize(fc6_n1_p2_sh, 16) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-26)) mod 2**16, 16));
-        fc6_n1_t0_3 := fc6_n1_p6_neg(12 downto 0) + resize(fc6_n1_p7_sh, 13);
-        fc6_n1_t1_0 := (resize(fc6_in_0_s_2, 19) + signed(to_unsigned((to_integer(fc6_in_1_s_2) * 215) mod 2**19, 19))) + resize(fc6_n1_t0_1, 19);
-        fc6_n1_t1_1 := (resize(fc6_n1_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 19) mod 2**16, 16))) + resize(fc6_n1_t0_3, 16);
-        fc6_n1_acc := ((fc6_n1_t1_0_d1 + resize(fc6_n1_t2_0_b_d1, 19)) + to_signed(-116992, 19));
+        fc6_n1_s0_xh := fc6_in_1_s_2(10 downto 2);
+        fc6_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s0_xh, 12) + resize(fc6_in_1_s_2, 12))) & std_logic_vector(unsigned(fc6_in_1_s_2(1 downto 0)))))));
+        fc6_n1_s1_xh := fc6_in_3_s_2(10 downto 7);
+        fc6_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s1_xh, 11) - fc6_in_1_s_2)) & std_logic_vector(unsigned(fc6_in_3_s_2(6 downto 0)))))));
+        fc6_n1_s2_xh := fc6_in_4_s_2(10 downto 2);
+        fc6_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s2_xh, 11) - fc6_in_3_s_2)) & std_logic_vector(unsigned(fc6_in_4_s_2(1 downto 0)))))));
+        fc6_n1_s3_xh := fc6_in_5_s_2(10 downto 6);
+        fc6_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s3_xh, 10) - to_signed(457, 10))) & std_logic_vector(unsigned(fc6_in_5_s_2(5 downto 0)))))));
+        fc6_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n1_s1(17 downto 1) - resize(fc6_n1_s3, 17))) & std_logic_vector(unsigned(fc6_n1_s1(0 downto 0)))))));
+        fc6_n1_s5_xh := fc6_e8(12 downto 1);
+        fc6_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s5_xh, 14) - resize(fc6_n1_s2, 14))) & std_logic_vector(unsigned(fc6_e8(0 downto 0)))))));
+        fc6_n1_s6_xh := fc6_e20(11 downto 3);
+        fc6_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s6_xh, 14) + fc6_n1_s0)) & std_logic_vector(unsigned(fc6_e20(2 downto 0)))))));
+        fc6_n1_s7 := fc6_e4 + resize(fc6_e13, 15);
+        fc6_n1_s8_xh := fc6_n1_s6(16 downto 2);
+        fc6_n1_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s8_xh, 16) + resize(fc6_n1_s5, 16))) & std_logic_vector(unsigned(fc6_n1_s6(1 downto 0)))))));
+        fc6_n1_s9_xh := fc6_n1_s7(14 downto 1);
+        fc6_n1_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s9_xh, 18) - fc6_n1_s4)) & std_logic_vector(unsigned(fc6_n1_s7(0 downto 0)))))));
+        fc6_n1_acc := (-fc6_n1_s10_d1);
         if unsigned(fc6_n1_acc(1 downto 0)) /= 0 then fc6_n1_y_sticky := '1'; else fc6_n1_y_sticky := '0'; end if;
         fc6_n1_y_inc := fc6_n1_acc(2) and (fc6_n1_y_sticky or fc6_n1_acc(3));
         fc6_n1_y_rnd := fc6_n1_acc(18 downto 3) + (to_signed(0, 15) & fc6_n1_y_inc);
-        fc6_n2_p3_sh := shift_left(resize(fc6_in_3_s_2, 12), 1);
-        fc6_n2_p3_neg := -resize(fc6_n2_p3_sh, 13);
-        fc6_n2_p3 := fc6_n2_p3_neg(11 downto 0);
-        fc6_n2_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 7) mod 2**14, 14));
-        fc6_n2_p5 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 28) mod 2**16, 16));
-        fc6_n2_p6_sh := shift_left(resize(fc6_in_6_s_2, 12), 1);
-        fc6_n2_t0_0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * (-30)) mod 2**16, 16)) + shift_left(resize(fc6_in_1_s_2, 16), 5);
-        fc6_n2_t0_3 := resize(fc6_n2_p6_sh, 15) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-15)) mod 2**15, 15));
-        fc6_n2_t1_0 := resize(fc6_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc6_in_2_s_2) * 206) mod 2**19, 19)) + resize(fc6_n2_p3, 19));
-        fc6_n2_t1_1 := (resize(fc6_n2_p4, 17) + resize(fc6_n2_p5, 17)) + resize(fc6_n2_t0_3, 17);
-        fc6_n2_t2_0 := resize(fc6_n2_t2_0_a_d1, 20) + resize(fc6_n2_t2_0_b_d1, 20);
-        fc6_n2_acc := (fc6_n2_t2_0(18 downto 0) + to_signed(-102912, 19));
+        fc6_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s3_xh, 11) - fc6_in_2_s_2)) & std_logic_vector(unsigned(fc6_in_5_s_2(5 downto 0)))))));
+        fc6_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e0_xh, 12) + resize(fc6_in_6_s_2, 12))) & std_logic_vector(unsigned(fc6_in_7_s_2(0 downto 0)))))));
+        fc6_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n2_s0(16 downto 7) + to_signed(201, 10))) & std_logic_vector(unsigned(fc6_n2_s0(6 downto 0)))))));
+        fc6_n2_s3_xh := fc6_e1(10 downto 3);
+        fc6_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n2_s3_xh, 13) - resize(fc6_e0, 13))) & std_logic_vector(unsigned(fc6_e1(2 downto 0)))))));
+        fc6_n2_s4 := fc6_n2_s1 - fc6_e7;
+        fc6_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n2_s2(16 downto 1) - resize(fc6_e7, 16))) & std_logic_vector(unsigned(fc6_n2_s2(0 downto 0)))))));
+        fc6_n2_s6_xh := fc6_n2_s3(15 downto 4);
+        fc6_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n2_s6_xh, 13) - fc6_e13)) & std_logic_vector(unsigned(fc6_n2_s3(3 downto 0)))))));
+        fc6_n2_s7_xh := fc6_n2_s4(12 downto 2);
+        fc6_n2_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n2_s7_xh, 17) - fc6_n2_s5)) & std_logic_vector(unsigned(fc6_n2_s4(1 downto 0)))))));
+        fc6_n2_acc := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n2_s7(18 downto 1) + resize(fc6_n2_s6, 18))) & std_logic_vector(unsigned(fc6_n2_s7(0 downto 0)))))));
         if unsigned(fc6_n2_acc(1 downto 0)) /= 0 then fc6_n2_y_sticky := '1'; else fc6_n2_y_sticky := '0'; end if;
-        fc6_n2_y_inc := fc6_n2_acc(2) and (fc6_n2_y_sticky or fc6_n2_acc(3));
-        fc6_n2_y_rnd := fc6_n2_acc(18 downto 3) + (to_signed(0, 15) & fc6_n2_y_inc);
-        fc6_n3_p0_sh := shift_left(resize(fc6_in_0_s_2, 14), 3);
-        fc6_n3_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-12)) mod 2**15, 15));
-        fc6_n3_p2 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * 27) mod 2**16, 16));
-        fc6_n3_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 29) mod 2**16, 16));
-        fc6_n3_p5 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 12) mod 2**15, 15));
-        fc6_n3_t0_0 := resize(fc6_n3_p0_sh, 15) + fc6_n3_p1;
-        fc6_n3_t0_1 := resize(fc6_n3_p2, 19) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * 223) mod 2**19, 19));
-        fc6_n3_t0_3 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * 20) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-30)) mod 2**16, 16));
-        fc6_n3_t1_1 := (resize(fc6_n3_p4, 17) + resize(fc6_n3_p5, 17)) + resize(fc6_n3_t0_3, 17);
-        fc6_n3_t2_0 := fc6_n3_t1_0_d1 + resize(fc6_n3_t2_0_b_d1, 20);
-        fc6_n3_acc := (fc6_n3_t2_0(18 downto 0) + to_signed(-88832, 19));
+        fc6_n2_y_inc := fc6_n2_y_half_d1 and (fc6_n2_y_sticky_d1 or fc6_n2_y_lsb_d1);
+        fc6_n2_y_rnd := fc6_n2_y_fl_d1 + (to_signed(0, 15) & fc6_n2_y_inc);
+        fc6_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_e8_xh, 12) + resize(fc6_in_5_s_2, 12))) & std_logic_vector(unsigned(fc6_in_6_s_2(1 downto 0)))))));
+        fc6_n3_s1_xh := fc6_n3_s0(13 downto 6);
+        fc6_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n3_s1_xh, 10) - to_signed(347, 10))) & std_logic_vector(unsigned(fc6_n3_s0(5 downto 0)))))));
+        fc6_n3_s2_xh := fc6_e17(12 downto 2);
+        fc6_n3_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n3_s2_xh, 15) + fc6_e4)) & std_logic_vector(unsigned(fc6_e17(1 downto 0)))))));
+        fc6_n3_s3_xh := fc6_e14(15 downto 2);
+        fc6_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n3_s3_xh, 16) - fc6_n3_s1)) & std_logic_vector(unsigned(fc6_e14(1 downto 0)))))));
+        fc6_n3_s4_xh := fc6_e16(12 downto 2);
+        fc6_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n3_s4_xh, 17) + fc6_n3_s2)) & std_logic_vector(unsigned(fc6_e16(1 downto 0)))))));
+        fc6_n3_s5 := resize(fc6_n3_s3, 19) + resize(fc6_e12, 19);
+        fc6_n3_acc := (-signed(fc6_n3_s6_d1));
         if unsigned(fc6_n3_acc(1 downto 0)) /= 0 then fc6_n3_y_sticky := '1'; else fc6_n3_y_sticky := '0'; end if;
         fc6_n3_y_inc := fc6_n3_acc(2) and (fc6_n3_y_sticky or fc6_n3_acc(3));
         fc6_n3_y_rnd := fc6_n3_acc(18 downto 3) + (to_signed(0, 15) & fc6_n3_y_inc);
-        fc6_n4_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-7)) mod 2**14, 14));
-        fc6_n4_p3_sh := shift_left(resize(fc6_in_3_s_2, 15), 4);
-        fc6_n4_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * 27) mod 2**16, 16));
-        fc6_n4_t0_0 := resize(fc6_n4_p1, 16) + signed(to_unsigned((to_integer(fc6_in_2_s_2) * 18) mod 2**16, 16));
-        fc6_n4_t0_2 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 18) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-21)) mod 2**16, 16));
-        fc6_n4_t1_0 := resize(fc6_n4_t0_0, 19) + (resize(fc6_n4_p3_sh, 19) + signed(to_unsigned((to_integer(fc6_in_4_s_2) * 194) mod 2**19, 19)));
-        fc6_n4_t1_1 := resize(fc6_n4_t0_2, 18) + (resize(fc6_n4_p7, 18) + to_signed(-75008, 18));
-        fc6_n4_acc := (fc6_n4_t1_0_d1 + resize(fc6_n4_t2_0_b_d1, 19));
+        fc6_n4_s0_xh := fc6_in_7_s_2(10 downto 3);
+        fc6_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s0_xh, 12) + resize(fc6_in_4_s_2, 12))) & std_logic_vector(unsigned(fc6_in_7_s_2(2 downto 0)))))));
+        fc6_n4_s1_xh := fc6_e2(11 downto 5);
+        fc6_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s1_xh, 10) + to_signed(293, 10))) & std_logic_vector(unsigned(fc6_e2(4 downto 0)))))));
+        fc6_n4_s2_xh := fc6_e8(12 downto 3);
+        fc6_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s2_xh, 15) - fc6_n4_s0)) & std_logic_vector(unsigned(fc6_e8(2 downto 0)))))));
+        fc6_n4_s3_xh := fc6_e4(14 downto 1);
+        fc6_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s3_xh, 16) - fc6_e9)) & std_logic_vector(unsigned(fc6_e4(0 downto 0)))))));
+        fc6_n4_s4_xh := fc6_e16(12 downto 3);
+        fc6_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s4_xh, 15) + fc6_n4_s1)) & std_logic_vector(unsigned(fc6_e16(2 downto 0)))))));
+        fc6_n4_s5_xh := fc6_e10(15 downto 2);
+        fc6_n4_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s5_xh, 18) + fc6_n4_s2)) & std_logic_vector(unsigned(fc6_e10(1 downto 0)))))));
+        fc6_n4_s6_xh := fc6_n4_s4(17 downto 1);
+        fc6_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s6_xh, 18) - resize(fc6_n4_s3, 18))) & std_logic_vector(unsigned(fc6_n4_s4(0 downto 0)))))));
+        fc6_n4_acc := (-fc6_n4_s7_d1);
         if unsigned(fc6_n4_acc(1 downto 0)) /= 0 then fc6_n4_y_sticky := '1'; else fc6_n4_y_sticky := '0'; end if;
         fc6_n4_y_inc := fc6_n4_acc(2) and (fc6_n4_y_sticky or fc6_n4_acc(3));
         fc6_n4_y_rnd := fc6_n4_acc(18 downto 3) + (to_signed(0, 15) & fc6_n4_y_inc);
-        fc6_n5_p0_sh := shift_left(resize(fc6_in_0_s_2, 15), 4);
-        fc6_n5_p0_neg := -resize(fc6_n5_p0_sh, 16);
-        fc6_n5_p0 := fc6_n5_p0_neg(14 downto 0);
-        fc6_n5_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-23)) mod 2**16, 16));
-        fc6_n5_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 21) mod 2**16, 16));
-        fc6_n5_p6 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-15)) mod 2**15, 15));
-        fc6_n5_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-19)) mod 2**16, 16));
-        fc6_n5_t0_1 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * (-9)) mod 2**15, 15)) + fc6_n4_p3_sh;
-        fc6_n5_t0_3 := resize(fc6_n5_p6, 17) + resize(fc6_n5_p7, 17);
-        fc6_n5_t1_0 := (resize(fc6_n5_p0, 17) + resize(fc6_n5_p1, 17)) + resize(fc6_n5_t0_1, 17);
-        fc6_n5_t1_1 := (resize(fc6_n5_p4, 19) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 200) mod 2**19, 19))) + resize(fc6_n5_t0_3, 19);
-        fc6_n5_acc := ((resize(fc6_n5_t2_0_a_d1, 19) + fc6_n5_t1_1_d1) + to_signed(-60928, 19));
-        if unsigned(fc6_n5_acc(1 downto 0)) /= 0 then fc6_n5_y_sticky := '1'; else fc6_n5_y_sticky := '0'; end if;
-        fc6_n5_y_inc := fc6_n5_acc(2) and (fc6_n5_y_sticky or fc6_n5_acc(3));
-        fc6_n5_y_rnd := fc6_n5_acc(18 downto 3) + (to_signed(0, 15) & fc6_n5_y_inc);
-        fc6_n6_p0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * (-12)) mod 2**15, 15));
-        fc6_n6_p2_neg := -resize(fc6_n1_p2_sh, 13);
-        fc6_n6_p2 := fc6_n6_p2_neg(11 downto 0);
-        fc6_n6_p3 := signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-3)) mod 2**13, 13));
-        fc6_n6_p4_sh := shift_left(resize(fc6_in_4_s_2, 15), 4);
-        fc6_n6_p4_neg := -resize(fc6_n6_p4_sh, 16);
-        fc6_n6_p4 := fc6_n6_p4_neg(14 downto 0);
-        fc6_n6_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * 23) mod 2**16, 16));
-        fc6_n6_t0_1 := resize(fc6_n6_p2, 14) + resize(fc6_n6_p3, 14);
-        fc6_n6_t0_2 := resize(fc6_n6_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 17) mod 2**16, 16));
-        fc6_n6_t1_0 := (resize(fc6_n6_p0, 16) + resize(fc6_n3_p1, 16)) + resize(fc6_n6_t0_1, 16);
-        fc6_n6_t1_1 := resize(fc6_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc6_in_6_s_2) * 208) mod 2**19, 19)) + resize(fc6_n6_p7, 19));
-        fc6_n6_acc := ((resize(fc6_n6_t2_0_a_d1, 19) + fc6_n6_t1_1_d1) + to_signed(-46848, 19));
-        if unsigned(fc6_n6_acc(1 downto 0)) /= 0 then fc6_n6_y_sticky := '1'; else fc6_n6_y_sticky := '0'; end if;
-        fc6_n6_y_inc := fc6_n6_acc(2) and (fc6_n6_y_sticky or fc6_n6_acc(3));
-        fc6_n6_y_rnd := fc6_n6_acc(18 downto 3) + (to_signed(0, 15) & fc6_n6_y_inc);
-        fc6_n7_p1_neg := -resize(fc6_in_1_s_2, 12);
-        fc6_n7_p1 := fc6_n7_p1_neg(10 downto 0);
-        fc6_n7_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 17) mod 2**16, 16));
-        fc6_n7_p5 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 30) mod 2**16, 16));
-        fc6_n7_p6 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * 12) mod 2**15, 15));
-        fc6_n7_t0_0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * 17) mod 2**16, 16)) + resize(fc6_n7_p1, 16);
-        fc6_n7_t0_1 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * 22) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-17)) mod 2**16, 16));
-        fc6_n7_t0_2 := resize(fc6_n7_p4, 17) + resize(fc6_n7_p5, 17);
-        fc6_n7_t0_3 := resize(fc6_n7_p6, 19) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * 228) mod 2**19, 19));
-        fc6_n7_acc := ((resize(fc6_n7_t2_0_a_d1, 20) + fc6_n7_t1_1_d1) + to_signed(-32768, 20));
+        fc6_n5_s0_xh := fc6_in_6_s_2(10 downto 4);
+        fc6_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n5_s0_xh, 11) - fc6_in_7_s_2)) & std_logic_vector(unsigned(fc6_in_6_s_2(3 downto 0)))))));
+        fc6_n5_s1_xh := fc6_n5_s0(14 downto 9);
+        fc6_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n5_s1_xh, 9) - to_signed(119, 9))) & std_logic_vector(unsigned(fc6_n5_s0(8 downto 0)))))));
+        fc6_n5_s2_xh := fc6_e0(11 downto 2);
+        fc6_n5_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n5_s2_xh, 12) + resize(fc6_e1, 12))) & std_logic_vector(unsigned(fc6_e0(1 downto 0)))))));
+        fc6_n5_s3 := resize(fc6_e3, 16) - resize(fc6_e5, 16);
+        fc6_n5_s4_xh := fc6_e18(13 downto 2);
+        fc6_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n5_s4_xh, 14) - fc6_e18)) & std_logic_vector(unsigned(fc6_e18(1 downto 0)))))));
+        fc6_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_e9(15 downto 2) + resize(fc6_e19, 14))) & std_logic_vector(unsigned(fc6_e9(1 downto 0)))))));
+        fc6_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n5_s1(17 downto 2) - resize(fc6_n5_s2, 16))) & std_logic_vector(unsigned(fc6_n5_s1(1 downto 0)))))));
+        fc6_n5_s7_xh := fc6_n5_s5(15 downto 3);
+        fc6_n5_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n5_s7_xh, 16) + fc6_n5_s4)) & std_logic_vector(unsigned(fc6_n5_s5(2 downto 0)))))));
+        fc6_n5_s8 := fc6_n5_s6 + resize(fc6_n5_s3, 18);
+        fc6_n5_acc := (resize(fc6_n5_s8, 19) + fc6_n5_s7);
+        if fc6_n5_y_low_d1 /= 0 then fc6_n5_y_sticky := '1'; else fc6_n5_y_sticky := '0'; end if;
+        fc6_n5_y_inc := fc6_n5_y_half_d1 and (fc6_n5_y_sticky or fc6_n5_y_lsb_d1);
+        fc6_n5_y_rnd := fc6_n5_y_fl_d1 + (to_signed(0, 15) & fc6_n5_y_inc);
+        fc6_n6_s0_xh := fc6_in_5_s_2(10 downto 4);
+        fc6_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n6_s0_xh, 11) - fc6_in_0_s_2)) & std_logic_vector(unsigned(fc6_in_5_s_2(3 downto 0)))))));
+        fc6_n6_s1_xh := fc6_n6_s0(14 downto 8);
+        fc6_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n6_s1_xh, 9) - to_signed(183, 9))) & std_logic_vector(unsigned(fc6_n6_s0(7 downto 0)))))));
+        fc6_n6_s2_xh := fc6_e3(14 downto 1);
+        fc6_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n6_s2_xh, 15) - resize(fc6_e0, 15))) & std_logic_vector(unsigned(fc6_e3(0 downto 0)))))));
+        fc6_n6_s3 := fc6_e6(15 downto 0) - fc6_e9;
+        fc6_n6_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n6_s1(16 downto 1) - resize(fc6_e15, 16))) & std_logic_vector(unsigned(fc6_n6_s1(0 downto 0)))))));
+        fc6_n6_s5_xh := fc6_n6_s2(15 downto 2);
+        fc6_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n6_s5_xh, 15) + fc6_e10(14 downto 0))) & std_logic_vector(unsigned(fc6_n6_s2(1 downto 0)))))));
+        fc6_n6_s6 := resize(fc6_n6_s4, 18) + resize(fc6_n6_s3, 18);
+        fc6_n6_s7_xh := fc6_n6_s6(17 downto 2);
+        fc6_n6_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n6_s7_xh, 17) + fc6_n6_s5)) & std_logic_vector(unsigned(fc6_n6_s6(1 downto 0)))))));
+        if fc6_n6_y_low_d1 /= 0 then fc6_n6_y_sticky := '1'; else fc6_n6_y_sticky := '0'; end if;
+        fc6_n6_y_inc := fc6_n6_y_half_d1 and (fc6_n6_y_sticky or fc6_n6_y_lsb_d1);
+        fc6_n6_y_rnd := fc6_n6_y_fl_d1 + (to_signed(0, 15) & fc6_n6_y_inc);
+        fc6_n7_s0_xh := fc6_in_6_s_2(10 downto 3);
+        fc6_n7_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n7_s0_xh, 11) - fc6_in_5_s_2)) & std_logic_vector(unsigned(fc6_in_6_s_2(2 downto 0)))))));
+        fc6_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n4_s0_xh, 11) - fc6_in_7_s_2)) & std_logic_vector(unsigned(fc6_in_7_s_2(2 downto 0)))))));
+        fc6_n7_s2_xh := fc6_n7_s0(13 downto 13);
+        fc6_n7_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n7_s2_xh, 2) + to_signed(1, 2))) & std_logic_vector(unsigned(fc6_n7_s0(12 downto 0)))))));
+        fc6_n7_s3_xh := fc6_e1(10 downto 5);
+        fc6_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n7_s3_xh, 14) - fc6_n7_s1)) & std_logic_vector(unsigned(fc6_e1(4 downto 0)))))));
+        fc6_n7_s4 := resize(fc6_e3, 16) - resize(fc6_e19, 16);
+        fc6_n7_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n1_s6_xh, 13) - fc6_e7)) & std_logic_vector(unsigned(fc6_e20(2 downto 0)))))));
+        fc6_n7_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc6_n7_s2(14 downto 1) + resize(fc6_e15, 14))) & std_logic_vector(unsigned(fc6_n7_s2(0 downto 0)))))));
+        fc6_n7_s7_xh := fc6_n7_s3(18 downto 1);
+        fc6_n7_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n7_s7_xh, 19) - resize(fc6_n7_s5, 19))) & std_logic_vector(unsigned(fc6_n7_s3(0 downto 0)))))));
+        fc6_n7_s8_xh := fc6_n7_s4(15 downto 2);
+        fc6_n7_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc6_n7_s8_xh, 15) + fc6_n7_s6)) & std_logic_vector(unsigned(fc6_n7_s4(1 downto 0)))))));
+        fc6_n7_acc := (-fc6_n7_s9_d1);
         if unsigned(fc6_n7_acc(1 downto 0)) /= 0 then fc6_n7_y_sticky := '1'; else fc6_n7_y_sticky := '0'; end if;
         fc6_n7_y_inc := fc6_n7_acc(2) and (fc6_n7_y_sticky or fc6_n7_acc(3));
         fc6_n7_y_rnd := fc6_n7_acc(19 downto 3) + (to_signed(0, 16) & fc6_n7_y_inc);
-        if fc6_n7_y_rnd_d1 > to_signed(32767, 17) then fc6_n7_y_sat := to_signed(32767, 16); else fc6_n7_y_sat := fc6_n7_y_wrap_d1; end if;
-        fc6_n0_t2_0_a_d1 <= fc6_n0_t1_0;
-        fc6_n0_t2_0_b_d1 <= resize(fc6_n0_t0_2, 17) + resize(fc6_n0_t0_3, 17);
-        fc6_n1_t1_0_d1 <= fc6_n1_t1_0;
-        fc6_n1_t2_0_b_d1 <= fc6_n1_t1_1;
-        fc6_n2_t2_0_a_d1 <= fc6_n2_t1_0;
-        fc6_n2_t2_0_b_d1 <= fc6_n2_t1_1;
-        fc6_n3_t1_0_d1 <= resize(fc6_n3_t0_0, 20) + resize(fc6_n3_t0_1, 20);
-        fc6_n3_t2_0_b_d1 <= fc6_n3_t1_1;
-        fc6_n4_t1_0_d1 <= fc6_n4_t1_0;
-        fc6_n4_t2_0_b_d1 <= fc6_n4_t1_1;
-        fc6_n5_t2_0_a_d1 <= fc6_n5_t1_0;
-        fc6_n5_t1_1_d1 <= fc6_n5_t1_1;
-        fc6_n6_t2_0_a_d1 <= fc6_n6_t1_0;
-        fc6_n6_t1_1_d1 <= fc6_n6_t1_1;
-        fc6_n7_t2_0_a_d1 <= resize(fc6_n7_t0_0, 17) + resize(fc6_n7_t0_1, 17);
-        fc6_n7_t1_1_d1 <= resize(fc6_n7_t0_2, 20) + resize(fc6_n7_t0_3, 20);
-        fc6_n7_y_rnd_d1 <= fc6_n7_y_rnd;
-        fc6_n7_y_wrap_d1 <= fc6_n7_y_rnd(15 downto 0);
-        fc6_n0_y_wrap_d1 <= fc6_n0_y_rnd(15 downto 0);
-        fc6_out_0 <= fc6_n0_y_wrap_d1;
-        fc6_n1_y_wrap_d1 <= fc6_n1_y_rnd(15 downto 0);
-        fc6_out_1 <= fc6_n1_y_wrap_d1;
-        fc6_n2_y_wrap_d1 <= fc6_n2_y_rnd(15 downto 0);
-        fc6_out_2 <= fc6_n2_y_wrap_d1;
-        fc6_n3_y_wrap_d1 <= fc6_n3_y_rnd(15 downto 0);
-        fc6_out_3 <= fc6_n3_y_wrap_d1;
-        fc6_n4_y_wrap_d1 <= fc6_n4_y_rnd(15 downto 0);
-        fc6_out_4 <= fc6_n4_y_wrap_d1;
-        fc6_n5_y_wrap_d1 <= fc6_n5_y_rnd(15 downto 0);
-        fc6_out_5 <= fc6_n5_y_wrap_d1;
-        fc6_n6_y_wrap_d1 <= fc6_n6_y_rnd(15 downto 0);
-        fc6_out_6 <= fc6_n6_y_wrap_d1;
+        if fc6_n7_y_rnd > to_signed(32767, 17) then fc6_n7_y_sat := to_signed(32767, 16); else fc6_n7_y_sat := fc6_n7_y_rnd(15 downto 0); end if;
+        fc6_n0_s8_d1 <= fc6_n0_s8;
+        fc6_n1_s10_d1 <= resize(fc6_n1_s8, 19) - fc6_n1_s9;
+        fc6_n2_y_sticky_d1 <= fc6_n2_y_sticky;
+        fc6_n2_y_lsb_d1 <= fc6_n2_acc(3);
+        fc6_n2_y_half_d1 <= fc6_n2_acc(2);
+        fc6_n2_y_fl_d1 <= fc6_n2_acc(18 downto 3);
+        fc6_n3_s6_d1 <= unsigned(std_logic_vector'(std_logic_vector((fc6_n3_s5(18 downto 1) - fc6_n3_s4(17 downto 0))) & std_logic_vector(unsigned(fc6_n3_s5(0 downto 0)))));
+        fc6_n4_s7_d1 <= fc6_n4_s5(18 downto 0) + fc6_n4_s6;
+        fc6_n5_y_low_d1 <= unsigned(fc6_n5_acc(1 downto 0));
+        fc6_n5_y_lsb_d1 <= fc6_n5_acc(3);
+        fc6_n5_y_half_d1 <= fc6_n5_acc(2);
+        fc6_n5_y_fl_d1 <= fc6_n5_acc(18 downto 3);
+        fc6_n6_y_low_d1 <= unsigned(fc6_n6_acc(1 downto 0));
+        fc6_n6_y_lsb_d1 <= fc6_n6_acc(3);
+        fc6_n6_y_half_d1 <= fc6_n6_acc(2);
+        fc6_n6_y_fl_d1 <= fc6_n6_acc(18 downto 3);
+        fc6_n7_s9_d1 <= resize(fc6_n7_s8, 20) - fc6_n7_s7;
+        fc6_out_0 <= fc6_n0_y_rnd(15 downto 0);
+        fc6_out_1 <= fc6_n1_y_rnd(15 downto 0);
+        fc6_out_2 <= fc6_n2_y_rnd(15 downto 0);
+        fc6_out_3 <= fc6_n3_y_rnd(15 downto 0);
+        fc6_out_4 <= fc6_n4_y_rnd(15 downto 0);
+        fc6_out_5 <= fc6_n5_y_rnd(15 downto 0);
+        fc6_out_6 <= fc6_n6_y_rnd(15 downto 0);
         fc6_out_7 <= fc6_n7_y_sat;
       end if;
     end if;

@@ -3,7 +3,8 @@
 -- input  type: ufixed<8,0,RND_CONV,SAT>
 -- output type: fixed<7,3,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 62 multiplier(s), 64 adder(s)
+-- constant products: shift-add, 185 CSD digits, 27 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s) (outputs not registered: they arrive 0.30 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 128 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,159 +20,242 @@ entity activations_fc7 is
 end entity activations_fc7;
 
 architecture rtl of activations_fc7 is
-  signal fc7_n0_t1_0_d1 : signed(19 downto 0);
-  signal fc7_n0_t2_0_b_d1 : signed(16 downto 0);
-  signal fc7_n0_y_rnd_d1 : signed(8 downto 0);
-  signal fc7_n0_y_wrap_d1 : signed(6 downto 0);
-  signal fc7_n1_t0_0_d1 : signed(19 downto 0);
-  signal fc7_n1_t1_0_b_d1 : signed(17 downto 0);
-  signal fc7_n1_t2_0_b_d1 : signed(16 downto 0);
-  signal fc7_n1_y_fl_d1 : signed(7 downto 0);
-  signal fc7_n1_y_incx_d1 : std_logic;
-  signal fc7_n2_t1_0_a_d1 : signed(15 downto 0);
-  signal fc7_n2_t0_1_d1 : signed(19 downto 0);
-  signal fc7_n2_t2_0_b_d1 : signed(16 downto 0);
+  signal fc7_n0_s12_d1 : signed(19 downto 0);
+  signal fc7_n1_s9_d1 : unsigned(18 downto 0);
+  signal fc7_n1_y_ovf_hi_d1 : std_logic;
+  signal fc7_n1_y_satlo_d1, fc7_n1_y_sat : signed(6 downto 0);
+  signal fc7_n2_y_low_d1 : unsigned(9 downto 0);
+  signal fc7_n2_y_lsb_d1, fc7_n2_y_half_d1 : std_logic;
   signal fc7_n2_y_fl_d1 : signed(7 downto 0);
-  signal fc7_n2_y_incx_d1 : std_logic;
-  signal fc7_n3_t1_0_a_d1 : signed(15 downto 0);
-  signal fc7_n3_t0_1_d1 : signed(19 downto 0);
-  signal fc7_n3_t2_0_b_d1 : signed(17 downto 0);
-  signal fc7_n3_y_fl_d1 : signed(8 downto 0);
-  signal fc7_n3_y_incx_d1 : std_logic;
-  signal fc7_n4_t0_2_d1 : signed(19 downto 0);
-  signal fc7_n4_t1_1_b_d1 : signed(15 downto 0);
-  signal fc7_n4_t2_0_a_d1 : signed(17 downto 0);
+  signal fc7_n3_s11_d1 : signed(19 downto 0);
+  signal fc7_n4_y_low_d1 : unsigned(9 downto 0);
+  signal fc7_n4_y_lsb_d1, fc7_n4_y_half_d1 : std_logic;
   signal fc7_n4_y_fl_d1 : signed(7 downto 0);
-  signal fc7_n4_y_incx_d1 : std_logic;
-  signal fc7_n5_t0_2_d1 : signed(19 downto 0);
-  signal fc7_n5_t1_1_b_d1 : signed(16 downto 0);
-  signal fc7_n5_t2_0_a_d1 : signed(16 downto 0);
-  signal fc7_n5_y_fl_d1 : signed(8 downto 0);
-  signal fc7_n5_y_incx_d1 : std_logic;
-  signal fc7_n6_t2_0_a_d1 : signed(16 downto 0);
-  signal fc7_n6_t2_0_b_d1 : signed(18 downto 0);
-  signal fc7_n6_y_rnd_d1 : signed(7 downto 0);
-  signal fc7_n6_y_wrap_d1 : signed(6 downto 0);
-  signal fc7_n7_t1_1_a_d1 : signed(15 downto 0);
-  signal fc7_n7_t0_3_d1 : signed(19 downto 0);
-  signal fc7_n7_t2_0_a_d1 : signed(17 downto 0);
+  signal fc7_n5_s12_d1 : signed(19 downto 0);
+  signal fc7_n6_s12_d1 : signed(18 downto 0);
+  signal fc7_n7_y_low_d1 : unsigned(9 downto 0);
+  signal fc7_n7_y_lsb_d1, fc7_n7_y_half_d1 : std_logic;
   signal fc7_n7_y_fl_d1 : signed(8 downto 0);
-  signal fc7_n7_y_incx_d1 : std_logic;
-  signal fc7_out_0 : signed(6 downto 0);
-  signal fc7_out_1 : signed(6 downto 0);
-  signal fc7_out_2 : signed(6 downto 0);
-  signal fc7_out_3 : signed(6 downto 0);
-  signal fc7_out_4 : signed(6 downto 0);
-  signal fc7_out_5 : signed(6 downto 0);
-  signal fc7_out_6 : signed(6 downto 0);
-  signal fc7_out_7 : signed(6 downto 0);
+  signal fc7_n0_y_satlo_d1, fc7_n2_y_sat_d1, fc7_n3_y_satlo_d1, fc7_n4_y_sat_d1, fc7_n5_y_sat_d1, fc7_n6_y_sat_d1 : signed(6 downto 0);
+  signal fc7_n7_y_sat_d1 : signed(6 downto 0);
 begin
-  out_data <= std_logic_vector(fc7_out_7) & std_logic_vector(fc7_out_6) & std_logic_vector(fc7_out_5) & std_logic_vector(fc7_out_4) & std_logic_vector(fc7_out_3) & std_logic_vector(fc7_out_2) & std_logic_vector(fc7_out_1) & std_logic_vector(fc7_out_0);
+  fc7_n1_y_sat <= to_signed(63, 7) when fc7_n1_y_ovf_hi_d1 = '1' else fc7_n1_y_satlo_d1;
+  out_data <= std_logic_vector(fc7_n7_y_sat_d1) & std_logic_vector(fc7_n6_y_sat_d1) & std_logic_vector(fc7_n5_y_sat_d1) & std_logic_vector(fc7_n4_y_sat_d1) & std_logic_vector(fc7_n3_y_satlo_d1) & std_logic_vector(fc7_n2_y_sat_d1) & std_logic_vector(fc7_n1_y_sat) & std_logic_vector(fc7_n0_y_satlo_d1);
 
   process (clk)
-    variable fc7_in_0_s_2 : signed(8 downto 0);
-    variable fc7_in_1_s_2 : signed(8 downto 0);
-    variable fc7_n0_p1 : signed(15 downto 0); -- weight -0.6328125
-    variable fc7_in_2_s_2 : signed(8 downto 0);
-    variable fc7_in_3_s_2 : signed(8 downto 0);
-    variable fc7_n0_p3 : signed(15 downto 0); -- weight -0.875
-    variable fc7_in_4_s_2 : signed(8 downto 0);
-    variable fc7_n0_p4_neg : signed(9 downto 0);
-    variable fc7_n0_p4 : signed(8 downto 0);
-    variable fc7_in_5_s_2 : signed(8 downto 0);
-    variable fc7_in_6_s_2 : signed(8 downto 0);
-    variable fc7_in_7_s_2 : signed(8 downto 0);
-    variable fc7_n0_t0_0 : signed(18 downto 0); -- weight 7.3515625
-    variable fc7_n0_t0_1 : signed(16 downto 0); -- weight 1.0078125
-    variable fc7_n0_t0_3 : signed(15 downto 0); -- weight -0.7421875; weight 0.9296875
-    variable fc7_n0_t1_1 : signed(16 downto 0); -- weight -1.046875
-    variable fc7_n0_acc : signed(19 downto 0);
-    variable fc7_n0_y_sticky : std_logic;
-    variable fc7_n0_y_inc : std_logic;
+    variable fc7_in_0_s_2, fc7_in_1_s_2, fc7_in_2_s_2, fc7_in_3_s_2, fc7_in_4_s_2, fc7_in_5_s_2 : signed(8 downto 0);
+    variable fc7_in_6_s_2, fc7_in_7_s_2, fc7_e0 : signed(8 downto 0);
+    variable fc7_e1_xh : signed(7 downto 0);
+    variable fc7_e1 : signed(9 downto 0);
+    variable fc7_e2_xh : signed(7 downto 0);
+    variable fc7_e2 : signed(10 downto 0);
+    variable fc7_e3_xh : signed(6 downto 0);
+    variable fc7_e3 : signed(11 downto 0);
+    variable fc7_e4_xh : signed(5 downto 0);
+    variable fc7_e4_b : signed(9 downto 0);
+    variable fc7_e4 : signed(12 downto 0);
+    variable fc7_e5_xh : signed(6 downto 0);
+    variable fc7_e5 : signed(11 downto 0);
+    variable fc7_e6_xh : signed(5 downto 0);
+    variable fc7_e6 : signed(12 downto 0);
+    variable fc7_e7 : signed(10 downto 0);
+    variable fc7_e8 : signed(11 downto 0);
+    variable fc7_e9 : signed(10 downto 0);
+    variable fc7_e10_xh : signed(7 downto 0);
+    variable fc7_e10_b : signed(9 downto 0);
+    variable fc7_e10 : signed(10 downto 0);
+    variable fc7_e11_xh : signed(3 downto 0);
+    variable fc7_e11 : signed(13 downto 0);
+    variable fc7_e12 : signed(9 downto 0);
+    variable fc7_e13_xh : signed(1 downto 0);
+    variable fc7_e13 : signed(16 downto 0);
+    variable fc7_e14_xh : signed(4 downto 0);
+    variable fc7_e14 : signed(12 downto 0);
+    variable fc7_e15_xh : signed(5 downto 0);
+    variable fc7_e15 : signed(16 downto 0);
+    variable fc7_e16_xh : signed(5 downto 0);
+    variable fc7_e16 : signed(15 downto 0);
+    variable fc7_e17, fc7_e18 : signed(11 downto 0);
+    variable fc7_e19 : signed(10 downto 0);
+    variable fc7_e20_xh : signed(4 downto 0);
+    variable fc7_e20 : signed(14 downto 0);
+    variable fc7_e21 : signed(10 downto 0);
+    variable fc7_e22_xh : signed(9 downto 0);
+    variable fc7_e22 : signed(11 downto 0);
+    variable fc7_e23_xh : signed(9 downto 0);
+    variable fc7_e23_b : signed(10 downto 0);
+    variable fc7_e23 : signed(15 downto 0);
+    variable fc7_e24 : signed(11 downto 0);
+    variable fc7_e25_xh : signed(8 downto 0);
+    variable fc7_e25 : signed(13 downto 0);
+    variable fc7_e26_xh : signed(5 downto 0);
+    variable fc7_e26 : signed(13 downto 0);
+    variable fc7_n0_s0_xh : signed(4 downto 0);
+    variable fc7_n0_s0 : signed(13 downto 0);
+    variable fc7_n0_s1 : signed(8 downto 0);
+    variable fc7_n0_s2_xh : signed(6 downto 0);
+    variable fc7_n0_s2, fc7_n0_s3_x : signed(10 downto 0);
+    variable fc7_n0_s3_xh : signed(0 downto 0);
+    variable fc7_n0_s3 : signed(18 downto 0); -- bias -6.40625
+    variable fc7_n0_s4_xh : signed(7 downto 0);
+    variable fc7_n0_s4 : signed(11 downto 0);
+    variable fc7_n0_s5_xh : signed(6 downto 0);
+    variable fc7_n0_s5 : signed(19 downto 0);
+    variable fc7_n0_s6_xh : signed(4 downto 0);
+    variable fc7_n0_s6 : signed(16 downto 0);
+    variable fc7_n0_s7 : signed(18 downto 0);
+    variable fc7_n0_s8_xh : signed(11 downto 0);
+    variable fc7_n0_s8 : signed(14 downto 0);
+    variable fc7_n0_s10_xh : signed(13 downto 0);
+    variable fc7_n0_s10 : signed(16 downto 0);
+    variable fc7_n0_s11, fc7_n0_acc : signed(19 downto 0);
+    variable fc7_n0_y_sticky, fc7_n0_y_inc : std_logic;
     variable fc7_n0_y_rnd : signed(8 downto 0);
     variable fc7_n0_y_satlo : signed(6 downto 0);
-    variable fc7_n1_p0 : signed(15 downto 0); -- weight 0.9921875
-    variable fc7_n1_p1 : signed(18 downto 0); -- weight 7.546875
-    variable fc7_n1_p2 : signed(16 downto 0); -- weight 1.0625
-    variable fc7_n1_p3 : signed(16 downto 0); -- weight 1.109375
-    variable fc7_n1_p4 : signed(13 downto 0); -- weight 0.15625
-    variable fc7_n1_p6 : signed(11 downto 0); -- weight 0.046875
-    variable fc7_n1_t0_3 : signed(15 downto 0); -- weight 0.5859375
-    variable fc7_n1_t1_1 : signed(16 downto 0); -- weight -1.0078125
-    variable fc7_n1_t2_0 : signed(19 downto 0);
-    variable fc7_n1_acc : signed(18 downto 0); -- bias -5.71875
-    variable fc7_n1_y_sticky : std_logic;
+    variable fc7_n1_s0_xh : signed(0 downto 0);
+    variable fc7_n1_s0 : signed(17 downto 0);
+    variable fc7_n1_s3_xh : signed(6 downto 0);
+    variable fc7_n1_s3 : signed(14 downto 0);
+    variable fc7_n1_s4_xh : signed(15 downto 0);
+    variable fc7_n1_s4_hi : signed(17 downto 0); -- bias -5.71875
+    variable fc7_n1_s5_xh : signed(7 downto 0);
+    variable fc7_n1_s5 : signed(17 downto 0);
+    variable fc7_n1_s6_xh : signed(10 downto 0);
+    variable fc7_n1_s6_hi : signed(12 downto 0);
+    variable fc7_n1_s6 : signed(13 downto 0);
+    variable fc7_n1_s7 : signed(15 downto 0);
+    variable fc7_n1_s8 : signed(18 downto 0);
+    variable fc7_n1_s9_u : unsigned(18 downto 0);
+    variable fc7_n1_acc : signed(18 downto 0);
+    variable fc7_n1_y_sticky, fc7_n1_y_inc : std_logic;
     variable fc7_n1_y_rnd : signed(7 downto 0);
-    variable fc7_n1_y_sat : signed(6 downto 0);
-    variable fc7_n2_p0 : signed(13 downto 0); -- weight -0.15625
-    variable fc7_n2_p3 : signed(15 downto 0); -- weight -0.96875
-    variable fc7_n2_p4 : signed(15 downto 0); -- weight 0.546875
-    variable fc7_n2_p6 : signed(14 downto 0); -- weight -0.453125
-    variable fc7_n2_p7 : signed(15 downto 0); -- weight 0.984375
-    variable fc7_n2_t0_3 : signed(15 downto 0);
-    variable fc7_n2_t1_1 : signed(16 downto 0); -- weight -1.1484375
-    variable fc7_n2_t2_0 : signed(19 downto 0);
-    variable fc7_n2_acc : signed(18 downto 0); -- bias -5.03125
-    variable fc7_n2_y_sticky : std_logic;
+    variable fc7_n1_y_ovf_hi : std_logic;
+    variable fc7_n1_y_satlo : signed(6 downto 0);
+    variable fc7_n2_s0_xh : signed(4 downto 0);
+    variable fc7_n2_s0 : signed(13 downto 0);
+    variable fc7_n2_s1_xh : signed(1 downto 0);
+    variable fc7_n2_s1 : signed(15 downto 0);
+    variable fc7_n2_s2_xh : signed(1 downto 0);
+    variable fc7_n2_s2 : signed(15 downto 0); -- bias -5.03125
+    variable fc7_n2_s3_xh : signed(12 downto 0);
+    variable fc7_n2_s3 : signed(18 downto 0);
+    variable fc7_n2_s4_xh : signed(3 downto 0);
+    variable fc7_n2_s4 : signed(15 downto 0);
+    variable fc7_n2_s5_xh : signed(7 downto 0);
+    variable fc7_n2_s5 : signed(19 downto 0);
+    variable fc7_n2_s6_xh : signed(11 downto 0);
+    variable fc7_n2_s6 : signed(13 downto 0);
+    variable fc7_n2_s7 : signed(15 downto 0);
+    variable fc7_n2_s8 : signed(19 downto 0);
+    variable fc7_n2_s9 : signed(18 downto 0);
+    variable fc7_n2_s10 : signed(19 downto 0);
+    variable fc7_n2_acc : signed(18 downto 0);
+    variable fc7_n2_y_sticky, fc7_n2_y_inc : std_logic;
     variable fc7_n2_y_rnd : signed(7 downto 0);
     variable fc7_n2_y_sat : signed(6 downto 0);
-    variable fc7_n3_p1 : signed(13 downto 0); -- weight 0.1796875
-    variable fc7_n3_p2 : signed(16 downto 0); -- weight -1.078125
-    variable fc7_n3_p4 : signed(13 downto 0); -- weight -0.1640625
-    variable fc7_n3_p7 : signed(14 downto 0); -- weight -0.4453125
-    variable fc7_n3_t0_2 : signed(16 downto 0); -- weight -1.1953125
-    variable fc7_n3_t0_3 : signed(16 downto 0); -- weight -1.0234375
-    variable fc7_n3_t2_0 : signed(19 downto 0);
-    variable fc7_n3_acc : signed(19 downto 0);
-    variable fc7_n3_y_sticky : std_logic;
+    variable fc7_n3_s0_xh : signed(2 downto 0);
+    variable fc7_n3_s0 : signed(14 downto 0);
+    variable fc7_n3_s1_xh : signed(0 downto 0);
+    variable fc7_n3_s1 : signed(18 downto 0); -- bias -4.34375
+    variable fc7_n3_s3_xh : signed(5 downto 0);
+    variable fc7_n3_s3 : signed(12 downto 0);
+    variable fc7_n3_s4_xh : signed(8 downto 0);
+    variable fc7_n3_s4 : signed(14 downto 0);
+    variable fc7_n3_s5 : signed(12 downto 0);
+    variable fc7_n3_s6_xh : signed(8 downto 0);
+    variable fc7_n3_s6 : signed(16 downto 0);
+    variable fc7_n3_s7_xh : signed(13 downto 0);
+    variable fc7_n3_s7 : signed(15 downto 0);
+    variable fc7_n3_s8 : signed(18 downto 0);
+    variable fc7_n3_s9, fc7_n3_s10_xh : signed(16 downto 0);
+    variable fc7_n3_s10, fc7_n3_acc : signed(19 downto 0);
+    variable fc7_n3_y_sticky, fc7_n3_y_inc : std_logic;
     variable fc7_n3_y_rnd : signed(8 downto 0);
     variable fc7_n3_y_satlo : signed(6 downto 0);
-    variable fc7_n4_p0 : signed(11 downto 0); -- weight 0.0390625
-    variable fc7_n4_p2 : signed(15 downto 0); -- weight 0.953125
-    variable fc7_n4_p5 : signed(15 downto 0); -- weight -0.625
-    variable fc7_n4_p6 : signed(14 downto 0); -- weight -0.3515625
-    variable fc7_n4_t0_0 : signed(14 downto 0); -- weight -0.4375
-    variable fc7_n4_t0_1 : signed(16 downto 0); -- weight 1.0390625
-    variable fc7_n4_t2_0 : signed(19 downto 0);
+    variable fc7_n4_s0_xh : signed(2 downto 0);
+    variable fc7_n4_s0 : signed(14 downto 0);
+    variable fc7_n4_s1_xh : signed(5 downto 0);
+    variable fc7_n4_s1 : signed(12 downto 0);
+    variable fc7_n4_s2_xh : signed(0 downto 0);
+    variable fc7_n4_s2 : signed(16 downto 0); -- bias -3.65625
+    variable fc7_n4_s3_xh : signed(13 downto 0);
+    variable fc7_n4_s3 : signed(18 downto 0);
+    variable fc7_n4_s4_xh : signed(7 downto 0);
+    variable fc7_n4_s4 : signed(12 downto 0);
+    variable fc7_n4_s5_xh : signed(5 downto 0);
+    variable fc7_n4_s5 : signed(17 downto 0);
+    variable fc7_n4_s6 : signed(14 downto 0);
+    variable fc7_n4_s7 : signed(17 downto 0);
+    variable fc7_n4_s8 : signed(18 downto 0);
+    variable fc7_n4_s9_xh : signed(12 downto 0);
+    variable fc7_n4_s9 : signed(19 downto 0);
     variable fc7_n4_acc : signed(18 downto 0);
-    variable fc7_n4_y_sticky : std_logic;
+    variable fc7_n4_y_sticky, fc7_n4_y_inc : std_logic;
     variable fc7_n4_y_rnd : signed(7 downto 0);
     variable fc7_n4_y_sat : signed(6 downto 0);
-    variable fc7_n5_p3 : signed(13 downto 0); -- weight 0.2109375
-    variable fc7_n5_p4 : signed(14 downto 0); -- weight 0.4609375
-    variable fc7_n5_p6 : signed(14 downto 0); -- weight 0.46875
-    variable fc7_n5_t0_0 : signed(15 downto 0); -- weight -0.75; weight 0.5234375
-    variable fc7_n5_t1_0 : signed(16 downto 0); -- weight 1.0859375
-    variable fc7_n5_t2_0 : signed(19 downto 0);
+    variable fc7_n5_s0_xh : signed(1 downto 0);
+    variable fc7_n5_s0 : signed(16 downto 0);
+    variable fc7_n5_s1_xh : signed(7 downto 0);
+    variable fc7_n5_s1 : signed(10 downto 0);
+    variable fc7_n5_s2 : signed(9 downto 0);
+    variable fc7_n5_s3_xh : signed(5 downto 0);
+    variable fc7_n5_s3 : signed(15 downto 0); -- bias -2.96875
+    variable fc7_n5_s4 : signed(16 downto 0);
+    variable fc7_n5_s5_xh : signed(9 downto 0);
+    variable fc7_n5_s5 : signed(11 downto 0);
+    variable fc7_n5_s6_xh : signed(7 downto 0);
+    variable fc7_n5_s6 : signed(16 downto 0);
+    variable fc7_n5_s7_xh : signed(6 downto 0);
+    variable fc7_n5_s7 : signed(19 downto 0);
+    variable fc7_n5_s8 : signed(15 downto 0);
+    variable fc7_n5_s9 : signed(16 downto 0);
+    variable fc7_n5_s10_xh : signed(17 downto 0);
+    variable fc7_n5_s10 : signed(18 downto 0);
+    variable fc7_n5_s11 : signed(16 downto 0);
     variable fc7_n5_acc : signed(19 downto 0);
-    variable fc7_n5_y_sticky : std_logic;
+    variable fc7_n5_y_sticky, fc7_n5_y_inc : std_logic;
     variable fc7_n5_y_rnd : signed(8 downto 0);
     variable fc7_n5_y_sat : signed(6 downto 0);
-    variable fc7_n6_p0 : signed(15 downto 0); -- weight 0.6015625
-    variable fc7_n6_p1 : signed(15 downto 0); -- weight 0.828125
-    variable fc7_n6_p2 : signed(14 downto 0); -- weight 0.3046875
-    variable fc7_n6_p3 : signed(13 downto 0); -- weight 0.2421875
-    variable fc7_n6_p5 : signed(12 downto 0); -- weight 0.0703125
-    variable fc7_n6_p7 : signed(14 downto 0); -- weight -0.359375
-    variable fc7_n6_t0_1 : signed(15 downto 0);
-    variable fc7_n6_t0_2 : signed(15 downto 0); -- weight -0.7265625
-    variable fc7_n6_t1_0 : signed(16 downto 0);
-    variable fc7_n6_t1_1 : signed(18 downto 0); -- weight 7.34375
-    variable fc7_n6_t2_0 : signed(19 downto 0);
-    variable fc7_n6_acc : signed(18 downto 0);
-    variable fc7_n6_y_sticky : std_logic;
-    variable fc7_n6_y_inc : std_logic;
+    variable fc7_n6_s0 : signed(9 downto 0);
+    variable fc7_n6_s1_xh : signed(6 downto 0);
+    variable fc7_n6_s1 : signed(10 downto 0);
+    variable fc7_n6_s2_xh : signed(1 downto 0);
+    variable fc7_n6_s2 : signed(15 downto 0); -- bias -2.28125
+    variable fc7_n6_s3_xh : signed(9 downto 0);
+    variable fc7_n6_s3 : signed(11 downto 0);
+    variable fc7_n6_s4 : signed(12 downto 0);
+    variable fc7_n6_s5 : signed(13 downto 0);
+    variable fc7_n6_s6_xh : signed(7 downto 0);
+    variable fc7_n6_s6 : signed(17 downto 0);
+    variable fc7_n6_s7_xh : signed(10 downto 0);
+    variable fc7_n6_s7 : signed(13 downto 0);
+    variable fc7_n6_s8_xh : signed(5 downto 0);
+    variable fc7_n6_s8 : signed(16 downto 0);
+    variable fc7_n6_s9_xh : signed(10 downto 0);
+    variable fc7_n6_s9 : signed(19 downto 0);
+    variable fc7_n6_s10 : signed(16 downto 0);
+    variable fc7_n6_s12, fc7_n6_acc : signed(18 downto 0);
+    variable fc7_n6_y_sticky, fc7_n6_y_inc : std_logic;
     variable fc7_n6_y_rnd : signed(7 downto 0);
     variable fc7_n6_y_sat : signed(6 downto 0);
-    variable fc7_n7_p0_sh : signed(13 downto 0);
-    variable fc7_n7_p2 : signed(15 downto 0); -- weight 0.640625
-    variable fc7_n7_p5 : signed(12 downto 0); -- weight 0.0859375
-    variable fc7_n7_p6 : signed(12 downto 0); -- weight -0.1171875
-    variable fc7_n7_t0_0 : signed(16 downto 0); -- weight 1.1796875
-    variable fc7_n7_t0_1 : signed(16 downto 0); -- weight -1.1171875
-    variable fc7_n7_t2_0 : signed(19 downto 0);
+    variable fc7_n7_s0 : signed(10 downto 0);
+    variable fc7_n7_s1 : signed(11 downto 0);
+    variable fc7_n7_s3_xh : signed(5 downto 0);
+    variable fc7_n7_s3 : signed(14 downto 0);
+    variable fc7_n7_s4_xh : signed(5 downto 0);
+    variable fc7_n7_s4 : signed(16 downto 0);
+    variable fc7_n7_s5 : signed(12 downto 0);
+    variable fc7_n7_s6_xh : signed(9 downto 0);
+    variable fc7_n7_s6 : signed(15 downto 0);
+    variable fc7_n7_s7 : signed(16 downto 0);
+    variable fc7_n7_s8_xh : signed(9 downto 0);
+    variable fc7_n7_s8 : signed(14 downto 0);
+    variable fc7_n7_s9_xh : signed(8 downto 0);
+    variable fc7_n7_s9 : signed(18 downto 0);
+    variable fc7_n7_s10_xh : signed(14 downto 0);
+    variable fc7_n7_s10 : signed(17 downto 0);
     variable fc7_n7_acc : signed(19 downto 0);
-    variable fc7_n7_y_sticky : std_logic;
+    variable fc7_n7_y_sticky, fc7_n7_y_inc : std_logic;
     variable fc7_n7_y_rnd : signed(8 downto 0);
     variable fc7_n7_y_sat : signed(6 downto 0);
   begin
@@ -179,155 +263,266 @@ begin
       if ce = '1' then
         fc7_in_0_s_2 := signed(resize(unsigned(in_data(7 downto 0)), 9));
         fc7_in_1_s_2 := signed(resize(unsigned(in_data(15 downto 8)), 9));
-        fc7_n0_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * (-81)) mod 2**16, 16));
         fc7_in_2_s_2 := signed(resize(unsigned(in_data(23 downto 16)), 9));
         fc7_in_3_s_2 := signed(resize(unsigned(in_data(31 downto 24)), 9));
-        fc7_n0_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-112)) mod 2**16, 16));
         fc7_in_4_s_2 := signed(resize(unsigned(in_data(39 downto 32)), 9));
-        fc7_n0_p4_neg := -resize(fc7_in_4_s_2, 10);
-        fc7_n0_p4 := fc7_n0_p4_neg(8 downto 0);
         fc7_in_5_s_2 := signed(resize(unsigned(in_data(47 downto 40)), 9));
         fc7_in_6_s_2 := signed(resize(unsigned(in_data(55 downto 48)), 9));
         fc7_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
-        fc7_n0_t0_0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 941) mod 2**19, 19)) + resize(fc7_n0_p1, 19);
-        fc7_n0_t0_1 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 129) mod 2**17, 17)) + resize(fc7_n0_p3, 17);
-        fc7_n0_t0_3 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-95)) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 119) mod 2**16, 16));
-        fc7_n0_t1_1 := (resize(fc7_n0_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-134)) mod 2**17, 17))) + resize(fc7_n0_t0_3, 17);
-        fc7_n0_acc := ((fc7_n0_t1_0_d1 + resize(fc7_n0_t2_0_b_d1, 20)) + to_signed(-209920, 20));
+        fc7_e0 := fc7_in_1_s_2 - fc7_in_3_s_2;
+        fc7_e1_xh := fc7_in_6_s_2(8 downto 1);
+        fc7_e1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e1_xh, 9) - fc7_in_2_s_2)) & std_logic_vector(unsigned(fc7_in_6_s_2(0 downto 0)))))));
+        fc7_e2_xh := fc7_in_0_s_2(8 downto 1);
+        fc7_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e2_xh, 10) + resize(fc7_in_1_s_2, 10))) & std_logic_vector(unsigned(fc7_in_0_s_2(0 downto 0)))))));
+        fc7_e3_xh := fc7_in_5_s_2(8 downto 2);
+        fc7_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e3_xh, 10) + resize(fc7_in_5_s_2, 10))) & std_logic_vector(unsigned(fc7_in_5_s_2(1 downto 0)))))));
+        fc7_e4_xh := fc7_in_2_s_2(8 downto 3);
+        fc7_e4_b := resize(fc7_in_7_s_2, 10);
+        fc7_e4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e4_xh, 10) + fc7_e4_b)) & std_logic_vector(unsigned(fc7_in_2_s_2(2 downto 0)))))));
+        fc7_e5_xh := fc7_in_4_s_2(8 downto 2);
+        fc7_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e5_xh, 10) + resize(fc7_in_4_s_2, 10))) & std_logic_vector(unsigned(fc7_in_4_s_2(1 downto 0)))))));
+        fc7_e6_xh := fc7_in_7_s_2(8 downto 3);
+        fc7_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e6_xh, 10) + resize(fc7_in_0_s_2, 10))) & std_logic_vector(unsigned(fc7_in_7_s_2(2 downto 0)))))));
+        fc7_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e5_xh, 9) - fc7_in_4_s_2)) & std_logic_vector(unsigned(fc7_in_4_s_2(1 downto 0)))))));
+        fc7_e8 := resize(fc7_in_6_s_2, 12) - fc7_e3;
+        fc7_e9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e2_xh, 10) + resize(fc7_in_5_s_2, 10))) & std_logic_vector(unsigned(fc7_in_0_s_2(0 downto 0)))))));
+        fc7_e10_xh := fc7_in_1_s_2(8 downto 1);
+        fc7_e10_b := resize(fc7_in_3_s_2, 10);
+        fc7_e10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e10_xh, 10) + fc7_e10_b)) & std_logic_vector(unsigned(fc7_in_1_s_2(0 downto 0)))))));
+        fc7_e11_xh := fc7_in_2_s_2(8 downto 5);
+        fc7_e11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e11_xh, 9) - fc7_in_2_s_2)) & std_logic_vector(unsigned(fc7_in_2_s_2(4 downto 0)))))));
+        fc7_e12 := resize(fc7_in_2_s_2, 10) + fc7_e10_b;
+        fc7_e13_xh := fc7_in_7_s_2(8 downto 7);
+        fc7_e13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e13_xh, 10) + resize(fc7_in_5_s_2, 10))) & std_logic_vector(unsigned(fc7_in_7_s_2(6 downto 0)))))));
+        fc7_e14_xh := fc7_in_7_s_2(8 downto 4);
+        fc7_e14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e14_xh, 9) - fc7_in_6_s_2)) & std_logic_vector(unsigned(fc7_in_7_s_2(3 downto 0)))))));
+        fc7_e15_xh := fc7_in_5_s_2(8 downto 3);
+        fc7_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e15_xh, 14) - resize(fc7_e14, 14))) & std_logic_vector(unsigned(fc7_in_5_s_2(2 downto 0)))))));
+        fc7_e16_xh := fc7_in_6_s_2(8 downto 3);
+        fc7_e16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e16_xh, 13) - fc7_e6)) & std_logic_vector(unsigned(fc7_in_6_s_2(2 downto 0)))))));
+        fc7_e17 := resize(fc7_e0, 12) - fc7_e8;
+        fc7_e18 := resize(fc7_in_7_s_2, 12) - fc7_e5;
+        fc7_e19 := resize(fc7_in_0_s_2, 11) - resize(fc7_e1, 11);
+        fc7_e20_xh := fc7_in_3_s_2(8 downto 4);
+        fc7_e20 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e20_xh, 11) - resize(fc7_e1, 11))) & std_logic_vector(unsigned(fc7_in_3_s_2(3 downto 0)))))));
+        fc7_e21 := resize(fc7_in_5_s_2, 11) + fc7_e2;
+        fc7_e22_xh := fc7_e7(10 downto 1);
+        fc7_e22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e22_xh, 11) + fc7_e2)) & std_logic_vector(unsigned(fc7_e7(0 downto 0)))))));
+        fc7_e23_xh := fc7_e20(14 downto 5);
+        fc7_e23_b := resize(fc7_in_7_s_2, 11);
+        fc7_e23 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e23_xh, 11) + fc7_e23_b)) & std_logic_vector(unsigned(fc7_e20(4 downto 0)))))));
+        fc7_e24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e16_xh, 9) - fc7_in_1_s_2)) & std_logic_vector(unsigned(fc7_in_6_s_2(2 downto 0)))))));
+        fc7_e25_xh := fc7_e4(12 downto 4);
+        fc7_e25 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e25_xh, 10) + resize(fc7_in_0_s_2, 10))) & std_logic_vector(unsigned(fc7_e4(3 downto 0)))))));
+        fc7_e26_xh := fc7_e9(10 downto 5);
+        fc7_e26 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e26_xh, 9) - fc7_in_2_s_2)) & std_logic_vector(unsigned(fc7_e9(4 downto 0)))))));
+        fc7_n0_s0_xh := fc7_in_1_s_2(8 downto 4);
+        fc7_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s0_xh, 10) + resize(fc7_in_0_s_2, 10))) & std_logic_vector(unsigned(fc7_in_1_s_2(3 downto 0)))))));
+        fc7_n0_s1 := fc7_in_2_s_2 - fc7_in_4_s_2;
+        fc7_n0_s2_xh := fc7_in_6_s_2(8 downto 2);
+        fc7_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s2_xh, 9) - fc7_in_6_s_2)) & std_logic_vector(unsigned(fc7_in_6_s_2(1 downto 0)))))));
+        fc7_n0_s3_x := resize(fc7_n0_s1, 11);
+        fc7_n0_s3_xh := fc7_n0_s3_x(10 downto 10);
+        fc7_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s3_xh, 9) - to_signed(205, 9))) & std_logic_vector(unsigned(fc7_n0_s3_x(9 downto 0)))))));
+        fc7_n0_s4_xh := fc7_e0(8 downto 1);
+        fc7_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s4_xh, 11) - fc7_n0_s2)) & std_logic_vector(unsigned(fc7_e0(0 downto 0)))))));
+        fc7_n0_s5_xh := fc7_n0_s0(13 downto 7);
+        fc7_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s5_xh, 13) - fc7_e6)) & std_logic_vector(unsigned(fc7_n0_s0(6 downto 0)))))));
+        fc7_n0_s6_xh := fc7_e9(10 downto 6);
+        fc7_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s6_xh, 11) - fc7_e10)) & std_logic_vector(unsigned(fc7_e9(5 downto 0)))))));
+        fc7_n0_s7 := fc7_n0_s3 - resize(fc7_e13, 19);
+        fc7_n0_s8_xh := fc7_e26(13 downto 2);
+        fc7_n0_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s8_xh, 13) + resize(fc7_n0_s4, 13))) & std_logic_vector(unsigned(fc7_e26(1 downto 0)))))));
+        fc7_n0_s10_xh := fc7_e16(15 downto 2);
+        fc7_n0_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n0_s10_xh, 15) - fc7_n0_s8)) & std_logic_vector(unsigned(fc7_e16(1 downto 0)))))));
+        fc7_n0_s11 := (fc7_n0_s5 - resize(fc7_n0_s6, 20)) - resize(fc7_n0_s7, 20);
+        fc7_n0_acc := (-fc7_n0_s12_d1);
         if unsigned(fc7_n0_acc(9 downto 0)) /= 0 then fc7_n0_y_sticky := '1'; else fc7_n0_y_sticky := '0'; end if;
         fc7_n0_y_inc := fc7_n0_acc(10) and (fc7_n0_y_sticky or fc7_n0_acc(11));
         fc7_n0_y_rnd := fc7_n0_acc(19 downto 11) + (to_signed(0, 8) & fc7_n0_y_inc);
-        if fc7_n0_y_rnd_d1 < to_signed(-64, 9) then fc7_n0_y_satlo := to_signed(-64, 7); else fc7_n0_y_satlo := fc7_n0_y_wrap_d1; end if;
-        fc7_n1_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 127) mod 2**16, 16));
-        fc7_n1_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * 966) mod 2**19, 19));
-        fc7_n1_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 136) mod 2**17, 17));
-        fc7_n1_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * 142) mod 2**17, 17));
-        fc7_n1_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 20) mod 2**14, 14));
-        fc7_n1_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * 6) mod 2**12, 12));
-        fc7_n1_t0_3 := resize(fc7_n1_p6, 16) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 75) mod 2**16, 16));
-        fc7_n1_t1_1 := (resize(fc7_n1_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-129)) mod 2**17, 17))) + resize(fc7_n1_t0_3, 17);
-        fc7_n1_t2_0 := (fc7_n1_t0_0_d1 + resize(fc7_n1_t1_0_b_d1, 20)) + resize(fc7_n1_t2_0_b_d1, 20);
-        fc7_n1_acc := (fc7_n1_t2_0(18 downto 0) + to_signed(-187392, 19));
+        if fc7_n0_y_rnd < to_signed(-64, 9) then fc7_n0_y_satlo := to_signed(-64, 7); else fc7_n0_y_satlo := fc7_n0_y_rnd(6 downto 0); end if;
+        fc7_n1_s0_xh := fc7_e10_b(9 downto 9);
+        fc7_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n1_s0_xh, 9) - fc7_in_1_s_2)) & std_logic_vector(unsigned(fc7_e10_b(8 downto 0)))))));
+        fc7_n1_s3_xh := fc7_e10(10 downto 4);
+        fc7_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n1_s3_xh, 11) + resize(fc7_e12, 11))) & std_logic_vector(unsigned(fc7_e10(3 downto 0)))))));
+        fc7_n1_s4_xh := fc7_e13(16 downto 1);
+        fc7_n1_s4_hi := resize(fc7_n1_s4_xh, 18) + signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n1_s0(17 downto 9) + to_signed(183, 9))) & std_logic_vector(unsigned(fc7_n1_s0(8 downto 0)))))));
+        fc7_n1_s5_xh := fc7_e21(10 downto 3);
+        fc7_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n1_s5_xh, 15) - fc7_n1_s3)) & std_logic_vector(unsigned(fc7_e21(2 downto 0)))))));
+        fc7_n1_s6_xh := fc7_e18(11 downto 1);
+        fc7_n1_s6_hi := resize(fc7_n1_s6_xh, 13) - (fc7_e4 + resize(fc7_e24, 13));
+        fc7_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector(fc7_n1_s6_hi) & std_logic_vector(unsigned(fc7_e18(0 downto 0)))))));
+        fc7_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_e16(15 downto 1) + resize(fc7_n1_s6, 15))) & std_logic_vector(unsigned(fc7_e16(0 downto 0)))))));
+        fc7_n1_s8 := signed((unsigned(std_logic_vector'(std_logic_vector(fc7_n1_s4_hi) & std_logic_vector(unsigned(fc7_e13(0 downto 0))))))) + resize(fc7_n1_s5, 19);
+        fc7_n1_s9_u := unsigned(std_logic_vector'(std_logic_vector((fc7_n1_s8(18 downto 1) + resize(fc7_n1_s7, 18))) & std_logic_vector(unsigned(fc7_n1_s8(0 downto 0)))));
+        fc7_n1_acc := (-signed(fc7_n1_s9_d1));
         if unsigned(fc7_n1_acc(9 downto 0)) /= 0 then fc7_n1_y_sticky := '1'; else fc7_n1_y_sticky := '0'; end if;
-        fc7_n1_y_rnd := fc7_n1_y_fl_d1 + (to_signed(0, 7) & fc7_n1_y_incx_d1);
-        if fc7_n1_y_rnd > to_signed(63, 8) then fc7_n1_y_sat := to_signed(63, 7); elsif fc7_n1_y_rnd < to_signed(-64, 8) then fc7_n1_y_sat := to_signed(-64, 7); else fc7_n1_y_sat := fc7_n1_y_rnd(6 downto 0); end if;
-        fc7_n2_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-20)) mod 2**14, 14));
-        fc7_n2_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-124)) mod 2**16, 16));
-        fc7_n2_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 70) mod 2**16, 16));
-        fc7_n2_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-58)) mod 2**15, 15));
-        fc7_n2_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * 126) mod 2**16, 16));
-        fc7_n2_t0_3 := resize(fc7_n2_p6, 16) + fc7_n2_p7;
-        fc7_n2_t1_1 := (resize(fc7_n2_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-147)) mod 2**17, 17))) + resize(fc7_n2_t0_3, 17);
-        fc7_n2_t2_0 := (resize(fc7_n2_t1_0_a_d1, 20) + fc7_n2_t0_1_d1) + resize(fc7_n2_t2_0_b_d1, 20);
-        fc7_n2_acc := (fc7_n2_t2_0(18 downto 0) + to_signed(-164864, 19));
-        if unsigned(fc7_n2_acc(9 downto 0)) /= 0 then fc7_n2_y_sticky := '1'; else fc7_n2_y_sticky := '0'; end if;
-        fc7_n2_y_rnd := fc7_n2_y_fl_d1 + (to_signed(0, 7) & fc7_n2_y_incx_d1);
+        fc7_n1_y_inc := fc7_n1_acc(10) and (fc7_n1_y_sticky or fc7_n1_acc(11));
+        fc7_n1_y_rnd := fc7_n1_acc(18 downto 11) + (to_signed(0, 7) & fc7_n1_y_inc);
+        if fc7_n1_y_rnd > to_signed(63, 8) then fc7_n1_y_ovf_hi := '1'; else fc7_n1_y_ovf_hi := '0'; end if;
+        if fc7_n1_y_rnd < to_signed(-64, 8) then fc7_n1_y_satlo := to_signed(-64, 7); else fc7_n1_y_satlo := fc7_n1_y_rnd(6 downto 0); end if;
+        fc7_n2_s0_xh := fc7_in_4_s_2(8 downto 4);
+        fc7_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s0_xh, 10) + resize(fc7_in_2_s_2, 10))) & std_logic_vector(unsigned(fc7_in_4_s_2(3 downto 0)))))));
+        fc7_n2_s1_xh := fc7_in_5_s_2(8 downto 7);
+        fc7_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s1_xh, 9) - fc7_in_5_s_2)) & std_logic_vector(unsigned(fc7_in_5_s_2(6 downto 0)))))));
+        fc7_n2_s2_xh := fc7_in_6_s_2(8 downto 7);
+        fc7_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s2_xh, 9) - to_signed(161, 9))) & std_logic_vector(unsigned(fc7_in_6_s_2(6 downto 0)))))));
+        fc7_n2_s3_xh := fc7_n2_s1(15 downto 3);
+        fc7_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s3_xh, 16) + fc7_n2_s2)) & std_logic_vector(unsigned(fc7_n2_s1(2 downto 0)))))));
+        fc7_n2_s4_xh := fc7_e1(9 downto 6);
+        fc7_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s4_xh, 10) - resize(fc7_e0, 10))) & std_logic_vector(unsigned(fc7_e1(5 downto 0)))))));
+        fc7_n2_s5_xh := fc7_e11(13 downto 6);
+        fc7_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s5_xh, 14) + fc7_n2_s0)) & std_logic_vector(unsigned(fc7_e11(5 downto 0)))))));
+        fc7_n2_s6_xh := fc7_e6(12 downto 1);
+        fc7_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n2_s6_xh, 13) + resize(fc7_e3, 13))) & std_logic_vector(unsigned(fc7_e6(0 downto 0)))))));
+        fc7_n2_s7 := fc7_n2_s4 + resize(fc7_e22, 16);
+        fc7_n2_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n2_s5(19 downto 1) - resize(fc7_n2_s6, 19))) & std_logic_vector(unsigned(fc7_n2_s5(0 downto 0)))))));
+        fc7_n2_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n2_s3(18 downto 2) + resize(fc7_e23, 17))) & std_logic_vector(unsigned(fc7_n2_s3(1 downto 0)))))));
+        fc7_n2_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n2_s8(19 downto 1) - resize(fc7_n2_s7, 19))) & std_logic_vector(unsigned(fc7_n2_s8(0 downto 0)))))));
+        fc7_n2_acc := (fc7_n2_s10(18 downto 0) + fc7_n2_s9);
+        if fc7_n2_y_low_d1 /= 0 then fc7_n2_y_sticky := '1'; else fc7_n2_y_sticky := '0'; end if;
+        fc7_n2_y_inc := fc7_n2_y_half_d1 and (fc7_n2_y_sticky or fc7_n2_y_lsb_d1);
+        fc7_n2_y_rnd := fc7_n2_y_fl_d1 + (to_signed(0, 7) & fc7_n2_y_inc);
         if fc7_n2_y_rnd > to_signed(63, 8) then fc7_n2_y_sat := to_signed(63, 7); elsif fc7_n2_y_rnd < to_signed(-64, 8) then fc7_n2_y_sat := to_signed(-64, 7); else fc7_n2_y_sat := fc7_n2_y_rnd(6 downto 0); end if;
-        fc7_n3_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * 23) mod 2**14, 14));
-        fc7_n3_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * (-138)) mod 2**17, 17));
-        fc7_n3_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-21)) mod 2**14, 14));
-        fc7_n3_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * (-57)) mod 2**15, 15));
-        fc7_n3_t0_2 := resize(fc7_n3_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-153)) mod 2**17, 17));
-        fc7_n3_t0_3 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-131)) mod 2**17, 17)) + resize(fc7_n3_p7, 17);
-        fc7_n3_t2_0 := (resize(fc7_n3_t1_0_a_d1, 20) + fc7_n3_t0_1_d1) + resize(fc7_n3_t2_0_b_d1, 20);
-        fc7_n3_acc := (fc7_n3_t2_0 + to_signed(-142336, 20));
+        fc7_n3_s0_xh := fc7_in_4_s_2(8 downto 6);
+        fc7_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s0_xh, 9) - fc7_in_3_s_2)) & std_logic_vector(unsigned(fc7_in_4_s_2(5 downto 0)))))));
+        fc7_n3_s1_xh := fc7_e23_b(10 downto 10);
+        fc7_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s1_xh, 9) + to_signed(139, 9))) & std_logic_vector(unsigned(fc7_e23_b(9 downto 0)))))));
+        fc7_n3_s3_xh := fc7_e0(8 downto 3);
+        fc7_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s3_xh, 10) + resize(fc7_e0, 10))) & std_logic_vector(unsigned(fc7_e0(2 downto 0)))))));
+        fc7_n3_s4_xh := fc7_e24(11 downto 3);
+        fc7_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s4_xh, 12) + fc7_e3)) & std_logic_vector(unsigned(fc7_e24(2 downto 0)))))));
+        fc7_n3_s5 := fc7_n3_s3 + resize(fc7_e5, 13);
+        fc7_n3_s6_xh := fc7_e19(10 downto 2);
+        fc7_n3_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s6_xh, 15) - resize(fc7_e26, 15))) & std_logic_vector(unsigned(fc7_e19(1 downto 0)))))));
+        fc7_n3_s7_xh := fc7_n3_s4(14 downto 1);
+        fc7_n3_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s7_xh, 15) + resize(fc7_e25, 15))) & std_logic_vector(unsigned(fc7_n3_s4(0 downto 0)))))));
+        fc7_n3_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n3_s1(18 downto 4) + fc7_n3_s0)) & std_logic_vector(unsigned(fc7_n3_s1(3 downto 0))))))) + resize(fc7_e15, 19);
+        fc7_n3_s9 := resize(fc7_n3_s5, 17) + fc7_n3_s6;
+        fc7_n3_s10_xh := fc7_n3_s8(18 downto 2);
+        fc7_n3_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s10_xh, 18) + resize(fc7_n3_s7, 18))) & std_logic_vector(unsigned(fc7_n3_s8(1 downto 0)))))));
+        fc7_n3_acc := (-fc7_n3_s11_d1);
         if unsigned(fc7_n3_acc(9 downto 0)) /= 0 then fc7_n3_y_sticky := '1'; else fc7_n3_y_sticky := '0'; end if;
-        fc7_n3_y_rnd := fc7_n3_y_fl_d1 + (to_signed(0, 8) & fc7_n3_y_incx_d1);
+        fc7_n3_y_inc := fc7_n3_acc(10) and (fc7_n3_y_sticky or fc7_n3_acc(11));
+        fc7_n3_y_rnd := fc7_n3_acc(19 downto 11) + (to_signed(0, 8) & fc7_n3_y_inc);
         if fc7_n3_y_rnd < to_signed(-64, 9) then fc7_n3_y_satlo := to_signed(-64, 7); else fc7_n3_y_satlo := fc7_n3_y_rnd(6 downto 0); end if;
-        fc7_n4_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 5) mod 2**12, 12));
-        fc7_n4_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 122) mod 2**16, 16));
-        fc7_n4_p5 := signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-80)) mod 2**16, 16));
-        fc7_n4_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-45)) mod 2**15, 15));
-        fc7_n4_t0_0 := resize(fc7_n4_p0, 15) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * (-56)) mod 2**15, 15));
-        fc7_n4_t0_1 := resize(fc7_n4_p2, 17) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * 133) mod 2**17, 17));
-        fc7_n4_t2_0 := resize(fc7_n4_t2_0_a_d1, 20) + (fc7_n4_t0_2_d1 + resize(fc7_n4_t1_1_b_d1, 20));
-        fc7_n4_acc := (fc7_n4_t2_0(18 downto 0) + to_signed(-119808, 19));
-        if unsigned(fc7_n4_acc(9 downto 0)) /= 0 then fc7_n4_y_sticky := '1'; else fc7_n4_y_sticky := '0'; end if;
-        fc7_n4_y_rnd := fc7_n4_y_fl_d1 + (to_signed(0, 7) & fc7_n4_y_incx_d1);
+        fc7_n4_s0_xh := fc7_in_3_s_2(8 downto 6);
+        fc7_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s0_xh, 9) - fc7_in_1_s_2)) & std_logic_vector(unsigned(fc7_in_3_s_2(5 downto 0)))))));
+        fc7_n4_s1_xh := fc7_in_3_s_2(8 downto 3);
+        fc7_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s1_xh, 10) + resize(fc7_in_4_s_2, 10))) & std_logic_vector(unsigned(fc7_in_3_s_2(2 downto 0)))))));
+        fc7_n4_s2_xh := fc7_e4_b(9 downto 9);
+        fc7_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s2_xh, 8) + to_signed(117, 8))) & std_logic_vector(unsigned(fc7_e4_b(8 downto 0)))))));
+        fc7_n4_s3_xh := fc7_n4_s0(14 downto 1);
+        fc7_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s3_xh, 18) - resize(fc7_n4_s2, 18))) & std_logic_vector(unsigned(fc7_n4_s0(0 downto 0)))))));
+        fc7_n4_s4_xh := fc7_e1(9 downto 2);
+        fc7_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s4_xh, 11) - fc7_e7)) & std_logic_vector(unsigned(fc7_e1(1 downto 0)))))));
+        fc7_n4_s5_xh := fc7_e2(10 downto 5);
+        fc7_n4_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s5_xh, 13) + fc7_n4_s1)) & std_logic_vector(unsigned(fc7_e2(4 downto 0)))))));
+        fc7_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n3_s6_xh, 13) + fc7_n4_s4)) & std_logic_vector(unsigned(fc7_e19(1 downto 0)))))));
+        fc7_n4_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n4_s5(17 downto 2) + resize(fc7_e8, 16))) & std_logic_vector(unsigned(fc7_n4_s5(1 downto 0)))))));
+        fc7_n4_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n4_s3(18 downto 2) + resize(fc7_e23, 17))) & std_logic_vector(unsigned(fc7_n4_s3(1 downto 0)))))));
+        fc7_n4_s9_xh := fc7_n4_s6(14 downto 2);
+        fc7_n4_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s9_xh, 18) + fc7_n4_s7)) & std_logic_vector(unsigned(fc7_n4_s6(1 downto 0)))))));
+        fc7_n4_acc := (fc7_n4_s8 + fc7_n4_s9(18 downto 0));
+        if fc7_n4_y_low_d1 /= 0 then fc7_n4_y_sticky := '1'; else fc7_n4_y_sticky := '0'; end if;
+        fc7_n4_y_inc := fc7_n4_y_half_d1 and (fc7_n4_y_sticky or fc7_n4_y_lsb_d1);
+        fc7_n4_y_rnd := fc7_n4_y_fl_d1 + (to_signed(0, 7) & fc7_n4_y_inc);
         if fc7_n4_y_rnd > to_signed(63, 8) then fc7_n4_y_sat := to_signed(63, 7); elsif fc7_n4_y_rnd < to_signed(-64, 8) then fc7_n4_y_sat := to_signed(-64, 7); else fc7_n4_y_sat := fc7_n4_y_rnd(6 downto 0); end if;
-        fc7_n5_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * 27) mod 2**14, 14));
-        fc7_n5_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 59) mod 2**15, 15));
-        fc7_n5_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * 60) mod 2**15, 15));
-        fc7_n5_t0_0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-96)) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 67) mod 2**16, 16));
-        fc7_n5_t1_0 := resize(fc7_n5_t0_0, 17) + (signed(to_unsigned((to_integer(fc7_in_2_s_2) * 139) mod 2**17, 17)) + resize(fc7_n5_p3, 17));
-        fc7_n5_t2_0 := resize(fc7_n5_t2_0_a_d1, 20) + (fc7_n5_t0_2_d1 + resize(fc7_n5_t1_1_b_d1, 20));
-        fc7_n5_acc := (fc7_n5_t2_0 + to_signed(-97280, 20));
+        fc7_n5_s0_xh := fc7_in_1_s_2(8 downto 7);
+        fc7_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n5_s0_xh, 10) + resize(fc7_in_0_s_2, 10))) & std_logic_vector(unsigned(fc7_in_1_s_2(6 downto 0)))))));
+        fc7_n5_s1_xh := fc7_in_3_s_2(8 downto 1);
+        fc7_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n5_s1_xh, 10) + resize(fc7_in_4_s_2, 10))) & std_logic_vector(unsigned(fc7_in_3_s_2(0 downto 0)))))));
+        fc7_n5_s2 := resize(fc7_in_5_s_2, 10) + resize(fc7_in_6_s_2, 10);
+        fc7_n5_s3_xh := fc7_e11(13 downto 8);
+        fc7_n5_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n5_s3_xh, 8) + to_signed(95, 8))) & std_logic_vector(unsigned(fc7_e11(7 downto 0)))))));
+        fc7_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n5_s0(16 downto 5) - resize(fc7_n5_s1, 12))) & std_logic_vector(unsigned(fc7_n5_s0(4 downto 0)))))));
+        fc7_n5_s5_xh := fc7_e2(10 downto 1);
+        fc7_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n5_s5_xh, 11) + resize(fc7_n5_s2, 11))) & std_logic_vector(unsigned(fc7_e2(0 downto 0)))))));
+        fc7_n5_s6_xh := fc7_e5(11 downto 4);
+        fc7_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n5_s6_xh, 13) - fc7_e4)) & std_logic_vector(unsigned(fc7_e5(3 downto 0)))))));
+        fc7_n5_s7_xh := fc7_e12(9 downto 3);
+        fc7_n5_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n5_s7_xh, 17) - fc7_e13)) & std_logic_vector(unsigned(fc7_e12(2 downto 0)))))));
+        fc7_n5_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n5_s3(15 downto 3) - resize(fc7_n5_s5, 13))) & std_logic_vector(unsigned(fc7_n5_s3(2 downto 0)))))));
+        fc7_n5_s9 := fc7_n5_s4 + fc7_n5_s6;
+        fc7_n5_s10_xh := fc7_n5_s7(19 downto 2);
+        fc7_n5_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n5_s10_xh(16 downto 0) + resize(fc7_n5_s8, 17))) & std_logic_vector(unsigned(fc7_n5_s7(1 downto 0)))))));
+        fc7_n5_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n5_s9(16 downto 2) - resize(fc7_e17, 15))) & std_logic_vector(unsigned(fc7_n5_s9(1 downto 0)))))));
+        fc7_n5_acc := (-fc7_n5_s12_d1);
         if unsigned(fc7_n5_acc(9 downto 0)) /= 0 then fc7_n5_y_sticky := '1'; else fc7_n5_y_sticky := '0'; end if;
-        fc7_n5_y_rnd := fc7_n5_y_fl_d1 + (to_signed(0, 8) & fc7_n5_y_incx_d1);
+        fc7_n5_y_inc := fc7_n5_acc(10) and (fc7_n5_y_sticky or fc7_n5_acc(11));
+        fc7_n5_y_rnd := fc7_n5_acc(19 downto 11) + (to_signed(0, 8) & fc7_n5_y_inc);
         if fc7_n5_y_rnd > to_signed(63, 9) then fc7_n5_y_sat := to_signed(63, 7); else fc7_n5_y_sat := fc7_n5_y_rnd(6 downto 0); end if;
-        fc7_n6_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 77) mod 2**16, 16));
-        fc7_n6_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * 106) mod 2**16, 16));
-        fc7_n6_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 39) mod 2**15, 15));
-        fc7_n6_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * 31) mod 2**14, 14));
-        fc7_n6_p5 := signed(to_unsigned((to_integer(fc7_in_5_s_2) * 9) mod 2**13, 13));
-        fc7_n6_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * (-46)) mod 2**15, 15));
-        fc7_n6_t0_1 := resize(fc7_n6_p2, 16) + resize(fc7_n6_p3, 16);
-        fc7_n6_t0_2 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-93)) mod 2**16, 16)) + resize(fc7_n6_p5, 16);
-        fc7_n6_t1_0 := (resize(fc7_n6_p0, 17) + resize(fc7_n6_p1, 17)) + resize(fc7_n6_t0_1, 17);
-        fc7_n6_t1_1 := resize(fc7_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc7_in_6_s_2) * 940) mod 2**19, 19)) + resize(fc7_n6_p7, 19));
-        fc7_n6_t2_0 := resize(fc7_n6_t2_0_a_d1, 20) + resize(fc7_n6_t2_0_b_d1, 20);
-        fc7_n6_acc := (fc7_n6_t2_0(18 downto 0) + to_signed(-74752, 19));
+        fc7_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e2_xh, 9) - fc7_in_1_s_2)) & std_logic_vector(unsigned(fc7_in_0_s_2(0 downto 0)))))));
+        fc7_n6_s1_xh := fc7_in_7_s_2(8 downto 2);
+        fc7_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s1_xh, 9) - fc7_in_6_s_2)) & std_logic_vector(unsigned(fc7_in_7_s_2(1 downto 0)))))));
+        fc7_n6_s2_xh := fc7_n6_s0(9 downto 8);
+        fc7_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s2_xh, 8) + to_signed(73, 8))) & std_logic_vector(unsigned(fc7_n6_s0(7 downto 0)))))));
+        fc7_n6_s3_xh := fc7_n6_s1(10 downto 1);
+        fc7_n6_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s3_xh, 11) - resize(fc7_e0, 11))) & std_logic_vector(unsigned(fc7_n6_s1(0 downto 0)))))));
+        fc7_n6_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n4_s4_xh, 11) + resize(fc7_e1, 11))) & std_logic_vector(unsigned(fc7_e1(1 downto 0)))))));
+        fc7_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e22_xh, 13) - fc7_e6)) & std_logic_vector(unsigned(fc7_e7(0 downto 0)))))));
+        fc7_n6_s6_xh := fc7_e12(9 downto 2);
+        fc7_n6_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s6_xh, 16) + fc7_n6_s2)) & std_logic_vector(unsigned(fc7_e12(1 downto 0)))))));
+        fc7_n6_s7_xh := fc7_n6_s4(12 downto 2);
+        fc7_n6_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s7_xh, 12) - fc7_n6_s3)) & std_logic_vector(unsigned(fc7_n6_s4(1 downto 0)))))));
+        fc7_n6_s8_xh := fc7_e21(10 downto 5);
+        fc7_n6_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s8_xh, 12) + fc7_e22)) & std_logic_vector(unsigned(fc7_e21(4 downto 0)))))));
+        fc7_n6_s9_xh := fc7_n6_s5(13 downto 3);
+        fc7_n6_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n6_s9_xh, 17) - fc7_e15)) & std_logic_vector(unsigned(fc7_n6_s5(2 downto 0)))))));
+        fc7_n6_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n6_s8(16 downto 2) - resize(fc7_n6_s7, 15))) & std_logic_vector(unsigned(fc7_n6_s8(1 downto 0)))))));
+        fc7_n6_s12 := (resize(fc7_n6_s6, 19) + fc7_n6_s9(18 downto 0)) - resize(fc7_n6_s10, 19);
+        fc7_n6_acc := (-fc7_n6_s12_d1);
         if unsigned(fc7_n6_acc(9 downto 0)) /= 0 then fc7_n6_y_sticky := '1'; else fc7_n6_y_sticky := '0'; end if;
         fc7_n6_y_inc := fc7_n6_acc(10) and (fc7_n6_y_sticky or fc7_n6_acc(11));
         fc7_n6_y_rnd := fc7_n6_acc(18 downto 11) + (to_signed(0, 7) & fc7_n6_y_inc);
-        if fc7_n6_y_rnd_d1 > to_signed(63, 8) then fc7_n6_y_sat := to_signed(63, 7); else fc7_n6_y_sat := fc7_n6_y_wrap_d1; end if;
-        fc7_n7_p0_sh := shift_left(resize(fc7_in_0_s_2, 14), 5);
-        fc7_n7_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 82) mod 2**16, 16));
-        fc7_n7_p5 := signed(to_unsigned((to_integer(fc7_in_5_s_2) * 11) mod 2**13, 13));
-        fc7_n7_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-15)) mod 2**13, 13));
-        fc7_n7_t0_0 := resize(fc7_n7_p0_sh, 17) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 151) mod 2**17, 17));
-        fc7_n7_t0_1 := resize(fc7_n7_p2, 17) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-143)) mod 2**17, 17));
-        fc7_n7_t2_0 := resize(fc7_n7_t2_0_a_d1, 20) + (resize(fc7_n7_t1_1_a_d1, 20) + fc7_n7_t0_3_d1);
-        fc7_n7_acc := (fc7_n7_t2_0 + to_signed(-52224, 20));
-        if unsigned(fc7_n7_acc(9 downto 0)) /= 0 then fc7_n7_y_sticky := '1'; else fc7_n7_y_sticky := '0'; end if;
-        fc7_n7_y_rnd := fc7_n7_y_fl_d1 + (to_signed(0, 8) & fc7_n7_y_incx_d1);
+        if fc7_n6_y_rnd > to_signed(63, 8) then fc7_n6_y_sat := to_signed(63, 7); else fc7_n6_y_sat := fc7_n6_y_rnd(6 downto 0); end if;
+        fc7_n7_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e10_xh, 10) + resize(fc7_in_2_s_2, 10))) & std_logic_vector(unsigned(fc7_in_1_s_2(0 downto 0)))))));
+        fc7_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_e15_xh, 9) - fc7_in_4_s_2)) & std_logic_vector(unsigned(fc7_in_5_s_2(2 downto 0)))))));
+        fc7_n7_s3_xh := fc7_n7_s1(11 downto 6);
+        fc7_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n7_s3_xh, 9) + (fc7_in_7_s_2 - to_signed(51, 9)))) & std_logic_vector(unsigned(fc7_n7_s1(5 downto 0)))))));
+        fc7_n7_s4_xh := fc7_e14(12 downto 7);
+        fc7_n7_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n7_s4_xh, 10) + resize(fc7_e0, 10))) & std_logic_vector(unsigned(fc7_e14(6 downto 0)))))));
+        fc7_n7_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_e4(12 downto 1) + resize(fc7_n7_s0, 12))) & std_logic_vector(unsigned(fc7_e4(0 downto 0)))))));
+        fc7_n7_s6_xh := fc7_e10(10 downto 1);
+        fc7_n7_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n7_s6_xh, 15) - fc7_n7_s3)) & std_logic_vector(unsigned(fc7_e10(0 downto 0)))))));
+        fc7_n7_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc7_n7_s4(16 downto 1) + resize(fc7_e25, 16))) & std_logic_vector(unsigned(fc7_n7_s4(0 downto 0)))))));
+        fc7_n7_s8_xh := fc7_e18(11 downto 2);
+        fc7_n7_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n7_s8_xh, 13) - fc7_n7_s5)) & std_logic_vector(unsigned(fc7_e18(1 downto 0)))))));
+        fc7_n7_s9_xh := fc7_e17(11 downto 3);
+        fc7_n7_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n7_s9_xh, 16) + fc7_n7_s6)) & std_logic_vector(unsigned(fc7_e17(2 downto 0)))))));
+        fc7_n7_s10_xh := fc7_n7_s7(16 downto 2);
+        fc7_n7_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc7_n7_s10_xh, 16) - resize(fc7_n7_s8, 16))) & std_logic_vector(unsigned(fc7_n7_s7(1 downto 0)))))));
+        fc7_n7_acc := (resize(fc7_n7_s10, 20) - resize(fc7_n7_s9, 20));
+        if fc7_n7_y_low_d1 /= 0 then fc7_n7_y_sticky := '1'; else fc7_n7_y_sticky := '0'; end if;
+        fc7_n7_y_inc := fc7_n7_y_half_d1 and (fc7_n7_y_sticky or fc7_n7_y_lsb_d1);
+        fc7_n7_y_rnd := fc7_n7_y_fl_d1 + (to_signed(0, 8) & fc7_n7_y_inc);
         if fc7_n7_y_rnd > to_signed(63, 9) then fc7_n7_y_sat := to_signed(63, 7); else fc7_n7_y_sat := fc7_n7_y_rnd(6 downto 0); end if;
-        fc7_n0_t1_0_d1 <= resize(fc7_n0_t0_0, 20) + resize(fc7_n0_t0_1, 20);
-        fc7_n0_t2_0_b_d1 <= fc7_n0_t1_1;
-        fc7_n0_y_rnd_d1 <= fc7_n0_y_rnd;
-        fc7_n0_y_wrap_d1 <= fc7_n0_y_rnd(6 downto 0);
-        fc7_n1_t0_0_d1 <= resize(fc7_n1_p0, 20) + resize(fc7_n1_p1, 20);
-        fc7_n1_t1_0_b_d1 <= resize(fc7_n1_p2, 18) + resize(fc7_n1_p3, 18);
-        fc7_n1_t2_0_b_d1 <= fc7_n1_t1_1;
-        fc7_n1_y_fl_d1 <= fc7_n1_acc(18 downto 11);
-        fc7_n1_y_incx_d1 <= fc7_n1_acc(10) and (fc7_n1_y_sticky or fc7_n1_acc(11));
-        fc7_n2_t1_0_a_d1 <= resize(fc7_n2_p0, 16) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 120) mod 2**16, 16)); -- weight 0.9375
-        fc7_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc7_in_2_s_2) * 1125) mod 2**20, 20)) + resize(fc7_n2_p3, 20); -- weight 8.7890625
-        fc7_n2_t2_0_b_d1 <= fc7_n2_t1_1;
+        fc7_n0_s12_d1 <= fc7_n0_s11 - resize(fc7_n0_s10, 20);
+        fc7_n1_s9_d1 <= fc7_n1_s9_u;
+        fc7_n1_y_ovf_hi_d1 <= fc7_n1_y_ovf_hi;
+        fc7_n1_y_satlo_d1 <= fc7_n1_y_satlo;
+        fc7_n2_y_low_d1 <= unsigned(fc7_n2_acc(9 downto 0));
+        fc7_n2_y_lsb_d1 <= fc7_n2_acc(11);
+        fc7_n2_y_half_d1 <= fc7_n2_acc(10);
         fc7_n2_y_fl_d1 <= fc7_n2_acc(18 downto 11);
-        fc7_n2_y_incx_d1 <= fc7_n2_acc(10) and (fc7_n2_y_sticky or fc7_n2_acc(11));
-        fc7_n3_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-125)) mod 2**16, 16)) + resize(fc7_n3_p1, 16); -- weight -0.9765625
-        fc7_n3_t0_1_d1 <= resize(fc7_n3_p2, 20) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * 1033) mod 2**20, 20)); -- weight 8.0703125
-        fc7_n3_t2_0_b_d1 <= resize(fc7_n3_t0_2, 18) + resize(fc7_n3_t0_3, 18);
-        fc7_n3_y_fl_d1 <= fc7_n3_acc(19 downto 11);
-        fc7_n3_y_incx_d1 <= fc7_n3_acc(10) and (fc7_n3_y_sticky or fc7_n3_acc(11));
-        fc7_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc7_in_4_s_2) * 1072) mod 2**20, 20)) + resize(fc7_n4_p5, 20); -- weight 8.375
-        fc7_n4_t1_1_b_d1 <= resize(fc7_n4_p6, 16) + fc7_n2_p7;
-        fc7_n4_t2_0_a_d1 <= resize(fc7_n4_t0_0, 18) + resize(fc7_n4_t0_1, 18);
+        fc7_n3_s11_d1 <= fc7_n3_s10 + resize(fc7_n3_s9, 20);
+        fc7_n4_y_low_d1 <= unsigned(fc7_n4_acc(9 downto 0));
+        fc7_n4_y_lsb_d1 <= fc7_n4_acc(11);
+        fc7_n4_y_half_d1 <= fc7_n4_acc(10);
         fc7_n4_y_fl_d1 <= fc7_n4_acc(18 downto 11);
-        fc7_n4_y_incx_d1 <= fc7_n4_acc(10) and (fc7_n4_y_sticky or fc7_n4_acc(11));
-        fc7_n5_t0_2_d1 <= resize(fc7_n5_p4, 20) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * 1108) mod 2**20, 20)); -- weight 8.65625
-        fc7_n5_t1_1_b_d1 <= resize(fc7_n5_p6, 17) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 136) mod 2**17, 17)); -- weight 1.0625
-        fc7_n5_t2_0_a_d1 <= fc7_n5_t1_0;
-        fc7_n5_y_fl_d1 <= fc7_n5_acc(19 downto 11);
-        fc7_n5_y_incx_d1 <= fc7_n5_acc(10) and (fc7_n5_y_sticky or fc7_n5_acc(11));
-        fc7_n6_t2_0_a_d1 <= fc7_n6_t1_0;
-        fc7_n6_t2_0_b_d1 <= fc7_n6_t1_1;
-        fc7_n6_y_rnd_d1 <= fc7_n6_y_rnd;
-        fc7_n6_y_wrap_d1 <= fc7_n6_y_rnd(6 downto 0);
-        fc7_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-108)) mod 2**16, 16)) + resize(fc7_n7_p5, 16); -- weight -0.84375
-        fc7_n7_t0_3_d1 <= resize(fc7_n7_p6, 20) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 1165) mod 2**20, 20)); -- weight 9.1015625
-        fc7_n7_t2_0_a_d1 <= resize(fc7_n7_t0_0, 18) + resize(fc7_n7_t0_1, 18);
+        fc7_n5_s12_d1 <= resize(fc7_n5_s11, 20) + resize(fc7_n5_s10, 20);
+        fc7_n6_s12_d1 <= fc7_n6_s12;
+        fc7_n7_y_low_d1 <= unsigned(fc7_n7_acc(9 downto 0));
+        fc7_n7_y_lsb_d1 <= fc7_n7_acc(11);
+        fc7_n7_y_half_d1 <= fc7_n7_acc(10);
         fc7_n7_y_fl_d1 <= fc7_n7_acc(19 downto 11);
-        fc7_n7_y_incx_d1 <= fc7_n7_acc(10) and (fc7_n7_y_sticky or fc7_n7_acc(11));
-        fc7_out_0 <= fc7_n0_y_satlo;
-        fc7_out_1 <= fc7_n1_y_sat;
-        fc7_out_2 <= fc7_n2_y_sat;
-        fc7_out_3 <= fc7_n3_y_satlo;
-        fc7_out_4 <= fc7_n4_y_sat;
-        fc7_out_5 <= fc7_n5_y_sat;
-        fc7_out_6 <= fc7_n6_y_sat;
-        fc7_out_7 <= fc7_n7_y_sat;
+        fc7_n0_y_satlo_d1 <= fc7_n0_y_satlo;
+        fc7_n2_y_sat_d1 <= fc7_n2_y_sat;
+        fc7_n3_y_satlo_d1 <= fc7_n3_y_satlo;
+        fc7_n4_y_sat_d1 <= fc7_n4_y_sat;
+        fc7_n5_y_sat_d1 <= fc7_n5_y_sat;
+        fc7_n6_y_sat_d1 <= fc7_n6_y_sat;
+        fc7_n7_y_sat_d1 <= fc7_n7_y_sat;
       end if;
     end if;
   end process;

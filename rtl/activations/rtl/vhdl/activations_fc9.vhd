@@ -3,7 +3,8 @@
 -- input  type: fixed<12,4,RND_CONV,SAT>
 -- output type: fixed<16,6,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 60 multiplier(s), 64 adder(s)
+-- constant products: shift-add, 185 CSD digits, 29 subexpression(s) shared across the matrix
+-- latency: 3 clock cycle(s), II = 1; 0 multiplier(s), 118 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,172 +20,243 @@ entity activations_fc9 is
 end entity activations_fc9;
 
 architecture rtl of activations_fc9 is
-  signal fc9_n0_t0_0_d1 : signed(21 downto 0);
-  signal fc9_n0_t1_0_b_d1 : signed(19 downto 0);
-  signal fc9_n0_t0_2_d1 : signed(19 downto 0);
-  signal fc9_n0_t1_1_b_d1 : signed(18 downto 0);
-  signal fc9_n0_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n0_y_incx_d1 : std_logic;
-  signal fc9_n1_t0_0_d1 : signed(21 downto 0);
-  signal fc9_n1_t1_0_b_d1 : signed(19 downto 0);
-  signal fc9_n1_t0_2_d1 : signed(19 downto 0);
-  signal fc9_n1_t1_1_b_d1 : signed(17 downto 0);
-  signal fc9_n1_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n1_y_incx_d1 : std_logic;
-  signal fc9_n2_t1_0_a_d1 : signed(15 downto 0);
-  signal fc9_n2_t0_1_d1 : signed(21 downto 0);
-  signal fc9_n2_t2_0_b_d1 : signed(19 downto 0);
+  signal fc9_n0_s8_d1 : signed(22 downto 0);
+  signal fc9_e20_d1 : unsigned(18 downto 0);
+  signal fc9_n0_y_rnd_d1 : signed(17 downto 0);
+  signal fc9_n0_y_wrap_d1 : signed(15 downto 0);
+  signal fc9_n1_s10_d1 : unsigned(21 downto 0);
+  signal fc9_n1_s9_d1 : unsigned(20 downto 0);
+  signal fc9_n1_y_ovf_hi_d1 : std_logic;
+  signal fc9_n1_y_satlo_d1 : signed(15 downto 0);
+  signal fc9_n2_y_low_d1 : unsigned(3 downto 0);
+  signal fc9_n2_y_lsb_d1, fc9_n2_y_half_d1 : std_logic;
   signal fc9_n2_y_fl_d1 : signed(16 downto 0);
-  signal fc9_n2_y_incx_d1 : std_logic;
-  signal fc9_n3_t1_0_a_d1 : signed(17 downto 0);
-  signal fc9_n3_t0_1_d1 : signed(21 downto 0);
-  signal fc9_n3_t0_2_d1 : signed(19 downto 0);
-  signal fc9_n3_t1_1_b_d1 : signed(18 downto 0);
-  signal fc9_n3_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n3_y_incx_d1 : std_logic;
-  signal fc9_n4_t1_0_a_d1 : signed(18 downto 0);
-  signal fc9_n4_t0_1_d1 : signed(19 downto 0);
-  signal fc9_n4_t0_2_d1 : signed(21 downto 0);
-  signal fc9_n4_t1_1_b_d1 : signed(18 downto 0);
-  signal fc9_n4_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n4_y_incx_d1 : std_logic;
-  signal fc9_n5_t0_2_d1 : signed(21 downto 0);
-  signal fc9_n5_t1_1_b_d1 : signed(18 downto 0);
-  signal fc9_n5_t2_0_a_d1 : signed(19 downto 0);
-  signal fc9_n5_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n5_y_incx_d1 : std_logic;
-  signal fc9_n6_t1_1_a_d1 : signed(18 downto 0);
-  signal fc9_n6_t0_3_d1 : signed(21 downto 0);
-  signal fc9_n6_t2_0_a_d1 : signed(18 downto 0);
+  signal fc9_n3_s7_d1 : unsigned(20 downto 0);
+  signal fc9_n3_s8_d1 : unsigned(19 downto 0);
+  signal fc9_n3_y_ovf_hi_d1 : std_logic;
+  signal fc9_n3_y_satlo_d1 : signed(15 downto 0);
+  signal fc9_n4_s9_d1 : unsigned(21 downto 0);
+  signal fc9_n4_s8_d1 : unsigned(20 downto 0);
+  signal fc9_n4_y_ovf_hi_d1 : std_logic;
+  signal fc9_n4_y_satlo_d1 : signed(15 downto 0);
+  signal fc9_n5_s9_d1 : signed(22 downto 0);
+  signal fc9_n5_y_rnd_d1 : signed(17 downto 0);
+  signal fc9_n5_y_wrap_d1 : signed(15 downto 0);
+  signal fc9_n6_y_low_d1 : unsigned(3 downto 0);
+  signal fc9_n6_y_lsb_d1, fc9_n6_y_half_d1 : std_logic;
   signal fc9_n6_y_fl_d1 : signed(16 downto 0);
-  signal fc9_n6_y_incx_d1 : std_logic;
-  signal fc9_n7_t1_0_a_d1 : signed(17 downto 0);
-  signal fc9_n7_t0_1_d1 : signed(19 downto 0);
-  signal fc9_n7_t1_1_a_d1 : signed(18 downto 0);
-  signal fc9_n7_t0_3_d1 : signed(21 downto 0);
-  signal fc9_n7_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n7_y_incx_d1 : std_logic;
-  signal fc9_out_0 : signed(15 downto 0);
-  signal fc9_out_1 : signed(15 downto 0);
-  signal fc9_out_2 : signed(15 downto 0);
-  signal fc9_out_3 : signed(15 downto 0);
-  signal fc9_out_4 : signed(15 downto 0);
-  signal fc9_out_5 : signed(15 downto 0);
-  signal fc9_out_6 : signed(15 downto 0);
-  signal fc9_out_7 : signed(15 downto 0);
+  signal fc9_n7_s10_d1 : signed(22 downto 0);
+  signal fc9_n7_y_ovf_hi_d1 : std_logic;
+  signal fc9_n7_y_satlo_d1, fc9_out_0, fc9_out_1, fc9_n2_y_sat_d1, fc9_out_2, fc9_out_3 : signed(15 downto 0);
+  signal fc9_out_4, fc9_out_5, fc9_n6_y_sat_d1, fc9_out_6, fc9_out_7 : signed(15 downto 0);
 begin
   out_data <= std_logic_vector(fc9_out_7) & std_logic_vector(fc9_out_6) & std_logic_vector(fc9_out_5) & std_logic_vector(fc9_out_4) & std_logic_vector(fc9_out_3) & std_logic_vector(fc9_out_2) & std_logic_vector(fc9_out_1) & std_logic_vector(fc9_out_0);
 
   process (clk)
-    variable fc9_in_0 : signed(11 downto 0);
-    variable fc9_in_1 : signed(11 downto 0);
-    variable fc9_in_2 : signed(11 downto 0);
-    variable fc9_in_3 : signed(11 downto 0);
-    variable fc9_in_4 : signed(11 downto 0);
-    variable fc9_in_5 : signed(11 downto 0);
-    variable fc9_in_6 : signed(11 downto 0);
-    variable fc9_in_7 : signed(11 downto 0);
-    variable fc9_n0_p1 : signed(15 downto 0); -- weight 0.1171875
-    variable fc9_n0_p2 : signed(18 downto 0); -- weight 0.6875
-    variable fc9_n0_p3 : signed(17 downto 0); -- weight -0.421875
-    variable fc9_n0_p4 : signed(17 downto 0); -- weight -0.3359375
-    variable fc9_n0_p5 : signed(18 downto 0); -- weight -0.6953125
-    variable fc9_n0_p6 : signed(17 downto 0); -- weight -0.4375
-    variable fc9_n0_t0_2_a : signed(19 downto 0);
-    variable fc9_n0_t1_0 : signed(21 downto 0);
-    variable fc9_n0_t1_1 : signed(19 downto 0);
-    variable fc9_n0_acc : signed(22 downto 0);
-    variable fc9_n0_y_sticky : std_logic;
+    variable fc9_in_0, fc9_in_1, fc9_in_2, fc9_in_3, fc9_in_4, fc9_in_5 : signed(11 downto 0);
+    variable fc9_in_6, fc9_in_7 : signed(11 downto 0);
+    variable fc9_e0_xh : signed(7 downto 0);
+    variable fc9_e0 : signed(15 downto 0);
+    variable fc9_e1_xh : signed(9 downto 0);
+    variable fc9_e1 : signed(13 downto 0);
+    variable fc9_e2_xh : signed(10 downto 0);
+    variable fc9_e2 : signed(13 downto 0);
+    variable fc9_e3_xh : signed(10 downto 0);
+    variable fc9_e3 : signed(13 downto 0);
+    variable fc9_e4_xh : signed(9 downto 0);
+    variable fc9_e4 : signed(13 downto 0);
+    variable fc9_e5_xh : signed(9 downto 0);
+    variable fc9_e5, fc9_e6 : signed(14 downto 0);
+    variable fc9_e7 : signed(13 downto 0);
+    variable fc9_e8 : signed(15 downto 0);
+    variable fc9_e9_xh : signed(12 downto 0);
+    variable fc9_e9 : signed(17 downto 0);
+    variable fc9_e10_xh : signed(10 downto 0);
+    variable fc9_e10 : signed(14 downto 0);
+    variable fc9_e11 : signed(13 downto 0);
+    variable fc9_e12 : signed(12 downto 0);
+    variable fc9_e13 : signed(14 downto 0);
+    variable fc9_e14, fc9_e15 : signed(17 downto 0);
+    variable fc9_e16_xh : signed(7 downto 0);
+    variable fc9_e16 : signed(18 downto 0);
+    variable fc9_e17_xh : signed(13 downto 0);
+    variable fc9_e17 : signed(16 downto 0);
+    variable fc9_e18_xh : signed(8 downto 0);
+    variable fc9_e18, fc9_e19 : signed(17 downto 0);
+    variable fc9_e20_xh : signed(12 downto 0);
+    variable fc9_e20_u : unsigned(18 downto 0);
+    variable fc9_e21_xh : signed(8 downto 0);
+    variable fc9_e21 : signed(16 downto 0);
+    variable fc9_e22_xh : signed(9 downto 0);
+    variable fc9_e22 : signed(15 downto 0);
+    variable fc9_e23 : signed(13 downto 0);
+    variable fc9_e24_xh : signed(12 downto 0);
+    variable fc9_e24 : signed(15 downto 0);
+    variable fc9_e25 : signed(12 downto 0);
+    variable fc9_e26_xh : signed(10 downto 0);
+    variable fc9_e26 : signed(13 downto 0);
+    variable fc9_e27 : signed(14 downto 0);
+    variable fc9_e28_xh : signed(5 downto 0);
+    variable fc9_e28 : signed(18 downto 0);
+    variable fc9_n0_s0_xh : signed(5 downto 0);
+    variable fc9_n0_s0 : signed(18 downto 0);
+    variable fc9_n0_s1_xh : signed(7 downto 0);
+    variable fc9_n0_s1 : signed(18 downto 0); -- bias -16.53125
+    variable fc9_n0_s2 : signed(18 downto 0);
+    variable fc9_n0_s3_xh : signed(11 downto 0);
+    variable fc9_n0_s3 : signed(15 downto 0);
+    variable fc9_n0_s4_xh : signed(10 downto 0);
+    variable fc9_n0_s4 : signed(20 downto 0);
+    variable fc9_n0_s5_xh : signed(14 downto 0);
+    variable fc9_n0_s5 : signed(17 downto 0);
+    variable fc9_n0_s6_xh : signed(16 downto 0);
+    variable fc9_n0_s6 : signed(22 downto 0);
+    variable fc9_n0_s7 : signed(19 downto 0);
+    variable fc9_e20_d1_v : signed(18 downto 0);
+    variable fc9_n0_s9, fc9_n0_acc : signed(22 downto 0);
+    variable fc9_n0_y_sticky, fc9_n0_y_inc : std_logic;
     variable fc9_n0_y_rnd : signed(17 downto 0);
     variable fc9_n0_y_sat : signed(15 downto 0);
-    variable fc9_n1_p0_sh : signed(12 downto 0);
-    variable fc9_n1_p0_neg : signed(13 downto 0);
-    variable fc9_n1_p2 : signed(18 downto 0); -- weight -0.59375
-    variable fc9_n1_p3 : signed(17 downto 0); -- weight 0.484375
-    variable fc9_n1_p5 : signed(18 downto 0); -- weight 0.796875
-    variable fc9_n1_p6_sh : signed(12 downto 0);
-    variable fc9_n1_p6_neg : signed(13 downto 0);
-    variable fc9_n1_t1_1 : signed(19 downto 0);
-    variable fc9_n1_t2_0 : signed(21 downto 0);
+    variable fc9_n1_s0_xh : signed(5 downto 0);
+    variable fc9_n1_s0 : signed(18 downto 0);
+    variable fc9_n1_s1 : signed(15 downto 0);
+    variable fc9_n1_s2 : signed(16 downto 0);
+    variable fc9_n1_s3_xh : signed(8 downto 0);
+    variable fc9_n1_s3 : signed(15 downto 0);
+    variable fc9_n1_s4 : signed(18 downto 0);
+    variable fc9_n1_s5_xh : signed(10 downto 0);
+    variable fc9_n1_s5 : signed(21 downto 0);
+    variable fc9_n1_s6 : signed(18 downto 0);
+    variable fc9_n1_s7_xh : signed(9 downto 0);
+    variable fc9_n1_s7 : signed(19 downto 0);
+    variable fc9_n1_s8 : signed(21 downto 0);
+    variable fc9_n1_s9_xh : signed(17 downto 0);
+    variable fc9_n1_s9_u : unsigned(20 downto 0);
+    variable fc9_n1_s10_u : unsigned(21 downto 0);
+    variable fc9_n1_s10_d1_v : signed(21 downto 0);
+    variable fc9_n1_s9_d1_v : signed(20 downto 0);
     variable fc9_n1_acc : signed(22 downto 0);
-    variable fc9_n1_y_sticky : std_logic;
+    variable fc9_n1_y_sticky, fc9_n1_y_inc : std_logic;
     variable fc9_n1_y_rnd : signed(17 downto 0);
-    variable fc9_n1_y_sat : signed(15 downto 0);
-    variable fc9_n2_p0 : signed(14 downto 0); -- weight -0.0546875
-    variable fc9_n2_p1 : signed(13 downto 0); -- weight 0.0234375
-    variable fc9_n2_p3 : signed(16 downto 0); -- weight -0.140625
-    variable fc9_n2_p4 : signed(16 downto 0); -- weight -0.2421875
-    variable fc9_n2_p5 : signed(16 downto 0); -- weight -0.234375
-    variable fc9_n2_p6 : signed(17 downto 0); -- weight -0.40625
-    variable fc9_n2_p7 : signed(17 downto 0); -- weight -0.40625
-    variable fc9_n2_t0_2 : signed(17 downto 0);
-    variable fc9_n2_t0_3 : signed(18 downto 0);
-    variable fc9_n2_t2_0 : signed(21 downto 0);
+    variable fc9_n1_y_ovf_hi : std_logic;
+    variable fc9_n1_y_satlo, fc9_n1_y_sat : signed(15 downto 0);
+    variable fc9_n2_s0 : signed(16 downto 0);
+    variable fc9_n2_s1_xh : signed(8 downto 0);
+    variable fc9_n2_s1 : signed(15 downto 0);
+    variable fc9_n2_s2_xh : signed(8 downto 0);
+    variable fc9_n2_s2 : signed(14 downto 0);
+    variable fc9_n2_s3 : signed(16 downto 0);
+    variable fc9_n2_s4 : signed(15 downto 0);
+    variable fc9_n2_s5_xh : signed(7 downto 0);
+    variable fc9_n2_s5 : signed(19 downto 0);
+    variable fc9_n2_s6_xh : signed(11 downto 0);
+    variable fc9_n2_s6 : signed(15 downto 0);
+    variable fc9_n2_s7 : signed(19 downto 0);
+    variable fc9_n2_s8_xh : signed(12 downto 0);
+    variable fc9_n2_s8, fc9_n2_s9 : signed(19 downto 0);
+    variable fc9_n2_s10_xh : signed(17 downto 0);
     variable fc9_n2_acc : signed(21 downto 0);
-    variable fc9_n2_y_sticky : std_logic;
+    variable fc9_n2_y_sticky, fc9_n2_y_inc : std_logic;
     variable fc9_n2_y_rnd : signed(16 downto 0);
     variable fc9_n2_y_sat : signed(15 downto 0);
-    variable fc9_n3_p0 : signed(16 downto 0); -- weight -0.171875
-    variable fc9_n3_p1 : signed(16 downto 0); -- weight -0.21875
-    variable fc9_n3_p2 : signed(18 downto 0); -- weight -0.5546875
-    variable fc9_n3_p4 : signed(18 downto 0); -- weight 0.703125
-    variable fc9_n3_p5 : signed(17 downto 0); -- weight 0.40625
-    variable fc9_n3_p6 : signed(15 downto 0); -- weight -0.1015625
-    variable fc9_n3_t1_1 : signed(19 downto 0);
-    variable fc9_n3_t2_0 : signed(21 downto 0);
+    variable fc9_n3_s0_xh : signed(9 downto 0);
+    variable fc9_n3_s0 : signed(14 downto 0);
+    variable fc9_n3_s1_xh : signed(6 downto 0);
+    variable fc9_n3_s1 : signed(17 downto 0);
+    variable fc9_n3_s2 : signed(13 downto 0); -- bias -10.359375
+    variable fc9_n3_s3_xh : signed(8 downto 0);
+    variable fc9_n3_s3 : signed(19 downto 0);
+    variable fc9_n3_s4 : signed(17 downto 0);
+    variable fc9_n3_s5 : signed(19 downto 0);
+    variable fc9_n3_s7_xh : signed(18 downto 0);
+    variable fc9_n3_s7_u : unsigned(20 downto 0);
+    variable fc9_n3_s8_xh : signed(15 downto 0);
+    variable fc9_n3_s8_hi : signed(17 downto 0);
+    variable fc9_n3_s7_d1_v : signed(20 downto 0);
+    variable fc9_n3_s8_d1_v : signed(19 downto 0);
+    variable fc9_n3_s9_xh : signed(18 downto 0);
     variable fc9_n3_acc : signed(22 downto 0);
-    variable fc9_n3_y_sticky : std_logic;
+    variable fc9_n3_y_sticky, fc9_n3_y_inc : std_logic;
     variable fc9_n3_y_rnd : signed(17 downto 0);
-    variable fc9_n3_y_sat : signed(15 downto 0);
-    variable fc9_n4_p0 : signed(17 downto 0); -- weight -0.296875
-    variable fc9_n4_p1 : signed(17 downto 0); -- weight -0.40625
-    variable fc9_n4_p2 : signed(18 downto 0); -- weight 0.734375
-    variable fc9_n4_p3 : signed(18 downto 0); -- weight -0.5625
-    variable fc9_n4_p5 : signed(18 downto 0); -- weight 0.5859375
-    variable fc9_n4_p6 : signed(17 downto 0); -- weight 0.4453125
-    variable fc9_n4_t1_0 : signed(19 downto 0);
-    variable fc9_n4_t1_1 : signed(21 downto 0);
+    variable fc9_n3_y_ovf_hi : std_logic;
+    variable fc9_n3_y_satlo, fc9_n3_y_sat : signed(15 downto 0);
+    variable fc9_n4_s0_xh : signed(7 downto 0);
+    variable fc9_n4_s0 : signed(16 downto 0);
+    variable fc9_n4_s1_xh : signed(5 downto 0);
+    variable fc9_n4_s1 : signed(18 downto 0);
+    variable fc9_n4_s2_xh : signed(4 downto 0);
+    variable fc9_n4_s2 : signed(17 downto 0); -- bias -8.3125
+    variable fc9_n4_s4_xh : signed(11 downto 0);
+    variable fc9_n4_s4 : signed(15 downto 0);
+    variable fc9_n4_s5_xh : signed(13 downto 0);
+    variable fc9_n4_s5 : signed(19 downto 0);
+    variable fc9_n4_s6_xh : signed(10 downto 0);
+    variable fc9_n4_s6 : signed(18 downto 0);
+    variable fc9_n4_s7_xh : signed(16 downto 0);
+    variable fc9_n4_s7_hi : signed(18 downto 0);
+    variable fc9_n4_s8_xh : signed(15 downto 0);
+    variable fc9_n4_s8_u : unsigned(20 downto 0);
+    variable fc9_n4_s9_xh : signed(18 downto 0);
+    variable fc9_n4_s9_u : unsigned(21 downto 0);
+    variable fc9_n4_s9_d1_v : signed(21 downto 0);
+    variable fc9_n4_s8_d1_v : signed(20 downto 0);
     variable fc9_n4_acc : signed(22 downto 0);
-    variable fc9_n4_y_sticky : std_logic;
+    variable fc9_n4_y_sticky, fc9_n4_y_inc : std_logic;
     variable fc9_n4_y_rnd : signed(17 downto 0);
-    variable fc9_n4_y_sat : signed(15 downto 0);
-    variable fc9_n5_p1 : signed(15 downto 0); -- weight 0.0703125
-    variable fc9_n5_p2 : signed(15 downto 0); -- weight 0.109375
-    variable fc9_n5_p4 : signed(18 downto 0); -- weight -0.59375
-    variable fc9_n5_p6 : signed(17 downto 0); -- weight -0.296875
-    variable fc9_n5_t0_0 : signed(18 downto 0); -- weight 0.6796875
-    variable fc9_n5_t0_1 : signed(17 downto 0); -- weight -0.2734375
-    variable fc9_n5_t2_0 : signed(21 downto 0);
+    variable fc9_n4_y_ovf_hi : std_logic;
+    variable fc9_n4_y_satlo, fc9_n4_y_sat : signed(15 downto 0);
+    variable fc9_n5_s0_xh : signed(8 downto 0);
+    variable fc9_n5_s0 : signed(15 downto 0);
+    variable fc9_n5_s1 : signed(12 downto 0);
+    variable fc9_n5_s2_xh : signed(8 downto 0);
+    variable fc9_n5_s2 : signed(19 downto 0);
+    variable fc9_n5_s3_xh : signed(9 downto 0);
+    variable fc9_n5_s3 : signed(19 downto 0);
+    variable fc9_n5_s4_xh : signed(10 downto 0);
+    variable fc9_n5_s4 : signed(17 downto 0);
+    variable fc9_n5_s5 : signed(19 downto 0);
+    variable fc9_n5_s6_xh : signed(10 downto 0);
+    variable fc9_n5_s6 : signed(18 downto 0);
+    variable fc9_n5_s7 : signed(19 downto 0);
+    variable fc9_n5_s8_xh : signed(16 downto 0);
+    variable fc9_n5_s8 : signed(21 downto 0);
     variable fc9_n5_acc : signed(22 downto 0);
-    variable fc9_n5_y_sticky : std_logic;
+    variable fc9_n5_y_sticky, fc9_n5_y_inc : std_logic;
     variable fc9_n5_y_rnd : signed(17 downto 0);
     variable fc9_n5_y_sat : signed(15 downto 0);
-    variable fc9_n6_p0 : signed(17 downto 0); -- weight -0.3125
-    variable fc9_n6_p1 : signed(16 downto 0); -- weight -0.2421875
-    variable fc9_n6_p3_sh : signed(15 downto 0);
-    variable fc9_n6_p4 : signed(17 downto 0); -- weight -0.3515625
-    variable fc9_n6_p5 : signed(17 downto 0); -- weight 0.2890625
-    variable fc9_n6_p7 : signed(16 downto 0); -- weight -0.203125
-    variable fc9_n6_t0_1 : signed(17 downto 0); -- weight 0.2890625
-    variable fc9_n6_t1_0 : signed(18 downto 0);
-    variable fc9_n6_t2_0 : signed(21 downto 0);
+    variable fc9_n6_s0_xh : signed(2 downto 0);
+    variable fc9_n6_s0 : signed(21 downto 0);
+    variable fc9_n6_s1_xh : signed(4 downto 0);
+    variable fc9_n6_s1 : signed(18 downto 0); -- bias -4.1875
+    variable fc9_n6_s2 : signed(21 downto 0);
+    variable fc9_n6_s3_xh : signed(10 downto 0);
+    variable fc9_n6_s3 : signed(17 downto 0);
+    variable fc9_n6_s4 : signed(18 downto 0);
+    variable fc9_n6_s5_xh : signed(14 downto 0);
+    variable fc9_n6_s5 : signed(18 downto 0);
+    variable fc9_n6_s6_xh : signed(12 downto 0);
+    variable fc9_n6_s6, fc9_n6_s8 : signed(19 downto 0);
     variable fc9_n6_acc : signed(21 downto 0);
-    variable fc9_n6_y_sticky : std_logic;
+    variable fc9_n6_y_sticky, fc9_n6_y_inc : std_logic;
     variable fc9_n6_y_rnd : signed(16 downto 0);
     variable fc9_n6_y_sat : signed(15 downto 0);
-    variable fc9_n7_p0 : signed(16 downto 0); -- weight 0.2421875
-    variable fc9_n7_p1_sh : signed(13 downto 0);
-    variable fc9_n7_p2 : signed(18 downto 0); -- weight 0.71875
-    variable fc9_n7_p3 : signed(18 downto 0); -- weight -0.640625
-    variable fc9_n7_p4 : signed(16 downto 0); -- weight 0.234375
-    variable fc9_n7_p5 : signed(17 downto 0); -- weight 0.3515625
-    variable fc9_n7_p6 : signed(18 downto 0); -- weight 0.6015625
-    variable fc9_n7_t1_0 : signed(19 downto 0);
-    variable fc9_n7_t1_1 : signed(21 downto 0);
-    variable fc9_n7_acc : signed(22 downto 0);
-    variable fc9_n7_y_sticky : std_logic;
+    variable fc9_n7_s0, fc9_n7_s1 : signed(12 downto 0);
+    variable fc9_n7_s2_xh : signed(11 downto 0);
+    variable fc9_n7_s2 : signed(15 downto 0);
+    variable fc9_n7_s3_xh : signed(4 downto 0);
+    variable fc9_n7_s3 : signed(21 downto 0);
+    variable fc9_n7_s4_xh : signed(11 downto 0);
+    variable fc9_n7_s4 : signed(16 downto 0);
+    variable fc9_n7_s5 : signed(17 downto 0);
+    variable fc9_n7_s6 : signed(21 downto 0);
+    variable fc9_n7_s7 : signed(17 downto 0);
+    variable fc9_n7_s8_xh : signed(16 downto 0);
+    variable fc9_n7_s8, fc9_n7_s9_xh : signed(19 downto 0);
+    variable fc9_n7_s9, fc9_n7_acc : signed(22 downto 0);
+    variable fc9_n7_y_sticky, fc9_n7_y_inc : std_logic;
     variable fc9_n7_y_rnd : signed(17 downto 0);
-    variable fc9_n7_y_sat : signed(15 downto 0);
+    variable fc9_n7_y_ovf_hi : std_logic;
+    variable fc9_n7_y_satlo, fc9_n7_y_sat : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -196,159 +268,268 @@ begin
         fc9_in_5 := signed(in_data(71 downto 60));
         fc9_in_6 := signed(in_data(83 downto 72));
         fc9_in_7 := signed(in_data(95 downto 84));
-        fc9_n0_p1 := signed(to_unsigned((to_integer(fc9_in_1) * 15) mod 2**16, 16));
-        fc9_n0_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 88) mod 2**19, 19));
-        fc9_n0_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-54)) mod 2**18, 18));
-        fc9_n0_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-43)) mod 2**18, 18));
-        fc9_n0_p5 := signed(to_unsigned((to_integer(fc9_in_5) * (-89)) mod 2**19, 19));
-        fc9_n0_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-56)) mod 2**18, 18));
-        fc9_n0_t0_2_a := resize(fc9_n0_p4, 20);
-        fc9_n0_t1_0 := fc9_n0_t0_0_d1 + resize(fc9_n0_t1_0_b_d1, 22);
-        fc9_n0_t1_1 := fc9_n0_t0_2_d1 + resize(fc9_n0_t1_1_b_d1, 20);
-        fc9_n0_acc := ((resize(fc9_n0_t1_0, 23) + resize(fc9_n0_t1_1, 23)) + to_signed(-541696, 23));
+        fc9_e0_xh := fc9_in_4(11 downto 4);
+        fc9_e0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e0_xh, 12) - fc9_in_4)) & std_logic_vector(unsigned(fc9_in_4(3 downto 0)))))));
+        fc9_e1_xh := fc9_in_5(11 downto 2);
+        fc9_e1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e1_xh, 12) - fc9_in_5)) & std_logic_vector(unsigned(fc9_in_5(1 downto 0)))))));
+        fc9_e2_xh := fc9_in_0(11 downto 1);
+        fc9_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e2_xh, 13) - resize(fc9_in_6, 13))) & std_logic_vector(unsigned(fc9_in_0(0 downto 0)))))));
+        fc9_e3_xh := fc9_in_6(11 downto 1);
+        fc9_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e3_xh, 13) - resize(fc9_in_2, 13))) & std_logic_vector(unsigned(fc9_in_6(0 downto 0)))))));
+        fc9_e4_xh := fc9_in_7(11 downto 2);
+        fc9_e4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e4_xh, 12) - fc9_in_7)) & std_logic_vector(unsigned(fc9_in_7(1 downto 0)))))));
+        fc9_e5_xh := fc9_in_1(11 downto 2);
+        fc9_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e5_xh, 13) - resize(fc9_in_3, 13))) & std_logic_vector(unsigned(fc9_in_1(1 downto 0)))))));
+        fc9_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_e5(14 downto 1) - resize(fc9_in_2, 14))) & std_logic_vector(unsigned(fc9_e5(0 downto 0)))))));
+        fc9_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e2_xh, 13) - resize(fc9_in_3, 13))) & std_logic_vector(unsigned(fc9_in_0(0 downto 0)))))));
+        fc9_e8 := resize(fc9_in_0, 16) + fc9_e0;
+        fc9_e9_xh := fc9_e1(13 downto 1);
+        fc9_e9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e9_xh, 17) - resize(fc9_e0, 17))) & std_logic_vector(unsigned(fc9_e1(0 downto 0)))))));
+        fc9_e10_xh := fc9_in_5(11 downto 1);
+        fc9_e10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e10_xh, 14) - fc9_e4)) & std_logic_vector(unsigned(fc9_in_5(0 downto 0)))))));
+        fc9_e11 := resize(fc9_in_0, 14) + fc9_e3;
+        fc9_e12 := resize(fc9_in_1, 13) + resize(fc9_in_7, 13);
+        fc9_e13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e4_xh, 13) - resize(fc9_in_2, 13))) & std_logic_vector(unsigned(fc9_in_7(1 downto 0)))))));
+        fc9_e14 := resize(fc9_in_3, 18) + fc9_e9;
+        fc9_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_e14(17 downto 3) - resize(fc9_in_1, 15))) & std_logic_vector(unsigned(fc9_e14(2 downto 0)))))));
+        fc9_e16_xh := fc9_in_5(11 downto 4);
+        fc9_e16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e16_xh, 15) - fc9_e6)) & std_logic_vector(unsigned(fc9_in_5(3 downto 0)))))));
+        fc9_e17_xh := fc9_e8(15 downto 2);
+        fc9_e17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e17_xh, 15) + resize(fc9_e2, 15))) & std_logic_vector(unsigned(fc9_e8(1 downto 0)))))));
+        fc9_e18_xh := fc9_in_3(11 downto 3);
+        fc9_e18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e18_xh, 15) - resize(fc9_e11, 15))) & std_logic_vector(unsigned(fc9_in_3(2 downto 0)))))));
+        fc9_e19 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_e18(17 downto 3) + resize(fc9_in_7, 15))) & std_logic_vector(unsigned(fc9_e18(2 downto 0)))))));
+        fc9_e20_xh := fc9_e19(17 downto 5);
+        fc9_e20_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e20_xh, 14) - resize(fc9_in_0, 14))) & std_logic_vector(unsigned(fc9_e19(4 downto 0)))));
+        fc9_e21_xh := fc9_in_2(11 downto 3);
+        fc9_e21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e21_xh, 14) - fc9_e2)) & std_logic_vector(unsigned(fc9_in_2(2 downto 0)))))));
+        fc9_e22_xh := fc9_in_6(11 downto 2);
+        fc9_e22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e22_xh, 14) - fc9_e3)) & std_logic_vector(unsigned(fc9_in_6(1 downto 0)))))));
+        fc9_e23 := resize(fc9_in_5, 14) - resize(fc9_e12, 14);
+        fc9_e24_xh := fc9_e13(14 downto 2);
+        fc9_e24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e24_xh, 14) + resize(fc9_in_5, 14))) & std_logic_vector(unsigned(fc9_e13(1 downto 0)))))));
+        fc9_e25 := resize(fc9_in_1, 13) - resize(fc9_in_4, 13);
+        fc9_e26_xh := fc9_in_3(11 downto 1);
+        fc9_e26 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e26_xh, 13) + resize(fc9_in_2, 13))) & std_logic_vector(unsigned(fc9_in_3(0 downto 0)))))));
+        fc9_e27 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e22_xh, 13) - resize(fc9_in_5, 13))) & std_logic_vector(unsigned(fc9_in_6(1 downto 0)))))));
+        fc9_e28_xh := fc9_in_7(11 downto 6);
+        fc9_e28 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e28_xh, 13) - resize(fc9_in_2, 13))) & std_logic_vector(unsigned(fc9_in_7(5 downto 0)))))));
+        fc9_n0_s0_xh := fc9_in_4(11 downto 6);
+        fc9_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s0_xh, 13) + resize(fc9_in_0, 13))) & std_logic_vector(unsigned(fc9_in_4(5 downto 0)))))));
+        fc9_n0_s1_xh := fc9_e0(15 downto 8);
+        fc9_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s1_xh, 11) - to_signed(529, 11))) & std_logic_vector(unsigned(fc9_e0(7 downto 0)))))));
+        fc9_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n0_s0(18 downto 1) + resize(fc9_e1, 18))) & std_logic_vector(unsigned(fc9_n0_s0(0 downto 0)))))));
+        fc9_n0_s3_xh := fc9_e7(13 downto 2);
+        fc9_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s3_xh, 14) + fc9_e2)) & std_logic_vector(unsigned(fc9_e7(1 downto 0)))))));
+        fc9_n0_s4_xh := fc9_e25(12 downto 2);
+        fc9_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s4_xh, 19) - fc9_n0_s1)) & std_logic_vector(unsigned(fc9_e25(1 downto 0)))))));
+        fc9_n0_s5_xh := fc9_n0_s3(15 downto 1);
+        fc9_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s5_xh, 17) - resize(fc9_e24, 17))) & std_logic_vector(unsigned(fc9_n0_s3(0 downto 0)))))));
+        fc9_n0_s6_xh := fc9_n0_s4(20 downto 4);
+        fc9_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s6_xh, 19) - fc9_n0_s2)) & std_logic_vector(unsigned(fc9_n0_s4(3 downto 0)))))));
+        fc9_n0_s7 := resize(fc9_n0_s5, 20) + resize(fc9_e16, 20);
+        fc9_e20_d1_v := signed(fc9_e20_d1);
+        fc9_n0_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n0_s8_d1(22 downto 3) - resize(fc9_e20_d1_v, 20))) & std_logic_vector(unsigned(fc9_n0_s8_d1(2 downto 0)))))));
+        fc9_n0_acc := (-fc9_n0_s9);
         if unsigned(fc9_n0_acc(3 downto 0)) /= 0 then fc9_n0_y_sticky := '1'; else fc9_n0_y_sticky := '0'; end if;
-        fc9_n0_y_rnd := fc9_n0_y_fl_d1 + (to_signed(0, 17) & fc9_n0_y_incx_d1);
-        if fc9_n0_y_rnd > to_signed(32767, 18) then fc9_n0_y_sat := to_signed(32767, 16); elsif fc9_n0_y_rnd < to_signed(-32768, 18) then fc9_n0_y_sat := to_signed(-32768, 16); else fc9_n0_y_sat := fc9_n0_y_rnd(15 downto 0); end if;
-        fc9_n1_p0_sh := shift_left(resize(fc9_in_0, 13), 1);
-        fc9_n1_p0_neg := -resize(fc9_n1_p0_sh, 14);
-        fc9_n1_p2 := signed(to_unsigned((to_integer(fc9_in_2) * (-76)) mod 2**19, 19));
-        fc9_n1_p3 := signed(to_unsigned((to_integer(fc9_in_3) * 62) mod 2**18, 18));
-        fc9_n1_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 102) mod 2**19, 19));
-        fc9_n1_p6_sh := shift_left(resize(fc9_in_6, 13), 1);
-        fc9_n1_p6_neg := -resize(fc9_n1_p6_sh, 14);
-        fc9_n1_t1_1 := fc9_n1_t0_2_d1 + resize(fc9_n1_t1_1_b_d1, 20);
-        fc9_n1_t2_0 := (fc9_n1_t0_0_d1 + resize(fc9_n1_t1_0_b_d1, 22)) + resize(fc9_n1_t1_1, 22);
-        fc9_n1_acc := (resize(fc9_n1_t2_0, 23) + to_signed(-474112, 23));
+        fc9_n0_y_inc := fc9_n0_acc(4) and (fc9_n0_y_sticky or fc9_n0_acc(5));
+        fc9_n0_y_rnd := fc9_n0_acc(22 downto 5) + (to_signed(0, 17) & fc9_n0_y_inc);
+        if fc9_n0_y_rnd_d1 > to_signed(32767, 18) then fc9_n0_y_sat := to_signed(32767, 16); elsif fc9_n0_y_rnd_d1 < to_signed(-32768, 18) then fc9_n0_y_sat := to_signed(-32768, 16); else fc9_n0_y_sat := fc9_n0_y_wrap_d1; end if;
+        fc9_n1_s0_xh := fc9_in_1(11 downto 6);
+        fc9_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n1_s0_xh, 13) + resize(fc9_in_1, 13))) & std_logic_vector(unsigned(fc9_in_1(5 downto 0)))))));
+        fc9_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e18_xh, 13) + resize(fc9_in_1, 13))) & std_logic_vector(unsigned(fc9_in_3(2 downto 0)))))));
+        fc9_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e0_xh, 13) + resize(fc9_in_4, 13))) & std_logic_vector(unsigned(fc9_in_4(3 downto 0)))))));
+        fc9_n1_s3_xh := fc9_e1(13 downto 5);
+        fc9_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n1_s3_xh, 11) + to_signed(463, 11))) & std_logic_vector(unsigned(fc9_e1(4 downto 0)))))));
+        fc9_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n1_s0(18 downto 3) + resize(fc9_e4, 16))) & std_logic_vector(unsigned(fc9_n1_s0(2 downto 0)))))));
+        fc9_n1_s5_xh := fc9_n1_s2(16 downto 6);
+        fc9_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n1_s5_xh, 16) + fc9_n1_s1)) & std_logic_vector(unsigned(fc9_n1_s2(5 downto 0)))))));
+        fc9_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_e28(18 downto 2) + resize(fc9_e13, 17))) & std_logic_vector(unsigned(fc9_e28(1 downto 0)))))));
+        fc9_n1_s7_xh := fc9_e11(13 downto 4);
+        fc9_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n1_s7_xh, 16) + fc9_n1_s3)) & std_logic_vector(unsigned(fc9_e11(3 downto 0)))))));
+        fc9_n1_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n1_s5(21 downto 1) + resize(fc9_n1_s4, 21))) & std_logic_vector(unsigned(fc9_n1_s5(0 downto 0)))))));
+        fc9_n1_s9_xh := fc9_n1_s6(18 downto 1);
+        fc9_n1_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n1_s9_xh, 20) - fc9_n1_s7)) & std_logic_vector(unsigned(fc9_n1_s6(0 downto 0)))));
+        fc9_n1_s10_u := unsigned(std_logic_vector'(std_logic_vector((fc9_n1_s8(21 downto 1) - resize(fc9_e15, 21))) & std_logic_vector(unsigned(fc9_n1_s8(0 downto 0)))));
+        fc9_n1_s10_d1_v := signed(fc9_n1_s10_d1);
+        fc9_n1_s9_d1_v := signed(fc9_n1_s9_d1);
+        fc9_n1_acc := (resize(fc9_n1_s10_d1_v, 23) + resize(fc9_n1_s9_d1_v, 23));
         if unsigned(fc9_n1_acc(3 downto 0)) /= 0 then fc9_n1_y_sticky := '1'; else fc9_n1_y_sticky := '0'; end if;
-        fc9_n1_y_rnd := fc9_n1_y_fl_d1 + (to_signed(0, 17) & fc9_n1_y_incx_d1);
-        if fc9_n1_y_rnd > to_signed(32767, 18) then fc9_n1_y_sat := to_signed(32767, 16); elsif fc9_n1_y_rnd < to_signed(-32768, 18) then fc9_n1_y_sat := to_signed(-32768, 16); else fc9_n1_y_sat := fc9_n1_y_rnd(15 downto 0); end if;
-        fc9_n2_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-7)) mod 2**15, 15));
-        fc9_n2_p1 := signed(to_unsigned((to_integer(fc9_in_1) * 3) mod 2**14, 14));
-        fc9_n2_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-18)) mod 2**17, 17));
-        fc9_n2_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-31)) mod 2**17, 17));
-        fc9_n2_p5 := signed(to_unsigned((to_integer(fc9_in_5) * (-30)) mod 2**17, 17));
-        fc9_n2_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-52)) mod 2**18, 18));
-        fc9_n2_p7 := signed(to_unsigned((to_integer(fc9_in_7) * (-52)) mod 2**18, 18));
-        fc9_n2_t0_2 := resize(fc9_n2_p4, 18) + resize(fc9_n2_p5, 18);
-        fc9_n2_t0_3 := resize(fc9_n2_p6, 19) + resize(fc9_n2_p7, 19);
-        fc9_n2_t2_0 := (resize(fc9_n2_t1_0_a_d1, 22) + fc9_n2_t0_1_d1) + resize(fc9_n2_t2_0_b_d1, 22);
-        fc9_n2_acc := (fc9_n2_t2_0 + to_signed(-407040, 22));
-        if unsigned(fc9_n2_acc(3 downto 0)) /= 0 then fc9_n2_y_sticky := '1'; else fc9_n2_y_sticky := '0'; end if;
-        fc9_n2_y_rnd := fc9_n2_y_fl_d1 + (to_signed(0, 16) & fc9_n2_y_incx_d1);
+        fc9_n1_y_inc := fc9_n1_acc(4) and (fc9_n1_y_sticky or fc9_n1_acc(5));
+        fc9_n1_y_rnd := fc9_n1_acc(22 downto 5) + (to_signed(0, 17) & fc9_n1_y_inc);
+        if fc9_n1_y_rnd > to_signed(32767, 18) then fc9_n1_y_ovf_hi := '1'; else fc9_n1_y_ovf_hi := '0'; end if;
+        if fc9_n1_y_rnd < to_signed(-32768, 18) then fc9_n1_y_satlo := to_signed(-32768, 16); else fc9_n1_y_satlo := fc9_n1_y_rnd(15 downto 0); end if;
+        if fc9_n1_y_ovf_hi_d1 = '1' then fc9_n1_y_sat := to_signed(32767, 16); else fc9_n1_y_sat := fc9_n1_y_satlo_d1; end if;
+        fc9_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e0_xh, 13) - resize(fc9_in_2, 13))) & std_logic_vector(unsigned(fc9_in_4(3 downto 0)))))));
+        fc9_n2_s1_xh := fc9_in_6(11 downto 3);
+        fc9_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s1_xh, 13) + resize(fc9_in_5, 13))) & std_logic_vector(unsigned(fc9_in_6(2 downto 0)))))));
+        fc9_n2_s2_xh := fc9_in_7(11 downto 3);
+        fc9_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s2_xh, 12) + to_signed(795, 12))) & std_logic_vector(unsigned(fc9_in_7(2 downto 0)))))));
+        fc9_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n2_s0(16 downto 1) + resize(fc9_n2_s2, 16))) & std_logic_vector(unsigned(fc9_n2_s0(0 downto 0)))))));
+        fc9_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n2_s1(15 downto 1) + resize(fc9_e2, 15))) & std_logic_vector(unsigned(fc9_n2_s1(0 downto 0)))))));
+        fc9_n2_s5_xh := fc9_e7(13 downto 6);
+        fc9_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s5_xh, 14) - fc9_e3)) & std_logic_vector(unsigned(fc9_e7(5 downto 0)))))));
+        fc9_n2_s6_xh := fc9_e25(12 downto 1);
+        fc9_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s6_xh, 15) - fc9_e10)) & std_logic_vector(unsigned(fc9_e25(0 downto 0)))))));
+        fc9_n2_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n2_s5(19 downto 2) + resize(fc9_e6, 18))) & std_logic_vector(unsigned(fc9_n2_s5(1 downto 0)))))));
+        fc9_n2_s8_xh := fc9_n2_s4(15 downto 3);
+        fc9_n2_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s8_xh, 17) + fc9_n2_s3)) & std_logic_vector(unsigned(fc9_n2_s4(2 downto 0)))))));
+        fc9_n2_s9 := fc9_n2_s7 - resize(fc9_n2_s6, 20);
+        fc9_n2_s10_xh := fc9_n2_s9(19 downto 2);
+        fc9_n2_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s10_xh, 20) - fc9_n2_s8)) & std_logic_vector(unsigned(fc9_n2_s9(1 downto 0)))))));
+        if fc9_n2_y_low_d1 /= 0 then fc9_n2_y_sticky := '1'; else fc9_n2_y_sticky := '0'; end if;
+        fc9_n2_y_inc := fc9_n2_y_half_d1 and (fc9_n2_y_sticky or fc9_n2_y_lsb_d1);
+        fc9_n2_y_rnd := fc9_n2_y_fl_d1 + (to_signed(0, 16) & fc9_n2_y_inc);
         if fc9_n2_y_rnd > to_signed(32767, 17) then fc9_n2_y_sat := to_signed(32767, 16); elsif fc9_n2_y_rnd < to_signed(-32768, 17) then fc9_n2_y_sat := to_signed(-32768, 16); else fc9_n2_y_sat := fc9_n2_y_rnd(15 downto 0); end if;
-        fc9_n3_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-22)) mod 2**17, 17));
-        fc9_n3_p1 := signed(to_unsigned((to_integer(fc9_in_1) * (-28)) mod 2**17, 17));
-        fc9_n3_p2 := signed(to_unsigned((to_integer(fc9_in_2) * (-71)) mod 2**19, 19));
-        fc9_n3_p4 := signed(to_unsigned((to_integer(fc9_in_4) * 90) mod 2**19, 19));
-        fc9_n3_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 52) mod 2**18, 18));
-        fc9_n3_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-13)) mod 2**16, 16));
-        fc9_n3_t1_1 := fc9_n3_t0_2_d1 + resize(fc9_n3_t1_1_b_d1, 20);
-        fc9_n3_t2_0 := (resize(fc9_n3_t1_0_a_d1, 22) + fc9_n3_t0_1_d1) + resize(fc9_n3_t1_1, 22);
-        fc9_n3_acc := (resize(fc9_n3_t2_0, 23) + to_signed(-339456, 23));
+        fc9_n3_s0_xh := fc9_in_2(11 downto 2);
+        fc9_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n3_s0_xh, 13) + resize(fc9_in_1, 13))) & std_logic_vector(unsigned(fc9_in_2(1 downto 0)))))));
+        fc9_n3_s1_xh := fc9_in_3(11 downto 5);
+        fc9_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n3_s1_xh, 13) + resize(fc9_in_3, 13))) & std_logic_vector(unsigned(fc9_in_3(4 downto 0)))))));
+        fc9_n3_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s2_xh, 11) - to_signed(663, 11))) & std_logic_vector(unsigned(fc9_in_7(2 downto 0)))))));
+        fc9_n3_s3_xh := fc9_n3_s0(14 downto 6);
+        fc9_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n3_s3_xh, 14) + fc9_n3_s2)) & std_logic_vector(unsigned(fc9_n3_s0(5 downto 0)))))));
+        fc9_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n3_s1(17 downto 1) - resize(fc9_e7, 17))) & std_logic_vector(unsigned(fc9_n3_s1(0 downto 0)))))));
+        fc9_n3_s5 := fc9_n3_s3 - resize(fc9_e22, 20);
+        fc9_n3_s7_xh := fc9_n3_s5(19 downto 1);
+        fc9_n3_s7_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n3_s7_xh, 20) + resize(fc9_e17, 20))) & std_logic_vector(unsigned(fc9_n3_s5(0 downto 0)))));
+        fc9_n3_s8_xh := fc9_e15(17 downto 2);
+        fc9_n3_s8_hi := resize(fc9_n3_s8_xh, 18) + (fc9_n3_s4 + resize(fc9_e24, 18));
+        fc9_n3_s7_d1_v := signed(fc9_n3_s7_d1);
+        fc9_n3_s8_d1_v := signed(fc9_n3_s8_d1);
+        fc9_n3_s9_xh := fc9_n3_s7_d1_v(20 downto 2);
+        fc9_n3_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n3_s9_xh, 21) + resize(fc9_n3_s8_d1_v, 21))) & std_logic_vector(unsigned(fc9_n3_s7_d1_v(1 downto 0)))))));
         if unsigned(fc9_n3_acc(3 downto 0)) /= 0 then fc9_n3_y_sticky := '1'; else fc9_n3_y_sticky := '0'; end if;
-        fc9_n3_y_rnd := fc9_n3_y_fl_d1 + (to_signed(0, 17) & fc9_n3_y_incx_d1);
-        if fc9_n3_y_rnd > to_signed(32767, 18) then fc9_n3_y_sat := to_signed(32767, 16); elsif fc9_n3_y_rnd < to_signed(-32768, 18) then fc9_n3_y_sat := to_signed(-32768, 16); else fc9_n3_y_sat := fc9_n3_y_rnd(15 downto 0); end if;
-        fc9_n4_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-38)) mod 2**18, 18));
-        fc9_n4_p1 := signed(to_unsigned((to_integer(fc9_in_1) * (-52)) mod 2**18, 18));
-        fc9_n4_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 94) mod 2**19, 19));
-        fc9_n4_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-72)) mod 2**19, 19));
-        fc9_n4_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 75) mod 2**19, 19));
-        fc9_n4_p6 := signed(to_unsigned((to_integer(fc9_in_6) * 57) mod 2**18, 18));
-        fc9_n4_t1_0 := resize(fc9_n4_t1_0_a_d1, 20) + fc9_n4_t0_1_d1;
-        fc9_n4_t1_1 := fc9_n4_t0_2_d1 + resize(fc9_n4_t1_1_b_d1, 22);
-        fc9_n4_acc := ((resize(fc9_n4_t1_0, 23) + resize(fc9_n4_t1_1, 23)) + to_signed(-272384, 23));
+        fc9_n3_y_inc := fc9_n3_acc(4) and (fc9_n3_y_sticky or fc9_n3_acc(5));
+        fc9_n3_y_rnd := fc9_n3_acc(22 downto 5) + (to_signed(0, 17) & fc9_n3_y_inc);
+        if fc9_n3_y_rnd > to_signed(32767, 18) then fc9_n3_y_ovf_hi := '1'; else fc9_n3_y_ovf_hi := '0'; end if;
+        if fc9_n3_y_rnd < to_signed(-32768, 18) then fc9_n3_y_satlo := to_signed(-32768, 16); else fc9_n3_y_satlo := fc9_n3_y_rnd(15 downto 0); end if;
+        if fc9_n3_y_ovf_hi_d1 = '1' then fc9_n3_y_sat := to_signed(32767, 16); else fc9_n3_y_sat := fc9_n3_y_satlo_d1; end if;
+        fc9_n4_s0_xh := fc9_in_3(11 downto 4);
+        fc9_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s0_xh, 13) - resize(fc9_in_2, 13))) & std_logic_vector(unsigned(fc9_in_3(3 downto 0)))))));
+        fc9_n4_s1_xh := fc9_in_6(11 downto 6);
+        fc9_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s1_xh, 13) - resize(fc9_in_4, 13))) & std_logic_vector(unsigned(fc9_in_6(5 downto 0)))))));
+        fc9_n4_s2_xh := fc9_e1(13 downto 9);
+        fc9_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s2_xh, 9) + to_signed(133, 9))) & std_logic_vector(unsigned(fc9_e1(8 downto 0)))))));
+        fc9_n4_s4_xh := fc9_e3(13 downto 2);
+        fc9_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s4_xh, 14) - resize(fc9_e12, 14))) & std_logic_vector(unsigned(fc9_e3(1 downto 0)))))));
+        fc9_n4_s5_xh := fc9_n4_s4(15 downto 2);
+        fc9_n4_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s5_xh, 18) - fc9_n4_s2)) & std_logic_vector(unsigned(fc9_n4_s4(1 downto 0)))))));
+        fc9_n4_s6_xh := fc9_e8(15 downto 5);
+        fc9_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s6_xh, 14) + fc9_e23)) & std_logic_vector(unsigned(fc9_e8(4 downto 0)))))));
+        fc9_n4_s7_xh := fc9_n4_s6(18 downto 2);
+        fc9_n4_s7_hi := resize(fc9_n4_s7_xh, 19) - (resize(fc9_n4_s0, 19) + fc9_n4_s1);
+        fc9_n4_s8_xh := fc9_e16(18 downto 3);
+        fc9_n4_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s8_xh, 18) + resize(fc9_e17, 18))) & std_logic_vector(unsigned(fc9_e16(2 downto 0)))));
+        fc9_n4_s9_xh := fc9_n4_s5(19 downto 1);
+        fc9_n4_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s9_xh, 21) + signed((unsigned(std_logic_vector'(std_logic_vector(fc9_n4_s7_hi) & std_logic_vector(unsigned(fc9_n4_s6(1 downto 0))))))))) & std_logic_vector(unsigned(fc9_n4_s5(0 downto 0)))));
+        fc9_n4_s9_d1_v := signed(fc9_n4_s9_d1);
+        fc9_n4_s8_d1_v := signed(fc9_n4_s8_d1);
+        fc9_n4_acc := (resize(fc9_n4_s9_d1_v, 23) - resize(fc9_n4_s8_d1_v, 23));
         if unsigned(fc9_n4_acc(3 downto 0)) /= 0 then fc9_n4_y_sticky := '1'; else fc9_n4_y_sticky := '0'; end if;
-        fc9_n4_y_rnd := fc9_n4_y_fl_d1 + (to_signed(0, 17) & fc9_n4_y_incx_d1);
-        if fc9_n4_y_rnd > to_signed(32767, 18) then fc9_n4_y_sat := to_signed(32767, 16); elsif fc9_n4_y_rnd < to_signed(-32768, 18) then fc9_n4_y_sat := to_signed(-32768, 16); else fc9_n4_y_sat := fc9_n4_y_rnd(15 downto 0); end if;
-        fc9_n5_p1 := signed(to_unsigned((to_integer(fc9_in_1) * 9) mod 2**16, 16));
-        fc9_n5_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 14) mod 2**16, 16));
-        fc9_n5_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-76)) mod 2**19, 19));
-        fc9_n5_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-38)) mod 2**18, 18));
-        fc9_n5_t0_0 := signed(to_unsigned((to_integer(fc9_in_0) * 87) mod 2**19, 19)) + resize(fc9_n5_p1, 19);
-        fc9_n5_t0_1 := resize(fc9_n5_p2, 18) + signed(to_unsigned((to_integer(fc9_in_3) * (-35)) mod 2**18, 18));
-        fc9_n5_t2_0 := resize(fc9_n5_t2_0_a_d1, 22) + (fc9_n5_t0_2_d1 + resize(fc9_n5_t1_1_b_d1, 22));
-        fc9_n5_acc := (resize(fc9_n5_t2_0, 23) + to_signed(-204800, 23));
+        fc9_n4_y_inc := fc9_n4_acc(4) and (fc9_n4_y_sticky or fc9_n4_acc(5));
+        fc9_n4_y_rnd := fc9_n4_acc(22 downto 5) + (to_signed(0, 17) & fc9_n4_y_inc);
+        if fc9_n4_y_rnd > to_signed(32767, 18) then fc9_n4_y_ovf_hi := '1'; else fc9_n4_y_ovf_hi := '0'; end if;
+        if fc9_n4_y_rnd < to_signed(-32768, 18) then fc9_n4_y_satlo := to_signed(-32768, 16); else fc9_n4_y_satlo := fc9_n4_y_rnd(15 downto 0); end if;
+        if fc9_n4_y_ovf_hi_d1 = '1' then fc9_n4_y_sat := to_signed(32767, 16); else fc9_n4_y_sat := fc9_n4_y_satlo_d1; end if;
+        fc9_n5_s0_xh := fc9_in_4(11 downto 3);
+        fc9_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s0_xh, 13) - resize(fc9_in_0, 13))) & std_logic_vector(unsigned(fc9_in_4(2 downto 0)))))));
+        fc9_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e16_xh, 9) - to_signed(25, 9))) & std_logic_vector(unsigned(fc9_in_5(3 downto 0)))))));
+        fc9_n5_s2_xh := fc9_e0(15 downto 7);
+        fc9_n5_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s2_xh, 13) + fc9_n5_s1)) & std_logic_vector(unsigned(fc9_e0(6 downto 0)))))));
+        fc9_n5_s3_xh := fc9_e1(13 downto 4);
+        fc9_n5_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s3_xh, 16) + fc9_n5_s0)) & std_logic_vector(unsigned(fc9_e1(3 downto 0)))))));
+        fc9_n5_s4_xh := fc9_e2(13 downto 3);
+        fc9_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s4_xh, 15) - fc9_e5)) & std_logic_vector(unsigned(fc9_e2(2 downto 0)))))));
+        fc9_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n5_s2(19 downto 3) - resize(fc9_e27, 17))) & std_logic_vector(unsigned(fc9_n5_s2(2 downto 0)))))));
+        fc9_n5_s6_xh := fc9_e6(14 downto 4);
+        fc9_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s6_xh, 15) - fc9_e10)) & std_logic_vector(unsigned(fc9_e6(3 downto 0)))))));
+        fc9_n5_s7 := fc9_n5_s3 + resize(fc9_n5_s4, 20);
+        fc9_n5_s8_xh := fc9_n5_s6(18 downto 2);
+        fc9_n5_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s8_xh, 20) + fc9_n5_s5)) & std_logic_vector(unsigned(fc9_n5_s6(1 downto 0)))))));
+        fc9_n5_acc := (-(fc9_n5_s9_d1 - resize(fc9_e20_d1_v, 23)));
         if unsigned(fc9_n5_acc(3 downto 0)) /= 0 then fc9_n5_y_sticky := '1'; else fc9_n5_y_sticky := '0'; end if;
-        fc9_n5_y_rnd := fc9_n5_y_fl_d1 + (to_signed(0, 17) & fc9_n5_y_incx_d1);
-        if fc9_n5_y_rnd > to_signed(32767, 18) then fc9_n5_y_sat := to_signed(32767, 16); elsif fc9_n5_y_rnd < to_signed(-32768, 18) then fc9_n5_y_sat := to_signed(-32768, 16); else fc9_n5_y_sat := fc9_n5_y_rnd(15 downto 0); end if;
-        fc9_n6_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-40)) mod 2**18, 18));
-        fc9_n6_p1 := signed(to_unsigned((to_integer(fc9_in_1) * (-31)) mod 2**17, 17));
-        fc9_n6_p3_sh := shift_left(resize(fc9_in_3, 16), 4);
-        fc9_n6_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-45)) mod 2**18, 18));
-        fc9_n6_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 37) mod 2**18, 18));
-        fc9_n6_p7 := signed(to_unsigned((to_integer(fc9_in_7) * (-26)) mod 2**17, 17));
-        fc9_n6_t0_1 := signed(to_unsigned((to_integer(fc9_in_2) * 37) mod 2**18, 18)) + resize(fc9_n6_p3_sh, 18);
-        fc9_n6_t1_0 := (resize(fc9_n6_p0, 19) + resize(fc9_n6_p1, 19)) + resize(fc9_n6_t0_1, 19);
-        fc9_n6_t2_0 := resize(fc9_n6_t2_0_a_d1, 22) + (resize(fc9_n6_t1_1_a_d1, 22) + fc9_n6_t0_3_d1);
-        fc9_n6_acc := (fc9_n6_t2_0 + to_signed(-137216, 22));
-        if unsigned(fc9_n6_acc(3 downto 0)) /= 0 then fc9_n6_y_sticky := '1'; else fc9_n6_y_sticky := '0'; end if;
-        fc9_n6_y_rnd := fc9_n6_y_fl_d1 + (to_signed(0, 16) & fc9_n6_y_incx_d1);
+        fc9_n5_y_inc := fc9_n5_acc(4) and (fc9_n5_y_sticky or fc9_n5_acc(5));
+        fc9_n5_y_rnd := fc9_n5_acc(22 downto 5) + (to_signed(0, 17) & fc9_n5_y_inc);
+        if fc9_n5_y_rnd_d1 > to_signed(32767, 18) then fc9_n5_y_sat := to_signed(32767, 16); elsif fc9_n5_y_rnd_d1 < to_signed(-32768, 18) then fc9_n5_y_sat := to_signed(-32768, 16); else fc9_n5_y_sat := fc9_n5_y_wrap_d1; end if;
+        fc9_n6_s0_xh := fc9_in_1(11 downto 9);
+        fc9_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s0_xh, 13) + resize(fc9_in_6, 13))) & std_logic_vector(unsigned(fc9_in_1(8 downto 0)))))));
+        fc9_n6_s1_xh := fc9_e0(15 downto 11);
+        fc9_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s1_xh, 8) + to_signed(67, 8))) & std_logic_vector(unsigned(fc9_e0(10 downto 0)))))));
+        fc9_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n6_s0(21 downto 2) + resize(fc9_e0, 20))) & std_logic_vector(unsigned(fc9_n6_s0(1 downto 0)))))));
+        fc9_n6_s3_xh := fc9_e27(14 downto 4);
+        fc9_n6_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s3_xh, 14) - fc9_e26)) & std_logic_vector(unsigned(fc9_e27(3 downto 0)))))));
+        fc9_n6_s4 := fc9_n6_s1 - resize(fc9_e10, 19);
+        fc9_n6_s5_xh := fc9_e21(16 downto 2);
+        fc9_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s5_xh, 17) + fc9_e21)) & std_logic_vector(unsigned(fc9_e21(1 downto 0)))))));
+        fc9_n6_s6_xh := fc9_n6_s3(17 downto 5);
+        fc9_n6_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s6_xh, 15) - resize(fc9_e23, 15))) & std_logic_vector(unsigned(fc9_n6_s3(4 downto 0)))))));
+        fc9_n6_s8 := resize(fc9_n6_s4, 20) - resize(fc9_n6_s5, 20);
+        fc9_n6_acc := ((fc9_n6_s2 - resize(fc9_n6_s6, 22)) - resize(fc9_n6_s8, 22));
+        if fc9_n6_y_low_d1 /= 0 then fc9_n6_y_sticky := '1'; else fc9_n6_y_sticky := '0'; end if;
+        fc9_n6_y_inc := fc9_n6_y_half_d1 and (fc9_n6_y_sticky or fc9_n6_y_lsb_d1);
+        fc9_n6_y_rnd := fc9_n6_y_fl_d1 + (to_signed(0, 16) & fc9_n6_y_inc);
         if fc9_n6_y_rnd > to_signed(32767, 17) then fc9_n6_y_sat := to_signed(32767, 16); elsif fc9_n6_y_rnd < to_signed(-32768, 17) then fc9_n6_y_sat := to_signed(-32768, 16); else fc9_n6_y_sat := fc9_n6_y_rnd(15 downto 0); end if;
-        fc9_n7_p0 := signed(to_unsigned((to_integer(fc9_in_0) * 31) mod 2**17, 17));
-        fc9_n7_p1_sh := shift_left(resize(fc9_in_1, 14), 2);
-        fc9_n7_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 92) mod 2**19, 19));
-        fc9_n7_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-82)) mod 2**19, 19));
-        fc9_n7_p4 := signed(to_unsigned((to_integer(fc9_in_4) * 30) mod 2**17, 17));
-        fc9_n7_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 45) mod 2**18, 18));
-        fc9_n7_p6 := signed(to_unsigned((to_integer(fc9_in_6) * 77) mod 2**19, 19));
-        fc9_n7_t1_0 := resize(fc9_n7_t1_0_a_d1, 20) + fc9_n7_t0_1_d1;
-        fc9_n7_t1_1 := resize(fc9_n7_t1_1_a_d1, 22) + fc9_n7_t0_3_d1;
-        fc9_n7_acc := ((resize(fc9_n7_t1_0, 23) + resize(fc9_n7_t1_1, 23)) + to_signed(-70144, 23));
+        fc9_n7_s0 := resize(fc9_in_0, 13) - resize(fc9_in_6, 13);
+        fc9_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n2_s1_xh, 10) - to_signed(137, 10))) & std_logic_vector(unsigned(fc9_in_6(2 downto 0)))))));
+        fc9_n7_s2_xh := fc9_e1(13 downto 2);
+        fc9_n7_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n7_s2_xh, 14) - resize(fc9_n7_s1, 14))) & std_logic_vector(unsigned(fc9_e1(1 downto 0)))))));
+        fc9_n7_s3_xh := fc9_n7_s0(12 downto 8);
+        fc9_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n7_s3_xh, 14) + fc9_e4)) & std_logic_vector(unsigned(fc9_n7_s0(7 downto 0)))))));
+        fc9_n7_s4_xh := fc9_e5(14 downto 3);
+        fc9_n7_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n7_s4_xh, 14) + fc9_e7)) & std_logic_vector(unsigned(fc9_e5(2 downto 0)))))));
+        fc9_n7_s5 := resize(fc9_e26, 18) + fc9_e28(17 downto 0);
+        fc9_n7_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n7_s3(21 downto 4) + resize(fc9_n7_s2, 18))) & std_logic_vector(unsigned(fc9_n7_s3(3 downto 0)))))));
+        fc9_n7_s7 := resize(fc9_n7_s4, 18) - resize(fc9_e22, 18);
+        fc9_n7_s8_xh := fc9_e9(17 downto 1);
+        fc9_n7_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n7_s8_xh, 19) - resize(fc9_n7_s5, 19))) & std_logic_vector(unsigned(fc9_e9(0 downto 0)))))));
+        fc9_n7_s9_xh := fc9_n7_s6(21 downto 2);
+        fc9_n7_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n7_s9_xh, 21) - resize(fc9_n7_s7, 21))) & std_logic_vector(unsigned(fc9_n7_s6(1 downto 0)))))));
+        fc9_n7_acc := (-fc9_n7_s10_d1);
         if unsigned(fc9_n7_acc(3 downto 0)) /= 0 then fc9_n7_y_sticky := '1'; else fc9_n7_y_sticky := '0'; end if;
-        fc9_n7_y_rnd := fc9_n7_y_fl_d1 + (to_signed(0, 17) & fc9_n7_y_incx_d1);
-        if fc9_n7_y_rnd > to_signed(32767, 18) then fc9_n7_y_sat := to_signed(32767, 16); elsif fc9_n7_y_rnd < to_signed(-32768, 18) then fc9_n7_y_sat := to_signed(-32768, 16); else fc9_n7_y_sat := fc9_n7_y_rnd(15 downto 0); end if;
-        fc9_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc9_in_0) * 699) mod 2**22, 22)) + resize(fc9_n0_p1, 22); -- weight 5.4609375
-        fc9_n0_t1_0_b_d1 <= resize(fc9_n0_p2, 20) + resize(fc9_n0_p3, 20);
-        fc9_n0_t0_2_d1 <= fc9_n0_t0_2_a + resize(fc9_n0_p5, 20);
-        fc9_n0_t1_1_b_d1 <= resize(fc9_n0_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * 66) mod 2**19, 19)); -- weight 0.515625
-        fc9_n0_y_fl_d1 <= fc9_n0_acc(22 downto 5);
-        fc9_n0_y_incx_d1 <= fc9_n0_acc(4) and (fc9_n0_y_sticky or fc9_n0_acc(5));
-        fc9_n1_t0_0_d1 <= resize(fc9_n1_p0_neg, 22) + signed(to_unsigned((to_integer(fc9_in_1) * 658) mod 2**22, 22)); -- weight 5.140625
-        fc9_n1_t1_0_b_d1 <= resize(fc9_n1_p2, 20) + resize(fc9_n1_p3, 20);
-        fc9_n1_t0_2_d1 <= fc9_n0_t0_2_a + resize(fc9_n1_p5, 20);
-        fc9_n1_t1_1_b_d1 <= resize(fc9_n1_p6_neg, 18) + signed(to_unsigned((to_integer(fc9_in_7) * (-43)) mod 2**18, 18)); -- weight -0.3359375
-        fc9_n1_y_fl_d1 <= fc9_n1_acc(22 downto 5);
-        fc9_n1_y_incx_d1 <= fc9_n1_acc(4) and (fc9_n1_y_sticky or fc9_n1_acc(5));
-        fc9_n2_t1_0_a_d1 <= resize(fc9_n2_p0, 16) + resize(fc9_n2_p1, 16);
-        fc9_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc9_in_2) * 632) mod 2**22, 22)) + resize(fc9_n2_p3, 22); -- weight 4.9375
-        fc9_n2_t2_0_b_d1 <= resize(fc9_n2_t0_2, 20) + resize(fc9_n2_t0_3, 20);
+        fc9_n7_y_inc := fc9_n7_acc(4) and (fc9_n7_y_sticky or fc9_n7_acc(5));
+        fc9_n7_y_rnd := fc9_n7_acc(22 downto 5) + (to_signed(0, 17) & fc9_n7_y_inc);
+        if fc9_n7_y_rnd > to_signed(32767, 18) then fc9_n7_y_ovf_hi := '1'; else fc9_n7_y_ovf_hi := '0'; end if;
+        if fc9_n7_y_rnd < to_signed(-32768, 18) then fc9_n7_y_satlo := to_signed(-32768, 16); else fc9_n7_y_satlo := fc9_n7_y_rnd(15 downto 0); end if;
+        if fc9_n7_y_ovf_hi_d1 = '1' then fc9_n7_y_sat := to_signed(32767, 16); else fc9_n7_y_sat := fc9_n7_y_satlo_d1; end if;
+        fc9_n0_s8_d1 <= fc9_n0_s6 + resize(fc9_n0_s7, 23);
+        fc9_e20_d1 <= fc9_e20_u;
+        fc9_n0_y_rnd_d1 <= fc9_n0_y_rnd;
+        fc9_n0_y_wrap_d1 <= fc9_n0_y_rnd(15 downto 0);
+        fc9_n1_s10_d1 <= fc9_n1_s10_u;
+        fc9_n1_s9_d1 <= fc9_n1_s9_u;
+        fc9_n1_y_ovf_hi_d1 <= fc9_n1_y_ovf_hi;
+        fc9_n1_y_satlo_d1 <= fc9_n1_y_satlo;
+        fc9_n2_y_low_d1 <= unsigned(fc9_n2_acc(3 downto 0));
+        fc9_n2_y_lsb_d1 <= fc9_n2_acc(5);
+        fc9_n2_y_half_d1 <= fc9_n2_acc(4);
         fc9_n2_y_fl_d1 <= fc9_n2_acc(21 downto 5);
-        fc9_n2_y_incx_d1 <= fc9_n2_acc(4) and (fc9_n2_y_sticky or fc9_n2_acc(5));
-        fc9_n3_t1_0_a_d1 <= resize(fc9_n3_p0, 18) + resize(fc9_n3_p1, 18);
-        fc9_n3_t0_1_d1 <= resize(fc9_n3_p2, 22) + signed(to_unsigned((to_integer(fc9_in_3) * 596) mod 2**22, 22)); -- weight 4.65625
-        fc9_n3_t0_2_d1 <= resize(fc9_n3_p4, 20) + resize(fc9_n3_p5, 20);
-        fc9_n3_t1_1_b_d1 <= resize(fc9_n3_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * 80) mod 2**19, 19)); -- weight 0.625
-        fc9_n3_y_fl_d1 <= fc9_n3_acc(22 downto 5);
-        fc9_n3_y_incx_d1 <= fc9_n3_acc(4) and (fc9_n3_y_sticky or fc9_n3_acc(5));
-        fc9_n4_t1_0_a_d1 <= resize(fc9_n4_p0, 19) + resize(fc9_n4_p1, 19);
-        fc9_n4_t0_1_d1 <= resize(fc9_n4_p2, 20) + resize(fc9_n4_p3, 20);
-        fc9_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc9_in_4) * 602) mod 2**22, 22)) + resize(fc9_n4_p5, 22); -- weight 4.703125
-        fc9_n4_t1_1_b_d1 <= resize(fc9_n4_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * (-68)) mod 2**19, 19)); -- weight -0.53125
-        fc9_n4_y_fl_d1 <= fc9_n4_acc(22 downto 5);
-        fc9_n4_y_incx_d1 <= fc9_n4_acc(4) and (fc9_n4_y_sticky or fc9_n4_acc(5));
-        fc9_n5_t0_2_d1 <= resize(fc9_n5_p4, 22) + signed(to_unsigned((to_integer(fc9_in_5) * 627) mod 2**22, 22)); -- weight 4.8984375
-        fc9_n5_t1_1_b_d1 <= resize(fc9_n5_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * (-88)) mod 2**19, 19)); -- weight -0.6875
-        fc9_n5_t2_0_a_d1 <= resize(fc9_n5_t0_0, 20) + resize(fc9_n5_t0_1, 20);
-        fc9_n5_y_fl_d1 <= fc9_n5_acc(22 downto 5);
-        fc9_n5_y_incx_d1 <= fc9_n5_acc(4) and (fc9_n5_y_sticky or fc9_n5_acc(5));
-        fc9_n6_t1_1_a_d1 <= resize(fc9_n6_p4, 19) + resize(fc9_n6_p5, 19);
-        fc9_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc9_in_6) * 591) mod 2**22, 22)) + resize(fc9_n6_p7, 22); -- weight 4.6171875
-        fc9_n6_t2_0_a_d1 <= fc9_n6_t1_0;
+        fc9_n3_s7_d1 <= fc9_n3_s7_u;
+        fc9_n3_s8_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc9_n3_s8_hi) & std_logic_vector(unsigned(fc9_e15(1 downto 0)))));
+        fc9_n3_y_ovf_hi_d1 <= fc9_n3_y_ovf_hi;
+        fc9_n3_y_satlo_d1 <= fc9_n3_y_satlo;
+        fc9_n4_s9_d1 <= fc9_n4_s9_u;
+        fc9_n4_s8_d1 <= fc9_n4_s8_u;
+        fc9_n4_y_ovf_hi_d1 <= fc9_n4_y_ovf_hi;
+        fc9_n4_y_satlo_d1 <= fc9_n4_y_satlo;
+        fc9_n5_s9_d1 <= resize(fc9_n5_s7, 23) - resize(fc9_n5_s8, 23);
+        fc9_n5_y_rnd_d1 <= fc9_n5_y_rnd;
+        fc9_n5_y_wrap_d1 <= fc9_n5_y_rnd(15 downto 0);
+        fc9_n6_y_low_d1 <= unsigned(fc9_n6_acc(3 downto 0));
+        fc9_n6_y_lsb_d1 <= fc9_n6_acc(5);
+        fc9_n6_y_half_d1 <= fc9_n6_acc(4);
         fc9_n6_y_fl_d1 <= fc9_n6_acc(21 downto 5);
-        fc9_n6_y_incx_d1 <= fc9_n6_acc(4) and (fc9_n6_y_sticky or fc9_n6_acc(5));
-        fc9_n7_t1_0_a_d1 <= resize(fc9_n7_p0, 18) + resize(fc9_n7_p1_sh, 18);
-        fc9_n7_t0_1_d1 <= resize(fc9_n7_p2, 20) + resize(fc9_n7_p3, 20);
-        fc9_n7_t1_1_a_d1 <= resize(fc9_n7_p4, 19) + resize(fc9_n7_p5, 19);
-        fc9_n7_t0_3_d1 <= resize(fc9_n7_p6, 22) + signed(to_unsigned((to_integer(fc9_in_7) * 766) mod 2**22, 22)); -- weight 5.984375
-        fc9_n7_y_fl_d1 <= fc9_n7_acc(22 downto 5);
-        fc9_n7_y_incx_d1 <= fc9_n7_acc(4) and (fc9_n7_y_sticky or fc9_n7_acc(5));
+        fc9_n7_s10_d1 <= fc9_n7_s9 - resize(fc9_n7_s8, 23);
+        fc9_n7_y_ovf_hi_d1 <= fc9_n7_y_ovf_hi;
+        fc9_n7_y_satlo_d1 <= fc9_n7_y_satlo;
         fc9_out_0 <= fc9_n0_y_sat;
         fc9_out_1 <= fc9_n1_y_sat;
-        fc9_out_2 <= fc9_n2_y_sat;
+        fc9_n2_y_sat_d1 <= fc9_n2_y_sat;
+        fc9_out_2 <= fc9_n2_y_sat_d1;
         fc9_out_3 <= fc9_n3_y_sat;
         fc9_out_4 <= fc9_n4_y_sat;
         fc9_out_5 <= fc9_n5_y_sat;
-        fc9_out_6 <= fc9_n6_y_sat;
+        fc9_n6_y_sat_d1 <= fc9_n6_y_sat;
+        fc9_out_6 <= fc9_n6_y_sat_d1;
         fc9_out_7 <= fc9_n7_y_sat;
       end if;
     end if;

@@ -19,64 +19,44 @@ entity activations_lin is
 end entity activations_lin;
 
 architecture rtl of activations_lin is
-  signal lin_out_0 : signed(11 downto 0);
-  signal lin_out_1 : signed(11 downto 0);
-  signal lin_out_2 : signed(11 downto 0);
-  signal lin_out_3 : signed(11 downto 0);
-  signal lin_out_4 : signed(11 downto 0);
-  signal lin_out_5 : signed(11 downto 0);
-  signal lin_out_6 : signed(11 downto 0);
-  signal lin_out_7 : signed(11 downto 0);
+  signal lin_out_0, lin_out_1, lin_out_2, lin_out_3, lin_out_4, lin_out_5 : signed(11 downto 0);
+  signal lin_out_6, lin_out_7 : signed(11 downto 0);
 begin
   out_data <= std_logic_vector(lin_out_7) & std_logic_vector(lin_out_6) & std_logic_vector(lin_out_5) & std_logic_vector(lin_out_4) & std_logic_vector(lin_out_3) & std_logic_vector(lin_out_2) & std_logic_vector(lin_out_1) & std_logic_vector(lin_out_0);
 
   process (clk)
-    variable lin_in_0 : signed(15 downto 0);
-    variable lin_in_1 : signed(15 downto 0);
-    variable lin_in_2 : signed(15 downto 0);
-    variable lin_in_3 : signed(15 downto 0);
-    variable lin_in_4 : signed(15 downto 0);
-    variable lin_in_5 : signed(15 downto 0);
-    variable lin_in_6 : signed(15 downto 0);
-    variable lin_in_7 : signed(15 downto 0);
+    variable lin_in_0, lin_in_1, lin_in_2, lin_in_3, lin_in_4, lin_in_5 : signed(15 downto 0);
+    variable lin_in_6, lin_in_7 : signed(15 downto 0);
     variable lin_n0_fl : signed(13 downto 0);
-    variable lin_n0_sticky : std_logic;
-    variable lin_n0_inc : std_logic;
+    variable lin_n0_sticky, lin_n0_inc : std_logic;
     variable lin_n0_rnd : signed(14 downto 0);
     variable lin_n0_sat : signed(11 downto 0);
     variable lin_n1_fl : signed(13 downto 0);
-    variable lin_n1_sticky : std_logic;
-    variable lin_n1_inc : std_logic;
+    variable lin_n1_sticky, lin_n1_inc : std_logic;
     variable lin_n1_rnd : signed(14 downto 0);
     variable lin_n1_sat : signed(11 downto 0);
     variable lin_n2_fl : signed(13 downto 0);
-    variable lin_n2_sticky : std_logic;
-    variable lin_n2_inc : std_logic;
+    variable lin_n2_sticky, lin_n2_inc : std_logic;
     variable lin_n2_rnd : signed(14 downto 0);
     variable lin_n2_sat : signed(11 downto 0);
     variable lin_n3_fl : signed(13 downto 0);
-    variable lin_n3_sticky : std_logic;
-    variable lin_n3_inc : std_logic;
+    variable lin_n3_sticky, lin_n3_inc : std_logic;
     variable lin_n3_rnd : signed(14 downto 0);
     variable lin_n3_sat : signed(11 downto 0);
     variable lin_n4_fl : signed(13 downto 0);
-    variable lin_n4_sticky : std_logic;
-    variable lin_n4_inc : std_logic;
+    variable lin_n4_sticky, lin_n4_inc : std_logic;
     variable lin_n4_rnd : signed(14 downto 0);
     variable lin_n4_sat : signed(11 downto 0);
     variable lin_n5_fl : signed(13 downto 0);
-    variable lin_n5_sticky : std_logic;
-    variable lin_n5_inc : std_logic;
+    variable lin_n5_sticky, lin_n5_inc : std_logic;
     variable lin_n5_rnd : signed(14 downto 0);
     variable lin_n5_sat : signed(11 downto 0);
     variable lin_n6_fl : signed(13 downto 0);
-    variable lin_n6_sticky : std_logic;
-    variable lin_n6_inc : std_logic;
+    variable lin_n6_sticky, lin_n6_inc : std_logic;
     variable lin_n6_rnd : signed(14 downto 0);
     variable lin_n6_sat : signed(11 downto 0);
     variable lin_n7_fl : signed(13 downto 0);
-    variable lin_n7_sticky : std_logic;
-    variable lin_n7_inc : std_logic;
+    variable lin_n7_sticky, lin_n7_inc : std_logic;
     variable lin_n7_rnd : signed(14 downto 0);
     variable lin_n7_sat : signed(11 downto 0);
   begin

@@ -3,7 +3,7 @@
 -- input  type: fixed<12,5,RND_CONV,SAT>
 -- output type: ufixed<10,3,RND_CONV,SAT>
 -- max = 6
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,26 +19,14 @@ entity activations_relu6 is
 end entity activations_relu6;
 
 architecture rtl of activations_relu6 is
-  signal relu6_out_0 : unsigned(9 downto 0);
-  signal relu6_out_1 : unsigned(9 downto 0);
-  signal relu6_out_2 : unsigned(9 downto 0);
-  signal relu6_out_3 : unsigned(9 downto 0);
-  signal relu6_out_4 : unsigned(9 downto 0);
-  signal relu6_out_5 : unsigned(9 downto 0);
-  signal relu6_out_6 : unsigned(9 downto 0);
-  signal relu6_out_7 : unsigned(9 downto 0);
+  signal relu6_out_0, relu6_out_1, relu6_out_2, relu6_out_3, relu6_out_4, relu6_out_5 : unsigned(9 downto 0);
+  signal relu6_out_6, relu6_out_7 : unsigned(9 downto 0);
 begin
   out_data <= std_logic_vector(relu6_out_7) & std_logic_vector(relu6_out_6) & std_logic_vector(relu6_out_5) & std_logic_vector(relu6_out_4) & std_logic_vector(relu6_out_3) & std_logic_vector(relu6_out_2) & std_logic_vector(relu6_out_1) & std_logic_vector(relu6_out_0);
 
   process (clk)
-    variable relu6_in_0 : signed(11 downto 0);
-    variable relu6_in_1 : signed(11 downto 0);
-    variable relu6_in_2 : signed(11 downto 0);
-    variable relu6_in_3 : signed(11 downto 0);
-    variable relu6_in_4 : signed(11 downto 0);
-    variable relu6_in_5 : signed(11 downto 0);
-    variable relu6_in_6 : signed(11 downto 0);
-    variable relu6_in_7 : signed(11 downto 0);
+    variable relu6_in_0, relu6_in_1, relu6_in_2, relu6_in_3, relu6_in_4, relu6_in_5 : signed(11 downto 0);
+    variable relu6_in_6, relu6_in_7 : signed(11 downto 0);
     variable relu6_n0_max0 : unsigned(10 downto 0);
     variable relu6_n0_sx_2 : signed(11 downto 0);
     variable relu6_n0_clip : unsigned(9 downto 0); -- max = 6

@@ -1048,26 +1048,14 @@ architecture rtl of activations_sig_c is
     1022 => "011111101000",
     1023 => "011111111000"
   );
-  signal sig_c_out_0 : unsigned(11 downto 0);
-  signal sig_c_out_1 : unsigned(11 downto 0);
-  signal sig_c_out_2 : unsigned(11 downto 0);
-  signal sig_c_out_3 : unsigned(11 downto 0);
-  signal sig_c_out_4 : unsigned(11 downto 0);
-  signal sig_c_out_5 : unsigned(11 downto 0);
-  signal sig_c_out_6 : unsigned(11 downto 0);
-  signal sig_c_out_7 : unsigned(11 downto 0);
+  signal sig_c_out_0, sig_c_out_1, sig_c_out_2, sig_c_out_3, sig_c_out_4, sig_c_out_5 : unsigned(11 downto 0);
+  signal sig_c_out_6, sig_c_out_7 : unsigned(11 downto 0);
 begin
   out_data <= std_logic_vector(sig_c_out_7) & std_logic_vector(sig_c_out_6) & std_logic_vector(sig_c_out_5) & std_logic_vector(sig_c_out_4) & std_logic_vector(sig_c_out_3) & std_logic_vector(sig_c_out_2) & std_logic_vector(sig_c_out_1) & std_logic_vector(sig_c_out_0);
 
   process (clk)
-    variable sig_c_in_0 : signed(11 downto 0);
-    variable sig_c_in_1 : signed(11 downto 0);
-    variable sig_c_in_2 : signed(11 downto 0);
-    variable sig_c_in_3 : signed(11 downto 0);
-    variable sig_c_in_4 : signed(11 downto 0);
-    variable sig_c_in_5 : signed(11 downto 0);
-    variable sig_c_in_6 : signed(11 downto 0);
-    variable sig_c_in_7 : signed(11 downto 0);
+    variable sig_c_in_0, sig_c_in_1, sig_c_in_2, sig_c_in_3, sig_c_in_4, sig_c_in_5 : signed(11 downto 0);
+    variable sig_c_in_6, sig_c_in_7 : signed(11 downto 0);
     variable sig_c_n0_addr : unsigned(9 downto 0);
     variable sig_c_n0_rom : unsigned(11 downto 0);
     variable sig_c_n1_addr : unsigned(9 downto 0);

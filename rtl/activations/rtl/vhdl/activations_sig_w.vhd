@@ -4,7 +4,7 @@
 -- output type: ufixed<8,0,RND_CONV,SAT>
 -- table: 256 entries of fixed<18,8> over [-8, 8), mode hls4ml
 -- ROM: 256 entries addressed by the low 8 bits of u = x / 2^2 rounded toward zero (output cast folded in)
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -280,58 +280,30 @@ architecture rtl of activations_sig_w is
     254 => "01111000",
     255 => "01111100"
   );
-  signal sig_w_out_0 : unsigned(7 downto 0);
-  signal sig_w_out_1 : unsigned(7 downto 0);
-  signal sig_w_out_2 : unsigned(7 downto 0);
-  signal sig_w_out_3 : unsigned(7 downto 0);
-  signal sig_w_out_4 : unsigned(7 downto 0);
-  signal sig_w_out_5 : unsigned(7 downto 0);
-  signal sig_w_out_6 : unsigned(7 downto 0);
-  signal sig_w_out_7 : unsigned(7 downto 0);
+  signal sig_w_out_0, sig_w_out_1, sig_w_out_2, sig_w_out_3, sig_w_out_4, sig_w_out_5 : unsigned(7 downto 0);
+  signal sig_w_out_6, sig_w_out_7 : unsigned(7 downto 0);
 begin
   out_data <= std_logic_vector(sig_w_out_7) & std_logic_vector(sig_w_out_6) & std_logic_vector(sig_w_out_5) & std_logic_vector(sig_w_out_4) & std_logic_vector(sig_w_out_3) & std_logic_vector(sig_w_out_2) & std_logic_vector(sig_w_out_1) & std_logic_vector(sig_w_out_0);
 
   process (clk)
-    variable sig_w_in_0 : signed(9 downto 0);
-    variable sig_w_in_1 : signed(9 downto 0);
-    variable sig_w_in_2 : signed(9 downto 0);
-    variable sig_w_in_3 : signed(9 downto 0);
-    variable sig_w_in_4 : signed(9 downto 0);
-    variable sig_w_in_5 : signed(9 downto 0);
-    variable sig_w_in_6 : signed(9 downto 0);
-    variable sig_w_in_7 : signed(9 downto 0);
-    variable sig_w_n0_corr : unsigned(9 downto 0);
-    variable sig_w_n0_xc : unsigned(9 downto 0);
-    variable sig_w_n0_addr : unsigned(7 downto 0);
-    variable sig_w_n0_rom : unsigned(7 downto 0);
-    variable sig_w_n1_corr : unsigned(9 downto 0);
-    variable sig_w_n1_xc : unsigned(9 downto 0);
-    variable sig_w_n1_addr : unsigned(7 downto 0);
-    variable sig_w_n1_rom : unsigned(7 downto 0);
-    variable sig_w_n2_corr : unsigned(9 downto 0);
-    variable sig_w_n2_xc : unsigned(9 downto 0);
-    variable sig_w_n2_addr : unsigned(7 downto 0);
-    variable sig_w_n2_rom : unsigned(7 downto 0);
-    variable sig_w_n3_corr : unsigned(9 downto 0);
-    variable sig_w_n3_xc : unsigned(9 downto 0);
-    variable sig_w_n3_addr : unsigned(7 downto 0);
-    variable sig_w_n3_rom : unsigned(7 downto 0);
-    variable sig_w_n4_corr : unsigned(9 downto 0);
-    variable sig_w_n4_xc : unsigned(9 downto 0);
-    variable sig_w_n4_addr : unsigned(7 downto 0);
-    variable sig_w_n4_rom : unsigned(7 downto 0);
-    variable sig_w_n5_corr : unsigned(9 downto 0);
-    variable sig_w_n5_xc : unsigned(9 downto 0);
-    variable sig_w_n5_addr : unsigned(7 downto 0);
-    variable sig_w_n5_rom : unsigned(7 downto 0);
-    variable sig_w_n6_corr : unsigned(9 downto 0);
-    variable sig_w_n6_xc : unsigned(9 downto 0);
-    variable sig_w_n6_addr : unsigned(7 downto 0);
-    variable sig_w_n6_rom : unsigned(7 downto 0);
-    variable sig_w_n7_corr : unsigned(9 downto 0);
-    variable sig_w_n7_xc : unsigned(9 downto 0);
-    variable sig_w_n7_addr : unsigned(7 downto 0);
-    variable sig_w_n7_rom : unsigned(7 downto 0);
+    variable sig_w_in_0, sig_w_in_1, sig_w_in_2, sig_w_in_3, sig_w_in_4, sig_w_in_5 : signed(9 downto 0);
+    variable sig_w_in_6, sig_w_in_7 : signed(9 downto 0);
+    variable sig_w_n0_corr, sig_w_n0_xc : unsigned(9 downto 0);
+    variable sig_w_n0_addr, sig_w_n0_rom : unsigned(7 downto 0);
+    variable sig_w_n1_corr, sig_w_n1_xc : unsigned(9 downto 0);
+    variable sig_w_n1_addr, sig_w_n1_rom : unsigned(7 downto 0);
+    variable sig_w_n2_corr, sig_w_n2_xc : unsigned(9 downto 0);
+    variable sig_w_n2_addr, sig_w_n2_rom : unsigned(7 downto 0);
+    variable sig_w_n3_corr, sig_w_n3_xc : unsigned(9 downto 0);
+    variable sig_w_n3_addr, sig_w_n3_rom : unsigned(7 downto 0);
+    variable sig_w_n4_corr, sig_w_n4_xc : unsigned(9 downto 0);
+    variable sig_w_n4_addr, sig_w_n4_rom : unsigned(7 downto 0);
+    variable sig_w_n5_corr, sig_w_n5_xc : unsigned(9 downto 0);
+    variable sig_w_n5_addr, sig_w_n5_rom : unsigned(7 downto 0);
+    variable sig_w_n6_corr, sig_w_n6_xc : unsigned(9 downto 0);
+    variable sig_w_n6_addr, sig_w_n6_rom : unsigned(7 downto 0);
+    variable sig_w_n7_corr, sig_w_n7_xc : unsigned(9 downto 0);
+    variable sig_w_n7_addr, sig_w_n7_rom : unsigned(7 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then

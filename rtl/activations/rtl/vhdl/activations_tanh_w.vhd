@@ -1048,66 +1048,38 @@ architecture rtl of activations_tanh_w is
     1022 => "1111111100",
     1023 => "1111111110"
   );
-  signal tanh_w_out_0 : signed(9 downto 0);
-  signal tanh_w_out_1 : signed(9 downto 0);
-  signal tanh_w_out_2 : signed(9 downto 0);
-  signal tanh_w_out_3 : signed(9 downto 0);
-  signal tanh_w_out_4 : signed(9 downto 0);
-  signal tanh_w_out_5 : signed(9 downto 0);
-  signal tanh_w_out_6 : signed(9 downto 0);
-  signal tanh_w_out_7 : signed(9 downto 0);
+  signal tanh_w_out_0, tanh_w_out_1, tanh_w_out_2, tanh_w_out_3, tanh_w_out_4, tanh_w_out_5 : signed(9 downto 0);
+  signal tanh_w_out_6, tanh_w_out_7 : signed(9 downto 0);
 begin
   out_data <= std_logic_vector(tanh_w_out_7) & std_logic_vector(tanh_w_out_6) & std_logic_vector(tanh_w_out_5) & std_logic_vector(tanh_w_out_4) & std_logic_vector(tanh_w_out_3) & std_logic_vector(tanh_w_out_2) & std_logic_vector(tanh_w_out_1) & std_logic_vector(tanh_w_out_0);
 
   process (clk)
-    variable tanh_w_in_0 : signed(15 downto 0);
-    variable tanh_w_in_1 : signed(15 downto 0);
-    variable tanh_w_in_2 : signed(15 downto 0);
-    variable tanh_w_in_3 : signed(15 downto 0);
-    variable tanh_w_in_4 : signed(15 downto 0);
-    variable tanh_w_in_5 : signed(15 downto 0);
-    variable tanh_w_in_6 : signed(15 downto 0);
-    variable tanh_w_in_7 : signed(15 downto 0);
-    variable tanh_w_n0_corr : unsigned(12 downto 0);
-    variable tanh_w_n0_xc : unsigned(12 downto 0);
+    variable tanh_w_in_0, tanh_w_in_1, tanh_w_in_2, tanh_w_in_3, tanh_w_in_4, tanh_w_in_5 : signed(15 downto 0);
+    variable tanh_w_in_6, tanh_w_in_7 : signed(15 downto 0);
+    variable tanh_w_n0_corr, tanh_w_n0_xc : unsigned(12 downto 0);
     variable tanh_w_n0_addr : unsigned(9 downto 0);
-    variable tanh_w_n0_rom : signed(9 downto 0);
-    variable tanh_w_n0_hi : signed(9 downto 0);
-    variable tanh_w_n1_corr : unsigned(12 downto 0);
-    variable tanh_w_n1_xc : unsigned(12 downto 0);
+    variable tanh_w_n0_rom, tanh_w_n0_hi : signed(9 downto 0);
+    variable tanh_w_n1_corr, tanh_w_n1_xc : unsigned(12 downto 0);
     variable tanh_w_n1_addr : unsigned(9 downto 0);
-    variable tanh_w_n1_rom : signed(9 downto 0);
-    variable tanh_w_n1_hi : signed(9 downto 0);
-    variable tanh_w_n2_corr : unsigned(12 downto 0);
-    variable tanh_w_n2_xc : unsigned(12 downto 0);
+    variable tanh_w_n1_rom, tanh_w_n1_hi : signed(9 downto 0);
+    variable tanh_w_n2_corr, tanh_w_n2_xc : unsigned(12 downto 0);
     variable tanh_w_n2_addr : unsigned(9 downto 0);
-    variable tanh_w_n2_rom : signed(9 downto 0);
-    variable tanh_w_n2_hi : signed(9 downto 0);
-    variable tanh_w_n3_corr : unsigned(12 downto 0);
-    variable tanh_w_n3_xc : unsigned(12 downto 0);
+    variable tanh_w_n2_rom, tanh_w_n2_hi : signed(9 downto 0);
+    variable tanh_w_n3_corr, tanh_w_n3_xc : unsigned(12 downto 0);
     variable tanh_w_n3_addr : unsigned(9 downto 0);
-    variable tanh_w_n3_rom : signed(9 downto 0);
-    variable tanh_w_n3_hi : signed(9 downto 0);
-    variable tanh_w_n4_corr : unsigned(12 downto 0);
-    variable tanh_w_n4_xc : unsigned(12 downto 0);
+    variable tanh_w_n3_rom, tanh_w_n3_hi : signed(9 downto 0);
+    variable tanh_w_n4_corr, tanh_w_n4_xc : unsigned(12 downto 0);
     variable tanh_w_n4_addr : unsigned(9 downto 0);
-    variable tanh_w_n4_rom : signed(9 downto 0);
-    variable tanh_w_n4_hi : signed(9 downto 0);
-    variable tanh_w_n5_corr : unsigned(12 downto 0);
-    variable tanh_w_n5_xc : unsigned(12 downto 0);
+    variable tanh_w_n4_rom, tanh_w_n4_hi : signed(9 downto 0);
+    variable tanh_w_n5_corr, tanh_w_n5_xc : unsigned(12 downto 0);
     variable tanh_w_n5_addr : unsigned(9 downto 0);
-    variable tanh_w_n5_rom : signed(9 downto 0);
-    variable tanh_w_n5_hi : signed(9 downto 0);
-    variable tanh_w_n6_corr : unsigned(12 downto 0);
-    variable tanh_w_n6_xc : unsigned(12 downto 0);
+    variable tanh_w_n5_rom, tanh_w_n5_hi : signed(9 downto 0);
+    variable tanh_w_n6_corr, tanh_w_n6_xc : unsigned(12 downto 0);
     variable tanh_w_n6_addr : unsigned(9 downto 0);
-    variable tanh_w_n6_rom : signed(9 downto 0);
-    variable tanh_w_n6_hi : signed(9 downto 0);
-    variable tanh_w_n7_corr : unsigned(12 downto 0);
-    variable tanh_w_n7_xc : unsigned(12 downto 0);
+    variable tanh_w_n6_rom, tanh_w_n6_hi : signed(9 downto 0);
+    variable tanh_w_n7_corr, tanh_w_n7_xc : unsigned(12 downto 0);
     variable tanh_w_n7_addr : unsigned(9 downto 0);
-    variable tanh_w_n7_rom : signed(9 downto 0);
-    variable tanh_w_n7_hi : signed(9 downto 0);
+    variable tanh_w_n7_rom, tanh_w_n7_hi : signed(9 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then

@@ -3,7 +3,8 @@
 -- input  type: fixed<16,6>
 -- output type: fixed<16,6>
 -- kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 153 multiplier(s), 160 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+-- constant products: shift-add, 535 CSD digits, 101 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s) (outputs not registered: they arrive 0.85 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 300 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,323 +20,521 @@ entity jet_tagger_output is
 end entity jet_tagger_output;
 
 architecture rtl of jet_tagger_output is
-  signal output_n0_t1_0_a_d1 : signed(25 downto 0);
-  signal output_n0_t1_0_b_d1 : signed(24 downto 0);
-  signal output_n0_t1_1_a_d1 : signed(24 downto 0);
-  signal output_n0_t1_1_b_d1 : signed(23 downto 0);
-  signal output_n0_t0_4_d1 : signed(26 downto 0);
-  signal output_n0_t1_2_b_d1 : signed(24 downto 0);
-  signal output_n0_t1_3_a_d1 : signed(24 downto 0);
-  signal output_n0_t1_3_b_d1 : signed(24 downto 0);
-  signal output_n0_t1_4_a_d1 : signed(24 downto 0);
-  signal output_n0_t0_9_d1 : signed(25 downto 0);
-  signal output_n0_t0_10_d1 : signed(25 downto 0);
-  signal output_n0_t1_5_b_d1 : signed(24 downto 0);
-  signal output_n0_t0_12_d1 : signed(24 downto 0);
-  signal output_n0_t1_6_b_d1 : signed(23 downto 0);
-  signal output_n0_t0_14_d1 : signed(25 downto 0);
-  signal output_n0_t1_7_b_d1 : signed(24 downto 0);
-  signal output_n0_t4_0_d1 : signed(28 downto 0);
-  signal output_n1_t1_0_a_d1 : signed(25 downto 0);
-  signal output_n1_t1_0_b_d1 : signed(24 downto 0);
-  signal output_n1_t1_1_a_d1 : signed(21 downto 0);
-  signal output_n1_t0_3_d1 : signed(24 downto 0);
-  signal output_n1_t0_4_d1 : signed(25 downto 0);
-  signal output_n1_t1_2_b_d1 : signed(21 downto 0);
-  signal output_n1_t1_3_a_d1 : signed(24 downto 0);
-  signal output_n1_t1_3_b_d1 : signed(23 downto 0);
-  signal output_n1_t1_4_a_d1 : signed(22 downto 0);
-  signal output_n1_t1_4_b_d1 : signed(24 downto 0);
-  signal output_n1_t1_5_a_d1 : signed(24 downto 0);
-  signal output_n1_t0_11_d1 : signed(25 downto 0);
-  signal output_n1_t1_6_a_d1 : signed(24 downto 0);
-  signal output_n1_t1_6_b_d1 : signed(23 downto 0);
-  signal output_n1_t1_7_a_d1 : signed(24 downto 0);
-  signal output_n1_t1_7_b_d1 : signed(23 downto 0);
-  signal output_n1_t4_0_d1 : signed(28 downto 0);
-  signal output_n2_t0_0_d1 : signed(26 downto 0);
-  signal output_n2_t1_0_b_d1 : signed(24 downto 0);
-  signal output_n2_t1_1_a_d1 : signed(24 downto 0);
-  signal output_n2_t1_1_b_d1 : signed(23 downto 0);
-  signal output_n2_t1_2_a_d1 : signed(23 downto 0);
-  signal output_n2_t1_2_b_d1 : signed(24 downto 0);
-  signal output_n2_t1_3_a_d1 : signed(25 downto 0);
-  signal output_n2_t1_3_b_d1 : signed(25 downto 0);
-  signal output_n2_t1_4_a_d1 : signed(21 downto 0);
-  signal output_n2_t0_9_d1 : signed(26 downto 0);
-  signal output_n2_t1_5_a_d1 : signed(25 downto 0);
-  signal output_n2_t0_11_d1 : signed(26 downto 0);
-  signal output_n2_t1_6_a_d1 : signed(25 downto 0);
-  signal output_n2_t1_6_b_d1 : signed(24 downto 0);
-  signal output_n2_t1_7_a_d1 : signed(22 downto 0);
-  signal output_n2_t1_7_b_d1 : signed(24 downto 0);
-  signal output_n2_t4_0_d1 : signed(29 downto 0);
-  signal output_n3_t0_0_d1 : signed(27 downto 0);
-  signal output_n3_t1_0_b_d1 : signed(24 downto 0);
-  signal output_n3_t0_2_d1 : signed(24 downto 0);
-  signal output_n3_t1_1_b_d1 : signed(22 downto 0);
-  signal output_n3_t0_4_d1 : signed(26 downto 0);
-  signal output_n3_t1_2_b_d1 : signed(23 downto 0);
-  signal output_n3_t0_6_d1 : signed(26 downto 0);
-  signal output_n3_t1_3_b_d1 : signed(24 downto 0);
-  signal output_n3_t1_4_a_d1 : signed(23 downto 0);
-  signal output_n3_t0_9_d1 : signed(24 downto 0);
-  signal output_n3_t1_5_a_d1 : signed(23 downto 0);
-  signal output_n3_t0_11_d1 : signed(25 downto 0);
-  signal output_n3_t0_12_d1 : signed(25 downto 0);
-  signal output_n3_t1_6_b_d1 : signed(23 downto 0);
-  signal output_n3_t1_7_a_d1 : signed(24 downto 0);
-  signal output_n3_t1_7_b_d1 : signed(24 downto 0);
-  signal output_n3_t4_0_d1 : signed(29 downto 0);
-  signal output_n4_t1_0_a_d1 : signed(24 downto 0);
-  signal output_n4_t1_0_b_d1 : signed(25 downto 0);
-  signal output_n4_t1_1_a_d1 : signed(24 downto 0);
-  signal output_n4_t1_1_b_d1 : signed(24 downto 0);
-  signal output_n4_t0_4_d1 : signed(26 downto 0);
-  signal output_n4_t1_2_b_d1 : signed(24 downto 0);
-  signal output_n4_t1_3_a_d1 : signed(26 downto 0);
-  signal output_n4_t1_3_b_d1 : signed(25 downto 0);
-  signal output_n4_t0_8_d1 : signed(24 downto 0);
-  signal output_n4_t1_4_b_d1 : signed(22 downto 0);
-  signal output_n4_t1_5_a_d1 : signed(25 downto 0);
-  signal output_n4_t1_5_b_d1 : signed(24 downto 0);
-  signal output_n4_t1_6_a_d1 : signed(25 downto 0);
-  signal output_n4_t1_6_b_d1 : signed(25 downto 0);
-  signal output_n4_t1_7_a_d1 : signed(24 downto 0);
-  signal output_n4_t1_7_b_d1 : signed(24 downto 0);
-  signal output_n4_t4_0_d1 : signed(29 downto 0);
-  signal output_out_0 : signed(15 downto 0);
-  signal output_out_1 : signed(15 downto 0);
-  signal output_out_2 : signed(15 downto 0);
-  signal output_out_3 : signed(15 downto 0);
-  signal output_out_4 : signed(15 downto 0);
+  signal output_e35_d1 : signed(17 downto 0);
+  signal output_e55_d1 : signed(19 downto 0);
+  signal output_e6_d1 : signed(16 downto 0);
+  signal output_e67_d1 : signed(23 downto 0);
+  signal output_e26_d1 : signed(16 downto 0);
+  signal output_n0_s24_d1 : unsigned(26 downto 0);
+  signal output_n0_s26_d1 : unsigned(22 downto 0);
+  signal output_e63_d1 : signed(19 downto 0);
+  signal output_e89_d1 : unsigned(25 downto 0);
+  signal output_n0_s25_d1 : unsigned(23 downto 0);
+  signal output_n0_s28_d1 : unsigned(21 downto 0);
+  signal output_e58_d1 : unsigned(23 downto 0);
+  signal output_n0_s27_d1 : signed(22 downto 0);
+  signal output_n0_s30_d1 : unsigned(26 downto 0);
+  signal output_n0_s29_d1 : unsigned(25 downto 0);
+  signal output_n0_s31_d1 : signed(26 downto 0);
+  signal output_n1_s21_d1 : unsigned(25 downto 0);
+  signal output_e73_d1 : unsigned(22 downto 0);
+  signal output_n1_s23_d1 : unsigned(25 downto 0);
+  signal output_n1_s22_d1 : signed(21 downto 0);
+  signal output_n1_s24_d1 : unsigned(25 downto 0);
+  signal output_n1_s25_d1 : unsigned(24 downto 0);
+  signal output_n1_s27_d1 : signed(23 downto 0);
+  signal output_n1_s26_d1 : unsigned(26 downto 0);
+  signal output_n1_s28_d1 : signed(26 downto 0);
+  signal output_n1_s37_d1, output_n1_acc : signed(28 downto 0);
+  signal output_n1_y_fl : signed(18 downto 0);
+  signal output_n2_s23_d1 : unsigned(23 downto 0);
+  signal output_n2_s20_d1 : signed(25 downto 0);
+  signal output_n2_s22_d1 : unsigned(22 downto 0);
+  signal output_n2_s21_d1 : unsigned(25 downto 0);
+  signal output_n2_s25_d1 : unsigned(27 downto 0);
+  signal output_n2_s24_d1 : unsigned(24 downto 0);
+  signal output_n2_s27_d1 : signed(25 downto 0);
+  signal output_n2_s26_d1 : signed(24 downto 0);
+  signal output_n3_s19_d1 : signed(26 downto 0);
+  signal output_n3_s20_d1 : unsigned(25 downto 0);
+  signal output_n3_s24_d1 : unsigned(26 downto 0);
+  signal output_n3_s23_d1 : unsigned(23 downto 0);
+  signal output_n3_s22_d1 : signed(26 downto 0);
+  signal output_n3_s21_d1, output_n3_s25_d1 : signed(25 downto 0);
+  signal output_n3_s26_d1 : signed(24 downto 0);
+  signal output_e81_d1 : unsigned(23 downto 0);
+  signal output_n3_s36_d1, output_n3_acc : signed(29 downto 0);
+  signal output_n3_y_fl : signed(19 downto 0);
+  signal output_n4_s27_d1 : unsigned(22 downto 0);
+  signal output_n4_s26_d1, output_n4_s28_d1 : unsigned(24 downto 0);
+  signal output_n4_s30_d1 : unsigned(27 downto 0);
+  signal output_n4_s31_d1, output_n4_s29_d1 : unsigned(25 downto 0);
+  signal output_n4_s32_d1 : signed(27 downto 0);
+  signal output_n0_y_wrap_d1, output_n2_y_wrap_d1, output_n4_y_wrap_d1 : signed(15 downto 0);
 begin
-  out_data <= std_logic_vector(output_out_4) & std_logic_vector(output_out_3) & std_logic_vector(output_out_2) & std_logic_vector(output_out_1) & std_logic_vector(output_out_0);
+  output_n1_acc <= (-output_n1_s37_d1);
+  output_n1_y_fl <= output_n1_acc(28 downto 10);
+  output_n3_acc <= (-output_n3_s36_d1);
+  output_n3_y_fl <= output_n3_acc(29 downto 10);
+  out_data <= std_logic_vector(output_n4_y_wrap_d1) & std_logic_vector(output_n3_y_fl(15 downto 0)) & std_logic_vector(output_n2_y_wrap_d1) & std_logic_vector(output_n1_y_fl(15 downto 0)) & std_logic_vector(output_n0_y_wrap_d1);
 
   process (clk)
-    variable output_in_0 : signed(15 downto 0);
-    variable output_in_1 : signed(15 downto 0);
-    variable output_in_2 : signed(15 downto 0);
-    variable output_in_3 : signed(15 downto 0);
-    variable output_in_4 : signed(15 downto 0);
-    variable output_in_5 : signed(15 downto 0);
-    variable output_in_6 : signed(15 downto 0);
-    variable output_in_7 : signed(15 downto 0);
-    variable output_in_8 : signed(15 downto 0);
-    variable output_in_9 : signed(15 downto 0);
-    variable output_in_10 : signed(15 downto 0);
-    variable output_in_11 : signed(15 downto 0);
-    variable output_in_12 : signed(15 downto 0);
-    variable output_in_13 : signed(15 downto 0);
-    variable output_in_14 : signed(15 downto 0);
-    variable output_in_15 : signed(15 downto 0);
-    variable output_in_16 : signed(15 downto 0);
-    variable output_in_17 : signed(15 downto 0);
-    variable output_in_18 : signed(15 downto 0);
-    variable output_in_19 : signed(15 downto 0);
-    variable output_in_20 : signed(15 downto 0);
-    variable output_in_21 : signed(15 downto 0);
-    variable output_in_22 : signed(15 downto 0);
-    variable output_in_23 : signed(15 downto 0);
-    variable output_in_24 : signed(15 downto 0);
-    variable output_in_25 : signed(15 downto 0);
-    variable output_in_26 : signed(15 downto 0);
-    variable output_in_27 : signed(15 downto 0);
-    variable output_in_28 : signed(15 downto 0);
-    variable output_in_29 : signed(15 downto 0);
-    variable output_in_30 : signed(15 downto 0);
-    variable output_in_31 : signed(15 downto 0);
-    variable output_n0_p0 : signed(24 downto 0); -- weight 0.3388671875
-    variable output_n0_p2 : signed(22 downto 0); -- weight 0.109375
-    variable output_n0_p3 : signed(23 downto 0); -- weight 0.21484375
-    variable output_n0_p4 : signed(23 downto 0); -- weight 0.2041015625
-    variable output_n0_p5 : signed(22 downto 0); -- weight 0.0634765625
-    variable output_n0_p6 : signed(20 downto 0); -- weight -0.0263671875
-    variable output_n0_p8 : signed(25 downto 0); -- weight 0.7431640625
-    variable output_n0_p9 : signed(24 downto 0); -- weight -0.470703125
-    variable output_n0_p10 : signed(22 downto 0); -- weight -0.1103515625
-    variable output_n0_p11 : signed(23 downto 0); -- weight 0.2177734375
-    variable output_n0_p12 : signed(22 downto 0); -- weight 0.115234375
-    variable output_n0_p14 : signed(22 downto 0); -- weight 0.11328125
-    variable output_n0_p15 : signed(23 downto 0); -- weight -0.1953125
-    variable output_n0_p16 : signed(22 downto 0); -- weight -0.0888671875
-    variable output_n0_p17 : signed(23 downto 0); -- weight 0.201171875
-    variable output_n0_p18 : signed(24 downto 0); -- weight 0.41796875
-    variable output_n0_p19 : signed(23 downto 0); -- weight 0.1630859375
-    variable output_n0_p20 : signed(24 downto 0); -- weight 0.3720703125
-    variable output_n0_p21 : signed(23 downto 0); -- weight -0.158203125
-    variable output_n0_p22 : signed(22 downto 0); -- weight 0.0634765625
-    variable output_n0_p24 : signed(22 downto 0); -- weight 0.095703125
-    variable output_n0_p25 : signed(23 downto 0); -- weight -0.16796875
-    variable output_n0_p27 : signed(19 downto 0); -- weight -0.0087890625
-    variable output_n0_p28 : signed(24 downto 0); -- weight -0.31640625
-    variable output_n0_p29 : signed(23 downto 0); -- weight -0.2275390625
-    variable output_n0_p30 : signed(21 downto 0); -- weight -0.052734375
-    variable output_n0_t1_1 : signed(25 downto 0);
-    variable output_n0_t1_2 : signed(26 downto 0);
-    variable output_n0_t1_3 : signed(25 downto 0);
-    variable output_n0_t1_4 : signed(25 downto 0);
-    variable output_n0_t1_5 : signed(25 downto 0);
-    variable output_n0_t1_6 : signed(24 downto 0);
-    variable output_n0_t1_7 : signed(25 downto 0);
-    variable output_n0_t2_0 : signed(26 downto 0);
-    variable output_n0_t2_1 : signed(27 downto 0);
-    variable output_n0_t2_2 : signed(26 downto 0);
-    variable output_n0_t2_3 : signed(26 downto 0);
-    variable output_n0_t3_1 : signed(27 downto 0);
-    variable output_n0_t4_0 : signed(28 downto 0);
-    variable output_n0_acc : signed(28 downto 0);
+    variable output_in_0, output_in_1, output_in_2, output_in_3, output_in_4, output_in_5 : signed(15 downto 0);
+    variable output_in_6, output_in_7, output_in_8, output_in_9, output_in_10, output_in_11 : signed(15 downto 0);
+    variable output_in_12, output_in_13, output_in_14, output_in_15, output_in_16, output_in_17 : signed(15 downto 0);
+    variable output_in_18, output_in_19, output_in_20, output_in_21, output_in_22, output_in_23 : signed(15 downto 0);
+    variable output_in_24, output_in_25, output_in_26, output_in_27, output_in_28, output_in_29 : signed(15 downto 0);
+    variable output_in_30, output_in_31 : signed(15 downto 0);
+    variable output_e0 : signed(16 downto 0);
+    variable output_e1_xh : signed(14 downto 0);
+    variable output_e1 : signed(17 downto 0);
+    variable output_e2 : signed(16 downto 0);
+    variable output_e3_xh : signed(13 downto 0);
+    variable output_e3 : signed(17 downto 0);
+    variable output_e4_xh : signed(14 downto 0);
+    variable output_e4 : signed(17 downto 0);
+    variable output_e5_xh : signed(13 downto 0);
+    variable output_e5 : signed(18 downto 0);
+    variable output_e6, output_e7 : signed(16 downto 0);
+    variable output_e8_xh : signed(13 downto 0);
+    variable output_e8 : signed(18 downto 0);
+    variable output_e9_xh : signed(13 downto 0);
+    variable output_e9 : signed(17 downto 0);
+    variable output_e10_xh : signed(13 downto 0);
+    variable output_e10 : signed(17 downto 0);
+    variable output_e11_xh : signed(14 downto 0);
+    variable output_e11 : signed(17 downto 0);
+    variable output_e12_xh : signed(14 downto 0);
+    variable output_e12 : signed(17 downto 0);
+    variable output_e13_xh : signed(14 downto 0);
+    variable output_e13 : signed(17 downto 0);
+    variable output_e14 : signed(16 downto 0);
+    variable output_e15_xh : signed(13 downto 0);
+    variable output_e15 : signed(19 downto 0);
+    variable output_e16_xh : signed(12 downto 0);
+    variable output_e16 : signed(19 downto 0);
+    variable output_e17_xh : signed(14 downto 0);
+    variable output_e17 : signed(17 downto 0);
+    variable output_e18_xh : signed(14 downto 0);
+    variable output_e18 : signed(17 downto 0);
+    variable output_e19_xh : signed(13 downto 0);
+    variable output_e19 : signed(18 downto 0);
+    variable output_e20 : signed(16 downto 0);
+    variable output_e21_xh : signed(10 downto 0);
+    variable output_e21 : signed(22 downto 0);
+    variable output_e22_xh : signed(14 downto 0);
+    variable output_e22 : signed(18 downto 0);
+    variable output_e23_xh : signed(16 downto 0);
+    variable output_e23 : signed(19 downto 0);
+    variable output_e24_xh : signed(13 downto 0);
+    variable output_e24 : signed(18 downto 0);
+    variable output_e25_xh : signed(12 downto 0);
+    variable output_e25 : signed(19 downto 0);
+    variable output_e26 : signed(16 downto 0);
+    variable output_e27_xh : signed(10 downto 0);
+    variable output_e27 : signed(21 downto 0);
+    variable output_e28_xh : signed(14 downto 0);
+    variable output_e28 : signed(17 downto 0);
+    variable output_e29 : signed(19 downto 0);
+    variable output_e30 : signed(22 downto 0);
+    variable output_e31 : signed(19 downto 0);
+    variable output_e32_xh : signed(10 downto 0);
+    variable output_e32 : signed(23 downto 0);
+    variable output_e33_xh : signed(14 downto 0);
+    variable output_e33 : signed(18 downto 0);
+    variable output_e34_xh : signed(16 downto 0);
+    variable output_e34 : signed(19 downto 0);
+    variable output_e35, output_e36 : signed(17 downto 0);
+    variable output_e37_xh : signed(13 downto 0);
+    variable output_e37 : signed(19 downto 0);
+    variable output_e38 : signed(18 downto 0);
+    variable output_e39 : signed(17 downto 0);
+    variable output_e40_xh : signed(13 downto 0);
+    variable output_e40 : signed(19 downto 0);
+    variable output_e41_xh : signed(14 downto 0);
+    variable output_e41 : signed(18 downto 0);
+    variable output_e42_xh : signed(16 downto 0);
+    variable output_e42 : signed(18 downto 0);
+    variable output_e43_xh : signed(15 downto 0);
+    variable output_e43 : signed(18 downto 0);
+    variable output_e44_xh : signed(16 downto 0);
+    variable output_e44 : signed(19 downto 0);
+    variable output_e45, output_e46 : signed(17 downto 0);
+    variable output_e47 : signed(16 downto 0);
+    variable output_e48_xh : signed(14 downto 0);
+    variable output_e48 : signed(17 downto 0);
+    variable output_e49, output_e50 : signed(16 downto 0);
+    variable output_e51_xh : signed(14 downto 0);
+    variable output_e51 : signed(17 downto 0);
+    variable output_e52_xh : signed(14 downto 0);
+    variable output_e52 : signed(19 downto 0);
+    variable output_e53_xh : signed(14 downto 0);
+    variable output_e53 : signed(24 downto 0);
+    variable output_e54 : signed(22 downto 0);
+    variable output_e56_xh : signed(14 downto 0);
+    variable output_e56 : signed(22 downto 0);
+    variable output_e57 : signed(23 downto 0);
+    variable output_e58_u : unsigned(23 downto 0);
+    variable output_e59 : signed(19 downto 0);
+    variable output_e60_xh : signed(13 downto 0);
+    variable output_e60 : signed(21 downto 0);
+    variable output_e61 : signed(20 downto 0);
+    variable output_e63 : signed(19 downto 0);
+    variable output_e64_xh : signed(12 downto 0);
+    variable output_e64 : signed(22 downto 0);
+    variable output_e65 : signed(18 downto 0);
+    variable output_e66_xh : signed(11 downto 0);
+    variable output_e66, output_e68 : signed(23 downto 0);
+    variable output_e69_xh : signed(17 downto 0);
+    variable output_e69 : signed(24 downto 0);
+    variable output_e71_xh : signed(16 downto 0);
+    variable output_e71_hi : signed(19 downto 0);
+    variable output_e71 : signed(22 downto 0);
+    variable output_e72_xh : signed(16 downto 0);
+    variable output_e72 : signed(22 downto 0);
+    variable output_e73_u : unsigned(22 downto 0);
+    variable output_e74 : signed(19 downto 0);
+    variable output_e75, output_e76 : signed(17 downto 0);
+    variable output_e77_xh : signed(12 downto 0);
+    variable output_e77, output_e78 : signed(20 downto 0);
+    variable output_e79 : signed(18 downto 0);
+    variable output_e80 : signed(21 downto 0);
+    variable output_e81_xh : signed(16 downto 0);
+    variable output_e81_u : unsigned(23 downto 0);
+    variable output_e82_xh : signed(12 downto 0);
+    variable output_e82 : signed(20 downto 0);
+    variable output_e83_xh : signed(12 downto 0);
+    variable output_e83 : signed(25 downto 0);
+    variable output_e84_xh : signed(12 downto 0);
+    variable output_e84 : signed(20 downto 0);
+    variable output_e85_xh : signed(14 downto 0);
+    variable output_e85 : signed(21 downto 0);
+    variable output_e86 : signed(18 downto 0);
+    variable output_e87_xh : signed(14 downto 0);
+    variable output_e87 : signed(18 downto 0);
+    variable output_e88_xh : signed(13 downto 0);
+    variable output_e88 : signed(21 downto 0);
+    variable output_e89_xh : signed(16 downto 0);
+    variable output_e89_u : unsigned(25 downto 0);
+    variable output_e90_xh : signed(14 downto 0);
+    variable output_e90 : signed(18 downto 0);
+    variable output_e91 : signed(20 downto 0);
+    variable output_e92_xh : signed(11 downto 0);
+    variable output_e92 : signed(21 downto 0);
+    variable output_e93 : signed(19 downto 0);
+    variable output_e94_xh : signed(16 downto 0);
+    variable output_e94 : signed(18 downto 0);
+    variable output_e95_xh : signed(16 downto 0);
+    variable output_e95 : signed(18 downto 0);
+    variable output_e96_xh : signed(16 downto 0);
+    variable output_e96 : signed(19 downto 0);
+    variable output_e97_xh : signed(15 downto 0);
+    variable output_e97 : signed(20 downto 0);
+    variable output_e98_xh : signed(15 downto 0);
+    variable output_e98 : signed(19 downto 0);
+    variable output_e99 : signed(16 downto 0);
+    variable output_e100 : signed(18 downto 0);
+    variable output_n0_s0_xh : signed(13 downto 0);
+    variable output_n0_s0 : signed(18 downto 0);
+    variable output_n0_s1_xh : signed(13 downto 0);
+    variable output_n0_s1 : signed(18 downto 0);
+    variable output_n0_s2 : signed(16 downto 0);
+    variable output_n0_s3_xh : signed(13 downto 0);
+    variable output_n0_s3 : signed(18 downto 0);
+    variable output_n0_s4_xh : signed(12 downto 0);
+    variable output_n0_s4 : signed(18 downto 0);
+    variable output_n0_s5_xh : signed(8 downto 0);
+    variable output_n0_s5 : signed(23 downto 0);
+    variable output_n0_s6_xh : signed(12 downto 0);
+    variable output_n0_s6 : signed(19 downto 0);
+    variable output_n0_s7 : signed(17 downto 0);
+    variable output_n0_s8_xh : signed(11 downto 0);
+    variable output_n0_s8 : signed(19 downto 0);
+    variable output_n0_s9_xh : signed(11 downto 0);
+    variable output_n0_s9 : signed(24 downto 0);
+    variable output_n0_s10 : signed(18 downto 0);
+    variable output_n0_s11 : signed(23 downto 0);
+    variable output_n0_s12_xh : signed(16 downto 0);
+    variable output_n0_s12 : signed(20 downto 0);
+    variable output_n0_s13_xh : signed(14 downto 0);
+    variable output_n0_s13 : signed(19 downto 0);
+    variable output_n0_s14_xh : signed(9 downto 0);
+    variable output_n0_s14 : signed(25 downto 0);
+    variable output_n0_s15_xh : signed(12 downto 0);
+    variable output_n0_s15 : signed(22 downto 0);
+    variable output_n0_s16_xh : signed(11 downto 0);
+    variable output_n0_s16 : signed(22 downto 0);
+    variable output_n0_s17_xh : signed(15 downto 0);
+    variable output_n0_s17 : signed(22 downto 0);
+    variable output_n0_s18_xh : signed(16 downto 0);
+    variable output_n0_s18 : signed(21 downto 0);
+    variable output_n0_s19 : signed(25 downto 0);
+    variable output_n0_s21_xh : signed(17 downto 0);
+    variable output_n0_s21 : signed(21 downto 0);
+    variable output_n0_s22_xh : signed(17 downto 0);
+    variable output_n0_s22 : signed(25 downto 0);
+    variable output_n0_s23_xh : signed(18 downto 0);
+    variable output_n0_s23 : signed(25 downto 0);
+    variable output_n0_s24_xh : signed(16 downto 0);
+    variable output_n0_s24_u : unsigned(26 downto 0);
+    variable output_n0_s25_xh : signed(21 downto 0);
+    variable output_n0_s25_u : unsigned(23 downto 0);
+    variable output_n0_s26_xh : signed(14 downto 0);
+    variable output_n0_s26_u : unsigned(22 downto 0);
+    variable output_n0_s28_xh : signed(18 downto 0);
+    variable output_n0_s28_u : unsigned(21 downto 0);
+    variable output_n0_s29_xh : signed(17 downto 0);
+    variable output_n0_s29_hi : signed(22 downto 0);
+    variable output_n0_s30_xh : signed(20 downto 0);
+    variable output_n0_s30_u : unsigned(26 downto 0);
+    variable output_n0_s24_d1_v : signed(26 downto 0);
+    variable output_n0_s26_d1_v : signed(22 downto 0);
+    variable output_n0_s32 : signed(26 downto 0);
+    variable output_e89_d1_v, output_n0_s33 : signed(25 downto 0);
+    variable output_n0_s25_d1_v : signed(23 downto 0);
+    variable output_n0_s28_d1_v : signed(21 downto 0);
+    variable output_n0_s34_xh : signed(20 downto 0);
+    variable output_n0_s34 : signed(25 downto 0);
+    variable output_e58_d1_v : signed(23 downto 0);
+    variable output_n0_s35_xh : signed(21 downto 0);
+    variable output_n0_s35 : signed(24 downto 0);
+    variable output_n0_s30_d1_v : signed(26 downto 0);
+    variable output_n0_s29_d1_v : signed(25 downto 0);
+    variable output_n0_s37 : signed(26 downto 0);
+    variable output_n0_s38_xh : signed(25 downto 0);
+    variable output_n0_s38, output_n0_s39 : signed(27 downto 0);
+    variable output_n0_s40_xh : signed(25 downto 0);
+    variable output_n0_s40, output_n0_acc : signed(28 downto 0);
     variable output_n0_y_fl : signed(18 downto 0);
-    variable output_n1_p0 : signed(24 downto 0); -- weight 0.396484375
-    variable output_n1_p1 : signed(24 downto 0); -- weight -0.4658203125
-    variable output_n1_p3 : signed(22 downto 0); -- weight -0.0888671875
-    variable output_n1_p5_sh : signed(19 downto 0);
-    variable output_n1_p6 : signed(20 downto 0); -- weight -0.0205078125
-    variable output_n1_p8 : signed(24 downto 0); -- weight 0.361328125
-    variable output_n1_p9 : signed(23 downto 0); -- weight -0.2373046875
-    variable output_n1_p10 : signed(20 downto 0); -- weight -0.0263671875
-    variable output_n1_p11 : signed(19 downto 0); -- weight 0.013671875
-    variable output_n1_p12 : signed(20 downto 0); -- weight 0.0283203125
-    variable output_n1_p14 : signed(21 downto 0); -- weight -0.041015625
-    variable output_n1_p16 : signed(18 downto 0); -- weight 0.0048828125
-    variable output_n1_p17_sh : signed(21 downto 0);
-    variable output_n1_p19 : signed(23 downto 0); -- weight 0.1796875
-    variable output_n1_p20 : signed(23 downto 0); -- weight -0.1689453125
-    variable output_n1_p21 : signed(23 downto 0); -- weight 0.201171875
-    variable output_n1_p22 : signed(22 downto 0); -- weight -0.11328125
-    variable output_n1_p23 : signed(24 downto 0); -- weight 0.4501953125
-    variable output_n1_p24 : signed(23 downto 0); -- weight 0.1689453125
-    variable output_n1_p25 : signed(23 downto 0); -- weight -0.2314453125
-    variable output_n1_p26 : signed(21 downto 0); -- weight 0.0458984375
-    variable output_n1_p28 : signed(23 downto 0); -- weight -0.1533203125
-    variable output_n1_p30_sh : signed(22 downto 0);
-    variable output_n1_p31 : signed(22 downto 0); -- weight -0.0751953125
-    variable output_n1_t0_8 : signed(22 downto 0);
-    variable output_n1_t1_1 : signed(24 downto 0);
-    variable output_n1_t1_2 : signed(25 downto 0);
-    variable output_n1_t1_3 : signed(25 downto 0);
-    variable output_n1_t1_4 : signed(25 downto 0);
-    variable output_n1_t1_5 : signed(25 downto 0);
-    variable output_n1_t1_6 : signed(25 downto 0);
-    variable output_n1_t1_7 : signed(25 downto 0);
-    variable output_n1_t2_0 : signed(26 downto 0);
-    variable output_n1_t2_1 : signed(26 downto 0);
-    variable output_n1_t2_2 : signed(26 downto 0);
-    variable output_n1_t2_3 : signed(26 downto 0);
-    variable output_n1_t3_0 : signed(27 downto 0);
-    variable output_n1_t3_1 : signed(27 downto 0);
-    variable output_n1_acc : signed(28 downto 0);
-    variable output_n1_y_fl : signed(18 downto 0);
-    variable output_n2_p1 : signed(23 downto 0); -- weight 0.1259765625
-    variable output_n2_p3 : signed(22 downto 0); -- weight 0.109375
-    variable output_n2_p4 : signed(21 downto 0); -- weight -0.0390625
-    variable output_n2_p7 : signed(21 downto 0); -- weight 0.046875
-    variable output_n2_p8_sh : signed(20 downto 0);
-    variable output_n2_p8_neg : signed(21 downto 0);
-    variable output_n2_p10 : signed(23 downto 0); -- weight 0.2314453125
-    variable output_n2_p11 : signed(23 downto 0); -- weight 0.2421875
-    variable output_n2_p13 : signed(23 downto 0); -- weight 0.1533203125
-    variable output_n2_p14 : signed(24 downto 0); -- weight -0.330078125
-    variable output_n2_p15 : signed(24 downto 0); -- weight -0.265625
-    variable output_n2_p16 : signed(18 downto 0); -- weight -0.0068359375
-    variable output_n2_p19 : signed(21 downto 0); -- weight 0.05078125
-    variable output_n2_p20 : signed(19 downto 0); -- weight -0.01171875
-    variable output_n2_p22 : signed(24 downto 0); -- weight 0.3310546875
-    variable output_n2_p23 : signed(25 downto 0); -- weight -0.9306640625
-    variable output_n2_p25 : signed(19 downto 0); -- weight -0.01171875
-    variable output_n2_p27 : signed(23 downto 0); -- weight 0.1318359375
-    variable output_n2_p29 : signed(19 downto 0); -- weight 0.0107421875
-    variable output_n2_p30 : signed(23 downto 0); -- weight 0.1923828125
-    variable output_n2_p31 : signed(23 downto 0); -- weight -0.248046875
-    variable output_n2_t1_0 : signed(26 downto 0);
-    variable output_n2_t1_1 : signed(25 downto 0);
-    variable output_n2_t1_2 : signed(25 downto 0);
-    variable output_n2_t1_3 : signed(26 downto 0);
-    variable output_n2_t1_4 : signed(26 downto 0);
-    variable output_n2_t1_5 : signed(26 downto 0);
-    variable output_n2_t1_7 : signed(25 downto 0);
-    variable output_n2_t2_0 : signed(27 downto 0);
-    variable output_n2_t2_1 : signed(27 downto 0);
-    variable output_n2_t2_2 : signed(27 downto 0);
-    variable output_n2_t2_3 : signed(26 downto 0);
-    variable output_n2_t3_0 : signed(28 downto 0);
-    variable output_n2_t3_1 : signed(28 downto 0);
+    variable output_n1_s0_xh : signed(11 downto 0);
+    variable output_n1_s0 : signed(20 downto 0);
+    variable output_n1_s1_xh : signed(12 downto 0);
+    variable output_n1_s1 : signed(19 downto 0);
+    variable output_n1_s2_xh : signed(10 downto 0);
+    variable output_n1_s2 : signed(21 downto 0);
+    variable output_n1_s3_xh : signed(12 downto 0);
+    variable output_n1_s3 : signed(19 downto 0);
+    variable output_n1_s4_xh : signed(7 downto 0);
+    variable output_n1_s4 : signed(18 downto 0); -- bias 0.1259765625
+    variable output_n1_s5_xh : signed(16 downto 0);
+    variable output_n1_s5 : signed(23 downto 0);
+    variable output_n1_s6_xh : signed(16 downto 0);
+    variable output_n1_s6 : signed(24 downto 0);
+    variable output_n1_s7_xh : signed(9 downto 0);
+    variable output_n1_s7 : signed(25 downto 0);
+    variable output_n1_s8 : signed(18 downto 0);
+    variable output_n1_s9_xh : signed(12 downto 0);
+    variable output_n1_s9 : signed(23 downto 0);
+    variable output_n1_s10_xh : signed(9 downto 0);
+    variable output_n1_s10 : signed(25 downto 0);
+    variable output_n1_s11_xh : signed(12 downto 0);
+    variable output_n1_s11 : signed(22 downto 0);
+    variable output_n1_s12_xh : signed(16 downto 0);
+    variable output_n1_s12 : signed(20 downto 0);
+    variable output_n1_s13, output_n1_s14 : signed(25 downto 0);
+    variable output_n1_s15 : signed(22 downto 0);
+    variable output_n1_s16_xh : signed(12 downto 0);
+    variable output_n1_s16 : signed(24 downto 0);
+    variable output_n1_s17 : signed(21 downto 0);
+    variable output_n1_s18_xh : signed(11 downto 0);
+    variable output_n1_s18 : signed(25 downto 0);
+    variable output_n1_s19_xh : signed(20 downto 0);
+    variable output_n1_s19 : signed(22 downto 0);
+    variable output_n1_s20 : signed(23 downto 0);
+    variable output_n1_s21_xh : signed(19 downto 0);
+    variable output_n1_s21_u : unsigned(25 downto 0);
+    variable output_n1_s23_xh : signed(21 downto 0);
+    variable output_n1_s23_u, output_n1_s24_u : unsigned(25 downto 0);
+    variable output_n1_s25_xh : signed(17 downto 0);
+    variable output_n1_s25_u : unsigned(24 downto 0);
+    variable output_n1_s26_xh : signed(21 downto 0);
+    variable output_n1_s26_u : unsigned(26 downto 0);
+    variable output_e73_d1_v : signed(22 downto 0);
+    variable output_n1_s29, output_n1_s23_d1_v : signed(25 downto 0);
+    variable output_n1_s30_xh : signed(21 downto 0);
+    variable output_n1_s30 : signed(26 downto 0);
+    variable output_n1_s24_d1_v : signed(25 downto 0);
+    variable output_n1_s25_d1_v : signed(24 downto 0);
+    variable output_n1_s31, output_n1_s32 : signed(26 downto 0);
+    variable output_n1_s33, output_n1_s34 : signed(27 downto 0);
+    variable output_n1_s35_xh : signed(24 downto 0);
+    variable output_n1_s35 : signed(27 downto 0);
+    variable output_n1_s37 : signed(28 downto 0);
+    variable output_n2_s0_xh : signed(9 downto 0);
+    variable output_n2_s0 : signed(22 downto 0);
+    variable output_n2_s1_xh : signed(9 downto 0);
+    variable output_n2_s1 : signed(22 downto 0);
+    variable output_n2_s2_xh : signed(8 downto 0);
+    variable output_n2_s2 : signed(23 downto 0);
+    variable output_n2_s3_xh : signed(13 downto 0);
+    variable output_n2_s3 : signed(18 downto 0);
+    variable output_n2_s4_xh : signed(5 downto 0);
+    variable output_n2_s4 : signed(26 downto 0);
+    variable output_n2_s5_xh : signed(11 downto 0);
+    variable output_n2_s5 : signed(20 downto 0);
+    variable output_n2_s6_xh : signed(11 downto 0);
+    variable output_n2_s6, output_n2_s8_xh : signed(20 downto 0);
+    variable output_n2_s8 : signed(25 downto 0);
+    variable output_n2_s9 : signed(26 downto 0);
+    variable output_n2_s10_xh : signed(19 downto 0);
+    variable output_n2_s10 : signed(21 downto 0);
+    variable output_n2_s11_xh : signed(15 downto 0);
+    variable output_n2_s11 : signed(19 downto 0);
+    variable output_n2_s12_xh : signed(8 downto 0);
+    variable output_n2_s12 : signed(25 downto 0);
+    variable output_n2_s13_xh : signed(13 downto 0);
+    variable output_n2_s13 : signed(20 downto 0);
+    variable output_n2_s14_xh : signed(17 downto 0);
+    variable output_n2_s14_hi : signed(22 downto 0);
+    variable output_n2_s16_xh : signed(16 downto 0);
+    variable output_n2_s16 : signed(19 downto 0);
+    variable output_n2_s17_xh : signed(11 downto 0);
+    variable output_n2_s17 : signed(26 downto 0);
+    variable output_n2_s18_xh : signed(19 downto 0);
+    variable output_n2_s18 : signed(22 downto 0);
+    variable output_n2_s19_xh : signed(16 downto 0);
+    variable output_n2_s19 : signed(23 downto 0);
+    variable output_n2_s21_xh : signed(24 downto 0);
+    variable output_n2_s21_u : unsigned(25 downto 0);
+    variable output_n2_s22_xh : signed(16 downto 0);
+    variable output_n2_s22_u : unsigned(22 downto 0);
+    variable output_n2_s23_xh : signed(15 downto 0);
+    variable output_n2_s23_u : unsigned(23 downto 0);
+    variable output_n2_s24_xh : signed(17 downto 0);
+    variable output_n2_s24_u : unsigned(24 downto 0);
+    variable output_n2_s25_xh : signed(20 downto 0);
+    variable output_n2_s25_u : unsigned(27 downto 0);
+    variable output_n2_s27 : signed(25 downto 0);
+    variable output_n2_s23_d1_v : signed(23 downto 0);
+    variable output_n2_s28_xh : signed(22 downto 0);
+    variable output_n2_s28 : signed(26 downto 0);
+    variable output_n2_s22_d1_v : signed(22 downto 0);
+    variable output_n2_s29_xh : signed(21 downto 0);
+    variable output_n2_s29 : signed(27 downto 0);
+    variable output_n2_s21_d1_v : signed(25 downto 0);
+    variable output_n2_s30 : signed(26 downto 0);
+    variable output_n2_s24_d1_v : signed(24 downto 0);
+    variable output_n2_s32_xh : signed(23 downto 0);
+    variable output_n2_s32 : signed(27 downto 0);
+    variable output_n2_s34_xh : signed(25 downto 0);
+    variable output_n2_s34, output_n2_s35 : signed(27 downto 0);
+    variable output_n2_s36 : signed(28 downto 0);
     variable output_n2_acc : signed(29 downto 0);
     variable output_n2_y_fl : signed(19 downto 0);
-    variable output_n3_p1 : signed(22 downto 0); -- weight -0.09765625
-    variable output_n3_p3 : signed(22 downto 0); -- weight 0.1083984375
-    variable output_n3_p4 : signed(22 downto 0); -- weight 0.119140625
-    variable output_n3_p5 : signed(23 downto 0); -- weight 0.23046875
-    variable output_n3_p7 : signed(20 downto 0); -- weight 0.021484375
-    variable output_n3_p8 : signed(24 downto 0); -- weight 0.412109375
-    variable output_n3_p9 : signed(25 downto 0); -- weight 0.7119140625
-    variable output_n3_p10 : signed(22 downto 0); -- weight -0.0986328125
-    variable output_n3_p11 : signed(22 downto 0); -- weight -0.08203125
-    variable output_n3_p12 : signed(25 downto 0); -- weight -0.861328125
-    variable output_n3_p13 : signed(23 downto 0); -- weight -0.2421875
-    variable output_n3_p14 : signed(22 downto 0); -- weight 0.091796875
-    variable output_n3_p16 : signed(22 downto 0); -- weight -0.095703125
-    variable output_n3_p17 : signed(22 downto 0); -- weight 0.0908203125
-    variable output_n3_p18 : signed(23 downto 0); -- weight 0.2177734375
-    variable output_n3_p19 : signed(22 downto 0); -- weight 0.0849609375
-    variable output_n3_p20 : signed(20 downto 0); -- weight -0.0205078125
-    variable output_n3_p22_sh : signed(20 downto 0);
-    variable output_n3_p22_neg : signed(21 downto 0);
-    variable output_n3_p25 : signed(21 downto 0); -- weight 0.0595703125
-    variable output_n3_p26 : signed(21 downto 0); -- weight -0.0556640625
-    variable output_n3_p27 : signed(22 downto 0); -- weight 0.1181640625
-    variable output_n3_p29 : signed(22 downto 0); -- weight 0.115234375
-    variable output_n3_p30_sh : signed(23 downto 0);
-    variable output_n3_p31 : signed(23 downto 0); -- weight -0.1474609375
-    variable output_n3_t0_15 : signed(24 downto 0);
-    variable output_n3_t1_1 : signed(24 downto 0);
-    variable output_n3_t1_2 : signed(26 downto 0);
-    variable output_n3_t1_3 : signed(26 downto 0);
-    variable output_n3_t1_4 : signed(24 downto 0);
-    variable output_n3_t1_5 : signed(25 downto 0);
-    variable output_n3_t1_6 : signed(25 downto 0);
-    variable output_n3_t1_7 : signed(25 downto 0);
-    variable output_n3_t2_0 : signed(27 downto 0);
-    variable output_n3_t2_1 : signed(27 downto 0);
-    variable output_n3_t2_2 : signed(26 downto 0);
-    variable output_n3_t2_3 : signed(26 downto 0);
-    variable output_n3_t3_0 : signed(28 downto 0);
-    variable output_n3_t3_1 : signed(27 downto 0);
-    variable output_n3_acc : signed(29 downto 0);
-    variable output_n3_y_fl : signed(19 downto 0);
-    variable output_n4_p1 : signed(20 downto 0); -- weight 0.0205078125
-    variable output_n4_p2 : signed(20 downto 0); -- weight -0.0234375
-    variable output_n4_p5 : signed(23 downto 0); -- weight -0.142578125
-    variable output_n4_p6 : signed(23 downto 0); -- weight 0.1494140625
-    variable output_n4_p9 : signed(23 downto 0); -- weight -0.1474609375
-    variable output_n4_p10 : signed(23 downto 0); -- weight 0.1826171875
-    variable output_n4_p11 : signed(22 downto 0); -- weight -0.0703125
-    variable output_n4_p13_sh : signed(16 downto 0);
-    variable output_n4_p13_neg : signed(17 downto 0);
-    variable output_n4_p15 : signed(24 downto 0); -- weight 0.271484375
-    variable output_n4_p17 : signed(20 downto 0); -- weight 0.0244140625
-    variable output_n4_p18 : signed(20 downto 0); -- weight -0.0205078125
-    variable output_n4_p20 : signed(23 downto 0); -- weight -0.2109375
-    variable output_n4_p22 : signed(22 downto 0); -- weight 0.0654296875
-    variable output_n4_p23 : signed(23 downto 0); -- weight -0.2216796875
-    variable output_n4_p24 : signed(24 downto 0); -- weight -0.4482421875
-    variable output_n4_p25 : signed(24 downto 0); -- weight 0.2998046875
-    variable output_n4_p26 : signed(23 downto 0); -- weight -0.2099609375
-    variable output_n4_p27 : signed(24 downto 0); -- weight -0.3125
-    variable output_n4_p28 : signed(22 downto 0); -- weight 0.0859375
-    variable output_n4_p29 : signed(23 downto 0); -- weight -0.18359375
-    variable output_n4_p30 : signed(23 downto 0); -- weight 0.1484375
-    variable output_n4_t1_0 : signed(26 downto 0);
-    variable output_n4_t1_1 : signed(25 downto 0);
-    variable output_n4_t1_2 : signed(26 downto 0);
-    variable output_n4_t1_4 : signed(24 downto 0);
-    variable output_n4_t1_7 : signed(25 downto 0);
-    variable output_n4_t2_0 : signed(27 downto 0);
-    variable output_n4_t2_1 : signed(27 downto 0);
-    variable output_n4_t2_2 : signed(26 downto 0);
-    variable output_n4_t2_3 : signed(26 downto 0);
-    variable output_n4_t3_0 : signed(28 downto 0);
-    variable output_n4_t3_1 : signed(27 downto 0);
+    variable output_n3_s0_xh : signed(11 downto 0);
+    variable output_n3_s0 : signed(20 downto 0);
+    variable output_n3_s1_xh : signed(11 downto 0);
+    variable output_n3_s1 : signed(20 downto 0);
+    variable output_n3_s2 : signed(17 downto 0);
+    variable output_n3_s3_xh : signed(6 downto 0);
+    variable output_n3_s3 : signed(25 downto 0);
+    variable output_n3_s4 : signed(19 downto 0);
+    variable output_n3_s5_xh : signed(0 downto 0);
+    variable output_n3_s5 : signed(18 downto 0); -- bias -0.15625
+    variable output_n3_s6_xh : signed(13 downto 0);
+    variable output_n3_s6 : signed(22 downto 0);
+    variable output_n3_s7_xh : signed(19 downto 0);
+    variable output_n3_s7 : signed(21 downto 0);
+    variable output_n3_s8_xh : signed(18 downto 0);
+    variable output_n3_s8 : signed(26 downto 0);
+    variable output_n3_s9_xh : signed(12 downto 0);
+    variable output_n3_s9 : signed(20 downto 0);
+    variable output_n3_s10_xh : signed(14 downto 0);
+    variable output_n3_s10 : signed(20 downto 0);
+    variable output_n3_s11_xh : signed(15 downto 0);
+    variable output_n3_s11 : signed(18 downto 0);
+    variable output_n3_s12_xh : signed(14 downto 0);
+    variable output_n3_s12, output_n3_s13_xh : signed(19 downto 0);
+    variable output_n3_s13 : signed(24 downto 0);
+    variable output_n3_s14_xh : signed(12 downto 0);
+    variable output_n3_s14 : signed(26 downto 0);
+    variable output_n3_s15 : signed(20 downto 0);
+    variable output_n3_s16_xh : signed(12 downto 0);
+    variable output_n3_s16 : signed(25 downto 0);
+    variable output_n3_s17_xh : signed(16 downto 0);
+    variable output_n3_s17 : signed(24 downto 0);
+    variable output_n3_s18_xh : signed(13 downto 0);
+    variable output_n3_s18 : signed(25 downto 0);
+    variable output_n3_s20_xh : signed(14 downto 0);
+    variable output_n3_s20_u : unsigned(25 downto 0);
+    variable output_n3_s23_xh : signed(21 downto 0);
+    variable output_n3_s23_u : unsigned(23 downto 0);
+    variable output_n3_s24_xh : signed(19 downto 0);
+    variable output_n3_s24_u : unsigned(26 downto 0);
+    variable output_n3_s27 : signed(26 downto 0);
+    variable output_n3_s20_d1_v, output_n3_s28 : signed(25 downto 0);
+    variable output_n3_s23_d1_v : signed(23 downto 0);
+    variable output_n3_s29 : signed(26 downto 0);
+    variable output_n3_s31_xh : signed(22 downto 0);
+    variable output_n3_s31 : signed(28 downto 0);
+    variable output_e81_d1_v : signed(23 downto 0);
+    variable output_n3_s32_xh : signed(24 downto 0);
+    variable output_n3_s32 : signed(26 downto 0);
+    variable output_n3_s34 : signed(27 downto 0);
+    variable output_n3_s35 : signed(28 downto 0);
+    variable output_n4_s0 : signed(17 downto 0);
+    variable output_n4_s1_xh : signed(11 downto 0);
+    variable output_n4_s1 : signed(20 downto 0);
+    variable output_n4_s2_xh : signed(10 downto 0);
+    variable output_n4_s2 : signed(21 downto 0);
+    variable output_n4_s3_xh : signed(9 downto 0);
+    variable output_n4_s3 : signed(22 downto 0);
+    variable output_n4_s4_xh : signed(14 downto 0);
+    variable output_n4_s4, output_n4_s6_xh : signed(17 downto 0);
+    variable output_n4_s6 : signed(24 downto 0);
+    variable output_n4_s7_xh : signed(15 downto 0);
+    variable output_n4_s7 : signed(24 downto 0);
+    variable output_n4_s8_xh : signed(9 downto 0);
+    variable output_n4_s8 : signed(25 downto 0);
+    variable output_n4_s9_xh : signed(13 downto 0);
+    variable output_n4_s9 : signed(21 downto 0);
+    variable output_n4_s10_xh : signed(15 downto 0);
+    variable output_n4_s10, output_n4_s11 : signed(19 downto 0);
+    variable output_n4_s12_xh : signed(12 downto 0);
+    variable output_n4_s12 : signed(24 downto 0);
+    variable output_n4_s13 : signed(22 downto 0);
+    variable output_n4_s14_xh : signed(14 downto 0);
+    variable output_n4_s14, output_n4_s15 : signed(20 downto 0);
+    variable output_n4_s16_xh : signed(15 downto 0);
+    variable output_n4_s16 : signed(20 downto 0);
+    variable output_n4_s17_xh : signed(12 downto 0);
+    variable output_n4_s17_hi : signed(17 downto 0);
+    variable output_n4_s18_xh : signed(16 downto 0);
+    variable output_n4_s18 : signed(20 downto 0);
+    variable output_n4_s19_xh : signed(23 downto 0);
+    variable output_n4_s19 : signed(26 downto 0);
+    variable output_n4_s20_xh : signed(18 downto 0);
+    variable output_n4_s20 : signed(24 downto 0);
+    variable output_n4_s21 : signed(20 downto 0);
+    variable output_n4_s22_xh : signed(19 downto 0);
+    variable output_n4_s22 : signed(22 downto 0);
+    variable output_n4_s23_xh : signed(18 downto 0);
+    variable output_n4_s23, output_n4_s24_xh : signed(22 downto 0);
+    variable output_n4_s24 : signed(25 downto 0);
+    variable output_n4_s25_xh : signed(21 downto 0);
+    variable output_n4_s25 : signed(25 downto 0);
+    variable output_n4_s26_xh : signed(19 downto 0);
+    variable output_n4_s26_u : unsigned(24 downto 0);
+    variable output_n4_s27_xh : signed(17 downto 0);
+    variable output_n4_s27_u : unsigned(22 downto 0);
+    variable output_n4_s28_xh : signed(16 downto 0);
+    variable output_n4_s28_u : unsigned(24 downto 0);
+    variable output_n4_s29_xh : signed(21 downto 0);
+    variable output_n4_s29_u : unsigned(25 downto 0);
+    variable output_n4_s30_xh : signed(15 downto 0);
+    variable output_n4_s30_u : unsigned(27 downto 0);
+    variable output_n4_s31_u : unsigned(25 downto 0);
+    variable output_n4_s27_d1_v : signed(22 downto 0);
+    variable output_n4_s33_xh : signed(20 downto 0);
+    variable output_n4_s33 : signed(26 downto 0);
+    variable output_n4_s28_d1_v : signed(24 downto 0);
+    variable output_n4_s34 : signed(27 downto 0);
+    variable output_n4_s31_d1_v, output_n4_s29_d1_v : signed(25 downto 0);
+    variable output_n4_s35_xh : signed(24 downto 0);
+    variable output_n4_s35, output_n4_s36 : signed(27 downto 0);
+    variable output_n4_s37_xh : signed(20 downto 0);
+    variable output_n4_s37 : signed(25 downto 0);
+    variable output_n4_s39, output_n4_s40 : signed(28 downto 0);
     variable output_n4_acc : signed(29 downto 0);
     variable output_n4_y_fl : signed(19 downto 0);
   begin
@@ -373,289 +572,538 @@ begin
         output_in_29 := signed(in_data(479 downto 464));
         output_in_30 := signed(in_data(495 downto 480));
         output_in_31 := signed(in_data(511 downto 496));
-        output_n0_p0 := signed(to_unsigned((to_integer(output_in_0) * 347) mod 2**25, 25));
-        output_n0_p2 := signed(to_unsigned((to_integer(output_in_2) * 112) mod 2**23, 23));
-        output_n0_p3 := signed(to_unsigned((to_integer(output_in_3) * 220) mod 2**24, 24));
-        output_n0_p4 := signed(to_unsigned((to_integer(output_in_4) * 209) mod 2**24, 24));
-        output_n0_p5 := signed(to_unsigned((to_integer(output_in_5) * 65) mod 2**23, 23));
-        output_n0_p6 := signed(to_unsigned((to_integer(output_in_6) * (-27)) mod 2**21, 21));
-        output_n0_p8 := signed(to_unsigned((to_integer(output_in_8) * 761) mod 2**26, 26));
-        output_n0_p9 := signed(to_unsigned((to_integer(output_in_9) * (-482)) mod 2**25, 25));
-        output_n0_p10 := signed(to_unsigned((to_integer(output_in_10) * (-113)) mod 2**23, 23));
-        output_n0_p11 := signed(to_unsigned((to_integer(output_in_11) * 223) mod 2**24, 24));
-        output_n0_p12 := signed(to_unsigned((to_integer(output_in_12) * 118) mod 2**23, 23));
-        output_n0_p14 := signed(to_unsigned((to_integer(output_in_14) * 116) mod 2**23, 23));
-        output_n0_p15 := signed(to_unsigned((to_integer(output_in_15) * (-200)) mod 2**24, 24));
-        output_n0_p16 := signed(to_unsigned((to_integer(output_in_16) * (-91)) mod 2**23, 23));
-        output_n0_p17 := signed(to_unsigned((to_integer(output_in_17) * 206) mod 2**24, 24));
-        output_n0_p18 := signed(to_unsigned((to_integer(output_in_18) * 428) mod 2**25, 25));
-        output_n0_p19 := signed(to_unsigned((to_integer(output_in_19) * 167) mod 2**24, 24));
-        output_n0_p20 := signed(to_unsigned((to_integer(output_in_20) * 381) mod 2**25, 25));
-        output_n0_p21 := signed(to_unsigned((to_integer(output_in_21) * (-162)) mod 2**24, 24));
-        output_n0_p22 := signed(to_unsigned((to_integer(output_in_22) * 65) mod 2**23, 23));
-        output_n0_p24 := signed(to_unsigned((to_integer(output_in_24) * 98) mod 2**23, 23));
-        output_n0_p25 := signed(to_unsigned((to_integer(output_in_25) * (-172)) mod 2**24, 24));
-        output_n0_p27 := signed(to_unsigned((to_integer(output_in_27) * (-9)) mod 2**20, 20));
-        output_n0_p28 := signed(to_unsigned((to_integer(output_in_28) * (-324)) mod 2**25, 25));
-        output_n0_p29 := signed(to_unsigned((to_integer(output_in_29) * (-233)) mod 2**24, 24));
-        output_n0_p30 := signed(to_unsigned((to_integer(output_in_30) * (-54)) mod 2**22, 22));
-        output_n0_t1_1 := resize(output_n0_t1_1_a_d1, 26) + resize(output_n0_t1_1_b_d1, 26);
-        output_n0_t1_2 := output_n0_t0_4_d1 + resize(output_n0_t1_2_b_d1, 27);
-        output_n0_t1_3 := resize(output_n0_t1_3_a_d1, 26) + resize(output_n0_t1_3_b_d1, 26);
-        output_n0_t1_4 := resize(output_n0_t1_4_a_d1, 26) + output_n0_t0_9_d1;
-        output_n0_t1_5 := output_n0_t0_10_d1 + resize(output_n0_t1_5_b_d1, 26);
-        output_n0_t1_6 := output_n0_t0_12_d1 + resize(output_n0_t1_6_b_d1, 25);
-        output_n0_t1_7 := output_n0_t0_14_d1 + resize(output_n0_t1_7_b_d1, 26);
-        output_n0_t2_0 := (resize(output_n0_t1_0_a_d1, 27) + resize(output_n0_t1_0_b_d1, 27)) + resize(output_n0_t1_1, 27);
-        output_n0_t2_1 := resize(output_n0_t1_2, 28) + resize(output_n0_t1_3, 28);
-        output_n0_t2_2 := resize(output_n0_t1_4, 27) + resize(output_n0_t1_5, 27);
-        output_n0_t2_3 := resize(output_n0_t1_6, 27) + resize(output_n0_t1_7, 27);
-        output_n0_t3_1 := resize(output_n0_t2_2, 28) + resize(output_n0_t2_3, 28);
-        output_n0_t4_0 := (resize(output_n0_t2_0, 29) + resize(output_n0_t2_1, 29)) + resize(output_n0_t3_1, 29);
-        output_n0_acc := (output_n0_t4_0_d1 + to_signed(-336896, 29));
+        output_e0 := resize(output_in_0, 17) - resize(output_in_14, 17);
+        output_e1_xh := output_in_15(15 downto 1);
+        output_e1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e1_xh, 17) + resize(output_in_8, 17))) & std_logic_vector(unsigned(output_in_15(0 downto 0)))))));
+        output_e2 := resize(output_in_18, 17) - resize(output_in_25, 17);
+        output_e3_xh := output_in_24(15 downto 2);
+        output_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e3_xh, 16) - output_in_24)) & std_logic_vector(unsigned(output_in_24(1 downto 0)))))));
+        output_e4_xh := output_in_6(15 downto 1);
+        output_e4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e4_xh, 17) + resize(output_in_4, 17))) & std_logic_vector(unsigned(output_in_6(0 downto 0)))))));
+        output_e5_xh := output_in_10(15 downto 2);
+        output_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e5_xh, 17) + resize(output_in_20, 17))) & std_logic_vector(unsigned(output_in_10(1 downto 0)))))));
+        output_e6 := resize(output_in_13, 17) + resize(output_in_28, 17);
+        output_e7 := resize(output_in_7, 17) - resize(output_in_17, 17);
+        output_e8_xh := output_in_12(15 downto 2);
+        output_e8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e8_xh, 17) - resize(output_in_9, 17))) & std_logic_vector(unsigned(output_in_12(1 downto 0)))))));
+        output_e9_xh := output_in_23(15 downto 2);
+        output_e9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e9_xh, 16) - output_in_23)) & std_logic_vector(unsigned(output_in_23(1 downto 0)))))));
+        output_e10_xh := output_in_31(15 downto 2);
+        output_e10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e10_xh, 16) - output_in_31)) & std_logic_vector(unsigned(output_in_31(1 downto 0)))))));
+        output_e11_xh := output_in_3(15 downto 1);
+        output_e11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e11_xh, 17) - resize(output_in_21, 17))) & std_logic_vector(unsigned(output_in_3(0 downto 0)))))));
+        output_e12_xh := output_in_19(15 downto 1);
+        output_e12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e12_xh, 17) - resize(output_in_30, 17))) & std_logic_vector(unsigned(output_in_19(0 downto 0)))))));
+        output_e13_xh := output_in_22(15 downto 1);
+        output_e13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e13_xh, 17) - resize(output_in_12, 17))) & std_logic_vector(unsigned(output_in_22(0 downto 0)))))));
+        output_e14 := resize(output_in_27, 17) + resize(output_in_29, 17);
+        output_e15_xh := output_in_26(15 downto 2);
+        output_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e15_xh, 18) + output_e4)) & std_logic_vector(unsigned(output_in_26(1 downto 0)))))));
+        output_e16_xh := output_in_0(15 downto 3);
+        output_e16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e16_xh, 17) + resize(output_in_8, 17))) & std_logic_vector(unsigned(output_in_0(2 downto 0)))))));
+        output_e17_xh := output_in_1(15 downto 1);
+        output_e17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e17_xh, 17) + resize(output_in_9, 17))) & std_logic_vector(unsigned(output_in_1(0 downto 0)))))));
+        output_e18_xh := output_in_2(15 downto 1);
+        output_e18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e18_xh, 17) + resize(output_in_1, 17))) & std_logic_vector(unsigned(output_in_2(0 downto 0)))))));
+        output_e19_xh := output_in_5(15 downto 2);
+        output_e19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e19_xh, 17) + resize(output_in_11, 17))) & std_logic_vector(unsigned(output_in_5(1 downto 0)))))));
+        output_e20 := resize(output_in_17, 17) + resize(output_in_21, 17);
+        output_e21_xh := output_e2(16 downto 6);
+        output_e21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e21_xh, 17) + resize(output_in_26, 17))) & std_logic_vector(unsigned(output_e2(5 downto 0)))))));
+        output_e22_xh := output_in_5(15 downto 1);
+        output_e22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e22_xh, 18) + resize(output_e0, 18))) & std_logic_vector(unsigned(output_in_5(0 downto 0)))))));
+        output_e23_xh := output_e5(18 downto 2);
+        output_e23 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e23_xh, 18) + resize(output_in_28, 18))) & std_logic_vector(unsigned(output_e5(1 downto 0)))))));
+        output_e24_xh := output_in_3(15 downto 2);
+        output_e24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e24_xh, 17) + resize(output_in_21, 17))) & std_logic_vector(unsigned(output_in_3(1 downto 0)))))));
+        output_e25_xh := output_in_4(15 downto 3);
+        output_e25 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e25_xh, 17) - resize(output_in_2, 17))) & std_logic_vector(unsigned(output_in_4(2 downto 0)))))));
+        output_e26 := resize(output_in_7, 17) + resize(output_in_19, 17);
+        output_e27_xh := output_in_16(15 downto 5);
+        output_e27 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e27_xh, 17) - resize(output_in_10, 17))) & std_logic_vector(unsigned(output_in_16(4 downto 0)))))));
+        output_e28_xh := output_in_29(15 downto 1);
+        output_e28 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e28_xh, 17) - resize(output_in_0, 17))) & std_logic_vector(unsigned(output_in_29(0 downto 0)))))));
+        output_e29 := resize(output_in_20, 20) + output_e15;
+        output_e30 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e21(22 downto 2) + resize(output_in_25, 21))) & std_logic_vector(unsigned(output_e21(1 downto 0)))))));
+        output_e31 := resize(output_in_11, 20) + output_e16;
+        output_e32_xh := output_in_6(15 downto 5);
+        output_e32 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e32_xh, 19) + output_e8)) & std_logic_vector(unsigned(output_in_6(4 downto 0)))))));
+        output_e33_xh := output_in_13(15 downto 1);
+        output_e33 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e33_xh, 18) - output_e3)) & std_logic_vector(unsigned(output_in_13(0 downto 0)))))));
+        output_e34_xh := output_e18(17 downto 1);
+        output_e34 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e34_xh, 19) + output_e24)) & std_logic_vector(unsigned(output_e18(0 downto 0)))))));
+        output_e35 := resize(output_in_10, 18) + output_e11;
+        output_e36 := resize(output_in_18, 18) + output_e13;
+        output_e37_xh := output_in_22(15 downto 2);
+        output_e37 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e37_xh, 18) - output_e12)) & std_logic_vector(unsigned(output_in_22(1 downto 0)))))));
+        output_e38 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e8(18 downto 1) + resize(output_in_14, 18))) & std_logic_vector(unsigned(output_e8(0 downto 0)))))));
+        output_e39 := resize(output_in_4, 18) - resize(output_e7, 18);
+        output_e40_xh := output_in_16(15 downto 2);
+        output_e40 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e40_xh, 18) - resize(output_e0, 18))) & std_logic_vector(unsigned(output_in_16(1 downto 0)))))));
+        output_e41_xh := output_in_31(15 downto 1);
+        output_e41 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e41_xh, 18) + resize(output_e6, 18))) & std_logic_vector(unsigned(output_in_31(0 downto 0)))))));
+        output_e42_xh := output_e1(17 downto 1);
+        output_e42 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e42_xh, 18) - resize(output_in_14, 18))) & std_logic_vector(unsigned(output_e1(0 downto 0)))))));
+        output_e43_xh := output_e10(17 downto 2);
+        output_e43 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e43_xh, 17) - resize(output_in_7, 17))) & std_logic_vector(unsigned(output_e10(1 downto 0)))))));
+        output_e44_xh := output_e19(18 downto 2);
+        output_e44 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e44_xh, 18) - resize(output_in_25, 18))) & std_logic_vector(unsigned(output_e19(1 downto 0)))))));
+        output_e45 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e11_xh, 17) + resize(output_in_18, 17))) & std_logic_vector(unsigned(output_in_3(0 downto 0)))))));
+        output_e46 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e22_xh, 17) + resize(output_in_23, 17))) & std_logic_vector(unsigned(output_in_5(0 downto 0)))))));
+        output_e47 := resize(output_in_6, 17) + resize(output_in_30, 17);
+        output_e48_xh := output_in_9(15 downto 1);
+        output_e48 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e48_xh, 17) - resize(output_in_0, 17))) & std_logic_vector(unsigned(output_in_9(0 downto 0)))))));
+        output_e49 := resize(output_in_15, 17) + resize(output_in_31, 17);
+        output_e50 := resize(output_in_17, 17) + resize(output_in_23, 17);
+        output_e51_xh := output_in_24(15 downto 1);
+        output_e51 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e51_xh, 17) - resize(output_in_12, 17))) & std_logic_vector(unsigned(output_in_24(0 downto 0)))))));
+        output_e52_xh := output_e1(17 downto 3);
+        output_e52 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e52_xh, 17) - resize(output_in_13, 17))) & std_logic_vector(unsigned(output_e1(2 downto 0)))))));
+        output_e53_xh := output_e14(16 downto 2);
+        output_e53 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e53_xh, 23) + output_e21)) & std_logic_vector(unsigned(output_e14(1 downto 0)))))));
+        output_e54 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e51_xh, 22) + output_e27)) & std_logic_vector(unsigned(output_in_24(0 downto 0)))))));
+        output_e56_xh := output_e35_d1(17 downto 3);
+        output_e56 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e56_xh, 20) + output_e55_d1)) & std_logic_vector(unsigned(output_e35_d1(2 downto 0)))))));
+        output_e57 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e32(23 downto 3) - resize(output_in_23, 21))) & std_logic_vector(unsigned(output_e32(2 downto 0)))))));
+        output_e58_u := unsigned(std_logic_vector'(std_logic_vector((output_e57(23 downto 4) - resize(output_e2, 20))) & std_logic_vector(unsigned(output_e57(3 downto 0)))));
+        output_e59 := resize(output_in_30, 20) - output_e15;
+        output_e60_xh := output_e20(16 downto 3);
+        output_e60 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e60_xh, 19) - output_e33)) & std_logic_vector(unsigned(output_e20(2 downto 0)))))));
+        output_e61 := resize(output_e31, 21) - resize(output_e40, 21);
+        output_e63 := resize(output_e17, 20) - (resize(output_in_6, 20) - output_e23);
+        output_e64_xh := output_in_14(15 downto 3);
+        output_e64 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e64_xh, 20) + output_e44)) & std_logic_vector(unsigned(output_in_14(2 downto 0)))))));
+        output_e65 := resize(output_in_15, 19) - output_e38;
+        output_e66_xh := output_in_16(15 downto 4);
+        output_e66 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e66_xh, 20) - output_e52)) & std_logic_vector(unsigned(output_in_16(3 downto 0)))))));
+        output_e68 := resize(output_e6_d1, 24) + output_e67_d1;
+        output_e69_xh := output_e68(23 downto 6);
+        output_e69 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e69_xh, 19) + resize(output_e26_d1, 19))) & std_logic_vector(unsigned(output_e68(5 downto 0)))))));
+        output_e71_xh := output_e25(19 downto 3);
+        output_e71_hi := resize(output_e71_xh, 20) - (output_e16 - resize(output_e42, 20));
+        output_e71 := signed((unsigned(std_logic_vector'(std_logic_vector(output_e71_hi) & std_logic_vector(unsigned(output_e25(2 downto 0)))))));
+        output_e72_xh := output_e23(19 downto 3);
+        output_e72 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e72_xh, 20) + output_e25)) & std_logic_vector(unsigned(output_e23(2 downto 0)))))));
+        output_e73_u := unsigned(std_logic_vector'(std_logic_vector((output_e30(22 downto 4) + resize(output_e9, 19))) & std_logic_vector(unsigned(output_e30(3 downto 0)))));
+        output_e74 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e34(19 downto 1) + resize(output_in_21, 19))) & std_logic_vector(unsigned(output_e34(0 downto 0)))))));
+        output_e75 := resize(output_in_1, 18) + output_e9;
+        output_e76 := resize(output_in_9, 18) + output_e3;
+        output_e77_xh := output_in_19(15 downto 3);
+        output_e77 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e77_xh, 18) + output_e3)) & std_logic_vector(unsigned(output_in_19(2 downto 0)))))));
+        output_e78 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e77(20 downto 1) + resize(output_e51, 20))) & std_logic_vector(unsigned(output_e77(0 downto 0)))))));
+        output_e79 := resize(output_in_26, 19) - resize(output_e36, 19);
+        output_e80 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e27(21 downto 3) + resize(output_in_27, 19))) & std_logic_vector(unsigned(output_e27(2 downto 0)))))));
+        output_e81_xh := output_e71(22 downto 6);
+        output_e81_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_e81_xh, 18) - resize(output_in_16, 18))) & std_logic_vector(unsigned(output_e71(5 downto 0)))));
+        output_e82_xh := output_in_1(15 downto 3);
+        output_e82 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e82_xh, 18) + output_e1)) & std_logic_vector(unsigned(output_in_1(2 downto 0)))))));
+        output_e83_xh := output_e76(17 downto 5);
+        output_e83 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e83_xh, 21) + output_e82)) & std_logic_vector(unsigned(output_e76(4 downto 0)))))));
+        output_e84_xh := output_in_12(15 downto 3);
+        output_e84 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e84_xh, 18) + output_e45)) & std_logic_vector(unsigned(output_in_12(2 downto 0)))))));
+        output_e85_xh := output_in_26(15 downto 1);
+        output_e85 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e85_xh, 21) + output_e84)) & std_logic_vector(unsigned(output_in_26(0 downto 0)))))));
+        output_e86 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e12_xh, 18) + output_e39)) & std_logic_vector(unsigned(output_in_19(0 downto 0)))))));
+        output_e87_xh := output_in_20(15 downto 1);
+        output_e87 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e87_xh, 18) + output_e28)) & std_logic_vector(unsigned(output_in_20(0 downto 0)))))));
+        output_e88_xh := output_e4(17 downto 4);
+        output_e88 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e88_xh, 18) + output_e48)) & std_logic_vector(unsigned(output_e4(3 downto 0)))))));
+        output_e89_xh := output_e53(24 downto 8);
+        output_e89_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_e89_xh, 18) + resize(output_e49, 18))) & std_logic_vector(unsigned(output_e53(7 downto 0)))));
+        output_e90_xh := output_in_11(15 downto 1);
+        output_e90 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e90_xh, 18) + resize(output_e26, 18))) & std_logic_vector(unsigned(output_in_11(0 downto 0)))))));
+        output_e91 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e10_xh, 19) - output_e90)) & std_logic_vector(unsigned(output_in_31(1 downto 0)))))));
+        output_e92_xh := output_in_29(15 downto 4);
+        output_e92 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e92_xh, 18) + resize(output_e47, 18))) & std_logic_vector(unsigned(output_in_29(3 downto 0)))))));
+        output_e93 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e43_xh, 18) + resize(output_e7, 18))) & std_logic_vector(unsigned(output_e10(1 downto 0)))))));
+        output_e94_xh := output_e11(17 downto 1);
+        output_e94 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e94_xh, 18) + resize(output_in_20, 18))) & std_logic_vector(unsigned(output_e11(0 downto 0)))))));
+        output_e95_xh := output_e17(17 downto 1);
+        output_e95 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e95_xh, 18) - resize(output_in_2, 18))) & std_logic_vector(unsigned(output_e17(0 downto 0)))))));
+        output_e96_xh := output_e22(18 downto 2);
+        output_e96 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e96_xh, 18) + resize(output_in_18, 18))) & std_logic_vector(unsigned(output_e22(1 downto 0)))))));
+        output_e97_xh := output_e37(19 downto 4);
+        output_e97 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e97_xh, 17) + resize(output_in_29, 17))) & std_logic_vector(unsigned(output_e37(3 downto 0)))))));
+        output_e98_xh := output_e87(18 downto 3);
+        output_e98 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e98_xh, 17) - resize(output_in_8, 17))) & std_logic_vector(unsigned(output_e87(2 downto 0)))))));
+        output_e99 := resize(output_in_0, 17) - resize(output_in_27, 17);
+        output_e100 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e37_xh, 17) + resize(output_in_7, 17))) & std_logic_vector(unsigned(output_in_22(1 downto 0)))))));
+        output_n0_s0_xh := output_in_2(15 downto 2);
+        output_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s0_xh, 17) - resize(output_in_1, 17))) & std_logic_vector(unsigned(output_in_2(1 downto 0)))))));
+        output_n0_s1_xh := output_in_4(15 downto 2);
+        output_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s1_xh, 17) - resize(output_in_3, 17))) & std_logic_vector(unsigned(output_in_4(1 downto 0)))))));
+        output_n0_s2 := resize(output_in_5, 17) + resize(output_in_8, 17);
+        output_n0_s3_xh := output_in_13(15 downto 2);
+        output_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s3_xh, 17) + resize(output_in_10, 17))) & std_logic_vector(unsigned(output_in_13(1 downto 0)))))));
+        output_n0_s4_xh := output_in_15(15 downto 3);
+        output_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s4_xh, 16) - output_in_15)) & std_logic_vector(unsigned(output_in_15(2 downto 0)))))));
+        output_n0_s5_xh := output_in_20(15 downto 7);
+        output_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s5_xh, 17) - resize(output_in_16, 17))) & std_logic_vector(unsigned(output_in_20(6 downto 0)))))));
+        output_n0_s6_xh := output_in_22(15 downto 3);
+        output_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s6_xh, 17) + resize(output_in_20, 17))) & std_logic_vector(unsigned(output_in_22(2 downto 0)))))));
+        output_n0_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e28_xh, 17) + resize(output_in_26, 17))) & std_logic_vector(unsigned(output_in_29(0 downto 0)))))));
+        output_n0_s8_xh := output_n0_s4(18 downto 7);
+        output_n0_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s8_xh, 13) + to_signed(329, 13))) & std_logic_vector(unsigned(output_n0_s4(6 downto 0)))))));
+        output_n0_s9_xh := output_e9(17 downto 6);
+        output_n0_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s9_xh, 19) + output_n0_s0)) & std_logic_vector(unsigned(output_e9(5 downto 0)))))));
+        output_n0_s10 := output_n0_s1 + resize(output_n0_s2, 19);
+        output_n0_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n0_s5(23 downto 2) + resize(output_n0_s3, 22))) & std_logic_vector(unsigned(output_n0_s5(1 downto 0)))))));
+        output_n0_s12_xh := output_n0_s7(17 downto 1);
+        output_n0_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s12_xh, 20) + output_n0_s6)) & std_logic_vector(unsigned(output_n0_s7(0 downto 0)))))));
+        output_n0_s13_xh := output_e2(16 downto 2);
+        output_n0_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s13_xh, 18) + resize(output_e6, 18))) & std_logic_vector(unsigned(output_e2(1 downto 0)))))));
+        output_n0_s14_xh := output_e12(17 downto 8);
+        output_n0_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s14_xh, 18) + resize(output_e6, 18))) & std_logic_vector(unsigned(output_e12(7 downto 0)))))));
+        output_n0_s15_xh := output_e13(17 downto 5);
+        output_n0_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s15_xh, 18) + output_e12)) & std_logic_vector(unsigned(output_e13(4 downto 0)))))));
+        output_n0_s16_xh := output_e14(16 downto 5);
+        output_n0_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s16_xh, 18) - output_e45)) & std_logic_vector(unsigned(output_e14(4 downto 0)))))));
+        output_n0_s17_xh := output_e43(18 downto 3);
+        output_n0_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s17_xh, 20) - output_n0_s8)) & std_logic_vector(unsigned(output_e43(2 downto 0)))))));
+        output_n0_s18_xh := output_n0_s13(19 downto 3);
+        output_n0_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s18_xh, 19) + resize(output_e75, 19))) & std_logic_vector(unsigned(output_n0_s13(2 downto 0)))))));
+        output_n0_s19 := output_n0_s14 - resize(output_n0_s15, 26);
+        output_n0_s21_xh := output_e93(19 downto 2);
+        output_n0_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s21_xh, 20) + output_e44)) & std_logic_vector(unsigned(output_e93(1 downto 0)))))));
+        output_n0_s22_xh := output_n0_s10(18 downto 1);
+        output_n0_s22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s22_xh, 25) + output_n0_s9)) & std_logic_vector(unsigned(output_n0_s10(0 downto 0)))))));
+        output_n0_s23_xh := output_n0_s11(23 downto 5);
+        output_n0_s23 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s23_xh, 21) + output_n0_s12)) & std_logic_vector(unsigned(output_n0_s11(4 downto 0)))))));
+        output_n0_s24_xh := output_e54(22 downto 6);
+        output_n0_s24_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s24_xh, 21) - resize(output_e98, 21))) & std_logic_vector(unsigned(output_e54(5 downto 0)))));
+        output_n0_s25_xh := output_n0_s17(22 downto 1);
+        output_n0_s25_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s25_xh, 23) - resize(output_e60, 23))) & std_logic_vector(unsigned(output_n0_s17(0 downto 0)))));
+        output_n0_s26_xh := output_e86(18 downto 4);
+        output_n0_s26_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s26_xh, 19) + output_e86)) & std_logic_vector(unsigned(output_e86(3 downto 0)))));
+        output_n0_s28_xh := output_e59(19 downto 1);
+        output_n0_s28_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s28_xh, 21) - resize(output_e74, 21))) & std_logic_vector(unsigned(output_e59(0 downto 0)))));
+        output_n0_s29_xh := output_e61(20 downto 3);
+        output_n0_s29_hi := resize(output_n0_s29_xh, 23) + (output_n0_s16 + resize(output_e38, 23));
+        output_n0_s30_xh := output_n0_s23(25 downto 5);
+        output_n0_s30_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s30_xh, 22) - resize(output_e61, 22))) & std_logic_vector(unsigned(output_n0_s23(4 downto 0)))));
+        output_n0_s24_d1_v := signed(output_n0_s24_d1);
+        output_n0_s26_d1_v := signed(output_n0_s26_d1);
+        output_n0_s32 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n0_s24_d1_v(26 downto 2) + resize(output_n0_s26_d1_v, 25))) & std_logic_vector(unsigned(output_n0_s24_d1_v(1 downto 0)))))));
+        output_e89_d1_v := signed(output_e89_d1);
+        output_n0_s33 := resize(output_e63_d1, 26) + output_e89_d1_v;
+        output_n0_s25_d1_v := signed(output_n0_s25_d1);
+        output_n0_s28_d1_v := signed(output_n0_s28_d1);
+        output_n0_s34_xh := output_n0_s25_d1_v(23 downto 3);
+        output_n0_s34 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s34_xh, 23) + resize(output_n0_s28_d1_v, 23))) & std_logic_vector(unsigned(output_n0_s25_d1_v(2 downto 0)))))));
+        output_e58_d1_v := signed(output_e58_d1);
+        output_n0_s35_xh := output_e58_d1_v(23 downto 2);
+        output_n0_s35 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s35_xh, 23) - output_n0_s27_d1)) & std_logic_vector(unsigned(output_e58_d1_v(1 downto 0)))))));
+        output_n0_s30_d1_v := signed(output_n0_s30_d1);
+        output_n0_s29_d1_v := signed(output_n0_s29_d1);
+        output_n0_s37 := output_n0_s31_d1 + resize(output_n0_s34, 27);
+        output_n0_s38_xh := output_n0_s32(26 downto 1);
+        output_n0_s38 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s38_xh, 27) + resize(output_n0_s35, 27))) & std_logic_vector(unsigned(output_n0_s32(0 downto 0)))))));
+        output_n0_s39 := (resize(output_n0_s30_d1_v, 28) - resize(output_n0_s29_d1_v, 28)) - resize(output_n0_s33, 28);
+        output_n0_s40_xh := output_n0_s37(26 downto 1);
+        output_n0_s40 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n0_s40_xh, 28) + output_n0_s38)) & std_logic_vector(unsigned(output_n0_s37(0 downto 0)))))));
+        output_n0_acc := (output_n0_s40 + resize(output_n0_s39, 29));
         output_n0_y_fl := output_n0_acc(28 downto 10);
-        output_n1_p0 := signed(to_unsigned((to_integer(output_in_0) * 406) mod 2**25, 25));
-        output_n1_p1 := signed(to_unsigned((to_integer(output_in_1) * (-477)) mod 2**25, 25));
-        output_n1_p3 := signed(to_unsigned((to_integer(output_in_3) * (-91)) mod 2**23, 23));
-        output_n1_p5_sh := shift_left(resize(output_in_5, 20), 4);
-        output_n1_p6 := signed(to_unsigned((to_integer(output_in_6) * (-21)) mod 2**21, 21));
-        output_n1_p8 := signed(to_unsigned((to_integer(output_in_8) * 370) mod 2**25, 25));
-        output_n1_p9 := signed(to_unsigned((to_integer(output_in_9) * (-243)) mod 2**24, 24));
-        output_n1_p10 := signed(to_unsigned((to_integer(output_in_10) * (-27)) mod 2**21, 21));
-        output_n1_p11 := signed(to_unsigned((to_integer(output_in_11) * 14) mod 2**20, 20));
-        output_n1_p12 := signed(to_unsigned((to_integer(output_in_12) * 29) mod 2**21, 21));
-        output_n1_p14 := signed(to_unsigned((to_integer(output_in_14) * (-42)) mod 2**22, 22));
-        output_n1_p16 := signed(to_unsigned((to_integer(output_in_16) * 5) mod 2**19, 19));
-        output_n1_p17_sh := shift_left(resize(output_in_17, 22), 6);
-        output_n1_p19 := signed(to_unsigned((to_integer(output_in_19) * 184) mod 2**24, 24));
-        output_n1_p20 := signed(to_unsigned((to_integer(output_in_20) * (-173)) mod 2**24, 24));
-        output_n1_p21 := signed(to_unsigned((to_integer(output_in_21) * 206) mod 2**24, 24));
-        output_n1_p22 := signed(to_unsigned((to_integer(output_in_22) * (-116)) mod 2**23, 23));
-        output_n1_p23 := signed(to_unsigned((to_integer(output_in_23) * 461) mod 2**25, 25));
-        output_n1_p24 := signed(to_unsigned((to_integer(output_in_24) * 173) mod 2**24, 24));
-        output_n1_p25 := signed(to_unsigned((to_integer(output_in_25) * (-237)) mod 2**24, 24));
-        output_n1_p26 := signed(to_unsigned((to_integer(output_in_26) * 47) mod 2**22, 22));
-        output_n1_p28 := signed(to_unsigned((to_integer(output_in_28) * (-157)) mod 2**24, 24));
-        output_n1_p30_sh := shift_left(resize(output_in_30, 23), 7);
-        output_n1_p31 := signed(to_unsigned((to_integer(output_in_31) * (-77)) mod 2**23, 23));
-        output_n1_t0_8 := resize(output_n1_p16, 23) + (-resize(output_n1_p17_sh, 23));
-        output_n1_t1_1 := resize(output_n1_t1_1_a_d1, 25) + output_n1_t0_3_d1;
-        output_n1_t1_2 := output_n1_t0_4_d1 + resize(output_n1_t1_2_b_d1, 26);
-        output_n1_t1_3 := resize(output_n1_t1_3_a_d1, 26) + resize(output_n1_t1_3_b_d1, 26);
-        output_n1_t1_4 := resize(output_n1_t1_4_a_d1, 26) + resize(output_n1_t1_4_b_d1, 26);
-        output_n1_t1_5 := resize(output_n1_t1_5_a_d1, 26) + output_n1_t0_11_d1;
-        output_n1_t1_6 := resize(output_n1_t1_6_a_d1, 26) + resize(output_n1_t1_6_b_d1, 26);
-        output_n1_t1_7 := resize(output_n1_t1_7_a_d1, 26) + resize(output_n1_t1_7_b_d1, 26);
-        output_n1_t2_0 := (resize(output_n1_t1_0_a_d1, 27) + resize(output_n1_t1_0_b_d1, 27)) + resize(output_n1_t1_1, 27);
-        output_n1_t2_1 := resize(output_n1_t1_2, 27) + resize(output_n1_t1_3, 27);
-        output_n1_t2_2 := resize(output_n1_t1_4, 27) + resize(output_n1_t1_5, 27);
-        output_n1_t2_3 := resize(output_n1_t1_6, 27) + resize(output_n1_t1_7, 27);
-        output_n1_t3_0 := resize(output_n1_t2_0, 28) + resize(output_n1_t2_1, 28);
-        output_n1_t3_1 := resize(output_n1_t2_2, 28) + resize(output_n1_t2_3, 28);
-        output_n1_acc := (output_n1_t4_0_d1 + to_signed(132096, 29));
-        output_n1_y_fl := output_n1_acc(28 downto 10);
-        output_n2_p1 := signed(to_unsigned((to_integer(output_in_1) * 129) mod 2**24, 24));
-        output_n2_p3 := signed(to_unsigned((to_integer(output_in_3) * 112) mod 2**23, 23));
-        output_n2_p4 := signed(to_unsigned((to_integer(output_in_4) * (-40)) mod 2**22, 22));
-        output_n2_p7 := signed(to_unsigned((to_integer(output_in_7) * 48) mod 2**22, 22));
-        output_n2_p8_sh := shift_left(resize(output_in_8, 21), 5);
-        output_n2_p8_neg := -resize(output_n2_p8_sh, 22);
-        output_n2_p10 := signed(to_unsigned((to_integer(output_in_10) * 237) mod 2**24, 24));
-        output_n2_p11 := signed(to_unsigned((to_integer(output_in_11) * 248) mod 2**24, 24));
-        output_n2_p13 := signed(to_unsigned((to_integer(output_in_13) * 157) mod 2**24, 24));
-        output_n2_p14 := signed(to_unsigned((to_integer(output_in_14) * (-338)) mod 2**25, 25));
-        output_n2_p15 := signed(to_unsigned((to_integer(output_in_15) * (-272)) mod 2**25, 25));
-        output_n2_p16 := signed(to_unsigned((to_integer(output_in_16) * (-7)) mod 2**19, 19));
-        output_n2_p19 := signed(to_unsigned((to_integer(output_in_19) * 52) mod 2**22, 22));
-        output_n2_p20 := signed(to_unsigned((to_integer(output_in_20) * (-12)) mod 2**20, 20));
-        output_n2_p22 := signed(to_unsigned((to_integer(output_in_22) * 339) mod 2**25, 25));
-        output_n2_p23 := signed(to_unsigned((to_integer(output_in_23) * (-953)) mod 2**26, 26));
-        output_n2_p25 := signed(to_unsigned((to_integer(output_in_25) * (-12)) mod 2**20, 20));
-        output_n2_p27 := signed(to_unsigned((to_integer(output_in_27) * 135) mod 2**24, 24));
-        output_n2_p29 := signed(to_unsigned((to_integer(output_in_29) * 11) mod 2**20, 20));
-        output_n2_p30 := signed(to_unsigned((to_integer(output_in_30) * 197) mod 2**24, 24));
-        output_n2_p31 := signed(to_unsigned((to_integer(output_in_31) * (-254)) mod 2**24, 24));
-        output_n2_t1_0 := output_n2_t0_0_d1 + resize(output_n2_t1_0_b_d1, 27);
-        output_n2_t1_1 := resize(output_n2_t1_1_a_d1, 26) + resize(output_n2_t1_1_b_d1, 26);
-        output_n2_t1_2 := resize(output_n2_t1_2_a_d1, 26) + resize(output_n2_t1_2_b_d1, 26);
-        output_n2_t1_3 := resize(output_n2_t1_3_a_d1, 27) + resize(output_n2_t1_3_b_d1, 27);
-        output_n2_t1_4 := resize(output_n2_t1_4_a_d1, 27) + output_n2_t0_9_d1;
-        output_n2_t1_5 := resize(output_n2_t1_5_a_d1, 27) + output_n2_t0_11_d1;
-        output_n2_t1_7 := resize(output_n2_t1_7_a_d1, 26) + resize(output_n2_t1_7_b_d1, 26);
-        output_n2_t2_0 := resize(output_n2_t1_0, 28) + resize(output_n2_t1_1, 28);
-        output_n2_t2_1 := resize(output_n2_t1_2, 28) + resize(output_n2_t1_3, 28);
-        output_n2_t2_2 := resize(output_n2_t1_4, 28) + resize(output_n2_t1_5, 28);
-        output_n2_t2_3 := (resize(output_n2_t1_6_a_d1, 27) + resize(output_n2_t1_6_b_d1, 27)) + resize(output_n2_t1_7, 27);
-        output_n2_t3_0 := resize(output_n2_t2_0, 29) + resize(output_n2_t2_1, 29);
-        output_n2_t3_1 := resize(output_n2_t2_2, 29) + resize(output_n2_t2_3, 29);
-        output_n2_acc := (output_n2_t4_0_d1 + to_signed(445440, 30));
+        output_n1_s0_xh := output_in_1(15 downto 4);
+        output_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s0_xh, 17) + resize(output_in_2, 17))) & std_logic_vector(unsigned(output_in_1(3 downto 0)))))));
+        output_n1_s1_xh := output_in_11(15 downto 3);
+        output_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s1_xh, 17) - resize(output_in_22, 17))) & std_logic_vector(unsigned(output_in_11(2 downto 0)))))));
+        output_n1_s2_xh := output_in_25(15 downto 5);
+        output_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s2_xh, 17) + resize(output_in_23, 17))) & std_logic_vector(unsigned(output_in_25(4 downto 0)))))));
+        output_n1_s3_xh := output_in_27(15 downto 3);
+        output_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s3_xh, 17) + resize(output_in_26, 17))) & std_logic_vector(unsigned(output_in_27(2 downto 0)))))));
+        output_n1_s4_xh := output_e9(17 downto 10);
+        output_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s4_xh, 9) + to_signed(129, 9))) & std_logic_vector(unsigned(output_e9(9 downto 0)))))));
+        output_n1_s5_xh := output_n1_s0(20 downto 4);
+        output_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s5_xh, 20) - output_n1_s1)) & std_logic_vector(unsigned(output_n1_s0(3 downto 0)))))));
+        output_n1_s6_xh := output_n1_s3(19 downto 3);
+        output_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s6_xh, 22) - output_n1_s2)) & std_logic_vector(unsigned(output_n1_s3(2 downto 0)))))));
+        output_n1_s7_xh := output_e4(17 downto 8);
+        output_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s7_xh, 18) - resize(output_e2, 18))) & std_logic_vector(unsigned(output_e4(7 downto 0)))))));
+        output_n1_s8 := output_e5 - resize(output_e6, 19);
+        output_n1_s9_xh := output_e8(18 downto 6);
+        output_n1_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s9_xh, 18) + resize(output_e7, 18))) & std_logic_vector(unsigned(output_e8(5 downto 0)))))));
+        output_n1_s10_xh := output_e11(17 downto 8);
+        output_n1_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s10_xh, 18) - output_e18)) & std_logic_vector(unsigned(output_e11(7 downto 0)))))));
+        output_n1_s11_xh := output_e28(17 downto 5);
+        output_n1_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s11_xh, 18) - resize(output_e99, 18))) & std_logic_vector(unsigned(output_e28(4 downto 0)))))));
+        output_n1_s12_xh := output_n1_s4(18 downto 2);
+        output_n1_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s12_xh, 19) - output_e100)) & std_logic_vector(unsigned(output_n1_s4(1 downto 0)))))));
+        output_n1_s13 := output_n1_s7 + resize(output_e43, 26);
+        output_n1_s14 := resize(output_n1_s9, 26) + output_n1_s10;
+        output_n1_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n1_s11(22 downto 2) - resize(output_e41, 21))) & std_logic_vector(unsigned(output_n1_s11(1 downto 0)))))));
+        output_n1_s16_xh := output_e42(18 downto 6);
+        output_n1_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s16_xh, 19) - output_e41)) & std_logic_vector(unsigned(output_e42(5 downto 0)))))));
+        output_n1_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((output_e88(21 downto 1) - resize(output_e94, 21))) & std_logic_vector(unsigned(output_e88(0 downto 0)))))));
+        output_n1_s18_xh := output_n1_s8(18 downto 7);
+        output_n1_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s18_xh, 19) - output_e94)) & std_logic_vector(unsigned(output_n1_s8(6 downto 0)))))));
+        output_n1_s19_xh := output_e80(21 downto 1);
+        output_n1_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s19_xh, 22) + resize(output_e34, 22))) & std_logic_vector(unsigned(output_e80(0 downto 0)))))));
+        output_n1_s20 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n1_s5(23 downto 1) + resize(output_e31, 23))) & std_logic_vector(unsigned(output_n1_s5(0 downto 0)))))));
+        output_n1_s21_xh := output_n1_s12(20 downto 1);
+        output_n1_s21_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s21_xh, 25) - output_n1_s6)) & std_logic_vector(unsigned(output_n1_s12(0 downto 0)))));
+        output_n1_s23_xh := output_n1_s16(24 downto 3);
+        output_n1_s23_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s23_xh, 23) - resize(output_e78, 23))) & std_logic_vector(unsigned(output_n1_s16(2 downto 0)))));
+        output_n1_s24_u := unsigned(std_logic_vector'(std_logic_vector((output_n1_s18(25 downto 2) + resize(output_e65, 24))) & std_logic_vector(unsigned(output_n1_s18(1 downto 0)))));
+        output_n1_s25_xh := output_e29(19 downto 2);
+        output_n1_s25_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s25_xh, 23) - output_n1_s15)) & std_logic_vector(unsigned(output_e29(1 downto 0)))));
+        output_n1_s26_xh := output_e83(25 downto 4);
+        output_n1_s26_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s26_xh, 23) - resize(output_n1_s17, 23))) & std_logic_vector(unsigned(output_e83(3 downto 0)))));
+        output_e73_d1_v := signed(output_e73_d1);
+        output_n1_s29 := signed(output_n1_s21_d1) + resize(output_e73_d1_v, 26);
+        output_n1_s23_d1_v := signed(output_n1_s23_d1);
+        output_n1_s30_xh := output_n1_s23_d1_v(25 downto 4);
+        output_n1_s30 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s30_xh, 23) + resize(output_n1_s22_d1, 23))) & std_logic_vector(unsigned(output_n1_s23_d1_v(3 downto 0)))))));
+        output_n1_s24_d1_v := signed(output_n1_s24_d1);
+        output_n1_s25_d1_v := signed(output_n1_s25_d1);
+        output_n1_s31 := resize(output_n1_s24_d1_v, 27) - resize(output_n1_s25_d1_v, 27);
+        output_n1_s32 := resize(output_n1_s27_d1, 27) - signed(output_n1_s26_d1);
+        output_n1_s33 := resize(output_n1_s28_d1, 28) - resize(output_n1_s30, 28);
+        output_n1_s34 := resize(output_n1_s32, 28) - resize(output_n1_s29, 28);
+        output_n1_s35_xh := output_n1_s31(26 downto 2);
+        output_n1_s35 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s35_xh, 26) + resize(output_e69, 26))) & std_logic_vector(unsigned(output_n1_s31(1 downto 0)))))));
+        output_n1_s37 := (resize(output_n1_s34, 29) + resize(output_n1_s33, 29)) - resize(output_n1_s35, 29);
+        output_n2_s0_xh := output_in_2(15 downto 6);
+        output_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s0_xh, 17) - resize(output_in_0, 17))) & std_logic_vector(unsigned(output_in_2(5 downto 0)))))));
+        output_n2_s1_xh := output_in_13(15 downto 6);
+        output_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s1_xh, 17) - resize(output_in_11, 17))) & std_logic_vector(unsigned(output_in_13(5 downto 0)))))));
+        output_n2_s2_xh := output_in_17(15 downto 7);
+        output_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s2_xh, 17) + resize(output_in_18, 17))) & std_logic_vector(unsigned(output_in_17(6 downto 0)))))));
+        output_n2_s3_xh := output_in_19(15 downto 2);
+        output_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s3_xh, 17) + resize(output_in_22, 17))) & std_logic_vector(unsigned(output_in_19(1 downto 0)))))));
+        output_n2_s4_xh := output_in_23(15 downto 10);
+        output_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s4_xh, 17) + resize(output_in_24, 17))) & std_logic_vector(unsigned(output_in_23(9 downto 0)))))));
+        output_n2_s5_xh := output_in_27(15 downto 4);
+        output_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s5_xh, 17) + resize(output_in_27, 17))) & std_logic_vector(unsigned(output_in_27(3 downto 0)))))));
+        output_n2_s6_xh := output_in_30(15 downto 4);
+        output_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s6_xh, 17) - resize(output_in_28, 17))) & std_logic_vector(unsigned(output_in_30(3 downto 0)))))));
+        output_n2_s8_xh := output_n2_s1(22 downto 2);
+        output_n2_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s8_xh, 24) + output_n2_s2)) & std_logic_vector(unsigned(output_n2_s1(1 downto 0)))))));
+        output_n2_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n2_s4(26 downto 2) - resize(output_n2_s3, 25))) & std_logic_vector(unsigned(output_n2_s4(1 downto 0)))))));
+        output_n2_s10_xh := output_n2_s6(20 downto 1);
+        output_n2_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s10_xh, 21) + output_n2_s5)) & std_logic_vector(unsigned(output_n2_s6(0 downto 0)))))));
+        output_n2_s11_xh := output_e13(17 downto 2);
+        output_n2_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s11_xh, 18) + resize(output_e0, 18))) & std_logic_vector(unsigned(output_e13(1 downto 0)))))));
+        output_n2_s12_xh := output_e20(16 downto 8);
+        output_n2_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s12_xh, 18) + output_e13)) & std_logic_vector(unsigned(output_e20(7 downto 0)))))));
+        output_n2_s13_xh := output_e50(16 downto 3);
+        output_n2_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s13_xh, 18) - output_e46)) & std_logic_vector(unsigned(output_e50(2 downto 0)))))));
+        output_n2_s14_xh := output_n2_s11(19 downto 2);
+        output_n2_s14_hi := resize(output_n2_s14_xh, 23) - signed((unsigned(std_logic_vector'(std_logic_vector((output_n2_s0(22 downto 6) - to_signed(435, 17))) & std_logic_vector(unsigned(output_n2_s0(5 downto 0)))))));
+        output_n2_s16_xh := output_e35(17 downto 1);
+        output_n2_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s16_xh, 19) - output_e22)) & std_logic_vector(unsigned(output_e35(0 downto 0)))))));
+        output_n2_s17_xh := output_e36(17 downto 6);
+        output_n2_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s17_xh, 21) - output_n2_s13)) & std_logic_vector(unsigned(output_e36(5 downto 0)))))));
+        output_n2_s18_xh := output_e92(21 downto 2);
+        output_n2_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s18_xh, 21) - output_e92(20 downto 0))) & std_logic_vector(unsigned(output_e92(1 downto 0)))))));
+        output_n2_s19_xh := output_e95(18 downto 2);
+        output_n2_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s19_xh, 22) + output_n2_s10)) & std_logic_vector(unsigned(output_e95(1 downto 0)))))));
+        output_n2_s21_xh := output_n2_s9(26 downto 2);
+        output_n2_s21_u := unsigned(std_logic_vector'(std_logic_vector((output_n2_s21_xh(23 downto 0) + resize(output_e60, 24))) & std_logic_vector(unsigned(output_n2_s9(1 downto 0)))));
+        output_n2_s22_xh := output_n2_s16(19 downto 3);
+        output_n2_s22_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s22_xh, 20) - output_e96)) & std_logic_vector(unsigned(output_n2_s16(2 downto 0)))));
+        output_n2_s23_xh := output_e91(20 downto 5);
+        output_n2_s23_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s23_xh, 19) - output_e79)) & std_logic_vector(unsigned(output_e91(4 downto 0)))));
+        output_n2_s24_xh := output_e59(19 downto 2);
+        output_n2_s24_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s24_xh, 23) - output_e72)) & std_logic_vector(unsigned(output_e59(1 downto 0)))));
+        output_n2_s25_xh := output_n2_s17(26 downto 6);
+        output_n2_s25_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s25_xh, 22) - resize(output_e74, 22))) & std_logic_vector(unsigned(output_n2_s17(5 downto 0)))));
+        output_n2_s27 := resize(output_n2_s19, 26) + (output_n2_s12 + resize(output_e22, 26));
+        output_n2_s23_d1_v := signed(output_n2_s23_d1);
+        output_n2_s28_xh := output_n2_s23_d1_v(23 downto 1);
+        output_n2_s28 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s28_xh, 26) - output_n2_s20_d1)) & std_logic_vector(unsigned(output_n2_s23_d1_v(0 downto 0)))))));
+        output_n2_s22_d1_v := signed(output_n2_s22_d1);
+        output_n2_s29_xh := output_e89_d1_v(25 downto 4);
+        output_n2_s29 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s29_xh, 24) + resize(output_n2_s22_d1_v, 24))) & std_logic_vector(unsigned(output_e89_d1_v(3 downto 0)))))));
+        output_n2_s21_d1_v := signed(output_n2_s21_d1);
+        output_n2_s30 := resize(output_n2_s21_d1_v, 27) + resize(output_e58_d1_v, 27);
+        output_n2_s24_d1_v := signed(output_n2_s24_d1);
+        output_n2_s32_xh := output_n2_s27_d1(25 downto 2);
+        output_n2_s32 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s32_xh, 26) + resize(output_n2_s26_d1, 26))) & std_logic_vector(unsigned(output_n2_s27_d1(1 downto 0)))))));
+        output_n2_s34_xh := output_n2_s30(26 downto 1);
+        output_n2_s34 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s34_xh, 27) - output_n2_s28)) & std_logic_vector(unsigned(output_n2_s30(0 downto 0)))))));
+        output_n2_s35 := (signed(output_n2_s25_d1) - resize(output_n2_s24_d1_v, 28)) - resize(output_e69, 28);
+        output_n2_s36 := (resize(output_n2_s32, 29) - resize(output_n2_s29, 29)) - resize(output_n2_s34, 29);
+        output_n2_acc := (resize(output_n2_s36, 30) - resize(output_n2_s35, 30));
         output_n2_y_fl := output_n2_acc(29 downto 10);
-        output_n3_p1 := signed(to_unsigned((to_integer(output_in_1) * (-100)) mod 2**23, 23));
-        output_n3_p3 := signed(to_unsigned((to_integer(output_in_3) * 111) mod 2**23, 23));
-        output_n3_p4 := signed(to_unsigned((to_integer(output_in_4) * 122) mod 2**23, 23));
-        output_n3_p5 := signed(to_unsigned((to_integer(output_in_5) * 236) mod 2**24, 24));
-        output_n3_p7 := signed(to_unsigned((to_integer(output_in_7) * 22) mod 2**21, 21));
-        output_n3_p8 := signed(to_unsigned((to_integer(output_in_8) * 422) mod 2**25, 25));
-        output_n3_p9 := signed(to_unsigned((to_integer(output_in_9) * 729) mod 2**26, 26));
-        output_n3_p10 := signed(to_unsigned((to_integer(output_in_10) * (-101)) mod 2**23, 23));
-        output_n3_p11 := signed(to_unsigned((to_integer(output_in_11) * (-84)) mod 2**23, 23));
-        output_n3_p12 := signed(to_unsigned((to_integer(output_in_12) * (-882)) mod 2**26, 26));
-        output_n3_p13 := signed(to_unsigned((to_integer(output_in_13) * (-248)) mod 2**24, 24));
-        output_n3_p14 := signed(to_unsigned((to_integer(output_in_14) * 94) mod 2**23, 23));
-        output_n3_p16 := signed(to_unsigned((to_integer(output_in_16) * (-98)) mod 2**23, 23));
-        output_n3_p17 := signed(to_unsigned((to_integer(output_in_17) * 93) mod 2**23, 23));
-        output_n3_p18 := signed(to_unsigned((to_integer(output_in_18) * 223) mod 2**24, 24));
-        output_n3_p19 := signed(to_unsigned((to_integer(output_in_19) * 87) mod 2**23, 23));
-        output_n3_p20 := signed(to_unsigned((to_integer(output_in_20) * (-21)) mod 2**21, 21));
-        output_n3_p22_sh := shift_left(resize(output_in_22, 21), 5);
-        output_n3_p22_neg := -resize(output_n3_p22_sh, 22);
-        output_n3_p25 := signed(to_unsigned((to_integer(output_in_25) * 61) mod 2**22, 22));
-        output_n3_p26 := signed(to_unsigned((to_integer(output_in_26) * (-57)) mod 2**22, 22));
-        output_n3_p27 := signed(to_unsigned((to_integer(output_in_27) * 121) mod 2**23, 23));
-        output_n3_p29 := signed(to_unsigned((to_integer(output_in_29) * 118) mod 2**23, 23));
-        output_n3_p30_sh := shift_left(resize(output_in_30, 24), 8);
-        output_n3_p31 := signed(to_unsigned((to_integer(output_in_31) * (-151)) mod 2**24, 24));
-        output_n3_t0_15 := (-resize(output_n3_p30_sh, 25)) + resize(output_n3_p31, 25);
-        output_n3_t1_1 := output_n3_t0_2_d1 + resize(output_n3_t1_1_b_d1, 25);
-        output_n3_t1_2 := output_n3_t0_4_d1 + resize(output_n3_t1_2_b_d1, 27);
-        output_n3_t1_3 := output_n3_t0_6_d1 + resize(output_n3_t1_3_b_d1, 27);
-        output_n3_t1_4 := resize(output_n3_t1_4_a_d1, 25) + output_n3_t0_9_d1;
-        output_n3_t1_5 := resize(output_n3_t1_5_a_d1, 26) + output_n3_t0_11_d1;
-        output_n3_t1_6 := output_n3_t0_12_d1 + resize(output_n3_t1_6_b_d1, 26);
-        output_n3_t1_7 := resize(output_n3_t1_7_a_d1, 26) + resize(output_n3_t1_7_b_d1, 26);
-        output_n3_t2_0 := (output_n3_t0_0_d1 + resize(output_n3_t1_0_b_d1, 28)) + resize(output_n3_t1_1, 28);
-        output_n3_t2_1 := resize(output_n3_t1_2, 28) + resize(output_n3_t1_3, 28);
-        output_n3_t2_2 := resize(output_n3_t1_4, 27) + resize(output_n3_t1_5, 27);
-        output_n3_t2_3 := resize(output_n3_t1_6, 27) + resize(output_n3_t1_7, 27);
-        output_n3_t3_0 := resize(output_n3_t2_0, 29) + resize(output_n3_t2_1, 29);
-        output_n3_t3_1 := resize(output_n3_t2_2, 28) + resize(output_n3_t2_3, 28);
-        output_n3_acc := (output_n3_t4_0_d1 + to_signed(-163840, 30));
-        output_n3_y_fl := output_n3_acc(29 downto 10);
-        output_n4_p1 := signed(to_unsigned((to_integer(output_in_1) * 21) mod 2**21, 21));
-        output_n4_p2 := signed(to_unsigned((to_integer(output_in_2) * (-24)) mod 2**21, 21));
-        output_n4_p5 := signed(to_unsigned((to_integer(output_in_5) * (-146)) mod 2**24, 24));
-        output_n4_p6 := signed(to_unsigned((to_integer(output_in_6) * 153) mod 2**24, 24));
-        output_n4_p9 := signed(to_unsigned((to_integer(output_in_9) * (-151)) mod 2**24, 24));
-        output_n4_p10 := signed(to_unsigned((to_integer(output_in_10) * 187) mod 2**24, 24));
-        output_n4_p11 := signed(to_unsigned((to_integer(output_in_11) * (-72)) mod 2**23, 23));
-        output_n4_p13_sh := shift_left(resize(output_in_13, 17), 1);
-        output_n4_p13_neg := -resize(output_n4_p13_sh, 18);
-        output_n4_p15 := signed(to_unsigned((to_integer(output_in_15) * 278) mod 2**25, 25));
-        output_n4_p17 := signed(to_unsigned((to_integer(output_in_17) * 25) mod 2**21, 21));
-        output_n4_p18 := signed(to_unsigned((to_integer(output_in_18) * (-21)) mod 2**21, 21));
-        output_n4_p20 := signed(to_unsigned((to_integer(output_in_20) * (-216)) mod 2**24, 24));
-        output_n4_p22 := signed(to_unsigned((to_integer(output_in_22) * 67) mod 2**23, 23));
-        output_n4_p23 := signed(to_unsigned((to_integer(output_in_23) * (-227)) mod 2**24, 24));
-        output_n4_p24 := signed(to_unsigned((to_integer(output_in_24) * (-459)) mod 2**25, 25));
-        output_n4_p25 := signed(to_unsigned((to_integer(output_in_25) * 307) mod 2**25, 25));
-        output_n4_p26 := signed(to_unsigned((to_integer(output_in_26) * (-215)) mod 2**24, 24));
-        output_n4_p27 := signed(to_unsigned((to_integer(output_in_27) * (-320)) mod 2**25, 25));
-        output_n4_p28 := signed(to_unsigned((to_integer(output_in_28) * 88) mod 2**23, 23));
-        output_n4_p29 := signed(to_unsigned((to_integer(output_in_29) * (-188)) mod 2**24, 24));
-        output_n4_p30 := signed(to_unsigned((to_integer(output_in_30) * 152) mod 2**24, 24));
-        output_n4_t1_0 := resize(output_n4_t1_0_a_d1, 27) + resize(output_n4_t1_0_b_d1, 27);
-        output_n4_t1_1 := resize(output_n4_t1_1_a_d1, 26) + resize(output_n4_t1_1_b_d1, 26);
-        output_n4_t1_2 := output_n4_t0_4_d1 + resize(output_n4_t1_2_b_d1, 27);
-        output_n4_t1_4 := output_n4_t0_8_d1 + resize(output_n4_t1_4_b_d1, 25);
-        output_n4_t1_7 := resize(output_n4_t1_7_a_d1, 26) + resize(output_n4_t1_7_b_d1, 26);
-        output_n4_t2_0 := resize(output_n4_t1_0, 28) + resize(output_n4_t1_1, 28);
-        output_n4_t2_1 := resize(output_n4_t1_2, 28) + (resize(output_n4_t1_3_a_d1, 28) + resize(output_n4_t1_3_b_d1, 28));
-        output_n4_t2_2 := resize(output_n4_t1_4, 27) + (resize(output_n4_t1_5_a_d1, 27) + resize(output_n4_t1_5_b_d1, 27));
-        output_n4_t2_3 := (resize(output_n4_t1_6_a_d1, 27) + resize(output_n4_t1_6_b_d1, 27)) + resize(output_n4_t1_7, 27);
-        output_n4_t3_0 := resize(output_n4_t2_0, 29) + resize(output_n4_t2_1, 29);
-        output_n4_t3_1 := resize(output_n4_t2_2, 28) + resize(output_n4_t2_3, 28);
-        output_n4_acc := (output_n4_t4_0_d1 + to_signed(19456, 30));
+        output_n3_s0_xh := output_in_3(15 downto 4);
+        output_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s0_xh, 17) - resize(output_in_6, 17))) & std_logic_vector(unsigned(output_in_3(3 downto 0)))))));
+        output_n3_s1_xh := output_in_7(15 downto 4);
+        output_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s1_xh, 17) + resize(output_in_9, 17))) & std_logic_vector(unsigned(output_in_7(3 downto 0)))))));
+        output_n3_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e5_xh, 16) - output_in_10)) & std_logic_vector(unsigned(output_in_10(1 downto 0)))))));
+        output_n3_s3_xh := output_in_16(15 downto 9);
+        output_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s3_xh, 17) + resize(output_in_12, 17))) & std_logic_vector(unsigned(output_in_16(8 downto 0)))))));
+        output_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e77_xh, 17) - resize(output_in_21, 17))) & std_logic_vector(unsigned(output_in_19(2 downto 0)))))));
+        output_n3_s5_xh := output_in_28(15 downto 15);
+        output_n3_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s5_xh, 4) + to_signed(5, 4))) & std_logic_vector(unsigned(output_in_28(14 downto 0)))))));
+        output_n3_s6_xh := output_n3_s5(18 downto 5);
+        output_n3_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s6_xh, 18) - output_n3_s2)) & std_logic_vector(unsigned(output_n3_s5(4 downto 0)))))));
+        output_n3_s7_xh := output_n3_s0(20 downto 1);
+        output_n3_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s7_xh, 21) + output_n3_s1)) & std_logic_vector(unsigned(output_n3_s0(0 downto 0)))))));
+        output_n3_s8_xh := output_n3_s4(19 downto 1);
+        output_n3_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s8_xh, 26) + output_n3_s3)) & std_logic_vector(unsigned(output_n3_s4(0 downto 0)))))));
+        output_n3_s9_xh := output_e14(16 downto 4);
+        output_n3_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s9_xh, 17) - output_e14)) & std_logic_vector(unsigned(output_e14(3 downto 0)))))));
+        output_n3_s10_xh := output_e20(16 downto 2);
+        output_n3_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s10_xh, 19) - output_e19)) & std_logic_vector(unsigned(output_e20(1 downto 0)))))));
+        output_n3_s11_xh := output_e20(16 downto 1);
+        output_n3_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s11_xh, 18) + output_e46)) & std_logic_vector(unsigned(output_e20(0 downto 0)))))));
+        output_n3_s12_xh := output_e99(16 downto 2);
+        output_n3_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s12_xh, 18) + resize(output_e50, 18))) & std_logic_vector(unsigned(output_e99(1 downto 0)))))));
+        output_n3_s13_xh := output_n3_s6(22 downto 3);
+        output_n3_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s13_xh, 22) + resize(output_n3_s9, 22))) & std_logic_vector(unsigned(output_n3_s6(2 downto 0)))))));
+        output_n3_s14_xh := output_e52(19 downto 7);
+        output_n3_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s14_xh, 20) - resize(output_n3_s11, 20))) & std_logic_vector(unsigned(output_e52(6 downto 0)))))));
+        output_n3_s15 := resize(output_e37, 21) - resize(output_e40, 21);
+        output_n3_s16_xh := output_n3_s12(19 downto 7);
+        output_n3_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s16_xh, 19) + output_e41)) & std_logic_vector(unsigned(output_n3_s12(6 downto 0)))))));
+        output_n3_s17_xh := output_e93(19 downto 3);
+        output_n3_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s17_xh, 22) + output_e88)) & std_logic_vector(unsigned(output_e93(2 downto 0)))))));
+        output_n3_s18_xh := output_n3_s10(20 downto 7);
+        output_n3_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s18_xh, 19) - output_e95)) & std_logic_vector(unsigned(output_n3_s10(6 downto 0)))))));
+        output_n3_s20_xh := output_e98(19 downto 5);
+        output_n3_s20_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s20_xh, 21) + output_e78)) & std_logic_vector(unsigned(output_e98(4 downto 0)))));
+        output_n3_s23_xh := output_e72(22 downto 1);
+        output_n3_s23_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s23_xh, 23) + output_e64)) & std_logic_vector(unsigned(output_e72(0 downto 0)))));
+        output_n3_s24_xh := output_n3_s13(24 downto 5);
+        output_n3_s24_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s24_xh, 22) + resize(output_n3_s15, 22))) & std_logic_vector(unsigned(output_n3_s13(4 downto 0)))));
+        output_n3_s27 := output_n3_s19_d1 + resize(output_e73_d1_v, 27);
+        output_n3_s20_d1_v := signed(output_n3_s20_d1);
+        output_n3_s28 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n3_s20_d1_v(25 downto 2) + resize(output_e63_d1, 24))) & std_logic_vector(unsigned(output_n3_s20_d1_v(1 downto 0)))))));
+        output_n3_s23_d1_v := signed(output_n3_s23_d1);
+        output_n3_s29 := signed(output_n3_s24_d1) + resize(output_n3_s23_d1_v, 27);
+        output_n3_s31_xh := output_n3_s25_d1(25 downto 3);
+        output_n3_s31 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s31_xh, 26) + resize(output_n3_s26_d1, 26))) & std_logic_vector(unsigned(output_n3_s25_d1(2 downto 0)))))));
+        output_e81_d1_v := signed(output_e81_d1);
+        output_n3_s32_xh := output_n3_s28(25 downto 1);
+        output_n3_s32 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n3_s32_xh, 26) - resize(output_e81_d1_v, 26))) & std_logic_vector(unsigned(output_n3_s28(0 downto 0)))))));
+        output_n3_s34 := resize(output_n3_s29, 28) - (resize(output_n3_s22_d1, 28) - resize(output_n3_s21_d1, 28));
+        output_n3_s35 := (resize(output_n3_s27, 29) - output_n3_s31) + resize(output_n3_s32, 29);
+        output_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e11_xh, 17) + resize(output_in_8, 17))) & std_logic_vector(unsigned(output_in_3(0 downto 0)))))));
+        output_n4_s1_xh := output_in_18(15 downto 4);
+        output_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s1_xh, 17) - resize(output_in_12, 17))) & std_logic_vector(unsigned(output_in_18(3 downto 0)))))));
+        output_n4_s2_xh := output_in_24(15 downto 5);
+        output_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s2_xh, 17) - resize(output_in_21, 17))) & std_logic_vector(unsigned(output_in_24(4 downto 0)))))));
+        output_n4_s3_xh := output_in_25(15 downto 6);
+        output_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s3_xh, 17) - resize(output_in_24, 17))) & std_logic_vector(unsigned(output_in_25(5 downto 0)))))));
+        output_n4_s4_xh := output_in_28(15 downto 1);
+        output_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s4_xh, 17) + resize(output_in_25, 17))) & std_logic_vector(unsigned(output_in_28(0 downto 0)))))));
+        output_n4_s6_xh := output_n4_s2(21 downto 4);
+        output_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s6_xh, 21) - output_n4_s1)) & std_logic_vector(unsigned(output_n4_s2(3 downto 0)))))));
+        output_n4_s7_xh := output_n4_s3(22 downto 7);
+        output_n4_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s7_xh, 18) - output_n4_s4)) & std_logic_vector(unsigned(output_n4_s3(6 downto 0)))))));
+        output_n4_s8_xh := output_e1(17 downto 8);
+        output_n4_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s8_xh, 18) - resize(output_e0, 18))) & std_logic_vector(unsigned(output_e1(7 downto 0)))))));
+        output_n4_s9_xh := output_e7(16 downto 3);
+        output_n4_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s9_xh, 19) - output_e5)) & std_logic_vector(unsigned(output_e7(2 downto 0)))))));
+        output_n4_s10_xh := output_e12(17 downto 2);
+        output_n4_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s10_xh, 18) + resize(output_e14, 18))) & std_logic_vector(unsigned(output_e12(1 downto 0)))))));
+        output_n4_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_e95_xh, 19) + resize(output_e18, 19))) & std_logic_vector(unsigned(output_e17(0 downto 0)))))));
+        output_n4_s12_xh := output_e19(18 downto 6);
+        output_n4_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s12_xh, 19) + output_e24)) & std_logic_vector(unsigned(output_e19(5 downto 0)))))));
+        output_n4_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n1_s11_xh, 18) - output_e46)) & std_logic_vector(unsigned(output_e28(4 downto 0)))))));
+        output_n4_s14_xh := output_e48(17 downto 3);
+        output_n4_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s14_xh, 18) - resize(output_e47, 18))) & std_logic_vector(unsigned(output_e48(2 downto 0)))))));
+        output_n4_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n2_s13_xh, 18) + resize(output_e49, 18))) & std_logic_vector(unsigned(output_e50(2 downto 0)))))));
+        output_n4_s16_xh := output_e100(18 downto 3);
+        output_n4_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s16_xh, 18) - output_e51)) & std_logic_vector(unsigned(output_e100(2 downto 0)))))));
+        output_n4_s17_xh := output_e43(18 downto 6);
+        output_n4_s17_hi := resize(output_n4_s17_xh, 18) + signed((unsigned(std_logic_vector'(std_logic_vector((output_n4_s0(17 downto 1) - to_signed(19, 17))) & std_logic_vector(unsigned(output_n4_s0(0 downto 0)))))));
+        output_n4_s18_xh := output_e75(17 downto 1);
+        output_n4_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s18_xh, 20) - resize(output_e33, 20))) & std_logic_vector(unsigned(output_e75(0 downto 0)))))));
+        output_n4_s19_xh := output_n4_s7(24 downto 1);
+        output_n4_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s19_xh, 26) + output_n4_s8)) & std_logic_vector(unsigned(output_n4_s7(0 downto 0)))))));
+        output_n4_s20_xh := output_n4_s13(22 downto 4);
+        output_n4_s20 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s20_xh, 21) - resize(output_n4_s10, 21))) & std_logic_vector(unsigned(output_n4_s13(3 downto 0)))))));
+        output_n4_s21 := resize(output_e39, 21) + output_n4_s14;
+        output_n4_s22_xh := output_n4_s15(20 downto 1);
+        output_n4_s22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s22_xh, 22) + resize(output_n4_s16, 22))) & std_logic_vector(unsigned(output_n4_s15(0 downto 0)))))));
+        output_n4_s23_xh := output_n4_s11(19 downto 1);
+        output_n4_s23 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s23_xh, 22) + output_n4_s9)) & std_logic_vector(unsigned(output_n4_s11(0 downto 0)))))));
+        output_n4_s24_xh := output_e32(23 downto 1);
+        output_n4_s24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s24_xh, 25) - output_n4_s12)) & std_logic_vector(unsigned(output_e32(0 downto 0)))))));
+        output_n4_s25_xh := output_n4_s6(24 downto 3);
+        output_n4_s25 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s25_xh, 23) - resize(output_e80, 23))) & std_logic_vector(unsigned(output_n4_s6(2 downto 0)))))));
+        output_n4_s26_xh := output_e97(20 downto 1);
+        output_n4_s26_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s26_xh, 24) - signed((unsigned(std_logic_vector'(std_logic_vector(output_n4_s17_hi) & std_logic_vector(unsigned(output_e43(5 downto 0))))))))) & std_logic_vector(unsigned(output_e97(0 downto 0)))));
+        output_n4_s27_xh := output_n4_s18(20 downto 3);
+        output_n4_s27_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s27_xh, 20) - resize(output_e65, 20))) & std_logic_vector(unsigned(output_n4_s18(2 downto 0)))));
+        output_n4_s28_xh := output_e79(18 downto 2);
+        output_n4_s28_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s28_xh, 23) - output_e30)) & std_logic_vector(unsigned(output_e79(1 downto 0)))));
+        output_n4_s29_xh := output_e64(22 downto 1);
+        output_n4_s29_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s29_xh, 25) - output_n4_s20)) & std_logic_vector(unsigned(output_e64(0 downto 0)))));
+        output_n4_s30_xh := output_n4_s21(20 downto 5);
+        output_n4_s30_u := unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s30_xh, 23) + output_n4_s22)) & std_logic_vector(unsigned(output_n4_s21(4 downto 0)))));
+        output_n4_s31_u := unsigned(std_logic_vector'(std_logic_vector((output_n4_s25(25 downto 2) + resize(output_n4_s23, 24))) & std_logic_vector(unsigned(output_n4_s25(1 downto 0)))));
+        output_n4_s27_d1_v := signed(output_n4_s27_d1);
+        output_n4_s33_xh := output_n4_s27_d1_v(22 downto 2);
+        output_n4_s33 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s33_xh, 25) + signed(output_n4_s26_d1))) & std_logic_vector(unsigned(output_n4_s27_d1_v(1 downto 0)))))));
+        output_n4_s28_d1_v := signed(output_n4_s28_d1);
+        output_n4_s34 := resize(output_n4_s28_d1_v, 28) + signed(output_n4_s30_d1);
+        output_n4_s31_d1_v := signed(output_n4_s31_d1);
+        output_n4_s29_d1_v := signed(output_n4_s29_d1);
+        output_n4_s35_xh := output_n4_s31_d1_v(25 downto 1);
+        output_n4_s35 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s35_xh, 27) - resize(output_n4_s29_d1_v, 27))) & std_logic_vector(unsigned(output_n4_s31_d1_v(0 downto 0)))))));
+        output_n4_s36 := signed((unsigned(std_logic_vector'(std_logic_vector((output_n4_s32_d1(27 downto 2) - resize(output_e81_d1_v, 26))) & std_logic_vector(unsigned(output_n4_s32_d1(1 downto 0)))))));
+        output_n4_s37_xh := output_e56(22 downto 2);
+        output_n4_s37 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(output_n4_s37_xh, 24) + resize(output_e56, 24))) & std_logic_vector(unsigned(output_e56(1 downto 0)))))));
+        output_n4_s39 := resize(output_n4_s35, 29) + resize(output_n4_s34, 29);
+        output_n4_s40 := (resize(output_n4_s33, 29) - resize(output_n4_s36, 29)) - resize(output_n4_s37, 29);
+        output_n4_acc := (resize(output_n4_s40, 30) + resize(output_n4_s39, 30));
         output_n4_y_fl := output_n4_acc(29 downto 10);
-        output_n0_t1_0_a_d1 <= resize(output_n0_p0, 26) + signed(to_unsigned((to_integer(output_in_1) * (-673)) mod 2**26, 26)); -- weight -0.6572265625
-        output_n0_t1_0_b_d1 <= resize(output_n0_p2, 25) + resize(output_n0_p3, 25);
-        output_n0_t1_1_a_d1 <= resize(output_n0_p4, 25) + resize(output_n0_p5, 25);
-        output_n0_t1_1_b_d1 <= resize(output_n0_p6, 24) + signed(to_unsigned((to_integer(output_in_7) * (-212)) mod 2**24, 24)); -- weight -0.20703125
-        output_n0_t0_4_d1 <= resize(output_n0_p8, 27) + resize(output_n0_p9, 27);
-        output_n0_t1_2_b_d1 <= resize(output_n0_p10, 25) + resize(output_n0_p11, 25);
-        output_n0_t1_3_a_d1 <= resize(output_n0_p12, 25) + signed(to_unsigned((to_integer(output_in_13) * (-300)) mod 2**25, 25)); -- weight -0.29296875
-        output_n0_t1_3_b_d1 <= resize(output_n0_p14, 25) + resize(output_n0_p15, 25);
-        output_n0_t1_4_a_d1 <= resize(output_n0_p16, 25) + resize(output_n0_p17, 25);
-        output_n0_t0_9_d1 <= resize(output_n0_p18, 26) + resize(output_n0_p19, 26);
-        output_n0_t0_10_d1 <= resize(output_n0_p20, 26) + resize(output_n0_p21, 26);
-        output_n0_t1_5_b_d1 <= resize(output_n0_p22, 25) + signed(to_unsigned((to_integer(output_in_23) * 346) mod 2**25, 25)); -- weight 0.337890625
-        output_n0_t0_12_d1 <= resize(output_n0_p24, 25) + resize(output_n0_p25, 25);
-        output_n0_t1_6_b_d1 <= signed(to_unsigned((to_integer(output_in_26) * (-200)) mod 2**24, 24)) + resize(output_n0_p27, 24); -- weight -0.1953125
-        output_n0_t0_14_d1 <= resize(output_n0_p28, 26) + resize(output_n0_p29, 26);
-        output_n0_t1_7_b_d1 <= resize(output_n0_p30, 25) + signed(to_unsigned((to_integer(output_in_31) * (-307)) mod 2**25, 25)); -- weight -0.2998046875
-        output_n0_t4_0_d1 <= output_n0_t4_0;
-        output_n1_t1_0_a_d1 <= resize(output_n1_p0, 26) + resize(output_n1_p1, 26);
-        output_n1_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * (-270)) mod 2**25, 25)) + resize(output_n1_p3, 25); -- weight -0.263671875
-        output_n1_t1_1_a_d1 <= signed(to_unsigned((to_integer(output_in_4) * (-42)) mod 2**22, 22)) + resize(output_n1_p5_sh, 22); -- weight -0.041015625
-        output_n1_t0_3_d1 <= resize(output_n1_p6, 25) + signed(to_unsigned((to_integer(output_in_7) * 308) mod 2**25, 25)); -- weight 0.30078125
-        output_n1_t0_4_d1 <= resize(output_n1_p8, 26) + resize(output_n1_p9, 26);
-        output_n1_t1_2_b_d1 <= resize(output_n1_p10, 22) + resize(output_n1_p11, 22);
-        output_n1_t1_3_a_d1 <= resize(output_n1_p12, 25) + signed(to_unsigned((to_integer(output_in_13) * 355) mod 2**25, 25)); -- weight 0.3466796875
-        output_n1_t1_3_b_d1 <= resize(output_n1_p14, 24) + signed(to_unsigned((to_integer(output_in_15) * 197) mod 2**24, 24)); -- weight 0.1923828125
-        output_n1_t1_4_a_d1 <= output_n1_t0_8;
-        output_n1_t1_4_b_d1 <= signed(to_unsigned((to_integer(output_in_18) * 321) mod 2**25, 25)) + resize(output_n1_p19, 25); -- weight 0.3134765625
-        output_n1_t1_5_a_d1 <= resize(output_n1_p20, 25) + resize(output_n1_p21, 25);
-        output_n1_t0_11_d1 <= resize(output_n1_p22, 26) + resize(output_n1_p23, 26);
-        output_n1_t1_6_a_d1 <= resize(output_n1_p24, 25) + resize(output_n1_p25, 25);
-        output_n1_t1_6_b_d1 <= resize(output_n1_p26, 24) + signed(to_unsigned((to_integer(output_in_27) * 134) mod 2**24, 24)); -- weight 0.130859375
-        output_n1_t1_7_a_d1 <= resize(output_n1_p28, 25) + signed(to_unsigned((to_integer(output_in_29) * 260) mod 2**25, 25)); -- weight 0.25390625
-        output_n1_t1_7_b_d1 <= resize(output_n1_p30_sh, 24) + resize(output_n1_p31, 24);
-        output_n1_t4_0_d1 <= resize(output_n1_t3_0, 29) + resize(output_n1_t3_1, 29);
-        output_n2_t0_0_d1 <= signed(to_unsigned((to_integer(output_in_0) * 1362) mod 2**27, 27)) + resize(output_n2_p1, 27); -- weight 1.330078125
-        output_n2_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * 302) mod 2**25, 25)) + resize(output_n2_p3, 25); -- weight 0.294921875
-        output_n2_t1_1_a_d1 <= resize(output_n2_p4, 25) + signed(to_unsigned((to_integer(output_in_5) * (-351)) mod 2**25, 25)); -- weight -0.3427734375
-        output_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(output_in_6) * 187) mod 2**24, 24)) + resize(output_n2_p7, 24); -- weight 0.1826171875
-        output_n2_t1_2_a_d1 <= resize(output_n2_p8_neg, 24) + signed(to_unsigned((to_integer(output_in_9) * 130) mod 2**24, 24)); -- weight 0.126953125
-        output_n2_t1_2_b_d1 <= resize(output_n2_p10, 25) + resize(output_n2_p11, 25);
-        output_n2_t1_3_a_d1 <= signed(to_unsigned((to_integer(output_in_12) * (-678)) mod 2**26, 26)) + resize(output_n2_p13, 26); -- weight -0.662109375
-        output_n2_t1_3_b_d1 <= resize(output_n2_p14, 26) + resize(output_n2_p15, 26);
-        output_n2_t1_4_a_d1 <= resize(output_n2_p16, 22) + signed(to_unsigned((to_integer(output_in_17) * 45) mod 2**22, 22)); -- weight 0.0439453125
-        output_n2_t0_9_d1 <= signed(to_unsigned((to_integer(output_in_18) * (-1461)) mod 2**27, 27)) + resize(output_n2_p19, 27); -- weight -1.4267578125
-        output_n2_t1_5_a_d1 <= resize(output_n2_p20, 26) + signed(to_unsigned((to_integer(output_in_21) * 669) mod 2**26, 26)); -- weight 0.6533203125
-        output_n2_t0_11_d1 <= resize(output_n2_p22, 27) + resize(output_n2_p23, 27);
-        output_n2_t1_6_a_d1 <= signed(to_unsigned((to_integer(output_in_24) * (-836)) mod 2**26, 26)) + resize(output_n2_p25, 26); -- weight -0.81640625
-        output_n2_t1_6_b_d1 <= signed(to_unsigned((to_integer(output_in_26) * (-321)) mod 2**25, 25)) + resize(output_n2_p27, 25); -- weight -0.3134765625
-        output_n2_t1_7_a_d1 <= signed(to_unsigned((to_integer(output_in_28) * (-79)) mod 2**23, 23)) + resize(output_n2_p29, 23); -- weight -0.0771484375
-        output_n2_t1_7_b_d1 <= resize(output_n2_p30, 25) + resize(output_n2_p31, 25);
-        output_n2_t4_0_d1 <= resize(output_n2_t3_0, 30) + resize(output_n2_t3_1, 30);
-        output_n3_t0_0_d1 <= signed(to_unsigned((to_integer(output_in_0) * (-2189)) mod 2**28, 28)) + resize(output_n3_p1, 28); -- weight -2.1376953125
-        output_n3_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * 304) mod 2**25, 25)) + resize(output_n3_p3, 25); -- weight 0.296875
-        output_n3_t0_2_d1 <= resize(output_n3_p4, 25) + resize(output_n3_p5, 25);
-        output_n3_t1_1_b_d1 <= signed(to_unsigned((to_integer(output_in_6) * 84) mod 2**23, 23)) + resize(output_n3_p7, 23); -- weight 0.08203125
-        output_n3_t0_4_d1 <= resize(output_n3_p8, 27) + resize(output_n3_p9, 27);
-        output_n3_t1_2_b_d1 <= resize(output_n3_p10, 24) + resize(output_n3_p11, 24);
-        output_n3_t0_6_d1 <= resize(output_n3_p12, 27) + resize(output_n3_p13, 27);
-        output_n3_t1_3_b_d1 <= resize(output_n3_p14, 25) + signed(to_unsigned((to_integer(output_in_15) * 271) mod 2**25, 25)); -- weight 0.2646484375
-        output_n3_t1_4_a_d1 <= resize(output_n3_p16, 24) + resize(output_n3_p17, 24);
-        output_n3_t0_9_d1 <= resize(output_n3_p18, 25) + resize(output_n3_p19, 25);
-        output_n3_t1_5_a_d1 <= resize(output_n3_p20, 24) + signed(to_unsigned((to_integer(output_in_21) * 137) mod 2**24, 24)); -- weight 0.1337890625
-        output_n3_t0_11_d1 <= resize(output_n3_p22_neg, 26) + signed(to_unsigned((to_integer(output_in_23) * 556) mod 2**26, 26)); -- weight 0.54296875
-        output_n3_t0_12_d1 <= signed(to_unsigned((to_integer(output_in_24) * 701) mod 2**26, 26)) + resize(output_n3_p25, 26); -- weight 0.6845703125
-        output_n3_t1_6_b_d1 <= resize(output_n3_p26, 24) + resize(output_n3_p27, 24);
-        output_n3_t1_7_a_d1 <= signed(to_unsigned((to_integer(output_in_28) * (-277)) mod 2**25, 25)) + resize(output_n3_p29, 25); -- weight -0.2705078125
-        output_n3_t1_7_b_d1 <= output_n3_t0_15;
-        output_n3_t4_0_d1 <= resize(output_n3_t3_0, 30) + resize(output_n3_t3_1, 30);
-        output_n4_t1_0_a_d1 <= signed(to_unsigned((to_integer(output_in_0) * 470) mod 2**25, 25)) + resize(output_n4_p1, 25); -- weight 0.458984375
-        output_n4_t1_0_b_d1 <= resize(output_n4_p2, 26) + signed(to_unsigned((to_integer(output_in_3) * (-645)) mod 2**26, 26)); -- weight -0.6298828125
-        output_n4_t1_1_a_d1 <= signed(to_unsigned((to_integer(output_in_4) * 325) mod 2**25, 25)) + resize(output_n4_p5, 25); -- weight 0.3173828125
-        output_n4_t1_1_b_d1 <= resize(output_n4_p6, 25) + signed(to_unsigned((to_integer(output_in_7) * 295) mod 2**25, 25)); -- weight 0.2880859375
-        output_n4_t0_4_d1 <= signed(to_unsigned((to_integer(output_in_8) * (-1220)) mod 2**27, 27)) + resize(output_n4_p9, 27); -- weight -1.19140625
-        output_n4_t1_2_b_d1 <= resize(output_n4_p10, 25) + resize(output_n4_p11, 25);
-        output_n4_t1_3_a_d1 <= signed(to_unsigned((to_integer(output_in_12) * 1322) mod 2**27, 27)) + resize(output_n4_p13_neg, 27); -- weight 1.291015625
-        output_n4_t1_3_b_d1 <= signed(to_unsigned((to_integer(output_in_14) * (-562)) mod 2**26, 26)) + resize(output_n4_p15, 26); -- weight -0.548828125
-        output_n4_t0_8_d1 <= signed(to_unsigned((to_integer(output_in_16) * (-264)) mod 2**25, 25)) + resize(output_n4_p17, 25); -- weight -0.2578125
-        output_n4_t1_4_b_d1 <= resize(output_n4_p18, 23) + signed(to_unsigned((to_integer(output_in_19) * (-80)) mod 2**23, 23)); -- weight -0.078125
-        output_n4_t1_5_a_d1 <= resize(output_n4_p20, 26) + signed(to_unsigned((to_integer(output_in_21) * (-534)) mod 2**26, 26)); -- weight -0.521484375
-        output_n4_t1_5_b_d1 <= resize(output_n4_p22, 25) + resize(output_n4_p23, 25);
-        output_n4_t1_6_a_d1 <= resize(output_n4_p24, 26) + resize(output_n4_p25, 26);
-        output_n4_t1_6_b_d1 <= resize(output_n4_p26, 26) + resize(output_n4_p27, 26);
-        output_n4_t1_7_a_d1 <= resize(output_n4_p28, 25) + resize(output_n4_p29, 25);
-        output_n4_t1_7_b_d1 <= resize(output_n4_p30, 25) + signed(to_unsigned((to_integer(output_in_31) * 280) mod 2**25, 25)); -- weight 0.2734375
-        output_n4_t4_0_d1 <= resize(output_n4_t3_0, 30) + resize(output_n4_t3_1, 30);
-        output_out_0 <= output_n0_y_fl(15 downto 0);
-        output_out_1 <= output_n1_y_fl(15 downto 0);
-        output_out_2 <= output_n2_y_fl(15 downto 0);
-        output_out_3 <= output_n3_y_fl(15 downto 0);
-        output_out_4 <= output_n4_y_fl(15 downto 0);
+        output_e35_d1 <= output_e35;
+        output_e55_d1 <= resize(output_in_28, 20) - output_e29;
+        output_e6_d1 <= output_e6;
+        output_e67_d1 <= resize(output_e5, 24) + output_e66;
+        output_e26_d1 <= output_e26;
+        output_n0_s24_d1 <= output_n0_s24_u;
+        output_n0_s26_d1 <= output_n0_s26_u;
+        output_e63_d1 <= output_e63;
+        output_e89_d1 <= output_e89_u;
+        output_n0_s25_d1 <= output_n0_s25_u;
+        output_n0_s28_d1 <= output_n0_s28_u;
+        output_e58_d1 <= output_e58_u;
+        output_n0_s27_d1 <= resize(output_n0_s18, 23) - resize(output_n0_s21, 23);
+        output_n0_s30_d1 <= output_n0_s30_u;
+        output_n0_s29_d1 <= unsigned(std_logic_vector'(std_logic_vector(output_n0_s29_hi) & std_logic_vector(unsigned(output_e61(2 downto 0)))));
+        output_n0_s31_d1 <= resize(output_n0_s22, 27) - resize(output_n0_s19, 27);
+        output_n1_s21_d1 <= output_n1_s21_u;
+        output_e73_d1 <= output_e73_u;
+        output_n1_s23_d1 <= output_n1_s23_u;
+        output_n1_s22_d1 <= resize(output_e96, 22) + resize(output_e97, 22);
+        output_n1_s24_d1 <= output_n1_s24_u;
+        output_n1_s25_d1 <= output_n1_s25_u;
+        output_n1_s27_d1 <= output_n1_s20 - resize(output_n1_s19, 24);
+        output_n1_s26_d1 <= output_n1_s26_u;
+        output_n1_s28_d1 <= resize(output_n1_s13, 27) - resize(output_n1_s14, 27);
+        output_n1_s37_d1 <= output_n1_s37;
+        output_n2_s23_d1 <= output_n2_s23_u;
+        output_n2_s20_d1 <= output_n2_s8 + resize(output_e54, 26);
+        output_n2_s22_d1 <= output_n2_s22_u;
+        output_n2_s21_d1 <= output_n2_s21_u;
+        output_n2_s25_d1 <= output_n2_s25_u;
+        output_n2_s24_d1 <= output_n2_s24_u;
+        output_n2_s27_d1 <= output_n2_s27;
+        output_n2_s26_d1 <= signed((unsigned(std_logic_vector'(std_logic_vector(output_n2_s14_hi) & std_logic_vector(unsigned(output_n2_s11(1 downto 0))))))) - resize(output_n2_s18, 25);
+        output_n3_s19_d1 <= resize(output_n3_s7, 27) + output_n3_s8;
+        output_n3_s20_d1 <= output_n3_s20_u;
+        output_n3_s24_d1 <= output_n3_s24_u;
+        output_n3_s23_d1 <= output_n3_s23_u;
+        output_n3_s22_d1 <= resize(output_n3_s18, 27) - output_n3_s14;
+        output_n3_s21_d1 <= output_n3_s16 - resize(output_e91, 26);
+        output_n3_s25_d1 <= output_e83 - resize(output_e85, 26);
+        output_n3_s26_d1 <= resize(output_e85, 25) + output_n3_s17;
+        output_e81_d1 <= output_e81_u;
+        output_n3_s36_d1 <= resize(output_n3_s35, 30) + resize(output_n3_s34, 30);
+        output_n4_s27_d1 <= output_n4_s27_u;
+        output_n4_s26_d1 <= output_n4_s26_u;
+        output_n4_s28_d1 <= output_n4_s28_u;
+        output_n4_s30_d1 <= output_n4_s30_u;
+        output_n4_s31_d1 <= output_n4_s31_u;
+        output_n4_s29_d1 <= output_n4_s29_u;
+        output_n4_s32_d1 <= resize(output_n4_s19, 28) - resize(output_n4_s24, 28);
+        output_n0_y_wrap_d1 <= output_n0_y_fl(15 downto 0);
+        output_n2_y_wrap_d1 <= output_n2_y_fl(15 downto 0);
+        output_n4_y_wrap_d1 <= output_n4_y_fl(15 downto 0);
       end if;
     end if;
   end process;

@@ -2,7 +2,7 @@
 -- Layer 3: relu2 (relu), 32 -> 32
 -- input  type: fixed<16,6>
 -- output type: fixed<16,6>
--- latency: 0 (combinational, 0.30 ns of logic: it shares the next layer's first stage), II = 1
+-- latency: 0 clock cycle(s) (outputs not registered: they arrive 2.00 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.70 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -16,70 +16,18 @@ entity jet_tagger_relu2 is
 end entity jet_tagger_relu2;
 
 architecture rtl of jet_tagger_relu2 is
-  signal relu2_in_0 : signed(15 downto 0);
-  signal relu2_in_1 : signed(15 downto 0);
-  signal relu2_in_2 : signed(15 downto 0);
-  signal relu2_in_3 : signed(15 downto 0);
-  signal relu2_in_4 : signed(15 downto 0);
-  signal relu2_in_5 : signed(15 downto 0);
-  signal relu2_in_6 : signed(15 downto 0);
-  signal relu2_in_7 : signed(15 downto 0);
-  signal relu2_in_8 : signed(15 downto 0);
-  signal relu2_in_9 : signed(15 downto 0);
-  signal relu2_in_10 : signed(15 downto 0);
-  signal relu2_in_11 : signed(15 downto 0);
-  signal relu2_in_12 : signed(15 downto 0);
-  signal relu2_in_13 : signed(15 downto 0);
-  signal relu2_in_14 : signed(15 downto 0);
-  signal relu2_in_15 : signed(15 downto 0);
-  signal relu2_in_16 : signed(15 downto 0);
-  signal relu2_in_17 : signed(15 downto 0);
-  signal relu2_in_18 : signed(15 downto 0);
-  signal relu2_in_19 : signed(15 downto 0);
-  signal relu2_in_20 : signed(15 downto 0);
-  signal relu2_in_21 : signed(15 downto 0);
-  signal relu2_in_22 : signed(15 downto 0);
-  signal relu2_in_23 : signed(15 downto 0);
-  signal relu2_in_24 : signed(15 downto 0);
-  signal relu2_in_25 : signed(15 downto 0);
-  signal relu2_in_26 : signed(15 downto 0);
-  signal relu2_in_27 : signed(15 downto 0);
-  signal relu2_in_28 : signed(15 downto 0);
-  signal relu2_in_29 : signed(15 downto 0);
-  signal relu2_in_30 : signed(15 downto 0);
-  signal relu2_in_31 : signed(15 downto 0);
-  signal relu2_n0_max0 : unsigned(14 downto 0);
-  signal relu2_n1_max0 : unsigned(14 downto 0);
-  signal relu2_n2_max0 : unsigned(14 downto 0);
-  signal relu2_n3_max0 : unsigned(14 downto 0);
-  signal relu2_n4_max0 : unsigned(14 downto 0);
-  signal relu2_n5_max0 : unsigned(14 downto 0);
-  signal relu2_n6_max0 : unsigned(14 downto 0);
-  signal relu2_n7_max0 : unsigned(14 downto 0);
-  signal relu2_n8_max0 : unsigned(14 downto 0);
-  signal relu2_n9_max0 : unsigned(14 downto 0);
-  signal relu2_n10_max0 : unsigned(14 downto 0);
-  signal relu2_n11_max0 : unsigned(14 downto 0);
-  signal relu2_n12_max0 : unsigned(14 downto 0);
-  signal relu2_n13_max0 : unsigned(14 downto 0);
-  signal relu2_n14_max0 : unsigned(14 downto 0);
-  signal relu2_n15_max0 : unsigned(14 downto 0);
-  signal relu2_n16_max0 : unsigned(14 downto 0);
-  signal relu2_n17_max0 : unsigned(14 downto 0);
-  signal relu2_n18_max0 : unsigned(14 downto 0);
-  signal relu2_n19_max0 : unsigned(14 downto 0);
-  signal relu2_n20_max0 : unsigned(14 downto 0);
-  signal relu2_n21_max0 : unsigned(14 downto 0);
-  signal relu2_n22_max0 : unsigned(14 downto 0);
-  signal relu2_n23_max0 : unsigned(14 downto 0);
-  signal relu2_n24_max0 : unsigned(14 downto 0);
-  signal relu2_n25_max0 : unsigned(14 downto 0);
-  signal relu2_n26_max0 : unsigned(14 downto 0);
-  signal relu2_n27_max0 : unsigned(14 downto 0);
-  signal relu2_n28_max0 : unsigned(14 downto 0);
-  signal relu2_n29_max0 : unsigned(14 downto 0);
-  signal relu2_n30_max0 : unsigned(14 downto 0);
-  signal relu2_n31_max0 : unsigned(14 downto 0);
+  signal relu2_in_0, relu2_in_1, relu2_in_2, relu2_in_3, relu2_in_4, relu2_in_5 : signed(15 downto 0);
+  signal relu2_in_6, relu2_in_7, relu2_in_8, relu2_in_9, relu2_in_10, relu2_in_11 : signed(15 downto 0);
+  signal relu2_in_12, relu2_in_13, relu2_in_14, relu2_in_15, relu2_in_16, relu2_in_17 : signed(15 downto 0);
+  signal relu2_in_18, relu2_in_19, relu2_in_20, relu2_in_21, relu2_in_22, relu2_in_23 : signed(15 downto 0);
+  signal relu2_in_24, relu2_in_25, relu2_in_26, relu2_in_27, relu2_in_28, relu2_in_29 : signed(15 downto 0);
+  signal relu2_in_30, relu2_in_31 : signed(15 downto 0);
+  signal relu2_n0_max0, relu2_n1_max0, relu2_n2_max0, relu2_n3_max0, relu2_n4_max0, relu2_n5_max0 : unsigned(14 downto 0);
+  signal relu2_n6_max0, relu2_n7_max0, relu2_n8_max0, relu2_n9_max0, relu2_n10_max0, relu2_n11_max0 : unsigned(14 downto 0);
+  signal relu2_n12_max0, relu2_n13_max0, relu2_n14_max0, relu2_n15_max0, relu2_n16_max0, relu2_n17_max0 : unsigned(14 downto 0);
+  signal relu2_n18_max0, relu2_n19_max0, relu2_n20_max0, relu2_n21_max0, relu2_n22_max0, relu2_n23_max0 : unsigned(14 downto 0);
+  signal relu2_n24_max0, relu2_n25_max0, relu2_n26_max0, relu2_n27_max0, relu2_n28_max0, relu2_n29_max0 : unsigned(14 downto 0);
+  signal relu2_n30_max0, relu2_n31_max0 : unsigned(14 downto 0);
 begin
   relu2_in_0 <= signed(in_data(15 downto 0));
   relu2_in_1 <= signed(in_data(31 downto 16));

@@ -13,14 +13,10 @@ module jet_tagger_argmax_argmax (
     output wire [2:0] out_data
 );
 
-    wire signed [15:0] argmax_in_0 = $signed(in_data[15:0]);
-    wire signed [15:0] argmax_in_1 = $signed(in_data[31:16]);
-    wire signed [15:0] argmax_in_2 = $signed(in_data[47:32]);
-    wire signed [15:0] argmax_in_3 = $signed(in_data[63:48]);
-    wire argmax_cmp0_gt = argmax_in_1 > argmax_in_0;
-    wire signed [15:0] argmax_cmp0_max = argmax_cmp0_gt ? argmax_in_1 : argmax_in_0;
-    wire argmax_cmp1_gt = argmax_in_3 > argmax_in_2;
-    wire signed [15:0] argmax_cmp1_max = argmax_cmp1_gt ? argmax_in_3 : argmax_in_2;
+    wire argmax_cmp0_gt = $signed(in_data[31:16]) > $signed(in_data[15:0]);
+    wire signed [15:0] argmax_cmp0_max = argmax_cmp0_gt ? $signed(in_data[31:16]) : $signed(in_data[15:0]);
+    wire argmax_cmp1_gt = $signed(in_data[63:48]) > $signed(in_data[47:32]);
+    wire signed [15:0] argmax_cmp1_max = argmax_cmp1_gt ? $signed(in_data[63:48]) : $signed(in_data[47:32]);
     wire [2:0] argmax_cmp1_idx = argmax_cmp1_gt ? 3'd3 : 3'd2;
     wire argmax_cmp2_gt = argmax_cmp1_max > argmax_cmp0_max;
     wire signed [15:0] argmax_cmp2_max = argmax_cmp2_gt ? argmax_cmp1_max : argmax_cmp0_max;

@@ -3,7 +3,8 @@
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
 // kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 1004 multiplier(s), 999 adder(s)
+// constant products: shift-add, 3722 CSD digits, 386 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1729 adder(s)
 `default_nettype none
 
 module jet_tagger_argmax_fc1 (
@@ -29,2828 +30,3743 @@ module jet_tagger_argmax_fc1 (
     wire signed [15:0] fc1_in_13 = $signed(in_data[223:208]);
     wire signed [15:0] fc1_in_14 = $signed(in_data[239:224]);
     wire signed [15:0] fc1_in_15 = $signed(in_data[255:240]);
-    wire signed [24:0] fc1_n0_p0 = fc1_in_0 * 10'sd279; // weight 0.2724609375
-    wire signed [24:0] fc1_n0_p1 = fc1_in_1 * 10'sh2c4; // weight -0.30859375
-    wire signed [26:0] fc1_n0_p2 = fc1_in_2 * 12'sd1043; // weight 1.0185546875
-    wire signed [26:0] fc1_n0_p4 = fc1_in_4 * 12'sd1826; // weight 1.783203125
-    wire signed [27:0] fc1_n0_p5 = fc1_in_5 * 13'sd2456; // weight 2.3984375
-    wire signed [21:0] fc1_n0_p6 = fc1_in_6 * 7'sd62; // weight 0.060546875
-    wire signed [21:0] fc1_n0_p7 = fc1_in_7 * 7'sd58; // weight 0.056640625
-    wire signed [23:0] fc1_n0_p8 = fc1_in_8 * 9'sd145; // weight 0.1416015625
-    wire signed [24:0] fc1_n0_p9 = fc1_in_9 * 10'sh244; // weight -0.43359375
-    wire signed [25:0] fc1_n0_p10 = fc1_in_10 * 11'sh587; // weight -0.6181640625
-    wire signed [25:0] fc1_n0_p11 = fc1_in_11 * 11'sh4b6; // weight -0.822265625
-    wire signed [25:0] fc1_n0_p12 = fc1_in_12 * 11'sh4bf; // weight -0.8134765625
-    wire signed [23:0] fc1_n0_p13 = fc1_in_13 * 9'sh13b; // weight -0.1923828125
-    wire signed [24:0] fc1_n0_p14 = fc1_in_14 * 10'sd412; // weight 0.40234375
-    wire signed [23:0] fc1_n0_p15 = fc1_in_15 * 9'sd218; // weight 0.212890625
-    reg  signed [25:0] fc1_n0_t1_0_a_d1;
-    reg  signed [27:0] fc1_n0_t1_0_b_d1;
-    wire signed [28:0] fc1_n0_t1_0 = $signed({{3{fc1_n0_t1_0_a_d1[25]}}, fc1_n0_t1_0_a_d1}) + $signed({fc1_n0_t1_0_b_d1[27], fc1_n0_t1_0_b_d1});
-    reg  signed [28:0] fc1_n0_t0_2_d1;
-    reg  signed [22:0] fc1_n0_t1_1_b_d1;
-    wire signed [28:0] fc1_n0_t1_1 = fc1_n0_t0_2_d1 + $signed({{6{fc1_n0_t1_1_b_d1[22]}}, fc1_n0_t1_1_b_d1});
-    reg  signed [25:0] fc1_n0_t1_2_a_d1;
-    reg  signed [26:0] fc1_n0_t1_2_b_d1;
-    reg  signed [26:0] fc1_n0_t0_6_d1;
-    reg  signed [25:0] fc1_n0_t1_3_b_d1;
-    wire signed [26:0] fc1_n0_t1_3 = fc1_n0_t0_6_d1 + $signed({fc1_n0_t1_3_b_d1[25], fc1_n0_t1_3_b_d1});
-    wire signed [27:0] fc1_n0_t2_1 = ($signed({{2{fc1_n0_t1_2_a_d1[25]}}, fc1_n0_t1_2_a_d1}) + $signed({fc1_n0_t1_2_b_d1[26], fc1_n0_t1_2_b_d1})) + $signed({fc1_n0_t1_3[26], fc1_n0_t1_3});
-    wire signed [29:0] fc1_n0_t3_0 = ($signed({fc1_n0_t1_0[28], fc1_n0_t1_0}) + $signed({fc1_n0_t1_1[28], fc1_n0_t1_1})) + $signed({{2{fc1_n0_t2_1[27]}}, fc1_n0_t2_1});
+    wire signed [13:0] fc1_e0_xh = $signed(fc1_in_5[15:2]);
+    wire signed [17:0] fc1_e0 = $signed({($signed({{2{fc1_e0_xh[13]}}, fc1_e0_xh}) - fc1_in_5), fc1_in_5[1:0]});
+    wire signed [13:0] fc1_e1_xh = $signed(fc1_in_3[15:2]);
+    wire signed [17:0] fc1_e1 = $signed({($signed({{2{fc1_e1_xh[13]}}, fc1_e1_xh}) - fc1_in_3), fc1_in_3[1:0]});
+    wire signed [16:0] fc1_e2 = $signed({fc1_in_2[15], fc1_in_2}) + $signed({fc1_in_4[15], fc1_in_4});
+    wire signed [13:0] fc1_e3_xh = $signed(fc1_in_6[15:2]);
+    wire signed [17:0] fc1_e3 = $signed({($signed({{2{fc1_e3_xh[13]}}, fc1_e3_xh}) - fc1_in_6), fc1_in_6[1:0]});
+    wire signed [16:0] fc1_e4 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_13[15], fc1_in_13});
+    wire signed [16:0] fc1_e5 = $signed({fc1_in_7[15], fc1_in_7}) + $signed({fc1_in_8[15], fc1_in_8});
+    wire signed [13:0] fc1_e6_xh = $signed(fc1_in_11[15:2]);
+    wire signed [17:0] fc1_e6 = $signed({($signed({{2{fc1_e6_xh[13]}}, fc1_e6_xh}) - fc1_in_11), fc1_in_11[1:0]});
+    wire signed [13:0] fc1_e7_xh = $signed(fc1_in_10[15:2]);
+    wire signed [17:0] fc1_e7 = $signed({($signed({{2{fc1_e7_xh[13]}}, fc1_e7_xh}) - fc1_in_10), fc1_in_10[1:0]});
+    wire signed [13:0] fc1_e8_xh = $signed(fc1_in_15[15:2]);
+    wire signed [17:0] fc1_e8 = $signed({($signed({{2{fc1_e8_xh[13]}}, fc1_e8_xh}) - fc1_in_15), fc1_in_15[1:0]});
+    wire signed [13:0] fc1_e9_xh = $signed(fc1_in_12[15:2]);
+    wire signed [17:0] fc1_e9 = $signed({($signed({{2{fc1_e9_xh[13]}}, fc1_e9_xh}) - fc1_in_12), fc1_in_12[1:0]});
+    wire signed [13:0] fc1_e10_xh = $signed(fc1_in_14[15:2]);
+    wire signed [17:0] fc1_e10 = $signed({($signed({{2{fc1_e10_xh[13]}}, fc1_e10_xh}) - fc1_in_14), fc1_in_14[1:0]});
+    wire signed [13:0] fc1_e11_xh = $signed(fc1_in_9[15:2]);
+    wire signed [18:0] fc1_e11 = $signed({($signed({{3{fc1_e11_xh[13]}}, fc1_e11_xh}) + $signed({fc1_in_9[15], fc1_in_9})), fc1_in_9[1:0]});
+    wire signed [13:0] fc1_e12_xh = $signed(fc1_in_0[15:2]);
+    wire signed [17:0] fc1_e12 = $signed({($signed({{2{fc1_e12_xh[13]}}, fc1_e12_xh}) - fc1_in_0), fc1_in_0[1:0]});
+    wire signed [16:0] fc1_e13 = $signed({fc1_in_2[15], fc1_in_2}) - $signed({fc1_in_4[15], fc1_in_4});
+    wire signed [18:0] fc1_e14 = $signed({($signed({{3{fc1_e1_xh[13]}}, fc1_e1_xh}) + $signed({fc1_in_3[15], fc1_in_3})), fc1_in_3[1:0]});
+    wire signed [14:0] fc1_e15_xh = $signed(fc1_in_2[15:1]);
+    wire signed [17:0] fc1_e15 = $signed({($signed({{2{fc1_e15_xh[14]}}, fc1_e15_xh}) + $signed({fc1_in_4[15], fc1_in_4})), fc1_in_2[0]});
+    wire signed [16:0] fc1_e16 = $signed({fc1_in_1[15], fc1_in_1}) - $signed({fc1_in_13[15], fc1_in_13});
+    wire signed [14:0] fc1_e17_xh = $signed(fc1_in_7[15:1]);
+    wire signed [17:0] fc1_e17 = $signed({($signed({{2{fc1_e17_xh[14]}}, fc1_e17_xh}) - $signed({fc1_in_8[15], fc1_in_8})), fc1_in_7[0]});
+    wire signed [18:0] fc1_e18 = $signed({($signed({{3{fc1_e0_xh[13]}}, fc1_e0_xh}) + $signed({fc1_in_5[15], fc1_in_5})), fc1_in_5[1:0]});
+    wire signed [14:0] fc1_e19_xh = $signed(fc1_in_1[15:1]);
+    wire signed [17:0] fc1_e19 = $signed({($signed({{2{fc1_e19_xh[14]}}, fc1_e19_xh}) + $signed({fc1_in_13[15], fc1_in_13})), fc1_in_1[0]});
+    wire signed [17:0] fc1_e20 = $signed({($signed({{2{fc1_e17_xh[14]}}, fc1_e17_xh}) + $signed({fc1_in_8[15], fc1_in_8})), fc1_in_7[0]});
+    wire signed [17:0] fc1_e21 = $signed({($signed({{2{fc1_e11_xh[13]}}, fc1_e11_xh}) - fc1_in_9), fc1_in_9[1:0]});
+    wire signed [17:0] fc1_e22 = $signed({($signed({{2{fc1_e15_xh[14]}}, fc1_e15_xh}) - $signed({fc1_in_4[15], fc1_in_4})), fc1_in_2[0]});
+    wire signed [17:0] fc1_e23 = $signed({($signed({{2{fc1_e19_xh[14]}}, fc1_e19_xh}) - $signed({fc1_in_13[15], fc1_in_13})), fc1_in_1[0]});
+    wire signed [18:0] fc1_e24 = $signed({($signed({{3{fc1_e6_xh[13]}}, fc1_e6_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_in_11[1:0]});
+    wire signed [18:0] fc1_e25 = $signed({($signed({{3{fc1_e9_xh[13]}}, fc1_e9_xh}) + $signed({fc1_in_12[15], fc1_in_12})), fc1_in_12[1:0]});
+    wire signed [18:0] fc1_e26 = $signed({($signed({{3{fc1_e8_xh[13]}}, fc1_e8_xh}) + $signed({fc1_in_15[15], fc1_in_15})), fc1_in_15[1:0]});
+    wire signed [16:0] fc1_e27 = $signed({fc1_in_7[15], fc1_in_7}) - $signed({fc1_in_8[15], fc1_in_8});
+    wire signed [18:0] fc1_e28 = $signed({($signed({{3{fc1_e10_xh[13]}}, fc1_e10_xh}) + $signed({fc1_in_14[15], fc1_in_14})), fc1_in_14[1:0]});
+    wire signed [18:0] fc1_e29 = $signed({($signed({{3{fc1_e12_xh[13]}}, fc1_e12_xh}) + $signed({fc1_in_0[15], fc1_in_0})), fc1_in_0[1:0]});
+    wire signed [16:0] fc1_e30 = $signed({fc1_in_9[15], fc1_in_9}) + $signed({fc1_in_10[15], fc1_in_10});
+    wire signed [16:0] fc1_e31 = $signed({fc1_in_6[15], fc1_in_6}) - $signed({fc1_in_12[15], fc1_in_12});
+    wire signed [14:0] fc1_e32_xh = $signed(fc1_in_4[15:1]);
+    wire signed [17:0] fc1_e32 = $signed({($signed({{2{fc1_e32_xh[14]}}, fc1_e32_xh}) + $signed({fc1_in_2[15], fc1_in_2})), fc1_in_4[0]});
+    wire signed [14:0] fc1_e33_xh = $signed(fc1_in_10[15:1]);
+    wire signed [17:0] fc1_e33 = $signed({($signed({{2{fc1_e33_xh[14]}}, fc1_e33_xh}) + $signed({fc1_in_6[15], fc1_in_6})), fc1_in_10[0]});
+    wire signed [12:0] fc1_e34_xh = $signed(fc1_in_11[15:3]);
+    wire signed [18:0] fc1_e34 = $signed({($signed({{3{fc1_e34_xh[12]}}, fc1_e34_xh}) - fc1_in_11), fc1_in_11[2:0]});
+    wire signed [16:0] fc1_e35_xh = $signed(fc1_e0[17:1]);
+    wire signed [18:0] fc1_e35 = $signed({($signed({fc1_e35_xh[16], fc1_e35_xh}) - $signed({fc1_e2[16], fc1_e2})), fc1_e0[0]});
+    wire signed [16:0] fc1_e36 = $signed({fc1_in_3[15], fc1_in_3}) - $signed({fc1_in_10[15], fc1_in_10});
+    wire signed [16:0] fc1_e37 = $signed({fc1_in_6[15], fc1_in_6}) - $signed({fc1_in_14[15], fc1_in_14});
+    wire signed [14:0] fc1_e38_xh = $signed(fc1_in_8[15:1]);
+    wire signed [17:0] fc1_e38 = $signed({($signed({{2{fc1_e38_xh[14]}}, fc1_e38_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_in_8[0]});
+    wire signed [13:0] fc1_e39_xh = $signed(fc1_in_1[15:2]);
+    wire signed [18:0] fc1_e39 = $signed({($signed({{3{fc1_e39_xh[13]}}, fc1_e39_xh}) + $signed({fc1_in_13[15], fc1_in_13})), fc1_in_1[1:0]});
+    wire signed [16:0] fc1_e40 = $signed({fc1_in_3[15], fc1_in_3}) + $signed({fc1_in_5[15], fc1_in_5});
+    wire signed [16:0] fc1_e41 = $signed({fc1_in_3[15], fc1_in_3}) + $signed({fc1_in_12[15], fc1_in_12});
+    wire signed [12:0] fc1_e42_xh = $signed(fc1_in_15[15:3]);
+    wire signed [18:0] fc1_e42 = $signed({($signed({{3{fc1_e42_xh[12]}}, fc1_e42_xh}) - fc1_in_15), fc1_in_15[2:0]});
+    wire signed [19:0] fc1_e43 = $signed({($signed({{4{fc1_e10_xh[13]}}, fc1_e10_xh}) + fc1_e10), fc1_in_14[1:0]});
+    wire signed [16:0] fc1_e44 = $signed({fc1_in_0[15], fc1_in_0}) - $signed({fc1_in_4[15], fc1_in_4});
+    wire signed [12:0] fc1_e45_xh = $signed(fc1_in_5[15:3]);
+    wire signed [18:0] fc1_e45 = $signed({($signed({{3{fc1_e45_xh[12]}}, fc1_e45_xh}) - fc1_in_5), fc1_in_5[2:0]});
+    wire signed [14:0] fc1_e46_xh = $signed(fc1_in_6[15:1]);
+    wire signed [17:0] fc1_e46 = $signed({($signed({{2{fc1_e46_xh[14]}}, fc1_e46_xh}) - $signed({fc1_in_10[15], fc1_in_10})), fc1_in_6[0]});
+    wire signed [16:0] fc1_e47_xh = $signed(fc1_e7[17:1]);
+    wire signed [18:0] fc1_e47 = $signed({($signed({fc1_e47_xh[16], fc1_e47_xh}) - $signed({{2{fc1_in_2[15]}}, fc1_in_2})), fc1_e7[0]});
+    wire signed [14:0] fc1_e48_xh = $signed(fc1_e4[16:2]);
+    wire signed [18:0] fc1_e48 = $signed({($signed({{2{fc1_e48_xh[14]}}, fc1_e48_xh}) - fc1_e4), fc1_e4[1:0]});
+    wire signed [20:0] fc1_e49 = $signed({($signed({{5{fc1_e11_xh[13]}}, fc1_e11_xh}) - fc1_e11), fc1_in_9[1:0]});
+    wire signed [12:0] fc1_e50_xh = $signed(fc1_in_0[15:3]);
+    wire signed [18:0] fc1_e50 = $signed({($signed({{3{fc1_e50_xh[12]}}, fc1_e50_xh}) - fc1_in_0), fc1_in_0[2:0]});
+    wire signed [12:0] fc1_e51_xh = $signed(fc1_in_1[15:3]);
+    wire signed [19:0] fc1_e51 = $signed({($signed({{4{fc1_e51_xh[12]}}, fc1_e51_xh}) - $signed({fc1_in_5[15], fc1_in_5})), fc1_in_1[2:0]});
+    wire signed [16:0] fc1_e52 = $signed({fc1_in_4[15], fc1_in_4}) - $signed({fc1_in_7[15], fc1_in_7});
+    wire signed [18:0] fc1_e53 = $signed({($signed({{3{fc1_e3_xh[13]}}, fc1_e3_xh}) + $signed({fc1_in_6[15], fc1_in_6})), fc1_in_6[1:0]});
+    wire signed [16:0] fc1_e54 = $signed({fc1_in_10[15], fc1_in_10}) + $signed({fc1_in_11[15], fc1_in_11});
+    wire signed [18:0] fc1_e55 = $signed({($signed({{3{fc1_e9_xh[13]}}, fc1_e9_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_in_12[1:0]});
+    wire signed [18:0] fc1_e56 = $signed({($signed({fc1_e47_xh[16], fc1_e47_xh}) - $signed({{2{fc1_in_11[15]}}, fc1_in_11})), fc1_e7[0]});
+    wire signed [14:0] fc1_e57_xh = $signed(fc1_in_9[15:1]);
+    wire signed [18:0] fc1_e57 = $signed({($signed({{3{fc1_e57_xh[14]}}, fc1_e57_xh}) + fc1_e6), fc1_in_9[0]});
+    wire signed [17:0] fc1_e58 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - fc1_e0;
+    wire signed [14:0] fc1_e59_xh = $signed(fc1_in_13[15:1]);
+    wire signed [18:0] fc1_e59 = $signed({($signed({{3{fc1_e59_xh[14]}}, fc1_e59_xh}) + fc1_e1), fc1_in_13[0]});
+    wire signed [17:0] fc1_e60 = $signed({($signed({{2{fc1_e38_xh[14]}}, fc1_e38_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_in_8[0]});
+    wire signed [16:0] fc1_e61 = $signed({fc1_in_12[15], fc1_in_12}) - $signed({fc1_in_14[15], fc1_in_14});
+    wire signed [13:0] fc1_e62_xh = $signed(fc1_in_2[15:2]);
+    wire signed [18:0] fc1_e62 = $signed({($signed({{3{fc1_e62_xh[13]}}, fc1_e62_xh}) - fc1_e2), fc1_in_2[1:0]});
+    wire signed [14:0] fc1_e63_xh = $signed(fc1_e5[16:2]);
+    wire signed [18:0] fc1_e63 = $signed({($signed({{2{fc1_e63_xh[14]}}, fc1_e63_xh}) - fc1_e5), fc1_e5[1:0]});
+    wire signed [16:0] fc1_e64 = $signed({fc1_in_0[15], fc1_in_0}) - $signed({fc1_in_9[15], fc1_in_9});
+    wire signed [12:0] fc1_e65_xh = $signed(fc1_in_6[15:3]);
+    wire signed [18:0] fc1_e65 = $signed({($signed({{3{fc1_e65_xh[12]}}, fc1_e65_xh}) - fc1_in_6), fc1_in_6[2:0]});
+    wire signed [14:0] fc1_e66_xh = $signed(fc1_e13[16:2]);
+    wire signed [18:0] fc1_e66 = $signed({($signed({{2{fc1_e66_xh[14]}}, fc1_e66_xh}) - $signed({fc1_in_2[15], fc1_in_2})), fc1_e13[1:0]});
+    wire signed [19:0] fc1_e67 = $signed({($signed({{4{fc1_e12_xh[13]}}, fc1_e12_xh}) + fc1_e12), fc1_in_0[1:0]});
+    wire signed [17:0] fc1_e68 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) + fc1_e21;
+    wire signed [17:0] fc1_e69 = $signed({{2{fc1_in_5[15]}}, fc1_in_5}) - fc1_e3;
+    wire signed [17:0] fc1_e70 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - fc1_e12;
+    wire signed [17:0] fc1_e71 = $signed({{2{fc1_in_10[15]}}, fc1_in_10}) + fc1_e1;
+    wire signed [18:0] fc1_e72 = $signed({($signed({{3{fc1_e33_xh[14]}}, fc1_e33_xh}) - fc1_e1), fc1_in_10[0]});
+    wire signed [18:0] fc1_e73 = $signed({{2{fc1_e4[16]}}, fc1_e4}) + $signed({fc1_e9[17], fc1_e9});
+    wire signed [16:0] fc1_e74_xh = $signed(fc1_e8[17:1]);
+    wire signed [18:0] fc1_e74 = $signed({($signed({fc1_e74_xh[16], fc1_e74_xh}) + $signed({{2{fc1_in_14[15]}}, fc1_in_14})), fc1_e8[0]});
+    wire signed [19:0] fc1_e75 = $signed({($signed({{4{fc1_e39_xh[13]}}, fc1_e39_xh}) + $signed({fc1_e16[16], fc1_e16})), fc1_in_1[1:0]});
+    wire signed [19:0] fc1_e76 = $signed({($signed({{3{fc1_e63_xh[14]}}, fc1_e63_xh}) - $signed({fc1_e2[16], fc1_e2})), fc1_e5[1:0]});
+    wire signed [16:0] fc1_e77 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_9[15], fc1_in_9});
+    wire signed [17:0] fc1_e78 = $signed({($signed({{2{fc1_e19_xh[14]}}, fc1_e19_xh}) + $signed({fc1_in_10[15], fc1_in_10})), fc1_in_1[0]});
+    wire signed [12:0] fc1_e79_xh = $signed(fc1_in_3[15:3]);
+    wire signed [19:0] fc1_e79 = $signed({($signed({{4{fc1_e79_xh[12]}}, fc1_e79_xh}) + $signed({fc1_in_3[15], fc1_in_3})), fc1_in_3[2:0]});
+    wire signed [17:0] fc1_e80 = $signed({($signed({{2{fc1_e32_xh[14]}}, fc1_e32_xh}) - $signed({fc1_in_2[15], fc1_in_2})), fc1_in_4[0]});
+    wire signed [16:0] fc1_e81 = $signed({fc1_in_8[15], fc1_in_8}) - $signed({fc1_in_15[15], fc1_in_15});
+    wire signed [17:0] fc1_e82 = $signed({($signed({{2{fc1_e33_xh[14]}}, fc1_e33_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_in_10[0]});
+    wire signed [11:0] fc1_e83_xh = $signed(fc1_in_13[15:4]);
+    wire signed [20:0] fc1_e83 = $signed({($signed({{5{fc1_e83_xh[11]}}, fc1_e83_xh}) + $signed({fc1_in_12[15], fc1_in_12})), fc1_in_13[3:0]});
+    wire signed [12:0] fc1_e84_xh = $signed(fc1_e13[16:4]);
+    wire signed [20:0] fc1_e84 = $signed({($signed({{4{fc1_e84_xh[12]}}, fc1_e84_xh}) - $signed({fc1_in_13[15], fc1_in_13})), fc1_e13[3:0]});
+    wire signed [11:0] fc1_e85_xh = $signed(fc1_e27[16:5]);
+    wire signed [21:0] fc1_e85 = $signed({($signed({{5{fc1_e85_xh[11]}}, fc1_e85_xh}) - $signed({fc1_in_5[15], fc1_in_5})), fc1_e27[4:0]});
+    wire signed [19:0] fc1_e86 = $signed({($signed({{4{fc1_e7_xh[13]}}, fc1_e7_xh}) + fc1_e7), fc1_in_10[1:0]});
+    wire signed [18:0] fc1_e87 = $signed({fc1_e3[17], fc1_e3}) + $signed({fc1_e8[17], fc1_e8});
+    wire signed [18:0] fc1_e88 = fc1_e11 + $signed({fc1_e12[17], fc1_e12});
+    wire signed [18:0] fc1_e89 = $signed({($signed({{3{fc1_e32_xh[14]}}, fc1_e32_xh}) - fc1_e15), fc1_in_4[0]});
+    wire signed [17:0] fc1_e90 = $signed({{2{fc1_in_9[15]}}, fc1_in_9}) + fc1_e19;
+    wire signed [16:0] fc1_e91_xh = $signed(fc1_e9[17:1]);
+    wire signed [18:0] fc1_e91 = $signed({($signed({fc1_e91_xh[16], fc1_e91_xh}) + $signed({{2{fc1_in_10[15]}}, fc1_in_10})), fc1_e9[0]});
+    wire signed [16:0] fc1_e92_xh = $signed(fc1_e10[17:1]);
+    wire signed [19:0] fc1_e92 = $signed({($signed({{2{fc1_e92_xh[16]}}, fc1_e92_xh}) + $signed({fc1_e20[17], fc1_e20})), fc1_e10[0]});
+    wire signed [17:0] fc1_e93 = $signed({{2{fc1_in_15[15]}}, fc1_in_15}) - $signed({fc1_e2[16], fc1_e2});
+    wire signed [15:0] fc1_e94_xh = $signed(fc1_e7[17:2]);
+    wire signed [19:0] fc1_e94 = $signed({($signed({{2{fc1_e94_xh[15]}}, fc1_e94_xh}) + $signed({fc1_e16[16], fc1_e16})), fc1_e7[1:0]});
+    wire signed [16:0] fc1_e95_xh = $signed(fc1_e26[18:2]);
+    wire signed [19:0] fc1_e95 = $signed({($signed({fc1_e95_xh[16], fc1_e95_xh}) - $signed({{2{fc1_in_14[15]}}, fc1_in_14})), fc1_e26[1:0]});
+    wire signed [14:0] fc1_e96_xh = $signed(fc1_in_0[15:1]);
+    wire signed [17:0] fc1_e96 = $signed({($signed({{2{fc1_e96_xh[14]}}, fc1_e96_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_in_0[0]});
+    wire signed [16:0] fc1_e97 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_5[15], fc1_in_5});
+    wire signed [16:0] fc1_e98 = $signed({fc1_in_3[15], fc1_in_3}) - $signed({fc1_in_15[15], fc1_in_15});
+    wire signed [12:0] fc1_e99_xh = $signed(fc1_in_4[15:3]);
+    wire signed [19:0] fc1_e99 = $signed({($signed({{4{fc1_e99_xh[12]}}, fc1_e99_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_in_4[2:0]});
+    wire signed [17:0] fc1_e100 = $signed({($signed({{2{fc1_e33_xh[14]}}, fc1_e33_xh}) + $signed({fc1_in_9[15], fc1_in_9})), fc1_in_10[0]});
+    wire signed [18:0] fc1_e101 = $signed({($signed({{3{fc1_e6_xh[13]}}, fc1_e6_xh}) - $signed({fc1_in_1[15], fc1_in_1})), fc1_in_11[1:0]});
+    wire signed [12:0] fc1_e102_xh = $signed(fc1_in_13[15:3]);
+    wire signed [19:0] fc1_e102 = $signed({($signed({{4{fc1_e102_xh[12]}}, fc1_e102_xh}) - $signed({fc1_in_3[15], fc1_in_3})), fc1_in_13[2:0]});
+    wire signed [12:0] fc1_e103_xh = $signed(fc1_e6[17:5]);
+    wire signed [21:0] fc1_e103 = $signed({($signed({{4{fc1_e103_xh[12]}}, fc1_e103_xh}) - $signed({fc1_in_9[15], fc1_in_9})), fc1_e6[4:0]});
+    wire signed [13:0] fc1_e104_xh = $signed(fc1_e6[17:4]);
+    wire signed [19:0] fc1_e104 = $signed({($signed({{2{fc1_e104_xh[13]}}, fc1_e104_xh}) + fc1_in_11), fc1_e6[3:0]});
+    wire signed [17:0] fc1_e105 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) + fc1_e0;
+    wire signed [17:0] fc1_e106 = $signed({{2{fc1_in_7[15]}}, fc1_in_7}) + fc1_e6;
+    wire signed [12:0] fc1_e107_xh = $signed(fc1_in_8[15:3]);
+    wire signed [21:0] fc1_e107 = $signed({($signed({{6{fc1_e107_xh[12]}}, fc1_e107_xh}) - fc1_e18), fc1_in_8[2:0]});
+    wire signed [12:0] fc1_e108_xh = $signed(fc1_in_9[15:3]);
+    wire signed [21:0] fc1_e108 = $signed({($signed({{6{fc1_e108_xh[12]}}, fc1_e108_xh}) + fc1_e25), fc1_in_9[2:0]});
+    wire signed [17:0] fc1_e109 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) + fc1_e10;
+    wire signed [15:0] fc1_e110_xh = $signed(fc1_e0[17:2]);
+    wire signed [19:0] fc1_e110 = $signed({($signed({{2{fc1_e110_xh[15]}}, fc1_e110_xh}) + fc1_e3), fc1_e0[1:0]});
+    wire signed [18:0] fc1_e111 = $signed({fc1_e0[17], fc1_e0}) + $signed({fc1_e8[17], fc1_e8});
+    wire signed [18:0] fc1_e112 = $signed({{2{fc1_e4[16]}}, fc1_e4}) + fc1_e11;
+    wire signed [18:0] fc1_e113 = $signed({fc1_e9[17], fc1_e9}) + fc1_e28;
+    wire signed [16:0] fc1_e114_xh = $signed(fc1_e19[17:1]);
+    wire signed [19:0] fc1_e114 = $signed({($signed({{2{fc1_e114_xh[16]}}, fc1_e114_xh}) - $signed({fc1_e6[17], fc1_e6})), fc1_e19[0]});
+    wire signed [18:0] fc1_e115 = $signed({($signed({{3{fc1_e38_xh[14]}}, fc1_e38_xh}) - fc1_e20), fc1_in_8[0]});
+    wire signed [14:0] fc1_e116_xh = $signed(fc1_in_14[15:1]);
+    wire signed [18:0] fc1_e116 = $signed({($signed({{3{fc1_e116_xh[14]}}, fc1_e116_xh}) + fc1_e17), fc1_in_14[0]});
+    wire signed [12:0] fc1_e117_xh = $signed(fc1_e0[17:5]);
+    wire signed [22:0] fc1_e117 = $signed({($signed({{5{fc1_e117_xh[12]}}, fc1_e117_xh}) - fc1_e22), fc1_e0[4:0]});
+    wire signed [15:0] fc1_e118_xh = $signed(fc1_e5[16:1]);
+    wire signed [18:0] fc1_e118 = $signed({($signed({{2{fc1_e118_xh[15]}}, fc1_e118_xh}) + fc1_e23), fc1_e5[0]});
+    wire signed [18:0] fc1_e119 = $signed({($signed({fc1_e74_xh[16], fc1_e74_xh}) + $signed({{2{fc1_in_9[15]}}, fc1_in_9})), fc1_e8[0]});
+    wire signed [16:0] fc1_e120_xh = $signed(fc1_e12[17:1]);
+    wire signed [18:0] fc1_e120 = $signed({($signed({fc1_e120_xh[16], fc1_e120_xh}) + $signed({{2{fc1_in_14[15]}}, fc1_in_14})), fc1_e12[0]});
+    wire signed [17:0] fc1_e121 = $signed({{2{fc1_in_2[15]}}, fc1_in_2}) + $signed({fc1_e5[16], fc1_e5});
+    wire signed [17:0] fc1_e122 = $signed({{2{fc1_in_11[15]}}, fc1_in_11}) + $signed({fc1_e4[16], fc1_e4});
+    wire signed [17:0] fc1_e123 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - $signed({fc1_e4[16], fc1_e4});
+    wire signed [15:0] fc1_e124_xh = $signed(fc1_e3[17:2]);
+    wire signed [18:0] fc1_e124 = $signed({($signed({fc1_e124_xh[15], fc1_e124_xh}) - $signed({fc1_in_4[15], fc1_in_4})), fc1_e3[1:0]});
+    wire signed [18:0] fc1_e125 = $signed({($signed({fc1_e124_xh[15], fc1_e124_xh}) + $signed({fc1_in_12[15], fc1_in_12})), fc1_e3[1:0]});
+    wire signed [19:0] fc1_e126 = $signed({($signed({{3{fc1_e66_xh[14]}}, fc1_e66_xh}) + $signed({fc1_e13[16], fc1_e13})), fc1_e13[1:0]});
+    wire signed [16:0] fc1_e127_xh = $signed(fc1_e14[18:2]);
+    wire signed [19:0] fc1_e127 = $signed({($signed({fc1_e127_xh[16], fc1_e127_xh}) + $signed({{2{fc1_in_5[15]}}, fc1_in_5})), fc1_e14[1:0]});
+    wire signed [11:0] fc1_e128_xh = $signed(fc1_in_0[15:4]);
+    wire signed [20:0] fc1_e128 = $signed({($signed({{5{fc1_e128_xh[11]}}, fc1_e128_xh}) - $signed({fc1_in_8[15], fc1_in_8})), fc1_in_0[3:0]});
+    wire signed [17:0] fc1_e129 = $signed({($signed({{2{fc1_e46_xh[14]}}, fc1_e46_xh}) - $signed({fc1_in_15[15], fc1_in_15})), fc1_in_6[0]});
+    wire signed [16:0] fc1_e130 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_15[15], fc1_in_15});
+    wire signed [18:0] fc1_e131 = $signed({($signed({{3{fc1_e7_xh[13]}}, fc1_e7_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_in_10[1:0]});
+    wire signed [9:0] fc1_e132_xh = $signed(fc1_in_10[15:6]);
+    wire signed [22:0] fc1_e132 = $signed({($signed({{7{fc1_e132_xh[9]}}, fc1_e132_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_in_10[5:0]});
+    wire signed [17:0] fc1_e133 = $signed({($signed({{2{fc1_e59_xh[14]}}, fc1_e59_xh}) + $signed({fc1_in_14[15], fc1_in_14})), fc1_in_13[0]});
+    wire signed [13:0] fc1_e134_xh = $signed(fc1_e1[17:4]);
+    wire signed [20:0] fc1_e134 = $signed({($signed({{3{fc1_e134_xh[13]}}, fc1_e134_xh}) + $signed({fc1_in_14[15], fc1_in_14})), fc1_e1[3:0]});
+    wire signed [15:0] fc1_e135_xh = $signed(fc1_e14[18:3]);
+    wire signed [19:0] fc1_e135 = $signed({($signed({fc1_e135_xh[15], fc1_e135_xh}) - $signed({fc1_in_13[15], fc1_in_13})), fc1_e14[2:0]});
+    wire signed [12:0] fc1_e136_xh = $signed(fc1_e15[17:5]);
+    wire signed [21:0] fc1_e136 = $signed({($signed({{4{fc1_e136_xh[12]}}, fc1_e136_xh}) + $signed({fc1_in_8[15], fc1_in_8})), fc1_e15[4:0]});
+    wire signed [15:0] fc1_e137_xh = $signed(fc1_e22[17:2]);
+    wire signed [18:0] fc1_e137 = $signed({($signed({fc1_e137_xh[15], fc1_e137_xh}) - $signed({fc1_in_2[15], fc1_in_2})), fc1_e22[1:0]});
+    wire signed [20:0] fc1_e138 = $signed({($signed({{5{fc1_e12_xh[13]}}, fc1_e12_xh}) - $signed({fc1_e71[17], fc1_e71})), fc1_in_0[1:0]});
+    wire signed [19:0] fc1_e139 = $signed({($signed({{4{fc1_e46_xh[14]}}, fc1_e46_xh}) + fc1_e34), fc1_in_6[0]});
+    wire signed [10:0] fc1_e140_xh = $signed(fc1_in_9[15:5]);
+    wire signed [23:0] fc1_e140 = $signed({($signed({{8{fc1_e140_xh[10]}}, fc1_e140_xh}) + fc1_e62), fc1_in_9[4:0]});
+    wire signed [19:0] fc1_e141 = $signed({($signed({{4{fc1_e59_xh[14]}}, fc1_e59_xh}) - fc1_e42), fc1_in_13[0]});
+    wire signed [19:0] fc1_e142 = $signed({{2{fc1_e1[17]}}, fc1_e1}) + $signed({fc1_e35[18], fc1_e35});
+    wire signed [18:0] fc1_e143 = $signed({fc1_e17[17], fc1_e17}) + fc1_e47;
+    wire signed [17:0] fc1_e144 = $signed({{2{fc1_in_5[15]}}, fc1_in_5}) + fc1_e8;
+    wire signed [19:0] fc1_e145 = $signed({($signed({{4{fc1_e0_xh[13]}}, fc1_e0_xh}) + fc1_e9), fc1_in_5[1:0]});
+    wire signed [11:0] fc1_e146_xh = $signed(fc1_in_11[15:4]);
+    wire signed [21:0] fc1_e146 = $signed({($signed({{6{fc1_e146_xh[11]}}, fc1_e146_xh}) - fc1_e10), fc1_in_11[3:0]});
+    wire signed [17:0] fc1_e147 = $signed({{2{fc1_in_13[15]}}, fc1_in_13}) - fc1_e6;
+    wire signed [18:0] fc1_e148 = $signed({{3{fc1_in_13[15]}}, fc1_in_13}) - fc1_e14;
+    wire signed [17:0] fc1_e149 = $signed({{2{fc1_in_14[15]}}, fc1_in_14}) - fc1_e12;
+    wire signed [11:0] fc1_e150_xh = $signed(fc1_e3[17:6]);
+    wire signed [23:0] fc1_e150 = $signed({($signed({{6{fc1_e150_xh[11]}}, fc1_e150_xh}) - fc1_e9), fc1_e3[5:0]});
+    wire signed [18:0] fc1_e151 = $signed({fc1_e3[17], fc1_e3}) + $signed({{2{fc1_e16[16]}}, fc1_e16});
+    wire signed [14:0] fc1_e152_xh = $signed(fc1_e3[17:3]);
+    wire signed [21:0] fc1_e152 = $signed({($signed({{4{fc1_e152_xh[14]}}, fc1_e152_xh}) + fc1_e29), fc1_e3[2:0]});
+    wire signed [18:0] fc1_e153 = $signed({fc1_e6[17], fc1_e6}) + $signed({fc1_e10[17], fc1_e10});
+    wire signed [16:0] fc1_e154_xh = $signed(fc1_e11[18:2]);
+    wire signed [20:0] fc1_e154 = $signed({($signed({{2{fc1_e154_xh[16]}}, fc1_e154_xh}) + fc1_e26), fc1_e11[1:0]});
+    wire signed [12:0] fc1_e155_xh = $signed(fc1_e14[18:6]);
+    wire signed [23:0] fc1_e155 = $signed({($signed({{5{fc1_e155_xh[12]}}, fc1_e155_xh}) - fc1_e3), fc1_e14[5:0]});
+    wire signed [16:0] fc1_e156_xh = $signed(fc1_e17[17:1]);
+    wire signed [19:0] fc1_e156 = $signed({($signed({{2{fc1_e156_xh[16]}}, fc1_e156_xh}) - $signed({fc1_e3[17], fc1_e3})), fc1_e17[0]});
+    wire signed [18:0] fc1_e157 = fc1_e18 + $signed({{2{fc1_e30[16]}}, fc1_e30});
+    wire signed [14:0] fc1_e158_xh = $signed(fc1_e19[17:3]);
+    wire signed [20:0] fc1_e158 = $signed({($signed({{3{fc1_e158_xh[14]}}, fc1_e158_xh}) - fc1_e7), fc1_e19[2:0]});
+    wire signed [13:0] fc1_e159_xh = $signed(fc1_e19[17:4]);
+    wire signed [21:0] fc1_e159 = $signed({($signed({{4{fc1_e159_xh[13]}}, fc1_e159_xh}) + fc1_e8), fc1_e19[3:0]});
+    wire signed [15:0] fc1_e160_xh = $signed(fc1_e21[17:2]);
+    wire signed [20:0] fc1_e160 = $signed({($signed({{3{fc1_e160_xh[15]}}, fc1_e160_xh}) + fc1_e18), fc1_e21[1:0]});
+    wire signed [15:0] fc1_e161_xh = $signed(fc1_e24[18:3]);
+    wire signed [21:0] fc1_e161 = $signed({($signed({{3{fc1_e161_xh[15]}}, fc1_e161_xh}) - fc1_e18), fc1_e24[2:0]});
+    wire signed [17:0] fc1_e162_xh = $signed(fc1_e39[18:1]);
+    wire signed [19:0] fc1_e162 = $signed({($signed({fc1_e162_xh[17], fc1_e162_xh}) - $signed({fc1_e0[17], fc1_e0})), fc1_e39[0]});
+    wire signed [17:0] fc1_e163_xh = $signed(fc1_e42[18:1]);
+    wire signed [19:0] fc1_e163 = $signed({($signed({fc1_e163_xh[17], fc1_e163_xh}) + $signed({{3{fc1_in_1[15]}}, fc1_in_1})), fc1_e42[0]});
+    wire signed [14:0] fc1_e164_xh = $signed(fc1_e61[16:2]);
+    wire signed [19:0] fc1_e164 = $signed({($signed({{3{fc1_e164_xh[14]}}, fc1_e164_xh}) + fc1_e9), fc1_e61[1:0]});
+    wire signed [18:0] fc1_e165 = $signed({($signed({{3{fc1_e32_xh[14]}}, fc1_e32_xh}) - fc1_e22), fc1_in_4[0]});
+    wire signed [14:0] fc1_e166_xh = $signed(fc1_in_5[15:1]);
+    wire signed [18:0] fc1_e166 = $signed({($signed({{3{fc1_e166_xh[14]}}, fc1_e166_xh}) + fc1_e19), fc1_in_5[0]});
+    wire signed [12:0] fc1_e167_xh = $signed(fc1_in_10[15:3]);
+    wire signed [20:0] fc1_e167 = $signed({($signed({{5{fc1_e167_xh[12]}}, fc1_e167_xh}) - fc1_e17), fc1_in_10[2:0]});
+    wire signed [17:0] fc1_e168 = $signed({{2{fc1_in_10[15]}}, fc1_in_10}) - fc1_e20;
+    wire signed [17:0] fc1_e169 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - fc1_e15;
+    wire signed [9:0] fc1_e170_xh = $signed(fc1_in_12[15:6]);
+    wire signed [23:0] fc1_e170 = $signed({($signed({{8{fc1_e170_xh[9]}}, fc1_e170_xh}) + fc1_e15), fc1_in_12[5:0]});
+    wire signed [17:0] fc1_e171 = $signed({{2{fc1_in_15[15]}}, fc1_in_15}) - fc1_e22;
+    wire signed [17:0] fc1_e172 = $signed({{2{fc1_in_15[15]}}, fc1_in_15}) - fc1_e23;
+    wire signed [16:0] fc1_e173_xh = $signed(fc1_e1[17:1]);
+    wire signed [18:0] fc1_e173 = $signed({($signed({fc1_e173_xh[16], fc1_e173_xh}) + $signed({{2{fc1_in_15[15]}}, fc1_in_15})), fc1_e1[0]});
+    wire signed [18:0] fc1_e174 = $signed({($signed({fc1_e173_xh[16], fc1_e173_xh}) - $signed({fc1_e2[16], fc1_e2})), fc1_e1[0]});
+    wire signed [18:0] fc1_e175 = $signed({($signed({fc1_e120_xh[16], fc1_e120_xh}) - $signed({{2{fc1_in_15[15]}}, fc1_in_15})), fc1_e12[0]});
+    wire signed [17:0] fc1_e176_xh = $signed(fc1_e18[18:1]);
+    wire signed [18:0] fc1_e176 = $signed({(fc1_e176_xh - $signed({{2{fc1_in_12[15]}}, fc1_in_12})), fc1_e18[0]});
+    wire signed [15:0] fc1_e177_xh = $signed(fc1_e44[16:1]);
+    wire signed [18:0] fc1_e177 = $signed({($signed({{2{fc1_e177_xh[15]}}, fc1_e177_xh}) + fc1_e22), fc1_e44[0]});
+    wire signed [17:0] fc1_e178_xh = $signed(fc1_e135[19:2]);
+    wire signed [20:0] fc1_e178 = $signed({($signed({fc1_e178_xh[17], fc1_e178_xh}) + $signed({{3{fc1_in_4[15]}}, fc1_in_4})), fc1_e135[1:0]});
+    wire signed [19:0] fc1_e179 = $signed({($signed({{4{fc1_e62_xh[13]}}, fc1_e62_xh}) + $signed({fc1_e4[16], fc1_e4})), fc1_in_2[1:0]});
+    wire signed [8:0] fc1_e180_xh = $signed(fc1_in_3[15:7]);
+    wire signed [24:0] fc1_e180 = $signed({($signed({{9{fc1_e180_xh[8]}}, fc1_e180_xh}) - $signed({fc1_e13[16], fc1_e13})), fc1_in_3[6:0]});
+    wire signed [17:0] fc1_e181 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) + $signed({fc1_e27[16], fc1_e27});
+    wire signed [17:0] fc1_e182 = $signed({{2{fc1_in_7[15]}}, fc1_in_7}) + $signed({fc1_e2[16], fc1_e2});
+    wire signed [18:0] fc1_e183 = $signed({($signed({{3{fc1_e38_xh[14]}}, fc1_e38_xh}) + $signed({fc1_e2[16], fc1_e2})), fc1_in_8[0]});
+    wire signed [17:0] fc1_e184 = $signed({{2{fc1_in_9[15]}}, fc1_in_9}) - $signed({fc1_e16[16], fc1_e16});
+    wire signed [17:0] fc1_e185 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - $signed({fc1_e36[16], fc1_e36});
+    wire signed [12:0] fc1_e186_xh = $signed(fc1_in_12[15:3]);
+    wire signed [20:0] fc1_e186 = $signed({($signed({{5{fc1_e186_xh[12]}}, fc1_e186_xh}) + $signed({fc1_e41[16], fc1_e41})), fc1_in_12[2:0]});
+    wire signed [21:0] fc1_e187 = $signed({($signed({{6{fc1_e83_xh[11]}}, fc1_e83_xh}) + $signed({fc1_e36[16], fc1_e36})), fc1_in_13[3:0]});
+    wire signed [5:0] fc1_e188_xh = $signed(fc1_in_14[15:10]);
+    wire signed [27:0] fc1_e188 = $signed({($signed({{12{fc1_e188_xh[5]}}, fc1_e188_xh}) - $signed({fc1_e2[16], fc1_e2})), fc1_in_14[9:0]});
+    wire signed [15:0] fc1_e189_xh = $signed(fc1_e1[17:2]);
+    wire signed [19:0] fc1_e189 = $signed({($signed({{2{fc1_e189_xh[15]}}, fc1_e189_xh}) + $signed({fc1_e13[16], fc1_e13})), fc1_e1[1:0]});
+    wire signed [13:0] fc1_e190_xh = $signed(fc1_e3[17:4]);
+    wire signed [20:0] fc1_e190 = $signed({($signed({{3{fc1_e190_xh[13]}}, fc1_e190_xh}) + fc1_e31), fc1_e3[3:0]});
+    wire signed [16:0] fc1_e191_xh = $signed(fc1_e15[17:1]);
+    wire signed [18:0] fc1_e191 = $signed({($signed({fc1_e191_xh[16], fc1_e191_xh}) + $signed({{2{fc1_in_7[15]}}, fc1_in_7})), fc1_e15[0]});
+    wire signed [18:0] fc1_e192 = $signed({($signed({{3{fc1_e39_xh[13]}}, fc1_e39_xh}) - $signed({fc1_in_13[15], fc1_in_13})), fc1_in_1[1:0]});
+    wire signed [19:0] fc1_e193 = $signed({($signed({{4{fc1_e34_xh[12]}}, fc1_e34_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_in_11[2:0]});
+    wire signed [19:0] fc1_e194 = $signed({($signed({{4{fc1_e102_xh[12]}}, fc1_e102_xh}) - $signed({fc1_in_1[15], fc1_in_1})), fc1_in_13[2:0]});
+    wire signed [10:0] fc1_e195_xh = $signed(fc1_in_14[15:5]);
+    wire signed [21:0] fc1_e195 = $signed({($signed({{6{fc1_e195_xh[10]}}, fc1_e195_xh}) - $signed({fc1_in_9[15], fc1_in_9})), fc1_in_14[4:0]});
+    wire signed [14:0] fc1_e196_xh = $signed(fc1_in_15[15:1]);
+    wire signed [17:0] fc1_e196 = $signed({($signed({{2{fc1_e196_xh[14]}}, fc1_e196_xh}) - $signed({fc1_in_1[15], fc1_in_1})), fc1_in_15[0]});
+    wire signed [18:0] fc1_e197 = $signed({($signed({{3{fc1_e8_xh[13]}}, fc1_e8_xh}) - $signed({fc1_in_3[15], fc1_in_3})), fc1_in_15[1:0]});
+    wire signed [14:0] fc1_e198_xh = $signed(fc1_e8[17:3]);
+    wire signed [19:0] fc1_e198 = $signed({($signed({{2{fc1_e198_xh[14]}}, fc1_e198_xh}) - $signed({fc1_in_12[15], fc1_in_12})), fc1_e8[2:0]});
+    wire signed [13:0] fc1_e199_xh = $signed(fc1_e11[18:5]);
+    wire signed [21:0] fc1_e199 = $signed({($signed({{3{fc1_e199_xh[13]}}, fc1_e199_xh}) - $signed({fc1_in_8[15], fc1_in_8})), fc1_e11[4:0]});
+    wire signed [20:0] fc1_e200 = $signed({($signed({{4{fc1_e84_xh[12]}}, fc1_e84_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_e13[3:0]});
+    wire signed [11:0] fc1_e201_xh = $signed(fc1_e21[17:6]);
+    wire signed [22:0] fc1_e201 = $signed({($signed({{5{fc1_e201_xh[11]}}, fc1_e201_xh}) + $signed({fc1_in_10[15], fc1_in_10})), fc1_e21[5:0]});
+    wire signed [17:0] fc1_e203_xh = $signed(fc1_e11[18:1]);
+    wire signed [24:0] fc1_e203 = $signed({($signed({{6{fc1_e203_xh[17]}}, fc1_e203_xh}) + fc1_e150), fc1_e11[0]});
+    wire signed [21:0] fc1_e204_xh = $signed(fc1_e117[22:1]);
+    wire signed [24:0] fc1_e204 = $signed({($signed({{2{fc1_e204_xh[21]}}, fc1_e204_xh}) - fc1_e170), fc1_e117[0]});
+    wire signed [20:0] fc1_e205 = $signed({{5{fc1_in_10[15]}}, fc1_in_10}) - fc1_e158;
+    wire signed [17:0] fc1_e206_xh = $signed(fc1_e76[19:2]);
+    wire signed [23:0] fc1_e206 = $signed({($signed({{4{fc1_e206_xh[17]}}, fc1_e206_xh}) - fc1_e161), fc1_e76[1:0]});
+    wire signed [21:0] fc1_e207 = $signed({($signed({{6{fc1_e46_xh[14]}}, fc1_e46_xh}) - fc1_e49), fc1_in_6[0]});
+    wire signed [19:0] fc1_e208 = $signed({{2{fc1_e1[17]}}, fc1_e1}) - fc1_e86;
+    wire [23:0] fc1_e209_u = {($signed({{6{fc1_e198_xh[14]}}, fc1_e198_xh}) + fc1_e154), fc1_e8[2:0]};
+    wire signed [19:0] fc1_e210 = $signed({{3{fc1_e16[16]}}, fc1_e16}) + fc1_e43;
+    wire signed [20:0] fc1_e211 = $signed({{3{fc1_e23[17]}}, fc1_e23}) + $signed({fc1_e110[19], fc1_e110});
+    wire signed [15:0] fc1_e212_xh = $signed(fc1_e25[18:3]);
+    wire signed [24:0] fc1_e212 = $signed({($signed({{6{fc1_e212_xh[15]}}, fc1_e212_xh}) - fc1_e103), fc1_e25[2:0]});
+    wire signed [19:0] fc1_e213 = $signed({{3{fc1_e31[16]}}, fc1_e31}) + fc1_e86;
+    wire signed [9:0] fc1_e214_xh = $signed(fc1_in_2[15:6]);
+    wire signed [26:0] fc1_e214 = $signed({($signed({{11{fc1_e214_xh[9]}}, fc1_e214_xh}) + fc1_e200), fc1_in_2[5:0]});
+    wire signed [11:0] fc1_e215_xh = $signed(fc1_in_5[15:4]);
+    wire signed [22:0] fc1_e215 = $signed({($signed({{7{fc1_e215_xh[11]}}, fc1_e215_xh}) - fc1_e72), fc1_in_5[3:0]});
+    wire signed [7:0] fc1_e216_xh = $signed(fc1_in_10[15:8]);
+    wire signed [27:0] fc1_e216 = $signed({($signed({{12{fc1_e216_xh[7]}}, fc1_e216_xh}) - fc1_e114), fc1_in_10[7:0]});
+    wire signed [19:0] fc1_e217 = $signed({{2{fc1_e8[17]}}, fc1_e8}) - fc1_e156;
+    wire signed [14:0] fc1_e218_xh = $signed(fc1_e14[18:4]);
+    wire signed [24:0] fc1_e218 = $signed({($signed({{6{fc1_e218_xh[14]}}, fc1_e218_xh}) - fc1_e83), fc1_e14[3:0]});
+    wire signed [20:0] fc1_e219 = $signed({($signed({{3{fc1_e191_xh[16]}}, fc1_e191_xh}) + $signed({fc1_e59[18], fc1_e59})), fc1_e15[0]});
+    wire signed [19:0] fc1_e220 = $signed({{2{fc1_e20[17]}}, fc1_e20}) - $signed({fc1_e57[18], fc1_e57});
+    wire signed [11:0] fc1_e221_xh = $signed(fc1_e30[16:5]);
+    wire signed [25:0] fc1_e221 = $signed({($signed({{9{fc1_e221_xh[11]}}, fc1_e221_xh}) + fc1_e186), fc1_e30[4:0]});
+    wire signed [20:0] fc1_e222 = $signed({($signed(fc1_e49[20:1]) + $signed({{4{fc1_in_8[15]}}, fc1_in_8})), fc1_e49[0]});
+    wire signed [20:0] fc1_e223 = $signed({($signed(fc1_e49[20:1]) + $signed({{2{fc1_e12[17]}}, fc1_e12})), fc1_e49[0]});
+    wire signed [24:0] fc1_e224 = $signed({($signed(fc1_e218[24:5]) + $signed({fc1_e65[18], fc1_e65})), fc1_e218[4:0]});
+    wire signed [19:0] fc1_e225 = $signed({($signed({{4{fc1_e19_xh[14]}}, fc1_e19_xh}) + fc1_e45), fc1_in_1[0]});
+    wire signed [11:0] fc1_e226_xh = $signed(fc1_in_2[15:4]);
+    wire signed [23:0] fc1_e226 = $signed({($signed({{8{fc1_e226_xh[11]}}, fc1_e226_xh}) + fc1_e51), fc1_in_2[3:0]});
+    wire signed [11:0] fc1_e227_xh = $signed(fc1_in_6[15:4]);
+    wire signed [22:0] fc1_e227 = $signed({($signed({{7{fc1_e227_xh[11]}}, fc1_e227_xh}) - fc1_e48), fc1_in_6[3:0]});
+    wire signed [12:0] fc1_e228_xh = $signed(fc1_in_7[15:3]);
+    wire signed [21:0] fc1_e228 = $signed({($signed({{6{fc1_e228_xh[12]}}, fc1_e228_xh}) - fc1_e34), fc1_in_7[2:0]});
+    wire signed [19:0] fc1_e229 = $signed({($signed({{4{fc1_e17_xh[14]}}, fc1_e17_xh}) - $signed({fc1_e68[17], fc1_e68})), fc1_in_7[0]});
+    wire signed [19:0] fc1_e231 = $signed({fc1_e24[18], fc1_e24}) + ($signed({{3{fc1_e4[16]}}, fc1_e4}) - fc1_e229);
+    wire signed [19:0] fc1_e232 = $signed({{4{fc1_in_7[15]}}, fc1_in_7}) - fc1_e102;
+    wire signed [19:0] fc1_e233 = $signed({{4{fc1_in_9[15]}}, fc1_in_9}) - fc1_e51;
+    wire signed [10:0] fc1_e234_xh = $signed(fc1_in_10[15:5]);
+    wire signed [23:0] fc1_e234 = $signed({($signed({{8{fc1_e234_xh[10]}}, fc1_e234_xh}) + fc1_e56), fc1_in_10[4:0]});
+    wire signed [18:0] fc1_e235 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) + fc1_e35;
+    wire signed [11:0] fc1_e236_xh = $signed(fc1_e2[16:5]);
+    wire signed [24:0] fc1_e236 = $signed({($signed({{8{fc1_e236_xh[11]}}, fc1_e236_xh}) + $signed({fc1_e118[18], fc1_e118})), fc1_e2[4:0]});
+    wire signed [20:0] fc1_e237 = $signed({($signed({{4{fc1_e118_xh[15]}}, fc1_e118_xh}) + fc1_e51), fc1_e5[0]});
+    wire signed [13:0] fc1_e238_xh = $signed(fc1_e5[16:3]);
+    wire signed [22:0] fc1_e238 = $signed({($signed({{6{fc1_e238_xh[13]}}, fc1_e238_xh}) - $signed({fc1_e177[18], fc1_e177})), fc1_e5[2:0]});
+    wire signed [8:0] fc1_e239_xh = $signed(fc1_e7[17:9]);
+    wire signed [28:0] fc1_e239 = $signed({($signed({{11{fc1_e239_xh[8]}}, fc1_e239_xh}) - fc1_e127), fc1_e7[8:0]});
+    wire signed [13:0] fc1_e240_xh = $signed(fc1_e9[17:4]);
+    wire signed [22:0] fc1_e240 = $signed({($signed({{5{fc1_e240_xh[13]}}, fc1_e240_xh}) - fc1_e56), fc1_e9[3:0]});
+    wire signed [24:0] fc1_e241 = $signed({($signed({{6{fc1_e199_xh[13]}}, fc1_e199_xh}) + fc1_e94), fc1_e11[4:0]});
+    wire signed [17:0] fc1_e242_xh = $signed(fc1_e14[18:1]);
+    wire signed [20:0] fc1_e242 = $signed({($signed({{2{fc1_e242_xh[17]}}, fc1_e242_xh}) - $signed({fc1_e35[18], fc1_e35})), fc1_e14[0]});
+    wire signed [14:0] fc1_e243_xh = $signed(fc1_e15[17:3]);
+    wire signed [21:0] fc1_e243 = $signed({($signed({{4{fc1_e243_xh[14]}}, fc1_e243_xh}) - fc1_e45), fc1_e15[2:0]});
+    wire signed [15:0] fc1_e244_xh = $signed(fc1_e17[17:2]);
+    wire signed [21:0] fc1_e244 = $signed({($signed({{4{fc1_e244_xh[15]}}, fc1_e244_xh}) - fc1_e51), fc1_e17[1:0]});
+    wire signed [20:0] fc1_e245 = $signed({($signed({{3{fc1_e244_xh[15]}}, fc1_e244_xh}) + $signed({fc1_e144[17], fc1_e144})), fc1_e17[1:0]});
+    wire signed [19:0] fc1_e246 = $signed({{2{fc1_e19[17]}}, fc1_e19}) - fc1_e95;
+    wire signed [13:0] fc1_e247_xh = $signed(fc1_e20[17:4]);
+    wire signed [22:0] fc1_e247 = $signed({($signed({{5{fc1_e247_xh[13]}}, fc1_e247_xh}) + fc1_e35), fc1_e20[3:0]});
+    wire signed [16:0] fc1_e248_xh = $signed(fc1_e20[17:1]);
+    wire signed [19:0] fc1_e248 = $signed({($signed({{2{fc1_e248_xh[16]}}, fc1_e248_xh}) - $signed(fc1_e92[18:0])), fc1_e20[0]});
+    wire signed [12:0] fc1_e249_xh = $signed(fc1_e21[17:5]);
+    wire signed [23:0] fc1_e249 = $signed({($signed({{6{fc1_e249_xh[12]}}, fc1_e249_xh}) - fc1_e56), fc1_e21[4:0]});
+    wire signed [18:0] fc1_e250_xh = $signed(fc1_e84[20:2]);
+    wire [25:0] fc1_e250_u = {($signed({{5{fc1_e250_xh[18]}}, fc1_e250_xh}) - fc1_e249), fc1_e84[1:0]};
+    wire signed [19:0] fc1_e251 = $signed({{2{fc1_e22[17]}}, fc1_e22}) + $signed({fc1_e87[18], fc1_e87});
+    wire signed [15:0] fc1_e252_xh = $signed(fc1_e26[18:3]);
+    wire signed [21:0] fc1_e252 = $signed({($signed({{3{fc1_e252_xh[15]}}, fc1_e252_xh}) + fc1_e48), fc1_e26[2:0]});
+    wire signed [21:0] fc1_e253 = $signed({($signed({{3{fc1_e95_xh[16]}}, fc1_e95_xh}) - $signed({fc1_e124[18], fc1_e124})), fc1_e26[1:0]});
+    wire signed [14:0] fc1_e254_xh = $signed(fc1_e37[16:2]);
+    wire signed [21:0] fc1_e254 = $signed({($signed({{5{fc1_e254_xh[14]}}, fc1_e254_xh}) + fc1_e99), fc1_e37[1:0]});
+    wire signed [19:0] fc1_e255 = $signed({{3{fc1_e37[16]}}, fc1_e37}) - fc1_e102;
+    wire signed [17:0] fc1_e256_xh = $signed(fc1_e43[19:2]);
+    wire signed [20:0] fc1_e256 = $signed({($signed({fc1_e256_xh[17], fc1_e256_xh}) - $signed({fc1_e1[17], fc1_e1})), fc1_e43[1:0]});
+    wire signed [14:0] fc1_e257_xh = $signed(fc1_e45[18:4]);
+    wire signed [22:0] fc1_e257 = $signed({($signed({{4{fc1_e257_xh[14]}}, fc1_e257_xh}) + $signed({fc1_e68[17], fc1_e68})), fc1_e45[3:0]});
+    wire signed [17:0] fc1_e258_xh = $signed(fc1_e67[19:2]);
+    wire signed [21:0] fc1_e258 = $signed({($signed({{2{fc1_e258_xh[17]}}, fc1_e258_xh}) - $signed({fc1_e34[18], fc1_e34})), fc1_e67[1:0]});
+    wire signed [17:0] fc1_e259_xh = $signed(fc1_e72[18:1]);
+    wire signed [19:0] fc1_e259 = $signed({($signed({fc1_e259_xh[17], fc1_e259_xh}) + $signed({fc1_e8[17], fc1_e8})), fc1_e72[0]});
+    wire signed [15:0] fc1_e260_xh = $signed(fc1_e85[21:6]);
+    wire signed [24:0] fc1_e260 = $signed({($signed({{3{fc1_e260_xh[15]}}, fc1_e260_xh}) - fc1_e50), fc1_e85[5:0]});
+    wire signed [12:0] fc1_e261_xh = $signed(fc1_e110[19:7]);
+    wire signed [25:0] fc1_e261 = $signed({($signed({{6{fc1_e261_xh[12]}}, fc1_e261_xh}) + fc1_e48), fc1_e110[6:0]});
+    wire signed [21:0] fc1_e262 = $signed({($signed(fc1_e136[21:2]) - $signed({{2{fc1_e6[17]}}, fc1_e6})), fc1_e136[1:0]});
+    wire [19:0] fc1_e263_u = {($signed(fc1_e246[19:1]) + $signed({{3{fc1_in_6[15]}}, fc1_in_6})), fc1_e246[0]};
+    wire signed [18:0] fc1_e264 = $signed({($signed({{3{fc1_e96_xh[14]}}, fc1_e96_xh}) + fc1_e0), fc1_in_0[0]});
+    wire signed [19:0] fc1_e265 = $signed({($signed({{4{fc1_e96_xh[14]}}, fc1_e96_xh}) + fc1_e24), fc1_in_0[0]});
+    wire signed [20:0] fc1_e266 = $signed({($signed({{5{fc1_e51_xh[12]}}, fc1_e51_xh}) - fc1_e0), fc1_in_1[2:0]});
+    wire signed [18:0] fc1_e267 = $signed({{3{fc1_in_1[15]}}, fc1_in_1}) - fc1_e29;
+    wire signed [17:0] fc1_e268 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - fc1_e0;
+    wire signed [20:0] fc1_e269 = $signed({($signed({{5{fc1_e79_xh[12]}}, fc1_e79_xh}) + fc1_e1), fc1_in_3[2:0]});
+    wire signed [14:0] fc1_e270_xh = $signed(fc1_in_3[15:1]);
+    wire signed [18:0] fc1_e270 = $signed({($signed({{3{fc1_e270_xh[14]}}, fc1_e270_xh}) - fc1_e9), fc1_in_3[0]});
+    wire signed [18:0] fc1_e271 = $signed({{3{fc1_in_3[15]}}, fc1_in_3}) - fc1_e24;
+    wire signed [11:0] fc1_e272_xh = $signed(fc1_in_3[15:4]);
+    wire signed [22:0] fc1_e272 = $signed({($signed({{7{fc1_e272_xh[11]}}, fc1_e272_xh}) - fc1_e26), fc1_in_3[3:0]});
+    wire signed [19:0] fc1_e273 = $signed({($signed({{4{fc1_e32_xh[14]}}, fc1_e32_xh}) + fc1_e11), fc1_in_4[0]});
+    wire signed [18:0] fc1_e274 = $signed({{3{fc1_in_4[15]}}, fc1_in_4}) - fc1_e25;
+    wire signed [11:0] fc1_e275_xh = $signed(fc1_in_4[15:4]);
+    wire signed [22:0] fc1_e275 = $signed({($signed({{7{fc1_e275_xh[11]}}, fc1_e275_xh}) + fc1_e53), fc1_in_4[3:0]});
+    wire signed [20:0] fc1_e276 = $signed({($signed({{5{fc1_e0_xh[13]}}, fc1_e0_xh}) + fc1_e14), fc1_in_5[1:0]});
+    wire signed [21:0] fc1_e277 = $signed({($signed({{6{fc1_e45_xh[12]}}, fc1_e45_xh}) - fc1_e28), fc1_in_5[2:0]});
+    wire signed [20:0] fc1_e278 = $signed({($signed({{5{fc1_e65_xh[12]}}, fc1_e65_xh}) + fc1_e0), fc1_in_6[2:0]});
+    wire signed [18:0] fc1_e279 = $signed({{3{fc1_in_6[15]}}, fc1_in_6}) + fc1_e25;
+    wire signed [17:0] fc1_e280 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - fc1_e7;
+    wire signed [18:0] fc1_e281 = $signed({{3{fc1_in_8[15]}}, fc1_in_8}) - fc1_e29;
+    wire signed [18:0] fc1_e282 = $signed({{3{fc1_in_9[15]}}, fc1_in_9}) + fc1_e18;
+    wire signed [20:0] fc1_e283 = $signed({($signed({{5{fc1_e186_xh[12]}}, fc1_e186_xh}) + fc1_e12), fc1_in_12[2:0]});
+    wire signed [20:0] fc1_e284 = $signed({($signed({{5{fc1_e10_xh[13]}}, fc1_e10_xh}) + fc1_e18), fc1_in_14[1:0]});
+    wire signed [18:0] fc1_e285 = $signed({{3{fc1_in_14[15]}}, fc1_in_14}) + fc1_e26;
+    wire signed [12:0] fc1_e286_xh = $signed(fc1_in_14[15:3]);
+    wire signed [21:0] fc1_e286 = $signed({($signed({{6{fc1_e286_xh[12]}}, fc1_e286_xh}) - fc1_e29), fc1_in_14[2:0]});
+    wire signed [19:0] fc1_e287 = $signed({($signed({{4{fc1_e196_xh[14]}}, fc1_e196_xh}) + fc1_e11), fc1_in_15[0]});
+    wire signed [18:0] fc1_e288 = $signed({fc1_e1[17], fc1_e1}) + $signed({fc1_e7[17], fc1_e7});
+    wire signed [19:0] fc1_e289 = $signed({{2{fc1_e1[17]}}, fc1_e1}) - $signed({fc1_e26[18], fc1_e26});
+    wire signed [10:0] fc1_e290_xh = $signed(fc1_e3[17:7]);
+    wire signed [25:0] fc1_e290 = $signed({($signed({{8{fc1_e290_xh[10]}}, fc1_e290_xh}) - fc1_e14), fc1_e3[6:0]});
+    wire signed [18:0] fc1_e291 = $signed({fc1_e3[17], fc1_e3}) - $signed({fc1_e38[17], fc1_e38});
+    wire signed [13:0] fc1_e292_xh = $signed(fc1_e4[16:3]);
+    wire signed [20:0] fc1_e292 = $signed({($signed({{4{fc1_e292_xh[13]}}, fc1_e292_xh}) + fc1_e3), fc1_e4[2:0]});
+    wire signed [10:0] fc1_e293_xh = $signed(fc1_e5[16:6]);
+    wire signed [23:0] fc1_e293 = $signed({($signed({{7{fc1_e293_xh[10]}}, fc1_e293_xh}) - fc1_e0), fc1_e5[5:0]});
+    wire signed [18:0] fc1_e294 = $signed({($signed({{2{fc1_e118_xh[15]}}, fc1_e118_xh}) + fc1_e8), fc1_e5[0]});
+    wire signed [10:0] fc1_e295_xh = $signed(fc1_e6[17:7]);
+    wire signed [24:0] fc1_e295 = $signed({($signed({{7{fc1_e295_xh[10]}}, fc1_e295_xh}) + fc1_e6), fc1_e6[6:0]});
+    wire signed [19:0] fc1_e296 = $signed({($signed({{2{fc1_e91_xh[16]}}, fc1_e91_xh}) + $signed({fc1_e10[17], fc1_e10})), fc1_e9[0]});
+    wire signed [19:0] fc1_e297 = $signed({($signed({{2{fc1_e91_xh[16]}}, fc1_e91_xh}) - fc1_e24), fc1_e9[0]});
+    wire signed [11:0] fc1_e298_xh = $signed(fc1_e9[17:6]);
+    wire signed [24:0] fc1_e298 = $signed({($signed({{7{fc1_e298_xh[11]}}, fc1_e298_xh}) + fc1_e66), fc1_e9[5:0]});
+    wire signed [18:0] fc1_e299 = $signed({fc1_e10[17], fc1_e10}) + fc1_e24;
+    wire signed [18:0] fc1_e300 = $signed({fc1_e10[17], fc1_e10}) + fc1_e29;
+    wire signed [19:0] fc1_e301 = $signed({{2{fc1_e10[17]}}, fc1_e10}) - $signed({fc1_e39[18], fc1_e39});
+    wire signed [19:0] fc1_e302 = $signed({($signed({{2{fc1_e191_xh[16]}}, fc1_e191_xh}) - $signed({fc1_e90[17], fc1_e90})), fc1_e15[0]});
+    wire signed [18:0] fc1_e303 = $signed({fc1_e15[17], fc1_e15}) + fc1_e131;
+    wire signed [15:0] fc1_e304_xh = $signed(fc1_e16[16:1]);
+    wire signed [18:0] fc1_e304 = $signed({($signed({{2{fc1_e304_xh[15]}}, fc1_e304_xh}) - fc1_e0), fc1_e16[0]});
+    wire signed [18:0] fc1_e305 = $signed({fc1_e17[17], fc1_e17}) + fc1_e24;
+    wire signed [17:0] fc1_e306_xh = $signed(fc1_e24[18:1]);
+    wire signed [19:0] fc1_e306 = $signed({($signed({fc1_e306_xh[17], fc1_e306_xh}) + fc1_e11), fc1_e24[0]});
+    wire signed [19:0] fc1_e307 = $signed({($signed({fc1_e306_xh[17], fc1_e306_xh}) - $signed({fc1_e90[17], fc1_e90})), fc1_e24[0]});
+    wire signed [12:0] fc1_e308_xh = $signed(fc1_e32[17:5]);
+    wire signed [22:0] fc1_e308 = $signed({($signed({{5{fc1_e308_xh[12]}}, fc1_e308_xh}) + fc1_e10), fc1_e32[4:0]});
+    wire signed [15:0] fc1_e309_xh = $signed(fc1_e32[17:2]);
+    wire signed [20:0] fc1_e309 = $signed({($signed({{3{fc1_e309_xh[15]}}, fc1_e309_xh}) - fc1_e28), fc1_e32[1:0]});
+    wire signed [11:0] fc1_e310_xh = $signed(fc1_e33[17:6]);
+    wire signed [23:0] fc1_e310 = $signed({($signed({{6{fc1_e310_xh[11]}}, fc1_e310_xh}) + fc1_e0), fc1_e33[5:0]});
+    wire signed [16:0] fc1_e311_xh = $signed(fc1_e42[18:2]);
+    wire signed [20:0] fc1_e311 = $signed({($signed({{2{fc1_e311_xh[16]}}, fc1_e311_xh}) + $signed({fc1_e0[17], fc1_e0})), fc1_e42[1:0]});
+    wire signed [16:0] fc1_e312_xh = $signed(fc1_e58[17:1]);
+    wire signed [19:0] fc1_e312 = $signed({($signed({{2{fc1_e312_xh[16]}}, fc1_e312_xh}) - $signed({fc1_e20[17], fc1_e20})), fc1_e58[0]});
+    wire signed [19:0] fc1_e313 = $signed({($signed(fc1_e76[19:1]) + $signed({{3{fc1_in_12[15]}}, fc1_in_12})), fc1_e76[0]});
+    wire signed [15:0] fc1_e314_xh = $signed(fc1_e96[17:2]);
+    wire signed [19:0] fc1_e314 = $signed({($signed({{2{fc1_e314_xh[15]}}, fc1_e314_xh}) + fc1_e9), fc1_e96[1:0]});
+    wire signed [19:0] fc1_e315 = $signed({($signed(fc1_e99[19:1]) - $signed({fc1_e129[17], fc1_e129})), fc1_e99[0]});
+    wire signed [17:0] fc1_e316_xh = $signed(fc1_e111[18:1]);
+    wire signed [19:0] fc1_e316 = $signed({($signed({fc1_e316_xh[17], fc1_e316_xh}) + $signed({fc1_e22[17], fc1_e22})), fc1_e111[0]});
+    wire signed [16:0] fc1_e317_xh = $signed(fc1_e155[23:7]);
+    wire signed [24:0] fc1_e317 = $signed({($signed({fc1_e317_xh[16], fc1_e317_xh}) + $signed({fc1_e52[16], fc1_e52})), fc1_e155[6:0]});
+    wire signed [19:0] fc1_e318 = $signed({($signed(fc1_e179[19:1]) - $signed({fc1_e60[17], fc1_e60})), fc1_e179[0]});
+    wire signed [16:0] fc1_e319_xh = $signed(fc1_e283[20:4]);
+    wire signed [22:0] fc1_e319 = $signed({($signed({{2{fc1_e319_xh[16]}}, fc1_e319_xh}) - $signed({fc1_e15[17], fc1_e15})), fc1_e283[3:0]});
+    wire signed [18:0] fc1_e320 = $signed({($signed({{3{fc1_e19_xh[14]}}, fc1_e19_xh}) - fc1_e22), fc1_in_1[0]});
+    wire signed [19:0] fc1_e321 = $signed({($signed({{4{fc1_e0_xh[13]}}, fc1_e0_xh}) - fc1_e23), fc1_in_5[1:0]});
+    wire signed [21:0] fc1_e322 = $signed({($signed({{6{fc1_e227_xh[11]}}, fc1_e227_xh}) + fc1_e20), fc1_in_6[3:0]});
+    wire signed [20:0] fc1_e323 = $signed({($signed({{5{fc1_e65_xh[12]}}, fc1_e65_xh}) + fc1_e23), fc1_in_6[2:0]});
+    wire signed [17:0] fc1_e324 = $signed({{2{fc1_in_14[15]}}, fc1_in_14}) + fc1_e19;
+    wire signed [19:0] fc1_e325 = $signed({($signed({{4{fc1_e10_xh[13]}}, fc1_e10_xh}) + fc1_e133), fc1_in_14[1:0]});
+    wire signed [13:0] fc1_e326_xh = $signed(fc1_e7[17:4]);
+    wire signed [21:0] fc1_e326 = $signed({($signed({{4{fc1_e326_xh[13]}}, fc1_e326_xh}) - fc1_e33), fc1_e7[3:0]});
+    wire signed [18:0] fc1_e327 = $signed({($signed({fc1_e91_xh[16], fc1_e91_xh}) + $signed({{2{fc1_in_14[15]}}, fc1_in_14})), fc1_e9[0]});
+    wire signed [13:0] fc1_e328_xh = $signed(fc1_e23[17:4]);
+    wire signed [21:0] fc1_e328 = $signed({($signed({{4{fc1_e328_xh[13]}}, fc1_e328_xh}) + fc1_e19), fc1_e23[3:0]});
+    wire signed [18:0] fc1_e329 = $signed({{2{fc1_e41[16]}}, fc1_e41}) - $signed({fc1_e60[17], fc1_e60});
+    wire signed [14:0] fc1_e330_xh = $signed(fc1_e46[17:3]);
+    wire signed [20:0] fc1_e330 = $signed({($signed({{3{fc1_e330_xh[14]}}, fc1_e330_xh}) + fc1_e46), fc1_e46[2:0]});
+    wire signed [16:0] fc1_e331_xh = $signed(fc1_e50[18:2]);
+    wire signed [19:0] fc1_e331 = $signed({($signed({fc1_e331_xh[16], fc1_e331_xh}) + $signed({{2{fc1_in_9[15]}}, fc1_in_9})), fc1_e50[1:0]});
+    wire signed [17:0] fc1_e332_xh = $signed(fc1_e55[18:1]);
+    wire signed [19:0] fc1_e332 = $signed({($signed({fc1_e332_xh[17], fc1_e332_xh}) + $signed({{2{fc1_e98[16]}}, fc1_e98})), fc1_e55[0]});
+    wire signed [8:0] fc1_e333_xh = $signed(fc1_e69[17:9]);
+    wire signed [26:0] fc1_e333 = $signed({($signed({{9{fc1_e333_xh[8]}}, fc1_e333_xh}) - fc1_e82), fc1_e69[8:0]});
+    wire signed [16:0] fc1_e334_xh = $signed(fc1_e74[18:2]);
+    wire signed [19:0] fc1_e334 = $signed({($signed({fc1_e334_xh[16], fc1_e334_xh}) - $signed({fc1_e5[16], fc1_e5})), fc1_e74[1:0]});
+    wire signed [17:0] fc1_e335_xh = $signed(fc1_e75[19:2]);
+    wire signed [20:0] fc1_e335 = $signed({($signed({fc1_e335_xh[17], fc1_e335_xh}) - $signed({{2{fc1_e30[16]}}, fc1_e30})), fc1_e75[1:0]});
+    wire signed [16:0] fc1_e336_xh = $signed(fc1_e108[21:5]);
+    wire signed [22:0] fc1_e336 = $signed({($signed({fc1_e336_xh[16], fc1_e336_xh}) + $signed({fc1_e2[16], fc1_e2})), fc1_e108[4:0]});
+    wire signed [21:0] fc1_e337 = $signed({($signed(fc1_e195[21:4]) + $signed({{2{fc1_in_0[15]}}, fc1_in_0})), fc1_e195[3:0]});
+    wire signed [17:0] fc1_e338 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) + $signed({fc1_e52[16], fc1_e52});
+    wire signed [17:0] fc1_e339 = $signed({{2{fc1_in_2[15]}}, fc1_in_2}) + $signed({fc1_e27[16], fc1_e27});
+    wire signed [7:0] fc1_e340_xh = $signed(fc1_in_3[15:8]);
+    wire signed [25:0] fc1_e340 = $signed({($signed({{10{fc1_e340_xh[7]}}, fc1_e340_xh}) + $signed({fc1_e97[16], fc1_e97})), fc1_in_3[7:0]});
+    wire signed [8:0] fc1_e341_xh = $signed(fc1_in_7[15:7]);
+    wire signed [24:0] fc1_e341 = $signed({($signed({{9{fc1_e341_xh[8]}}, fc1_e341_xh}) - $signed({fc1_e54[16], fc1_e54})), fc1_in_7[6:0]});
+    wire signed [17:0] fc1_e342 = $signed({{2{fc1_in_9[15]}}, fc1_in_9}) - $signed({fc1_e5[16], fc1_e5});
+    wire signed [22:0] fc1_e343 = $signed({($signed({{7{fc1_e234_xh[10]}}, fc1_e234_xh}) + $signed({fc1_e44[16], fc1_e44})), fc1_in_10[4:0]});
+    wire signed [17:0] fc1_e344 = $signed({{2{fc1_in_11[15]}}, fc1_in_11}) + $signed({fc1_e2[16], fc1_e2});
+    wire signed [19:0] fc1_e345 = $signed({($signed({{4{fc1_e9_xh[13]}}, fc1_e9_xh}) + $signed({fc1_e40[16], fc1_e40})), fc1_in_12[1:0]});
+    wire signed [17:0] fc1_e346 = $signed({{2{fc1_in_13[15]}}, fc1_in_13}) + $signed({fc1_e41[16], fc1_e41});
+    wire signed [17:0] fc1_e347 = $signed({{2{fc1_in_14[15]}}, fc1_in_14}) + $signed({fc1_e64[16], fc1_e64});
+    wire signed [17:0] fc1_e348 = $signed({fc1_e4[16], fc1_e4}) - $signed({fc1_e27[16], fc1_e27});
+    wire signed [17:0] fc1_e349 = $signed({fc1_e5[16], fc1_e5}) + $signed({fc1_e37[16], fc1_e37});
+    wire signed [11:0] fc1_e350_xh = $signed(fc1_e8[17:6]);
+    wire signed [23:0] fc1_e350 = $signed({($signed({{6{fc1_e350_xh[11]}}, fc1_e350_xh}) + $signed({fc1_e2[16], fc1_e2})), fc1_e8[5:0]});
+    wire signed [15:0] fc1_e351_xh = $signed(fc1_e12[17:2]);
+    wire signed [18:0] fc1_e351 = $signed({($signed({fc1_e351_xh[15], fc1_e351_xh}) - $signed({fc1_in_13[15], fc1_in_13})), fc1_e12[1:0]});
+    wire signed [18:0] fc1_e352 = $signed({($signed({fc1_e351_xh[15], fc1_e351_xh}) + $signed({fc1_in_14[15], fc1_in_14})), fc1_e12[1:0]});
+    wire signed [12:0] fc1_e353_xh = $signed(fc1_e12[17:5]);
+    wire signed [22:0] fc1_e353 = $signed({($signed({{5{fc1_e353_xh[12]}}, fc1_e353_xh}) - $signed({fc1_e27[16], fc1_e27})), fc1_e12[4:0]});
+    wire signed [19:0] fc1_e354 = $signed({($signed({{3{fc1_e66_xh[14]}}, fc1_e66_xh}) - $signed({fc1_e27[16], fc1_e27})), fc1_e13[1:0]});
+    wire signed [18:0] fc1_e355 = $signed({($signed({{2{fc1_e304_xh[15]}}, fc1_e304_xh}) + $signed({fc1_e40[16], fc1_e40})), fc1_e16[0]});
+    wire signed [5:0] fc1_e356_xh = $signed(fc1_e31[16:11]);
+    wire signed [28:0] fc1_e356 = $signed({($signed({{12{fc1_e356_xh[5]}}, fc1_e356_xh}) - $signed({fc1_e40[16], fc1_e40})), fc1_e31[10:0]});
+    wire signed [16:0] fc1_e357_xh = $signed(fc1_e32[17:1]);
+    wire signed [18:0] fc1_e357 = $signed({($signed({fc1_e357_xh[16], fc1_e357_xh}) + $signed({{2{fc1_in_9[15]}}, fc1_in_9})), fc1_e32[0]});
+    wire signed [8:0] fc1_e358_xh = $signed(fc1_e38[17:9]);
+    wire signed [26:0] fc1_e358 = $signed({($signed({{9{fc1_e358_xh[8]}}, fc1_e358_xh}) - $signed({fc1_e30[16], fc1_e30})), fc1_e38[8:0]});
+    wire signed [14:0] fc1_e359_xh = $signed(fc1_e69[17:3]);
+    wire signed [19:0] fc1_e359 = $signed({($signed({{2{fc1_e359_xh[14]}}, fc1_e359_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_e69[2:0]});
+    wire signed [15:0] fc1_e360_xh = $signed(fc1_e101[18:3]);
+    wire signed [20:0] fc1_e360 = $signed({($signed({{2{fc1_e360_xh[15]}}, fc1_e360_xh}) - $signed({fc1_e13[16], fc1_e13})), fc1_e101[2:0]});
+    wire signed [11:0] fc1_e361_xh = $signed(fc1_e146[21:10]);
+    wire signed [27:0] fc1_e361 = $signed({($signed({{6{fc1_e361_xh[11]}}, fc1_e361_xh}) + $signed({fc1_e30[16], fc1_e30})), fc1_e146[9:0]});
+    wire signed [13:0] fc1_e362_xh = $signed(fc1_e278[20:7]);
+    wire signed [24:0] fc1_e362 = $signed({($signed({{4{fc1_e362_xh[13]}}, fc1_e362_xh}) - $signed({fc1_e5[16], fc1_e5})), fc1_e278[6:0]});
+    wire signed [15:0] fc1_e363_xh = $signed(fc1_e359[19:4]);
+    wire [20:0] fc1_e363_u = {($signed({fc1_e363_xh[15], fc1_e363_xh}) + $signed({fc1_in_9[15], fc1_in_9})), fc1_e359[3:0]};
+    wire signed [16:0] fc1_e364 = $signed({fc1_in_0[15], fc1_in_0}) - $signed({fc1_in_6[15], fc1_in_6});
+    wire signed [7:0] fc1_e365_xh = $signed(fc1_in_6[15:8]);
+    wire signed [24:0] fc1_e365 = $signed({($signed({{9{fc1_e365_xh[7]}}, fc1_e365_xh}) + $signed({fc1_in_10[15], fc1_in_10})), fc1_in_6[7:0]});
+    wire signed [16:0] fc1_e366 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_13[15], fc1_in_13});
+    wire signed [18:0] fc1_e367 = $signed({($signed({{3{fc1_e7_xh[13]}}, fc1_e7_xh}) - $signed({fc1_in_9[15], fc1_in_9})), fc1_in_10[1:0]});
+    wire signed [22:0] fc1_e368 = $signed({($signed({{7{fc1_e132_xh[9]}}, fc1_e132_xh}) + $signed({fc1_in_12[15], fc1_in_12})), fc1_in_10[5:0]});
+    wire signed [17:0] fc1_e369 = $signed({($signed({{2{fc1_e59_xh[14]}}, fc1_e59_xh}) + $signed({fc1_in_15[15], fc1_in_15})), fc1_in_13[0]});
+    wire signed [7:0] fc1_e370_xh = $signed(fc1_e2[16:9]);
+    wire signed [25:0] fc1_e370 = $signed({($signed({{9{fc1_e370_xh[7]}}, fc1_e370_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_e2[8:0]});
+    wire signed [15:0] fc1_e371_xh = $signed(fc1_e4[16:1]);
+    wire signed [17:0] fc1_e371 = $signed({($signed({fc1_e371_xh[15], fc1_e371_xh}) - $signed({fc1_in_11[15], fc1_in_11})), fc1_e4[0]});
+    wire signed [19:0] fc1_e372 = $signed({($signed({{3{fc1_e238_xh[13]}}, fc1_e238_xh}) + $signed({fc1_in_4[15], fc1_in_4})), fc1_e5[2:0]});
+    wire signed [21:0] fc1_e373 = $signed({($signed({{3{fc1_e199_xh[13]}}, fc1_e199_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_e11[4:0]});
+    wire signed [15:0] fc1_e374_xh = $signed(fc1_e15[17:2]);
+    wire signed [18:0] fc1_e374 = $signed({($signed({fc1_e374_xh[15], fc1_e374_xh}) + $signed({fc1_in_2[15], fc1_in_2})), fc1_e15[1:0]});
+    wire signed [12:0] fc1_e375_xh = $signed(fc1_e16[16:4]);
+    wire signed [20:0] fc1_e375 = $signed({($signed({{4{fc1_e375_xh[12]}}, fc1_e375_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_e16[3:0]});
+    wire signed [14:0] fc1_e376_xh = $signed(fc1_e18[18:4]);
+    wire signed [20:0] fc1_e376 = $signed({($signed({{2{fc1_e376_xh[14]}}, fc1_e376_xh}) + $signed({fc1_in_2[15], fc1_in_2})), fc1_e18[3:0]});
+    wire signed [21:0] fc1_e377 = $signed({($signed({{4{fc1_e249_xh[12]}}, fc1_e249_xh}) + $signed({fc1_in_4[15], fc1_in_4})), fc1_e21[4:0]});
+    wire signed [15:0] fc1_e378_xh = $signed(fc1_e23[17:2]);
+    wire signed [18:0] fc1_e378 = $signed({($signed({fc1_e378_xh[15], fc1_e378_xh}) - $signed({fc1_in_1[15], fc1_in_1})), fc1_e23[1:0]});
+    wire signed [14:0] fc1_e379_xh = $signed(fc1_e28[18:4]);
+    wire signed [20:0] fc1_e379 = $signed({($signed({{2{fc1_e379_xh[14]}}, fc1_e379_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_e28[3:0]});
+    wire signed [9:0] fc1_e380_xh = $signed(fc1_e31[16:7]);
+    wire signed [23:0] fc1_e380 = $signed({($signed({{7{fc1_e380_xh[9]}}, fc1_e380_xh}) - $signed({fc1_in_0[15], fc1_in_0})), fc1_e31[6:0]});
+    wire signed [12:0] fc1_e381_xh = $signed(fc1_e33[17:5]);
+    wire signed [21:0] fc1_e381 = $signed({($signed({{4{fc1_e381_xh[12]}}, fc1_e381_xh}) - $signed({fc1_in_3[15], fc1_in_3})), fc1_e33[4:0]});
+    wire signed [14:0] fc1_e382_xh = $signed(fc1_e38[17:3]);
+    wire signed [19:0] fc1_e382 = $signed({($signed({{2{fc1_e382_xh[14]}}, fc1_e382_xh}) + $signed({fc1_in_4[15], fc1_in_4})), fc1_e38[2:0]});
+    wire signed [14:0] fc1_e383_xh = $signed(fc1_e53[18:4]);
+    wire signed [20:0] fc1_e383 = $signed({($signed({{2{fc1_e383_xh[14]}}, fc1_e383_xh}) + $signed({fc1_in_2[15], fc1_in_2})), fc1_e53[3:0]});
+    wire signed [13:0] fc1_e384_xh = $signed(fc1_e77[16:3]);
+    wire signed [19:0] fc1_e384 = $signed({($signed({{3{fc1_e384_xh[13]}}, fc1_e384_xh}) + $signed({fc1_in_0[15], fc1_in_0})), fc1_e77[2:0]});
+    wire signed [8:0] fc1_e385_xh = $signed(fc1_e164[19:11]);
+    wire signed [27:0] fc1_e385 = $signed({($signed({{8{fc1_e385_xh[8]}}, fc1_e385_xh}) - $signed({fc1_in_3[15], fc1_in_3})), fc1_e164[10:0]});
+    wire signed [16:0] fc1_n0_s0 = $signed({($signed({fc1_e10_xh[13], fc1_e10_xh}) - 15'sd333), fc1_in_14[1:0]});
+    wire signed [20:0] fc1_n0_s1 = $signed({($signed({{3{fc1_e134_xh[13]}}, fc1_e134_xh}) - fc1_n0_s0), fc1_e1[3:0]});
+    wire signed [15:0] fc1_n0_s2_xh = $signed(fc1_e9[17:2]);
+    wire signed [19:0] fc1_n0_s2 = $signed({($signed({{2{fc1_n0_s2_xh[15]}}, fc1_n0_s2_xh}) + $signed({fc1_e4[16], fc1_e4})), fc1_e9[1:0]});
+    wire signed [23:0] fc1_n0_s3 = $signed({($signed({{6{fc1_e310_xh[11]}}, fc1_e310_xh}) - fc1_e46), fc1_e33[5:0]});
+    wire signed [19:0] fc1_n0_s4_xh = $signed(fc1_n0_s1[20:1]);
+    wire signed [21:0] fc1_n0_s4 = $signed({($signed({fc1_n0_s4_xh[19], fc1_n0_s4_xh}) + $signed({fc1_e104[19], fc1_e104})), fc1_n0_s1[0]});
+    wire signed [17:0] fc1_n0_s5_xh = $signed(fc1_e59[18:1]);
+    wire signed [20:0] fc1_n0_s5 = $signed({($signed({{2{fc1_n0_s5_xh[17]}}, fc1_n0_s5_xh}) - $signed({fc1_e119[18], fc1_e119})), fc1_e59[0]});
+    wire signed [12:0] fc1_n0_s6_xh = $signed(fc1_e137[18:6]);
+    wire signed [25:0] fc1_n0_s6 = $signed({($signed({{7{fc1_n0_s6_xh[12]}}, fc1_n0_s6_xh}) + fc1_n0_s2), fc1_e137[5:0]});
+    wire signed [23:0] fc1_n0_s7 = $signed({($signed(fc1_n0_s3[23:2]) + $signed({{3{fc1_e116[18]}}, fc1_e116})), fc1_n0_s3[1:0]});
+    wire signed [18:0] fc1_n0_s8_xh = $signed(fc1_e127[19:1]);
+    wire signed [20:0] fc1_n0_s8 = $signed({($signed({fc1_n0_s8_xh[18], fc1_n0_s8_xh}) - $signed({{2{fc1_e169[17]}}, fc1_e169})), fc1_e127[0]});
+    wire signed [14:0] fc1_n0_s9_xh = $signed(fc1_e304[18:4]);
+    wire signed [21:0] fc1_n0_s9 = $signed({($signed({{3{fc1_n0_s9_xh[14]}}, fc1_n0_s9_xh}) + fc1_e184), fc1_e304[3:0]});
+    wire signed [20:0] fc1_n0_s10_xh = $signed(fc1_e343[22:2]);
+    wire signed [23:0] fc1_n0_s10 = $signed({($signed({fc1_n0_s10_xh[20], fc1_n0_s10_xh}) - $signed({fc1_e311[20], fc1_e311})), fc1_e343[1:0]});
+    wire signed [21:0] fc1_n0_s11_xh = $signed(fc1_e358[26:5]);
+    wire signed [26:0] fc1_n0_s11 = $signed({(fc1_n0_s11_xh + $signed({{2{fc1_e92[19]}}, fc1_e92})), fc1_e358[4:0]});
+    wire signed [17:0] fc1_n0_s12_xh = $signed(fc1_e265[19:2]);
+    wire [23:0] fc1_n0_s12_u = {($signed({{4{fc1_n0_s12_xh[17]}}, fc1_n0_s12_xh}) - fc1_n0_s9), fc1_e265[1:0]};
+    wire signed [17:0] fc1_n0_s13_xh = $signed(fc1_e319[22:5]);
+    wire [26:0] fc1_n0_s13_u = {($signed({{4{fc1_n0_s13_xh[17]}}, fc1_n0_s13_xh}) + fc1_n0_s4), fc1_e319[4:0]};
+    wire signed [14:0] fc1_n0_s15_xh = $signed(fc1_n0_s7[23:9]);
+    wire [29:0] fc1_n0_s15_u = {($signed({{6{fc1_n0_s15_xh[14]}}, fc1_n0_s15_xh}) - fc1_n0_s8), fc1_n0_s7[8:0]};
+    wire signed [23:0] fc1_n0_s16_xh = $signed(fc1_n0_s11[26:3]);
+    wire [27:0] fc1_n0_s16_u = {($signed({fc1_n0_s16_xh[23], fc1_n0_s16_xh}) + $signed({fc1_n0_s10[23], fc1_n0_s10})), fc1_n0_s11[2:0]};
+    reg  [26:0] fc1_n0_s13_d1;
+    reg  [23:0] fc1_n0_s12_d1;
+    wire signed [23:0] fc1_n0_s12_d1_v = $signed(fc1_n0_s12_d1);
+    wire signed [26:0] fc1_n0_s17 = $signed(fc1_n0_s13_d1) + $signed({{3{fc1_n0_s12_d1_v[23]}}, fc1_n0_s12_d1_v});
+    reg  signed [25:0] fc1_n0_s14_d1;
+    reg  [29:0] fc1_n0_s15_d1;
+    reg  [27:0] fc1_n0_s16_d1;
+    wire signed [27:0] fc1_n0_s19 = $signed({fc1_n0_s17[26], fc1_n0_s17}) - $signed(fc1_n0_s16_d1);
+    wire signed [29:0] fc1_n0_s20 = $signed({{2{fc1_n0_s19[27]}}, fc1_n0_s19}) + ($signed({{4{fc1_n0_s14_d1[25]}}, fc1_n0_s14_d1}) + $signed(fc1_n0_s15_d1));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n0_acc = (fc1_n0_t3_0 + 30'sh3ff59800);
+    wire signed [29:0] fc1_n0_acc = (-fc1_n0_s20);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n0_y_fl = $signed(fc1_n0_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p0 = fc1_in_0 * 8'sh83; // weight -0.1220703125
-    wire signed [23:0] fc1_n1_p1 = fc1_in_1 * 9'sh13d; // weight -0.1904296875
-    wire signed [26:0] fc1_n1_p2 = fc1_in_2 * 12'shae2; // weight -1.279296875
-    wire signed [26:0] fc1_n1_p3 = fc1_in_3 * 12'sh8cf; // weight -1.7978515625
-    wire signed [26:0] fc1_n1_p4 = fc1_in_4 * 12'shae2; // weight -1.279296875
-    wire signed [23:0] fc1_n1_p6 = fc1_in_6 * 9'sh128; // weight -0.2109375
-    wire signed [24:0] fc1_n1_p7 = fc1_in_7 * 10'sd303; // weight 0.2958984375
-    wire signed [21:0] fc1_n1_p8 = fc1_in_8 * 7'sh5e; // weight -0.033203125
-    wire signed [22:0] fc1_n1_p9 = fc1_in_9 * 8'sh8b; // weight -0.1142578125
-    wire signed [22:0] fc1_n1_p11 = fc1_in_11 * 8'sha9; // weight -0.0849609375
-    wire signed [21:0] fc1_n1_p13 = fc1_in_13 * 7'sh4d; // weight -0.0498046875
-    wire signed [24:0] fc1_n1_p14 = fc1_in_14 * 10'sh279; // weight -0.3818359375
-    wire signed [22:0] fc1_n1_p15 = fc1_in_15 * 8'sd126; // weight 0.123046875
-    reg  signed [24:0] fc1_n1_t1_0_a_d1;
-    reg  signed [27:0] fc1_n1_t0_1_d1;
-    wire signed [27:0] fc1_n1_t1_0 = $signed({{3{fc1_n1_t1_0_a_d1[24]}}, fc1_n1_t1_0_a_d1}) + fc1_n1_t0_1_d1;
-    reg  signed [27:0] fc1_n1_t1_1_a_d1;
-    reg  signed [25:0] fc1_n1_t1_1_b_d1;
-    reg  signed [23:0] fc1_n1_t1_2_a_d1;
-    reg  signed [24:0] fc1_n1_t1_2_b_d1;
-    wire signed [25:0] fc1_n1_t1_2 = $signed({{2{fc1_n1_t1_2_a_d1[23]}}, fc1_n1_t1_2_a_d1}) + $signed({fc1_n1_t1_2_b_d1[24], fc1_n1_t1_2_b_d1});
-    reg  signed [24:0] fc1_n1_t1_3_a_d1;
-    reg  signed [25:0] fc1_n1_t0_7_d1;
-    wire signed [25:0] fc1_n1_t1_3 = $signed({fc1_n1_t1_3_a_d1[24], fc1_n1_t1_3_a_d1}) + fc1_n1_t0_7_d1;
-    wire signed [28:0] fc1_n1_t2_0 = $signed({fc1_n1_t1_0[27], fc1_n1_t1_0}) + ($signed({fc1_n1_t1_1_a_d1[27], fc1_n1_t1_1_a_d1}) + $signed({{3{fc1_n1_t1_1_b_d1[25]}}, fc1_n1_t1_1_b_d1}));
-    wire signed [26:0] fc1_n1_t2_1 = $signed({fc1_n1_t1_2[25], fc1_n1_t1_2}) + $signed({fc1_n1_t1_3[25], fc1_n1_t1_3});
+    wire signed [13:0] fc1_n1_s0_xh = $signed(fc1_in_7[15:2]);
+    wire signed [18:0] fc1_n1_s0 = $signed({($signed({{3{fc1_n1_s0_xh[13]}}, fc1_n1_s0_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_in_7[1:0]});
+    wire signed [16:0] fc1_n1_s1 = $signed({($signed({fc1_e42_xh[12], fc1_e42_xh}) - 14'sd325), fc1_in_15[2:0]});
+    wire signed [13:0] fc1_n1_s2_xh = $signed(fc1_e0[17:4]);
+    wire signed [20:0] fc1_n1_s2 = $signed({($signed({{3{fc1_n1_s2_xh[13]}}, fc1_n1_s2_xh}) + fc1_n1_s1), fc1_e0[3:0]});
+    wire signed [18:0] fc1_n1_s3 = $signed({fc1_e7[17], fc1_e7}) + $signed({fc1_e9[17], fc1_e9});
+    wire signed [16:0] fc1_n1_s4_xh = $signed(fc1_e65[18:2]);
+    wire signed [20:0] fc1_n1_s4 = $signed({($signed({{2{fc1_n1_s4_xh[16]}}, fc1_n1_s4_xh}) + $signed({fc1_e10[17], fc1_e10})), fc1_e65[1:0]});
+    wire signed [16:0] fc1_n1_s5_xh = $signed(fc1_n1_s0[18:2]);
+    wire signed [19:0] fc1_n1_s5 = $signed({($signed({fc1_n1_s5_xh[16], fc1_n1_s5_xh}) - $signed({fc1_e2[16], fc1_e2})), fc1_n1_s0[1:0]});
+    wire signed [22:0] fc1_n1_s6 = $signed({($signed({{5{fc1_e247_xh[13]}}, fc1_e247_xh}) - fc1_e25), fc1_e20[3:0]});
+    wire signed [12:0] fc1_n1_s7_xh = $signed(fc1_e37[16:4]);
+    wire signed [21:0] fc1_n1_s7 = $signed({($signed({{5{fc1_n1_s7_xh[12]}}, fc1_n1_s7_xh}) - $signed({fc1_e77[16], fc1_e77})), fc1_e37[3:0]});
+    wire signed [16:0] fc1_n1_s8_xh = $signed(fc1_e193[19:3]);
+    wire signed [23:0] fc1_n1_s8 = $signed({($signed({{4{fc1_n1_s8_xh[16]}}, fc1_n1_s8_xh}) + fc1_n1_s2), fc1_e193[2:0]});
+    wire signed [12:0] fc1_n1_s9_xh = $signed(fc1_e48[18:6]);
+    wire signed [25:0] fc1_n1_s9 = $signed({($signed({{7{fc1_n1_s9_xh[12]}}, fc1_n1_s9_xh}) + fc1_n1_s5), fc1_e48[5:0]});
+    wire signed [13:0] fc1_n1_s10_xh = $signed(fc1_n1_s3[18:5]);
+    wire signed [25:0] fc1_n1_s10 = $signed({($signed({{7{fc1_n1_s10_xh[13]}}, fc1_n1_s10_xh}) - fc1_n1_s4), fc1_n1_s3[4:0]});
+    wire signed [15:0] fc1_n1_s11_xh = $signed(fc1_e93[17:2]);
+    wire signed [23:0] fc1_n1_s11 = $signed({($signed({{6{fc1_n1_s11_xh[15]}}, fc1_n1_s11_xh}) - fc1_n1_s7), fc1_e93[1:0]});
+    wire signed [20:0] fc1_n1_s12 = $signed({fc1_e94[19], fc1_e94}) + $signed({{2{fc1_e174[18]}}, fc1_e174});
+    wire [27:0] fc1_n1_s13_u = {($signed(fc1_e188[27:4]) + $signed({{2{fc1_e187[21]}}, fc1_e187})), fc1_e188[3:0]};
+    wire signed [16:0] fc1_n1_s14_xh = $signed(fc1_e340[25:9]);
+    wire signed [28:0] fc1_n1_s14 = $signed({($signed({{3{fc1_n1_s14_xh[16]}}, fc1_n1_s14_xh}) + fc1_e345), fc1_e340[8:0]});
+    wire signed [22:0] fc1_n1_s15 = fc1_n1_s6 + $signed({{4{fc1_e88[18]}}, fc1_e88});
+    wire signed [19:0] fc1_n1_s16_xh = $signed(fc1_n1_s8[23:4]);
+    wire [24:0] fc1_n1_s16_u = {($signed({fc1_n1_s16_xh[19], fc1_n1_s16_xh}) - $signed({fc1_e220[19], fc1_e220})), fc1_n1_s8[3:0]};
+    wire [25:0] fc1_n1_s18_u = {($signed(fc1_n1_s10[25:4]) - $signed({fc1_n1_s12[20], fc1_n1_s12})), fc1_n1_s10[3:0]};
+    wire signed [21:0] fc1_n1_s19_xh = $signed(fc1_n1_s15[22:1]);
+    wire [24:0] fc1_n1_s19_u = {($signed({{2{fc1_n1_s19_xh[21]}}, fc1_n1_s19_xh}) + fc1_n1_s11), fc1_n1_s15[0]};
+    reg  [24:0] fc1_n1_s16_d1;
+    wire signed [24:0] fc1_n1_s16_d1_v = $signed(fc1_n1_s16_d1);
+    reg  [27:0] fc1_n1_s13_d1;
+    wire signed [27:0] fc1_n1_s20 = $signed({{3{fc1_n1_s16_d1_v[24]}}, fc1_n1_s16_d1_v}) + $signed(fc1_n1_s13_d1);
+    reg  [25:0] fc1_n1_s18_d1;
+    wire signed [25:0] fc1_n1_s18_d1_v = $signed(fc1_n1_s18_d1);
+    reg  [24:0] fc1_n1_s19_d1;
+    wire signed [24:0] fc1_n1_s19_d1_v = $signed(fc1_n1_s19_d1);
+    wire signed [26:0] fc1_n1_s21 = $signed({fc1_n1_s18_d1_v[25], fc1_n1_s18_d1_v}) + $signed({{2{fc1_n1_s19_d1_v[24]}}, fc1_n1_s19_d1_v});
+    reg  signed [28:0] fc1_n1_s17_d1;
+    wire signed [28:0] fc1_n1_s22 = fc1_n1_s17_d1 - $signed({{2{fc1_n1_s21[26]}}, fc1_n1_s21});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n1_acc = (($signed({fc1_n1_t2_0[28], fc1_n1_t2_0}) + $signed({{3{fc1_n1_t2_1[26]}}, fc1_n1_t2_1})) + 30'sh3ffaec00);
+    wire signed [29:0] fc1_n1_acc = ($signed({fc1_n1_s22[28], fc1_n1_s22}) + $signed({{2{fc1_n1_s20[27]}}, fc1_n1_s20}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n1_y_fl = $signed(fc1_n1_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p0 = fc1_in_0 * 10'sd507; // weight 0.4951171875
-    wire signed [23:0] fc1_n2_p1 = fc1_in_1 * 9'sd222; // weight 0.216796875
-    wire signed [26:0] fc1_n2_p2 = fc1_in_2 * 12'sha11; // weight -1.4833984375
-    wire signed [27:0] fc1_n2_p3 = fc1_in_3 * 13'sh13e0; // weight -3.03125
-    wire signed [26:0] fc1_n2_p4 = fc1_in_4 * 12'sh90f; // weight -1.7353515625
-    wire signed [27:0] fc1_n2_p5 = fc1_in_5 * 13'sh145f; // weight -2.9072265625
-    wire signed [21:0] fc1_n2_p7 = fc1_in_7 * 7'sh5a; // weight -0.037109375
-    wire signed [24:0] fc1_n2_p8 = fc1_in_8 * 10'sd383; // weight 0.3740234375
-    wire signed [23:0] fc1_n2_p9 = fc1_in_9 * 9'sd162; // weight 0.158203125
-    wire signed [23:0] fc1_n2_p11 = fc1_in_11 * 9'sh12d; // weight -0.2060546875
-    wire signed [21:0] fc1_n2_p13 = fc1_in_13 * 7'sd43; // weight 0.0419921875
-    wire signed [17:0] fc1_n2_p14_sh = $signed({fc1_in_14, 2'd0});
-    wire signed [18:0] fc1_n2_p14_neg = -$signed({fc1_n2_p14_sh[17], fc1_n2_p14_sh});
-    wire signed [19:0] fc1_n2_p15_sh = $signed({fc1_in_15, 4'd0});
-    reg  signed [25:0] fc1_n2_t1_0_a_d1;
-    reg  signed [28:0] fc1_n2_t0_1_d1;
-    wire signed [28:0] fc1_n2_t1_0 = $signed({{3{fc1_n2_t1_0_a_d1[25]}}, fc1_n2_t1_0_a_d1}) + fc1_n2_t0_1_d1;
-    reg  signed [28:0] fc1_n2_t0_2_d1;
-    reg  signed [24:0] fc1_n2_t1_1_b_d1;
-    wire signed [28:0] fc1_n2_t1_1 = fc1_n2_t0_2_d1 + $signed({{4{fc1_n2_t1_1_b_d1[24]}}, fc1_n2_t1_1_b_d1});
-    reg  signed [25:0] fc1_n2_t1_2_a_d1;
-    reg  signed [25:0] fc1_n2_t1_2_b_d1;
-    reg  signed [24:0] fc1_n2_t0_6_d1;
-    reg  signed [20:0] fc1_n2_t1_3_b_d1;
-    wire signed [24:0] fc1_n2_t1_3 = fc1_n2_t0_6_d1 + $signed({{4{fc1_n2_t1_3_b_d1[20]}}, fc1_n2_t1_3_b_d1});
-    wire signed [26:0] fc1_n2_t2_1 = ($signed({fc1_n2_t1_2_a_d1[25], fc1_n2_t1_2_a_d1}) + $signed({fc1_n2_t1_2_b_d1[25], fc1_n2_t1_2_b_d1})) + $signed({{2{fc1_n2_t1_3[24]}}, fc1_n2_t1_3});
-    wire signed [29:0] fc1_n2_t3_0 = ($signed({fc1_n2_t1_0[28], fc1_n2_t1_0}) + $signed({fc1_n2_t1_1[28], fc1_n2_t1_1})) + $signed({{3{fc1_n2_t2_1[26]}}, fc1_n2_t2_1});
+    wire signed [20:0] fc1_n2_s0 = $signed({($signed({{5{fc1_e272_xh[11]}}, fc1_e272_xh}) - $signed({fc1_in_0[15], fc1_in_0})), fc1_in_3[3:0]});
+    wire signed [13:0] fc1_n2_s1_xh = $signed(fc1_in_8[15:2]);
+    wire signed [17:0] fc1_n2_s1 = $signed({($signed({{2{fc1_n2_s1_xh[13]}}, fc1_n2_s1_xh}) - fc1_in_8), fc1_in_8[1:0]});
+    wire signed [7:0] fc1_n2_s2_xh = $signed(fc1_in_9[15:8]);
+    wire signed [24:0] fc1_n2_s2 = $signed({($signed({{9{fc1_n2_s2_xh[7]}}, fc1_n2_s2_xh}) + $signed({fc1_in_12[15], fc1_in_12})), fc1_in_9[7:0]});
+    wire signed [17:0] fc1_n2_s3 = $signed({($signed(fc1_n2_s1[17:3]) - 15'sd875), fc1_n2_s1[2:0]});
+    wire signed [20:0] fc1_n2_s4_xh = $signed(fc1_n2_s2[24:4]);
+    wire signed [25:0] fc1_n2_s4 = $signed({($signed({fc1_n2_s4_xh[20], fc1_n2_s4_xh}) - $signed({fc1_n2_s0[20], fc1_n2_s0})), fc1_n2_s2[3:0]});
+    wire signed [14:0] fc1_n2_s5_xh = $signed(fc1_e29[18:4]);
+    wire signed [21:0] fc1_n2_s5 = $signed({($signed({{3{fc1_n2_s5_xh[14]}}, fc1_n2_s5_xh}) - $signed({fc1_e2[16], fc1_e2})), fc1_e29[3:0]});
+    wire signed [10:0] fc1_n2_s6_xh = $signed(fc1_e55[18:8]);
+    wire signed [25:0] fc1_n2_s6 = $signed({($signed({{7{fc1_n2_s6_xh[10]}}, fc1_n2_s6_xh}) + fc1_e32), fc1_e55[7:0]});
+    wire signed [9:0] fc1_n2_s7_xh = $signed(fc1_e60[17:8]);
+    wire signed [25:0] fc1_n2_s7 = $signed({($signed({{8{fc1_n2_s7_xh[9]}}, fc1_n2_s7_xh}) - fc1_e78), fc1_e60[7:0]});
+    wire signed [16:0] fc1_n2_s8_xh = $signed(fc1_e131[18:2]);
+    wire signed [20:0] fc1_n2_s8 = $signed({($signed({{2{fc1_n2_s8_xh[16]}}, fc1_n2_s8_xh}) + fc1_e131), fc1_e131[1:0]});
+    wire signed [16:0] fc1_n2_s9_xh = $signed(fc1_e104[19:3]);
+    wire signed [21:0] fc1_n2_s9 = $signed({($signed({{2{fc1_n2_s9_xh[16]}}, fc1_n2_s9_xh}) + $signed({fc1_n2_s3[17], fc1_n2_s3})), fc1_e104[2:0]});
+    wire signed [20:0] fc1_n2_s10 = $signed({($signed(fc1_e84[20:1]) + $signed({fc1_e125[18], fc1_e125})), fc1_e84[0]});
+    wire signed [12:0] fc1_n2_s11_xh = $signed(fc1_e147[17:5]);
+    wire signed [23:0] fc1_n2_s11 = $signed({($signed({{6{fc1_n2_s11_xh[12]}}, fc1_n2_s11_xh}) - fc1_e91), fc1_e147[4:0]});
+    wire signed [25:0] fc1_n2_s12 = $signed({{4{fc1_n2_s5[21]}}, fc1_n2_s5}) - fc1_n2_s6;
+    wire signed [17:0] fc1_n2_s14_xh = $signed(fc1_n2_s8[20:3]);
+    wire signed [22:0] fc1_n2_s14 = $signed({($signed({{2{fc1_n2_s14_xh[17]}}, fc1_n2_s14_xh}) - fc1_e287), fc1_n2_s8[2:0]});
+    wire [25:0] fc1_n2_s15_u = {($signed(fc1_n2_s4[25:3]) - $signed({fc1_n2_s9[21], fc1_n2_s9})), fc1_n2_s4[2:0]};
+    wire signed [15:0] fc1_n2_s17_xh = $signed(fc1_e211[20:5]);
+    wire [24:0] fc1_n2_s17_u = {($signed({{4{fc1_n2_s17_xh[15]}}, fc1_n2_s17_xh}) - fc1_e142), fc1_e211[4:0]};
+    wire signed [24:0] fc1_n2_s18_xh = $signed(fc1_n2_s12[25:1]);
+    wire [26:0] fc1_n2_s18_u = {($signed({fc1_n2_s18_xh[24], fc1_n2_s18_xh}) + $signed({{3{fc1_n2_s14[22]}}, fc1_n2_s14})), fc1_n2_s12[0]};
+    reg  signed [25:0] fc1_n2_s13_d1;
+    reg  [25:0] fc1_n2_s15_d1;
+    wire signed [25:0] fc1_n2_s15_d1_v = $signed(fc1_n2_s15_d1);
+    wire signed [24:0] fc1_n2_s19_xh = $signed(fc1_n2_s13_d1[25:1]);
+    wire signed [27:0] fc1_n2_s19 = $signed({($signed({{2{fc1_n2_s19_xh[24]}}, fc1_n2_s19_xh}) - $signed({fc1_n2_s15_d1_v[25], fc1_n2_s15_d1_v})), fc1_n2_s13_d1[0]});
+    reg  signed [23:0] fc1_n2_s16_d1;
+    reg  [24:0] fc1_n2_s17_d1;
+    wire signed [18:0] fc1_n2_s20_xh = $signed(fc1_n2_s16_d1[23:5]);
+    wire signed [29:0] fc1_n2_s20 = $signed({($signed({{6{fc1_n2_s20_xh[18]}}, fc1_n2_s20_xh}) - $signed(fc1_n2_s17_d1)), fc1_n2_s16_d1[4:0]});
+    reg  [26:0] fc1_n2_s18_d1;
+    wire signed [26:0] fc1_n2_s18_d1_v = $signed(fc1_n2_s18_d1);
+    wire signed [29:0] fc1_n2_s22 = $signed({{2{fc1_n2_s19[27]}}, fc1_n2_s19}) + ($signed({{3{fc1_n2_s18_d1_v[26]}}, fc1_n2_s18_d1_v}) - fc1_n2_s20);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n2_acc = (fc1_n2_t3_0 + 30'sd896000);
+    wire signed [29:0] fc1_n2_acc = (-fc1_n2_s22);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n2_y_fl = $signed(fc1_n2_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n3_p0 = fc1_in_0 * 7'sd38; // weight 0.037109375
-    wire signed [22:0] fc1_n3_p1 = fc1_in_1 * 8'sha4; // weight -0.08984375
-    wire signed [23:0] fc1_n3_p3 = fc1_in_3 * 9'sh144; // weight -0.18359375
-    wire signed [23:0] fc1_n3_p4 = fc1_in_4 * 9'sh124; // weight -0.21484375
-    wire signed [23:0] fc1_n3_p5 = fc1_in_5 * 9'sd196; // weight 0.19140625
-    wire signed [24:0] fc1_n3_p6 = fc1_in_6 * 10'sh26e; // weight -0.392578125
-    wire signed [24:0] fc1_n3_p7 = fc1_in_7 * 10'sh2d2; // weight -0.294921875
-    wire signed [24:0] fc1_n3_p8 = fc1_in_8 * 10'sh299; // weight -0.3505859375
-    wire signed [24:0] fc1_n3_p9 = fc1_in_9 * 10'sh29c; // weight -0.34765625
-    wire signed [21:0] fc1_n3_p11 = fc1_in_11 * 7'sh53; // weight -0.0439453125
-    wire signed [21:0] fc1_n3_p12 = fc1_in_12 * 7'sh4e; // weight -0.048828125
-    wire signed [24:0] fc1_n3_p14 = fc1_in_14 * 10'sh252; // weight -0.419921875
-    wire signed [23:0] fc1_n3_p15 = fc1_in_15 * 9'sh148; // weight -0.1796875
-    reg  signed [23:0] fc1_n3_t1_0_a_d1;
-    reg  signed [24:0] fc1_n3_t1_0_b_d1;
-    wire signed [25:0] fc1_n3_t1_0 = $signed({{2{fc1_n3_t1_0_a_d1[23]}}, fc1_n3_t1_0_a_d1}) + $signed({fc1_n3_t1_0_b_d1[24], fc1_n3_t1_0_b_d1});
-    reg  signed [24:0] fc1_n3_t1_1_a_d1;
-    reg  signed [25:0] fc1_n3_t1_1_b_d1;
-    reg  signed [25:0] fc1_n3_t1_2_a_d1;
-    reg  signed [24:0] fc1_n3_t1_2_b_d1;
-    reg  signed [23:0] fc1_n3_t1_3_a_d1;
-    reg  signed [25:0] fc1_n3_t0_7_d1;
-    wire signed [25:0] fc1_n3_t1_3 = $signed({{2{fc1_n3_t1_3_a_d1[23]}}, fc1_n3_t1_3_a_d1}) + fc1_n3_t0_7_d1;
-    wire signed [26:0] fc1_n3_t2_0 = $signed({fc1_n3_t1_0[25], fc1_n3_t1_0}) + ($signed({{2{fc1_n3_t1_1_a_d1[24]}}, fc1_n3_t1_1_a_d1}) + $signed({fc1_n3_t1_1_b_d1[25], fc1_n3_t1_1_b_d1}));
-    wire signed [26:0] fc1_n3_t2_1 = ($signed({fc1_n3_t1_2_a_d1[25], fc1_n3_t1_2_a_d1}) + $signed({{2{fc1_n3_t1_2_b_d1[24]}}, fc1_n3_t1_2_b_d1})) + $signed({fc1_n3_t1_3[25], fc1_n3_t1_3});
+    wire signed [20:0] fc1_n3_s0 = $signed({($signed({{5{fc1_e128_xh[11]}}, fc1_e128_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_in_0[3:0]});
+    wire signed [14:0] fc1_n3_s1_xh = $signed(fc1_e12[17:3]);
+    wire signed [20:0] fc1_n3_s1 = $signed({($signed({{3{fc1_n3_s1_xh[14]}}, fc1_n3_s1_xh}) - fc1_e6), fc1_e12[2:0]});
+    wire signed [21:0] fc1_n3_s2 = $signed({($signed({{4{fc1_e248_xh[16]}}, fc1_e248_xh}) + fc1_n3_s0), fc1_e20[0]});
+    wire signed [13:0] fc1_n3_s3_xh = $signed(fc1_e30[16:3]);
+    wire signed [20:0] fc1_n3_s3 = $signed({($signed({{4{fc1_n3_s3_xh[13]}}, fc1_n3_s3_xh}) - fc1_e32), fc1_e30[2:0]});
+    wire signed [15:0] fc1_n3_s4_xh = $signed(fc1_e61[16:1]);
+    wire signed [18:0] fc1_n3_s4 = $signed({($signed({{2{fc1_n3_s4_xh[15]}}, fc1_n3_s4_xh}) - $signed({fc1_e40[16], fc1_e40})), fc1_e61[0]});
+    wire signed [16:0] fc1_n3_s5_xh = $signed(fc1_e80[17:1]);
+    wire signed [18:0] fc1_n3_s5 = $signed({($signed({fc1_n3_s5_xh[16], fc1_n3_s5_xh}) - $signed({fc1_e81[16], fc1_e81})), fc1_e80[0]});
+    wire signed [16:0] fc1_n3_s6_xh = $signed(fc1_e147[17:1]);
+    wire signed [21:0] fc1_n3_s6 = $signed({($signed({{4{fc1_n3_s6_xh[16]}}, fc1_n3_s6_xh}) - fc1_n3_s1), fc1_e147[0]});
+    wire signed [17:0] fc1_n3_s7_xh = $signed(fc1_n3_s4[18:1]);
+    wire signed [21:0] fc1_n3_s7 = $signed({($signed({{3{fc1_n3_s7_xh[17]}}, fc1_n3_s7_xh}) + fc1_n3_s3), fc1_n3_s4[0]});
+    wire signed [15:0] fc1_n3_s8_xh = $signed(fc1_n3_s5[18:3]);
+    wire signed [22:0] fc1_n3_s8 = $signed({($signed({{4{fc1_n3_s8_xh[15]}}, fc1_n3_s8_xh}) - fc1_e94), fc1_n3_s5[2:0]});
+    wire signed [13:0] fc1_n3_s9_xh = $signed(fc1_e179[19:6]);
+    wire signed [25:0] fc1_n3_s9 = $signed({($signed({{6{fc1_n3_s9_xh[13]}}, fc1_n3_s9_xh}) + fc1_e189), fc1_e179[5:0]});
+    wire signed [19:0] fc1_n3_s10_xh = $signed(fc1_e310[23:4]);
+    wire signed [25:0] fc1_n3_s10 = $signed({($signed({{2{fc1_n3_s10_xh[19]}}, fc1_n3_s10_xh}) + fc1_e322), fc1_e310[3:0]});
+    wire signed [25:0] fc1_n3_s11 = $signed({($signed(fc1_n0_s11_xh[20:0]) + $signed({{2{fc1_e112[18]}}, fc1_e112})), fc1_e358[4:0]});
+    wire signed [21:0] fc1_n3_s12 = fc1_n3_s2 + $signed({{3{fc1_e113[18]}}, fc1_e113});
+    wire signed [19:0] fc1_n3_s13_xh = $signed(fc1_n3_s6[21:2]);
+    wire [24:0] fc1_n3_s13_u = {($signed({{3{fc1_n3_s13_xh[19]}}, fc1_n3_s13_xh}) + fc1_n3_s8), fc1_n3_s6[1:0]};
+    wire [25:0] fc1_n3_s14_u = {($signed(fc1_n3_s9[25:1]) - $signed({{3{fc1_n3_s7[21]}}, fc1_n3_s7})), fc1_n3_s9[0]};
+    wire signed [19:0] fc1_n3_s15_xh = $signed(fc1_n3_s11[25:6]);
+    wire [26:0] fc1_n3_s15_u = {($signed({fc1_n3_s15_xh[19], fc1_n3_s15_xh}) + $signed({fc1_e217[19], fc1_e217})), fc1_n3_s11[5:0]};
+    wire signed [21:0] fc1_n3_s16_xh = $signed(fc1_n3_s10[25:4]);
+    wire [26:0] fc1_n3_s16_u = {($signed({fc1_n3_s16_xh[21], fc1_n3_s16_xh}) - $signed({fc1_n3_s12[21], fc1_n3_s12})), fc1_n3_s10[3:0]};
+    reg  [24:0] fc1_n3_s13_d1;
+    wire signed [24:0] fc1_n3_s13_d1_v = $signed(fc1_n3_s13_d1);
+    reg  [26:0] fc1_n3_s15_d1;
+    wire signed [26:0] fc1_n3_s17 = $signed({{2{fc1_n3_s13_d1_v[24]}}, fc1_n3_s13_d1_v}) + $signed(fc1_n3_s15_d1);
+    reg  [26:0] fc1_n3_s16_d1;
+    wire signed [26:0] fc1_n3_s16_d1_v = $signed(fc1_n3_s16_d1);
+    reg  [25:0] fc1_n3_s14_d1;
+    wire signed [25:0] fc1_n3_s14_d1_v = $signed(fc1_n3_s14_d1);
+    wire signed [27:0] fc1_n3_s19 = ($signed({fc1_n3_s16_d1_v[26], fc1_n3_s16_d1_v}) - $signed({{2{fc1_n3_s14_d1_v[25]}}, fc1_n3_s14_d1_v})) - $signed({fc1_n3_s17[26], fc1_n3_s17});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n3_acc = ($signed({fc1_n3_t2_0[26], fc1_n3_t2_0}) + $signed({fc1_n3_t2_1[26], fc1_n3_t2_1}));
+    wire signed [27:0] fc1_n3_acc = (-fc1_n3_s19);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n3_y_fl = $signed(fc1_n3_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p0 = fc1_in_0 * 9'sh115; // weight -0.2294921875
-    wire signed [23:0] fc1_n4_p1 = fc1_in_1 * 9'sh15e; // weight -0.158203125
-    wire signed [26:0] fc1_n4_p2 = fc1_in_2 * 12'sh994; // weight -1.60546875
-    wire signed [27:0] fc1_n4_p3 = fc1_in_3 * 13'sh13d2; // weight -3.044921875
-    wire signed [27:0] fc1_n4_p4 = fc1_in_4 * 13'sh166d; // weight -2.3935546875
-    wire signed [27:0] fc1_n4_p5 = fc1_in_5 * 13'sh1473; // weight -2.8876953125
-    wire signed [23:0] fc1_n4_p6 = fc1_in_6 * 9'sh175; // weight -0.1357421875
-    wire signed [23:0] fc1_n4_p8 = fc1_in_8 * 9'sd131; // weight 0.1279296875
-    wire signed [21:0] fc1_n4_p11 = fc1_in_11 * 7'sh59; // weight -0.0380859375
-    wire signed [23:0] fc1_n4_p12 = fc1_in_12 * 9'sh16d; // weight -0.1435546875
-    wire signed [24:0] fc1_n4_p13 = fc1_in_13 * 10'sd468; // weight 0.45703125
-    wire signed [21:0] fc1_n4_p14 = fc1_in_14 * 7'sd58; // weight 0.056640625
-    wire signed [23:0] fc1_n4_p15 = fc1_in_15 * 9'sd211; // weight 0.2060546875
-    reg  signed [24:0] fc1_n4_t1_0_a_d1;
-    reg  signed [28:0] fc1_n4_t0_1_d1;
-    wire signed [28:0] fc1_n4_t1_0 = $signed({{4{fc1_n4_t1_0_a_d1[24]}}, fc1_n4_t1_0_a_d1}) + fc1_n4_t0_1_d1;
-    reg  signed [28:0] fc1_n4_t0_2_d1;
-    reg  signed [24:0] fc1_n4_t1_1_b_d1;
-    wire signed [28:0] fc1_n4_t1_1 = fc1_n4_t0_2_d1 + $signed({{4{fc1_n4_t1_1_b_d1[24]}}, fc1_n4_t1_1_b_d1});
-    reg  signed [25:0] fc1_n4_t1_2_a_d1;
-    reg  signed [25:0] fc1_n4_t1_2_b_d1;
-    wire signed [26:0] fc1_n4_t1_2 = $signed({fc1_n4_t1_2_a_d1[25], fc1_n4_t1_2_a_d1}) + $signed({fc1_n4_t1_2_b_d1[25], fc1_n4_t1_2_b_d1});
-    reg  signed [25:0] fc1_n4_t0_6_d1;
-    reg  signed [24:0] fc1_n4_t1_3_b_d1;
-    wire signed [25:0] fc1_n4_t1_3 = fc1_n4_t0_6_d1 + $signed({fc1_n4_t1_3_b_d1[24], fc1_n4_t1_3_b_d1});
-    wire signed [27:0] fc1_n4_t2_1 = $signed({fc1_n4_t1_2[26], fc1_n4_t1_2}) + $signed({{2{fc1_n4_t1_3[25]}}, fc1_n4_t1_3});
-    wire signed [29:0] fc1_n4_t3_0 = ($signed({fc1_n4_t1_0[28], fc1_n4_t1_0}) + $signed({fc1_n4_t1_1[28], fc1_n4_t1_1})) + $signed({{2{fc1_n4_t2_1[27]}}, fc1_n4_t2_1});
+    wire signed [19:0] fc1_n4_s0 = $signed({($signed({{4{fc1_e79_xh[12]}}, fc1_e79_xh}) + $signed({fc1_in_0[15], fc1_in_0})), fc1_in_3[2:0]});
+    wire signed [24:0] fc1_n4_s1 = $signed({($signed({{9{fc1_e365_xh[7]}}, fc1_e365_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_in_6[7:0]});
+    wire signed [5:0] fc1_n4_s2_xh = $signed(fc1_in_11[15:10]);
+    wire signed [20:0] fc1_n4_s2 = $signed({($signed({{5{fc1_n4_s2_xh[5]}}, fc1_n4_s2_xh}) + 11'sd605), fc1_in_11[9:0]}); // bias 0.5908203125
+    wire signed [12:0] fc1_n4_s3_xh = $signed(fc1_n4_s2[20:8]);
+    wire signed [25:0] fc1_n4_s3 = $signed({($signed({{5{fc1_n4_s3_xh[12]}}, fc1_n4_s3_xh}) - fc1_e7), fc1_n4_s2[7:0]});
+    wire signed [24:0] fc1_n4_s4 = $signed({($signed(fc1_n4_s1[24:1]) + $signed({{4{fc1_n4_s0[19]}}, fc1_n4_s0})), fc1_n4_s1[0]});
+    wire signed [18:0] fc1_n4_s5 = $signed({($signed({{2{fc1_e66_xh[14]}}, fc1_e66_xh}) - fc1_e13), fc1_e13[1:0]});
+    wire signed [12:0] fc1_n4_s6_xh = $signed(fc1_e30[16:4]);
+    wire signed [22:0] fc1_n4_s6 = $signed({($signed({{6{fc1_n4_s6_xh[12]}}, fc1_n4_s6_xh}) + fc1_e55), fc1_e30[3:0]});
+    wire signed [12:0] fc1_n4_s7_xh = $signed(fc1_e99[19:7]);
+    wire signed [24:0] fc1_n4_s7 = $signed({($signed({{5{fc1_n4_s7_xh[12]}}, fc1_n4_s7_xh}) - fc1_e129), fc1_e99[6:0]});
+    wire signed [20:0] fc1_n4_s8 = $signed({fc1_e194[19], fc1_e194}) + $signed({fc1_e198[19], fc1_e198});
+    wire signed [18:0] fc1_n4_s9_xh = $signed(fc1_n4_s3[25:7]);
+    wire signed [26:0] fc1_n4_s9 = $signed({($signed({fc1_n4_s9_xh[18], fc1_n4_s9_xh}) - $signed({fc1_n4_s5[18], fc1_n4_s5})), fc1_n4_s3[6:0]});
+    wire signed [12:0] fc1_n4_s10_xh = $signed(fc1_e72[18:6]);
+    wire signed [24:0] fc1_n4_s10 = $signed({($signed({{6{fc1_n4_s10_xh[12]}}, fc1_n4_s10_xh}) - fc1_e59), fc1_e72[5:0]});
+    wire signed [24:0] fc1_n4_s11 = fc1_n4_s7 - $signed({{6{fc1_e111[18]}}, fc1_e111});
+    wire signed [17:0] fc1_n4_s12_xh = $signed(fc1_e296[19:2]);
+    wire signed [21:0] fc1_n4_s12 = $signed({($signed({{2{fc1_n4_s12_xh[17]}}, fc1_n4_s12_xh}) + fc1_e126), fc1_e296[1:0]});
+    wire signed [21:0] fc1_n4_s13_xh = $signed(fc1_n4_s6[22:1]);
+    wire signed [23:0] fc1_n4_s13 = $signed({($signed({fc1_n4_s13_xh[21], fc1_n4_s13_xh}) + $signed({fc1_e328[21], fc1_e328})), fc1_n4_s6[0]});
+    wire signed [17:0] fc1_n4_s14_xh = $signed(fc1_e281[18:1]);
+    wire signed [20:0] fc1_n4_s14 = $signed({($signed({{2{fc1_n4_s14_xh[17]}}, fc1_n4_s14_xh}) + fc1_e156), fc1_e281[0]});
+    wire signed [24:0] fc1_n4_s15 = $signed({($signed(fc1_n4_s4[24:3]) - $signed({{2{fc1_e306[19]}}, fc1_e306})), fc1_n4_s4[2:0]});
+    wire signed [23:0] fc1_n4_s16_xh = $signed(fc1_n4_s10[24:1]);
+    wire [25:0] fc1_n4_s16_u = {($signed({fc1_n4_s16_xh[23], fc1_n4_s16_xh}) + $signed({{2{fc1_e257[22]}}, fc1_e257})), fc1_n4_s10[0]};
+    wire [26:0] fc1_n4_s17_u = {($signed(fc1_n4_s9[26:4]) + $signed({{2{fc1_n4_s8[20]}}, fc1_n4_s8})), fc1_n4_s9[3:0]};
+    wire signed [15:0] fc1_n4_s18_xh = $signed(fc1_n4_s12[21:6]);
+    wire [28:0] fc1_n4_s18_u = {($signed({{7{fc1_n4_s18_xh[15]}}, fc1_n4_s18_xh}) + fc1_e247), fc1_n4_s12[5:0]};
+    reg  [26:0] fc1_n4_s17_d1;
+    wire signed [26:0] fc1_n4_s17_d1_v = $signed(fc1_n4_s17_d1);
+    reg  [25:0] fc1_n4_s16_d1;
+    wire signed [23:0] fc1_n4_s21_xh = $signed(fc1_n4_s17_d1_v[26:3]);
+    wire signed [28:0] fc1_n4_s21 = $signed({($signed({{2{fc1_n4_s21_xh[23]}}, fc1_n4_s21_xh}) - $signed(fc1_n4_s16_d1)), fc1_n4_s17_d1_v[2:0]});
+    reg  signed [23:0] fc1_n4_s19_d1;
+    reg  [28:0] fc1_n4_s18_d1;
+    wire signed [28:0] fc1_n4_s22 = $signed({{5{fc1_n4_s19_d1[23]}}, fc1_n4_s19_d1}) - $signed(fc1_n4_s18_d1);
+    reg  signed [25:0] fc1_n4_s20_d1;
+    wire signed [28:0] fc1_n4_s23 = $signed({{3{fc1_n4_s20_d1[25]}}, fc1_n4_s20_d1}) + fc1_n4_s21;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n4_acc = (fc1_n4_t3_0 + 30'sd619520);
+    wire signed [29:0] fc1_n4_acc = ($signed({fc1_n4_s23[28], fc1_n4_s23}) - $signed({fc1_n4_s22[28], fc1_n4_s22}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n4_y_fl = $signed(fc1_n4_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p0 = fc1_in_0 * 10'sd369; // weight 0.3603515625
-    wire signed [24:0] fc1_n5_p1 = fc1_in_1 * 10'sd357; // weight 0.3486328125
-    wire signed [24:0] fc1_n5_p2 = fc1_in_2 * 10'sh2d5; // weight -0.2919921875
-    wire signed [24:0] fc1_n5_p3 = fc1_in_3 * 10'sd279; // weight 0.2724609375
-    wire signed [19:0] fc1_n5_p4 = fc1_in_4 * 5'sh14; // weight -0.01171875
-    wire signed [22:0] fc1_n5_p6 = fc1_in_6 * 8'sh89; // weight -0.1162109375
-    wire signed [20:0] fc1_n5_p9 = fc1_in_9 * 6'sd31; // weight 0.0302734375
-    wire signed [23:0] fc1_n5_p10 = fc1_in_10 * 9'sd238; // weight 0.232421875
-    wire signed [23:0] fc1_n5_p11 = fc1_in_11 * 9'sh140; // weight -0.1875
-    wire signed [23:0] fc1_n5_p13 = fc1_in_13 * 9'sd181; // weight 0.1767578125
-    wire signed [22:0] fc1_n5_p15 = fc1_in_15 * 8'shb4; // weight -0.07421875
-    reg  signed [25:0] fc1_n5_t1_0_a_d1;
-    reg  signed [25:0] fc1_n5_t1_0_b_d1;
-    reg  signed [22:0] fc1_n5_t1_1_a_d1;
-    reg  signed [24:0] fc1_n5_t0_3_d1;
-    wire signed [24:0] fc1_n5_t1_1 = $signed({{2{fc1_n5_t1_1_a_d1[22]}}, fc1_n5_t1_1_a_d1}) + fc1_n5_t0_3_d1;
-    reg  signed [24:0] fc1_n5_t1_2_a_d1;
-    reg  signed [24:0] fc1_n5_t1_2_b_d1;
-    wire signed [25:0] fc1_n5_t1_2 = $signed({fc1_n5_t1_2_a_d1[24], fc1_n5_t1_2_a_d1}) + $signed({fc1_n5_t1_2_b_d1[24], fc1_n5_t1_2_b_d1});
-    reg  signed [24:0] fc1_n5_t1_3_a_d1;
-    reg  signed [24:0] fc1_n5_t1_3_b_d1;
-    wire signed [25:0] fc1_n5_t1_3 = $signed({fc1_n5_t1_3_a_d1[24], fc1_n5_t1_3_a_d1}) + $signed({fc1_n5_t1_3_b_d1[24], fc1_n5_t1_3_b_d1});
-    wire signed [26:0] fc1_n5_t2_0 = ($signed({fc1_n5_t1_0_a_d1[25], fc1_n5_t1_0_a_d1}) + $signed({fc1_n5_t1_0_b_d1[25], fc1_n5_t1_0_b_d1})) + $signed({{2{fc1_n5_t1_1[24]}}, fc1_n5_t1_1});
-    wire signed [26:0] fc1_n5_t2_1 = $signed({fc1_n5_t1_2[25], fc1_n5_t1_2}) + $signed({fc1_n5_t1_3[25], fc1_n5_t1_3});
+    wire signed [13:0] fc1_n5_s0_xh = $signed(fc1_e2[16:3]);
+    wire signed [20:0] fc1_n5_s0 = $signed({($signed({{4{fc1_n5_s0_xh[13]}}, fc1_n5_s0_xh}) - fc1_e19), fc1_e2[2:0]});
+    wire signed [17:0] fc1_n5_s1_xh = $signed(fc1_e83[20:3]);
+    wire signed [21:0] fc1_n5_s1 = $signed({($signed({fc1_n5_s1_xh[17], fc1_n5_s1_xh}) + $signed({fc1_e46[17], fc1_e46})), fc1_e83[2:0]});
+    wire signed [15:0] fc1_n5_s2_xh = $signed(fc1_e198[19:4]);
+    wire signed [22:0] fc1_n5_s2 = $signed({($signed({{3{fc1_n5_s2_xh[15]}}, fc1_n5_s2_xh}) - fc1_e197), fc1_e198[3:0]});
+    wire signed [15:0] fc1_n5_s3_xh = $signed(fc1_e66[18:3]);
+    wire signed [21:0] fc1_n5_s3 = $signed({($signed({{3{fc1_n5_s3_xh[15]}}, fc1_n5_s3_xh}) - fc1_e352), fc1_e66[2:0]});
+    wire signed [16:0] fc1_n5_s4_xh = $signed(fc1_e269[20:4]);
+    wire signed [23:0] fc1_n5_s4 = $signed({($signed({{3{fc1_n5_s4_xh[16]}}, fc1_n5_s4_xh}) + $signed({fc1_e264[18], fc1_e264})), fc1_e269[3:0]});
+    wire signed [15:0] fc1_n5_s5_xh = $signed(fc1_n5_s0[20:5]);
+    wire signed [23:0] fc1_n5_s5 = $signed({($signed({{3{fc1_n5_s5_xh[15]}}, fc1_n5_s5_xh}) - fc1_e378), fc1_n5_s0[4:0]});
+    wire signed [12:0] fc1_n5_s6_xh = $signed(fc1_e330[20:8]);
+    wire signed [25:0] fc1_n5_s6 = $signed({($signed({{5{fc1_n5_s6_xh[12]}}, fc1_n5_s6_xh}) - fc1_e121), fc1_e330[7:0]});
+    wire signed [13:0] fc1_n5_s7_xh = $signed(fc1_e347[17:4]);
+    wire signed [25:0] fc1_n5_s7 = $signed({($signed({{8{fc1_n5_s7_xh[13]}}, fc1_n5_s7_xh}) - fc1_n5_s1), fc1_e347[3:0]});
+    wire signed [17:0] fc1_n5_s8_xh = $signed(fc1_e73[18:1]);
+    wire [22:0] fc1_n5_s8_u = {($signed({{4{fc1_n5_s8_xh[17]}}, fc1_n5_s8_xh}) - fc1_e277), fc1_e73[0]};
+    wire signed [20:0] fc1_n5_s9_xh = $signed(fc1_n5_s2[22:2]);
+    wire [24:0] fc1_n5_s9_u = {($signed({{2{fc1_n5_s9_xh[20]}}, fc1_n5_s9_xh}) + $signed({fc1_n5_s3[21], fc1_n5_s3})), fc1_n5_s2[1:0]};
+    wire signed [20:0] fc1_n5_s10_xh = $signed(fc1_n5_s6[25:5]);
+    wire [26:0] fc1_n5_s10_u = {($signed({fc1_n5_s10_xh[20], fc1_n5_s10_xh}) - $signed({{2{fc1_e220[19]}}, fc1_e220})), fc1_n5_s6[4:0]};
+    wire signed [21:0] fc1_n5_s11_xh = $signed(fc1_n5_s4[23:2]);
+    wire [25:0] fc1_n5_s11_u = {($signed({{2{fc1_n5_s11_xh[21]}}, fc1_n5_s11_xh}) - fc1_n5_s5), fc1_n5_s4[1:0]};
+    reg  [22:0] fc1_n5_s8_d1;
+    wire signed [22:0] fc1_n5_s8_d1_v = $signed(fc1_n5_s8_d1);
+    reg  [26:0] fc1_n5_s10_d1;
+    wire signed [26:0] fc1_n5_s13 = $signed({{4{fc1_n5_s8_d1_v[22]}}, fc1_n5_s8_d1_v}) + $signed(fc1_n5_s10_d1);
+    reg  [25:0] fc1_n5_s11_d1;
+    wire signed [25:0] fc1_n5_s11_d1_v = $signed(fc1_n5_s11_d1);
+    reg  [24:0] fc1_n5_s9_d1;
+    wire signed [23:0] fc1_n5_s14_xh = $signed(fc1_n5_s11_d1_v[25:2]);
+    wire signed [26:0] fc1_n5_s14 = $signed({($signed({fc1_n5_s14_xh[23], fc1_n5_s14_xh}) - $signed(fc1_n5_s9_d1)), fc1_n5_s11_d1_v[1:0]});
+    reg  signed [25:0] fc1_n5_s12_d1;
+    wire signed [27:0] fc1_n5_s16 = ($signed({fc1_n5_s14[26], fc1_n5_s14}) - $signed({{2{fc1_n5_s12_d1[25]}}, fc1_n5_s12_d1})) - $signed({fc1_n5_s13[26], fc1_n5_s13});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n5_acc = ($signed({fc1_n5_t2_0[26], fc1_n5_t2_0}) + $signed({fc1_n5_t2_1[26], fc1_n5_t2_1}));
+    wire signed [27:0] fc1_n5_acc = (-fc1_n5_s16);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n5_y_fl = $signed(fc1_n5_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n6_p0 = fc1_in_0 * 8'sd71; // weight 0.0693359375
-    wire signed [24:0] fc1_n6_p2 = fc1_in_2 * 10'sd276; // weight 0.26953125
-    wire signed [23:0] fc1_n6_p3 = fc1_in_3 * 9'sd246; // weight 0.240234375
-    wire signed [21:0] fc1_n6_p4 = fc1_in_4 * 7'sd54; // weight 0.052734375
-    wire signed [22:0] fc1_n6_p5 = fc1_in_5 * 8'sd77; // weight 0.0751953125
-    wire signed [19:0] fc1_n6_p6 = fc1_in_6 * 5'sh14; // weight -0.01171875
-    wire signed [19:0] fc1_n6_p8 = fc1_in_8 * 5'sh14; // weight -0.01171875
-    wire signed [24:0] fc1_n6_p10 = fc1_in_10 * 10'sd261; // weight 0.2548828125
-    wire signed [24:0] fc1_n6_p11 = fc1_in_11 * 10'sh274; // weight -0.38671875
-    wire signed [24:0] fc1_n6_p12 = fc1_in_12 * 10'sd289; // weight 0.2822265625
-    wire signed [24:0] fc1_n6_p13 = fc1_in_13 * 10'sh29b; // weight -0.3486328125
-    wire signed [24:0] fc1_n6_p14 = fc1_in_14 * 10'sh290; // weight -0.359375
-    wire signed [23:0] fc1_n6_p15 = fc1_in_15 * 9'sh163; // weight -0.1533203125
-    reg  signed [24:0] fc1_n6_t1_0_a_d1;
-    reg  signed [25:0] fc1_n6_t0_1_d1;
-    wire signed [25:0] fc1_n6_t1_0 = $signed({fc1_n6_t1_0_a_d1[24], fc1_n6_t1_0_a_d1}) + fc1_n6_t0_1_d1;
-    reg  signed [23:0] fc1_n6_t1_1_a_d1;
-    reg  signed [24:0] fc1_n6_t0_3_d1;
-    wire signed [24:0] fc1_n6_t1_1 = $signed({fc1_n6_t1_1_a_d1[23], fc1_n6_t1_1_a_d1}) + fc1_n6_t0_3_d1;
-    reg  signed [23:0] fc1_n6_t1_2_a_d1;
-    reg  signed [25:0] fc1_n6_t0_5_d1;
-    wire signed [25:0] fc1_n6_t1_2 = $signed({{2{fc1_n6_t1_2_a_d1[23]}}, fc1_n6_t1_2_a_d1}) + fc1_n6_t0_5_d1;
-    reg  signed [25:0] fc1_n6_t1_3_a_d1;
-    reg  signed [25:0] fc1_n6_t1_3_b_d1;
-    wire signed [26:0] fc1_n6_t2_0 = $signed({fc1_n6_t1_0[25], fc1_n6_t1_0}) + $signed({{2{fc1_n6_t1_1[24]}}, fc1_n6_t1_1});
-    wire signed [26:0] fc1_n6_t2_1 = $signed({fc1_n6_t1_2[25], fc1_n6_t1_2}) + ($signed({fc1_n6_t1_3_a_d1[25], fc1_n6_t1_3_a_d1}) + $signed({fc1_n6_t1_3_b_d1[25], fc1_n6_t1_3_b_d1}));
+    wire signed [9:0] fc1_n6_s0_xh = $signed(fc1_in_8[15:6]);
+    wire signed [22:0] fc1_n6_s0 = $signed({($signed({{7{fc1_n6_s0_xh[9]}}, fc1_n6_s0_xh}) + $signed({fc1_in_10[15], fc1_in_10})), fc1_in_8[5:0]});
+    wire signed [14:0] fc1_n6_s1_xh = $signed(fc1_e50[18:4]);
+    wire signed [20:0] fc1_n6_s1 = $signed({($signed({{2{fc1_n6_s1_xh[14]}}, fc1_n6_s1_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_e50[3:0]});
+    wire signed [22:0] fc1_n6_s2 = $signed({($signed(fc1_n6_s0[22:3]) + $signed({{3{fc1_e4[16]}}, fc1_e4})), fc1_n6_s0[2:0]});
+    wire signed [19:0] fc1_n6_s3 = $signed({($signed({fc1_e242_xh[17], fc1_e242_xh}) - $signed({{2{fc1_e16[16]}}, fc1_e16})), fc1_e14[0]});
+    wire signed [18:0] fc1_n6_s4_xh = $signed(fc1_n6_s1[20:2]);
+    wire signed [24:0] fc1_n6_s4 = $signed({($signed({{4{fc1_n6_s4_xh[18]}}, fc1_n6_s4_xh}) - fc1_e132), fc1_n6_s1[1:0]});
+    wire signed [19:0] fc1_n6_s5_xh = $signed(fc1_e103[21:2]);
+    wire signed [22:0] fc1_n6_s5 = $signed({($signed({fc1_n6_s5_xh[19], fc1_n6_s5_xh}) + fc1_e376), fc1_e103[1:0]});
+    wire signed [10:0] fc1_n6_s6_xh = $signed(fc1_e123[17:7]);
+    wire signed [25:0] fc1_n6_s6 = $signed({($signed({{8{fc1_n6_s6_xh[10]}}, fc1_n6_s6_xh}) + fc1_e153), fc1_e123[6:0]});
+    wire signed [13:0] fc1_n6_s7_xh = $signed(fc1_e165[18:5]);
+    wire signed [22:0] fc1_n6_s7 = $signed({($signed({{4{fc1_n6_s7_xh[13]}}, fc1_n6_s7_xh}) - fc1_e338), fc1_e165[4:0]});
+    wire signed [16:0] fc1_n6_s8_xh = $signed(fc1_n6_s3[19:3]);
+    wire signed [21:0] fc1_n6_s8 = $signed({($signed({{2{fc1_n6_s8_xh[16]}}, fc1_n6_s8_xh}) - $signed({fc1_e339[17], fc1_e339})), fc1_n6_s3[2:0]});
+    wire signed [21:0] fc1_n6_s9_xh = $signed(fc1_n6_s7[22:1]);
+    wire [23:0] fc1_n6_s9_u = {($signed({fc1_n6_s9_xh[21], fc1_n6_s9_xh}) - fc1_n6_s2), fc1_n6_s7[0]};
+    wire signed [20:0] fc1_n6_s11_xh = $signed(fc1_n6_s8[21:1]);
+    wire [24:0] fc1_n6_s11_u = {($signed({{3{fc1_n6_s11_xh[20]}}, fc1_n6_s11_xh}) - $signed({fc1_n6_s5[22], fc1_n6_s5})), fc1_n6_s8[0]};
+    reg  [23:0] fc1_e209_d1;
+    wire signed [23:0] fc1_e209_d1_v = $signed(fc1_e209_d1);
+    reg  [23:0] fc1_n6_s9_d1;
+    wire signed [23:0] fc1_n6_s9_d1_v = $signed(fc1_n6_s9_d1);
+    wire signed [22:0] fc1_n6_s13_xh = $signed(fc1_e209_d1_v[23:1]);
+    wire signed [25:0] fc1_n6_s13 = $signed({($signed({{2{fc1_n6_s13_xh[22]}}, fc1_n6_s13_xh}) + $signed({fc1_n6_s9_d1_v[23], fc1_n6_s9_d1_v})), fc1_e209_d1_v[0]});
+    reg  signed [26:0] fc1_n6_s10_d1;
+    reg  [24:0] fc1_n6_s11_d1;
+    wire signed [24:0] fc1_n6_s11_d1_v = $signed(fc1_n6_s11_d1);
+    wire signed [25:0] fc1_n6_s14_xh = $signed(fc1_n6_s10_d1[26:1]);
+    wire signed [27:0] fc1_n6_s14 = $signed({($signed({fc1_n6_s14_xh[25], fc1_n6_s14_xh}) - $signed({{2{fc1_n6_s11_d1_v[24]}}, fc1_n6_s11_d1_v})), fc1_n6_s10_d1[0]});
+    reg  signed [25:0] fc1_n6_s12_d1;
+    wire signed [26:0] fc1_n6_s15 = $signed({fc1_n6_s13[25], fc1_n6_s13}) + $signed({fc1_n6_s12_d1[25], fc1_n6_s12_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n6_acc = ($signed({fc1_n6_t2_0[26], fc1_n6_t2_0}) + $signed({fc1_n6_t2_1[26], fc1_n6_t2_1}));
+    wire signed [27:0] fc1_n6_acc = (-($signed({fc1_n6_s15[26], fc1_n6_s15}) - fc1_n6_s14));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n6_y_fl = $signed(fc1_n6_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n7_p1 = fc1_in_1 * 7'sh50; // weight -0.046875
-    wire signed [26:0] fc1_n7_p2 = fc1_in_2 * 12'sh87c; // weight -1.87890625
-    wire signed [27:0] fc1_n7_p3 = fc1_in_3 * 13'sh1530; // weight -2.703125
-    wire signed [26:0] fc1_n7_p4 = fc1_in_4 * 12'sh838; // weight -1.9453125
-    wire signed [27:0] fc1_n7_p5 = fc1_in_5 * 13'sh1675; // weight -2.3857421875
-    wire signed [23:0] fc1_n7_p6 = fc1_in_6 * 9'sh110; // weight -0.234375
-    wire signed [23:0] fc1_n7_p7 = fc1_in_7 * 9'sd214; // weight 0.208984375
-    wire signed [23:0] fc1_n7_p8 = fc1_in_8 * 9'sh14c; // weight -0.17578125
-    wire signed [23:0] fc1_n7_p9 = fc1_in_9 * 9'sd211; // weight 0.2060546875
-    wire signed [21:0] fc1_n7_p10 = fc1_in_10 * 7'sd36; // weight 0.03515625
-    wire signed [19:0] fc1_n7_p13 = fc1_in_13 * 5'sh16; // weight -0.009765625
-    wire signed [24:0] fc1_n7_p14 = fc1_in_14 * 10'sh2d8; // weight -0.2890625
-    wire signed [23:0] fc1_n7_p15 = fc1_in_15 * 9'sd224; // weight 0.21875
-    reg  signed [23:0] fc1_n7_t1_0_a_d1;
-    reg  signed [28:0] fc1_n7_t0_1_d1;
-    wire signed [28:0] fc1_n7_t1_0 = $signed({{5{fc1_n7_t1_0_a_d1[23]}}, fc1_n7_t1_0_a_d1}) + fc1_n7_t0_1_d1;
-    reg  signed [28:0] fc1_n7_t0_2_d1;
-    reg  signed [24:0] fc1_n7_t1_1_b_d1;
-    wire signed [28:0] fc1_n7_t1_1 = fc1_n7_t0_2_d1 + $signed({{4{fc1_n7_t1_1_b_d1[24]}}, fc1_n7_t1_1_b_d1});
-    reg  signed [24:0] fc1_n7_t1_2_a_d1;
-    reg  signed [25:0] fc1_n7_t1_2_b_d1;
-    wire signed [26:0] fc1_n7_t1_2 = $signed({{2{fc1_n7_t1_2_a_d1[24]}}, fc1_n7_t1_2_a_d1}) + $signed({fc1_n7_t1_2_b_d1[25], fc1_n7_t1_2_b_d1});
-    reg  signed [24:0] fc1_n7_t1_3_a_d1;
-    reg  signed [25:0] fc1_n7_t0_7_d1;
-    wire signed [25:0] fc1_n7_t1_3 = $signed({fc1_n7_t1_3_a_d1[24], fc1_n7_t1_3_a_d1}) + fc1_n7_t0_7_d1;
-    wire signed [27:0] fc1_n7_t2_1 = $signed({fc1_n7_t1_2[26], fc1_n7_t1_2}) + $signed({{2{fc1_n7_t1_3[25]}}, fc1_n7_t1_3});
-    wire signed [29:0] fc1_n7_t3_0 = ($signed({fc1_n7_t1_0[28], fc1_n7_t1_0}) + $signed({fc1_n7_t1_1[28], fc1_n7_t1_1})) + $signed({{2{fc1_n7_t2_1[27]}}, fc1_n7_t2_1});
+    wire signed [8:0] fc1_n7_s0_xh = $signed(fc1_in_6[15:7]);
+    wire signed [23:0] fc1_n7_s0 = $signed({($signed({{8{fc1_n7_s0_xh[8]}}, fc1_n7_s0_xh}) - $signed({fc1_in_5[15], fc1_in_5})), fc1_in_6[6:0]});
+    wire signed [8:0] fc1_n7_s1_xh = $signed(fc1_in_11[15:7]);
+    wire signed [23:0] fc1_n7_s1 = $signed({($signed({{8{fc1_n7_s1_xh[8]}}, fc1_n7_s1_xh}) - $signed({fc1_in_6[15], fc1_in_6})), fc1_in_11[6:0]});
+    wire signed [6:0] fc1_n7_s2_xh = $signed(fc1_in_13[15:9]);
+    wire signed [25:0] fc1_n7_s2 = $signed({($signed({{10{fc1_n7_s2_xh[6]}}, fc1_n7_s2_xh}) - $signed({fc1_in_11[15], fc1_in_11})), fc1_in_13[8:0]});
+    wire signed [8:0] fc1_n7_s3_xh = $signed(fc1_e0[17:9]);
+    wire signed [18:0] fc1_n7_s3 = $signed({($signed({fc1_n7_s3_xh[8], fc1_n7_s3_xh}) - 10'sd159), fc1_e0[8:0]});
+    wire signed [16:0] fc1_n7_s4_xh = $signed(fc1_e34[18:2]);
+    wire signed [20:0] fc1_n7_s4 = $signed({($signed({{2{fc1_n7_s4_xh[16]}}, fc1_n7_s4_xh}) - $signed({fc1_e21[17], fc1_e21})), fc1_e34[1:0]});
+    wire signed [20:0] fc1_n7_s5_xh = $signed(fc1_n7_s1[23:3]);
+    wire signed [26:0] fc1_n7_s5 = $signed({($signed({{3{fc1_n7_s5_xh[20]}}, fc1_n7_s5_xh}) + fc1_n7_s0), fc1_n7_s1[2:0]});
+    wire signed [25:0] fc1_n7_s6 = $signed({($signed(fc1_n7_s2[25:2]) + $signed({{6{fc1_e17[17]}}, fc1_e17})), fc1_n7_s2[1:0]});
+    wire signed [17:0] fc1_n7_s7_xh = $signed(fc1_e25[18:1]);
+    wire signed [19:0] fc1_n7_s7 = $signed({($signed({fc1_n7_s7_xh[17], fc1_n7_s7_xh}) + $signed({fc1_e20[17], fc1_e20})), fc1_e25[0]});
+    wire signed [15:0] fc1_n7_s8_xh = $signed(fc1_e78[17:2]);
+    wire signed [19:0] fc1_n7_s8 = $signed({($signed({{2{fc1_n7_s8_xh[15]}}, fc1_n7_s8_xh}) + fc1_e32), fc1_e78[1:0]});
+    wire signed [13:0] fc1_n7_s9_xh = $signed(fc1_n7_s3[18:5]);
+    wire signed [23:0] fc1_n7_s9 = $signed({($signed({{5{fc1_n7_s9_xh[13]}}, fc1_n7_s9_xh}) + $signed({fc1_e105[17], fc1_e105})), fc1_n7_s3[4:0]});
+    wire signed [17:0] fc1_n7_s10_xh = $signed(fc1_n7_s4[20:3]);
+    wire signed [21:0] fc1_n7_s10 = $signed({($signed({fc1_n7_s10_xh[17], fc1_n7_s10_xh}) - fc1_e327), fc1_n7_s4[2:0]});
+    wire signed [18:0] fc1_n7_s11_xh = $signed(fc1_n7_s8[19:1]);
+    wire signed [20:0] fc1_n7_s11 = $signed({($signed({fc1_n7_s11_xh[18], fc1_n7_s11_xh}) - fc1_e163), fc1_n7_s8[0]});
+    wire signed [12:0] fc1_n7_s12_xh = $signed(fc1_e167[20:8]);
+    wire signed [26:0] fc1_n7_s12 = $signed({($signed({{6{fc1_n7_s12_xh[12]}}, fc1_n7_s12_xh}) + fc1_e174), fc1_e167[7:0]});
+    wire signed [11:0] fc1_n7_s13_xh = $signed(fc1_n7_s7[19:8]);
+    wire signed [25:0] fc1_n7_s13 = $signed({($signed({{6{fc1_n7_s13_xh[11]}}, fc1_n7_s13_xh}) - fc1_e181), fc1_n7_s7[7:0]});
+    wire signed [20:0] fc1_n7_s14_xh = $signed(fc1_e277[21:1]);
+    wire [27:0] fc1_n7_s14_u = {($signed({{6{fc1_n7_s14_xh[20]}}, fc1_n7_s14_xh}) + fc1_n7_s5), fc1_e277[0]};
+    wire [25:0] fc1_n7_s15_u = {($signed(fc1_n7_s6[25:1]) - $signed({fc1_n7_s9[23], fc1_n7_s9})), fc1_n7_s6[0]};
+    wire [25:0] fc1_n7_s16_u = {($signed(fc1_n7_s13[25:2]) + $signed({{3{fc1_e219[20]}}, fc1_e219})), fc1_n7_s13[1:0]};
+    wire signed [24:0] fc1_n7_s17_xh = $signed(fc1_n7_s12[26:2]);
+    wire [27:0] fc1_n7_s17_u = {($signed({fc1_n7_s17_xh[24], fc1_n7_s17_xh}) + $signed({{4{fc1_n7_s10[21]}}, fc1_n7_s10})), fc1_n7_s12[1:0]};
+    wire signed [16:0] fc1_n7_s18_xh = $signed(fc1_e223[20:4]);
+    wire [25:0] fc1_n7_s18_u = {($signed({{5{fc1_n7_s18_xh[16]}}, fc1_n7_s18_xh}) - $signed({fc1_n7_s11[20], fc1_n7_s11})), fc1_e223[3:0]};
+    reg  [27:0] fc1_n7_s14_d1;
+    wire signed [27:0] fc1_n7_s14_d1_v = $signed(fc1_n7_s14_d1);
+    reg  [25:0] fc1_n7_s15_d1;
+    wire signed [25:0] fc1_n7_s15_d1_v = $signed(fc1_n7_s15_d1);
+    wire signed [27:0] fc1_n7_s19 = $signed({($signed(fc1_n7_s14_d1_v[27:1]) - $signed({fc1_n7_s15_d1_v[25], fc1_n7_s15_d1_v})), fc1_n7_s14_d1_v[0]});
+    reg  [25:0] fc1_n7_s16_d1;
+    wire signed [25:0] fc1_n7_s16_d1_v = $signed(fc1_n7_s16_d1);
+    reg  [25:0] fc1_n7_s18_d1;
+    wire signed [25:0] fc1_n7_s18_d1_v = $signed(fc1_n7_s18_d1);
+    wire signed [26:0] fc1_n7_s20 = $signed({fc1_n7_s16_d1_v[25], fc1_n7_s16_d1_v}) + $signed({fc1_n7_s18_d1_v[25], fc1_n7_s18_d1_v});
+    reg  [27:0] fc1_n7_s17_d1;
+    wire signed [25:0] fc1_n7_s21_xh = $signed(fc1_n7_s19[27:2]);
+    wire signed [29:0] fc1_n7_s21 = $signed({($signed({{2{fc1_n7_s21_xh[25]}}, fc1_n7_s21_xh}) + $signed(fc1_n7_s17_d1)), fc1_n7_s19[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n7_acc = (fc1_n7_t3_0 + 30'sh3ffb0800);
+    wire signed [29:0] fc1_n7_acc = (fc1_n7_s21 - $signed({{3{fc1_n7_s20[26]}}, fc1_n7_s20}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n7_y_fl = $signed(fc1_n7_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n8_p1 = fc1_in_1 * 9'sd137; // weight 0.1337890625
-    wire signed [26:0] fc1_n8_p2 = fc1_in_2 * 12'sd1489; // weight 1.4541015625
-    wire signed [26:0] fc1_n8_p3 = fc1_in_3 * 12'sd1315; // weight 1.2841796875
-    wire signed [25:0] fc1_n8_p4 = fc1_in_4 * 11'sd692; // weight 0.67578125
-    wire signed [26:0] fc1_n8_p5 = fc1_in_5 * 12'sd1535; // weight 1.4990234375
-    wire signed [23:0] fc1_n8_p6 = fc1_in_6 * 9'sh12d; // weight -0.2060546875
-    wire signed [24:0] fc1_n8_p7 = fc1_in_7 * 10'sh249; // weight -0.4287109375
-    wire signed [23:0] fc1_n8_p8 = fc1_in_8 * 9'sd233; // weight 0.2275390625
-    wire signed [23:0] fc1_n8_p9 = fc1_in_9 * 9'sd167; // weight 0.1630859375
-    wire signed [25:0] fc1_n8_p10 = fc1_in_10 * 11'sd629; // weight 0.6142578125
-    wire signed [24:0] fc1_n8_p12 = fc1_in_12 * 10'sd288; // weight 0.28125
-    wire signed [24:0] fc1_n8_p13 = fc1_in_13 * 10'sd510; // weight 0.498046875
-    wire signed [22:0] fc1_n8_p15 = fc1_in_15 * 8'sd74; // weight 0.072265625
-    reg  signed [24:0] fc1_n8_t1_0_a_d1;
-    reg  signed [27:0] fc1_n8_t0_1_d1;
-    wire signed [27:0] fc1_n8_t1_0 = $signed({{3{fc1_n8_t1_0_a_d1[24]}}, fc1_n8_t1_0_a_d1}) + fc1_n8_t0_1_d1;
-    reg  signed [27:0] fc1_n8_t0_2_d1;
-    reg  signed [25:0] fc1_n8_t1_1_b_d1;
-    wire signed [27:0] fc1_n8_t1_1 = fc1_n8_t0_2_d1 + $signed({{2{fc1_n8_t1_1_b_d1[25]}}, fc1_n8_t1_1_b_d1});
-    reg  signed [24:0] fc1_n8_t1_2_a_d1;
-    reg  signed [26:0] fc1_n8_t1_2_b_d1;
-    reg  signed [25:0] fc1_n8_t1_3_a_d1;
-    reg  signed [24:0] fc1_n8_t1_3_b_d1;
-    wire signed [26:0] fc1_n8_t1_3 = $signed({fc1_n8_t1_3_a_d1[25], fc1_n8_t1_3_a_d1}) + $signed({{2{fc1_n8_t1_3_b_d1[24]}}, fc1_n8_t1_3_b_d1});
-    wire signed [28:0] fc1_n8_t2_0 = $signed({fc1_n8_t1_0[27], fc1_n8_t1_0}) + $signed({fc1_n8_t1_1[27], fc1_n8_t1_1});
-    wire signed [27:0] fc1_n8_t2_1 = ($signed({{3{fc1_n8_t1_2_a_d1[24]}}, fc1_n8_t1_2_a_d1}) + $signed({fc1_n8_t1_2_b_d1[26], fc1_n8_t1_2_b_d1})) + $signed({fc1_n8_t1_3[26], fc1_n8_t1_3});
+    wire signed [6:0] fc1_n8_s0_xh = $signed(fc1_e10[17:11]);
+    wire signed [20:0] fc1_n8_s0 = $signed({($signed({{3{fc1_n8_s0_xh[6]}}, fc1_n8_s0_xh}) + 10'sd347), fc1_e10[10:0]}); // bias 0.677734375
+    wire signed [14:0] fc1_n8_s1_xh = $signed(fc1_e34[18:4]);
+    wire signed [22:0] fc1_n8_s1 = $signed({($signed({{4{fc1_n8_s1_xh[14]}}, fc1_n8_s1_xh}) - fc1_e14), fc1_e34[3:0]});
+    wire signed [16:0] fc1_n8_s2_xh = $signed(fc1_e23[17:1]);
+    wire signed [19:0] fc1_n8_s2 = $signed({($signed({{2{fc1_n8_s2_xh[16]}}, fc1_n8_s2_xh}) + fc1_e26), fc1_e23[0]});
+    wire signed [15:0] fc1_n8_s3_xh = $signed(fc1_e29[18:3]);
+    wire signed [20:0] fc1_n8_s3 = $signed({($signed({{2{fc1_n8_s3_xh[15]}}, fc1_n8_s3_xh}) + $signed({fc1_e30[16], fc1_e30})), fc1_e29[2:0]});
+    wire signed [20:0] fc1_n8_s5 = fc1_n8_s0 + $signed({{4{fc1_e64[16]}}, fc1_e64});
+    wire signed [15:0] fc1_n8_s6_xh = $signed(fc1_e190[20:5]);
+    wire signed [23:0] fc1_n8_s6 = $signed({($signed({{3{fc1_n8_s6_xh[15]}}, fc1_n8_s6_xh}) + fc1_e137), fc1_e190[4:0]});
+    wire signed [18:0] fc1_n8_s7_xh = $signed(fc1_n8_s3[20:2]);
+    wire signed [21:0] fc1_n8_s7 = $signed({($signed({fc1_n8_s7_xh[18], fc1_n8_s7_xh}) + $signed({{2{fc1_e93[17]}}, fc1_e93})), fc1_n8_s3[1:0]});
+    wire signed [14:0] fc1_n8_s8_xh = $signed(fc1_e121[17:3]);
+    wire signed [26:0] fc1_n8_s8 = $signed({($signed({{9{fc1_n8_s8_xh[14]}}, fc1_n8_s8_xh}) + fc1_e293), fc1_e121[2:0]});
+    wire signed [17:0] fc1_n8_s9_xh = $signed(fc1_e360[20:3]);
+    wire signed [25:0] fc1_n8_s9 = $signed({($signed({{5{fc1_n8_s9_xh[17]}}, fc1_n8_s9_xh}) + fc1_n8_s1), fc1_e360[2:0]});
+    wire signed [11:0] fc1_n8_s10_xh = $signed(fc1_n8_s2[19:8]);
+    wire signed [18:0] fc1_n8_s10_hi = $signed({{7{fc1_n8_s10_xh[11]}}, fc1_n8_s10_xh}) + ($signed({{2{fc1_e44[16]}}, fc1_e44}) + $signed({fc1_e60[17], fc1_e60}));
+    wire signed [16:0] fc1_n8_s11_xh = $signed(fc1_e273[19:3]);
+    wire signed [21:0] fc1_n8_s11 = $signed({($signed({{2{fc1_n8_s11_xh[16]}}, fc1_n8_s11_xh}) + fc1_e329), fc1_e273[2:0]});
+    wire signed [13:0] fc1_n8_s12_xh = $signed(fc1_n8_s5[20:7]);
+    wire [26:0] fc1_n8_s12_u = {($signed({{6{fc1_n8_s12_xh[13]}}, fc1_n8_s12_xh}) - fc1_e301), fc1_n8_s5[6:0]};
+    wire signed [22:0] fc1_n8_s13_xh = $signed(fc1_e333[26:4]);
+    wire [28:0] fc1_n8_s13_u = {($signed({{2{fc1_n8_s13_xh[22]}}, fc1_n8_s13_xh}) + $signed({fc1_n8_s6[23], fc1_n8_s6})), fc1_e333[3:0]};
+    wire signed [19:0] fc1_n8_s15_xh = $signed(fc1_n8_s11[21:2]);
+    wire [23:0] fc1_n8_s15_u = {($signed({{2{fc1_n8_s15_xh[19]}}, fc1_n8_s15_xh}) + fc1_n8_s7), fc1_n8_s11[1:0]};
+    wire signed [25:0] fc1_n8_s16_xh = $signed(fc1_n8_s8[26:1]);
+    wire [27:0] fc1_n8_s16_u = {($signed({fc1_n8_s16_xh[25], fc1_n8_s16_xh}) - $signed({fc1_n8_s9[25], fc1_n8_s9})), fc1_n8_s8[0]};
+    reg  [26:0] fc1_n8_s12_d1;
+    wire signed [26:0] fc1_n8_s12_d1_v = $signed(fc1_n8_s12_d1);
+    reg  [23:0] fc1_n8_s15_d1;
+    wire signed [23:0] fc1_n8_s15_d1_v = $signed(fc1_n8_s15_d1);
+    wire signed [26:0] fc1_n8_s17 = $signed({($signed(fc1_n8_s12_d1_v[26:2]) + $signed({fc1_n8_s15_d1_v[23], fc1_n8_s15_d1_v})), fc1_n8_s12_d1_v[1:0]});
+    reg  signed [26:0] fc1_n8_s14_d1;
+    reg  [28:0] fc1_n8_s13_d1;
+    wire signed [28:0] fc1_n8_s18 = $signed({{2{fc1_n8_s14_d1[26]}}, fc1_n8_s14_d1}) - $signed(fc1_n8_s13_d1);
+    reg  [27:0] fc1_n8_s16_d1;
+    wire signed [27:0] fc1_n8_s16_d1_v = $signed(fc1_n8_s16_d1);
+    wire signed [28:0] fc1_n8_s19 = $signed({{2{fc1_n8_s17[26]}}, fc1_n8_s17}) + $signed({fc1_n8_s16_d1_v[27], fc1_n8_s16_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n8_acc = (($signed({fc1_n8_t2_0[28], fc1_n8_t2_0}) + $signed({{2{fc1_n8_t2_1[27]}}, fc1_n8_t2_1})) + 30'sd710656);
+    wire signed [29:0] fc1_n8_acc = ($signed({fc1_n8_s19[28], fc1_n8_s19}) + $signed({fc1_n8_s18[28], fc1_n8_s18}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n8_y_fl = $signed(fc1_n8_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n9_p0 = fc1_in_0 * 8'sha3; // weight -0.0908203125
-    wire signed [23:0] fc1_n9_p1 = fc1_in_1 * 9'sd201; // weight 0.1962890625
-    wire signed [26:0] fc1_n9_p2 = fc1_in_2 * 12'sha55; // weight -1.4169921875
-    wire signed [27:0] fc1_n9_p3 = fc1_in_3 * 13'sh159f; // weight -2.5947265625
-    wire signed [26:0] fc1_n9_p4 = fc1_in_4 * 12'sh9bc; // weight -1.56640625
-    wire signed [26:0] fc1_n9_p5 = fc1_in_5 * 12'sh98e; // weight -1.611328125
-    wire signed [24:0] fc1_n9_p6 = fc1_in_6 * 10'sh274; // weight -0.38671875
-    wire signed [24:0] fc1_n9_p7 = fc1_in_7 * 10'sh2fe; // weight -0.251953125
-    wire signed [25:0] fc1_n9_p8 = fc1_in_8 * 11'sh580; // weight -0.625
-    wire signed [25:0] fc1_n9_p9 = fc1_in_9 * 11'sd682; // weight 0.666015625
-    wire signed [24:0] fc1_n9_p10 = fc1_in_10 * 10'sd257; // weight 0.2509765625
-    wire signed [19:0] fc1_n9_p13 = fc1_in_13 * 5'sh11; // weight -0.0146484375
-    wire signed [24:0] fc1_n9_p14 = fc1_in_14 * 10'sd450; // weight 0.439453125
-    wire signed [24:0] fc1_n9_p15 = fc1_in_15 * 10'sh2a8; // weight -0.3359375
-    reg  signed [24:0] fc1_n9_t1_0_a_d1;
-    reg  signed [28:0] fc1_n9_t0_1_d1;
-    wire signed [28:0] fc1_n9_t1_0 = $signed({{4{fc1_n9_t1_0_a_d1[24]}}, fc1_n9_t1_0_a_d1}) + fc1_n9_t0_1_d1;
-    reg  signed [27:0] fc1_n9_t0_2_d1;
-    reg  signed [25:0] fc1_n9_t1_1_b_d1;
-    wire signed [27:0] fc1_n9_t1_1 = fc1_n9_t0_2_d1 + $signed({{2{fc1_n9_t1_1_b_d1[25]}}, fc1_n9_t1_1_b_d1});
-    reg  signed [26:0] fc1_n9_t1_2_a_d1;
-    reg  signed [26:0] fc1_n9_t1_2_b_d1;
-    reg  signed [23:0] fc1_n9_t1_3_a_d1;
-    reg  signed [25:0] fc1_n9_t0_7_d1;
-    wire signed [25:0] fc1_n9_t1_3 = $signed({{2{fc1_n9_t1_3_a_d1[23]}}, fc1_n9_t1_3_a_d1}) + fc1_n9_t0_7_d1;
-    wire signed [27:0] fc1_n9_t2_1 = ($signed({fc1_n9_t1_2_a_d1[26], fc1_n9_t1_2_a_d1}) + $signed({fc1_n9_t1_2_b_d1[26], fc1_n9_t1_2_b_d1})) + $signed({{2{fc1_n9_t1_3[25]}}, fc1_n9_t1_3});
-    wire signed [29:0] fc1_n9_t3_0 = ($signed({fc1_n9_t1_0[28], fc1_n9_t1_0}) + $signed({{2{fc1_n9_t1_1[27]}}, fc1_n9_t1_1})) + $signed({{2{fc1_n9_t2_1[27]}}, fc1_n9_t2_1});
+    wire signed [17:0] fc1_n9_s0 = $signed({($signed({{2{fc1_e19_xh[14]}}, fc1_e19_xh}) + $signed({fc1_in_8[15], fc1_in_8})), fc1_in_1[0]});
+    wire signed [7:0] fc1_n9_s1_xh = $signed(fc1_e12[17:10]);
+    wire signed [20:0] fc1_n9_s1 = $signed({($signed({{3{fc1_n9_s1_xh[7]}}, fc1_n9_s1_xh}) - 11'sd651), fc1_e12[9:0]}); // bias 0.6357421875
+    wire signed [13:0] fc1_n9_s2_xh = $signed(fc1_e45[18:5]);
+    wire signed [22:0] fc1_n9_s2 = $signed({($signed({{4{fc1_n9_s2_xh[13]}}, fc1_n9_s2_xh}) + fc1_n9_s0), fc1_e45[4:0]});
+    wire signed [7:0] fc1_n9_s3_xh = $signed(fc1_e4[16:9]);
+    wire signed [26:0] fc1_n9_s3 = $signed({($signed({{10{fc1_n9_s3_xh[7]}}, fc1_n9_s3_xh}) + $signed({fc1_e2[16], fc1_e2})), fc1_e4[8:0]});
+    wire signed [15:0] fc1_n9_s4_xh = $signed(fc1_e13[16:1]);
+    wire signed [18:0] fc1_n9_s4 = $signed({($signed({{2{fc1_n9_s4_xh[15]}}, fc1_n9_s4_xh}) + fc1_e23), fc1_e13[0]});
+    wire signed [14:0] fc1_n9_s5_xh = $signed(fc1_e55[18:4]);
+    wire signed [21:0] fc1_n9_s5 = $signed({($signed({{3{fc1_n9_s5_xh[14]}}, fc1_n9_s5_xh}) + fc1_e100), fc1_e55[3:0]});
+    wire signed [15:0] fc1_n9_s6_xh = $signed(fc1_n9_s1[20:5]);
+    wire signed [25:0] fc1_n9_s6 = $signed({($signed({{5{fc1_n9_s6_xh[15]}}, fc1_n9_s6_xh}) - fc1_e134), fc1_n9_s1[4:0]});
+    wire signed [22:0] fc1_n9_s7 = fc1_n9_s2 + $signed({{5{fc1_e106[17]}}, fc1_e106});
+    wire signed [26:0] fc1_n9_s8 = $signed({($signed(fc1_n9_s3[26:2]) + $signed({{6{fc1_n9_s4[18]}}, fc1_n9_s4})), fc1_n9_s3[1:0]});
+    wire signed [18:0] fc1_n9_s9_xh = $signed(fc1_n9_s5[21:3]);
+    wire signed [22:0] fc1_n9_s9 = $signed({($signed({fc1_n9_s9_xh[18], fc1_n9_s9_xh}) + $signed({fc1_e87[18], fc1_e87})), fc1_n9_s5[2:0]});
+    wire signed [16:0] fc1_n9_s10_xh = $signed(fc1_e185[17:1]);
+    wire [28:0] fc1_n9_s10_u = {($signed({{11{fc1_n9_s10_xh[16]}}, fc1_n9_s10_xh}) + fc1_e188), fc1_e185[0]};
+    wire signed [16:0] fc1_n9_s11_xh = $signed(fc1_e154[20:4]);
+    wire signed [23:0] fc1_n9_s11 = $signed({($signed({{3{fc1_n9_s11_xh[16]}}, fc1_n9_s11_xh}) + $signed({fc1_e88[18], fc1_e88})), fc1_e154[3:0]});
+    wire signed [23:0] fc1_n9_s12_xh = $signed(fc1_e290[25:2]);
+    wire signed [26:0] fc1_n9_s12 = $signed({($signed({fc1_n9_s12_xh[23], fc1_n9_s12_xh}) + $signed({fc1_e226[23], fc1_e226})), fc1_e290[1:0]});
+    wire signed [18:0] fc1_n9_s13_xh = $signed(fc1_n9_s6[25:7]);
+    wire [26:0] fc1_n9_s13_u = {($signed({fc1_n9_s13_xh[18], fc1_n9_s13_xh}) - fc1_e312), fc1_n9_s6[6:0]};
+    wire signed [22:0] fc1_n9_s14_xh = $signed(fc1_e214[26:4]);
+    wire [27:0] fc1_n9_s14_u = {($signed({fc1_n9_s14_xh[22], fc1_n9_s14_xh}) + $signed({fc1_n9_s9[22], fc1_n9_s9})), fc1_e214[3:0]};
+    wire signed [24:0] fc1_n9_s16_xh = $signed(fc1_n9_s8[26:2]);
+    wire [28:0] fc1_n9_s16_u = {($signed({{2{fc1_n9_s16_xh[24]}}, fc1_n9_s16_xh}) + fc1_n9_s12), fc1_n9_s8[1:0]};
+    reg  [26:0] fc1_n9_s13_d1;
+    wire signed [26:0] fc1_n9_s13_d1_v = $signed(fc1_n9_s13_d1);
+    reg  [28:0] fc1_n9_s10_d1;
+    wire signed [28:0] fc1_n9_s17 = $signed({{2{fc1_n9_s13_d1_v[26]}}, fc1_n9_s13_d1_v}) - $signed(fc1_n9_s10_d1);
+    reg  [27:0] fc1_n9_s14_d1;
+    wire signed [27:0] fc1_n9_s14_d1_v = $signed(fc1_n9_s14_d1);
+    reg  signed [24:0] fc1_n9_s15_d1;
+    wire signed [27:0] fc1_n9_s18 = $signed({($signed(fc1_n9_s14_d1_v[27:1]) - $signed({{2{fc1_n9_s15_d1[24]}}, fc1_n9_s15_d1})), fc1_n9_s14_d1_v[0]});
+    reg  [28:0] fc1_n9_s16_d1;
+    wire signed [28:0] fc1_n9_s16_d1_v = $signed(fc1_n9_s16_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n9_acc = (fc1_n9_t3_0 + 30'sd666624);
+    wire signed [29:0] fc1_n9_acc = (($signed({{2{fc1_n9_s18[27]}}, fc1_n9_s18}) + $signed({fc1_n9_s16_d1_v[28], fc1_n9_s16_d1_v})) - $signed({fc1_n9_s17[28], fc1_n9_s17}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n9_y_fl = $signed(fc1_n9_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n10_p1 = fc1_in_1 * 7'sh57; // weight -0.0400390625
-    wire signed [23:0] fc1_n10_p2 = fc1_in_2 * 9'sd155; // weight 0.1513671875
-    wire signed [24:0] fc1_n10_p4 = fc1_in_4 * 10'sh277; // weight -0.3837890625
-    wire signed [23:0] fc1_n10_p5 = fc1_in_5 * 9'sh134; // weight -0.19921875
-    wire signed [23:0] fc1_n10_p6 = fc1_in_6 * 9'sh12a; // weight -0.208984375
-    wire signed [23:0] fc1_n10_p7 = fc1_in_7 * 9'sh144; // weight -0.18359375
-    wire signed [24:0] fc1_n10_p8 = fc1_in_8 * 10'sh2da; // weight -0.287109375
-    wire signed [26:0] fc1_n10_p10 = fc1_in_10 * 12'sd1119; // weight 1.0927734375
-    wire signed [26:0] fc1_n10_p11 = fc1_in_11 * 12'sd1078; // weight 1.052734375
-    wire signed [21:0] fc1_n10_p12 = fc1_in_12 * 7'sd49; // weight 0.0478515625
-    wire signed [23:0] fc1_n10_p14 = fc1_in_14 * 9'sd237; // weight 0.2314453125
-    wire signed [24:0] fc1_n10_p15 = fc1_in_15 * 10'sd338; // weight 0.330078125
-    reg  signed [23:0] fc1_n10_t1_0_a_d1;
-    reg  signed [25:0] fc1_n10_t1_0_b_d1;
-    reg  signed [25:0] fc1_n10_t0_2_d1;
-    reg  signed [24:0] fc1_n10_t1_1_b_d1;
-    wire signed [25:0] fc1_n10_t1_1 = fc1_n10_t0_2_d1 + $signed({fc1_n10_t1_1_b_d1[24], fc1_n10_t1_1_b_d1});
-    reg  signed [25:0] fc1_n10_t1_2_a_d1;
-    reg  signed [27:0] fc1_n10_t0_5_d1;
-    wire signed [27:0] fc1_n10_t1_2 = $signed({{2{fc1_n10_t1_2_a_d1[25]}}, fc1_n10_t1_2_a_d1}) + fc1_n10_t0_5_d1;
-    reg  signed [25:0] fc1_n10_t1_3_a_d1;
-    reg  signed [25:0] fc1_n10_t1_3_b_d1;
-    wire signed [26:0] fc1_n10_t1_3 = $signed({fc1_n10_t1_3_a_d1[25], fc1_n10_t1_3_a_d1}) + $signed({fc1_n10_t1_3_b_d1[25], fc1_n10_t1_3_b_d1});
-    wire signed [26:0] fc1_n10_t2_0 = ($signed({{3{fc1_n10_t1_0_a_d1[23]}}, fc1_n10_t1_0_a_d1}) + $signed({fc1_n10_t1_0_b_d1[25], fc1_n10_t1_0_b_d1})) + $signed({fc1_n10_t1_1[25], fc1_n10_t1_1});
-    wire signed [28:0] fc1_n10_t3_0 = $signed({{2{fc1_n10_t2_0[26]}}, fc1_n10_t2_0}) + ($signed({fc1_n10_t1_2[27], fc1_n10_t1_2}) + $signed({{2{fc1_n10_t1_3[26]}}, fc1_n10_t1_3}));
+    wire signed [19:0] fc1_n10_s0 = $signed({($signed({{4{fc1_e65_xh[12]}}, fc1_e65_xh}) + $signed({fc1_in_15[15], fc1_in_15})), fc1_in_6[2:0]});
+    wire signed [9:0] fc1_n10_s1_xh = $signed(fc1_e0[17:8]);
+    wire signed [19:0] fc1_n10_s1 = $signed({($signed({{2{fc1_n10_s1_xh[9]}}, fc1_n10_s1_xh}) + 12'sd827), fc1_e0[7:0]});
+    wire signed [19:0] fc1_n10_s2 = $signed({($signed({{2{fc1_e189_xh[15]}}, fc1_e189_xh}) + fc1_e9), fc1_e1[1:0]});
+    wire signed [24:0] fc1_n10_s3 = $signed({($signed({{8{fc1_e236_xh[11]}}, fc1_e236_xh}) - fc1_n10_s0), fc1_e2[4:0]});
+    wire signed [21:0] fc1_n10_s4 = $signed({($signed({{4{fc1_e136_xh[12]}}, fc1_e136_xh}) - fc1_e2), fc1_e15[4:0]});
+    wire signed [19:0] fc1_n10_s5 = $signed({($signed({{2{fc1_e156_xh[16]}}, fc1_e156_xh}) - $signed({fc1_e23[17], fc1_e23})), fc1_e17[0]});
+    wire signed [9:0] fc1_n10_s6_xh = $signed(fc1_e24[18:9]);
+    wire signed [25:0] fc1_n10_s6 = $signed({($signed({{7{fc1_n10_s6_xh[9]}}, fc1_n10_s6_xh}) - fc1_e54), fc1_e24[8:0]});
+    wire signed [11:0] fc1_n10_s7_xh = $signed(fc1_e77[16:5]);
+    wire signed [22:0] fc1_n10_s7 = $signed({($signed({{6{fc1_n10_s7_xh[11]}}, fc1_n10_s7_xh}) - fc1_e60), fc1_e77[4:0]});
+    wire signed [17:0] fc1_n10_s8_xh = $signed(fc1_e192[18:1]);
+    wire signed [19:0] fc1_n10_s8 = $signed({($signed({fc1_n10_s8_xh[17], fc1_n10_s8_xh}) - $signed({{2{fc1_e130[16]}}, fc1_e130})), fc1_e192[0]});
+    wire signed [20:0] fc1_n10_s9 = $signed({fc1_n10_s1[19], fc1_n10_s1}) - $signed({fc1_n10_s2[19], fc1_n10_s2});
+    wire signed [24:0] fc1_n10_s10_xh = $signed(fc1_n10_s6[25:1]);
+    wire signed [26:0] fc1_n10_s10 = $signed({($signed({fc1_n10_s10_xh[24], fc1_n10_s10_xh}) + $signed({{4{fc1_n10_s4[21]}}, fc1_n10_s4})), fc1_n10_s6[0]});
+    wire signed [16:0] fc1_n10_s11_xh = $signed(fc1_e109[17:1]);
+    wire signed [21:0] fc1_n10_s11 = $signed({($signed({{4{fc1_n10_s11_xh[16]}}, fc1_n10_s11_xh}) + fc1_e383), fc1_e109[0]});
+    wire signed [18:0] fc1_n10_s12_xh = $signed(fc1_n10_s7[22:4]);
+    wire signed [25:0] fc1_n10_s12 = $signed({($signed({{3{fc1_n10_s12_xh[18]}}, fc1_n10_s12_xh}) - fc1_e337), fc1_n10_s7[3:0]});
+    wire signed [13:0] fc1_n10_s13_xh = $signed(fc1_n10_s5[19:6]);
+    wire signed [24:0] fc1_n10_s13 = $signed({($signed({{5{fc1_n10_s13_xh[13]}}, fc1_n10_s13_xh}) - $signed({fc1_e349[17], fc1_e349})), fc1_n10_s5[5:0]});
+    wire signed [14:0] fc1_n10_s14_xh = $signed(fc1_n10_s8[19:5]);
+    wire signed [24:0] fc1_n10_s14 = $signed({($signed({{5{fc1_n10_s14_xh[14]}}, fc1_n10_s14_xh}) + fc1_e162), fc1_n10_s8[4:0]});
+    wire signed [24:0] fc1_n10_s15 = fc1_n10_s3 + $signed({{2{fc1_e272[22]}}, fc1_e272});
+    wire signed [16:0] fc1_n10_s16_xh = $signed(fc1_e234[23:7]);
+    wire [27:0] fc1_n10_s16_u = {($signed({{4{fc1_n10_s16_xh[16]}}, fc1_n10_s16_xh}) + fc1_e178), fc1_e234[6:0]};
+    wire [25:0] fc1_n10_s19_u = {($signed(fc1_n10_s12[25:3]) - $signed({{2{fc1_e223[20]}}, fc1_e223})), fc1_n10_s12[2:0]};
+    wire signed [23:0] fc1_n10_s20_xh = $signed(fc1_n10_s15[24:1]);
+    wire [27:0] fc1_n10_s20_u = {($signed({{3{fc1_n10_s20_xh[23]}}, fc1_n10_s20_xh}) + fc1_n10_s10), fc1_n10_s15[0]};
+    reg  [27:0] fc1_n10_s16_d1;
+    wire signed [27:0] fc1_n10_s16_d1_v = $signed(fc1_n10_s16_d1);
+    reg  signed [24:0] fc1_n10_s17_d1;
+    wire signed [27:0] fc1_n10_s21 = $signed({($signed(fc1_n10_s16_d1_v[27:2]) - $signed({fc1_n10_s17_d1[24], fc1_n10_s17_d1})), fc1_n10_s16_d1_v[1:0]});
+    reg  [25:0] fc1_n10_s19_d1;
+    wire signed [25:0] fc1_n10_s19_d1_v = $signed(fc1_n10_s19_d1);
+    reg  signed [24:0] fc1_n10_s18_d1;
+    wire signed [26:0] fc1_n10_s22 = $signed({fc1_n10_s19_d1_v[25], fc1_n10_s19_d1_v}) + $signed({{2{fc1_n10_s18_d1[24]}}, fc1_n10_s18_d1});
+    reg  [27:0] fc1_n10_s20_d1;
+    wire signed [27:0] fc1_n10_s20_d1_v = $signed(fc1_n10_s20_d1);
+    wire signed [28:0] fc1_n10_s24 = ($signed({fc1_n10_s20_d1_v[27], fc1_n10_s20_d1_v}) + $signed({fc1_n10_s21[27], fc1_n10_s21})) - $signed({{2{fc1_n10_s22[26]}}, fc1_n10_s22});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n10_acc = (fc1_n10_t3_0 + 29'sd846848);
+    wire signed [28:0] fc1_n10_acc = (-fc1_n10_s24);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n10_y_fl = $signed(fc1_n10_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p0 = fc1_in_0 * 10'sh24d; // weight -0.4248046875
-    wire signed [24:0] fc1_n11_p1 = fc1_in_1 * 10'sh2b2; // weight -0.326171875
-    wire signed [24:0] fc1_n11_p2 = fc1_in_2 * 10'sh291; // weight -0.3583984375
-    wire signed [23:0] fc1_n11_p3 = fc1_in_3 * 9'sd243; // weight 0.2373046875
-    wire signed [22:0] fc1_n11_p4 = fc1_in_4 * 8'sh99; // weight -0.1005859375
-    wire signed [24:0] fc1_n11_p6 = fc1_in_6 * 10'sd410; // weight 0.400390625
-    wire signed [24:0] fc1_n11_p7 = fc1_in_7 * 10'sd370; // weight 0.361328125
-    wire signed [19:0] fc1_n11_p10_sh = $signed({fc1_in_10, 4'd0});
-    wire signed [23:0] fc1_n11_p11 = fc1_in_11 * 9'sh10b; // weight -0.2392578125
-    wire signed [23:0] fc1_n11_p12 = fc1_in_12 * 9'sd154; // weight 0.150390625
-    wire signed [24:0] fc1_n11_p14 = fc1_in_14 * 10'sh291; // weight -0.3583984375
-    wire signed [24:0] fc1_n11_p15 = fc1_in_15 * 10'sh2d5; // weight -0.2919921875
-    reg  signed [25:0] fc1_n11_t1_0_a_d1;
-    reg  signed [25:0] fc1_n11_t1_0_b_d1;
-    wire signed [26:0] fc1_n11_t1_0 = $signed({fc1_n11_t1_0_a_d1[25], fc1_n11_t1_0_a_d1}) + $signed({fc1_n11_t1_0_b_d1[25], fc1_n11_t1_0_b_d1});
-    reg  signed [24:0] fc1_n11_t1_1_a_d1;
-    reg  signed [25:0] fc1_n11_t1_1_b_d1;
-    wire signed [26:0] fc1_n11_t1_1 = $signed({{2{fc1_n11_t1_1_a_d1[24]}}, fc1_n11_t1_1_a_d1}) + $signed({fc1_n11_t1_1_b_d1[25], fc1_n11_t1_1_b_d1});
-    reg  signed [20:0] fc1_n11_t1_2_a_d1;
-    reg  signed [24:0] fc1_n11_t0_5_d1;
-    wire signed [24:0] fc1_n11_t1_2 = $signed({{4{fc1_n11_t1_2_a_d1[20]}}, fc1_n11_t1_2_a_d1}) + fc1_n11_t0_5_d1;
-    reg  signed [24:0] fc1_n11_t1_3_a_d1;
-    reg  signed [25:0] fc1_n11_t1_3_b_d1;
-    wire signed [26:0] fc1_n11_t2_1 = $signed({{2{fc1_n11_t1_2[24]}}, fc1_n11_t1_2}) + ($signed({{2{fc1_n11_t1_3_a_d1[24]}}, fc1_n11_t1_3_a_d1}) + $signed({fc1_n11_t1_3_b_d1[25], fc1_n11_t1_3_b_d1}));
+    wire signed [23:0] fc1_n11_s0 = $signed({($signed({{8{fc1_n7_s1_xh[8]}}, fc1_n7_s1_xh}) + $signed({fc1_in_7[15], fc1_in_7})), fc1_in_11[6:0]});
+    wire signed [16:0] fc1_n11_s1_xh = $signed(fc1_n11_s0[23:7]);
+    wire signed [25:0] fc1_n11_s1 = $signed({($signed({{2{fc1_n11_s1_xh[16]}}, fc1_n11_s1_xh}) - $signed({fc1_e10[17], fc1_e10})), fc1_n11_s0[6:0]});
+    wire signed [20:0] fc1_n11_s2 = $signed({($signed({{2{fc1_e212_xh[15]}}, fc1_e212_xh}) + $signed({fc1_e98[16], fc1_e98})), fc1_e25[2:0]});
+    wire signed [8:0] fc1_n11_s3_xh = $signed(fc1_e70[17:9]);
+    wire signed [26:0] fc1_n11_s3 = $signed({($signed({{9{fc1_n11_s3_xh[8]}}, fc1_n11_s3_xh}) + $signed({fc1_e364[16], fc1_e364})), fc1_e70[8:0]});
+    wire signed [25:0] fc1_n11_s4 = $signed({($signed(fc1_e370[25:4]) - $signed({fc1_e375[20], fc1_e375})), fc1_e370[3:0]});
+    wire signed [19:0] fc1_n11_s5_xh = $signed(fc1_n11_s2[20:1]);
+    wire signed [21:0] fc1_n11_s5 = $signed({($signed({fc1_n11_s5_xh[19], fc1_n11_s5_xh}) - $signed({fc1_e75[19], fc1_e75})), fc1_n11_s2[0]});
+    wire signed [15:0] fc1_n11_s6_xh = $signed(fc1_e116[18:3]);
+    wire signed [21:0] fc1_n11_s6 = $signed({($signed({{3{fc1_n11_s6_xh[15]}}, fc1_n11_s6_xh}) - fc1_e89), fc1_e116[2:0]});
+    wire signed [25:0] fc1_n11_s7 = fc1_n11_s1 + $signed({{4{fc1_e187[21]}}, fc1_e187});
+    wire signed [21:0] fc1_n11_s8 = $signed({{2{fc1_e114[19]}}, fc1_e114}) + fc1_e152;
+    wire signed [14:0] fc1_n11_s9_xh = $signed(fc1_e282[18:4]);
+    wire signed [24:0] fc1_n11_s9 = $signed({($signed({{6{fc1_n11_s9_xh[14]}}, fc1_n11_s9_xh}) + fc1_e284), fc1_e282[3:0]});
+    wire signed [20:0] fc1_n11_s11_xh = $signed(fc1_n11_s6[21:1]);
+    wire [24:0] fc1_n11_s11_u = {($signed({{3{fc1_n11_s11_xh[20]}}, fc1_n11_s11_xh}) + $signed(fc1_e298[23:0])), fc1_n11_s6[0]};
+    wire signed [18:0] fc1_n11_s12_xh = $signed(fc1_e217[19:1]);
+    wire [22:0] fc1_n11_s12_u = {($signed({{3{fc1_n11_s12_xh[18]}}, fc1_n11_s12_xh}) + fc1_n11_s5), fc1_e217[0]};
+    wire [25:0] fc1_n11_s14_u = {($signed(fc1_n11_s7[25:1]) - $signed({{3{fc1_n11_s8[21]}}, fc1_n11_s8})), fc1_n11_s7[0]};
+    reg  [24:0] fc1_n11_s11_d1;
+    wire signed [24:0] fc1_n11_s11_d1_v = $signed(fc1_n11_s11_d1);
+    reg  [22:0] fc1_n11_s12_d1;
+    wire signed [20:0] fc1_n11_s15_xh = $signed(fc1_n11_s11_d1_v[24:4]);
+    wire signed [26:0] fc1_n11_s15 = $signed({($signed({{2{fc1_n11_s15_xh[20]}}, fc1_n11_s15_xh}) + $signed(fc1_n11_s12_d1)), fc1_n11_s11_d1_v[3:0]});
+    reg  signed [26:0] fc1_n11_s10_d1;
+    reg  signed [26:0] fc1_n11_s13_d1;
+    reg  [25:0] fc1_n11_s14_d1;
+    wire signed [25:0] fc1_n11_s14_d1_v = $signed(fc1_n11_s14_d1);
+    wire signed [27:0] fc1_n11_s18 = ($signed({{2{fc1_n11_s14_d1_v[25]}}, fc1_n11_s14_d1_v}) - $signed({fc1_n11_s15[26], fc1_n11_s15})) + ($signed({fc1_n11_s10_d1[26], fc1_n11_s10_d1}) - $signed({fc1_n11_s13_d1[26], fc1_n11_s13_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n11_acc = (($signed({fc1_n11_t1_0[26], fc1_n11_t1_0}) + $signed({fc1_n11_t1_1[26], fc1_n11_t1_1})) + $signed({fc1_n11_t2_1[26], fc1_n11_t2_1}));
+    wire signed [27:0] fc1_n11_acc = (-fc1_n11_s18);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n11_y_fl = $signed(fc1_n11_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n12_p0 = fc1_in_0 * 6'sh2b; // weight -0.0205078125
-    wire signed [23:0] fc1_n12_p2 = fc1_in_2 * 9'sd250; // weight 0.244140625
-    wire signed [19:0] fc1_n12_p3 = fc1_in_3 * 5'sd12; // weight 0.01171875
-    wire signed [24:0] fc1_n12_p4 = fc1_in_4 * 10'sd414; // weight 0.404296875
-    wire signed [23:0] fc1_n12_p5 = fc1_in_5 * 9'sh10f; // weight -0.2353515625
-    wire signed [19:0] fc1_n12_p7 = fc1_in_7 * 5'sd11; // weight 0.0107421875
-    wire signed [24:0] fc1_n12_p8 = fc1_in_8 * 10'sd276; // weight 0.26953125
-    wire signed [24:0] fc1_n12_p9 = fc1_in_9 * 10'sd278; // weight 0.271484375
-    wire signed [23:0] fc1_n12_p10 = fc1_in_10 * 9'sd139; // weight 0.1357421875
-    wire signed [23:0] fc1_n12_p11 = fc1_in_11 * 9'sd142; // weight 0.138671875
-    wire signed [24:0] fc1_n12_p12 = fc1_in_12 * 10'sh2e9; // weight -0.2724609375
-    wire signed [24:0] fc1_n12_p13 = fc1_in_13 * 10'sd392; // weight 0.3828125
-    wire signed [23:0] fc1_n12_p14 = fc1_in_14 * 9'sh175; // weight -0.1357421875
-    wire signed [22:0] fc1_n12_p15 = fc1_in_15 * 8'shaf; // weight -0.0791015625
-    reg  signed [24:0] fc1_n12_t1_0_a_d1;
-    reg  signed [24:0] fc1_n12_t1_0_b_d1;
-    wire signed [25:0] fc1_n12_t1_0 = $signed({fc1_n12_t1_0_a_d1[24], fc1_n12_t1_0_a_d1}) + $signed({fc1_n12_t1_0_b_d1[24], fc1_n12_t1_0_b_d1});
-    reg  signed [25:0] fc1_n12_t0_2_d1;
-    reg  signed [23:0] fc1_n12_t1_1_b_d1;
-    wire signed [25:0] fc1_n12_t1_1 = fc1_n12_t0_2_d1 + $signed({{2{fc1_n12_t1_1_b_d1[23]}}, fc1_n12_t1_1_b_d1});
-    reg  signed [25:0] fc1_n12_t0_4_d1;
-    reg  signed [24:0] fc1_n12_t1_2_b_d1;
-    wire signed [25:0] fc1_n12_t1_2 = fc1_n12_t0_4_d1 + $signed({fc1_n12_t1_2_b_d1[24], fc1_n12_t1_2_b_d1});
-    reg  signed [25:0] fc1_n12_t0_6_d1;
-    reg  signed [23:0] fc1_n12_t1_3_b_d1;
-    wire signed [25:0] fc1_n12_t1_3 = fc1_n12_t0_6_d1 + $signed({{2{fc1_n12_t1_3_b_d1[23]}}, fc1_n12_t1_3_b_d1});
-    wire signed [26:0] fc1_n12_t2_0 = $signed({fc1_n12_t1_0[25], fc1_n12_t1_0}) + $signed({fc1_n12_t1_1[25], fc1_n12_t1_1});
-    wire signed [26:0] fc1_n12_t2_1 = $signed({fc1_n12_t1_2[25], fc1_n12_t1_2}) + $signed({fc1_n12_t1_3[25], fc1_n12_t1_3});
+    wire signed [10:0] fc1_n12_s0_xh = $signed(fc1_in_5[15:5]);
+    wire signed [21:0] fc1_n12_s0 = $signed({($signed({{6{fc1_n12_s0_xh[10]}}, fc1_n12_s0_xh}) - $signed({fc1_in_4[15], fc1_in_4})), fc1_in_5[4:0]});
+    wire signed [19:0] fc1_n12_s1 = $signed({($signed({{4{fc1_e108_xh[12]}}, fc1_e108_xh}) - $signed({fc1_in_6[15], fc1_in_6})), fc1_in_9[2:0]});
+    wire signed [11:0] fc1_n12_s2_xh = $signed(fc1_e34[18:7]);
+    wire signed [23:0] fc1_n12_s2 = $signed({($signed({{5{fc1_n12_s2_xh[11]}}, fc1_n12_s2_xh}) + $signed({fc1_in_12[15], fc1_in_12})), fc1_e34[6:0]});
+    wire signed [16:0] fc1_n12_s3_xh = $signed(fc1_n12_s0[21:5]);
+    wire signed [24:0] fc1_n12_s3 = $signed({($signed({{3{fc1_n12_s3_xh[16]}}, fc1_n12_s3_xh}) - fc1_n12_s1), fc1_n12_s0[4:0]});
+    wire signed [14:0] fc1_n12_s4_xh = $signed(fc1_e27[16:2]);
+    wire signed [22:0] fc1_n12_s4 = $signed({($signed({{6{fc1_n12_s4_xh[14]}}, fc1_n12_s4_xh}) + fc1_e128), fc1_e27[1:0]});
+    wire signed [17:0] fc1_n12_s6_xh = $signed(fc1_e341[24:7]);
+    wire signed [25:0] fc1_n12_s6 = $signed({($signed({fc1_n12_s6_xh[17], fc1_n12_s6_xh}) + fc1_e89), fc1_e341[6:0]});
+    wire signed [15:0] fc1_n12_s7_xh = $signed(fc1_e267[18:3]);
+    wire signed [21:0] fc1_n12_s7 = $signed({($signed({{3{fc1_n12_s7_xh[15]}}, fc1_n12_s7_xh}) + fc1_e73), fc1_e267[2:0]});
+    wire signed [24:0] fc1_n12_s8 = fc1_n12_s3 + $signed({{5{fc1_e287[19]}}, fc1_e287});
+    wire signed [20:0] fc1_n12_s9_xh = $signed(fc1_n12_s4[22:2]);
+    wire signed [23:0] fc1_n12_s9 = $signed({($signed({fc1_n12_s9_xh[20], fc1_n12_s9_xh}) - $signed({fc1_e237[20], fc1_e237})), fc1_n12_s4[1:0]});
+    wire signed [16:0] fc1_n12_s10_xh = $signed(fc1_e256[20:4]);
+    wire [25:0] fc1_n12_s10_u = {($signed({{5{fc1_n12_s10_xh[16]}}, fc1_n12_s10_xh}) - fc1_e252), fc1_e256[3:0]};
+    wire signed [20:0] fc1_n12_s12_xh = $signed(fc1_n12_s7[21:1]);
+    wire signed [23:0] fc1_n12_s12_hi = $signed({{3{fc1_n12_s12_xh[20]}}, fc1_n12_s12_xh}) - (fc1_n12_s2 - $signed({{5{fc1_e66[18]}}, fc1_e66}));
+    wire signed [22:0] fc1_n12_s13_xh = $signed(fc1_n12_s8[24:2]);
+    wire [25:0] fc1_n12_s13_u = {($signed({fc1_n12_s13_xh[22], fc1_n12_s13_xh}) + fc1_n12_s9), fc1_n12_s8[1:0]};
+    reg  [25:0] fc1_n12_s10_d1;
+    wire signed [25:0] fc1_n12_s10_d1_v = $signed(fc1_n12_s10_d1);
+    reg  [20:0] fc1_e363_d1;
+    wire signed [20:0] fc1_e363_d1_v = $signed(fc1_e363_d1);
+    wire signed [21:0] fc1_n12_s14_xh = $signed(fc1_n12_s10_d1_v[25:4]);
+    wire signed [26:0] fc1_n12_s14 = $signed({($signed({fc1_n12_s14_xh[21], fc1_n12_s14_xh}) + $signed({{2{fc1_e363_d1_v[20]}}, fc1_e363_d1_v})), fc1_n12_s10_d1_v[3:0]});
+    reg  [24:0] fc1_n12_s12_d1;
+    wire signed [24:0] fc1_n12_s12_d1_v = $signed(fc1_n12_s12_d1);
+    reg  signed [25:0] fc1_n12_s11_d1;
+    wire signed [26:0] fc1_n12_s15 = $signed({{2{fc1_n12_s12_d1_v[24]}}, fc1_n12_s12_d1_v}) - $signed({fc1_n12_s11_d1[25], fc1_n12_s11_d1});
+    reg  [25:0] fc1_n12_s13_d1;
+    wire signed [25:0] fc1_n12_s13_d1_v = $signed(fc1_n12_s13_d1);
+    wire signed [27:0] fc1_n12_s17 = ($signed({{2{fc1_n12_s13_d1_v[25]}}, fc1_n12_s13_d1_v}) - $signed({fc1_n12_s14[26], fc1_n12_s14})) - $signed({fc1_n12_s15[26], fc1_n12_s15});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n12_acc = ($signed({fc1_n12_t2_0[26], fc1_n12_t2_0}) + $signed({fc1_n12_t2_1[26], fc1_n12_t2_1}));
+    wire signed [27:0] fc1_n12_acc = (-fc1_n12_s17);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n12_y_fl = $signed(fc1_n12_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n13_p0 = fc1_in_0 * 7'sd48; // weight 0.046875
-    wire signed [25:0] fc1_n13_p2 = fc1_in_2 * 11'sh49b; // weight -0.8486328125
-    wire signed [25:0] fc1_n13_p3 = fc1_in_3 * 11'sh5e2; // weight -0.529296875
-    wire signed [25:0] fc1_n13_p4 = fc1_in_4 * 11'sh5d5; // weight -0.5419921875
-    wire signed [24:0] fc1_n13_p6 = fc1_in_6 * 10'sd282; // weight 0.275390625
-    wire signed [21:0] fc1_n13_p7 = fc1_in_7 * 7'sd51; // weight 0.0498046875
-    wire signed [23:0] fc1_n13_p8 = fc1_in_8 * 9'sh103; // weight -0.2470703125
-    wire signed [25:0] fc1_n13_p9 = fc1_in_9 * 11'sh4ad; // weight -0.8310546875
-    wire signed [25:0] fc1_n13_p10 = fc1_in_10 * 11'sh54f; // weight -0.6728515625
-    wire signed [25:0] fc1_n13_p11 = fc1_in_11 * 11'sh4ac; // weight -0.83203125
-    wire signed [24:0] fc1_n13_p12 = fc1_in_12 * 10'sh2ff; // weight -0.2509765625
-    wire signed [25:0] fc1_n13_p13 = fc1_in_13 * 11'sh4f9; // weight -0.7568359375
-    wire signed [24:0] fc1_n13_p14 = fc1_in_14 * 10'sd396; // weight 0.38671875
-    wire signed [23:0] fc1_n13_p15 = fc1_in_15 * 9'sh10c; // weight -0.23828125
-    reg  signed [25:0] fc1_n13_t1_0_a_d1;
-    reg  signed [26:0] fc1_n13_t1_0_b_d1;
-    wire signed [27:0] fc1_n13_t1_0 = $signed({{2{fc1_n13_t1_0_a_d1[25]}}, fc1_n13_t1_0_a_d1}) + $signed({fc1_n13_t1_0_b_d1[26], fc1_n13_t1_0_b_d1});
-    reg  signed [26:0] fc1_n13_t1_1_a_d1;
-    reg  signed [24:0] fc1_n13_t1_1_b_d1;
-    wire signed [27:0] fc1_n13_t1_1 = $signed({fc1_n13_t1_1_a_d1[26], fc1_n13_t1_1_a_d1}) + $signed({{3{fc1_n13_t1_1_b_d1[24]}}, fc1_n13_t1_1_b_d1});
-    reg  signed [26:0] fc1_n13_t1_2_a_d1;
-    reg  signed [26:0] fc1_n13_t1_2_b_d1;
-    wire signed [27:0] fc1_n13_t1_2 = $signed({fc1_n13_t1_2_a_d1[26], fc1_n13_t1_2_a_d1}) + $signed({fc1_n13_t1_2_b_d1[26], fc1_n13_t1_2_b_d1});
-    reg  signed [26:0] fc1_n13_t0_6_d1;
-    reg  signed [25:0] fc1_n13_t1_3_b_d1;
-    wire signed [26:0] fc1_n13_t1_3 = fc1_n13_t0_6_d1 + $signed({fc1_n13_t1_3_b_d1[25], fc1_n13_t1_3_b_d1});
-    wire signed [28:0] fc1_n13_t2_0 = $signed({fc1_n13_t1_0[27], fc1_n13_t1_0}) + $signed({fc1_n13_t1_1[27], fc1_n13_t1_1});
-    wire signed [28:0] fc1_n13_t2_1 = $signed({fc1_n13_t1_2[27], fc1_n13_t1_2}) + $signed({{2{fc1_n13_t1_3[26]}}, fc1_n13_t1_3});
+    wire signed [9:0] fc1_n13_s0_xh = $signed(fc1_in_3[15:6]);
+    wire signed [22:0] fc1_n13_s0 = $signed({($signed({{7{fc1_n13_s0_xh[9]}}, fc1_n13_s0_xh}) + $signed({fc1_in_2[15], fc1_in_2})), fc1_in_3[5:0]});
+    wire signed [16:0] fc1_n13_s1 = $signed({($signed({fc1_e180_xh[8], fc1_e180_xh}) + 10'sd231), fc1_in_3[6:0]});
+    wire signed [21:0] fc1_n13_s2 = $signed({($signed({{4{fc1_e190_xh[13]}}, fc1_e190_xh}) - $signed({fc1_n13_s1[16], fc1_n13_s1})), fc1_e3[3:0]});
+    wire signed [12:0] fc1_n13_s3_xh = $signed(fc1_e8[17:5]);
+    wire signed [22:0] fc1_n13_s3 = $signed({($signed({{5{fc1_n13_s3_xh[12]}}, fc1_n13_s3_xh}) + fc1_e10), fc1_e8[4:0]});
+    wire signed [22:0] fc1_n13_s4 = $signed({($signed(fc1_n13_s0[22:3]) - $signed({{2{fc1_e12[17]}}, fc1_e12})), fc1_n13_s0[2:0]});
+    wire signed [12:0] fc1_n13_s5_xh = $signed(fc1_e52[16:4]);
+    wire signed [21:0] fc1_n13_s5 = $signed({($signed({{5{fc1_n13_s5_xh[12]}}, fc1_n13_s5_xh}) + $signed({fc1_e31[16], fc1_e31})), fc1_e52[3:0]});
+    wire signed [12:0] fc1_n13_s6_xh = $signed(fc1_e97[16:4]);
+    wire signed [21:0] fc1_n13_s6 = $signed({($signed({{5{fc1_n13_s6_xh[12]}}, fc1_n13_s6_xh}) + $signed({fc1_e130[16], fc1_e130})), fc1_e97[3:0]});
+    wire signed [19:0] fc1_n13_s7_xh = $signed(fc1_e132[22:3]);
+    wire signed [23:0] fc1_n13_s7 = $signed({($signed({fc1_n13_s7_xh[19], fc1_n13_s7_xh}) + $signed({fc1_e194[19], fc1_e194})), fc1_e132[2:0]});
+    wire signed [16:0] fc1_n13_s8_xh = $signed(fc1_n13_s2[21:5]);
+    wire signed [24:0] fc1_n13_s8 = $signed({($signed({{3{fc1_n13_s8_xh[16]}}, fc1_n13_s8_xh}) - fc1_e104), fc1_n13_s2[4:0]});
+    wire signed [16:0] fc1_n13_s9_xh = $signed(fc1_n13_s3[22:6]);
+    wire signed [24:0] fc1_n13_s9 = $signed({($signed({{2{fc1_n13_s9_xh[16]}}, fc1_n13_s9_xh}) - fc1_e48), fc1_n13_s3[5:0]});
+    wire signed [12:0] fc1_n13_s10_xh = $signed(fc1_e63[18:6]);
+    wire signed [25:0] fc1_n13_s10 = $signed({($signed({{7{fc1_n13_s10_xh[12]}}, fc1_n13_s10_xh}) - fc1_e86), fc1_e63[5:0]});
+    wire signed [22:0] fc1_n13_s11 = $signed({fc1_n13_s5[21], fc1_n13_s5}) + $signed({fc1_e381[21], fc1_e381});
+    wire signed [18:0] fc1_n13_s12_xh = $signed(fc1_e117[22:4]);
+    wire signed [25:0] fc1_n13_s12 = $signed({($signed({{3{fc1_n13_s12_xh[18]}}, fc1_n13_s12_xh}) + fc1_n13_s6), fc1_e117[3:0]});
+    wire signed [19:0] fc1_n13_s13 = $signed({{2{fc1_e123[17]}}, fc1_e123}) + fc1_e126;
+    wire signed [11:0] fc1_n13_s14_xh = $signed(fc1_e49[20:9]);
+    wire signed [27:0] fc1_n13_s14 = $signed({($signed({{7{fc1_n13_s14_xh[11]}}, fc1_n13_s14_xh}) - fc1_e357), fc1_e49[8:0]});
+    wire signed [14:0] fc1_n13_s15_xh = $signed(fc1_e299[18:4]);
+    wire signed [24:0] fc1_n13_s15 = $signed({($signed({{6{fc1_n13_s15_xh[14]}}, fc1_n13_s15_xh}) + fc1_e160), fc1_e299[3:0]});
+    wire signed [22:0] fc1_n13_s16_xh = $signed(fc1_n13_s7[23:1]);
+    wire [24:0] fc1_n13_s16_u = {($signed({fc1_n13_s16_xh[22], fc1_n13_s16_xh}) - $signed({fc1_n13_s4[22], fc1_n13_s4})), fc1_n13_s7[0]};
+    wire signed [23:0] fc1_n13_s17_xh = $signed(fc1_n13_s8[24:1]);
+    wire [26:0] fc1_n13_s17_u = {($signed({{2{fc1_n13_s17_xh[23]}}, fc1_n13_s17_xh}) - $signed({fc1_n13_s9[24], fc1_n13_s9})), fc1_n13_s8[0]};
+    wire signed [22:0] fc1_n13_s20_xh = $signed(fc1_n13_s15[24:2]);
+    wire [25:0] fc1_n13_s20_u = {($signed({fc1_n13_s20_xh[22], fc1_n13_s20_xh}) - $signed({fc1_n13_s11[22], fc1_n13_s11})), fc1_n13_s15[1:0]};
+    reg  [24:0] fc1_n13_s16_d1;
+    wire signed [24:0] fc1_n13_s16_d1_v = $signed(fc1_n13_s16_d1);
+    reg  [26:0] fc1_n13_s17_d1;
+    wire signed [23:0] fc1_n13_s21_xh = $signed(fc1_n13_s16_d1_v[24:1]);
+    wire signed [27:0] fc1_n13_s21 = $signed({($signed({{3{fc1_n13_s21_xh[23]}}, fc1_n13_s21_xh}) - $signed(fc1_n13_s17_d1)), fc1_n13_s16_d1_v[0]});
+    reg  signed [25:0] fc1_n13_s19_d1;
+    reg  [25:0] fc1_n13_s20_d1;
+    wire signed [23:0] fc1_n13_s22_xh = $signed(fc1_n13_s19_d1[25:2]);
+    wire signed [27:0] fc1_n13_s22 = $signed({($signed({{2{fc1_n13_s22_xh[23]}}, fc1_n13_s22_xh}) + $signed(fc1_n13_s20_d1)), fc1_n13_s19_d1[1:0]});
+    reg  signed [27:0] fc1_n13_s18_d1;
+    wire signed [28:0] fc1_n13_s23 = $signed({fc1_n13_s22[27], fc1_n13_s22}) - $signed({fc1_n13_s18_d1[27], fc1_n13_s18_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n13_acc = (($signed({fc1_n13_t2_0[28], fc1_n13_t2_0}) + $signed({fc1_n13_t2_1[28], fc1_n13_t2_1})) + 30'sh3ff19000);
+    wire signed [29:0] fc1_n13_acc = (-($signed({{2{fc1_n13_s21[27]}}, fc1_n13_s21}) + $signed({fc1_n13_s23[28], fc1_n13_s23})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n13_y_fl = $signed(fc1_n13_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n14_p0 = fc1_in_0 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc1_n14_p2 = fc1_in_2 * 8'sd104; // weight 0.1015625
-    wire signed [22:0] fc1_n14_p3 = fc1_in_3 * 8'sh9d; // weight -0.0966796875
-    wire signed [24:0] fc1_n14_p4 = fc1_in_4 * 10'sh265; // weight -0.4013671875
-    wire signed [24:0] fc1_n14_p5 = fc1_in_5 * 10'sd345; // weight 0.3369140625
-    wire signed [24:0] fc1_n14_p6 = fc1_in_6 * 10'sh2a0; // weight -0.34375
-    wire signed [24:0] fc1_n14_p7 = fc1_in_7 * 10'sh2fd; // weight -0.2529296875
-    wire signed [23:0] fc1_n14_p8 = fc1_in_8 * 9'sh148; // weight -0.1796875
-    wire signed [23:0] fc1_n14_p9 = fc1_in_9 * 9'sd248; // weight 0.2421875
-    wire signed [24:0] fc1_n14_p10 = fc1_in_10 * 10'sd429; // weight 0.4189453125
-    wire signed [24:0] fc1_n14_p11 = fc1_in_11 * 10'sh24d; // weight -0.4248046875
-    wire signed [23:0] fc1_n14_p12 = fc1_in_12 * 9'sh119; // weight -0.2255859375
-    wire signed [23:0] fc1_n14_p13 = fc1_in_13 * 9'sd180; // weight 0.17578125
-    wire signed [24:0] fc1_n14_p14 = fc1_in_14 * 10'sh27f; // weight -0.3759765625
-    wire signed [23:0] fc1_n14_p15 = fc1_in_15 * 9'sh156; // weight -0.166015625
-    reg  signed [24:0] fc1_n14_t1_0_a_d1;
-    reg  signed [23:0] fc1_n14_t1_0_b_d1;
-    wire signed [25:0] fc1_n14_t1_0 = $signed({fc1_n14_t1_0_a_d1[24], fc1_n14_t1_0_a_d1}) + $signed({{2{fc1_n14_t1_0_b_d1[23]}}, fc1_n14_t1_0_b_d1});
-    reg  signed [25:0] fc1_n14_t1_1_a_d1;
-    reg  signed [25:0] fc1_n14_t1_1_b_d1;
-    reg  signed [24:0] fc1_n14_t1_2_a_d1;
-    reg  signed [25:0] fc1_n14_t1_2_b_d1;
-    wire signed [26:0] fc1_n14_t1_2 = $signed({{2{fc1_n14_t1_2_a_d1[24]}}, fc1_n14_t1_2_a_d1}) + $signed({fc1_n14_t1_2_b_d1[25], fc1_n14_t1_2_b_d1});
-    reg  signed [24:0] fc1_n14_t1_3_a_d1;
-    reg  signed [25:0] fc1_n14_t0_7_d1;
-    wire signed [25:0] fc1_n14_t1_3 = $signed({fc1_n14_t1_3_a_d1[24], fc1_n14_t1_3_a_d1}) + fc1_n14_t0_7_d1;
-    wire signed [26:0] fc1_n14_t2_0 = $signed({fc1_n14_t1_0[25], fc1_n14_t1_0}) + ($signed({fc1_n14_t1_1_a_d1[25], fc1_n14_t1_1_a_d1}) + $signed({fc1_n14_t1_1_b_d1[25], fc1_n14_t1_1_b_d1}));
-    wire signed [27:0] fc1_n14_t2_1 = $signed({fc1_n14_t1_2[26], fc1_n14_t1_2}) + $signed({{2{fc1_n14_t1_3[25]}}, fc1_n14_t1_3});
+    wire signed [12:0] fc1_n14_s0_xh = $signed(fc1_e2[16:4]);
+    wire signed [20:0] fc1_n14_s0 = $signed({($signed({{4{fc1_n14_s0_xh[12]}}, fc1_n14_s0_xh}) - $signed({fc1_in_10[15], fc1_in_10})), fc1_e2[3:0]});
+    wire signed [18:0] fc1_n14_s1 = $signed({{2{fc1_e16[16]}}, fc1_e16}) + $signed({fc1_e17[17], fc1_e17});
+    wire signed [20:0] fc1_n14_s2 = $signed({($signed({{2{fc1_e95_xh[16]}}, fc1_e95_xh}) + fc1_e29), fc1_e26[1:0]});
+    wire signed [11:0] fc1_n14_s3_xh = $signed(fc1_e44[16:5]);
+    wire signed [22:0] fc1_n14_s3 = $signed({($signed({{6{fc1_n14_s3_xh[11]}}, fc1_n14_s3_xh}) - fc1_e46), fc1_e44[4:0]});
+    wire signed [12:0] fc1_n14_s4_xh = $signed(fc1_e61[16:4]);
+    wire signed [24:0] fc1_n14_s4 = $signed({($signed({{8{fc1_n14_s4_xh[12]}}, fc1_n14_s4_xh}) - fc1_e83), fc1_e61[3:0]});
+    wire signed [12:0] fc1_n14_s5_xh = $signed(fc1_e106[17:5]);
+    wire signed [25:0] fc1_n14_s5 = $signed({($signed({{8{fc1_n14_s5_xh[12]}}, fc1_n14_s5_xh}) - fc1_n14_s0), fc1_e106[4:0]});
+    wire signed [14:0] fc1_n14_s6_xh = $signed(fc1_n14_s3[22:8]);
+    wire signed [26:0] fc1_n14_s6 = $signed({($signed({{4{fc1_n14_s6_xh[14]}}, fc1_n14_s6_xh}) - $signed({fc1_e371[17], fc1_e371})), fc1_n14_s3[7:0]});
+    wire signed [12:0] fc1_n14_s7_xh = $signed(fc1_e288[18:6]);
+    wire signed [24:0] fc1_n14_s7 = $signed({($signed({{6{fc1_n14_s7_xh[12]}}, fc1_n14_s7_xh}) + fc1_e183), fc1_e288[5:0]});
+    wire signed [18:0] fc1_n14_s8_xh = $signed(fc1_e308[22:4]);
+    wire signed [23:0] fc1_n14_s8 = $signed({($signed({fc1_n14_s8_xh[18], fc1_n14_s8_xh}) + $signed({fc1_e304[18], fc1_e304})), fc1_e308[3:0]});
+    wire signed [12:0] fc1_n14_s9_xh = $signed(fc1_n14_s1[18:6]);
+    wire signed [23:0] fc1_n14_s9 = $signed({($signed({{5{fc1_n14_s9_xh[12]}}, fc1_n14_s9_xh}) - fc1_e342), fc1_n14_s1[5:0]});
+    wire signed [18:0] fc1_n14_s10_xh = $signed(fc1_n14_s2[20:2]);
+    wire signed [21:0] fc1_n14_s10 = $signed({($signed({fc1_n14_s10_xh[18], fc1_n14_s10_xh}) + $signed({fc1_e282[18], fc1_e282})), fc1_n14_s2[1:0]});
+    wire [24:0] fc1_n14_s11_u = {($signed(fc1_n14_s4[24:3]) - $signed({{2{fc1_e297[19]}}, fc1_e297})), fc1_n14_s4[2:0]};
+    wire signed [17:0] fc1_n14_s12_xh = $signed(fc1_e215[22:5]);
+    wire [26:0] fc1_n14_s12_u = {($signed({{4{fc1_n14_s12_xh[17]}}, fc1_n14_s12_xh}) - fc1_e253), fc1_e215[4:0]};
+    wire [26:0] fc1_n14_s13_u = {($signed(fc1_n14_s6[26:2]) + $signed({fc1_n14_s9[23], fc1_n14_s9})), fc1_n14_s6[1:0]};
+    wire signed [20:0] fc1_n14_s15_xh = $signed(fc1_n14_s10[21:1]);
+    wire [24:0] fc1_n14_s15_u = {($signed({{3{fc1_n14_s15_xh[20]}}, fc1_n14_s15_xh}) - fc1_n14_s8), fc1_n14_s10[0]};
+    reg  [24:0] fc1_n14_s11_d1;
+    wire signed [24:0] fc1_n14_s11_d1_v = $signed(fc1_n14_s11_d1);
+    reg  [26:0] fc1_n14_s12_d1;
+    wire signed [26:0] fc1_n14_s16 = $signed({{2{fc1_n14_s11_d1_v[24]}}, fc1_n14_s11_d1_v}) + $signed(fc1_n14_s12_d1);
+    reg  [26:0] fc1_n14_s13_d1;
+    wire signed [26:0] fc1_n14_s13_d1_v = $signed(fc1_n14_s13_d1);
+    reg  [24:0] fc1_n14_s15_d1;
+    wire signed [24:0] fc1_n14_s15_d1_v = $signed(fc1_n14_s15_d1);
+    wire signed [25:0] fc1_n14_s17_xh = $signed(fc1_n14_s13_d1_v[26:1]);
+    wire signed [27:0] fc1_n14_s17 = $signed({($signed({fc1_n14_s17_xh[25], fc1_n14_s17_xh}) + $signed({{2{fc1_n14_s15_d1_v[24]}}, fc1_n14_s15_d1_v})), fc1_n14_s13_d1_v[0]});
+    reg  signed [25:0] fc1_n14_s14_d1;
+    wire signed [27:0] fc1_n14_s18 = $signed({{2{fc1_n14_s14_d1[25]}}, fc1_n14_s14_d1}) - fc1_n14_s17;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n14_acc = ($signed({{2{fc1_n14_t2_0[26]}}, fc1_n14_t2_0}) + $signed({fc1_n14_t2_1[27], fc1_n14_t2_1}));
+    wire signed [28:0] fc1_n14_acc = ($signed({fc1_n14_s18[27], fc1_n14_s18}) + $signed({{2{fc1_n14_s16[26]}}, fc1_n14_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n14_y_fl = $signed(fc1_n14_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n15_p1 = fc1_in_1 * 8'sd66; // weight 0.064453125
-    wire signed [24:0] fc1_n15_p2 = fc1_in_2 * 10'sh2af; // weight -0.3291015625
-    wire signed [23:0] fc1_n15_p3 = fc1_in_3 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc1_n15_p4 = fc1_in_4 * 9'sh160; // weight -0.15625
-    wire signed [23:0] fc1_n15_p5 = fc1_in_5 * 9'sh15f; // weight -0.1572265625
-    wire signed [22:0] fc1_n15_p7 = fc1_in_7 * 8'shbf; // weight -0.0634765625
-    wire signed [19:0] fc1_n15_p9 = fc1_in_9 * 5'sd12; // weight 0.01171875
-    wire signed [23:0] fc1_n15_p10 = fc1_in_10 * 9'sh130; // weight -0.203125
-    wire signed [23:0] fc1_n15_p11 = fc1_in_11 * 9'sh14d; // weight -0.1748046875
-    wire signed [22:0] fc1_n15_p12 = fc1_in_12 * 8'sd112; // weight 0.109375
-    wire signed [23:0] fc1_n15_p13 = fc1_in_13 * 9'sh11f; // weight -0.2197265625
-    wire signed [16:0] fc1_n15_p15_neg = -$signed({fc1_in_15[15], fc1_in_15});
-    wire signed [24:0] fc1_n15_t0_4_b = $signed({{5{fc1_n15_p9[19]}}, fc1_n15_p9});
-    reg  signed [24:0] fc1_n15_t1_0_a_d1;
-    reg  signed [25:0] fc1_n15_t0_1_d1;
-    wire signed [25:0] fc1_n15_t1_0 = $signed({fc1_n15_t1_0_a_d1[24], fc1_n15_t1_0_a_d1}) + fc1_n15_t0_1_d1;
-    reg  signed [24:0] fc1_n15_t1_1_a_d1;
-    reg  signed [23:0] fc1_n15_t1_1_b_d1;
-    wire signed [25:0] fc1_n15_t1_1 = $signed({fc1_n15_t1_1_a_d1[24], fc1_n15_t1_1_a_d1}) + $signed({{2{fc1_n15_t1_1_b_d1[23]}}, fc1_n15_t1_1_b_d1});
-    reg  signed [24:0] fc1_n15_t1_2_a_d1;
-    reg  signed [24:0] fc1_n15_t1_2_b_d1;
-    wire signed [25:0] fc1_n15_t1_2 = $signed({fc1_n15_t1_2_a_d1[24], fc1_n15_t1_2_a_d1}) + $signed({fc1_n15_t1_2_b_d1[24], fc1_n15_t1_2_b_d1});
-    reg  signed [24:0] fc1_n15_t1_3_a_d1;
-    reg  signed [23:0] fc1_n15_t1_3_b_d1;
-    wire signed [25:0] fc1_n15_t1_3 = $signed({fc1_n15_t1_3_a_d1[24], fc1_n15_t1_3_a_d1}) + $signed({{2{fc1_n15_t1_3_b_d1[23]}}, fc1_n15_t1_3_b_d1});
-    wire signed [26:0] fc1_n15_t2_0 = $signed({fc1_n15_t1_0[25], fc1_n15_t1_0}) + $signed({fc1_n15_t1_1[25], fc1_n15_t1_1});
-    wire signed [26:0] fc1_n15_t2_1 = $signed({fc1_n15_t1_2[25], fc1_n15_t1_2}) + $signed({fc1_n15_t1_3[25], fc1_n15_t1_3});
+    wire signed [18:0] fc1_n15_s0 = $signed({($signed({fc1_e173_xh[16], fc1_e173_xh}) - $signed({{2{fc1_in_0[15]}}, fc1_in_0})), fc1_e1[0]});
+    wire signed [13:0] fc1_n15_s1_xh = $signed(fc1_e28[18:5]);
+    wire signed [22:0] fc1_n15_s1 = $signed({($signed({{4{fc1_n15_s1_xh[13]}}, fc1_n15_s1_xh}) - fc1_e17), fc1_e28[4:0]});
+    wire signed [17:0] fc1_n15_s2_xh = $signed(fc1_e29[18:1]);
+    wire signed [19:0] fc1_n15_s2 = $signed({($signed({fc1_n15_s2_xh[17], fc1_n15_s2_xh}) - $signed({{2{fc1_e31[16]}}, fc1_e31})), fc1_e29[0]});
+    wire signed [14:0] fc1_n15_s3_xh = $signed(fc1_e83[20:6]);
+    wire signed [24:0] fc1_n15_s3 = $signed({($signed({{4{fc1_n15_s3_xh[14]}}, fc1_n15_s3_xh}) - fc1_e192), fc1_e83[5:0]});
+    wire signed [19:0] fc1_n15_s4 = fc1_e104 - $signed({{2{fc1_e196[17]}}, fc1_e196});
+    wire signed [20:0] fc1_n15_s5_xh = $signed(fc1_e201[22:2]);
+    wire signed [23:0] fc1_n15_s5 = $signed({($signed({fc1_n15_s5_xh[20], fc1_n15_s5_xh}) + $signed({fc1_e134[20], fc1_e134})), fc1_e201[1:0]});
+    wire signed [19:0] fc1_n15_s6 = $signed({fc1_n15_s0[18], fc1_n15_s0}) - $signed({{2{fc1_e69[17]}}, fc1_e69});
+    wire signed [15:0] fc1_n15_s7_xh = $signed(fc1_e280[17:2]);
+    wire signed [20:0] fc1_n15_s7 = $signed({($signed({{3{fc1_n15_s7_xh[15]}}, fc1_n15_s7_xh}) - fc1_e374), fc1_e280[1:0]});
+    wire signed [16:0] fc1_n15_s8_xh = $signed(fc1_e339[17:1]);
+    wire signed [23:0] fc1_n15_s8 = $signed({($signed({{6{fc1_n15_s8_xh[16]}}, fc1_n15_s8_xh}) - fc1_n15_s1), fc1_e339[0]});
+    wire signed [18:0] fc1_n15_s9_xh = $signed(fc1_n15_s3[24:6]);
+    wire signed [25:0] fc1_n15_s9 = $signed({($signed({fc1_n15_s9_xh[18], fc1_n15_s9_xh}) - fc1_n15_s2), fc1_n15_s3[5:0]});
+    wire signed [18:0] fc1_n15_s10_xh = $signed(fc1_e107[21:3]);
+    wire signed [23:0] fc1_n15_s10 = $signed({($signed({{2{fc1_n15_s10_xh[18]}}, fc1_n15_s10_xh}) - $signed({fc1_e255[19], fc1_e255})), fc1_e107[2:0]});
+    wire signed [15:0] fc1_n15_s11_xh = $signed(fc1_n15_s4[19:4]);
+    wire [25:0] fc1_n15_s11_u = {($signed({{6{fc1_n15_s11_xh[15]}}, fc1_n15_s11_xh}) + $signed({fc1_n15_s7[20], fc1_n15_s7})), fc1_n15_s4[3:0]};
+    wire signed [15:0] fc1_n15_s12_xh = $signed(fc1_n15_s6[19:4]);
+    wire [25:0] fc1_n15_s12_u = {($signed({{6{fc1_n15_s12_xh[15]}}, fc1_n15_s12_xh}) - fc1_e262), fc1_n15_s6[3:0]};
+    wire signed [23:0] fc1_n15_s13_xh = $signed(fc1_n15_s9[25:2]);
+    wire [26:0] fc1_n15_s13_u = {($signed({fc1_n15_s13_xh[23], fc1_n15_s13_xh}) + $signed({fc1_n15_s5[23], fc1_n15_s5})), fc1_n15_s9[1:0]};
+    wire signed [21:0] fc1_n15_s14_xh = $signed(fc1_n15_s8[23:2]);
+    wire [25:0] fc1_n15_s14_u = {($signed({{2{fc1_n15_s14_xh[21]}}, fc1_n15_s14_xh}) - fc1_n15_s10), fc1_n15_s8[1:0]};
+    reg  [25:0] fc1_n15_s12_d1;
+    wire signed [25:0] fc1_n15_s12_d1_v = $signed(fc1_n15_s12_d1);
+    reg  [25:0] fc1_n15_s11_d1;
+    wire signed [25:0] fc1_n15_s11_d1_v = $signed(fc1_n15_s11_d1);
+    wire signed [26:0] fc1_n15_s15 = $signed({fc1_n15_s12_d1_v[25], fc1_n15_s12_d1_v}) + $signed({fc1_n15_s11_d1_v[25], fc1_n15_s11_d1_v});
+    reg  [25:0] fc1_n15_s14_d1;
+    wire signed [25:0] fc1_n15_s14_d1_v = $signed(fc1_n15_s14_d1);
+    reg  [26:0] fc1_n15_s13_d1;
+    wire signed [26:0] fc1_n15_s16 = $signed({fc1_n15_s14_d1_v[25], fc1_n15_s14_d1_v}) + $signed(fc1_n15_s13_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n15_acc = ($signed({fc1_n15_t2_0[26], fc1_n15_t2_0}) + $signed({fc1_n15_t2_1[26], fc1_n15_t2_1}));
+    wire signed [27:0] fc1_n15_acc = ($signed({fc1_n15_s15[26], fc1_n15_s15}) - $signed({fc1_n15_s16[26], fc1_n15_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n15_y_fl = $signed(fc1_n15_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_p0 = fc1_in_0 * 9'sh103; // weight -0.2470703125
-    wire signed [24:0] fc1_n16_p1 = fc1_in_1 * 10'sd389; // weight 0.3798828125
-    wire signed [24:0] fc1_n16_p2 = fc1_in_2 * 10'sh2c9; // weight -0.3037109375
-    wire signed [23:0] fc1_n16_p5 = fc1_in_5 * 9'sh16e; // weight -0.142578125
-    wire signed [23:0] fc1_n16_p6 = fc1_in_6 * 9'sd253; // weight 0.2470703125
-    wire signed [24:0] fc1_n16_p7 = fc1_in_7 * 10'sh2ab; // weight -0.3330078125
-    wire signed [21:0] fc1_n16_p8 = fc1_in_8 * 7'sh49; // weight -0.0537109375
-    wire signed [25:0] fc1_n16_p10 = fc1_in_10 * 11'sd657; // weight 0.6416015625
-    wire signed [25:0] fc1_n16_p11 = fc1_in_11 * 11'sd671; // weight 0.6552734375
-    wire signed [25:0] fc1_n16_p12 = fc1_in_12 * 11'sd838; // weight 0.818359375
-    wire signed [25:0] fc1_n16_p13 = fc1_in_13 * 11'sd513; // weight 0.5009765625
-    wire signed [21:0] fc1_n16_p15 = fc1_in_15 * 7'sd45; // weight 0.0439453125
-    reg  signed [25:0] fc1_n16_t1_0_a_d1;
-    reg  signed [26:0] fc1_n16_t1_0_b_d1;
-    reg  signed [24:0] fc1_n16_t1_1_a_d1;
-    reg  signed [25:0] fc1_n16_t0_3_d1;
-    wire signed [25:0] fc1_n16_t1_1 = $signed({fc1_n16_t1_1_a_d1[24], fc1_n16_t1_1_a_d1}) + fc1_n16_t0_3_d1;
-    reg  signed [23:0] fc1_n16_t1_2_a_d1;
-    reg  signed [26:0] fc1_n16_t0_5_d1;
-    wire signed [26:0] fc1_n16_t1_2 = $signed({{3{fc1_n16_t1_2_a_d1[23]}}, fc1_n16_t1_2_a_d1}) + fc1_n16_t0_5_d1;
-    reg  signed [26:0] fc1_n16_t0_6_d1;
-    reg  signed [23:0] fc1_n16_t1_3_b_d1;
-    wire signed [26:0] fc1_n16_t1_3 = fc1_n16_t0_6_d1 + $signed({{3{fc1_n16_t1_3_b_d1[23]}}, fc1_n16_t1_3_b_d1});
-    wire signed [27:0] fc1_n16_t2_0 = ($signed({{2{fc1_n16_t1_0_a_d1[25]}}, fc1_n16_t1_0_a_d1}) + $signed({fc1_n16_t1_0_b_d1[26], fc1_n16_t1_0_b_d1})) + $signed({{2{fc1_n16_t1_1[25]}}, fc1_n16_t1_1});
-    wire signed [27:0] fc1_n16_t2_1 = $signed({fc1_n16_t1_2[26], fc1_n16_t1_2}) + $signed({fc1_n16_t1_3[26], fc1_n16_t1_3});
+    wire signed [9:0] fc1_n16_s0_xh = $signed(fc1_in_7[15:6]);
+    wire signed [17:0] fc1_n16_s0 = $signed({($signed({{2{fc1_n16_s0_xh[9]}}, fc1_n16_s0_xh}) - 12'sd741), fc1_in_7[5:0]});
+    wire signed [12:0] fc1_n16_s1_xh = $signed(fc1_n16_s0[17:5]);
+    wire signed [22:0] fc1_n16_s1 = $signed({($signed({{5{fc1_n16_s1_xh[12]}}, fc1_n16_s1_xh}) - $signed({fc1_e4[16], fc1_e4})), fc1_n16_s0[4:0]});
+    wire signed [21:0] fc1_n16_s2 = $signed({($signed({{3{fc1_e161_xh[15]}}, fc1_e161_xh}) - fc1_e14), fc1_e24[2:0]});
+    wire signed [21:0] fc1_n16_s3 = $signed({($signed({{3{fc1_e379_xh[14]}}, fc1_e379_xh}) + $signed({fc1_e30[16], fc1_e30})), fc1_e28[3:0]});
+    wire signed [14:0] fc1_n16_s4_xh = $signed(fc1_e97[16:2]);
+    wire signed [19:0] fc1_n16_s4 = $signed({($signed({{3{fc1_n16_s4_xh[14]}}, fc1_n16_s4_xh}) - $signed({fc1_e54[16], fc1_e54})), fc1_e97[1:0]});
+    wire signed [9:0] fc1_n16_s5_xh = $signed(fc1_e100[17:8]);
+    wire signed [25:0] fc1_n16_s5 = $signed({($signed({{8{fc1_n16_s5_xh[9]}}, fc1_n16_s5_xh}) - $signed({fc1_e364[16], fc1_e364})), fc1_e100[7:0]});
+    wire signed [13:0] fc1_n16_s6_xh = $signed(fc1_e149[17:4]);
+    wire signed [26:0] fc1_n16_s6 = $signed({($signed({{9{fc1_n16_s6_xh[13]}}, fc1_n16_s6_xh}) + fc1_e368), fc1_e149[3:0]});
+    wire signed [12:0] fc1_n16_s7_xh = $signed(fc1_e270[18:6]);
+    wire signed [24:0] fc1_n16_s7 = $signed({($signed({{6{fc1_n16_s7_xh[12]}}, fc1_n16_s7_xh}) + fc1_e327), fc1_e270[5:0]});
+    wire signed [20:0] fc1_n16_s8_xh = $signed(fc1_n16_s3[21:1]);
+    wire signed [23:0] fc1_n16_s8 = $signed({($signed({{2{fc1_n16_s8_xh[20]}}, fc1_n16_s8_xh}) - fc1_n16_s1), fc1_n16_s3[0]});
+    wire signed [18:0] fc1_n16_s9_xh = $signed(fc1_n16_s5[25:7]);
+    wire signed [26:0] fc1_n16_s9 = $signed({($signed({fc1_n16_s9_xh[18], fc1_n16_s9_xh}) - fc1_n16_s4), fc1_n16_s5[6:0]});
+    wire signed [15:0] fc1_n16_s10_xh = $signed(fc1_e121[17:2]);
+    wire signed [19:0] fc1_n16_s10 = $signed({($signed({{2{fc1_n16_s10_xh[15]}}, fc1_n16_s10_xh}) + fc1_e182), fc1_e121[1:0]});
+    wire signed [20:0] fc1_n16_s11 = $signed({{3{fc1_e348[17]}}, fc1_e348}) - fc1_e360;
+    wire signed [16:0] fc1_n16_s12_xh = $signed(fc1_e276[20:4]);
+    wire [25:0] fc1_n16_s12_u = {($signed({{5{fc1_n16_s12_xh[16]}}, fc1_n16_s12_xh}) - fc1_n16_s2), fc1_e276[3:0]};
+    wire signed [16:0] fc1_n16_s13_xh = $signed(fc1_e245[20:4]);
+    wire [23:0] fc1_n16_s13_u = {($signed({{3{fc1_n16_s13_xh[16]}}, fc1_n16_s13_xh}) + fc1_n16_s10), fc1_e245[3:0]};
+    wire signed [23:0] fc1_n16_s16_xh = $signed(fc1_n16_s6[26:3]);
+    wire [27:0] fc1_n16_s16_u = {($signed({fc1_n16_s16_xh[23], fc1_n16_s16_xh}) + $signed({fc1_n16_s8[23], fc1_n16_s8})), fc1_n16_s6[2:0]};
+    reg  [25:0] fc1_n16_s12_d1;
+    wire signed [25:0] fc1_n16_s12_d1_v = $signed(fc1_n16_s12_d1);
+    reg  [23:0] fc1_n16_s13_d1;
+    wire signed [23:0] fc1_n16_s13_d1_v = $signed(fc1_n16_s13_d1);
+    wire signed [24:0] fc1_n16_s17_xh = $signed(fc1_n16_s12_d1_v[25:1]);
+    wire signed [26:0] fc1_n16_s17 = $signed({($signed({fc1_n16_s17_xh[24], fc1_n16_s17_xh}) + $signed({{2{fc1_n16_s13_d1_v[23]}}, fc1_n16_s13_d1_v})), fc1_n16_s12_d1_v[0]});
+    reg  [27:0] fc1_n16_s16_d1;
+    reg  signed [21:0] fc1_n16_s15_d1;
+    wire signed [27:0] fc1_n16_s18 = $signed(fc1_n16_s16_d1) + $signed({{6{fc1_n16_s15_d1[21]}}, fc1_n16_s15_d1});
+    reg  signed [27:0] fc1_n16_s14_d1;
+    wire signed [26:0] fc1_n16_s19_xh = $signed(fc1_n16_s14_d1[27:1]);
+    wire signed [28:0] fc1_n16_s19 = $signed({($signed({fc1_n16_s19_xh[26], fc1_n16_s19_xh}) - $signed({fc1_n16_s17[26], fc1_n16_s17})), fc1_n16_s14_d1[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n16_acc = (($signed({fc1_n16_t2_0[27], fc1_n16_t2_0}) + $signed({fc1_n16_t2_1[27], fc1_n16_t2_1})) + 29'sd758784);
+    wire signed [28:0] fc1_n16_acc = ($signed({fc1_n16_s18[27], fc1_n16_s18}) + fc1_n16_s19);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n16_y_fl = $signed(fc1_n16_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p0 = fc1_in_0 * 9'sh114; // weight -0.23046875
-    wire signed [23:0] fc1_n17_p2 = fc1_in_2 * 9'sd206; // weight 0.201171875
-    wire signed [21:0] fc1_n17_p4 = fc1_in_4 * 7'sd55; // weight 0.0537109375
-    wire signed [24:0] fc1_n17_p5 = fc1_in_5 * 10'sd320; // weight 0.3125
-    wire signed [23:0] fc1_n17_p6 = fc1_in_6 * 9'sh124; // weight -0.21484375
-    wire signed [24:0] fc1_n17_p7 = fc1_in_7 * 10'sh28f; // weight -0.3603515625
-    wire signed [23:0] fc1_n17_p8 = fc1_in_8 * 9'sd215; // weight 0.2099609375
-    wire signed [22:0] fc1_n17_p10 = fc1_in_10 * 8'sd74; // weight 0.072265625
-    wire signed [24:0] fc1_n17_p11 = fc1_in_11 * 10'sd339; // weight 0.3310546875
-    wire signed [23:0] fc1_n17_p12 = fc1_in_12 * 9'sh113; // weight -0.2314453125
-    wire signed [24:0] fc1_n17_p15 = fc1_in_15 * 10'sh294; // weight -0.35546875
-    reg  signed [24:0] fc1_n17_t1_0_a_d1;
-    reg  signed [23:0] fc1_n17_t1_0_b_d1;
-    wire signed [25:0] fc1_n17_t1_0 = $signed({fc1_n17_t1_0_a_d1[24], fc1_n17_t1_0_a_d1}) + $signed({{2{fc1_n17_t1_0_b_d1[23]}}, fc1_n17_t1_0_b_d1});
-    reg  signed [25:0] fc1_n17_t1_1_a_d1;
-    reg  signed [25:0] fc1_n17_t1_1_b_d1;
-    reg  signed [24:0] fc1_n17_t1_2_a_d1;
-    reg  signed [25:0] fc1_n17_t0_5_d1;
-    wire signed [25:0] fc1_n17_t1_2 = $signed({fc1_n17_t1_2_a_d1[24], fc1_n17_t1_2_a_d1}) + fc1_n17_t0_5_d1;
-    reg  signed [23:0] fc1_n17_t1_3_a_d1;
-    reg  signed [24:0] fc1_n17_p15_d1;
-    wire signed [24:0] fc1_n17_t1_3 = $signed({fc1_n17_t1_3_a_d1[23], fc1_n17_t1_3_a_d1}) + fc1_n17_p15_d1;
-    wire signed [26:0] fc1_n17_t2_0 = $signed({fc1_n17_t1_0[25], fc1_n17_t1_0}) + ($signed({fc1_n17_t1_1_a_d1[25], fc1_n17_t1_1_a_d1}) + $signed({fc1_n17_t1_1_b_d1[25], fc1_n17_t1_1_b_d1}));
-    wire signed [26:0] fc1_n17_t2_1 = $signed({fc1_n17_t1_2[25], fc1_n17_t1_2}) + $signed({{2{fc1_n17_t1_3[24]}}, fc1_n17_t1_3});
+    wire signed [17:0] fc1_n17_s0 = $signed({($signed({{2{fc1_e59_xh[14]}}, fc1_e59_xh}) - $signed({fc1_in_11[15], fc1_in_11})), fc1_in_13[0]});
+    wire signed [9:0] fc1_n17_s2_xh = $signed(fc1_e5[16:7]);
+    wire signed [24:0] fc1_n17_s2 = $signed({($signed({{8{fc1_n17_s2_xh[9]}}, fc1_n17_s2_xh}) - fc1_e20), fc1_e5[6:0]});
+    wire signed [16:0] fc1_n17_s3_xh = $signed(fc1_e33[17:1]);
+    wire signed [19:0] fc1_n17_s3 = $signed({($signed({{2{fc1_n17_s3_xh[16]}}, fc1_n17_s3_xh}) + fc1_e29), fc1_e33[0]});
+    wire signed [12:0] fc1_n17_s4_xh = $signed(fc1_e41[16:4]);
+    wire signed [21:0] fc1_n17_s4 = $signed({($signed({{5{fc1_n17_s4_xh[12]}}, fc1_n17_s4_xh}) - $signed({fc1_e64[16], fc1_e64})), fc1_e41[3:0]});
+    wire signed [15:0] fc1_n17_s6_xh = $signed(fc1_e103[21:6]);
+    wire signed [24:0] fc1_n17_s6 = $signed({($signed({{3{fc1_n17_s6_xh[15]}}, fc1_n17_s6_xh}) - $signed({fc1_e71[17], fc1_e71})), fc1_e103[5:0]});
+    wire signed [20:0] fc1_n17_s7_xh = $signed(fc1_n17_s2[24:4]);
+    wire signed [25:0] fc1_n17_s7 = $signed({($signed({fc1_n17_s7_xh[20], fc1_n17_s7_xh}) - fc1_n17_s4), fc1_n17_s2[3:0]});
+    wire signed [11:0] fc1_n17_s8_xh = $signed(fc1_e357[18:7]);
+    wire signed [18:0] fc1_n17_s8_hi = $signed({{7{fc1_n17_s8_xh[11]}}, fc1_n17_s8_xh}) + ($signed({fc1_n17_s0[17], fc1_n17_s0}) - $signed({fc1_e8[17], fc1_e8}));
+    wire signed [25:0] fc1_n17_s8 = $signed({fc1_n17_s8_hi, fc1_e357[6:0]});
+    wire signed [17:0] fc1_n17_s9_xh = $signed(fc1_n17_s3[19:2]);
+    wire signed [23:0] fc1_n17_s9 = $signed({($signed({{4{fc1_n17_s9_xh[17]}}, fc1_n17_s9_xh}) - fc1_e107), fc1_n17_s3[1:0]});
+    wire signed [16:0] fc1_n17_s10_xh = $signed(fc1_e285[18:2]);
+    wire signed [21:0] fc1_n17_s10 = $signed({($signed({{3{fc1_n17_s10_xh[16]}}, fc1_n17_s10_xh}) + $signed({fc1_e305[18], fc1_e305})), fc1_e285[1:0]});
+    wire signed [21:0] fc1_n17_s11_xh = $signed(fc1_n17_s6[24:3]);
+    wire signed [22:0] fc1_n17_s11_hi = $signed({fc1_n17_s11_xh[21], fc1_n17_s11_xh}) + ($signed({{5{fc1_e80[17]}}, fc1_e80}) - fc1_e132);
+    wire [25:0] fc1_n17_s13_u = {($signed(fc1_n17_s7[25:2]) - $signed({{2{fc1_n17_s10[21]}}, fc1_n17_s10})), fc1_n17_s7[1:0]};
+    wire signed [23:0] fc1_n17_s14_xh = $signed(fc1_e224[24:1]);
+    wire [25:0] fc1_n17_s14_u = {($signed({fc1_n17_s14_xh[23], fc1_n17_s14_xh}) + $signed({fc1_n17_s9[23], fc1_n17_s9})), fc1_e224[0]};
+    reg  [25:0] fc1_n17_s13_d1;
+    wire signed [25:0] fc1_n17_s13_d1_v = $signed(fc1_n17_s13_d1);
+    reg  [25:0] fc1_n17_s11_d1;
+    wire signed [25:0] fc1_n17_s11_d1_v = $signed(fc1_n17_s11_d1);
+    wire signed [26:0] fc1_n17_s15 = $signed({fc1_n17_s13_d1_v[25], fc1_n17_s13_d1_v}) + $signed({fc1_n17_s11_d1_v[25], fc1_n17_s11_d1_v});
+    reg  signed [26:0] fc1_n17_s12_d1;
+    reg  [25:0] fc1_n17_s14_d1;
+    wire signed [25:0] fc1_n17_s14_d1_v = $signed(fc1_n17_s14_d1);
+    wire signed [26:0] fc1_n17_s16 = fc1_n17_s12_d1 - $signed({fc1_n17_s14_d1_v[25], fc1_n17_s14_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n17_acc = ($signed({fc1_n17_t2_0[26], fc1_n17_t2_0}) + $signed({fc1_n17_t2_1[26], fc1_n17_t2_1}));
+    wire signed [27:0] fc1_n17_acc = (-($signed({fc1_n17_s16[26], fc1_n17_s16}) + $signed({fc1_n17_s15[26], fc1_n17_s15})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n17_y_fl = $signed(fc1_n17_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n18_p0 = fc1_in_0 * 9'sd165; // weight 0.1611328125
-    wire signed [23:0] fc1_n18_p1 = fc1_in_1 * 9'sd151; // weight 0.1474609375
-    wire signed [27:0] fc1_n18_p2 = fc1_in_2 * 13'sh16d5; // weight -2.2919921875
-    wire signed [27:0] fc1_n18_p3 = fc1_in_3 * 13'sh162f; // weight -2.4541015625
-    wire signed [27:0] fc1_n18_p4 = fc1_in_4 * 13'sh174b; // weight -2.1767578125
-    wire signed [27:0] fc1_n18_p5 = fc1_in_5 * 13'sh1588; // weight -2.6171875
-    wire signed [21:0] fc1_n18_p6 = fc1_in_6 * 7'sd52; // weight 0.05078125
-    wire signed [23:0] fc1_n18_p8 = fc1_in_8 * 9'sd251; // weight 0.2451171875
-    wire signed [24:0] fc1_n18_p9 = fc1_in_9 * 10'sh279; // weight -0.3818359375
-    wire signed [25:0] fc1_n18_p10 = fc1_in_10 * 11'sh50d; // weight -0.7373046875
-    wire signed [26:0] fc1_n18_p11 = fc1_in_11 * 12'sh852; // weight -1.919921875
-    wire signed [24:0] fc1_n18_p12 = fc1_in_12 * 10'sh2ba; // weight -0.318359375
-    wire signed [22:0] fc1_n18_p14 = fc1_in_14 * 8'sd118; // weight 0.115234375
-    wire signed [23:0] fc1_n18_p15 = fc1_in_15 * 9'sh15f; // weight -0.1572265625
-    reg  signed [24:0] fc1_n18_t1_0_a_d1;
-    reg  signed [28:0] fc1_n18_t0_1_d1;
-    wire signed [28:0] fc1_n18_t1_0 = $signed({{4{fc1_n18_t1_0_a_d1[24]}}, fc1_n18_t1_0_a_d1}) + fc1_n18_t0_1_d1;
-    reg  signed [28:0] fc1_n18_t0_2_d1;
-    reg  signed [25:0] fc1_n18_t1_1_b_d1;
-    wire signed [28:0] fc1_n18_t1_1 = fc1_n18_t0_2_d1 + $signed({{3{fc1_n18_t1_1_b_d1[25]}}, fc1_n18_t1_1_b_d1});
-    reg  signed [25:0] fc1_n18_t1_2_a_d1;
-    reg  signed [27:0] fc1_n18_t0_5_d1;
-    wire signed [27:0] fc1_n18_t1_2 = $signed({{2{fc1_n18_t1_2_a_d1[25]}}, fc1_n18_t1_2_a_d1}) + fc1_n18_t0_5_d1;
-    reg  signed [26:0] fc1_n18_t1_3_a_d1;
-    reg  signed [24:0] fc1_n18_t1_3_b_d1;
-    wire signed [27:0] fc1_n18_t1_3 = $signed({fc1_n18_t1_3_a_d1[26], fc1_n18_t1_3_a_d1}) + $signed({{3{fc1_n18_t1_3_b_d1[24]}}, fc1_n18_t1_3_b_d1});
-    wire signed [28:0] fc1_n18_t2_1 = $signed({fc1_n18_t1_2[27], fc1_n18_t1_2}) + $signed({fc1_n18_t1_3[27], fc1_n18_t1_3});
-    wire signed [29:0] fc1_n18_t3_0 = ($signed({fc1_n18_t1_0[28], fc1_n18_t1_0}) + $signed({fc1_n18_t1_1[28], fc1_n18_t1_1})) + $signed({fc1_n18_t2_1[28], fc1_n18_t2_1});
+    wire signed [26:0] fc1_n18_s0 = $signed({($signed({{11{fc1_n4_s2_xh[5]}}, fc1_n4_s2_xh}) - $signed({fc1_in_13[15], fc1_in_13})), fc1_in_11[9:0]});
+    wire signed [14:0] fc1_n18_s1_xh = $signed(fc1_e7[17:3]);
+    wire signed [17:0] fc1_n18_s1 = $signed({(fc1_n18_s1_xh + 15'sd177), fc1_e7[2:0]});
+    wire signed [26:0] fc1_n18_s2 = $signed({($signed(fc1_n18_s0[26:6]) + $signed({{3{fc1_e21[17]}}, fc1_e21})), fc1_n18_s0[5:0]});
+    wire signed [11:0] fc1_n18_s3_xh = $signed(fc1_e4[16:5]);
+    wire signed [22:0] fc1_n18_s3 = $signed({($signed({{6{fc1_n18_s3_xh[11]}}, fc1_n18_s3_xh}) - $signed({fc1_e5[16], fc1_e5})), fc1_e4[4:0]});
+    wire signed [19:0] fc1_n18_s4 = $signed({($signed({fc1_n15_s2_xh[17], fc1_n15_s2_xh}) - fc1_e28), fc1_e29[0]});
+    wire signed [9:0] fc1_n18_s5_xh = $signed(fc1_e130[16:7]);
+    wire signed [25:0] fc1_n18_s5 = $signed({($signed({{9{fc1_n18_s5_xh[9]}}, fc1_n18_s5_xh}) - fc1_e39), fc1_e130[6:0]});
+    wire signed [22:0] fc1_n18_s6 = $signed({($signed(fc1_e132[22:4]) + $signed({fc1_n18_s1[17], fc1_n18_s1})), fc1_e132[3:0]});
+    wire signed [15:0] fc1_n18_s7_xh = $signed(fc1_e270[18:3]);
+    wire signed [25:0] fc1_n18_s7 = $signed({($signed({{7{fc1_n18_s7_xh[15]}}, fc1_n18_s7_xh}) + fc1_n18_s3), fc1_e270[2:0]});
+    wire signed [15:0] fc1_n18_s8_xh = $signed(fc1_e126[19:4]);
+    wire signed [23:0] fc1_n18_s8 = $signed({($signed({{4{fc1_n18_s8_xh[15]}}, fc1_n18_s8_xh}) - fc1_e189), fc1_e126[3:0]});
+    wire signed [8:0] fc1_n18_s9_xh = $signed(fc1_n18_s4[19:11]);
+    wire signed [28:0] fc1_n18_s9 = $signed({($signed({{9{fc1_n18_s9_xh[8]}}, fc1_n18_s9_xh}) - fc1_e344), fc1_n18_s4[10:0]});
+    wire signed [25:0] fc1_n18_s10 = $signed({($signed(fc1_n18_s5[25:2]) - $signed({{2{fc1_e152[21]}}, fc1_e152})), fc1_n18_s5[1:0]});
+    wire signed [18:0] fc1_n18_s11_xh = $signed(fc1_e233[19:1]);
+    wire [27:0] fc1_n18_s11_u = {($signed({{8{fc1_n18_s11_xh[18]}}, fc1_n18_s11_xh}) + fc1_n18_s2), fc1_e233[0]};
+    wire [28:0] fc1_n18_s12_u = {($signed(fc1_n18_s9[28:4]) + $signed({{2{fc1_n18_s6[22]}}, fc1_n18_s6})), fc1_n18_s9[3:0]};
+    wire signed [20:0] fc1_n18_s13_xh = $signed(fc1_n18_s8[23:3]);
+    wire [25:0] fc1_n18_s13_u = {($signed({{2{fc1_n18_s13_xh[20]}}, fc1_n18_s13_xh}) - fc1_e336), fc1_n18_s8[2:0]};
+    wire signed [23:0] fc1_n18_s15_xh = $signed(fc1_n18_s10[25:2]);
+    wire [26:0] fc1_n18_s15_u = {($signed({fc1_n18_s15_xh[23], fc1_n18_s15_xh}) + $signed({fc1_e206[23], fc1_e206})), fc1_n18_s10[1:0]};
+    reg  [27:0] fc1_n18_s11_d1;
+    wire signed [27:0] fc1_n18_s11_d1_v = $signed(fc1_n18_s11_d1);
+    reg  [19:0] fc1_e263_d1;
+    wire signed [19:0] fc1_e263_d1_v = $signed(fc1_e263_d1);
+    wire signed [27:0] fc1_n18_s16 = $signed({($signed(fc1_n18_s11_d1_v[27:5]) + $signed({{3{fc1_e263_d1_v[19]}}, fc1_e263_d1_v})), fc1_n18_s11_d1_v[4:0]});
+    reg  [28:0] fc1_n18_s12_d1;
+    wire signed [28:0] fc1_n18_s12_d1_v = $signed(fc1_n18_s12_d1);
+    reg  [25:0] fc1_n18_s13_d1;
+    wire signed [25:0] fc1_n18_s13_d1_v = $signed(fc1_n18_s13_d1);
+    reg  signed [28:0] fc1_n18_s14_d1;
+    reg  [26:0] fc1_n18_s15_d1;
+    wire signed [26:0] fc1_n18_s15_d1_v = $signed(fc1_n18_s15_d1);
+    wire signed [28:0] fc1_n18_s18 = fc1_n18_s14_d1 + $signed({{2{fc1_n18_s15_d1_v[26]}}, fc1_n18_s15_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n18_acc = (fc1_n18_t3_0 + 30'sd362496);
+    wire signed [29:0] fc1_n18_acc = (($signed({{2{fc1_n18_s16[27]}}, fc1_n18_s16}) - $signed({fc1_n18_s18[28], fc1_n18_s18})) + ($signed({fc1_n18_s12_d1_v[28], fc1_n18_s12_d1_v}) + $signed({{4{fc1_n18_s13_d1_v[25]}}, fc1_n18_s13_d1_v})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n18_y_fl = $signed(fc1_n18_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n19_p0 = fc1_in_0 * 7'sd52; // weight 0.05078125
-    wire signed [19:0] fc1_n19_p1_sh = $signed({fc1_in_1, 4'd0});
-    wire signed [20:0] fc1_n19_p1_neg = -$signed({fc1_n19_p1_sh[19], fc1_n19_p1_sh});
-    wire signed [24:0] fc1_n19_p3 = fc1_in_3 * 10'sh2a9; // weight -0.3349609375
-    wire signed [24:0] fc1_n19_p4 = fc1_in_4 * 10'sh2c0; // weight -0.3125
-    wire signed [26:0] fc1_n19_p5 = fc1_in_5 * 12'sh8e7; // weight -1.7744140625
-    wire signed [23:0] fc1_n19_p7 = fc1_in_7 * 9'sh171; // weight -0.1396484375
-    wire signed [23:0] fc1_n19_p9 = fc1_in_9 * 9'sd165; // weight 0.1611328125
-    wire signed [22:0] fc1_n19_p10 = fc1_in_10 * 8'sd125; // weight 0.1220703125
-    wire signed [22:0] fc1_n19_p11 = fc1_in_11 * 8'sd114; // weight 0.111328125
-    wire signed [22:0] fc1_n19_p13 = fc1_in_13 * 8'shb0; // weight -0.078125
-    wire signed [21:0] fc1_n19_p14 = fc1_in_14 * 7'sh56; // weight -0.041015625
-    wire signed [23:0] fc1_n19_p15 = fc1_in_15 * 9'sd228; // weight 0.22265625
-    reg  signed [22:0] fc1_n19_t1_0_a_d1;
-    reg  signed [25:0] fc1_n19_t1_0_b_d1;
-    wire signed [26:0] fc1_n19_t1_0 = $signed({{4{fc1_n19_t1_0_a_d1[22]}}, fc1_n19_t1_0_a_d1}) + $signed({fc1_n19_t1_0_b_d1[25], fc1_n19_t1_0_b_d1});
-    reg  signed [27:0] fc1_n19_t0_2_d1;
-    reg  signed [24:0] fc1_n19_t1_1_b_d1;
-    reg  signed [25:0] fc1_n19_t1_2_a_d1;
-    reg  signed [23:0] fc1_n19_t1_2_b_d1;
-    reg  signed [24:0] fc1_n19_t1_3_a_d1;
-    reg  signed [24:0] fc1_n19_t1_3_b_d1;
-    wire signed [25:0] fc1_n19_t1_3 = $signed({fc1_n19_t1_3_a_d1[24], fc1_n19_t1_3_a_d1}) + $signed({fc1_n19_t1_3_b_d1[24], fc1_n19_t1_3_b_d1});
-    wire signed [27:0] fc1_n19_t2_0 = $signed({fc1_n19_t1_0[26], fc1_n19_t1_0}) + (fc1_n19_t0_2_d1 + $signed({{3{fc1_n19_t1_1_b_d1[24]}}, fc1_n19_t1_1_b_d1}));
-    wire signed [26:0] fc1_n19_t2_1 = ($signed({fc1_n19_t1_2_a_d1[25], fc1_n19_t1_2_a_d1}) + $signed({{3{fc1_n19_t1_2_b_d1[23]}}, fc1_n19_t1_2_b_d1})) + $signed({fc1_n19_t1_3[25], fc1_n19_t1_3});
+    wire signed [6:0] fc1_n19_s0_xh = $signed(fc1_in_5[15:9]);
+    wire signed [25:0] fc1_n19_s0 = $signed({($signed({{10{fc1_n19_s0_xh[6]}}, fc1_n19_s0_xh}) - $signed({fc1_in_8[15], fc1_in_8})), fc1_in_5[8:0]});
+    wire signed [3:0] fc1_n19_s1_xh = $signed(fc1_in_12[15:12]);
+    wire signed [20:0] fc1_n19_s1 = $signed({($signed({{5{fc1_n19_s1_xh[3]}}, fc1_n19_s1_xh}) + 9'sd169), fc1_in_12[11:0]}); // bias -0.66015625
+    wire signed [17:0] fc1_n19_s2_xh = $signed(fc1_n19_s1[20:3]);
+    wire signed [21:0] fc1_n19_s2 = $signed({($signed({fc1_n19_s2_xh[17], fc1_n19_s2_xh}) - $signed({fc1_e0[17], fc1_e0})), fc1_n19_s1[2:0]});
+    wire signed [20:0] fc1_n19_s3 = $signed({($signed({{3{fc1_e47_xh[16]}}, fc1_e47_xh}) + $signed({fc1_e34[18], fc1_e34})), fc1_e7[0]});
+    wire signed [25:0] fc1_n19_s4 = $signed({($signed(fc1_n19_s0[25:2]) - $signed({{5{fc1_e42[18]}}, fc1_e42})), fc1_n19_s0[1:0]});
+    wire signed [22:0] fc1_n19_s5 = $signed({($signed({{4{fc1_e379_xh[14]}}, fc1_e379_xh}) - fc1_e11), fc1_e28[3:0]});
+    wire signed [19:0] fc1_n19_s6 = $signed({($signed({{3{fc1_e254_xh[14]}}, fc1_e254_xh}) + fc1_e33), fc1_e37[1:0]});
+    wire signed [16:0] fc1_n19_s7_xh = $signed(fc1_e135[19:3]);
+    wire signed [21:0] fc1_n19_s7 = $signed({($signed({{2{fc1_n19_s7_xh[16]}}, fc1_n19_s7_xh}) + $signed({fc1_e96[17], fc1_e96})), fc1_e135[2:0]});
+    wire signed [16:0] fc1_n19_s9_xh = $signed(fc1_n19_s2[21:5]);
+    wire signed [24:0] fc1_n19_s9 = $signed({($signed({{3{fc1_n19_s9_xh[16]}}, fc1_n19_s9_xh}) - fc1_n19_s6), fc1_n19_s2[4:0]});
+    wire signed [15:0] fc1_n19_s10_xh = $signed(fc1_e181[17:2]);
+    wire signed [24:0] fc1_n19_s10 = $signed({($signed({{7{fc1_n19_s10_xh[15]}}, fc1_n19_s10_xh}) + fc1_e353), fc1_e181[1:0]});
+    wire signed [19:0] fc1_n19_s11_xh = $signed(fc1_n19_s3[20:1]);
+    wire signed [23:0] fc1_n19_s11 = $signed({($signed({{3{fc1_n19_s11_xh[19]}}, fc1_n19_s11_xh}) - fc1_n19_s5), fc1_n19_s3[0]});
+    wire signed [20:0] fc1_n19_s12_xh = $signed(fc1_n19_s4[25:5]);
+    wire signed [27:0] fc1_n19_s12 = $signed({($signed({{2{fc1_n19_s12_xh[20]}}, fc1_n19_s12_xh}) + $signed({fc1_e243[21], fc1_e243})), fc1_n19_s4[4:0]});
+    wire signed [17:0] fc1_n19_s13_xh = $signed(fc1_n19_s7[21:4]);
+    wire signed [19:0] fc1_n19_s13_hi = $signed({{2{fc1_n19_s13_xh[17]}}, fc1_n19_s13_xh}) + ($signed({fc1_e173[18], fc1_e173}) - $signed({fc1_e374[18], fc1_e374}));
+    wire signed [22:0] fc1_n19_s14_xh = $signed(fc1_n19_s9[24:2]);
+    wire [25:0] fc1_n19_s14_u = {($signed({fc1_n19_s14_xh[22], fc1_n19_s14_xh}) + $signed({{4{fc1_e318[19]}}, fc1_e318})), fc1_n19_s9[1:0]};
+    reg  [25:0] fc1_n19_s14_d1;
+    wire signed [25:0] fc1_n19_s14_d1_v = $signed(fc1_n19_s14_d1);
+    reg  [23:0] fc1_n19_s13_d1;
+    wire signed [23:0] fc1_n19_s13_d1_v = $signed(fc1_n19_s13_d1);
+    wire signed [22:0] fc1_n19_s17_xh = $signed(fc1_n19_s14_d1_v[25:3]);
+    wire signed [27:0] fc1_n19_s17 = $signed({($signed({{2{fc1_n19_s17_xh[22]}}, fc1_n19_s17_xh}) - $signed({fc1_n19_s13_d1_v[23], fc1_n19_s13_d1_v})), fc1_n19_s14_d1_v[2:0]});
+    reg  signed [27:0] fc1_n19_s16_d1;
+    reg  signed [25:0] fc1_n19_s15_d1;
+    wire signed [27:0] fc1_n19_s18 = fc1_n19_s16_d1 - $signed({{2{fc1_n19_s15_d1[25]}}, fc1_n19_s15_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n19_acc = (($signed({fc1_n19_t2_0[27], fc1_n19_t2_0}) + $signed({{2{fc1_n19_t2_1[26]}}, fc1_n19_t2_1})) + 29'sh1ff57000);
+    wire signed [28:0] fc1_n19_acc = (-($signed({fc1_n19_s18[27], fc1_n19_s18}) + $signed({fc1_n19_s17[27], fc1_n19_s17})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n19_y_fl = $signed(fc1_n19_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n20_p1_neg = -$signed({fc1_in_1[15], fc1_in_1});
-    wire signed [21:0] fc1_n20_p3 = fc1_in_3 * 7'sh5b; // weight -0.0361328125
-    wire signed [25:0] fc1_n20_p4 = fc1_in_4 * 11'sd555; // weight 0.5419921875
-    wire signed [22:0] fc1_n20_p6 = fc1_in_6 * 8'shae; // weight -0.080078125
-    wire signed [24:0] fc1_n20_p8 = fc1_in_8 * 10'sd414; // weight 0.404296875
-    wire signed [24:0] fc1_n20_p9 = fc1_in_9 * 10'sd315; // weight 0.3076171875
-    wire signed [17:0] fc1_n20_p10_sh = $signed({fc1_in_10, 2'd0});
-    wire signed [18:0] fc1_n20_p10_neg = -$signed({fc1_n20_p10_sh[17], fc1_n20_p10_sh});
-    wire signed [24:0] fc1_n20_p12 = fc1_in_12 * 10'sh2e2; // weight -0.279296875
-    wire signed [23:0] fc1_n20_p13 = fc1_in_13 * 9'sd234; // weight 0.228515625
-    wire signed [21:0] fc1_n20_p14 = fc1_in_14 * 7'sh5d; // weight -0.0341796875
-    reg  signed [24:0] fc1_n20_t0_0_d1;
-    reg  signed [23:0] fc1_n20_t1_0_b_d1;
-    wire signed [24:0] fc1_n20_t1_0 = fc1_n20_t0_0_d1 + $signed({fc1_n20_t1_0_b_d1[23], fc1_n20_t1_0_b_d1});
-    reg  signed [26:0] fc1_n20_t1_1_a_d1;
-    reg  signed [24:0] fc1_n20_t1_1_b_d1;
-    reg  signed [25:0] fc1_n20_t0_4_d1;
-    reg  signed [23:0] fc1_n20_t1_2_b_d1;
-    wire signed [25:0] fc1_n20_t1_2 = fc1_n20_t0_4_d1 + $signed({{2{fc1_n20_t1_2_b_d1[23]}}, fc1_n20_t1_2_b_d1});
-    reg  signed [25:0] fc1_n20_t0_6_d1;
-    reg  signed [24:0] fc1_n20_t1_3_b_d1;
-    wire signed [25:0] fc1_n20_t1_3 = fc1_n20_t0_6_d1 + $signed({fc1_n20_t1_3_b_d1[24], fc1_n20_t1_3_b_d1});
-    wire signed [27:0] fc1_n20_t2_0 = $signed({{3{fc1_n20_t1_0[24]}}, fc1_n20_t1_0}) + ($signed({fc1_n20_t1_1_a_d1[26], fc1_n20_t1_1_a_d1}) + $signed({{3{fc1_n20_t1_1_b_d1[24]}}, fc1_n20_t1_1_b_d1}));
-    wire signed [26:0] fc1_n20_t2_1 = $signed({fc1_n20_t1_2[25], fc1_n20_t1_2}) + $signed({fc1_n20_t1_3[25], fc1_n20_t1_3});
+    wire signed [13:0] fc1_n20_s0_xh = $signed(fc1_in_13[15:2]);
+    wire signed [18:0] fc1_n20_s0 = $signed({($signed({{3{fc1_n20_s0_xh[13]}}, fc1_n20_s0_xh}) - $signed({fc1_in_5[15], fc1_in_5})), fc1_in_13[1:0]});
+    wire signed [18:0] fc1_n20_s1 = $signed({($signed(fc1_n20_s0[18:2]) - 17'sd783), fc1_n20_s0[1:0]});
+    wire signed [11:0] fc1_n20_s2_xh = $signed(fc1_e23[17:6]);
+    wire signed [24:0] fc1_n20_s2 = $signed({($signed({{7{fc1_n20_s2_xh[11]}}, fc1_n20_s2_xh}) + fc1_e18), fc1_e23[5:0]});
+    wire signed [22:0] fc1_n20_s3 = $signed({($signed(fc1_e368[22:3]) + $signed({{3{fc1_e27[16]}}, fc1_e27})), fc1_e368[2:0]});
+    wire signed [17:0] fc1_n20_s4_xh = $signed(fc1_e63[18:1]);
+    wire signed [20:0] fc1_n20_s4 = $signed({($signed({{2{fc1_n20_s4_xh[17]}}, fc1_n20_s4_xh}) - $signed({fc1_n20_s1[18], fc1_n20_s1})), fc1_e63[0]});
+    wire signed [23:0] fc1_n20_s5 = $signed({($signed(fc1_e380[23:3]) + $signed({{2{fc1_e74[18]}}, fc1_e74})), fc1_e380[2:0]});
+    wire signed [17:0] fc1_n20_s6_xh = $signed(fc1_e153[18:1]);
+    wire signed [20:0] fc1_n20_s6 = $signed({($signed({{2{fc1_n20_s6_xh[17]}}, fc1_n20_s6_xh}) - fc1_e382), fc1_e153[0]});
+    wire signed [14:0] fc1_n20_s7_xh = $signed(fc1_e346[17:3]);
+    wire signed [21:0] fc1_n20_s7 = $signed({($signed({{4{fc1_n20_s7_xh[14]}}, fc1_n20_s7_xh}) - $signed({fc1_e171[17], fc1_e171})), fc1_e346[2:0]});
+    wire signed [24:0] fc1_n20_s8 = fc1_n20_s2 - $signed({fc1_e350[23], fc1_e350});
+    wire signed [22:0] fc1_n20_s9 = $signed({{4{fc1_e88[18]}}, fc1_e88}) + fc1_e275;
+    wire signed [19:0] fc1_n20_s10_xh = $signed(fc1_n20_s3[22:3]);
+    wire signed [23:0] fc1_n20_s10 = $signed({($signed({fc1_n20_s10_xh[19], fc1_n20_s10_xh}) - $signed({fc1_e306[19], fc1_e306})), fc1_n20_s3[2:0]});
+    wire signed [13:0] fc1_n20_s11_xh = $signed(fc1_e178[20:7]);
+    wire [27:0] fc1_n20_s11_u = {($signed({{7{fc1_n20_s11_xh[13]}}, fc1_n20_s11_xh}) + fc1_n20_s4), fc1_e178[6:0]};
+    wire signed [19:0] fc1_n20_s12_xh = $signed(fc1_n20_s5[23:4]);
+    wire [25:0] fc1_n20_s12_u = {($signed({{2{fc1_n20_s12_xh[19]}}, fc1_n20_s12_xh}) + fc1_n20_s7), fc1_n20_s5[3:0]};
+    wire signed [18:0] fc1_n20_s13_xh = $signed(fc1_n20_s6[20:2]);
+    wire [25:0] fc1_n20_s13_u = {($signed({{5{fc1_n20_s13_xh[18]}}, fc1_n20_s13_xh}) - fc1_n20_s10), fc1_n20_s6[1:0]};
+    reg  [27:0] fc1_n20_s11_d1;
+    wire signed [27:0] fc1_n20_s11_d1_v = $signed(fc1_n20_s11_d1);
+    reg  [25:0] fc1_n20_s12_d1;
+    wire signed [25:0] fc1_n20_s12_d1_v = $signed(fc1_n20_s12_d1);
+    wire signed [27:0] fc1_n20_s15 = $signed({($signed(fc1_n20_s11_d1_v[27:1]) + $signed({fc1_n20_s12_d1_v[25], fc1_n20_s12_d1_v})), fc1_n20_s11_d1_v[0]});
+    reg  signed [25:0] fc1_n20_s14_d1;
+    reg  [25:0] fc1_n20_s13_d1;
+    wire signed [25:0] fc1_n20_s13_d1_v = $signed(fc1_n20_s13_d1);
+    wire signed [26:0] fc1_n20_s16 = $signed({fc1_n20_s14_d1[25], fc1_n20_s14_d1}) - $signed({fc1_n20_s13_d1_v[25], fc1_n20_s13_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n20_acc = (($signed({fc1_n20_t2_0[27], fc1_n20_t2_0}) + $signed({{2{fc1_n20_t2_1[26]}}, fc1_n20_t2_1})) + 29'sh1ff3c400);
+    wire signed [28:0] fc1_n20_acc = (-($signed({fc1_n20_s15[27], fc1_n20_s15}) + $signed({{2{fc1_n20_s16[26]}}, fc1_n20_s16})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n20_y_fl = $signed(fc1_n20_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p1 = fc1_in_1 * 8'sd67; // weight 0.0654296875
-    wire signed [20:0] fc1_n21_p2 = fc1_in_2 * 6'sd25; // weight 0.0244140625
-    wire signed [21:0] fc1_n21_p3 = fc1_in_3 * 7'sh53; // weight -0.0439453125
-    wire signed [23:0] fc1_n21_p5 = fc1_in_5 * 9'sh17a; // weight -0.130859375
-    wire signed [23:0] fc1_n21_p6 = fc1_in_6 * 9'sd205; // weight 0.2001953125
-    wire signed [22:0] fc1_n21_p7 = fc1_in_7 * 8'sha4; // weight -0.08984375
-    wire signed [23:0] fc1_n21_p9 = fc1_in_9 * 9'sd140; // weight 0.13671875
-    wire signed [24:0] fc1_n21_p10 = fc1_in_10 * 10'sh275; // weight -0.3857421875
-    wire signed [24:0] fc1_n21_p11 = fc1_in_11 * 10'sh2d3; // weight -0.2939453125
-    wire signed [21:0] fc1_n21_p12 = fc1_in_12 * 7'sd62; // weight 0.060546875
-    wire signed [21:0] fc1_n21_p13 = fc1_in_13 * 7'sd46; // weight 0.044921875
-    wire signed [22:0] fc1_n21_p15 = fc1_in_15 * 8'shad; // weight -0.0810546875
-    reg  signed [23:0] fc1_n21_t1_0_a_d1;
-    reg  signed [22:0] fc1_n21_t1_0_b_d1;
-    wire signed [24:0] fc1_n21_t1_0 = $signed({fc1_n21_t1_0_a_d1[23], fc1_n21_t1_0_a_d1}) + $signed({{2{fc1_n21_t1_0_b_d1[22]}}, fc1_n21_t1_0_b_d1});
-    reg  signed [24:0] fc1_n21_t1_1_a_d1;
-    reg  signed [24:0] fc1_n21_t1_1_b_d1;
-    wire signed [25:0] fc1_n21_t1_1 = $signed({fc1_n21_t1_1_a_d1[24], fc1_n21_t1_1_a_d1}) + $signed({fc1_n21_t1_1_b_d1[24], fc1_n21_t1_1_b_d1});
-    reg  signed [24:0] fc1_n21_t1_2_a_d1;
-    reg  signed [25:0] fc1_n21_t1_2_b_d1;
-    reg  signed [22:0] fc1_n21_t1_3_a_d1;
-    reg  signed [24:0] fc1_n21_t0_7_d1;
-    wire signed [24:0] fc1_n21_t1_3 = $signed({{2{fc1_n21_t1_3_a_d1[22]}}, fc1_n21_t1_3_a_d1}) + fc1_n21_t0_7_d1;
-    wire signed [26:0] fc1_n21_t2_0 = $signed({{2{fc1_n21_t1_0[24]}}, fc1_n21_t1_0}) + $signed({fc1_n21_t1_1[25], fc1_n21_t1_1});
-    wire signed [26:0] fc1_n21_t2_1 = ($signed({{2{fc1_n21_t1_2_a_d1[24]}}, fc1_n21_t1_2_a_d1}) + $signed({fc1_n21_t1_2_b_d1[25], fc1_n21_t1_2_b_d1})) + $signed({{2{fc1_n21_t1_3[24]}}, fc1_n21_t1_3});
+    wire signed [23:0] fc1_n21_s0 = $signed({($signed({{6{fc1_e295_xh[10]}}, fc1_e295_xh}) - $signed({fc1_in_9[15], fc1_in_9})), fc1_e6[6:0]});
+    wire signed [18:0] fc1_n21_s1 = $signed({($signed({fc1_e191_xh[16], fc1_e191_xh}) + $signed({fc1_e4[16], fc1_e4})), fc1_e15[0]});
+    wire signed [18:0] fc1_n21_s2 = $signed({($signed({fc1_e156_xh[16], fc1_e156_xh}) - $signed({fc1_e37[16], fc1_e37})), fc1_e17[0]});
+    wire signed [23:0] fc1_n21_s3 = $signed({($signed(fc1_n21_s0[23:4]) - $signed({fc1_e125[18], fc1_e125})), fc1_n21_s0[3:0]});
+    wire signed [14:0] fc1_n21_s4_xh = $signed(fc1_e58[17:3]);
+    wire signed [22:0] fc1_n21_s4 = $signed({($signed({{5{fc1_n21_s4_xh[14]}}, fc1_n21_s4_xh}) + fc1_e67), fc1_e58[2:0]});
+    wire signed [15:0] fc1_n21_s5_xh = $signed(fc1_e70[17:2]);
+    wire signed [23:0] fc1_n21_s5 = $signed({($signed({{6{fc1_n21_s5_xh[15]}}, fc1_n21_s5_xh}) - fc1_e85), fc1_e70[1:0]});
+    wire signed [11:0] fc1_n21_s7_xh = $signed(fc1_e87[18:7]);
+    wire signed [25:0] fc1_n21_s7 = $signed({($signed({{7{fc1_n21_s7_xh[11]}}, fc1_n21_s7_xh}) - fc1_n21_s2), fc1_e87[6:0]});
+    wire signed [16:0] fc1_n21_s8_xh = $signed(fc1_e320[18:2]);
+    wire signed [20:0] fc1_n21_s8 = $signed({($signed({{2{fc1_n21_s8_xh[16]}}, fc1_n21_s8_xh}) + fc1_e153), fc1_e320[1:0]});
+    wire signed [13:0] fc1_n21_s9_xh = $signed(fc1_e324[17:4]);
+    wire signed [23:0] fc1_n21_s9 = $signed({($signed({{6{fc1_n21_s9_xh[13]}}, fc1_n21_s9_xh}) - fc1_e289), fc1_e324[3:0]});
+    wire signed [22:0] fc1_n21_s10_xh = $signed(fc1_n21_s3[23:1]);
+    wire [24:0] fc1_n21_s10_u = {($signed({fc1_n21_s10_xh[22], fc1_n21_s10_xh}) + $signed({fc1_n21_s4[22], fc1_n21_s4})), fc1_n21_s3[0]};
+    wire signed [17:0] fc1_n21_s12_xh = $signed(fc1_n21_s8[20:3]);
+    wire signed [20:0] fc1_n21_s12_hi = $signed({{3{fc1_n21_s12_xh[17]}}, fc1_n21_s12_xh}) + ($signed({{2{fc1_n21_s1[18]}}, fc1_n21_s1}) + $signed({fc1_e372[19], fc1_e372}));
+    reg  [25:0] fc1_e250_d1;
+    wire signed [25:0] fc1_e250_d1_v = $signed(fc1_e250_d1);
+    reg  [23:0] fc1_n21_s12_d1;
+    wire signed [23:0] fc1_n21_s12_d1_v = $signed(fc1_n21_s12_d1);
+    wire signed [23:0] fc1_n21_s14_xh = $signed(fc1_e250_d1_v[25:2]);
+    wire signed [26:0] fc1_n21_s14 = $signed({($signed({fc1_n21_s14_xh[23], fc1_n21_s14_xh}) + $signed({fc1_n21_s12_d1_v[23], fc1_n21_s12_d1_v})), fc1_e250_d1_v[1:0]});
+    reg  [24:0] fc1_n21_s10_d1;
+    wire signed [24:0] fc1_n21_s10_d1_v = $signed(fc1_n21_s10_d1);
+    reg  signed [25:0] fc1_n21_s11_d1;
+    wire signed [26:0] fc1_n21_s15 = $signed({{2{fc1_n21_s10_d1_v[24]}}, fc1_n21_s10_d1_v}) - $signed({fc1_n21_s11_d1[25], fc1_n21_s11_d1});
+    reg  signed [24:0] fc1_n21_s13_d1;
+    wire signed [26:0] fc1_n21_s16 = fc1_n21_s14 - $signed({{2{fc1_n21_s13_d1[24]}}, fc1_n21_s13_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n21_acc = ($signed({fc1_n21_t2_0[26], fc1_n21_t2_0}) + $signed({fc1_n21_t2_1[26], fc1_n21_t2_1}));
+    wire signed [27:0] fc1_n21_acc = (-($signed({fc1_n21_s15[26], fc1_n21_s15}) - $signed({fc1_n21_s16[26], fc1_n21_s16})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n21_y_fl = $signed(fc1_n21_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p0 = fc1_in_0 * 10'sh2e8; // weight -0.2734375
-    wire signed [24:0] fc1_n22_p1 = fc1_in_1 * 10'sd410; // weight 0.400390625
-    wire signed [24:0] fc1_n22_p3 = fc1_in_3 * 10'sd430; // weight 0.419921875
-    wire signed [26:0] fc1_n22_p4 = fc1_in_4 * 12'sd1152; // weight 1.125
-    wire signed [25:0] fc1_n22_p5 = fc1_in_5 * 11'sd960; // weight 0.9375
-    wire signed [23:0] fc1_n22_p6 = fc1_in_6 * 9'sd150; // weight 0.146484375
-    wire signed [24:0] fc1_n22_p8 = fc1_in_8 * 10'sh2e3; // weight -0.2783203125
-    wire signed [25:0] fc1_n22_p10 = fc1_in_10 * 11'sd739; // weight 0.7216796875
-    wire signed [24:0] fc1_n22_p11 = fc1_in_11 * 10'sd451; // weight 0.4404296875
-    wire signed [25:0] fc1_n22_p12 = fc1_in_12 * 11'sd586; // weight 0.572265625
-    wire signed [25:0] fc1_n22_p13 = fc1_in_13 * 11'sd584; // weight 0.5703125
-    wire signed [23:0] fc1_n22_p14 = fc1_in_14 * 9'sh171; // weight -0.1396484375
-    wire signed [23:0] fc1_n22_p15 = fc1_in_15 * 9'sd154; // weight 0.150390625
-    reg  signed [25:0] fc1_n22_t1_0_a_d1;
-    reg  signed [26:0] fc1_n22_t1_0_b_d1;
-    wire signed [27:0] fc1_n22_t1_0 = $signed({{2{fc1_n22_t1_0_a_d1[25]}}, fc1_n22_t1_0_a_d1}) + $signed({fc1_n22_t1_0_b_d1[26], fc1_n22_t1_0_b_d1});
-    reg  signed [27:0] fc1_n22_t0_2_d1;
-    reg  signed [24:0] fc1_n22_t1_1_b_d1;
-    wire signed [27:0] fc1_n22_t1_1 = fc1_n22_t0_2_d1 + $signed({{3{fc1_n22_t1_1_b_d1[24]}}, fc1_n22_t1_1_b_d1});
-    reg  signed [25:0] fc1_n22_t1_2_a_d1;
-    reg  signed [26:0] fc1_n22_t0_5_d1;
-    wire signed [26:0] fc1_n22_t1_2 = $signed({fc1_n22_t1_2_a_d1[25], fc1_n22_t1_2_a_d1}) + fc1_n22_t0_5_d1;
-    reg  signed [26:0] fc1_n22_t0_6_d1;
-    reg  signed [24:0] fc1_n22_t1_3_b_d1;
-    wire signed [26:0] fc1_n22_t1_3 = fc1_n22_t0_6_d1 + $signed({{2{fc1_n22_t1_3_b_d1[24]}}, fc1_n22_t1_3_b_d1});
-    wire signed [28:0] fc1_n22_t2_0 = $signed({fc1_n22_t1_0[27], fc1_n22_t1_0}) + $signed({fc1_n22_t1_1[27], fc1_n22_t1_1});
-    wire signed [27:0] fc1_n22_t2_1 = $signed({fc1_n22_t1_2[26], fc1_n22_t1_2}) + $signed({fc1_n22_t1_3[26], fc1_n22_t1_3});
+    wire signed [16:0] fc1_n22_s0 = $signed({fc1_in_1[15], fc1_in_1}) - $signed({fc1_in_6[15], fc1_in_6});
+    wire signed [19:0] fc1_n22_s1 = $signed({($signed({{4{fc1_e188_xh[5]}}, fc1_e188_xh}) + 10'sd371), fc1_in_14[9:0]}); // bias 0.3623046875
+    wire signed [18:0] fc1_n22_s2_xh = $signed(fc1_n22_s1[19:1]);
+    wire signed [20:0] fc1_n22_s2 = $signed({($signed({fc1_n22_s2_xh[18], fc1_n22_s2_xh}) + $signed({{2{fc1_e8[17]}}, fc1_e8})), fc1_n22_s1[0]});
+    wire signed [8:0] fc1_n22_s3_xh = $signed(fc1_n22_s0[16:8]);
+    wire signed [25:0] fc1_n22_s3 = $signed({($signed({{9{fc1_n22_s3_xh[8]}}, fc1_n22_s3_xh}) + $signed({fc1_e4[16], fc1_e4})), fc1_n22_s0[7:0]});
+    wire signed [12:0] fc1_n22_s4_xh = $signed(fc1_e25[18:6]);
+    wire signed [23:0] fc1_n22_s4 = $signed({($signed({{5{fc1_n22_s4_xh[12]}}, fc1_n22_s4_xh}) + $signed({fc1_e37[16], fc1_e37})), fc1_e25[5:0]});
+    wire signed [13:0] fc1_n22_s5_xh = $signed(fc1_e47[18:5]);
+    wire signed [22:0] fc1_n22_s5 = $signed({($signed({{4{fc1_n22_s5_xh[13]}}, fc1_n22_s5_xh}) + fc1_e38), fc1_e47[4:0]});
+    wire signed [10:0] fc1_n22_s7_xh = $signed(fc1_e115[18:8]);
+    wire signed [27:0] fc1_n22_s7 = $signed({($signed({{9{fc1_n22_s7_xh[10]}}, fc1_n22_s7_xh}) + fc1_e76), fc1_e115[7:0]});
+    wire signed [17:0] fc1_n22_s8_xh = $signed(fc1_e127[19:2]);
+    wire signed [22:0] fc1_n22_s8 = $signed({($signed({{3{fc1_n22_s8_xh[17]}}, fc1_n22_s8_xh}) - fc1_e186), fc1_e127[1:0]});
+    wire signed [20:0] fc1_n22_s9_xh = $signed(fc1_e228[21:1]);
+    wire signed [23:0] fc1_n22_s9 = $signed({($signed({{2{fc1_n22_s9_xh[20]}}, fc1_n22_s9_xh}) - $signed({fc1_e337[21], fc1_e337})), fc1_e228[0]});
+    wire signed [17:0] fc1_n22_s10_xh = $signed(fc1_n22_s2[20:3]);
+    wire signed [22:0] fc1_n22_s10 = $signed({($signed({{2{fc1_n22_s10_xh[17]}}, fc1_n22_s10_xh}) + $signed({fc1_e88[18], fc1_e88})), fc1_n22_s2[2:0]});
+    wire signed [22:0] fc1_n22_s11 = $signed({($signed(fc1_e272[22:2]) + $signed({{2{fc1_e151[18]}}, fc1_e151})), fc1_e272[1:0]});
+    wire signed [19:0] fc1_n22_s12_xh = $signed(fc1_n22_s5[22:3]);
+    wire [26:0] fc1_n22_s12_u = {($signed({{4{fc1_n22_s12_xh[19]}}, fc1_n22_s12_xh}) + fc1_e226), fc1_n22_s5[2:0]};
+    wire [22:0] fc1_n22_s14_u = {($signed(fc1_n22_s8[22:1]) + $signed({fc1_e205[20], fc1_e205})), fc1_n22_s8[0]};
+    wire signed [20:0] fc1_n22_s15_xh = $signed(fc1_n22_s11[22:2]);
+    wire [25:0] fc1_n22_s15_u = {($signed({{3{fc1_n22_s15_xh[20]}}, fc1_n22_s15_xh}) - fc1_n22_s9), fc1_n22_s11[1:0]};
+    reg  [26:0] fc1_n22_s12_d1;
+    wire signed [26:0] fc1_n22_s12_d1_v = $signed(fc1_n22_s12_d1);
+    reg  signed [25:0] fc1_n22_s6_d1;
+    wire signed [25:0] fc1_n22_s16_xh = $signed(fc1_n22_s12_d1_v[26:1]);
+    wire signed [27:0] fc1_n22_s16 = $signed({($signed({fc1_n22_s16_xh[25], fc1_n22_s16_xh}) - $signed({fc1_n22_s6_d1[25], fc1_n22_s6_d1})), fc1_n22_s12_d1_v[0]});
+    reg  signed [23:0] fc1_e202_d1;
+    reg  [22:0] fc1_n22_s14_d1;
+    wire signed [22:0] fc1_n22_s14_d1_v = $signed(fc1_n22_s14_d1);
+    wire signed [19:0] fc1_n22_s17_xh = $signed(fc1_e202_d1[23:4]);
+    wire signed [27:0] fc1_n22_s17 = $signed({($signed({{4{fc1_n22_s17_xh[19]}}, fc1_n22_s17_xh}) + $signed({fc1_n22_s14_d1_v[22], fc1_n22_s14_d1_v})), fc1_e202_d1[3:0]});
+    reg  signed [27:0] fc1_n22_s13_d1;
+    reg  [25:0] fc1_n22_s15_d1;
+    wire signed [25:0] fc1_n22_s15_d1_v = $signed(fc1_n22_s15_d1);
+    wire signed [27:0] fc1_n22_s18 = $signed({($signed(fc1_n22_s13_d1[27:1]) - $signed({fc1_n22_s15_d1_v[25], fc1_n22_s15_d1_v})), fc1_n22_s13_d1[0]});
+    wire signed [28:0] fc1_n22_s19 = $signed({fc1_n22_s16[27], fc1_n22_s16}) + $signed({fc1_n22_s17[27], fc1_n22_s17});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n22_acc = (($signed({fc1_n22_t2_0[28], fc1_n22_t2_0}) + $signed({{2{fc1_n22_t2_1[27]}}, fc1_n22_t2_1})) + 30'sd379904);
+    wire signed [29:0] fc1_n22_acc = (-($signed({fc1_n22_s19[28], fc1_n22_s19}) - $signed({{2{fc1_n22_s18[27]}}, fc1_n22_s18})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n22_y_fl = $signed(fc1_n22_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n23_p1 = fc1_in_1 * 7'sh4f; // weight -0.0478515625
-    wire signed [25:0] fc1_n23_p2 = fc1_in_2 * 11'sh481; // weight -0.8740234375
-    wire signed [24:0] fc1_n23_p3 = fc1_in_3 * 10'sh247; // weight -0.4306640625
-    wire signed [25:0] fc1_n23_p4 = fc1_in_4 * 11'sh596; // weight -0.603515625
-    wire signed [26:0] fc1_n23_p5 = fc1_in_5 * 12'sh9dc; // weight -1.53515625
-    wire signed [21:0] fc1_n23_p6 = fc1_in_6 * 7'sd55; // weight 0.0537109375
-    wire signed [19:0] fc1_n23_p7 = fc1_in_7 * 5'sd13; // weight 0.0126953125
-    wire signed [22:0] fc1_n23_p8 = fc1_in_8 * 8'sd77; // weight 0.0751953125
-    wire signed [26:0] fc1_n23_p10 = fc1_in_10 * 12'shb20; // weight -1.21875
-    wire signed [26:0] fc1_n23_p11 = fc1_in_11 * 12'sh963; // weight -1.6533203125
-    wire signed [23:0] fc1_n23_p12 = fc1_in_12 * 9'sh156; // weight -0.166015625
-    wire signed [23:0] fc1_n23_p14 = fc1_in_14 * 9'sd248; // weight 0.2421875
-    wire signed [24:0] fc1_n23_p15 = fc1_in_15 * 10'sh2cb; // weight -0.3017578125
-    reg  signed [23:0] fc1_n23_t1_0_a_d1;
-    reg  signed [26:0] fc1_n23_t0_1_d1;
-    wire signed [26:0] fc1_n23_t1_0 = $signed({{3{fc1_n23_t1_0_a_d1[23]}}, fc1_n23_t1_0_a_d1}) + fc1_n23_t0_1_d1;
-    reg  signed [27:0] fc1_n23_t0_2_d1;
-    reg  signed [22:0] fc1_n23_t1_1_b_d1;
-    reg  signed [24:0] fc1_n23_t1_2_a_d1;
-    reg  signed [27:0] fc1_n23_t0_5_d1;
-    wire signed [27:0] fc1_n23_t1_2 = $signed({{3{fc1_n23_t1_2_a_d1[24]}}, fc1_n23_t1_2_a_d1}) + fc1_n23_t0_5_d1;
-    reg  signed [25:0] fc1_n23_t1_3_a_d1;
-    reg  signed [25:0] fc1_n23_t1_3_b_d1;
-    wire signed [26:0] fc1_n23_t1_3 = $signed({fc1_n23_t1_3_a_d1[25], fc1_n23_t1_3_a_d1}) + $signed({fc1_n23_t1_3_b_d1[25], fc1_n23_t1_3_b_d1});
-    wire signed [27:0] fc1_n23_t2_0 = $signed({fc1_n23_t1_0[26], fc1_n23_t1_0}) + (fc1_n23_t0_2_d1 + $signed({{5{fc1_n23_t1_1_b_d1[22]}}, fc1_n23_t1_1_b_d1}));
-    wire signed [28:0] fc1_n23_t2_1 = $signed({fc1_n23_t1_2[27], fc1_n23_t1_2}) + $signed({{2{fc1_n23_t1_3[26]}}, fc1_n23_t1_3});
+    wire signed [17:0] fc1_n23_s0 = $signed({($signed({{2{fc1_e166_xh[14]}}, fc1_e166_xh}) + $signed({fc1_in_4[15], fc1_in_4})), fc1_in_5[0]});
+    wire signed [24:0] fc1_n23_s1 = $signed({($signed({{9{fc1_n2_s2_xh[7]}}, fc1_n2_s2_xh}) + $signed({fc1_in_13[15], fc1_in_13})), fc1_in_9[7:0]});
+    wire signed [8:0] fc1_n23_s2_xh = $signed(fc1_n23_s0[17:9]);
+    wire signed [19:0] fc1_n23_s2 = $signed({($signed({{2{fc1_n23_s2_xh[8]}}, fc1_n23_s2_xh}) + 11'sd391), fc1_n23_s0[8:0]});
+    wire signed [25:0] fc1_n23_s3 = $signed({($signed({{9{fc1_e304_xh[15]}}, fc1_e304_xh}) + fc1_n23_s1), fc1_e16[0]});
+    wire signed [10:0] fc1_n23_s4_xh = $signed(fc1_e25[18:8]);
+    wire signed [25:0] fc1_n23_s4 = $signed({($signed({{7{fc1_n23_s4_xh[10]}}, fc1_n23_s4_xh}) + fc1_e32), fc1_e25[7:0]});
+    wire signed [17:0] fc1_n23_s5_xh = $signed(fc1_e79[19:2]);
+    wire signed [20:0] fc1_n23_s5 = $signed({($signed({fc1_n23_s5_xh[17], fc1_n23_s5_xh}) + $signed({fc1_e33[17], fc1_e33})), fc1_e79[1:0]});
+    wire signed [14:0] fc1_n23_s6_xh = $signed(fc1_e365[24:10]);
+    wire signed [27:0] fc1_n23_s6 = $signed({($signed({{3{fc1_n23_s6_xh[14]}}, fc1_n23_s6_xh}) + fc1_e82), fc1_e365[9:0]});
+    wire signed [16:0] fc1_n23_s7_xh = $signed(fc1_e351[18:2]);
+    wire signed [21:0] fc1_n23_s7 = $signed({($signed({{3{fc1_n23_s7_xh[16]}}, fc1_n23_s7_xh}) + fc1_n23_s2), fc1_e351[1:0]});
+    wire signed [23:0] fc1_n23_s8 = $signed({($signed({{5{fc1_n13_s10_xh[12]}}, fc1_n13_s10_xh}) + fc1_e70), fc1_e63[5:0]});
+    wire signed [15:0] fc1_n23_s9_xh = $signed(fc1_e295[24:9]);
+    wire signed [27:0] fc1_n23_s9 = $signed({($signed({{3{fc1_n23_s9_xh[15]}}, fc1_n23_s9_xh}) + $signed({fc1_e268[17], fc1_e268})), fc1_e295[8:0]});
+    wire signed [25:0] fc1_n23_s10 = $signed({($signed(fc1_n23_s4[25:3]) - $signed({{5{fc1_e371[17]}}, fc1_e371})), fc1_n23_s4[2:0]});
+    wire signed [27:0] fc1_n23_s11 = $signed({($signed(fc1_n23_s6[27:6]) + $signed({{2{fc1_e95[19]}}, fc1_e95})), fc1_n23_s6[5:0]});
+    wire signed [12:0] fc1_n23_s12_xh = $signed(fc1_e171[17:5]);
+    wire signed [23:0] fc1_n23_s12 = $signed({($signed({{6{fc1_n23_s12_xh[12]}}, fc1_n23_s12_xh}) + fc1_e166), fc1_e171[4:0]});
+    wire signed [24:0] fc1_n23_s13 = $signed({($signed(fc1_e180[24:3]) - $signed({fc1_n23_s5[20], fc1_n23_s5})), fc1_e180[2:0]});
+    wire signed [25:0] fc1_n23_s14 = $signed({($signed(fc1_n23_s3[25:5]) - $signed({{2{fc1_e274[18]}}, fc1_e274})), fc1_n23_s3[4:0]});
+    wire signed [21:0] fc1_n23_s15_xh = $signed(fc1_n23_s8[23:2]);
+    wire [24:0] fc1_n23_s15_u = {($signed({fc1_n23_s15_xh[21], fc1_n23_s15_xh}) - $signed({{3{fc1_e334[19]}}, fc1_e334})), fc1_n23_s8[1:0]};
+    wire [25:0] fc1_n23_s18_u = {($signed(fc1_n23_s10[25:2]) + $signed({{2{fc1_e207[21]}}, fc1_e207})), fc1_n23_s10[1:0]};
+    reg  signed [27:0] fc1_n23_s16_d1;
+    reg  [24:0] fc1_n23_s15_d1;
+    wire signed [24:0] fc1_n23_s15_d1_v = $signed(fc1_n23_s15_d1);
+    reg  signed [28:0] fc1_n23_s17_d1;
+    reg  [25:0] fc1_n23_s18_d1;
+    wire signed [25:0] fc1_n23_s18_d1_v = $signed(fc1_n23_s18_d1);
+    wire signed [28:0] fc1_n23_s21 = $signed({($signed(fc1_n23_s17_d1[28:1]) + $signed({{2{fc1_n23_s18_d1_v[25]}}, fc1_n23_s18_d1_v})), fc1_n23_s17_d1[0]});
+    reg  signed [26:0] fc1_n23_s19_d1;
+    wire signed [27:0] fc1_n23_s22 = (fc1_n23_s16_d1 - $signed({{3{fc1_n23_s15_d1_v[24]}}, fc1_n23_s15_d1_v})) + $signed({fc1_n23_s19_d1[26], fc1_n23_s19_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n23_acc = (($signed({{2{fc1_n23_t2_0[27]}}, fc1_n23_t2_0}) + $signed({fc1_n23_t2_1[28], fc1_n23_t2_1})) + 30'sh3ff3c800);
+    wire signed [29:0] fc1_n23_acc = (-($signed({{2{fc1_n23_s22[27]}}, fc1_n23_s22}) + $signed({fc1_n23_s21[28], fc1_n23_s21})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n23_y_fl = $signed(fc1_n23_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p0 = fc1_in_0 * 9'sd224; // weight 0.21875
-    wire signed [24:0] fc1_n24_p1 = fc1_in_1 * 10'sh299; // weight -0.3505859375
-    wire signed [22:0] fc1_n24_p2 = fc1_in_2 * 8'sd124; // weight 0.12109375
-    wire signed [20:0] fc1_n24_p5 = fc1_in_5 * 6'sh27; // weight -0.0244140625
-    wire signed [20:0] fc1_n24_p6 = fc1_in_6 * 6'sd17; // weight 0.0166015625
-    wire signed [22:0] fc1_n24_p7 = fc1_in_7 * 8'sh89; // weight -0.1162109375
-    wire signed [24:0] fc1_n24_p8 = fc1_in_8 * 10'sd345; // weight 0.3369140625
-    wire signed [24:0] fc1_n24_p9 = fc1_in_9 * 10'sd437; // weight 0.4267578125
-    wire signed [21:0] fc1_n24_p11_sh = $signed({fc1_in_11, 6'd0});
-    wire signed [22:0] fc1_n24_p11_neg = -$signed({fc1_n24_p11_sh[21], fc1_n24_p11_sh});
-    wire signed [22:0] fc1_n24_p12 = fc1_in_12 * 8'sd82; // weight 0.080078125
-    wire signed [23:0] fc1_n24_p13 = fc1_in_13 * 9'sd218; // weight 0.212890625
-    wire signed [24:0] fc1_n24_p14 = fc1_in_14 * 10'sh2a6; // weight -0.337890625
-    wire signed [24:0] fc1_n24_p15 = fc1_in_15 * 10'sh2f4; // weight -0.26171875
-    reg  signed [25:0] fc1_n24_t1_0_a_d1;
-    reg  signed [24:0] fc1_n24_t1_0_b_d1;
-    reg  signed [22:0] fc1_n24_t1_1_a_d1;
-    reg  signed [23:0] fc1_n24_t0_3_d1;
-    wire signed [23:0] fc1_n24_t1_1 = $signed({fc1_n24_t1_1_a_d1[22], fc1_n24_t1_1_a_d1}) + fc1_n24_t0_3_d1;
-    reg  signed [25:0] fc1_n24_t1_2_a_d1;
-    reg  signed [24:0] fc1_n24_t1_2_b_d1;
-    reg  signed [24:0] fc1_n24_t1_3_a_d1;
-    reg  signed [25:0] fc1_n24_t0_7_d1;
-    wire signed [25:0] fc1_n24_t1_3 = $signed({fc1_n24_t1_3_a_d1[24], fc1_n24_t1_3_a_d1}) + fc1_n24_t0_7_d1;
-    wire signed [26:0] fc1_n24_t2_0 = ($signed({fc1_n24_t1_0_a_d1[25], fc1_n24_t1_0_a_d1}) + $signed({{2{fc1_n24_t1_0_b_d1[24]}}, fc1_n24_t1_0_b_d1})) + $signed({{3{fc1_n24_t1_1[23]}}, fc1_n24_t1_1});
-    wire signed [26:0] fc1_n24_t2_1 = ($signed({fc1_n24_t1_2_a_d1[25], fc1_n24_t1_2_a_d1}) + $signed({{2{fc1_n24_t1_2_b_d1[24]}}, fc1_n24_t1_2_b_d1})) + $signed({fc1_n24_t1_3[25], fc1_n24_t1_3});
+    wire signed [19:0] fc1_n24_s0 = $signed({($signed({{4{fc1_e34_xh[12]}}, fc1_e34_xh}) + $signed({fc1_in_1[15], fc1_in_1})), fc1_in_11[2:0]});
+    wire signed [22:0] fc1_n24_s1 = $signed({($signed({{5{fc1_e350_xh[11]}}, fc1_e350_xh}) - $signed({fc1_in_15[15], fc1_in_15})), fc1_e8[5:0]});
+    wire signed [13:0] fc1_n24_s2_xh = $signed(fc1_e10[17:4]);
+    wire signed [22:0] fc1_n24_s2 = $signed({($signed({{5{fc1_n24_s2_xh[13]}}, fc1_n24_s2_xh}) + fc1_e50), fc1_e10[3:0]});
+    wire signed [19:0] fc1_n24_s3 = fc1_n24_s0 - $signed({fc1_e14[18], fc1_e14});
+    wire signed [9:0] fc1_n24_s4_xh = $signed(fc1_e40[16:7]);
+    wire signed [24:0] fc1_n24_s4 = $signed({($signed({{8{fc1_n24_s4_xh[9]}}, fc1_n24_s4_xh}) - fc1_e19), fc1_e40[6:0]});
+    wire signed [15:0] fc1_n24_s5_xh = $signed(fc1_e80[17:2]);
+    wire signed [19:0] fc1_n24_s5 = $signed({($signed({{2{fc1_n24_s5_xh[15]}}, fc1_n24_s5_xh}) - fc1_e100), fc1_e80[1:0]});
+    wire signed [19:0] fc1_n24_s6_xh = $signed(fc1_e199[21:2]);
+    wire signed [24:0] fc1_n24_s6 = $signed({($signed({{3{fc1_n24_s6_xh[19]}}, fc1_n24_s6_xh}) + fc1_n24_s1), fc1_e199[1:0]});
+    wire signed [19:0] fc1_n24_s7_xh = $signed(fc1_n24_s2[22:3]);
+    wire [24:0] fc1_n24_s7_u = {($signed({{2{fc1_n24_s7_xh[19]}}, fc1_n24_s7_xh}) + fc1_e199), fc1_n24_s2[2:0]};
+    wire signed [18:0] fc1_n24_s8_xh = $signed(fc1_n24_s4[24:6]);
+    wire signed [26:0] fc1_n24_s8 = $signed({($signed({{2{fc1_n24_s8_xh[18]}}, fc1_n24_s8_xh}) + $signed({fc1_n24_s5[19], fc1_n24_s5})), fc1_n24_s4[5:0]});
+    wire signed [16:0] fc1_n24_s9_xh = $signed(fc1_e348[17:1]);
+    wire signed [19:0] fc1_n24_s9 = $signed({($signed({{2{fc1_n24_s9_xh[16]}}, fc1_n24_s9_xh}) - fc1_e279), fc1_e348[0]});
+    wire signed [18:0] fc1_n24_s10_xh = $signed(fc1_e362[24:6]);
+    wire [26:0] fc1_n24_s10_u = {($signed({{2{fc1_n24_s10_xh[18]}}, fc1_n24_s10_xh}) - $signed({fc1_n24_s3[19], fc1_n24_s3})), fc1_e362[5:0]};
+    wire signed [14:0] fc1_n24_s11_xh = $signed(fc1_e313[19:5]);
+    wire [24:0] fc1_n24_s11_u = {($signed({{5{fc1_n24_s11_xh[14]}}, fc1_n24_s11_xh}) + fc1_e210), fc1_e313[4:0]};
+    wire [26:0] fc1_n24_s12_u = {($signed(fc1_n24_s8[26:3]) + $signed({{4{fc1_n24_s9[19]}}, fc1_n24_s9})), fc1_n24_s8[2:0]};
+    reg  [26:0] fc1_n24_s10_d1;
+    wire signed [26:0] fc1_n24_s10_d1_v = $signed(fc1_n24_s10_d1);
+    reg  [24:0] fc1_n24_s7_d1;
+    wire signed [24:0] fc1_n24_s7_d1_v = $signed(fc1_n24_s7_d1);
+    wire signed [26:0] fc1_n24_s14 = $signed({($signed(fc1_n24_s10_d1_v[26:1]) - $signed({fc1_n24_s7_d1_v[24], fc1_n24_s7_d1_v})), fc1_n24_s10_d1_v[0]});
+    reg  [26:0] fc1_n24_s12_d1;
+    reg  [24:0] fc1_n24_s11_d1;
+    wire signed [24:0] fc1_n24_s11_d1_v = $signed(fc1_n24_s11_d1);
+    wire signed [26:0] fc1_n24_s15 = $signed(fc1_n24_s12_d1) - $signed({{2{fc1_n24_s11_d1_v[24]}}, fc1_n24_s11_d1_v});
+    reg  signed [24:0] fc1_n24_s13_d1;
+    wire signed [26:0] fc1_n24_s16 = fc1_n24_s14 + $signed({{2{fc1_n24_s13_d1[24]}}, fc1_n24_s13_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n24_acc = ($signed({fc1_n24_t2_0[26], fc1_n24_t2_0}) + $signed({fc1_n24_t2_1[26], fc1_n24_t2_1}));
+    wire signed [27:0] fc1_n24_acc = ($signed({fc1_n24_s16[26], fc1_n24_s16}) - $signed({fc1_n24_s15[26], fc1_n24_s15}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n24_y_fl = $signed(fc1_n24_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n25_p0 = fc1_in_0 * 8'sd88; // weight 0.0859375
-    wire signed [27:0] fc1_n25_p2 = fc1_in_2 * 13'sh15fd; // weight -2.5029296875
-    wire signed [27:0] fc1_n25_p3 = fc1_in_3 * 13'sh15bb; // weight -2.5673828125
-    wire signed [27:0] fc1_n25_p4 = fc1_in_4 * 13'sh1597; // weight -2.6025390625
-    wire signed [27:0] fc1_n25_p5 = fc1_in_5 * 13'sh1428; // weight -2.9609375
-    wire signed [23:0] fc1_n25_p6 = fc1_in_6 * 9'sh144; // weight -0.18359375
-    wire signed [24:0] fc1_n25_p7 = fc1_in_7 * 10'sh299; // weight -0.3505859375
-    wire signed [20:0] fc1_n25_p8 = fc1_in_8 * 6'sh22; // weight -0.029296875
-    wire signed [23:0] fc1_n25_p10 = fc1_in_10 * 9'sh102; // weight -0.248046875
-    wire signed [23:0] fc1_n25_p11 = fc1_in_11 * 9'sh11b; // weight -0.2236328125
-    wire signed [24:0] fc1_n25_p12 = fc1_in_12 * 10'sd373; // weight 0.3642578125
-    wire signed [23:0] fc1_n25_p13 = fc1_in_13 * 9'sd236; // weight 0.23046875
-    wire signed [23:0] fc1_n25_p14 = fc1_in_14 * 9'sh14f; // weight -0.1728515625
-    wire signed [23:0] fc1_n25_p15 = fc1_in_15 * 9'sd185; // weight 0.1806640625
-    reg  signed [23:0] fc1_n25_t1_0_a_d1;
-    reg  signed [28:0] fc1_n25_t0_1_d1;
-    wire signed [28:0] fc1_n25_t1_0 = $signed({{5{fc1_n25_t1_0_a_d1[23]}}, fc1_n25_t1_0_a_d1}) + fc1_n25_t0_1_d1;
-    reg  signed [28:0] fc1_n25_t0_2_d1;
-    reg  signed [25:0] fc1_n25_t1_1_b_d1;
-    wire signed [28:0] fc1_n25_t1_1 = fc1_n25_t0_2_d1 + $signed({{3{fc1_n25_t1_1_b_d1[25]}}, fc1_n25_t1_1_b_d1});
-    reg  signed [22:0] fc1_n25_t1_2_a_d1;
-    reg  signed [24:0] fc1_n25_t1_2_b_d1;
-    wire signed [25:0] fc1_n25_t1_2 = $signed({{3{fc1_n25_t1_2_a_d1[22]}}, fc1_n25_t1_2_a_d1}) + $signed({fc1_n25_t1_2_b_d1[24], fc1_n25_t1_2_b_d1});
-    reg  signed [25:0] fc1_n25_t0_6_d1;
-    reg  signed [24:0] fc1_n25_t1_3_b_d1;
-    wire signed [25:0] fc1_n25_t1_3 = fc1_n25_t0_6_d1 + $signed({fc1_n25_t1_3_b_d1[24], fc1_n25_t1_3_b_d1});
-    wire signed [26:0] fc1_n25_t2_1 = $signed({fc1_n25_t1_2[25], fc1_n25_t1_2}) + $signed({fc1_n25_t1_3[25], fc1_n25_t1_3});
-    wire signed [29:0] fc1_n25_t3_0 = ($signed({fc1_n25_t1_0[28], fc1_n25_t1_0}) + $signed({fc1_n25_t1_1[28], fc1_n25_t1_1})) + $signed({{3{fc1_n25_t2_1[26]}}, fc1_n25_t2_1});
+    wire signed [11:0] fc1_n25_s0_xh = $signed(fc1_in_9[15:4]);
+    wire signed [16:0] fc1_n25_s0 = $signed({($signed({fc1_n25_s0_xh[11], fc1_n25_s0_xh}) + 13'sd201), fc1_in_9[3:0]});
+    wire signed [19:0] fc1_n25_s2 = $signed({{2{fc1_e20[17]}}, fc1_e20}) + $signed({fc1_e42[18], fc1_e42});
+    wire signed [21:0] fc1_n25_s3 = $signed({($signed({{4{fc1_e328_xh[13]}}, fc1_e328_xh}) + $signed({fc1_e27[16], fc1_e27})), fc1_e23[3:0]});
+    wire signed [15:0] fc1_n25_s4_xh = $signed(fc1_e377[21:6]);
+    wire signed [24:0] fc1_n25_s4 = $signed({($signed({{3{fc1_n25_s4_xh[15]}}, fc1_n25_s4_xh}) + fc1_e39), fc1_e377[5:0]});
+    wire signed [16:0] fc1_n25_s5_xh = $signed(fc1_e84[20:4]);
+    wire signed [23:0] fc1_n25_s5 = $signed({($signed({{3{fc1_n25_s5_xh[16]}}, fc1_n25_s5_xh}) + fc1_e43), fc1_e84[3:0]});
+    wire signed [15:0] fc1_n25_s6_xh = $signed(fc1_e381[21:6]);
+    wire signed [24:0] fc1_n25_s6 = $signed({($signed({{3{fc1_n25_s6_xh[15]}}, fc1_n25_s6_xh}) - fc1_e91), fc1_e381[5:0]});
+    wire signed [16:0] fc1_n25_s7_xh = $signed(fc1_n25_s3[21:5]);
+    wire signed [18:0] fc1_n25_s7_hi = $signed({{2{fc1_n25_s7_xh[16]}}, fc1_n25_s7_xh}) - ($signed({{2{fc1_n25_s0[16]}}, fc1_n25_s0}) + $signed({fc1_e8[17], fc1_e8}));
+    wire signed [23:0] fc1_n25_s7 = $signed({fc1_n25_s7_hi, fc1_n25_s3[4:0]});
+    wire signed [10:0] fc1_n25_s8_xh = $signed(fc1_e164[19:9]);
+    wire signed [26:0] fc1_n25_s8 = $signed({($signed({{7{fc1_n25_s8_xh[10]}}, fc1_n25_s8_xh}) - fc1_e182), fc1_e164[8:0]});
+    wire signed [19:0] fc1_n25_s9_xh = $signed(fc1_e161[21:2]);
+    wire signed [22:0] fc1_n25_s9 = $signed({($signed({fc1_n25_s9_xh[19], fc1_n25_s9_xh}) + $signed({{2{fc1_e191[18]}}, fc1_e191})), fc1_e161[1:0]});
+    wire signed [25:0] fc1_n25_s11_xh = $signed(fc1_n25_s8[26:1]);
+    wire [27:0] fc1_n25_s11_u = {($signed({fc1_n25_s11_xh[25], fc1_n25_s11_xh}) + $signed({{2{fc1_n25_s6[24]}}, fc1_n25_s6})), fc1_n25_s8[0]};
+    wire signed [21:0] fc1_n25_s13_xh = $signed(fc1_n25_s7[23:2]);
+    wire [24:0] fc1_n25_s13_u = {($signed({fc1_n25_s13_xh[21], fc1_n25_s13_xh}) - $signed({fc1_e258[21], fc1_e258})), fc1_n25_s7[1:0]};
+    wire signed [13:0] fc1_n25_s14_xh = $signed(fc1_n25_s9[22:9]);
+    wire [29:0] fc1_n25_s14_u = {($signed({{7{fc1_n25_s14_xh[13]}}, fc1_n25_s14_xh}) + fc1_e242), fc1_n25_s9[8:0]};
+    reg  signed [24:0] fc1_n25_s10_d1;
+    reg  [24:0] fc1_n25_s13_d1;
+    wire signed [23:0] fc1_n25_s15_xh = $signed(fc1_n25_s10_d1[24:1]);
+    wire signed [25:0] fc1_n25_s15 = $signed({($signed({fc1_n25_s15_xh[23], fc1_n25_s15_xh}) + $signed(fc1_n25_s13_d1)), fc1_n25_s10_d1[0]});
+    reg  signed [25:0] fc1_n25_s12_d1;
+    reg  [29:0] fc1_n25_s14_d1;
+    reg  [27:0] fc1_n25_s11_d1;
+    wire signed [27:0] fc1_n25_s17 = $signed({{2{fc1_n25_s15[25]}}, fc1_n25_s15}) + $signed(fc1_n25_s11_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n25_acc = (fc1_n25_t3_0 + 30'sh3ffcdc00);
+    wire signed [29:0] fc1_n25_acc = ($signed({{2{fc1_n25_s17[27]}}, fc1_n25_s17}) + ($signed({{4{fc1_n25_s12_d1[25]}}, fc1_n25_s12_d1}) - $signed(fc1_n25_s14_d1)));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n25_y_fl = $signed(fc1_n25_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n26_p1 = fc1_in_1 * 7'sh53; // weight -0.0439453125
-    wire signed [25:0] fc1_n26_p2 = fc1_in_2 * 11'sd948; // weight 0.92578125
-    wire signed [26:0] fc1_n26_p4 = fc1_in_4 * 12'sd1264; // weight 1.234375
-    wire signed [26:0] fc1_n26_p5 = fc1_in_5 * 12'sd1934; // weight 1.888671875
-    wire signed [23:0] fc1_n26_p6 = fc1_in_6 * 9'sd136; // weight 0.1328125
-    wire signed [23:0] fc1_n26_p7 = fc1_in_7 * 9'sh13d; // weight -0.1904296875
-    wire signed [22:0] fc1_n26_p8 = fc1_in_8 * 8'sd106; // weight 0.103515625
-    wire signed [24:0] fc1_n26_p9 = fc1_in_9 * 10'sd441; // weight 0.4306640625
-    wire signed [24:0] fc1_n26_p10 = fc1_in_10 * 10'sd410; // weight 0.400390625
-    wire signed [25:0] fc1_n26_p11 = fc1_in_11 * 11'sd944; // weight 0.921875
-    wire signed [23:0] fc1_n26_p12 = fc1_in_12 * 9'sh129; // weight -0.2099609375
-    wire signed [24:0] fc1_n26_p14 = fc1_in_14 * 10'sd274; // weight 0.267578125
-    wire signed [24:0] fc1_n26_p15 = fc1_in_15 * 10'sh2ec; // weight -0.26953125
-    reg  signed [24:0] fc1_n26_t1_0_a_d1;
-    reg  signed [27:0] fc1_n26_t0_1_d1;
-    wire signed [27:0] fc1_n26_t1_0 = $signed({{3{fc1_n26_t1_0_a_d1[24]}}, fc1_n26_t1_0_a_d1}) + fc1_n26_t0_1_d1;
-    reg  signed [27:0] fc1_n26_t0_2_d1;
-    reg  signed [24:0] fc1_n26_t1_1_b_d1;
-    wire signed [27:0] fc1_n26_t1_1 = fc1_n26_t0_2_d1 + $signed({{3{fc1_n26_t1_1_b_d1[24]}}, fc1_n26_t1_1_b_d1});
-    reg  signed [25:0] fc1_n26_t1_2_a_d1;
-    reg  signed [26:0] fc1_n26_t0_5_d1;
-    wire signed [26:0] fc1_n26_t1_2 = $signed({fc1_n26_t1_2_a_d1[25], fc1_n26_t1_2_a_d1}) + fc1_n26_t0_5_d1;
-    reg  signed [25:0] fc1_n26_t1_3_a_d1;
-    reg  signed [25:0] fc1_n26_t1_3_b_d1;
-    wire signed [26:0] fc1_n26_t1_3 = $signed({fc1_n26_t1_3_a_d1[25], fc1_n26_t1_3_a_d1}) + $signed({fc1_n26_t1_3_b_d1[25], fc1_n26_t1_3_b_d1});
-    wire signed [28:0] fc1_n26_t2_0 = $signed({fc1_n26_t1_0[27], fc1_n26_t1_0}) + $signed({fc1_n26_t1_1[27], fc1_n26_t1_1});
-    wire signed [27:0] fc1_n26_t2_1 = $signed({fc1_n26_t1_2[26], fc1_n26_t1_2}) + $signed({fc1_n26_t1_3[26], fc1_n26_t1_3});
+    wire signed [19:0] fc1_n26_s0 = $signed({($signed({{4{fc1_e79_xh[12]}}, fc1_e79_xh}) + $signed({fc1_in_13[15], fc1_in_13})), fc1_in_3[2:0]});
+    wire signed [6:0] fc1_n26_s1_xh = $signed(fc1_e45[18:12]);
+    wire signed [20:0] fc1_n26_s1 = $signed({($signed({{2{fc1_n26_s1_xh[6]}}, fc1_n26_s1_xh}) + 9'sd109), fc1_e45[11:0]});
+    wire signed [22:0] fc1_n26_s3 = $signed({($signed({{5{fc1_e247_xh[13]}}, fc1_e247_xh}) - fc1_e24), fc1_e20[3:0]});
+    wire signed [14:0] fc1_n26_s4_xh = $signed(fc1_e30[16:2]);
+    wire signed [19:0] fc1_n26_s4 = $signed({($signed({{3{fc1_n26_s4_xh[14]}}, fc1_n26_s4_xh}) + $signed({fc1_e40[16], fc1_e40})), fc1_e30[1:0]});
+    wire signed [16:0] fc1_n26_s5_xh = $signed(fc1_e129[17:1]);
+    wire signed [18:0] fc1_n26_s5 = $signed({($signed({fc1_n26_s5_xh[16], fc1_n26_s5_xh}) - $signed({fc1_e61[16], fc1_e61})), fc1_e129[0]});
+    wire signed [21:0] fc1_n26_s6 = $signed({fc1_n26_s1[20], fc1_n26_s1}) - fc1_e195;
+    wire signed [15:0] fc1_n26_s7_xh = $signed(fc1_e62[18:3]);
+    wire signed [21:0] fc1_n26_s7 = $signed({($signed({{3{fc1_n26_s7_xh[15]}}, fc1_n26_s7_xh}) + fc1_e47), fc1_e62[2:0]});
+    wire signed [11:0] fc1_n26_s8_xh = $signed(fc1_e331[19:8]);
+    wire signed [27:0] fc1_n26_s8 = $signed({($signed({{8{fc1_n26_s8_xh[11]}}, fc1_n26_s8_xh}) - fc1_n26_s4), fc1_e331[7:0]});
+    wire signed [16:0] fc1_n26_s9_xh = $signed(fc1_e115[18:2]);
+    wire signed [21:0] fc1_n26_s9 = $signed({($signed({{3{fc1_n26_s9_xh[16]}}, fc1_n26_s9_xh}) - $signed({fc1_n26_s5[18], fc1_n26_s5})), fc1_e115[1:0]});
+    wire signed [16:0] fc1_n26_s10_xh = $signed(fc1_e123[17:1]);
+    wire signed [19:0] fc1_n26_s10 = $signed({($signed({{2{fc1_n26_s10_xh[16]}}, fc1_n26_s10_xh}) + fc1_e288), fc1_e123[0]});
+    wire signed [15:0] fc1_n26_s11_xh = $signed(fc1_e338[17:2]);
+    wire signed [19:0] fc1_n26_s11 = $signed({($signed({{2{fc1_n26_s11_xh[15]}}, fc1_n26_s11_xh}) + fc1_e344), fc1_e338[1:0]});
+    wire signed [22:0] fc1_n26_s12 = fc1_n26_s3 + $signed({fc1_e108[21], fc1_e108});
+    wire signed [17:0] fc1_n26_s13_xh = $signed(fc1_e244[21:4]);
+    wire signed [19:0] fc1_n26_s13_hi = $signed({{2{fc1_n26_s13_xh[17]}}, fc1_n26_s13_xh}) - (fc1_n26_s0 - $signed({{3{fc1_e16[16]}}, fc1_e16}));
+    wire signed [20:0] fc1_n26_s14_xh = $signed(fc1_n26_s6[21:1]);
+    wire [23:0] fc1_n26_s14_u = {($signed({{2{fc1_n26_s14_xh[20]}}, fc1_n26_s14_xh}) - $signed({fc1_n26_s7[21], fc1_n26_s7})), fc1_n26_s6[0]};
+    wire signed [11:0] fc1_n26_s15_xh = $signed(fc1_n26_s10[19:8]);
+    wire [27:0] fc1_n26_s15_u = {($signed({{8{fc1_n26_s15_xh[11]}}, fc1_n26_s15_xh}) + fc1_n26_s11), fc1_n26_s10[7:0]};
+    wire [27:0] fc1_n26_s16_u = {($signed(fc1_n26_s8[27:4]) + $signed({{2{fc1_n26_s9[21]}}, fc1_n26_s9})), fc1_n26_s8[3:0]};
+    wire signed [20:0] fc1_n26_s17_xh = $signed(fc1_n26_s12[22:2]);
+    wire [25:0] fc1_n26_s17_u = {($signed({{3{fc1_n26_s17_xh[20]}}, fc1_n26_s17_xh}) - $signed({fc1_n26_s13_hi, fc1_e244[3:0]})), fc1_n26_s12[1:0]};
+    reg  [27:0] fc1_n26_s15_d1;
+    wire signed [27:0] fc1_n26_s15_d1_v = $signed(fc1_n26_s15_d1);
+    wire signed [27:0] fc1_n26_s18 = $signed({($signed(fc1_n26_s15_d1_v[27:2]) + $signed({{6{fc1_e263_d1_v[19]}}, fc1_e263_d1_v})), fc1_n26_s15_d1_v[1:0]});
+    reg  [27:0] fc1_n26_s16_d1;
+    reg  [23:0] fc1_n26_s14_d1;
+    wire signed [23:0] fc1_n26_s14_d1_v = $signed(fc1_n26_s14_d1);
+    wire signed [27:0] fc1_n26_s19 = $signed(fc1_n26_s16_d1) + $signed({{4{fc1_n26_s14_d1_v[23]}}, fc1_n26_s14_d1_v});
+    reg  [25:0] fc1_n26_s17_d1;
+    wire signed [25:0] fc1_n26_s17_d1_v = $signed(fc1_n26_s17_d1);
+    wire signed [28:0] fc1_n26_s20 = $signed({{3{fc1_n26_s17_d1_v[25]}}, fc1_n26_s17_d1_v}) + $signed({fc1_n26_s18[27], fc1_n26_s18});
+    wire signed [27:0] fc1_n26_s21_xh = $signed(fc1_n26_s20[28:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n26_acc = (($signed({fc1_n26_t2_0[28], fc1_n26_t2_0}) + $signed({{2{fc1_n26_t2_1[27]}}, fc1_n26_t2_1})) + 30'sh3ff26000);
+    wire signed [29:0] fc1_n26_acc = $signed({($signed({fc1_n26_s21_xh[27], fc1_n26_s21_xh}) - $signed({fc1_n26_s19[27], fc1_n26_s19})), fc1_n26_s20[0]});
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n26_y_fl = $signed(fc1_n26_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n27_p0 = fc1_in_0 * 9'sh169; // weight -0.1474609375
-    wire signed [23:0] fc1_n27_p1 = fc1_in_1 * 9'sd216; // weight 0.2109375
-    wire signed [25:0] fc1_n27_p4 = fc1_in_4 * 11'sh564; // weight -0.65234375
-    wire signed [25:0] fc1_n27_p5 = fc1_in_5 * 11'sd710; // weight 0.693359375
-    wire signed [24:0] fc1_n27_p6 = fc1_in_6 * 10'sh23a; // weight -0.443359375
-    wire signed [25:0] fc1_n27_p7 = fc1_in_7 * 11'sh592; // weight -0.607421875
-    wire signed [24:0] fc1_n27_p9 = fc1_in_9 * 10'sd308; // weight 0.30078125
-    wire signed [24:0] fc1_n27_p10 = fc1_in_10 * 10'sd379; // weight 0.3701171875
-    wire signed [24:0] fc1_n27_p12 = fc1_in_12 * 10'sd409; // weight 0.3994140625
-    wire signed [24:0] fc1_n27_p13 = fc1_in_13 * 10'sd472; // weight 0.4609375
-    wire signed [23:0] fc1_n27_p14 = fc1_in_14 * 9'sd235; // weight 0.2294921875
-    wire signed [24:0] fc1_n27_p15 = fc1_in_15 * 10'sh296; // weight -0.353515625
-    wire signed [25:0] fc1_n27_t0_4_b = $signed({fc1_n27_p9[24], fc1_n27_p9});
-    reg  signed [24:0] fc1_n27_t1_0_a_d1;
-    reg  signed [23:0] fc1_n27_t1_0_b_d1;
-    wire signed [25:0] fc1_n27_t1_0 = $signed({fc1_n27_t1_0_a_d1[24], fc1_n27_t1_0_a_d1}) + $signed({{2{fc1_n27_t1_0_b_d1[23]}}, fc1_n27_t1_0_b_d1});
-    reg  signed [26:0] fc1_n27_t1_1_a_d1;
-    reg  signed [26:0] fc1_n27_t1_1_b_d1;
-    reg  signed [25:0] fc1_n27_t1_2_a_d1;
-    reg  signed [26:0] fc1_n27_t1_2_b_d1;
-    wire signed [27:0] fc1_n27_t1_2 = $signed({{2{fc1_n27_t1_2_a_d1[25]}}, fc1_n27_t1_2_a_d1}) + $signed({fc1_n27_t1_2_b_d1[26], fc1_n27_t1_2_b_d1});
-    reg  signed [25:0] fc1_n27_t1_3_a_d1;
-    reg  signed [25:0] fc1_n27_t1_3_b_d1;
-    wire signed [26:0] fc1_n27_t1_3 = $signed({fc1_n27_t1_3_a_d1[25], fc1_n27_t1_3_a_d1}) + $signed({fc1_n27_t1_3_b_d1[25], fc1_n27_t1_3_b_d1});
-    wire signed [27:0] fc1_n27_t2_0 = $signed({{2{fc1_n27_t1_0[25]}}, fc1_n27_t1_0}) + ($signed({fc1_n27_t1_1_a_d1[26], fc1_n27_t1_1_a_d1}) + $signed({fc1_n27_t1_1_b_d1[26], fc1_n27_t1_1_b_d1}));
-    wire signed [28:0] fc1_n27_t3_0 = $signed({fc1_n27_t2_0[27], fc1_n27_t2_0}) + ($signed({fc1_n27_t1_2[27], fc1_n27_t1_2}) + $signed({{2{fc1_n27_t1_3[26]}}, fc1_n27_t1_3}));
+    wire signed [18:0] fc1_n27_s0 = $signed({($signed({fc1_e295_xh[10], fc1_e295_xh}) + 12'sd779), fc1_e6[6:0]});
+    wire signed [22:0] fc1_n27_s1 = $signed({($signed({{5{fc1_e249_xh[12]}}, fc1_e249_xh}) - fc1_e7), fc1_e21[4:0]});
+    wire signed [17:0] fc1_n27_s2_xh = $signed(fc1_e65[18:1]);
+    wire signed [19:0] fc1_n27_s2 = $signed({($signed({fc1_n27_s2_xh[17], fc1_n27_s2_xh}) - $signed({{2{fc1_e2[16]}}, fc1_e2})), fc1_e65[0]});
+    wire signed [19:0] fc1_n27_s3 = $signed({($signed({{3{fc1_e371_xh[15]}}, fc1_e371_xh}) - fc1_e11), fc1_e4[0]});
+    wire signed [22:0] fc1_n27_s4 = $signed({($signed(fc1_n27_s1[22:1]) + $signed({{3{fc1_n27_s0[18]}}, fc1_n27_s0})), fc1_n27_s1[0]});
+    wire signed [21:0] fc1_n27_s5 = $signed({($signed(fc1_e85[21:2]) - $signed({fc1_e74[18], fc1_e74})), fc1_e85[1:0]});
+    wire signed [17:0] fc1_n27_s6_xh = $signed(fc1_e150[23:6]);
+    wire signed [25:0] fc1_n27_s6 = $signed({($signed({{2{fc1_n27_s6_xh[17]}}, fc1_n27_s6_xh}) - $signed({fc1_e264[18], fc1_e264})), fc1_e150[5:0]});
+    wire signed [14:0] fc1_n27_s7_xh = $signed(fc1_e379[20:6]);
+    wire signed [25:0] fc1_n27_s7 = $signed({($signed({{5{fc1_n27_s7_xh[14]}}, fc1_n27_s7_xh}) + fc1_e382), fc1_e379[5:0]});
+    wire signed [18:0] fc1_n27_s8_xh = $signed(fc1_n27_s3[19:1]);
+    wire [21:0] fc1_n27_s8_u = {($signed({{2{fc1_n27_s8_xh[18]}}, fc1_n27_s8_xh}) - $signed({fc1_n27_s2[19], fc1_n27_s2})), fc1_n27_s3[0]};
+    wire signed [14:0] fc1_n27_s9_xh = $signed(fc1_e73[18:4]);
+    wire [23:0] fc1_n27_s9_u = {($signed({{5{fc1_n27_s9_xh[14]}}, fc1_n27_s9_xh}) - fc1_e334), fc1_e73[3:0]};
+    wire [25:0] fc1_n27_s12_u = {($signed(fc1_n27_s7[25:1]) + $signed({{6{fc1_e235[18]}}, fc1_e235})), fc1_n27_s7[0]};
+    wire [27:0] fc1_n27_s13_u = {($signed(fc1_e216[27:2]) - $signed({{3{fc1_n27_s4[22]}}, fc1_n27_s4})), fc1_e216[1:0]};
+    reg  [23:0] fc1_n27_s9_d1;
+    wire signed [23:0] fc1_n27_s9_d1_v = $signed(fc1_n27_s9_d1);
+    reg  [21:0] fc1_n27_s8_d1;
+    wire signed [21:0] fc1_n27_s8_d1_v = $signed(fc1_n27_s8_d1);
+    wire signed [21:0] fc1_n27_s14_xh = $signed(fc1_n27_s9_d1_v[23:2]);
+    wire signed [24:0] fc1_n27_s14 = $signed({($signed({fc1_n27_s14_xh[21], fc1_n27_s14_xh}) + $signed({fc1_n27_s8_d1_v[21], fc1_n27_s8_d1_v})), fc1_n27_s9_d1_v[1:0]});
+    reg  signed [22:0] fc1_n27_s10_d1;
+    reg  [25:0] fc1_n27_s12_d1;
+    wire signed [25:0] fc1_n27_s15 = $signed({{3{fc1_n27_s10_d1[22]}}, fc1_n27_s10_d1}) - $signed(fc1_n27_s12_d1);
+    reg  [27:0] fc1_n27_s13_d1;
+    wire signed [27:0] fc1_n27_s13_d1_v = $signed(fc1_n27_s13_d1);
+    reg  signed [25:0] fc1_n27_s11_d1;
+    wire signed [27:0] fc1_n27_s16 = $signed({($signed(fc1_n27_s13_d1_v[27:1]) - $signed({fc1_n27_s11_d1[25], fc1_n27_s11_d1})), fc1_n27_s13_d1_v[0]});
+    wire signed [22:0] fc1_n27_s17_xh = $signed(fc1_n27_s15[25:3]);
+    wire signed [27:0] fc1_n27_s17 = $signed({($signed({{2{fc1_n27_s17_xh[22]}}, fc1_n27_s17_xh}) - fc1_n27_s14), fc1_n27_s15[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n27_acc = (fc1_n27_t3_0 + 29'sd797696);
+    wire signed [28:0] fc1_n27_acc = ($signed({fc1_n27_s17[27], fc1_n27_s17}) - $signed({fc1_n27_s16[27], fc1_n27_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n27_y_fl = $signed(fc1_n27_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p0 = fc1_in_0 * 9'sd217; // weight 0.2119140625
-    wire signed [22:0] fc1_n28_p1 = fc1_in_1 * 8'sha3; // weight -0.0908203125
-    wire signed [23:0] fc1_n28_p2 = fc1_in_2 * 9'sh162; // weight -0.154296875
-    wire signed [19:0] fc1_n28_p5_sh = $signed({fc1_in_5, 4'd0});
-    wire signed [22:0] fc1_n28_p6 = fc1_in_6 * 8'sha0; // weight -0.09375
-    wire signed [23:0] fc1_n28_p8 = fc1_in_8 * 9'sh106; // weight -0.244140625
-    wire signed [24:0] fc1_n28_p10 = fc1_in_10 * 10'sh2fa; // weight -0.255859375
-    wire signed [24:0] fc1_n28_p11 = fc1_in_11 * 10'sd387; // weight 0.3779296875
-    wire signed [19:0] fc1_n28_p12 = fc1_in_12 * 5'sd14; // weight 0.013671875
-    wire signed [17:0] fc1_n28_p15_sh = $signed({fc1_in_15, 2'd0});
-    wire signed [18:0] fc1_n28_p15_neg = -$signed({fc1_n28_p15_sh[17], fc1_n28_p15_sh});
-    reg  signed [24:0] fc1_n28_t1_0_a_d1;
-    reg  signed [24:0] fc1_n28_t1_0_b_d1;
-    wire signed [25:0] fc1_n28_t1_0 = $signed({fc1_n28_t1_0_a_d1[24], fc1_n28_t1_0_a_d1}) + $signed({fc1_n28_t1_0_b_d1[24], fc1_n28_t1_0_b_d1});
-    reg  signed [22:0] fc1_n28_t1_1_a_d1;
-    reg  signed [24:0] fc1_n28_t0_3_d1;
-    wire signed [24:0] fc1_n28_t1_1 = $signed({{2{fc1_n28_t1_1_a_d1[22]}}, fc1_n28_t1_1_a_d1}) + fc1_n28_t0_3_d1;
-    reg  signed [24:0] fc1_n28_t1_2_a_d1;
-    reg  signed [25:0] fc1_n28_t1_2_b_d1;
-    reg  signed [21:0] fc1_n28_t1_3_a_d1;
-    reg  signed [24:0] fc1_n28_t0_7_d1;
-    wire signed [24:0] fc1_n28_t1_3 = $signed({{3{fc1_n28_t1_3_a_d1[21]}}, fc1_n28_t1_3_a_d1}) + fc1_n28_t0_7_d1;
-    wire signed [26:0] fc1_n28_t2_0 = $signed({fc1_n28_t1_0[25], fc1_n28_t1_0}) + $signed({{2{fc1_n28_t1_1[24]}}, fc1_n28_t1_1});
-    wire signed [26:0] fc1_n28_t2_1 = ($signed({{2{fc1_n28_t1_2_a_d1[24]}}, fc1_n28_t1_2_a_d1}) + $signed({fc1_n28_t1_2_b_d1[25], fc1_n28_t1_2_b_d1})) + $signed({{2{fc1_n28_t1_3[24]}}, fc1_n28_t1_3});
+    wire signed [16:0] fc1_n28_s0 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_4[15], fc1_in_4});
+    wire signed [7:0] fc1_n28_s1_xh = $signed(fc1_n28_s0[16:9]);
+    wire signed [25:0] fc1_n28_s1 = $signed({($signed({{9{fc1_n28_s1_xh[7]}}, fc1_n28_s1_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_n28_s0[8:0]});
+    wire signed [8:0] fc1_n28_s2_xh = $signed(fc1_e4[16:8]);
+    wire signed [25:0] fc1_n28_s2 = $signed({($signed({{9{fc1_n28_s2_xh[8]}}, fc1_n28_s2_xh}) + $signed({fc1_e5[16], fc1_e5})), fc1_e4[7:0]});
+    wire signed [16:0] fc1_n28_s3_xh = $signed(fc1_e78[17:1]);
+    wire signed [18:0] fc1_n28_s3 = $signed({($signed({fc1_n28_s3_xh[16], fc1_n28_s3_xh}) - $signed({fc1_e77[16], fc1_e77})), fc1_e78[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n28_acc = ($signed({fc1_n28_t2_0[26], fc1_n28_t2_0}) + $signed({fc1_n28_t2_1[26], fc1_n28_t2_1}));
+    wire signed [22:0] fc1_n28_s4_xh = $signed(fc1_n28_s1[25:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_n28_s4 = $signed({($signed(fc1_n28_s4_xh[21:0]) - $signed({{2{fc1_e43[19]}}, fc1_e43})), fc1_n28_s1[2:0]});
+    wire signed [24:0] fc1_n28_s5 = $signed({($signed(fc1_e295[24:1]) + $signed({{6{fc1_e280[17]}}, fc1_e280})), fc1_e295[0]});
+    wire signed [11:0] fc1_n28_s7_xh = $signed(fc1_e169[17:6]);
+    wire signed [24:0] fc1_n28_s7 = $signed({($signed({{7{fc1_n28_s7_xh[11]}}, fc1_n28_s7_xh}) + fc1_n28_s3), fc1_e169[5:0]});
+    wire signed [24:0] fc1_n28_s8 = $signed({($signed(fc1_e180[24:2]) - $signed({{5{fc1_e172[17]}}, fc1_e172})), fc1_e180[1:0]});
+    wire signed [20:0] fc1_n28_s9 = $signed({($signed(fc1_e276[20:1]) + $signed({fc1_e151[18], fc1_e151})), fc1_e276[0]});
+    wire signed [20:0] fc1_n28_s10_xh = $signed(fc1_e286[21:1]);
+    wire [25:0] fc1_n28_s10_u = {($signed({{4{fc1_n28_s10_xh[20]}}, fc1_n28_s10_xh}) - fc1_n28_s7), fc1_e286[0]};
+    wire signed [21:0] fc1_n28_s11_xh = $signed(fc1_n28_s4[24:3]);
+    wire [25:0] fc1_n28_s11_u = {($signed({fc1_n28_s11_xh[21], fc1_n28_s11_xh}) + $signed({{3{fc1_e313[19]}}, fc1_e313})), fc1_n28_s4[2:0]};
+    wire signed [20:0] fc1_n28_s12_xh = $signed(fc1_n28_s8[24:4]);
+    wire [25:0] fc1_n28_s12_u = {($signed({fc1_n28_s12_xh[20], fc1_n28_s12_xh}) + $signed({fc1_n28_s9[20], fc1_n28_s9})), fc1_n28_s8[3:0]};
+    wire signed [25:0] fc1_n28_s13 = (fc1_n28_s2 - $signed({{4{fc1_e373[21]}}, fc1_e373})) + $signed({fc1_n28_s5[24], fc1_n28_s5});
+    reg  [25:0] fc1_n28_s11_d1;
+    wire signed [25:0] fc1_n28_s11_d1_v = $signed(fc1_n28_s11_d1);
+    reg  [25:0] fc1_n28_s10_d1;
+    wire signed [25:0] fc1_n28_s10_d1_v = $signed(fc1_n28_s10_d1);
+    wire signed [26:0] fc1_n28_s14 = $signed({fc1_n28_s11_d1_v[25], fc1_n28_s11_d1_v}) + $signed({fc1_n28_s10_d1_v[25], fc1_n28_s10_d1_v});
+    reg  signed [25:0] fc1_n28_s13_d1;
+    reg  [25:0] fc1_n28_s12_d1;
+    wire signed [25:0] fc1_n28_s12_d1_v = $signed(fc1_n28_s12_d1);
+    wire signed [26:0] fc1_n28_s15 = $signed({fc1_n28_s13_d1[25], fc1_n28_s13_d1}) - $signed({fc1_n28_s12_d1_v[25], fc1_n28_s12_d1_v});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_n28_acc = ($signed({fc1_n28_s14[26], fc1_n28_s14}) - $signed({fc1_n28_s15[26], fc1_n28_s15}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n28_y_fl = $signed(fc1_n28_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p0 = fc1_in_0 * 9'sd201; // weight 0.1962890625
-    wire signed [24:0] fc1_n29_p1 = fc1_in_1 * 10'sd322; // weight 0.314453125
-    wire signed [23:0] fc1_n29_p2 = fc1_in_2 * 9'sd160; // weight 0.15625
-    wire signed [23:0] fc1_n29_p3 = fc1_in_3 * 9'sh159; // weight -0.1630859375
-    wire signed [23:0] fc1_n29_p4 = fc1_in_4 * 9'sd187; // weight 0.1826171875
-    wire signed [20:0] fc1_n29_p7 = fc1_in_7 * 6'sh27; // weight -0.0244140625
-    wire signed [23:0] fc1_n29_p8 = fc1_in_8 * 9'sd237; // weight 0.2314453125
-    wire signed [24:0] fc1_n29_p9 = fc1_in_9 * 10'sh282; // weight -0.373046875
-    wire signed [19:0] fc1_n29_p11_sh = $signed({fc1_in_11, 4'd0});
-    wire signed [22:0] fc1_n29_p12 = fc1_in_12 * 8'sha2; // weight -0.091796875
-    wire signed [21:0] fc1_n29_p13 = fc1_in_13 * 7'sd45; // weight 0.0439453125
-    wire signed [23:0] fc1_n29_p14 = fc1_in_14 * 9'sh159; // weight -0.1630859375
-    wire signed [23:0] fc1_n29_p15 = fc1_in_15 * 9'sh122; // weight -0.216796875
-    wire signed [25:0] fc1_n29_t0_0_b = $signed({fc1_n29_p1[24], fc1_n29_p1});
-    reg  signed [25:0] fc1_n29_t0_0_d1;
-    reg  signed [24:0] fc1_n29_t1_0_b_d1;
-    wire signed [25:0] fc1_n29_t1_0 = fc1_n29_t0_0_d1 + $signed({fc1_n29_t1_0_b_d1[24], fc1_n29_t1_0_b_d1});
-    reg  signed [24:0] fc1_n29_t1_1_a_d1;
-    reg  signed [24:0] fc1_n29_t1_1_b_d1;
-    wire signed [25:0] fc1_n29_t1_1 = $signed({fc1_n29_t1_1_a_d1[24], fc1_n29_t1_1_a_d1}) + $signed({fc1_n29_t1_1_b_d1[24], fc1_n29_t1_1_b_d1});
-    reg  signed [25:0] fc1_n29_t0_4_d1;
-    reg  signed [24:0] fc1_n29_t1_2_b_d1;
-    wire signed [25:0] fc1_n29_t1_2 = fc1_n29_t0_4_d1 + $signed({fc1_n29_t1_2_b_d1[24], fc1_n29_t1_2_b_d1});
-    reg  signed [23:0] fc1_n29_t1_3_a_d1;
-    reg  signed [24:0] fc1_n29_t1_3_b_d1;
-    wire signed [25:0] fc1_n29_t1_3 = $signed({{2{fc1_n29_t1_3_a_d1[23]}}, fc1_n29_t1_3_a_d1}) + $signed({fc1_n29_t1_3_b_d1[24], fc1_n29_t1_3_b_d1});
-    wire signed [26:0] fc1_n29_t2_0 = $signed({fc1_n29_t1_0[25], fc1_n29_t1_0}) + $signed({fc1_n29_t1_1[25], fc1_n29_t1_1});
-    wire signed [26:0] fc1_n29_t2_1 = $signed({fc1_n29_t1_2[25], fc1_n29_t1_2}) + $signed({fc1_n29_t1_3[25], fc1_n29_t1_3});
+    wire signed [10:0] fc1_n29_s0_xh = $signed(fc1_in_8[15:5]);
+    wire signed [21:0] fc1_n29_s0 = $signed({($signed({{6{fc1_n29_s0_xh[10]}}, fc1_n29_s0_xh}) + $signed({fc1_in_3[15], fc1_in_3})), fc1_in_8[4:0]});
+    wire signed [16:0] fc1_n29_s1_xh = $signed(fc1_e21[17:1]);
+    wire signed [18:0] fc1_n29_s1 = $signed({($signed({fc1_n29_s1_xh[16], fc1_n29_s1_xh}) + $signed({{2{fc1_in_8[15]}}, fc1_in_8})), fc1_e21[0]});
+    wire signed [17:0] fc1_n29_s2_xh = $signed(fc1_n29_s0[21:4]);
+    wire signed [22:0] fc1_n29_s2 = $signed({($signed({fc1_n29_s2_xh[17], fc1_n29_s2_xh}) - $signed({{2{fc1_e4[16]}}, fc1_e4})), fc1_n29_s0[3:0]});
+    wire signed [18:0] fc1_n29_s3 = fc1_e14 - $signed({fc1_e17[17], fc1_e17});
+    wire signed [20:0] fc1_n29_s4 = $signed({($signed({{3{fc1_e378_xh[15]}}, fc1_e378_xh}) - fc1_e28), fc1_e23[1:0]});
+    wire signed [12:0] fc1_n29_s5_xh = $signed(fc1_e44[16:4]);
+    wire signed [22:0] fc1_n29_s5 = $signed({($signed({{6{fc1_n29_s5_xh[12]}}, fc1_n29_s5_xh}) - fc1_e53), fc1_e44[3:0]});
+    wire signed [18:0] fc1_n29_s6 = $signed({fc1_e100[17], fc1_e100}) + $signed({fc1_e369[17], fc1_e369});
+    wire signed [14:0] fc1_n29_s7_xh = $signed(fc1_e85[21:7]);
+    wire signed [25:0] fc1_n29_s7 = $signed({($signed({{4{fc1_n29_s7_xh[14]}}, fc1_n29_s7_xh}) - fc1_n29_s1), fc1_e85[6:0]});
+    wire signed [17:0] fc1_n29_s8_xh = $signed(fc1_e141[19:2]);
+    wire signed [21:0] fc1_n29_s8 = $signed({($signed({{2{fc1_n29_s8_xh[17]}}, fc1_n29_s8_xh}) + $signed({fc1_e120[18], fc1_e120})), fc1_e141[1:0]});
+    wire signed [18:0] fc1_n29_s9_xh = $signed(fc1_e314[19:1]);
+    wire signed [22:0] fc1_n29_s9 = $signed({($signed({{3{fc1_n29_s9_xh[18]}}, fc1_n29_s9_xh}) - fc1_e326), fc1_e314[0]});
+    wire signed [25:0] fc1_n29_s10 = $signed({($signed(fc1_e340[25:2]) - $signed({fc1_n29_s2[22], fc1_n29_s2})), fc1_e340[1:0]});
+    wire signed [18:0] fc1_n29_s11_xh = $signed(fc1_n29_s4[20:2]);
+    wire signed [21:0] fc1_n29_s11 = $signed({($signed({fc1_n29_s11_xh[18], fc1_n29_s11_xh}) - $signed({fc1_n29_s3[18], fc1_n29_s3})), fc1_n29_s4[1:0]});
+    wire signed [22:0] fc1_n29_s12 = fc1_n29_s5 + $signed({{4{fc1_n29_s6[18]}}, fc1_n29_s6});
+    wire signed [18:0] fc1_n29_s14_xh = $signed(fc1_n29_s11[21:3]);
+    wire [24:0] fc1_n29_s14_u = {($signed({{3{fc1_n29_s14_xh[18]}}, fc1_n29_s14_xh}) - fc1_n29_s8), fc1_n29_s11[2:0]};
+    wire signed [19:0] fc1_n29_s15_xh = $signed(fc1_n29_s12[22:3]);
+    wire [25:0] fc1_n29_s15_u = {($signed({{3{fc1_n29_s15_xh[19]}}, fc1_n29_s15_xh}) + fc1_n29_s9), fc1_n29_s12[2:0]};
+    reg  signed [25:0] fc1_n29_s13_d1;
+    reg  [24:0] fc1_n29_s14_d1;
+    wire signed [24:0] fc1_n29_s14_d1_v = $signed(fc1_n29_s14_d1);
+    wire signed [24:0] fc1_n29_s17_xh = $signed(fc1_n29_s13_d1[25:1]);
+    wire signed [26:0] fc1_n29_s17 = $signed({($signed({fc1_n29_s17_xh[24], fc1_n29_s17_xh}) - $signed({fc1_n29_s14_d1_v[24], fc1_n29_s14_d1_v})), fc1_n29_s13_d1[0]});
+    reg  signed [26:0] fc1_n29_s16_d1;
+    reg  [25:0] fc1_n29_s15_d1;
+    wire signed [25:0] fc1_n29_s15_d1_v = $signed(fc1_n29_s15_d1);
+    wire signed [26:0] fc1_n29_s18 = fc1_n29_s16_d1 + $signed({fc1_n29_s15_d1_v[25], fc1_n29_s15_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n29_acc = ($signed({fc1_n29_t2_0[26], fc1_n29_t2_0}) + $signed({fc1_n29_t2_1[26], fc1_n29_t2_1}));
+    wire signed [27:0] fc1_n29_acc = ($signed({fc1_n29_s18[26], fc1_n29_s18}) - $signed({fc1_n29_s17[26], fc1_n29_s17}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n29_y_fl = $signed(fc1_n29_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p0 = fc1_in_0 * 10'sd510; // weight 0.498046875
-    wire signed [24:0] fc1_n30_p1 = fc1_in_1 * 10'sd374; // weight 0.365234375
-    wire signed [26:0] fc1_n30_p2 = fc1_in_2 * 12'sd1937; // weight 1.8916015625
-    wire signed [27:0] fc1_n30_p3 = fc1_in_3 * 13'sd2577; // weight 2.5166015625
-    wire signed [26:0] fc1_n30_p4 = fc1_in_4 * 12'sd1253; // weight 1.2236328125
-    wire signed [26:0] fc1_n30_p5 = fc1_in_5 * 12'sd2037; // weight 1.9892578125
-    wire signed [23:0] fc1_n30_p6 = fc1_in_6 * 9'sh109; // weight -0.2412109375
-    wire signed [17:0] fc1_n30_p8_sh = $signed({fc1_in_8, 2'd0});
-    wire signed [18:0] fc1_n30_p8_neg = -$signed({fc1_n30_p8_sh[17], fc1_n30_p8_sh});
-    wire signed [22:0] fc1_n30_p10 = fc1_in_10 * 8'shb3; // weight -0.0751953125
-    wire signed [23:0] fc1_n30_p12 = fc1_in_12 * 9'sd246; // weight 0.240234375
-    wire signed [24:0] fc1_n30_p13 = fc1_in_13 * 10'sd349; // weight 0.3408203125
-    wire signed [24:0] fc1_n30_p14 = fc1_in_14 * 10'sh29f; // weight -0.3447265625
-    reg  signed [25:0] fc1_n30_t1_0_a_d1;
-    reg  signed [28:0] fc1_n30_t0_1_d1;
-    wire signed [28:0] fc1_n30_t1_0 = $signed({{3{fc1_n30_t1_0_a_d1[25]}}, fc1_n30_t1_0_a_d1}) + fc1_n30_t0_1_d1;
-    reg  signed [27:0] fc1_n30_t0_2_d1;
-    reg  signed [25:0] fc1_n30_t1_1_b_d1;
-    wire signed [27:0] fc1_n30_t1_1 = fc1_n30_t0_2_d1 + $signed({{2{fc1_n30_t1_1_b_d1[25]}}, fc1_n30_t1_1_b_d1});
-    reg  signed [22:0] fc1_n30_t1_2_a_d1;
-    reg  signed [24:0] fc1_n30_t0_5_d1;
-    wire signed [24:0] fc1_n30_t1_2 = $signed({{2{fc1_n30_t1_2_a_d1[22]}}, fc1_n30_t1_2_a_d1}) + fc1_n30_t0_5_d1;
-    reg  signed [25:0] fc1_n30_t0_6_d1;
-    reg  signed [22:0] fc1_n30_t1_3_b_d1;
-    wire signed [25:0] fc1_n30_t1_3 = fc1_n30_t0_6_d1 + $signed({{3{fc1_n30_t1_3_b_d1[22]}}, fc1_n30_t1_3_b_d1});
-    wire signed [26:0] fc1_n30_t2_1 = $signed({{2{fc1_n30_t1_2[24]}}, fc1_n30_t1_2}) + $signed({fc1_n30_t1_3[25], fc1_n30_t1_3});
+    wire signed [7:0] fc1_n30_s0_xh = $signed(fc1_in_0[15:8]);
+    wire signed [23:0] fc1_n30_s0 = $signed({($signed({{8{fc1_n30_s0_xh[7]}}, fc1_n30_s0_xh}) - fc1_in_0), fc1_in_0[7:0]});
+    wire signed [16:0] fc1_n30_s1 = $signed({($signed({fc1_n25_s0_xh[11], fc1_n25_s0_xh}) + 13'sd483), fc1_in_9[3:0]});
+    wire signed [18:0] fc1_n30_s2_xh = $signed(fc1_n30_s0[23:5]);
+    wire signed [24:0] fc1_n30_s2 = $signed({($signed({fc1_n30_s2_xh[18], fc1_n30_s2_xh}) - $signed({{3{fc1_n30_s1[16]}}, fc1_n30_s1})), fc1_n30_s0[4:0]});
+    wire signed [20:0] fc1_n30_s3 = $signed({($signed({{2{fc1_e212_xh[15]}}, fc1_e212_xh}) - fc1_e22), fc1_e25[2:0]});
+    wire signed [14:0] fc1_n30_s4_xh = $signed(fc1_e31[16:2]);
+    wire signed [19:0] fc1_n30_s4 = $signed({($signed({{3{fc1_n30_s4_xh[14]}}, fc1_n30_s4_xh}) - fc1_e32), fc1_e31[1:0]});
+    wire signed [16:0] fc1_n30_s5_xh = $signed(fc1_e38[17:1]);
+    wire signed [19:0] fc1_n30_s5 = $signed({($signed({{2{fc1_n30_s5_xh[16]}}, fc1_n30_s5_xh}) + fc1_e39), fc1_e38[0]});
+    wire signed [22:0] fc1_n30_s6 = $signed({{6{fc1_e40[16]}}, fc1_e40}) - fc1_e201;
+    wire signed [25:0] fc1_n30_s7 = $signed({($signed(fc1_e370[25:5]) + $signed({fc1_e43[19], fc1_e43})), fc1_e370[4:0]});
+    wire signed [13:0] fc1_n30_s8_xh = $signed(fc1_n30_s3[20:7]);
+    wire signed [26:0] fc1_n30_s8 = $signed({($signed({{6{fc1_n30_s8_xh[13]}}, fc1_n30_s8_xh}) + fc1_n30_s4), fc1_n30_s3[6:0]});
+    wire signed [20:0] fc1_n30_s9_xh = $signed(fc1_e159[21:1]);
+    wire signed [23:0] fc1_n30_s9 = $signed({($signed({{2{fc1_n30_s9_xh[20]}}, fc1_n30_s9_xh}) - fc1_e117), fc1_e159[0]});
+    wire signed [20:0] fc1_n30_s10_xh = $signed(fc1_e187[21:1]);
+    wire signed [25:0] fc1_n30_s10 = $signed({($signed({{4{fc1_n30_s10_xh[20]}}, fc1_n30_s10_xh}) - fc1_n30_s2), fc1_e187[0]});
+    wire signed [19:0] fc1_n30_s11_xh = $signed(fc1_e254[21:2]);
+    wire signed [22:0] fc1_n30_s11 = $signed({($signed({fc1_n30_s11_xh[19], fc1_n30_s11_xh}) - $signed({fc1_n30_s5[19], fc1_n30_s5})), fc1_e254[1:0]});
+    wire signed [24:0] fc1_n30_s12_xh = $signed(fc1_n30_s8[26:2]);
+    wire [27:0] fc1_n30_s12_u = {($signed({fc1_n30_s12_xh[24], fc1_n30_s12_xh}) - $signed({{3{fc1_e227[22]}}, fc1_e227})), fc1_n30_s8[1:0]};
+    wire signed [24:0] fc1_n30_s15_xh = $signed(fc1_n30_s10[25:1]);
+    wire [26:0] fc1_n30_s15_u = {($signed({fc1_n30_s15_xh[24], fc1_n30_s15_xh}) - $signed({{2{fc1_n30_s9[23]}}, fc1_n30_s9})), fc1_n30_s10[0]};
+    reg  signed [23:0] fc1_n30_s14_d1;
+    reg  [27:0] fc1_n30_s12_d1;
+    wire signed [22:0] fc1_n30_s16_xh = $signed(fc1_n30_s14_d1[23:1]);
+    wire signed [28:0] fc1_n30_s16 = $signed({($signed({{5{fc1_n30_s16_xh[22]}}, fc1_n30_s16_xh}) - $signed(fc1_n30_s12_d1)), fc1_n30_s14_d1[0]});
+    reg  [26:0] fc1_n30_s15_d1;
+    wire signed [26:0] fc1_n30_s15_d1_v = $signed(fc1_n30_s15_d1);
+    reg  signed [28:0] fc1_n30_s13_d1;
+    wire signed [28:0] fc1_n30_s17 = $signed({{2{fc1_n30_s15_d1_v[26]}}, fc1_n30_s15_d1_v}) + fc1_n30_s13_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n30_acc = (($signed({fc1_n30_t1_0[28], fc1_n30_t1_0}) + $signed({{2{fc1_n30_t1_1[27]}}, fc1_n30_t1_1})) + $signed({{3{fc1_n30_t2_1[26]}}, fc1_n30_t2_1}));
+    wire signed [29:0] fc1_n30_acc = ($signed({fc1_n30_s17[28], fc1_n30_s17}) + $signed({fc1_n30_s16[28], fc1_n30_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n30_y_fl = $signed(fc1_n30_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n31_p0 = fc1_in_0 * 9'sh128; // weight -0.2109375
-    wire signed [26:0] fc1_n31_p2 = fc1_in_2 * 12'sd1138; // weight 1.111328125
-    wire signed [26:0] fc1_n31_p4 = fc1_in_4 * 12'sd1339; // weight 1.3076171875
-    wire signed [26:0] fc1_n31_p5 = fc1_in_5 * 12'sd1595; // weight 1.5576171875
-    wire signed [20:0] fc1_n31_p6 = fc1_in_6 * 6'sh2d; // weight -0.0185546875
-    wire signed [25:0] fc1_n31_p8 = fc1_in_8 * 11'sh5ca; // weight -0.552734375
-    wire signed [24:0] fc1_n31_p9 = fc1_in_9 * 10'sh215; // weight -0.4794921875
-    wire signed [25:0] fc1_n31_p10 = fc1_in_10 * 11'sh47f; // weight -0.8759765625
-    wire signed [25:0] fc1_n31_p11 = fc1_in_11 * 11'sh5a0; // weight -0.59375
-    wire signed [20:0] fc1_n31_p13 = fc1_in_13 * 6'sh29; // weight -0.0224609375
-    wire signed [23:0] fc1_n31_p14 = fc1_in_14 * 9'sd232; // weight 0.2265625
-    wire signed [24:0] fc1_n31_p15 = fc1_in_15 * 10'sh2c5; // weight -0.3076171875
-    wire signed [24:0] fc1_n31_t0_3_a = $signed({{4{fc1_n31_p6[20]}}, fc1_n31_p6});
-    reg  signed [25:0] fc1_n31_t1_0_a_d1;
-    reg  signed [27:0] fc1_n31_t1_0_b_d1;
-    reg  signed [27:0] fc1_n31_t0_2_d1;
-    reg  signed [24:0] fc1_n31_t1_1_b_d1;
-    wire signed [27:0] fc1_n31_t1_1 = fc1_n31_t0_2_d1 + $signed({{3{fc1_n31_t1_1_b_d1[24]}}, fc1_n31_t1_1_b_d1});
-    reg  signed [26:0] fc1_n31_t1_2_a_d1;
-    reg  signed [26:0] fc1_n31_t1_2_b_d1;
-    reg  signed [25:0] fc1_n31_t1_3_a_d1;
-    reg  signed [25:0] fc1_n31_t1_3_b_d1;
-    wire signed [26:0] fc1_n31_t1_3 = $signed({fc1_n31_t1_3_a_d1[25], fc1_n31_t1_3_a_d1}) + $signed({fc1_n31_t1_3_b_d1[25], fc1_n31_t1_3_b_d1});
-    wire signed [28:0] fc1_n31_t2_0 = ($signed({{3{fc1_n31_t1_0_a_d1[25]}}, fc1_n31_t1_0_a_d1}) + $signed({fc1_n31_t1_0_b_d1[27], fc1_n31_t1_0_b_d1})) + $signed({fc1_n31_t1_1[27], fc1_n31_t1_1});
-    wire signed [27:0] fc1_n31_t2_1 = ($signed({fc1_n31_t1_2_a_d1[26], fc1_n31_t1_2_a_d1}) + $signed({fc1_n31_t1_2_b_d1[26], fc1_n31_t1_2_b_d1})) + $signed({fc1_n31_t1_3[26], fc1_n31_t1_3});
+    wire signed [16:0] fc1_n31_s0 = $signed({($signed({fc1_e51_xh[12], fc1_e51_xh}) + 14'sd1007), fc1_in_1[2:0]});
+    wire signed [18:0] fc1_n31_s1 = $signed({($signed({fc1_e189_xh[15], fc1_e189_xh}) + fc1_n31_s0), fc1_e1[1:0]});
+    wire signed [11:0] fc1_n31_s2_xh = $signed(fc1_e10[17:6]);
+    wire signed [24:0] fc1_n31_s2 = $signed({($signed({{7{fc1_n31_s2_xh[11]}}, fc1_n31_s2_xh}) + fc1_e14), fc1_e10[5:0]});
+    wire signed [10:0] fc1_n31_s3_xh = $signed(fc1_e41[16:6]);
+    wire signed [23:0] fc1_n31_s3 = $signed({($signed({{7{fc1_n31_s3_xh[10]}}, fc1_n31_s3_xh}) + fc1_e15), fc1_e41[5:0]});
+    wire signed [16:0] fc1_n31_s4_xh = $signed(fc1_e96[17:1]);
+    wire signed [19:0] fc1_n31_s4 = $signed({($signed({{2{fc1_n31_s4_xh[16]}}, fc1_n31_s4_xh}) + $signed({fc1_e78[17], fc1_e78})), fc1_e96[0]});
+    wire signed [16:0] fc1_n31_s5_xh = $signed(fc1_n31_s1[18:2]);
+    wire signed [20:0] fc1_n31_s5 = $signed({($signed({{2{fc1_n31_s5_xh[16]}}, fc1_n31_s5_xh}) - fc1_e367), fc1_n31_s1[1:0]});
+    wire signed [16:0] fc1_n31_s6_xh = $signed(fc1_e57[18:2]);
+    wire signed [21:0] fc1_n31_s6 = $signed({($signed({{3{fc1_n31_s6_xh[16]}}, fc1_n31_s6_xh}) + fc1_e145), fc1_e57[1:0]});
+    wire signed [17:0] fc1_n31_s7_xh = $signed(fc1_e376[20:3]);
+    wire signed [22:0] fc1_n31_s7 = $signed({($signed({{2{fc1_n31_s7_xh[17]}}, fc1_n31_s7_xh}) - fc1_e372), fc1_e376[2:0]});
+    wire signed [18:0] fc1_n31_s8_xh = $signed(fc1_n31_s3[23:5]);
+    wire signed [24:0] fc1_n31_s8 = $signed({($signed({fc1_n31_s8_xh[18], fc1_n31_s8_xh}) - fc1_e95), fc1_n31_s3[4:0]});
+    wire signed [19:0] fc1_n31_s9 = $signed({fc1_e165[18], fc1_e165}) + $signed({{2{fc1_e168[17]}}, fc1_e168});
+    wire signed [24:0] fc1_n31_s10 = $signed({($signed(fc1_n31_s2[24:1]) - $signed({{2{fc1_e322[21]}}, fc1_e322})), fc1_n31_s2[0]});
+    wire signed [10:0] fc1_n31_s11_xh = $signed(fc1_e112[18:8]);
+    wire signed [27:0] fc1_n31_s11 = $signed({($signed({{9{fc1_n31_s11_xh[10]}}, fc1_n31_s11_xh}) - fc1_n31_s4), fc1_e112[7:0]});
+    wire signed [16:0] fc1_n31_s12_xh = $signed(fc1_e152[21:5]);
+    wire [25:0] fc1_n31_s12_u = {($signed({{4{fc1_n31_s12_xh[16]}}, fc1_n31_s12_xh}) - fc1_n31_s5), fc1_e152[4:0]};
+    wire signed [17:0] fc1_n31_s13_xh = $signed(fc1_e252[21:4]);
+    wire [25:0] fc1_n31_s13_u = {($signed({{4{fc1_n31_s13_xh[17]}}, fc1_n31_s13_xh}) + fc1_n31_s6), fc1_e252[3:0]};
+    wire signed [17:0] fc1_n31_s14_xh = $signed(fc1_n31_s7[22:5]);
+    wire [27:0] fc1_n31_s14_u = {($signed({{5{fc1_n31_s14_xh[17]}}, fc1_n31_s14_xh}) + fc1_e247), fc1_n31_s7[4:0]};
+    wire signed [18:0] fc1_n31_s15_xh = $signed(fc1_n31_s9[19:1]);
+    wire [25:0] fc1_n31_s15_u = {($signed({{6{fc1_n31_s15_xh[18]}}, fc1_n31_s15_xh}) - fc1_n31_s8), fc1_n31_s9[0]};
+    wire signed [24:0] fc1_n31_s16_xh = $signed(fc1_n31_s11[27:3]);
+    wire [28:0] fc1_n31_s16_u = {($signed({fc1_n31_s16_xh[24], fc1_n31_s16_xh}) + $signed({fc1_n31_s10[24], fc1_n31_s10})), fc1_n31_s11[2:0]};
+    reg  [25:0] fc1_n31_s12_d1;
+    wire signed [25:0] fc1_n31_s12_d1_v = $signed(fc1_n31_s12_d1);
+    reg  [25:0] fc1_n31_s13_d1;
+    wire signed [25:0] fc1_n31_s13_d1_v = $signed(fc1_n31_s13_d1);
+    wire signed [26:0] fc1_n31_s17 = $signed({fc1_n31_s12_d1_v[25], fc1_n31_s12_d1_v}) + $signed({fc1_n31_s13_d1_v[25], fc1_n31_s13_d1_v});
+    reg  [25:0] fc1_n31_s15_d1;
+    wire signed [25:0] fc1_n31_s15_d1_v = $signed(fc1_n31_s15_d1);
+    reg  [27:0] fc1_n31_s14_d1;
+    wire signed [27:0] fc1_n31_s14_d1_v = $signed(fc1_n31_s14_d1);
+    wire signed [28:0] fc1_n31_s18 = $signed({{3{fc1_n31_s15_d1_v[25]}}, fc1_n31_s15_d1_v}) + $signed({fc1_n31_s14_d1_v[27], fc1_n31_s14_d1_v});
+    reg  [28:0] fc1_n31_s16_d1;
+    wire signed [28:0] fc1_n31_s19 = $signed({{2{fc1_n31_s17[26]}}, fc1_n31_s17}) + $signed(fc1_n31_s16_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n31_acc = (($signed({fc1_n31_t2_0[28], fc1_n31_t2_0}) + $signed({{2{fc1_n31_t2_1[27]}}, fc1_n31_t2_1})) + 30'sh3ff04400);
+    wire signed [29:0] fc1_n31_acc = ($signed({fc1_n31_s19[28], fc1_n31_s19}) - $signed({fc1_n31_s18[28], fc1_n31_s18}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n31_y_fl = $signed(fc1_n31_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p0 = fc1_in_0 * 10'sd364; // weight 0.35546875
-    wire signed [23:0] fc1_n32_p1 = fc1_in_1 * 9'sh135; // weight -0.1982421875
-    wire signed [22:0] fc1_n32_p2 = fc1_in_2 * 8'sd119; // weight 0.1162109375
-    wire signed [24:0] fc1_n32_p4 = fc1_in_4 * 10'sh2ae; // weight -0.330078125
-    wire signed [24:0] fc1_n32_p5 = fc1_in_5 * 10'sh247; // weight -0.4306640625
-    wire signed [21:0] fc1_n32_p7 = fc1_in_7 * 7'sh4a; // weight -0.052734375
-    wire signed [19:0] fc1_n32_p9 = fc1_in_9 * 5'sh16; // weight -0.009765625
-    wire signed [23:0] fc1_n32_p10 = fc1_in_10 * 9'sd193; // weight 0.1884765625
-    wire signed [24:0] fc1_n32_p11 = fc1_in_11 * 10'sd437; // weight 0.4267578125
-    wire signed [23:0] fc1_n32_p12 = fc1_in_12 * 9'sd168; // weight 0.1640625
-    wire signed [24:0] fc1_n32_p14 = fc1_in_14 * 10'sh262; // weight -0.404296875
-    wire signed [24:0] fc1_n32_p15 = fc1_in_15 * 10'sh2fd; // weight -0.2529296875
-    reg  signed [25:0] fc1_n32_t0_0_d1;
-    reg  signed [24:0] fc1_n32_t1_0_b_d1;
-    wire signed [25:0] fc1_n32_t1_0 = fc1_n32_t0_0_d1 + $signed({fc1_n32_t1_0_b_d1[24], fc1_n32_t1_0_b_d1});
-    reg  signed [25:0] fc1_n32_t1_1_a_d1;
-    reg  signed [24:0] fc1_n32_t1_1_b_d1;
-    wire signed [26:0] fc1_n32_t1_1 = $signed({fc1_n32_t1_1_a_d1[25], fc1_n32_t1_1_a_d1}) + $signed({{2{fc1_n32_t1_1_b_d1[24]}}, fc1_n32_t1_1_b_d1});
-    reg  signed [24:0] fc1_n32_t1_2_a_d1;
-    reg  signed [25:0] fc1_n32_t0_5_d1;
-    wire signed [25:0] fc1_n32_t1_2 = $signed({fc1_n32_t1_2_a_d1[24], fc1_n32_t1_2_a_d1}) + fc1_n32_t0_5_d1;
-    reg  signed [24:0] fc1_n32_t1_3_a_d1;
-    reg  signed [25:0] fc1_n32_t1_3_b_d1;
-    wire signed [26:0] fc1_n32_t1_3 = $signed({{2{fc1_n32_t1_3_a_d1[24]}}, fc1_n32_t1_3_a_d1}) + $signed({fc1_n32_t1_3_b_d1[25], fc1_n32_t1_3_b_d1});
-    wire signed [27:0] fc1_n32_t2_0 = $signed({{2{fc1_n32_t1_0[25]}}, fc1_n32_t1_0}) + $signed({fc1_n32_t1_1[26], fc1_n32_t1_1});
-    wire signed [27:0] fc1_n32_t2_1 = $signed({{2{fc1_n32_t1_2[25]}}, fc1_n32_t1_2}) + $signed({fc1_n32_t1_3[26], fc1_n32_t1_3});
+    wire signed [18:0] fc1_n32_s0 = $signed({($signed({fc1_e351_xh[15], fc1_e351_xh}) - $signed({fc1_in_8[15], fc1_in_8})), fc1_e12[1:0]});
+    wire signed [19:0] fc1_n32_s1 = $signed({fc1_e45[18], fc1_e45}) + $signed({fc1_e65[18], fc1_e65});
+    wire signed [19:0] fc1_n32_s2 = $signed({($signed({{2{fc1_e114_xh[16]}}, fc1_e114_xh}) + $signed({fc1_e17[17], fc1_e17})), fc1_e19[0]});
+    wire signed [13:0] fc1_n32_s3_xh = $signed(fc1_e54[16:3]);
+    wire signed [21:0] fc1_n32_s3 = $signed({($signed({{5{fc1_n32_s3_xh[13]}}, fc1_n32_s3_xh}) + fc1_e25), fc1_e54[2:0]});
+    wire signed [15:0] fc1_n32_s4_xh = $signed(fc1_e48[18:3]);
+    wire signed [21:0] fc1_n32_s4 = $signed({($signed({{3{fc1_n32_s4_xh[15]}}, fc1_n32_s4_xh}) + fc1_n32_s0), fc1_e48[2:0]});
+    wire signed [17:0] fc1_n32_s5_xh = $signed(fc1_e74[18:1]);
+    wire [24:0] fc1_n32_s5_u = {($signed({{6{fc1_n32_s5_xh[17]}}, fc1_n32_s5_xh}) - fc1_e155), fc1_e74[0]};
+    wire signed [18:0] fc1_n32_s6_xh = $signed(fc1_e228[21:3]);
+    wire signed [22:0] fc1_n32_s6 = $signed({($signed({fc1_n32_s6_xh[18], fc1_n32_s6_xh}) - $signed({fc1_e165[18], fc1_e165})), fc1_e228[2:0]});
+    wire signed [20:0] fc1_n32_s7 = $signed({fc1_n32_s2[19], fc1_n32_s2}) - $signed({fc1_n32_s1[19], fc1_n32_s1});
+    wire signed [16:0] fc1_n32_s8_xh = $signed(fc1_n32_s3[21:5]);
+    wire signed [24:0] fc1_n32_s8 = $signed({($signed({{3{fc1_n32_s8_xh[16]}}, fc1_n32_s8_xh}) - fc1_e92), fc1_n32_s3[4:0]});
+    wire signed [17:0] fc1_n32_s9_xh = $signed(fc1_e267[18:1]);
+    wire signed [22:0] fc1_n32_s9 = $signed({($signed({{4{fc1_n32_s9_xh[17]}}, fc1_n32_s9_xh}) - fc1_e243), fc1_e267[0]});
+    wire signed [18:0] fc1_n32_s10_xh = $signed(fc1_n32_s4[21:3]);
+    wire [23:0] fc1_n32_s10_u = {($signed({{2{fc1_n32_s10_xh[18]}}, fc1_n32_s10_xh}) - $signed({fc1_e332[19], fc1_e332})), fc1_n32_s4[2:0]};
+    wire signed [18:0] fc1_n32_s11_xh = $signed(fc1_e262[21:3]);
+    wire [25:0] fc1_n32_s11_u = {($signed({{4{fc1_n32_s11_xh[18]}}, fc1_n32_s11_xh}) - fc1_n32_s6), fc1_e262[2:0]};
+    wire signed [23:0] fc1_n32_s12_xh = $signed(fc1_n32_s8[24:1]);
+    wire [26:0] fc1_n32_s12_u = {($signed({{2{fc1_n32_s12_xh[23]}}, fc1_n32_s12_xh}) - $signed({fc1_e241[24], fc1_e241})), fc1_n32_s8[0]};
+    wire signed [18:0] fc1_n32_s13_xh = $signed(fc1_n32_s7[20:2]);
+    wire [24:0] fc1_n32_s13_u = {($signed({{4{fc1_n32_s13_xh[18]}}, fc1_n32_s13_xh}) + fc1_n32_s9), fc1_n32_s7[1:0]};
+    reg  [24:0] fc1_n32_s5_d1;
+    wire signed [24:0] fc1_n32_s5_d1_v = $signed(fc1_n32_s5_d1);
+    reg  [23:0] fc1_n32_s10_d1;
+    wire signed [20:0] fc1_n32_s14_xh = $signed(fc1_n32_s5_d1_v[24:4]);
+    wire signed [27:0] fc1_n32_s14 = $signed({($signed({{3{fc1_n32_s14_xh[20]}}, fc1_n32_s14_xh}) - $signed(fc1_n32_s10_d1)), fc1_n32_s5_d1_v[3:0]});
+    reg  [24:0] fc1_n32_s13_d1;
+    wire signed [24:0] fc1_n32_s13_d1_v = $signed(fc1_n32_s13_d1);
+    reg  [25:0] fc1_n32_s11_d1;
+    wire signed [25:0] fc1_n32_s11_d1_v = $signed(fc1_n32_s11_d1);
+    wire signed [26:0] fc1_n32_s15 = $signed({{2{fc1_n32_s13_d1_v[24]}}, fc1_n32_s13_d1_v}) - $signed({fc1_n32_s11_d1_v[25], fc1_n32_s11_d1_v});
+    reg  [26:0] fc1_n32_s12_d1;
+    wire signed [26:0] fc1_n32_s12_d1_v = $signed(fc1_n32_s12_d1);
+    wire signed [27:0] fc1_n32_s16 = fc1_n32_s14 + $signed({fc1_n32_s12_d1_v[26], fc1_n32_s12_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n32_acc = ($signed({fc1_n32_t2_0[27], fc1_n32_t2_0}) + $signed({fc1_n32_t2_1[27], fc1_n32_t2_1}));
+    wire signed [28:0] fc1_n32_acc = ($signed({fc1_n32_s16[27], fc1_n32_s16}) + $signed({{2{fc1_n32_s15[26]}}, fc1_n32_s15}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n32_y_fl = $signed(fc1_n32_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p1 = fc1_in_1 * 10'sh2a6; // weight -0.337890625
-    wire signed [26:0] fc1_n33_p2 = fc1_in_2 * 12'sd1403; // weight 1.3701171875
-    wire signed [27:0] fc1_n33_p3 = fc1_in_3 * 13'sd2875; // weight 2.8076171875
-    wire signed [26:0] fc1_n33_p4 = fc1_in_4 * 12'sd1833; // weight 1.7900390625
-    wire signed [27:0] fc1_n33_p5 = fc1_in_5 * 13'sd2589; // weight 2.5283203125
-    wire signed [19:0] fc1_n33_p6 = fc1_in_6 * 5'sh15; // weight -0.0107421875
-    wire signed [21:0] fc1_n33_p8 = fc1_in_8 * 7'sh4c; // weight -0.05078125
-    wire signed [24:0] fc1_n33_p9 = fc1_in_9 * 10'sh2a6; // weight -0.337890625
-    wire signed [25:0] fc1_n33_p10 = fc1_in_10 * 11'sh4e3; // weight -0.7783203125
-    wire signed [24:0] fc1_n33_p11 = fc1_in_11 * 10'sh2fd; // weight -0.2529296875
-    wire signed [22:0] fc1_n33_p12 = fc1_in_12 * 8'sd125; // weight 0.1220703125
-    wire signed [24:0] fc1_n33_p13 = fc1_in_13 * 10'sh261; // weight -0.4052734375
-    wire signed [24:0] fc1_n33_p14 = fc1_in_14 * 10'sh283; // weight -0.3720703125
-    wire signed [23:0] fc1_n33_p15 = fc1_in_15 * 9'sd199; // weight 0.1943359375
-    reg  signed [25:0] fc1_n33_t1_0_a_d1;
-    reg  signed [28:0] fc1_n33_t0_1_d1;
-    wire signed [28:0] fc1_n33_t1_0 = $signed({{3{fc1_n33_t1_0_a_d1[25]}}, fc1_n33_t1_0_a_d1}) + fc1_n33_t0_1_d1;
-    reg  signed [28:0] fc1_n33_t0_2_d1;
-    reg  signed [23:0] fc1_n33_t1_1_b_d1;
-    wire signed [28:0] fc1_n33_t1_1 = fc1_n33_t0_2_d1 + $signed({{5{fc1_n33_t1_1_b_d1[23]}}, fc1_n33_t1_1_b_d1});
-    reg  signed [24:0] fc1_n33_t1_2_a_d1;
-    reg  signed [26:0] fc1_n33_t0_5_d1;
-    wire signed [26:0] fc1_n33_t1_2 = $signed({{2{fc1_n33_t1_2_a_d1[24]}}, fc1_n33_t1_2_a_d1}) + fc1_n33_t0_5_d1;
-    reg  signed [25:0] fc1_n33_t1_3_a_d1;
-    reg  signed [25:0] fc1_n33_t1_3_b_d1;
-    wire signed [26:0] fc1_n33_t1_3 = $signed({fc1_n33_t1_3_a_d1[25], fc1_n33_t1_3_a_d1}) + $signed({fc1_n33_t1_3_b_d1[25], fc1_n33_t1_3_b_d1});
-    wire signed [27:0] fc1_n33_t2_1 = $signed({fc1_n33_t1_2[26], fc1_n33_t1_2}) + $signed({fc1_n33_t1_3[26], fc1_n33_t1_3});
-    wire signed [29:0] fc1_n33_t3_0 = ($signed({fc1_n33_t1_0[28], fc1_n33_t1_0}) + $signed({fc1_n33_t1_1[28], fc1_n33_t1_1})) + $signed({{2{fc1_n33_t2_1[27]}}, fc1_n33_t2_1});
+    wire signed [20:0] fc1_n33_s0 = $signed({($signed({{5{fc1_e275_xh[11]}}, fc1_e275_xh}) + $signed({fc1_in_0[15], fc1_in_0})), fc1_in_4[3:0]});
+    wire signed [19:0] fc1_n33_s1 = $signed({($signed({{4{fc1_e45_xh[12]}}, fc1_e45_xh}) - $signed({fc1_in_11[15], fc1_in_11})), fc1_in_5[2:0]});
+    wire signed [4:0] fc1_n33_s2_xh = $signed(fc1_e7[17:13]);
+    wire signed [19:0] fc1_n33_s2 = $signed({($signed({{2{fc1_n33_s2_xh[4]}}, fc1_n33_s2_xh}) - 7'sd29), fc1_e7[12:0]});
+    wire signed [12:0] fc1_n33_s3_xh = $signed(fc1_e9[17:5]);
+    wire signed [25:0] fc1_n33_s3 = $signed({($signed({{8{fc1_n33_s3_xh[12]}}, fc1_n33_s3_xh}) + fc1_n33_s0), fc1_e9[4:0]});
+    wire signed [22:0] fc1_n33_s4 = $signed({($signed({{6{fc1_e238_xh[13]}}, fc1_e238_xh}) - fc1_n33_s1), fc1_e5[2:0]});
+    wire signed [11:0] fc1_n33_s5_xh = $signed(fc1_e13[16:5]);
+    wire signed [22:0] fc1_n33_s5 = $signed({($signed({{6{fc1_n33_s5_xh[11]}}, fc1_n33_s5_xh}) - fc1_e17), fc1_e13[4:0]});
+    wire signed [17:0] fc1_n33_s6_xh = $signed(fc1_n33_s2[19:2]);
+    wire signed [20:0] fc1_n33_s6 = $signed({($signed({fc1_n33_s6_xh[17], fc1_n33_s6_xh}) + $signed({fc1_e22[17], fc1_e22})), fc1_n33_s2[1:0]});
+    wire signed [13:0] fc1_n33_s7_xh = $signed(fc1_e70[17:4]);
+    wire signed [22:0] fc1_n33_s7 = $signed({($signed({{5{fc1_n33_s7_xh[13]}}, fc1_n33_s7_xh}) + fc1_e47), fc1_e70[3:0]});
+    wire signed [10:0] fc1_n33_s8_xh = $signed(fc1_e106[17:7]);
+    wire signed [25:0] fc1_n33_s8 = $signed({($signed({{8{fc1_n33_s8_xh[10]}}, fc1_n33_s8_xh}) + $signed({fc1_e109[17], fc1_e109})), fc1_e106[6:0]});
+    wire signed [19:0] fc1_n33_s9_xh = $signed(fc1_n33_s5[22:3]);
+    wire signed [23:0] fc1_n33_s9 = $signed({($signed({fc1_n33_s9_xh[19], fc1_n33_s9_xh}) - $signed({fc1_e75[19], fc1_e75})), fc1_n33_s5[2:0]});
+    wire signed [9:0] fc1_n33_s10_xh = $signed(fc1_e163[19:10]);
+    wire signed [28:0] fc1_n33_s10 = $signed({($signed({{9{fc1_n33_s10_xh[9]}}, fc1_n33_s10_xh}) + fc1_e174), fc1_e163[9:0]});
+    wire signed [11:0] fc1_n33_s11_xh = $signed(fc1_e148[18:7]);
+    wire signed [25:0] fc1_n33_s11 = $signed({($signed({{7{fc1_n33_s11_xh[11]}}, fc1_n33_s11_xh}) - fc1_e191), fc1_e148[6:0]});
+    wire signed [11:0] fc1_n33_s12_xh = $signed(fc1_e300[18:7]);
+    wire signed [27:0] fc1_n33_s12 = $signed({($signed({{9{fc1_n33_s12_xh[11]}}, fc1_n33_s12_xh}) - fc1_e160), fc1_e300[6:0]});
+    wire [25:0] fc1_n33_s13_u = {($signed(fc1_n33_s3[25:2]) - $signed({fc1_n33_s4[22], fc1_n33_s4})), fc1_n33_s3[1:0]};
+    wire signed [16:0] fc1_n33_s14_xh = $signed(fc1_n33_s6[20:4]);
+    wire [26:0] fc1_n33_s14_u = {($signed({{6{fc1_n33_s14_xh[16]}}, fc1_n33_s14_xh}) - fc1_n33_s7), fc1_n33_s6[3:0]};
+    wire [25:0] fc1_n33_s15_u = {($signed(fc1_n33_s8[25:5]) - $signed({fc1_e259[19], fc1_e259})), fc1_n33_s8[4:0]};
+    reg  [25:0] fc1_n33_s13_d1;
+    wire signed [25:0] fc1_n33_s13_d1_v = $signed(fc1_n33_s13_d1);
+    reg  [25:0] fc1_n33_s15_d1;
+    wire signed [25:0] fc1_n33_s15_d1_v = $signed(fc1_n33_s15_d1);
+    wire signed [26:0] fc1_n33_s19 = $signed({fc1_n33_s13_d1_v[25], fc1_n33_s13_d1_v}) + $signed({fc1_n33_s15_d1_v[25], fc1_n33_s15_d1_v});
+    reg  [26:0] fc1_n33_s14_d1;
+    wire signed [26:0] fc1_n33_s14_d1_v = $signed(fc1_n33_s14_d1);
+    reg  signed [25:0] fc1_n33_s17_d1;
+    reg  signed [27:0] fc1_n33_s18_d1;
+    reg  signed [28:0] fc1_n33_s16_d1;
+    wire signed [27:0] fc1_n33_s22 = $signed({fc1_n33_s19[26], fc1_n33_s19}) - ($signed({fc1_n33_s14_d1_v[26], fc1_n33_s14_d1_v}) + $signed({{2{fc1_n33_s17_d1[25]}}, fc1_n33_s17_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n33_acc = (fc1_n33_t3_0 + 30'sd237568);
+    wire signed [29:0] fc1_n33_acc = ($signed({{2{fc1_n33_s22[27]}}, fc1_n33_s22}) - ($signed({{2{fc1_n33_s18_d1[27]}}, fc1_n33_s18_d1}) + $signed({fc1_n33_s16_d1[28], fc1_n33_s16_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n33_y_fl = $signed(fc1_n33_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p0 = fc1_in_0 * 10'sh2db; // weight -0.2861328125
-    wire signed [24:0] fc1_n34_p1 = fc1_in_1 * 10'sd380; // weight 0.37109375
-    wire signed [22:0] fc1_n34_p2 = fc1_in_2 * 8'sd72; // weight 0.0703125
-    wire signed [22:0] fc1_n34_p4 = fc1_in_4 * 8'sha4; // weight -0.08984375
-    wire signed [24:0] fc1_n34_p6 = fc1_in_6 * 10'sd439; // weight 0.4287109375
-    wire signed [24:0] fc1_n34_p7 = fc1_in_7 * 10'sd278; // weight 0.271484375
-    wire signed [23:0] fc1_n34_p8 = fc1_in_8 * 9'sd197; // weight 0.1923828125
-    wire signed [25:0] fc1_n34_p10 = fc1_in_10 * 11'sd911; // weight 0.8896484375
-    wire signed [25:0] fc1_n34_p11 = fc1_in_11 * 11'sd996; // weight 0.97265625
-    wire signed [24:0] fc1_n34_p12 = fc1_in_12 * 10'sd473; // weight 0.4619140625
-    wire signed [24:0] fc1_n34_p14 = fc1_in_14 * 10'sd431; // weight 0.4208984375
-    wire signed [23:0] fc1_n34_p15 = fc1_in_15 * 9'sh17e; // weight -0.126953125
-    reg  signed [25:0] fc1_n34_t0_0_d1;
-    reg  signed [23:0] fc1_n34_t1_0_b_d1;
-    wire signed [25:0] fc1_n34_t1_0 = fc1_n34_t0_0_d1 + $signed({{2{fc1_n34_t1_0_b_d1[23]}}, fc1_n34_t1_0_b_d1});
-    reg  signed [26:0] fc1_n34_t0_2_d1;
-    reg  signed [25:0] fc1_n34_t1_1_b_d1;
-    wire signed [26:0] fc1_n34_t1_1 = fc1_n34_t0_2_d1 + $signed({fc1_n34_t1_1_b_d1[25], fc1_n34_t1_1_b_d1});
-    reg  signed [25:0] fc1_n34_t1_2_a_d1;
-    reg  signed [26:0] fc1_n34_t1_2_b_d1;
-    wire signed [27:0] fc1_n34_t1_2 = $signed({{2{fc1_n34_t1_2_a_d1[25]}}, fc1_n34_t1_2_a_d1}) + $signed({fc1_n34_t1_2_b_d1[26], fc1_n34_t1_2_b_d1});
-    reg  signed [26:0] fc1_n34_t1_3_a_d1;
-    reg  signed [25:0] fc1_n34_t1_3_b_d1;
-    wire signed [27:0] fc1_n34_t1_3 = $signed({fc1_n34_t1_3_a_d1[26], fc1_n34_t1_3_a_d1}) + $signed({{2{fc1_n34_t1_3_b_d1[25]}}, fc1_n34_t1_3_b_d1});
-    wire signed [27:0] fc1_n34_t2_0 = $signed({{2{fc1_n34_t1_0[25]}}, fc1_n34_t1_0}) + $signed({fc1_n34_t1_1[26], fc1_n34_t1_1});
-    wire signed [28:0] fc1_n34_t3_0 = $signed({fc1_n34_t2_0[27], fc1_n34_t2_0}) + ($signed({fc1_n34_t1_2[27], fc1_n34_t1_2}) + $signed({fc1_n34_t1_3[27], fc1_n34_t1_3}));
+    wire signed [9:0] fc1_n34_s0_xh = $signed(fc1_in_15[15:6]);
+    wire signed [22:0] fc1_n34_s0 = $signed({($signed({{7{fc1_n34_s0_xh[9]}}, fc1_n34_s0_xh}) + $signed({fc1_in_10[15], fc1_in_10})), fc1_in_15[5:0]});
+    wire signed [10:0] fc1_n34_s1_xh = $signed(fc1_e34[18:8]);
+    wire signed [19:0] fc1_n34_s1 = $signed({($signed({fc1_n34_s1_xh[10], fc1_n34_s1_xh}) + 12'sd919), fc1_e34[7:0]});
+    wire signed [15:0] fc1_n34_s2_xh = $signed(fc1_n34_s0[22:7]);
+    wire signed [24:0] fc1_n34_s2 = $signed({($signed({{2{fc1_n34_s2_xh[15]}}, fc1_n34_s2_xh}) - $signed({fc1_e5[16], fc1_e5})), fc1_n34_s0[6:0]});
+    wire signed [19:0] fc1_n34_s3 = $signed({($signed({{3{fc1_n26_s4_xh[14]}}, fc1_n26_s4_xh}) + fc1_e22), fc1_e30[1:0]});
+    wire signed [21:0] fc1_n34_s4 = $signed({($signed({{5{fc1_n30_s4_xh[14]}}, fc1_n30_s4_xh}) - fc1_n34_s1), fc1_e31[1:0]});
+    wire signed [24:0] fc1_n34_s5 = $signed({($signed(fc1_n34_s2[24:5]) + $signed({fc1_e173[18], fc1_e173})), fc1_n34_s2[4:0]});
+    wire signed [14:0] fc1_n34_s6_xh = $signed(fc1_e116[18:4]);
+    wire signed [23:0] fc1_n34_s6 = $signed({($signed({{5{fc1_n34_s6_xh[14]}}, fc1_n34_s6_xh}) - fc1_n34_s3), fc1_e116[3:0]});
+    wire signed [10:0] fc1_n34_s7_xh = $signed(fc1_e321[19:9]);
+    wire signed [27:0] fc1_n34_s7 = $signed({($signed({{8{fc1_n34_s7_xh[10]}}, fc1_n34_s7_xh}) + $signed({fc1_e324[17], fc1_e324})), fc1_e321[8:0]});
+    wire signed [19:0] fc1_n34_s8_xh = $signed(fc1_e343[22:3]);
+    wire [27:0] fc1_n34_s8_u = {($signed({{5{fc1_n34_s8_xh[19]}}, fc1_n34_s8_xh}) + fc1_e341), fc1_e343[2:0]};
+    wire signed [15:0] fc1_n34_s9_xh = $signed(fc1_e281[18:3]);
+    wire signed [21:0] fc1_n34_s9 = $signed({($signed({{3{fc1_n34_s9_xh[15]}}, fc1_n34_s9_xh}) - fc1_e279), fc1_e281[2:0]});
+    wire signed [17:0] fc1_n34_s10_xh = $signed(fc1_e309[20:3]);
+    wire signed [24:0] fc1_n34_s10 = $signed({($signed({{4{fc1_n34_s10_xh[17]}}, fc1_n34_s10_xh}) + fc1_e244), fc1_e309[2:0]});
+    wire signed [17:0] fc1_n34_s11_xh = $signed(fc1_n34_s4[21:4]);
+    wire [26:0] fc1_n34_s11_u = {($signed({{5{fc1_n34_s11_xh[17]}}, fc1_n34_s11_xh}) + fc1_e257), fc1_n34_s4[3:0]};
+    wire [27:0] fc1_n34_s12_u = {($signed(fc1_n34_s7[27:1]) - $signed({{2{fc1_n34_s5[24]}}, fc1_n34_s5})), fc1_n34_s7[0]};
+    wire [26:0] fc1_n34_s14_u = {($signed({{2{fc1_n17_s14_xh[23]}}, fc1_n17_s14_xh}) - $signed({fc1_n34_s10[24], fc1_n34_s10})), fc1_e224[0]};
+    reg  [26:0] fc1_n34_s11_d1;
+    wire signed [26:0] fc1_n34_s11_d1_v = $signed(fc1_n34_s11_d1);
+    reg  [27:0] fc1_n34_s8_d1;
+    wire signed [27:0] fc1_n34_s15 = $signed({fc1_n34_s11_d1_v[26], fc1_n34_s11_d1_v}) + $signed(fc1_n34_s8_d1);
+    reg  [27:0] fc1_n34_s12_d1;
+    reg  signed [24:0] fc1_n34_s13_d1;
+    wire signed [27:0] fc1_n34_s16 = $signed(fc1_n34_s12_d1) - $signed({{3{fc1_n34_s13_d1[24]}}, fc1_n34_s13_d1});
+    reg  [26:0] fc1_n34_s14_d1;
+    wire signed [26:0] fc1_n34_s14_d1_v = $signed(fc1_n34_s14_d1);
+    wire signed [26:0] fc1_n34_s17_xh = $signed(fc1_n34_s16[27:1]);
+    wire signed [28:0] fc1_n34_s17 = $signed({($signed({fc1_n34_s17_xh[26], fc1_n34_s17_xh}) - $signed({fc1_n34_s14_d1_v[26], fc1_n34_s14_d1_v})), fc1_n34_s16[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n34_acc = (fc1_n34_t3_0 + 29'sd941056);
+    wire signed [28:0] fc1_n34_acc = (fc1_n34_s17 - $signed({fc1_n34_s15[27], fc1_n34_s15}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n34_y_fl = $signed(fc1_n34_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p0 = fc1_in_0 * 10'sh2fa; // weight -0.255859375
-    wire signed [24:0] fc1_n35_p1 = fc1_in_1 * 10'sh2b0; // weight -0.328125
-    wire signed [26:0] fc1_n35_p2 = fc1_in_2 * 12'sd2037; // weight 1.9892578125
-    wire signed [27:0] fc1_n35_p3 = fc1_in_3 * 13'sd2365; // weight 2.3095703125
-    wire signed [27:0] fc1_n35_p4 = fc1_in_4 * 13'sd2429; // weight 2.3720703125
-    wire signed [27:0] fc1_n35_p5 = fc1_in_5 * 13'sd3047; // weight 2.9755859375
-    wire signed [23:0] fc1_n35_p6 = fc1_in_6 * 9'sd157; // weight 0.1533203125
-    wire signed [23:0] fc1_n35_p8 = fc1_in_8 * 9'sh104; // weight -0.24609375
-    wire signed [25:0] fc1_n35_p9 = fc1_in_9 * 11'sd795; // weight 0.7763671875
-    wire signed [24:0] fc1_n35_p10 = fc1_in_10 * 10'sd498; // weight 0.486328125
-    wire signed [25:0] fc1_n35_p11 = fc1_in_11 * 11'sd834; // weight 0.814453125
-    wire signed [25:0] fc1_n35_p12 = fc1_in_12 * 11'sd651; // weight 0.6357421875
-    wire signed [25:0] fc1_n35_p13 = fc1_in_13 * 11'sd527; // weight 0.5146484375
-    wire signed [20:0] fc1_n35_p14 = fc1_in_14 * 6'sd17; // weight 0.0166015625
-    reg  signed [25:0] fc1_n35_t1_0_a_d1;
-    reg  signed [28:0] fc1_n35_t0_1_d1;
-    wire signed [28:0] fc1_n35_t1_0 = $signed({{3{fc1_n35_t1_0_a_d1[25]}}, fc1_n35_t1_0_a_d1}) + fc1_n35_t0_1_d1;
-    reg  signed [28:0] fc1_n35_t0_2_d1;
-    reg  signed [24:0] fc1_n35_t1_1_b_d1;
-    wire signed [28:0] fc1_n35_t1_1 = fc1_n35_t0_2_d1 + $signed({{4{fc1_n35_t1_1_b_d1[24]}}, fc1_n35_t1_1_b_d1});
-    reg  signed [26:0] fc1_n35_t1_2_a_d1;
-    reg  signed [26:0] fc1_n35_t1_2_b_d1;
-    reg  signed [26:0] fc1_n35_t0_6_d1;
-    reg  signed [24:0] fc1_n35_t1_3_b_d1;
-    wire signed [26:0] fc1_n35_t1_3 = fc1_n35_t0_6_d1 + $signed({{2{fc1_n35_t1_3_b_d1[24]}}, fc1_n35_t1_3_b_d1});
-    wire signed [27:0] fc1_n35_t2_1 = ($signed({fc1_n35_t1_2_a_d1[26], fc1_n35_t1_2_a_d1}) + $signed({fc1_n35_t1_2_b_d1[26], fc1_n35_t1_2_b_d1})) + $signed({fc1_n35_t1_3[26], fc1_n35_t1_3});
-    wire signed [29:0] fc1_n35_t3_0 = ($signed({fc1_n35_t1_0[28], fc1_n35_t1_0}) + $signed({fc1_n35_t1_1[28], fc1_n35_t1_1})) + $signed({{2{fc1_n35_t2_1[27]}}, fc1_n35_t2_1});
+    wire signed [18:0] fc1_n35_s0 = $signed({($signed({{3{fc1_n20_s0_xh[13]}}, fc1_n20_s0_xh}) - $signed({fc1_in_15[15], fc1_in_15})), fc1_in_13[1:0]});
+    wire signed [10:0] fc1_n35_s1_xh = $signed(fc1_e0[17:7]);
+    wire signed [18:0] fc1_n35_s1 = $signed({($signed({fc1_n35_s1_xh[10], fc1_n35_s1_xh}) - 12'sd593), fc1_e0[6:0]});
+    wire signed [17:0] fc1_n35_s2_xh = $signed(fc1_n35_s0[18:1]);
+    wire signed [19:0] fc1_n35_s2 = $signed({($signed({fc1_n35_s2_xh[17], fc1_n35_s2_xh}) - $signed({fc1_e12[17], fc1_e12})), fc1_n35_s0[0]});
+    wire signed [14:0] fc1_n35_s3_xh = $signed(fc1_e16[16:2]);
+    wire signed [20:0] fc1_n35_s3 = $signed({($signed({{4{fc1_n35_s3_xh[14]}}, fc1_n35_s3_xh}) - fc1_e14), fc1_e16[1:0]});
+    wire signed [10:0] fc1_n35_s4_xh = $signed(fc1_e38[17:7]);
+    wire signed [23:0] fc1_n35_s4 = $signed({($signed({{6{fc1_n35_s4_xh[10]}}, fc1_n35_s4_xh}) + fc1_e52), fc1_e38[6:0]});
+    wire signed [12:0] fc1_n35_s5_xh = $signed(fc1_e54[16:4]);
+    wire signed [22:0] fc1_n35_s5 = $signed({($signed({{6{fc1_n35_s5_xh[12]}}, fc1_n35_s5_xh}) + fc1_e53), fc1_e54[3:0]});
+    wire signed [16:0] fc1_n35_s6_xh = $signed(fc1_n35_s1[18:2]);
+    wire signed [20:0] fc1_n35_s6 = $signed({($signed({{2{fc1_n35_s6_xh[16]}}, fc1_n35_s6_xh}) + $signed({fc1_e196[17], fc1_e196})), fc1_n35_s1[1:0]});
+    wire signed [18:0] fc1_n35_s7_xh = $signed(fc1_e134[20:2]);
+    wire signed [26:0] fc1_n35_s7 = $signed({($signed({{6{fc1_n35_s7_xh[18]}}, fc1_n35_s7_xh}) + $signed({fc1_n35_s4[23], fc1_n35_s4})), fc1_e134[1:0]});
+    wire signed [21:0] fc1_n35_s8 = $signed({($signed({{3{fc1_n5_s3_xh[15]}}, fc1_n5_s3_xh}) + fc1_e57), fc1_e66[2:0]});
+    wire signed [13:0] fc1_n35_s9_xh = $signed(fc1_e373[21:8]);
+    wire signed [26:0] fc1_n35_s9 = $signed({($signed({{5{fc1_n35_s9_xh[13]}}, fc1_n35_s9_xh}) + $signed({fc1_e68[17], fc1_e68})), fc1_e373[7:0]});
+    wire signed [14:0] fc1_n35_s10_xh = $signed(fc1_e167[20:6]);
+    wire signed [24:0] fc1_n35_s10 = $signed({($signed({{4{fc1_n35_s10_xh[14]}}, fc1_n35_s10_xh}) + fc1_e35), fc1_e167[5:0]});
+    wire signed [9:0] fc1_n35_s11_xh = $signed(fc1_e182[17:8]);
+    wire signed [26:0] fc1_n35_s11 = $signed({($signed({{9{fc1_n35_s11_xh[9]}}, fc1_n35_s11_xh}) + $signed({fc1_e172[17], fc1_e172})), fc1_e182[7:0]});
+    wire signed [15:0] fc1_n35_s12_xh = $signed(fc1_n35_s2[19:4]);
+    wire signed [24:0] fc1_n35_s12 = $signed({($signed({{5{fc1_n35_s12_xh[15]}}, fc1_n35_s12_xh}) + fc1_n35_s3), fc1_n35_s2[3:0]});
+    wire signed [16:0] fc1_n35_s13_xh = $signed(fc1_n35_s5[22:6]);
+    wire signed [24:0] fc1_n35_s13 = $signed({($signed({{2{fc1_n35_s13_xh[16]}}, fc1_n35_s13_xh}) - fc1_e274), fc1_n35_s5[5:0]});
+    wire [26:0] fc1_n35_s14_u = {($signed(fc1_e333[26:3]) - $signed({{3{fc1_n35_s6[20]}}, fc1_n35_s6})), fc1_e333[2:0]};
+    wire [27:0] fc1_n35_s15_u = {($signed(fc1_e385[27:2]) - $signed({{4{fc1_n35_s8[21]}}, fc1_n35_s8})), fc1_e385[1:0]};
+    wire signed [22:0] fc1_n35_s16_xh = $signed(fc1_n35_s9[26:4]);
+    wire [29:0] fc1_n35_s16_u = {($signed({{3{fc1_n35_s16_xh[22]}}, fc1_n35_s16_xh}) + $signed({fc1_n35_s10[24], fc1_n35_s10})), fc1_n35_s9[3:0]};
+    wire [26:0] fc1_n35_s17_u = {($signed(fc1_n35_s11[26:1]) + $signed({fc1_n35_s13[24], fc1_n35_s13})), fc1_n35_s11[0]};
+    reg  [26:0] fc1_n35_s14_d1;
+    wire signed [26:0] fc1_n35_s14_d1_v = $signed(fc1_n35_s14_d1);
+    reg  [27:0] fc1_n35_s15_d1;
+    wire signed [27:0] fc1_n35_s19 = $signed({fc1_n35_s14_d1_v[26], fc1_n35_s14_d1_v}) + $signed(fc1_n35_s15_d1);
+    reg  [29:0] fc1_n35_s16_d1;
+    reg  [26:0] fc1_n35_s17_d1;
+    wire signed [26:0] fc1_n35_s17_d1_v = $signed(fc1_n35_s17_d1);
+    reg  signed [26:0] fc1_n35_s18_d1;
+    wire signed [28:0] fc1_n35_s21 = $signed({{2{fc1_n35_s18_d1[26]}}, fc1_n35_s18_d1}) + $signed({fc1_n35_s19[27], fc1_n35_s19});
+    wire signed [29:0] fc1_n35_s22 = $signed({fc1_n35_s21[28], fc1_n35_s21}) + ($signed(fc1_n35_s16_d1) - $signed({{3{fc1_n35_s17_d1_v[26]}}, fc1_n35_s17_d1_v}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n35_acc = (fc1_n35_t3_0 + 30'sh3ff6bc00);
+    wire signed [29:0] fc1_n35_acc = (-fc1_n35_s22);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n35_y_fl = $signed(fc1_n35_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n36_p1 = fc1_in_1 * 9'sh127; // weight -0.2119140625
-    wire signed [24:0] fc1_n36_p2 = fc1_in_2 * 10'sd428; // weight 0.41796875
-    wire signed [26:0] fc1_n36_p4 = fc1_in_4 * 12'sd1376; // weight 1.34375
-    wire signed [26:0] fc1_n36_p5 = fc1_in_5 * 12'sd1577; // weight 1.5400390625
-    wire signed [24:0] fc1_n36_p6 = fc1_in_6 * 10'sd364; // weight 0.35546875
-    wire signed [24:0] fc1_n36_p7 = fc1_in_7 * 10'sh2fc; // weight -0.25390625
-    wire signed [21:0] fc1_n36_p8 = fc1_in_8 * 7'sh4f; // weight -0.0478515625
-    wire signed [25:0] fc1_n36_p9 = fc1_in_9 * 11'sh42a; // weight -0.958984375
-    wire signed [26:0] fc1_n36_p10 = fc1_in_10 * 12'shbb9; // weight -1.0693359375
-    wire signed [26:0] fc1_n36_p11 = fc1_in_11 * 12'sha37; // weight -1.4462890625
-    wire signed [24:0] fc1_n36_p12 = fc1_in_12 * 10'sh2fd; // weight -0.2529296875
-    wire signed [24:0] fc1_n36_p13 = fc1_in_13 * 10'sh235; // weight -0.4482421875
-    wire signed [21:0] fc1_n36_p14 = fc1_in_14 * 7'sh55; // weight -0.0419921875
-    reg  signed [24:0] fc1_n36_t1_0_a_d1;
-    reg  signed [27:0] fc1_n36_t0_1_d1;
-    wire signed [27:0] fc1_n36_t1_0 = $signed({{3{fc1_n36_t1_0_a_d1[24]}}, fc1_n36_t1_0_a_d1}) + fc1_n36_t0_1_d1;
-    reg  signed [27:0] fc1_n36_t0_2_d1;
-    reg  signed [25:0] fc1_n36_t1_1_b_d1;
-    wire signed [27:0] fc1_n36_t1_1 = fc1_n36_t0_2_d1 + $signed({{2{fc1_n36_t1_1_b_d1[25]}}, fc1_n36_t1_1_b_d1});
-    reg  signed [26:0] fc1_n36_t1_2_a_d1;
-    reg  signed [27:0] fc1_n36_t0_5_d1;
-    wire signed [27:0] fc1_n36_t1_2 = $signed({fc1_n36_t1_2_a_d1[26], fc1_n36_t1_2_a_d1}) + fc1_n36_t0_5_d1;
-    reg  signed [25:0] fc1_n36_t1_3_a_d1;
-    reg  signed [24:0] fc1_n36_t1_3_b_d1;
-    wire signed [26:0] fc1_n36_t1_3 = $signed({fc1_n36_t1_3_a_d1[25], fc1_n36_t1_3_a_d1}) + $signed({{2{fc1_n36_t1_3_b_d1[24]}}, fc1_n36_t1_3_b_d1});
-    wire signed [28:0] fc1_n36_t2_0 = $signed({fc1_n36_t1_0[27], fc1_n36_t1_0}) + $signed({fc1_n36_t1_1[27], fc1_n36_t1_1});
-    wire signed [28:0] fc1_n36_t2_1 = $signed({fc1_n36_t1_2[27], fc1_n36_t1_2}) + $signed({{2{fc1_n36_t1_3[26]}}, fc1_n36_t1_3});
+    wire signed [6:0] fc1_n36_s0_xh = $signed(fc1_in_2[15:9]);
+    wire signed [25:0] fc1_n36_s0 = $signed({($signed({{10{fc1_n36_s0_xh[6]}}, fc1_n36_s0_xh}) - $signed({fc1_in_4[15], fc1_in_4})), fc1_in_2[8:0]});
+    wire signed [16:0] fc1_n36_s1 = $signed({($signed({fc1_e9_xh[13], fc1_e9_xh}) + 15'sd833), fc1_in_12[1:0]});
+    wire signed [25:0] fc1_n36_s2 = $signed({($signed(fc1_n36_s0[25:6]) + $signed({{3{fc1_n36_s1[16]}}, fc1_n36_s1})), fc1_n36_s0[5:0]});
+    wire signed [7:0] fc1_n36_s3_xh = $signed(fc1_e16[16:9]);
+    wire signed [26:0] fc1_n36_s3 = $signed({($signed({{10{fc1_n36_s3_xh[7]}}, fc1_n36_s3_xh}) - $signed({fc1_e13[16], fc1_e13})), fc1_e16[8:0]});
+    wire signed [12:0] fc1_n36_s4_xh = $signed(fc1_e23[17:5]);
+    wire signed [24:0] fc1_n36_s4 = $signed({($signed({{7{fc1_n36_s4_xh[12]}}, fc1_n36_s4_xh}) + fc1_e79), fc1_e23[4:0]});
+    wire signed [19:0] fc1_n36_s5 = $signed({($signed(fc1_e67[19:1]) - $signed({{2{fc1_e130[16]}}, fc1_e130})), fc1_e67[0]});
+    wire signed [16:0] fc1_n36_s6_xh = $signed(fc1_e144[17:1]);
+    wire signed [22:0] fc1_n36_s6 = $signed({($signed({{5{fc1_n36_s6_xh[16]}}, fc1_n36_s6_xh}) + fc1_e199), fc1_e144[0]});
+    wire signed [26:0] fc1_n36_s7 = $signed({($signed(fc1_n36_s3[26:7]) + $signed({fc1_e87[18], fc1_e87})), fc1_n36_s3[6:0]});
+    wire signed [18:0] fc1_n36_s8_xh = $signed(fc1_e139[19:1]);
+    wire signed [24:0] fc1_n36_s8 = $signed({($signed({{5{fc1_n36_s8_xh[18]}}, fc1_n36_s8_xh}) + fc1_e310), fc1_e139[0]});
+    wire signed [21:0] fc1_n36_s9 = fc1_e107 - $signed({{3{fc1_e113[18]}}, fc1_e113});
+    wire signed [25:0] fc1_n36_s10 = $signed({($signed(fc1_n36_s2[25:4]) + $signed({{3{fc1_e303[18]}}, fc1_e303})), fc1_n36_s2[3:0]});
+    wire signed [18:0] fc1_n36_s11_xh = $signed(fc1_e232[19:1]);
+    wire signed [25:0] fc1_n36_s11 = $signed({($signed({{6{fc1_n36_s11_xh[18]}}, fc1_n36_s11_xh}) - fc1_n36_s4), fc1_e232[0]});
+    wire [27:0] fc1_n36_s12_u = {($signed(fc1_e361[27:3]) + $signed({{5{fc1_n36_s5[19]}}, fc1_n36_s5})), fc1_e361[2:0]};
+    wire [26:0] fc1_n36_s13_u = {($signed(fc1_n36_s7[26:4]) + $signed({{3{fc1_e302[19]}}, fc1_e302})), fc1_n36_s7[3:0]};
+    wire signed [19:0] fc1_n36_s15_xh = $signed(fc1_n36_s9[21:2]);
+    wire [27:0] fc1_n36_s15_u = {($signed({{6{fc1_n36_s15_xh[19]}}, fc1_n36_s15_xh}) + fc1_n36_s10), fc1_n36_s9[1:0]};
+    reg  [26:0] fc1_n36_s13_d1;
+    wire signed [26:0] fc1_n36_s13_d1_v = $signed(fc1_n36_s13_d1);
+    reg  [27:0] fc1_n36_s12_d1;
+    wire signed [27:0] fc1_n36_s17 = $signed({fc1_n36_s13_d1_v[26], fc1_n36_s13_d1_v}) + $signed(fc1_n36_s12_d1);
+    reg  [27:0] fc1_n36_s15_d1;
+    wire signed [27:0] fc1_n36_s15_d1_v = $signed(fc1_n36_s15_d1);
+    reg  signed [27:0] fc1_n36_s14_d1;
+    wire signed [28:0] fc1_n36_s18 = $signed({fc1_n36_s15_d1_v[27], fc1_n36_s15_d1_v}) - $signed({fc1_n36_s14_d1[27], fc1_n36_s14_d1});
+    reg  signed [25:0] fc1_n36_s16_d1;
+    wire signed [25:0] fc1_n36_s19_xh = $signed(fc1_n36_s17[27:2]);
+    wire signed [28:0] fc1_n36_s19 = $signed({($signed({fc1_n36_s19_xh[25], fc1_n36_s19_xh}) + $signed({fc1_n36_s16_d1[25], fc1_n36_s16_d1})), fc1_n36_s17[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n36_acc = (($signed({fc1_n36_t2_0[28], fc1_n36_t2_0}) + $signed({fc1_n36_t2_1[28], fc1_n36_t2_1})) + 30'sh3ff2fc00);
+    wire signed [29:0] fc1_n36_acc = (-($signed({fc1_n36_s18[28], fc1_n36_s18}) + $signed({fc1_n36_s19[28], fc1_n36_s19})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n36_y_fl = $signed(fc1_n36_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p0 = fc1_in_0 * 9'sd240; // weight 0.234375
-    wire signed [24:0] fc1_n37_p1 = fc1_in_1 * 10'sd422; // weight 0.412109375
-    wire signed [17:0] fc1_n37_p2 = fc1_in_2 * 3'sd3; // weight 0.0029296875
-    wire signed [23:0] fc1_n37_p4 = fc1_in_4 * 9'sd162; // weight 0.158203125
-    wire signed [24:0] fc1_n37_p5 = fc1_in_5 * 10'sh29c; // weight -0.34765625
-    wire signed [22:0] fc1_n37_p6 = fc1_in_6 * 8'sd79; // weight 0.0771484375
-    wire signed [23:0] fc1_n37_p7 = fc1_in_7 * 9'sh122; // weight -0.216796875
-    wire signed [24:0] fc1_n37_p8 = fc1_in_8 * 10'sh29d; // weight -0.3466796875
-    wire signed [21:0] fc1_n37_p10 = fc1_in_10 * 7'sd63; // weight 0.0615234375
-    wire signed [23:0] fc1_n37_p11 = fc1_in_11 * 9'sd206; // weight 0.201171875
-    wire signed [24:0] fc1_n37_p12 = fc1_in_12 * 10'sd327; // weight 0.3193359375
-    wire signed [23:0] fc1_n37_p13 = fc1_in_13 * 9'sd193; // weight 0.1884765625
-    wire signed [23:0] fc1_n37_p15 = fc1_in_15 * 9'sh11f; // weight -0.2197265625
-    reg  signed [25:0] fc1_n37_t0_0_d1;
-    reg  signed [23:0] fc1_n37_t1_0_b_d1;
-    wire signed [25:0] fc1_n37_t1_0 = fc1_n37_t0_0_d1 + $signed({{2{fc1_n37_t1_0_b_d1[23]}}, fc1_n37_t1_0_b_d1});
-    reg  signed [25:0] fc1_n37_t0_2_d1;
-    reg  signed [24:0] fc1_n37_t1_1_b_d1;
-    wire signed [25:0] fc1_n37_t1_1 = fc1_n37_t0_2_d1 + $signed({fc1_n37_t1_1_b_d1[24], fc1_n37_t1_1_b_d1});
-    reg  signed [25:0] fc1_n37_t0_4_d1;
-    reg  signed [24:0] fc1_n37_t1_2_b_d1;
-    wire signed [25:0] fc1_n37_t1_2 = fc1_n37_t0_4_d1 + $signed({fc1_n37_t1_2_b_d1[24], fc1_n37_t1_2_b_d1});
-    reg  signed [25:0] fc1_n37_t0_6_d1;
-    reg  signed [24:0] fc1_n37_t1_3_b_d1;
-    wire signed [25:0] fc1_n37_t1_3 = fc1_n37_t0_6_d1 + $signed({fc1_n37_t1_3_b_d1[24], fc1_n37_t1_3_b_d1});
-    wire signed [26:0] fc1_n37_t2_0 = $signed({fc1_n37_t1_0[25], fc1_n37_t1_0}) + $signed({fc1_n37_t1_1[25], fc1_n37_t1_1});
-    wire signed [26:0] fc1_n37_t2_1 = $signed({fc1_n37_t1_2[25], fc1_n37_t1_2}) + $signed({fc1_n37_t1_3[25], fc1_n37_t1_3});
+    wire signed [10:0] fc1_n37_s0_xh = $signed(fc1_in_12[15:5]);
+    wire signed [21:0] fc1_n37_s0 = $signed({($signed({{6{fc1_n37_s0_xh[10]}}, fc1_n37_s0_xh}) + $signed({fc1_in_0[15], fc1_in_0})), fc1_in_12[4:0]});
+    wire signed [22:0] fc1_n37_s1 = $signed({($signed({{5{fc1_n31_s2_xh[11]}}, fc1_n31_s2_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_e10[5:0]});
+    wire signed [21:0] fc1_n37_s2 = $signed({($signed(fc1_n37_s0[21:2]) + $signed({{3{fc1_e5[16]}}, fc1_e5})), fc1_n37_s0[1:0]});
+    wire signed [13:0] fc1_n37_s3_xh = $signed(fc1_e17[17:4]);
+    wire signed [21:0] fc1_n37_s3 = $signed({($signed({{4{fc1_n37_s3_xh[13]}}, fc1_n37_s3_xh}) + fc1_e23), fc1_e17[3:0]});
+    wire signed [16:0] fc1_n37_s4_xh = $signed(fc1_e53[18:2]);
+    wire signed [20:0] fc1_n37_s4 = $signed({($signed({{2{fc1_n37_s4_xh[16]}}, fc1_n37_s4_xh}) + fc1_e25), fc1_e53[1:0]});
+    wire signed [15:0] fc1_n37_s5_xh = $signed(fc1_e81[16:1]);
+    wire signed [19:0] fc1_n37_s5 = $signed({($signed({{3{fc1_n37_s5_xh[15]}}, fc1_n37_s5_xh}) - fc1_e101), fc1_e81[0]});
+    wire signed [22:0] fc1_n37_s6 = $signed({($signed(fc1_n37_s1[22:2]) + $signed({fc1_e104[19], fc1_e104})), fc1_n37_s1[1:0]});
+    wire signed [16:0] fc1_n37_s7_xh = $signed(fc1_e137[18:2]);
+    wire signed [23:0] fc1_n37_s7 = $signed({($signed({{5{fc1_n37_s7_xh[16]}}, fc1_n37_s7_xh}) - fc1_e377), fc1_e137[1:0]});
+    wire signed [15:0] fc1_n37_s8_xh = $signed(fc1_n37_s3[21:6]);
+    wire signed [24:0] fc1_n37_s8 = $signed({($signed({{3{fc1_n37_s8_xh[15]}}, fc1_n37_s8_xh}) - fc1_e378), fc1_n37_s3[5:0]});
+    wire signed [10:0] fc1_n37_s9_xh = $signed(fc1_e185[17:7]);
+    wire signed [25:0] fc1_n37_s9 = $signed({($signed({{8{fc1_n37_s9_xh[10]}}, fc1_n37_s9_xh}) - fc1_e115), fc1_e185[6:0]});
+    wire signed [15:0] fc1_n37_s10_xh = $signed(fc1_e225[19:4]);
+    wire signed [24:0] fc1_n37_s10 = $signed({($signed({{5{fc1_n37_s10_xh[15]}}, fc1_n37_s10_xh}) - fc1_e311), fc1_e225[3:0]});
+    wire signed [15:0] fc1_n37_s11_xh = $signed(fc1_n37_s5[19:4]);
+    wire signed [24:0] fc1_n37_s11 = $signed({($signed({{5{fc1_n37_s11_xh[15]}}, fc1_n37_s11_xh}) + fc1_n37_s4), fc1_n37_s5[3:0]});
+    wire signed [19:0] fc1_n37_s12_xh = $signed(fc1_n37_s2[21:2]);
+    wire [22:0] fc1_n37_s12_u = {($signed({fc1_n37_s12_xh[19], fc1_n37_s12_xh}) + $signed({fc1_e273[19], fc1_e273})), fc1_n37_s2[1:0]};
+    wire signed [15:0] fc1_n37_s13_xh = $signed(fc1_e255[19:4]);
+    wire [24:0] fc1_n37_s13_u = {($signed({{5{fc1_n37_s13_xh[15]}}, fc1_n37_s13_xh}) + fc1_e138), fc1_e255[3:0]};
+    wire signed [23:0] fc1_n37_s14_xh = $signed(fc1_n37_s8[24:1]);
+    wire [25:0] fc1_n37_s14_u = {($signed({fc1_n37_s14_xh[23], fc1_n37_s14_xh}) + $signed({{2{fc1_n37_s6[22]}}, fc1_n37_s6})), fc1_n37_s8[0]};
+    wire signed [23:0] fc1_n37_s16_xh = $signed(fc1_n37_s11[24:1]);
+    wire [25:0] fc1_n37_s16_u = {($signed({fc1_n37_s16_xh[23], fc1_n37_s16_xh}) - fc1_n37_s10), fc1_n37_s11[0]};
+    reg  [24:0] fc1_n37_s13_d1;
+    wire signed [24:0] fc1_n37_s13_d1_v = $signed(fc1_n37_s13_d1);
+    reg  [22:0] fc1_n37_s12_d1;
+    wire signed [21:0] fc1_n37_s17_xh = $signed(fc1_n37_s13_d1_v[24:3]);
+    wire signed [25:0] fc1_n37_s17 = $signed({($signed({fc1_n37_s17_xh[21], fc1_n37_s17_xh}) - $signed(fc1_n37_s12_d1)), fc1_n37_s13_d1_v[2:0]});
+    reg  [25:0] fc1_n37_s16_d1;
+    wire signed [25:0] fc1_n37_s16_d1_v = $signed(fc1_n37_s16_d1);
+    reg  [25:0] fc1_n37_s14_d1;
+    wire signed [25:0] fc1_n37_s14_d1_v = $signed(fc1_n37_s14_d1);
+    wire signed [24:0] fc1_n37_s18_xh = $signed(fc1_n37_s16_d1_v[25:1]);
+    wire signed [27:0] fc1_n37_s18 = $signed({($signed({{2{fc1_n37_s18_xh[24]}}, fc1_n37_s18_xh}) + $signed({fc1_n37_s14_d1_v[25], fc1_n37_s14_d1_v})), fc1_n37_s16_d1_v[0]});
+    reg  signed [25:0] fc1_n37_s15_d1;
+    wire signed [26:0] fc1_n37_s19 = $signed({fc1_n37_s17[25], fc1_n37_s17}) + $signed({fc1_n37_s15_d1[25], fc1_n37_s15_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n37_acc = ($signed({fc1_n37_t2_0[26], fc1_n37_t2_0}) + $signed({fc1_n37_t2_1[26], fc1_n37_t2_1}));
+    wire signed [27:0] fc1_n37_acc = (-($signed({fc1_n37_s19[26], fc1_n37_s19}) - fc1_n37_s18));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n37_y_fl = $signed(fc1_n37_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n38_p0 = fc1_in_0 * 6'sh26; // weight -0.025390625
-    wire signed [23:0] fc1_n38_p4 = fc1_in_4 * 9'sh13b; // weight -0.1923828125
-    wire signed [23:0] fc1_n38_p5 = fc1_in_5 * 9'sd148; // weight 0.14453125
-    wire signed [24:0] fc1_n38_p6 = fc1_in_6 * 10'sh263; // weight -0.4033203125
-    wire signed [24:0] fc1_n38_p7 = fc1_in_7 * 10'sd308; // weight 0.30078125
-    wire signed [22:0] fc1_n38_p9 = fc1_in_9 * 8'shbf; // weight -0.0634765625
-    wire signed [22:0] fc1_n38_p10 = fc1_in_10 * 8'sd118; // weight 0.115234375
-    wire signed [23:0] fc1_n38_p11 = fc1_in_11 * 9'sh166; // weight -0.150390625
-    wire signed [24:0] fc1_n38_p12 = fc1_in_12 * 10'sd435; // weight 0.4248046875
-    wire signed [24:0] fc1_n38_p13 = fc1_in_13 * 10'sd346; // weight 0.337890625
-    wire signed [22:0] fc1_n38_p15 = fc1_in_15 * 8'sh90; // weight -0.109375
-    reg  signed [23:0] fc1_n38_t1_0_a_d1;
-    reg  signed [24:0] fc1_n38_t1_0_b_d1;
-    wire signed [25:0] fc1_n38_t1_0 = $signed({{2{fc1_n38_t1_0_a_d1[23]}}, fc1_n38_t1_0_a_d1}) + $signed({fc1_n38_t1_0_b_d1[24], fc1_n38_t1_0_b_d1});
-    reg  signed [24:0] fc1_n38_t1_1_a_d1;
-    reg  signed [25:0] fc1_n38_t1_1_b_d1;
-    reg  signed [24:0] fc1_n38_t1_2_a_d1;
-    reg  signed [24:0] fc1_n38_t1_2_b_d1;
-    wire signed [25:0] fc1_n38_t1_2 = $signed({fc1_n38_t1_2_a_d1[24], fc1_n38_t1_2_a_d1}) + $signed({fc1_n38_t1_2_b_d1[24], fc1_n38_t1_2_b_d1});
-    reg  signed [25:0] fc1_n38_t1_3_a_d1;
-    reg  signed [24:0] fc1_n38_t1_3_b_d1;
-    wire signed [26:0] fc1_n38_t2_0 = $signed({fc1_n38_t1_0[25], fc1_n38_t1_0}) + ($signed({{2{fc1_n38_t1_1_a_d1[24]}}, fc1_n38_t1_1_a_d1}) + $signed({fc1_n38_t1_1_b_d1[25], fc1_n38_t1_1_b_d1}));
-    wire signed [26:0] fc1_n38_t2_1 = $signed({fc1_n38_t1_2[25], fc1_n38_t1_2}) + ($signed({fc1_n38_t1_3_a_d1[25], fc1_n38_t1_3_a_d1}) + $signed({{2{fc1_n38_t1_3_b_d1[24]}}, fc1_n38_t1_3_b_d1}));
+    wire signed [22:0] fc1_n38_s0 = $signed({($signed({{7{fc1_n16_s0_xh[9]}}, fc1_n16_s0_xh}) - $signed({fc1_in_4[15], fc1_in_4})), fc1_in_7[5:0]});
+    wire signed [16:0] fc1_n38_s1_xh = $signed(fc1_e3[17:1]);
+    wire signed [19:0] fc1_n38_s1 = $signed({($signed({{2{fc1_n38_s1_xh[16]}}, fc1_n38_s1_xh}) + $signed({fc1_e12[17], fc1_e12})), fc1_e3[0]});
+    wire signed [24:0] fc1_n38_s2 = $signed({($signed({{8{fc1_e66_xh[14]}}, fc1_e66_xh}) + fc1_n38_s0), fc1_e13[1:0]});
+    wire signed [22:0] fc1_n38_s3 = $signed({($signed({{4{fc1_e218_xh[14]}}, fc1_e218_xh}) + fc1_e25), fc1_e14[3:0]});
+    wire signed [20:0] fc1_n38_s4 = $signed({($signed({{2{fc1_n31_s6_xh[16]}}, fc1_n31_s6_xh}) + $signed({fc1_e32[17], fc1_e32})), fc1_e57[1:0]});
+    wire signed [13:0] fc1_n38_s5_xh = $signed(fc1_e91[18:5]);
+    wire signed [25:0] fc1_n38_s5 = $signed({($signed({{7{fc1_n38_s5_xh[13]}}, fc1_n38_s5_xh}) + fc1_e190), fc1_e91[4:0]});
+    wire signed [16:0] fc1_n38_s6_xh = $signed(fc1_n38_s1[19:3]);
+    wire signed [22:0] fc1_n38_s6 = $signed({($signed({{3{fc1_n38_s6_xh[16]}}, fc1_n38_s6_xh}) + $signed({fc1_e116[18], fc1_e116})), fc1_n38_s1[2:0]});
+    wire signed [15:0] fc1_n38_s7_xh = $signed(fc1_e141[19:4]);
+    wire signed [22:0] fc1_n38_s7 = $signed({($signed({{3{fc1_n38_s7_xh[15]}}, fc1_n38_s7_xh}) - fc1_e166), fc1_e141[3:0]});
+    wire signed [18:0] fc1_n38_s8_xh = $signed(fc1_e328[21:3]);
+    wire signed [23:0] fc1_n38_s8 = $signed({($signed({{2{fc1_n38_s8_xh[18]}}, fc1_n38_s8_xh}) + fc1_e167), fc1_e328[2:0]});
+    wire signed [15:0] fc1_n38_s9_xh = $signed(fc1_n38_s3[22:7]);
+    wire signed [26:0] fc1_n38_s9 = $signed({($signed({{4{fc1_n38_s9_xh[15]}}, fc1_n38_s9_xh}) - fc1_e92), fc1_n38_s3[6:0]});
+    wire signed [15:0] fc1_n38_s10_xh = $signed(fc1_e284[20:5]);
+    wire signed [23:0] fc1_n38_s10 = $signed({($signed({{3{fc1_n38_s10_xh[15]}}, fc1_n38_s10_xh}) + fc1_e271), fc1_e284[4:0]});
+    wire signed [20:0] fc1_n38_s12_xh = $signed(fc1_n38_s7[22:2]);
+    wire [23:0] fc1_n38_s12_u = {($signed({fc1_n38_s12_xh[20], fc1_n38_s12_xh}) + $signed({fc1_e138[20], fc1_e138})), fc1_n38_s7[1:0]};
+    wire signed [17:0] fc1_n38_s13_xh = $signed(fc1_n38_s6[22:5]);
+    wire [24:0] fc1_n38_s13_u = {($signed({{2{fc1_n38_s13_xh[17]}}, fc1_n38_s13_xh}) - fc1_e302), fc1_n38_s6[4:0]};
+    reg  [24:0] fc1_n38_s13_d1;
+    wire signed [24:0] fc1_n38_s13_d1_v = $signed(fc1_n38_s13_d1);
+    reg  [23:0] fc1_n38_s12_d1;
+    wire signed [21:0] fc1_n38_s16_xh = $signed(fc1_n38_s13_d1_v[24:3]);
+    wire signed [26:0] fc1_n38_s16 = $signed({($signed({{2{fc1_n38_s16_xh[21]}}, fc1_n38_s16_xh}) + $signed(fc1_n38_s12_d1)), fc1_n38_s13_d1_v[2:0]});
+    reg  signed [24:0] fc1_n38_s11_d1;
+    reg  signed [26:0] fc1_n38_s14_d1;
+    wire signed [26:0] fc1_n38_s17 = $signed({{2{fc1_n38_s11_d1[24]}}, fc1_n38_s11_d1}) - fc1_n38_s14_d1;
+    reg  signed [26:0] fc1_n38_s15_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n38_acc = ($signed({fc1_n38_t2_0[26], fc1_n38_t2_0}) + $signed({fc1_n38_t2_1[26], fc1_n38_t2_1}));
+    wire signed [27:0] fc1_n38_acc = ($signed({fc1_n38_s17[26], fc1_n38_s17}) - ($signed({fc1_n38_s16[26], fc1_n38_s16}) + $signed({fc1_n38_s15_d1[26], fc1_n38_s15_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n38_y_fl = $signed(fc1_n38_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p0 = fc1_in_0 * 9'sd254; // weight 0.248046875
-    wire signed [24:0] fc1_n39_p1 = fc1_in_1 * 10'sd295; // weight 0.2880859375
-    wire signed [26:0] fc1_n39_p2 = fc1_in_2 * 12'sha04; // weight -1.49609375
-    wire signed [27:0] fc1_n39_p3 = fc1_in_3 * 13'sh12ce; // weight -3.298828125
-    wire signed [27:0] fc1_n39_p4 = fc1_in_4 * 13'sh16c2; // weight -2.310546875
-    wire signed [27:0] fc1_n39_p5 = fc1_in_5 * 13'sh1582; // weight -2.623046875
-    wire signed [23:0] fc1_n39_p6 = fc1_in_6 * 9'sd130; // weight 0.126953125
-    wire signed [24:0] fc1_n39_p7 = fc1_in_7 * 10'sh269; // weight -0.3974609375
-    wire signed [24:0] fc1_n39_p9 = fc1_in_9 * 10'sd482; // weight 0.470703125
-    wire signed [23:0] fc1_n39_p10 = fc1_in_10 * 9'sh157; // weight -0.1650390625
-    wire signed [24:0] fc1_n39_p11 = fc1_in_11 * 10'sh230; // weight -0.453125
-    wire signed [23:0] fc1_n39_p12 = fc1_in_12 * 9'sd231; // weight 0.2255859375
-    wire signed [23:0] fc1_n39_p13 = fc1_in_13 * 9'sh15c; // weight -0.16015625
-    wire signed [23:0] fc1_n39_p14 = fc1_in_14 * 9'sd196; // weight 0.19140625
-    wire signed [23:0] fc1_n39_p15 = fc1_in_15 * 9'sh132; // weight -0.201171875
-    reg  signed [25:0] fc1_n39_t1_0_a_d1;
-    reg  signed [28:0] fc1_n39_t0_1_d1;
-    wire signed [28:0] fc1_n39_t1_0 = $signed({{3{fc1_n39_t1_0_a_d1[25]}}, fc1_n39_t1_0_a_d1}) + fc1_n39_t0_1_d1;
-    reg  signed [28:0] fc1_n39_t0_2_d1;
-    reg  signed [25:0] fc1_n39_t1_1_b_d1;
-    wire signed [28:0] fc1_n39_t1_1 = fc1_n39_t0_2_d1 + $signed({{3{fc1_n39_t1_1_b_d1[25]}}, fc1_n39_t1_1_b_d1});
-    reg  signed [25:0] fc1_n39_t1_2_a_d1;
-    reg  signed [25:0] fc1_n39_t1_2_b_d1;
-    wire signed [26:0] fc1_n39_t1_2 = $signed({fc1_n39_t1_2_a_d1[25], fc1_n39_t1_2_a_d1}) + $signed({fc1_n39_t1_2_b_d1[25], fc1_n39_t1_2_b_d1});
-    reg  signed [24:0] fc1_n39_t1_3_a_d1;
-    reg  signed [24:0] fc1_n39_t1_3_b_d1;
-    wire signed [25:0] fc1_n39_t1_3 = $signed({fc1_n39_t1_3_a_d1[24], fc1_n39_t1_3_a_d1}) + $signed({fc1_n39_t1_3_b_d1[24], fc1_n39_t1_3_b_d1});
-    wire signed [27:0] fc1_n39_t2_1 = $signed({fc1_n39_t1_2[26], fc1_n39_t1_2}) + $signed({{2{fc1_n39_t1_3[25]}}, fc1_n39_t1_3});
-    wire signed [29:0] fc1_n39_t3_0 = ($signed({fc1_n39_t1_0[28], fc1_n39_t1_0}) + $signed({fc1_n39_t1_1[28], fc1_n39_t1_1})) + $signed({{2{fc1_n39_t2_1[27]}}, fc1_n39_t2_1});
+    wire signed [4:0] fc1_n39_s0_xh = $signed(fc1_in_6[15:11]);
+    wire signed [27:0] fc1_n39_s0 = $signed({($signed({{12{fc1_n39_s0_xh[4]}}, fc1_n39_s0_xh}) - $signed({fc1_in_3[15], fc1_in_3})), fc1_in_6[10:0]});
+    wire signed [6:0] fc1_n39_s1_xh = $signed(fc1_in_10[15:9]);
+    wire signed [25:0] fc1_n39_s1 = $signed({($signed({{10{fc1_n39_s1_xh[6]}}, fc1_n39_s1_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_in_10[8:0]});
+    wire signed [17:0] fc1_n39_s2 = $signed({($signed(fc1_e10[17:5]) - 13'sd463), fc1_e10[4:0]});
+    wire signed [24:0] fc1_n39_s3_xh = $signed(fc1_n39_s1[25:1]);
+    wire signed [28:0] fc1_n39_s3 = $signed({($signed({{3{fc1_n39_s3_xh[24]}}, fc1_n39_s3_xh}) - fc1_n39_s0), fc1_n39_s1[0]});
+    wire signed [18:0] fc1_n39_s4 = $signed({($signed({{2{fc1_e118_xh[15]}}, fc1_e118_xh}) + fc1_e32), fc1_e5[0]});
+    wire signed [10:0] fc1_n39_s5_xh = $signed(fc1_e39[18:8]);
+    wire signed [25:0] fc1_n39_s5 = $signed({($signed({{7{fc1_n39_s5_xh[10]}}, fc1_n39_s5_xh}) - $signed({fc1_e44[16], fc1_e44})), fc1_e39[7:0]});
+    wire signed [9:0] fc1_n39_s6_xh = $signed(fc1_e64[16:7]);
+    wire signed [26:0] fc1_n39_s6 = $signed({($signed({{10{fc1_n39_s6_xh[9]}}, fc1_n39_s6_xh}) - fc1_e51), fc1_e64[6:0]});
+    wire signed [21:0] fc1_n39_s7 = $signed({(fc1_n6_s5_xh + $signed({{2{fc1_n39_s2[17]}}, fc1_n39_s2})), fc1_e103[1:0]});
+    wire signed [16:0] fc1_n39_s8_xh = $signed(fc1_e59[18:2]);
+    wire signed [21:0] fc1_n39_s8 = $signed({($signed({{3{fc1_n39_s8_xh[16]}}, fc1_n39_s8_xh}) - $signed({fc1_e62[18], fc1_e62})), fc1_e59[1:0]});
+    wire signed [17:0] fc1_n39_s9_xh = $signed(fc1_e145[19:2]);
+    wire signed [21:0] fc1_n39_s9 = $signed({($signed({{2{fc1_n39_s9_xh[17]}}, fc1_n39_s9_xh}) + $signed({fc1_e63[18], fc1_e63})), fc1_e145[1:0]});
+    wire signed [25:0] fc1_n39_s10 = $signed({{7{fc1_n39_s4[18]}}, fc1_n39_s4}) - fc1_n39_s5;
+    wire signed [13:0] fc1_n39_s12_xh = $signed(fc1_e332[19:6]);
+    wire signed [25:0] fc1_n39_s12 = $signed({($signed({{6{fc1_n39_s12_xh[13]}}, fc1_n39_s12_xh}) + fc1_e315), fc1_e332[5:0]});
+    wire [28:0] fc1_n39_s13_u = {($signed(fc1_n39_s3[28:1]) + $signed({fc1_n39_s6[26], fc1_n39_s6})), fc1_n39_s3[0]};
+    wire signed [18:0] fc1_n39_s14_xh = $signed(fc1_e259[19:1]);
+    wire [22:0] fc1_n39_s14_u = {($signed({{3{fc1_n39_s14_xh[18]}}, fc1_n39_s14_xh}) + fc1_n39_s7), fc1_e259[0]};
+    wire signed [15:0] fc1_n39_s15_xh = $signed(fc1_n39_s9[21:6]);
+    wire [27:0] fc1_n39_s15_u = {($signed({{6{fc1_n39_s15_xh[15]}}, fc1_n39_s15_xh}) - fc1_n39_s8), fc1_n39_s9[5:0]};
+    wire signed [16:0] fc1_n39_s16_xh = $signed(fc1_e335[20:4]);
+    wire signed [19:0] fc1_n39_s16_hi = $signed({{3{fc1_n39_s16_xh[16]}}, fc1_n39_s16_xh}) - ($signed({{2{fc1_e168[17]}}, fc1_e168}) + $signed({fc1_e176[18], fc1_e176}));
+    reg  [28:0] fc1_n39_s13_d1;
+    wire signed [28:0] fc1_n39_s13_d1_v = $signed(fc1_n39_s13_d1);
+    reg  [22:0] fc1_n39_s14_d1;
+    wire signed [22:0] fc1_n39_s14_d1_v = $signed(fc1_n39_s14_d1);
+    wire signed [28:0] fc1_n39_s18 = $signed({($signed(fc1_n39_s13_d1_v[28:3]) + $signed({{3{fc1_n39_s14_d1_v[22]}}, fc1_n39_s14_d1_v})), fc1_n39_s13_d1_v[2:0]});
+    reg  [27:0] fc1_n39_s15_d1;
+    wire signed [27:0] fc1_n39_s15_d1_v = $signed(fc1_n39_s15_d1);
+    reg  [23:0] fc1_n39_s16_d1;
+    wire signed [23:0] fc1_n39_s16_d1_v = $signed(fc1_n39_s16_d1);
+    wire signed [27:0] fc1_n39_s19 = $signed({($signed(fc1_n39_s15_d1_v[27:2]) + $signed({{2{fc1_n39_s16_d1_v[23]}}, fc1_n39_s16_d1_v})), fc1_n39_s15_d1_v[1:0]});
+    reg  signed [26:0] fc1_n39_s17_d1;
+    wire signed [29:0] fc1_n39_s20 = $signed({fc1_n39_s18[28], fc1_n39_s18}) - $signed({{3{fc1_n39_s17_d1[26]}}, fc1_n39_s17_d1});
+    wire signed [29:0] fc1_n39_s21 = $signed({($signed(fc1_n39_s20[29:1]) - $signed({fc1_n39_s19[27], fc1_n39_s19})), fc1_n39_s20[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n39_acc = (fc1_n39_t3_0 + 30'sd948224);
+    wire signed [29:0] fc1_n39_acc = (-fc1_n39_s21);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n39_y_fl = $signed(fc1_n39_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p0 = fc1_in_0 * 9'sd193; // weight 0.1884765625
-    wire signed [23:0] fc1_n40_p1 = fc1_in_1 * 9'sd230; // weight 0.224609375
-    wire signed [21:0] fc1_n40_p2 = fc1_in_2 * 7'sh49; // weight -0.0537109375
-    wire signed [19:0] fc1_n40_p5 = fc1_in_5 * 5'sd13; // weight 0.0126953125
-    wire signed [21:0] fc1_n40_p6 = fc1_in_6 * 7'sh57; // weight -0.0400390625
-    wire signed [16:0] fc1_n40_p8_neg = -$signed({fc1_in_8[15], fc1_in_8});
-    wire signed [22:0] fc1_n40_p10 = fc1_in_10 * 8'sd109; // weight 0.1064453125
-    wire signed [23:0] fc1_n40_p13 = fc1_in_13 * 9'sh119; // weight -0.2255859375
-    wire signed [24:0] fc1_n40_p14 = fc1_in_14 * 10'sh2b0; // weight -0.328125
-    wire signed [23:0] fc1_n40_p15 = fc1_in_15 * 9'sh110; // weight -0.234375
-    reg  signed [24:0] fc1_n40_t1_0_a_d1;
-    reg  signed [23:0] fc1_n40_t1_0_b_d1;
-    wire signed [25:0] fc1_n40_t1_0 = $signed({fc1_n40_t1_0_a_d1[24], fc1_n40_t1_0_a_d1}) + $signed({{2{fc1_n40_t1_0_b_d1[23]}}, fc1_n40_t1_0_b_d1});
-    reg  signed [24:0] fc1_n40_t1_1_a_d1;
-    reg  signed [23:0] fc1_n40_t1_1_b_d1;
-    wire signed [25:0] fc1_n40_t1_1 = $signed({fc1_n40_t1_1_a_d1[24], fc1_n40_t1_1_a_d1}) + $signed({{2{fc1_n40_t1_1_b_d1[23]}}, fc1_n40_t1_1_b_d1});
-    reg  signed [24:0] fc1_n40_t1_2_a_d1;
-    reg  signed [24:0] fc1_n40_t1_2_b_d1;
-    wire signed [25:0] fc1_n40_t1_2 = $signed({fc1_n40_t1_2_a_d1[24], fc1_n40_t1_2_a_d1}) + $signed({fc1_n40_t1_2_b_d1[24], fc1_n40_t1_2_b_d1});
-    reg  signed [24:0] fc1_n40_t1_3_a_d1;
-    reg  signed [25:0] fc1_n40_t0_7_d1;
-    wire signed [25:0] fc1_n40_t1_3 = $signed({fc1_n40_t1_3_a_d1[24], fc1_n40_t1_3_a_d1}) + fc1_n40_t0_7_d1;
-    wire signed [26:0] fc1_n40_t2_0 = $signed({fc1_n40_t1_0[25], fc1_n40_t1_0}) + $signed({fc1_n40_t1_1[25], fc1_n40_t1_1});
-    wire signed [26:0] fc1_n40_t2_1 = $signed({fc1_n40_t1_2[25], fc1_n40_t1_2}) + $signed({fc1_n40_t1_3[25], fc1_n40_t1_3});
+    wire signed [10:0] fc1_n40_s0_xh = $signed(fc1_in_7[15:5]);
+    wire signed [21:0] fc1_n40_s0 = $signed({($signed({{6{fc1_n40_s0_xh[10]}}, fc1_n40_s0_xh}) + $signed({fc1_in_4[15], fc1_in_4})), fc1_in_7[4:0]});
+    wire signed [10:0] fc1_n40_s1_xh = $signed(fc1_in_11[15:5]);
+    wire signed [21:0] fc1_n40_s1 = $signed({($signed({{6{fc1_n40_s1_xh[10]}}, fc1_n40_s1_xh}) + $signed({fc1_in_9[15], fc1_in_9})), fc1_in_11[4:0]});
+    wire signed [9:0] fc1_n40_s2_xh = $signed(fc1_e21[17:8]);
+    wire signed [24:0] fc1_n40_s2 = $signed({($signed({{7{fc1_n40_s2_xh[9]}}, fc1_n40_s2_xh}) + $signed({fc1_in_15[15], fc1_in_15})), fc1_e21[7:0]});
+    wire signed [18:0] fc1_n40_s3_xh = $signed(fc1_n40_s1[21:3]);
+    wire signed [24:0] fc1_n40_s3 = $signed({($signed({{3{fc1_n40_s3_xh[18]}}, fc1_n40_s3_xh}) - fc1_n40_s0), fc1_n40_s1[2:0]});
+    wire signed [20:0] fc1_n40_s4 = $signed({($signed({{3{fc1_e243_xh[14]}}, fc1_e243_xh}) - $signed({fc1_e13[16], fc1_e13})), fc1_e15[2:0]});
+    wire signed [18:0] fc1_n40_s5 = $signed({($signed({{2{fc1_n35_s3_xh[14]}}, fc1_n35_s3_xh}) - fc1_e16), fc1_e16[1:0]});
+    wire signed [24:0] fc1_n40_s6 = $signed({($signed({{8{fc1_e380_xh[9]}}, fc1_e380_xh}) + $signed({fc1_e36[16], fc1_e36})), fc1_e31[6:0]});
+    wire signed [18:0] fc1_n40_s7_xh = $signed(fc1_n40_s2[24:6]);
+    wire signed [25:0] fc1_n40_s7 = $signed({($signed({fc1_n40_s7_xh[18], fc1_n40_s7_xh}) + $signed({fc1_e352[18], fc1_e352})), fc1_n40_s2[5:0]});
+    wire signed [15:0] fc1_n40_s8_xh = $signed(fc1_e59[18:3]);
+    wire signed [21:0] fc1_n40_s8 = $signed({($signed({{3{fc1_n40_s8_xh[15]}}, fc1_n40_s8_xh}) + fc1_n40_s5), fc1_e59[2:0]});
+    wire signed [10:0] fc1_n40_s9_xh = $signed(fc1_e105[17:7]);
+    wire signed [25:0] fc1_n40_s9 = $signed({($signed({{8{fc1_n40_s9_xh[10]}}, fc1_n40_s9_xh}) + $signed({fc1_e106[17], fc1_e106})), fc1_e105[6:0]});
+    wire signed [17:0] fc1_n40_s10_xh = $signed(fc1_e200[20:3]);
+    wire signed [23:0] fc1_n40_s10 = $signed({($signed({{3{fc1_n40_s10_xh[17]}}, fc1_n40_s10_xh}) + fc1_n40_s4), fc1_e200[2:0]});
+    wire signed [16:0] fc1_n40_s11_xh = $signed(fc1_n40_s6[24:8]);
+    wire signed [26:0] fc1_n40_s11 = $signed({($signed({{2{fc1_n40_s11_xh[16]}}, fc1_n40_s11_xh}) + $signed({fc1_e184[17], fc1_e184})), fc1_n40_s6[7:0]});
+    wire signed [17:0] fc1_n40_s12_xh = $signed(fc1_e326[21:4]);
+    wire signed [23:0] fc1_n40_s12 = $signed({($signed({{2{fc1_n40_s12_xh[17]}}, fc1_n40_s12_xh}) - $signed({fc1_e113[18], fc1_e113})), fc1_e326[3:0]});
+    wire signed [18:0] fc1_n40_s13_xh = $signed(fc1_e237[20:2]);
+    wire signed [22:0] fc1_n40_s13 = $signed({($signed({{2{fc1_n40_s13_xh[18]}}, fc1_n40_s13_xh}) - $signed({fc1_e315[19], fc1_e315})), fc1_e237[1:0]});
+    reg  signed [25:0] fc1_n40_s14_d1;
+    reg  signed [25:0] fc1_n40_s15_d1;
+    wire signed [26:0] fc1_n40_s18 = $signed({fc1_n40_s14_d1[25], fc1_n40_s14_d1}) - $signed({fc1_n40_s15_d1[25], fc1_n40_s15_d1});
+    reg  signed [26:0] fc1_n40_s16_d1;
+    reg  signed [24:0] fc1_n40_s17_d1;
+    wire signed [26:0] fc1_n40_s19 = fc1_n40_s16_d1 + $signed({{2{fc1_n40_s17_d1[24]}}, fc1_n40_s17_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n40_acc = ($signed({fc1_n40_t2_0[26], fc1_n40_t2_0}) + $signed({fc1_n40_t2_1[26], fc1_n40_t2_1}));
+    wire signed [27:0] fc1_n40_acc = (-($signed({fc1_n40_s18[26], fc1_n40_s18}) - $signed({fc1_n40_s19[26], fc1_n40_s19})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n40_y_fl = $signed(fc1_n40_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p0 = fc1_in_0 * 9'sd180; // weight 0.17578125
-    wire signed [24:0] fc1_n41_p1 = fc1_in_1 * 10'sd353; // weight 0.3447265625
-    wire signed [23:0] fc1_n41_p2 = fc1_in_2 * 9'sd181; // weight 0.1767578125
-    wire signed [22:0] fc1_n41_p3 = fc1_in_3 * 8'sha0; // weight -0.09375
-    wire signed [23:0] fc1_n41_p4 = fc1_in_4 * 9'sh16e; // weight -0.142578125
-    wire signed [24:0] fc1_n41_p5 = fc1_in_5 * 10'sh275; // weight -0.3857421875
-    wire signed [22:0] fc1_n41_p9 = fc1_in_9 * 8'shb4; // weight -0.07421875
-    wire signed [24:0] fc1_n41_p10 = fc1_in_10 * 10'sd370; // weight 0.361328125
-    wire signed [23:0] fc1_n41_p11 = fc1_in_11 * 9'sd226; // weight 0.220703125
-    wire signed [21:0] fc1_n41_p13 = fc1_in_13 * 7'sh5f; // weight -0.0322265625
-    reg  signed [25:0] fc1_n41_t0_0_d1;
-    reg  signed [24:0] fc1_n41_t1_0_b_d1;
-    wire signed [25:0] fc1_n41_t1_0 = fc1_n41_t0_0_d1 + $signed({fc1_n41_t1_0_b_d1[24], fc1_n41_t1_0_b_d1});
-    reg  signed [25:0] fc1_n41_t0_2_d1;
-    reg  signed [24:0] fc1_n41_t1_1_b_d1;
-    wire signed [25:0] fc1_n41_t1_1 = fc1_n41_t0_2_d1 + $signed({fc1_n41_t1_1_b_d1[24], fc1_n41_t1_1_b_d1});
-    reg  signed [23:0] fc1_n41_t1_2_a_d1;
-    reg  signed [25:0] fc1_n41_t0_5_d1;
-    wire signed [25:0] fc1_n41_t1_2 = $signed({{2{fc1_n41_t1_2_a_d1[23]}}, fc1_n41_t1_2_a_d1}) + fc1_n41_t0_5_d1;
-    reg  signed [23:0] fc1_n41_t1_3_a_d1;
-    reg  signed [24:0] fc1_n41_t1_3_b_d1;
-    wire signed [25:0] fc1_n41_t1_3 = $signed({{2{fc1_n41_t1_3_a_d1[23]}}, fc1_n41_t1_3_a_d1}) + $signed({fc1_n41_t1_3_b_d1[24], fc1_n41_t1_3_b_d1});
-    wire signed [26:0] fc1_n41_t2_0 = $signed({fc1_n41_t1_0[25], fc1_n41_t1_0}) + $signed({fc1_n41_t1_1[25], fc1_n41_t1_1});
-    wire signed [26:0] fc1_n41_t2_1 = $signed({fc1_n41_t1_2[25], fc1_n41_t1_2}) + $signed({fc1_n41_t1_3[25], fc1_n41_t1_3});
+    wire signed [18:0] fc1_n41_s0 = $signed({($signed({{3{fc1_e39_xh[13]}}, fc1_e39_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_in_1[1:0]});
+    wire signed [23:0] fc1_n41_s1 = $signed({($signed({{6{fc1_e117_xh[12]}}, fc1_e117_xh}) - fc1_n41_s0), fc1_e0[4:0]});
+    wire signed [11:0] fc1_n41_s2_xh = $signed(fc1_e5[16:5]);
+    wire signed [22:0] fc1_n41_s2 = $signed({($signed({{6{fc1_n41_s2_xh[11]}}, fc1_n41_s2_xh}) + $signed({fc1_e4[16], fc1_e4})), fc1_e5[4:0]});
+    wire signed [21:0] fc1_n41_s3 = $signed({($signed({{5{fc1_n35_s5_xh[12]}}, fc1_n35_s5_xh}) + $signed({fc1_e81[16], fc1_e81})), fc1_e54[3:0]});
+    wire signed [17:0] fc1_n41_s4_xh = $signed(fc1_e47[18:1]);
+    wire signed [19:0] fc1_n41_s4 = $signed({($signed({fc1_n41_s4_xh[17], fc1_n41_s4_xh}) + $signed({fc1_e196[17], fc1_e196})), fc1_e47[0]});
+    wire signed [13:0] fc1_n41_s5_xh = $signed(fc1_e62[18:5]);
+    wire signed [23:0] fc1_n41_s5 = $signed({($signed({{5{fc1_n41_s5_xh[13]}}, fc1_n41_s5_xh}) - $signed({fc1_e58[17], fc1_e58})), fc1_e62[4:0]});
+    wire signed [16:0] fc1_n41_s6_xh = $signed(fc1_n41_s2[22:6]);
+    wire signed [24:0] fc1_n41_s6 = $signed({($signed({{2{fc1_n41_s6_xh[16]}}, fc1_n41_s6_xh}) + fc1_e120), fc1_n41_s2[5:0]});
+    wire signed [18:0] fc1_n41_s7_xh = $signed(fc1_n41_s3[21:3]);
+    wire signed [23:0] fc1_n41_s7 = $signed({($signed({{2{fc1_n41_s7_xh[18]}}, fc1_n41_s7_xh}) - $signed({fc1_e139[19], fc1_e139})), fc1_n41_s3[2:0]});
+    wire signed [21:0] fc1_n41_s8_xh = $signed(fc1_e170[23:2]);
+    wire signed [24:0] fc1_n41_s8 = $signed({($signed({fc1_n41_s8_xh[21], fc1_n41_s8_xh}) - fc1_e353), fc1_e170[1:0]});
+    wire signed [18:0] fc1_n41_s9_xh = $signed(fc1_n41_s1[23:5]);
+    wire [24:0] fc1_n41_s9_u = {($signed({fc1_n41_s9_xh[18], fc1_n41_s9_xh}) - fc1_n41_s4), fc1_n41_s1[4:0]};
+    wire signed [20:0] fc1_n41_s10_xh = $signed(fc1_e215[22:2]);
+    wire [25:0] fc1_n41_s10_u = {($signed({{3{fc1_n41_s10_xh[20]}}, fc1_n41_s10_xh}) + fc1_n41_s5), fc1_e215[1:0]};
+    wire signed [18:0] fc1_n41_s12_xh = $signed(fc1_e251[19:1]);
+    wire [24:0] fc1_n41_s12_u = {($signed({{5{fc1_n41_s12_xh[18]}}, fc1_n41_s12_xh}) + fc1_n41_s7), fc1_e251[0]};
+    wire signed [22:0] fc1_n41_s13_xh = $signed(fc1_n41_s8[24:2]);
+    wire [25:0] fc1_n41_s13_u = {($signed({fc1_n41_s13_xh[22], fc1_n41_s13_xh}) - $signed({{3{fc1_e222[20]}}, fc1_e222})), fc1_n41_s8[1:0]};
+    reg  [25:0] fc1_n41_s10_d1;
+    wire signed [25:0] fc1_n41_s10_d1_v = $signed(fc1_n41_s10_d1);
+    reg  [24:0] fc1_n41_s9_d1;
+    wire signed [24:0] fc1_n41_s9_d1_v = $signed(fc1_n41_s9_d1);
+    wire signed [23:0] fc1_n41_s14_xh = $signed(fc1_n41_s10_d1_v[25:2]);
+    wire signed [27:0] fc1_n41_s14 = $signed({($signed({{2{fc1_n41_s14_xh[23]}}, fc1_n41_s14_xh}) + $signed({fc1_n41_s9_d1_v[24], fc1_n41_s9_d1_v})), fc1_n41_s10_d1_v[1:0]});
+    reg  signed [24:0] fc1_n41_s11_d1;
+    reg  [24:0] fc1_n41_s12_d1;
+    wire signed [24:0] fc1_n41_s12_d1_v = $signed(fc1_n41_s12_d1);
+    wire signed [25:0] fc1_n41_s15 = $signed({fc1_n41_s11_d1[24], fc1_n41_s11_d1}) - $signed({fc1_n41_s12_d1_v[24], fc1_n41_s12_d1_v});
+    reg  [25:0] fc1_n41_s13_d1;
+    wire signed [25:0] fc1_n41_s13_d1_v = $signed(fc1_n41_s13_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n41_acc = ($signed({fc1_n41_t2_0[26], fc1_n41_t2_0}) + $signed({fc1_n41_t2_1[26], fc1_n41_t2_1}));
+    wire signed [27:0] fc1_n41_acc = ((fc1_n41_s14 - $signed({{2{fc1_n41_s13_d1_v[25]}}, fc1_n41_s13_d1_v})) - $signed({{2{fc1_n41_s15[25]}}, fc1_n41_s15}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n41_y_fl = $signed(fc1_n41_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n42_p1 = fc1_in_1 * 6'sd27; // weight 0.0263671875
-    wire signed [24:0] fc1_n42_p2 = fc1_in_2 * 10'sd308; // weight 0.30078125
-    wire signed [24:0] fc1_n42_p3 = fc1_in_3 * 10'sd269; // weight 0.2626953125
-    wire signed [23:0] fc1_n42_p4 = fc1_in_4 * 9'sh112; // weight -0.232421875
-    wire signed [21:0] fc1_n42_p5 = fc1_in_5 * 7'sh54; // weight -0.04296875
-    wire signed [24:0] fc1_n42_p6 = fc1_in_6 * 10'sd281; // weight 0.2744140625
-    wire signed [24:0] fc1_n42_p7 = fc1_in_7 * 10'sd257; // weight 0.2509765625
-    wire signed [24:0] fc1_n42_p8 = fc1_in_8 * 10'sd361; // weight 0.3525390625
-    wire signed [24:0] fc1_n42_p9 = fc1_in_9 * 10'sh2ed; // weight -0.2685546875
-    wire signed [22:0] fc1_n42_p10 = fc1_in_10 * 8'sd113; // weight 0.1103515625
-    wire signed [24:0] fc1_n42_p12 = fc1_in_12 * 10'sd283; // weight 0.2763671875
-    wire signed [23:0] fc1_n42_p13 = fc1_in_13 * 9'sd251; // weight 0.2451171875
-    wire signed [21:0] fc1_n42_p14 = fc1_in_14 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc1_n42_p15 = fc1_in_15 * 8'sh92; // weight -0.107421875
-    reg  signed [24:0] fc1_n42_t1_0_a_d1;
-    reg  signed [25:0] fc1_n42_t0_1_d1;
-    wire signed [25:0] fc1_n42_t1_0 = $signed({fc1_n42_t1_0_a_d1[24], fc1_n42_t1_0_a_d1}) + fc1_n42_t0_1_d1;
-    reg  signed [24:0] fc1_n42_t1_1_a_d1;
-    reg  signed [25:0] fc1_n42_t0_3_d1;
-    wire signed [25:0] fc1_n42_t1_1 = $signed({fc1_n42_t1_1_a_d1[24], fc1_n42_t1_1_a_d1}) + fc1_n42_t0_3_d1;
-    reg  signed [25:0] fc1_n42_t1_2_a_d1;
-    reg  signed [24:0] fc1_n42_t1_2_b_d1;
-    reg  signed [25:0] fc1_n42_t0_6_d1;
-    reg  signed [23:0] fc1_n42_t1_3_b_d1;
-    wire signed [25:0] fc1_n42_t1_3 = fc1_n42_t0_6_d1 + $signed({{2{fc1_n42_t1_3_b_d1[23]}}, fc1_n42_t1_3_b_d1});
-    wire signed [26:0] fc1_n42_t2_0 = $signed({fc1_n42_t1_0[25], fc1_n42_t1_0}) + $signed({fc1_n42_t1_1[25], fc1_n42_t1_1});
-    wire signed [26:0] fc1_n42_t2_1 = ($signed({fc1_n42_t1_2_a_d1[25], fc1_n42_t1_2_a_d1}) + $signed({{2{fc1_n42_t1_2_b_d1[24]}}, fc1_n42_t1_2_b_d1})) + $signed({fc1_n42_t1_3[25], fc1_n42_t1_3});
+    wire signed [17:0] fc1_n42_s0 = $signed({($signed({{2{fc1_e166_xh[14]}}, fc1_e166_xh}) + $signed({fc1_in_8[15], fc1_in_8})), fc1_in_5[0]});
+    wire signed [16:0] fc1_n42_s1 = $signed({($signed({fc1_n20_s0_xh[13], fc1_n20_s0_xh}) + 15'sd71), fc1_in_13[1:0]});
+    wire signed [16:0] fc1_n42_s2_xh = $signed(fc1_e6[17:1]);
+    wire signed [18:0] fc1_n42_s2 = $signed({($signed({fc1_n42_s2_xh[16], fc1_n42_s2_xh}) - $signed({fc1_n42_s1[16], fc1_n42_s1})), fc1_e6[0]});
+    wire signed [11:0] fc1_n42_s3_xh = $signed(fc1_n42_s0[17:6]);
+    wire signed [23:0] fc1_n42_s3 = $signed({($signed({{6{fc1_n42_s3_xh[11]}}, fc1_n42_s3_xh}) + $signed({fc1_e13[16], fc1_e13})), fc1_n42_s0[5:0]});
+    wire signed [11:0] fc1_n42_s4_xh = $signed(fc1_e25[18:7]);
+    wire signed [24:0] fc1_n42_s4 = $signed({($signed({{6{fc1_n42_s4_xh[11]}}, fc1_n42_s4_xh}) - fc1_e33), fc1_e25[6:0]});
+    wire signed [12:0] fc1_n42_s5_xh = $signed(fc1_e36[16:4]);
+    wire signed [21:0] fc1_n42_s5 = $signed({($signed({{5{fc1_n42_s5_xh[12]}}, fc1_n42_s5_xh}) + $signed({fc1_e64[16], fc1_e64})), fc1_e36[3:0]});
+    wire signed [20:0] fc1_n42_s6 = fc1_e128 - $signed({fc1_e193[19], fc1_e193});
+    wire signed [21:0] fc1_n42_s7 = $signed({($signed({{3{fc1_n5_s3_xh[15]}}, fc1_n5_s3_xh}) + fc1_n42_s2), fc1_e66[2:0]});
+    wire signed [14:0] fc1_n42_s8_xh = $signed(fc1_e173[18:4]);
+    wire signed [22:0] fc1_n42_s8 = $signed({($signed({{4{fc1_n42_s8_xh[14]}}, fc1_n42_s8_xh}) + $signed({fc1_e105[17], fc1_e105})), fc1_e173[3:0]});
+    wire signed [22:0] fc1_n42_s9_xh = $signed(fc1_n42_s4[24:2]);
+    wire signed [25:0] fc1_n42_s9 = $signed({($signed({fc1_n42_s9_xh[22], fc1_n42_s9_xh}) - fc1_n42_s3), fc1_n42_s4[1:0]});
+    wire signed [18:0] fc1_n42_s10_xh = $signed(fc1_n42_s5[21:3]);
+    wire signed [22:0] fc1_n42_s10 = $signed({($signed({fc1_n42_s10_xh[18], fc1_n42_s10_xh}) - $signed({fc1_e115[18], fc1_e115})), fc1_n42_s5[2:0]});
+    wire signed [16:0] fc1_n42_s11_xh = $signed(fc1_e292[20:4]);
+    wire signed [23:0] fc1_n42_s11 = $signed({($signed({{3{fc1_n42_s11_xh[16]}}, fc1_n42_s11_xh}) - fc1_e163), fc1_e292[3:0]});
+    wire signed [15:0] fc1_n42_s12_xh = $signed(fc1_e349[17:2]);
+    wire signed [20:0] fc1_n42_s12 = $signed({($signed({{3{fc1_n42_s12_xh[15]}}, fc1_n42_s12_xh}) - fc1_e112), fc1_e349[1:0]});
+    wire signed [21:0] fc1_n42_s13 = $signed({fc1_n42_s6[20], fc1_n42_s6}) + $signed({fc1_e309[20], fc1_e309});
+    wire signed [18:0] fc1_n42_s14_xh = $signed(fc1_n42_s8[22:4]);
+    wire [25:0] fc1_n42_s14_u = {($signed({{3{fc1_n42_s14_xh[18]}}, fc1_n42_s14_xh}) - fc1_n42_s7), fc1_n42_s8[3:0]};
+    wire signed [16:0] fc1_n42_s15_xh = $signed(fc1_n42_s12[20:4]);
+    wire [26:0] fc1_n42_s15_u = {($signed({{6{fc1_n42_s15_xh[16]}}, fc1_n42_s15_xh}) + fc1_n42_s10), fc1_n42_s12[3:0]};
+    wire [25:0] fc1_n42_s17_u = {($signed(fc1_n42_s9[25:1]) - $signed({{3{fc1_n42_s13[21]}}, fc1_n42_s13})), fc1_n42_s9[0]};
+    reg  [25:0] fc1_n42_s14_d1;
+    wire signed [25:0] fc1_n42_s14_d1_v = $signed(fc1_n42_s14_d1);
+    reg  [26:0] fc1_n42_s15_d1;
+    wire signed [26:0] fc1_n42_s18 = $signed({fc1_n42_s14_d1_v[25], fc1_n42_s14_d1_v}) + $signed(fc1_n42_s15_d1);
+    reg  [25:0] fc1_n42_s17_d1;
+    wire signed [25:0] fc1_n42_s17_d1_v = $signed(fc1_n42_s17_d1);
+    reg  signed [25:0] fc1_n42_s16_d1;
+    wire signed [26:0] fc1_n42_s19 = $signed({fc1_n42_s17_d1_v[25], fc1_n42_s17_d1_v}) + $signed({fc1_n42_s16_d1[25], fc1_n42_s16_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n42_acc = (($signed({fc1_n42_t2_0[26], fc1_n42_t2_0}) + $signed({fc1_n42_t2_1[26], fc1_n42_t2_1})) + 28'sd72704);
+    wire signed [27:0] fc1_n42_acc = (-($signed({fc1_n42_s19[26], fc1_n42_s19}) - $signed({fc1_n42_s18[26], fc1_n42_s18})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n42_y_fl = $signed(fc1_n42_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n43_p0 = fc1_in_0 * 5'sd14; // weight 0.013671875
-    wire signed [26:0] fc1_n43_p2 = fc1_in_2 * 12'sd1315; // weight 1.2841796875
-    wire signed [26:0] fc1_n43_p3 = fc1_in_3 * 12'sd1406; // weight 1.373046875
-    wire signed [25:0] fc1_n43_p4 = fc1_in_4 * 11'sd744; // weight 0.7265625
-    wire signed [26:0] fc1_n43_p5 = fc1_in_5 * 12'sd1579; // weight 1.5419921875
-    wire signed [23:0] fc1_n43_p6 = fc1_in_6 * 9'sd188; // weight 0.18359375
-    wire signed [25:0] fc1_n43_p8 = fc1_in_8 * 11'sd611; // weight 0.5966796875
-    wire signed [25:0] fc1_n43_p9 = fc1_in_9 * 11'sh577; // weight -0.6337890625
-    wire signed [26:0] fc1_n43_p10 = fc1_in_10 * 12'shbff; // weight -1.0009765625
-    wire signed [26:0] fc1_n43_p11 = fc1_in_11 * 12'shadc; // weight -1.28515625
-    wire signed [18:0] fc1_n43_p12 = fc1_in_12 * 4'sh9; // weight -0.0068359375
-    wire signed [23:0] fc1_n43_p14 = fc1_in_14 * 9'sh11c; // weight -0.22265625
-    wire signed [23:0] fc1_n43_p15 = fc1_in_15 * 9'sd129; // weight 0.1259765625
-    reg  signed [23:0] fc1_n43_t1_0_a_d1;
-    reg  signed [27:0] fc1_n43_t0_1_d1;
-    wire signed [27:0] fc1_n43_t1_0 = $signed({{4{fc1_n43_t1_0_a_d1[23]}}, fc1_n43_t1_0_a_d1}) + fc1_n43_t0_1_d1;
-    reg  signed [27:0] fc1_n43_t0_2_d1;
-    reg  signed [24:0] fc1_n43_t1_1_b_d1;
-    wire signed [27:0] fc1_n43_t1_1 = fc1_n43_t0_2_d1 + $signed({{3{fc1_n43_t1_1_b_d1[24]}}, fc1_n43_t1_1_b_d1});
-    reg  signed [26:0] fc1_n43_t1_2_a_d1;
-    reg  signed [27:0] fc1_n43_t0_5_d1;
-    wire signed [27:0] fc1_n43_t1_2 = $signed({fc1_n43_t1_2_a_d1[26], fc1_n43_t1_2_a_d1}) + fc1_n43_t0_5_d1;
-    reg  signed [25:0] fc1_n43_t0_6_d1;
-    reg  signed [24:0] fc1_n43_t1_3_b_d1;
-    wire signed [25:0] fc1_n43_t1_3 = fc1_n43_t0_6_d1 + $signed({fc1_n43_t1_3_b_d1[24], fc1_n43_t1_3_b_d1});
-    wire signed [28:0] fc1_n43_t2_0 = $signed({fc1_n43_t1_0[27], fc1_n43_t1_0}) + $signed({fc1_n43_t1_1[27], fc1_n43_t1_1});
-    wire signed [28:0] fc1_n43_t2_1 = $signed({fc1_n43_t1_2[27], fc1_n43_t1_2}) + $signed({{3{fc1_n43_t1_3[25]}}, fc1_n43_t1_3});
+    wire signed [7:0] fc1_n43_s0_xh = $signed(fc1_in_2[15:8]);
+    wire signed [24:0] fc1_n43_s0 = $signed({($signed({{9{fc1_n43_s0_xh[7]}}, fc1_n43_s0_xh}) + $signed({fc1_in_14[15], fc1_in_14})), fc1_in_2[7:0]});
+    wire signed [24:0] fc1_n43_s1 = $signed({($signed(fc1_n43_s0[24:10]) - 15'sd385), fc1_n43_s0[9:0]});
+    wire signed [20:0] fc1_n43_s2 = $signed({($signed({{3{fc1_e158_xh[14]}}, fc1_e158_xh}) - $signed({fc1_e5[16], fc1_e5})), fc1_e19[2:0]});
+    wire signed [15:0] fc1_n43_s3_xh = $signed(fc1_e55[18:3]);
+    wire signed [21:0] fc1_n43_s3 = $signed({($signed({{3{fc1_n43_s3_xh[15]}}, fc1_n43_s3_xh}) - fc1_e55), fc1_e55[2:0]});
+    wire signed [14:0] fc1_n43_s4_xh = $signed(fc1_e193[19:5]);
+    wire signed [22:0] fc1_n43_s4 = $signed({($signed({{3{fc1_n43_s4_xh[14]}}, fc1_n43_s4_xh}) + $signed({fc1_e98[16], fc1_e98})), fc1_e193[4:0]});
+    wire signed [22:0] fc1_n43_s5_xh = $signed(fc1_n43_s1[24:2]);
+    wire signed [26:0] fc1_n43_s5 = $signed({($signed({{2{fc1_n43_s5_xh[22]}}, fc1_n43_s5_xh}) + fc1_e365), fc1_n43_s1[1:0]});
+    wire signed [13:0] fc1_n43_s6_xh = $signed(fc1_e63[18:5]);
+    wire signed [25:0] fc1_n43_s6 = $signed({($signed({{7{fc1_n43_s6_xh[13]}}, fc1_n43_s6_xh}) - fc1_e84), fc1_e63[4:0]});
+    wire signed [18:0] fc1_n43_s7_xh = $signed(fc1_e331[19:1]);
+    wire signed [22:0] fc1_n43_s7 = $signed({($signed({{3{fc1_n43_s7_xh[18]}}, fc1_n43_s7_xh}) - fc1_e136), fc1_e331[0]});
+    wire signed [22:0] fc1_n43_s8 = $signed({{2{fc1_n43_s2[20]}}, fc1_n43_s2}) - fc1_n43_s4;
+    wire signed [16:0] fc1_n43_s9_xh = $signed(fc1_e172[17:1]);
+    wire [25:0] fc1_n43_s9_u = {($signed({{8{fc1_n43_s9_xh[16]}}, fc1_n43_s9_xh}) - fc1_e180), fc1_e172[0]};
+    wire signed [14:0] fc1_n43_s10_xh = $signed(fc1_n43_s3[21:7]);
+    wire signed [25:0] fc1_n43_s10 = $signed({($signed({{4{fc1_n43_s10_xh[14]}}, fc1_n43_s10_xh}) - fc1_e112), fc1_n43_s3[6:0]});
+    wire signed [10:0] fc1_n43_s11_xh = $signed(fc1_e157[18:8]);
+    wire signed [27:0] fc1_n43_s11 = $signed({($signed({{9{fc1_n43_s11_xh[10]}}, fc1_n43_s11_xh}) + $signed({fc1_e305[18], fc1_e305})), fc1_e157[7:0]});
+    wire [24:0] fc1_n43_s13_u = {($signed({{4{fc1_n2_s17_xh[15]}}, fc1_n2_s17_xh}) + fc1_e142), fc1_e211[4:0]};
+    wire [27:0] fc1_n43_s14_u = {($signed(fc1_n43_s11[27:1]) + $signed({{4{fc1_n43_s7[22]}}, fc1_n43_s7})), fc1_n43_s11[0]};
+    wire [26:0] fc1_n43_s15_u = {($signed(fc1_n43_s5[26:2]) - $signed({{2{fc1_n43_s8[22]}}, fc1_n43_s8})), fc1_n43_s5[1:0]};
+    reg  [25:0] fc1_n43_s9_d1;
+    wire signed [25:0] fc1_n43_s9_d1_v = $signed(fc1_n43_s9_d1);
+    reg  [24:0] fc1_n43_s13_d1;
+    wire signed [21:0] fc1_n43_s16_xh = $signed(fc1_n43_s9_d1_v[25:4]);
+    wire signed [28:0] fc1_n43_s16 = $signed({($signed({{3{fc1_n43_s16_xh[21]}}, fc1_n43_s16_xh}) - $signed(fc1_n43_s13_d1)), fc1_n43_s9_d1_v[3:0]});
+    reg  signed [26:0] fc1_n43_s12_d1;
+    reg  [27:0] fc1_n43_s14_d1;
+    wire signed [27:0] fc1_n43_s17 = $signed({fc1_n43_s12_d1[26], fc1_n43_s12_d1}) - $signed(fc1_n43_s14_d1);
+    reg  [26:0] fc1_n43_s15_d1;
+    wire signed [26:0] fc1_n43_s15_d1_v = $signed(fc1_n43_s15_d1);
+    wire signed [28:0] fc1_n43_s18 = $signed({{2{fc1_n43_s15_d1_v[26]}}, fc1_n43_s15_d1_v}) - fc1_n43_s16;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n43_acc = (($signed({fc1_n43_t2_0[28], fc1_n43_t2_0}) + $signed({fc1_n43_t2_1[28], fc1_n43_t2_1})) + 30'sd394240);
+    wire signed [29:0] fc1_n43_acc = (-($signed({fc1_n43_s18[28], fc1_n43_s18}) - $signed({{2{fc1_n43_s17[27]}}, fc1_n43_s17})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n43_y_fl = $signed(fc1_n43_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n44_p1 = fc1_in_1 * 8'sh85; // weight -0.1201171875
-    wire signed [21:0] fc1_n44_p3 = fc1_in_3 * 7'sd54; // weight 0.052734375
-    wire signed [24:0] fc1_n44_p4 = fc1_in_4 * 10'sh2ec; // weight -0.26953125
-    wire signed [23:0] fc1_n44_p6 = fc1_in_6 * 9'sd222; // weight 0.216796875
-    wire signed [23:0] fc1_n44_p8 = fc1_in_8 * 9'sd186; // weight 0.181640625
-    wire signed [23:0] fc1_n44_p9 = fc1_in_9 * 9'sh14c; // weight -0.17578125
-    wire signed [25:0] fc1_n44_p10 = fc1_in_10 * 11'sh5f1; // weight -0.5146484375
-    wire signed [25:0] fc1_n44_p11 = fc1_in_11 * 11'sh468; // weight -0.8984375
-    wire signed [23:0] fc1_n44_p12 = fc1_in_12 * 9'sh16b; // weight -0.1455078125
-    wire signed [20:0] fc1_n44_p15 = fc1_in_15 * 6'sh2d; // weight -0.0185546875
-    wire signed [26:0] fc1_n44_t0_5_a = $signed({fc1_n44_p10[25], fc1_n44_p10});
-    reg  signed [24:0] fc1_n44_t1_0_a_d1;
-    reg  signed [24:0] fc1_n44_t1_0_b_d1;
-    wire signed [25:0] fc1_n44_t1_0 = $signed({fc1_n44_t1_0_a_d1[24], fc1_n44_t1_0_a_d1}) + $signed({fc1_n44_t1_0_b_d1[24], fc1_n44_t1_0_b_d1});
-    reg  signed [25:0] fc1_n44_t1_1_a_d1;
-    reg  signed [24:0] fc1_n44_t1_1_b_d1;
-    wire signed [26:0] fc1_n44_t1_1 = $signed({fc1_n44_t1_1_a_d1[25], fc1_n44_t1_1_a_d1}) + $signed({{2{fc1_n44_t1_1_b_d1[24]}}, fc1_n44_t1_1_b_d1});
-    reg  signed [24:0] fc1_n44_t1_2_a_d1;
-    reg  signed [26:0] fc1_n44_t0_5_d1;
-    wire signed [26:0] fc1_n44_t1_2 = $signed({{2{fc1_n44_t1_2_a_d1[24]}}, fc1_n44_t1_2_a_d1}) + fc1_n44_t0_5_d1;
-    reg  signed [25:0] fc1_n44_t1_3_a_d1;
-    reg  signed [24:0] fc1_n44_t1_3_b_d1;
-    wire signed [26:0] fc1_n44_t1_3 = $signed({fc1_n44_t1_3_a_d1[25], fc1_n44_t1_3_a_d1}) + $signed({{2{fc1_n44_t1_3_b_d1[24]}}, fc1_n44_t1_3_b_d1});
-    wire signed [27:0] fc1_n44_t2_0 = $signed({{2{fc1_n44_t1_0[25]}}, fc1_n44_t1_0}) + $signed({fc1_n44_t1_1[26], fc1_n44_t1_1});
-    wire signed [27:0] fc1_n44_t2_1 = $signed({fc1_n44_t1_2[26], fc1_n44_t1_2}) + $signed({fc1_n44_t1_3[26], fc1_n44_t1_3});
+    wire signed [2:0] fc1_n44_s0_xh = $signed(fc1_in_10[15:13]);
+    wire signed [20:0] fc1_n44_s0 = $signed({($signed({{5{fc1_n44_s0_xh[2]}}, fc1_n44_s0_xh}) - 8'sd77), fc1_in_10[12:0]}); // bias -0.6015625
+    wire signed [20:0] fc1_n44_s1 = $signed({($signed(fc1_n44_s0[20:1]) - $signed({fc1_e14[18], fc1_e14})), fc1_n44_s0[0]});
+    wire signed [21:0] fc1_n44_s2 = $signed({($signed({{5{fc1_e375_xh[12]}}, fc1_e375_xh}) - fc1_e32), fc1_e16[3:0]});
+    wire signed [13:0] fc1_n44_s3_xh = $signed(fc1_e33[17:4]);
+    wire signed [21:0] fc1_n44_s3 = $signed({($signed({{4{fc1_n44_s3_xh[13]}}, fc1_n44_s3_xh}) - fc1_e46), fc1_e33[3:0]});
+    wire signed [15:0] fc1_n44_s5_xh = $signed(fc1_e366[16:1]);
+    wire signed [19:0] fc1_n44_s5 = $signed({($signed({{3{fc1_n44_s5_xh[15]}}, fc1_n44_s5_xh}) + $signed({fc1_e109[17], fc1_e109})), fc1_e366[0]});
+    wire signed [10:0] fc1_n44_s6_xh = $signed(fc1_e149[17:7]);
+    wire signed [25:0] fc1_n44_s6 = $signed({($signed({{8{fc1_n44_s6_xh[10]}}, fc1_n44_s6_xh}) + fc1_e137), fc1_e149[6:0]});
+    wire signed [17:0] fc1_n44_s7_xh = $signed(fc1_n44_s2[21:4]);
+    wire signed [25:0] fc1_n44_s7 = $signed({($signed({{4{fc1_n44_s7_xh[17]}}, fc1_n44_s7_xh}) - fc1_n44_s3), fc1_n44_s2[3:0]});
+    wire signed [15:0] fc1_n44_s8_xh = $signed(fc1_e118[18:3]);
+    wire signed [18:0] fc1_n44_s8_hi = $signed({{3{fc1_n44_s8_xh[15]}}, fc1_n44_s8_xh}) - ($signed({{2{fc1_e61[16]}}, fc1_e61}) + fc1_e197);
+    wire signed [21:0] fc1_n44_s8 = $signed({fc1_n44_s8_hi, fc1_e118[2:0]});
+    wire signed [13:0] fc1_n44_s9_xh = $signed(fc1_n44_s1[20:7]);
+    wire signed [26:0] fc1_n44_s9 = $signed({($signed({{6{fc1_n44_s9_xh[13]}}, fc1_n44_s9_xh}) - fc1_e162), fc1_n44_s1[6:0]});
+    wire signed [19:0] fc1_n44_s10_xh = $signed(fc1_e362[24:5]);
+    wire [25:0] fc1_n44_s10_u = {($signed({fc1_n44_s10_xh[19], fc1_n44_s10_xh}) + $signed({fc1_n44_s5[19], fc1_n44_s5})), fc1_e362[4:0]};
+    wire signed [20:0] fc1_n44_s11_xh = $signed(fc1_n44_s6[25:5]);
+    wire [26:0] fc1_n44_s11_u = {($signed({fc1_n44_s11_xh[20], fc1_n44_s11_xh}) - fc1_e258), fc1_n44_s6[4:0]};
+    wire signed [20:0] fc1_n44_s13_xh = $signed(fc1_n44_s8[21:1]);
+    wire [22:0] fc1_n44_s13_u = {($signed({fc1_n44_s13_xh[20], fc1_n44_s13_xh}) - $signed({fc1_e222[20], fc1_e222})), fc1_n44_s8[0]};
+    reg  [26:0] fc1_n44_s11_d1;
+    wire signed [26:0] fc1_n44_s11_d1_v = $signed(fc1_n44_s11_d1);
+    reg  [25:0] fc1_n44_s10_d1;
+    wire signed [25:0] fc1_n44_s10_d1_v = $signed(fc1_n44_s10_d1);
+    wire signed [25:0] fc1_n44_s15_xh = $signed(fc1_n44_s11_d1_v[26:1]);
+    wire signed [27:0] fc1_n44_s15 = $signed({($signed({fc1_n44_s15_xh[25], fc1_n44_s15_xh}) - $signed({fc1_n44_s10_d1_v[25], fc1_n44_s10_d1_v})), fc1_n44_s11_d1_v[0]});
+    reg  signed [24:0] fc1_n44_s12_d1;
+    reg  [22:0] fc1_n44_s13_d1;
+    wire signed [22:0] fc1_n44_s13_d1_v = $signed(fc1_n44_s13_d1);
+    wire signed [24:0] fc1_n44_s16 = $signed({($signed(fc1_n44_s12_d1[24:1]) - $signed({fc1_n44_s13_d1_v[22], fc1_n44_s13_d1_v})), fc1_n44_s12_d1[0]});
+    reg  signed [27:0] fc1_n44_s14_d1;
+    wire signed [27:0] fc1_n44_s17 = fc1_n44_s14_d1 - $signed({{3{fc1_n44_s16[24]}}, fc1_n44_s16});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n44_acc = (($signed({fc1_n44_t2_0[27], fc1_n44_t2_0}) + $signed({fc1_n44_t2_1[27], fc1_n44_t2_1})) + 29'sh1ff66000);
+    wire signed [28:0] fc1_n44_acc = ($signed({fc1_n44_s17[27], fc1_n44_s17}) + $signed({fc1_n44_s15[27], fc1_n44_s15}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n44_y_fl = $signed(fc1_n44_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_p1 = fc1_in_1 * 9'sd145; // weight 0.1416015625
-    wire signed [26:0] fc1_n45_p2 = fc1_in_2 * 12'sd1090; // weight 1.064453125
-    wire signed [26:0] fc1_n45_p4 = fc1_in_4 * 12'sd1259; // weight 1.2294921875
-    wire signed [23:0] fc1_n45_p6 = fc1_in_6 * 9'sd191; // weight 0.1865234375
-    wire signed [23:0] fc1_n45_p7 = fc1_in_7 * 9'sh115; // weight -0.2294921875
-    wire signed [23:0] fc1_n45_p8 = fc1_in_8 * 9'sh108; // weight -0.2421875
-    wire signed [24:0] fc1_n45_p10 = fc1_in_10 * 10'sh263; // weight -0.4033203125
-    wire signed [25:0] fc1_n45_p12 = fc1_in_12 * 11'sh4a9; // weight -0.8349609375
-    wire signed [24:0] fc1_n45_p13 = fc1_in_13 * 10'sh2d4; // weight -0.29296875
-    wire signed [19:0] fc1_n45_p14 = fc1_in_14 * 5'sh13; // weight -0.0126953125
-    reg  signed [24:0] fc1_n45_t1_0_a_d1;
-    reg  signed [27:0] fc1_n45_t0_1_d1;
-    wire signed [27:0] fc1_n45_t1_0 = $signed({{3{fc1_n45_t1_0_a_d1[24]}}, fc1_n45_t1_0_a_d1}) + fc1_n45_t0_1_d1;
-    reg  signed [27:0] fc1_n45_t0_2_d1;
-    reg  signed [24:0] fc1_n45_t1_1_b_d1;
-    wire signed [27:0] fc1_n45_t1_1 = fc1_n45_t0_2_d1 + $signed({{3{fc1_n45_t1_1_b_d1[24]}}, fc1_n45_t1_1_b_d1});
-    reg  signed [25:0] fc1_n45_t1_2_a_d1;
-    reg  signed [26:0] fc1_n45_t1_2_b_d1;
-    reg  signed [26:0] fc1_n45_t0_6_d1;
-    reg  signed [22:0] fc1_n45_t1_3_b_d1;
-    wire signed [26:0] fc1_n45_t1_3 = fc1_n45_t0_6_d1 + $signed({{4{fc1_n45_t1_3_b_d1[22]}}, fc1_n45_t1_3_b_d1});
-    wire signed [28:0] fc1_n45_t2_0 = $signed({fc1_n45_t1_0[27], fc1_n45_t1_0}) + $signed({fc1_n45_t1_1[27], fc1_n45_t1_1});
-    wire signed [27:0] fc1_n45_t2_1 = ($signed({{2{fc1_n45_t1_2_a_d1[25]}}, fc1_n45_t1_2_a_d1}) + $signed({fc1_n45_t1_2_b_d1[26], fc1_n45_t1_2_b_d1})) + $signed({fc1_n45_t1_3[26], fc1_n45_t1_3});
+    wire signed [11:0] fc1_n45_s0_xh = $signed(fc1_e6[17:6]);
+    wire signed [18:0] fc1_n45_s0 = $signed({($signed({fc1_n45_s0_xh[11], fc1_n45_s0_xh}) - 13'sd637), fc1_e6[5:0]});
+    wire signed [15:0] fc1_n45_s1_xh = $signed(fc1_e20[17:2]);
+    wire signed [19:0] fc1_n45_s1 = $signed({($signed({{2{fc1_n45_s1_xh[15]}}, fc1_n45_s1_xh}) + $signed({fc1_e4[16], fc1_e4})), fc1_e20[1:0]});
+    wire signed [21:0] fc1_n45_s2 = $signed({($signed({{5{fc1_n13_s5_xh[12]}}, fc1_n13_s5_xh}) + $signed({fc1_e52[16], fc1_e52})), fc1_e52[3:0]});
+    wire signed [16:0] fc1_n45_s3_xh = $signed(fc1_n45_s0[18:2]);
+    wire signed [22:0] fc1_n45_s3 = $signed({($signed({{4{fc1_n45_s3_xh[16]}}, fc1_n45_s3_xh}) + fc1_e83), fc1_n45_s0[1:0]});
+    wire signed [21:0] fc1_n45_s4 = $signed({($signed(fc1_n15_s5_xh[19:0]) + $signed({fc1_e47[18], fc1_e47})), fc1_e201[1:0]});
+    wire signed [11:0] fc1_n45_s5_xh = $signed(fc1_e56[18:7]);
+    wire signed [25:0] fc1_n45_s5 = $signed({($signed({{7{fc1_n45_s5_xh[11]}}, fc1_n45_s5_xh}) - $signed({fc1_e58[17], fc1_e58})), fc1_e56[6:0]});
+    wire signed [13:0] fc1_n45_s6_xh = $signed(fc1_e120[18:5]);
+    wire signed [23:0] fc1_n45_s6 = $signed({($signed({{5{fc1_n45_s6_xh[13]}}, fc1_n45_s6_xh}) - $signed({fc1_e68[17], fc1_e68})), fc1_e120[4:0]});
+    wire signed [19:0] fc1_n45_s7_xh = $signed(fc1_e269[20:1]);
+    wire signed [21:0] fc1_n45_s7 = $signed({($signed({fc1_n45_s7_xh[19], fc1_n45_s7_xh}) + $signed({fc1_n45_s1[19], fc1_n45_s1})), fc1_e269[0]});
+    wire signed [13:0] fc1_n45_s8_xh = $signed(fc1_n45_s2[21:8]);
+    wire signed [27:0] fc1_n45_s8 = $signed({($signed({{6{fc1_n45_s8_xh[13]}}, fc1_n45_s8_xh}) + fc1_e76), fc1_n45_s2[7:0]});
+    wire [28:0] fc1_n45_s9_u = {($signed(fc1_e356[28:5]) + $signed({{4{fc1_e321[19]}}, fc1_e321})), fc1_e356[4:0]};
+    wire signed [13:0] fc1_n45_s10_xh = $signed(fc1_e108[21:8]);
+    wire signed [26:0] fc1_n45_s10 = $signed({($signed({{5{fc1_n45_s10_xh[13]}}, fc1_n45_s10_xh}) + fc1_e271), fc1_e108[7:0]});
+    wire signed [15:0] fc1_n45_s11_xh = $signed(fc1_e301[19:4]);
+    wire [26:0] fc1_n45_s11_u = {($signed({{7{fc1_n45_s11_xh[15]}}, fc1_n45_s11_xh}) + fc1_n45_s3), fc1_e301[3:0]};
+    wire signed [21:0] fc1_n45_s12_xh = $signed(fc1_n45_s5[25:4]);
+    wire [26:0] fc1_n45_s12_u = {($signed({fc1_n45_s12_xh[21], fc1_n45_s12_xh}) - $signed({fc1_e253[21], fc1_e253})), fc1_n45_s5[3:0]};
+    wire [26:0] fc1_n45_s15_u = {($signed(fc1_n45_s10[26:1]) + $signed({{4{fc1_n45_s7[21]}}, fc1_n45_s7})), fc1_n45_s10[0]};
+    reg  [26:0] fc1_n45_s11_d1;
+    wire signed [26:0] fc1_n45_s11_d1_v = $signed(fc1_n45_s11_d1);
+    reg  [28:0] fc1_n45_s9_d1;
+    wire signed [28:0] fc1_n45_s16 = $signed({{2{fc1_n45_s11_d1_v[26]}}, fc1_n45_s11_d1_v}) + $signed(fc1_n45_s9_d1);
+    reg  [26:0] fc1_n45_s12_d1;
+    wire signed [26:0] fc1_n45_s12_d1_v = $signed(fc1_n45_s12_d1);
+    reg  signed [23:0] fc1_n45_s13_d1;
+    wire signed [23:0] fc1_n45_s17_xh = $signed(fc1_n45_s12_d1_v[26:3]);
+    wire signed [27:0] fc1_n45_s17 = $signed({($signed({fc1_n45_s17_xh[23], fc1_n45_s17_xh}) + $signed({fc1_n45_s13_d1[23], fc1_n45_s13_d1})), fc1_n45_s12_d1_v[2:0]});
+    reg  [26:0] fc1_n45_s15_d1;
+    wire signed [26:0] fc1_n45_s15_d1_v = $signed(fc1_n45_s15_d1);
+    reg  signed [27:0] fc1_n45_s14_d1;
+    wire signed [27:0] fc1_n45_s18 = $signed({fc1_n45_s15_d1_v[26], fc1_n45_s15_d1_v}) - fc1_n45_s14_d1;
+    wire signed [28:0] fc1_n45_s19 = $signed({fc1_n45_s18[27], fc1_n45_s18}) - $signed({fc1_n45_s17[27], fc1_n45_s17});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n45_acc = (($signed({fc1_n45_t2_0[28], fc1_n45_t2_0}) + $signed({{2{fc1_n45_t2_1[27]}}, fc1_n45_t2_1})) + 30'sd652288);
+    wire signed [29:0] fc1_n45_acc = ($signed({fc1_n45_s19[28], fc1_n45_s19}) - $signed({fc1_n45_s16[28], fc1_n45_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n45_y_fl = $signed(fc1_n45_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p0 = fc1_in_0 * 10'sd375; // weight 0.3662109375
-    wire signed [26:0] fc1_n46_p2 = fc1_in_2 * 12'sd1317; // weight 1.2861328125
-    wire signed [26:0] fc1_n46_p3 = fc1_in_3 * 12'sd1704; // weight 1.6640625
-    wire signed [26:0] fc1_n46_p4 = fc1_in_4 * 12'sd1249; // weight 1.2197265625
-    wire signed [21:0] fc1_n46_p7 = fc1_in_7 * 7'sd34; // weight 0.033203125
-    wire signed [23:0] fc1_n46_p8 = fc1_in_8 * 9'sd160; // weight 0.15625
-    wire signed [24:0] fc1_n46_p10 = fc1_in_10 * 10'sd456; // weight 0.4453125
-    wire signed [21:0] fc1_n46_p12 = fc1_in_12 * 7'sd34; // weight 0.033203125
-    wire signed [24:0] fc1_n46_p14 = fc1_in_14 * 10'sd391; // weight 0.3818359375
-    wire signed [24:0] fc1_n46_p15 = fc1_in_15 * 10'sh2f6; // weight -0.259765625
-    reg  signed [25:0] fc1_n46_t1_0_a_d1;
-    reg  signed [27:0] fc1_n46_t0_1_d1;
-    wire signed [27:0] fc1_n46_t1_0 = $signed({{2{fc1_n46_t1_0_a_d1[25]}}, fc1_n46_t1_0_a_d1}) + fc1_n46_t0_1_d1;
-    reg  signed [27:0] fc1_n46_t1_1_a_d1;
-    reg  signed [24:0] fc1_n46_t1_1_b_d1;
-    reg  signed [25:0] fc1_n46_t1_2_a_d1;
-    reg  signed [25:0] fc1_n46_t1_2_b_d1;
-    wire signed [26:0] fc1_n46_t1_2 = $signed({fc1_n46_t1_2_a_d1[25], fc1_n46_t1_2_a_d1}) + $signed({fc1_n46_t1_2_b_d1[25], fc1_n46_t1_2_b_d1});
-    reg  signed [24:0] fc1_n46_t1_3_a_d1;
-    reg  signed [25:0] fc1_n46_t1_3_b_d1;
-    wire signed [26:0] fc1_n46_t1_3 = $signed({{2{fc1_n46_t1_3_a_d1[24]}}, fc1_n46_t1_3_a_d1}) + $signed({fc1_n46_t1_3_b_d1[25], fc1_n46_t1_3_b_d1});
-    wire signed [28:0] fc1_n46_t2_0 = $signed({fc1_n46_t1_0[27], fc1_n46_t1_0}) + ($signed({fc1_n46_t1_1_a_d1[27], fc1_n46_t1_1_a_d1}) + $signed({{4{fc1_n46_t1_1_b_d1[24]}}, fc1_n46_t1_1_b_d1}));
-    wire signed [27:0] fc1_n46_t2_1 = $signed({fc1_n46_t1_2[26], fc1_n46_t1_2}) + $signed({fc1_n46_t1_3[26], fc1_n46_t1_3});
+    wire signed [25:0] fc1_n46_s0 = $signed({($signed({{10{fc1_n36_s0_xh[6]}}, fc1_n36_s0_xh}) + $signed({fc1_in_3[15], fc1_in_3})), fc1_in_2[8:0]});
+    wire signed [23:0] fc1_n46_s1 = $signed({($signed({{8{fc1_e341_xh[8]}}, fc1_e341_xh}) - $signed({fc1_in_6[15], fc1_in_6})), fc1_in_7[6:0]});
+    wire signed [16:0] fc1_n46_s2 = $signed({($signed({fc1_e170_xh[9], fc1_e170_xh}) + 11'sd291), fc1_in_12[5:0]});
+    wire signed [25:0] fc1_n46_s3 = $signed({($signed(fc1_n46_s0[25:3]) + $signed({{6{fc1_n46_s2[16]}}, fc1_n46_s2})), fc1_n46_s0[2:0]});
+    wire signed [23:0] fc1_n46_s4 = $signed({($signed(fc1_n46_s1[23:4]) + $signed({{3{fc1_e13[16]}}, fc1_e13})), fc1_n46_s1[3:0]});
+    wire signed [19:0] fc1_n46_s5 = $signed({($signed({fc1_e242_xh[17], fc1_e242_xh}) - $signed({fc1_e69[17], fc1_e69})), fc1_e14[0]});
+    wire signed [19:0] fc1_n46_s6 = $signed({($signed({fc1_e259_xh[17], fc1_e259_xh}) - $signed({fc1_e70[17], fc1_e70})), fc1_e72[0]});
+    wire signed [16:0] fc1_n46_s7_xh = $signed(fc1_e384[19:3]);
+    wire signed [24:0] fc1_n46_s7 = $signed({($signed({{5{fc1_n46_s7_xh[16]}}, fc1_n46_s7_xh}) - fc1_e146), fc1_e384[2:0]});
+    wire signed [12:0] fc1_n46_s8_xh = $signed(fc1_e95[19:7]);
+    wire signed [24:0] fc1_n46_s8 = $signed({($signed({{5{fc1_n46_s8_xh[12]}}, fc1_n46_s8_xh}) + fc1_e93), fc1_e95[6:0]});
+    wire signed [9:0] fc1_n46_s9_xh = $signed(fc1_e176[18:9]);
+    wire signed [26:0] fc1_n46_s9 = $signed({($signed({{8{fc1_n46_s9_xh[9]}}, fc1_n46_s9_xh}) - fc1_e122), fc1_e176[8:0]});
+    wire signed [18:0] fc1_n46_s10_xh = $signed(fc1_e188[27:9]);
+    wire signed [28:0] fc1_n46_s10 = $signed({($signed({fc1_n46_s10_xh[18], fc1_n46_s10_xh}) - $signed({fc1_e157[18], fc1_e157})), fc1_e188[8:0]});
+    wire signed [22:0] fc1_n46_s11_xh = $signed(fc1_n46_s4[23:1]);
+    wire [26:0] fc1_n46_s11_u = {($signed({{3{fc1_n46_s11_xh[22]}}, fc1_n46_s11_xh}) + fc1_n46_s3), fc1_n46_s4[0]};
+    wire signed [16:0] fc1_n46_s12_xh = $signed(fc1_n46_s5[19:3]);
+    wire [22:0] fc1_n46_s12_u = {($signed({{3{fc1_n46_s12_xh[16]}}, fc1_n46_s12_xh}) - fc1_n46_s6), fc1_n46_s5[2:0]};
+    wire signed [25:0] fc1_n46_s13_xh = $signed(fc1_n46_s9[26:1]);
+    wire [27:0] fc1_n46_s13_u = {($signed({fc1_n46_s13_xh[25], fc1_n46_s13_xh}) + $signed({{2{fc1_n46_s8[24]}}, fc1_n46_s8})), fc1_n46_s9[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n46_acc = (($signed({fc1_n46_t2_0[28], fc1_n46_t2_0}) + $signed({{2{fc1_n46_t2_1[27]}}, fc1_n46_t2_1})) + 30'sd595968);
+    wire signed [23:0] fc1_n46_s14_xh = $signed(fc1_e236[24:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [23:0] fc1_n46_s14_u = {($signed(fc1_n46_s14_xh[22:0]) - $signed({{2{fc1_e335[20]}}, fc1_e335})), fc1_e236[0]};
+    reg  [26:0] fc1_n46_s11_d1;
+    wire signed [26:0] fc1_n46_s11_d1_v = $signed(fc1_n46_s11_d1);
+    reg  [22:0] fc1_n46_s12_d1;
+    wire signed [22:0] fc1_n46_s12_d1_v = $signed(fc1_n46_s12_d1);
+    wire signed [26:0] fc1_n46_s16 = $signed({($signed(fc1_n46_s11_d1_v[26:2]) + $signed({{2{fc1_n46_s12_d1_v[22]}}, fc1_n46_s12_d1_v})), fc1_n46_s11_d1_v[1:0]});
+    reg  [27:0] fc1_n46_s13_d1;
+    reg  [23:0] fc1_n46_s14_d1;
+    wire signed [23:0] fc1_n46_s14_d1_v = $signed(fc1_n46_s14_d1);
+    wire signed [27:0] fc1_n46_s17 = $signed(fc1_n46_s13_d1) - $signed({{4{fc1_n46_s14_d1_v[23]}}, fc1_n46_s14_d1_v});
+    reg  signed [28:0] fc1_n46_s15_d1;
+    wire signed [27:0] fc1_n46_s18_xh = $signed(fc1_n46_s15_d1[28:1]);
+    wire signed [29:0] fc1_n46_s18 = $signed({($signed({fc1_n46_s18_xh[27], fc1_n46_s18_xh}) - $signed({{2{fc1_n46_s16[26]}}, fc1_n46_s16})), fc1_n46_s15_d1[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_n46_acc = (-(fc1_n46_s18 + $signed({{2{fc1_n46_s17[27]}}, fc1_n46_s17})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n46_y_fl = $signed(fc1_n46_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n47_p0 = fc1_in_0 * 9'sh11c; // weight -0.22265625
-    wire signed [24:0] fc1_n47_p1 = fc1_in_1 * 10'sd385; // weight 0.3759765625
-    wire signed [27:0] fc1_n47_p2 = fc1_in_2 * 13'sh17cf; // weight -2.0478515625
-    wire signed [27:0] fc1_n47_p3 = fc1_in_3 * 13'sh16f4; // weight -2.26171875
-    wire signed [26:0] fc1_n47_p4 = fc1_in_4 * 12'sh82c; // weight -1.95703125
-    wire signed [27:0] fc1_n47_p5 = fc1_in_5 * 13'sh15e0; // weight -2.53125
-    wire signed [24:0] fc1_n47_p6 = fc1_in_6 * 10'sh2af; // weight -0.3291015625
-    wire signed [24:0] fc1_n47_p7 = fc1_in_7 * 10'sh210; // weight -0.484375
-    wire signed [21:0] fc1_n47_p9 = fc1_in_9 * 7'sh54; // weight -0.04296875
-    wire signed [24:0] fc1_n47_p10 = fc1_in_10 * 10'sh28b; // weight -0.3642578125
-    wire signed [23:0] fc1_n47_p12 = fc1_in_12 * 9'sh111; // weight -0.2333984375
-    wire signed [24:0] fc1_n47_p13 = fc1_in_13 * 10'sh259; // weight -0.4130859375
-    wire signed [24:0] fc1_n47_p14 = fc1_in_14 * 10'sd366; // weight 0.357421875
-    wire signed [24:0] fc1_n47_p15 = fc1_in_15 * 10'sd414; // weight 0.404296875
-    reg  signed [25:0] fc1_n47_t1_0_a_d1;
-    reg  signed [28:0] fc1_n47_t0_1_d1;
-    wire signed [28:0] fc1_n47_t1_0 = $signed({{3{fc1_n47_t1_0_a_d1[25]}}, fc1_n47_t1_0_a_d1}) + fc1_n47_t0_1_d1;
-    reg  signed [28:0] fc1_n47_t0_2_d1;
-    reg  signed [25:0] fc1_n47_t1_1_b_d1;
-    wire signed [28:0] fc1_n47_t1_1 = fc1_n47_t0_2_d1 + $signed({{3{fc1_n47_t1_1_b_d1[25]}}, fc1_n47_t1_1_b_d1});
-    reg  signed [24:0] fc1_n47_t1_2_a_d1;
-    reg  signed [26:0] fc1_n47_t0_5_d1;
-    wire signed [26:0] fc1_n47_t1_2 = $signed({{2{fc1_n47_t1_2_a_d1[24]}}, fc1_n47_t1_2_a_d1}) + fc1_n47_t0_5_d1;
-    reg  signed [25:0] fc1_n47_t1_3_a_d1;
-    reg  signed [25:0] fc1_n47_t1_3_b_d1;
-    wire signed [26:0] fc1_n47_t1_3 = $signed({fc1_n47_t1_3_a_d1[25], fc1_n47_t1_3_a_d1}) + $signed({fc1_n47_t1_3_b_d1[25], fc1_n47_t1_3_b_d1});
-    wire signed [27:0] fc1_n47_t2_1 = $signed({fc1_n47_t1_2[26], fc1_n47_t1_2}) + $signed({fc1_n47_t1_3[26], fc1_n47_t1_3});
-    wire signed [29:0] fc1_n47_t3_0 = ($signed({fc1_n47_t1_0[28], fc1_n47_t1_0}) + $signed({fc1_n47_t1_1[28], fc1_n47_t1_1})) + $signed({{2{fc1_n47_t2_1[27]}}, fc1_n47_t2_1});
+    wire signed [19:0] fc1_n47_s0 = $signed({($signed({{4{fc1_e45_xh[12]}}, fc1_e45_xh}) + $signed({fc1_in_0[15], fc1_in_0})), fc1_in_5[2:0]});
+    wire signed [16:0] fc1_n47_s1 = $signed({($signed({fc1_e140_xh[10], fc1_e140_xh}) - 12'sd141), fc1_in_9[4:0]});
+    wire signed [15:0] fc1_n47_s2_xh = $signed(fc1_n47_s1[16:1]);
+    wire signed [18:0] fc1_n47_s2 = $signed({($signed({{2{fc1_n47_s2_xh[15]}}, fc1_n47_s2_xh}) + fc1_e10), fc1_n47_s1[0]});
+    wire signed [15:0] fc1_n47_s3_xh = $signed(fc1_e50[18:3]);
+    wire signed [22:0] fc1_n47_s3 = $signed({($signed({{4{fc1_n47_s3_xh[15]}}, fc1_n47_s3_xh}) + fc1_n47_s0), fc1_e50[2:0]});
+    wire signed [21:0] fc1_n47_s4 = $signed({($signed({{5{fc1_e375_xh[12]}}, fc1_e375_xh}) + $signed({fc1_e2[16], fc1_e2})), fc1_e16[3:0]});
+    wire signed [13:0] fc1_n47_s5_xh = $signed(fc1_e81[16:3]);
+    wire signed [20:0] fc1_n47_s5 = $signed({($signed({{4{fc1_n47_s5_xh[13]}}, fc1_n47_s5_xh}) - $signed({fc1_e31[16], fc1_e31})), fc1_e81[2:0]});
+    wire signed [15:0] fc1_n47_s6_xh = $signed(fc1_n47_s2[18:3]);
+    wire signed [21:0] fc1_n47_s6 = $signed({($signed({{3{fc1_n47_s6_xh[15]}}, fc1_n47_s6_xh}) - fc1_e197), fc1_n47_s2[2:0]});
+    wire signed [15:0] fc1_n47_s7_xh = $signed(fc1_e147[17:2]);
+    wire signed [23:0] fc1_n47_s7 = $signed({($signed({{6{fc1_n47_s7_xh[15]}}, fc1_n47_s7_xh}) + fc1_n47_s4), fc1_e147[1:0]});
+    wire signed [16:0] fc1_n47_s8_xh = $signed(fc1_e122[17:1]);
+    wire signed [21:0] fc1_n47_s8 = $signed({($signed({{4{fc1_n47_s8_xh[16]}}, fc1_n47_s8_xh}) + fc1_n47_s5), fc1_e122[0]});
+    wire signed [17:0] fc1_n47_s9_xh = $signed(fc1_e189[19:2]);
+    wire signed [21:0] fc1_n47_s9 = $signed({($signed({{2{fc1_n47_s9_xh[17]}}, fc1_n47_s9_xh}) + $signed({fc1_e294[18], fc1_e294})), fc1_e189[1:0]});
+    wire signed [14:0] fc1_n47_s10_xh = $signed(fc1_e325[19:5]);
+    wire signed [26:0] fc1_n47_s10 = $signed({($signed({{7{fc1_n47_s10_xh[14]}}, fc1_n47_s10_xh}) - fc1_e107), fc1_e325[4:0]});
+    wire signed [16:0] fc1_n47_s11_xh = $signed(fc1_e275[22:6]);
+    wire signed [24:0] fc1_n47_s11 = $signed({($signed({{2{fc1_n47_s11_xh[16]}}, fc1_n47_s11_xh}) + fc1_e329), fc1_e275[5:0]});
+    wire signed [18:0] fc1_n47_s12_xh = $signed(fc1_n47_s3[22:4]);
+    wire [25:0] fc1_n47_s12_u = {($signed({{3{fc1_n47_s12_xh[18]}}, fc1_n47_s12_xh}) + fc1_n47_s6), fc1_n47_s3[3:0]};
+    wire signed [17:0] fc1_n47_s13_xh = $signed(fc1_e213[19:2]);
+    wire [23:0] fc1_n47_s13_u = {($signed({{4{fc1_n47_s13_xh[17]}}, fc1_n47_s13_xh}) - fc1_n47_s9), fc1_e213[1:0]};
+    wire signed [24:0] fc1_n47_s14_xh = $signed(fc1_e214[26:2]);
+    wire [27:0] fc1_n47_s14_u = {($signed({fc1_n47_s14_xh[24], fc1_n47_s14_xh}) - $signed({fc1_e241[24], fc1_e241})), fc1_e214[1:0]};
+    wire signed [19:0] fc1_n47_s15_xh = $signed(fc1_n47_s8[21:2]);
+    wire [26:0] fc1_n47_s15_u = {($signed({{5{fc1_n47_s15_xh[19]}}, fc1_n47_s15_xh}) - fc1_n47_s11), fc1_n47_s8[1:0]};
+    wire signed [22:0] fc1_n47_s16_xh = $signed(fc1_n47_s10[26:4]);
+    wire [27:0] fc1_n47_s16_u = {($signed({fc1_n47_s16_xh[22], fc1_n47_s16_xh}) + fc1_n47_s7), fc1_n47_s10[3:0]};
+    reg  [23:0] fc1_n47_s13_d1;
+    wire signed [23:0] fc1_n47_s13_d1_v = $signed(fc1_n47_s13_d1);
+    reg  [25:0] fc1_n47_s12_d1;
+    wire signed [21:0] fc1_n47_s17_xh = $signed(fc1_n47_s13_d1_v[23:2]);
+    wire signed [27:0] fc1_n47_s17 = $signed({($signed({{4{fc1_n47_s17_xh[21]}}, fc1_n47_s17_xh}) + $signed(fc1_n47_s12_d1)), fc1_n47_s13_d1_v[1:0]});
+    reg  [26:0] fc1_n47_s15_d1;
+    wire signed [26:0] fc1_n47_s15_d1_v = $signed(fc1_n47_s15_d1);
+    reg  [27:0] fc1_n47_s14_d1;
+    wire signed [27:0] fc1_n47_s14_d1_v = $signed(fc1_n47_s14_d1);
+    wire signed [28:0] fc1_n47_s18 = $signed({{2{fc1_n47_s15_d1_v[26]}}, fc1_n47_s15_d1_v}) - $signed({fc1_n47_s14_d1_v[27], fc1_n47_s14_d1_v});
+    reg  [27:0] fc1_n47_s16_d1;
+    wire signed [27:0] fc1_n47_s16_d1_v = $signed(fc1_n47_s16_d1);
+    wire signed [26:0] fc1_n47_s19_xh = $signed(fc1_n47_s17[27:1]);
+    wire signed [29:0] fc1_n47_s19 = $signed({($signed({{2{fc1_n47_s19_xh[26]}}, fc1_n47_s19_xh}) + $signed({fc1_n47_s16_d1_v[27], fc1_n47_s16_d1_v})), fc1_n47_s17[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n47_acc = (fc1_n47_t3_0 + 30'sd288768);
+    wire signed [29:0] fc1_n47_acc = (-(fc1_n47_s19 - $signed({fc1_n47_s18[28], fc1_n47_s18})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n47_y_fl = $signed(fc1_n47_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n48_p1_sh = $signed({fc1_in_1, 3'd0});
-    wire signed [19:0] fc1_n48_p1_neg = -$signed({fc1_n48_p1_sh[18], fc1_n48_p1_sh});
-    wire signed [27:0] fc1_n48_p2 = fc1_in_2 * 13'sd2522; // weight 2.462890625
-    wire signed [27:0] fc1_n48_p3 = fc1_in_3 * 13'sd3247; // weight 3.1708984375
-    wire signed [27:0] fc1_n48_p4 = fc1_in_4 * 13'sd2784; // weight 2.71875
-    wire signed [27:0] fc1_n48_p5 = fc1_in_5 * 13'sd3450; // weight 3.369140625
-    wire signed [24:0] fc1_n48_p6 = fc1_in_6 * 10'sd421; // weight 0.4111328125
-    wire signed [23:0] fc1_n48_p7 = fc1_in_7 * 9'sd228; // weight 0.22265625
-    wire signed [24:0] fc1_n48_p8 = fc1_in_8 * 10'sh2d9; // weight -0.2880859375
-    wire signed [25:0] fc1_n48_p9 = fc1_in_9 * 11'sh487; // weight -0.8681640625
-    wire signed [25:0] fc1_n48_p11 = fc1_in_11 * 11'sh517; // weight -0.7275390625
-    wire signed [23:0] fc1_n48_p13 = fc1_in_13 * 9'sd137; // weight 0.1337890625
-    wire signed [21:0] fc1_n48_p15 = fc1_in_15 * 7'sh5f; // weight -0.0322265625
-    reg  signed [23:0] fc1_n48_t1_0_a_d1;
-    reg  signed [28:0] fc1_n48_t0_1_d1;
-    wire signed [28:0] fc1_n48_t1_0 = $signed({{5{fc1_n48_t1_0_a_d1[23]}}, fc1_n48_t1_0_a_d1}) + fc1_n48_t0_1_d1;
-    reg  signed [28:0] fc1_n48_t0_2_d1;
-    reg  signed [25:0] fc1_n48_t1_1_b_d1;
-    wire signed [28:0] fc1_n48_t1_1 = fc1_n48_t0_2_d1 + $signed({{3{fc1_n48_t1_1_b_d1[25]}}, fc1_n48_t1_1_b_d1});
-    reg  signed [26:0] fc1_n48_t1_2_a_d1;
-    reg  signed [26:0] fc1_n48_t1_2_b_d1;
-    reg  signed [25:0] fc1_n48_t0_6_d1;
-    reg  signed [23:0] fc1_n48_t1_3_b_d1;
-    wire signed [25:0] fc1_n48_t1_3 = fc1_n48_t0_6_d1 + $signed({{2{fc1_n48_t1_3_b_d1[23]}}, fc1_n48_t1_3_b_d1});
-    wire signed [29:0] fc1_n48_t2_0 = $signed({fc1_n48_t1_0[28], fc1_n48_t1_0}) + $signed({fc1_n48_t1_1[28], fc1_n48_t1_1});
-    wire signed [27:0] fc1_n48_t2_1 = ($signed({fc1_n48_t1_2_a_d1[26], fc1_n48_t1_2_a_d1}) + $signed({fc1_n48_t1_2_b_d1[26], fc1_n48_t1_2_b_d1})) + $signed({{2{fc1_n48_t1_3[25]}}, fc1_n48_t1_3});
-    reg  signed [30:0] fc1_n48_t3_0_d1;
+    wire signed [12:0] fc1_n48_s0_xh = $signed(fc1_in_2[15:3]);
+    wire signed [19:0] fc1_n48_s0 = $signed({($signed({{4{fc1_n48_s0_xh[12]}}, fc1_n48_s0_xh}) - $signed({fc1_in_3[15], fc1_in_3})), fc1_in_2[2:0]});
+    wire signed [3:0] fc1_n48_s1_xh = $signed(fc1_in_13[15:12]);
+    wire signed [28:0] fc1_n48_s1 = $signed({($signed({{13{fc1_n48_s1_xh[3]}}, fc1_n48_s1_xh}) + $signed({fc1_in_5[15], fc1_in_5})), fc1_in_13[11:0]});
+    wire signed [17:0] fc1_n48_s3_xh = $signed(fc1_n48_s0[19:2]);
+    wire signed [20:0] fc1_n48_s3 = $signed({($signed({fc1_n48_s3_xh[17], fc1_n48_s3_xh}) - $signed({fc1_e6[17], fc1_e6})), fc1_n48_s0[1:0]});
+    wire signed [17:0] fc1_n48_s4_xh = $signed(fc1_n48_s1[28:11]);
+    wire signed [29:0] fc1_n48_s4 = $signed({($signed({fc1_n48_s4_xh[17], fc1_n48_s4_xh}) + $signed({fc1_e15[17], fc1_e15})), fc1_n48_s1[10:0]});
+    wire signed [19:0] fc1_n48_s5 = $signed({($signed({fc1_e176_xh[17], fc1_e176_xh}) - $signed({{2{fc1_e27[16]}}, fc1_e27})), fc1_e18[0]});
+    wire signed [18:0] fc1_n48_s6 = $signed({{2{fc1_e36[16]}}, fc1_e36}) - fc1_e53;
+    wire signed [9:0] fc1_n48_s7_xh = $signed(fc1_e81[16:7]);
+    wire signed [24:0] fc1_n48_s7 = $signed({($signed({{8{fc1_n48_s7_xh[9]}}, fc1_n48_s7_xh}) + fc1_e133), fc1_e81[6:0]});
+    wire signed [15:0] fc1_n48_s8_xh = $signed(fc1_e57[18:3]);
+    wire signed [17:0] fc1_n48_s8_hi = $signed({{2{fc1_n48_s8_xh[15]}}, fc1_n48_s8_xh}) - $signed({($signed(fc1_e1[17:5]) + 13'sd17), fc1_e1[4:0]});
+    wire signed [20:0] fc1_n48_s8 = $signed({fc1_n48_s8_hi, fc1_e57[2:0]});
+    wire signed [12:0] fc1_n48_s9_xh = $signed(fc1_e105[17:5]);
+    wire signed [23:0] fc1_n48_s9 = $signed({($signed({{6{fc1_n48_s9_xh[12]}}, fc1_n48_s9_xh}) - $signed({fc1_e71[17], fc1_e71})), fc1_e105[4:0]});
+    wire signed [17:0] fc1_n48_s10_xh = $signed(fc1_e175[18:1]);
+    wire signed [21:0] fc1_n48_s10 = $signed({($signed({{3{fc1_n48_s10_xh[17]}}, fc1_n48_s10_xh}) + fc1_e190), fc1_e175[0]});
+    wire signed [24:0] fc1_n48_s11 = $signed({($signed(fc1_n48_s7[24:3]) + $signed({{4{fc1_e184[17]}}, fc1_e184})), fc1_n48_s7[2:0]});
+    wire signed [29:0] fc1_n48_s12 = $signed({($signed(fc1_n48_s4[29:1]) + $signed({{8{fc1_n48_s3[20]}}, fc1_n48_s3})), fc1_n48_s4[0]});
+    wire signed [11:0] fc1_n48_s13_xh = $signed(fc1_n48_s6[18:7]);
+    wire signed [26:0] fc1_n48_s13 = $signed({($signed({{8{fc1_n48_s13_xh[11]}}, fc1_n48_s13_xh}) + fc1_n48_s5), fc1_n48_s6[6:0]});
+    wire signed [20:0] fc1_n48_s14_xh = $signed(fc1_e361[27:7]);
+    wire [28:0] fc1_n48_s14_u = {($signed({fc1_n48_s14_xh[20], fc1_n48_s14_xh}) - $signed({fc1_n48_s8[20], fc1_n48_s8})), fc1_e361[6:0]};
+    wire [23:0] fc1_n48_s15_u = {($signed(fc1_n48_s9[23:1]) + $signed({{4{fc1_e143[18]}}, fc1_e143})), fc1_n48_s9[0]};
+    wire signed [18:0] fc1_n48_s16_xh = $signed(fc1_e336[22:4]);
+    wire [26:0] fc1_n48_s16_u = {($signed({{4{fc1_n48_s16_xh[18]}}, fc1_n48_s16_xh}) - $signed({fc1_n48_s10[21], fc1_n48_s10})), fc1_e336[3:0]};
+    wire signed [21:0] fc1_n48_s17_xh = $signed(fc1_n48_s13[26:5]);
+    wire [27:0] fc1_n48_s17_u = {($signed({fc1_n48_s17_xh[21], fc1_n48_s17_xh}) + fc1_e238), fc1_n48_s13[4:0]};
+    reg  [28:0] fc1_n48_s14_d1;
+    wire signed [28:0] fc1_n48_s14_d1_v = $signed(fc1_n48_s14_d1);
+    reg  [23:0] fc1_n48_s15_d1;
+    wire signed [23:0] fc1_n48_s15_d1_v = $signed(fc1_n48_s15_d1);
+    wire signed [28:0] fc1_n48_s19 = $signed({($signed(fc1_n48_s14_d1_v[28:1]) - $signed({{4{fc1_n48_s15_d1_v[23]}}, fc1_n48_s15_d1_v})), fc1_n48_s14_d1_v[0]});
+    reg  [27:0] fc1_n48_s17_d1;
+    wire signed [27:0] fc1_n48_s17_d1_v = $signed(fc1_n48_s17_d1);
+    reg  [26:0] fc1_n48_s16_d1;
+    wire signed [26:0] fc1_n48_s16_d1_v = $signed(fc1_n48_s16_d1);
+    wire signed [28:0] fc1_n48_s20 = $signed({fc1_n48_s17_d1_v[27], fc1_n48_s17_d1_v}) + $signed({{2{fc1_n48_s16_d1_v[26]}}, fc1_n48_s16_d1_v});
+    reg  signed [29:0] fc1_n48_s18_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n48_acc = (fc1_n48_t3_0_d1 + 31'sh7ff78000);
+    wire signed [30:0] fc1_n48_acc = (($signed({fc1_n48_s18_d1[29], fc1_n48_s18_d1}) - $signed({{2{fc1_n48_s19[28]}}, fc1_n48_s19})) - $signed({{2{fc1_n48_s20[28]}}, fc1_n48_s20}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [20:0] fc1_n48_y_fl = $signed(fc1_n48_acc[30:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n49_p1 = fc1_in_1 * 8'sd72; // weight 0.0703125
-    wire signed [26:0] fc1_n49_p2 = fc1_in_2 * 12'shbea; // weight -1.021484375
-    wire signed [26:0] fc1_n49_p4 = fc1_in_4 * 12'sh965; // weight -1.6513671875
-    wire signed [27:0] fc1_n49_p5 = fc1_in_5 * 13'sh1631; // weight -2.4521484375
-    wire signed [20:0] fc1_n49_p6 = fc1_in_6 * 6'sh23; // weight -0.0283203125
-    wire signed [22:0] fc1_n49_p7 = fc1_in_7 * 8'sd123; // weight 0.1201171875
-    wire signed [24:0] fc1_n49_p8 = fc1_in_8 * 10'sd263; // weight 0.2568359375
-    wire signed [24:0] fc1_n49_p9 = fc1_in_9 * 10'sd401; // weight 0.3916015625
-    wire signed [22:0] fc1_n49_p10 = fc1_in_10 * 8'sh8c; // weight -0.11328125
-    wire signed [24:0] fc1_n49_p11 = fc1_in_11 * 10'sd449; // weight 0.4384765625
-    wire signed [23:0] fc1_n49_p12 = fc1_in_12 * 9'sh14e; // weight -0.173828125
-    wire signed [23:0] fc1_n49_p14 = fc1_in_14 * 9'sd247; // weight 0.2412109375
-    wire signed [20:0] fc1_n49_p15 = fc1_in_15 * 6'sd30; // weight 0.029296875
-    reg  signed [24:0] fc1_n49_t1_0_a_d1;
-    reg  signed [27:0] fc1_n49_t1_0_b_d1;
-    wire signed [28:0] fc1_n49_t1_0 = $signed({{4{fc1_n49_t1_0_a_d1[24]}}, fc1_n49_t1_0_a_d1}) + $signed({fc1_n49_t1_0_b_d1[27], fc1_n49_t1_0_b_d1});
-    reg  signed [28:0] fc1_n49_t0_2_d1;
-    reg  signed [23:0] fc1_n49_t1_1_b_d1;
-    wire signed [28:0] fc1_n49_t1_1 = fc1_n49_t0_2_d1 + $signed({{5{fc1_n49_t1_1_b_d1[23]}}, fc1_n49_t1_1_b_d1});
-    reg  signed [25:0] fc1_n49_t1_2_a_d1;
-    reg  signed [25:0] fc1_n49_t1_2_b_d1;
-    reg  signed [24:0] fc1_n49_t1_3_a_d1;
-    reg  signed [24:0] fc1_n49_t1_3_b_d1;
-    wire signed [25:0] fc1_n49_t1_3 = $signed({fc1_n49_t1_3_a_d1[24], fc1_n49_t1_3_a_d1}) + $signed({fc1_n49_t1_3_b_d1[24], fc1_n49_t1_3_b_d1});
-    wire signed [26:0] fc1_n49_t2_1 = ($signed({fc1_n49_t1_2_a_d1[25], fc1_n49_t1_2_a_d1}) + $signed({fc1_n49_t1_2_b_d1[25], fc1_n49_t1_2_b_d1})) + $signed({fc1_n49_t1_3[25], fc1_n49_t1_3});
-    wire signed [29:0] fc1_n49_t3_0 = ($signed({fc1_n49_t1_0[28], fc1_n49_t1_0}) + $signed({fc1_n49_t1_1[28], fc1_n49_t1_1})) + $signed({{3{fc1_n49_t2_1[26]}}, fc1_n49_t2_1});
+    wire signed [14:0] fc1_n49_s0_xh = $signed(fc1_in_11[15:1]);
+    wire signed [17:0] fc1_n49_s0 = $signed({($signed({{2{fc1_n49_s0_xh[14]}}, fc1_n49_s0_xh}) - $signed({fc1_in_15[15], fc1_in_15})), fc1_in_11[0]});
+    wire signed [7:0] fc1_n49_s1_xh = $signed(fc1_n49_s0[17:10]);
+    wire signed [20:0] fc1_n49_s1 = $signed({($signed({{3{fc1_n49_s1_xh[7]}}, fc1_n49_s1_xh}) + 11'sd655), fc1_n49_s0[9:0]}); // bias 0.6396484375
+    wire signed [10:0] fc1_n49_s2_xh = $signed(fc1_e4[16:6]);
+    wire signed [24:0] fc1_n49_s2 = $signed({($signed({{8{fc1_n49_s2_xh[10]}}, fc1_n49_s2_xh}) - fc1_e14), fc1_e4[5:0]});
+    wire signed [20:0] fc1_n49_s3 = fc1_n49_s1 - $signed({{4{fc1_e44[16]}}, fc1_e44});
+    wire signed [21:0] fc1_n49_s4 = $signed({($signed({{4{fc1_n21_s4_xh[14]}}, fc1_n21_s4_xh}) + fc1_e120), fc1_e58[2:0]});
+    wire signed [13:0] fc1_n49_s5_xh = $signed(fc1_e93[17:4]);
+    wire signed [22:0] fc1_n49_s5 = $signed({($signed({{5{fc1_n49_s5_xh[13]}}, fc1_n49_s5_xh}) + fc1_e89), fc1_e93[3:0]});
+    wire signed [17:0] fc1_n49_s6_xh = $signed(fc1_e139[19:2]);
+    wire signed [20:0] fc1_n49_s6 = $signed({($signed({fc1_n49_s6_xh[17], fc1_n49_s6_xh}) + $signed({fc1_e168[17], fc1_e168})), fc1_e139[1:0]});
+    wire signed [16:0] fc1_n49_s7_xh = $signed(fc1_e342[17:1]);
+    wire signed [19:0] fc1_n49_s7 = $signed({($signed({{2{fc1_n49_s7_xh[16]}}, fc1_n49_s7_xh}) - $signed({fc1_e169[17], fc1_e169})), fc1_e342[0]});
+    wire signed [24:0] fc1_n49_s8 = $signed({($signed(fc1_n49_s2[24:3]) + $signed({{3{fc1_e73[18]}}, fc1_e73})), fc1_n49_s2[2:0]});
+    wire signed [12:0] fc1_n49_s9_xh = $signed(fc1_e148[18:6]);
+    wire signed [26:0] fc1_n49_s9 = $signed({($signed({{8{fc1_n49_s9_xh[12]}}, fc1_n49_s9_xh}) - fc1_e160), fc1_e148[5:0]});
+    wire signed [16:0] fc1_n49_s11_xh = $signed(fc1_e143[18:2]);
+    wire [23:0] fc1_n49_s11_u = {($signed({{5{fc1_n49_s11_xh[16]}}, fc1_n49_s11_xh}) - fc1_n49_s4), fc1_e143[1:0]};
+    wire signed [14:0] fc1_n49_s13_xh = $signed(fc1_n49_s7[19:5]);
+    wire [25:0] fc1_n49_s13_u = {($signed({{6{fc1_n49_s13_xh[14]}}, fc1_n49_s13_xh}) - fc1_n49_s6), fc1_n49_s7[4:0]};
+    wire signed [24:0] fc1_n49_s14_xh = $signed(fc1_n49_s9[26:2]);
+    wire [27:0] fc1_n49_s14_u = {($signed({fc1_n49_s14_xh[24], fc1_n49_s14_xh}) + $signed({fc1_n49_s8[24], fc1_n49_s8})), fc1_n49_s9[1:0]};
+    reg  signed [22:0] fc1_n49_s10_d1;
+    wire signed [22:0] fc1_n49_s15 = fc1_n49_s10_d1 + $signed({{2{fc1_e363_d1_v[20]}}, fc1_e363_d1_v});
+    reg  [25:0] fc1_n49_s13_d1;
+    wire signed [25:0] fc1_n49_s13_d1_v = $signed(fc1_n49_s13_d1);
+    reg  [23:0] fc1_n49_s11_d1;
+    wire signed [23:0] fc1_n49_s11_d1_v = $signed(fc1_n49_s11_d1);
+    wire signed [23:0] fc1_n49_s16_xh = $signed(fc1_n49_s13_d1_v[25:2]);
+    wire signed [26:0] fc1_n49_s16 = $signed({($signed({fc1_n49_s16_xh[23], fc1_n49_s16_xh}) - $signed({fc1_n49_s11_d1_v[23], fc1_n49_s11_d1_v})), fc1_n49_s13_d1_v[1:0]});
+    reg  [27:0] fc1_n49_s14_d1;
+    wire signed [27:0] fc1_n49_s14_d1_v = $signed(fc1_n49_s14_d1);
+    reg  signed [22:0] fc1_n49_s12_d1;
+    wire signed [23:0] fc1_n49_s17_xh = $signed(fc1_n49_s14_d1_v[27:4]);
+    wire signed [28:0] fc1_n49_s17 = $signed({($signed({fc1_n49_s17_xh[23], fc1_n49_s17_xh}) + $signed({{2{fc1_n49_s12_d1[22]}}, fc1_n49_s12_d1})), fc1_n49_s14_d1_v[3:0]});
+    wire signed [21:0] fc1_n49_s18_xh = $signed(fc1_n49_s15[22:1]);
+    wire signed [29:0] fc1_n49_s18 = $signed({($signed({{7{fc1_n49_s18_xh[21]}}, fc1_n49_s18_xh}) + fc1_n49_s17), fc1_n49_s15[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n49_acc = (fc1_n49_t3_0 + 30'sd670720);
+    wire signed [29:0] fc1_n49_acc = (fc1_n49_s18 + $signed({{3{fc1_n49_s16[26]}}, fc1_n49_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n49_y_fl = $signed(fc1_n49_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p0 = fc1_in_0 * 9'sh144; // weight -0.18359375
-    wire signed [25:0] fc1_n50_p1 = fc1_in_1 * 11'sh4bb; // weight -0.8173828125
-    wire signed [25:0] fc1_n50_p2 = fc1_in_2 * 11'sh4b2; // weight -0.826171875
-    wire signed [25:0] fc1_n50_p3 = fc1_in_3 * 11'sh4ee; // weight -0.767578125
-    wire signed [22:0] fc1_n50_p4 = fc1_in_4 * 8'shaf; // weight -0.0791015625
-    wire signed [23:0] fc1_n50_p7 = fc1_in_7 * 9'sd129; // weight 0.1259765625
-    wire signed [22:0] fc1_n50_p8 = fc1_in_8 * 8'sd89; // weight 0.0869140625
-    wire signed [23:0] fc1_n50_p10 = fc1_in_10 * 9'sd182; // weight 0.177734375
-    wire signed [23:0] fc1_n50_p11 = fc1_in_11 * 9'sd136; // weight 0.1328125
-    wire signed [23:0] fc1_n50_p12 = fc1_in_12 * 9'sd180; // weight 0.17578125
-    wire signed [24:0] fc1_n50_p13 = fc1_in_13 * 10'sh281; // weight -0.3740234375
-    wire signed [24:0] fc1_n50_p14 = fc1_in_14 * 10'sd404; // weight 0.39453125
-    wire signed [23:0] fc1_n50_p15 = fc1_in_15 * 9'sh17d; // weight -0.1279296875
-    reg  signed [26:0] fc1_n50_t1_0_a_d1;
-    reg  signed [26:0] fc1_n50_t1_0_b_d1;
-    wire signed [27:0] fc1_n50_t1_0 = $signed({fc1_n50_t1_0_a_d1[26], fc1_n50_t1_0_a_d1}) + $signed({fc1_n50_t1_0_b_d1[26], fc1_n50_t1_0_b_d1});
-    reg  signed [26:0] fc1_n50_t0_2_d1;
-    reg  signed [24:0] fc1_n50_t1_1_b_d1;
-    wire signed [26:0] fc1_n50_t1_1 = fc1_n50_t0_2_d1 + $signed({{2{fc1_n50_t1_1_b_d1[24]}}, fc1_n50_t1_1_b_d1});
-    reg  signed [24:0] fc1_n50_t1_2_a_d1;
-    reg  signed [24:0] fc1_n50_t1_2_b_d1;
-    wire signed [25:0] fc1_n50_t1_2 = $signed({fc1_n50_t1_2_a_d1[24], fc1_n50_t1_2_a_d1}) + $signed({fc1_n50_t1_2_b_d1[24], fc1_n50_t1_2_b_d1});
-    reg  signed [25:0] fc1_n50_t1_3_a_d1;
-    reg  signed [25:0] fc1_n50_t1_3_b_d1;
-    wire signed [26:0] fc1_n50_t2_1 = $signed({fc1_n50_t1_2[25], fc1_n50_t1_2}) + ($signed({fc1_n50_t1_3_a_d1[25], fc1_n50_t1_3_a_d1}) + $signed({fc1_n50_t1_3_b_d1[25], fc1_n50_t1_3_b_d1}));
-    wire signed [28:0] fc1_n50_t3_0 = ($signed({fc1_n50_t1_0[27], fc1_n50_t1_0}) + $signed({{2{fc1_n50_t1_1[26]}}, fc1_n50_t1_1})) + $signed({{2{fc1_n50_t2_1[26]}}, fc1_n50_t2_1});
+    wire signed [17:0] fc1_n50_s0 = $signed({($signed({{2{fc1_e166_xh[14]}}, fc1_e166_xh}) - $signed({fc1_in_2[15], fc1_in_2})), fc1_in_5[0]});
+    wire signed [16:0] fc1_n50_s1 = $signed({($signed({fc1_e57_xh[14], fc1_e57_xh}) + 16'sd925), fc1_in_9[0]});
+    wire signed [18:0] fc1_n50_s2 = $signed({($signed({fc1_e173_xh[16], fc1_e173_xh}) - $signed({fc1_n50_s1[16], fc1_n50_s1})), fc1_e1[0]});
+    wire signed [19:0] fc1_n50_s3 = $signed({($signed({{2{fc1_e160_xh[15]}}, fc1_e160_xh}) + fc1_n50_s0), fc1_e21[1:0]});
+    wire signed [12:0] fc1_n50_s4_xh = $signed(fc1_e5[16:4]);
+    wire signed [21:0] fc1_n50_s4 = $signed({($signed({{5{fc1_n50_s4_xh[12]}}, fc1_n50_s4_xh}) - $signed({fc1_e40[16], fc1_e40})), fc1_e5[3:0]});
+    wire signed [19:0] fc1_n50_s5 = $signed({($signed({{2{fc1_n24_s5_xh[15]}}, fc1_n24_s5_xh}) + fc1_e78), fc1_e80[1:0]});
+    wire signed [9:0] fc1_n50_s6_xh = $signed(fc1_e96[17:8]);
+    wire signed [25:0] fc1_n50_s6 = $signed({($signed({{8{fc1_n50_s6_xh[9]}}, fc1_n50_s6_xh}) - $signed({fc1_e97[16], fc1_e97})), fc1_e96[7:0]});
+    wire signed [10:0] fc1_n50_s7_xh = $signed(fc1_e119[18:8]);
+    wire signed [26:0] fc1_n50_s7 = $signed({($signed({{8{fc1_n50_s7_xh[10]}}, fc1_n50_s7_xh}) + fc1_n50_s2), fc1_e119[7:0]});
+    wire signed [20:0] fc1_n50_s8 = $signed({{2{fc1_e175[18]}}, fc1_e175}) - fc1_e383;
+    wire signed [16:0] fc1_n50_s9_xh = $signed(fc1_n50_s4[21:5]);
+    wire signed [25:0] fc1_n50_s9 = $signed({($signed({{4{fc1_n50_s9_xh[16]}}, fc1_n50_s9_xh}) - $signed({fc1_n50_s3[19], fc1_n50_s3})), fc1_n50_s4[4:0]});
+    wire signed [17:0] fc1_n50_s10_xh = $signed(fc1_n50_s5[19:2]);
+    wire [27:0] fc1_n50_s10_u = {($signed({{8{fc1_n50_s10_xh[17]}}, fc1_n50_s10_xh}) - fc1_n50_s6), fc1_n50_s5[1:0]};
+    wire signed [14:0] fc1_n50_s11_xh = $signed(fc1_e183[18:4]);
+    wire signed [23:0] fc1_n50_s11 = $signed({($signed({{5{fc1_n50_s11_xh[14]}}, fc1_n50_s11_xh}) - $signed({fc1_e118[18], fc1_e118})), fc1_e183[3:0]});
+    wire signed [17:0] fc1_n50_s12_xh = $signed(fc1_e183[18:1]);
+    wire signed [20:0] fc1_n50_s12 = $signed({($signed({{2{fc1_n50_s12_xh[17]}}, fc1_n50_s12_xh}) + fc1_e296), fc1_e183[0]});
+    wire signed [15:0] fc1_n50_s13_xh = $signed(fc1_e355[18:3]);
+    wire signed [23:0] fc1_n50_s13 = $signed({($signed({{5{fc1_n50_s13_xh[15]}}, fc1_n50_s13_xh}) + fc1_e323), fc1_e355[2:0]});
+    wire [26:0] fc1_n50_s14_u = {($signed(fc1_n50_s7[26:2]) + $signed({{6{fc1_e113[18]}}, fc1_e113})), fc1_n50_s7[1:0]};
+    wire signed [21:0] fc1_n50_s15_xh = $signed(fc1_e234[23:2]);
+    wire [25:0] fc1_n50_s15_u = {($signed({{2{fc1_n50_s15_xh[21]}}, fc1_n50_s15_xh}) + fc1_n50_s11), fc1_e234[1:0]};
+    wire signed [19:0] fc1_n50_s16_xh = $signed(fc1_n50_s12[20:1]);
+    wire [22:0] fc1_n50_s16_u = {($signed({{2{fc1_n50_s16_xh[19]}}, fc1_n50_s16_xh}) - $signed({fc1_n50_s8[20], fc1_n50_s8})), fc1_n50_s12[0]};
+    reg  [27:0] fc1_n50_s10_d1;
+    wire signed [27:0] fc1_n50_s10_d1_v = $signed(fc1_n50_s10_d1);
+    reg  [22:0] fc1_n50_s16_d1;
+    wire signed [22:0] fc1_n50_s16_d1_v = $signed(fc1_n50_s16_d1);
+    wire signed [22:0] fc1_n50_s18_xh = $signed(fc1_n50_s10_d1_v[27:5]);
+    wire signed [28:0] fc1_n50_s18 = $signed({($signed({fc1_n50_s18_xh[22], fc1_n50_s18_xh}) + $signed({fc1_n50_s16_d1_v[22], fc1_n50_s16_d1_v})), fc1_n50_s10_d1_v[4:0]});
+    reg  [26:0] fc1_n50_s14_d1;
+    wire signed [26:0] fc1_n50_s14_d1_v = $signed(fc1_n50_s14_d1);
+    reg  [25:0] fc1_n50_s15_d1;
+    wire signed [25:0] fc1_n50_s15_d1_v = $signed(fc1_n50_s15_d1);
+    wire signed [25:0] fc1_n50_s19_xh = $signed(fc1_n50_s14_d1_v[26:1]);
+    wire signed [27:0] fc1_n50_s19 = $signed({($signed({fc1_n50_s19_xh[25], fc1_n50_s19_xh}) - $signed({fc1_n50_s15_d1_v[25], fc1_n50_s15_d1_v})), fc1_n50_s14_d1_v[0]});
+    reg  signed [25:0] fc1_n50_s17_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n50_acc = (fc1_n50_t3_0 + 29'sh1ff18c00);
+    wire signed [28:0] fc1_n50_acc = (($signed({{3{fc1_n50_s17_d1[25]}}, fc1_n50_s17_d1}) - fc1_n50_s18) + $signed({fc1_n50_s19[27], fc1_n50_s19}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n50_y_fl = $signed(fc1_n50_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n51_p0 = fc1_in_0 * 7'sh53; // weight -0.0439453125
-    wire signed [26:0] fc1_n51_p2 = fc1_in_2 * 12'sh938; // weight -1.6953125
-    wire signed [27:0] fc1_n51_p3 = fc1_in_3 * 13'sh13c8; // weight -3.0546875
-    wire signed [27:0] fc1_n51_p4 = fc1_in_4 * 13'sh15ad; // weight -2.5810546875
-    wire signed [27:0] fc1_n51_p5 = fc1_in_5 * 13'sh133a; // weight -3.193359375
-    wire signed [24:0] fc1_n51_p6 = fc1_in_6 * 10'sh27d; // weight -0.3779296875
-    wire signed [24:0] fc1_n51_p7 = fc1_in_7 * 10'sh2b1; // weight -0.3271484375
-    wire signed [23:0] fc1_n51_p8 = fc1_in_8 * 9'sd196; // weight 0.19140625
-    wire signed [26:0] fc1_n51_p10 = fc1_in_10 * 12'sd1216; // weight 1.1875
-    wire signed [26:0] fc1_n51_p11 = fc1_in_11 * 12'sd1157; // weight 1.1298828125
-    wire signed [18:0] fc1_n51_p13 = fc1_in_13 * 4'shb; // weight -0.0048828125
-    wire signed [21:0] fc1_n51_p15 = fc1_in_15 * 7'sh5a; // weight -0.037109375
-    reg  signed [23:0] fc1_n51_t1_0_a_d1;
-    reg  signed [28:0] fc1_n51_t0_1_d1;
-    wire signed [28:0] fc1_n51_t1_0 = $signed({{5{fc1_n51_t1_0_a_d1[23]}}, fc1_n51_t1_0_a_d1}) + fc1_n51_t0_1_d1;
-    reg  signed [28:0] fc1_n51_t0_2_d1;
-    reg  signed [25:0] fc1_n51_t1_1_b_d1;
-    wire signed [28:0] fc1_n51_t1_1 = fc1_n51_t0_2_d1 + $signed({{3{fc1_n51_t1_1_b_d1[25]}}, fc1_n51_t1_1_b_d1});
-    reg  signed [25:0] fc1_n51_t1_2_a_d1;
-    reg  signed [27:0] fc1_n51_t0_5_d1;
-    reg  signed [24:0] fc1_n51_t1_3_a_d1;
-    reg  signed [23:0] fc1_n51_t1_3_b_d1;
-    wire signed [25:0] fc1_n51_t1_3 = $signed({fc1_n51_t1_3_a_d1[24], fc1_n51_t1_3_a_d1}) + $signed({{2{fc1_n51_t1_3_b_d1[23]}}, fc1_n51_t1_3_b_d1});
-    wire signed [27:0] fc1_n51_t2_1 = ($signed({{2{fc1_n51_t1_2_a_d1[25]}}, fc1_n51_t1_2_a_d1}) + fc1_n51_t0_5_d1) + $signed({{2{fc1_n51_t1_3[25]}}, fc1_n51_t1_3});
-    wire signed [29:0] fc1_n51_t3_0 = ($signed({fc1_n51_t1_0[28], fc1_n51_t1_0}) + $signed({fc1_n51_t1_1[28], fc1_n51_t1_1})) + $signed({{2{fc1_n51_t2_1[27]}}, fc1_n51_t2_1});
+    wire signed [10:0] fc1_n51_s0_xh = $signed(fc1_in_4[15:5]);
+    wire signed [21:0] fc1_n51_s0 = $signed({($signed({{6{fc1_n51_s0_xh[10]}}, fc1_n51_s0_xh}) - $signed({fc1_in_1[15], fc1_in_1})), fc1_in_4[4:0]});
+    wire signed [6:0] fc1_n51_s1_xh = $signed(fc1_in_8[15:9]);
+    wire signed [18:0] fc1_n51_s1 = $signed({($signed({{3{fc1_n51_s1_xh[6]}}, fc1_n51_s1_xh}) + 10'sd331), fc1_in_8[8:0]}); // bias 0.646484375
+    wire signed [12:0] fc1_n51_s2_xh = $signed(fc1_n51_s1[18:6]);
+    wire signed [23:0] fc1_n51_s2 = $signed({($signed({{5{fc1_n51_s2_xh[12]}}, fc1_n51_s2_xh}) - fc1_e21), fc1_n51_s1[5:0]});
+    wire signed [15:0] fc1_n51_s3_xh = $signed(fc1_n51_s0[21:6]);
+    wire signed [23:0] fc1_n51_s3 = $signed({($signed({{2{fc1_n51_s3_xh[15]}}, fc1_n51_s3_xh}) - $signed({fc1_e5[16], fc1_e5})), fc1_n51_s0[5:0]});
+    wire signed [21:0] fc1_n51_s4 = $signed({($signed({{5{fc1_n17_s4_xh[12]}}, fc1_n17_s4_xh}) - $signed({fc1_e54[16], fc1_e54})), fc1_e41[3:0]});
+    wire signed [11:0] fc1_n51_s5_xh = $signed(fc1_e124[18:7]);
+    wire signed [25:0] fc1_n51_s5 = $signed({($signed({{7{fc1_n51_s5_xh[11]}}, fc1_n51_s5_xh}) + fc1_e125), fc1_e124[6:0]});
+    wire signed [23:0] fc1_n51_s6 = $signed({($signed(fc1_n51_s2[23:2]) - $signed({{2{fc1_e43[19]}}, fc1_e43})), fc1_n51_s2[1:0]});
+    wire signed [22:0] fc1_n51_s7 = $signed({($signed({{5{fc1_n16_s6_xh[13]}}, fc1_n16_s6_xh}) + fc1_e175), fc1_e149[3:0]});
+    wire signed [20:0] fc1_n51_s8_xh = $signed(fc1_n51_s3[23:3]);
+    wire signed [24:0] fc1_n51_s8 = $signed({($signed({fc1_n51_s8_xh[20], fc1_n51_s8_xh}) - $signed({fc1_e266[20], fc1_e266})), fc1_n51_s3[2:0]});
+    wire signed [13:0] fc1_n51_s9_xh = $signed(fc1_e111[18:5]);
+    wire signed [26:0] fc1_n51_s9 = $signed({($signed({{8{fc1_n51_s9_xh[13]}}, fc1_n51_s9_xh}) - fc1_n51_s4), fc1_e111[4:0]});
+    wire signed [14:0] fc1_n51_s10_xh = $signed(fc1_e191[18:4]);
+    wire signed [22:0] fc1_n51_s10 = $signed({($signed({{4{fc1_n51_s10_xh[14]}}, fc1_n51_s10_xh}) + fc1_e320), fc1_e191[3:0]});
+    wire signed [13:0] fc1_n51_s11_xh = $signed(fc1_e232[19:6]);
+    wire signed [25:0] fc1_n51_s11 = $signed({($signed({{6{fc1_n51_s11_xh[13]}}, fc1_n51_s11_xh}) + fc1_e354), fc1_e232[5:0]});
+    wire signed [21:0] fc1_n51_s13_xh = $signed(fc1_e240[22:1]);
+    wire [24:0] fc1_n51_s13_u = {($signed({{2{fc1_n51_s13_xh[21]}}, fc1_n51_s13_xh}) - $signed({fc1_n51_s10[22], fc1_n51_s10})), fc1_e240[0]};
+    wire signed [9:0] fc1_n51_s14_xh = $signed(fc1_e307[19:10]);
+    wire [29:0] fc1_n51_s14_u = {($signed({{10{fc1_n51_s14_xh[9]}}, fc1_n51_s14_xh}) + fc1_e142), fc1_e307[9:0]};
+    wire signed [23:0] fc1_n51_s15_xh = $signed(fc1_n51_s11[25:2]);
+    wire [26:0] fc1_n51_s15_u = {($signed({fc1_n51_s15_xh[23], fc1_n51_s15_xh}) + $signed({fc1_n51_s6[23], fc1_n51_s6})), fc1_n51_s11[1:0]};
+    wire signed [23:0] fc1_n51_s16_xh = $signed(fc1_n51_s8[24:1]);
+    wire [27:0] fc1_n51_s16_u = {($signed({{3{fc1_n51_s16_xh[23]}}, fc1_n51_s16_xh}) + fc1_n51_s9), fc1_n51_s8[0]};
+    reg  [29:0] fc1_n51_s14_d1;
+    wire signed [29:0] fc1_n51_s14_d1_v = $signed(fc1_n51_s14_d1);
+    reg  [24:0] fc1_n51_s13_d1;
+    wire signed [24:0] fc1_n51_s13_d1_v = $signed(fc1_n51_s13_d1);
+    wire signed [29:0] fc1_n51_s17 = $signed({($signed(fc1_n51_s14_d1_v[29:2]) + $signed({{3{fc1_n51_s13_d1_v[24]}}, fc1_n51_s13_d1_v})), fc1_n51_s14_d1_v[1:0]});
+    reg  [26:0] fc1_n51_s15_d1;
+    wire signed [26:0] fc1_n51_s15_d1_v = $signed(fc1_n51_s15_d1);
+    reg  signed [25:0] fc1_n51_s12_d1;
+    wire signed [27:0] fc1_n51_s18 = $signed({fc1_n51_s15_d1_v[26], fc1_n51_s15_d1_v}) + $signed({{2{fc1_n51_s12_d1[25]}}, fc1_n51_s12_d1});
+    reg  [27:0] fc1_n51_s16_d1;
+    wire signed [27:0] fc1_n51_s16_d1_v = $signed(fc1_n51_s16_d1);
+    wire signed [28:0] fc1_n51_s19 = $signed({fc1_n51_s16_d1_v[27], fc1_n51_s16_d1_v}) + $signed({fc1_n51_s18[27], fc1_n51_s18});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n51_acc = (fc1_n51_t3_0 + 30'sd677888);
+    wire signed [29:0] fc1_n51_acc = ($signed({fc1_n51_s19[28], fc1_n51_s19}) + fc1_n51_s17);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n51_y_fl = $signed(fc1_n51_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n52_p0 = fc1_in_0 * 3'sd3; // weight 0.0029296875
-    wire signed [26:0] fc1_n52_p2 = fc1_in_2 * 12'sd1586; // weight 1.548828125
-    wire signed [27:0] fc1_n52_p3 = fc1_in_3 * 13'sd2602; // weight 2.541015625
-    wire signed [27:0] fc1_n52_p4 = fc1_in_4 * 13'sd2145; // weight 2.0947265625
-    wire signed [27:0] fc1_n52_p5 = fc1_in_5 * 13'sd2142; // weight 2.091796875
-    wire signed [21:0] fc1_n52_p6 = fc1_in_6 * 7'sd34; // weight 0.033203125
-    wire signed [24:0] fc1_n52_p8 = fc1_in_8 * 10'sh239; // weight -0.4443359375
-    wire signed [23:0] fc1_n52_p11 = fc1_in_11 * 9'sd193; // weight 0.1884765625
-    wire signed [22:0] fc1_n52_p12 = fc1_in_12 * 8'sh97; // weight -0.1025390625
-    wire signed [22:0] fc1_n52_p13 = fc1_in_13 * 8'sd65; // weight 0.0634765625
-    wire signed [24:0] fc1_n52_p14 = fc1_in_14 * 10'sd420; // weight 0.41015625
-    wire signed [24:0] fc1_n52_p15 = fc1_in_15 * 10'sh2ba; // weight -0.318359375
-    reg  signed [24:0] fc1_n52_t1_0_a_d1;
-    reg  signed [28:0] fc1_n52_t0_1_d1;
-    wire signed [28:0] fc1_n52_t1_0 = $signed({{4{fc1_n52_t1_0_a_d1[24]}}, fc1_n52_t1_0_a_d1}) + fc1_n52_t0_1_d1;
-    reg  signed [28:0] fc1_n52_t0_2_d1;
-    reg  signed [22:0] fc1_n52_t1_1_b_d1;
-    wire signed [28:0] fc1_n52_t1_1 = fc1_n52_t0_2_d1 + $signed({{6{fc1_n52_t1_1_b_d1[22]}}, fc1_n52_t1_1_b_d1});
-    reg  signed [25:0] fc1_n52_t1_2_a_d1;
-    reg  signed [25:0] fc1_n52_t1_2_b_d1;
-    wire signed [26:0] fc1_n52_t1_2 = $signed({fc1_n52_t1_2_a_d1[25], fc1_n52_t1_2_a_d1}) + $signed({fc1_n52_t1_2_b_d1[25], fc1_n52_t1_2_b_d1});
-    reg  signed [23:0] fc1_n52_t1_3_a_d1;
-    reg  signed [25:0] fc1_n52_t0_7_d1;
-    wire signed [25:0] fc1_n52_t1_3 = $signed({{2{fc1_n52_t1_3_a_d1[23]}}, fc1_n52_t1_3_a_d1}) + fc1_n52_t0_7_d1;
-    wire signed [27:0] fc1_n52_t2_1 = $signed({fc1_n52_t1_2[26], fc1_n52_t1_2}) + $signed({{2{fc1_n52_t1_3[25]}}, fc1_n52_t1_3});
-    wire signed [29:0] fc1_n52_t3_0 = ($signed({fc1_n52_t1_0[28], fc1_n52_t1_0}) + $signed({fc1_n52_t1_1[28], fc1_n52_t1_1})) + $signed({{2{fc1_n52_t2_1[27]}}, fc1_n52_t2_1});
+    wire signed [16:0] fc1_n52_s0 = $signed({($signed({fc1_e39_xh[13], fc1_e39_xh}) + 15'sd489), fc1_in_1[1:0]});
+    wire signed [10:0] fc1_n52_s1_xh = $signed(fc1_e14[18:8]);
+    wire signed [24:0] fc1_n52_s1 = $signed({($signed({{6{fc1_n52_s1_xh[10]}}, fc1_n52_s1_xh}) - fc1_n52_s0), fc1_e14[7:0]});
+    wire signed [21:0] fc1_n52_s2 = $signed({($signed({{4{fc1_e243_xh[14]}}, fc1_e243_xh}) + fc1_e14), fc1_e15[2:0]});
+    wire signed [20:0] fc1_n52_s3 = $signed({($signed({{2{fc1_e252_xh[15]}}, fc1_e252_xh}) + $signed({fc1_e30[16], fc1_e30})), fc1_e26[2:0]});
+    wire signed [14:0] fc1_n52_s4_xh = $signed(fc1_e33[17:3]);
+    wire signed [20:0] fc1_n52_s4 = $signed({($signed({{3{fc1_n52_s4_xh[14]}}, fc1_n52_s4_xh}) - fc1_e38), fc1_e33[2:0]});
+    wire signed [13:0] fc1_n52_s5_xh = $signed(fc1_e55[18:5]);
+    wire signed [22:0] fc1_n52_s5 = $signed({($signed({{4{fc1_n52_s5_xh[13]}}, fc1_n52_s5_xh}) - fc1_e46), fc1_e55[4:0]});
+    wire signed [12:0] fc1_n52_s6_xh = $signed(fc1_e78[17:5]);
+    wire signed [23:0] fc1_n52_s6 = $signed({($signed({{6{fc1_n52_s6_xh[12]}}, fc1_n52_s6_xh}) + fc1_e55), fc1_e78[4:0]});
+    wire signed [19:0] fc1_n52_s7_xh = $signed(fc1_n52_s1[24:5]);
+    wire signed [26:0] fc1_n52_s7 = $signed({($signed({{2{fc1_n52_s7_xh[19]}}, fc1_n52_s7_xh}) - fc1_e85), fc1_n52_s1[4:0]});
+    wire signed [16:0] fc1_n52_s8_xh = $signed(fc1_e145[19:3]);
+    wire signed [24:0] fc1_n52_s8 = $signed({($signed({{5{fc1_n52_s8_xh[16]}}, fc1_n52_s8_xh}) + fc1_e136), fc1_e145[2:0]});
+    wire signed [16:0] fc1_n52_s9_xh = $signed(fc1_e268[17:1]);
+    wire signed [21:0] fc1_n52_s9 = $signed({($signed({{4{fc1_n52_s9_xh[16]}}, fc1_n52_s9_xh}) - fc1_n52_s3), fc1_e268[0]});
+    wire signed [22:0] fc1_n52_s10 = $signed({{2{fc1_n52_s4[20]}}, fc1_n52_s4}) - fc1_n52_s5;
+    wire signed [19:0] fc1_n52_s11 = $signed({{2{fc1_e122[17]}}, fc1_e122}) + $signed({fc1_e294[18], fc1_e294});
+    wire signed [16:0] fc1_n52_s12_xh = $signed(fc1_e308[22:6]);
+    wire signed [27:0] fc1_n52_s12 = $signed({($signed({{5{fc1_n52_s12_xh[16]}}, fc1_n52_s12_xh}) + fc1_n52_s2), fc1_e308[5:0]});
+    wire signed [16:0] fc1_n52_s13_xh = $signed(fc1_e88[18:2]);
+    wire [25:0] fc1_n52_s13_u = {($signed({{7{fc1_n52_s13_xh[16]}}, fc1_n52_s13_xh}) + fc1_n52_s6), fc1_e88[1:0]};
+    wire [23:0] fc1_n52_s14_u = {($signed(fc1_e140[23:1]) - $signed({{3{fc1_e114[19]}}, fc1_e114})), fc1_e140[0]};
+    wire signed [18:0] fc1_n52_s15_xh = $signed(fc1_n52_s11[19:1]);
+    wire [27:0] fc1_n52_s15_u = {($signed({{8{fc1_n52_s15_xh[18]}}, fc1_n52_s15_xh}) + fc1_n52_s7), fc1_n52_s11[0]};
+    wire signed [20:0] fc1_n52_s16_xh = $signed(fc1_n52_s8[24:4]);
+    wire [26:0] fc1_n52_s16_u = {($signed({{2{fc1_n52_s16_xh[20]}}, fc1_n52_s16_xh}) - $signed({fc1_n52_s9[21], fc1_n52_s9})), fc1_n52_s8[3:0]};
+    reg  [25:0] fc1_n52_s13_d1;
+    wire signed [25:0] fc1_n52_s13_d1_v = $signed(fc1_n52_s13_d1);
+    reg  [23:0] fc1_n52_s14_d1;
+    wire signed [23:0] fc1_n52_s14_d1_v = $signed(fc1_n52_s14_d1);
+    wire signed [21:0] fc1_n52_s18_xh = $signed(fc1_n52_s13_d1_v[25:4]);
+    wire signed [28:0] fc1_n52_s18 = $signed({($signed({{3{fc1_n52_s18_xh[21]}}, fc1_n52_s18_xh}) + $signed({fc1_n52_s14_d1_v[23], fc1_n52_s14_d1_v})), fc1_n52_s13_d1_v[3:0]});
+    reg  [27:0] fc1_n52_s15_d1;
+    wire signed [27:0] fc1_n52_s15_d1_v = $signed(fc1_n52_s15_d1);
+    reg  [26:0] fc1_n52_s16_d1;
+    wire signed [26:0] fc1_n52_s16_d1_v = $signed(fc1_n52_s16_d1);
+    wire signed [26:0] fc1_n52_s19_xh = $signed(fc1_n52_s15_d1_v[27:1]);
+    wire signed [28:0] fc1_n52_s19 = $signed({($signed({fc1_n52_s19_xh[26], fc1_n52_s19_xh}) - $signed({fc1_n52_s16_d1_v[26], fc1_n52_s16_d1_v})), fc1_n52_s15_d1_v[0]});
+    reg  signed [27:0] fc1_n52_s17_d1;
+    wire signed [28:0] fc1_n52_s20 = $signed({fc1_n52_s17_d1[27], fc1_n52_s17_d1}) - fc1_n52_s18;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n52_acc = (fc1_n52_t3_0 + 30'sh3ff0b800);
+    wire signed [29:0] fc1_n52_acc = ($signed({fc1_n52_s19[28], fc1_n52_s19}) + $signed({fc1_n52_s20[28], fc1_n52_s20}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n52_y_fl = $signed(fc1_n52_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n53_p0 = fc1_in_0 * 8'sd105; // weight 0.1025390625
-    wire signed [24:0] fc1_n53_p1 = fc1_in_1 * 10'sh251; // weight -0.4208984375
-    wire signed [21:0] fc1_n53_p2 = fc1_in_2 * 7'sh52; // weight -0.044921875
-    wire signed [23:0] fc1_n53_p3 = fc1_in_3 * 9'sd247; // weight 0.2412109375
-    wire signed [24:0] fc1_n53_p4 = fc1_in_4 * 10'sd363; // weight 0.3544921875
-    wire signed [24:0] fc1_n53_p6 = fc1_in_6 * 10'sd360; // weight 0.3515625
-    wire signed [18:0] fc1_n53_p8 = fc1_in_8 * 4'sh9; // weight -0.0068359375
-    wire signed [24:0] fc1_n53_p10 = fc1_in_10 * 10'sh2c8; // weight -0.3046875
-    wire signed [24:0] fc1_n53_p11 = fc1_in_11 * 10'sd330; // weight 0.322265625
-    wire signed [24:0] fc1_n53_p12 = fc1_in_12 * 10'sd371; // weight 0.3623046875
-    wire signed [21:0] fc1_n53_p14 = fc1_in_14 * 7'sh45; // weight -0.0576171875
-    wire signed [24:0] fc1_n53_p15 = fc1_in_15 * 10'sh261; // weight -0.4052734375
-    reg  signed [25:0] fc1_n53_t0_0_d1;
-    reg  signed [24:0] fc1_n53_t1_0_b_d1;
-    wire signed [25:0] fc1_n53_t1_0 = fc1_n53_t0_0_d1 + $signed({fc1_n53_t1_0_b_d1[24], fc1_n53_t1_0_b_d1});
-    reg  signed [25:0] fc1_n53_t1_1_a_d1;
-    reg  signed [24:0] fc1_n53_t1_1_b_d1;
-    reg  signed [25:0] fc1_n53_t1_2_a_d1;
-    reg  signed [25:0] fc1_n53_t1_2_b_d1;
-    reg  signed [23:0] fc1_n53_t1_3_a_d1;
-    reg  signed [24:0] fc1_n53_t1_3_b_d1;
-    wire signed [25:0] fc1_n53_t1_3 = $signed({{2{fc1_n53_t1_3_a_d1[23]}}, fc1_n53_t1_3_a_d1}) + $signed({fc1_n53_t1_3_b_d1[24], fc1_n53_t1_3_b_d1});
-    wire signed [26:0] fc1_n53_t2_0 = $signed({fc1_n53_t1_0[25], fc1_n53_t1_0}) + ($signed({fc1_n53_t1_1_a_d1[25], fc1_n53_t1_1_a_d1}) + $signed({{2{fc1_n53_t1_1_b_d1[24]}}, fc1_n53_t1_1_b_d1}));
-    wire signed [26:0] fc1_n53_t2_1 = ($signed({fc1_n53_t1_2_a_d1[25], fc1_n53_t1_2_a_d1}) + $signed({fc1_n53_t1_2_b_d1[25], fc1_n53_t1_2_b_d1})) + $signed({fc1_n53_t1_3[25], fc1_n53_t1_3});
+    wire signed [16:0] fc1_n53_s0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_15[15], fc1_in_15});
+    wire signed [19:0] fc1_n53_s1 = $signed({($signed({{2{fc1_n0_s2_xh[15]}}, fc1_n0_s2_xh}) + $signed({fc1_n53_s0[16], fc1_n53_s0})), fc1_e9[1:0]});
+    wire signed [15:0] fc1_n53_s2_xh = $signed(fc1_e28[18:3]);
+    wire signed [20:0] fc1_n53_s2 = $signed({($signed({{2{fc1_n53_s2_xh[15]}}, fc1_n53_s2_xh}) - $signed({fc1_e36[16], fc1_e36})), fc1_e28[2:0]});
+    wire signed [9:0] fc1_n53_s3_xh = $signed(fc1_e38[17:8]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n53_acc = ($signed({fc1_n53_t2_0[26], fc1_n53_t2_0}) + $signed({fc1_n53_t2_1[26], fc1_n53_t2_1}));
+    wire signed [25:0] fc1_n53_s3 = $signed({($signed({{8{fc1_n53_s3_xh[9]}}, fc1_n53_s3_xh}) + $signed({fc1_e36[16], fc1_e36})), fc1_e38[7:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc1_n53_s4_xh = $signed(fc1_e98[16:7]);
+    wire signed [25:0] fc1_n53_s4 = $signed({($signed({{9{fc1_n53_s4_xh[9]}}, fc1_n53_s4_xh}) + fc1_e124), fc1_e98[6:0]});
+    wire signed [20:0] fc1_n53_s5 = $signed({($signed({{3{fc1_n21_s5_xh[15]}}, fc1_n21_s5_xh}) + fc1_e74), fc1_e70[1:0]});
+    wire signed [17:0] fc1_n53_s6_xh = $signed(fc1_e84[20:3]);
+    wire signed [22:0] fc1_n53_s6 = $signed({($signed({{2{fc1_n53_s6_xh[17]}}, fc1_n53_s6_xh}) - fc1_n53_s1), fc1_e84[2:0]});
+    wire signed [14:0] fc1_n53_s8_xh = $signed(fc1_e177[18:4]);
+    wire signed [21:0] fc1_n53_s8 = $signed({($signed({{3{fc1_n53_s8_xh[14]}}, fc1_n53_s8_xh}) - fc1_e123), fc1_e177[3:0]});
+    wire signed [19:0] fc1_n53_s9_xh = $signed(fc1_e292[20:1]);
+    wire signed [21:0] fc1_n53_s9 = $signed({($signed({fc1_n53_s9_xh[19], fc1_n53_s9_xh}) - fc1_e49), fc1_e292[0]});
+    wire signed [13:0] fc1_n53_s10_xh = $signed(fc1_e297[19:6]);
+    wire signed [25:0] fc1_n53_s10 = $signed({($signed({{6{fc1_n53_s10_xh[13]}}, fc1_n53_s10_xh}) + $signed({fc1_e303[18], fc1_e303})), fc1_e297[5:0]});
+    wire signed [22:0] fc1_n53_s11_xh = $signed(fc1_n53_s4[25:3]);
+    wire [26:0] fc1_n53_s11_u = {($signed({fc1_n53_s11_xh[22], fc1_n53_s11_xh}) + $signed({{3{fc1_n53_s5[20]}}, fc1_n53_s5})), fc1_n53_s4[2:0]};
+    wire signed [17:0] fc1_n53_s12_xh = $signed(fc1_n53_s8[21:4]);
+    wire [26:0] fc1_n53_s12_u = {($signed({{5{fc1_n53_s12_xh[17]}}, fc1_n53_s12_xh}) + fc1_n53_s6), fc1_n53_s8[3:0]};
+    reg  signed [24:0] fc1_n53_s7_d1;
+    reg  [26:0] fc1_n53_s11_d1;
+    wire signed [26:0] fc1_n53_s14 = $signed({{2{fc1_n53_s7_d1[24]}}, fc1_n53_s7_d1}) - $signed(fc1_n53_s11_d1);
+    reg  [26:0] fc1_n53_s12_d1;
+    wire signed [26:0] fc1_n53_s12_d1_v = $signed(fc1_n53_s12_d1);
+    reg  signed [25:0] fc1_n53_s13_d1;
+    reg  signed [19:0] fc1_e231_d1;
+    wire signed [20:0] fc1_n53_s16_xh = $signed(fc1_n53_s14[26:6]);
+    wire signed [27:0] fc1_n53_s16 = $signed({($signed({fc1_n53_s16_xh[20], fc1_n53_s16_xh}) + $signed({{2{fc1_e231_d1[19]}}, fc1_e231_d1})), fc1_n53_s14[5:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_n53_acc = (($signed({fc1_n53_s12_d1_v[26], fc1_n53_s12_d1_v}) + $signed({{2{fc1_n53_s13_d1[25]}}, fc1_n53_s13_d1})) + fc1_n53_s16);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n53_y_fl = $signed(fc1_n53_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n54_p1 = fc1_in_1 * 7'sh5b; // weight -0.0361328125
-    wire signed [26:0] fc1_n54_p2 = fc1_in_2 * 12'sd1117; // weight 1.0908203125
-    wire signed [26:0] fc1_n54_p4 = fc1_in_4 * 12'sd1659; // weight 1.6201171875
-    wire signed [26:0] fc1_n54_p5 = fc1_in_5 * 12'sd1274; // weight 1.244140625
-    wire signed [20:0] fc1_n54_p7 = fc1_in_7 * 6'sd22; // weight 0.021484375
-    wire signed [24:0] fc1_n54_p10 = fc1_in_10 * 10'sh26a; // weight -0.396484375
-    wire signed [23:0] fc1_n54_p11 = fc1_in_11 * 9'sh114; // weight -0.23046875
-    wire signed [25:0] fc1_n54_p12 = fc1_in_12 * 11'sh5cb; // weight -0.5517578125
-    wire signed [25:0] fc1_n54_p13 = fc1_in_13 * 11'sd628; // weight 0.61328125
-    wire signed [20:0] fc1_n54_p15 = fc1_in_15 * 6'sh22; // weight -0.029296875
-    reg  signed [23:0] fc1_n54_t1_0_a_d1;
-    reg  signed [27:0] fc1_n54_t0_1_d1;
-    wire signed [27:0] fc1_n54_t1_0 = $signed({{4{fc1_n54_t1_0_a_d1[23]}}, fc1_n54_t1_0_a_d1}) + fc1_n54_t0_1_d1;
-    reg  signed [27:0] fc1_n54_t0_2_d1;
-    reg  signed [21:0] fc1_n54_t1_1_b_d1;
-    wire signed [27:0] fc1_n54_t1_1 = fc1_n54_t0_2_d1 + $signed({{6{fc1_n54_t1_1_b_d1[21]}}, fc1_n54_t1_1_b_d1});
-    reg  signed [24:0] fc1_n54_t1_2_a_d1;
-    reg  signed [25:0] fc1_n54_t1_2_b_d1;
-    wire signed [26:0] fc1_n54_t1_2 = $signed({{2{fc1_n54_t1_2_a_d1[24]}}, fc1_n54_t1_2_a_d1}) + $signed({fc1_n54_t1_2_b_d1[25], fc1_n54_t1_2_b_d1});
-    reg  signed [26:0] fc1_n54_t0_6_d1;
-    reg  signed [23:0] fc1_n54_t1_3_b_d1;
-    wire signed [26:0] fc1_n54_t1_3 = fc1_n54_t0_6_d1 + $signed({{3{fc1_n54_t1_3_b_d1[23]}}, fc1_n54_t1_3_b_d1});
-    wire signed [28:0] fc1_n54_t2_0 = $signed({fc1_n54_t1_0[27], fc1_n54_t1_0}) + $signed({fc1_n54_t1_1[27], fc1_n54_t1_1});
-    wire signed [27:0] fc1_n54_t2_1 = $signed({fc1_n54_t1_2[26], fc1_n54_t1_2}) + $signed({fc1_n54_t1_3[26], fc1_n54_t1_3});
+    wire signed [17:0] fc1_n54_s0 = $signed({($signed({{2{fc1_e46_xh[14]}}, fc1_e46_xh}) + $signed({fc1_in_15[15], fc1_in_15})), fc1_in_6[0]});
+    wire signed [10:0] fc1_n54_s1_xh = $signed(fc1_e1[17:7]);
+    wire signed [18:0] fc1_n54_s1 = $signed({($signed({fc1_n54_s1_xh[10], fc1_n54_s1_xh}) + 12'sd897), fc1_e1[6:0]});
+    wire signed [20:0] fc1_n54_s2 = $signed({($signed({{3{fc1_n18_s1_xh[14]}}, fc1_n18_s1_xh}) - fc1_e12), fc1_e7[2:0]});
+    wire signed [16:0] fc1_n54_s3_xh = $signed(fc1_e24[18:2]);
+    wire signed [20:0] fc1_n54_s3 = $signed({($signed({{2{fc1_n54_s3_xh[16]}}, fc1_n54_s3_xh}) - $signed({fc1_n54_s0[17], fc1_n54_s0})), fc1_e24[1:0]});
+    wire signed [14:0] fc1_n54_s4_xh = $signed(fc1_e36[16:2]);
+    wire signed [22:0] fc1_n54_s4 = $signed({($signed({{6{fc1_n54_s4_xh[14]}}, fc1_n54_s4_xh}) - fc1_e128), fc1_e36[1:0]});
+    wire signed [14:0] fc1_n54_s5_xh = $signed(fc1_e192[18:4]);
+    wire signed [21:0] fc1_n54_s5 = $signed({($signed({{3{fc1_n54_s5_xh[14]}}, fc1_n54_s5_xh}) - $signed({fc1_e366[16], fc1_e366})), fc1_e192[3:0]});
+    wire signed [21:0] fc1_n54_s6 = $signed({{3{fc1_n54_s1[18]}}, fc1_n54_s1}) - $signed({fc1_n54_s2[20], fc1_n54_s2});
+    wire signed [16:0] fc1_n54_s7_xh = $signed(fc1_e63[18:2]);
+    wire signed [21:0] fc1_n54_s7 = $signed({($signed({{3{fc1_n54_s7_xh[16]}}, fc1_n54_s7_xh}) + $signed({fc1_e62[18], fc1_e62})), fc1_e63[1:0]});
+    wire signed [13:0] fc1_n54_s8_xh = $signed(fc1_e75[19:6]);
+    wire signed [24:0] fc1_n54_s8 = $signed({($signed({{5{fc1_n54_s8_xh[13]}}, fc1_n54_s8_xh}) + $signed({fc1_e109[17], fc1_e109})), fc1_e75[5:0]});
+    wire signed [17:0] fc1_n54_s9_xh = $signed(fc1_e176[18:1]);
+    wire signed [20:0] fc1_n54_s9 = $signed({($signed({{2{fc1_n54_s9_xh[17]}}, fc1_n54_s9_xh}) - $signed({fc1_e89[18], fc1_e89})), fc1_e176[0]});
+    wire signed [17:0] fc1_n54_s10_xh = $signed(fc1_n54_s3[20:3]);
+    wire signed [24:0] fc1_n54_s10 = $signed({($signed({{4{fc1_n54_s10_xh[17]}}, fc1_n54_s10_xh}) - fc1_n54_s5), fc1_n54_s3[2:0]});
+    wire signed [17:0] fc1_n54_s11_xh = $signed(fc1_e291[18:1]);
+    wire signed [23:0] fc1_n54_s11 = $signed({($signed({{5{fc1_n54_s11_xh[17]}}, fc1_n54_s11_xh}) - fc1_n54_s4), fc1_e291[0]});
+    wire [27:0] fc1_n54_s12_u = {($signed(fc1_e385[27:3]) + $signed({{3{fc1_n54_s7[21]}}, fc1_n54_s7})), fc1_e385[2:0]};
+    wire [24:0] fc1_n54_s13_u = {($signed(fc1_n54_s8[24:1]) - $signed({{5{fc1_e235[18]}}, fc1_e235})), fc1_n54_s8[0]};
+    wire signed [16:0] fc1_n54_s14_xh = $signed(fc1_n54_s6[21:5]);
+    wire [25:0] fc1_n54_s14_u = {($signed({{4{fc1_n54_s14_xh[16]}}, fc1_n54_s14_xh}) - fc1_n54_s9), fc1_n54_s6[4:0]};
+    wire signed [21:0] fc1_n54_s15_xh = $signed(fc1_n54_s11[23:2]);
+    wire [26:0] fc1_n54_s15_u = {($signed({{3{fc1_n54_s15_xh[21]}}, fc1_n54_s15_xh}) + fc1_n54_s10), fc1_n54_s11[1:0]};
+    reg  [25:0] fc1_n54_s14_d1;
+    wire signed [22:0] fc1_n54_s16_xh = $signed(fc1_e250_d1_v[25:3]);
+    wire signed [28:0] fc1_n54_s16 = $signed({($signed({{3{fc1_n54_s16_xh[22]}}, fc1_n54_s16_xh}) - $signed(fc1_n54_s14_d1)), fc1_e250_d1_v[2:0]});
+    reg  [27:0] fc1_n54_s12_d1;
+    reg  [24:0] fc1_n54_s13_d1;
+    wire signed [24:0] fc1_n54_s13_d1_v = $signed(fc1_n54_s13_d1);
+    wire signed [27:0] fc1_n54_s17 = $signed(fc1_n54_s12_d1) + $signed({{3{fc1_n54_s13_d1_v[24]}}, fc1_n54_s13_d1_v});
+    reg  [26:0] fc1_n54_s15_d1;
+    wire signed [26:0] fc1_n54_s15_d1_v = $signed(fc1_n54_s15_d1);
+    wire signed [28:0] fc1_n54_s18 = $signed({{2{fc1_n54_s15_d1_v[26]}}, fc1_n54_s15_d1_v}) + fc1_n54_s16;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n54_acc = (($signed({fc1_n54_t2_0[28], fc1_n54_t2_0}) + $signed({{2{fc1_n54_t2_1[27]}}, fc1_n54_t2_1})) + 30'sh3ff1fc00);
+    wire signed [29:0] fc1_n54_acc = ($signed({fc1_n54_s18[28], fc1_n54_s18}) - $signed({{2{fc1_n54_s17[27]}}, fc1_n54_s17}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n54_y_fl = $signed(fc1_n54_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n55_p0_sh = $signed({fc1_in_0, 2'd0});
-    wire signed [18:0] fc1_n55_p0_neg = -$signed({fc1_n55_p0_sh[17], fc1_n55_p0_sh});
-    wire signed [25:0] fc1_n55_p2 = fc1_in_2 * 11'sh5a9; // weight -0.5849609375
-    wire signed [23:0] fc1_n55_p4 = fc1_in_4 * 9'sh17c; // weight -0.12890625
-    wire signed [26:0] fc1_n55_p5 = fc1_in_5 * 12'sh85d; // weight -1.9091796875
-    wire signed [24:0] fc1_n55_p6 = fc1_in_6 * 10'sd286; // weight 0.279296875
-    wire signed [24:0] fc1_n55_p7 = fc1_in_7 * 10'sh28a; // weight -0.365234375
-    wire signed [24:0] fc1_n55_p8 = fc1_in_8 * 10'sd308; // weight 0.30078125
-    wire signed [24:0] fc1_n55_p9 = fc1_in_9 * 10'sh2e9; // weight -0.2724609375
-    wire signed [24:0] fc1_n55_p11 = fc1_in_11 * 10'sh2ed; // weight -0.2685546875
-    wire signed [24:0] fc1_n55_p12 = fc1_in_12 * 10'sh207; // weight -0.4931640625
-    wire signed [23:0] fc1_n55_p13 = fc1_in_13 * 9'sd142; // weight 0.138671875
-    wire signed [21:0] fc1_n55_p15 = fc1_in_15 * 7'sd51; // weight 0.0498046875
-    reg  signed [25:0] fc1_n55_t1_0_a_d1;
-    reg  signed [26:0] fc1_n55_t1_0_b_d1;
-    wire signed [27:0] fc1_n55_t1_0 = $signed({{2{fc1_n55_t1_0_a_d1[25]}}, fc1_n55_t1_0_a_d1}) + $signed({fc1_n55_t1_0_b_d1[26], fc1_n55_t1_0_b_d1});
-    reg  signed [27:0] fc1_n55_t0_2_d1;
-    reg  signed [25:0] fc1_n55_t1_1_b_d1;
-    wire signed [27:0] fc1_n55_t1_1 = fc1_n55_t0_2_d1 + $signed({{2{fc1_n55_t1_1_b_d1[25]}}, fc1_n55_t1_1_b_d1});
-    reg  signed [25:0] fc1_n55_t1_2_a_d1;
-    reg  signed [25:0] fc1_n55_t1_2_b_d1;
-    wire signed [26:0] fc1_n55_t1_2 = $signed({fc1_n55_t1_2_a_d1[25], fc1_n55_t1_2_a_d1}) + $signed({fc1_n55_t1_2_b_d1[25], fc1_n55_t1_2_b_d1});
-    reg  signed [25:0] fc1_n55_t0_6_d1;
-    reg  signed [23:0] fc1_n55_t1_3_b_d1;
-    wire signed [25:0] fc1_n55_t1_3 = fc1_n55_t0_6_d1 + $signed({{2{fc1_n55_t1_3_b_d1[23]}}, fc1_n55_t1_3_b_d1});
-    wire signed [27:0] fc1_n55_t2_1 = $signed({fc1_n55_t1_2[26], fc1_n55_t1_2}) + $signed({{2{fc1_n55_t1_3[25]}}, fc1_n55_t1_3});
-    wire signed [28:0] fc1_n55_t3_0 = ($signed({fc1_n55_t1_0[27], fc1_n55_t1_0}) + $signed({fc1_n55_t1_1[27], fc1_n55_t1_1})) + $signed({fc1_n55_t2_1[27], fc1_n55_t2_1});
+    wire signed [24:0] fc1_n55_s0 = $signed({($signed({{9{fc1_n36_s0_xh[6]}}, fc1_n36_s0_xh}) - fc1_in_2), fc1_in_2[8:0]});
+    wire signed [11:0] fc1_n55_s1_xh = $signed(fc1_in_12[15:4]);
+    wire signed [16:0] fc1_n55_s1 = $signed({($signed({fc1_n55_s1_xh[11], fc1_n55_s1_xh}) + 13'sd101), fc1_in_12[3:0]});
+    wire signed [15:0] fc1_n55_s2_xh = $signed(fc1_n55_s0[24:9]);
+    wire signed [26:0] fc1_n55_s2 = $signed({($signed({{2{fc1_n55_s2_xh[15]}}, fc1_n55_s2_xh}) - $signed({fc1_n55_s1[16], fc1_n55_s1})), fc1_n55_s0[8:0]});
+    wire signed [15:0] fc1_n55_s3_xh = $signed(fc1_e10[17:2]);
+    wire signed [19:0] fc1_n55_s3 = $signed({($signed({{2{fc1_n55_s3_xh[15]}}, fc1_n55_s3_xh}) + fc1_e21), fc1_e10[1:0]});
+    wire signed [21:0] fc1_n55_s4 = $signed({($signed({{4{fc1_n37_s3_xh[13]}}, fc1_n37_s3_xh}) + fc1_e20), fc1_e17[3:0]});
+    wire signed [20:0] fc1_n55_s5 = $signed({($signed({{3{fc1_n17_s3_xh[16]}}, fc1_n17_s3_xh}) - fc1_e79), fc1_e33[0]});
+    wire signed [12:0] fc1_n55_s6_xh = $signed(fc1_e80[17:5]);
+    wire signed [24:0] fc1_n55_s6 = $signed({($signed({{7{fc1_n55_s6_xh[12]}}, fc1_n55_s6_xh}) + fc1_e79), fc1_e80[4:0]});
+    wire signed [20:0] fc1_n55_s7 = $signed({($signed(fc1_e128[20:1]) + $signed({{2{fc1_e82[17]}}, fc1_e82})), fc1_e128[0]});
+    wire signed [12:0] fc1_n55_s8_xh = $signed(fc1_e198[19:7]);
+    wire signed [26:0] fc1_n55_s8 = $signed({($signed({{7{fc1_n55_s8_xh[12]}}, fc1_n55_s8_xh}) - fc1_e194), fc1_e198[6:0]});
+    wire signed [26:0] fc1_n55_s9 = $signed({($signed(fc1_n55_s2[26:1]) + $signed({{6{fc1_n55_s3[19]}}, fc1_n55_s3})), fc1_n55_s2[0]});
+    wire signed [18:0] fc1_n55_s10_xh = $signed(fc1_e266[20:2]);
+    wire signed [22:0] fc1_n55_s10 = $signed({($signed({{2{fc1_n55_s10_xh[18]}}, fc1_n55_s10_xh}) - fc1_e375), fc1_e266[1:0]});
+    wire signed [19:0] fc1_n55_s11_xh = $signed(fc1_n55_s4[21:2]);
+    wire signed [22:0] fc1_n55_s11 = $signed({($signed({fc1_n55_s11_xh[19], fc1_n55_s11_xh}) + fc1_e379), fc1_n55_s4[1:0]});
+    wire signed [16:0] fc1_n55_s12_xh = $signed(fc1_e159[21:5]);
+    wire signed [25:0] fc1_n55_s12 = $signed({($signed({{4{fc1_n55_s12_xh[16]}}, fc1_n55_s12_xh}) - fc1_e330), fc1_e159[4:0]});
+    wire signed [18:0] fc1_n55_s13_xh = $signed(fc1_n55_s5[20:2]);
+    wire signed [26:0] fc1_n55_s13 = $signed({($signed({{6{fc1_n55_s13_xh[18]}}, fc1_n55_s13_xh}) + fc1_n55_s6), fc1_n55_s5[1:0]});
+    wire signed [14:0] fc1_n55_s14_xh = $signed(fc1_n55_s7[20:6]);
+    wire signed [25:0] fc1_n55_s14 = $signed({($signed({{5{fc1_n55_s14_xh[14]}}, fc1_n55_s14_xh}) + fc1_e233), fc1_n55_s7[5:0]});
+    wire signed [21:0] fc1_n55_s16_xh = $signed(fc1_n55_s10[22:1]);
+    wire [24:0] fc1_n55_s16_u = {($signed({{2{fc1_n55_s16_xh[21]}}, fc1_n55_s16_xh}) + $signed({fc1_n55_s11[22], fc1_n55_s11})), fc1_n55_s10[0]};
+    wire signed [23:0] fc1_n55_s17_xh = $signed(fc1_n55_s12[25:2]);
+    wire [27:0] fc1_n55_s17_u = {($signed({{2{fc1_n55_s17_xh[23]}}, fc1_n55_s17_xh}) + fc1_n55_s14), fc1_n55_s12[1:0]};
+    reg  [24:0] fc1_n55_s16_d1;
+    wire signed [21:0] fc1_n55_s19_xh = $signed(fc1_e202_d1[23:2]);
+    wire signed [26:0] fc1_n55_s19 = $signed({($signed({{3{fc1_n55_s19_xh[21]}}, fc1_n55_s19_xh}) + $signed(fc1_n55_s16_d1)), fc1_e202_d1[1:0]});
+    reg  [27:0] fc1_n55_s17_d1;
+    wire signed [27:0] fc1_n55_s17_d1_v = $signed(fc1_n55_s17_d1);
+    reg  signed [26:0] fc1_n55_s15_d1;
+    reg  signed [27:0] fc1_n55_s18_d1;
+    wire signed [27:0] fc1_n55_s21 = fc1_n55_s18_d1 + $signed({fc1_n55_s19[26], fc1_n55_s19});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n55_acc = (fc1_n55_t3_0 + 29'sh1ff36000);
+    wire signed [28:0] fc1_n55_acc = ($signed({fc1_n55_s21[27], fc1_n55_s21}) - ($signed({fc1_n55_s17_d1_v[27], fc1_n55_s17_d1_v}) + $signed({{2{fc1_n55_s15_d1[26]}}, fc1_n55_s15_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n55_y_fl = $signed(fc1_n55_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p0 = fc1_in_0 * 10'sh236; // weight -0.447265625
-    wire signed [24:0] fc1_n56_p1 = fc1_in_1 * 10'sh238; // weight -0.4453125
-    wire signed [23:0] fc1_n56_p2 = fc1_in_2 * 9'sh14a; // weight -0.177734375
-    wire signed [24:0] fc1_n56_p4 = fc1_in_4 * 10'sh2f7; // weight -0.2587890625
-    wire signed [24:0] fc1_n56_p5 = fc1_in_5 * 10'sh29a; // weight -0.349609375
-    wire signed [24:0] fc1_n56_p6 = fc1_in_6 * 10'sd383; // weight 0.3740234375
-    wire signed [23:0] fc1_n56_p7 = fc1_in_7 * 9'sd231; // weight 0.2255859375
-    wire signed [23:0] fc1_n56_p8 = fc1_in_8 * 9'sd157; // weight 0.1533203125
-    wire signed [23:0] fc1_n56_p9 = fc1_in_9 * 9'sd216; // weight 0.2109375
-    wire signed [23:0] fc1_n56_p11 = fc1_in_11 * 9'sd132; // weight 0.12890625
-    wire signed [23:0] fc1_n56_p12 = fc1_in_12 * 9'sd206; // weight 0.201171875
-    wire signed [23:0] fc1_n56_p14 = fc1_in_14 * 9'sh178; // weight -0.1328125
-    reg  signed [25:0] fc1_n56_t1_0_a_d1;
-    reg  signed [24:0] fc1_n56_t1_0_b_d1;
-    wire signed [26:0] fc1_n56_t1_0 = $signed({fc1_n56_t1_0_a_d1[25], fc1_n56_t1_0_a_d1}) + $signed({{2{fc1_n56_t1_0_b_d1[24]}}, fc1_n56_t1_0_b_d1});
-    reg  signed [25:0] fc1_n56_t1_1_a_d1;
-    reg  signed [25:0] fc1_n56_t1_1_b_d1;
-    wire signed [26:0] fc1_n56_t1_1 = $signed({fc1_n56_t1_1_a_d1[25], fc1_n56_t1_1_a_d1}) + $signed({fc1_n56_t1_1_b_d1[25], fc1_n56_t1_1_b_d1});
-    reg  signed [24:0] fc1_n56_t1_2_a_d1;
-    reg  signed [24:0] fc1_n56_t1_2_b_d1;
-    wire signed [25:0] fc1_n56_t1_2 = $signed({fc1_n56_t1_2_a_d1[24], fc1_n56_t1_2_a_d1}) + $signed({fc1_n56_t1_2_b_d1[24], fc1_n56_t1_2_b_d1});
-    reg  signed [24:0] fc1_n56_t1_3_a_d1;
-    reg  signed [24:0] fc1_n56_t1_3_b_d1;
-    wire signed [25:0] fc1_n56_t1_3 = $signed({fc1_n56_t1_3_a_d1[24], fc1_n56_t1_3_a_d1}) + $signed({fc1_n56_t1_3_b_d1[24], fc1_n56_t1_3_b_d1});
-    wire signed [27:0] fc1_n56_t2_0 = $signed({fc1_n56_t1_0[26], fc1_n56_t1_0}) + $signed({fc1_n56_t1_1[26], fc1_n56_t1_1});
-    wire signed [26:0] fc1_n56_t2_1 = $signed({fc1_n56_t1_2[25], fc1_n56_t1_2}) + $signed({fc1_n56_t1_3[25], fc1_n56_t1_3});
+    wire signed [17:0] fc1_n56_s0 = $signed({($signed({{2{fc1_e15_xh[14]}}, fc1_e15_xh}) - $signed({fc1_in_14[15], fc1_in_14})), fc1_in_2[0]});
+    wire signed [11:0] fc1_n56_s2_xh = $signed(fc1_e29[18:7]);
+    wire signed [24:0] fc1_n56_s2 = $signed({($signed({{6{fc1_n56_s2_xh[11]}}, fc1_n56_s2_xh}) - $signed({fc1_e30[16], fc1_e30})), fc1_e29[6:0]});
+    wire signed [16:0] fc1_n56_s3_xh = $signed(fc1_e39[18:2]);
+    wire signed [19:0] fc1_n56_s3 = $signed({($signed({fc1_n56_s3_xh[16], fc1_n56_s3_xh}) + $signed({fc1_e41[16], fc1_e41})), fc1_e39[1:0]});
+    wire signed [19:0] fc1_n56_s4 = $signed({($signed({{2{fc1_n24_s5_xh[15]}}, fc1_n24_s5_xh}) + fc1_e60), fc1_e80[1:0]});
+    wire signed [12:0] fc1_n56_s5_xh = $signed(fc1_e102[19:7]);
+    wire signed [25:0] fc1_n56_s5 = $signed({($signed({{6{fc1_n56_s5_xh[12]}}, fc1_n56_s5_xh}) - fc1_e101), fc1_e102[6:0]});
+    wire signed [13:0] fc1_n56_s6_xh = $signed(fc1_e133[17:4]);
+    wire signed [17:0] fc1_n56_s6_hi = $signed({{4{fc1_n56_s6_xh[13]}}, fc1_n56_s6_xh}) - $signed({($signed(fc1_n56_s0[17:7]) + 11'sd3), fc1_n56_s0[6:0]});
+    wire signed [21:0] fc1_n56_s6 = $signed({fc1_n56_s6_hi, fc1_e133[3:0]});
+    wire signed [19:0] fc1_n56_s7 = $signed({fc1_e56[18], fc1_e56}) + $signed({{2{fc1_e58[17]}}, fc1_e58});
+    wire signed [24:0] fc1_n56_s8 = $signed({($signed(fc1_n56_s2[24:3]) - $signed({{3{fc1_e91[18]}}, fc1_e91})), fc1_n56_s2[2:0]});
+    wire signed [18:0] fc1_n56_s9_xh = $signed(fc1_n56_s3[19:1]);
+    wire signed [20:0] fc1_n56_s9 = $signed({($signed({fc1_n56_s9_xh[18], fc1_n56_s9_xh}) + $signed({fc1_e35[18], fc1_e35})), fc1_n56_s3[0]});
+    wire signed [21:0] fc1_n56_s10 = $signed({{2{fc1_n56_s4[19]}}, fc1_n56_s4}) + $signed({fc1_e323[20], fc1_e323});
+    wire signed [25:0] fc1_n56_s11 = $signed({($signed(fc1_n56_s5[25:3]) - $signed({{3{fc1_e354[19]}}, fc1_e354})), fc1_n56_s5[2:0]});
+    wire signed [16:0] fc1_n56_s12_xh = $signed(fc1_n56_s6[21:5]);
+    wire signed [23:0] fc1_n56_s12 = $signed({($signed({{2{fc1_n56_s12_xh[16]}}, fc1_n56_s12_xh}) + fc1_e291), fc1_n56_s6[4:0]});
+    wire signed [23:0] fc1_n56_s13_xh = $signed(fc1_e260[24:1]);
+    wire [24:0] fc1_n56_s13_u = {(fc1_n56_s13_xh + $signed({{4{fc1_n56_s7[19]}}, fc1_n56_s7})), fc1_e260[0]};
+    wire signed [19:0] fc1_n56_s14_xh = $signed(fc1_n56_s8[24:5]);
+    wire [26:0] fc1_n56_s14_u = {($signed({{2{fc1_n56_s14_xh[19]}}, fc1_n56_s14_xh}) - $signed({fc1_n56_s9[20], fc1_n56_s9})), fc1_n56_s8[4:0]};
+    wire signed [23:0] fc1_n56_s16_xh = $signed(fc1_n56_s11[25:2]);
+    wire [26:0] fc1_n56_s16_u = {($signed({fc1_n56_s16_xh[23], fc1_n56_s16_xh}) + $signed({fc1_n56_s12[23], fc1_n56_s12})), fc1_n56_s11[1:0]};
+    reg  [24:0] fc1_n56_s13_d1;
+    wire signed [24:0] fc1_n56_s13_d1_v = $signed(fc1_n56_s13_d1);
+    reg  [26:0] fc1_n56_s14_d1;
+    wire signed [23:0] fc1_n56_s17_xh = $signed(fc1_n56_s13_d1_v[24:1]);
+    wire signed [27:0] fc1_n56_s17 = $signed({($signed({{3{fc1_n56_s17_xh[23]}}, fc1_n56_s17_xh}) + $signed(fc1_n56_s14_d1)), fc1_n56_s13_d1_v[0]});
+    reg  [26:0] fc1_n56_s16_d1;
+    reg  signed [23:0] fc1_n56_s15_d1;
+    wire signed [26:0] fc1_n56_s18 = $signed(fc1_n56_s16_d1) + $signed({{3{fc1_n56_s15_d1[23]}}, fc1_n56_s15_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n56_acc = (($signed({fc1_n56_t2_0[27], fc1_n56_t2_0}) + $signed({{2{fc1_n56_t2_1[26]}}, fc1_n56_t2_1})) + 29'sd24576);
+    wire signed [28:0] fc1_n56_acc = (-($signed({{2{fc1_n56_s18[26]}}, fc1_n56_s18}) + $signed({fc1_n56_s17[27], fc1_n56_s17})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n56_y_fl = $signed(fc1_n56_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p2 = fc1_in_2 * 10'sd283; // weight 0.2763671875
-    wire signed [24:0] fc1_n57_p3 = fc1_in_3 * 10'sh2db; // weight -0.2861328125
-    wire signed [24:0] fc1_n57_p4 = fc1_in_4 * 10'sd388; // weight 0.37890625
-    wire signed [23:0] fc1_n57_p5 = fc1_in_5 * 9'sh115; // weight -0.2294921875
-    wire signed [23:0] fc1_n57_p6 = fc1_in_6 * 9'sh146; // weight -0.181640625
-    wire signed [24:0] fc1_n57_p7 = fc1_in_7 * 10'sh263; // weight -0.4033203125
-    wire signed [20:0] fc1_n57_p8 = fc1_in_8 * 6'sd23; // weight 0.0224609375
-    wire signed [20:0] fc1_n57_p11 = fc1_in_11 * 6'sh2a; // weight -0.021484375
-    wire signed [24:0] fc1_n57_p12 = fc1_in_12 * 10'sh27b; // weight -0.3798828125
-    wire signed [24:0] fc1_n57_p13 = fc1_in_13 * 10'sh25f; // weight -0.4072265625
-    wire signed [21:0] fc1_n57_p15 = fc1_in_15 * 7'sh4e; // weight -0.048828125
-    reg  signed [24:0] fc1_n57_t1_0_a_d1;
-    reg  signed [25:0] fc1_n57_t0_1_d1;
-    wire signed [25:0] fc1_n57_t1_0 = $signed({fc1_n57_t1_0_a_d1[24], fc1_n57_t1_0_a_d1}) + fc1_n57_t0_1_d1;
-    reg  signed [25:0] fc1_n57_t1_1_a_d1;
-    reg  signed [25:0] fc1_n57_t1_1_b_d1;
-    wire signed [26:0] fc1_n57_t1_1 = $signed({fc1_n57_t1_1_a_d1[25], fc1_n57_t1_1_a_d1}) + $signed({fc1_n57_t1_1_b_d1[25], fc1_n57_t1_1_b_d1});
-    reg  signed [24:0] fc1_n57_t1_2_a_d1;
-    reg  signed [24:0] fc1_n57_t1_2_b_d1;
-    wire signed [25:0] fc1_n57_t1_2 = $signed({fc1_n57_t1_2_a_d1[24], fc1_n57_t1_2_a_d1}) + $signed({fc1_n57_t1_2_b_d1[24], fc1_n57_t1_2_b_d1});
-    reg  signed [25:0] fc1_n57_t1_3_a_d1;
-    reg  signed [24:0] fc1_n57_t1_3_b_d1;
-    wire signed [27:0] fc1_n57_t2_0 = $signed({{2{fc1_n57_t1_0[25]}}, fc1_n57_t1_0}) + $signed({fc1_n57_t1_1[26], fc1_n57_t1_1});
-    wire signed [26:0] fc1_n57_t2_1 = $signed({fc1_n57_t1_2[25], fc1_n57_t1_2}) + ($signed({fc1_n57_t1_3_a_d1[25], fc1_n57_t1_3_a_d1}) + $signed({{2{fc1_n57_t1_3_b_d1[24]}}, fc1_n57_t1_3_b_d1}));
+    wire signed [20:0] fc1_n57_s0 = $signed({($signed({{5{fc1_e226_xh[11]}}, fc1_e226_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_in_2[3:0]});
+    wire signed [24:0] fc1_n57_s1 = $signed({($signed({{6{fc1_n6_s1_xh[14]}}, fc1_n6_s1_xh}) - fc1_n57_s0), fc1_e50[3:0]});
+    wire signed [10:0] fc1_n57_s2_xh = $signed(fc1_e13[16:6]);
+    wire signed [23:0] fc1_n57_s2 = $signed({($signed({{7{fc1_n57_s2_xh[10]}}, fc1_n57_s2_xh}) - fc1_e15), fc1_e13[5:0]});
+    wire signed [19:0] fc1_n57_s3 = $signed({fc1_e18[18], fc1_e18}) - $signed({fc1_e28[18], fc1_e28});
+    wire signed [15:0] fc1_n57_s4_xh = $signed(fc1_e82[17:2]);
+    wire signed [20:0] fc1_n57_s4 = $signed({($signed({{3{fc1_n57_s4_xh[15]}}, fc1_n57_s4_xh}) + fc1_e367), fc1_e82[1:0]});
+    wire signed [12:0] fc1_n57_s5_xh = $signed(fc1_e369[17:5]);
+    wire signed [24:0] fc1_n57_s5 = $signed({($signed({{7{fc1_n57_s5_xh[12]}}, fc1_n57_s5_xh}) - fc1_e43), fc1_e369[4:0]});
+    wire signed [23:0] fc1_n57_s6 = $signed({($signed(fc1_n57_s2[23:1]) - $signed({{3{fc1_e75[19]}}, fc1_e75})), fc1_n57_s2[0]});
+    wire signed [10:0] fc1_n57_s7_xh = $signed(fc1_e121[17:7]);
+    wire signed [26:0] fc1_n57_s7 = $signed({($signed({{9{fc1_n57_s7_xh[10]}}, fc1_n57_s7_xh}) - fc1_e94), fc1_e121[6:0]});
+    wire signed [20:0] fc1_n57_s8 = $signed({($signed({{3{fc1_n19_s10_xh[15]}}, fc1_n19_s10_xh}) + fc1_e355), fc1_e181[1:0]});
+    wire signed [21:0] fc1_n57_s9 = $signed({{2{fc1_n57_s3[19]}}, fc1_n57_s3}) + $signed({fc1_n57_s4[20], fc1_n57_s4});
+    wire [24:0] fc1_n57_s10_u = {($signed(fc1_n57_s1[24:1]) - $signed({{3{fc1_e245[20]}}, fc1_e245})), fc1_n57_s1[0]};
+    wire signed [19:0] fc1_n57_s12_xh = $signed(fc1_e212[24:5]);
+    wire [26:0] fc1_n57_s12_u = {($signed({{2{fc1_n57_s12_xh[19]}}, fc1_n57_s12_xh}) + $signed({fc1_n57_s8[20], fc1_n57_s8})), fc1_e212[4:0]};
+    wire signed [24:0] fc1_n57_s13_xh = $signed(fc1_n57_s7[26:2]);
+    wire [27:0] fc1_n57_s13_u = {($signed({fc1_n57_s13_xh[24], fc1_n57_s13_xh}) + $signed({{2{fc1_n57_s6[23]}}, fc1_n57_s6})), fc1_n57_s7[1:0]};
+    reg  [26:0] fc1_n57_s12_d1;
+    wire signed [26:0] fc1_n57_s12_d1_v = $signed(fc1_n57_s12_d1);
+    reg  [24:0] fc1_n57_s10_d1;
+    wire signed [24:0] fc1_n57_s10_d1_v = $signed(fc1_n57_s10_d1);
+    wire signed [26:0] fc1_n57_s15 = $signed({($signed(fc1_n57_s12_d1_v[26:1]) + $signed({fc1_n57_s10_d1_v[24], fc1_n57_s10_d1_v})), fc1_n57_s12_d1_v[0]});
+    reg  signed [24:0] fc1_n57_s14_d1;
+    reg  signed [25:0] fc1_n57_s11_d1;
+    wire signed [26:0] fc1_n57_s16 = $signed({{2{fc1_n57_s14_d1[24]}}, fc1_n57_s14_d1}) - $signed({fc1_n57_s11_d1[25], fc1_n57_s11_d1});
+    reg  [27:0] fc1_n57_s13_d1;
+    wire signed [27:0] fc1_n57_s17 = $signed({fc1_n57_s15[26], fc1_n57_s15}) + $signed(fc1_n57_s13_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n57_acc = ($signed({fc1_n57_t2_0[27], fc1_n57_t2_0}) + $signed({{2{fc1_n57_t2_1[26]}}, fc1_n57_t2_1}));
+    wire signed [28:0] fc1_n57_acc = (-($signed({fc1_n57_s17[27], fc1_n57_s17}) - $signed({{2{fc1_n57_s16[26]}}, fc1_n57_s16})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n57_y_fl = $signed(fc1_n57_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_p1 = fc1_in_1 * 7'sh4e; // weight -0.048828125
-    wire signed [23:0] fc1_n58_p2 = fc1_in_2 * 9'sd200; // weight 0.1953125
-    wire signed [23:0] fc1_n58_p3 = fc1_in_3 * 9'sd253; // weight 0.2470703125
-    wire signed [21:0] fc1_n58_p5 = fc1_in_5 * 7'sh5d; // weight -0.0341796875
-    wire signed [23:0] fc1_n58_p6 = fc1_in_6 * 9'sd199; // weight 0.1943359375
-    wire signed [23:0] fc1_n58_p7 = fc1_in_7 * 9'sh145; // weight -0.1826171875
-    wire signed [23:0] fc1_n58_p8 = fc1_in_8 * 9'sd207; // weight 0.2021484375
-    wire signed [21:0] fc1_n58_p9 = fc1_in_9 * 7'sd62; // weight 0.060546875
-    wire signed [21:0] fc1_n58_p10 = fc1_in_10 * 7'sd41; // weight 0.0400390625
-    wire signed [23:0] fc1_n58_p12 = fc1_in_12 * 9'sd236; // weight 0.23046875
-    wire signed [24:0] fc1_n58_p13 = fc1_in_13 * 10'sd300; // weight 0.29296875
-    wire signed [23:0] fc1_n58_p14 = fc1_in_14 * 9'sh13f; // weight -0.1884765625
-    reg  signed [24:0] fc1_n58_t1_0_a_d1;
-    reg  signed [24:0] fc1_n58_t1_0_b_d1;
-    wire signed [25:0] fc1_n58_t1_0 = $signed({fc1_n58_t1_0_a_d1[24], fc1_n58_t1_0_a_d1}) + $signed({fc1_n58_t1_0_b_d1[24], fc1_n58_t1_0_b_d1});
-    reg  signed [23:0] fc1_n58_t1_1_a_d1;
-    reg  signed [24:0] fc1_n58_t1_1_b_d1;
-    wire signed [25:0] fc1_n58_t1_1 = $signed({{2{fc1_n58_t1_1_a_d1[23]}}, fc1_n58_t1_1_a_d1}) + $signed({fc1_n58_t1_1_b_d1[24], fc1_n58_t1_1_b_d1});
-    reg  signed [24:0] fc1_n58_t1_2_a_d1;
-    reg  signed [24:0] fc1_n58_t1_2_b_d1;
-    wire signed [25:0] fc1_n58_t1_2 = $signed({fc1_n58_t1_2_a_d1[24], fc1_n58_t1_2_a_d1}) + $signed({fc1_n58_t1_2_b_d1[24], fc1_n58_t1_2_b_d1});
-    reg  signed [25:0] fc1_n58_t0_6_d1;
-    reg  signed [24:0] fc1_n58_t1_3_b_d1;
-    wire signed [25:0] fc1_n58_t1_3 = fc1_n58_t0_6_d1 + $signed({fc1_n58_t1_3_b_d1[24], fc1_n58_t1_3_b_d1});
-    wire signed [26:0] fc1_n58_t2_0 = $signed({fc1_n58_t1_0[25], fc1_n58_t1_0}) + $signed({fc1_n58_t1_1[25], fc1_n58_t1_1});
-    wire signed [26:0] fc1_n58_t2_1 = $signed({fc1_n58_t1_2[25], fc1_n58_t1_2}) + $signed({fc1_n58_t1_3[25], fc1_n58_t1_3});
+    wire signed [16:0] fc1_n58_s0 = $signed({fc1_in_14[15], fc1_in_14}) - $signed({fc1_in_15[15], fc1_in_15});
+    wire signed [19:0] fc1_n58_s1 = $signed({{2{fc1_e0[17]}}, fc1_e0}) - $signed({fc1_e65[18], fc1_e65});
+    wire signed [10:0] fc1_n58_s2_xh = $signed(fc1_n58_s0[16:6]);
+    wire signed [23:0] fc1_n58_s2 = $signed({($signed({{7{fc1_n58_s2_xh[10]}}, fc1_n58_s2_xh}) + $signed({fc1_e2[16], fc1_e2})), fc1_n58_s0[5:0]});
+    wire signed [18:0] fc1_n58_s3 = $signed({($signed({fc1_e191_xh[16], fc1_e191_xh}) + $signed({fc1_e16[16], fc1_e16})), fc1_e15[0]});
+    wire signed [14:0] fc1_n58_s4_xh = $signed(fc1_e25[18:4]);
+    wire signed [21:0] fc1_n58_s4 = $signed({($signed({{3{fc1_n58_s4_xh[14]}}, fc1_n58_s4_xh}) - $signed({fc1_e27[16], fc1_e27})), fc1_e25[3:0]});
+    wire signed [10:0] fc1_n58_s5_xh = $signed(fc1_e52[16:6]);
+    wire signed [22:0] fc1_n58_s5 = $signed({($signed({{6{fc1_n58_s5_xh[10]}}, fc1_n58_s5_xh}) + fc1_e27), fc1_e52[5:0]});
+    wire signed [15:0] fc1_n58_s6_xh = $signed(fc1_e54[16:1]);
+    wire signed [18:0] fc1_n58_s6 = $signed({($signed({{2{fc1_n58_s6_xh[15]}}, fc1_n58_s6_xh}) + $signed({fc1_e81[16], fc1_e81})), fc1_e54[0]});
+    wire signed [19:0] fc1_n58_s7_xh = $signed(fc1_n58_s5[22:3]);
+    wire signed [23:0] fc1_n58_s7 = $signed({($signed({fc1_n58_s7_xh[19], fc1_n58_s7_xh}) - $signed({{3{fc1_e100[17]}}, fc1_e100})), fc1_n58_s5[2:0]});
+    wire signed [19:0] fc1_n58_s8 = fc1_e67 + $signed({{2{fc1_e71[17]}}, fc1_e71});
+    wire signed [23:0] fc1_n58_s9 = $signed({($signed(fc1_n58_s2[23:3]) - $signed({{2{fc1_n58_s3[18]}}, fc1_n58_s3})), fc1_n58_s2[2:0]});
+    wire signed [21:0] fc1_n58_s10 = $signed({($signed(fc1_n58_s4[21:1]) - $signed({{2{fc1_n58_s6[18]}}, fc1_n58_s6})), fc1_n58_s4[0]});
+    wire signed [10:0] fc1_n58_s11_xh = $signed(fc1_e90[17:7]);
+    wire signed [24:0] fc1_n58_s11 = $signed({($signed({{7{fc1_n58_s11_xh[10]}}, fc1_n58_s11_xh}) + fc1_e93), fc1_e90[6:0]});
+    wire signed [11:0] fc1_n58_s12_xh = $signed(fc1_n58_s1[19:8]);
+    wire signed [25:0] fc1_n58_s12 = $signed({($signed({{6{fc1_n58_s12_xh[11]}}, fc1_n58_s12_xh}) + fc1_e346), fc1_n58_s1[7:0]});
+    wire [26:0] fc1_n58_s14_u = {($signed({{2{fc1_n56_s13_xh[23]}}, fc1_n56_s13_xh}) - $signed({fc1_n58_s11[24], fc1_n58_s11})), fc1_e260[0]};
+    wire signed [21:0] fc1_n58_s16_xh = $signed(fc1_n58_s9[23:2]);
+    wire [25:0] fc1_n58_s16_u = {($signed({{2{fc1_n58_s16_xh[21]}}, fc1_n58_s16_xh}) + fc1_n58_s7), fc1_n58_s9[1:0]};
+    wire signed [17:0] fc1_n58_s17_xh = $signed(fc1_n58_s10[21:4]);
+    wire signed [19:0] fc1_n58_s17_hi = $signed({{2{fc1_n58_s17_xh[17]}}, fc1_n58_s17_xh}) + ($signed({fc1_e151[18], fc1_e151}) - $signed({fc1_e299[18], fc1_e299}));
+    reg  [26:0] fc1_n58_s14_d1;
+    wire signed [26:0] fc1_n58_s14_d1_v = $signed(fc1_n58_s14_d1);
+    reg  [23:0] fc1_n58_s17_d1;
+    wire signed [23:0] fc1_n58_s17_d1_v = $signed(fc1_n58_s17_d1);
+    wire signed [24:0] fc1_n58_s18_xh = $signed(fc1_n58_s14_d1_v[26:2]);
+    wire signed [27:0] fc1_n58_s18 = $signed({($signed({fc1_n58_s18_xh[24], fc1_n58_s18_xh}) - $signed({{2{fc1_n58_s17_d1_v[23]}}, fc1_n58_s17_d1_v})), fc1_n58_s14_d1_v[1:0]});
+    reg  [25:0] fc1_n58_s16_d1;
+    wire signed [25:0] fc1_n58_s16_d1_v = $signed(fc1_n58_s16_d1);
+    reg  signed [25:0] fc1_n58_s15_d1;
+    wire signed [26:0] fc1_n58_s19 = $signed({fc1_n58_s16_d1_v[25], fc1_n58_s16_d1_v}) - $signed({fc1_n58_s15_d1[25], fc1_n58_s15_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n58_acc = ($signed({fc1_n58_t2_0[26], fc1_n58_t2_0}) + $signed({fc1_n58_t2_1[26], fc1_n58_t2_1}));
+    wire signed [27:0] fc1_n58_acc = (-($signed({fc1_n58_s19[26], fc1_n58_s19}) - fc1_n58_s18));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n58_y_fl = $signed(fc1_n58_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p0 = fc1_in_0 * 10'sh2d7; // weight -0.2900390625
-    wire signed [24:0] fc1_n59_p2 = fc1_in_2 * 10'sh249; // weight -0.4287109375
-    wire signed [24:0] fc1_n59_p3 = fc1_in_3 * 10'sh248; // weight -0.4296875
-    wire signed [22:0] fc1_n59_p4 = fc1_in_4 * 8'sh81; // weight -0.1240234375
-    wire signed [24:0] fc1_n59_p5 = fc1_in_5 * 10'sh260; // weight -0.40625
-    wire signed [23:0] fc1_n59_p7 = fc1_in_7 * 9'sd157; // weight 0.1533203125
-    wire signed [23:0] fc1_n59_p8 = fc1_in_8 * 9'sh126; // weight -0.212890625
-    wire signed [24:0] fc1_n59_p10 = fc1_in_10 * 10'sd396; // weight 0.38671875
-    wire signed [24:0] fc1_n59_p11 = fc1_in_11 * 10'sd304; // weight 0.296875
-    wire signed [23:0] fc1_n59_p12 = fc1_in_12 * 9'sh168; // weight -0.1484375
-    wire signed [24:0] fc1_n59_p13 = fc1_in_13 * 10'sd404; // weight 0.39453125
-    wire signed [23:0] fc1_n59_p14 = fc1_in_14 * 9'sh124; // weight -0.21484375
-    wire signed [22:0] fc1_n59_p15 = fc1_in_15 * 8'sha2; // weight -0.091796875
-    reg  signed [25:0] fc1_n59_t1_0_a_d1;
-    reg  signed [25:0] fc1_n59_t1_0_b_d1;
-    wire signed [26:0] fc1_n59_t1_0 = $signed({fc1_n59_t1_0_a_d1[25], fc1_n59_t1_0_a_d1}) + $signed({fc1_n59_t1_0_b_d1[25], fc1_n59_t1_0_b_d1});
-    reg  signed [25:0] fc1_n59_t0_2_d1;
-    reg  signed [24:0] fc1_n59_t1_1_b_d1;
-    wire signed [25:0] fc1_n59_t1_1 = fc1_n59_t0_2_d1 + $signed({fc1_n59_t1_1_b_d1[24], fc1_n59_t1_1_b_d1});
-    reg  signed [24:0] fc1_n59_t1_2_a_d1;
-    reg  signed [25:0] fc1_n59_t1_2_b_d1;
-    wire signed [26:0] fc1_n59_t1_2 = $signed({{2{fc1_n59_t1_2_a_d1[24]}}, fc1_n59_t1_2_a_d1}) + $signed({fc1_n59_t1_2_b_d1[25], fc1_n59_t1_2_b_d1});
-    reg  signed [25:0] fc1_n59_t0_6_d1;
-    reg  signed [24:0] fc1_n59_t1_3_b_d1;
-    wire signed [25:0] fc1_n59_t1_3 = fc1_n59_t0_6_d1 + $signed({fc1_n59_t1_3_b_d1[24], fc1_n59_t1_3_b_d1});
-    wire signed [27:0] fc1_n59_t2_0 = $signed({fc1_n59_t1_0[26], fc1_n59_t1_0}) + $signed({{2{fc1_n59_t1_1[25]}}, fc1_n59_t1_1});
-    wire signed [27:0] fc1_n59_t2_1 = $signed({fc1_n59_t1_2[26], fc1_n59_t1_2}) + $signed({{2{fc1_n59_t1_3[25]}}, fc1_n59_t1_3});
+    wire signed [7:0] fc1_n59_s0_xh = $signed(fc1_in_15[15:8]);
+    wire signed [24:0] fc1_n59_s0 = $signed({($signed({{9{fc1_n59_s0_xh[7]}}, fc1_n59_s0_xh}) - $signed({fc1_in_2[15], fc1_in_2})), fc1_in_15[7:0]});
+    wire signed [12:0] fc1_n59_s1_xh = $signed(fc1_e3[17:5]);
+    wire signed [22:0] fc1_n59_s1 = $signed({($signed({{5{fc1_n59_s1_xh[12]}}, fc1_n59_s1_xh}) - fc1_e0), fc1_e3[4:0]});
+    wire signed [25:0] fc1_n59_s2 = $signed({($signed({{8{fc1_e156_xh[16]}}, fc1_e156_xh}) + fc1_n59_s0), fc1_e17[0]});
+    wire signed [19:0] fc1_n59_s3 = $signed({($signed({{2{fc1_e156_xh[16]}}, fc1_e156_xh}) + $signed({fc1_e19[17], fc1_e19})), fc1_e17[0]});
+    wire signed [20:0] fc1_n59_s4 = $signed({($signed({{2{fc1_n8_s3_xh[15]}}, fc1_n8_s3_xh}) - fc1_e22), fc1_e29[2:0]});
+    wire signed [8:0] fc1_n59_s5_xh = $signed(fc1_e64[16:8]);
+    wire signed [25:0] fc1_n59_s5 = $signed({($signed({{9{fc1_n59_s5_xh[8]}}, fc1_n59_s5_xh}) - $signed({fc1_e37[16], fc1_e37})), fc1_e64[7:0]});
+    wire signed [14:0] fc1_n59_s6_xh = $signed(fc1_e79[19:5]);
+    wire signed [22:0] fc1_n59_s6 = $signed({($signed({{3{fc1_n59_s6_xh[14]}}, fc1_n59_s6_xh}) - $signed({fc1_e77[16], fc1_e77})), fc1_e79[4:0]});
+    wire signed [19:0] fc1_n59_s7_xh = $signed(fc1_n59_s1[22:3]);
+    wire signed [23:0] fc1_n59_s7 = $signed({($signed({fc1_n59_s7_xh[19], fc1_n59_s7_xh}) - $signed({{2{fc1_e57[18]}}, fc1_e57})), fc1_n59_s1[2:0]});
+    wire signed [25:0] fc1_n59_s8 = $signed({($signed(fc1_n59_s5[25:3]) + $signed({{2{fc1_n59_s4[20]}}, fc1_n59_s4})), fc1_n59_s5[2:0]});
+    wire signed [19:0] fc1_n59_s9_xh = $signed(fc1_e159[21:2]);
+    wire signed [24:0] fc1_n59_s9 = $signed({($signed({{3{fc1_n59_s9_xh[19]}}, fc1_n59_s9_xh}) + fc1_n59_s6), fc1_e159[1:0]});
+    wire signed [24:0] fc1_n59_s10 = $signed({($signed({{5{fc1_n47_s10_xh[14]}}, fc1_n47_s10_xh}) - fc1_e345), fc1_e325[4:0]});
+    wire signed [18:0] fc1_n59_s11_xh = $signed(fc1_n59_s2[25:7]);
+    wire signed [26:0] fc1_n59_s11 = $signed({($signed({fc1_n59_s11_xh[18], fc1_n59_s11_xh}) + fc1_n59_s3), fc1_n59_s2[6:0]});
+    wire signed [17:0] fc1_n59_s12_xh = $signed(fc1_e143[18:1]);
+    wire [23:0] fc1_n59_s12_u = {($signed({{5{fc1_n59_s12_xh[17]}}, fc1_n59_s12_xh}) - fc1_e240), fc1_e143[0]};
+    wire signed [23:0] fc1_n59_s14_xh = $signed(fc1_n59_s8[25:2]);
+    wire [26:0] fc1_n59_s14_u = {($signed({fc1_n59_s14_xh[23], fc1_n59_s14_xh}) - fc1_n59_s10), fc1_n59_s8[1:0]};
+    wire signed [25:0] fc1_n59_s15_xh = $signed(fc1_n59_s11[26:1]);
+    wire [27:0] fc1_n59_s15_u = {($signed({fc1_n59_s15_xh[25], fc1_n59_s15_xh}) + $signed({{2{fc1_n59_s9[24]}}, fc1_n59_s9})), fc1_n59_s11[0]};
+    reg  signed [24:0] fc1_n59_s13_d1;
+    reg  [23:0] fc1_n59_s12_d1;
+    wire signed [23:0] fc1_n59_s12_d1_v = $signed(fc1_n59_s12_d1);
+    wire signed [22:0] fc1_n59_s16_xh = $signed(fc1_n59_s13_d1[24:2]);
+    wire signed [26:0] fc1_n59_s16 = $signed({($signed({{2{fc1_n59_s16_xh[22]}}, fc1_n59_s16_xh}) - $signed({fc1_n59_s12_d1_v[23], fc1_n59_s12_d1_v})), fc1_n59_s13_d1[1:0]});
+    reg  [27:0] fc1_n59_s15_d1;
+    reg  [26:0] fc1_n59_s14_d1;
+    wire signed [26:0] fc1_n59_s14_d1_v = $signed(fc1_n59_s14_d1);
+    wire signed [27:0] fc1_n59_s17 = $signed(fc1_n59_s15_d1) - $signed({fc1_n59_s14_d1_v[26], fc1_n59_s14_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n59_acc = ($signed({fc1_n59_t2_0[27], fc1_n59_t2_0}) + $signed({fc1_n59_t2_1[27], fc1_n59_t2_1}));
+    wire signed [28:0] fc1_n59_acc = ($signed({fc1_n59_s17[27], fc1_n59_s17}) + $signed({{2{fc1_n59_s16[26]}}, fc1_n59_s16}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n59_y_fl = $signed(fc1_n59_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p1 = fc1_in_1 * 9'sh171; // weight -0.1396484375
-    wire signed [27:0] fc1_n60_p2 = fc1_in_2 * 13'sh17c7; // weight -2.0556640625
-    wire signed [27:0] fc1_n60_p3 = fc1_in_3 * 13'sh152a; // weight -2.708984375
-    wire signed [26:0] fc1_n60_p4 = fc1_in_4 * 12'sh8a8; // weight -1.8359375
-    wire signed [27:0] fc1_n60_p5 = fc1_in_5 * 13'sh14cc; // weight -2.80078125
-    wire signed [23:0] fc1_n60_p6 = fc1_in_6 * 9'sd173; // weight 0.1689453125
-    wire signed [23:0] fc1_n60_p7 = fc1_in_7 * 9'sd165; // weight 0.1611328125
-    wire signed [24:0] fc1_n60_p8 = fc1_in_8 * 10'sh285; // weight -0.3701171875
-    wire signed [23:0] fc1_n60_p9 = fc1_in_9 * 9'sd238; // weight 0.232421875
-    wire signed [23:0] fc1_n60_p10 = fc1_in_10 * 9'sd144; // weight 0.140625
-    wire signed [24:0] fc1_n60_p12 = fc1_in_12 * 10'sd388; // weight 0.37890625
-    wire signed [24:0] fc1_n60_p13 = fc1_in_13 * 10'sd361; // weight 0.3525390625
-    wire signed [23:0] fc1_n60_p14 = fc1_in_14 * 9'sh113; // weight -0.2314453125
-    wire signed [22:0] fc1_n60_p15 = fc1_in_15 * 8'sd115; // weight 0.1123046875
-    reg  signed [24:0] fc1_n60_t1_0_a_d1;
-    reg  signed [28:0] fc1_n60_t0_1_d1;
-    wire signed [28:0] fc1_n60_t1_0 = $signed({{4{fc1_n60_t1_0_a_d1[24]}}, fc1_n60_t1_0_a_d1}) + fc1_n60_t0_1_d1;
-    reg  signed [28:0] fc1_n60_t0_2_d1;
-    reg  signed [24:0] fc1_n60_t1_1_b_d1;
-    wire signed [28:0] fc1_n60_t1_1 = fc1_n60_t0_2_d1 + $signed({{4{fc1_n60_t1_1_b_d1[24]}}, fc1_n60_t1_1_b_d1});
-    reg  signed [25:0] fc1_n60_t1_2_a_d1;
-    reg  signed [26:0] fc1_n60_t0_5_d1;
-    wire signed [26:0] fc1_n60_t1_2 = $signed({fc1_n60_t1_2_a_d1[25], fc1_n60_t1_2_a_d1}) + fc1_n60_t0_5_d1;
-    reg  signed [25:0] fc1_n60_t1_3_a_d1;
-    reg  signed [24:0] fc1_n60_t1_3_b_d1;
-    wire signed [26:0] fc1_n60_t1_3 = $signed({fc1_n60_t1_3_a_d1[25], fc1_n60_t1_3_a_d1}) + $signed({{2{fc1_n60_t1_3_b_d1[24]}}, fc1_n60_t1_3_b_d1});
-    wire signed [27:0] fc1_n60_t2_1 = $signed({fc1_n60_t1_2[26], fc1_n60_t1_2}) + $signed({fc1_n60_t1_3[26], fc1_n60_t1_3});
-    wire signed [29:0] fc1_n60_t3_0 = ($signed({fc1_n60_t1_0[28], fc1_n60_t1_0}) + $signed({fc1_n60_t1_1[28], fc1_n60_t1_1})) + $signed({{2{fc1_n60_t2_1[27]}}, fc1_n60_t2_1});
+    wire signed [10:0] fc1_n60_s0_xh = $signed(fc1_in_2[15:5]);
+    wire signed [21:0] fc1_n60_s0 = $signed({($signed({{6{fc1_n60_s0_xh[10]}}, fc1_n60_s0_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_in_2[4:0]});
+    wire signed [21:0] fc1_n60_s1 = $signed({($signed({{6{fc1_e234_xh[10]}}, fc1_e234_xh}) - $signed({fc1_in_8[15], fc1_in_8})), fc1_in_10[4:0]});
+    wire signed [19:0] fc1_n60_s2 = $signed({($signed({{4{fc1_e167_xh[12]}}, fc1_e167_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_in_10[2:0]});
+    wire signed [17:0] fc1_n60_s4_xh = $signed(fc1_n60_s0[21:4]);
+    wire signed [25:0] fc1_n60_s4 = $signed({($signed({{4{fc1_n60_s4_xh[17]}}, fc1_n60_s4_xh}) - fc1_n60_s1), fc1_n60_s0[3:0]});
+    wire signed [15:0] fc1_n60_s6_xh = $signed(fc1_e37[16:1]);
+    wire signed [20:0] fc1_n60_s6 = $signed({($signed({{4{fc1_n60_s6_xh[15]}}, fc1_n60_s6_xh}) - fc1_e79), fc1_e37[0]});
+    wire signed [12:0] fc1_n60_s7_xh = $signed(fc1_e125[18:6]);
+    wire signed [17:0] fc1_n60_s7_hi = $signed({{5{fc1_n60_s7_xh[12]}}, fc1_n60_s7_xh}) - $signed({(fc1_e150_xh + 12'sd63), fc1_e3[5:0]});
+    wire signed [23:0] fc1_n60_s7 = $signed({fc1_n60_s7_hi, fc1_e125[5:0]});
+    wire signed [9:0] fc1_n60_s8_xh = $signed(fc1_e119[18:9]);
+    wire signed [27:0] fc1_n60_s8 = $signed({($signed({{9{fc1_n60_s8_xh[9]}}, fc1_n60_s8_xh}) - fc1_e59), fc1_e119[8:0]});
+    wire signed [7:0] fc1_n60_s9_xh = $signed(fc1_e122[17:10]);
+    wire signed [28:0] fc1_n60_s9 = $signed({($signed({{11{fc1_n60_s9_xh[7]}}, fc1_n60_s9_xh}) + fc1_e35), fc1_e122[9:0]});
+    wire signed [20:0] fc1_n60_s10_xh = $signed(fc1_e293[23:3]);
+    wire signed [24:0] fc1_n60_s10 = $signed({($signed({fc1_n60_s10_xh[20], fc1_n60_s10_xh}) + $signed({{2{fc1_e141[19]}}, fc1_e141})), fc1_e293[2:0]});
+    wire signed [19:0] fc1_n60_s11 = $signed({($signed({fc1_n5_s8_xh[17], fc1_n5_s8_xh}) + $signed({fc1_e347[17], fc1_e347})), fc1_e73[0]});
+    wire signed [19:0] fc1_n60_s12_hi = $signed({{8{fc1_n33_s12_xh[11]}}, fc1_n33_s12_xh}) - (fc1_n60_s2 + $signed({{3{fc1_e5[16]}}, fc1_e5}));
+    wire signed [26:0] fc1_n60_s12 = $signed({fc1_n60_s12_hi, fc1_e300[6:0]});
+    wire signed [25:0] fc1_n60_s13 = $signed({($signed(fc1_n60_s4[25:4]) + $signed({fc1_n60_s6[20], fc1_n60_s6})), fc1_n60_s4[3:0]});
+    wire [28:0] fc1_n60_s15_u = {($signed(fc1_n60_s9[28:3]) + $signed({{6{fc1_e307[19]}}, fc1_e307})), fc1_n60_s9[2:0]};
+    wire signed [17:0] fc1_n60_s16_xh = $signed(fc1_e238[22:5]);
+    wire [24:0] fc1_n60_s16_u = {($signed({{2{fc1_n60_s16_xh[17]}}, fc1_n60_s16_xh}) - fc1_n60_s11), fc1_e238[4:0]};
+    wire [26:0] fc1_n60_s17_u = {($signed(fc1_n60_s12[26:1]) - $signed({{5{fc1_e242[20]}}, fc1_e242})), fc1_n60_s12[0]};
+    reg  [28:0] fc1_n60_s15_d1;
+    wire signed [28:0] fc1_n60_s15_d1_v = $signed(fc1_n60_s15_d1);
+    reg  [24:0] fc1_n60_s16_d1;
+    wire signed [24:0] fc1_n60_s16_d1_v = $signed(fc1_n60_s16_d1);
+    wire signed [26:0] fc1_n60_s19_xh = $signed(fc1_n60_s15_d1_v[28:2]);
+    wire signed [29:0] fc1_n60_s19 = $signed({($signed({fc1_n60_s19_xh[26], fc1_n60_s19_xh}) + $signed({{3{fc1_n60_s16_d1_v[24]}}, fc1_n60_s16_d1_v})), fc1_n60_s15_d1_v[1:0]});
+    reg  [26:0] fc1_n60_s17_d1;
+    wire signed [26:0] fc1_n60_s17_d1_v = $signed(fc1_n60_s17_d1);
+    reg  signed [27:0] fc1_n60_s14_d1;
+    wire signed [28:0] fc1_n60_s20 = $signed({{2{fc1_n60_s17_d1_v[26]}}, fc1_n60_s17_d1_v}) - $signed({fc1_n60_s14_d1[27], fc1_n60_s14_d1});
+    reg  signed [26:0] fc1_n60_s18_d1;
+    wire signed [29:0] fc1_n60_s22 = ($signed({{3{fc1_n60_s18_d1[26]}}, fc1_n60_s18_d1}) - fc1_n60_s19) + $signed({fc1_n60_s20[28], fc1_n60_s20});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n60_acc = (fc1_n60_t3_0 + 30'sh3ffc1000);
+    wire signed [29:0] fc1_n60_acc = (-fc1_n60_s22);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n60_y_fl = $signed(fc1_n60_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n61_p1 = fc1_in_1 * 8'sd103; // weight 0.1005859375
-    wire signed [24:0] fc1_n61_p2 = fc1_in_2 * 10'sd340; // weight 0.33203125
-    wire signed [23:0] fc1_n61_p4 = fc1_in_4 * 9'sd180; // weight 0.17578125
-    wire signed [26:0] fc1_n61_p5 = fc1_in_5 * 12'sd1883; // weight 1.8388671875
-    wire signed [22:0] fc1_n61_p6 = fc1_in_6 * 8'sd115; // weight 0.1123046875
-    wire signed [23:0] fc1_n61_p7 = fc1_in_7 * 9'sh12f; // weight -0.2041015625
-    wire signed [24:0] fc1_n61_p8 = fc1_in_8 * 10'sh29f; // weight -0.3447265625
-    wire signed [25:0] fc1_n61_p9 = fc1_in_9 * 11'sh4e7; // weight -0.7744140625
-    wire signed [25:0] fc1_n61_p11 = fc1_in_11 * 11'sh414; // weight -0.98046875
-    wire signed [24:0] fc1_n61_p12 = fc1_in_12 * 10'sh299; // weight -0.3505859375
-    wire signed [24:0] fc1_n61_p13 = fc1_in_13 * 10'sh29c; // weight -0.34765625
-    wire signed [24:0] fc1_n61_p14 = fc1_in_14 * 10'sd406; // weight 0.396484375
-    wire signed [24:0] fc1_n61_p15 = fc1_in_15 * 10'sd308; // weight 0.30078125
-    reg  signed [24:0] fc1_n61_t1_0_a_d1;
-    reg  signed [25:0] fc1_n61_t1_0_b_d1;
-    wire signed [26:0] fc1_n61_t1_0 = $signed({{2{fc1_n61_t1_0_a_d1[24]}}, fc1_n61_t1_0_a_d1}) + $signed({fc1_n61_t1_0_b_d1[25], fc1_n61_t1_0_b_d1});
-    reg  signed [27:0] fc1_n61_t0_2_d1;
-    reg  signed [24:0] fc1_n61_t1_1_b_d1;
-    reg  signed [26:0] fc1_n61_t1_2_a_d1;
-    reg  signed [26:0] fc1_n61_t1_2_b_d1;
-    wire signed [27:0] fc1_n61_t1_2 = $signed({fc1_n61_t1_2_a_d1[26], fc1_n61_t1_2_a_d1}) + $signed({fc1_n61_t1_2_b_d1[26], fc1_n61_t1_2_b_d1});
-    reg  signed [25:0] fc1_n61_t1_3_a_d1;
-    reg  signed [25:0] fc1_n61_t1_3_b_d1;
-    wire signed [26:0] fc1_n61_t1_3 = $signed({fc1_n61_t1_3_a_d1[25], fc1_n61_t1_3_a_d1}) + $signed({fc1_n61_t1_3_b_d1[25], fc1_n61_t1_3_b_d1});
-    wire signed [27:0] fc1_n61_t2_0 = $signed({fc1_n61_t1_0[26], fc1_n61_t1_0}) + (fc1_n61_t0_2_d1 + $signed({{3{fc1_n61_t1_1_b_d1[24]}}, fc1_n61_t1_1_b_d1}));
-    wire signed [28:0] fc1_n61_t3_0 = $signed({fc1_n61_t2_0[27], fc1_n61_t2_0}) + ($signed({fc1_n61_t1_2[27], fc1_n61_t1_2}) + $signed({{2{fc1_n61_t1_3[26]}}, fc1_n61_t1_3}));
+    wire signed [7:0] fc1_n61_s0_xh = $signed(fc1_in_1[15:8]);
+    wire signed [24:0] fc1_n61_s0 = $signed({($signed({{9{fc1_n61_s0_xh[7]}}, fc1_n61_s0_xh}) + $signed({fc1_in_5[15], fc1_in_5})), fc1_in_1[7:0]});
+    wire signed [10:0] fc1_n61_s1_xh = $signed(fc1_e21[17:7]);
+    wire signed [18:0] fc1_n61_s1 = $signed({($signed({fc1_n61_s1_xh[10], fc1_n61_s1_xh}) + 12'sd687), fc1_e21[6:0]});
+    wire signed [14:0] fc1_n61_s2_xh = $signed(fc1_e65[18:4]);
+    wire signed [21:0] fc1_n61_s2 = $signed({($signed({{3{fc1_n61_s2_xh[14]}}, fc1_n61_s2_xh}) - fc1_e21), fc1_e65[3:0]});
+    wire signed [24:0] fc1_n61_s3 = $signed({($signed(fc1_n61_s0[24:2]) - $signed({{6{fc1_e16[16]}}, fc1_e16})), fc1_n61_s0[1:0]});
+    wire signed [21:0] fc1_n61_s4 = $signed({($signed({{3{fc1_e376_xh[14]}}, fc1_e376_xh}) + fc1_e17), fc1_e18[3:0]});
+    wire signed [12:0] fc1_n61_s5_xh = $signed(fc1_e39[18:6]);
+    wire signed [24:0] fc1_n61_s5 = $signed({($signed({{6{fc1_n61_s5_xh[12]}}, fc1_n61_s5_xh}) - fc1_e26), fc1_e39[5:0]});
+    wire signed [12:0] fc1_n61_s6_xh = $signed(fc1_n61_s1[18:6]);
+    wire signed [23:0] fc1_n61_s6 = $signed({($signed({{5{fc1_n61_s6_xh[12]}}, fc1_n61_s6_xh}) - fc1_e82), fc1_n61_s1[5:0]});
+    wire signed [18:0] fc1_n61_s7_xh = $signed(fc1_n61_s2[21:3]);
+    wire signed [22:0] fc1_n61_s7 = $signed({($signed({fc1_n61_s7_xh[18], fc1_n61_s7_xh}) - $signed({fc1_e351[18], fc1_e351})), fc1_n61_s2[2:0]});
+    wire signed [21:0] fc1_n61_s8 = $signed({($signed({{2{fc1_n46_s7_xh[16]}}, fc1_n46_s7_xh}) + fc1_e91), fc1_e384[2:0]});
+    wire signed [17:0] fc1_n61_s9_xh = $signed(fc1_n61_s4[21:4]);
+    wire signed [23:0] fc1_n61_s9 = $signed({($signed({{2{fc1_n61_s9_xh[17]}}, fc1_n61_s9_xh}) - fc1_e126), fc1_n61_s4[3:0]});
+    wire signed [15:0] fc1_n61_s10_xh = $signed(fc1_e185[17:2]);
+    wire signed [25:0] fc1_n61_s10 = $signed({($signed({{8{fc1_n61_s10_xh[15]}}, fc1_n61_s10_xh}) + fc1_e350), fc1_e185[1:0]});
+    wire signed [17:0] fc1_n61_s11_xh = $signed(fc1_n61_s5[24:7]);
+    wire signed [25:0] fc1_n61_s11 = $signed({($signed({fc1_n61_s11_xh[17], fc1_n61_s11_xh}) - fc1_e73), fc1_n61_s5[6:0]});
+    wire signed [22:0] fc1_n61_s12_xh = $signed(fc1_e290[25:3]);
+    wire signed [27:0] fc1_n61_s12 = $signed({($signed({{2{fc1_n61_s12_xh[22]}}, fc1_n61_s12_xh}) - fc1_n61_s3), fc1_e290[2:0]});
+    wire signed [18:0] fc1_n61_s13_xh = $signed(fc1_n61_s8[21:3]);
+    wire [26:0] fc1_n61_s13_u = {($signed({{5{fc1_n61_s13_xh[18]}}, fc1_n61_s13_xh}) - fc1_n61_s6), fc1_n61_s8[2:0]};
+    wire signed [17:0] fc1_n61_s14_xh = $signed(fc1_e256[20:3]);
+    wire [25:0] fc1_n61_s14_u = {($signed({{5{fc1_n61_s14_xh[17]}}, fc1_n61_s14_xh}) + fc1_n61_s7), fc1_e256[2:0]};
+    wire signed [17:0] fc1_n61_s16_xh = $signed(fc1_e206[23:6]);
+    wire [26:0] fc1_n61_s16_u = {($signed({{3{fc1_n61_s16_xh[17]}}, fc1_n61_s16_xh}) - $signed({fc1_e248[19], fc1_e248})), fc1_e206[5:0]};
+    reg  [26:0] fc1_n61_s13_d1;
+    wire signed [26:0] fc1_n61_s13_d1_v = $signed(fc1_n61_s13_d1);
+    reg  [25:0] fc1_n61_s14_d1;
+    wire signed [25:0] fc1_n61_s14_d1_v = $signed(fc1_n61_s14_d1);
+    wire signed [25:0] fc1_n61_s18_xh = $signed(fc1_n61_s13_d1_v[26:1]);
+    wire signed [27:0] fc1_n61_s18 = $signed({($signed({fc1_n61_s18_xh[25], fc1_n61_s18_xh}) + $signed({fc1_n61_s14_d1_v[25], fc1_n61_s14_d1_v})), fc1_n61_s13_d1_v[0]});
+    reg  signed [26:0] fc1_n61_s15_d1;
+    reg  [26:0] fc1_n61_s16_d1;
+    wire signed [26:0] fc1_n61_s16_d1_v = $signed(fc1_n61_s16_d1);
+    wire signed [27:0] fc1_n61_s19 = $signed({fc1_n61_s15_d1[26], fc1_n61_s15_d1}) + $signed({fc1_n61_s16_d1_v[26], fc1_n61_s16_d1_v});
+    reg  signed [27:0] fc1_n61_s17_d1;
+    wire signed [28:0] fc1_n61_s21 = ($signed({fc1_n61_s17_d1[27], fc1_n61_s17_d1}) + $signed({fc1_n61_s18[27], fc1_n61_s18})) + $signed({fc1_n61_s19[27], fc1_n61_s19});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n61_acc = (fc1_n61_t3_0 + 29'sd703488);
+    wire signed [28:0] fc1_n61_acc = (-fc1_n61_s21);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n61_y_fl = $signed(fc1_n61_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p0 = fc1_in_0 * 10'sh29e; // weight -0.345703125
-    wire signed [24:0] fc1_n62_p1 = fc1_in_1 * 10'sd463; // weight 0.4521484375
-    wire signed [26:0] fc1_n62_p2 = fc1_in_2 * 12'sd1203; // weight 1.1748046875
-    wire signed [26:0] fc1_n62_p3 = fc1_in_3 * 12'sd2003; // weight 1.9560546875
-    wire signed [26:0] fc1_n62_p4 = fc1_in_4 * 12'sd1671; // weight 1.6318359375
-    wire signed [26:0] fc1_n62_p5 = fc1_in_5 * 12'sd1688; // weight 1.6484375
-    wire signed [19:0] fc1_n62_p6 = fc1_in_6 * 5'sh17; // weight -0.0087890625
-    wire signed [22:0] fc1_n62_p8 = fc1_in_8 * 8'sd104; // weight 0.1015625
-    wire signed [24:0] fc1_n62_p10 = fc1_in_10 * 10'sd400; // weight 0.390625
-    wire signed [23:0] fc1_n62_p11 = fc1_in_11 * 9'sh17b; // weight -0.1298828125
-    wire signed [23:0] fc1_n62_p13 = fc1_in_13 * 9'sh127; // weight -0.2119140625
-    wire signed [23:0] fc1_n62_p14 = fc1_in_14 * 9'sh118; // weight -0.2265625
-    wire signed [21:0] fc1_n62_p15 = fc1_in_15 * 7'sd54; // weight 0.052734375
-    reg  signed [25:0] fc1_n62_t1_0_a_d1;
-    reg  signed [27:0] fc1_n62_t0_1_d1;
-    wire signed [27:0] fc1_n62_t1_0 = $signed({{2{fc1_n62_t1_0_a_d1[25]}}, fc1_n62_t1_0_a_d1}) + fc1_n62_t0_1_d1;
-    reg  signed [27:0] fc1_n62_t0_2_d1;
-    reg  signed [23:0] fc1_n62_t1_1_b_d1;
-    wire signed [27:0] fc1_n62_t1_1 = fc1_n62_t0_2_d1 + $signed({{4{fc1_n62_t1_1_b_d1[23]}}, fc1_n62_t1_1_b_d1});
-    reg  signed [24:0] fc1_n62_t1_2_a_d1;
-    reg  signed [25:0] fc1_n62_t0_5_d1;
-    wire signed [25:0] fc1_n62_t1_2 = $signed({fc1_n62_t1_2_a_d1[24], fc1_n62_t1_2_a_d1}) + fc1_n62_t0_5_d1;
-    reg  signed [24:0] fc1_n62_t1_3_a_d1;
-    reg  signed [24:0] fc1_n62_t1_3_b_d1;
-    wire signed [25:0] fc1_n62_t1_3 = $signed({fc1_n62_t1_3_a_d1[24], fc1_n62_t1_3_a_d1}) + $signed({fc1_n62_t1_3_b_d1[24], fc1_n62_t1_3_b_d1});
-    wire signed [28:0] fc1_n62_t2_0 = $signed({fc1_n62_t1_0[27], fc1_n62_t1_0}) + $signed({fc1_n62_t1_1[27], fc1_n62_t1_1});
-    wire signed [26:0] fc1_n62_t2_1 = $signed({fc1_n62_t1_2[25], fc1_n62_t1_2}) + $signed({fc1_n62_t1_3[25], fc1_n62_t1_3});
+    wire signed [16:0] fc1_n62_s0 = $signed({($signed({fc1_e214_xh[9], fc1_e214_xh}) - 11'sd473), fc1_in_2[5:0]});
+    wire signed [21:0] fc1_n62_s1 = $signed({($signed({{4{fc1_e134_xh[13]}}, fc1_e134_xh}) + $signed({fc1_n62_s0[16], fc1_n62_s0})), fc1_e1[3:0]});
+    wire signed [9:0] fc1_n62_s2_xh = $signed(fc1_e2[16:7]);
+    wire signed [24:0] fc1_n62_s2 = $signed({($signed({{8{fc1_n62_s2_xh[9]}}, fc1_n62_s2_xh}) - fc1_e21), fc1_e2[6:0]});
+    wire signed [12:0] fc1_n62_s3_xh = $signed(fc1_e26[18:6]);
+    wire signed [23:0] fc1_n62_s3 = $signed({($signed({{5{fc1_n62_s3_xh[12]}}, fc1_n62_s3_xh}) - fc1_e38), fc1_e26[5:0]});
+    wire signed [12:0] fc1_n62_s4_xh = $signed(fc1_e46[17:5]);
+    wire signed [22:0] fc1_n62_s4 = $signed({($signed({{5{fc1_n62_s4_xh[12]}}, fc1_n62_s4_xh}) - $signed({fc1_e61[16], fc1_e61})), fc1_e46[4:0]});
+    wire signed [14:0] fc1_n62_s5_xh = $signed(fc1_n62_s1[21:7]);
+    wire signed [25:0] fc1_n62_s5 = $signed({($signed({{4{fc1_n62_s5_xh[14]}}, fc1_n62_s5_xh}) + fc1_e101), fc1_n62_s1[6:0]});
+    wire signed [19:0] fc1_n62_s6_xh = $signed(fc1_n62_s2[24:5]);
+    wire signed [25:0] fc1_n62_s6 = $signed({($signed({fc1_n62_s6_xh[19], fc1_n62_s6_xh}) - $signed({fc1_e67[19], fc1_e67})), fc1_n62_s2[4:0]});
+    wire signed [21:0] fc1_n62_s7_xh = $signed(fc1_n62_s3[23:2]);
+    wire signed [24:0] fc1_n62_s7 = $signed({($signed({fc1_n62_s7_xh[21], fc1_n62_s7_xh}) + fc1_n62_s4), fc1_n62_s3[1:0]});
+    wire signed [18:0] fc1_n62_s8_xh = $signed(fc1_e158[20:2]);
+    wire signed [21:0] fc1_n62_s8 = $signed({($signed({fc1_n62_s8_xh[18], fc1_n62_s8_xh}) + $signed({{2{fc1_e171[17]}}, fc1_e171})), fc1_e158[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n62_acc = (($signed({fc1_n62_t2_0[28], fc1_n62_t2_0}) + $signed({{3{fc1_n62_t2_1[26]}}, fc1_n62_t2_1})) + 30'sd484352);
+    wire signed [22:0] fc1_n62_s9_xh = $signed(fc1_e356[28:6]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_n62_s9 = $signed({($signed(fc1_n62_s9_xh[21:0]) + $signed({{2{fc1_e162[19]}}, fc1_e162})), fc1_e356[5:0]});
+    wire [25:0] fc1_n62_s10_u = {($signed(fc1_n62_s5[25:2]) - $signed({{3{fc1_e219[20]}}, fc1_e219})), fc1_n62_s5[1:0]};
+    wire signed [17:0] fc1_n62_s11_xh = $signed(fc1_e248[19:2]);
+    wire [23:0] fc1_n62_s11_u = {($signed({{4{fc1_n62_s11_xh[17]}}, fc1_n62_s11_xh}) + fc1_n62_s8), fc1_e248[1:0]};
+    wire signed [24:0] fc1_n62_s12_xh = $signed(fc1_n62_s6[25:1]);
+    wire [26:0] fc1_n62_s12_u = {($signed({fc1_n62_s12_xh[24], fc1_n62_s12_xh}) + $signed({fc1_n62_s7[24], fc1_n62_s7})), fc1_n62_s6[0]};
+    wire signed [24:0] fc1_n62_s13_xh = $signed(fc1_n62_s9[27:3]);
+    wire [28:0] fc1_n62_s13_u = {($signed({fc1_n62_s13_xh[24], fc1_n62_s13_xh}) + $signed({fc1_e204[24], fc1_e204})), fc1_n62_s9[2:0]};
+    reg  [25:0] fc1_n62_s10_d1;
+    wire signed [25:0] fc1_n62_s10_d1_v = $signed(fc1_n62_s10_d1);
+    reg  [23:0] fc1_n62_s11_d1;
+    wire signed [23:0] fc1_n62_s11_d1_v = $signed(fc1_n62_s11_d1);
+    wire signed [23:0] fc1_n62_s14_xh = $signed(fc1_n62_s10_d1_v[25:2]);
+    wire signed [26:0] fc1_n62_s14 = $signed({($signed({fc1_n62_s14_xh[23], fc1_n62_s14_xh}) - $signed({fc1_n62_s11_d1_v[23], fc1_n62_s11_d1_v})), fc1_n62_s10_d1_v[1:0]});
+    reg  [26:0] fc1_n62_s12_d1;
+    wire signed [26:0] fc1_n62_s12_d1_v = $signed(fc1_n62_s12_d1);
+    reg  [28:0] fc1_n62_s13_d1;
+    wire signed [28:0] fc1_n62_s13_d1_v = $signed(fc1_n62_s13_d1);
+    wire signed [26:0] fc1_n62_s16 = fc1_n62_s14 + $signed({{7{fc1_e231_d1[19]}}, fc1_e231_d1});
+    wire signed [29:0] fc1_n62_s17 = $signed({{3{fc1_n62_s16[26]}}, fc1_n62_s16}) + ($signed({{3{fc1_n62_s12_d1_v[26]}}, fc1_n62_s12_d1_v}) + $signed({fc1_n62_s13_d1_v[28], fc1_n62_s13_d1_v}));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_n62_acc = (-fc1_n62_s17);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n62_y_fl = $signed(fc1_n62_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p0 = fc1_in_0 * 9'sd137; // weight 0.1337890625
-    wire signed [24:0] fc1_n63_p1 = fc1_in_1 * 10'sd414; // weight 0.404296875
-    wire signed [23:0] fc1_n63_p2 = fc1_in_2 * 9'sd212; // weight 0.20703125
-    wire signed [22:0] fc1_n63_p3 = fc1_in_3 * 8'sd77; // weight 0.0751953125
-    wire signed [22:0] fc1_n63_p4 = fc1_in_4 * 8'sd70; // weight 0.068359375
-    wire signed [24:0] fc1_n63_p5 = fc1_in_5 * 10'sh245; // weight -0.4326171875
-    wire signed [23:0] fc1_n63_p7 = fc1_in_7 * 9'sd194; // weight 0.189453125
-    wire signed [21:0] fc1_n63_p8 = fc1_in_8 * 7'sd60; // weight 0.05859375
-    wire signed [23:0] fc1_n63_p9 = fc1_in_9 * 9'sd237; // weight 0.2314453125
-    wire signed [22:0] fc1_n63_p10 = fc1_in_10 * 8'sh99; // weight -0.1005859375
-    wire signed [22:0] fc1_n63_p11 = fc1_in_11 * 8'sd82; // weight 0.080078125
-    wire signed [24:0] fc1_n63_p12 = fc1_in_12 * 10'sh2f5; // weight -0.2607421875
-    wire signed [24:0] fc1_n63_p13 = fc1_in_13 * 10'sd364; // weight 0.35546875
-    wire signed [20:0] fc1_n63_p14 = fc1_in_14 * 6'sd18; // weight 0.017578125
-    reg  signed [25:0] fc1_n63_t0_0_d1;
-    reg  signed [24:0] fc1_n63_t1_0_b_d1;
-    wire signed [25:0] fc1_n63_t1_0 = fc1_n63_t0_0_d1 + $signed({fc1_n63_t1_0_b_d1[24], fc1_n63_t1_0_b_d1});
-    reg  signed [25:0] fc1_n63_t0_2_d1;
-    reg  signed [24:0] fc1_n63_t1_1_b_d1;
-    wire signed [25:0] fc1_n63_t1_1 = fc1_n63_t0_2_d1 + $signed({fc1_n63_t1_1_b_d1[24], fc1_n63_t1_1_b_d1});
-    reg  signed [24:0] fc1_n63_t0_4_d1;
-    reg  signed [23:0] fc1_n63_t1_2_b_d1;
-    wire signed [24:0] fc1_n63_t1_2 = fc1_n63_t0_4_d1 + $signed({fc1_n63_t1_2_b_d1[23], fc1_n63_t1_2_b_d1});
-    reg  signed [25:0] fc1_n63_t0_6_d1;
-    reg  signed [24:0] fc1_n63_t1_3_b_d1;
-    wire signed [25:0] fc1_n63_t1_3 = fc1_n63_t0_6_d1 + $signed({fc1_n63_t1_3_b_d1[24], fc1_n63_t1_3_b_d1});
-    wire signed [26:0] fc1_n63_t2_0 = $signed({fc1_n63_t1_0[25], fc1_n63_t1_0}) + $signed({fc1_n63_t1_1[25], fc1_n63_t1_1});
-    wire signed [26:0] fc1_n63_t2_1 = $signed({{2{fc1_n63_t1_2[24]}}, fc1_n63_t1_2}) + $signed({fc1_n63_t1_3[25], fc1_n63_t1_3});
+    wire signed [17:0] fc1_n63_s0 = $signed({($signed({{2{fc1_e33_xh[14]}}, fc1_e33_xh}) - $signed({fc1_in_7[15], fc1_in_7})), fc1_in_10[0]});
+    wire signed [22:0] fc1_n63_s1 = $signed({($signed({{4{fc1_e199_xh[13]}}, fc1_e199_xh}) + fc1_n63_s0), fc1_e11[4:0]});
+    wire signed [18:0] fc1_n63_s2 = $signed({fc1_e17[17], fc1_e17}) - $signed({fc1_e19[17], fc1_e19});
+    wire signed [19:0] fc1_n63_s3 = $signed({($signed({{3{fc1_n12_s4_xh[14]}}, fc1_n12_s4_xh}) - $signed({fc1_e31[16], fc1_e31})), fc1_e27[1:0]});
+    wire signed [17:0] fc1_n63_s4_xh = $signed(fc1_e134[20:3]);
+    wire signed [21:0] fc1_n63_s4 = $signed({($signed({fc1_n63_s4_xh[17], fc1_n63_s4_xh}) - fc1_e47), fc1_e134[2:0]});
+    wire signed [17:0] fc1_n63_s5_xh = $signed(fc1_e66[18:1]);
+    wire signed [19:0] fc1_n63_s5 = $signed({($signed({fc1_n63_s5_xh[17], fc1_n63_s5_xh}) - fc1_e119), fc1_e66[0]});
+    wire signed [21:0] fc1_n63_s6_xh = $signed(fc1_e380[23:2]);
+    wire [25:0] fc1_n63_s6_u = {($signed({{2{fc1_n63_s6_xh[21]}}, fc1_n63_s6_xh}) + $signed({fc1_n63_s1[22], fc1_n63_s1})), fc1_e380[1:0]};
+    wire signed [13:0] fc1_n63_s7_xh = $signed(fc1_e89[18:5]);
+    wire signed [24:0] fc1_n63_s7 = $signed({($signed({{6{fc1_n63_s7_xh[13]}}, fc1_n63_s7_xh}) + fc1_n63_s3), fc1_e89[4:0]});
+    wire signed [14:0] fc1_n63_s8_xh = $signed(fc1_e314[19:5]);
+    wire signed [24:0] fc1_n63_s8 = $signed({($signed({{5{fc1_n63_s8_xh[14]}}, fc1_n63_s8_xh}) + fc1_e225), fc1_e314[4:0]});
+    wire signed [15:0] fc1_n63_s9_xh = $signed(fc1_n63_s2[18:3]);
+    wire signed [21:0] fc1_n63_s9 = $signed({($signed({{3{fc1_n63_s9_xh[15]}}, fc1_n63_s9_xh}) - fc1_e148), fc1_n63_s2[2:0]});
+    wire signed [15:0] fc1_n63_s10_xh = $signed(fc1_e157[18:3]);
+    wire signed [22:0] fc1_n63_s10 = $signed({($signed({{4{fc1_n63_s10_xh[15]}}, fc1_n63_s10_xh}) + fc1_e265), fc1_e157[2:0]});
+    wire signed [20:0] fc1_n63_s11_xh = $signed(fc1_n63_s4[21:1]);
+    wire [22:0] fc1_n63_s11_u = {($signed({fc1_n63_s11_xh[20], fc1_n63_s11_xh}) + $signed({{3{fc1_e285[18]}}, fc1_e285})), fc1_n63_s4[0]};
+    wire signed [19:0] fc1_n63_s12_xh = $signed(fc1_e227[22:3]);
+    wire [23:0] fc1_n63_s12_u = {($signed({fc1_n63_s12_xh[19], fc1_n63_s12_xh}) - $signed({fc1_n63_s5[19], fc1_n63_s5})), fc1_e227[2:0]};
+    reg  [25:0] fc1_n63_s6_d1;
+    wire signed [25:0] fc1_n63_s6_d1_v = $signed(fc1_n63_s6_d1);
+    reg  [23:0] fc1_n63_s12_d1;
+    wire signed [23:0] fc1_n63_s12_d1_v = $signed(fc1_n63_s12_d1);
+    wire signed [22:0] fc1_n63_s15_xh = $signed(fc1_n63_s6_d1_v[25:3]);
+    wire signed [27:0] fc1_n63_s15 = $signed({($signed({{2{fc1_n63_s15_xh[22]}}, fc1_n63_s15_xh}) - $signed({fc1_n63_s12_d1_v[23], fc1_n63_s12_d1_v})), fc1_n63_s6_d1_v[2:0]});
+    reg  [22:0] fc1_n63_s11_d1;
+    wire signed [22:0] fc1_n63_s11_d1_v = $signed(fc1_n63_s11_d1);
+    reg  signed [24:0] fc1_n63_s13_d1;
+    wire signed [21:0] fc1_n63_s16_xh = $signed(fc1_n63_s11_d1_v[22:1]);
+    wire signed [25:0] fc1_n63_s16 = $signed({($signed({{3{fc1_n63_s16_xh[21]}}, fc1_n63_s16_xh}) + fc1_n63_s13_d1), fc1_n63_s11_d1_v[0]});
+    reg  signed [25:0] fc1_n63_s14_d1;
+    wire signed [27:0] fc1_n63_s18 = (fc1_n63_s15 - $signed({{2{fc1_n63_s14_d1[25]}}, fc1_n63_s14_d1})) - $signed({{2{fc1_n63_s16[25]}}, fc1_n63_s16});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n63_acc = ($signed({fc1_n63_t2_0[26], fc1_n63_t2_0}) + $signed({fc1_n63_t2_1[26], fc1_n63_t2_1}));
+    wire signed [27:0] fc1_n63_acc = (-fc1_n63_s18);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc1_n63_y_fl = $signed(fc1_n63_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [15:0] fc1_n0_y_wrap_d1;
     reg  signed [15:0] fc1_out_0;
-    reg  signed [15:0] fc1_n1_y_wrap_d1;
     reg  signed [15:0] fc1_out_1;
-    reg  signed [15:0] fc1_n2_y_wrap_d1;
     reg  signed [15:0] fc1_out_2;
-    reg  signed [15:0] fc1_n3_y_wrap_d1;
     reg  signed [15:0] fc1_out_3;
-    reg  signed [15:0] fc1_n4_y_wrap_d1;
     reg  signed [15:0] fc1_out_4;
-    reg  signed [15:0] fc1_n5_y_wrap_d1;
     reg  signed [15:0] fc1_out_5;
-    reg  signed [15:0] fc1_n6_y_wrap_d1;
     reg  signed [15:0] fc1_out_6;
-    reg  signed [15:0] fc1_n7_y_wrap_d1;
     reg  signed [15:0] fc1_out_7;
-    reg  signed [15:0] fc1_n8_y_wrap_d1;
     reg  signed [15:0] fc1_out_8;
-    reg  signed [15:0] fc1_n9_y_wrap_d1;
     reg  signed [15:0] fc1_out_9;
-    reg  signed [15:0] fc1_n10_y_wrap_d1;
     reg  signed [15:0] fc1_out_10;
-    reg  signed [15:0] fc1_n11_y_wrap_d1;
     reg  signed [15:0] fc1_out_11;
-    reg  signed [15:0] fc1_n12_y_wrap_d1;
     reg  signed [15:0] fc1_out_12;
-    reg  signed [15:0] fc1_n13_y_wrap_d1;
     reg  signed [15:0] fc1_out_13;
-    reg  signed [15:0] fc1_n14_y_wrap_d1;
     reg  signed [15:0] fc1_out_14;
-    reg  signed [15:0] fc1_n15_y_wrap_d1;
     reg  signed [15:0] fc1_out_15;
-    reg  signed [15:0] fc1_n16_y_wrap_d1;
     reg  signed [15:0] fc1_out_16;
-    reg  signed [15:0] fc1_n17_y_wrap_d1;
     reg  signed [15:0] fc1_out_17;
-    reg  signed [15:0] fc1_n18_y_wrap_d1;
     reg  signed [15:0] fc1_out_18;
-    reg  signed [15:0] fc1_n19_y_wrap_d1;
     reg  signed [15:0] fc1_out_19;
-    reg  signed [15:0] fc1_n20_y_wrap_d1;
     reg  signed [15:0] fc1_out_20;
-    reg  signed [15:0] fc1_n21_y_wrap_d1;
     reg  signed [15:0] fc1_out_21;
-    reg  signed [15:0] fc1_n22_y_wrap_d1;
     reg  signed [15:0] fc1_out_22;
-    reg  signed [15:0] fc1_n23_y_wrap_d1;
     reg  signed [15:0] fc1_out_23;
-    reg  signed [15:0] fc1_n24_y_wrap_d1;
     reg  signed [15:0] fc1_out_24;
-    reg  signed [15:0] fc1_n25_y_wrap_d1;
     reg  signed [15:0] fc1_out_25;
-    reg  signed [15:0] fc1_n26_y_wrap_d1;
     reg  signed [15:0] fc1_out_26;
-    reg  signed [15:0] fc1_n27_y_wrap_d1;
     reg  signed [15:0] fc1_out_27;
-    reg  signed [15:0] fc1_n28_y_wrap_d1;
     reg  signed [15:0] fc1_out_28;
-    reg  signed [15:0] fc1_n29_y_wrap_d1;
     reg  signed [15:0] fc1_out_29;
-    reg  signed [15:0] fc1_n30_y_wrap_d1;
     reg  signed [15:0] fc1_out_30;
-    reg  signed [15:0] fc1_n31_y_wrap_d1;
     reg  signed [15:0] fc1_out_31;
-    reg  signed [15:0] fc1_n32_y_wrap_d1;
     reg  signed [15:0] fc1_out_32;
-    reg  signed [15:0] fc1_n33_y_wrap_d1;
     reg  signed [15:0] fc1_out_33;
-    reg  signed [15:0] fc1_n34_y_wrap_d1;
     reg  signed [15:0] fc1_out_34;
-    reg  signed [15:0] fc1_n35_y_wrap_d1;
     reg  signed [15:0] fc1_out_35;
-    reg  signed [15:0] fc1_n36_y_wrap_d1;
     reg  signed [15:0] fc1_out_36;
-    reg  signed [15:0] fc1_n37_y_wrap_d1;
     reg  signed [15:0] fc1_out_37;
-    reg  signed [15:0] fc1_n38_y_wrap_d1;
     reg  signed [15:0] fc1_out_38;
-    reg  signed [15:0] fc1_n39_y_wrap_d1;
     reg  signed [15:0] fc1_out_39;
-    reg  signed [15:0] fc1_n40_y_wrap_d1;
     reg  signed [15:0] fc1_out_40;
-    reg  signed [15:0] fc1_n41_y_wrap_d1;
     reg  signed [15:0] fc1_out_41;
-    reg  signed [15:0] fc1_n42_y_wrap_d1;
     reg  signed [15:0] fc1_out_42;
-    reg  signed [15:0] fc1_n43_y_wrap_d1;
     reg  signed [15:0] fc1_out_43;
-    reg  signed [15:0] fc1_n44_y_wrap_d1;
     reg  signed [15:0] fc1_out_44;
-    reg  signed [15:0] fc1_n45_y_wrap_d1;
     reg  signed [15:0] fc1_out_45;
-    reg  signed [15:0] fc1_n46_y_wrap_d1;
     reg  signed [15:0] fc1_out_46;
-    reg  signed [15:0] fc1_n47_y_wrap_d1;
     reg  signed [15:0] fc1_out_47;
     reg  signed [15:0] fc1_out_48;
-    reg  signed [15:0] fc1_n49_y_wrap_d1;
     reg  signed [15:0] fc1_out_49;
-    reg  signed [15:0] fc1_n50_y_wrap_d1;
     reg  signed [15:0] fc1_out_50;
-    reg  signed [15:0] fc1_n51_y_wrap_d1;
     reg  signed [15:0] fc1_out_51;
-    reg  signed [15:0] fc1_n52_y_wrap_d1;
     reg  signed [15:0] fc1_out_52;
-    reg  signed [15:0] fc1_n53_y_wrap_d1;
     reg  signed [15:0] fc1_out_53;
-    reg  signed [15:0] fc1_n54_y_wrap_d1;
     reg  signed [15:0] fc1_out_54;
-    reg  signed [15:0] fc1_n55_y_wrap_d1;
     reg  signed [15:0] fc1_out_55;
-    reg  signed [15:0] fc1_n56_y_wrap_d1;
     reg  signed [15:0] fc1_out_56;
-    reg  signed [15:0] fc1_n57_y_wrap_d1;
     reg  signed [15:0] fc1_out_57;
-    reg  signed [15:0] fc1_n58_y_wrap_d1;
     reg  signed [15:0] fc1_out_58;
-    reg  signed [15:0] fc1_n59_y_wrap_d1;
     reg  signed [15:0] fc1_out_59;
-    reg  signed [15:0] fc1_n60_y_wrap_d1;
     reg  signed [15:0] fc1_out_60;
-    reg  signed [15:0] fc1_n61_y_wrap_d1;
     reg  signed [15:0] fc1_out_61;
-    reg  signed [15:0] fc1_n62_y_wrap_d1;
     reg  signed [15:0] fc1_out_62;
-    reg  signed [15:0] fc1_n63_y_wrap_d1;
     reg  signed [15:0] fc1_out_63;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t1_0_a_d1 <= $signed({fc1_n0_p0[24], fc1_n0_p0}) + $signed({fc1_n0_p1[24], fc1_n0_p1});
-            fc1_n0_t1_0_b_d1 <= $signed({fc1_n0_p2[26], fc1_n0_p2}) + (fc1_in_3 * 13'sd2662); // weight 2.599609375
-            fc1_n0_t0_2_d1 <= $signed({{2{fc1_n0_p4[26]}}, fc1_n0_p4}) + $signed({fc1_n0_p5[27], fc1_n0_p5});
-            fc1_n0_t1_1_b_d1 <= $signed({fc1_n0_p6[21], fc1_n0_p6}) + $signed({fc1_n0_p7[21], fc1_n0_p7});
-            fc1_n0_t1_2_a_d1 <= $signed({{2{fc1_n0_p8[23]}}, fc1_n0_p8}) + $signed({fc1_n0_p9[24], fc1_n0_p9});
-            fc1_n0_t1_2_b_d1 <= $signed({fc1_n0_p10[25], fc1_n0_p10}) + $signed({fc1_n0_p11[25], fc1_n0_p11});
-            fc1_n0_t0_6_d1 <= $signed({fc1_n0_p12[25], fc1_n0_p12}) + $signed({{3{fc1_n0_p13[23]}}, fc1_n0_p13});
-            fc1_n0_t1_3_b_d1 <= $signed({fc1_n0_p14[24], fc1_n0_p14}) + $signed({{2{fc1_n0_p15[23]}}, fc1_n0_p15});
-            fc1_n1_t1_0_a_d1 <= $signed({{2{fc1_n1_p0[22]}}, fc1_n1_p0}) + $signed({fc1_n1_p1[23], fc1_n1_p1});
-            fc1_n1_t0_1_d1 <= $signed({fc1_n1_p2[26], fc1_n1_p2}) + $signed({fc1_n1_p3[26], fc1_n1_p3});
-            fc1_n1_t1_1_a_d1 <= $signed({fc1_n1_p4[26], fc1_n1_p4}) + (fc1_in_5 * 13'sh16e8); // weight -2.2734375
-            fc1_n1_t1_1_b_d1 <= $signed({{2{fc1_n1_p6[23]}}, fc1_n1_p6}) + $signed({fc1_n1_p7[24], fc1_n1_p7});
-            fc1_n1_t1_2_a_d1 <= $signed({{2{fc1_n1_p8[21]}}, fc1_n1_p8}) + $signed({fc1_n1_p9[22], fc1_n1_p9});
-            fc1_n1_t1_2_b_d1 <= (fc1_in_10 * 10'sh2d3) + $signed({{2{fc1_n1_p11[22]}}, fc1_n1_p11}); // weight -0.2939453125
-            fc1_n1_t1_3_a_d1 <= (fc1_in_12 * 10'sh253) + $signed({{3{fc1_n1_p13[21]}}, fc1_n1_p13}); // weight -0.4189453125
-            fc1_n1_t0_7_d1 <= $signed({fc1_n1_p14[24], fc1_n1_p14}) + $signed({{3{fc1_n1_p15[22]}}, fc1_n1_p15});
-            fc1_n2_t1_0_a_d1 <= $signed({fc1_n2_p0[24], fc1_n2_p0}) + $signed({{2{fc1_n2_p1[23]}}, fc1_n2_p1});
-            fc1_n2_t0_1_d1 <= $signed({{2{fc1_n2_p2[26]}}, fc1_n2_p2}) + $signed({fc1_n2_p3[27], fc1_n2_p3});
-            fc1_n2_t0_2_d1 <= $signed({{2{fc1_n2_p4[26]}}, fc1_n2_p4}) + $signed({fc1_n2_p5[27], fc1_n2_p5});
-            fc1_n2_t1_1_b_d1 <= (fc1_in_6 * 10'sd378) + $signed({{3{fc1_n2_p7[21]}}, fc1_n2_p7}); // weight 0.369140625
-            fc1_n2_t1_2_a_d1 <= $signed({fc1_n2_p8[24], fc1_n2_p8}) + $signed({{2{fc1_n2_p9[23]}}, fc1_n2_p9});
-            fc1_n2_t1_2_b_d1 <= (fc1_in_10 * 11'sd566) + $signed({{2{fc1_n2_p11[23]}}, fc1_n2_p11}); // weight 0.552734375
-            fc1_n2_t0_6_d1 <= (fc1_in_12 * 10'sd425) + $signed({{3{fc1_n2_p13[21]}}, fc1_n2_p13}); // weight 0.4150390625
-            fc1_n2_t1_3_b_d1 <= $signed({{2{fc1_n2_p14_neg[18]}}, fc1_n2_p14_neg}) + $signed({fc1_n2_p15_sh[19], fc1_n2_p15_sh});
-            fc1_n3_t1_0_a_d1 <= $signed({{2{fc1_n3_p0[21]}}, fc1_n3_p0}) + $signed({fc1_n3_p1[22], fc1_n3_p1});
-            fc1_n3_t1_0_b_d1 <= (fc1_in_2 * 10'sd313) + $signed({fc1_n3_p3[23], fc1_n3_p3}); // weight 0.3056640625
-            fc1_n3_t1_1_a_d1 <= $signed({fc1_n3_p4[23], fc1_n3_p4}) + $signed({fc1_n3_p5[23], fc1_n3_p5});
-            fc1_n3_t1_1_b_d1 <= $signed({fc1_n3_p6[24], fc1_n3_p6}) + $signed({fc1_n3_p7[24], fc1_n3_p7});
-            fc1_n3_t1_2_a_d1 <= $signed({fc1_n3_p8[24], fc1_n3_p8}) + $signed({fc1_n3_p9[24], fc1_n3_p9});
-            fc1_n3_t1_2_b_d1 <= (fc1_in_10 * 10'sh25b) + $signed({{3{fc1_n3_p11[21]}}, fc1_n3_p11}); // weight -0.4111328125
-            fc1_n3_t1_3_a_d1 <= $signed({{2{fc1_n3_p12[21]}}, fc1_n3_p12}) + (fc1_in_13 * 9'sd165); // weight 0.1611328125
-            fc1_n3_t0_7_d1 <= $signed({fc1_n3_p14[24], fc1_n3_p14}) + $signed({{2{fc1_n3_p15[23]}}, fc1_n3_p15});
-            fc1_n4_t1_0_a_d1 <= $signed({fc1_n4_p0[23], fc1_n4_p0}) + $signed({fc1_n4_p1[23], fc1_n4_p1});
-            fc1_n4_t0_1_d1 <= $signed({{2{fc1_n4_p2[26]}}, fc1_n4_p2}) + $signed({fc1_n4_p3[27], fc1_n4_p3});
-            fc1_n4_t0_2_d1 <= $signed({fc1_n4_p4[27], fc1_n4_p4}) + $signed({fc1_n4_p5[27], fc1_n4_p5});
-            fc1_n4_t1_1_b_d1 <= $signed({fc1_n4_p6[23], fc1_n4_p6}) + (fc1_in_7 * 10'sd326); // weight 0.318359375
-            fc1_n4_t1_2_a_d1 <= $signed({{2{fc1_n4_p8[23]}}, fc1_n4_p8}) + (fc1_in_9 * 11'sd687); // weight 0.6708984375
-            fc1_n4_t1_2_b_d1 <= (fc1_in_10 * 11'sd759) + $signed({{4{fc1_n4_p11[21]}}, fc1_n4_p11}); // weight 0.7412109375
-            fc1_n4_t0_6_d1 <= $signed({{2{fc1_n4_p12[23]}}, fc1_n4_p12}) + $signed({fc1_n4_p13[24], fc1_n4_p13});
-            fc1_n4_t1_3_b_d1 <= $signed({{3{fc1_n4_p14[21]}}, fc1_n4_p14}) + $signed({fc1_n4_p15[23], fc1_n4_p15});
-            fc1_n5_t1_0_a_d1 <= $signed({fc1_n5_p0[24], fc1_n5_p0}) + $signed({fc1_n5_p1[24], fc1_n5_p1});
-            fc1_n5_t1_0_b_d1 <= $signed({fc1_n5_p2[24], fc1_n5_p2}) + $signed({fc1_n5_p3[24], fc1_n5_p3});
-            fc1_n5_t1_1_a_d1 <= $signed({{3{fc1_n5_p4[19]}}, fc1_n5_p4}) + (fc1_in_5 * 8'sd94); // weight 0.091796875
-            fc1_n5_t0_3_d1 <= $signed({{2{fc1_n5_p6[22]}}, fc1_n5_p6}) + (fc1_in_7 * 10'sh2e4); // weight -0.27734375
-            fc1_n5_t1_2_a_d1 <= (fc1_in_8 * 10'sh2be) + $signed({{4{fc1_n5_p9[20]}}, fc1_n5_p9}); // weight -0.314453125
-            fc1_n5_t1_2_b_d1 <= $signed({fc1_n5_p10[23], fc1_n5_p10}) + $signed({fc1_n5_p11[23], fc1_n5_p11});
-            fc1_n5_t1_3_a_d1 <= (fc1_in_12 * 10'sh2dd) + $signed({fc1_n5_p13[23], fc1_n5_p13}); // weight -0.2841796875
-            fc1_n5_t1_3_b_d1 <= (fc1_in_14 * 10'sh251) + $signed({{2{fc1_n5_p15[22]}}, fc1_n5_p15}); // weight -0.4208984375
-            fc1_n6_t1_0_a_d1 <= $signed({{2{fc1_n6_p0[22]}}, fc1_n6_p0}) + (fc1_in_1 * 10'sh2a3); // weight -0.3408203125
-            fc1_n6_t0_1_d1 <= $signed({fc1_n6_p2[24], fc1_n6_p2}) + $signed({{2{fc1_n6_p3[23]}}, fc1_n6_p3});
-            fc1_n6_t1_1_a_d1 <= $signed({{2{fc1_n6_p4[21]}}, fc1_n6_p4}) + $signed({fc1_n6_p5[22], fc1_n6_p5});
-            fc1_n6_t0_3_d1 <= $signed({{5{fc1_n6_p6[19]}}, fc1_n6_p6}) + (fc1_in_7 * 10'sh2d0); // weight -0.296875
-            fc1_n6_t1_2_a_d1 <= $signed({{4{fc1_n6_p8[19]}}, fc1_n6_p8}) + (fc1_in_9 * 9'sh159); // weight -0.1630859375
-            fc1_n6_t0_5_d1 <= $signed({fc1_n6_p10[24], fc1_n6_p10}) + $signed({fc1_n6_p11[24], fc1_n6_p11});
-            fc1_n6_t1_3_a_d1 <= $signed({fc1_n6_p12[24], fc1_n6_p12}) + $signed({fc1_n6_p13[24], fc1_n6_p13});
-            fc1_n6_t1_3_b_d1 <= $signed({fc1_n6_p14[24], fc1_n6_p14}) + $signed({{2{fc1_n6_p15[23]}}, fc1_n6_p15});
-            fc1_n7_t1_0_a_d1 <= (fc1_in_0 * 9'sd134) + $signed({{2{fc1_n7_p1[21]}}, fc1_n7_p1}); // weight 0.130859375
-            fc1_n7_t0_1_d1 <= $signed({{2{fc1_n7_p2[26]}}, fc1_n7_p2}) + $signed({fc1_n7_p3[27], fc1_n7_p3});
-            fc1_n7_t0_2_d1 <= $signed({{2{fc1_n7_p4[26]}}, fc1_n7_p4}) + $signed({fc1_n7_p5[27], fc1_n7_p5});
-            fc1_n7_t1_1_b_d1 <= $signed({fc1_n7_p6[23], fc1_n7_p6}) + $signed({fc1_n7_p7[23], fc1_n7_p7});
-            fc1_n7_t1_2_a_d1 <= $signed({fc1_n7_p8[23], fc1_n7_p8}) + $signed({fc1_n7_p9[23], fc1_n7_p9});
-            fc1_n7_t1_2_b_d1 <= $signed({{4{fc1_n7_p10[21]}}, fc1_n7_p10}) + (fc1_in_11 * 11'sd914); // weight 0.892578125
-            fc1_n7_t1_3_a_d1 <= (fc1_in_12 * 10'sd379) + $signed({{5{fc1_n7_p13[19]}}, fc1_n7_p13}); // weight 0.3701171875
-            fc1_n7_t0_7_d1 <= $signed({fc1_n7_p14[24], fc1_n7_p14}) + $signed({{2{fc1_n7_p15[23]}}, fc1_n7_p15});
-            fc1_n8_t1_0_a_d1 <= (fc1_in_0 * 10'sd337) + $signed({fc1_n8_p1[23], fc1_n8_p1}); // weight 0.3291015625
-            fc1_n8_t0_1_d1 <= $signed({fc1_n8_p2[26], fc1_n8_p2}) + $signed({fc1_n8_p3[26], fc1_n8_p3});
-            fc1_n8_t0_2_d1 <= $signed({{2{fc1_n8_p4[25]}}, fc1_n8_p4}) + $signed({fc1_n8_p5[26], fc1_n8_p5});
-            fc1_n8_t1_1_b_d1 <= $signed({{2{fc1_n8_p6[23]}}, fc1_n8_p6}) + $signed({fc1_n8_p7[24], fc1_n8_p7});
-            fc1_n8_t1_2_a_d1 <= $signed({fc1_n8_p8[23], fc1_n8_p8}) + $signed({fc1_n8_p9[23], fc1_n8_p9});
-            fc1_n8_t1_2_b_d1 <= $signed({fc1_n8_p10[25], fc1_n8_p10}) + (fc1_in_11 * 12'sd1134); // weight 1.107421875
-            fc1_n8_t1_3_a_d1 <= $signed({fc1_n8_p12[24], fc1_n8_p12}) + $signed({fc1_n8_p13[24], fc1_n8_p13});
-            fc1_n8_t1_3_b_d1 <= (fc1_in_14 * 10'sd381) + $signed({{2{fc1_n8_p15[22]}}, fc1_n8_p15}); // weight 0.3720703125
-            fc1_n9_t1_0_a_d1 <= $signed({{2{fc1_n9_p0[22]}}, fc1_n9_p0}) + $signed({fc1_n9_p1[23], fc1_n9_p1});
-            fc1_n9_t0_1_d1 <= $signed({{2{fc1_n9_p2[26]}}, fc1_n9_p2}) + $signed({fc1_n9_p3[27], fc1_n9_p3});
-            fc1_n9_t0_2_d1 <= $signed({fc1_n9_p4[26], fc1_n9_p4}) + $signed({fc1_n9_p5[26], fc1_n9_p5});
-            fc1_n9_t1_1_b_d1 <= $signed({fc1_n9_p6[24], fc1_n9_p6}) + $signed({fc1_n9_p7[24], fc1_n9_p7});
-            fc1_n9_t1_2_a_d1 <= $signed({fc1_n9_p8[25], fc1_n9_p8}) + $signed({fc1_n9_p9[25], fc1_n9_p9});
-            fc1_n9_t1_2_b_d1 <= $signed({{2{fc1_n9_p10[24]}}, fc1_n9_p10}) + (fc1_in_11 * 12'sd1030); // weight 1.005859375
-            fc1_n9_t1_3_a_d1 <= (fc1_in_12 * 9'sd145) + $signed({{4{fc1_n9_p13[19]}}, fc1_n9_p13}); // weight 0.1416015625
-            fc1_n9_t0_7_d1 <= $signed({fc1_n9_p14[24], fc1_n9_p14}) + $signed({fc1_n9_p15[24], fc1_n9_p15});
-            fc1_n10_t1_0_a_d1 <= (fc1_in_0 * 9'sh131) + $signed({{2{fc1_n10_p1[21]}}, fc1_n10_p1}); // weight -0.2021484375
-            fc1_n10_t1_0_b_d1 <= $signed({{2{fc1_n10_p2[23]}}, fc1_n10_p2}) + (fc1_in_3 * 11'sh58b); // weight -0.6142578125
-            fc1_n10_t0_2_d1 <= $signed({fc1_n10_p4[24], fc1_n10_p4}) + $signed({{2{fc1_n10_p5[23]}}, fc1_n10_p5});
-            fc1_n10_t1_1_b_d1 <= $signed({fc1_n10_p6[23], fc1_n10_p6}) + $signed({fc1_n10_p7[23], fc1_n10_p7});
-            fc1_n10_t1_2_a_d1 <= $signed({fc1_n10_p8[24], fc1_n10_p8}) + (fc1_in_9 * 11'sd665); // weight 0.6494140625
-            fc1_n10_t0_5_d1 <= $signed({fc1_n10_p10[26], fc1_n10_p10}) + $signed({fc1_n10_p11[26], fc1_n10_p11});
-            fc1_n10_t1_3_a_d1 <= $signed({{4{fc1_n10_p12[21]}}, fc1_n10_p12}) + (fc1_in_13 * 11'sd916); // weight 0.89453125
-            fc1_n10_t1_3_b_d1 <= $signed({{2{fc1_n10_p14[23]}}, fc1_n10_p14}) + $signed({fc1_n10_p15[24], fc1_n10_p15});
-            fc1_n11_t1_0_a_d1 <= $signed({fc1_n11_p0[24], fc1_n11_p0}) + $signed({fc1_n11_p1[24], fc1_n11_p1});
-            fc1_n11_t1_0_b_d1 <= $signed({fc1_n11_p2[24], fc1_n11_p2}) + $signed({{2{fc1_n11_p3[23]}}, fc1_n11_p3});
-            fc1_n11_t1_1_a_d1 <= $signed({{2{fc1_n11_p4[22]}}, fc1_n11_p4}) + (fc1_in_5 * 10'sd325); // weight 0.3173828125
-            fc1_n11_t1_1_b_d1 <= $signed({fc1_n11_p6[24], fc1_n11_p6}) + $signed({fc1_n11_p7[24], fc1_n11_p7});
-            fc1_n11_t1_2_a_d1 <= (fc1_in_8 * 6'sd27) + $signed({{5{fc1_in_9[15]}}, fc1_in_9}); // weight 0.0263671875
-            fc1_n11_t0_5_d1 <= $signed({{5{fc1_n11_p10_sh[19]}}, fc1_n11_p10_sh}) + $signed({fc1_n11_p11[23], fc1_n11_p11});
-            fc1_n11_t1_3_a_d1 <= $signed({fc1_n11_p12[23], fc1_n11_p12}) + (fc1_in_13 * 10'sd275); // weight 0.2685546875
-            fc1_n11_t1_3_b_d1 <= $signed({fc1_n11_p14[24], fc1_n11_p14}) + $signed({fc1_n11_p15[24], fc1_n11_p15});
-            fc1_n12_t1_0_a_d1 <= $signed({{4{fc1_n12_p0[20]}}, fc1_n12_p0}) + (fc1_in_1 * 10'sd425); // weight 0.4150390625
-            fc1_n12_t1_0_b_d1 <= $signed({fc1_n12_p2[23], fc1_n12_p2}) + $signed({{5{fc1_n12_p3[19]}}, fc1_n12_p3});
-            fc1_n12_t0_2_d1 <= $signed({fc1_n12_p4[24], fc1_n12_p4}) + $signed({{2{fc1_n12_p5[23]}}, fc1_n12_p5});
-            fc1_n12_t1_1_b_d1 <= (fc1_in_6 * 9'sh12f) + $signed({{4{fc1_n12_p7[19]}}, fc1_n12_p7}); // weight -0.2041015625
-            fc1_n12_t0_4_d1 <= $signed({fc1_n12_p8[24], fc1_n12_p8}) + $signed({fc1_n12_p9[24], fc1_n12_p9});
-            fc1_n12_t1_2_b_d1 <= $signed({fc1_n12_p10[23], fc1_n12_p10}) + $signed({fc1_n12_p11[23], fc1_n12_p11});
-            fc1_n12_t0_6_d1 <= $signed({fc1_n12_p12[24], fc1_n12_p12}) + $signed({fc1_n12_p13[24], fc1_n12_p13});
-            fc1_n12_t1_3_b_d1 <= fc1_n12_p14 + $signed({fc1_n12_p15[22], fc1_n12_p15});
-            fc1_n13_t1_0_a_d1 <= $signed({{4{fc1_n13_p0[21]}}, fc1_n13_p0}) + (fc1_in_1 * 11'sh531); // weight -0.7021484375
-            fc1_n13_t1_0_b_d1 <= $signed({fc1_n13_p2[25], fc1_n13_p2}) + $signed({fc1_n13_p3[25], fc1_n13_p3});
-            fc1_n13_t1_1_a_d1 <= $signed({fc1_n13_p4[25], fc1_n13_p4}) + (fc1_in_5 * 12'shaf3); // weight -1.2626953125
-            fc1_n13_t1_1_b_d1 <= fc1_n13_p6 + $signed({{3{fc1_n13_p7[21]}}, fc1_n13_p7});
-            fc1_n13_t1_2_a_d1 <= $signed({{3{fc1_n13_p8[23]}}, fc1_n13_p8}) + $signed({fc1_n13_p9[25], fc1_n13_p9});
-            fc1_n13_t1_2_b_d1 <= $signed({fc1_n13_p10[25], fc1_n13_p10}) + $signed({fc1_n13_p11[25], fc1_n13_p11});
-            fc1_n13_t0_6_d1 <= $signed({{2{fc1_n13_p12[24]}}, fc1_n13_p12}) + $signed({fc1_n13_p13[25], fc1_n13_p13});
-            fc1_n13_t1_3_b_d1 <= $signed({fc1_n13_p14[24], fc1_n13_p14}) + $signed({{2{fc1_n13_p15[23]}}, fc1_n13_p15});
-            fc1_n14_t1_0_a_d1 <= $signed({{3{fc1_n14_p0[21]}}, fc1_n14_p0}) + (fc1_in_1 * 10'sd316); // weight 0.30859375
-            fc1_n14_t1_0_b_d1 <= $signed({fc1_n14_p2[22], fc1_n14_p2}) + $signed({fc1_n14_p3[22], fc1_n14_p3});
-            fc1_n14_t1_1_a_d1 <= $signed({fc1_n14_p4[24], fc1_n14_p4}) + $signed({fc1_n14_p5[24], fc1_n14_p5});
-            fc1_n14_t1_1_b_d1 <= $signed({fc1_n14_p6[24], fc1_n14_p6}) + $signed({fc1_n14_p7[24], fc1_n14_p7});
-            fc1_n14_t1_2_a_d1 <= $signed({fc1_n14_p8[23], fc1_n14_p8}) + $signed({fc1_n14_p9[23], fc1_n14_p9});
-            fc1_n14_t1_2_b_d1 <= $signed({fc1_n14_p10[24], fc1_n14_p10}) + $signed({fc1_n14_p11[24], fc1_n14_p11});
-            fc1_n14_t1_3_a_d1 <= $signed({fc1_n14_p12[23], fc1_n14_p12}) + $signed({fc1_n14_p13[23], fc1_n14_p13});
-            fc1_n14_t0_7_d1 <= $signed({fc1_n14_p14[24], fc1_n14_p14}) + $signed({{2{fc1_n14_p15[23]}}, fc1_n14_p15});
-            fc1_n15_t1_0_a_d1 <= (fc1_in_0 * 10'sd318) + $signed({{2{fc1_n15_p1[22]}}, fc1_n15_p1}); // weight 0.310546875
-            fc1_n15_t0_1_d1 <= $signed({fc1_n15_p2[24], fc1_n15_p2}) + $signed({{2{fc1_n15_p3[23]}}, fc1_n15_p3});
-            fc1_n15_t1_1_a_d1 <= $signed({fc1_n15_p4[23], fc1_n15_p4}) + $signed({fc1_n15_p5[23], fc1_n15_p5});
-            fc1_n15_t1_1_b_d1 <= (fc1_in_6 * 9'sh15d) + $signed({fc1_n15_p7[22], fc1_n15_p7}); // weight -0.1591796875
-            fc1_n15_t1_2_a_d1 <= (fc1_in_8 * 10'sh295) + fc1_n15_t0_4_b; // weight -0.3544921875
-            fc1_n15_t1_2_b_d1 <= $signed({fc1_n15_p10[23], fc1_n15_p10}) + $signed({fc1_n15_p11[23], fc1_n15_p11});
-            fc1_n15_t1_3_a_d1 <= $signed({{2{fc1_n15_p12[22]}}, fc1_n15_p12}) + $signed({fc1_n15_p13[23], fc1_n15_p13});
-            fc1_n15_t1_3_b_d1 <= (fc1_in_14 * 9'sh12a) + $signed({{7{fc1_n15_p15_neg[16]}}, fc1_n15_p15_neg}); // weight -0.208984375
-            fc1_n16_t1_0_a_d1 <= $signed({{2{fc1_n16_p0[23]}}, fc1_n16_p0}) + $signed({fc1_n16_p1[24], fc1_n16_p1});
-            fc1_n16_t1_0_b_d1 <= $signed({{2{fc1_n16_p2[24]}}, fc1_n16_p2}) + (fc1_in_3 * 12'shad9); // weight -1.2880859375
-            fc1_n16_t1_1_a_d1 <= (fc1_in_4 * 10'sh2f6) + $signed({fc1_n16_p5[23], fc1_n16_p5}); // weight -0.259765625
-            fc1_n16_t0_3_d1 <= $signed({{2{fc1_n16_p6[23]}}, fc1_n16_p6}) + $signed({fc1_n16_p7[24], fc1_n16_p7});
-            fc1_n16_t1_2_a_d1 <= $signed({{2{fc1_n16_p8[21]}}, fc1_n16_p8}) + (fc1_in_9 * 9'sd130); // weight 0.126953125
-            fc1_n16_t0_5_d1 <= $signed({fc1_n16_p10[25], fc1_n16_p10}) + $signed({fc1_n16_p11[25], fc1_n16_p11});
-            fc1_n16_t0_6_d1 <= $signed({fc1_n16_p12[25], fc1_n16_p12}) + $signed({fc1_n16_p13[25], fc1_n16_p13});
-            fc1_n16_t1_3_b_d1 <= (fc1_in_14 * 9'sd169) + $signed({{2{fc1_n16_p15[21]}}, fc1_n16_p15}); // weight 0.1650390625
-            fc1_n17_t1_0_a_d1 <= $signed({fc1_n17_p0[23], fc1_n17_p0}) + $signed({fc1_n17_p2[23], fc1_n17_p2});
-            fc1_n17_t1_0_b_d1 <= (fc1_in_3 * 9'sh155) + $signed({{2{fc1_n17_p4[21]}}, fc1_n17_p4}); // weight -0.1669921875
-            fc1_n17_t1_1_a_d1 <= $signed({fc1_n17_p5[24], fc1_n17_p5}) + $signed({{2{fc1_n17_p6[23]}}, fc1_n17_p6});
-            fc1_n17_t1_1_b_d1 <= $signed({fc1_n17_p7[24], fc1_n17_p7}) + $signed({{2{fc1_n17_p8[23]}}, fc1_n17_p8});
-            fc1_n17_t1_2_a_d1 <= (fc1_in_9 * 10'sd286) + $signed({{2{fc1_n17_p10[22]}}, fc1_n17_p10}); // weight 0.279296875
-            fc1_n17_t0_5_d1 <= $signed({fc1_n17_p11[24], fc1_n17_p11}) + $signed({{2{fc1_n17_p12[23]}}, fc1_n17_p12});
-            fc1_n17_t1_3_a_d1 <= (fc1_in_13 * 9'sh170) + $signed({{6{fc1_n2_p14_sh[17]}}, fc1_n2_p14_sh}); // weight -0.140625
-            fc1_n17_p15_d1 <= fc1_n17_p15;
-            fc1_n18_t1_0_a_d1 <= $signed({fc1_n18_p0[23], fc1_n18_p0}) + $signed({fc1_n18_p1[23], fc1_n18_p1});
-            fc1_n18_t0_1_d1 <= $signed({fc1_n18_p2[27], fc1_n18_p2}) + $signed({fc1_n18_p3[27], fc1_n18_p3});
-            fc1_n18_t0_2_d1 <= $signed({fc1_n18_p4[27], fc1_n18_p4}) + $signed({fc1_n18_p5[27], fc1_n18_p5});
-            fc1_n18_t1_1_b_d1 <= $signed({{4{fc1_n18_p6[21]}}, fc1_n18_p6}) + (fc1_in_7 * 11'sh4fc); // weight -0.75390625
-            fc1_n18_t1_2_a_d1 <= $signed({{2{fc1_n18_p8[23]}}, fc1_n18_p8}) + $signed({fc1_n18_p9[24], fc1_n18_p9});
-            fc1_n18_t0_5_d1 <= $signed({{2{fc1_n18_p10[25]}}, fc1_n18_p10}) + $signed({fc1_n18_p11[26], fc1_n18_p11});
-            fc1_n18_t1_3_a_d1 <= $signed({{2{fc1_n18_p12[24]}}, fc1_n18_p12}) + (fc1_in_13 * 12'sha38); // weight -1.4453125
-            fc1_n18_t1_3_b_d1 <= $signed({{2{fc1_n18_p14[22]}}, fc1_n18_p14}) + $signed({fc1_n18_p15[23], fc1_n18_p15});
-            fc1_n19_t1_0_a_d1 <= $signed({fc1_n19_p0[21], fc1_n19_p0}) + $signed({{2{fc1_n19_p1_neg[20]}}, fc1_n19_p1_neg});
-            fc1_n19_t1_0_b_d1 <= (fc1_in_2 * 11'sh55c) + $signed({fc1_n19_p3[24], fc1_n19_p3}); // weight -0.66015625
-            fc1_n19_t0_2_d1 <= $signed({{3{fc1_n19_p4[24]}}, fc1_n19_p4}) + $signed({fc1_n19_p5[26], fc1_n19_p5});
-            fc1_n19_t1_1_b_d1 <= fc1_n13_p6 + $signed({fc1_n19_p7[23], fc1_n19_p7});
-            fc1_n19_t1_2_a_d1 <= (fc1_in_8 * 11'sd647) + $signed({{2{fc1_n19_p9[23]}}, fc1_n19_p9}); // weight 0.6318359375
-            fc1_n19_t1_2_b_d1 <= $signed({fc1_n19_p10[22], fc1_n19_p10}) + $signed({fc1_n19_p11[22], fc1_n19_p11});
-            fc1_n19_t1_3_a_d1 <= (fc1_in_12 * 10'sd383) + $signed({{2{fc1_n19_p13[22]}}, fc1_n19_p13}); // weight 0.3740234375
-            fc1_n19_t1_3_b_d1 <= $signed({{3{fc1_n19_p14[21]}}, fc1_n19_p14}) + $signed({fc1_n19_p15[23], fc1_n19_p15});
-            fc1_n20_t0_0_d1 <= (fc1_in_0 * 10'sd259) + $signed({{8{fc1_n20_p1_neg[16]}}, fc1_n20_p1_neg}); // weight 0.2529296875
-            fc1_n20_t1_0_b_d1 <= (fc1_in_2 * 9'sh140) + $signed({{2{fc1_n20_p3[21]}}, fc1_n20_p3}); // weight -0.1875
-            fc1_n20_t1_1_a_d1 <= $signed({fc1_n20_p4[25], fc1_n20_p4}) + (fc1_in_5 * 12'shac0); // weight -1.3125
-            fc1_n20_t1_1_b_d1 <= $signed({{2{fc1_n20_p6[22]}}, fc1_n20_p6}) + (fc1_in_7 * 10'sd348); // weight 0.33984375
-            fc1_n20_t0_4_d1 <= $signed({fc1_n20_p8[24], fc1_n20_p8}) + $signed({fc1_n20_p9[24], fc1_n20_p9});
-            fc1_n20_t1_2_b_d1 <= $signed({{5{fc1_n20_p10_neg[18]}}, fc1_n20_p10_neg}) + (fc1_in_11 * 9'sd157); // weight 0.1533203125
-            fc1_n20_t0_6_d1 <= $signed({fc1_n20_p12[24], fc1_n20_p12}) + $signed({{2{fc1_n20_p13[23]}}, fc1_n20_p13});
-            fc1_n20_t1_3_b_d1 <= $signed({{3{fc1_n20_p14[21]}}, fc1_n20_p14}) + (fc1_in_15 * 10'sd301); // weight 0.2939453125
-            fc1_n21_t1_0_a_d1 <= (fc1_in_0 * 9'sd173) + $signed({fc1_n21_p1[22], fc1_n21_p1}); // weight 0.1689453125
-            fc1_n21_t1_0_b_d1 <= $signed({{2{fc1_n21_p2[20]}}, fc1_n21_p2}) + $signed({fc1_n21_p3[21], fc1_n21_p3});
-            fc1_n21_t1_1_a_d1 <= (fc1_in_4 * 10'sd335) + $signed({fc1_n21_p5[23], fc1_n21_p5}); // weight 0.3271484375
-            fc1_n21_t1_1_b_d1 <= $signed({fc1_n21_p6[23], fc1_n21_p6}) + $signed({{2{fc1_n21_p7[22]}}, fc1_n21_p7});
-            fc1_n21_t1_2_a_d1 <= (fc1_in_8 * 10'sd283) + $signed({fc1_n21_p9[23], fc1_n21_p9}); // weight 0.2763671875
-            fc1_n21_t1_2_b_d1 <= $signed({fc1_n21_p10[24], fc1_n21_p10}) + $signed({fc1_n21_p11[24], fc1_n21_p11});
-            fc1_n21_t1_3_a_d1 <= $signed({fc1_n21_p12[21], fc1_n21_p12}) + $signed({fc1_n21_p13[21], fc1_n21_p13});
-            fc1_n21_t0_7_d1 <= (fc1_in_14 * 10'sh2cf) + $signed({{2{fc1_n21_p15[22]}}, fc1_n21_p15}); // weight -0.2978515625
-            fc1_n22_t1_0_a_d1 <= $signed({fc1_n22_p0[24], fc1_n22_p0}) + $signed({fc1_n22_p1[24], fc1_n22_p1});
-            fc1_n22_t1_0_b_d1 <= (fc1_in_2 * 12'sd1114) + $signed({{2{fc1_n22_p3[24]}}, fc1_n22_p3}); // weight 1.087890625
-            fc1_n22_t0_2_d1 <= $signed({fc1_n22_p4[26], fc1_n22_p4}) + $signed({{2{fc1_n22_p5[25]}}, fc1_n22_p5});
-            fc1_n22_t1_1_b_d1 <= $signed({fc1_n22_p6[23], fc1_n22_p6}) + (fc1_in_7 * 10'sh2ca); // weight -0.302734375
-            fc1_n22_t1_2_a_d1 <= $signed({fc1_n22_p8[24], fc1_n22_p8}) + (fc1_in_9 * 11'sd551); // weight 0.5380859375
-            fc1_n22_t0_5_d1 <= $signed({fc1_n22_p10[25], fc1_n22_p10}) + $signed({{2{fc1_n22_p11[24]}}, fc1_n22_p11});
-            fc1_n22_t0_6_d1 <= $signed({fc1_n22_p12[25], fc1_n22_p12}) + $signed({fc1_n22_p13[25], fc1_n22_p13});
-            fc1_n22_t1_3_b_d1 <= $signed({fc1_n22_p14[23], fc1_n22_p14}) + $signed({fc1_n22_p15[23], fc1_n22_p15});
-            fc1_n23_t1_0_a_d1 <= (fc1_in_0 * 9'sd195) + $signed({{2{fc1_n23_p1[21]}}, fc1_n23_p1}); // weight 0.1904296875
-            fc1_n23_t0_1_d1 <= $signed({fc1_n23_p2[25], fc1_n23_p2}) + $signed({{2{fc1_n23_p3[24]}}, fc1_n23_p3});
-            fc1_n23_t0_2_d1 <= $signed({{2{fc1_n23_p4[25]}}, fc1_n23_p4}) + $signed({fc1_n23_p5[26], fc1_n23_p5});
-            fc1_n23_t1_1_b_d1 <= $signed({fc1_n23_p6[21], fc1_n23_p6}) + $signed({{3{fc1_n23_p7[19]}}, fc1_n23_p7});
-            fc1_n23_t1_2_a_d1 <= $signed({{2{fc1_n23_p8[22]}}, fc1_n23_p8}) + (fc1_in_9 * 10'sh2ce); // weight -0.298828125
-            fc1_n23_t0_5_d1 <= $signed({fc1_n23_p10[26], fc1_n23_p10}) + $signed({fc1_n23_p11[26], fc1_n23_p11});
-            fc1_n23_t1_3_a_d1 <= $signed({{2{fc1_n23_p12[23]}}, fc1_n23_p12}) + (fc1_in_13 * 11'sh595); // weight -0.6044921875
-            fc1_n23_t1_3_b_d1 <= $signed({{2{fc1_n23_p14[23]}}, fc1_n23_p14}) + $signed({fc1_n23_p15[24], fc1_n23_p15});
-            fc1_n24_t1_0_a_d1 <= $signed({{2{fc1_n24_p0[23]}}, fc1_n24_p0}) + $signed({fc1_n24_p1[24], fc1_n24_p1});
-            fc1_n24_t1_0_b_d1 <= $signed({{2{fc1_n24_p2[22]}}, fc1_n24_p2}) + (fc1_in_3 * 10'sd319); // weight 0.3115234375
-            fc1_n24_t1_1_a_d1 <= (fc1_in_4 * 8'shbc) + $signed({{2{fc1_n24_p5[20]}}, fc1_n24_p5}); // weight -0.06640625
-            fc1_n24_t0_3_d1 <= $signed({{3{fc1_n24_p6[20]}}, fc1_n24_p6}) + $signed({fc1_n24_p7[22], fc1_n24_p7});
-            fc1_n24_t1_2_a_d1 <= $signed({fc1_n24_p8[24], fc1_n24_p8}) + $signed({fc1_n24_p9[24], fc1_n24_p9});
-            fc1_n24_t1_2_b_d1 <= (fc1_in_10 * 10'sd279) + $signed({{2{fc1_n24_p11_neg[22]}}, fc1_n24_p11_neg}); // weight 0.2724609375
-            fc1_n24_t1_3_a_d1 <= $signed({{2{fc1_n24_p12[22]}}, fc1_n24_p12}) + $signed({fc1_n24_p13[23], fc1_n24_p13});
-            fc1_n24_t0_7_d1 <= $signed({fc1_n24_p14[24], fc1_n24_p14}) + $signed({fc1_n24_p15[24], fc1_n24_p15});
-            fc1_n25_t1_0_a_d1 <= $signed({fc1_n25_p0[22], fc1_n25_p0}) + $signed({fc1_n15_p1[22], fc1_n15_p1});
-            fc1_n25_t0_1_d1 <= $signed({fc1_n25_p2[27], fc1_n25_p2}) + $signed({fc1_n25_p3[27], fc1_n25_p3});
-            fc1_n25_t0_2_d1 <= $signed({fc1_n25_p4[27], fc1_n25_p4}) + $signed({fc1_n25_p5[27], fc1_n25_p5});
-            fc1_n25_t1_1_b_d1 <= $signed({{2{fc1_n25_p6[23]}}, fc1_n25_p6}) + $signed({fc1_n25_p7[24], fc1_n25_p7});
-            fc1_n25_t1_2_a_d1 <= $signed({{2{fc1_n25_p8[20]}}, fc1_n25_p8}) + (fc1_in_9 * 8'shbd); // weight -0.0654296875
-            fc1_n25_t1_2_b_d1 <= $signed({fc1_n25_p10[23], fc1_n25_p10}) + $signed({fc1_n25_p11[23], fc1_n25_p11});
-            fc1_n25_t0_6_d1 <= $signed({fc1_n25_p12[24], fc1_n25_p12}) + $signed({{2{fc1_n25_p13[23]}}, fc1_n25_p13});
-            fc1_n25_t1_3_b_d1 <= $signed({fc1_n25_p14[23], fc1_n25_p14}) + $signed({fc1_n25_p15[23], fc1_n25_p15});
-            fc1_n26_t1_0_a_d1 <= (fc1_in_0 * 10'sd270) + $signed({{3{fc1_n26_p1[21]}}, fc1_n26_p1}); // weight 0.263671875
-            fc1_n26_t0_1_d1 <= $signed({{2{fc1_n26_p2[25]}}, fc1_n26_p2}) + (fc1_in_3 * 13'sd2106); // weight 2.056640625
-            fc1_n26_t0_2_d1 <= $signed({fc1_n26_p4[26], fc1_n26_p4}) + $signed({fc1_n26_p5[26], fc1_n26_p5});
-            fc1_n26_t1_1_b_d1 <= $signed({fc1_n26_p6[23], fc1_n26_p6}) + $signed({fc1_n26_p7[23], fc1_n26_p7});
-            fc1_n26_t1_2_a_d1 <= $signed({{3{fc1_n26_p8[22]}}, fc1_n26_p8}) + $signed({fc1_n26_p9[24], fc1_n26_p9});
-            fc1_n26_t0_5_d1 <= $signed({{2{fc1_n26_p10[24]}}, fc1_n26_p10}) + $signed({fc1_n26_p11[25], fc1_n26_p11});
-            fc1_n26_t1_3_a_d1 <= $signed({{2{fc1_n26_p12[23]}}, fc1_n26_p12}) + (fc1_in_13 * 11'sd583); // weight 0.5693359375
-            fc1_n26_t1_3_b_d1 <= $signed({fc1_n26_p14[24], fc1_n26_p14}) + $signed({fc1_n26_p15[24], fc1_n26_p15});
-            fc1_n27_t1_0_a_d1 <= $signed({fc1_n27_p0[23], fc1_n27_p0}) + $signed({fc1_n27_p1[23], fc1_n27_p1});
-            fc1_n27_t1_0_b_d1 <= (fc1_in_2 * 9'sh174) + $signed({{4{fc1_n12_p3[19]}}, fc1_n12_p3}); // weight -0.13671875
-            fc1_n27_t1_1_a_d1 <= $signed({fc1_n27_p4[25], fc1_n27_p4}) + $signed({fc1_n27_p5[25], fc1_n27_p5});
-            fc1_n27_t1_1_b_d1 <= $signed({{2{fc1_n27_p6[24]}}, fc1_n27_p6}) + $signed({fc1_n27_p7[25], fc1_n27_p7});
-            fc1_n27_t1_2_a_d1 <= (fc1_in_8 * 11'sh5be) + fc1_n27_t0_4_b; // weight -0.564453125
-            fc1_n27_t1_2_b_d1 <= $signed({{2{fc1_n27_p10[24]}}, fc1_n27_p10}) + (fc1_in_11 * 12'sd1512); // weight 1.4765625
-            fc1_n27_t1_3_a_d1 <= $signed({fc1_n27_p12[24], fc1_n27_p12}) + $signed({fc1_n27_p13[24], fc1_n27_p13});
-            fc1_n27_t1_3_b_d1 <= $signed({{2{fc1_n27_p14[23]}}, fc1_n27_p14}) + $signed({fc1_n27_p15[24], fc1_n27_p15});
-            fc1_n28_t1_0_a_d1 <= $signed({fc1_n28_p0[23], fc1_n28_p0}) + $signed({{2{fc1_n28_p1[22]}}, fc1_n28_p1});
-            fc1_n28_t1_0_b_d1 <= $signed({fc1_n28_p2[23], fc1_n28_p2}) + (fc1_in_3 * 10'sd321); // weight 0.3134765625
-            fc1_n28_t1_1_a_d1 <= (fc1_in_4 * 8'sd101) + $signed({{3{fc1_n28_p5_sh[19]}}, fc1_n28_p5_sh}); // weight 0.0986328125
-            fc1_n28_t0_3_d1 <= $signed({{2{fc1_n28_p6[22]}}, fc1_n28_p6}) + (fc1_in_7 * 10'sh2e8); // weight -0.2734375
-            fc1_n28_t1_2_a_d1 <= $signed({fc1_n28_p8[23], fc1_n28_p8}) + (fc1_in_9 * 10'sd261); // weight 0.2548828125
-            fc1_n28_t1_2_b_d1 <= $signed({fc1_n28_p10[24], fc1_n28_p10}) + $signed({fc1_n28_p11[24], fc1_n28_p11});
-            fc1_n28_t1_3_a_d1 <= $signed({{2{fc1_n28_p12[19]}}, fc1_n28_p12}) + (fc1_in_13 * 7'sh57); // weight -0.0400390625
-            fc1_n28_t0_7_d1 <= (fc1_in_14 * 10'sh259) + $signed({{6{fc1_n28_p15_neg[18]}}, fc1_n28_p15_neg}); // weight -0.4130859375
-            fc1_n29_t0_0_d1 <= $signed({{2{fc1_n29_p0[23]}}, fc1_n29_p0}) + fc1_n29_t0_0_b;
-            fc1_n29_t1_0_b_d1 <= $signed({fc1_n29_p2[23], fc1_n29_p2}) + $signed({fc1_n29_p3[23], fc1_n29_p3});
-            fc1_n29_t1_1_a_d1 <= $signed({fc1_n29_p4[23], fc1_n29_p4}) + (fc1_in_5 * 10'sd291); // weight 0.2841796875
-            fc1_n29_t1_1_b_d1 <= (fc1_in_6 * 10'sd431) + $signed({{4{fc1_n29_p7[20]}}, fc1_n29_p7}); // weight 0.4208984375
-            fc1_n29_t0_4_d1 <= $signed({{2{fc1_n29_p8[23]}}, fc1_n29_p8}) + $signed({fc1_n29_p9[24], fc1_n29_p9});
-            fc1_n29_t1_2_b_d1 <= (fc1_in_10 * 10'sd305) + $signed({{5{fc1_n29_p11_sh[19]}}, fc1_n29_p11_sh}); // weight 0.2978515625
-            fc1_n29_t1_3_a_d1 <= $signed({fc1_n29_p12[22], fc1_n29_p12}) + $signed({{2{fc1_n29_p13[21]}}, fc1_n29_p13});
-            fc1_n29_t1_3_b_d1 <= $signed({fc1_n29_p14[23], fc1_n29_p14}) + $signed({fc1_n29_p15[23], fc1_n29_p15});
-            fc1_n30_t1_0_a_d1 <= $signed({fc1_n30_p0[24], fc1_n30_p0}) + $signed({fc1_n30_p1[24], fc1_n30_p1});
-            fc1_n30_t0_1_d1 <= $signed({{2{fc1_n30_p2[26]}}, fc1_n30_p2}) + $signed({fc1_n30_p3[27], fc1_n30_p3});
-            fc1_n30_t0_2_d1 <= $signed({fc1_n30_p4[26], fc1_n30_p4}) + $signed({fc1_n30_p5[26], fc1_n30_p5});
-            fc1_n30_t1_1_b_d1 <= $signed({{2{fc1_n30_p6[23]}}, fc1_n30_p6}) + (fc1_in_7 * 11'sd536); // weight 0.5234375
-            fc1_n30_t1_2_a_d1 <= $signed({{4{fc1_n30_p8_neg[18]}}, fc1_n30_p8_neg}) + (fc1_in_9 * 8'sd67); // weight 0.0654296875
-            fc1_n30_t0_5_d1 <= $signed({{2{fc1_n30_p10[22]}}, fc1_n30_p10}) + $signed({fc1_n30_p12[23], fc1_n30_p12});
-            fc1_n30_t0_6_d1 <= $signed({fc1_n30_p13[24], fc1_n30_p13}) + $signed({fc1_n30_p14[24], fc1_n30_p14});
-            fc1_n30_t1_3_b_d1 <= (fc1_in_15 * 8'sd96) + 23'sd494592; // weight 0.09375
-            fc1_n31_t1_0_a_d1 <= $signed({{2{fc1_n31_p0[23]}}, fc1_n31_p0}) + (fc1_in_1 * 11'sh569); // weight -0.6474609375
-            fc1_n31_t1_0_b_d1 <= $signed({fc1_n31_p2[26], fc1_n31_p2}) + (fc1_in_3 * 13'sd2658); // weight 2.595703125
-            fc1_n31_t0_2_d1 <= $signed({fc1_n31_p4[26], fc1_n31_p4}) + $signed({fc1_n31_p5[26], fc1_n31_p5});
-            fc1_n31_t1_1_b_d1 <= fc1_n31_t0_3_a + (fc1_in_7 * 10'sh2e9); // weight -0.2724609375
-            fc1_n31_t1_2_a_d1 <= $signed({fc1_n31_p8[25], fc1_n31_p8}) + $signed({{2{fc1_n31_p9[24]}}, fc1_n31_p9});
-            fc1_n31_t1_2_b_d1 <= $signed({fc1_n31_p10[25], fc1_n31_p10}) + $signed({fc1_n31_p11[25], fc1_n31_p11});
-            fc1_n31_t1_3_a_d1 <= (fc1_in_12 * 11'sh502) + $signed({{5{fc1_n31_p13[20]}}, fc1_n31_p13}); // weight -0.748046875
-            fc1_n31_t1_3_b_d1 <= $signed({{2{fc1_n31_p14[23]}}, fc1_n31_p14}) + $signed({fc1_n31_p15[24], fc1_n31_p15});
-            fc1_n32_t0_0_d1 <= $signed({fc1_n32_p0[24], fc1_n32_p0}) + $signed({{2{fc1_n32_p1[23]}}, fc1_n32_p1});
-            fc1_n32_t1_0_b_d1 <= $signed({{2{fc1_n32_p2[22]}}, fc1_n32_p2}) + $signed({fc1_n6_p3[23], fc1_n6_p3});
-            fc1_n32_t1_1_a_d1 <= $signed({fc1_n32_p4[24], fc1_n32_p4}) + $signed({fc1_n32_p5[24], fc1_n32_p5});
-            fc1_n32_t1_1_b_d1 <= (fc1_in_6 * 10'sh287) + $signed({{3{fc1_n32_p7[21]}}, fc1_n32_p7}); // weight -0.3681640625
-            fc1_n32_t1_2_a_d1 <= (fc1_in_8 * 10'sd348) + $signed({{5{fc1_n32_p9[19]}}, fc1_n32_p9}); // weight 0.33984375
-            fc1_n32_t0_5_d1 <= $signed({{2{fc1_n32_p10[23]}}, fc1_n32_p10}) + $signed({fc1_n32_p11[24], fc1_n32_p11});
-            fc1_n32_t1_3_a_d1 <= $signed({fc1_n32_p12[23], fc1_n32_p12}) + (fc1_in_13 * 10'sd306); // weight 0.298828125
-            fc1_n32_t1_3_b_d1 <= $signed({fc1_n32_p14[24], fc1_n32_p14}) + $signed({fc1_n32_p15[24], fc1_n32_p15});
-            fc1_n33_t1_0_a_d1 <= (fc1_in_0 * 11'sd555) + $signed({fc1_n33_p1[24], fc1_n33_p1}); // weight 0.5419921875
-            fc1_n33_t0_1_d1 <= $signed({{2{fc1_n33_p2[26]}}, fc1_n33_p2}) + $signed({fc1_n33_p3[27], fc1_n33_p3});
-            fc1_n33_t0_2_d1 <= $signed({{2{fc1_n33_p4[26]}}, fc1_n33_p4}) + $signed({fc1_n33_p5[27], fc1_n33_p5});
-            fc1_n33_t1_1_b_d1 <= $signed({{4{fc1_n33_p6[19]}}, fc1_n33_p6}) + (fc1_in_7 * 9'sh11d); // weight -0.2216796875
-            fc1_n33_t1_2_a_d1 <= $signed({{3{fc1_n33_p8[21]}}, fc1_n33_p8}) + fc1_n33_p9;
-            fc1_n33_t0_5_d1 <= $signed({fc1_n33_p10[25], fc1_n33_p10}) + $signed({{2{fc1_n33_p11[24]}}, fc1_n33_p11});
-            fc1_n33_t1_3_a_d1 <= $signed({{3{fc1_n33_p12[22]}}, fc1_n33_p12}) + $signed({fc1_n33_p13[24], fc1_n33_p13});
-            fc1_n33_t1_3_b_d1 <= $signed({fc1_n33_p14[24], fc1_n33_p14}) + $signed({{2{fc1_n33_p15[23]}}, fc1_n33_p15});
-            fc1_n34_t0_0_d1 <= $signed({fc1_n34_p0[24], fc1_n34_p0}) + $signed({fc1_n34_p1[24], fc1_n34_p1});
-            fc1_n34_t1_0_b_d1 <= $signed({fc1_n34_p2[22], fc1_n34_p2}) + (fc1_in_3 * 9'sd182); // weight 0.177734375
-            fc1_n34_t0_2_d1 <= $signed({{4{fc1_n34_p4[22]}}, fc1_n34_p4}) + (fc1_in_5 * 12'sd1137); // weight 1.1103515625
-            fc1_n34_t1_1_b_d1 <= $signed({fc1_n34_p6[24], fc1_n34_p6}) + $signed({fc1_n34_p7[24], fc1_n34_p7});
-            fc1_n34_t1_2_a_d1 <= $signed({{2{fc1_n34_p8[23]}}, fc1_n34_p8}) + (fc1_in_9 * 11'sd784); // weight 0.765625
-            fc1_n34_t1_2_b_d1 <= $signed({fc1_n34_p10[25], fc1_n34_p10}) + $signed({fc1_n34_p11[25], fc1_n34_p11});
-            fc1_n34_t1_3_a_d1 <= $signed({{2{fc1_n34_p12[24]}}, fc1_n34_p12}) + (fc1_in_13 * 12'sd1064); // weight 1.0390625
-            fc1_n34_t1_3_b_d1 <= $signed({fc1_n34_p14[24], fc1_n34_p14}) + $signed({{2{fc1_n34_p15[23]}}, fc1_n34_p15});
-            fc1_n35_t1_0_a_d1 <= $signed({fc1_n35_p0[24], fc1_n35_p0}) + $signed({fc1_n35_p1[24], fc1_n35_p1});
-            fc1_n35_t0_1_d1 <= $signed({{2{fc1_n35_p2[26]}}, fc1_n35_p2}) + $signed({fc1_n35_p3[27], fc1_n35_p3});
-            fc1_n35_t0_2_d1 <= $signed({fc1_n35_p4[27], fc1_n35_p4}) + $signed({fc1_n35_p5[27], fc1_n35_p5});
-            fc1_n35_t1_1_b_d1 <= $signed({fc1_n35_p6[23], fc1_n35_p6}) + (fc1_in_7 * 10'sh2a9); // weight -0.3349609375
-            fc1_n35_t1_2_a_d1 <= $signed({{3{fc1_n35_p8[23]}}, fc1_n35_p8}) + $signed({fc1_n35_p9[25], fc1_n35_p9});
-            fc1_n35_t1_2_b_d1 <= $signed({{2{fc1_n35_p10[24]}}, fc1_n35_p10}) + $signed({fc1_n35_p11[25], fc1_n35_p11});
-            fc1_n35_t0_6_d1 <= $signed({fc1_n35_p12[25], fc1_n35_p12}) + $signed({fc1_n35_p13[25], fc1_n35_p13});
-            fc1_n35_t1_3_b_d1 <= $signed({{4{fc1_n35_p14[20]}}, fc1_n35_p14}) + (fc1_in_15 * 10'sd292); // weight 0.28515625
-            fc1_n36_t1_0_a_d1 <= $signed({{2{fc1_n25_p0[22]}}, fc1_n25_p0}) + $signed({fc1_n36_p1[23], fc1_n36_p1});
-            fc1_n36_t0_1_d1 <= $signed({{3{fc1_n36_p2[24]}}, fc1_n36_p2}) + (fc1_in_3 * 13'sd2272); // weight 2.21875
-            fc1_n36_t0_2_d1 <= $signed({fc1_n36_p4[26], fc1_n36_p4}) + $signed({fc1_n36_p5[26], fc1_n36_p5});
-            fc1_n36_t1_1_b_d1 <= $signed({fc1_n36_p6[24], fc1_n36_p6}) + $signed({fc1_n36_p7[24], fc1_n36_p7});
-            fc1_n36_t1_2_a_d1 <= $signed({{5{fc1_n36_p8[21]}}, fc1_n36_p8}) + $signed({fc1_n36_p9[25], fc1_n36_p9});
-            fc1_n36_t0_5_d1 <= $signed({fc1_n36_p10[26], fc1_n36_p10}) + $signed({fc1_n36_p11[26], fc1_n36_p11});
-            fc1_n36_t1_3_a_d1 <= $signed({fc1_n36_p12[24], fc1_n36_p12}) + $signed({fc1_n36_p13[24], fc1_n36_p13});
-            fc1_n36_t1_3_b_d1 <= $signed({{3{fc1_n36_p14[21]}}, fc1_n36_p14}) + (fc1_in_15 * 10'sd397); // weight 0.3876953125
-            fc1_n37_t0_0_d1 <= $signed({{2{fc1_n37_p0[23]}}, fc1_n37_p0}) + $signed({fc1_n37_p1[24], fc1_n37_p1});
-            fc1_n37_t1_0_b_d1 <= $signed({{6{fc1_n37_p2[17]}}, fc1_n37_p2}) + (fc1_in_3 * 9'sh139); // weight -0.1943359375
-            fc1_n37_t0_2_d1 <= $signed({{2{fc1_n37_p4[23]}}, fc1_n37_p4}) + $signed({fc1_n37_p5[24], fc1_n37_p5});
-            fc1_n37_t1_1_b_d1 <= $signed({{2{fc1_n37_p6[22]}}, fc1_n37_p6}) + $signed({fc1_n37_p7[23], fc1_n37_p7});
-            fc1_n37_t0_4_d1 <= $signed({fc1_n37_p8[24], fc1_n37_p8}) + fc1_n27_t0_4_b;
-            fc1_n37_t1_2_b_d1 <= $signed({{3{fc1_n37_p10[21]}}, fc1_n37_p10}) + $signed({fc1_n37_p11[23], fc1_n37_p11});
-            fc1_n37_t0_6_d1 <= $signed({fc1_n37_p12[24], fc1_n37_p12}) + $signed({{2{fc1_n37_p13[23]}}, fc1_n37_p13});
-            fc1_n37_t1_3_b_d1 <= (fc1_in_14 * 10'sh2f5) + $signed({fc1_n37_p15[23], fc1_n37_p15}); // weight -0.2607421875
-            fc1_n38_t1_0_a_d1 <= $signed({{3{fc1_n38_p0[20]}}, fc1_n38_p0}) + (fc1_in_1 * 9'sd175); // weight 0.1708984375
-            fc1_n38_t1_0_b_d1 <= $signed({{4{fc1_n21_p2[20]}}, fc1_n21_p2}) + (fc1_in_3 * 10'sh29b); // weight -0.3486328125
-            fc1_n38_t1_1_a_d1 <= $signed({fc1_n38_p4[23], fc1_n38_p4}) + $signed({fc1_n38_p5[23], fc1_n38_p5});
-            fc1_n38_t1_1_b_d1 <= $signed({fc1_n38_p6[24], fc1_n38_p6}) + $signed({fc1_n38_p7[24], fc1_n38_p7});
-            fc1_n38_t1_2_a_d1 <= (fc1_in_8 * 10'sd416) + $signed({{2{fc1_n38_p9[22]}}, fc1_n38_p9}); // weight 0.40625
-            fc1_n38_t1_2_b_d1 <= $signed({{2{fc1_n38_p10[22]}}, fc1_n38_p10}) + $signed({fc1_n38_p11[23], fc1_n38_p11});
-            fc1_n38_t1_3_a_d1 <= $signed({fc1_n38_p12[24], fc1_n38_p12}) + $signed({fc1_n38_p13[24], fc1_n38_p13});
-            fc1_n38_t1_3_b_d1 <= fc1_n1_p14 + $signed({{2{fc1_n38_p15[22]}}, fc1_n38_p15});
-            fc1_n39_t1_0_a_d1 <= $signed({{2{fc1_n39_p0[23]}}, fc1_n39_p0}) + $signed({fc1_n39_p1[24], fc1_n39_p1});
-            fc1_n39_t0_1_d1 <= $signed({{2{fc1_n39_p2[26]}}, fc1_n39_p2}) + $signed({fc1_n39_p3[27], fc1_n39_p3});
-            fc1_n39_t0_2_d1 <= $signed({fc1_n39_p4[27], fc1_n39_p4}) + $signed({fc1_n39_p5[27], fc1_n39_p5});
-            fc1_n39_t1_1_b_d1 <= $signed({{2{fc1_n39_p6[23]}}, fc1_n39_p6}) + $signed({fc1_n39_p7[24], fc1_n39_p7});
-            fc1_n39_t1_2_a_d1 <= $signed({{2{fc1_n8_p8[23]}}, fc1_n8_p8}) + $signed({fc1_n39_p9[24], fc1_n39_p9});
-            fc1_n39_t1_2_b_d1 <= $signed({{2{fc1_n39_p10[23]}}, fc1_n39_p10}) + $signed({fc1_n39_p11[24], fc1_n39_p11});
-            fc1_n39_t1_3_a_d1 <= $signed({fc1_n39_p12[23], fc1_n39_p12}) + $signed({fc1_n39_p13[23], fc1_n39_p13});
-            fc1_n39_t1_3_b_d1 <= $signed({fc1_n39_p14[23], fc1_n39_p14}) + $signed({fc1_n39_p15[23], fc1_n39_p15});
-            fc1_n40_t1_0_a_d1 <= $signed({fc1_n40_p0[23], fc1_n40_p0}) + $signed({fc1_n40_p1[23], fc1_n40_p1});
-            fc1_n40_t1_0_b_d1 <= $signed({{2{fc1_n40_p2[21]}}, fc1_n40_p2}) + (fc1_in_3 * 9'sh17a); // weight -0.130859375
-            fc1_n40_t1_1_a_d1 <= (fc1_in_4 * 10'sd339) + $signed({{5{fc1_n40_p5[19]}}, fc1_n40_p5}); // weight 0.3310546875
-            fc1_n40_t1_1_b_d1 <= $signed({{2{fc1_n40_p6[21]}}, fc1_n40_p6}) + (fc1_in_7 * 9'sd167); // weight 0.1630859375
-            fc1_n40_t1_2_a_d1 <= $signed({{8{fc1_n40_p8_neg[16]}}, fc1_n40_p8_neg}) + (fc1_in_9 * 10'sh2e3); // weight -0.2783203125
-            fc1_n40_t1_2_b_d1 <= $signed({{2{fc1_n40_p10[22]}}, fc1_n40_p10}) + (fc1_in_11 * 10'sh28f); // weight -0.3603515625
-            fc1_n40_t1_3_a_d1 <= $signed({{3{fc1_n10_p12[21]}}, fc1_n10_p12}) + $signed({fc1_n40_p13[23], fc1_n40_p13});
-            fc1_n40_t0_7_d1 <= $signed({fc1_n40_p14[24], fc1_n40_p14}) + $signed({{2{fc1_n40_p15[23]}}, fc1_n40_p15});
-            fc1_n41_t0_0_d1 <= $signed({{2{fc1_n41_p0[23]}}, fc1_n41_p0}) + $signed({fc1_n41_p1[24], fc1_n41_p1});
-            fc1_n41_t1_0_b_d1 <= $signed({fc1_n41_p2[23], fc1_n41_p2}) + $signed({{2{fc1_n41_p3[22]}}, fc1_n41_p3});
-            fc1_n41_t0_2_d1 <= $signed({{2{fc1_n41_p4[23]}}, fc1_n41_p4}) + $signed({fc1_n41_p5[24], fc1_n41_p5});
-            fc1_n41_t1_1_b_d1 <= fc1_n31_t0_3_a + (fc1_in_7 * 10'sd383); // weight 0.3740234375
-            fc1_n41_t1_2_a_d1 <= (fc1_in_8 * 9'sd167) + $signed({fc1_n41_p9[22], fc1_n41_p9}); // weight 0.1630859375
-            fc1_n41_t0_5_d1 <= $signed({fc1_n41_p10[24], fc1_n41_p10}) + $signed({{2{fc1_n41_p11[23]}}, fc1_n41_p11});
-            fc1_n41_t1_3_a_d1 <= (fc1_in_12 * 9'sh17f) + $signed({{2{fc1_n41_p13[21]}}, fc1_n41_p13}); // weight -0.1259765625
-            fc1_n41_t1_3_b_d1 <= $signed({fc1_n12_p14[23], fc1_n12_p14}) + (fc1_in_15 * 10'sh2dd); // weight -0.2841796875
-            fc1_n42_t1_0_a_d1 <= (fc1_in_0 * 10'sd274) + $signed({{4{fc1_n42_p1[20]}}, fc1_n42_p1}); // weight 0.267578125
-            fc1_n42_t0_1_d1 <= $signed({fc1_n42_p2[24], fc1_n42_p2}) + $signed({fc1_n42_p3[24], fc1_n42_p3});
-            fc1_n42_t1_1_a_d1 <= $signed({fc1_n42_p4[23], fc1_n42_p4}) + $signed({{3{fc1_n42_p5[21]}}, fc1_n42_p5});
-            fc1_n42_t0_3_d1 <= $signed({fc1_n42_p6[24], fc1_n42_p6}) + $signed({fc1_n42_p7[24], fc1_n42_p7});
-            fc1_n42_t1_2_a_d1 <= $signed({fc1_n42_p8[24], fc1_n42_p8}) + $signed({fc1_n42_p9[24], fc1_n42_p9});
-            fc1_n42_t1_2_b_d1 <= $signed({{2{fc1_n42_p10[22]}}, fc1_n42_p10}) + (fc1_in_11 * 10'sd366); // weight 0.357421875
-            fc1_n42_t0_6_d1 <= $signed({fc1_n42_p12[24], fc1_n42_p12}) + $signed({{2{fc1_n42_p13[23]}}, fc1_n42_p13});
-            fc1_n42_t1_3_b_d1 <= $signed({{2{fc1_n42_p14[21]}}, fc1_n42_p14}) + $signed({fc1_n42_p15[22], fc1_n42_p15});
-            fc1_n43_t1_0_a_d1 <= $signed({{4{fc1_n43_p0[19]}}, fc1_n43_p0}) + (fc1_in_1 * 9'sh173); // weight -0.1376953125
-            fc1_n43_t0_1_d1 <= $signed({fc1_n43_p2[26], fc1_n43_p2}) + $signed({fc1_n43_p3[26], fc1_n43_p3});
-            fc1_n43_t0_2_d1 <= $signed({{2{fc1_n43_p4[25]}}, fc1_n43_p4}) + $signed({fc1_n43_p5[26], fc1_n43_p5});
-            fc1_n43_t1_1_b_d1 <= $signed({fc1_n43_p6[23], fc1_n43_p6}) + (fc1_in_7 * 10'sh2e3); // weight -0.2783203125
-            fc1_n43_t1_2_a_d1 <= $signed({fc1_n43_p8[25], fc1_n43_p8}) + $signed({fc1_n43_p9[25], fc1_n43_p9});
-            fc1_n43_t0_5_d1 <= $signed({fc1_n43_p10[26], fc1_n43_p10}) + $signed({fc1_n43_p11[26], fc1_n43_p11});
-            fc1_n43_t0_6_d1 <= $signed({{7{fc1_n43_p12[18]}}, fc1_n43_p12}) + (fc1_in_13 * 11'sh5aa); // weight -0.583984375
-            fc1_n43_t1_3_b_d1 <= $signed({fc1_n43_p14[23], fc1_n43_p14}) + $signed({fc1_n43_p15[23], fc1_n43_p15});
-            fc1_n44_t1_0_a_d1 <= (fc1_in_0 * 10'sd355) + $signed({{2{fc1_n44_p1[22]}}, fc1_n44_p1}); // weight 0.3466796875
-            fc1_n44_t1_0_b_d1 <= (fc1_in_2 * 10'sh262) + $signed({{3{fc1_n44_p3[21]}}, fc1_n44_p3}); // weight -0.404296875
-            fc1_n44_t1_1_a_d1 <= $signed({fc1_n44_p4[24], fc1_n44_p4}) + (fc1_in_5 * 11'sh52d); // weight -0.7060546875
-            fc1_n44_t1_1_b_d1 <= $signed({fc1_n44_p6[23], fc1_n44_p6}) + (fc1_in_7 * 10'sd258); // weight 0.251953125
-            fc1_n44_t1_2_a_d1 <= $signed({fc1_n44_p8[23], fc1_n44_p8}) + $signed({fc1_n44_p9[23], fc1_n44_p9});
-            fc1_n44_t0_5_d1 <= fc1_n44_t0_5_a + $signed({fc1_n44_p11[25], fc1_n44_p11});
-            fc1_n44_t1_3_a_d1 <= $signed({{2{fc1_n44_p12[23]}}, fc1_n44_p12}) + (fc1_in_13 * 11'sh5b7); // weight -0.5712890625
-            fc1_n44_t1_3_b_d1 <= (fc1_in_14 * 10'sd401) + $signed({{4{fc1_n44_p15[20]}}, fc1_n44_p15}); // weight 0.3916015625
-            fc1_n45_t1_0_a_d1 <= (fc1_in_0 * 10'sd280) + $signed({fc1_n45_p1[23], fc1_n45_p1}); // weight 0.2734375
-            fc1_n45_t0_1_d1 <= $signed({fc1_n45_p2[26], fc1_n45_p2}) + (fc1_in_3 * 13'sd2258); // weight 2.205078125
-            fc1_n45_t0_2_d1 <= $signed({fc1_n45_p4[26], fc1_n45_p4}) + (fc1_in_5 * 13'sd2397); // weight 2.3408203125
-            fc1_n45_t1_1_b_d1 <= $signed({fc1_n45_p6[23], fc1_n45_p6}) + $signed({fc1_n45_p7[23], fc1_n45_p7});
-            fc1_n45_t1_2_a_d1 <= $signed({{2{fc1_n45_p8[23]}}, fc1_n45_p8}) + (fc1_in_9 * 11'sh519); // weight -0.7255859375
-            fc1_n45_t1_2_b_d1 <= $signed({{2{fc1_n45_p10[24]}}, fc1_n45_p10}) + (fc1_in_11 * 12'shb32); // weight -1.201171875
-            fc1_n45_t0_6_d1 <= $signed({fc1_n45_p12[25], fc1_n45_p12}) + $signed({{2{fc1_n45_p13[24]}}, fc1_n45_p13});
-            fc1_n45_t1_3_b_d1 <= $signed({{3{fc1_n45_p14[19]}}, fc1_n45_p14}) + (fc1_in_15 * 8'sd77); // weight 0.0751953125
-            fc1_n46_t1_0_a_d1 <= $signed({fc1_n46_p0[24], fc1_n46_p0}) + (fc1_in_1 * 11'sd566); // weight 0.552734375
-            fc1_n46_t0_1_d1 <= $signed({fc1_n46_p2[26], fc1_n46_p2}) + $signed({fc1_n46_p3[26], fc1_n46_p3});
-            fc1_n46_t1_1_a_d1 <= $signed({fc1_n46_p4[26], fc1_n46_p4}) + (fc1_in_5 * 13'sd2539); // weight 2.4794921875
-            fc1_n46_t1_1_b_d1 <= (fc1_in_6 * 10'sh2d0) + $signed({{3{fc1_n46_p7[21]}}, fc1_n46_p7}); // weight -0.296875
-            fc1_n46_t1_2_a_d1 <= $signed({{2{fc1_n46_p8[23]}}, fc1_n46_p8}) + (fc1_in_9 * 11'sd519); // weight 0.5068359375
-            fc1_n46_t1_2_b_d1 <= $signed({fc1_n46_p10[24], fc1_n46_p10}) + (fc1_in_11 * 11'sd520); // weight 0.5078125
-            fc1_n46_t1_3_a_d1 <= $signed({{3{fc1_n46_p12[21]}}, fc1_n46_p12}) + fc1_n12_p13;
-            fc1_n46_t1_3_b_d1 <= $signed({fc1_n46_p14[24], fc1_n46_p14}) + $signed({fc1_n46_p15[24], fc1_n46_p15});
-            fc1_n47_t1_0_a_d1 <= $signed({{2{fc1_n47_p0[23]}}, fc1_n47_p0}) + $signed({fc1_n47_p1[24], fc1_n47_p1});
-            fc1_n47_t0_1_d1 <= $signed({fc1_n47_p2[27], fc1_n47_p2}) + $signed({fc1_n47_p3[27], fc1_n47_p3});
-            fc1_n47_t0_2_d1 <= $signed({{2{fc1_n47_p4[26]}}, fc1_n47_p4}) + $signed({fc1_n47_p5[27], fc1_n47_p5});
-            fc1_n47_t1_1_b_d1 <= $signed({fc1_n47_p6[24], fc1_n47_p6}) + $signed({fc1_n47_p7[24], fc1_n47_p7});
-            fc1_n47_t1_2_a_d1 <= (fc1_in_8 * 10'sd338) + $signed({{3{fc1_n47_p9[21]}}, fc1_n47_p9}); // weight 0.330078125
-            fc1_n47_t0_5_d1 <= $signed({{2{fc1_n47_p10[24]}}, fc1_n47_p10}) + (fc1_in_11 * 12'shba1); // weight -1.0927734375
-            fc1_n47_t1_3_a_d1 <= $signed({{2{fc1_n47_p12[23]}}, fc1_n47_p12}) + $signed({fc1_n47_p13[24], fc1_n47_p13});
-            fc1_n47_t1_3_b_d1 <= $signed({fc1_n47_p14[24], fc1_n47_p14}) + $signed({fc1_n47_p15[24], fc1_n47_p15});
-            fc1_n48_t1_0_a_d1 <= (fc1_in_0 * 9'sd210) + $signed({{4{fc1_n48_p1_neg[19]}}, fc1_n48_p1_neg}); // weight 0.205078125
-            fc1_n48_t0_1_d1 <= $signed({fc1_n48_p2[27], fc1_n48_p2}) + $signed({fc1_n48_p3[27], fc1_n48_p3});
-            fc1_n48_t0_2_d1 <= $signed({fc1_n48_p4[27], fc1_n48_p4}) + $signed({fc1_n48_p5[27], fc1_n48_p5});
-            fc1_n48_t1_1_b_d1 <= $signed({fc1_n48_p6[24], fc1_n48_p6}) + $signed({{2{fc1_n48_p7[23]}}, fc1_n48_p7});
-            fc1_n48_t1_2_a_d1 <= $signed({{2{fc1_n48_p8[24]}}, fc1_n48_p8}) + $signed({fc1_n48_p9[25], fc1_n48_p9});
-            fc1_n48_t1_2_b_d1 <= (fc1_in_10 * 12'shbb5) + $signed({fc1_n48_p11[25], fc1_n48_p11}); // weight -1.0732421875
-            fc1_n48_t0_6_d1 <= (fc1_in_12 * 11'sh5d8) + $signed({{2{fc1_n48_p13[23]}}, fc1_n48_p13}); // weight -0.5390625
-            fc1_n48_t1_3_b_d1 <= (fc1_in_14 * 9'sd208) + $signed({{2{fc1_n48_p15[21]}}, fc1_n48_p15}); // weight 0.203125
-            fc1_n48_t3_0_d1 <= $signed({fc1_n48_t2_0[29], fc1_n48_t2_0}) + $signed({{3{fc1_n48_t2_1[27]}}, fc1_n48_t2_1});
-            fc1_n49_t1_0_a_d1 <= (fc1_in_0 * 10'sh2a7) + $signed({{2{fc1_n49_p1[22]}}, fc1_n49_p1}); // weight -0.3369140625
-            fc1_n49_t1_0_b_d1 <= $signed({fc1_n49_p2[26], fc1_n49_p2}) + (fc1_in_3 * 13'sh1556); // weight -2.666015625
-            fc1_n49_t0_2_d1 <= $signed({{2{fc1_n49_p4[26]}}, fc1_n49_p4}) + $signed({fc1_n49_p5[27], fc1_n49_p5});
-            fc1_n49_t1_1_b_d1 <= $signed({{3{fc1_n49_p6[20]}}, fc1_n49_p6}) + $signed({fc1_n49_p7[22], fc1_n49_p7});
-            fc1_n49_t1_2_a_d1 <= $signed({fc1_n49_p8[24], fc1_n49_p8}) + $signed({fc1_n49_p9[24], fc1_n49_p9});
-            fc1_n49_t1_2_b_d1 <= $signed({{3{fc1_n49_p10[22]}}, fc1_n49_p10}) + $signed({fc1_n49_p11[24], fc1_n49_p11});
-            fc1_n49_t1_3_a_d1 <= $signed({fc1_n49_p12[23], fc1_n49_p12}) + (fc1_in_13 * 10'sd330); // weight 0.322265625
-            fc1_n49_t1_3_b_d1 <= $signed({fc1_n49_p14[23], fc1_n49_p14}) + $signed({{4{fc1_n49_p15[20]}}, fc1_n49_p15});
-            fc1_n50_t1_0_a_d1 <= $signed({{3{fc1_n50_p0[23]}}, fc1_n50_p0}) + $signed({fc1_n50_p1[25], fc1_n50_p1});
-            fc1_n50_t1_0_b_d1 <= $signed({fc1_n50_p2[25], fc1_n50_p2}) + $signed({fc1_n50_p3[25], fc1_n50_p3});
-            fc1_n50_t0_2_d1 <= $signed({{4{fc1_n50_p4[22]}}, fc1_n50_p4}) + (fc1_in_5 * 12'shb6e); // weight -1.142578125
-            fc1_n50_t1_1_b_d1 <= (fc1_in_6 * 10'sh2b8) + $signed({fc1_n50_p7[23], fc1_n50_p7}); // weight -0.3203125
-            fc1_n50_t1_2_a_d1 <= $signed({{2{fc1_n50_p8[22]}}, fc1_n50_p8}) + (fc1_in_9 * 10'sh262); // weight -0.404296875
-            fc1_n50_t1_2_b_d1 <= $signed({fc1_n50_p10[23], fc1_n50_p10}) + $signed({fc1_n50_p11[23], fc1_n50_p11});
-            fc1_n50_t1_3_a_d1 <= $signed({{2{fc1_n50_p12[23]}}, fc1_n50_p12}) + $signed({fc1_n50_p13[24], fc1_n50_p13});
-            fc1_n50_t1_3_b_d1 <= $signed({fc1_n50_p14[24], fc1_n50_p14}) + $signed({{2{fc1_n50_p15[23]}}, fc1_n50_p15});
-            fc1_n51_t1_0_a_d1 <= $signed({{2{fc1_n51_p0[21]}}, fc1_n51_p0}) + (fc1_in_1 * 9'sh156); // weight -0.166015625
-            fc1_n51_t0_1_d1 <= $signed({{2{fc1_n51_p2[26]}}, fc1_n51_p2}) + $signed({fc1_n51_p3[27], fc1_n51_p3});
-            fc1_n51_t0_2_d1 <= $signed({fc1_n51_p4[27], fc1_n51_p4}) + $signed({fc1_n51_p5[27], fc1_n51_p5});
-            fc1_n51_t1_1_b_d1 <= $signed({fc1_n51_p6[24], fc1_n51_p6}) + $signed({fc1_n51_p7[24], fc1_n51_p7});
-            fc1_n51_t1_2_a_d1 <= $signed({{2{fc1_n51_p8[23]}}, fc1_n51_p8}) + (fc1_in_9 * 11'sd766); // weight 0.748046875
-            fc1_n51_t0_5_d1 <= $signed({fc1_n51_p10[26], fc1_n51_p10}) + $signed({fc1_n51_p11[26], fc1_n51_p11});
-            fc1_n51_t1_3_a_d1 <= (fc1_in_12 * 10'sd436) + $signed({{6{fc1_n51_p13[18]}}, fc1_n51_p13}); // weight 0.42578125
-            fc1_n51_t1_3_b_d1 <= (fc1_in_14 * 9'sd177) + $signed({{2{fc1_n51_p15[21]}}, fc1_n51_p15}); // weight 0.1728515625
-            fc1_n52_t1_0_a_d1 <= $signed({{7{fc1_n52_p0[17]}}, fc1_n52_p0}) + (fc1_in_1 * 10'sh21d); // weight -0.4716796875
-            fc1_n52_t0_1_d1 <= $signed({{2{fc1_n52_p2[26]}}, fc1_n52_p2}) + $signed({fc1_n52_p3[27], fc1_n52_p3});
-            fc1_n52_t0_2_d1 <= $signed({fc1_n52_p4[27], fc1_n52_p4}) + $signed({fc1_n52_p5[27], fc1_n52_p5});
-            fc1_n52_t1_1_b_d1 <= $signed({fc1_n52_p6[21], fc1_n52_p6}) + (fc1_in_7 * 8'shb1); // weight -0.0771484375
-            fc1_n52_t1_2_a_d1 <= $signed({fc1_n52_p8[24], fc1_n52_p8}) + (fc1_in_9 * 11'sh5eb); // weight -0.5205078125
-            fc1_n52_t1_2_b_d1 <= (fc1_in_10 * 11'sh5b9) + $signed({{2{fc1_n52_p11[23]}}, fc1_n52_p11}); // weight -0.5693359375
-            fc1_n52_t1_3_a_d1 <= $signed({fc1_n52_p12[22], fc1_n52_p12}) + $signed({fc1_n52_p13[22], fc1_n52_p13});
-            fc1_n52_t0_7_d1 <= $signed({fc1_n52_p14[24], fc1_n52_p14}) + $signed({fc1_n52_p15[24], fc1_n52_p15});
-            fc1_n53_t0_0_d1 <= $signed({{3{fc1_n53_p0[22]}}, fc1_n53_p0}) + $signed({fc1_n53_p1[24], fc1_n53_p1});
-            fc1_n53_t1_0_b_d1 <= $signed({{3{fc1_n53_p2[21]}}, fc1_n53_p2}) + $signed({fc1_n53_p3[23], fc1_n53_p3});
-            fc1_n53_t1_1_a_d1 <= $signed({fc1_n53_p4[24], fc1_n53_p4}) + $signed({fc1_n53_p6[24], fc1_n53_p6});
-            fc1_n53_t1_1_b_d1 <= (fc1_in_7 * 10'sh2c2) + $signed({{6{fc1_n53_p8[18]}}, fc1_n53_p8}); // weight -0.310546875
-            fc1_n53_t1_2_a_d1 <= $signed({fc1_n33_p9[24], fc1_n33_p9}) + $signed({fc1_n53_p10[24], fc1_n53_p10});
-            fc1_n53_t1_2_b_d1 <= $signed({fc1_n53_p11[24], fc1_n53_p11}) + $signed({fc1_n53_p12[24], fc1_n53_p12});
-            fc1_n53_t1_3_a_d1 <= (fc1_in_13 * 9'sh151) + $signed({{2{fc1_n53_p14[21]}}, fc1_n53_p14}); // weight -0.1708984375
-            fc1_n53_t1_3_b_d1 <= fc1_n53_p15;
-            fc1_n54_t1_0_a_d1 <= (fc1_in_0 * 9'sd200) + $signed({{2{fc1_n54_p1[21]}}, fc1_n54_p1}); // weight 0.1953125
-            fc1_n54_t0_1_d1 <= $signed({fc1_n54_p2[26], fc1_n54_p2}) + (fc1_in_3 * 13'sd2070); // weight 2.021484375
-            fc1_n54_t0_2_d1 <= $signed({fc1_n54_p4[26], fc1_n54_p4}) + $signed({fc1_n54_p5[26], fc1_n54_p5});
-            fc1_n54_t1_1_b_d1 <= $signed({fc1_n31_p6[20], fc1_n31_p6}) + $signed({fc1_n54_p7[20], fc1_n54_p7});
-            fc1_n54_t1_2_a_d1 <= (fc1_in_8 * 10'sd407) + fc1_n15_t0_4_b; // weight 0.3974609375
-            fc1_n54_t1_2_b_d1 <= $signed({fc1_n54_p10[24], fc1_n54_p10}) + $signed({{2{fc1_n54_p11[23]}}, fc1_n54_p11});
-            fc1_n54_t0_6_d1 <= $signed({fc1_n54_p12[25], fc1_n54_p12}) + $signed({fc1_n54_p13[25], fc1_n54_p13});
-            fc1_n54_t1_3_b_d1 <= (fc1_in_14 * 9'sd193) + $signed({{3{fc1_n54_p15[20]}}, fc1_n54_p15}); // weight 0.1884765625
-            fc1_n55_t1_0_a_d1 <= $signed({{7{fc1_n55_p0_neg[18]}}, fc1_n55_p0_neg}) + (fc1_in_1 * 11'sh4f3); // weight -0.7626953125
-            fc1_n55_t1_0_b_d1 <= $signed({fc1_n55_p2[25], fc1_n55_p2}) + (fc1_in_3 * 12'shb92); // weight -1.107421875
-            fc1_n55_t0_2_d1 <= $signed({{4{fc1_n55_p4[23]}}, fc1_n55_p4}) + $signed({fc1_n55_p5[26], fc1_n55_p5});
-            fc1_n55_t1_1_b_d1 <= $signed({fc1_n55_p6[24], fc1_n55_p6}) + $signed({fc1_n55_p7[24], fc1_n55_p7});
-            fc1_n55_t1_2_a_d1 <= $signed({fc1_n55_p8[24], fc1_n55_p8}) + $signed({fc1_n55_p9[24], fc1_n55_p9});
-            fc1_n55_t1_2_b_d1 <= (fc1_in_10 * 11'sh5b7) + $signed({fc1_n55_p11[24], fc1_n55_p11}); // weight -0.5712890625
-            fc1_n55_t0_6_d1 <= $signed({fc1_n55_p12[24], fc1_n55_p12}) + $signed({{2{fc1_n55_p13[23]}}, fc1_n55_p13});
-            fc1_n55_t1_3_b_d1 <= (fc1_in_14 * 9'sd154) + $signed({{2{fc1_n55_p15[21]}}, fc1_n55_p15}); // weight 0.150390625
-            fc1_n56_t1_0_a_d1 <= $signed({fc1_n56_p0[24], fc1_n56_p0}) + $signed({fc1_n56_p1[24], fc1_n56_p1});
-            fc1_n56_t1_0_b_d1 <= $signed({fc1_n56_p2[23], fc1_n56_p2}) + (fc1_in_3 * 10'sd264); // weight 0.2578125
-            fc1_n56_t1_1_a_d1 <= $signed({fc1_n56_p4[24], fc1_n56_p4}) + $signed({fc1_n56_p5[24], fc1_n56_p5});
-            fc1_n56_t1_1_b_d1 <= $signed({fc1_n56_p6[24], fc1_n56_p6}) + $signed({{2{fc1_n56_p7[23]}}, fc1_n56_p7});
-            fc1_n56_t1_2_a_d1 <= $signed({fc1_n56_p8[23], fc1_n56_p8}) + $signed({fc1_n56_p9[23], fc1_n56_p9});
-            fc1_n56_t1_2_b_d1 <= (fc1_in_10 * 10'sd294) + $signed({fc1_n56_p11[23], fc1_n56_p11}); // weight 0.287109375
-            fc1_n56_t1_3_a_d1 <= $signed({fc1_n56_p12[23], fc1_n56_p12}) + (fc1_in_13 * 10'sd267); // weight 0.2607421875
-            fc1_n56_t1_3_b_d1 <= $signed({fc1_n56_p14[23], fc1_n56_p14}) + $signed({fc1_n6_p15[23], fc1_n6_p15});
-            fc1_n57_t1_0_a_d1 <= $signed({{5{fc1_n43_p0[19]}}, fc1_n43_p0}) + (fc1_in_1 * 10'sd424); // weight 0.4140625
-            fc1_n57_t0_1_d1 <= $signed({fc1_n57_p2[24], fc1_n57_p2}) + $signed({fc1_n57_p3[24], fc1_n57_p3});
-            fc1_n57_t1_1_a_d1 <= $signed({fc1_n57_p4[24], fc1_n57_p4}) + $signed({{2{fc1_n57_p5[23]}}, fc1_n57_p5});
-            fc1_n57_t1_1_b_d1 <= $signed({{2{fc1_n57_p6[23]}}, fc1_n57_p6}) + $signed({fc1_n57_p7[24], fc1_n57_p7});
-            fc1_n57_t1_2_a_d1 <= $signed({{4{fc1_n57_p8[20]}}, fc1_n57_p8}) + (fc1_in_9 * 10'sh2eb); // weight -0.2705078125
-            fc1_n57_t1_2_b_d1 <= (fc1_in_10 * 10'sh285) + $signed({{4{fc1_n57_p11[20]}}, fc1_n57_p11}); // weight -0.3701171875
-            fc1_n57_t1_3_a_d1 <= $signed({fc1_n57_p12[24], fc1_n57_p12}) + $signed({fc1_n57_p13[24], fc1_n57_p13});
-            fc1_n57_t1_3_b_d1 <= (fc1_in_14 * 10'sh29b) + $signed({{3{fc1_n57_p15[21]}}, fc1_n57_p15}); // weight -0.3486328125
-            fc1_n58_t1_0_a_d1 <= (fc1_in_0 * 10'sd437) + $signed({{3{fc1_n58_p1[21]}}, fc1_n58_p1}); // weight 0.4267578125
-            fc1_n58_t1_0_b_d1 <= $signed({fc1_n58_p2[23], fc1_n58_p2}) + $signed({fc1_n58_p3[23], fc1_n58_p3});
-            fc1_n58_t1_1_a_d1 <= (fc1_in_4 * 9'sd204) + $signed({{2{fc1_n58_p5[21]}}, fc1_n58_p5}); // weight 0.19921875
-            fc1_n58_t1_1_b_d1 <= $signed({fc1_n58_p6[23], fc1_n58_p6}) + $signed({fc1_n58_p7[23], fc1_n58_p7});
-            fc1_n58_t1_2_a_d1 <= $signed({fc1_n58_p8[23], fc1_n58_p8}) + $signed({{3{fc1_n58_p9[21]}}, fc1_n58_p9});
-            fc1_n58_t1_2_b_d1 <= $signed({{3{fc1_n58_p10[21]}}, fc1_n58_p10}) + (fc1_in_11 * 10'sd328); // weight 0.3203125
-            fc1_n58_t0_6_d1 <= $signed({{2{fc1_n58_p12[23]}}, fc1_n58_p12}) + $signed({fc1_n58_p13[24], fc1_n58_p13});
-            fc1_n58_t1_3_b_d1 <= $signed({fc1_n58_p14[23], fc1_n58_p14}) + (fc1_in_15 * 10'sh2f1); // weight -0.2646484375
-            fc1_n59_t1_0_a_d1 <= $signed({fc1_n59_p0[24], fc1_n59_p0}) + fc1_n29_t0_0_b;
-            fc1_n59_t1_0_b_d1 <= $signed({fc1_n59_p2[24], fc1_n59_p2}) + $signed({fc1_n59_p3[24], fc1_n59_p3});
-            fc1_n59_t0_2_d1 <= $signed({{3{fc1_n59_p4[22]}}, fc1_n59_p4}) + $signed({fc1_n59_p5[24], fc1_n59_p5});
-            fc1_n59_t1_1_b_d1 <= $signed({fc1_n16_p6[23], fc1_n16_p6}) + $signed({fc1_n59_p7[23], fc1_n59_p7});
-            fc1_n59_t1_2_a_d1 <= $signed({fc1_n59_p8[23], fc1_n59_p8}) + (fc1_in_9 * 10'sh2f9); // weight -0.2568359375
-            fc1_n59_t1_2_b_d1 <= $signed({fc1_n59_p10[24], fc1_n59_p10}) + $signed({fc1_n59_p11[24], fc1_n59_p11});
-            fc1_n59_t0_6_d1 <= $signed({{2{fc1_n59_p12[23]}}, fc1_n59_p12}) + $signed({fc1_n59_p13[24], fc1_n59_p13});
-            fc1_n59_t1_3_b_d1 <= $signed({fc1_n59_p14[23], fc1_n59_p14}) + $signed({{2{fc1_n59_p15[22]}}, fc1_n59_p15});
-            fc1_n60_t1_0_a_d1 <= fc1_n34_p0 + $signed({fc1_n60_p1[23], fc1_n60_p1});
-            fc1_n60_t0_1_d1 <= $signed({fc1_n60_p2[27], fc1_n60_p2}) + $signed({fc1_n60_p3[27], fc1_n60_p3});
-            fc1_n60_t0_2_d1 <= $signed({{2{fc1_n60_p4[26]}}, fc1_n60_p4}) + $signed({fc1_n60_p5[27], fc1_n60_p5});
-            fc1_n60_t1_1_b_d1 <= $signed({fc1_n60_p6[23], fc1_n60_p6}) + $signed({fc1_n60_p7[23], fc1_n60_p7});
-            fc1_n60_t1_2_a_d1 <= $signed({fc1_n60_p8[24], fc1_n60_p8}) + $signed({{2{fc1_n60_p9[23]}}, fc1_n60_p9});
-            fc1_n60_t0_5_d1 <= $signed({{3{fc1_n60_p10[23]}}, fc1_n60_p10}) + (fc1_in_11 * 12'sd1065); // weight 1.0400390625
-            fc1_n60_t1_3_a_d1 <= $signed({fc1_n60_p12[24], fc1_n60_p12}) + $signed({fc1_n60_p13[24], fc1_n60_p13});
-            fc1_n60_t1_3_b_d1 <= $signed({fc1_n60_p14[23], fc1_n60_p14}) + $signed({{2{fc1_n60_p15[22]}}, fc1_n60_p15});
-            fc1_n61_t1_0_a_d1 <= (fc1_in_0 * 10'sh277) + $signed({{2{fc1_n61_p1[22]}}, fc1_n61_p1}); // weight -0.3837890625
-            fc1_n61_t1_0_b_d1 <= $signed({fc1_n61_p2[24], fc1_n61_p2}) + (fc1_in_3 * 11'sd615); // weight 0.6005859375
-            fc1_n61_t0_2_d1 <= $signed({{4{fc1_n61_p4[23]}}, fc1_n61_p4}) + $signed({fc1_n61_p5[26], fc1_n61_p5});
-            fc1_n61_t1_1_b_d1 <= $signed({{2{fc1_n61_p6[22]}}, fc1_n61_p6}) + $signed({fc1_n61_p7[23], fc1_n61_p7});
-            fc1_n61_t1_2_a_d1 <= $signed({{2{fc1_n61_p8[24]}}, fc1_n61_p8}) + $signed({fc1_n61_p9[25], fc1_n61_p9});
-            fc1_n61_t1_2_b_d1 <= fc1_n44_t0_5_a + $signed({fc1_n61_p11[25], fc1_n61_p11});
-            fc1_n61_t1_3_a_d1 <= $signed({fc1_n61_p12[24], fc1_n61_p12}) + $signed({fc1_n61_p13[24], fc1_n61_p13});
-            fc1_n61_t1_3_b_d1 <= $signed({fc1_n61_p14[24], fc1_n61_p14}) + $signed({fc1_n61_p15[24], fc1_n61_p15});
-            fc1_n62_t1_0_a_d1 <= $signed({fc1_n62_p0[24], fc1_n62_p0}) + $signed({fc1_n62_p1[24], fc1_n62_p1});
-            fc1_n62_t0_1_d1 <= $signed({fc1_n62_p2[26], fc1_n62_p2}) + $signed({fc1_n62_p3[26], fc1_n62_p3});
-            fc1_n62_t0_2_d1 <= $signed({fc1_n62_p4[26], fc1_n62_p4}) + $signed({fc1_n62_p5[26], fc1_n62_p5});
-            fc1_n62_t1_1_b_d1 <= $signed({{4{fc1_n62_p6[19]}}, fc1_n62_p6}) + (fc1_in_7 * 9'sd245); // weight 0.2392578125
-            fc1_n62_t1_2_a_d1 <= $signed({{2{fc1_n62_p8[22]}}, fc1_n62_p8}) + (fc1_in_9 * 10'sh286); // weight -0.369140625
-            fc1_n62_t0_5_d1 <= $signed({fc1_n62_p10[24], fc1_n62_p10}) + $signed({{2{fc1_n62_p11[23]}}, fc1_n62_p11});
-            fc1_n62_t1_3_a_d1 <= (fc1_in_12 * 10'sd273) + $signed({fc1_n62_p13[23], fc1_n62_p13}); // weight 0.2666015625
-            fc1_n62_t1_3_b_d1 <= $signed({fc1_n62_p14[23], fc1_n62_p14}) + $signed({{3{fc1_n62_p15[21]}}, fc1_n62_p15});
-            fc1_n63_t0_0_d1 <= $signed({{2{fc1_n63_p0[23]}}, fc1_n63_p0}) + $signed({fc1_n63_p1[24], fc1_n63_p1});
-            fc1_n63_t1_0_b_d1 <= $signed({fc1_n63_p2[23], fc1_n63_p2}) + $signed({{2{fc1_n63_p3[22]}}, fc1_n63_p3});
-            fc1_n63_t0_2_d1 <= $signed({{3{fc1_n63_p4[22]}}, fc1_n63_p4}) + $signed({fc1_n63_p5[24], fc1_n63_p5});
-            fc1_n63_t1_1_b_d1 <= (fc1_in_6 * 10'sd263) + $signed({fc1_n63_p7[23], fc1_n63_p7}); // weight 0.2568359375
-            fc1_n63_t0_4_d1 <= $signed({{3{fc1_n63_p8[21]}}, fc1_n63_p8}) + $signed({fc1_n63_p9[23], fc1_n63_p9});
-            fc1_n63_t1_2_b_d1 <= $signed({fc1_n63_p10[22], fc1_n63_p10}) + $signed({fc1_n63_p11[22], fc1_n63_p11});
-            fc1_n63_t0_6_d1 <= $signed({fc1_n63_p12[24], fc1_n63_p12}) + $signed({fc1_n63_p13[24], fc1_n63_p13});
-            fc1_n63_t1_3_b_d1 <= $signed({{4{fc1_n63_p14[20]}}, fc1_n63_p14}) + (fc1_in_15 * 10'sh28a); // weight -0.365234375
-            fc1_n0_y_wrap_d1 <= $signed(fc1_n0_y_fl[15:0]);
-            fc1_out_0 <= fc1_n0_y_wrap_d1;
-            fc1_n1_y_wrap_d1 <= $signed(fc1_n1_y_fl[15:0]);
-            fc1_out_1 <= fc1_n1_y_wrap_d1;
-            fc1_n2_y_wrap_d1 <= $signed(fc1_n2_y_fl[15:0]);
-            fc1_out_2 <= fc1_n2_y_wrap_d1;
-            fc1_n3_y_wrap_d1 <= $signed(fc1_n3_y_fl[15:0]);
-            fc1_out_3 <= fc1_n3_y_wrap_d1;
-            fc1_n4_y_wrap_d1 <= $signed(fc1_n4_y_fl[15:0]);
-            fc1_out_4 <= fc1_n4_y_wrap_d1;
-            fc1_n5_y_wrap_d1 <= $signed(fc1_n5_y_fl[15:0]);
-            fc1_out_5 <= fc1_n5_y_wrap_d1;
-            fc1_n6_y_wrap_d1 <= $signed(fc1_n6_y_fl[15:0]);
-            fc1_out_6 <= fc1_n6_y_wrap_d1;
-            fc1_n7_y_wrap_d1 <= $signed(fc1_n7_y_fl[15:0]);
-            fc1_out_7 <= fc1_n7_y_wrap_d1;
-            fc1_n8_y_wrap_d1 <= $signed(fc1_n8_y_fl[15:0]);
-            fc1_out_8 <= fc1_n8_y_wrap_d1;
-            fc1_n9_y_wrap_d1 <= $signed(fc1_n9_y_fl[15:0]);
-            fc1_out_9 <= fc1_n9_y_wrap_d1;
-            fc1_n10_y_wrap_d1 <= $signed(fc1_n10_y_fl[15:0]);
-            fc1_out_10 <= fc1_n10_y_wrap_d1;
-            fc1_n11_y_wrap_d1 <= $signed(fc1_n11_y_fl[15:0]);
-            fc1_out_11 <= fc1_n11_y_wrap_d1;
-            fc1_n12_y_wrap_d1 <= $signed(fc1_n12_y_fl[15:0]);
-            fc1_out_12 <= fc1_n12_y_wrap_d1;
-            fc1_n13_y_wrap_d1 <= $signed(fc1_n13_y_fl[15:0]);
-            fc1_out_13 <= fc1_n13_y_wrap_d1;
-            fc1_n14_y_wrap_d1 <= $signed(fc1_n14_y_fl[15:0]);
-            fc1_out_14 <= fc1_n14_y_wrap_d1;
-            fc1_n15_y_wrap_d1 <= $signed(fc1_n15_y_fl[15:0]);
-            fc1_out_15 <= fc1_n15_y_wrap_d1;
-            fc1_n16_y_wrap_d1 <= $signed(fc1_n16_y_fl[15:0]);
-            fc1_out_16 <= fc1_n16_y_wrap_d1;
-            fc1_n17_y_wrap_d1 <= $signed(fc1_n17_y_fl[15:0]);
-            fc1_out_17 <= fc1_n17_y_wrap_d1;
-            fc1_n18_y_wrap_d1 <= $signed(fc1_n18_y_fl[15:0]);
-            fc1_out_18 <= fc1_n18_y_wrap_d1;
-            fc1_n19_y_wrap_d1 <= $signed(fc1_n19_y_fl[15:0]);
-            fc1_out_19 <= fc1_n19_y_wrap_d1;
-            fc1_n20_y_wrap_d1 <= $signed(fc1_n20_y_fl[15:0]);
-            fc1_out_20 <= fc1_n20_y_wrap_d1;
-            fc1_n21_y_wrap_d1 <= $signed(fc1_n21_y_fl[15:0]);
-            fc1_out_21 <= fc1_n21_y_wrap_d1;
-            fc1_n22_y_wrap_d1 <= $signed(fc1_n22_y_fl[15:0]);
-            fc1_out_22 <= fc1_n22_y_wrap_d1;
-            fc1_n23_y_wrap_d1 <= $signed(fc1_n23_y_fl[15:0]);
-            fc1_out_23 <= fc1_n23_y_wrap_d1;
-            fc1_n24_y_wrap_d1 <= $signed(fc1_n24_y_fl[15:0]);
-            fc1_out_24 <= fc1_n24_y_wrap_d1;
-            fc1_n25_y_wrap_d1 <= $signed(fc1_n25_y_fl[15:0]);
-            fc1_out_25 <= fc1_n25_y_wrap_d1;
-            fc1_n26_y_wrap_d1 <= $signed(fc1_n26_y_fl[15:0]);
-            fc1_out_26 <= fc1_n26_y_wrap_d1;
-            fc1_n27_y_wrap_d1 <= $signed(fc1_n27_y_fl[15:0]);
-            fc1_out_27 <= fc1_n27_y_wrap_d1;
-            fc1_n28_y_wrap_d1 <= $signed(fc1_n28_y_fl[15:0]);
-            fc1_out_28 <= fc1_n28_y_wrap_d1;
-            fc1_n29_y_wrap_d1 <= $signed(fc1_n29_y_fl[15:0]);
-            fc1_out_29 <= fc1_n29_y_wrap_d1;
-            fc1_n30_y_wrap_d1 <= $signed(fc1_n30_y_fl[15:0]);
-            fc1_out_30 <= fc1_n30_y_wrap_d1;
-            fc1_n31_y_wrap_d1 <= $signed(fc1_n31_y_fl[15:0]);
-            fc1_out_31 <= fc1_n31_y_wrap_d1;
-            fc1_n32_y_wrap_d1 <= $signed(fc1_n32_y_fl[15:0]);
-            fc1_out_32 <= fc1_n32_y_wrap_d1;
-            fc1_n33_y_wrap_d1 <= $signed(fc1_n33_y_fl[15:0]);
-            fc1_out_33 <= fc1_n33_y_wrap_d1;
-            fc1_n34_y_wrap_d1 <= $signed(fc1_n34_y_fl[15:0]);
-            fc1_out_34 <= fc1_n34_y_wrap_d1;
-            fc1_n35_y_wrap_d1 <= $signed(fc1_n35_y_fl[15:0]);
-            fc1_out_35 <= fc1_n35_y_wrap_d1;
-            fc1_n36_y_wrap_d1 <= $signed(fc1_n36_y_fl[15:0]);
-            fc1_out_36 <= fc1_n36_y_wrap_d1;
-            fc1_n37_y_wrap_d1 <= $signed(fc1_n37_y_fl[15:0]);
-            fc1_out_37 <= fc1_n37_y_wrap_d1;
-            fc1_n38_y_wrap_d1 <= $signed(fc1_n38_y_fl[15:0]);
-            fc1_out_38 <= fc1_n38_y_wrap_d1;
-            fc1_n39_y_wrap_d1 <= $signed(fc1_n39_y_fl[15:0]);
-            fc1_out_39 <= fc1_n39_y_wrap_d1;
-            fc1_n40_y_wrap_d1 <= $signed(fc1_n40_y_fl[15:0]);
-            fc1_out_40 <= fc1_n40_y_wrap_d1;
-            fc1_n41_y_wrap_d1 <= $signed(fc1_n41_y_fl[15:0]);
-            fc1_out_41 <= fc1_n41_y_wrap_d1;
-            fc1_n42_y_wrap_d1 <= $signed(fc1_n42_y_fl[15:0]);
-            fc1_out_42 <= fc1_n42_y_wrap_d1;
-            fc1_n43_y_wrap_d1 <= $signed(fc1_n43_y_fl[15:0]);
-            fc1_out_43 <= fc1_n43_y_wrap_d1;
-            fc1_n44_y_wrap_d1 <= $signed(fc1_n44_y_fl[15:0]);
-            fc1_out_44 <= fc1_n44_y_wrap_d1;
-            fc1_n45_y_wrap_d1 <= $signed(fc1_n45_y_fl[15:0]);
-            fc1_out_45 <= fc1_n45_y_wrap_d1;
-            fc1_n46_y_wrap_d1 <= $signed(fc1_n46_y_fl[15:0]);
-            fc1_out_46 <= fc1_n46_y_wrap_d1;
-            fc1_n47_y_wrap_d1 <= $signed(fc1_n47_y_fl[15:0]);
-            fc1_out_47 <= fc1_n47_y_wrap_d1;
+            fc1_n0_s13_d1 <= fc1_n0_s13_u;
+            fc1_n0_s12_d1 <= fc1_n0_s12_u;
+            fc1_n0_s14_d1 <= fc1_n0_s6 + $signed({{5{fc1_n0_s5[20]}}, fc1_n0_s5});
+            fc1_n0_s15_d1 <= fc1_n0_s15_u;
+            fc1_n0_s16_d1 <= fc1_n0_s16_u;
+            fc1_n1_s16_d1 <= fc1_n1_s16_u;
+            fc1_n1_s13_d1 <= fc1_n1_s13_u;
+            fc1_n1_s18_d1 <= fc1_n1_s18_u;
+            fc1_n1_s19_d1 <= fc1_n1_s19_u;
+            fc1_n1_s17_d1 <= $signed({{3{fc1_n1_s9[25]}}, fc1_n1_s9}) - fc1_n1_s14;
+            fc1_n2_s13_d1 <= fc1_n2_s7 + $signed({{7{fc1_e166[18]}}, fc1_e166});
+            fc1_n2_s15_d1 <= fc1_n2_s15_u;
+            fc1_n2_s16_d1 <= $signed({{3{fc1_n2_s10[20]}}, fc1_n2_s10}) - fc1_n2_s11;
+            fc1_n2_s17_d1 <= fc1_n2_s17_u;
+            fc1_n2_s18_d1 <= fc1_n2_s18_u;
+            fc1_n3_s13_d1 <= fc1_n3_s13_u;
+            fc1_n3_s15_d1 <= fc1_n3_s15_u;
+            fc1_n3_s16_d1 <= fc1_n3_s16_u;
+            fc1_n3_s14_d1 <= fc1_n3_s14_u;
+            fc1_n4_s17_d1 <= fc1_n4_s17_u;
+            fc1_n4_s16_d1 <= fc1_n4_s16_u;
+            fc1_n4_s19_d1 <= fc1_n4_s13 + $signed({{3{fc1_n4_s14[20]}}, fc1_n4_s14});
+            fc1_n4_s18_d1 <= fc1_n4_s18_u;
+            fc1_n4_s20_d1 <= $signed({fc1_n4_s15[24], fc1_n4_s15}) + $signed({fc1_n4_s11[24], fc1_n4_s11});
+            fc1_n5_s8_d1 <= fc1_n5_s8_u;
+            fc1_n5_s10_d1 <= fc1_n5_s10_u;
+            fc1_n5_s11_d1 <= fc1_n5_s11_u;
+            fc1_n5_s9_d1 <= fc1_n5_s9_u;
+            fc1_n5_s12_d1 <= fc1_n5_s7 + $signed({{6{fc1_e318[19]}}, fc1_e318});
+            fc1_e209_d1 <= fc1_e209_u;
+            fc1_n6_s9_d1 <= fc1_n6_s9_u;
+            fc1_n6_s10_d1 <= $signed({fc1_n6_s6[25], fc1_n6_s6}) + $signed({fc1_e261[25], fc1_e261});
+            fc1_n6_s11_d1 <= fc1_n6_s11_u;
+            fc1_n6_s12_d1 <= $signed({fc1_n6_s4[24], fc1_n6_s4}) - fc1_e221;
+            fc1_n7_s14_d1 <= fc1_n7_s14_u;
+            fc1_n7_s15_d1 <= fc1_n7_s15_u;
+            fc1_n7_s16_d1 <= fc1_n7_s16_u;
+            fc1_n7_s18_d1 <= fc1_n7_s18_u;
+            fc1_n7_s17_d1 <= fc1_n7_s17_u;
+            fc1_n8_s12_d1 <= fc1_n8_s12_u;
+            fc1_n8_s15_d1 <= fc1_n8_s15_u;
+            fc1_n8_s14_d1 <= $signed({fc1_n8_s10_hi, fc1_n8_s2[7:0]}) - $signed({{7{fc1_e208[19]}}, fc1_e208});
+            fc1_n8_s13_d1 <= fc1_n8_s13_u;
+            fc1_n8_s16_d1 <= fc1_n8_s16_u;
+            fc1_n9_s13_d1 <= fc1_n9_s13_u;
+            fc1_n9_s10_d1 <= fc1_n9_s10_u;
+            fc1_n9_s14_d1 <= fc1_n9_s14_u;
+            fc1_n9_s15_d1 <= $signed({{2{fc1_n9_s7[22]}}, fc1_n9_s7}) - $signed({fc1_n9_s11[23], fc1_n9_s11});
+            fc1_n9_s16_d1 <= fc1_n9_s16_u;
+            fc1_n10_s16_d1 <= fc1_n10_s16_u;
+            fc1_n10_s17_d1 <= $signed({{4{fc1_n10_s9[20]}}, fc1_n10_s9}) + fc1_n10_s13;
+            fc1_n10_s19_d1 <= fc1_n10_s19_u;
+            fc1_n10_s18_d1 <= $signed({{3{fc1_n10_s11[21]}}, fc1_n10_s11}) - fc1_n10_s14;
+            fc1_n10_s20_d1 <= fc1_n10_s20_u;
+            fc1_n11_s11_d1 <= fc1_n11_s11_u;
+            fc1_n11_s12_d1 <= fc1_n11_s12_u;
+            fc1_n11_s10_d1 <= fc1_n11_s3 + $signed({{7{fc1_e289[19]}}, fc1_e289});
+            fc1_n11_s13_d1 <= $signed({{2{fc1_n11_s9[24]}}, fc1_n11_s9}) + $signed({fc1_n11_s4[25], fc1_n11_s4});
+            fc1_n11_s14_d1 <= fc1_n11_s14_u;
+            fc1_n12_s10_d1 <= fc1_n12_s10_u;
+            fc1_e363_d1 <= fc1_e363_u;
+            fc1_n12_s12_d1 <= {fc1_n12_s12_hi, fc1_n12_s7[0]};
+            fc1_n12_s11_d1 <= fc1_n12_s6 + $signed({{6{fc1_e213[19]}}, fc1_e213});
+            fc1_n12_s13_d1 <= fc1_n12_s13_u;
+            fc1_n13_s16_d1 <= fc1_n13_s16_u;
+            fc1_n13_s17_d1 <= fc1_n13_s17_u;
+            fc1_n13_s19_d1 <= fc1_n13_s12 + $signed({{6{fc1_n13_s13[19]}}, fc1_n13_s13});
+            fc1_n13_s20_d1 <= fc1_n13_s20_u;
+            fc1_n13_s18_d1 <= fc1_n13_s14 - $signed({{2{fc1_n13_s10[25]}}, fc1_n13_s10});
+            fc1_n14_s11_d1 <= fc1_n14_s11_u;
+            fc1_n14_s12_d1 <= fc1_n14_s12_u;
+            fc1_n14_s13_d1 <= fc1_n14_s13_u;
+            fc1_n14_s15_d1 <= fc1_n14_s15_u;
+            fc1_n14_s14_d1 <= fc1_n14_s5 + $signed({fc1_n14_s7[24], fc1_n14_s7});
+            fc1_n15_s12_d1 <= fc1_n15_s12_u;
+            fc1_n15_s11_d1 <= fc1_n15_s11_u;
+            fc1_n15_s14_d1 <= fc1_n15_s14_u;
+            fc1_n15_s13_d1 <= fc1_n15_s13_u;
+            fc1_n16_s12_d1 <= fc1_n16_s12_u;
+            fc1_n16_s13_d1 <= fc1_n16_s13_u;
+            fc1_n16_s16_d1 <= fc1_n16_s16_u;
+            fc1_n16_s15_d1 <= $signed({{2{fc1_e251[19]}}, fc1_e251}) + $signed({fc1_n16_s11[20], fc1_n16_s11});
+            fc1_n16_s14_d1 <= $signed({fc1_n16_s9[26], fc1_n16_s9}) + $signed({{3{fc1_n16_s7[24]}}, fc1_n16_s7});
+            fc1_n17_s13_d1 <= fc1_n17_s13_u;
+            fc1_n17_s11_d1 <= {fc1_n17_s11_hi, fc1_n17_s6[2:0]};
+            fc1_n17_s12_d1 <= $signed({fc1_n17_s8[25], fc1_n17_s8}) + $signed({{2{fc1_e298[24]}}, fc1_e298});
+            fc1_n17_s14_d1 <= fc1_n17_s14_u;
+            fc1_n18_s11_d1 <= fc1_n18_s11_u;
+            fc1_e263_d1 <= fc1_e263_u;
+            fc1_n18_s12_d1 <= fc1_n18_s12_u;
+            fc1_n18_s13_d1 <= fc1_n18_s13_u;
+            fc1_n18_s14_d1 <= $signed({{3{fc1_n18_s7[25]}}, fc1_n18_s7}) - fc1_e239;
+            fc1_n18_s15_d1 <= fc1_n18_s15_u;
+            fc1_n19_s14_d1 <= fc1_n19_s14_u;
+            fc1_n19_s13_d1 <= {fc1_n19_s13_hi, fc1_n19_s7[3:0]};
+            fc1_n19_s16_d1 <= fc1_n19_s12 - $signed({{4{fc1_n19_s11[23]}}, fc1_n19_s11});
+            fc1_n19_s15_d1 <= $signed({fc1_n19_s10[24], fc1_n19_s10}) + $signed({fc1_e203[24], fc1_e203});
+            fc1_n20_s11_d1 <= fc1_n20_s11_u;
+            fc1_n20_s12_d1 <= fc1_n20_s12_u;
+            fc1_n20_s14_d1 <= $signed({fc1_n20_s8[24], fc1_n20_s8}) + $signed({{3{fc1_n20_s9[22]}}, fc1_n20_s9});
+            fc1_n20_s13_d1 <= fc1_n20_s13_u;
+            fc1_e250_d1 <= fc1_e250_u;
+            fc1_n21_s12_d1 <= {fc1_n21_s12_hi, fc1_n21_s8[2:0]};
+            fc1_n21_s10_d1 <= fc1_n21_s10_u;
+            fc1_n21_s11_d1 <= fc1_n21_s7 - $signed({{6{fc1_e208[19]}}, fc1_e208});
+            fc1_n21_s13_d1 <= $signed({fc1_n21_s5[23], fc1_n21_s5}) + $signed({fc1_n21_s9[23], fc1_n21_s9});
+            fc1_n22_s12_d1 <= fc1_n22_s12_u;
+            fc1_n22_s6_d1 <= fc1_n22_s3 + $signed({{2{fc1_n22_s4[23]}}, fc1_n22_s4});
+            fc1_e202_d1 <= $signed({{6{fc1_e6[17]}}, fc1_e6}) + fc1_e140;
+            fc1_n22_s14_d1 <= fc1_n22_s14_u;
+            fc1_n22_s13_d1 <= $signed({{5{fc1_n22_s10[22]}}, fc1_n22_s10}) - fc1_n22_s7;
+            fc1_n22_s15_d1 <= fc1_n22_s15_u;
+            fc1_n23_s16_d1 <= $signed({{6{fc1_n23_s7[21]}}, fc1_n23_s7}) + fc1_n23_s9;
+            fc1_n23_s15_d1 <= fc1_n23_s15_u;
+            fc1_n23_s17_d1 <= $signed({fc1_n23_s11[27], fc1_n23_s11}) + $signed({{5{fc1_n23_s12[23]}}, fc1_n23_s12});
+            fc1_n23_s18_d1 <= fc1_n23_s18_u;
+            fc1_n23_s19_d1 <= $signed({fc1_n23_s14[25], fc1_n23_s14}) + $signed({{2{fc1_n23_s13[24]}}, fc1_n23_s13});
+            fc1_n24_s10_d1 <= fc1_n24_s10_u;
+            fc1_n24_s7_d1 <= fc1_n24_s7_u;
+            fc1_n24_s12_d1 <= fc1_n24_s12_u;
+            fc1_n24_s11_d1 <= fc1_n24_s11_u;
+            fc1_n24_s13_d1 <= fc1_n24_s6 - $signed({{4{fc1_e205[20]}}, fc1_e205});
+            fc1_n25_s10_d1 <= $signed({{5{fc1_n25_s2[19]}}, fc1_n25_s2}) + fc1_n25_s4;
+            fc1_n25_s13_d1 <= fc1_n25_s13_u;
+            fc1_n25_s12_d1 <= $signed({{2{fc1_n25_s5[23]}}, fc1_n25_s5}) - $signed({fc1_e317[24], fc1_e317});
+            fc1_n25_s14_d1 <= fc1_n25_s14_u;
+            fc1_n25_s11_d1 <= fc1_n25_s11_u;
+            fc1_n26_s15_d1 <= fc1_n26_s15_u;
+            fc1_n26_s16_d1 <= fc1_n26_s16_u;
+            fc1_n26_s14_d1 <= fc1_n26_s14_u;
+            fc1_n26_s17_d1 <= fc1_n26_s17_u;
+            fc1_n27_s9_d1 <= fc1_n27_s9_u;
+            fc1_n27_s8_d1 <= fc1_n27_s8_u;
+            fc1_n27_s10_d1 <= $signed({{2{fc1_e138[20]}}, fc1_e138}) + fc1_e319;
+            fc1_n27_s12_d1 <= fc1_n27_s12_u;
+            fc1_n27_s13_d1 <= fc1_n27_s13_u;
+            fc1_n27_s11_d1 <= $signed({{4{fc1_n27_s5[21]}}, fc1_n27_s5}) + fc1_n27_s6;
+            fc1_n28_s11_d1 <= fc1_n28_s11_u;
+            fc1_n28_s10_d1 <= fc1_n28_s10_u;
+            fc1_n28_s13_d1 <= fc1_n28_s13;
+            fc1_n28_s12_d1 <= fc1_n28_s12_u;
+            fc1_n29_s13_d1 <= fc1_n29_s7 + $signed({{4{fc1_e254[21]}}, fc1_e254});
+            fc1_n29_s14_d1 <= fc1_n29_s14_u;
+            fc1_n29_s16_d1 <= $signed({fc1_n29_s10[25], fc1_n29_s10}) - $signed({{2{fc1_e204[24]}}, fc1_e204});
+            fc1_n29_s15_d1 <= fc1_n29_s15_u;
+            fc1_n30_s14_d1 <= $signed({fc1_n30_s11[22], fc1_n30_s11}) + $signed({fc1_n30_s6[22], fc1_n30_s6});
+            fc1_n30_s12_d1 <= fc1_n30_s12_u;
+            fc1_n30_s15_d1 <= fc1_n30_s15_u;
+            fc1_n30_s13_d1 <= $signed({{3{fc1_n30_s7[25]}}, fc1_n30_s7}) - fc1_e239;
+            fc1_n31_s12_d1 <= fc1_n31_s12_u;
+            fc1_n31_s13_d1 <= fc1_n31_s13_u;
+            fc1_n31_s15_d1 <= fc1_n31_s15_u;
+            fc1_n31_s14_d1 <= fc1_n31_s14_u;
+            fc1_n31_s16_d1 <= fc1_n31_s16_u;
+            fc1_n32_s5_d1 <= fc1_n32_s5_u;
+            fc1_n32_s10_d1 <= fc1_n32_s10_u;
+            fc1_n32_s13_d1 <= fc1_n32_s13_u;
+            fc1_n32_s11_d1 <= fc1_n32_s11_u;
+            fc1_n32_s12_d1 <= fc1_n32_s12_u;
+            fc1_n33_s13_d1 <= fc1_n33_s13_u;
+            fc1_n33_s15_d1 <= fc1_n33_s15_u;
+            fc1_n33_s14_d1 <= fc1_n33_s14_u;
+            fc1_n33_s17_d1 <= $signed({{2{fc1_n33_s9[23]}}, fc1_n33_s9}) - fc1_n33_s11;
+            fc1_n33_s18_d1 <= fc1_n33_s12 - $signed({{6{fc1_e207[21]}}, fc1_e207});
+            fc1_n33_s16_d1 <= fc1_n33_s10 - $signed({{3{fc1_e261[25]}}, fc1_e261});
+            fc1_n34_s11_d1 <= fc1_n34_s11_u;
+            fc1_n34_s8_d1 <= fc1_n34_s8_u;
+            fc1_n34_s12_d1 <= fc1_n34_s12_u;
+            fc1_n34_s13_d1 <= $signed({fc1_n34_s6[23], fc1_n34_s6}) - $signed({{3{fc1_n34_s9[21]}}, fc1_n34_s9});
+            fc1_n34_s14_d1 <= fc1_n34_s14_u;
+            fc1_n35_s14_d1 <= fc1_n35_s14_u;
+            fc1_n35_s15_d1 <= fc1_n35_s15_u;
+            fc1_n35_s16_d1 <= fc1_n35_s16_u;
+            fc1_n35_s17_d1 <= fc1_n35_s17_u;
+            fc1_n35_s18_d1 <= $signed({{2{fc1_n35_s12[24]}}, fc1_n35_s12}) - fc1_n35_s7;
+            fc1_n36_s13_d1 <= fc1_n36_s13_u;
+            fc1_n36_s12_d1 <= fc1_n36_s12_u;
+            fc1_n36_s15_d1 <= fc1_n36_s15_u;
+            fc1_n36_s14_d1 <= $signed({{5{fc1_n36_s6[22]}}, fc1_n36_s6}) + fc1_e216;
+            fc1_n36_s16_d1 <= fc1_n36_s11 + $signed({fc1_n36_s8[24], fc1_n36_s8});
+            fc1_n37_s13_d1 <= fc1_n37_s13_u;
+            fc1_n37_s12_d1 <= fc1_n37_s12_u;
+            fc1_n37_s16_d1 <= fc1_n37_s16_u;
+            fc1_n37_s14_d1 <= fc1_n37_s14_u;
+            fc1_n37_s15_d1 <= fc1_n37_s9 + $signed({{2{fc1_n37_s7[23]}}, fc1_n37_s7});
+            fc1_n38_s13_d1 <= fc1_n38_s13_u;
+            fc1_n38_s12_d1 <= fc1_n38_s12_u;
+            fc1_n38_s11_d1 <= fc1_n38_s2 - $signed({{4{fc1_n38_s4[20]}}, fc1_n38_s4});
+            fc1_n38_s14_d1 <= $signed({fc1_n38_s5[25], fc1_n38_s5}) - $signed({{3{fc1_n38_s10[23]}}, fc1_n38_s10});
+            fc1_n38_s15_d1 <= fc1_n38_s9 + $signed({{3{fc1_n38_s8[23]}}, fc1_n38_s8});
+            fc1_n39_s13_d1 <= fc1_n39_s13_u;
+            fc1_n39_s14_d1 <= fc1_n39_s14_u;
+            fc1_n39_s15_d1 <= fc1_n39_s15_u;
+            fc1_n39_s16_d1 <= {fc1_n39_s16_hi, fc1_e335[3:0]};
+            fc1_n39_s17_d1 <= $signed({fc1_n39_s10[25], fc1_n39_s10}) - $signed({fc1_n39_s12[25], fc1_n39_s12});
+            fc1_n40_s14_d1 <= $signed({fc1_n40_s3[24], fc1_n40_s3}) + fc1_n40_s7;
+            fc1_n40_s15_d1 <= $signed({{4{fc1_n40_s8[21]}}, fc1_n40_s8}) + fc1_n40_s9;
+            fc1_n40_s16_d1 <= $signed({{3{fc1_n40_s10[23]}}, fc1_n40_s10}) - fc1_n40_s11;
+            fc1_n40_s17_d1 <= $signed({fc1_n40_s12[23], fc1_n40_s12}) - $signed({{2{fc1_n40_s13[22]}}, fc1_n40_s13});
+            fc1_n41_s10_d1 <= fc1_n41_s10_u;
+            fc1_n41_s9_d1 <= fc1_n41_s9_u;
+            fc1_n41_s11_d1 <= fc1_n41_s6 - $signed({{5{fc1_e210[19]}}, fc1_e210});
+            fc1_n41_s12_d1 <= fc1_n41_s12_u;
+            fc1_n41_s13_d1 <= fc1_n41_s13_u;
+            fc1_n42_s14_d1 <= fc1_n42_s14_u;
+            fc1_n42_s15_d1 <= fc1_n42_s15_u;
+            fc1_n42_s17_d1 <= fc1_n42_s17_u;
+            fc1_n42_s16_d1 <= $signed({{2{fc1_n42_s11[23]}}, fc1_n42_s11}) - fc1_e221;
+            fc1_n43_s9_d1 <= fc1_n43_s9_u;
+            fc1_n43_s13_d1 <= fc1_n43_s13_u;
+            fc1_n43_s12_d1 <= $signed({fc1_n43_s10[25], fc1_n43_s10}) - $signed({fc1_n43_s6[25], fc1_n43_s6});
+            fc1_n43_s14_d1 <= fc1_n43_s14_u;
+            fc1_n43_s15_d1 <= fc1_n43_s15_u;
+            fc1_n44_s11_d1 <= fc1_n44_s11_u;
+            fc1_n44_s10_d1 <= fc1_n44_s10_u;
+            fc1_n44_s12_d1 <= fc1_e212 - $signed({{5{fc1_e316[19]}}, fc1_e316});
+            fc1_n44_s13_d1 <= fc1_n44_s13_u;
+            fc1_n44_s14_d1 <= $signed({fc1_n44_s9[26], fc1_n44_s9}) + $signed({{2{fc1_n44_s7[25]}}, fc1_n44_s7});
+            fc1_n45_s11_d1 <= fc1_n45_s11_u;
+            fc1_n45_s9_d1 <= fc1_n45_s9_u;
+            fc1_n45_s12_d1 <= fc1_n45_s12_u;
+            fc1_n45_s13_d1 <= $signed({{2{fc1_n45_s4[21]}}, fc1_n45_s4}) + fc1_n45_s6;
+            fc1_n45_s15_d1 <= fc1_n45_s15_u;
+            fc1_n45_s14_d1 <= fc1_n45_s8 - $signed({{8{fc1_e316[19]}}, fc1_e316});
+            fc1_n46_s11_d1 <= fc1_n46_s11_u;
+            fc1_n46_s12_d1 <= fc1_n46_s12_u;
+            fc1_n46_s13_d1 <= fc1_n46_s13_u;
+            fc1_n46_s14_d1 <= fc1_n46_s14_u;
+            fc1_n46_s15_d1 <= $signed({{4{fc1_n46_s7[24]}}, fc1_n46_s7}) + fc1_n46_s10;
+            fc1_n47_s13_d1 <= fc1_n47_s13_u;
+            fc1_n47_s12_d1 <= fc1_n47_s12_u;
+            fc1_n47_s15_d1 <= fc1_n47_s15_u;
+            fc1_n47_s14_d1 <= fc1_n47_s14_u;
+            fc1_n47_s16_d1 <= fc1_n47_s16_u;
+            fc1_n48_s14_d1 <= fc1_n48_s14_u;
+            fc1_n48_s15_d1 <= fc1_n48_s15_u;
+            fc1_n48_s17_d1 <= fc1_n48_s17_u;
+            fc1_n48_s16_d1 <= fc1_n48_s16_u;
+            fc1_n48_s18_d1 <= fc1_n48_s12 + $signed({{5{fc1_n48_s11[24]}}, fc1_n48_s11});
+            fc1_n49_s10_d1 <= $signed({{2{fc1_n49_s3[20]}}, fc1_n49_s3}) - $signed({fc1_e286[21], fc1_e286});
+            fc1_n49_s13_d1 <= fc1_n49_s13_u;
+            fc1_n49_s11_d1 <= fc1_n49_s11_u;
+            fc1_n49_s14_d1 <= fc1_n49_s14_u;
+            fc1_n49_s12_d1 <= fc1_n49_s5 - $signed({{2{fc1_e178[20]}}, fc1_e178});
+            fc1_n50_s10_d1 <= fc1_n50_s10_u;
+            fc1_n50_s16_d1 <= fc1_n50_s16_u;
+            fc1_n50_s14_d1 <= fc1_n50_s14_u;
+            fc1_n50_s15_d1 <= fc1_n50_s15_u;
+            fc1_n50_s17_d1 <= fc1_n50_s9 - $signed({{2{fc1_n50_s13[23]}}, fc1_n50_s13});
+            fc1_n51_s14_d1 <= fc1_n51_s14_u;
+            fc1_n51_s13_d1 <= fc1_n51_s13_u;
+            fc1_n51_s15_d1 <= fc1_n51_s15_u;
+            fc1_n51_s12_d1 <= fc1_n51_s5 + $signed({{3{fc1_n51_s7[22]}}, fc1_n51_s7});
+            fc1_n51_s16_d1 <= fc1_n51_s16_u;
+            fc1_n52_s13_d1 <= fc1_n52_s13_u;
+            fc1_n52_s14_d1 <= fc1_n52_s14_u;
+            fc1_n52_s15_d1 <= fc1_n52_s15_u;
+            fc1_n52_s16_d1 <= fc1_n52_s16_u;
+            fc1_n52_s17_d1 <= fc1_n52_s12 + $signed({{5{fc1_n52_s10[22]}}, fc1_n52_s10});
+            fc1_n53_s7_d1 <= $signed({{4{fc1_n53_s2[20]}}, fc1_n53_s2}) + $signed(fc1_n53_s3[24:0]);
+            fc1_n53_s11_d1 <= fc1_n53_s11_u;
+            fc1_n53_s12_d1 <= fc1_n53_s12_u;
+            fc1_n53_s13_d1 <= $signed({{4{fc1_n53_s9[21]}}, fc1_n53_s9}) - fc1_n53_s10;
+            fc1_e231_d1 <= fc1_e231;
+            fc1_n54_s14_d1 <= fc1_n54_s14_u;
+            fc1_n54_s12_d1 <= fc1_n54_s12_u;
+            fc1_n54_s13_d1 <= fc1_n54_s13_u;
+            fc1_n54_s15_d1 <= fc1_n54_s15_u;
+            fc1_n55_s16_d1 <= fc1_n55_s16_u;
+            fc1_n55_s17_d1 <= fc1_n55_s17_u;
+            fc1_n55_s15_d1 <= fc1_n55_s8 + $signed({{7{fc1_e312[19]}}, fc1_e312});
+            fc1_n55_s18_d1 <= $signed({fc1_n55_s9[26], fc1_n55_s9}) - $signed({fc1_n55_s13[26], fc1_n55_s13});
+            fc1_n56_s13_d1 <= fc1_n56_s13_u;
+            fc1_n56_s14_d1 <= fc1_n56_s14_u;
+            fc1_n56_s16_d1 <= fc1_n56_s16_u;
+            fc1_n56_s15_d1 <= $signed({{2{fc1_n56_s10[21]}}, fc1_n56_s10}) + $signed(fc1_e209_u);
+            fc1_n57_s12_d1 <= fc1_n57_s12_u;
+            fc1_n57_s10_d1 <= fc1_n57_s10_u;
+            fc1_n57_s14_d1 <= $signed({{3{fc1_n57_s9[21]}}, fc1_n57_s9}) - fc1_e203;
+            fc1_n57_s11_d1 <= $signed({fc1_n57_s5[24], fc1_n57_s5}) + $signed({fc1_e317[24], fc1_e317});
+            fc1_n57_s13_d1 <= fc1_n57_s13_u;
+            fc1_n58_s14_d1 <= fc1_n58_s14_u;
+            fc1_n58_s17_d1 <= {fc1_n58_s17_hi, fc1_n58_s10[3:0]};
+            fc1_n58_s16_d1 <= fc1_n58_s16_u;
+            fc1_n58_s15_d1 <= fc1_n58_s12 + $signed({{6{fc1_n58_s8[19]}}, fc1_n58_s8});
+            fc1_n59_s13_d1 <= $signed({fc1_n59_s7[23], fc1_n59_s7}) + fc1_e236;
+            fc1_n59_s12_d1 <= fc1_n59_s12_u;
+            fc1_n59_s15_d1 <= fc1_n59_s15_u;
+            fc1_n59_s14_d1 <= fc1_n59_s14_u;
+            fc1_n60_s15_d1 <= fc1_n60_s15_u;
+            fc1_n60_s16_d1 <= fc1_n60_s16_u;
+            fc1_n60_s17_d1 <= fc1_n60_s17_u;
+            fc1_n60_s14_d1 <= $signed({{4{fc1_n60_s7[23]}}, fc1_n60_s7}) - fc1_n60_s8;
+            fc1_n60_s18_d1 <= $signed({fc1_n60_s13[25], fc1_n60_s13}) - $signed({{2{fc1_n60_s10[24]}}, fc1_n60_s10});
+            fc1_n61_s13_d1 <= fc1_n61_s13_u;
+            fc1_n61_s14_d1 <= fc1_n61_s14_u;
+            fc1_n61_s15_d1 <= $signed({{3{fc1_n61_s9[23]}}, fc1_n61_s9}) + $signed({fc1_n61_s11[25], fc1_n61_s11});
+            fc1_n61_s16_d1 <= fc1_n61_s16_u;
+            fc1_n61_s17_d1 <= fc1_n61_s12 - $signed({{2{fc1_n61_s10[25]}}, fc1_n61_s10});
+            fc1_n62_s10_d1 <= fc1_n62_s10_u;
+            fc1_n62_s11_d1 <= fc1_n62_s11_u;
+            fc1_n62_s12_d1 <= fc1_n62_s12_u;
+            fc1_n62_s13_d1 <= fc1_n62_s13_u;
+            fc1_n63_s6_d1 <= fc1_n63_s6_u;
+            fc1_n63_s12_d1 <= fc1_n63_s12_u;
+            fc1_n63_s11_d1 <= fc1_n63_s11_u;
+            fc1_n63_s13_d1 <= $signed({{3{fc1_n63_s9[21]}}, fc1_n63_s9}) - fc1_n63_s7;
+            fc1_n63_s14_d1 <= $signed({{3{fc1_n63_s10[22]}}, fc1_n63_s10}) + $signed({fc1_n63_s8[24], fc1_n63_s8});
+            fc1_out_0 <= $signed(fc1_n0_y_fl[15:0]);
+            fc1_out_1 <= $signed(fc1_n1_y_fl[15:0]);
+            fc1_out_2 <= $signed(fc1_n2_y_fl[15:0]);
+            fc1_out_3 <= $signed(fc1_n3_y_fl[15:0]);
+            fc1_out_4 <= $signed(fc1_n4_y_fl[15:0]);
+            fc1_out_5 <= $signed(fc1_n5_y_fl[15:0]);
+            fc1_out_6 <= $signed(fc1_n6_y_fl[15:0]);
+            fc1_out_7 <= $signed(fc1_n7_y_fl[15:0]);
+            fc1_out_8 <= $signed(fc1_n8_y_fl[15:0]);
+            fc1_out_9 <= $signed(fc1_n9_y_fl[15:0]);
+            fc1_out_10 <= $signed(fc1_n10_y_fl[15:0]);
+            fc1_out_11 <= $signed(fc1_n11_y_fl[15:0]);
+            fc1_out_12 <= $signed(fc1_n12_y_fl[15:0]);
+            fc1_out_13 <= $signed(fc1_n13_y_fl[15:0]);
+            fc1_out_14 <= $signed(fc1_n14_y_fl[15:0]);
+            fc1_out_15 <= $signed(fc1_n15_y_fl[15:0]);
+            fc1_out_16 <= $signed(fc1_n16_y_fl[15:0]);
+            fc1_out_17 <= $signed(fc1_n17_y_fl[15:0]);
+            fc1_out_18 <= $signed(fc1_n18_y_fl[15:0]);
+            fc1_out_19 <= $signed(fc1_n19_y_fl[15:0]);
+            fc1_out_20 <= $signed(fc1_n20_y_fl[15:0]);
+            fc1_out_21 <= $signed(fc1_n21_y_fl[15:0]);
+            fc1_out_22 <= $signed(fc1_n22_y_fl[15:0]);
+            fc1_out_23 <= $signed(fc1_n23_y_fl[15:0]);
+            fc1_out_24 <= $signed(fc1_n24_y_fl[15:0]);
+            fc1_out_25 <= $signed(fc1_n25_y_fl[15:0]);
+            fc1_out_26 <= $signed(fc1_n26_y_fl[15:0]);
+            fc1_out_27 <= $signed(fc1_n27_y_fl[15:0]);
+            fc1_out_28 <= $signed(fc1_n28_y_fl[15:0]);
+            fc1_out_29 <= $signed(fc1_n29_y_fl[15:0]);
+            fc1_out_30 <= $signed(fc1_n30_y_fl[15:0]);
+            fc1_out_31 <= $signed(fc1_n31_y_fl[15:0]);
+            fc1_out_32 <= $signed(fc1_n32_y_fl[15:0]);
+            fc1_out_33 <= $signed(fc1_n33_y_fl[15:0]);
+            fc1_out_34 <= $signed(fc1_n34_y_fl[15:0]);
+            fc1_out_35 <= $signed(fc1_n35_y_fl[15:0]);
+            fc1_out_36 <= $signed(fc1_n36_y_fl[15:0]);
+            fc1_out_37 <= $signed(fc1_n37_y_fl[15:0]);
+            fc1_out_38 <= $signed(fc1_n38_y_fl[15:0]);
+            fc1_out_39 <= $signed(fc1_n39_y_fl[15:0]);
+            fc1_out_40 <= $signed(fc1_n40_y_fl[15:0]);
+            fc1_out_41 <= $signed(fc1_n41_y_fl[15:0]);
+            fc1_out_42 <= $signed(fc1_n42_y_fl[15:0]);
+            fc1_out_43 <= $signed(fc1_n43_y_fl[15:0]);
+            fc1_out_44 <= $signed(fc1_n44_y_fl[15:0]);
+            fc1_out_45 <= $signed(fc1_n45_y_fl[15:0]);
+            fc1_out_46 <= $signed(fc1_n46_y_fl[15:0]);
+            fc1_out_47 <= $signed(fc1_n47_y_fl[15:0]);
             fc1_out_48 <= $signed(fc1_n48_y_fl[15:0]);
-            fc1_n49_y_wrap_d1 <= $signed(fc1_n49_y_fl[15:0]);
-            fc1_out_49 <= fc1_n49_y_wrap_d1;
-            fc1_n50_y_wrap_d1 <= $signed(fc1_n50_y_fl[15:0]);
-            fc1_out_50 <= fc1_n50_y_wrap_d1;
-            fc1_n51_y_wrap_d1 <= $signed(fc1_n51_y_fl[15:0]);
-            fc1_out_51 <= fc1_n51_y_wrap_d1;
-            fc1_n52_y_wrap_d1 <= $signed(fc1_n52_y_fl[15:0]);
-            fc1_out_52 <= fc1_n52_y_wrap_d1;
-            fc1_n53_y_wrap_d1 <= $signed(fc1_n53_y_fl[15:0]);
-            fc1_out_53 <= fc1_n53_y_wrap_d1;
-            fc1_n54_y_wrap_d1 <= $signed(fc1_n54_y_fl[15:0]);
-            fc1_out_54 <= fc1_n54_y_wrap_d1;
-            fc1_n55_y_wrap_d1 <= $signed(fc1_n55_y_fl[15:0]);
-            fc1_out_55 <= fc1_n55_y_wrap_d1;
-            fc1_n56_y_wrap_d1 <= $signed(fc1_n56_y_fl[15:0]);
-            fc1_out_56 <= fc1_n56_y_wrap_d1;
-            fc1_n57_y_wrap_d1 <= $signed(fc1_n57_y_fl[15:0]);
-            fc1_out_57 <= fc1_n57_y_wrap_d1;
-            fc1_n58_y_wrap_d1 <= $signed(fc1_n58_y_fl[15:0]);
-            fc1_out_58 <= fc1_n58_y_wrap_d1;
-            fc1_n59_y_wrap_d1 <= $signed(fc1_n59_y_fl[15:0]);
-            fc1_out_59 <= fc1_n59_y_wrap_d1;
-            fc1_n60_y_wrap_d1 <= $signed(fc1_n60_y_fl[15:0]);
-            fc1_out_60 <= fc1_n60_y_wrap_d1;
-            fc1_n61_y_wrap_d1 <= $signed(fc1_n61_y_fl[15:0]);
-            fc1_out_61 <= fc1_n61_y_wrap_d1;
-            fc1_n62_y_wrap_d1 <= $signed(fc1_n62_y_fl[15:0]);
-            fc1_out_62 <= fc1_n62_y_wrap_d1;
-            fc1_n63_y_wrap_d1 <= $signed(fc1_n63_y_fl[15:0]);
-            fc1_out_63 <= fc1_n63_y_wrap_d1;
+            fc1_out_49 <= $signed(fc1_n49_y_fl[15:0]);
+            fc1_out_50 <= $signed(fc1_n50_y_fl[15:0]);
+            fc1_out_51 <= $signed(fc1_n51_y_fl[15:0]);
+            fc1_out_52 <= $signed(fc1_n52_y_fl[15:0]);
+            fc1_out_53 <= $signed(fc1_n53_y_fl[15:0]);
+            fc1_out_54 <= $signed(fc1_n54_y_fl[15:0]);
+            fc1_out_55 <= $signed(fc1_n55_y_fl[15:0]);
+            fc1_out_56 <= $signed(fc1_n56_y_fl[15:0]);
+            fc1_out_57 <= $signed(fc1_n57_y_fl[15:0]);
+            fc1_out_58 <= $signed(fc1_n58_y_fl[15:0]);
+            fc1_out_59 <= $signed(fc1_n59_y_fl[15:0]);
+            fc1_out_60 <= $signed(fc1_n60_y_fl[15:0]);
+            fc1_out_61 <= $signed(fc1_n61_y_fl[15:0]);
+            fc1_out_62 <= $signed(fc1_n62_y_fl[15:0]);
+            fc1_out_63 <= $signed(fc1_n63_y_fl[15:0]);
         end
     end
 

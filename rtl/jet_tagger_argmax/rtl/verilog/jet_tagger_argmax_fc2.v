@@ -3,7 +3,8 @@
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
 // kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 1971 multiplier(s), 2038 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 6381 CSD digits, 921 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.70 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 2924 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module jet_tagger_argmax_fc2 (
@@ -77,4809 +78,5926 @@ module jet_tagger_argmax_fc2 (
     wire signed [15:0] fc2_in_61 = $signed(in_data[991:976]);
     wire signed [15:0] fc2_in_62 = $signed(in_data[1007:992]);
     wire signed [15:0] fc2_in_63 = $signed(in_data[1023:1008]);
-    wire signed [20:0] fc2_n0_p0 = fc2_in_0 * 6'sd27; // weight 0.0263671875
-    wire signed [22:0] fc2_n0_p1 = fc2_in_1 * 8'sd109; // weight 0.1064453125
-    wire signed [20:0] fc2_n0_p2 = fc2_in_2 * 6'sd21; // weight 0.0205078125
-    wire signed [21:0] fc2_n0_p4 = fc2_in_4 * 7'sh4c; // weight -0.05078125
-    wire signed [22:0] fc2_n0_p5 = fc2_in_5 * 8'shb1; // weight -0.0771484375
-    wire signed [21:0] fc2_n0_p6 = fc2_in_6 * 7'sd46; // weight 0.044921875
-    wire signed [21:0] fc2_n0_p7 = fc2_in_7 * 7'sh56; // weight -0.041015625
-    wire signed [22:0] fc2_n0_p9 = fc2_in_9 * 8'sd68; // weight 0.06640625
-    wire signed [17:0] fc2_n0_p10 = fc2_in_10 * 3'sd3; // weight 0.0029296875
-    wire signed [23:0] fc2_n0_p12 = fc2_in_12 * 9'sh169; // weight -0.1474609375
-    wire signed [23:0] fc2_n0_p13 = fc2_in_13 * 9'sh150; // weight -0.171875
-    wire signed [19:0] fc2_n0_p14 = fc2_in_14 * 5'sd9; // weight 0.0087890625
-    wire signed [19:0] fc2_n0_p16 = fc2_in_16 * 5'sd14; // weight 0.013671875
-    wire signed [23:0] fc2_n0_p18 = fc2_in_18 * 9'sh15f; // weight -0.1572265625
-    wire signed [23:0] fc2_n0_p19 = fc2_in_19 * 9'sh133; // weight -0.2001953125
-    wire signed [23:0] fc2_n0_p20 = fc2_in_20 * 9'sh119; // weight -0.2255859375
-    wire signed [22:0] fc2_n0_p21 = fc2_in_21 * 8'sd66; // weight 0.064453125
-    wire signed [22:0] fc2_n0_p22 = fc2_in_22 * 8'sh89; // weight -0.1162109375
-    wire signed [23:0] fc2_n0_p23 = fc2_in_23 * 9'sh13e; // weight -0.189453125
-    wire signed [22:0] fc2_n0_p24 = fc2_in_24 * 8'sh95; // weight -0.1044921875
-    wire signed [23:0] fc2_n0_p26 = fc2_in_26 * 9'sd198; // weight 0.193359375
-    wire signed [22:0] fc2_n0_p27 = fc2_in_27 * 8'sd73; // weight 0.0712890625
-    wire signed [18:0] fc2_n0_p29 = fc2_in_29 * 4'shb; // weight -0.0048828125
-    wire signed [23:0] fc2_n0_p30 = fc2_in_30 * 9'sh107; // weight -0.2431640625
-    wire signed [23:0] fc2_n0_p31 = fc2_in_31 * 9'sh17b; // weight -0.1298828125
-    wire signed [21:0] fc2_n0_p33 = fc2_in_33 * 7'sd55; // weight 0.0537109375
-    wire signed [23:0] fc2_n0_p34 = fc2_in_34 * 9'sd171; // weight 0.1669921875
-    wire signed [23:0] fc2_n0_p35 = fc2_in_35 * 9'sd185; // weight 0.1806640625
-    wire signed [23:0] fc2_n0_p37 = fc2_in_37 * 9'sd193; // weight 0.1884765625
-    wire signed [21:0] fc2_n0_p38_sh = $signed({fc2_in_38, 6'd0});
-    wire signed [23:0] fc2_n0_p39 = fc2_in_39 * 9'sd201; // weight 0.1962890625
-    wire signed [22:0] fc2_n0_p40 = fc2_in_40 * 8'sd113; // weight 0.1103515625
-    wire signed [22:0] fc2_n0_p41 = fc2_in_41 * 8'sd115; // weight 0.1123046875
-    wire signed [24:0] fc2_n0_p42 = fc2_in_42 * 10'sh282; // weight -0.373046875
-    wire signed [23:0] fc2_n0_p43 = fc2_in_43 * 9'sh172; // weight -0.138671875
-    wire signed [23:0] fc2_n0_p44 = fc2_in_44 * 9'sh155; // weight -0.1669921875
-    wire signed [23:0] fc2_n0_p46 = fc2_in_46 * 9'sd210; // weight 0.205078125
-    wire signed [23:0] fc2_n0_p47 = fc2_in_47 * 9'sh153; // weight -0.1689453125
-    wire signed [19:0] fc2_n0_p48_sh = $signed({fc2_in_48, 4'd0});
-    wire signed [20:0] fc2_n0_p48_neg = -$signed({fc2_n0_p48_sh[19], fc2_n0_p48_sh});
-    wire signed [20:0] fc2_n0_p50 = fc2_in_50 * 6'sd28; // weight 0.02734375
-    wire signed [22:0] fc2_n0_p51 = fc2_in_51 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc2_n0_p52 = fc2_in_52 * 8'sh92; // weight -0.107421875
-    wire signed [23:0] fc2_n0_p53 = fc2_in_53 * 9'sh132; // weight -0.201171875
-    wire signed [21:0] fc2_n0_p54 = fc2_in_54 * 7'sd51; // weight 0.0498046875
-    wire signed [23:0] fc2_n0_p55 = fc2_in_55 * 9'sh119; // weight -0.2255859375
-    wire signed [18:0] fc2_n0_p56 = fc2_in_56 * 4'sd6; // weight 0.005859375
-    wire signed [23:0] fc2_n0_p58 = fc2_in_58 * 9'sh129; // weight -0.2099609375
-    wire signed [20:0] fc2_n0_p59_sh = $signed({fc2_in_59, 5'd0});
-    wire signed [18:0] fc2_n0_p60 = fc2_in_60 * 4'sd7; // weight 0.0068359375
-    wire signed [21:0] fc2_n0_p62 = fc2_in_62 * 7'sd55; // weight 0.0537109375
-    wire signed [24:0] fc2_n0_t0_23_b = $signed({fc2_n0_p47[23], fc2_n0_p47});
-    reg  signed [23:0] fc2_n0_t0_0_d1;
-    reg  signed [22:0] fc2_n0_t1_0_b_d1;
-    wire signed [23:0] fc2_n0_t1_0 = fc2_n0_t0_0_d1 + $signed({fc2_n0_t1_0_b_d1[22], fc2_n0_t1_0_b_d1});
-    reg  signed [23:0] fc2_n0_t0_2_d1;
-    reg  signed [22:0] fc2_n0_t1_1_b_d1;
-    wire signed [23:0] fc2_n0_t1_1 = fc2_n0_t0_2_d1 + $signed({fc2_n0_t1_1_b_d1[22], fc2_n0_t1_1_b_d1});
-    reg  signed [23:0] fc2_n0_t1_2_a_d1;
-    reg  signed [22:0] fc2_n0_t1_2_b_d1;
-    wire signed [24:0] fc2_n0_t1_2 = $signed({fc2_n0_t1_2_a_d1[23], fc2_n0_t1_2_a_d1}) + $signed({{2{fc2_n0_t1_2_b_d1[22]}}, fc2_n0_t1_2_b_d1});
-    reg  signed [24:0] fc2_n0_t0_6_d1;
-    reg  signed [21:0] fc2_n0_t1_3_b_d1;
-    wire signed [24:0] fc2_n0_t1_3 = fc2_n0_t0_6_d1 + $signed({{3{fc2_n0_t1_3_b_d1[21]}}, fc2_n0_t1_3_b_d1});
-    reg  signed [23:0] fc2_n0_t1_4_a_d1;
-    reg  signed [24:0] fc2_n0_t1_4_b_d1;
-    wire signed [25:0] fc2_n0_t1_4 = $signed({{2{fc2_n0_t1_4_a_d1[23]}}, fc2_n0_t1_4_a_d1}) + $signed({fc2_n0_t1_4_b_d1[24], fc2_n0_t1_4_b_d1});
-    reg  signed [24:0] fc2_n0_t1_5_a_d1;
-    reg  signed [24:0] fc2_n0_t1_5_b_d1;
-    wire signed [25:0] fc2_n0_t1_5 = $signed({fc2_n0_t1_5_a_d1[24], fc2_n0_t1_5_a_d1}) + $signed({fc2_n0_t1_5_b_d1[24], fc2_n0_t1_5_b_d1});
-    reg  signed [24:0] fc2_n0_t1_6_a_d1;
-    reg  signed [24:0] fc2_n0_t1_6_b_d1;
-    wire signed [25:0] fc2_n0_t1_6 = $signed({fc2_n0_t1_6_a_d1[24], fc2_n0_t1_6_a_d1}) + $signed({fc2_n0_t1_6_b_d1[24], fc2_n0_t1_6_b_d1});
-    reg  signed [23:0] fc2_n0_t1_7_a_d1;
-    reg  signed [24:0] fc2_n0_t1_7_b_d1;
-    wire signed [25:0] fc2_n0_t1_7 = $signed({{2{fc2_n0_t1_7_a_d1[23]}}, fc2_n0_t1_7_a_d1}) + $signed({fc2_n0_t1_7_b_d1[24], fc2_n0_t1_7_b_d1});
-    reg  signed [23:0] fc2_n0_t1_8_a_d1;
-    reg  signed [24:0] fc2_n0_t1_8_b_d1;
-    wire signed [25:0] fc2_n0_t1_8 = $signed({{2{fc2_n0_t1_8_a_d1[23]}}, fc2_n0_t1_8_a_d1}) + $signed({fc2_n0_t1_8_b_d1[24], fc2_n0_t1_8_b_d1});
-    reg  signed [24:0] fc2_n0_t1_9_a_d1;
-    reg  signed [24:0] fc2_n0_t1_9_b_d1;
-    wire signed [25:0] fc2_n0_t1_9 = $signed({fc2_n0_t1_9_a_d1[24], fc2_n0_t1_9_a_d1}) + $signed({fc2_n0_t1_9_b_d1[24], fc2_n0_t1_9_b_d1});
-    reg  signed [23:0] fc2_n0_t1_10_a_d1;
-    reg  signed [25:0] fc2_n0_t0_21_d1;
-    wire signed [25:0] fc2_n0_t1_10 = $signed({{2{fc2_n0_t1_10_a_d1[23]}}, fc2_n0_t1_10_a_d1}) + fc2_n0_t0_21_d1;
-    reg  signed [24:0] fc2_n0_t1_11_a_d1;
-    reg  signed [24:0] fc2_n0_t1_11_b_d1;
-    wire signed [25:0] fc2_n0_t1_11 = $signed({fc2_n0_t1_11_a_d1[24], fc2_n0_t1_11_a_d1}) + $signed({fc2_n0_t1_11_b_d1[24], fc2_n0_t1_11_b_d1});
-    reg  signed [22:0] fc2_n0_t1_12_a_d1;
-    reg  signed [23:0] fc2_n0_t0_25_d1;
-    wire signed [23:0] fc2_n0_t1_12 = $signed({fc2_n0_t1_12_a_d1[22], fc2_n0_t1_12_a_d1}) + fc2_n0_t0_25_d1;
-    reg  signed [24:0] fc2_n0_t1_13_a_d1;
-    reg  signed [24:0] fc2_n0_t1_13_b_d1;
-    reg  signed [22:0] fc2_n0_t1_14_a_d1;
-    reg  signed [23:0] fc2_n0_t1_14_b_d1;
-    wire signed [24:0] fc2_n0_t1_14 = $signed({{2{fc2_n0_t1_14_a_d1[22]}}, fc2_n0_t1_14_a_d1}) + $signed({fc2_n0_t1_14_b_d1[23], fc2_n0_t1_14_b_d1});
-    reg  signed [23:0] fc2_n0_t1_15_a_d1;
-    reg  signed [23:0] fc2_n0_t1_15_b_d1;
-    wire signed [24:0] fc2_n0_t1_15 = $signed({fc2_n0_t1_15_a_d1[23], fc2_n0_t1_15_a_d1}) + $signed({fc2_n0_t1_15_b_d1[23], fc2_n0_t1_15_b_d1});
-    wire signed [24:0] fc2_n0_t2_0 = $signed({fc2_n0_t1_0[23], fc2_n0_t1_0}) + $signed({fc2_n0_t1_1[23], fc2_n0_t1_1});
-    wire signed [25:0] fc2_n0_t2_1 = $signed({fc2_n0_t1_2[24], fc2_n0_t1_2}) + $signed({fc2_n0_t1_3[24], fc2_n0_t1_3});
-    wire signed [26:0] fc2_n0_t2_2 = $signed({fc2_n0_t1_4[25], fc2_n0_t1_4}) + $signed({fc2_n0_t1_5[25], fc2_n0_t1_5});
-    wire signed [26:0] fc2_n0_t2_3 = $signed({fc2_n0_t1_6[25], fc2_n0_t1_6}) + $signed({fc2_n0_t1_7[25], fc2_n0_t1_7});
-    wire signed [26:0] fc2_n0_t2_4 = $signed({fc2_n0_t1_8[25], fc2_n0_t1_8}) + $signed({fc2_n0_t1_9[25], fc2_n0_t1_9});
-    wire signed [26:0] fc2_n0_t2_5 = $signed({fc2_n0_t1_10[25], fc2_n0_t1_10}) + $signed({fc2_n0_t1_11[25], fc2_n0_t1_11});
-    wire signed [25:0] fc2_n0_t2_6 = $signed({{2{fc2_n0_t1_12[23]}}, fc2_n0_t1_12}) + ($signed({fc2_n0_t1_13_a_d1[24], fc2_n0_t1_13_a_d1}) + $signed({fc2_n0_t1_13_b_d1[24], fc2_n0_t1_13_b_d1}));
-    wire signed [25:0] fc2_n0_t2_7 = $signed({fc2_n0_t1_14[24], fc2_n0_t1_14}) + $signed({fc2_n0_t1_15[24], fc2_n0_t1_15});
-    wire signed [26:0] fc2_n0_t3_0 = $signed({{2{fc2_n0_t2_0[24]}}, fc2_n0_t2_0}) + $signed({fc2_n0_t2_1[25], fc2_n0_t2_1});
-    wire signed [27:0] fc2_n0_t3_2 = $signed({fc2_n0_t2_4[26], fc2_n0_t2_4}) + $signed({fc2_n0_t2_5[26], fc2_n0_t2_5});
-    wire signed [26:0] fc2_n0_t3_3 = $signed({fc2_n0_t2_6[25], fc2_n0_t2_6}) + $signed({fc2_n0_t2_7[25], fc2_n0_t2_7});
-    wire signed [27:0] fc2_n0_t4_0 = $signed({fc2_n0_t3_0[26], fc2_n0_t3_0}) + ($signed({fc2_n0_t2_2[26], fc2_n0_t2_2}) + $signed({fc2_n0_t2_3[26], fc2_n0_t2_3}));
-    reg  signed [27:0] fc2_n0_t5_0_a_d1;
-    reg  signed [28:0] fc2_n0_t4_1_d1;
-    wire signed [28:0] fc2_n0_t5_0 = $signed({fc2_n0_t5_0_a_d1[27], fc2_n0_t5_0_a_d1}) + fc2_n0_t4_1_d1;
+    wire signed [16:0] fc2_e0 = $signed({fc2_in_1[15], fc2_in_1}) + $signed({fc2_in_63[15], fc2_in_63});
+    wire signed [16:0] fc2_e1 = $signed({fc2_in_31[15], fc2_in_31}) + $signed({fc2_in_50[15], fc2_in_50});
+    wire signed [13:0] fc2_e2_xh = $signed(fc2_in_46[15:2]);
+    wire signed [17:0] fc2_e2 = $signed({($signed({{2{fc2_e2_xh[13]}}, fc2_e2_xh}) - fc2_in_46), fc2_in_46[1:0]});
+    wire signed [16:0] fc2_e3 = $signed({fc2_in_4[15], fc2_in_4}) - $signed({fc2_in_40[15], fc2_in_40});
+    wire signed [16:0] fc2_e4 = $signed({fc2_in_10[15], fc2_in_10}) - $signed({fc2_in_58[15], fc2_in_58});
+    wire signed [16:0] fc2_e5 = $signed({fc2_in_18[15], fc2_in_18}) - $signed({fc2_in_57[15], fc2_in_57});
+    wire signed [13:0] fc2_e6_xh = $signed(fc2_in_44[15:2]);
+    wire signed [17:0] fc2_e6 = $signed({($signed({{2{fc2_e6_xh[13]}}, fc2_e6_xh}) - fc2_in_44), fc2_in_44[1:0]});
+    wire signed [13:0] fc2_e7_xh = $signed(fc2_in_52[15:2]);
+    wire signed [17:0] fc2_e7 = $signed({($signed({{2{fc2_e7_xh[13]}}, fc2_e7_xh}) - fc2_in_52), fc2_in_52[1:0]});
+    wire signed [13:0] fc2_e8_xh = $signed(fc2_in_6[15:2]);
+    wire signed [17:0] fc2_e8 = $signed({($signed({{2{fc2_e8_xh[13]}}, fc2_e8_xh}) - fc2_in_6), fc2_in_6[1:0]});
+    wire signed [16:0] fc2_e9 = $signed({fc2_in_21[15], fc2_in_21}) - $signed({fc2_in_48[15], fc2_in_48});
+    wire signed [16:0] fc2_e10 = $signed({fc2_in_33[15], fc2_in_33}) - $signed({fc2_in_56[15], fc2_in_56});
+    wire signed [16:0] fc2_e11 = $signed({fc2_in_34[15], fc2_in_34}) - $signed({fc2_in_36[15], fc2_in_36});
+    wire signed [16:0] fc2_e12 = $signed({fc2_in_5[15], fc2_in_5}) + $signed({fc2_in_59[15], fc2_in_59});
+    wire signed [16:0] fc2_e13 = $signed({fc2_in_19[15], fc2_in_19}) - $signed({fc2_in_24[15], fc2_in_24});
+    wire signed [13:0] fc2_e14_xh = $signed(fc2_in_53[15:2]);
+    wire signed [17:0] fc2_e14 = $signed({($signed({{2{fc2_e14_xh[13]}}, fc2_e14_xh}) - fc2_in_53), fc2_in_53[1:0]});
+    wire signed [16:0] fc2_e15 = $signed({fc2_in_54[15], fc2_in_54}) - $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [16:0] fc2_e16 = $signed({fc2_in_2[15], fc2_in_2}) + $signed({fc2_in_28[15], fc2_in_28});
+    wire signed [14:0] fc2_e17_xh = $signed(fc2_in_8[15:1]);
+    wire signed [17:0] fc2_e17 = $signed({($signed({{2{fc2_e17_xh[14]}}, fc2_e17_xh}) - $signed({fc2_in_42[15], fc2_in_42})), fc2_in_8[0]});
+    wire signed [16:0] fc2_e18 = $signed({fc2_in_16[15], fc2_in_16}) + $signed({fc2_in_25[15], fc2_in_25});
+    wire signed [16:0] fc2_e19 = $signed({fc2_in_26[15], fc2_in_26}) - $signed({fc2_in_41[15], fc2_in_41});
+    wire signed [13:0] fc2_e20_xh = $signed(fc2_in_37[15:2]);
+    wire signed [17:0] fc2_e20 = $signed({($signed({{2{fc2_e20_xh[13]}}, fc2_e20_xh}) - fc2_in_37), fc2_in_37[1:0]});
+    wire signed [13:0] fc2_e21_xh = $signed(fc2_in_38[15:2]);
+    wire signed [17:0] fc2_e21 = $signed({($signed({{2{fc2_e21_xh[13]}}, fc2_e21_xh}) - fc2_in_38), fc2_in_38[1:0]});
+    wire signed [13:0] fc2_e22_xh = $signed(fc2_in_39[15:2]);
+    wire signed [17:0] fc2_e22 = $signed({($signed({{2{fc2_e22_xh[13]}}, fc2_e22_xh}) - fc2_in_39), fc2_in_39[1:0]});
+    wire signed [13:0] fc2_e23_xh = $signed(fc2_in_9[15:2]);
+    wire signed [17:0] fc2_e23 = $signed({($signed({{2{fc2_e23_xh[13]}}, fc2_e23_xh}) - fc2_in_9), fc2_in_9[1:0]});
+    wire signed [16:0] fc2_e24 = $signed({fc2_in_12[15], fc2_in_12}) + $signed({fc2_in_45[15], fc2_in_45});
+    wire signed [16:0] fc2_e25 = $signed({fc2_in_29[15], fc2_in_29}) - $signed({fc2_in_55[15], fc2_in_55});
+    wire signed [13:0] fc2_e26_xh = $signed(fc2_in_51[15:2]);
+    wire signed [17:0] fc2_e26 = $signed({($signed({{2{fc2_e26_xh[13]}}, fc2_e26_xh}) - fc2_in_51), fc2_in_51[1:0]});
+    wire signed [16:0] fc2_e27 = $signed({fc2_in_13[15], fc2_in_13}) - $signed({fc2_in_23[15], fc2_in_23});
+    wire signed [13:0] fc2_e28_xh = $signed(fc2_in_11[15:2]);
+    wire signed [17:0] fc2_e28 = $signed({($signed({{2{fc2_e28_xh[13]}}, fc2_e28_xh}) - fc2_in_11), fc2_in_11[1:0]});
+    wire signed [16:0] fc2_e29 = $signed({fc2_in_17[15], fc2_in_17}) - $signed({fc2_in_43[15], fc2_in_43});
+    wire signed [13:0] fc2_e30_xh = $signed(fc2_in_35[15:2]);
+    wire signed [17:0] fc2_e30 = $signed({($signed({{2{fc2_e30_xh[13]}}, fc2_e30_xh}) - fc2_in_35), fc2_in_35[1:0]});
+    wire signed [13:0] fc2_e31_xh = $signed(fc2_in_49[15:2]);
+    wire signed [17:0] fc2_e31 = $signed({($signed({{2{fc2_e31_xh[13]}}, fc2_e31_xh}) - fc2_in_49), fc2_in_49[1:0]});
+    wire signed [16:0] fc2_e32 = $signed({fc2_in_7[15], fc2_in_7}) - $signed({fc2_in_62[15], fc2_in_62});
+    wire signed [16:0] fc2_e33 = $signed({fc2_in_14[15], fc2_in_14}) + $signed({fc2_in_22[15], fc2_in_22});
+    wire signed [13:0] fc2_e34_xh = $signed(fc2_in_15[15:2]);
+    wire signed [18:0] fc2_e34 = $signed({($signed({{3{fc2_e34_xh[13]}}, fc2_e34_xh}) + $signed({fc2_in_15[15], fc2_in_15})), fc2_in_15[1:0]});
+    wire signed [13:0] fc2_e35_xh = $signed(fc2_in_27[15:2]);
+    wire signed [17:0] fc2_e35 = $signed({($signed({{2{fc2_e35_xh[13]}}, fc2_e35_xh}) - fc2_in_27), fc2_in_27[1:0]});
+    wire signed [13:0] fc2_e36_xh = $signed(fc2_in_32[15:2]);
+    wire signed [17:0] fc2_e36 = $signed({($signed({{2{fc2_e36_xh[13]}}, fc2_e36_xh}) - fc2_in_32), fc2_in_32[1:0]});
+    wire signed [13:0] fc2_e37_xh = $signed(fc2_in_47[15:2]);
+    wire signed [17:0] fc2_e37 = $signed({($signed({{2{fc2_e37_xh[13]}}, fc2_e37_xh}) - fc2_in_47), fc2_in_47[1:0]});
+    wire signed [16:0] fc2_e38 = $signed({fc2_in_29[15], fc2_in_29}) + $signed({fc2_in_55[15], fc2_in_55});
+    wire signed [16:0] fc2_e39 = $signed({fc2_in_18[15], fc2_in_18}) + $signed({fc2_in_30[15], fc2_in_30});
+    wire signed [16:0] fc2_e40 = $signed({fc2_in_0[15], fc2_in_0}) - $signed({fc2_in_20[15], fc2_in_20});
+    wire signed [16:0] fc2_e41 = $signed({fc2_in_3[15], fc2_in_3}) + $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [16:0] fc2_e42 = $signed({fc2_in_34[15], fc2_in_34}) + $signed({fc2_in_36[15], fc2_in_36});
+    wire signed [16:0] fc2_e43 = $signed({fc2_in_13[15], fc2_in_13}) + $signed({fc2_in_23[15], fc2_in_23});
+    wire signed [16:0] fc2_e44 = $signed({fc2_in_25[15], fc2_in_25}) + $signed({fc2_in_54[15], fc2_in_54});
+    wire signed [14:0] fc2_e45_xh = $signed(fc2_in_28[15:1]);
+    wire signed [17:0] fc2_e45 = $signed({($signed({{2{fc2_e45_xh[14]}}, fc2_e45_xh}) - $signed({fc2_in_2[15], fc2_in_2})), fc2_in_28[0]});
+    wire signed [14:0] fc2_e46_xh = $signed(fc2_in_56[15:1]);
+    wire signed [17:0] fc2_e46 = $signed({($signed({{2{fc2_e46_xh[14]}}, fc2_e46_xh}) - $signed({fc2_in_33[15], fc2_in_33})), fc2_in_56[0]});
+    wire signed [14:0] fc2_e47_xh = $signed(fc2_in_5[15:1]);
+    wire signed [17:0] fc2_e47 = $signed({($signed({{2{fc2_e47_xh[14]}}, fc2_e47_xh}) + $signed({fc2_in_59[15], fc2_in_59})), fc2_in_5[0]});
+    wire signed [16:0] fc2_e48 = $signed({fc2_in_7[15], fc2_in_7}) + $signed({fc2_in_62[15], fc2_in_62});
+    wire signed [16:0] fc2_e49 = $signed({fc2_in_10[15], fc2_in_10}) + $signed({fc2_in_58[15], fc2_in_58});
+    wire signed [14:0] fc2_e50_xh = $signed(fc2_in_14[15:1]);
+    wire signed [17:0] fc2_e50 = $signed({($signed({{2{fc2_e50_xh[14]}}, fc2_e50_xh}) + $signed({fc2_in_22[15], fc2_in_22})), fc2_in_14[0]});
+    wire signed [14:0] fc2_e51_xh = $signed(fc2_in_26[15:1]);
+    wire signed [17:0] fc2_e51 = $signed({($signed({{2{fc2_e51_xh[14]}}, fc2_e51_xh}) - $signed({fc2_in_41[15], fc2_in_41})), fc2_in_26[0]});
+    wire signed [16:0] fc2_e52 = $signed({fc2_in_40[15], fc2_in_40}) - $signed({fc2_in_60[15], fc2_in_60});
+    wire signed [13:0] fc2_e53_xh = $signed(fc2_in_0[15:2]);
+    wire signed [17:0] fc2_e53 = $signed({($signed({{2{fc2_e53_xh[13]}}, fc2_e53_xh}) - fc2_in_0), fc2_in_0[1:0]});
+    wire signed [16:0] fc2_e54 = $signed({fc2_in_1[15], fc2_in_1}) - $signed({fc2_in_63[15], fc2_in_63});
+    wire signed [14:0] fc2_e55_xh = $signed(fc2_in_12[15:1]);
+    wire signed [17:0] fc2_e55 = $signed({($signed({{2{fc2_e55_xh[14]}}, fc2_e55_xh}) - $signed({fc2_in_45[15], fc2_in_45})), fc2_in_12[0]});
+    wire signed [16:0] fc2_e56 = $signed({fc2_in_16[15], fc2_in_16}) - $signed({fc2_in_20[15], fc2_in_20});
+    wire signed [13:0] fc2_e57_xh = $signed(fc2_in_24[15:2]);
+    wire signed [17:0] fc2_e57 = $signed({($signed({{2{fc2_e57_xh[13]}}, fc2_e57_xh}) - fc2_in_24), fc2_in_24[1:0]});
+    wire signed [16:0] fc2_e58 = $signed({fc2_in_3[15], fc2_in_3}) - $signed({fc2_in_43[15], fc2_in_43});
+    wire signed [13:0] fc2_e59_xh = $signed(fc2_in_8[15:2]);
+    wire signed [18:0] fc2_e59 = $signed({($signed({{3{fc2_e59_xh[13]}}, fc2_e59_xh}) - $signed({fc2_in_42[15], fc2_in_42})), fc2_in_8[1:0]});
+    wire signed [16:0] fc2_e60 = $signed({fc2_in_12[15], fc2_in_12}) - $signed({fc2_in_45[15], fc2_in_45});
+    wire signed [16:0] fc2_e61 = $signed({fc2_in_14[15], fc2_in_14}) - $signed({fc2_in_22[15], fc2_in_22});
+    wire signed [16:0] fc2_e62 = $signed({fc2_in_30[15], fc2_in_30}) + $signed({fc2_in_33[15], fc2_in_33});
+    wire signed [14:0] fc2_e63_xh = $signed(fc2_in_17[15:1]);
+    wire signed [17:0] fc2_e63 = $signed({($signed({{2{fc2_e63_xh[14]}}, fc2_e63_xh}) - $signed({fc2_in_21[15], fc2_in_21})), fc2_in_17[0]});
+    wire signed [17:0] fc2_e64 = $signed({($signed({{2{fc2_e51_xh[14]}}, fc2_e51_xh}) + $signed({fc2_in_41[15], fc2_in_41})), fc2_in_26[0]});
+    wire signed [13:0] fc2_e65_xh = $signed(fc2_in_31[15:2]);
+    wire [17:0] fc2_e65_u = {($signed({{2{fc2_e65_xh[13]}}, fc2_e65_xh}) - fc2_in_31), fc2_in_31[1:0]};
+    wire signed [17:0] fc2_e65 = $signed(fc2_e65_u);
+    wire signed [13:0] fc2_e66_xh = $signed(fc2_in_57[15:2]);
+    wire signed [18:0] fc2_e66 = $signed({($signed({{3{fc2_e66_xh[13]}}, fc2_e66_xh}) + $signed({fc2_in_57[15], fc2_in_57})), fc2_in_57[1:0]});
+    wire signed [14:0] fc2_e67_xh = $signed(fc2_in_63[15:1]);
+    wire signed [17:0] fc2_e67 = $signed({($signed({{2{fc2_e67_xh[14]}}, fc2_e67_xh}) - $signed({fc2_in_1[15], fc2_in_1})), fc2_in_63[0]});
+    wire signed [13:0] fc2_e68_xh = $signed(fc2_in_19[15:2]);
+    wire signed [17:0] fc2_e68 = $signed({($signed({{2{fc2_e68_xh[13]}}, fc2_e68_xh}) - fc2_in_19), fc2_in_19[1:0]});
+    wire signed [14:0] fc2_e69_xh = $signed(fc2_in_23[15:1]);
+    wire signed [17:0] fc2_e69 = $signed({($signed({{2{fc2_e69_xh[14]}}, fc2_e69_xh}) + $signed({fc2_in_13[15], fc2_in_13})), fc2_in_23[0]});
+    wire signed [14:0] fc2_e70_xh = $signed(fc2_in_29[15:1]);
+    wire signed [17:0] fc2_e70 = $signed({($signed({{2{fc2_e70_xh[14]}}, fc2_e70_xh}) + $signed({fc2_in_55[15], fc2_in_55})), fc2_in_29[0]});
+    wire signed [18:0] fc2_e71 = $signed({($signed({{3{fc2_e36_xh[13]}}, fc2_e36_xh}) + $signed({fc2_in_32[15], fc2_in_32})), fc2_in_32[1:0]});
+    wire signed [18:0] fc2_e72 = $signed({($signed({{3{fc2_e6_xh[13]}}, fc2_e6_xh}) + $signed({fc2_in_44[15], fc2_in_44})), fc2_in_44[1:0]});
+    wire signed [16:0] fc2_e73 = $signed({fc2_in_2[15], fc2_in_2}) + $signed({fc2_in_39[15], fc2_in_39});
+    wire signed [16:0] fc2_e74 = $signed({fc2_in_5[15], fc2_in_5}) - $signed({fc2_in_59[15], fc2_in_59});
+    wire signed [14:0] fc2_e75_xh = $signed(fc2_in_7[15:1]);
+    wire signed [17:0] fc2_e75 = $signed({($signed({{2{fc2_e75_xh[14]}}, fc2_e75_xh}) - $signed({fc2_in_62[15], fc2_in_62})), fc2_in_7[0]});
+    wire signed [14:0] fc2_e76_xh = $signed(fc2_in_10[15:1]);
+    wire [17:0] fc2_e76_u = {($signed({{2{fc2_e76_xh[14]}}, fc2_e76_xh}) + $signed({fc2_in_58[15], fc2_in_58})), fc2_in_10[0]};
+    wire signed [17:0] fc2_e76 = $signed(fc2_e76_u);
+    wire signed [18:0] fc2_e77 = $signed({($signed({{3{fc2_e28_xh[13]}}, fc2_e28_xh}) + $signed({fc2_in_11[15], fc2_in_11})), fc2_in_11[1:0]});
+    wire signed [17:0] fc2_e78 = $signed({($signed({{2{fc2_e55_xh[14]}}, fc2_e55_xh}) + $signed({fc2_in_45[15], fc2_in_45})), fc2_in_12[0]});
+    wire signed [16:0] fc2_e79 = $signed({fc2_in_35[15], fc2_in_35}) + $signed({fc2_in_60[15], fc2_in_60});
+    wire signed [18:0] fc2_e80 = $signed({($signed({{3{fc2_e37_xh[13]}}, fc2_e37_xh}) - $signed({fc2_in_48[15], fc2_in_48})), fc2_in_47[1:0]});
+    wire signed [16:0] fc2_e81 = $signed({fc2_in_0[15], fc2_in_0}) + $signed({fc2_in_50[15], fc2_in_50});
+    wire signed [14:0] fc2_e82_xh = $signed(fc2_in_3[15:1]);
+    wire signed [17:0] fc2_e82 = $signed({($signed({{2{fc2_e82_xh[14]}}, fc2_e82_xh}) + $signed({fc2_in_43[15], fc2_in_43})), fc2_in_3[0]});
+    wire signed [18:0] fc2_e83 = $signed({($signed({{3{fc2_e8_xh[13]}}, fc2_e8_xh}) + $signed({fc2_in_6[15], fc2_in_6})), fc2_in_6[1:0]});
+    wire signed [16:0] fc2_e84 = $signed({fc2_in_8[15], fc2_in_8}) - $signed({fc2_in_34[15], fc2_in_34});
+    wire signed [17:0] fc2_e85 = $signed({($signed({{2{fc2_e50_xh[14]}}, fc2_e50_xh}) - $signed({fc2_in_22[15], fc2_in_22})), fc2_in_14[0]});
+    wire signed [16:0] fc2_e86 = $signed({fc2_in_15[15], fc2_in_15}) - $signed({fc2_in_56[15], fc2_in_56});
+    wire signed [16:0] fc2_e87 = $signed({fc2_in_17[15], fc2_in_17}) + $signed({fc2_in_51[15], fc2_in_51});
+    wire signed [16:0] fc2_e88 = $signed({fc2_in_37[15], fc2_in_37}) - $signed({fc2_in_42[15], fc2_in_42});
+    wire signed [14:0] fc2_e89_xh = $signed(fc2_in_40[15:1]);
+    wire signed [17:0] fc2_e89 = $signed({($signed({{2{fc2_e89_xh[14]}}, fc2_e89_xh}) - $signed({fc2_in_4[15], fc2_in_4})), fc2_in_40[0]});
+    wire signed [16:0] fc2_e90 = $signed({fc2_in_9[15], fc2_in_9}) - $signed({fc2_in_39[15], fc2_in_39});
+    wire [17:0] fc2_e91_u = {($signed({{2{fc2_e76_xh[14]}}, fc2_e76_xh}) - $signed({fc2_in_58[15], fc2_in_58})), fc2_in_10[0]};
+    wire signed [17:0] fc2_e91 = $signed(fc2_e91_u);
+    wire signed [16:0] fc2_e92 = $signed({fc2_in_20[15], fc2_in_20}) - $signed({fc2_in_25[15], fc2_in_25});
+    wire signed [17:0] fc2_e93 = $signed({($signed({{2{fc2_e69_xh[14]}}, fc2_e69_xh}) - $signed({fc2_in_13[15], fc2_in_13})), fc2_in_23[0]});
+    wire signed [12:0] fc2_e94_xh = $signed(fc2_in_60[15:3]);
+    wire signed [19:0] fc2_e94 = $signed({($signed({{4{fc2_e94_xh[12]}}, fc2_e94_xh}) + $signed({fc2_in_27[15], fc2_in_27})), fc2_in_60[2:0]});
+    wire signed [17:0] fc2_e95 = $signed({{2{fc2_in_53[15]}}, fc2_in_53}) - $signed({fc2_e10[16], fc2_e10});
+    wire signed [17:0] fc2_e96 = $signed({{2{fc2_in_59[15]}}, fc2_in_59}) - $signed({fc2_e4[16], fc2_e4});
+    wire signed [17:0] fc2_e97 = $signed({($signed({{2{fc2_e82_xh[14]}}, fc2_e82_xh}) - $signed({fc2_in_43[15], fc2_in_43})), fc2_in_3[0]});
+    wire signed [14:0] fc2_e98_xh = $signed(fc2_in_9[15:1]);
+    wire signed [17:0] fc2_e98 = $signed({($signed({{2{fc2_e98_xh[14]}}, fc2_e98_xh}) - $signed({fc2_in_31[15], fc2_in_31})), fc2_in_9[0]});
+    wire signed [16:0] fc2_e99 = $signed({fc2_in_16[15], fc2_in_16}) - $signed({fc2_in_36[15], fc2_in_36});
+    wire signed [16:0] fc2_e100 = $signed({fc2_in_21[15], fc2_in_21}) + $signed({fc2_in_48[15], fc2_in_48});
+    wire signed [16:0] fc2_e101 = $signed({fc2_in_24[15], fc2_in_24}) + $signed({fc2_in_50[15], fc2_in_50});
+    wire signed [16:0] fc2_e102 = $signed({fc2_in_38[15], fc2_in_38}) + $signed({fc2_in_47[15], fc2_in_47});
+    wire signed [16:0] fc2_e103 = $signed({fc2_in_54[15], fc2_in_54}) + $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [17:0] fc2_e104 = $signed({($signed({{2{fc2_e67_xh[14]}}, fc2_e67_xh}) + $signed({fc2_in_1[15], fc2_in_1})), fc2_in_63[0]});
+    wire signed [17:0] fc2_e105 = $signed({{2{fc2_in_5[15]}}, fc2_in_5}) + fc2_e14;
+    wire signed [14:0] fc2_e106_xh = $signed(fc2_in_4[15:1]);
+    wire signed [17:0] fc2_e106 = $signed({($signed({{2{fc2_e106_xh[14]}}, fc2_e106_xh}) + $signed({fc2_in_25[15], fc2_in_25})), fc2_in_4[0]});
+    wire signed [16:0] fc2_e107 = $signed({fc2_in_7[15], fc2_in_7}) - $signed({fc2_in_21[15], fc2_in_21});
+    wire signed [17:0] fc2_e108 = $signed({($signed({{2{fc2_e17_xh[14]}}, fc2_e17_xh}) + $signed({fc2_in_4[15], fc2_in_4})), fc2_in_8[0]});
+    wire signed [16:0] fc2_e109 = $signed({fc2_in_9[15], fc2_in_9}) - $signed({fc2_in_53[15], fc2_in_53});
+    wire signed [18:0] fc2_e110 = $signed({($signed({{3{fc2_e35_xh[13]}}, fc2_e35_xh}) + $signed({fc2_in_2[15], fc2_in_2})), fc2_in_27[1:0]});
+    wire signed [16:0] fc2_e111 = $signed({fc2_in_28[15], fc2_in_28}) - $signed({fc2_in_30[15], fc2_in_30});
+    wire signed [14:0] fc2_e112_xh = $signed(fc2_in_30[15:1]);
+    wire signed [17:0] fc2_e112 = $signed({($signed({{2{fc2_e112_xh[14]}}, fc2_e112_xh}) + $signed({fc2_in_18[15], fc2_in_18})), fc2_in_30[0]});
+    wire signed [14:0] fc2_e113_xh = $signed(fc2_in_31[15:1]);
+    wire signed [17:0] fc2_e113 = $signed({($signed({{2{fc2_e113_xh[14]}}, fc2_e113_xh}) - $signed({fc2_in_46[15], fc2_in_46})), fc2_in_31[0]});
+    wire signed [18:0] fc2_e114 = $signed({($signed({{3{fc2_e31_xh[13]}}, fc2_e31_xh}) + $signed({fc2_in_49[15], fc2_in_49})), fc2_in_49[1:0]});
+    wire signed [16:0] fc2_e115 = $signed({fc2_in_52[15], fc2_in_52}) - $signed({fc2_in_56[15], fc2_in_56});
+    wire signed [16:0] fc2_e116_xh = $signed(fc2_e21[17:1]);
+    wire signed [18:0] fc2_e116 = $signed({($signed({fc2_e116_xh[16], fc2_e116_xh}) + $signed({{2{fc2_in_47[15]}}, fc2_in_47})), fc2_e21[0]});
+    wire signed [17:0] fc2_e117 = $signed({{2{fc2_in_35[15]}}, fc2_in_35}) + $signed({fc2_e24[16], fc2_e24});
+    wire signed [17:0] fc2_e118 = $signed({{2{fc2_in_20[15]}}, fc2_in_20}) - fc2_e6;
+    wire signed [17:0] fc2_e119 = $signed({{2{fc2_in_21[15]}}, fc2_in_21}) + fc2_e2;
+    wire signed [11:0] fc2_e120_xh = $signed(fc2_in_0[15:4]);
+    wire signed [20:0] fc2_e120 = $signed({($signed({{5{fc2_e120_xh[11]}}, fc2_e120_xh}) - $signed({fc2_in_38[15], fc2_in_38})), fc2_in_0[3:0]});
+    wire signed [16:0] fc2_e121 = $signed({fc2_in_3[15], fc2_in_3}) + $signed({fc2_in_54[15], fc2_in_54});
+    wire signed [16:0] fc2_e122 = $signed({fc2_in_6[15], fc2_in_6}) - $signed({fc2_in_42[15], fc2_in_42});
+    wire signed [16:0] fc2_e123 = $signed({fc2_in_17[15], fc2_in_17}) - $signed({fc2_in_46[15], fc2_in_46});
+    wire signed [14:0] fc2_e124_xh = $signed(fc2_in_20[15:1]);
+    wire signed [17:0] fc2_e124 = $signed({($signed({{2{fc2_e124_xh[14]}}, fc2_e124_xh}) - $signed({fc2_in_18[15], fc2_in_18})), fc2_in_20[0]});
+    wire signed [16:0] fc2_e125 = $signed({fc2_in_28[15], fc2_in_28}) + $signed({fc2_in_57[15], fc2_in_57});
+    wire signed [13:0] fc2_e126_xh = $signed(fc2_in_29[15:2]);
+    wire signed [18:0] fc2_e126 = $signed({($signed({{3{fc2_e126_xh[13]}}, fc2_e126_xh}) - $signed({fc2_in_30[15], fc2_in_30})), fc2_in_29[1:0]});
+    wire signed [16:0] fc2_e127 = $signed({fc2_in_40[15], fc2_in_40}) + $signed({fc2_in_60[15], fc2_in_60});
+    wire signed [14:0] fc2_e128_xh = $signed(fc2_in_49[15:1]);
+    wire signed [17:0] fc2_e128 = $signed({($signed({{2{fc2_e128_xh[14]}}, fc2_e128_xh}) + $signed({fc2_in_15[15], fc2_in_15})), fc2_in_49[0]});
+    wire signed [17:0] fc2_e129 = $signed({{2{fc2_in_5[15]}}, fc2_in_5}) + $signed({fc2_e0[16], fc2_e0});
+    wire signed [11:0] fc2_e130_xh = $signed(fc2_in_17[15:4]);
+    wire signed [21:0] fc2_e130 = $signed({($signed({{6{fc2_e130_xh[11]}}, fc2_e130_xh}) - $signed({fc2_e11[16], fc2_e11})), fc2_in_17[3:0]});
+    wire signed [17:0] fc2_e131 = $signed({{2{fc2_in_17[15]}}, fc2_in_17}) + $signed({fc2_e18[16], fc2_e18});
+    wire signed [17:0] fc2_e132 = $signed({{2{fc2_in_41[15]}}, fc2_in_41}) + $signed({fc2_e3[16], fc2_e3});
+    wire signed [16:0] fc2_e133_xh = $signed(fc2_e51[17:1]);
+    wire signed [18:0] fc2_e133 = $signed({($signed({fc2_e133_xh[16], fc2_e133_xh}) - $signed({{2{fc2_in_19[15]}}, fc2_in_19})), fc2_e51[0]});
+    wire signed [16:0] fc2_e134 = $signed({fc2_in_2[15], fc2_in_2}) + $signed({fc2_in_51[15], fc2_in_51});
+    wire signed [13:0] fc2_e135_xh = $signed(fc2_in_3[15:2]);
+    wire signed [18:0] fc2_e135 = $signed({($signed({{3{fc2_e135_xh[13]}}, fc2_e135_xh}) - $signed({fc2_in_47[15], fc2_in_47})), fc2_in_3[1:0]});
+    wire signed [17:0] fc2_e136 = $signed({($signed({{2{fc2_e75_xh[14]}}, fc2_e75_xh}) + $signed({fc2_in_62[15], fc2_in_62})), fc2_in_7[0]});
+    wire signed [16:0] fc2_e137 = $signed({fc2_in_16[15], fc2_in_16}) - $signed({fc2_in_25[15], fc2_in_25});
+    wire signed [18:0] fc2_e138 = $signed({($signed({{3{fc2_e68_xh[13]}}, fc2_e68_xh}) - $signed({fc2_in_54[15], fc2_in_54})), fc2_in_19[1:0]});
+    wire signed [13:0] fc2_e139_xh = $signed(fc2_in_21[15:2]);
+    wire signed [18:0] fc2_e139 = $signed({($signed({{3{fc2_e139_xh[13]}}, fc2_e139_xh}) + $signed({fc2_in_40[15], fc2_in_40})), fc2_in_21[1:0]});
+    wire signed [13:0] fc2_e140_xh = $signed(fc2_in_30[15:2]);
+    wire signed [18:0] fc2_e140 = $signed({($signed({{3{fc2_e140_xh[13]}}, fc2_e140_xh}) + $signed({fc2_in_36[15], fc2_in_36})), fc2_in_30[1:0]});
+    wire signed [12:0] fc2_e141_xh = $signed(fc2_in_32[15:3]);
+    wire signed [18:0] fc2_e141 = $signed({($signed({{3{fc2_e141_xh[12]}}, fc2_e141_xh}) - fc2_in_32), fc2_in_32[2:0]});
+    wire signed [16:0] fc2_e142 = $signed({fc2_in_37[15], fc2_in_37}) + $signed({fc2_in_48[15], fc2_in_48});
+    wire signed [18:0] fc2_e143 = $signed({($signed({{3{fc2_e22_xh[13]}}, fc2_e22_xh}) + $signed({fc2_in_39[15], fc2_in_39})), fc2_in_39[1:0]});
+    wire signed [18:0] fc2_e144 = $signed({($signed({{3{fc2_e6_xh[13]}}, fc2_e6_xh}) + $signed({fc2_in_20[15], fc2_in_20})), fc2_in_44[1:0]});
+    wire signed [16:0] fc2_e145 = $signed({fc2_in_46[15], fc2_in_46}) + $signed({fc2_in_52[15], fc2_in_52});
+    wire signed [16:0] fc2_e146 = $signed({fc2_in_53[15], fc2_in_53}) - $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [17:0] fc2_e147 = $signed({{2{fc2_in_25[15]}}, fc2_in_25}) - fc2_e30;
+    wire signed [19:0] fc2_e148 = $signed({($signed({{4{fc2_e35_xh[13]}}, fc2_e35_xh}) + fc2_e35), fc2_in_27[1:0]});
+    wire signed [14:0] fc2_e149_xh = $signed(fc2_in_41[15:1]);
+    wire signed [18:0] fc2_e149 = $signed({($signed({{3{fc2_e149_xh[14]}}, fc2_e149_xh}) + fc2_e20), fc2_in_41[0]});
+    wire signed [17:0] fc2_e150 = $signed({{2{fc2_in_57[15]}}, fc2_in_57}) - fc2_e36;
+    wire signed [17:0] fc2_e151 = $signed({{2{fc2_in_58[15]}}, fc2_in_58}) - fc2_e8;
+    wire signed [16:0] fc2_e152_xh = $signed(fc2_e2[17:1]);
+    wire signed [18:0] fc2_e152 = $signed({($signed({fc2_e152_xh[16], fc2_e152_xh}) + $signed({{2{fc2_in_26[15]}}, fc2_in_26})), fc2_e2[0]});
+    wire signed [17:0] fc2_e153 = $signed({{2{fc2_in_15[15]}}, fc2_in_15}) + $signed({fc2_e1[16], fc2_e1});
+    wire signed [17:0] fc2_e154 = $signed({{2{fc2_in_15[15]}}, fc2_in_15}) - $signed({fc2_e1[16], fc2_e1});
+    wire signed [17:0] fc2_e155 = $signed({{2{fc2_in_34[15]}}, fc2_in_34}) - $signed({fc2_e0[16], fc2_e0});
+    wire signed [17:0] fc2_e156 = $signed({{2{fc2_in_45[15]}}, fc2_in_45}) + $signed({fc2_e12[16], fc2_e12});
+    wire signed [17:0] fc2_e157 = $signed({{2{fc2_in_51[15]}}, fc2_in_51}) + $signed({fc2_e62[16], fc2_e62});
+    wire signed [17:0] fc2_e158 = $signed({{2{fc2_in_52[15]}}, fc2_in_52}) - $signed({fc2_e13[16], fc2_e13});
+    wire signed [14:0] fc2_e159_xh = $signed(fc2_in_61[15:1]);
+    wire signed [18:0] fc2_e159 = $signed({($signed({{3{fc2_e159_xh[14]}}, fc2_e159_xh}) + $signed({fc2_e122[16], fc2_e122})), fc2_in_61[0]});
+    wire signed [15:0] fc2_e160_xh = $signed(fc2_e3[16:1]);
+    wire signed [18:0] fc2_e160 = $signed({($signed({{2{fc2_e160_xh[15]}}, fc2_e160_xh}) + $signed({fc2_e27[16], fc2_e27})), fc2_e3[0]});
+    wire signed [17:0] fc2_e161 = $signed({fc2_e16[16], fc2_e16}) + $signed({fc2_e19[16], fc2_e19});
+    wire signed [15:0] fc2_e162_xh = $signed(fc2_e23[17:2]);
+    wire signed [18:0] fc2_e162 = $signed({($signed({fc2_e162_xh[15], fc2_e162_xh}) - $signed({fc2_in_51[15], fc2_in_51})), fc2_e23[1:0]});
+    wire signed [15:0] fc2_e163_xh = $signed(fc2_e26[17:2]);
+    wire signed [18:0] fc2_e163 = $signed({($signed({fc2_e163_xh[15], fc2_e163_xh}) - $signed({fc2_in_7[15], fc2_in_7})), fc2_e26[1:0]});
+    wire signed [17:0] fc2_e164 = $signed({($signed({{2{fc2_e47_xh[14]}}, fc2_e47_xh}) - $signed({fc2_in_22[15], fc2_in_22})), fc2_in_5[0]});
+    wire signed [12:0] fc2_e165_xh = $signed(fc2_in_6[15:3]);
+    wire signed [19:0] fc2_e165 = $signed({($signed({{4{fc2_e165_xh[12]}}, fc2_e165_xh}) + $signed({fc2_in_6[15], fc2_in_6})), fc2_in_6[2:0]});
+    wire signed [16:0] fc2_e166 = $signed({fc2_in_8[15], fc2_in_8}) + $signed({fc2_in_33[15], fc2_in_33});
+    wire signed [16:0] fc2_e167 = $signed({fc2_in_10[15], fc2_in_10}) - $signed({fc2_in_63[15], fc2_in_63});
+    wire signed [16:0] fc2_e168 = $signed({fc2_in_12[15], fc2_in_12}) + $signed({fc2_in_52[15], fc2_in_52});
+    wire signed [14:0] fc2_e169_xh = $signed(fc2_in_24[15:1]);
+    wire signed [17:0] fc2_e169 = $signed({($signed({{2{fc2_e169_xh[14]}}, fc2_e169_xh}) - $signed({fc2_in_57[15], fc2_in_57})), fc2_in_24[0]});
+    wire signed [13:0] fc2_e170_xh = $signed(fc2_in_33[15:2]);
+    wire signed [18:0] fc2_e170 = $signed({($signed({{3{fc2_e170_xh[13]}}, fc2_e170_xh}) - $signed({fc2_in_55[15], fc2_in_55})), fc2_in_33[1:0]});
+    wire signed [16:0] fc2_e171 = $signed({fc2_in_33[15], fc2_in_33}) + $signed({fc2_in_56[15], fc2_in_56});
+    wire signed [18:0] fc2_e172 = $signed({($signed({{3{fc2_e30_xh[13]}}, fc2_e30_xh}) - $signed({fc2_in_2[15], fc2_in_2})), fc2_in_35[1:0]});
+    wire signed [14:0] fc2_e173_xh = $signed(fc2_in_36[15:1]);
+    wire signed [17:0] fc2_e173 = $signed({($signed({{2{fc2_e173_xh[14]}}, fc2_e173_xh}) + $signed({fc2_in_34[15], fc2_in_34})), fc2_in_36[0]});
+    wire signed [16:0] fc2_e174 = $signed({fc2_in_39[15], fc2_in_39}) + $signed({fc2_in_43[15], fc2_in_43});
+    wire signed [14:0] fc2_e175_xh = $signed(fc2_in_50[15:1]);
+    wire signed [17:0] fc2_e175 = $signed({($signed({{2{fc2_e175_xh[14]}}, fc2_e175_xh}) - $signed({fc2_in_16[15], fc2_in_16})), fc2_in_50[0]});
+    wire signed [15:0] fc2_e176_xh = $signed(fc2_e5[16:1]);
+    wire signed [17:0] fc2_e176 = $signed({($signed({fc2_e176_xh[15], fc2_e176_xh}) + $signed({fc2_in_48[15], fc2_in_48})), fc2_e5[0]});
+    wire signed [14:0] fc2_e177_xh = $signed(fc2_e9[16:2]);
+    wire signed [18:0] fc2_e177 = $signed({($signed({{2{fc2_e177_xh[14]}}, fc2_e177_xh}) - $signed({fc2_in_28[15], fc2_in_28})), fc2_e9[1:0]});
+    wire signed [15:0] fc2_e178_xh = $signed(fc2_e44[16:1]);
+    wire signed [17:0] fc2_e178 = $signed({($signed({fc2_e178_xh[15], fc2_e178_xh}) + $signed({fc2_in_60[15], fc2_in_60})), fc2_e44[0]});
+    wire signed [17:0] fc2_e179 = $signed({{2{fc2_in_0[15]}}, fc2_in_0}) + fc2_e28;
+    wire signed [17:0] fc2_e180 = $signed({{2{fc2_in_21[15]}}, fc2_in_21}) - fc2_e7;
+    wire signed [15:0] fc2_e181_xh = $signed(fc2_e15[16:1]);
+    wire signed [18:0] fc2_e181 = $signed({($signed({{2{fc2_e181_xh[15]}}, fc2_e181_xh}) - fc2_e7), fc2_e15[0]});
+    wire signed [18:0] fc2_e182 = fc2_e34 + $signed({fc2_e36[17], fc2_e36});
+    wire signed [17:0] fc2_e183 = $signed({{2{fc2_in_0[15]}}, fc2_in_0}) + fc2_e55;
+    wire signed [14:0] fc2_e184_xh = $signed(fc2_in_59[15:1]);
+    wire signed [18:0] fc2_e184 = $signed({($signed({{3{fc2_e184_xh[14]}}, fc2_e184_xh}) - fc2_e17), fc2_in_59[0]});
+    wire signed [15:0] fc2_e185_xh = $signed(fc2_e20[17:2]);
+    wire signed [19:0] fc2_e185 = $signed({($signed({{2{fc2_e185_xh[15]}}, fc2_e185_xh}) + fc2_e78), fc2_e20[1:0]});
+    wire signed [16:0] fc2_e186_xh = $signed(fc2_e22[17:1]);
+    wire signed [18:0] fc2_e186 = $signed({($signed({fc2_e186_xh[16], fc2_e186_xh}) + $signed({{2{fc2_in_54[15]}}, fc2_in_54})), fc2_e22[0]});
+    wire signed [16:0] fc2_e187_xh = $signed(fc2_e31[17:1]);
+    wire signed [18:0] fc2_e187 = $signed({($signed({fc2_e187_xh[16], fc2_e187_xh}) - $signed({{2{fc2_in_38[15]}}, fc2_in_38})), fc2_e31[0]});
+    wire signed [17:0] fc2_e188 = $signed({{2{fc2_in_3[15]}}, fc2_in_3}) - $signed({fc2_e5[16], fc2_e5});
+    wire signed [17:0] fc2_e189 = $signed({{2{fc2_in_4[15]}}, fc2_in_4}) + $signed({fc2_e15[16], fc2_e15});
+    wire signed [17:0] fc2_e190 = $signed({{2{fc2_in_8[15]}}, fc2_in_8}) + $signed({fc2_e11[16], fc2_e11});
+    wire signed [17:0] fc2_e191 = $signed({{2{fc2_in_23[15]}}, fc2_in_23}) - $signed({fc2_e32[16], fc2_e32});
+    wire signed [19:0] fc2_e192 = $signed({($signed({{4{fc2_e35_xh[13]}}, fc2_e35_xh}) + $signed({fc2_e39[16], fc2_e39})), fc2_in_27[1:0]});
+    wire signed [17:0] fc2_e193 = $signed({{2{fc2_in_28[15]}}, fc2_in_28}) + $signed({fc2_e5[16], fc2_e5});
+    wire signed [18:0] fc2_e194 = $signed({($signed({{3{fc2_e70_xh[14]}}, fc2_e70_xh}) - $signed({fc2_e9[16], fc2_e9})), fc2_in_29[0]});
+    wire signed [14:0] fc2_e195_xh = $signed(fc2_in_33[15:1]);
+    wire signed [18:0] fc2_e195 = $signed({($signed({{3{fc2_e195_xh[14]}}, fc2_e195_xh}) - $signed({fc2_e38[16], fc2_e38})), fc2_in_33[0]});
+    wire signed [19:0] fc2_e196 = $signed({($signed({{4{fc2_e20_xh[13]}}, fc2_e20_xh}) + $signed({fc2_e41[16], fc2_e41})), fc2_in_37[1:0]});
+    wire signed [17:0] fc2_e197 = $signed({{2{fc2_in_38[15]}}, fc2_in_38}) - $signed({fc2_e18[16], fc2_e18});
+    wire signed [17:0] fc2_e198 = $signed({{2{fc2_in_41[15]}}, fc2_in_41}) + $signed({fc2_e10[16], fc2_e10});
+    wire signed [17:0] fc2_e199 = $signed({{2{fc2_in_42[15]}}, fc2_in_42}) + $signed({fc2_e29[16], fc2_e29});
+    wire signed [17:0] fc2_e200 = $signed({{2{fc2_in_47[15]}}, fc2_in_47}) - $signed({fc2_e49[16], fc2_e49});
+    wire signed [17:0] fc2_e201 = $signed({{2{fc2_in_62[15]}}, fc2_in_62}) + $signed({fc2_e27[16], fc2_e27});
+    wire signed [17:0] fc2_e202 = $signed({fc2_e3[16], fc2_e3}) - $signed({fc2_e42[16], fc2_e42});
+    wire signed [17:0] fc2_e203 = $signed({fc2_e11[16], fc2_e11}) + $signed({fc2_e25[16], fc2_e25});
+    wire signed [15:0] fc2_e204_xh = $signed(fc2_e32[16:1]);
+    wire signed [18:0] fc2_e204 = $signed({($signed({{2{fc2_e204_xh[15]}}, fc2_e204_xh}) - $signed({fc2_e39[16], fc2_e39})), fc2_e32[0]});
+    wire signed [13:0] fc2_e205_xh = $signed(fc2_in_7[15:2]);
+    wire signed [18:0] fc2_e205 = $signed({($signed({{3{fc2_e205_xh[13]}}, fc2_e205_xh}) - $signed({fc2_in_62[15], fc2_in_62})), fc2_in_7[1:0]});
+    wire signed [17:0] fc2_e206 = $signed({($signed({{2{fc2_e17_xh[14]}}, fc2_e17_xh}) - $signed({fc2_in_13[15], fc2_in_13})), fc2_in_8[0]});
+    wire signed [16:0] fc2_e207 = $signed({fc2_in_9[15], fc2_in_9}) - $signed({fc2_in_58[15], fc2_in_58});
+    wire signed [16:0] fc2_e208 = $signed({fc2_in_11[15], fc2_in_11}) - $signed({fc2_in_19[15], fc2_in_19});
+    wire signed [12:0] fc2_e209_xh = $signed(fc2_in_20[15:3]);
+    wire signed [19:0] fc2_e209 = $signed({($signed({{4{fc2_e209_xh[12]}}, fc2_e209_xh}) + $signed({fc2_in_48[15], fc2_in_48})), fc2_in_20[2:0]});
+    wire signed [13:0] fc2_e210_xh = $signed(fc2_in_22[15:2]);
+    wire signed [18:0] fc2_e210 = $signed({($signed({{3{fc2_e210_xh[13]}}, fc2_e210_xh}) - $signed({fc2_in_31[15], fc2_in_31})), fc2_in_22[1:0]});
+    wire signed [16:0] fc2_e211 = $signed({fc2_in_23[15], fc2_in_23}) - $signed({fc2_in_53[15], fc2_in_53});
+    wire [18:0] fc2_e212_u = {($signed({{3{fc2_e57_xh[13]}}, fc2_e57_xh}) + $signed({fc2_in_14[15], fc2_in_14})), fc2_in_24[1:0]};
+    wire signed [18:0] fc2_e212 = $signed(fc2_e212_u);
+    wire signed [17:0] fc2_e213 = $signed({($signed({{2{fc2_e51_xh[14]}}, fc2_e51_xh}) - $signed({fc2_in_27[15], fc2_in_27})), fc2_in_26[0]});
+    wire signed [17:0] fc2_e214 = $signed({($signed({{2{fc2_e112_xh[14]}}, fc2_e112_xh}) + $signed({fc2_in_49[15], fc2_in_49})), fc2_in_30[0]});
+    wire signed [16:0] fc2_e215 = $signed({fc2_in_35[15], fc2_in_35}) - $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [16:0] fc2_e216 = $signed({fc2_in_36[15], fc2_in_36}) - $signed({fc2_in_44[15], fc2_in_44});
+    wire signed [12:0] fc2_e217_xh = $signed(fc2_in_37[15:3]);
+    wire signed [19:0] fc2_e217 = $signed({($signed({{4{fc2_e217_xh[12]}}, fc2_e217_xh}) - $signed({fc2_in_57[15], fc2_in_57})), fc2_in_37[2:0]});
+    wire signed [14:0] fc2_e218_xh = $signed(fc2_in_46[15:1]);
+    wire signed [17:0] fc2_e218 = $signed({($signed({{2{fc2_e218_xh[14]}}, fc2_e218_xh}) - $signed({fc2_in_52[15], fc2_in_52})), fc2_in_46[0]});
+    wire signed [16:0] fc2_e219 = $signed({fc2_in_50[15], fc2_in_50}) + $signed({fc2_in_60[15], fc2_in_60});
+    wire signed [12:0] fc2_e220_xh = $signed(fc2_in_55[15:3]);
+    wire signed [19:0] fc2_e220 = $signed({($signed({{4{fc2_e220_xh[12]}}, fc2_e220_xh}) - $signed({fc2_in_19[15], fc2_in_19})), fc2_in_55[2:0]});
+    wire signed [13:0] fc2_e221_xh = $signed(fc2_in_56[15:2]);
+    wire signed [18:0] fc2_e221 = $signed({($signed({{3{fc2_e221_xh[13]}}, fc2_e221_xh}) + $signed({fc2_in_35[15], fc2_in_35})), fc2_in_56[1:0]});
+    wire signed [12:0] fc2_e222_xh = $signed(fc2_in_62[15:3]);
+    wire signed [19:0] fc2_e222 = $signed({($signed({{4{fc2_e222_xh[12]}}, fc2_e222_xh}) + $signed({fc2_in_50[15], fc2_in_50})), fc2_in_62[2:0]});
+    wire signed [17:0] fc2_e223 = $signed({($signed({{2{fc2_e67_xh[14]}}, fc2_e67_xh}) + $signed({fc2_in_14[15], fc2_in_14})), fc2_in_63[0]});
+    wire signed [14:0] fc2_e224_xh = $signed(fc2_e7[17:3]);
+    wire signed [19:0] fc2_e224 = $signed({($signed({{2{fc2_e224_xh[14]}}, fc2_e224_xh}) + $signed({fc2_in_16[15], fc2_in_16})), fc2_e7[2:0]});
+    wire signed [15:0] fc2_e225_xh = $signed(fc2_e13[16:1]);
+    wire signed [17:0] fc2_e225 = $signed({($signed({fc2_e225_xh[15], fc2_e225_xh}) - $signed({fc2_in_52[15], fc2_in_52})), fc2_e13[0]});
+    wire signed [17:0] fc2_e226 = $signed({{2{fc2_in_1[15]}}, fc2_in_1}) + fc2_e21;
+    wire signed [17:0] fc2_e227 = $signed({{2{fc2_in_4[15]}}, fc2_in_4}) + fc2_e22;
+    wire signed [12:0] fc2_e228_xh = $signed(fc2_in_14[15:3]);
+    wire signed [20:0] fc2_e228 = $signed({($signed({{5{fc2_e228_xh[12]}}, fc2_e228_xh}) + fc2_e31), fc2_in_14[2:0]});
+    wire signed [17:0] fc2_e229 = $signed({{2{fc2_in_18[15]}}, fc2_in_18}) - fc2_e35;
+    wire signed [17:0] fc2_e230 = $signed({{2{fc2_in_26[15]}}, fc2_in_26}) - fc2_e37;
+    wire signed [11:0] fc2_e231_xh = $signed(fc2_in_35[15:4]);
+    wire signed [21:0] fc2_e231 = $signed({($signed({{6{fc2_e231_xh[11]}}, fc2_e231_xh}) - fc2_e14), fc2_in_35[3:0]});
+    wire signed [18:0] fc2_e232 = $signed({{3{fc2_in_41[15]}}, fc2_in_41}) - fc2_e110;
+    wire signed [19:0] fc2_e233 = $signed({($signed({{4{fc2_e26_xh[13]}}, fc2_e26_xh}) - fc2_e20), fc2_in_51[1:0]});
+    wire signed [14:0] fc2_e234_xh = $signed(fc2_e2[17:3]);
+    wire signed [20:0] fc2_e234 = $signed({($signed({{3{fc2_e234_xh[14]}}, fc2_e234_xh}) + fc2_e26), fc2_e2[2:0]});
+    wire signed [15:0] fc2_e235_xh = $signed(fc2_e33[16:1]);
+    wire signed [18:0] fc2_e235 = $signed({($signed({{2{fc2_e235_xh[15]}}, fc2_e235_xh}) - fc2_e30), fc2_e33[0]});
+    wire signed [18:0] fc2_e236 = $signed({fc2_e37[17], fc2_e37}) + $signed({{2{fc2_e74[16]}}, fc2_e74});
+    wire signed [14:0] fc2_e237_xh = $signed(fc2_in_13[15:1]);
+    wire signed [18:0] fc2_e237 = $signed({($signed({{3{fc2_e237_xh[14]}}, fc2_e237_xh}) - fc2_e69), fc2_in_13[0]});
+    wire signed [17:0] fc2_e238 = $signed({{2{fc2_in_19[15]}}, fc2_in_19}) - fc2_e69;
+    wire signed [17:0] fc2_e239 = $signed({{2{fc2_in_34[15]}}, fc2_in_34}) - fc2_e76;
+    wire signed [14:0] fc2_e240_xh = $signed(fc2_in_38[15:1]);
+    wire signed [18:0] fc2_e240 = $signed({($signed({{3{fc2_e240_xh[14]}}, fc2_e240_xh}) + fc2_e50), fc2_in_38[0]});
+    wire signed [14:0] fc2_e241_xh = $signed(fc2_in_43[15:1]);
+    wire signed [18:0] fc2_e241 = $signed({($signed({{3{fc2_e241_xh[14]}}, fc2_e241_xh}) - fc2_e64), fc2_in_43[0]});
+    wire signed [16:0] fc2_e242_xh = $signed(fc2_e6[17:1]);
+    wire signed [18:0] fc2_e242 = $signed({($signed({fc2_e242_xh[16], fc2_e242_xh}) + $signed({{2{fc2_in_11[15]}}, fc2_in_11})), fc2_e6[0]});
+    wire signed [16:0] fc2_e243_xh = $signed(fc2_e7[17:1]);
+    wire signed [18:0] fc2_e243 = $signed({($signed({fc2_e243_xh[16], fc2_e243_xh}) + $signed({{2{fc2_in_51[15]}}, fc2_in_51})), fc2_e7[0]});
+    wire signed [18:0] fc2_e244 = $signed({{2{fc2_e12[16]}}, fc2_e12}) + $signed({fc2_e17[17], fc2_e17});
+    wire signed [18:0] fc2_e245 = $signed({fc2_e17[17], fc2_e17}) - $signed({{2{fc2_e43[16]}}, fc2_e43});
+    wire signed [16:0] fc2_e246_xh = $signed(fc2_e26[17:1]);
+    wire signed [18:0] fc2_e246 = $signed({($signed({fc2_e246_xh[16], fc2_e246_xh}) - $signed({{2{fc2_in_30[15]}}, fc2_in_30})), fc2_e26[0]});
+    wire signed [16:0] fc2_e247_xh = $signed(fc2_e28[17:1]);
+    wire signed [18:0] fc2_e247 = $signed({($signed({fc2_e247_xh[16], fc2_e247_xh}) + $signed({{2{fc2_in_44[15]}}, fc2_in_44})), fc2_e28[0]});
+    wire signed [16:0] fc2_e248_xh = $signed(fc2_e37[17:1]);
+    wire signed [18:0] fc2_e248 = $signed({($signed({fc2_e248_xh[16], fc2_e248_xh}) - $signed({{2{fc2_in_2[15]}}, fc2_in_2})), fc2_e37[0]});
+    wire signed [18:0] fc2_e249 = $signed({{2{fc2_e38[16]}}, fc2_e38}) + $signed({fc2_e50[17], fc2_e50});
+    wire signed [13:0] fc2_e250_xh = $signed(fc2_e40[16:3]);
+    wire signed [20:0] fc2_e250 = $signed({($signed({{4{fc2_e250_xh[13]}}, fc2_e250_xh}) + fc2_e45), fc2_e40[2:0]});
+    wire signed [20:0] fc2_e251 = $signed({($signed({{5{fc2_e165_xh[12]}}, fc2_e165_xh}) + $signed({fc2_e4[16], fc2_e4})), fc2_in_6[2:0]});
+    wire signed [18:0] fc2_e252 = $signed({($signed({{3{fc2_e17_xh[14]}}, fc2_e17_xh}) - $signed({fc2_e12[16], fc2_e12})), fc2_in_8[0]});
+    wire signed [17:0] fc2_e253 = $signed({{2{fc2_in_16[15]}}, fc2_in_16}) + $signed({fc2_e0[16], fc2_e0});
+    wire signed [14:0] fc2_e254_xh = $signed(fc2_in_18[15:1]);
+    wire signed [18:0] fc2_e254 = $signed({($signed({{3{fc2_e254_xh[14]}}, fc2_e254_xh}) + $signed({fc2_e60[16], fc2_e60})), fc2_in_18[0]});
+    wire signed [17:0] fc2_e255 = $signed({{2{fc2_in_25[15]}}, fc2_in_25}) + $signed({fc2_e54[16], fc2_e54});
+    wire signed [17:0] fc2_e256 = $signed({{2{fc2_in_37[15]}}, fc2_in_37}) + $signed({fc2_e16[16], fc2_e16});
+    wire signed [17:0] fc2_e257 = $signed({{2{fc2_in_38[15]}}, fc2_in_38}) + $signed({fc2_e0[16], fc2_e0});
+    wire signed [17:0] fc2_e258 = $signed({{2{fc2_in_60[15]}}, fc2_in_60}) + $signed({fc2_e115[16], fc2_e115});
+    wire signed [10:0] fc2_e259_xh = $signed(fc2_e18[16:6]);
+    wire signed [22:0] fc2_e259 = $signed({($signed({{6{fc2_e259_xh[10]}}, fc2_e259_xh}) - fc2_e18), fc2_e18[5:0]});
+    wire signed [18:0] fc2_e260 = $signed({($signed({{2{fc2_e235_xh[15]}}, fc2_e235_xh}) + $signed({fc2_e10[16], fc2_e10})), fc2_e33[0]});
+    wire signed [17:0] fc2_e261 = $signed({fc2_e33[16], fc2_e33}) + $signed({fc2_e73[16], fc2_e73});
+    wire signed [16:0] fc2_e262_xh = $signed(fc2_e47[17:1]);
+    wire signed [18:0] fc2_e262 = $signed({($signed({fc2_e262_xh[16], fc2_e262_xh}) + $signed({{2{fc2_in_4[15]}}, fc2_in_4})), fc2_e47[0]});
+    wire signed [15:0] fc2_e263_xh = $signed(fc2_e56[16:1]);
+    wire signed [18:0] fc2_e263 = $signed({($signed({{2{fc2_e263_xh[15]}}, fc2_e263_xh}) - $signed({fc2_e81[16], fc2_e81})), fc2_e56[0]});
+    wire signed [16:0] fc2_e264_xh = $signed(fc2_e63[17:1]);
+    wire signed [18:0] fc2_e264 = $signed({($signed({fc2_e264_xh[16], fc2_e264_xh}) - $signed({{2{fc2_in_38[15]}}, fc2_in_38})), fc2_e63[0]});
+    wire signed [15:0] fc2_e265_xh = $signed(fc2_e67[17:2]);
+    wire signed [19:0] fc2_e265 = $signed({($signed({{2{fc2_e265_xh[15]}}, fc2_e265_xh}) + $signed({fc2_e9[16], fc2_e9})), fc2_e67[1:0]});
+    wire signed [14:0] fc2_e266_xh = $signed(fc2_in_6[15:1]);
+    wire signed [17:0] fc2_e266 = $signed({($signed({{2{fc2_e266_xh[14]}}, fc2_e266_xh}) - $signed({fc2_in_42[15], fc2_in_42})), fc2_in_6[0]});
+    wire signed [13:0] fc2_e267_xh = $signed(fc2_in_10[15:2]);
+    wire signed [18:0] fc2_e267 = $signed({($signed({{3{fc2_e267_xh[13]}}, fc2_e267_xh}) + $signed({fc2_in_2[15], fc2_in_2})), fc2_in_10[1:0]});
+    wire signed [16:0] fc2_e268 = $signed({fc2_in_11[15], fc2_in_11}) + $signed({fc2_in_30[15], fc2_in_30});
+    wire signed [17:0] fc2_e269 = $signed({($signed({{2{fc2_e55_xh[14]}}, fc2_e55_xh}) - $signed({fc2_in_48[15], fc2_in_48})), fc2_in_12[0]});
+    wire signed [16:0] fc2_e270 = $signed({fc2_in_13[15], fc2_in_13}) + $signed({fc2_in_32[15], fc2_in_32});
+    wire signed [17:0] fc2_e271 = $signed({($signed({{2{fc2_e63_xh[14]}}, fc2_e63_xh}) + $signed({fc2_in_43[15], fc2_in_43})), fc2_in_17[0]});
+    wire signed [17:0] fc2_e272 = $signed({($signed({{2{fc2_e124_xh[14]}}, fc2_e124_xh}) - $signed({fc2_in_5[15], fc2_in_5})), fc2_in_20[0]});
+    wire signed [16:0] fc2_e273 = $signed({fc2_in_22[15], fc2_in_22}) - $signed({fc2_in_49[15], fc2_in_49});
+    wire signed [14:0] fc2_e274_xh = $signed(fc2_in_22[15:1]);
+    wire signed [17:0] fc2_e274 = $signed({($signed({{2{fc2_e274_xh[14]}}, fc2_e274_xh}) + $signed({fc2_in_56[15], fc2_in_56})), fc2_in_22[0]});
+    wire signed [17:0] fc2_e275 = $signed({($signed({{2{fc2_e69_xh[14]}}, fc2_e69_xh}) - $signed({fc2_in_27[15], fc2_in_27})), fc2_in_23[0]});
+    wire signed [14:0] fc2_e276_xh = $signed(fc2_in_27[15:1]);
+    wire signed [17:0] fc2_e276 = $signed({($signed({{2{fc2_e276_xh[14]}}, fc2_e276_xh}) - $signed({fc2_in_43[15], fc2_in_43})), fc2_in_27[0]});
+    wire signed [18:0] fc2_e277 = $signed({($signed({{3{fc2_e126_xh[13]}}, fc2_e126_xh}) - $signed({fc2_in_45[15], fc2_in_45})), fc2_in_29[1:0]});
+    wire signed [16:0] fc2_e278 = $signed({fc2_in_36[15], fc2_in_36}) - $signed({fc2_in_63[15], fc2_in_63});
+    wire signed [12:0] fc2_e279_xh = $signed(fc2_in_39[15:3]);
+    wire signed [19:0] fc2_e279 = $signed({($signed({{4{fc2_e279_xh[12]}}, fc2_e279_xh}) - $signed({fc2_in_34[15], fc2_in_34})), fc2_in_39[2:0]});
+    wire signed [17:0] fc2_e280 = $signed({($signed({{2{fc2_e89_xh[14]}}, fc2_e89_xh}) + $signed({fc2_in_4[15], fc2_in_4})), fc2_in_40[0]});
+    wire signed [17:0] fc2_e281 = $signed({($signed({{2{fc2_e175_xh[14]}}, fc2_e175_xh}) + $signed({fc2_in_31[15], fc2_in_31})), fc2_in_50[0]});
+    wire signed [14:0] fc2_e282_xh = $signed(fc2_in_52[15:1]);
+    wire signed [17:0] fc2_e282 = $signed({($signed({{2{fc2_e282_xh[14]}}, fc2_e282_xh}) + $signed({fc2_in_61[15], fc2_in_61})), fc2_in_52[0]});
+    wire signed [12:0] fc2_e283_xh = $signed(fc2_in_57[15:3]);
+    wire signed [19:0] fc2_e283 = $signed({($signed({{4{fc2_e283_xh[12]}}, fc2_e283_xh}) - $signed({fc2_in_58[15], fc2_in_58})), fc2_in_57[2:0]});
+    wire signed [14:0] fc2_e284_xh = $signed(fc2_in_60[15:1]);
+    wire signed [17:0] fc2_e284 = $signed({($signed({{2{fc2_e284_xh[14]}}, fc2_e284_xh}) - $signed({fc2_in_42[15], fc2_in_42})), fc2_in_60[0]});
+    wire signed [12:0] fc2_e285_xh = $signed(fc2_e19[16:4]);
+    wire signed [20:0] fc2_e285 = $signed({($signed({{4{fc2_e285_xh[12]}}, fc2_e285_xh}) - $signed({fc2_in_12[15], fc2_in_12})), fc2_e19[3:0]});
+    wire signed [15:0] fc2_e286_xh = $signed(fc2_e42[16:1]);
+    wire signed [17:0] fc2_e286 = $signed({($signed({fc2_e286_xh[15], fc2_e286_xh}) - $signed({fc2_in_27[15], fc2_in_27})), fc2_e42[0]});
+    wire signed [15:0] fc2_e287_xh = $signed(fc2_e52[16:1]);
+    wire signed [17:0] fc2_e287 = $signed({($signed({fc2_e287_xh[15], fc2_e287_xh}) - $signed({fc2_in_61[15], fc2_in_61})), fc2_e52[0]});
+    wire signed [15:0] fc2_e288_xh = $signed(fc2_e70[17:2]);
+    wire signed [18:0] fc2_e288 = $signed({($signed({fc2_e288_xh[15], fc2_e288_xh}) + $signed({fc2_in_29[15], fc2_in_29})), fc2_e70[1:0]});
+    wire signed [14:0] fc2_e289_xh = $signed(fc2_e112[17:3]);
+    wire signed [19:0] fc2_e289 = $signed({($signed({{2{fc2_e289_xh[14]}}, fc2_e289_xh}) + $signed({fc2_in_54[15], fc2_in_54})), fc2_e112[2:0]});
+    wire signed [15:0] fc2_e290_xh = $signed(fc2_e31[17:2]);
+    wire signed [23:0] fc2_e290 = $signed({($signed({{6{fc2_e290_xh[15]}}, fc2_e290_xh}) + fc2_e130), fc2_e31[1:0]});
+    wire signed [20:0] fc2_e291 = $signed({{4{fc2_e1[16]}}, fc2_e1}) - fc2_e120;
+    wire signed [14:0] fc2_e292_xh = $signed(fc2_in_1[15:1]);
+    wire signed [19:0] fc2_e292 = $signed({($signed({{4{fc2_e292_xh[14]}}, fc2_e292_xh}) + $signed({fc2_e105[17], fc2_e105})), fc2_in_1[0]});
+    wire signed [11:0] fc2_e293_xh = $signed(fc2_in_54[15:4]);
+    wire signed [22:0] fc2_e293 = $signed({($signed({{7{fc2_e293_xh[11]}}, fc2_e293_xh}) - $signed({fc2_e229[17], fc2_e229})), fc2_in_54[3:0]});
+    wire signed [11:0] fc2_e294_xh = $signed(fc2_in_61[15:4]);
+    wire signed [22:0] fc2_e294 = $signed({($signed({{7{fc2_e294_xh[11]}}, fc2_e294_xh}) - fc2_e162), fc2_in_61[3:0]});
+    wire signed [13:0] fc2_e295_xh = $signed(fc2_e25[16:3]);
+    wire signed [22:0] fc2_e295 = $signed({($signed({{6{fc2_e295_xh[13]}}, fc2_e295_xh}) + fc2_e94), fc2_e25[2:0]});
+    wire signed [18:0] fc2_e296 = $signed({{2{fc2_e56[16]}}, fc2_e56}) - fc2_e116;
+    wire signed [19:0] fc2_e297 = $signed({{2{fc2_e89[17]}}, fc2_e89}) + $signed({fc2_e163[18], fc2_e163});
+    wire signed [18:0] fc2_e298 = $signed({fc2_e104[17], fc2_e104}) + $signed({fc2_e118[17], fc2_e118});
+    wire signed [20:0] fc2_e299 = $signed({($signed({{5{fc2_e205_xh[13]}}, fc2_e205_xh}) - fc2_e144), fc2_in_7[1:0]});
+    wire signed [17:0] fc2_e300 = $signed({{2{fc2_in_15[15]}}, fc2_in_15}) - fc2_e2;
+    wire signed [14:0] fc2_e301_xh = $signed(fc2_in_15[15:1]);
+    wire signed [18:0] fc2_e301 = $signed({($signed({{3{fc2_e301_xh[14]}}, fc2_e301_xh}) - fc2_e65), fc2_in_15[0]});
+    wire signed [17:0] fc2_e302 = $signed({{2{fc2_in_16[15]}}, fc2_in_16}) - fc2_e8;
+    wire signed [18:0] fc2_e303 = $signed({($signed({{3{fc2_e63_xh[14]}}, fc2_e63_xh}) + fc2_e68), fc2_in_17[0]});
+    wire signed [18:0] fc2_e304 = $signed({{3{fc2_in_21[15]}}, fc2_in_21}) + fc2_e170;
+    wire signed [14:0] fc2_e305_xh = $signed(fc2_in_25[15:1]);
+    wire signed [18:0] fc2_e305 = $signed({($signed({{3{fc2_e305_xh[14]}}, fc2_e305_xh}) - fc2_e57), fc2_in_25[0]});
+    wire signed [18:0] fc2_e306 = $signed({($signed({{3{fc2_e51_xh[14]}}, fc2_e51_xh}) - fc2_e14), fc2_in_26[0]});
+    wire signed [13:0] fc2_e307_xh = $signed(fc2_in_28[15:2]);
+    wire signed [19:0] fc2_e307 = $signed({($signed({{4{fc2_e307_xh[13]}}, fc2_e307_xh}) + fc2_e53), fc2_in_28[1:0]});
+    wire signed [12:0] fc2_e308_xh = $signed(fc2_in_31[15:3]);
+    wire signed [20:0] fc2_e308 = $signed({($signed({{5{fc2_e308_xh[12]}}, fc2_e308_xh}) - fc2_e30), fc2_in_31[2:0]});
+    wire signed [10:0] fc2_e309_xh = $signed(fc2_in_31[15:5]);
+    wire signed [23:0] fc2_e309 = $signed({($signed({{8{fc2_e309_xh[10]}}, fc2_e309_xh}) + fc2_e34), fc2_in_31[4:0]});
+    wire signed [9:0] fc2_e310_xh = $signed(fc2_in_37[15:6]);
+    wire signed [23:0] fc2_e310 = $signed({($signed({{8{fc2_e310_xh[9]}}, fc2_e310_xh}) + fc2_e36), fc2_in_37[5:0]});
+    wire signed [18:0] fc2_e311 = $signed({($signed({{3{fc2_e89_xh[14]}}, fc2_e89_xh}) - fc2_e53), fc2_in_40[0]});
+    wire signed [13:0] fc2_e312_xh = $signed(fc2_in_41[15:2]);
+    wire signed [19:0] fc2_e312 = $signed({($signed({{4{fc2_e312_xh[13]}}, fc2_e312_xh}) + fc2_e21), fc2_in_41[1:0]});
+    wire signed [18:0] fc2_e313 = $signed({{3{fc2_in_43[15]}}, fc2_in_43}) + fc2_e66;
+    wire signed [17:0] fc2_e314 = $signed({{2{fc2_in_53[15]}}, fc2_in_53}) - fc2_e35;
+    wire signed [17:0] fc2_e315 = $signed({{2{fc2_in_59[15]}}, fc2_in_59}) + fc2_e28;
+    wire signed [18:0] fc2_e316 = $signed({{2{fc2_e1[16]}}, fc2_e1}) - $signed({fc2_e6[17], fc2_e6});
+    wire signed [14:0] fc2_e317_xh = $signed(fc2_e3[16:2]);
+    wire signed [19:0] fc2_e317 = $signed({($signed({{3{fc2_e317_xh[14]}}, fc2_e317_xh}) + fc2_e8), fc2_e3[1:0]});
+    wire signed [18:0] fc2_e318 = $signed({fc2_e6[17], fc2_e6}) + fc2_e77;
+    wire signed [13:0] fc2_e319_xh = $signed(fc2_e10[16:3]);
+    wire signed [20:0] fc2_e319 = $signed({($signed({{4{fc2_e319_xh[13]}}, fc2_e319_xh}) + fc2_e20), fc2_e10[2:0]});
+    wire signed [14:0] fc2_e320_xh = $signed(fc2_e10[16:2]);
+    wire signed [19:0] fc2_e320 = $signed({($signed({{3{fc2_e320_xh[14]}}, fc2_e320_xh}) - fc2_e28), fc2_e10[1:0]});
+    wire signed [18:0] fc2_e321 = $signed({{2{fc2_e11[16]}}, fc2_e11}) - fc2_e72;
+    wire signed [18:0] fc2_e322 = $signed({{2{fc2_e12[16]}}, fc2_e12}) - fc2_e59;
+    wire signed [13:0] fc2_e323_xh = $signed(fc2_e13[16:3]);
+    wire signed [21:0] fc2_e323 = $signed({($signed({{5{fc2_e323_xh[13]}}, fc2_e323_xh}) + fc2_e80), fc2_e13[2:0]});
+    wire signed [18:0] fc2_e324 = $signed({fc2_e23[17], fc2_e23}) + $signed({{2{fc2_e25[16]}}, fc2_e25});
+    wire signed [18:0] fc2_e325 = $signed({fc2_e23[17], fc2_e23}) + $signed({fc2_e65[17], fc2_e65});
+    wire signed [18:0] fc2_e326 = $signed({{2{fc2_e27[16]}}, fc2_e27}) + fc2_e139;
+    wire signed [15:0] fc2_e327_xh = $signed(fc2_e29[16:1]);
+    wire signed [18:0] fc2_e327 = $signed({($signed({{2{fc2_e327_xh[15]}}, fc2_e327_xh}) - fc2_e65), fc2_e29[0]});
+    wire signed [18:0] fc2_e328 = fc2_e34 - $signed({{2{fc2_e40[16]}}, fc2_e40});
+    wire signed [18:0] fc2_e329 = $signed({{2{fc2_e39[16]}}, fc2_e39}) - fc2_e72;
+    wire signed [18:0] fc2_e330 = $signed({{2{fc2_e48[16]}}, fc2_e48}) - fc2_e80;
+    wire signed [19:0] fc2_e331 = $signed({($signed(fc2_e94[19:1]) + $signed({fc2_e46[17], fc2_e46})), fc2_e94[0]});
+    wire signed [15:0] fc2_e332_xh = $signed(fc2_e138[18:3]);
+    wire signed [20:0] fc2_e332 = $signed({($signed({{2{fc2_e332_xh[15]}}, fc2_e332_xh}) - fc2_e31), fc2_e138[2:0]});
+    wire signed [18:0] fc2_e333 = $signed({($signed({{3{fc2_e292_xh[14]}}, fc2_e292_xh}) - fc2_e108), fc2_in_1[0]});
+    wire signed [17:0] fc2_e334 = $signed({{2{fc2_in_2[15]}}, fc2_in_2}) - fc2_e46;
+    wire signed [18:0] fc2_e335 = $signed({($signed({{3{fc2_e47_xh[14]}}, fc2_e47_xh}) + fc2_e17), fc2_in_5[0]});
+    wire signed [17:0] fc2_e336 = $signed({{2{fc2_in_21[15]}}, fc2_in_21}) - fc2_e85;
+    wire signed [18:0] fc2_e337 = $signed({($signed({{3{fc2_e274_xh[14]}}, fc2_e274_xh}) + fc2_e50), fc2_in_22[0]});
+    wire signed [17:0] fc2_e338 = $signed({{2{fc2_in_32[15]}}, fc2_in_32}) + fc2_e274;
+    wire signed [17:0] fc2_e339 = $signed({{2{fc2_in_42[15]}}, fc2_in_42}) + fc2_e213;
+    wire signed [17:0] fc2_e340 = $signed({{2{fc2_in_44[15]}}, fc2_in_44}) + fc2_e97;
+    wire signed [14:0] fc2_e341_xh = $signed(fc2_in_45[15:1]);
+    wire signed [18:0] fc2_e341 = $signed({($signed({{3{fc2_e341_xh[14]}}, fc2_e341_xh}) + fc2_e78), fc2_in_45[0]});
+    wire signed [17:0] fc2_e342 = $signed({{2{fc2_in_46[15]}}, fc2_in_46}) + fc2_e17;
+    wire signed [18:0] fc2_e343 = $signed({($signed({{3{fc2_e218_xh[14]}}, fc2_e218_xh}) + fc2_e45), fc2_in_46[0]});
+    wire signed [17:0] fc2_e344 = $signed({{2{fc2_in_50[15]}}, fc2_in_50}) + fc2_e75;
+    wire signed [14:0] fc2_e345_xh = $signed(fc2_in_53[15:1]);
+    wire signed [18:0] fc2_e345 = $signed({($signed({{3{fc2_e345_xh[14]}}, fc2_e345_xh}) - fc2_e113), fc2_in_53[0]});
+    wire signed [17:0] fc2_e346 = $signed({{2{fc2_in_57[15]}}, fc2_in_57}) + fc2_e200;
+    wire signed [17:0] fc2_e347 = $signed({{2{fc2_in_58[15]}}, fc2_in_58}) - fc2_e63;
+    wire signed [17:0] fc2_e348 = $signed({{2{fc2_in_60[15]}}, fc2_in_60}) + fc2_e155;
+    wire signed [18:0] fc2_e349 = $signed({{2{fc2_e0[16]}}, fc2_e0}) - $signed({fc2_e89[17], fc2_e89});
+    wire signed [18:0] fc2_e350 = $signed({($signed({fc2_e242_xh[16], fc2_e242_xh}) - $signed({fc2_e1[16], fc2_e1})), fc2_e6[0]});
+    wire signed [11:0] fc2_e351_xh = $signed(fc2_e15[16:5]);
+    wire signed [23:0] fc2_e351 = $signed({($signed({{7{fc2_e351_xh[11]}}, fc2_e351_xh}) - $signed({fc2_e178[17], fc2_e178})), fc2_e15[4:0]});
+    wire signed [13:0] fc2_e352_xh = $signed(fc2_e19[16:3]);
+    wire signed [20:0] fc2_e352 = $signed({($signed({{4{fc2_e352_xh[13]}}, fc2_e352_xh}) + fc2_e106), fc2_e19[2:0]});
+    wire signed [19:0] fc2_e353 = $signed({($signed({{2{fc2_e185_xh[15]}}, fc2_e185_xh}) + fc2_e188), fc2_e20[1:0]});
+    wire signed [16:0] fc2_e354_xh = $signed(fc2_e23[17:1]);
+    wire signed [18:0] fc2_e354 = $signed({($signed({fc2_e354_xh[16], fc2_e354_xh}) + $signed({{2{fc2_in_25[15]}}, fc2_in_25})), fc2_e23[0]});
+    wire signed [18:0] fc2_e355 = $signed({{2{fc2_e38[16]}}, fc2_e38}) + $signed({fc2_e85[17], fc2_e85});
+    wire signed [18:0] fc2_e356 = $signed({{2{fc2_e40[16]}}, fc2_e40}) - $signed({fc2_e46[17], fc2_e46});
+    wire signed [12:0] fc2_e357_xh = $signed(fc2_e43[16:4]);
+    wire signed [21:0] fc2_e357 = $signed({($signed({{5{fc2_e357_xh[12]}}, fc2_e357_xh}) - fc2_e47), fc2_e43[3:0]});
+    wire signed [15:0] fc2_e358_xh = $signed(fc2_e43[16:1]);
+    wire signed [18:0] fc2_e358 = $signed({($signed({{2{fc2_e358_xh[15]}}, fc2_e358_xh}) - fc2_e55), fc2_e43[0]});
+    wire signed [18:0] fc2_e359 = $signed({fc2_e45[17], fc2_e45}) - $signed({{2{fc2_e54[16]}}, fc2_e54});
+    wire signed [18:0] fc2_e360 = $signed({fc2_e47[17], fc2_e47}) - $signed({fc2_e93[17], fc2_e93});
+    wire signed [18:0] fc2_e361 = $signed({{2{fc2_e49[16]}}, fc2_e49}) + $signed({fc2_e95[17], fc2_e95});
+    wire signed [16:0] fc2_e362_xh = $signed(fc2_e53[17:1]);
+    wire signed [18:0] fc2_e362 = $signed({($signed({fc2_e362_xh[16], fc2_e362_xh}) + $signed({{2{fc2_in_29[15]}}, fc2_in_29})), fc2_e53[0]});
+    wire signed [17:0] fc2_e363_xh = $signed(fc2_e77[18:1]);
+    wire signed [18:0] fc2_e363 = $signed({(fc2_e363_xh - $signed({{2{fc2_in_3[15]}}, fc2_in_3})), fc2_e77[0]});
+    wire signed [16:0] fc2_e364_xh = $signed(fc2_e83[18:2]);
+    wire signed [20:0] fc2_e364 = $signed({($signed({{2{fc2_e364_xh[16]}}, fc2_e364_xh}) + $signed({fc2_e128[17], fc2_e128})), fc2_e83[1:0]});
+    wire signed [16:0] fc2_e365_xh = $signed(fc2_e114[18:2]);
+    wire signed [20:0] fc2_e365 = $signed({($signed({{2{fc2_e365_xh[16]}}, fc2_e365_xh}) + $signed({fc2_e206[17], fc2_e206})), fc2_e114[1:0]});
+    wire signed [18:0] fc2_e366 = $signed({($signed(fc2_e126[18:1]) + $signed({{2{fc2_in_40[15]}}, fc2_in_40})), fc2_e126[0]});
+    wire signed [15:0] fc2_e367_xh = $signed(fc2_e148[19:4]);
+    wire signed [21:0] fc2_e367 = $signed({($signed({{2{fc2_e367_xh[15]}}, fc2_e367_xh}) + $signed({fc2_e101[16], fc2_e101})), fc2_e148[3:0]});
+    wire signed [18:0] fc2_e368 = $signed({($signed(fc2_e159[18:1]) - $signed({{2{fc2_in_1[15]}}, fc2_in_1})), fc2_e159[0]});
+    wire signed [9:0] fc2_e369_xh = $signed(fc2_in_0[15:6]);
+    wire signed [23:0] fc2_e369 = $signed({($signed({{8{fc2_e369_xh[9]}}, fc2_e369_xh}) - $signed({fc2_e25[16], fc2_e25})), fc2_in_0[5:0]});
+    wire signed [18:0] fc2_e370 = $signed({($signed({{3{fc2_e82_xh[14]}}, fc2_e82_xh}) - $signed({fc2_e16[16], fc2_e16})), fc2_in_3[0]});
+    wire signed [17:0] fc2_e371 = $signed({{2{fc2_in_4[15]}}, fc2_in_4}) - $signed({fc2_e0[16], fc2_e0});
+    wire signed [17:0] fc2_e372 = $signed({{2{fc2_in_9[15]}}, fc2_in_9}) - $signed({fc2_e32[16], fc2_e32});
+    wire signed [11:0] fc2_e373_xh = $signed(fc2_in_11[15:4]);
+    wire signed [21:0] fc2_e373 = $signed({($signed({{6{fc2_e373_xh[11]}}, fc2_e373_xh}) + $signed({fc2_e5[16], fc2_e5})), fc2_in_11[3:0]});
+    wire signed [12:0] fc2_e374_xh = $signed(fc2_in_11[15:3]);
+    wire signed [20:0] fc2_e374 = $signed({($signed({{5{fc2_e374_xh[12]}}, fc2_e374_xh}) - $signed({fc2_e15[16], fc2_e15})), fc2_in_11[2:0]});
+    wire signed [17:0] fc2_e375 = $signed({{2{fc2_in_13[15]}}, fc2_in_13}) + $signed({fc2_e90[16], fc2_e90});
+    wire signed [17:0] fc2_e376 = $signed({{2{fc2_in_15[15]}}, fc2_in_15}) + $signed({fc2_e24[16], fc2_e24});
+    wire signed [12:0] fc2_e377_xh = $signed(fc2_in_15[15:3]);
+    wire signed [20:0] fc2_e377 = $signed({($signed({{5{fc2_e377_xh[12]}}, fc2_e377_xh}) + $signed({fc2_e24[16], fc2_e24})), fc2_in_15[2:0]});
+    wire signed [17:0] fc2_e378 = $signed({{2{fc2_in_17[15]}}, fc2_in_17}) - $signed({fc2_e58[16], fc2_e58});
+    wire signed [9:0] fc2_e379_xh = $signed(fc2_in_18[15:6]);
+    wire signed [23:0] fc2_e379 = $signed({($signed({{8{fc2_e379_xh[9]}}, fc2_e379_xh}) + $signed({fc2_e3[16], fc2_e3})), fc2_in_18[5:0]});
+    wire signed [17:0] fc2_e380 = $signed({{2{fc2_in_26[15]}}, fc2_in_26}) - $signed({fc2_e127[16], fc2_e127});
+    wire signed [19:0] fc2_e381 = $signed({($signed({{4{fc2_e65_xh[13]}}, fc2_e65_xh}) + $signed({fc2_e0[16], fc2_e0})), fc2_in_31[1:0]});
+    wire signed [14:0] fc2_e382_xh = $signed(fc2_in_32[15:1]);
+    wire signed [18:0] fc2_e382 = $signed({($signed({{3{fc2_e382_xh[14]}}, fc2_e382_xh}) - $signed({fc2_e5[16], fc2_e5})), fc2_in_32[0]});
+    wire signed [17:0] fc2_e383 = $signed({{2{fc2_in_35[15]}}, fc2_in_35}) + $signed({fc2_e11[16], fc2_e11});
+    wire signed [17:0] fc2_e384 = $signed({{2{fc2_in_35[15]}}, fc2_in_35}) + $signed({fc2_e92[16], fc2_e92});
+    wire signed [20:0] fc2_e385 = $signed({($signed({{5{fc2_e217_xh[12]}}, fc2_e217_xh}) - $signed({fc2_e48[16], fc2_e48})), fc2_in_37[2:0]});
+    wire signed [17:0] fc2_e386 = $signed({{2{fc2_in_41[15]}}, fc2_in_41}) + $signed({fc2_e29[16], fc2_e29});
+    wire signed [17:0] fc2_e387 = $signed({{2{fc2_in_46[15]}}, fc2_in_46}) - $signed({fc2_e4[16], fc2_e4});
+    wire signed [17:0] fc2_e388 = $signed({{2{fc2_in_48[15]}}, fc2_in_48}) - $signed({fc2_e16[16], fc2_e16});
+    wire signed [19:0] fc2_e389 = $signed({($signed({{4{fc2_e31_xh[13]}}, fc2_e31_xh}) - $signed({fc2_e99[16], fc2_e99})), fc2_in_49[1:0]});
+    wire signed [17:0] fc2_e390 = $signed({{2{fc2_in_51[15]}}, fc2_in_51}) - $signed({fc2_e13[16], fc2_e13});
+    wire signed [14:0] fc2_e391_xh = $signed(fc2_in_54[15:1]);
+    wire signed [18:0] fc2_e391 = $signed({($signed({{3{fc2_e391_xh[14]}}, fc2_e391_xh}) - $signed({fc2_e25[16], fc2_e25})), fc2_in_54[0]});
+    wire signed [9:0] fc2_e392_xh = $signed(fc2_in_55[15:6]);
+    wire signed [23:0] fc2_e392 = $signed({($signed({{8{fc2_e392_xh[9]}}, fc2_e392_xh}) - $signed({fc2_e4[16], fc2_e4})), fc2_in_55[5:0]});
+    wire signed [18:0] fc2_e393 = $signed({($signed({{3{fc2_e46_xh[14]}}, fc2_e46_xh}) - $signed({fc2_e15[16], fc2_e15})), fc2_in_56[0]});
+    wire signed [17:0] fc2_e394 = $signed({{2{fc2_in_58[15]}}, fc2_in_58}) + $signed({fc2_e92[16], fc2_e92});
+    wire signed [17:0] fc2_e395 = $signed({{2{fc2_in_59[15]}}, fc2_in_59}) + $signed({fc2_e33[16], fc2_e33});
+    wire signed [13:0] fc2_e396_xh = $signed(fc2_in_59[15:2]);
+    wire signed [19:0] fc2_e396 = $signed({($signed({{4{fc2_e396_xh[13]}}, fc2_e396_xh}) - $signed({fc2_e61[16], fc2_e61})), fc2_in_59[1:0]});
+    wire signed [17:0] fc2_e397 = $signed({{2{fc2_in_60[15]}}, fc2_in_60}) - $signed({fc2_e111[16], fc2_e111});
+    wire signed [17:0] fc2_e398 = $signed({{2{fc2_in_62[15]}}, fc2_in_62}) - $signed({fc2_e38[16], fc2_e38});
+    wire signed [15:0] fc2_e399_xh = $signed(fc2_e11[16:1]);
+    wire signed [18:0] fc2_e399 = $signed({($signed({{2{fc2_e399_xh[15]}}, fc2_e399_xh}) + $signed({fc2_e4[16], fc2_e4})), fc2_e11[0]});
+    wire signed [17:0] fc2_e400 = $signed({fc2_e13[16], fc2_e13}) + $signed({fc2_e62[16], fc2_e62});
+    wire signed [16:0] fc2_e401_xh = $signed(fc2_e17[17:1]);
+    wire signed [18:0] fc2_e401 = $signed({($signed({fc2_e401_xh[16], fc2_e401_xh}) + $signed({{2{fc2_in_19[15]}}, fc2_in_19})), fc2_e17[0]});
+    wire signed [15:0] fc2_e402_xh = $signed(fc2_e22[17:2]);
+    wire signed [18:0] fc2_e402 = $signed({($signed({fc2_e402_xh[15], fc2_e402_xh}) - $signed({fc2_in_15[15], fc2_in_15})), fc2_e22[1:0]});
+    wire signed [14:0] fc2_e403_xh = $signed(fc2_e29[16:2]);
+    wire signed [19:0] fc2_e403 = $signed({($signed({{3{fc2_e403_xh[14]}}, fc2_e403_xh}) + $signed({fc2_e29[16], fc2_e29})), fc2_e29[1:0]});
+    wire signed [15:0] fc2_e404_xh = $signed(fc2_e36[17:2]);
+    wire signed [18:0] fc2_e404 = $signed({($signed({fc2_e404_xh[15], fc2_e404_xh}) + $signed({fc2_in_28[15], fc2_in_28})), fc2_e36[1:0]});
+    wire signed [12:0] fc2_e405_xh = $signed(fc2_e40[16:4]);
+    wire signed [21:0] fc2_e405 = $signed({($signed({{5{fc2_e405_xh[12]}}, fc2_e405_xh}) + $signed({fc2_e15[16], fc2_e15})), fc2_e40[3:0]});
+    wire signed [14:0] fc2_e406_xh = $signed(fc2_e46[17:3]);
+    wire signed [20:0] fc2_e406 = $signed({($signed({{3{fc2_e406_xh[14]}}, fc2_e406_xh}) - $signed({fc2_e60[16], fc2_e60})), fc2_e46[2:0]});
+    wire signed [17:0] fc2_e407 = $signed({fc2_e48[16], fc2_e48}) + $signed({fc2_e79[16], fc2_e79});
+    wire signed [15:0] fc2_e408_xh = $signed(fc2_e51[17:2]);
+    wire signed [19:0] fc2_e408 = $signed({($signed({{2{fc2_e408_xh[15]}}, fc2_e408_xh}) + $signed({fc2_e81[16], fc2_e81})), fc2_e51[1:0]});
+    wire signed [14:0] fc2_e409_xh = $signed(fc2_e56[16:2]);
+    wire signed [19:0] fc2_e409 = $signed({($signed({{3{fc2_e409_xh[14]}}, fc2_e409_xh}) - $signed({fc2_e12[16], fc2_e12})), fc2_e56[1:0]});
+    wire signed [13:0] fc2_e410_xh = $signed(fc2_e58[16:3]);
+    wire signed [20:0] fc2_e410 = $signed({($signed({{4{fc2_e410_xh[13]}}, fc2_e410_xh}) - $signed({fc2_e5[16], fc2_e5})), fc2_e58[2:0]});
+    wire signed [11:0] fc2_e411_xh = $signed(fc2_e58[16:5]);
+    wire signed [22:0] fc2_e411 = $signed({($signed({{6{fc2_e411_xh[11]}}, fc2_e411_xh}) - $signed({fc2_e39[16], fc2_e39})), fc2_e58[4:0]});
+    wire signed [16:0] fc2_e412_xh = $signed(fc2_e67[17:1]);
+    wire signed [18:0] fc2_e412 = $signed({($signed({fc2_e412_xh[16], fc2_e412_xh}) + $signed({{2{fc2_in_44[15]}}, fc2_in_44})), fc2_e67[0]});
+    wire signed [16:0] fc2_e413_xh = $signed(fc2_e71[18:2]);
+    wire signed [19:0] fc2_e413 = $signed({($signed({fc2_e413_xh[16], fc2_e413_xh}) + $signed({{2{fc2_in_24[15]}}, fc2_in_24})), fc2_e71[1:0]});
+    wire signed [16:0] fc2_e414_xh = $signed(fc2_e82[17:1]);
+    wire signed [18:0] fc2_e414 = $signed({($signed({fc2_e414_xh[16], fc2_e414_xh}) - $signed({{2{fc2_in_49[15]}}, fc2_in_49})), fc2_e82[0]});
+    wire signed [14:0] fc2_e415_xh = $signed(fc2_e86[16:2]);
+    wire signed [18:0] fc2_e415 = $signed({($signed({{2{fc2_e415_xh[14]}}, fc2_e415_xh}) - fc2_e86), fc2_e86[1:0]});
+    wire signed [14:0] fc2_e416_xh = $signed(fc2_e109[16:2]);
+    wire signed [19:0] fc2_e416 = $signed({($signed({{3{fc2_e416_xh[14]}}, fc2_e416_xh}) + $signed({fc2_e61[16], fc2_e61})), fc2_e109[1:0]});
+    wire signed [13:0] fc2_e417_xh = $signed(fc2_e121[16:3]);
+    wire signed [20:0] fc2_e417 = $signed({($signed({{4{fc2_e417_xh[13]}}, fc2_e417_xh}) - $signed({fc2_e102[16], fc2_e102})), fc2_e121[2:0]});
+    wire signed [16:0] fc2_e418_xh = $signed(fc2_e131[17:1]);
+    wire signed [18:0] fc2_e418 = $signed({($signed({fc2_e418_xh[16], fc2_e418_xh}) - $signed({fc2_e61[16], fc2_e61})), fc2_e131[0]});
+    wire signed [16:0] fc2_e419_xh = $signed(fc2_e160[18:2]);
+    wire signed [19:0] fc2_e419 = $signed({($signed({fc2_e419_xh[16], fc2_e419_xh}) - $signed({fc2_e19[16], fc2_e19})), fc2_e160[1:0]});
+    wire signed [15:0] fc2_e420_xh = $signed(fc2_e171[16:1]);
+    wire signed [18:0] fc2_e420 = $signed({($signed({{2{fc2_e420_xh[15]}}, fc2_e420_xh}) - $signed({fc2_e84[16], fc2_e84})), fc2_e171[0]});
+    wire signed [12:0] fc2_e421_xh = $signed(fc2_in_1[15:3]);
+    wire signed [19:0] fc2_e421 = $signed({($signed({{4{fc2_e421_xh[12]}}, fc2_e421_xh}) - $signed({fc2_in_55[15], fc2_in_55})), fc2_in_1[2:0]});
+    wire signed [17:0] fc2_e422 = $signed({($signed({{2{fc2_e47_xh[14]}}, fc2_e47_xh}) + $signed({fc2_in_23[15], fc2_in_23})), fc2_in_5[0]});
+    wire signed [17:0] fc2_e423 = $signed({($signed({{2{fc2_e47_xh[14]}}, fc2_e47_xh}) + $signed({fc2_in_45[15], fc2_in_45})), fc2_in_5[0]});
+    wire signed [17:0] fc2_e424 = $signed({($signed({{2{fc2_e266_xh[14]}}, fc2_e266_xh}) - $signed({fc2_in_20[15], fc2_in_20})), fc2_in_6[0]});
+    wire signed [18:0] fc2_e425 = $signed({($signed({{3{fc2_e205_xh[13]}}, fc2_e205_xh}) + $signed({fc2_in_4[15], fc2_in_4})), fc2_in_7[1:0]});
+    wire signed [17:0] fc2_e426 = $signed({($signed({{2{fc2_e75_xh[14]}}, fc2_e75_xh}) + $signed({fc2_in_20[15], fc2_in_20})), fc2_in_7[0]});
+    wire signed [16:0] fc2_e427 = $signed({fc2_in_8[15], fc2_in_8}) - $signed({fc2_in_9[15], fc2_in_9});
+    wire signed [18:0] fc2_e428 = $signed({($signed({{3{fc2_e59_xh[13]}}, fc2_e59_xh}) + $signed({fc2_in_21[15], fc2_in_21})), fc2_in_8[1:0]});
+    wire signed [16:0] fc2_e429 = $signed({fc2_in_10[15], fc2_in_10}) - $signed({fc2_in_43[15], fc2_in_43});
+    wire signed [16:0] fc2_e430 = $signed({fc2_in_16[15], fc2_in_16}) - $signed({fc2_in_28[15], fc2_in_28});
+    wire signed [13:0] fc2_e431_xh = $signed(fc2_in_18[15:2]);
+    wire signed [18:0] fc2_e431 = $signed({($signed({{3{fc2_e431_xh[13]}}, fc2_e431_xh}) - $signed({fc2_in_17[15], fc2_in_17})), fc2_in_18[1:0]});
+    wire signed [16:0] fc2_e432 = $signed({fc2_in_19[15], fc2_in_19}) - $signed({fc2_in_62[15], fc2_in_62});
+    wire signed [12:0] fc2_e433_xh = $signed(fc2_in_23[15:3]);
+    wire signed [19:0] fc2_e433 = $signed({($signed({{4{fc2_e433_xh[12]}}, fc2_e433_xh}) + $signed({fc2_in_28[15], fc2_in_28})), fc2_in_23[2:0]});
+    wire signed [17:0] fc2_e434 = $signed({($signed({{2{fc2_e169_xh[14]}}, fc2_e169_xh}) - $signed({fc2_in_56[15], fc2_in_56})), fc2_in_24[0]});
+    wire signed [16:0] fc2_e435 = $signed({fc2_in_27[15], fc2_in_27}) - $signed({fc2_in_36[15], fc2_in_36});
+    wire signed [10:0] fc2_e436_xh = $signed(fc2_in_38[15:5]);
+    wire signed [21:0] fc2_e436 = $signed({($signed({{6{fc2_e436_xh[10]}}, fc2_e436_xh}) + $signed({fc2_in_49[15], fc2_in_49})), fc2_in_38[4:0]});
+    wire signed [16:0] fc2_e437 = $signed({fc2_in_42[15], fc2_in_42}) - $signed({fc2_in_44[15], fc2_in_44});
+    wire signed [17:0] fc2_e438 = $signed({($signed({{2{fc2_e218_xh[14]}}, fc2_e218_xh}) + $signed({fc2_in_59[15], fc2_in_59})), fc2_in_46[0]});
+    wire signed [10:0] fc2_e439_xh = $signed(fc2_in_47[15:5]);
+    wire signed [21:0] fc2_e439 = $signed({($signed({{6{fc2_e439_xh[10]}}, fc2_e439_xh}) - $signed({fc2_in_48[15], fc2_in_48})), fc2_in_47[4:0]});
+    wire signed [18:0] fc2_e440 = $signed({($signed({{3{fc2_e31_xh[13]}}, fc2_e31_xh}) - $signed({fc2_in_34[15], fc2_in_34})), fc2_in_49[1:0]});
+    wire signed [17:0] fc2_e441 = $signed({($signed({{2{fc2_e282_xh[14]}}, fc2_e282_xh}) + $signed({fc2_in_32[15], fc2_in_32})), fc2_in_52[0]});
+    wire signed [18:0] fc2_e442 = $signed({($signed({{3{fc2_e7_xh[13]}}, fc2_e7_xh}) - $signed({fc2_in_61[15], fc2_in_61})), fc2_in_52[1:0]});
+    wire signed [11:0] fc2_e443_xh = $signed(fc2_in_53[15:4]);
+    wire signed [20:0] fc2_e443 = $signed({($signed({{5{fc2_e443_xh[11]}}, fc2_e443_xh}) + $signed({fc2_in_43[15], fc2_in_43})), fc2_in_53[3:0]});
+    wire signed [17:0] fc2_e444 = $signed({($signed({{2{fc2_e46_xh[14]}}, fc2_e46_xh}) + $signed({fc2_in_18[15], fc2_in_18})), fc2_in_56[0]});
+    wire signed [14:0] fc2_e445_xh = $signed(fc2_in_57[15:1]);
+    wire signed [17:0] fc2_e445 = $signed({($signed({{2{fc2_e445_xh[14]}}, fc2_e445_xh}) - $signed({fc2_in_9[15], fc2_in_9})), fc2_in_57[0]});
+    wire signed [14:0] fc2_e446_xh = $signed(fc2_in_58[15:1]);
+    wire signed [17:0] fc2_e446 = $signed({($signed({{2{fc2_e446_xh[14]}}, fc2_e446_xh}) - $signed({fc2_in_56[15], fc2_in_56})), fc2_in_58[0]});
+    wire signed [13:0] fc2_e447_xh = $signed(fc2_e9[16:3]);
+    wire signed [19:0] fc2_e447 = $signed({($signed({{3{fc2_e447_xh[13]}}, fc2_e447_xh}) + $signed({fc2_in_50[15], fc2_in_50})), fc2_e9[2:0]});
+    wire signed [12:0] fc2_e448_xh = $signed(fc2_e11[16:4]);
+    wire signed [20:0] fc2_e448 = $signed({($signed({{4{fc2_e448_xh[12]}}, fc2_e448_xh}) + $signed({fc2_in_29[15], fc2_in_29})), fc2_e11[3:0]});
+    wire signed [15:0] fc2_e449_xh = $signed(fc2_e19[16:1]);
+    wire signed [17:0] fc2_e449 = $signed({($signed({fc2_e449_xh[15], fc2_e449_xh}) - $signed({fc2_in_34[15], fc2_in_34})), fc2_e19[0]});
+    wire signed [13:0] fc2_e450_xh = $signed(fc2_e27[16:3]);
+    wire signed [19:0] fc2_e450 = $signed({($signed({{3{fc2_e450_xh[13]}}, fc2_e450_xh}) + $signed({fc2_in_9[15], fc2_in_9})), fc2_e27[2:0]});
+    wire signed [11:0] fc2_e451_xh = $signed(fc2_e40[16:5]);
+    wire signed [21:0] fc2_e451 = $signed({($signed({{5{fc2_e451_xh[11]}}, fc2_e451_xh}) + $signed({fc2_in_8[15], fc2_in_8})), fc2_e40[4:0]});
+    wire signed [15:0] fc2_e452_xh = $signed(fc2_e41[16:1]);
+    wire signed [17:0] fc2_e452 = $signed({($signed({fc2_e452_xh[15], fc2_e452_xh}) + $signed({fc2_in_42[15], fc2_in_42})), fc2_e41[0]});
+    wire signed [10:0] fc2_e453_xh = $signed(fc2_e47[17:7]);
+    wire signed [23:0] fc2_e453 = $signed({($signed({{6{fc2_e453_xh[10]}}, fc2_e453_xh}) - $signed({fc2_in_2[15], fc2_in_2})), fc2_e47[6:0]});
+    wire signed [13:0] fc2_e454_xh = $signed(fc2_e52[16:3]);
+    wire signed [19:0] fc2_e454 = $signed({($signed({{3{fc2_e454_xh[13]}}, fc2_e454_xh}) + $signed({fc2_in_30[15], fc2_in_30})), fc2_e52[2:0]});
+    wire signed [9:0] fc2_e455_xh = $signed(fc2_e70[17:8]);
+    wire signed [24:0] fc2_e455 = $signed({($signed({{7{fc2_e455_xh[9]}}, fc2_e455_xh}) - $signed({fc2_in_60[15], fc2_in_60})), fc2_e70[7:0]});
+    wire signed [10:0] fc2_e456_xh = $signed(fc2_e88[16:6]);
+    wire signed [22:0] fc2_e456 = $signed({($signed({{6{fc2_e456_xh[10]}}, fc2_e456_xh}) - $signed({fc2_in_41[15], fc2_in_41})), fc2_e88[5:0]});
+    wire signed [14:0] fc2_e457_xh = $signed(fc2_e121[16:2]);
+    wire signed [18:0] fc2_e457 = $signed({($signed({{2{fc2_e457_xh[14]}}, fc2_e457_xh}) - $signed({fc2_in_0[15], fc2_in_0})), fc2_e121[1:0]});
+    wire signed [13:0] fc2_e458_xh = $signed(fc2_e142[16:3]);
+    wire signed [19:0] fc2_e458 = $signed({($signed({{3{fc2_e458_xh[13]}}, fc2_e458_xh}) - $signed({fc2_in_62[15], fc2_in_62})), fc2_e142[2:0]});
+    wire signed [14:0] fc2_e459_xh = $signed(fc2_e158[17:3]);
+    wire signed [19:0] fc2_e459 = $signed({($signed({{2{fc2_e459_xh[14]}}, fc2_e459_xh}) - $signed({fc2_in_51[15], fc2_in_51})), fc2_e158[2:0]});
+    wire signed [13:0] fc2_e460_xh = $signed(fc2_e179[17:4]);
+    wire signed [20:0] fc2_e460 = $signed({($signed({{3{fc2_e460_xh[13]}}, fc2_e460_xh}) - $signed({fc2_in_2[15], fc2_in_2})), fc2_e179[3:0]});
+    wire signed [23:0] fc2_e462 = $signed({{7{fc2_e123[16]}}, fc2_e123}) + ($signed({{8{fc2_in_44[15]}}, fc2_in_44}) + fc2_e310);
+    wire signed [23:0] fc2_e465 = fc2_e309 - $signed({{6{fc2_e339[17]}}, fc2_e339});
+    wire signed [13:0] fc2_e466_xh = $signed(fc2_in_45[15:2]);
+    wire signed [23:0] fc2_e466 = $signed({($signed({{8{fc2_e466_xh[13]}}, fc2_e466_xh}) - fc2_e231), fc2_in_45[1:0]});
+    wire signed [22:0] fc2_e467 = $signed({{6{fc2_e13[16]}}, fc2_e13}) - fc2_e259;
+    wire signed [24:0] fc2_e468 = $signed({($signed({{6{fc2_e363_xh[17]}}, fc2_e363_xh}) + fc2_e379), fc2_e77[0]});
+    wire signed [21:0] fc2_e469_xh = $signed(fc2_e293[22:1]);
+    wire [22:0] fc2_e469_u = {(fc2_e469_xh - $signed({{6{fc2_in_20[15]}}, fc2_in_20})), fc2_e293[0]};
+    wire signed [15:0] fc2_e470_xh = $signed(fc2_e407[17:2]);
+    wire [25:0] fc2_e470_u = {($signed({{8{fc2_e470_xh[15]}}, fc2_e470_xh}) + fc2_e453), fc2_e407[1:0]};
+    wire signed [25:0] fc2_e470 = $signed(fc2_e470_u);
+    reg  signed [22:0] fc2_e463_d1;
+    reg  signed [16:0] fc2_e25_d1;
+    wire signed [22:0] fc2_e471 = $signed({($signed(fc2_e463_d1[22:2]) - $signed({{4{fc2_e25_d1[16]}}, fc2_e25_d1})), fc2_e463_d1[1:0]});
+    wire signed [22:0] fc2_e473 = $signed({{5{fc2_e150[17]}}, fc2_e150}) + ($signed({{7{fc2_in_42[15]}}, fc2_in_42}) - fc2_e411);
+    wire signed [23:0] fc2_e474 = $signed({($signed({{8{fc2_e220_xh[12]}}, fc2_e220_xh}) + fc2_e308), fc2_in_55[2:0]});
+    wire signed [15:0] fc2_e475_xh = $signed(fc2_e1[16:1]);
+    wire signed [21:0] fc2_e475 = $signed({($signed({{5{fc2_e475_xh[15]}}, fc2_e475_xh}) + fc2_e319), fc2_e1[0]});
+    wire signed [16:0] fc2_e476_xh = $signed(fc2_e8[17:1]);
+    wire signed [23:0] fc2_e476 = $signed({($signed({{6{fc2_e476_xh[16]}}, fc2_e476_xh}) - fc2_e456), fc2_e8[0]});
+    wire signed [16:0] fc2_e477_xh = $signed(fc2_e153[17:1]);
+    wire [24:0] fc2_e477_u = {($signed({{7{fc2_e477_xh[16]}}, fc2_e477_xh}) - fc2_e476), fc2_e153[0]};
+    wire signed [16:0] fc2_e479_xh = $signed(fc2_e55[17:1]);
+    wire signed [22:0] fc2_e479 = $signed({($signed({{5{fc2_e479_xh[16]}}, fc2_e479_xh}) - fc2_e323), fc2_e55[0]});
+    wire signed [20:0] fc2_e480 = $signed({{3{fc2_e132[17]}}, fc2_e132}) + fc2_e228;
+    wire signed [21:0] fc2_e481 = $signed({{4{fc2_e176[17]}}, fc2_e176}) + fc2_e357;
+    wire signed [20:0] fc2_e482 = $signed({{4{fc2_e216[16]}}, fc2_e216}) + fc2_e234;
+    wire signed [21:0] fc2_e483 = $signed({($signed(fc2_e231[21:1]) + $signed({{5{fc2_in_3[15]}}, fc2_in_3})), fc2_e231[0]});
+    wire signed [21:0] fc2_e484_xh = $signed(fc2_e295[22:1]);
+    wire signed [22:0] fc2_e484 = $signed({(fc2_e484_xh - $signed({{5{fc2_e219[16]}}, fc2_e219})), fc2_e295[0]});
+    wire [23:0] fc2_e485_u = {($signed(fc2_e351[23:1]) - $signed({{7{fc2_in_11[15]}}, fc2_in_11})), fc2_e351[0]};
+    wire signed [23:0] fc2_e486 = $signed({($signed(fc2_e392[23:1]) - $signed({{7{fc2_in_60[15]}}, fc2_in_60})), fc2_e392[0]});
+    wire [23:0] fc2_e487_u = {($signed(fc2_e486[23:1]) + $signed({{6{fc2_e90[16]}}, fc2_e90})), fc2_e486[0]};
+    wire [20:0] fc2_e488_u = {($signed(fc2_e482[20:1]) - $signed({{4{fc2_in_50[15]}}, fc2_in_50})), fc2_e482[0]};
+    wire signed [20:0] fc2_e489 = $signed({{5{fc2_in_11[15]}}, fc2_in_11}) - fc2_e352;
+    wire signed [19:0] fc2_e490 = $signed({{4{fc2_in_12[15]}}, fc2_in_12}) - fc2_e307;
+    wire signed [20:0] fc2_e492 = $signed({{3{fc2_e150[17]}}, fc2_e150}) + ($signed({{5{fc2_in_53[15]}}, fc2_in_53}) - fc2_e250);
+    wire signed [12:0] fc2_e493_xh = $signed(fc2_in_59[15:3]);
+    wire signed [22:0] fc2_e493 = $signed({($signed({{7{fc2_e493_xh[12]}}, fc2_e493_xh}) - fc2_e233), fc2_in_59[2:0]});
+    reg  signed [17:0] fc2_e346_d1;
+    reg  signed [22:0] fc2_e494_d1;
+    wire signed [22:0] fc2_e495 = $signed({{5{fc2_e346_d1[17]}}, fc2_e346_d1}) - fc2_e494_d1;
+    wire signed [14:0] fc2_e496_xh = $signed(fc2_in_62[15:1]);
+    wire signed [21:0] fc2_e496 = $signed({($signed({{6{fc2_e496_xh[14]}}, fc2_e496_xh}) - fc2_e299), fc2_in_62[0]});
+    wire signed [16:0] fc2_e497_xh = $signed(fc2_e66[18:2]);
+    wire [23:0] fc2_e497_u = {($signed({{5{fc2_e497_xh[16]}}, fc2_e497_xh}) + fc2_e496), fc2_e66[1:0]};
+    wire signed [22:0] fc2_e498 = $signed({($signed({{6{fc2_e449_xh[15]}}, fc2_e449_xh}) + fc2_e436), fc2_e19[0]});
+    wire signed [22:0] fc2_e499 = $signed({($signed({{5{fc2_e414_xh[16]}}, fc2_e414_xh}) + fc2_e130), fc2_e82[0]});
+    wire signed [15:0] fc2_e500_xh = $signed(fc2_e92[16:1]);
+    wire signed [20:0] fc2_e500 = $signed({($signed({{4{fc2_e500_xh[15]}}, fc2_e500_xh}) + fc2_e148), fc2_e92[0]});
+    wire signed [20:0] fc2_e501 = $signed({($signed(fc2_e228[20:1]) - $signed({{2{fc2_e169[17]}}, fc2_e169})), fc2_e228[0]});
+    wire signed [19:0] fc2_e502_xh = $signed(fc2_e332[20:1]);
+    wire signed [21:0] fc2_e502 = $signed({($signed({fc2_e502_xh[19], fc2_e502_xh}) + $signed({{4{fc2_e18[16]}}, fc2_e18})), fc2_e332[0]});
+    reg  signed [23:0] fc2_e462_d1;
+    reg  [18:0] fc2_e212_d1;
+    wire signed [18:0] fc2_e212_d1_v = $signed(fc2_e212_d1);
+    wire signed [17:0] fc2_e503_xh = $signed(fc2_e462_d1[23:6]);
+    wire signed [25:0] fc2_e503 = $signed({($signed({{2{fc2_e503_xh[17]}}, fc2_e503_xh}) + $signed({fc2_e212_d1_v[18], fc2_e212_d1_v})), fc2_e462_d1[5:0]});
+    reg  signed [17:0] fc2_e340_d1;
+    wire signed [25:0] fc2_e504 = $signed({($signed(fc2_e503[25:6]) - $signed({{2{fc2_e340_d1[17]}}, fc2_e340_d1})), fc2_e503[5:0]});
+    wire [23:0] fc2_e505_u = {($signed(fc2_e466[23:5]) + $signed({{3{fc2_in_35[15]}}, fc2_in_35})), fc2_e466[4:0]};
+    reg  [20:0] fc2_e488_d1;
+    wire signed [20:0] fc2_e488_d1_v = $signed(fc2_e488_d1);
+    reg  [17:0] fc2_e76_d1;
+    wire signed [17:0] fc2_e76_d1_v = $signed(fc2_e76_d1);
+    wire signed [17:0] fc2_e506_xh = $signed(fc2_e488_d1_v[20:3]);
+    wire signed [21:0] fc2_e506 = $signed({($signed({fc2_e506_xh[17], fc2_e506_xh}) - $signed({fc2_e76_d1_v[17], fc2_e76_d1_v})), fc2_e488_d1_v[2:0]});
+    wire [20:0] fc2_e507_u = {($signed(fc2_e489[20:1]) - $signed({{3{fc2_e39[16]}}, fc2_e39})), fc2_e489[0]};
+    reg  [17:0] fc2_e65_d1;
+    wire signed [17:0] fc2_e65_d1_v = $signed(fc2_e65_d1);
+    wire signed [16:0] fc2_e508_xh = $signed(fc2_e495[22:6]);
+    wire signed [24:0] fc2_e508 = $signed({($signed({{2{fc2_e508_xh[16]}}, fc2_e508_xh}) - $signed({fc2_e65_d1_v[17], fc2_e65_d1_v})), fc2_e495[5:0]});
+    wire signed [14:0] fc2_e509_xh = $signed(fc2_in_2[15:1]);
+    wire signed [19:0] fc2_e509 = $signed({($signed({{4{fc2_e509_xh[14]}}, fc2_e509_xh}) - fc2_e301), fc2_in_2[0]});
+    wire signed [18:0] fc2_e510_xh = $signed(fc2_e509[19:1]);
+    wire [20:0] fc2_e510_u = {($signed({fc2_e510_xh[18], fc2_e510_xh}) - $signed({{2{fc2_e23[17]}}, fc2_e23})), fc2_e509[0]};
+    wire signed [18:0] fc2_e511 = $signed({{3{fc2_in_13[15]}}, fc2_in_13}) - fc2_e311;
+    wire signed [13:0] fc2_e512_xh = $signed(fc2_in_14[15:2]);
+    wire signed [20:0] fc2_e512 = $signed({($signed({{5{fc2_e512_xh[13]}}, fc2_e512_xh}) + fc2_e149), fc2_in_14[1:0]});
+    wire signed [11:0] fc2_e513_xh = $signed(fc2_in_42[15:4]);
+    wire signed [24:0] fc2_e513 = $signed({($signed({{9{fc2_e513_xh[11]}}, fc2_e513_xh}) - fc2_e365), fc2_in_42[3:0]});
+    wire signed [13:0] fc2_e514_xh = $signed(fc2_in_50[15:2]);
+    wire signed [22:0] fc2_e514 = $signed({($signed({{7{fc2_e514_xh[13]}}, fc2_e514_xh}) + fc2_e443), fc2_in_50[1:0]});
+    wire signed [19:0] fc2_e515 = $signed({{3{fc2_e9[16]}}, fc2_e9}) - $signed({fc2_e306[18], fc2_e306});
+    wire signed [14:0] fc2_e517_xh = $signed(fc2_e25[16:2]);
+    wire signed [22:0] fc2_e517 = $signed({($signed({{6{fc2_e517_xh[14]}}, fc2_e517_xh}) + fc2_e120), fc2_e25[1:0]});
+    wire signed [20:0] fc2_e518 = $signed({{3{fc2_e30[17]}}, fc2_e30}) - fc2_e285;
+    wire signed [19:0] fc2_e519 = $signed({fc2_e34[18], fc2_e34}) + $signed({fc2_e181[18], fc2_e181});
+    wire signed [14:0] fc2_e520_xh = $signed(fc2_e41[16:2]);
+    wire signed [22:0] fc2_e520 = $signed({($signed({{6{fc2_e520_xh[14]}}, fc2_e520_xh}) + fc2_e417), fc2_e41[1:0]});
+    wire signed [21:0] fc2_e521 = $signed({($signed({{5{fc2_e409_xh[14]}}, fc2_e409_xh}) - $signed({fc2_e235[18], fc2_e235})), fc2_e56[1:0]});
+    wire [21:0] fc2_e522_u = {($signed(fc2_e521[21:1]) - $signed({{2{fc2_e242[18]}}, fc2_e242})), fc2_e521[0]};
+    wire signed [19:0] fc2_e523 = $signed({{3{fc2_e73[16]}}, fc2_e73}) + $signed({fc2_e149[18], fc2_e149});
+    wire signed [16:0] fc2_e524_xh = $signed(fc2_e96[17:1]);
+    wire signed [21:0] fc2_e524 = $signed({($signed({{4{fc2_e524_xh[16]}}, fc2_e524_xh}) - fc2_e410), fc2_e96[0]});
+    wire signed [20:0] fc2_e525 = $signed({{4{fc2_e109[16]}}, fc2_e109}) + $signed({fc2_e185[19], fc2_e185});
+    wire signed [20:0] fc2_e526 = $signed({{3{fc2_e164[17]}}, fc2_e164}) - fc2_e406;
+    wire signed [17:0] fc2_e527_xh = $signed(fc2_e292[19:2]);
+    wire [22:0] fc2_e527_u = {($signed({{3{fc2_e527_xh[17]}}, fc2_e527_xh}) - fc2_e285), fc2_e292[1:0]};
+    wire [22:0] fc2_e528_u = {($signed(fc2_e499[22:3]) - $signed({{2{fc2_e37[17]}}, fc2_e37})), fc2_e499[2:0]};
+    wire [20:0] fc2_e529_u = {($signed(fc2_e500[20:3]) - $signed({{2{fc2_in_58[15]}}, fc2_in_58})), fc2_e500[2:0]};
+    wire signed [21:0] fc2_e530 = $signed({($signed({{6{fc2_e421_xh[12]}}, fc2_e421_xh}) + $signed({fc2_e226[17], fc2_e226})), fc2_in_1[2:0]});
+    wire [21:0] fc2_e531_u = {($signed(fc2_e530[21:3]) + $signed({fc2_e14[17], fc2_e14})), fc2_e530[2:0]};
+    wire signed [19:0] fc2_e532 = $signed({($signed({{4{fc2_e82_xh[14]}}, fc2_e82_xh}) + $signed({fc2_e180[17], fc2_e180})), fc2_in_3[0]});
+    reg  signed [19:0] fc2_e533_d1;
+    reg  signed [15:0] fc2_in_28_d1;
+    wire signed [19:0] fc2_e534 = $signed({($signed(fc2_e533_d1[19:1]) + $signed({{3{fc2_in_28_d1[15]}}, fc2_in_28_d1})), fc2_e533_d1[0]});
+    wire signed [12:0] fc2_e535_xh = $signed(fc2_in_4[15:3]);
+    wire signed [21:0] fc2_e535 = $signed({($signed({{6{fc2_e535_xh[12]}}, fc2_e535_xh}) - fc2_e316), fc2_in_4[2:0]});
+    wire [21:0] fc2_e536_u = {($signed(fc2_e535[21:1]) + $signed({{4{fc2_e43[16]}}, fc2_e43})), fc2_e535[0]};
+    reg  [21:0] fc2_e536_d1;
+    wire signed [21:0] fc2_e536_d1_v = $signed(fc2_e536_d1);
+    reg  signed [16:0] fc2_e208_d1;
+    wire signed [21:0] fc2_e537 = $signed({($signed(fc2_e536_d1_v[21:3]) - $signed({{2{fc2_e208_d1[16]}}, fc2_e208_d1})), fc2_e536_d1_v[2:0]});
+    wire signed [18:0] fc2_e538 = $signed({{3{fc2_in_7[15]}}, fc2_in_7}) + fc2_e246;
+    wire signed [18:0] fc2_e539 = $signed({{3{fc2_in_9[15]}}, fc2_in_9}) + $signed({fc2_e180[17], fc2_e180});
+    wire signed [11:0] fc2_e540_xh = $signed(fc2_in_13[15:4]);
+    wire signed [22:0] fc2_e540 = $signed({($signed({{7{fc2_e540_xh[11]}}, fc2_e540_xh}) - $signed({fc2_e119[17], fc2_e119})), fc2_in_13[3:0]});
+    wire signed [12:0] fc2_e541_xh = $signed(fc2_in_16[15:3]);
+    wire signed [21:0] fc2_e541 = $signed({($signed({{6{fc2_e541_xh[12]}}, fc2_e541_xh}) + fc2_e141), fc2_in_16[2:0]});
+    wire signed [11:0] fc2_e542_xh = $signed(fc2_in_18[15:4]);
+    wire signed [22:0] fc2_e542 = $signed({($signed({{7{fc2_e542_xh[11]}}, fc2_e542_xh}) + fc2_e366), fc2_in_18[3:0]});
+    wire signed [12:0] fc2_e543_xh = $signed(fc2_in_21[15:3]);
+    wire signed [22:0] fc2_e543 = $signed({($signed({{7{fc2_e543_xh[12]}}, fc2_e543_xh}) + fc2_e196), fc2_in_21[2:0]});
+    wire signed [19:0] fc2_e544 = $signed({{4{fc2_in_25[15]}}, fc2_in_25}) + fc2_e192;
+    wire signed [12:0] fc2_e545_xh = $signed(fc2_in_29[15:3]);
+    wire signed [21:0] fc2_e545 = $signed({($signed({{6{fc2_e545_xh[12]}}, fc2_e545_xh}) + fc2_e247), fc2_in_29[2:0]});
+    wire signed [16:0] fc2_e546_xh = $signed(fc2_e409[19:3]);
+    wire [24:0] fc2_e546_u = {($signed({{5{fc2_e546_xh[16]}}, fc2_e546_xh}) + fc2_e545), fc2_e409[2:0]};
+    wire signed [19:0] fc2_e547 = $signed({($signed({{4{fc2_e112_xh[14]}}, fc2_e112_xh}) - fc2_e184), fc2_in_30[0]});
+    wire signed [21:0] fc2_e548 = $signed({($signed({{6{fc2_e308_xh[12]}}, fc2_e308_xh}) - fc2_e152), fc2_in_31[2:0]});
+    wire signed [18:0] fc2_e549 = $signed({{3{fc2_in_39[15]}}, fc2_in_39}) + $signed({fc2_e151[17], fc2_e151});
+    wire signed [20:0] fc2_e550 = $signed({($signed({{5{fc2_e341_xh[14]}}, fc2_e341_xh}) + $signed({fc2_e182[18], fc2_e182})), fc2_in_45[0]});
+    wire signed [18:0] fc2_e551 = $signed({{3{fc2_in_45[15]}}, fc2_in_45}) - fc2_e236;
+    wire signed [13:0] fc2_e552_xh = $signed(fc2_in_48[15:2]);
+    wire signed [20:0] fc2_e552 = $signed({($signed({{5{fc2_e552_xh[13]}}, fc2_e552_xh}) + $signed({fc2_e227[17], fc2_e227})), fc2_in_48[1:0]});
+    wire signed [15:0] fc2_e553_xh = $signed(fc2_e239[17:2]);
+    wire [22:0] fc2_e553_u = {($signed({{5{fc2_e553_xh[15]}}, fc2_e553_xh}) + fc2_e552), fc2_e239[1:0]};
+    reg  [22:0] fc2_e553_d1;
+    wire signed [22:0] fc2_e553_d1_v = $signed(fc2_e553_d1);
+    reg  signed [15:0] fc2_in_40_d1;
+    wire signed [22:0] fc2_e554 = $signed({($signed(fc2_e553_d1_v[22:5]) - $signed({{2{fc2_in_40_d1[15]}}, fc2_in_40_d1})), fc2_e553_d1_v[4:0]});
+    wire signed [12:0] fc2_e555_xh = $signed(fc2_in_48[15:3]);
+    wire signed [22:0] fc2_e555 = $signed({($signed({{7{fc2_e555_xh[12]}}, fc2_e555_xh}) - fc2_e265), fc2_in_48[2:0]});
+    wire signed [18:0] fc2_e556 = $signed({{3{fc2_in_57[15]}}, fc2_in_57}) + fc2_e163;
+    wire signed [11:0] fc2_e557_xh = $signed(fc2_e129[17:6]);
+    wire [25:0] fc2_e557_u = {($signed({{8{fc2_e557_xh[11]}}, fc2_e557_xh}) + $signed({fc2_e556[18], fc2_e556})), fc2_e129[5:0]};
+    wire signed [18:0] fc2_e558 = $signed({{3{fc2_in_57[15]}}, fc2_in_57}) - fc2_e232;
+    wire signed [18:0] fc2_e559 = $signed({{3{fc2_in_63[15]}}, fc2_in_63}) + fc2_e236;
+    wire signed [20:0] fc2_e560 = $signed({($signed({{5{fc2_e67_xh[14]}}, fc2_e67_xh}) - fc2_e283), fc2_in_63[0]});
+    wire signed [20:0] fc2_e561 = $signed({{4{fc2_e49[16]}}, fc2_e49}) + fc2_e560;
+    wire signed [10:0] fc2_e562_xh = $signed(fc2_e3[16:6]);
+    wire signed [24:0] fc2_e562 = $signed({($signed({{8{fc2_e562_xh[10]}}, fc2_e562_xh}) - fc2_e354), fc2_e3[5:0]});
+    wire signed [12:0] fc2_e563_xh = $signed(fc2_e8[17:5]);
+    wire signed [24:0] fc2_e563 = $signed({($signed({{7{fc2_e563_xh[12]}}, fc2_e563_xh}) - fc2_e220), fc2_e8[4:0]});
+    wire signed [20:0] fc2_e564 = $signed({($signed({{4{fc2_e320_xh[14]}}, fc2_e320_xh}) - fc2_e330), fc2_e10[1:0]});
+    wire signed [20:0] fc2_e565 = $signed({($signed({{4{fc2_e181_xh[15]}}, fc2_e181_xh}) + fc2_e279), fc2_e15[0]});
+    wire signed [12:0] fc2_e566_xh = $signed(fc2_e16[16:4]);
+    wire signed [23:0] fc2_e566 = $signed({($signed({{7{fc2_e566_xh[12]}}, fc2_e566_xh}) + fc2_e447), fc2_e16[3:0]});
+    wire [23:0] fc2_e567_u = {($signed(fc2_e566[23:1]) + $signed({{5{fc2_e76[17]}}, fc2_e76})), fc2_e566[0]};
+    reg  [23:0] fc2_e567_d1;
+    wire signed [23:0] fc2_e567_d1_v = $signed(fc2_e567_d1);
+    reg  signed [16:0] fc2_e18_d1;
+    wire signed [23:0] fc2_e568 = $signed({($signed(fc2_e567_d1_v[23:2]) - $signed({{5{fc2_e18_d1[16]}}, fc2_e18_d1})), fc2_e567_d1_v[1:0]});
+    reg  signed [16:0] fc2_e29_d1;
+    wire signed [23:0] fc2_e569 = $signed({($signed(fc2_e568[23:2]) + $signed({{5{fc2_e29_d1[16]}}, fc2_e29_d1})), fc2_e568[1:0]});
+    wire signed [18:0] fc2_e570 = $signed({fc2_e22[17], fc2_e22}) + $signed({fc2_e147[17], fc2_e147});
+    wire signed [19:0] fc2_e571 = $signed({{2{fc2_e23[17]}}, fc2_e23}) - fc2_e396;
+    wire signed [19:0] fc2_e572 = $signed({{3{fc2_e24[16]}}, fc2_e24}) - fc2_e220;
+    wire signed [14:0] fc2_e573_xh = $signed(fc2_e24[16:2]);
+    wire signed [20:0] fc2_e573 = $signed({($signed({{4{fc2_e573_xh[14]}}, fc2_e573_xh}) - fc2_e248), fc2_e24[1:0]});
+    wire signed [18:0] fc2_e574 = $signed({fc2_e26[17], fc2_e26}) + fc2_e152;
+    wire signed [18:0] fc2_e575 = $signed({{2{fc2_e27[16]}}, fc2_e27}) + $signed({fc2_e151[17], fc2_e151});
+    wire signed [18:0] fc2_e576 = $signed({{2{fc2_e27[16]}}, fc2_e27}) + fc2_e362;
+    wire signed [18:0] fc2_e577 = $signed({fc2_e30[17], fc2_e30}) + fc2_e116;
+    wire signed [19:0] fc2_e578 = $signed({{3{fc2_e32[16]}}, fc2_e32}) + $signed({fc2_e162[18], fc2_e162});
+    wire signed [17:0] fc2_e579_xh = $signed(fc2_e34[18:1]);
+    wire signed [20:0] fc2_e579 = $signed({($signed({{2{fc2_e579_xh[17]}}, fc2_e579_xh}) + fc2_e450), fc2_e34[0]});
+    wire signed [19:0] fc2_e580 = $signed({{3{fc2_e40[16]}}, fc2_e40}) - $signed({fc2_e240[18], fc2_e240});
+    wire signed [15:0] fc2_e581_xh = $signed(fc2_e45[17:2]);
+    wire signed [20:0] fc2_e581 = $signed({($signed({{3{fc2_e581_xh[15]}}, fc2_e581_xh}) + fc2_e141), fc2_e45[1:0]});
+    wire signed [16:0] fc2_e582_xh = $signed(fc2_e46[17:1]);
+    wire signed [20:0] fc2_e582 = $signed({($signed({{3{fc2_e582_xh[16]}}, fc2_e582_xh}) - $signed({fc2_e326[18], fc2_e326})), fc2_e46[0]});
+    wire signed [22:0] fc2_e584 = $signed({($signed({{6{fc2_e410_xh[13]}}, fc2_e410_xh}) - fc2_e389), fc2_e58[2:0]});
+    wire signed [15:0] fc2_e585_xh = $signed(fc2_e59[18:3]);
+    wire signed [21:0] fc2_e585 = $signed({($signed({{3{fc2_e585_xh[15]}}, fc2_e585_xh}) + fc2_e324), fc2_e59[2:0]});
+    wire signed [14:0] fc2_e586_xh = $signed(fc2_e60[16:2]);
+    wire signed [20:0] fc2_e586 = $signed({($signed({{4{fc2_e586_xh[14]}}, fc2_e586_xh}) + fc2_e328), fc2_e60[1:0]});
+    wire signed [14:0] fc2_e587_xh = $signed(fc2_e63[17:3]);
+    wire signed [22:0] fc2_e587 = $signed({($signed({{5{fc2_e587_xh[14]}}, fc2_e587_xh}) - fc2_e381), fc2_e63[2:0]});
+    wire signed [15:0] fc2_e588_xh = $signed(fc2_e88[16:1]);
+    wire [23:0] fc2_e588_u = {($signed({{7{fc2_e588_xh[15]}}, fc2_e588_xh}) + fc2_e587), fc2_e88[0]};
+    wire signed [14:0] fc2_e589_xh = $signed(fc2_e67[17:3]);
+    wire signed [21:0] fc2_e589 = $signed({($signed({{4{fc2_e589_xh[14]}}, fc2_e589_xh}) + $signed({fc2_e105[17], fc2_e105})), fc2_e67[2:0]});
+    wire signed [19:0] fc2_e590 = $signed({{2{fc2_e68[17]}}, fc2_e68}) + $signed({fc2_e341[18], fc2_e341});
+    wire signed [16:0] fc2_e591_xh = $signed(fc2_e69[17:1]);
+    wire signed [19:0] fc2_e591 = $signed({($signed({{2{fc2_e591_xh[16]}}, fc2_e591_xh}) - $signed({fc2_e147[17], fc2_e147})), fc2_e69[0]});
+    wire signed [14:0] fc2_e592_xh = $signed(fc2_e70[17:3]);
+    wire signed [22:0] fc2_e592 = $signed({($signed({{5{fc2_e592_xh[14]}}, fc2_e592_xh}) + fc2_e413), fc2_e70[2:0]});
+    wire signed [18:0] fc2_e593 = $signed({fc2_e75[17], fc2_e75}) + fc2_e186;
+    wire signed [19:0] fc2_e594 = $signed({fc2_e80[18], fc2_e80}) - $signed({{2{fc2_e105[17]}}, fc2_e105});
+    wire signed [15:0] fc2_e595_xh = $signed(fc2_e82[17:2]);
+    wire signed [20:0] fc2_e595 = $signed({($signed({{3{fc2_e595_xh[15]}}, fc2_e595_xh}) - $signed({fc2_e118[17], fc2_e118})), fc2_e82[1:0]});
+    wire signed [15:0] fc2_e596_xh = $signed(fc2_e96[17:2]);
+    wire signed [21:0] fc2_e596 = $signed({($signed({{4{fc2_e596_xh[15]}}, fc2_e596_xh}) - fc2_e196), fc2_e96[1:0]});
+    wire signed [14:0] fc2_e597_xh = $signed(fc2_e103[16:2]);
+    wire signed [20:0] fc2_e597 = $signed({($signed({{4{fc2_e597_xh[14]}}, fc2_e597_xh}) - fc2_e304), fc2_e103[1:0]});
+    wire signed [18:0] fc2_e598 = $signed({{2{fc2_e103[16]}}, fc2_e103}) - fc2_e313;
+    wire signed [16:0] fc2_e599_xh = $signed(fc2_e108[17:1]);
+    wire signed [20:0] fc2_e599 = $signed({($signed({{3{fc2_e599_xh[16]}}, fc2_e599_xh}) - $signed({fc2_e241[18], fc2_e241})), fc2_e108[0]});
+    wire signed [13:0] fc2_e600_xh = $signed(fc2_e113[17:4]);
+    wire signed [22:0] fc2_e600 = $signed({($signed({{5{fc2_e600_xh[13]}}, fc2_e600_xh}) - $signed({fc2_e302[17], fc2_e302})), fc2_e113[3:0]});
+    wire signed [13:0] fc2_e601_xh = $signed(fc2_e115[16:3]);
+    wire signed [21:0] fc2_e601 = $signed({($signed({{5{fc2_e601_xh[13]}}, fc2_e601_xh}) - fc2_e237), fc2_e115[2:0]});
+    wire signed [19:0] fc2_e602 = $signed({{2{fc2_e117[17]}}, fc2_e117}) - fc2_e224;
+    wire signed [20:0] fc2_e603 = $signed({($signed(fc2_e120[20:1]) - $signed({{2{fc2_e108[17]}}, fc2_e108})), fc2_e120[0]});
+    wire signed [16:0] fc2_e604_xh = $signed(fc2_e129[17:1]);
+    wire signed [20:0] fc2_e604 = $signed({($signed({{3{fc2_e604_xh[16]}}, fc2_e604_xh}) - fc2_e408), fc2_e129[0]});
+    wire signed [16:0] fc2_e605_xh = $signed(fc2_e165[19:3]);
+    wire [23:0] fc2_e605_u = {($signed({{4{fc2_e605_xh[16]}}, fc2_e605_xh}) - fc2_e604), fc2_e165[2:0]};
+    wire signed [21:0] fc2_e606 = $signed({($signed(fc2_e130[21:2]) + $signed({{2{fc2_e30[17]}}, fc2_e30})), fc2_e130[1:0]});
+    wire signed [16:0] fc2_e607_xh = $signed(fc2_e136[17:1]);
+    wire signed [20:0] fc2_e607 = $signed({($signed({{3{fc2_e607_xh[16]}}, fc2_e607_xh}) + $signed({fc2_e358[18], fc2_e358})), fc2_e136[0]});
+    wire signed [15:0] fc2_e608_xh = $signed(fc2_e146[16:1]);
+    wire signed [19:0] fc2_e608 = $signed({($signed({{3{fc2_e608_xh[15]}}, fc2_e608_xh}) + fc2_e243), fc2_e146[0]});
+    wire signed [12:0] fc2_e609_xh = $signed(fc2_e151[17:5]);
+    wire signed [23:0] fc2_e609 = $signed({($signed({{6{fc2_e609_xh[12]}}, fc2_e609_xh}) + $signed({fc2_e230[17], fc2_e230})), fc2_e151[4:0]});
+    wire signed [12:0] fc2_e610_xh = $signed(fc2_e174[16:4]);
+    wire signed [23:0] fc2_e610 = $signed({($signed({{7{fc2_e610_xh[12]}}, fc2_e610_xh}) - fc2_e209), fc2_e174[3:0]});
+    wire signed [19:0] fc2_e611 = $signed({fc2_e187[18], fc2_e187}) + fc2_e209;
+    wire signed [16:0] fc2_e612_xh = $signed(fc2_e232[18:2]);
+    wire signed [21:0] fc2_e612 = $signed({($signed({{3{fc2_e612_xh[16]}}, fc2_e612_xh}) + fc2_e421), fc2_e232[1:0]});
+    wire signed [19:0] fc2_e613 = $signed({{2{fc2_e269[17]}}, fc2_e269}) - $signed({fc2_e333[18], fc2_e333});
+    wire signed [17:0] fc2_e614_xh = $signed(fc2_e305[18:1]);
+    wire signed [19:0] fc2_e614 = $signed({($signed({fc2_e614_xh[17], fc2_e614_xh}) - $signed({fc2_e45[17], fc2_e45})), fc2_e305[0]});
+    wire signed [17:0] fc2_e615_xh = $signed(fc2_e312[19:2]);
+    wire signed [20:0] fc2_e615 = $signed({($signed({fc2_e615_xh[17], fc2_e615_xh}) + $signed({{3{fc2_in_43[15]}}, fc2_in_43})), fc2_e312[1:0]});
+    wire signed [17:0] fc2_e616_xh = $signed(fc2_e317[19:2]);
+    wire signed [20:0] fc2_e616 = $signed({($signed({fc2_e616_xh[17], fc2_e616_xh}) + $signed({{3{fc2_in_54[15]}}, fc2_in_54})), fc2_e317[1:0]});
+    wire signed [14:0] fc2_e617_xh = $signed(fc2_e329[18:4]);
+    wire [23:0] fc2_e617_u = {($signed({{5{fc2_e617_xh[14]}}, fc2_e617_xh}) - fc2_e459), fc2_e329[3:0]};
+    wire signed [13:0] fc2_e618_xh = $signed(fc2_e361[18:5]);
+    wire [23:0] fc2_e618_u = {($signed({{5{fc2_e618_xh[13]}}, fc2_e618_xh}) + fc2_e345), fc2_e361[4:0]};
+    wire signed [18:0] fc2_e619_xh = $signed(fc2_e374[20:2]);
+    wire signed [21:0] fc2_e619 = $signed({($signed({fc2_e619_xh[18], fc2_e619_xh}) - $signed({fc2_e184[18], fc2_e184})), fc2_e374[1:0]});
+    wire [20:0] fc2_e620_u = {($signed(fc2_e460[20:1]) - $signed({{4{fc2_in_25[15]}}, fc2_in_25})), fc2_e460[0]};
+    wire [22:0] fc2_e621_u = {($signed(fc2_e479[22:5]) - $signed({{2{fc2_in_6[15]}}, fc2_in_6})), fc2_e479[4:0]};
+    reg  [22:0] fc2_e621_d1;
+    wire signed [22:0] fc2_e621_d1_v = $signed(fc2_e621_d1);
+    reg  [17:0] fc2_e91_d1;
+    wire signed [17:0] fc2_e91_d1_v = $signed(fc2_e91_d1);
+    wire signed [17:0] fc2_e622_xh = $signed(fc2_e621_d1_v[22:5]);
+    wire signed [23:0] fc2_e622 = $signed({($signed({fc2_e622_xh[17], fc2_e622_xh}) + $signed({fc2_e91_d1_v[17], fc2_e91_d1_v})), fc2_e621_d1_v[4:0]});
+    wire signed [18:0] fc2_e623_xh = $signed(fc2_e526[20:2]);
+    wire [21:0] fc2_e623_u = {($signed({fc2_e623_xh[18], fc2_e623_xh}) + $signed({{2{fc2_e104[17]}}, fc2_e104})), fc2_e526[1:0]};
+    wire [22:0] fc2_e624_u = {($signed(fc2_e555[22:4]) + $signed({{3{fc2_in_60[15]}}, fc2_in_60})), fc2_e555[3:0]};
+    wire signed [17:0] fc2_e625_xh = $signed(fc2_e562[24:7]);
+    wire [25:0] fc2_e625_u = {($signed({fc2_e625_xh[17], fc2_e625_xh}) + $signed({{2{fc2_e102[16]}}, fc2_e102})), fc2_e562[6:0]};
+    wire [19:0] fc2_e626_u = {($signed(fc2_e580[19:1]) + $signed({{3{fc2_in_39[15]}}, fc2_in_39})), fc2_e580[0]};
+    wire signed [17:0] fc2_e627_xh = $signed(fc2_e585[21:4]);
+    wire [22:0] fc2_e627_u = {($signed({fc2_e627_xh[17], fc2_e627_xh}) + $signed({fc2_e124[17], fc2_e124})), fc2_e585[3:0]};
+    wire [19:0] fc2_e628_u = {($signed(fc2_e608[19:2]) + $signed({{2{fc2_in_53[15]}}, fc2_in_53})), fc2_e608[1:0]};
+    reg  [20:0] fc2_e620_d1;
+    wire signed [20:0] fc2_e620_d1_v = $signed(fc2_e620_d1);
+    reg  signed [16:0] fc2_e219_d1;
+    wire signed [20:0] fc2_e629 = $signed({($signed(fc2_e620_d1_v[20:2]) + $signed({{2{fc2_e219_d1[16]}}, fc2_e219_d1})), fc2_e620_d1_v[1:0]});
+    wire signed [17:0] fc2_e630 = $signed({{2{fc2_in_1[15]}}, fc2_in_1}) - fc2_e22;
+    wire signed [12:0] fc2_e631_xh = $signed(fc2_in_2[15:3]);
+    wire signed [20:0] fc2_e631 = $signed({($signed({{5{fc2_e631_xh[12]}}, fc2_e631_xh}) - fc2_e35), fc2_in_2[2:0]});
+    wire signed [18:0] fc2_e632 = $signed({{3{fc2_in_3[15]}}, fc2_in_3}) + fc2_e264;
+    wire signed [18:0] fc2_e633 = $signed({($signed({{3{fc2_e76_xh[14]}}, fc2_e76_xh}) - fc2_e20), fc2_in_10[0]});
+    wire signed [18:0] fc2_e634 = $signed({{3{fc2_in_12[15]}}, fc2_in_12}) - fc2_e205;
+    wire signed [18:0] fc2_e635 = $signed({{3{fc2_in_13[15]}}, fc2_in_13}) + $signed({fc2_e342[17], fc2_e342});
+    wire signed [11:0] fc2_e636_xh = $signed(fc2_in_14[15:4]);
+    wire signed [22:0] fc2_e636 = $signed({($signed({{7{fc2_e636_xh[11]}}, fc2_e636_xh}) + $signed({fc2_e347[17], fc2_e347})), fc2_in_14[3:0]});
+    wire signed [17:0] fc2_e637 = $signed({{2{fc2_in_15[15]}}, fc2_in_15}) + fc2_e6;
+    wire signed [9:0] fc2_e638_xh = $signed(fc2_in_19[15:6]);
+    wire signed [23:0] fc2_e638 = $signed({($signed({{8{fc2_e638_xh[9]}}, fc2_e638_xh}) - fc2_e2), fc2_in_19[5:0]});
+    wire signed [18:0] fc2_e639 = $signed({{3{fc2_in_23[15]}}, fc2_in_23}) - fc2_e83;
+    wire signed [18:0] fc2_e640 = $signed({{3{fc2_in_23[15]}}, fc2_in_23}) + $signed({fc2_e334[17], fc2_e334});
+    wire signed [19:0] fc2_e641 = $signed({($signed({{4{fc2_e57_xh[13]}}, fc2_e57_xh}) + fc2_e2), fc2_in_24[1:0]});
+    wire signed [17:0] fc2_e642 = $signed({{2{fc2_in_26[15]}}, fc2_in_26}) + fc2_e8;
+    wire signed [9:0] fc2_e643_xh = $signed(fc2_in_26[15:6]);
+    wire signed [23:0] fc2_e643 = $signed({($signed({{8{fc2_e643_xh[9]}}, fc2_e643_xh}) + fc2_e26), fc2_in_26[5:0]});
+    wire signed [23:0] fc2_e644 = $signed({($signed(fc2_e643[23:1]) + $signed({{6{fc2_e48[16]}}, fc2_e48})), fc2_e643[0]});
+    wire signed [12:0] fc2_e645_xh = $signed(fc2_in_27[15:3]);
+    wire signed [20:0] fc2_e645 = $signed({($signed({{5{fc2_e645_xh[12]}}, fc2_e645_xh}) + fc2_e68), fc2_in_27[2:0]});
+    wire signed [18:0] fc2_e646 = $signed({{3{fc2_in_31[15]}}, fc2_in_31}) - fc2_e133;
+    wire signed [17:0] fc2_e647 = $signed({{2{fc2_in_32[15]}}, fc2_in_32}) + fc2_e28;
+    wire signed [19:0] fc2_e648 = $signed({($signed({{4{fc2_e170_xh[13]}}, fc2_e170_xh}) - fc2_e8), fc2_in_33[1:0]});
+    wire signed [17:0] fc2_e649 = $signed({{2{fc2_in_33[15]}}, fc2_in_33}) + fc2_e37;
+    wire signed [18:0] fc2_e650 = $signed({{3{fc2_in_38[15]}}, fc2_in_38}) - fc2_e59;
+    wire signed [14:0] fc2_e651_xh = $signed(fc2_in_39[15:1]);
+    wire signed [19:0] fc2_e651 = $signed({($signed({{4{fc2_e651_xh[14]}}, fc2_e651_xh}) + fc2_e138), fc2_in_39[0]});
+    wire signed [12:0] fc2_e652_xh = $signed(fc2_in_40[15:3]);
+    wire signed [21:0] fc2_e652 = $signed({($signed({{6{fc2_e652_xh[12]}}, fc2_e652_xh}) + fc2_e83), fc2_in_40[2:0]});
+    wire signed [19:0] fc2_e653 = $signed({($signed({{4{fc2_e89_xh[14]}}, fc2_e89_xh}) + fc2_e140), fc2_in_40[0]});
+    wire signed [18:0] fc2_e654 = $signed({{3{fc2_in_47[15]}}, fc2_in_47}) - fc2_e126;
+    wire signed [20:0] fc2_e655 = $signed({($signed({{5{fc2_e31_xh[13]}}, fc2_e31_xh}) + fc2_e277), fc2_in_49[1:0]});
+    wire signed [12:0] fc2_e656_xh = $signed(fc2_in_54[15:3]);
+    wire signed [20:0] fc2_e656 = $signed({($signed({{5{fc2_e656_xh[12]}}, fc2_e656_xh}) - fc2_e57), fc2_in_54[2:0]});
+    wire signed [17:0] fc2_e657_xh = $signed(fc2_e656[20:3]);
+    wire signed [21:0] fc2_e657 = $signed({($signed({fc2_e657_xh[17], fc2_e657_xh}) - $signed({{2{fc2_e41[16]}}, fc2_e41})), fc2_e656[2:0]});
+    wire signed [19:0] fc2_e658 = $signed({($signed({{4{fc2_e284_xh[14]}}, fc2_e284_xh}) + fc2_e59), fc2_in_60[0]});
+    wire signed [18:0] fc2_e659 = $signed({{2{fc2_e1[16]}}, fc2_e1}) + fc2_e71;
+    wire signed [14:0] fc2_e660_xh = $signed(fc2_e1[16:2]);
+    wire signed [20:0] fc2_e660 = $signed({($signed({{4{fc2_e660_xh[14]}}, fc2_e660_xh}) + fc2_e172), fc2_e1[1:0]});
+    wire signed [18:0] fc2_e661 = $signed({fc2_e2[17], fc2_e2}) - $signed({{2{fc2_e142[16]}}, fc2_e142});
+    wire signed [18:0] fc2_e662 = $signed({{2{fc2_e3[16]}}, fc2_e3}) + fc2_e252;
+    wire signed [12:0] fc2_e663_xh = $signed(fc2_e5[16:4]);
+    wire signed [22:0] fc2_e663 = $signed({($signed({{6{fc2_e663_xh[12]}}, fc2_e663_xh}) + fc2_e139), fc2_e5[3:0]});
+    wire signed [15:0] fc2_e664_xh = $signed(fc2_e273[16:1]);
+    wire signed [23:0] fc2_e664 = $signed({($signed({{7{fc2_e664_xh[15]}}, fc2_e664_xh}) - fc2_e663), fc2_e273[0]});
+    wire signed [13:0] fc2_e665_xh = $signed(fc2_e7[17:4]);
+    wire signed [22:0] fc2_e665 = $signed({($signed({{5{fc2_e665_xh[13]}}, fc2_e665_xh}) - fc2_e34), fc2_e7[3:0]});
+    wire signed [13:0] fc2_e666_xh = $signed(fc2_e12[16:3]);
+    wire signed [21:0] fc2_e666 = $signed({($signed({{5{fc2_e666_xh[13]}}, fc2_e666_xh}) - fc2_e133), fc2_e12[2:0]});
+    wire [21:0] fc2_e667_u = {($signed(fc2_e666[21:1]) + $signed({{3{fc2_e98[17]}}, fc2_e98})), fc2_e666[0]};
+    wire signed [11:0] fc2_e668_xh = $signed(fc2_e13[16:5]);
+    wire signed [23:0] fc2_e668 = $signed({($signed({{7{fc2_e668_xh[11]}}, fc2_e668_xh}) - fc2_e110), fc2_e13[4:0]});
+    wire signed [23:0] fc2_e669 = $signed({($signed(fc2_e668[23:3]) - $signed({{4{fc2_e42[16]}}, fc2_e42})), fc2_e668[2:0]});
+    wire signed [18:0] fc2_e670 = $signed({fc2_e14[17], fc2_e14}) - fc2_e244;
+    wire signed [23:0] fc2_e671 = $signed({($signed({{7{fc2_e351_xh[11]}}, fc2_e351_xh}) - fc2_e143), fc2_e15[4:0]});
+    wire signed [11:0] fc2_e672_xh = $signed(fc2_e16[16:5]);
+    wire signed [23:0] fc2_e672 = $signed({($signed({{7{fc2_e672_xh[11]}}, fc2_e672_xh}) - fc2_e66), fc2_e16[4:0]});
+    wire signed [23:0] fc2_e673 = $signed({($signed({{7{fc2_e672_xh[11]}}, fc2_e672_xh}) - $signed({fc2_e183[17], fc2_e183})), fc2_e16[4:0]});
+    wire signed [15:0] fc2_e674_xh = $signed(fc2_e17[17:2]);
+    wire signed [19:0] fc2_e674 = $signed({($signed({{2{fc2_e674_xh[15]}}, fc2_e674_xh}) + fc2_e68), fc2_e17[1:0]});
+    wire signed [15:0] fc2_e675_xh = $signed(fc2_e60[16:1]);
+    wire signed [20:0] fc2_e675 = $signed({($signed({{4{fc2_e675_xh[15]}}, fc2_e675_xh}) + fc2_e674), fc2_e60[0]});
+    wire signed [18:0] fc2_e676 = $signed({{2{fc2_e19[16]}}, fc2_e19}) + fc2_e59;
+    wire signed [18:0] fc2_e677 = $signed({fc2_e21[17], fc2_e21}) - $signed({{2{fc2_e42[16]}}, fc2_e42});
+    wire signed [18:0] fc2_e678 = $signed({fc2_e21[17], fc2_e21}) - $signed({{2{fc2_e43[16]}}, fc2_e43});
+    wire signed [18:0] fc2_e679 = $signed({fc2_e22[17], fc2_e22}) - $signed({fc2_e253[17], fc2_e253});
+    wire signed [18:0] fc2_e680 = $signed({fc2_e26[17], fc2_e26}) + $signed({fc2_e75[17], fc2_e75});
+    wire signed [15:0] fc2_e681_xh = $signed(fc2_e27[16:1]);
+    wire signed [19:0] fc2_e681 = $signed({($signed({{3{fc2_e681_xh[15]}}, fc2_e681_xh}) - fc2_e359), fc2_e27[0]});
+    wire signed [18:0] fc2_e682 = $signed({fc2_e28[17], fc2_e28}) - $signed({fc2_e156[17], fc2_e156});
+    wire signed [18:0] fc2_e683 = $signed({fc2_e31[17], fc2_e31}) - $signed({{2{fc2_e137[16]}}, fc2_e137});
+    wire signed [18:0] fc2_e684 = fc2_e34 + $signed({{2{fc2_e87[16]}}, fc2_e87});
+    wire signed [18:0] fc2_e685 = $signed({{2{fc2_e39[16]}}, fc2_e39}) + fc2_e245;
+    wire signed [18:0] fc2_e686 = $signed({{2{fc2_e44[16]}}, fc2_e44}) + $signed({fc2_e57[17], fc2_e57});
+    wire signed [19:0] fc2_e687 = $signed({($signed({{2{fc2_e133_xh[16]}}, fc2_e133_xh}) + $signed({fc2_e31[17], fc2_e31})), fc2_e51[0]});
+    wire signed [12:0] fc2_e688_xh = $signed(fc2_e54[16:4]);
+    wire signed [21:0] fc2_e688 = $signed({($signed({{5{fc2_e688_xh[12]}}, fc2_e688_xh}) + fc2_e7), fc2_e54[3:0]});
+    wire signed [20:0] fc2_e689 = $signed({($signed({{2{fc2_e585_xh[15]}}, fc2_e585_xh}) + fc2_e37), fc2_e59[2:0]});
+    wire signed [18:0] fc2_e690 = fc2_e59 + $signed({fc2_e426[17], fc2_e426});
+    wire signed [12:0] fc2_e691_xh = $signed(fc2_e60[16:4]);
+    wire signed [22:0] fc2_e691 = $signed({($signed({{6{fc2_e691_xh[12]}}, fc2_e691_xh}) - fc2_e249), fc2_e60[3:0]});
+    wire signed [15:0] fc2_e692_xh = $signed(fc2_e68[17:2]);
+    wire signed [20:0] fc2_e692 = $signed({($signed({{3{fc2_e692_xh[15]}}, fc2_e692_xh}) + fc2_e66), fc2_e68[1:0]});
+    wire signed [17:0] fc2_e693_xh = $signed(fc2_e71[18:1]);
+    wire signed [19:0] fc2_e693 = $signed({($signed({fc2_e693_xh[17], fc2_e693_xh}) - fc2_e431), fc2_e71[0]});
+    wire signed [18:0] fc2_e694 = $signed({fc2_e91[17], fc2_e91}) + $signed({fc2_e238[17], fc2_e238});
+    wire signed [16:0] fc2_e695_xh = $signed(fc2_e97[17:1]);
+    wire signed [19:0] fc2_e695 = $signed({($signed({{2{fc2_e695_xh[16]}}, fc2_e695_xh}) - $signed({fc2_e53[17], fc2_e53})), fc2_e97[0]});
+    wire signed [15:0] fc2_e696_xh = $signed(fc2_e99[16:1]);
+    wire signed [19:0] fc2_e696 = $signed({($signed({{3{fc2_e696_xh[15]}}, fc2_e696_xh}) + fc2_e194), fc2_e99[0]});
+    wire signed [15:0] fc2_e697_xh = $signed(fc2_e100[16:1]);
+    wire signed [19:0] fc2_e697 = $signed({($signed({{3{fc2_e697_xh[15]}}, fc2_e697_xh}) - fc2_e135), fc2_e100[0]});
+    wire signed [18:0] fc2_e698 = $signed({{2{fc2_e100[16]}}, fc2_e100}) + fc2_e370;
+    wire signed [15:0] fc2_e699_xh = $signed(fc2_e116[18:3]);
+    wire signed [21:0] fc2_e699 = $signed({($signed({{3{fc2_e699_xh[15]}}, fc2_e699_xh}) + fc2_e177), fc2_e116[2:0]});
+    wire signed [14:0] fc2_e700_xh = $signed(fc2_e117[17:3]);
+    wire signed [21:0] fc2_e700 = $signed({($signed({{4{fc2_e700_xh[14]}}, fc2_e700_xh}) + fc2_e412), fc2_e117[2:0]});
+    wire signed [16:0] fc2_e701_xh = $signed(fc2_e119[17:1]);
+    wire signed [18:0] fc2_e701 = $signed({($signed({fc2_e701_xh[16], fc2_e701_xh}) + $signed({{2{fc2_in_52[15]}}, fc2_in_52})), fc2_e119[0]});
+    wire signed [16:0] fc2_e702_xh = $signed(fc2_e126[18:2]);
+    wire signed [20:0] fc2_e702 = $signed({($signed({{2{fc2_e702_xh[16]}}, fc2_e702_xh}) + fc2_e160), fc2_e126[1:0]});
+    wire signed [16:0] fc2_e703_xh = $signed(fc2_e128[17:1]);
+    wire signed [19:0] fc2_e703 = $signed({($signed({{2{fc2_e703_xh[16]}}, fc2_e703_xh}) - $signed({fc2_e36[17], fc2_e36})), fc2_e128[0]});
+    wire signed [11:0] fc2_e704_xh = $signed(fc2_e134[16:5]);
+    wire signed [23:0] fc2_e704 = $signed({($signed({{7{fc2_e704_xh[11]}}, fc2_e704_xh}) + fc2_e263), fc2_e134[4:0]});
+    wire signed [18:0] fc2_e705 = fc2_e135 - $signed({fc2_e173[17], fc2_e173});
+    wire signed [12:0] fc2_e706_xh = $signed(fc2_e140[18:6]);
+    wire signed [23:0] fc2_e706 = $signed({($signed({{5{fc2_e706_xh[12]}}, fc2_e706_xh}) - fc2_e68), fc2_e140[5:0]});
+    wire signed [15:0] fc2_e707_xh = $signed(fc2_e154[17:2]);
+    wire signed [20:0] fc2_e707 = $signed({($signed({{3{fc2_e707_xh[15]}}, fc2_e707_xh}) + fc2_e262), fc2_e154[1:0]});
+    wire signed [13:0] fc2_e708_xh = $signed(fc2_e186[18:5]);
+    wire signed [23:0] fc2_e708 = $signed({($signed({{5{fc2_e708_xh[13]}}, fc2_e708_xh}) + fc2_e195), fc2_e186[4:0]});
+    wire signed [15:0] fc2_e709_xh = $signed(fc2_e189[17:2]);
+    wire signed [20:0] fc2_e709 = $signed({($signed({{3{fc2_e709_xh[15]}}, fc2_e709_xh}) + fc2_e267), fc2_e189[1:0]});
+    wire signed [11:0] fc2_e710_xh = $signed(fc2_e197[17:6]);
+    wire signed [23:0] fc2_e710 = $signed({($signed({{6{fc2_e710_xh[11]}}, fc2_e710_xh}) + fc2_e57), fc2_e197[5:0]});
+    wire signed [16:0] fc2_e711_xh = $signed(fc2_e199[17:1]);
+    wire signed [19:0] fc2_e711 = $signed({($signed({{2{fc2_e711_xh[16]}}, fc2_e711_xh}) + fc2_e195), fc2_e199[0]});
+    wire signed [16:0] fc2_e712_xh = $signed(fc2_e205[18:2]);
+    wire signed [20:0] fc2_e712 = $signed({($signed({{2{fc2_e712_xh[16]}}, fc2_e712_xh}) + fc2_e77), fc2_e205[1:0]});
+    wire signed [12:0] fc2_e713_xh = $signed(fc2_e207[16:4]);
+    wire signed [22:0] fc2_e713 = $signed({($signed({{6{fc2_e713_xh[12]}}, fc2_e713_xh}) - fc2_e382), fc2_e207[3:0]});
+    wire signed [19:0] fc2_e714 = $signed({($signed(fc2_e217[19:1]) + $signed({{3{fc2_in_39[15]}}, fc2_in_39})), fc2_e217[0]});
+    wire signed [19:0] fc2_e715 = $signed({($signed(fc2_e714[19:1]) + $signed({{3{fc2_in_42[15]}}, fc2_in_42})), fc2_e714[0]});
+    wire signed [16:0] fc2_e716_xh = $signed(fc2_e227[17:1]);
+    wire signed [18:0] fc2_e716 = $signed({($signed({fc2_e716_xh[16], fc2_e716_xh}) + $signed({{2{fc2_in_11[15]}}, fc2_in_11})), fc2_e227[0]});
+    wire signed [17:0] fc2_e717_xh = $signed(fc2_e716[18:1]);
+    wire [19:0] fc2_e717_u = {($signed({fc2_e717_xh[17], fc2_e717_xh}) + $signed({fc2_e161[17], fc2_e161})), fc2_e716[0]};
+    wire signed [17:0] fc2_e718_xh = $signed(fc2_e241[18:1]);
+    wire signed [19:0] fc2_e718 = $signed({($signed({fc2_e718_xh[17], fc2_e718_xh}) - $signed({{3{fc2_in_5[15]}}, fc2_in_5})), fc2_e241[0]});
+    wire signed [17:0] fc2_e719_xh = $signed(fc2_e246[18:1]);
+    wire signed [19:0] fc2_e719 = $signed({($signed({fc2_e719_xh[17], fc2_e719_xh}) - $signed({fc2_e76[17], fc2_e76})), fc2_e246[0]});
+    wire signed [16:0] fc2_e720_xh = $signed(fc2_e298[18:2]);
+    wire [19:0] fc2_e720_u = {($signed({fc2_e720_xh[16], fc2_e720_xh}) - $signed({{2{fc2_in_63[15]}}, fc2_in_63})), fc2_e298[1:0]};
+    wire signed [16:0] fc2_e721_xh = $signed(fc2_e303[18:2]);
+    wire signed [20:0] fc2_e721 = $signed({($signed({{2{fc2_e721_xh[16]}}, fc2_e721_xh}) - $signed({fc2_e6[17], fc2_e6})), fc2_e303[1:0]});
+    wire signed [17:0] fc2_e722_xh = $signed(fc2_e335[18:1]);
+    wire signed [19:0] fc2_e722 = $signed({($signed({fc2_e722_xh[17], fc2_e722_xh}) - $signed({{2{fc2_e134[16]}}, fc2_e134})), fc2_e335[0]});
+    wire signed [14:0] fc2_e723_xh = $signed(fc2_e372[17:3]);
+    wire signed [20:0] fc2_e723 = $signed({($signed({{3{fc2_e723_xh[14]}}, fc2_e723_xh}) + fc2_e14), fc2_e372[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n0_acc = ($signed({fc2_n0_t5_0[28], fc2_n0_t5_0}) + 30'sd862208);
+    wire signed [18:0] fc2_e724_xh = $signed(fc2_e454[19:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc2_e724 = $signed({($signed(fc2_e724_xh[17:0]) - $signed({{2{fc2_in_30[15]}}, fc2_in_30})), fc2_e454[0]});
+    reg  signed [15:0] fc2_in_44_d1;
+    wire signed [14:0] fc2_e725_xh = $signed(fc2_e537[21:7]);
+    wire signed [23:0] fc2_e725 = $signed({($signed({{2{fc2_e725_xh[14]}}, fc2_e725_xh}) + $signed({fc2_in_44_d1[15], fc2_in_44_d1})), fc2_e537[6:0]});
+    wire signed [16:0] fc2_e726_xh = $signed(fc2_e541[21:5]);
+    wire signed [22:0] fc2_e726 = $signed({($signed({fc2_e726_xh[16], fc2_e726_xh}) + $signed({{2{fc2_in_55[15]}}, fc2_in_55})), fc2_e541[4:0]});
+    wire [20:0] fc2_e727_u = {($signed(fc2_e599[20:3]) + $signed({{2{fc2_in_55[15]}}, fc2_in_55})), fc2_e599[2:0]};
+    wire signed [15:0] fc2_e728_xh = $signed(fc2_e644[23:8]);
+    wire [24:0] fc2_e728_u = {($signed({fc2_e728_xh[15], fc2_e728_xh}) + $signed({fc2_in_23[15], fc2_in_23})), fc2_e644[7:0]};
+    wire signed [16:0] fc2_e729_xh = $signed(fc2_e645[20:4]);
+    wire signed [21:0] fc2_e729 = $signed({($signed({fc2_e729_xh[16], fc2_e729_xh}) - $signed({{2{fc2_in_22[15]}}, fc2_in_22})), fc2_e645[3:0]});
+    wire signed [16:0] fc2_e730_xh = $signed(fc2_e689[20:4]);
+    wire signed [21:0] fc2_e730 = $signed({($signed({fc2_e730_xh[16], fc2_e730_xh}) + $signed({fc2_e79[16], fc2_e79})), fc2_e689[3:0]});
+    wire signed [17:0] fc2_e731_xh = $signed(fc2_e698[18:1]);
+    wire [19:0] fc2_e731_u = {($signed({fc2_e731_xh[17], fc2_e731_xh}) + $signed({{3{fc2_in_6[15]}}, fc2_in_6})), fc2_e698[0]};
+    wire signed [17:0] fc2_e732_xh = $signed(fc2_e699[21:4]);
+    wire [22:0] fc2_e732_u = {($signed({fc2_e732_xh[17], fc2_e732_xh}) + $signed({fc2_e338[17], fc2_e338})), fc2_e699[3:0]};
+    wire signed [16:0] fc2_e733_xh = $signed(fc2_e710[23:7]);
+    wire [24:0] fc2_e733_u = {($signed({fc2_e733_xh[16], fc2_e733_xh}) - $signed({fc2_e168[16], fc2_e168})), fc2_e710[6:0]};
+    wire signed [11:0] fc2_e734_xh = $signed(fc2_in_3[15:4]);
+    wire signed [21:0] fc2_e734 = $signed({($signed({{6{fc2_e734_xh[11]}}, fc2_e734_xh}) - fc2_e156), fc2_in_3[3:0]});
+    wire signed [14:0] fc2_e735_xh = $signed(fc2_in_11[15:1]);
+    wire signed [18:0] fc2_e735 = $signed({($signed({{3{fc2_e735_xh[14]}}, fc2_e735_xh}) - fc2_e98), fc2_in_11[0]});
+    wire signed [17:0] fc2_e736 = $signed({{2{fc2_in_12[15]}}, fc2_in_12}) + fc2_e17;
+    wire signed [17:0] fc2_e737 = $signed({{2{fc2_in_15[15]}}, fc2_in_15}) - fc2_e55;
+    wire signed [17:0] fc2_e738 = $signed({{2{fc2_in_17[15]}}, fc2_in_17}) - fc2_e82;
+    wire signed [18:0] fc2_e739 = $signed({($signed({{3{fc2_e124_xh[14]}}, fc2_e124_xh}) + fc2_e64), fc2_in_20[0]});
+    wire signed [17:0] fc2_e740 = $signed({{2{fc2_in_21[15]}}, fc2_in_21}) + fc2_e256;
+    wire signed [18:0] fc2_e741 = $signed({($signed({{3{fc2_e274_xh[14]}}, fc2_e274_xh}) + fc2_e445), fc2_in_22[0]});
+    wire signed [17:0] fc2_e742 = $signed({{2{fc2_in_23[15]}}, fc2_in_23}) + fc2_e89;
+    wire signed [18:0] fc2_e743 = $signed({($signed({{3{fc2_e69_xh[14]}}, fc2_e69_xh}) - fc2_e98), fc2_in_23[0]});
+    wire signed [17:0] fc2_e744 = $signed({{2{fc2_in_24[15]}}, fc2_in_24}) + fc2_e50;
+    wire signed [11:0] fc2_e745_xh = $signed(fc2_in_25[15:4]);
+    wire signed [21:0] fc2_e745 = $signed({($signed({{6{fc2_e745_xh[11]}}, fc2_e745_xh}) + fc2_e63), fc2_in_25[3:0]});
+    wire signed [17:0] fc2_e746 = $signed({{2{fc2_in_25[15]}}, fc2_in_25}) - fc2_e191;
+    wire signed [18:0] fc2_e747 = $signed({($signed({{3{fc2_e276_xh[14]}}, fc2_e276_xh}) - fc2_e223), fc2_in_27[0]});
+    wire signed [17:0] fc2_e748_xh = $signed(fc2_e747[18:1]);
+    wire signed [19:0] fc2_e748 = $signed({($signed({fc2_e748_xh[17], fc2_e748_xh}) + $signed({{2{fc2_e38[16]}}, fc2_e38})), fc2_e747[0]});
+    wire signed [17:0] fc2_e749 = $signed({{2{fc2_in_30[15]}}, fc2_in_30}) + fc2_e113;
+    wire signed [19:0] fc2_e750 = $signed({($signed({{4{fc2_e36_xh[13]}}, fc2_e36_xh}) + fc2_e136), fc2_in_32[1:0]});
+    wire signed [18:0] fc2_e751 = $signed({($signed({{3{fc2_e195_xh[14]}}, fc2_e195_xh}) + fc2_e136), fc2_in_33[0]});
+    wire signed [11:0] fc2_e752_xh = $signed(fc2_in_33[15:4]);
+    wire signed [21:0] fc2_e752 = $signed({($signed({{6{fc2_e752_xh[11]}}, fc2_e752_xh}) - fc2_e423), fc2_in_33[3:0]});
+    wire signed [14:0] fc2_e753_xh = $signed(fc2_in_34[15:1]);
+    wire signed [18:0] fc2_e753 = $signed({($signed({{3{fc2_e753_xh[14]}}, fc2_e753_xh}) + fc2_e258), fc2_in_34[0]});
+    wire signed [19:0] fc2_e754 = $signed({($signed({{4{fc2_e30_xh[13]}}, fc2_e30_xh}) - fc2_e131), fc2_in_35[1:0]});
+    wire signed [17:0] fc2_e755 = $signed({{2{fc2_in_35[15]}}, fc2_in_35}) + fc2_e275;
+    wire signed [17:0] fc2_e756 = $signed({{2{fc2_in_37[15]}}, fc2_in_37}) - fc2_e97;
+    wire signed [18:0] fc2_e757 = $signed({($signed({{3{fc2_e241_xh[14]}}, fc2_e241_xh}) + fc2_e67), fc2_in_43[0]});
+    wire signed [17:0] fc2_e758 = $signed({{2{fc2_in_47[15]}}, fc2_in_47}) + fc2_e173;
+    wire signed [17:0] fc2_e759 = $signed({{2{fc2_in_49[15]}}, fc2_in_49}) - fc2_e98;
+    wire signed [17:0] fc2_e760 = $signed({{2{fc2_in_49[15]}}, fc2_in_49}) - fc2_e124;
+    wire signed [11:0] fc2_e761_xh = $signed(fc2_in_51[15:4]);
+    wire signed [21:0] fc2_e761 = $signed({($signed({{6{fc2_e761_xh[11]}}, fc2_e761_xh}) + fc2_e223), fc2_in_51[3:0]});
+    wire signed [19:0] fc2_e762 = $signed({($signed({{4{fc2_e26_xh[13]}}, fc2_e26_xh}) - fc2_e255), fc2_in_51[1:0]});
+    wire signed [17:0] fc2_e763 = $signed({{2{fc2_in_53[15]}}, fc2_in_53}) + fc2_e96;
+    wire signed [15:0] fc2_e764_xh = $signed(fc2_e9[16:1]);
+    wire [19:0] fc2_e764_u = {($signed({{3{fc2_e764_xh[15]}}, fc2_e764_xh}) + $signed({fc2_e763[17], fc2_e763})), fc2_e9[0]};
+    wire signed [20:0] fc2_e765 = $signed({($signed({{5{fc2_e220_xh[12]}}, fc2_e220_xh}) - fc2_e64), fc2_in_55[2:0]});
+    wire signed [10:0] fc2_e766_xh = $signed(fc2_in_57[15:5]);
+    wire signed [22:0] fc2_e766 = $signed({($signed({{7{fc2_e766_xh[10]}}, fc2_e766_xh}) - fc2_e64), fc2_in_57[4:0]});
+    wire signed [22:0] fc2_e767 = $signed({{5{fc2_e112[17]}}, fc2_e112}) + fc2_e766;
+    wire signed [15:0] fc2_e768_xh = $signed(fc2_e4[16:1]);
+    wire signed [18:0] fc2_e768 = $signed({($signed({{2{fc2_e768_xh[15]}}, fc2_e768_xh}) + fc2_e106), fc2_e4[0]});
+    wire signed [18:0] fc2_e769 = $signed({{2{fc2_e13[16]}}, fc2_e13}) - $signed({fc2_e281[17], fc2_e281});
+    wire signed [14:0] fc2_e770_xh = $signed(fc2_e16[16:2]);
+    wire signed [19:0] fc2_e770 = $signed({($signed({{3{fc2_e770_xh[14]}}, fc2_e770_xh}) - fc2_e164), fc2_e16[1:0]});
+    wire signed [18:0] fc2_e771 = $signed({fc2_e17[17], fc2_e17}) + $signed({{2{fc2_e125[16]}}, fc2_e125});
+    wire signed [18:0] fc2_e772 = $signed({{2{fc2_e18[16]}}, fc2_e18}) + $signed({fc2_e157[17], fc2_e157});
+    wire signed [16:0] fc2_e773_xh = $signed(fc2_e35[17:1]);
+    wire signed [19:0] fc2_e773 = $signed({($signed({{2{fc2_e773_xh[16]}}, fc2_e773_xh}) - $signed({fc2_e78[17], fc2_e78})), fc2_e35[0]});
+    wire signed [18:0] fc2_e774 = $signed({{2{fc2_e38[16]}}, fc2_e38}) - $signed({fc2_e276[17], fc2_e276});
+    wire signed [18:0] fc2_e775 = $signed({fc2_e45[17], fc2_e45}) + $signed({fc2_e55[17], fc2_e55});
+    wire signed [13:0] fc2_e776_xh = $signed(fc2_e49[16:3]);
+    wire signed [20:0] fc2_e776 = $signed({($signed({{4{fc2_e776_xh[13]}}, fc2_e776_xh}) + fc2_e64), fc2_e49[2:0]});
+    wire signed [15:0] fc2_e777_xh = $signed(fc2_e49[16:1]);
+    wire signed [18:0] fc2_e777 = $signed({($signed({{2{fc2_e777_xh[15]}}, fc2_e777_xh}) - fc2_e128), fc2_e49[0]});
+    wire signed [19:0] fc2_e778 = $signed({($signed({{2{fc2_e133_xh[16]}}, fc2_e133_xh}) + $signed({fc2_e93[17], fc2_e93})), fc2_e51[0]});
+    wire signed [18:0] fc2_e779 = $signed({{2{fc2_e52[16]}}, fc2_e52}) + $signed({fc2_e214[17], fc2_e214});
+    wire signed [14:0] fc2_e780_xh = $signed(fc2_e54[16:2]);
+    wire signed [20:0] fc2_e780 = $signed({($signed({{4{fc2_e780_xh[14]}}, fc2_e780_xh}) - $signed({fc2_e203[17], fc2_e203})), fc2_e54[1:0]});
+    wire signed [10:0] fc2_e781_xh = $signed(fc2_e57[17:7]);
+    wire signed [24:0] fc2_e781 = $signed({($signed({{7{fc2_e781_xh[10]}}, fc2_e781_xh}) + fc2_e70), fc2_e57[6:0]});
+    wire signed [17:0] fc2_e782_xh = $signed(fc2_e72[18:1]);
+    wire signed [19:0] fc2_e782 = $signed({($signed({fc2_e782_xh[17], fc2_e782_xh}) + $signed({{2{fc2_e24[16]}}, fc2_e24})), fc2_e72[0]});
+    wire signed [15:0] fc2_e783_xh = $signed(fc2_e80[18:3]);
+    wire signed [20:0] fc2_e783 = $signed({($signed({{2{fc2_e783_xh[15]}}, fc2_e783_xh}) + fc2_e175), fc2_e80[2:0]});
+    wire signed [14:0] fc2_e784_xh = $signed(fc2_e88[16:2]);
+    wire signed [19:0] fc2_e784 = $signed({($signed({{3{fc2_e784_xh[14]}}, fc2_e784_xh}) - fc2_e193), fc2_e88[1:0]});
+    wire signed [18:0] fc2_e785 = $signed({fc2_e91[17], fc2_e91}) + $signed({fc2_e157[17], fc2_e157});
+    wire signed [14:0] fc2_e786_xh = $signed(fc2_e94[19:5]);
+    wire signed [23:0] fc2_e786 = $signed({($signed({{4{fc2_e786_xh[14]}}, fc2_e786_xh}) + $signed({fc2_e178[17], fc2_e178})), fc2_e94[4:0]});
+    wire signed [19:0] fc2_e787 = $signed({($signed({{3{fc2_e597_xh[14]}}, fc2_e597_xh}) - fc2_e383), fc2_e103[1:0]});
+    wire signed [18:0] fc2_e788 = $signed({($signed(fc2_e138[18:1]) + $signed({{2{fc2_in_57[15]}}, fc2_in_57})), fc2_e138[0]});
+    wire signed [16:0] fc2_e789_xh = $signed(fc2_e141[18:2]);
+    wire signed [19:0] fc2_e789 = $signed({($signed({fc2_e789_xh[16], fc2_e789_xh}) - $signed({{2{fc2_in_37[15]}}, fc2_in_37})), fc2_e141[1:0]});
+    wire signed [18:0] fc2_e790 = $signed({($signed(fc2_e144[18:1]) + $signed({{2{fc2_in_41[15]}}, fc2_in_41})), fc2_e144[0]});
+    wire signed [17:0] fc2_e791_xh = $signed(fc2_e170[18:1]);
+    wire signed [19:0] fc2_e791 = $signed({($signed({fc2_e791_xh[17], fc2_e791_xh}) + $signed({{2{fc2_e41[16]}}, fc2_e41})), fc2_e170[0]});
+    wire signed [16:0] fc2_e792_xh = $signed(fc2_e175[17:1]);
+    wire signed [19:0] fc2_e792 = $signed({($signed({{2{fc2_e792_xh[16]}}, fc2_e792_xh}) - $signed({fc2_e202[17], fc2_e202})), fc2_e175[0]});
+    wire signed [15:0] fc2_e793_xh = $signed(fc2_e181[18:3]);
+    wire signed [20:0] fc2_e793 = $signed({($signed({{2{fc2_e793_xh[15]}}, fc2_e793_xh}) + $signed({fc2_e278[16], fc2_e278})), fc2_e181[2:0]});
+    wire signed [15:0] fc2_e794_xh = $signed(fc2_e201[17:2]);
+    wire signed [19:0] fc2_e794 = $signed({($signed({{2{fc2_e794_xh[15]}}, fc2_e794_xh}) + fc2_e91), fc2_e201[1:0]});
+    wire signed [10:0] fc2_e795_xh = $signed(fc2_e201[17:7]);
+    wire signed [24:0] fc2_e795 = $signed({($signed({{7{fc2_e795_xh[10]}}, fc2_e795_xh}) + fc2_e378), fc2_e201[6:0]});
+    wire signed [17:0] fc2_e796_xh = $signed(fc2_e222[19:2]);
+    wire signed [20:0] fc2_e796 = $signed({($signed({fc2_e796_xh[17], fc2_e796_xh}) - $signed({fc2_e93[17], fc2_e93})), fc2_e222[1:0]});
+    wire signed [15:0] fc2_e797_xh = $signed(fc2_e286[17:2]);
+    wire signed [19:0] fc2_e797 = $signed({($signed({{2{fc2_e797_xh[15]}}, fc2_e797_xh}) - fc2_e190), fc2_e286[1:0]});
+    wire signed [17:0] fc2_e798_xh = $signed(fc2_e289[19:2]);
+    wire signed [20:0] fc2_e798 = $signed({($signed({fc2_e798_xh[17], fc2_e798_xh}) + $signed({{2{fc2_e41[16]}}, fc2_e41})), fc2_e289[1:0]});
+    wire signed [15:0] fc2_e799_xh = $signed(fc2_e315[17:2]);
+    wire signed [19:0] fc2_e799 = $signed({($signed({{2{fc2_e799_xh[15]}}, fc2_e799_xh}) + $signed({fc2_e103[16], fc2_e103})), fc2_e315[1:0]});
+    wire signed [16:0] fc2_e800_xh = $signed(fc2_e318[18:2]);
+    wire signed [19:0] fc2_e800 = $signed({($signed({fc2_e800_xh[16], fc2_e800_xh}) + $signed({fc2_e111[16], fc2_e111})), fc2_e318[1:0]});
+    wire signed [15:0] fc2_e801_xh = $signed(fc2_e320[19:4]);
+    wire signed [20:0] fc2_e801 = $signed({($signed({fc2_e801_xh[15], fc2_e801_xh}) + $signed({fc2_in_12[15], fc2_in_12})), fc2_e320[3:0]});
+    wire signed [16:0] fc2_e802_xh = $signed(fc2_e350[18:2]);
+    wire signed [19:0] fc2_e802 = $signed({($signed({fc2_e802_xh[16], fc2_e802_xh}) - $signed({{2{fc2_in_36[15]}}, fc2_in_36})), fc2_e350[1:0]});
+    wire signed [14:0] fc2_e803_xh = $signed(fc2_e391[18:4]);
+    wire signed [21:0] fc2_e803 = $signed({($signed({{3{fc2_e803_xh[14]}}, fc2_e803_xh}) - fc2_e78), fc2_e391[3:0]});
+    wire signed [15:0] fc2_e804_xh = $signed(fc2_e401[18:3]);
+    wire signed [20:0] fc2_e804 = $signed({($signed({{2{fc2_e804_xh[15]}}, fc2_e804_xh}) - fc2_e75), fc2_e401[2:0]});
+    wire signed [10:0] fc2_e805_xh = $signed(fc2_e434[17:7]);
+    wire signed [24:0] fc2_e805 = $signed({($signed({{7{fc2_e805_xh[10]}}, fc2_e805_xh}) + fc2_e190), fc2_e434[6:0]});
+    wire signed [21:0] fc2_e806 = $signed({($signed(fc2_e439[21:4]) - $signed({{2{fc2_in_21[15]}}, fc2_in_21})), fc2_e439[3:0]});
+    reg  signed [15:0] fc2_in_29_d1;
+    wire signed [13:0] fc2_e807_xh = $signed(fc2_e506[21:8]);
+    wire signed [24:0] fc2_e807 = $signed({($signed({{3{fc2_e807_xh[13]}}, fc2_e807_xh}) - $signed({fc2_in_29_d1[15], fc2_in_29_d1})), fc2_e506[7:0]});
+    wire signed [15:0] fc2_e808_xh = $signed(fc2_e540[22:7]);
+    wire [23:0] fc2_e808_u = {($signed({fc2_e808_xh[15], fc2_e808_xh}) - $signed({fc2_in_49[15], fc2_in_49})), fc2_e540[6:0]};
+    wire signed [16:0] fc2_e809_xh = $signed(fc2_e602[19:3]);
+    wire [20:0] fc2_e809_u = {($signed({fc2_e809_xh[16], fc2_e809_xh}) - $signed({{2{fc2_in_26[15]}}, fc2_in_26})), fc2_e602[2:0]};
+    reg  [23:0] fc2_e618_d1;
+    wire signed [23:0] fc2_e618_d1_v = $signed(fc2_e618_d1);
+    reg  signed [15:0] fc2_in_39_d1;
+    wire signed [15:0] fc2_e810_xh = $signed(fc2_e618_d1_v[23:8]);
+    wire signed [24:0] fc2_e810 = $signed({($signed({fc2_e810_xh[15], fc2_e810_xh}) + $signed({fc2_in_39_d1[15], fc2_in_39_d1})), fc2_e618_d1_v[7:0]});
+    wire signed [16:0] fc2_e811_xh = $signed(fc2_e680[18:2]);
+    wire signed [19:0] fc2_e811 = $signed({($signed({fc2_e811_xh[16], fc2_e811_xh}) - $signed({{2{fc2_in_13[15]}}, fc2_in_13})), fc2_e680[1:0]});
+    wire signed [16:0] fc2_e812_xh = $signed(fc2_e682[18:2]);
+    wire [19:0] fc2_e812_u = {($signed({fc2_e812_xh[16], fc2_e812_xh}) + $signed({fc2_e12[16], fc2_e12})), fc2_e682[1:0]};
+    wire signed [15:0] fc2_e813_xh = $signed(fc2_e683[18:3]);
+    wire signed [20:0] fc2_e813 = $signed({($signed({{2{fc2_e813_xh[15]}}, fc2_e813_xh}) + fc2_e214), fc2_e683[2:0]});
+    wire signed [16:0] fc2_e814_xh = $signed(fc2_e691[22:6]);
+    wire [23:0] fc2_e814_u = {($signed({fc2_e814_xh[16], fc2_e814_xh}) - $signed({{2{fc2_in_35[15]}}, fc2_in_35})), fc2_e691[5:0]};
+    wire signed [16:0] fc2_e815_xh = $signed(fc2_e705[18:2]);
+    wire signed [19:0] fc2_e815 = $signed({($signed({fc2_e815_xh[16], fc2_e815_xh}) + $signed({fc2_e9[16], fc2_e9})), fc2_e705[1:0]});
+    wire signed [14:0] fc2_e816_xh = $signed(fc2_in_0[15:1]);
+    wire signed [18:0] fc2_e816 = $signed({($signed({{3{fc2_e816_xh[14]}}, fc2_e816_xh}) + $signed({fc2_e44[16], fc2_e44})), fc2_in_0[0]});
+    wire signed [18:0] fc2_e817 = $signed({($signed({{3{fc2_e816_xh[14]}}, fc2_e816_xh}) + $signed({fc2_e101[16], fc2_e101})), fc2_in_0[0]});
+    wire signed [17:0] fc2_e818 = $signed({{2{fc2_in_1[15]}}, fc2_in_1}) + $signed({fc2_e88[16], fc2_e88});
+    wire signed [17:0] fc2_e819 = $signed({{2{fc2_in_2[15]}}, fc2_in_2}) + $signed({fc2_e1[16], fc2_e1});
+    wire signed [13:0] fc2_e820_xh = $signed(fc2_in_5[15:2]);
+    wire signed [18:0] fc2_e820 = $signed({($signed({{3{fc2_e820_xh[13]}}, fc2_e820_xh}) - fc2_e74), fc2_in_5[1:0]});
+    wire signed [17:0] fc2_e821 = $signed({{2{fc2_in_8[15]}}, fc2_in_8}) + $signed({fc2_e42[16], fc2_e42});
+    wire signed [10:0] fc2_e822_xh = $signed(fc2_in_17[15:5]);
+    wire signed [22:0] fc2_e822 = $signed({($signed({{7{fc2_e822_xh[10]}}, fc2_e822_xh}) - $signed({fc2_e42[16], fc2_e42})), fc2_in_17[4:0]});
+    wire signed [17:0] fc2_e823 = $signed({{2{fc2_in_19[15]}}, fc2_in_19}) + $signed({fc2_e87[16], fc2_e87});
+    wire signed [17:0] fc2_e824 = $signed({{2{fc2_in_20[15]}}, fc2_in_20}) - $signed({fc2_e101[16], fc2_e101});
+    wire signed [17:0] fc2_e825 = $signed({{2{fc2_in_22[15]}}, fc2_in_22}) + $signed({fc2_e87[16], fc2_e87});
+    wire signed [18:0] fc2_e826 = $signed({($signed({{3{fc2_e51_xh[14]}}, fc2_e51_xh}) + $signed({fc2_e56[16], fc2_e56})), fc2_in_26[0]});
+    wire signed [17:0] fc2_e827 = $signed({{2{fc2_in_28[15]}}, fc2_in_28}) - $signed({fc2_e12[16], fc2_e12});
+    wire signed [17:0] fc2_e828 = $signed({{2{fc2_in_28[15]}}, fc2_in_28}) + $signed({fc2_e24[16], fc2_e24});
+    wire signed [18:0] fc2_e829 = $signed({($signed({{3{fc2_e112_xh[14]}}, fc2_e112_xh}) + $signed({fc2_e166[16], fc2_e166})), fc2_in_30[0]});
+    wire signed [19:0] fc2_e830 = $signed({($signed({{4{fc2_e30_xh[13]}}, fc2_e30_xh}) - $signed({fc2_e44[16], fc2_e44})), fc2_in_35[1:0]});
+    wire signed [14:0] fc2_e831_xh = $signed(fc2_in_37[15:1]);
+    wire signed [18:0] fc2_e831 = $signed({($signed({{3{fc2_e831_xh[14]}}, fc2_e831_xh}) - $signed({fc2_e107[16], fc2_e107})), fc2_in_37[0]});
+    wire signed [13:0] fc2_e832_xh = $signed(fc2_in_43[15:2]);
+    wire signed [19:0] fc2_e832 = $signed({($signed({{4{fc2_e832_xh[13]}}, fc2_e832_xh}) + $signed({fc2_e81[16], fc2_e81})), fc2_in_43[1:0]});
+    wire signed [14:0] fc2_e833_xh = $signed(fc2_in_44[15:1]);
+    wire signed [18:0] fc2_e833 = $signed({($signed({{3{fc2_e833_xh[14]}}, fc2_e833_xh}) + $signed({fc2_e48[16], fc2_e48})), fc2_in_44[0]});
+    wire signed [17:0] fc2_e834 = $signed({{2{fc2_in_46[15]}}, fc2_in_46}) - $signed({fc2_e74[16], fc2_e74});
+    wire signed [19:0] fc2_e835 = $signed({($signed({{4{fc2_e552_xh[13]}}, fc2_e552_xh}) + $signed({fc2_e33[16], fc2_e33})), fc2_in_48[1:0]});
+    wire signed [9:0] fc2_e836_xh = $signed(fc2_in_48[15:6]);
+    wire signed [23:0] fc2_e836 = $signed({($signed({{8{fc2_e836_xh[9]}}, fc2_e836_xh}) + $signed({fc2_e86[16], fc2_e86})), fc2_in_48[5:0]});
+    wire signed [12:0] fc2_e837_xh = $signed(fc2_in_51[15:3]);
+    wire signed [20:0] fc2_e837 = $signed({($signed({{5{fc2_e837_xh[12]}}, fc2_e837_xh}) - $signed({fc2_e84[16], fc2_e84})), fc2_in_51[2:0]});
+    wire signed [19:0] fc2_e838 = $signed({($signed({{4{fc2_e7_xh[13]}}, fc2_e7_xh}) - $signed({fc2_e215[16], fc2_e215})), fc2_in_52[1:0]});
+    wire signed [18:0] fc2_e839 = $signed({($signed({{3{fc2_e46_xh[14]}}, fc2_e46_xh}) - $signed({fc2_e9[16], fc2_e9})), fc2_in_56[0]});
+    wire signed [11:0] fc2_e840_xh = $signed(fc2_in_56[15:4]);
+    wire signed [21:0] fc2_e840 = $signed({($signed({{6{fc2_e840_xh[11]}}, fc2_e840_xh}) + $signed({fc2_e73[16], fc2_e73})), fc2_in_56[3:0]});
+    wire signed [18:0] fc2_e841 = $signed({($signed({{3{fc2_e184_xh[14]}}, fc2_e184_xh}) - $signed({fc2_e15[16], fc2_e15})), fc2_in_59[0]});
+    wire signed [17:0] fc2_e842 = $signed({{2{fc2_in_59[15]}}, fc2_in_59}) - $signed({fc2_e107[16], fc2_e107});
+    wire signed [13:0] fc2_e843_xh = $signed(fc2_in_63[15:2]);
+    wire signed [19:0] fc2_e843 = $signed({($signed({{4{fc2_e843_xh[13]}}, fc2_e843_xh}) - $signed({fc2_e48[16], fc2_e48})), fc2_in_63[1:0]});
+    wire signed [13:0] fc2_e844_xh = $signed(fc2_e1[16:3]);
+    wire signed [20:0] fc2_e844 = $signed({($signed({{4{fc2_e844_xh[13]}}, fc2_e844_xh}) + $signed({fc2_e19[16], fc2_e19})), fc2_e1[2:0]});
+    wire signed [18:0] fc2_e845 = $signed({($signed({{2{fc2_e768_xh[15]}}, fc2_e768_xh}) - $signed({fc2_e15[16], fc2_e15})), fc2_e4[0]});
+    wire signed [10:0] fc2_e846_xh = $signed(fc2_e21[17:7]);
+    wire signed [24:0] fc2_e846 = $signed({($signed({{7{fc2_e846_xh[10]}}, fc2_e846_xh}) + $signed({fc2_e19[16], fc2_e19})), fc2_e21[6:0]});
+    wire signed [18:0] fc2_e847 = $signed({($signed({{2{fc2_e204_xh[15]}}, fc2_e204_xh}) - $signed({fc2_e427[16], fc2_e427})), fc2_e32[0]});
+    wire signed [11:0] fc2_e848_xh = $signed(fc2_e41[16:5]);
+    wire signed [22:0] fc2_e848 = $signed({($signed({{6{fc2_e848_xh[11]}}, fc2_e848_xh}) + $signed({fc2_e84[16], fc2_e84})), fc2_e41[4:0]});
+    wire signed [13:0] fc2_e849_xh = $signed(fc2_e44[16:3]);
+    wire signed [20:0] fc2_e849 = $signed({($signed({{4{fc2_e849_xh[13]}}, fc2_e849_xh}) - $signed({fc2_e33[16], fc2_e33})), fc2_e44[2:0]});
+    wire signed [18:0] fc2_e850 = $signed({($signed({fc2_e582_xh[16], fc2_e582_xh}) - $signed({fc2_e12[16], fc2_e12})), fc2_e46[0]});
+    wire signed [18:0] fc2_e851 = $signed({($signed({fc2_e582_xh[16], fc2_e582_xh}) - $signed({fc2_e33[16], fc2_e33})), fc2_e46[0]});
+    wire signed [18:0] fc2_e852 = $signed({($signed({fc2_e262_xh[16], fc2_e262_xh}) + $signed({{2{fc2_in_2[15]}}, fc2_in_2})), fc2_e47[0]});
+    wire signed [17:0] fc2_e853 = $signed({fc2_e49[16], fc2_e49}) + $signed({fc2_e90[16], fc2_e90});
+    wire signed [14:0] fc2_e854_xh = $signed(fc2_e52[16:2]);
+    wire signed [19:0] fc2_e854 = $signed({($signed({{3{fc2_e854_xh[14]}}, fc2_e854_xh}) + $signed({fc2_e111[16], fc2_e111})), fc2_e52[1:0]});
+    wire signed [17:0] fc2_e855 = $signed({fc2_e73[16], fc2_e73}) - $signed({fc2_e435[16], fc2_e435});
+    wire signed [11:0] fc2_e856_xh = $signed(fc2_e75[17:6]);
+    wire signed [23:0] fc2_e856 = $signed({($signed({{6{fc2_e856_xh[11]}}, fc2_e856_xh}) - $signed({fc2_e52[16], fc2_e52})), fc2_e75[5:0]});
+    wire signed [15:0] fc2_e857_xh = $signed(fc2_e87[16:1]);
+    wire signed [18:0] fc2_e857 = $signed({($signed({{2{fc2_e857_xh[15]}}, fc2_e857_xh}) + $signed({fc2_e38[16], fc2_e38})), fc2_e87[0]});
+    wire signed [14:0] fc2_e858_xh = $signed(fc2_e89[17:3]);
+    wire signed [20:0] fc2_e858 = $signed({($signed({{3{fc2_e858_xh[14]}}, fc2_e858_xh}) - $signed({fc2_e29[16], fc2_e29})), fc2_e89[2:0]});
+    wire signed [15:0] fc2_e859_xh = $signed(fc2_e104[17:2]);
+    wire signed [19:0] fc2_e859 = $signed({($signed({{2{fc2_e859_xh[15]}}, fc2_e859_xh}) - $signed({fc2_e4[16], fc2_e4})), fc2_e104[1:0]});
+    wire signed [19:0] fc2_e860 = $signed({($signed(fc2_e859[19:1]) + $signed({{2{fc2_e174[16]}}, fc2_e174})), fc2_e859[0]});
+    wire signed [10:0] fc2_e861_xh = $signed(fc2_e125[16:6]);
+    wire signed [23:0] fc2_e861 = $signed({($signed({{7{fc2_e861_xh[10]}}, fc2_e861_xh}) + $signed({fc2_e1[16], fc2_e1})), fc2_e125[5:0]});
+    wire signed [16:0] fc2_e862_xh = $signed(fc2_e133[18:2]);
+    wire signed [19:0] fc2_e862 = $signed({($signed({fc2_e862_xh[16], fc2_e862_xh}) - $signed({fc2_e88[16], fc2_e88})), fc2_e133[1:0]});
+    wire signed [15:0] fc2_e863_xh = $signed(fc2_e139[18:3]);
+    wire signed [20:0] fc2_e863 = $signed({($signed({{2{fc2_e863_xh[15]}}, fc2_e863_xh}) - $signed({fc2_e58[16], fc2_e58})), fc2_e139[2:0]});
+    wire signed [15:0] fc2_e864_xh = $signed(fc2_e153[17:2]);
+    wire signed [19:0] fc2_e864 = $signed({($signed({{2{fc2_e864_xh[15]}}, fc2_e864_xh}) - $signed({fc2_e79[16], fc2_e79})), fc2_e153[1:0]});
+    wire signed [11:0] fc2_e865_xh = $signed(fc2_e158[17:6]);
+    wire signed [23:0] fc2_e865 = $signed({($signed({{6{fc2_e865_xh[11]}}, fc2_e865_xh}) - $signed({fc2_e268[16], fc2_e268})), fc2_e158[5:0]});
+    wire signed [14:0] fc2_e866_xh = $signed(fc2_e165[19:5]);
+    wire signed [22:0] fc2_e866 = $signed({($signed({{3{fc2_e866_xh[14]}}, fc2_e866_xh}) - $signed({fc2_e49[16], fc2_e49})), fc2_e165[4:0]});
+    wire signed [14:0] fc2_e867_xh = $signed(fc2_e211[16:2]);
+    wire signed [19:0] fc2_e867 = $signed({($signed({{3{fc2_e867_xh[14]}}, fc2_e867_xh}) - $signed({fc2_e145[16], fc2_e145})), fc2_e211[1:0]});
+    wire signed [16:0] fc2_e868_xh = $signed(fc2_e221[18:2]);
+    wire signed [19:0] fc2_e868 = $signed({($signed({fc2_e868_xh[16], fc2_e868_xh}) + $signed({fc2_e121[16], fc2_e121})), fc2_e221[1:0]});
+    wire signed [16:0] fc2_e869_xh = $signed(fc2_e224[19:3]);
+    wire signed [20:0] fc2_e869 = $signed({($signed({fc2_e869_xh[16], fc2_e869_xh}) - $signed({{2{fc2_in_31[15]}}, fc2_in_31})), fc2_e224[2:0]});
+    wire signed [16:0] fc2_e870_xh = $signed(fc2_e251[20:4]);
+    wire signed [21:0] fc2_e870 = $signed({($signed({fc2_e870_xh[16], fc2_e870_xh}) + $signed({fc2_e171[16], fc2_e171})), fc2_e251[3:0]});
+    wire signed [16:0] fc2_e871_xh = $signed(fc2_e258[17:1]);
+    wire signed [18:0] fc2_e871 = $signed({($signed({fc2_e871_xh[16], fc2_e871_xh}) - $signed({fc2_e146[16], fc2_e146})), fc2_e258[0]});
+    wire signed [16:0] fc2_e872_xh = $signed(fc2_e289[19:3]);
+    wire signed [20:0] fc2_e872 = $signed({($signed({fc2_e872_xh[16], fc2_e872_xh}) + $signed({fc2_e79[16], fc2_e79})), fc2_e289[2:0]});
+    wire signed [14:0] fc2_e873_xh = $signed(fc2_e296[18:4]);
+    wire [20:0] fc2_e873_u = {($signed({{2{fc2_e873_xh[14]}}, fc2_e873_xh}) + $signed({fc2_in_50[15], fc2_in_50})), fc2_e296[3:0]};
+    wire signed [16:0] fc2_e874_xh = $signed(fc2_e360[18:2]);
+    wire signed [19:0] fc2_e874 = $signed({($signed({fc2_e874_xh[16], fc2_e874_xh}) + $signed({{2{fc2_in_3[15]}}, fc2_in_3})), fc2_e360[1:0]});
+    wire signed [15:0] fc2_e875_xh = $signed(fc2_e363[18:3]);
+    wire signed [20:0] fc2_e875 = $signed({($signed({{2{fc2_e875_xh[15]}}, fc2_e875_xh}) - $signed({fc2_e61[16], fc2_e61})), fc2_e363[2:0]});
+    reg  signed [20:0] fc2_e492_d1;
+    reg  signed [15:0] fc2_in_56_d1;
+    wire signed [13:0] fc2_e876_xh = $signed(fc2_e492_d1[20:7]);
+    wire signed [23:0] fc2_e876 = $signed({($signed({{3{fc2_e876_xh[13]}}, fc2_e876_xh}) - $signed({fc2_in_56_d1[15], fc2_in_56_d1})), fc2_e492_d1[6:0]});
+    wire signed [15:0] fc2_e877_xh = $signed(fc2_e517[22:7]);
+    wire signed [23:0] fc2_e877 = $signed({($signed({fc2_e877_xh[15], fc2_e877_xh}) + $signed({fc2_in_52[15], fc2_in_52})), fc2_e517[6:0]});
+    wire signed [15:0] fc2_e878_xh = $signed(fc2_e707[20:5]);
+    wire [22:0] fc2_e878_u = {($signed({{2{fc2_e878_xh[15]}}, fc2_e878_xh}) + $signed({fc2_e101[16], fc2_e101})), fc2_e707[4:0]};
+    wire signed [16:0] fc2_e879_xh = $signed(fc2_e841[18:2]);
+    wire signed [19:0] fc2_e879 = $signed({($signed({fc2_e879_xh[16], fc2_e879_xh}) + $signed({{2{fc2_in_33[15]}}, fc2_in_33})), fc2_e841[1:0]});
+    wire signed [19:0] fc2_e880 = $signed({($signed({{4{fc2_e535_xh[12]}}, fc2_e535_xh}) - $signed({fc2_in_53[15], fc2_in_53})), fc2_in_4[2:0]});
+    wire signed [17:0] fc2_e881 = $signed({($signed({{2{fc2_e47_xh[14]}}, fc2_e47_xh}) + $signed({fc2_in_3[15], fc2_in_3})), fc2_in_5[0]});
+    wire signed [12:0] fc2_e882_xh = $signed(fc2_in_9[15:3]);
+    wire signed [19:0] fc2_e882 = $signed({($signed({{4{fc2_e882_xh[12]}}, fc2_e882_xh}) - $signed({fc2_in_58[15], fc2_in_58})), fc2_in_9[2:0]});
+    wire signed [11:0] fc2_e883_xh = $signed(fc2_in_10[15:4]);
+    wire signed [20:0] fc2_e883 = $signed({($signed({{5{fc2_e883_xh[11]}}, fc2_e883_xh}) + $signed({fc2_in_19[15], fc2_in_19})), fc2_in_10[3:0]});
+    wire signed [11:0] fc2_e885_xh = $signed(fc2_e168[16:5]);
+    wire signed [16:0] fc2_e885_hi = $signed({{5{fc2_e885_xh[11]}}, fc2_e885_xh}) - ($signed({fc2_in_12[15], fc2_in_12}) - $signed({fc2_in_47[15], fc2_in_47}));
+    wire signed [21:0] fc2_e885 = $signed({fc2_e885_hi, fc2_e168[4:0]});
+    wire signed [16:0] fc2_e886 = $signed({fc2_in_16[15], fc2_in_16}) - $signed({fc2_in_26[15], fc2_in_26});
+    wire signed [12:0] fc2_e887_xh = $signed(fc2_e37[17:5]);
+    wire signed [22:0] fc2_e887 = $signed({($signed({{5{fc2_e887_xh[12]}}, fc2_e887_xh}) - $signed({fc2_e886[16], fc2_e886})), fc2_e37[4:0]});
+    wire signed [12:0] fc2_e888_xh = $signed(fc2_in_22[15:3]);
+    wire signed [19:0] fc2_e888 = $signed({($signed({{4{fc2_e888_xh[12]}}, fc2_e888_xh}) + $signed({fc2_in_46[15], fc2_in_46})), fc2_in_22[2:0]});
+    wire signed [16:0] fc2_e889 = $signed({fc2_in_31[15], fc2_in_31}) + $signed({fc2_in_43[15], fc2_in_43});
+    wire signed [18:0] fc2_e890 = $signed({($signed({{3{fc2_e22_xh[13]}}, fc2_e22_xh}) - $signed({fc2_in_23[15], fc2_in_23})), fc2_in_39[1:0]});
+    wire signed [19:0] fc2_e891 = $signed({($signed({{4{fc2_e652_xh[12]}}, fc2_e652_xh}) - $signed({fc2_in_9[15], fc2_in_9})), fc2_in_40[2:0]});
+    wire signed [18:0] fc2_e892 = $signed({($signed({{3{fc2_e466_xh[13]}}, fc2_e466_xh}) + $signed({fc2_in_16[15], fc2_in_16})), fc2_in_45[1:0]});
+    wire signed [14:0] fc2_e893_xh = $signed(fc2_e27[16:2]);
+    wire signed [18:0] fc2_e893 = $signed({($signed({{2{fc2_e893_xh[14]}}, fc2_e893_xh}) - $signed({fc2_in_60[15], fc2_in_60})), fc2_e27[1:0]});
+    wire signed [13:0] fc2_e894_xh = $signed(fc2_e42[16:3]);
+    wire signed [19:0] fc2_e894 = $signed({($signed({{3{fc2_e894_xh[13]}}, fc2_e894_xh}) + $signed({fc2_in_38[15], fc2_in_38})), fc2_e42[2:0]});
+    wire signed [14:0] fc2_e895_xh = $signed(fc2_e43[16:2]);
+    wire signed [18:0] fc2_e895 = $signed({($signed({{2{fc2_e895_xh[14]}}, fc2_e895_xh}) + $signed({fc2_in_14[15], fc2_in_14})), fc2_e43[1:0]});
+    wire signed [10:0] fc2_e896_xh = $signed(fc2_e54[16:6]);
+    wire signed [22:0] fc2_e896 = $signed({($signed({{6{fc2_e896_xh[10]}}, fc2_e896_xh}) + $signed({fc2_in_16[15], fc2_in_16})), fc2_e54[5:0]});
+    wire signed [12:0] fc2_e897_xh = $signed(fc2_e62[16:4]);
+    wire signed [20:0] fc2_e897 = $signed({($signed({{4{fc2_e897_xh[12]}}, fc2_e897_xh}) + $signed({fc2_in_40[15], fc2_in_40})), fc2_e62[3:0]});
+    wire signed [13:0] fc2_e898_xh = $signed(fc2_e74[16:3]);
+    wire signed [19:0] fc2_e898 = $signed({($signed({{3{fc2_e898_xh[13]}}, fc2_e898_xh}) + $signed({fc2_in_0[15], fc2_in_0})), fc2_e74[2:0]});
+    wire signed [18:0] fc2_e899 = $signed({($signed({fc2_e595_xh[15], fc2_e595_xh}) + $signed({fc2_in_5[15], fc2_in_5})), fc2_e82[1:0]});
+    wire signed [9:0] fc2_e900_xh = $signed(fc2_e90[16:7]);
+    wire signed [23:0] fc2_e900 = $signed({($signed({{7{fc2_e900_xh[9]}}, fc2_e900_xh}) + $signed({fc2_in_54[15], fc2_in_54})), fc2_e90[6:0]});
+    wire signed [14:0] fc2_e901_xh = $signed(fc2_e102[16:2]);
+    wire signed [18:0] fc2_e901 = $signed({($signed({{2{fc2_e901_xh[14]}}, fc2_e901_xh}) + $signed({fc2_in_37[15], fc2_in_37})), fc2_e102[1:0]});
+    wire signed [13:0] fc2_e902_xh = $signed(fc2_e106[17:4]);
+    wire signed [20:0] fc2_e902 = $signed({($signed({{3{fc2_e902_xh[13]}}, fc2_e902_xh}) - $signed({fc2_in_11[15], fc2_in_11})), fc2_e106[3:0]});
+    wire signed [20:0] fc2_e903 = $signed({($signed({{3{fc2_e902_xh[13]}}, fc2_e902_xh}) - $signed({fc2_in_39[15], fc2_in_39})), fc2_e106[3:0]});
+    wire signed [15:0] fc2_e904_xh = $signed(fc2_e129[17:2]);
+    wire signed [18:0] fc2_e904 = $signed({($signed({fc2_e904_xh[15], fc2_e904_xh}) + $signed({fc2_in_9[15], fc2_in_9})), fc2_e129[1:0]});
+    wire signed [15:0] fc2_e905_xh = $signed(fc2_e169[17:2]);
+    wire signed [18:0] fc2_e905 = $signed({($signed({fc2_e905_xh[15], fc2_e905_xh}) - $signed({fc2_in_8[15], fc2_in_8})), fc2_e169[1:0]});
+    wire signed [13:0] fc2_e906_xh = $signed(fc2_e182[18:5]);
+    wire signed [21:0] fc2_e906 = $signed({($signed({{3{fc2_e906_xh[13]}}, fc2_e906_xh}) + $signed({fc2_in_45[15], fc2_in_45})), fc2_e182[4:0]});
+    wire signed [14:0] fc2_e907_xh = $signed(fc2_e200[17:3]);
+    wire signed [19:0] fc2_e907 = $signed({($signed({{2{fc2_e907_xh[14]}}, fc2_e907_xh}) - $signed({fc2_in_47[15], fc2_in_47})), fc2_e200[2:0]});
+    wire signed [9:0] fc2_e908_xh = $signed(fc2_e225[17:8]);
+    wire signed [24:0] fc2_e908 = $signed({($signed({{7{fc2_e908_xh[9]}}, fc2_e908_xh}) - $signed({fc2_in_26[15], fc2_in_26})), fc2_e225[7:0]});
+    wire signed [14:0] fc2_e909_xh = $signed(fc2_e243[18:4]);
+    wire signed [20:0] fc2_e909 = $signed({($signed({{2{fc2_e909_xh[14]}}, fc2_e909_xh}) + $signed({fc2_in_34[15], fc2_in_34})), fc2_e243[3:0]});
+    wire signed [14:0] fc2_e910_xh = $signed(fc2_e257[17:3]);
+    wire signed [19:0] fc2_e910 = $signed({($signed({{2{fc2_e910_xh[14]}}, fc2_e910_xh}) - $signed({fc2_in_53[15], fc2_in_53})), fc2_e257[2:0]});
+    wire signed [11:0] fc2_e911_xh = $signed(fc2_e266[17:6]);
+    wire signed [22:0] fc2_e911 = $signed({($signed({{5{fc2_e911_xh[11]}}, fc2_e911_xh}) - $signed({fc2_in_45[15], fc2_in_45})), fc2_e266[5:0]});
+    wire signed [14:0] fc2_e912_xh = $signed(fc2_e270[16:2]);
+    wire signed [18:0] fc2_e912 = $signed({($signed({{2{fc2_e912_xh[14]}}, fc2_e912_xh}) - $signed({fc2_in_34[15], fc2_in_34})), fc2_e270[1:0]});
+    wire signed [11:0] fc2_e913_xh = $signed(fc2_e280[17:6]);
+    wire signed [22:0] fc2_e913 = $signed({($signed({{5{fc2_e913_xh[11]}}, fc2_e913_xh}) - $signed({fc2_in_2[15], fc2_in_2})), fc2_e280[5:0]});
+    wire signed [15:0] fc2_e914_xh = $signed(fc2_e284[17:2]);
+    wire signed [18:0] fc2_e914 = $signed({($signed({fc2_e914_xh[15], fc2_e914_xh}) - $signed({fc2_in_23[15], fc2_in_23})), fc2_e284[1:0]});
+    wire signed [11:0] fc2_e915_xh = $signed(fc2_e288[18:7]);
+    wire signed [23:0] fc2_e915 = $signed({($signed({{5{fc2_e915_xh[11]}}, fc2_e915_xh}) - $signed({fc2_in_15[15], fc2_in_15})), fc2_e288[6:0]});
+    wire signed [14:0] fc2_e916_xh = $signed(fc2_e386[17:3]);
+    wire signed [19:0] fc2_e916 = $signed({($signed({{2{fc2_e916_xh[14]}}, fc2_e916_xh}) + $signed({fc2_in_36[15], fc2_in_36})), fc2_e386[2:0]});
+    wire signed [15:0] fc2_e917_xh = $signed(fc2_e428[18:3]);
+    wire signed [19:0] fc2_e917 = $signed({($signed({fc2_e917_xh[15], fc2_e917_xh}) + $signed({fc2_in_29[15], fc2_in_29})), fc2_e428[2:0]});
+    wire signed [14:0] fc2_e918_xh = $signed(fc2_e442[18:4]);
+    wire signed [20:0] fc2_e918 = $signed({($signed({{2{fc2_e918_xh[14]}}, fc2_e918_xh}) - $signed({fc2_in_18[15], fc2_in_18})), fc2_e442[3:0]});
+    wire signed [13:0] fc2_e919_xh = $signed(fc2_e648[19:6]);
+    wire signed [22:0] fc2_e919 = $signed({($signed({{3{fc2_e919_xh[13]}}, fc2_e919_xh}) + $signed({fc2_in_43[15], fc2_in_43})), fc2_e648[5:0]});
+    wire signed [15:0] fc2_e920_xh = $signed(fc2_e847[18:3]);
+    wire signed [19:0] fc2_e920 = $signed({($signed({fc2_e920_xh[15], fc2_e920_xh}) - $signed({fc2_in_10[15], fc2_in_10})), fc2_e847[2:0]});
+    wire signed [16:0] fc2_n0_s0 = $signed({($signed({fc2_e379_xh[9], fc2_e379_xh}) - 11'sd421), fc2_in_18[5:0]});
+    wire signed [12:0] fc2_n0_s1_xh = $signed(fc2_in_47[15:3]);
+    wire signed [19:0] fc2_n0_s1 = $signed({($signed({{4{fc2_n0_s1_xh[12]}}, fc2_n0_s1_xh}) - $signed({fc2_in_18[15], fc2_in_18})), fc2_in_47[2:0]});
+    wire signed [10:0] fc2_n0_s2_xh = $signed(fc2_in_62[15:5]);
+    wire signed [21:0] fc2_n0_s2 = $signed({($signed({{6{fc2_n0_s2_xh[10]}}, fc2_n0_s2_xh}) + fc2_n0_s0), fc2_in_62[4:0]});
+    wire signed [13:0] fc2_n0_s3_xh = $signed(fc2_e26[17:4]);
+    wire signed [23:0] fc2_n0_s3 = $signed({($signed({{6{fc2_n0_s3_xh[13]}}, fc2_n0_s3_xh}) + fc2_n0_s1), fc2_e26[3:0]});
+    wire signed [9:0] fc2_n0_s4_xh = $signed(fc2_e4[16:7]);
+    wire signed [24:0] fc2_n0_s4 = $signed({($signed({{8{fc2_n0_s4_xh[9]}}, fc2_n0_s4_xh}) - $signed({fc2_e0[16], fc2_e0})), fc2_e4[6:0]});
+    wire signed [10:0] fc2_n0_s5_xh = $signed(fc2_e42[16:6]);
+    wire signed [23:0] fc2_n0_s5 = $signed({($signed({{7{fc2_n0_s5_xh[10]}}, fc2_n0_s5_xh}) + fc2_e51), fc2_e42[5:0]});
+    wire signed [12:0] fc2_n0_s6_xh = $signed(fc2_e86[16:4]);
+    wire signed [21:0] fc2_n0_s6 = $signed({($signed({{5{fc2_n0_s6_xh[12]}}, fc2_n0_s6_xh}) - fc2_e75), fc2_e86[3:0]});
+    wire signed [14:0] fc2_n0_s7_xh = $signed(fc2_e107[16:2]);
+    wire signed [21:0] fc2_n0_s7 = $signed({($signed({{5{fc2_n0_s7_xh[14]}}, fc2_n0_s7_xh}) - fc2_e94), fc2_e107[1:0]});
+    wire signed [10:0] fc2_n0_s8_xh = $signed(fc2_e108[17:7]);
+    wire signed [24:0] fc2_n0_s8 = $signed({($signed({{7{fc2_n0_s8_xh[10]}}, fc2_n0_s8_xh}) - $signed({fc2_e111[16], fc2_e111})), fc2_e108[6:0]});
+    wire signed [14:0] fc2_n0_s9_xh = $signed(fc2_e125[16:2]);
+    wire signed [19:0] fc2_n0_s9 = $signed({($signed({{3{fc2_n0_s9_xh[14]}}, fc2_n0_s9_xh}) + $signed({fc2_e123[16], fc2_e123})), fc2_e125[1:0]});
+    wire signed [12:0] fc2_n0_s10_xh = $signed(fc2_e134[16:4]);
+    wire signed [21:0] fc2_n0_s10 = $signed({($signed({{5{fc2_n0_s10_xh[12]}}, fc2_n0_s10_xh}) - $signed({fc2_e146[16], fc2_e146})), fc2_e134[3:0]});
+    wire signed [16:0] fc2_n0_s11_xh = $signed(fc2_e271[17:1]);
+    wire signed [18:0] fc2_n0_s11 = $signed({($signed({fc2_n0_s11_xh[16], fc2_n0_s11_xh}) - $signed({fc2_e211[16], fc2_e211})), fc2_e271[0]});
+    wire signed [16:0] fc2_n0_s12_xh = $signed(fc2_e283[19:3]);
+    wire signed [21:0] fc2_n0_s12 = $signed({($signed({{2{fc2_n0_s12_xh[16]}}, fc2_n0_s12_xh}) - $signed({fc2_e272[17], fc2_e272})), fc2_e283[2:0]});
+    wire signed [21:0] fc2_n0_s13 = $signed({($signed(fc2_n0_s2[21:1]) + $signed({{4{fc2_e430[16]}}, fc2_e430})), fc2_n0_s2[0]});
+    wire signed [15:0] fc2_n0_s14_xh = $signed(fc2_e105[17:2]);
+    wire signed [20:0] fc2_n0_s14 = $signed({($signed({{3{fc2_n0_s14_xh[15]}}, fc2_n0_s14_xh}) - $signed({fc2_e147[17], fc2_e147})), fc2_e105[1:0]});
+    wire signed [15:0] fc2_n0_s15_xh = $signed(fc2_e641[19:4]);
+    wire signed [22:0] fc2_n0_s15 = $signed({($signed({{3{fc2_n0_s15_xh[15]}}, fc2_n0_s15_xh}) + fc2_e242), fc2_e641[3:0]});
+    wire signed [19:0] fc2_n0_s16 = fc2_e454 - $signed({{2{fc2_e649[17]}}, fc2_e649});
+    wire signed [24:0] fc2_n0_s17 = fc2_n0_s4 + $signed({fc2_n0_s5[23], fc2_n0_s5});
+    wire signed [13:0] fc2_n0_s19_xh = $signed(fc2_e133[18:5]);
+    wire signed [24:0] fc2_n0_s19 = $signed({($signed({{6{fc2_n0_s19_xh[13]}}, fc2_n0_s19_xh}) + fc2_n0_s9), fc2_e133[4:0]});
+    wire signed [14:0] fc2_n0_s20_xh = $signed(fc2_e159[18:4]);
+    wire signed [25:0] fc2_n0_s20 = $signed({($signed({{7{fc2_n0_s20_xh[14]}}, fc2_n0_s20_xh}) - fc2_n0_s10), fc2_e159[3:0]});
+    wire signed [14:0] fc2_n0_s21_xh = $signed(fc2_n0_s11[18:4]);
+    wire signed [22:0] fc2_n0_s21 = $signed({($signed({{4{fc2_n0_s21_xh[14]}}, fc2_n0_s21_xh}) + $signed({fc2_e202[17], fc2_e202})), fc2_n0_s11[3:0]});
+    wire signed [15:0] fc2_n0_s22_xh = $signed(fc2_e261[17:2]);
+    wire signed [20:0] fc2_n0_s22 = $signed({($signed({{3{fc2_n0_s22_xh[15]}}, fc2_n0_s22_xh}) + fc2_e341), fc2_e261[1:0]});
+    wire signed [14:0] fc2_n0_s23_xh = $signed(fc2_e384[17:3]);
+    wire signed [22:0] fc2_n0_s23 = $signed({($signed({{5{fc2_n0_s23_xh[14]}}, fc2_n0_s23_xh}) - $signed({fc2_e358[18], fc2_e358})), fc2_e384[2:0]});
+    wire signed [12:0] fc2_n0_s24_xh = $signed(fc2_e385[20:8]);
+    wire signed [25:0] fc2_n0_s24 = $signed({($signed({{5{fc2_n0_s24_xh[12]}}, fc2_n0_s24_xh}) - fc2_e394), fc2_e385[7:0]});
+    wire signed [18:0] fc2_n0_s25_xh = $signed(fc2_e405[21:3]);
+    wire signed [22:0] fc2_n0_s25 = $signed({($signed({fc2_n0_s25_xh[18], fc2_n0_s25_xh}) - fc2_e408), fc2_e405[2:0]});
+    wire signed [16:0] fc2_n0_s26_xh = $signed(fc2_e737[17:1]);
+    wire signed [19:0] fc2_n0_s26 = $signed({($signed({{2{fc2_n0_s26_xh[16]}}, fc2_n0_s26_xh}) + $signed({fc2_e738[17], fc2_e738})), fc2_e737[0]});
+    wire signed [14:0] fc2_n0_s27_xh = $signed(fc2_e849[20:6]);
+    wire signed [24:0] fc2_n0_s27 = $signed({($signed({{4{fc2_n0_s27_xh[14]}}, fc2_n0_s27_xh}) + $signed({fc2_e759[17], fc2_e759})), fc2_e849[5:0]});
+    wire signed [15:0] fc2_n0_s28_xh = $signed(fc2_n0_s12[21:6]);
+    wire signed [24:0] fc2_n0_s28 = $signed({($signed({{3{fc2_n0_s28_xh[15]}}, fc2_n0_s28_xh}) - fc2_e245), fc2_n0_s12[5:0]});
+    wire signed [15:0] fc2_n0_s29_xh = $signed(fc2_e365[20:5]);
+    wire signed [23:0] fc2_n0_s29 = $signed({($signed({{3{fc2_n0_s29_xh[15]}}, fc2_n0_s29_xh}) - fc2_e304), fc2_e365[4:0]});
+    wire signed [23:0] fc2_n0_s30 = $signed({($signed(fc2_n0_s3[23:1]) - $signed({fc2_n0_s7[21], fc2_n0_s7})), fc2_n0_s3[0]});
+    wire signed [19:0] fc2_n0_s31_xh = $signed(fc2_n0_s13[21:2]);
+    wire [23:0] fc2_n0_s31_u = {($signed({{2{fc2_n0_s31_xh[19]}}, fc2_n0_s31_xh}) - $signed({fc2_e565[20], fc2_e565})), fc2_n0_s13[1:0]};
+    wire signed [21:0] fc2_n0_s32_xh = $signed(fc2_e908[24:3]);
+    wire [25:0] fc2_n0_s32_u = {($signed({fc2_n0_s32_xh[21], fc2_n0_s32_xh}) - $signed({fc2_e729[21], fc2_e729})), fc2_e908[2:0]};
+    wire signed [14:0] fc2_n0_s33_xh = $signed(fc2_e904[18:4]);
+    wire [24:0] fc2_n0_s33_u = {($signed({{6{fc2_n0_s33_xh[14]}}, fc2_n0_s33_xh}) - fc2_n0_s14), fc2_e904[3:0]};
+    wire signed [23:0] fc2_n0_s34_xh = $signed(fc2_n0_s24[25:2]);
+    wire [26:0] fc2_n0_s34_u = {($signed({fc2_n0_s34_xh[23], fc2_n0_s34_xh}) + $signed({{2{fc2_n0_s15[22]}}, fc2_n0_s15})), fc2_n0_s24[1:0]};
+    wire signed [16:0] fc2_n0_s37_xh = $signed(fc2_e700[21:5]);
+    wire [24:0] fc2_n0_s37_u = {($signed({{3{fc2_n0_s37_xh[16]}}, fc2_n0_s37_xh}) + fc2_n0_s26), fc2_e700[4:0]};
+    wire signed [23:0] fc2_n0_s38_xh = $signed(fc2_n0_s27[24:1]);
+    wire [25:0] fc2_n0_s38_u = {($signed({fc2_n0_s38_xh[23], fc2_n0_s38_xh}) + fc2_n0_s19), fc2_n0_s27[0]};
+    wire signed [22:0] fc2_n0_s39_xh = $signed(fc2_n0_s29[23:1]);
+    wire [25:0] fc2_n0_s39_u = {($signed({{2{fc2_n0_s39_xh[22]}}, fc2_n0_s39_xh}) + fc2_n0_s28), fc2_n0_s29[0]};
+    wire signed [19:0] fc2_n0_s40_xh = $signed(fc2_n0_s25[22:3]);
+    wire [25:0] fc2_n0_s40_u = {($signed({{3{fc2_n0_s40_xh[19]}}, fc2_n0_s40_xh}) + fc2_n0_s23), fc2_n0_s25[2:0]};
+    wire signed [21:0] fc2_n0_s41_xh = $signed(fc2_e592[22:1]);
+    wire [23:0] fc2_n0_s41_u = {($signed({fc2_n0_s41_xh[21], fc2_n0_s41_xh}) + $signed({fc2_e619[21], fc2_e619})), fc2_e592[0]};
+    wire signed [21:0] fc2_n0_s42_xh = $signed(fc2_e877[23:2]);
+    wire [24:0] fc2_n0_s42_u = {($signed({fc2_n0_s42_xh[21], fc2_n0_s42_xh}) + $signed({fc2_e475[21], fc2_e475})), fc2_e877[1:0]};
+    reg  [23:0] fc2_n0_s31_d1;
+    wire signed [23:0] fc2_n0_s31_d1_v = $signed(fc2_n0_s31_d1);
+    reg  signed [24:0] fc2_n0_s18_d1;
+    wire signed [22:0] fc2_n0_s45_xh = $signed(fc2_n0_s31_d1_v[23:1]);
+    wire signed [25:0] fc2_n0_s45 = $signed({($signed({{2{fc2_n0_s45_xh[22]}}, fc2_n0_s45_xh}) - fc2_n0_s18_d1), fc2_n0_s31_d1_v[0]});
+    reg  [24:0] fc2_n0_s33_d1;
+    reg  [23:0] fc2_e617_d1;
+    wire signed [23:0] fc2_e617_d1_v = $signed(fc2_e617_d1);
+    wire signed [24:0] fc2_n0_s46 = $signed(fc2_n0_s33_d1) - $signed({fc2_e617_d1_v[23], fc2_e617_d1_v});
+    reg  [24:0] fc2_n0_s37_d1;
+    wire signed [24:0] fc2_n0_s37_d1_v = $signed(fc2_n0_s37_d1);
+    reg  [25:0] fc2_n0_s32_d1;
+    wire signed [25:0] fc2_n0_s47 = $signed({fc2_n0_s37_d1_v[24], fc2_n0_s37_d1_v}) - $signed(fc2_n0_s32_d1);
+    reg  signed [21:0] fc2_n0_s36_d1;
+    reg  [22:0] fc2_e528_d1;
+    wire signed [22:0] fc2_e528_d1_v = $signed(fc2_e528_d1);
+    wire signed [18:0] fc2_n0_s48_xh = $signed(fc2_n0_s36_d1[21:3]);
+    wire signed [25:0] fc2_n0_s48 = $signed({($signed({{4{fc2_n0_s48_xh[18]}}, fc2_n0_s48_xh}) - fc2_e528_d1_v), fc2_n0_s36_d1[2:0]});
+    reg  signed [23:0] fc2_n0_s35_d1;
+    reg  [26:0] fc2_n0_s34_d1;
+    wire signed [26:0] fc2_n0_s49 = $signed({{3{fc2_n0_s35_d1[23]}}, fc2_n0_s35_d1}) + $signed(fc2_n0_s34_d1);
+    reg  [25:0] fc2_n0_s40_d1;
+    wire signed [25:0] fc2_n0_s40_d1_v = $signed(fc2_n0_s40_d1);
+    reg  [23:0] fc2_n0_s41_d1;
+    wire signed [23:0] fc2_n0_s41_d1_v = $signed(fc2_n0_s41_d1);
+    wire signed [23:0] fc2_n0_s50_xh = $signed(fc2_n0_s40_d1_v[25:2]);
+    wire signed [26:0] fc2_n0_s50 = $signed({($signed({fc2_n0_s50_xh[23], fc2_n0_s50_xh}) + $signed({fc2_n0_s41_d1_v[23], fc2_n0_s41_d1_v})), fc2_n0_s40_d1_v[1:0]});
+    reg  [25:0] fc2_n0_s38_d1;
+    wire signed [25:0] fc2_n0_s38_d1_v = $signed(fc2_n0_s38_d1);
+    reg  [24:0] fc2_n0_s42_d1;
+    wire signed [24:0] fc2_n0_s42_d1_v = $signed(fc2_n0_s42_d1);
+    wire signed [26:0] fc2_n0_s51 = $signed({fc2_n0_s38_d1_v[25], fc2_n0_s38_d1_v}) + $signed({{2{fc2_n0_s42_d1_v[24]}}, fc2_n0_s42_d1_v});
+    reg  signed [25:0] fc2_n0_s43_d1;
+    reg  [25:0] fc2_n0_s39_d1;
+    wire signed [25:0] fc2_n0_s39_d1_v = $signed(fc2_n0_s39_d1);
+    wire signed [24:0] fc2_n0_s52_xh = $signed(fc2_n0_s43_d1[25:1]);
+    wire signed [27:0] fc2_n0_s52 = $signed({($signed({{2{fc2_n0_s52_xh[24]}}, fc2_n0_s52_xh}) + $signed({fc2_n0_s39_d1_v[25], fc2_n0_s39_d1_v})), fc2_n0_s43_d1[0]});
+    reg  signed [25:0] fc2_n0_s44_d1;
+    wire signed [23:0] fc2_n0_s53_xh = $signed(fc2_n0_s44_d1[25:2]);
+    wire signed [26:0] fc2_n0_s53 = $signed({($signed({fc2_n0_s53_xh[23], fc2_n0_s53_xh}) - $signed({{2{fc2_e554[22]}}, fc2_e554})), fc2_n0_s44_d1[1:0]});
+    wire signed [26:0] fc2_n0_s54 = $signed({fc2_n0_s45[25], fc2_n0_s45}) - $signed({fc2_n0_s48[25], fc2_n0_s48});
+    wire signed [26:0] fc2_n0_s55 = $signed({{2{fc2_n0_s46[24]}}, fc2_n0_s46}) - fc2_n0_s50;
+    wire signed [27:0] fc2_n0_s57 = fc2_n0_s52 - $signed({fc2_n0_s49[26], fc2_n0_s49});
+    wire signed [27:0] fc2_n0_s58 = $signed({fc2_n0_s54[26], fc2_n0_s54}) - $signed({fc2_n0_s53[26], fc2_n0_s53});
+    wire signed [27:0] fc2_n0_s59 = $signed({fc2_n0_s55[26], fc2_n0_s55}) - ($signed({fc2_n0_s51[26], fc2_n0_s51}) - $signed({{2{fc2_n0_s47[25]}}, fc2_n0_s47}));
+    reg  signed [28:0] fc2_n0_s60_d1;
+    reg  signed [27:0] fc2_n0_s59_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc2_n0_acc = (-($signed({fc2_n0_s60_d1[28], fc2_n0_s60_d1}) - $signed({{2{fc2_n0_s59_d1[27]}}, fc2_n0_s59_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n0_y_fl = $signed(fc2_n0_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n1_p0 = fc2_in_0 * 5'sd9; // weight 0.0087890625
-    wire signed [22:0] fc2_n1_p2 = fc2_in_2 * 8'shaa; // weight -0.083984375
-    wire signed [23:0] fc2_n1_p3 = fc2_in_3 * 9'sd219; // weight 0.2138671875
-    wire signed [23:0] fc2_n1_p4 = fc2_in_4 * 9'sh110; // weight -0.234375
-    wire signed [23:0] fc2_n1_p5 = fc2_in_5 * 9'sh16a; // weight -0.146484375
-    wire signed [22:0] fc2_n1_p6 = fc2_in_6 * 8'sh96; // weight -0.103515625
-    wire signed [23:0] fc2_n1_p8 = fc2_in_8 * 9'sd166; // weight 0.162109375
-    wire signed [23:0] fc2_n1_p9 = fc2_in_9 * 9'sh14d; // weight -0.1748046875
-    wire signed [21:0] fc2_n1_p10 = fc2_in_10 * 7'sd33; // weight 0.0322265625
-    wire signed [21:0] fc2_n1_p12 = fc2_in_12 * 7'sd45; // weight 0.0439453125
-    wire signed [22:0] fc2_n1_p14 = fc2_in_14 * 8'shbf; // weight -0.0634765625
-    wire signed [22:0] fc2_n1_p15 = fc2_in_15 * 8'sha7; // weight -0.0869140625
-    wire signed [22:0] fc2_n1_p16 = fc2_in_16 * 8'sd121; // weight 0.1181640625
-    wire signed [23:0] fc2_n1_p17 = fc2_in_17 * 9'sh170; // weight -0.140625
-    wire signed [23:0] fc2_n1_p18 = fc2_in_18 * 9'sh11c; // weight -0.22265625
-    wire signed [23:0] fc2_n1_p19 = fc2_in_19 * 9'sd181; // weight 0.1767578125
-    wire signed [22:0] fc2_n1_p20 = fc2_in_20 * 8'sd107; // weight 0.1044921875
-    wire signed [23:0] fc2_n1_p22 = fc2_in_22 * 9'sd191; // weight 0.1865234375
-    wire signed [22:0] fc2_n1_p23 = fc2_in_23 * 8'shba; // weight -0.068359375
-    wire signed [22:0] fc2_n1_p24 = fc2_in_24 * 8'sd116; // weight 0.11328125
-    wire signed [23:0] fc2_n1_p25 = fc2_in_25 * 9'sh126; // weight -0.212890625
-    wire signed [22:0] fc2_n1_p26 = fc2_in_26 * 8'sd108; // weight 0.10546875
-    wire signed [23:0] fc2_n1_p27 = fc2_in_27 * 9'sd131; // weight 0.1279296875
-    wire signed [23:0] fc2_n1_p28 = fc2_in_28 * 9'sh122; // weight -0.216796875
-    wire signed [21:0] fc2_n1_p29 = fc2_in_29 * 7'sd50; // weight 0.048828125
-    wire signed [23:0] fc2_n1_p31 = fc2_in_31 * 9'sd137; // weight 0.1337890625
-    wire signed [16:0] fc2_n1_p33_sh = $signed({fc2_in_33, 1'd0});
-    wire signed [17:0] fc2_n1_p33_neg = -$signed({fc2_n1_p33_sh[16], fc2_n1_p33_sh});
-    wire signed [19:0] fc2_n1_p34 = fc2_in_34 * 5'sh11; // weight -0.0146484375
-    wire signed [17:0] fc2_n1_p36_sh = $signed({fc2_in_36, 2'd0});
-    wire signed [21:0] fc2_n1_p37_sh = $signed({fc2_in_37, 6'd0});
-    wire signed [22:0] fc2_n1_p38 = fc2_in_38 * 8'sh8c; // weight -0.11328125
-    wire signed [23:0] fc2_n1_p39 = fc2_in_39 * 9'sh102; // weight -0.248046875
-    wire signed [17:0] fc2_n1_p41 = fc2_in_41 * 3'sd3; // weight 0.0029296875
-    wire signed [20:0] fc2_n1_p43 = fc2_in_43 * 6'sd27; // weight 0.0263671875
-    wire signed [22:0] fc2_n1_p44 = fc2_in_44 * 8'shb4; // weight -0.07421875
-    wire signed [23:0] fc2_n1_p45 = fc2_in_45 * 9'sd237; // weight 0.2314453125
-    wire signed [22:0] fc2_n1_p46 = fc2_in_46 * 8'sd112; // weight 0.109375
-    wire signed [23:0] fc2_n1_p47 = fc2_in_47 * 9'sh14c; // weight -0.17578125
-    wire signed [20:0] fc2_n1_p48 = fc2_in_48 * 6'sh2f; // weight -0.0166015625
-    wire signed [22:0] fc2_n1_p50 = fc2_in_50 * 8'sd97; // weight 0.0947265625
-    wire signed [23:0] fc2_n1_p52 = fc2_in_52 * 9'sd210; // weight 0.205078125
-    wire signed [22:0] fc2_n1_p53 = fc2_in_53 * 8'sh9a; // weight -0.099609375
-    wire signed [22:0] fc2_n1_p55 = fc2_in_55 * 8'shae; // weight -0.080078125
-    wire signed [22:0] fc2_n1_p56 = fc2_in_56 * 8'sd70; // weight 0.068359375
-    wire signed [23:0] fc2_n1_p58 = fc2_in_58 * 9'sh168; // weight -0.1484375
-    wire signed [23:0] fc2_n1_p59 = fc2_in_59 * 9'sd207; // weight 0.2021484375
-    wire signed [23:0] fc2_n1_p60 = fc2_in_60 * 9'sh142; // weight -0.185546875
-    wire signed [22:0] fc2_n1_p61 = fc2_in_61 * 8'sd75; // weight 0.0732421875
-    wire signed [20:0] fc2_n1_p62 = fc2_in_62 * 6'sd27; // weight 0.0263671875
-    wire signed [24:0] fc2_n1_t0_1_b = $signed({fc2_n1_p3[23], fc2_n1_p3});
-    wire signed [24:0] fc2_n1_t0_2_b = $signed({fc2_n1_p5[23], fc2_n1_p5});
-    wire signed [24:0] fc2_n1_t0_9_a = $signed({fc2_n1_p18[23], fc2_n1_p18});
-    wire signed [24:0] fc2_n1_t0_30_a = $signed({fc2_n1_p60[23], fc2_n1_p60});
-    reg  signed [23:0] fc2_n1_t1_0_a_d1;
-    reg  signed [24:0] fc2_n1_t0_1_d1;
-    wire signed [24:0] fc2_n1_t1_0 = $signed({fc2_n1_t1_0_a_d1[23], fc2_n1_t1_0_a_d1}) + fc2_n1_t0_1_d1;
-    reg  signed [24:0] fc2_n1_t1_1_a_d1;
-    reg  signed [23:0] fc2_n1_t1_1_b_d1;
-    wire signed [25:0] fc2_n1_t1_1 = $signed({fc2_n1_t1_1_a_d1[24], fc2_n1_t1_1_a_d1}) + $signed({{2{fc2_n1_t1_1_b_d1[23]}}, fc2_n1_t1_1_b_d1});
-    reg  signed [24:0] fc2_n1_t1_2_a_d1;
-    reg  signed [23:0] fc2_n1_t1_2_b_d1;
-    reg  signed [23:0] fc2_n1_t1_3_a_d1;
-    reg  signed [23:0] fc2_n1_t1_3_b_d1;
-    wire signed [24:0] fc2_n1_t1_3 = $signed({fc2_n1_t1_3_a_d1[23], fc2_n1_t1_3_a_d1}) + $signed({fc2_n1_t1_3_b_d1[23], fc2_n1_t1_3_b_d1});
-    reg  signed [24:0] fc2_n1_t1_4_a_d1;
-    reg  signed [24:0] fc2_n1_t1_4_b_d1;
-    wire signed [25:0] fc2_n1_t1_4 = $signed({fc2_n1_t1_4_a_d1[24], fc2_n1_t1_4_a_d1}) + $signed({fc2_n1_t1_4_b_d1[24], fc2_n1_t1_4_b_d1});
-    reg  signed [23:0] fc2_n1_t1_5_a_d1;
-    reg  signed [24:0] fc2_n1_t1_5_b_d1;
-    wire signed [25:0] fc2_n1_t1_5 = $signed({{2{fc2_n1_t1_5_a_d1[23]}}, fc2_n1_t1_5_a_d1}) + $signed({fc2_n1_t1_5_b_d1[24], fc2_n1_t1_5_b_d1});
-    reg  signed [24:0] fc2_n1_t1_6_a_d1;
-    reg  signed [23:0] fc2_n1_t1_6_b_d1;
-    wire signed [25:0] fc2_n1_t1_6 = $signed({fc2_n1_t1_6_a_d1[24], fc2_n1_t1_6_a_d1}) + $signed({{2{fc2_n1_t1_6_b_d1[23]}}, fc2_n1_t1_6_b_d1});
-    reg  signed [24:0] fc2_n1_t1_7_a_d1;
-    reg  signed [24:0] fc2_n1_t1_7_b_d1;
-    wire signed [25:0] fc2_n1_t1_7 = $signed({fc2_n1_t1_7_a_d1[24], fc2_n1_t1_7_a_d1}) + $signed({fc2_n1_t1_7_b_d1[24], fc2_n1_t1_7_b_d1});
-    reg  signed [22:0] fc2_n1_t1_8_a_d1;
-    reg  signed [23:0] fc2_n1_t1_8_b_d1;
-    wire signed [24:0] fc2_n1_t1_8 = $signed({{2{fc2_n1_t1_8_a_d1[22]}}, fc2_n1_t1_8_a_d1}) + $signed({fc2_n1_t1_8_b_d1[23], fc2_n1_t1_8_b_d1});
-    reg  signed [22:0] fc2_n1_t1_9_a_d1;
-    reg  signed [24:0] fc2_n1_t0_19_d1;
-    wire signed [24:0] fc2_n1_t1_9 = $signed({{2{fc2_n1_t1_9_a_d1[22]}}, fc2_n1_t1_9_a_d1}) + fc2_n1_t0_19_d1;
-    reg  signed [23:0] fc2_n1_t1_10_a_d1;
-    reg  signed [23:0] fc2_n1_t1_10_b_d1;
-    wire signed [24:0] fc2_n1_t1_10 = $signed({fc2_n1_t1_10_a_d1[23], fc2_n1_t1_10_a_d1}) + $signed({fc2_n1_t1_10_b_d1[23], fc2_n1_t1_10_b_d1});
-    reg  signed [24:0] fc2_n1_t1_11_a_d1;
-    reg  signed [24:0] fc2_n1_t1_11_b_d1;
-    wire signed [25:0] fc2_n1_t1_11 = $signed({fc2_n1_t1_11_a_d1[24], fc2_n1_t1_11_a_d1}) + $signed({fc2_n1_t1_11_b_d1[24], fc2_n1_t1_11_b_d1});
-    reg  signed [23:0] fc2_n1_t1_12_a_d1;
-    reg  signed [23:0] fc2_n1_t1_12_b_d1;
-    wire signed [24:0] fc2_n1_t1_12 = $signed({fc2_n1_t1_12_a_d1[23], fc2_n1_t1_12_a_d1}) + $signed({fc2_n1_t1_12_b_d1[23], fc2_n1_t1_12_b_d1});
-    reg  signed [24:0] fc2_n1_t1_13_a_d1;
-    reg  signed [23:0] fc2_n1_t1_13_b_d1;
-    reg  signed [23:0] fc2_n1_t1_14_a_d1;
-    reg  signed [24:0] fc2_n1_t1_14_b_d1;
-    wire signed [25:0] fc2_n1_t1_14 = $signed({{2{fc2_n1_t1_14_a_d1[23]}}, fc2_n1_t1_14_a_d1}) + $signed({fc2_n1_t1_14_b_d1[24], fc2_n1_t1_14_b_d1});
-    reg  signed [24:0] fc2_n1_t0_30_d1;
-    reg  signed [23:0] fc2_n1_t1_15_b_d1;
-    wire signed [24:0] fc2_n1_t1_15 = fc2_n1_t0_30_d1 + $signed({fc2_n1_t1_15_b_d1[23], fc2_n1_t1_15_b_d1});
-    wire signed [26:0] fc2_n1_t2_0 = $signed({{2{fc2_n1_t1_0[24]}}, fc2_n1_t1_0}) + $signed({fc2_n1_t1_1[25], fc2_n1_t1_1});
-    wire signed [25:0] fc2_n1_t2_1 = ($signed({fc2_n1_t1_2_a_d1[24], fc2_n1_t1_2_a_d1}) + $signed({{2{fc2_n1_t1_2_b_d1[23]}}, fc2_n1_t1_2_b_d1})) + $signed({fc2_n1_t1_3[24], fc2_n1_t1_3});
-    wire signed [26:0] fc2_n1_t2_2 = $signed({fc2_n1_t1_4[25], fc2_n1_t1_4}) + $signed({fc2_n1_t1_5[25], fc2_n1_t1_5});
-    wire signed [26:0] fc2_n1_t2_3 = $signed({fc2_n1_t1_6[25], fc2_n1_t1_6}) + $signed({fc2_n1_t1_7[25], fc2_n1_t1_7});
-    wire signed [25:0] fc2_n1_t2_4 = $signed({fc2_n1_t1_8[24], fc2_n1_t1_8}) + $signed({fc2_n1_t1_9[24], fc2_n1_t1_9});
-    wire signed [25:0] fc2_n1_t2_6 = $signed({fc2_n1_t1_12[24], fc2_n1_t1_12}) + ($signed({fc2_n1_t1_13_a_d1[24], fc2_n1_t1_13_a_d1}) + $signed({{2{fc2_n1_t1_13_b_d1[23]}}, fc2_n1_t1_13_b_d1}));
-    wire signed [26:0] fc2_n1_t2_7 = $signed({fc2_n1_t1_14[25], fc2_n1_t1_14}) + $signed({{2{fc2_n1_t1_15[24]}}, fc2_n1_t1_15});
-    wire signed [27:0] fc2_n1_t3_0 = $signed({fc2_n1_t2_0[26], fc2_n1_t2_0}) + $signed({{2{fc2_n1_t2_1[25]}}, fc2_n1_t2_1});
-    wire signed [27:0] fc2_n1_t3_1 = $signed({fc2_n1_t2_2[26], fc2_n1_t2_2}) + $signed({fc2_n1_t2_3[26], fc2_n1_t2_3});
-    wire signed [26:0] fc2_n1_t3_2 = $signed({fc2_n1_t2_4[25], fc2_n1_t2_4}) + ($signed({{2{fc2_n1_t1_10[24]}}, fc2_n1_t1_10}) + $signed({fc2_n1_t1_11[25], fc2_n1_t1_11}));
-    wire signed [27:0] fc2_n1_t4_1 = $signed({fc2_n1_t3_2[26], fc2_n1_t3_2}) + ($signed({{2{fc2_n1_t2_6[25]}}, fc2_n1_t2_6}) + $signed({fc2_n1_t2_7[26], fc2_n1_t2_7}));
-    reg  signed [28:0] fc2_n1_t5_0_a_d1;
-    reg  signed [27:0] fc2_n1_t5_0_b_d1;
+    wire signed [5:0] fc2_n1_s0_xh = $signed(fc2_in_16[15:10]);
+    wire signed [17:0] fc2_n1_s0 = $signed({($signed({{2{fc2_n1_s0_xh[5]}}, fc2_n1_s0_xh}) - 8'sd73), fc2_in_16[9:0]}); // bias -0.0712890625
+    wire signed [9:0] fc2_n1_s1_xh = $signed(fc2_in_32[15:6]);
+    wire signed [22:0] fc2_n1_s1 = $signed({($signed({{7{fc2_n1_s1_xh[9]}}, fc2_n1_s1_xh}) + $signed({fc2_in_27[15], fc2_in_27})), fc2_in_32[5:0]});
+    wire signed [8:0] fc2_n1_s2_xh = $signed(fc2_in_49[15:7]);
+    wire signed [23:0] fc2_n1_s2 = $signed({($signed({{8{fc2_n1_s2_xh[8]}}, fc2_n1_s2_xh}) + $signed({fc2_in_32[15], fc2_in_32})), fc2_in_49[6:0]});
+    wire signed [18:0] fc2_n1_s3 = $signed({fc2_n1_s0[17], fc2_n1_s0}) - $signed({fc2_e35[17], fc2_e35});
+    wire signed [22:0] fc2_n1_s4_xh = $signed(fc2_n1_s2[23:1]);
+    wire signed [24:0] fc2_n1_s4 = $signed({($signed({fc2_n1_s4_xh[22], fc2_n1_s4_xh}) + $signed({fc2_n1_s1[22], fc2_n1_s1})), fc2_n1_s2[0]});
+    wire signed [12:0] fc2_n1_s5_xh = $signed(fc2_e0[16:4]);
+    wire signed [21:0] fc2_n1_s5 = $signed({($signed({{5{fc2_n1_s5_xh[12]}}, fc2_n1_s5_xh}) + $signed({fc2_e33[16], fc2_e33})), fc2_e0[3:0]});
+    wire signed [19:0] fc2_n1_s6 = $signed({($signed({{3{fc2_e520_xh[14]}}, fc2_e520_xh}) + $signed({fc2_e38[16], fc2_e38})), fc2_e41[1:0]});
+    wire signed [18:0] fc2_n1_s7 = $signed({($signed({fc2_e262_xh[16], fc2_e262_xh}) - $signed({fc2_e87[16], fc2_e87})), fc2_e47[0]});
+    wire signed [14:0] fc2_n1_s8_xh = $signed(fc2_e124[17:3]);
+    wire signed [20:0] fc2_n1_s8 = $signed({($signed({{3{fc2_n1_s8_xh[14]}}, fc2_n1_s8_xh}) + $signed({fc2_e87[16], fc2_e87})), fc2_e124[2:0]});
+    wire signed [14:0] fc2_n1_s9_xh = $signed(fc2_e166[16:2]);
+    wire signed [19:0] fc2_n1_s9 = $signed({($signed({{3{fc2_n1_s9_xh[14]}}, fc2_n1_s9_xh}) + $signed({fc2_e137[16], fc2_e137})), fc2_e166[1:0]});
+    wire signed [14:0] fc2_n1_s10_xh = $signed(fc2_e222[19:5]);
+    wire signed [22:0] fc2_n1_s10 = $signed({($signed({{3{fc2_n1_s10_xh[14]}}, fc2_n1_s10_xh}) - fc2_e169), fc2_e222[4:0]});
+    wire signed [9:0] fc2_n1_s11_xh = $signed(fc2_e429[16:7]);
+    wire signed [24:0] fc2_n1_s11 = $signed({($signed({{8{fc2_n1_s11_xh[9]}}, fc2_n1_s11_xh}) - fc2_e266), fc2_e429[6:0]});
+    wire signed [16:0] fc2_n1_s12_xh = $signed(fc2_e882[19:3]);
+    wire signed [21:0] fc2_n1_s12 = $signed({($signed({{2{fc2_n1_s12_xh[16]}}, fc2_n1_s12_xh}) + $signed({fc2_e438[17], fc2_e438})), fc2_e882[2:0]});
+    wire signed [13:0] fc2_n1_s13_xh = $signed(fc2_e118[17:4]);
+    wire signed [22:0] fc2_n1_s13 = $signed({($signed({{5{fc2_n1_s13_xh[13]}}, fc2_n1_s13_xh}) - fc2_e248), fc2_e118[3:0]});
+    wire signed [21:0] fc2_n1_s14 = $signed({($signed(fc2_e451[21:1]) - $signed({{2{fc2_e305[18]}}, fc2_e305})), fc2_e451[0]});
+    wire signed [18:0] fc2_n1_s15_xh = $signed(fc2_e903[20:2]);
+    wire signed [21:0] fc2_n1_s15 = $signed({($signed({fc2_n1_s15_xh[18], fc2_n1_s15_xh}) + $signed({fc2_e893[18], fc2_e893})), fc2_e903[1:0]});
+    wire signed [16:0] fc2_n1_s16_xh = $signed(fc2_n1_s3[18:2]);
+    wire signed [23:0] fc2_n1_s16 = $signed({($signed({{5{fc2_n1_s16_xh[16]}}, fc2_n1_s16_xh}) - fc2_n1_s5), fc2_n1_s3[1:0]});
+    wire signed [18:0] fc2_n1_s17_xh = $signed(fc2_n1_s6[19:1]);
+    wire signed [20:0] fc2_n1_s17 = $signed({($signed({fc2_n1_s17_xh[18], fc2_n1_s17_xh}) - $signed({fc2_n1_s7[18], fc2_n1_s7})), fc2_n1_s6[0]});
+    wire signed [16:0] fc2_n1_s18_xh = $signed(fc2_n1_s9[19:3]);
+    wire signed [23:0] fc2_n1_s18 = $signed({($signed({{4{fc2_n1_s18_xh[16]}}, fc2_n1_s18_xh}) + fc2_n1_s8), fc2_n1_s9[2:0]});
+    wire signed [10:0] fc2_n1_s19_xh = $signed(fc2_e154[17:7]);
+    wire signed [24:0] fc2_n1_s19 = $signed({($signed({{7{fc2_n1_s19_xh[10]}}, fc2_n1_s19_xh}) + fc2_e154), fc2_e154[6:0]});
+    wire signed [16:0] fc2_n1_s20_xh = $signed(fc2_n1_s10[22:6]);
+    wire signed [24:0] fc2_n1_s20 = $signed({($signed({{2{fc2_n1_s20_xh[16]}}, fc2_n1_s20_xh}) + $signed({fc2_e255[17], fc2_e255})), fc2_n1_s10[5:0]});
+    wire signed [24:0] fc2_n1_s21 = $signed({($signed(fc2_n1_s11[24:1]) + $signed({{2{fc2_e357[21]}}, fc2_e357})), fc2_n1_s11[0]});
+    wire signed [14:0] fc2_n1_s22_xh = $signed(fc2_e395[17:3]);
+    wire signed [21:0] fc2_n1_s22 = $signed({($signed({{4{fc2_n1_s22_xh[14]}}, fc2_n1_s22_xh}) - fc2_e393), fc2_e395[2:0]});
+    wire signed [20:0] fc2_n1_s23_xh = $signed(fc2_e706[23:3]);
+    wire signed [23:0] fc2_n1_s23 = $signed({(fc2_n1_s23_xh + $signed({{3{fc2_e749[17]}}, fc2_e749})), fc2_e706[2:0]});
+    wire signed [13:0] fc2_n1_s24_xh = $signed(fc2_e788[18:5]);
+    wire signed [24:0] fc2_n1_s24 = $signed({($signed({{6{fc2_n1_s24_xh[13]}}, fc2_n1_s24_xh}) + fc2_e770), fc2_e788[4:0]});
+    wire signed [17:0] fc2_n1_s25_xh = $signed(fc2_e845[18:1]);
+    wire signed [19:0] fc2_n1_s25 = $signed({($signed({fc2_n1_s25_xh[17], fc2_n1_s25_xh}) + fc2_e831), fc2_e845[0]});
+    wire signed [16:0] fc2_n1_s26_xh = $signed(fc2_e863[20:4]);
+    wire signed [23:0] fc2_n1_s26 = $signed({($signed({{3{fc2_n1_s26_xh[16]}}, fc2_n1_s26_xh}) - fc2_e854), fc2_e863[3:0]});
+    wire signed [19:0] fc2_n1_s27_xh = $signed(fc2_n1_s12[21:2]);
+    wire signed [22:0] fc2_n1_s27 = $signed({($signed({fc2_n1_s27_xh[19], fc2_n1_s27_xh}) + $signed({fc2_e868[19], fc2_e868})), fc2_n1_s12[1:0]});
+    wire signed [19:0] fc2_n1_s28_xh = $signed(fc2_e692[20:1]);
+    wire signed [22:0] fc2_n1_s28 = $signed({($signed({{2{fc2_n1_s28_xh[19]}}, fc2_n1_s28_xh}) - $signed({fc2_e712[20], fc2_e712})), fc2_e692[0]});
+    wire signed [24:0] fc2_n1_s29 = fc2_n1_s4 + $signed({{4{fc2_e565[20]}}, fc2_e565});
+    wire signed [22:0] fc2_n1_s30_xh = $signed(fc2_n1_s19[24:2]);
+    wire [25:0] fc2_n1_s30_u = {($signed({fc2_n1_s30_xh[22], fc2_n1_s30_xh}) + $signed({fc2_n1_s13[22], fc2_n1_s13})), fc2_n1_s19[1:0]};
+    wire signed [17:0] fc2_n1_s31_xh = $signed(fc2_e573[20:3]);
+    wire [22:0] fc2_n1_s31_u = {($signed({{2{fc2_n1_s31_xh[17]}}, fc2_n1_s31_xh}) + $signed({fc2_e575[18], fc2_e575})), fc2_e573[2:0]};
+    wire signed [15:0] fc2_n1_s33_xh = $signed(fc2_e753[18:3]);
+    wire [24:0] fc2_n1_s33_u = {($signed({{6{fc2_n1_s33_xh[15]}}, fc2_n1_s33_xh}) + fc2_e906), fc2_e753[2:0]};
+    wire [24:0] fc2_n1_s34_u = {($signed(fc2_n1_s20[24:2]) - $signed({{3{fc2_e515[19]}}, fc2_e515})), fc2_n1_s20[1:0]};
+    wire signed [19:0] fc2_n1_s35_xh = $signed(fc2_n1_s22[21:2]);
+    wire [23:0] fc2_n1_s35_u = {($signed({{2{fc2_n1_s35_xh[19]}}, fc2_n1_s35_xh}) + fc2_e700), fc2_n1_s22[1:0]};
+    wire signed [20:0] fc2_n1_s36_xh = $signed(fc2_n1_s15[21:1]);
+    wire [22:0] fc2_n1_s36_u = {($signed({fc2_n1_s36_xh[20], fc2_n1_s36_xh}) + $signed({{2{fc2_n1_s25[19]}}, fc2_n1_s25})), fc2_n1_s15[0]};
+    wire signed [19:0] fc2_n1_s37_xh = $signed(fc2_n1_s14[21:2]);
+    wire [23:0] fc2_n1_s37_u = {($signed({{2{fc2_n1_s37_xh[19]}}, fc2_n1_s37_xh}) - $signed({fc2_n1_s17[20], fc2_n1_s17})), fc2_n1_s14[1:0]};
+    wire signed [22:0] fc2_n1_s38_xh = $signed(fc2_n1_s24[24:2]);
+    wire [26:0] fc2_n1_s38_u = {($signed({{2{fc2_n1_s38_xh[22]}}, fc2_n1_s38_xh}) + $signed({fc2_n1_s26[23], fc2_n1_s26})), fc2_n1_s24[1:0]};
+    wire signed [21:0] fc2_n1_s41_xh = $signed(fc2_e513[24:3]);
+    wire [25:0] fc2_n1_s41_u = {($signed({fc2_n1_s41_xh[21], fc2_n1_s41_xh}) - fc2_n1_s27), fc2_e513[2:0]};
+    wire signed [22:0] fc2_n1_s42_xh = $signed(fc2_n1_s21[24:2]);
+    wire [25:0] fc2_n1_s42_u = {($signed({fc2_n1_s42_xh[22], fc2_n1_s42_xh}) + $signed({fc2_n1_s28[22], fc2_n1_s28})), fc2_n1_s21[1:0]};
+    wire signed [23:0] fc2_n1_s43_xh = $signed(fc2_n1_s29[24:1]);
+    wire [25:0] fc2_n1_s43_u = {($signed({fc2_n1_s43_xh[23], fc2_n1_s43_xh}) - fc2_e468), fc2_n1_s29[0]};
+    reg  [22:0] fc2_n1_s31_d1;
+    reg  [19:0] fc2_e731_d1;
+    wire signed [19:0] fc2_e731_d1_v = $signed(fc2_e731_d1);
+    wire signed [22:0] fc2_n1_s44 = $signed(fc2_n1_s31_d1) - $signed({{3{fc2_e731_d1_v[19]}}, fc2_e731_d1_v});
+    reg  [22:0] fc2_e527_d1;
+    wire signed [22:0] fc2_e527_d1_v = $signed(fc2_e527_d1);
+    reg  [20:0] fc2_e809_d1;
+    wire signed [20:0] fc2_e809_d1_v = $signed(fc2_e809_d1);
+    wire signed [18:0] fc2_n1_s45_xh = $signed(fc2_e527_d1_v[22:4]);
+    wire signed [24:0] fc2_n1_s45 = $signed({($signed({{2{fc2_n1_s45_xh[18]}}, fc2_n1_s45_xh}) - fc2_e809_d1_v), fc2_e527_d1_v[3:0]});
+    reg  signed [20:0] fc2_n1_s32_d1;
+    reg  [22:0] fc2_e627_d1;
+    wire signed [17:0] fc2_n1_s46_xh = $signed(fc2_n1_s32_d1[20:3]);
+    wire signed [25:0] fc2_n1_s46 = $signed({($signed({{5{fc2_n1_s46_xh[17]}}, fc2_n1_s46_xh}) + $signed(fc2_e627_d1)), fc2_n1_s32_d1[2:0]});
+    reg  [23:0] fc2_n1_s35_d1;
+    wire signed [23:0] fc2_n1_s35_d1_v = $signed(fc2_n1_s35_d1);
+    reg  [24:0] fc2_n1_s33_d1;
+    wire signed [24:0] fc2_n1_s33_d1_v = $signed(fc2_n1_s33_d1);
+    wire signed [25:0] fc2_n1_s47 = $signed({{2{fc2_n1_s35_d1_v[23]}}, fc2_n1_s35_d1_v}) - $signed({fc2_n1_s33_d1_v[24], fc2_n1_s33_d1_v});
+    reg  [25:0] fc2_n1_s30_d1;
+    wire signed [25:0] fc2_n1_s30_d1_v = $signed(fc2_n1_s30_d1);
+    reg  [22:0] fc2_n1_s36_d1;
+    wire signed [21:0] fc2_n1_s48_xh = $signed(fc2_n1_s30_d1_v[25:4]);
+    wire signed [26:0] fc2_n1_s48 = $signed({($signed({fc2_n1_s48_xh[21], fc2_n1_s48_xh}) - $signed(fc2_n1_s36_d1)), fc2_n1_s30_d1_v[3:0]});
+    reg  [23:0] fc2_n1_s37_d1;
+    wire signed [23:0] fc2_n1_s37_d1_v = $signed(fc2_n1_s37_d1);
+    reg  [24:0] fc2_n1_s34_d1;
+    wire signed [21:0] fc2_n1_s49_xh = $signed(fc2_n1_s37_d1_v[23:2]);
+    wire signed [26:0] fc2_n1_s49 = $signed({($signed({{3{fc2_n1_s49_xh[21]}}, fc2_n1_s49_xh}) - $signed(fc2_n1_s34_d1)), fc2_n1_s37_d1_v[1:0]});
+    reg  [26:0] fc2_n1_s38_d1;
+    wire signed [26:0] fc2_n1_s38_d1_v = $signed(fc2_n1_s38_d1);
+    reg  [25:0] fc2_n1_s41_d1;
+    wire signed [25:0] fc2_n1_s41_d1_v = $signed(fc2_n1_s41_d1);
+    wire signed [25:0] fc2_n1_s50_xh = $signed(fc2_n1_s38_d1_v[26:1]);
+    wire signed [27:0] fc2_n1_s50 = $signed({($signed({fc2_n1_s50_xh[25], fc2_n1_s50_xh}) - $signed({fc2_n1_s41_d1_v[25], fc2_n1_s41_d1_v})), fc2_n1_s38_d1_v[0]});
+    reg  signed [24:0] fc2_n1_s40_d1;
+    reg  signed [24:0] fc2_n1_s39_d1;
+    wire signed [23:0] fc2_n1_s51_xh = $signed(fc2_n1_s40_d1[24:1]);
+    wire signed [26:0] fc2_n1_s51 = $signed({($signed({{2{fc2_n1_s51_xh[23]}}, fc2_n1_s51_xh}) - $signed({fc2_n1_s39_d1[24], fc2_n1_s39_d1})), fc2_n1_s40_d1[0]});
+    reg  [25:0] fc2_n1_s43_d1;
+    wire signed [25:0] fc2_n1_s43_d1_v = $signed(fc2_n1_s43_d1);
+    reg  [25:0] fc2_n1_s42_d1;
+    wire signed [25:0] fc2_n1_s42_d1_v = $signed(fc2_n1_s42_d1);
+    wire signed [26:0] fc2_n1_s52 = $signed({fc2_n1_s43_d1_v[25], fc2_n1_s43_d1_v}) + $signed({fc2_n1_s42_d1_v[25], fc2_n1_s42_d1_v});
+    wire signed [27:0] fc2_n1_s53 = $signed({fc2_n1_s48[26], fc2_n1_s48}) - $signed({{3{fc2_n1_s45[24]}}, fc2_n1_s45});
+    wire signed [25:0] fc2_n1_s54 = $signed({{3{fc2_n1_s44[22]}}, fc2_n1_s44}) + fc2_n1_s46;
+    wire signed [27:0] fc2_n1_s55 = $signed({fc2_n1_s51[26], fc2_n1_s51}) + $signed({fc2_n1_s49[26], fc2_n1_s49});
+    wire signed [27:0] fc2_n1_s56 = $signed({fc2_n1_s52[26], fc2_n1_s52}) - $signed({{2{fc2_n1_s47[25]}}, fc2_n1_s47});
+    wire signed [27:0] fc2_n1_s57 = fc2_n1_s50 + $signed({{2{fc2_n1_s54[25]}}, fc2_n1_s54});
+    reg  signed [28:0] fc2_n1_s58_d1;
+    reg  signed [28:0] fc2_n1_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n1_acc = (($signed({fc2_n1_t5_0_a_d1[28], fc2_n1_t5_0_a_d1}) + $signed({{2{fc2_n1_t5_0_b_d1[27]}}, fc2_n1_t5_0_b_d1})) + 30'sh3ffedc00);
+    wire signed [29:0] fc2_n1_acc = ($signed({fc2_n1_s58_d1[28], fc2_n1_s58_d1}) + $signed({fc2_n1_s59_d1[28], fc2_n1_s59_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n1_y_fl = $signed(fc2_n1_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n2_p0 = fc2_in_0 * 9'sh144; // weight -0.18359375
-    wire signed [22:0] fc2_n2_p1 = fc2_in_1 * 8'shaf; // weight -0.0791015625
-    wire signed [21:0] fc2_n2_p2 = fc2_in_2 * 7'sh43; // weight -0.0595703125
-    wire signed [23:0] fc2_n2_p3 = fc2_in_3 * 9'sh138; // weight -0.1953125
-    wire signed [22:0] fc2_n2_p4 = fc2_in_4 * 8'sd108; // weight 0.10546875
-    wire signed [21:0] fc2_n2_p5 = fc2_in_5 * 7'sd54; // weight 0.052734375
-    wire signed [22:0] fc2_n2_p6 = fc2_in_6 * 8'sd77; // weight 0.0751953125
-    wire signed [21:0] fc2_n2_p7 = fc2_in_7 * 7'sd55; // weight 0.0537109375
-    wire signed [23:0] fc2_n2_p8 = fc2_in_8 * 9'sh16e; // weight -0.142578125
-    wire signed [23:0] fc2_n2_p9 = fc2_in_9 * 9'sd203; // weight 0.1982421875
-    wire signed [23:0] fc2_n2_p10 = fc2_in_10 * 9'sh16e; // weight -0.142578125
-    wire signed [23:0] fc2_n2_p11 = fc2_in_11 * 9'sh140; // weight -0.1875
-    wire signed [22:0] fc2_n2_p12 = fc2_in_12 * 8'sd89; // weight 0.0869140625
-    wire signed [19:0] fc2_n2_p14 = fc2_in_14 * 5'sd13; // weight 0.0126953125
-    wire signed [23:0] fc2_n2_p16 = fc2_in_16 * 9'sd197; // weight 0.1923828125
-    wire signed [23:0] fc2_n2_p17 = fc2_in_17 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc2_n2_p18 = fc2_in_18 * 9'sh16a; // weight -0.146484375
-    wire signed [23:0] fc2_n2_p19 = fc2_in_19 * 9'sd200; // weight 0.1953125
-    wire signed [22:0] fc2_n2_p21 = fc2_in_21 * 8'sd110; // weight 0.107421875
-    wire signed [22:0] fc2_n2_p22 = fc2_in_22 * 8'sd122; // weight 0.119140625
-    wire signed [21:0] fc2_n2_p23 = fc2_in_23 * 7'sd37; // weight 0.0361328125
-    wire signed [18:0] fc2_n2_p24 = fc2_in_24 * 4'sd5; // weight 0.0048828125
-    wire signed [18:0] fc2_n2_p27_sh = $signed({fc2_in_27, 3'd0});
-    wire signed [19:0] fc2_n2_p27_neg = -$signed({fc2_n2_p27_sh[18], fc2_n2_p27_sh});
-    wire signed [21:0] fc2_n2_p29 = fc2_in_29 * 7'sd52; // weight 0.05078125
-    wire signed [22:0] fc2_n2_p30 = fc2_in_30 * 8'sh91; // weight -0.1083984375
-    wire signed [23:0] fc2_n2_p31 = fc2_in_31 * 9'sd203; // weight 0.1982421875
-    wire signed [23:0] fc2_n2_p32 = fc2_in_32 * 9'sh157; // weight -0.1650390625
-    wire signed [23:0] fc2_n2_p34 = fc2_in_34 * 9'sd147; // weight 0.1435546875
-    wire signed [23:0] fc2_n2_p35 = fc2_in_35 * 9'sh108; // weight -0.2421875
-    wire signed [23:0] fc2_n2_p36 = fc2_in_36 * 9'sh10d; // weight -0.2373046875
-    wire signed [21:0] fc2_n2_p37 = fc2_in_37 * 7'sh46; // weight -0.056640625
-    wire signed [22:0] fc2_n2_p38 = fc2_in_38 * 8'sd127; // weight 0.1240234375
-    wire signed [21:0] fc2_n2_p40 = fc2_in_40 * 7'sh4e; // weight -0.048828125
-    wire signed [24:0] fc2_n2_p42 = fc2_in_42 * 10'sd308; // weight 0.30078125
-    wire signed [23:0] fc2_n2_p43 = fc2_in_43 * 9'sd213; // weight 0.2080078125
-    wire signed [22:0] fc2_n2_p44 = fc2_in_44 * 8'shad; // weight -0.0810546875
-    wire signed [21:0] fc2_n2_p46 = fc2_in_46 * 7'sd49; // weight 0.0478515625
-    wire signed [22:0] fc2_n2_p47 = fc2_in_47 * 8'sh9f; // weight -0.0947265625
-    wire signed [22:0] fc2_n2_p48 = fc2_in_48 * 8'sh8c; // weight -0.11328125
-    wire signed [22:0] fc2_n2_p49 = fc2_in_49 * 8'sd84; // weight 0.08203125
-    wire signed [20:0] fc2_n2_p51 = fc2_in_51 * 6'sd24; // weight 0.0234375
-    wire signed [22:0] fc2_n2_p52 = fc2_in_52 * 8'sd94; // weight 0.091796875
-    wire signed [23:0] fc2_n2_p53 = fc2_in_53 * 9'sh139; // weight -0.1943359375
-    wire signed [22:0] fc2_n2_p54 = fc2_in_54 * 8'sha8; // weight -0.0859375
-    wire signed [21:0] fc2_n2_p55 = fc2_in_55 * 7'sd59; // weight 0.0576171875
-    wire signed [23:0] fc2_n2_p56 = fc2_in_56 * 9'sd183; // weight 0.1787109375
-    wire signed [22:0] fc2_n2_p57 = fc2_in_57 * 8'sh98; // weight -0.1015625
-    wire signed [19:0] fc2_n2_p58 = fc2_in_58 * 5'sd11; // weight 0.0107421875
-    wire signed [19:0] fc2_n2_p59 = fc2_in_59 * 5'sd14; // weight 0.013671875
-    wire signed [21:0] fc2_n2_p60 = fc2_in_60 * 7'sh4a; // weight -0.052734375
-    wire signed [23:0] fc2_n2_p62 = fc2_in_62 * 9'sd188; // weight 0.18359375
-    wire signed [23:0] fc2_n2_p63 = fc2_in_63 * 9'sd169; // weight 0.1650390625
-    reg  signed [24:0] fc2_n2_t1_0_a_d1;
-    reg  signed [24:0] fc2_n2_t1_0_b_d1;
-    reg  signed [23:0] fc2_n2_t1_1_a_d1;
-    reg  signed [23:0] fc2_n2_t1_1_b_d1;
-    wire signed [24:0] fc2_n2_t1_1 = $signed({fc2_n2_t1_1_a_d1[23], fc2_n2_t1_1_a_d1}) + $signed({fc2_n2_t1_1_b_d1[23], fc2_n2_t1_1_b_d1});
-    reg  signed [24:0] fc2_n2_t1_2_a_d1;
-    reg  signed [24:0] fc2_n2_t1_2_b_d1;
-    wire signed [25:0] fc2_n2_t1_2 = $signed({fc2_n2_t1_2_a_d1[24], fc2_n2_t1_2_a_d1}) + $signed({fc2_n2_t1_2_b_d1[24], fc2_n2_t1_2_b_d1});
-    reg  signed [23:0] fc2_n2_t1_3_a_d1;
-    reg  signed [23:0] fc2_n2_t1_3_b_d1;
-    wire signed [24:0] fc2_n2_t1_3 = $signed({fc2_n2_t1_3_a_d1[23], fc2_n2_t1_3_a_d1}) + $signed({fc2_n2_t1_3_b_d1[23], fc2_n2_t1_3_b_d1});
-    reg  signed [24:0] fc2_n2_t1_4_a_d1;
-    reg  signed [24:0] fc2_n2_t1_4_b_d1;
-    wire signed [25:0] fc2_n2_t1_4 = $signed({fc2_n2_t1_4_a_d1[24], fc2_n2_t1_4_a_d1}) + $signed({fc2_n2_t1_4_b_d1[24], fc2_n2_t1_4_b_d1});
-    reg  signed [24:0] fc2_n2_t1_5_a_d1;
-    reg  signed [23:0] fc2_n2_t1_5_b_d1;
-    wire signed [25:0] fc2_n2_t1_5 = $signed({fc2_n2_t1_5_a_d1[24], fc2_n2_t1_5_a_d1}) + $signed({{2{fc2_n2_t1_5_b_d1[23]}}, fc2_n2_t1_5_b_d1});
-    reg  signed [21:0] fc2_n2_t1_6_a_d1;
-    reg  signed [22:0] fc2_n2_t1_6_b_d1;
-    wire signed [23:0] fc2_n2_t1_6 = $signed({{2{fc2_n2_t1_6_a_d1[21]}}, fc2_n2_t1_6_a_d1}) + $signed({fc2_n2_t1_6_b_d1[22], fc2_n2_t1_6_b_d1});
-    reg  signed [23:0] fc2_n2_t1_7_a_d1;
-    reg  signed [24:0] fc2_n2_t1_7_b_d1;
-    reg  signed [25:0] fc2_n2_t1_8_a_d1;
-    reg  signed [24:0] fc2_n2_t1_8_b_d1;
-    reg  signed [24:0] fc2_n2_t1_9_a_d1;
-    reg  signed [24:0] fc2_n2_t1_9_b_d1;
-    wire signed [25:0] fc2_n2_t1_9 = $signed({fc2_n2_t1_9_a_d1[24], fc2_n2_t1_9_a_d1}) + $signed({fc2_n2_t1_9_b_d1[24], fc2_n2_t1_9_b_d1});
-    reg  signed [23:0] fc2_n2_t1_10_a_d1;
-    reg  signed [25:0] fc2_n2_t0_21_d1;
-    wire signed [25:0] fc2_n2_t1_10 = $signed({{2{fc2_n2_t1_10_a_d1[23]}}, fc2_n2_t1_10_a_d1}) + fc2_n2_t0_21_d1;
-    reg  signed [23:0] fc2_n2_t1_11_a_d1;
-    reg  signed [23:0] fc2_n2_t1_11_b_d1;
-    wire signed [24:0] fc2_n2_t1_11 = $signed({fc2_n2_t1_11_a_d1[23], fc2_n2_t1_11_a_d1}) + $signed({fc2_n2_t1_11_b_d1[23], fc2_n2_t1_11_b_d1});
-    reg  signed [23:0] fc2_n2_t1_12_a_d1;
-    reg  signed [23:0] fc2_n2_t1_12_b_d1;
-    wire signed [24:0] fc2_n2_t1_12 = $signed({fc2_n2_t1_12_a_d1[23], fc2_n2_t1_12_a_d1}) + $signed({fc2_n2_t1_12_b_d1[23], fc2_n2_t1_12_b_d1});
-    reg  signed [24:0] fc2_n2_t0_26_d1;
-    reg  signed [23:0] fc2_n2_t1_13_b_d1;
-    wire signed [24:0] fc2_n2_t1_13 = fc2_n2_t0_26_d1 + $signed({fc2_n2_t1_13_b_d1[23], fc2_n2_t1_13_b_d1});
-    reg  signed [24:0] fc2_n2_t0_28_d1;
-    reg  signed [20:0] fc2_n2_t1_14_b_d1;
-    wire signed [24:0] fc2_n2_t1_14 = fc2_n2_t0_28_d1 + $signed({{4{fc2_n2_t1_14_b_d1[20]}}, fc2_n2_t1_14_b_d1});
-    reg  signed [23:0] fc2_n2_t1_15_a_d1;
-    reg  signed [24:0] fc2_n2_t1_15_b_d1;
-    wire signed [25:0] fc2_n2_t2_0 = ($signed({fc2_n2_t1_0_a_d1[24], fc2_n2_t1_0_a_d1}) + $signed({fc2_n2_t1_0_b_d1[24], fc2_n2_t1_0_b_d1})) + $signed({fc2_n2_t1_1[24], fc2_n2_t1_1});
-    wire signed [25:0] fc2_n2_t2_3 = $signed({{2{fc2_n2_t1_6[23]}}, fc2_n2_t1_6}) + ($signed({{2{fc2_n2_t1_7_a_d1[23]}}, fc2_n2_t1_7_a_d1}) + $signed({fc2_n2_t1_7_b_d1[24], fc2_n2_t1_7_b_d1}));
-    wire signed [26:0] fc2_n2_t2_4 = ($signed({fc2_n2_t1_8_a_d1[25], fc2_n2_t1_8_a_d1}) + $signed({{2{fc2_n2_t1_8_b_d1[24]}}, fc2_n2_t1_8_b_d1})) + $signed({fc2_n2_t1_9[25], fc2_n2_t1_9});
-    wire signed [26:0] fc2_n2_t2_5 = $signed({fc2_n2_t1_10[25], fc2_n2_t1_10}) + $signed({{2{fc2_n2_t1_11[24]}}, fc2_n2_t1_11});
-    wire signed [25:0] fc2_n2_t2_6 = $signed({fc2_n2_t1_12[24], fc2_n2_t1_12}) + $signed({fc2_n2_t1_13[24], fc2_n2_t1_13});
-    wire signed [25:0] fc2_n2_t2_7 = $signed({fc2_n2_t1_14[24], fc2_n2_t1_14}) + ($signed({{2{fc2_n2_t1_15_a_d1[23]}}, fc2_n2_t1_15_a_d1}) + $signed({fc2_n2_t1_15_b_d1[24], fc2_n2_t1_15_b_d1}));
-    wire signed [26:0] fc2_n2_t3_0 = $signed({fc2_n2_t2_0[25], fc2_n2_t2_0}) + ($signed({fc2_n2_t1_2[25], fc2_n2_t1_2}) + $signed({{2{fc2_n2_t1_3[24]}}, fc2_n2_t1_3}));
-    wire signed [26:0] fc2_n2_t3_1 = ($signed({fc2_n2_t1_4[25], fc2_n2_t1_4}) + $signed({fc2_n2_t1_5[25], fc2_n2_t1_5})) + $signed({fc2_n2_t2_3[25], fc2_n2_t2_3});
-    wire signed [27:0] fc2_n2_t3_2 = $signed({fc2_n2_t2_4[26], fc2_n2_t2_4}) + $signed({fc2_n2_t2_5[26], fc2_n2_t2_5});
-    wire signed [26:0] fc2_n2_t3_3 = $signed({fc2_n2_t2_6[25], fc2_n2_t2_6}) + $signed({fc2_n2_t2_7[25], fc2_n2_t2_7});
-    reg  signed [27:0] fc2_n2_t5_0_a_d1;
-    reg  signed [28:0] fc2_n2_t5_0_b_d1;
+    wire signed [3:0] fc2_n2_s0_xh = $signed(fc2_in_32[15:12]);
+    wire signed [17:0] fc2_n2_s0 = $signed({($signed({{2{fc2_n2_s0_xh[3]}}, fc2_n2_s0_xh}) - 6'sd9), fc2_in_32[11:0]});
+    wire signed [19:0] fc2_n2_s1 = $signed({($signed({{4{fc2_e656_xh[12]}}, fc2_e656_xh}) + $signed({fc2_in_62[15], fc2_in_62})), fc2_in_54[2:0]});
+    wire signed [12:0] fc2_n2_s2_xh = $signed(fc2_n2_s0[17:5]);
+    wire signed [22:0] fc2_n2_s2 = $signed({($signed({{5{fc2_n2_s2_xh[12]}}, fc2_n2_s2_xh}) + fc2_e7), fc2_n2_s0[4:0]});
+    wire signed [19:0] fc2_n2_s3 = $signed({($signed(fc2_n2_s1[19:1]) + $signed({{2{fc2_e29[16]}}, fc2_e29})), fc2_n2_s1[0]});
+    wire signed [13:0] fc2_n2_s4_xh = $signed(fc2_e50[17:4]);
+    wire signed [21:0] fc2_n2_s4 = $signed({($signed({{4{fc2_n2_s4_xh[13]}}, fc2_n2_s4_xh}) - $signed({fc2_e41[16], fc2_e41})), fc2_e50[3:0]});
+    wire signed [10:0] fc2_n2_s5_xh = $signed(fc2_e63[17:7]);
+    wire signed [24:0] fc2_n2_s5 = $signed({($signed({{7{fc2_n2_s5_xh[10]}}, fc2_n2_s5_xh}) + $signed({fc2_e60[16], fc2_e60})), fc2_e63[6:0]});
+    wire signed [19:0] fc2_n2_s6 = $signed({($signed({{2{fc2_e591_xh[16]}}, fc2_e591_xh}) - fc2_e71), fc2_e69[0]});
+    wire signed [15:0] fc2_n2_s7_xh = $signed(fc2_e89[17:2]);
+    wire signed [19:0] fc2_n2_s7 = $signed({($signed({{2{fc2_n2_s7_xh[15]}}, fc2_n2_s7_xh}) - $signed({fc2_e99[16], fc2_e99})), fc2_e89[1:0]});
+    wire signed [20:0] fc2_n2_s8 = $signed({($signed({{4{fc2_e901_xh[14]}}, fc2_e901_xh}) - fc2_e114), fc2_e102[1:0]});
+    wire signed [10:0] fc2_n2_s9_xh = $signed(fc2_e146[16:6]);
+    wire signed [24:0] fc2_n2_s9 = $signed({($signed({{8{fc2_n2_s9_xh[10]}}, fc2_n2_s9_xh}) + fc2_e143), fc2_e146[5:0]});
+    wire signed [13:0] fc2_n2_s10_xh = $signed(fc2_e212[18:5]);
+    wire signed [22:0] fc2_n2_s10 = $signed({($signed({{4{fc2_n2_s10_xh[13]}}, fc2_n2_s10_xh}) - $signed({fc2_e167[16], fc2_e167})), fc2_e212[4:0]});
+    wire signed [11:0] fc2_n2_s11_xh = $signed(fc2_e218[17:6]);
+    wire signed [24:0] fc2_n2_s11 = $signed({($signed({{7{fc2_n2_s11_xh[11]}}, fc2_n2_s11_xh}) - fc2_e221), fc2_e218[5:0]});
+    wire signed [22:0] fc2_n2_s12 = $signed({($signed({{3{fc2_n1_s10_xh[14]}}, fc2_n1_s10_xh}) + $signed({fc2_e270[16], fc2_e270})), fc2_e222[4:0]});
+    wire signed [16:0] fc2_n2_s13_xh = $signed(fc2_e425[18:2]);
+    wire signed [20:0] fc2_n2_s13 = $signed({($signed({{2{fc2_n2_s13_xh[16]}}, fc2_n2_s13_xh}) - $signed({fc2_e272[17], fc2_e272})), fc2_e425[1:0]});
+    wire signed [16:0] fc2_n2_s14_xh = $signed(fc2_n2_s2[22:6]);
+    wire signed [24:0] fc2_n2_s14 = $signed({($signed({{2{fc2_n2_s14_xh[16]}}, fc2_n2_s14_xh}) - $signed({fc2_e179[17], fc2_e179})), fc2_n2_s2[5:0]});
+    wire signed [18:0] fc2_n2_s15_xh = $signed(fc2_e259[22:4]);
+    wire signed [23:0] fc2_n2_s15 = $signed({($signed({fc2_n2_s15_xh[18], fc2_n2_s15_xh}) + $signed({{2{fc2_e300[17]}}, fc2_e300})), fc2_e259[3:0]});
+    wire signed [20:0] fc2_n2_s16 = $signed({($signed(fc2_e448[20:1]) + $signed({{2{fc2_e287[17]}}, fc2_e287})), fc2_e448[0]});
+    wire signed [17:0] fc2_n2_s17_xh = $signed(fc2_e894[19:2]);
+    wire signed [20:0] fc2_n2_s17 = $signed({($signed({fc2_n2_s17_xh[17], fc2_n2_s17_xh}) - $signed({fc2_e449[17], fc2_e449})), fc2_e894[1:0]});
+    wire signed [21:0] fc2_n2_s18_xh = $signed(fc2_e900[23:2]);
+    wire signed [24:0] fc2_n2_s18 = $signed({($signed({fc2_n2_s18_xh[21], fc2_n2_s18_xh}) + $signed({fc2_n2_s4[21], fc2_n2_s4})), fc2_e900[1:0]});
+    wire signed [18:0] fc2_n2_s19_xh = $signed(fc2_n2_s5[24:6]);
+    wire signed [25:0] fc2_n2_s19 = $signed({($signed({fc2_n2_s19_xh[18], fc2_n2_s19_xh}) - fc2_n2_s7), fc2_n2_s5[5:0]});
+    wire signed [16:0] fc2_n2_s20_xh = $signed(fc2_e95[17:1]);
+    wire signed [19:0] fc2_n2_s20 = $signed({($signed({{2{fc2_n2_s20_xh[16]}}, fc2_n2_s20_xh}) + fc2_e160), fc2_e95[0]});
+    wire signed [22:0] fc2_n2_s21 = $signed({{5{fc2_e161[17]}}, fc2_e161}) + fc2_n2_s10;
+    wire signed [12:0] fc2_n2_s22_xh = $signed(fc2_e198[17:5]);
+    wire signed [22:0] fc2_n2_s22 = $signed({($signed({{5{fc2_n2_s22_xh[12]}}, fc2_n2_s22_xh}) - fc2_e193), fc2_e198[4:0]});
+    wire signed [18:0] fc2_n2_s23_xh = $signed(fc2_n2_s12[22:4]);
+    wire signed [23:0] fc2_n2_s23 = $signed({($signed({fc2_n2_s23_xh[18], fc2_n2_s23_xh}) - $signed({fc2_e204[18], fc2_e204})), fc2_n2_s12[3:0]});
+    wire signed [14:0] fc2_n2_s24_xh = $signed(fc2_e325[18:4]);
+    wire signed [22:0] fc2_n2_s24 = $signed({($signed({{4{fc2_n2_s24_xh[14]}}, fc2_n2_s24_xh}) + fc2_e325), fc2_e325[3:0]});
+    wire signed [9:0] fc2_n2_s25_xh = $signed(fc2_e744[17:8]);
+    wire signed [25:0] fc2_n2_s25 = $signed({($signed({{8{fc2_n2_s25_xh[9]}}, fc2_n2_s25_xh}) - fc2_e386), fc2_e744[7:0]});
+    wire signed [14:0] fc2_n2_s26_xh = $signed(fc2_e832[19:5]);
+    wire signed [24:0] fc2_n2_s26 = $signed({($signed({{5{fc2_n2_s26_xh[14]}}, fc2_n2_s26_xh}) + fc2_n2_s3), fc2_e832[4:0]});
+    wire signed [18:0] fc2_n2_s27_xh = $signed(fc2_n2_s8[20:2]);
+    wire signed [22:0] fc2_n2_s27 = $signed({($signed({{2{fc2_n2_s27_xh[18]}}, fc2_n2_s27_xh}) - $signed({fc2_n2_s6[19], fc2_n2_s6})), fc2_n2_s8[1:0]});
+    wire signed [25:0] fc2_n2_s28 = $signed({fc2_n2_s9[24], fc2_n2_s9}) + $signed({fc2_n2_s11[24], fc2_n2_s11});
+    wire signed [20:0] fc2_n2_s29 = $signed({($signed(fc2_n2_s13[20:1]) + $signed({fc2_e244[18], fc2_e244})), fc2_n2_s13[0]});
+    wire signed [10:0] fc2_n2_s30_xh = $signed(fc2_e316[18:8]);
+    wire signed [26:0] fc2_n2_s30 = $signed({($signed({{8{fc2_n2_s30_xh[10]}}, fc2_n2_s30_xh}) + fc2_e356), fc2_e316[7:0]});
+    wire signed [20:0] fc2_n2_s31 = fc2_e364 - $signed({{2{fc2_e676[18]}}, fc2_e676});
+    wire signed [16:0] fc2_n2_s32_xh = $signed(fc2_e782[19:3]);
+    wire signed [21:0] fc2_n2_s32 = $signed({($signed({{2{fc2_n2_s32_xh[16]}}, fc2_n2_s32_xh}) + fc2_e771), fc2_e782[2:0]});
+    wire signed [16:0] fc2_n2_s33_xh = $signed(fc2_e572[19:3]);
+    wire [24:0] fc2_n2_s33_u = {($signed({{5{fc2_n2_s33_xh[16]}}, fc2_n2_s33_xh}) - fc2_e729), fc2_e572[2:0]};
+    wire [22:0] fc2_n2_s35_u = {($signed(fc2_n2_s22[22:1]) - $signed({{2{fc2_e353[19]}}, fc2_e353})), fc2_n2_s22[0]};
+    wire signed [21:0] fc2_n2_s36_xh = $signed(fc2_n2_s25[25:4]);
+    wire [26:0] fc2_n2_s36_u = {($signed({fc2_n2_s36_xh[21], fc2_n2_s36_xh}) + $signed({{2{fc2_n2_s17[20]}}, fc2_n2_s17})), fc2_n2_s25[3:0]};
+    wire signed [15:0] fc2_n2_s38_xh = $signed(fc2_e575[18:3]);
+    wire [24:0] fc2_n2_s38_u = {($signed({{6{fc2_n2_s38_xh[15]}}, fc2_n2_s38_xh}) - fc2_e589), fc2_e575[2:0]};
+    wire signed [20:0] fc2_n2_s39_xh = $signed(fc2_n2_s15[23:3]);
+    wire [24:0] fc2_n2_s39_u = {($signed({fc2_n2_s39_xh[20], fc2_n2_s39_xh}) - $signed({{2{fc2_n2_s20[19]}}, fc2_n2_s20})), fc2_n2_s15[2:0]};
+    wire signed [18:0] fc2_n2_s40_xh = $signed(fc2_n2_s16[20:2]);
+    wire [24:0] fc2_n2_s40_u = {($signed({{4{fc2_n2_s40_xh[18]}}, fc2_n2_s40_xh}) + fc2_n2_s24), fc2_n2_s16[1:0]};
+    wire signed [16:0] fc2_n2_s41_xh = $signed(fc2_e780[20:4]);
+    wire [23:0] fc2_n2_s41_u = {($signed({{3{fc2_n2_s41_xh[16]}}, fc2_n2_s41_xh}) + fc2_e711), fc2_e780[3:0]};
+    wire signed [23:0] fc2_n2_s42_xh = $signed(fc2_n2_s19[25:2]);
+    wire [26:0] fc2_n2_s42_u = {($signed({fc2_n2_s42_xh[23], fc2_n2_s42_xh}) - $signed({fc2_n2_s23[23], fc2_n2_s23})), fc2_n2_s19[1:0]};
+    wire [26:0] fc2_n2_s43_u = {($signed(fc2_n2_s30[26:4]) - $signed({fc2_e596[21], fc2_e596})), fc2_n2_s30[3:0]};
+    wire signed [20:0] fc2_n2_s44_xh = $signed(fc2_n2_s26[24:4]);
+    wire [26:0] fc2_n2_s44_u = {($signed({{2{fc2_n2_s44_xh[20]}}, fc2_n2_s44_xh}) - $signed({fc2_n2_s32[21], fc2_n2_s32})), fc2_n2_s26[3:0]};
+    wire signed [20:0] fc2_n2_s46_xh = $signed(fc2_n2_s18[24:4]);
+    wire [25:0] fc2_n2_s46_u = {($signed({fc2_n2_s46_xh[20], fc2_n2_s46_xh}) - $signed({fc2_n2_s31[20], fc2_n2_s31})), fc2_n2_s18[3:0]};
+    wire [25:0] fc2_n2_s47_u = {($signed(fc2_n2_s28[25:2]) + $signed({fc2_n2_s21[22], fc2_n2_s21})), fc2_n2_s28[1:0]};
+    reg  [24:0] fc2_n2_s33_d1;
+    wire signed [24:0] fc2_n2_s33_d1_v = $signed(fc2_n2_s33_d1);
+    reg  signed [20:0] fc2_n2_s37_d1;
+    wire signed [21:0] fc2_n2_s48_xh = $signed(fc2_n2_s33_d1_v[24:3]);
+    wire signed [25:0] fc2_n2_s48 = $signed({($signed({fc2_n2_s48_xh[21], fc2_n2_s48_xh}) - $signed({{2{fc2_n2_s37_d1[20]}}, fc2_n2_s37_d1})), fc2_n2_s33_d1_v[2:0]});
+    reg  [23:0] fc2_n2_s41_d1;
+    wire signed [23:0] fc2_n2_s41_d1_v = $signed(fc2_n2_s41_d1);
+    reg  [22:0] fc2_e624_d1;
+    wire signed [22:0] fc2_e624_d1_v = $signed(fc2_e624_d1);
+    wire signed [21:0] fc2_n2_s49_xh = $signed(fc2_n2_s41_d1_v[23:2]);
+    wire signed [25:0] fc2_n2_s49 = $signed({($signed({{2{fc2_n2_s49_xh[21]}}, fc2_n2_s49_xh}) + $signed({fc2_e624_d1_v[22], fc2_e624_d1_v})), fc2_n2_s41_d1_v[1:0]});
+    reg  [22:0] fc2_n2_s35_d1;
+    wire signed [22:0] fc2_n2_s35_d1_v = $signed(fc2_n2_s35_d1);
+    reg  [24:0] fc2_n2_s38_d1;
+    wire signed [24:0] fc2_n2_s50 = $signed({{2{fc2_n2_s35_d1_v[22]}}, fc2_n2_s35_d1_v}) - $signed(fc2_n2_s38_d1);
+    reg  [24:0] fc2_n2_s39_d1;
+    wire signed [24:0] fc2_n2_s39_d1_v = $signed(fc2_n2_s39_d1);
+    reg  [26:0] fc2_n2_s36_d1;
+    wire signed [26:0] fc2_n2_s51 = $signed({{2{fc2_n2_s39_d1_v[24]}}, fc2_n2_s39_d1_v}) + $signed(fc2_n2_s36_d1);
+    reg  signed [24:0] fc2_n2_s34_d1;
+    reg  [24:0] fc2_n2_s40_d1;
+    wire signed [24:0] fc2_n2_s40_d1_v = $signed(fc2_n2_s40_d1);
+    wire signed [25:0] fc2_n2_s52 = $signed({fc2_n2_s34_d1[24], fc2_n2_s34_d1}) + $signed({fc2_n2_s40_d1_v[24], fc2_n2_s40_d1_v});
+    reg  [26:0] fc2_n2_s44_d1;
+    wire signed [26:0] fc2_n2_s44_d1_v = $signed(fc2_n2_s44_d1);
+    reg  [26:0] fc2_n2_s43_d1;
+    wire signed [26:0] fc2_n2_s43_d1_v = $signed(fc2_n2_s43_d1);
+    wire signed [27:0] fc2_n2_s53 = $signed({fc2_n2_s44_d1_v[26], fc2_n2_s44_d1_v}) - $signed({fc2_n2_s43_d1_v[26], fc2_n2_s43_d1_v});
+    reg  [25:0] fc2_n2_s46_d1;
+    wire signed [25:0] fc2_n2_s46_d1_v = $signed(fc2_n2_s46_d1);
+    reg  [26:0] fc2_n2_s42_d1;
+    wire signed [26:0] fc2_n2_s42_d1_v = $signed(fc2_n2_s42_d1);
+    wire signed [27:0] fc2_n2_s54 = $signed({{2{fc2_n2_s46_d1_v[25]}}, fc2_n2_s46_d1_v}) - $signed({fc2_n2_s42_d1_v[26], fc2_n2_s42_d1_v});
+    reg  signed [22:0] fc2_n2_s45_d1;
+    reg  [25:0] fc2_n2_s47_d1;
+    wire signed [25:0] fc2_n2_s47_d1_v = $signed(fc2_n2_s47_d1);
+    wire signed [26:0] fc2_n2_s55 = $signed({{4{fc2_n2_s45_d1[22]}}, fc2_n2_s45_d1}) - $signed({fc2_n2_s47_d1_v[25], fc2_n2_s47_d1_v});
+    wire signed [26:0] fc2_n2_s57 = $signed({fc2_n2_s52[25], fc2_n2_s52}) - $signed({{2{fc2_n2_s50[24]}}, fc2_n2_s50});
+    wire signed [26:0] fc2_n2_s60 = ($signed({fc2_n2_s48[25], fc2_n2_s48}) - $signed({fc2_n2_s49[25], fc2_n2_s49})) - $signed({{3{fc2_e569[23]}}, fc2_e569});
+    wire signed [27:0] fc2_n2_s61 = $signed({fc2_n2_s57[26], fc2_n2_s57}) + ($signed({fc2_n2_s55[26], fc2_n2_s55}) - $signed({fc2_n2_s51[26], fc2_n2_s51}));
+    wire signed [28:0] fc2_n2_s62 = ($signed({fc2_n2_s53[27], fc2_n2_s53}) - $signed({fc2_n2_s54[27], fc2_n2_s54})) + $signed({{2{fc2_n2_s60[26]}}, fc2_n2_s60});
+    reg  signed [27:0] fc2_n2_s61_d1;
+    reg  signed [28:0] fc2_n2_s62_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n2_acc = (($signed({{2{fc2_n2_t5_0_a_d1[27]}}, fc2_n2_t5_0_a_d1}) + $signed({fc2_n2_t5_0_b_d1[28], fc2_n2_t5_0_b_d1})) + 30'sd36864);
+    wire signed [29:0] fc2_n2_acc = (-($signed({{2{fc2_n2_s61_d1[27]}}, fc2_n2_s61_d1}) - $signed({fc2_n2_s62_d1[28], fc2_n2_s62_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n2_y_fl = $signed(fc2_n2_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n3_p0_sh = $signed({fc2_in_0, 2'd0});
-    wire signed [23:0] fc2_n3_p3 = fc2_in_3 * 9'sd144; // weight 0.140625
-    wire signed [23:0] fc2_n3_p4 = fc2_in_4 * 9'sh107; // weight -0.2431640625
-    wire signed [22:0] fc2_n3_p5 = fc2_in_5 * 8'sh91; // weight -0.1083984375
-    wire signed [21:0] fc2_n3_p7 = fc2_in_7 * 7'sh4e; // weight -0.048828125
-    wire signed [22:0] fc2_n3_p8 = fc2_in_8 * 8'sd111; // weight 0.1083984375
-    wire signed [22:0] fc2_n3_p10 = fc2_in_10 * 8'sd89; // weight 0.0869140625
-    wire signed [23:0] fc2_n3_p11 = fc2_in_11 * 9'sd216; // weight 0.2109375
-    wire signed [20:0] fc2_n3_p12_sh = $signed({fc2_in_12, 5'd0});
-    wire signed [21:0] fc2_n3_p12_neg = -$signed({fc2_n3_p12_sh[20], fc2_n3_p12_sh});
-    wire signed [23:0] fc2_n3_p14 = fc2_in_14 * 9'sh13b; // weight -0.1923828125
-    wire signed [22:0] fc2_n3_p15 = fc2_in_15 * 8'shb3; // weight -0.0751953125
-    wire signed [22:0] fc2_n3_p16 = fc2_in_16 * 8'sd127; // weight 0.1240234375
-    wire signed [23:0] fc2_n3_p17 = fc2_in_17 * 9'sd162; // weight 0.158203125
-    wire signed [21:0] fc2_n3_p18 = fc2_in_18 * 7'sh43; // weight -0.0595703125
-    wire signed [21:0] fc2_n3_p19 = fc2_in_19 * 7'sd57; // weight 0.0556640625
-    wire signed [21:0] fc2_n3_p20 = fc2_in_20 * 7'sd35; // weight 0.0341796875
-    wire signed [23:0] fc2_n3_p22 = fc2_in_22 * 9'sd172; // weight 0.16796875
-    wire signed [22:0] fc2_n3_p23 = fc2_in_23 * 8'sd79; // weight 0.0771484375
-    wire signed [17:0] fc2_n3_p24_sh = $signed({fc2_in_24, 2'd0});
-    wire signed [18:0] fc2_n3_p24_neg = -$signed({fc2_n3_p24_sh[17], fc2_n3_p24_sh});
-    wire signed [23:0] fc2_n3_p26 = fc2_in_26 * 9'sd232; // weight 0.2265625
-    wire signed [21:0] fc2_n3_p27 = fc2_in_27 * 7'sd56; // weight 0.0546875
-    wire signed [23:0] fc2_n3_p28 = fc2_in_28 * 9'sd163; // weight 0.1591796875
-    wire signed [23:0] fc2_n3_p29 = fc2_in_29 * 9'sd157; // weight 0.1533203125
-    wire signed [21:0] fc2_n3_p30 = fc2_in_30 * 7'sd49; // weight 0.0478515625
-    wire signed [21:0] fc2_n3_p31 = fc2_in_31 * 7'sd40; // weight 0.0390625
-    wire signed [19:0] fc2_n3_p32_sh = $signed({fc2_in_32, 4'd0});
-    wire signed [20:0] fc2_n3_p32_neg = -$signed({fc2_n3_p32_sh[19], fc2_n3_p32_sh});
-    wire signed [22:0] fc2_n3_p33 = fc2_in_33 * 8'sd113; // weight 0.1103515625
-    wire signed [21:0] fc2_n3_p34 = fc2_in_34 * 7'sd52; // weight 0.05078125
-    wire signed [23:0] fc2_n3_p35 = fc2_in_35 * 9'sd232; // weight 0.2265625
-    wire signed [21:0] fc2_n3_p36 = fc2_in_36 * 7'sh55; // weight -0.0419921875
-    wire signed [21:0] fc2_n3_p38 = fc2_in_38 * 7'sd51; // weight 0.0498046875
-    wire signed [22:0] fc2_n3_p40 = fc2_in_40 * 8'sd93; // weight 0.0908203125
-    wire signed [23:0] fc2_n3_p41 = fc2_in_41 * 9'sh153; // weight -0.1689453125
-    wire signed [23:0] fc2_n3_p42 = fc2_in_42 * 9'sh171; // weight -0.1396484375
-    wire signed [23:0] fc2_n3_p43 = fc2_in_43 * 9'sd228; // weight 0.22265625
-    wire signed [21:0] fc2_n3_p45 = fc2_in_45 * 7'sh51; // weight -0.0458984375
-    wire signed [21:0] fc2_n3_p46 = fc2_in_46 * 7'sd45; // weight 0.0439453125
-    wire signed [19:0] fc2_n3_p47 = fc2_in_47 * 5'sh16; // weight -0.009765625
-    wire signed [23:0] fc2_n3_p48 = fc2_in_48 * 9'sd230; // weight 0.224609375
-    wire signed [23:0] fc2_n3_p49 = fc2_in_49 * 9'sh117; // weight -0.2275390625
-    wire signed [23:0] fc2_n3_p50 = fc2_in_50 * 9'sd166; // weight 0.162109375
-    wire signed [23:0] fc2_n3_p51 = fc2_in_51 * 9'sd177; // weight 0.1728515625
-    wire signed [22:0] fc2_n3_p52 = fc2_in_52 * 8'shbd; // weight -0.0654296875
-    wire signed [21:0] fc2_n3_p54 = fc2_in_54 * 7'sd41; // weight 0.0400390625
-    wire signed [21:0] fc2_n3_p55 = fc2_in_55 * 7'sd63; // weight 0.0615234375
-    wire signed [21:0] fc2_n3_p56 = fc2_in_56 * 7'sh5d; // weight -0.0341796875
-    wire signed [23:0] fc2_n3_p58 = fc2_in_58 * 9'sh166; // weight -0.150390625
-    wire signed [23:0] fc2_n3_p59 = fc2_in_59 * 9'sh129; // weight -0.2099609375
-    wire signed [22:0] fc2_n3_p60 = fc2_in_60 * 8'sha6; // weight -0.087890625
-    wire signed [23:0] fc2_n3_p61 = fc2_in_61 * 9'sh13f; // weight -0.1884765625
-    wire signed [22:0] fc2_n3_p62 = fc2_in_62 * 8'sd115; // weight 0.1123046875
-    wire signed [22:0] fc2_n3_p63 = fc2_in_63 * 8'sd127; // weight 0.1240234375
-    wire signed [24:0] fc2_n3_t0_2_a = $signed({fc2_n3_p4[23], fc2_n3_p4});
-    reg  signed [23:0] fc2_n3_t1_0_a_d1;
-    reg  signed [24:0] fc2_n3_t1_0_b_d1;
-    wire signed [25:0] fc2_n3_t1_0 = $signed({{2{fc2_n3_t1_0_a_d1[23]}}, fc2_n3_t1_0_a_d1}) + $signed({fc2_n3_t1_0_b_d1[24], fc2_n3_t1_0_b_d1});
-    reg  signed [24:0] fc2_n3_t1_1_a_d1;
-    reg  signed [23:0] fc2_n3_t1_1_b_d1;
-    wire signed [25:0] fc2_n3_t1_1 = $signed({fc2_n3_t1_1_a_d1[24], fc2_n3_t1_1_a_d1}) + $signed({{2{fc2_n3_t1_1_b_d1[23]}}, fc2_n3_t1_1_b_d1});
-    reg  signed [23:0] fc2_n3_t1_2_a_d1;
-    reg  signed [24:0] fc2_n3_t1_2_b_d1;
-    wire signed [25:0] fc2_n3_t1_2 = $signed({{2{fc2_n3_t1_2_a_d1[23]}}, fc2_n3_t1_2_a_d1}) + $signed({fc2_n3_t1_2_b_d1[24], fc2_n3_t1_2_b_d1});
-    reg  signed [23:0] fc2_n3_t1_3_a_d1;
-    reg  signed [24:0] fc2_n3_t0_7_d1;
-    wire signed [24:0] fc2_n3_t1_3 = $signed({fc2_n3_t1_3_a_d1[23], fc2_n3_t1_3_a_d1}) + fc2_n3_t0_7_d1;
-    reg  signed [24:0] fc2_n3_t0_8_d1;
-    reg  signed [22:0] fc2_n3_t1_4_b_d1;
-    wire signed [24:0] fc2_n3_t1_4 = fc2_n3_t0_8_d1 + $signed({{2{fc2_n3_t1_4_b_d1[22]}}, fc2_n3_t1_4_b_d1});
-    reg  signed [22:0] fc2_n3_t1_5_a_d1;
-    reg  signed [23:0] fc2_n3_t1_5_b_d1;
-    wire signed [24:0] fc2_n3_t1_5 = $signed({{2{fc2_n3_t1_5_a_d1[22]}}, fc2_n3_t1_5_a_d1}) + $signed({fc2_n3_t1_5_b_d1[23], fc2_n3_t1_5_b_d1});
-    reg  signed [23:0] fc2_n3_t1_6_a_d1;
-    reg  signed [24:0] fc2_n3_t0_13_d1;
-    wire signed [24:0] fc2_n3_t1_6 = $signed({fc2_n3_t1_6_a_d1[23], fc2_n3_t1_6_a_d1}) + fc2_n3_t0_13_d1;
-    reg  signed [24:0] fc2_n3_t0_14_d1;
-    reg  signed [22:0] fc2_n3_t1_7_b_d1;
-    wire signed [24:0] fc2_n3_t1_7 = fc2_n3_t0_14_d1 + $signed({{2{fc2_n3_t1_7_b_d1[22]}}, fc2_n3_t1_7_b_d1});
-    reg  signed [23:0] fc2_n3_t1_8_a_d1;
-    reg  signed [24:0] fc2_n3_t0_17_d1;
-    wire signed [24:0] fc2_n3_t1_8 = $signed({fc2_n3_t1_8_a_d1[23], fc2_n3_t1_8_a_d1}) + fc2_n3_t0_17_d1;
-    reg  signed [23:0] fc2_n3_t1_9_a_d1;
-    reg  signed [23:0] fc2_n3_t1_9_b_d1;
-    wire signed [24:0] fc2_n3_t1_9 = $signed({fc2_n3_t1_9_a_d1[23], fc2_n3_t1_9_a_d1}) + $signed({fc2_n3_t1_9_b_d1[23], fc2_n3_t1_9_b_d1});
-    reg  signed [24:0] fc2_n3_t1_10_a_d1;
-    reg  signed [24:0] fc2_n3_t1_10_b_d1;
-    reg  signed [23:0] fc2_n3_t0_22_d1;
-    reg  signed [21:0] fc2_n3_t1_11_b_d1;
-    wire signed [23:0] fc2_n3_t1_11 = fc2_n3_t0_22_d1 + $signed({{2{fc2_n3_t1_11_b_d1[21]}}, fc2_n3_t1_11_b_d1});
-    reg  signed [24:0] fc2_n3_t1_12_a_d1;
-    reg  signed [24:0] fc2_n3_t1_12_b_d1;
-    wire signed [25:0] fc2_n3_t1_12 = $signed({fc2_n3_t1_12_a_d1[24], fc2_n3_t1_12_a_d1}) + $signed({fc2_n3_t1_12_b_d1[24], fc2_n3_t1_12_b_d1});
-    reg  signed [23:0] fc2_n3_t1_13_a_d1;
-    reg  signed [22:0] fc2_n3_t1_13_b_d1;
-    wire signed [24:0] fc2_n3_t1_13 = $signed({fc2_n3_t1_13_a_d1[23], fc2_n3_t1_13_a_d1}) + $signed({{2{fc2_n3_t1_13_b_d1[22]}}, fc2_n3_t1_13_b_d1});
-    reg  signed [23:0] fc2_n3_t1_14_a_d1;
-    reg  signed [24:0] fc2_n3_t1_14_b_d1;
-    wire signed [25:0] fc2_n3_t1_14 = $signed({{2{fc2_n3_t1_14_a_d1[23]}}, fc2_n3_t1_14_a_d1}) + $signed({fc2_n3_t1_14_b_d1[24], fc2_n3_t1_14_b_d1});
-    reg  signed [24:0] fc2_n3_t1_15_a_d1;
-    reg  signed [23:0] fc2_n3_t1_15_b_d1;
-    wire signed [25:0] fc2_n3_t1_15 = $signed({fc2_n3_t1_15_a_d1[24], fc2_n3_t1_15_a_d1}) + $signed({{2{fc2_n3_t1_15_b_d1[23]}}, fc2_n3_t1_15_b_d1});
-    wire signed [26:0] fc2_n3_t2_0 = $signed({fc2_n3_t1_0[25], fc2_n3_t1_0}) + $signed({fc2_n3_t1_1[25], fc2_n3_t1_1});
-    wire signed [26:0] fc2_n3_t2_1 = $signed({fc2_n3_t1_2[25], fc2_n3_t1_2}) + $signed({{2{fc2_n3_t1_3[24]}}, fc2_n3_t1_3});
-    wire signed [25:0] fc2_n3_t2_2 = $signed({fc2_n3_t1_4[24], fc2_n3_t1_4}) + $signed({fc2_n3_t1_5[24], fc2_n3_t1_5});
-    wire signed [25:0] fc2_n3_t2_3 = $signed({fc2_n3_t1_6[24], fc2_n3_t1_6}) + $signed({fc2_n3_t1_7[24], fc2_n3_t1_7});
-    wire signed [25:0] fc2_n3_t2_4 = $signed({fc2_n3_t1_8[24], fc2_n3_t1_8}) + $signed({fc2_n3_t1_9[24], fc2_n3_t1_9});
-    wire signed [25:0] fc2_n3_t2_5 = ($signed({fc2_n3_t1_10_a_d1[24], fc2_n3_t1_10_a_d1}) + $signed({fc2_n3_t1_10_b_d1[24], fc2_n3_t1_10_b_d1})) + $signed({{2{fc2_n3_t1_11[23]}}, fc2_n3_t1_11});
-    wire signed [26:0] fc2_n3_t2_6 = $signed({fc2_n3_t1_12[25], fc2_n3_t1_12}) + $signed({{2{fc2_n3_t1_13[24]}}, fc2_n3_t1_13});
-    wire signed [26:0] fc2_n3_t2_7 = $signed({fc2_n3_t1_14[25], fc2_n3_t1_14}) + $signed({fc2_n3_t1_15[25], fc2_n3_t1_15});
-    wire signed [26:0] fc2_n3_t3_1 = $signed({fc2_n3_t2_2[25], fc2_n3_t2_2}) + $signed({fc2_n3_t2_3[25], fc2_n3_t2_3});
-    wire signed [26:0] fc2_n3_t3_2 = $signed({fc2_n3_t2_4[25], fc2_n3_t2_4}) + $signed({fc2_n3_t2_5[25], fc2_n3_t2_5});
-    wire signed [27:0] fc2_n3_t4_0 = ($signed({fc2_n3_t2_0[26], fc2_n3_t2_0}) + $signed({fc2_n3_t2_1[26], fc2_n3_t2_1})) + $signed({fc2_n3_t3_1[26], fc2_n3_t3_1});
-    wire signed [27:0] fc2_n3_t4_1 = $signed({fc2_n3_t3_2[26], fc2_n3_t3_2}) + ($signed({fc2_n3_t2_6[26], fc2_n3_t2_6}) + $signed({fc2_n3_t2_7[26], fc2_n3_t2_7}));
-    reg  signed [27:0] fc2_n3_t5_0_a_d1;
-    reg  signed [27:0] fc2_n3_t5_0_b_d1;
+    wire signed [3:0] fc2_n3_s0_xh = $signed(fc2_in_8[15:12]);
+    wire signed [20:0] fc2_n3_s0 = $signed({($signed({{5{fc2_n3_s0_xh[3]}}, fc2_n3_s0_xh}) + 9'sd161), fc2_in_8[11:0]}); // bias -0.62890625
+    wire signed [9:0] fc2_n3_s1_xh = $signed(fc2_in_13[15:6]);
+    wire signed [22:0] fc2_n3_s1 = $signed({($signed({{7{fc2_n3_s1_xh[9]}}, fc2_n3_s1_xh}) - $signed({fc2_in_11[15], fc2_in_11})), fc2_in_13[5:0]});
+    wire signed [10:0] fc2_n3_s2_xh = $signed(fc2_in_41[15:5]);
+    wire signed [21:0] fc2_n3_s2 = $signed({($signed({{6{fc2_n3_s2_xh[10]}}, fc2_n3_s2_xh}) + $signed({fc2_in_44[15], fc2_in_44})), fc2_in_41[4:0]});
+    wire signed [13:0] fc2_n3_s3_xh = $signed(fc2_n3_s0[20:7]);
+    wire signed [23:0] fc2_n3_s3 = $signed({($signed({{3{fc2_n3_s3_xh[13]}}, fc2_n3_s3_xh}) - $signed({fc2_in_50[15], fc2_in_50})), fc2_n3_s0[6:0]});
+    wire signed [22:0] fc2_n3_s4 = $signed({($signed(fc2_n3_s1[22:4]) - $signed({fc2_e8[17], fc2_e8})), fc2_n3_s1[3:0]});
+    wire signed [21:0] fc2_n3_s5 = $signed({($signed(fc2_n3_s2[21:1]) + $signed({{4{fc2_e1[16]}}, fc2_e1})), fc2_n3_s2[0]});
+    wire signed [12:0] fc2_n3_s6_xh = $signed(fc2_e99[16:4]);
+    wire signed [21:0] fc2_n3_s6 = $signed({($signed({{5{fc2_n3_s6_xh[12]}}, fc2_n3_s6_xh}) - $signed({fc2_e32[16], fc2_e32})), fc2_e99[3:0]});
+    wire signed [14:0] fc2_n3_s7_xh = $signed(fc2_e100[16:2]);
+    wire signed [19:0] fc2_n3_s7 = $signed({($signed({{3{fc2_n3_s7_xh[14]}}, fc2_n3_s7_xh}) + $signed({fc2_e109[16], fc2_e109})), fc2_e100[1:0]});
+    wire signed [13:0] fc2_n3_s8_xh = $signed(fc2_e271[17:4]);
+    wire signed [21:0] fc2_n3_s8 = $signed({($signed({{4{fc2_n3_s8_xh[13]}}, fc2_n3_s8_xh}) + fc2_e124), fc2_e271[3:0]});
+    wire signed [12:0] fc2_n3_s9_xh = $signed(fc2_e432[16:4]);
+    wire signed [21:0] fc2_n3_s9 = $signed({($signed({{5{fc2_n3_s9_xh[12]}}, fc2_n3_s9_xh}) - $signed({fc2_e437[16], fc2_e437})), fc2_e432[3:0]});
+    wire signed [23:0] fc2_n3_s10 = fc2_n3_s3 - $signed({{6{fc2_e119[17]}}, fc2_e119});
+    wire signed [16:0] fc2_n3_s11_xh = $signed(fc2_e641[19:3]);
+    wire signed [21:0] fc2_n3_s11 = $signed({($signed({{2{fc2_n3_s11_xh[16]}}, fc2_n3_s11_xh}) + $signed({fc2_e287[17], fc2_e287})), fc2_e641[2:0]});
+    wire signed [13:0] fc2_n3_s12_xh = $signed(fc2_e415[18:5]);
+    wire signed [23:0] fc2_n3_s12 = $signed({($signed({{5{fc2_n3_s12_xh[13]}}, fc2_n3_s12_xh}) - fc2_e288), fc2_e415[4:0]});
+    wire signed [21:0] fc2_n3_s13 = $signed({($signed(fc2_n3_s6[21:3]) - $signed({fc2_e96[17], fc2_e96})), fc2_n3_s6[2:0]});
+    wire signed [17:0] fc2_n3_s14_xh = $signed(fc2_n3_s8[21:4]);
+    wire signed [23:0] fc2_n3_s14 = $signed({($signed({{2{fc2_n3_s14_xh[17]}}, fc2_n3_s14_xh}) - fc2_n3_s7), fc2_n3_s8[3:0]});
+    wire signed [13:0] fc2_n3_s15_xh = $signed(fc2_e156[17:4]);
+    wire signed [21:0] fc2_n3_s15 = $signed({($signed({{4{fc2_n3_s15_xh[13]}}, fc2_n3_s15_xh}) - fc2_e157), fc2_e156[3:0]});
+    wire signed [13:0] fc2_n3_s16_xh = $signed(fc2_e235[18:5]);
+    wire signed [23:0] fc2_n3_s16 = $signed({($signed({{5{fc2_n3_s16_xh[13]}}, fc2_n3_s16_xh}) + fc2_e262), fc2_e235[4:0]});
+    wire signed [17:0] fc2_n3_s17_xh = $signed(fc2_e399[18:1]);
+    wire signed [19:0] fc2_n3_s17 = $signed({($signed({fc2_n3_s17_xh[17], fc2_n3_s17_xh}) + fc2_e414), fc2_e399[0]});
+    wire signed [21:0] fc2_n3_s18 = $signed({($signed(fc2_n3_s9[21:2]) + $signed({fc2_e739[18], fc2_e739})), fc2_n3_s9[1:0]});
+    wire signed [17:0] fc2_n3_s19_xh = $signed(fc2_e816[18:1]);
+    wire signed [22:0] fc2_n3_s19 = $signed({($signed({{4{fc2_n3_s19_xh[17]}}, fc2_n3_s19_xh}) - fc2_e806), fc2_e816[0]});
+    wire signed [19:0] fc2_n3_s20 = $signed({fc2_e829[18], fc2_e829}) - fc2_e838;
+    wire signed [19:0] fc2_n3_s21_xh = $signed(fc2_e856[23:4]);
+    wire signed [24:0] fc2_n3_s21 = $signed({($signed({fc2_n3_s21_xh[19], fc2_n3_s21_xh}) - fc2_e844), fc2_e856[3:0]});
+    wire signed [20:0] fc2_n3_s22_xh = $signed(fc2_e866[22:2]);
+    wire signed [23:0] fc2_n3_s22 = $signed({($signed({fc2_n3_s22_xh[20], fc2_n3_s22_xh}) - $signed({fc2_e858[20], fc2_e858})), fc2_e866[1:0]});
+    wire signed [22:0] fc2_n3_s23 = fc2_n3_s4 + $signed({{3{fc2_e651[19]}}, fc2_e651});
+    wire signed [22:0] fc2_n3_s24 = $signed({{2{fc2_e655[20]}}, fc2_e655}) - fc2_e665;
+    wire signed [21:0] fc2_n3_s26 = $signed({($signed(fc2_n3_s5[21:2]) - $signed({fc2_e678[18], fc2_e678})), fc2_n3_s5[1:0]});
+    wire signed [19:0] fc2_n3_s27_xh = $signed(fc2_n3_s15[21:2]);
+    wire [23:0] fc2_n3_s27_u = {($signed({{2{fc2_n3_s27_xh[19]}}, fc2_n3_s27_xh}) - fc2_n3_s11), fc2_n3_s15[1:0]};
+    wire signed [12:0] fc2_n3_s29_xh = $signed(fc2_e784[19:7]);
+    wire [25:0] fc2_n3_s29_u = {($signed({{6{fc2_n3_s29_xh[12]}}, fc2_n3_s29_xh}) - fc2_e418), fc2_e784[6:0]};
+    wire signed [16:0] fc2_n3_s30_xh = $signed(fc2_e797[19:3]);
+    wire [22:0] fc2_n3_s30_u = {($signed({{3{fc2_n3_s30_xh[16]}}, fc2_n3_s30_xh}) - fc2_e862), fc2_e797[2:0]};
+    wire signed [18:0] fc2_n3_s31_xh = $signed(fc2_n3_s13[21:3]);
+    wire [23:0] fc2_n3_s31_u = {($signed({{2{fc2_n3_s31_xh[18]}}, fc2_n3_s31_xh}) + fc2_e875), fc2_n3_s13[2:0]};
+    wire signed [19:0] fc2_n3_s32_xh = $signed(fc2_n3_s16[23:4]);
+    wire [24:0] fc2_n3_s32_u = {($signed({fc2_n3_s32_xh[19], fc2_n3_s32_xh}) - $signed({fc2_n3_s17[19], fc2_n3_s17})), fc2_n3_s16[3:0]};
+    wire signed [12:0] fc2_n3_s33_xh = $signed(fc2_e785[18:6]);
+    wire [25:0] fc2_n3_s33_u = {($signed({{7{fc2_n3_s33_xh[12]}}, fc2_n3_s33_xh}) - fc2_e811), fc2_e785[5:0]};
+    wire signed [20:0] fc2_n3_s34_xh = $signed(fc2_n3_s18[21:1]);
+    wire [24:0] fc2_n3_s34_u = {($signed({{3{fc2_n3_s34_xh[20]}}, fc2_n3_s34_xh}) + fc2_n3_s14), fc2_n3_s18[0]};
+    wire signed [17:0] fc2_n3_s36_xh = $signed(fc2_e480[20:3]);
+    wire [23:0] fc2_n3_s36_u = {($signed({{3{fc2_n3_s36_xh[17]}}, fc2_n3_s36_xh}) + fc2_e525), fc2_e480[2:0]};
+    wire signed [20:0] fc2_n3_s37_xh = $signed(fc2_e481[21:1]);
+    wire [25:0] fc2_n3_s37_u = {($signed({{4{fc2_n3_s37_xh[20]}}, fc2_n3_s37_xh}) + fc2_n3_s21), fc2_e481[0]};
+    wire signed [21:0] fc2_n3_s38_xh = $signed(fc2_n3_s22[23:2]);
+    wire [25:0] fc2_n3_s38_u = {($signed({{2{fc2_n3_s38_xh[21]}}, fc2_n3_s38_xh}) + $signed({fc2_n3_s19[22], fc2_n3_s19})), fc2_n3_s22[1:0]};
+    wire signed [21:0] fc2_n3_s39_xh = $signed(fc2_n3_s10[23:2]);
+    wire [24:0] fc2_n3_s39_u = {($signed({fc2_n3_s39_xh[21], fc2_n3_s39_xh}) - $signed({fc2_n3_s26[21], fc2_n3_s26})), fc2_n3_s10[1:0]};
+    wire signed [20:0] fc2_n3_s40_xh = $signed(fc2_e484[22:2]);
+    wire [25:0] fc2_n3_s40_u = {($signed({{3{fc2_n3_s40_xh[20]}}, fc2_n3_s40_xh}) - $signed({fc2_n3_s23[22], fc2_n3_s23})), fc2_e484[1:0]};
+    wire signed [24:0] fc2_n3_s41 = $signed({{2{fc2_n3_s24[22]}}, fc2_n3_s24}) - ($signed({fc2_e671[23], fc2_e671}) - $signed({fc2_e672[23], fc2_e672}));
+    reg  [25:0] fc2_n3_s29_d1;
+    reg  [22:0] fc2_e732_d1;
+    wire signed [22:0] fc2_e732_d1_v = $signed(fc2_e732_d1);
+    wire signed [25:0] fc2_n3_s42 = $signed(fc2_n3_s29_d1) + $signed({{3{fc2_e732_d1_v[22]}}, fc2_e732_d1_v});
+    reg  [25:0] fc2_n3_s33_d1;
+    wire signed [25:0] fc2_n3_s33_d1_v = $signed(fc2_n3_s33_d1);
+    reg  [22:0] fc2_n3_s30_d1;
+    wire signed [22:0] fc2_n3_s30_d1_v = $signed(fc2_n3_s30_d1);
+    wire signed [23:0] fc2_n3_s43_xh = $signed(fc2_n3_s33_d1_v[25:2]);
+    wire signed [26:0] fc2_n3_s43 = $signed({($signed({fc2_n3_s43_xh[23], fc2_n3_s43_xh}) + $signed({{2{fc2_n3_s30_d1_v[22]}}, fc2_n3_s30_d1_v})), fc2_n3_s33_d1_v[1:0]});
+    reg  [23:0] fc2_n3_s31_d1;
+    wire signed [23:0] fc2_n3_s31_d1_v = $signed(fc2_n3_s31_d1);
+    reg  [23:0] fc2_n3_s27_d1;
+    wire signed [23:0] fc2_n3_s27_d1_v = $signed(fc2_n3_s27_d1);
+    wire signed [24:0] fc2_n3_s44 = $signed({fc2_n3_s31_d1_v[23], fc2_n3_s31_d1_v}) - $signed({fc2_n3_s27_d1_v[23], fc2_n3_s27_d1_v});
+    reg  [24:0] fc2_n3_s32_d1;
+    wire signed [24:0] fc2_n3_s32_d1_v = $signed(fc2_n3_s32_d1);
+    reg  signed [20:0] fc2_n3_s35_d1;
+    wire signed [20:0] fc2_n3_s45_xh = $signed(fc2_n3_s32_d1_v[24:4]);
+    wire signed [25:0] fc2_n3_s45 = $signed({($signed({fc2_n3_s45_xh[20], fc2_n3_s45_xh}) + $signed({fc2_n3_s35_d1[20], fc2_n3_s35_d1})), fc2_n3_s32_d1_v[3:0]});
+    reg  signed [23:0] fc2_n3_s28_d1;
+    reg  [23:0] fc2_n3_s36_d1;
+    wire signed [23:0] fc2_n3_s36_d1_v = $signed(fc2_n3_s36_d1);
+    wire signed [24:0] fc2_n3_s46 = $signed({fc2_n3_s28_d1[23], fc2_n3_s28_d1}) + $signed({fc2_n3_s36_d1_v[23], fc2_n3_s36_d1_v});
+    reg  [24:0] fc2_n3_s39_d1;
+    wire signed [24:0] fc2_n3_s39_d1_v = $signed(fc2_n3_s39_d1);
+    reg  [24:0] fc2_n3_s34_d1;
+    wire signed [24:0] fc2_n3_s34_d1_v = $signed(fc2_n3_s34_d1);
+    wire signed [25:0] fc2_n3_s47 = $signed({fc2_n3_s39_d1_v[24], fc2_n3_s39_d1_v}) - $signed({fc2_n3_s34_d1_v[24], fc2_n3_s34_d1_v});
+    reg  [25:0] fc2_n3_s37_d1;
+    wire signed [25:0] fc2_n3_s37_d1_v = $signed(fc2_n3_s37_d1);
+    reg  [25:0] fc2_n3_s38_d1;
+    wire signed [25:0] fc2_n3_s38_d1_v = $signed(fc2_n3_s38_d1);
+    wire signed [26:0] fc2_n3_s48 = $signed({fc2_n3_s37_d1_v[25], fc2_n3_s37_d1_v}) - $signed({fc2_n3_s38_d1_v[25], fc2_n3_s38_d1_v});
+    reg  [25:0] fc2_n3_s40_d1;
+    reg  signed [24:0] fc2_n3_s41_d1;
+    wire signed [25:0] fc2_n3_s49 = $signed(fc2_n3_s40_d1) - $signed({fc2_n3_s41_d1[24], fc2_n3_s41_d1});
+    wire signed [22:0] fc2_n3_s50_xh = $signed(fc2_n3_s44[24:2]);
+    wire signed [27:0] fc2_n3_s50 = $signed({($signed({{3{fc2_n3_s50_xh[22]}}, fc2_n3_s50_xh}) + fc2_n3_s45), fc2_n3_s44[1:0]});
+    wire signed [26:0] fc2_n3_s51 = $signed({{2{fc2_n3_s46[24]}}, fc2_n3_s46}) - fc2_n3_s43;
+    wire signed [26:0] fc2_n3_s52 = $signed({fc2_n3_s47[25], fc2_n3_s47}) - $signed({fc2_n3_s49[25], fc2_n3_s49});
+    wire signed [27:0] fc2_n3_s55 = $signed({fc2_n3_s52[26], fc2_n3_s52}) + ($signed({{2{fc2_n3_s42[25]}}, fc2_n3_s42}) + $signed({fc2_n3_s48[26], fc2_n3_s48}));
+    wire signed [28:0] fc2_n3_s56 = $signed({fc2_n3_s55[27], fc2_n3_s55}) + ($signed({fc2_n3_s50[27], fc2_n3_s50}) + $signed({{2{fc2_n3_s51[26]}}, fc2_n3_s51}));
+    reg  signed [28:0] fc2_n3_s56_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n3_acc = (($signed({fc2_n3_t5_0_a_d1[27], fc2_n3_t5_0_a_d1}) + $signed({fc2_n3_t5_0_b_d1[27], fc2_n3_t5_0_b_d1})) + 29'sh1ff5f000);
+    wire signed [28:0] fc2_n3_acc = (-fc2_n3_s56_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n3_y_fl = $signed(fc2_n3_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n4_p0 = fc2_in_0 * 8'sd74; // weight 0.072265625
-    wire signed [24:0] fc2_n4_p2 = fc2_in_2 * 10'sd475; // weight 0.4638671875
-    wire signed [23:0] fc2_n4_p3 = fc2_in_3 * 9'sd156; // weight 0.15234375
-    wire signed [22:0] fc2_n4_p4_sh = $signed({fc2_in_4, 7'd0});
-    wire signed [22:0] fc2_n4_p5 = fc2_in_5 * 8'sd93; // weight 0.0908203125
-    wire signed [22:0] fc2_n4_p6 = fc2_in_6 * 8'shaf; // weight -0.0791015625
-    wire signed [23:0] fc2_n4_p7 = fc2_in_7 * 9'sh128; // weight -0.2109375
-    wire signed [19:0] fc2_n4_p8 = fc2_in_8 * 5'sd15; // weight 0.0146484375
-    wire signed [22:0] fc2_n4_p10 = fc2_in_10 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] fc2_n4_p11 = fc2_in_11 * 8'shb3; // weight -0.0751953125
-    wire signed [19:0] fc2_n4_p12_sh = $signed({fc2_in_12, 4'd0});
-    wire signed [21:0] fc2_n4_p14 = fc2_in_14 * 7'sd38; // weight 0.037109375
-    wire signed [23:0] fc2_n4_p15 = fc2_in_15 * 9'sd150; // weight 0.146484375
-    wire signed [23:0] fc2_n4_p16 = fc2_in_16 * 9'sh162; // weight -0.154296875
-    wire signed [22:0] fc2_n4_p17 = fc2_in_17 * 8'sh9a; // weight -0.099609375
-    wire signed [18:0] fc2_n4_p18 = fc2_in_18 * 4'shb; // weight -0.0048828125
-    wire signed [21:0] fc2_n4_p21 = fc2_in_21 * 7'sh5a; // weight -0.037109375
-    wire signed [19:0] fc2_n4_p23 = fc2_in_23 * 5'sh15; // weight -0.0107421875
-    wire signed [21:0] fc2_n4_p25 = fc2_in_25 * 7'sh4b; // weight -0.0517578125
-    wire signed [19:0] fc2_n4_p26 = fc2_in_26 * 5'sh17; // weight -0.0087890625
-    wire signed [20:0] fc2_n4_p28 = fc2_in_28 * 6'sd18; // weight 0.017578125
-    wire signed [19:0] fc2_n4_p30 = fc2_in_30 * 5'sh16; // weight -0.009765625
-    wire signed [22:0] fc2_n4_p33 = fc2_in_33 * 8'sd68; // weight 0.06640625
-    wire signed [23:0] fc2_n4_p34 = fc2_in_34 * 9'sd149; // weight 0.1455078125
-    wire signed [22:0] fc2_n4_p35 = fc2_in_35 * 8'sh83; // weight -0.1220703125
-    wire signed [22:0] fc2_n4_p36 = fc2_in_36 * 8'sh8e; // weight -0.111328125
-    wire signed [23:0] fc2_n4_p37 = fc2_in_37 * 9'sh124; // weight -0.21484375
-    wire signed [23:0] fc2_n4_p38 = fc2_in_38 * 9'sh143; // weight -0.1845703125
-    wire signed [22:0] fc2_n4_p39 = fc2_in_39 * 8'sd84; // weight 0.08203125
-    wire signed [22:0] fc2_n4_p40 = fc2_in_40 * 8'sd78; // weight 0.076171875
-    wire signed [23:0] fc2_n4_p43 = fc2_in_43 * 9'sh162; // weight -0.154296875
-    wire signed [22:0] fc2_n4_p44 = fc2_in_44 * 8'sh97; // weight -0.1025390625
-    wire signed [20:0] fc2_n4_p45 = fc2_in_45 * 6'sh21; // weight -0.0302734375
-    wire signed [22:0] fc2_n4_p46 = fc2_in_46 * 8'sh95; // weight -0.1044921875
-    wire signed [21:0] fc2_n4_p48 = fc2_in_48 * 7'sd42; // weight 0.041015625
-    wire signed [18:0] fc2_n4_p51 = fc2_in_51 * 4'shb; // weight -0.0048828125
-    wire signed [22:0] fc2_n4_p52 = fc2_in_52 * 8'sd101; // weight 0.0986328125
-    wire signed [23:0] fc2_n4_p53 = fc2_in_53 * 9'sd192; // weight 0.1875
-    wire signed [21:0] fc2_n4_p54 = fc2_in_54 * 7'sh53; // weight -0.0439453125
-    wire signed [22:0] fc2_n4_p55 = fc2_in_55 * 8'sd98; // weight 0.095703125
-    wire signed [21:0] fc2_n4_p56 = fc2_in_56 * 7'sd59; // weight 0.0576171875
-    wire signed [23:0] fc2_n4_p57 = fc2_in_57 * 9'sh122; // weight -0.216796875
-    wire signed [23:0] fc2_n4_p58 = fc2_in_58 * 9'sh16a; // weight -0.146484375
-    wire signed [23:0] fc2_n4_p59 = fc2_in_59 * 9'sh17d; // weight -0.1279296875
-    wire signed [23:0] fc2_n4_p60 = fc2_in_60 * 9'sh140; // weight -0.1875
-    wire signed [23:0] fc2_n4_p61 = fc2_in_61 * 9'sh16c; // weight -0.14453125
-    wire signed [22:0] fc2_n4_p63 = fc2_in_63 * 8'shab; // weight -0.0830078125
-    reg  signed [23:0] fc2_n4_t1_0_a_d1;
-    reg  signed [25:0] fc2_n4_t0_1_d1;
-    wire signed [25:0] fc2_n4_t1_0 = $signed({{2{fc2_n4_t1_0_a_d1[23]}}, fc2_n4_t1_0_a_d1}) + fc2_n4_t0_1_d1;
-    reg  signed [23:0] fc2_n4_t1_1_a_d1;
-    reg  signed [24:0] fc2_n4_t1_1_b_d1;
-    wire signed [25:0] fc2_n4_t1_1 = $signed({{2{fc2_n4_t1_1_a_d1[23]}}, fc2_n4_t1_1_a_d1}) + $signed({fc2_n4_t1_1_b_d1[24], fc2_n4_t1_1_b_d1});
-    reg  signed [23:0] fc2_n4_t1_2_a_d1;
-    reg  signed [23:0] fc2_n4_t1_2_b_d1;
-    wire signed [24:0] fc2_n4_t1_2 = $signed({fc2_n4_t1_2_a_d1[23], fc2_n4_t1_2_a_d1}) + $signed({fc2_n4_t1_2_b_d1[23], fc2_n4_t1_2_b_d1});
-    reg  signed [23:0] fc2_n4_t1_3_a_d1;
-    reg  signed [23:0] fc2_n4_t1_3_b_d1;
-    wire signed [24:0] fc2_n4_t1_3 = $signed({fc2_n4_t1_3_a_d1[23], fc2_n4_t1_3_a_d1}) + $signed({fc2_n4_t1_3_b_d1[23], fc2_n4_t1_3_b_d1});
-    reg  signed [24:0] fc2_n4_t0_8_d1;
-    reg  signed [23:0] fc2_n4_t1_4_b_d1;
-    wire signed [24:0] fc2_n4_t1_4 = fc2_n4_t0_8_d1 + $signed({fc2_n4_t1_4_b_d1[23], fc2_n4_t1_4_b_d1});
-    reg  signed [23:0] fc2_n4_t1_5_a_d1;
-    reg  signed [24:0] fc2_n4_t0_11_d1;
-    wire signed [24:0] fc2_n4_t1_5 = $signed({fc2_n4_t1_5_a_d1[23], fc2_n4_t1_5_a_d1}) + fc2_n4_t0_11_d1;
-    reg  signed [23:0] fc2_n4_t1_6_a_d1;
-    reg  signed [22:0] fc2_n4_t1_6_b_d1;
-    wire signed [24:0] fc2_n4_t1_6 = $signed({fc2_n4_t1_6_a_d1[23], fc2_n4_t1_6_a_d1}) + $signed({{2{fc2_n4_t1_6_b_d1[22]}}, fc2_n4_t1_6_b_d1});
-    reg  signed [22:0] fc2_n4_t1_7_a_d1;
-    reg  signed [23:0] fc2_n4_t1_7_b_d1;
-    wire signed [24:0] fc2_n4_t1_7 = $signed({{2{fc2_n4_t1_7_a_d1[22]}}, fc2_n4_t1_7_a_d1}) + $signed({fc2_n4_t1_7_b_d1[23], fc2_n4_t1_7_b_d1});
-    reg  signed [23:0] fc2_n4_t1_8_a_d1;
-    reg  signed [24:0] fc2_n4_t0_17_d1;
-    wire signed [24:0] fc2_n4_t1_8 = $signed({fc2_n4_t1_8_a_d1[23], fc2_n4_t1_8_a_d1}) + fc2_n4_t0_17_d1;
-    reg  signed [24:0] fc2_n4_t1_9_a_d1;
-    reg  signed [24:0] fc2_n4_t1_9_b_d1;
-    wire signed [25:0] fc2_n4_t1_9 = $signed({fc2_n4_t1_9_a_d1[24], fc2_n4_t1_9_a_d1}) + $signed({fc2_n4_t1_9_b_d1[24], fc2_n4_t1_9_b_d1});
-    reg  signed [23:0] fc2_n4_t1_10_a_d1;
-    reg  signed [24:0] fc2_n4_t1_10_b_d1;
-    wire signed [25:0] fc2_n4_t1_10 = $signed({{2{fc2_n4_t1_10_a_d1[23]}}, fc2_n4_t1_10_a_d1}) + $signed({fc2_n4_t1_10_b_d1[24], fc2_n4_t1_10_b_d1});
-    reg  signed [23:0] fc2_n4_t1_11_a_d1;
-    reg  signed [23:0] fc2_n4_t1_11_b_d1;
-    wire signed [24:0] fc2_n4_t1_11 = $signed({fc2_n4_t1_11_a_d1[23], fc2_n4_t1_11_a_d1}) + $signed({fc2_n4_t1_11_b_d1[23], fc2_n4_t1_11_b_d1});
-    reg  signed [23:0] fc2_n4_t1_12_a_d1;
-    reg  signed [22:0] fc2_n4_t1_12_b_d1;
-    wire signed [24:0] fc2_n4_t1_12 = $signed({fc2_n4_t1_12_a_d1[23], fc2_n4_t1_12_a_d1}) + $signed({{2{fc2_n4_t1_12_b_d1[22]}}, fc2_n4_t1_12_b_d1});
-    reg  signed [24:0] fc2_n4_t0_26_d1;
-    reg  signed [23:0] fc2_n4_t1_13_b_d1;
-    wire signed [24:0] fc2_n4_t1_13 = fc2_n4_t0_26_d1 + $signed({fc2_n4_t1_13_b_d1[23], fc2_n4_t1_13_b_d1});
-    reg  signed [24:0] fc2_n4_t1_14_a_d1;
-    reg  signed [24:0] fc2_n4_t1_14_b_d1;
-    wire signed [25:0] fc2_n4_t1_14 = $signed({fc2_n4_t1_14_a_d1[24], fc2_n4_t1_14_a_d1}) + $signed({fc2_n4_t1_14_b_d1[24], fc2_n4_t1_14_b_d1});
-    reg  signed [24:0] fc2_n4_t1_15_a_d1;
-    reg  signed [24:0] fc2_n4_t1_15_b_d1;
-    wire signed [25:0] fc2_n4_t1_15 = $signed({fc2_n4_t1_15_a_d1[24], fc2_n4_t1_15_a_d1}) + $signed({fc2_n4_t1_15_b_d1[24], fc2_n4_t1_15_b_d1});
-    wire signed [26:0] fc2_n4_t2_0 = $signed({fc2_n4_t1_0[25], fc2_n4_t1_0}) + $signed({fc2_n4_t1_1[25], fc2_n4_t1_1});
-    wire signed [25:0] fc2_n4_t2_1 = $signed({fc2_n4_t1_2[24], fc2_n4_t1_2}) + $signed({fc2_n4_t1_3[24], fc2_n4_t1_3});
-    wire signed [25:0] fc2_n4_t2_2 = $signed({fc2_n4_t1_4[24], fc2_n4_t1_4}) + $signed({fc2_n4_t1_5[24], fc2_n4_t1_5});
-    wire signed [25:0] fc2_n4_t2_3 = $signed({fc2_n4_t1_6[24], fc2_n4_t1_6}) + $signed({fc2_n4_t1_7[24], fc2_n4_t1_7});
-    wire signed [26:0] fc2_n4_t2_4 = $signed({{2{fc2_n4_t1_8[24]}}, fc2_n4_t1_8}) + $signed({fc2_n4_t1_9[25], fc2_n4_t1_9});
-    wire signed [26:0] fc2_n4_t2_5 = $signed({fc2_n4_t1_10[25], fc2_n4_t1_10}) + $signed({{2{fc2_n4_t1_11[24]}}, fc2_n4_t1_11});
-    wire signed [25:0] fc2_n4_t2_6 = $signed({fc2_n4_t1_12[24], fc2_n4_t1_12}) + $signed({fc2_n4_t1_13[24], fc2_n4_t1_13});
-    wire signed [26:0] fc2_n4_t3_1 = $signed({fc2_n4_t2_2[25], fc2_n4_t2_2}) + $signed({fc2_n4_t2_3[25], fc2_n4_t2_3});
-    wire signed [27:0] fc2_n4_t3_2 = $signed({fc2_n4_t2_4[26], fc2_n4_t2_4}) + $signed({fc2_n4_t2_5[26], fc2_n4_t2_5});
-    wire signed [26:0] fc2_n4_t3_3 = $signed({fc2_n4_t2_6[25], fc2_n4_t2_6}) + ($signed({fc2_n4_t1_14[25], fc2_n4_t1_14}) + $signed({fc2_n4_t1_15[25], fc2_n4_t1_15}));
-    wire signed [27:0] fc2_n4_t4_0 = ($signed({fc2_n4_t2_0[26], fc2_n4_t2_0}) + $signed({{2{fc2_n4_t2_1[25]}}, fc2_n4_t2_1})) + $signed({fc2_n4_t3_1[26], fc2_n4_t3_1});
-    reg  signed [27:0] fc2_n4_t5_0_a_d1;
-    reg  signed [28:0] fc2_n4_t4_1_d1;
+    wire signed [5:0] fc2_n4_s0_xh = $signed(fc2_in_18[15:10]);
+    wire signed [19:0] fc2_n4_s0 = $signed({($signed({{4{fc2_n4_s0_xh[5]}}, fc2_n4_s0_xh}) + 10'sd339), fc2_in_18[9:0]}); // bias -0.3310546875
+    wire signed [18:0] fc2_n4_s1 = $signed({($signed({{3{fc2_e312_xh[13]}}, fc2_e312_xh}) + $signed({fc2_in_22[15], fc2_in_22})), fc2_in_41[1:0]});
+    wire signed [17:0] fc2_n4_s2 = $signed({($signed({{2{fc2_e833_xh[14]}}, fc2_e833_xh}) - $signed({fc2_in_57[15], fc2_in_57})), fc2_in_44[0]});
+    wire signed [12:0] fc2_n4_s3_xh = $signed(fc2_n4_s0[19:7]);
+    wire signed [23:0] fc2_n4_s3 = $signed({($signed({{4{fc2_n4_s3_xh[12]}}, fc2_n4_s3_xh}) + $signed({fc2_in_61[15], fc2_in_61})), fc2_n4_s0[6:0]});
+    wire signed [11:0] fc2_n4_s4_xh = $signed(fc2_n4_s2[17:6]);
+    wire signed [24:0] fc2_n4_s4 = $signed({($signed({{7{fc2_n4_s4_xh[11]}}, fc2_n4_s4_xh}) - fc2_n4_s1), fc2_n4_s2[5:0]});
+    wire signed [11:0] fc2_n4_s5_xh = $signed(fc2_e44[16:5]);
+    wire signed [22:0] fc2_n4_s5 = $signed({($signed({{6{fc2_n4_s5_xh[11]}}, fc2_n4_s5_xh}) - $signed({fc2_e33[16], fc2_e33})), fc2_e44[4:0]});
+    wire signed [15:0] fc2_n4_s6_xh = $signed(fc2_e54[16:1]);
+    wire signed [18:0] fc2_n4_s6 = $signed({($signed({{2{fc2_n4_s6_xh[15]}}, fc2_n4_s6_xh}) - $signed({fc2_e56[16], fc2_e56})), fc2_e54[0]});
+    wire signed [15:0] fc2_n4_s7_xh = $signed(fc2_e84[16:1]);
+    wire signed [19:0] fc2_n4_s7 = $signed({($signed({{3{fc2_n4_s7_xh[15]}}, fc2_n4_s7_xh}) - fc2_e71), fc2_e84[0]});
+    wire signed [15:0] fc2_n4_s8_xh = $signed(fc2_e115[16:1]);
+    wire signed [18:0] fc2_n4_s8 = $signed({($signed({{2{fc2_n4_s8_xh[15]}}, fc2_n4_s8_xh}) - fc2_e112), fc2_e115[0]});
+    wire signed [14:0] fc2_n4_s9_xh = $signed(fc2_e143[18:4]);
+    wire signed [21:0] fc2_n4_s9 = $signed({($signed({{3{fc2_n4_s9_xh[14]}}, fc2_n4_s9_xh}) + $signed({fc2_e127[16], fc2_e127})), fc2_e143[3:0]});
+    wire signed [12:0] fc2_n4_s10_xh = $signed(fc2_e145[16:4]);
+    wire signed [21:0] fc2_n4_s10 = $signed({($signed({{5{fc2_n4_s10_xh[12]}}, fc2_n4_s10_xh}) + $signed({fc2_e171[16], fc2_e171})), fc2_e145[3:0]});
+    wire signed [17:0] fc2_n4_s11_xh = $signed(fc2_e220[19:2]);
+    wire signed [20:0] fc2_n4_s11 = $signed({($signed({fc2_n4_s11_xh[17], fc2_n4_s11_xh}) + fc2_e172), fc2_e220[1:0]});
+    wire signed [10:0] fc2_n4_s12_xh = $signed(fc2_e223[17:7]);
+    wire signed [24:0] fc2_n4_s12 = $signed({($signed({{7{fc2_n4_s12_xh[10]}}, fc2_n4_s12_xh}) - $signed({fc2_e270[16], fc2_e270})), fc2_e223[6:0]});
+    wire signed [18:0] fc2_n4_s13_xh = $signed(fc2_e891[19:1]);
+    wire signed [20:0] fc2_n4_s13 = $signed({($signed({fc2_n4_s13_xh[18], fc2_n4_s13_xh}) + $signed({fc2_e425[18], fc2_e425})), fc2_e891[0]});
+    wire signed [17:0] fc2_n4_s14_xh = $signed(fc2_n4_s3[23:6]);
+    wire signed [24:0] fc2_n4_s14 = $signed({($signed({fc2_n4_s14_xh[17], fc2_n4_s14_xh}) - fc2_e116), fc2_n4_s3[5:0]});
+    wire signed [22:0] fc2_n4_s15_xh = $signed(fc2_e455[24:2]);
+    wire signed [25:0] fc2_n4_s15 = $signed({($signed({fc2_n4_s15_xh[22], fc2_n4_s15_xh}) + $signed({fc2_e456[22], fc2_e456})), fc2_e455[1:0]});
+    wire signed [17:0] fc2_n4_s16_xh = $signed(fc2_n4_s5[22:5]);
+    wire signed [24:0] fc2_n4_s16 = $signed({($signed({{2{fc2_n4_s16_xh[17]}}, fc2_n4_s16_xh}) + $signed({fc2_e820[18], fc2_e820})), fc2_n4_s5[4:0]});
+    wire signed [12:0] fc2_n4_s17_xh = $signed(fc2_n4_s8[18:6]);
+    wire signed [24:0] fc2_n4_s17 = $signed({($signed({{6{fc2_n4_s17_xh[12]}}, fc2_n4_s17_xh}) + fc2_n4_s6), fc2_n4_s8[5:0]});
+    wire signed [22:0] fc2_n4_s18 = $signed({fc2_n4_s9[21], fc2_n4_s9}) + $signed({fc2_n4_s10[21], fc2_n4_s10});
+    wire signed [15:0] fc2_n4_s19_xh = $signed(fc2_e155[17:2]);
+    wire signed [21:0] fc2_n4_s19 = $signed({($signed({{4{fc2_n4_s19_xh[15]}}, fc2_n4_s19_xh}) + $signed({fc2_e181[18], fc2_e181})), fc2_e155[1:0]});
+    wire signed [15:0] fc2_n4_s20_xh = $signed(fc2_e198[17:2]);
+    wire signed [20:0] fc2_n4_s20 = $signed({($signed({{3{fc2_n4_s20_xh[15]}}, fc2_n4_s20_xh}) + fc2_e194), fc2_e198[1:0]});
+    wire signed [24:0] fc2_n4_s21 = fc2_n4_s12 + $signed({{4{fc2_e251[20]}}, fc2_e251});
+    wire signed [13:0] fc2_n4_s22_xh = $signed(fc2_e343[18:5]);
+    wire signed [24:0] fc2_n4_s22 = $signed({($signed({{6{fc2_n4_s22_xh[13]}}, fc2_n4_s22_xh}) + $signed({fc2_e327[18], fc2_e327})), fc2_e343[4:0]});
+    wire signed [20:0] fc2_n4_s23 = $signed({($signed({{2{fc2_e875_xh[15]}}, fc2_e875_xh}) + fc2_e387), fc2_e363[2:0]});
+    wire signed [12:0] fc2_n4_s24_xh = $signed(fc2_e749[17:5]);
+    wire signed [22:0] fc2_n4_s24 = $signed({($signed({{5{fc2_n4_s24_xh[12]}}, fc2_n4_s24_xh}) + fc2_e818), fc2_e749[4:0]});
+    wire signed [13:0] fc2_n4_s25_xh = $signed(fc2_e824[17:4]);
+    wire signed [21:0] fc2_n4_s25 = $signed({($signed({{4{fc2_n4_s25_xh[13]}}, fc2_n4_s25_xh}) + fc2_e821), fc2_e824[3:0]});
+    wire signed [13:0] fc2_n4_s26_xh = $signed(fc2_e832[19:6]);
+    wire signed [24:0] fc2_n4_s26 = $signed({($signed({{5{fc2_n4_s26_xh[13]}}, fc2_n4_s26_xh}) - fc2_e833), fc2_e832[5:0]});
+    wire signed [24:0] fc2_n4_s27 = $signed({($signed(fc2_n4_s4[24:1]) + $signed({{5{fc2_e845[18]}}, fc2_e845})), fc2_n4_s4[0]});
+    wire signed [14:0] fc2_n4_s28_xh = $signed(fc2_n4_s7[19:5]);
+    wire signed [25:0] fc2_n4_s28 = $signed({($signed({{6{fc2_n4_s28_xh[14]}}, fc2_n4_s28_xh}) + fc2_n4_s11), fc2_n4_s7[4:0]});
+    wire signed [16:0] fc2_n4_s29_xh = $signed(fc2_e652[21:5]);
+    wire signed [23:0] fc2_n4_s29 = $signed({($signed({{2{fc2_n4_s29_xh[16]}}, fc2_n4_s29_xh}) + fc2_e686), fc2_e652[4:0]});
+    wire signed [16:0] fc2_n4_s30_xh = $signed(fc2_e697[19:3]);
+    wire signed [21:0] fc2_n4_s30 = $signed({($signed({{2{fc2_n4_s30_xh[16]}}, fc2_n4_s30_xh}) + fc2_e775), fc2_e697[2:0]});
+    wire signed [18:0] fc2_n4_s31_xh = $signed(fc2_e778[19:1]);
+    wire signed [21:0] fc2_n4_s31 = $signed({($signed({{2{fc2_n4_s31_xh[18]}}, fc2_n4_s31_xh}) - fc2_n4_s13), fc2_e778[0]});
+    wire signed [20:0] fc2_n4_s32_xh = $signed(fc2_n4_s14[24:4]);
+    wire [25:0] fc2_n4_s32_u = {($signed({fc2_n4_s32_xh[20], fc2_n4_s32_xh}) + $signed({fc2_n4_s23[20], fc2_n4_s23})), fc2_n4_s14[3:0]};
+    wire signed [17:0] fc2_n4_s33_xh = $signed(fc2_e577[18:1]);
+    wire [21:0] fc2_n4_s33_u = {($signed({{3{fc2_n4_s33_xh[17]}}, fc2_n4_s33_xh}) - fc2_e721), fc2_e577[0]};
+    wire [24:0] fc2_n4_s35_u = {($signed(fc2_e795[24:2]) + $signed({{3{fc2_e762[19]}}, fc2_e762})), fc2_e795[1:0]};
+    wire signed [18:0] fc2_n4_s36_xh = $signed(fc2_n4_s25[21:3]);
+    wire [24:0] fc2_n4_s36_u = {($signed({{3{fc2_n4_s36_xh[18]}}, fc2_n4_s36_xh}) + $signed({fc2_e501[20], fc2_e501})), fc2_n4_s25[2:0]};
+    wire [24:0] fc2_n4_s37_u = {($signed(fc2_n4_s17[24:2]) + $signed({{2{fc2_n4_s20[20]}}, fc2_n4_s20})), fc2_n4_s17[1:0]};
+    wire signed [22:0] fc2_n4_s39_xh = $signed(fc2_e704[23:1]);
+    wire [25:0] fc2_n4_s39_u = {($signed({{2{fc2_n4_s39_xh[22]}}, fc2_n4_s39_xh}) - fc2_n4_s26), fc2_e704[0]};
+    wire [24:0] fc2_n4_s40_u = {($signed(fc2_n4_s16[24:2]) - $signed({fc2_n4_s19[21], fc2_n4_s19})), fc2_n4_s16[1:0]};
+    wire signed [23:0] fc2_n4_s41_xh = $signed(fc2_n4_s22[24:1]);
+    wire [25:0] fc2_n4_s41_u = {($signed({fc2_n4_s41_xh[23], fc2_n4_s41_xh}) - $signed({fc2_n4_s29[23], fc2_n4_s29})), fc2_n4_s22[0]};
+    wire signed [17:0] fc2_n4_s42_xh = $signed(fc2_n4_s30[21:4]);
+    wire [24:0] fc2_n4_s42_u = {($signed({{3{fc2_n4_s42_xh[17]}}, fc2_n4_s42_xh}) + $signed({fc2_e715[19], fc2_e715})), fc2_n4_s30[3:0]};
+    wire signed [23:0] fc2_n4_s43_xh = $signed(fc2_n4_s28[25:2]);
+    wire [26:0] fc2_n4_s43_u = {($signed({fc2_n4_s43_xh[23], fc2_n4_s43_xh}) - $signed({{2{fc2_n4_s18[22]}}, fc2_n4_s18})), fc2_n4_s28[1:0]};
+    wire [25:0] fc2_n4_s44_u = {($signed(fc2_n4_s15[25:3]) - $signed({fc2_n4_s31[21], fc2_n4_s31})), fc2_n4_s15[2:0]};
+    reg  signed [23:0] fc2_e465_d1;
+    reg  [20:0] fc2_e529_d1;
+    wire signed [20:0] fc2_e529_d1_v = $signed(fc2_e529_d1);
+    wire signed [21:0] fc2_n4_s46_xh = $signed(fc2_e465_d1[23:2]);
+    wire signed [24:0] fc2_n4_s46 = $signed({($signed({fc2_n4_s46_xh[21], fc2_n4_s46_xh}) + $signed({{2{fc2_e529_d1_v[20]}}, fc2_e529_d1_v})), fc2_e465_d1[1:0]});
+    reg  [21:0] fc2_n4_s33_d1;
+    reg  [19:0] fc2_e812_d1;
+    wire signed [19:0] fc2_e812_d1_v = $signed(fc2_e812_d1);
+    wire signed [21:0] fc2_n4_s47 = $signed(fc2_n4_s33_d1) + $signed({{2{fc2_e812_d1_v[19]}}, fc2_e812_d1_v});
+    reg  [25:0] fc2_n4_s32_d1;
+    wire signed [25:0] fc2_n4_s32_d1_v = $signed(fc2_n4_s32_d1);
+    reg  [24:0] fc2_n4_s36_d1;
+    wire signed [24:0] fc2_n4_s36_d1_v = $signed(fc2_n4_s36_d1);
+    wire signed [26:0] fc2_n4_s48 = $signed({fc2_n4_s32_d1_v[25], fc2_n4_s32_d1_v}) - $signed({{2{fc2_n4_s36_d1_v[24]}}, fc2_n4_s36_d1_v});
+    reg  signed [21:0] fc2_n4_s38_d1;
+    reg  [24:0] fc2_n4_s42_d1;
+    wire signed [24:0] fc2_n4_s49 = $signed({{3{fc2_n4_s38_d1[21]}}, fc2_n4_s38_d1}) - $signed(fc2_n4_s42_d1);
+    reg  [24:0] fc2_n4_s35_d1;
+    wire signed [24:0] fc2_n4_s35_d1_v = $signed(fc2_n4_s35_d1);
+    reg  signed [22:0] fc2_n4_s34_d1;
+    wire signed [21:0] fc2_n4_s50_xh = $signed(fc2_n4_s35_d1_v[24:3]);
+    wire signed [26:0] fc2_n4_s50 = $signed({($signed({{2{fc2_n4_s50_xh[21]}}, fc2_n4_s50_xh}) + $signed({fc2_n4_s34_d1[22], fc2_n4_s34_d1})), fc2_n4_s35_d1_v[2:0]});
+    reg  [24:0] fc2_n4_s40_d1;
+    wire signed [24:0] fc2_n4_s40_d1_v = $signed(fc2_n4_s40_d1);
+    reg  [24:0] fc2_n4_s37_d1;
+    wire signed [24:0] fc2_n4_s37_d1_v = $signed(fc2_n4_s37_d1);
+    wire signed [25:0] fc2_n4_s51 = $signed({fc2_n4_s40_d1_v[24], fc2_n4_s40_d1_v}) - $signed({fc2_n4_s37_d1_v[24], fc2_n4_s37_d1_v});
+    reg  [25:0] fc2_n4_s41_d1;
+    wire signed [25:0] fc2_n4_s41_d1_v = $signed(fc2_n4_s41_d1);
+    reg  [25:0] fc2_n4_s39_d1;
+    wire signed [25:0] fc2_n4_s39_d1_v = $signed(fc2_n4_s39_d1);
+    reg  [25:0] fc2_n4_s44_d1;
+    wire signed [25:0] fc2_n4_s44_d1_v = $signed(fc2_n4_s44_d1);
+    reg  signed [24:0] fc2_e464_d1;
+    wire signed [24:0] fc2_n4_s53_xh = $signed(fc2_n4_s44_d1_v[25:1]);
+    wire signed [26:0] fc2_n4_s53 = $signed({($signed({fc2_n4_s53_xh[24], fc2_n4_s53_xh}) - $signed({fc2_e464_d1[24], fc2_e464_d1})), fc2_n4_s44_d1_v[0]});
+    reg  signed [25:0] fc2_n4_s45_d1;
+    reg  [26:0] fc2_n4_s43_d1;
+    wire signed [26:0] fc2_n4_s54 = $signed({fc2_n4_s45_d1[25], fc2_n4_s45_d1}) + $signed(fc2_n4_s43_d1);
+    wire signed [24:0] fc2_n4_s55 = fc2_n4_s46 - $signed({{3{fc2_n4_s47[21]}}, fc2_n4_s47});
+    wire signed [26:0] fc2_n4_s56 = $signed({($signed(fc2_n4_s50[26:1]) + $signed({fc2_n4_s49[24], fc2_n4_s49})), fc2_n4_s50[0]});
+    wire signed [27:0] fc2_n4_s58 = $signed({fc2_n4_s48[26], fc2_n4_s48}) + $signed({fc2_n4_s54[26], fc2_n4_s54});
+    wire signed [26:0] fc2_n4_s59 = ($signed({fc2_n4_s41_d1_v[25], fc2_n4_s41_d1_v}) - $signed({fc2_n4_s39_d1_v[25], fc2_n4_s39_d1_v})) + $signed({{2{fc2_n4_s55[24]}}, fc2_n4_s55});
+    wire signed [27:0] fc2_n4_s60 = ($signed({{2{fc2_n4_s51[25]}}, fc2_n4_s51}) - $signed({fc2_n4_s53[26], fc2_n4_s53})) + $signed({fc2_n4_s56[26], fc2_n4_s56});
+    reg  signed [28:0] fc2_n4_s61_d1;
+    reg  signed [27:0] fc2_n4_s60_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n4_acc = (($signed({fc2_n4_t5_0_a_d1[27], fc2_n4_t5_0_a_d1}) + fc2_n4_t4_1_d1) + 29'sh1ffab400);
+    wire signed [28:0] fc2_n4_acc = (-(fc2_n4_s61_d1 + $signed({fc2_n4_s60_d1[27], fc2_n4_s60_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n4_y_fl = $signed(fc2_n4_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n5_p1 = fc2_in_1 * 6'sd27; // weight 0.0263671875
-    wire signed [18:0] fc2_n5_p3 = fc2_in_3 * 4'sha; // weight -0.005859375
-    wire signed [23:0] fc2_n5_p4 = fc2_in_4 * 9'sd142; // weight 0.138671875
-    wire signed [22:0] fc2_n5_p5 = fc2_in_5 * 8'shab; // weight -0.0830078125
-    wire signed [21:0] fc2_n5_p6 = fc2_in_6 * 7'sh48; // weight -0.0546875
-    wire signed [17:0] fc2_n5_p9 = fc2_in_9 * 3'sd3; // weight 0.0029296875
-    wire signed [21:0] fc2_n5_p10 = fc2_in_10 * 7'sd55; // weight 0.0537109375
-    wire signed [18:0] fc2_n5_p13 = fc2_in_13 * 4'sh9; // weight -0.0068359375
-    wire signed [23:0] fc2_n5_p14 = fc2_in_14 * 9'sh154; // weight -0.16796875
-    wire signed [23:0] fc2_n5_p15 = fc2_in_15 * 9'sd171; // weight 0.1669921875
-    wire signed [23:0] fc2_n5_p16 = fc2_in_16 * 9'sh105; // weight -0.2451171875
-    wire signed [22:0] fc2_n5_p17 = fc2_in_17 * 8'sd107; // weight 0.1044921875
-    wire signed [21:0] fc2_n5_p19 = fc2_in_19 * 7'sh52; // weight -0.044921875
-    wire signed [23:0] fc2_n5_p20 = fc2_in_20 * 9'sd167; // weight 0.1630859375
-    wire signed [23:0] fc2_n5_p21 = fc2_in_21 * 9'sd209; // weight 0.2041015625
-    wire signed [22:0] fc2_n5_p23 = fc2_in_23 * 8'sd69; // weight 0.0673828125
-    wire signed [22:0] fc2_n5_p24 = fc2_in_24 * 8'sh97; // weight -0.1025390625
-    wire signed [21:0] fc2_n5_p25 = fc2_in_25 * 7'sh44; // weight -0.05859375
-    wire signed [22:0] fc2_n5_p26 = fc2_in_26 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] fc2_n5_p27 = fc2_in_27 * 8'sd67; // weight 0.0654296875
-    wire signed [22:0] fc2_n5_p28 = fc2_in_28 * 8'sd79; // weight 0.0771484375
-    wire signed [22:0] fc2_n5_p29 = fc2_in_29 * 8'sd103; // weight 0.1005859375
-    wire signed [21:0] fc2_n5_p30 = fc2_in_30 * 7'sd62; // weight 0.060546875
-    wire signed [23:0] fc2_n5_p31 = fc2_in_31 * 9'sd208; // weight 0.203125
-    wire signed [22:0] fc2_n5_p32 = fc2_in_32 * 8'sd115; // weight 0.1123046875
-    wire signed [23:0] fc2_n5_p33 = fc2_in_33 * 9'sd161; // weight 0.1572265625
-    wire signed [22:0] fc2_n5_p34 = fc2_in_34 * 8'sh8e; // weight -0.111328125
-    wire signed [22:0] fc2_n5_p35 = fc2_in_35 * 8'sh8b; // weight -0.1142578125
-    wire signed [22:0] fc2_n5_p36 = fc2_in_36 * 8'sd114; // weight 0.111328125
-    wire signed [22:0] fc2_n5_p37 = fc2_in_37 * 8'sd122; // weight 0.119140625
-    wire signed [19:0] fc2_n5_p39 = fc2_in_39 * 5'sh11; // weight -0.0146484375
-    wire signed [22:0] fc2_n5_p40 = fc2_in_40 * 8'sh82; // weight -0.123046875
-    wire signed [19:0] fc2_n5_p41 = fc2_in_41 * 5'sh11; // weight -0.0146484375
-    wire signed [22:0] fc2_n5_p42 = fc2_in_42 * 8'shba; // weight -0.068359375
-    wire signed [22:0] fc2_n5_p45 = fc2_in_45 * 8'sd94; // weight 0.091796875
-    wire signed [20:0] fc2_n5_p47 = fc2_in_47 * 6'sd26; // weight 0.025390625
-    wire signed [21:0] fc2_n5_p49 = fc2_in_49 * 7'sd48; // weight 0.046875
-    wire signed [23:0] fc2_n5_p50 = fc2_in_50 * 9'sd204; // weight 0.19921875
-    wire signed [23:0] fc2_n5_p51 = fc2_in_51 * 9'sd173; // weight 0.1689453125
-    wire signed [22:0] fc2_n5_p52 = fc2_in_52 * 8'sd114; // weight 0.111328125
-    wire signed [23:0] fc2_n5_p53 = fc2_in_53 * 9'sh171; // weight -0.1396484375
-    wire signed [21:0] fc2_n5_p54 = fc2_in_54 * 7'sd57; // weight 0.0556640625
-    wire signed [22:0] fc2_n5_p55 = fc2_in_55 * 8'sd125; // weight 0.1220703125
-    wire signed [24:0] fc2_n5_p56 = fc2_in_56 * 10'sh292; // weight -0.357421875
-    wire signed [23:0] fc2_n5_p57 = fc2_in_57 * 9'sd207; // weight 0.2021484375
-    wire signed [20:0] fc2_n5_p59 = fc2_in_59 * 6'sh2c; // weight -0.01953125
-    wire signed [20:0] fc2_n5_p60_sh = $signed({fc2_in_60, 5'd0});
-    wire signed [21:0] fc2_n5_p62_sh = $signed({fc2_in_62, 6'd0});
-    wire signed [24:0] fc2_n5_t0_26_b = $signed({fc2_n5_p53[23], fc2_n5_p53});
-    reg  signed [23:0] fc2_n5_t1_0_a_d1;
-    reg  signed [24:0] fc2_n5_t1_0_b_d1;
-    wire signed [25:0] fc2_n5_t1_0 = $signed({{2{fc2_n5_t1_0_a_d1[23]}}, fc2_n5_t1_0_a_d1}) + $signed({fc2_n5_t1_0_b_d1[24], fc2_n5_t1_0_b_d1});
-    reg  signed [23:0] fc2_n5_t1_1_a_d1;
-    reg  signed [23:0] fc2_n5_t1_1_b_d1;
-    wire signed [24:0] fc2_n5_t1_1 = $signed({fc2_n5_t1_1_a_d1[23], fc2_n5_t1_1_a_d1}) + $signed({fc2_n5_t1_1_b_d1[23], fc2_n5_t1_1_b_d1});
-    reg  signed [22:0] fc2_n5_t1_2_a_d1;
-    reg  signed [23:0] fc2_n5_t1_2_b_d1;
-    wire signed [24:0] fc2_n5_t1_2 = $signed({{2{fc2_n5_t1_2_a_d1[22]}}, fc2_n5_t1_2_a_d1}) + $signed({fc2_n5_t1_2_b_d1[23], fc2_n5_t1_2_b_d1});
-    reg  signed [23:0] fc2_n5_t1_3_a_d1;
-    reg  signed [24:0] fc2_n5_t0_7_d1;
-    wire signed [24:0] fc2_n5_t1_3 = $signed({fc2_n5_t1_3_a_d1[23], fc2_n5_t1_3_a_d1}) + fc2_n5_t0_7_d1;
-    reg  signed [24:0] fc2_n5_t1_4_a_d1;
-    reg  signed [23:0] fc2_n5_t1_4_b_d1;
-    wire signed [25:0] fc2_n5_t1_4 = $signed({fc2_n5_t1_4_a_d1[24], fc2_n5_t1_4_a_d1}) + $signed({{2{fc2_n5_t1_4_b_d1[23]}}, fc2_n5_t1_4_b_d1});
-    reg  signed [24:0] fc2_n5_t1_5_a_d1;
-    reg  signed [23:0] fc2_n5_t1_5_b_d1;
-    wire signed [25:0] fc2_n5_t1_5 = $signed({fc2_n5_t1_5_a_d1[24], fc2_n5_t1_5_a_d1}) + $signed({{2{fc2_n5_t1_5_b_d1[23]}}, fc2_n5_t1_5_b_d1});
-    reg  signed [23:0] fc2_n5_t1_6_a_d1;
-    reg  signed [23:0] fc2_n5_t1_6_b_d1;
-    wire signed [24:0] fc2_n5_t1_6 = $signed({fc2_n5_t1_6_a_d1[23], fc2_n5_t1_6_a_d1}) + $signed({fc2_n5_t1_6_b_d1[23], fc2_n5_t1_6_b_d1});
-    reg  signed [23:0] fc2_n5_t1_7_a_d1;
-    reg  signed [24:0] fc2_n5_t0_15_d1;
-    wire signed [24:0] fc2_n5_t1_7 = $signed({fc2_n5_t1_7_a_d1[23], fc2_n5_t1_7_a_d1}) + fc2_n5_t0_15_d1;
-    reg  signed [24:0] fc2_n5_t0_16_d1;
-    reg  signed [23:0] fc2_n5_t1_8_b_d1;
-    wire signed [24:0] fc2_n5_t1_8 = fc2_n5_t0_16_d1 + $signed({fc2_n5_t1_8_b_d1[23], fc2_n5_t1_8_b_d1});
-    reg  signed [23:0] fc2_n5_t1_9_a_d1;
-    reg  signed [21:0] fc2_n5_t1_9_b_d1;
-    wire signed [24:0] fc2_n5_t1_9 = $signed({fc2_n5_t1_9_a_d1[23], fc2_n5_t1_9_a_d1}) + $signed({{3{fc2_n5_t1_9_b_d1[21]}}, fc2_n5_t1_9_b_d1});
-    reg  signed [23:0] fc2_n5_t1_10_a_d1;
-    reg  signed [24:0] fc2_n5_t0_21_d1;
-    wire signed [24:0] fc2_n5_t1_10 = $signed({fc2_n5_t1_10_a_d1[23], fc2_n5_t1_10_a_d1}) + fc2_n5_t0_21_d1;
-    reg  signed [23:0] fc2_n5_t1_11_a_d1;
-    reg  signed [23:0] fc2_n5_t1_11_b_d1;
-    wire signed [24:0] fc2_n5_t1_11 = $signed({fc2_n5_t1_11_a_d1[23], fc2_n5_t1_11_a_d1}) + $signed({fc2_n5_t1_11_b_d1[23], fc2_n5_t1_11_b_d1});
-    reg  signed [23:0] fc2_n5_t1_12_a_d1;
-    reg  signed [24:0] fc2_n5_t1_12_b_d1;
-    wire signed [25:0] fc2_n5_t1_12 = $signed({{2{fc2_n5_t1_12_a_d1[23]}}, fc2_n5_t1_12_a_d1}) + $signed({fc2_n5_t1_12_b_d1[24], fc2_n5_t1_12_b_d1});
-    reg  signed [24:0] fc2_n5_t0_26_d1;
-    reg  signed [23:0] fc2_n5_t1_13_b_d1;
-    wire signed [24:0] fc2_n5_t1_13 = fc2_n5_t0_26_d1 + $signed({fc2_n5_t1_13_b_d1[23], fc2_n5_t1_13_b_d1});
-    reg  signed [25:0] fc2_n5_t0_28_d1;
-    reg  signed [23:0] fc2_n5_t1_14_b_d1;
-    wire signed [25:0] fc2_n5_t1_14 = fc2_n5_t0_28_d1 + $signed({{2{fc2_n5_t1_14_b_d1[23]}}, fc2_n5_t1_14_b_d1});
-    reg  signed [23:0] fc2_n5_t1_15_a_d1;
-    reg  signed [23:0] fc2_n5_t1_15_b_d1;
-    wire signed [24:0] fc2_n5_t1_15 = $signed({fc2_n5_t1_15_a_d1[23], fc2_n5_t1_15_a_d1}) + $signed({fc2_n5_t1_15_b_d1[23], fc2_n5_t1_15_b_d1});
-    wire signed [25:0] fc2_n5_t2_1 = $signed({fc2_n5_t1_2[24], fc2_n5_t1_2}) + $signed({fc2_n5_t1_3[24], fc2_n5_t1_3});
-    wire signed [25:0] fc2_n5_t2_3 = $signed({fc2_n5_t1_6[24], fc2_n5_t1_6}) + $signed({fc2_n5_t1_7[24], fc2_n5_t1_7});
-    wire signed [25:0] fc2_n5_t2_4 = $signed({fc2_n5_t1_8[24], fc2_n5_t1_8}) + $signed({fc2_n5_t1_9[24], fc2_n5_t1_9});
-    wire signed [25:0] fc2_n5_t2_5 = $signed({fc2_n5_t1_10[24], fc2_n5_t1_10}) + $signed({fc2_n5_t1_11[24], fc2_n5_t1_11});
-    wire signed [26:0] fc2_n5_t2_6 = $signed({fc2_n5_t1_12[25], fc2_n5_t1_12}) + $signed({{2{fc2_n5_t1_13[24]}}, fc2_n5_t1_13});
-    wire signed [26:0] fc2_n5_t2_7 = $signed({fc2_n5_t1_14[25], fc2_n5_t1_14}) + $signed({{2{fc2_n5_t1_15[24]}}, fc2_n5_t1_15});
-    wire signed [26:0] fc2_n5_t3_0 = ($signed({fc2_n5_t1_0[25], fc2_n5_t1_0}) + $signed({{2{fc2_n5_t1_1[24]}}, fc2_n5_t1_1})) + $signed({fc2_n5_t2_1[25], fc2_n5_t2_1});
-    wire signed [26:0] fc2_n5_t3_1 = ($signed({fc2_n5_t1_4[25], fc2_n5_t1_4}) + $signed({fc2_n5_t1_5[25], fc2_n5_t1_5})) + $signed({fc2_n5_t2_3[25], fc2_n5_t2_3});
-    wire signed [26:0] fc2_n5_t3_2 = $signed({fc2_n5_t2_4[25], fc2_n5_t2_4}) + $signed({fc2_n5_t2_5[25], fc2_n5_t2_5});
-    wire signed [27:0] fc2_n5_t4_1 = $signed({fc2_n5_t3_2[26], fc2_n5_t3_2}) + ($signed({fc2_n5_t2_6[26], fc2_n5_t2_6}) + $signed({fc2_n5_t2_7[26], fc2_n5_t2_7}));
-    reg  signed [27:0] fc2_n5_t5_0_a_d1;
-    reg  signed [27:0] fc2_n5_t5_0_b_d1;
+    wire signed [1:0] fc2_n5_s0_xh = $signed(fc2_in_0[15:14]);
+    wire signed [19:0] fc2_n5_s0 = $signed({($signed({{4{fc2_n5_s0_xh[1]}}, fc2_n5_s0_xh}) + 6'sd15), fc2_in_0[13:0]});
+    wire signed [18:0] fc2_n5_s1 = $signed({($signed({{3{fc2_e170_xh[13]}}, fc2_e170_xh}) + $signed({fc2_in_17[15], fc2_in_17})), fc2_in_33[1:0]});
+    wire signed [14:0] fc2_n5_s2_xh = $signed(fc2_in_35[15:1]);
+    wire signed [20:0] fc2_n5_s2 = $signed({($signed({{5{fc2_n5_s2_xh[14]}}, fc2_n5_s2_xh}) + fc2_n5_s0), fc2_in_35[0]});
+    wire signed [20:0] fc2_n5_s3 = $signed({($signed({{2{fc2_e789_xh[16]}}, fc2_e789_xh}) + $signed({fc2_e53[17], fc2_e53})), fc2_e141[1:0]});
+    wire signed [12:0] fc2_n5_s4_xh = $signed(fc2_e3[16:4]);
+    wire signed [22:0] fc2_n5_s4 = $signed({($signed({{6{fc2_n5_s4_xh[12]}}, fc2_n5_s4_xh}) - fc2_n5_s1), fc2_e3[3:0]});
+    wire signed [18:0] fc2_n5_s5 = $signed({($signed({{2{fc2_e160_xh[15]}}, fc2_e160_xh}) + $signed({fc2_e9[16], fc2_e9})), fc2_e3[0]});
+    wire signed [16:0] fc2_n5_s6_xh = $signed(fc2_e45[17:1]);
+    wire signed [18:0] fc2_n5_s6 = $signed({($signed({fc2_n5_s6_xh[16], fc2_n5_s6_xh}) + $signed({fc2_e24[16], fc2_e24})), fc2_e45[0]});
+    wire signed [14:0] fc2_n5_s7_xh = $signed(fc2_e91[17:3]);
+    wire signed [20:0] fc2_n5_s7 = $signed({($signed({{3{fc2_n5_s7_xh[14]}}, fc2_n5_s7_xh}) - fc2_e50), fc2_e91[2:0]});
+    wire signed [15:0] fc2_n5_s8_xh = $signed(fc2_e93[17:2]);
+    wire signed [19:0] fc2_n5_s8 = $signed({($signed({{2{fc2_n5_s8_xh[15]}}, fc2_n5_s8_xh}) + $signed({fc2_e100[16], fc2_e100})), fc2_e93[1:0]});
+    wire signed [14:0] fc2_n5_s9_xh = $signed(fc2_e115[16:2]);
+    wire signed [19:0] fc2_n5_s9 = $signed({($signed({{3{fc2_n5_s9_xh[14]}}, fc2_n5_s9_xh}) - fc2_e112), fc2_e115[1:0]});
+    wire signed [13:0] fc2_n5_s10_xh = $signed(fc2_e125[16:3]);
+    wire signed [20:0] fc2_n5_s10 = $signed({($signed({{4{fc2_n5_s10_xh[13]}}, fc2_n5_s10_xh}) - fc2_e169), fc2_e125[2:0]});
+    wire signed [12:0] fc2_n5_s11_xh = $signed(fc2_e271[17:5]);
+    wire signed [23:0] fc2_n5_s11 = $signed({($signed({{6{fc2_n5_s11_xh[12]}}, fc2_n5_s11_xh}) + fc2_e172), fc2_e271[4:0]});
+    wire signed [15:0] fc2_n5_s12_xh = $signed(fc2_e272[17:2]);
+    wire signed [19:0] fc2_n5_s12 = $signed({($signed({{2{fc2_n5_s12_xh[15]}}, fc2_n5_s12_xh}) + fc2_e282), fc2_e272[1:0]});
+    wire signed [11:0] fc2_n5_s13_xh = $signed(fc2_e437[16:5]);
+    wire signed [22:0] fc2_n5_s13 = $signed({($signed({{6{fc2_n5_s13_xh[11]}}, fc2_n5_s13_xh}) - fc2_e424), fc2_e437[4:0]});
+    wire signed [15:0] fc2_n5_s14_xh = $signed(fc2_e880[19:4]);
+    wire signed [21:0] fc2_n5_s14 = $signed({($signed({{2{fc2_n5_s14_xh[15]}}, fc2_n5_s14_xh}) + fc2_e446), fc2_e880[3:0]});
+    wire signed [14:0] fc2_n5_s15_xh = $signed(fc2_n5_s2[20:6]);
+    wire signed [24:0] fc2_n5_s15 = $signed({($signed({{4{fc2_n5_s15_xh[14]}}, fc2_n5_s15_xh}) - fc2_e152), fc2_n5_s2[5:0]});
+    wire signed [16:0] fc2_n5_s16_xh = $signed(fc2_e314[17:1]);
+    wire signed [19:0] fc2_n5_s16 = $signed({($signed({{2{fc2_n5_s16_xh[16]}}, fc2_n5_s16_xh}) - $signed({fc2_e230[17], fc2_e230})), fc2_e314[0]});
+    wire signed [17:0] fc2_n5_s17_xh = $signed(fc2_e895[18:1]);
+    wire signed [21:0] fc2_n5_s17 = $signed({($signed({{3{fc2_n5_s17_xh[17]}}, fc2_n5_s17_xh}) - fc2_e448), fc2_e895[0]});
+    wire signed [22:0] fc2_n5_s18 = $signed({($signed(fc2_e896[22:3]) - $signed({fc2_e901[18], fc2_e901})), fc2_e896[2:0]});
+    wire signed [17:0] fc2_n5_s19_xh = $signed(fc2_n5_s6[18:1]);
+    wire signed [20:0] fc2_n5_s19 = $signed({($signed({{2{fc2_n5_s19_xh[17]}}, fc2_n5_s19_xh}) + $signed({fc2_n5_s5[18], fc2_n5_s5})), fc2_n5_s6[0]});
+    wire signed [19:0] fc2_n5_s20_xh = $signed(fc2_n5_s7[20:1]);
+    wire signed [22:0] fc2_n5_s20 = $signed({($signed({{2{fc2_n5_s20_xh[19]}}, fc2_n5_s20_xh}) + $signed({fc2_n5_s3[20], fc2_n5_s3})), fc2_n5_s7[0]});
+    wire signed [17:0] fc2_n5_s21_xh = $signed(fc2_n5_s8[19:2]);
+    wire signed [22:0] fc2_n5_s21 = $signed({($signed({{3{fc2_n5_s21_xh[17]}}, fc2_n5_s21_xh}) - $signed({fc2_n5_s9[19], fc2_n5_s9})), fc2_n5_s8[1:0]});
+    wire signed [16:0] fc2_n5_s22_xh = $signed(fc2_n5_s10[20:4]);
+    wire signed [22:0] fc2_n5_s22 = $signed({($signed({{2{fc2_n5_s22_xh[16]}}, fc2_n5_s22_xh}) + $signed({fc2_e153[17], fc2_e153})), fc2_n5_s10[3:0]});
+    wire signed [17:0] fc2_n5_s23_xh = $signed(fc2_e254[18:1]);
+    wire signed [21:0] fc2_n5_s23 = $signed({($signed({{3{fc2_n5_s23_xh[17]}}, fc2_n5_s23_xh}) + $signed({fc2_n5_s12[19], fc2_n5_s12})), fc2_e254[0]});
+    wire signed [19:0] fc2_n5_s25_xh = $signed(fc2_n5_s13[22:3]);
+    wire signed [25:0] fc2_n5_s25 = $signed({($signed({{3{fc2_n5_s25_xh[19]}}, fc2_n5_s25_xh}) + $signed({fc2_n5_s14[21], fc2_n5_s14})), fc2_n5_s13[2:0]});
+    wire signed [23:0] fc2_n5_s26 = $signed({{3{fc2_e776[20]}}, fc2_e776}) + fc2_e861;
+    wire signed [21:0] fc2_n5_s27_xh = $signed(fc2_n5_s4[22:1]);
+    wire signed [24:0] fc2_n5_s27 = $signed({($signed({{2{fc2_n5_s27_xh[21]}}, fc2_n5_s27_xh}) + fc2_n5_s11), fc2_n5_s4[0]});
+    wire signed [14:0] fc2_n5_s28_xh = $signed(fc2_e182[18:4]);
+    wire signed [22:0] fc2_n5_s28 = $signed({($signed({{4{fc2_n5_s28_xh[14]}}, fc2_n5_s28_xh}) + fc2_e322), fc2_e182[3:0]});
+    wire signed [14:0] fc2_n5_s29_xh = $signed(fc2_e324[18:4]);
+    wire signed [22:0] fc2_n5_s29 = $signed({($signed({{4{fc2_n5_s29_xh[14]}}, fc2_n5_s29_xh}) + fc2_e684), fc2_e324[3:0]});
+    wire signed [17:0] fc2_n5_s30_xh = $signed(fc2_e791[19:2]);
+    wire [24:0] fc2_n5_s30_u = {($signed({{5{fc2_n5_s30_xh[17]}}, fc2_n5_s30_xh}) - fc2_e514), fc2_e791[1:0]};
+    wire signed [15:0] fc2_n5_s33_xh = $signed(fc2_e657[21:6]);
+    wire [24:0] fc2_n5_s33_u = {($signed({{3{fc2_n5_s33_xh[15]}}, fc2_n5_s33_xh}) - $signed({fc2_e746[17], fc2_e746})), fc2_e657[5:0]};
+    wire signed [21:0] fc2_n5_s34_xh = $signed(fc2_e805[24:3]);
+    wire [25:0] fc2_n5_s34_u = {($signed({fc2_n5_s34_xh[21], fc2_n5_s34_xh}) - $signed({fc2_e870[21], fc2_e870})), fc2_e805[2:0]};
+    wire signed [15:0] fc2_n5_s35_xh = $signed(fc2_e523[19:4]);
+    wire [26:0] fc2_n5_s35_u = {($signed({{7{fc2_n5_s35_xh[15]}}, fc2_n5_s35_xh}) + fc2_n5_s22), fc2_e523[3:0]};
+    wire signed [18:0] fc2_n5_s36_xh = $signed(fc2_n5_s18[22:4]);
+    wire [24:0] fc2_n5_s36_u = {($signed({{2{fc2_n5_s36_xh[18]}}, fc2_n5_s36_xh}) - $signed({fc2_e748[19], fc2_e748})), fc2_n5_s18[3:0]};
+    wire signed [16:0] fc2_n5_s37_xh = $signed(fc2_n5_s28[22:6]);
+    wire [26:0] fc2_n5_s37_u = {($signed({{4{fc2_n5_s37_xh[16]}}, fc2_n5_s37_xh}) - fc2_n5_s19), fc2_n5_s28[5:0]};
+    wire signed [20:0] fc2_n5_s39_xh = $signed(fc2_e606[21:1]);
+    wire [22:0] fc2_n5_s39_u = {($signed({fc2_n5_s39_xh[20], fc2_n5_s39_xh}) - $signed({fc2_e675[20], fc2_e675})), fc2_e606[0]};
+    wire signed [20:0] fc2_n5_s40_xh = $signed(fc2_n5_s21[22:2]);
+    wire [23:0] fc2_n5_s40_u = {($signed({fc2_n5_s40_xh[20], fc2_n5_s40_xh}) + fc2_n5_s23), fc2_n5_s21[1:0]};
+    wire signed [19:0] fc2_n5_s41_xh = $signed(fc2_e502[21:2]);
+    wire signed [20:0] fc2_n5_s41_hi = $signed({fc2_n5_s41_xh[19], fc2_n5_s41_xh}) - ($signed({{2{fc2_e350[18]}}, fc2_e350}) + fc2_e374);
+    wire [25:0] fc2_n5_s42_u = {($signed(fc2_n5_s25[25:2]) - $signed({fc2_n5_s20[22], fc2_n5_s20})), fc2_n5_s25[1:0]};
+    wire signed [22:0] fc2_n5_s43_xh = $signed(fc2_n5_s26[23:1]);
+    wire [25:0] fc2_n5_s43_u = {($signed({{2{fc2_n5_s43_xh[22]}}, fc2_n5_s43_xh}) + fc2_n5_s27), fc2_n5_s26[0]};
+    reg  [24:0] fc2_n5_s30_d1;
+    wire signed [24:0] fc2_n5_s30_d1_v = $signed(fc2_n5_s30_d1);
+    reg  [24:0] fc2_n5_s33_d1;
+    wire signed [24:0] fc2_n5_s33_d1_v = $signed(fc2_n5_s33_d1);
+    wire signed [25:0] fc2_n5_s44 = $signed({fc2_n5_s30_d1_v[24], fc2_n5_s30_d1_v}) + $signed({fc2_n5_s33_d1_v[24], fc2_n5_s33_d1_v});
+    reg  signed [20:0] fc2_n5_s32_d1;
+    reg  [25:0] fc2_e557_d1;
+    wire signed [25:0] fc2_n5_s45 = $signed({{5{fc2_n5_s32_d1[20]}}, fc2_n5_s32_d1}) - $signed(fc2_e557_d1);
+    reg  [19:0] fc2_e626_d1;
+    wire signed [19:0] fc2_e626_d1_v = $signed(fc2_e626_d1);
+    wire signed [20:0] fc2_n5_s46_xh = $signed(fc2_e624_d1_v[22:2]);
+    wire signed [23:0] fc2_n5_s46 = $signed({($signed({fc2_n5_s46_xh[20], fc2_n5_s46_xh}) - $signed({{2{fc2_e626_d1_v[19]}}, fc2_e626_d1_v})), fc2_e624_d1_v[1:0]});
+    reg  [24:0] fc2_e546_d1;
+    wire signed [24:0] fc2_e546_d1_v = $signed(fc2_e546_d1);
+    reg  [24:0] fc2_n5_s36_d1;
+    wire signed [22:0] fc2_n5_s47_xh = $signed(fc2_e546_d1_v[24:2]);
+    wire signed [26:0] fc2_n5_s47 = $signed({($signed({{2{fc2_n5_s47_xh[22]}}, fc2_n5_s47_xh}) - $signed(fc2_n5_s36_d1)), fc2_e546_d1_v[1:0]});
+    reg  [26:0] fc2_n5_s37_d1;
+    wire signed [26:0] fc2_n5_s37_d1_v = $signed(fc2_n5_s37_d1);
+    reg  [25:0] fc2_n5_s34_d1;
+    wire signed [25:0] fc2_n5_s34_d1_v = $signed(fc2_n5_s34_d1);
+    reg  [26:0] fc2_n5_s35_d1;
+    wire signed [26:0] fc2_n5_s35_d1_v = $signed(fc2_n5_s35_d1);
+    reg  [22:0] fc2_n5_s41_d1;
+    wire signed [22:0] fc2_n5_s41_d1_v = $signed(fc2_n5_s41_d1);
+    wire signed [26:0] fc2_n5_s49 = $signed({($signed(fc2_n5_s35_d1_v[26:1]) + $signed({{3{fc2_n5_s41_d1_v[22]}}, fc2_n5_s41_d1_v})), fc2_n5_s35_d1_v[0]});
+    reg  signed [24:0] fc2_n5_s31_d1;
+    reg  [22:0] fc2_n5_s39_d1;
+    wire signed [22:0] fc2_n5_s39_d1_v = $signed(fc2_n5_s39_d1);
+    wire signed [24:0] fc2_n5_s50 = fc2_n5_s31_d1 + $signed({{2{fc2_n5_s39_d1_v[22]}}, fc2_n5_s39_d1_v});
+    reg  signed [23:0] fc2_n5_s38_d1;
+    reg  [23:0] fc2_n5_s40_d1;
+    wire signed [21:0] fc2_n5_s51_xh = $signed(fc2_n5_s38_d1[23:2]);
+    wire signed [25:0] fc2_n5_s51 = $signed({($signed({{2{fc2_n5_s51_xh[21]}}, fc2_n5_s51_xh}) - $signed(fc2_n5_s40_d1)), fc2_n5_s38_d1[1:0]});
+    reg  [25:0] fc2_n5_s43_d1;
+    wire signed [25:0] fc2_n5_s43_d1_v = $signed(fc2_n5_s43_d1);
+    reg  [25:0] fc2_n5_s42_d1;
+    wire signed [25:0] fc2_n5_s42_d1_v = $signed(fc2_n5_s42_d1);
+    wire signed [24:0] fc2_n5_s52_xh = $signed(fc2_n5_s43_d1_v[25:1]);
+    wire signed [27:0] fc2_n5_s52 = $signed({($signed({{2{fc2_n5_s52_xh[24]}}, fc2_n5_s52_xh}) - $signed({fc2_n5_s42_d1_v[25], fc2_n5_s42_d1_v})), fc2_n5_s43_d1_v[0]});
+    wire signed [24:0] fc2_n5_s53_xh = $signed(fc2_n5_s51[25:1]);
+    wire signed [26:0] fc2_n5_s53 = $signed({($signed({fc2_n5_s53_xh[24], fc2_n5_s53_xh}) - $signed({{2{fc2_n5_s46[23]}}, fc2_n5_s46})), fc2_n5_s51[0]});
+    wire signed [26:0] fc2_n5_s54 = $signed({{2{fc2_n5_s50[24]}}, fc2_n5_s50}) - fc2_n5_s47;
+    wire signed [26:0] fc2_n5_s55 = fc2_n5_s49 + $signed({fc2_n5_s45[25], fc2_n5_s45});
+    wire signed [27:0] fc2_n5_s56 = fc2_n5_s52 - $signed({{2{fc2_n5_s44[25]}}, fc2_n5_s44});
+    wire signed [27:0] fc2_n5_s57 = ($signed({fc2_n5_s37_d1_v[26], fc2_n5_s37_d1_v}) + $signed({{2{fc2_n5_s34_d1_v[25]}}, fc2_n5_s34_d1_v})) + $signed({fc2_n5_s53[26], fc2_n5_s53});
+    reg  signed [27:0] fc2_n5_s58_d1;
+    reg  signed [28:0] fc2_n5_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n5_acc = (($signed({fc2_n5_t5_0_a_d1[27], fc2_n5_t5_0_a_d1}) + $signed({fc2_n5_t5_0_b_d1[27], fc2_n5_t5_0_b_d1})) + 29'sh1ff88000);
+    wire signed [28:0] fc2_n5_acc = (-($signed({fc2_n5_s58_d1[27], fc2_n5_s58_d1}) + fc2_n5_s59_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n5_y_fl = $signed(fc2_n5_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n6_p0 = fc2_in_0 * 9'sd179; // weight 0.1748046875
-    wire signed [23:0] fc2_n6_p1 = fc2_in_1 * 9'sh161; // weight -0.1552734375
-    wire signed [23:0] fc2_n6_p3 = fc2_in_3 * 9'sd159; // weight 0.1552734375
-    wire signed [23:0] fc2_n6_p5 = fc2_in_5 * 9'sd165; // weight 0.1611328125
-    wire signed [19:0] fc2_n6_p6 = fc2_in_6 * 5'sd12; // weight 0.01171875
-    wire signed [22:0] fc2_n6_p8 = fc2_in_8 * 8'shab; // weight -0.0830078125
-    wire signed [21:0] fc2_n6_p9 = fc2_in_9 * 7'sd62; // weight 0.060546875
-    wire signed [23:0] fc2_n6_p10 = fc2_in_10 * 9'sh12b; // weight -0.2080078125
-    wire signed [23:0] fc2_n6_p11 = fc2_in_11 * 9'sh146; // weight -0.181640625
-    wire signed [23:0] fc2_n6_p12 = fc2_in_12 * 9'sh135; // weight -0.1982421875
-    wire signed [21:0] fc2_n6_p13 = fc2_in_13 * 7'sd59; // weight 0.0576171875
-    wire signed [21:0] fc2_n6_p14 = fc2_in_14 * 7'sd62; // weight 0.060546875
-    wire signed [21:0] fc2_n6_p15 = fc2_in_15 * 7'sh41; // weight -0.0615234375
-    wire signed [18:0] fc2_n6_p17_sh = $signed({fc2_in_17, 3'd0});
-    wire signed [19:0] fc2_n6_p17_neg = -$signed({fc2_n6_p17_sh[18], fc2_n6_p17_sh});
-    wire signed [21:0] fc2_n6_p18 = fc2_in_18 * 7'sd48; // weight 0.046875
-    wire signed [22:0] fc2_n6_p19 = fc2_in_19 * 8'sh92; // weight -0.107421875
-    wire signed [22:0] fc2_n6_p20 = fc2_in_20 * 8'sha8; // weight -0.0859375
-    wire signed [23:0] fc2_n6_p22 = fc2_in_22 * 9'sh16c; // weight -0.14453125
-    wire signed [23:0] fc2_n6_p23 = fc2_in_23 * 9'sd225; // weight 0.2197265625
-    wire signed [21:0] fc2_n6_p25 = fc2_in_25 * 7'sd42; // weight 0.041015625
-    wire signed [23:0] fc2_n6_p26 = fc2_in_26 * 9'sd156; // weight 0.15234375
-    wire signed [23:0] fc2_n6_p27 = fc2_in_27 * 9'sh15f; // weight -0.1572265625
-    wire signed [22:0] fc2_n6_p29 = fc2_in_29 * 8'sd110; // weight 0.107421875
-    wire signed [20:0] fc2_n6_p30_sh = $signed({fc2_in_30, 5'd0});
-    wire signed [20:0] fc2_n6_p32 = fc2_in_32 * 6'sd24; // weight 0.0234375
-    wire signed [23:0] fc2_n6_p34 = fc2_in_34 * 9'sh115; // weight -0.2294921875
-    wire signed [22:0] fc2_n6_p35 = fc2_in_35 * 8'sd92; // weight 0.08984375
-    wire signed [23:0] fc2_n6_p36 = fc2_in_36 * 9'sd160; // weight 0.15625
-    wire signed [23:0] fc2_n6_p37 = fc2_in_37 * 9'sh17d; // weight -0.1279296875
-    wire signed [22:0] fc2_n6_p38 = fc2_in_38 * 8'sha7; // weight -0.0869140625
-    wire signed [23:0] fc2_n6_p39 = fc2_in_39 * 9'sh10a; // weight -0.240234375
-    wire signed [23:0] fc2_n6_p40 = fc2_in_40 * 9'sd137; // weight 0.1337890625
-    wire signed [23:0] fc2_n6_p41 = fc2_in_41 * 9'sh164; // weight -0.15234375
-    wire signed [18:0] fc2_n6_p42_sh = $signed({fc2_in_42, 3'd0});
-    wire signed [20:0] fc2_n6_p44 = fc2_in_44 * 6'sh22; // weight -0.029296875
-    wire signed [22:0] fc2_n6_p47 = fc2_in_47 * 8'sd74; // weight 0.072265625
-    wire signed [21:0] fc2_n6_p49 = fc2_in_49 * 7'sd47; // weight 0.0458984375
-    wire signed [23:0] fc2_n6_p50 = fc2_in_50 * 9'sd163; // weight 0.1591796875
-    wire signed [23:0] fc2_n6_p51 = fc2_in_51 * 9'sh138; // weight -0.1953125
-    wire signed [23:0] fc2_n6_p52 = fc2_in_52 * 9'sd231; // weight 0.2255859375
-    wire signed [23:0] fc2_n6_p53 = fc2_in_53 * 9'sd219; // weight 0.2138671875
-    wire signed [23:0] fc2_n6_p54 = fc2_in_54 * 9'sd183; // weight 0.1787109375
-    wire signed [23:0] fc2_n6_p55 = fc2_in_55 * 9'sd239; // weight 0.2333984375
-    wire signed [23:0] fc2_n6_p56 = fc2_in_56 * 9'sd203; // weight 0.1982421875
-    wire signed [22:0] fc2_n6_p57 = fc2_in_57 * 8'sd75; // weight 0.0732421875
-    wire signed [22:0] fc2_n6_p58 = fc2_in_58 * 8'shbf; // weight -0.0634765625
-    wire signed [22:0] fc2_n6_p59 = fc2_in_59 * 8'sd70; // weight 0.068359375
-    wire signed [19:0] fc2_n6_p60 = fc2_in_60 * 5'sd10; // weight 0.009765625
-    wire signed [21:0] fc2_n6_p62 = fc2_in_62 * 7'sh5c; // weight -0.03515625
-    reg  signed [24:0] fc2_n6_t1_0_a_d1;
-    reg  signed [25:0] fc2_n6_t1_0_b_d1;
-    reg  signed [24:0] fc2_n6_t1_1_a_d1;
-    reg  signed [23:0] fc2_n6_t1_1_b_d1;
-    wire signed [25:0] fc2_n6_t1_1 = $signed({fc2_n6_t1_1_a_d1[24], fc2_n6_t1_1_a_d1}) + $signed({{2{fc2_n6_t1_1_b_d1[23]}}, fc2_n6_t1_1_b_d1});
-    reg  signed [23:0] fc2_n6_t1_2_a_d1;
-    reg  signed [24:0] fc2_n6_t1_2_b_d1;
-    reg  signed [24:0] fc2_n6_t0_6_d1;
-    reg  signed [22:0] fc2_n6_t1_3_b_d1;
-    wire signed [24:0] fc2_n6_t1_3 = fc2_n6_t0_6_d1 + $signed({{2{fc2_n6_t1_3_b_d1[22]}}, fc2_n6_t1_3_b_d1});
-    reg  signed [23:0] fc2_n6_t1_4_a_d1;
-    reg  signed [23:0] fc2_n6_t1_4_b_d1;
-    wire signed [24:0] fc2_n6_t1_4 = $signed({fc2_n6_t1_4_a_d1[23], fc2_n6_t1_4_a_d1}) + $signed({fc2_n6_t1_4_b_d1[23], fc2_n6_t1_4_b_d1});
-    reg  signed [23:0] fc2_n6_t1_5_a_d1;
-    reg  signed [24:0] fc2_n6_t1_5_b_d1;
-    reg  signed [23:0] fc2_n6_t1_6_a_d1;
-    reg  signed [24:0] fc2_n6_t1_6_b_d1;
-    reg  signed [23:0] fc2_n6_t1_7_a_d1;
-    reg  signed [22:0] fc2_n6_t1_7_b_d1;
-    wire signed [24:0] fc2_n6_t1_7 = $signed({fc2_n6_t1_7_a_d1[23], fc2_n6_t1_7_a_d1}) + $signed({{2{fc2_n6_t1_7_b_d1[22]}}, fc2_n6_t1_7_b_d1});
-    reg  signed [23:0] fc2_n6_t1_8_a_d1;
-    reg  signed [24:0] fc2_n6_t1_8_b_d1;
-    wire signed [25:0] fc2_n6_t1_8 = $signed({{2{fc2_n6_t1_8_a_d1[23]}}, fc2_n6_t1_8_a_d1}) + $signed({fc2_n6_t1_8_b_d1[24], fc2_n6_t1_8_b_d1});
-    reg  signed [24:0] fc2_n6_t1_9_a_d1;
-    reg  signed [24:0] fc2_n6_t1_9_b_d1;
-    wire signed [25:0] fc2_n6_t1_9 = $signed({fc2_n6_t1_9_a_d1[24], fc2_n6_t1_9_a_d1}) + $signed({fc2_n6_t1_9_b_d1[24], fc2_n6_t1_9_b_d1});
-    reg  signed [24:0] fc2_n6_t0_20_d1;
-    reg  signed [21:0] fc2_n6_t1_10_b_d1;
-    wire signed [24:0] fc2_n6_t1_10 = fc2_n6_t0_20_d1 + $signed({{3{fc2_n6_t1_10_b_d1[21]}}, fc2_n6_t1_10_b_d1});
-    reg  signed [22:0] fc2_n6_t1_11_a_d1;
-    reg  signed [23:0] fc2_n6_t1_11_b_d1;
-    wire signed [24:0] fc2_n6_t1_11 = $signed({{2{fc2_n6_t1_11_a_d1[22]}}, fc2_n6_t1_11_a_d1}) + $signed({fc2_n6_t1_11_b_d1[23], fc2_n6_t1_11_b_d1});
-    reg  signed [22:0] fc2_n6_t1_12_a_d1;
-    reg  signed [24:0] fc2_n6_t0_25_d1;
-    wire signed [24:0] fc2_n6_t1_12 = $signed({{2{fc2_n6_t1_12_a_d1[22]}}, fc2_n6_t1_12_a_d1}) + fc2_n6_t0_25_d1;
-    reg  signed [24:0] fc2_n6_t1_13_a_d1;
-    reg  signed [24:0] fc2_n6_t1_13_b_d1;
-    wire signed [25:0] fc2_n6_t1_13 = $signed({fc2_n6_t1_13_a_d1[24], fc2_n6_t1_13_a_d1}) + $signed({fc2_n6_t1_13_b_d1[24], fc2_n6_t1_13_b_d1});
-    reg  signed [24:0] fc2_n6_t0_28_d1;
-    reg  signed [23:0] fc2_n6_t1_14_b_d1;
-    wire signed [24:0] fc2_n6_t1_14 = fc2_n6_t0_28_d1 + $signed({fc2_n6_t1_14_b_d1[23], fc2_n6_t1_14_b_d1});
-    reg  signed [23:0] fc2_n6_t1_15_a_d1;
-    reg  signed [23:0] fc2_n6_t1_15_b_d1;
-    wire signed [24:0] fc2_n6_t1_15 = $signed({fc2_n6_t1_15_a_d1[23], fc2_n6_t1_15_a_d1}) + $signed({fc2_n6_t1_15_b_d1[23], fc2_n6_t1_15_b_d1});
-    wire signed [26:0] fc2_n6_t2_0 = ($signed({{2{fc2_n6_t1_0_a_d1[24]}}, fc2_n6_t1_0_a_d1}) + $signed({fc2_n6_t1_0_b_d1[25], fc2_n6_t1_0_b_d1})) + $signed({fc2_n6_t1_1[25], fc2_n6_t1_1});
-    wire signed [25:0] fc2_n6_t2_1 = ($signed({{2{fc2_n6_t1_2_a_d1[23]}}, fc2_n6_t1_2_a_d1}) + $signed({fc2_n6_t1_2_b_d1[24], fc2_n6_t1_2_b_d1})) + $signed({fc2_n6_t1_3[24], fc2_n6_t1_3});
-    wire signed [25:0] fc2_n6_t2_2 = $signed({fc2_n6_t1_4[24], fc2_n6_t1_4}) + ($signed({{2{fc2_n6_t1_5_a_d1[23]}}, fc2_n6_t1_5_a_d1}) + $signed({fc2_n6_t1_5_b_d1[24], fc2_n6_t1_5_b_d1}));
-    wire signed [25:0] fc2_n6_t2_3 = ($signed({{2{fc2_n6_t1_6_a_d1[23]}}, fc2_n6_t1_6_a_d1}) + $signed({fc2_n6_t1_6_b_d1[24], fc2_n6_t1_6_b_d1})) + $signed({fc2_n6_t1_7[24], fc2_n6_t1_7});
-    wire signed [25:0] fc2_n6_t2_5 = $signed({fc2_n6_t1_10[24], fc2_n6_t1_10}) + $signed({fc2_n6_t1_11[24], fc2_n6_t1_11});
-    wire signed [26:0] fc2_n6_t2_6 = $signed({{2{fc2_n6_t1_12[24]}}, fc2_n6_t1_12}) + $signed({fc2_n6_t1_13[25], fc2_n6_t1_13});
-    wire signed [25:0] fc2_n6_t2_7 = $signed({fc2_n6_t1_14[24], fc2_n6_t1_14}) + $signed({fc2_n6_t1_15[24], fc2_n6_t1_15});
-    wire signed [27:0] fc2_n6_t3_0 = $signed({fc2_n6_t2_0[26], fc2_n6_t2_0}) + $signed({{2{fc2_n6_t2_1[25]}}, fc2_n6_t2_1});
-    wire signed [26:0] fc2_n6_t3_1 = $signed({fc2_n6_t2_2[25], fc2_n6_t2_2}) + $signed({fc2_n6_t2_3[25], fc2_n6_t2_3});
-    wire signed [26:0] fc2_n6_t3_2 = ($signed({fc2_n6_t1_8[25], fc2_n6_t1_8}) + $signed({fc2_n6_t1_9[25], fc2_n6_t1_9})) + $signed({fc2_n6_t2_5[25], fc2_n6_t2_5});
-    wire signed [27:0] fc2_n6_t4_1 = $signed({fc2_n6_t3_2[26], fc2_n6_t3_2}) + ($signed({fc2_n6_t2_6[26], fc2_n6_t2_6}) + $signed({{2{fc2_n6_t2_7[25]}}, fc2_n6_t2_7}));
-    reg  signed [28:0] fc2_n6_t5_0_a_d1;
-    reg  signed [27:0] fc2_n6_t5_0_b_d1;
+    wire signed [6:0] fc2_n6_s0_xh = $signed(fc2_in_22[15:9]);
+    wire signed [17:0] fc2_n6_s0 = $signed({($signed({{2{fc2_n6_s0_xh[6]}}, fc2_n6_s0_xh}) + 9'sd123), fc2_in_22[8:0]});
+    wire signed [8:0] fc2_n6_s1_xh = $signed(fc2_in_27[15:7]);
+    wire signed [23:0] fc2_n6_s1 = $signed({($signed({{8{fc2_n6_s1_xh[8]}}, fc2_n6_s1_xh}) - $signed({fc2_in_50[15], fc2_in_50})), fc2_in_27[6:0]});
+    wire signed [19:0] fc2_n6_s2 = $signed({($signed({{2{fc2_e243_xh[16]}}, fc2_e243_xh}) - $signed({fc2_n6_s0[17], fc2_n6_s0})), fc2_e7[0]});
+    wire signed [23:0] fc2_n6_s3 = $signed({($signed(fc2_n6_s1[23:3]) + $signed({{3{fc2_e36[17]}}, fc2_e36})), fc2_n6_s1[2:0]});
+    wire signed [12:0] fc2_n6_s4_xh = $signed(fc2_e9[16:4]);
+    wire signed [21:0] fc2_n6_s4 = $signed({($signed({{5{fc2_n6_s4_xh[12]}}, fc2_n6_s4_xh}) - $signed({fc2_e5[16], fc2_e5})), fc2_e9[3:0]});
+    wire signed [10:0] fc2_n6_s5_xh = $signed(fc2_e16[16:6]);
+    wire signed [23:0] fc2_n6_s5 = $signed({($signed({{7{fc2_n6_s5_xh[10]}}, fc2_n6_s5_xh}) + $signed({fc2_e10[16], fc2_e10})), fc2_e16[5:0]});
+    wire signed [13:0] fc2_n6_s6_xh = $signed(fc2_e24[16:3]);
+    wire signed [20:0] fc2_n6_s6 = $signed({($signed({{4{fc2_n6_s6_xh[13]}}, fc2_n6_s6_xh}) + $signed({fc2_e18[16], fc2_e18})), fc2_e24[2:0]});
+    wire signed [12:0] fc2_n6_s7_xh = $signed(fc2_e84[16:4]);
+    wire signed [21:0] fc2_n6_s7 = $signed({($signed({{5{fc2_n6_s7_xh[12]}}, fc2_n6_s7_xh}) + $signed({fc2_e84[16], fc2_e84})), fc2_e84[3:0]});
+    wire signed [16:0] fc2_n6_s8_xh = $signed(fc2_e85[17:1]);
+    wire signed [18:0] fc2_n6_s8 = $signed({($signed({fc2_n6_s8_xh[16], fc2_n6_s8_xh}) - $signed({fc2_e99[16], fc2_e99})), fc2_e85[0]});
+    wire signed [14:0] fc2_n6_s9_xh = $signed(fc2_e104[17:3]);
+    wire signed [21:0] fc2_n6_s9 = $signed({($signed({{4{fc2_n6_s9_xh[14]}}, fc2_n6_s9_xh}) + fc2_e110), fc2_e104[2:0]});
+    wire signed [15:0] fc2_n6_s10_xh = $signed(fc2_e127[16:1]);
+    wire signed [18:0] fc2_n6_s10 = $signed({($signed({{2{fc2_n6_s10_xh[15]}}, fc2_n6_s10_xh}) + fc2_e113), fc2_e127[0]});
+    wire signed [18:0] fc2_n6_s11 = $signed({{2{fc2_e137[16]}}, fc2_e137}) - fc2_e144;
+    wire signed [14:0] fc2_n6_s12_xh = $signed(fc2_e145[16:2]);
+    wire signed [19:0] fc2_n6_s12 = $signed({($signed({{3{fc2_n6_s12_xh[14]}}, fc2_n6_s12_xh}) + $signed({fc2_e167[16], fc2_e167})), fc2_e145[1:0]});
+    wire signed [11:0] fc2_n6_s13_xh = $signed(fc2_e215[16:5]);
+    wire signed [22:0] fc2_n6_s13 = $signed({($signed({{6{fc2_n6_s13_xh[11]}}, fc2_n6_s13_xh}) - fc2_e422), fc2_e215[4:0]});
+    wire signed [15:0] fc2_n6_s14_xh = $signed(fc2_e429[16:1]);
+    wire signed [18:0] fc2_n6_s14 = $signed({($signed({{2{fc2_n6_s14_xh[15]}}, fc2_n6_s14_xh}) + $signed({fc2_e435[16], fc2_e435})), fc2_e429[0]});
+    wire signed [13:0] fc2_n6_s15_xh = $signed(fc2_e440[18:5]);
+    wire signed [23:0] fc2_n6_s15 = $signed({($signed({{5{fc2_n6_s15_xh[13]}}, fc2_n6_s15_xh}) - $signed({fc2_e147[17], fc2_e147})), fc2_e440[4:0]});
+    wire signed [11:0] fc2_n6_s16_xh = $signed(fc2_e315[17:6]);
+    wire signed [24:0] fc2_n6_s16 = $signed({($signed({{7{fc2_n6_s16_xh[11]}}, fc2_n6_s16_xh}) + $signed({fc2_e225[17], fc2_e225})), fc2_e315[5:0]});
+    wire signed [15:0] fc2_n6_s17_xh = $signed(fc2_n6_s2[19:4]);
+    wire signed [22:0] fc2_n6_s17 = $signed({($signed({{3{fc2_n6_s17_xh[15]}}, fc2_n6_s17_xh}) + $signed({fc2_e449[17], fc2_e449})), fc2_n6_s2[3:0]});
+    wire signed [21:0] fc2_n6_s19 = $signed({fc2_n6_s6[20], fc2_n6_s6}) - fc2_n6_s7;
+    wire signed [13:0] fc2_n6_s20_xh = $signed(fc2_e95[17:4]);
+    wire signed [22:0] fc2_n6_s20 = $signed({($signed({{5{fc2_n6_s20_xh[13]}}, fc2_n6_s20_xh}) - fc2_n6_s8), fc2_e95[3:0]});
+    wire signed [13:0] fc2_n6_s21_xh = $signed(fc2_n6_s10[18:5]);
+    wire signed [22:0] fc2_n6_s21 = $signed({($signed({{4{fc2_n6_s21_xh[13]}}, fc2_n6_s21_xh}) + fc2_e95), fc2_n6_s10[4:0]});
+    wire signed [17:0] fc2_n6_s22_xh = $signed(fc2_n6_s12[19:2]);
+    wire signed [20:0] fc2_n6_s22 = $signed({($signed({fc2_n6_s22_xh[17], fc2_n6_s22_xh}) + $signed({fc2_e161[17], fc2_e161})), fc2_n6_s12[1:0]});
+    wire signed [15:0] fc2_n6_s23_xh = $signed(fc2_e185[19:4]);
+    wire signed [22:0] fc2_n6_s23 = $signed({($signed({{3{fc2_n6_s23_xh[15]}}, fc2_n6_s23_xh}) - $signed({fc2_e183[17], fc2_e183})), fc2_e185[3:0]});
+    wire signed [16:0] fc2_n6_s24_xh = $signed(fc2_e240[18:2]);
+    wire signed [24:0] fc2_n6_s24 = $signed({($signed({{6{fc2_n6_s24_xh[16]}}, fc2_n6_s24_xh}) + fc2_n6_s13), fc2_e240[1:0]});
+    wire signed [18:0] fc2_n6_s25_xh = $signed(fc2_e317[19:1]);
+    wire signed [22:0] fc2_n6_s25 = $signed({($signed({{3{fc2_n6_s25_xh[18]}}, fc2_n6_s25_xh}) - $signed({fc2_e332[20], fc2_e332})), fc2_e317[0]});
+    wire signed [16:0] fc2_n6_s26_xh = $signed(fc2_e417[20:4]);
+    wire signed [22:0] fc2_n6_s26 = $signed({($signed({{2{fc2_n6_s26_xh[16]}}, fc2_n6_s26_xh}) + fc2_n6_s14), fc2_e417[3:0]});
+    wire signed [18:0] fc2_n6_s27_xh = $signed(fc2_e781[24:6]);
+    wire signed [25:0] fc2_n6_s27 = $signed({($signed({fc2_n6_s27_xh[18], fc2_n6_s27_xh}) - $signed({{2{fc2_e737[17]}}, fc2_e737})), fc2_e781[5:0]});
+    wire signed [20:0] fc2_n6_s28_xh = $signed(fc2_e806[21:1]);
+    wire signed [22:0] fc2_n6_s28 = $signed({($signed({fc2_n6_s28_xh[20], fc2_n6_s28_xh}) + $signed({fc2_e844[20], fc2_e844})), fc2_e806[0]});
+    wire signed [17:0] fc2_n6_s29_xh = $signed(fc2_e857[18:1]);
+    wire signed [22:0] fc2_n6_s29 = $signed({($signed({{4{fc2_n6_s29_xh[17]}}, fc2_n6_s29_xh}) + fc2_n6_s9), fc2_e857[0]});
+    wire signed [12:0] fc2_n6_s30_xh = $signed(fc2_n6_s11[18:6]);
+    wire signed [24:0] fc2_n6_s30 = $signed({($signed({{6{fc2_n6_s30_xh[12]}}, fc2_n6_s30_xh}) + fc2_e349), fc2_n6_s11[5:0]});
+    wire signed [17:0] fc2_n6_s31_xh = $signed(fc2_e651[19:2]);
+    wire signed [21:0] fc2_n6_s31 = $signed({($signed({{2{fc2_n6_s31_xh[17]}}, fc2_n6_s31_xh}) + $signed({fc2_e360[18], fc2_e360})), fc2_e651[1:0]});
+    wire signed [18:0] fc2_n6_s32_xh = $signed(fc2_n6_s3[23:5]);
+    wire signed [24:0] fc2_n6_s32 = $signed({($signed({fc2_n6_s32_xh[18], fc2_n6_s32_xh}) - fc2_e695), fc2_n6_s3[4:0]});
+    wire signed [19:0] fc2_n6_s33_xh = $signed(fc2_e801[20:1]);
+    wire [21:0] fc2_n6_s33_u = {($signed({fc2_n6_s33_xh[19], fc2_n6_s33_xh}) - $signed({fc2_e920[19], fc2_e920})), fc2_e801[0]};
+    wire signed [20:0] fc2_n6_s34_xh = $signed(fc2_n6_s15[23:3]);
+    wire [25:0] fc2_n6_s34_u = {($signed({{2{fc2_n6_s34_xh[20]}}, fc2_n6_s34_xh}) - fc2_n6_s21), fc2_n6_s15[2:0]};
+    wire [24:0] fc2_n6_s35_u = {($signed(fc2_n6_s16[24:4]) + $signed({{2{fc2_e296[18]}}, fc2_e296})), fc2_n6_s16[3:0]};
+    wire signed [11:0] fc2_n6_s36_xh = $signed(fc2_e576[18:7]);
+    wire [25:0] fc2_n6_s36_u = {($signed({{7{fc2_n6_s36_xh[11]}}, fc2_n6_s36_xh}) + $signed({fc2_e740[17], fc2_e740})), fc2_e576[6:0]};
+    wire signed [20:0] fc2_n6_s37_xh = $signed(fc2_n6_s17[22:2]);
+    wire [23:0] fc2_n6_s37_u = {($signed({fc2_n6_s37_xh[20], fc2_n6_s37_xh}) + $signed({fc2_e798[20], fc2_e798})), fc2_n6_s17[1:0]};
+    wire signed [18:0] fc2_n6_s38_xh = $signed(fc2_n6_s22[20:2]);
+    wire [24:0] fc2_n6_s38_u = {($signed({{4{fc2_n6_s38_xh[18]}}, fc2_n6_s38_xh}) + fc2_n6_s20), fc2_n6_s22[1:0]};
+    wire [24:0] fc2_n6_s40_u = {($signed(fc2_n6_s30[24:1]) + $signed({{5{fc2_e635[18]}}, fc2_e635})), fc2_n6_s30[0]};
+    wire [25:0] fc2_n6_s41_u = {($signed(fc2_n6_s27[25:3]) + $signed({fc2_n6_s31[21], fc2_n6_s31})), fc2_n6_s27[2:0]};
+    wire signed [23:0] fc2_n6_s43_xh = $signed(fc2_n6_s32[24:1]);
+    wire [25:0] fc2_n6_s43_u = {($signed({fc2_n6_s43_xh[23], fc2_n6_s43_xh}) - $signed({{2{fc2_n6_s28[22]}}, fc2_n6_s28})), fc2_n6_s32[0]};
+    wire signed [21:0] fc2_n6_s44_xh = $signed(fc2_n6_s24[24:3]);
+    wire [26:0] fc2_n6_s44_u = {($signed({{2{fc2_n6_s44_xh[21]}}, fc2_n6_s44_xh}) + $signed({fc2_n6_s29[22], fc2_n6_s29})), fc2_n6_s24[2:0]};
+    reg  signed [23:0] fc2_n6_s18_d1;
+    reg  [25:0] fc2_n6_s36_d1;
+    reg  [22:0] fc2_e878_d1;
+    wire signed [22:0] fc2_e878_d1_v = $signed(fc2_e878_d1);
+    wire signed [25:0] fc2_n6_s46 = $signed(fc2_e557_d1) + $signed({{3{fc2_e878_d1_v[22]}}, fc2_e878_d1_v});
+    reg  [24:0] fc2_n6_s35_d1;
+    wire signed [24:0] fc2_n6_s35_d1_v = $signed(fc2_n6_s35_d1);
+    reg  [21:0] fc2_n6_s33_d1;
+    wire signed [21:0] fc2_n6_s33_d1_v = $signed(fc2_n6_s33_d1);
+    wire signed [21:0] fc2_n6_s47_xh = $signed(fc2_n6_s35_d1_v[24:3]);
+    wire signed [25:0] fc2_n6_s47 = $signed({($signed({fc2_n6_s47_xh[21], fc2_n6_s47_xh}) + $signed({fc2_n6_s33_d1_v[21], fc2_n6_s33_d1_v})), fc2_n6_s35_d1_v[2:0]});
+    reg  [25:0] fc2_n6_s34_d1;
+    wire signed [25:0] fc2_n6_s34_d1_v = $signed(fc2_n6_s34_d1);
+    reg  [23:0] fc2_n6_s37_d1;
+    wire signed [23:0] fc2_n6_s37_d1_v = $signed(fc2_n6_s37_d1);
+    wire signed [22:0] fc2_n6_s48_xh = $signed(fc2_n6_s34_d1_v[25:3]);
+    wire signed [27:0] fc2_n6_s48 = $signed({($signed({{2{fc2_n6_s48_xh[22]}}, fc2_n6_s48_xh}) - $signed({fc2_n6_s37_d1_v[23], fc2_n6_s37_d1_v})), fc2_n6_s34_d1_v[2:0]});
+    reg  [24:0] fc2_n6_s38_d1;
+    wire signed [24:0] fc2_n6_s38_d1_v = $signed(fc2_n6_s38_d1);
+    reg  signed [23:0] fc2_n6_s39_d1;
+    wire signed [25:0] fc2_n6_s49 = $signed({fc2_n6_s38_d1_v[24], fc2_n6_s38_d1_v}) - $signed({{2{fc2_n6_s39_d1[23]}}, fc2_n6_s39_d1});
+    reg  [25:0] fc2_n6_s41_d1;
+    wire signed [25:0] fc2_n6_s41_d1_v = $signed(fc2_n6_s41_d1);
+    reg  [24:0] fc2_n6_s40_d1;
+    wire signed [24:0] fc2_n6_s40_d1_v = $signed(fc2_n6_s40_d1);
+    wire signed [24:0] fc2_n6_s50_xh = $signed(fc2_n6_s41_d1_v[25:1]);
+    wire signed [26:0] fc2_n6_s50 = $signed({($signed({fc2_n6_s50_xh[24], fc2_n6_s50_xh}) - $signed({fc2_n6_s40_d1_v[24], fc2_n6_s40_d1_v})), fc2_n6_s41_d1_v[0]});
+    reg  signed [22:0] fc2_n6_s42_d1;
+    reg  [23:0] fc2_e497_d1;
+    wire signed [23:0] fc2_e497_d1_v = $signed(fc2_e497_d1);
+    wire signed [24:0] fc2_n6_s51 = $signed({{2{fc2_n6_s42_d1[22]}}, fc2_n6_s42_d1}) - $signed({fc2_e497_d1_v[23], fc2_e497_d1_v});
+    reg  [26:0] fc2_n6_s44_d1;
+    reg  [23:0] fc2_e487_d1;
+    wire signed [23:0] fc2_e487_d1_v = $signed(fc2_e487_d1);
+    reg  [25:0] fc2_n6_s43_d1;
+    wire signed [25:0] fc2_n6_s43_d1_v = $signed(fc2_n6_s43_d1);
+    wire signed [26:0] fc2_n6_s53 = $signed({fc2_n6_s43_d1_v[25], fc2_n6_s43_d1_v}) + $signed({{2{fc2_e810[24]}}, fc2_e810});
+    wire signed [27:0] fc2_n6_s54 = $signed({($signed(fc2_n6_s48[27:1]) + $signed({fc2_n6_s47[25], fc2_n6_s47})), fc2_n6_s48[0]});
+    wire signed [25:0] fc2_n6_s55 = ($signed({{2{fc2_n6_s18_d1[23]}}, fc2_n6_s18_d1}) - $signed(fc2_n6_s36_d1)) + $signed({fc2_n6_s51[24], fc2_n6_s51});
+    wire signed [27:0] fc2_n6_s56 = $signed({{2{fc2_n6_s49[25]}}, fc2_n6_s49}) - $signed({fc2_n6_s50[26], fc2_n6_s50});
+    wire signed [26:0] fc2_n6_s57 = ($signed(fc2_n6_s44_d1) + $signed({{3{fc2_e487_d1_v[23]}}, fc2_e487_d1_v})) - $signed({fc2_n6_s46[25], fc2_n6_s46});
+    wire signed [28:0] fc2_n6_s60 = ($signed({fc2_n6_s54[27], fc2_n6_s54}) + $signed({{2{fc2_n6_s53[26]}}, fc2_n6_s53})) + $signed({fc2_n6_s56[27], fc2_n6_s56});
+    reg  signed [28:0] fc2_n6_s60_d1;
+    reg  signed [27:0] fc2_n6_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n6_acc = (($signed({fc2_n6_t5_0_a_d1[28], fc2_n6_t5_0_a_d1}) + $signed({{2{fc2_n6_t5_0_b_d1[27]}}, fc2_n6_t5_0_b_d1})) + 30'sh3ff0a000);
+    wire signed [29:0] fc2_n6_acc = (-($signed({fc2_n6_s60_d1[28], fc2_n6_s60_d1}) - $signed({{2{fc2_n6_s59_d1[27]}}, fc2_n6_s59_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n6_y_fl = $signed(fc2_n6_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n7_p0 = fc2_in_0 * 9'sh164; // weight -0.15234375
-    wire signed [23:0] fc2_n7_p1 = fc2_in_1 * 9'sh12c; // weight -0.20703125
-    wire signed [22:0] fc2_n7_p2 = fc2_in_2 * 8'sh9a; // weight -0.099609375
-    wire signed [22:0] fc2_n7_p4 = fc2_in_4 * 8'shaf; // weight -0.0791015625
-    wire signed [22:0] fc2_n7_p5 = fc2_in_5 * 8'sd76; // weight 0.07421875
-    wire signed [21:0] fc2_n7_p6_sh = $signed({fc2_in_6, 6'd0});
-    wire signed [21:0] fc2_n7_p7 = fc2_in_7 * 7'sh5d; // weight -0.0341796875
-    wire signed [20:0] fc2_n7_p8 = fc2_in_8 * 6'sd30; // weight 0.029296875
-    wire signed [20:0] fc2_n7_p10 = fc2_in_10 * 6'sd25; // weight 0.0244140625
-    wire signed [22:0] fc2_n7_p11 = fc2_in_11 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] fc2_n7_p12 = fc2_in_12 * 9'sd147; // weight 0.1435546875
-    wire signed [23:0] fc2_n7_p13 = fc2_in_13 * 9'sh17a; // weight -0.130859375
-    wire signed [23:0] fc2_n7_p14 = fc2_in_14 * 9'sd139; // weight 0.1357421875
-    wire signed [22:0] fc2_n7_p15 = fc2_in_15 * 8'sd127; // weight 0.1240234375
-    wire signed [22:0] fc2_n7_p16 = fc2_in_16 * 8'sd66; // weight 0.064453125
-    wire signed [22:0] fc2_n7_p17 = fc2_in_17 * 8'sd121; // weight 0.1181640625
-    wire signed [22:0] fc2_n7_p18 = fc2_in_18 * 8'sd122; // weight 0.119140625
-    wire signed [20:0] fc2_n7_p21 = fc2_in_21 * 6'sh29; // weight -0.0224609375
-    wire signed [22:0] fc2_n7_p22 = fc2_in_22 * 8'sha6; // weight -0.087890625
-    wire signed [22:0] fc2_n7_p23 = fc2_in_23 * 8'sh98; // weight -0.1015625
-    wire signed [21:0] fc2_n7_p24_sh = $signed({fc2_in_24, 6'd0});
-    wire signed [22:0] fc2_n7_p24_neg = -$signed({fc2_n7_p24_sh[21], fc2_n7_p24_sh});
-    wire signed [19:0] fc2_n7_p25 = fc2_in_25 * 5'sd14; // weight 0.013671875
-    wire signed [23:0] fc2_n7_p26 = fc2_in_26 * 9'sh165; // weight -0.1513671875
-    wire signed [21:0] fc2_n7_p27 = fc2_in_27 * 7'sd58; // weight 0.056640625
-    wire signed [23:0] fc2_n7_p28 = fc2_in_28 * 9'sh174; // weight -0.13671875
-    wire signed [23:0] fc2_n7_p29 = fc2_in_29 * 9'sd203; // weight 0.1982421875
-    wire signed [23:0] fc2_n7_p30 = fc2_in_30 * 9'sd185; // weight 0.1806640625
-    wire signed [21:0] fc2_n7_p31 = fc2_in_31 * 7'sd47; // weight 0.0458984375
-    wire signed [21:0] fc2_n7_p33 = fc2_in_33 * 7'sd41; // weight 0.0400390625
-    wire signed [20:0] fc2_n7_p34 = fc2_in_34 * 6'sh21; // weight -0.0302734375
-    wire signed [18:0] fc2_n7_p36 = fc2_in_36 * 4'sd7; // weight 0.0068359375
-    wire signed [23:0] fc2_n7_p38 = fc2_in_38 * 9'sd166; // weight 0.162109375
-    wire signed [23:0] fc2_n7_p39 = fc2_in_39 * 9'sd173; // weight 0.1689453125
-    wire signed [22:0] fc2_n7_p41 = fc2_in_41 * 8'sd89; // weight 0.0869140625
-    wire signed [23:0] fc2_n7_p42 = fc2_in_42 * 9'sh14f; // weight -0.1728515625
-    wire signed [23:0] fc2_n7_p43 = fc2_in_43 * 9'sh12f; // weight -0.2041015625
-    wire signed [21:0] fc2_n7_p44 = fc2_in_44 * 7'sd41; // weight 0.0400390625
-    wire signed [22:0] fc2_n7_p45 = fc2_in_45 * 8'sd89; // weight 0.0869140625
-    wire signed [22:0] fc2_n7_p46 = fc2_in_46 * 8'sd87; // weight 0.0849609375
-    wire signed [23:0] fc2_n7_p48 = fc2_in_48 * 9'sh178; // weight -0.1328125
-    wire signed [23:0] fc2_n7_p49 = fc2_in_49 * 9'sh132; // weight -0.201171875
-    wire signed [23:0] fc2_n7_p50 = fc2_in_50 * 9'sh15b; // weight -0.1611328125
-    wire signed [23:0] fc2_n7_p51 = fc2_in_51 * 9'sd130; // weight 0.126953125
-    wire signed [23:0] fc2_n7_p52 = fc2_in_52 * 9'sh163; // weight -0.1533203125
-    wire signed [22:0] fc2_n7_p53 = fc2_in_53 * 8'sd112; // weight 0.109375
-    wire signed [19:0] fc2_n7_p54 = fc2_in_54 * 5'sh12; // weight -0.013671875
-    wire signed [21:0] fc2_n7_p56 = fc2_in_56 * 7'sd54; // weight 0.052734375
-    wire signed [19:0] fc2_n7_p57_sh = $signed({fc2_in_57, 4'd0});
-    wire signed [20:0] fc2_n7_p57_neg = -$signed({fc2_n7_p57_sh[19], fc2_n7_p57_sh});
-    wire signed [23:0] fc2_n7_p58 = fc2_in_58 * 9'sh15f; // weight -0.1572265625
-    wire signed [22:0] fc2_n7_p59 = fc2_in_59 * 8'sd124; // weight 0.12109375
-    wire signed [22:0] fc2_n7_p60 = fc2_in_60 * 8'sd101; // weight 0.0986328125
-    wire signed [23:0] fc2_n7_p61 = fc2_in_61 * 9'sh15d; // weight -0.1591796875
-    wire signed [21:0] fc2_n7_p62 = fc2_in_62 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc2_n7_p63 = fc2_in_63 * 8'sd122; // weight 0.119140625
-    wire signed [22:0] fc2_n7_t0_3 = (-$signed({fc2_n7_p6_sh[21], fc2_n7_p6_sh})) + $signed({fc2_n7_p7[21], fc2_n7_p7});
-    wire signed [24:0] fc2_n7_t0_14_b = $signed({fc2_n7_p29[23], fc2_n7_p29});
-    reg  signed [24:0] fc2_n7_t1_0_a_d1;
-    reg  signed [23:0] fc2_n7_t1_0_b_d1;
-    reg  signed [23:0] fc2_n7_t0_2_d1;
-    reg  signed [22:0] fc2_n7_t1_1_b_d1;
-    wire signed [23:0] fc2_n7_t1_1 = fc2_n7_t0_2_d1 + $signed({fc2_n7_t1_1_b_d1[22], fc2_n7_t1_1_b_d1});
-    reg  signed [23:0] fc2_n7_t1_2_a_d1;
-    reg  signed [23:0] fc2_n7_t1_2_b_d1;
-    wire signed [24:0] fc2_n7_t1_2 = $signed({fc2_n7_t1_2_a_d1[23], fc2_n7_t1_2_a_d1}) + $signed({fc2_n7_t1_2_b_d1[23], fc2_n7_t1_2_b_d1});
-    reg  signed [24:0] fc2_n7_t1_3_a_d1;
-    reg  signed [24:0] fc2_n7_t1_3_b_d1;
-    reg  signed [23:0] fc2_n7_t1_4_a_d1;
-    reg  signed [23:0] fc2_n7_t1_4_b_d1;
-    wire signed [24:0] fc2_n7_t1_4 = $signed({fc2_n7_t1_4_a_d1[23], fc2_n7_t1_4_a_d1}) + $signed({fc2_n7_t1_4_b_d1[23], fc2_n7_t1_4_b_d1});
-    reg  signed [22:0] fc2_n7_t1_5_a_d1;
-    reg  signed [23:0] fc2_n7_t1_5_b_d1;
-    wire signed [24:0] fc2_n7_t1_5 = $signed({{2{fc2_n7_t1_5_a_d1[22]}}, fc2_n7_t1_5_a_d1}) + $signed({fc2_n7_t1_5_b_d1[23], fc2_n7_t1_5_b_d1});
-    reg  signed [22:0] fc2_n7_t1_6_a_d1;
-    reg  signed [23:0] fc2_n7_t1_6_b_d1;
-    wire signed [24:0] fc2_n7_t1_6 = $signed({{2{fc2_n7_t1_6_a_d1[22]}}, fc2_n7_t1_6_a_d1}) + $signed({fc2_n7_t1_6_b_d1[23], fc2_n7_t1_6_b_d1});
-    reg  signed [24:0] fc2_n7_t1_7_a_d1;
-    reg  signed [23:0] fc2_n7_t1_7_b_d1;
-    reg  signed [22:0] fc2_n7_t1_8_a_d1;
-    reg  signed [22:0] fc2_n7_t1_8_b_d1;
-    wire signed [23:0] fc2_n7_t1_8 = $signed({fc2_n7_t1_8_a_d1[22], fc2_n7_t1_8_a_d1}) + $signed({fc2_n7_t1_8_b_d1[22], fc2_n7_t1_8_b_d1});
-    reg  signed [23:0] fc2_n7_t1_9_a_d1;
-    reg  signed [24:0] fc2_n7_t1_9_b_d1;
-    reg  signed [23:0] fc2_n7_t1_10_a_d1;
-    reg  signed [24:0] fc2_n7_t1_10_b_d1;
-    reg  signed [23:0] fc2_n7_t1_11_a_d1;
-    reg  signed [23:0] fc2_n7_t1_11_b_d1;
-    wire signed [24:0] fc2_n7_t1_11 = $signed({fc2_n7_t1_11_a_d1[23], fc2_n7_t1_11_a_d1}) + $signed({fc2_n7_t1_11_b_d1[23], fc2_n7_t1_11_b_d1});
-    reg  signed [24:0] fc2_n7_t1_12_a_d1;
-    reg  signed [24:0] fc2_n7_t1_12_b_d1;
-    wire signed [25:0] fc2_n7_t1_12 = $signed({fc2_n7_t1_12_a_d1[24], fc2_n7_t1_12_a_d1}) + $signed({fc2_n7_t1_12_b_d1[24], fc2_n7_t1_12_b_d1});
-    reg  signed [24:0] fc2_n7_t0_26_d1;
-    reg  signed [23:0] fc2_n7_t1_13_b_d1;
-    wire signed [24:0] fc2_n7_t1_13 = fc2_n7_t0_26_d1 + $signed({fc2_n7_t1_13_b_d1[23], fc2_n7_t1_13_b_d1});
-    reg  signed [22:0] fc2_n7_t1_14_a_d1;
-    reg  signed [24:0] fc2_n7_t0_29_d1;
-    wire signed [24:0] fc2_n7_t1_14 = $signed({{2{fc2_n7_t1_14_a_d1[22]}}, fc2_n7_t1_14_a_d1}) + fc2_n7_t0_29_d1;
-    reg  signed [24:0] fc2_n7_t0_30_d1;
-    reg  signed [23:0] fc2_n7_t1_15_b_d1;
-    wire signed [24:0] fc2_n7_t1_15 = fc2_n7_t0_30_d1 + $signed({fc2_n7_t1_15_b_d1[23], fc2_n7_t1_15_b_d1});
-    wire signed [25:0] fc2_n7_t2_0 = ($signed({fc2_n7_t1_0_a_d1[24], fc2_n7_t1_0_a_d1}) + $signed({{2{fc2_n7_t1_0_b_d1[23]}}, fc2_n7_t1_0_b_d1})) + $signed({{2{fc2_n7_t1_1[23]}}, fc2_n7_t1_1});
-    wire signed [25:0] fc2_n7_t2_1 = $signed({fc2_n7_t1_2[24], fc2_n7_t1_2}) + ($signed({fc2_n7_t1_3_a_d1[24], fc2_n7_t1_3_a_d1}) + $signed({fc2_n7_t1_3_b_d1[24], fc2_n7_t1_3_b_d1}));
-    wire signed [25:0] fc2_n7_t2_2 = $signed({fc2_n7_t1_4[24], fc2_n7_t1_4}) + $signed({fc2_n7_t1_5[24], fc2_n7_t1_5});
-    wire signed [25:0] fc2_n7_t2_3 = $signed({fc2_n7_t1_6[24], fc2_n7_t1_6}) + ($signed({fc2_n7_t1_7_a_d1[24], fc2_n7_t1_7_a_d1}) + $signed({{2{fc2_n7_t1_7_b_d1[23]}}, fc2_n7_t1_7_b_d1}));
-    wire signed [25:0] fc2_n7_t2_4 = $signed({{2{fc2_n7_t1_8[23]}}, fc2_n7_t1_8}) + ($signed({{2{fc2_n7_t1_9_a_d1[23]}}, fc2_n7_t1_9_a_d1}) + $signed({fc2_n7_t1_9_b_d1[24], fc2_n7_t1_9_b_d1}));
-    wire signed [25:0] fc2_n7_t2_5 = ($signed({{2{fc2_n7_t1_10_a_d1[23]}}, fc2_n7_t1_10_a_d1}) + $signed({fc2_n7_t1_10_b_d1[24], fc2_n7_t1_10_b_d1})) + $signed({fc2_n7_t1_11[24], fc2_n7_t1_11});
-    wire signed [25:0] fc2_n7_t2_7 = $signed({fc2_n7_t1_14[24], fc2_n7_t1_14}) + $signed({fc2_n7_t1_15[24], fc2_n7_t1_15});
-    wire signed [26:0] fc2_n7_t3_0 = $signed({fc2_n7_t2_0[25], fc2_n7_t2_0}) + $signed({fc2_n7_t2_1[25], fc2_n7_t2_1});
-    wire signed [26:0] fc2_n7_t3_1 = $signed({fc2_n7_t2_2[25], fc2_n7_t2_2}) + $signed({fc2_n7_t2_3[25], fc2_n7_t2_3});
-    wire signed [26:0] fc2_n7_t3_2 = $signed({fc2_n7_t2_4[25], fc2_n7_t2_4}) + $signed({fc2_n7_t2_5[25], fc2_n7_t2_5});
-    wire signed [26:0] fc2_n7_t3_3 = ($signed({fc2_n7_t1_12[25], fc2_n7_t1_12}) + $signed({{2{fc2_n7_t1_13[24]}}, fc2_n7_t1_13})) + $signed({fc2_n7_t2_7[25], fc2_n7_t2_7});
-    reg  signed [27:0] fc2_n7_t5_0_a_d1;
-    reg  signed [27:0] fc2_n7_t5_0_b_d1;
+    wire signed [16:0] fc2_n7_s0 = $signed({fc2_in_49[15], fc2_in_49}) - $signed({fc2_in_56[15], fc2_in_56});
+    wire signed [11:0] fc2_n7_s1_xh = $signed(fc2_e21[17:6]);
+    wire signed [22:0] fc2_n7_s1 = $signed({($signed({{5{fc2_n7_s1_xh[11]}}, fc2_n7_s1_xh}) + $signed({fc2_in_58[15], fc2_in_58})), fc2_e21[5:0]});
+    wire signed [12:0] fc2_n7_s2_xh = $signed(fc2_e35[17:5]);
+    wire signed [22:0] fc2_n7_s2 = $signed({($signed({{5{fc2_n7_s2_xh[12]}}, fc2_n7_s2_xh}) - fc2_e23), fc2_e35[4:0]});
+    wire signed [13:0] fc2_n7_s3_xh = $signed(fc2_n7_s0[16:3]);
+    wire signed [20:0] fc2_n7_s3 = $signed({($signed({{4{fc2_n7_s3_xh[13]}}, fc2_n7_s3_xh}) - fc2_e65), fc2_n7_s0[2:0]});
+    wire signed [11:0] fc2_n7_s4_xh = $signed(fc2_e12[16:5]);
+    wire signed [22:0] fc2_n7_s4 = $signed({($signed({{6{fc2_n7_s4_xh[11]}}, fc2_n7_s4_xh}) + $signed({fc2_e43[16], fc2_e43})), fc2_e12[4:0]});
+    wire signed [13:0] fc2_n7_s5_xh = $signed(fc2_e45[17:4]);
+    wire signed [21:0] fc2_n7_s5 = $signed({($signed({{4{fc2_n7_s5_xh[13]}}, fc2_n7_s5_xh}) + fc2_e47), fc2_e45[3:0]});
+    wire signed [9:0] fc2_n7_s6_xh = $signed(fc2_e52[16:7]);
+    wire signed [24:0] fc2_n7_s6 = $signed({($signed({{8{fc2_n7_s6_xh[9]}}, fc2_n7_s6_xh}) - $signed({fc2_e61[16], fc2_e61})), fc2_e52[6:0]});
+    wire signed [11:0] fc2_n7_s7_xh = $signed(fc2_e62[16:5]);
+    wire signed [22:0] fc2_n7_s7 = $signed({($signed({{6{fc2_n7_s7_xh[11]}}, fc2_n7_s7_xh}) - $signed({fc2_e81[16], fc2_e81})), fc2_e62[4:0]});
+    wire signed [13:0] fc2_n7_s8_xh = $signed(fc2_e92[16:3]);
+    wire signed [20:0] fc2_n7_s8 = $signed({($signed({{4{fc2_n7_s8_xh[13]}}, fc2_n7_s8_xh}) - $signed({fc2_e127[16], fc2_e127})), fc2_e92[2:0]});
+    wire signed [11:0] fc2_n7_s9_xh = $signed(fc2_e208[16:5]);
+    wire signed [22:0] fc2_n7_s9 = $signed({($signed({{6{fc2_n7_s9_xh[11]}}, fc2_n7_s9_xh}) + fc2_e213), fc2_e208[4:0]});
+    wire signed [16:0] fc2_n7_s10_xh = $signed(fc2_e217[19:3]);
+    wire signed [21:0] fc2_n7_s10 = $signed({($signed({{2{fc2_n7_s10_xh[16]}}, fc2_n7_s10_xh}) + $signed({fc2_e422[17], fc2_e422})), fc2_e217[2:0]});
+    wire signed [22:0] fc2_n7_s11 = $signed({($signed({{6{fc2_n5_s13_xh[11]}}, fc2_n5_s13_xh}) + fc2_e441), fc2_e437[4:0]});
+    wire signed [17:0] fc2_n7_s12_xh = $signed(fc2_e880[19:2]);
+    wire signed [20:0] fc2_n7_s12 = $signed({($signed({fc2_n7_s12_xh[17], fc2_n7_s12_xh}) - $signed({fc2_e444[17], fc2_e444})), fc2_e880[1:0]});
+    wire signed [23:0] fc2_n7_s13 = $signed({fc2_n7_s1[22], fc2_n7_s1}) - $signed({fc2_n7_s2[22], fc2_n7_s2});
+    wire signed [12:0] fc2_n7_s14_xh = $signed(fc2_e180[17:5]);
+    wire signed [23:0] fc2_n7_s14 = $signed({($signed({{6{fc2_n7_s14_xh[12]}}, fc2_n7_s14_xh}) - fc2_e149), fc2_e180[4:0]});
+    wire signed [16:0] fc2_n7_s15_xh = $signed(fc2_e187[18:2]);
+    wire signed [20:0] fc2_n7_s15 = $signed({($signed({{2{fc2_n7_s15_xh[16]}}, fc2_n7_s15_xh}) - $signed({fc2_e225[17], fc2_e225})), fc2_e187[1:0]});
+    wire signed [13:0] fc2_n7_s16_xh = $signed(fc2_e902[20:7]);
+    wire signed [25:0] fc2_n7_s16 = $signed({($signed({{5{fc2_n7_s16_xh[13]}}, fc2_n7_s16_xh}) + $signed({fc2_e452[17], fc2_e452})), fc2_e902[6:0]});
+    wire signed [19:0] fc2_n7_s17_xh = $signed(fc2_n7_s3[20:1]);
+    wire signed [23:0] fc2_n7_s17 = $signed({($signed({{3{fc2_n7_s17_xh[19]}}, fc2_n7_s17_xh}) - fc2_n7_s4), fc2_n7_s3[0]});
+    wire signed [24:0] fc2_n7_s18 = $signed({($signed(fc2_n7_s6[24:2]) - $signed({fc2_n7_s5[21], fc2_n7_s5})), fc2_n7_s6[1:0]});
+    wire signed [18:0] fc2_n7_s19_xh = $signed(fc2_n7_s7[22:4]);
+    wire signed [24:0] fc2_n7_s19 = $signed({($signed({{2{fc2_n7_s19_xh[18]}}, fc2_n7_s19_xh}) - fc2_n7_s8), fc2_n7_s7[3:0]});
+    wire signed [22:0] fc2_n7_s20 = $signed({($signed(fc2_n7_s9[22:2]) - $signed({{3{fc2_e183[17]}}, fc2_e183})), fc2_n7_s9[1:0]});
+    wire signed [17:0] fc2_n7_s21_xh = $signed(fc2_e265[19:2]);
+    wire signed [21:0] fc2_n7_s21 = $signed({($signed({{2{fc2_n7_s21_xh[17]}}, fc2_n7_s21_xh}) - $signed({fc2_e343[18], fc2_e343})), fc2_e265[1:0]});
+    wire signed [10:0] fc2_n7_s22_xh = $signed(fc2_e383[17:7]);
+    wire signed [24:0] fc2_n7_s22 = $signed({($signed({{7{fc2_n7_s22_xh[10]}}, fc2_n7_s22_xh}) + fc2_e376), fc2_e383[6:0]});
+    wire signed [12:0] fc2_n7_s24_xh = $signed(fc2_e826[18:6]);
+    wire signed [24:0] fc2_n7_s24 = $signed({($signed({{6{fc2_n7_s24_xh[12]}}, fc2_n7_s24_xh}) + fc2_e757), fc2_e826[5:0]});
+    wire signed [15:0] fc2_n7_s25_xh = $signed(fc2_e848[22:7]);
+    wire signed [25:0] fc2_n7_s25 = $signed({($signed({{3{fc2_n7_s25_xh[15]}}, fc2_n7_s25_xh}) + fc2_e857), fc2_e848[6:0]});
+    wire signed [17:0] fc2_n7_s26_xh = $signed(fc2_e249[18:1]);
+    wire signed [22:0] fc2_n7_s26 = $signed({($signed({{4{fc2_n7_s26_xh[17]}}, fc2_n7_s26_xh}) - fc2_n7_s10), fc2_e249[0]});
+    wire signed [17:0] fc2_n7_s27_xh = $signed(fc2_e355[18:1]);
+    wire signed [20:0] fc2_n7_s27 = $signed({($signed({{2{fc2_n7_s27_xh[17]}}, fc2_n7_s27_xh}) + $signed({fc2_e329[18], fc2_e329})), fc2_e355[0]});
+    wire signed [15:0] fc2_n7_s28_xh = $signed(fc2_e693[19:4]);
+    wire signed [24:0] fc2_n7_s28 = $signed({($signed({{5{fc2_n7_s28_xh[15]}}, fc2_n7_s28_xh}) + fc2_n7_s12), fc2_e693[3:0]});
+    wire signed [19:0] fc2_n7_s29_xh = $signed(fc2_e514[22:3]);
+    wire [23:0] fc2_n7_s29_u = {($signed({fc2_n7_s29_xh[19], fc2_n7_s29_xh}) - $signed({{2{fc2_e724[18]}}, fc2_e724})), fc2_e514[2:0]};
+    wire signed [19:0] fc2_n7_s31_xh = $signed(fc2_n7_s14[23:4]);
+    wire [25:0] fc2_n7_s31_u = {($signed({{2{fc2_n7_s31_xh[19]}}, fc2_n7_s31_xh}) - $signed({fc2_n7_s15[20], fc2_n7_s15})), fc2_n7_s14[3:0]};
+    wire signed [19:0] fc2_n7_s32_xh = $signed(fc2_n7_s22[24:5]);
+    wire [25:0] fc2_n7_s32_u = {($signed({fc2_n7_s32_xh[19], fc2_n7_s32_xh}) - $signed({{2{fc2_e368[18]}}, fc2_e368})), fc2_n7_s22[4:0]};
+    wire [25:0] fc2_n7_s33_u = {($signed(fc2_n7_s16[25:2]) - $signed({{4{fc2_e862[19]}}, fc2_e862})), fc2_n7_s16[1:0]};
+    wire signed [18:0] fc2_n7_s34_xh = $signed(fc2_e864[19:1]);
+    wire [24:0] fc2_n7_s34_u = {($signed({{5{fc2_n7_s34_xh[18]}}, fc2_n7_s34_xh}) - fc2_e704), fc2_e864[0]};
+    wire [25:0] fc2_n7_s36_u = {($signed(fc2_n7_s25[25:3]) - $signed({{3{fc2_e860[19]}}, fc2_e860})), fc2_n7_s25[2:0]};
+    wire signed [19:0] fc2_n7_s37_xh = $signed(fc2_n7_s21[21:2]);
+    wire [23:0] fc2_n7_s37_u = {($signed({{2{fc2_n7_s37_xh[19]}}, fc2_n7_s37_xh}) + $signed({fc2_e564[20], fc2_e564})), fc2_n7_s21[1:0]};
+    wire [24:0] fc2_n7_s38_u = {($signed(fc2_n7_s19[24:2]) - $signed({{2{fc2_e607[20]}}, fc2_e607})), fc2_n7_s19[1:0]};
+    wire signed [20:0] fc2_n7_s39_xh = $signed(fc2_n7_s20[22:2]);
+    wire [23:0] fc2_n7_s39_u = {($signed({fc2_n7_s39_xh[20], fc2_n7_s39_xh}) + $signed({fc2_n7_s27[20], fc2_n7_s27})), fc2_n7_s20[1:0]};
+    wire signed [22:0] fc2_n7_s40_xh = $signed(fc2_n7_s28[24:2]);
+    wire [25:0] fc2_n7_s40_u = {($signed({fc2_n7_s40_xh[22], fc2_n7_s40_xh}) + $signed({fc2_e520[22], fc2_e520})), fc2_n7_s28[1:0]};
+    reg  signed [22:0] fc2_n7_s23_d1;
+    reg  [23:0] fc2_e808_d1;
+    wire signed [23:0] fc2_e808_d1_v = $signed(fc2_e808_d1);
+    wire signed [21:0] fc2_n7_s43_xh = $signed(fc2_n7_s23_d1[22:1]);
+    wire signed [24:0] fc2_n7_s43 = $signed({($signed({{2{fc2_n7_s43_xh[21]}}, fc2_n7_s43_xh}) - fc2_e808_d1_v), fc2_n7_s23_d1[0]});
+    reg  [23:0] fc2_n7_s29_d1;
+    wire signed [23:0] fc2_n7_s29_d1_v = $signed(fc2_n7_s29_d1);
+    reg  [19:0] fc2_e717_d1;
+    wire signed [19:0] fc2_e717_d1_v = $signed(fc2_e717_d1);
+    wire signed [19:0] fc2_n7_s44_xh = $signed(fc2_n7_s29_d1_v[23:4]);
+    wire signed [24:0] fc2_n7_s44 = $signed({($signed({fc2_n7_s44_xh[19], fc2_n7_s44_xh}) + $signed({fc2_e717_d1_v[19], fc2_e717_d1_v})), fc2_n7_s29_d1_v[3:0]});
+    reg  [23:0] fc2_e814_d1;
+    reg  signed [20:0] fc2_n7_s30_d1;
+    wire signed [23:0] fc2_n7_s45 = $signed(fc2_e814_d1) - $signed({{3{fc2_n7_s30_d1[20]}}, fc2_n7_s30_d1});
+    reg  [25:0] fc2_n7_s31_d1;
+    wire signed [25:0] fc2_n7_s31_d1_v = $signed(fc2_n7_s31_d1);
+    reg  [25:0] fc2_n7_s32_d1;
+    wire signed [25:0] fc2_n7_s32_d1_v = $signed(fc2_n7_s32_d1);
+    wire signed [26:0] fc2_n7_s46 = $signed({fc2_n7_s31_d1_v[25], fc2_n7_s31_d1_v}) + $signed({fc2_n7_s32_d1_v[25], fc2_n7_s32_d1_v});
+    reg  [25:0] fc2_n7_s33_d1;
+    wire signed [25:0] fc2_n7_s33_d1_v = $signed(fc2_n7_s33_d1);
+    reg  [23:0] fc2_n7_s37_d1;
+    wire signed [23:0] fc2_n7_s37_d1_v = $signed(fc2_n7_s37_d1);
+    wire signed [25:0] fc2_n7_s47 = $signed({($signed(fc2_n7_s33_d1_v[25:1]) - $signed({fc2_n7_s37_d1_v[23], fc2_n7_s37_d1_v})), fc2_n7_s33_d1_v[0]});
+    reg  [23:0] fc2_n7_s39_d1;
+    wire signed [23:0] fc2_n7_s39_d1_v = $signed(fc2_n7_s39_d1);
+    reg  [25:0] fc2_n7_s36_d1;
+    wire signed [25:0] fc2_n7_s36_d1_v = $signed(fc2_n7_s36_d1);
+    wire signed [26:0] fc2_n7_s48 = $signed({{3{fc2_n7_s39_d1_v[23]}}, fc2_n7_s39_d1_v}) - $signed({fc2_n7_s36_d1_v[25], fc2_n7_s36_d1_v});
+    reg  [24:0] fc2_n7_s38_d1;
+    wire signed [24:0] fc2_n7_s38_d1_v = $signed(fc2_n7_s38_d1);
+    reg  [24:0] fc2_n7_s34_d1;
+    wire signed [24:0] fc2_n7_s34_d1_v = $signed(fc2_n7_s34_d1);
+    wire signed [25:0] fc2_n7_s49 = $signed({fc2_n7_s38_d1_v[24], fc2_n7_s38_d1_v}) - $signed({fc2_n7_s34_d1_v[24], fc2_n7_s34_d1_v});
+    reg  [25:0] fc2_n7_s40_d1;
+    wire signed [25:0] fc2_n7_s40_d1_v = $signed(fc2_n7_s40_d1);
+    reg  signed [25:0] fc2_n7_s35_d1;
+    wire signed [26:0] fc2_n7_s50 = $signed({fc2_n7_s40_d1_v[25], fc2_n7_s40_d1_v}) - $signed({fc2_n7_s35_d1[25], fc2_n7_s35_d1});
+    reg  signed [25:0] fc2_n7_s42_d1;
+    reg  signed [24:0] fc2_n7_s41_d1;
+    wire signed [24:0] fc2_n7_s51_xh = $signed(fc2_n7_s42_d1[25:1]);
+    wire signed [26:0] fc2_n7_s51 = $signed({($signed({fc2_n7_s51_xh[24], fc2_n7_s51_xh}) - $signed({fc2_n7_s41_d1[24], fc2_n7_s41_d1})), fc2_n7_s42_d1[0]});
+    wire signed [22:0] fc2_n7_s52_xh = $signed(fc2_n7_s43[24:2]);
+    wire signed [26:0] fc2_n7_s52 = $signed({($signed({{2{fc2_n7_s52_xh[22]}}, fc2_n7_s52_xh}) + fc2_n7_s44), fc2_n7_s43[1:0]});
+    wire signed [26:0] fc2_n7_s53 = $signed({fc2_n7_s47[25], fc2_n7_s47}) + $signed({{3{fc2_n7_s45[23]}}, fc2_n7_s45});
+    wire signed [26:0] fc2_n7_s54 = fc2_n7_s51 - $signed({fc2_n7_s49[25], fc2_n7_s49});
+    wire signed [27:0] fc2_n7_s55 = $signed({fc2_n7_s46[26], fc2_n7_s46}) - $signed({fc2_n7_s48[26], fc2_n7_s48});
+    wire signed [27:0] fc2_n7_s56 = $signed({fc2_n7_s52[26], fc2_n7_s52}) + $signed({fc2_n7_s50[26], fc2_n7_s50});
+    reg  signed [27:0] fc2_n7_s57_d1;
+    reg  signed [28:0] fc2_n7_s58_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n7_acc = ($signed({fc2_n7_t5_0_a_d1[27], fc2_n7_t5_0_a_d1}) + $signed({fc2_n7_t5_0_b_d1[27], fc2_n7_t5_0_b_d1}));
+    wire signed [28:0] fc2_n7_acc = (-($signed({fc2_n7_s57_d1[27], fc2_n7_s57_d1}) - fc2_n7_s58_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n7_y_fl = $signed(fc2_n7_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n8_p1_sh = $signed({fc2_in_1, 3'd0});
-    wire signed [24:0] fc2_n8_p2 = fc2_in_2 * 10'sh271; // weight -0.3896484375
-    wire signed [23:0] fc2_n8_p3 = fc2_in_3 * 9'sh126; // weight -0.212890625
-    wire signed [22:0] fc2_n8_p4 = fc2_in_4 * 8'sd70; // weight 0.068359375
-    wire signed [22:0] fc2_n8_p6 = fc2_in_6 * 8'shaa; // weight -0.083984375
-    wire signed [21:0] fc2_n8_p7 = fc2_in_7 * 7'sd51; // weight 0.0498046875
-    wire signed [21:0] fc2_n8_p8 = fc2_in_8 * 7'sd46; // weight 0.044921875
-    wire signed [23:0] fc2_n8_p9 = fc2_in_9 * 9'sd211; // weight 0.2060546875
-    wire signed [20:0] fc2_n8_p10 = fc2_in_10 * 6'sd21; // weight 0.0205078125
-    wire signed [21:0] fc2_n8_p11 = fc2_in_11 * 7'sd37; // weight 0.0361328125
-    wire signed [22:0] fc2_n8_p12 = fc2_in_12 * 8'sd102; // weight 0.099609375
-    wire signed [22:0] fc2_n8_p13 = fc2_in_13 * 8'sd79; // weight 0.0771484375
-    wire signed [22:0] fc2_n8_p14 = fc2_in_14 * 8'sh98; // weight -0.1015625
-    wire signed [22:0] fc2_n8_p15 = fc2_in_15 * 8'sd91; // weight 0.0888671875
-    wire signed [17:0] fc2_n8_p16_sh = $signed({fc2_in_16, 2'd0});
-    wire signed [22:0] fc2_n8_p19 = fc2_in_19 * 8'shb8; // weight -0.0703125
-    wire signed [23:0] fc2_n8_p20 = fc2_in_20 * 9'sd141; // weight 0.1376953125
-    wire signed [23:0] fc2_n8_p21 = fc2_in_21 * 9'sh12c; // weight -0.20703125
-    wire signed [18:0] fc2_n8_p22 = fc2_in_22 * 4'sd6; // weight 0.005859375
-    wire signed [17:0] fc2_n8_p25 = fc2_in_25 * 3'sh5; // weight -0.0029296875
-    wire signed [18:0] fc2_n8_p27 = fc2_in_27 * 4'sh9; // weight -0.0068359375
-    wire signed [19:0] fc2_n8_p28 = fc2_in_28 * 5'sh11; // weight -0.0146484375
-    wire signed [17:0] fc2_n8_p30_sh = $signed({fc2_in_30, 2'd0});
-    wire signed [22:0] fc2_n8_p32 = fc2_in_32 * 8'sh9f; // weight -0.0947265625
-    wire signed [22:0] fc2_n8_p34 = fc2_in_34 * 8'sh95; // weight -0.1044921875
-    wire signed [23:0] fc2_n8_p35 = fc2_in_35 * 9'sd156; // weight 0.15234375
-    wire signed [19:0] fc2_n8_p36 = fc2_in_36 * 5'sh17; // weight -0.0087890625
-    wire signed [23:0] fc2_n8_p38 = fc2_in_38 * 9'sd142; // weight 0.138671875
-    wire signed [23:0] fc2_n8_p39 = fc2_in_39 * 9'sh12f; // weight -0.2041015625
-    wire signed [18:0] fc2_n8_p41_sh = $signed({fc2_in_41, 3'd0});
-    wire signed [23:0] fc2_n8_p42 = fc2_in_42 * 9'sh144; // weight -0.18359375
-    wire signed [23:0] fc2_n8_p43 = fc2_in_43 * 9'sd215; // weight 0.2099609375
-    wire signed [23:0] fc2_n8_p44 = fc2_in_44 * 9'sh134; // weight -0.19921875
-    wire signed [22:0] fc2_n8_p46_sh = $signed({fc2_in_46, 7'd0});
-    wire signed [20:0] fc2_n8_p47 = fc2_in_47 * 6'sd19; // weight 0.0185546875
-    wire signed [23:0] fc2_n8_p48 = fc2_in_48 * 9'sd138; // weight 0.134765625
-    wire signed [23:0] fc2_n8_p49 = fc2_in_49 * 9'sd173; // weight 0.1689453125
-    wire signed [22:0] fc2_n8_p51 = fc2_in_51 * 8'shbb; // weight -0.0673828125
-    wire signed [22:0] fc2_n8_p52 = fc2_in_52 * 8'sd65; // weight 0.0634765625
-    wire signed [22:0] fc2_n8_p54 = fc2_in_54 * 8'sd96; // weight 0.09375
-    wire signed [21:0] fc2_n8_p55 = fc2_in_55 * 7'sd51; // weight 0.0498046875
-    wire signed [22:0] fc2_n8_p56 = fc2_in_56 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] fc2_n8_p57 = fc2_in_57 * 9'sh135; // weight -0.1982421875
-    wire signed [21:0] fc2_n8_p59 = fc2_in_59 * 7'sh4c; // weight -0.05078125
-    wire signed [20:0] fc2_n8_p60 = fc2_in_60 * 6'sh2e; // weight -0.017578125
-    wire signed [21:0] fc2_n8_p62 = fc2_in_62 * 7'sd34; // weight 0.033203125
-    wire signed [23:0] fc2_n8_t0_23 = (-$signed({fc2_n8_p46_sh[22], fc2_n8_p46_sh})) + $signed({{3{fc2_n8_p47[20]}}, fc2_n8_p47});
-    reg  signed [21:0] fc2_n8_t1_0_a_d1;
-    reg  signed [25:0] fc2_n8_t0_1_d1;
-    reg  signed [23:0] fc2_n8_t1_1_a_d1;
-    reg  signed [23:0] fc2_n8_t1_1_b_d1;
-    wire signed [24:0] fc2_n8_t1_1 = $signed({fc2_n8_t1_1_a_d1[23], fc2_n8_t1_1_a_d1}) + $signed({fc2_n8_t1_1_b_d1[23], fc2_n8_t1_1_b_d1});
-    reg  signed [24:0] fc2_n8_t0_4_d1;
-    reg  signed [21:0] fc2_n8_t1_2_b_d1;
-    wire signed [24:0] fc2_n8_t1_2 = fc2_n8_t0_4_d1 + $signed({{3{fc2_n8_t1_2_b_d1[21]}}, fc2_n8_t1_2_b_d1});
-    reg  signed [23:0] fc2_n8_t1_3_a_d1;
-    reg  signed [23:0] fc2_n8_t1_3_b_d1;
-    wire signed [24:0] fc2_n8_t1_3 = $signed({fc2_n8_t1_3_a_d1[23], fc2_n8_t1_3_a_d1}) + $signed({fc2_n8_t1_3_b_d1[23], fc2_n8_t1_3_b_d1});
-    reg  signed [23:0] fc2_n8_t1_4_a_d1;
-    reg  signed [23:0] fc2_n8_t1_4_b_d1;
-    wire signed [24:0] fc2_n8_t1_4 = $signed({fc2_n8_t1_4_a_d1[23], fc2_n8_t1_4_a_d1}) + $signed({fc2_n8_t1_4_b_d1[23], fc2_n8_t1_4_b_d1});
-    reg  signed [24:0] fc2_n8_t1_5_a_d1;
-    reg  signed [23:0] fc2_n8_t1_5_b_d1;
-    wire signed [25:0] fc2_n8_t1_5 = $signed({fc2_n8_t1_5_a_d1[24], fc2_n8_t1_5_a_d1}) + $signed({{2{fc2_n8_t1_5_b_d1[23]}}, fc2_n8_t1_5_b_d1});
-    reg  signed [22:0] fc2_n8_t0_12_d1;
-    reg  signed [20:0] fc2_n8_t1_6_b_d1;
-    wire signed [22:0] fc2_n8_t1_6 = fc2_n8_t0_12_d1 + $signed({{2{fc2_n8_t1_6_b_d1[20]}}, fc2_n8_t1_6_b_d1});
-    reg  signed [23:0] fc2_n8_t1_7_a_d1;
-    reg  signed [23:0] fc2_n8_t1_7_b_d1;
-    reg  signed [24:0] fc2_n8_t1_8_a_d1;
-    reg  signed [24:0] fc2_n8_t1_8_b_d1;
-    wire signed [25:0] fc2_n8_t1_8 = $signed({fc2_n8_t1_8_a_d1[24], fc2_n8_t1_8_a_d1}) + $signed({fc2_n8_t1_8_b_d1[24], fc2_n8_t1_8_b_d1});
-    reg  signed [23:0] fc2_n8_t1_9_a_d1;
-    reg  signed [24:0] fc2_n8_t1_9_b_d1;
-    wire signed [25:0] fc2_n8_t1_9 = $signed({{2{fc2_n8_t1_9_a_d1[23]}}, fc2_n8_t1_9_a_d1}) + $signed({fc2_n8_t1_9_b_d1[24], fc2_n8_t1_9_b_d1});
-    reg  signed [23:0] fc2_n8_t1_10_a_d1;
-    reg  signed [24:0] fc2_n8_t1_10_b_d1;
-    wire signed [25:0] fc2_n8_t1_10 = $signed({{2{fc2_n8_t1_10_a_d1[23]}}, fc2_n8_t1_10_a_d1}) + $signed({fc2_n8_t1_10_b_d1[24], fc2_n8_t1_10_b_d1});
-    reg  signed [25:0] fc2_n8_t1_11_a_d1;
-    reg  signed [23:0] fc2_n8_t1_11_b_d1;
-    reg  signed [24:0] fc2_n8_t1_12_a_d1;
-    reg  signed [23:0] fc2_n8_t1_12_b_d1;
-    reg  signed [23:0] fc2_n8_t1_13_a_d1;
-    reg  signed [23:0] fc2_n8_t1_13_b_d1;
-    wire signed [24:0] fc2_n8_t1_13 = $signed({fc2_n8_t1_13_a_d1[23], fc2_n8_t1_13_a_d1}) + $signed({fc2_n8_t1_13_b_d1[23], fc2_n8_t1_13_b_d1});
-    reg  signed [24:0] fc2_n8_t0_28_d1;
-    reg  signed [23:0] fc2_n8_t1_14_b_d1;
-    wire signed [24:0] fc2_n8_t1_14 = fc2_n8_t0_28_d1 + $signed({fc2_n8_t1_14_b_d1[23], fc2_n8_t1_14_b_d1});
-    reg  signed [23:0] fc2_n8_t1_15_a_d1;
-    reg  signed [23:0] fc2_n8_t1_15_b_d1;
-    wire signed [24:0] fc2_n8_t1_15 = $signed({fc2_n8_t1_15_a_d1[23], fc2_n8_t1_15_a_d1}) + $signed({fc2_n8_t1_15_b_d1[23], fc2_n8_t1_15_b_d1});
-    wire signed [25:0] fc2_n8_t2_0 = ($signed({{4{fc2_n8_t1_0_a_d1[21]}}, fc2_n8_t1_0_a_d1}) + fc2_n8_t0_1_d1) + $signed({fc2_n8_t1_1[24], fc2_n8_t1_1});
-    wire signed [25:0] fc2_n8_t2_1 = $signed({fc2_n8_t1_2[24], fc2_n8_t1_2}) + $signed({fc2_n8_t1_3[24], fc2_n8_t1_3});
-    wire signed [24:0] fc2_n8_t2_3 = $signed({{2{fc2_n8_t1_6[22]}}, fc2_n8_t1_6}) + ($signed({fc2_n8_t1_7_a_d1[23], fc2_n8_t1_7_a_d1}) + $signed({fc2_n8_t1_7_b_d1[23], fc2_n8_t1_7_b_d1}));
-    wire signed [26:0] fc2_n8_t2_4 = $signed({fc2_n8_t1_8[25], fc2_n8_t1_8}) + $signed({fc2_n8_t1_9[25], fc2_n8_t1_9});
-    wire signed [26:0] fc2_n8_t2_5 = $signed({fc2_n8_t1_10[25], fc2_n8_t1_10}) + ($signed({fc2_n8_t1_11_a_d1[25], fc2_n8_t1_11_a_d1}) + $signed({{3{fc2_n8_t1_11_b_d1[23]}}, fc2_n8_t1_11_b_d1}));
-    wire signed [25:0] fc2_n8_t2_6 = ($signed({fc2_n8_t1_12_a_d1[24], fc2_n8_t1_12_a_d1}) + $signed({{2{fc2_n8_t1_12_b_d1[23]}}, fc2_n8_t1_12_b_d1})) + $signed({fc2_n8_t1_13[24], fc2_n8_t1_13});
-    wire signed [25:0] fc2_n8_t2_7 = $signed({fc2_n8_t1_14[24], fc2_n8_t1_14}) + $signed({fc2_n8_t1_15[24], fc2_n8_t1_15});
-    wire signed [26:0] fc2_n8_t3_0 = $signed({fc2_n8_t2_0[25], fc2_n8_t2_0}) + $signed({fc2_n8_t2_1[25], fc2_n8_t2_1});
-    wire signed [26:0] fc2_n8_t3_1 = ($signed({{2{fc2_n8_t1_4[24]}}, fc2_n8_t1_4}) + $signed({fc2_n8_t1_5[25], fc2_n8_t1_5})) + $signed({{2{fc2_n8_t2_3[24]}}, fc2_n8_t2_3});
-    wire signed [27:0] fc2_n8_t3_2 = $signed({fc2_n8_t2_4[26], fc2_n8_t2_4}) + $signed({fc2_n8_t2_5[26], fc2_n8_t2_5});
-    wire signed [26:0] fc2_n8_t3_3 = $signed({fc2_n8_t2_6[25], fc2_n8_t2_6}) + $signed({fc2_n8_t2_7[25], fc2_n8_t2_7});
-    reg  signed [27:0] fc2_n8_t5_0_a_d1;
-    reg  signed [28:0] fc2_n8_t4_1_d1;
+    wire signed [10:0] fc2_n8_s0_xh = $signed(fc2_in_3[15:5]);
+    wire signed [16:0] fc2_n8_s0 = $signed({($signed({fc2_n8_s0_xh[10], fc2_n8_s0_xh}) - 12'sd949), fc2_in_3[4:0]});
+    wire signed [9:0] fc2_n8_s1_xh = $signed(fc2_in_17[15:6]);
+    wire signed [22:0] fc2_n8_s1 = $signed({($signed({{7{fc2_n8_s1_xh[9]}}, fc2_n8_s1_xh}) - $signed({fc2_in_21[15], fc2_in_21})), fc2_in_17[5:0]});
+    wire signed [10:0] fc2_n8_s2_xh = $signed(fc2_in_24[15:5]);
+    wire signed [21:0] fc2_n8_s2 = $signed({($signed({{6{fc2_n8_s2_xh[10]}}, fc2_n8_s2_xh}) - $signed({fc2_in_34[15], fc2_in_34})), fc2_in_24[4:0]});
+    wire signed [11:0] fc2_n8_s3_xh = $signed(fc2_in_36[15:4]);
+    wire signed [20:0] fc2_n8_s3 = $signed({($signed({{5{fc2_n8_s3_xh[11]}}, fc2_n8_s3_xh}) + $signed({fc2_in_46[15], fc2_in_46})), fc2_in_36[3:0]});
+    wire signed [8:0] fc2_n8_s4_xh = $signed(fc2_in_60[15:7]);
+    wire signed [23:0] fc2_n8_s4 = $signed({($signed({{8{fc2_n8_s4_xh[8]}}, fc2_n8_s4_xh}) - $signed({fc2_in_63[15], fc2_in_63})), fc2_in_60[6:0]});
+    wire signed [14:0] fc2_n8_s5_xh = $signed(fc2_e6[17:3]);
+    wire signed [20:0] fc2_n8_s5 = $signed({($signed({{3{fc2_n8_s5_xh[14]}}, fc2_n8_s5_xh}) + $signed({fc2_n8_s0[16], fc2_n8_s0})), fc2_e6[2:0]});
+    wire signed [11:0] fc2_n8_s6_xh = $signed(fc2_e14[17:6]);
+    wire signed [23:0] fc2_n8_s6 = $signed({($signed({{6{fc2_n8_s6_xh[11]}}, fc2_n8_s6_xh}) - fc2_e6), fc2_e14[5:0]});
+    wire signed [18:0] fc2_n8_s7 = $signed({fc2_e23[17], fc2_e23}) + $signed({fc2_e37[17], fc2_e37});
+    wire signed [22:0] fc2_n8_s8 = fc2_n8_s1 + $signed({fc2_n8_s2[21], fc2_n8_s2});
+    wire signed [23:0] fc2_n8_s9 = $signed({($signed(fc2_n8_s4[23:2]) + $signed({fc2_n8_s3[20], fc2_n8_s3})), fc2_n8_s4[1:0]});
+    wire signed [19:0] fc2_n8_s10 = $signed({($signed({{3{fc2_e517_xh[14]}}, fc2_e517_xh}) + $signed({fc2_e29[16], fc2_e29})), fc2_e25[1:0]});
+    wire signed [10:0] fc2_n8_s11_xh = $signed(fc2_e75[17:7]);
+    wire signed [24:0] fc2_n8_s11 = $signed({($signed({{7{fc2_n8_s11_xh[10]}}, fc2_n8_s11_xh}) - fc2_e78), fc2_e75[6:0]});
+    wire signed [12:0] fc2_n8_s12_xh = $signed(fc2_e102[16:4]);
+    wire signed [21:0] fc2_n8_s12 = $signed({($signed({{5{fc2_n8_s12_xh[12]}}, fc2_n8_s12_xh}) + $signed({fc2_e90[16], fc2_e90})), fc2_e102[3:0]});
+    wire signed [12:0] fc2_n8_s13_xh = $signed(fc2_e167[16:4]);
+    wire signed [21:0] fc2_n8_s13 = $signed({($signed({{5{fc2_n8_s13_xh[12]}}, fc2_n8_s13_xh}) - $signed({fc2_e127[16], fc2_e127})), fc2_e167[3:0]});
+    wire signed [15:0] fc2_n8_s14_xh = $signed(fc2_e283[19:4]);
+    wire signed [22:0] fc2_n8_s14 = $signed({($signed({{3{fc2_n8_s14_xh[15]}}, fc2_n8_s14_xh}) - fc2_e277), fc2_e283[3:0]});
+    wire signed [15:0] fc2_n8_s15_xh = $signed(fc2_n8_s5[20:5]);
+    wire signed [22:0] fc2_n8_s15 = $signed({($signed({{2{fc2_n8_s15_xh[15]}}, fc2_n8_s15_xh}) + fc2_e422), fc2_n8_s5[4:0]});
+    wire signed [17:0] fc2_n8_s16_xh = $signed(fc2_n8_s6[23:6]);
+    wire signed [25:0] fc2_n8_s16 = $signed({($signed({{2{fc2_n8_s16_xh[17]}}, fc2_n8_s16_xh}) + $signed({fc2_e187[18], fc2_e187})), fc2_n8_s6[5:0]});
+    wire signed [15:0] fc2_n8_s17_xh = $signed(fc2_e449[17:2]);
+    wire signed [20:0] fc2_n8_s17 = $signed({($signed({{3{fc2_n8_s17_xh[15]}}, fc2_n8_s17_xh}) - $signed({fc2_e642[17], fc2_e642})), fc2_e449[1:0]});
+    wire signed [17:0] fc2_n8_s18_xh = $signed(fc2_e912[18:1]);
+    wire signed [21:0] fc2_n8_s18 = $signed({($signed({{3{fc2_n8_s18_xh[17]}}, fc2_n8_s18_xh}) + fc2_e902), fc2_e912[0]});
+    wire signed [20:0] fc2_n8_s19 = $signed({{2{fc2_n8_s7[18]}}, fc2_n8_s7}) - fc2_e918;
+    wire signed [18:0] fc2_n8_s20_xh = $signed(fc2_n8_s11[24:6]);
+    wire signed [26:0] fc2_n8_s20 = $signed({($signed({{2{fc2_n8_s20_xh[18]}}, fc2_n8_s20_xh}) + $signed({fc2_n8_s10[19], fc2_n8_s10})), fc2_n8_s11[5:0]});
+    wire signed [17:0] fc2_n8_s21_xh = $signed(fc2_n8_s13[21:4]);
+    wire signed [25:0] fc2_n8_s21 = $signed({($signed({{4{fc2_n8_s21_xh[17]}}, fc2_n8_s21_xh}) + fc2_n8_s12), fc2_n8_s13[3:0]});
+    wire signed [11:0] fc2_n8_s22_xh = $signed(fc2_e203[17:6]);
+    wire signed [23:0] fc2_n8_s22 = $signed({($signed({{6{fc2_n8_s22_xh[11]}}, fc2_n8_s22_xh}) + fc2_e158), fc2_e203[5:0]});
+    wire signed [17:0] fc2_n8_s23_xh = $signed(fc2_e263[18:1]);
+    wire signed [19:0] fc2_n8_s23 = $signed({($signed({fc2_n8_s23_xh[17], fc2_n8_s23_xh}) - $signed({fc2_e238[17], fc2_e238})), fc2_e263[0]});
+    wire signed [23:0] fc2_n8_s24 = $signed({($signed(fc2_e379[23:1]) - $signed({{5{fc2_e736[17]}}, fc2_e736})), fc2_e379[0]});
+    wire signed [16:0] fc2_n8_s25_xh = $signed(fc2_e761[21:5]);
+    wire signed [23:0] fc2_n8_s25 = $signed({($signed({{2{fc2_n8_s25_xh[16]}}, fc2_n8_s25_xh}) - $signed({fc2_e819[17], fc2_e819})), fc2_e761[4:0]});
+    wire signed [23:0] fc2_n8_s26 = $signed({{5{fc2_e831[18]}}, fc2_e831}) - fc2_e836;
+    wire signed [18:0] fc2_n8_s27_xh = $signed(fc2_e858[20:2]);
+    wire signed [24:0] fc2_n8_s27 = $signed({($signed({{4{fc2_n8_s27_xh[18]}}, fc2_n8_s27_xh}) + fc2_n8_s14), fc2_e858[1:0]});
+    wire signed [16:0] fc2_n8_s28_xh = $signed(fc2_e322[18:2]);
+    wire signed [21:0] fc2_n8_s28 = $signed({($signed({{3{fc2_n8_s28_xh[16]}}, fc2_n8_s28_xh}) + $signed({fc2_e326[18], fc2_e326})), fc2_e322[1:0]});
+    wire signed [14:0] fc2_n8_s29_xh = $signed(fc2_e639[18:4]);
+    wire signed [24:0] fc2_n8_s29 = $signed({($signed({{6{fc2_n8_s29_xh[14]}}, fc2_n8_s29_xh}) - fc2_e660), fc2_e639[3:0]});
+    wire signed [12:0] fc2_n8_s30_xh = $signed(fc2_e684[18:6]);
+    wire signed [25:0] fc2_n8_s30 = $signed({($signed({{7{fc2_n8_s30_xh[12]}}, fc2_n8_s30_xh}) - $signed({fc2_e690[18], fc2_e690})), fc2_e684[5:0]});
+    wire signed [19:0] fc2_n8_s31_xh = $signed(fc2_e610[23:4]);
+    wire signed [24:0] fc2_n8_s31 = $signed({($signed({fc2_n8_s31_xh[19], fc2_n8_s31_xh}) + $signed({fc2_e703[19], fc2_e703})), fc2_e610[3:0]});
+    wire signed [22:0] fc2_n8_s32_xh = $signed(fc2_n8_s9[23:1]);
+    wire [24:0] fc2_n8_s32_u = {($signed({fc2_n8_s32_xh[22], fc2_n8_s32_xh}) - $signed({fc2_n8_s8[22], fc2_n8_s8})), fc2_n8_s9[0]};
+    wire signed [21:0] fc2_n8_s33_xh = $signed(fc2_n8_s22[23:2]);
+    wire [25:0] fc2_n8_s33_u = {($signed({{2{fc2_n8_s33_xh[21]}}, fc2_n8_s33_xh}) + $signed({fc2_n8_s15[22], fc2_n8_s15})), fc2_n8_s22[1:0]};
+    wire signed [17:0] fc2_n8_s34_xh = $signed(fc2_n8_s17[20:3]);
+    wire [23:0] fc2_n8_s34_u = {($signed({{3{fc2_n8_s34_xh[17]}}, fc2_n8_s34_xh}) + $signed({fc2_e353[19], fc2_e353})), fc2_n8_s17[2:0]};
+    wire signed [14:0] fc2_n8_s36_xh = $signed(fc2_e875[20:6]);
+    wire [25:0] fc2_n8_s36_u = {($signed({{5{fc2_n8_s36_xh[14]}}, fc2_n8_s36_xh}) - fc2_e879), fc2_e875[5:0]};
+    wire signed [17:0] fc2_n8_s38_xh = $signed(fc2_n8_s23[19:2]);
+    wire [21:0] fc2_n8_s38_u = {($signed({{2{fc2_n8_s38_xh[17]}}, fc2_n8_s38_xh}) + $signed({fc2_e361[18], fc2_e361})), fc2_n8_s23[1:0]};
+    wire [23:0] fc2_n8_s39_u = {($signed(fc2_e673[23:3]) - $signed({fc2_e748[19], fc2_e748})), fc2_e673[2:0]};
+    wire signed [17:0] fc2_n8_s40_xh = $signed(fc2_e544[19:2]);
+    wire [25:0] fc2_n8_s40_u = {($signed({{6{fc2_n8_s40_xh[17]}}, fc2_n8_s40_xh}) - fc2_n8_s25), fc2_e544[1:0]};
+    wire [26:0] fc2_n8_s42_u = {($signed(fc2_n8_s20[26:4]) - $signed({fc2_n8_s28[21], fc2_n8_s28})), fc2_n8_s20[3:0]};
+    wire [25:0] fc2_n8_s43_u = {($signed(fc2_n8_s30[25:2]) + $signed({{2{fc2_e524[21]}}, fc2_e524})), fc2_n8_s30[1:0]};
+    wire signed [24:0] fc2_n8_s44_xh = $signed(fc2_n8_s21[25:1]);
+    wire [26:0] fc2_n8_s44_u = {($signed({fc2_n8_s44_xh[24], fc2_n8_s44_xh}) - $signed({fc2_n8_s29[24], fc2_n8_s29})), fc2_n8_s21[0]};
+    wire signed [22:0] fc2_n8_s46_xh = $signed(fc2_n8_s26[23:1]);
+    wire [25:0] fc2_n8_s46_u = {($signed({{2{fc2_n8_s46_xh[22]}}, fc2_n8_s46_xh}) + fc2_n8_s27), fc2_n8_s26[0]};
+    reg  [24:0] fc2_n8_s32_d1;
+    wire signed [24:0] fc2_n8_s32_d1_v = $signed(fc2_n8_s32_d1);
+    reg  signed [19:0] fc2_n8_s35_d1;
+    wire signed [24:0] fc2_n8_s47 = $signed({($signed(fc2_n8_s32_d1_v[24:3]) + $signed({{2{fc2_n8_s35_d1[19]}}, fc2_n8_s35_d1})), fc2_n8_s32_d1_v[2:0]});
+    reg  [25:0] fc2_n8_s36_d1;
+    wire signed [25:0] fc2_n8_s36_d1_v = $signed(fc2_n8_s36_d1);
+    reg  [21:0] fc2_n8_s38_d1;
+    wire signed [21:0] fc2_n8_s38_d1_v = $signed(fc2_n8_s38_d1);
+    wire signed [25:0] fc2_n8_s48 = $signed({($signed(fc2_n8_s36_d1_v[25:2]) + $signed({{2{fc2_n8_s38_d1_v[21]}}, fc2_n8_s38_d1_v})), fc2_n8_s36_d1_v[1:0]});
+    reg  [23:0] fc2_e505_d1;
+    wire signed [23:0] fc2_e505_d1_v = $signed(fc2_e505_d1);
+    reg  [23:0] fc2_n8_s34_d1;
+    wire signed [20:0] fc2_n8_s49_xh = $signed(fc2_e505_d1_v[23:3]);
+    wire signed [26:0] fc2_n8_s49 = $signed({($signed({{3{fc2_n8_s49_xh[20]}}, fc2_n8_s49_xh}) - $signed(fc2_n8_s34_d1)), fc2_e505_d1_v[2:0]});
+    reg  [21:0] fc2_e623_d1;
+    wire signed [21:0] fc2_e623_d1_v = $signed(fc2_e623_d1);
+    reg  [23:0] fc2_n8_s39_d1;
+    wire signed [23:0] fc2_n8_s50 = $signed({{2{fc2_e623_d1_v[21]}}, fc2_e623_d1_v}) + $signed(fc2_n8_s39_d1);
+    reg  [25:0] fc2_n8_s33_d1;
+    reg  signed [22:0] fc2_n8_s41_d1;
+    wire signed [25:0] fc2_n8_s51 = $signed(fc2_n8_s33_d1) - $signed({{3{fc2_n8_s41_d1[22]}}, fc2_n8_s41_d1});
+    reg  [26:0] fc2_n8_s42_d1;
+    wire signed [26:0] fc2_n8_s42_d1_v = $signed(fc2_n8_s42_d1);
+    reg  [25:0] fc2_n8_s40_d1;
+    wire signed [25:0] fc2_n8_s40_d1_v = $signed(fc2_n8_s40_d1);
+    reg  signed [25:0] fc2_n8_s37_d1;
+    reg  [25:0] fc2_n8_s43_d1;
+    wire signed [25:0] fc2_n8_s43_d1_v = $signed(fc2_n8_s43_d1);
+    reg  [26:0] fc2_n8_s44_d1;
+    reg  signed [24:0] fc2_n8_s45_d1;
+    wire signed [26:0] fc2_n8_s54 = $signed(fc2_n8_s44_d1) + $signed({{2{fc2_n8_s45_d1[24]}}, fc2_n8_s45_d1});
+    reg  [25:0] fc2_n8_s46_d1;
+    wire signed [21:0] fc2_n8_s55_xh = $signed(fc2_e471[22:1]);
+    wire signed [26:0] fc2_n8_s55 = $signed({($signed({{4{fc2_n8_s55_xh[21]}}, fc2_n8_s55_xh}) - $signed(fc2_n8_s46_d1)), fc2_e471[0]});
+    wire signed [24:0] fc2_n8_s56_xh = $signed(fc2_n8_s48[25:1]);
+    wire signed [26:0] fc2_n8_s56 = $signed({($signed({fc2_n8_s56_xh[24], fc2_n8_s56_xh}) - $signed({fc2_n8_s47[24], fc2_n8_s47})), fc2_n8_s48[0]});
+    wire signed [26:0] fc2_n8_s57 = fc2_n8_s49 + $signed({{3{fc2_n8_s50[23]}}, fc2_n8_s50});
+    wire signed [26:0] fc2_n8_s58 = $signed({fc2_n8_s51[25], fc2_n8_s51}) - ($signed({fc2_n8_s37_d1[25], fc2_n8_s37_d1}) + $signed({fc2_n8_s43_d1_v[25], fc2_n8_s43_d1_v}));
+    wire signed [27:0] fc2_n8_s59 = ($signed({fc2_n8_s42_d1_v[26], fc2_n8_s42_d1_v}) - $signed({{2{fc2_n8_s40_d1_v[25]}}, fc2_n8_s40_d1_v})) - $signed({fc2_n8_s54[26], fc2_n8_s54});
+    wire signed [27:0] fc2_n8_s60 = $signed({fc2_n8_s56[26], fc2_n8_s56}) + $signed({fc2_n8_s55[26], fc2_n8_s55});
+    reg  signed [27:0] fc2_n8_s61_d1;
+    reg  signed [28:0] fc2_n8_s62_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n8_acc = (($signed({fc2_n8_t5_0_a_d1[27], fc2_n8_t5_0_a_d1}) + fc2_n8_t4_1_d1) + 29'sh1ff12c00);
+    wire signed [28:0] fc2_n8_acc = ($signed({fc2_n8_s61_d1[27], fc2_n8_s61_d1}) + fc2_n8_s62_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n8_y_fl = $signed(fc2_n8_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n9_p1 = fc2_in_1 * 8'sha9; // weight -0.0849609375
-    wire signed [22:0] fc2_n9_p3 = fc2_in_3 * 8'sha9; // weight -0.0849609375
-    wire signed [21:0] fc2_n9_p4 = fc2_in_4 * 7'sd48; // weight 0.046875
-    wire signed [20:0] fc2_n9_p6 = fc2_in_6 * 6'sh26; // weight -0.025390625
-    wire signed [20:0] fc2_n9_p7 = fc2_in_7 * 6'sh27; // weight -0.0244140625
-    wire signed [22:0] fc2_n9_p8 = fc2_in_8 * 8'sd91; // weight 0.0888671875
-    wire signed [23:0] fc2_n9_p9 = fc2_in_9 * 9'sd246; // weight 0.240234375
-    wire signed [23:0] fc2_n9_p10 = fc2_in_10 * 9'sh150; // weight -0.171875
-    wire signed [23:0] fc2_n9_p11 = fc2_in_11 * 9'sd195; // weight 0.1904296875
-    wire signed [20:0] fc2_n9_p13 = fc2_in_13 * 6'sh25; // weight -0.0263671875
-    wire signed [22:0] fc2_n9_p14_sh = $signed({fc2_in_14, 7'd0});
-    wire signed [23:0] fc2_n9_p14_e = $signed({fc2_n9_p14_sh[22], fc2_n9_p14_sh});
-    wire signed [20:0] fc2_n9_p15_sh = $signed({fc2_in_15, 5'd0});
-    wire signed [21:0] fc2_n9_p15_neg = -$signed({fc2_n9_p15_sh[20], fc2_n9_p15_sh});
-    wire signed [23:0] fc2_n9_p16 = fc2_in_16 * 9'sd189; // weight 0.1845703125
-    wire signed [22:0] fc2_n9_p17 = fc2_in_17 * 8'shab; // weight -0.0830078125
-    wire signed [19:0] fc2_n9_p19 = fc2_in_19 * 5'sh15; // weight -0.0107421875
-    wire signed [23:0] fc2_n9_p20 = fc2_in_20 * 9'sh12e; // weight -0.205078125
-    wire signed [21:0] fc2_n9_p21 = fc2_in_21 * 7'sd50; // weight 0.048828125
-    wire signed [19:0] fc2_n9_p23 = fc2_in_23 * 5'sd14; // weight 0.013671875
-    wire signed [23:0] fc2_n9_p24 = fc2_in_24 * 9'sd203; // weight 0.1982421875
-    wire signed [23:0] fc2_n9_p25 = fc2_in_25 * 9'sd189; // weight 0.1845703125
-    wire signed [21:0] fc2_n9_p27 = fc2_in_27 * 7'sh5e; // weight -0.033203125
-    wire signed [18:0] fc2_n9_p28 = fc2_in_28 * 4'sd5; // weight 0.0048828125
-    wire signed [21:0] fc2_n9_p31 = fc2_in_31 * 7'sd33; // weight 0.0322265625
-    wire signed [22:0] fc2_n9_p32 = fc2_in_32 * 8'sh9d; // weight -0.0966796875
-    wire signed [22:0] fc2_n9_p34 = fc2_in_34 * 8'sd125; // weight 0.1220703125
-    wire signed [20:0] fc2_n9_p35 = fc2_in_35 * 6'sd20; // weight 0.01953125
-    wire signed [21:0] fc2_n9_p36 = fc2_in_36 * 7'sh45; // weight -0.0576171875
-    wire signed [20:0] fc2_n9_p38 = fc2_in_38 * 6'sh27; // weight -0.0244140625
-    wire signed [21:0] fc2_n9_p41 = fc2_in_41 * 7'sd38; // weight 0.037109375
-    wire signed [21:0] fc2_n9_p42 = fc2_in_42 * 7'sh5b; // weight -0.0361328125
-    wire signed [20:0] fc2_n9_p44 = fc2_in_44 * 6'sd21; // weight 0.0205078125
-    wire signed [19:0] fc2_n9_p45 = fc2_in_45 * 5'sh14; // weight -0.01171875
-    wire signed [18:0] fc2_n9_p48 = fc2_in_48 * 4'shb; // weight -0.0048828125
-    wire signed [20:0] fc2_n9_p50 = fc2_in_50 * 6'sh21; // weight -0.0302734375
-    wire signed [22:0] fc2_n9_p51 = fc2_in_51 * 8'sh86; // weight -0.119140625
-    wire signed [23:0] fc2_n9_p52 = fc2_in_52 * 9'sd142; // weight 0.138671875
-    wire signed [23:0] fc2_n9_p53 = fc2_in_53 * 9'sh168; // weight -0.1484375
-    wire signed [20:0] fc2_n9_p54 = fc2_in_54 * 6'sd27; // weight 0.0263671875
-    wire signed [22:0] fc2_n9_p55 = fc2_in_55 * 8'sh87; // weight -0.1181640625
-    wire signed [22:0] fc2_n9_p56 = fc2_in_56 * 8'shb0; // weight -0.078125
-    wire signed [23:0] fc2_n9_p58 = fc2_in_58 * 9'sd210; // weight 0.205078125
-    wire signed [23:0] fc2_n9_p59 = fc2_in_59 * 9'sh133; // weight -0.2001953125
-    wire signed [17:0] fc2_n9_p61 = fc2_in_61 * 3'sh5; // weight -0.0029296875
-    wire signed [22:0] fc2_n9_p62 = fc2_in_62 * 8'sd124; // weight 0.12109375
-    wire signed [22:0] fc2_n9_p63 = fc2_in_63 * 8'sha0; // weight -0.09375
-    wire signed [23:0] fc2_n9_t0_0_b = $signed({fc2_n9_p1[22], fc2_n9_p1});
-    reg  signed [23:0] fc2_n9_t1_0_a_d1;
-    reg  signed [25:0] fc2_n9_t0_1_d1;
-    wire signed [25:0] fc2_n9_t1_0 = $signed({{2{fc2_n9_t1_0_a_d1[23]}}, fc2_n9_t1_0_a_d1}) + fc2_n9_t0_1_d1;
-    reg  signed [23:0] fc2_n9_t1_1_a_d1;
-    reg  signed [21:0] fc2_n9_t1_1_b_d1;
-    wire signed [24:0] fc2_n9_t1_1 = $signed({fc2_n9_t1_1_a_d1[23], fc2_n9_t1_1_a_d1}) + $signed({{3{fc2_n9_t1_1_b_d1[21]}}, fc2_n9_t1_1_b_d1});
-    reg  signed [24:0] fc2_n9_t1_2_a_d1;
-    reg  signed [24:0] fc2_n9_t1_2_b_d1;
-    wire signed [25:0] fc2_n9_t1_2 = $signed({fc2_n9_t1_2_a_d1[24], fc2_n9_t1_2_a_d1}) + $signed({fc2_n9_t1_2_b_d1[24], fc2_n9_t1_2_b_d1});
-    reg  signed [23:0] fc2_n9_t1_3_a_d1;
-    reg  signed [23:0] fc2_n9_t1_3_b_d1;
-    wire signed [24:0] fc2_n9_t1_3 = $signed({fc2_n9_t1_3_a_d1[23], fc2_n9_t1_3_a_d1}) + $signed({fc2_n9_t1_3_b_d1[23], fc2_n9_t1_3_b_d1});
-    reg  signed [24:0] fc2_n9_t1_4_a_d1;
-    reg  signed [24:0] fc2_n9_t1_4_b_d1;
-    wire signed [25:0] fc2_n9_t1_4 = $signed({fc2_n9_t1_4_a_d1[24], fc2_n9_t1_4_a_d1}) + $signed({fc2_n9_t1_4_b_d1[24], fc2_n9_t1_4_b_d1});
-    reg  signed [24:0] fc2_n9_t0_10_d1;
-    reg  signed [23:0] fc2_n9_t1_5_b_d1;
-    wire signed [24:0] fc2_n9_t1_5 = fc2_n9_t0_10_d1 + $signed({fc2_n9_t1_5_b_d1[23], fc2_n9_t1_5_b_d1});
-    reg  signed [24:0] fc2_n9_t1_6_a_d1;
-    reg  signed [23:0] fc2_n9_t1_6_b_d1;
-    reg  signed [23:0] fc2_n9_t1_7_a_d1;
-    reg  signed [23:0] fc2_n9_t1_7_b_d1;
-    wire signed [24:0] fc2_n9_t1_7 = $signed({fc2_n9_t1_7_a_d1[23], fc2_n9_t1_7_a_d1}) + $signed({fc2_n9_t1_7_b_d1[23], fc2_n9_t1_7_b_d1});
-    reg  signed [23:0] fc2_n9_t1_8_a_d1;
-    reg  signed [23:0] fc2_n9_t1_8_b_d1;
-    wire signed [24:0] fc2_n9_t1_8 = $signed({fc2_n9_t1_8_a_d1[23], fc2_n9_t1_8_a_d1}) + $signed({fc2_n9_t1_8_b_d1[23], fc2_n9_t1_8_b_d1});
-    reg  signed [23:0] fc2_n9_t1_9_a_d1;
-    reg  signed [23:0] fc2_n9_t1_9_b_d1;
-    wire signed [24:0] fc2_n9_t1_9 = $signed({fc2_n9_t1_9_a_d1[23], fc2_n9_t1_9_a_d1}) + $signed({fc2_n9_t1_9_b_d1[23], fc2_n9_t1_9_b_d1});
-    reg  signed [23:0] fc2_n9_t1_10_a_d1;
-    reg  signed [24:0] fc2_n9_t1_10_b_d1;
-    reg  signed [21:0] fc2_n9_t1_11_a_d1;
-    reg  signed [23:0] fc2_n9_t0_23_d1;
-    wire signed [23:0] fc2_n9_t1_11 = $signed({{2{fc2_n9_t1_11_a_d1[21]}}, fc2_n9_t1_11_a_d1}) + fc2_n9_t0_23_d1;
-    reg  signed [23:0] fc2_n9_t1_12_a_d1;
-    reg  signed [23:0] fc2_n9_t1_12_b_d1;
-    wire signed [24:0] fc2_n9_t1_12 = $signed({fc2_n9_t1_12_a_d1[23], fc2_n9_t1_12_a_d1}) + $signed({fc2_n9_t1_12_b_d1[23], fc2_n9_t1_12_b_d1});
-    reg  signed [24:0] fc2_n9_t0_26_d1;
-    reg  signed [23:0] fc2_n9_t1_13_b_d1;
-    wire signed [24:0] fc2_n9_t1_13 = fc2_n9_t0_26_d1 + $signed({fc2_n9_t1_13_b_d1[23], fc2_n9_t1_13_b_d1});
-    reg  signed [23:0] fc2_n9_t1_14_a_d1;
-    reg  signed [24:0] fc2_n9_t1_14_b_d1;
-    reg  signed [23:0] fc2_n9_t1_15_a_d1;
-    reg  signed [23:0] fc2_n9_t1_15_b_d1;
-    wire signed [24:0] fc2_n9_t1_15 = $signed({fc2_n9_t1_15_a_d1[23], fc2_n9_t1_15_a_d1}) + $signed({fc2_n9_t1_15_b_d1[23], fc2_n9_t1_15_b_d1});
-    wire signed [26:0] fc2_n9_t2_0 = $signed({fc2_n9_t1_0[25], fc2_n9_t1_0}) + $signed({{2{fc2_n9_t1_1[24]}}, fc2_n9_t1_1});
-    wire signed [26:0] fc2_n9_t2_1 = $signed({fc2_n9_t1_2[25], fc2_n9_t1_2}) + $signed({{2{fc2_n9_t1_3[24]}}, fc2_n9_t1_3});
-    wire signed [26:0] fc2_n9_t2_2 = $signed({fc2_n9_t1_4[25], fc2_n9_t1_4}) + $signed({{2{fc2_n9_t1_5[24]}}, fc2_n9_t1_5});
-    wire signed [25:0] fc2_n9_t2_3 = ($signed({fc2_n9_t1_6_a_d1[24], fc2_n9_t1_6_a_d1}) + $signed({{2{fc2_n9_t1_6_b_d1[23]}}, fc2_n9_t1_6_b_d1})) + $signed({fc2_n9_t1_7[24], fc2_n9_t1_7});
-    wire signed [25:0] fc2_n9_t2_4 = $signed({fc2_n9_t1_8[24], fc2_n9_t1_8}) + $signed({fc2_n9_t1_9[24], fc2_n9_t1_9});
-    wire signed [25:0] fc2_n9_t2_5 = ($signed({{2{fc2_n9_t1_10_a_d1[23]}}, fc2_n9_t1_10_a_d1}) + $signed({fc2_n9_t1_10_b_d1[24], fc2_n9_t1_10_b_d1})) + $signed({{2{fc2_n9_t1_11[23]}}, fc2_n9_t1_11});
-    wire signed [25:0] fc2_n9_t2_6 = $signed({fc2_n9_t1_12[24], fc2_n9_t1_12}) + $signed({fc2_n9_t1_13[24], fc2_n9_t1_13});
-    wire signed [25:0] fc2_n9_t2_7 = ($signed({{2{fc2_n9_t1_14_a_d1[23]}}, fc2_n9_t1_14_a_d1}) + $signed({fc2_n9_t1_14_b_d1[24], fc2_n9_t1_14_b_d1})) + $signed({fc2_n9_t1_15[24], fc2_n9_t1_15});
-    wire signed [27:0] fc2_n9_t3_0 = $signed({fc2_n9_t2_0[26], fc2_n9_t2_0}) + $signed({fc2_n9_t2_1[26], fc2_n9_t2_1});
-    wire signed [27:0] fc2_n9_t3_1 = $signed({fc2_n9_t2_2[26], fc2_n9_t2_2}) + $signed({{2{fc2_n9_t2_3[25]}}, fc2_n9_t2_3});
-    wire signed [26:0] fc2_n9_t3_2 = $signed({fc2_n9_t2_4[25], fc2_n9_t2_4}) + $signed({fc2_n9_t2_5[25], fc2_n9_t2_5});
-    wire signed [26:0] fc2_n9_t3_3 = $signed({fc2_n9_t2_6[25], fc2_n9_t2_6}) + $signed({fc2_n9_t2_7[25], fc2_n9_t2_7});
-    reg  signed [28:0] fc2_n9_t4_0_d1;
-    reg  signed [27:0] fc2_n9_t5_0_b_d1;
+    wire signed [5:0] fc2_n9_s0_xh = $signed(fc2_in_8[15:10]);
+    wire signed [20:0] fc2_n9_s0 = $signed({($signed({{5{fc2_n9_s0_xh[5]}}, fc2_n9_s0_xh}) - 11'sd767), fc2_in_8[9:0]}); // bias 0.7490234375
+    wire signed [17:0] fc2_n9_s1 = $signed({($signed({{2{fc2_e124_xh[14]}}, fc2_e124_xh}) - $signed({fc2_in_29[15], fc2_in_29})), fc2_in_20[0]});
+    wire signed [11:0] fc2_n9_s2_xh = $signed(fc2_in_45[15:4]);
+    wire signed [20:0] fc2_n9_s2 = $signed({($signed({{5{fc2_n9_s2_xh[11]}}, fc2_n9_s2_xh}) - $signed({fc2_in_36[15], fc2_in_36})), fc2_in_45[3:0]});
+    wire signed [13:0] fc2_n9_s3_xh = $signed(fc2_n9_s0[20:7]);
+    wire signed [23:0] fc2_n9_s3 = $signed({($signed({{3{fc2_n9_s3_xh[13]}}, fc2_n9_s3_xh}) + $signed({fc2_in_53[15], fc2_in_53})), fc2_n9_s0[6:0]});
+    wire signed [20:0] fc2_n9_s4 = $signed({($signed(fc2_n9_s2[20:2]) - $signed({fc2_n9_s1[17], fc2_n9_s1})), fc2_n9_s2[1:0]});
+    wire signed [13:0] fc2_n9_s5_xh = $signed(fc2_e29[16:3]);
+    wire signed [20:0] fc2_n9_s5 = $signed({($signed({{4{fc2_n9_s5_xh[13]}}, fc2_n9_s5_xh}) - $signed({fc2_e25[16], fc2_e25})), fc2_e29[2:0]});
+    wire signed [15:0] fc2_n9_s6_xh = $signed(fc2_e63[17:2]);
+    wire signed [19:0] fc2_n9_s6 = $signed({($signed({{2{fc2_n9_s6_xh[15]}}, fc2_n9_s6_xh}) + fc2_e51), fc2_e63[1:0]});
+    wire signed [10:0] fc2_n9_s7_xh = $signed(fc2_e64[17:7]);
+    wire signed [24:0] fc2_n9_s7 = $signed({($signed({{7{fc2_n9_s7_xh[10]}}, fc2_n9_s7_xh}) + fc2_e85), fc2_e64[6:0]});
+    wire signed [13:0] fc2_n9_s8_xh = $signed(fc2_e88[16:3]);
+    wire signed [20:0] fc2_n9_s8 = $signed({($signed({{4{fc2_n9_s8_xh[13]}}, fc2_n9_s8_xh}) - fc2_e124), fc2_e88[2:0]});
+    wire signed [16:0] fc2_n9_s9_xh = $signed(fc2_e170[18:2]);
+    wire signed [20:0] fc2_n9_s9 = $signed({($signed({{2{fc2_n9_s9_xh[16]}}, fc2_n9_s9_xh}) + fc2_e210), fc2_e170[1:0]});
+    wire signed [19:0] fc2_n9_s10 = $signed({{2{fc2_e426[17]}}, fc2_e426}) - fc2_e891;
+    wire signed [23:0] fc2_n9_s11 = $signed({($signed(fc2_n9_s3[23:1]) + $signed({{4{fc2_e163[18]}}, fc2_e163})), fc2_n9_s3[0]});
+    wire signed [22:0] fc2_n9_s12 = $signed({($signed(fc2_e913[22:2]) - $signed({{2{fc2_e457[18]}}, fc2_e457})), fc2_e913[1:0]});
+    wire signed [15:0] fc2_n9_s13_xh = $signed(fc2_n9_s6[19:4]);
+    wire signed [24:0] fc2_n9_s13 = $signed({($signed({{5{fc2_n9_s13_xh[15]}}, fc2_n9_s13_xh}) + fc2_n9_s5), fc2_n9_s6[3:0]});
+    wire signed [19:0] fc2_n9_s14_xh = $signed(fc2_n9_s7[24:5]);
+    wire signed [26:0] fc2_n9_s14 = $signed({($signed({{2{fc2_n9_s14_xh[19]}}, fc2_n9_s14_xh}) - $signed({fc2_n9_s8[20], fc2_n9_s8})), fc2_n9_s7[4:0]});
+    wire signed [16:0] fc2_n9_s15_xh = $signed(fc2_e156[17:1]);
+    wire signed [20:0] fc2_n9_s15 = $signed({($signed({{3{fc2_n9_s15_xh[16]}}, fc2_n9_s15_xh}) + fc2_e192), fc2_e156[0]});
+    wire signed [14:0] fc2_n9_s16_xh = $signed(fc2_e199[17:3]);
+    wire signed [23:0] fc2_n9_s16 = $signed({($signed({{6{fc2_n9_s16_xh[14]}}, fc2_n9_s16_xh}) + fc2_e251), fc2_e199[2:0]});
+    wire signed [16:0] fc2_n9_s17_xh = $signed(fc2_e252[18:2]);
+    wire signed [19:0] fc2_n9_s17 = $signed({($signed({fc2_n9_s17_xh[16], fc2_n9_s17_xh}) - $signed(fc2_e252[17:0])), fc2_e252[1:0]});
+    wire signed [17:0] fc2_n9_s18_xh = $signed(fc2_e320[19:2]);
+    wire signed [20:0] fc2_n9_s18 = $signed({($signed({fc2_n9_s18_xh[17], fc2_n9_s18_xh}) + $signed({fc2_e334[17], fc2_e334})), fc2_e320[1:0]});
+    wire signed [13:0] fc2_n9_s19_xh = $signed(fc2_e388[17:4]);
+    wire signed [22:0] fc2_n9_s19 = $signed({($signed({{5{fc2_n9_s19_xh[13]}}, fc2_n9_s19_xh}) + fc2_e741), fc2_e388[3:0]});
+    wire signed [15:0] fc2_n9_s20_xh = $signed(fc2_e790[18:3]);
+    wire signed [21:0] fc2_n9_s20 = $signed({($signed({{3{fc2_n9_s20_xh[15]}}, fc2_n9_s20_xh}) + $signed({fc2_e756[17], fc2_e756})), fc2_e790[2:0]});
+    wire signed [19:0] fc2_n9_s21_xh = $signed(fc2_n9_s9[20:1]);
+    wire signed [22:0] fc2_n9_s21 = $signed({($signed({{2{fc2_n9_s21_xh[19]}}, fc2_n9_s21_xh}) - $signed({fc2_n9_s4[20], fc2_n9_s4})), fc2_n9_s9[0]});
+    wire signed [19:0] fc2_n9_s22 = $signed({fc2_e349[18], fc2_e349}) + $signed({fc2_e634[18], fc2_e634});
+    wire signed [19:0] fc2_n9_s23_xh = $signed(fc2_e660[20:1]);
+    wire signed [21:0] fc2_n9_s23 = $signed({($signed({fc2_n9_s23_xh[19], fc2_n9_s23_xh}) + $signed({{2{fc2_e654[18]}}, fc2_e654})), fc2_e660[0]});
+    wire signed [18:0] fc2_n9_s25_xh = $signed(fc2_e796[20:2]);
+    wire signed [21:0] fc2_n9_s25 = $signed({($signed({fc2_n9_s25_xh[18], fc2_n9_s25_xh}) + fc2_e703), fc2_e796[1:0]});
+    wire signed [14:0] fc2_n9_s27_xh = $signed(fc2_e799[19:5]);
+    wire [24:0] fc2_n9_s27_u = {($signed({{5{fc2_n9_s27_xh[14]}}, fc2_n9_s27_xh}) + fc2_n9_s17), fc2_e799[4:0]};
+    wire signed [14:0] fc2_n9_s28_xh = $signed(fc2_e346[17:3]);
+    wire [21:0] fc2_n9_s28_u = {($signed({{4{fc2_n9_s28_xh[14]}}, fc2_n9_s28_xh}) - $signed({fc2_e348[17], fc2_e348})), fc2_e346[2:0]};
+    wire [23:0] fc2_n9_s29_u = {($signed(fc2_e609[23:3]) + $signed({fc2_e754[19], fc2_e754})), fc2_e609[2:0]};
+    wire signed [20:0] fc2_n9_s31_xh = $signed(fc2_n9_s19[22:2]);
+    wire [23:0] fc2_n9_s31_u = {($signed({fc2_n9_s31_xh[20], fc2_n9_s31_xh}) - $signed({fc2_n9_s18[20], fc2_n9_s18})), fc2_n9_s19[1:0]};
+    wire signed [16:0] fc2_n9_s32_xh = $signed(fc2_e874[19:3]);
+    wire [24:0] fc2_n9_s32_u = {($signed({{5{fc2_n9_s32_xh[16]}}, fc2_n9_s32_xh}) + fc2_n9_s20), fc2_e874[2:0]};
+    wire signed [21:0] fc2_n9_s33_xh = $signed(fc2_n9_s12[22:1]);
+    wire [23:0] fc2_n9_s33_u = {($signed({fc2_n9_s33_xh[21], fc2_n9_s33_xh}) + $signed({{2{fc2_n9_s15[20]}}, fc2_n9_s15})), fc2_n9_s12[0]};
+    wire [23:0] fc2_n9_s35_u = {($signed(fc2_n9_s16[23:3]) - $signed({fc2_n9_s22[19], fc2_n9_s22})), fc2_n9_s16[2:0]};
+    wire [26:0] fc2_n9_s36_u = {($signed(fc2_n9_s14[26:2]) + $signed({{3{fc2_n9_s25[21]}}, fc2_n9_s25})), fc2_n9_s14[1:0]};
+    wire signed [19:0] fc2_n9_s37_xh = $signed(fc2_n9_s23[21:2]);
+    wire [25:0] fc2_n9_s37_u = {($signed({{4{fc2_n9_s37_xh[19]}}, fc2_n9_s37_xh}) + $signed({fc2_e467[22], fc2_e467})), fc2_n9_s23[1:0]};
+    reg  signed [23:0] fc2_n9_s24_d1;
+    wire signed [24:0] fc2_n9_s39 = $signed({fc2_n9_s24_d1[23], fc2_n9_s24_d1}) + $signed({fc2_e808_d1_v[23], fc2_e808_d1_v});
+    reg  [24:0] fc2_e733_d1;
+    wire signed [24:0] fc2_e733_d1_v = $signed(fc2_e733_d1);
+    reg  [21:0] fc2_n9_s28_d1;
+    wire signed [21:0] fc2_n9_s28_d1_v = $signed(fc2_n9_s28_d1);
+    wire signed [20:0] fc2_n9_s40_xh = $signed(fc2_e733_d1_v[24:4]);
+    wire signed [26:0] fc2_n9_s40 = $signed({($signed({{2{fc2_n9_s40_xh[20]}}, fc2_n9_s40_xh}) + $signed({fc2_n9_s28_d1_v[21], fc2_n9_s28_d1_v})), fc2_e733_d1_v[3:0]});
+    reg  [21:0] fc2_e531_d1;
+    wire signed [21:0] fc2_e531_d1_v = $signed(fc2_e531_d1);
+    wire signed [23:0] fc2_n9_s41 = $signed({{2{fc2_e531_d1_v[21]}}, fc2_e531_d1_v}) - fc2_e617_d1_v;
+    reg  [24:0] fc2_n9_s27_d1;
+    wire signed [24:0] fc2_n9_s27_d1_v = $signed(fc2_n9_s27_d1);
+    reg  [23:0] fc2_n9_s29_d1;
+    wire signed [23:0] fc2_n9_s29_d1_v = $signed(fc2_n9_s29_d1);
+    wire signed [23:0] fc2_n9_s42_xh = $signed(fc2_n9_s27_d1_v[24:1]);
+    wire signed [25:0] fc2_n9_s42 = $signed({($signed({fc2_n9_s42_xh[23], fc2_n9_s42_xh}) - $signed({fc2_n9_s29_d1_v[23], fc2_n9_s29_d1_v})), fc2_n9_s27_d1_v[0]});
+    reg  signed [20:0] fc2_n9_s30_d1;
+    reg  [23:0] fc2_n9_s31_d1;
+    wire signed [18:0] fc2_n9_s43_xh = $signed(fc2_n9_s30_d1[20:2]);
+    wire signed [25:0] fc2_n9_s43 = $signed({($signed({{5{fc2_n9_s43_xh[18]}}, fc2_n9_s43_xh}) + $signed(fc2_n9_s31_d1)), fc2_n9_s30_d1[1:0]});
+    reg  signed [24:0] fc2_n9_s26_d1;
+    reg  [24:0] fc2_n9_s32_d1;
+    wire signed [23:0] fc2_n9_s44_xh = $signed(fc2_n9_s26_d1[24:1]);
+    wire signed [25:0] fc2_n9_s44 = $signed({($signed({fc2_n9_s44_xh[23], fc2_n9_s44_xh}) - $signed(fc2_n9_s32_d1)), fc2_n9_s26_d1[0]});
+    reg  [23:0] fc2_n9_s35_d1;
+    wire signed [23:0] fc2_n9_s35_d1_v = $signed(fc2_n9_s35_d1);
+    reg  [23:0] fc2_n9_s33_d1;
+    wire signed [22:0] fc2_n9_s45_xh = $signed(fc2_n9_s35_d1_v[23:1]);
+    wire signed [24:0] fc2_n9_s45 = $signed({($signed({fc2_n9_s45_xh[22], fc2_n9_s45_xh}) + $signed(fc2_n9_s33_d1)), fc2_n9_s35_d1_v[0]});
+    reg  signed [24:0] fc2_n9_s34_d1;
+    reg  [25:0] fc2_n9_s37_d1;
+    wire signed [25:0] fc2_n9_s46 = $signed({fc2_n9_s34_d1[24], fc2_n9_s34_d1}) - $signed(fc2_n9_s37_d1);
+    reg  signed [22:0] fc2_e473_d1;
+    wire signed [23:0] fc2_n9_s47 = $signed({fc2_e473_d1[22], fc2_e473_d1}) + fc2_e487_d1_v;
+    reg  [26:0] fc2_n9_s36_d1;
+    wire signed [26:0] fc2_n9_s36_d1_v = $signed(fc2_n9_s36_d1);
+    reg  signed [23:0] fc2_n9_s38_d1;
+    wire signed [26:0] fc2_n9_s48 = $signed({($signed(fc2_n9_s36_d1_v[26:1]) + $signed({{2{fc2_n9_s38_d1[23]}}, fc2_n9_s38_d1})), fc2_n9_s36_d1_v[0]});
+    wire signed [24:0] fc2_n9_s49_xh = $signed(fc2_n9_s40[26:2]);
+    wire signed [27:0] fc2_n9_s49 = $signed({($signed({fc2_n9_s49_xh[24], fc2_n9_s49_xh}) + $signed({fc2_n9_s45[24], fc2_n9_s45})), fc2_n9_s40[1:0]});
+    wire signed [26:0] fc2_n9_s50 = $signed({fc2_n9_s43[25], fc2_n9_s43}) + $signed({{3{fc2_n9_s47[23]}}, fc2_n9_s47});
+    wire signed [26:0] fc2_n9_s51 = $signed({fc2_n9_s42[25], fc2_n9_s42}) - $signed({{3{fc2_n9_s41[23]}}, fc2_n9_s41});
+    wire signed [26:0] fc2_n9_s52 = $signed({fc2_n9_s44[25], fc2_n9_s44}) - $signed({{2{fc2_n9_s39[24]}}, fc2_n9_s39});
+    wire signed [27:0] fc2_n9_s53 = $signed({{2{fc2_n9_s46[25]}}, fc2_n9_s46}) + $signed({fc2_n9_s48[26], fc2_n9_s48});
+    wire signed [27:0] fc2_n9_s54 = fc2_n9_s49 + $signed({fc2_n9_s50[26], fc2_n9_s50});
+    reg  signed [28:0] fc2_n9_s56_d1;
+    reg  signed [27:0] fc2_n9_s55_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n9_acc = ((fc2_n9_t4_0_d1 + $signed({fc2_n9_t5_0_b_d1[27], fc2_n9_t5_0_b_d1})) + 29'sd785408);
+    wire signed [28:0] fc2_n9_acc = (-(fc2_n9_s56_d1 + $signed({fc2_n9_s55_d1[27], fc2_n9_s55_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n9_y_fl = $signed(fc2_n9_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n10_p0 = fc2_in_0 * 9'sd216; // weight 0.2109375
-    wire signed [22:0] fc2_n10_p1 = fc2_in_1 * 8'sh90; // weight -0.109375
-    wire signed [24:0] fc2_n10_p2 = fc2_in_2 * 10'sd508; // weight 0.49609375
-    wire signed [23:0] fc2_n10_p3 = fc2_in_3 * 9'sh132; // weight -0.201171875
-    wire signed [22:0] fc2_n10_p4 = fc2_in_4 * 8'sd127; // weight 0.1240234375
-    wire signed [23:0] fc2_n10_p5 = fc2_in_5 * 9'sh15a; // weight -0.162109375
-    wire signed [23:0] fc2_n10_p6 = fc2_in_6 * 9'sd212; // weight 0.20703125
-    wire signed [23:0] fc2_n10_p7 = fc2_in_7 * 9'sh14f; // weight -0.1728515625
-    wire signed [20:0] fc2_n10_p9 = fc2_in_9 * 6'sh2f; // weight -0.0166015625
-    wire signed [22:0] fc2_n10_p11 = fc2_in_11 * 8'sd92; // weight 0.08984375
-    wire signed [19:0] fc2_n10_p12 = fc2_in_12 * 5'sd10; // weight 0.009765625
-    wire signed [23:0] fc2_n10_p16 = fc2_in_16 * 9'sh175; // weight -0.1357421875
-    wire signed [23:0] fc2_n10_p17 = fc2_in_17 * 9'sh140; // weight -0.1875
-    wire signed [23:0] fc2_n10_p18 = fc2_in_18 * 9'sh117; // weight -0.2275390625
-    wire signed [22:0] fc2_n10_p19 = fc2_in_19 * 8'sh93; // weight -0.1064453125
-    wire signed [18:0] fc2_n10_p20 = fc2_in_20 * 4'shb; // weight -0.0048828125
-    wire signed [21:0] fc2_n10_p23 = fc2_in_23 * 7'sd36; // weight 0.03515625
-    wire signed [20:0] fc2_n10_p24 = fc2_in_24 * 6'sd26; // weight 0.025390625
-    wire signed [21:0] fc2_n10_p26 = fc2_in_26 * 7'sd50; // weight 0.048828125
-    wire signed [21:0] fc2_n10_p27 = fc2_in_27 * 7'sd40; // weight 0.0390625
-    wire signed [23:0] fc2_n10_p28 = fc2_in_28 * 9'sh17a; // weight -0.130859375
-    wire signed [23:0] fc2_n10_p29 = fc2_in_29 * 9'sh179; // weight -0.1318359375
-    wire signed [24:0] fc2_n10_p30 = fc2_in_30 * 10'sd414; // weight 0.404296875
-    wire signed [23:0] fc2_n10_p31 = fc2_in_31 * 9'sd169; // weight 0.1650390625
-    wire signed [21:0] fc2_n10_p32 = fc2_in_32 * 7'sh46; // weight -0.056640625
-    wire signed [23:0] fc2_n10_p33 = fc2_in_33 * 9'sd239; // weight 0.2333984375
-    wire signed [22:0] fc2_n10_p34 = fc2_in_34 * 8'sd124; // weight 0.12109375
-    wire signed [22:0] fc2_n10_p35 = fc2_in_35 * 8'sd104; // weight 0.1015625
-    wire signed [20:0] fc2_n10_p37 = fc2_in_37 * 6'sd24; // weight 0.0234375
-    wire signed [22:0] fc2_n10_p38 = fc2_in_38 * 8'sh84; // weight -0.12109375
-    wire signed [19:0] fc2_n10_p39 = fc2_in_39 * 5'sd9; // weight 0.0087890625
-    wire signed [23:0] fc2_n10_p40 = fc2_in_40 * 9'sh13d; // weight -0.1904296875
-    wire signed [22:0] fc2_n10_p41 = fc2_in_41 * 8'sh83; // weight -0.1220703125
-    wire signed [20:0] fc2_n10_p43 = fc2_in_43 * 6'sh27; // weight -0.0244140625
-    wire signed [23:0] fc2_n10_p44 = fc2_in_44 * 9'sd134; // weight 0.130859375
-    wire signed [23:0] fc2_n10_p45 = fc2_in_45 * 9'sd234; // weight 0.228515625
-    wire signed [22:0] fc2_n10_p46 = fc2_in_46 * 8'sd110; // weight 0.107421875
-    wire signed [21:0] fc2_n10_p47 = fc2_in_47 * 7'sh44; // weight -0.05859375
-    wire signed [20:0] fc2_n10_p49_sh = $signed({fc2_in_49, 5'd0});
-    wire signed [23:0] fc2_n10_p50 = fc2_in_50 * 9'sh17a; // weight -0.130859375
-    wire signed [23:0] fc2_n10_p51 = fc2_in_51 * 9'sh146; // weight -0.181640625
-    wire signed [23:0] fc2_n10_p52 = fc2_in_52 * 9'sh132; // weight -0.201171875
-    wire signed [22:0] fc2_n10_p53 = fc2_in_53 * 8'sd92; // weight 0.08984375
-    wire signed [21:0] fc2_n10_p54 = fc2_in_54 * 7'sh5e; // weight -0.033203125
-    wire signed [23:0] fc2_n10_p56 = fc2_in_56 * 9'sh111; // weight -0.2333984375
-    wire signed [23:0] fc2_n10_p57 = fc2_in_57 * 9'sd173; // weight 0.1689453125
-    wire signed [21:0] fc2_n10_p59 = fc2_in_59 * 7'sh59; // weight -0.0380859375
-    wire signed [22:0] fc2_n10_p60 = fc2_in_60 * 8'sh82; // weight -0.123046875
-    wire signed [22:0] fc2_n10_p61 = fc2_in_61 * 8'sd86; // weight 0.083984375
-    wire signed [21:0] fc2_n10_p63 = fc2_in_63 * 7'sd47; // weight 0.0458984375
-    reg  signed [24:0] fc2_n10_t1_0_a_d1;
-    reg  signed [25:0] fc2_n10_t1_0_b_d1;
-    reg  signed [24:0] fc2_n10_t1_1_a_d1;
-    reg  signed [24:0] fc2_n10_t1_1_b_d1;
-    wire signed [25:0] fc2_n10_t1_1 = $signed({fc2_n10_t1_1_a_d1[24], fc2_n10_t1_1_a_d1}) + $signed({fc2_n10_t1_1_b_d1[24], fc2_n10_t1_1_b_d1});
-    reg  signed [22:0] fc2_n10_t1_2_a_d1;
-    reg  signed [23:0] fc2_n10_t1_2_b_d1;
-    wire signed [24:0] fc2_n10_t1_2 = $signed({{2{fc2_n10_t1_2_a_d1[22]}}, fc2_n10_t1_2_a_d1}) + $signed({fc2_n10_t1_2_b_d1[23], fc2_n10_t1_2_b_d1});
-    reg  signed [23:0] fc2_n10_t1_3_a_d1;
-    reg  signed [22:0] fc2_n10_t1_3_b_d1;
-    wire signed [24:0] fc2_n10_t1_3 = $signed({fc2_n10_t1_3_a_d1[23], fc2_n10_t1_3_a_d1}) + $signed({{2{fc2_n10_t1_3_b_d1[22]}}, fc2_n10_t1_3_b_d1});
-    reg  signed [24:0] fc2_n10_t1_4_a_d1;
-    reg  signed [24:0] fc2_n10_t1_4_b_d1;
-    reg  signed [22:0] fc2_n10_t1_5_a_d1;
-    reg  signed [22:0] fc2_n10_t1_5_b_d1;
-    wire signed [23:0] fc2_n10_t1_5 = $signed({fc2_n10_t1_5_a_d1[22], fc2_n10_t1_5_a_d1}) + $signed({fc2_n10_t1_5_b_d1[22], fc2_n10_t1_5_b_d1});
-    reg  signed [23:0] fc2_n10_t1_6_a_d1;
-    reg  signed [22:0] fc2_n10_t1_6_b_d1;
-    wire signed [24:0] fc2_n10_t1_6 = $signed({fc2_n10_t1_6_a_d1[23], fc2_n10_t1_6_a_d1}) + $signed({{2{fc2_n10_t1_6_b_d1[22]}}, fc2_n10_t1_6_b_d1});
-    reg  signed [24:0] fc2_n10_t1_7_a_d1;
-    reg  signed [25:0] fc2_n10_t0_15_d1;
-    wire signed [25:0] fc2_n10_t1_7 = $signed({fc2_n10_t1_7_a_d1[24], fc2_n10_t1_7_a_d1}) + fc2_n10_t0_15_d1;
-    reg  signed [24:0] fc2_n10_t1_8_a_d1;
-    reg  signed [23:0] fc2_n10_t1_8_b_d1;
-    reg  signed [23:0] fc2_n10_t1_9_a_d1;
-    reg  signed [23:0] fc2_n10_t1_9_b_d1;
-    wire signed [24:0] fc2_n10_t1_9 = $signed({fc2_n10_t1_9_a_d1[23], fc2_n10_t1_9_a_d1}) + $signed({fc2_n10_t1_9_b_d1[23], fc2_n10_t1_9_b_d1});
-    reg  signed [24:0] fc2_n10_t1_10_a_d1;
-    reg  signed [24:0] fc2_n10_t1_10_b_d1;
-    wire signed [25:0] fc2_n10_t1_10 = $signed({fc2_n10_t1_10_a_d1[24], fc2_n10_t1_10_a_d1}) + $signed({fc2_n10_t1_10_b_d1[24], fc2_n10_t1_10_b_d1});
-    reg  signed [24:0] fc2_n10_t1_11_a_d1;
-    reg  signed [23:0] fc2_n10_t1_11_b_d1;
-    wire signed [25:0] fc2_n10_t1_11 = $signed({fc2_n10_t1_11_a_d1[24], fc2_n10_t1_11_a_d1}) + $signed({{2{fc2_n10_t1_11_b_d1[23]}}, fc2_n10_t1_11_b_d1});
-    reg  signed [23:0] fc2_n10_t1_12_a_d1;
-    reg  signed [24:0] fc2_n10_t1_12_b_d1;
-    reg  signed [24:0] fc2_n10_t0_26_d1;
-    reg  signed [22:0] fc2_n10_t1_13_b_d1;
-    wire signed [24:0] fc2_n10_t1_13 = fc2_n10_t0_26_d1 + $signed({{2{fc2_n10_t1_13_b_d1[22]}}, fc2_n10_t1_13_b_d1});
-    reg  signed [24:0] fc2_n10_t1_14_a_d1;
-    reg  signed [23:0] fc2_n10_t1_14_b_d1;
-    wire signed [25:0] fc2_n10_t1_14 = $signed({fc2_n10_t1_14_a_d1[24], fc2_n10_t1_14_a_d1}) + $signed({{2{fc2_n10_t1_14_b_d1[23]}}, fc2_n10_t1_14_b_d1});
-    reg  signed [23:0] fc2_n10_t1_15_a_d1;
-    reg  signed [24:0] fc2_n10_t1_15_b_d1;
-    wire signed [25:0] fc2_n10_t1_15 = $signed({{2{fc2_n10_t1_15_a_d1[23]}}, fc2_n10_t1_15_a_d1}) + $signed({fc2_n10_t1_15_b_d1[24], fc2_n10_t1_15_b_d1});
-    wire signed [26:0] fc2_n10_t2_0 = ($signed({{2{fc2_n10_t1_0_a_d1[24]}}, fc2_n10_t1_0_a_d1}) + $signed({fc2_n10_t1_0_b_d1[25], fc2_n10_t1_0_b_d1})) + $signed({fc2_n10_t1_1[25], fc2_n10_t1_1});
-    wire signed [25:0] fc2_n10_t2_1 = $signed({fc2_n10_t1_2[24], fc2_n10_t1_2}) + $signed({fc2_n10_t1_3[24], fc2_n10_t1_3});
-    wire signed [25:0] fc2_n10_t2_2 = ($signed({fc2_n10_t1_4_a_d1[24], fc2_n10_t1_4_a_d1}) + $signed({fc2_n10_t1_4_b_d1[24], fc2_n10_t1_4_b_d1})) + $signed({{2{fc2_n10_t1_5[23]}}, fc2_n10_t1_5});
-    wire signed [26:0] fc2_n10_t2_3 = $signed({{2{fc2_n10_t1_6[24]}}, fc2_n10_t1_6}) + $signed({fc2_n10_t1_7[25], fc2_n10_t1_7});
-    wire signed [25:0] fc2_n10_t2_4 = ($signed({fc2_n10_t1_8_a_d1[24], fc2_n10_t1_8_a_d1}) + $signed({{2{fc2_n10_t1_8_b_d1[23]}}, fc2_n10_t1_8_b_d1})) + $signed({fc2_n10_t1_9[24], fc2_n10_t1_9});
-    wire signed [25:0] fc2_n10_t2_6 = ($signed({{2{fc2_n10_t1_12_a_d1[23]}}, fc2_n10_t1_12_a_d1}) + $signed({fc2_n10_t1_12_b_d1[24], fc2_n10_t1_12_b_d1})) + $signed({fc2_n10_t1_13[24], fc2_n10_t1_13});
-    wire signed [26:0] fc2_n10_t2_7 = $signed({fc2_n10_t1_14[25], fc2_n10_t1_14}) + $signed({fc2_n10_t1_15[25], fc2_n10_t1_15});
-    wire signed [27:0] fc2_n10_t3_0 = $signed({fc2_n10_t2_0[26], fc2_n10_t2_0}) + $signed({{2{fc2_n10_t2_1[25]}}, fc2_n10_t2_1});
-    wire signed [27:0] fc2_n10_t3_1 = $signed({{2{fc2_n10_t2_2[25]}}, fc2_n10_t2_2}) + $signed({fc2_n10_t2_3[26], fc2_n10_t2_3});
-    wire signed [26:0] fc2_n10_t3_2 = $signed({fc2_n10_t2_4[25], fc2_n10_t2_4}) + ($signed({fc2_n10_t1_10[25], fc2_n10_t1_10}) + $signed({fc2_n10_t1_11[25], fc2_n10_t1_11}));
-    wire signed [27:0] fc2_n10_t3_3 = $signed({{2{fc2_n10_t2_6[25]}}, fc2_n10_t2_6}) + $signed({fc2_n10_t2_7[26], fc2_n10_t2_7});
-    reg  signed [28:0] fc2_n10_t5_0_a_d1;
-    reg  signed [28:0] fc2_n10_t5_0_b_d1;
+    wire signed [12:0] fc2_n10_s0_xh = $signed(fc2_in_0[15:3]);
+    wire signed [16:0] fc2_n10_s0 = $signed({($signed({fc2_n10_s0_xh[12], fc2_n10_s0_xh}) + 14'sd245), fc2_in_0[2:0]});
+    wire signed [12:0] fc2_n10_s1_xh = $signed(fc2_in_8[15:3]);
+    wire signed [19:0] fc2_n10_s1 = $signed({($signed({{4{fc2_n10_s1_xh[12]}}, fc2_n10_s1_xh}) - $signed({fc2_in_13[15], fc2_in_13})), fc2_in_8[2:0]});
+    wire signed [16:0] fc2_n10_s2 = $signed({fc2_in_17[15], fc2_in_17}) + $signed({fc2_in_25[15], fc2_in_25});
+    wire signed [9:0] fc2_n10_s3_xh = $signed(fc2_in_29[15:6]);
+    wire signed [22:0] fc2_n10_s3 = $signed({($signed({{7{fc2_n10_s3_xh[9]}}, fc2_n10_s3_xh}) - $signed({fc2_in_32[15], fc2_in_32})), fc2_in_29[5:0]});
+    wire signed [13:0] fc2_n10_s4_xh = $signed(fc2_in_42[15:2]);
+    wire signed [18:0] fc2_n10_s4 = $signed({($signed({{3{fc2_n10_s4_xh[13]}}, fc2_n10_s4_xh}) - $signed({fc2_in_40[15], fc2_in_40})), fc2_in_42[1:0]});
+    wire signed [13:0] fc2_n10_s5_xh = $signed(fc2_in_55[15:2]);
+    wire signed [18:0] fc2_n10_s5 = $signed({($signed({{3{fc2_n10_s5_xh[13]}}, fc2_n10_s5_xh}) - $signed({fc2_in_45[15], fc2_in_45})), fc2_in_55[1:0]});
+    wire signed [14:0] fc2_n10_s6_xh = $signed(fc2_e14[17:3]);
+    wire signed [19:0] fc2_n10_s6 = $signed({($signed({{2{fc2_n10_s6_xh[14]}}, fc2_n10_s6_xh}) - fc2_n10_s0), fc2_e14[2:0]});
+    wire signed [23:0] fc2_n10_s7 = $signed({($signed({{6{fc2_n0_s3_xh[13]}}, fc2_n0_s3_xh}) - fc2_n10_s1), fc2_e26[3:0]});
+    wire signed [14:0] fc2_n10_s8_xh = $signed(fc2_n10_s3[22:8]);
+    wire signed [25:0] fc2_n10_s8 = $signed({($signed({{3{fc2_n10_s8_xh[14]}}, fc2_n10_s8_xh}) - $signed({fc2_n10_s2[16], fc2_n10_s2})), fc2_n10_s3[7:0]});
+    wire signed [12:0] fc2_n10_s9_xh = $signed(fc2_n10_s4[18:6]);
+    wire signed [24:0] fc2_n10_s9 = $signed({($signed({{6{fc2_n10_s9_xh[12]}}, fc2_n10_s9_xh}) - fc2_n10_s5), fc2_n10_s4[5:0]});
+    wire signed [17:0] fc2_n10_s10 = $signed({fc2_e5[16], fc2_e5}) + $signed({fc2_e32[16], fc2_e32});
+    wire signed [17:0] fc2_n10_s11 = $signed({fc2_e48[16], fc2_e48}) + $signed({fc2_e54[16], fc2_e54});
+    wire signed [14:0] fc2_n10_s12_xh = $signed(fc2_e61[16:2]);
+    wire signed [19:0] fc2_n10_s12 = $signed({($signed({{3{fc2_n10_s12_xh[14]}}, fc2_n10_s12_xh}) + $signed({fc2_e102[16], fc2_e102})), fc2_e61[1:0]});
+    wire signed [15:0] fc2_n10_s13_xh = $signed(fc2_e107[16:1]);
+    wire signed [18:0] fc2_n10_s13 = $signed({($signed({{2{fc2_n10_s13_xh[15]}}, fc2_n10_s13_xh}) + $signed({fc2_e103[16], fc2_e103})), fc2_e107[0]});
+    wire signed [17:0] fc2_n10_s14_xh = $signed(fc2_e140[18:1]);
+    wire signed [19:0] fc2_n10_s14 = $signed({($signed({fc2_n10_s14_xh[17], fc2_n10_s14_xh}) - $signed({{2{fc2_e122[16]}}, fc2_e122})), fc2_e140[0]});
+    wire signed [21:0] fc2_n10_s15 = $signed({($signed({{5{fc2_e610_xh[12]}}, fc2_e610_xh}) + fc2_e218), fc2_e174[3:0]});
+    wire signed [15:0] fc2_n10_s16_xh = $signed(fc2_e278[16:1]);
+    wire signed [18:0] fc2_n10_s16 = $signed({($signed({{2{fc2_n10_s16_xh[15]}}, fc2_n10_s16_xh}) + $signed({fc2_e219[16], fc2_e219})), fc2_e278[0]});
+    wire signed [13:0] fc2_n10_s17_xh = $signed(fc2_e442[18:5]);
+    wire signed [22:0] fc2_n10_s17 = $signed({($signed({{4{fc2_n10_s17_xh[13]}}, fc2_n10_s17_xh}) + fc2_e280), fc2_e442[4:0]});
+    wire signed [17:0] fc2_n10_s18_xh = $signed(fc2_n10_s6[19:2]);
+    wire signed [20:0] fc2_n10_s18 = $signed({($signed({fc2_n10_s18_xh[17], fc2_n10_s18_xh}) + $signed({fc2_e881[17], fc2_e881})), fc2_n10_s6[1:0]});
+    wire signed [16:0] fc2_n10_s19_xh = $signed(fc2_e176[17:1]);
+    wire signed [20:0] fc2_n10_s19 = $signed({($signed({{3{fc2_n10_s19_xh[16]}}, fc2_n10_s19_xh}) + $signed({fc2_e404[18], fc2_e404})), fc2_e176[0]});
+    wire signed [13:0] fc2_n10_s22_xh = $signed(fc2_n10_s11[17:4]);
+    wire signed [22:0] fc2_n10_s22 = $signed({($signed({{5{fc2_n10_s22_xh[13]}}, fc2_n10_s22_xh}) - $signed({fc2_n10_s10[17], fc2_n10_s10})), fc2_n10_s11[3:0]});
+    wire signed [19:0] fc2_n10_s23 = fc2_n10_s12 + $signed({{2{fc2_e96[17]}}, fc2_e96});
+    wire signed [19:0] fc2_n10_s24 = $signed({fc2_n10_s13[18], fc2_n10_s13}) + $signed({{2{fc2_e132[17]}}, fc2_e132});
+    wire signed [17:0] fc2_n10_s25_xh = $signed(fc2_n10_s15[21:4]);
+    wire signed [23:0] fc2_n10_s25 = $signed({($signed({{2{fc2_n10_s25_xh[17]}}, fc2_n10_s25_xh}) + $signed({fc2_e159[18], fc2_e159})), fc2_n10_s15[3:0]});
+    wire signed [14:0] fc2_n10_s26_xh = $signed(fc2_n10_s16[18:4]);
+    wire signed [22:0] fc2_n10_s26 = $signed({($signed({{4{fc2_n10_s26_xh[14]}}, fc2_n10_s26_xh}) - fc2_e237), fc2_n10_s16[3:0]});
+    wire signed [12:0] fc2_n10_s27_xh = $signed(fc2_e239[17:5]);
+    wire signed [23:0] fc2_n10_s27 = $signed({($signed({{6{fc2_n10_s27_xh[12]}}, fc2_n10_s27_xh}) - fc2_e260), fc2_e239[4:0]});
+    wire signed [22:0] fc2_n10_s28 = $signed({($signed(fc2_n10_s17[22:1]) + $signed({{3{fc2_e263[18]}}, fc2_e263})), fc2_n10_s17[0]});
+    wire signed [16:0] fc2_n10_s29_xh = $signed(fc2_e319[20:4]);
+    wire signed [22:0] fc2_n10_s29 = $signed({($signed({{2{fc2_n10_s29_xh[16]}}, fc2_n10_s29_xh}) + $signed({fc2_e339[17], fc2_e339})), fc2_e319[3:0]});
+    wire signed [15:0] fc2_n10_s30_xh = $signed(fc2_e375[17:2]);
+    wire signed [20:0] fc2_n10_s30 = $signed({($signed({{3{fc2_n10_s30_xh[15]}}, fc2_n10_s30_xh}) + fc2_e345), fc2_e375[1:0]});
+    wire signed [14:0] fc2_n10_s31_xh = $signed(fc2_e377[20:6]);
+    wire signed [24:0] fc2_n10_s31 = $signed({($signed({{4{fc2_n10_s31_xh[14]}}, fc2_n10_s31_xh}) + fc2_e412), fc2_e377[5:0]});
+    wire signed [18:0] fc2_n10_s32_xh = $signed(fc2_e835[19:1]);
+    wire signed [20:0] fc2_n10_s32 = $signed({($signed({fc2_n10_s32_xh[18], fc2_n10_s32_xh}) + $signed({fc2_e414[18], fc2_e414})), fc2_e835[0]});
+    wire signed [24:0] fc2_n10_s33 = $signed({($signed(fc2_n10_s9[24:1]) - $signed({{4{fc2_n10_s14[19]}}, fc2_n10_s14})), fc2_n10_s9[0]});
+    wire signed [24:0] fc2_n10_s34 = $signed({($signed({{4{fc2_n1_s28_xh[19]}}, fc2_n1_s28_xh}) + fc2_n10_s7), fc2_e692[0]});
+    wire [23:0] fc2_n10_s35_u = {($signed({{4{fc2_n2_s33_xh[16]}}, fc2_n2_s33_xh}) - fc2_e869), fc2_e572[2:0]};
+    wire signed [17:0] fc2_n10_s36_xh = $signed(fc2_e600[22:5]);
+    wire [25:0] fc2_n10_s36_u = {($signed({{3{fc2_n10_s36_xh[17]}}, fc2_n10_s36_xh}) - fc2_n10_s18), fc2_e600[4:0]};
+    wire signed [13:0] fc2_n10_s37_xh = $signed(fc2_e614[19:6]);
+    wire [25:0] fc2_n10_s37_u = {($signed({{6{fc2_n10_s37_xh[13]}}, fc2_n10_s37_xh}) - fc2_e719), fc2_e614[5:0]};
+    wire signed [17:0] fc2_n10_s38_xh = $signed(fc2_e734[21:4]);
+    wire [24:0] fc2_n10_s38_u = {($signed({{3{fc2_n10_s38_xh[17]}}, fc2_n10_s38_xh}) - $signed({fc2_e787[19], fc2_e787})), fc2_e734[3:0]};
+    wire signed [17:0] fc2_n10_s39_xh = $signed(fc2_e794[19:2]);
+    wire [24:0] fc2_n10_s39_u = {($signed({{5{fc2_n10_s39_xh[17]}}, fc2_n10_s39_xh}) - fc2_n10_s22), fc2_e794[1:0]};
+    wire signed [15:0] fc2_n10_s40_xh = $signed(fc2_n10_s19[20:5]);
+    wire signed [19:0] fc2_n10_s40_hi = $signed({{4{fc2_n10_s40_xh[15]}}, fc2_n10_s40_xh}) - ($signed({fc2_e177[18], fc2_e177}) + $signed({fc2_e905[18], fc2_e905}));
+    wire signed [20:0] fc2_n10_s41_xh = $signed(fc2_n10_s26[22:2]);
+    wire [25:0] fc2_n10_s41_u = {($signed({{3{fc2_n10_s41_xh[20]}}, fc2_n10_s41_xh}) - fc2_n10_s27), fc2_n10_s26[1:0]};
+    wire signed [21:0] fc2_n10_s43_xh = $signed(fc2_n10_s31[24:3]);
+    wire [26:0] fc2_n10_s43_u = {($signed({{2{fc2_n10_s43_xh[21]}}, fc2_n10_s43_xh}) - $signed({fc2_e542[22], fc2_e542})), fc2_n10_s31[2:0]};
+    wire signed [13:0] fc2_n10_s44_xh = $signed(fc2_e718[19:6]);
+    wire [24:0] fc2_n10_s44_u = {($signed({{5{fc2_n10_s44_xh[13]}}, fc2_n10_s44_xh}) - fc2_e632), fc2_e718[5:0]};
+    wire signed [18:0] fc2_n10_s47_xh = $signed(fc2_e544[19:1]);
+    wire [22:0] fc2_n10_s47_u = {($signed({{3{fc2_n10_s47_xh[18]}}, fc2_n10_s47_xh}) - $signed({fc2_e564[20], fc2_e564})), fc2_e544[0]};
+    wire signed [23:0] fc2_n10_s48_xh = $signed(fc2_n10_s33[24:1]);
+    wire [25:0] fc2_n10_s48_u = {($signed({fc2_n10_s48_xh[23], fc2_n10_s48_xh}) + $signed({{2{fc2_n10_s28[22]}}, fc2_n10_s28})), fc2_n10_s33[0]};
+    wire signed [25:0] fc2_n10_s49 = $signed({fc2_n10_s34[24], fc2_n10_s34}) - (fc2_n10_s8 - $signed({{6{fc2_e917[19]}}, fc2_e917}));
+    reg  [25:0] fc2_n10_s37_d1;
+    wire signed [25:0] fc2_n10_s37_d1_v = $signed(fc2_n10_s37_d1);
+    reg  [23:0] fc2_n10_s35_d1;
+    wire signed [23:0] fc2_n10_s35_d1_v = $signed(fc2_n10_s35_d1);
+    wire signed [24:0] fc2_n10_s50_xh = $signed(fc2_n10_s37_d1_v[25:1]);
+    wire signed [26:0] fc2_n10_s50 = $signed({($signed({fc2_n10_s50_xh[24], fc2_n10_s50_xh}) - $signed({{2{fc2_n10_s35_d1_v[23]}}, fc2_n10_s35_d1_v})), fc2_n10_s37_d1_v[0]});
+    reg  [25:0] fc2_n10_s36_d1;
+    wire signed [25:0] fc2_n10_s36_d1_v = $signed(fc2_n10_s36_d1);
+    reg  [24:0] fc2_n10_s44_d1;
+    wire signed [24:0] fc2_n10_s44_d1_v = $signed(fc2_n10_s44_d1);
+    wire signed [26:0] fc2_n10_s51 = $signed({fc2_n10_s36_d1_v[25], fc2_n10_s36_d1_v}) - $signed({{2{fc2_n10_s44_d1_v[24]}}, fc2_n10_s44_d1_v});
+    reg  [24:0] fc2_n10_s40_d1;
+    wire signed [24:0] fc2_n10_s40_d1_v = $signed(fc2_n10_s40_d1);
+    reg  [24:0] fc2_n10_s38_d1;
+    wire signed [23:0] fc2_n10_s52_xh = $signed(fc2_n10_s40_d1_v[24:1]);
+    wire signed [25:0] fc2_n10_s52 = $signed({($signed({fc2_n10_s52_xh[23], fc2_n10_s52_xh}) - $signed(fc2_n10_s38_d1)), fc2_n10_s40_d1_v[0]});
+    reg  signed [20:0] fc2_n10_s45_d1;
+    reg  [21:0] fc2_e667_d1;
+    wire signed [21:0] fc2_e667_d1_v = $signed(fc2_e667_d1);
+    wire signed [17:0] fc2_n10_s53_xh = $signed(fc2_n10_s45_d1[20:3]);
+    wire signed [24:0] fc2_n10_s53 = $signed({($signed({{4{fc2_n10_s53_xh[17]}}, fc2_n10_s53_xh}) - fc2_e667_d1_v), fc2_n10_s45_d1[2:0]});
+    reg  [21:0] fc2_e522_d1;
+    wire signed [21:0] fc2_e522_d1_v = $signed(fc2_e522_d1);
+    reg  [24:0] fc2_n10_s39_d1;
+    wire signed [19:0] fc2_n10_s54_xh = $signed(fc2_e522_d1_v[21:2]);
+    wire signed [26:0] fc2_n10_s54 = $signed({($signed({{5{fc2_n10_s54_xh[19]}}, fc2_n10_s54_xh}) - $signed(fc2_n10_s39_d1)), fc2_e522_d1_v[1:0]});
+    reg  signed [22:0] fc2_n10_s42_d1;
+    reg  [22:0] fc2_n10_s47_d1;
+    wire signed [19:0] fc2_n10_s55_xh = $signed(fc2_n10_s42_d1[22:3]);
+    wire signed [25:0] fc2_n10_s55 = $signed({($signed({{3{fc2_n10_s55_xh[19]}}, fc2_n10_s55_xh}) - $signed(fc2_n10_s47_d1)), fc2_n10_s42_d1[2:0]});
+    reg  [25:0] fc2_n10_s41_d1;
+    wire signed [25:0] fc2_n10_s41_d1_v = $signed(fc2_n10_s41_d1);
+    reg  [26:0] fc2_n10_s43_d1;
+    wire signed [26:0] fc2_n10_s43_d1_v = $signed(fc2_n10_s43_d1);
+    reg  [25:0] fc2_n10_s48_d1;
+    wire signed [25:0] fc2_n10_s48_d1_v = $signed(fc2_n10_s48_d1);
+    reg  signed [23:0] fc2_n10_s46_d1;
+    wire signed [22:0] fc2_n10_s57_xh = $signed(fc2_n10_s48_d1_v[25:3]);
+    wire signed [26:0] fc2_n10_s57 = $signed({($signed({fc2_n10_s57_xh[22], fc2_n10_s57_xh}) + fc2_n10_s46_d1), fc2_n10_s48_d1_v[2:0]});
+    reg  signed [25:0] fc2_n10_s49_d1;
+    wire signed [20:0] fc2_n10_s58_xh = $signed(fc2_n10_s49_d1[25:5]);
+    wire signed [26:0] fc2_n10_s58 = $signed({($signed({fc2_n10_s58_xh[20], fc2_n10_s58_xh}) + $signed({fc2_e629[20], fc2_e629})), fc2_n10_s49_d1[4:0]});
+    wire signed [26:0] fc2_n10_s59 = $signed({{2{fc2_n10_s53[24]}}, fc2_n10_s53}) - $signed({fc2_n10_s55[25], fc2_n10_s55});
+    wire signed [27:0] fc2_n10_s60 = $signed({fc2_n10_s57[26], fc2_n10_s57}) + $signed({fc2_n10_s54[26], fc2_n10_s54});
+    wire signed [26:0] fc2_n10_s61 = $signed({fc2_n10_s52[25], fc2_n10_s52}) + fc2_n10_s50;
+    wire signed [27:0] fc2_n10_s62 = $signed({fc2_n10_s51[26], fc2_n10_s51}) + ($signed({{2{fc2_n10_s41_d1_v[25]}}, fc2_n10_s41_d1_v}) + $signed({fc2_n10_s43_d1_v[26], fc2_n10_s43_d1_v}));
+    wire signed [27:0] fc2_n10_s63 = $signed({fc2_n10_s58[26], fc2_n10_s58}) - $signed({fc2_n10_s59[26], fc2_n10_s59});
+    reg  signed [28:0] fc2_n10_s65_d1;
+    reg  signed [28:0] fc2_n10_s64_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n10_acc = (($signed({fc2_n10_t5_0_a_d1[28], fc2_n10_t5_0_a_d1}) + $signed({fc2_n10_t5_0_b_d1[28], fc2_n10_t5_0_b_d1})) + 30'sd501760);
+    wire signed [29:0] fc2_n10_acc = ($signed({fc2_n10_s65_d1[28], fc2_n10_s65_d1}) + $signed({fc2_n10_s64_d1[28], fc2_n10_s64_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n10_y_fl = $signed(fc2_n10_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n11_p0 = fc2_in_0 * 8'sd113; // weight 0.1103515625
-    wire signed [23:0] fc2_n11_p1 = fc2_in_1 * 9'sd153; // weight 0.1494140625
-    wire signed [22:0] fc2_n11_p3 = fc2_in_3 * 8'sd89; // weight 0.0869140625
-    wire signed [21:0] fc2_n11_p4 = fc2_in_4 * 7'sd39; // weight 0.0380859375
-    wire signed [21:0] fc2_n11_p6 = fc2_in_6 * 7'sh5c; // weight -0.03515625
-    wire signed [20:0] fc2_n11_p8 = fc2_in_8 * 6'sd19; // weight 0.0185546875
-    wire signed [19:0] fc2_n11_p11 = fc2_in_11 * 5'sh16; // weight -0.009765625
-    wire signed [18:0] fc2_n11_p12 = fc2_in_12 * 4'sd6; // weight 0.005859375
-    wire signed [21:0] fc2_n11_p14 = fc2_in_14 * 7'sd39; // weight 0.0380859375
-    wire signed [23:0] fc2_n11_p16 = fc2_in_16 * 9'sh12e; // weight -0.205078125
-    wire signed [22:0] fc2_n11_p17 = fc2_in_17 * 8'sd124; // weight 0.12109375
-    wire signed [22:0] fc2_n11_p19 = fc2_in_19 * 8'sd120; // weight 0.1171875
-    wire signed [21:0] fc2_n11_p20 = fc2_in_20 * 7'sd47; // weight 0.0458984375
-    wire signed [20:0] fc2_n11_p22 = fc2_in_22 * 6'sh22; // weight -0.029296875
-    wire signed [23:0] fc2_n11_p24 = fc2_in_24 * 9'sd194; // weight 0.189453125
-    wire signed [23:0] fc2_n11_p25 = fc2_in_25 * 9'sd165; // weight 0.1611328125
-    wire signed [23:0] fc2_n11_p28 = fc2_in_28 * 9'sd198; // weight 0.193359375
-    wire signed [23:0] fc2_n11_p29 = fc2_in_29 * 9'sd170; // weight 0.166015625
-    wire signed [21:0] fc2_n11_p30 = fc2_in_30 * 7'sd56; // weight 0.0546875
-    wire signed [22:0] fc2_n11_p32 = fc2_in_32 * 8'sd109; // weight 0.1064453125
-    wire signed [22:0] fc2_n11_p33 = fc2_in_33 * 8'shb7; // weight -0.0712890625
-    wire signed [21:0] fc2_n11_p34 = fc2_in_34 * 7'sd62; // weight 0.060546875
-    wire signed [23:0] fc2_n11_p35 = fc2_in_35 * 9'sh13b; // weight -0.1923828125
-    wire signed [21:0] fc2_n11_p37 = fc2_in_37 * 7'sd34; // weight 0.033203125
-    wire signed [21:0] fc2_n11_p39 = fc2_in_39 * 7'sd53; // weight 0.0517578125
-    wire signed [22:0] fc2_n11_p41 = fc2_in_41 * 8'sh97; // weight -0.1025390625
-    wire signed [19:0] fc2_n11_p43 = fc2_in_43 * 5'sd9; // weight 0.0087890625
-    wire signed [23:0] fc2_n11_p44 = fc2_in_44 * 9'sd198; // weight 0.193359375
-    wire signed [22:0] fc2_n11_p45 = fc2_in_45 * 8'sh9e; // weight -0.095703125
-    wire signed [23:0] fc2_n11_p46 = fc2_in_46 * 9'sh13f; // weight -0.1884765625
-    wire signed [23:0] fc2_n11_p47 = fc2_in_47 * 9'sh17c; // weight -0.12890625
-    wire signed [22:0] fc2_n11_p49 = fc2_in_49 * 8'sd67; // weight 0.0654296875
-    wire signed [21:0] fc2_n11_p50 = fc2_in_50 * 7'sh48; // weight -0.0546875
-    wire signed [22:0] fc2_n11_p51_sh = $signed({fc2_in_51, 7'd0});
-    wire signed [19:0] fc2_n11_p53 = fc2_in_53 * 5'sh17; // weight -0.0087890625
-    wire signed [20:0] fc2_n11_p54 = fc2_in_54 * 6'sh24; // weight -0.02734375
-    wire signed [22:0] fc2_n11_p56 = fc2_in_56 * 8'sd114; // weight 0.111328125
-    wire signed [23:0] fc2_n11_p57 = fc2_in_57 * 9'sd179; // weight 0.1748046875
-    wire signed [21:0] fc2_n11_p58 = fc2_in_58 * 7'sh56; // weight -0.041015625
-    wire signed [22:0] fc2_n11_p61 = fc2_in_61 * 8'sd116; // weight 0.11328125
-    wire signed [23:0] fc2_n11_p62 = fc2_in_62 * 9'sh130; // weight -0.203125
-    wire signed [23:0] fc2_n11_p63 = fc2_in_63 * 9'sh13e; // weight -0.189453125
-    reg  signed [24:0] fc2_n11_t1_0_a_d1;
-    reg  signed [24:0] fc2_n11_t1_0_b_d1;
-    wire signed [25:0] fc2_n11_t1_0 = $signed({fc2_n11_t1_0_a_d1[24], fc2_n11_t1_0_a_d1}) + $signed({fc2_n11_t1_0_b_d1[24], fc2_n11_t1_0_b_d1});
-    reg  signed [22:0] fc2_n11_t1_1_a_d1;
-    reg  signed [23:0] fc2_n11_t1_1_b_d1;
-    wire signed [24:0] fc2_n11_t1_1 = $signed({{2{fc2_n11_t1_1_a_d1[22]}}, fc2_n11_t1_1_a_d1}) + $signed({fc2_n11_t1_1_b_d1[23], fc2_n11_t1_1_b_d1});
-    reg  signed [23:0] fc2_n11_t1_2_a_d1;
-    reg  signed [23:0] fc2_n11_t1_2_b_d1;
-    wire signed [24:0] fc2_n11_t1_2 = $signed({fc2_n11_t1_2_a_d1[23], fc2_n11_t1_2_a_d1}) + $signed({fc2_n11_t1_2_b_d1[23], fc2_n11_t1_2_b_d1});
-    reg  signed [23:0] fc2_n11_t1_3_a_d1;
-    reg  signed [23:0] fc2_n11_t1_3_b_d1;
-    wire signed [24:0] fc2_n11_t1_3 = $signed({fc2_n11_t1_3_a_d1[23], fc2_n11_t1_3_a_d1}) + $signed({fc2_n11_t1_3_b_d1[23], fc2_n11_t1_3_b_d1});
-    reg  signed [24:0] fc2_n11_t1_4_a_d1;
-    reg  signed [24:0] fc2_n11_t1_4_b_d1;
-    wire signed [25:0] fc2_n11_t1_4 = $signed({fc2_n11_t1_4_a_d1[24], fc2_n11_t1_4_a_d1}) + $signed({fc2_n11_t1_4_b_d1[24], fc2_n11_t1_4_b_d1});
-    reg  signed [22:0] fc2_n11_t1_5_a_d1;
-    reg  signed [23:0] fc2_n11_t1_5_b_d1;
-    wire signed [24:0] fc2_n11_t1_5 = $signed({{2{fc2_n11_t1_5_a_d1[22]}}, fc2_n11_t1_5_a_d1}) + $signed({fc2_n11_t1_5_b_d1[23], fc2_n11_t1_5_b_d1});
-    reg  signed [24:0] fc2_n11_t1_6_a_d1;
-    reg  signed [24:0] fc2_n11_t1_6_b_d1;
-    wire signed [25:0] fc2_n11_t1_6 = $signed({fc2_n11_t1_6_a_d1[24], fc2_n11_t1_6_a_d1}) + $signed({fc2_n11_t1_6_b_d1[24], fc2_n11_t1_6_b_d1});
-    reg  signed [24:0] fc2_n11_t0_14_d1;
-    reg  signed [22:0] fc2_n11_t1_7_b_d1;
-    wire signed [24:0] fc2_n11_t1_7 = fc2_n11_t0_14_d1 + $signed({{2{fc2_n11_t1_7_b_d1[22]}}, fc2_n11_t1_7_b_d1});
-    reg  signed [23:0] fc2_n11_t1_8_a_d1;
-    reg  signed [24:0] fc2_n11_t0_17_d1;
-    wire signed [24:0] fc2_n11_t1_8 = $signed({fc2_n11_t1_8_a_d1[23], fc2_n11_t1_8_a_d1}) + fc2_n11_t0_17_d1;
-    reg  signed [23:0] fc2_n11_t1_9_a_d1;
-    reg  signed [23:0] fc2_n11_t1_9_b_d1;
-    wire signed [24:0] fc2_n11_t1_9 = $signed({fc2_n11_t1_9_a_d1[23], fc2_n11_t1_9_a_d1}) + $signed({fc2_n11_t1_9_b_d1[23], fc2_n11_t1_9_b_d1});
-    reg  signed [23:0] fc2_n11_t1_10_a_d1;
-    reg  signed [23:0] fc2_n11_t1_10_b_d1;
-    wire signed [24:0] fc2_n11_t1_10 = $signed({fc2_n11_t1_10_a_d1[23], fc2_n11_t1_10_a_d1}) + $signed({fc2_n11_t1_10_b_d1[23], fc2_n11_t1_10_b_d1});
-    reg  signed [24:0] fc2_n11_t1_11_a_d1;
-    reg  signed [24:0] fc2_n11_t1_11_b_d1;
-    wire signed [25:0] fc2_n11_t1_11 = $signed({fc2_n11_t1_11_a_d1[24], fc2_n11_t1_11_a_d1}) + $signed({fc2_n11_t1_11_b_d1[24], fc2_n11_t1_11_b_d1});
-    reg  signed [23:0] fc2_n11_t1_12_a_d1;
-    reg  signed [23:0] fc2_n11_t1_12_b_d1;
-    wire signed [24:0] fc2_n11_t1_12 = $signed({fc2_n11_t1_12_a_d1[23], fc2_n11_t1_12_a_d1}) + $signed({fc2_n11_t1_12_b_d1[23], fc2_n11_t1_12_b_d1});
-    reg  signed [22:0] fc2_n11_t1_13_a_d1;
-    reg  signed [23:0] fc2_n11_t1_13_b_d1;
-    wire signed [24:0] fc2_n11_t1_13 = $signed({{2{fc2_n11_t1_13_a_d1[22]}}, fc2_n11_t1_13_a_d1}) + $signed({fc2_n11_t1_13_b_d1[23], fc2_n11_t1_13_b_d1});
-    reg  signed [24:0] fc2_n11_t1_14_a_d1;
-    reg  signed [23:0] fc2_n11_t1_14_b_d1;
-    wire signed [25:0] fc2_n11_t1_14 = $signed({fc2_n11_t1_14_a_d1[24], fc2_n11_t1_14_a_d1}) + $signed({{2{fc2_n11_t1_14_b_d1[23]}}, fc2_n11_t1_14_b_d1});
-    reg  signed [24:0] fc2_n11_t1_15_a_d1;
-    reg  signed [23:0] fc2_n11_t1_15_b_d1;
-    wire signed [25:0] fc2_n11_t1_15 = $signed({fc2_n11_t1_15_a_d1[24], fc2_n11_t1_15_a_d1}) + $signed({{2{fc2_n11_t1_15_b_d1[23]}}, fc2_n11_t1_15_b_d1});
-    wire signed [25:0] fc2_n11_t2_1 = $signed({fc2_n11_t1_2[24], fc2_n11_t1_2}) + $signed({fc2_n11_t1_3[24], fc2_n11_t1_3});
-    wire signed [26:0] fc2_n11_t2_2 = $signed({fc2_n11_t1_4[25], fc2_n11_t1_4}) + $signed({{2{fc2_n11_t1_5[24]}}, fc2_n11_t1_5});
-    wire signed [26:0] fc2_n11_t2_3 = $signed({fc2_n11_t1_6[25], fc2_n11_t1_6}) + $signed({{2{fc2_n11_t1_7[24]}}, fc2_n11_t1_7});
-    wire signed [25:0] fc2_n11_t2_4 = $signed({fc2_n11_t1_8[24], fc2_n11_t1_8}) + $signed({fc2_n11_t1_9[24], fc2_n11_t1_9});
-    wire signed [25:0] fc2_n11_t2_6 = $signed({fc2_n11_t1_12[24], fc2_n11_t1_12}) + $signed({fc2_n11_t1_13[24], fc2_n11_t1_13});
-    wire signed [26:0] fc2_n11_t3_0 = ($signed({fc2_n11_t1_0[25], fc2_n11_t1_0}) + $signed({{2{fc2_n11_t1_1[24]}}, fc2_n11_t1_1})) + $signed({fc2_n11_t2_1[25], fc2_n11_t2_1});
-    wire signed [27:0] fc2_n11_t3_1 = $signed({fc2_n11_t2_2[26], fc2_n11_t2_2}) + $signed({fc2_n11_t2_3[26], fc2_n11_t2_3});
-    wire signed [26:0] fc2_n11_t3_2 = $signed({fc2_n11_t2_4[25], fc2_n11_t2_4}) + ($signed({{2{fc2_n11_t1_10[24]}}, fc2_n11_t1_10}) + $signed({fc2_n11_t1_11[25], fc2_n11_t1_11}));
-    wire signed [26:0] fc2_n11_t3_3 = $signed({fc2_n11_t2_6[25], fc2_n11_t2_6}) + ($signed({fc2_n11_t1_14[25], fc2_n11_t1_14}) + $signed({fc2_n11_t1_15[25], fc2_n11_t1_15}));
-    reg  signed [28:0] fc2_n11_t4_0_d1;
-    reg  signed [27:0] fc2_n11_t5_0_b_d1;
+    wire signed [7:0] fc2_n11_s0_xh = $signed(fc2_in_6[15:8]);
+    wire signed [17:0] fc2_n11_s0 = $signed({($signed({{2{fc2_n11_s0_xh[7]}}, fc2_n11_s0_xh}) + 10'sd241), fc2_in_6[7:0]});
+    wire signed [8:0] fc2_n11_s1_xh = $signed(fc2_in_25[15:7]);
+    wire signed [23:0] fc2_n11_s1 = $signed({($signed({{8{fc2_n11_s1_xh[8]}}, fc2_n11_s1_xh}) + $signed({fc2_in_10[15], fc2_in_10})), fc2_in_25[6:0]});
+    wire signed [11:0] fc2_n11_s2_xh = $signed(fc2_in_27[15:4]);
+    wire signed [19:0] fc2_n11_s2 = $signed({($signed({{4{fc2_n11_s2_xh[11]}}, fc2_n11_s2_xh}) - fc2_in_27), fc2_in_27[3:0]});
+    wire signed [17:0] fc2_n11_s3 = $signed({($signed({{2{fc2_e112_xh[14]}}, fc2_e112_xh}) - $signed({fc2_in_41[15], fc2_in_41})), fc2_in_30[0]});
+    wire signed [7:0] fc2_n11_s4_xh = $signed(fc2_in_55[15:8]);
+    wire signed [24:0] fc2_n11_s4 = $signed({($signed({{9{fc2_n11_s4_xh[7]}}, fc2_n11_s4_xh}) - $signed({fc2_in_42[15], fc2_in_42})), fc2_in_55[7:0]});
+    wire signed [13:0] fc2_n11_s5_xh = $signed(fc2_in_62[15:2]);
+    wire signed [18:0] fc2_n11_s5 = $signed({($signed({{3{fc2_n11_s5_xh[13]}}, fc2_n11_s5_xh}) + $signed({fc2_in_59[15], fc2_in_59})), fc2_in_62[1:0]});
+    wire signed [18:0] fc2_n11_s6_xh = $signed(fc2_n11_s2[19:1]);
+    wire signed [20:0] fc2_n11_s6 = $signed({($signed({fc2_n11_s6_xh[18], fc2_n11_s6_xh}) + $signed({{2{fc2_n11_s0[17]}}, fc2_n11_s0})), fc2_n11_s2[0]});
+    wire signed [17:0] fc2_n11_s7_xh = $signed(fc2_n11_s1[23:6]);
+    wire signed [24:0] fc2_n11_s7 = $signed({($signed({fc2_n11_s7_xh[17], fc2_n11_s7_xh}) + $signed({fc2_e30[17], fc2_e30})), fc2_n11_s1[5:0]});
+    wire signed [24:0] fc2_n11_s8 = $signed({($signed(fc2_n11_s4[24:6]) + $signed({fc2_n11_s3[17], fc2_n11_s3})), fc2_n11_s4[5:0]});
+    wire signed [16:0] fc2_n11_s9_xh = $signed(fc2_n11_s5[18:2]);
+    wire signed [19:0] fc2_n11_s9 = $signed({($signed({fc2_n11_s9_xh[16], fc2_n11_s9_xh}) - $signed({fc2_e5[16], fc2_e5})), fc2_n11_s5[1:0]});
+    wire signed [8:0] fc2_n11_s10_xh = $signed(fc2_e19[16:8]);
+    wire signed [25:0] fc2_n11_s10 = $signed({($signed({{9{fc2_n11_s10_xh[8]}}, fc2_n11_s10_xh}) + fc2_e45), fc2_e19[7:0]});
+    wire signed [20:0] fc2_n11_s11 = $signed({($signed({{2{fc2_e497_xh[16]}}, fc2_e497_xh}) - $signed({fc2_e69[17], fc2_e69})), fc2_e66[1:0]});
+    wire signed [15:0] fc2_n11_s12_xh = $signed(fc2_e74[16:1]);
+    wire signed [18:0] fc2_n11_s12 = $signed({($signed({{2{fc2_n11_s12_xh[15]}}, fc2_n11_s12_xh}) + fc2_e70), fc2_e74[0]});
+    wire signed [18:0] fc2_n11_s13 = $signed({($signed({fc2_n6_s8_xh[16], fc2_n6_s8_xh}) + $signed({fc2_e86[16], fc2_e86})), fc2_e85[0]});
+    wire signed [16:0] fc2_n11_s14_xh = $signed(fc2_e212[18:2]);
+    wire signed [20:0] fc2_n11_s14 = $signed({($signed({{2{fc2_n11_s14_xh[16]}}, fc2_n11_s14_xh}) + $signed({fc2_e175[17], fc2_e175})), fc2_e212[1:0]});
+    wire signed [16:0] fc2_n11_s15_xh = $signed(fc2_e277[18:2]);
+    wire signed [20:0] fc2_n11_s15 = $signed({($signed({{2{fc2_n11_s15_xh[16]}}, fc2_n11_s15_xh}) - $signed({fc2_e213[17], fc2_e213})), fc2_e277[1:0]});
+    wire signed [15:0] fc2_n11_s16_xh = $signed(fc2_e444[17:2]);
+    wire signed [20:0] fc2_n11_s16 = $signed({($signed({{3{fc2_n11_s16_xh[15]}}, fc2_n11_s16_xh}) - fc2_e890), fc2_e444[1:0]});
+    wire signed [17:0] fc2_n11_s17_xh = $signed(fc2_e402[18:1]);
+    wire signed [20:0] fc2_n11_s17 = $signed({($signed({{2{fc2_n11_s17_xh[17]}}, fc2_n11_s17_xh}) + fc2_e224), fc2_e402[0]});
+    wire signed [12:0] fc2_n11_s18_xh = $signed(fc2_e226[17:5]);
+    wire signed [23:0] fc2_n11_s18 = $signed({($signed({{6{fc2_n11_s18_xh[12]}}, fc2_n11_s18_xh}) - fc2_e457), fc2_e226[4:0]});
+    wire signed [17:0] fc2_n11_s19_xh = $signed(fc2_e898[19:2]);
+    wire signed [22:0] fc2_n11_s19 = $signed({($signed({{3{fc2_n11_s19_xh[17]}}, fc2_n11_s19_xh}) + fc2_e897), fc2_e898[1:0]});
+    wire signed [19:0] fc2_n11_s20_xh = $signed(fc2_n11_s10[25:6]);
+    wire signed [26:0] fc2_n11_s20 = $signed({($signed({fc2_n11_s20_xh[19], fc2_n11_s20_xh}) + $signed({fc2_n11_s9[19], fc2_n11_s9})), fc2_n11_s10[5:0]});
+    wire signed [12:0] fc2_n11_s21_xh = $signed(fc2_n11_s13[18:6]);
+    wire signed [25:0] fc2_n11_s21 = $signed({($signed({{7{fc2_n11_s21_xh[12]}}, fc2_n11_s21_xh}) - $signed({fc2_n11_s12[18], fc2_n11_s12})), fc2_n11_s13[5:0]});
+    wire signed [15:0] fc2_n11_s22_xh = $signed(fc2_e385[20:5]);
+    wire signed [22:0] fc2_n11_s22 = $signed({($signed({{2{fc2_n11_s22_xh[15]}}, fc2_n11_s22_xh}) + fc2_e154), fc2_e385[4:0]});
+    wire signed [16:0] fc2_n11_s23_xh = $signed(fc2_e416[19:3]);
+    wire signed [22:0] fc2_n11_s23 = $signed({($signed({{3{fc2_n11_s23_xh[16]}}, fc2_n11_s23_xh}) - $signed({fc2_e751[18], fc2_e751})), fc2_e416[2:0]});
+    wire signed [14:0] fc2_n11_s24_xh = $signed(fc2_e752[21:7]);
+    wire signed [24:0] fc2_n11_s24 = $signed({($signed({{3{fc2_n11_s24_xh[14]}}, fc2_n11_s24_xh}) - fc2_e823), fc2_e752[6:0]});
+    wire signed [18:0] fc2_n11_s25_xh = $signed(fc2_e830[19:1]);
+    wire signed [19:0] fc2_n11_s25 = $signed({(fc2_n11_s25_xh + $signed({fc2_e828[17], fc2_e828})), fc2_e830[0]});
+    wire signed [18:0] fc2_n11_s26_xh = $signed(fc2_e838[19:1]);
+    wire signed [21:0] fc2_n11_s26 = $signed({($signed({{2{fc2_n11_s26_xh[18]}}, fc2_n11_s26_xh}) - fc2_n11_s6), fc2_e838[0]});
+    wire signed [17:0] fc2_n11_s28_xh = $signed(fc2_n11_s14[20:3]);
+    wire signed [23:0] fc2_n11_s28 = $signed({($signed({{3{fc2_n11_s28_xh[17]}}, fc2_n11_s28_xh}) - fc2_n11_s11), fc2_n11_s14[2:0]});
+    wire signed [15:0] fc2_n11_s29_xh = $signed(fc2_e245[18:3]);
+    wire signed [23:0] fc2_n11_s29 = $signed({($signed({{5{fc2_n11_s29_xh[15]}}, fc2_n11_s29_xh}) + fc2_n11_s15), fc2_e245[2:0]});
+    wire signed [15:0] fc2_n11_s30_xh = $signed(fc2_e318[18:3]);
+    wire signed [23:0] fc2_n11_s30 = $signed({($signed({{5{fc2_n11_s30_xh[15]}}, fc2_n11_s30_xh}) + fc2_n11_s16), fc2_e318[2:0]});
+    wire signed [22:0] fc2_n11_s31_xh = $signed(fc2_e610[23:1]);
+    wire [24:0] fc2_n11_s31_u = {($signed({fc2_n11_s31_xh[22], fc2_n11_s31_xh}) + fc2_e915), fc2_e610[0]};
+    wire signed [17:0] fc2_n11_s32_xh = $signed(fc2_n11_s22[22:5]);
+    wire [24:0] fc2_n11_s32_u = {($signed({{2{fc2_n11_s32_xh[17]}}, fc2_n11_s32_xh}) + $signed({fc2_e701[18], fc2_e701})), fc2_n11_s22[4:0]};
+    wire signed [21:0] fc2_n11_s33_xh = $signed(fc2_n11_s18[23:2]);
+    wire [24:0] fc2_n11_s33_u = {($signed({fc2_n11_s33_xh[21], fc2_n11_s33_xh}) + $signed({{2{fc2_n11_s17[20]}}, fc2_n11_s17})), fc2_n11_s18[1:0]};
+    wire signed [18:0] fc2_n11_s34_xh = $signed(fc2_e419[19:1]);
+    wire [20:0] fc2_n11_s34_u = {($signed({fc2_n11_s34_xh[18], fc2_n11_s34_xh}) - $signed({fc2_e368[18], fc2_e368})), fc2_e419[0]};
+    wire signed [18:0] fc2_n11_s35_xh = $signed(fc2_e726[22:4]);
+    wire [24:0] fc2_n11_s35_u = {($signed({{2{fc2_n11_s35_xh[18]}}, fc2_n11_s35_xh}) - $signed({fc2_e614[19], fc2_e614})), fc2_e726[3:0]};
+    wire signed [17:0] fc2_n11_s37_xh = $signed(fc2_e815[19:2]);
+    wire [21:0] fc2_n11_s37_u = {($signed({{2{fc2_n11_s37_xh[17]}}, fc2_n11_s37_xh}) - $signed({fc2_e646[18], fc2_e646})), fc2_e815[1:0]};
+    wire [26:0] fc2_n11_s41_u = {($signed(fc2_n11_s20[26:1]) - $signed({{3{fc2_n11_s19[22]}}, fc2_n11_s19})), fc2_n11_s20[0]};
+    wire signed [22:0] fc2_n11_s43_xh = $signed(fc2_n11_s28[23:1]);
+    wire [24:0] fc2_n11_s43_u = {($signed({fc2_n11_s43_xh[22], fc2_n11_s43_xh}) + fc2_n11_s29), fc2_n11_s28[0]};
+    reg  signed [25:0] fc2_n11_s27_d1;
+    reg  [19:0] fc2_e720_d1;
+    wire signed [19:0] fc2_e720_d1_v = $signed(fc2_e720_d1);
+    wire signed [19:0] fc2_n11_s45_xh = $signed(fc2_n11_s27_d1[25:6]);
+    wire signed [26:0] fc2_n11_s45 = $signed({($signed({fc2_n11_s45_xh[19], fc2_n11_s45_xh}) + $signed({fc2_e720_d1_v[19], fc2_e720_d1_v})), fc2_n11_s27_d1[5:0]});
+    reg  [25:0] fc2_e625_d1;
+    wire signed [25:0] fc2_e625_d1_v = $signed(fc2_e625_d1);
+    reg  [24:0] fc2_n11_s32_d1;
+    wire signed [24:0] fc2_n11_s32_d1_v = $signed(fc2_n11_s32_d1);
+    wire signed [24:0] fc2_n11_s46_xh = $signed(fc2_e625_d1_v[25:1]);
+    wire signed [26:0] fc2_n11_s46 = $signed({($signed({fc2_n11_s46_xh[24], fc2_n11_s46_xh}) - $signed({fc2_n11_s32_d1_v[24], fc2_n11_s32_d1_v})), fc2_e625_d1_v[0]});
+    reg  [24:0] fc2_n11_s35_d1;
+    wire signed [24:0] fc2_n11_s35_d1_v = $signed(fc2_n11_s35_d1);
+    reg  [20:0] fc2_n11_s34_d1;
+    wire signed [20:0] fc2_n11_s34_d1_v = $signed(fc2_n11_s34_d1);
+    wire signed [24:0] fc2_n11_s47 = $signed({($signed(fc2_n11_s35_d1_v[24:2]) - $signed({{2{fc2_n11_s34_d1_v[20]}}, fc2_n11_s34_d1_v})), fc2_n11_s35_d1_v[1:0]});
+    reg  [24:0] fc2_n11_s31_d1;
+    reg  [21:0] fc2_n11_s37_d1;
+    wire signed [21:0] fc2_n11_s37_d1_v = $signed(fc2_n11_s37_d1);
+    wire signed [24:0] fc2_n11_s48 = $signed(fc2_n11_s31_d1) + $signed({{3{fc2_n11_s37_d1_v[21]}}, fc2_n11_s37_d1_v});
+    reg  [24:0] fc2_n11_s33_d1;
+    wire signed [24:0] fc2_n11_s33_d1_v = $signed(fc2_n11_s33_d1);
+    reg  signed [21:0] fc2_n11_s40_d1;
+    wire signed [21:0] fc2_n11_s49_xh = $signed(fc2_n11_s33_d1_v[24:3]);
+    wire signed [25:0] fc2_n11_s49 = $signed({($signed({fc2_n11_s49_xh[21], fc2_n11_s49_xh}) - $signed({fc2_n11_s40_d1[21], fc2_n11_s40_d1})), fc2_n11_s33_d1_v[2:0]});
+    reg  signed [24:0] fc2_n11_s36_d1;
+    reg  signed [23:0] fc2_n11_s39_d1;
+    wire signed [21:0] fc2_n11_s50_xh = $signed(fc2_n11_s36_d1[24:3]);
+    wire signed [26:0] fc2_n11_s50 = $signed({($signed({{2{fc2_n11_s50_xh[21]}}, fc2_n11_s50_xh}) - fc2_n11_s39_d1), fc2_n11_s36_d1[2:0]});
+    reg  signed [23:0] fc2_n11_s42_d1;
+    reg  [24:0] fc2_n11_s43_d1;
+    wire signed [24:0] fc2_n11_s43_d1_v = $signed(fc2_n11_s43_d1);
+    wire signed [22:0] fc2_n11_s51_xh = $signed(fc2_n11_s42_d1[23:1]);
+    wire signed [26:0] fc2_n11_s51 = $signed({($signed({{3{fc2_n11_s51_xh[22]}}, fc2_n11_s51_xh}) + $signed({fc2_n11_s43_d1_v[24], fc2_n11_s43_d1_v})), fc2_n11_s42_d1[0]});
+    reg  [26:0] fc2_n11_s41_d1;
+    wire signed [26:0] fc2_n11_s41_d1_v = $signed(fc2_n11_s41_d1);
+    reg  signed [25:0] fc2_n11_s38_d1;
+    reg  signed [23:0] fc2_n11_s44_d1;
+    wire signed [22:0] fc2_n11_s53_xh = $signed(fc2_e876[23:1]);
+    wire signed [25:0] fc2_n11_s53 = $signed({($signed({{2{fc2_n11_s53_xh[22]}}, fc2_n11_s53_xh}) + $signed({fc2_n11_s44_d1[23], fc2_n11_s44_d1})), fc2_e876[0]});
+    wire signed [26:0] fc2_n11_s54 = fc2_n11_s45 + $signed({fc2_n11_s49[25], fc2_n11_s49});
+    wire signed [25:0] fc2_n11_s55_xh = $signed(fc2_n11_s50[26:1]);
+    wire signed [27:0] fc2_n11_s55 = $signed({($signed({fc2_n11_s55_xh[25], fc2_n11_s55_xh}) + $signed({{2{fc2_n11_s47[24]}}, fc2_n11_s47})), fc2_n11_s50[0]});
+    wire signed [26:0] fc2_n11_s56 = fc2_n11_s51 + $signed({{2{fc2_n11_s48[24]}}, fc2_n11_s48});
+    wire signed [27:0] fc2_n11_s57 = ($signed({fc2_n11_s41_d1_v[26], fc2_n11_s41_d1_v}) - $signed({{2{fc2_n11_s38_d1[25]}}, fc2_n11_s38_d1})) - $signed({fc2_n11_s46[26], fc2_n11_s46});
+    wire signed [27:0] fc2_n11_s58 = $signed({fc2_n11_s54[26], fc2_n11_s54}) - $signed({{2{fc2_n11_s53[25]}}, fc2_n11_s53});
+    reg  signed [27:0] fc2_n11_s59_d1;
+    reg  signed [28:0] fc2_n11_s60_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n11_acc = (fc2_n11_t4_0_d1 + $signed({fc2_n11_t5_0_b_d1[27], fc2_n11_t5_0_b_d1}));
+    wire signed [28:0] fc2_n11_acc = ($signed({fc2_n11_s59_d1[27], fc2_n11_s59_d1}) + fc2_n11_s60_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n11_y_fl = $signed(fc2_n11_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n12_p0 = fc2_in_0 * 9'sh133; // weight -0.2001953125
-    wire signed [22:0] fc2_n12_p1 = fc2_in_1 * 8'sd94; // weight 0.091796875
-    wire signed [22:0] fc2_n12_p3 = fc2_in_3 * 8'sd72; // weight 0.0703125
-    wire signed [22:0] fc2_n12_p4 = fc2_in_4 * 8'sd87; // weight 0.0849609375
-    wire signed [23:0] fc2_n12_p5 = fc2_in_5 * 9'sh130; // weight -0.203125
-    wire signed [23:0] fc2_n12_p6 = fc2_in_6 * 9'sd133; // weight 0.1298828125
-    wire signed [23:0] fc2_n12_p7 = fc2_in_7 * 9'sd228; // weight 0.22265625
-    wire signed [21:0] fc2_n12_p8 = fc2_in_8 * 7'sh54; // weight -0.04296875
-    wire signed [22:0] fc2_n12_p9 = fc2_in_9 * 8'sd116; // weight 0.11328125
-    wire signed [20:0] fc2_n12_p10 = fc2_in_10 * 6'sd29; // weight 0.0283203125
-    wire signed [22:0] fc2_n12_p12 = fc2_in_12 * 8'sh92; // weight -0.107421875
-    wire signed [22:0] fc2_n12_p15 = fc2_in_15 * 8'sd71; // weight 0.0693359375
-    wire signed [23:0] fc2_n12_p16 = fc2_in_16 * 9'sd247; // weight 0.2412109375
-    wire signed [23:0] fc2_n12_p17 = fc2_in_17 * 9'sd164; // weight 0.16015625
-    wire signed [24:0] fc2_n12_p18 = fc2_in_18 * 10'sd408; // weight 0.3984375
-    wire signed [23:0] fc2_n12_p19 = fc2_in_19 * 9'sh13d; // weight -0.1904296875
-    wire signed [17:0] fc2_n12_p20 = fc2_in_20 * 3'sd3; // weight 0.0029296875
-    wire signed [20:0] fc2_n12_p23 = fc2_in_23 * 6'sh2d; // weight -0.0185546875
-    wire signed [23:0] fc2_n12_p24 = fc2_in_24 * 9'sh143; // weight -0.1845703125
-    wire signed [22:0] fc2_n12_p25 = fc2_in_25 * 8'sd75; // weight 0.0732421875
-    wire signed [22:0] fc2_n12_p26 = fc2_in_26 * 8'sd86; // weight 0.083984375
-    wire signed [19:0] fc2_n12_p29 = fc2_in_29 * 5'sd14; // weight 0.013671875
-    wire signed [21:0] fc2_n12_p30 = fc2_in_30 * 7'sh5d; // weight -0.0341796875
-    wire signed [19:0] fc2_n12_p32 = fc2_in_32 * 5'sd12; // weight 0.01171875
-    wire signed [22:0] fc2_n12_p34 = fc2_in_34 * 8'sha9; // weight -0.0849609375
-    wire signed [23:0] fc2_n12_p35 = fc2_in_35 * 9'sh144; // weight -0.18359375
-    wire signed [19:0] fc2_n12_p37_sh = $signed({fc2_in_37, 4'd0});
-    wire signed [20:0] fc2_n12_p37_neg = -$signed({fc2_n12_p37_sh[19], fc2_n12_p37_sh});
-    wire signed [19:0] fc2_n12_p38 = fc2_in_38 * 5'sh11; // weight -0.0146484375
-    wire signed [21:0] fc2_n12_p40 = fc2_in_40 * 7'sh49; // weight -0.0537109375
-    wire signed [19:0] fc2_n12_p43 = fc2_in_43 * 5'sh11; // weight -0.0146484375
-    wire signed [21:0] fc2_n12_p44 = fc2_in_44 * 7'sd61; // weight 0.0595703125
-    wire signed [21:0] fc2_n12_p45 = fc2_in_45 * 7'sd52; // weight 0.05078125
-    wire signed [22:0] fc2_n12_p46 = fc2_in_46 * 8'sd125; // weight 0.1220703125
-    wire signed [23:0] fc2_n12_p47 = fc2_in_47 * 9'sd218; // weight 0.212890625
-    wire signed [23:0] fc2_n12_p48 = fc2_in_48 * 9'sh131; // weight -0.2021484375
-    wire signed [22:0] fc2_n12_p49 = fc2_in_49 * 8'sh84; // weight -0.12109375
-    wire signed [20:0] fc2_n12_p50 = fc2_in_50 * 6'sh23; // weight -0.0283203125
-    wire signed [21:0] fc2_n12_p53 = fc2_in_53 * 7'sd41; // weight 0.0400390625
-    wire signed [19:0] fc2_n12_p55 = fc2_in_55 * 5'sh17; // weight -0.0087890625
-    wire signed [22:0] fc2_n12_p57 = fc2_in_57 * 8'sd93; // weight 0.0908203125
-    wire signed [22:0] fc2_n12_p58 = fc2_in_58 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc2_n12_p59 = fc2_in_59 * 9'sh13e; // weight -0.189453125
-    wire signed [22:0] fc2_n12_p60 = fc2_in_60 * 8'sd109; // weight 0.1064453125
-    wire signed [22:0] fc2_n12_p61 = fc2_in_61 * 8'sd122; // weight 0.119140625
-    wire signed [21:0] fc2_n12_p62 = fc2_in_62 * 7'sd60; // weight 0.05859375
-    wire signed [22:0] fc2_n12_p63 = fc2_in_63 * 8'sd83; // weight 0.0810546875
-    wire signed [24:0] fc2_n12_t0_29_b = $signed({fc2_n12_p59[23], fc2_n12_p59});
-    reg  signed [24:0] fc2_n12_t1_0_a_d1;
-    reg  signed [24:0] fc2_n12_t1_0_b_d1;
-    wire signed [25:0] fc2_n12_t1_0 = $signed({fc2_n12_t1_0_a_d1[24], fc2_n12_t1_0_a_d1}) + $signed({fc2_n12_t1_0_b_d1[24], fc2_n12_t1_0_b_d1});
-    reg  signed [24:0] fc2_n12_t1_1_a_d1;
-    reg  signed [24:0] fc2_n12_t1_1_b_d1;
-    wire signed [25:0] fc2_n12_t1_1 = $signed({fc2_n12_t1_1_a_d1[24], fc2_n12_t1_1_a_d1}) + $signed({fc2_n12_t1_1_b_d1[24], fc2_n12_t1_1_b_d1});
-    reg  signed [23:0] fc2_n12_t1_2_a_d1;
-    reg  signed [23:0] fc2_n12_t1_2_b_d1;
-    wire signed [24:0] fc2_n12_t1_2 = $signed({fc2_n12_t1_2_a_d1[23], fc2_n12_t1_2_a_d1}) + $signed({fc2_n12_t1_2_b_d1[23], fc2_n12_t1_2_b_d1});
-    reg  signed [23:0] fc2_n12_t1_3_a_d1;
-    reg  signed [23:0] fc2_n12_t1_3_b_d1;
-    wire signed [24:0] fc2_n12_t1_3 = $signed({fc2_n12_t1_3_a_d1[23], fc2_n12_t1_3_a_d1}) + $signed({fc2_n12_t1_3_b_d1[23], fc2_n12_t1_3_b_d1});
-    reg  signed [24:0] fc2_n12_t1_4_a_d1;
-    reg  signed [25:0] fc2_n12_t0_9_d1;
-    wire signed [25:0] fc2_n12_t1_4 = $signed({fc2_n12_t1_4_a_d1[24], fc2_n12_t1_4_a_d1}) + fc2_n12_t0_9_d1;
-    reg  signed [23:0] fc2_n12_t1_5_a_d1;
-    reg  signed [22:0] fc2_n12_t1_5_b_d1;
-    wire signed [24:0] fc2_n12_t1_5 = $signed({fc2_n12_t1_5_a_d1[23], fc2_n12_t1_5_a_d1}) + $signed({{2{fc2_n12_t1_5_b_d1[22]}}, fc2_n12_t1_5_b_d1});
-    reg  signed [24:0] fc2_n12_t0_12_d1;
-    reg  signed [23:0] fc2_n12_t1_6_b_d1;
-    wire signed [24:0] fc2_n12_t1_6 = fc2_n12_t0_12_d1 + $signed({fc2_n12_t1_6_b_d1[23], fc2_n12_t1_6_b_d1});
-    reg  signed [23:0] fc2_n12_t1_7_a_d1;
-    reg  signed [24:0] fc2_n12_t1_7_b_d1;
-    reg  signed [23:0] fc2_n12_t1_8_a_d1;
-    reg  signed [24:0] fc2_n12_t0_17_d1;
-    wire signed [24:0] fc2_n12_t1_8 = $signed({fc2_n12_t1_8_a_d1[23], fc2_n12_t1_8_a_d1}) + fc2_n12_t0_17_d1;
-    reg  signed [22:0] fc2_n12_t1_9_a_d1;
-    reg  signed [24:0] fc2_n12_t0_19_d1;
-    wire signed [24:0] fc2_n12_t1_9 = $signed({{2{fc2_n12_t1_9_a_d1[22]}}, fc2_n12_t1_9_a_d1}) + fc2_n12_t0_19_d1;
-    reg  signed [23:0] fc2_n12_t1_10_a_d1;
-    reg  signed [22:0] fc2_n12_t1_10_b_d1;
-    wire signed [24:0] fc2_n12_t1_10 = $signed({fc2_n12_t1_10_a_d1[23], fc2_n12_t1_10_a_d1}) + $signed({{2{fc2_n12_t1_10_b_d1[22]}}, fc2_n12_t1_10_b_d1});
-    reg  signed [22:0] fc2_n12_t1_11_a_d1;
-    reg  signed [24:0] fc2_n12_t0_23_d1;
-    wire signed [24:0] fc2_n12_t1_11 = $signed({{2{fc2_n12_t1_11_a_d1[22]}}, fc2_n12_t1_11_a_d1}) + fc2_n12_t0_23_d1;
-    reg  signed [24:0] fc2_n12_t1_12_a_d1;
-    reg  signed [23:0] fc2_n12_t1_12_b_d1;
-    reg  signed [23:0] fc2_n12_t1_13_a_d1;
-    reg  signed [22:0] fc2_n12_t1_13_b_d1;
-    wire signed [24:0] fc2_n12_t1_13 = $signed({fc2_n12_t1_13_a_d1[23], fc2_n12_t1_13_a_d1}) + $signed({{2{fc2_n12_t1_13_b_d1[22]}}, fc2_n12_t1_13_b_d1});
-    reg  signed [24:0] fc2_n12_t1_14_a_d1;
-    reg  signed [24:0] fc2_n12_t1_14_b_d1;
-    wire signed [25:0] fc2_n12_t1_14 = $signed({fc2_n12_t1_14_a_d1[24], fc2_n12_t1_14_a_d1}) + $signed({fc2_n12_t1_14_b_d1[24], fc2_n12_t1_14_b_d1});
-    reg  signed [23:0] fc2_n12_t1_15_a_d1;
-    reg  signed [23:0] fc2_n12_t1_15_b_d1;
-    wire signed [24:0] fc2_n12_t1_15 = $signed({fc2_n12_t1_15_a_d1[23], fc2_n12_t1_15_a_d1}) + $signed({fc2_n12_t1_15_b_d1[23], fc2_n12_t1_15_b_d1});
-    wire signed [26:0] fc2_n12_t2_0 = $signed({fc2_n12_t1_0[25], fc2_n12_t1_0}) + $signed({fc2_n12_t1_1[25], fc2_n12_t1_1});
-    wire signed [25:0] fc2_n12_t2_1 = $signed({fc2_n12_t1_2[24], fc2_n12_t1_2}) + $signed({fc2_n12_t1_3[24], fc2_n12_t1_3});
-    wire signed [26:0] fc2_n12_t2_2 = $signed({fc2_n12_t1_4[25], fc2_n12_t1_4}) + $signed({{2{fc2_n12_t1_5[24]}}, fc2_n12_t1_5});
-    wire signed [25:0] fc2_n12_t2_3 = $signed({fc2_n12_t1_6[24], fc2_n12_t1_6}) + ($signed({{2{fc2_n12_t1_7_a_d1[23]}}, fc2_n12_t1_7_a_d1}) + $signed({fc2_n12_t1_7_b_d1[24], fc2_n12_t1_7_b_d1}));
-    wire signed [25:0] fc2_n12_t2_4 = $signed({fc2_n12_t1_8[24], fc2_n12_t1_8}) + $signed({fc2_n12_t1_9[24], fc2_n12_t1_9});
-    wire signed [25:0] fc2_n12_t2_5 = $signed({fc2_n12_t1_10[24], fc2_n12_t1_10}) + $signed({fc2_n12_t1_11[24], fc2_n12_t1_11});
-    wire signed [25:0] fc2_n12_t2_6 = ($signed({fc2_n12_t1_12_a_d1[24], fc2_n12_t1_12_a_d1}) + $signed({{2{fc2_n12_t1_12_b_d1[23]}}, fc2_n12_t1_12_b_d1})) + $signed({fc2_n12_t1_13[24], fc2_n12_t1_13});
-    wire signed [27:0] fc2_n12_t3_0 = $signed({fc2_n12_t2_0[26], fc2_n12_t2_0}) + $signed({{2{fc2_n12_t2_1[25]}}, fc2_n12_t2_1});
-    wire signed [27:0] fc2_n12_t3_1 = $signed({fc2_n12_t2_2[26], fc2_n12_t2_2}) + $signed({{2{fc2_n12_t2_3[25]}}, fc2_n12_t2_3});
-    wire signed [26:0] fc2_n12_t3_2 = $signed({fc2_n12_t2_4[25], fc2_n12_t2_4}) + $signed({fc2_n12_t2_5[25], fc2_n12_t2_5});
-    wire signed [26:0] fc2_n12_t3_3 = $signed({fc2_n12_t2_6[25], fc2_n12_t2_6}) + ($signed({fc2_n12_t1_14[25], fc2_n12_t1_14}) + $signed({{2{fc2_n12_t1_15[24]}}, fc2_n12_t1_15}));
-    reg  signed [28:0] fc2_n12_t4_0_d1;
-    reg  signed [27:0] fc2_n12_t5_0_b_d1;
+    wire signed [16:0] fc2_n12_s0 = $signed({($signed({fc2_n10_s0_xh[12], fc2_n10_s0_xh}) - 14'sd299), fc2_in_0[2:0]});
+    wire signed [19:0] fc2_n12_s1 = $signed({($signed({{4{fc2_e535_xh[12]}}, fc2_e535_xh}) - $signed({fc2_in_16[15], fc2_in_16})), fc2_in_4[2:0]});
+    wire signed [9:0] fc2_n12_s2_xh = $signed(fc2_in_43[15:6]);
+    wire signed [22:0] fc2_n12_s2 = $signed({($signed({{7{fc2_n12_s2_xh[9]}}, fc2_n12_s2_xh}) + $signed({fc2_in_44[15], fc2_in_44})), fc2_in_43[5:0]});
+    wire signed [19:0] fc2_n12_s3 = $signed({($signed({{4{fc2_e837_xh[12]}}, fc2_e837_xh}) - $signed({fc2_in_55[15], fc2_in_55})), fc2_in_51[2:0]});
+    wire signed [16:0] fc2_n12_s4_xh = $signed(fc2_n12_s1[19:3]);
+    wire signed [20:0] fc2_n12_s4 = $signed({($signed({fc2_n12_s4_xh[16], fc2_n12_s4_xh}) + $signed({fc2_n12_s0[16], fc2_n12_s0})), fc2_n12_s1[2:0]});
+    wire signed [22:0] fc2_n12_s5 = fc2_n12_s2 + $signed({{3{fc2_n12_s3[19]}}, fc2_n12_s3});
+    wire signed [21:0] fc2_n12_s6 = $signed({($signed({{5{fc2_e691_xh[12]}}, fc2_e691_xh}) + $signed({fc2_e10[16], fc2_e10})), fc2_e60[3:0]});
+    wire signed [15:0] fc2_n12_s7_xh = $signed(fc2_e64[17:2]);
+    wire signed [19:0] fc2_n12_s7 = $signed({($signed({{2{fc2_n12_s7_xh[15]}}, fc2_n12_s7_xh}) + $signed({fc2_e62[16], fc2_e62})), fc2_e64[1:0]});
+    wire signed [14:0] fc2_n12_s8_xh = $signed(fc2_e85[17:3]);
+    wire signed [20:0] fc2_n12_s8 = $signed({($signed({{3{fc2_n12_s8_xh[14]}}, fc2_n12_s8_xh}) - fc2_e67), fc2_e85[2:0]});
+    wire signed [23:0] fc2_n12_s9 = $signed({($signed({{7{fc2_e861_xh[10]}}, fc2_e861_xh}) + fc2_e104), fc2_e125[5:0]});
+    wire signed [14:0] fc2_n12_s10_xh = $signed(fc2_e142[16:2]);
+    wire signed [19:0] fc2_n12_s10 = $signed({($signed({{3{fc2_n12_s10_xh[14]}}, fc2_n12_s10_xh}) + fc2_e206), fc2_e142[1:0]});
+    wire signed [20:0] fc2_n12_s11 = $signed({($signed({{3{fc2_e914_xh[15]}}, fc2_e914_xh}) + fc2_e890), fc2_e284[1:0]});
+    wire signed [16:0] fc2_n12_s12_xh = $signed(fc2_e230[17:1]);
+    wire signed [20:0] fc2_n12_s12 = $signed({($signed({{3{fc2_n12_s12_xh[16]}}, fc2_n12_s12_xh}) + $signed({fc2_e404[18], fc2_e404})), fc2_e230[0]});
+    wire signed [12:0] fc2_n12_s13_xh = $signed(fc2_e300[17:5]);
+    wire signed [23:0] fc2_n12_s13 = $signed({($signed({{6{fc2_n12_s13_xh[12]}}, fc2_n12_s13_xh}) - fc2_e303), fc2_e300[4:0]});
+    wire signed [13:0] fc2_n12_s14_xh = $signed(fc2_e448[20:7]);
+    wire signed [25:0] fc2_n12_s14 = $signed({($signed({{5{fc2_n12_s14_xh[13]}}, fc2_n12_s14_xh}) - $signed({fc2_e176[17], fc2_e176})), fc2_e448[6:0]});
+    wire signed [15:0] fc2_n12_s15_xh = $signed(fc2_e893[18:3]);
+    wire signed [23:0] fc2_n12_s15 = $signed({($signed({{5{fc2_n12_s15_xh[15]}}, fc2_n12_s15_xh}) - fc2_e918), fc2_e893[2:0]});
+    wire signed [20:0] fc2_n12_s16_xh = $signed(fc2_n12_s6[21:1]);
+    wire signed [22:0] fc2_n12_s16 = $signed({($signed({fc2_n12_s16_xh[20], fc2_n12_s16_xh}) - $signed({fc2_n12_s4[20], fc2_n12_s4})), fc2_n12_s6[0]});
+    wire signed [18:0] fc2_n12_s17_xh = $signed(fc2_n12_s8[20:2]);
+    wire signed [22:0] fc2_n12_s17 = $signed({($signed({{2{fc2_n12_s17_xh[18]}}, fc2_n12_s17_xh}) + $signed({fc2_n12_s7[19], fc2_n12_s7})), fc2_n12_s8[1:0]});
+    wire signed [23:0] fc2_n12_s18 = fc2_n12_s9 - $signed({{6{fc2_e132[17]}}, fc2_e132});
+    wire signed [18:0] fc2_n12_s19_xh = $signed(fc2_n12_s10[19:1]);
+    wire signed [20:0] fc2_n12_s19 = $signed({($signed({fc2_n12_s19_xh[18], fc2_n12_s19_xh}) + $signed({{2{fc2_e344[17]}}, fc2_e344})), fc2_n12_s10[0]});
+    wire signed [21:0] fc2_n12_s20 = $signed({($signed(fc2_e373[21:1]) + $signed({{3{fc2_e384[17]}}, fc2_e384})), fc2_e373[0]});
+    wire signed [14:0] fc2_n12_s21_xh = $signed(fc2_e770[19:5]);
+    wire signed [23:0] fc2_n12_s21 = $signed({($signed({{4{fc2_n12_s21_xh[14]}}, fc2_n12_s21_xh}) - $signed({fc2_e759[17], fc2_e759})), fc2_e770[4:0]});
+    wire signed [22:0] fc2_n12_s22 = $signed({{2{fc2_e776[20]}}, fc2_e776}) - fc2_e822;
+    wire signed [19:0] fc2_n12_s23_xh = $signed(fc2_e836[23:4]);
+    wire signed [24:0] fc2_n12_s23 = $signed({($signed({fc2_n12_s23_xh[19], fc2_n12_s23_xh}) + fc2_e849), fc2_e836[3:0]});
+    wire signed [21:0] fc2_n12_s24 = $signed({fc2_n12_s11[20], fc2_n12_s11}) + $signed({fc2_e364[20], fc2_e364});
+    wire signed [18:0] fc2_n12_s25_xh = $signed(fc2_e695[19:1]);
+    wire signed [20:0] fc2_n12_s25 = $signed({($signed({fc2_n12_s25_xh[18], fc2_n12_s25_xh}) - $signed({fc2_e650[18], fc2_e650})), fc2_e695[0]});
+    wire signed [19:0] fc2_n12_s26 = $signed({fc2_e769[18], fc2_e769}) - fc2_e773;
+    wire signed [17:0] fc2_n12_s27_xh = $signed(fc2_n12_s5[22:5]);
+    wire [24:0] fc2_n12_s27_u = {($signed({{2{fc2_n12_s27_xh[17]}}, fc2_n12_s27_xh}) - fc2_e907), fc2_n12_s5[4:0]};
+    wire signed [19:0] fc2_n12_s28_xh = $signed(fc2_n12_s14[25:6]);
+    wire [26:0] fc2_n12_s28_u = {($signed({fc2_n12_s28_xh[19], fc2_n12_s28_xh}) - $signed({fc2_e297[19], fc2_e297})), fc2_n12_s14[5:0]};
+    wire signed [22:0] fc2_n12_s29_xh = $signed(fc2_n12_s13[23:1]);
+    wire [24:0] fc2_n12_s29_u = {($signed({fc2_n12_s29_xh[22], fc2_n12_s29_xh}) + fc2_e351), fc2_n12_s13[0]};
+    wire signed [16:0] fc2_n12_s30_xh = $signed(fc2_e576[18:2]);
+    wire [21:0] fc2_n12_s30_u = {($signed({{3{fc2_n12_s30_xh[16]}}, fc2_n12_s30_xh}) - fc2_e578), fc2_e576[1:0]};
+    wire [20:0] fc2_n12_s31_u = {($signed(fc2_n12_s12[20:1]) + $signed({fc2_e871[18], fc2_e871})), fc2_n12_s12[0]};
+    wire signed [16:0] fc2_n12_s32_xh = $signed(fc2_e547[19:3]);
+    wire [25:0] fc2_n12_s32_u = {($signed({{6{fc2_n12_s32_xh[16]}}, fc2_n12_s32_xh}) - fc2_e636), fc2_e547[2:0]};
+    wire signed [19:0] fc2_n12_s34_xh = $signed(fc2_e474[23:4]);
+    wire [25:0] fc2_n12_s34_u = {($signed({{2{fc2_n12_s34_xh[19]}}, fc2_n12_s34_xh}) + $signed({fc2_n12_s19[20], fc2_n12_s19})), fc2_e474[3:0]};
+    wire signed [21:0] fc2_n12_s35_xh = $signed(fc2_n12_s17[22:1]);
+    wire [24:0] fc2_n12_s35_u = {($signed({{2{fc2_n12_s35_xh[21]}}, fc2_n12_s35_xh}) - fc2_n12_s15), fc2_n12_s17[0]};
+    wire signed [19:0] fc2_n12_s36_xh = $signed(fc2_n12_s20[21:2]);
+    wire [22:0] fc2_n12_s36_u = {($signed({fc2_n12_s36_xh[19], fc2_n12_s36_xh}) + fc2_n12_s25), fc2_n12_s20[1:0]};
+    wire signed [21:0] fc2_n12_s38_xh = $signed(fc2_e669[23:2]);
+    wire [24:0] fc2_n12_s38_u = {($signed({fc2_n12_s38_xh[21], fc2_n12_s38_xh}) - fc2_n12_s16), fc2_e669[1:0]};
+    wire signed [19:0] fc2_n12_s39_xh = $signed(fc2_n12_s24[21:2]);
+    wire [24:0] fc2_n12_s39_u = {($signed({{3{fc2_n12_s39_xh[19]}}, fc2_n12_s39_xh}) - fc2_e767), fc2_n12_s24[1:0]};
+    wire signed [21:0] fc2_n12_s40_xh = $signed(fc2_n12_s18[23:2]);
+    wire [25:0] fc2_n12_s40_u = {($signed({{2{fc2_n12_s40_xh[21]}}, fc2_n12_s40_xh}) - $signed({fc2_n12_s22[22], fc2_n12_s22})), fc2_n12_s18[1:0]};
+    wire signed [24:0] fc2_n12_s41 = $signed({{5{fc2_e720_d1_v[19]}}, fc2_e720_d1_v}) - fc2_e733_d1_v;
+    reg  [24:0] fc2_n12_s27_d1;
+    wire signed [24:0] fc2_n12_s27_d1_v = $signed(fc2_n12_s27_d1);
+    wire signed [18:0] fc2_n12_s42_xh = $signed(fc2_n12_s27_d1_v[24:6]);
+    wire signed [25:0] fc2_n12_s42 = $signed({($signed({fc2_n12_s42_xh[18], fc2_n12_s42_xh}) - fc2_e812_d1_v), fc2_n12_s27_d1_v[5:0]});
+    reg  [21:0] fc2_n12_s30_d1;
+    wire signed [21:0] fc2_n12_s30_d1_v = $signed(fc2_n12_s30_d1);
+    wire signed [15:0] fc2_n12_s43_xh = $signed(fc2_n12_s30_d1_v[21:6]);
+    wire signed [25:0] fc2_n12_s43 = $signed({($signed({{4{fc2_n12_s43_xh[15]}}, fc2_n12_s43_xh}) - fc2_e731_d1_v), fc2_n12_s30_d1_v[5:0]});
+    reg  [26:0] fc2_n12_s28_d1;
+    wire signed [26:0] fc2_n12_s28_d1_v = $signed(fc2_n12_s28_d1);
+    reg  [20:0] fc2_n12_s31_d1;
+    wire signed [20:0] fc2_n12_s31_d1_v = $signed(fc2_n12_s31_d1);
+    wire signed [26:0] fc2_n12_s44 = $signed({($signed(fc2_n12_s28_d1_v[26:1]) - $signed({{5{fc2_n12_s31_d1_v[20]}}, fc2_n12_s31_d1_v})), fc2_n12_s28_d1_v[0]});
+    reg  [24:0] fc2_n12_s29_d1;
+    wire signed [24:0] fc2_n12_s29_d1_v = $signed(fc2_n12_s29_d1);
+    reg  [22:0] fc2_n12_s36_d1;
+    wire signed [22:0] fc2_n12_s36_d1_v = $signed(fc2_n12_s36_d1);
+    wire signed [23:0] fc2_n12_s45_xh = $signed(fc2_n12_s29_d1_v[24:1]);
+    wire signed [25:0] fc2_n12_s45 = $signed({($signed({fc2_n12_s45_xh[23], fc2_n12_s45_xh}) - $signed({{2{fc2_n12_s36_d1_v[22]}}, fc2_n12_s36_d1_v})), fc2_n12_s29_d1_v[0]});
+    reg  [25:0] fc2_n12_s34_d1;
+    wire signed [25:0] fc2_n12_s34_d1_v = $signed(fc2_n12_s34_d1);
+    reg  [25:0] fc2_n12_s32_d1;
+    wire signed [25:0] fc2_n12_s32_d1_v = $signed(fc2_n12_s32_d1);
+    wire signed [26:0] fc2_n12_s46 = $signed({fc2_n12_s34_d1_v[25], fc2_n12_s34_d1_v}) - $signed({fc2_n12_s32_d1_v[25], fc2_n12_s32_d1_v});
+    reg  [24:0] fc2_n12_s35_d1;
+    wire signed [24:0] fc2_n12_s35_d1_v = $signed(fc2_n12_s35_d1);
+    reg  signed [23:0] fc2_n12_s33_d1;
+    wire signed [23:0] fc2_n12_s47_xh = $signed(fc2_n12_s35_d1_v[24:1]);
+    wire signed [25:0] fc2_n12_s47 = $signed({($signed({fc2_n12_s47_xh[23], fc2_n12_s47_xh}) - $signed({fc2_n12_s33_d1[23], fc2_n12_s33_d1})), fc2_n12_s35_d1_v[0]});
+    reg  signed [24:0] fc2_n12_s37_d1;
+    reg  [24:0] fc2_n12_s38_d1;
+    wire signed [24:0] fc2_n12_s38_d1_v = $signed(fc2_n12_s38_d1);
+    wire signed [22:0] fc2_n12_s48_xh = $signed(fc2_n12_s37_d1[24:2]);
+    wire signed [27:0] fc2_n12_s48 = $signed({($signed({{3{fc2_n12_s48_xh[22]}}, fc2_n12_s48_xh}) - $signed({fc2_n12_s38_d1_v[24], fc2_n12_s38_d1_v})), fc2_n12_s37_d1[1:0]});
+    reg  [25:0] fc2_n12_s40_d1;
+    reg  [24:0] fc2_n12_s39_d1;
+    wire signed [24:0] fc2_n12_s39_d1_v = $signed(fc2_n12_s39_d1);
+    wire signed [25:0] fc2_n12_s49 = $signed(fc2_n12_s40_d1) + $signed({fc2_n12_s39_d1_v[24], fc2_n12_s39_d1_v});
+    wire signed [26:0] fc2_n12_s50 = $signed({fc2_n12_s42[25], fc2_n12_s42}) + $signed({{2{fc2_e810[24]}}, fc2_e810});
+    wire signed [24:0] fc2_n12_s51_xh = $signed(fc2_n12_s43[25:1]);
+    wire signed [26:0] fc2_n12_s51 = $signed({($signed({fc2_n12_s51_xh[24], fc2_n12_s51_xh}) + fc2_n12_s47), fc2_n12_s43[0]});
+    wire signed [26:0] fc2_n12_s52 = $signed({fc2_n12_s45[25], fc2_n12_s45}) + $signed({{2{fc2_n12_s41[24]}}, fc2_n12_s41});
+    wire signed [27:0] fc2_n12_s54 = $signed({fc2_n12_s46[26], fc2_n12_s46}) - $signed({fc2_n12_s44[26], fc2_n12_s44});
+    wire signed [27:0] fc2_n12_s55 = $signed({fc2_n12_s50[26], fc2_n12_s50}) - $signed({fc2_n12_s51[26], fc2_n12_s51});
+    wire signed [27:0] fc2_n12_s56 = (fc2_n12_s48 + $signed({{2{fc2_n12_s49[25]}}, fc2_n12_s49})) - $signed({fc2_n12_s52[26], fc2_n12_s52});
+    reg  signed [27:0] fc2_n12_s56_d1;
+    reg  signed [28:0] fc2_n12_s57_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n12_acc = ((fc2_n12_t4_0_d1 + $signed({fc2_n12_t5_0_b_d1[27], fc2_n12_t5_0_b_d1})) + 29'sd612352);
+    wire signed [28:0] fc2_n12_acc = ($signed({fc2_n12_s56_d1[27], fc2_n12_s56_d1}) + fc2_n12_s57_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n12_y_fl = $signed(fc2_n12_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n13_p0 = fc2_in_0 * 7'sd36; // weight 0.03515625
-    wire signed [22:0] fc2_n13_p1 = fc2_in_1 * 8'sd121; // weight 0.1181640625
-    wire signed [23:0] fc2_n13_p2 = fc2_in_2 * 9'sd241; // weight 0.2353515625
-    wire signed [22:0] fc2_n13_p3 = fc2_in_3 * 8'shbc; // weight -0.06640625
-    wire signed [19:0] fc2_n13_p5 = fc2_in_5 * 5'sh12; // weight -0.013671875
-    wire signed [23:0] fc2_n13_p6 = fc2_in_6 * 9'sh166; // weight -0.150390625
-    wire signed [22:0] fc2_n13_p7 = fc2_in_7 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] fc2_n13_p9 = fc2_in_9 * 8'sd74; // weight 0.072265625
-    wire signed [23:0] fc2_n13_p10 = fc2_in_10 * 9'sd199; // weight 0.1943359375
-    wire signed [23:0] fc2_n13_p11 = fc2_in_11 * 9'sd203; // weight 0.1982421875
-    wire signed [21:0] fc2_n13_p13 = fc2_in_13 * 7'sd38; // weight 0.037109375
-    wire signed [23:0] fc2_n13_p14 = fc2_in_14 * 9'sd191; // weight 0.1865234375
-    wire signed [23:0] fc2_n13_p15 = fc2_in_15 * 9'sh161; // weight -0.1552734375
-    wire signed [21:0] fc2_n13_p16 = fc2_in_16 * 7'sh57; // weight -0.0400390625
-    wire signed [23:0] fc2_n13_p17 = fc2_in_17 * 9'sd217; // weight 0.2119140625
-    wire signed [23:0] fc2_n13_p18 = fc2_in_18 * 9'sd255; // weight 0.2490234375
-    wire signed [20:0] fc2_n13_p19 = fc2_in_19 * 6'sh2f; // weight -0.0166015625
-    wire signed [23:0] fc2_n13_p20 = fc2_in_20 * 9'sh15d; // weight -0.1591796875
-    wire signed [23:0] fc2_n13_p21 = fc2_in_21 * 9'sd153; // weight 0.1494140625
-    wire signed [23:0] fc2_n13_p22 = fc2_in_22 * 9'sd154; // weight 0.150390625
-    wire signed [22:0] fc2_n13_p24 = fc2_in_24 * 8'sd83; // weight 0.0810546875
-    wire signed [23:0] fc2_n13_p25 = fc2_in_25 * 9'sd229; // weight 0.2236328125
-    wire signed [21:0] fc2_n13_p26 = fc2_in_26 * 7'sh53; // weight -0.0439453125
-    wire signed [20:0] fc2_n13_p27 = fc2_in_27 * 6'sd25; // weight 0.0244140625
-    wire signed [21:0] fc2_n13_p29 = fc2_in_29 * 7'sh45; // weight -0.0576171875
-    wire signed [18:0] fc2_n13_p30 = fc2_in_30 * 4'sd7; // weight 0.0068359375
-    wire signed [20:0] fc2_n13_p31 = fc2_in_31 * 6'sd29; // weight 0.0283203125
-    wire signed [21:0] fc2_n13_p33 = fc2_in_33 * 7'sh43; // weight -0.0595703125
-    wire signed [19:0] fc2_n13_p35 = fc2_in_35 * 5'sd11; // weight 0.0107421875
-    wire signed [23:0] fc2_n13_p36 = fc2_in_36 * 9'sh17b; // weight -0.1298828125
-    wire signed [22:0] fc2_n13_p37 = fc2_in_37 * 8'sd101; // weight 0.0986328125
-    wire signed [22:0] fc2_n13_p38 = fc2_in_38 * 8'sd125; // weight 0.1220703125
-    wire signed [23:0] fc2_n13_p39 = fc2_in_39 * 9'sh134; // weight -0.19921875
-    wire signed [23:0] fc2_n13_p40 = fc2_in_40 * 9'sd177; // weight 0.1728515625
-    wire signed [23:0] fc2_n13_p41 = fc2_in_41 * 9'sh12c; // weight -0.20703125
-    wire signed [19:0] fc2_n13_p42 = fc2_in_42 * 5'sd12; // weight 0.01171875
-    wire signed [22:0] fc2_n13_p44 = fc2_in_44 * 8'shb9; // weight -0.0693359375
-    wire signed [23:0] fc2_n13_p46 = fc2_in_46 * 9'sh13b; // weight -0.1923828125
-    wire signed [22:0] fc2_n13_p47 = fc2_in_47 * 8'sha2; // weight -0.091796875
-    wire signed [22:0] fc2_n13_p49 = fc2_in_49 * 8'sd104; // weight 0.1015625
-    wire signed [19:0] fc2_n13_p50 = fc2_in_50 * 5'sh11; // weight -0.0146484375
-    wire signed [21:0] fc2_n13_p53 = fc2_in_53 * 7'sd60; // weight 0.05859375
-    wire signed [20:0] fc2_n13_p54 = fc2_in_54 * 6'sd25; // weight 0.0244140625
-    wire signed [23:0] fc2_n13_p56 = fc2_in_56 * 9'sh17c; // weight -0.12890625
-    wire signed [23:0] fc2_n13_p57 = fc2_in_57 * 9'sh15d; // weight -0.1591796875
-    wire signed [23:0] fc2_n13_p58 = fc2_in_58 * 9'sh152; // weight -0.169921875
-    wire signed [23:0] fc2_n13_p61 = fc2_in_61 * 9'sd162; // weight 0.158203125
-    wire signed [22:0] fc2_n13_p62 = fc2_in_62 * 8'sd110; // weight 0.107421875
-    wire signed [22:0] fc2_n13_p63 = fc2_in_63 * 8'sd88; // weight 0.0859375
-    wire signed [24:0] fc2_n13_t0_3_a = $signed({fc2_n13_p6[23], fc2_n13_p6});
-    reg  signed [23:0] fc2_n13_t1_0_a_d1;
-    reg  signed [24:0] fc2_n13_t0_1_d1;
-    wire signed [24:0] fc2_n13_t1_0 = $signed({fc2_n13_t1_0_a_d1[23], fc2_n13_t1_0_a_d1}) + fc2_n13_t0_1_d1;
-    reg  signed [23:0] fc2_n13_t1_1_a_d1;
-    reg  signed [24:0] fc2_n13_t0_3_d1;
-    wire signed [24:0] fc2_n13_t1_1 = $signed({fc2_n13_t1_1_a_d1[23], fc2_n13_t1_1_a_d1}) + fc2_n13_t0_3_d1;
-    reg  signed [23:0] fc2_n13_t1_2_a_d1;
-    reg  signed [24:0] fc2_n13_t1_2_b_d1;
-    wire signed [25:0] fc2_n13_t1_2 = $signed({{2{fc2_n13_t1_2_a_d1[23]}}, fc2_n13_t1_2_a_d1}) + $signed({fc2_n13_t1_2_b_d1[24], fc2_n13_t1_2_b_d1});
-    reg  signed [23:0] fc2_n13_t1_3_a_d1;
-    reg  signed [24:0] fc2_n13_t1_3_b_d1;
-    wire signed [25:0] fc2_n13_t1_3 = $signed({{2{fc2_n13_t1_3_a_d1[23]}}, fc2_n13_t1_3_a_d1}) + $signed({fc2_n13_t1_3_b_d1[24], fc2_n13_t1_3_b_d1});
-    reg  signed [24:0] fc2_n13_t1_4_a_d1;
-    reg  signed [24:0] fc2_n13_t1_4_b_d1;
-    wire signed [25:0] fc2_n13_t1_4 = $signed({fc2_n13_t1_4_a_d1[24], fc2_n13_t1_4_a_d1}) + $signed({fc2_n13_t1_4_b_d1[24], fc2_n13_t1_4_b_d1});
-    reg  signed [24:0] fc2_n13_t1_5_a_d1;
-    reg  signed [24:0] fc2_n13_t1_5_b_d1;
-    wire signed [25:0] fc2_n13_t1_5 = $signed({fc2_n13_t1_5_a_d1[24], fc2_n13_t1_5_a_d1}) + $signed({fc2_n13_t1_5_b_d1[24], fc2_n13_t1_5_b_d1});
-    reg  signed [24:0] fc2_n13_t0_12_d1;
-    reg  signed [22:0] fc2_n13_t1_6_b_d1;
-    wire signed [24:0] fc2_n13_t1_6 = fc2_n13_t0_12_d1 + $signed({{2{fc2_n13_t1_6_b_d1[22]}}, fc2_n13_t1_6_b_d1});
-    reg  signed [23:0] fc2_n13_t1_7_a_d1;
-    reg  signed [21:0] fc2_n13_t1_7_b_d1;
-    wire signed [24:0] fc2_n13_t1_7 = $signed({fc2_n13_t1_7_a_d1[23], fc2_n13_t1_7_a_d1}) + $signed({{3{fc2_n13_t1_7_b_d1[21]}}, fc2_n13_t1_7_b_d1});
-    reg  signed [23:0] fc2_n13_t1_8_a_d1;
-    reg  signed [22:0] fc2_n13_t1_8_b_d1;
-    wire signed [24:0] fc2_n13_t1_8 = $signed({fc2_n13_t1_8_a_d1[23], fc2_n13_t1_8_a_d1}) + $signed({{2{fc2_n13_t1_8_b_d1[22]}}, fc2_n13_t1_8_b_d1});
-    reg  signed [23:0] fc2_n13_t1_9_a_d1;
-    reg  signed [24:0] fc2_n13_t1_9_b_d1;
-    reg  signed [24:0] fc2_n13_t0_20_d1;
-    reg  signed [22:0] fc2_n13_t1_10_b_d1;
-    wire signed [24:0] fc2_n13_t1_10 = fc2_n13_t0_20_d1 + $signed({{2{fc2_n13_t1_10_b_d1[22]}}, fc2_n13_t1_10_b_d1});
-    reg  signed [24:0] fc2_n13_t1_11_a_d1;
-    reg  signed [24:0] fc2_n13_t1_11_b_d1;
-    wire signed [25:0] fc2_n13_t1_11 = $signed({fc2_n13_t1_11_a_d1[24], fc2_n13_t1_11_a_d1}) + $signed({fc2_n13_t1_11_b_d1[24], fc2_n13_t1_11_b_d1});
-    reg  signed [24:0] fc2_n13_t1_12_a_d1;
-    reg  signed [23:0] fc2_n13_t1_12_b_d1;
-    reg  signed [23:0] fc2_n13_t1_13_a_d1;
-    reg  signed [22:0] fc2_n13_t1_13_b_d1;
-    wire signed [24:0] fc2_n13_t1_13 = $signed({fc2_n13_t1_13_a_d1[23], fc2_n13_t1_13_a_d1}) + $signed({{2{fc2_n13_t1_13_b_d1[22]}}, fc2_n13_t1_13_b_d1});
-    reg  signed [24:0] fc2_n13_t1_14_a_d1;
-    reg  signed [24:0] fc2_n13_t1_14_b_d1;
-    wire signed [25:0] fc2_n13_t1_14 = $signed({fc2_n13_t1_14_a_d1[24], fc2_n13_t1_14_a_d1}) + $signed({fc2_n13_t1_14_b_d1[24], fc2_n13_t1_14_b_d1});
-    reg  signed [24:0] fc2_n13_t1_15_a_d1;
-    reg  signed [23:0] fc2_n13_t1_15_b_d1;
-    wire signed [25:0] fc2_n13_t1_15 = $signed({fc2_n13_t1_15_a_d1[24], fc2_n13_t1_15_a_d1}) + $signed({{2{fc2_n13_t1_15_b_d1[23]}}, fc2_n13_t1_15_b_d1});
-    wire signed [25:0] fc2_n13_t2_0 = $signed({fc2_n13_t1_0[24], fc2_n13_t1_0}) + $signed({fc2_n13_t1_1[24], fc2_n13_t1_1});
-    wire signed [25:0] fc2_n13_t2_3 = $signed({fc2_n13_t1_6[24], fc2_n13_t1_6}) + $signed({fc2_n13_t1_7[24], fc2_n13_t1_7});
-    wire signed [25:0] fc2_n13_t2_4 = $signed({fc2_n13_t1_8[24], fc2_n13_t1_8}) + ($signed({{2{fc2_n13_t1_9_a_d1[23]}}, fc2_n13_t1_9_a_d1}) + $signed({fc2_n13_t1_9_b_d1[24], fc2_n13_t1_9_b_d1}));
-    wire signed [25:0] fc2_n13_t2_6 = ($signed({fc2_n13_t1_12_a_d1[24], fc2_n13_t1_12_a_d1}) + $signed({{2{fc2_n13_t1_12_b_d1[23]}}, fc2_n13_t1_12_b_d1})) + $signed({fc2_n13_t1_13[24], fc2_n13_t1_13});
-    wire signed [26:0] fc2_n13_t2_7 = $signed({fc2_n13_t1_14[25], fc2_n13_t1_14}) + $signed({fc2_n13_t1_15[25], fc2_n13_t1_15});
-    wire signed [26:0] fc2_n13_t3_0 = $signed({fc2_n13_t2_0[25], fc2_n13_t2_0}) + ($signed({fc2_n13_t1_2[25], fc2_n13_t1_2}) + $signed({fc2_n13_t1_3[25], fc2_n13_t1_3}));
-    wire signed [26:0] fc2_n13_t3_1 = ($signed({fc2_n13_t1_4[25], fc2_n13_t1_4}) + $signed({fc2_n13_t1_5[25], fc2_n13_t1_5})) + $signed({fc2_n13_t2_3[25], fc2_n13_t2_3});
-    wire signed [26:0] fc2_n13_t3_2 = $signed({fc2_n13_t2_4[25], fc2_n13_t2_4}) + ($signed({{2{fc2_n13_t1_10[24]}}, fc2_n13_t1_10}) + $signed({fc2_n13_t1_11[25], fc2_n13_t1_11}));
-    wire signed [27:0] fc2_n13_t3_3 = $signed({{2{fc2_n13_t2_6[25]}}, fc2_n13_t2_6}) + $signed({fc2_n13_t2_7[26], fc2_n13_t2_7});
-    reg  signed [27:0] fc2_n13_t5_0_a_d1;
-    reg  signed [28:0] fc2_n13_t4_1_d1;
+    wire signed [12:0] fc2_n13_s0_xh = $signed(fc2_in_17[15:3]);
+    wire signed [16:0] fc2_n13_s0 = $signed({($signed({fc2_n13_s0_xh[12], fc2_n13_s0_xh}) + 14'sd303), fc2_in_17[2:0]});
+    wire signed [16:0] fc2_n13_s1 = $signed({fc2_in_28[15], fc2_in_28}) + $signed({fc2_in_33[15], fc2_in_33});
+    wire signed [13:0] fc2_n13_s2_xh = $signed(fc2_in_36[15:2]);
+    wire signed [18:0] fc2_n13_s2 = $signed({($signed({{3{fc2_n13_s2_xh[13]}}, fc2_n13_s2_xh}) + $signed({fc2_in_34[15], fc2_in_34})), fc2_in_36[1:0]});
+    wire signed [10:0] fc2_n13_s3_xh = $signed(fc2_in_54[15:5]);
+    wire signed [21:0] fc2_n13_s3 = $signed({($signed({{6{fc2_n13_s3_xh[10]}}, fc2_n13_s3_xh}) - fc2_n13_s0), fc2_in_54[4:0]});
+    wire signed [18:0] fc2_n13_s4 = $signed({fc2_e22[17], fc2_e22}) - $signed({fc2_e28[17], fc2_e28});
+    wire signed [14:0] fc2_n13_s5_xh = $signed(fc2_e57[17:3]);
+    wire signed [20:0] fc2_n13_s5 = $signed({($signed({{3{fc2_n13_s5_xh[14]}}, fc2_n13_s5_xh}) - fc2_e31), fc2_e57[2:0]});
+    wire signed [14:0] fc2_n13_s6_xh = $signed(fc2_n13_s2[18:4]);
+    wire signed [21:0] fc2_n13_s6 = $signed({($signed({{3{fc2_n13_s6_xh[14]}}, fc2_n13_s6_xh}) + $signed({fc2_n13_s1[16], fc2_n13_s1})), fc2_n13_s2[3:0]});
+    wire signed [17:0] fc2_n13_s7 = $signed({fc2_e13[16], fc2_e13}) + $signed({fc2_e16[16], fc2_e16});
+    wire signed [9:0] fc2_n13_s8_xh = $signed(fc2_e74[16:7]);
+    wire signed [24:0] fc2_n13_s8 = $signed({($signed({{8{fc2_n13_s8_xh[9]}}, fc2_n13_s8_xh}) + $signed({fc2_e52[16], fc2_e52})), fc2_e74[6:0]});
+    wire signed [19:0] fc2_n13_s9 = $signed({($signed({fc2_e364_xh[16], fc2_e364_xh}) - $signed({fc2_e115[16], fc2_e115})), fc2_e83[1:0]});
+    wire signed [17:0] fc2_n13_s10_xh = $signed(fc2_e210[18:1]);
+    wire signed [19:0] fc2_n13_s10 = $signed({($signed({fc2_n13_s10_xh[17], fc2_n13_s10_xh}) + $signed({fc2_e164[17], fc2_e164})), fc2_e210[0]});
+    wire signed [15:0] fc2_n13_s11_xh = $signed(fc2_e276[17:2]);
+    wire signed [19:0] fc2_n13_s11 = $signed({($signed({{2{fc2_n13_s11_xh[15]}}, fc2_n13_s11_xh}) - fc2_e218), fc2_e276[1:0]});
+    wire signed [12:0] fc2_n13_s12_xh = $signed(fc2_e282[17:5]);
+    wire signed [23:0] fc2_n13_s12 = $signed({($signed({{6{fc2_n13_s12_xh[12]}}, fc2_n13_s12_xh}) + fc2_e428), fc2_e282[4:0]});
+    wire signed [16:0] fc2_n13_s13_xh = $signed(fc2_e445[17:1]);
+    wire signed [22:0] fc2_n13_s13 = $signed({($signed({{5{fc2_n13_s13_xh[16]}}, fc2_n13_s13_xh}) + fc2_n13_s3), fc2_e445[0]});
+    wire signed [18:0] fc2_n13_s14_xh = $signed(fc2_n13_s5[20:2]);
+    wire signed [21:0] fc2_n13_s14 = $signed({($signed({fc2_n13_s14_xh[18], fc2_n13_s14_xh}) + $signed({fc2_e247[18], fc2_e247})), fc2_n13_s5[1:0]});
+    wire signed [23:0] fc2_n13_s15 = $signed({{3{fc2_e631[20]}}, fc2_e631}) - fc2_e638;
+    wire signed [11:0] fc2_n13_s16_xh = $signed(fc2_e178[17:6]);
+    wire signed [24:0] fc2_n13_s16 = $signed({($signed({{7{fc2_n13_s16_xh[11]}}, fc2_n13_s16_xh}) - $signed({fc2_e287[17], fc2_e287})), fc2_e178[5:0]});
+    wire signed [21:0] fc2_n13_s17 = $signed({($signed(fc2_e451[21:1]) + $signed({fc2_e450[19], fc2_e450})), fc2_e451[0]});
+    wire signed [21:0] fc2_n13_s18 = $signed({($signed(fc2_n13_s6[21:2]) + $signed({{2{fc2_n13_s7[17]}}, fc2_n13_s7})), fc2_n13_s6[1:0]});
+    wire signed [24:0] fc2_n13_s19 = $signed({($signed(fc2_n13_s8[24:5]) + $signed({fc2_n13_s4[18], fc2_n13_s4})), fc2_n13_s8[4:0]});
+    wire signed [14:0] fc2_n13_s20_xh = $signed(fc2_e95[17:3]);
+    wire signed [22:0] fc2_n13_s20 = $signed({($signed({{5{fc2_n13_s20_xh[14]}}, fc2_n13_s20_xh}) + fc2_n13_s9), fc2_e95[2:0]});
+    wire signed [9:0] fc2_n13_s21_xh = $signed(fc2_e117[17:8]);
+    wire signed [25:0] fc2_n13_s21 = $signed({($signed({{8{fc2_n13_s21_xh[9]}}, fc2_n13_s21_xh}) + fc2_e96), fc2_e117[7:0]});
+    wire signed [15:0] fc2_n13_s23_xh = $signed(fc2_e193[17:2]);
+    wire signed [20:0] fc2_n13_s23 = $signed({($signed({{3{fc2_n13_s23_xh[15]}}, fc2_n13_s23_xh}) - fc2_e194), fc2_e193[1:0]});
+    wire signed [20:0] fc2_n13_s24 = $signed({{3{fc2_e203[17]}}, fc2_e203}) + $signed({fc2_n13_s11[19], fc2_n13_s11});
+    wire signed [13:0] fc2_n13_s25_xh = $signed(fc2_e253[17:4]);
+    wire signed [21:0] fc2_n13_s25 = $signed({($signed({{4{fc2_n13_s25_xh[13]}}, fc2_n13_s25_xh}) - fc2_e257), fc2_e253[3:0]});
+    wire signed [19:0] fc2_n13_s26 = $signed({fc2_e333[18], fc2_e333}) + $signed({{2{fc2_e336[17]}}, fc2_e336});
+    wire signed [16:0] fc2_n13_s27_xh = $signed(fc2_e352[20:4]);
+    wire signed [22:0] fc2_n13_s27 = $signed({($signed({{2{fc2_n13_s27_xh[16]}}, fc2_n13_s27_xh}) - $signed({fc2_e388[17], fc2_e388})), fc2_e352[3:0]});
+    wire signed [15:0] fc2_n13_s28_xh = $signed(fc2_e735[18:3]);
+    wire signed [21:0] fc2_n13_s28 = $signed({($signed({{3{fc2_n13_s28_xh[15]}}, fc2_n13_s28_xh}) + $signed({fc2_e736[17], fc2_e736})), fc2_e735[2:0]});
+    wire signed [13:0] fc2_n13_s29_xh = $signed(fc2_e750[19:6]);
+    wire signed [24:0] fc2_n13_s29 = $signed({($signed({{5{fc2_n13_s29_xh[13]}}, fc2_n13_s29_xh}) - $signed({fc2_e760[17], fc2_e760})), fc2_e750[5:0]});
+    wire signed [17:0] fc2_n13_s30_xh = $signed(fc2_n13_s10[19:2]);
+    wire signed [21:0] fc2_n13_s30 = $signed({($signed({{2{fc2_n13_s30_xh[17]}}, fc2_n13_s30_xh}) + fc2_e843), fc2_n13_s10[1:0]});
+    wire signed [18:0] fc2_n13_s31_xh = $signed(fc2_n13_s12[23:5]);
+    wire signed [24:0] fc2_n13_s31 = $signed({($signed({fc2_n13_s31_xh[18], fc2_n13_s31_xh}) - $signed({fc2_e328[18], fc2_e328})), fc2_n13_s12[4:0]});
+    wire signed [18:0] fc2_n13_s32_xh = $signed(fc2_n13_s13[22:4]);
+    wire [23:0] fc2_n13_s32_u = {($signed({fc2_n13_s32_xh[18], fc2_n13_s32_xh}) + $signed({fc2_e355[18], fc2_e355})), fc2_n13_s13[3:0]};
+    wire signed [16:0] fc2_n13_s34_xh = $signed(fc2_e419[19:3]);
+    wire [24:0] fc2_n13_s34_u = {($signed({{5{fc2_n13_s34_xh[16]}}, fc2_n13_s34_xh}) + fc2_n13_s25), fc2_e419[2:0]};
+    wire signed [16:0] fc2_n13_s35_xh = $signed(fc2_e570[18:2]);
+    wire [21:0] fc2_n13_s35_u = {($signed({{3{fc2_n13_s35_xh[16]}}, fc2_n13_s35_xh}) + fc2_e419), fc2_e570[1:0]};
+    wire signed [19:0] fc2_n13_s36_xh = $signed(fc2_n13_s14[21:2]);
+    wire [22:0] fc2_n13_s36_u = {($signed({fc2_n13_s36_xh[19], fc2_n13_s36_xh}) + $signed({fc2_e719[19], fc2_e719})), fc2_n13_s14[1:0]};
+    wire signed [16:0] fc2_n13_s37_xh = $signed(fc2_n13_s23[20:4]);
+    wire [26:0] fc2_n13_s37_u = {($signed({{6{fc2_n13_s37_xh[16]}}, fc2_n13_s37_xh}) - fc2_n13_s27), fc2_n13_s23[3:0]};
+    wire signed [20:0] fc2_n13_s38_xh = $signed(fc2_n13_s28[21:1]);
+    wire [25:0] fc2_n13_s38_u = {($signed({{4{fc2_n13_s38_xh[20]}}, fc2_n13_s38_xh}) + fc2_n13_s29), fc2_n13_s28[0]};
+    wire signed [16:0] fc2_n13_s39_xh = $signed(fc2_e785[18:2]);
+    wire [23:0] fc2_n13_s39_u = {($signed({{5{fc2_n13_s39_xh[16]}}, fc2_n13_s39_xh}) + fc2_n13_s18), fc2_e785[1:0]};
+    wire signed [23:0] fc2_n13_s40_xh = $signed(fc2_n13_s19[24:1]);
+    wire [25:0] fc2_n13_s40_u = {($signed({fc2_n13_s40_xh[23], fc2_n13_s40_xh}) - $signed({{2{fc2_n13_s20[22]}}, fc2_n13_s20})), fc2_n13_s19[0]};
+    wire signed [17:0] fc2_n13_s41_xh = $signed(fc2_n13_s26[19:2]);
+    wire [23:0] fc2_n13_s41_u = {($signed({{4{fc2_n13_s41_xh[17]}}, fc2_n13_s41_xh}) + fc2_n13_s17), fc2_n13_s26[1:0]};
+    wire signed [20:0] fc2_n13_s42 = ($signed({{3{fc2_e131[17]}}, fc2_e131}) + $signed({fc2_e185[19], fc2_e185})) - $signed({{2{fc2_e598[18]}}, fc2_e598});
+    wire signed [17:0] fc2_n13_s43_xh = $signed(fc2_n13_s24[20:3]);
+    wire [24:0] fc2_n13_s43_u = {($signed({{4{fc2_n13_s43_xh[17]}}, fc2_n13_s43_xh}) - fc2_n13_s30), fc2_n13_s24[2:0]};
+    reg  [20:0] fc2_e873_d1;
+    wire signed [20:0] fc2_e873_d1_v = $signed(fc2_e873_d1);
+    reg  [19:0] fc2_e764_d1;
+    wire signed [15:0] fc2_n13_s45_xh = $signed(fc2_e873_d1_v[20:5]);
+    wire signed [24:0] fc2_n13_s45 = $signed({($signed({{4{fc2_n13_s45_xh[15]}}, fc2_n13_s45_xh}) - $signed(fc2_e764_d1)), fc2_e873_d1_v[4:0]});
+    reg  [23:0] fc2_n13_s32_d1;
+    reg  [21:0] fc2_n13_s35_d1;
+    wire signed [21:0] fc2_n13_s35_d1_v = $signed(fc2_n13_s35_d1);
+    wire signed [23:0] fc2_n13_s46 = $signed(fc2_n13_s32_d1) - $signed({{2{fc2_n13_s35_d1_v[21]}}, fc2_n13_s35_d1_v});
+    reg  [22:0] fc2_n13_s36_d1;
+    wire signed [22:0] fc2_n13_s36_d1_v = $signed(fc2_n13_s36_d1);
+    reg  [24:0] fc2_e728_d1;
+    wire signed [24:0] fc2_e728_d1_v = $signed(fc2_e728_d1);
+    wire signed [25:0] fc2_n13_s47 = $signed({{3{fc2_n13_s36_d1_v[22]}}, fc2_n13_s36_d1_v}) + $signed({fc2_e728_d1_v[24], fc2_e728_d1_v});
+    reg  [24:0] fc2_n13_s34_d1;
+    wire signed [24:0] fc2_n13_s34_d1_v = $signed(fc2_n13_s34_d1);
+    reg  signed [20:0] fc2_n13_s42_d1;
+    wire signed [19:0] fc2_n13_s48_xh = $signed(fc2_n13_s34_d1_v[24:5]);
+    wire signed [26:0] fc2_n13_s48 = $signed({($signed({{2{fc2_n13_s48_xh[19]}}, fc2_n13_s48_xh}) + $signed({fc2_n13_s42_d1[20], fc2_n13_s42_d1})), fc2_n13_s34_d1_v[4:0]});
+    reg  [23:0] fc2_n13_s39_d1;
+    wire signed [23:0] fc2_n13_s39_d1_v = $signed(fc2_n13_s39_d1);
+    wire signed [21:0] fc2_n13_s49_xh = $signed(fc2_n13_s39_d1_v[23:2]);
+    wire signed [25:0] fc2_n13_s49 = $signed({($signed({{2{fc2_n13_s49_xh[21]}}, fc2_n13_s49_xh}) + $signed({fc2_e528_d1_v[22], fc2_e528_d1_v})), fc2_n13_s39_d1_v[1:0]});
+    reg  [26:0] fc2_n13_s37_d1;
+    reg  [23:0] fc2_n13_s41_d1;
+    wire signed [23:0] fc2_n13_s41_d1_v = $signed(fc2_n13_s41_d1);
+    wire signed [26:0] fc2_n13_s50 = $signed(fc2_n13_s37_d1) - $signed({{3{fc2_n13_s41_d1_v[23]}}, fc2_n13_s41_d1_v});
+    reg  [24:0] fc2_n13_s43_d1;
+    wire signed [24:0] fc2_n13_s43_d1_v = $signed(fc2_n13_s43_d1);
+    reg  [25:0] fc2_n13_s38_d1;
+    wire signed [25:0] fc2_n13_s51 = $signed({fc2_n13_s43_d1_v[24], fc2_n13_s43_d1_v}) - $signed(fc2_n13_s38_d1);
+    reg  signed [26:0] fc2_n13_s33_d1;
+    reg  [25:0] fc2_n13_s40_d1;
+    wire signed [25:0] fc2_n13_s40_d1_v = $signed(fc2_n13_s40_d1);
+    wire signed [25:0] fc2_n13_s52_xh = $signed(fc2_n13_s33_d1[26:1]);
+    wire signed [27:0] fc2_n13_s52 = $signed({($signed({fc2_n13_s52_xh[25], fc2_n13_s52_xh}) - $signed({fc2_n13_s40_d1_v[25], fc2_n13_s40_d1_v})), fc2_n13_s33_d1[0]});
+    reg  signed [25:0] fc2_n13_s44_d1;
+    reg  [24:0] fc2_e477_d1;
+    wire signed [24:0] fc2_e477_d1_v = $signed(fc2_e477_d1);
+    wire signed [25:0] fc2_n13_s53 = fc2_n13_s44_d1 + $signed({fc2_e477_d1_v[24], fc2_e477_d1_v});
+    wire signed [26:0] fc2_n13_s54 = fc2_n13_s48 + $signed({{2{fc2_n13_s45[24]}}, fc2_n13_s45});
+    wire signed [23:0] fc2_n13_s55_xh = $signed(fc2_n13_s49[25:2]);
+    wire signed [26:0] fc2_n13_s55 = $signed({($signed({fc2_n13_s55_xh[23], fc2_n13_s55_xh}) + $signed({fc2_n13_s46[23], fc2_n13_s46})), fc2_n13_s49[1:0]});
+    wire signed [26:0] fc2_n13_s56 = $signed({fc2_n13_s47[25], fc2_n13_s47}) - $signed({fc2_n13_s51[25], fc2_n13_s51});
+    wire signed [27:0] fc2_n13_s57 = fc2_n13_s52 - $signed({{2{fc2_n13_s53[25]}}, fc2_n13_s53});
+    wire signed [27:0] fc2_n13_s58 = $signed({fc2_n13_s50[26], fc2_n13_s50}) - $signed({{2{fc2_e504[25]}}, fc2_e504});
+    wire signed [27:0] fc2_n13_s59 = $signed({fc2_n13_s55[26], fc2_n13_s55}) + $signed({fc2_n13_s54[26], fc2_n13_s54});
+    reg  signed [28:0] fc2_n13_s61_d1;
+    reg  signed [28:0] fc2_n13_s60_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n13_acc = (($signed({fc2_n13_t5_0_a_d1[27], fc2_n13_t5_0_a_d1}) + fc2_n13_t4_1_d1) + 29'sd620544);
+    wire signed [28:0] fc2_n13_acc = (-(fc2_n13_s61_d1 + fc2_n13_s60_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n13_y_fl = $signed(fc2_n13_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n14_p0 = fc2_in_0 * 4'sh9; // weight -0.0068359375
-    wire signed [23:0] fc2_n14_p3 = fc2_in_3 * 9'sh14b; // weight -0.1767578125
-    wire signed [23:0] fc2_n14_p4 = fc2_in_4 * 9'sh170; // weight -0.140625
-    wire signed [23:0] fc2_n14_p5 = fc2_in_5 * 9'sd199; // weight 0.1943359375
-    wire signed [22:0] fc2_n14_p6 = fc2_in_6 * 8'sd99; // weight 0.0966796875
-    wire signed [23:0] fc2_n14_p7 = fc2_in_7 * 9'sd183; // weight 0.1787109375
-    wire signed [19:0] fc2_n14_p9 = fc2_in_9 * 5'sd12; // weight 0.01171875
-    wire signed [22:0] fc2_n14_p10 = fc2_in_10 * 8'sd97; // weight 0.0947265625
-    wire signed [21:0] fc2_n14_p11 = fc2_in_11 * 7'sh4d; // weight -0.0498046875
-    wire signed [21:0] fc2_n14_p12 = fc2_in_12 * 7'sh48; // weight -0.0546875
-    wire signed [21:0] fc2_n14_p14 = fc2_in_14 * 7'sd44; // weight 0.04296875
-    wire signed [21:0] fc2_n14_p15 = fc2_in_15 * 7'sd62; // weight 0.060546875
-    wire signed [18:0] fc2_n14_p17 = fc2_in_17 * 4'sh9; // weight -0.0068359375
-    wire signed [24:0] fc2_n14_p18 = fc2_in_18 * 10'sh2a4; // weight -0.33984375
-    wire signed [23:0] fc2_n14_p19 = fc2_in_19 * 9'sh130; // weight -0.203125
-    wire signed [18:0] fc2_n14_p20 = fc2_in_20 * 4'sd6; // weight 0.005859375
-    wire signed [22:0] fc2_n14_p22 = fc2_in_22 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc2_n14_p23 = fc2_in_23 * 8'sd71; // weight 0.0693359375
-    wire signed [22:0] fc2_n14_p26 = fc2_in_26 * 8'sh88; // weight -0.1171875
-    wire signed [23:0] fc2_n14_p27 = fc2_in_27 * 9'sd208; // weight 0.203125
-    wire signed [23:0] fc2_n14_p28 = fc2_in_28 * 9'sd184; // weight 0.1796875
-    wire signed [23:0] fc2_n14_p29 = fc2_in_29 * 9'sh17c; // weight -0.12890625
-    wire signed [22:0] fc2_n14_p31_sh = $signed({fc2_in_31, 7'd0});
-    wire signed [23:0] fc2_n14_p32 = fc2_in_32 * 9'sh163; // weight -0.1533203125
-    wire signed [23:0] fc2_n14_p33 = fc2_in_33 * 9'sh16d; // weight -0.1435546875
-    wire signed [23:0] fc2_n14_p34 = fc2_in_34 * 9'sd219; // weight 0.2138671875
-    wire signed [22:0] fc2_n14_p35 = fc2_in_35 * 8'sd106; // weight 0.103515625
-    wire signed [22:0] fc2_n14_p36 = fc2_in_36 * 8'sd104; // weight 0.1015625
-    wire signed [23:0] fc2_n14_p37 = fc2_in_37 * 9'sh133; // weight -0.2001953125
-    wire signed [23:0] fc2_n14_p38 = fc2_in_38 * 9'sh133; // weight -0.2001953125
-    wire signed [23:0] fc2_n14_p39 = fc2_in_39 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc2_n14_p40 = fc2_in_40 * 9'sd161; // weight 0.1572265625
-    wire signed [23:0] fc2_n14_p41 = fc2_in_41 * 9'sd145; // weight 0.1416015625
-    wire signed [23:0] fc2_n14_p42 = fc2_in_42 * 9'sd229; // weight 0.2236328125
-    wire signed [23:0] fc2_n14_p43 = fc2_in_43 * 9'sh15d; // weight -0.1591796875
-    wire signed [22:0] fc2_n14_p44 = fc2_in_44 * 8'sh9c; // weight -0.09765625
-    wire signed [23:0] fc2_n14_p46 = fc2_in_46 * 9'sd195; // weight 0.1904296875
-    wire signed [23:0] fc2_n14_p48 = fc2_in_48 * 9'sd172; // weight 0.16796875
-    wire signed [23:0] fc2_n14_p50 = fc2_in_50 * 9'sh144; // weight -0.18359375
-    wire signed [22:0] fc2_n14_p51 = fc2_in_51 * 8'sh85; // weight -0.1201171875
-    wire signed [23:0] fc2_n14_p52 = fc2_in_52 * 9'sd200; // weight 0.1953125
-    wire signed [23:0] fc2_n14_p53 = fc2_in_53 * 9'sh160; // weight -0.15625
-    wire signed [22:0] fc2_n14_p54_sh = $signed({fc2_in_54, 7'd0});
-    wire signed [23:0] fc2_n14_p54_neg = -$signed({fc2_n14_p54_sh[22], fc2_n14_p54_sh});
-    wire signed [23:0] fc2_n14_p55 = fc2_in_55 * 9'sh116; // weight -0.228515625
-    wire signed [22:0] fc2_n14_p56 = fc2_in_56 * 8'sd67; // weight 0.0654296875
-    wire signed [21:0] fc2_n14_p57 = fc2_in_57 * 7'sd61; // weight 0.0595703125
-    wire signed [22:0] fc2_n14_p58 = fc2_in_58 * 8'sha2; // weight -0.091796875
-    wire signed [22:0] fc2_n14_p59 = fc2_in_59 * 8'sha5; // weight -0.0888671875
-    wire signed [23:0] fc2_n14_p61 = fc2_in_61 * 9'sd158; // weight 0.154296875
-    wire signed [23:0] fc2_n14_p62 = fc2_in_62 * 9'sh138; // weight -0.1953125
-    wire signed [17:0] fc2_n14_p63 = fc2_in_63 * 3'sd3; // weight 0.0029296875
-    wire signed [23:0] fc2_n14_t0_10_a = $signed({{5{fc2_n14_p20[18]}}, fc2_n14_p20});
-    reg  signed [24:0] fc2_n14_t1_0_a_d1;
-    reg  signed [24:0] fc2_n14_t1_0_b_d1;
-    wire signed [25:0] fc2_n14_t1_0 = $signed({fc2_n14_t1_0_a_d1[24], fc2_n14_t1_0_a_d1}) + $signed({fc2_n14_t1_0_b_d1[24], fc2_n14_t1_0_b_d1});
-    reg  signed [24:0] fc2_n14_t1_1_a_d1;
-    reg  signed [24:0] fc2_n14_t1_1_b_d1;
-    wire signed [25:0] fc2_n14_t1_1 = $signed({fc2_n14_t1_1_a_d1[24], fc2_n14_t1_1_a_d1}) + $signed({fc2_n14_t1_1_b_d1[24], fc2_n14_t1_1_b_d1});
-    reg  signed [23:0] fc2_n14_t1_2_a_d1;
-    reg  signed [23:0] fc2_n14_t1_2_b_d1;
-    wire signed [24:0] fc2_n14_t1_2 = $signed({fc2_n14_t1_2_a_d1[23], fc2_n14_t1_2_a_d1}) + $signed({fc2_n14_t1_2_b_d1[23], fc2_n14_t1_2_b_d1});
-    reg  signed [23:0] fc2_n14_t1_3_a_d1;
-    reg  signed [22:0] fc2_n14_t1_3_b_d1;
-    wire signed [24:0] fc2_n14_t1_3 = $signed({fc2_n14_t1_3_a_d1[23], fc2_n14_t1_3_a_d1}) + $signed({{2{fc2_n14_t1_3_b_d1[22]}}, fc2_n14_t1_3_b_d1});
-    reg  signed [22:0] fc2_n14_t1_4_a_d1;
-    reg  signed [25:0] fc2_n14_t0_9_d1;
-    wire signed [25:0] fc2_n14_t1_4 = $signed({{3{fc2_n14_t1_4_a_d1[22]}}, fc2_n14_t1_4_a_d1}) + fc2_n14_t0_9_d1;
-    reg  signed [23:0] fc2_n14_t1_5_a_d1;
-    reg  signed [23:0] fc2_n14_t1_5_b_d1;
-    wire signed [24:0] fc2_n14_t1_5 = $signed({fc2_n14_t1_5_a_d1[23], fc2_n14_t1_5_a_d1}) + $signed({fc2_n14_t1_5_b_d1[23], fc2_n14_t1_5_b_d1});
-    reg  signed [23:0] fc2_n14_t1_6_a_d1;
-    reg  signed [24:0] fc2_n14_t0_13_d1;
-    wire signed [24:0] fc2_n14_t1_6 = $signed({fc2_n14_t1_6_a_d1[23], fc2_n14_t1_6_a_d1}) + fc2_n14_t0_13_d1;
-    reg  signed [24:0] fc2_n14_t1_7_a_d1;
-    reg  signed [24:0] fc2_n14_t1_7_b_d1;
-    wire signed [25:0] fc2_n14_t1_7 = $signed({fc2_n14_t1_7_a_d1[24], fc2_n14_t1_7_a_d1}) + $signed({fc2_n14_t1_7_b_d1[24], fc2_n14_t1_7_b_d1});
-    reg  signed [24:0] fc2_n14_t1_8_a_d1;
-    reg  signed [24:0] fc2_n14_t1_8_b_d1;
-    wire signed [25:0] fc2_n14_t1_8 = $signed({fc2_n14_t1_8_a_d1[24], fc2_n14_t1_8_a_d1}) + $signed({fc2_n14_t1_8_b_d1[24], fc2_n14_t1_8_b_d1});
-    reg  signed [24:0] fc2_n14_t1_9_a_d1;
-    reg  signed [24:0] fc2_n14_t1_9_b_d1;
-    wire signed [25:0] fc2_n14_t1_9 = $signed({fc2_n14_t1_9_a_d1[24], fc2_n14_t1_9_a_d1}) + $signed({fc2_n14_t1_9_b_d1[24], fc2_n14_t1_9_b_d1});
-    reg  signed [24:0] fc2_n14_t1_10_a_d1;
-    reg  signed [24:0] fc2_n14_t1_10_b_d1;
-    wire signed [25:0] fc2_n14_t1_10 = $signed({fc2_n14_t1_10_a_d1[24], fc2_n14_t1_10_a_d1}) + $signed({fc2_n14_t1_10_b_d1[24], fc2_n14_t1_10_b_d1});
-    reg  signed [25:0] fc2_n14_t0_22_d1;
-    reg  signed [24:0] fc2_n14_t1_11_b_d1;
-    wire signed [25:0] fc2_n14_t1_11 = fc2_n14_t0_22_d1 + $signed({fc2_n14_t1_11_b_d1[24], fc2_n14_t1_11_b_d1});
-    reg  signed [24:0] fc2_n14_t1_12_a_d1;
-    reg  signed [24:0] fc2_n14_t1_12_b_d1;
-    wire signed [25:0] fc2_n14_t1_12 = $signed({fc2_n14_t1_12_a_d1[24], fc2_n14_t1_12_a_d1}) + $signed({fc2_n14_t1_12_b_d1[24], fc2_n14_t1_12_b_d1});
-    reg  signed [24:0] fc2_n14_t1_13_a_d1;
-    reg  signed [24:0] fc2_n14_t1_13_b_d1;
-    wire signed [25:0] fc2_n14_t1_13 = $signed({fc2_n14_t1_13_a_d1[24], fc2_n14_t1_13_a_d1}) + $signed({fc2_n14_t1_13_b_d1[24], fc2_n14_t1_13_b_d1});
-    reg  signed [23:0] fc2_n14_t1_14_a_d1;
-    reg  signed [23:0] fc2_n14_t1_14_b_d1;
-    wire signed [24:0] fc2_n14_t1_14 = $signed({fc2_n14_t1_14_a_d1[23], fc2_n14_t1_14_a_d1}) + $signed({fc2_n14_t1_14_b_d1[23], fc2_n14_t1_14_b_d1});
-    reg  signed [24:0] fc2_n14_t0_30_d1;
-    reg  signed [19:0] fc2_n14_t1_15_b_d1;
-    wire signed [24:0] fc2_n14_t1_15 = fc2_n14_t0_30_d1 + $signed({{5{fc2_n14_t1_15_b_d1[19]}}, fc2_n14_t1_15_b_d1});
-    wire signed [25:0] fc2_n14_t2_1 = $signed({fc2_n14_t1_2[24], fc2_n14_t1_2}) + $signed({fc2_n14_t1_3[24], fc2_n14_t1_3});
-    wire signed [26:0] fc2_n14_t2_2 = $signed({fc2_n14_t1_4[25], fc2_n14_t1_4}) + $signed({{2{fc2_n14_t1_5[24]}}, fc2_n14_t1_5});
-    wire signed [26:0] fc2_n14_t2_3 = $signed({{2{fc2_n14_t1_6[24]}}, fc2_n14_t1_6}) + $signed({fc2_n14_t1_7[25], fc2_n14_t1_7});
-    wire signed [26:0] fc2_n14_t2_4 = $signed({fc2_n14_t1_8[25], fc2_n14_t1_8}) + $signed({fc2_n14_t1_9[25], fc2_n14_t1_9});
-    wire signed [26:0] fc2_n14_t2_5 = $signed({fc2_n14_t1_10[25], fc2_n14_t1_10}) + $signed({fc2_n14_t1_11[25], fc2_n14_t1_11});
-    wire signed [26:0] fc2_n14_t2_6 = $signed({fc2_n14_t1_12[25], fc2_n14_t1_12}) + $signed({fc2_n14_t1_13[25], fc2_n14_t1_13});
-    wire signed [25:0] fc2_n14_t2_7 = $signed({fc2_n14_t1_14[24], fc2_n14_t1_14}) + $signed({fc2_n14_t1_15[24], fc2_n14_t1_15});
-    wire signed [26:0] fc2_n14_t3_0 = ($signed({fc2_n14_t1_0[25], fc2_n14_t1_0}) + $signed({fc2_n14_t1_1[25], fc2_n14_t1_1})) + $signed({fc2_n14_t2_1[25], fc2_n14_t2_1});
-    wire signed [27:0] fc2_n14_t3_1 = $signed({fc2_n14_t2_2[26], fc2_n14_t2_2}) + $signed({fc2_n14_t2_3[26], fc2_n14_t2_3});
-    wire signed [27:0] fc2_n14_t3_2 = $signed({fc2_n14_t2_4[26], fc2_n14_t2_4}) + $signed({fc2_n14_t2_5[26], fc2_n14_t2_5});
-    wire signed [27:0] fc2_n14_t3_3 = $signed({fc2_n14_t2_6[26], fc2_n14_t2_6}) + $signed({{2{fc2_n14_t2_7[25]}}, fc2_n14_t2_7});
-    reg  signed [28:0] fc2_n14_t5_0_a_d1;
-    reg  signed [28:0] fc2_n14_t5_0_b_d1;
+    wire signed [6:0] fc2_n14_s0_xh = $signed(fc2_in_15[15:9]);
+    wire signed [18:0] fc2_n14_s0 = $signed({($signed({{3{fc2_n14_s0_xh[6]}}, fc2_n14_s0_xh}) - 10'sd411), fc2_in_15[8:0]}); // bias 0.4013671875
+    wire signed [18:0] fc2_n14_s1 = $signed({($signed({{3{fc2_e34_xh[13]}}, fc2_e34_xh}) + $signed({fc2_in_28[15], fc2_in_28})), fc2_in_15[1:0]});
+    wire signed [9:0] fc2_n14_s2_xh = $signed(fc2_in_45[15:6]);
+    wire signed [22:0] fc2_n14_s2 = $signed({($signed({{7{fc2_n14_s2_xh[9]}}, fc2_n14_s2_xh}) - $signed({fc2_in_50[15], fc2_in_50})), fc2_in_45[5:0]});
+    wire signed [14:0] fc2_n14_s3_xh = $signed(fc2_n14_s0[18:4]);
+    wire signed [21:0] fc2_n14_s3 = $signed({($signed({{3{fc2_n14_s3_xh[14]}}, fc2_n14_s3_xh}) + fc2_e8), fc2_n14_s0[3:0]});
+    wire signed [18:0] fc2_n14_s4_xh = $signed(fc2_n14_s2[22:4]);
+    wire signed [23:0] fc2_n14_s4 = $signed({($signed({fc2_n14_s4_xh[18], fc2_n14_s4_xh}) + $signed({fc2_n14_s1[18], fc2_n14_s1})), fc2_n14_s2[3:0]});
+    wire signed [12:0] fc2_n14_s5_xh = $signed(fc2_e27[16:4]);
+    wire signed [21:0] fc2_n14_s5 = $signed({($signed({{5{fc2_n14_s5_xh[12]}}, fc2_n14_s5_xh}) + $signed({fc2_e3[16], fc2_e3})), fc2_e27[3:0]});
+    wire signed [14:0] fc2_n14_s6_xh = $signed(fc2_e80[18:4]);
+    wire signed [21:0] fc2_n14_s6 = $signed({($signed({{3{fc2_n14_s6_xh[14]}}, fc2_n14_s6_xh}) - $signed({fc2_e73[16], fc2_e73})), fc2_e80[3:0]});
+    wire signed [15:0] fc2_n14_s7_xh = $signed(fc2_e97[17:2]);
+    wire signed [19:0] fc2_n14_s7 = $signed({($signed({{2{fc2_n14_s7_xh[15]}}, fc2_n14_s7_xh}) + fc2_e85), fc2_e97[1:0]});
+    wire signed [19:0] fc2_n14_s8 = $signed({($signed({{2{fc2_n14_s7_xh[15]}}, fc2_n14_s7_xh}) + $signed({fc2_e100[16], fc2_e100})), fc2_e97[1:0]});
+    wire signed [15:0] fc2_n14_s9_xh = $signed(fc2_e168[16:1]);
+    wire signed [18:0] fc2_n14_s9 = $signed({($signed({{2{fc2_n14_s9_xh[15]}}, fc2_n14_s9_xh}) - $signed({fc2_e137[16], fc2_e137})), fc2_e168[0]});
+    wire signed [10:0] fc2_n14_s10_xh = $signed(fc2_e215[16:6]);
+    wire signed [23:0] fc2_n14_s10 = $signed({($signed({{7{fc2_n14_s10_xh[10]}}, fc2_n14_s10_xh}) + fc2_e173), fc2_e215[5:0]});
+    wire signed [13:0] fc2_n14_s11_xh = $signed(fc2_e433[19:6]);
+    wire signed [23:0] fc2_n14_s11 = $signed({($signed({{4{fc2_n14_s11_xh[13]}}, fc2_n14_s11_xh}) - fc2_e281), fc2_e433[5:0]});
+    wire signed [17:0] fc2_n14_s12_xh = $signed(fc2_n14_s3[21:4]);
+    wire signed [23:0] fc2_n14_s12 = $signed({($signed({{2{fc2_n14_s12_xh[17]}}, fc2_n14_s12_xh}) - $signed({fc2_e892[18], fc2_e892})), fc2_n14_s3[3:0]});
+    wire signed [11:0] fc2_n14_s13_xh = $signed(fc2_e119[17:6]);
+    wire signed [24:0] fc2_n14_s13 = $signed({($signed({{7{fc2_n14_s13_xh[11]}}, fc2_n14_s13_xh}) + $signed({fc2_e119[17], fc2_e119})), fc2_e119[5:0]});
+    wire signed [17:0] fc2_n14_s14_xh = $signed(fc2_e233[19:2]);
+    wire signed [20:0] fc2_n14_s14 = $signed({($signed({fc2_n14_s14_xh[17], fc2_n14_s14_xh}) - $signed({fc2_e226[17], fc2_e226})), fc2_e233[1:0]});
+    wire signed [17:0] fc2_n14_s15_xh = $signed(fc2_e631[20:3]);
+    wire signed [22:0] fc2_n14_s15 = $signed({($signed({{2{fc2_n14_s15_xh[17]}}, fc2_n14_s15_xh}) - $signed({fc2_e177[18], fc2_e177})), fc2_e631[2:0]});
+    wire signed [20:0] fc2_n14_s16 = $signed({fc2_e894[19], fc2_e894}) + $signed({{2{fc2_e905[18]}}, fc2_e905});
+    wire signed [20:0] fc2_n14_s17_xh = $signed(fc2_n14_s5[21:1]);
+    wire signed [22:0] fc2_n14_s17 = $signed({($signed({fc2_n14_s17_xh[20], fc2_n14_s17_xh}) - fc2_n14_s6), fc2_n14_s5[0]});
+    wire signed [18:0] fc2_n14_s18_xh = $signed(fc2_n14_s7[19:1]);
+    wire signed [20:0] fc2_n14_s18 = $signed({($signed({fc2_n14_s18_xh[18], fc2_n14_s18_xh}) + $signed({{2{fc2_e96[17]}}, fc2_e96})), fc2_n14_s7[0]});
+    wire signed [15:0] fc2_n14_s19_xh = $signed(fc2_n14_s9[18:3]);
+    wire signed [22:0] fc2_n14_s19 = $signed({($signed({{4{fc2_n14_s19_xh[15]}}, fc2_n14_s19_xh}) + fc2_n14_s8), fc2_n14_s9[2:0]});
+    wire signed [23:0] fc2_n14_s20 = $signed({($signed(fc2_n14_s10[23:1]) - $signed({{5{fc2_e155[17]}}, fc2_e155})), fc2_n14_s10[0]});
+    wire signed [11:0] fc2_n14_s21_xh = $signed(fc2_e198[17:6]);
+    wire signed [24:0] fc2_n14_s21 = $signed({($signed({{7{fc2_n14_s21_xh[11]}}, fc2_n14_s21_xh}) - fc2_e204), fc2_e198[5:0]});
+    wire signed [12:0] fc2_n14_s22_xh = $signed(fc2_e235[18:6]);
+    wire signed [24:0] fc2_n14_s22 = $signed({($signed({{6{fc2_n14_s22_xh[12]}}, fc2_n14_s22_xh}) - fc2_e204), fc2_e235[5:0]});
+    wire signed [22:0] fc2_n14_s23_xh = $signed(fc2_n14_s11[23:1]);
+    wire signed [24:0] fc2_n14_s23 = $signed({($signed({fc2_n14_s23_xh[22], fc2_n14_s23_xh}) + fc2_e392), fc2_n14_s11[0]});
+    wire signed [20:0] fc2_n14_s24_xh = $signed(fc2_e405[21:1]);
+    wire signed [23:0] fc2_n14_s24 = $signed({($signed({{2{fc2_n14_s24_xh[20]}}, fc2_n14_s24_xh}) + $signed({fc2_e752[21], fc2_e752})), fc2_e405[0]});
+    wire signed [16:0] fc2_n14_s25_xh = $signed(fc2_e781[24:8]);
+    wire signed [26:0] fc2_n14_s25 = $signed({($signed({{2{fc2_n14_s25_xh[16]}}, fc2_n14_s25_xh}) + $signed({fc2_e818[17], fc2_e818})), fc2_e781[7:0]});
+    wire signed [15:0] fc2_n14_s26_xh = $signed(fc2_e825[17:2]);
+    wire signed [20:0] fc2_n14_s26 = $signed({($signed({{3{fc2_n14_s26_xh[15]}}, fc2_n14_s26_xh}) - fc2_e833), fc2_e825[1:0]});
+    wire signed [19:0] fc2_n14_s27_xh = $signed(fc2_e846[24:5]);
+    wire signed [25:0] fc2_n14_s27 = $signed({($signed({fc2_n14_s27_xh[19], fc2_n14_s27_xh}) - $signed({fc2_e331[19], fc2_e331})), fc2_e846[4:0]});
+    wire signed [20:0] fc2_n14_s28 = $signed({fc2_e653[19], fc2_e653}) - $signed({{2{fc2_e690[18]}}, fc2_e690});
+    wire signed [22:0] fc2_n14_s29_xh = $signed(fc2_e563[24:2]);
+    wire signed [25:0] fc2_n14_s29 = $signed({($signed({fc2_n14_s29_xh[22], fc2_n14_s29_xh}) - fc2_n14_s4), fc2_e563[1:0]});
+    wire [24:0] fc2_n14_s30_u = {($signed(fc2_n14_s13[24:2]) + $signed({{2{fc2_e801[20]}}, fc2_e801})), fc2_n14_s13[1:0]};
+    wire signed [17:0] fc2_n14_s31_xh = $signed(fc2_e353[19:2]);
+    wire [23:0] fc2_n14_s31_u = {($signed({{4{fc2_n14_s31_xh[17]}}, fc2_n14_s31_xh}) - $signed({fc2_n14_s14[20], fc2_n14_s14})), fc2_e353[1:0]};
+    wire signed [22:0] fc2_n14_s34_xh = $signed(fc2_n14_s21[24:2]);
+    wire [26:0] fc2_n14_s34_u = {($signed({{2{fc2_n14_s34_xh[22]}}, fc2_n14_s34_xh}) - fc2_n14_s22), fc2_n14_s21[1:0]};
+    wire signed [16:0] fc2_n14_s35_xh = $signed(fc2_e679[18:2]);
+    wire [21:0] fc2_n14_s35_u = {($signed({{3{fc2_n14_s35_xh[16]}}, fc2_n14_s35_xh}) - fc2_e718), fc2_e679[1:0]};
+    wire signed [18:0] fc2_n14_s37_xh = $signed(fc2_n14_s18[20:2]);
+    wire [21:0] fc2_n14_s37_u = {($signed({fc2_n14_s37_xh[18], fc2_n14_s37_xh}) - fc2_e874), fc2_n14_s18[1:0]};
+    wire signed [15:0] fc2_n14_s38_xh = $signed(fc2_e551[18:3]);
+    wire [25:0] fc2_n14_s38_u = {($signed({{7{fc2_n14_s38_xh[15]}}, fc2_n14_s38_xh}) + fc2_n14_s19), fc2_e551[2:0]};
+    wire signed [20:0] fc2_n14_s40_xh = $signed(fc2_n14_s17[22:2]);
+    wire [23:0] fc2_n14_s40_u = {($signed({fc2_n14_s40_xh[20], fc2_n14_s40_xh}) + $signed({fc2_n14_s16[20], fc2_n14_s16})), fc2_n14_s17[1:0]};
+    wire signed [21:0] fc2_n14_s42_xh = $signed(fc2_n14_s20[23:2]);
+    wire [25:0] fc2_n14_s42_u = {($signed({{2{fc2_n14_s42_xh[21]}}, fc2_n14_s42_xh}) - fc2_n14_s24), fc2_n14_s20[1:0]};
+    reg  [21:0] fc2_n14_s35_d1;
+    wire signed [21:0] fc2_n14_s35_d1_v = $signed(fc2_n14_s35_d1);
+    reg  [19:0] fc2_e628_d1;
+    wire signed [19:0] fc2_e628_d1_v = $signed(fc2_e628_d1);
+    wire signed [16:0] fc2_n14_s44_xh = $signed(fc2_n14_s35_d1_v[21:5]);
+    wire signed [25:0] fc2_n14_s44 = $signed({($signed({{4{fc2_n14_s44_xh[16]}}, fc2_n14_s44_xh}) - $signed({fc2_e628_d1_v[19], fc2_e628_d1_v})), fc2_n14_s35_d1_v[4:0]});
+    reg  [23:0] fc2_n14_s31_d1;
+    wire signed [23:0] fc2_n14_s31_d1_v = $signed(fc2_n14_s31_d1);
+    reg  [21:0] fc2_n14_s37_d1;
+    wire signed [19:0] fc2_n14_s45_xh = $signed(fc2_n14_s31_d1_v[23:4]);
+    wire signed [25:0] fc2_n14_s45 = $signed({($signed({{2{fc2_n14_s45_xh[19]}}, fc2_n14_s45_xh}) - $signed(fc2_n14_s37_d1)), fc2_n14_s31_d1_v[3:0]});
+    reg  [24:0] fc2_n14_s30_d1;
+    wire signed [24:0] fc2_n14_s30_d1_v = $signed(fc2_n14_s30_d1);
+    reg  signed [22:0] fc2_n14_s32_d1;
+    wire signed [21:0] fc2_n14_s46_xh = $signed(fc2_n14_s30_d1_v[24:3]);
+    wire signed [25:0] fc2_n14_s46 = $signed({($signed({fc2_n14_s46_xh[21], fc2_n14_s46_xh}) + fc2_n14_s32_d1), fc2_n14_s30_d1_v[2:0]});
+    reg  [25:0] fc2_n14_s38_d1;
+    wire signed [25:0] fc2_n14_s38_d1_v = $signed(fc2_n14_s38_d1);
+    reg  signed [23:0] fc2_n14_s33_d1;
+    wire signed [24:0] fc2_n14_s47_xh = $signed(fc2_n14_s38_d1_v[25:1]);
+    wire signed [26:0] fc2_n14_s47 = $signed({($signed({fc2_n14_s47_xh[24], fc2_n14_s47_xh}) - $signed({{2{fc2_n14_s33_d1[23]}}, fc2_n14_s33_d1})), fc2_n14_s38_d1_v[0]});
+    reg  signed [22:0] fc2_n14_s39_d1;
+    reg  [23:0] fc2_n14_s40_d1;
+    wire signed [21:0] fc2_n14_s48_xh = $signed(fc2_n14_s39_d1[22:1]);
+    wire signed [24:0] fc2_n14_s48 = $signed({($signed({{2{fc2_n14_s48_xh[21]}}, fc2_n14_s48_xh}) + $signed(fc2_n14_s40_d1)), fc2_n14_s39_d1[0]});
+    reg  [26:0] fc2_n14_s34_d1;
+    wire signed [26:0] fc2_n14_s49 = $signed(fc2_n14_s34_d1) + $signed({{4{fc2_e473_d1[22]}}, fc2_e473_d1});
+    reg  signed [26:0] fc2_n14_s36_d1;
+    reg  [25:0] fc2_n14_s42_d1;
+    wire signed [25:0] fc2_n14_s42_d1_v = $signed(fc2_n14_s42_d1);
+    wire signed [25:0] fc2_n14_s50_xh = $signed(fc2_n14_s36_d1[26:1]);
+    wire signed [27:0] fc2_n14_s50 = $signed({($signed({fc2_n14_s50_xh[25], fc2_n14_s50_xh}) - $signed({fc2_n14_s42_d1_v[25], fc2_n14_s42_d1_v})), fc2_n14_s36_d1[0]});
+    reg  signed [26:0] fc2_n14_s43_d1;
+    reg  signed [25:0] fc2_n14_s41_d1;
+    wire signed [26:0] fc2_n14_s51 = fc2_n14_s43_d1 + $signed({fc2_n14_s41_d1[25], fc2_n14_s41_d1});
+    wire signed [23:0] fc2_n14_s52 = $signed({fc2_e554[22], fc2_e554}) - $signed({{3{fc2_e629[20]}}, fc2_e629});
+    wire signed [23:0] fc2_n14_s54_xh = $signed(fc2_n14_s46[25:2]);
+    wire signed [27:0] fc2_n14_s54 = $signed({($signed({{2{fc2_n14_s54_xh[23]}}, fc2_n14_s54_xh}) + $signed({fc2_n14_s48[24], fc2_n14_s48})), fc2_n14_s46[1:0]});
+    wire signed [27:0] fc2_n14_s55 = $signed({fc2_n14_s47[26], fc2_n14_s47}) - $signed({fc2_n14_s51[26], fc2_n14_s51});
+    wire signed [27:0] fc2_n14_s56 = fc2_n14_s50 - $signed({fc2_n14_s49[26], fc2_n14_s49});
+    wire signed [26:0] fc2_n14_s57 = ($signed({fc2_n14_s45[25], fc2_n14_s45}) - $signed({fc2_n14_s44[25], fc2_n14_s44})) + $signed({{3{fc2_n14_s52[23]}}, fc2_n14_s52});
+    reg  signed [28:0] fc2_n14_s58_d1;
+    reg  signed [28:0] fc2_n14_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n14_acc = ($signed({fc2_n14_t5_0_a_d1[28], fc2_n14_t5_0_a_d1}) + $signed({fc2_n14_t5_0_b_d1[28], fc2_n14_t5_0_b_d1}));
+    wire signed [29:0] fc2_n14_acc = ($signed({fc2_n14_s58_d1[28], fc2_n14_s58_d1}) - $signed({fc2_n14_s59_d1[28], fc2_n14_s59_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n14_y_fl = $signed(fc2_n14_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n15_p1 = fc2_in_1 * 7'sd62; // weight 0.060546875
-    wire signed [21:0] fc2_n15_p3 = fc2_in_3 * 7'sh41; // weight -0.0615234375
-    wire signed [23:0] fc2_n15_p5 = fc2_in_5 * 9'sh144; // weight -0.18359375
-    wire signed [23:0] fc2_n15_p6 = fc2_in_6 * 9'sh157; // weight -0.1650390625
-    wire signed [23:0] fc2_n15_p7 = fc2_in_7 * 9'sh17d; // weight -0.1279296875
-    wire signed [23:0] fc2_n15_p8 = fc2_in_8 * 9'sd146; // weight 0.142578125
-    wire signed [21:0] fc2_n15_p9 = fc2_in_9 * 7'sd55; // weight 0.0537109375
-    wire signed [22:0] fc2_n15_p10_sh = $signed({fc2_in_10, 7'd0});
-    wire signed [22:0] fc2_n15_p11 = fc2_in_11 * 8'sha7; // weight -0.0869140625
-    wire signed [20:0] fc2_n15_p12 = fc2_in_12 * 6'sd19; // weight 0.0185546875
-    wire signed [23:0] fc2_n15_p14 = fc2_in_14 * 9'sd219; // weight 0.2138671875
-    wire signed [22:0] fc2_n15_p15 = fc2_in_15 * 8'shbe; // weight -0.064453125
-    wire signed [21:0] fc2_n15_p17 = fc2_in_17 * 7'sd33; // weight 0.0322265625
-    wire signed [20:0] fc2_n15_p19 = fc2_in_19 * 6'sd23; // weight 0.0224609375
-    wire signed [18:0] fc2_n15_p21 = fc2_in_21 * 4'sh9; // weight -0.0068359375
-    wire signed [22:0] fc2_n15_p22 = fc2_in_22 * 8'shbc; // weight -0.06640625
-    wire signed [20:0] fc2_n15_p25 = fc2_in_25 * 6'sd24; // weight 0.0234375
-    wire signed [22:0] fc2_n15_p26 = fc2_in_26 * 8'sd79; // weight 0.0771484375
-    wire signed [23:0] fc2_n15_p27 = fc2_in_27 * 9'sh11c; // weight -0.22265625
-    wire signed [20:0] fc2_n15_p28 = fc2_in_28 * 6'sd20; // weight 0.01953125
-    wire signed [23:0] fc2_n15_p30 = fc2_in_30 * 9'sh17b; // weight -0.1298828125
-    wire signed [23:0] fc2_n15_p31 = fc2_in_31 * 9'sd183; // weight 0.1787109375
-    wire signed [23:0] fc2_n15_p32 = fc2_in_32 * 9'sh151; // weight -0.1708984375
-    wire signed [22:0] fc2_n15_p33 = fc2_in_33 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] fc2_n15_p34 = fc2_in_34 * 8'sh8a; // weight -0.115234375
-    wire signed [23:0] fc2_n15_p35 = fc2_in_35 * 9'sh139; // weight -0.1943359375
-    wire signed [20:0] fc2_n15_p37 = fc2_in_37 * 6'sd25; // weight 0.0244140625
-    wire signed [23:0] fc2_n15_p38 = fc2_in_38 * 9'sh16e; // weight -0.142578125
-    wire signed [23:0] fc2_n15_p39 = fc2_in_39 * 9'sh11c; // weight -0.22265625
-    wire signed [17:0] fc2_n15_p41_sh = $signed({fc2_in_41, 2'd0});
-    wire signed [18:0] fc2_n15_p41_neg = -$signed({fc2_n15_p41_sh[17], fc2_n15_p41_sh});
-    wire signed [21:0] fc2_n15_p42 = fc2_in_42 * 7'sh5a; // weight -0.037109375
-    wire signed [22:0] fc2_n15_p43 = fc2_in_43 * 8'sd106; // weight 0.103515625
-    wire signed [22:0] fc2_n15_p44 = fc2_in_44 * 8'shb5; // weight -0.0732421875
-    wire signed [21:0] fc2_n15_p45 = fc2_in_45 * 7'sd55; // weight 0.0537109375
-    wire signed [20:0] fc2_n15_p46 = fc2_in_46 * 6'sh27; // weight -0.0244140625
-    wire signed [21:0] fc2_n15_p49 = fc2_in_49 * 7'sh5f; // weight -0.0322265625
-    wire signed [16:0] fc2_n15_p50_sh = $signed({fc2_in_50, 1'd0});
-    wire signed [22:0] fc2_n15_p53 = fc2_in_53 * 8'shba; // weight -0.068359375
-    wire signed [17:0] fc2_n15_p55 = fc2_in_55 * 3'sd3; // weight 0.0029296875
-    wire signed [21:0] fc2_n15_p56 = fc2_in_56 * 7'sh45; // weight -0.0576171875
-    wire signed [22:0] fc2_n15_p57 = fc2_in_57 * 8'shaa; // weight -0.083984375
-    wire signed [21:0] fc2_n15_p59 = fc2_in_59 * 7'sd40; // weight 0.0390625
-    wire signed [21:0] fc2_n15_p60 = fc2_in_60 * 7'sh5d; // weight -0.0341796875
-    wire signed [22:0] fc2_n15_p61 = fc2_in_61 * 8'sd94; // weight 0.091796875
-    wire signed [23:0] fc2_n15_p62 = fc2_in_62 * 9'sd193; // weight 0.1884765625
-    wire signed [23:0] fc2_n15_t0_30_b = $signed({fc2_n15_p61[22], fc2_n15_p61});
-    reg  signed [23:0] fc2_n15_t1_0_a_d1;
-    reg  signed [24:0] fc2_n15_t1_0_b_d1;
-    wire signed [25:0] fc2_n15_t1_0 = $signed({{2{fc2_n15_t1_0_a_d1[23]}}, fc2_n15_t1_0_a_d1}) + $signed({fc2_n15_t1_0_b_d1[24], fc2_n15_t1_0_b_d1});
-    reg  signed [24:0] fc2_n15_t1_1_a_d1;
-    reg  signed [24:0] fc2_n15_t1_1_b_d1;
-    wire signed [25:0] fc2_n15_t1_1 = $signed({fc2_n15_t1_1_a_d1[24], fc2_n15_t1_1_a_d1}) + $signed({fc2_n15_t1_1_b_d1[24], fc2_n15_t1_1_b_d1});
-    reg  signed [23:0] fc2_n15_t1_2_a_d1;
-    reg  signed [23:0] fc2_n15_t1_2_b_d1;
-    wire signed [24:0] fc2_n15_t1_2 = $signed({fc2_n15_t1_2_a_d1[23], fc2_n15_t1_2_a_d1}) + $signed({fc2_n15_t1_2_b_d1[23], fc2_n15_t1_2_b_d1});
-    reg  signed [23:0] fc2_n15_t1_3_a_d1;
-    reg  signed [24:0] fc2_n15_t0_7_d1;
-    wire signed [24:0] fc2_n15_t1_3 = $signed({fc2_n15_t1_3_a_d1[23], fc2_n15_t1_3_a_d1}) + fc2_n15_t0_7_d1;
-    reg  signed [22:0] fc2_n15_t1_4_a_d1;
-    reg  signed [24:0] fc2_n15_t1_4_b_d1;
-    reg  signed [23:0] fc2_n15_t1_5_a_d1;
-    reg  signed [23:0] fc2_n15_t1_5_b_d1;
-    wire signed [24:0] fc2_n15_t1_5 = $signed({fc2_n15_t1_5_a_d1[23], fc2_n15_t1_5_a_d1}) + $signed({fc2_n15_t1_5_b_d1[23], fc2_n15_t1_5_b_d1});
-    reg  signed [22:0] fc2_n15_t1_6_a_d1;
-    reg  signed [24:0] fc2_n15_t0_13_d1;
-    wire signed [24:0] fc2_n15_t1_6 = $signed({{2{fc2_n15_t1_6_a_d1[22]}}, fc2_n15_t1_6_a_d1}) + fc2_n15_t0_13_d1;
-    reg  signed [21:0] fc2_n15_t1_7_a_d1;
-    reg  signed [24:0] fc2_n15_t0_15_d1;
-    wire signed [24:0] fc2_n15_t1_7 = $signed({{3{fc2_n15_t1_7_a_d1[21]}}, fc2_n15_t1_7_a_d1}) + fc2_n15_t0_15_d1;
-    reg  signed [24:0] fc2_n15_t1_8_a_d1;
-    reg  signed [24:0] fc2_n15_t1_8_b_d1;
-    wire signed [25:0] fc2_n15_t1_8 = $signed({fc2_n15_t1_8_a_d1[24], fc2_n15_t1_8_a_d1}) + $signed({fc2_n15_t1_8_b_d1[24], fc2_n15_t1_8_b_d1});
-    reg  signed [23:0] fc2_n15_t1_9_a_d1;
-    reg  signed [24:0] fc2_n15_t1_9_b_d1;
-    wire signed [25:0] fc2_n15_t1_9 = $signed({{2{fc2_n15_t1_9_a_d1[23]}}, fc2_n15_t1_9_a_d1}) + $signed({fc2_n15_t1_9_b_d1[24], fc2_n15_t1_9_b_d1});
-    reg  signed [23:0] fc2_n15_t1_10_a_d1;
-    reg  signed [23:0] fc2_n15_t1_10_b_d1;
-    wire signed [24:0] fc2_n15_t1_10 = $signed({fc2_n15_t1_10_a_d1[23], fc2_n15_t1_10_a_d1}) + $signed({fc2_n15_t1_10_b_d1[23], fc2_n15_t1_10_b_d1});
-    reg  signed [23:0] fc2_n15_t0_22_d1;
-    reg  signed [22:0] fc2_n15_t1_11_b_d1;
-    wire signed [23:0] fc2_n15_t1_11 = fc2_n15_t0_22_d1 + $signed({fc2_n15_t1_11_b_d1[22], fc2_n15_t1_11_b_d1});
-    reg  signed [23:0] fc2_n15_t1_12_a_d1;
-    reg  signed [20:0] fc2_n15_t1_12_b_d1;
-    wire signed [24:0] fc2_n15_t1_12 = $signed({fc2_n15_t1_12_a_d1[23], fc2_n15_t1_12_a_d1}) + $signed({{4{fc2_n15_t1_12_b_d1[20]}}, fc2_n15_t1_12_b_d1});
-    reg  signed [23:0] fc2_n15_t1_13_a_d1;
-    reg  signed [23:0] fc2_n15_t1_13_b_d1;
-    wire signed [24:0] fc2_n15_t1_13 = $signed({fc2_n15_t1_13_a_d1[23], fc2_n15_t1_13_a_d1}) + $signed({fc2_n15_t1_13_b_d1[23], fc2_n15_t1_13_b_d1});
-    reg  signed [23:0] fc2_n15_t1_14_a_d1;
-    reg  signed [23:0] fc2_n15_t1_14_b_d1;
-    wire signed [24:0] fc2_n15_t1_14 = $signed({fc2_n15_t1_14_a_d1[23], fc2_n15_t1_14_a_d1}) + $signed({fc2_n15_t1_14_b_d1[23], fc2_n15_t1_14_b_d1});
-    reg  signed [23:0] fc2_n15_t1_15_a_d1;
-    reg  signed [24:0] fc2_n15_t1_15_b_d1;
-    wire signed [26:0] fc2_n15_t2_0 = $signed({fc2_n15_t1_0[25], fc2_n15_t1_0}) + $signed({fc2_n15_t1_1[25], fc2_n15_t1_1});
-    wire signed [25:0] fc2_n15_t2_1 = $signed({fc2_n15_t1_2[24], fc2_n15_t1_2}) + $signed({fc2_n15_t1_3[24], fc2_n15_t1_3});
-    wire signed [25:0] fc2_n15_t2_2 = ($signed({{3{fc2_n15_t1_4_a_d1[22]}}, fc2_n15_t1_4_a_d1}) + $signed({fc2_n15_t1_4_b_d1[24], fc2_n15_t1_4_b_d1})) + $signed({fc2_n15_t1_5[24], fc2_n15_t1_5});
-    wire signed [25:0] fc2_n15_t2_3 = $signed({fc2_n15_t1_6[24], fc2_n15_t1_6}) + $signed({fc2_n15_t1_7[24], fc2_n15_t1_7});
-    wire signed [25:0] fc2_n15_t2_5 = $signed({fc2_n15_t1_10[24], fc2_n15_t1_10}) + $signed({{2{fc2_n15_t1_11[23]}}, fc2_n15_t1_11});
-    wire signed [25:0] fc2_n15_t2_6 = $signed({fc2_n15_t1_12[24], fc2_n15_t1_12}) + $signed({fc2_n15_t1_13[24], fc2_n15_t1_13});
-    wire signed [25:0] fc2_n15_t2_7 = $signed({fc2_n15_t1_14[24], fc2_n15_t1_14}) + ($signed({{2{fc2_n15_t1_15_a_d1[23]}}, fc2_n15_t1_15_a_d1}) + $signed({fc2_n15_t1_15_b_d1[24], fc2_n15_t1_15_b_d1}));
-    wire signed [26:0] fc2_n15_t3_1 = $signed({fc2_n15_t2_2[25], fc2_n15_t2_2}) + $signed({fc2_n15_t2_3[25], fc2_n15_t2_3});
-    wire signed [26:0] fc2_n15_t3_2 = ($signed({fc2_n15_t1_8[25], fc2_n15_t1_8}) + $signed({fc2_n15_t1_9[25], fc2_n15_t1_9})) + $signed({fc2_n15_t2_5[25], fc2_n15_t2_5});
-    wire signed [26:0] fc2_n15_t3_3 = $signed({fc2_n15_t2_6[25], fc2_n15_t2_6}) + $signed({fc2_n15_t2_7[25], fc2_n15_t2_7});
-    wire signed [27:0] fc2_n15_t4_0 = ($signed({fc2_n15_t2_0[26], fc2_n15_t2_0}) + $signed({{2{fc2_n15_t2_1[25]}}, fc2_n15_t2_1})) + $signed({fc2_n15_t3_1[26], fc2_n15_t3_1});
-    reg  signed [27:0] fc2_n15_t5_0_a_d1;
-    reg  signed [27:0] fc2_n15_t5_0_b_d1;
+    wire signed [16:0] fc2_n15_s0 = $signed({($signed({fc2_e820_xh[13], fc2_e820_xh}) + 15'sd205), fc2_in_5[1:0]});
+    wire signed [9:0] fc2_n15_s1_xh = $signed(fc2_in_35[15:6]);
+    wire signed [22:0] fc2_n15_s1 = $signed({($signed({{7{fc2_n15_s1_xh[9]}}, fc2_n15_s1_xh}) + $signed({fc2_in_18[15], fc2_in_18})), fc2_in_35[5:0]});
+    wire signed [18:0] fc2_n15_s2 = $signed({($signed({{3{fc2_n13_s2_xh[13]}}, fc2_n13_s2_xh}) + $signed({fc2_in_38[15], fc2_in_38})), fc2_in_36[1:0]});
+    wire signed [16:0] fc2_n15_s3 = $signed({fc2_in_50[15], fc2_in_50}) - $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [10:0] fc2_n15_s4_xh = $signed(fc2_e7[17:7]);
+    wire signed [23:0] fc2_n15_s4 = $signed({($signed({{6{fc2_n15_s4_xh[10]}}, fc2_n15_s4_xh}) - fc2_n15_s0), fc2_e7[6:0]});
+    wire signed [22:0] fc2_n15_s5 = $signed({($signed(fc2_n15_s1[22:2]) + $signed({{2{fc2_n15_s2[18]}}, fc2_n15_s2})), fc2_n15_s1[1:0]});
+    wire signed [14:0] fc2_n15_s6_xh = $signed(fc2_n15_s3[16:2]);
+    wire signed [19:0] fc2_n15_s6 = $signed({($signed({{3{fc2_n15_s6_xh[14]}}, fc2_n15_s6_xh}) - $signed({fc2_e5[16], fc2_e5})), fc2_n15_s3[1:0]});
+    wire signed [12:0] fc2_n15_s7_xh = $signed(fc2_e44[16:4]);
+    wire signed [21:0] fc2_n15_s7 = $signed({($signed({{5{fc2_n15_s7_xh[12]}}, fc2_n15_s7_xh}) - $signed({fc2_e40[16], fc2_e40})), fc2_e44[3:0]});
+    wire signed [10:0] fc2_n15_s8_xh = $signed(fc2_e99[16:6]);
+    wire signed [23:0] fc2_n15_s8 = $signed({($signed({{7{fc2_n15_s8_xh[10]}}, fc2_n15_s8_xh}) + $signed({fc2_e109[16], fc2_e109})), fc2_e99[5:0]});
+    wire signed [18:0] fc2_n15_s9 = $signed({fc2_e128[17], fc2_e128}) + $signed({{2{fc2_e268[16]}}, fc2_e268});
+    wire signed [23:0] fc2_n15_s11 = $signed({($signed(fc2_n15_s4[23:2]) - $signed({{2{fc2_e882[19]}}, fc2_e882})), fc2_n15_s4[1:0]});
+    wire signed [18:0] fc2_n15_s12_xh = $signed(fc2_e911[22:4]);
+    wire signed [24:0] fc2_n15_s12 = $signed({($signed({{2{fc2_n15_s12_xh[18]}}, fc2_n15_s12_xh}) - fc2_e903), fc2_e911[3:0]});
+    wire signed [17:0] fc2_n15_s13_xh = $signed(fc2_n15_s6[19:2]);
+    wire signed [23:0] fc2_n15_s13 = $signed({($signed({{4{fc2_n15_s13_xh[17]}}, fc2_n15_s13_xh}) - fc2_n15_s7), fc2_n15_s6[1:0]});
+    wire signed [17:0] fc2_n15_s14_xh = $signed(fc2_n15_s8[23:6]);
+    wire signed [24:0] fc2_n15_s14 = $signed({($signed({fc2_n15_s14_xh[17], fc2_n15_s14_xh}) + $signed({fc2_e129[17], fc2_e129})), fc2_n15_s8[5:0]});
+    wire signed [12:0] fc2_n15_s15_xh = $signed(fc2_e155[17:5]);
+    wire signed [22:0] fc2_n15_s15 = $signed({($signed({{5{fc2_n15_s15_xh[12]}}, fc2_n15_s15_xh}) - fc2_e201), fc2_e155[4:0]});
+    wire signed [14:0] fc2_n15_s16_xh = $signed(fc2_e261[17:3]);
+    wire signed [22:0] fc2_n15_s16 = $signed({($signed({{5{fc2_n15_s16_xh[14]}}, fc2_n15_s16_xh}) - $signed({fc2_e327[18], fc2_e327})), fc2_e261[2:0]});
+    wire signed [15:0] fc2_n15_s17_xh = $signed(fc2_e382[18:3]);
+    wire signed [24:0] fc2_n15_s17 = $signed({($signed({{6{fc2_n15_s17_xh[15]}}, fc2_n15_s17_xh}) + fc2_e373), fc2_e382[2:0]});
+    wire signed [19:0] fc2_n15_s18_xh = $signed(fc2_e887[22:3]);
+    wire signed [23:0] fc2_n15_s18 = $signed({($signed({fc2_n15_s18_xh[19], fc2_n15_s18_xh}) - fc2_e837), fc2_e887[2:0]});
+    wire signed [14:0] fc2_n15_s19_xh = $signed(fc2_n15_s9[18:4]);
+    wire signed [18:0] fc2_n15_s19_hi = $signed({{4{fc2_n15_s19_xh[14]}}, fc2_n15_s19_xh}) - ($signed({fc2_e269[17], fc2_e269}) - $signed({{2{fc2_e430[16]}}, fc2_e430}));
+    wire signed [22:0] fc2_n15_s19 = $signed({fc2_n15_s19_hi, fc2_n15_s9[3:0]});
+    wire signed [18:0] fc2_n15_s20_xh = $signed(fc2_e364[20:2]);
+    wire signed [22:0] fc2_n15_s20 = $signed({($signed({{2{fc2_n15_s20_xh[18]}}, fc2_n15_s20_xh}) + $signed({fc2_e331[19], fc2_e331})), fc2_e364[1:0]});
+    wire signed [17:0] fc2_n15_s21_xh = $signed(fc2_e650[18:1]);
+    wire signed [19:0] fc2_n15_s21 = $signed({($signed({fc2_n15_s21_xh[17], fc2_n15_s21_xh}) - fc2_e774), fc2_e650[0]});
+    wire signed [20:0] fc2_n15_s22_xh = $signed(fc2_n15_s5[22:2]);
+    wire [23:0] fc2_n15_s22_u = {($signed({fc2_n15_s22_xh[20], fc2_n15_s22_xh}) - $signed({{2{fc2_e799[19]}}, fc2_e799})), fc2_n15_s5[1:0]};
+    wire signed [19:0] fc2_n15_s23_xh = $signed(fc2_e512[20:1]);
+    wire [23:0] fc2_n15_s23_u = {($signed({{3{fc2_n15_s23_xh[19]}}, fc2_n15_s23_xh}) - fc2_n15_s15), fc2_e512[0]};
+    wire signed [19:0] fc2_n15_s25_xh = $signed(fc2_e804[20:1]);
+    wire [22:0] fc2_n15_s25_u = {($signed({{2{fc2_n15_s25_xh[19]}}, fc2_n15_s25_xh}) + $signed({fc2_e793[20], fc2_e793})), fc2_e804[0]};
+    wire signed [13:0] fc2_n15_s27_xh = $signed(fc2_e640[18:5]);
+    wire [25:0] fc2_n15_s27_u = {($signed({{7{fc2_n15_s27_xh[13]}}, fc2_n15_s27_xh}) - fc2_e702), fc2_e640[4:0]};
+    wire signed [21:0] fc2_n15_s28_xh = $signed(fc2_e713[22:1]);
+    wire [24:0] fc2_n15_s28_u = {($signed({{2{fc2_n15_s28_xh[21]}}, fc2_n15_s28_xh}) - fc2_n15_s11), fc2_e713[0]};
+    wire signed [20:0] fc2_n15_s29_xh = $signed(fc2_n15_s19[22:2]);
+    wire [24:0] fc2_n15_s29_u = {($signed({{2{fc2_n15_s29_xh[20]}}, fc2_n15_s29_xh}) + fc2_n15_s16), fc2_n15_s19[1:0]};
+    wire [23:0] fc2_n15_s30_u = {($signed(fc2_e474[23:1]) + $signed({{3{fc2_n15_s21[19]}}, fc2_n15_s21})), fc2_e474[0]};
+    wire signed [23:0] fc2_n15_s31_xh = $signed(fc2_n15_s12[24:1]);
+    wire [25:0] fc2_n15_s31_u = {($signed({fc2_n15_s31_xh[23], fc2_n15_s31_xh}) - $signed({fc2_n15_s18[23], fc2_n15_s18})), fc2_n15_s12[0]};
+    wire signed [23:0] fc2_n15_s32_xh = $signed(fc2_n15_s17[24:1]);
+    wire [25:0] fc2_n15_s32_u = {($signed({fc2_n15_s32_xh[23], fc2_n15_s32_xh}) + $signed({fc2_n15_s13[23], fc2_n15_s13})), fc2_n15_s17[0]};
+    wire signed [20:0] fc2_n15_s33_xh = $signed(fc2_e669[23:3]);
+    wire [25:0] fc2_n15_s33_u = {($signed({{2{fc2_n15_s33_xh[20]}}, fc2_n15_s33_xh}) + fc2_n15_s20), fc2_e669[2:0]};
+    reg  [25:0] fc2_e470_d1;
+    reg  signed [19:0] fc2_e516_d1;
+    wire signed [25:0] fc2_n15_s34 = $signed(fc2_e470_d1) - $signed({{6{fc2_e516_d1[19]}}, fc2_e516_d1});
+    reg  [23:0] fc2_n15_s22_d1;
+    wire signed [23:0] fc2_n15_s22_d1_v = $signed(fc2_n15_s22_d1);
+    wire signed [23:0] fc2_n15_s35 = $signed({($signed(fc2_n15_s22_d1_v[23:1]) - $signed({{3{fc2_e626_d1_v[19]}}, fc2_e626_d1_v})), fc2_n15_s22_d1_v[0]});
+    reg  signed [21:0] fc2_n15_s24_d1;
+    reg  [22:0] fc2_n15_s25_d1;
+    wire signed [17:0] fc2_n15_s36_xh = $signed(fc2_n15_s24_d1[21:4]);
+    wire signed [26:0] fc2_n15_s36 = $signed({($signed({{5{fc2_n15_s36_xh[17]}}, fc2_n15_s36_xh}) - $signed(fc2_n15_s25_d1)), fc2_n15_s24_d1[3:0]});
+    reg  [23:0] fc2_n15_s23_d1;
+    wire signed [23:0] fc2_n15_s23_d1_v = $signed(fc2_n15_s23_d1);
+    reg  [25:0] fc2_n15_s27_d1;
+    wire signed [25:0] fc2_n15_s37 = $signed({{2{fc2_n15_s23_d1_v[23]}}, fc2_n15_s23_d1_v}) + $signed(fc2_n15_s27_d1);
+    reg  [24:0] fc2_n15_s29_d1;
+    wire signed [24:0] fc2_n15_s29_d1_v = $signed(fc2_n15_s29_d1);
+    reg  signed [20:0] fc2_e583_d1;
+    wire signed [24:0] fc2_n15_s38 = $signed({($signed(fc2_n15_s29_d1_v[24:2]) + $signed({{2{fc2_e583_d1[20]}}, fc2_e583_d1})), fc2_n15_s29_d1_v[1:0]});
+    reg  [24:0] fc2_n15_s28_d1;
+    wire signed [24:0] fc2_n15_s28_d1_v = $signed(fc2_n15_s28_d1);
+    reg  [23:0] fc2_n15_s30_d1;
+    wire signed [23:0] fc2_n15_s30_d1_v = $signed(fc2_n15_s30_d1);
+    wire signed [25:0] fc2_n15_s39 = $signed({fc2_n15_s28_d1_v[24], fc2_n15_s28_d1_v}) + $signed({{2{fc2_n15_s30_d1_v[23]}}, fc2_n15_s30_d1_v});
+    reg  signed [24:0] fc2_n15_s26_d1;
+    reg  [25:0] fc2_n15_s33_d1;
+    wire signed [25:0] fc2_n15_s33_d1_v = $signed(fc2_n15_s33_d1);
+    reg  [25:0] fc2_n15_s32_d1;
+    wire signed [25:0] fc2_n15_s32_d1_v = $signed(fc2_n15_s32_d1);
+    reg  [25:0] fc2_n15_s31_d1;
+    wire signed [25:0] fc2_n15_s31_d1_v = $signed(fc2_n15_s31_d1);
+    wire signed [22:0] fc2_n15_s42_xh = $signed(fc2_e622[23:1]);
+    wire signed [25:0] fc2_n15_s42 = $signed({($signed({{2{fc2_n15_s42_xh[22]}}, fc2_n15_s42_xh}) - $signed({fc2_n15_s35[23], fc2_n15_s35})), fc2_e622[0]});
+    wire signed [26:0] fc2_n15_s43 = $signed({{2{fc2_n15_s38[24]}}, fc2_n15_s38}) + fc2_n15_s36;
+    wire signed [26:0] fc2_n15_s44 = $signed({fc2_n15_s39[25], fc2_n15_s39}) + $signed({fc2_n15_s37[25], fc2_n15_s37});
+    wire signed [26:0] fc2_n15_s45 = ($signed({fc2_n15_s32_d1_v[25], fc2_n15_s32_d1_v}) - $signed({fc2_n15_s31_d1_v[25], fc2_n15_s31_d1_v})) + $signed({fc2_n15_s34[25], fc2_n15_s34});
+    wire signed [26:0] fc2_n15_s46 = ($signed({{2{fc2_n15_s26_d1[24]}}, fc2_n15_s26_d1}) - $signed({fc2_n15_s33_d1_v[25], fc2_n15_s33_d1_v})) + $signed({fc2_e504[25], fc2_e504});
+    wire signed [24:0] fc2_n15_s47_xh = $signed(fc2_n15_s43[26:2]);
+    wire signed [27:0] fc2_n15_s47 = $signed({($signed({fc2_n15_s47_xh[24], fc2_n15_s47_xh}) - fc2_n15_s42), fc2_n15_s43[1:0]});
+    reg  signed [27:0] fc2_n15_s48_d1;
+    reg  signed [28:0] fc2_n15_s49_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n15_acc = (($signed({fc2_n15_t5_0_a_d1[27], fc2_n15_t5_0_a_d1}) + $signed({fc2_n15_t5_0_b_d1[27], fc2_n15_t5_0_b_d1})) + 29'sh1ffccc00);
+    wire signed [28:0] fc2_n15_acc = (-($signed({fc2_n15_s48_d1[27], fc2_n15_s48_d1}) + fc2_n15_s49_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n15_y_fl = $signed(fc2_n15_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n16_p1 = fc2_in_1 * 5'sd12; // weight 0.01171875
-    wire signed [20:0] fc2_n16_p3 = fc2_in_3 * 6'sd22; // weight 0.021484375
-    wire signed [22:0] fc2_n16_p4 = fc2_in_4 * 8'sh96; // weight -0.103515625
-    wire signed [22:0] fc2_n16_p5 = fc2_in_5 * 8'sh85; // weight -0.1201171875
-    wire signed [21:0] fc2_n16_p6 = fc2_in_6 * 7'sd51; // weight 0.0498046875
-    wire signed [22:0] fc2_n16_p7 = fc2_in_7 * 8'sd80; // weight 0.078125
-    wire signed [19:0] fc2_n16_p9 = fc2_in_9 * 5'sd15; // weight 0.0146484375
-    wire signed [22:0] fc2_n16_p11 = fc2_in_11 * 8'sd65; // weight 0.0634765625
-    wire signed [23:0] fc2_n16_p12 = fc2_in_12 * 9'sd163; // weight 0.1591796875
-    wire signed [23:0] fc2_n16_p13 = fc2_in_13 * 9'sh148; // weight -0.1796875
-    wire signed [21:0] fc2_n16_p14 = fc2_in_14 * 7'sd55; // weight 0.0537109375
-    wire signed [20:0] fc2_n16_p15 = fc2_in_15 * 6'sh24; // weight -0.02734375
-    wire signed [19:0] fc2_n16_p17_sh = $signed({fc2_in_17, 4'd0});
-    wire signed [21:0] fc2_n16_p18 = fc2_in_18 * 7'sd38; // weight 0.037109375
-    wire signed [22:0] fc2_n16_p20 = fc2_in_20 * 8'sd65; // weight 0.0634765625
-    wire signed [22:0] fc2_n16_p21 = fc2_in_21 * 8'sd96; // weight 0.09375
-    wire signed [21:0] fc2_n16_p22 = fc2_in_22 * 7'sh52; // weight -0.044921875
-    wire signed [21:0] fc2_n16_p23 = fc2_in_23 * 7'sd38; // weight 0.037109375
-    wire signed [22:0] fc2_n16_p24 = fc2_in_24 * 8'shb1; // weight -0.0771484375
-    wire signed [18:0] fc2_n16_p26 = fc2_in_26 * 4'sd7; // weight 0.0068359375
-    wire signed [23:0] fc2_n16_p28 = fc2_in_28 * 9'sh16c; // weight -0.14453125
-    wire signed [23:0] fc2_n16_p29 = fc2_in_29 * 9'sd191; // weight 0.1865234375
-    wire signed [23:0] fc2_n16_p32 = fc2_in_32 * 9'sd189; // weight 0.1845703125
-    wire signed [21:0] fc2_n16_p35 = fc2_in_35 * 7'sh5f; // weight -0.0322265625
-    wire signed [16:0] fc2_n16_p37_neg = -$signed({fc2_in_37[15], fc2_in_37});
-    wire signed [22:0] fc2_n16_p38 = fc2_in_38 * 8'sd82; // weight 0.080078125
-    wire signed [22:0] fc2_n16_p40 = fc2_in_40 * 8'sd124; // weight 0.12109375
-    wire signed [22:0] fc2_n16_p41 = fc2_in_41 * 8'sh81; // weight -0.1240234375
-    wire signed [21:0] fc2_n16_p42 = fc2_in_42 * 7'sd46; // weight 0.044921875
-    wire signed [23:0] fc2_n16_p43 = fc2_in_43 * 9'sd219; // weight 0.2138671875
-    wire signed [23:0] fc2_n16_p45 = fc2_in_45 * 9'sh127; // weight -0.2119140625
-    wire signed [21:0] fc2_n16_p47 = fc2_in_47 * 7'sd61; // weight 0.0595703125
-    wire signed [22:0] fc2_n16_p48 = fc2_in_48 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] fc2_n16_p49 = fc2_in_49 * 9'sd163; // weight 0.1591796875
-    wire signed [21:0] fc2_n16_p50 = fc2_in_50 * 7'sh52; // weight -0.044921875
-    wire signed [20:0] fc2_n16_p51 = fc2_in_51 * 6'sd25; // weight 0.0244140625
-    wire signed [22:0] fc2_n16_p52 = fc2_in_52 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc2_n16_p54 = fc2_in_54 * 8'sh96; // weight -0.103515625
-    wire signed [23:0] fc2_n16_p55 = fc2_in_55 * 9'sd151; // weight 0.1474609375
-    wire signed [21:0] fc2_n16_p57 = fc2_in_57 * 7'sd55; // weight 0.0537109375
-    wire signed [22:0] fc2_n16_p58 = fc2_in_58 * 8'sd85; // weight 0.0830078125
-    wire signed [23:0] fc2_n16_p59 = fc2_in_59 * 9'sh14f; // weight -0.1728515625
-    wire signed [20:0] fc2_n16_p63 = fc2_in_63 * 6'sd21; // weight 0.0205078125
-    wire signed [23:0] fc2_n16_t0_20_a = $signed({fc2_n16_p40[22], fc2_n16_p40});
-    wire signed [24:0] fc2_n16_t0_29_b = $signed({fc2_n16_p59[23], fc2_n16_p59});
-    reg  signed [22:0] fc2_n16_t1_0_a_d1;
-    reg  signed [24:0] fc2_n16_t1_0_b_d1;
-    reg  signed [23:0] fc2_n16_t1_1_a_d1;
-    reg  signed [23:0] fc2_n16_t1_1_b_d1;
-    wire signed [24:0] fc2_n16_t1_1 = $signed({fc2_n16_t1_1_a_d1[23], fc2_n16_t1_1_a_d1}) + $signed({fc2_n16_t1_1_b_d1[23], fc2_n16_t1_1_b_d1});
-    reg  signed [22:0] fc2_n16_t1_2_a_d1;
-    reg  signed [23:0] fc2_n16_t1_2_b_d1;
-    wire signed [24:0] fc2_n16_t1_2 = $signed({{2{fc2_n16_t1_2_a_d1[22]}}, fc2_n16_t1_2_a_d1}) + $signed({fc2_n16_t1_2_b_d1[23], fc2_n16_t1_2_b_d1});
-    reg  signed [24:0] fc2_n16_t0_6_d1;
-    reg  signed [22:0] fc2_n16_t1_3_b_d1;
-    wire signed [24:0] fc2_n16_t1_3 = fc2_n16_t0_6_d1 + $signed({{2{fc2_n16_t1_3_b_d1[22]}}, fc2_n16_t1_3_b_d1});
-    reg  signed [23:0] fc2_n16_t1_4_a_d1;
-    reg  signed [23:0] fc2_n16_t1_4_b_d1;
-    wire signed [24:0] fc2_n16_t1_4 = $signed({fc2_n16_t1_4_a_d1[23], fc2_n16_t1_4_a_d1}) + $signed({fc2_n16_t1_4_b_d1[23], fc2_n16_t1_4_b_d1});
-    reg  signed [23:0] fc2_n16_t0_10_d1;
-    reg  signed [22:0] fc2_n16_t1_5_b_d1;
-    wire signed [23:0] fc2_n16_t1_5 = fc2_n16_t0_10_d1 + $signed({fc2_n16_t1_5_b_d1[22], fc2_n16_t1_5_b_d1});
-    reg  signed [23:0] fc2_n16_t1_6_a_d1;
-    reg  signed [22:0] fc2_n16_t1_6_b_d1;
-    wire signed [24:0] fc2_n16_t1_6 = $signed({fc2_n16_t1_6_a_d1[23], fc2_n16_t1_6_a_d1}) + $signed({{2{fc2_n16_t1_6_b_d1[22]}}, fc2_n16_t1_6_b_d1});
-    reg  signed [24:0] fc2_n16_t0_14_d1;
-    reg  signed [22:0] fc2_n16_t1_7_b_d1;
-    wire signed [24:0] fc2_n16_t1_7 = fc2_n16_t0_14_d1 + $signed({{2{fc2_n16_t1_7_b_d1[22]}}, fc2_n16_t1_7_b_d1});
-    reg  signed [24:0] fc2_n16_t1_8_a_d1;
-    reg  signed [23:0] fc2_n16_t1_8_b_d1;
-    wire signed [25:0] fc2_n16_t1_8 = $signed({fc2_n16_t1_8_a_d1[24], fc2_n16_t1_8_a_d1}) + $signed({{2{fc2_n16_t1_8_b_d1[23]}}, fc2_n16_t1_8_b_d1});
-    reg  signed [23:0] fc2_n16_t1_9_a_d1;
-    reg  signed [23:0] fc2_n16_t1_9_b_d1;
-    wire signed [24:0] fc2_n16_t1_9 = $signed({fc2_n16_t1_9_a_d1[23], fc2_n16_t1_9_a_d1}) + $signed({fc2_n16_t1_9_b_d1[23], fc2_n16_t1_9_b_d1});
-    reg  signed [23:0] fc2_n16_t1_10_a_d1;
-    reg  signed [24:0] fc2_n16_t1_10_b_d1;
-    reg  signed [24:0] fc2_n16_t0_22_d1;
-    reg  signed [23:0] fc2_n16_t1_11_b_d1;
-    wire signed [24:0] fc2_n16_t1_11 = fc2_n16_t0_22_d1 + $signed({fc2_n16_t1_11_b_d1[23], fc2_n16_t1_11_b_d1});
-    reg  signed [24:0] fc2_n16_t0_24_d1;
-    reg  signed [22:0] fc2_n16_t1_12_b_d1;
-    wire signed [24:0] fc2_n16_t1_12 = fc2_n16_t0_24_d1 + $signed({{2{fc2_n16_t1_12_b_d1[22]}}, fc2_n16_t1_12_b_d1});
-    reg  signed [24:0] fc2_n16_t1_13_a_d1;
-    reg  signed [24:0] fc2_n16_t1_13_b_d1;
-    reg  signed [23:0] fc2_n16_t1_14_a_d1;
-    reg  signed [24:0] fc2_n16_t0_29_d1;
-    wire signed [24:0] fc2_n16_t1_14 = $signed({fc2_n16_t1_14_a_d1[23], fc2_n16_t1_14_a_d1}) + fc2_n16_t0_29_d1;
-    reg  signed [23:0] fc2_n16_t1_15_a_d1;
-    reg  signed [23:0] fc2_n16_t1_15_b_d1;
-    wire signed [24:0] fc2_n16_t1_15 = $signed({fc2_n16_t1_15_a_d1[23], fc2_n16_t1_15_a_d1}) + $signed({fc2_n16_t1_15_b_d1[23], fc2_n16_t1_15_b_d1});
-    wire signed [25:0] fc2_n16_t2_0 = ($signed({{3{fc2_n16_t1_0_a_d1[22]}}, fc2_n16_t1_0_a_d1}) + $signed({fc2_n16_t1_0_b_d1[24], fc2_n16_t1_0_b_d1})) + $signed({fc2_n16_t1_1[24], fc2_n16_t1_1});
-    wire signed [25:0] fc2_n16_t2_1 = $signed({fc2_n16_t1_2[24], fc2_n16_t1_2}) + $signed({fc2_n16_t1_3[24], fc2_n16_t1_3});
-    wire signed [25:0] fc2_n16_t2_2 = $signed({fc2_n16_t1_4[24], fc2_n16_t1_4}) + $signed({{2{fc2_n16_t1_5[23]}}, fc2_n16_t1_5});
-    wire signed [25:0] fc2_n16_t2_3 = $signed({fc2_n16_t1_6[24], fc2_n16_t1_6}) + $signed({fc2_n16_t1_7[24], fc2_n16_t1_7});
-    wire signed [26:0] fc2_n16_t2_4 = $signed({fc2_n16_t1_8[25], fc2_n16_t1_8}) + $signed({{2{fc2_n16_t1_9[24]}}, fc2_n16_t1_9});
-    wire signed [25:0] fc2_n16_t2_5 = ($signed({{2{fc2_n16_t1_10_a_d1[23]}}, fc2_n16_t1_10_a_d1}) + $signed({fc2_n16_t1_10_b_d1[24], fc2_n16_t1_10_b_d1})) + $signed({fc2_n16_t1_11[24], fc2_n16_t1_11});
-    wire signed [25:0] fc2_n16_t2_6 = $signed({fc2_n16_t1_12[24], fc2_n16_t1_12}) + ($signed({fc2_n16_t1_13_a_d1[24], fc2_n16_t1_13_a_d1}) + $signed({fc2_n16_t1_13_b_d1[24], fc2_n16_t1_13_b_d1}));
-    wire signed [25:0] fc2_n16_t2_7 = $signed({fc2_n16_t1_14[24], fc2_n16_t1_14}) + $signed({fc2_n16_t1_15[24], fc2_n16_t1_15});
-    wire signed [26:0] fc2_n16_t3_0 = $signed({fc2_n16_t2_0[25], fc2_n16_t2_0}) + $signed({fc2_n16_t2_1[25], fc2_n16_t2_1});
-    wire signed [26:0] fc2_n16_t3_1 = $signed({fc2_n16_t2_2[25], fc2_n16_t2_2}) + $signed({fc2_n16_t2_3[25], fc2_n16_t2_3});
-    wire signed [26:0] fc2_n16_t3_3 = $signed({fc2_n16_t2_6[25], fc2_n16_t2_6}) + $signed({fc2_n16_t2_7[25], fc2_n16_t2_7});
-    wire signed [27:0] fc2_n16_t4_1 = ($signed({fc2_n16_t2_4[26], fc2_n16_t2_4}) + $signed({{2{fc2_n16_t2_5[25]}}, fc2_n16_t2_5})) + $signed({fc2_n16_t3_3[26], fc2_n16_t3_3});
-    reg  signed [27:0] fc2_n16_t5_0_a_d1;
-    reg  signed [27:0] fc2_n16_t5_0_b_d1;
+    wire signed [4:0] fc2_n16_s0_xh = $signed(fc2_in_7[15:11]);
+    wire signed [17:0] fc2_n16_s0 = $signed({($signed({{2{fc2_n16_s0_xh[4]}}, fc2_n16_s0_xh}) + 7'sd19), fc2_in_7[10:0]});
+    wire signed [19:0] fc2_n16_s1 = $signed({($signed({{4{fc2_e220_xh[12]}}, fc2_e220_xh}) - $signed({fc2_in_11[15], fc2_in_11})), fc2_in_55[2:0]});
+    wire signed [14:0] fc2_n16_s2_xh = $signed(fc2_n16_s0[17:3]);
+    wire signed [19:0] fc2_n16_s2 = $signed({($signed({{2{fc2_n16_s2_xh[14]}}, fc2_n16_s2_xh}) + $signed({fc2_in_55[15], fc2_in_55})), fc2_n16_s0[2:0]});
+    wire signed [16:0] fc2_n16_s3_xh = $signed(fc2_n16_s1[19:3]);
+    wire signed [21:0] fc2_n16_s3 = $signed({($signed({{2{fc2_n16_s3_xh[16]}}, fc2_n16_s3_xh}) - $signed({fc2_e2[17], fc2_e2})), fc2_n16_s1[2:0]});
+    wire signed [12:0] fc2_n16_s4_xh = $signed(fc2_e13[16:4]);
+    wire signed [21:0] fc2_n16_s4 = $signed({($signed({{5{fc2_n16_s4_xh[12]}}, fc2_n16_s4_xh}) + $signed({fc2_e11[16], fc2_e11})), fc2_e13[3:0]});
+    wire signed [15:0] fc2_n16_s5_xh = $signed(fc2_e16[16:1]);
+    wire signed [18:0] fc2_n16_s5 = $signed({($signed({{2{fc2_n16_s5_xh[15]}}, fc2_n16_s5_xh}) - $signed({fc2_e18[16], fc2_e18})), fc2_e16[0]});
+    wire signed [19:0] fc2_n16_s6 = $signed({($signed({{3{fc2_e409_xh[14]}}, fc2_e409_xh}) + $signed({fc2_e54[16], fc2_e54})), fc2_e56[1:0]});
+    wire signed [18:0] fc2_n16_s7 = $signed({{2{fc2_e58[16]}}, fc2_e58}) + $signed({fc2_e69[17], fc2_e69});
+    wire signed [16:0] fc2_n16_s8_xh = $signed(fc2_e72[18:2]);
+    wire signed [19:0] fc2_n16_s8 = $signed({($signed({fc2_n16_s8_xh[16], fc2_n16_s8_xh}) - $signed({fc2_e79[16], fc2_e79})), fc2_e72[1:0]});
+    wire signed [15:0] fc2_n16_s9_xh = $signed(fc2_e85[17:2]);
+    wire signed [19:0] fc2_n16_s9 = $signed({($signed({{2{fc2_n16_s9_xh[15]}}, fc2_n16_s9_xh}) + $signed({fc2_e86[16], fc2_e86})), fc2_e85[1:0]});
+    wire signed [11:0] fc2_n16_s10_xh = $signed(fc2_e109[16:5]);
+    wire signed [23:0] fc2_n16_s10 = $signed({($signed({{7{fc2_n16_s10_xh[11]}}, fc2_n16_s10_xh}) - fc2_e143), fc2_e109[4:0]});
+    wire signed [14:0] fc2_n16_s11_xh = $signed(fc2_e174[16:2]);
+    wire signed [19:0] fc2_n16_s11 = $signed({($signed({{3{fc2_n16_s11_xh[14]}}, fc2_n16_s11_xh}) - $signed({fc2_e145[16], fc2_e145})), fc2_e174[1:0]});
+    wire signed [19:0] fc2_n16_s12 = $signed({($signed(fc2_e433[19:1]) - $signed({fc2_e446[17], fc2_e446})), fc2_e433[0]});
+    wire signed [12:0] fc2_n16_s13_xh = $signed(fc2_e889[16:4]);
+    wire signed [23:0] fc2_n16_s13 = $signed({($signed({{7{fc2_n16_s13_xh[12]}}, fc2_n16_s13_xh}) - fc2_n16_s2), fc2_e889[3:0]});
+    wire signed [11:0] fc2_n16_s14_xh = $signed(fc2_e150[17:6]);
+    wire signed [23:0] fc2_n16_s14 = $signed({($signed({{6{fc2_n16_s14_xh[11]}}, fc2_n16_s14_xh}) - fc2_e150), fc2_e150[5:0]});
+    wire signed [21:0] fc2_n16_s15 = $signed({($signed({{3{fc2_n7_s15_xh[16]}}, fc2_n7_s15_xh}) + $signed({fc2_e311[18], fc2_e311})), fc2_e187[1:0]});
+    wire signed [15:0] fc2_n16_s16_xh = $signed(fc2_e458[19:4]);
+    wire signed [25:0] fc2_n16_s16 = $signed({($signed({{6{fc2_n16_s16_xh[15]}}, fc2_n16_s16_xh}) - fc2_n16_s4), fc2_e458[3:0]});
+    wire signed [12:0] fc2_n16_s17_xh = $signed(fc2_n16_s6[19:7]);
+    wire signed [25:0] fc2_n16_s17 = $signed({($signed({{6{fc2_n16_s17_xh[12]}}, fc2_n16_s17_xh}) + fc2_n16_s5), fc2_n16_s6[6:0]});
+    wire signed [20:0] fc2_n16_s18 = $signed({fc2_n16_s8[19], fc2_n16_s8}) - $signed({fc2_n16_s9[19], fc2_n16_s9});
+    wire signed [14:0] fc2_n16_s19_xh = $signed(fc2_n16_s11[19:5]);
+    wire signed [22:0] fc2_n16_s19 = $signed({($signed({{3{fc2_n16_s19_xh[14]}}, fc2_n16_s19_xh}) + fc2_e132), fc2_n16_s11[4:0]});
+    wire signed [20:0] fc2_n16_s20 = $signed({{2{fc2_e335[18]}}, fc2_e335}) + fc2_e377;
+    wire signed [11:0] fc2_n16_s21_xh = $signed(fc2_e390[17:6]);
+    wire signed [23:0] fc2_n16_s21 = $signed({($signed({{6{fc2_n16_s21_xh[11]}}, fc2_n16_s21_xh}) + fc2_e394), fc2_e390[5:0]});
+    wire signed [14:0] fc2_n16_s22_xh = $signed(fc2_e420[18:4]);
+    wire signed [23:0] fc2_n16_s22 = $signed({($signed({{5{fc2_n16_s22_xh[14]}}, fc2_n16_s22_xh}) + fc2_e416), fc2_e420[3:0]});
+    wire signed [16:0] fc2_n16_s23_xh = $signed(fc2_e745[21:5]);
+    wire signed [24:0] fc2_n16_s23 = $signed({($signed({{3{fc2_n16_s23_xh[16]}}, fc2_n16_s23_xh}) + $signed({fc2_e751[18], fc2_e751})), fc2_e745[4:0]});
+    wire signed [14:0] fc2_n16_s24_xh = $signed(fc2_e768[18:4]);
+    wire signed [21:0] fc2_n16_s24 = $signed({($signed({{3{fc2_n16_s24_xh[14]}}, fc2_n16_s24_xh}) - fc2_e819), fc2_e768[3:0]});
+    wire signed [21:0] fc2_n16_s25 = $signed({($signed(fc2_n16_s3[21:2]) - $signed({fc2_n16_s7[18], fc2_n16_s7})), fc2_n16_s3[1:0]});
+    wire signed [23:0] fc2_n16_s26 = fc2_n16_s10 + $signed({{5{fc2_e355[18]}}, fc2_e355});
+    wire signed [14:0] fc2_n16_s27_xh = $signed(fc2_n16_s12[19:5]);
+    wire signed [23:0] fc2_n16_s27 = $signed({($signed({{4{fc2_n16_s27_xh[14]}}, fc2_n16_s27_xh}) - fc2_e769), fc2_n16_s12[4:0]});
+    wire [24:0] fc2_n16_s28_u = {($signed(fc2_e563[24:1]) + $signed({{4{fc2_e773[19]}}, fc2_e773})), fc2_e563[0]};
+    wire signed [21:0] fc2_n16_s29_xh = $signed(fc2_n16_s13[23:2]);
+    wire [24:0] fc2_n16_s29_u = {($signed({fc2_n16_s29_xh[21], fc2_n16_s29_xh}) - fc2_e919), fc2_n16_s13[1:0]};
+    wire signed [19:0] fc2_n16_s30_xh = $signed(fc2_n16_s14[23:4]);
+    wire [24:0] fc2_n16_s30_u = {($signed({fc2_n16_s30_xh[19], fc2_n16_s30_xh}) - $signed({fc2_e910[19], fc2_e910})), fc2_n16_s14[3:0]};
+    wire [24:0] fc2_n16_s31_u = {($signed({{2{fc2_e469_xh[21]}}, fc2_e469_xh}) + $signed({fc2_n16_s19[22], fc2_n16_s19})), fc2_e293[0]};
+    wire signed [17:0] fc2_n16_s32_xh = $signed(fc2_n16_s21[23:6]);
+    wire [25:0] fc2_n16_s32_u = {($signed({{2{fc2_n16_s32_xh[17]}}, fc2_n16_s32_xh}) - $signed({fc2_e753[18], fc2_e753})), fc2_n16_s21[5:0]};
+    wire signed [15:0] fc2_n16_s33_xh = $signed(fc2_n16_s24[21:6]);
+    wire [25:0] fc2_n16_s33_u = {($signed({{4{fc2_n16_s33_xh[15]}}, fc2_n16_s33_xh}) - fc2_e879), fc2_n16_s24[5:0]};
+    wire [23:0] fc2_n16_s35_u = {($signed(fc2_e673[23:1]) + $signed({{3{fc2_e547[19]}}, fc2_e547})), fc2_e673[0]};
+    wire signed [22:0] fc2_n16_s37_xh = $signed(fc2_n16_s22[23:1]);
+    wire [25:0] fc2_n16_s37_u = {($signed({{2{fc2_n16_s37_xh[22]}}, fc2_n16_s37_xh}) - $signed({fc2_n16_s27[23], fc2_n16_s27})), fc2_n16_s22[0]};
+    wire [22:0] fc2_n16_s40_u = {($signed(fc2_e520[22:1]) - $signed({fc2_n16_s20[20], fc2_n16_s20})), fc2_e520[0]};
+    wire [25:0] fc2_n16_s41_u = {($signed(fc2_n16_s16[25:3]) - $signed({fc2_e481[21], fc2_e481})), fc2_n16_s16[2:0]};
+    wire signed [22:0] fc2_n16_s42_xh = $signed(fc2_n16_s26[23:1]);
+    wire [25:0] fc2_n16_s42_u = {($signed({{2{fc2_n16_s42_xh[22]}}, fc2_n16_s42_xh}) + fc2_e513), fc2_n16_s26[0]};
+    reg  [24:0] fc2_n16_s30_d1;
+    wire signed [24:0] fc2_n16_s30_d1_v = $signed(fc2_n16_s30_d1);
+    reg  [24:0] fc2_n16_s28_d1;
+    wire signed [24:0] fc2_n16_s28_d1_v = $signed(fc2_n16_s28_d1);
+    wire signed [25:0] fc2_n16_s43 = $signed({fc2_n16_s30_d1_v[24], fc2_n16_s30_d1_v}) + $signed({fc2_n16_s28_d1_v[24], fc2_n16_s28_d1_v});
+    reg  [25:0] fc2_n16_s32_d1;
+    wire signed [25:0] fc2_n16_s32_d1_v = $signed(fc2_n16_s32_d1);
+    reg  [25:0] fc2_n16_s33_d1;
+    wire signed [25:0] fc2_n16_s33_d1_v = $signed(fc2_n16_s33_d1);
+    reg  [24:0] fc2_n16_s29_d1;
+    wire signed [24:0] fc2_n16_s45 = $signed(fc2_n16_s29_d1) + $signed({{4{fc2_e809_d1_v[20]}}, fc2_e809_d1_v});
+    reg  [20:0] fc2_e507_d1;
+    wire signed [20:0] fc2_e507_d1_v = $signed(fc2_e507_d1);
+    reg  signed [21:0] fc2_n16_s36_d1;
+    wire signed [15:0] fc2_n16_s46_xh = $signed(fc2_e507_d1_v[20:5]);
+    wire signed [26:0] fc2_n16_s46 = $signed({($signed({{6{fc2_n16_s46_xh[15]}}, fc2_n16_s46_xh}) - fc2_n16_s36_d1), fc2_e507_d1_v[4:0]});
+    reg  [24:0] fc2_n16_s31_d1;
+    wire signed [24:0] fc2_n16_s31_d1_v = $signed(fc2_n16_s31_d1);
+    reg  [23:0] fc2_n16_s35_d1;
+    wire signed [23:0] fc2_n16_s35_d1_v = $signed(fc2_n16_s35_d1);
+    wire signed [23:0] fc2_n16_s47_xh = $signed(fc2_n16_s31_d1_v[24:1]);
+    wire signed [25:0] fc2_n16_s47 = $signed({($signed({fc2_n16_s47_xh[23], fc2_n16_s47_xh}) + $signed({fc2_n16_s35_d1_v[23], fc2_n16_s35_d1_v})), fc2_n16_s31_d1_v[0]});
+    reg  [22:0] fc2_n16_s40_d1;
+    wire signed [22:0] fc2_n16_s40_d1_v = $signed(fc2_n16_s40_d1);
+    reg  signed [22:0] fc2_n16_s39_d1;
+    wire signed [20:0] fc2_n16_s48_xh = $signed(fc2_n16_s40_d1_v[22:2]);
+    wire signed [24:0] fc2_n16_s48 = $signed({($signed({{2{fc2_n16_s48_xh[20]}}, fc2_n16_s48_xh}) + fc2_n16_s39_d1), fc2_n16_s40_d1_v[1:0]});
+    reg  [25:0] fc2_n16_s41_d1;
+    wire signed [25:0] fc2_n16_s41_d1_v = $signed(fc2_n16_s41_d1);
+    reg  signed [25:0] fc2_n16_s34_d1;
+    wire signed [26:0] fc2_n16_s49 = $signed({fc2_n16_s41_d1_v[25], fc2_n16_s41_d1_v}) + $signed({fc2_n16_s34_d1[25], fc2_n16_s34_d1});
+    reg  [25:0] fc2_n16_s37_d1;
+    reg  signed [24:0] fc2_n16_s38_d1;
+    wire signed [25:0] fc2_n16_s50 = $signed(fc2_n16_s37_d1) + $signed({fc2_n16_s38_d1[24], fc2_n16_s38_d1});
+    reg  [25:0] fc2_n16_s42_d1;
+    wire signed [25:0] fc2_n16_s42_d1_v = $signed(fc2_n16_s42_d1);
+    wire signed [26:0] fc2_n16_s51 = $signed({fc2_n16_s42_d1_v[25], fc2_n16_s42_d1_v}) - fc2_n16_s46;
+    wire signed [23:0] fc2_n16_s52_xh = $signed(fc2_n16_s45[24:1]);
+    wire signed [26:0] fc2_n16_s52 = $signed({($signed({{2{fc2_n16_s52_xh[23]}}, fc2_n16_s52_xh}) + $signed({fc2_n16_s48[24], fc2_n16_s48})), fc2_n16_s45[0]});
+    wire signed [24:0] fc2_n16_s53_xh = $signed(fc2_n16_s43[25:1]);
+    wire signed [26:0] fc2_n16_s53 = $signed({($signed({fc2_n16_s53_xh[24], fc2_n16_s53_xh}) + fc2_n16_s47), fc2_n16_s43[0]});
+    wire signed [27:0] fc2_n16_s54 = $signed({fc2_n16_s49[26], fc2_n16_s49}) - $signed({{2{fc2_n16_s50[25]}}, fc2_n16_s50});
+    wire signed [26:0] fc2_n16_s55 = ($signed({fc2_n16_s32_d1_v[25], fc2_n16_s32_d1_v}) - $signed({fc2_n16_s33_d1_v[25], fc2_n16_s33_d1_v})) - $signed({{2{fc2_e807[24]}}, fc2_e807});
+    wire signed [27:0] fc2_n16_s56 = $signed({fc2_n16_s52[26], fc2_n16_s52}) + $signed({fc2_n16_s51[26], fc2_n16_s51});
+    reg  signed [28:0] fc2_n16_s58_d1;
+    reg  signed [28:0] fc2_n16_s57_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n16_acc = (($signed({fc2_n16_t5_0_a_d1[27], fc2_n16_t5_0_a_d1}) + $signed({fc2_n16_t5_0_b_d1[27], fc2_n16_t5_0_b_d1})) + 29'sd622592);
+    wire signed [28:0] fc2_n16_acc = (-(fc2_n16_s58_d1 + fc2_n16_s57_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n16_y_fl = $signed(fc2_n16_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n17_p0 = fc2_in_0 * 7'sd41; // weight 0.0400390625
-    wire signed [22:0] fc2_n17_p1 = fc2_in_1 * 8'sd106; // weight 0.103515625
-    wire signed [22:0] fc2_n17_p2 = fc2_in_2 * 8'sh93; // weight -0.1064453125
-    wire signed [22:0] fc2_n17_p3 = fc2_in_3 * 8'sh89; // weight -0.1162109375
-    wire signed [23:0] fc2_n17_p4 = fc2_in_4 * 9'sh164; // weight -0.15234375
-    wire signed [23:0] fc2_n17_p5 = fc2_in_5 * 9'sd184; // weight 0.1796875
-    wire signed [23:0] fc2_n17_p6 = fc2_in_6 * 9'sd137; // weight 0.1337890625
-    wire signed [23:0] fc2_n17_p7 = fc2_in_7 * 9'sh154; // weight -0.16796875
-    wire signed [21:0] fc2_n17_p8 = fc2_in_8 * 7'sd52; // weight 0.05078125
-    wire signed [23:0] fc2_n17_p9 = fc2_in_9 * 9'sh12e; // weight -0.205078125
-    wire signed [23:0] fc2_n17_p10 = fc2_in_10 * 9'sh161; // weight -0.1552734375
-    wire signed [22:0] fc2_n17_p11 = fc2_in_11 * 8'sh9b; // weight -0.0986328125
-    wire signed [20:0] fc2_n17_p12 = fc2_in_12 * 6'sh2d; // weight -0.0185546875
-    wire signed [21:0] fc2_n17_p13 = fc2_in_13 * 7'sh41; // weight -0.0615234375
-    wire signed [23:0] fc2_n17_p14 = fc2_in_14 * 9'sd143; // weight 0.1396484375
-    wire signed [23:0] fc2_n17_p15 = fc2_in_15 * 9'sd165; // weight 0.1611328125
-    wire signed [22:0] fc2_n17_p16_sh = $signed({fc2_in_16, 7'd0});
-    wire signed [23:0] fc2_n17_p16_neg = -$signed({fc2_n17_p16_sh[22], fc2_n17_p16_sh});
-    wire signed [23:0] fc2_n17_p17 = fc2_in_17 * 9'sd144; // weight 0.140625
-    wire signed [22:0] fc2_n17_p18 = fc2_in_18 * 8'shb6; // weight -0.072265625
-    wire signed [23:0] fc2_n17_p19 = fc2_in_19 * 9'sd199; // weight 0.1943359375
-    wire signed [23:0] fc2_n17_p20 = fc2_in_20 * 9'sh159; // weight -0.1630859375
-    wire signed [22:0] fc2_n17_p21 = fc2_in_21 * 8'sd102; // weight 0.099609375
-    wire signed [23:0] fc2_n17_p22 = fc2_in_22 * 9'sh17b; // weight -0.1298828125
-    wire signed [23:0] fc2_n17_p23 = fc2_in_23 * 9'sh16b; // weight -0.1455078125
-    wire signed [22:0] fc2_n17_p24 = fc2_in_24 * 8'sd119; // weight 0.1162109375
-    wire signed [23:0] fc2_n17_p25 = fc2_in_25 * 9'sh15f; // weight -0.1572265625
-    wire signed [22:0] fc2_n17_p26 = fc2_in_26 * 8'shb1; // weight -0.0771484375
-    wire signed [22:0] fc2_n17_p27 = fc2_in_27 * 8'sd106; // weight 0.103515625
-    wire signed [20:0] fc2_n17_p29 = fc2_in_29 * 6'sh2a; // weight -0.021484375
-    wire signed [21:0] fc2_n17_p32 = fc2_in_32 * 7'sd56; // weight 0.0546875
-    wire signed [23:0] fc2_n17_p34 = fc2_in_34 * 9'sh140; // weight -0.1875
-    wire signed [23:0] fc2_n17_p35 = fc2_in_35 * 9'sh143; // weight -0.1845703125
-    wire signed [23:0] fc2_n17_p36 = fc2_in_36 * 9'sd180; // weight 0.17578125
-    wire signed [22:0] fc2_n17_p37 = fc2_in_37 * 8'sh9e; // weight -0.095703125
-    wire signed [22:0] fc2_n17_p38 = fc2_in_38 * 8'sd113; // weight 0.1103515625
-    wire signed [21:0] fc2_n17_p39 = fc2_in_39 * 7'sd43; // weight 0.0419921875
-    wire signed [22:0] fc2_n17_p41 = fc2_in_41 * 8'sh9f; // weight -0.0947265625
-    wire signed [17:0] fc2_n17_p42_sh = $signed({fc2_in_42, 2'd0});
-    wire signed [18:0] fc2_n17_p42_neg = -$signed({fc2_n17_p42_sh[17], fc2_n17_p42_sh});
-    wire signed [20:0] fc2_n17_p44 = fc2_in_44 * 6'sd17; // weight 0.0166015625
-    wire signed [23:0] fc2_n17_p46 = fc2_in_46 * 9'sh13c; // weight -0.19140625
-    wire signed [22:0] fc2_n17_p47 = fc2_in_47 * 8'sd71; // weight 0.0693359375
-    wire signed [23:0] fc2_n17_p48 = fc2_in_48 * 9'sh122; // weight -0.216796875
-    wire signed [22:0] fc2_n17_p49 = fc2_in_49 * 8'sd88; // weight 0.0859375
-    wire signed [22:0] fc2_n17_p50 = fc2_in_50 * 8'sd123; // weight 0.1201171875
-    wire signed [18:0] fc2_n17_p51_sh = $signed({fc2_in_51, 3'd0});
-    wire signed [19:0] fc2_n17_p51_neg = -$signed({fc2_n17_p51_sh[18], fc2_n17_p51_sh});
-    wire signed [23:0] fc2_n17_p52 = fc2_in_52 * 9'sd198; // weight 0.193359375
-    wire signed [23:0] fc2_n17_p53 = fc2_in_53 * 9'sd184; // weight 0.1796875
-    wire signed [23:0] fc2_n17_p54 = fc2_in_54 * 9'sd161; // weight 0.1572265625
-    wire signed [23:0] fc2_n17_p55 = fc2_in_55 * 9'sh17e; // weight -0.126953125
-    wire signed [22:0] fc2_n17_p56 = fc2_in_56 * 8'sd90; // weight 0.087890625
-    wire signed [22:0] fc2_n17_p57 = fc2_in_57 * 8'sd79; // weight 0.0771484375
-    wire signed [23:0] fc2_n17_p58 = fc2_in_58 * 9'sd217; // weight 0.2119140625
-    wire signed [23:0] fc2_n17_p59 = fc2_in_59 * 9'sd217; // weight 0.2119140625
-    wire signed [19:0] fc2_n17_p60 = fc2_in_60 * 5'sd12; // weight 0.01171875
-    wire signed [18:0] fc2_n17_p63 = fc2_in_63 * 4'sd7; // weight 0.0068359375
-    wire signed [24:0] fc2_n17_t0_26_b = $signed({fc2_n17_p53[23], fc2_n17_p53});
-    wire signed [23:0] fc2_n17_t0_28_a = $signed({fc2_n17_p56[22], fc2_n17_p56});
-    reg  signed [23:0] fc2_n17_t1_0_a_d1;
-    reg  signed [23:0] fc2_n17_t1_0_b_d1;
-    wire signed [24:0] fc2_n17_t1_0 = $signed({fc2_n17_t1_0_a_d1[23], fc2_n17_t1_0_a_d1}) + $signed({fc2_n17_t1_0_b_d1[23], fc2_n17_t1_0_b_d1});
-    reg  signed [24:0] fc2_n17_t1_1_a_d1;
-    reg  signed [24:0] fc2_n17_t1_1_b_d1;
-    reg  signed [24:0] fc2_n17_t1_2_a_d1;
-    reg  signed [24:0] fc2_n17_t1_2_b_d1;
-    reg  signed [22:0] fc2_n17_t1_3_a_d1;
-    reg  signed [24:0] fc2_n17_t0_7_d1;
-    wire signed [24:0] fc2_n17_t1_3 = $signed({{2{fc2_n17_t1_3_a_d1[22]}}, fc2_n17_t1_3_a_d1}) + fc2_n17_t0_7_d1;
-    reg  signed [24:0] fc2_n17_t1_4_a_d1;
-    reg  signed [24:0] fc2_n17_t1_4_b_d1;
-    wire signed [25:0] fc2_n17_t1_4 = $signed({fc2_n17_t1_4_a_d1[24], fc2_n17_t1_4_a_d1}) + $signed({fc2_n17_t1_4_b_d1[24], fc2_n17_t1_4_b_d1});
-    reg  signed [24:0] fc2_n17_t1_5_a_d1;
-    reg  signed [24:0] fc2_n17_t1_5_b_d1;
-    wire signed [25:0] fc2_n17_t1_5 = $signed({fc2_n17_t1_5_a_d1[24], fc2_n17_t1_5_a_d1}) + $signed({fc2_n17_t1_5_b_d1[24], fc2_n17_t1_5_b_d1});
-    reg  signed [24:0] fc2_n17_t0_12_d1;
-    reg  signed [23:0] fc2_n17_t1_6_b_d1;
-    wire signed [24:0] fc2_n17_t1_6 = fc2_n17_t0_12_d1 + $signed({fc2_n17_t1_6_b_d1[23], fc2_n17_t1_6_b_d1});
-    reg  signed [22:0] fc2_n17_t1_7_a_d1;
-    reg  signed [23:0] fc2_n17_t1_7_b_d1;
-    wire signed [24:0] fc2_n17_t1_7 = $signed({{2{fc2_n17_t1_7_a_d1[22]}}, fc2_n17_t1_7_a_d1}) + $signed({fc2_n17_t1_7_b_d1[23], fc2_n17_t1_7_b_d1});
-    reg  signed [23:0] fc2_n17_t1_8_a_d1;
-    reg  signed [24:0] fc2_n17_t1_8_b_d1;
-    wire signed [25:0] fc2_n17_t1_8 = $signed({{2{fc2_n17_t1_8_a_d1[23]}}, fc2_n17_t1_8_a_d1}) + $signed({fc2_n17_t1_8_b_d1[24], fc2_n17_t1_8_b_d1});
-    reg  signed [24:0] fc2_n17_t0_18_d1;
-    reg  signed [23:0] fc2_n17_t1_9_b_d1;
-    wire signed [24:0] fc2_n17_t1_9 = fc2_n17_t0_18_d1 + $signed({fc2_n17_t1_9_b_d1[23], fc2_n17_t1_9_b_d1});
-    reg  signed [23:0] fc2_n17_t1_10_a_d1;
-    reg  signed [23:0] fc2_n17_t1_10_b_d1;
-    wire signed [24:0] fc2_n17_t1_10 = $signed({fc2_n17_t1_10_a_d1[23], fc2_n17_t1_10_a_d1}) + $signed({fc2_n17_t1_10_b_d1[23], fc2_n17_t1_10_b_d1});
-    reg  signed [23:0] fc2_n17_t1_11_a_d1;
-    reg  signed [24:0] fc2_n17_t0_23_d1;
-    wire signed [24:0] fc2_n17_t1_11 = $signed({fc2_n17_t1_11_a_d1[23], fc2_n17_t1_11_a_d1}) + fc2_n17_t0_23_d1;
-    reg  signed [24:0] fc2_n17_t0_24_d1;
-    reg  signed [23:0] fc2_n17_t1_12_b_d1;
-    wire signed [24:0] fc2_n17_t1_12 = fc2_n17_t0_24_d1 + $signed({fc2_n17_t1_12_b_d1[23], fc2_n17_t1_12_b_d1});
-    reg  signed [24:0] fc2_n17_t1_13_a_d1;
-    reg  signed [24:0] fc2_n17_t1_13_b_d1;
-    wire signed [25:0] fc2_n17_t1_13 = $signed({fc2_n17_t1_13_a_d1[24], fc2_n17_t1_13_a_d1}) + $signed({fc2_n17_t1_13_b_d1[24], fc2_n17_t1_13_b_d1});
-    reg  signed [23:0] fc2_n17_t1_14_a_d1;
-    reg  signed [24:0] fc2_n17_t1_14_b_d1;
-    reg  signed [23:0] fc2_n17_t1_15_a_d1;
-    reg  signed [23:0] fc2_n17_t1_15_b_d1;
-    wire signed [24:0] fc2_n17_t1_15 = $signed({fc2_n17_t1_15_a_d1[23], fc2_n17_t1_15_a_d1}) + $signed({fc2_n17_t1_15_b_d1[23], fc2_n17_t1_15_b_d1});
-    wire signed [25:0] fc2_n17_t2_0 = $signed({fc2_n17_t1_0[24], fc2_n17_t1_0}) + ($signed({fc2_n17_t1_1_a_d1[24], fc2_n17_t1_1_a_d1}) + $signed({fc2_n17_t1_1_b_d1[24], fc2_n17_t1_1_b_d1}));
-    wire signed [25:0] fc2_n17_t2_1 = ($signed({fc2_n17_t1_2_a_d1[24], fc2_n17_t1_2_a_d1}) + $signed({fc2_n17_t1_2_b_d1[24], fc2_n17_t1_2_b_d1})) + $signed({fc2_n17_t1_3[24], fc2_n17_t1_3});
-    wire signed [25:0] fc2_n17_t2_3 = $signed({fc2_n17_t1_6[24], fc2_n17_t1_6}) + $signed({fc2_n17_t1_7[24], fc2_n17_t1_7});
-    wire signed [25:0] fc2_n17_t2_5 = $signed({fc2_n17_t1_10[24], fc2_n17_t1_10}) + $signed({fc2_n17_t1_11[24], fc2_n17_t1_11});
-    wire signed [26:0] fc2_n17_t2_6 = $signed({{2{fc2_n17_t1_12[24]}}, fc2_n17_t1_12}) + $signed({fc2_n17_t1_13[25], fc2_n17_t1_13});
-    wire signed [25:0] fc2_n17_t2_7 = ($signed({{2{fc2_n17_t1_14_a_d1[23]}}, fc2_n17_t1_14_a_d1}) + $signed({fc2_n17_t1_14_b_d1[24], fc2_n17_t1_14_b_d1})) + $signed({fc2_n17_t1_15[24], fc2_n17_t1_15});
-    wire signed [26:0] fc2_n17_t3_0 = $signed({fc2_n17_t2_0[25], fc2_n17_t2_0}) + $signed({fc2_n17_t2_1[25], fc2_n17_t2_1});
-    wire signed [26:0] fc2_n17_t3_1 = ($signed({fc2_n17_t1_4[25], fc2_n17_t1_4}) + $signed({fc2_n17_t1_5[25], fc2_n17_t1_5})) + $signed({fc2_n17_t2_3[25], fc2_n17_t2_3});
-    wire signed [26:0] fc2_n17_t3_2 = ($signed({fc2_n17_t1_8[25], fc2_n17_t1_8}) + $signed({{2{fc2_n17_t1_9[24]}}, fc2_n17_t1_9})) + $signed({fc2_n17_t2_5[25], fc2_n17_t2_5});
-    wire signed [27:0] fc2_n17_t4_1 = $signed({fc2_n17_t3_2[26], fc2_n17_t3_2}) + ($signed({fc2_n17_t2_6[26], fc2_n17_t2_6}) + $signed({{2{fc2_n17_t2_7[25]}}, fc2_n17_t2_7}));
-    reg  signed [27:0] fc2_n17_t5_0_a_d1;
-    reg  signed [27:0] fc2_n17_t5_0_b_d1;
+    wire signed [10:0] fc2_n17_s0_xh = $signed(fc2_in_7[15:5]);
+    wire signed [21:0] fc2_n17_s0 = $signed({($signed({{6{fc2_n17_s0_xh[10]}}, fc2_n17_s0_xh}) + $signed({fc2_in_1[15], fc2_in_1})), fc2_in_7[4:0]});
+    wire signed [13:0] fc2_n17_s1_xh = $signed(fc2_in_13[15:2]);
+    wire signed [18:0] fc2_n17_s1 = $signed({($signed({{3{fc2_n17_s1_xh[13]}}, fc2_n17_s1_xh}) + $signed({fc2_in_9[15], fc2_in_9})), fc2_in_13[1:0]});
+    wire signed [14:0] fc2_n17_s2_xh = $signed(fc2_in_21[15:1]);
+    wire signed [17:0] fc2_n17_s2 = $signed({($signed({{2{fc2_n17_s2_xh[14]}}, fc2_n17_s2_xh}) + $signed({fc2_in_14[15], fc2_in_14})), fc2_in_21[0]});
+    wire signed [8:0] fc2_n17_s3_xh = $signed(fc2_in_38[15:7]);
+    wire signed [23:0] fc2_n17_s3 = $signed({($signed({{8{fc2_n17_s3_xh[8]}}, fc2_n17_s3_xh}) + $signed({fc2_in_21[15], fc2_in_21})), fc2_in_38[6:0]});
+    wire signed [14:0] fc2_n17_s4_xh = $signed(fc2_in_47[15:1]);
+    wire signed [18:0] fc2_n17_s4 = $signed({($signed({{3{fc2_n17_s4_xh[14]}}, fc2_n17_s4_xh}) - fc2_e22), fc2_in_47[0]});
+    wire signed [21:0] fc2_n17_s5 = $signed({($signed(fc2_n17_s0[21:3]) + $signed({fc2_e28[17], fc2_e28})), fc2_n17_s0[2:0]});
+    wire signed [14:0] fc2_n17_s6_xh = $signed(fc2_n17_s2[17:3]);
+    wire signed [21:0] fc2_n17_s6 = $signed({($signed({{4{fc2_n17_s6_xh[14]}}, fc2_n17_s6_xh}) - fc2_n17_s1), fc2_n17_s2[2:0]});
+    wire signed [23:0] fc2_n17_s7 = $signed({($signed(fc2_n17_s3[23:3]) + $signed({{4{fc2_e0[16]}}, fc2_e0})), fc2_n17_s3[2:0]});
+    wire signed [9:0] fc2_n17_s8_xh = $signed(fc2_e9[16:7]);
+    wire signed [24:0] fc2_n17_s8 = $signed({($signed({{8{fc2_n17_s8_xh[9]}}, fc2_n17_s8_xh}) - $signed({fc2_e12[16], fc2_e12})), fc2_e9[6:0]});
+    wire signed [14:0] fc2_n17_s9_xh = $signed(fc2_e32[16:2]);
+    wire signed [18:0] fc2_n17_s9 = $signed({($signed({{2{fc2_n17_s9_xh[14]}}, fc2_n17_s9_xh}) - fc2_e32), fc2_e32[1:0]});
+    wire signed [19:0] fc2_n17_s10 = $signed({($signed({{2{fc2_e412_xh[16]}}, fc2_e412_xh}) + $signed({fc2_e98[17], fc2_e98})), fc2_e67[0]});
+    wire signed [16:0] fc2_n17_s11_xh = $signed(fc2_e112[17:1]);
+    wire signed [19:0] fc2_n17_s11 = $signed({($signed({{2{fc2_n17_s11_xh[16]}}, fc2_n17_s11_xh}) - fc2_e126), fc2_e112[0]});
+    wire signed [16:0] fc2_n17_s12_xh = $signed(fc2_e210[18:2]);
+    wire signed [19:0] fc2_n17_s12 = $signed({($signed({fc2_n17_s12_xh[16], fc2_n17_s12_xh}) + $signed({fc2_e216[16], fc2_e216})), fc2_e210[1:0]});
+    wire signed [15:0] fc2_n17_s13_xh = $signed(fc2_e434[17:2]);
+    wire signed [21:0] fc2_n17_s13 = $signed({($signed({{4{fc2_n17_s13_xh[15]}}, fc2_n17_s13_xh}) + fc2_e433), fc2_e434[1:0]});
+    wire signed [17:0] fc2_n17_s14_xh = $signed(fc2_n17_s4[18:1]);
+    wire signed [20:0] fc2_n17_s14 = $signed({($signed({{2{fc2_n17_s14_xh[17]}}, fc2_n17_s14_xh}) - $signed({fc2_e354[18], fc2_e354})), fc2_n17_s4[0]});
+    wire signed [17:0] fc2_n17_s15_xh = $signed(fc2_e638[23:6]);
+    wire signed [25:0] fc2_n17_s15 = $signed({($signed({{2{fc2_n17_s15_xh[17]}}, fc2_n17_s15_xh}) - $signed({fc2_n17_s9[18], fc2_n17_s9})), fc2_e638[5:0]});
+    wire signed [24:0] fc2_n17_s16 = $signed({($signed(fc2_n17_s8[24:4]) + $signed({{2{fc2_e177[18]}}, fc2_e177})), fc2_n17_s8[3:0]});
+    wire signed [20:0] fc2_n17_s17 = $signed({($signed({{3{fc2_n13_s20_xh[14]}}, fc2_n13_s20_xh}) - fc2_e190), fc2_e95[2:0]});
+    wire signed [14:0] fc2_n17_s18_xh = $signed(fc2_e191[17:3]);
+    wire signed [20:0] fc2_n17_s18 = $signed({($signed({{3{fc2_n17_s18_xh[14]}}, fc2_n17_s18_xh}) - fc2_e197), fc2_e191[2:0]});
+    wire signed [21:0] fc2_n17_s19 = $signed({($signed({{4{fc2_n0_s22_xh[15]}}, fc2_n0_s22_xh}) + fc2_n17_s12), fc2_e261[1:0]});
+    wire signed [15:0] fc2_n17_s20_xh = $signed(fc2_e340[17:2]);
+    wire signed [20:0] fc2_n17_s20 = $signed({($signed({{3{fc2_n17_s20_xh[15]}}, fc2_n17_s20_xh}) - fc2_e343), fc2_e340[1:0]});
+    wire signed [19:0] fc2_n17_s21_xh = $signed(fc2_e405[21:2]);
+    wire signed [22:0] fc2_n17_s21 = $signed({($signed({fc2_n17_s21_xh[19], fc2_n17_s21_xh}) - $signed({fc2_e396[19], fc2_e396})), fc2_e405[1:0]});
+    wire signed [24:0] fc2_n17_s22 = $signed({($signed({fc2_n1_s23_xh[20], fc2_n1_s23_xh}) + $signed({fc2_e410[20], fc2_e410})), fc2_e706[2:0]});
+    wire signed [15:0] fc2_n17_s23_xh = $signed(fc2_e866[22:7]);
+    wire signed [24:0] fc2_n17_s23 = $signed({($signed({{2{fc2_n17_s23_xh[15]}}, fc2_n17_s23_xh}) - fc2_e824), fc2_e866[6:0]});
+    wire signed [20:0] fc2_n17_s24_xh = $signed(fc2_n17_s5[21:1]);
+    wire signed [23:0] fc2_n17_s24 = $signed({($signed({{2{fc2_n17_s24_xh[20]}}, fc2_n17_s24_xh}) + $signed({fc2_n17_s6[21], fc2_n17_s6})), fc2_n17_s5[0]});
+    wire signed [17:0] fc2_n17_s25_xh = $signed(fc2_n17_s10[19:2]);
+    wire signed [21:0] fc2_n17_s25 = $signed({($signed({{2{fc2_n17_s25_xh[17]}}, fc2_n17_s25_xh}) + fc2_n17_s11), fc2_n17_s10[1:0]});
+    wire signed [16:0] fc2_n17_s26_xh = $signed(fc2_e581[20:4]);
+    wire signed [22:0] fc2_n17_s26 = $signed({($signed({{2{fc2_n17_s26_xh[16]}}, fc2_n17_s26_xh}) - fc2_e356), fc2_e581[3:0]});
+    wire signed [19:0] fc2_n17_s27_xh = $signed(fc2_e655[20:1]);
+    wire signed [21:0] fc2_n17_s27 = $signed({($signed({fc2_n17_s27_xh[19], fc2_n17_s27_xh}) + $signed({fc2_e687[19], fc2_e687})), fc2_e655[0]});
+    wire signed [17:0] fc2_n17_s29_xh = $signed(fc2_e291[20:3]);
+    wire [23:0] fc2_n17_s29_u = {($signed({{3{fc2_n17_s29_xh[17]}}, fc2_n17_s29_xh}) + fc2_n17_s17), fc2_e291[2:0]};
+    wire signed [19:0] fc2_n17_s30_xh = $signed(fc2_n17_s18[20:1]);
+    wire [21:0] fc2_n17_s30_u = {($signed({fc2_n17_s30_xh[19], fc2_n17_s30_xh}) + $signed({fc2_e292[19], fc2_e292})), fc2_n17_s18[0]};
+    wire [25:0] fc2_n17_s32_u = {($signed(fc2_n17_s15[25:3]) - $signed({{2{fc2_n17_s14[20]}}, fc2_n17_s14})), fc2_n17_s15[2:0]};
+    wire signed [13:0] fc2_n17_s33_xh = $signed(fc2_n17_s20[20:7]);
+    wire [25:0] fc2_n17_s33_u = {($signed({{5{fc2_n17_s33_xh[13]}}, fc2_n17_s33_xh}) - fc2_e640), fc2_n17_s20[6:0]};
+    wire signed [19:0] fc2_n17_s34_xh = $signed(fc2_n17_s19[21:2]);
+    wire [22:0] fc2_n17_s34_u = {($signed({fc2_n17_s34_xh[19], fc2_n17_s34_xh}) - $signed({{2{fc2_e662[18]}}, fc2_e662})), fc2_n17_s19[1:0]};
+    wire signed [19:0] fc2_n17_s35_xh = $signed(fc2_e518[20:1]);
+    wire [23:0] fc2_n17_s35_u = {($signed({{3{fc2_n17_s35_xh[19]}}, fc2_n17_s35_xh}) + fc2_n17_s26), fc2_e518[0]};
+    wire signed [14:0] fc2_n17_s36_xh = $signed(fc2_e519[19:5]);
+    wire [24:0] fc2_n17_s36_u = {($signed({{5{fc2_n17_s36_xh[14]}}, fc2_n17_s36_xh}) + fc2_e519), fc2_e519[4:0]};
+    wire signed [16:0] fc2_n17_s37_xh = $signed(fc2_e715[19:3]);
+    wire [24:0] fc2_n17_s37_u = {($signed({{5{fc2_n17_s37_xh[16]}}, fc2_n17_s37_xh}) - fc2_e606), fc2_e715[2:0]};
+    wire signed [20:0] fc2_n17_s38_xh = $signed(fc2_n17_s25[21:1]);
+    wire [25:0] fc2_n17_s38_u = {($signed({{4{fc2_n17_s38_xh[20]}}, fc2_n17_s38_xh}) + fc2_n17_s16), fc2_n17_s25[0]};
+    wire signed [21:0] fc2_n17_s39_xh = $signed(fc2_n17_s22[24:3]);
+    wire [25:0] fc2_n17_s39_u = {($signed({fc2_n17_s39_xh[21], fc2_n17_s39_xh}) + fc2_n17_s21), fc2_n17_s22[2:0]};
+    wire signed [21:0] fc2_n17_s40_xh = $signed(fc2_e468[24:3]);
+    wire [25:0] fc2_n17_s40_u = {($signed({fc2_n17_s40_xh[21], fc2_n17_s40_xh}) + $signed({fc2_n17_s27[21], fc2_n17_s27})), fc2_e468[2:0]};
+    wire signed [21:0] fc2_n17_s41_xh = $signed(fc2_e484[22:1]);
+    wire [24:0] fc2_n17_s41_u = {($signed({{2{fc2_n17_s41_xh[21]}}, fc2_n17_s41_xh}) + fc2_n17_s24), fc2_e484[0]};
+    reg  signed [23:0] fc2_n17_s28_d1;
+    wire signed [23:0] fc2_n17_s42 = fc2_n17_s28_d1 + $signed({{3{fc2_e529_d1_v[20]}}, fc2_e529_d1_v});
+    reg  [25:0] fc2_n17_s33_d1;
+    wire signed [25:0] fc2_n17_s33_d1_v = $signed(fc2_n17_s33_d1);
+    reg  [20:0] fc2_e727_d1;
+    wire signed [20:0] fc2_e727_d1_v = $signed(fc2_e727_d1);
+    wire signed [21:0] fc2_n17_s43_xh = $signed(fc2_n17_s33_d1_v[25:4]);
+    wire signed [26:0] fc2_n17_s43 = $signed({($signed({fc2_n17_s43_xh[21], fc2_n17_s43_xh}) - $signed({{2{fc2_e727_d1_v[20]}}, fc2_e727_d1_v})), fc2_n17_s33_d1_v[3:0]});
+    reg  [23:0] fc2_n17_s29_d1;
+    wire signed [23:0] fc2_n17_s29_d1_v = $signed(fc2_n17_s29_d1);
+    reg  [21:0] fc2_n17_s30_d1;
+    wire signed [19:0] fc2_n17_s44_xh = $signed(fc2_n17_s29_d1_v[23:4]);
+    wire signed [25:0] fc2_n17_s44 = $signed({($signed({{2{fc2_n17_s44_xh[19]}}, fc2_n17_s44_xh}) + $signed(fc2_n17_s30_d1)), fc2_n17_s29_d1_v[3:0]});
+    reg  [22:0] fc2_n17_s34_d1;
+    wire signed [22:0] fc2_n17_s34_d1_v = $signed(fc2_n17_s34_d1);
+    reg  [24:0] fc2_n17_s36_d1;
+    wire signed [24:0] fc2_n17_s36_d1_v = $signed(fc2_n17_s36_d1);
+    wire signed [25:0] fc2_n17_s45 = $signed({{3{fc2_n17_s34_d1_v[22]}}, fc2_n17_s34_d1_v}) - $signed({fc2_n17_s36_d1_v[24], fc2_n17_s36_d1_v});
+    reg  [25:0] fc2_n17_s32_d1;
+    wire signed [25:0] fc2_n17_s32_d1_v = $signed(fc2_n17_s32_d1);
+    reg  [24:0] fc2_n17_s37_d1;
+    wire signed [24:0] fc2_n17_s37_d1_v = $signed(fc2_n17_s37_d1);
+    wire signed [24:0] fc2_n17_s46_xh = $signed(fc2_n17_s32_d1_v[25:1]);
+    wire signed [26:0] fc2_n17_s46 = $signed({($signed({fc2_n17_s46_xh[24], fc2_n17_s46_xh}) + $signed({fc2_n17_s37_d1_v[24], fc2_n17_s37_d1_v})), fc2_n17_s32_d1_v[0]});
+    reg  [23:0] fc2_n17_s35_d1;
+    wire signed [23:0] fc2_n17_s35_d1_v = $signed(fc2_n17_s35_d1);
+    reg  signed [25:0] fc2_n17_s31_d1;
+    reg  [25:0] fc2_n17_s38_d1;
+    wire signed [25:0] fc2_n17_s38_d1_v = $signed(fc2_n17_s38_d1);
+    reg  [25:0] fc2_n17_s39_d1;
+    wire signed [25:0] fc2_n17_s39_d1_v = $signed(fc2_n17_s39_d1);
+    wire signed [26:0] fc2_n17_s48 = $signed({fc2_n17_s38_d1_v[25], fc2_n17_s38_d1_v}) - $signed({fc2_n17_s39_d1_v[25], fc2_n17_s39_d1_v});
+    reg  [25:0] fc2_n17_s40_d1;
+    wire signed [25:0] fc2_n17_s40_d1_v = $signed(fc2_n17_s40_d1);
+    reg  [24:0] fc2_n17_s41_d1;
+    wire signed [24:0] fc2_n17_s41_d1_v = $signed(fc2_n17_s41_d1);
+    wire signed [24:0] fc2_n17_s49_xh = $signed(fc2_n17_s40_d1_v[25:1]);
+    wire signed [26:0] fc2_n17_s49 = $signed({($signed({fc2_n17_s49_xh[24], fc2_n17_s49_xh}) - $signed({fc2_n17_s41_d1_v[24], fc2_n17_s41_d1_v})), fc2_n17_s40_d1_v[0]});
+    wire signed [23:0] fc2_n17_s50_xh = $signed(fc2_n17_s44[25:2]);
+    wire signed [26:0] fc2_n17_s50 = $signed({($signed({fc2_n17_s50_xh[23], fc2_n17_s50_xh}) + $signed({fc2_e622[23], fc2_e622})), fc2_n17_s44[1:0]});
+    wire signed [26:0] fc2_n17_s51 = $signed({{3{fc2_n17_s42[23]}}, fc2_n17_s42}) + fc2_n17_s43;
+    wire signed [27:0] fc2_n17_s52 = $signed({fc2_n17_s49[26], fc2_n17_s49}) + $signed({fc2_n17_s46[26], fc2_n17_s46});
+    wire signed [27:0] fc2_n17_s53 = $signed({fc2_n17_s48[26], fc2_n17_s48}) + $signed({{2{fc2_n17_s45[25]}}, fc2_n17_s45});
+    wire signed [26:0] fc2_n17_s54 = ($signed({{3{fc2_n17_s35_d1_v[23]}}, fc2_n17_s35_d1_v}) - $signed({fc2_n17_s31_d1[25], fc2_n17_s31_d1})) + $signed({{2{fc2_e508[24]}}, fc2_e508});
+    wire signed [27:0] fc2_n17_s57 = ($signed({fc2_n17_s51[26], fc2_n17_s51}) - $signed({fc2_n17_s50[26], fc2_n17_s50})) - $signed({fc2_n17_s54[26], fc2_n17_s54});
+    reg  signed [28:0] fc2_n17_s56_d1;
+    reg  signed [27:0] fc2_n17_s57_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n17_acc = ($signed({fc2_n17_t5_0_a_d1[27], fc2_n17_t5_0_a_d1}) + $signed({fc2_n17_t5_0_b_d1[27], fc2_n17_t5_0_b_d1}));
+    wire signed [28:0] fc2_n17_acc = (-(fc2_n17_s56_d1 - $signed({fc2_n17_s57_d1[27], fc2_n17_s57_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n17_y_fl = $signed(fc2_n17_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n18_p1 = fc2_in_1 * 6'sh25; // weight -0.0263671875
-    wire signed [23:0] fc2_n18_p2 = fc2_in_2 * 9'sh174; // weight -0.13671875
-    wire signed [21:0] fc2_n18_p4 = fc2_in_4 * 7'sd41; // weight 0.0400390625
-    wire signed [20:0] fc2_n18_p7 = fc2_in_7 * 6'sd30; // weight 0.029296875
-    wire signed [23:0] fc2_n18_p8 = fc2_in_8 * 9'sh153; // weight -0.1689453125
-    wire signed [23:0] fc2_n18_p9 = fc2_in_9 * 9'sd184; // weight 0.1796875
-    wire signed [19:0] fc2_n18_p10_sh = $signed({fc2_in_10, 4'd0});
-    wire signed [20:0] fc2_n18_p10_neg = -$signed({fc2_n18_p10_sh[19], fc2_n18_p10_sh});
-    wire signed [19:0] fc2_n18_p12 = fc2_in_12 * 5'sh14; // weight -0.01171875
-    wire signed [23:0] fc2_n18_p14 = fc2_in_14 * 9'sh131; // weight -0.2021484375
-    wire signed [17:0] fc2_n18_p17 = fc2_in_17 * 3'sh5; // weight -0.0029296875
-    wire signed [21:0] fc2_n18_p21 = fc2_in_21 * 7'sd42; // weight 0.041015625
-    wire signed [21:0] fc2_n18_p22 = fc2_in_22 * 7'sd53; // weight 0.0517578125
-    wire signed [23:0] fc2_n18_p23 = fc2_in_23 * 9'sh11e; // weight -0.220703125
-    wire signed [22:0] fc2_n18_p24 = fc2_in_24 * 8'shbe; // weight -0.064453125
-    wire signed [16:0] fc2_n18_p27_neg = -$signed({fc2_in_27[15], fc2_in_27});
-    wire signed [22:0] fc2_n18_p28 = fc2_in_28 * 8'sh8d; // weight -0.1123046875
-    wire signed [20:0] fc2_n18_p29 = fc2_in_29 * 6'sd28; // weight 0.02734375
-    wire signed [23:0] fc2_n18_p30 = fc2_in_30 * 9'sd139; // weight 0.1357421875
-    wire signed [23:0] fc2_n18_p31 = fc2_in_31 * 9'sh106; // weight -0.244140625
-    wire signed [23:0] fc2_n18_p32 = fc2_in_32 * 9'sd134; // weight 0.130859375
-    wire signed [23:0] fc2_n18_p33 = fc2_in_33 * 9'sd162; // weight 0.158203125
-    wire signed [18:0] fc2_n18_p34 = fc2_in_34 * 4'sd6; // weight 0.005859375
-    wire signed [21:0] fc2_n18_p36 = fc2_in_36 * 7'sd55; // weight 0.0537109375
-    wire signed [22:0] fc2_n18_p37 = fc2_in_37 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc2_n18_p38 = fc2_in_38 * 9'sd169; // weight 0.1650390625
-    wire signed [22:0] fc2_n18_p39 = fc2_in_39 * 8'sd126; // weight 0.123046875
-    wire signed [20:0] fc2_n18_p41 = fc2_in_41 * 6'sd24; // weight 0.0234375
-    wire signed [16:0] fc2_n18_p43_neg = -$signed({fc2_in_43[15], fc2_in_43});
-    wire signed [18:0] fc2_n18_p45 = fc2_in_45 * 4'sd7; // weight 0.0068359375
-    wire signed [23:0] fc2_n18_p46 = fc2_in_46 * 9'sd159; // weight 0.1552734375
-    wire signed [23:0] fc2_n18_p47 = fc2_in_47 * 9'sd143; // weight 0.1396484375
-    wire signed [23:0] fc2_n18_p48 = fc2_in_48 * 9'sd146; // weight 0.142578125
-    wire signed [23:0] fc2_n18_p50 = fc2_in_50 * 9'sh120; // weight -0.21875
-    wire signed [23:0] fc2_n18_p51 = fc2_in_51 * 9'sd174; // weight 0.169921875
-    wire signed [23:0] fc2_n18_p52 = fc2_in_52 * 9'sd134; // weight 0.130859375
-    wire signed [23:0] fc2_n18_p54 = fc2_in_54 * 9'sd214; // weight 0.208984375
-    wire signed [23:0] fc2_n18_p55 = fc2_in_55 * 9'sh164; // weight -0.15234375
-    wire signed [23:0] fc2_n18_p56 = fc2_in_56 * 9'sh14e; // weight -0.173828125
-    wire signed [23:0] fc2_n18_p57 = fc2_in_57 * 9'sd220; // weight 0.21484375
-    wire signed [23:0] fc2_n18_p58 = fc2_in_58 * 9'sd134; // weight 0.130859375
-    wire signed [21:0] fc2_n18_p59 = fc2_in_59 * 7'sd52; // weight 0.05078125
-    wire signed [20:0] fc2_n18_p61 = fc2_in_61 * 6'sd22; // weight 0.021484375
-    reg  signed [23:0] fc2_n18_t1_0_a_d1;
-    reg  signed [24:0] fc2_n18_t1_0_b_d1;
-    reg  signed [22:0] fc2_n18_t1_1_a_d1;
-    reg  signed [23:0] fc2_n18_t1_1_b_d1;
-    wire signed [24:0] fc2_n18_t1_1 = $signed({{2{fc2_n18_t1_1_a_d1[22]}}, fc2_n18_t1_1_a_d1}) + $signed({fc2_n18_t1_1_b_d1[23], fc2_n18_t1_1_b_d1});
-    reg  signed [24:0] fc2_n18_t1_2_a_d1;
-    reg  signed [23:0] fc2_n18_t1_2_b_d1;
-    reg  signed [23:0] fc2_n18_t1_3_a_d1;
-    reg  signed [24:0] fc2_n18_t0_7_d1;
-    wire signed [24:0] fc2_n18_t1_3 = $signed({fc2_n18_t1_3_a_d1[23], fc2_n18_t1_3_a_d1}) + fc2_n18_t0_7_d1;
-    reg  signed [23:0] fc2_n18_t1_4_a_d1;
-    reg  signed [24:0] fc2_n18_t1_4_b_d1;
-    reg  signed [22:0] fc2_n18_t1_5_a_d1;
-    reg  signed [24:0] fc2_n18_t0_11_d1;
-    wire signed [24:0] fc2_n18_t1_5 = $signed({{2{fc2_n18_t1_5_a_d1[22]}}, fc2_n18_t1_5_a_d1}) + fc2_n18_t0_11_d1;
-    reg  signed [23:0] fc2_n18_t1_6_a_d1;
-    reg  signed [23:0] fc2_n18_t1_6_b_d1;
-    wire signed [24:0] fc2_n18_t1_6 = $signed({fc2_n18_t1_6_a_d1[23], fc2_n18_t1_6_a_d1}) + $signed({fc2_n18_t1_6_b_d1[23], fc2_n18_t1_6_b_d1});
-    reg  signed [23:0] fc2_n18_t1_7_a_d1;
-    reg  signed [24:0] fc2_n18_t1_7_b_d1;
-    reg  signed [24:0] fc2_n18_t1_8_a_d1;
-    reg  signed [24:0] fc2_n18_t1_8_b_d1;
-    reg  signed [23:0] fc2_n18_t1_9_a_d1;
-    reg  signed [24:0] fc2_n18_t0_19_d1;
-    wire signed [24:0] fc2_n18_t1_9 = $signed({fc2_n18_t1_9_a_d1[23], fc2_n18_t1_9_a_d1}) + fc2_n18_t0_19_d1;
-    reg  signed [23:0] fc2_n18_t1_10_a_d1;
-    reg  signed [23:0] fc2_n18_t1_10_b_d1;
-    wire signed [24:0] fc2_n18_t1_10 = $signed({fc2_n18_t1_10_a_d1[23], fc2_n18_t1_10_a_d1}) + $signed({fc2_n18_t1_10_b_d1[23], fc2_n18_t1_10_b_d1});
-    reg  signed [20:0] fc2_n18_t1_11_a_d1;
-    reg  signed [24:0] fc2_n18_t0_23_d1;
-    wire signed [24:0] fc2_n18_t1_11 = $signed({{4{fc2_n18_t1_11_a_d1[20]}}, fc2_n18_t1_11_a_d1}) + fc2_n18_t0_23_d1;
-    reg  signed [24:0] fc2_n18_t1_12_a_d1;
-    reg  signed [24:0] fc2_n18_t1_12_b_d1;
-    wire signed [25:0] fc2_n18_t1_12 = $signed({fc2_n18_t1_12_a_d1[24], fc2_n18_t1_12_a_d1}) + $signed({fc2_n18_t1_12_b_d1[24], fc2_n18_t1_12_b_d1});
-    reg  signed [24:0] fc2_n18_t1_13_a_d1;
-    reg  signed [24:0] fc2_n18_t1_13_b_d1;
-    wire signed [25:0] fc2_n18_t1_13 = $signed({fc2_n18_t1_13_a_d1[24], fc2_n18_t1_13_a_d1}) + $signed({fc2_n18_t1_13_b_d1[24], fc2_n18_t1_13_b_d1});
-    reg  signed [24:0] fc2_n18_t1_14_a_d1;
-    reg  signed [23:0] fc2_n18_t1_14_b_d1;
-    reg  signed [23:0] fc2_n18_t0_30_d1;
-    reg  signed [21:0] fc2_n18_t1_15_b_d1;
-    wire signed [23:0] fc2_n18_t1_15 = fc2_n18_t0_30_d1 + $signed({{2{fc2_n18_t1_15_b_d1[21]}}, fc2_n18_t1_15_b_d1});
-    wire signed [25:0] fc2_n18_t2_0 = ($signed({{2{fc2_n18_t1_0_a_d1[23]}}, fc2_n18_t1_0_a_d1}) + $signed({fc2_n18_t1_0_b_d1[24], fc2_n18_t1_0_b_d1})) + $signed({fc2_n18_t1_1[24], fc2_n18_t1_1});
-    wire signed [25:0] fc2_n18_t2_1 = ($signed({fc2_n18_t1_2_a_d1[24], fc2_n18_t1_2_a_d1}) + $signed({{2{fc2_n18_t1_2_b_d1[23]}}, fc2_n18_t1_2_b_d1})) + $signed({fc2_n18_t1_3[24], fc2_n18_t1_3});
-    wire signed [25:0] fc2_n18_t2_2 = ($signed({{2{fc2_n18_t1_4_a_d1[23]}}, fc2_n18_t1_4_a_d1}) + $signed({fc2_n18_t1_4_b_d1[24], fc2_n18_t1_4_b_d1})) + $signed({fc2_n18_t1_5[24], fc2_n18_t1_5});
-    wire signed [25:0] fc2_n18_t2_3 = $signed({fc2_n18_t1_6[24], fc2_n18_t1_6}) + ($signed({{2{fc2_n18_t1_7_a_d1[23]}}, fc2_n18_t1_7_a_d1}) + $signed({fc2_n18_t1_7_b_d1[24], fc2_n18_t1_7_b_d1}));
-    wire signed [25:0] fc2_n18_t2_4 = ($signed({fc2_n18_t1_8_a_d1[24], fc2_n18_t1_8_a_d1}) + $signed({fc2_n18_t1_8_b_d1[24], fc2_n18_t1_8_b_d1})) + $signed({fc2_n18_t1_9[24], fc2_n18_t1_9});
-    wire signed [25:0] fc2_n18_t2_5 = $signed({fc2_n18_t1_10[24], fc2_n18_t1_10}) + $signed({fc2_n18_t1_11[24], fc2_n18_t1_11});
-    wire signed [26:0] fc2_n18_t2_6 = $signed({fc2_n18_t1_12[25], fc2_n18_t1_12}) + $signed({fc2_n18_t1_13[25], fc2_n18_t1_13});
-    wire signed [25:0] fc2_n18_t2_7 = ($signed({fc2_n18_t1_14_a_d1[24], fc2_n18_t1_14_a_d1}) + $signed({{2{fc2_n18_t1_14_b_d1[23]}}, fc2_n18_t1_14_b_d1})) + $signed({{2{fc2_n18_t1_15[23]}}, fc2_n18_t1_15});
-    wire signed [26:0] fc2_n18_t3_0 = $signed({fc2_n18_t2_0[25], fc2_n18_t2_0}) + $signed({fc2_n18_t2_1[25], fc2_n18_t2_1});
-    wire signed [26:0] fc2_n18_t3_1 = $signed({fc2_n18_t2_2[25], fc2_n18_t2_2}) + $signed({fc2_n18_t2_3[25], fc2_n18_t2_3});
-    wire signed [26:0] fc2_n18_t3_2 = $signed({fc2_n18_t2_4[25], fc2_n18_t2_4}) + $signed({fc2_n18_t2_5[25], fc2_n18_t2_5});
-    wire signed [27:0] fc2_n18_t4_1 = $signed({fc2_n18_t3_2[26], fc2_n18_t3_2}) + ($signed({fc2_n18_t2_6[26], fc2_n18_t2_6}) + $signed({{2{fc2_n18_t2_7[25]}}, fc2_n18_t2_7}));
-    reg  signed [27:0] fc2_n18_t5_0_a_d1;
-    reg  signed [27:0] fc2_n18_t5_0_b_d1;
+    wire signed [5:0] fc2_n18_s0_xh = $signed(fc2_in_3[15:10]);
+    wire signed [19:0] fc2_n18_s0 = $signed({($signed({{4{fc2_n18_s0_xh[5]}}, fc2_n18_s0_xh}) - 10'sd333), fc2_in_3[9:0]}); // bias 0.3251953125
+    wire signed [16:0] fc2_n18_s1 = $signed({fc2_in_13[15], fc2_in_13}) - $signed({fc2_in_39[15], fc2_in_39});
+    wire signed [11:0] fc2_n18_s2_xh = $signed(fc2_n18_s0[19:8]);
+    wire signed [24:0] fc2_n18_s2 = $signed({($signed({{5{fc2_n18_s2_xh[11]}}, fc2_n18_s2_xh}) - $signed({fc2_in_62[15], fc2_in_62})), fc2_n18_s0[7:0]});
+    wire signed [11:0] fc2_n18_s3_xh = $signed(fc2_e18[16:5]);
+    wire signed [22:0] fc2_n18_s3 = $signed({($signed({{6{fc2_n18_s3_xh[11]}}, fc2_n18_s3_xh}) + $signed({fc2_n18_s1[16], fc2_n18_s1})), fc2_e18[4:0]});
+    wire signed [19:0] fc2_n18_s4 = $signed({($signed({{3{fc2_e295_xh[13]}}, fc2_e295_xh}) - fc2_e25), fc2_e25[2:0]});
+    wire signed [9:0] fc2_n18_s5_xh = $signed(fc2_e56[16:7]);
+    wire signed [24:0] fc2_n18_s5 = $signed({($signed({{8{fc2_n18_s5_xh[9]}}, fc2_n18_s5_xh}) - $signed({fc2_e62[16], fc2_e62})), fc2_e56[6:0]});
+    wire signed [20:0] fc2_n18_s6 = $signed({($signed({{2{fc2_n16_s8_xh[16]}}, fc2_n16_s8_xh}) - $signed({fc2_e64[17], fc2_e64})), fc2_e72[1:0]});
+    wire signed [16:0] fc2_n18_s7_xh = $signed(fc2_e77[18:2]);
+    wire signed [20:0] fc2_n18_s7 = $signed({($signed({{2{fc2_n18_s7_xh[16]}}, fc2_n18_s7_xh}) - $signed({fc2_e89[17], fc2_e89})), fc2_e77[1:0]});
+    wire signed [15:0] fc2_n18_s8_xh = $signed(fc2_e140[18:3]);
+    wire signed [20:0] fc2_n18_s8 = $signed({($signed({{2{fc2_n18_s8_xh[15]}}, fc2_n18_s8_xh}) + $signed({fc2_e145[16], fc2_e145})), fc2_e140[2:0]});
+    wire signed [17:0] fc2_n18_s9_xh = $signed(fc2_e212[18:1]);
+    wire signed [19:0] fc2_n18_s9 = $signed({($signed({fc2_n18_s9_xh[17], fc2_n18_s9_xh}) - $signed({{2{fc2_e208[16]}}, fc2_e208})), fc2_e212[0]});
+    wire signed [13:0] fc2_n18_s10_xh = $signed(fc2_e432[16:3]);
+    wire signed [20:0] fc2_n18_s10 = $signed({($signed({{4{fc2_n18_s10_xh[13]}}, fc2_n18_s10_xh}) + fc2_e446), fc2_e432[2:0]});
+    wire signed [24:0] fc2_n18_s11 = $signed({($signed(fc2_n18_s2[24:2]) - $signed({{3{fc2_e888[19]}}, fc2_e888})), fc2_n18_s2[1:0]});
+    wire signed [17:0] fc2_n18_s12_xh = $signed(fc2_n18_s4[19:2]);
+    wire signed [21:0] fc2_n18_s12 = $signed({($signed({{2{fc2_n18_s12_xh[17]}}, fc2_n18_s12_xh}) + $signed({fc2_e633[18], fc2_e633})), fc2_n18_s4[1:0]});
+    wire signed [21:0] fc2_n18_s13_xh = $signed(fc2_e896[22:1]);
+    wire signed [23:0] fc2_n18_s13 = $signed({($signed({fc2_n18_s13_xh[21], fc2_n18_s13_xh}) - $signed({fc2_e451[21], fc2_e451})), fc2_e896[0]});
+    wire signed [22:0] fc2_n18_s14_xh = $signed(fc2_n18_s5[24:2]);
+    wire signed [25:0] fc2_n18_s14 = $signed({($signed({fc2_n18_s14_xh[22], fc2_n18_s14_xh}) + $signed({fc2_n18_s3[22], fc2_n18_s3})), fc2_n18_s5[1:0]});
+    wire signed [24:0] fc2_n18_s15 = $signed({($signed({{5{fc2_n6_s23_xh[15]}}, fc2_n6_s23_xh}) + fc2_n18_s8), fc2_e185[3:0]});
+    wire signed [14:0] fc2_n18_s16_xh = $signed(fc2_e192[19:5]);
+    wire signed [22:0] fc2_n18_s16 = $signed({($signed({{3{fc2_n18_s16_xh[14]}}, fc2_n18_s16_xh}) + fc2_e188), fc2_e192[4:0]});
+    wire signed [13:0] fc2_n18_s17_xh = $signed(fc2_e237[18:5]);
+    wire signed [22:0] fc2_n18_s17 = $signed({($signed({{4{fc2_n18_s17_xh[13]}}, fc2_n18_s17_xh}) - fc2_e253), fc2_e237[4:0]});
+    wire signed [16:0] fc2_n18_s18_xh = $signed(fc2_e260[18:2]);
+    wire signed [20:0] fc2_n18_s18 = $signed({($signed({{2{fc2_n18_s18_xh[16]}}, fc2_n18_s18_xh}) - fc2_e264), fc2_e260[1:0]});
+    wire signed [19:0] fc2_n18_s19 = $signed({fc2_e327[18], fc2_e327}) - $signed({{2{fc2_e342[17]}}, fc2_e342});
+    wire signed [16:0] fc2_n18_s20_xh = $signed(fc2_e344[17:1]);
+    wire signed [19:0] fc2_n18_s20 = $signed({($signed({{2{fc2_n18_s20_xh[16]}}, fc2_n18_s20_xh}) - $signed({fc2_e380[17], fc2_e380})), fc2_e344[0]});
+    wire signed [16:0] fc2_n18_s21_xh = $signed(fc2_e388[17:1]);
+    wire signed [19:0] fc2_n18_s21 = $signed({($signed({{2{fc2_n18_s21_xh[16]}}, fc2_n18_s21_xh}) + $signed({fc2_e380[17], fc2_e380})), fc2_e388[0]});
+    wire signed [14:0] fc2_n18_s22_xh = $signed(fc2_e390[17:3]);
+    wire signed [21:0] fc2_n18_s22 = $signed({($signed({{4{fc2_n18_s22_xh[14]}}, fc2_n18_s22_xh}) - fc2_e393), fc2_e390[2:0]});
+    wire signed [13:0] fc2_n18_s23_xh = $signed(fc2_e397[17:4]);
+    wire signed [21:0] fc2_n18_s23 = $signed({($signed({{4{fc2_n18_s23_xh[13]}}, fc2_n18_s23_xh}) + fc2_e395), fc2_e397[3:0]});
+    wire signed [13:0] fc2_n18_s24_xh = $signed(fc2_e758[17:4]);
+    wire signed [24:0] fc2_n18_s24 = $signed({($signed({{7{fc2_n18_s24_xh[13]}}, fc2_n18_s24_xh}) - fc2_n18_s10), fc2_e758[3:0]});
+    wire signed [19:0] fc2_n18_s25 = $signed({fc2_e790[18], fc2_e790}) + fc2_e835;
+    wire signed [17:0] fc2_n18_s26_xh = $signed(fc2_e852[18:1]);
+    wire [24:0] fc2_n18_s26_u = {($signed({{6{fc2_n18_s26_xh[17]}}, fc2_n18_s26_xh}) - fc2_e861), fc2_e852[0]};
+    wire signed [14:0] fc2_n18_s27_xh = $signed(fc2_n18_s6[20:6]);
+    wire signed [25:0] fc2_n18_s27 = $signed({($signed({{5{fc2_n18_s27_xh[14]}}, fc2_n18_s27_xh}) + fc2_e868), fc2_n18_s6[5:0]});
+    wire signed [16:0] fc2_n18_s28_xh = $signed(fc2_n18_s7[20:4]);
+    wire signed [23:0] fc2_n18_s28 = $signed({($signed({{3{fc2_n18_s28_xh[16]}}, fc2_n18_s28_xh}) - fc2_n18_s9), fc2_n18_s7[3:0]});
+    wire signed [18:0] fc2_n18_s29_xh = $signed(fc2_e665[22:4]);
+    wire signed [23:0] fc2_n18_s29 = $signed({($signed({fc2_n18_s29_xh[18], fc2_n18_s29_xh}) - $signed({fc2_e639[18], fc2_e639})), fc2_e665[3:0]});
+    wire signed [21:0] fc2_n18_s30 = $signed({fc2_e603[20], fc2_e603}) - $signed({{2{fc2_e697[19]}}, fc2_e697});
+    wire [21:0] fc2_n18_s33_u = {($signed(fc2_n18_s23[21:1]) + $signed({{2{fc2_e549[18]}}, fc2_e549})), fc2_n18_s23[0]};
+    wire signed [16:0] fc2_n18_s34_xh = $signed(fc2_e787[19:3]);
+    wire [22:0] fc2_n18_s34_u = {($signed({{3{fc2_n18_s34_xh[16]}}, fc2_n18_s34_xh}) + fc2_e490), fc2_e787[2:0]};
+    wire signed [18:0] fc2_n18_s35_xh = $signed(fc2_n18_s18[20:2]);
+    wire [23:0] fc2_n18_s35_u = {($signed({{3{fc2_n18_s35_xh[18]}}, fc2_n18_s35_xh}) - fc2_n18_s12), fc2_n18_s18[1:0]};
+    wire signed [17:0] fc2_n18_s36_xh = $signed(fc2_n18_s20[19:2]);
+    wire [21:0] fc2_n18_s36_u = {($signed({{2{fc2_n18_s36_xh[17]}}, fc2_n18_s36_xh}) + fc2_n18_s21), fc2_n18_s20[1:0]};
+    wire signed [19:0] fc2_n18_s37_xh = $signed(fc2_n18_s22[21:2]);
+    wire [24:0] fc2_n18_s37_u = {($signed({{3{fc2_n18_s37_xh[19]}}, fc2_n18_s37_xh}) + fc2_e713), fc2_n18_s22[1:0]};
+    wire signed [16:0] fc2_n18_s38_xh = $signed(fc2_n18_s19[19:3]);
+    wire [22:0] fc2_n18_s38_u = {($signed({{3{fc2_n18_s38_xh[16]}}, fc2_n18_s38_xh}) + fc2_e722), fc2_n18_s19[2:0]};
+    wire signed [17:0] fc2_n18_s39_xh = $signed(fc2_e597[20:3]);
+    wire [22:0] fc2_n18_s39_u = {($signed({{2{fc2_n18_s39_xh[17]}}, fc2_n18_s39_xh}) + $signed({fc2_e670[18], fc2_e670})), fc2_e597[2:0]};
+    wire signed [21:0] fc2_n18_s40_xh = $signed(fc2_n18_s27[25:4]);
+    wire [26:0] fc2_n18_s40_u = {($signed({fc2_n18_s40_xh[21], fc2_n18_s40_xh}) + $signed({{3{fc2_n18_s25[19]}}, fc2_n18_s25})), fc2_n18_s27[3:0]};
+    wire signed [22:0] fc2_n18_s41_xh = $signed(fc2_n18_s15[24:2]);
+    wire [25:0] fc2_n18_s41_u = {($signed({fc2_n18_s41_xh[22], fc2_n18_s41_xh}) + fc2_n18_s28), fc2_n18_s15[1:0]};
+    wire signed [22:0] fc2_n18_s43_xh = $signed(fc2_n18_s29[23:1]);
+    wire [24:0] fc2_n18_s43_u = {($signed({fc2_n18_s43_xh[22], fc2_n18_s43_xh}) - fc2_n18_s13), fc2_n18_s29[0]};
+    wire [25:0] fc2_n18_s44_u = {($signed(fc2_n18_s14[25:1]) + $signed({{3{fc2_n18_s30[21]}}, fc2_n18_s30})), fc2_n18_s14[0]};
+    reg  [24:0] fc2_n18_s26_d1;
+    wire signed [24:0] fc2_n18_s26_d1_v = $signed(fc2_n18_s26_d1);
+    wire signed [26:0] fc2_n18_s45 = $signed({($signed({fc2_n11_s46_xh[24], fc2_n11_s46_xh}) + $signed({fc2_n18_s26_d1_v[24], fc2_n18_s26_d1_v})), fc2_e625_d1_v[0]});
+    reg  [21:0] fc2_n18_s33_d1;
+    wire signed [21:0] fc2_n18_s33_d1_v = $signed(fc2_n18_s33_d1);
+    reg  [21:0] fc2_n18_s36_d1;
+    wire signed [16:0] fc2_n18_s46_xh = $signed(fc2_n18_s33_d1_v[21:5]);
+    wire signed [26:0] fc2_n18_s46 = $signed({($signed({{5{fc2_n18_s46_xh[16]}}, fc2_n18_s46_xh}) - $signed(fc2_n18_s36_d1)), fc2_n18_s33_d1_v[4:0]});
+    reg  [22:0] fc2_n18_s34_d1;
+    wire signed [22:0] fc2_n18_s34_d1_v = $signed(fc2_n18_s34_d1);
+    wire signed [23:0] fc2_n18_s47_xh = $signed(fc2_e728_d1_v[24:1]);
+    wire signed [25:0] fc2_n18_s47 = $signed({($signed({fc2_n18_s47_xh[23], fc2_n18_s47_xh}) + $signed({{2{fc2_n18_s34_d1_v[22]}}, fc2_n18_s34_d1_v})), fc2_e728_d1_v[0]});
+    reg  [22:0] fc2_n18_s38_d1;
+    wire signed [22:0] fc2_n18_s38_d1_v = $signed(fc2_n18_s38_d1);
+    reg  [22:0] fc2_n18_s39_d1;
+    wire signed [19:0] fc2_n18_s48_xh = $signed(fc2_n18_s38_d1_v[22:3]);
+    wire signed [25:0] fc2_n18_s48 = $signed({($signed({{3{fc2_n18_s48_xh[19]}}, fc2_n18_s48_xh}) - $signed(fc2_n18_s39_d1)), fc2_n18_s38_d1_v[2:0]});
+    reg  [23:0] fc2_n18_s35_d1;
+    wire signed [23:0] fc2_n18_s35_d1_v = $signed(fc2_n18_s35_d1);
+    reg  signed [23:0] fc2_n18_s32_d1;
+    wire signed [24:0] fc2_n18_s49 = $signed({fc2_n18_s35_d1_v[23], fc2_n18_s35_d1_v}) - $signed({fc2_n18_s32_d1[23], fc2_n18_s32_d1});
+    reg  signed [24:0] fc2_n18_s31_d1;
+    reg  [24:0] fc2_n18_s37_d1;
+    wire signed [24:0] fc2_n18_s37_d1_v = $signed(fc2_n18_s37_d1);
+    wire signed [23:0] fc2_n18_s50_xh = $signed(fc2_n18_s31_d1[24:1]);
+    wire signed [26:0] fc2_n18_s50 = $signed({($signed({{2{fc2_n18_s50_xh[23]}}, fc2_n18_s50_xh}) + $signed({fc2_n18_s37_d1_v[24], fc2_n18_s37_d1_v})), fc2_n18_s31_d1[0]});
+    reg  [26:0] fc2_n18_s40_d1;
+    reg  [25:0] fc2_n18_s41_d1;
+    wire signed [25:0] fc2_n18_s41_d1_v = $signed(fc2_n18_s41_d1);
+    wire signed [26:0] fc2_n18_s51 = $signed(fc2_n18_s40_d1) + $signed({fc2_n18_s41_d1_v[25], fc2_n18_s41_d1_v});
+    reg  signed [24:0] fc2_n18_s42_d1;
+    reg  [24:0] fc2_n18_s43_d1;
+    wire signed [24:0] fc2_n18_s43_d1_v = $signed(fc2_n18_s43_d1);
+    wire signed [23:0] fc2_n18_s52_xh = $signed(fc2_n18_s42_d1[24:1]);
+    wire signed [26:0] fc2_n18_s52 = $signed({($signed({{2{fc2_n18_s52_xh[23]}}, fc2_n18_s52_xh}) + $signed({fc2_n18_s43_d1_v[24], fc2_n18_s43_d1_v})), fc2_n18_s42_d1[0]});
+    reg  [25:0] fc2_n18_s44_d1;
+    wire signed [25:0] fc2_n18_s44_d1_v = $signed(fc2_n18_s44_d1);
+    wire signed [26:0] fc2_n18_s53 = $signed({fc2_n18_s44_d1_v[25], fc2_n18_s44_d1_v}) + fc2_n18_s46;
+    wire signed [26:0] fc2_n18_s54 = $signed({{2{fc2_n18_s49[24]}}, fc2_n18_s49}) + $signed({fc2_n18_s48[25], fc2_n18_s48});
+    wire signed [26:0] fc2_n18_s55 = fc2_n18_s50 + $signed({fc2_n18_s47[25], fc2_n18_s47});
+    wire signed [27:0] fc2_n18_s56 = $signed({fc2_n18_s52[26], fc2_n18_s52}) - $signed({fc2_n18_s45[26], fc2_n18_s45});
+    wire signed [27:0] fc2_n18_s57 = $signed({fc2_n18_s53[26], fc2_n18_s53}) - $signed({fc2_n18_s51[26], fc2_n18_s51});
+    reg  signed [27:0] fc2_n18_s58_d1;
+    reg  signed [28:0] fc2_n18_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n18_acc = ($signed({fc2_n18_t5_0_a_d1[27], fc2_n18_t5_0_a_d1}) + $signed({fc2_n18_t5_0_b_d1[27], fc2_n18_t5_0_b_d1}));
+    wire signed [28:0] fc2_n18_acc = (-($signed({fc2_n18_s58_d1[27], fc2_n18_s58_d1}) + fc2_n18_s59_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n18_y_fl = $signed(fc2_n18_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n19_p1_sh = $signed({fc2_in_1, 1'd0});
-    wire signed [17:0] fc2_n19_p1_neg = -$signed({fc2_n19_p1_sh[16], fc2_n19_p1_sh});
-    wire signed [22:0] fc2_n19_p2 = fc2_in_2 * 8'sha2; // weight -0.091796875
-    wire signed [22:0] fc2_n19_p3 = fc2_in_3 * 8'sd80; // weight 0.078125
-    wire signed [19:0] fc2_n19_p4 = fc2_in_4 * 5'sd11; // weight 0.0107421875
-    wire signed [23:0] fc2_n19_p7 = fc2_in_7 * 9'sd137; // weight 0.1337890625
-    wire signed [21:0] fc2_n19_p8 = fc2_in_8 * 7'sh46; // weight -0.056640625
-    wire signed [23:0] fc2_n19_p9 = fc2_in_9 * 9'sh10c; // weight -0.23828125
-    wire signed [22:0] fc2_n19_p12 = fc2_in_12 * 8'shbd; // weight -0.0654296875
-    wire signed [23:0] fc2_n19_p14 = fc2_in_14 * 9'sh14e; // weight -0.173828125
-    wire signed [22:0] fc2_n19_p15 = fc2_in_15 * 8'sh93; // weight -0.1064453125
-    wire signed [22:0] fc2_n19_p16 = fc2_in_16 * 8'shb8; // weight -0.0703125
-    wire signed [22:0] fc2_n19_p17 = fc2_in_17 * 8'shbc; // weight -0.06640625
-    wire signed [19:0] fc2_n19_p18 = fc2_in_18 * 5'sd14; // weight 0.013671875
-    wire signed [17:0] fc2_n19_p20_sh = $signed({fc2_in_20, 2'd0});
-    wire signed [21:0] fc2_n19_p23 = fc2_in_23 * 7'sd49; // weight 0.0478515625
-    wire signed [23:0] fc2_n19_p24 = fc2_in_24 * 9'sh134; // weight -0.19921875
-    wire signed [22:0] fc2_n19_p25 = fc2_in_25 * 8'sd111; // weight 0.1083984375
-    wire signed [22:0] fc2_n19_p26 = fc2_in_26 * 8'sha0; // weight -0.09375
-    wire signed [23:0] fc2_n19_p27 = fc2_in_27 * 9'sd174; // weight 0.169921875
-    wire signed [21:0] fc2_n19_p28 = fc2_in_28 * 7'sd35; // weight 0.0341796875
-    wire signed [19:0] fc2_n19_p31 = fc2_in_31 * 5'sd11; // weight 0.0107421875
-    wire signed [20:0] fc2_n19_p32 = fc2_in_32 * 6'sd28; // weight 0.02734375
-    wire signed [23:0] fc2_n19_p33 = fc2_in_33 * 9'sd150; // weight 0.146484375
-    wire signed [22:0] fc2_n19_p34 = fc2_in_34 * 8'sd77; // weight 0.0751953125
-    wire signed [22:0] fc2_n19_p36 = fc2_in_36 * 8'sd111; // weight 0.1083984375
-    wire signed [22:0] fc2_n19_p37 = fc2_in_37 * 8'shb5; // weight -0.0732421875
-    wire signed [23:0] fc2_n19_p38 = fc2_in_38 * 9'sd174; // weight 0.169921875
-    wire signed [23:0] fc2_n19_p39 = fc2_in_39 * 9'sd211; // weight 0.2060546875
-    wire signed [21:0] fc2_n19_p40 = fc2_in_40 * 7'sh5d; // weight -0.0341796875
-    wire signed [20:0] fc2_n19_p42 = fc2_in_42 * 6'sh2c; // weight -0.01953125
-    wire signed [23:0] fc2_n19_p44 = fc2_in_44 * 9'sh17d; // weight -0.1279296875
-    wire signed [23:0] fc2_n19_p45 = fc2_in_45 * 9'sh163; // weight -0.1533203125
-    wire signed [22:0] fc2_n19_p46 = fc2_in_46 * 8'sh91; // weight -0.1083984375
-    wire signed [23:0] fc2_n19_p47 = fc2_in_47 * 9'sd197; // weight 0.1923828125
-    wire signed [20:0] fc2_n19_p48 = fc2_in_48 * 6'sh2b; // weight -0.0205078125
-    wire signed [20:0] fc2_n19_p49 = fc2_in_49 * 6'sh21; // weight -0.0302734375
-    wire signed [23:0] fc2_n19_p50 = fc2_in_50 * 9'sh127; // weight -0.2119140625
-    wire signed [22:0] fc2_n19_p51 = fc2_in_51 * 8'sd125; // weight 0.1220703125
-    wire signed [23:0] fc2_n19_p52 = fc2_in_52 * 9'sh14a; // weight -0.177734375
-    wire signed [23:0] fc2_n19_p53 = fc2_in_53 * 9'sd163; // weight 0.1591796875
-    wire signed [22:0] fc2_n19_p54 = fc2_in_54 * 8'sd112; // weight 0.109375
-    wire signed [23:0] fc2_n19_p55 = fc2_in_55 * 9'sd178; // weight 0.173828125
-    wire signed [18:0] fc2_n19_p57 = fc2_in_57 * 4'shb; // weight -0.0048828125
-    wire signed [22:0] fc2_n19_p58 = fc2_in_58 * 8'sh8e; // weight -0.111328125
-    wire signed [23:0] fc2_n19_p59 = fc2_in_59 * 9'sh152; // weight -0.169921875
-    wire signed [20:0] fc2_n19_p61 = fc2_in_61 * 6'sh24; // weight -0.02734375
-    wire signed [23:0] fc2_n19_p62 = fc2_in_62 * 9'sd142; // weight 0.138671875
-    wire signed [23:0] fc2_n19_p63 = fc2_in_63 * 9'sd193; // weight 0.1884765625
-    reg  signed [21:0] fc2_n19_t1_0_a_d1;
-    reg  signed [23:0] fc2_n19_t0_1_d1;
-    wire signed [23:0] fc2_n19_t1_0 = $signed({{2{fc2_n19_t1_0_a_d1[21]}}, fc2_n19_t1_0_a_d1}) + fc2_n19_t0_1_d1;
-    reg  signed [22:0] fc2_n19_t1_1_a_d1;
-    reg  signed [24:0] fc2_n19_t0_3_d1;
-    wire signed [24:0] fc2_n19_t1_1 = $signed({{2{fc2_n19_t1_1_a_d1[22]}}, fc2_n19_t1_1_a_d1}) + fc2_n19_t0_3_d1;
-    reg  signed [24:0] fc2_n19_t1_2_a_d1;
-    reg  signed [23:0] fc2_n19_t1_2_b_d1;
-    wire signed [25:0] fc2_n19_t1_2 = $signed({fc2_n19_t1_2_a_d1[24], fc2_n19_t1_2_a_d1}) + $signed({{2{fc2_n19_t1_2_b_d1[23]}}, fc2_n19_t1_2_b_d1});
-    reg  signed [23:0] fc2_n19_t1_3_a_d1;
-    reg  signed [24:0] fc2_n19_t1_3_b_d1;
-    wire signed [25:0] fc2_n19_t1_3 = $signed({{2{fc2_n19_t1_3_a_d1[23]}}, fc2_n19_t1_3_a_d1}) + $signed({fc2_n19_t1_3_b_d1[24], fc2_n19_t1_3_b_d1});
-    reg  signed [23:0] fc2_n19_t0_8_d1;
-    reg  signed [22:0] fc2_n19_t1_4_b_d1;
-    wire signed [23:0] fc2_n19_t1_4 = fc2_n19_t0_8_d1 + $signed({fc2_n19_t1_4_b_d1[22], fc2_n19_t1_4_b_d1});
-    reg  signed [19:0] fc2_n19_t1_5_a_d1;
-    reg  signed [23:0] fc2_n19_t0_11_d1;
-    wire signed [23:0] fc2_n19_t1_5 = $signed({{4{fc2_n19_t1_5_a_d1[19]}}, fc2_n19_t1_5_a_d1}) + fc2_n19_t0_11_d1;
-    reg  signed [24:0] fc2_n19_t1_6_a_d1;
-    reg  signed [24:0] fc2_n19_t1_6_b_d1;
-    reg  signed [23:0] fc2_n19_t1_7_a_d1;
-    reg  signed [23:0] fc2_n19_t1_7_b_d1;
-    wire signed [24:0] fc2_n19_t1_7 = $signed({fc2_n19_t1_7_a_d1[23], fc2_n19_t1_7_a_d1}) + $signed({fc2_n19_t1_7_b_d1[23], fc2_n19_t1_7_b_d1});
-    reg  signed [23:0] fc2_n19_t1_8_a_d1;
-    reg  signed [23:0] fc2_n19_t1_8_b_d1;
-    wire signed [24:0] fc2_n19_t1_8 = $signed({fc2_n19_t1_8_a_d1[23], fc2_n19_t1_8_a_d1}) + $signed({fc2_n19_t1_8_b_d1[23], fc2_n19_t1_8_b_d1});
-    reg  signed [23:0] fc2_n19_t1_9_a_d1;
-    reg  signed [24:0] fc2_n19_t1_9_b_d1;
-    reg  signed [23:0] fc2_n19_t1_10_a_d1;
-    reg  signed [22:0] fc2_n19_t1_10_b_d1;
-    wire signed [24:0] fc2_n19_t1_10 = $signed({fc2_n19_t1_10_a_d1[23], fc2_n19_t1_10_a_d1}) + $signed({{2{fc2_n19_t1_10_b_d1[22]}}, fc2_n19_t1_10_b_d1});
-    reg  signed [24:0] fc2_n19_t1_11_a_d1;
-    reg  signed [24:0] fc2_n19_t1_11_b_d1;
-    reg  signed [21:0] fc2_n19_t1_12_a_d1;
-    reg  signed [24:0] fc2_n19_t0_25_d1;
-    wire signed [24:0] fc2_n19_t1_12 = $signed({{3{fc2_n19_t1_12_a_d1[21]}}, fc2_n19_t1_12_a_d1}) + fc2_n19_t0_25_d1;
-    reg  signed [24:0] fc2_n19_t1_13_a_d1;
-    reg  signed [24:0] fc2_n19_t1_13_b_d1;
-    wire signed [25:0] fc2_n19_t1_13 = $signed({fc2_n19_t1_13_a_d1[24], fc2_n19_t1_13_a_d1}) + $signed({fc2_n19_t1_13_b_d1[24], fc2_n19_t1_13_b_d1});
-    reg  signed [22:0] fc2_n19_t1_14_a_d1;
-    reg  signed [24:0] fc2_n19_t0_29_d1;
-    wire signed [24:0] fc2_n19_t1_14 = $signed({{2{fc2_n19_t1_14_a_d1[22]}}, fc2_n19_t1_14_a_d1}) + fc2_n19_t0_29_d1;
-    reg  signed [23:0] fc2_n19_t1_15_a_d1;
-    reg  signed [24:0] fc2_n19_t1_15_b_d1;
-    wire signed [25:0] fc2_n19_t2_0 = $signed({{2{fc2_n19_t1_0[23]}}, fc2_n19_t1_0}) + $signed({fc2_n19_t1_1[24], fc2_n19_t1_1});
-    wire signed [24:0] fc2_n19_t2_2 = $signed({fc2_n19_t1_4[23], fc2_n19_t1_4}) + $signed({fc2_n19_t1_5[23], fc2_n19_t1_5});
-    wire signed [25:0] fc2_n19_t2_3 = ($signed({fc2_n19_t1_6_a_d1[24], fc2_n19_t1_6_a_d1}) + $signed({fc2_n19_t1_6_b_d1[24], fc2_n19_t1_6_b_d1})) + $signed({fc2_n19_t1_7[24], fc2_n19_t1_7});
-    wire signed [25:0] fc2_n19_t2_4 = $signed({fc2_n19_t1_8[24], fc2_n19_t1_8}) + ($signed({{2{fc2_n19_t1_9_a_d1[23]}}, fc2_n19_t1_9_a_d1}) + $signed({fc2_n19_t1_9_b_d1[24], fc2_n19_t1_9_b_d1}));
-    wire signed [25:0] fc2_n19_t2_5 = $signed({fc2_n19_t1_10[24], fc2_n19_t1_10}) + ($signed({fc2_n19_t1_11_a_d1[24], fc2_n19_t1_11_a_d1}) + $signed({fc2_n19_t1_11_b_d1[24], fc2_n19_t1_11_b_d1}));
-    wire signed [25:0] fc2_n19_t2_7 = $signed({fc2_n19_t1_14[24], fc2_n19_t1_14}) + ($signed({{2{fc2_n19_t1_15_a_d1[23]}}, fc2_n19_t1_15_a_d1}) + $signed({fc2_n19_t1_15_b_d1[24], fc2_n19_t1_15_b_d1}));
-    wire signed [26:0] fc2_n19_t3_0 = $signed({fc2_n19_t2_0[25], fc2_n19_t2_0}) + ($signed({fc2_n19_t1_2[25], fc2_n19_t1_2}) + $signed({fc2_n19_t1_3[25], fc2_n19_t1_3}));
-    wire signed [26:0] fc2_n19_t3_1 = $signed({{2{fc2_n19_t2_2[24]}}, fc2_n19_t2_2}) + $signed({fc2_n19_t2_3[25], fc2_n19_t2_3});
-    wire signed [26:0] fc2_n19_t3_2 = $signed({fc2_n19_t2_4[25], fc2_n19_t2_4}) + $signed({fc2_n19_t2_5[25], fc2_n19_t2_5});
-    wire signed [26:0] fc2_n19_t3_3 = ($signed({{2{fc2_n19_t1_12[24]}}, fc2_n19_t1_12}) + $signed({fc2_n19_t1_13[25], fc2_n19_t1_13})) + $signed({fc2_n19_t2_7[25], fc2_n19_t2_7});
-    reg  signed [27:0] fc2_n19_t5_0_a_d1;
-    reg  signed [27:0] fc2_n19_t5_0_b_d1;
+    wire signed [16:0] fc2_n19_s0 = $signed({($signed({fc2_e228_xh[12], fc2_e228_xh}) + 14'sd133), fc2_in_14[2:0]});
+    wire signed [19:0] fc2_n19_s1 = $signed({($signed({{4{fc2_e217_xh[12]}}, fc2_e217_xh}) - $signed({fc2_in_16[15], fc2_in_16})), fc2_in_37[2:0]});
+    wire signed [23:0] fc2_n19_s2 = $signed({($signed({{8{fc2_n17_s3_xh[8]}}, fc2_n17_s3_xh}) + fc2_n19_s0), fc2_in_38[6:0]});
+    wire signed [19:0] fc2_n19_s3 = $signed({($signed({{2{fc2_e476_xh[16]}}, fc2_e476_xh}) - $signed({fc2_e20[17], fc2_e20})), fc2_e8[0]});
+    wire signed [12:0] fc2_n19_s4_xh = $signed(fc2_n19_s1[19:7]);
+    wire signed [24:0] fc2_n19_s4 = $signed({($signed({{5{fc2_n19_s4_xh[12]}}, fc2_n19_s4_xh}) + $signed({fc2_e10[16], fc2_e10})), fc2_n19_s1[6:0]});
+    wire signed [14:0] fc2_n19_s5_xh = $signed(fc2_e17[17:3]);
+    wire signed [20:0] fc2_n19_s5 = $signed({($signed({{3{fc2_n19_s5_xh[14]}}, fc2_n19_s5_xh}) + $signed({fc2_e25[16], fc2_e25})), fc2_e17[2:0]});
+    wire signed [21:0] fc2_n19_s6 = $signed({($signed({{4{fc2_n2_s4_xh[13]}}, fc2_n2_s4_xh}) - $signed({fc2_e25[16], fc2_e25})), fc2_e50[3:0]});
+    wire signed [16:0] fc2_n19_s7_xh = $signed(fc2_e50[17:1]);
+    wire signed [19:0] fc2_n19_s7 = $signed({($signed({{2{fc2_n19_s7_xh[16]}}, fc2_n19_s7_xh}) - $signed({fc2_e51[17], fc2_e51})), fc2_e50[0]});
+    wire signed [20:0] fc2_n19_s8 = $signed({($signed({{3{fc2_e589_xh[14]}}, fc2_e589_xh}) + fc2_e76), fc2_e67[2:0]});
+    wire signed [11:0] fc2_n19_s9_xh = $signed(fc2_e107[16:5]);
+    wire signed [22:0] fc2_n19_s9 = $signed({($signed({{6{fc2_n19_s9_xh[11]}}, fc2_n19_s9_xh}) - $signed({fc2_e167[16], fc2_e167})), fc2_e107[4:0]});
+    wire signed [16:0] fc2_n19_s10_xh = $signed(fc2_e172[18:2]);
+    wire signed [19:0] fc2_n19_s10 = $signed({($signed({fc2_n19_s10_xh[16], fc2_n19_s10_xh}) + $signed({fc2_e216[16], fc2_e216})), fc2_e172[1:0]});
+    wire signed [16:0] fc2_n19_s11_xh = $signed(fc2_e275[17:1]);
+    wire signed [19:0] fc2_n19_s11 = $signed({($signed({{2{fc2_n19_s11_xh[16]}}, fc2_n19_s11_xh}) + $signed({fc2_e282[17], fc2_e282})), fc2_e275[0]});
+    wire signed [13:0] fc2_n19_s12_xh = $signed(fc2_e438[17:4]);
+    wire signed [22:0] fc2_n19_s12 = $signed({($signed({{5{fc2_n19_s12_xh[13]}}, fc2_n19_s12_xh}) + fc2_e431), fc2_e438[3:0]});
+    wire signed [11:0] fc2_n19_s13_xh = $signed(fc2_e440[18:7]);
+    wire signed [24:0] fc2_n19_s13 = $signed({($signed({{6{fc2_n19_s13_xh[11]}}, fc2_n19_s13_xh}) - fc2_e438), fc2_e440[6:0]});
+    wire signed [23:0] fc2_n19_s14 = $signed({($signed(fc2_n19_s2[23:1]) + $signed({{5{fc2_e225[17]}}, fc2_e225})), fc2_n19_s2[0]});
+    wire signed [17:0] fc2_n19_s16_xh = $signed(fc2_n19_s3[19:2]);
+    wire signed [22:0] fc2_n19_s16 = $signed({($signed({{3{fc2_n19_s16_xh[17]}}, fc2_n19_s16_xh}) - fc2_n19_s5), fc2_n19_s3[1:0]});
+    wire signed [16:0] fc2_n19_s17_xh = $signed(fc2_n19_s8[20:4]);
+    wire signed [25:0] fc2_n19_s17 = $signed({($signed({{5{fc2_n19_s17_xh[16]}}, fc2_n19_s17_xh}) + fc2_n19_s6), fc2_n19_s8[3:0]});
+    wire signed [14:0] fc2_n19_s18_xh = $signed(fc2_e132[17:3]);
+    wire signed [25:0] fc2_n19_s18 = $signed({($signed({{8{fc2_n19_s18_xh[14]}}, fc2_n19_s18_xh}) - fc2_n19_s9), fc2_e132[2:0]});
+    wire signed [12:0] fc2_n19_s19_xh = $signed(fc2_e153[17:5]);
+    wire signed [24:0] fc2_n19_s19 = $signed({($signed({{7{fc2_n19_s19_xh[12]}}, fc2_n19_s19_xh}) - fc2_n19_s10), fc2_e153[4:0]});
+    wire signed [19:0] fc2_n19_s20 = $signed({($signed({{2{fc2_e711_xh[16]}}, fc2_e711_xh}) + $signed({fc2_e198[17], fc2_e198})), fc2_e199[0]});
+    wire signed [15:0] fc2_n19_s21_xh = $signed(fc2_e254[18:3]);
+    wire signed [21:0] fc2_n19_s21 = $signed({($signed({{3{fc2_n19_s21_xh[15]}}, fc2_n19_s21_xh}) - $signed({fc2_e203[17], fc2_e203})), fc2_e254[2:0]});
+    wire signed [12:0] fc2_n19_s22_xh = $signed(fc2_e325[18:6]);
+    wire signed [23:0] fc2_n19_s22 = $signed({($signed({{5{fc2_n19_s22_xh[12]}}, fc2_n19_s22_xh}) + fc2_e375), fc2_e325[5:0]});
+    wire signed [11:0] fc2_n19_s23_xh = $signed(fc2_e399[18:7]);
+    wire signed [25:0] fc2_n19_s23 = $signed({($signed({{7{fc2_n19_s23_xh[11]}}, fc2_n19_s23_xh}) + $signed({fc2_e407[17], fc2_e407})), fc2_e399[6:0]});
+    wire signed [17:0] fc2_n19_s24_xh = $signed(fc2_e414[18:1]);
+    wire signed [20:0] fc2_n19_s24 = $signed({($signed({{2{fc2_n19_s24_xh[17]}}, fc2_n19_s24_xh}) + $signed({fc2_e420[18], fc2_e420})), fc2_e414[0]});
+    wire signed [18:0] fc2_n19_s25_xh = $signed(fc2_n19_s13[24:6]);
+    wire signed [25:0] fc2_n19_s25 = $signed({($signed({fc2_n19_s25_xh[18], fc2_n19_s25_xh}) - $signed({{2{fc2_e756[17]}}, fc2_e756})), fc2_n19_s13[5:0]});
+    wire signed [16:0] fc2_n19_s26_xh = $signed(fc2_e783[20:4]);
+    wire signed [22:0] fc2_n19_s26 = $signed({($signed({{2{fc2_n19_s26_xh[16]}}, fc2_n19_s26_xh}) + fc2_e816), fc2_e783[3:0]});
+    wire signed [14:0] fc2_n19_s27_xh = $signed(fc2_e851[18:4]);
+    wire signed [21:0] fc2_n19_s27 = $signed({($signed({{3{fc2_n19_s27_xh[14]}}, fc2_n19_s27_xh}) + fc2_e834), fc2_e851[3:0]});
+    wire signed [13:0] fc2_n19_s28_xh = $signed(fc2_n19_s11[19:6]);
+    wire signed [25:0] fc2_n19_s28 = $signed({($signed({{6{fc2_n19_s28_xh[13]}}, fc2_n19_s28_xh}) + fc2_n19_s7), fc2_n19_s11[5:0]});
+    wire signed [22:0] fc2_n19_s29 = $signed({{4{fc2_e313[18]}}, fc2_e313}) - fc2_n19_s12;
+    wire signed [18:0] fc2_n19_s30_xh = $signed(fc2_e581[20:2]);
+    wire signed [23:0] fc2_n19_s30 = $signed({($signed({{3{fc2_n19_s30_xh[18]}}, fc2_n19_s30_xh}) + fc2_e652), fc2_e581[1:0]});
+    wire signed [16:0] fc2_n19_s31_xh = $signed(fc2_e686[18:2]);
+    wire signed [20:0] fc2_n19_s31 = $signed({($signed({{2{fc2_n19_s31_xh[16]}}, fc2_n19_s31_xh}) + fc2_e678), fc2_e686[1:0]});
+    wire [21:0] fc2_n19_s33_u = {($signed(fc2_e367[21:1]) + $signed({{2{fc2_e724[18]}}, fc2_e724})), fc2_e367[0]};
+    wire [25:0] fc2_n19_s34_u = {($signed({{7{fc2_n13_s35_xh[16]}}, fc2_n13_s35_xh}) + fc2_n19_s22), fc2_e570[1:0]};
+    wire signed [17:0] fc2_n19_s35_xh = $signed(fc2_n19_s27[21:4]);
+    wire [24:0] fc2_n19_s35_u = {($signed({{3{fc2_n19_s35_xh[17]}}, fc2_n19_s35_xh}) + $signed({fc2_e794[19], fc2_e794})), fc2_n19_s27[3:0]};
+    wire signed [17:0] fc2_n19_s36_xh = $signed(fc2_e594[19:2]);
+    wire [21:0] fc2_n19_s36_u = {($signed({{2{fc2_n19_s36_xh[17]}}, fc2_n19_s36_xh}) - fc2_n19_s20), fc2_e594[1:0]};
+    wire [25:0] fc2_n19_s37_u = {($signed(fc2_n19_s23[25:1]) - $signed({{3{fc2_n19_s21[21]}}, fc2_n19_s21})), fc2_n19_s23[0]};
+    wire signed [17:0] fc2_n19_s38_xh = $signed(fc2_e800[19:2]);
+    wire [24:0] fc2_n19_s38_u = {($signed({{5{fc2_n19_s38_xh[17]}}, fc2_n19_s38_xh}) + fc2_n19_s26), fc2_e800[1:0]};
+    wire [25:0] fc2_n19_s40_u = {($signed(fc2_n19_s25[25:4]) + $signed({fc2_n19_s24[20], fc2_n19_s24})), fc2_n19_s25[3:0]};
+    wire signed [14:0] fc2_n19_s41_xh = $signed(fc2_e586[20:6]);
+    wire [24:0] fc2_n19_s41_u = {($signed({{4{fc2_n19_s41_xh[14]}}, fc2_n19_s41_xh}) - fc2_e559), fc2_e586[5:0]};
+    wire signed [19:0] fc2_n19_s42_xh = $signed(fc2_n19_s31[20:1]);
+    wire [21:0] fc2_n19_s42_u = {($signed({fc2_n19_s42_xh[19], fc2_n19_s42_xh}) + $signed({fc2_e590[19], fc2_e590})), fc2_n19_s31[0]};
+    wire [25:0] fc2_n19_s43_u = {($signed(fc2_n19_s28[25:1]) - $signed({{2{fc2_n19_s16[22]}}, fc2_n19_s16})), fc2_n19_s28[0]};
+    wire [25:0] fc2_n19_s44_u = {($signed(fc2_n19_s17[25:1]) - $signed({fc2_n19_s14[23], fc2_n19_s14})), fc2_n19_s17[0]};
+    wire signed [24:0] fc2_n19_s46 = (fc2_n19_s4 + $signed({{5{fc2_e447[19]}}, fc2_e447})) - $signed({{2{fc2_n19_s29[22]}}, fc2_n19_s29});
+    wire signed [18:0] fc2_n19_s47_xh = $signed(fc2_e717_d1_v[19:1]);
+    wire signed [21:0] fc2_n19_s47 = $signed({($signed({{2{fc2_n19_s47_xh[18]}}, fc2_n19_s47_xh}) + $signed({fc2_e628_d1_v[19], fc2_e628_d1_v})), fc2_e717_d1_v[0]});
+    reg  [21:0] fc2_n19_s36_d1;
+    wire signed [21:0] fc2_n19_s36_d1_v = $signed(fc2_n19_s36_d1);
+    reg  [21:0] fc2_n19_s33_d1;
+    wire signed [17:0] fc2_n19_s48_xh = $signed(fc2_n19_s36_d1_v[21:4]);
+    wire signed [25:0] fc2_n19_s48 = $signed({($signed({{4{fc2_n19_s48_xh[17]}}, fc2_n19_s48_xh}) - $signed(fc2_n19_s33_d1)), fc2_n19_s36_d1_v[3:0]});
+    reg  [24:0] fc2_n19_s41_d1;
+    wire signed [24:0] fc2_n19_s41_d1_v = $signed(fc2_n19_s41_d1);
+    reg  [24:0] fc2_n19_s35_d1;
+    wire signed [24:0] fc2_n19_s35_d1_v = $signed(fc2_n19_s35_d1);
+    wire signed [25:0] fc2_n19_s49 = $signed({fc2_n19_s41_d1_v[24], fc2_n19_s41_d1_v}) + $signed({fc2_n19_s35_d1_v[24], fc2_n19_s35_d1_v});
+    reg  signed [23:0] fc2_n19_s32_d1;
+    reg  [21:0] fc2_n19_s42_d1;
+    wire signed [19:0] fc2_n19_s50_xh = $signed(fc2_n19_s32_d1[23:4]);
+    wire signed [25:0] fc2_n19_s50 = $signed({($signed({{2{fc2_n19_s50_xh[19]}}, fc2_n19_s50_xh}) - $signed(fc2_n19_s42_d1)), fc2_n19_s32_d1[3:0]});
+    reg  [25:0] fc2_n19_s34_d1;
+    wire signed [25:0] fc2_n19_s34_d1_v = $signed(fc2_n19_s34_d1);
+    reg  [25:0] fc2_n19_s40_d1;
+    wire signed [25:0] fc2_n19_s40_d1_v = $signed(fc2_n19_s40_d1);
+    wire signed [26:0] fc2_n19_s51 = $signed({fc2_n19_s34_d1_v[25], fc2_n19_s34_d1_v}) - $signed({fc2_n19_s40_d1_v[25], fc2_n19_s40_d1_v});
+    reg  [25:0] fc2_n19_s37_d1;
+    wire signed [25:0] fc2_n19_s37_d1_v = $signed(fc2_n19_s37_d1);
+    reg  [24:0] fc2_n19_s38_d1;
+    wire signed [24:0] fc2_n19_s38_d1_v = $signed(fc2_n19_s38_d1);
+    wire signed [26:0] fc2_n19_s52 = $signed({fc2_n19_s37_d1_v[25], fc2_n19_s37_d1_v}) + $signed({{2{fc2_n19_s38_d1_v[24]}}, fc2_n19_s38_d1_v});
+    reg  [25:0] fc2_n19_s43_d1;
+    wire signed [25:0] fc2_n19_s43_d1_v = $signed(fc2_n19_s43_d1);
+    reg  signed [24:0] fc2_n19_s39_d1;
+    wire signed [26:0] fc2_n19_s53 = $signed({fc2_n19_s43_d1_v[25], fc2_n19_s43_d1_v}) - $signed({{2{fc2_n19_s39_d1[24]}}, fc2_n19_s39_d1});
+    reg  [25:0] fc2_n19_s44_d1;
+    wire signed [25:0] fc2_n19_s44_d1_v = $signed(fc2_n19_s44_d1);
+    reg  signed [25:0] fc2_n19_s45_d1;
+    reg  signed [24:0] fc2_n19_s46_d1;
+    wire signed [20:0] fc2_n19_s55_xh = $signed(fc2_n19_s46_d1[24:4]);
+    wire signed [26:0] fc2_n19_s55 = $signed({($signed({{2{fc2_n19_s55_xh[20]}}, fc2_n19_s55_xh}) + $signed({fc2_n19_s47[21], fc2_n19_s47})), fc2_n19_s46_d1[3:0]});
+    wire signed [26:0] fc2_n19_s56 = $signed({fc2_n19_s48[25], fc2_n19_s48}) + $signed({fc2_n19_s50[25], fc2_n19_s50});
+    wire signed [26:0] fc2_n19_s57 = ($signed({fc2_n19_s44_d1_v[25], fc2_n19_s44_d1_v}) - $signed({fc2_n19_s45_d1[25], fc2_n19_s45_d1})) + $signed({fc2_n19_s49[25], fc2_n19_s49});
+    wire signed [27:0] fc2_n19_s58 = $signed({fc2_n19_s53[26], fc2_n19_s53}) + $signed({fc2_n19_s52[26], fc2_n19_s52});
+    wire signed [27:0] fc2_n19_s59 = $signed({fc2_n19_s55[26], fc2_n19_s55}) - $signed({fc2_n19_s51[26], fc2_n19_s51});
+    reg  signed [27:0] fc2_n19_s60_d1;
+    reg  signed [28:0] fc2_n19_s61_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n19_acc = (($signed({fc2_n19_t5_0_a_d1[27], fc2_n19_t5_0_a_d1}) + $signed({fc2_n19_t5_0_b_d1[27], fc2_n19_t5_0_b_d1})) + 29'sh1ffbd800);
+    wire signed [28:0] fc2_n19_acc = ($signed({fc2_n19_s60_d1[27], fc2_n19_s60_d1}) + fc2_n19_s61_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n19_y_fl = $signed(fc2_n19_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n20_p0 = fc2_in_0 * 8'sd68; // weight 0.06640625
-    wire signed [23:0] fc2_n20_p3 = fc2_in_3 * 9'sd135; // weight 0.1318359375
-    wire signed [22:0] fc2_n20_p4 = fc2_in_4 * 8'sh98; // weight -0.1015625
-    wire signed [23:0] fc2_n20_p5 = fc2_in_5 * 9'sh166; // weight -0.150390625
-    wire signed [22:0] fc2_n20_p6 = fc2_in_6 * 8'shbd; // weight -0.0654296875
-    wire signed [22:0] fc2_n20_p8 = fc2_in_8 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc2_n20_p9 = fc2_in_9 * 9'sh14b; // weight -0.1767578125
-    wire signed [22:0] fc2_n20_p10 = fc2_in_10 * 8'shb6; // weight -0.072265625
-    wire signed [22:0] fc2_n20_p11 = fc2_in_11 * 8'shb0; // weight -0.078125
-    wire signed [21:0] fc2_n20_p13 = fc2_in_13 * 7'sh4e; // weight -0.048828125
-    wire signed [22:0] fc2_n20_p14 = fc2_in_14 * 8'sd75; // weight 0.0732421875
-    wire signed [22:0] fc2_n20_p16 = fc2_in_16 * 8'sh96; // weight -0.103515625
-    wire signed [22:0] fc2_n20_p17 = fc2_in_17 * 8'sh91; // weight -0.1083984375
-    wire signed [21:0] fc2_n20_p18_sh = $signed({fc2_in_18, 6'd0});
-    wire signed [22:0] fc2_n20_p19 = fc2_in_19 * 8'shb9; // weight -0.0693359375
-    wire signed [21:0] fc2_n20_p20 = fc2_in_20 * 7'sh49; // weight -0.0537109375
-    wire signed [22:0] fc2_n20_p21 = fc2_in_21 * 8'sd94; // weight 0.091796875
-    wire signed [21:0] fc2_n20_p22 = fc2_in_22 * 7'sd37; // weight 0.0361328125
-    wire signed [23:0] fc2_n20_p25 = fc2_in_25 * 9'sh132; // weight -0.201171875
-    wire signed [20:0] fc2_n20_p26 = fc2_in_26 * 6'sh2c; // weight -0.01953125
-    wire signed [18:0] fc2_n20_p28 = fc2_in_28 * 4'sh9; // weight -0.0068359375
-    wire signed [22:0] fc2_n20_p31 = fc2_in_31 * 8'sd125; // weight 0.1220703125
-    wire signed [23:0] fc2_n20_p32 = fc2_in_32 * 9'sd172; // weight 0.16796875
-    wire signed [23:0] fc2_n20_p34 = fc2_in_34 * 9'sh171; // weight -0.1396484375
-    wire signed [23:0] fc2_n20_p35 = fc2_in_35 * 9'sd180; // weight 0.17578125
-    wire signed [20:0] fc2_n20_p37 = fc2_in_37 * 6'sd23; // weight 0.0224609375
-    wire signed [23:0] fc2_n20_p38 = fc2_in_38 * 9'sd200; // weight 0.1953125
-    wire signed [22:0] fc2_n20_p39 = fc2_in_39 * 8'sd123; // weight 0.1201171875
-    wire signed [20:0] fc2_n20_p41 = fc2_in_41 * 6'sh2d; // weight -0.0185546875
-    wire signed [23:0] fc2_n20_p43 = fc2_in_43 * 9'sd191; // weight 0.1865234375
-    wire signed [23:0] fc2_n20_p44 = fc2_in_44 * 9'sh163; // weight -0.1533203125
-    wire signed [24:0] fc2_n20_p45 = fc2_in_45 * 10'sd400; // weight 0.390625
-    wire signed [20:0] fc2_n20_p46 = fc2_in_46 * 6'sd24; // weight 0.0234375
-    wire signed [20:0] fc2_n20_p47 = fc2_in_47 * 6'sh24; // weight -0.02734375
-    wire signed [19:0] fc2_n20_p48 = fc2_in_48 * 5'sh13; // weight -0.0126953125
-    wire signed [21:0] fc2_n20_p49 = fc2_in_49 * 7'sd56; // weight 0.0546875
-    wire signed [22:0] fc2_n20_p50 = fc2_in_50 * 8'shbc; // weight -0.06640625
-    wire signed [23:0] fc2_n20_p51 = fc2_in_51 * 9'sh10e; // weight -0.236328125
-    wire signed [21:0] fc2_n20_p52 = fc2_in_52 * 7'sd51; // weight 0.0498046875
-    wire signed [23:0] fc2_n20_p54 = fc2_in_54 * 9'sd239; // weight 0.2333984375
-    wire signed [23:0] fc2_n20_p55 = fc2_in_55 * 9'sd146; // weight 0.142578125
-    wire signed [21:0] fc2_n20_p56 = fc2_in_56 * 7'sh41; // weight -0.0615234375
-    wire signed [20:0] fc2_n20_p57 = fc2_in_57 * 6'sd20; // weight 0.01953125
-    wire signed [22:0] fc2_n20_p58 = fc2_in_58 * 8'sd79; // weight 0.0771484375
-    wire signed [22:0] fc2_n20_p59 = fc2_in_59 * 8'sh9c; // weight -0.09765625
-    wire signed [23:0] fc2_n20_p60 = fc2_in_60 * 9'sh103; // weight -0.2470703125
-    wire signed [23:0] fc2_n20_p61 = fc2_in_61 * 9'sd220; // weight 0.21484375
-    wire signed [21:0] fc2_n20_p62 = fc2_in_62 * 7'sd42; // weight 0.041015625
-    wire signed [22:0] fc2_n20_p63 = fc2_in_63 * 8'sd100; // weight 0.09765625
-    reg  signed [23:0] fc2_n20_t1_0_a_d1;
-    reg  signed [24:0] fc2_n20_t1_0_b_d1;
-    wire signed [25:0] fc2_n20_t1_0 = $signed({{2{fc2_n20_t1_0_a_d1[23]}}, fc2_n20_t1_0_a_d1}) + $signed({fc2_n20_t1_0_b_d1[24], fc2_n20_t1_0_b_d1});
-    reg  signed [24:0] fc2_n20_t0_2_d1;
-    reg  signed [23:0] fc2_n20_t1_1_b_d1;
-    wire signed [24:0] fc2_n20_t1_1 = fc2_n20_t0_2_d1 + $signed({fc2_n20_t1_1_b_d1[23], fc2_n20_t1_1_b_d1});
-    reg  signed [24:0] fc2_n20_t0_4_d1;
-    reg  signed [23:0] fc2_n20_t1_2_b_d1;
-    wire signed [24:0] fc2_n20_t1_2 = fc2_n20_t0_4_d1 + $signed({fc2_n20_t1_2_b_d1[23], fc2_n20_t1_2_b_d1});
-    reg  signed [23:0] fc2_n20_t1_3_a_d1;
-    reg  signed [23:0] fc2_n20_t1_3_b_d1;
-    wire signed [24:0] fc2_n20_t1_3 = $signed({fc2_n20_t1_3_a_d1[23], fc2_n20_t1_3_a_d1}) + $signed({fc2_n20_t1_3_b_d1[23], fc2_n20_t1_3_b_d1});
-    reg  signed [23:0] fc2_n20_t1_4_a_d1;
-    reg  signed [23:0] fc2_n20_t1_4_b_d1;
-    wire signed [24:0] fc2_n20_t1_4 = $signed({fc2_n20_t1_4_a_d1[23], fc2_n20_t1_4_a_d1}) + $signed({fc2_n20_t1_4_b_d1[23], fc2_n20_t1_4_b_d1});
-    reg  signed [23:0] fc2_n20_t1_5_a_d1;
-    reg  signed [23:0] fc2_n20_t1_5_b_d1;
-    wire signed [24:0] fc2_n20_t1_5 = $signed({fc2_n20_t1_5_a_d1[23], fc2_n20_t1_5_a_d1}) + $signed({fc2_n20_t1_5_b_d1[23], fc2_n20_t1_5_b_d1});
-    reg  signed [24:0] fc2_n20_t1_6_a_d1;
-    reg  signed [24:0] fc2_n20_t1_6_b_d1;
-    wire signed [25:0] fc2_n20_t1_6 = $signed({fc2_n20_t1_6_a_d1[24], fc2_n20_t1_6_a_d1}) + $signed({fc2_n20_t1_6_b_d1[24], fc2_n20_t1_6_b_d1});
-    reg  signed [23:0] fc2_n20_t1_7_a_d1;
-    reg  signed [24:0] fc2_n20_t1_7_b_d1;
-    wire signed [25:0] fc2_n20_t1_7 = $signed({{2{fc2_n20_t1_7_a_d1[23]}}, fc2_n20_t1_7_a_d1}) + $signed({fc2_n20_t1_7_b_d1[24], fc2_n20_t1_7_b_d1});
-    reg  signed [24:0] fc2_n20_t1_8_a_d1;
-    reg  signed [24:0] fc2_n20_t1_8_b_d1;
-    wire signed [25:0] fc2_n20_t1_8 = $signed({fc2_n20_t1_8_a_d1[24], fc2_n20_t1_8_a_d1}) + $signed({fc2_n20_t1_8_b_d1[24], fc2_n20_t1_8_b_d1});
-    reg  signed [22:0] fc2_n20_t1_9_a_d1;
-    reg  signed [24:0] fc2_n20_t0_19_d1;
-    wire signed [24:0] fc2_n20_t1_9 = $signed({{2{fc2_n20_t1_9_a_d1[22]}}, fc2_n20_t1_9_a_d1}) + fc2_n20_t0_19_d1;
-    reg  signed [23:0] fc2_n20_t1_10_a_d1;
-    reg  signed [24:0] fc2_n20_t1_10_b_d1;
-    wire signed [25:0] fc2_n20_t1_10 = $signed({{2{fc2_n20_t1_10_a_d1[23]}}, fc2_n20_t1_10_a_d1}) + $signed({fc2_n20_t1_10_b_d1[24], fc2_n20_t1_10_b_d1});
-    reg  signed [25:0] fc2_n20_t0_22_d1;
-    reg  signed [21:0] fc2_n20_t1_11_b_d1;
-    wire signed [25:0] fc2_n20_t1_11 = fc2_n20_t0_22_d1 + $signed({{4{fc2_n20_t1_11_b_d1[21]}}, fc2_n20_t1_11_b_d1});
-    reg  signed [22:0] fc2_n20_t1_12_a_d1;
-    reg  signed [24:0] fc2_n20_t0_25_d1;
-    wire signed [24:0] fc2_n20_t1_12 = $signed({{2{fc2_n20_t1_12_a_d1[22]}}, fc2_n20_t1_12_a_d1}) + fc2_n20_t0_25_d1;
-    reg  signed [23:0] fc2_n20_t1_13_a_d1;
-    reg  signed [24:0] fc2_n20_t1_13_b_d1;
-    reg  signed [22:0] fc2_n20_t1_14_a_d1;
-    reg  signed [23:0] fc2_n20_t1_14_b_d1;
-    wire signed [24:0] fc2_n20_t1_14 = $signed({{2{fc2_n20_t1_14_a_d1[22]}}, fc2_n20_t1_14_a_d1}) + $signed({fc2_n20_t1_14_b_d1[23], fc2_n20_t1_14_b_d1});
-    reg  signed [24:0] fc2_n20_t1_15_a_d1;
-    reg  signed [23:0] fc2_n20_t1_15_b_d1;
-    wire signed [25:0] fc2_n20_t2_1 = $signed({fc2_n20_t1_2[24], fc2_n20_t1_2}) + $signed({fc2_n20_t1_3[24], fc2_n20_t1_3});
-    wire signed [25:0] fc2_n20_t2_2 = $signed({fc2_n20_t1_4[24], fc2_n20_t1_4}) + $signed({fc2_n20_t1_5[24], fc2_n20_t1_5});
-    wire signed [26:0] fc2_n20_t2_4 = $signed({fc2_n20_t1_8[25], fc2_n20_t1_8}) + $signed({{2{fc2_n20_t1_9[24]}}, fc2_n20_t1_9});
-    wire signed [26:0] fc2_n20_t2_5 = $signed({fc2_n20_t1_10[25], fc2_n20_t1_10}) + $signed({fc2_n20_t1_11[25], fc2_n20_t1_11});
-    wire signed [25:0] fc2_n20_t2_6 = $signed({fc2_n20_t1_12[24], fc2_n20_t1_12}) + ($signed({{2{fc2_n20_t1_13_a_d1[23]}}, fc2_n20_t1_13_a_d1}) + $signed({fc2_n20_t1_13_b_d1[24], fc2_n20_t1_13_b_d1}));
-    wire signed [25:0] fc2_n20_t2_7 = $signed({fc2_n20_t1_14[24], fc2_n20_t1_14}) + ($signed({fc2_n20_t1_15_a_d1[24], fc2_n20_t1_15_a_d1}) + $signed({{2{fc2_n20_t1_15_b_d1[23]}}, fc2_n20_t1_15_b_d1}));
-    wire signed [26:0] fc2_n20_t3_0 = ($signed({fc2_n20_t1_0[25], fc2_n20_t1_0}) + $signed({{2{fc2_n20_t1_1[24]}}, fc2_n20_t1_1})) + $signed({fc2_n20_t2_1[25], fc2_n20_t2_1});
-    wire signed [26:0] fc2_n20_t3_1 = $signed({fc2_n20_t2_2[25], fc2_n20_t2_2}) + ($signed({fc2_n20_t1_6[25], fc2_n20_t1_6}) + $signed({fc2_n20_t1_7[25], fc2_n20_t1_7}));
-    wire signed [27:0] fc2_n20_t3_2 = $signed({fc2_n20_t2_4[26], fc2_n20_t2_4}) + $signed({fc2_n20_t2_5[26], fc2_n20_t2_5});
-    wire signed [26:0] fc2_n20_t3_3 = $signed({fc2_n20_t2_6[25], fc2_n20_t2_6}) + $signed({fc2_n20_t2_7[25], fc2_n20_t2_7});
-    reg  signed [27:0] fc2_n20_t5_0_a_d1;
-    reg  signed [28:0] fc2_n20_t4_1_d1;
+    wire signed [5:0] fc2_n20_s0_xh = $signed(fc2_in_10[15:10]);
+    wire signed [18:0] fc2_n20_s0 = $signed({($signed({{3{fc2_n20_s0_xh[5]}}, fc2_n20_s0_xh}) - 9'sd119), fc2_in_10[9:0]});
+    wire signed [22:0] fc2_n20_s1 = $signed({($signed({{7{fc2_e638_xh[9]}}, fc2_e638_xh}) + $signed({fc2_in_14[15], fc2_in_14})), fc2_in_19[5:0]});
+    wire signed [18:0] fc2_n20_s2 = $signed({($signed({{3{fc2_e68_xh[13]}}, fc2_e68_xh}) - $signed({fc2_in_30[15], fc2_in_30})), fc2_in_19[1:0]});
+    wire signed [18:0] fc2_n20_s3 = $signed({($signed({{3{fc2_e22_xh[13]}}, fc2_e22_xh}) + $signed({fc2_in_45[15], fc2_in_45})), fc2_in_39[1:0]});
+    wire signed [13:0] fc2_n20_s4_xh = $signed(fc2_n20_s0[18:5]);
+    wire signed [21:0] fc2_n20_s4 = $signed({($signed({{3{fc2_n20_s4_xh[13]}}, fc2_n20_s4_xh}) - $signed({fc2_in_49[15], fc2_in_49})), fc2_n20_s0[4:0]});
+    wire signed [13:0] fc2_n20_s5_xh = $signed(fc2_e30[17:4]);
+    wire signed [21:0] fc2_n20_s5 = $signed({($signed({{4{fc2_n20_s5_xh[13]}}, fc2_n20_s5_xh}) + fc2_e14), fc2_e30[3:0]});
+    wire signed [16:0] fc2_n20_s6_xh = $signed(fc2_n20_s1[22:6]);
+    wire signed [24:0] fc2_n20_s6 = $signed({($signed({{2{fc2_n20_s6_xh[16]}}, fc2_n20_s6_xh}) - $signed({fc2_e36[17], fc2_e36})), fc2_n20_s1[5:0]});
+    wire signed [17:0] fc2_n20_s7_xh = $signed(fc2_n20_s2[18:1]);
+    wire signed [19:0] fc2_n20_s7 = $signed({($signed({fc2_n20_s7_xh[17], fc2_n20_s7_xh}) - fc2_n20_s3), fc2_n20_s2[0]});
+    wire signed [19:0] fc2_n20_s8 = $signed({($signed({{3{fc2_e317_xh[14]}}, fc2_e317_xh}) + $signed({fc2_e0[16], fc2_e0})), fc2_e3[1:0]});
+    wire signed [14:0] fc2_n20_s9_xh = $signed(fc2_e34[18:4]);
+    wire signed [21:0] fc2_n20_s9 = $signed({($signed({{3{fc2_n20_s9_xh[14]}}, fc2_n20_s9_xh}) + $signed({fc2_e44[16], fc2_e44})), fc2_e34[3:0]});
+    wire signed [15:0] fc2_n20_s10_xh = $signed(fc2_e61[16:1]);
+    wire signed [18:0] fc2_n20_s10 = $signed({($signed({{2{fc2_n20_s10_xh[15]}}, fc2_n20_s10_xh}) - $signed({fc2_e48[16], fc2_e48})), fc2_e61[0]});
+    wire signed [19:0] fc2_n20_s11 = $signed({($signed({{2{fc2_e264_xh[16]}}, fc2_e264_xh}) - fc2_e72), fc2_e63[0]});
+    wire signed [16:0] fc2_n20_s12_xh = $signed(fc2_e80[18:2]);
+    wire signed [20:0] fc2_n20_s12 = $signed({($signed({{2{fc2_n20_s12_xh[16]}}, fc2_n20_s12_xh}) - fc2_e77), fc2_e80[1:0]});
+    wire signed [11:0] fc2_n20_s13_xh = $signed(fc2_e104[17:6]);
+    wire signed [23:0] fc2_n20_s13 = $signed({($signed({{6{fc2_n20_s13_xh[11]}}, fc2_n20_s13_xh}) + $signed({fc2_e103[16], fc2_e103})), fc2_e104[5:0]});
+    wire signed [14:0] fc2_n20_s14_xh = $signed(fc2_e135[18:4]);
+    wire signed [21:0] fc2_n20_s14 = $signed({($signed({{3{fc2_n20_s14_xh[14]}}, fc2_n20_s14_xh}) - $signed({fc2_e107[16], fc2_e107})), fc2_e135[3:0]});
+    wire signed [12:0] fc2_n20_s15_xh = $signed(fc2_e137[16:4]);
+    wire signed [21:0] fc2_n20_s15 = $signed({($signed({{5{fc2_n20_s15_xh[12]}}, fc2_n20_s15_xh}) - $signed({fc2_e166[16], fc2_e166})), fc2_e137[3:0]});
+    wire signed [12:0] fc2_n20_s16_xh = $signed(fc2_e284[17:5]);
+    wire signed [22:0] fc2_n20_s16 = $signed({($signed({{5{fc2_n20_s16_xh[12]}}, fc2_n20_s16_xh}) - fc2_e275), fc2_e284[4:0]});
+    wire signed [21:0] fc2_n20_s17 = $signed({($signed(fc2_n20_s4[21:1]) + $signed({{2{fc2_e162[18]}}, fc2_e162})), fc2_n20_s4[0]});
+    wire signed [15:0] fc2_n20_s18_xh = $signed(fc2_e118[17:2]);
+    wire signed [23:0] fc2_n20_s18 = $signed({($signed({{6{fc2_n20_s18_xh[15]}}, fc2_n20_s18_xh}) + fc2_n20_s5), fc2_e118[1:0]});
+    wire signed [23:0] fc2_n20_s19_xh = $signed(fc2_e455[24:1]);
+    wire [25:0] fc2_n20_s19_u = {($signed({fc2_n20_s19_xh[23], fc2_n20_s19_xh}) - $signed({fc2_e453[23], fc2_e453})), fc2_e455[0]};
+    wire signed [19:0] fc2_n20_s20 = $signed({fc2_e457[18], fc2_e457}) + fc2_e458;
+    wire signed [20:0] fc2_n20_s21 = $signed({{2{fc2_e820[18]}}, fc2_e820}) - fc2_e897;
+    wire signed [16:0] fc2_n20_s22_xh = $signed(fc2_n20_s9[21:5]);
+    wire signed [24:0] fc2_n20_s22 = $signed({($signed({{3{fc2_n20_s22_xh[16]}}, fc2_n20_s22_xh}) - fc2_n20_s8), fc2_n20_s9[4:0]});
+    wire signed [16:0] fc2_n20_s23_xh = $signed(fc2_n20_s10[18:2]);
+    wire signed [25:0] fc2_n20_s23 = $signed({($signed({{7{fc2_n20_s23_xh[16]}}, fc2_n20_s23_xh}) - fc2_n20_s13), fc2_n20_s10[1:0]});
+    wire signed [19:0] fc2_n20_s24_xh = $signed(fc2_n20_s15[21:2]);
+    wire signed [23:0] fc2_n20_s24 = $signed({($signed({{2{fc2_n20_s24_xh[19]}}, fc2_n20_s24_xh}) - fc2_n20_s14), fc2_n20_s15[1:0]});
+    wire signed [19:0] fc2_n20_s25 = $signed({fc2_e159[18], fc2_e159}) + $signed({fc2_e204[18], fc2_e204});
+    wire signed [22:0] fc2_n20_s26 = $signed({($signed(fc2_n20_s16[22:1]) + $signed({{3{fc2_e240[18]}}, fc2_e240})), fc2_n20_s16[0]});
+    wire signed [15:0] fc2_n20_s27_xh = $signed(fc2_e389[19:4]);
+    wire signed [21:0] fc2_n20_s27 = $signed({($signed({{2{fc2_n20_s27_xh[15]}}, fc2_n20_s27_xh}) + fc2_e376), fc2_e389[3:0]});
+    wire signed [12:0] fc2_n20_s28_xh = $signed(fc2_e416[19:7]);
+    wire signed [25:0] fc2_n20_s28 = $signed({($signed({{6{fc2_n20_s28_xh[12]}}, fc2_n20_s28_xh}) + $signed({fc2_e738[17], fc2_e738})), fc2_e416[6:0]});
+    wire signed [11:0] fc2_n20_s29_xh = $signed(fc2_e821[17:6]);
+    wire signed [25:0] fc2_n20_s29 = $signed({($signed({{8{fc2_n20_s29_xh[11]}}, fc2_n20_s29_xh}) - $signed({fc2_e768[18], fc2_e768})), fc2_e821[5:0]});
+    wire signed [24:0] fc2_n20_s30 = $signed({($signed(fc2_n20_s6[24:2]) - $signed({{4{fc2_e826[18]}}, fc2_e826})), fc2_n20_s6[1:0]});
+    wire signed [17:0] fc2_n20_s31_xh = $signed(fc2_n20_s11[19:2]);
+    wire signed [22:0] fc2_n20_s31 = $signed({($signed({{3{fc2_n20_s31_xh[17]}}, fc2_n20_s31_xh}) - $signed({fc2_n20_s7[19], fc2_n20_s7})), fc2_n20_s11[1:0]});
+    wire signed [15:0] fc2_n20_s32_xh = $signed(fc2_n20_s12[20:5]);
+    wire signed [23:0] fc2_n20_s32 = $signed({($signed({{3{fc2_n20_s32_xh[15]}}, fc2_n20_s32_xh}) - fc2_e244), fc2_n20_s12[4:0]});
+    wire signed [14:0] fc2_n20_s33_xh = $signed(fc2_e659[18:4]);
+    wire signed [22:0] fc2_n20_s33 = $signed({($signed({{4{fc2_n20_s33_xh[14]}}, fc2_n20_s33_xh}) - fc2_e356), fc2_e659[3:0]});
+    wire signed [17:0] fc2_n20_s34_xh = $signed(fc2_e909[20:3]);
+    wire [22:0] fc2_n20_s34_u = {($signed({{2{fc2_n20_s34_xh[17]}}, fc2_n20_s34_xh}) + $signed({fc2_e775[18], fc2_e775})), fc2_e909[2:0]};
+    wire signed [15:0] fc2_n20_s35_xh = $signed(fc2_e916[19:4]);
+    wire [24:0] fc2_n20_s35_u = {($signed({{5{fc2_n20_s35_xh[15]}}, fc2_n20_s35_xh}) - fc2_e869), fc2_e916[3:0]};
+    wire signed [18:0] fc2_n20_s36_xh = $signed(fc2_e548[21:3]);
+    wire [24:0] fc2_n20_s36_u = {($signed({{3{fc2_n20_s36_xh[18]}}, fc2_n20_s36_xh}) - fc2_n20_s27), fc2_e548[2:0]};
+    wire signed [13:0] fc2_n20_s37_xh = $signed(fc2_e549[18:5]);
+    wire [24:0] fc2_n20_s37_u = {($signed({{6{fc2_n20_s37_xh[13]}}, fc2_n20_s37_xh}) + fc2_e591), fc2_e549[4:0]};
+    wire signed [17:0] fc2_n20_s38_xh = $signed(fc2_e523[19:2]);
+    wire [22:0] fc2_n20_s38_u = {($signed({{3{fc2_n20_s38_xh[17]}}, fc2_n20_s38_xh}) + fc2_e615), fc2_e523[1:0]};
+    wire [25:0] fc2_n20_s39_u = {($signed(fc2_n20_s28[25:1]) + $signed({{3{fc2_n20_s17[21]}}, fc2_n20_s17})), fc2_n20_s28[0]};
+    wire signed [16:0] fc2_n20_s40_xh = $signed(fc2_n20_s20[19:3]);
+    wire [22:0] fc2_n20_s40_u = {($signed({{3{fc2_n20_s40_xh[16]}}, fc2_n20_s40_xh}) + $signed({fc2_e694[18], fc2_e694})), fc2_n20_s20[2:0]};
+    wire signed [19:0] fc2_n20_s41_xh = $signed(fc2_n20_s22[24:5]);
+    wire [25:0] fc2_n20_s41_u = {($signed({fc2_n20_s41_xh[19], fc2_n20_s41_xh}) - fc2_e780), fc2_n20_s22[4:0]};
+    wire signed [20:0] fc2_n20_s42_xh = $signed(fc2_n20_s32[23:3]);
+    wire [24:0] fc2_n20_s42_u = {($signed({fc2_n20_s42_xh[20], fc2_n20_s42_xh}) - $signed({{2{fc2_n20_s25[19]}}, fc2_n20_s25})), fc2_n20_s32[2:0]};
+    wire signed [18:0] fc2_n20_s43_xh = $signed(fc2_e613[19:1]);
+    wire [23:0] fc2_n20_s43_u = {($signed({{4{fc2_n20_s43_xh[18]}}, fc2_n20_s43_xh}) + fc2_n20_s33), fc2_e613[0]};
+    wire [25:0] fc2_n20_s44_u = {($signed(fc2_n20_s29[25:3]) + $signed({{2{fc2_n20_s21[20]}}, fc2_n20_s21})), fc2_n20_s29[2:0]};
+    wire signed [22:0] fc2_n20_s45_xh = $signed(fc2_n20_s18[23:1]);
+    wire [25:0] fc2_n20_s45_u = {($signed({{2{fc2_n20_s45_xh[22]}}, fc2_n20_s45_xh}) - $signed({fc2_n20_s24[23], fc2_n20_s24})), fc2_n20_s18[0]};
+    wire signed [20:0] fc2_n20_s46_xh = $signed(fc2_n20_s26[22:2]);
+    wire [24:0] fc2_n20_s46_u = {($signed({{2{fc2_n20_s46_xh[20]}}, fc2_n20_s46_xh}) + fc2_n20_s31), fc2_n20_s26[1:0]};
+    reg  [25:0] fc2_n20_s19_d1;
+    reg  [22:0] fc2_n20_s34_d1;
+    wire signed [22:0] fc2_n20_s34_d1_v = $signed(fc2_n20_s34_d1);
+    wire signed [25:0] fc2_n20_s48 = $signed(fc2_n20_s19_d1) - $signed({{3{fc2_n20_s34_d1_v[22]}}, fc2_n20_s34_d1_v});
+    reg  [24:0] fc2_n20_s37_d1;
+    wire signed [24:0] fc2_n20_s37_d1_v = $signed(fc2_n20_s37_d1);
+    reg  [24:0] fc2_n20_s35_d1;
+    wire signed [24:0] fc2_n20_s35_d1_v = $signed(fc2_n20_s35_d1);
+    wire signed [25:0] fc2_n20_s49 = $signed({fc2_n20_s37_d1_v[24], fc2_n20_s37_d1_v}) - $signed({fc2_n20_s35_d1_v[24], fc2_n20_s35_d1_v});
+    reg  [22:0] fc2_n20_s40_d1;
+    wire signed [22:0] fc2_n20_s40_d1_v = $signed(fc2_n20_s40_d1);
+    reg  signed [21:0] fc2_e478_d1;
+    wire signed [20:0] fc2_n20_s50_xh = $signed(fc2_n20_s40_d1_v[22:2]);
+    wire signed [23:0] fc2_n20_s50 = $signed({($signed({fc2_n20_s50_xh[20], fc2_n20_s50_xh}) - fc2_e478_d1), fc2_n20_s40_d1_v[1:0]});
+    reg  [24:0] fc2_n20_s36_d1;
+    wire signed [24:0] fc2_n20_s36_d1_v = $signed(fc2_n20_s36_d1);
+    reg  [22:0] fc2_n20_s38_d1;
+    wire signed [22:0] fc2_n20_s38_d1_v = $signed(fc2_n20_s38_d1);
+    wire signed [22:0] fc2_n20_s51_xh = $signed(fc2_n20_s36_d1_v[24:2]);
+    wire signed [25:0] fc2_n20_s51 = $signed({($signed({fc2_n20_s51_xh[22], fc2_n20_s51_xh}) - $signed({fc2_n20_s38_d1_v[22], fc2_n20_s38_d1_v})), fc2_n20_s36_d1_v[1:0]});
+    reg  [25:0] fc2_n20_s41_d1;
+    wire signed [25:0] fc2_n20_s52 = $signed(fc2_n20_s41_d1) + $signed({{5{fc2_e583_d1[20]}}, fc2_e583_d1});
+    reg  [23:0] fc2_n20_s43_d1;
+    wire signed [23:0] fc2_n20_s43_d1_v = $signed(fc2_n20_s43_d1);
+    reg  [24:0] fc2_n20_s42_d1;
+    wire signed [22:0] fc2_n20_s53_xh = $signed(fc2_n20_s43_d1_v[23:1]);
+    wire signed [25:0] fc2_n20_s53 = $signed({($signed({{2{fc2_n20_s53_xh[22]}}, fc2_n20_s53_xh}) - $signed(fc2_n20_s42_d1)), fc2_n20_s43_d1_v[0]});
+    reg  [25:0] fc2_n20_s39_d1;
+    wire signed [25:0] fc2_n20_s39_d1_v = $signed(fc2_n20_s39_d1);
+    reg  [25:0] fc2_n20_s44_d1;
+    wire signed [25:0] fc2_n20_s44_d1_v = $signed(fc2_n20_s44_d1);
+    reg  [25:0] fc2_n20_s45_d1;
+    wire signed [25:0] fc2_n20_s45_d1_v = $signed(fc2_n20_s45_d1);
+    reg  [24:0] fc2_n20_s46_d1;
+    wire signed [24:0] fc2_n20_s46_d1_v = $signed(fc2_n20_s46_d1);
+    wire signed [23:0] fc2_n20_s55_xh = $signed(fc2_n20_s45_d1_v[25:2]);
+    wire signed [27:0] fc2_n20_s55 = $signed({($signed({{2{fc2_n20_s55_xh[23]}}, fc2_n20_s55_xh}) + $signed({fc2_n20_s46_d1_v[24], fc2_n20_s46_d1_v})), fc2_n20_s45_d1_v[1:0]});
+    reg  signed [25:0] fc2_n20_s47_d1;
+    wire signed [23:0] fc2_n20_s56_xh = $signed(fc2_n20_s47_d1[25:2]);
+    wire signed [26:0] fc2_n20_s56 = $signed({($signed({fc2_n20_s56_xh[23], fc2_n20_s56_xh}) + $signed({{2{fc2_e471[22]}}, fc2_e471})), fc2_n20_s47_d1[1:0]});
+    wire signed [26:0] fc2_n20_s57 = $signed({fc2_n20_s51[25], fc2_n20_s51}) - $signed({{3{fc2_n20_s50[23]}}, fc2_n20_s50});
+    wire signed [27:0] fc2_n20_s58 = $signed({($signed(fc2_n20_s55[27:1]) - $signed({fc2_n20_s53[25], fc2_n20_s53})), fc2_n20_s55[0]});
+    wire signed [26:0] fc2_n20_s59 = $signed({fc2_n20_s52[25], fc2_n20_s52}) - $signed({fc2_n20_s48[25], fc2_n20_s48});
+    wire signed [26:0] fc2_n20_s60 = ($signed({fc2_n20_s39_d1_v[25], fc2_n20_s39_d1_v}) - $signed({fc2_n20_s44_d1_v[25], fc2_n20_s44_d1_v})) + $signed({fc2_n20_s49[25], fc2_n20_s49});
+    wire signed [27:0] fc2_n20_s63 = $signed({fc2_n20_s60[26], fc2_n20_s60}) - ($signed({fc2_n20_s56[26], fc2_n20_s56}) + $signed({fc2_n20_s57[26], fc2_n20_s57}));
+    reg  signed [27:0] fc2_n20_s63_d1;
+    reg  signed [28:0] fc2_n20_s62_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n20_acc = (($signed({fc2_n20_t5_0_a_d1[27], fc2_n20_t5_0_a_d1}) + fc2_n20_t4_1_d1) + 29'sd243712);
+    wire signed [28:0] fc2_n20_acc = (-($signed({fc2_n20_s63_d1[27], fc2_n20_s63_d1}) - fc2_n20_s62_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n20_y_fl = $signed(fc2_n20_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n21_p0 = fc2_in_0 * 6'sh24; // weight -0.02734375
-    wire signed [23:0] fc2_n21_p2 = fc2_in_2 * 9'sd236; // weight 0.23046875
-    wire signed [23:0] fc2_n21_p3 = fc2_in_3 * 9'sh176; // weight -0.134765625
-    wire signed [22:0] fc2_n21_p4 = fc2_in_4 * 8'shbd; // weight -0.0654296875
-    wire signed [22:0] fc2_n21_p5 = fc2_in_5 * 8'sd99; // weight 0.0966796875
-    wire signed [23:0] fc2_n21_p6 = fc2_in_6 * 9'sd218; // weight 0.212890625
-    wire signed [22:0] fc2_n21_p7 = fc2_in_7 * 8'sd71; // weight 0.0693359375
-    wire signed [21:0] fc2_n21_p8_sh = $signed({fc2_in_8, 6'd0});
-    wire signed [19:0] fc2_n21_p9_sh = $signed({fc2_in_9, 4'd0});
-    wire signed [20:0] fc2_n21_p9_neg = -$signed({fc2_n21_p9_sh[19], fc2_n21_p9_sh});
-    wire signed [19:0] fc2_n21_p10 = fc2_in_10 * 5'sh16; // weight -0.009765625
-    wire signed [22:0] fc2_n21_p12 = fc2_in_12 * 8'shb4; // weight -0.07421875
-    wire signed [22:0] fc2_n21_p13 = fc2_in_13 * 8'sha0; // weight -0.09375
-    wire signed [22:0] fc2_n21_p15 = fc2_in_15 * 8'sd79; // weight 0.0771484375
-    wire signed [22:0] fc2_n21_p16 = fc2_in_16 * 8'sh8f; // weight -0.1103515625
-    wire signed [22:0] fc2_n21_p17 = fc2_in_17 * 8'sd105; // weight 0.1025390625
-    wire signed [20:0] fc2_n21_p18 = fc2_in_18 * 6'sh24; // weight -0.02734375
-    wire signed [23:0] fc2_n21_p19 = fc2_in_19 * 9'sh15b; // weight -0.1611328125
-    wire signed [21:0] fc2_n21_p20 = fc2_in_20 * 7'sd41; // weight 0.0400390625
-    wire signed [21:0] fc2_n21_p21 = fc2_in_21 * 7'sd46; // weight 0.044921875
-    wire signed [23:0] fc2_n21_p22 = fc2_in_22 * 9'sd231; // weight 0.2255859375
-    wire signed [21:0] fc2_n21_p23 = fc2_in_23 * 7'sd43; // weight 0.0419921875
-    wire signed [23:0] fc2_n21_p24 = fc2_in_24 * 9'sd133; // weight 0.1298828125
-    wire signed [23:0] fc2_n21_p25 = fc2_in_25 * 9'sd166; // weight 0.162109375
-    wire signed [21:0] fc2_n21_p26 = fc2_in_26 * 7'sd38; // weight 0.037109375
-    wire signed [23:0] fc2_n21_p28 = fc2_in_28 * 9'sd197; // weight 0.1923828125
-    wire signed [22:0] fc2_n21_p29 = fc2_in_29 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] fc2_n21_p30 = fc2_in_30 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc2_n21_p31 = fc2_in_31 * 8'sd115; // weight 0.1123046875
-    wire signed [21:0] fc2_n21_p32 = fc2_in_32 * 7'sh4f; // weight -0.0478515625
-    wire signed [21:0] fc2_n21_p34 = fc2_in_34 * 7'sh4c; // weight -0.05078125
-    wire signed [21:0] fc2_n21_p36 = fc2_in_36 * 7'sh43; // weight -0.0595703125
-    wire signed [23:0] fc2_n21_p37 = fc2_in_37 * 9'sh12b; // weight -0.2080078125
-    wire signed [20:0] fc2_n21_p38 = fc2_in_38 * 6'sh2c; // weight -0.01953125
-    wire signed [21:0] fc2_n21_p39 = fc2_in_39 * 7'sd46; // weight 0.044921875
-    wire signed [22:0] fc2_n21_p40 = fc2_in_40 * 8'sd76; // weight 0.07421875
-    wire signed [23:0] fc2_n21_p42 = fc2_in_42 * 9'sh125; // weight -0.2138671875
-    wire signed [22:0] fc2_n21_p43 = fc2_in_43 * 8'shac; // weight -0.08203125
-    wire signed [22:0] fc2_n21_p44 = fc2_in_44 * 8'sh99; // weight -0.1005859375
-    wire signed [18:0] fc2_n21_p47 = fc2_in_47 * 4'sd5; // weight 0.0048828125
-    wire signed [21:0] fc2_n21_p49 = fc2_in_49 * 7'sd42; // weight 0.041015625
-    wire signed [21:0] fc2_n21_p50 = fc2_in_50 * 7'sd39; // weight 0.0380859375
-    wire signed [22:0] fc2_n21_p51 = fc2_in_51 * 8'sd115; // weight 0.1123046875
-    wire signed [19:0] fc2_n21_p52_sh = $signed({fc2_in_52, 4'd0});
-    wire signed [20:0] fc2_n21_p54 = fc2_in_54 * 6'sd29; // weight 0.0283203125
-    wire signed [20:0] fc2_n21_p56 = fc2_in_56 * 6'sd30; // weight 0.029296875
-    wire signed [18:0] fc2_n21_p58 = fc2_in_58 * 4'sd7; // weight 0.0068359375
-    wire signed [21:0] fc2_n21_p60 = fc2_in_60 * 7'sd53; // weight 0.0517578125
-    wire signed [20:0] fc2_n21_p63 = fc2_in_63 * 6'sd17; // weight 0.0166015625
-    wire signed [22:0] fc2_n21_t0_4 = (-$signed({fc2_n21_p8_sh[21], fc2_n21_p8_sh})) + $signed({{2{fc2_n21_p9_neg[20]}}, fc2_n21_p9_neg});
-    reg  signed [23:0] fc2_n21_t1_0_a_d1;
-    reg  signed [24:0] fc2_n21_t1_0_b_d1;
-    wire signed [25:0] fc2_n21_t1_0 = $signed({{2{fc2_n21_t1_0_a_d1[23]}}, fc2_n21_t1_0_a_d1}) + $signed({fc2_n21_t1_0_b_d1[24], fc2_n21_t1_0_b_d1});
-    reg  signed [23:0] fc2_n21_t1_1_a_d1;
-    reg  signed [24:0] fc2_n21_t0_3_d1;
-    wire signed [24:0] fc2_n21_t1_1 = $signed({fc2_n21_t1_1_a_d1[23], fc2_n21_t1_1_a_d1}) + fc2_n21_t0_3_d1;
-    reg  signed [22:0] fc2_n21_t1_2_a_d1;
-    reg  signed [23:0] fc2_n21_t1_2_b_d1;
-    wire signed [24:0] fc2_n21_t1_2 = $signed({{2{fc2_n21_t1_2_a_d1[22]}}, fc2_n21_t1_2_a_d1}) + $signed({fc2_n21_t1_2_b_d1[23], fc2_n21_t1_2_b_d1});
-    reg  signed [23:0] fc2_n21_t1_3_a_d1;
-    reg  signed [23:0] fc2_n21_t1_3_b_d1;
-    wire signed [24:0] fc2_n21_t1_3 = $signed({fc2_n21_t1_3_a_d1[23], fc2_n21_t1_3_a_d1}) + $signed({fc2_n21_t1_3_b_d1[23], fc2_n21_t1_3_b_d1});
-    reg  signed [23:0] fc2_n21_t1_4_a_d1;
-    reg  signed [23:0] fc2_n21_t1_4_b_d1;
-    wire signed [24:0] fc2_n21_t1_4 = $signed({fc2_n21_t1_4_a_d1[23], fc2_n21_t1_4_a_d1}) + $signed({fc2_n21_t1_4_b_d1[23], fc2_n21_t1_4_b_d1});
-    reg  signed [22:0] fc2_n21_t1_5_a_d1;
-    reg  signed [24:0] fc2_n21_t0_11_d1;
-    wire signed [24:0] fc2_n21_t1_5 = $signed({{2{fc2_n21_t1_5_a_d1[22]}}, fc2_n21_t1_5_a_d1}) + fc2_n21_t0_11_d1;
-    reg  signed [24:0] fc2_n21_t0_12_d1;
-    reg  signed [23:0] fc2_n21_t1_6_b_d1;
-    wire signed [24:0] fc2_n21_t1_6 = fc2_n21_t0_12_d1 + $signed({fc2_n21_t1_6_b_d1[23], fc2_n21_t1_6_b_d1});
-    reg  signed [24:0] fc2_n21_t1_7_a_d1;
-    reg  signed [23:0] fc2_n21_t1_7_b_d1;
-    wire signed [25:0] fc2_n21_t1_7 = $signed({fc2_n21_t1_7_a_d1[24], fc2_n21_t1_7_a_d1}) + $signed({{2{fc2_n21_t1_7_b_d1[23]}}, fc2_n21_t1_7_b_d1});
-    reg  signed [23:0] fc2_n21_t1_8_a_d1;
-    reg  signed [23:0] fc2_n21_t1_8_b_d1;
-    wire signed [24:0] fc2_n21_t1_8 = $signed({fc2_n21_t1_8_a_d1[23], fc2_n21_t1_8_a_d1}) + $signed({fc2_n21_t1_8_b_d1[23], fc2_n21_t1_8_b_d1});
-    reg  signed [24:0] fc2_n21_t0_18_d1;
-    reg  signed [22:0] fc2_n21_t1_9_b_d1;
-    wire signed [24:0] fc2_n21_t1_9 = fc2_n21_t0_18_d1 + $signed({{2{fc2_n21_t1_9_b_d1[22]}}, fc2_n21_t1_9_b_d1});
-    reg  signed [23:0] fc2_n21_t1_10_a_d1;
-    reg  signed [24:0] fc2_n21_t1_10_b_d1;
-    wire signed [25:0] fc2_n21_t1_10 = $signed({{2{fc2_n21_t1_10_a_d1[23]}}, fc2_n21_t1_10_a_d1}) + $signed({fc2_n21_t1_10_b_d1[24], fc2_n21_t1_10_b_d1});
-    reg  signed [24:0] fc2_n21_t1_11_a_d1;
-    reg  signed [22:0] fc2_n21_t1_11_b_d1;
-    wire signed [25:0] fc2_n21_t1_11 = $signed({fc2_n21_t1_11_a_d1[24], fc2_n21_t1_11_a_d1}) + $signed({{3{fc2_n21_t1_11_b_d1[22]}}, fc2_n21_t1_11_b_d1});
-    reg  signed [23:0] fc2_n21_t1_12_a_d1;
-    reg  signed [23:0] fc2_n21_t1_12_b_d1;
-    wire signed [24:0] fc2_n21_t1_12 = $signed({fc2_n21_t1_12_a_d1[23], fc2_n21_t1_12_a_d1}) + $signed({fc2_n21_t1_12_b_d1[23], fc2_n21_t1_12_b_d1});
-    reg  signed [23:0] fc2_n21_t1_13_a_d1;
-    reg  signed [24:0] fc2_n21_t1_13_b_d1;
-    reg  signed [21:0] fc2_n21_t1_14_a_d1;
-    reg  signed [23:0] fc2_n21_t0_29_d1;
-    wire signed [23:0] fc2_n21_t1_14 = $signed({{2{fc2_n21_t1_14_a_d1[21]}}, fc2_n21_t1_14_a_d1}) + fc2_n21_t0_29_d1;
-    reg  signed [23:0] fc2_n21_t1_15_a_d1;
-    reg  signed [23:0] fc2_n21_t1_15_b_d1;
-    wire signed [24:0] fc2_n21_t1_15 = $signed({fc2_n21_t1_15_a_d1[23], fc2_n21_t1_15_a_d1}) + $signed({fc2_n21_t1_15_b_d1[23], fc2_n21_t1_15_b_d1});
-    wire signed [25:0] fc2_n21_t2_1 = $signed({fc2_n21_t1_2[24], fc2_n21_t1_2}) + $signed({fc2_n21_t1_3[24], fc2_n21_t1_3});
-    wire signed [25:0] fc2_n21_t2_2 = $signed({fc2_n21_t1_4[24], fc2_n21_t1_4}) + $signed({fc2_n21_t1_5[24], fc2_n21_t1_5});
-    wire signed [25:0] fc2_n21_t2_4 = $signed({fc2_n21_t1_8[24], fc2_n21_t1_8}) + $signed({fc2_n21_t1_9[24], fc2_n21_t1_9});
-    wire signed [25:0] fc2_n21_t2_6 = $signed({fc2_n21_t1_12[24], fc2_n21_t1_12}) + ($signed({{2{fc2_n21_t1_13_a_d1[23]}}, fc2_n21_t1_13_a_d1}) + $signed({fc2_n21_t1_13_b_d1[24], fc2_n21_t1_13_b_d1}));
-    wire signed [25:0] fc2_n21_t2_7 = $signed({{2{fc2_n21_t1_14[23]}}, fc2_n21_t1_14}) + $signed({fc2_n21_t1_15[24], fc2_n21_t1_15});
-    wire signed [26:0] fc2_n21_t3_0 = ($signed({fc2_n21_t1_0[25], fc2_n21_t1_0}) + $signed({{2{fc2_n21_t1_1[24]}}, fc2_n21_t1_1})) + $signed({fc2_n21_t2_1[25], fc2_n21_t2_1});
-    wire signed [26:0] fc2_n21_t3_1 = $signed({fc2_n21_t2_2[25], fc2_n21_t2_2}) + ($signed({{2{fc2_n21_t1_6[24]}}, fc2_n21_t1_6}) + $signed({fc2_n21_t1_7[25], fc2_n21_t1_7}));
-    wire signed [26:0] fc2_n21_t3_2 = $signed({fc2_n21_t2_4[25], fc2_n21_t2_4}) + ($signed({fc2_n21_t1_10[25], fc2_n21_t1_10}) + $signed({fc2_n21_t1_11[25], fc2_n21_t1_11}));
-    wire signed [26:0] fc2_n21_t3_3 = $signed({fc2_n21_t2_6[25], fc2_n21_t2_6}) + $signed({fc2_n21_t2_7[25], fc2_n21_t2_7});
-    reg  signed [27:0] fc2_n21_t5_0_a_d1;
-    reg  signed [27:0] fc2_n21_t5_0_b_d1;
+    wire signed [5:0] fc2_n21_s0_xh = $signed(fc2_in_4[15:10]);
+    wire signed [19:0] fc2_n21_s0 = $signed({($signed({{4{fc2_n21_s0_xh[5]}}, fc2_n21_s0_xh}) + 10'sd441), fc2_in_4[9:0]}); // bias 0.4306640625
+    wire signed [13:0] fc2_n21_s1_xh = $signed(fc2_in_25[15:2]);
+    wire signed [18:0] fc2_n21_s1 = $signed({($signed({{3{fc2_n21_s1_xh[13]}}, fc2_n21_s1_xh}) - $signed({fc2_in_18[15], fc2_in_18})), fc2_in_25[1:0]});
+    wire signed [18:0] fc2_n21_s2 = $signed({($signed({{3{fc2_e170_xh[13]}}, fc2_e170_xh}) + $signed({fc2_in_28[15], fc2_in_28})), fc2_in_33[1:0]});
+    wire signed [9:0] fc2_n21_s3_xh = $signed(fc2_in_38[15:6]);
+    wire signed [22:0] fc2_n21_s3 = $signed({($signed({{7{fc2_n21_s3_xh[9]}}, fc2_n21_s3_xh}) + $signed({fc2_in_37[15], fc2_in_37})), fc2_in_38[5:0]});
+    wire signed [16:0] fc2_n21_s4 = $signed({fc2_in_55[15], fc2_in_55}) + $signed({fc2_in_61[15], fc2_in_61});
+    wire signed [11:0] fc2_n21_s5_xh = $signed(fc2_n21_s0[19:8]);
+    wire signed [24:0] fc2_n21_s5 = $signed({($signed({{5{fc2_n21_s5_xh[11]}}, fc2_n21_s5_xh}) + $signed({fc2_in_62[15], fc2_in_62})), fc2_n21_s0[7:0]});
+    wire signed [16:0] fc2_n21_s6_xh = $signed(fc2_e65[17:1]);
+    wire signed [19:0] fc2_n21_s6 = $signed({($signed({{2{fc2_n21_s6_xh[16]}}, fc2_n21_s6_xh}) + fc2_n21_s1), fc2_e65[0]});
+    wire signed [22:0] fc2_n21_s7 = $signed({($signed(fc2_n21_s3[22:2]) + $signed({{2{fc2_n21_s2[18]}}, fc2_n21_s2})), fc2_n21_s3[1:0]});
+    wire signed [22:0] fc2_n21_s8 = $signed({($signed({{6{fc2_e668_xh[11]}}, fc2_e668_xh}) - $signed({fc2_n21_s4[16], fc2_n21_s4})), fc2_e13[4:0]});
+    wire signed [15:0] fc2_n21_s9_xh = $signed(fc2_e40[16:1]);
+    wire signed [18:0] fc2_n21_s9 = $signed({($signed({{2{fc2_n21_s9_xh[15]}}, fc2_n21_s9_xh}) - $signed({fc2_e32[16], fc2_e32})), fc2_e40[0]});
+    wire signed [18:0] fc2_n21_s10 = $signed({($signed({{2{fc2_e287_xh[15]}}, fc2_e287_xh}) - fc2_e51), fc2_e52[0]});
+    wire signed [10:0] fc2_n21_s11_xh = $signed(fc2_e67[17:7]);
+    wire signed [24:0] fc2_n21_s11 = $signed({($signed({{7{fc2_n21_s11_xh[10]}}, fc2_n21_s11_xh}) + $signed({fc2_e87[16], fc2_e87})), fc2_e67[6:0]});
+    wire signed [14:0] fc2_n21_s12_xh = $signed(fc2_e114[18:4]);
+    wire signed [21:0] fc2_n21_s12 = $signed({($signed({{3{fc2_n21_s12_xh[14]}}, fc2_n21_s12_xh}) - $signed({fc2_e122[16], fc2_e122})), fc2_e114[3:0]});
+    wire signed [13:0] fc2_n21_s13_xh = $signed(fc2_e134[16:3]);
+    wire signed [20:0] fc2_n21_s13 = $signed({($signed({{4{fc2_n21_s13_xh[13]}}, fc2_n21_s13_xh}) + $signed({fc2_e137[16], fc2_e137})), fc2_e134[2:0]});
+    wire signed [11:0] fc2_n21_s14_xh = $signed(fc2_e211[16:5]);
+    wire signed [23:0] fc2_n21_s14 = $signed({($signed({{7{fc2_n21_s14_xh[11]}}, fc2_n21_s14_xh}) + fc2_e210), fc2_e211[4:0]});
+    wire signed [11:0] fc2_n21_s15_xh = $signed(fc2_e216[16:5]);
+    wire signed [23:0] fc2_n21_s15 = $signed({($signed({{7{fc2_n21_s15_xh[11]}}, fc2_n21_s15_xh}) - fc2_e221), fc2_e216[4:0]});
+    wire signed [11:0] fc2_n21_s16_xh = $signed(fc2_e268[16:5]);
+    wire signed [22:0] fc2_n21_s16 = $signed({($signed({{6{fc2_n21_s16_xh[11]}}, fc2_n21_s16_xh}) + fc2_e276), fc2_e268[4:0]});
+    wire signed [14:0] fc2_n21_s17_xh = $signed(fc2_e279[19:5]);
+    wire signed [24:0] fc2_n21_s17 = $signed({($signed({{5{fc2_n21_s17_xh[14]}}, fc2_n21_s17_xh}) - fc2_e421), fc2_e279[4:0]});
+    wire signed [19:0] fc2_n21_s18_xh = $signed(fc2_e883[20:1]);
+    wire signed [22:0] fc2_n21_s18 = $signed({($signed({{2{fc2_n21_s18_xh[19]}}, fc2_n21_s18_xh}) - fc2_e439), fc2_e883[0]});
+    wire signed [24:0] fc2_n21_s19 = $signed({($signed(fc2_n21_s5[24:3]) + $signed({{2{fc2_e888[19]}}, fc2_e888})), fc2_n21_s5[2:0]});
+    wire signed [15:0] fc2_n21_s20_xh = $signed(fc2_e899[18:3]);
+    wire signed [21:0] fc2_n21_s20 = $signed({($signed({{3{fc2_n21_s20_xh[15]}}, fc2_n21_s20_xh}) + $signed({fc2_e286[17], fc2_e286})), fc2_e899[2:0]});
+    wire signed [17:0] fc2_n21_s21_xh = $signed(fc2_n21_s8[22:5]);
+    wire signed [24:0] fc2_n21_s21 = $signed({($signed({{2{fc2_n21_s21_xh[17]}}, fc2_n21_s21_xh}) + $signed({fc2_n21_s9[18], fc2_n21_s9})), fc2_n21_s8[4:0]});
+    wire signed [24:0] fc2_n21_s22 = $signed({($signed(fc2_n21_s11[24:2]) - $signed({{4{fc2_n21_s10[18]}}, fc2_n21_s10})), fc2_n21_s11[1:0]});
+    wire signed [18:0] fc2_n21_s23_xh = $signed(fc2_n21_s12[21:3]);
+    wire signed [23:0] fc2_n21_s23 = $signed({($signed({{2{fc2_n21_s23_xh[18]}}, fc2_n21_s23_xh}) - fc2_n21_s13), fc2_n21_s12[2:0]});
+    wire signed [18:0] fc2_n21_s24 = $signed({fc2_e183[17], fc2_e183}) - $signed({fc2_e189[17], fc2_e189});
+    wire signed [19:0] fc2_n21_s25_xh = $signed(fc2_n21_s16[22:3]);
+    wire signed [23:0] fc2_n21_s25 = $signed({($signed({fc2_n21_s25_xh[19], fc2_n21_s25_xh}) + $signed({{2{fc2_e264[18]}}, fc2_e264})), fc2_n21_s16[2:0]});
+    wire signed [14:0] fc2_n21_s26_xh = $signed(fc2_e338[17:3]);
+    wire signed [21:0] fc2_n21_s26 = $signed({($signed({{4{fc2_n21_s26_xh[14]}}, fc2_n21_s26_xh}) - $signed({fc2_e344[17], fc2_e344})), fc2_e338[2:0]});
+    wire signed [10:0] fc2_n21_s27_xh = $signed(fc2_e347[17:7]);
+    wire signed [25:0] fc2_n21_s27 = $signed({($signed({{8{fc2_n21_s27_xh[10]}}, fc2_n21_s27_xh}) + fc2_e370), fc2_e347[6:0]});
+    wire signed [15:0] fc2_n21_s29_xh = $signed(fc2_e745[21:6]);
+    wire signed [24:0] fc2_n21_s29 = $signed({($signed({{3{fc2_n21_s29_xh[15]}}, fc2_n21_s29_xh}) + $signed({fc2_e400[17], fc2_e400})), fc2_e745[5:0]});
+    wire signed [15:0] fc2_n21_s30_xh = $signed(fc2_e827[17:2]);
+    wire signed [21:0] fc2_n21_s30 = $signed({($signed({{4{fc2_n21_s30_xh[15]}}, fc2_n21_s30_xh}) - fc2_e867), fc2_e827[1:0]});
+    wire signed [23:0] fc2_n21_s31 = $signed({($signed(fc2_n21_s14[23:2]) - $signed({{2{fc2_n21_s6[19]}}, fc2_n21_s6})), fc2_n21_s14[1:0]});
+    wire signed [16:0] fc2_n21_s32_xh = $signed(fc2_n21_s15[23:7]);
+    wire signed [25:0] fc2_n21_s32 = $signed({($signed({{2{fc2_n21_s32_xh[16]}}, fc2_n21_s32_xh}) - fc2_e249), fc2_n21_s15[6:0]});
+    wire signed [13:0] fc2_n21_s33_xh = $signed(fc2_e330[18:5]);
+    wire signed [24:0] fc2_n21_s33 = $signed({($signed({{6{fc2_n21_s33_xh[13]}}, fc2_n21_s33_xh}) - fc2_e778), fc2_e330[4:0]});
+    wire signed [21:0] fc2_n21_s34 = $signed({($signed({fc2_n9_s25_xh[18], fc2_n9_s25_xh}) + $signed({fc2_e779[18], fc2_e779})), fc2_e796[1:0]});
+    wire [24:0] fc2_n21_s35_u = {($signed(fc2_n21_s17[24:1]) + $signed({fc2_n21_s7[22], fc2_n21_s7})), fc2_n21_s17[0]};
+    wire [24:0] fc2_n21_s36_u = {($signed(fc2_n21_s19[24:1]) - $signed({fc2_n21_s18[22], fc2_n21_s18})), fc2_n21_s19[0]};
+    wire signed [17:0] fc2_n21_s37_xh = $signed(fc2_n21_s20[21:4]);
+    wire [23:0] fc2_n21_s37_u = {($signed({{2{fc2_n21_s37_xh[17]}}, fc2_n21_s37_xh}) - $signed({fc2_e368[18], fc2_e368})), fc2_n21_s20[3:0]};
+    wire signed [17:0] fc2_n21_s38_xh = $signed(fc2_e574[18:1]);
+    wire [21:0] fc2_n21_s38_u = {($signed({{3{fc2_n21_s38_xh[17]}}, fc2_n21_s38_xh}) + fc2_e595), fc2_e574[0]};
+    wire signed [17:0] fc2_n21_s40_xh = $signed(fc2_e803[21:4]);
+    wire [25:0] fc2_n21_s40_u = {($signed({{4{fc2_n21_s40_xh[17]}}, fc2_n21_s40_xh}) + fc2_e906), fc2_e803[3:0]};
+    wire [21:0] fc2_n21_s41_u = {($signed(fc2_n21_s26[21:2]) - $signed({fc2_n21_s24[18], fc2_n21_s24})), fc2_n21_s26[1:0]};
+    wire signed [24:0] fc2_n21_s42_xh = $signed(fc2_n21_s27[25:1]);
+    wire [26:0] fc2_n21_s42_u = {($signed({fc2_n21_s42_xh[24], fc2_n21_s42_xh}) + $signed({fc2_n21_s29[24], fc2_n21_s29})), fc2_n21_s27[0]};
+    wire [21:0] fc2_n21_s43_u = {($signed({{3{fc2_n14_s35_xh[16]}}, fc2_n14_s35_xh}) + $signed({fc2_e662[18], fc2_e662})), fc2_e679[1:0]};
+    wire signed [16:0] fc2_n21_s45_xh = $signed(fc2_e558[18:2]);
+    wire signed [19:0] fc2_n21_s45_hi = $signed({{3{fc2_n21_s45_xh[16]}}, fc2_n21_s45_xh}) + ($signed({fc2_e399[18], fc2_e399}) + $signed({{2{fc2_e400[17]}}, fc2_e400}));
+    wire signed [20:0] fc2_n21_s46_xh = $signed(fc2_n21_s30[21:1]);
+    wire [24:0] fc2_n21_s46_u = {($signed({{3{fc2_n21_s46_xh[20]}}, fc2_n21_s46_xh}) + fc2_n21_s23), fc2_n21_s30[0]};
+    wire signed [19:0] fc2_n21_s48_xh = $signed(fc2_n21_s34[21:2]);
+    wire [22:0] fc2_n21_s48_u = {($signed({fc2_n21_s48_xh[19], fc2_n21_s48_xh}) - fc2_e525), fc2_n21_s34[1:0]};
+    reg  [24:0] fc2_n21_s36_d1;
+    wire signed [24:0] fc2_n21_s36_d1_v = $signed(fc2_n21_s36_d1);
+    reg  [24:0] fc2_n21_s35_d1;
+    wire signed [24:0] fc2_n21_s35_d1_v = $signed(fc2_n21_s35_d1);
+    wire signed [23:0] fc2_n21_s50_xh = $signed(fc2_n21_s36_d1_v[24:1]);
+    wire signed [26:0] fc2_n21_s50 = $signed({($signed({{2{fc2_n21_s50_xh[23]}}, fc2_n21_s50_xh}) - $signed({fc2_n21_s35_d1_v[24], fc2_n21_s35_d1_v})), fc2_n21_s36_d1_v[0]});
+    reg  [21:0] fc2_n21_s41_d1;
+    wire signed [21:0] fc2_n21_s41_d1_v = $signed(fc2_n21_s41_d1);
+    reg  [23:0] fc2_n21_s37_d1;
+    wire signed [18:0] fc2_n21_s51_xh = $signed(fc2_n21_s41_d1_v[21:3]);
+    wire signed [26:0] fc2_n21_s51 = $signed({($signed({{5{fc2_n21_s51_xh[18]}}, fc2_n21_s51_xh}) + $signed(fc2_n21_s37_d1)), fc2_n21_s41_d1_v[2:0]});
+    reg  [21:0] fc2_n21_s38_d1;
+    wire signed [21:0] fc2_n21_s38_d1_v = $signed(fc2_n21_s38_d1);
+    reg  [21:0] fc2_n21_s43_d1;
+    wire signed [17:0] fc2_n21_s52_xh = $signed(fc2_n21_s38_d1_v[21:4]);
+    wire signed [25:0] fc2_n21_s52 = $signed({($signed({{4{fc2_n21_s52_xh[17]}}, fc2_n21_s52_xh}) + $signed(fc2_n21_s43_d1)), fc2_n21_s38_d1_v[3:0]});
+    wire signed [25:0] fc2_n21_s53 = $signed({{2{fc2_e505_d1_v[23]}}, fc2_e505_d1_v}) - $signed({fc2_e546_d1_v[24], fc2_e546_d1_v});
+    reg  [21:0] fc2_n21_s45_d1;
+    wire signed [21:0] fc2_n21_s45_d1_v = $signed(fc2_n21_s45_d1);
+    reg  [25:0] fc2_n21_s40_d1;
+    wire signed [25:0] fc2_n21_s54 = $signed({{4{fc2_n21_s45_d1_v[21]}}, fc2_n21_s45_d1_v}) - $signed(fc2_n21_s40_d1);
+    reg  signed [23:0] fc2_n21_s39_d1;
+    reg  [22:0] fc2_n21_s48_d1;
+    wire signed [22:0] fc2_n21_s48_d1_v = $signed(fc2_n21_s48_d1);
+    wire signed [21:0] fc2_n21_s55_xh = $signed(fc2_n21_s39_d1[23:2]);
+    wire signed [25:0] fc2_n21_s55 = $signed({($signed({{2{fc2_n21_s55_xh[21]}}, fc2_n21_s55_xh}) - $signed({fc2_n21_s48_d1_v[22], fc2_n21_s48_d1_v})), fc2_n21_s39_d1[1:0]});
+    reg  [24:0] fc2_n21_s46_d1;
+    wire signed [24:0] fc2_n21_s46_d1_v = $signed(fc2_n21_s46_d1);
+    reg  [26:0] fc2_n21_s42_d1;
+    wire signed [26:0] fc2_n21_s56 = $signed({{2{fc2_n21_s46_d1_v[24]}}, fc2_n21_s46_d1_v}) - $signed(fc2_n21_s42_d1);
+    reg  signed [24:0] fc2_n21_s47_d1;
+    wire signed [25:0] fc2_n21_s57 = $signed({fc2_n21_s47_d1[24], fc2_n21_s47_d1}) - $signed({fc2_e477_d1_v[24], fc2_e477_d1_v});
+    reg  signed [24:0] fc2_n21_s49_d1;
+    reg  signed [26:0] fc2_n21_s44_d1;
+    wire signed [26:0] fc2_n21_s59 = fc2_n21_s51 + $signed({fc2_n21_s52[25], fc2_n21_s52});
+    wire signed [26:0] fc2_n21_s60 = fc2_n21_s50 - $signed({fc2_n21_s55[25], fc2_n21_s55});
+    wire signed [26:0] fc2_n21_s61 = $signed({fc2_n21_s57[25], fc2_n21_s57}) - $signed({fc2_n21_s54[25], fc2_n21_s54});
+    wire signed [26:0] fc2_n21_s62 = ($signed({{2{fc2_n21_s49_d1[24]}}, fc2_n21_s49_d1}) + fc2_n21_s44_d1) - $signed({fc2_n21_s53[25], fc2_n21_s53});
+    wire signed [27:0] fc2_n21_s63 = $signed({fc2_n21_s56[26], fc2_n21_s56}) - $signed({fc2_n21_s59[26], fc2_n21_s59});
+    reg  signed [27:0] fc2_n21_s64_d1;
+    reg  signed [28:0] fc2_n21_s65_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n21_acc = (($signed({fc2_n21_t5_0_a_d1[27], fc2_n21_t5_0_a_d1}) + $signed({fc2_n21_t5_0_b_d1[27], fc2_n21_t5_0_b_d1})) + 29'sd451584);
+    wire signed [28:0] fc2_n21_acc = ($signed({fc2_n21_s64_d1[27], fc2_n21_s64_d1}) - fc2_n21_s65_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n21_y_fl = $signed(fc2_n21_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n22_p0 = fc2_in_0 * 7'sh50; // weight -0.046875
-    wire signed [23:0] fc2_n22_p2 = fc2_in_2 * 9'sh145; // weight -0.1826171875
-    wire signed [23:0] fc2_n22_p3 = fc2_in_3 * 9'sd201; // weight 0.1962890625
-    wire signed [23:0] fc2_n22_p4 = fc2_in_4 * 9'sh137; // weight -0.1962890625
-    wire signed [22:0] fc2_n22_p5 = fc2_in_5 * 8'sd88; // weight 0.0859375
-    wire signed [20:0] fc2_n22_p6 = fc2_in_6 * 6'sh2d; // weight -0.0185546875
-    wire signed [23:0] fc2_n22_p8 = fc2_in_8 * 9'sd198; // weight 0.193359375
-    wire signed [23:0] fc2_n22_p9 = fc2_in_9 * 9'sh122; // weight -0.216796875
-    wire signed [23:0] fc2_n22_p10 = fc2_in_10 * 9'sh122; // weight -0.216796875
-    wire signed [22:0] fc2_n22_p11 = fc2_in_11 * 8'sd122; // weight 0.119140625
-    wire signed [22:0] fc2_n22_p12 = fc2_in_12 * 8'shbb; // weight -0.0673828125
-    wire signed [23:0] fc2_n22_p14 = fc2_in_14 * 9'sd178; // weight 0.173828125
-    wire signed [23:0] fc2_n22_p15 = fc2_in_15 * 9'sh15c; // weight -0.16015625
-    wire signed [21:0] fc2_n22_p16 = fc2_in_16 * 7'sd59; // weight 0.0576171875
-    wire signed [20:0] fc2_n22_p19 = fc2_in_19 * 6'sd26; // weight 0.025390625
-    wire signed [22:0] fc2_n22_p20 = fc2_in_20 * 8'sd114; // weight 0.111328125
-    wire signed [23:0] fc2_n22_p21 = fc2_in_21 * 9'sh154; // weight -0.16796875
-    wire signed [20:0] fc2_n22_p23 = fc2_in_23 * 6'sh2b; // weight -0.0205078125
-    wire signed [20:0] fc2_n22_p24 = fc2_in_24 * 6'sd22; // weight 0.021484375
-    wire signed [19:0] fc2_n22_p25 = fc2_in_25 * 5'sd11; // weight 0.0107421875
-    wire signed [21:0] fc2_n22_p27 = fc2_in_27 * 7'sd49; // weight 0.0478515625
-    wire signed [23:0] fc2_n22_p28 = fc2_in_28 * 9'sd161; // weight 0.1572265625
-    wire signed [22:0] fc2_n22_p29 = fc2_in_29 * 8'sd126; // weight 0.123046875
-    wire signed [20:0] fc2_n22_p31 = fc2_in_31 * 6'sh2b; // weight -0.0205078125
-    wire signed [19:0] fc2_n22_p32 = fc2_in_32 * 5'sh12; // weight -0.013671875
-    wire signed [22:0] fc2_n22_p34 = fc2_in_34 * 8'shb6; // weight -0.072265625
-    wire signed [21:0] fc2_n22_p35 = fc2_in_35 * 7'sh45; // weight -0.0576171875
-    wire signed [22:0] fc2_n22_p36 = fc2_in_36 * 8'shbf; // weight -0.0634765625
-    wire signed [20:0] fc2_n22_p39 = fc2_in_39 * 6'sh26; // weight -0.025390625
-    wire signed [21:0] fc2_n22_p40 = fc2_in_40 * 7'sh4c; // weight -0.05078125
-    wire signed [23:0] fc2_n22_p42 = fc2_in_42 * 9'sd164; // weight 0.16015625
-    wire signed [23:0] fc2_n22_p43 = fc2_in_43 * 9'sd156; // weight 0.15234375
-    wire signed [23:0] fc2_n22_p44 = fc2_in_44 * 9'sh124; // weight -0.21484375
-    wire signed [22:0] fc2_n22_p45 = fc2_in_45 * 8'shbd; // weight -0.0654296875
-    wire signed [22:0] fc2_n22_p46 = fc2_in_46 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc2_n22_p47 = fc2_in_47 * 8'sh9c; // weight -0.09765625
-    wire signed [22:0] fc2_n22_p50 = fc2_in_50 * 8'sd96; // weight 0.09375
-    wire signed [22:0] fc2_n22_p51 = fc2_in_51 * 8'sd82; // weight 0.080078125
-    wire signed [22:0] fc2_n22_p52 = fc2_in_52 * 8'sh8e; // weight -0.111328125
-    wire signed [23:0] fc2_n22_p53 = fc2_in_53 * 9'sd196; // weight 0.19140625
-    wire signed [23:0] fc2_n22_p54 = fc2_in_54 * 9'sh17b; // weight -0.1298828125
-    wire signed [23:0] fc2_n22_p55 = fc2_in_55 * 9'sd158; // weight 0.154296875
-    wire signed [21:0] fc2_n22_p57 = fc2_in_57 * 7'sh45; // weight -0.0576171875
-    wire signed [21:0] fc2_n22_p58 = fc2_in_58 * 7'sd35; // weight 0.0341796875
-    wire signed [19:0] fc2_n22_p60 = fc2_in_60 * 5'sh11; // weight -0.0146484375
-    wire signed [20:0] fc2_n22_p61_sh = $signed({fc2_in_61, 5'd0});
-    wire signed [18:0] fc2_n22_p62 = fc2_in_62 * 4'sd5; // weight 0.0048828125
-    wire signed [21:0] fc2_n22_t0_30 = $signed({{2{fc2_n22_p60[19]}}, fc2_n22_p60}) + (-$signed({fc2_n22_p61_sh[20], fc2_n22_p61_sh}));
-    reg  signed [23:0] fc2_n22_t1_0_a_d1;
-    reg  signed [24:0] fc2_n22_t1_0_b_d1;
-    wire signed [25:0] fc2_n22_t1_0 = $signed({{2{fc2_n22_t1_0_a_d1[23]}}, fc2_n22_t1_0_a_d1}) + $signed({fc2_n22_t1_0_b_d1[24], fc2_n22_t1_0_b_d1});
-    reg  signed [24:0] fc2_n22_t0_2_d1;
-    reg  signed [23:0] fc2_n22_t1_1_b_d1;
-    wire signed [24:0] fc2_n22_t1_1 = fc2_n22_t0_2_d1 + $signed({fc2_n22_t1_1_b_d1[23], fc2_n22_t1_1_b_d1});
-    reg  signed [24:0] fc2_n22_t1_2_a_d1;
-    reg  signed [24:0] fc2_n22_t1_2_b_d1;
-    wire signed [25:0] fc2_n22_t1_2 = $signed({fc2_n22_t1_2_a_d1[24], fc2_n22_t1_2_a_d1}) + $signed({fc2_n22_t1_2_b_d1[24], fc2_n22_t1_2_b_d1});
-    reg  signed [23:0] fc2_n22_t1_3_a_d1;
-    reg  signed [24:0] fc2_n22_t1_3_b_d1;
-    wire signed [25:0] fc2_n22_t1_3 = $signed({{2{fc2_n22_t1_3_a_d1[23]}}, fc2_n22_t1_3_a_d1}) + $signed({fc2_n22_t1_3_b_d1[24], fc2_n22_t1_3_b_d1});
-    reg  signed [23:0] fc2_n22_t1_4_a_d1;
-    reg  signed [22:0] fc2_n22_t1_4_b_d1;
-    wire signed [24:0] fc2_n22_t1_4 = $signed({fc2_n22_t1_4_a_d1[23], fc2_n22_t1_4_a_d1}) + $signed({{2{fc2_n22_t1_4_b_d1[22]}}, fc2_n22_t1_4_b_d1});
-    reg  signed [24:0] fc2_n22_t1_5_a_d1;
-    reg  signed [23:0] fc2_n22_t1_5_b_d1;
-    reg  signed [21:0] fc2_n22_t1_6_a_d1;
-    reg  signed [23:0] fc2_n22_t0_13_d1;
-    wire signed [23:0] fc2_n22_t1_6 = $signed({{2{fc2_n22_t1_6_a_d1[21]}}, fc2_n22_t1_6_a_d1}) + fc2_n22_t0_13_d1;
-    reg  signed [24:0] fc2_n22_t0_14_d1;
-    reg  signed [22:0] fc2_n22_t1_7_b_d1;
-    wire signed [24:0] fc2_n22_t1_7 = fc2_n22_t0_14_d1 + $signed({{2{fc2_n22_t1_7_b_d1[22]}}, fc2_n22_t1_7_b_d1});
-    reg  signed [23:0] fc2_n22_t1_8_a_d1;
-    reg  signed [23:0] fc2_n22_t1_8_b_d1;
-    wire signed [24:0] fc2_n22_t1_8 = $signed({fc2_n22_t1_8_a_d1[23], fc2_n22_t1_8_a_d1}) + $signed({fc2_n22_t1_8_b_d1[23], fc2_n22_t1_8_b_d1});
-    reg  signed [23:0] fc2_n22_t1_9_a_d1;
-    reg  signed [22:0] fc2_n22_t1_9_b_d1;
-    wire signed [24:0] fc2_n22_t1_9 = $signed({fc2_n22_t1_9_a_d1[23], fc2_n22_t1_9_a_d1}) + $signed({{2{fc2_n22_t1_9_b_d1[22]}}, fc2_n22_t1_9_b_d1});
-    reg  signed [23:0] fc2_n22_t1_10_a_d1;
-    reg  signed [24:0] fc2_n22_t0_21_d1;
-    wire signed [24:0] fc2_n22_t1_10 = $signed({fc2_n22_t1_10_a_d1[23], fc2_n22_t1_10_a_d1}) + fc2_n22_t0_21_d1;
-    reg  signed [24:0] fc2_n22_t0_22_d1;
-    reg  signed [23:0] fc2_n22_t1_11_b_d1;
-    wire signed [24:0] fc2_n22_t1_11 = fc2_n22_t0_22_d1 + $signed({fc2_n22_t1_11_b_d1[23], fc2_n22_t1_11_b_d1});
-    reg  signed [23:0] fc2_n22_t1_12_a_d1;
-    reg  signed [23:0] fc2_n22_t1_12_b_d1;
-    wire signed [24:0] fc2_n22_t1_12 = $signed({fc2_n22_t1_12_a_d1[23], fc2_n22_t1_12_a_d1}) + $signed({fc2_n22_t1_12_b_d1[23], fc2_n22_t1_12_b_d1});
-    reg  signed [24:0] fc2_n22_t1_13_a_d1;
-    reg  signed [24:0] fc2_n22_t1_13_b_d1;
-    reg  signed [23:0] fc2_n22_t1_14_a_d1;
-    reg  signed [23:0] fc2_n22_t1_14_b_d1;
-    wire signed [24:0] fc2_n22_t1_14 = $signed({fc2_n22_t1_14_a_d1[23], fc2_n22_t1_14_a_d1}) + $signed({fc2_n22_t1_14_b_d1[23], fc2_n22_t1_14_b_d1});
-    reg  signed [21:0] fc2_n22_t1_15_a_d1;
-    reg  signed [23:0] fc2_n22_t0_31_d1;
-    wire signed [23:0] fc2_n22_t1_15 = $signed({{2{fc2_n22_t1_15_a_d1[21]}}, fc2_n22_t1_15_a_d1}) + fc2_n22_t0_31_d1;
-    wire signed [26:0] fc2_n22_t2_0 = $signed({fc2_n22_t1_0[25], fc2_n22_t1_0}) + $signed({{2{fc2_n22_t1_1[24]}}, fc2_n22_t1_1});
-    wire signed [26:0] fc2_n22_t2_1 = $signed({fc2_n22_t1_2[25], fc2_n22_t1_2}) + $signed({fc2_n22_t1_3[25], fc2_n22_t1_3});
-    wire signed [25:0] fc2_n22_t2_2 = $signed({fc2_n22_t1_4[24], fc2_n22_t1_4}) + ($signed({fc2_n22_t1_5_a_d1[24], fc2_n22_t1_5_a_d1}) + $signed({{2{fc2_n22_t1_5_b_d1[23]}}, fc2_n22_t1_5_b_d1}));
-    wire signed [25:0] fc2_n22_t2_3 = $signed({{2{fc2_n22_t1_6[23]}}, fc2_n22_t1_6}) + $signed({fc2_n22_t1_7[24], fc2_n22_t1_7});
-    wire signed [25:0] fc2_n22_t2_4 = $signed({fc2_n22_t1_8[24], fc2_n22_t1_8}) + $signed({fc2_n22_t1_9[24], fc2_n22_t1_9});
-    wire signed [25:0] fc2_n22_t2_5 = $signed({fc2_n22_t1_10[24], fc2_n22_t1_10}) + $signed({fc2_n22_t1_11[24], fc2_n22_t1_11});
-    wire signed [25:0] fc2_n22_t2_6 = $signed({fc2_n22_t1_12[24], fc2_n22_t1_12}) + ($signed({fc2_n22_t1_13_a_d1[24], fc2_n22_t1_13_a_d1}) + $signed({fc2_n22_t1_13_b_d1[24], fc2_n22_t1_13_b_d1}));
-    wire signed [25:0] fc2_n22_t2_7 = $signed({fc2_n22_t1_14[24], fc2_n22_t1_14}) + $signed({{2{fc2_n22_t1_15[23]}}, fc2_n22_t1_15});
-    wire signed [26:0] fc2_n22_t3_1 = $signed({fc2_n22_t2_2[25], fc2_n22_t2_2}) + $signed({fc2_n22_t2_3[25], fc2_n22_t2_3});
-    wire signed [26:0] fc2_n22_t3_2 = $signed({fc2_n22_t2_4[25], fc2_n22_t2_4}) + $signed({fc2_n22_t2_5[25], fc2_n22_t2_5});
-    wire signed [26:0] fc2_n22_t3_3 = $signed({fc2_n22_t2_6[25], fc2_n22_t2_6}) + $signed({fc2_n22_t2_7[25], fc2_n22_t2_7});
-    wire signed [27:0] fc2_n22_t4_0 = ($signed({fc2_n22_t2_0[26], fc2_n22_t2_0}) + $signed({fc2_n22_t2_1[26], fc2_n22_t2_1})) + $signed({fc2_n22_t3_1[26], fc2_n22_t3_1});
-    reg  signed [27:0] fc2_n22_t5_0_a_d1;
-    reg  signed [27:0] fc2_n22_t5_0_b_d1;
+    wire signed [17:0] fc2_n22_s0 = $signed({($signed({{2{fc2_e237_xh[14]}}, fc2_e237_xh}) + $signed({fc2_in_10[15], fc2_in_10})), fc2_in_13[0]});
+    wire signed [8:0] fc2_n22_s1_xh = $signed(fc2_in_51[15:7]);
+    wire signed [23:0] fc2_n22_s1 = $signed({($signed({{8{fc2_n22_s1_xh[8]}}, fc2_n22_s1_xh}) - $signed({fc2_in_44[15], fc2_in_44})), fc2_in_51[6:0]});
+    wire signed [13:0] fc2_n22_s2_xh = $signed(fc2_e57[17:4]);
+    wire signed [20:0] fc2_n22_s2 = $signed({($signed({{3{fc2_n22_s2_xh[13]}}, fc2_n22_s2_xh}) + $signed({fc2_in_54[15], fc2_in_54})), fc2_e57[3:0]});
+    wire signed [17:0] fc2_n22_s3_xh = $signed(fc2_n22_s1[23:6]);
+    wire signed [24:0] fc2_n22_s3 = $signed({($signed({fc2_n22_s3_xh[17], fc2_n22_s3_xh}) - $signed({fc2_n22_s0[17], fc2_n22_s0})), fc2_n22_s1[5:0]});
+    wire signed [19:0] fc2_n22_s4 = $signed({($signed({{3{fc2_n17_s9_xh[14]}}, fc2_n17_s9_xh}) - $signed({fc2_e39[16], fc2_e39})), fc2_e32[1:0]});
+    wire signed [11:0] fc2_n22_s5_xh = $signed(fc2_e79[16:5]);
+    wire signed [22:0] fc2_n22_s5 = $signed({($signed({{6{fc2_n22_s5_xh[11]}}, fc2_n22_s5_xh}) + $signed({fc2_e111[16], fc2_e111})), fc2_e79[4:0]});
+    wire signed [13:0] fc2_n22_s6_xh = $signed(fc2_e114[18:5]);
+    wire signed [23:0] fc2_n22_s6 = $signed({($signed({{5{fc2_n22_s6_xh[13]}}, fc2_n22_s6_xh}) - fc2_e114), fc2_e114[4:0]});
+    wire signed [14:0] fc2_n22_s7_xh = $signed(fc2_e266[17:3]);
+    wire signed [20:0] fc2_n22_s7 = $signed({($signed({{3{fc2_n22_s7_xh[14]}}, fc2_n22_s7_xh}) + $signed({fc2_e145[16], fc2_e145})), fc2_e266[2:0]});
+    wire signed [23:0] fc2_n22_s8 = $signed({($signed({{6{fc2_e913_xh[11]}}, fc2_e913_xh}) - $signed({fc2_e427[16], fc2_e427})), fc2_e280[5:0]});
+    wire signed [16:0] fc2_n22_s9_xh = $signed(fc2_n22_s2[20:4]);
+    wire signed [22:0] fc2_n22_s9 = $signed({($signed({{2{fc2_n22_s9_xh[16]}}, fc2_n22_s9_xh}) - $signed({fc2_e881[17], fc2_e881})), fc2_n22_s2[3:0]});
+    wire signed [15:0] fc2_n22_s10_xh = $signed(fc2_e247[18:3]);
+    wire signed [22:0] fc2_n22_s10 = $signed({($signed({{4{fc2_n22_s10_xh[15]}}, fc2_n22_s10_xh}) + fc2_e233), fc2_e247[2:0]});
+    wire signed [17:0] fc2_n22_s11_xh = $signed(fc2_e789[19:2]);
+    wire signed [21:0] fc2_n22_s11 = $signed({($signed({{2{fc2_n22_s11_xh[17]}}, fc2_n22_s11_xh}) + fc2_e312), fc2_e789[1:0]});
+    wire signed [16:0] fc2_n22_s13_xh = $signed(fc2_n22_s4[19:3]);
+    wire signed [22:0] fc2_n22_s13 = $signed({($signed({{3{fc2_n22_s13_xh[16]}}, fc2_n22_s13_xh}) + fc2_e898), fc2_n22_s4[2:0]});
+    wire signed [16:0] fc2_n22_s14_xh = $signed(fc2_n22_s5[22:6]);
+    wire signed [23:0] fc2_n22_s14 = $signed({($signed({fc2_n22_s14_xh[16], fc2_n22_s14_xh}) - fc2_e117), fc2_n22_s5[5:0]});
+    wire signed [20:0] fc2_n22_s15 = $signed({($signed(fc2_n22_s7[20:2]) + $signed({fc2_e188[17], fc2_e188})), fc2_n22_s7[1:0]});
+    wire signed [14:0] fc2_n22_s16_xh = $signed(fc2_e195[18:4]);
+    wire signed [24:0] fc2_n22_s16 = $signed({($signed({{6{fc2_n22_s16_xh[14]}}, fc2_n22_s16_xh}) + fc2_e250), fc2_e195[3:0]});
+    wire signed [23:0] fc2_n22_s17 = $signed({($signed(fc2_n22_s8[23:2]) - $signed({{4{fc2_e255[17]}}, fc2_e255})), fc2_n22_s8[1:0]});
+    wire signed [14:0] fc2_n22_s18_xh = $signed(fc2_e371[17:3]);
+    wire signed [21:0] fc2_n22_s18 = $signed({($signed({{4{fc2_n22_s18_xh[14]}}, fc2_n22_s18_xh}) + fc2_e337), fc2_e371[2:0]});
+    wire signed [11:0] fc2_n22_s19_xh = $signed(fc2_e376[17:6]);
+    wire signed [23:0] fc2_n22_s19 = $signed({($signed({{6{fc2_n22_s19_xh[11]}}, fc2_n22_s19_xh}) + fc2_e371), fc2_e376[5:0]});
+    wire signed [18:0] fc2_n22_s20_xh = $signed(fc2_e381[19:1]);
+    wire signed [20:0] fc2_n22_s20 = $signed({($signed({fc2_n22_s20_xh[18], fc2_n22_s20_xh}) + fc2_e403), fc2_e381[0]});
+    wire signed [16:0] fc2_n22_s21_xh = $signed(fc2_e743[18:2]);
+    wire signed [20:0] fc2_n22_s21 = $signed({($signed({{2{fc2_n22_s21_xh[16]}}, fc2_n22_s21_xh}) + fc2_e420), fc2_e743[1:0]});
+    wire signed [15:0] fc2_n22_s22_xh = $signed(fc2_e842[17:2]);
+    wire signed [19:0] fc2_n22_s22 = $signed({($signed({{2{fc2_n22_s22_xh[15]}}, fc2_n22_s22_xh}) - fc2_e842), fc2_e842[1:0]});
+    wire signed [17:0] fc2_n22_s23_xh = $signed(fc2_e846[24:7]);
+    wire signed [26:0] fc2_n22_s23 = $signed({($signed({{2{fc2_n22_s23_xh[17]}}, fc2_n22_s23_xh}) + $signed({fc2_e851[18], fc2_e851})), fc2_e846[6:0]});
+    wire signed [16:0] fc2_n22_s24_xh = $signed(fc2_e867[19:3]);
+    wire signed [21:0] fc2_n22_s24 = $signed({($signed({{2{fc2_n22_s24_xh[16]}}, fc2_n22_s24_xh}) - $signed({fc2_e853[17], fc2_e853})), fc2_e867[2:0]});
+    wire signed [22:0] fc2_n22_s25_xh = $signed(fc2_n22_s6[23:1]);
+    wire signed [25:0] fc2_n22_s25 = $signed({($signed({{2{fc2_n22_s25_xh[22]}}, fc2_n22_s25_xh}) - fc2_n22_s3), fc2_n22_s6[0]});
+    wire signed [23:0] fc2_n22_s26 = fc2_e309 - $signed({{5{fc2_e661[18]}}, fc2_e661});
+    wire signed [20:0] fc2_n22_s27_xh = $signed(fc2_n22_s14[23:3]);
+    wire [25:0] fc2_n22_s27_u = {($signed({{2{fc2_n22_s27_xh[20]}}, fc2_n22_s27_xh}) - fc2_n22_s9), fc2_n22_s14[2:0]};
+    wire signed [16:0] fc2_n22_s28_xh = $signed(fc2_e418[18:2]);
+    wire [25:0] fc2_n22_s28_u = {($signed({{7{fc2_n22_s28_xh[16]}}, fc2_n22_s28_xh}) + fc2_n22_s19), fc2_e418[1:0]};
+    wire signed [17:0] fc2_n22_s29_xh = $signed(fc2_e609[23:6]);
+    wire [25:0] fc2_n22_s29_u = {($signed({{2{fc2_n22_s29_xh[17]}}, fc2_n22_s29_xh}) - fc2_n22_s22), fc2_e609[5:0]};
+    wire signed [18:0] fc2_n22_s31_xh = $signed(fc2_n22_s11[21:3]);
+    wire [24:0] fc2_n22_s31_u = {($signed({{3{fc2_n22_s31_xh[18]}}, fc2_n22_s31_xh}) - $signed({fc2_n22_s15[20], fc2_n22_s15})), fc2_n22_s11[2:0]};
+    wire signed [17:0] fc2_n22_s32_xh = $signed(fc2_n22_s18[21:4]);
+    wire signed [19:0] fc2_n22_s32_hi = $signed({{2{fc2_n22_s32_xh[17]}}, fc2_n22_s32_xh}) - ($signed({{2{fc2_e287[17]}}, fc2_e287}) - $signed({fc2_e895[18], fc2_e895}));
+    wire signed [19:0] fc2_n22_s33_xh = $signed(fc2_n22_s21[20:1]);
+    wire [24:0] fc2_n22_s33_u = {($signed({{4{fc2_n22_s33_xh[19]}}, fc2_n22_s33_xh}) + fc2_e708), fc2_n22_s21[0]};
+    wire [23:0] fc2_n22_s35_u = {($signed({{4{fc2_n11_s37_xh[17]}}, fc2_n11_s37_xh}) - fc2_n22_s24), fc2_e815[1:0]};
+    wire signed [18:0] fc2_n22_s36_xh = $signed(fc2_n22_s13[22:4]);
+    wire [25:0] fc2_n22_s36_u = {($signed({{3{fc2_n22_s36_xh[18]}}, fc2_n22_s36_xh}) + $signed({fc2_n22_s20[20], fc2_n22_s20})), fc2_n22_s13[3:0]};
+    wire signed [18:0] fc2_n22_s37_xh = $signed(fc2_e675[20:2]);
+    wire [23:0] fc2_n22_s37_u = {($signed({{3{fc2_n22_s37_xh[18]}}, fc2_n22_s37_xh}) - fc2_e483), fc2_e675[1:0]};
+    wire signed [19:0] fc2_n22_s39_xh = $signed(fc2_e612[21:2]);
+    wire [25:0] fc2_n22_s39_u = {($signed({{4{fc2_n22_s39_xh[19]}}, fc2_n22_s39_xh}) + fc2_n22_s17), fc2_e612[1:0]};
+    reg  [23:0] fc2_n22_s32_d1;
+    wire signed [23:0] fc2_n22_s32_d1_v = $signed(fc2_n22_s32_d1);
+    reg  [25:0] fc2_n22_s29_d1;
+    wire signed [25:0] fc2_n22_s41 = $signed({{2{fc2_n22_s32_d1_v[23]}}, fc2_n22_s32_d1_v}) + $signed(fc2_n22_s29_d1);
+    reg  [22:0] fc2_e469_d1;
+    wire signed [22:0] fc2_e469_d1_v = $signed(fc2_e469_d1);
+    reg  signed [20:0] fc2_n22_s34_d1;
+    wire signed [17:0] fc2_n22_s42_xh = $signed(fc2_e469_d1_v[22:5]);
+    wire signed [25:0] fc2_n22_s42 = $signed({($signed({{3{fc2_n22_s42_xh[17]}}, fc2_n22_s42_xh}) + fc2_n22_s34_d1), fc2_e469_d1_v[4:0]});
+    reg  [25:0] fc2_n22_s27_d1;
+    wire signed [25:0] fc2_n22_s27_d1_v = $signed(fc2_n22_s27_d1);
+    reg  [24:0] fc2_n22_s31_d1;
+    wire signed [24:0] fc2_n22_s31_d1_v = $signed(fc2_n22_s31_d1);
+    wire signed [24:0] fc2_n22_s43_xh = $signed(fc2_n22_s27_d1_v[25:1]);
+    wire signed [26:0] fc2_n22_s43 = $signed({($signed({fc2_n22_s43_xh[24], fc2_n22_s43_xh}) + $signed({fc2_n22_s31_d1_v[24], fc2_n22_s31_d1_v})), fc2_n22_s27_d1_v[0]});
+    reg  [25:0] fc2_n22_s28_d1;
+    reg  [23:0] fc2_n22_s35_d1;
+    wire signed [23:0] fc2_n22_s35_d1_v = $signed(fc2_n22_s35_d1);
+    wire signed [25:0] fc2_n22_s44 = $signed(fc2_n22_s28_d1) - $signed({{2{fc2_n22_s35_d1_v[23]}}, fc2_n22_s35_d1_v});
+    reg  [25:0] fc2_n22_s36_d1;
+    reg  [23:0] fc2_n22_s37_d1;
+    wire signed [23:0] fc2_n22_s37_d1_v = $signed(fc2_n22_s37_d1);
+    wire signed [25:0] fc2_n22_s45 = $signed(fc2_n22_s36_d1) + $signed({{2{fc2_n22_s37_d1_v[23]}}, fc2_n22_s37_d1_v});
+    reg  [24:0] fc2_n22_s33_d1;
+    wire signed [24:0] fc2_n22_s33_d1_v = $signed(fc2_n22_s33_d1);
+    reg  signed [23:0] fc2_n22_s30_d1;
+    wire signed [23:0] fc2_n22_s46_xh = $signed(fc2_n22_s33_d1_v[24:1]);
+    wire signed [25:0] fc2_n22_s46 = $signed({($signed({fc2_n22_s46_xh[23], fc2_n22_s46_xh}) - $signed({fc2_n22_s30_d1[23], fc2_n22_s30_d1})), fc2_n22_s33_d1_v[0]});
+    reg  [25:0] fc2_n22_s39_d1;
+    wire signed [25:0] fc2_n22_s47 = $signed(fc2_n22_s39_d1) - $signed({{2{fc2_e497_d1_v[23]}}, fc2_e497_d1_v});
+    reg  signed [25:0] fc2_n22_s40_d1;
+    reg  signed [26:0] fc2_n22_s38_d1;
+    wire signed [26:0] fc2_n22_s50 = fc2_n22_s43 - $signed({fc2_n22_s45[25], fc2_n22_s45});
+    wire signed [26:0] fc2_n22_s51 = $signed({fc2_n22_s47[25], fc2_n22_s47}) + $signed({fc2_n22_s41[25], fc2_n22_s41});
+    wire signed [27:0] fc2_n22_s52 = ($signed({{2{fc2_n22_s40_d1[25]}}, fc2_n22_s40_d1}) - $signed({fc2_n22_s38_d1[26], fc2_n22_s38_d1})) + $signed({{2{fc2_n22_s44[25]}}, fc2_n22_s44});
+    wire signed [26:0] fc2_n22_s53 = ($signed({fc2_n22_s46[25], fc2_n22_s46}) + $signed({fc2_n22_s42[25], fc2_n22_s42})) - $signed({{3{fc2_e569[23]}}, fc2_e569});
+    reg  signed [28:0] fc2_n22_s55_d1;
+    reg  signed [27:0] fc2_n22_s54_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n22_acc = ($signed({fc2_n22_t5_0_a_d1[27], fc2_n22_t5_0_a_d1}) + $signed({fc2_n22_t5_0_b_d1[27], fc2_n22_t5_0_b_d1}));
+    wire signed [28:0] fc2_n22_acc = (-(fc2_n22_s55_d1 - $signed({fc2_n22_s54_d1[27], fc2_n22_s54_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n22_y_fl = $signed(fc2_n22_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n23_p0 = fc2_in_0 * 8'sh89; // weight -0.1162109375
-    wire signed [22:0] fc2_n23_p1 = fc2_in_1 * 8'sd76; // weight 0.07421875
-    wire signed [16:0] fc2_n23_p4_sh = $signed({fc2_in_4, 1'd0});
-    wire signed [20:0] fc2_n23_p6 = fc2_in_6 * 6'sh2e; // weight -0.017578125
-    wire signed [20:0] fc2_n23_p7 = fc2_in_7 * 6'sh2f; // weight -0.0166015625
-    wire signed [23:0] fc2_n23_p9 = fc2_in_9 * 9'sd213; // weight 0.2080078125
-    wire signed [21:0] fc2_n23_p10 = fc2_in_10 * 7'sh4f; // weight -0.0478515625
-    wire signed [21:0] fc2_n23_p11 = fc2_in_11 * 7'sd34; // weight 0.033203125
-    wire signed [23:0] fc2_n23_p12 = fc2_in_12 * 9'sd217; // weight 0.2119140625
-    wire signed [23:0] fc2_n23_p13 = fc2_in_13 * 9'sh177; // weight -0.1337890625
-    wire signed [22:0] fc2_n23_p14 = fc2_in_14 * 8'sha4; // weight -0.08984375
-    wire signed [23:0] fc2_n23_p15 = fc2_in_15 * 9'sd199; // weight 0.1943359375
-    wire signed [21:0] fc2_n23_p16 = fc2_in_16 * 7'sd55; // weight 0.0537109375
-    wire signed [21:0] fc2_n23_p18 = fc2_in_18 * 7'sd59; // weight 0.0576171875
-    wire signed [19:0] fc2_n23_p20 = fc2_in_20 * 5'sd10; // weight 0.009765625
-    wire signed [21:0] fc2_n23_p23 = fc2_in_23 * 7'sh4b; // weight -0.0517578125
-    wire signed [21:0] fc2_n23_p25 = fc2_in_25 * 7'sd43; // weight 0.0419921875
-    wire signed [21:0] fc2_n23_p27 = fc2_in_27 * 7'sh46; // weight -0.056640625
-    wire signed [20:0] fc2_n23_p28 = fc2_in_28 * 6'sd17; // weight 0.0166015625
-    wire signed [22:0] fc2_n23_p30 = fc2_in_30 * 8'sd84; // weight 0.08203125
-    wire signed [21:0] fc2_n23_p31 = fc2_in_31 * 7'sd50; // weight 0.048828125
-    wire signed [22:0] fc2_n23_p32 = fc2_in_32 * 8'sd80; // weight 0.078125
-    wire signed [23:0] fc2_n23_p34 = fc2_in_34 * 9'sh12e; // weight -0.205078125
-    wire signed [23:0] fc2_n23_p35 = fc2_in_35 * 9'sd191; // weight 0.1865234375
-    wire signed [22:0] fc2_n23_p36 = fc2_in_36 * 8'shbe; // weight -0.064453125
-    wire signed [22:0] fc2_n23_p37 = fc2_in_37 * 8'sha9; // weight -0.0849609375
-    wire signed [19:0] fc2_n23_p38 = fc2_in_38 * 5'sh16; // weight -0.009765625
-    wire signed [20:0] fc2_n23_p39 = fc2_in_39 * 6'sd28; // weight 0.02734375
-    wire signed [22:0] fc2_n23_p40 = fc2_in_40 * 8'sd94; // weight 0.091796875
-    wire signed [22:0] fc2_n23_p41 = fc2_in_41 * 8'sd83; // weight 0.0810546875
-    wire signed [21:0] fc2_n23_p42 = fc2_in_42 * 7'sh58; // weight -0.0390625
-    wire signed [21:0] fc2_n23_p44 = fc2_in_44 * 7'sh53; // weight -0.0439453125
-    wire signed [23:0] fc2_n23_p47 = fc2_in_47 * 9'sh11d; // weight -0.2216796875
-    wire signed [22:0] fc2_n23_p48 = fc2_in_48 * 8'sd89; // weight 0.0869140625
-    wire signed [23:0] fc2_n23_p49 = fc2_in_49 * 9'sh123; // weight -0.2158203125
-    wire signed [22:0] fc2_n23_p50 = fc2_in_50 * 8'sh90; // weight -0.109375
-    wire signed [21:0] fc2_n23_p51 = fc2_in_51 * 7'sh45; // weight -0.0576171875
-    wire signed [18:0] fc2_n23_p52 = fc2_in_52 * 4'sh9; // weight -0.0068359375
-    wire signed [20:0] fc2_n23_p53 = fc2_in_53 * 6'sh2a; // weight -0.021484375
-    wire signed [21:0] fc2_n23_p55 = fc2_in_55 * 7'sd60; // weight 0.05859375
-    wire signed [23:0] fc2_n23_p56 = fc2_in_56 * 9'sh134; // weight -0.19921875
-    wire signed [19:0] fc2_n23_p59 = fc2_in_59 * 5'sh16; // weight -0.009765625
-    wire signed [22:0] fc2_n23_p60 = fc2_in_60 * 8'sd119; // weight 0.1162109375
-    wire signed [20:0] fc2_n23_p61 = fc2_in_61 * 6'sd19; // weight 0.0185546875
-    wire signed [22:0] fc2_n23_p62 = fc2_in_62 * 8'sh95; // weight -0.1044921875
-    wire signed [22:0] fc2_n23_p63 = fc2_in_63 * 8'sd85; // weight 0.0830078125
-    reg  signed [23:0] fc2_n23_t1_0_a_d1;
-    reg  signed [23:0] fc2_n23_t1_0_b_d1;
-    wire signed [24:0] fc2_n23_t1_0 = $signed({fc2_n23_t1_0_a_d1[23], fc2_n23_t1_0_a_d1}) + $signed({fc2_n23_t1_0_b_d1[23], fc2_n23_t1_0_b_d1});
-    reg  signed [23:0] fc2_n23_t0_2_d1;
-    reg  signed [21:0] fc2_n23_t1_1_b_d1;
-    wire signed [23:0] fc2_n23_t1_1 = fc2_n23_t0_2_d1 + $signed({{2{fc2_n23_t1_1_b_d1[21]}}, fc2_n23_t1_1_b_d1});
-    reg  signed [24:0] fc2_n23_t0_4_d1;
-    reg  signed [22:0] fc2_n23_t1_2_b_d1;
-    wire signed [24:0] fc2_n23_t1_2 = fc2_n23_t0_4_d1 + $signed({{2{fc2_n23_t1_2_b_d1[22]}}, fc2_n23_t1_2_b_d1});
-    reg  signed [24:0] fc2_n23_t1_3_a_d1;
-    reg  signed [24:0] fc2_n23_t1_3_b_d1;
-    wire signed [25:0] fc2_n23_t1_3 = $signed({fc2_n23_t1_3_a_d1[24], fc2_n23_t1_3_a_d1}) + $signed({fc2_n23_t1_3_b_d1[24], fc2_n23_t1_3_b_d1});
-    reg  signed [23:0] fc2_n23_t1_4_a_d1;
-    reg  signed [23:0] fc2_n23_t1_4_b_d1;
-    wire signed [24:0] fc2_n23_t1_4 = $signed({fc2_n23_t1_4_a_d1[23], fc2_n23_t1_4_a_d1}) + $signed({fc2_n23_t1_4_b_d1[23], fc2_n23_t1_4_b_d1});
-    reg  signed [21:0] fc2_n23_t1_5_a_d1;
-    reg  signed [23:0] fc2_n23_t1_5_b_d1;
-    wire signed [24:0] fc2_n23_t1_5 = $signed({{3{fc2_n23_t1_5_a_d1[21]}}, fc2_n23_t1_5_a_d1}) + $signed({fc2_n23_t1_5_b_d1[23], fc2_n23_t1_5_b_d1});
-    reg  signed [22:0] fc2_n23_t1_6_a_d1;
-    reg  signed [23:0] fc2_n23_t1_6_b_d1;
-    wire signed [24:0] fc2_n23_t1_6 = $signed({{2{fc2_n23_t1_6_a_d1[22]}}, fc2_n23_t1_6_a_d1}) + $signed({fc2_n23_t1_6_b_d1[23], fc2_n23_t1_6_b_d1});
-    reg  signed [22:0] fc2_n23_t1_7_a_d1;
-    reg  signed [23:0] fc2_n23_t0_15_d1;
-    wire signed [23:0] fc2_n23_t1_7 = $signed({fc2_n23_t1_7_a_d1[22], fc2_n23_t1_7_a_d1}) + fc2_n23_t0_15_d1;
-    reg  signed [23:0] fc2_n23_t1_8_a_d1;
-    reg  signed [24:0] fc2_n23_t1_8_b_d1;
-    reg  signed [23:0] fc2_n23_t0_18_d1;
-    reg  signed [21:0] fc2_n23_t1_9_b_d1;
-    wire signed [23:0] fc2_n23_t1_9 = fc2_n23_t0_18_d1 + $signed({{2{fc2_n23_t1_9_b_d1[21]}}, fc2_n23_t1_9_b_d1});
-    reg  signed [23:0] fc2_n23_t1_10_a_d1;
-    reg  signed [23:0] fc2_n23_t1_10_b_d1;
-    wire signed [24:0] fc2_n23_t1_10 = $signed({fc2_n23_t1_10_a_d1[23], fc2_n23_t1_10_a_d1}) + $signed({fc2_n23_t1_10_b_d1[23], fc2_n23_t1_10_b_d1});
-    reg  signed [23:0] fc2_n23_t1_11_a_d1;
-    reg  signed [24:0] fc2_n23_t1_11_b_d1;
-    reg  signed [24:0] fc2_n23_t0_24_d1;
-    reg  signed [22:0] fc2_n23_t1_12_b_d1;
-    wire signed [24:0] fc2_n23_t1_12 = fc2_n23_t0_24_d1 + $signed({{2{fc2_n23_t1_12_b_d1[22]}}, fc2_n23_t1_12_b_d1});
-    reg  signed [22:0] fc2_n23_t1_13_a_d1;
-    reg  signed [24:0] fc2_n23_t0_27_d1;
-    wire signed [24:0] fc2_n23_t1_13 = $signed({{2{fc2_n23_t1_13_a_d1[22]}}, fc2_n23_t1_13_a_d1}) + fc2_n23_t0_27_d1;
-    reg  signed [23:0] fc2_n23_t1_14_a_d1;
-    reg  signed [23:0] fc2_n23_t1_14_b_d1;
-    wire signed [24:0] fc2_n23_t1_14 = $signed({fc2_n23_t1_14_a_d1[23], fc2_n23_t1_14_a_d1}) + $signed({fc2_n23_t1_14_b_d1[23], fc2_n23_t1_14_b_d1});
-    reg  signed [23:0] fc2_n23_t0_30_d1;
-    wire signed [23:0] fc2_n23_t1_15 = fc2_n23_t0_30_d1 + 24'shffe800;
-    wire signed [25:0] fc2_n23_t2_0 = $signed({fc2_n23_t1_0[24], fc2_n23_t1_0}) + $signed({{2{fc2_n23_t1_1[23]}}, fc2_n23_t1_1});
-    wire signed [25:0] fc2_n23_t2_2 = $signed({fc2_n23_t1_4[24], fc2_n23_t1_4}) + $signed({fc2_n23_t1_5[24], fc2_n23_t1_5});
-    wire signed [25:0] fc2_n23_t2_3 = $signed({fc2_n23_t1_6[24], fc2_n23_t1_6}) + $signed({{2{fc2_n23_t1_7[23]}}, fc2_n23_t1_7});
-    wire signed [25:0] fc2_n23_t2_4 = ($signed({{2{fc2_n23_t1_8_a_d1[23]}}, fc2_n23_t1_8_a_d1}) + $signed({fc2_n23_t1_8_b_d1[24], fc2_n23_t1_8_b_d1})) + $signed({{2{fc2_n23_t1_9[23]}}, fc2_n23_t1_9});
-    wire signed [25:0] fc2_n23_t2_5 = $signed({fc2_n23_t1_10[24], fc2_n23_t1_10}) + ($signed({{2{fc2_n23_t1_11_a_d1[23]}}, fc2_n23_t1_11_a_d1}) + $signed({fc2_n23_t1_11_b_d1[24], fc2_n23_t1_11_b_d1}));
-    wire signed [25:0] fc2_n23_t2_6 = $signed({fc2_n23_t1_12[24], fc2_n23_t1_12}) + $signed({fc2_n23_t1_13[24], fc2_n23_t1_13});
-    wire signed [25:0] fc2_n23_t2_7 = $signed({fc2_n23_t1_14[24], fc2_n23_t1_14}) + $signed({{2{fc2_n23_t1_15[23]}}, fc2_n23_t1_15});
-    wire signed [26:0] fc2_n23_t3_0 = $signed({fc2_n23_t2_0[25], fc2_n23_t2_0}) + ($signed({{2{fc2_n23_t1_2[24]}}, fc2_n23_t1_2}) + $signed({fc2_n23_t1_3[25], fc2_n23_t1_3}));
-    wire signed [26:0] fc2_n23_t3_1 = $signed({fc2_n23_t2_2[25], fc2_n23_t2_2}) + $signed({fc2_n23_t2_3[25], fc2_n23_t2_3});
-    wire signed [26:0] fc2_n23_t3_2 = $signed({fc2_n23_t2_4[25], fc2_n23_t2_4}) + $signed({fc2_n23_t2_5[25], fc2_n23_t2_5});
-    wire signed [26:0] fc2_n23_t3_3 = $signed({fc2_n23_t2_6[25], fc2_n23_t2_6}) + $signed({fc2_n23_t2_7[25], fc2_n23_t2_7});
-    reg  signed [27:0] fc2_n23_t5_0_a_d1;
-    reg  signed [27:0] fc2_n23_t5_0_b_d1;
+    wire signed [6:0] fc2_n23_s0_xh = $signed(fc2_in_24[15:9]);
+    wire signed [16:0] fc2_n23_s0 = $signed({($signed({fc2_n23_s0_xh[6], fc2_n23_s0_xh}) - 8'sd3), fc2_in_24[8:0]});
+    wire signed [17:0] fc2_n23_s1 = $signed({($signed({{2{fc2_e831_xh[14]}}, fc2_e831_xh}) - $signed({fc2_in_34[15], fc2_in_34})), fc2_in_37[0]});
+    wire signed [17:0] fc2_n23_s2 = $signed({($signed({{2{fc2_e218_xh[14]}}, fc2_e218_xh}) - $signed({fc2_in_54[15], fc2_in_54})), fc2_in_46[0]});
+    wire signed [10:0] fc2_n23_s3_xh = $signed(fc2_n23_s0[16:6]);
+    wire signed [22:0] fc2_n23_s3 = $signed({($signed({{6{fc2_n23_s3_xh[10]}}, fc2_n23_s3_xh}) + $signed({fc2_in_57[15], fc2_in_57})), fc2_n23_s0[5:0]});
+    wire signed [15:0] fc2_n23_s4_xh = $signed(fc2_n23_s1[17:2]);
+    wire signed [19:0] fc2_n23_s4 = $signed({($signed({{2{fc2_n23_s4_xh[15]}}, fc2_n23_s4_xh}) + fc2_n23_s2), fc2_n23_s1[1:0]});
+    wire signed [21:0] fc2_n23_s5 = $signed({($signed({{5{fc2_e357_xh[12]}}, fc2_e357_xh}) - $signed({fc2_e16[16], fc2_e16})), fc2_e43[3:0]});
+    wire signed [18:0] fc2_n23_s6 = $signed({($signed({fc2_e591_xh[16], fc2_e591_xh}) + $signed({fc2_e61[16], fc2_e61})), fc2_e69[0]});
+    wire signed [14:0] fc2_n23_s7_xh = $signed(fc2_e79[16:2]);
+    wire signed [19:0] fc2_n23_s7 = $signed({($signed({{3{fc2_n23_s7_xh[14]}}, fc2_n23_s7_xh}) - $signed({fc2_e90[16], fc2_e90})), fc2_e79[1:0]});
+    wire signed [19:0] fc2_n23_s8 = $signed({($signed({{3{fc2_n3_s7_xh[14]}}, fc2_n3_s7_xh}) + $signed({fc2_e100[16], fc2_e100})), fc2_e100[1:0]});
+    wire signed [11:0] fc2_n23_s9_xh = $signed(fc2_e113[17:6]);
+    wire signed [22:0] fc2_n23_s9 = $signed({($signed({{5{fc2_n23_s9_xh[11]}}, fc2_n23_s9_xh}) - fc2_e123), fc2_e113[5:0]});
+    wire signed [15:0] fc2_n23_s10_xh = $signed(fc2_e142[16:1]);
+    wire signed [18:0] fc2_n23_s10 = $signed({($signed({{2{fc2_n23_s10_xh[15]}}, fc2_n23_s10_xh}) + fc2_e124), fc2_e142[0]});
+    wire signed [9:0] fc2_n23_s11_xh = $signed(fc2_e167[16:7]);
+    wire signed [24:0] fc2_n23_s11 = $signed({($signed({{8{fc2_n23_s11_xh[9]}}, fc2_n23_s11_xh}) - $signed({fc2_e166[16], fc2_e166})), fc2_e167[6:0]});
+    wire signed [18:0] fc2_n23_s12 = $signed({fc2_e214[17], fc2_e214}) + fc2_e267;
+    wire signed [15:0] fc2_n23_s13_xh = $signed(fc2_e271[17:2]);
+    wire signed [20:0] fc2_n23_s13 = $signed({($signed({{3{fc2_n23_s13_xh[15]}}, fc2_n23_s13_xh}) + fc2_e267), fc2_e271[1:0]});
+    wire signed [13:0] fc2_n23_s14_xh = $signed(fc2_e274[17:4]);
+    wire signed [23:0] fc2_n23_s14 = $signed({($signed({{6{fc2_n23_s14_xh[13]}}, fc2_n23_s14_xh}) + fc2_e279), fc2_e274[3:0]});
+    wire signed [17:0] fc2_n23_s15_xh = $signed(fc2_n23_s3[22:5]);
+    wire signed [23:0] fc2_n23_s15 = $signed({($signed({fc2_n23_s15_xh[17], fc2_n23_s15_xh}) + $signed({{2{fc2_e432[16]}}, fc2_e432})), fc2_n23_s3[4:0]});
+    wire signed [15:0] fc2_n23_s16_xh = $signed(fc2_e314[17:2]);
+    wire signed [20:0] fc2_n23_s16 = $signed({($signed({{3{fc2_n23_s16_xh[15]}}, fc2_n23_s16_xh}) + fc2_e301), fc2_e314[1:0]});
+    wire signed [18:0] fc2_n23_s17 = $signed({fc2_e637[17], fc2_e637}) - $signed({fc2_e649[17], fc2_e649});
+    wire signed [17:0] fc2_n23_s18_xh = $signed(fc2_n23_s9[22:5]);
+    wire signed [23:0] fc2_n23_s18 = $signed({($signed({fc2_n23_s18_xh[17], fc2_n23_s18_xh}) + $signed({fc2_e176[17], fc2_e176})), fc2_n23_s9[4:0]});
+    wire signed [15:0] fc2_n23_s19_xh = $signed(fc2_e885[21:6]);
+    wire signed [24:0] fc2_n23_s19 = $signed({($signed({{3{fc2_n23_s19_xh[15]}}, fc2_n23_s19_xh}) - fc2_e415), fc2_e885[5:0]});
+    wire signed [18:0] fc2_n23_s20_xh = $signed(fc2_e885[21:3]);
+    wire signed [22:0] fc2_n23_s20 = $signed({($signed({fc2_n23_s20_xh[18], fc2_n23_s20_xh}) + $signed({fc2_e899[18], fc2_e899})), fc2_e885[2:0]});
+    wire signed [18:0] fc2_n23_s21_xh = $signed(fc2_n23_s5[21:3]);
+    wire signed [23:0] fc2_n23_s21 = $signed({($signed({{2{fc2_n23_s21_xh[18]}}, fc2_n23_s21_xh}) - $signed({fc2_n23_s4[19], fc2_n23_s4})), fc2_n23_s5[2:0]});
+    wire signed [13:0] fc2_n23_s22_xh = $signed(fc2_n23_s7[19:6]);
+    wire signed [24:0] fc2_n23_s22 = $signed({($signed({{5{fc2_n23_s22_xh[13]}}, fc2_n23_s22_xh}) + fc2_n23_s6), fc2_n23_s7[5:0]});
+    wire signed [15:0] fc2_n23_s23_xh = $signed(fc2_n23_s10[18:3]);
+    wire signed [22:0] fc2_n23_s23 = $signed({($signed({{4{fc2_n23_s23_xh[15]}}, fc2_n23_s23_xh}) - fc2_n23_s8), fc2_n23_s10[2:0]});
+    wire signed [15:0] fc2_n23_s24_xh = $signed(fc2_e161[17:2]);
+    wire signed [19:0] fc2_n23_s24 = $signed({($signed({{2{fc2_n23_s24_xh[15]}}, fc2_n23_s24_xh}) + fc2_e157), fc2_e161[1:0]});
+    wire signed [24:0] fc2_n23_s25 = $signed({($signed(fc2_n23_s11[24:1]) - $signed({{6{fc2_e202[17]}}, fc2_e202})), fc2_n23_s11[0]});
+    wire signed [12:0] fc2_n23_s26_xh = $signed(fc2_e238[17:5]);
+    wire signed [22:0] fc2_n23_s26 = $signed({($signed({{5{fc2_n23_s26_xh[12]}}, fc2_n23_s26_xh}) - fc2_e380), fc2_e238[4:0]});
+    wire signed [15:0] fc2_n23_s27_xh = $signed(fc2_e398[17:2]);
+    wire signed [21:0] fc2_n23_s27 = $signed({($signed({{4{fc2_n23_s27_xh[15]}}, fc2_n23_s27_xh}) + fc2_e413), fc2_e398[1:0]});
+    wire signed [17:0] fc2_n23_s28_xh = $signed(fc2_e817[18:1]);
+    wire signed [20:0] fc2_n23_s28 = $signed({($signed({{2{fc2_n23_s28_xh[17]}}, fc2_n23_s28_xh}) + $signed({fc2_n23_s12[18], fc2_n23_s12})), fc2_e817[0]});
+    wire signed [15:0] fc2_n23_s29_xh = $signed(fc2_e322[18:3]);
+    wire signed [23:0] fc2_n23_s29 = $signed({($signed({{5{fc2_n23_s29_xh[15]}}, fc2_n23_s29_xh}) + fc2_n23_s13), fc2_e322[2:0]});
+    wire signed [23:0] fc2_n23_s30 = $signed({($signed(fc2_n23_s14[23:2]) - $signed({{2{fc2_e331[19]}}, fc2_e331})), fc2_n23_s14[1:0]});
+    wire signed [16:0] fc2_n23_s32_xh = $signed(fc2_e294[22:6]);
+    wire [24:0] fc2_n23_s32_u = {($signed({{2{fc2_n23_s32_xh[16]}}, fc2_n23_s32_xh}) - fc2_e904), fc2_e294[5:0]};
+    wire signed [18:0] fc2_n23_s33_xh = $signed(fc2_n23_s24[19:1]);
+    wire [25:0] fc2_n23_s33_u = {($signed({{6{fc2_n23_s33_xh[18]}}, fc2_n23_s33_xh}) + $signed({fc2_n23_s18[23], fc2_n23_s18})), fc2_n23_s24[0]};
+    wire signed [19:0] fc2_n23_s34_xh = $signed(fc2_n23_s16[20:1]);
+    wire [23:0] fc2_n23_s34_u = {($signed({{3{fc2_n23_s34_xh[19]}}, fc2_n23_s34_xh}) + fc2_n23_s26), fc2_n23_s16[0]};
+    wire signed [22:0] fc2_n23_s35_xh = $signed(fc2_n23_s19[24:2]);
+    wire [25:0] fc2_n23_s35_u = {($signed({fc2_n23_s35_xh[22], fc2_n23_s35_xh}) + $signed({{3{fc2_e512[20]}}, fc2_e512})), fc2_n23_s19[1:0]};
+    wire signed [15:0] fc2_n23_s37_xh = $signed(fc2_e762[19:4]);
+    wire [22:0] fc2_n23_s37_u = {($signed({{3{fc2_n23_s37_xh[15]}}, fc2_n23_s37_xh}) - $signed({fc2_e746[17], fc2_e746})), fc2_e762[3:0]};
+    wire signed [15:0] fc2_n23_s39_xh = $signed(fc2_e632[18:3]);
+    wire [25:0] fc2_n23_s39_u = {($signed({{7{fc2_n23_s39_xh[15]}}, fc2_n23_s39_xh}) - fc2_n23_s20), fc2_e632[2:0]};
+    wire signed [20:0] fc2_n23_s40_xh = $signed(fc2_n23_s23[22:2]);
+    wire [23:0] fc2_n23_s40_u = {($signed({fc2_n23_s40_xh[20], fc2_n23_s40_xh}) + fc2_n23_s27), fc2_n23_s23[1:0]};
+    wire [21:0] fc2_n23_s41_u = {($signed(fc2_e619[21:1]) + $signed({{2{fc2_e598[18]}}, fc2_e598})), fc2_e619[0]};
+    wire signed [20:0] fc2_n23_s42_xh = $signed(fc2_n23_s21[23:3]);
+    wire [24:0] fc2_n23_s42_u = {($signed({fc2_n23_s42_xh[20], fc2_n23_s42_xh}) - $signed({fc2_n23_s28[20], fc2_n23_s28})), fc2_n23_s21[2:0]};
+    wire signed [21:0] fc2_n23_s43_xh = $signed(fc2_e467[22:1]);
+    wire [24:0] fc2_n23_s43_u = {($signed({{2{fc2_n23_s43_xh[21]}}, fc2_n23_s43_xh}) - fc2_n23_s29), fc2_e467[0]};
+    wire signed [23:0] fc2_n23_s44_xh = $signed(fc2_n23_s25[24:1]);
+    wire [25:0] fc2_n23_s44_u = {($signed({fc2_n23_s44_xh[23], fc2_n23_s44_xh}) - $signed({fc2_n23_s30[23], fc2_n23_s30})), fc2_n23_s25[0]};
+    reg  [24:0] fc2_n23_s32_d1;
+    wire signed [24:0] fc2_n23_s32_d1_v = $signed(fc2_n23_s32_d1);
+    reg  signed [23:0] fc2_n23_s31_d1;
+    wire signed [22:0] fc2_n23_s45_xh = $signed(fc2_n23_s32_d1_v[24:2]);
+    wire signed [26:0] fc2_n23_s45 = $signed({($signed({{2{fc2_n23_s45_xh[22]}}, fc2_n23_s45_xh}) - $signed({fc2_n23_s31_d1[23], fc2_n23_s31_d1})), fc2_n23_s32_d1_v[1:0]});
+    reg  signed [21:0] fc2_n23_s36_d1;
+    reg  [22:0] fc2_n23_s37_d1;
+    wire signed [22:0] fc2_n23_s46 = $signed({fc2_n23_s36_d1[21], fc2_n23_s36_d1}) - $signed(fc2_n23_s37_d1);
+    reg  [23:0] fc2_n23_s34_d1;
+    wire signed [23:0] fc2_n23_s34_d1_v = $signed(fc2_n23_s34_d1);
+    wire signed [21:0] fc2_n23_s47_xh = $signed(fc2_n23_s34_d1_v[23:2]);
+    wire signed [24:0] fc2_n23_s47 = $signed({($signed({fc2_n23_s47_xh[21], fc2_n23_s47_xh}) - $signed({fc2_e522_d1_v[21], fc2_e522_d1_v})), fc2_n23_s34_d1_v[1:0]});
+    reg  [21:0] fc2_n23_s41_d1;
+    wire signed [21:0] fc2_n23_s41_d1_v = $signed(fc2_n23_s41_d1);
+    reg  [23:0] fc2_e605_d1;
+    wire signed [23:0] fc2_e605_d1_v = $signed(fc2_e605_d1);
+    wire signed [24:0] fc2_n23_s48 = $signed({{3{fc2_n23_s41_d1_v[21]}}, fc2_n23_s41_d1_v}) - $signed({fc2_e605_d1_v[23], fc2_e605_d1_v});
+    reg  [23:0] fc2_n23_s40_d1;
+    wire signed [23:0] fc2_n23_s40_d1_v = $signed(fc2_n23_s40_d1);
+    reg  [25:0] fc2_n23_s35_d1;
+    wire signed [25:0] fc2_n23_s49 = $signed({{2{fc2_n23_s40_d1_v[23]}}, fc2_n23_s40_d1_v}) + $signed(fc2_n23_s35_d1);
+    reg  [24:0] fc2_n23_s42_d1;
+    wire signed [24:0] fc2_n23_s42_d1_v = $signed(fc2_n23_s42_d1);
+    reg  [25:0] fc2_n23_s39_d1;
+    wire signed [25:0] fc2_n23_s39_d1_v = $signed(fc2_n23_s39_d1);
+    reg  signed [25:0] fc2_n23_s38_d1;
+    reg  [25:0] fc2_n23_s33_d1;
+    wire signed [25:0] fc2_n23_s33_d1_v = $signed(fc2_n23_s33_d1);
+    wire signed [26:0] fc2_n23_s51 = $signed({fc2_n23_s38_d1[25], fc2_n23_s38_d1}) - $signed({fc2_n23_s33_d1_v[25], fc2_n23_s33_d1_v});
+    reg  [24:0] fc2_n23_s43_d1;
+    wire signed [24:0] fc2_n23_s43_d1_v = $signed(fc2_n23_s43_d1);
+    wire signed [25:0] fc2_n23_s52 = $signed({fc2_n23_s43_d1_v[24], fc2_n23_s43_d1_v}) - $signed({fc2_e464_d1[24], fc2_e464_d1});
+    reg  [25:0] fc2_n23_s44_d1;
+    wire signed [25:0] fc2_n23_s44_d1_v = $signed(fc2_n23_s44_d1);
+    wire signed [24:0] fc2_n23_s53_xh = $signed(fc2_n23_s44_d1_v[25:1]);
+    wire signed [26:0] fc2_n23_s53 = $signed({($signed({fc2_n23_s53_xh[24], fc2_n23_s53_xh}) - $signed({fc2_n23_s47[24], fc2_n23_s47})), fc2_n23_s44_d1_v[0]});
+    wire signed [26:0] fc2_n23_s54 = fc2_n23_s45 + $signed({{4{fc2_n23_s46[22]}}, fc2_n23_s46});
+    wire signed [24:0] fc2_n23_s55_xh = $signed(fc2_n23_s49[25:1]);
+    wire signed [26:0] fc2_n23_s55 = $signed({($signed({fc2_n23_s55_xh[24], fc2_n23_s55_xh}) + $signed({fc2_n23_s48[24], fc2_n23_s48})), fc2_n23_s49[0]});
+    wire signed [26:0] fc2_n23_s56 = ($signed({{2{fc2_n23_s42_d1_v[24]}}, fc2_n23_s42_d1_v}) - $signed({fc2_n23_s39_d1_v[25], fc2_n23_s39_d1_v})) - $signed({fc2_n23_s52[25], fc2_n23_s52});
+    wire signed [27:0] fc2_n23_s57 = $signed({fc2_n23_s51[26], fc2_n23_s51}) + $signed({fc2_n23_s53[26], fc2_n23_s53});
+    reg  signed [27:0] fc2_n23_s58_d1;
+    reg  signed [28:0] fc2_n23_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n23_acc = ($signed({fc2_n23_t5_0_a_d1[27], fc2_n23_t5_0_a_d1}) + $signed({fc2_n23_t5_0_b_d1[27], fc2_n23_t5_0_b_d1}));
+    wire signed [28:0] fc2_n23_acc = (-($signed({fc2_n23_s58_d1[27], fc2_n23_s58_d1}) + fc2_n23_s59_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n23_y_fl = $signed(fc2_n23_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n24_p0 = fc2_in_0 * 8'sha4; // weight -0.08984375
-    wire signed [22:0] fc2_n24_p1 = fc2_in_1 * 8'sh82; // weight -0.123046875
-    wire signed [22:0] fc2_n24_p3 = fc2_in_3 * 8'sd88; // weight 0.0859375
-    wire signed [18:0] fc2_n24_p4 = fc2_in_4 * 4'sh9; // weight -0.0068359375
-    wire signed [22:0] fc2_n24_p6 = fc2_in_6 * 8'sh92; // weight -0.107421875
-    wire signed [23:0] fc2_n24_p7 = fc2_in_7 * 9'sd254; // weight 0.248046875
-    wire signed [22:0] fc2_n24_p8 = fc2_in_8 * 8'sh9c; // weight -0.09765625
-    wire signed [20:0] fc2_n24_p9 = fc2_in_9 * 6'sd29; // weight 0.0283203125
-    wire signed [21:0] fc2_n24_p10 = fc2_in_10 * 7'sd52; // weight 0.05078125
-    wire signed [21:0] fc2_n24_p11 = fc2_in_11 * 7'sh58; // weight -0.0390625
-    wire signed [21:0] fc2_n24_p12 = fc2_in_12 * 7'sh42; // weight -0.060546875
-    wire signed [22:0] fc2_n24_p13 = fc2_in_13 * 8'sd85; // weight 0.0830078125
-    wire signed [22:0] fc2_n24_p14 = fc2_in_14 * 8'sd117; // weight 0.1142578125
-    wire signed [23:0] fc2_n24_p15 = fc2_in_15 * 9'sh12a; // weight -0.208984375
-    wire signed [19:0] fc2_n24_p17 = fc2_in_17 * 5'sh15; // weight -0.0107421875
-    wire signed [21:0] fc2_n24_p18 = fc2_in_18 * 7'sd50; // weight 0.048828125
-    wire signed [21:0] fc2_n24_p19 = fc2_in_19 * 7'sd63; // weight 0.0615234375
-    wire signed [23:0] fc2_n24_p20 = fc2_in_20 * 9'sd237; // weight 0.2314453125
-    wire signed [22:0] fc2_n24_p21 = fc2_in_21 * 8'sd87; // weight 0.0849609375
-    wire signed [21:0] fc2_n24_p23 = fc2_in_23 * 7'sh5c; // weight -0.03515625
-    wire signed [23:0] fc2_n24_p24 = fc2_in_24 * 9'sd153; // weight 0.1494140625
-    wire signed [22:0] fc2_n24_p25 = fc2_in_25 * 8'sh90; // weight -0.109375
-    wire signed [23:0] fc2_n24_p26 = fc2_in_26 * 9'sd240; // weight 0.234375
-    wire signed [23:0] fc2_n24_p27 = fc2_in_27 * 9'sh165; // weight -0.1513671875
-    wire signed [23:0] fc2_n24_p28 = fc2_in_28 * 9'sd164; // weight 0.16015625
-    wire signed [22:0] fc2_n24_p29 = fc2_in_29 * 8'sh87; // weight -0.1181640625
-    wire signed [22:0] fc2_n24_p30 = fc2_in_30 * 8'sh96; // weight -0.103515625
-    wire signed [22:0] fc2_n24_p31 = fc2_in_31 * 8'sd95; // weight 0.0927734375
-    wire signed [22:0] fc2_n24_p32 = fc2_in_32 * 8'shb5; // weight -0.0732421875
-    wire signed [20:0] fc2_n24_p34 = fc2_in_34 * 6'sh2d; // weight -0.0185546875
-    wire signed [23:0] fc2_n24_p35 = fc2_in_35 * 9'sd238; // weight 0.232421875
-    wire signed [23:0] fc2_n24_p36 = fc2_in_36 * 9'sd247; // weight 0.2412109375
-    wire signed [21:0] fc2_n24_p37 = fc2_in_37 * 7'sd50; // weight 0.048828125
-    wire signed [23:0] fc2_n24_p38 = fc2_in_38 * 9'sd204; // weight 0.19921875
-    wire signed [23:0] fc2_n24_p39 = fc2_in_39 * 9'sd166; // weight 0.162109375
-    wire signed [20:0] fc2_n24_p40 = fc2_in_40 * 6'sh2f; // weight -0.0166015625
-    wire signed [22:0] fc2_n24_p43 = fc2_in_43 * 8'sh86; // weight -0.119140625
-    wire signed [23:0] fc2_n24_p44 = fc2_in_44 * 9'sd187; // weight 0.1826171875
-    wire signed [24:0] fc2_n24_p45 = fc2_in_45 * 10'sh241; // weight -0.4365234375
-    wire signed [22:0] fc2_n24_p46 = fc2_in_46 * 8'sh8f; // weight -0.1103515625
-    wire signed [21:0] fc2_n24_p47 = fc2_in_47 * 7'sh58; // weight -0.0390625
-    wire signed [23:0] fc2_n24_p48 = fc2_in_48 * 9'sd157; // weight 0.1533203125
-    wire signed [23:0] fc2_n24_p49 = fc2_in_49 * 9'sh168; // weight -0.1484375
-    wire signed [23:0] fc2_n24_p50 = fc2_in_50 * 9'sd135; // weight 0.1318359375
-    wire signed [23:0] fc2_n24_p51 = fc2_in_51 * 9'sh176; // weight -0.134765625
-    wire signed [22:0] fc2_n24_p52 = fc2_in_52 * 8'sha1; // weight -0.0927734375
-    wire signed [22:0] fc2_n24_p53 = fc2_in_53 * 8'sh9c; // weight -0.09765625
-    wire signed [23:0] fc2_n24_p54 = fc2_in_54 * 9'sd189; // weight 0.1845703125
-    wire signed [23:0] fc2_n24_p55 = fc2_in_55 * 9'sh167; // weight -0.1494140625
-    wire signed [22:0] fc2_n24_p57 = fc2_in_57 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc2_n24_p58 = fc2_in_58 * 9'sh130; // weight -0.203125
-    wire signed [23:0] fc2_n24_p59 = fc2_in_59 * 9'sh173; // weight -0.1376953125
-    wire signed [21:0] fc2_n24_p61 = fc2_in_61 * 7'sh5a; // weight -0.037109375
-    wire signed [23:0] fc2_n24_p62 = fc2_in_62 * 9'sd137; // weight 0.1337890625
-    wire signed [23:0] fc2_n24_p63 = fc2_in_63 * 9'sh16e; // weight -0.142578125
-    reg  signed [23:0] fc2_n24_t1_0_a_d1;
-    reg  signed [25:0] fc2_n24_t0_1_d1;
-    wire signed [25:0] fc2_n24_t1_0 = $signed({{2{fc2_n24_t1_0_a_d1[23]}}, fc2_n24_t1_0_a_d1}) + fc2_n24_t0_1_d1;
-    reg  signed [23:0] fc2_n24_t1_1_a_d1;
-    reg  signed [24:0] fc2_n24_t1_1_b_d1;
-    wire signed [25:0] fc2_n24_t1_1 = $signed({{2{fc2_n24_t1_1_a_d1[23]}}, fc2_n24_t1_1_a_d1}) + $signed({fc2_n24_t1_1_b_d1[24], fc2_n24_t1_1_b_d1});
-    reg  signed [23:0] fc2_n24_t0_4_d1;
-    reg  signed [22:0] fc2_n24_t1_2_b_d1;
-    wire signed [23:0] fc2_n24_t1_2 = fc2_n24_t0_4_d1 + $signed({fc2_n24_t1_2_b_d1[22], fc2_n24_t1_2_b_d1});
-    reg  signed [23:0] fc2_n24_t1_3_a_d1;
-    reg  signed [24:0] fc2_n24_t0_7_d1;
-    wire signed [24:0] fc2_n24_t1_3 = $signed({fc2_n24_t1_3_a_d1[23], fc2_n24_t1_3_a_d1}) + fc2_n24_t0_7_d1;
-    reg  signed [23:0] fc2_n24_t1_4_a_d1;
-    reg  signed [22:0] fc2_n24_t1_4_b_d1;
-    wire signed [24:0] fc2_n24_t1_4 = $signed({fc2_n24_t1_4_a_d1[23], fc2_n24_t1_4_a_d1}) + $signed({{2{fc2_n24_t1_4_b_d1[22]}}, fc2_n24_t1_4_b_d1});
-    reg  signed [24:0] fc2_n24_t1_5_a_d1;
-    reg  signed [23:0] fc2_n24_t1_5_b_d1;
-    reg  signed [24:0] fc2_n24_t1_6_a_d1;
-    reg  signed [24:0] fc2_n24_t1_6_b_d1;
-    wire signed [25:0] fc2_n24_t1_6 = $signed({fc2_n24_t1_6_a_d1[24], fc2_n24_t1_6_a_d1}) + $signed({fc2_n24_t1_6_b_d1[24], fc2_n24_t1_6_b_d1});
-    reg  signed [24:0] fc2_n24_t0_14_d1;
-    reg  signed [23:0] fc2_n24_t1_7_b_d1;
-    wire signed [24:0] fc2_n24_t1_7 = fc2_n24_t0_14_d1 + $signed({fc2_n24_t1_7_b_d1[23], fc2_n24_t1_7_b_d1});
-    reg  signed [23:0] fc2_n24_t1_8_a_d1;
-    reg  signed [24:0] fc2_n24_t0_17_d1;
-    wire signed [24:0] fc2_n24_t1_8 = $signed({fc2_n24_t1_8_a_d1[23], fc2_n24_t1_8_a_d1}) + fc2_n24_t0_17_d1;
-    reg  signed [24:0] fc2_n24_t1_9_a_d1;
-    reg  signed [24:0] fc2_n24_t1_9_b_d1;
-    wire signed [25:0] fc2_n24_t1_9 = $signed({fc2_n24_t1_9_a_d1[24], fc2_n24_t1_9_a_d1}) + $signed({fc2_n24_t1_9_b_d1[24], fc2_n24_t1_9_b_d1});
-    reg  signed [22:0] fc2_n24_t1_10_a_d1;
-    reg  signed [24:0] fc2_n24_t1_10_b_d1;
-    wire signed [25:0] fc2_n24_t1_10 = $signed({{3{fc2_n24_t1_10_a_d1[22]}}, fc2_n24_t1_10_a_d1}) + $signed({fc2_n24_t1_10_b_d1[24], fc2_n24_t1_10_b_d1});
-    reg  signed [25:0] fc2_n24_t0_22_d1;
-    reg  signed [23:0] fc2_n24_t1_11_b_d1;
-    wire signed [25:0] fc2_n24_t1_11 = fc2_n24_t0_22_d1 + $signed({{2{fc2_n24_t1_11_b_d1[23]}}, fc2_n24_t1_11_b_d1});
-    reg  signed [24:0] fc2_n24_t1_12_a_d1;
-    reg  signed [24:0] fc2_n24_t1_12_b_d1;
-    wire signed [25:0] fc2_n24_t1_12 = $signed({fc2_n24_t1_12_a_d1[24], fc2_n24_t1_12_a_d1}) + $signed({fc2_n24_t1_12_b_d1[24], fc2_n24_t1_12_b_d1});
-    reg  signed [23:0] fc2_n24_t1_13_a_d1;
-    reg  signed [24:0] fc2_n24_t1_13_b_d1;
-    wire signed [25:0] fc2_n24_t1_13 = $signed({{2{fc2_n24_t1_13_a_d1[23]}}, fc2_n24_t1_13_a_d1}) + $signed({fc2_n24_t1_13_b_d1[24], fc2_n24_t1_13_b_d1});
-    reg  signed [24:0] fc2_n24_t1_14_a_d1;
-    reg  signed [24:0] fc2_n24_t1_14_b_d1;
-    wire signed [25:0] fc2_n24_t1_14 = $signed({fc2_n24_t1_14_a_d1[24], fc2_n24_t1_14_a_d1}) + $signed({fc2_n24_t1_14_b_d1[24], fc2_n24_t1_14_b_d1});
-    reg  signed [23:0] fc2_n24_t1_15_a_d1;
-    reg  signed [24:0] fc2_n24_t0_31_d1;
-    wire signed [24:0] fc2_n24_t1_15 = $signed({fc2_n24_t1_15_a_d1[23], fc2_n24_t1_15_a_d1}) + fc2_n24_t0_31_d1;
-    wire signed [26:0] fc2_n24_t2_0 = $signed({fc2_n24_t1_0[25], fc2_n24_t1_0}) + $signed({fc2_n24_t1_1[25], fc2_n24_t1_1});
-    wire signed [25:0] fc2_n24_t2_1 = $signed({{2{fc2_n24_t1_2[23]}}, fc2_n24_t1_2}) + $signed({fc2_n24_t1_3[24], fc2_n24_t1_3});
-    wire signed [25:0] fc2_n24_t2_2 = $signed({fc2_n24_t1_4[24], fc2_n24_t1_4}) + ($signed({fc2_n24_t1_5_a_d1[24], fc2_n24_t1_5_a_d1}) + $signed({{2{fc2_n24_t1_5_b_d1[23]}}, fc2_n24_t1_5_b_d1}));
-    wire signed [26:0] fc2_n24_t2_4 = $signed({{2{fc2_n24_t1_8[24]}}, fc2_n24_t1_8}) + $signed({fc2_n24_t1_9[25], fc2_n24_t1_9});
-    wire signed [26:0] fc2_n24_t2_5 = $signed({fc2_n24_t1_10[25], fc2_n24_t1_10}) + $signed({fc2_n24_t1_11[25], fc2_n24_t1_11});
-    wire signed [26:0] fc2_n24_t2_6 = $signed({fc2_n24_t1_12[25], fc2_n24_t1_12}) + $signed({fc2_n24_t1_13[25], fc2_n24_t1_13});
-    wire signed [26:0] fc2_n24_t2_7 = $signed({fc2_n24_t1_14[25], fc2_n24_t1_14}) + $signed({{2{fc2_n24_t1_15[24]}}, fc2_n24_t1_15});
-    wire signed [26:0] fc2_n24_t3_1 = $signed({fc2_n24_t2_2[25], fc2_n24_t2_2}) + ($signed({fc2_n24_t1_6[25], fc2_n24_t1_6}) + $signed({{2{fc2_n24_t1_7[24]}}, fc2_n24_t1_7}));
-    wire signed [27:0] fc2_n24_t3_2 = $signed({fc2_n24_t2_4[26], fc2_n24_t2_4}) + $signed({fc2_n24_t2_5[26], fc2_n24_t2_5});
-    wire signed [27:0] fc2_n24_t3_3 = $signed({fc2_n24_t2_6[26], fc2_n24_t2_6}) + $signed({fc2_n24_t2_7[26], fc2_n24_t2_7});
-    wire signed [27:0] fc2_n24_t4_0 = ($signed({fc2_n24_t2_0[26], fc2_n24_t2_0}) + $signed({{2{fc2_n24_t2_1[25]}}, fc2_n24_t2_1})) + $signed({fc2_n24_t3_1[26], fc2_n24_t3_1});
-    reg  signed [27:0] fc2_n24_t5_0_a_d1;
-    reg  signed [28:0] fc2_n24_t5_0_b_d1;
+    wire signed [16:0] fc2_n24_s0 = $signed({($signed({fc2_e205_xh[13], fc2_e205_xh}) - 15'sd865), fc2_in_7[1:0]});
+    wire signed [20:0] fc2_n24_s1 = $signed({($signed({{5{fc2_e542_xh[11]}}, fc2_e542_xh}) - $signed({fc2_in_16[15], fc2_in_16})), fc2_in_18[3:0]});
+    wire signed [17:0] fc2_n24_s2 = $signed({($signed({{2{fc2_n17_s2_xh[14]}}, fc2_n17_s2_xh}) + $signed({fc2_in_26[15], fc2_in_26})), fc2_in_21[0]});
+    wire signed [10:0] fc2_n24_s3_xh = $signed(fc2_in_34[15:5]);
+    wire signed [21:0] fc2_n24_s3 = $signed({($signed({{6{fc2_n24_s3_xh[10]}}, fc2_n24_s3_xh}) + $signed({fc2_in_45[15], fc2_in_45})), fc2_in_34[4:0]});
+    wire signed [7:0] fc2_n24_s4_xh = $signed(fc2_in_57[15:8]);
+    wire signed [24:0] fc2_n24_s4 = $signed({($signed({{9{fc2_n24_s4_xh[7]}}, fc2_n24_s4_xh}) + fc2_n24_s0), fc2_in_57[7:0]});
+    wire signed [15:0] fc2_n24_s5_xh = $signed(fc2_n24_s1[20:5]);
+    wire signed [22:0] fc2_n24_s5 = $signed({($signed({{2{fc2_n24_s5_xh[15]}}, fc2_n24_s5_xh}) - fc2_e21), fc2_n24_s1[4:0]});
+    wire signed [21:0] fc2_n24_s6 = $signed({($signed(fc2_n24_s3[21:3]) - $signed({fc2_n24_s2[17], fc2_n24_s2})), fc2_n24_s3[2:0]});
+    wire signed [12:0] fc2_n24_s7_xh = $signed(fc2_e38[16:4]);
+    wire signed [21:0] fc2_n24_s7 = $signed({($signed({{5{fc2_n24_s7_xh[12]}}, fc2_n24_s7_xh}) + $signed({fc2_e58[16], fc2_e58})), fc2_e38[3:0]});
+    wire signed [18:0] fc2_n24_s8 = fc2_e59 + $signed({{2{fc2_e86[16]}}, fc2_e86});
+    wire signed [16:0] fc2_n24_s9_xh = $signed(fc2_e94[19:3]);
+    wire signed [21:0] fc2_n24_s9 = $signed({($signed({{2{fc2_n24_s9_xh[16]}}, fc2_n24_s9_xh}) + $signed({fc2_e93[17], fc2_e93})), fc2_e94[2:0]});
+    wire signed [14:0] fc2_n24_s10_xh = $signed(fc2_e123[16:2]);
+    wire signed [20:0] fc2_n24_s10 = $signed({($signed({{4{fc2_n24_s10_xh[14]}}, fc2_n24_s10_xh}) + fc2_e110), fc2_e123[1:0]});
+    wire signed [20:0] fc2_n24_s11 = $signed({($signed({{4{fc2_n21_s13_xh[13]}}, fc2_n21_s13_xh}) + $signed({fc2_e123[16], fc2_e123})), fc2_e134[2:0]});
+    wire signed [14:0] fc2_n24_s12_xh = $signed(fc2_e140[18:4]);
+    wire signed [22:0] fc2_n24_s12 = $signed({($signed({{4{fc2_n24_s12_xh[14]}}, fc2_n24_s12_xh}) - fc2_e143), fc2_e140[3:0]});
+    wire signed [19:0] fc2_n24_s13 = fc2_e165 - $signed({{3{fc2_e215[16]}}, fc2_e215});
+    wire signed [19:0] fc2_n24_s14 = $signed({($signed(fc2_e222[19:1]) + $signed({fc2_e269[17], fc2_e269})), fc2_e222[0]});
+    wire signed [15:0] fc2_n24_s15_xh = $signed(fc2_e883[20:5]);
+    wire signed [22:0] fc2_n24_s15 = $signed({($signed({{2{fc2_n24_s15_xh[15]}}, fc2_n24_s15_xh}) - fc2_e424), fc2_e883[4:0]});
+    wire signed [24:0] fc2_n24_s16 = fc2_n24_s4 + $signed({{6{fc2_e892[18]}}, fc2_e892});
+    wire signed [17:0] fc2_n24_s17_xh = $signed(fc2_e177[18:1]);
+    wire signed [19:0] fc2_n24_s17 = $signed({($signed({fc2_n24_s17_xh[17], fc2_n24_s17_xh}) + fc2_e186), fc2_e177[0]});
+    wire signed [23:0] fc2_n24_s18 = $signed({($signed({{5{fc2_n8_s18_xh[17]}}, fc2_n8_s18_xh}) + fc2_n24_s5), fc2_e912[0]});
+    wire signed [18:0] fc2_n24_s19_xh = $signed(fc2_n24_s11[20:2]);
+    wire signed [23:0] fc2_n24_s19 = $signed({($signed({{3{fc2_n24_s19_xh[18]}}, fc2_n24_s19_xh}) - fc2_n24_s7), fc2_n24_s11[1:0]});
+    wire signed [18:0] fc2_n24_s20 = $signed({fc2_e384[17], fc2_e384}) + $signed({fc2_e395[17], fc2_e395});
+    wire signed [16:0] fc2_n24_s21_xh = $signed(fc2_e406[20:4]);
+    wire signed [22:0] fc2_n24_s21 = $signed({($signed({{2{fc2_n24_s21_xh[16]}}, fc2_n24_s21_xh}) + $signed({fc2_e398[17], fc2_e398})), fc2_e406[3:0]});
+    wire signed [17:0] fc2_n24_s22_xh = $signed(fc2_e409[19:2]);
+    wire signed [24:0] fc2_n24_s22 = $signed({($signed({{5{fc2_n24_s22_xh[17]}}, fc2_n24_s22_xh}) - fc2_n24_s15), fc2_e409[1:0]});
+    wire signed [15:0] fc2_n24_s23_xh = $signed(fc2_e688[21:6]);
+    wire signed [24:0] fc2_n24_s23 = $signed({($signed({{3{fc2_n24_s23_xh[15]}}, fc2_n24_s23_xh}) + $signed({fc2_e744[17], fc2_e744})), fc2_e688[5:0]});
+    wire signed [17:0] fc2_n24_s24_xh = $signed(fc2_e777[18:1]);
+    wire signed [19:0] fc2_n24_s24 = $signed({($signed({fc2_n24_s24_xh[17], fc2_n24_s24_xh}) - $signed({fc2_e834[17], fc2_e834})), fc2_e777[0]});
+    wire signed [20:0] fc2_n24_s25_xh = $signed(fc2_n24_s6[21:1]);
+    wire signed [22:0] fc2_n24_s25 = $signed({($signed({fc2_n24_s25_xh[20], fc2_n24_s25_xh}) - $signed({{3{fc2_n24_s8[18]}}, fc2_n24_s8})), fc2_n24_s6[0]});
+    wire signed [18:0] fc2_n24_s26_xh = $signed(fc2_n24_s10[20:2]);
+    wire signed [23:0] fc2_n24_s26 = $signed({($signed({{3{fc2_n24_s26_xh[18]}}, fc2_n24_s26_xh}) - fc2_n24_s9), fc2_n24_s10[1:0]});
+    wire signed [18:0] fc2_n24_s27_xh = $signed(fc2_n24_s14[19:1]);
+    wire [23:0] fc2_n24_s27_u = {($signed({{4{fc2_n24_s27_xh[18]}}, fc2_n24_s27_xh}) - fc2_n24_s12), fc2_n24_s14[0]};
+    wire signed [12:0] fc2_n24_s28_xh = $signed(fc2_e321[18:6]);
+    wire signed [25:0] fc2_n24_s28 = $signed({($signed({{7{fc2_n24_s28_xh[12]}}, fc2_n24_s28_xh}) - fc2_e658), fc2_e321[5:0]});
+    wire signed [17:0] fc2_n24_s29_xh = $signed(fc2_e774[18:1]);
+    wire signed [21:0] fc2_n24_s29 = $signed({($signed({{3{fc2_n24_s29_xh[17]}}, fc2_n24_s29_xh}) + fc2_e712), fc2_e774[0]});
+    wire signed [18:0] fc2_n24_s30_xh = $signed(fc2_e459[19:1]);
+    wire [21:0] fc2_n24_s30_u = {($signed({{2{fc2_n24_s30_xh[18]}}, fc2_n24_s30_xh}) + $signed({fc2_n24_s13[19], fc2_n24_s13})), fc2_e459[0]};
+    wire signed [14:0] fc2_n24_s31_xh = $signed(fc2_n24_s17[19:5]);
+    wire [25:0] fc2_n24_s31_u = {($signed({{6{fc2_n24_s31_xh[14]}}, fc2_n24_s31_xh}) - fc2_e872), fc2_n24_s17[4:0]};
+    wire signed [17:0] fc2_n24_s32_xh = $signed(fc2_e657[21:4]);
+    wire [23:0] fc2_n24_s32_u = {($signed({{2{fc2_n24_s32_xh[17]}}, fc2_n24_s32_xh}) + $signed({fc2_e511[18], fc2_e511})), fc2_e657[3:0]};
+    wire signed [17:0] fc2_n24_s33_xh = $signed(fc2_e798[20:3]);
+    wire [22:0] fc2_n24_s33_u = {($signed({{2{fc2_n24_s33_xh[17]}}, fc2_n24_s33_xh}) + fc2_e802), fc2_e798[2:0]};
+    wire signed [17:0] fc2_n24_s34_xh = $signed(fc2_n24_s20[18:1]);
+    wire [20:0] fc2_n24_s34_u = {($signed({{2{fc2_n24_s34_xh[17]}}, fc2_n24_s34_xh}) + fc2_e594), fc2_n24_s20[0]};
+    wire signed [18:0] fc2_n24_s35_xh = $signed(fc2_e579[20:2]);
+    wire [24:0] fc2_n24_s35_u = {($signed({{4{fc2_n24_s35_xh[18]}}, fc2_n24_s35_xh}) + fc2_n24_s21), fc2_e579[1:0]};
+    wire signed [18:0] fc2_n24_s36_xh = $signed(fc2_n24_s23[24:6]);
+    wire [25:0] fc2_n24_s36_u = {($signed({fc2_n24_s36_xh[18], fc2_n24_s36_xh}) - $signed({fc2_e772[18], fc2_e772})), fc2_n24_s23[5:0]};
+    wire signed [18:0] fc2_n24_s37_xh = $signed(fc2_n24_s24[19:1]);
+    wire [20:0] fc2_n24_s37_u = {($signed({fc2_n24_s37_xh[18], fc2_n24_s37_xh}) - $signed({fc2_e558[18], fc2_e558})), fc2_n24_s24[0]};
+    wire signed [23:0] fc2_n24_s40_xh = $signed(fc2_n24_s16[24:1]);
+    wire [25:0] fc2_n24_s40_u = {($signed({fc2_n24_s40_xh[23], fc2_n24_s40_xh}) - $signed({fc2_n24_s19[23], fc2_n24_s19})), fc2_n24_s16[0]};
+    wire signed [19:0] fc2_n24_s42_xh = $signed(fc2_n24_s26[23:4]);
+    wire [26:0] fc2_n24_s42_u = {($signed({{3{fc2_n24_s42_xh[19]}}, fc2_n24_s42_xh}) - fc2_n24_s25), fc2_n24_s26[3:0]};
+    wire signed [20:0] fc2_n24_s43_xh = $signed(fc2_n24_s22[24:4]);
+    wire [25:0] fc2_n24_s43_u = {($signed({fc2_n24_s43_xh[20], fc2_n24_s43_xh}) + $signed({fc2_e561[20], fc2_e561})), fc2_n24_s22[3:0]};
+    reg  [23:0] fc2_n24_s27_d1;
+    wire signed [23:0] fc2_n24_s27_d1_v = $signed(fc2_n24_s27_d1);
+    wire signed [21:0] fc2_n24_s44_xh = $signed(fc2_n24_s27_d1_v[23:2]);
+    wire signed [25:0] fc2_n24_s44 = $signed({($signed({{2{fc2_n24_s44_xh[21]}}, fc2_n24_s44_xh}) - $signed({fc2_e732_d1_v[22], fc2_e732_d1_v})), fc2_n24_s27_d1_v[1:0]});
+    reg  [21:0] fc2_n24_s30_d1;
+    wire signed [21:0] fc2_n24_s30_d1_v = $signed(fc2_n24_s30_d1);
+    reg  [23:0] fc2_n24_s32_d1;
+    wire signed [23:0] fc2_n24_s45 = $signed({{2{fc2_n24_s30_d1_v[21]}}, fc2_n24_s30_d1_v}) + $signed(fc2_n24_s32_d1);
+    reg  [22:0] fc2_n24_s33_d1;
+    wire signed [19:0] fc2_n24_s46_xh = $signed(fc2_e727_d1_v[20:1]);
+    wire signed [23:0] fc2_n24_s46 = $signed({($signed({{3{fc2_n24_s46_xh[19]}}, fc2_n24_s46_xh}) + $signed(fc2_n24_s33_d1)), fc2_e727_d1_v[0]});
+    reg  [25:0] fc2_n24_s31_d1;
+    wire signed [25:0] fc2_n24_s31_d1_v = $signed(fc2_n24_s31_d1);
+    reg  [20:0] fc2_n24_s34_d1;
+    wire signed [20:0] fc2_n24_s34_d1_v = $signed(fc2_n24_s34_d1);
+    wire signed [21:0] fc2_n24_s47_xh = $signed(fc2_n24_s31_d1_v[25:4]);
+    wire signed [26:0] fc2_n24_s47 = $signed({($signed({fc2_n24_s47_xh[21], fc2_n24_s47_xh}) + $signed({{2{fc2_n24_s34_d1_v[20]}}, fc2_n24_s34_d1_v})), fc2_n24_s31_d1_v[3:0]});
+    reg  [25:0] fc2_n24_s36_d1;
+    wire signed [25:0] fc2_n24_s36_d1_v = $signed(fc2_n24_s36_d1);
+    reg  [20:0] fc2_n24_s37_d1;
+    wire signed [20:0] fc2_n24_s37_d1_v = $signed(fc2_n24_s37_d1);
+    wire signed [20:0] fc2_n24_s48_xh = $signed(fc2_n24_s36_d1_v[25:5]);
+    wire signed [26:0] fc2_n24_s48 = $signed({($signed({fc2_n24_s48_xh[20], fc2_n24_s48_xh}) + $signed({fc2_n24_s37_d1_v[20], fc2_n24_s37_d1_v})), fc2_n24_s36_d1_v[4:0]});
+    reg  [24:0] fc2_n24_s35_d1;
+    reg  [23:0] fc2_e588_d1;
+    wire signed [23:0] fc2_e588_d1_v = $signed(fc2_e588_d1);
+    wire signed [24:0] fc2_n24_s49 = $signed(fc2_n24_s35_d1) + $signed({fc2_e588_d1_v[23], fc2_e588_d1_v});
+    reg  [25:0] fc2_n24_s43_d1;
+    reg  signed [22:0] fc2_n24_s39_d1;
+    wire signed [25:0] fc2_n24_s50 = $signed(fc2_n24_s43_d1) + $signed({{3{fc2_n24_s39_d1[22]}}, fc2_n24_s39_d1});
+    reg  [25:0] fc2_n24_s40_d1;
+    wire signed [25:0] fc2_n24_s40_d1_v = $signed(fc2_n24_s40_d1);
+    reg  [26:0] fc2_n24_s42_d1;
+    wire signed [26:0] fc2_n24_s51 = $signed({fc2_n24_s40_d1_v[25], fc2_n24_s40_d1_v}) + $signed(fc2_n24_s42_d1);
+    reg  signed [24:0] fc2_n24_s41_d1;
+    reg  signed [25:0] fc2_n24_s38_d1;
+    wire signed [25:0] fc2_n24_s52 = $signed({fc2_n24_s41_d1[24], fc2_n24_s41_d1}) + fc2_n24_s38_d1;
+    wire signed [26:0] fc2_n24_s53 = $signed({($signed(fc2_n24_s48[26:1]) - $signed({{2{fc2_e876[23]}}, fc2_e876})), fc2_n24_s48[0]});
+    wire signed [26:0] fc2_n24_s54 = $signed({($signed(fc2_n24_s47[26:2]) + $signed({fc2_n24_s46[23], fc2_n24_s46})), fc2_n24_s47[1:0]});
+    wire signed [25:0] fc2_n24_s55 = fc2_n24_s44 + $signed({{2{fc2_n24_s45[23]}}, fc2_n24_s45});
+    wire signed [24:0] fc2_n24_s56_xh = $signed(fc2_n24_s52[25:1]);
+    wire signed [26:0] fc2_n24_s56 = $signed({($signed({fc2_n24_s56_xh[24], fc2_n24_s56_xh}) + $signed({fc2_n24_s49[24], fc2_n24_s49})), fc2_n24_s52[0]});
+    wire signed [27:0] fc2_n24_s57 = $signed({fc2_n24_s51[26], fc2_n24_s51}) - $signed({{2{fc2_n24_s50[25]}}, fc2_n24_s50});
+    wire signed [25:0] fc2_n24_s58_xh = $signed(fc2_n24_s54[26:1]);
+    wire signed [28:0] fc2_n24_s58 = $signed({($signed({{2{fc2_n24_s58_xh[25]}}, fc2_n24_s58_xh}) - $signed({fc2_n24_s53[26], fc2_n24_s53})), fc2_n24_s54[0]});
+    reg  signed [28:0] fc2_n24_s60_d1;
+    reg  signed [27:0] fc2_n24_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n24_acc = (($signed({{2{fc2_n24_t5_0_a_d1[27]}}, fc2_n24_t5_0_a_d1}) + $signed({fc2_n24_t5_0_b_d1[28], fc2_n24_t5_0_b_d1})) + 30'sh3ff27c00);
+    wire signed [29:0] fc2_n24_acc = ($signed({fc2_n24_s60_d1[28], fc2_n24_s60_d1}) + $signed({{2{fc2_n24_s59_d1[27]}}, fc2_n24_s59_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n24_y_fl = $signed(fc2_n24_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n25_p1 = fc2_in_1 * 8'shb9; // weight -0.0693359375
-    wire signed [22:0] fc2_n25_p2 = fc2_in_2 * 8'sh95; // weight -0.1044921875
-    wire signed [22:0] fc2_n25_p3 = fc2_in_3 * 8'shb7; // weight -0.0712890625
-    wire signed [22:0] fc2_n25_p4 = fc2_in_4 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] fc2_n25_p6 = fc2_in_6 * 9'sd203; // weight 0.1982421875
-    wire signed [22:0] fc2_n25_p7 = fc2_in_7 * 8'sd96; // weight 0.09375
-    wire signed [23:0] fc2_n25_p8 = fc2_in_8 * 9'sd208; // weight 0.203125
-    wire signed [22:0] fc2_n25_p9 = fc2_in_9 * 8'sh96; // weight -0.103515625
-    wire signed [20:0] fc2_n25_p10 = fc2_in_10 * 6'sh22; // weight -0.029296875
-    wire signed [18:0] fc2_n25_p12 = fc2_in_12 * 4'shb; // weight -0.0048828125
-    wire signed [20:0] fc2_n25_p13 = fc2_in_13 * 6'sd30; // weight 0.029296875
-    wire signed [23:0] fc2_n25_p14 = fc2_in_14 * 9'sh139; // weight -0.1943359375
-    wire signed [22:0] fc2_n25_p15 = fc2_in_15 * 8'shb8; // weight -0.0703125
-    wire signed [21:0] fc2_n25_p16 = fc2_in_16 * 7'sd49; // weight 0.0478515625
-    wire signed [20:0] fc2_n25_p18 = fc2_in_18 * 6'sh22; // weight -0.029296875
-    wire signed [19:0] fc2_n25_p19 = fc2_in_19 * 5'sh14; // weight -0.01171875
-    wire signed [22:0] fc2_n25_p20 = fc2_in_20 * 8'sh84; // weight -0.12109375
-    wire signed [23:0] fc2_n25_p21 = fc2_in_21 * 9'sh128; // weight -0.2109375
-    wire signed [23:0] fc2_n25_p22 = fc2_in_22 * 9'sd144; // weight 0.140625
-    wire signed [23:0] fc2_n25_p23 = fc2_in_23 * 9'sh179; // weight -0.1318359375
-    wire signed [23:0] fc2_n25_p24 = fc2_in_24 * 9'sh17c; // weight -0.12890625
-    wire signed [23:0] fc2_n25_p25 = fc2_in_25 * 9'sd159; // weight 0.1552734375
-    wire signed [22:0] fc2_n25_p26 = fc2_in_26 * 8'sd104; // weight 0.1015625
-    wire signed [22:0] fc2_n25_p27 = fc2_in_27 * 8'sh8f; // weight -0.1103515625
-    wire signed [21:0] fc2_n25_p28 = fc2_in_28 * 7'sh50; // weight -0.046875
-    wire signed [23:0] fc2_n25_p31 = fc2_in_31 * 9'sd212; // weight 0.20703125
-    wire signed [22:0] fc2_n25_p32 = fc2_in_32 * 8'sd78; // weight 0.076171875
-    wire signed [22:0] fc2_n25_p33 = fc2_in_33 * 8'shb8; // weight -0.0703125
-    wire signed [18:0] fc2_n25_p35 = fc2_in_35 * 4'sd7; // weight 0.0068359375
-    wire signed [19:0] fc2_n25_p37 = fc2_in_37 * 5'sh11; // weight -0.0146484375
-    wire signed [23:0] fc2_n25_p38 = fc2_in_38 * 9'sd185; // weight 0.1806640625
-    wire signed [22:0] fc2_n25_p39 = fc2_in_39 * 8'sh81; // weight -0.1240234375
-    wire signed [21:0] fc2_n25_p40 = fc2_in_40 * 7'sh59; // weight -0.0380859375
-    wire signed [19:0] fc2_n25_p43 = fc2_in_43 * 5'sh15; // weight -0.0107421875
-    wire signed [23:0] fc2_n25_p44 = fc2_in_44 * 9'sd182; // weight 0.177734375
-    wire signed [21:0] fc2_n25_p47 = fc2_in_47 * 7'sh55; // weight -0.0419921875
-    wire signed [24:0] fc2_n25_p48 = fc2_in_48 * 10'sd285; // weight 0.2783203125
-    wire signed [24:0] fc2_n25_p49 = fc2_in_49 * 10'sh2f3; // weight -0.2626953125
-    wire signed [22:0] fc2_n25_p50 = fc2_in_50 * 8'sha8; // weight -0.0859375
-    wire signed [21:0] fc2_n25_p51 = fc2_in_51 * 7'sh58; // weight -0.0390625
-    wire signed [20:0] fc2_n25_p52 = fc2_in_52 * 6'sh2b; // weight -0.0205078125
-    wire signed [19:0] fc2_n25_p55 = fc2_in_55 * 5'sh12; // weight -0.013671875
-    wire signed [22:0] fc2_n25_p57 = fc2_in_57 * 8'shad; // weight -0.0810546875
-    wire signed [20:0] fc2_n25_p59 = fc2_in_59 * 6'sh2f; // weight -0.0166015625
-    wire signed [23:0] fc2_n25_p60 = fc2_in_60 * 9'sh152; // weight -0.169921875
-    wire signed [23:0] fc2_n25_p61 = fc2_in_61 * 9'sd201; // weight 0.1962890625
-    wire signed [23:0] fc2_n25_p62 = fc2_in_62 * 9'sh178; // weight -0.1328125
-    wire signed [22:0] fc2_n25_p63 = fc2_in_63 * 8'sh81; // weight -0.1240234375
-    reg  signed [23:0] fc2_n25_t1_0_a_d1;
-    reg  signed [23:0] fc2_n25_t1_0_b_d1;
-    wire signed [24:0] fc2_n25_t1_0 = $signed({fc2_n25_t1_0_a_d1[23], fc2_n25_t1_0_a_d1}) + $signed({fc2_n25_t1_0_b_d1[23], fc2_n25_t1_0_b_d1});
-    reg  signed [23:0] fc2_n25_t1_1_a_d1;
-    reg  signed [24:0] fc2_n25_t1_1_b_d1;
-    reg  signed [24:0] fc2_n25_t1_2_a_d1;
-    reg  signed [23:0] fc2_n25_t1_2_b_d1;
-    reg  signed [21:0] fc2_n25_t1_3_a_d1;
-    reg  signed [24:0] fc2_n25_t0_7_d1;
-    wire signed [24:0] fc2_n25_t1_3 = $signed({{3{fc2_n25_t1_3_a_d1[21]}}, fc2_n25_t1_3_a_d1}) + fc2_n25_t0_7_d1;
-    reg  signed [23:0] fc2_n25_t0_8_d1;
-    reg  signed [21:0] fc2_n25_t1_4_b_d1;
-    wire signed [23:0] fc2_n25_t1_4 = fc2_n25_t0_8_d1 + $signed({{2{fc2_n25_t1_4_b_d1[21]}}, fc2_n25_t1_4_b_d1});
-    reg  signed [24:0] fc2_n25_t1_5_a_d1;
-    reg  signed [24:0] fc2_n25_t1_5_b_d1;
-    reg  signed [24:0] fc2_n25_t0_12_d1;
-    reg  signed [23:0] fc2_n25_t1_6_b_d1;
-    wire signed [24:0] fc2_n25_t1_6 = fc2_n25_t0_12_d1 + $signed({fc2_n25_t1_6_b_d1[23], fc2_n25_t1_6_b_d1});
-    reg  signed [21:0] fc2_n25_t1_7_a_d1;
-    reg  signed [24:0] fc2_n25_t0_15_d1;
-    wire signed [24:0] fc2_n25_t1_7 = $signed({{3{fc2_n25_t1_7_a_d1[21]}}, fc2_n25_t1_7_a_d1}) + fc2_n25_t0_15_d1;
-    reg  signed [23:0] fc2_n25_t1_8_a_d1;
-    reg  signed [23:0] fc2_n25_t1_8_b_d1;
-    wire signed [24:0] fc2_n25_t1_8 = $signed({fc2_n25_t1_8_a_d1[23], fc2_n25_t1_8_a_d1}) + $signed({fc2_n25_t1_8_b_d1[23], fc2_n25_t1_8_b_d1});
-    reg  signed [22:0] fc2_n25_t1_9_a_d1;
-    reg  signed [24:0] fc2_n25_t0_19_d1;
-    wire signed [24:0] fc2_n25_t1_9 = $signed({{2{fc2_n25_t1_9_a_d1[22]}}, fc2_n25_t1_9_a_d1}) + fc2_n25_t0_19_d1;
-    reg  signed [23:0] fc2_n25_t1_10_a_d1;
-    reg  signed [23:0] fc2_n25_t1_10_b_d1;
-    wire signed [24:0] fc2_n25_t1_10 = $signed({fc2_n25_t1_10_a_d1[23], fc2_n25_t1_10_a_d1}) + $signed({fc2_n25_t1_10_b_d1[23], fc2_n25_t1_10_b_d1});
-    reg  signed [24:0] fc2_n25_t1_11_a_d1;
-    reg  signed [23:0] fc2_n25_t1_11_b_d1;
-    reg  signed [25:0] fc2_n25_t0_24_d1;
-    reg  signed [23:0] fc2_n25_t1_12_b_d1;
-    reg  signed [23:0] fc2_n25_t0_26_d1;
-    reg  signed [21:0] fc2_n25_t1_13_b_d1;
-    wire signed [23:0] fc2_n25_t1_13 = fc2_n25_t0_26_d1 + $signed({{2{fc2_n25_t1_13_b_d1[21]}}, fc2_n25_t1_13_b_d1});
-    reg  signed [23:0] fc2_n25_t1_14_a_d1;
-    reg  signed [22:0] fc2_n25_t1_14_b_d1;
-    wire signed [24:0] fc2_n25_t1_14 = $signed({fc2_n25_t1_14_a_d1[23], fc2_n25_t1_14_a_d1}) + $signed({{2{fc2_n25_t1_14_b_d1[22]}}, fc2_n25_t1_14_b_d1});
-    reg  signed [24:0] fc2_n25_t1_15_a_d1;
-    reg  signed [24:0] fc2_n25_t1_15_b_d1;
-    wire signed [25:0] fc2_n25_t2_0 = $signed({fc2_n25_t1_0[24], fc2_n25_t1_0}) + ($signed({{2{fc2_n25_t1_1_a_d1[23]}}, fc2_n25_t1_1_a_d1}) + $signed({fc2_n25_t1_1_b_d1[24], fc2_n25_t1_1_b_d1}));
-    wire signed [25:0] fc2_n25_t2_1 = ($signed({fc2_n25_t1_2_a_d1[24], fc2_n25_t1_2_a_d1}) + $signed({{2{fc2_n25_t1_2_b_d1[23]}}, fc2_n25_t1_2_b_d1})) + $signed({fc2_n25_t1_3[24], fc2_n25_t1_3});
-    wire signed [25:0] fc2_n25_t2_2 = $signed({{2{fc2_n25_t1_4[23]}}, fc2_n25_t1_4}) + ($signed({fc2_n25_t1_5_a_d1[24], fc2_n25_t1_5_a_d1}) + $signed({fc2_n25_t1_5_b_d1[24], fc2_n25_t1_5_b_d1}));
-    wire signed [25:0] fc2_n25_t2_3 = $signed({fc2_n25_t1_6[24], fc2_n25_t1_6}) + $signed({fc2_n25_t1_7[24], fc2_n25_t1_7});
-    wire signed [25:0] fc2_n25_t2_4 = $signed({fc2_n25_t1_8[24], fc2_n25_t1_8}) + $signed({fc2_n25_t1_9[24], fc2_n25_t1_9});
-    wire signed [25:0] fc2_n25_t2_5 = $signed({fc2_n25_t1_10[24], fc2_n25_t1_10}) + ($signed({fc2_n25_t1_11_a_d1[24], fc2_n25_t1_11_a_d1}) + $signed({{2{fc2_n25_t1_11_b_d1[23]}}, fc2_n25_t1_11_b_d1}));
-    wire signed [25:0] fc2_n25_t2_6 = (fc2_n25_t0_24_d1 + $signed({{2{fc2_n25_t1_12_b_d1[23]}}, fc2_n25_t1_12_b_d1})) + $signed({{2{fc2_n25_t1_13[23]}}, fc2_n25_t1_13});
-    wire signed [25:0] fc2_n25_t2_7 = $signed({fc2_n25_t1_14[24], fc2_n25_t1_14}) + ($signed({fc2_n25_t1_15_a_d1[24], fc2_n25_t1_15_a_d1}) + $signed({fc2_n25_t1_15_b_d1[24], fc2_n25_t1_15_b_d1}));
-    wire signed [26:0] fc2_n25_t3_0 = $signed({fc2_n25_t2_0[25], fc2_n25_t2_0}) + $signed({fc2_n25_t2_1[25], fc2_n25_t2_1});
-    wire signed [26:0] fc2_n25_t3_1 = $signed({fc2_n25_t2_2[25], fc2_n25_t2_2}) + $signed({fc2_n25_t2_3[25], fc2_n25_t2_3});
-    wire signed [26:0] fc2_n25_t3_2 = $signed({fc2_n25_t2_4[25], fc2_n25_t2_4}) + $signed({fc2_n25_t2_5[25], fc2_n25_t2_5});
-    wire signed [26:0] fc2_n25_t3_3 = $signed({fc2_n25_t2_6[25], fc2_n25_t2_6}) + $signed({fc2_n25_t2_7[25], fc2_n25_t2_7});
-    reg  signed [27:0] fc2_n25_t5_0_a_d1;
-    reg  signed [27:0] fc2_n25_t5_0_b_d1;
+    wire signed [7:0] fc2_n25_s0_xh = $signed(fc2_in_41[15:8]);
+    wire signed [16:0] fc2_n25_s0 = $signed({($signed({fc2_n25_s0_xh[7], fc2_n25_s0_xh}) + 9'sd97), fc2_in_41[7:0]});
+    wire signed [18:0] fc2_n25_s1 = $signed({($signed({{3{fc2_e514_xh[13]}}, fc2_e514_xh}) + $signed({fc2_in_46[15], fc2_in_46})), fc2_in_50[1:0]});
+    wire signed [11:0] fc2_n25_s2_xh = $signed(fc2_in_58[15:4]);
+    wire signed [20:0] fc2_n25_s2 = $signed({($signed({{5{fc2_n25_s2_xh[11]}}, fc2_n25_s2_xh}) + $signed({fc2_in_60[15], fc2_in_60})), fc2_in_58[3:0]});
+    wire signed [10:0] fc2_n25_s3_xh = $signed(fc2_n25_s0[16:6]);
+    wire signed [22:0] fc2_n25_s3 = $signed({($signed({{6{fc2_n25_s3_xh[10]}}, fc2_n25_s3_xh}) + $signed({fc2_in_61[15], fc2_in_61})), fc2_n25_s0[5:0]});
+    wire signed [15:0] fc2_n25_s4_xh = $signed(fc2_n25_s2[20:5]);
+    wire signed [23:0] fc2_n25_s4 = $signed({($signed({{3{fc2_n25_s4_xh[15]}}, fc2_n25_s4_xh}) + fc2_n25_s1), fc2_n25_s2[4:0]});
+    wire signed [15:0] fc2_n25_s5_xh = $signed(fc2_e10[16:1]);
+    wire signed [18:0] fc2_n25_s5 = $signed({($signed({{2{fc2_n25_s5_xh[15]}}, fc2_n25_s5_xh}) - $signed({fc2_e16[16], fc2_e16})), fc2_e10[0]});
+    wire signed [18:0] fc2_n25_s6 = $signed({fc2_e50[17], fc2_e50}) - $signed({{2{fc2_e62[16]}}, fc2_e62});
+    wire signed [13:0] fc2_n25_s7_xh = $signed(fc2_e66[18:5]);
+    wire signed [22:0] fc2_n25_s7 = $signed({($signed({{4{fc2_n25_s7_xh[13]}}, fc2_n25_s7_xh}) + $signed({fc2_e73[16], fc2_e73})), fc2_e66[4:0]});
+    wire signed [18:0] fc2_n25_s8 = $signed({($signed({fc2_e414_xh[16], fc2_e414_xh}) - $signed({fc2_e84[16], fc2_e84})), fc2_e82[0]});
+    wire signed [15:0] fc2_n25_s9_xh = $signed(fc2_e91[17:2]);
+    wire signed [19:0] fc2_n25_s9 = $signed({($signed({{2{fc2_n25_s9_xh[15]}}, fc2_n25_s9_xh}) + $signed({fc2_e92[16], fc2_e92})), fc2_e91[1:0]});
+    wire signed [16:0] fc2_n25_s10_xh = $signed(fc2_e93[17:1]);
+    wire signed [20:0] fc2_n25_s10 = $signed({($signed({{3{fc2_n25_s10_xh[16]}}, fc2_n25_s10_xh}) + fc2_e94), fc2_e93[0]});
+    wire signed [15:0] fc2_n25_s12_xh = $signed(fc2_e135[18:3]);
+    wire signed [20:0] fc2_n25_s12 = $signed({($signed({{2{fc2_n25_s12_xh[15]}}, fc2_n25_s12_xh}) + $signed({fc2_e146[16], fc2_e146})), fc2_e135[2:0]});
+    wire signed [19:0] fc2_n25_s13 = $signed({($signed(fc2_e209[19:1]) + $signed({fc2_e218[17], fc2_e218})), fc2_e209[0]});
+    wire signed [12:0] fc2_n25_s14_xh = $signed(fc2_e221[18:6]);
+    wire signed [23:0] fc2_n25_s14 = $signed({($signed({{5{fc2_n25_s14_xh[12]}}, fc2_n25_s14_xh}) + fc2_e423), fc2_e221[5:0]});
+    wire signed [21:0] fc2_n25_s15 = $signed({($signed(fc2_e436[21:2]) + $signed({fc2_e425[18], fc2_e425})), fc2_e436[1:0]});
+    wire signed [15:0] fc2_n25_s16_xh = $signed(fc2_e441[17:2]);
+    wire signed [24:0] fc2_n25_s16 = $signed({($signed({{7{fc2_n25_s16_xh[15]}}, fc2_n25_s16_xh}) - fc2_n25_s3), fc2_e441[1:0]});
+    wire signed [15:0] fc2_n25_s17_xh = $signed(fc2_e179[17:2]);
+    wire signed [20:0] fc2_n25_s17 = $signed({($signed({{3{fc2_n25_s17_xh[15]}}, fc2_n25_s17_xh}) + $signed({fc2_e302[17], fc2_e302})), fc2_e179[1:0]});
+    wire signed [18:0] fc2_n25_s18 = $signed({fc2_e286[17], fc2_e286}) - $signed({fc2_e637[17], fc2_e637});
+    wire signed [22:0] fc2_n25_s20 = $signed({($signed(fc2_e911[22:3]) + $signed({fc2_n25_s5[18], fc2_n25_s5})), fc2_e911[2:0]});
+    wire signed [22:0] fc2_n25_s21 = $signed({($signed(fc2_n25_s7[22:1]) + $signed({{3{fc2_n25_s8[18]}}, fc2_n25_s8})), fc2_n25_s7[0]});
+    wire signed [12:0] fc2_n25_s22_xh = $signed(fc2_e117[17:5]);
+    wire signed [24:0] fc2_n25_s22 = $signed({($signed({{7{fc2_n25_s22_xh[12]}}, fc2_n25_s22_xh}) + fc2_n25_s9), fc2_e117[4:0]});
+    wire signed [13:0] fc2_n25_s23_xh = $signed(fc2_n25_s12[20:7]);
+    wire signed [24:0] fc2_n25_s23 = $signed({($signed({{4{fc2_n25_s23_xh[13]}}, fc2_n25_s23_xh}) + fc2_e191), fc2_n25_s12[6:0]});
+    wire signed [20:0] fc2_n25_s24_xh = $signed(fc2_n25_s14[23:3]);
+    wire signed [24:0] fc2_n25_s24 = $signed({($signed({fc2_n25_s24_xh[20], fc2_n25_s24_xh}) - $signed({{2{fc2_e196[19]}}, fc2_e196})), fc2_n25_s14[2:0]});
+    wire signed [16:0] fc2_n25_s25_xh = $signed(fc2_e257[17:1]);
+    wire signed [19:0] fc2_n25_s25 = $signed({($signed({{2{fc2_n25_s25_xh[16]}}, fc2_n25_s25_xh}) - $signed({fc2_e239[17], fc2_e239})), fc2_e257[0]});
+    wire signed [16:0] fc2_n25_s26_xh = $signed(fc2_e403[19:3]);
+    wire signed [21:0] fc2_n25_s26 = $signed({($signed({{2{fc2_n25_s26_xh[16]}}, fc2_n25_s26_xh}) - $signed({fc2_e336[17], fc2_e336})), fc2_e403[2:0]});
+    wire signed [21:0] fc2_n25_s27 = $signed({{4{fc2_e742[17]}}, fc2_e742}) + fc2_e761;
+    wire signed [24:0] fc2_n25_s28 = $signed({($signed({{4{fc2_n19_s26_xh[16]}}, fc2_n19_s26_xh}) - fc2_e765), fc2_e783[3:0]});
+    wire signed [18:0] fc2_n25_s29_xh = $signed(fc2_e837[20:2]);
+    wire signed [21:0] fc2_n25_s29 = $signed({($signed({fc2_n25_s29_xh[18], fc2_n25_s29_xh}) - $signed({fc2_e839[18], fc2_e839})), fc2_e837[1:0]});
+    wire signed [23:0] fc2_n25_s30 = fc2_n25_s4 + $signed({{6{fc2_e855[17]}}, fc2_e855});
+    wire signed [17:0] fc2_n25_s31_xh = $signed(fc2_n25_s6[18:1]);
+    wire signed [18:0] fc2_n25_s31_hi = $signed({fc2_n25_s31_xh[17], fc2_n25_s31_xh}) - ($signed({fc2_e98[17], fc2_e98}) + $signed({{2{fc2_e101[16]}}, fc2_e101}));
+    wire signed [19:0] fc2_n25_s31 = $signed({fc2_n25_s31_hi, fc2_n25_s6[0]});
+    wire signed [17:0] fc2_n25_s32_xh = $signed(fc2_n25_s13[19:2]);
+    wire signed [22:0] fc2_n25_s32 = $signed({($signed({{3{fc2_n25_s32_xh[17]}}, fc2_n25_s32_xh}) + $signed({fc2_e693[19], fc2_e693})), fc2_n25_s13[1:0]});
+    wire signed [14:0] fc2_n25_s33_xh = $signed(fc2_e782[19:5]);
+    wire signed [23:0] fc2_n25_s33 = $signed({($signed({{4{fc2_n25_s33_xh[14]}}, fc2_n25_s33_xh}) + fc2_e771), fc2_e782[4:0]});
+    wire signed [17:0] fc2_n25_s34_xh = $signed(fc2_n25_s10[20:3]);
+    wire signed [24:0] fc2_n25_s34 = $signed({($signed({{4{fc2_n25_s34_xh[17]}}, fc2_n25_s34_xh}) - fc2_n25_s15), fc2_n25_s10[2:0]});
+    wire signed [18:0] fc2_n25_s36_xh = $signed(fc2_n25_s17[20:2]);
+    wire [21:0] fc2_n25_s36_u = {($signed({fc2_n25_s36_xh[18], fc2_n25_s36_xh}) + $signed({fc2_n25_s18[18], fc2_n25_s18})), fc2_n25_s17[1:0]};
+    wire [23:0] fc2_n25_s37_u = {($signed(fc2_e865[23:3]) - $signed({{2{fc2_e511[18]}}, fc2_e511})), fc2_e865[2:0]};
+    wire signed [18:0] fc2_n25_s41_xh = $signed(fc2_n25_s22[24:6]);
+    wire [26:0] fc2_n25_s41_u = {($signed({{2{fc2_n25_s41_xh[18]}}, fc2_n25_s41_xh}) - $signed({fc2_n25_s31[19], fc2_n25_s31})), fc2_n25_s22[5:0]};
+    wire [23:0] fc2_n25_s42_u = {($signed(fc2_n25_s33[23:3]) + $signed({{2{fc2_e551[18]}}, fc2_e551})), fc2_n25_s33[2:0]};
+    wire signed [19:0] fc2_n25_s43_xh = $signed(fc2_n25_s28[24:5]);
+    wire [26:0] fc2_n25_s43_u = {($signed({{2{fc2_n25_s43_xh[19]}}, fc2_n25_s43_xh}) - fc2_n25_s29), fc2_n25_s28[4:0]};
+    wire [24:0] fc2_n25_s44_u = {($signed(fc2_n25_s24[24:1]) - $signed({fc2_n25_s21[22], fc2_n25_s21})), fc2_n25_s24[0]};
+    wire signed [21:0] fc2_n25_s45_xh = $signed(fc2_n25_s32[22:1]);
+    wire [23:0] fc2_n25_s45_u = {($signed({fc2_n25_s45_xh[21], fc2_n25_s45_xh}) - $signed({fc2_n25_s27[21], fc2_n25_s27})), fc2_n25_s32[0]};
+    wire signed [24:0] fc2_n25_s47 = $signed({fc2_n25_s30[23], fc2_n25_s30}) + (fc2_e455 + $signed({{5{fc2_e458[19]}}, fc2_e458}));
+    reg  [21:0] fc2_n25_s36_d1;
+    wire signed [21:0] fc2_n25_s36_d1_v = $signed(fc2_n25_s36_d1);
+    wire signed [20:0] fc2_n25_s48_xh = $signed(fc2_e531_d1_v[21:1]);
+    wire signed [23:0] fc2_n25_s48 = $signed({($signed({{2{fc2_n25_s48_xh[20]}}, fc2_n25_s48_xh}) - $signed({fc2_n25_s36_d1_v[21], fc2_n25_s36_d1_v})), fc2_e531_d1_v[0]});
+    reg  [20:0] fc2_e510_d1;
+    wire signed [20:0] fc2_e510_d1_v = $signed(fc2_e510_d1);
+    reg  [23:0] fc2_n25_s37_d1;
+    wire signed [23:0] fc2_n25_s49 = $signed({{3{fc2_e510_d1_v[20]}}, fc2_e510_d1_v}) - $signed(fc2_n25_s37_d1);
+    reg  [26:0] fc2_n25_s41_d1;
+    wire signed [26:0] fc2_n25_s50 = $signed(fc2_n25_s41_d1) + $signed({{5{fc2_e667_d1_v[21]}}, fc2_e667_d1_v});
+    reg  signed [21:0] fc2_n25_s38_d1;
+    reg  [23:0] fc2_e485_d1;
+    wire signed [23:0] fc2_e485_d1_v = $signed(fc2_e485_d1);
+    wire signed [23:0] fc2_n25_s51 = $signed({{2{fc2_n25_s38_d1[21]}}, fc2_n25_s38_d1}) - fc2_e485_d1_v;
+    reg  signed [22:0] fc2_n25_s39_d1;
+    reg  [23:0] fc2_n25_s42_d1;
+    wire signed [23:0] fc2_n25_s42_d1_v = $signed(fc2_n25_s42_d1);
+    wire signed [21:0] fc2_n25_s52_xh = $signed(fc2_n25_s39_d1[22:1]);
+    wire signed [25:0] fc2_n25_s52 = $signed({($signed({{3{fc2_n25_s52_xh[21]}}, fc2_n25_s52_xh}) + $signed({fc2_n25_s42_d1_v[23], fc2_n25_s42_d1_v})), fc2_n25_s39_d1[0]});
+    reg  signed [25:0] fc2_n25_s35_d1;
+    reg  [26:0] fc2_n25_s43_d1;
+    wire signed [26:0] fc2_n25_s43_d1_v = $signed(fc2_n25_s43_d1);
+    reg  signed [23:0] fc2_n25_s40_d1;
+    reg  [23:0] fc2_n25_s45_d1;
+    wire signed [21:0] fc2_n25_s54_xh = $signed(fc2_n25_s40_d1[23:2]);
+    wire signed [25:0] fc2_n25_s54 = $signed({($signed({{2{fc2_n25_s54_xh[21]}}, fc2_n25_s54_xh}) - $signed(fc2_n25_s45_d1)), fc2_n25_s40_d1[1:0]});
+    reg  signed [25:0] fc2_n25_s46_d1;
+    reg  [24:0] fc2_n25_s44_d1;
+    wire signed [24:0] fc2_n25_s44_d1_v = $signed(fc2_n25_s44_d1);
+    wire signed [24:0] fc2_n25_s55_xh = $signed(fc2_n25_s46_d1[25:1]);
+    wire signed [26:0] fc2_n25_s55 = $signed({($signed({fc2_n25_s55_xh[24], fc2_n25_s55_xh}) + $signed({fc2_n25_s44_d1_v[24], fc2_n25_s44_d1_v})), fc2_n25_s46_d1[0]});
+    reg  signed [24:0] fc2_n25_s47_d1;
+    wire signed [21:0] fc2_n25_s56_xh = $signed(fc2_n25_s47_d1[24:3]);
+    wire signed [26:0] fc2_n25_s56 = $signed({($signed({{2{fc2_n25_s56_xh[21]}}, fc2_n25_s56_xh}) - fc2_n25_s48), fc2_n25_s47_d1[2:0]});
+    wire signed [26:0] fc2_n25_s57 = $signed({fc2_n25_s54[25], fc2_n25_s54}) - $signed({{3{fc2_n25_s51[23]}}, fc2_n25_s51});
+    wire signed [23:0] fc2_n25_s58_xh = $signed(fc2_n25_s52[25:2]);
+    wire signed [26:0] fc2_n25_s58 = $signed({($signed({fc2_n25_s58_xh[23], fc2_n25_s58_xh}) - $signed({fc2_n25_s49[23], fc2_n25_s49})), fc2_n25_s52[1:0]});
+    wire signed [27:0] fc2_n25_s59 = $signed({fc2_n25_s50[26], fc2_n25_s50}) - $signed({fc2_n25_s55[26], fc2_n25_s55});
+    wire signed [27:0] fc2_n25_s60 = ($signed({{2{fc2_n25_s35_d1[25]}}, fc2_n25_s35_d1}) - $signed({fc2_n25_s43_d1_v[26], fc2_n25_s43_d1_v})) - $signed({fc2_n25_s56[26], fc2_n25_s56});
+    reg  signed [28:0] fc2_n25_s62_d1;
+    reg  signed [27:0] fc2_n25_s61_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n25_acc = (($signed({fc2_n25_t5_0_a_d1[27], fc2_n25_t5_0_a_d1}) + $signed({fc2_n25_t5_0_b_d1[27], fc2_n25_t5_0_b_d1})) + 29'sd99328);
+    wire signed [28:0] fc2_n25_acc = (-(fc2_n25_s62_d1 + $signed({fc2_n25_s61_d1[27], fc2_n25_s61_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n25_y_fl = $signed(fc2_n25_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n26_p0 = fc2_in_0 * 8'sd87; // weight 0.0849609375
-    wire signed [23:0] fc2_n26_p3 = fc2_in_3 * 9'sd180; // weight 0.17578125
-    wire signed [19:0] fc2_n26_p4 = fc2_in_4 * 5'sd9; // weight 0.0087890625
-    wire signed [19:0] fc2_n26_p7 = fc2_in_7 * 5'sd11; // weight 0.0107421875
-    wire signed [20:0] fc2_n26_p8 = fc2_in_8 * 6'sh25; // weight -0.0263671875
-    wire signed [22:0] fc2_n26_p10 = fc2_in_10 * 8'sha8; // weight -0.0859375
-    wire signed [22:0] fc2_n26_p11 = fc2_in_11 * 8'shba; // weight -0.068359375
-    wire signed [20:0] fc2_n26_p14_sh = $signed({fc2_in_14, 5'd0});
-    wire signed [20:0] fc2_n26_p15 = fc2_in_15 * 6'sd30; // weight 0.029296875
-    wire signed [23:0] fc2_n26_p16 = fc2_in_16 * 9'sd209; // weight 0.2041015625
-    wire signed [23:0] fc2_n26_p17 = fc2_in_17 * 9'sd132; // weight 0.12890625
-    wire signed [18:0] fc2_n26_p18 = fc2_in_18 * 4'sd5; // weight 0.0048828125
-    wire signed [23:0] fc2_n26_p20 = fc2_in_20 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc2_n26_p21 = fc2_in_21 * 9'sh166; // weight -0.150390625
-    wire signed [23:0] fc2_n26_p22 = fc2_in_22 * 9'sh123; // weight -0.2158203125
-    wire signed [22:0] fc2_n26_p23 = fc2_in_23 * 8'sd107; // weight 0.1044921875
-    wire signed [21:0] fc2_n26_p24 = fc2_in_24 * 7'sh5d; // weight -0.0341796875
-    wire signed [21:0] fc2_n26_p26 = fc2_in_26 * 7'sd39; // weight 0.0380859375
-    wire signed [23:0] fc2_n26_p27 = fc2_in_27 * 9'sh116; // weight -0.228515625
-    wire signed [21:0] fc2_n26_p28 = fc2_in_28 * 7'sh5a; // weight -0.037109375
-    wire signed [18:0] fc2_n26_p30 = fc2_in_30 * 4'sd5; // weight 0.0048828125
-    wire signed [22:0] fc2_n26_p32 = fc2_in_32 * 8'shb2; // weight -0.076171875
-    wire signed [22:0] fc2_n26_p33 = fc2_in_33 * 8'sh9c; // weight -0.09765625
-    wire signed [23:0] fc2_n26_p34 = fc2_in_34 * 9'sh16c; // weight -0.14453125
-    wire signed [22:0] fc2_n26_p35 = fc2_in_35 * 8'sd112; // weight 0.109375
-    wire signed [22:0] fc2_n26_p37 = fc2_in_37 * 8'sd80; // weight 0.078125
-    wire signed [23:0] fc2_n26_p38 = fc2_in_38 * 9'sh130; // weight -0.203125
-    wire signed [22:0] fc2_n26_p39 = fc2_in_39 * 8'sh98; // weight -0.1015625
-    wire signed [21:0] fc2_n26_p40 = fc2_in_40 * 7'sd54; // weight 0.052734375
-    wire signed [21:0] fc2_n26_p43_sh = $signed({fc2_in_43, 6'd0});
-    wire signed [22:0] fc2_n26_p43_neg = -$signed({fc2_n26_p43_sh[21], fc2_n26_p43_sh});
-    wire signed [22:0] fc2_n26_p44 = fc2_in_44 * 8'sh91; // weight -0.1083984375
-    wire signed [21:0] fc2_n26_p46 = fc2_in_46 * 7'sh53; // weight -0.0439453125
-    wire signed [20:0] fc2_n26_p47 = fc2_in_47 * 6'sh26; // weight -0.025390625
-    wire signed [23:0] fc2_n26_p48 = fc2_in_48 * 9'sd130; // weight 0.126953125
-    wire signed [23:0] fc2_n26_p49 = fc2_in_49 * 9'sd209; // weight 0.2041015625
-    wire signed [23:0] fc2_n26_p50 = fc2_in_50 * 9'sd218; // weight 0.212890625
-    wire signed [23:0] fc2_n26_p51 = fc2_in_51 * 9'sd150; // weight 0.146484375
-    wire signed [22:0] fc2_n26_p52 = fc2_in_52 * 8'sha3; // weight -0.0908203125
-    wire signed [23:0] fc2_n26_p53 = fc2_in_53 * 9'sd218; // weight 0.212890625
-    wire signed [20:0] fc2_n26_p55 = fc2_in_55 * 6'sd18; // weight 0.017578125
-    wire signed [22:0] fc2_n26_p57 = fc2_in_57 * 8'sh82; // weight -0.123046875
-    wire signed [22:0] fc2_n26_p59 = fc2_in_59 * 8'shb8; // weight -0.0703125
-    wire signed [22:0] fc2_n26_p60 = fc2_in_60 * 8'shb2; // weight -0.076171875
-    wire signed [23:0] fc2_n26_p61 = fc2_in_61 * 9'sd191; // weight 0.1865234375
-    wire signed [21:0] fc2_n26_p62 = fc2_in_62 * 7'sh42; // weight -0.060546875
-    wire signed [21:0] fc2_n26_t0_7 = (-$signed({fc2_n26_p14_sh[20], fc2_n26_p14_sh})) + $signed({fc2_n26_p15[20], fc2_n26_p15});
-    reg  signed [24:0] fc2_n26_t1_0_a_d1;
-    reg  signed [24:0] fc2_n26_t1_0_b_d1;
-    reg  signed [22:0] fc2_n26_t1_1_a_d1;
-    reg  signed [22:0] fc2_n26_t1_1_b_d1;
-    wire signed [23:0] fc2_n26_t1_1 = $signed({fc2_n26_t1_1_a_d1[22], fc2_n26_t1_1_a_d1}) + $signed({fc2_n26_t1_1_b_d1[22], fc2_n26_t1_1_b_d1});
-    reg  signed [23:0] fc2_n26_t1_2_a_d1;
-    reg  signed [23:0] fc2_n26_t1_2_b_d1;
-    wire signed [24:0] fc2_n26_t1_2 = $signed({fc2_n26_t1_2_a_d1[23], fc2_n26_t1_2_a_d1}) + $signed({fc2_n26_t1_2_b_d1[23], fc2_n26_t1_2_b_d1});
-    reg  signed [23:0] fc2_n26_t1_3_a_d1;
-    reg  signed [21:0] fc2_n26_t1_3_b_d1;
-    wire signed [24:0] fc2_n26_t1_3 = $signed({fc2_n26_t1_3_a_d1[23], fc2_n26_t1_3_a_d1}) + $signed({{3{fc2_n26_t1_3_b_d1[21]}}, fc2_n26_t1_3_b_d1});
-    reg  signed [24:0] fc2_n26_t0_8_d1;
-    reg  signed [23:0] fc2_n26_t1_4_b_d1;
-    wire signed [24:0] fc2_n26_t1_4 = fc2_n26_t0_8_d1 + $signed({fc2_n26_t1_4_b_d1[23], fc2_n26_t1_4_b_d1});
-    reg  signed [24:0] fc2_n26_t1_5_a_d1;
-    reg  signed [24:0] fc2_n26_t1_5_b_d1;
-    wire signed [25:0] fc2_n26_t1_5 = $signed({fc2_n26_t1_5_a_d1[24], fc2_n26_t1_5_a_d1}) + $signed({fc2_n26_t1_5_b_d1[24], fc2_n26_t1_5_b_d1});
-    reg  signed [23:0] fc2_n26_t1_6_a_d1;
-    reg  signed [24:0] fc2_n26_t0_13_d1;
-    wire signed [24:0] fc2_n26_t1_6 = $signed({fc2_n26_t1_6_a_d1[23], fc2_n26_t1_6_a_d1}) + fc2_n26_t0_13_d1;
-    reg  signed [23:0] fc2_n26_t1_7_a_d1;
-    reg  signed [24:0] fc2_n26_t1_7_b_d1;
-    wire signed [25:0] fc2_n26_t1_7 = $signed({{2{fc2_n26_t1_7_a_d1[23]}}, fc2_n26_t1_7_a_d1}) + $signed({fc2_n26_t1_7_b_d1[24], fc2_n26_t1_7_b_d1});
-    reg  signed [23:0] fc2_n26_t1_8_a_d1;
-    reg  signed [24:0] fc2_n26_t0_17_d1;
-    wire signed [24:0] fc2_n26_t1_8 = $signed({fc2_n26_t1_8_a_d1[23], fc2_n26_t1_8_a_d1}) + fc2_n26_t0_17_d1;
-    reg  signed [23:0] fc2_n26_t1_9_a_d1;
-    reg  signed [24:0] fc2_n26_t1_9_b_d1;
-    reg  signed [23:0] fc2_n26_t1_10_a_d1;
-    reg  signed [23:0] fc2_n26_t1_10_b_d1;
-    wire signed [24:0] fc2_n26_t1_10 = $signed({fc2_n26_t1_10_a_d1[23], fc2_n26_t1_10_a_d1}) + $signed({fc2_n26_t1_10_b_d1[23], fc2_n26_t1_10_b_d1});
-    reg  signed [24:0] fc2_n26_t0_22_d1;
-    reg  signed [22:0] fc2_n26_t1_11_b_d1;
-    wire signed [24:0] fc2_n26_t1_11 = fc2_n26_t0_22_d1 + $signed({{2{fc2_n26_t1_11_b_d1[22]}}, fc2_n26_t1_11_b_d1});
-    reg  signed [24:0] fc2_n26_t1_12_a_d1;
-    reg  signed [24:0] fc2_n26_t1_12_b_d1;
-    wire signed [25:0] fc2_n26_t1_12 = $signed({fc2_n26_t1_12_a_d1[24], fc2_n26_t1_12_a_d1}) + $signed({fc2_n26_t1_12_b_d1[24], fc2_n26_t1_12_b_d1});
-    reg  signed [24:0] fc2_n26_t0_26_d1;
-    reg  signed [21:0] fc2_n26_t1_13_b_d1;
-    wire signed [24:0] fc2_n26_t1_13 = fc2_n26_t0_26_d1 + $signed({{3{fc2_n26_t1_13_b_d1[21]}}, fc2_n26_t1_13_b_d1});
-    reg  signed [23:0] fc2_n26_t1_14_a_d1;
-    reg  signed [23:0] fc2_n26_t1_14_b_d1;
-    wire signed [24:0] fc2_n26_t1_14 = $signed({fc2_n26_t1_14_a_d1[23], fc2_n26_t1_14_a_d1}) + $signed({fc2_n26_t1_14_b_d1[23], fc2_n26_t1_14_b_d1});
-    reg  signed [24:0] fc2_n26_t0_30_d1;
-    reg  signed [23:0] fc2_n26_t1_15_b_d1;
-    wire signed [24:0] fc2_n26_t1_15 = fc2_n26_t0_30_d1 + $signed({fc2_n26_t1_15_b_d1[23], fc2_n26_t1_15_b_d1});
-    wire signed [25:0] fc2_n26_t2_0 = ($signed({fc2_n26_t1_0_a_d1[24], fc2_n26_t1_0_a_d1}) + $signed({fc2_n26_t1_0_b_d1[24], fc2_n26_t1_0_b_d1})) + $signed({{2{fc2_n26_t1_1[23]}}, fc2_n26_t1_1});
-    wire signed [25:0] fc2_n26_t2_1 = $signed({fc2_n26_t1_2[24], fc2_n26_t1_2}) + $signed({fc2_n26_t1_3[24], fc2_n26_t1_3});
-    wire signed [26:0] fc2_n26_t2_2 = $signed({{2{fc2_n26_t1_4[24]}}, fc2_n26_t1_4}) + $signed({fc2_n26_t1_5[25], fc2_n26_t1_5});
-    wire signed [26:0] fc2_n26_t2_3 = $signed({{2{fc2_n26_t1_6[24]}}, fc2_n26_t1_6}) + $signed({fc2_n26_t1_7[25], fc2_n26_t1_7});
-    wire signed [25:0] fc2_n26_t2_4 = $signed({fc2_n26_t1_8[24], fc2_n26_t1_8}) + ($signed({{2{fc2_n26_t1_9_a_d1[23]}}, fc2_n26_t1_9_a_d1}) + $signed({fc2_n26_t1_9_b_d1[24], fc2_n26_t1_9_b_d1}));
-    wire signed [25:0] fc2_n26_t2_5 = $signed({fc2_n26_t1_10[24], fc2_n26_t1_10}) + $signed({fc2_n26_t1_11[24], fc2_n26_t1_11});
-    wire signed [25:0] fc2_n26_t2_7 = $signed({fc2_n26_t1_14[24], fc2_n26_t1_14}) + $signed({fc2_n26_t1_15[24], fc2_n26_t1_15});
-    wire signed [26:0] fc2_n26_t3_0 = $signed({fc2_n26_t2_0[25], fc2_n26_t2_0}) + $signed({fc2_n26_t2_1[25], fc2_n26_t2_1});
-    wire signed [26:0] fc2_n26_t3_2 = $signed({fc2_n26_t2_4[25], fc2_n26_t2_4}) + $signed({fc2_n26_t2_5[25], fc2_n26_t2_5});
-    wire signed [26:0] fc2_n26_t3_3 = ($signed({fc2_n26_t1_12[25], fc2_n26_t1_12}) + $signed({{2{fc2_n26_t1_13[24]}}, fc2_n26_t1_13})) + $signed({fc2_n26_t2_7[25], fc2_n26_t2_7});
-    wire signed [27:0] fc2_n26_t4_0 = $signed({fc2_n26_t3_0[26], fc2_n26_t3_0}) + ($signed({fc2_n26_t2_2[26], fc2_n26_t2_2}) + $signed({fc2_n26_t2_3[26], fc2_n26_t2_3}));
-    reg  signed [27:0] fc2_n26_t5_0_a_d1;
-    reg  signed [27:0] fc2_n26_t5_0_b_d1;
+    wire signed [16:0] fc2_n26_s0 = $signed({($signed({fc2_e209_xh[12], fc2_e209_xh}) - 14'sd101), fc2_in_20[2:0]});
+    wire signed [17:0] fc2_n26_s1 = $signed({($signed({{2{fc2_e833_xh[14]}}, fc2_e833_xh}) - $signed({fc2_in_53[15], fc2_in_53})), fc2_in_44[0]});
+    wire signed [12:0] fc2_n26_s2_xh = $signed(fc2_in_58[15:3]);
+    wire signed [19:0] fc2_n26_s2 = $signed({($signed({{4{fc2_n26_s2_xh[12]}}, fc2_n26_s2_xh}) - $signed({fc2_in_59[15], fc2_in_59})), fc2_in_58[2:0]});
+    wire signed [8:0] fc2_n26_s3_xh = $signed(fc2_in_63[15:7]);
+    wire signed [23:0] fc2_n26_s3 = $signed({($signed({{8{fc2_n26_s3_xh[8]}}, fc2_n26_s3_xh}) - fc2_n26_s0), fc2_in_63[6:0]});
+    wire signed [24:0] fc2_n26_s4 = $signed({($signed({{7{fc2_e781_xh[10]}}, fc2_e781_xh}) - fc2_n26_s1), fc2_e57[6:0]});
+    wire signed [19:0] fc2_n26_s5 = $signed({($signed(fc2_n26_s2[19:1]) - $signed({{2{fc2_e9[16]}}, fc2_e9})), fc2_n26_s2[0]});
+    wire signed [17:0] fc2_n26_s6 = $signed({fc2_e24[16], fc2_e24}) + $signed({fc2_e42[16], fc2_e42});
+    wire signed [12:0] fc2_n26_s7_xh = $signed(fc2_e52[16:4]);
+    wire signed [21:0] fc2_n26_s7 = $signed({($signed({{5{fc2_n26_s7_xh[12]}}, fc2_n26_s7_xh}) + $signed({fc2_e61[16], fc2_e61})), fc2_e52[3:0]});
+    wire signed [15:0] fc2_n26_s8_xh = $signed(fc2_e76[17:2]);
+    wire signed [19:0] fc2_n26_s8 = $signed({($signed({{2{fc2_n26_s8_xh[15]}}, fc2_n26_s8_xh}) - fc2_e76), fc2_e76[1:0]});
+    wire signed [15:0] fc2_n26_s9_xh = $signed(fc2_e81[16:1]);
+    wire signed [18:0] fc2_n26_s9 = $signed({($signed({{2{fc2_n26_s9_xh[15]}}, fc2_n26_s9_xh}) + $signed({fc2_e79[16], fc2_e79})), fc2_e81[0]});
+    wire signed [21:0] fc2_n26_s10 = $signed({($signed({{5{fc2_n5_s10_xh[13]}}, fc2_n5_s10_xh}) + fc2_e205), fc2_e125[2:0]});
+    wire signed [19:0] fc2_n26_s11 = $signed({($signed(fc2_e217[19:1]) - $signed({fc2_e206[17], fc2_e206})), fc2_e217[0]});
+    wire signed [8:0] fc2_n26_s12_xh = $signed(fc2_e273[16:8]);
+    wire signed [25:0] fc2_n26_s12 = $signed({($signed({{9{fc2_n26_s12_xh[8]}}, fc2_n26_s12_xh}) + $signed({fc2_e273[16], fc2_e273})), fc2_e273[7:0]});
+    wire signed [23:0] fc2_n26_s13 = $signed({($signed(fc2_n26_s3[23:2]) - $signed({{3{fc2_e402[18]}}, fc2_e402})), fc2_n26_s3[1:0]});
+    wire signed [15:0] fc2_n26_s14_xh = $signed(fc2_e248[18:3]);
+    wire signed [21:0] fc2_n26_s14 = $signed({($signed({{3{fc2_n26_s14_xh[15]}}, fc2_n26_s14_xh}) - fc2_e152), fc2_e248[2:0]});
+    wire signed [13:0] fc2_n26_s15_xh = $signed(fc2_e647[17:4]);
+    wire signed [22:0] fc2_n26_s15 = $signed({($signed({{5{fc2_n26_s15_xh[13]}}, fc2_n26_s15_xh}) - fc2_e362), fc2_e647[3:0]});
+    wire signed [23:0] fc2_n26_s16 = $signed({fc2_e259[22], fc2_e259}) + $signed({{5{fc2_e288[18]}}, fc2_e288});
+    wire signed [18:0] fc2_n26_s17_xh = $signed(fc2_n26_s4[24:6]);
+    wire signed [25:0] fc2_n26_s17 = $signed({($signed({fc2_n26_s17_xh[18], fc2_n26_s17_xh}) - $signed({{2{fc2_e452[17]}}, fc2_e452})), fc2_n26_s4[5:0]});
+    wire signed [21:0] fc2_n26_s18 = $signed({($signed(fc2_n26_s7[21:1]) + $signed({{3{fc2_n26_s6[17]}}, fc2_n26_s6})), fc2_n26_s7[0]});
+    wire signed [16:0] fc2_n26_s19_xh = $signed(fc2_n26_s9[18:2]);
+    wire signed [21:0] fc2_n26_s19 = $signed({($signed({{3{fc2_n26_s19_xh[16]}}, fc2_n26_s19_xh}) - fc2_n26_s8), fc2_n26_s9[1:0]});
+    wire signed [12:0] fc2_n26_s20_xh = $signed(fc2_e189[17:5]);
+    wire signed [22:0] fc2_n26_s20 = $signed({($signed({{5{fc2_n26_s20_xh[12]}}, fc2_n26_s20_xh}) - fc2_e95), fc2_e189[4:0]});
+    wire signed [16:0] fc2_n26_s21_xh = $signed(fc2_e198[17:1]);
+    wire signed [19:0] fc2_n26_s21 = $signed({($signed({{2{fc2_n26_s21_xh[16]}}, fc2_n26_s21_xh}) + $signed({fc2_e197[17], fc2_e197})), fc2_e198[0]});
+    wire signed [15:0] fc2_n26_s22_xh = $signed(fc2_e250[20:5]);
+    wire signed [24:0] fc2_n26_s22 = $signed({($signed({{4{fc2_n26_s22_xh[15]}}, fc2_n26_s22_xh}) + fc2_e265), fc2_e250[4:0]});
+    wire signed [25:0] fc2_n26_s23 = $signed({($signed(fc2_n26_s12[25:2]) + $signed({{6{fc2_e394[17]}}, fc2_e394})), fc2_n26_s12[1:0]});
+    wire signed [21:0] fc2_n26_s24 = $signed({($signed({{3{fc2_n22_s21_xh[16]}}, fc2_n22_s21_xh}) + $signed({fc2_e735[18], fc2_e735})), fc2_e743[1:0]});
+    wire signed [17:0] fc2_n26_s25_xh = $signed(fc2_e757[18:1]);
+    wire signed [19:0] fc2_n26_s25 = $signed({($signed({fc2_n26_s25_xh[17], fc2_n26_s25_xh}) - $signed({fc2_e755[17], fc2_e755})), fc2_e757[0]});
+    wire signed [17:0] fc2_n26_s26_xh = $signed(fc2_e822[22:5]);
+    wire signed [23:0] fc2_n26_s26 = $signed({($signed({fc2_n26_s26_xh[17], fc2_n26_s26_xh}) + $signed({fc2_e823[17], fc2_e823})), fc2_e822[4:0]});
+    wire signed [20:0] fc2_n26_s27_xh = $signed(fc2_e856[23:3]);
+    wire signed [24:0] fc2_n26_s27 = $signed({($signed({fc2_n26_s27_xh[20], fc2_n26_s27_xh}) + fc2_e840), fc2_e856[2:0]});
+    wire signed [18:0] fc2_n26_s28_xh = $signed(fc2_n26_s5[19:1]);
+    wire signed [22:0] fc2_n26_s28 = $signed({($signed({{3{fc2_n26_s28_xh[18]}}, fc2_n26_s28_xh}) + fc2_n26_s10), fc2_n26_s5[0]});
+    wire signed [18:0] fc2_n26_s29_xh = $signed(fc2_e299[20:2]);
+    wire signed [22:0] fc2_n26_s29 = $signed({($signed({{2{fc2_n26_s29_xh[18]}}, fc2_n26_s29_xh}) - $signed({fc2_n26_s11[19], fc2_n26_s11})), fc2_e299[1:0]});
+    wire [22:0] fc2_n26_s30_u = {($signed({{2{fc2_n20_s34_xh[17]}}, fc2_n20_s34_xh}) - fc2_e687), fc2_e909[2:0]};
+    wire signed [21:0] fc2_n26_s31_xh = $signed(fc2_n26_s20[22:1]);
+    wire [23:0] fc2_n26_s31_u = {($signed({fc2_n26_s31_xh[21], fc2_n26_s31_xh}) - $signed({fc2_n26_s14[21], fc2_n26_s14})), fc2_n26_s20[0]};
+    wire signed [21:0] fc2_n26_s32_xh = $signed(fc2_n26_s15[22:1]);
+    wire [23:0] fc2_n26_s32_u = {($signed({fc2_n26_s32_xh[21], fc2_n26_s32_xh}) + $signed({fc2_e734[21], fc2_e734})), fc2_n26_s15[0]};
+    wire [23:0] fc2_n26_s33_u = {($signed({{2{fc2_n21_s40_xh[17]}}, fc2_n21_s40_xh}) - fc2_n26_s21), fc2_e803[3:0]};
+    wire signed [15:0] fc2_n26_s34_xh = $signed(fc2_e646[18:3]);
+    wire [23:0] fc2_n26_s34_u = {($signed({{5{fc2_n26_s34_xh[15]}}, fc2_n26_s34_xh}) + fc2_e616), fc2_e646[2:0]};
+    wire signed [19:0] fc2_n26_s35_xh = $signed(fc2_n26_s26[23:4]);
+    wire [24:0] fc2_n26_s35_u = {($signed({fc2_n26_s35_xh[19], fc2_n26_s35_xh}) - $signed({fc2_n26_s25[19], fc2_n26_s25})), fc2_n26_s26[3:0]};
+    wire [25:0] fc2_n26_s36_u = {($signed(fc2_n26_s17[25:1]) + $signed({fc2_n26_s13[23], fc2_n26_s13})), fc2_n26_s17[0]};
+    wire signed [21:0] fc2_n26_s37_xh = $signed(fc2_n26_s22[24:3]);
+    wire [25:0] fc2_n26_s37_u = {($signed({fc2_n26_s37_xh[21], fc2_n26_s37_xh}) + $signed({fc2_n26_s19[21], fc2_n26_s19})), fc2_n26_s22[2:0]};
+    wire signed [15:0] fc2_n26_s38_xh = $signed(fc2_e685[18:3]);
+    wire [25:0] fc2_n26_s38_u = {($signed({{7{fc2_n26_s38_xh[15]}}, fc2_n26_s38_xh}) + fc2_e543), fc2_e685[2:0]};
+    wire signed [16:0] fc2_n26_s39_xh = $signed(fc2_e685[18:2]);
+    wire [23:0] fc2_n26_s39_u = {($signed({{5{fc2_n26_s39_xh[16]}}, fc2_n26_s39_xh}) - fc2_n26_s24), fc2_e685[1:0]};
+    wire [24:0] fc2_n26_s40_u = {($signed(fc2_n26_s27[24:1]) + $signed({{2{fc2_n26_s18[21]}}, fc2_n26_s18})), fc2_n26_s27[0]};
+    wire signed [20:0] fc2_n26_s41_xh = $signed(fc2_n26_s28[22:2]);
+    wire [24:0] fc2_n26_s41_u = {($signed({{2{fc2_n26_s41_xh[20]}}, fc2_n26_s41_xh}) - fc2_n26_s29), fc2_n26_s28[1:0]};
+    reg  [22:0] fc2_n26_s30_d1;
+    wire signed [22:0] fc2_n26_s30_d1_v = $signed(fc2_n26_s30_d1);
+    wire signed [18:0] fc2_n26_s43_xh = $signed(fc2_n26_s30_d1_v[22:4]);
+    wire signed [24:0] fc2_n26_s43 = $signed({($signed({{2{fc2_n26_s43_xh[18]}}, fc2_n26_s43_xh}) - fc2_e873_d1_v), fc2_n26_s30_d1_v[3:0]});
+    reg  [23:0] fc2_n26_s33_d1;
+    wire signed [17:0] fc2_n26_s44_xh = $signed(fc2_e510_d1_v[20:3]);
+    wire signed [26:0] fc2_n26_s44 = $signed({($signed({{6{fc2_n26_s44_xh[17]}}, fc2_n26_s44_xh}) + $signed(fc2_n26_s33_d1)), fc2_e510_d1_v[2:0]});
+    reg  [23:0] fc2_n26_s34_d1;
+    wire signed [23:0] fc2_n26_s34_d1_v = $signed(fc2_n26_s34_d1);
+    wire signed [23:0] fc2_n26_s45 = $signed({($signed(fc2_n26_s34_d1_v[23:1]) + $signed({fc2_e478_d1[21], fc2_e478_d1})), fc2_n26_s34_d1_v[0]});
+    reg  [23:0] fc2_n26_s31_d1;
+    wire signed [23:0] fc2_n26_s31_d1_v = $signed(fc2_n26_s31_d1);
+    reg  [24:0] fc2_n26_s35_d1;
+    wire signed [21:0] fc2_n26_s46_xh = $signed(fc2_n26_s31_d1_v[23:2]);
+    wire signed [26:0] fc2_n26_s46 = $signed({($signed({{3{fc2_n26_s46_xh[21]}}, fc2_n26_s46_xh}) + $signed(fc2_n26_s35_d1)), fc2_n26_s31_d1_v[1:0]});
+    reg  [23:0] fc2_n26_s32_d1;
+    wire signed [23:0] fc2_n26_s47 = $signed(fc2_n26_s32_d1) - $signed({{2{fc2_e623_d1_v[21]}}, fc2_e623_d1_v});
+    reg  [25:0] fc2_n26_s37_d1;
+    wire signed [25:0] fc2_n26_s37_d1_v = $signed(fc2_n26_s37_d1);
+    reg  [23:0] fc2_n26_s39_d1;
+    wire signed [23:0] fc2_n26_s39_d1_v = $signed(fc2_n26_s39_d1);
+    wire signed [23:0] fc2_n26_s48_xh = $signed(fc2_n26_s37_d1_v[25:2]);
+    wire signed [26:0] fc2_n26_s48 = $signed({($signed({fc2_n26_s48_xh[23], fc2_n26_s48_xh}) - $signed({fc2_n26_s39_d1_v[23], fc2_n26_s39_d1_v})), fc2_n26_s37_d1_v[1:0]});
+    reg  [25:0] fc2_n26_s36_d1;
+    wire signed [25:0] fc2_n26_s36_d1_v = $signed(fc2_n26_s36_d1);
+    reg  [25:0] fc2_n26_s38_d1;
+    wire signed [25:0] fc2_n26_s38_d1_v = $signed(fc2_n26_s38_d1);
+    reg  [24:0] fc2_n26_s41_d1;
+    wire signed [24:0] fc2_n26_s41_d1_v = $signed(fc2_n26_s41_d1);
+    reg  [24:0] fc2_n26_s40_d1;
+    wire signed [24:0] fc2_n26_s40_d1_v = $signed(fc2_n26_s40_d1);
+    wire signed [25:0] fc2_n26_s50 = $signed({fc2_n26_s41_d1_v[24], fc2_n26_s41_d1_v}) - $signed({fc2_n26_s40_d1_v[24], fc2_n26_s40_d1_v});
+    reg  signed [25:0] fc2_n26_s42_d1;
+    wire signed [25:0] fc2_n26_s51 = $signed({($signed(fc2_n26_s42_d1[25:4]) - $signed({{2{fc2_e534[19]}}, fc2_e534})), fc2_n26_s42_d1[3:0]});
+    wire signed [25:0] fc2_n26_s52 = $signed({{2{fc2_n26_s45[23]}}, fc2_n26_s45}) - $signed({fc2_n26_s43[24], fc2_n26_s43});
+    wire signed [26:0] fc2_n26_s53 = $signed({($signed(fc2_n26_s44[26:1]) + $signed({{2{fc2_n26_s47[23]}}, fc2_n26_s47})), fc2_n26_s44[0]});
+    wire signed [27:0] fc2_n26_s54 = $signed({fc2_n26_s48[26], fc2_n26_s48}) - $signed({fc2_n26_s46[26], fc2_n26_s46});
+    wire signed [26:0] fc2_n26_s55 = ($signed({fc2_n26_s36_d1_v[25], fc2_n26_s36_d1_v}) + $signed({fc2_n26_s38_d1_v[25], fc2_n26_s38_d1_v})) + $signed({fc2_n26_s50[25], fc2_n26_s50});
+    wire signed [26:0] fc2_n26_s56 = $signed({fc2_n26_s51[25], fc2_n26_s51}) - $signed({{2{fc2_e807[24]}}, fc2_e807});
+    wire signed [27:0] fc2_n26_s59 = ($signed({fc2_n26_s53[26], fc2_n26_s53}) + $signed({{2{fc2_n26_s52[25]}}, fc2_n26_s52})) + $signed({fc2_n26_s56[26], fc2_n26_s56});
+    reg  signed [28:0] fc2_n26_s58_d1;
+    reg  signed [27:0] fc2_n26_s59_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n26_acc = (($signed({fc2_n26_t5_0_a_d1[27], fc2_n26_t5_0_a_d1}) + $signed({fc2_n26_t5_0_b_d1[27], fc2_n26_t5_0_b_d1})) + 29'sd206848);
+    wire signed [28:0] fc2_n26_acc = (fc2_n26_s58_d1 + $signed({fc2_n26_s59_d1[27], fc2_n26_s59_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n26_y_fl = $signed(fc2_n26_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n27_p0 = fc2_in_0 * 9'sd217; // weight 0.2119140625
-    wire signed [22:0] fc2_n27_p1 = fc2_in_1 * 8'sd70; // weight 0.068359375
-    wire signed [23:0] fc2_n27_p3 = fc2_in_3 * 9'sd148; // weight 0.14453125
-    wire signed [22:0] fc2_n27_p4 = fc2_in_4 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc2_n27_p5 = fc2_in_5 * 9'sd207; // weight 0.2021484375
-    wire signed [23:0] fc2_n27_p6 = fc2_in_6 * 9'sh174; // weight -0.13671875
-    wire signed [23:0] fc2_n27_p7 = fc2_in_7 * 9'sd210; // weight 0.205078125
-    wire signed [23:0] fc2_n27_p8 = fc2_in_8 * 9'sh14b; // weight -0.1767578125
-    wire signed [23:0] fc2_n27_p9 = fc2_in_9 * 9'sd153; // weight 0.1494140625
-    wire signed [23:0] fc2_n27_p10 = fc2_in_10 * 9'sh149; // weight -0.1787109375
-    wire signed [23:0] fc2_n27_p11 = fc2_in_11 * 9'sd190; // weight 0.185546875
-    wire signed [23:0] fc2_n27_p12 = fc2_in_12 * 9'sd220; // weight 0.21484375
-    wire signed [23:0] fc2_n27_p13 = fc2_in_13 * 9'sd150; // weight 0.146484375
-    wire signed [21:0] fc2_n27_p14 = fc2_in_14 * 7'sd47; // weight 0.0458984375
-    wire signed [23:0] fc2_n27_p16 = fc2_in_16 * 9'sh174; // weight -0.13671875
-    wire signed [23:0] fc2_n27_p17 = fc2_in_17 * 9'sh17b; // weight -0.1298828125
-    wire signed [22:0] fc2_n27_p18 = fc2_in_18 * 8'sh9d; // weight -0.0966796875
-    wire signed [21:0] fc2_n27_p19 = fc2_in_19 * 7'sd49; // weight 0.0478515625
-    wire signed [22:0] fc2_n27_p21 = fc2_in_21 * 8'sd73; // weight 0.0712890625
-    wire signed [20:0] fc2_n27_p23 = fc2_in_23 * 6'sh27; // weight -0.0244140625
-    wire signed [22:0] fc2_n27_p24 = fc2_in_24 * 8'sh82; // weight -0.123046875
-    wire signed [23:0] fc2_n27_p25 = fc2_in_25 * 9'sd220; // weight 0.21484375
-    wire signed [21:0] fc2_n27_p26 = fc2_in_26 * 7'sd49; // weight 0.0478515625
-    wire signed [21:0] fc2_n27_p29 = fc2_in_29 * 7'sd55; // weight 0.0537109375
-    wire signed [23:0] fc2_n27_p30 = fc2_in_30 * 9'sh165; // weight -0.1513671875
-    wire signed [22:0] fc2_n27_p32 = fc2_in_32 * 8'shba; // weight -0.068359375
-    wire signed [21:0] fc2_n27_p34 = fc2_in_34 * 7'sh57; // weight -0.0400390625
-    wire signed [23:0] fc2_n27_p36 = fc2_in_36 * 9'sd151; // weight 0.1474609375
-    wire signed [23:0] fc2_n27_p37 = fc2_in_37 * 9'sh145; // weight -0.1826171875
-    wire signed [22:0] fc2_n27_p38 = fc2_in_38 * 8'sd105; // weight 0.1025390625
-    wire signed [17:0] fc2_n27_p40 = fc2_in_40 * 3'sd3; // weight 0.0029296875
-    wire signed [23:0] fc2_n27_p42 = fc2_in_42 * 9'sh115; // weight -0.2294921875
-    wire signed [23:0] fc2_n27_p43 = fc2_in_43 * 9'sd181; // weight 0.1767578125
-    wire signed [22:0] fc2_n27_p45 = fc2_in_45 * 8'shb5; // weight -0.0732421875
-    wire signed [19:0] fc2_n27_p47 = fc2_in_47 * 5'sd9; // weight 0.0087890625
-    wire signed [23:0] fc2_n27_p48 = fc2_in_48 * 9'sd234; // weight 0.228515625
-    wire signed [21:0] fc2_n27_p49 = fc2_in_49 * 7'sh4c; // weight -0.05078125
-    wire signed [20:0] fc2_n27_p50 = fc2_in_50 * 6'sh2a; // weight -0.021484375
-    wire signed [22:0] fc2_n27_p52 = fc2_in_52 * 8'sd99; // weight 0.0966796875
-    wire signed [22:0] fc2_n27_p53 = fc2_in_53 * 8'sd94; // weight 0.091796875
-    wire signed [23:0] fc2_n27_p54 = fc2_in_54 * 9'sd225; // weight 0.2197265625
-    wire signed [23:0] fc2_n27_p55 = fc2_in_55 * 9'sh148; // weight -0.1796875
-    wire signed [19:0] fc2_n27_p56 = fc2_in_56 * 5'sh16; // weight -0.009765625
-    wire signed [22:0] fc2_n27_p57 = fc2_in_57 * 8'sd119; // weight 0.1162109375
-    wire signed [22:0] fc2_n27_p58 = fc2_in_58 * 8'shb6; // weight -0.072265625
-    wire signed [22:0] fc2_n27_p59 = fc2_in_59 * 8'sh99; // weight -0.1005859375
-    wire signed [22:0] fc2_n27_p60 = fc2_in_60 * 8'shbe; // weight -0.064453125
-    wire signed [22:0] fc2_n27_p61 = fc2_in_61 * 8'sd127; // weight 0.1240234375
-    wire signed [20:0] fc2_n27_p62 = fc2_in_62 * 6'sd30; // weight 0.029296875
-    reg  signed [24:0] fc2_n27_t1_0_a_d1;
-    reg  signed [24:0] fc2_n27_t1_0_b_d1;
-    wire signed [25:0] fc2_n27_t1_0 = $signed({fc2_n27_t1_0_a_d1[24], fc2_n27_t1_0_a_d1}) + $signed({fc2_n27_t1_0_b_d1[24], fc2_n27_t1_0_b_d1});
-    reg  signed [24:0] fc2_n27_t1_1_a_d1;
-    reg  signed [24:0] fc2_n27_t1_1_b_d1;
-    wire signed [25:0] fc2_n27_t1_1 = $signed({fc2_n27_t1_1_a_d1[24], fc2_n27_t1_1_a_d1}) + $signed({fc2_n27_t1_1_b_d1[24], fc2_n27_t1_1_b_d1});
-    reg  signed [24:0] fc2_n27_t1_2_a_d1;
-    reg  signed [24:0] fc2_n27_t1_2_b_d1;
-    wire signed [25:0] fc2_n27_t1_2 = $signed({fc2_n27_t1_2_a_d1[24], fc2_n27_t1_2_a_d1}) + $signed({fc2_n27_t1_2_b_d1[24], fc2_n27_t1_2_b_d1});
-    reg  signed [24:0] fc2_n27_t1_3_a_d1;
-    reg  signed [23:0] fc2_n27_t1_3_b_d1;
-    wire signed [25:0] fc2_n27_t1_3 = $signed({fc2_n27_t1_3_a_d1[24], fc2_n27_t1_3_a_d1}) + $signed({{2{fc2_n27_t1_3_b_d1[23]}}, fc2_n27_t1_3_b_d1});
-    reg  signed [24:0] fc2_n27_t0_8_d1;
-    reg  signed [23:0] fc2_n27_t1_4_b_d1;
-    wire signed [24:0] fc2_n27_t1_4 = fc2_n27_t0_8_d1 + $signed({fc2_n27_t1_4_b_d1[23], fc2_n27_t1_4_b_d1});
-    reg  signed [23:0] fc2_n27_t1_5_a_d1;
-    reg  signed [22:0] fc2_n27_t1_5_b_d1;
-    wire signed [24:0] fc2_n27_t1_5 = $signed({fc2_n27_t1_5_a_d1[23], fc2_n27_t1_5_a_d1}) + $signed({{2{fc2_n27_t1_5_b_d1[22]}}, fc2_n27_t1_5_b_d1});
-    reg  signed [24:0] fc2_n27_t1_6_a_d1;
-    reg  signed [23:0] fc2_n27_t1_6_b_d1;
-    wire signed [25:0] fc2_n27_t1_6 = $signed({fc2_n27_t1_6_a_d1[24], fc2_n27_t1_6_a_d1}) + $signed({{2{fc2_n27_t1_6_b_d1[23]}}, fc2_n27_t1_6_b_d1});
-    reg  signed [22:0] fc2_n27_t1_7_a_d1;
-    reg  signed [24:0] fc2_n27_t1_7_b_d1;
-    wire signed [25:0] fc2_n27_t1_7 = $signed({{3{fc2_n27_t1_7_a_d1[22]}}, fc2_n27_t1_7_a_d1}) + $signed({fc2_n27_t1_7_b_d1[24], fc2_n27_t1_7_b_d1});
-    reg  signed [23:0] fc2_n27_t1_8_a_d1;
-    reg  signed [23:0] fc2_n27_t1_8_b_d1;
-    wire signed [24:0] fc2_n27_t1_8 = $signed({fc2_n27_t1_8_a_d1[23], fc2_n27_t1_8_a_d1}) + $signed({fc2_n27_t1_8_b_d1[23], fc2_n27_t1_8_b_d1});
-    reg  signed [24:0] fc2_n27_t1_9_a_d1;
-    reg  signed [23:0] fc2_n27_t1_9_b_d1;
-    wire signed [25:0] fc2_n27_t1_9 = $signed({fc2_n27_t1_9_a_d1[24], fc2_n27_t1_9_a_d1}) + $signed({{2{fc2_n27_t1_9_b_d1[23]}}, fc2_n27_t1_9_b_d1});
-    reg  signed [21:0] fc2_n27_t1_10_a_d1;
-    reg  signed [24:0] fc2_n27_t0_21_d1;
-    wire signed [24:0] fc2_n27_t1_10 = $signed({{3{fc2_n27_t1_10_a_d1[21]}}, fc2_n27_t1_10_a_d1}) + fc2_n27_t0_21_d1;
-    reg  signed [23:0] fc2_n27_t1_11_a_d1;
-    reg  signed [22:0] fc2_n27_t1_11_b_d1;
-    wire signed [24:0] fc2_n27_t1_11 = $signed({fc2_n27_t1_11_a_d1[23], fc2_n27_t1_11_a_d1}) + $signed({{2{fc2_n27_t1_11_b_d1[22]}}, fc2_n27_t1_11_b_d1});
-    reg  signed [24:0] fc2_n27_t0_24_d1;
-    reg  signed [23:0] fc2_n27_t1_12_b_d1;
-    wire signed [24:0] fc2_n27_t1_12 = fc2_n27_t0_24_d1 + $signed({fc2_n27_t1_12_b_d1[23], fc2_n27_t1_12_b_d1});
-    reg  signed [23:0] fc2_n27_t1_13_a_d1;
-    reg  signed [24:0] fc2_n27_t1_13_b_d1;
-    wire signed [25:0] fc2_n27_t1_13 = $signed({{2{fc2_n27_t1_13_a_d1[23]}}, fc2_n27_t1_13_a_d1}) + $signed({fc2_n27_t1_13_b_d1[24], fc2_n27_t1_13_b_d1});
-    reg  signed [23:0] fc2_n27_t1_14_a_d1;
-    reg  signed [23:0] fc2_n27_t1_14_b_d1;
-    wire signed [24:0] fc2_n27_t1_14 = $signed({fc2_n27_t1_14_a_d1[23], fc2_n27_t1_14_a_d1}) + $signed({fc2_n27_t1_14_b_d1[23], fc2_n27_t1_14_b_d1});
-    reg  signed [23:0] fc2_n27_t1_15_a_d1;
-    reg  signed [23:0] fc2_n27_t1_15_b_d1;
-    wire signed [24:0] fc2_n27_t1_15 = $signed({fc2_n27_t1_15_a_d1[23], fc2_n27_t1_15_a_d1}) + $signed({fc2_n27_t1_15_b_d1[23], fc2_n27_t1_15_b_d1});
-    wire signed [26:0] fc2_n27_t2_0 = $signed({fc2_n27_t1_0[25], fc2_n27_t1_0}) + $signed({fc2_n27_t1_1[25], fc2_n27_t1_1});
-    wire signed [26:0] fc2_n27_t2_1 = $signed({fc2_n27_t1_2[25], fc2_n27_t1_2}) + $signed({fc2_n27_t1_3[25], fc2_n27_t1_3});
-    wire signed [25:0] fc2_n27_t2_2 = $signed({fc2_n27_t1_4[24], fc2_n27_t1_4}) + $signed({fc2_n27_t1_5[24], fc2_n27_t1_5});
-    wire signed [25:0] fc2_n27_t2_5 = $signed({fc2_n27_t1_10[24], fc2_n27_t1_10}) + $signed({fc2_n27_t1_11[24], fc2_n27_t1_11});
-    wire signed [25:0] fc2_n27_t2_7 = $signed({fc2_n27_t1_14[24], fc2_n27_t1_14}) + $signed({fc2_n27_t1_15[24], fc2_n27_t1_15});
-    wire signed [27:0] fc2_n27_t3_0 = $signed({fc2_n27_t2_0[26], fc2_n27_t2_0}) + $signed({fc2_n27_t2_1[26], fc2_n27_t2_1});
-    wire signed [26:0] fc2_n27_t3_1 = $signed({fc2_n27_t2_2[25], fc2_n27_t2_2}) + ($signed({fc2_n27_t1_6[25], fc2_n27_t1_6}) + $signed({fc2_n27_t1_7[25], fc2_n27_t1_7}));
-    wire signed [26:0] fc2_n27_t3_2 = ($signed({{2{fc2_n27_t1_8[24]}}, fc2_n27_t1_8}) + $signed({fc2_n27_t1_9[25], fc2_n27_t1_9})) + $signed({fc2_n27_t2_5[25], fc2_n27_t2_5});
-    wire signed [26:0] fc2_n27_t3_3 = ($signed({{2{fc2_n27_t1_12[24]}}, fc2_n27_t1_12}) + $signed({fc2_n27_t1_13[25], fc2_n27_t1_13})) + $signed({fc2_n27_t2_7[25], fc2_n27_t2_7});
-    reg  signed [28:0] fc2_n27_t4_0_d1;
-    reg  signed [27:0] fc2_n27_t5_0_b_d1;
-    wire signed [28:0] fc2_n27_t5_0 = fc2_n27_t4_0_d1 + $signed({fc2_n27_t5_0_b_d1[27], fc2_n27_t5_0_b_d1});
+    wire signed [16:0] fc2_n27_s0 = $signed({($signed({fc2_n10_s0_xh[12], fc2_n10_s0_xh}) - 14'sd257), fc2_in_0[2:0]});
+    wire signed [18:0] fc2_n27_s1 = $signed({($signed({{3{fc2_e8_xh[13]}}, fc2_e8_xh}) + $signed({fc2_in_2[15], fc2_in_2})), fc2_in_6[1:0]});
+    wire signed [17:0] fc2_n27_s2 = $signed({($signed({{2{fc2_e169_xh[14]}}, fc2_e169_xh}) - $signed({fc2_in_7[15], fc2_in_7})), fc2_in_24[0]});
+    wire signed [7:0] fc2_n27_s3_xh = $signed(fc2_in_30[15:8]);
+    wire signed [24:0] fc2_n27_s3 = $signed({($signed({{9{fc2_n27_s3_xh[7]}}, fc2_n27_s3_xh}) + $signed({fc2_in_48[15], fc2_in_48})), fc2_in_30[7:0]});
+    wire signed [8:0] fc2_n27_s4_xh = $signed(fc2_in_53[15:7]);
+    wire signed [23:0] fc2_n27_s4 = $signed({($signed({{8{fc2_n27_s4_xh[8]}}, fc2_n27_s4_xh}) - fc2_n27_s0), fc2_in_53[6:0]});
+    wire signed [12:0] fc2_n27_s5_xh = $signed(fc2_e2[17:5]);
+    wire signed [22:0] fc2_n27_s5 = $signed({($signed({{5{fc2_n27_s5_xh[12]}}, fc2_n27_s5_xh}) + fc2_e20), fc2_e2[4:0]});
+    wire signed [10:0] fc2_n27_s6_xh = $signed(fc2_e26[17:7]);
+    wire signed [25:0] fc2_n27_s6 = $signed({($signed({{8{fc2_n27_s6_xh[10]}}, fc2_n27_s6_xh}) - fc2_n27_s1), fc2_e26[6:0]});
+    wire signed [17:0] fc2_n27_s7_xh = $signed(fc2_n27_s3[24:7]);
+    wire signed [25:0] fc2_n27_s7 = $signed({($signed({fc2_n27_s7_xh[17], fc2_n27_s7_xh}) - $signed({fc2_n27_s2[17], fc2_n27_s2})), fc2_n27_s3[6:0]});
+    wire signed [9:0] fc2_n27_s8_xh = $signed(fc2_e32[16:7]);
+    wire signed [24:0] fc2_n27_s8 = $signed({($signed({{8{fc2_n27_s8_xh[9]}}, fc2_n27_s8_xh}) + $signed({fc2_e44[16], fc2_e44})), fc2_e32[6:0]});
+    wire signed [18:0] fc2_n27_s9 = $signed({fc2_e46[17], fc2_e46}) - $signed({{2{fc2_e54[16]}}, fc2_e54});
+    wire signed [14:0] fc2_n27_s10_xh = $signed(fc2_e74[16:2]);
+    wire signed [19:0] fc2_n27_s10 = $signed({($signed({{3{fc2_n27_s10_xh[14]}}, fc2_n27_s10_xh}) + $signed({fc2_e73[16], fc2_e73})), fc2_e74[1:0]});
+    wire signed [19:0] fc2_n27_s11 = $signed({($signed({fc2_n20_s12_xh[16], fc2_n20_s12_xh}) - $signed({fc2_e81[16], fc2_e81})), fc2_e80[1:0]});
+    wire signed [17:0] fc2_n27_s12 = $signed({fc2_e87[16], fc2_e87}) + $signed({fc2_e99[16], fc2_e99});
+    wire signed [13:0] fc2_n27_s13_xh = $signed(fc2_e100[16:3]);
+    wire signed [20:0] fc2_n27_s13 = $signed({($signed({{4{fc2_n27_s13_xh[13]}}, fc2_n27_s13_xh}) - $signed({fc2_e107[16], fc2_e107})), fc2_e100[2:0]});
+    wire signed [18:0] fc2_n27_s14 = $signed({fc2_e108[17], fc2_e108}) + $signed({fc2_e136[17], fc2_e136});
+    wire signed [11:0] fc2_n27_s15_xh = $signed(fc2_e217[19:8]);
+    wire signed [25:0] fc2_n27_s15 = $signed({($signed({{6{fc2_n27_s15_xh[11]}}, fc2_n27_s15_xh}) - $signed({fc2_e167[16], fc2_e167})), fc2_e217[7:0]});
+    wire signed [13:0] fc2_n27_s16_xh = $signed(fc2_e430[16:3]);
+    wire signed [20:0] fc2_n27_s16 = $signed({($signed({{4{fc2_n27_s16_xh[13]}}, fc2_n27_s16_xh}) + fc2_e272), fc2_e430[2:0]});
+    wire signed [10:0] fc2_n27_s17_xh = $signed(fc2_e444[17:7]);
+    wire signed [24:0] fc2_n27_s17 = $signed({($signed({{7{fc2_n27_s17_xh[10]}}, fc2_n27_s17_xh}) - $signed({fc2_e889[16], fc2_e889})), fc2_e444[6:0]});
+    wire signed [23:0] fc2_n27_s18 = fc2_n27_s4 - $signed({fc2_n27_s5[22], fc2_n27_s5});
+    wire signed [17:0] fc2_n27_s19_xh = $signed(fc2_e148[19:2]);
+    wire signed [20:0] fc2_n27_s19 = $signed({($signed({fc2_n27_s19_xh[17], fc2_n27_s19_xh}) - $signed({fc2_e647[17], fc2_e647})), fc2_e148[1:0]});
+    wire signed [19:0] fc2_n27_s20 = $signed({{2{fc2_e176[17]}}, fc2_e176}) + $signed({fc2_e901[18], fc2_e901});
+    wire signed [18:0] fc2_n27_s21_xh = $signed(fc2_n27_s10[19:1]);
+    wire signed [25:0] fc2_n27_s21 = $signed({($signed({{6{fc2_n27_s21_xh[18]}}, fc2_n27_s21_xh}) - fc2_n27_s8), fc2_n27_s10[0]});
+    wire signed [15:0] fc2_n27_s22_xh = $signed(fc2_n27_s11[19:4]);
+    wire signed [22:0] fc2_n27_s22 = $signed({($signed({{3{fc2_n27_s22_xh[15]}}, fc2_n27_s22_xh}) - $signed({fc2_n27_s12[17], fc2_n27_s12})), fc2_n27_s11[3:0]});
+    wire signed [25:0] fc2_n27_s23 = $signed({($signed(fc2_n27_s15[25:3]) + $signed({{2{fc2_n27_s13[20]}}, fc2_n27_s13})), fc2_n27_s15[2:0]});
+    wire signed [18:0] fc2_n27_s24 = $signed({fc2_e202[17], fc2_e202}) - $signed({fc2_e261[17], fc2_e261});
+    wire signed [18:0] fc2_n27_s25_xh = $signed(fc2_n27_s16[20:2]);
+    wire signed [21:0] fc2_n27_s25 = $signed({($signed({fc2_n27_s25_xh[18], fc2_n27_s25_xh}) + $signed({fc2_e262[18], fc2_e262})), fc2_n27_s16[1:0]});
+    wire signed [14:0] fc2_n27_s26_xh = $signed(fc2_e337[18:4]);
+    wire signed [21:0] fc2_n27_s26 = $signed({($signed({{3{fc2_n27_s26_xh[14]}}, fc2_n27_s26_xh}) - fc2_e375), fc2_e337[3:0]});
+    wire signed [13:0] fc2_n27_s27_xh = $signed(fc2_e403[19:6]);
+    wire signed [23:0] fc2_n27_s27 = $signed({($signed({{4{fc2_n27_s27_xh[13]}}, fc2_n27_s27_xh}) + fc2_e387), fc2_e403[5:0]});
+    wire signed [11:0] fc2_n27_s29_xh = $signed(fc2_e817[18:7]);
+    wire signed [25:0] fc2_n27_s29 = $signed({($signed({{7{fc2_n27_s29_xh[11]}}, fc2_n27_s29_xh}) - fc2_e829), fc2_e817[6:0]});
+    wire signed [25:0] fc2_n27_s30 = $signed({($signed(fc2_n27_s6[25:4]) + $signed({{3{fc2_e852[18]}}, fc2_e852})), fc2_n27_s6[3:0]});
+    wire signed [25:0] fc2_n27_s31 = $signed({($signed(fc2_n27_s7[25:3]) - $signed({{4{fc2_n27_s9[18]}}, fc2_n27_s9})), fc2_n27_s7[2:0]});
+    wire signed [17:0] fc2_n27_s32_xh = $signed(fc2_n27_s14[18:1]);
+    wire signed [20:0] fc2_n27_s32 = $signed({($signed({{2{fc2_n27_s32_xh[17]}}, fc2_n27_s32_xh}) - $signed({fc2_e321[18], fc2_e321})), fc2_n27_s14[0]});
+    wire signed [14:0] fc2_n27_s33_xh = $signed(fc2_e658[19:5]);
+    wire signed [23:0] fc2_n27_s33 = $signed({($signed({{4{fc2_n27_s33_xh[14]}}, fc2_n27_s33_xh}) - fc2_e676), fc2_e658[4:0]});
+    wire signed [15:0] fc2_n27_s34_xh = $signed(fc2_e677[18:3]);
+    wire signed [22:0] fc2_n27_s34 = $signed({($signed({{4{fc2_n27_s34_xh[15]}}, fc2_n27_s34_xh}) + fc2_e791), fc2_e677[2:0]});
+    wire signed [19:0] fc2_n27_s35_xh = $signed(fc2_e919[22:3]);
+    wire [23:0] fc2_n27_s35_u = {($signed({fc2_n27_s35_xh[19], fc2_n27_s35_xh}) - fc2_e291), fc2_e919[2:0]};
+    wire signed [20:0] fc2_n27_s36_xh = $signed(fc2_n27_s26[21:1]);
+    wire [22:0] fc2_n27_s36_u = {($signed({fc2_n27_s36_xh[20], fc2_n27_s36_xh}) - $signed({fc2_n27_s19[20], fc2_n27_s19})), fc2_n27_s26[0]};
+    wire signed [16:0] fc2_n27_s38_xh = $signed(fc2_n27_s20[19:3]);
+    wire [25:0] fc2_n27_s38_u = {($signed({{6{fc2_n27_s38_xh[16]}}, fc2_n27_s38_xh}) + fc2_n27_s22), fc2_n27_s20[2:0]};
+    wire signed [18:0] fc2_n27_s40_xh = $signed(fc2_e702[20:2]);
+    wire [22:0] fc2_n27_s40_u = {($signed({{2{fc2_n27_s40_xh[18]}}, fc2_n27_s40_xh}) + fc2_e813), fc2_e702[1:0]};
+    wire signed [21:0] fc2_n27_s41_xh = $signed(fc2_n27_s29[25:4]);
+    wire [26:0] fc2_n27_s41_u = {($signed({fc2_n27_s41_xh[21], fc2_n27_s41_xh}) - $signed({fc2_n27_s25[21], fc2_n27_s25})), fc2_n27_s29[3:0]};
+    wire signed [18:0] fc2_n27_s42_xh = $signed(fc2_e483[21:3]);
+    wire [23:0] fc2_n27_s42_u = {($signed({{2{fc2_n27_s42_xh[18]}}, fc2_n27_s42_xh}) + fc2_e518), fc2_e483[2:0]};
+    wire signed [20:0] fc2_n27_s43_xh = $signed(fc2_n27_s33[23:3]);
+    wire [24:0] fc2_n27_s43_u = {($signed({fc2_n27_s43_xh[20], fc2_n27_s43_xh}) + $signed({{2{fc2_e590[19]}}, fc2_e590})), fc2_n27_s33[2:0]};
+    wire signed [19:0] fc2_n27_s44_xh = $signed(fc2_n27_s32[20:1]);
+    wire [21:0] fc2_n27_s44_u = {($signed({fc2_n27_s44_xh[19], fc2_n27_s44_xh}) + $signed({fc2_e681[19], fc2_e681})), fc2_n27_s32[0]};
+    wire signed [17:0] fc2_n27_s45_xh = $signed(fc2_e550[20:3]);
+    wire [24:0] fc2_n27_s45_u = {($signed({{4{fc2_n27_s45_xh[17]}}, fc2_n27_s45_xh}) - fc2_e524), fc2_e550[2:0]};
+    wire signed [21:0] fc2_n27_s46_xh = $signed(fc2_n27_s18[23:2]);
+    wire [25:0] fc2_n27_s46_u = {($signed({{2{fc2_n27_s46_xh[21]}}, fc2_n27_s46_xh}) - $signed({fc2_n27_s34[22], fc2_n27_s34})), fc2_n27_s18[1:0]};
+    wire signed [22:0] fc2_n27_s49_xh = $signed(fc2_e465[23:1]);
+    wire signed [24:0] fc2_n27_s49_hi = $signed({{2{fc2_n27_s49_xh[22]}}, fc2_n27_s49_xh}) + (fc2_n27_s17 + $signed({{3{fc2_e688[21]}}, fc2_e688}));
+    reg  [23:0] fc2_n27_s35_d1;
+    wire signed [23:0] fc2_n27_s35_d1_v = $signed(fc2_n27_s35_d1);
+    wire signed [21:0] fc2_n27_s50_xh = $signed(fc2_n27_s35_d1_v[23:2]);
+    wire signed [25:0] fc2_n27_s50 = $signed({($signed({{2{fc2_n27_s50_xh[21]}}, fc2_n27_s50_xh}) + $signed(fc2_e814_d1)), fc2_n27_s35_d1_v[1:0]});
+    reg  signed [19:0] fc2_n27_s39_d1;
+    wire signed [22:0] fc2_n27_s51 = $signed({{3{fc2_n27_s39_d1[19]}}, fc2_n27_s39_d1}) - $signed(fc2_e627_d1);
+    reg  [22:0] fc2_n27_s40_d1;
+    wire signed [22:0] fc2_n27_s40_d1_v = $signed(fc2_n27_s40_d1);
+    reg  [22:0] fc2_n27_s36_d1;
+    wire signed [19:0] fc2_n27_s52_xh = $signed(fc2_n27_s40_d1_v[22:3]);
+    wire signed [25:0] fc2_n27_s52 = $signed({($signed({{3{fc2_n27_s52_xh[19]}}, fc2_n27_s52_xh}) + $signed(fc2_n27_s36_d1)), fc2_n27_s40_d1_v[2:0]});
+    reg  [23:0] fc2_n27_s42_d1;
+    wire signed [23:0] fc2_n27_s42_d1_v = $signed(fc2_n27_s42_d1);
+    wire signed [22:0] fc2_n27_s53_xh = $signed(fc2_e485_d1_v[23:1]);
+    wire signed [25:0] fc2_n27_s53 = $signed({($signed({{2{fc2_n27_s53_xh[22]}}, fc2_n27_s53_xh}) + $signed({fc2_n27_s42_d1_v[23], fc2_n27_s42_d1_v})), fc2_e485_d1_v[0]});
+    reg  signed [23:0] fc2_n27_s37_d1;
+    reg  [21:0] fc2_n27_s44_d1;
+    wire signed [19:0] fc2_n27_s54_xh = $signed(fc2_n27_s37_d1[23:4]);
+    wire signed [25:0] fc2_n27_s54 = $signed({($signed({{2{fc2_n27_s54_xh[19]}}, fc2_n27_s54_xh}) - $signed(fc2_n27_s44_d1)), fc2_n27_s37_d1[3:0]});
+    reg  [25:0] fc2_n27_s38_d1;
+    wire signed [25:0] fc2_n27_s38_d1_v = $signed(fc2_n27_s38_d1);
+    reg  [24:0] fc2_n27_s43_d1;
+    wire signed [24:0] fc2_n27_s43_d1_v = $signed(fc2_n27_s43_d1);
+    wire signed [24:0] fc2_n27_s55_xh = $signed(fc2_n27_s38_d1_v[25:1]);
+    wire signed [26:0] fc2_n27_s55 = $signed({($signed({fc2_n27_s55_xh[24], fc2_n27_s55_xh}) - $signed({fc2_n27_s43_d1_v[24], fc2_n27_s43_d1_v})), fc2_n27_s38_d1_v[0]});
+    reg  [26:0] fc2_n27_s41_d1;
+    reg  [24:0] fc2_n27_s45_d1;
+    wire signed [24:0] fc2_n27_s45_d1_v = $signed(fc2_n27_s45_d1);
+    wire signed [26:0] fc2_n27_s56 = $signed(fc2_n27_s41_d1) + $signed({{2{fc2_n27_s45_d1_v[24]}}, fc2_n27_s45_d1_v});
+    reg  signed [26:0] fc2_n27_s47_d1;
+    reg  [25:0] fc2_n27_s46_d1;
+    wire signed [25:0] fc2_n27_s46_d1_v = $signed(fc2_n27_s46_d1);
+    wire signed [25:0] fc2_n27_s57_xh = $signed(fc2_n27_s47_d1[26:1]);
+    wire signed [27:0] fc2_n27_s57 = $signed({($signed({fc2_n27_s57_xh[25], fc2_n27_s57_xh}) - $signed({fc2_n27_s46_d1_v[25], fc2_n27_s46_d1_v})), fc2_n27_s47_d1[0]});
+    reg  signed [26:0] fc2_n27_s48_d1;
+    reg  [25:0] fc2_n27_s49_d1;
+    wire signed [25:0] fc2_n27_s49_d1_v = $signed(fc2_n27_s49_d1);
+    wire signed [26:0] fc2_n27_s58 = fc2_n27_s48_d1 - $signed({fc2_n27_s49_d1_v[25], fc2_n27_s49_d1_v});
+    wire signed [26:0] fc2_n27_s59 = $signed({fc2_n27_s54[25], fc2_n27_s54}) + $signed({fc2_n27_s52[25], fc2_n27_s52});
+    wire signed [25:0] fc2_n27_s60 = $signed({{3{fc2_n27_s51[22]}}, fc2_n27_s51}) - fc2_n27_s50;
+    wire signed [26:0] fc2_n27_s61 = fc2_n27_s55 + $signed({fc2_n27_s53[25], fc2_n27_s53});
+    wire signed [27:0] fc2_n27_s63 = $signed({fc2_n27_s59[26], fc2_n27_s59}) - $signed({fc2_n27_s56[26], fc2_n27_s56});
+    wire signed [28:0] fc2_n27_s65 = ($signed({fc2_n27_s57[27], fc2_n27_s57}) + $signed({{2{fc2_n27_s58[26]}}, fc2_n27_s58})) - $signed({fc2_n27_s63[27], fc2_n27_s63});
+    reg  signed [28:0] fc2_n27_s65_d1;
+    reg  signed [27:0] fc2_n27_s64_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n27_acc = ($signed({fc2_n27_t5_0[28], fc2_n27_t5_0}) + 30'sh3ff7f800);
+    wire signed [29:0] fc2_n27_acc = ($signed({fc2_n27_s65_d1[28], fc2_n27_s65_d1}) + $signed({{2{fc2_n27_s64_d1[27]}}, fc2_n27_s64_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n27_y_fl = $signed(fc2_n27_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n28_p0 = fc2_in_0 * 8'sd125; // weight 0.1220703125
-    wire signed [23:0] fc2_n28_p1 = fc2_in_1 * 9'sh134; // weight -0.19921875
-    wire signed [20:0] fc2_n28_p3 = fc2_in_3 * 6'sh22; // weight -0.029296875
-    wire signed [19:0] fc2_n28_p5 = fc2_in_5 * 5'sh14; // weight -0.01171875
-    wire signed [23:0] fc2_n28_p6 = fc2_in_6 * 9'sd146; // weight 0.142578125
-    wire signed [23:0] fc2_n28_p7 = fc2_in_7 * 9'sd141; // weight 0.1376953125
-    wire signed [22:0] fc2_n28_p8 = fc2_in_8 * 8'sh86; // weight -0.119140625
-    wire signed [23:0] fc2_n28_p9 = fc2_in_9 * 9'sh169; // weight -0.1474609375
-    wire signed [21:0] fc2_n28_p10 = fc2_in_10 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc2_n28_p11 = fc2_in_11 * 8'sh90; // weight -0.109375
-    wire signed [23:0] fc2_n28_p12 = fc2_in_12 * 9'sh13f; // weight -0.1884765625
-    wire signed [23:0] fc2_n28_p13 = fc2_in_13 * 9'sd188; // weight 0.18359375
-    wire signed [21:0] fc2_n28_p14 = fc2_in_14 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc2_n28_p16 = fc2_in_16 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc2_n28_p17 = fc2_in_17 * 8'sh8f; // weight -0.1103515625
-    wire signed [22:0] fc2_n28_p19 = fc2_in_19 * 8'sd108; // weight 0.10546875
-    wire signed [23:0] fc2_n28_p20 = fc2_in_20 * 9'sd189; // weight 0.1845703125
-    wire signed [23:0] fc2_n28_p21 = fc2_in_21 * 9'sh125; // weight -0.2138671875
-    wire signed [22:0] fc2_n28_p22 = fc2_in_22 * 8'sha2; // weight -0.091796875
-    wire signed [16:0] fc2_n28_p24_neg = -$signed({fc2_in_24[15], fc2_in_24});
-    wire signed [22:0] fc2_n28_p28 = fc2_in_28 * 8'sd76; // weight 0.07421875
-    wire signed [23:0] fc2_n28_p29 = fc2_in_29 * 9'sh142; // weight -0.185546875
-    wire signed [24:0] fc2_n28_p30 = fc2_in_30 * 10'sh2cd; // weight -0.2998046875
-    wire signed [23:0] fc2_n28_p31 = fc2_in_31 * 9'sd207; // weight 0.2021484375
-    wire signed [18:0] fc2_n28_p33 = fc2_in_33 * 4'sd5; // weight 0.0048828125
-    wire signed [22:0] fc2_n28_p34 = fc2_in_34 * 8'sha5; // weight -0.0888671875
-    wire signed [22:0] fc2_n28_p35 = fc2_in_35 * 8'sd105; // weight 0.1025390625
-    wire signed [23:0] fc2_n28_p36 = fc2_in_36 * 9'sd155; // weight 0.1513671875
-    wire signed [22:0] fc2_n28_p37 = fc2_in_37 * 8'sd102; // weight 0.099609375
-    wire signed [19:0] fc2_n28_p39 = fc2_in_39 * 5'sd11; // weight 0.0107421875
-    wire signed [22:0] fc2_n28_p40 = fc2_in_40 * 8'shac; // weight -0.08203125
-    wire signed [22:0] fc2_n28_p41 = fc2_in_41 * 8'shaf; // weight -0.0791015625
-    wire signed [20:0] fc2_n28_p42 = fc2_in_42 * 6'sh24; // weight -0.02734375
-    wire signed [23:0] fc2_n28_p44 = fc2_in_44 * 9'sh12b; // weight -0.2080078125
-    wire signed [24:0] fc2_n28_p45 = fc2_in_45 * 10'sh2c2; // weight -0.310546875
-    wire signed [23:0] fc2_n28_p48 = fc2_in_48 * 9'sd224; // weight 0.21875
-    wire signed [21:0] fc2_n28_p49 = fc2_in_49 * 7'sd55; // weight 0.0537109375
-    wire signed [23:0] fc2_n28_p50 = fc2_in_50 * 9'sd145; // weight 0.1416015625
-    wire signed [22:0] fc2_n28_p51 = fc2_in_51 * 8'sh89; // weight -0.1162109375
-    wire signed [22:0] fc2_n28_p53 = fc2_in_53 * 8'shb9; // weight -0.0693359375
-    wire signed [22:0] fc2_n28_p54 = fc2_in_54 * 8'sd87; // weight 0.0849609375
-    wire signed [22:0] fc2_n28_p55 = fc2_in_55 * 8'shb4; // weight -0.07421875
-    wire signed [19:0] fc2_n28_p57 = fc2_in_57 * 5'sh11; // weight -0.0146484375
-    wire signed [22:0] fc2_n28_p58 = fc2_in_58 * 8'sd99; // weight 0.0966796875
-    wire signed [22:0] fc2_n28_p59 = fc2_in_59 * 8'sh87; // weight -0.1181640625
-    wire signed [21:0] fc2_n28_p61 = fc2_in_61 * 7'sd63; // weight 0.0615234375
-    wire signed [23:0] fc2_n28_p62 = fc2_in_62 * 9'sh169; // weight -0.1474609375
-    wire signed [23:0] fc2_n28_p63 = fc2_in_63 * 9'sh12b; // weight -0.2080078125
-    reg  signed [24:0] fc2_n28_t1_0_a_d1;
-    reg  signed [24:0] fc2_n28_t1_0_b_d1;
-    wire signed [25:0] fc2_n28_t1_0 = $signed({fc2_n28_t1_0_a_d1[24], fc2_n28_t1_0_a_d1}) + $signed({fc2_n28_t1_0_b_d1[24], fc2_n28_t1_0_b_d1});
-    reg  signed [23:0] fc2_n28_t1_1_a_d1;
-    reg  signed [24:0] fc2_n28_t0_3_d1;
-    wire signed [24:0] fc2_n28_t1_1 = $signed({fc2_n28_t1_1_a_d1[23], fc2_n28_t1_1_a_d1}) + fc2_n28_t0_3_d1;
-    reg  signed [24:0] fc2_n28_t0_4_d1;
-    reg  signed [23:0] fc2_n28_t1_2_b_d1;
-    wire signed [24:0] fc2_n28_t1_2 = fc2_n28_t0_4_d1 + $signed({fc2_n28_t1_2_b_d1[23], fc2_n28_t1_2_b_d1});
-    reg  signed [24:0] fc2_n28_t0_6_d1;
-    reg  signed [22:0] fc2_n28_t1_3_b_d1;
-    wire signed [24:0] fc2_n28_t1_3 = fc2_n28_t0_6_d1 + $signed({{2{fc2_n28_t1_3_b_d1[22]}}, fc2_n28_t1_3_b_d1});
-    reg  signed [23:0] fc2_n28_t1_4_a_d1;
-    reg  signed [24:0] fc2_n28_t1_4_b_d1;
-    wire signed [25:0] fc2_n28_t1_4 = $signed({{2{fc2_n28_t1_4_a_d1[23]}}, fc2_n28_t1_4_a_d1}) + $signed({fc2_n28_t1_4_b_d1[24], fc2_n28_t1_4_b_d1});
-    reg  signed [24:0] fc2_n28_t1_5_a_d1;
-    reg  signed [23:0] fc2_n28_t1_5_b_d1;
-    wire signed [25:0] fc2_n28_t1_5 = $signed({fc2_n28_t1_5_a_d1[24], fc2_n28_t1_5_a_d1}) + $signed({{2{fc2_n28_t1_5_b_d1[23]}}, fc2_n28_t1_5_b_d1});
-    reg  signed [22:0] fc2_n28_t1_6_a_d1;
-    reg  signed [23:0] fc2_n28_t0_13_d1;
-    wire signed [23:0] fc2_n28_t1_6 = $signed({fc2_n28_t1_6_a_d1[22], fc2_n28_t1_6_a_d1}) + fc2_n28_t0_13_d1;
-    reg  signed [24:0] fc2_n28_t1_7_a_d1;
-    reg  signed [25:0] fc2_n28_t0_15_d1;
-    reg  signed [23:0] fc2_n28_t1_8_a_d1;
-    reg  signed [23:0] fc2_n28_t1_8_b_d1;
-    wire signed [24:0] fc2_n28_t1_8 = $signed({fc2_n28_t1_8_a_d1[23], fc2_n28_t1_8_a_d1}) + $signed({fc2_n28_t1_8_b_d1[23], fc2_n28_t1_8_b_d1});
-    reg  signed [24:0] fc2_n28_t0_18_d1;
-    reg  signed [22:0] fc2_n28_t1_9_b_d1;
-    wire signed [24:0] fc2_n28_t1_9 = fc2_n28_t0_18_d1 + $signed({{2{fc2_n28_t1_9_b_d1[22]}}, fc2_n28_t1_9_b_d1});
-    reg  signed [23:0] fc2_n28_t1_10_a_d1;
-    reg  signed [22:0] fc2_n28_t1_10_b_d1;
-    wire signed [24:0] fc2_n28_t1_10 = $signed({fc2_n28_t1_10_a_d1[23], fc2_n28_t1_10_a_d1}) + $signed({{2{fc2_n28_t1_10_b_d1[22]}}, fc2_n28_t1_10_b_d1});
-    reg  signed [25:0] fc2_n28_t0_22_d1;
-    reg  signed [23:0] fc2_n28_t1_11_b_d1;
-    reg  signed [24:0] fc2_n28_t1_12_a_d1;
-    reg  signed [24:0] fc2_n28_t1_12_b_d1;
-    reg  signed [23:0] fc2_n28_t1_13_a_d1;
-    reg  signed [23:0] fc2_n28_t1_13_b_d1;
-    wire signed [24:0] fc2_n28_t1_13 = $signed({fc2_n28_t1_13_a_d1[23], fc2_n28_t1_13_a_d1}) + $signed({fc2_n28_t1_13_b_d1[23], fc2_n28_t1_13_b_d1});
-    reg  signed [22:0] fc2_n28_t1_14_a_d1;
-    reg  signed [23:0] fc2_n28_t1_14_b_d1;
-    wire signed [24:0] fc2_n28_t1_14 = $signed({{2{fc2_n28_t1_14_a_d1[22]}}, fc2_n28_t1_14_a_d1}) + $signed({fc2_n28_t1_14_b_d1[23], fc2_n28_t1_14_b_d1});
-    reg  signed [23:0] fc2_n28_t1_15_a_d1;
-    reg  signed [24:0] fc2_n28_t1_15_b_d1;
-    wire signed [26:0] fc2_n28_t2_0 = $signed({fc2_n28_t1_0[25], fc2_n28_t1_0}) + $signed({{2{fc2_n28_t1_1[24]}}, fc2_n28_t1_1});
-    wire signed [25:0] fc2_n28_t2_1 = $signed({fc2_n28_t1_2[24], fc2_n28_t1_2}) + $signed({fc2_n28_t1_3[24], fc2_n28_t1_3});
-    wire signed [26:0] fc2_n28_t2_2 = $signed({fc2_n28_t1_4[25], fc2_n28_t1_4}) + $signed({fc2_n28_t1_5[25], fc2_n28_t1_5});
-    wire signed [25:0] fc2_n28_t2_3 = $signed({{2{fc2_n28_t1_6[23]}}, fc2_n28_t1_6}) + ($signed({fc2_n28_t1_7_a_d1[24], fc2_n28_t1_7_a_d1}) + fc2_n28_t0_15_d1);
-    wire signed [25:0] fc2_n28_t2_4 = $signed({fc2_n28_t1_8[24], fc2_n28_t1_8}) + $signed({fc2_n28_t1_9[24], fc2_n28_t1_9});
-    wire signed [25:0] fc2_n28_t2_5 = $signed({fc2_n28_t1_10[24], fc2_n28_t1_10}) + (fc2_n28_t0_22_d1 + $signed({{2{fc2_n28_t1_11_b_d1[23]}}, fc2_n28_t1_11_b_d1}));
-    wire signed [25:0] fc2_n28_t2_6 = ($signed({fc2_n28_t1_12_a_d1[24], fc2_n28_t1_12_a_d1}) + $signed({fc2_n28_t1_12_b_d1[24], fc2_n28_t1_12_b_d1})) + $signed({fc2_n28_t1_13[24], fc2_n28_t1_13});
-    wire signed [25:0] fc2_n28_t2_7 = $signed({fc2_n28_t1_14[24], fc2_n28_t1_14}) + ($signed({{2{fc2_n28_t1_15_a_d1[23]}}, fc2_n28_t1_15_a_d1}) + $signed({fc2_n28_t1_15_b_d1[24], fc2_n28_t1_15_b_d1}));
-    wire signed [27:0] fc2_n28_t3_0 = $signed({fc2_n28_t2_0[26], fc2_n28_t2_0}) + $signed({{2{fc2_n28_t2_1[25]}}, fc2_n28_t2_1});
-    wire signed [27:0] fc2_n28_t3_1 = $signed({fc2_n28_t2_2[26], fc2_n28_t2_2}) + $signed({{2{fc2_n28_t2_3[25]}}, fc2_n28_t2_3});
-    wire signed [26:0] fc2_n28_t3_2 = $signed({fc2_n28_t2_4[25], fc2_n28_t2_4}) + $signed({fc2_n28_t2_5[25], fc2_n28_t2_5});
-    wire signed [26:0] fc2_n28_t3_3 = $signed({fc2_n28_t2_6[25], fc2_n28_t2_6}) + $signed({fc2_n28_t2_7[25], fc2_n28_t2_7});
-    reg  signed [28:0] fc2_n28_t4_0_d1;
-    reg  signed [27:0] fc2_n28_t5_0_b_d1;
+    wire signed [11:0] fc2_n28_s0_xh = $signed(fc2_in_6[15:4]);
+    wire signed [16:0] fc2_n28_s0 = $signed({($signed({fc2_n28_s0_xh[11], fc2_n28_s0_xh}) - 13'sd397), fc2_in_6[3:0]});
+    wire signed [10:0] fc2_n28_s1_xh = $signed(fc2_in_14[15:5]);
+    wire signed [21:0] fc2_n28_s1 = $signed({($signed({{6{fc2_n28_s1_xh[10]}}, fc2_n28_s1_xh}) - $signed({fc2_in_20[15], fc2_in_20})), fc2_in_14[4:0]});
+    wire signed [8:0] fc2_n28_s2_xh = $signed(fc2_in_26[15:7]);
+    wire signed [23:0] fc2_n28_s2 = $signed({($signed({{8{fc2_n28_s2_xh[8]}}, fc2_n28_s2_xh}) - $signed({fc2_in_29[15], fc2_in_29})), fc2_in_26[6:0]});
+    wire signed [11:0] fc2_n28_s3_xh = $signed(fc2_in_50[15:4]);
+    wire signed [20:0] fc2_n28_s3 = $signed({($signed({{5{fc2_n28_s3_xh[11]}}, fc2_n28_s3_xh}) + $signed({fc2_in_30[15], fc2_in_30})), fc2_in_50[3:0]});
+    wire signed [10:0] fc2_n28_s4_xh = $signed(fc2_in_58[15:5]);
+    wire signed [21:0] fc2_n28_s4 = $signed({($signed({{6{fc2_n28_s4_xh[10]}}, fc2_n28_s4_xh}) - $signed({fc2_in_59[15], fc2_in_59})), fc2_in_58[4:0]});
+    wire signed [23:0] fc2_n28_s5 = $signed({($signed({{8{fc2_n26_s3_xh[8]}}, fc2_n26_s3_xh}) - fc2_n28_s0), fc2_in_63[6:0]});
+    wire signed [14:0] fc2_n28_s6_xh = $signed(fc2_e53[17:3]);
+    wire signed [20:0] fc2_n28_s6 = $signed({($signed({{3{fc2_n28_s6_xh[14]}}, fc2_n28_s6_xh}) + fc2_e23), fc2_e53[2:0]});
+    wire signed [21:0] fc2_n28_s7_xh = $signed(fc2_n28_s2[23:2]);
+    wire signed [24:0] fc2_n28_s7 = $signed({($signed({fc2_n28_s7_xh[21], fc2_n28_s7_xh}) - $signed({fc2_n28_s1[21], fc2_n28_s1})), fc2_n28_s2[1:0]});
+    wire signed [18:0] fc2_n28_s8_xh = $signed(fc2_n28_s3[20:2]);
+    wire signed [23:0] fc2_n28_s8 = $signed({($signed({{3{fc2_n28_s8_xh[18]}}, fc2_n28_s8_xh}) + fc2_n28_s4), fc2_n28_s3[1:0]});
+    wire signed [20:0] fc2_n28_s9 = $signed({($signed({{4{fc2_e447_xh[13]}}, fc2_e447_xh}) - $signed({fc2_e0[16], fc2_e0})), fc2_e9[2:0]});
+    wire signed [19:0] fc2_n28_s10 = $signed({($signed({fc2_e579_xh[17], fc2_e579_xh}) - $signed({{2{fc2_e11[16]}}, fc2_e11})), fc2_e34[0]});
+    wire signed [15:0] fc2_n28_s11_xh = $signed(fc2_e58[16:1]);
+    wire signed [18:0] fc2_n28_s11 = $signed({($signed({{2{fc2_n28_s11_xh[15]}}, fc2_n28_s11_xh}) - $signed({fc2_e60[16], fc2_e60})), fc2_e58[0]});
+    wire signed [19:0] fc2_n28_s12 = $signed({($signed({fc2_e693_xh[17], fc2_e693_xh}) + $signed({fc2_e70[17], fc2_e70})), fc2_e71[0]});
+    wire signed [15:0] fc2_n28_s13_xh = $signed(fc2_e110[18:3]);
+    wire signed [20:0] fc2_n28_s13 = $signed({($signed({{2{fc2_n28_s13_xh[15]}}, fc2_n28_s13_xh}) - $signed({fc2_e92[16], fc2_e92})), fc2_e110[2:0]});
+    wire signed [9:0] fc2_n28_s14_xh = $signed(fc2_e123[16:7]);
+    wire signed [24:0] fc2_n28_s14 = $signed({($signed({{8{fc2_n28_s14_xh[9]}}, fc2_n28_s14_xh}) + $signed({fc2_e207[16], fc2_e207})), fc2_e123[6:0]});
+    wire signed [9:0] fc2_n28_s15_xh = $signed(fc2_e211[16:7]);
+    wire signed [24:0] fc2_n28_s15 = $signed({($signed({{8{fc2_n28_s15_xh[9]}}, fc2_n28_s15_xh}) + $signed({fc2_e208[16], fc2_e208})), fc2_e211[6:0]});
+    wire signed [12:0] fc2_n28_s16_xh = $signed(fc2_e429[16:4]);
+    wire signed [21:0] fc2_n28_s16 = $signed({($signed({{5{fc2_n28_s16_xh[12]}}, fc2_n28_s16_xh}) - fc2_e441), fc2_e429[3:0]});
+    wire signed [20:0] fc2_n28_s17_xh = $signed(fc2_n28_s5[23:3]);
+    wire signed [24:0] fc2_n28_s17 = $signed({($signed({fc2_n28_s17_xh[20], fc2_n28_s17_xh}) + $signed({fc2_e443[20], fc2_e443})), fc2_n28_s5[2:0]});
+    wire signed [16:0] fc2_n28_s18_xh = $signed(fc2_n28_s6[20:4]);
+    wire signed [23:0] fc2_n28_s18 = $signed({($signed({{3{fc2_n28_s18_xh[16]}}, fc2_n28_s18_xh}) + $signed({fc2_e404[18], fc2_e404})), fc2_n28_s6[3:0]});
+    wire signed [20:0] fc2_n28_s19 = $signed({{2{fc2_e149[18]}}, fc2_e149}) + fc2_e308;
+    wire signed [18:0] fc2_n28_s20_xh = $signed(fc2_e900[23:5]);
+    wire signed [25:0] fc2_n28_s20 = $signed({($signed({{2{fc2_n28_s20_xh[18]}}, fc2_n28_s20_xh}) + fc2_n28_s9), fc2_e900[4:0]});
+    wire signed [18:0] fc2_n28_s21_xh = $signed(fc2_n28_s13[20:2]);
+    wire signed [21:0] fc2_n28_s21 = $signed({($signed({fc2_n28_s21_xh[18], fc2_n28_s21_xh}) - $signed({fc2_n28_s11[18], fc2_n28_s11})), fc2_n28_s13[1:0]});
+    wire signed [24:0] fc2_n28_s22 = $signed({($signed(fc2_n28_s14[24:4]) - $signed({{3{fc2_e193[17]}}, fc2_e193})), fc2_n28_s14[3:0]});
+    wire signed [12:0] fc2_n28_s23_xh = $signed(fc2_e197[17:5]);
+    wire signed [23:0] fc2_n28_s23 = $signed({($signed({{6{fc2_n28_s23_xh[12]}}, fc2_n28_s23_xh}) + fc2_e204), fc2_e197[4:0]});
+    wire signed [24:0] fc2_n28_s24 = fc2_n28_s15 - $signed({{7{fc2_e336[17]}}, fc2_e336});
+    wire signed [20:0] fc2_n28_s26_xh = $signed(fc2_e411[22:2]);
+    wire signed [24:0] fc2_n28_s26 = $signed({($signed({{2{fc2_n28_s26_xh[20]}}, fc2_n28_s26_xh}) - $signed({fc2_n28_s16[21], fc2_n28_s16})), fc2_e411[1:0]});
+    wire signed [16:0] fc2_n28_s27_xh = $signed(fc2_e739[18:2]);
+    wire signed [20:0] fc2_n28_s27 = $signed({($signed({{2{fc2_n28_s27_xh[16]}}, fc2_n28_s27_xh}) + $signed({fc2_e742[17], fc2_e742})), fc2_e739[1:0]});
+    wire signed [12:0] fc2_n28_s28_xh = $signed(fc2_e760[17:5]);
+    wire signed [24:0] fc2_n28_s28 = $signed({($signed({{7{fc2_n28_s28_xh[12]}}, fc2_n28_s28_xh}) + $signed({fc2_e777[18], fc2_e777})), fc2_e760[4:0]});
+    wire signed [18:0] fc2_n28_s29 = $signed({fc2_e825[17], fc2_e825}) - fc2_e839;
+    wire signed [18:0] fc2_n28_s30_xh = $signed(fc2_n28_s10[19:1]);
+    wire signed [23:0] fc2_n28_s30 = $signed({($signed({{4{fc2_n28_s30_xh[18]}}, fc2_n28_s30_xh}) - fc2_e887), fc2_n28_s10[0]});
+    wire signed [20:0] fc2_n28_s31 = $signed({fc2_n28_s12[19], fc2_n28_s12}) + $signed({{2{fc2_e321[18]}}, fc2_e321});
+    wire signed [14:0] fc2_n28_s32_xh = $signed(fc2_e359[18:4]);
+    wire signed [22:0] fc2_n28_s32 = $signed({($signed({{4{fc2_n28_s32_xh[14]}}, fc2_n28_s32_xh}) - fc2_e349), fc2_e359[3:0]});
+    wire signed [15:0] fc2_n28_s33_xh = $signed(fc2_e779[18:3]);
+    wire signed [21:0] fc2_n28_s33 = $signed({($signed({{3{fc2_n28_s33_xh[15]}}, fc2_n28_s33_xh}) + fc2_e677), fc2_e779[2:0]});
+    wire signed [22:0] fc2_n28_s34_xh = $signed(fc2_n28_s8[23:1]);
+    wire signed [25:0] fc2_n28_s34 = $signed({($signed({{2{fc2_n28_s34_xh[22]}}, fc2_n28_s34_xh}) + fc2_n28_s7), fc2_n28_s8[0]});
+    wire [24:0] fc2_n28_s35_u = {($signed(fc2_n28_s17[24:4]) - $signed({{2{fc2_e418[18]}}, fc2_e418})), fc2_n28_s17[3:0]};
+    wire signed [17:0] fc2_n28_s36_xh = $signed(fc2_e593[18:1]);
+    wire [23:0] fc2_n28_s36_u = {($signed({{5{fc2_n28_s36_xh[17]}}, fc2_n28_s36_xh}) - $signed({fc2_e730[21], fc2_e730})), fc2_e593[0]};
+    wire [24:0] fc2_n28_s37_u = {($signed(fc2_e805[24:1]) + $signed({{3{fc2_e804[20]}}, fc2_e804})), fc2_e805[0]};
+    wire signed [18:0] fc2_n28_s38_xh = $signed(fc2_n28_s18[23:5]);
+    wire [24:0] fc2_n28_s38_u = {($signed({fc2_n28_s38_xh[18], fc2_n28_s38_xh}) + $signed({fc2_e871[18], fc2_e871})), fc2_n28_s18[4:0]};
+    wire signed [22:0] fc2_n28_s39_xh = $signed(fc2_n28_s23[23:1]);
+    wire [24:0] fc2_n28_s39_u = {($signed({fc2_n28_s39_xh[22], fc2_n28_s39_xh}) + $signed({{2{fc2_e601[21]}}, fc2_e601})), fc2_n28_s23[0]};
+    wire signed [16:0] fc2_n28_s40_xh = $signed(fc2_e772[18:2]);
+    wire [22:0] fc2_n28_s40_u = {($signed({{4{fc2_n28_s40_xh[16]}}, fc2_n28_s40_xh}) - fc2_n28_s27), fc2_e772[1:0]};
+    wire signed [17:0] fc2_n28_s41_xh = $signed(fc2_n28_s21[21:4]);
+    wire [23:0] fc2_n28_s41_u = {($signed({{2{fc2_n28_s41_xh[17]}}, fc2_n28_s41_xh}) - $signed({fc2_n28_s29[18], fc2_n28_s29})), fc2_n28_s21[3:0]};
+    wire signed [18:0] fc2_n28_s42_xh = $signed(fc2_n28_s19[20:2]);
+    wire [24:0] fc2_n28_s42_u = {($signed({{4{fc2_n28_s42_xh[18]}}, fc2_n28_s42_xh}) + fc2_n28_s32), fc2_n28_s19[1:0]};
+    wire signed [18:0] fc2_n28_s43_xh = $signed(fc2_e597[20:2]);
+    wire [23:0] fc2_n28_s43_u = {($signed({{3{fc2_n28_s43_xh[18]}}, fc2_n28_s43_xh}) + fc2_n28_s33), fc2_e597[1:0]};
+    wire signed [19:0] fc2_n28_s45_xh = $signed(fc2_n28_s22[24:5]);
+    wire signed [20:0] fc2_n28_s45_hi = $signed({fc2_n28_s45_xh[19], fc2_n28_s45_xh}) + (fc2_e377 + $signed({{2{fc2_e391[18]}}, fc2_e391}));
+    wire signed [19:0] fc2_n28_s46_xh = $signed(fc2_n28_s31[20:1]);
+    wire [25:0] fc2_n28_s46_u = {($signed({{5{fc2_n28_s46_xh[19]}}, fc2_n28_s46_xh}) + fc2_n28_s26), fc2_n28_s31[0]};
+    wire [25:0] fc2_n28_s47_u = {($signed(fc2_e470[25:1]) - $signed({fc2_n28_s30[23], fc2_n28_s30})), fc2_e470[0]};
+    reg  [24:0] fc2_n28_s35_d1;
+    wire signed [24:0] fc2_n28_s35_d1_v = $signed(fc2_n28_s35_d1);
+    reg  [24:0] fc2_n28_s38_d1;
+    wire signed [24:0] fc2_n28_s38_d1_v = $signed(fc2_n28_s38_d1);
+    wire signed [25:0] fc2_n28_s49 = $signed({fc2_n28_s35_d1_v[24], fc2_n28_s35_d1_v}) - $signed({fc2_n28_s38_d1_v[24], fc2_n28_s38_d1_v});
+    reg  [22:0] fc2_n28_s40_d1;
+    wire signed [22:0] fc2_n28_s40_d1_v = $signed(fc2_n28_s40_d1);
+    reg  [23:0] fc2_n28_s41_d1;
+    wire signed [19:0] fc2_n28_s50_xh = $signed(fc2_n28_s40_d1_v[22:3]);
+    wire signed [26:0] fc2_n28_s50 = $signed({($signed({{4{fc2_n28_s50_xh[19]}}, fc2_n28_s50_xh}) + $signed(fc2_n28_s41_d1)), fc2_n28_s40_d1_v[2:0]});
+    reg  [23:0] fc2_n28_s36_d1;
+    wire signed [22:0] fc2_n28_s51_xh = $signed(fc2_e605_d1_v[23:1]);
+    wire signed [24:0] fc2_n28_s51 = $signed({($signed({fc2_n28_s51_xh[22], fc2_n28_s51_xh}) - $signed(fc2_n28_s36_d1)), fc2_e605_d1_v[0]});
+    reg  [25:0] fc2_n28_s45_d1;
+    wire signed [25:0] fc2_n28_s45_d1_v = $signed(fc2_n28_s45_d1);
+    reg  [24:0] fc2_n28_s37_d1;
+    wire signed [24:0] fc2_n28_s37_d1_v = $signed(fc2_n28_s37_d1);
+    wire signed [26:0] fc2_n28_s52 = $signed({fc2_n28_s45_d1_v[25], fc2_n28_s45_d1_v}) + $signed({{2{fc2_n28_s37_d1_v[24]}}, fc2_n28_s37_d1_v});
+    reg  [24:0] fc2_n28_s42_d1;
+    wire signed [24:0] fc2_n28_s42_d1_v = $signed(fc2_n28_s42_d1);
+    reg  [23:0] fc2_n28_s43_d1;
+    wire signed [23:0] fc2_n28_s43_d1_v = $signed(fc2_n28_s43_d1);
+    wire signed [25:0] fc2_n28_s53 = $signed({fc2_n28_s42_d1_v[24], fc2_n28_s42_d1_v}) + $signed({{2{fc2_n28_s43_d1_v[23]}}, fc2_n28_s43_d1_v});
+    reg  signed [25:0] fc2_n28_s44_d1;
+    reg  [24:0] fc2_n28_s39_d1;
+    wire signed [24:0] fc2_n28_s39_d1_v = $signed(fc2_n28_s39_d1);
+    wire signed [23:0] fc2_n28_s54_xh = $signed(fc2_n28_s44_d1[25:2]);
+    wire signed [27:0] fc2_n28_s54 = $signed({($signed({{2{fc2_n28_s54_xh[23]}}, fc2_n28_s54_xh}) + $signed({fc2_n28_s39_d1_v[24], fc2_n28_s39_d1_v})), fc2_n28_s44_d1[1:0]});
+    reg  [25:0] fc2_n28_s47_d1;
+    wire signed [25:0] fc2_n28_s47_d1_v = $signed(fc2_n28_s47_d1);
+    reg  [25:0] fc2_n28_s46_d1;
+    wire signed [25:0] fc2_n28_s46_d1_v = $signed(fc2_n28_s46_d1);
+    wire signed [26:0] fc2_n28_s55 = $signed({fc2_n28_s47_d1_v[25], fc2_n28_s47_d1_v}) + $signed({fc2_n28_s46_d1_v[25], fc2_n28_s46_d1_v});
+    reg  signed [25:0] fc2_n28_s48_d1;
+    wire signed [24:0] fc2_n28_s57_xh = $signed(fc2_n28_s49[25:1]);
+    wire signed [26:0] fc2_n28_s57 = $signed({($signed({fc2_n28_s57_xh[24], fc2_n28_s57_xh}) - $signed({fc2_n28_s51[24], fc2_n28_s51})), fc2_n28_s49[0]});
+    wire signed [27:0] fc2_n28_s58 = fc2_n28_s54 - $signed({{2{fc2_n28_s53[25]}}, fc2_n28_s53});
+    wire signed [27:0] fc2_n28_s59 = $signed({fc2_n28_s55[26], fc2_n28_s55}) - $signed({fc2_n28_s52[26], fc2_n28_s52});
+    wire signed [23:0] fc2_n28_s60_xh = $signed(fc2_e508[24:1]);
+    wire signed [25:0] fc2_n28_s60 = $signed({($signed({fc2_n28_s60_xh[23], fc2_n28_s60_xh}) - $signed({fc2_e725[23], fc2_e725})), fc2_e508[0]});
+    wire signed [27:0] fc2_n28_s61 = $signed({fc2_n28_s57[26], fc2_n28_s57}) - ($signed({{2{fc2_n28_s48_d1[25]}}, fc2_n28_s48_d1}) + $signed({fc2_n28_s50[26], fc2_n28_s50}));
+    reg  signed [28:0] fc2_n28_s63_d1;
+    reg  signed [28:0] fc2_n28_s62_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n28_acc = ((fc2_n28_t4_0_d1 + $signed({fc2_n28_t5_0_b_d1[27], fc2_n28_t5_0_b_d1})) + 29'sh1ff39800);
+    wire signed [28:0] fc2_n28_acc = (-(fc2_n28_s63_d1 - fc2_n28_s62_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n28_y_fl = $signed(fc2_n28_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n29_p0 = fc2_in_0 * 6'sd28; // weight 0.02734375
-    wire signed [22:0] fc2_n29_p1 = fc2_in_1 * 8'sd117; // weight 0.1142578125
-    wire signed [21:0] fc2_n29_p2 = fc2_in_2 * 7'sd50; // weight 0.048828125
-    wire signed [22:0] fc2_n29_p4 = fc2_in_4 * 8'sh87; // weight -0.1181640625
-    wire signed [21:0] fc2_n29_p5 = fc2_in_5 * 7'sh42; // weight -0.060546875
-    wire signed [23:0] fc2_n29_p6 = fc2_in_6 * 9'sh15e; // weight -0.158203125
-    wire signed [23:0] fc2_n29_p7 = fc2_in_7 * 9'sh17f; // weight -0.1259765625
-    wire signed [22:0] fc2_n29_p9 = fc2_in_9 * 8'shbc; // weight -0.06640625
-    wire signed [19:0] fc2_n29_p11 = fc2_in_11 * 5'sd11; // weight 0.0107421875
-    wire signed [21:0] fc2_n29_p13 = fc2_in_13 * 7'sh4c; // weight -0.05078125
-    wire signed [21:0] fc2_n29_p14 = fc2_in_14 * 7'sh44; // weight -0.05859375
-    wire signed [23:0] fc2_n29_p17 = fc2_in_17 * 9'sh139; // weight -0.1943359375
-    wire signed [23:0] fc2_n29_p18 = fc2_in_18 * 9'sh152; // weight -0.169921875
-    wire signed [21:0] fc2_n29_p19_sh = $signed({fc2_in_19, 6'd0});
-    wire signed [21:0] fc2_n29_p20 = fc2_in_20 * 7'sh5f; // weight -0.0322265625
-    wire signed [21:0] fc2_n29_p21 = fc2_in_21 * 7'sd62; // weight 0.060546875
-    wire signed [21:0] fc2_n29_p22 = fc2_in_22 * 7'sh41; // weight -0.0615234375
-    wire signed [22:0] fc2_n29_p23 = fc2_in_23 * 8'sd94; // weight 0.091796875
-    wire signed [21:0] fc2_n29_p24 = fc2_in_24 * 7'sd56; // weight 0.0546875
-    wire signed [20:0] fc2_n29_p25 = fc2_in_25 * 6'sd20; // weight 0.01953125
-    wire signed [23:0] fc2_n29_p27 = fc2_in_27 * 9'sh133; // weight -0.2001953125
-    wire signed [22:0] fc2_n29_p28 = fc2_in_28 * 8'sh82; // weight -0.123046875
-    wire signed [22:0] fc2_n29_p29 = fc2_in_29 * 8'sd92; // weight 0.08984375
-    wire signed [23:0] fc2_n29_p31 = fc2_in_31 * 9'sh15e; // weight -0.158203125
-    wire signed [23:0] fc2_n29_p32 = fc2_in_32 * 9'sd214; // weight 0.208984375
-    wire signed [23:0] fc2_n29_p33 = fc2_in_33 * 9'sh16a; // weight -0.146484375
-    wire signed [22:0] fc2_n29_p34 = fc2_in_34 * 8'sh8b; // weight -0.1142578125
-    wire signed [23:0] fc2_n29_p35 = fc2_in_35 * 9'sd140; // weight 0.13671875
-    wire signed [23:0] fc2_n29_p36 = fc2_in_36 * 9'sh128; // weight -0.2109375
-    wire signed [16:0] fc2_n29_p38_sh = $signed({fc2_in_38, 1'd0});
-    wire signed [23:0] fc2_n29_p39 = fc2_in_39 * 9'sd205; // weight 0.2001953125
-    wire signed [23:0] fc2_n29_p40 = fc2_in_40 * 9'sh160; // weight -0.15625
-    wire signed [19:0] fc2_n29_p41 = fc2_in_41 * 5'sd15; // weight 0.0146484375
-    wire signed [22:0] fc2_n29_p43 = fc2_in_43 * 8'shb7; // weight -0.0712890625
-    wire signed [23:0] fc2_n29_p44 = fc2_in_44 * 9'sh13f; // weight -0.1884765625
-    wire signed [18:0] fc2_n29_p45_sh = $signed({fc2_in_45, 3'd0});
-    wire signed [18:0] fc2_n29_p48 = fc2_in_48 * 4'sh9; // weight -0.0068359375
-    wire signed [22:0] fc2_n29_p49 = fc2_in_49 * 8'sha3; // weight -0.0908203125
-    wire signed [21:0] fc2_n29_p51 = fc2_in_51 * 7'sh50; // weight -0.046875
-    wire signed [22:0] fc2_n29_p52 = fc2_in_52 * 8'sh96; // weight -0.103515625
-    wire signed [17:0] fc2_n29_p54 = fc2_in_54 * 3'sd3; // weight 0.0029296875
-    wire signed [21:0] fc2_n29_p55 = fc2_in_55 * 7'sh5b; // weight -0.0361328125
-    wire signed [21:0] fc2_n29_p57 = fc2_in_57 * 7'sh52; // weight -0.044921875
-    wire signed [20:0] fc2_n29_p59 = fc2_in_59 * 6'sh25; // weight -0.0263671875
-    wire signed [22:0] fc2_n29_p60 = fc2_in_60 * 8'sh9b; // weight -0.0986328125
-    wire signed [21:0] fc2_n29_p62 = fc2_in_62 * 7'sd36; // weight 0.03515625
-    wire signed [22:0] fc2_n29_p63 = fc2_in_63 * 8'sd101; // weight 0.0986328125
-    wire signed [22:0] fc2_n29_t0_9 = (-$signed({fc2_n29_p19_sh[21], fc2_n29_p19_sh})) + $signed({fc2_n29_p20[21], fc2_n29_p20});
-    reg  signed [23:0] fc2_n29_t1_0_a_d1;
-    reg  signed [23:0] fc2_n29_t1_0_b_d1;
-    wire signed [24:0] fc2_n29_t1_0 = $signed({fc2_n29_t1_0_a_d1[23], fc2_n29_t1_0_a_d1}) + $signed({fc2_n29_t1_0_b_d1[23], fc2_n29_t1_0_b_d1});
-    reg  signed [23:0] fc2_n29_t1_1_a_d1;
-    reg  signed [24:0] fc2_n29_t0_3_d1;
-    wire signed [24:0] fc2_n29_t1_1 = $signed({fc2_n29_t1_1_a_d1[23], fc2_n29_t1_1_a_d1}) + fc2_n29_t0_3_d1;
-    reg  signed [23:0] fc2_n29_t1_2_a_d1;
-    reg  signed [22:0] fc2_n29_t1_2_b_d1;
-    wire signed [24:0] fc2_n29_t1_2 = $signed({fc2_n29_t1_2_a_d1[23], fc2_n29_t1_2_a_d1}) + $signed({{2{fc2_n29_t1_2_b_d1[22]}}, fc2_n29_t1_2_b_d1});
-    reg  signed [23:0] fc2_n29_t1_3_a_d1;
-    reg  signed [23:0] fc2_n29_t1_3_b_d1;
-    wire signed [24:0] fc2_n29_t1_3 = $signed({fc2_n29_t1_3_a_d1[23], fc2_n29_t1_3_a_d1}) + $signed({fc2_n29_t1_3_b_d1[23], fc2_n29_t1_3_b_d1});
-    reg  signed [24:0] fc2_n29_t0_8_d1;
-    reg  signed [22:0] fc2_n29_t1_4_b_d1;
-    wire signed [24:0] fc2_n29_t1_4 = fc2_n29_t0_8_d1 + $signed({{2{fc2_n29_t1_4_b_d1[22]}}, fc2_n29_t1_4_b_d1});
-    reg  signed [22:0] fc2_n29_t1_5_a_d1;
-    reg  signed [23:0] fc2_n29_t1_5_b_d1;
-    wire signed [24:0] fc2_n29_t1_5 = $signed({{2{fc2_n29_t1_5_a_d1[22]}}, fc2_n29_t1_5_a_d1}) + $signed({fc2_n29_t1_5_b_d1[23], fc2_n29_t1_5_b_d1});
-    reg  signed [21:0] fc2_n29_t1_6_a_d1;
-    reg  signed [24:0] fc2_n29_t0_13_d1;
-    wire signed [24:0] fc2_n29_t1_6 = $signed({{3{fc2_n29_t1_6_a_d1[21]}}, fc2_n29_t1_6_a_d1}) + fc2_n29_t0_13_d1;
-    reg  signed [23:0] fc2_n29_t1_7_a_d1;
-    reg  signed [24:0] fc2_n29_t1_7_b_d1;
-    reg  signed [24:0] fc2_n29_t1_8_a_d1;
-    reg  signed [24:0] fc2_n29_t1_8_b_d1;
-    wire signed [25:0] fc2_n29_t1_8 = $signed({fc2_n29_t1_8_a_d1[24], fc2_n29_t1_8_a_d1}) + $signed({fc2_n29_t1_8_b_d1[24], fc2_n29_t1_8_b_d1});
-    reg  signed [22:0] fc2_n29_t1_9_a_d1;
-    reg  signed [24:0] fc2_n29_t0_19_d1;
-    wire signed [24:0] fc2_n29_t1_9 = $signed({{2{fc2_n29_t1_9_a_d1[22]}}, fc2_n29_t1_9_a_d1}) + fc2_n29_t0_19_d1;
-    reg  signed [22:0] fc2_n29_t1_10_a_d1;
-    reg  signed [24:0] fc2_n29_t0_21_d1;
-    wire signed [24:0] fc2_n29_t1_10 = $signed({{2{fc2_n29_t1_10_a_d1[22]}}, fc2_n29_t1_10_a_d1}) + fc2_n29_t0_21_d1;
-    reg  signed [23:0] fc2_n29_t1_11_a_d1;
-    reg  signed [21:0] fc2_n29_t1_11_b_d1;
-    wire signed [24:0] fc2_n29_t1_11 = $signed({fc2_n29_t1_11_a_d1[23], fc2_n29_t1_11_a_d1}) + $signed({{3{fc2_n29_t1_11_b_d1[21]}}, fc2_n29_t1_11_b_d1});
-    reg  signed [23:0] fc2_n29_t1_12_a_d1;
-    reg  signed [23:0] fc2_n29_t1_12_b_d1;
-    wire signed [24:0] fc2_n29_t1_12 = $signed({fc2_n29_t1_12_a_d1[23], fc2_n29_t1_12_a_d1}) + $signed({fc2_n29_t1_12_b_d1[23], fc2_n29_t1_12_b_d1});
-    reg  signed [21:0] fc2_n29_t1_13_a_d1;
-    reg  signed [22:0] fc2_n29_t1_13_b_d1;
-    wire signed [23:0] fc2_n29_t1_13 = $signed({{2{fc2_n29_t1_13_a_d1[21]}}, fc2_n29_t1_13_a_d1}) + $signed({fc2_n29_t1_13_b_d1[22], fc2_n29_t1_13_b_d1});
-    reg  signed [22:0] fc2_n29_t1_14_a_d1;
-    reg  signed [23:0] fc2_n29_t0_29_d1;
-    wire signed [23:0] fc2_n29_t1_14 = $signed({fc2_n29_t1_14_a_d1[22], fc2_n29_t1_14_a_d1}) + fc2_n29_t0_29_d1;
-    reg  signed [23:0] fc2_n29_t1_15_a_d1;
-    reg  signed [22:0] fc2_n29_t1_15_b_d1;
-    wire signed [24:0] fc2_n29_t1_15 = $signed({fc2_n29_t1_15_a_d1[23], fc2_n29_t1_15_a_d1}) + $signed({{2{fc2_n29_t1_15_b_d1[22]}}, fc2_n29_t1_15_b_d1});
-    wire signed [25:0] fc2_n29_t2_0 = $signed({fc2_n29_t1_0[24], fc2_n29_t1_0}) + $signed({fc2_n29_t1_1[24], fc2_n29_t1_1});
-    wire signed [25:0] fc2_n29_t2_1 = $signed({fc2_n29_t1_2[24], fc2_n29_t1_2}) + $signed({fc2_n29_t1_3[24], fc2_n29_t1_3});
-    wire signed [25:0] fc2_n29_t2_2 = $signed({fc2_n29_t1_4[24], fc2_n29_t1_4}) + $signed({fc2_n29_t1_5[24], fc2_n29_t1_5});
-    wire signed [25:0] fc2_n29_t2_3 = $signed({fc2_n29_t1_6[24], fc2_n29_t1_6}) + ($signed({{2{fc2_n29_t1_7_a_d1[23]}}, fc2_n29_t1_7_a_d1}) + $signed({fc2_n29_t1_7_b_d1[24], fc2_n29_t1_7_b_d1}));
-    wire signed [25:0] fc2_n29_t2_5 = $signed({fc2_n29_t1_10[24], fc2_n29_t1_10}) + $signed({fc2_n29_t1_11[24], fc2_n29_t1_11});
-    wire signed [25:0] fc2_n29_t2_6 = $signed({fc2_n29_t1_12[24], fc2_n29_t1_12}) + $signed({{2{fc2_n29_t1_13[23]}}, fc2_n29_t1_13});
-    wire signed [25:0] fc2_n29_t2_7 = $signed({{2{fc2_n29_t1_14[23]}}, fc2_n29_t1_14}) + $signed({fc2_n29_t1_15[24], fc2_n29_t1_15});
-    wire signed [26:0] fc2_n29_t3_0 = $signed({fc2_n29_t2_0[25], fc2_n29_t2_0}) + $signed({fc2_n29_t2_1[25], fc2_n29_t2_1});
-    wire signed [26:0] fc2_n29_t3_1 = $signed({fc2_n29_t2_2[25], fc2_n29_t2_2}) + $signed({fc2_n29_t2_3[25], fc2_n29_t2_3});
-    wire signed [26:0] fc2_n29_t3_2 = ($signed({fc2_n29_t1_8[25], fc2_n29_t1_8}) + $signed({{2{fc2_n29_t1_9[24]}}, fc2_n29_t1_9})) + $signed({fc2_n29_t2_5[25], fc2_n29_t2_5});
-    wire signed [26:0] fc2_n29_t3_3 = $signed({fc2_n29_t2_6[25], fc2_n29_t2_6}) + $signed({fc2_n29_t2_7[25], fc2_n29_t2_7});
-    reg  signed [27:0] fc2_n29_t5_0_a_d1;
-    reg  signed [27:0] fc2_n29_t5_0_b_d1;
+    wire signed [17:0] fc2_n29_s0 = $signed({($signed({{2{fc2_e47_xh[14]}}, fc2_e47_xh}) + $signed({fc2_in_7[15], fc2_in_7})), fc2_in_5[0]});
+    wire signed [12:0] fc2_n29_s1_xh = $signed(fc2_in_12[15:3]);
+    wire signed [19:0] fc2_n29_s1 = $signed({($signed({{4{fc2_n29_s1_xh[12]}}, fc2_n29_s1_xh}) + $signed({fc2_in_18[15], fc2_in_18})), fc2_in_12[2:0]});
+    wire signed [7:0] fc2_n29_s2_xh = $signed(fc2_in_44[15:8]);
+    wire signed [24:0] fc2_n29_s2 = $signed({($signed({{9{fc2_n29_s2_xh[7]}}, fc2_n29_s2_xh}) - $signed({fc2_in_39[15], fc2_in_39})), fc2_in_44[7:0]});
+    wire signed [10:0] fc2_n29_s3_xh = $signed(fc2_in_48[15:5]);
+    wire signed [21:0] fc2_n29_s3 = $signed({($signed({{6{fc2_n29_s3_xh[10]}}, fc2_n29_s3_xh}) - $signed({fc2_in_47[15], fc2_in_47})), fc2_in_48[4:0]});
+    wire signed [18:0] fc2_n29_s4 = $signed({($signed({{3{fc2_e184_xh[14]}}, fc2_e184_xh}) + fc2_n29_s0), fc2_in_59[0]});
+    wire signed [19:0] fc2_n29_s5_xh = $signed(fc2_n29_s2[24:5]);
+    wire signed [25:0] fc2_n29_s5 = $signed({($signed({fc2_n29_s5_xh[19], fc2_n29_s5_xh}) + $signed({fc2_n29_s1[19], fc2_n29_s1})), fc2_n29_s2[4:0]});
+    wire signed [15:0] fc2_n29_s6_xh = $signed(fc2_n29_s3[21:6]);
+    wire signed [23:0] fc2_n29_s6 = $signed({($signed({{2{fc2_n29_s6_xh[15]}}, fc2_n29_s6_xh}) - $signed({fc2_e4[16], fc2_e4})), fc2_n29_s3[5:0]});
+    wire signed [17:0] fc2_n29_s7 = $signed({fc2_e5[16], fc2_e5}) - $signed({fc2_e13[16], fc2_e13});
+    wire signed [24:0] fc2_n29_s8 = $signed({($signed({{7{fc2_e453_xh[10]}}, fc2_e453_xh}) + $signed({fc2_e41[16], fc2_e41})), fc2_e47[6:0]});
+    wire signed [19:0] fc2_n29_s9 = $signed({($signed({fc2_e364_xh[16], fc2_e364_xh}) - $signed({fc2_e84[16], fc2_e84})), fc2_e83[1:0]});
+    wire signed [11:0] fc2_n29_s10_xh = $signed(fc2_e91[17:6]);
+    wire signed [23:0] fc2_n29_s10 = $signed({($signed({{6{fc2_n29_s10_xh[11]}}, fc2_n29_s10_xh}) - $signed({fc2_e109[16], fc2_e109})), fc2_e91[5:0]});
+    wire signed [18:0] fc2_n29_s11 = $signed({($signed({{2{fc2_n6_s10_xh[15]}}, fc2_n6_s10_xh}) + $signed({fc2_e123[16], fc2_e123})), fc2_e127[0]});
+    wire signed [12:0] fc2_n29_s12_xh = $signed(fc2_e135[18:6]);
+    wire signed [23:0] fc2_n29_s12 = $signed({($signed({{5{fc2_n29_s12_xh[12]}}, fc2_n29_s12_xh}) - $signed({fc2_e168[16], fc2_e168})), fc2_e135[5:0]});
+    wire signed [16:0] fc2_n29_s13_xh = $signed(fc2_e173[17:1]);
+    wire signed [19:0] fc2_n29_s13 = $signed({($signed({{2{fc2_n29_s13_xh[16]}}, fc2_n29_s13_xh}) - $signed({fc2_e281[17], fc2_e281})), fc2_e173[0]});
+    wire signed [14:0] fc2_n29_s14_xh = $signed(fc2_e402[18:4]);
+    wire signed [22:0] fc2_n29_s14 = $signed({($signed({{4{fc2_n29_s14_xh[14]}}, fc2_n29_s14_xh}) + $signed({fc2_e229[17], fc2_e229})), fc2_e402[3:0]});
+    wire signed [18:0] fc2_n29_s15 = $signed({fc2_e300[17], fc2_e300}) + $signed({fc2_e314[17], fc2_e314});
+    wire signed [16:0] fc2_n29_s16_xh = $signed(fc2_e630[17:1]);
+    wire signed [20:0] fc2_n29_s16 = $signed({($signed({{3{fc2_n29_s16_xh[16]}}, fc2_n29_s16_xh}) + fc2_e789), fc2_e630[0]});
+    wire signed [18:0] fc2_n29_s17_xh = $signed(fc2_e917[19:1]);
+    wire signed [20:0] fc2_n29_s17 = $signed({($signed({fc2_n29_s17_xh[18], fc2_n29_s17_xh}) - $signed({fc2_n29_s4[18], fc2_n29_s4})), fc2_e917[0]});
+    wire signed [17:0] fc2_n29_s18_xh = $signed(fc2_n29_s6[23:6]);
+    wire signed [24:0] fc2_n29_s18 = $signed({($signed({fc2_n29_s18_xh[17], fc2_n29_s18_xh}) + $signed({fc2_n29_s7[17], fc2_n29_s7})), fc2_n29_s6[5:0]});
+    wire signed [24:0] fc2_n29_s19 = $signed({($signed(fc2_n29_s8[24:4]) - $signed({fc2_n29_s9[19], fc2_n29_s9})), fc2_n29_s8[3:0]});
+    wire signed [23:0] fc2_n29_s20 = $signed({($signed(fc2_n29_s10[23:3]) - $signed({{3{fc2_e95[17]}}, fc2_e95})), fc2_n29_s10[2:0]});
+    wire signed [17:0] fc2_n29_s21_xh = $signed(fc2_n29_s12[23:6]);
+    wire signed [25:0] fc2_n29_s21 = $signed({($signed({{2{fc2_n29_s21_xh[17]}}, fc2_n29_s21_xh}) - $signed({fc2_n29_s11[18], fc2_n29_s11})), fc2_n29_s12[5:0]});
+    wire signed [12:0] fc2_n29_s22_xh = $signed(fc2_e184[18:6]);
+    wire signed [23:0] fc2_n29_s22 = $signed({($signed({{5{fc2_n29_s22_xh[12]}}, fc2_n29_s22_xh}) + fc2_e199), fc2_e184[5:0]});
+    wire signed [12:0] fc2_n29_s23_xh = $signed(fc2_e256[17:5]);
+    wire signed [23:0] fc2_n29_s23 = $signed({($signed({{6{fc2_n29_s23_xh[12]}}, fc2_n29_s23_xh}) - fc2_e260), fc2_e256[4:0]});
+    wire signed [13:0] fc2_n29_s24_xh = $signed(fc2_e378[17:4]);
+    wire signed [21:0] fc2_n29_s24 = $signed({($signed({{4{fc2_n29_s24_xh[13]}}, fc2_n29_s24_xh}) + fc2_e371), fc2_e378[3:0]});
+    wire signed [13:0] fc2_n29_s25_xh = $signed(fc2_e741[18:5]);
+    wire signed [22:0] fc2_n29_s25 = $signed({($signed({{4{fc2_n29_s25_xh[13]}}, fc2_n29_s25_xh}) + fc2_e398), fc2_e741[4:0]});
+    wire signed [13:0] fc2_n29_s26_xh = $signed(fc2_e765[20:7]);
+    wire signed [25:0] fc2_n29_s26 = $signed({($signed({{5{fc2_n29_s26_xh[13]}}, fc2_n29_s26_xh}) - $signed({fc2_e755[17], fc2_e755})), fc2_e765[6:0]});
+    wire signed [17:0] fc2_n29_s27_xh = $signed(fc2_n29_s13[19:2]);
+    wire signed [21:0] fc2_n29_s27 = $signed({($signed({{2{fc2_n29_s27_xh[17]}}, fc2_n29_s27_xh}) - fc2_e854), fc2_n29_s13[1:0]});
+    wire signed [17:0] fc2_n29_s28_xh = $signed(fc2_e634[18:1]);
+    wire [20:0] fc2_n29_s28_u = {($signed({{2{fc2_n29_s28_xh[17]}}, fc2_n29_s28_xh}) - $signed({fc2_e659[18], fc2_e659})), fc2_e634[0]};
+    wire [25:0] fc2_n29_s29_u = {($signed(fc2_n29_s5[25:2]) + $signed({{3{fc2_e460[20]}}, fc2_e460})), fc2_n29_s5[1:0]};
+    wire signed [16:0] fc2_n29_s32_xh = $signed(fc2_e348[17:1]);
+    wire [22:0] fc2_n29_s32_u = {($signed({{5{fc2_n29_s32_xh[16]}}, fc2_n29_s32_xh}) + fc2_n29_s24), fc2_e348[0]};
+    wire signed [18:0] fc2_n29_s33_xh = $signed(fc2_n29_s25[22:4]);
+    wire [23:0] fc2_n29_s33_u = {($signed({fc2_n29_s33_xh[18], fc2_n29_s33_xh}) + $signed({fc2_e574[18], fc2_e574})), fc2_n29_s25[3:0]};
+    wire signed [18:0] fc2_n29_s34_xh = $signed(fc2_e591[19:1]);
+    wire [21:0] fc2_n29_s34_u = {($signed({{2{fc2_n29_s34_xh[18]}}, fc2_n29_s34_xh}) - fc2_e793), fc2_e591[0]};
+    wire signed [16:0] fc2_n29_s35_xh = $signed(fc2_e870[21:5]);
+    wire [24:0] fc2_n29_s35_u = {($signed({{3{fc2_n29_s35_xh[16]}}, fc2_n29_s35_xh}) - fc2_e802), fc2_e870[4:0]};
+    wire signed [17:0] fc2_n29_s36_xh = $signed(fc2_e611[19:2]);
+    wire [23:0] fc2_n29_s36_u = {($signed({{4{fc2_n29_s36_xh[17]}}, fc2_n29_s36_xh}) - $signed({fc2_e501[20], fc2_e501})), fc2_e611[1:0]};
+    wire signed [20:0] fc2_n29_s37_xh = $signed(fc2_n29_s18[24:4]);
+    wire [25:0] fc2_n29_s37_u = {($signed({fc2_n29_s37_xh[20], fc2_n29_s37_xh}) - $signed({fc2_n29_s16[20], fc2_n29_s16})), fc2_n29_s18[3:0]};
+    wire [25:0] fc2_n29_s40_u = {($signed(fc2_n29_s26[25:4]) - $signed({fc2_n29_s17[20], fc2_n29_s17})), fc2_n29_s26[3:0]};
+    wire signed [22:0] fc2_n29_s42_xh = $signed(fc2_n29_s19[24:2]);
+    wire [25:0] fc2_n29_s42_u = {($signed({fc2_n29_s42_xh[22], fc2_n29_s42_xh}) - $signed({{3{fc2_e586[20]}}, fc2_e586})), fc2_n29_s19[1:0]};
+    wire signed [20:0] fc2_n29_s43_xh = $signed(fc2_n29_s20[23:3]);
+    wire [25:0] fc2_n29_s43_u = {($signed({{2{fc2_n29_s43_xh[20]}}, fc2_n29_s43_xh}) + $signed({fc2_n29_s27[21], fc2_n29_s27})), fc2_n29_s20[2:0]};
+    reg  signed [19:0] fc2_n29_s31_d1;
+    reg  [20:0] fc2_n29_s28_d1;
+    wire signed [20:0] fc2_n29_s44 = $signed({fc2_n29_s31_d1[19], fc2_n29_s31_d1}) + $signed(fc2_n29_s28_d1);
+    reg  [23:0] fc2_n29_s33_d1;
+    wire signed [23:0] fc2_n29_s33_d1_v = $signed(fc2_n29_s33_d1);
+    reg  [24:0] fc2_n29_s35_d1;
+    wire signed [24:0] fc2_n29_s35_d1_v = $signed(fc2_n29_s35_d1);
+    wire signed [22:0] fc2_n29_s45_xh = $signed(fc2_n29_s33_d1_v[23:1]);
+    wire signed [26:0] fc2_n29_s45 = $signed({($signed({{3{fc2_n29_s45_xh[22]}}, fc2_n29_s45_xh}) - $signed({fc2_n29_s35_d1_v[24], fc2_n29_s35_d1_v})), fc2_n29_s33_d1_v[0]});
+    reg  [25:0] fc2_n29_s29_d1;
+    wire signed [25:0] fc2_n29_s29_d1_v = $signed(fc2_n29_s29_d1);
+    reg  [21:0] fc2_n29_s34_d1;
+    wire signed [21:0] fc2_n29_s34_d1_v = $signed(fc2_n29_s34_d1);
+    wire signed [25:0] fc2_n29_s46 = $signed({($signed(fc2_n29_s29_d1_v[25:1]) + $signed({{3{fc2_n29_s34_d1_v[21]}}, fc2_n29_s34_d1_v})), fc2_n29_s29_d1_v[0]});
+    reg  [23:0] fc2_n29_s36_d1;
+    wire signed [23:0] fc2_n29_s36_d1_v = $signed(fc2_n29_s36_d1);
+    reg  [22:0] fc2_n29_s32_d1;
+    wire signed [22:0] fc2_n29_s32_d1_v = $signed(fc2_n29_s32_d1);
+    wire signed [21:0] fc2_n29_s47_xh = $signed(fc2_n29_s36_d1_v[23:2]);
+    wire signed [25:0] fc2_n29_s47 = $signed({($signed({{2{fc2_n29_s47_xh[21]}}, fc2_n29_s47_xh}) + $signed({fc2_n29_s32_d1_v[22], fc2_n29_s32_d1_v})), fc2_n29_s36_d1_v[1:0]});
+    reg  [25:0] fc2_n29_s37_d1;
+    wire signed [25:0] fc2_n29_s48 = $signed(fc2_n29_s37_d1) - $signed({{5{fc2_e507_d1_v[20]}}, fc2_e507_d1_v});
+    reg  [25:0] fc2_n29_s40_d1;
+    reg  signed [21:0] fc2_n29_s39_d1;
+    wire signed [25:0] fc2_n29_s49 = $signed(fc2_n29_s40_d1) + $signed({{4{fc2_n29_s39_d1[21]}}, fc2_n29_s39_d1});
+    reg  signed [24:0] fc2_n29_s30_d1;
+    reg  signed [23:0] fc2_n29_s38_d1;
+    wire signed [23:0] fc2_n29_s50_xh = $signed(fc2_n29_s30_d1[24:1]);
+    wire signed [25:0] fc2_n29_s50 = $signed({($signed({fc2_n29_s50_xh[23], fc2_n29_s50_xh}) + $signed({fc2_n29_s38_d1[23], fc2_n29_s38_d1})), fc2_n29_s30_d1[0]});
+    reg  [25:0] fc2_n29_s43_d1;
+    wire signed [25:0] fc2_n29_s43_d1_v = $signed(fc2_n29_s43_d1);
+    reg  [25:0] fc2_n29_s42_d1;
+    wire signed [24:0] fc2_n29_s51_xh = $signed(fc2_n29_s43_d1_v[25:1]);
+    wire signed [26:0] fc2_n29_s51 = $signed({($signed({fc2_n29_s51_xh[24], fc2_n29_s51_xh}) + $signed(fc2_n29_s42_d1)), fc2_n29_s43_d1_v[0]});
+    reg  signed [25:0] fc2_n29_s41_d1;
+    wire signed [19:0] fc2_n29_s52_xh = $signed(fc2_n29_s44[20:1]);
+    wire signed [26:0] fc2_n29_s52 = $signed({($signed({{6{fc2_n29_s52_xh[19]}}, fc2_n29_s52_xh}) + fc2_n29_s41_d1), fc2_n29_s44[0]});
+    wire signed [26:0] fc2_n29_s53 = $signed({fc2_n29_s46[25], fc2_n29_s46}) + $signed({fc2_n29_s47[25], fc2_n29_s47});
+    wire signed [26:0] fc2_n29_s54 = $signed({fc2_n29_s49[25], fc2_n29_s49}) - $signed({fc2_n29_s50[25], fc2_n29_s50});
+    wire signed [27:0] fc2_n29_s55 = $signed({{2{fc2_n29_s48[25]}}, fc2_n29_s48}) + $signed({fc2_n29_s51[26], fc2_n29_s51});
+    wire signed [27:0] fc2_n29_s56 = $signed({fc2_n29_s52[26], fc2_n29_s52}) + $signed({fc2_n29_s45[26], fc2_n29_s45});
+    reg  signed [27:0] fc2_n29_s57_d1;
+    reg  signed [28:0] fc2_n29_s58_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n29_acc = ($signed({fc2_n29_t5_0_a_d1[27], fc2_n29_t5_0_a_d1}) + $signed({fc2_n29_t5_0_b_d1[27], fc2_n29_t5_0_b_d1}));
+    wire signed [28:0] fc2_n29_acc = (-($signed({fc2_n29_s57_d1[27], fc2_n29_s57_d1}) - fc2_n29_s58_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n29_y_fl = $signed(fc2_n29_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n30_p0 = fc2_in_0 * 7'sh5b; // weight -0.0361328125
-    wire signed [21:0] fc2_n30_p3 = fc2_in_3 * 7'sh4a; // weight -0.052734375
-    wire signed [22:0] fc2_n30_p4 = fc2_in_4 * 8'sd110; // weight 0.107421875
-    wire signed [22:0] fc2_n30_p5 = fc2_in_5 * 8'sd83; // weight 0.0810546875
-    wire signed [23:0] fc2_n30_p6 = fc2_in_6 * 9'sd165; // weight 0.1611328125
-    wire signed [22:0] fc2_n30_p7 = fc2_in_7 * 8'sha3; // weight -0.0908203125
-    wire signed [21:0] fc2_n30_p8 = fc2_in_8 * 7'sd63; // weight 0.0615234375
-    wire signed [20:0] fc2_n30_p9 = fc2_in_9 * 6'sd18; // weight 0.017578125
-    wire signed [20:0] fc2_n30_p11 = fc2_in_11 * 6'sd18; // weight 0.017578125
-    wire signed [17:0] fc2_n30_p13_sh = $signed({fc2_in_13, 2'd0});
-    wire signed [18:0] fc2_n30_p13_neg = -$signed({fc2_n30_p13_sh[17], fc2_n30_p13_sh});
-    wire signed [21:0] fc2_n30_p15 = fc2_in_15 * 7'sd60; // weight 0.05859375
-    wire signed [20:0] fc2_n30_p16 = fc2_in_16 * 6'sh22; // weight -0.029296875
-    wire signed [20:0] fc2_n30_p17_sh = $signed({fc2_in_17, 5'd0});
-    wire signed [21:0] fc2_n30_p18 = fc2_in_18 * 7'sd43; // weight 0.0419921875
-    wire signed [23:0] fc2_n30_p20 = fc2_in_20 * 9'sh11e; // weight -0.220703125
-    wire signed [23:0] fc2_n30_p21 = fc2_in_21 * 9'sh16a; // weight -0.146484375
-    wire signed [21:0] fc2_n30_p23 = fc2_in_23 * 7'sh4d; // weight -0.0498046875
-    wire signed [23:0] fc2_n30_p24 = fc2_in_24 * 9'sd160; // weight 0.15625
-    wire signed [23:0] fc2_n30_p25 = fc2_in_25 * 9'sh162; // weight -0.154296875
-    wire signed [20:0] fc2_n30_p26 = fc2_in_26 * 6'sh2a; // weight -0.021484375
-    wire signed [21:0] fc2_n30_p27 = fc2_in_27 * 7'sh4f; // weight -0.0478515625
-    wire signed [23:0] fc2_n30_p28 = fc2_in_28 * 9'sh159; // weight -0.1630859375
-    wire signed [23:0] fc2_n30_p31 = fc2_in_31 * 9'sh155; // weight -0.1669921875
-    wire signed [23:0] fc2_n30_p32 = fc2_in_32 * 9'sd193; // weight 0.1884765625
-    wire signed [22:0] fc2_n30_p33 = fc2_in_33 * 8'sd78; // weight 0.076171875
-    wire signed [21:0] fc2_n30_p34 = fc2_in_34 * 7'sh44; // weight -0.05859375
-    wire signed [23:0] fc2_n30_p35 = fc2_in_35 * 9'sh127; // weight -0.2119140625
-    wire signed [22:0] fc2_n30_p36 = fc2_in_36 * 8'sha0; // weight -0.09375
-    wire signed [22:0] fc2_n30_p37 = fc2_in_37 * 8'sh8f; // weight -0.1103515625
-    wire signed [20:0] fc2_n30_p38 = fc2_in_38 * 6'sd20; // weight 0.01953125
-    wire signed [22:0] fc2_n30_p40 = fc2_in_40 * 8'sh97; // weight -0.1025390625
-    wire signed [23:0] fc2_n30_p41 = fc2_in_41 * 9'sd158; // weight 0.154296875
-    wire signed [20:0] fc2_n30_p42 = fc2_in_42 * 6'sh2a; // weight -0.021484375
-    wire signed [21:0] fc2_n30_p43 = fc2_in_43 * 7'sd50; // weight 0.048828125
-    wire signed [23:0] fc2_n30_p44 = fc2_in_44 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc2_n30_p45 = fc2_in_45 * 9'sd154; // weight 0.150390625
-    wire signed [22:0] fc2_n30_p46 = fc2_in_46 * 8'sd77; // weight 0.0751953125
-    wire signed [23:0] fc2_n30_p48 = fc2_in_48 * 9'sd160; // weight 0.15625
-    wire signed [23:0] fc2_n30_p49 = fc2_in_49 * 9'sd151; // weight 0.1474609375
-    wire signed [23:0] fc2_n30_p50 = fc2_in_50 * 9'sh155; // weight -0.1669921875
-    wire signed [22:0] fc2_n30_p51 = fc2_in_51 * 8'sd106; // weight 0.103515625
-    wire signed [22:0] fc2_n30_p52 = fc2_in_52 * 8'sh86; // weight -0.119140625
-    wire signed [23:0] fc2_n30_p53 = fc2_in_53 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc2_n30_p54 = fc2_in_54 * 9'sh16d; // weight -0.1435546875
-    wire signed [21:0] fc2_n30_p56 = fc2_in_56 * 7'sh5a; // weight -0.037109375
-    wire signed [23:0] fc2_n30_p58 = fc2_in_58 * 9'sh155; // weight -0.1669921875
-    wire signed [23:0] fc2_n30_p60 = fc2_in_60 * 9'sh10d; // weight -0.2373046875
-    wire signed [22:0] fc2_n30_p61 = fc2_in_61 * 8'sd82; // weight 0.080078125
-    wire signed [21:0] fc2_n30_p63 = fc2_in_63 * 7'sh59; // weight -0.0380859375
-    wire signed [21:0] fc2_n30_t0_8 = $signed({fc2_n30_p16[20], fc2_n30_p16}) + (-$signed({fc2_n30_p17_sh[20], fc2_n30_p17_sh}));
-    reg  signed [23:0] fc2_n30_t1_0_a_d1;
-    reg  signed [24:0] fc2_n30_t1_0_b_d1;
-    wire signed [25:0] fc2_n30_t1_0 = $signed({{2{fc2_n30_t1_0_a_d1[23]}}, fc2_n30_t1_0_a_d1}) + $signed({fc2_n30_t1_0_b_d1[24], fc2_n30_t1_0_b_d1});
-    reg  signed [23:0] fc2_n30_t1_1_a_d1;
-    reg  signed [24:0] fc2_n30_t0_3_d1;
-    wire signed [24:0] fc2_n30_t1_1 = $signed({fc2_n30_t1_1_a_d1[23], fc2_n30_t1_1_a_d1}) + fc2_n30_t0_3_d1;
-    reg  signed [22:0] fc2_n30_t1_2_a_d1;
-    reg  signed [23:0] fc2_n30_t1_2_b_d1;
-    wire signed [24:0] fc2_n30_t1_2 = $signed({{2{fc2_n30_t1_2_a_d1[22]}}, fc2_n30_t1_2_a_d1}) + $signed({fc2_n30_t1_2_b_d1[23], fc2_n30_t1_2_b_d1});
-    reg  signed [23:0] fc2_n30_t1_3_a_d1;
-    reg  signed [23:0] fc2_n30_t1_3_b_d1;
-    wire signed [24:0] fc2_n30_t1_3 = $signed({fc2_n30_t1_3_a_d1[23], fc2_n30_t1_3_a_d1}) + $signed({fc2_n30_t1_3_b_d1[23], fc2_n30_t1_3_b_d1});
-    reg  signed [21:0] fc2_n30_t1_4_a_d1;
-    reg  signed [23:0] fc2_n30_t0_9_d1;
-    wire signed [23:0] fc2_n30_t1_4 = $signed({{2{fc2_n30_t1_4_a_d1[21]}}, fc2_n30_t1_4_a_d1}) + fc2_n30_t0_9_d1;
-    reg  signed [24:0] fc2_n30_t1_5_a_d1;
-    reg  signed [23:0] fc2_n30_t1_5_b_d1;
-    reg  signed [24:0] fc2_n30_t0_12_d1;
-    reg  signed [22:0] fc2_n30_t1_6_b_d1;
-    wire signed [24:0] fc2_n30_t1_6 = fc2_n30_t0_12_d1 + $signed({{2{fc2_n30_t1_6_b_d1[22]}}, fc2_n30_t1_6_b_d1});
-    reg  signed [24:0] fc2_n30_t1_7_a_d1;
-    reg  signed [24:0] fc2_n30_t1_7_b_d1;
-    wire signed [25:0] fc2_n30_t1_7 = $signed({fc2_n30_t1_7_a_d1[24], fc2_n30_t1_7_a_d1}) + $signed({fc2_n30_t1_7_b_d1[24], fc2_n30_t1_7_b_d1});
-    reg  signed [24:0] fc2_n30_t1_8_a_d1;
-    reg  signed [24:0] fc2_n30_t1_8_b_d1;
-    wire signed [25:0] fc2_n30_t1_8 = $signed({fc2_n30_t1_8_a_d1[24], fc2_n30_t1_8_a_d1}) + $signed({fc2_n30_t1_8_b_d1[24], fc2_n30_t1_8_b_d1});
-    reg  signed [23:0] fc2_n30_t1_9_a_d1;
-    reg  signed [24:0] fc2_n30_t1_9_b_d1;
-    wire signed [25:0] fc2_n30_t1_9 = $signed({{2{fc2_n30_t1_9_a_d1[23]}}, fc2_n30_t1_9_a_d1}) + $signed({fc2_n30_t1_9_b_d1[24], fc2_n30_t1_9_b_d1});
-    reg  signed [24:0] fc2_n30_t0_20_d1;
-    reg  signed [22:0] fc2_n30_t1_10_b_d1;
-    wire signed [24:0] fc2_n30_t1_10 = fc2_n30_t0_20_d1 + $signed({{2{fc2_n30_t1_10_b_d1[22]}}, fc2_n30_t1_10_b_d1});
-    reg  signed [24:0] fc2_n30_t1_11_a_d1;
-    reg  signed [23:0] fc2_n30_t1_11_b_d1;
-    reg  signed [24:0] fc2_n30_t1_12_a_d1;
-    reg  signed [24:0] fc2_n30_t1_12_b_d1;
-    wire signed [25:0] fc2_n30_t1_12 = $signed({fc2_n30_t1_12_a_d1[24], fc2_n30_t1_12_a_d1}) + $signed({fc2_n30_t1_12_b_d1[24], fc2_n30_t1_12_b_d1});
-    reg  signed [24:0] fc2_n30_t1_13_a_d1;
-    reg  signed [24:0] fc2_n30_t1_13_b_d1;
-    wire signed [25:0] fc2_n30_t1_13 = $signed({fc2_n30_t1_13_a_d1[24], fc2_n30_t1_13_a_d1}) + $signed({fc2_n30_t1_13_b_d1[24], fc2_n30_t1_13_b_d1});
-    reg  signed [23:0] fc2_n30_t1_14_a_d1;
-    reg  signed [24:0] fc2_n30_t1_14_b_d1;
-    reg  signed [24:0] fc2_n30_t0_30_d1;
-    reg  signed [22:0] fc2_n30_t1_15_b_d1;
-    wire signed [24:0] fc2_n30_t1_15 = fc2_n30_t0_30_d1 + $signed({{2{fc2_n30_t1_15_b_d1[22]}}, fc2_n30_t1_15_b_d1});
-    wire signed [25:0] fc2_n30_t2_1 = $signed({fc2_n30_t1_2[24], fc2_n30_t1_2}) + $signed({fc2_n30_t1_3[24], fc2_n30_t1_3});
-    wire signed [25:0] fc2_n30_t2_2 = $signed({{2{fc2_n30_t1_4[23]}}, fc2_n30_t1_4}) + ($signed({fc2_n30_t1_5_a_d1[24], fc2_n30_t1_5_a_d1}) + $signed({{2{fc2_n30_t1_5_b_d1[23]}}, fc2_n30_t1_5_b_d1}));
-    wire signed [26:0] fc2_n30_t2_3 = $signed({{2{fc2_n30_t1_6[24]}}, fc2_n30_t1_6}) + $signed({fc2_n30_t1_7[25], fc2_n30_t1_7});
-    wire signed [25:0] fc2_n30_t2_5 = $signed({fc2_n30_t1_10[24], fc2_n30_t1_10}) + ($signed({fc2_n30_t1_11_a_d1[24], fc2_n30_t1_11_a_d1}) + $signed({{2{fc2_n30_t1_11_b_d1[23]}}, fc2_n30_t1_11_b_d1}));
-    wire signed [26:0] fc2_n30_t2_6 = $signed({fc2_n30_t1_12[25], fc2_n30_t1_12}) + $signed({fc2_n30_t1_13[25], fc2_n30_t1_13});
-    wire signed [25:0] fc2_n30_t2_7 = ($signed({{2{fc2_n30_t1_14_a_d1[23]}}, fc2_n30_t1_14_a_d1}) + $signed({fc2_n30_t1_14_b_d1[24], fc2_n30_t1_14_b_d1})) + $signed({fc2_n30_t1_15[24], fc2_n30_t1_15});
-    wire signed [26:0] fc2_n30_t3_0 = ($signed({fc2_n30_t1_0[25], fc2_n30_t1_0}) + $signed({{2{fc2_n30_t1_1[24]}}, fc2_n30_t1_1})) + $signed({fc2_n30_t2_1[25], fc2_n30_t2_1});
-    wire signed [26:0] fc2_n30_t3_2 = ($signed({fc2_n30_t1_8[25], fc2_n30_t1_8}) + $signed({fc2_n30_t1_9[25], fc2_n30_t1_9})) + $signed({fc2_n30_t2_5[25], fc2_n30_t2_5});
-    wire signed [27:0] fc2_n30_t3_3 = $signed({fc2_n30_t2_6[26], fc2_n30_t2_6}) + $signed({{2{fc2_n30_t2_7[25]}}, fc2_n30_t2_7});
-    wire signed [27:0] fc2_n30_t4_0 = $signed({fc2_n30_t3_0[26], fc2_n30_t3_0}) + ($signed({{2{fc2_n30_t2_2[25]}}, fc2_n30_t2_2}) + $signed({fc2_n30_t2_3[26], fc2_n30_t2_3}));
-    reg  signed [27:0] fc2_n30_t5_0_a_d1;
-    reg  signed [28:0] fc2_n30_t4_1_d1;
+    wire signed [13:0] fc2_n30_s0_xh = $signed(fc2_in_2[15:2]);
+    wire signed [16:0] fc2_n30_s0 = $signed({($signed({fc2_n30_s0_xh[13], fc2_n30_s0_xh}) + 15'sd297), fc2_in_2[1:0]});
+    wire signed [16:0] fc2_n30_s1 = $signed({fc2_in_14[15], fc2_in_14}) + $signed({fc2_in_20[15], fc2_in_20});
+    wire signed [18:0] fc2_n30_s2 = $signed({($signed({{3{fc2_e57_xh[13]}}, fc2_e57_xh}) - $signed({fc2_in_36[15], fc2_in_36})), fc2_in_24[1:0]});
+    wire signed [19:0] fc2_n30_s3 = $signed({($signed({{4{fc2_e837_xh[12]}}, fc2_e837_xh}) + $signed({fc2_in_46[15], fc2_in_46})), fc2_in_51[2:0]});
+    wire signed [12:0] fc2_n30_s4_xh = $signed(fc2_in_61[15:3]);
+    wire signed [19:0] fc2_n30_s4 = $signed({($signed({{4{fc2_n30_s4_xh[12]}}, fc2_n30_s4_xh}) + fc2_n30_s0), fc2_in_61[2:0]});
+    wire signed [15:0] fc2_n30_s5_xh = $signed(fc2_n30_s2[18:3]);
+    wire signed [20:0] fc2_n30_s5 = $signed({($signed({{2{fc2_n30_s5_xh[15]}}, fc2_n30_s5_xh}) - $signed({fc2_n30_s1[16], fc2_n30_s1})), fc2_n30_s2[2:0]});
+    wire signed [12:0] fc2_n30_s6_xh = $signed(fc2_n30_s3[19:7]);
+    wire signed [24:0] fc2_n30_s6 = $signed({($signed({{5{fc2_n30_s6_xh[12]}}, fc2_n30_s6_xh}) - $signed({fc2_e1[16], fc2_e1})), fc2_n30_s3[6:0]});
+    wire signed [18:0] fc2_n30_s7 = $signed({($signed({{2{fc2_e768_xh[15]}}, fc2_e768_xh}) - $signed({fc2_e24[16], fc2_e24})), fc2_e4[0]});
+    wire signed [18:0] fc2_n30_s8 = $signed({($signed({{2{fc2_n21_s9_xh[15]}}, fc2_n21_s9_xh}) - $signed({fc2_e39[16], fc2_e39})), fc2_e40[0]});
+    wire signed [24:0] fc2_n30_s9 = $signed({($signed({{8{fc2_n7_s6_xh[9]}}, fc2_n7_s6_xh}) + $signed({fc2_e44[16], fc2_e44})), fc2_e52[6:0]});
+    wire signed [18:0] fc2_n30_s10 = $signed({fc2_e70[17], fc2_e70}) - fc2_e83;
+    wire signed [20:0] fc2_n30_s11 = $signed({($signed({{3{fc2_n14_s7_xh[15]}}, fc2_n14_s7_xh}) + fc2_e83), fc2_e97[1:0]});
+    wire signed [20:0] fc2_n30_s12 = $signed({($signed({{2{fc2_n19_s10_xh[16]}}, fc2_n19_s10_xh}) - $signed({fc2_e164[17], fc2_e164})), fc2_e172[1:0]});
+    wire signed [18:0] fc2_n30_s13 = $signed({($signed({{2{fc2_n10_s16_xh[15]}}, fc2_n10_s16_xh}) + fc2_e218), fc2_e278[0]});
+    wire signed [12:0] fc2_n30_s14_xh = $signed(fc2_e440[18:6]);
+    wire signed [25:0] fc2_n30_s14 = $signed({($signed({{7{fc2_n30_s14_xh[12]}}, fc2_n30_s14_xh}) - fc2_n30_s4), fc2_e440[5:0]});
+    wire signed [20:0] fc2_n30_s15 = fc2_e234 + $signed({{2{fc2_e242[18]}}, fc2_e242});
+    wire signed [23:0] fc2_n30_s16 = $signed({($signed(fc2_e310[23:3]) - $signed({{2{fc2_e306[18]}}, fc2_e306})), fc2_e310[2:0]});
+    wire signed [13:0] fc2_n30_s17_xh = $signed(fc2_e914[18:5]);
+    wire signed [23:0] fc2_n30_s17 = $signed({($signed({{5{fc2_n30_s17_xh[13]}}, fc2_n30_s17_xh}) - $signed({fc2_e630[17], fc2_e630})), fc2_e914[4:0]});
+    wire signed [17:0] fc2_n30_s18_xh = $signed(fc2_e914[18:1]);
+    wire signed [21:0] fc2_n30_s18 = $signed({($signed({{3{fc2_n30_s18_xh[17]}}, fc2_n30_s18_xh}) + fc2_n30_s5), fc2_e914[0]});
+    wire signed [24:0] fc2_n30_s19 = $signed({($signed(fc2_n30_s6[24:5]) - $signed({fc2_n30_s7[18], fc2_n30_s7})), fc2_n30_s6[4:0]});
+    wire signed [24:0] fc2_n30_s20 = $signed({($signed(fc2_n30_s9[24:5]) + $signed({fc2_n30_s8[18], fc2_n30_s8})), fc2_n30_s9[4:0]});
+    wire signed [15:0] fc2_n30_s21_xh = $signed(fc2_e117[17:2]);
+    wire signed [19:0] fc2_n30_s21 = $signed({($signed({{2{fc2_n30_s21_xh[15]}}, fc2_n30_s21_xh}) + fc2_e132), fc2_e117[1:0]});
+    wire signed [14:0] fc2_n30_s22_xh = $signed(fc2_e154[17:3]);
+    wire signed [21:0] fc2_n30_s22 = $signed({($signed({{4{fc2_n30_s22_xh[14]}}, fc2_n30_s22_xh}) + $signed({fc2_e161[17], fc2_e161})), fc2_e154[2:0]});
+    wire signed [13:0] fc2_n30_s23_xh = $signed(fc2_e191[17:4]);
+    wire signed [21:0] fc2_n30_s23 = $signed({($signed({{4{fc2_n30_s23_xh[13]}}, fc2_n30_s23_xh}) - fc2_e189), fc2_e191[3:0]});
+    wire signed [15:0] fc2_n30_s24_xh = $signed(fc2_e192[19:4]);
+    wire signed [22:0] fc2_n30_s24 = $signed({($signed({{3{fc2_n30_s24_xh[15]}}, fc2_n30_s24_xh}) - fc2_e194), fc2_e192[3:0]});
+    wire signed [13:0] fc2_n30_s25_xh = $signed(fc2_e254[18:5]);
+    wire signed [24:0] fc2_n30_s25 = $signed({($signed({{6{fc2_n30_s25_xh[13]}}, fc2_n30_s25_xh}) - $signed({fc2_n30_s13[18], fc2_n30_s13})), fc2_e254[4:0]});
+    wire signed [11:0] fc2_n30_s26_xh = $signed(fc2_e260[18:7]);
+    wire signed [24:0] fc2_n30_s26 = $signed({($signed({{6{fc2_n30_s26_xh[11]}}, fc2_n30_s26_xh}) + fc2_e256), fc2_e260[6:0]});
+    wire signed [15:0] fc2_n30_s27_xh = $signed(fc2_e366[18:3]);
+    wire signed [21:0] fc2_n30_s27 = $signed({($signed({{3{fc2_n30_s27_xh[15]}}, fc2_n30_s27_xh}) - fc2_e337), fc2_e366[2:0]});
+    wire signed [23:0] fc2_n30_s28 = $signed({($signed(fc2_e369[23:2]) - $signed({fc2_e385[20], fc2_e385})), fc2_e369[1:0]});
+    wire signed [12:0] fc2_n30_s29_xh = $signed(fc2_e750[19:7]);
+    wire signed [24:0] fc2_n30_s29 = $signed({($signed({{5{fc2_n30_s29_xh[12]}}, fc2_n30_s29_xh}) + fc2_e390), fc2_e750[6:0]});
+    wire signed [19:0] fc2_n30_s30 = $signed({{2{fc2_e828[17]}}, fc2_e828}) + fc2_e843;
+    wire signed [22:0] fc2_n30_s31 = $signed({($signed(fc2_e848[22:2]) - $signed({{2{fc2_e850[18]}}, fc2_e850})), fc2_e848[1:0]});
+    wire signed [16:0] fc2_n30_s32_xh = $signed(fc2_e853[17:1]);
+    wire signed [20:0] fc2_n30_s32 = $signed({($signed({{3{fc2_n30_s32_xh[16]}}, fc2_n30_s32_xh}) - $signed({fc2_e850[18], fc2_e850})), fc2_e853[0]});
+    wire signed [15:0] fc2_n30_s33_xh = $signed(fc2_n30_s10[18:3]);
+    wire signed [23:0] fc2_n30_s33 = $signed({($signed({{5{fc2_n30_s33_xh[15]}}, fc2_n30_s33_xh}) - fc2_e863), fc2_n30_s10[2:0]});
+    wire signed [17:0] fc2_n30_s34_xh = $signed(fc2_n30_s12[20:3]);
+    wire signed [23:0] fc2_n30_s34 = $signed({($signed({{3{fc2_n30_s34_xh[17]}}, fc2_n30_s34_xh}) - fc2_n30_s11), fc2_n30_s12[2:0]});
+    wire signed [17:0] fc2_n30_s35_xh = $signed(fc2_e672[23:6]);
+    wire signed [25:0] fc2_n30_s35 = $signed({($signed({{2{fc2_n30_s35_xh[17]}}, fc2_n30_s35_xh}) + $signed({fc2_e654[18], fc2_e654})), fc2_e672[5:0]});
+    wire signed [19:0] fc2_n30_s36_xh = $signed(fc2_e291[20:1]);
+    wire signed [23:0] fc2_n30_s36 = $signed({($signed({{3{fc2_n30_s36_xh[19]}}, fc2_n30_s36_xh}) + fc2_e498), fc2_e291[0]});
+    wire signed [16:0] fc2_n30_s38_xh = $signed(fc2_n30_s23[21:5]);
+    wire [24:0] fc2_n30_s38_u = {($signed({{3{fc2_n30_s38_xh[16]}}, fc2_n30_s38_xh}) + fc2_n30_s21), fc2_n30_s23[4:0]};
+    wire signed [17:0] fc2_n30_s40_xh = $signed(fc2_e539[18:1]);
+    wire [24:0] fc2_n30_s40_u = {($signed({{6{fc2_n30_s40_xh[17]}}, fc2_n30_s40_xh}) - fc2_n30_s17), fc2_e539[0]};
+    wire signed [16:0] fc2_n30_s41_xh = $signed(fc2_e754[19:3]);
+    wire [22:0] fc2_n30_s41_u = {($signed({{3{fc2_n30_s41_xh[16]}}, fc2_n30_s41_xh}) + fc2_e864), fc2_e754[2:0]};
+    wire signed [20:0] fc2_n30_s42_xh = $signed(fc2_n30_s24[22:2]);
+    wire [23:0] fc2_n30_s42_u = {($signed({fc2_n30_s42_xh[20], fc2_n30_s42_xh}) + fc2_n30_s22), fc2_n30_s24[1:0]};
+    wire signed [17:0] fc2_n30_s43_xh = $signed(fc2_e860[19:2]);
+    wire [24:0] fc2_n30_s43_u = {($signed({{5{fc2_n30_s43_xh[17]}}, fc2_n30_s43_xh}) - $signed({fc2_n30_s27[21], fc2_n30_s27})), fc2_e860[1:0]};
+    wire signed [23:0] fc2_n30_s44_xh = $signed(fc2_n30_s20[24:1]);
+    wire [26:0] fc2_n30_s44_u = {($signed({{2{fc2_n30_s44_xh[23]}}, fc2_n30_s44_xh}) - $signed({fc2_n30_s19[24], fc2_n30_s19})), fc2_n30_s20[0]};
+    wire signed [18:0] fc2_n30_s47_xh = $signed(fc2_n30_s30[19:1]);
+    wire [21:0] fc2_n30_s47_u = {($signed({{2{fc2_n30_s47_xh[18]}}, fc2_n30_s47_xh}) - fc2_n30_s32), fc2_n30_s30[0]};
+    wire signed [17:0] fc2_n30_s48_xh = $signed(fc2_e502[21:4]);
+    wire [25:0] fc2_n30_s48_u = {($signed({{4{fc2_n30_s48_xh[17]}}, fc2_n30_s48_xh}) + fc2_n30_s18), fc2_e502[3:0]};
+    wire [25:0] fc2_n30_s49_u = {($signed(fc2_n30_s35[25:1]) + $signed({{2{fc2_n30_s31[22]}}, fc2_n30_s31})), fc2_n30_s35[0]};
+    wire signed [21:0] fc2_n30_s50_xh = $signed(fc2_n30_s33[23:2]);
+    wire [25:0] fc2_n30_s50_u = {($signed({{2{fc2_n30_s50_xh[21]}}, fc2_n30_s50_xh}) + fc2_n30_s28), fc2_n30_s33[1:0]};
+    reg  [24:0] fc2_n30_s38_d1;
+    wire signed [24:0] fc2_n30_s38_d1_v = $signed(fc2_n30_s38_d1);
+    wire signed [17:0] fc2_n30_s52_xh = $signed(fc2_n30_s38_d1_v[24:7]);
+    wire signed [26:0] fc2_n30_s52 = $signed({($signed({{2{fc2_n30_s52_xh[17]}}, fc2_n30_s52_xh}) - $signed(fc2_e764_d1)), fc2_n30_s38_d1_v[6:0]});
+    reg  [22:0] fc2_n30_s41_d1;
+    wire signed [19:0] fc2_n30_s53_xh = $signed(fc2_e469_d1_v[22:3]);
+    wire signed [25:0] fc2_n30_s53 = $signed({($signed({{3{fc2_n30_s53_xh[19]}}, fc2_n30_s53_xh}) + $signed(fc2_n30_s41_d1)), fc2_e469_d1_v[2:0]});
+    reg  [23:0] fc2_n30_s42_d1;
+    wire signed [23:0] fc2_n30_s42_d1_v = $signed(fc2_n30_s42_d1);
+    reg  [21:0] fc2_n30_s47_d1;
+    wire signed [21:0] fc2_n30_s47_d1_v = $signed(fc2_n30_s47_d1);
+    wire signed [20:0] fc2_n30_s54_xh = $signed(fc2_n30_s42_d1_v[23:3]);
+    wire signed [25:0] fc2_n30_s54 = $signed({($signed({{2{fc2_n30_s54_xh[20]}}, fc2_n30_s54_xh}) + $signed({fc2_n30_s47_d1_v[21], fc2_n30_s47_d1_v})), fc2_n30_s42_d1_v[2:0]});
+    reg  [24:0] fc2_n30_s43_d1;
+    wire signed [24:0] fc2_n30_s43_d1_v = $signed(fc2_n30_s43_d1);
+    reg  [24:0] fc2_n30_s40_d1;
+    wire signed [23:0] fc2_n30_s55_xh = $signed(fc2_n30_s43_d1_v[24:1]);
+    wire signed [25:0] fc2_n30_s55 = $signed({($signed({fc2_n30_s55_xh[23], fc2_n30_s55_xh}) + $signed(fc2_n30_s40_d1)), fc2_n30_s43_d1_v[0]});
+    reg  signed [25:0] fc2_n30_s37_d1;
+    reg  [25:0] fc2_n30_s48_d1;
+    wire signed [25:0] fc2_n30_s48_d1_v = $signed(fc2_n30_s48_d1);
+    wire signed [26:0] fc2_n30_s56 = $signed({fc2_n30_s37_d1[25], fc2_n30_s37_d1}) - $signed({fc2_n30_s48_d1_v[25], fc2_n30_s48_d1_v});
+    reg  signed [25:0] fc2_n30_s39_d1;
+    reg  signed [23:0] fc2_n30_s46_d1;
+    wire signed [26:0] fc2_n30_s57 = $signed({fc2_n30_s39_d1[25], fc2_n30_s39_d1}) + $signed({{3{fc2_n30_s46_d1[23]}}, fc2_n30_s46_d1});
+    reg  signed [24:0] fc2_n30_s45_d1;
+    reg  [25:0] fc2_n30_s49_d1;
+    wire signed [25:0] fc2_n30_s58 = $signed({fc2_n30_s45_d1[24], fc2_n30_s45_d1}) - $signed(fc2_n30_s49_d1);
+    reg  [26:0] fc2_n30_s44_d1;
+    wire signed [26:0] fc2_n30_s44_d1_v = $signed(fc2_n30_s44_d1);
+    reg  [25:0] fc2_n30_s50_d1;
+    wire signed [25:0] fc2_n30_s50_d1_v = $signed(fc2_n30_s50_d1);
+    wire signed [27:0] fc2_n30_s59 = $signed({fc2_n30_s44_d1_v[26], fc2_n30_s44_d1_v}) + $signed({{2{fc2_n30_s50_d1_v[25]}}, fc2_n30_s50_d1_v});
+    reg  signed [24:0] fc2_n30_s51_d1;
+    wire signed [26:0] fc2_n30_s61 = $signed({fc2_n30_s54[25], fc2_n30_s54}) - $signed({fc2_n30_s53[25], fc2_n30_s53});
+    wire signed [26:0] fc2_n30_s62 = $signed({fc2_n30_s58[25], fc2_n30_s58}) - $signed({fc2_n30_s55[25], fc2_n30_s55});
+    wire signed [27:0] fc2_n30_s64 = $signed({($signed(fc2_n30_s59[27:1]) + $signed({{3{fc2_e725[23]}}, fc2_e725})), fc2_n30_s59[0]});
+    wire signed [27:0] fc2_n30_s65 = ($signed({{3{fc2_n30_s51_d1[24]}}, fc2_n30_s51_d1}) - $signed({fc2_n30_s52[26], fc2_n30_s52})) + $signed({fc2_n30_s61[26], fc2_n30_s61});
+    wire signed [27:0] fc2_n30_s66 = ($signed({fc2_n30_s56[26], fc2_n30_s56}) + $signed({fc2_n30_s57[26], fc2_n30_s57})) + $signed({fc2_n30_s62[26], fc2_n30_s62});
+    reg  signed [27:0] fc2_n30_s66_d1;
+    reg  signed [28:0] fc2_n30_s67_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc2_n30_acc = (($signed({fc2_n30_t5_0_a_d1[27], fc2_n30_t5_0_a_d1}) + fc2_n30_t4_1_d1) + 29'sd608256);
+    wire signed [28:0] fc2_n30_acc = (-($signed({fc2_n30_s66_d1[27], fc2_n30_s66_d1}) + fc2_n30_s67_d1));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n30_y_fl = $signed(fc2_n30_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n31_p0 = fc2_in_0 * 8'sd97; // weight 0.0947265625
-    wire signed [20:0] fc2_n31_p3 = fc2_in_3 * 6'sh2d; // weight -0.0185546875
-    wire signed [23:0] fc2_n31_p4 = fc2_in_4 * 9'sh14e; // weight -0.173828125
-    wire signed [23:0] fc2_n31_p6 = fc2_in_6 * 9'sh141; // weight -0.1865234375
-    wire signed [22:0] fc2_n31_p7 = fc2_in_7 * 8'sd77; // weight 0.0751953125
-    wire signed [23:0] fc2_n31_p8 = fc2_in_8 * 9'sd176; // weight 0.171875
-    wire signed [22:0] fc2_n31_p9 = fc2_in_9 * 8'sd114; // weight 0.111328125
-    wire signed [18:0] fc2_n31_p10_sh = $signed({fc2_in_10, 3'd0});
-    wire signed [19:0] fc2_n31_p10_neg = -$signed({fc2_n31_p10_sh[18], fc2_n31_p10_sh});
-    wire signed [23:0] fc2_n31_p12 = fc2_in_12 * 9'sh12b; // weight -0.2080078125
-    wire signed [23:0] fc2_n31_p13 = fc2_in_13 * 9'sh162; // weight -0.154296875
-    wire signed [17:0] fc2_n31_p14_sh = $signed({fc2_in_14, 2'd0});
-    wire signed [18:0] fc2_n31_p14_neg = -$signed({fc2_n31_p14_sh[17], fc2_n31_p14_sh});
-    wire signed [22:0] fc2_n31_p17 = fc2_in_17 * 8'sh95; // weight -0.1044921875
-    wire signed [23:0] fc2_n31_p18 = fc2_in_18 * 9'sh16e; // weight -0.142578125
-    wire signed [22:0] fc2_n31_p22 = fc2_in_22 * 8'shbd; // weight -0.0654296875
-    wire signed [22:0] fc2_n31_p23 = fc2_in_23 * 8'sh92; // weight -0.107421875
-    wire signed [21:0] fc2_n31_p25 = fc2_in_25 * 7'sd41; // weight 0.0400390625
-    wire signed [22:0] fc2_n31_p26 = fc2_in_26 * 8'sd76; // weight 0.07421875
-    wire signed [22:0] fc2_n31_p30 = fc2_in_30 * 8'sd87; // weight 0.0849609375
-    wire signed [23:0] fc2_n31_p31 = fc2_in_31 * 9'sd222; // weight 0.216796875
-    wire signed [23:0] fc2_n31_p32 = fc2_in_32 * 9'sh125; // weight -0.2138671875
-    wire signed [22:0] fc2_n31_p33 = fc2_in_33 * 8'sd111; // weight 0.1083984375
-    wire signed [19:0] fc2_n31_p34_sh = $signed({fc2_in_34, 4'd0});
-    wire signed [20:0] fc2_n31_p34_neg = -$signed({fc2_n31_p34_sh[19], fc2_n31_p34_sh});
-    wire signed [22:0] fc2_n31_p36 = fc2_in_36 * 8'sd87; // weight 0.0849609375
-    wire signed [21:0] fc2_n31_p37 = fc2_in_37 * 7'sh52; // weight -0.044921875
-    wire signed [21:0] fc2_n31_p39 = fc2_in_39 * 7'sd63; // weight 0.0615234375
-    wire signed [19:0] fc2_n31_p41 = fc2_in_41 * 5'sh15; // weight -0.0107421875
-    wire signed [22:0] fc2_n31_p42 = fc2_in_42 * 8'sd86; // weight 0.083984375
-    wire signed [22:0] fc2_n31_p43 = fc2_in_43 * 8'shb4; // weight -0.07421875
-    wire signed [20:0] fc2_n31_p44 = fc2_in_44 * 6'sh2a; // weight -0.021484375
-    wire signed [23:0] fc2_n31_p46 = fc2_in_46 * 9'sd180; // weight 0.17578125
-    wire signed [23:0] fc2_n31_p47 = fc2_in_47 * 9'sh156; // weight -0.166015625
-    wire signed [22:0] fc2_n31_p48_sh = $signed({fc2_in_48, 7'd0});
-    wire signed [23:0] fc2_n31_p49 = fc2_in_49 * 9'sh11f; // weight -0.2197265625
-    wire signed [22:0] fc2_n31_p50 = fc2_in_50 * 8'sd70; // weight 0.068359375
-    wire signed [22:0] fc2_n31_p51 = fc2_in_51 * 8'sh9d; // weight -0.0966796875
-    wire signed [21:0] fc2_n31_p52 = fc2_in_52 * 7'sd38; // weight 0.037109375
-    wire signed [23:0] fc2_n31_p54 = fc2_in_54 * 9'sd170; // weight 0.166015625
-    wire signed [22:0] fc2_n31_p55 = fc2_in_55 * 8'sd127; // weight 0.1240234375
-    wire signed [22:0] fc2_n31_p56 = fc2_in_56 * 8'sd99; // weight 0.0966796875
-    wire signed [22:0] fc2_n31_p59 = fc2_in_59 * 8'sh91; // weight -0.1083984375
-    wire signed [21:0] fc2_n31_p61 = fc2_in_61 * 7'sd46; // weight 0.044921875
-    wire signed [21:0] fc2_n31_p62 = fc2_in_62 * 7'sd50; // weight 0.048828125
-    reg  signed [23:0] fc2_n31_t1_0_a_d1;
-    reg  signed [26:0] fc2_n31_t0_1_d1;
-    wire signed [26:0] fc2_n31_t1_0 = $signed({{3{fc2_n31_t1_0_a_d1[23]}}, fc2_n31_t1_0_a_d1}) + fc2_n31_t0_1_d1;
-    reg  signed [24:0] fc2_n31_t1_1_a_d1;
-    reg  signed [24:0] fc2_n31_t1_1_b_d1;
-    wire signed [25:0] fc2_n31_t1_1 = $signed({fc2_n31_t1_1_a_d1[24], fc2_n31_t1_1_a_d1}) + $signed({fc2_n31_t1_1_b_d1[24], fc2_n31_t1_1_b_d1});
-    reg  signed [24:0] fc2_n31_t1_2_a_d1;
-    reg  signed [23:0] fc2_n31_t1_2_b_d1;
-    reg  signed [24:0] fc2_n31_t0_6_d1;
-    reg  signed [22:0] fc2_n31_t1_3_b_d1;
-    wire signed [24:0] fc2_n31_t1_3 = fc2_n31_t0_6_d1 + $signed({{2{fc2_n31_t1_3_b_d1[22]}}, fc2_n31_t1_3_b_d1});
-    reg  signed [23:0] fc2_n31_t1_4_a_d1;
-    reg  signed [24:0] fc2_n31_t1_4_b_d1;
-    reg  signed [23:0] fc2_n31_t1_5_a_d1;
-    reg  signed [23:0] fc2_n31_t1_5_b_d1;
-    wire signed [24:0] fc2_n31_t1_5 = $signed({fc2_n31_t1_5_a_d1[23], fc2_n31_t1_5_a_d1}) + $signed({fc2_n31_t1_5_b_d1[23], fc2_n31_t1_5_b_d1});
-    reg  signed [22:0] fc2_n31_t1_6_a_d1;
-    reg  signed [23:0] fc2_n31_t1_6_b_d1;
-    wire signed [24:0] fc2_n31_t1_6 = $signed({{2{fc2_n31_t1_6_a_d1[22]}}, fc2_n31_t1_6_a_d1}) + $signed({fc2_n31_t1_6_b_d1[23], fc2_n31_t1_6_b_d1});
-    reg  signed [23:0] fc2_n31_t1_7_a_d1;
-    reg  signed [24:0] fc2_n31_t0_15_d1;
-    wire signed [24:0] fc2_n31_t1_7 = $signed({fc2_n31_t1_7_a_d1[23], fc2_n31_t1_7_a_d1}) + fc2_n31_t0_15_d1;
-    reg  signed [24:0] fc2_n31_t1_8_a_d1;
-    reg  signed [23:0] fc2_n31_t1_8_b_d1;
-    reg  signed [23:0] fc2_n31_t1_9_a_d1;
-    reg  signed [23:0] fc2_n31_t1_9_b_d1;
-    wire signed [24:0] fc2_n31_t1_9 = $signed({fc2_n31_t1_9_a_d1[23], fc2_n31_t1_9_a_d1}) + $signed({fc2_n31_t1_9_b_d1[23], fc2_n31_t1_9_b_d1});
-    reg  signed [22:0] fc2_n31_t1_10_a_d1;
-    reg  signed [23:0] fc2_n31_t1_10_b_d1;
-    wire signed [24:0] fc2_n31_t1_10 = $signed({{2{fc2_n31_t1_10_a_d1[22]}}, fc2_n31_t1_10_a_d1}) + $signed({fc2_n31_t1_10_b_d1[23], fc2_n31_t1_10_b_d1});
-    reg  signed [24:0] fc2_n31_t1_11_a_d1;
-    reg  signed [24:0] fc2_n31_t1_11_b_d1;
-    reg  signed [24:0] fc2_n31_t1_12_a_d1;
-    reg  signed [23:0] fc2_n31_t1_12_b_d1;
-    reg  signed [22:0] fc2_n31_t1_13_a_d1;
-    reg  signed [24:0] fc2_n31_t0_27_d1;
-    wire signed [24:0] fc2_n31_t1_13 = $signed({{2{fc2_n31_t1_13_a_d1[22]}}, fc2_n31_t1_13_a_d1}) + fc2_n31_t0_27_d1;
-    reg  signed [23:0] fc2_n31_t1_14_a_d1;
-    reg  signed [23:0] fc2_n31_t1_14_b_d1;
-    wire signed [24:0] fc2_n31_t1_14 = $signed({fc2_n31_t1_14_a_d1[23], fc2_n31_t1_14_a_d1}) + $signed({fc2_n31_t1_14_b_d1[23], fc2_n31_t1_14_b_d1});
-    reg  signed [22:0] fc2_n31_t1_15_a_d1;
-    reg  signed [23:0] fc2_n31_t1_15_b_d1;
-    wire signed [24:0] fc2_n31_t1_15 = $signed({{2{fc2_n31_t1_15_a_d1[22]}}, fc2_n31_t1_15_a_d1}) + $signed({fc2_n31_t1_15_b_d1[23], fc2_n31_t1_15_b_d1});
-    wire signed [25:0] fc2_n31_t2_1 = ($signed({fc2_n31_t1_2_a_d1[24], fc2_n31_t1_2_a_d1}) + $signed({{2{fc2_n31_t1_2_b_d1[23]}}, fc2_n31_t1_2_b_d1})) + $signed({fc2_n31_t1_3[24], fc2_n31_t1_3});
-    wire signed [25:0] fc2_n31_t2_2 = ($signed({{2{fc2_n31_t1_4_a_d1[23]}}, fc2_n31_t1_4_a_d1}) + $signed({fc2_n31_t1_4_b_d1[24], fc2_n31_t1_4_b_d1})) + $signed({fc2_n31_t1_5[24], fc2_n31_t1_5});
-    wire signed [25:0] fc2_n31_t2_3 = $signed({fc2_n31_t1_6[24], fc2_n31_t1_6}) + $signed({fc2_n31_t1_7[24], fc2_n31_t1_7});
-    wire signed [25:0] fc2_n31_t2_4 = ($signed({fc2_n31_t1_8_a_d1[24], fc2_n31_t1_8_a_d1}) + $signed({{2{fc2_n31_t1_8_b_d1[23]}}, fc2_n31_t1_8_b_d1})) + $signed({fc2_n31_t1_9[24], fc2_n31_t1_9});
-    wire signed [25:0] fc2_n31_t2_5 = $signed({fc2_n31_t1_10[24], fc2_n31_t1_10}) + ($signed({fc2_n31_t1_11_a_d1[24], fc2_n31_t1_11_a_d1}) + $signed({fc2_n31_t1_11_b_d1[24], fc2_n31_t1_11_b_d1}));
-    wire signed [25:0] fc2_n31_t2_6 = ($signed({fc2_n31_t1_12_a_d1[24], fc2_n31_t1_12_a_d1}) + $signed({{2{fc2_n31_t1_12_b_d1[23]}}, fc2_n31_t1_12_b_d1})) + $signed({fc2_n31_t1_13[24], fc2_n31_t1_13});
-    wire signed [25:0] fc2_n31_t2_7 = $signed({fc2_n31_t1_14[24], fc2_n31_t1_14}) + $signed({fc2_n31_t1_15[24], fc2_n31_t1_15});
-    wire signed [27:0] fc2_n31_t3_0 = ($signed({fc2_n31_t1_0[26], fc2_n31_t1_0}) + $signed({{2{fc2_n31_t1_1[25]}}, fc2_n31_t1_1})) + $signed({{2{fc2_n31_t2_1[25]}}, fc2_n31_t2_1});
-    wire signed [26:0] fc2_n31_t3_1 = $signed({fc2_n31_t2_2[25], fc2_n31_t2_2}) + $signed({fc2_n31_t2_3[25], fc2_n31_t2_3});
-    wire signed [26:0] fc2_n31_t3_2 = $signed({fc2_n31_t2_4[25], fc2_n31_t2_4}) + $signed({fc2_n31_t2_5[25], fc2_n31_t2_5});
-    wire signed [26:0] fc2_n31_t3_3 = $signed({fc2_n31_t2_6[25], fc2_n31_t2_6}) + $signed({fc2_n31_t2_7[25], fc2_n31_t2_7});
-    reg  signed [28:0] fc2_n31_t5_0_a_d1;
-    reg  signed [27:0] fc2_n31_t5_0_b_d1;
+    wire signed [10:0] fc2_n31_s0_xh = $signed(fc2_in_1[15:5]);
+    wire signed [16:0] fc2_n31_s0 = $signed({($signed({fc2_n31_s0_xh[10], fc2_n31_s0_xh}) - 12'sd687), fc2_in_1[4:0]});
+    wire signed [17:0] fc2_n31_s1 = $signed({($signed({{2{fc2_e106_xh[14]}}, fc2_e106_xh}) - $signed({fc2_in_2[15], fc2_in_2})), fc2_in_4[0]});
+    wire signed [16:0] fc2_n31_s2 = $signed({fc2_in_8[15], fc2_in_8}) - $signed({fc2_in_11[15], fc2_in_11});
+    wire signed [11:0] fc2_n31_s3_xh = $signed(fc2_in_41[15:4]);
+    wire signed [20:0] fc2_n31_s3 = $signed({($signed({{5{fc2_n31_s3_xh[11]}}, fc2_n31_s3_xh}) + $signed({fc2_in_24[15], fc2_in_24})), fc2_in_41[3:0]});
+    wire signed [12:0] fc2_n31_s4_xh = $signed(fc2_in_42[15:3]);
+    wire signed [19:0] fc2_n31_s4 = $signed({($signed({{4{fc2_n31_s4_xh[12]}}, fc2_n31_s4_xh}) + $signed({fc2_in_43[15], fc2_in_43})), fc2_in_42[2:0]});
+    wire signed [8:0] fc2_n31_s5_xh = $signed(fc2_in_47[15:7]);
+    wire signed [23:0] fc2_n31_s5 = $signed({($signed({{8{fc2_n31_s5_xh[8]}}, fc2_n31_s5_xh}) + $signed({fc2_in_49[15], fc2_in_49})), fc2_in_47[6:0]});
+    wire signed [10:0] fc2_n31_s6_xh = $signed(fc2_in_59[15:5]);
+    wire signed [21:0] fc2_n31_s6 = $signed({($signed({{6{fc2_n31_s6_xh[10]}}, fc2_n31_s6_xh}) + fc2_n31_s0), fc2_in_59[4:0]});
+    wire signed [15:0] fc2_n31_s7_xh = $signed(fc2_e2[17:2]);
+    wire signed [19:0] fc2_n31_s7 = $signed({($signed({{2{fc2_n31_s7_xh[15]}}, fc2_n31_s7_xh}) + fc2_n31_s1), fc2_e2[1:0]});
+    wire signed [12:0] fc2_n31_s8_xh = $signed(fc2_n31_s3[20:8]);
+    wire signed [25:0] fc2_n31_s8 = $signed({($signed({{5{fc2_n31_s8_xh[12]}}, fc2_n31_s8_xh}) + $signed({fc2_n31_s2[16], fc2_n31_s2})), fc2_n31_s3[7:0]});
+    wire signed [23:0] fc2_n31_s9 = $signed({($signed(fc2_n31_s5[23:2]) + $signed({{2{fc2_n31_s4[19]}}, fc2_n31_s4})), fc2_n31_s5[1:0]});
+    wire signed [17:0] fc2_n31_s10 = $signed({fc2_e19[16], fc2_e19}) + $signed({fc2_e29[16], fc2_e29});
+    wire signed [11:0] fc2_n31_s11_xh = $signed(fc2_e33[16:5]);
+    wire signed [22:0] fc2_n31_s11 = $signed({($signed({{6{fc2_n31_s11_xh[11]}}, fc2_n31_s11_xh}) + $signed({fc2_e43[16], fc2_e43})), fc2_e33[4:0]});
+    wire signed [15:0] fc2_n31_s12_xh = $signed(fc2_e55[17:2]);
+    wire signed [19:0] fc2_n31_s12 = $signed({($signed({{2{fc2_n31_s12_xh[15]}}, fc2_n31_s12_xh}) - $signed({fc2_e48[16], fc2_e48})), fc2_e55[1:0]});
+    wire signed [16:0] fc2_n31_s14_xh = $signed(fc2_e120[20:4]);
+    wire signed [22:0] fc2_n31_s14 = $signed({($signed({{2{fc2_n31_s14_xh[16]}}, fc2_n31_s14_xh}) + $signed({fc2_e93[17], fc2_e93})), fc2_e120[3:0]});
+    wire signed [15:0] fc2_n31_s15_xh = $signed(fc2_e144[18:3]);
+    wire signed [20:0] fc2_n31_s15 = $signed({($signed({{2{fc2_n31_s15_xh[15]}}, fc2_n31_s15_xh}) - $signed({fc2_e166[16], fc2_e166})), fc2_e144[2:0]});
+    wire signed [14:0] fc2_n31_s16_xh = $signed(fc2_e207[16:2]);
+    wire signed [19:0] fc2_n31_s16 = $signed({($signed({{3{fc2_n31_s16_xh[14]}}, fc2_n31_s16_xh}) + fc2_e175), fc2_e207[1:0]});
+    wire signed [19:0] fc2_n31_s17 = $signed({($signed({fc2_n13_s10_xh[17], fc2_n13_s10_xh}) - $signed({{2{fc2_e207[16]}}, fc2_e207})), fc2_e210[0]});
+    wire signed [12:0] fc2_n31_s18_xh = $signed(fc2_e424[17:5]);
+    wire signed [22:0] fc2_n31_s18 = $signed({($signed({{5{fc2_n31_s18_xh[12]}}, fc2_n31_s18_xh}) + fc2_e282), fc2_e424[4:0]});
+    wire signed [19:0] fc2_n31_s19_xh = $signed(fc2_n31_s6[21:2]);
+    wire signed [23:0] fc2_n31_s19 = $signed({($signed({{2{fc2_n31_s19_xh[19]}}, fc2_n31_s19_xh}) + $signed({fc2_e234[20], fc2_e234})), fc2_n31_s6[1:0]});
+    wire signed [17:0] fc2_n31_s21_xh = $signed(fc2_e415[18:1]);
+    wire signed [19:0] fc2_n31_s21 = $signed({($signed({fc2_n31_s21_xh[17], fc2_n31_s21_xh}) + $signed({fc2_e642[17], fc2_e642})), fc2_e415[0]});
+    wire signed [16:0] fc2_n31_s22_xh = $signed(fc2_e452[17:1]);
+    wire signed [23:0] fc2_n31_s22 = $signed({($signed({{6{fc2_n31_s22_xh[16]}}, fc2_n31_s22_xh}) - fc2_e913), fc2_e452[0]});
+    wire signed [19:0] fc2_n31_s23_xh = $signed(fc2_n31_s8[25:6]);
+    wire signed [26:0] fc2_n31_s23 = $signed({($signed({fc2_n31_s23_xh[19], fc2_n31_s23_xh}) - $signed({fc2_n31_s7[19], fc2_n31_s7})), fc2_n31_s8[5:0]});
+    wire signed [22:0] fc2_n31_s24 = $signed({($signed(fc2_n31_s11[22:2]) - $signed({{3{fc2_n31_s10[17]}}, fc2_n31_s10})), fc2_n31_s11[1:0]});
+    wire signed [13:0] fc2_n31_s25_xh = $signed(fc2_e131[17:4]);
+    wire signed [23:0] fc2_n31_s25 = $signed({($signed({{6{fc2_n31_s25_xh[13]}}, fc2_n31_s25_xh}) - fc2_n31_s12), fc2_e131[3:0]});
+    wire signed [21:0] fc2_n31_s26 = $signed({fc2_n31_s15[20], fc2_n31_s15}) + $signed({{2{fc2_n31_s16[19]}}, fc2_n31_s16});
+    wire signed [15:0] fc2_n31_s27_xh = $signed(fc2_n31_s18[22:7]);
+    wire signed [25:0] fc2_n31_s27 = $signed({($signed({{3{fc2_n31_s27_xh[15]}}, fc2_n31_s27_xh}) - fc2_e254), fc2_n31_s18[6:0]});
+    wire signed [17:0] fc2_n31_s28_xh = $signed(fc2_e373[21:4]);
+    wire signed [22:0] fc2_n31_s28 = $signed({($signed({fc2_n31_s28_xh[17], fc2_n31_s28_xh}) + $signed({fc2_e372[17], fc2_e372})), fc2_e373[3:0]});
+    wire signed [19:0] fc2_n31_s29 = $signed({fc2_e393[18], fc2_e393}) + $signed({{2{fc2_e400[17]}}, fc2_e400});
+    wire signed [14:0] fc2_n31_s30_xh = $signed(fc2_e758[17:3]);
+    wire signed [21:0] fc2_n31_s30 = $signed({($signed({{4{fc2_n31_s30_xh[14]}}, fc2_n31_s30_xh}) + fc2_e401), fc2_e758[2:0]});
+    wire signed [16:0] fc2_n31_s31_xh = $signed(fc2_e788[18:2]);
+    wire signed [20:0] fc2_n31_s31 = $signed({($signed({{2{fc2_n31_s31_xh[16]}}, fc2_n31_s31_xh}) - $signed({fc2_e827[17], fc2_e827})), fc2_e788[1:0]});
+    wire signed [22:0] fc2_n31_s32 = $signed({($signed({{3{fc2_n11_s25_xh[18]}}, fc2_n11_s25_xh}) - fc2_e840), fc2_e830[0]});
+    wire signed [10:0] fc2_n31_s33_xh = $signed(fc2_e855[17:7]);
+    wire signed [18:0] fc2_n31_s33_hi = $signed({{8{fc2_n31_s33_xh[10]}}, fc2_n31_s33_xh}) - ($signed({{2{fc2_e62[16]}}, fc2_e62}) - $signed({fc2_e63[17], fc2_e63}));
+    wire signed [16:0] fc2_n31_s34_xh = $signed(fc2_n31_s14[22:6]);
+    wire signed [25:0] fc2_n31_s34 = $signed({($signed({{3{fc2_n31_s34_xh[16]}}, fc2_n31_s34_xh}) - fc2_n31_s17), fc2_n31_s14[5:0]});
+    wire signed [21:0] fc2_n31_s35 = fc2_e323 + $signed({{2{fc2_e653[19]}}, fc2_e653});
+    wire signed [24:0] fc2_n31_s36 = $signed({($signed({{2{fc2_e484_xh[21]}}, fc2_e484_xh}) - fc2_n31_s9), fc2_e295[0]});
+    wire signed [18:0] fc2_n31_s37_xh = $signed(fc2_n31_s21[19:1]);
+    wire [20:0] fc2_n31_s37_u = {($signed({fc2_n31_s37_xh[18], fc2_n31_s37_xh}) - $signed({fc2_e577[18], fc2_e577})), fc2_n31_s21[0]};
+    wire signed [19:0] fc2_n31_s40_xh = $signed(fc2_n31_s28[22:3]);
+    wire [24:0] fc2_n31_s40_u = {($signed({{2{fc2_n31_s40_xh[19]}}, fc2_n31_s40_xh}) + fc2_n31_s30), fc2_n31_s28[2:0]};
+    wire [22:0] fc2_n31_s41_u = {($signed({{3{fc2_n19_s38_xh[17]}}, fc2_n19_s38_xh}) - fc2_n31_s31), fc2_e800[1:0]};
+    wire signed [16:0] fc2_n31_s43_xh = $signed(fc2_n31_s29[19:3]);
+    wire signed [20:0] fc2_n31_s43_hi = $signed({{4{fc2_n31_s43_xh[16]}}, fc2_n31_s43_xh}) + ($signed({fc2_e307[19], fc2_e307}) + $signed({{2{fc2_e633[18]}}, fc2_e633}));
+    wire signed [18:0] fc2_n31_s44_xh = $signed(fc2_e607[20:2]);
+    wire [24:0] fc2_n31_s44_u = {($signed({{4{fc2_n31_s44_xh[18]}}, fc2_n31_s44_xh}) - fc2_e584), fc2_e607[1:0]};
+    wire [25:0] fc2_n31_s46_u = {($signed(fc2_n31_s34[25:2]) - $signed({fc2_n31_s24[22], fc2_n31_s24})), fc2_n31_s34[1:0]};
+    wire signed [18:0] fc2_n31_s47_xh = $signed(fc2_n31_s26[21:3]);
+    wire [26:0] fc2_n31_s47_u = {($signed({{5{fc2_n31_s47_xh[18]}}, fc2_n31_s47_xh}) - fc2_n31_s22), fc2_n31_s26[2:0]};
+    wire signed [21:0] fc2_n31_s48_xh = $signed(fc2_n31_s32[22:1]);
+    wire [23:0] fc2_n31_s48_u = {($signed({fc2_n31_s48_xh[21], fc2_n31_s48_xh}) + $signed({fc2_n31_s35[21], fc2_n31_s35})), fc2_n31_s32[0]};
+    reg  [20:0] fc2_n31_s37_d1;
+    wire signed [20:0] fc2_n31_s37_d1_v = $signed(fc2_n31_s37_d1);
+    wire signed [18:0] fc2_n31_s50_xh = $signed(fc2_e878_d1_v[22:4]);
+    wire signed [25:0] fc2_n31_s50 = $signed({($signed({{3{fc2_n31_s50_xh[18]}}, fc2_n31_s50_xh}) + $signed({fc2_n31_s37_d1_v[20], fc2_n31_s37_d1_v})), fc2_e878_d1_v[3:0]});
+    wire signed [22:0] fc2_n31_s51 = $signed({{3{fc2_e516_d1[19]}}, fc2_e516_d1}) - fc2_e527_d1_v;
+    reg  [23:0] fc2_n31_s43_d1;
+    wire signed [23:0] fc2_n31_s43_d1_v = $signed(fc2_n31_s43_d1);
+    reg  [22:0] fc2_n31_s41_d1;
+    wire signed [20:0] fc2_n31_s52_xh = $signed(fc2_n31_s43_d1_v[23:3]);
+    wire signed [25:0] fc2_n31_s52 = $signed({($signed({{2{fc2_n31_s52_xh[20]}}, fc2_n31_s52_xh}) - $signed(fc2_n31_s41_d1)), fc2_n31_s43_d1_v[2:0]});
+    reg  [24:0] fc2_n31_s40_d1;
+    wire signed [24:0] fc2_n31_s40_d1_v = $signed(fc2_n31_s40_d1);
+    reg  signed [22:0] fc2_n31_s38_d1;
+    wire signed [22:0] fc2_n31_s53_xh = $signed(fc2_n31_s40_d1_v[24:2]);
+    wire signed [25:0] fc2_n31_s53 = $signed({($signed({fc2_n31_s53_xh[22], fc2_n31_s53_xh}) + $signed({fc2_n31_s38_d1[22], fc2_n31_s38_d1})), fc2_n31_s40_d1_v[1:0]});
+    reg  [24:0] fc2_n31_s44_d1;
+    wire signed [24:0] fc2_n31_s44_d1_v = $signed(fc2_n31_s44_d1);
+    wire signed [23:0] fc2_n31_s54_xh = $signed(fc2_n31_s44_d1_v[24:1]);
+    wire signed [25:0] fc2_n31_s54 = $signed({($signed({fc2_n31_s54_xh[23], fc2_n31_s54_xh}) + $signed({fc2_e588_d1_v[23], fc2_e588_d1_v})), fc2_n31_s44_d1_v[0]});
+    reg  [25:0] fc2_n31_s46_d1;
+    wire signed [25:0] fc2_n31_s46_d1_v = $signed(fc2_n31_s46_d1);
+    reg  signed [25:0] fc2_n31_s39_d1;
+    wire signed [26:0] fc2_n31_s55 = $signed({fc2_n31_s46_d1_v[25], fc2_n31_s46_d1_v}) + $signed({fc2_n31_s39_d1[25], fc2_n31_s39_d1});
+    reg  signed [25:0] fc2_n31_s42_d1;
+    reg  [26:0] fc2_n31_s47_d1;
+    wire signed [24:0] fc2_n31_s56_xh = $signed(fc2_n31_s42_d1[25:1]);
+    wire signed [27:0] fc2_n31_s56 = $signed({($signed({{2{fc2_n31_s56_xh[24]}}, fc2_n31_s56_xh}) + $signed(fc2_n31_s47_d1)), fc2_n31_s42_d1[0]});
+    reg  signed [26:0] fc2_n31_s45_d1;
+    reg  [23:0] fc2_n31_s48_d1;
+    wire signed [23:0] fc2_n31_s48_d1_v = $signed(fc2_n31_s48_d1);
+    wire signed [26:0] fc2_n31_s57 = $signed({($signed(fc2_n31_s45_d1[26:1]) - $signed({{2{fc2_n31_s48_d1_v[23]}}, fc2_n31_s48_d1_v})), fc2_n31_s45_d1[0]});
+    reg  signed [25:0] fc2_n31_s49_d1;
+    wire signed [25:0] fc2_n31_s58 = fc2_n31_s49_d1 + $signed({{6{fc2_e534[19]}}, fc2_e534});
+    wire signed [24:0] fc2_n31_s59_xh = $signed(fc2_n31_s52[25:1]);
+    wire signed [26:0] fc2_n31_s59 = $signed({($signed({fc2_n31_s59_xh[24], fc2_n31_s59_xh}) - fc2_n31_s50), fc2_n31_s52[0]});
+    wire signed [25:0] fc2_n31_s60 = fc2_n31_s53 + $signed({{3{fc2_n31_s51[22]}}, fc2_n31_s51});
+    wire signed [27:0] fc2_n31_s63 = $signed({{2{fc2_n31_s58[25]}}, fc2_n31_s58}) - $signed({fc2_n31_s59[26], fc2_n31_s59});
+    wire signed [27:0] fc2_n31_s64 = ($signed({fc2_n31_s57[26], fc2_n31_s57}) + $signed({{2{fc2_n31_s54[25]}}, fc2_n31_s54})) - $signed({{2{fc2_n31_s60[25]}}, fc2_n31_s60});
+    wire signed [28:0] fc2_n31_s65 = $signed({fc2_n31_s63[27], fc2_n31_s63}) + ($signed({{2{fc2_n31_s55[26]}}, fc2_n31_s55}) + $signed({fc2_n31_s56[27], fc2_n31_s56}));
+    reg  signed [27:0] fc2_n31_s64_d1;
+    reg  signed [28:0] fc2_n31_s65_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc2_n31_acc = (($signed({fc2_n31_t5_0_a_d1[28], fc2_n31_t5_0_a_d1}) + $signed({{2{fc2_n31_t5_0_b_d1[27]}}, fc2_n31_t5_0_b_d1})) + 30'sh3ff54400);
+    wire signed [29:0] fc2_n31_acc = ($signed({{2{fc2_n31_s64_d1[27]}}, fc2_n31_s64_d1}) + $signed({fc2_n31_s65_d1[28], fc2_n31_s65_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n31_y_fl = $signed(fc2_n31_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [15:0] fc2_out_0;
-    reg  signed [15:0] fc2_out_1;
-    reg  signed [15:0] fc2_out_2;
-    reg  signed [15:0] fc2_out_3;
-    reg  signed [15:0] fc2_out_4;
-    reg  signed [15:0] fc2_out_5;
-    reg  signed [15:0] fc2_out_6;
-    reg  signed [15:0] fc2_out_7;
-    reg  signed [15:0] fc2_out_8;
-    reg  signed [15:0] fc2_out_9;
-    reg  signed [15:0] fc2_out_10;
-    reg  signed [15:0] fc2_out_11;
-    reg  signed [15:0] fc2_out_12;
-    reg  signed [15:0] fc2_out_13;
-    reg  signed [15:0] fc2_out_14;
-    reg  signed [15:0] fc2_out_15;
-    reg  signed [15:0] fc2_out_16;
-    reg  signed [15:0] fc2_out_17;
-    reg  signed [15:0] fc2_out_18;
-    reg  signed [15:0] fc2_out_19;
-    reg  signed [15:0] fc2_out_20;
-    reg  signed [15:0] fc2_out_21;
-    reg  signed [15:0] fc2_out_22;
-    reg  signed [15:0] fc2_out_23;
-    reg  signed [15:0] fc2_out_24;
-    reg  signed [15:0] fc2_out_25;
-    reg  signed [15:0] fc2_out_26;
-    reg  signed [15:0] fc2_out_27;
-    reg  signed [15:0] fc2_out_28;
-    reg  signed [15:0] fc2_out_29;
-    reg  signed [15:0] fc2_out_30;
-    reg  signed [15:0] fc2_out_31;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_t0_0_d1 <= $signed({{3{fc2_n0_p0[20]}}, fc2_n0_p0}) + $signed({fc2_n0_p1[22], fc2_n0_p1});
-            fc2_n0_t1_0_b_d1 <= $signed({{2{fc2_n0_p2[20]}}, fc2_n0_p2}) + (fc2_in_3 * 8'shb8); // weight -0.0703125
-            fc2_n0_t0_2_d1 <= $signed({{2{fc2_n0_p4[21]}}, fc2_n0_p4}) + $signed({fc2_n0_p5[22], fc2_n0_p5});
-            fc2_n0_t1_1_b_d1 <= $signed({fc2_n0_p6[21], fc2_n0_p6}) + $signed({fc2_n0_p7[21], fc2_n0_p7});
-            fc2_n0_t1_2_a_d1 <= (fc2_in_8 * 9'sd182) + $signed({fc2_n0_p9[22], fc2_n0_p9}); // weight 0.177734375
-            fc2_n0_t1_2_b_d1 <= $signed({{5{fc2_n0_p10[17]}}, fc2_n0_p10}) + (fc2_in_11 * 8'sd120); // weight 0.1171875
-            fc2_n0_t0_6_d1 <= $signed({fc2_n0_p12[23], fc2_n0_p12}) + $signed({fc2_n0_p13[23], fc2_n0_p13});
-            fc2_n0_t1_3_b_d1 <= $signed({{2{fc2_n0_p14[19]}}, fc2_n0_p14}) + (fc2_in_15 * 7'sd34); // weight 0.033203125
-            fc2_n0_t1_4_a_d1 <= $signed({{4{fc2_n0_p16[19]}}, fc2_n0_p16}) + (fc2_in_17 * 9'sh131); // weight -0.2021484375
-            fc2_n0_t1_4_b_d1 <= $signed({fc2_n0_p18[23], fc2_n0_p18}) + $signed({fc2_n0_p19[23], fc2_n0_p19});
-            fc2_n0_t1_5_a_d1 <= $signed({fc2_n0_p20[23], fc2_n0_p20}) + $signed({{2{fc2_n0_p21[22]}}, fc2_n0_p21});
-            fc2_n0_t1_5_b_d1 <= $signed({{2{fc2_n0_p22[22]}}, fc2_n0_p22}) + $signed({fc2_n0_p23[23], fc2_n0_p23});
-            fc2_n0_t1_6_a_d1 <= $signed({{2{fc2_n0_p24[22]}}, fc2_n0_p24}) + (fc2_in_25 * 10'sd327); // weight 0.3193359375
-            fc2_n0_t1_6_b_d1 <= $signed({fc2_n0_p26[23], fc2_n0_p26}) + $signed({{2{fc2_n0_p27[22]}}, fc2_n0_p27});
-            fc2_n0_t1_7_a_d1 <= (fc2_in_28 * 9'sd194) + $signed({{5{fc2_n0_p29[18]}}, fc2_n0_p29}); // weight 0.189453125
-            fc2_n0_t1_7_b_d1 <= $signed({fc2_n0_p30[23], fc2_n0_p30}) + $signed({fc2_n0_p31[23], fc2_n0_p31});
-            fc2_n0_t1_8_a_d1 <= (fc2_in_32 * 9'sh160) + $signed({{2{fc2_n0_p33[21]}}, fc2_n0_p33}); // weight -0.15625
-            fc2_n0_t1_8_b_d1 <= $signed({fc2_n0_p34[23], fc2_n0_p34}) + $signed({fc2_n0_p35[23], fc2_n0_p35});
-            fc2_n0_t1_9_a_d1 <= (fc2_in_36 * 10'sh2ef) + $signed({fc2_n0_p37[23], fc2_n0_p37}); // weight -0.2666015625
-            fc2_n0_t1_9_b_d1 <= $signed({{3{fc2_n0_p38_sh[21]}}, fc2_n0_p38_sh}) + $signed({fc2_n0_p39[23], fc2_n0_p39});
-            fc2_n0_t1_10_a_d1 <= $signed({fc2_n0_p40[22], fc2_n0_p40}) + $signed({fc2_n0_p41[22], fc2_n0_p41});
-            fc2_n0_t0_21_d1 <= $signed({fc2_n0_p42[24], fc2_n0_p42}) + $signed({{2{fc2_n0_p43[23]}}, fc2_n0_p43});
-            fc2_n0_t1_11_a_d1 <= $signed({fc2_n0_p44[23], fc2_n0_p44}) + (fc2_in_45 * 10'sd341); // weight 0.3330078125
-            fc2_n0_t1_11_b_d1 <= $signed({fc2_n0_p46[23], fc2_n0_p46}) + fc2_n0_t0_23_b;
-            fc2_n0_t1_12_a_d1 <= $signed({{2{fc2_n0_p48_neg[20]}}, fc2_n0_p48_neg}) + (fc2_in_49 * 8'shb6); // weight -0.072265625
-            fc2_n0_t0_25_d1 <= $signed({{3{fc2_n0_p50[20]}}, fc2_n0_p50}) + $signed({fc2_n0_p51[22], fc2_n0_p51});
-            fc2_n0_t1_13_a_d1 <= $signed({{2{fc2_n0_p52[22]}}, fc2_n0_p52}) + $signed({fc2_n0_p53[23], fc2_n0_p53});
-            fc2_n0_t1_13_b_d1 <= $signed({{3{fc2_n0_p54[21]}}, fc2_n0_p54}) + $signed({fc2_n0_p55[23], fc2_n0_p55});
-            fc2_n0_t1_14_a_d1 <= $signed({{4{fc2_n0_p56[18]}}, fc2_n0_p56}) + (fc2_in_57 * 8'shbc); // weight -0.06640625
-            fc2_n0_t1_14_b_d1 <= fc2_n0_p58 + $signed({{3{fc2_n0_p59_sh[20]}}, fc2_n0_p59_sh});
-            fc2_n0_t1_15_a_d1 <= $signed({{5{fc2_n0_p60[18]}}, fc2_n0_p60}) + (fc2_in_61 * 9'sd203); // weight 0.1982421875
-            fc2_n0_t1_15_b_d1 <= $signed({{2{fc2_n0_p62[21]}}, fc2_n0_p62}) + (fc2_in_63 * 9'sd137); // weight 0.1337890625
-            fc2_n0_t5_0_a_d1 <= fc2_n0_t4_0;
-            fc2_n0_t4_1_d1 <= $signed({fc2_n0_t3_2[27], fc2_n0_t3_2}) + $signed({{2{fc2_n0_t3_3[26]}}, fc2_n0_t3_3});
-            fc2_n1_t1_0_a_d1 <= $signed({{4{fc2_n1_p0[19]}}, fc2_n1_p0}) + (fc2_in_1 * 9'sh13d); // weight -0.1904296875
-            fc2_n1_t0_1_d1 <= $signed({{2{fc2_n1_p2[22]}}, fc2_n1_p2}) + fc2_n1_t0_1_b;
-            fc2_n1_t1_1_a_d1 <= $signed({fc2_n1_p4[23], fc2_n1_p4}) + fc2_n1_t0_2_b;
-            fc2_n1_t1_1_b_d1 <= $signed({fc2_n1_p6[22], fc2_n1_p6}) + (fc2_in_7 * 9'sh179); // weight -0.1318359375
-            fc2_n1_t1_2_a_d1 <= $signed({fc2_n1_p8[23], fc2_n1_p8}) + $signed({fc2_n1_p9[23], fc2_n1_p9});
-            fc2_n1_t1_2_b_d1 <= $signed({{2{fc2_n1_p10[21]}}, fc2_n1_p10}) + (fc2_in_11 * 9'sh156); // weight -0.166015625
-            fc2_n1_t1_3_a_d1 <= $signed({{2{fc2_n1_p12[21]}}, fc2_n1_p12}) + (fc2_in_13 * 9'sh14a); // weight -0.177734375
-            fc2_n1_t1_3_b_d1 <= $signed({fc2_n1_p14[22], fc2_n1_p14}) + $signed({fc2_n1_p15[22], fc2_n1_p15});
-            fc2_n1_t1_4_a_d1 <= $signed({{2{fc2_n1_p16[22]}}, fc2_n1_p16}) + $signed({fc2_n1_p17[23], fc2_n1_p17});
-            fc2_n1_t1_4_b_d1 <= fc2_n1_t0_9_a + $signed({fc2_n1_p19[23], fc2_n1_p19});
-            fc2_n1_t1_5_a_d1 <= $signed({fc2_n1_p20[22], fc2_n1_p20}) + (fc2_in_21 * 9'sd147); // weight 0.1435546875
-            fc2_n1_t1_5_b_d1 <= $signed({fc2_n1_p22[23], fc2_n1_p22}) + $signed({{2{fc2_n1_p23[22]}}, fc2_n1_p23});
-            fc2_n1_t1_6_a_d1 <= $signed({{2{fc2_n1_p24[22]}}, fc2_n1_p24}) + $signed({fc2_n1_p25[23], fc2_n1_p25});
-            fc2_n1_t1_6_b_d1 <= $signed({fc2_n1_p26[22], fc2_n1_p26}) + fc2_n1_p27;
-            fc2_n1_t1_7_a_d1 <= $signed({fc2_n1_p28[23], fc2_n1_p28}) + $signed({{3{fc2_n1_p29[21]}}, fc2_n1_p29});
-            fc2_n1_t1_7_b_d1 <= (fc2_in_30 * 10'sd265) + $signed({fc2_n1_p31[23], fc2_n1_p31}); // weight 0.2587890625
-            fc2_n1_t1_8_a_d1 <= (fc2_in_32 * 8'sd106) + $signed({{5{fc2_n1_p33_neg[17]}}, fc2_n1_p33_neg}); // weight 0.103515625
-            fc2_n1_t1_8_b_d1 <= $signed({{4{fc2_n1_p34[19]}}, fc2_n1_p34}) + (fc2_in_35 * 9'sd236); // weight 0.23046875
-            fc2_n1_t1_9_a_d1 <= $signed({{5{fc2_n1_p36_sh[17]}}, fc2_n1_p36_sh}) + $signed({fc2_n1_p37_sh[21], fc2_n1_p37_sh});
-            fc2_n1_t0_19_d1 <= $signed({{2{fc2_n1_p38[22]}}, fc2_n1_p38}) + $signed({fc2_n1_p39[23], fc2_n1_p39});
-            fc2_n1_t1_10_a_d1 <= (fc2_in_40 * 9'sd208) + $signed({{6{fc2_n1_p41[17]}}, fc2_n1_p41}); // weight 0.203125
-            fc2_n1_t1_10_b_d1 <= (fc2_in_42 * 9'sd222) + $signed({{3{fc2_n1_p43[20]}}, fc2_n1_p43}); // weight 0.216796875
-            fc2_n1_t1_11_a_d1 <= $signed({{2{fc2_n1_p44[22]}}, fc2_n1_p44}) + $signed({fc2_n1_p45[23], fc2_n1_p45});
-            fc2_n1_t1_11_b_d1 <= $signed({{2{fc2_n1_p46[22]}}, fc2_n1_p46}) + $signed({fc2_n1_p47[23], fc2_n1_p47});
-            fc2_n1_t1_12_a_d1 <= $signed({{3{fc2_n1_p48[20]}}, fc2_n1_p48}) + (fc2_in_49 * 9'sd161); // weight 0.1572265625
-            fc2_n1_t1_12_b_d1 <= $signed({fc2_n1_p50[22], fc2_n1_p50}) + (fc2_in_51 * 9'sh16c); // weight -0.14453125
-            fc2_n1_t1_13_a_d1 <= $signed({fc2_n1_p52[23], fc2_n1_p52}) + $signed({{2{fc2_n1_p53[22]}}, fc2_n1_p53});
-            fc2_n1_t1_13_b_d1 <= (fc2_in_54 * 9'sd173) + $signed({fc2_n1_p55[22], fc2_n1_p55}); // weight 0.1689453125
-            fc2_n1_t1_14_a_d1 <= $signed({fc2_n1_p56[22], fc2_n1_p56}) + (fc2_in_57 * 9'sh152); // weight -0.169921875
-            fc2_n1_t1_14_b_d1 <= $signed({fc2_n1_p58[23], fc2_n1_p58}) + $signed({fc2_n1_p59[23], fc2_n1_p59});
-            fc2_n1_t0_30_d1 <= fc2_n1_t0_30_a + $signed({{2{fc2_n1_p61[22]}}, fc2_n1_p61});
-            fc2_n1_t1_15_b_d1 <= $signed({{3{fc2_n1_p62[20]}}, fc2_n1_p62}) + (fc2_in_63 * 9'sd220); // weight 0.21484375
-            fc2_n1_t5_0_a_d1 <= $signed({fc2_n1_t3_0[27], fc2_n1_t3_0}) + $signed({fc2_n1_t3_1[27], fc2_n1_t3_1});
-            fc2_n1_t5_0_b_d1 <= fc2_n1_t4_1;
-            fc2_n2_t1_0_a_d1 <= $signed({fc2_n2_p0[23], fc2_n2_p0}) + $signed({{2{fc2_n2_p1[22]}}, fc2_n2_p1});
-            fc2_n2_t1_0_b_d1 <= $signed({{3{fc2_n2_p2[21]}}, fc2_n2_p2}) + $signed({fc2_n2_p3[23], fc2_n2_p3});
-            fc2_n2_t1_1_a_d1 <= $signed({fc2_n2_p4[22], fc2_n2_p4}) + $signed({{2{fc2_n2_p5[21]}}, fc2_n2_p5});
-            fc2_n2_t1_1_b_d1 <= $signed({fc2_n2_p6[22], fc2_n2_p6}) + $signed({{2{fc2_n2_p7[21]}}, fc2_n2_p7});
-            fc2_n2_t1_2_a_d1 <= $signed({fc2_n2_p8[23], fc2_n2_p8}) + $signed({fc2_n2_p9[23], fc2_n2_p9});
-            fc2_n2_t1_2_b_d1 <= $signed({fc2_n2_p10[23], fc2_n2_p10}) + $signed({fc2_n2_p11[23], fc2_n2_p11});
-            fc2_n2_t1_3_a_d1 <= $signed({fc2_n2_p12[22], fc2_n2_p12}) + (fc2_in_13 * 9'sh167); // weight -0.1494140625
-            fc2_n2_t1_3_b_d1 <= $signed({{4{fc2_n2_p14[19]}}, fc2_n2_p14}) + (fc2_in_15 * 9'sd144); // weight 0.140625
-            fc2_n2_t1_4_a_d1 <= $signed({fc2_n2_p16[23], fc2_n2_p16}) + $signed({fc2_n2_p17[23], fc2_n2_p17});
-            fc2_n2_t1_4_b_d1 <= $signed({fc2_n2_p18[23], fc2_n2_p18}) + $signed({fc2_n2_p19[23], fc2_n2_p19});
-            fc2_n2_t1_5_a_d1 <= (fc2_in_20 * 10'sd260) + $signed({{2{fc2_n2_p21[22]}}, fc2_n2_p21}); // weight 0.25390625
-            fc2_n2_t1_5_b_d1 <= $signed({fc2_n2_p22[22], fc2_n2_p22}) + $signed({{2{fc2_n2_p23[21]}}, fc2_n2_p23});
-            fc2_n2_t1_6_a_d1 <= $signed({{3{fc2_n2_p24[18]}}, fc2_n2_p24}) + (fc2_in_25 * 7'sh45); // weight -0.0576171875
-            fc2_n2_t1_6_b_d1 <= (fc2_in_26 * 8'shb4) + $signed({{3{fc2_n2_p27_neg[19]}}, fc2_n2_p27_neg}); // weight -0.07421875
-            fc2_n2_t1_7_a_d1 <= (fc2_in_28 * 9'sh163) + $signed({{2{fc2_n2_p29[21]}}, fc2_n2_p29}); // weight -0.1533203125
-            fc2_n2_t1_7_b_d1 <= $signed({{2{fc2_n2_p30[22]}}, fc2_n2_p30}) + $signed({fc2_n2_p31[23], fc2_n2_p31});
-            fc2_n2_t1_8_a_d1 <= $signed({{2{fc2_n2_p32[23]}}, fc2_n2_p32}) + (fc2_in_33 * 11'sh5e9); // weight -0.5224609375
-            fc2_n2_t1_8_b_d1 <= $signed({fc2_n2_p34[23], fc2_n2_p34}) + $signed({fc2_n2_p35[23], fc2_n2_p35});
-            fc2_n2_t1_9_a_d1 <= $signed({fc2_n2_p36[23], fc2_n2_p36}) + $signed({{3{fc2_n2_p37[21]}}, fc2_n2_p37});
-            fc2_n2_t1_9_b_d1 <= $signed({{2{fc2_n2_p38[22]}}, fc2_n2_p38}) + (fc2_in_39 * 10'sd321); // weight 0.3134765625
-            fc2_n2_t1_10_a_d1 <= $signed({{2{fc2_n2_p40[21]}}, fc2_n2_p40}) + (fc2_in_41 * 9'sh14d); // weight -0.1748046875
-            fc2_n2_t0_21_d1 <= $signed({fc2_n2_p42[24], fc2_n2_p42}) + $signed({{2{fc2_n2_p43[23]}}, fc2_n2_p43});
-            fc2_n2_t1_11_a_d1 <= $signed({fc2_n2_p44[22], fc2_n2_p44}) + (fc2_in_45 * 9'sh159); // weight -0.1630859375
-            fc2_n2_t1_11_b_d1 <= $signed({{2{fc2_n2_p46[21]}}, fc2_n2_p46}) + $signed({fc2_n2_p47[22], fc2_n2_p47});
-            fc2_n2_t1_12_a_d1 <= $signed({fc2_n2_p48[22], fc2_n2_p48}) + $signed({fc2_n2_p49[22], fc2_n2_p49});
-            fc2_n2_t1_12_b_d1 <= (fc2_in_50 * 9'sh163) + $signed({{3{fc2_n2_p51[20]}}, fc2_n2_p51}); // weight -0.1533203125
-            fc2_n2_t0_26_d1 <= $signed({{2{fc2_n2_p52[22]}}, fc2_n2_p52}) + $signed({fc2_n2_p53[23], fc2_n2_p53});
-            fc2_n2_t1_13_b_d1 <= $signed({fc2_n2_p54[22], fc2_n2_p54}) + $signed({{2{fc2_n2_p55[21]}}, fc2_n2_p55});
-            fc2_n2_t0_28_d1 <= $signed({fc2_n2_p56[23], fc2_n2_p56}) + $signed({{2{fc2_n2_p57[22]}}, fc2_n2_p57});
-            fc2_n2_t1_14_b_d1 <= $signed({fc2_n2_p58[19], fc2_n2_p58}) + $signed({fc2_n2_p59[19], fc2_n2_p59});
-            fc2_n2_t1_15_a_d1 <= $signed({{2{fc2_n2_p60[21]}}, fc2_n2_p60}) + (fc2_in_61 * 9'sh143); // weight -0.1845703125
-            fc2_n2_t1_15_b_d1 <= $signed({fc2_n2_p62[23], fc2_n2_p62}) + $signed({fc2_n2_p63[23], fc2_n2_p63});
-            fc2_n2_t5_0_a_d1 <= $signed({fc2_n2_t3_0[26], fc2_n2_t3_0}) + $signed({fc2_n2_t3_1[26], fc2_n2_t3_1});
-            fc2_n2_t5_0_b_d1 <= $signed({fc2_n2_t3_2[27], fc2_n2_t3_2}) + $signed({{2{fc2_n2_t3_3[26]}}, fc2_n2_t3_3});
-            fc2_n3_t1_0_a_d1 <= $signed({{6{fc2_n3_p0_sh[17]}}, fc2_n3_p0_sh}) + (fc2_in_1 * 9'sh17e); // weight -0.126953125
-            fc2_n3_t1_0_b_d1 <= (fc2_in_2 * 10'sh2ff) + $signed({fc2_n3_p3[23], fc2_n3_p3}); // weight -0.2509765625
-            fc2_n3_t1_1_a_d1 <= fc2_n3_t0_2_a + $signed({{2{fc2_n3_p5[22]}}, fc2_n3_p5});
-            fc2_n3_t1_1_b_d1 <= (fc2_in_6 * 9'sh149) + $signed({{2{fc2_n3_p7[21]}}, fc2_n3_p7}); // weight -0.1787109375
-            fc2_n3_t1_2_a_d1 <= $signed({fc2_n3_p8[22], fc2_n3_p8}) + (fc2_in_9 * 9'sh178); // weight -0.1328125
-            fc2_n3_t1_2_b_d1 <= $signed({{2{fc2_n3_p10[22]}}, fc2_n3_p10}) + $signed({fc2_n3_p11[23], fc2_n3_p11});
-            fc2_n3_t1_3_a_d1 <= $signed({{2{fc2_n3_p12_neg[21]}}, fc2_n3_p12_neg}) + (fc2_in_13 * 9'sd203); // weight 0.1982421875
-            fc2_n3_t0_7_d1 <= $signed({fc2_n3_p14[23], fc2_n3_p14}) + $signed({{2{fc2_n3_p15[22]}}, fc2_n3_p15});
-            fc2_n3_t0_8_d1 <= $signed({{2{fc2_n3_p16[22]}}, fc2_n3_p16}) + $signed({fc2_n3_p17[23], fc2_n3_p17});
-            fc2_n3_t1_4_b_d1 <= $signed({fc2_n3_p18[21], fc2_n3_p18}) + $signed({fc2_n3_p19[21], fc2_n3_p19});
-            fc2_n3_t1_5_a_d1 <= $signed({fc2_n3_p20[21], fc2_n3_p20}) + (fc2_in_21 * 8'sd89); // weight 0.0869140625
-            fc2_n3_t1_5_b_d1 <= fc2_n3_p22 + $signed({fc2_n3_p23[22], fc2_n3_p23});
-            fc2_n3_t1_6_a_d1 <= $signed({{5{fc2_n3_p24_neg[18]}}, fc2_n3_p24_neg}) + (fc2_in_25 * 9'sd136); // weight 0.1328125
-            fc2_n3_t0_13_d1 <= $signed({fc2_n3_p26[23], fc2_n3_p26}) + $signed({{3{fc2_n3_p27[21]}}, fc2_n3_p27});
-            fc2_n3_t0_14_d1 <= $signed({fc2_n3_p28[23], fc2_n3_p28}) + $signed({fc2_n3_p29[23], fc2_n3_p29});
-            fc2_n3_t1_7_b_d1 <= $signed({fc2_n3_p30[21], fc2_n3_p30}) + $signed({fc2_n3_p31[21], fc2_n3_p31});
-            fc2_n3_t1_8_a_d1 <= $signed({{3{fc2_n3_p32_neg[20]}}, fc2_n3_p32_neg}) + $signed({fc2_n3_p33[22], fc2_n3_p33});
-            fc2_n3_t0_17_d1 <= $signed({{3{fc2_n3_p34[21]}}, fc2_n3_p34}) + $signed({fc2_n3_p35[23], fc2_n3_p35});
-            fc2_n3_t1_9_a_d1 <= $signed({{2{fc2_n3_p36[21]}}, fc2_n3_p36}) + (fc2_in_37 * 9'sd151); // weight 0.1474609375
-            fc2_n3_t1_9_b_d1 <= $signed({{2{fc2_n3_p38[21]}}, fc2_n3_p38}) + (fc2_in_39 * 9'sh15c); // weight -0.16015625
-            fc2_n3_t1_10_a_d1 <= $signed({{2{fc2_n3_p40[22]}}, fc2_n3_p40}) + $signed({fc2_n3_p41[23], fc2_n3_p41});
-            fc2_n3_t1_10_b_d1 <= $signed({fc2_n3_p42[23], fc2_n3_p42}) + $signed({fc2_n3_p43[23], fc2_n3_p43});
-            fc2_n3_t0_22_d1 <= (fc2_in_44 * 9'sd141) + $signed({{2{fc2_n3_p45[21]}}, fc2_n3_p45}); // weight 0.1376953125
-            fc2_n3_t1_11_b_d1 <= fc2_n3_p46 + $signed({{2{fc2_n3_p47[19]}}, fc2_n3_p47});
-            fc2_n3_t1_12_a_d1 <= $signed({fc2_n3_p48[23], fc2_n3_p48}) + $signed({fc2_n3_p49[23], fc2_n3_p49});
-            fc2_n3_t1_12_b_d1 <= $signed({fc2_n3_p50[23], fc2_n3_p50}) + $signed({fc2_n3_p51[23], fc2_n3_p51});
-            fc2_n3_t1_13_a_d1 <= $signed({fc2_n3_p52[22], fc2_n3_p52}) + (fc2_in_53 * 9'sd136); // weight 0.1328125
-            fc2_n3_t1_13_b_d1 <= $signed({fc2_n3_p54[21], fc2_n3_p54}) + $signed({fc2_n3_p55[21], fc2_n3_p55});
-            fc2_n3_t1_14_a_d1 <= $signed({{2{fc2_n3_p56[21]}}, fc2_n3_p56}) + (fc2_in_57 * 9'sd157); // weight 0.1533203125
-            fc2_n3_t1_14_b_d1 <= $signed({fc2_n3_p58[23], fc2_n3_p58}) + $signed({fc2_n3_p59[23], fc2_n3_p59});
-            fc2_n3_t1_15_a_d1 <= $signed({{2{fc2_n3_p60[22]}}, fc2_n3_p60}) + $signed({fc2_n3_p61[23], fc2_n3_p61});
-            fc2_n3_t1_15_b_d1 <= $signed({fc2_n3_p62[22], fc2_n3_p62}) + $signed({fc2_n3_p63[22], fc2_n3_p63});
-            fc2_n3_t5_0_a_d1 <= fc2_n3_t4_0;
-            fc2_n3_t5_0_b_d1 <= fc2_n3_t4_1;
-            fc2_n4_t1_0_a_d1 <= $signed({fc2_n4_p0[22], fc2_n4_p0}) + (fc2_in_1 * 9'sh14c); // weight -0.17578125
-            fc2_n4_t0_1_d1 <= $signed({fc2_n4_p2[24], fc2_n4_p2}) + $signed({{2{fc2_n4_p3[23]}}, fc2_n4_p3});
-            fc2_n4_t1_1_a_d1 <= $signed({fc2_n4_p4_sh[22], fc2_n4_p4_sh}) + $signed({fc2_n4_p5[22], fc2_n4_p5});
-            fc2_n4_t1_1_b_d1 <= $signed({{2{fc2_n4_p6[22]}}, fc2_n4_p6}) + $signed({fc2_n4_p7[23], fc2_n4_p7});
-            fc2_n4_t1_2_a_d1 <= $signed({{4{fc2_n4_p8[19]}}, fc2_n4_p8}) + (fc2_in_9 * 9'sh158); // weight -0.1640625
-            fc2_n4_t1_2_b_d1 <= $signed({fc2_n4_p10[22], fc2_n4_p10}) + $signed({fc2_n4_p11[22], fc2_n4_p11});
-            fc2_n4_t1_3_a_d1 <= $signed({{4{fc2_n4_p12_sh[19]}}, fc2_n4_p12_sh}) + (fc2_in_13 * 9'sd155); // weight 0.1513671875
-            fc2_n4_t1_3_b_d1 <= $signed({{2{fc2_n4_p14[21]}}, fc2_n4_p14}) + fc2_n4_p15;
-            fc2_n4_t0_8_d1 <= $signed({fc2_n4_p16[23], fc2_n4_p16}) + $signed({{2{fc2_n4_p17[22]}}, fc2_n4_p17});
-            fc2_n4_t1_4_b_d1 <= $signed({{5{fc2_n4_p18[18]}}, fc2_n4_p18}) + (fc2_in_19 * 9'sd244); // weight 0.23828125
-            fc2_n4_t1_5_a_d1 <= (fc2_in_20 * 9'sd165) + $signed({{2{fc2_n4_p21[21]}}, fc2_n4_p21}); // weight 0.1611328125
-            fc2_n4_t0_11_d1 <= (fc2_in_22 * 10'sd288) + $signed({{5{fc2_n4_p23[19]}}, fc2_n4_p23}); // weight 0.28125
-            fc2_n4_t1_6_a_d1 <= (fc2_in_24 * 9'sd175) + $signed({{2{fc2_n4_p25[21]}}, fc2_n4_p25}); // weight 0.1708984375
-            fc2_n4_t1_6_b_d1 <= $signed({{3{fc2_n4_p26[19]}}, fc2_n4_p26}) + (fc2_in_27 * 8'shaa); // weight -0.083984375
-            fc2_n4_t1_7_a_d1 <= $signed({{2{fc2_n4_p28[20]}}, fc2_n4_p28}) + (fc2_in_29 * 8'sh95); // weight -0.1044921875
-            fc2_n4_t1_7_b_d1 <= $signed({{4{fc2_n4_p30[19]}}, fc2_n4_p30}) + (fc2_in_31 * 9'sd185); // weight 0.1806640625
-            fc2_n4_t1_8_a_d1 <= (fc2_in_32 * 9'sd138) + $signed({fc2_n4_p33[22], fc2_n4_p33}); // weight 0.134765625
-            fc2_n4_t0_17_d1 <= $signed({fc2_n4_p34[23], fc2_n4_p34}) + $signed({{2{fc2_n4_p35[22]}}, fc2_n4_p35});
-            fc2_n4_t1_9_a_d1 <= $signed({{2{fc2_n4_p36[22]}}, fc2_n4_p36}) + $signed({fc2_n4_p37[23], fc2_n4_p37});
-            fc2_n4_t1_9_b_d1 <= $signed({fc2_n4_p38[23], fc2_n4_p38}) + $signed({{2{fc2_n4_p39[22]}}, fc2_n4_p39});
-            fc2_n4_t1_10_a_d1 <= $signed({fc2_n4_p40[22], fc2_n4_p40}) + (fc2_in_41 * 9'sh154); // weight -0.16796875
-            fc2_n4_t1_10_b_d1 <= (fc2_in_42 * 10'sd315) + $signed({fc2_n4_p43[23], fc2_n4_p43}); // weight 0.3076171875
-            fc2_n4_t1_11_a_d1 <= $signed({fc2_n4_p44[22], fc2_n4_p44}) + $signed({{3{fc2_n4_p45[20]}}, fc2_n4_p45});
-            fc2_n4_t1_11_b_d1 <= $signed({fc2_n4_p46[22], fc2_n4_p46}) + (fc2_in_47 * 9'sd142); // weight 0.138671875
-            fc2_n4_t1_12_a_d1 <= $signed({{2{fc2_n4_p48[21]}}, fc2_n4_p48}) + (fc2_in_49 * 9'sh146); // weight -0.181640625
-            fc2_n4_t1_12_b_d1 <= (fc2_in_50 * 8'sd71) + $signed({{4{fc2_n4_p51[18]}}, fc2_n4_p51}); // weight 0.0693359375
-            fc2_n4_t0_26_d1 <= $signed({{2{fc2_n4_p52[22]}}, fc2_n4_p52}) + $signed({fc2_n4_p53[23], fc2_n4_p53});
-            fc2_n4_t1_13_b_d1 <= $signed({{2{fc2_n4_p54[21]}}, fc2_n4_p54}) + $signed({fc2_n4_p55[22], fc2_n4_p55});
-            fc2_n4_t1_14_a_d1 <= $signed({{3{fc2_n4_p56[21]}}, fc2_n4_p56}) + $signed({fc2_n4_p57[23], fc2_n4_p57});
-            fc2_n4_t1_14_b_d1 <= $signed({fc2_n4_p58[23], fc2_n4_p58}) + $signed({fc2_n4_p59[23], fc2_n4_p59});
-            fc2_n4_t1_15_a_d1 <= $signed({fc2_n4_p60[23], fc2_n4_p60}) + $signed({fc2_n4_p61[23], fc2_n4_p61});
-            fc2_n4_t1_15_b_d1 <= (fc2_in_62 * 10'sh2f7) + $signed({{2{fc2_n4_p63[22]}}, fc2_n4_p63}); // weight -0.2587890625
-            fc2_n4_t5_0_a_d1 <= fc2_n4_t4_0;
-            fc2_n4_t4_1_d1 <= $signed({fc2_n4_t3_2[27], fc2_n4_t3_2}) + $signed({{2{fc2_n4_t3_3[26]}}, fc2_n4_t3_3});
-            fc2_n5_t1_0_a_d1 <= (fc2_in_0 * 9'sd182) + $signed({{3{fc2_n5_p1[20]}}, fc2_n5_p1}); // weight 0.177734375
-            fc2_n5_t1_0_b_d1 <= (fc2_in_2 * 10'sd385) + $signed({{6{fc2_n5_p3[18]}}, fc2_n5_p3}); // weight 0.3759765625
-            fc2_n5_t1_1_a_d1 <= fc2_n5_p4 + $signed({fc2_n5_p5[22], fc2_n5_p5});
-            fc2_n5_t1_1_b_d1 <= $signed({{2{fc2_n5_p6[21]}}, fc2_n5_p6}) + (fc2_in_7 * 9'sd193); // weight 0.1884765625
-            fc2_n5_t1_2_a_d1 <= (fc2_in_8 * 8'sh94) + $signed({{5{fc2_n5_p9[17]}}, fc2_n5_p9}); // weight -0.10546875
-            fc2_n5_t1_2_b_d1 <= $signed({{2{fc2_n5_p10[21]}}, fc2_n5_p10}) + (fc2_in_11 * 9'sh138); // weight -0.1953125
-            fc2_n5_t1_3_a_d1 <= (fc2_in_12 * 9'sd162) + $signed({{5{fc2_n5_p13[18]}}, fc2_n5_p13}); // weight 0.158203125
-            fc2_n5_t0_7_d1 <= $signed({fc2_n5_p14[23], fc2_n5_p14}) + $signed({fc2_n5_p15[23], fc2_n5_p15});
-            fc2_n5_t1_4_a_d1 <= $signed({fc2_n5_p16[23], fc2_n5_p16}) + $signed({{2{fc2_n5_p17[22]}}, fc2_n5_p17});
-            fc2_n5_t1_4_b_d1 <= (fc2_in_18 * 9'sd144) + $signed({{2{fc2_n5_p19[21]}}, fc2_n5_p19}); // weight 0.140625
-            fc2_n5_t1_5_a_d1 <= $signed({fc2_n5_p20[23], fc2_n5_p20}) + $signed({fc2_n5_p21[23], fc2_n5_p21});
-            fc2_n5_t1_5_b_d1 <= (fc2_in_22 * 9'sd160) + $signed({fc2_n5_p23[22], fc2_n5_p23}); // weight 0.15625
-            fc2_n5_t1_6_a_d1 <= $signed({fc2_n5_p24[22], fc2_n5_p24}) + $signed({{2{fc2_n5_p25[21]}}, fc2_n5_p25});
-            fc2_n5_t1_6_b_d1 <= $signed({fc2_n5_p26[22], fc2_n5_p26}) + $signed({fc2_n5_p27[22], fc2_n5_p27});
-            fc2_n5_t1_7_a_d1 <= $signed({fc2_n5_p28[22], fc2_n5_p28}) + $signed({fc2_n5_p29[22], fc2_n5_p29});
-            fc2_n5_t0_15_d1 <= $signed({{3{fc2_n5_p30[21]}}, fc2_n5_p30}) + $signed({fc2_n5_p31[23], fc2_n5_p31});
-            fc2_n5_t0_16_d1 <= $signed({{2{fc2_n5_p32[22]}}, fc2_n5_p32}) + $signed({fc2_n5_p33[23], fc2_n5_p33});
-            fc2_n5_t1_8_b_d1 <= $signed({fc2_n5_p34[22], fc2_n5_p34}) + $signed({fc2_n5_p35[22], fc2_n5_p35});
-            fc2_n5_t1_9_a_d1 <= $signed({fc2_n5_p36[22], fc2_n5_p36}) + $signed({fc2_n5_p37[22], fc2_n5_p37});
-            fc2_n5_t1_9_b_d1 <= (fc2_in_38 * 7'sd40) + $signed({{2{fc2_n5_p39[19]}}, fc2_n5_p39}); // weight 0.0390625
-            fc2_n5_t1_10_a_d1 <= $signed({fc2_n5_p40[22], fc2_n5_p40}) + $signed({{4{fc2_n5_p41[19]}}, fc2_n5_p41});
-            fc2_n5_t0_21_d1 <= $signed({{2{fc2_n5_p42[22]}}, fc2_n5_p42}) + (fc2_in_43 * 10'sh2f8); // weight -0.2578125
-            fc2_n5_t1_11_a_d1 <= (fc2_in_44 * 9'sd150) + $signed({fc2_n5_p45[22], fc2_n5_p45}); // weight 0.146484375
-            fc2_n5_t1_11_b_d1 <= (fc2_in_46 * 9'sh13d) + $signed({{3{fc2_n5_p47[20]}}, fc2_n5_p47}); // weight -0.1904296875
-            fc2_n5_t1_12_a_d1 <= (fc2_in_48 * 9'sh152) + $signed({{2{fc2_n5_p49[21]}}, fc2_n5_p49}); // weight -0.169921875
-            fc2_n5_t1_12_b_d1 <= $signed({fc2_n5_p50[23], fc2_n5_p50}) + $signed({fc2_n5_p51[23], fc2_n5_p51});
-            fc2_n5_t0_26_d1 <= $signed({{2{fc2_n5_p52[22]}}, fc2_n5_p52}) + fc2_n5_t0_26_b;
-            fc2_n5_t1_13_b_d1 <= $signed({{2{fc2_n5_p54[21]}}, fc2_n5_p54}) + $signed({fc2_n5_p55[22], fc2_n5_p55});
-            fc2_n5_t0_28_d1 <= $signed({fc2_n5_p56[24], fc2_n5_p56}) + $signed({{2{fc2_n5_p57[23]}}, fc2_n5_p57});
-            fc2_n5_t1_14_b_d1 <= (fc2_in_58 * 9'sd207) + $signed({{3{fc2_n5_p59[20]}}, fc2_n5_p59}); // weight 0.2021484375
-            fc2_n5_t1_15_a_d1 <= $signed({{3{fc2_n5_p60_sh[20]}}, fc2_n5_p60_sh}) + (fc2_in_61 * 9'sd186); // weight 0.181640625
-            fc2_n5_t1_15_b_d1 <= $signed({{2{fc2_n5_p62_sh[21]}}, fc2_n5_p62_sh}) + (fc2_in_63 * 9'sh173); // weight -0.1376953125
-            fc2_n5_t5_0_a_d1 <= $signed({fc2_n5_t3_0[26], fc2_n5_t3_0}) + $signed({fc2_n5_t3_1[26], fc2_n5_t3_1});
-            fc2_n5_t5_0_b_d1 <= fc2_n5_t4_1;
-            fc2_n6_t1_0_a_d1 <= $signed({fc2_n6_p0[23], fc2_n6_p0}) + $signed({fc2_n6_p1[23], fc2_n6_p1});
-            fc2_n6_t1_0_b_d1 <= (fc2_in_2 * 11'sh57d) + $signed({{2{fc2_n6_p3[23]}}, fc2_n6_p3}); // weight -0.6279296875
-            fc2_n6_t1_1_a_d1 <= fc2_n3_t0_2_a + $signed({fc2_n6_p5[23], fc2_n6_p5});
-            fc2_n6_t1_1_b_d1 <= $signed({{4{fc2_n6_p6[19]}}, fc2_n6_p6}) + fc2_n4_p7;
-            fc2_n6_t1_2_a_d1 <= $signed({fc2_n6_p8[22], fc2_n6_p8}) + $signed({{2{fc2_n6_p9[21]}}, fc2_n6_p9});
-            fc2_n6_t1_2_b_d1 <= $signed({fc2_n6_p10[23], fc2_n6_p10}) + $signed({fc2_n6_p11[23], fc2_n6_p11});
-            fc2_n6_t0_6_d1 <= $signed({fc2_n6_p12[23], fc2_n6_p12}) + $signed({{3{fc2_n6_p13[21]}}, fc2_n6_p13});
-            fc2_n6_t1_3_b_d1 <= $signed({fc2_n6_p14[21], fc2_n6_p14}) + $signed({fc2_n6_p15[21], fc2_n6_p15});
-            fc2_n6_t1_4_a_d1 <= (fc2_in_16 * 9'sh166) + $signed({{4{fc2_n6_p17_neg[19]}}, fc2_n6_p17_neg}); // weight -0.150390625
-            fc2_n6_t1_4_b_d1 <= $signed({{2{fc2_n6_p18[21]}}, fc2_n6_p18}) + $signed({fc2_n6_p19[22], fc2_n6_p19});
-            fc2_n6_t1_5_a_d1 <= $signed({fc2_n6_p20[22], fc2_n6_p20}) + (fc2_in_21 * 9'sh161); // weight -0.1552734375
-            fc2_n6_t1_5_b_d1 <= $signed({fc2_n6_p22[23], fc2_n6_p22}) + $signed({fc2_n6_p23[23], fc2_n6_p23});
-            fc2_n6_t1_6_a_d1 <= (fc2_in_24 * 9'sd157) + $signed({{2{fc2_n6_p25[21]}}, fc2_n6_p25}); // weight 0.1533203125
-            fc2_n6_t1_6_b_d1 <= $signed({fc2_n6_p26[23], fc2_n6_p26}) + $signed({fc2_n6_p27[23], fc2_n6_p27});
-            fc2_n6_t1_7_a_d1 <= (fc2_in_28 * 9'sh17d) + $signed({fc2_n6_p29[22], fc2_n6_p29}); // weight -0.1279296875
-            fc2_n6_t1_7_b_d1 <= $signed({{2{fc2_n6_p30_sh[20]}}, fc2_n6_p30_sh}) + (fc2_in_31 * 8'sd83); // weight 0.0810546875
-            fc2_n6_t1_8_a_d1 <= $signed({{3{fc2_n6_p32[20]}}, fc2_n6_p32}) + (fc2_in_33 * 9'sh135); // weight -0.1982421875
-            fc2_n6_t1_8_b_d1 <= $signed({fc2_n6_p34[23], fc2_n6_p34}) + $signed({{2{fc2_n6_p35[22]}}, fc2_n6_p35});
-            fc2_n6_t1_9_a_d1 <= $signed({fc2_n6_p36[23], fc2_n6_p36}) + $signed({fc2_n6_p37[23], fc2_n6_p37});
-            fc2_n6_t1_9_b_d1 <= $signed({{2{fc2_n6_p38[22]}}, fc2_n6_p38}) + $signed({fc2_n6_p39[23], fc2_n6_p39});
-            fc2_n6_t0_20_d1 <= $signed({fc2_n6_p40[23], fc2_n6_p40}) + $signed({fc2_n6_p41[23], fc2_n6_p41});
-            fc2_n6_t1_10_b_d1 <= $signed({{3{fc2_n6_p42_sh[18]}}, fc2_n6_p42_sh}) + (fc2_in_43 * 7'sh50); // weight -0.046875
-            fc2_n6_t1_11_a_d1 <= $signed({{2{fc2_n6_p44[20]}}, fc2_n6_p44}) + (fc2_in_45 * 8'sha9); // weight -0.0849609375
-            fc2_n6_t1_11_b_d1 <= (fc2_in_46 * 9'sh15b) + $signed({fc2_n6_p47[22], fc2_n6_p47}); // weight -0.1611328125
-            fc2_n6_t1_12_a_d1 <= (fc2_in_48 * 8'shbf) + $signed({fc2_n6_p49[21], fc2_n6_p49}); // weight -0.0634765625
-            fc2_n6_t0_25_d1 <= $signed({fc2_n6_p50[23], fc2_n6_p50}) + $signed({fc2_n6_p51[23], fc2_n6_p51});
-            fc2_n6_t1_13_a_d1 <= $signed({fc2_n6_p52[23], fc2_n6_p52}) + $signed({fc2_n6_p53[23], fc2_n6_p53});
-            fc2_n6_t1_13_b_d1 <= $signed({fc2_n6_p54[23], fc2_n6_p54}) + $signed({fc2_n6_p55[23], fc2_n6_p55});
-            fc2_n6_t0_28_d1 <= $signed({fc2_n6_p56[23], fc2_n6_p56}) + $signed({{2{fc2_n6_p57[22]}}, fc2_n6_p57});
-            fc2_n6_t1_14_b_d1 <= $signed({fc2_n6_p58[22], fc2_n6_p58}) + $signed({fc2_n6_p59[22], fc2_n6_p59});
-            fc2_n6_t1_15_a_d1 <= $signed({{4{fc2_n6_p60[19]}}, fc2_n6_p60}) + (fc2_in_61 * 9'sd132); // weight 0.12890625
-            fc2_n6_t1_15_b_d1 <= $signed({{2{fc2_n6_p62[21]}}, fc2_n6_p62}) + (fc2_in_63 * 9'sh175); // weight -0.1357421875
-            fc2_n6_t5_0_a_d1 <= $signed({fc2_n6_t3_0[27], fc2_n6_t3_0}) + $signed({{2{fc2_n6_t3_1[26]}}, fc2_n6_t3_1});
-            fc2_n6_t5_0_b_d1 <= fc2_n6_t4_1;
-            fc2_n7_t1_0_a_d1 <= $signed({fc2_n7_p0[23], fc2_n7_p0}) + $signed({fc2_n7_p1[23], fc2_n7_p1});
-            fc2_n7_t1_0_b_d1 <= $signed({fc2_n7_p2[22], fc2_n7_p2}) + (fc2_in_3 * 9'sh16d); // weight -0.1435546875
-            fc2_n7_t0_2_d1 <= $signed({fc2_n7_p4[22], fc2_n7_p4}) + $signed({fc2_n7_p5[22], fc2_n7_p5});
-            fc2_n7_t1_1_b_d1 <= fc2_n7_t0_3;
-            fc2_n7_t1_2_a_d1 <= $signed({{3{fc2_n7_p8[20]}}, fc2_n7_p8}) + (fc2_in_9 * 9'sd194); // weight 0.189453125
-            fc2_n7_t1_2_b_d1 <= $signed({{3{fc2_n7_p10[20]}}, fc2_n7_p10}) + $signed({fc2_n7_p11[22], fc2_n7_p11});
-            fc2_n7_t1_3_a_d1 <= $signed({fc2_n7_p12[23], fc2_n7_p12}) + $signed({fc2_n7_p13[23], fc2_n7_p13});
-            fc2_n7_t1_3_b_d1 <= $signed({fc2_n7_p14[23], fc2_n7_p14}) + $signed({{2{fc2_n7_p15[22]}}, fc2_n7_p15});
-            fc2_n7_t1_4_a_d1 <= $signed({fc2_n7_p16[22], fc2_n7_p16}) + $signed({fc2_n7_p17[22], fc2_n7_p17});
-            fc2_n7_t1_4_b_d1 <= $signed({fc2_n7_p18[22], fc2_n7_p18}) + $signed({{2{fc2_n3_p19[21]}}, fc2_n3_p19});
-            fc2_n7_t1_5_a_d1 <= (fc2_in_20 * 8'shae) + $signed({{2{fc2_n7_p21[20]}}, fc2_n7_p21}); // weight -0.080078125
-            fc2_n7_t1_5_b_d1 <= $signed({fc2_n7_p22[22], fc2_n7_p22}) + $signed({fc2_n7_p23[22], fc2_n7_p23});
-            fc2_n7_t1_6_a_d1 <= fc2_n7_p24_neg + $signed({{3{fc2_n7_p25[19]}}, fc2_n7_p25});
-            fc2_n7_t1_6_b_d1 <= fc2_n7_p26 + $signed({{2{fc2_n7_p27[21]}}, fc2_n7_p27});
-            fc2_n7_t1_7_a_d1 <= $signed({fc2_n7_p28[23], fc2_n7_p28}) + fc2_n7_t0_14_b;
-            fc2_n7_t1_7_b_d1 <= fc2_n7_p30 + $signed({{2{fc2_n7_p31[21]}}, fc2_n7_p31});
-            fc2_n7_t1_8_a_d1 <= (fc2_in_32 * 8'shbb) + $signed({fc2_n7_p33[21], fc2_n7_p33}); // weight -0.0673828125
-            fc2_n7_t1_8_b_d1 <= $signed({{2{fc2_n7_p34[20]}}, fc2_n7_p34}) + (fc2_in_35 * 8'sd69); // weight 0.0673828125
-            fc2_n7_t1_9_a_d1 <= $signed({{5{fc2_n7_p36[18]}}, fc2_n7_p36}) + (fc2_in_37 * 9'sd178); // weight 0.173828125
-            fc2_n7_t1_9_b_d1 <= $signed({fc2_n7_p38[23], fc2_n7_p38}) + $signed({fc2_n7_p39[23], fc2_n7_p39});
-            fc2_n7_t1_10_a_d1 <= (fc2_in_40 * 9'sd159) + $signed({fc2_n7_p41[22], fc2_n7_p41}); // weight 0.1552734375
-            fc2_n7_t1_10_b_d1 <= $signed({fc2_n7_p42[23], fc2_n7_p42}) + $signed({fc2_n7_p43[23], fc2_n7_p43});
-            fc2_n7_t1_11_a_d1 <= $signed({{2{fc2_n7_p44[21]}}, fc2_n7_p44}) + $signed({fc2_n7_p45[22], fc2_n7_p45});
-            fc2_n7_t1_11_b_d1 <= $signed({fc2_n7_p46[22], fc2_n7_p46}) + (fc2_in_47 * 9'sd160); // weight 0.15625
-            fc2_n7_t1_12_a_d1 <= $signed({fc2_n7_p48[23], fc2_n7_p48}) + $signed({fc2_n7_p49[23], fc2_n7_p49});
-            fc2_n7_t1_12_b_d1 <= $signed({fc2_n7_p50[23], fc2_n7_p50}) + $signed({fc2_n7_p51[23], fc2_n7_p51});
-            fc2_n7_t0_26_d1 <= $signed({fc2_n7_p52[23], fc2_n7_p52}) + $signed({{2{fc2_n7_p53[22]}}, fc2_n7_p53});
-            fc2_n7_t1_13_b_d1 <= $signed({{4{fc2_n7_p54[19]}}, fc2_n7_p54}) + (fc2_in_55 * 9'sd203); // weight 0.1982421875
-            fc2_n7_t1_14_a_d1 <= $signed({fc2_n7_p56[21], fc2_n7_p56}) + $signed({{2{fc2_n7_p57_neg[20]}}, fc2_n7_p57_neg});
-            fc2_n7_t0_29_d1 <= $signed({fc2_n7_p58[23], fc2_n7_p58}) + $signed({{2{fc2_n7_p59[22]}}, fc2_n7_p59});
-            fc2_n7_t0_30_d1 <= $signed({{2{fc2_n7_p60[22]}}, fc2_n7_p60}) + $signed({fc2_n7_p61[23], fc2_n7_p61});
-            fc2_n7_t1_15_b_d1 <= $signed({{2{fc2_n7_p62[21]}}, fc2_n7_p62}) + $signed({fc2_n7_p63[22], fc2_n7_p63});
-            fc2_n7_t5_0_a_d1 <= $signed({fc2_n7_t3_0[26], fc2_n7_t3_0}) + $signed({fc2_n7_t3_1[26], fc2_n7_t3_1});
-            fc2_n7_t5_0_b_d1 <= $signed({fc2_n7_t3_2[26], fc2_n7_t3_2}) + $signed({fc2_n7_t3_3[26], fc2_n7_t3_3});
-            fc2_n8_t1_0_a_d1 <= (fc2_in_0 * 7'sh58) + $signed({{3{fc2_n8_p1_sh[18]}}, fc2_n8_p1_sh}); // weight -0.0390625
-            fc2_n8_t0_1_d1 <= $signed({fc2_n8_p2[24], fc2_n8_p2}) + $signed({{2{fc2_n8_p3[23]}}, fc2_n8_p3});
-            fc2_n8_t1_1_a_d1 <= $signed({fc2_n8_p4[22], fc2_n8_p4}) + (fc2_in_5 * 9'sd145); // weight 0.1416015625
-            fc2_n8_t1_1_b_d1 <= $signed({fc2_n8_p6[22], fc2_n8_p6}) + $signed({{2{fc2_n8_p7[21]}}, fc2_n8_p7});
-            fc2_n8_t0_4_d1 <= $signed({{3{fc2_n8_p8[21]}}, fc2_n8_p8}) + $signed({fc2_n8_p9[23], fc2_n8_p9});
-            fc2_n8_t1_2_b_d1 <= $signed({fc2_n8_p10[20], fc2_n8_p10}) + fc2_n8_p11;
-            fc2_n8_t1_3_a_d1 <= $signed({fc2_n8_p12[22], fc2_n8_p12}) + $signed({fc2_n8_p13[22], fc2_n8_p13});
-            fc2_n8_t1_3_b_d1 <= $signed({fc2_n8_p14[22], fc2_n8_p14}) + $signed({fc2_n8_p15[22], fc2_n8_p15});
-            fc2_n8_t1_4_a_d1 <= $signed({{6{fc2_n8_p16_sh[17]}}, fc2_n8_p16_sh}) + (fc2_in_17 * 9'sh123); // weight -0.2158203125
-            fc2_n8_t1_4_b_d1 <= (fc2_in_18 * 9'sd181) + $signed({fc2_n8_p19[22], fc2_n8_p19}); // weight 0.1767578125
-            fc2_n8_t1_5_a_d1 <= $signed({fc2_n8_p20[23], fc2_n8_p20}) + $signed({fc2_n8_p21[23], fc2_n8_p21});
-            fc2_n8_t1_5_b_d1 <= $signed({{5{fc2_n8_p22[18]}}, fc2_n8_p22}) + (fc2_in_23 * 9'sd198); // weight 0.193359375
-            fc2_n8_t0_12_d1 <= (fc2_in_24 * 8'sd68) + $signed({{5{fc2_n8_p25[17]}}, fc2_n8_p25}); // weight 0.06640625
-            fc2_n8_t1_6_b_d1 <= (fc2_in_26 * 6'sd24) + $signed({{2{fc2_n8_p27[18]}}, fc2_n8_p27}); // weight 0.0234375
-            fc2_n8_t1_7_a_d1 <= $signed({{4{fc2_n8_p28[19]}}, fc2_n8_p28}) + (fc2_in_29 * 9'sd173); // weight 0.1689453125
-            fc2_n8_t1_7_b_d1 <= $signed({{6{fc2_n8_p30_sh[17]}}, fc2_n8_p30_sh}) + (fc2_in_31 * 9'sd160); // weight 0.15625
-            fc2_n8_t1_8_a_d1 <= $signed({{2{fc2_n8_p32[22]}}, fc2_n8_p32}) + (fc2_in_33 * 10'sh2f2); // weight -0.263671875
-            fc2_n8_t1_8_b_d1 <= $signed({{2{fc2_n8_p34[22]}}, fc2_n8_p34}) + $signed({fc2_n8_p35[23], fc2_n8_p35});
-            fc2_n8_t1_9_a_d1 <= $signed({{4{fc2_n8_p36[19]}}, fc2_n8_p36}) + (fc2_in_37 * 9'sd174); // weight 0.169921875
-            fc2_n8_t1_9_b_d1 <= $signed({fc2_n8_p38[23], fc2_n8_p38}) + $signed({fc2_n8_p39[23], fc2_n8_p39});
-            fc2_n8_t1_10_a_d1 <= (fc2_in_40 * 9'sd172) + $signed({{5{fc2_n8_p41_sh[18]}}, fc2_n8_p41_sh}); // weight 0.16796875
-            fc2_n8_t1_10_b_d1 <= $signed({fc2_n8_p42[23], fc2_n8_p42}) + $signed({fc2_n8_p43[23], fc2_n8_p43});
-            fc2_n8_t1_11_a_d1 <= $signed({{2{fc2_n8_p44[23]}}, fc2_n8_p44}) + (fc2_in_45 * 11'sh539); // weight -0.6943359375
-            fc2_n8_t1_11_b_d1 <= fc2_n8_t0_23;
-            fc2_n8_t1_12_a_d1 <= $signed({fc2_n8_p48[23], fc2_n8_p48}) + $signed({fc2_n8_p49[23], fc2_n8_p49});
-            fc2_n8_t1_12_b_d1 <= (fc2_in_50 * 9'sd152) + $signed({fc2_n8_p51[22], fc2_n8_p51}); // weight 0.1484375
-            fc2_n8_t1_13_a_d1 <= $signed({fc2_n8_p52[22], fc2_n8_p52}) + (fc2_in_53 * 9'sh153); // weight -0.1689453125
-            fc2_n8_t1_13_b_d1 <= $signed({fc2_n8_p54[22], fc2_n8_p54}) + $signed({{2{fc2_n8_p55[21]}}, fc2_n8_p55});
-            fc2_n8_t0_28_d1 <= $signed({{2{fc2_n8_p56[22]}}, fc2_n8_p56}) + $signed({fc2_n8_p57[23], fc2_n8_p57});
-            fc2_n8_t1_14_b_d1 <= (fc2_in_58 * 9'sd140) + $signed({{2{fc2_n8_p59[21]}}, fc2_n8_p59}); // weight 0.13671875
-            fc2_n8_t1_15_a_d1 <= $signed({{3{fc2_n8_p60[20]}}, fc2_n8_p60}) + (fc2_in_61 * 9'sh17b); // weight -0.1298828125
-            fc2_n8_t1_15_b_d1 <= $signed({{2{fc2_n8_p62[21]}}, fc2_n8_p62}) + (fc2_in_63 * 9'sd211); // weight 0.2060546875
-            fc2_n8_t5_0_a_d1 <= $signed({fc2_n8_t3_0[26], fc2_n8_t3_0}) + $signed({fc2_n8_t3_1[26], fc2_n8_t3_1});
-            fc2_n8_t4_1_d1 <= $signed({fc2_n8_t3_2[27], fc2_n8_t3_2}) + $signed({{2{fc2_n8_t3_3[26]}}, fc2_n8_t3_3});
-            fc2_n9_t1_0_a_d1 <= (fc2_in_0 * 9'sh174) + fc2_n9_t0_0_b; // weight -0.13671875
-            fc2_n9_t0_1_d1 <= (fc2_in_2 * 11'sd564) + $signed({{3{fc2_n9_p3[22]}}, fc2_n9_p3}); // weight 0.55078125
-            fc2_n9_t1_1_a_d1 <= $signed({{2{fc2_n9_p4[21]}}, fc2_n9_p4}) + (fc2_in_5 * 9'sh132); // weight -0.201171875
-            fc2_n9_t1_1_b_d1 <= $signed({fc2_n9_p6[20], fc2_n9_p6}) + $signed({fc2_n9_p7[20], fc2_n9_p7});
-            fc2_n9_t1_2_a_d1 <= $signed({{2{fc2_n9_p8[22]}}, fc2_n9_p8}) + $signed({fc2_n9_p9[23], fc2_n9_p9});
-            fc2_n9_t1_2_b_d1 <= $signed({fc2_n9_p10[23], fc2_n9_p10}) + $signed({fc2_n9_p11[23], fc2_n9_p11});
-            fc2_n9_t1_3_a_d1 <= (fc2_in_12 * 9'sd159) + $signed({{3{fc2_n9_p13[20]}}, fc2_n9_p13}); // weight 0.1552734375
-            fc2_n9_t1_3_b_d1 <= (-fc2_n9_p14_e) + $signed({{2{fc2_n9_p15_neg[21]}}, fc2_n9_p15_neg});
-            fc2_n9_t1_4_a_d1 <= $signed({fc2_n9_p16[23], fc2_n9_p16}) + $signed({{2{fc2_n9_p17[22]}}, fc2_n9_p17});
-            fc2_n9_t1_4_b_d1 <= (fc2_in_18 * 10'sd355) + $signed({{5{fc2_n9_p19[19]}}, fc2_n9_p19}); // weight 0.3466796875
-            fc2_n9_t0_10_d1 <= $signed({fc2_n9_p20[23], fc2_n9_p20}) + $signed({{3{fc2_n9_p21[21]}}, fc2_n9_p21});
-            fc2_n9_t1_5_b_d1 <= (fc2_in_22 * 9'sd182) + $signed({{4{fc2_n9_p23[19]}}, fc2_n9_p23}); // weight 0.177734375
-            fc2_n9_t1_6_a_d1 <= $signed({fc2_n9_p24[23], fc2_n9_p24}) + $signed({fc2_n9_p25[23], fc2_n9_p25});
-            fc2_n9_t1_6_b_d1 <= (fc2_in_26 * 9'sh13b) + $signed({{2{fc2_n9_p27[21]}}, fc2_n9_p27}); // weight -0.1923828125
-            fc2_n9_t1_7_a_d1 <= $signed({{5{fc2_n9_p28[18]}}, fc2_n9_p28}) + (fc2_in_29 * 9'sd158); // weight 0.154296875
-            fc2_n9_t1_7_b_d1 <= (fc2_in_30 * 9'sh167) + $signed({{2{fc2_n9_p31[21]}}, fc2_n9_p31}); // weight -0.1494140625
-            fc2_n9_t1_8_a_d1 <= $signed({fc2_n9_p32[22], fc2_n9_p32}) + (fc2_in_33 * 9'sd142); // weight 0.138671875
-            fc2_n9_t1_8_b_d1 <= $signed({fc2_n9_p34[22], fc2_n9_p34}) + $signed({{3{fc2_n9_p35[20]}}, fc2_n9_p35});
-            fc2_n9_t1_9_a_d1 <= $signed({{2{fc2_n9_p36[21]}}, fc2_n9_p36}) + (fc2_in_37 * 9'sd159); // weight 0.1552734375
-            fc2_n9_t1_9_b_d1 <= $signed({{3{fc2_n9_p38[20]}}, fc2_n9_p38}) + (fc2_in_39 * 9'sd162); // weight 0.158203125
-            fc2_n9_t1_10_a_d1 <= (fc2_in_40 * 9'sd217) + $signed({{2{fc2_n9_p41[21]}}, fc2_n9_p41}); // weight 0.2119140625
-            fc2_n9_t1_10_b_d1 <= $signed({{3{fc2_n9_p42[21]}}, fc2_n9_p42}) + (fc2_in_43 * 10'sd275); // weight 0.2685546875
-            fc2_n9_t1_11_a_d1 <= $signed({fc2_n9_p44[20], fc2_n9_p44}) + $signed({{2{fc2_n9_p45[19]}}, fc2_n9_p45});
-            fc2_n9_t0_23_d1 <= $signed({{2{fc2_n3_p46[21]}}, fc2_n3_p46}) + (fc2_in_47 * 9'sd178); // weight 0.173828125
-            fc2_n9_t1_12_a_d1 <= $signed({{5{fc2_n9_p48[18]}}, fc2_n9_p48}) + (fc2_in_49 * 9'sh172); // weight -0.138671875
-            fc2_n9_t1_12_b_d1 <= $signed({{3{fc2_n9_p50[20]}}, fc2_n9_p50}) + $signed({fc2_n9_p51[22], fc2_n9_p51});
-            fc2_n9_t0_26_d1 <= $signed({fc2_n9_p52[23], fc2_n9_p52}) + $signed({fc2_n9_p53[23], fc2_n9_p53});
-            fc2_n9_t1_13_b_d1 <= $signed({{3{fc2_n9_p54[20]}}, fc2_n9_p54}) + $signed({fc2_n9_p55[22], fc2_n9_p55});
-            fc2_n9_t1_14_a_d1 <= $signed({fc2_n9_p56[22], fc2_n9_p56}) + (fc2_in_57 * 9'sh16b); // weight -0.1455078125
-            fc2_n9_t1_14_b_d1 <= $signed({fc2_n9_p58[23], fc2_n9_p58}) + $signed({fc2_n9_p59[23], fc2_n9_p59});
-            fc2_n9_t1_15_a_d1 <= (fc2_in_60 * 9'sd130) + $signed({{6{fc2_n9_p61[17]}}, fc2_n9_p61}); // weight 0.126953125
-            fc2_n9_t1_15_b_d1 <= $signed({fc2_n9_p62[22], fc2_n9_p62}) + $signed({fc2_n9_p63[22], fc2_n9_p63});
-            fc2_n9_t4_0_d1 <= $signed({fc2_n9_t3_0[27], fc2_n9_t3_0}) + $signed({fc2_n9_t3_1[27], fc2_n9_t3_1});
-            fc2_n9_t5_0_b_d1 <= $signed({fc2_n9_t3_2[26], fc2_n9_t3_2}) + $signed({fc2_n9_t3_3[26], fc2_n9_t3_3});
-            fc2_n10_t1_0_a_d1 <= $signed({fc2_n10_p0[23], fc2_n10_p0}) + $signed({{2{fc2_n10_p1[22]}}, fc2_n10_p1});
-            fc2_n10_t1_0_b_d1 <= $signed({fc2_n10_p2[24], fc2_n10_p2}) + $signed({{2{fc2_n10_p3[23]}}, fc2_n10_p3});
-            fc2_n10_t1_1_a_d1 <= $signed({{2{fc2_n10_p4[22]}}, fc2_n10_p4}) + $signed({fc2_n10_p5[23], fc2_n10_p5});
-            fc2_n10_t1_1_b_d1 <= $signed({fc2_n10_p6[23], fc2_n10_p6}) + $signed({fc2_n10_p7[23], fc2_n10_p7});
-            fc2_n10_t1_2_a_d1 <= (fc2_in_8 * 8'sh9f) + $signed({{2{fc2_n10_p9[20]}}, fc2_n10_p9}); // weight -0.0947265625
-            fc2_n10_t1_2_b_d1 <= (fc2_in_10 * 9'sh173) + $signed({fc2_n10_p11[22], fc2_n10_p11}); // weight -0.1376953125
-            fc2_n10_t1_3_a_d1 <= $signed({{4{fc2_n10_p12[19]}}, fc2_n10_p12}) + (fc2_in_13 * 9'sh12b); // weight -0.2080078125
-            fc2_n10_t1_3_b_d1 <= (fc2_in_14 * 8'sd93) + $signed({{7{fc2_in_15[15]}}, fc2_in_15}); // weight 0.0908203125
-            fc2_n10_t1_4_a_d1 <= $signed({fc2_n10_p16[23], fc2_n10_p16}) + $signed({fc2_n10_p17[23], fc2_n10_p17});
-            fc2_n10_t1_4_b_d1 <= $signed({fc2_n10_p18[23], fc2_n10_p18}) + $signed({{2{fc2_n10_p19[22]}}, fc2_n10_p19});
-            fc2_n10_t1_5_a_d1 <= $signed({{4{fc2_n10_p20[18]}}, fc2_n10_p20}) + (fc2_in_21 * 8'sh9d); // weight -0.0966796875
-            fc2_n10_t1_5_b_d1 <= (fc2_in_22 * 8'sd91) + $signed({fc2_n10_p23[21], fc2_n10_p23}); // weight 0.0888671875
-            fc2_n10_t1_6_a_d1 <= $signed({{3{fc2_n10_p24[20]}}, fc2_n10_p24}) + (fc2_in_25 * 9'sh147); // weight -0.1806640625
-            fc2_n10_t1_6_b_d1 <= $signed({fc2_n10_p26[21], fc2_n10_p26}) + $signed({fc2_n10_p27[21], fc2_n10_p27});
-            fc2_n10_t1_7_a_d1 <= $signed({fc2_n10_p28[23], fc2_n10_p28}) + $signed({fc2_n10_p29[23], fc2_n10_p29});
-            fc2_n10_t0_15_d1 <= $signed({fc2_n10_p30[24], fc2_n10_p30}) + $signed({{2{fc2_n10_p31[23]}}, fc2_n10_p31});
-            fc2_n10_t1_8_a_d1 <= $signed({{3{fc2_n10_p32[21]}}, fc2_n10_p32}) + $signed({fc2_n10_p33[23], fc2_n10_p33});
-            fc2_n10_t1_8_b_d1 <= $signed({fc2_n10_p34[22], fc2_n10_p34}) + $signed({fc2_n10_p35[22], fc2_n10_p35});
-            fc2_n10_t1_9_a_d1 <= (fc2_in_36 * 9'sh179) + $signed({{3{fc2_n10_p37[20]}}, fc2_n10_p37}); // weight -0.1318359375
-            fc2_n10_t1_9_b_d1 <= $signed({fc2_n10_p38[22], fc2_n10_p38}) + $signed({{4{fc2_n10_p39[19]}}, fc2_n10_p39});
-            fc2_n10_t1_10_a_d1 <= $signed({fc2_n10_p40[23], fc2_n10_p40}) + $signed({{2{fc2_n10_p41[22]}}, fc2_n10_p41});
-            fc2_n10_t1_10_b_d1 <= (fc2_in_42 * 10'sh2ed) + $signed({{4{fc2_n10_p43[20]}}, fc2_n10_p43}); // weight -0.2685546875
-            fc2_n10_t1_11_a_d1 <= $signed({fc2_n10_p44[23], fc2_n10_p44}) + $signed({fc2_n10_p45[23], fc2_n10_p45});
-            fc2_n10_t1_11_b_d1 <= $signed({fc2_n10_p46[22], fc2_n10_p46}) + $signed({{2{fc2_n10_p47[21]}}, fc2_n10_p47});
-            fc2_n10_t1_12_a_d1 <= (fc2_in_48 * 9'sd214) + $signed({{3{fc2_n10_p49_sh[20]}}, fc2_n10_p49_sh}); // weight 0.208984375
-            fc2_n10_t1_12_b_d1 <= $signed({fc2_n10_p50[23], fc2_n10_p50}) + $signed({fc2_n10_p51[23], fc2_n10_p51});
-            fc2_n10_t0_26_d1 <= $signed({fc2_n10_p52[23], fc2_n10_p52}) + $signed({{2{fc2_n10_p53[22]}}, fc2_n10_p53});
-            fc2_n10_t1_13_b_d1 <= $signed({fc2_n10_p54[21], fc2_n10_p54}) + (fc2_in_55 * 8'shbe); // weight -0.064453125
-            fc2_n10_t1_14_a_d1 <= $signed({fc2_n10_p56[23], fc2_n10_p56}) + $signed({fc2_n10_p57[23], fc2_n10_p57});
-            fc2_n10_t1_14_b_d1 <= fc2_n0_p58 + $signed({{2{fc2_n10_p59[21]}}, fc2_n10_p59});
-            fc2_n10_t1_15_a_d1 <= $signed({fc2_n10_p60[22], fc2_n10_p60}) + $signed({fc2_n10_p61[22], fc2_n10_p61});
-            fc2_n10_t1_15_b_d1 <= (fc2_in_62 * 10'sd332) + $signed({{3{fc2_n10_p63[21]}}, fc2_n10_p63}); // weight 0.32421875
-            fc2_n10_t5_0_a_d1 <= $signed({fc2_n10_t3_0[27], fc2_n10_t3_0}) + $signed({fc2_n10_t3_1[27], fc2_n10_t3_1});
-            fc2_n10_t5_0_b_d1 <= $signed({{2{fc2_n10_t3_2[26]}}, fc2_n10_t3_2}) + $signed({fc2_n10_t3_3[27], fc2_n10_t3_3});
-            fc2_n11_t1_0_a_d1 <= $signed({{2{fc2_n11_p0[22]}}, fc2_n11_p0}) + $signed({fc2_n11_p1[23], fc2_n11_p1});
-            fc2_n11_t1_0_b_d1 <= (fc2_in_2 * 10'sh270) + $signed({{2{fc2_n11_p3[22]}}, fc2_n11_p3}); // weight -0.390625
-            fc2_n11_t1_1_a_d1 <= $signed({fc2_n11_p4[21], fc2_n11_p4}) + (fc2_in_5 * 8'sd78); // weight 0.076171875
-            fc2_n11_t1_1_b_d1 <= $signed({{2{fc2_n11_p6[21]}}, fc2_n11_p6}) + (fc2_in_7 * 9'sh170); // weight -0.140625
-            fc2_n11_t1_2_a_d1 <= $signed({{3{fc2_n11_p8[20]}}, fc2_n11_p8}) + (fc2_in_9 * 9'sh148); // weight -0.1796875
-            fc2_n11_t1_2_b_d1 <= (fc2_in_10 * 9'sd134) + $signed({{4{fc2_n11_p11[19]}}, fc2_n11_p11}); // weight 0.130859375
-            fc2_n11_t1_3_a_d1 <= $signed({{5{fc2_n11_p12[18]}}, fc2_n11_p12}) + (fc2_in_13 * 9'sd139); // weight 0.1357421875
-            fc2_n11_t1_3_b_d1 <= $signed({{2{fc2_n11_p14[21]}}, fc2_n11_p14}) + (fc2_in_15 * 9'sh12e); // weight -0.205078125
-            fc2_n11_t1_4_a_d1 <= $signed({fc2_n11_p16[23], fc2_n11_p16}) + $signed({{2{fc2_n11_p17[22]}}, fc2_n11_p17});
-            fc2_n11_t1_4_b_d1 <= (fc2_in_18 * 10'sh2e0) + $signed({{2{fc2_n11_p19[22]}}, fc2_n11_p19}); // weight -0.28125
-            fc2_n11_t1_5_a_d1 <= $signed({fc2_n11_p20[21], fc2_n11_p20}) + (fc2_in_21 * 8'sd68); // weight 0.06640625
-            fc2_n11_t1_5_b_d1 <= $signed({{3{fc2_n11_p22[20]}}, fc2_n11_p22}) + (fc2_in_23 * 9'sh12c); // weight -0.20703125
-            fc2_n11_t1_6_a_d1 <= $signed({fc2_n11_p24[23], fc2_n11_p24}) + $signed({fc2_n11_p25[23], fc2_n11_p25});
-            fc2_n11_t1_6_b_d1 <= $signed({fc2_n7_p26[23], fc2_n7_p26}) + (fc2_in_27 * 10'sd286); // weight 0.279296875
-            fc2_n11_t0_14_d1 <= $signed({fc2_n11_p28[23], fc2_n11_p28}) + $signed({fc2_n11_p29[23], fc2_n11_p29});
-            fc2_n11_t1_7_b_d1 <= $signed({fc2_n11_p30[21], fc2_n11_p30}) + (fc2_in_31 * 8'shbc); // weight -0.06640625
-            fc2_n11_t1_8_a_d1 <= $signed({fc2_n11_p32[22], fc2_n11_p32}) + $signed({fc2_n11_p33[22], fc2_n11_p33});
-            fc2_n11_t0_17_d1 <= $signed({{3{fc2_n11_p34[21]}}, fc2_n11_p34}) + $signed({fc2_n11_p35[23], fc2_n11_p35});
-            fc2_n11_t1_9_a_d1 <= (fc2_in_36 * 9'sd191) + $signed({{2{fc2_n11_p37[21]}}, fc2_n11_p37}); // weight 0.1865234375
-            fc2_n11_t1_9_b_d1 <= (fc2_in_38 * 9'sh17d) + $signed({{2{fc2_n11_p39[21]}}, fc2_n11_p39}); // weight -0.1279296875
-            fc2_n11_t1_10_a_d1 <= (fc2_in_40 * 9'sh179) + $signed({fc2_n11_p41[22], fc2_n11_p41}); // weight -0.1318359375
-            fc2_n11_t1_10_b_d1 <= (fc2_in_42 * 9'sh11a) + $signed({{4{fc2_n11_p43[19]}}, fc2_n11_p43}); // weight -0.224609375
-            fc2_n11_t1_11_a_d1 <= $signed({fc2_n11_p44[23], fc2_n11_p44}) + $signed({{2{fc2_n11_p45[22]}}, fc2_n11_p45});
-            fc2_n11_t1_11_b_d1 <= $signed({fc2_n11_p46[23], fc2_n11_p46}) + $signed({fc2_n11_p47[23], fc2_n11_p47});
-            fc2_n11_t1_12_a_d1 <= (fc2_in_48 * 9'sh16c) + $signed({fc2_n11_p49[22], fc2_n11_p49}); // weight -0.14453125
-            fc2_n11_t1_12_b_d1 <= $signed({{2{fc2_n11_p50[21]}}, fc2_n11_p50}) + $signed({fc2_n11_p51_sh[22], fc2_n11_p51_sh});
-            fc2_n11_t1_13_a_d1 <= (fc2_in_52 * 8'sd105) + $signed({{3{fc2_n11_p53[19]}}, fc2_n11_p53}); // weight 0.1025390625
-            fc2_n11_t1_13_b_d1 <= $signed({{3{fc2_n11_p54[20]}}, fc2_n11_p54}) + (fc2_in_55 * 9'sd197); // weight 0.1923828125
-            fc2_n11_t1_14_a_d1 <= $signed({{2{fc2_n11_p56[22]}}, fc2_n11_p56}) + $signed({fc2_n11_p57[23], fc2_n11_p57});
-            fc2_n11_t1_14_b_d1 <= $signed({{2{fc2_n11_p58[21]}}, fc2_n11_p58}) + (fc2_in_59 * 9'sd186); // weight 0.181640625
-            fc2_n11_t1_15_a_d1 <= $signed({{2{fc2_n11_p61[22]}}, fc2_n11_p61}) + $signed({fc2_n11_p62[23], fc2_n11_p62});
-            fc2_n11_t1_15_b_d1 <= fc2_n11_p63 + 24'shfc3c00;
-            fc2_n11_t4_0_d1 <= $signed({{2{fc2_n11_t3_0[26]}}, fc2_n11_t3_0}) + $signed({fc2_n11_t3_1[27], fc2_n11_t3_1});
-            fc2_n11_t5_0_b_d1 <= $signed({fc2_n11_t3_2[26], fc2_n11_t3_2}) + $signed({fc2_n11_t3_3[26], fc2_n11_t3_3});
-            fc2_n12_t1_0_a_d1 <= $signed({fc2_n12_p0[23], fc2_n12_p0}) + $signed({{2{fc2_n12_p1[22]}}, fc2_n12_p1});
-            fc2_n12_t1_0_b_d1 <= (fc2_in_2 * 10'sd388) + $signed({{2{fc2_n12_p3[22]}}, fc2_n12_p3}); // weight 0.37890625
-            fc2_n12_t1_1_a_d1 <= $signed({{2{fc2_n12_p4[22]}}, fc2_n12_p4}) + $signed({fc2_n12_p5[23], fc2_n12_p5});
-            fc2_n12_t1_1_b_d1 <= $signed({fc2_n12_p6[23], fc2_n12_p6}) + $signed({fc2_n12_p7[23], fc2_n12_p7});
-            fc2_n12_t1_2_a_d1 <= $signed({{2{fc2_n12_p8[21]}}, fc2_n12_p8}) + $signed({fc2_n12_p9[22], fc2_n12_p9});
-            fc2_n12_t1_2_b_d1 <= $signed({{3{fc2_n12_p10[20]}}, fc2_n12_p10}) + (fc2_in_11 * 9'sd194); // weight 0.189453125
-            fc2_n12_t1_3_a_d1 <= $signed({fc2_n12_p12[22], fc2_n12_p12}) + (fc2_in_13 * 9'sd131); // weight 0.1279296875
-            fc2_n12_t1_3_b_d1 <= (fc2_in_14 * 9'sh176) + $signed({fc2_n12_p15[22], fc2_n12_p15}); // weight -0.134765625
-            fc2_n12_t1_4_a_d1 <= $signed({fc2_n12_p16[23], fc2_n12_p16}) + $signed({fc2_n12_p17[23], fc2_n12_p17});
-            fc2_n12_t0_9_d1 <= $signed({fc2_n12_p18[24], fc2_n12_p18}) + $signed({{2{fc2_n12_p19[23]}}, fc2_n12_p19});
-            fc2_n12_t1_5_a_d1 <= $signed({{6{fc2_n12_p20[17]}}, fc2_n12_p20}) + (fc2_in_21 * 9'sh140); // weight -0.1875
-            fc2_n12_t1_5_b_d1 <= (fc2_in_22 * 8'sha4) + $signed({{2{fc2_n12_p23[20]}}, fc2_n12_p23}); // weight -0.08984375
-            fc2_n12_t0_12_d1 <= $signed({fc2_n12_p24[23], fc2_n12_p24}) + $signed({{2{fc2_n12_p25[22]}}, fc2_n12_p25});
-            fc2_n12_t1_6_b_d1 <= $signed({fc2_n12_p26[22], fc2_n12_p26}) + fc2_n1_p27;
-            fc2_n12_t1_7_a_d1 <= (fc2_in_28 * 9'sh175) + $signed({{4{fc2_n12_p29[19]}}, fc2_n12_p29}); // weight -0.1357421875
-            fc2_n12_t1_7_b_d1 <= $signed({{3{fc2_n12_p30[21]}}, fc2_n12_p30}) + (fc2_in_31 * 10'sh2b6); // weight -0.322265625
-            fc2_n12_t1_8_a_d1 <= $signed({{4{fc2_n12_p32[19]}}, fc2_n12_p32}) + (fc2_in_33 * 9'sd223); // weight 0.2177734375
-            fc2_n12_t0_17_d1 <= $signed({{2{fc2_n12_p34[22]}}, fc2_n12_p34}) + $signed({fc2_n12_p35[23], fc2_n12_p35});
-            fc2_n12_t1_9_a_d1 <= (fc2_in_36 * 8'sha7) + $signed({{2{fc2_n12_p37_neg[20]}}, fc2_n12_p37_neg}); // weight -0.0869140625
-            fc2_n12_t0_19_d1 <= $signed({{5{fc2_n12_p38[19]}}, fc2_n12_p38}) + (fc2_in_39 * 10'sd260); // weight 0.25390625
-            fc2_n12_t1_10_a_d1 <= $signed({{2{fc2_n12_p40[21]}}, fc2_n12_p40}) + (fc2_in_41 * 9'sd175); // weight 0.1708984375
-            fc2_n12_t1_10_b_d1 <= (fc2_in_42 * 8'shb6) + $signed({{3{fc2_n12_p43[19]}}, fc2_n12_p43}); // weight -0.072265625
-            fc2_n12_t1_11_a_d1 <= $signed({fc2_n12_p44[21], fc2_n12_p44}) + $signed({fc2_n12_p45[21], fc2_n12_p45});
-            fc2_n12_t0_23_d1 <= $signed({{2{fc2_n12_p46[22]}}, fc2_n12_p46}) + $signed({fc2_n12_p47[23], fc2_n12_p47});
-            fc2_n12_t1_12_a_d1 <= $signed({fc2_n12_p48[23], fc2_n12_p48}) + $signed({{2{fc2_n12_p49[22]}}, fc2_n12_p49});
-            fc2_n12_t1_12_b_d1 <= $signed({{3{fc2_n12_p50[20]}}, fc2_n12_p50}) + fc2_n3_p51;
-            fc2_n12_t1_13_a_d1 <= (fc2_in_52 * 9'sh15c) + $signed({{2{fc2_n12_p53[21]}}, fc2_n12_p53}); // weight -0.16015625
-            fc2_n12_t1_13_b_d1 <= (fc2_in_54 * 8'sd78) + $signed({{3{fc2_n12_p55[19]}}, fc2_n12_p55}); // weight 0.076171875
-            fc2_n12_t1_14_a_d1 <= (fc2_in_56 * 10'sh2c5) + $signed({{2{fc2_n12_p57[22]}}, fc2_n12_p57}); // weight -0.3076171875
-            fc2_n12_t1_14_b_d1 <= $signed({{2{fc2_n12_p58[22]}}, fc2_n12_p58}) + fc2_n12_t0_29_b;
-            fc2_n12_t1_15_a_d1 <= $signed({fc2_n12_p60[22], fc2_n12_p60}) + $signed({fc2_n12_p61[22], fc2_n12_p61});
-            fc2_n12_t1_15_b_d1 <= $signed({{2{fc2_n12_p62[21]}}, fc2_n12_p62}) + $signed({fc2_n12_p63[22], fc2_n12_p63});
-            fc2_n12_t4_0_d1 <= $signed({fc2_n12_t3_0[27], fc2_n12_t3_0}) + $signed({fc2_n12_t3_1[27], fc2_n12_t3_1});
-            fc2_n12_t5_0_b_d1 <= $signed({fc2_n12_t3_2[26], fc2_n12_t3_2}) + $signed({fc2_n12_t3_3[26], fc2_n12_t3_3});
-            fc2_n13_t1_0_a_d1 <= $signed({{2{fc2_n13_p0[21]}}, fc2_n13_p0}) + $signed({fc2_n13_p1[22], fc2_n13_p1});
-            fc2_n13_t0_1_d1 <= $signed({fc2_n13_p2[23], fc2_n13_p2}) + $signed({{2{fc2_n13_p3[22]}}, fc2_n13_p3});
-            fc2_n13_t1_1_a_d1 <= (fc2_in_4 * 9'sd139) + $signed({{4{fc2_n13_p5[19]}}, fc2_n13_p5}); // weight 0.1357421875
-            fc2_n13_t0_3_d1 <= fc2_n13_t0_3_a + $signed({{2{fc2_n13_p7[22]}}, fc2_n13_p7});
-            fc2_n13_t1_2_a_d1 <= (fc2_in_8 * 9'sd150) + $signed({fc2_n13_p9[22], fc2_n13_p9}); // weight 0.146484375
-            fc2_n13_t1_2_b_d1 <= $signed({fc2_n13_p10[23], fc2_n13_p10}) + $signed({fc2_n13_p11[23], fc2_n13_p11});
-            fc2_n13_t1_3_a_d1 <= (fc2_in_12 * 9'sh177) + $signed({{2{fc2_n13_p13[21]}}, fc2_n13_p13}); // weight -0.1337890625
-            fc2_n13_t1_3_b_d1 <= $signed({fc2_n13_p14[23], fc2_n13_p14}) + $signed({fc2_n13_p15[23], fc2_n13_p15});
-            fc2_n13_t1_4_a_d1 <= $signed({{3{fc2_n13_p16[21]}}, fc2_n13_p16}) + $signed({fc2_n13_p17[23], fc2_n13_p17});
-            fc2_n13_t1_4_b_d1 <= $signed({fc2_n13_p18[23], fc2_n13_p18}) + $signed({{4{fc2_n13_p19[20]}}, fc2_n13_p19});
-            fc2_n13_t1_5_a_d1 <= $signed({fc2_n13_p20[23], fc2_n13_p20}) + $signed({fc2_n13_p21[23], fc2_n13_p21});
-            fc2_n13_t1_5_b_d1 <= $signed({fc2_n13_p22[23], fc2_n13_p22}) + (fc2_in_23 * 10'sh2da); // weight -0.287109375
-            fc2_n13_t0_12_d1 <= $signed({{2{fc2_n13_p24[22]}}, fc2_n13_p24}) + $signed({fc2_n13_p25[23], fc2_n13_p25});
-            fc2_n13_t1_6_b_d1 <= $signed({fc2_n13_p26[21], fc2_n13_p26}) + $signed({{2{fc2_n13_p27[20]}}, fc2_n13_p27});
-            fc2_n13_t1_7_a_d1 <= (fc2_in_28 * 9'sd175) + $signed({{2{fc2_n13_p29[21]}}, fc2_n13_p29}); // weight 0.1708984375
-            fc2_n13_t1_7_b_d1 <= $signed({{3{fc2_n13_p30[18]}}, fc2_n13_p30}) + $signed({fc2_n13_p31[20], fc2_n13_p31});
-            fc2_n13_t1_8_a_d1 <= (fc2_in_32 * 9'sh13e) + $signed({{2{fc2_n13_p33[21]}}, fc2_n13_p33}); // weight -0.189453125
-            fc2_n13_t1_8_b_d1 <= (fc2_in_34 * 8'sd113) + $signed({{3{fc2_n13_p35[19]}}, fc2_n13_p35}); // weight 0.1103515625
-            fc2_n13_t1_9_a_d1 <= fc2_n13_p36 + $signed({fc2_n13_p37[22], fc2_n13_p37});
-            fc2_n13_t1_9_b_d1 <= $signed({{2{fc2_n13_p38[22]}}, fc2_n13_p38}) + $signed({fc2_n13_p39[23], fc2_n13_p39});
-            fc2_n13_t0_20_d1 <= $signed({fc2_n13_p40[23], fc2_n13_p40}) + $signed({fc2_n13_p41[23], fc2_n13_p41});
-            fc2_n13_t1_10_b_d1 <= $signed({{3{fc2_n13_p42[19]}}, fc2_n13_p42}) + (fc2_in_43 * 8'sd86); // weight 0.083984375
-            fc2_n13_t1_11_a_d1 <= $signed({{2{fc2_n13_p44[22]}}, fc2_n13_p44}) + (fc2_in_45 * 10'sh2ff); // weight -0.2509765625
-            fc2_n13_t1_11_b_d1 <= $signed({fc2_n13_p46[23], fc2_n13_p46}) + $signed({{2{fc2_n13_p47[22]}}, fc2_n13_p47});
-            fc2_n13_t1_12_a_d1 <= (fc2_in_48 * 10'sh2e8) + $signed({{2{fc2_n13_p49[22]}}, fc2_n13_p49}); // weight -0.2734375
-            fc2_n13_t1_12_b_d1 <= $signed({{4{fc2_n13_p50[19]}}, fc2_n13_p50}) + (fc2_in_51 * 9'sd203); // weight 0.1982421875
-            fc2_n13_t1_13_a_d1 <= (fc2_in_52 * 9'sd137) + $signed({{2{fc2_n13_p53[21]}}, fc2_n13_p53}); // weight 0.1337890625
-            fc2_n13_t1_13_b_d1 <= $signed({{2{fc2_n13_p54[20]}}, fc2_n13_p54}) + (fc2_in_55 * 8'shbf); // weight -0.0634765625
-            fc2_n13_t1_14_a_d1 <= $signed({fc2_n13_p56[23], fc2_n13_p56}) + $signed({fc2_n13_p57[23], fc2_n13_p57});
-            fc2_n13_t1_14_b_d1 <= $signed({fc2_n13_p58[23], fc2_n13_p58}) + fc2_n12_t0_29_b;
-            fc2_n13_t1_15_a_d1 <= fc2_n1_t0_30_a + $signed({fc2_n13_p61[23], fc2_n13_p61});
-            fc2_n13_t1_15_b_d1 <= $signed({fc2_n13_p62[22], fc2_n13_p62}) + $signed({fc2_n13_p63[22], fc2_n13_p63});
-            fc2_n13_t5_0_a_d1 <= $signed({fc2_n13_t3_0[26], fc2_n13_t3_0}) + $signed({fc2_n13_t3_1[26], fc2_n13_t3_1});
-            fc2_n13_t4_1_d1 <= $signed({{2{fc2_n13_t3_2[26]}}, fc2_n13_t3_2}) + $signed({fc2_n13_t3_3[27], fc2_n13_t3_3});
-            fc2_n14_t1_0_a_d1 <= $signed({{6{fc2_n14_p0[18]}}, fc2_n14_p0}) + (fc2_in_1 * 10'sh2f3); // weight -0.2626953125
-            fc2_n14_t1_0_b_d1 <= (fc2_in_2 * 10'sh2ee) + $signed({fc2_n14_p3[23], fc2_n14_p3}); // weight -0.267578125
-            fc2_n14_t1_1_a_d1 <= $signed({fc2_n14_p4[23], fc2_n14_p4}) + $signed({fc2_n14_p5[23], fc2_n14_p5});
-            fc2_n14_t1_1_b_d1 <= $signed({{2{fc2_n14_p6[22]}}, fc2_n14_p6}) + $signed({fc2_n14_p7[23], fc2_n14_p7});
-            fc2_n14_t1_2_a_d1 <= (fc2_in_8 * 9'sd135) + $signed({{4{fc2_n14_p9[19]}}, fc2_n14_p9}); // weight 0.1318359375
-            fc2_n14_t1_2_b_d1 <= $signed({fc2_n14_p10[22], fc2_n14_p10}) + $signed({{2{fc2_n14_p11[21]}}, fc2_n14_p11});
-            fc2_n14_t1_3_a_d1 <= $signed({{2{fc2_n14_p12[21]}}, fc2_n14_p12}) + (fc2_in_13 * 9'sh178); // weight -0.1328125
-            fc2_n14_t1_3_b_d1 <= $signed({fc2_n14_p14[21], fc2_n14_p14}) + $signed({fc2_n14_p15[21], fc2_n14_p15});
-            fc2_n14_t1_4_a_d1 <= (fc2_in_16 * 8'sd111) + $signed({{4{fc2_n14_p17[18]}}, fc2_n14_p17}); // weight 0.1083984375
-            fc2_n14_t0_9_d1 <= $signed({fc2_n14_p18[24], fc2_n14_p18}) + $signed({{2{fc2_n14_p19[23]}}, fc2_n14_p19});
-            fc2_n14_t1_5_a_d1 <= fc2_n14_t0_10_a + (fc2_in_21 * 9'sd207); // weight 0.2021484375
-            fc2_n14_t1_5_b_d1 <= $signed({fc2_n14_p22[22], fc2_n14_p22}) + $signed({fc2_n14_p23[22], fc2_n14_p23});
-            fc2_n14_t1_6_a_d1 <= (fc2_in_24 * 9'sh163) + $signed({{4{fc2_n7_p25[19]}}, fc2_n7_p25}); // weight -0.1533203125
-            fc2_n14_t0_13_d1 <= $signed({{2{fc2_n14_p26[22]}}, fc2_n14_p26}) + $signed({fc2_n14_p27[23], fc2_n14_p27});
-            fc2_n14_t1_7_a_d1 <= $signed({fc2_n14_p28[23], fc2_n14_p28}) + $signed({fc2_n14_p29[23], fc2_n14_p29});
-            fc2_n14_t1_7_b_d1 <= (fc2_in_30 * 10'sh2a2) + $signed({{2{fc2_n14_p31_sh[22]}}, fc2_n14_p31_sh}); // weight -0.341796875
-            fc2_n14_t1_8_a_d1 <= $signed({fc2_n14_p32[23], fc2_n14_p32}) + $signed({fc2_n14_p33[23], fc2_n14_p33});
-            fc2_n14_t1_8_b_d1 <= $signed({fc2_n14_p34[23], fc2_n14_p34}) + $signed({{2{fc2_n14_p35[22]}}, fc2_n14_p35});
-            fc2_n14_t1_9_a_d1 <= $signed({{2{fc2_n14_p36[22]}}, fc2_n14_p36}) + $signed({fc2_n14_p37[23], fc2_n14_p37});
-            fc2_n14_t1_9_b_d1 <= $signed({fc2_n14_p38[23], fc2_n14_p38}) + $signed({fc2_n14_p39[23], fc2_n14_p39});
-            fc2_n14_t1_10_a_d1 <= $signed({fc2_n14_p40[23], fc2_n14_p40}) + $signed({fc2_n14_p41[23], fc2_n14_p41});
-            fc2_n14_t1_10_b_d1 <= $signed({fc2_n14_p42[23], fc2_n14_p42}) + $signed({fc2_n14_p43[23], fc2_n14_p43});
-            fc2_n14_t0_22_d1 <= $signed({{3{fc2_n14_p44[22]}}, fc2_n14_p44}) + (fc2_in_45 * 11'sd549); // weight 0.5361328125
-            fc2_n14_t1_11_b_d1 <= $signed({fc2_n14_p46[23], fc2_n14_p46}) + fc2_n0_t0_23_b;
-            fc2_n14_t1_12_a_d1 <= $signed({fc2_n14_p48[23], fc2_n14_p48}) + $signed({fc2_n14_p50[23], fc2_n14_p50});
-            fc2_n14_t1_12_b_d1 <= $signed({{2{fc2_n14_p51[22]}}, fc2_n14_p51}) + $signed({fc2_n14_p52[23], fc2_n14_p52});
-            fc2_n14_t1_13_a_d1 <= $signed({fc2_n14_p53[23], fc2_n14_p53}) + $signed({fc2_n14_p54_neg[23], fc2_n14_p54_neg});
-            fc2_n14_t1_13_b_d1 <= $signed({fc2_n14_p55[23], fc2_n14_p55}) + $signed({{2{fc2_n14_p56[22]}}, fc2_n14_p56});
-            fc2_n14_t1_14_a_d1 <= $signed({{2{fc2_n14_p57[21]}}, fc2_n14_p57}) + $signed({fc2_n14_p58[22], fc2_n14_p58});
-            fc2_n14_t1_14_b_d1 <= $signed({fc2_n14_p59[22], fc2_n14_p59}) + (fc2_in_60 * 9'sd164); // weight 0.16015625
-            fc2_n14_t0_30_d1 <= $signed({fc2_n14_p61[23], fc2_n14_p61}) + $signed({fc2_n14_p62[23], fc2_n14_p62});
-            fc2_n14_t1_15_b_d1 <= $signed({{2{fc2_n14_p63[17]}}, fc2_n14_p63}) + 20'sd420864; // bias 0.4013671875
-            fc2_n14_t5_0_a_d1 <= $signed({{2{fc2_n14_t3_0[26]}}, fc2_n14_t3_0}) + $signed({fc2_n14_t3_1[27], fc2_n14_t3_1});
-            fc2_n14_t5_0_b_d1 <= $signed({fc2_n14_t3_2[27], fc2_n14_t3_2}) + $signed({fc2_n14_t3_3[27], fc2_n14_t3_3});
-            fc2_n15_t1_0_a_d1 <= (fc2_in_0 * 9'sd144) + $signed({{2{fc2_n15_p1[21]}}, fc2_n15_p1}); // weight 0.140625
-            fc2_n15_t1_0_b_d1 <= (fc2_in_2 * 10'sh27b) + $signed({{3{fc2_n15_p3[21]}}, fc2_n15_p3}); // weight -0.3798828125
-            fc2_n15_t1_1_a_d1 <= $signed({fc2_n5_p4[23], fc2_n5_p4}) + $signed({fc2_n15_p5[23], fc2_n15_p5});
-            fc2_n15_t1_1_b_d1 <= $signed({fc2_n15_p6[23], fc2_n15_p6}) + $signed({fc2_n15_p7[23], fc2_n15_p7});
-            fc2_n15_t1_2_a_d1 <= fc2_n15_p8 + $signed({{2{fc2_n15_p9[21]}}, fc2_n15_p9});
-            fc2_n15_t1_2_b_d1 <= $signed({fc2_n15_p10_sh[22], fc2_n15_p10_sh}) + $signed({fc2_n15_p11[22], fc2_n15_p11});
-            fc2_n15_t1_3_a_d1 <= $signed({{3{fc2_n15_p12[20]}}, fc2_n15_p12}) + (fc2_in_13 * 9'sd184); // weight 0.1796875
-            fc2_n15_t0_7_d1 <= $signed({fc2_n15_p14[23], fc2_n15_p14}) + $signed({{2{fc2_n15_p15[22]}}, fc2_n15_p15});
-            fc2_n15_t1_4_a_d1 <= (fc2_in_16 * 8'shb1) + $signed({fc2_n15_p17[21], fc2_n15_p17}); // weight -0.0771484375
-            fc2_n15_t1_4_b_d1 <= (fc2_in_18 * 10'sh256) + $signed({{4{fc2_n15_p19[20]}}, fc2_n15_p19}); // weight -0.416015625
-            fc2_n15_t1_5_a_d1 <= (fc2_in_20 * 9'sh16c) + $signed({{5{fc2_n15_p21[18]}}, fc2_n15_p21}); // weight -0.14453125
-            fc2_n15_t1_5_b_d1 <= $signed({fc2_n15_p22[22], fc2_n15_p22}) + (fc2_in_23 * 9'sh147); // weight -0.1806640625
-            fc2_n15_t1_6_a_d1 <= (fc2_in_24 * 8'sd73) + $signed({{2{fc2_n15_p25[20]}}, fc2_n15_p25}); // weight 0.0712890625
-            fc2_n15_t0_13_d1 <= $signed({{2{fc2_n15_p26[22]}}, fc2_n15_p26}) + $signed({fc2_n15_p27[23], fc2_n15_p27});
-            fc2_n15_t1_7_a_d1 <= $signed({fc2_n15_p28[20], fc2_n15_p28}) + (fc2_in_29 * 7'sd36); // weight 0.03515625
-            fc2_n15_t0_15_d1 <= $signed({fc2_n15_p30[23], fc2_n15_p30}) + $signed({fc2_n15_p31[23], fc2_n15_p31});
-            fc2_n15_t1_8_a_d1 <= $signed({fc2_n15_p32[23], fc2_n15_p32}) + $signed({{2{fc2_n15_p33[22]}}, fc2_n15_p33});
-            fc2_n15_t1_8_b_d1 <= $signed({{2{fc2_n15_p34[22]}}, fc2_n15_p34}) + $signed({fc2_n15_p35[23], fc2_n15_p35});
-            fc2_n15_t1_9_a_d1 <= (fc2_in_36 * 9'sd231) + $signed({{3{fc2_n15_p37[20]}}, fc2_n15_p37}); // weight 0.2255859375
-            fc2_n15_t1_9_b_d1 <= $signed({fc2_n15_p38[23], fc2_n15_p38}) + $signed({fc2_n15_p39[23], fc2_n15_p39});
-            fc2_n15_t1_10_a_d1 <= (fc2_in_40 * 9'sh161) + $signed({{5{fc2_n15_p41_neg[18]}}, fc2_n15_p41_neg}); // weight -0.1552734375
-            fc2_n15_t1_10_b_d1 <= $signed({{2{fc2_n15_p42[21]}}, fc2_n15_p42}) + $signed({fc2_n15_p43[22], fc2_n15_p43});
-            fc2_n15_t0_22_d1 <= $signed({fc2_n15_p44[22], fc2_n15_p44}) + $signed({{2{fc2_n15_p45[21]}}, fc2_n15_p45});
-            fc2_n15_t1_11_b_d1 <= $signed({{2{fc2_n15_p46[20]}}, fc2_n15_p46}) + (fc2_in_47 * 8'shba); // weight -0.068359375
-            fc2_n15_t1_12_a_d1 <= (fc2_in_48 * 9'sd223) + $signed({{2{fc2_n15_p49[21]}}, fc2_n15_p49}); // weight 0.2177734375
-            fc2_n15_t1_12_b_d1 <= $signed({{4{fc2_n15_p50_sh[16]}}, fc2_n15_p50_sh}) + (fc2_in_51 * 6'sh2d); // weight -0.0185546875
-            fc2_n15_t1_13_a_d1 <= (fc2_in_52 * 9'sd186) + $signed({fc2_n15_p53[22], fc2_n15_p53}); // weight 0.181640625
-            fc2_n15_t1_13_b_d1 <= (fc2_in_54 * 9'sd152) + $signed({{6{fc2_n15_p55[17]}}, fc2_n15_p55}); // weight 0.1484375
-            fc2_n15_t1_14_a_d1 <= $signed({{2{fc2_n15_p56[21]}}, fc2_n15_p56}) + $signed({fc2_n15_p57[22], fc2_n15_p57});
-            fc2_n15_t1_14_b_d1 <= (fc2_in_58 * 9'sh141) + $signed({{2{fc2_n15_p59[21]}}, fc2_n15_p59}); // weight -0.1865234375
-            fc2_n15_t1_15_a_d1 <= $signed({{2{fc2_n15_p60[21]}}, fc2_n15_p60}) + fc2_n15_t0_30_b;
-            fc2_n15_t1_15_b_d1 <= $signed({fc2_n15_p62[23], fc2_n15_p62}) + $signed({fc2_n11_p63[23], fc2_n11_p63});
-            fc2_n15_t5_0_a_d1 <= fc2_n15_t4_0;
-            fc2_n15_t5_0_b_d1 <= $signed({fc2_n15_t3_2[26], fc2_n15_t3_2}) + $signed({fc2_n15_t3_3[26], fc2_n15_t3_3});
-            fc2_n16_t1_0_a_d1 <= (fc2_in_0 * 8'sd104) + $signed({{3{fc2_n16_p1[19]}}, fc2_n16_p1}); // weight 0.1015625
-            fc2_n16_t1_0_b_d1 <= (fc2_in_2 * 10'sd396) + $signed({{4{fc2_n16_p3[20]}}, fc2_n16_p3}); // weight 0.38671875
-            fc2_n16_t1_1_a_d1 <= $signed({fc2_n16_p4[22], fc2_n16_p4}) + $signed({fc2_n16_p5[22], fc2_n16_p5});
-            fc2_n16_t1_1_b_d1 <= $signed({{2{fc2_n16_p6[21]}}, fc2_n16_p6}) + $signed({fc2_n16_p7[22], fc2_n16_p7});
-            fc2_n16_t1_2_a_d1 <= (fc2_in_8 * 8'sd102) + $signed({{3{fc2_n16_p9[19]}}, fc2_n16_p9}); // weight 0.099609375
-            fc2_n16_t1_2_b_d1 <= (fc2_in_10 * 9'sd135) + $signed({fc2_n16_p11[22], fc2_n16_p11}); // weight 0.1318359375
-            fc2_n16_t0_6_d1 <= $signed({fc2_n16_p12[23], fc2_n16_p12}) + $signed({fc2_n16_p13[23], fc2_n16_p13});
-            fc2_n16_t1_3_b_d1 <= $signed({fc2_n16_p14[21], fc2_n16_p14}) + $signed({{2{fc2_n16_p15[20]}}, fc2_n16_p15});
-            fc2_n16_t1_4_a_d1 <= (fc2_in_16 * 9'sd231) + $signed({{4{fc2_n16_p17_sh[19]}}, fc2_n16_p17_sh}); // weight 0.2255859375
-            fc2_n16_t1_4_b_d1 <= $signed({{2{fc2_n16_p18[21]}}, fc2_n16_p18}) + (fc2_in_19 * 9'sh14f); // weight -0.1728515625
-            fc2_n16_t0_10_d1 <= $signed({fc2_n16_p20[22], fc2_n16_p20}) + $signed({fc2_n16_p21[22], fc2_n16_p21});
-            fc2_n16_t1_5_b_d1 <= $signed({fc2_n16_p22[21], fc2_n16_p22}) + $signed({fc2_n16_p23[21], fc2_n16_p23});
-            fc2_n16_t1_6_a_d1 <= $signed({fc2_n16_p24[22], fc2_n16_p24}) + (fc2_in_25 * 9'sd173); // weight 0.1689453125
-            fc2_n16_t1_6_b_d1 <= $signed({{4{fc2_n16_p26[18]}}, fc2_n16_p26}) + (fc2_in_27 * 8'sd102); // weight 0.099609375
-            fc2_n16_t0_14_d1 <= $signed({fc2_n16_p28[23], fc2_n16_p28}) + $signed({fc2_n16_p29[23], fc2_n16_p29});
-            fc2_n16_t1_7_b_d1 <= $signed({{3{fc2_n4_p30[19]}}, fc2_n4_p30}) + (fc2_in_31 * 8'sh8f); // weight -0.1103515625
-            fc2_n16_t1_8_a_d1 <= $signed({fc2_n16_p32[23], fc2_n16_p32}) + (fc2_in_33 * 10'sd293); // weight 0.2861328125
-            fc2_n16_t1_8_b_d1 <= (fc2_in_34 * 9'sd194) + $signed({{2{fc2_n16_p35[21]}}, fc2_n16_p35}); // weight 0.189453125
-            fc2_n16_t1_9_a_d1 <= (fc2_in_36 * 9'sh11f) + $signed({{7{fc2_n16_p37_neg[16]}}, fc2_n16_p37_neg}); // weight -0.2197265625
-            fc2_n16_t1_9_b_d1 <= $signed({fc2_n16_p38[22], fc2_n16_p38}) + (fc2_in_39 * 9'sd156); // weight 0.15234375
-            fc2_n16_t1_10_a_d1 <= fc2_n16_t0_20_a + $signed({fc2_n16_p41[22], fc2_n16_p41});
-            fc2_n16_t1_10_b_d1 <= $signed({{3{fc2_n16_p42[21]}}, fc2_n16_p42}) + $signed({fc2_n16_p43[23], fc2_n16_p43});
-            fc2_n16_t0_22_d1 <= $signed({{3{fc2_n7_p44[21]}}, fc2_n7_p44}) + $signed({fc2_n16_p45[23], fc2_n16_p45});
-            fc2_n16_t1_11_b_d1 <= (fc2_in_46 * 9'sh153) + $signed({{2{fc2_n16_p47[21]}}, fc2_n16_p47}); // weight -0.1689453125
-            fc2_n16_t0_24_d1 <= $signed({{2{fc2_n16_p48[22]}}, fc2_n16_p48}) + $signed({fc2_n16_p49[23], fc2_n16_p49});
-            fc2_n16_t1_12_b_d1 <= $signed({fc2_n16_p50[21], fc2_n16_p50}) + $signed({{2{fc2_n16_p51[20]}}, fc2_n16_p51});
-            fc2_n16_t1_13_a_d1 <= $signed({{2{fc2_n16_p52[22]}}, fc2_n16_p52}) + fc2_n5_t0_26_b;
-            fc2_n16_t1_13_b_d1 <= $signed({{2{fc2_n16_p54[22]}}, fc2_n16_p54}) + $signed({fc2_n16_p55[23], fc2_n16_p55});
-            fc2_n16_t1_14_a_d1 <= (fc2_in_56 * 9'sd153) + $signed({{2{fc2_n16_p57[21]}}, fc2_n16_p57}); // weight 0.1494140625
-            fc2_n16_t0_29_d1 <= $signed({{2{fc2_n16_p58[22]}}, fc2_n16_p58}) + fc2_n16_t0_29_b;
-            fc2_n16_t1_15_a_d1 <= (fc2_in_60 * 9'sh160) + fc2_n15_t0_30_b; // weight -0.15625
-            fc2_n16_t1_15_b_d1 <= (fc2_in_62 * 9'sd136) + $signed({{3{fc2_n16_p63[20]}}, fc2_n16_p63}); // weight 0.1328125
-            fc2_n16_t5_0_a_d1 <= $signed({fc2_n16_t3_0[26], fc2_n16_t3_0}) + $signed({fc2_n16_t3_1[26], fc2_n16_t3_1});
-            fc2_n16_t5_0_b_d1 <= fc2_n16_t4_1;
-            fc2_n17_t1_0_a_d1 <= $signed({{2{fc2_n17_p0[21]}}, fc2_n17_p0}) + $signed({fc2_n17_p1[22], fc2_n17_p1});
-            fc2_n17_t1_0_b_d1 <= $signed({fc2_n17_p2[22], fc2_n17_p2}) + $signed({fc2_n17_p3[22], fc2_n17_p3});
-            fc2_n17_t1_1_a_d1 <= $signed({fc2_n17_p4[23], fc2_n17_p4}) + $signed({fc2_n17_p5[23], fc2_n17_p5});
-            fc2_n17_t1_1_b_d1 <= $signed({fc2_n17_p6[23], fc2_n17_p6}) + $signed({fc2_n17_p7[23], fc2_n17_p7});
-            fc2_n17_t1_2_a_d1 <= $signed({{3{fc2_n17_p8[21]}}, fc2_n17_p8}) + $signed({fc2_n17_p9[23], fc2_n17_p9});
-            fc2_n17_t1_2_b_d1 <= $signed({fc2_n17_p10[23], fc2_n17_p10}) + $signed({{2{fc2_n17_p11[22]}}, fc2_n17_p11});
-            fc2_n17_t1_3_a_d1 <= $signed({{2{fc2_n17_p12[20]}}, fc2_n17_p12}) + $signed({fc2_n17_p13[21], fc2_n17_p13});
-            fc2_n17_t0_7_d1 <= $signed({fc2_n17_p14[23], fc2_n17_p14}) + $signed({fc2_n17_p15[23], fc2_n17_p15});
-            fc2_n17_t1_4_a_d1 <= $signed({fc2_n17_p16_neg[23], fc2_n17_p16_neg}) + $signed({fc2_n17_p17[23], fc2_n17_p17});
-            fc2_n17_t1_4_b_d1 <= $signed({{2{fc2_n17_p18[22]}}, fc2_n17_p18}) + $signed({fc2_n17_p19[23], fc2_n17_p19});
-            fc2_n17_t1_5_a_d1 <= $signed({fc2_n17_p20[23], fc2_n17_p20}) + $signed({{2{fc2_n17_p21[22]}}, fc2_n17_p21});
-            fc2_n17_t1_5_b_d1 <= $signed({fc2_n17_p22[23], fc2_n17_p22}) + $signed({fc2_n17_p23[23], fc2_n17_p23});
-            fc2_n17_t0_12_d1 <= $signed({{2{fc2_n17_p24[22]}}, fc2_n17_p24}) + $signed({fc2_n17_p25[23], fc2_n17_p25});
-            fc2_n17_t1_6_b_d1 <= $signed({fc2_n17_p26[22], fc2_n17_p26}) + $signed({fc2_n17_p27[22], fc2_n17_p27});
-            fc2_n17_t1_7_a_d1 <= (fc2_in_28 * 8'sd86) + $signed({{2{fc2_n17_p29[20]}}, fc2_n17_p29}); // weight 0.083984375
-            fc2_n17_t1_7_b_d1 <= $signed({{2{fc2_n12_p30[21]}}, fc2_n12_p30}) + (fc2_in_31 * 9'sh153); // weight -0.1689453125
-            fc2_n17_t1_8_a_d1 <= $signed({{2{fc2_n17_p32[21]}}, fc2_n17_p32}) + (fc2_in_33 * 9'sh148); // weight -0.1796875
-            fc2_n17_t1_8_b_d1 <= $signed({fc2_n17_p34[23], fc2_n17_p34}) + $signed({fc2_n17_p35[23], fc2_n17_p35});
-            fc2_n17_t0_18_d1 <= $signed({fc2_n17_p36[23], fc2_n17_p36}) + $signed({{2{fc2_n17_p37[22]}}, fc2_n17_p37});
-            fc2_n17_t1_9_b_d1 <= $signed({fc2_n17_p38[22], fc2_n17_p38}) + $signed({{2{fc2_n17_p39[21]}}, fc2_n17_p39});
-            fc2_n17_t1_10_a_d1 <= fc2_n16_t0_20_a + $signed({fc2_n17_p41[22], fc2_n17_p41});
-            fc2_n17_t1_10_b_d1 <= $signed({{5{fc2_n17_p42_neg[18]}}, fc2_n17_p42_neg}) + (fc2_in_43 * 9'sd150); // weight 0.146484375
-            fc2_n17_t1_11_a_d1 <= $signed({{3{fc2_n17_p44[20]}}, fc2_n17_p44}) + (fc2_in_45 * 9'sd134); // weight 0.130859375
-            fc2_n17_t0_23_d1 <= $signed({fc2_n17_p46[23], fc2_n17_p46}) + $signed({{2{fc2_n17_p47[22]}}, fc2_n17_p47});
-            fc2_n17_t0_24_d1 <= $signed({fc2_n17_p48[23], fc2_n17_p48}) + $signed({{2{fc2_n17_p49[22]}}, fc2_n17_p49});
-            fc2_n17_t1_12_b_d1 <= $signed({fc2_n17_p50[22], fc2_n17_p50}) + $signed({{4{fc2_n17_p51_neg[19]}}, fc2_n17_p51_neg});
-            fc2_n17_t1_13_a_d1 <= $signed({fc2_n17_p52[23], fc2_n17_p52}) + fc2_n17_t0_26_b;
-            fc2_n17_t1_13_b_d1 <= $signed({fc2_n17_p54[23], fc2_n17_p54}) + $signed({fc2_n17_p55[23], fc2_n17_p55});
-            fc2_n17_t1_14_a_d1 <= fc2_n17_t0_28_a + $signed({fc2_n17_p57[22], fc2_n17_p57});
-            fc2_n17_t1_14_b_d1 <= $signed({fc2_n17_p58[23], fc2_n17_p58}) + $signed({fc2_n17_p59[23], fc2_n17_p59});
-            fc2_n17_t1_15_a_d1 <= $signed({{4{fc2_n17_p60[19]}}, fc2_n17_p60}) + (fc2_in_61 * 9'sh15f); // weight -0.1572265625
-            fc2_n17_t1_15_b_d1 <= (fc2_in_62 * 9'sd177) + $signed({{5{fc2_n17_p63[18]}}, fc2_n17_p63}); // weight 0.1728515625
-            fc2_n17_t5_0_a_d1 <= $signed({fc2_n17_t3_0[26], fc2_n17_t3_0}) + $signed({fc2_n17_t3_1[26], fc2_n17_t3_1});
-            fc2_n17_t5_0_b_d1 <= fc2_n17_t4_1;
-            fc2_n18_t1_0_a_d1 <= (fc2_in_0 * 9'sh136) + $signed({{3{fc2_n18_p1[20]}}, fc2_n18_p1}); // weight -0.197265625
-            fc2_n18_t1_0_b_d1 <= $signed({fc2_n18_p2[23], fc2_n18_p2}) + fc2_n1_t0_1_b;
-            fc2_n18_t1_1_a_d1 <= $signed({fc2_n18_p4[21], fc2_n18_p4}) + (fc2_in_5 * 8'sd74); // weight 0.072265625
-            fc2_n18_t1_1_b_d1 <= (fc2_in_6 * 9'sh15a) + $signed({{3{fc2_n18_p7[20]}}, fc2_n18_p7}); // weight -0.162109375
-            fc2_n18_t1_2_a_d1 <= $signed({fc2_n18_p8[23], fc2_n18_p8}) + $signed({fc2_n18_p9[23], fc2_n18_p9});
-            fc2_n18_t1_2_b_d1 <= $signed({{3{fc2_n18_p10_neg[20]}}, fc2_n18_p10_neg}) + (fc2_in_11 * 9'sd148); // weight 0.14453125
-            fc2_n18_t1_3_a_d1 <= $signed({{4{fc2_n18_p12[19]}}, fc2_n18_p12}) + (fc2_in_13 * 9'sh17d); // weight -0.1279296875
-            fc2_n18_t0_7_d1 <= $signed({fc2_n18_p14[23], fc2_n18_p14}) + $signed({fc2_n4_p15[23], fc2_n4_p15});
-            fc2_n18_t1_4_a_d1 <= (fc2_in_16 * 9'sd219) + $signed({{6{fc2_n18_p17[17]}}, fc2_n18_p17}); // weight 0.2138671875
-            fc2_n18_t1_4_b_d1 <= fc2_n1_t0_9_a + $signed({{2{fc2_n6_p19[22]}}, fc2_n6_p19});
-            fc2_n18_t1_5_a_d1 <= (fc2_in_20 * 8'sd73) + $signed({fc2_n18_p21[21], fc2_n18_p21}); // weight 0.0712890625
-            fc2_n18_t0_11_d1 <= $signed({{3{fc2_n18_p22[21]}}, fc2_n18_p22}) + $signed({fc2_n18_p23[23], fc2_n18_p23});
-            fc2_n18_t1_6_a_d1 <= $signed({fc2_n18_p24[22], fc2_n18_p24}) + (fc2_in_25 * 9'sh17c); // weight -0.12890625
-            fc2_n18_t1_6_b_d1 <= (fc2_in_26 * 9'sd187) + $signed({{7{fc2_n18_p27_neg[16]}}, fc2_n18_p27_neg}); // weight 0.1826171875
-            fc2_n18_t1_7_a_d1 <= $signed({fc2_n18_p28[22], fc2_n18_p28}) + $signed({{3{fc2_n18_p29[20]}}, fc2_n18_p29});
-            fc2_n18_t1_7_b_d1 <= $signed({fc2_n18_p30[23], fc2_n18_p30}) + $signed({fc2_n18_p31[23], fc2_n18_p31});
-            fc2_n18_t1_8_a_d1 <= $signed({fc2_n18_p32[23], fc2_n18_p32}) + $signed({fc2_n18_p33[23], fc2_n18_p33});
-            fc2_n18_t1_8_b_d1 <= $signed({{6{fc2_n18_p34[18]}}, fc2_n18_p34}) + (fc2_in_35 * 10'sd264); // weight 0.2578125
-            fc2_n18_t1_9_a_d1 <= $signed({{2{fc2_n18_p36[21]}}, fc2_n18_p36}) + $signed({fc2_n18_p37[22], fc2_n18_p37});
-            fc2_n18_t0_19_d1 <= $signed({fc2_n18_p38[23], fc2_n18_p38}) + $signed({{2{fc2_n18_p39[22]}}, fc2_n18_p39});
-            fc2_n18_t1_10_a_d1 <= (fc2_in_40 * 9'sh12f) + $signed({{3{fc2_n18_p41[20]}}, fc2_n18_p41}); // weight -0.2041015625
-            fc2_n18_t1_10_b_d1 <= (fc2_in_42 * 9'sh162) + $signed({{7{fc2_n18_p43_neg[16]}}, fc2_n18_p43_neg}); // weight -0.154296875
-            fc2_n18_t1_11_a_d1 <= fc2_n9_p44 + $signed({{2{fc2_n18_p45[18]}}, fc2_n18_p45});
-            fc2_n18_t0_23_d1 <= $signed({fc2_n18_p46[23], fc2_n18_p46}) + $signed({fc2_n18_p47[23], fc2_n18_p47});
-            fc2_n18_t1_12_a_d1 <= $signed({fc2_n18_p48[23], fc2_n18_p48}) + $signed({fc2_n18_p50[23], fc2_n18_p50});
-            fc2_n18_t1_12_b_d1 <= $signed({fc2_n18_p51[23], fc2_n18_p51}) + $signed({fc2_n18_p52[23], fc2_n18_p52});
-            fc2_n18_t1_13_a_d1 <= fc2_n17_t0_26_b + $signed({fc2_n18_p54[23], fc2_n18_p54});
-            fc2_n18_t1_13_b_d1 <= $signed({fc2_n18_p55[23], fc2_n18_p55}) + $signed({fc2_n18_p56[23], fc2_n18_p56});
-            fc2_n18_t1_14_a_d1 <= $signed({fc2_n18_p57[23], fc2_n18_p57}) + $signed({fc2_n18_p58[23], fc2_n18_p58});
-            fc2_n18_t1_14_b_d1 <= $signed({{2{fc2_n18_p59[21]}}, fc2_n18_p59}) + (fc2_in_60 * 9'sh13f); // weight -0.1884765625
-            fc2_n18_t0_30_d1 <= $signed({{3{fc2_n18_p61[20]}}, fc2_n18_p61}) + (fc2_in_62 * 9'sd174); // weight 0.169921875
-            fc2_n18_t1_15_b_d1 <= (fc2_in_63 * 7'sh5d) + 22'sd340992; // weight -0.0341796875
-            fc2_n18_t5_0_a_d1 <= $signed({fc2_n18_t3_0[26], fc2_n18_t3_0}) + $signed({fc2_n18_t3_1[26], fc2_n18_t3_1});
-            fc2_n18_t5_0_b_d1 <= fc2_n18_t4_1;
-            fc2_n19_t1_0_a_d1 <= (fc2_in_0 * 7'sd61) + $signed({{4{fc2_n19_p1_neg[17]}}, fc2_n19_p1_neg}); // weight 0.0595703125
-            fc2_n19_t0_1_d1 <= $signed({fc2_n19_p2[22], fc2_n19_p2}) + $signed({fc2_n19_p3[22], fc2_n19_p3});
-            fc2_n19_t1_1_a_d1 <= $signed({{3{fc2_n19_p4[19]}}, fc2_n19_p4}) + (fc2_in_5 * 8'shaf); // weight -0.0791015625
-            fc2_n19_t0_3_d1 <= fc2_n13_t0_3_a + $signed({fc2_n19_p7[23], fc2_n19_p7});
-            fc2_n19_t1_2_a_d1 <= $signed({{3{fc2_n19_p8[21]}}, fc2_n19_p8}) + $signed({fc2_n19_p9[23], fc2_n19_p9});
-            fc2_n19_t1_2_b_d1 <= (fc2_in_10 * 9'sh14a) + $signed({{2{fc2_n8_p11[21]}}, fc2_n8_p11}); // weight -0.177734375
-            fc2_n19_t1_3_a_d1 <= $signed({fc2_n19_p12[22], fc2_n19_p12}) + (fc2_in_13 * 9'sh14c); // weight -0.17578125
-            fc2_n19_t1_3_b_d1 <= $signed({fc2_n19_p14[23], fc2_n19_p14}) + $signed({{2{fc2_n19_p15[22]}}, fc2_n19_p15});
-            fc2_n19_t0_8_d1 <= $signed({fc2_n19_p16[22], fc2_n19_p16}) + $signed({fc2_n19_p17[22], fc2_n19_p17});
-            fc2_n19_t1_4_b_d1 <= $signed({{3{fc2_n19_p18[19]}}, fc2_n19_p18}) + (fc2_in_19 * 8'sd92); // weight 0.08984375
-            fc2_n19_t1_5_a_d1 <= $signed({{2{fc2_n19_p20_sh[17]}}, fc2_n19_p20_sh}) + $signed({fc2_n15_p21[18], fc2_n15_p21});
-            fc2_n19_t0_11_d1 <= (fc2_in_22 * 9'sd158) + $signed({{2{fc2_n19_p23[21]}}, fc2_n19_p23}); // weight 0.154296875
-            fc2_n19_t1_6_a_d1 <= $signed({fc2_n19_p24[23], fc2_n19_p24}) + $signed({{2{fc2_n19_p25[22]}}, fc2_n19_p25});
-            fc2_n19_t1_6_b_d1 <= $signed({{2{fc2_n19_p26[22]}}, fc2_n19_p26}) + $signed({fc2_n19_p27[23], fc2_n19_p27});
-            fc2_n19_t1_7_a_d1 <= $signed({{2{fc2_n19_p28[21]}}, fc2_n19_p28}) + (fc2_in_29 * 9'sh155); // weight -0.1669921875
-            fc2_n19_t1_7_b_d1 <= (fc2_in_30 * 9'sh13c) + $signed({{4{fc2_n19_p31[19]}}, fc2_n19_p31}); // weight -0.19140625
-            fc2_n19_t1_8_a_d1 <= $signed({{3{fc2_n19_p32[20]}}, fc2_n19_p32}) + fc2_n19_p33;
-            fc2_n19_t1_8_b_d1 <= $signed({fc2_n19_p34[22], fc2_n19_p34}) + (fc2_in_35 * 9'sd157); // weight 0.1533203125
-            fc2_n19_t1_9_a_d1 <= $signed({fc2_n19_p36[22], fc2_n19_p36}) + $signed({fc2_n19_p37[22], fc2_n19_p37});
-            fc2_n19_t1_9_b_d1 <= $signed({fc2_n19_p38[23], fc2_n19_p38}) + $signed({fc2_n19_p39[23], fc2_n19_p39});
-            fc2_n19_t1_10_a_d1 <= $signed({{2{fc2_n19_p40[21]}}, fc2_n19_p40}) + (fc2_in_41 * 9'sd215); // weight 0.2099609375
-            fc2_n19_t1_10_b_d1 <= $signed({{2{fc2_n19_p42[20]}}, fc2_n19_p42}) + (fc2_in_43 * 8'sha3); // weight -0.0908203125
-            fc2_n19_t1_11_a_d1 <= $signed({fc2_n19_p44[23], fc2_n19_p44}) + $signed({fc2_n19_p45[23], fc2_n19_p45});
-            fc2_n19_t1_11_b_d1 <= $signed({{2{fc2_n19_p46[22]}}, fc2_n19_p46}) + $signed({fc2_n19_p47[23], fc2_n19_p47});
-            fc2_n19_t1_12_a_d1 <= $signed({fc2_n19_p48[20], fc2_n19_p48}) + $signed({fc2_n19_p49[20], fc2_n19_p49});
-            fc2_n19_t0_25_d1 <= $signed({fc2_n19_p50[23], fc2_n19_p50}) + $signed({{2{fc2_n19_p51[22]}}, fc2_n19_p51});
-            fc2_n19_t1_13_a_d1 <= $signed({fc2_n19_p52[23], fc2_n19_p52}) + $signed({fc2_n19_p53[23], fc2_n19_p53});
-            fc2_n19_t1_13_b_d1 <= $signed({{2{fc2_n19_p54[22]}}, fc2_n19_p54}) + $signed({fc2_n19_p55[23], fc2_n19_p55});
-            fc2_n19_t1_14_a_d1 <= (fc2_in_56 * 8'sha9) + $signed({{4{fc2_n19_p57[18]}}, fc2_n19_p57}); // weight -0.0849609375
-            fc2_n19_t0_29_d1 <= $signed({{2{fc2_n19_p58[22]}}, fc2_n19_p58}) + $signed({fc2_n19_p59[23], fc2_n19_p59});
-            fc2_n19_t1_15_a_d1 <= (fc2_in_60 * 9'sd160) + $signed({{3{fc2_n19_p61[20]}}, fc2_n19_p61}); // weight 0.15625
-            fc2_n19_t1_15_b_d1 <= $signed({fc2_n19_p62[23], fc2_n19_p62}) + $signed({fc2_n19_p63[23], fc2_n19_p63});
-            fc2_n19_t5_0_a_d1 <= $signed({fc2_n19_t3_0[26], fc2_n19_t3_0}) + $signed({fc2_n19_t3_1[26], fc2_n19_t3_1});
-            fc2_n19_t5_0_b_d1 <= $signed({fc2_n19_t3_2[26], fc2_n19_t3_2}) + $signed({fc2_n19_t3_3[26], fc2_n19_t3_3});
-            fc2_n20_t1_0_a_d1 <= $signed({fc2_n20_p0[22], fc2_n20_p0}) + (fc2_in_1 * 9'sd170); // weight 0.166015625
-            fc2_n20_t1_0_b_d1 <= (fc2_in_2 * 10'sd268) + $signed({fc2_n20_p3[23], fc2_n20_p3}); // weight 0.26171875
-            fc2_n20_t0_2_d1 <= $signed({{2{fc2_n20_p4[22]}}, fc2_n20_p4}) + $signed({fc2_n20_p5[23], fc2_n20_p5});
-            fc2_n20_t1_1_b_d1 <= $signed({fc2_n20_p6[22], fc2_n20_p6}) + (fc2_in_7 * 9'sh162); // weight -0.154296875
-            fc2_n20_t0_4_d1 <= $signed({{2{fc2_n20_p8[22]}}, fc2_n20_p8}) + $signed({fc2_n20_p9[23], fc2_n20_p9});
-            fc2_n20_t1_2_b_d1 <= $signed({fc2_n20_p10[22], fc2_n20_p10}) + $signed({fc2_n20_p11[22], fc2_n20_p11});
-            fc2_n20_t1_3_a_d1 <= (fc2_in_12 * 9'sh176) + $signed({{2{fc2_n20_p13[21]}}, fc2_n20_p13}); // weight -0.134765625
-            fc2_n20_t1_3_b_d1 <= $signed({fc2_n20_p14[22], fc2_n20_p14}) + (fc2_in_15 * 9'sh17b); // weight -0.1298828125
-            fc2_n20_t1_4_a_d1 <= $signed({fc2_n20_p16[22], fc2_n20_p16}) + $signed({fc2_n20_p17[22], fc2_n20_p17});
-            fc2_n20_t1_4_b_d1 <= $signed({{2{fc2_n20_p18_sh[21]}}, fc2_n20_p18_sh}) + $signed({fc2_n20_p19[22], fc2_n20_p19});
-            fc2_n20_t1_5_a_d1 <= $signed({{2{fc2_n20_p20[21]}}, fc2_n20_p20}) + $signed({fc2_n20_p21[22], fc2_n20_p21});
-            fc2_n20_t1_5_b_d1 <= $signed({{2{fc2_n20_p22[21]}}, fc2_n20_p22}) + (fc2_in_23 * 9'sh16a); // weight -0.146484375
-            fc2_n20_t1_6_a_d1 <= $signed({{2{fc2_n7_p24_neg[22]}}, fc2_n7_p24_neg}) + $signed({fc2_n20_p25[23], fc2_n20_p25});
-            fc2_n20_t1_6_b_d1 <= $signed({{4{fc2_n20_p26[20]}}, fc2_n20_p26}) + (fc2_in_27 * 10'sd300); // weight 0.29296875
-            fc2_n20_t1_7_a_d1 <= $signed({{5{fc2_n20_p28[18]}}, fc2_n20_p28}) + (fc2_in_29 * 9'sh171); // weight -0.1396484375
-            fc2_n20_t1_7_b_d1 <= (fc2_in_30 * 10'sd311) + $signed({{2{fc2_n20_p31[22]}}, fc2_n20_p31}); // weight 0.3037109375
-            fc2_n20_t1_8_a_d1 <= $signed({fc2_n20_p32[23], fc2_n20_p32}) + $signed({fc2_n19_p33[23], fc2_n19_p33});
-            fc2_n20_t1_8_b_d1 <= $signed({fc2_n20_p34[23], fc2_n20_p34}) + $signed({fc2_n20_p35[23], fc2_n20_p35});
-            fc2_n20_t1_9_a_d1 <= (fc2_in_36 * 8'sd105) + $signed({{2{fc2_n20_p37[20]}}, fc2_n20_p37}); // weight 0.1025390625
-            fc2_n20_t0_19_d1 <= $signed({fc2_n20_p38[23], fc2_n20_p38}) + $signed({{2{fc2_n20_p39[22]}}, fc2_n20_p39});
-            fc2_n20_t1_10_a_d1 <= (fc2_in_40 * 9'sh158) + $signed({{3{fc2_n20_p41[20]}}, fc2_n20_p41}); // weight -0.1640625
-            fc2_n20_t1_10_b_d1 <= (fc2_in_42 * 10'sd312) + $signed({fc2_n20_p43[23], fc2_n20_p43}); // weight 0.3046875
-            fc2_n20_t0_22_d1 <= $signed({{2{fc2_n20_p44[23]}}, fc2_n20_p44}) + $signed({fc2_n20_p45[24], fc2_n20_p45});
-            fc2_n20_t1_11_b_d1 <= $signed({fc2_n20_p46[20], fc2_n20_p46}) + $signed({fc2_n20_p47[20], fc2_n20_p47});
-            fc2_n20_t1_12_a_d1 <= $signed({{3{fc2_n20_p48[19]}}, fc2_n20_p48}) + $signed({fc2_n20_p49[21], fc2_n20_p49});
-            fc2_n20_t0_25_d1 <= $signed({{2{fc2_n20_p50[22]}}, fc2_n20_p50}) + $signed({fc2_n20_p51[23], fc2_n20_p51});
-            fc2_n20_t1_13_a_d1 <= $signed({{2{fc2_n20_p52[21]}}, fc2_n20_p52}) + (fc2_in_53 * 9'sh135); // weight -0.1982421875
-            fc2_n20_t1_13_b_d1 <= $signed({fc2_n20_p54[23], fc2_n20_p54}) + $signed({fc2_n20_p55[23], fc2_n20_p55});
-            fc2_n20_t1_14_a_d1 <= $signed({fc2_n20_p56[21], fc2_n20_p56}) + $signed({{2{fc2_n20_p57[20]}}, fc2_n20_p57});
-            fc2_n20_t1_14_b_d1 <= $signed({fc2_n20_p58[22], fc2_n20_p58}) + $signed({fc2_n20_p59[22], fc2_n20_p59});
-            fc2_n20_t1_15_a_d1 <= $signed({fc2_n20_p60[23], fc2_n20_p60}) + $signed({fc2_n20_p61[23], fc2_n20_p61});
-            fc2_n20_t1_15_b_d1 <= $signed({{2{fc2_n20_p62[21]}}, fc2_n20_p62}) + $signed({fc2_n20_p63[22], fc2_n20_p63});
-            fc2_n20_t5_0_a_d1 <= $signed({fc2_n20_t3_0[26], fc2_n20_t3_0}) + $signed({fc2_n20_t3_1[26], fc2_n20_t3_1});
-            fc2_n20_t4_1_d1 <= $signed({fc2_n20_t3_2[27], fc2_n20_t3_2}) + $signed({{2{fc2_n20_t3_3[26]}}, fc2_n20_t3_3});
-            fc2_n21_t1_0_a_d1 <= $signed({{3{fc2_n21_p0[20]}}, fc2_n21_p0}) + (fc2_in_1 * 9'sh14e); // weight -0.173828125
-            fc2_n21_t1_0_b_d1 <= $signed({fc2_n21_p2[23], fc2_n21_p2}) + $signed({fc2_n21_p3[23], fc2_n21_p3});
-            fc2_n21_t1_1_a_d1 <= $signed({fc2_n21_p4[22], fc2_n21_p4}) + $signed({fc2_n21_p5[22], fc2_n21_p5});
-            fc2_n21_t0_3_d1 <= $signed({fc2_n21_p6[23], fc2_n21_p6}) + $signed({{2{fc2_n21_p7[22]}}, fc2_n21_p7});
-            fc2_n21_t1_2_a_d1 <= fc2_n21_t0_4;
-            fc2_n21_t1_2_b_d1 <= $signed({{4{fc2_n21_p10[19]}}, fc2_n21_p10}) + (fc2_in_11 * 9'sd193); // weight 0.1884765625
-            fc2_n21_t1_3_a_d1 <= $signed({fc2_n21_p12[22], fc2_n21_p12}) + $signed({fc2_n21_p13[22], fc2_n21_p13});
-            fc2_n21_t1_3_b_d1 <= fc2_n9_p14_e + $signed({fc2_n21_p15[22], fc2_n21_p15});
-            fc2_n21_t1_4_a_d1 <= $signed({fc2_n21_p16[22], fc2_n21_p16}) + $signed({fc2_n21_p17[22], fc2_n21_p17});
-            fc2_n21_t1_4_b_d1 <= $signed({{3{fc2_n21_p18[20]}}, fc2_n21_p18}) + fc2_n21_p19;
-            fc2_n21_t1_5_a_d1 <= $signed({fc2_n21_p20[21], fc2_n21_p20}) + $signed({fc2_n21_p21[21], fc2_n21_p21});
-            fc2_n21_t0_11_d1 <= $signed({fc2_n21_p22[23], fc2_n21_p22}) + $signed({{3{fc2_n21_p23[21]}}, fc2_n21_p23});
-            fc2_n21_t0_12_d1 <= $signed({fc2_n21_p24[23], fc2_n21_p24}) + $signed({fc2_n21_p25[23], fc2_n21_p25});
-            fc2_n21_t1_6_b_d1 <= $signed({{2{fc2_n21_p26[21]}}, fc2_n21_p26}) + (fc2_in_27 * 9'sd167); // weight 0.1630859375
-            fc2_n21_t1_7_a_d1 <= $signed({fc2_n21_p28[23], fc2_n21_p28}) + $signed({{2{fc2_n21_p29[22]}}, fc2_n21_p29});
-            fc2_n21_t1_7_b_d1 <= $signed({fc2_n21_p30[22], fc2_n21_p30}) + $signed({fc2_n21_p31[22], fc2_n21_p31});
-            fc2_n21_t1_8_a_d1 <= $signed({{2{fc2_n21_p32[21]}}, fc2_n21_p32}) + (fc2_in_33 * 9'sh16c); // weight -0.14453125
-            fc2_n21_t1_8_b_d1 <= $signed({{2{fc2_n21_p34[21]}}, fc2_n21_p34}) + fc2_n8_p35;
-            fc2_n21_t0_18_d1 <= $signed({{3{fc2_n21_p36[21]}}, fc2_n21_p36}) + $signed({fc2_n21_p37[23], fc2_n21_p37});
-            fc2_n21_t1_9_b_d1 <= $signed({{2{fc2_n21_p38[20]}}, fc2_n21_p38}) + $signed({fc2_n21_p39[21], fc2_n21_p39});
-            fc2_n21_t1_10_a_d1 <= $signed({fc2_n21_p40[22], fc2_n21_p40}) + (fc2_in_41 * 9'sd177); // weight 0.1728515625
-            fc2_n21_t1_10_b_d1 <= $signed({fc2_n21_p42[23], fc2_n21_p42}) + $signed({{2{fc2_n21_p43[22]}}, fc2_n21_p43});
-            fc2_n21_t1_11_a_d1 <= $signed({{2{fc2_n21_p44[22]}}, fc2_n21_p44}) + (fc2_in_45 * 10'sd345); // weight 0.3369140625
-            fc2_n21_t1_11_b_d1 <= (fc2_in_46 * 8'sd83) + $signed({{4{fc2_n21_p47[18]}}, fc2_n21_p47}); // weight 0.0810546875
-            fc2_n21_t1_12_a_d1 <= (fc2_in_48 * 9'sh17c) + $signed({{2{fc2_n21_p49[21]}}, fc2_n21_p49}); // weight -0.12890625
-            fc2_n21_t1_12_b_d1 <= $signed({{2{fc2_n21_p50[21]}}, fc2_n21_p50}) + $signed({fc2_n21_p51[22], fc2_n21_p51});
-            fc2_n21_t1_13_a_d1 <= $signed({{4{fc2_n21_p52_sh[19]}}, fc2_n21_p52_sh}) + (fc2_in_53 * 9'sh155); // weight -0.1669921875
-            fc2_n21_t1_13_b_d1 <= $signed({{4{fc2_n21_p54[20]}}, fc2_n21_p54}) + (fc2_in_55 * 10'sh2a2); // weight -0.341796875
-            fc2_n21_t1_14_a_d1 <= $signed({fc2_n21_p56[20], fc2_n21_p56}) + $signed({{3{fc2_n19_p57[18]}}, fc2_n19_p57});
-            fc2_n21_t0_29_d1 <= $signed({{5{fc2_n21_p58[18]}}, fc2_n21_p58}) + (fc2_in_59 * 9'sd131); // weight 0.1279296875
-            fc2_n21_t1_15_a_d1 <= $signed({{2{fc2_n21_p60[21]}}, fc2_n21_p60}) + (fc2_in_61 * 9'sd164); // weight 0.16015625
-            fc2_n21_t1_15_b_d1 <= (fc2_in_62 * 9'sd179) + $signed({{3{fc2_n21_p63[20]}}, fc2_n21_p63}); // weight 0.1748046875
-            fc2_n21_t5_0_a_d1 <= $signed({fc2_n21_t3_0[26], fc2_n21_t3_0}) + $signed({fc2_n21_t3_1[26], fc2_n21_t3_1});
-            fc2_n21_t5_0_b_d1 <= $signed({fc2_n21_t3_2[26], fc2_n21_t3_2}) + $signed({fc2_n21_t3_3[26], fc2_n21_t3_3});
-            fc2_n22_t1_0_a_d1 <= $signed({{2{fc2_n22_p0[21]}}, fc2_n22_p0}) + (fc2_in_1 * 9'sd205); // weight 0.2001953125
-            fc2_n22_t1_0_b_d1 <= $signed({fc2_n22_p2[23], fc2_n22_p2}) + $signed({fc2_n22_p3[23], fc2_n22_p3});
-            fc2_n22_t0_2_d1 <= $signed({fc2_n22_p4[23], fc2_n22_p4}) + $signed({{2{fc2_n22_p5[22]}}, fc2_n22_p5});
-            fc2_n22_t1_1_b_d1 <= $signed({{3{fc2_n22_p6[20]}}, fc2_n22_p6}) + fc2_n14_p7;
-            fc2_n22_t1_2_a_d1 <= $signed({fc2_n22_p8[23], fc2_n22_p8}) + $signed({fc2_n22_p9[23], fc2_n22_p9});
-            fc2_n22_t1_2_b_d1 <= $signed({fc2_n22_p10[23], fc2_n22_p10}) + $signed({{2{fc2_n22_p11[22]}}, fc2_n22_p11});
-            fc2_n22_t1_3_a_d1 <= $signed({fc2_n22_p12[22], fc2_n22_p12}) + (fc2_in_13 * 9'sh170); // weight -0.140625
-            fc2_n22_t1_3_b_d1 <= $signed({fc2_n22_p14[23], fc2_n22_p14}) + $signed({fc2_n22_p15[23], fc2_n22_p15});
-            fc2_n22_t1_4_a_d1 <= $signed({{2{fc2_n22_p16[21]}}, fc2_n22_p16}) + (fc2_in_17 * 9'sh163); // weight -0.1533203125
-            fc2_n22_t1_4_b_d1 <= (fc2_in_18 * 8'sd84) + $signed({{2{fc2_n22_p19[20]}}, fc2_n22_p19}); // weight 0.08203125
-            fc2_n22_t1_5_a_d1 <= $signed({{2{fc2_n22_p20[22]}}, fc2_n22_p20}) + $signed({fc2_n22_p21[23], fc2_n22_p21});
-            fc2_n22_t1_5_b_d1 <= (fc2_in_22 * 9'sd214) + $signed({{3{fc2_n22_p23[20]}}, fc2_n22_p23}); // weight 0.208984375
-            fc2_n22_t1_6_a_d1 <= $signed({fc2_n22_p24[20], fc2_n22_p24}) + $signed({{2{fc2_n22_p25[19]}}, fc2_n22_p25});
-            fc2_n22_t0_13_d1 <= (fc2_in_26 * 9'sh160) + $signed({{2{fc2_n22_p27[21]}}, fc2_n22_p27}); // weight -0.15625
-            fc2_n22_t0_14_d1 <= $signed({fc2_n22_p28[23], fc2_n22_p28}) + $signed({{2{fc2_n22_p29[22]}}, fc2_n22_p29});
-            fc2_n22_t1_7_b_d1 <= (fc2_in_30 * 8'sd100) + $signed({{2{fc2_n22_p31[20]}}, fc2_n22_p31}); // weight 0.09765625
-            fc2_n22_t1_8_a_d1 <= $signed({{4{fc2_n22_p32[19]}}, fc2_n22_p32}) + (fc2_in_33 * 9'sd189); // weight 0.1845703125
-            fc2_n22_t1_8_b_d1 <= $signed({fc2_n22_p34[22], fc2_n22_p34}) + $signed({{2{fc2_n22_p35[21]}}, fc2_n22_p35});
-            fc2_n22_t1_9_a_d1 <= $signed({fc2_n22_p36[22], fc2_n22_p36}) + (fc2_in_37 * 9'sd183); // weight 0.1787109375
-            fc2_n22_t1_9_b_d1 <= (fc2_in_38 * 8'sha3) + $signed({{2{fc2_n22_p39[20]}}, fc2_n22_p39}); // weight -0.0908203125
-            fc2_n22_t1_10_a_d1 <= $signed({{2{fc2_n22_p40[21]}}, fc2_n22_p40}) + (fc2_in_41 * 9'sd135); // weight 0.1318359375
-            fc2_n22_t0_21_d1 <= $signed({fc2_n22_p42[23], fc2_n22_p42}) + $signed({fc2_n22_p43[23], fc2_n22_p43});
-            fc2_n22_t0_22_d1 <= $signed({fc2_n22_p44[23], fc2_n22_p44}) + $signed({{2{fc2_n22_p45[22]}}, fc2_n22_p45});
-            fc2_n22_t1_11_b_d1 <= $signed({fc2_n22_p46[22], fc2_n22_p46}) + $signed({fc2_n22_p47[22], fc2_n22_p47});
-            fc2_n22_t1_12_a_d1 <= $signed({{3{fc2_n19_p48[20]}}, fc2_n19_p48}) + (fc2_in_49 * 9'sd155); // weight 0.1513671875
-            fc2_n22_t1_12_b_d1 <= $signed({fc2_n22_p50[22], fc2_n22_p50}) + $signed({fc2_n22_p51[22], fc2_n22_p51});
-            fc2_n22_t1_13_a_d1 <= $signed({{2{fc2_n22_p52[22]}}, fc2_n22_p52}) + $signed({fc2_n22_p53[23], fc2_n22_p53});
-            fc2_n22_t1_13_b_d1 <= $signed({fc2_n22_p54[23], fc2_n22_p54}) + $signed({fc2_n22_p55[23], fc2_n22_p55});
-            fc2_n22_t1_14_a_d1 <= fc2_n13_p56 + $signed({{2{fc2_n22_p57[21]}}, fc2_n22_p57});
-            fc2_n22_t1_14_b_d1 <= $signed({{2{fc2_n22_p58[21]}}, fc2_n22_p58}) + (fc2_in_59 * 9'sh148); // weight -0.1796875
-            fc2_n22_t1_15_a_d1 <= fc2_n22_t0_30;
-            fc2_n22_t0_31_d1 <= $signed({{5{fc2_n22_p62[18]}}, fc2_n22_p62}) + (fc2_in_63 * 9'sd177); // weight 0.1728515625
-            fc2_n22_t5_0_a_d1 <= fc2_n22_t4_0;
-            fc2_n22_t5_0_b_d1 <= $signed({fc2_n22_t3_2[26], fc2_n22_t3_2}) + $signed({fc2_n22_t3_3[26], fc2_n22_t3_3});
-            fc2_n23_t1_0_a_d1 <= $signed({fc2_n23_p0[22], fc2_n23_p0}) + $signed({fc2_n23_p1[22], fc2_n23_p1});
-            fc2_n23_t1_0_b_d1 <= (fc2_in_2 * 9'sh151) + $signed({{2{fc2_n15_p3[21]}}, fc2_n15_p3}); // weight -0.1708984375
-            fc2_n23_t0_2_d1 <= $signed({{7{fc2_n23_p4_sh[16]}}, fc2_n23_p4_sh}) + (fc2_in_5 * 9'sh14e); // weight -0.173828125
-            fc2_n23_t1_1_b_d1 <= $signed({fc2_n23_p6[20], fc2_n23_p6}) + $signed({fc2_n23_p7[20], fc2_n23_p7});
-            fc2_n23_t0_4_d1 <= $signed({fc2_n15_p8[23], fc2_n15_p8}) + $signed({fc2_n23_p9[23], fc2_n23_p9});
-            fc2_n23_t1_2_b_d1 <= $signed({fc2_n23_p10[21], fc2_n23_p10}) + $signed({fc2_n23_p11[21], fc2_n23_p11});
-            fc2_n23_t1_3_a_d1 <= $signed({fc2_n23_p12[23], fc2_n23_p12}) + $signed({fc2_n23_p13[23], fc2_n23_p13});
-            fc2_n23_t1_3_b_d1 <= $signed({{2{fc2_n23_p14[22]}}, fc2_n23_p14}) + $signed({fc2_n23_p15[23], fc2_n23_p15});
-            fc2_n23_t1_4_a_d1 <= $signed({{2{fc2_n23_p16[21]}}, fc2_n23_p16}) + (fc2_in_17 * 9'sh16d); // weight -0.1435546875
-            fc2_n23_t1_4_b_d1 <= $signed({{2{fc2_n23_p18[21]}}, fc2_n23_p18}) + (fc2_in_19 * 9'sd133); // weight 0.1298828125
-            fc2_n23_t1_5_a_d1 <= $signed({{2{fc2_n23_p20[19]}}, fc2_n23_p20}) + (fc2_in_21 * 7'sh56); // weight -0.041015625
-            fc2_n23_t1_5_b_d1 <= (fc2_in_22 * 9'sd162) + $signed({{2{fc2_n23_p23[21]}}, fc2_n23_p23}); // weight 0.158203125
-            fc2_n23_t1_6_a_d1 <= fc2_n13_p24 + $signed({fc2_n23_p25[21], fc2_n23_p25});
-            fc2_n23_t1_6_b_d1 <= (fc2_in_26 * 9'sh15d) + $signed({{2{fc2_n23_p27[21]}}, fc2_n23_p27}); // weight -0.1591796875
-            fc2_n23_t1_7_a_d1 <= $signed({{2{fc2_n23_p28[20]}}, fc2_n23_p28}) + (fc2_in_29 * 8'shac); // weight -0.08203125
-            fc2_n23_t0_15_d1 <= $signed({fc2_n23_p30[22], fc2_n23_p30}) + $signed({{2{fc2_n23_p31[21]}}, fc2_n23_p31});
-            fc2_n23_t1_8_a_d1 <= $signed({fc2_n23_p32[22], fc2_n23_p32}) + (fc2_in_33 * 9'sd165); // weight 0.1611328125
-            fc2_n23_t1_8_b_d1 <= $signed({fc2_n23_p34[23], fc2_n23_p34}) + $signed({fc2_n23_p35[23], fc2_n23_p35});
-            fc2_n23_t0_18_d1 <= $signed({fc2_n23_p36[22], fc2_n23_p36}) + $signed({fc2_n23_p37[22], fc2_n23_p37});
-            fc2_n23_t1_9_b_d1 <= $signed({{2{fc2_n23_p38[19]}}, fc2_n23_p38}) + $signed({fc2_n23_p39[20], fc2_n23_p39});
-            fc2_n23_t1_10_a_d1 <= $signed({fc2_n23_p40[22], fc2_n23_p40}) + $signed({fc2_n23_p41[22], fc2_n23_p41});
-            fc2_n23_t1_10_b_d1 <= $signed({{2{fc2_n23_p42[21]}}, fc2_n23_p42}) + (fc2_in_43 * 9'sh15c); // weight -0.16015625
-            fc2_n23_t1_11_a_d1 <= $signed({{2{fc2_n23_p44[21]}}, fc2_n23_p44}) + (fc2_in_46 * 9'sd156); // weight 0.15234375
-            fc2_n23_t1_11_b_d1 <= $signed({fc2_n23_p47[23], fc2_n23_p47}) + $signed({{2{fc2_n23_p48[22]}}, fc2_n23_p48});
-            fc2_n23_t0_24_d1 <= $signed({fc2_n23_p49[23], fc2_n23_p49}) + $signed({{2{fc2_n23_p50[22]}}, fc2_n23_p50});
-            fc2_n23_t1_12_b_d1 <= $signed({fc2_n23_p51[21], fc2_n23_p51}) + $signed({{4{fc2_n23_p52[18]}}, fc2_n23_p52});
-            fc2_n23_t1_13_a_d1 <= $signed({{2{fc2_n23_p53[20]}}, fc2_n23_p53}) + (fc2_in_54 * 8'shb4); // weight -0.07421875
-            fc2_n23_t0_27_d1 <= $signed({{3{fc2_n23_p55[21]}}, fc2_n23_p55}) + $signed({fc2_n23_p56[23], fc2_n23_p56});
-            fc2_n23_t1_14_a_d1 <= (fc2_in_57 * 9'sd172) + $signed({{4{fc2_n23_p59[19]}}, fc2_n23_p59}); // weight 0.16796875
-            fc2_n23_t1_14_b_d1 <= $signed({fc2_n23_p60[22], fc2_n23_p60}) + $signed({{3{fc2_n23_p61[20]}}, fc2_n23_p61});
-            fc2_n23_t0_30_d1 <= $signed({fc2_n23_p62[22], fc2_n23_p62}) + $signed({fc2_n23_p63[22], fc2_n23_p63});
-            fc2_n23_t5_0_a_d1 <= $signed({fc2_n23_t3_0[26], fc2_n23_t3_0}) + $signed({fc2_n23_t3_1[26], fc2_n23_t3_1});
-            fc2_n23_t5_0_b_d1 <= $signed({fc2_n23_t3_2[26], fc2_n23_t3_2}) + $signed({fc2_n23_t3_3[26], fc2_n23_t3_3});
-            fc2_n24_t1_0_a_d1 <= $signed({fc2_n24_p0[22], fc2_n24_p0}) + $signed({fc2_n24_p1[22], fc2_n24_p1});
-            fc2_n24_t0_1_d1 <= (fc2_in_2 * 11'sh5ce) + $signed({{3{fc2_n24_p3[22]}}, fc2_n24_p3}); // weight -0.548828125
-            fc2_n24_t1_1_a_d1 <= $signed({{5{fc2_n24_p4[18]}}, fc2_n24_p4}) + (fc2_in_5 * 9'sd164); // weight 0.16015625
-            fc2_n24_t1_1_b_d1 <= $signed({{2{fc2_n24_p6[22]}}, fc2_n24_p6}) + $signed({fc2_n24_p7[23], fc2_n24_p7});
-            fc2_n24_t0_4_d1 <= $signed({fc2_n24_p8[22], fc2_n24_p8}) + $signed({{3{fc2_n24_p9[20]}}, fc2_n24_p9});
-            fc2_n24_t1_2_b_d1 <= $signed({fc2_n24_p10[21], fc2_n24_p10}) + $signed({fc2_n24_p11[21], fc2_n24_p11});
-            fc2_n24_t1_3_a_d1 <= $signed({{2{fc2_n24_p12[21]}}, fc2_n24_p12}) + $signed({fc2_n24_p13[22], fc2_n24_p13});
-            fc2_n24_t0_7_d1 <= $signed({{2{fc2_n24_p14[22]}}, fc2_n24_p14}) + $signed({fc2_n24_p15[23], fc2_n24_p15});
-            fc2_n24_t1_4_a_d1 <= (fc2_in_16 * 9'sh163) + $signed({{4{fc2_n24_p17[19]}}, fc2_n24_p17}); // weight -0.1533203125
-            fc2_n24_t1_4_b_d1 <= $signed({fc2_n24_p18[21], fc2_n24_p18}) + $signed({fc2_n24_p19[21], fc2_n24_p19});
-            fc2_n24_t1_5_a_d1 <= $signed({fc2_n24_p20[23], fc2_n24_p20}) + $signed({{2{fc2_n24_p21[22]}}, fc2_n24_p21});
-            fc2_n24_t1_5_b_d1 <= fc2_n3_p22 + $signed({{2{fc2_n24_p23[21]}}, fc2_n24_p23});
-            fc2_n24_t1_6_a_d1 <= $signed({fc2_n24_p24[23], fc2_n24_p24}) + $signed({{2{fc2_n24_p25[22]}}, fc2_n24_p25});
-            fc2_n24_t1_6_b_d1 <= $signed({fc2_n24_p26[23], fc2_n24_p26}) + $signed({fc2_n24_p27[23], fc2_n24_p27});
-            fc2_n24_t0_14_d1 <= $signed({fc2_n24_p28[23], fc2_n24_p28}) + $signed({{2{fc2_n24_p29[22]}}, fc2_n24_p29});
-            fc2_n24_t1_7_b_d1 <= $signed({fc2_n24_p30[22], fc2_n24_p30}) + $signed({fc2_n24_p31[22], fc2_n24_p31});
-            fc2_n24_t1_8_a_d1 <= $signed({fc2_n24_p32[22], fc2_n24_p32}) + (fc2_in_33 * 9'sh16e); // weight -0.142578125
-            fc2_n24_t0_17_d1 <= $signed({{4{fc2_n24_p34[20]}}, fc2_n24_p34}) + $signed({fc2_n24_p35[23], fc2_n24_p35});
-            fc2_n24_t1_9_a_d1 <= $signed({fc2_n24_p36[23], fc2_n24_p36}) + $signed({{3{fc2_n24_p37[21]}}, fc2_n24_p37});
-            fc2_n24_t1_9_b_d1 <= $signed({fc2_n24_p38[23], fc2_n24_p38}) + $signed({fc2_n24_p39[23], fc2_n24_p39});
-            fc2_n24_t1_10_a_d1 <= $signed({{2{fc2_n24_p40[20]}}, fc2_n24_p40}) + (fc2_in_41 * 8'sd97); // weight 0.0947265625
-            fc2_n24_t1_10_b_d1 <= (fc2_in_42 * 10'sd382) + $signed({{2{fc2_n24_p43[22]}}, fc2_n24_p43}); // weight 0.373046875
-            fc2_n24_t0_22_d1 <= $signed({{2{fc2_n24_p44[23]}}, fc2_n24_p44}) + $signed({fc2_n24_p45[24], fc2_n24_p45});
-            fc2_n24_t1_11_b_d1 <= $signed({fc2_n24_p46[22], fc2_n24_p46}) + $signed({{2{fc2_n24_p47[21]}}, fc2_n24_p47});
-            fc2_n24_t1_12_a_d1 <= $signed({fc2_n24_p48[23], fc2_n24_p48}) + $signed({fc2_n24_p49[23], fc2_n24_p49});
-            fc2_n24_t1_12_b_d1 <= $signed({fc2_n24_p50[23], fc2_n24_p50}) + $signed({fc2_n24_p51[23], fc2_n24_p51});
-            fc2_n24_t1_13_a_d1 <= $signed({fc2_n24_p52[22], fc2_n24_p52}) + $signed({fc2_n24_p53[22], fc2_n24_p53});
-            fc2_n24_t1_13_b_d1 <= $signed({fc2_n24_p54[23], fc2_n24_p54}) + $signed({fc2_n24_p55[23], fc2_n24_p55});
-            fc2_n24_t1_14_a_d1 <= (fc2_in_56 * 10'sd362) + $signed({{2{fc2_n24_p57[22]}}, fc2_n24_p57}); // weight 0.353515625
-            fc2_n24_t1_14_b_d1 <= $signed({fc2_n24_p58[23], fc2_n24_p58}) + $signed({fc2_n24_p59[23], fc2_n24_p59});
-            fc2_n24_t1_15_a_d1 <= (fc2_in_60 * 9'sd188) + $signed({{2{fc2_n24_p61[21]}}, fc2_n24_p61}); // weight 0.18359375
-            fc2_n24_t0_31_d1 <= $signed({fc2_n24_p62[23], fc2_n24_p62}) + $signed({fc2_n24_p63[23], fc2_n24_p63});
-            fc2_n24_t5_0_a_d1 <= fc2_n24_t4_0;
-            fc2_n24_t5_0_b_d1 <= $signed({fc2_n24_t3_2[27], fc2_n24_t3_2}) + $signed({fc2_n24_t3_3[27], fc2_n24_t3_3});
-            fc2_n25_t1_0_a_d1 <= (fc2_in_0 * 9'sh150) + $signed({fc2_n25_p1[22], fc2_n25_p1}); // weight -0.171875
-            fc2_n25_t1_0_b_d1 <= $signed({fc2_n25_p2[22], fc2_n25_p2}) + $signed({fc2_n25_p3[22], fc2_n25_p3});
-            fc2_n25_t1_1_a_d1 <= $signed({fc2_n25_p4[22], fc2_n25_p4}) + (fc2_in_5 * 9'sd143); // weight 0.1396484375
-            fc2_n25_t1_1_b_d1 <= $signed({fc2_n25_p6[23], fc2_n25_p6}) + $signed({{2{fc2_n25_p7[22]}}, fc2_n25_p7});
-            fc2_n25_t1_2_a_d1 <= $signed({fc2_n25_p8[23], fc2_n25_p8}) + $signed({{2{fc2_n25_p9[22]}}, fc2_n25_p9});
-            fc2_n25_t1_2_b_d1 <= $signed({{3{fc2_n25_p10[20]}}, fc2_n25_p10}) + (fc2_in_11 * 9'sd210); // weight 0.205078125
-            fc2_n25_t1_3_a_d1 <= $signed({{3{fc2_n25_p12[18]}}, fc2_n25_p12}) + $signed({fc2_n25_p13[20], fc2_n25_p13});
-            fc2_n25_t0_7_d1 <= $signed({fc2_n25_p14[23], fc2_n25_p14}) + $signed({{2{fc2_n25_p15[22]}}, fc2_n25_p15});
-            fc2_n25_t0_8_d1 <= $signed({{2{fc2_n25_p16[21]}}, fc2_n25_p16}) + $signed({fc2_n5_p17[22], fc2_n5_p17});
-            fc2_n25_t1_4_b_d1 <= $signed({fc2_n25_p18[20], fc2_n25_p18}) + $signed({{2{fc2_n25_p19[19]}}, fc2_n25_p19});
-            fc2_n25_t1_5_a_d1 <= $signed({{2{fc2_n25_p20[22]}}, fc2_n25_p20}) + $signed({fc2_n25_p21[23], fc2_n25_p21});
-            fc2_n25_t1_5_b_d1 <= $signed({fc2_n25_p22[23], fc2_n25_p22}) + $signed({fc2_n25_p23[23], fc2_n25_p23});
-            fc2_n25_t0_12_d1 <= $signed({fc2_n25_p24[23], fc2_n25_p24}) + $signed({fc2_n25_p25[23], fc2_n25_p25});
-            fc2_n25_t1_6_b_d1 <= $signed({fc2_n25_p26[22], fc2_n25_p26}) + $signed({fc2_n25_p27[22], fc2_n25_p27});
-            fc2_n25_t1_7_a_d1 <= fc2_n25_p28 + $signed({{6{fc2_in_29[15]}}, fc2_in_29});
-            fc2_n25_t0_15_d1 <= $signed({fc2_n7_p30[23], fc2_n7_p30}) + $signed({fc2_n25_p31[23], fc2_n25_p31});
-            fc2_n25_t1_8_a_d1 <= $signed({fc2_n25_p32[22], fc2_n25_p32}) + $signed({fc2_n25_p33[22], fc2_n25_p33});
-            fc2_n25_t1_8_b_d1 <= fc2_n23_p34 + $signed({{5{fc2_n25_p35[18]}}, fc2_n25_p35});
-            fc2_n25_t1_9_a_d1 <= (fc2_in_36 * 8'sd65) + $signed({{3{fc2_n25_p37[19]}}, fc2_n25_p37}); // weight 0.0634765625
-            fc2_n25_t0_19_d1 <= $signed({fc2_n25_p38[23], fc2_n25_p38}) + $signed({{2{fc2_n25_p39[22]}}, fc2_n25_p39});
-            fc2_n25_t1_10_a_d1 <= $signed({{2{fc2_n25_p40[21]}}, fc2_n25_p40}) + (fc2_in_41 * 9'sd180); // weight 0.17578125
-            fc2_n25_t1_10_b_d1 <= (fc2_in_42 * 9'sd130) + $signed({{4{fc2_n25_p43[19]}}, fc2_n25_p43}); // weight 0.126953125
-            fc2_n25_t1_11_a_d1 <= $signed({fc2_n25_p44[23], fc2_n25_p44}) + (fc2_in_45 * 10'sd299); // weight 0.2919921875
-            fc2_n25_t1_11_b_d1 <= (fc2_in_46 * 9'sd136) + $signed({{2{fc2_n25_p47[21]}}, fc2_n25_p47}); // weight 0.1328125
-            fc2_n25_t0_24_d1 <= $signed({fc2_n25_p48[24], fc2_n25_p48}) + $signed({fc2_n25_p49[24], fc2_n25_p49});
-            fc2_n25_t1_12_b_d1 <= $signed({fc2_n25_p50[22], fc2_n25_p50}) + $signed({{2{fc2_n25_p51[21]}}, fc2_n25_p51});
-            fc2_n25_t0_26_d1 <= $signed({{3{fc2_n25_p52[20]}}, fc2_n25_p52}) + fc2_n17_p53;
-            fc2_n25_t1_13_b_d1 <= $signed({fc2_n9_p54[20], fc2_n9_p54}) + $signed({{2{fc2_n25_p55[19]}}, fc2_n25_p55});
-            fc2_n25_t1_14_a_d1 <= (fc2_in_56 * 9'sd138) + $signed({fc2_n25_p57[22], fc2_n25_p57}); // weight 0.134765625
-            fc2_n25_t1_14_b_d1 <= fc2_n16_p58 + $signed({{2{fc2_n25_p59[20]}}, fc2_n25_p59});
-            fc2_n25_t1_15_a_d1 <= $signed({fc2_n25_p60[23], fc2_n25_p60}) + $signed({fc2_n25_p61[23], fc2_n25_p61});
-            fc2_n25_t1_15_b_d1 <= $signed({fc2_n25_p62[23], fc2_n25_p62}) + $signed({{2{fc2_n25_p63[22]}}, fc2_n25_p63});
-            fc2_n25_t5_0_a_d1 <= $signed({fc2_n25_t3_0[26], fc2_n25_t3_0}) + $signed({fc2_n25_t3_1[26], fc2_n25_t3_1});
-            fc2_n25_t5_0_b_d1 <= $signed({fc2_n25_t3_2[26], fc2_n25_t3_2}) + $signed({fc2_n25_t3_3[26], fc2_n25_t3_3});
-            fc2_n26_t1_0_a_d1 <= $signed({{2{fc2_n26_p0[22]}}, fc2_n26_p0}) + (fc2_in_1 * 10'sd304); // weight 0.296875
-            fc2_n26_t1_0_b_d1 <= $signed({{2{fc2_n25_p2[22]}}, fc2_n25_p2}) + $signed({fc2_n26_p3[23], fc2_n26_p3});
-            fc2_n26_t1_1_a_d1 <= $signed({{3{fc2_n26_p4[19]}}, fc2_n26_p4}) + (fc2_in_5 * 8'shbe); // weight -0.064453125
-            fc2_n26_t1_1_b_d1 <= (fc2_in_6 * 8'sha0) + $signed({{3{fc2_n26_p7[19]}}, fc2_n26_p7}); // weight -0.09375
-            fc2_n26_t1_2_a_d1 <= $signed({{3{fc2_n26_p8[20]}}, fc2_n26_p8}) + (fc2_in_9 * 9'sd166); // weight 0.162109375
-            fc2_n26_t1_2_b_d1 <= $signed({fc2_n26_p10[22], fc2_n26_p10}) + $signed({fc2_n26_p11[22], fc2_n26_p11});
-            fc2_n26_t1_3_a_d1 <= (fc2_in_12 * 9'sh16c) + $signed({{2{fc2_n6_p13[21]}}, fc2_n6_p13}); // weight -0.14453125
-            fc2_n26_t1_3_b_d1 <= fc2_n26_t0_7;
-            fc2_n26_t0_8_d1 <= $signed({fc2_n26_p16[23], fc2_n26_p16}) + $signed({fc2_n26_p17[23], fc2_n26_p17});
-            fc2_n26_t1_4_b_d1 <= $signed({{5{fc2_n26_p18[18]}}, fc2_n26_p18}) + (fc2_in_19 * 9'sd130); // weight 0.126953125
-            fc2_n26_t1_5_a_d1 <= $signed({fc2_n26_p20[23], fc2_n26_p20}) + $signed({fc2_n26_p21[23], fc2_n26_p21});
-            fc2_n26_t1_5_b_d1 <= $signed({fc2_n26_p22[23], fc2_n26_p22}) + $signed({{2{fc2_n26_p23[22]}}, fc2_n26_p23});
-            fc2_n26_t1_6_a_d1 <= $signed({{2{fc2_n26_p24[21]}}, fc2_n26_p24}) + (fc2_in_25 * 9'sd197); // weight 0.1923828125
-            fc2_n26_t0_13_d1 <= $signed({{3{fc2_n26_p26[21]}}, fc2_n26_p26}) + $signed({fc2_n26_p27[23], fc2_n26_p27});
-            fc2_n26_t1_7_a_d1 <= $signed({{2{fc2_n26_p28[21]}}, fc2_n26_p28}) + (fc2_in_29 * 9'sd181); // weight 0.1767578125
-            fc2_n26_t1_7_b_d1 <= $signed({{6{fc2_n26_p30[18]}}, fc2_n26_p30}) + (fc2_in_31 * 10'sh2b5); // weight -0.3232421875
-            fc2_n26_t1_8_a_d1 <= $signed({fc2_n26_p32[22], fc2_n26_p32}) + $signed({fc2_n26_p33[22], fc2_n26_p33});
-            fc2_n26_t0_17_d1 <= $signed({fc2_n26_p34[23], fc2_n26_p34}) + $signed({{2{fc2_n26_p35[22]}}, fc2_n26_p35});
-            fc2_n26_t1_9_a_d1 <= fc2_n13_p36 + $signed({fc2_n26_p37[22], fc2_n26_p37});
-            fc2_n26_t1_9_b_d1 <= $signed({fc2_n26_p38[23], fc2_n26_p38}) + $signed({{2{fc2_n26_p39[22]}}, fc2_n26_p39});
-            fc2_n26_t1_10_a_d1 <= $signed({{2{fc2_n26_p40[21]}}, fc2_n26_p40}) + (fc2_in_41 * 9'sh172); // weight -0.138671875
-            fc2_n26_t1_10_b_d1 <= (fc2_in_42 * 9'sh176) + $signed({fc2_n26_p43_neg[22], fc2_n26_p43_neg}); // weight -0.134765625
-            fc2_n26_t0_22_d1 <= $signed({{2{fc2_n26_p44[22]}}, fc2_n26_p44}) + (fc2_in_45 * 10'sh2cc); // weight -0.30078125
-            fc2_n26_t1_11_b_d1 <= $signed({fc2_n26_p46[21], fc2_n26_p46}) + $signed({{2{fc2_n26_p47[20]}}, fc2_n26_p47});
-            fc2_n26_t1_12_a_d1 <= $signed({fc2_n26_p48[23], fc2_n26_p48}) + $signed({fc2_n26_p49[23], fc2_n26_p49});
-            fc2_n26_t1_12_b_d1 <= $signed({fc2_n26_p50[23], fc2_n26_p50}) + $signed({fc2_n26_p51[23], fc2_n26_p51});
-            fc2_n26_t0_26_d1 <= $signed({{2{fc2_n26_p52[22]}}, fc2_n26_p52}) + $signed({fc2_n26_p53[23], fc2_n26_p53});
-            fc2_n26_t1_13_b_d1 <= fc2_n3_p54 + $signed({fc2_n26_p55[20], fc2_n26_p55});
-            fc2_n26_t1_14_a_d1 <= fc2_n17_t0_28_a + $signed({fc2_n26_p57[22], fc2_n26_p57});
-            fc2_n26_t1_14_b_d1 <= (fc2_in_58 * 9'sh14d) + $signed({fc2_n26_p59[22], fc2_n26_p59}); // weight -0.1748046875
-            fc2_n26_t0_30_d1 <= $signed({{2{fc2_n26_p60[22]}}, fc2_n26_p60}) + $signed({fc2_n26_p61[23], fc2_n26_p61});
-            fc2_n26_t1_15_b_d1 <= $signed({{2{fc2_n26_p62[21]}}, fc2_n26_p62}) + (fc2_in_63 * 9'sh15a); // weight -0.162109375
-            fc2_n26_t5_0_a_d1 <= fc2_n26_t4_0;
-            fc2_n26_t5_0_b_d1 <= $signed({fc2_n26_t3_2[26], fc2_n26_t3_2}) + $signed({fc2_n26_t3_3[26], fc2_n26_t3_3});
-            fc2_n27_t1_0_a_d1 <= $signed({fc2_n27_p0[23], fc2_n27_p0}) + $signed({{2{fc2_n27_p1[22]}}, fc2_n27_p1});
-            fc2_n27_t1_0_b_d1 <= (fc2_in_2 * 10'sh29b) + $signed({fc2_n27_p3[23], fc2_n27_p3}); // weight -0.3486328125
-            fc2_n27_t1_1_a_d1 <= $signed({{2{fc2_n27_p4[22]}}, fc2_n27_p4}) + $signed({fc2_n27_p5[23], fc2_n27_p5});
-            fc2_n27_t1_1_b_d1 <= $signed({fc2_n27_p6[23], fc2_n27_p6}) + $signed({fc2_n27_p7[23], fc2_n27_p7});
-            fc2_n27_t1_2_a_d1 <= $signed({fc2_n27_p8[23], fc2_n27_p8}) + $signed({fc2_n27_p9[23], fc2_n27_p9});
-            fc2_n27_t1_2_b_d1 <= $signed({fc2_n27_p10[23], fc2_n27_p10}) + $signed({fc2_n27_p11[23], fc2_n27_p11});
-            fc2_n27_t1_3_a_d1 <= $signed({fc2_n27_p12[23], fc2_n27_p12}) + $signed({fc2_n27_p13[23], fc2_n27_p13});
-            fc2_n27_t1_3_b_d1 <= $signed({{2{fc2_n27_p14[21]}}, fc2_n27_p14}) + (fc2_in_15 * 9'sh16a); // weight -0.146484375
-            fc2_n27_t0_8_d1 <= $signed({fc2_n27_p16[23], fc2_n27_p16}) + $signed({fc2_n27_p17[23], fc2_n27_p17});
-            fc2_n27_t1_4_b_d1 <= $signed({fc2_n27_p18[22], fc2_n27_p18}) + $signed({{2{fc2_n27_p19[21]}}, fc2_n27_p19});
-            fc2_n27_t1_5_a_d1 <= (fc2_in_20 * 9'sh170) + $signed({fc2_n27_p21[22], fc2_n27_p21}); // weight -0.140625
-            fc2_n27_t1_5_b_d1 <= (fc2_in_22 * 8'sd87) + $signed({{2{fc2_n27_p23[20]}}, fc2_n27_p23}); // weight 0.0849609375
-            fc2_n27_t1_6_a_d1 <= $signed({{2{fc2_n27_p24[22]}}, fc2_n27_p24}) + $signed({fc2_n27_p25[23], fc2_n27_p25});
-            fc2_n27_t1_6_b_d1 <= $signed({{2{fc2_n27_p26[21]}}, fc2_n27_p26}) + (fc2_in_27 * 9'sh14e); // weight -0.173828125
-            fc2_n27_t1_7_a_d1 <= $signed({fc2_n25_p28[21], fc2_n25_p28}) + $signed({fc2_n27_p29[21], fc2_n27_p29});
-            fc2_n27_t1_7_b_d1 <= $signed({fc2_n27_p30[23], fc2_n27_p30}) + (fc2_in_31 * 10'sd263); // weight 0.2568359375
-            fc2_n27_t1_8_a_d1 <= $signed({fc2_n27_p32[22], fc2_n27_p32}) + (fc2_in_33 * 9'sh14f); // weight -0.1728515625
-            fc2_n27_t1_8_b_d1 <= $signed({{2{fc2_n27_p34[21]}}, fc2_n27_p34}) + (fc2_in_35 * 9'sd210); // weight 0.205078125
-            fc2_n27_t1_9_a_d1 <= $signed({fc2_n27_p36[23], fc2_n27_p36}) + $signed({fc2_n27_p37[23], fc2_n27_p37});
-            fc2_n27_t1_9_b_d1 <= $signed({fc2_n27_p38[22], fc2_n27_p38}) + (fc2_in_39 * 9'sh17b); // weight -0.1298828125
-            fc2_n27_t1_10_a_d1 <= $signed({{4{fc2_n27_p40[17]}}, fc2_n27_p40}) + (fc2_in_41 * 7'sh50); // weight -0.046875
-            fc2_n27_t0_21_d1 <= $signed({fc2_n27_p42[23], fc2_n27_p42}) + $signed({fc2_n27_p43[23], fc2_n27_p43});
-            fc2_n27_t1_11_a_d1 <= (fc2_in_44 * 9'sd160) + $signed({fc2_n27_p45[22], fc2_n27_p45}); // weight 0.15625
-            fc2_n27_t1_11_b_d1 <= (fc2_in_46 * 8'shba) + $signed({{3{fc2_n27_p47[19]}}, fc2_n27_p47}); // weight -0.068359375
-            fc2_n27_t0_24_d1 <= $signed({fc2_n27_p48[23], fc2_n27_p48}) + $signed({{3{fc2_n27_p49[21]}}, fc2_n27_p49});
-            fc2_n27_t1_12_b_d1 <= $signed({{3{fc2_n27_p50[20]}}, fc2_n27_p50}) + (fc2_in_51 * 9'sh17d); // weight -0.1279296875
-            fc2_n27_t1_13_a_d1 <= $signed({fc2_n27_p52[22], fc2_n27_p52}) + $signed({fc2_n27_p53[22], fc2_n27_p53});
-            fc2_n27_t1_13_b_d1 <= $signed({fc2_n27_p54[23], fc2_n27_p54}) + $signed({fc2_n27_p55[23], fc2_n27_p55});
-            fc2_n27_t1_14_a_d1 <= $signed({{4{fc2_n27_p56[19]}}, fc2_n27_p56}) + $signed({fc2_n27_p57[22], fc2_n27_p57});
-            fc2_n27_t1_14_b_d1 <= $signed({fc2_n27_p58[22], fc2_n27_p58}) + $signed({fc2_n27_p59[22], fc2_n27_p59});
-            fc2_n27_t1_15_a_d1 <= $signed({fc2_n27_p60[22], fc2_n27_p60}) + $signed({fc2_n27_p61[22], fc2_n27_p61});
-            fc2_n27_t1_15_b_d1 <= $signed({{3{fc2_n27_p62[20]}}, fc2_n27_p62}) + (fc2_in_63 * 9'sd186); // weight 0.181640625
-            fc2_n27_t4_0_d1 <= $signed({fc2_n27_t3_0[27], fc2_n27_t3_0}) + $signed({{2{fc2_n27_t3_1[26]}}, fc2_n27_t3_1});
-            fc2_n27_t5_0_b_d1 <= $signed({fc2_n27_t3_2[26], fc2_n27_t3_2}) + $signed({fc2_n27_t3_3[26], fc2_n27_t3_3});
-            fc2_n28_t1_0_a_d1 <= $signed({{2{fc2_n28_p0[22]}}, fc2_n28_p0}) + $signed({fc2_n28_p1[23], fc2_n28_p1});
-            fc2_n28_t1_0_b_d1 <= (fc2_in_2 * 10'sh228) + $signed({{4{fc2_n28_p3[20]}}, fc2_n28_p3}); // weight -0.4609375
-            fc2_n28_t1_1_a_d1 <= (fc2_in_4 * 9'sd158) + $signed({{4{fc2_n28_p5[19]}}, fc2_n28_p5}); // weight 0.154296875
-            fc2_n28_t0_3_d1 <= $signed({fc2_n28_p6[23], fc2_n28_p6}) + $signed({fc2_n28_p7[23], fc2_n28_p7});
-            fc2_n28_t0_4_d1 <= $signed({{2{fc2_n28_p8[22]}}, fc2_n28_p8}) + $signed({fc2_n28_p9[23], fc2_n28_p9});
-            fc2_n28_t1_2_b_d1 <= $signed({{2{fc2_n28_p10[21]}}, fc2_n28_p10}) + $signed({fc2_n28_p11[22], fc2_n28_p11});
-            fc2_n28_t0_6_d1 <= $signed({fc2_n28_p12[23], fc2_n28_p12}) + $signed({fc2_n28_p13[23], fc2_n28_p13});
-            fc2_n28_t1_3_b_d1 <= $signed({fc2_n28_p14[21], fc2_n28_p14}) + (fc2_in_15 * 8'sd86); // weight 0.083984375
-            fc2_n28_t1_4_a_d1 <= $signed({fc2_n28_p16[22], fc2_n28_p16}) + $signed({fc2_n28_p17[22], fc2_n28_p17});
-            fc2_n28_t1_4_b_d1 <= (fc2_in_18 * 10'sh2ce) + $signed({{2{fc2_n28_p19[22]}}, fc2_n28_p19}); // weight -0.298828125
-            fc2_n28_t1_5_a_d1 <= $signed({fc2_n28_p20[23], fc2_n28_p20}) + $signed({fc2_n28_p21[23], fc2_n28_p21});
-            fc2_n28_t1_5_b_d1 <= $signed({fc2_n28_p22[22], fc2_n28_p22}) + $signed({fc2_n26_p23[22], fc2_n26_p23});
-            fc2_n28_t1_6_a_d1 <= $signed({{6{fc2_n28_p24_neg[16]}}, fc2_n28_p24_neg}) + (fc2_in_25 * 8'sd77); // weight 0.0751953125
-            fc2_n28_t0_13_d1 <= (fc2_in_26 * 9'sd154) + $signed({{5{fc2_n2_p27_sh[18]}}, fc2_n2_p27_sh}); // weight 0.150390625
-            fc2_n28_t1_7_a_d1 <= $signed({{2{fc2_n28_p28[22]}}, fc2_n28_p28}) + $signed({fc2_n28_p29[23], fc2_n28_p29});
-            fc2_n28_t0_15_d1 <= $signed({fc2_n28_p30[24], fc2_n28_p30}) + $signed({{2{fc2_n28_p31[23]}}, fc2_n28_p31});
-            fc2_n28_t1_8_a_d1 <= (fc2_in_32 * 9'sd213) + $signed({{5{fc2_n28_p33[18]}}, fc2_n28_p33}); // weight 0.2080078125
-            fc2_n28_t1_8_b_d1 <= $signed({fc2_n28_p34[22], fc2_n28_p34}) + $signed({fc2_n28_p35[22], fc2_n28_p35});
-            fc2_n28_t0_18_d1 <= $signed({fc2_n28_p36[23], fc2_n28_p36}) + $signed({{2{fc2_n28_p37[22]}}, fc2_n28_p37});
-            fc2_n28_t1_9_b_d1 <= (fc2_in_38 * 8'sd100) + $signed({{3{fc2_n28_p39[19]}}, fc2_n28_p39}); // weight 0.09765625
-            fc2_n28_t1_10_a_d1 <= $signed({fc2_n28_p40[22], fc2_n28_p40}) + $signed({fc2_n28_p41[22], fc2_n28_p41});
-            fc2_n28_t1_10_b_d1 <= $signed({{2{fc2_n28_p42[20]}}, fc2_n28_p42}) + (fc2_in_43 * 8'sha6); // weight -0.087890625
-            fc2_n28_t0_22_d1 <= $signed({{2{fc2_n28_p44[23]}}, fc2_n28_p44}) + $signed({fc2_n28_p45[24], fc2_n28_p45});
-            fc2_n28_t1_11_b_d1 <= $signed({{8{fc2_in_46[15]}}, fc2_in_46}) + (fc2_in_47 * 9'sh135); // weight -0.1982421875
-            fc2_n28_t1_12_a_d1 <= $signed({fc2_n28_p48[23], fc2_n28_p48}) + $signed({{3{fc2_n28_p49[21]}}, fc2_n28_p49});
-            fc2_n28_t1_12_b_d1 <= $signed({fc2_n28_p50[23], fc2_n28_p50}) + $signed({{2{fc2_n28_p51[22]}}, fc2_n28_p51});
-            fc2_n28_t1_13_a_d1 <= (fc2_in_52 * 9'sd168) + $signed({fc2_n28_p53[22], fc2_n28_p53}); // weight 0.1640625
-            fc2_n28_t1_13_b_d1 <= $signed({fc2_n28_p54[22], fc2_n28_p54}) + $signed({fc2_n28_p55[22], fc2_n28_p55});
-            fc2_n28_t1_14_a_d1 <= fc2_n17_p56 + $signed({{3{fc2_n28_p57[19]}}, fc2_n28_p57});
-            fc2_n28_t1_14_b_d1 <= $signed({fc2_n28_p58[22], fc2_n28_p58}) + $signed({fc2_n28_p59[22], fc2_n28_p59});
-            fc2_n28_t1_15_a_d1 <= (fc2_in_60 * 9'sd165) + $signed({{2{fc2_n28_p61[21]}}, fc2_n28_p61}); // weight 0.1611328125
-            fc2_n28_t1_15_b_d1 <= $signed({fc2_n28_p62[23], fc2_n28_p62}) + $signed({fc2_n28_p63[23], fc2_n28_p63});
-            fc2_n28_t4_0_d1 <= $signed({fc2_n28_t3_0[27], fc2_n28_t3_0}) + $signed({fc2_n28_t3_1[27], fc2_n28_t3_1});
-            fc2_n28_t5_0_b_d1 <= $signed({fc2_n28_t3_2[26], fc2_n28_t3_2}) + $signed({fc2_n28_t3_3[26], fc2_n28_t3_3});
-            fc2_n29_t1_0_a_d1 <= $signed({{3{fc2_n29_p0[20]}}, fc2_n29_p0}) + $signed({fc2_n29_p1[22], fc2_n29_p1});
-            fc2_n29_t1_0_b_d1 <= $signed({{2{fc2_n29_p2[21]}}, fc2_n29_p2}) + (fc2_in_3 * 9'sd202); // weight 0.197265625
-            fc2_n29_t1_1_a_d1 <= $signed({fc2_n29_p4[22], fc2_n29_p4}) + $signed({{2{fc2_n29_p5[21]}}, fc2_n29_p5});
-            fc2_n29_t0_3_d1 <= $signed({fc2_n29_p6[23], fc2_n29_p6}) + $signed({fc2_n29_p7[23], fc2_n29_p7});
-            fc2_n29_t1_2_a_d1 <= (fc2_in_8 * 9'sd142) + $signed({fc2_n29_p9[22], fc2_n29_p9}); // weight 0.138671875
-            fc2_n29_t1_2_b_d1 <= (fc2_in_10 * 8'shad) + $signed({{3{fc2_n29_p11[19]}}, fc2_n29_p11}); // weight -0.0810546875
-            fc2_n29_t1_3_a_d1 <= (fc2_in_12 * 9'sh159) + $signed({{2{fc2_n29_p13[21]}}, fc2_n29_p13}); // weight -0.1630859375
-            fc2_n29_t1_3_b_d1 <= $signed({{2{fc2_n29_p14[21]}}, fc2_n29_p14}) + (fc2_in_15 * 9'sh15d); // weight -0.1591796875
-            fc2_n29_t0_8_d1 <= $signed({fc2_n29_p17[23], fc2_n29_p17}) + $signed({fc2_n29_p18[23], fc2_n29_p18});
-            fc2_n29_t1_4_b_d1 <= fc2_n29_t0_9;
-            fc2_n29_t1_5_a_d1 <= $signed({fc2_n29_p21[21], fc2_n29_p21}) + $signed({fc2_n29_p22[21], fc2_n29_p22});
-            fc2_n29_t1_5_b_d1 <= $signed({fc2_n29_p23[22], fc2_n29_p23}) + $signed({{2{fc2_n29_p24[21]}}, fc2_n29_p24});
-            fc2_n29_t1_6_a_d1 <= $signed({fc2_n29_p25[20], fc2_n29_p25}) + (fc2_in_26 * 7'sd41); // weight 0.0400390625
-            fc2_n29_t0_13_d1 <= $signed({fc2_n29_p27[23], fc2_n29_p27}) + $signed({{2{fc2_n29_p28[22]}}, fc2_n29_p28});
-            fc2_n29_t1_7_a_d1 <= $signed({fc2_n29_p29[22], fc2_n29_p29}) + (fc2_in_30 * 9'sd130); // weight 0.126953125
-            fc2_n29_t1_7_b_d1 <= $signed({fc2_n29_p31[23], fc2_n29_p31}) + $signed({fc2_n29_p32[23], fc2_n29_p32});
-            fc2_n29_t1_8_a_d1 <= $signed({fc2_n29_p33[23], fc2_n29_p33}) + $signed({{2{fc2_n29_p34[22]}}, fc2_n29_p34});
-            fc2_n29_t1_8_b_d1 <= $signed({fc2_n29_p35[23], fc2_n29_p35}) + $signed({fc2_n29_p36[23], fc2_n29_p36});
-            fc2_n29_t1_9_a_d1 <= (fc2_in_37 * 8'sd114) + $signed({{6{fc2_n29_p38_sh[16]}}, fc2_n29_p38_sh}); // weight 0.111328125
-            fc2_n29_t0_19_d1 <= $signed({fc2_n29_p39[23], fc2_n29_p39}) + $signed({fc2_n29_p40[23], fc2_n29_p40});
-            fc2_n29_t1_10_a_d1 <= $signed({{3{fc2_n29_p41[19]}}, fc2_n29_p41}) + (fc2_in_42 * 8'sd69); // weight 0.0673828125
-            fc2_n29_t0_21_d1 <= $signed({{2{fc2_n29_p43[22]}}, fc2_n29_p43}) + $signed({fc2_n29_p44[23], fc2_n29_p44});
-            fc2_n29_t1_11_a_d1 <= $signed({{5{fc2_n29_p45_sh[18]}}, fc2_n29_p45_sh}) + (fc2_in_46 * 9'sd211); // weight 0.2060546875
-            fc2_n29_t1_11_b_d1 <= fc2_n24_p47 + $signed({{3{fc2_n29_p48[18]}}, fc2_n29_p48});
-            fc2_n29_t1_12_a_d1 <= $signed({fc2_n29_p49[22], fc2_n29_p49}) + (fc2_in_50 * 9'sh16e); // weight -0.142578125
-            fc2_n29_t1_12_b_d1 <= $signed({{2{fc2_n29_p51[21]}}, fc2_n29_p51}) + $signed({fc2_n29_p52[22], fc2_n29_p52});
-            fc2_n29_t1_13_a_d1 <= (fc2_in_53 * 7'sd57) + $signed({{4{fc2_n29_p54[17]}}, fc2_n29_p54}); // weight 0.0556640625
-            fc2_n29_t1_13_b_d1 <= $signed({fc2_n29_p55[21], fc2_n29_p55}) + fc2_n17_p56;
-            fc2_n29_t1_14_a_d1 <= $signed({fc2_n29_p57[21], fc2_n29_p57}) + (fc2_in_58 * 8'sd78); // weight 0.076171875
-            fc2_n29_t0_29_d1 <= $signed({{3{fc2_n29_p59[20]}}, fc2_n29_p59}) + $signed({fc2_n29_p60[22], fc2_n29_p60});
-            fc2_n29_t1_15_a_d1 <= (fc2_in_61 * 9'sd189) + $signed({{2{fc2_n29_p62[21]}}, fc2_n29_p62}); // weight 0.1845703125
-            fc2_n29_t1_15_b_d1 <= fc2_n29_p63;
-            fc2_n29_t5_0_a_d1 <= $signed({fc2_n29_t3_0[26], fc2_n29_t3_0}) + $signed({fc2_n29_t3_1[26], fc2_n29_t3_1});
-            fc2_n29_t5_0_b_d1 <= $signed({fc2_n29_t3_2[26], fc2_n29_t3_2}) + $signed({fc2_n29_t3_3[26], fc2_n29_t3_3});
-            fc2_n30_t1_0_a_d1 <= $signed({{2{fc2_n30_p0[21]}}, fc2_n30_p0}) + (fc2_in_1 * 9'sd130); // weight 0.126953125
-            fc2_n30_t1_0_b_d1 <= (fc2_in_2 * 10'sd357) + $signed({{3{fc2_n30_p3[21]}}, fc2_n30_p3}); // weight 0.3486328125
-            fc2_n30_t1_1_a_d1 <= $signed({fc2_n30_p4[22], fc2_n30_p4}) + $signed({fc2_n30_p5[22], fc2_n30_p5});
-            fc2_n30_t0_3_d1 <= $signed({fc2_n30_p6[23], fc2_n30_p6}) + $signed({{2{fc2_n30_p7[22]}}, fc2_n30_p7});
-            fc2_n30_t1_2_a_d1 <= $signed({fc2_n30_p8[21], fc2_n30_p8}) + $signed({{2{fc2_n30_p9[20]}}, fc2_n30_p9});
-            fc2_n30_t1_2_b_d1 <= (fc2_in_10 * 9'sd205) + $signed({{3{fc2_n30_p11[20]}}, fc2_n30_p11}); // weight 0.2001953125
-            fc2_n30_t1_3_a_d1 <= (fc2_in_12 * 9'sd150) + $signed({{5{fc2_n30_p13_neg[18]}}, fc2_n30_p13_neg}); // weight 0.146484375
-            fc2_n30_t1_3_b_d1 <= (fc2_in_14 * 9'sh13f) + $signed({{2{fc2_n30_p15[21]}}, fc2_n30_p15}); // weight -0.1884765625
-            fc2_n30_t1_4_a_d1 <= fc2_n30_t0_8;
-            fc2_n30_t0_9_d1 <= $signed({{2{fc2_n30_p18[21]}}, fc2_n30_p18}) + (fc2_in_19 * 9'sh171); // weight -0.1396484375
-            fc2_n30_t1_5_a_d1 <= $signed({fc2_n30_p20[23], fc2_n30_p20}) + $signed({fc2_n30_p21[23], fc2_n30_p21});
-            fc2_n30_t1_5_b_d1 <= (fc2_in_22 * 9'sd151) + $signed({{2{fc2_n30_p23[21]}}, fc2_n30_p23}); // weight 0.1474609375
-            fc2_n30_t0_12_d1 <= $signed({fc2_n30_p24[23], fc2_n30_p24}) + $signed({fc2_n30_p25[23], fc2_n30_p25});
-            fc2_n30_t1_6_b_d1 <= $signed({{2{fc2_n30_p26[20]}}, fc2_n30_p26}) + $signed({fc2_n30_p27[21], fc2_n30_p27});
-            fc2_n30_t1_7_a_d1 <= $signed({fc2_n30_p28[23], fc2_n30_p28}) + fc2_n7_t0_14_b;
-            fc2_n30_t1_7_b_d1 <= (fc2_in_30 * 10'sd332) + $signed({fc2_n30_p31[23], fc2_n30_p31}); // weight 0.32421875
-            fc2_n30_t1_8_a_d1 <= $signed({fc2_n30_p32[23], fc2_n30_p32}) + $signed({{2{fc2_n30_p33[22]}}, fc2_n30_p33});
-            fc2_n30_t1_8_b_d1 <= $signed({{3{fc2_n30_p34[21]}}, fc2_n30_p34}) + $signed({fc2_n30_p35[23], fc2_n30_p35});
-            fc2_n30_t1_9_a_d1 <= $signed({fc2_n30_p36[22], fc2_n30_p36}) + $signed({fc2_n30_p37[22], fc2_n30_p37});
-            fc2_n30_t1_9_b_d1 <= $signed({{4{fc2_n30_p38[20]}}, fc2_n30_p38}) + (fc2_in_39 * 10'sd370); // weight 0.361328125
-            fc2_n30_t0_20_d1 <= $signed({{2{fc2_n30_p40[22]}}, fc2_n30_p40}) + $signed({fc2_n30_p41[23], fc2_n30_p41});
-            fc2_n30_t1_10_b_d1 <= $signed({{2{fc2_n30_p42[20]}}, fc2_n30_p42}) + $signed({fc2_n30_p43[21], fc2_n30_p43});
-            fc2_n30_t1_11_a_d1 <= $signed({fc2_n30_p44[23], fc2_n30_p44}) + $signed({fc2_n30_p45[23], fc2_n30_p45});
-            fc2_n30_t1_11_b_d1 <= $signed({fc2_n30_p46[22], fc2_n30_p46}) + $signed({fc2_n17_p47[22], fc2_n17_p47});
-            fc2_n30_t1_12_a_d1 <= $signed({fc2_n30_p48[23], fc2_n30_p48}) + $signed({fc2_n30_p49[23], fc2_n30_p49});
-            fc2_n30_t1_12_b_d1 <= $signed({fc2_n30_p50[23], fc2_n30_p50}) + $signed({{2{fc2_n30_p51[22]}}, fc2_n30_p51});
-            fc2_n30_t1_13_a_d1 <= $signed({{2{fc2_n30_p52[22]}}, fc2_n30_p52}) + $signed({fc2_n30_p53[23], fc2_n30_p53});
-            fc2_n30_t1_13_b_d1 <= $signed({fc2_n30_p54[23], fc2_n30_p54}) + (fc2_in_55 * 10'sh2fe); // weight -0.251953125
-            fc2_n30_t1_14_a_d1 <= $signed({{2{fc2_n30_p56[21]}}, fc2_n30_p56}) + (fc2_in_57 * 9'sh160); // weight -0.15625
-            fc2_n30_t1_14_b_d1 <= $signed({fc2_n30_p58[23], fc2_n30_p58}) + fc2_n16_t0_29_b;
-            fc2_n30_t0_30_d1 <= $signed({fc2_n30_p60[23], fc2_n30_p60}) + $signed({{2{fc2_n30_p61[22]}}, fc2_n30_p61});
-            fc2_n30_t1_15_b_d1 <= (fc2_in_62 * 8'sha9) + $signed({fc2_n30_p63[21], fc2_n30_p63}); // weight -0.0849609375
-            fc2_n30_t5_0_a_d1 <= fc2_n30_t4_0;
-            fc2_n30_t4_1_d1 <= $signed({{2{fc2_n30_t3_2[26]}}, fc2_n30_t3_2}) + $signed({fc2_n30_t3_3[27], fc2_n30_t3_3});
-            fc2_n31_t1_0_a_d1 <= $signed({fc2_n31_p0[22], fc2_n31_p0}) + fc2_n9_t0_0_b;
-            fc2_n31_t0_1_d1 <= (fc2_in_2 * 12'sha3f) + $signed({{6{fc2_n31_p3[20]}}, fc2_n31_p3}); // weight -1.4384765625
-            fc2_n31_t1_1_a_d1 <= $signed({fc2_n31_p4[23], fc2_n31_p4}) + fc2_n1_t0_2_b;
-            fc2_n31_t1_1_b_d1 <= $signed({fc2_n31_p6[23], fc2_n31_p6}) + $signed({{2{fc2_n31_p7[22]}}, fc2_n31_p7});
-            fc2_n31_t1_2_a_d1 <= $signed({fc2_n31_p8[23], fc2_n31_p8}) + $signed({{2{fc2_n31_p9[22]}}, fc2_n31_p9});
-            fc2_n31_t1_2_b_d1 <= $signed({{4{fc2_n31_p10_neg[19]}}, fc2_n31_p10_neg}) + (fc2_in_11 * 9'sh127); // weight -0.2119140625
-            fc2_n31_t0_6_d1 <= $signed({fc2_n31_p12[23], fc2_n31_p12}) + $signed({fc2_n31_p13[23], fc2_n31_p13});
-            fc2_n31_t1_3_b_d1 <= $signed({{4{fc2_n31_p14_neg[18]}}, fc2_n31_p14_neg}) + (fc2_in_15 * 8'sha2); // weight -0.091796875
-            fc2_n31_t1_4_a_d1 <= fc2_n10_p16 + $signed({fc2_n31_p17[22], fc2_n31_p17});
-            fc2_n31_t1_4_b_d1 <= $signed({fc2_n31_p18[23], fc2_n31_p18}) + $signed({fc2_n21_p19[23], fc2_n21_p19});
-            fc2_n31_t1_5_a_d1 <= fc2_n14_t0_10_a + (fc2_in_21 * 9'sd218); // weight 0.212890625
-            fc2_n31_t1_5_b_d1 <= $signed({fc2_n31_p22[22], fc2_n31_p22}) + $signed({fc2_n31_p23[22], fc2_n31_p23});
-            fc2_n31_t1_6_a_d1 <= (fc2_in_24 * 8'sd85) + $signed({fc2_n31_p25[21], fc2_n31_p25}); // weight 0.0830078125
-            fc2_n31_t1_6_b_d1 <= $signed({fc2_n31_p26[22], fc2_n31_p26}) + $signed({fc2_n0_p27[22], fc2_n0_p27});
-            fc2_n31_t1_7_a_d1 <= (fc2_in_28 * 9'sd154) + $signed({{8{fc2_in_29[15]}}, fc2_in_29}); // weight 0.150390625
-            fc2_n31_t0_15_d1 <= $signed({{2{fc2_n31_p30[22]}}, fc2_n31_p30}) + $signed({fc2_n31_p31[23], fc2_n31_p31});
-            fc2_n31_t1_8_a_d1 <= $signed({fc2_n31_p32[23], fc2_n31_p32}) + $signed({{2{fc2_n31_p33[22]}}, fc2_n31_p33});
-            fc2_n31_t1_8_b_d1 <= $signed({{3{fc2_n31_p34_neg[20]}}, fc2_n31_p34_neg}) + (fc2_in_35 * 9'sd190); // weight 0.185546875
-            fc2_n31_t1_9_a_d1 <= $signed({fc2_n31_p36[22], fc2_n31_p36}) + $signed({{2{fc2_n31_p37[21]}}, fc2_n31_p37});
-            fc2_n31_t1_9_b_d1 <= (fc2_in_38 * 9'sd176) + $signed({{2{fc2_n31_p39[21]}}, fc2_n31_p39}); // weight 0.171875
-            fc2_n31_t1_10_a_d1 <= (fc2_in_40 * 8'sh9d) + $signed({{3{fc2_n31_p41[19]}}, fc2_n31_p41}); // weight -0.0966796875
-            fc2_n31_t1_10_b_d1 <= $signed({fc2_n31_p42[22], fc2_n31_p42}) + $signed({fc2_n31_p43[22], fc2_n31_p43});
-            fc2_n31_t1_11_a_d1 <= $signed({{4{fc2_n31_p44[20]}}, fc2_n31_p44}) + (fc2_in_45 * 10'sd295); // weight 0.2880859375
-            fc2_n31_t1_11_b_d1 <= $signed({fc2_n31_p46[23], fc2_n31_p46}) + $signed({fc2_n31_p47[23], fc2_n31_p47});
-            fc2_n31_t1_12_a_d1 <= $signed({{2{fc2_n31_p48_sh[22]}}, fc2_n31_p48_sh}) + $signed({fc2_n31_p49[23], fc2_n31_p49});
-            fc2_n31_t1_12_b_d1 <= $signed({fc2_n31_p50[22], fc2_n31_p50}) + $signed({fc2_n31_p51[22], fc2_n31_p51});
-            fc2_n31_t1_13_a_d1 <= $signed({fc2_n31_p52[21], fc2_n31_p52}) + (fc2_in_53 * 8'sd90); // weight 0.087890625
-            fc2_n31_t0_27_d1 <= $signed({fc2_n31_p54[23], fc2_n31_p54}) + $signed({{2{fc2_n31_p55[22]}}, fc2_n31_p55});
-            fc2_n31_t1_14_a_d1 <= $signed({fc2_n31_p56[22], fc2_n31_p56}) + $signed({{2{fc2_n29_p57[21]}}, fc2_n29_p57});
-            fc2_n31_t1_14_b_d1 <= (fc2_in_58 * 9'sh17e) + $signed({fc2_n31_p59[22], fc2_n31_p59}); // weight -0.126953125
-            fc2_n31_t1_15_a_d1 <= (fc2_in_60 * 8'sd73) + $signed({fc2_n31_p61[21], fc2_n31_p61}); // weight 0.0712890625
-            fc2_n31_t1_15_b_d1 <= $signed({{2{fc2_n31_p62[21]}}, fc2_n31_p62}) + (fc2_in_63 * 9'sh17c); // weight -0.12890625
-            fc2_n31_t5_0_a_d1 <= $signed({fc2_n31_t3_0[27], fc2_n31_t3_0}) + $signed({{2{fc2_n31_t3_1[26]}}, fc2_n31_t3_1});
-            fc2_n31_t5_0_b_d1 <= $signed({fc2_n31_t3_2[26], fc2_n31_t3_2}) + $signed({fc2_n31_t3_3[26], fc2_n31_t3_3});
-            fc2_out_0 <= $signed(fc2_n0_y_fl[15:0]);
-            fc2_out_1 <= $signed(fc2_n1_y_fl[15:0]);
-            fc2_out_2 <= $signed(fc2_n2_y_fl[15:0]);
-            fc2_out_3 <= $signed(fc2_n3_y_fl[15:0]);
-            fc2_out_4 <= $signed(fc2_n4_y_fl[15:0]);
-            fc2_out_5 <= $signed(fc2_n5_y_fl[15:0]);
-            fc2_out_6 <= $signed(fc2_n6_y_fl[15:0]);
-            fc2_out_7 <= $signed(fc2_n7_y_fl[15:0]);
-            fc2_out_8 <= $signed(fc2_n8_y_fl[15:0]);
-            fc2_out_9 <= $signed(fc2_n9_y_fl[15:0]);
-            fc2_out_10 <= $signed(fc2_n10_y_fl[15:0]);
-            fc2_out_11 <= $signed(fc2_n11_y_fl[15:0]);
-            fc2_out_12 <= $signed(fc2_n12_y_fl[15:0]);
-            fc2_out_13 <= $signed(fc2_n13_y_fl[15:0]);
-            fc2_out_14 <= $signed(fc2_n14_y_fl[15:0]);
-            fc2_out_15 <= $signed(fc2_n15_y_fl[15:0]);
-            fc2_out_16 <= $signed(fc2_n16_y_fl[15:0]);
-            fc2_out_17 <= $signed(fc2_n17_y_fl[15:0]);
-            fc2_out_18 <= $signed(fc2_n18_y_fl[15:0]);
-            fc2_out_19 <= $signed(fc2_n19_y_fl[15:0]);
-            fc2_out_20 <= $signed(fc2_n20_y_fl[15:0]);
-            fc2_out_21 <= $signed(fc2_n21_y_fl[15:0]);
-            fc2_out_22 <= $signed(fc2_n22_y_fl[15:0]);
-            fc2_out_23 <= $signed(fc2_n23_y_fl[15:0]);
-            fc2_out_24 <= $signed(fc2_n24_y_fl[15:0]);
-            fc2_out_25 <= $signed(fc2_n25_y_fl[15:0]);
-            fc2_out_26 <= $signed(fc2_n26_y_fl[15:0]);
-            fc2_out_27 <= $signed(fc2_n27_y_fl[15:0]);
-            fc2_out_28 <= $signed(fc2_n28_y_fl[15:0]);
-            fc2_out_29 <= $signed(fc2_n29_y_fl[15:0]);
-            fc2_out_30 <= $signed(fc2_n30_y_fl[15:0]);
-            fc2_out_31 <= $signed(fc2_n31_y_fl[15:0]);
+            fc2_e463_d1 <= $signed({{4{fc2_e66[18]}}, fc2_e66}) - fc2_e294;
+            fc2_e25_d1 <= fc2_e25;
+            fc2_e346_d1 <= fc2_e346;
+            fc2_e494_d1 <= $signed({{5{fc2_e55[17]}}, fc2_e55}) + fc2_e493;
+            fc2_e462_d1 <= fc2_e462;
+            fc2_e212_d1 <= fc2_e212_u;
+            fc2_e340_d1 <= fc2_e340;
+            fc2_e488_d1 <= fc2_e488_u;
+            fc2_e76_d1 <= fc2_e76_u;
+            fc2_e65_d1 <= fc2_e65_u;
+            fc2_e533_d1 <= $signed({fc2_e71[18], fc2_e71}) + fc2_e532;
+            fc2_in_28_d1 <= fc2_in_28;
+            fc2_e536_d1 <= fc2_e536_u;
+            fc2_e208_d1 <= fc2_e208;
+            fc2_e553_d1 <= fc2_e553_u;
+            fc2_in_40_d1 <= fc2_in_40;
+            fc2_e567_d1 <= fc2_e567_u;
+            fc2_e18_d1 <= fc2_e18;
+            fc2_e29_d1 <= fc2_e29;
+            fc2_e621_d1 <= fc2_e621_u;
+            fc2_e91_d1 <= fc2_e91_u;
+            fc2_e620_d1 <= fc2_e620_u;
+            fc2_e219_d1 <= fc2_e219;
+            fc2_in_44_d1 <= fc2_in_44;
+            fc2_in_29_d1 <= fc2_in_29;
+            fc2_e618_d1 <= fc2_e618_u;
+            fc2_in_39_d1 <= fc2_in_39;
+            fc2_e492_d1 <= fc2_e492;
+            fc2_in_56_d1 <= fc2_in_56;
+            fc2_n0_s31_d1 <= fc2_n0_s31_u;
+            fc2_n0_s18_d1 <= $signed({{3{fc2_n0_s6[21]}}, fc2_n0_s6}) - fc2_n0_s8;
+            fc2_n0_s33_d1 <= fc2_n0_s33_u;
+            fc2_e617_d1 <= fc2_e617_u;
+            fc2_n0_s37_d1 <= fc2_n0_s37_u;
+            fc2_n0_s32_d1 <= fc2_n0_s32_u;
+            fc2_n0_s36_d1 <= $signed({fc2_n0_s22[20], fc2_n0_s22}) + $signed({{2{fc2_n0_s16[19]}}, fc2_n0_s16});
+            fc2_e528_d1 <= fc2_e528_u;
+            fc2_n0_s35_d1 <= $signed({fc2_n0_s21[22], fc2_n0_s21}) - $signed({fc2_e600[22], fc2_e600});
+            fc2_n0_s34_d1 <= fc2_n0_s34_u;
+            fc2_n0_s40_d1 <= fc2_n0_s40_u;
+            fc2_n0_s41_d1 <= fc2_n0_s41_u;
+            fc2_n0_s38_d1 <= fc2_n0_s38_u;
+            fc2_n0_s42_d1 <= fc2_n0_s42_u;
+            fc2_n0_s43_d1 <= fc2_n0_s20 + $signed({{4{fc2_e612[21]}}, fc2_e612});
+            fc2_n0_s39_d1 <= fc2_n0_s39_u;
+            fc2_n0_s44_d1 <= $signed({{2{fc2_n0_s30[23]}}, fc2_n0_s30}) - $signed({fc2_n0_s17[24], fc2_n0_s17});
+            fc2_n0_s60_d1 <= $signed({fc2_n0_s58[27], fc2_n0_s58}) + $signed({fc2_n0_s57[27], fc2_n0_s57});
+            fc2_n0_s59_d1 <= fc2_n0_s59;
+            fc2_n1_s31_d1 <= fc2_n1_s31_u;
+            fc2_e731_d1 <= fc2_e731_u;
+            fc2_e527_d1 <= fc2_e527_u;
+            fc2_e809_d1 <= fc2_e809_u;
+            fc2_n1_s32_d1 <= $signed({fc2_e578[19], fc2_e578}) - fc2_e615;
+            fc2_e627_d1 <= fc2_e627_u;
+            fc2_n1_s35_d1 <= fc2_n1_s35_u;
+            fc2_n1_s33_d1 <= fc2_n1_s33_u;
+            fc2_n1_s30_d1 <= fc2_n1_s30_u;
+            fc2_n1_s36_d1 <= fc2_n1_s36_u;
+            fc2_n1_s37_d1 <= fc2_n1_s37_u;
+            fc2_n1_s34_d1 <= fc2_n1_s34_u;
+            fc2_n1_s38_d1 <= fc2_n1_s38_u;
+            fc2_n1_s41_d1 <= fc2_n1_s41_u;
+            fc2_n1_s40_d1 <= $signed({fc2_n1_s16[23], fc2_n1_s16}) + $signed({fc2_n1_s23[23], fc2_n1_s23});
+            fc2_n1_s39_d1 <= $signed({fc2_n1_s18[23], fc2_n1_s18}) - $signed({fc2_e877[23], fc2_e877});
+            fc2_n1_s43_d1 <= fc2_n1_s43_u;
+            fc2_n1_s42_d1 <= fc2_n1_s42_u;
+            fc2_n1_s58_d1 <= $signed({fc2_n1_s55[27], fc2_n1_s55}) - $signed({fc2_n1_s53[27], fc2_n1_s53});
+            fc2_n1_s59_d1 <= $signed({fc2_n1_s56[27], fc2_n1_s56}) + $signed({fc2_n1_s57[27], fc2_n1_s57});
+            fc2_n2_s33_d1 <= fc2_n2_s33_u;
+            fc2_n2_s37_d1 <= $signed({{2{fc2_e538[18]}}, fc2_e538}) + fc2_e573;
+            fc2_n2_s41_d1 <= fc2_n2_s41_u;
+            fc2_e624_d1 <= fc2_e624_u;
+            fc2_n2_s35_d1 <= fc2_n2_s35_u;
+            fc2_n2_s38_d1 <= fc2_n2_s38_u;
+            fc2_n2_s39_d1 <= fc2_n2_s39_u;
+            fc2_n2_s36_d1 <= fc2_n2_s36_u;
+            fc2_n2_s34_d1 <= fc2_n2_s14 - $signed({{4{fc2_e872[20]}}, fc2_e872});
+            fc2_n2_s40_d1 <= fc2_n2_s40_u;
+            fc2_n2_s44_d1 <= fc2_n2_s44_u;
+            fc2_n2_s43_d1 <= fc2_n2_s43_u;
+            fc2_n2_s46_d1 <= fc2_n2_s46_u;
+            fc2_n2_s42_d1 <= fc2_n2_s42_u;
+            fc2_n2_s45_d1 <= fc2_n2_s27 + $signed({{2{fc2_n2_s29[20]}}, fc2_n2_s29});
+            fc2_n2_s47_d1 <= fc2_n2_s47_u;
+            fc2_n2_s61_d1 <= fc2_n2_s61;
+            fc2_n2_s62_d1 <= fc2_n2_s62;
+            fc2_n3_s29_d1 <= fc2_n3_s29_u;
+            fc2_e732_d1 <= fc2_e732_u;
+            fc2_n3_s33_d1 <= fc2_n3_s33_u;
+            fc2_n3_s30_d1 <= fc2_n3_s30_u;
+            fc2_n3_s31_d1 <= fc2_n3_s31_u;
+            fc2_n3_s27_d1 <= fc2_n3_s27_u;
+            fc2_n3_s32_d1 <= fc2_n3_s32_u;
+            fc2_n3_s35_d1 <= $signed({fc2_e681[19], fc2_e681}) - $signed({fc2_n3_s20[19], fc2_n3_s20});
+            fc2_n3_s28_d1 <= fc2_n3_s12 + $signed({{5{fc2_e298[18]}}, fc2_e298});
+            fc2_n3_s36_d1 <= fc2_n3_s36_u;
+            fc2_n3_s39_d1 <= fc2_n3_s39_u;
+            fc2_n3_s34_d1 <= fc2_n3_s34_u;
+            fc2_n3_s37_d1 <= fc2_n3_s37_u;
+            fc2_n3_s38_d1 <= fc2_n3_s38_u;
+            fc2_n3_s40_d1 <= fc2_n3_s40_u;
+            fc2_n3_s41_d1 <= fc2_n3_s41;
+            fc2_n3_s56_d1 <= fc2_n3_s56;
+            fc2_e465_d1 <= fc2_e465;
+            fc2_e529_d1 <= fc2_e529_u;
+            fc2_n4_s33_d1 <= fc2_n4_s33_u;
+            fc2_e812_d1 <= fc2_e812_u;
+            fc2_n4_s32_d1 <= fc2_n4_s32_u;
+            fc2_n4_s36_d1 <= fc2_n4_s36_u;
+            fc2_n4_s38_d1 <= $signed({fc2_e579[20], fc2_e579}) - $signed({{2{fc2_e696[19]}}, fc2_e696});
+            fc2_n4_s42_d1 <= fc2_n4_s42_u;
+            fc2_n4_s35_d1 <= fc2_n4_s35_u;
+            fc2_n4_s34_d1 <= $signed({{2{fc2_e723[20]}}, fc2_e723}) + fc2_n4_s24;
+            fc2_n4_s40_d1 <= fc2_n4_s40_u;
+            fc2_n4_s37_d1 <= fc2_n4_s37_u;
+            fc2_n4_s41_d1 <= fc2_n4_s41_u;
+            fc2_n4_s39_d1 <= fc2_n4_s39_u;
+            fc2_n4_s44_d1 <= fc2_n4_s44_u;
+            fc2_e464_d1 <= $signed({fc2_e290[23], fc2_e290}) - $signed({fc2_e369[23], fc2_e369});
+            fc2_n4_s45_d1 <= $signed({fc2_n4_s27[24], fc2_n4_s27}) + $signed({fc2_n4_s21[24], fc2_n4_s21});
+            fc2_n4_s43_d1 <= fc2_n4_s43_u;
+            fc2_n4_s61_d1 <= $signed({fc2_n4_s58[27], fc2_n4_s58}) - $signed({{2{fc2_n4_s59[26]}}, fc2_n4_s59});
+            fc2_n4_s60_d1 <= fc2_n4_s60;
+            fc2_n5_s30_d1 <= fc2_n5_s30_u;
+            fc2_n5_s33_d1 <= fc2_n5_s33_u;
+            fc2_n5_s32_d1 <= $signed({fc2_n5_s16[19], fc2_n5_s16}) + $signed({{2{fc2_e538[18]}}, fc2_e538});
+            fc2_e557_d1 <= fc2_e557_u;
+            fc2_e626_d1 <= fc2_e626_u;
+            fc2_e546_d1 <= fc2_e546_u;
+            fc2_n5_s36_d1 <= fc2_n5_s36_u;
+            fc2_n5_s37_d1 <= fc2_n5_s37_u;
+            fc2_n5_s34_d1 <= fc2_n5_s34_u;
+            fc2_n5_s35_d1 <= fc2_n5_s35_u;
+            fc2_n5_s41_d1 <= {fc2_n5_s41_hi, fc2_e502[1:0]};
+            fc2_n5_s31_d1 <= fc2_n5_s15 - $signed({{6{fc2_e701[18]}}, fc2_e701});
+            fc2_n5_s39_d1 <= fc2_n5_s39_u;
+            fc2_n5_s38_d1 <= $signed({fc2_n5_s29[22], fc2_n5_s29}) - $signed({{2{fc2_n5_s17[21]}}, fc2_n5_s17});
+            fc2_n5_s40_d1 <= fc2_n5_s40_u;
+            fc2_n5_s43_d1 <= fc2_n5_s43_u;
+            fc2_n5_s42_d1 <= fc2_n5_s42_u;
+            fc2_n5_s58_d1 <= $signed({fc2_n5_s54[26], fc2_n5_s54}) - $signed({fc2_n5_s55[26], fc2_n5_s55});
+            fc2_n5_s59_d1 <= $signed({fc2_n5_s56[27], fc2_n5_s56}) + $signed({fc2_n5_s57[27], fc2_n5_s57});
+            fc2_n6_s18_d1 <= $signed({{2{fc2_n6_s4[21]}}, fc2_n6_s4}) + fc2_n6_s5;
+            fc2_n6_s36_d1 <= fc2_n6_s36_u;
+            fc2_e878_d1 <= fc2_e878_u;
+            fc2_n6_s35_d1 <= fc2_n6_s35_u;
+            fc2_n6_s33_d1 <= fc2_n6_s33_u;
+            fc2_n6_s34_d1 <= fc2_n6_s34_u;
+            fc2_n6_s37_d1 <= fc2_n6_s37_u;
+            fc2_n6_s38_d1 <= fc2_n6_s38_u;
+            fc2_n6_s39_d1 <= $signed({fc2_n6_s23[22], fc2_n6_s23}) - $signed({fc2_n6_s26[22], fc2_n6_s26});
+            fc2_n6_s41_d1 <= fc2_n6_s41_u;
+            fc2_n6_s40_d1 <= fc2_n6_s40_u;
+            fc2_n6_s42_d1 <= $signed({fc2_n6_s19[21], fc2_n6_s19}) - fc2_n6_s25;
+            fc2_e497_d1 <= fc2_e497_u;
+            fc2_n6_s44_d1 <= fc2_n6_s44_u;
+            fc2_e487_d1 <= fc2_e487_u;
+            fc2_n6_s43_d1 <= fc2_n6_s43_u;
+            fc2_n6_s60_d1 <= fc2_n6_s60;
+            fc2_n6_s59_d1 <= $signed({{2{fc2_n6_s55[25]}}, fc2_n6_s55}) - $signed({fc2_n6_s57[26], fc2_n6_s57});
+            fc2_n7_s23_d1 <= $signed({{5{fc2_e387[17]}}, fc2_e387}) + fc2_n7_s11;
+            fc2_e808_d1 <= fc2_e808_u;
+            fc2_n7_s29_d1 <= fc2_n7_s29_u;
+            fc2_e717_d1 <= fc2_e717_u;
+            fc2_e814_d1 <= fc2_e814_u;
+            fc2_n7_s30_d1 <= $signed({fc2_e916[19], fc2_e916}) + $signed({fc2_e920[19], fc2_e920});
+            fc2_n7_s31_d1 <= fc2_n7_s31_u;
+            fc2_n7_s32_d1 <= fc2_n7_s32_u;
+            fc2_n7_s33_d1 <= fc2_n7_s33_u;
+            fc2_n7_s37_d1 <= fc2_n7_s37_u;
+            fc2_n7_s39_d1 <= fc2_n7_s39_u;
+            fc2_n7_s36_d1 <= fc2_n7_s36_u;
+            fc2_n7_s38_d1 <= fc2_n7_s38_u;
+            fc2_n7_s34_d1 <= fc2_n7_s34_u;
+            fc2_n7_s40_d1 <= fc2_n7_s40_u;
+            fc2_n7_s35_d1 <= $signed({{2{fc2_e708[23]}}, fc2_e708}) + $signed({fc2_n7_s24[24], fc2_n7_s24});
+            fc2_n7_s42_d1 <= $signed({fc2_n7_s18[24], fc2_n7_s18}) + $signed({{3{fc2_n7_s26[22]}}, fc2_n7_s26});
+            fc2_n7_s41_d1 <= $signed({fc2_n7_s17[23], fc2_n7_s17}) - $signed({fc2_n7_s13[23], fc2_n7_s13});
+            fc2_n7_s57_d1 <= $signed({fc2_n7_s54[26], fc2_n7_s54}) + $signed({fc2_n7_s53[26], fc2_n7_s53});
+            fc2_n7_s58_d1 <= $signed({fc2_n7_s55[27], fc2_n7_s55}) - $signed({fc2_n7_s56[27], fc2_n7_s56});
+            fc2_n8_s32_d1 <= fc2_n8_s32_u;
+            fc2_n8_s35_d1 <= $signed({fc2_e593[18], fc2_e593}) + $signed({{2{fc2_e740[17]}}, fc2_e740});
+            fc2_n8_s36_d1 <= fc2_n8_s36_u;
+            fc2_n8_s38_d1 <= fc2_n8_s38_u;
+            fc2_e505_d1 <= fc2_e505_u;
+            fc2_n8_s34_d1 <= fc2_n8_s34_u;
+            fc2_e623_d1 <= fc2_e623_u;
+            fc2_n8_s39_d1 <= fc2_n8_s39_u;
+            fc2_n8_s33_d1 <= fc2_n8_s33_u;
+            fc2_n8_s41_d1 <= $signed({{2{fc2_n8_s19[20]}}, fc2_n8_s19}) + $signed({fc2_n8_s18[21], fc2_n8_s18});
+            fc2_n8_s42_d1 <= fc2_n8_s42_u;
+            fc2_n8_s40_d1 <= fc2_n8_s40_u;
+            fc2_n8_s37_d1 <= fc2_n8_s16 - $signed({{6{fc2_e611[19]}}, fc2_e611});
+            fc2_n8_s43_d1 <= fc2_n8_s43_u;
+            fc2_n8_s44_d1 <= fc2_n8_s44_u;
+            fc2_n8_s45_d1 <= $signed({fc2_n8_s24[23], fc2_n8_s24}) - fc2_n8_s31;
+            fc2_n8_s46_d1 <= fc2_n8_s46_u;
+            fc2_n8_s61_d1 <= $signed({fc2_n8_s58[26], fc2_n8_s58}) + $signed({fc2_n8_s57[26], fc2_n8_s57});
+            fc2_n8_s62_d1 <= $signed({fc2_n8_s60[27], fc2_n8_s60}) - $signed({fc2_n8_s59[27], fc2_n8_s59});
+            fc2_n9_s24_d1 <= $signed({{5{fc2_e661[18]}}, fc2_e661}) - fc2_e671;
+            fc2_e733_d1 <= fc2_e733_u;
+            fc2_n9_s28_d1 <= fc2_n9_s28_u;
+            fc2_e531_d1 <= fc2_e531_u;
+            fc2_n9_s27_d1 <= fc2_n9_s27_u;
+            fc2_n9_s29_d1 <= fc2_n9_s29_u;
+            fc2_n9_s30_d1 <= $signed({fc2_e490[19], fc2_e490}) - $signed({fc2_e797[19], fc2_e797});
+            fc2_n9_s31_d1 <= fc2_n9_s31_u;
+            fc2_n9_s26_d1 <= $signed({{5{fc2_n9_s10[19]}}, fc2_n9_s10}) - fc2_e908;
+            fc2_n9_s32_d1 <= fc2_n9_s32_u;
+            fc2_n9_s35_d1 <= fc2_n9_s35_u;
+            fc2_n9_s33_d1 <= fc2_n9_s33_u;
+            fc2_n9_s34_d1 <= $signed({fc2_n9_s11[23], fc2_n9_s11}) + fc2_n9_s13;
+            fc2_n9_s37_d1 <= fc2_n9_s37_u;
+            fc2_e473_d1 <= fc2_e473;
+            fc2_n9_s36_d1 <= fc2_n9_s36_u;
+            fc2_n9_s38_d1 <= $signed({fc2_n9_s21[22], fc2_n9_s21}) + fc2_e664;
+            fc2_n9_s56_d1 <= $signed({fc2_n9_s53[27], fc2_n9_s53}) + $signed({fc2_n9_s54[27], fc2_n9_s54});
+            fc2_n9_s55_d1 <= $signed({fc2_n9_s51[26], fc2_n9_s51}) + $signed({fc2_n9_s52[26], fc2_n9_s52});
+            fc2_n10_s37_d1 <= fc2_n10_s37_u;
+            fc2_n10_s35_d1 <= fc2_n10_s35_u;
+            fc2_n10_s36_d1 <= fc2_n10_s36_u;
+            fc2_n10_s44_d1 <= fc2_n10_s44_u;
+            fc2_n10_s40_d1 <= {fc2_n10_s40_hi, fc2_n10_s19[4:0]};
+            fc2_n10_s38_d1 <= fc2_n10_s38_u;
+            fc2_n10_s45_d1 <= $signed({fc2_n10_s23[19], fc2_n10_s23}) - $signed({fc2_n10_s24[19], fc2_n10_s24});
+            fc2_e667_d1 <= fc2_e667_u;
+            fc2_e522_d1 <= fc2_e522_u;
+            fc2_n10_s39_d1 <= fc2_n10_s39_u;
+            fc2_n10_s42_d1 <= fc2_n10_s29 + $signed({{2{fc2_n10_s30[20]}}, fc2_n10_s30});
+            fc2_n10_s47_d1 <= fc2_n10_s47_u;
+            fc2_n10_s41_d1 <= fc2_n10_s41_u;
+            fc2_n10_s43_d1 <= fc2_n10_s43_u;
+            fc2_n10_s48_d1 <= fc2_n10_s48_u;
+            fc2_n10_s46_d1 <= fc2_n10_s25 - $signed({{3{fc2_n10_s32[20]}}, fc2_n10_s32});
+            fc2_n10_s49_d1 <= fc2_n10_s49;
+            fc2_n10_s65_d1 <= $signed({fc2_n10_s62[27], fc2_n10_s62}) - $signed({fc2_n10_s63[27], fc2_n10_s63});
+            fc2_n10_s64_d1 <= $signed({fc2_n10_s60[27], fc2_n10_s60}) - $signed({{2{fc2_n10_s61[26]}}, fc2_n10_s61});
+            fc2_n11_s27_d1 <= $signed({fc2_n11_s7[24], fc2_n11_s7}) + $signed({fc2_n11_s8[24], fc2_n11_s8});
+            fc2_e720_d1 <= fc2_e720_u;
+            fc2_e625_d1 <= fc2_e625_u;
+            fc2_n11_s32_d1 <= fc2_n11_s32_u;
+            fc2_n11_s35_d1 <= fc2_n11_s35_u;
+            fc2_n11_s34_d1 <= fc2_n11_s34_u;
+            fc2_n11_s31_d1 <= fc2_n11_s31_u;
+            fc2_n11_s37_d1 <= fc2_n11_s37_u;
+            fc2_n11_s33_d1 <= fc2_n11_s33_u;
+            fc2_n11_s40_d1 <= fc2_e596 - $signed({{2{fc2_e613[19]}}, fc2_e613});
+            fc2_n11_s36_d1 <= $signed({{6{fc2_e635[18]}}, fc2_e635}) + fc2_n11_s24;
+            fc2_n11_s39_d1 <= $signed({fc2_n11_s23[22], fc2_n11_s23}) - $signed({fc2_e584[22], fc2_e584});
+            fc2_n11_s42_d1 <= $signed({{2{fc2_n11_s26[21]}}, fc2_n11_s26}) - fc2_e290;
+            fc2_n11_s43_d1 <= fc2_n11_s43_u;
+            fc2_n11_s41_d1 <= fc2_n11_s41_u;
+            fc2_n11_s38_d1 <= fc2_n11_s21 + $signed({{6{fc2_n11_s25[19]}}, fc2_n11_s25});
+            fc2_n11_s44_d1 <= fc2_n11_s30 + $signed({{3{fc2_e561[20]}}, fc2_e561});
+            fc2_n11_s59_d1 <= $signed({fc2_n11_s56[26], fc2_n11_s56}) - fc2_n11_s55;
+            fc2_n11_s60_d1 <= $signed({fc2_n11_s58[27], fc2_n11_s58}) + $signed({fc2_n11_s57[27], fc2_n11_s57});
+            fc2_n12_s27_d1 <= fc2_n12_s27_u;
+            fc2_n12_s30_d1 <= fc2_n12_s30_u;
+            fc2_n12_s28_d1 <= fc2_n12_s28_u;
+            fc2_n12_s31_d1 <= fc2_n12_s31_u;
+            fc2_n12_s29_d1 <= fc2_n12_s29_u;
+            fc2_n12_s36_d1 <= fc2_n12_s36_u;
+            fc2_n12_s34_d1 <= fc2_n12_s34_u;
+            fc2_n12_s32_d1 <= fc2_n12_s32_u;
+            fc2_n12_s35_d1 <= fc2_n12_s35_u;
+            fc2_n12_s33_d1 <= fc2_n12_s21 + $signed({{4{fc2_e792[19]}}, fc2_e792});
+            fc2_n12_s37_d1 <= $signed({{5{fc2_n12_s26[19]}}, fc2_n12_s26}) + fc2_n12_s23;
+            fc2_n12_s38_d1 <= fc2_n12_s38_u;
+            fc2_n12_s40_d1 <= fc2_n12_s40_u;
+            fc2_n12_s39_d1 <= fc2_n12_s39_u;
+            fc2_n12_s56_d1 <= fc2_n12_s56;
+            fc2_n12_s57_d1 <= $signed({fc2_n12_s55[27], fc2_n12_s55}) - $signed({fc2_n12_s54[27], fc2_n12_s54});
+            fc2_e873_d1 <= fc2_e873_u;
+            fc2_e764_d1 <= fc2_e764_u;
+            fc2_n13_s32_d1 <= fc2_n13_s32_u;
+            fc2_n13_s35_d1 <= fc2_n13_s35_u;
+            fc2_n13_s36_d1 <= fc2_n13_s36_u;
+            fc2_e728_d1 <= fc2_e728_u;
+            fc2_n13_s34_d1 <= fc2_n13_s34_u;
+            fc2_n13_s42_d1 <= fc2_n13_s42;
+            fc2_n13_s39_d1 <= fc2_n13_s39_u;
+            fc2_n13_s37_d1 <= fc2_n13_s37_u;
+            fc2_n13_s41_d1 <= fc2_n13_s41_u;
+            fc2_n13_s43_d1 <= fc2_n13_s43_u;
+            fc2_n13_s38_d1 <= fc2_n13_s38_u;
+            fc2_n13_s33_d1 <= $signed({fc2_n13_s21[25], fc2_n13_s21}) - $signed({{2{fc2_n13_s16[24]}}, fc2_n13_s16});
+            fc2_n13_s40_d1 <= fc2_n13_s40_u;
+            fc2_n13_s44_d1 <= $signed({fc2_n13_s31[24], fc2_n13_s31}) + $signed({{2{fc2_n13_s15[23]}}, fc2_n13_s15});
+            fc2_e477_d1 <= fc2_e477_u;
+            fc2_n13_s61_d1 <= $signed({fc2_n13_s59[27], fc2_n13_s59}) + $signed({fc2_n13_s58[27], fc2_n13_s58});
+            fc2_n13_s60_d1 <= $signed({fc2_n13_s57[27], fc2_n13_s57}) + $signed({{2{fc2_n13_s56[26]}}, fc2_n13_s56});
+            fc2_n14_s35_d1 <= fc2_n14_s35_u;
+            fc2_e628_d1 <= fc2_e628_u;
+            fc2_n14_s31_d1 <= fc2_n14_s31_u;
+            fc2_n14_s37_d1 <= fc2_n14_s37_u;
+            fc2_n14_s30_d1 <= fc2_n14_s30_u;
+            fc2_n14_s32_d1 <= $signed({{2{fc2_e721[20]}}, fc2_e721}) - $signed({fc2_e730[21], fc2_e730});
+            fc2_n14_s38_d1 <= fc2_n14_s38_u;
+            fc2_n14_s33_d1 <= fc2_n14_s12 + $signed({fc2_n14_s15[22], fc2_n14_s15});
+            fc2_n14_s39_d1 <= $signed({{3{fc2_e571[19]}}, fc2_e571}) + fc2_e592;
+            fc2_n14_s40_d1 <= fc2_n14_s40_u;
+            fc2_n14_s34_d1 <= fc2_n14_s34_u;
+            fc2_n14_s36_d1 <= fc2_n14_s25 - $signed({{6{fc2_n14_s26[20]}}, fc2_n14_s26});
+            fc2_n14_s42_d1 <= fc2_n14_s42_u;
+            fc2_n14_s43_d1 <= $signed({fc2_n14_s29[25], fc2_n14_s29}) + $signed({{2{fc2_n14_s23[24]}}, fc2_n14_s23});
+            fc2_n14_s41_d1 <= fc2_n14_s27 - $signed({{5{fc2_n14_s28[20]}}, fc2_n14_s28});
+            fc2_n14_s58_d1 <= $signed({fc2_n14_s55[27], fc2_n14_s55}) - $signed({fc2_n14_s54[27], fc2_n14_s54});
+            fc2_n14_s59_d1 <= $signed({{2{fc2_n14_s57[26]}}, fc2_n14_s57}) + $signed({fc2_n14_s56[27], fc2_n14_s56});
+            fc2_e470_d1 <= fc2_e470_u;
+            fc2_e516_d1 <= $signed({{3{fc2_e24[16]}}, fc2_e24}) - fc2_e297;
+            fc2_n15_s22_d1 <= fc2_n15_s22_u;
+            fc2_n15_s24_d1 <= fc2_e548 - $signed({fc2_e595[20], fc2_e595});
+            fc2_n15_s25_d1 <= fc2_n15_s25_u;
+            fc2_n15_s23_d1 <= fc2_n15_s23_u;
+            fc2_n15_s27_d1 <= fc2_n15_s27_u;
+            fc2_n15_s29_d1 <= fc2_n15_s29_u;
+            fc2_e583_d1 <= $signed({{3{fc2_e397[17]}}, fc2_e397}) - fc2_e582;
+            fc2_n15_s28_d1 <= fc2_n15_s28_u;
+            fc2_n15_s30_d1 <= fc2_n15_s30_u;
+            fc2_n15_s26_d1 <= fc2_n15_s14 + $signed({{5{fc2_e515[19]}}, fc2_e515});
+            fc2_n15_s33_d1 <= fc2_n15_s33_u;
+            fc2_n15_s32_d1 <= fc2_n15_s32_u;
+            fc2_n15_s31_d1 <= fc2_n15_s31_u;
+            fc2_n15_s48_d1 <= $signed({fc2_n15_s44[26], fc2_n15_s44}) - $signed({fc2_n15_s45[26], fc2_n15_s45});
+            fc2_n15_s49_d1 <= $signed({fc2_n15_s47[27], fc2_n15_s47}) - $signed({{2{fc2_n15_s46[26]}}, fc2_n15_s46});
+            fc2_n16_s30_d1 <= fc2_n16_s30_u;
+            fc2_n16_s28_d1 <= fc2_n16_s28_u;
+            fc2_n16_s32_d1 <= fc2_n16_s32_u;
+            fc2_n16_s33_d1 <= fc2_n16_s33_u;
+            fc2_n16_s29_d1 <= fc2_n16_s29_u;
+            fc2_e507_d1 <= fc2_e507_u;
+            fc2_n16_s36_d1 <= $signed({{2{fc2_e696[19]}}, fc2_e696}) - $signed({fc2_e709[20], fc2_e709});
+            fc2_n16_s31_d1 <= fc2_n16_s31_u;
+            fc2_n16_s35_d1 <= fc2_n16_s35_u;
+            fc2_n16_s40_d1 <= fc2_n16_s40_u;
+            fc2_n16_s39_d1 <= $signed({fc2_n16_s25[21], fc2_n16_s25}) - $signed({{2{fc2_n16_s18[20]}}, fc2_n16_s18});
+            fc2_n16_s41_d1 <= fc2_n16_s41_u;
+            fc2_n16_s34_d1 <= fc2_n16_s17 + $signed({{4{fc2_n16_s15[21]}}, fc2_n16_s15});
+            fc2_n16_s37_d1 <= fc2_n16_s37_u;
+            fc2_n16_s38_d1 <= $signed({{6{fc2_e559[18]}}, fc2_e559}) + fc2_n16_s23;
+            fc2_n16_s42_d1 <= fc2_n16_s42_u;
+            fc2_n16_s58_d1 <= $signed({fc2_n16_s56[27], fc2_n16_s56}) - $signed({{2{fc2_n16_s55[26]}}, fc2_n16_s55});
+            fc2_n16_s57_d1 <= $signed({fc2_n16_s54[27], fc2_n16_s54}) + $signed({{2{fc2_n16_s53[26]}}, fc2_n16_s53});
+            fc2_n17_s28_d1 <= fc2_n17_s7 - $signed({{2{fc2_n17_s13[21]}}, fc2_n17_s13});
+            fc2_n17_s33_d1 <= fc2_n17_s33_u;
+            fc2_e727_d1 <= fc2_e727_u;
+            fc2_n17_s29_d1 <= fc2_n17_s29_u;
+            fc2_n17_s30_d1 <= fc2_n17_s30_u;
+            fc2_n17_s34_d1 <= fc2_n17_s34_u;
+            fc2_n17_s36_d1 <= fc2_n17_s36_u;
+            fc2_n17_s32_d1 <= fc2_n17_s32_u;
+            fc2_n17_s37_d1 <= fc2_n17_s37_u;
+            fc2_n17_s35_d1 <= fc2_n17_s35_u;
+            fc2_n17_s31_d1 <= $signed({fc2_e795[24], fc2_e795}) + $signed({fc2_n17_s23[24], fc2_n17_s23});
+            fc2_n17_s38_d1 <= fc2_n17_s38_u;
+            fc2_n17_s39_d1 <= fc2_n17_s39_u;
+            fc2_n17_s40_d1 <= fc2_n17_s40_u;
+            fc2_n17_s41_d1 <= fc2_n17_s41_u;
+            fc2_n17_s56_d1 <= $signed({fc2_n17_s52[27], fc2_n17_s52}) + $signed({fc2_n17_s53[27], fc2_n17_s53});
+            fc2_n17_s57_d1 <= fc2_n17_s57;
+            fc2_n18_s26_d1 <= fc2_n18_s26_u;
+            fc2_n18_s33_d1 <= fc2_n18_s33_u;
+            fc2_n18_s36_d1 <= fc2_n18_s36_u;
+            fc2_n18_s34_d1 <= fc2_n18_s34_u;
+            fc2_n18_s38_d1 <= fc2_n18_s38_u;
+            fc2_n18_s39_d1 <= fc2_n18_s39_u;
+            fc2_n18_s35_d1 <= fc2_n18_s35_u;
+            fc2_n18_s32_d1 <= $signed({fc2_n18_s16[22], fc2_n18_s16}) - $signed({fc2_n18_s17[22], fc2_n18_s17});
+            fc2_n18_s31_d1 <= fc2_n18_s11 - $signed({{5{fc2_e910[19]}}, fc2_e910});
+            fc2_n18_s37_d1 <= fc2_n18_s37_u;
+            fc2_n18_s40_d1 <= fc2_n18_s40_u;
+            fc2_n18_s41_d1 <= fc2_n18_s41_u;
+            fc2_n18_s42_d1 <= fc2_n18_s24 + $signed({{4{fc2_e550[20]}}, fc2_e550});
+            fc2_n18_s43_d1 <= fc2_n18_s43_u;
+            fc2_n18_s44_d1 <= fc2_n18_s44_u;
+            fc2_n18_s58_d1 <= $signed({fc2_n18_s55[26], fc2_n18_s55}) - $signed({fc2_n18_s54[26], fc2_n18_s54});
+            fc2_n18_s59_d1 <= $signed({fc2_n18_s57[27], fc2_n18_s57}) + $signed({fc2_n18_s56[27], fc2_n18_s56});
+            fc2_n19_s36_d1 <= fc2_n19_s36_u;
+            fc2_n19_s33_d1 <= fc2_n19_s33_u;
+            fc2_n19_s41_d1 <= fc2_n19_s41_u;
+            fc2_n19_s35_d1 <= fc2_n19_s35_u;
+            fc2_n19_s32_d1 <= $signed({{3{fc2_e603[20]}}, fc2_e603}) + fc2_e915;
+            fc2_n19_s42_d1 <= fc2_n19_s42_u;
+            fc2_n19_s34_d1 <= fc2_n19_s34_u;
+            fc2_n19_s40_d1 <= fc2_n19_s40_u;
+            fc2_n19_s37_d1 <= fc2_n19_s37_u;
+            fc2_n19_s38_d1 <= fc2_n19_s38_u;
+            fc2_n19_s43_d1 <= fc2_n19_s43_u;
+            fc2_n19_s39_d1 <= fc2_n19_s19 - $signed({{5{fc2_e811[19]}}, fc2_e811});
+            fc2_n19_s44_d1 <= fc2_n19_s44_u;
+            fc2_n19_s45_d1 <= fc2_n19_s18 + $signed({{2{fc2_n19_s30[23]}}, fc2_n19_s30});
+            fc2_n19_s46_d1 <= fc2_n19_s46;
+            fc2_n19_s60_d1 <= $signed({fc2_n19_s57[26], fc2_n19_s57}) + $signed({fc2_n19_s56[26], fc2_n19_s56});
+            fc2_n19_s61_d1 <= $signed({fc2_n19_s59[27], fc2_n19_s59}) + $signed({fc2_n19_s58[27], fc2_n19_s58});
+            fc2_n20_s19_d1 <= fc2_n20_s19_u;
+            fc2_n20_s34_d1 <= fc2_n20_s34_u;
+            fc2_n20_s37_d1 <= fc2_n20_s37_u;
+            fc2_n20_s35_d1 <= fc2_n20_s35_u;
+            fc2_n20_s40_d1 <= fc2_n20_s40_u;
+            fc2_e478_d1 <= $signed({{4{fc2_e14[17]}}, fc2_e14}) - fc2_e367;
+            fc2_n20_s36_d1 <= fc2_n20_s36_u;
+            fc2_n20_s38_d1 <= fc2_n20_s38_u;
+            fc2_n20_s41_d1 <= fc2_n20_s41_u;
+            fc2_n20_s43_d1 <= fc2_n20_s43_u;
+            fc2_n20_s42_d1 <= fc2_n20_s42_u;
+            fc2_n20_s39_d1 <= fc2_n20_s39_u;
+            fc2_n20_s44_d1 <= fc2_n20_s44_u;
+            fc2_n20_s45_d1 <= fc2_n20_s45_u;
+            fc2_n20_s46_d1 <= fc2_n20_s46_u;
+            fc2_n20_s47_d1 <= $signed({fc2_n20_s30[24], fc2_n20_s30}) - fc2_n20_s23;
+            fc2_n20_s63_d1 <= fc2_n20_s63;
+            fc2_n20_s62_d1 <= $signed({fc2_n20_s58[27], fc2_n20_s58}) - $signed({{2{fc2_n20_s59[26]}}, fc2_n20_s59});
+            fc2_n21_s36_d1 <= fc2_n21_s36_u;
+            fc2_n21_s35_d1 <= fc2_n21_s35_u;
+            fc2_n21_s41_d1 <= fc2_n21_s41_u;
+            fc2_n21_s37_d1 <= fc2_n21_s37_u;
+            fc2_n21_s38_d1 <= fc2_n21_s38_u;
+            fc2_n21_s43_d1 <= fc2_n21_s43_u;
+            fc2_n21_s45_d1 <= {fc2_n21_s45_hi, fc2_e558[1:0]};
+            fc2_n21_s40_d1 <= fc2_n21_s40_u;
+            fc2_n21_s39_d1 <= $signed({{4{fc2_e784[19]}}, fc2_e784}) - fc2_e786;
+            fc2_n21_s48_d1 <= fc2_n21_s48_u;
+            fc2_n21_s46_d1 <= fc2_n21_s46_u;
+            fc2_n21_s42_d1 <= fc2_n21_s42_u;
+            fc2_n21_s47_d1 <= $signed({fc2_n21_s25[23], fc2_n21_s25}) - fc2_n21_s33;
+            fc2_n21_s49_d1 <= $signed({fc2_n21_s31[23], fc2_n21_s31}) - fc2_n21_s22;
+            fc2_n21_s44_d1 <= $signed({{2{fc2_n21_s21[24]}}, fc2_n21_s21}) + $signed({fc2_n21_s32[25], fc2_n21_s32});
+            fc2_n21_s64_d1 <= $signed({fc2_n21_s60[26], fc2_n21_s60}) + $signed({fc2_n21_s61[26], fc2_n21_s61});
+            fc2_n21_s65_d1 <= $signed({{2{fc2_n21_s62[26]}}, fc2_n21_s62}) - $signed({fc2_n21_s63[27], fc2_n21_s63});
+            fc2_n22_s32_d1 <= {fc2_n22_s32_hi, fc2_n22_s18[3:0]};
+            fc2_n22_s29_d1 <= fc2_n22_s29_u;
+            fc2_e469_d1 <= fc2_e469_u;
+            fc2_n22_s34_d1 <= $signed({fc2_e722[19], fc2_e722}) + $signed({fc2_e792[19], fc2_e792});
+            fc2_n22_s27_d1 <= fc2_n22_s27_u;
+            fc2_n22_s31_d1 <= fc2_n22_s31_u;
+            fc2_n22_s28_d1 <= fc2_n22_s28_u;
+            fc2_n22_s35_d1 <= fc2_n22_s35_u;
+            fc2_n22_s36_d1 <= fc2_n22_s36_u;
+            fc2_n22_s37_d1 <= fc2_n22_s37_u;
+            fc2_n22_s33_d1 <= fc2_n22_s33_u;
+            fc2_n22_s30_d1 <= $signed({fc2_n22_s10[22], fc2_n22_s10}) - fc2_e865;
+            fc2_n22_s39_d1 <= fc2_n22_s39_u;
+            fc2_n22_s40_d1 <= fc2_n22_s25 + $signed({{2{fc2_n22_s26[23]}}, fc2_n22_s26});
+            fc2_n22_s38_d1 <= $signed({{2{fc2_n22_s16[24]}}, fc2_n22_s16}) - fc2_n22_s23;
+            fc2_n22_s55_d1 <= $signed({fc2_n22_s52[27], fc2_n22_s52}) + $signed({{2{fc2_n22_s53[26]}}, fc2_n22_s53});
+            fc2_n22_s54_d1 <= $signed({fc2_n22_s50[26], fc2_n22_s50}) - $signed({fc2_n22_s51[26], fc2_n22_s51});
+            fc2_n23_s32_d1 <= fc2_n23_s32_u;
+            fc2_n23_s31_d1 <= fc2_n23_s15 - $signed({fc2_e498[22], fc2_e498});
+            fc2_n23_s36_d1 <= $signed({{3{fc2_n23_s17[18]}}, fc2_n23_s17}) - $signed({fc2_e723[20], fc2_e723});
+            fc2_n23_s37_d1 <= fc2_n23_s37_u;
+            fc2_n23_s34_d1 <= fc2_n23_s34_u;
+            fc2_n23_s41_d1 <= fc2_n23_s41_u;
+            fc2_e605_d1 <= fc2_e605_u;
+            fc2_n23_s40_d1 <= fc2_n23_s40_u;
+            fc2_n23_s35_d1 <= fc2_n23_s35_u;
+            fc2_n23_s42_d1 <= fc2_n23_s42_u;
+            fc2_n23_s39_d1 <= fc2_n23_s39_u;
+            fc2_n23_s38_d1 <= $signed({fc2_n23_s22[24], fc2_n23_s22}) + $signed({{3{fc2_e542[22]}}, fc2_e542});
+            fc2_n23_s33_d1 <= fc2_n23_s33_u;
+            fc2_n23_s43_d1 <= fc2_n23_s43_u;
+            fc2_n23_s44_d1 <= fc2_n23_s44_u;
+            fc2_n23_s58_d1 <= $signed({fc2_n23_s54[26], fc2_n23_s54}) - $signed({fc2_n23_s55[26], fc2_n23_s55});
+            fc2_n23_s59_d1 <= $signed({{2{fc2_n23_s56[26]}}, fc2_n23_s56}) + $signed({fc2_n23_s57[27], fc2_n23_s57});
+            fc2_n24_s27_d1 <= fc2_n24_s27_u;
+            fc2_n24_s30_d1 <= fc2_n24_s30_u;
+            fc2_n24_s32_d1 <= fc2_n24_s32_u;
+            fc2_n24_s33_d1 <= fc2_n24_s33_u;
+            fc2_n24_s31_d1 <= fc2_n24_s31_u;
+            fc2_n24_s34_d1 <= fc2_n24_s34_u;
+            fc2_n24_s36_d1 <= fc2_n24_s36_u;
+            fc2_n24_s37_d1 <= fc2_n24_s37_u;
+            fc2_n24_s35_d1 <= fc2_n24_s35_u;
+            fc2_e588_d1 <= fc2_e588_u;
+            fc2_n24_s43_d1 <= fc2_n24_s43_u;
+            fc2_n24_s39_d1 <= $signed({fc2_e475[21], fc2_e475}) - $signed({{2{fc2_e480[20]}}, fc2_e480});
+            fc2_n24_s40_d1 <= fc2_n24_s40_u;
+            fc2_n24_s42_d1 <= fc2_n24_s42_u;
+            fc2_n24_s41_d1 <= $signed({fc2_n24_s18[23], fc2_n24_s18}) - $signed({{3{fc2_n24_s29[21]}}, fc2_n24_s29});
+            fc2_n24_s38_d1 <= fc2_n24_s28 + $signed({{6{fc2_e571[19]}}, fc2_e571});
+            fc2_n24_s60_d1 <= $signed({fc2_n24_s57[27], fc2_n24_s57}) - fc2_n24_s58;
+            fc2_n24_s59_d1 <= $signed({fc2_n24_s56[26], fc2_n24_s56}) + $signed({{2{fc2_n24_s55[25]}}, fc2_n24_s55});
+            fc2_n25_s36_d1 <= fc2_n25_s36_u;
+            fc2_e510_d1 <= fc2_e510_u;
+            fc2_n25_s37_d1 <= fc2_n25_s37_u;
+            fc2_n25_s41_d1 <= fc2_n25_s41_u;
+            fc2_n25_s38_d1 <= $signed({{2{fc2_n25_s25[19]}}, fc2_n25_s25}) - fc2_n25_s26;
+            fc2_e485_d1 <= fc2_e485_u;
+            fc2_n25_s39_d1 <= $signed({{2{fc2_e616[20]}}, fc2_e616}) - fc2_e636;
+            fc2_n25_s42_d1 <= fc2_n25_s42_u;
+            fc2_n25_s35_d1 <= $signed({fc2_n25_s16[24], fc2_n25_s16}) + $signed({fc2_n25_s23[24], fc2_n25_s23});
+            fc2_n25_s43_d1 <= fc2_n25_s43_u;
+            fc2_n25_s40_d1 <= $signed({fc2_n25_s20[22], fc2_n25_s20}) + $signed({{3{fc2_e813[20]}}, fc2_e813});
+            fc2_n25_s45_d1 <= fc2_n25_s45_u;
+            fc2_n25_s46_d1 <= $signed({fc2_n25_s34[24], fc2_n25_s34}) + $signed({{3{fc2_e767[22]}}, fc2_e767});
+            fc2_n25_s44_d1 <= fc2_n25_s44_u;
+            fc2_n25_s47_d1 <= fc2_n25_s47;
+            fc2_n25_s62_d1 <= $signed({fc2_n25_s60[27], fc2_n25_s60}) + $signed({fc2_n25_s59[27], fc2_n25_s59});
+            fc2_n25_s61_d1 <= $signed({fc2_n25_s57[26], fc2_n25_s57}) + $signed({fc2_n25_s58[26], fc2_n25_s58});
+            fc2_n26_s30_d1 <= fc2_n26_s30_u;
+            fc2_n26_s33_d1 <= fc2_n26_s33_u;
+            fc2_n26_s34_d1 <= fc2_n26_s34_u;
+            fc2_n26_s31_d1 <= fc2_n26_s31_u;
+            fc2_n26_s35_d1 <= fc2_n26_s35_u;
+            fc2_n26_s32_d1 <= fc2_n26_s32_u;
+            fc2_n26_s37_d1 <= fc2_n26_s37_u;
+            fc2_n26_s39_d1 <= fc2_n26_s39_u;
+            fc2_n26_s36_d1 <= fc2_n26_s36_u;
+            fc2_n26_s38_d1 <= fc2_n26_s38_u;
+            fc2_n26_s41_d1 <= fc2_n26_s41_u;
+            fc2_n26_s40_d1 <= fc2_n26_s40_u;
+            fc2_n26_s42_d1 <= $signed({{2{fc2_n26_s16[23]}}, fc2_n26_s16}) - fc2_n26_s23;
+            fc2_n26_s58_d1 <= $signed({{2{fc2_n26_s55[26]}}, fc2_n26_s55}) - $signed({fc2_n26_s54[27], fc2_n26_s54});
+            fc2_n26_s59_d1 <= fc2_n26_s59;
+            fc2_n27_s35_d1 <= fc2_n27_s35_u;
+            fc2_n27_s39_d1 <= $signed({fc2_n27_s24[18], fc2_n27_s24}) + $signed({fc2_e694[18], fc2_e694});
+            fc2_n27_s40_d1 <= fc2_n27_s40_u;
+            fc2_n27_s36_d1 <= fc2_n27_s36_u;
+            fc2_n27_s42_d1 <= fc2_n27_s42_u;
+            fc2_n27_s37_d1 <= fc2_n27_s27 - $signed({{5{fc2_e539[18]}}, fc2_e539});
+            fc2_n27_s44_d1 <= fc2_n27_s44_u;
+            fc2_n27_s38_d1 <= fc2_n27_s38_u;
+            fc2_n27_s43_d1 <= fc2_n27_s43_u;
+            fc2_n27_s41_d1 <= fc2_n27_s41_u;
+            fc2_n27_s45_d1 <= fc2_n27_s45_u;
+            fc2_n27_s47_d1 <= $signed({fc2_n27_s30[25], fc2_n27_s30}) + $signed({fc2_n27_s23[25], fc2_n27_s23});
+            fc2_n27_s46_d1 <= fc2_n27_s46_u;
+            fc2_n27_s48_d1 <= $signed({fc2_n27_s31[25], fc2_n27_s31}) - $signed({fc2_n27_s21[25], fc2_n27_s21});
+            fc2_n27_s49_d1 <= {fc2_n27_s49_hi, fc2_e465[0]};
+            fc2_n27_s65_d1 <= fc2_n27_s65;
+            fc2_n27_s64_d1 <= $signed({fc2_n27_s61[26], fc2_n27_s61}) + $signed({{2{fc2_n27_s60[25]}}, fc2_n27_s60});
+            fc2_n28_s35_d1 <= fc2_n28_s35_u;
+            fc2_n28_s38_d1 <= fc2_n28_s38_u;
+            fc2_n28_s40_d1 <= fc2_n28_s40_u;
+            fc2_n28_s41_d1 <= fc2_n28_s41_u;
+            fc2_n28_s36_d1 <= fc2_n28_s36_u;
+            fc2_n28_s45_d1 <= {fc2_n28_s45_hi, fc2_n28_s22[4:0]};
+            fc2_n28_s37_d1 <= fc2_n28_s37_u;
+            fc2_n28_s42_d1 <= fc2_n28_s42_u;
+            fc2_n28_s43_d1 <= fc2_n28_s43_u;
+            fc2_n28_s44_d1 <= fc2_n28_s20 - $signed({fc2_n28_s28[24], fc2_n28_s28});
+            fc2_n28_s39_d1 <= fc2_n28_s39_u;
+            fc2_n28_s47_d1 <= fc2_n28_s47_u;
+            fc2_n28_s46_d1 <= fc2_n28_s46_u;
+            fc2_n28_s48_d1 <= fc2_n28_s34 - $signed({fc2_n28_s24[24], fc2_n28_s24});
+            fc2_n28_s63_d1 <= $signed({fc2_n28_s61[27], fc2_n28_s61}) - $signed({{3{fc2_n28_s60[25]}}, fc2_n28_s60});
+            fc2_n28_s62_d1 <= $signed({fc2_n28_s58[27], fc2_n28_s58}) + $signed({fc2_n28_s59[27], fc2_n28_s59});
+            fc2_n29_s31_d1 <= $signed({fc2_n29_s15[18], fc2_n29_s15}) - $signed({{2{fc2_e348[17]}}, fc2_e348});
+            fc2_n29_s28_d1 <= fc2_n29_s28_u;
+            fc2_n29_s33_d1 <= fc2_n29_s33_u;
+            fc2_n29_s35_d1 <= fc2_n29_s35_u;
+            fc2_n29_s29_d1 <= fc2_n29_s29_u;
+            fc2_n29_s34_d1 <= fc2_n29_s34_u;
+            fc2_n29_s36_d1 <= fc2_n29_s36_u;
+            fc2_n29_s32_d1 <= fc2_n29_s32_u;
+            fc2_n29_s37_d1 <= fc2_n29_s37_u;
+            fc2_n29_s40_d1 <= fc2_n29_s40_u;
+            fc2_n29_s39_d1 <= $signed({fc2_e709[20], fc2_e709}) - $signed({{2{fc2_e711[19]}}, fc2_e711});
+            fc2_n29_s30_d1 <= $signed({fc2_n29_s22[23], fc2_n29_s22}) + $signed({{2{fc2_n29_s14[22]}}, fc2_n29_s14});
+            fc2_n29_s38_d1 <= fc2_n29_s23 - $signed({{2{fc2_e601[21]}}, fc2_e601});
+            fc2_n29_s43_d1 <= fc2_n29_s43_u;
+            fc2_n29_s42_d1 <= fc2_n29_s42_u;
+            fc2_n29_s41_d1 <= fc2_n29_s21 - $signed({{3{fc2_e543[22]}}, fc2_e543});
+            fc2_n29_s57_d1 <= $signed({fc2_n29_s54[26], fc2_n29_s54}) + $signed({fc2_n29_s53[26], fc2_n29_s53});
+            fc2_n29_s58_d1 <= $signed({fc2_n29_s55[27], fc2_n29_s55}) + $signed({fc2_n29_s56[27], fc2_n29_s56});
+            fc2_n30_s38_d1 <= fc2_n30_s38_u;
+            fc2_n30_s41_d1 <= fc2_n30_s41_u;
+            fc2_n30_s42_d1 <= fc2_n30_s42_u;
+            fc2_n30_s47_d1 <= fc2_n30_s47_u;
+            fc2_n30_s43_d1 <= fc2_n30_s43_u;
+            fc2_n30_s40_d1 <= fc2_n30_s40_u;
+            fc2_n30_s37_d1 <= fc2_n30_s14 + $signed({{6{fc2_e907[19]}}, fc2_e907});
+            fc2_n30_s48_d1 <= fc2_n30_s48_u;
+            fc2_n30_s39_d1 <= $signed({fc2_n30_s26[24], fc2_n30_s26}) - $signed({fc2_n30_s29[24], fc2_n30_s29});
+            fc2_n30_s46_d1 <= fc2_n30_s16 - $signed({{5{fc2_e670[18]}}, fc2_e670});
+            fc2_n30_s45_d1 <= fc2_n30_s25 - $signed({{4{fc2_n30_s15[20]}}, fc2_n30_s15});
+            fc2_n30_s49_d1 <= fc2_n30_s49_u;
+            fc2_n30_s44_d1 <= fc2_n30_s44_u;
+            fc2_n30_s50_d1 <= fc2_n30_s50_u;
+            fc2_n30_s51_d1 <= $signed({fc2_n30_s34[23], fc2_n30_s34}) - $signed({fc2_n30_s36[23], fc2_n30_s36});
+            fc2_n30_s66_d1 <= fc2_n30_s66;
+            fc2_n30_s67_d1 <= $signed({fc2_n30_s64[27], fc2_n30_s64}) + $signed({fc2_n30_s65[27], fc2_n30_s65});
+            fc2_n31_s37_d1 <= fc2_n31_s37_u;
+            fc2_n31_s43_d1 <= {fc2_n31_s43_hi, fc2_n31_s29[2:0]};
+            fc2_n31_s41_d1 <= fc2_n31_s41_u;
+            fc2_n31_s40_d1 <= fc2_n31_s40_u;
+            fc2_n31_s38_d1 <= $signed({fc2_e589[21], fc2_e589}) - fc2_e726;
+            fc2_n31_s44_d1 <= fc2_n31_s44_u;
+            fc2_n31_s46_d1 <= fc2_n31_s46_u;
+            fc2_n31_s39_d1 <= fc2_n31_s27 + $signed({{2{fc2_e786[23]}}, fc2_e786});
+            fc2_n31_s42_d1 <= $signed({{2{fc2_n31_s25[23]}}, fc2_n31_s25}) - $signed({fc2_n31_s33_hi, fc2_e855[6:0]});
+            fc2_n31_s47_d1 <= fc2_n31_s47_u;
+            fc2_n31_s45_d1 <= $signed({{3{fc2_n31_s19[23]}}, fc2_n31_s19}) + fc2_n31_s23;
+            fc2_n31_s48_d1 <= fc2_n31_s48_u;
+            fc2_n31_s49_d1 <= $signed({fc2_n31_s36[24], fc2_n31_s36}) + $signed({{2{fc2_e664[23]}}, fc2_e664});
+            fc2_n31_s64_d1 <= fc2_n31_s64;
+            fc2_n31_s65_d1 <= fc2_n31_s65;
         end
     end
 
-    assign out_data = {fc2_out_31, fc2_out_30, fc2_out_29, fc2_out_28, fc2_out_27, fc2_out_26, fc2_out_25, fc2_out_24, fc2_out_23, fc2_out_22, fc2_out_21, fc2_out_20, fc2_out_19, fc2_out_18, fc2_out_17, fc2_out_16, fc2_out_15, fc2_out_14, fc2_out_13, fc2_out_12, fc2_out_11, fc2_out_10, fc2_out_9, fc2_out_8, fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
+    assign out_data = {$signed(fc2_n31_y_fl[15:0]), $signed(fc2_n30_y_fl[15:0]), $signed(fc2_n29_y_fl[15:0]), $signed(fc2_n28_y_fl[15:0]), $signed(fc2_n27_y_fl[15:0]), $signed(fc2_n26_y_fl[15:0]), $signed(fc2_n25_y_fl[15:0]), $signed(fc2_n24_y_fl[15:0]), $signed(fc2_n23_y_fl[15:0]), $signed(fc2_n22_y_fl[15:0]), $signed(fc2_n21_y_fl[15:0]), $signed(fc2_n20_y_fl[15:0]), $signed(fc2_n19_y_fl[15:0]), $signed(fc2_n18_y_fl[15:0]), $signed(fc2_n17_y_fl[15:0]), $signed(fc2_n16_y_fl[15:0]), $signed(fc2_n15_y_fl[15:0]), $signed(fc2_n14_y_fl[15:0]), $signed(fc2_n13_y_fl[15:0]), $signed(fc2_n12_y_fl[15:0]), $signed(fc2_n11_y_fl[15:0]), $signed(fc2_n10_y_fl[15:0]), $signed(fc2_n9_y_fl[15:0]), $signed(fc2_n8_y_fl[15:0]), $signed(fc2_n7_y_fl[15:0]), $signed(fc2_n6_y_fl[15:0]), $signed(fc2_n5_y_fl[15:0]), $signed(fc2_n4_y_fl[15:0]), $signed(fc2_n3_y_fl[15:0]), $signed(fc2_n2_y_fl[15:0]), $signed(fc2_n1_y_fl[15:0]), $signed(fc2_n0_y_fl[15:0])};
 
 endmodule
 

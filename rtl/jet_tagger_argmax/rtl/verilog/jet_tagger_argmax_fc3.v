@@ -3,7 +3,8 @@
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
 // kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 990 multiplier(s), 1018 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 3282 CSD digits, 447 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 2.54 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 1606 adder(s); inputs arrive 2.00 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module jet_tagger_argmax_fc3 (
@@ -45,2542 +46,4039 @@ module jet_tagger_argmax_fc3 (
     wire signed [15:0] fc3_in_29 = $signed(in_data[479:464]);
     wire signed [15:0] fc3_in_30 = $signed(in_data[495:480]);
     wire signed [15:0] fc3_in_31 = $signed(in_data[511:496]);
-    wire signed [19:0] fc3_n0_p1 = fc3_in_1 * 5'sh17; // weight -0.0087890625
-    wire signed [23:0] fc3_n0_p2 = fc3_in_2 * 9'sh10c; // weight -0.23828125
-    wire signed [24:0] fc3_n0_p3 = fc3_in_3 * 10'sd260; // weight 0.25390625
-    wire signed [20:0] fc3_n0_p4 = fc3_in_4 * 6'sh22; // weight -0.029296875
-    wire signed [19:0] fc3_n0_p7 = fc3_in_7 * 5'sd13; // weight 0.0126953125
-    wire signed [21:0] fc3_n0_p9 = fc3_in_9 * 7'sh5d; // weight -0.0341796875
-    wire signed [20:0] fc3_n0_p10 = fc3_in_10 * 6'sd31; // weight 0.0302734375
-    wire signed [19:0] fc3_n0_p11 = fc3_in_11 * 5'sd14; // weight 0.013671875
-    wire signed [24:0] fc3_n0_p12 = fc3_in_12 * 10'sh294; // weight -0.35546875
-    wire signed [24:0] fc3_n0_p13 = fc3_in_13 * 10'sh2f6; // weight -0.259765625
-    wire signed [23:0] fc3_n0_p14 = fc3_in_14 * 9'sh12e; // weight -0.205078125
-    wire signed [23:0] fc3_n0_p15 = fc3_in_15 * 9'sd200; // weight 0.1953125
-    wire signed [23:0] fc3_n0_p16 = fc3_in_16 * 9'sh127; // weight -0.2119140625
-    wire signed [22:0] fc3_n0_p17 = fc3_in_17 * 8'sd104; // weight 0.1015625
-    wire signed [23:0] fc3_n0_p18 = fc3_in_18 * 9'sh14d; // weight -0.1748046875
-    wire signed [23:0] fc3_n0_p19 = fc3_in_19 * 9'sh130; // weight -0.203125
-    wire signed [21:0] fc3_n0_p20 = fc3_in_20 * 7'sh5f; // weight -0.0322265625
-    wire signed [23:0] fc3_n0_p21 = fc3_in_21 * 9'sd235; // weight 0.2294921875
-    wire signed [22:0] fc3_n0_p23 = fc3_in_23 * 8'sd90; // weight 0.087890625
-    wire signed [22:0] fc3_n0_p25 = fc3_in_25 * 8'sd95; // weight 0.0927734375
-    wire signed [21:0] fc3_n0_p26 = fc3_in_26 * 7'sh45; // weight -0.0576171875
-    wire signed [22:0] fc3_n0_p27 = fc3_in_27 * 8'sh9b; // weight -0.0986328125
-    wire signed [24:0] fc3_n0_p28 = fc3_in_28 * 10'sd501; // weight 0.4892578125
-    wire signed [21:0] fc3_n0_p29 = fc3_in_29 * 7'sd61; // weight 0.0595703125
-    wire signed [22:0] fc3_n0_p30 = fc3_in_30 * 8'sd111; // weight 0.1083984375
-    wire signed [24:0] fc3_n0_p31 = fc3_in_31 * 10'sd418; // weight 0.408203125
-    reg  signed [25:0] fc3_n0_t1_0_a_d1;
-    reg  signed [24:0] fc3_n0_t1_0_b_d1;
-    reg  signed [24:0] fc3_n0_t1_1_a_d1;
-    reg  signed [25:0] fc3_n0_t0_3_d1;
-    wire signed [25:0] fc3_n0_t1_1 = $signed({fc3_n0_t1_1_a_d1[24], fc3_n0_t1_1_a_d1}) + fc3_n0_t0_3_d1;
-    reg  signed [23:0] fc3_n0_t0_4_d1;
-    reg  signed [21:0] fc3_n0_t1_2_b_d1;
-    wire signed [23:0] fc3_n0_t1_2 = fc3_n0_t0_4_d1 + $signed({{2{fc3_n0_t1_2_b_d1[21]}}, fc3_n0_t1_2_b_d1});
-    reg  signed [25:0] fc3_n0_t1_3_a_d1;
-    reg  signed [24:0] fc3_n0_t1_3_b_d1;
-    reg  signed [24:0] fc3_n0_t1_4_a_d1;
-    reg  signed [24:0] fc3_n0_t1_4_b_d1;
-    wire signed [25:0] fc3_n0_t1_4 = $signed({fc3_n0_t1_4_a_d1[24], fc3_n0_t1_4_a_d1}) + $signed({fc3_n0_t1_4_b_d1[24], fc3_n0_t1_4_b_d1});
-    reg  signed [24:0] fc3_n0_t1_5_a_d1;
-    reg  signed [24:0] fc3_n0_t1_5_b_d1;
-    wire signed [25:0] fc3_n0_t1_5 = $signed({fc3_n0_t1_5_a_d1[24], fc3_n0_t1_5_a_d1}) + $signed({fc3_n0_t1_5_b_d1[24], fc3_n0_t1_5_b_d1});
-    reg  signed [24:0] fc3_n0_t1_6_a_d1;
-    reg  signed [23:0] fc3_n0_t1_6_b_d1;
-    wire signed [25:0] fc3_n0_t1_6 = $signed({fc3_n0_t1_6_a_d1[24], fc3_n0_t1_6_a_d1}) + $signed({{2{fc3_n0_t1_6_b_d1[23]}}, fc3_n0_t1_6_b_d1});
-    reg  signed [25:0] fc3_n0_t1_7_a_d1;
-    reg  signed [25:0] fc3_n0_t1_7_b_d1;
-    wire signed [26:0] fc3_n0_t2_0 = ($signed({fc3_n0_t1_0_a_d1[25], fc3_n0_t1_0_a_d1}) + $signed({{2{fc3_n0_t1_0_b_d1[24]}}, fc3_n0_t1_0_b_d1})) + $signed({fc3_n0_t1_1[25], fc3_n0_t1_1});
-    wire signed [26:0] fc3_n0_t2_1 = $signed({{3{fc3_n0_t1_2[23]}}, fc3_n0_t1_2}) + ($signed({fc3_n0_t1_3_a_d1[25], fc3_n0_t1_3_a_d1}) + $signed({{2{fc3_n0_t1_3_b_d1[24]}}, fc3_n0_t1_3_b_d1}));
-    wire signed [26:0] fc3_n0_t2_2 = $signed({fc3_n0_t1_4[25], fc3_n0_t1_4}) + $signed({fc3_n0_t1_5[25], fc3_n0_t1_5});
-    wire signed [26:0] fc3_n0_t2_3 = $signed({fc3_n0_t1_6[25], fc3_n0_t1_6}) + ($signed({fc3_n0_t1_7_a_d1[25], fc3_n0_t1_7_a_d1}) + $signed({fc3_n0_t1_7_b_d1[25], fc3_n0_t1_7_b_d1}));
-    wire signed [27:0] fc3_n0_t3_0 = $signed({fc3_n0_t2_0[26], fc3_n0_t2_0}) + $signed({fc3_n0_t2_1[26], fc3_n0_t2_1});
-    wire signed [27:0] fc3_n0_t3_1 = $signed({fc3_n0_t2_2[26], fc3_n0_t2_2}) + $signed({fc3_n0_t2_3[26], fc3_n0_t2_3});
-    reg  signed [28:0] fc3_n0_t4_0_d1;
+    wire signed [13:0] fc3_e0_xh = $signed(fc3_in_9[15:2]);
+    wire [18:0] fc3_e0_u = {($signed({{3{fc3_e0_xh[13]}}, fc3_e0_xh}) + $signed({fc3_in_9[15], fc3_in_9})), fc3_in_9[1:0]};
+    wire signed [18:0] fc3_e0 = $signed(fc3_e0_u);
+    wire signed [16:0] fc3_e1 = $signed({fc3_in_13[15], fc3_in_13}) - $signed({fc3_in_23[15], fc3_in_23});
+    wire signed [13:0] fc3_e2_xh = $signed(fc3_in_17[15:2]);
+    wire [17:0] fc3_e2_u = {($signed({{2{fc3_e2_xh[13]}}, fc3_e2_xh}) - fc3_in_17), fc3_in_17[1:0]};
+    wire signed [17:0] fc3_e2 = $signed(fc3_e2_u);
+    wire signed [16:0] fc3_e3 = $signed({fc3_in_22[15], fc3_in_22}) - $signed({fc3_in_26[15], fc3_in_26});
+    wire signed [13:0] fc3_e4_xh = $signed(fc3_in_29[15:2]);
+    wire [17:0] fc3_e4_u = {($signed({{2{fc3_e4_xh[13]}}, fc3_e4_xh}) - fc3_in_29), fc3_in_29[1:0]};
+    wire signed [17:0] fc3_e4 = $signed(fc3_e4_u);
+    wire signed [16:0] fc3_e5 = $signed({fc3_in_28[15], fc3_in_28}) - $signed({fc3_in_30[15], fc3_in_30});
+    wire signed [16:0] fc3_e6 = $signed({fc3_in_2[15], fc3_in_2}) - $signed({fc3_in_3[15], fc3_in_3});
+    wire signed [16:0] fc3_e7 = $signed({fc3_in_8[15], fc3_in_8}) + $signed({fc3_in_25[15], fc3_in_25});
+    wire signed [16:0] fc3_e8 = $signed({fc3_in_11[15], fc3_in_11}) - $signed({fc3_in_24[15], fc3_in_24});
+    wire signed [13:0] fc3_e9_xh = $signed(fc3_in_27[15:2]);
+    wire signed [17:0] fc3_e9 = $signed({($signed({{2{fc3_e9_xh[13]}}, fc3_e9_xh}) - fc3_in_27), fc3_in_27[1:0]});
+    wire signed [16:0] fc3_e10 = $signed({fc3_in_4[15], fc3_in_4}) - $signed({fc3_in_21[15], fc3_in_21});
+    wire signed [16:0] fc3_e11 = $signed({fc3_in_5[15], fc3_in_5}) + $signed({fc3_in_10[15], fc3_in_10});
+    wire signed [13:0] fc3_e12_xh = $signed(fc3_in_31[15:2]);
+    wire signed [18:0] fc3_e12 = $signed({($signed({{3{fc3_e12_xh[13]}}, fc3_e12_xh}) + $signed({fc3_in_31[15], fc3_in_31})), fc3_in_31[1:0]});
+    wire signed [16:0] fc3_e13 = $signed({fc3_in_0[15], fc3_in_0}) - $signed({fc3_in_15[15], fc3_in_15});
+    wire signed [16:0] fc3_e14 = $signed({fc3_in_1[15], fc3_in_1}) + $signed({fc3_in_7[15], fc3_in_7});
+    wire signed [13:0] fc3_e15_xh = $signed(fc3_in_16[15:2]);
+    wire [17:0] fc3_e15_u = {($signed({{2{fc3_e15_xh[13]}}, fc3_e15_xh}) - fc3_in_16), fc3_in_16[1:0]};
+    wire signed [17:0] fc3_e15 = $signed(fc3_e15_u);
+    wire signed [13:0] fc3_e16_xh = $signed(fc3_in_19[15:2]);
+    wire [17:0] fc3_e16_u = {($signed({{2{fc3_e16_xh[13]}}, fc3_e16_xh}) - fc3_in_19), fc3_in_19[1:0]};
+    wire signed [17:0] fc3_e16 = $signed(fc3_e16_u);
+    wire signed [13:0] fc3_e17_xh = $signed(fc3_in_20[15:2]);
+    wire [18:0] fc3_e17_u = {($signed({{3{fc3_e17_xh[13]}}, fc3_e17_xh}) + $signed({fc3_in_20[15], fc3_in_20})), fc3_in_20[1:0]};
+    wire signed [18:0] fc3_e17 = $signed(fc3_e17_u);
+    wire signed [13:0] fc3_e18_xh = $signed(fc3_in_4[15:2]);
+    wire signed [18:0] fc3_e18 = $signed({($signed({{3{fc3_e18_xh[13]}}, fc3_e18_xh}) + $signed({fc3_in_14[15], fc3_in_14})), fc3_in_4[1:0]});
+    wire signed [16:0] fc3_e19 = $signed({fc3_in_18[15], fc3_in_18}) - $signed({fc3_in_22[15], fc3_in_22});
+    wire signed [16:0] fc3_e20 = $signed({fc3_in_10[15], fc3_in_10}) + $signed({fc3_in_25[15], fc3_in_25});
+    wire signed [13:0] fc3_e21_xh = $signed(fc3_in_12[15:2]);
+    wire signed [17:0] fc3_e21 = $signed({($signed({{2{fc3_e21_xh[13]}}, fc3_e21_xh}) - fc3_in_12), fc3_in_12[1:0]});
+    wire signed [16:0] fc3_e22 = $signed({fc3_in_6[15], fc3_in_6}) - $signed({fc3_in_21[15], fc3_in_21});
+    wire signed [16:0] fc3_e23 = $signed({fc3_in_1[15], fc3_in_1}) - $signed({fc3_in_7[15], fc3_in_7});
+    wire signed [14:0] fc3_e24_xh = $signed(fc3_in_2[15:1]);
+    wire [17:0] fc3_e24_u = {($signed({{2{fc3_e24_xh[14]}}, fc3_e24_xh}) - $signed({fc3_in_3[15], fc3_in_3})), fc3_in_2[0]};
+    wire signed [17:0] fc3_e24 = $signed(fc3_e24_u);
+    wire signed [16:0] fc3_e25 = $signed({fc3_in_13[15], fc3_in_13}) + $signed({fc3_in_23[15], fc3_in_23});
+    wire signed [12:0] fc3_e26_xh = $signed(fc3_in_14[15:3]);
+    wire signed [19:0] fc3_e26 = $signed({($signed({{4{fc3_e26_xh[12]}}, fc3_e26_xh}) - $signed({fc3_in_15[15], fc3_in_15})), fc3_in_14[2:0]});
+    wire signed [14:0] fc3_e27_xh = $signed(fc3_in_28[15:1]);
+    wire signed [17:0] fc3_e27 = $signed({($signed({{2{fc3_e27_xh[14]}}, fc3_e27_xh}) - $signed({fc3_in_0[15], fc3_in_0})), fc3_in_28[0]});
+    wire signed [16:0] fc3_e28 = $signed({fc3_in_18[15], fc3_in_18}) + $signed({fc3_in_22[15], fc3_in_22});
+    wire signed [14:0] fc3_e29_xh = $signed(fc3_in_23[15:1]);
+    wire signed [17:0] fc3_e29 = $signed({($signed({{2{fc3_e29_xh[14]}}, fc3_e29_xh}) - $signed({fc3_in_13[15], fc3_in_13})), fc3_in_23[0]});
+    wire signed [16:0] fc3_e30 = $signed({fc3_in_28[15], fc3_in_28}) + $signed({fc3_in_30[15], fc3_in_30});
+    wire signed [14:0] fc3_e31_xh = $signed(fc3_in_10[15:1]);
+    wire [17:0] fc3_e31_u = {($signed({{2{fc3_e31_xh[14]}}, fc3_e31_xh}) - $signed({fc3_in_5[15], fc3_in_5})), fc3_in_10[0]};
+    wire signed [17:0] fc3_e31 = $signed(fc3_e31_u);
+    wire signed [16:0] fc3_e32 = $signed({fc3_in_19[15], fc3_in_19}) + $signed({fc3_in_24[15], fc3_in_24});
+    wire signed [13:0] fc3_e33_xh = $signed(fc3_in_8[15:2]);
+    wire signed [18:0] fc3_e33 = $signed({($signed({{3{fc3_e33_xh[13]}}, fc3_e33_xh}) + $signed({fc3_in_8[15], fc3_in_8})), fc3_in_8[1:0]});
+    wire signed [14:0] fc3_e34_xh = $signed(fc3_in_6[15:1]);
+    wire signed [17:0] fc3_e34 = $signed({($signed({{2{fc3_e34_xh[14]}}, fc3_e34_xh}) - $signed({fc3_in_24[15], fc3_in_24})), fc3_in_6[0]});
+    wire signed [16:0] fc3_e35 = $signed({fc3_in_11[15], fc3_in_11}) + $signed({fc3_in_21[15], fc3_in_21});
+    wire [17:0] fc3_e36_u = {($signed({{2{fc3_e17_xh[13]}}, fc3_e17_xh}) - fc3_in_20), fc3_in_20[1:0]};
+    wire signed [17:0] fc3_e36 = $signed(fc3_e36_u);
+    wire signed [18:0] fc3_e37 = $signed({($signed({{3{fc3_e9_xh[13]}}, fc3_e9_xh}) + $signed({fc3_in_27[15], fc3_in_27})), fc3_in_27[1:0]});
+    wire signed [16:0] fc3_e38 = $signed({fc3_in_0[15], fc3_in_0}) + $signed({fc3_in_29[15], fc3_in_29});
+    wire signed [14:0] fc3_e39_xh = $signed(fc3_in_5[15:1]);
+    wire [17:0] fc3_e39_u = {($signed({{2{fc3_e39_xh[14]}}, fc3_e39_xh}) + $signed({fc3_in_6[15], fc3_in_6})), fc3_in_5[0]};
+    wire signed [17:0] fc3_e39 = $signed(fc3_e39_u);
+    wire [17:0] fc3_e40_u = {($signed({{2{fc3_e0_xh[13]}}, fc3_e0_xh}) - fc3_in_9), fc3_in_9[1:0]};
+    wire signed [17:0] fc3_e40 = $signed(fc3_e40_u);
+    wire signed [18:0] fc3_e41 = $signed({($signed({{3{fc3_e15_xh[13]}}, fc3_e15_xh}) + $signed({fc3_in_16[15], fc3_in_16})), fc3_in_16[1:0]});
+    wire signed [16:0] fc3_e42 = $signed({fc3_in_17[15], fc3_in_17}) - $signed({fc3_in_26[15], fc3_in_26});
+    wire signed [17:0] fc3_e43 = $signed({($signed({{2{fc3_e31_xh[14]}}, fc3_e31_xh}) - $signed({fc3_in_14[15], fc3_in_14})), fc3_in_10[0]});
+    wire [17:0] fc3_e44_u = {($signed({{2{fc3_e27_xh[14]}}, fc3_e27_xh}) - $signed({fc3_in_30[15], fc3_in_30})), fc3_in_28[0]};
+    wire signed [17:0] fc3_e44 = $signed(fc3_e44_u);
+    wire signed [16:0] fc3_e45 = $signed({fc3_in_1[15], fc3_in_1}) - $signed({fc3_in_2[15], fc3_in_2});
+    wire signed [17:0] fc3_e46 = $signed({($signed({{2{fc3_e24_xh[14]}}, fc3_e24_xh}) + $signed({fc3_in_3[15], fc3_in_3})), fc3_in_2[0]});
+    wire signed [14:0] fc3_e47_xh = $signed(fc3_in_12[15:1]);
+    wire signed [17:0] fc3_e47 = $signed({($signed({{2{fc3_e47_xh[14]}}, fc3_e47_xh}) - $signed({fc3_in_4[15], fc3_in_4})), fc3_in_12[0]});
+    wire [17:0] fc3_e48_u = {($signed({{2{fc3_e39_xh[14]}}, fc3_e39_xh}) - $signed({fc3_in_20[15], fc3_in_20})), fc3_in_5[0]};
+    wire signed [13:0] fc3_e49_xh = $signed(fc3_in_7[15:2]);
+    wire signed [17:0] fc3_e49 = $signed({($signed({{2{fc3_e49_xh[13]}}, fc3_e49_xh}) - fc3_in_7), fc3_in_7[1:0]});
+    wire signed [16:0] fc3_e50 = $signed({fc3_in_11[15], fc3_in_11}) + $signed({fc3_in_27[15], fc3_in_27});
+    wire signed [17:0] fc3_e51 = $signed({($signed({{2{fc3_e47_xh[14]}}, fc3_e47_xh}) - $signed({fc3_in_18[15], fc3_in_18})), fc3_in_12[0]});
+    wire signed [14:0] fc3_e52_xh = $signed(fc3_in_13[15:1]);
+    wire signed [17:0] fc3_e52 = $signed({($signed({{2{fc3_e52_xh[14]}}, fc3_e52_xh}) - $signed({fc3_in_23[15], fc3_in_23})), fc3_in_13[0]});
+    wire signed [14:0] fc3_e53_xh = $signed(fc3_in_15[15:1]);
+    wire signed [17:0] fc3_e53 = $signed({($signed({{2{fc3_e53_xh[14]}}, fc3_e53_xh}) + $signed({fc3_in_31[15], fc3_in_31})), fc3_in_15[0]});
+    wire signed [14:0] fc3_e54_xh = $signed(fc3_in_24[15:1]);
+    wire [17:0] fc3_e54_u = {($signed({{2{fc3_e54_xh[14]}}, fc3_e54_xh}) - $signed({fc3_in_25[15], fc3_in_25})), fc3_in_24[0]};
+    wire signed [17:0] fc3_e54 = $signed(fc3_e54_u);
+    wire signed [16:0] fc3_e56 = $signed({fc3_in_2[15], fc3_in_2}) + $signed({fc3_in_3[15], fc3_in_3});
+    wire signed [14:0] fc3_e57_xh = $signed(fc3_in_11[15:1]);
+    wire signed [17:0] fc3_e57 = $signed({($signed({{2{fc3_e57_xh[14]}}, fc3_e57_xh}) - $signed({fc3_in_9[15], fc3_in_9})), fc3_in_11[0]});
+    wire signed [16:0] fc3_e58 = $signed({fc3_in_18[15], fc3_in_18}) + $signed({fc3_in_26[15], fc3_in_26});
+    wire signed [14:0] fc3_e59_xh = $signed(fc3_in_29[15:1]);
+    wire signed [17:0] fc3_e59 = $signed({($signed({{2{fc3_e59_xh[14]}}, fc3_e59_xh}) - $signed({fc3_in_1[15], fc3_in_1})), fc3_in_29[0]});
+    wire signed [16:0] fc3_e60 = $signed({fc3_in_6[15], fc3_in_6}) + $signed({fc3_in_12[15], fc3_in_12});
+    wire signed [16:0] fc3_e61 = $signed({fc3_in_17[15], fc3_in_17}) + $signed({fc3_in_21[15], fc3_in_21});
+    wire signed [16:0] fc3_e62 = $signed({fc3_in_18[15], fc3_in_18}) + $signed({fc3_in_29[15], fc3_in_29});
+    wire signed [13:0] fc3_e63_xh = $signed(fc3_in_21[15:2]);
+    wire signed [18:0] fc3_e63 = $signed({($signed({{3{fc3_e63_xh[13]}}, fc3_e63_xh}) + $signed({fc3_in_6[15], fc3_in_6})), fc3_in_21[1:0]});
+    wire signed [11:0] fc3_e65_xh = $signed(fc3_in_0[15:4]);
+    wire signed [20:0] fc3_e65 = $signed({($signed({{5{fc3_e65_xh[11]}}, fc3_e65_xh}) - $signed({fc3_in_14[15], fc3_in_14})), fc3_in_0[3:0]});
+    wire signed [16:0] fc3_e66 = $signed({fc3_in_1[15], fc3_in_1}) + $signed({fc3_in_17[15], fc3_in_17});
+    wire signed [16:0] fc3_e67 = $signed({fc3_in_4[15], fc3_in_4}) - $signed({fc3_in_31[15], fc3_in_31});
+    wire signed [14:0] fc3_e68_xh = $signed(fc3_in_7[15:1]);
+    wire signed [17:0] fc3_e68 = $signed({($signed({{2{fc3_e68_xh[14]}}, fc3_e68_xh}) + $signed({fc3_in_27[15], fc3_in_27})), fc3_in_7[0]});
+    wire [17:0] fc3_e69_u = {($signed({{2{fc3_e57_xh[14]}}, fc3_e57_xh}) + $signed({fc3_in_16[15], fc3_in_16})), fc3_in_11[0]};
+    wire signed [17:0] fc3_e69 = $signed(fc3_e69_u);
+    wire signed [16:0] fc3_e70 = $signed({fc3_in_15[15], fc3_in_15}) - $signed({fc3_in_24[15], fc3_in_24});
+    wire signed [18:0] fc3_e71 = $signed({($signed({{3{fc3_e16_xh[13]}}, fc3_e16_xh}) + $signed({fc3_in_19[15], fc3_in_19})), fc3_in_19[1:0]});
+    wire signed [14:0] fc3_e72_xh = $signed(fc3_in_25[15:1]);
+    wire signed [17:0] fc3_e72 = $signed({($signed({{2{fc3_e72_xh[14]}}, fc3_e72_xh}) - $signed({fc3_in_8[15], fc3_in_8})), fc3_in_25[0]});
+    wire signed [13:0] fc3_e73_xh = $signed(fc3_in_26[15:2]);
+    wire signed [17:0] fc3_e73 = $signed({($signed({{2{fc3_e73_xh[13]}}, fc3_e73_xh}) - fc3_in_26), fc3_in_26[1:0]});
+    wire signed [15:0] fc3_e77_xh = $signed(fc3_e15[17:2]);
+    wire [18:0] fc3_e77_u = {($signed({fc3_e77_xh[15], fc3_e77_xh}) + $signed({fc3_in_14[15], fc3_in_14})), fc3_e15[1:0]};
+    wire signed [13:0] fc3_e78_xh = $signed(fc3_in_0[15:2]);
+    wire [18:0] fc3_e78_u = {($signed({{3{fc3_e78_xh[13]}}, fc3_e78_xh}) + $signed({fc3_in_30[15], fc3_in_30})), fc3_in_0[1:0]};
+    wire signed [18:0] fc3_e78 = $signed(fc3_e78_u);
+    wire [18:0] fc3_e79_u = {($signed({{3{fc3_e18_xh[13]}}, fc3_e18_xh}) + $signed({fc3_in_11[15], fc3_in_11})), fc3_in_4[1:0]};
+    wire signed [18:0] fc3_e79 = $signed(fc3_e79_u);
+    wire signed [16:0] fc3_e80 = $signed({fc3_in_5[15], fc3_in_5}) + $signed({fc3_in_26[15], fc3_in_26});
+    wire signed [11:0] fc3_e81_xh = $signed(fc3_in_12[15:4]);
+    wire [20:0] fc3_e81_u = {($signed({{5{fc3_e81_xh[11]}}, fc3_e81_xh}) + $signed({fc3_in_13[15], fc3_in_13})), fc3_in_12[3:0]};
+    wire signed [20:0] fc3_e81 = $signed(fc3_e81_u);
+    wire signed [8:0] fc3_e82_xh = $signed(fc3_in_14[15:7]);
+    wire [23:0] fc3_e82_u = {($signed({{8{fc3_e82_xh[8]}}, fc3_e82_xh}) - $signed({fc3_in_21[15], fc3_in_21})), fc3_in_14[6:0]};
+    wire signed [23:0] fc3_e82 = $signed(fc3_e82_u);
+    wire signed [13:0] fc3_e83_xh = $signed(fc3_in_18[15:2]);
+    wire signed [18:0] fc3_e83 = $signed({($signed({{3{fc3_e83_xh[13]}}, fc3_e83_xh}) - $signed({fc3_in_30[15], fc3_in_30})), fc3_in_18[1:0]});
+    wire signed [11:0] fc3_e84_xh = $signed(fc3_in_19[15:4]);
+    wire signed [20:0] fc3_e84 = $signed({($signed({{5{fc3_e84_xh[11]}}, fc3_e84_xh}) - $signed({fc3_in_27[15], fc3_in_27})), fc3_in_19[3:0]});
+    wire signed [13:0] fc3_e85_xh = $signed(fc3_in_23[15:2]);
+    wire signed [18:0] fc3_e85 = $signed({($signed({{3{fc3_e85_xh[13]}}, fc3_e85_xh}) + $signed({fc3_in_25[15], fc3_in_25})), fc3_in_23[1:0]});
+    wire signed [17:0] fc3_e86 = $signed({($signed({{2{fc3_e12_xh[13]}}, fc3_e12_xh}) - fc3_in_31), fc3_in_31[1:0]});
+    wire signed [15:0] fc3_e87_xh = $signed(fc3_e0[18:3]);
+    wire [19:0] fc3_e87_u = {($signed({fc3_e87_xh[15], fc3_e87_xh}) + $signed({fc3_in_13[15], fc3_in_13})), fc3_e0[2:0]};
+    wire signed [13:0] fc3_e88_xh = $signed(fc3_e4[17:4]);
+    wire [19:0] fc3_e88_u = {($signed({{2{fc3_e88_xh[13]}}, fc3_e88_xh}) + fc3_in_29), fc3_e4[3:0]};
+    wire [18:0] fc3_e93_u = {($signed(fc3_e12[18:1]) + $signed({{2{fc3_in_15[15]}}, fc3_in_15})), fc3_e12[0]};
+    wire signed [12:0] fc3_e96_xh = $signed(fc3_in_20[15:3]);
+    wire [20:0] fc3_e96_u = {($signed({{5{fc3_e96_xh[12]}}, fc3_e96_xh}) + $signed({fc3_e3[16], fc3_e3})), fc3_in_20[2:0]};
+    wire [18:0] fc3_e97_u = {($signed({{3{fc3_e54_xh[14]}}, fc3_e54_xh}) + $signed({fc3_e6[16], fc3_e6})), fc3_in_24[0]};
+    wire signed [16:0] fc3_e98 = $signed({fc3_in_0[15], fc3_in_0}) + $signed({fc3_in_8[15], fc3_in_8});
+    wire signed [14:0] fc3_e99_xh = $signed(fc3_in_3[15:1]);
+    wire [17:0] fc3_e99_u = {($signed({{2{fc3_e99_xh[14]}}, fc3_e99_xh}) + $signed({fc3_in_21[15], fc3_in_21})), fc3_in_3[0]};
+    wire signed [17:0] fc3_e99 = $signed(fc3_e99_u);
+    wire signed [9:0] fc3_e100_xh = $signed(fc3_in_3[15:6]);
+    wire [22:0] fc3_e100_u = {($signed({{7{fc3_e100_xh[9]}}, fc3_e100_xh}) + $signed({fc3_in_24[15], fc3_in_24})), fc3_in_3[5:0]};
+    wire signed [22:0] fc3_e100 = $signed(fc3_e100_u);
+    wire signed [13:0] fc3_e101_xh = $signed(fc3_in_6[15:2]);
+    wire signed [18:0] fc3_e101 = $signed({($signed({{3{fc3_e101_xh[13]}}, fc3_e101_xh}) + $signed({fc3_in_6[15], fc3_in_6})), fc3_in_6[1:0]});
+    wire signed [17:0] fc3_e102 = $signed({($signed({{2{fc3_e68_xh[14]}}, fc3_e68_xh}) - $signed({fc3_in_17[15], fc3_in_17})), fc3_in_7[0]});
+    wire signed [16:0] fc3_e103 = $signed({fc3_in_15[15], fc3_in_15}) - $signed({fc3_in_16[15], fc3_in_16});
+    wire signed [14:0] fc3_e104_xh = $signed(fc3_in_16[15:1]);
+    wire signed [17:0] fc3_e104 = $signed({($signed({{2{fc3_e104_xh[14]}}, fc3_e104_xh}) - $signed({fc3_in_10[15], fc3_in_10})), fc3_in_16[0]});
+    wire signed [12:0] fc3_e105_xh = $signed(fc3_in_19[15:3]);
+    wire signed [18:0] fc3_e105 = $signed({($signed({{3{fc3_e105_xh[12]}}, fc3_e105_xh}) - fc3_in_19), fc3_in_19[2:0]});
+    wire signed [14:0] fc3_e106_xh = $signed(fc3_in_22[15:1]);
+    wire signed [17:0] fc3_e106 = $signed({($signed({{2{fc3_e106_xh[14]}}, fc3_e106_xh}) + $signed({fc3_in_18[15], fc3_in_18})), fc3_in_22[0]});
+    wire signed [17:0] fc3_e107 = $signed({($signed({{2{fc3_e72_xh[14]}}, fc3_e72_xh}) + $signed({fc3_in_10[15], fc3_in_10})), fc3_in_25[0]});
+    wire signed [12:0] fc3_e108_xh = $signed(fc3_e8[16:4]);
+    wire [20:0] fc3_e108_u = {($signed({{4{fc3_e108_xh[12]}}, fc3_e108_xh}) + $signed({fc3_in_30[15], fc3_in_30})), fc3_e8[3:0]};
+    wire [19:0] fc3_e110_u = {($signed({{4{fc3_e31_xh[14]}}, fc3_e31_xh}) + fc3_e12), fc3_in_10[0]};
+    reg  signed [15:0] fc3_in_8_d1;
+    reg  signed [17:0] fc3_e64_d1;
+    wire signed [13:0] fc3_e113_xh = $signed(fc3_in_8_d1[15:2]);
+    wire signed [19:0] fc3_e113 = $signed({($signed({{4{fc3_e113_xh[13]}}, fc3_e113_xh}) - fc3_e64_d1), fc3_in_8_d1[1:0]});
+    wire signed [13:0] fc3_e115_xh = $signed(fc3_e7[16:3]);
+    wire [20:0] fc3_e115_u = {($signed({{4{fc3_e115_xh[13]}}, fc3_e115_xh}) - fc3_e46), fc3_e7[2:0]};
+    wire signed [16:0] fc3_e116_xh = $signed(fc3_e9[17:1]);
+    wire [18:0] fc3_e116_u = {($signed({fc3_e116_xh[16], fc3_e116_xh}) + $signed({fc3_e13[16], fc3_e13})), fc3_e9[0]};
+    wire [18:0] fc3_e117_u = {($signed(fc3_e12[18:1]) - $signed({{2{fc3_in_22[15]}}, fc3_in_22})), fc3_e12[0]};
+    wire signed [17:0] fc3_e118_xh = $signed(fc3_e17[18:1]);
+    wire [19:0] fc3_e118_u = {($signed({fc3_e118_xh[17], fc3_e118_xh}) - $signed({fc3_e31[17], fc3_e31})), fc3_e17[0]};
+    wire signed [16:0] fc3_e119_xh = $signed(fc3_e49[17:1]);
+    wire [18:0] fc3_e119_u = {($signed({fc3_e119_xh[16], fc3_e119_xh}) - $signed({{2{fc3_in_1[15]}}, fc3_in_1})), fc3_e49[0]};
+    wire [19:0] fc3_e122_u = {($signed({{4{fc3_e49_xh[13]}}, fc3_e49_xh}) + $signed({fc3_e1[16], fc3_e1})), fc3_in_7[1:0]};
+    wire signed [12:0] fc3_e125_xh = $signed(fc3_in_15[15:3]);
+    wire [20:0] fc3_e125_u = {($signed({{5{fc3_e125_xh[12]}}, fc3_e125_xh}) + $signed({fc3_e11[16], fc3_e11})), fc3_in_15[2:0]};
+    wire signed [11:0] fc3_e127_xh = $signed(fc3_in_20[15:4]);
+    wire [21:0] fc3_e127_u = {($signed({{6{fc3_e127_xh[11]}}, fc3_e127_xh}) + $signed({fc3_e11[16], fc3_e11})), fc3_in_20[3:0]};
+    wire signed [15:0] fc3_e129_xh = $signed(fc3_e4[17:2]);
+    wire [18:0] fc3_e129_u = {($signed({fc3_e129_xh[15], fc3_e129_xh}) - $signed({fc3_in_11[15], fc3_in_11})), fc3_e4[1:0]};
+    wire signed [16:0] fc3_e130_xh = $signed(fc3_e18[18:2]);
+    wire [19:0] fc3_e130_u = {($signed({fc3_e130_xh[16], fc3_e130_xh}) + $signed({{2{fc3_in_12[15]}}, fc3_in_12})), fc3_e18[1:0]};
+    wire signed [14:0] fc3_e131_xh = $signed(fc3_e21[17:3]);
+    wire [20:0] fc3_e131_u = {($signed({{3{fc3_e131_xh[14]}}, fc3_e131_xh}) + $signed({fc3_e14[16], fc3_e14})), fc3_e21[2:0]};
+    wire signed [15:0] fc3_e132_xh = $signed(fc3_e24[17:2]);
+    wire [19:0] fc3_e132_u = {($signed({{2{fc3_e132_xh[15]}}, fc3_e132_xh}) - $signed({fc3_e1[16], fc3_e1})), fc3_e24[1:0]};
+    wire signed [18:0] fc3_e133 = $signed({($signed({{3{fc3_e78_xh[13]}}, fc3_e78_xh}) - $signed({fc3_in_9[15], fc3_in_9})), fc3_in_0[1:0]});
+    wire signed [16:0] fc3_e134 = $signed({fc3_in_0[15], fc3_in_0}) - $signed({fc3_in_14[15], fc3_in_14});
+    wire signed [12:0] fc3_e135_xh = $signed(fc3_in_1[15:3]);
+    wire signed [19:0] fc3_e135 = $signed({($signed({{4{fc3_e135_xh[12]}}, fc3_e135_xh}) - $signed({fc3_in_8[15], fc3_in_8})), fc3_in_1[2:0]});
+    wire signed [16:0] fc3_e136 = $signed({fc3_in_2[15], fc3_in_2}) - $signed({fc3_in_23[15], fc3_in_23});
+    wire signed [17:0] fc3_e137 = $signed({($signed({{2{fc3_e57_xh[14]}}, fc3_e57_xh}) + $signed({fc3_in_21[15], fc3_in_21})), fc3_in_11[0]});
+    wire signed [10:0] fc3_e138_xh = $signed(fc3_in_22[15:5]);
+    wire signed [21:0] fc3_e138 = $signed({($signed({{6{fc3_e138_xh[10]}}, fc3_e138_xh}) + $signed({fc3_in_29[15], fc3_in_29})), fc3_in_22[4:0]});
+    wire signed [13:0] fc3_e139_xh = $signed(fc3_in_24[15:2]);
+    wire [18:0] fc3_e139_u = {($signed({{3{fc3_e139_xh[13]}}, fc3_e139_xh}) - $signed({fc3_in_7[15], fc3_in_7})), fc3_in_24[1:0]};
+    wire signed [18:0] fc3_e139 = $signed(fc3_e139_u);
+    wire signed [17:0] fc3_e140 = $signed({($signed({{2{fc3_e54_xh[14]}}, fc3_e54_xh}) - $signed({fc3_in_31[15], fc3_in_31})), fc3_in_24[0]});
+    wire signed [17:0] fc3_e141 = $signed({($signed({{2{fc3_e72_xh[14]}}, fc3_e72_xh}) - $signed({fc3_in_14[15], fc3_in_14})), fc3_in_25[0]});
+    wire signed [14:0] fc3_e142_xh = $signed(fc3_e1[16:2]);
+    wire [18:0] fc3_e142_u = {($signed({{2{fc3_e142_xh[14]}}, fc3_e142_xh}) + $signed({fc3_in_13[15], fc3_in_13})), fc3_e1[1:0]};
+    wire signed [14:0] fc3_e143_xh = $signed(fc3_e10[16:2]);
+    wire [18:0] fc3_e143_u = {($signed({{2{fc3_e143_xh[14]}}, fc3_e143_xh}) + $signed({fc3_in_3[15], fc3_in_3})), fc3_e10[1:0]};
+    wire signed [14:0] fc3_e144_xh = $signed(fc3_e22[16:2]);
+    wire [18:0] fc3_e144_u = {($signed({{2{fc3_e144_xh[14]}}, fc3_e144_xh}) - $signed({fc3_in_22[15], fc3_in_22})), fc3_e22[1:0]};
+    wire [18:0] fc3_e149_u = {($signed({{3{fc3_e39_xh[14]}}, fc3_e39_xh}) - fc3_e2), fc3_in_5[0]};
+    wire signed [14:0] fc3_e151_xh = $signed(fc3_in_14[15:1]);
+    wire [19:0] fc3_e151_u = {($signed({{4{fc3_e151_xh[14]}}, fc3_e151_xh}) + fc3_e18), fc3_in_14[0]};
+    wire [19:0] fc3_e152_u = {($signed({{4{fc3_e53_xh[14]}}, fc3_e53_xh}) + fc3_e0), fc3_in_15[0]};
+    wire [19:0] fc3_e153_u = {($signed({{4{fc3_e53_xh[14]}}, fc3_e53_xh}) - fc3_e17), fc3_in_15[0]};
+    wire signed [12:0] fc3_e154_xh = $signed(fc3_in_25[15:3]);
+    wire [21:0] fc3_e154_u = {($signed({{6{fc3_e154_xh[12]}}, fc3_e154_xh}) - fc3_e33), fc3_in_25[2:0]};
+    wire signed [14:0] fc3_e155_xh = $signed(fc3_in_26[15:1]);
+    wire [19:0] fc3_e155_u = {($signed({{4{fc3_e155_xh[14]}}, fc3_e155_xh}) - fc3_e0), fc3_in_26[0]};
+    reg  [19:0] fc3_e88_d1;
+    wire signed [19:0] fc3_e88_d1_v = $signed(fc3_e88_d1);
+    reg  [17:0] fc3_e24_d1;
+    wire signed [17:0] fc3_e24_d1_v = $signed(fc3_e24_d1);
+    wire signed [17:0] fc3_e159_xh = $signed(fc3_e88_d1_v[19:2]);
+    wire signed [20:0] fc3_e159 = $signed({($signed({fc3_e159_xh[17], fc3_e159_xh}) - $signed({fc3_e24_d1_v[17], fc3_e24_d1_v})), fc3_e88_d1_v[1:0]});
+    reg  signed [17:0] fc3_e89_d1;
+    reg  signed [15:0] fc3_in_27_d1;
+    wire signed [16:0] fc3_e160_xh = $signed(fc3_e89_d1[17:1]);
+    wire signed [18:0] fc3_e160 = $signed({($signed({fc3_e160_xh[16], fc3_e160_xh}) + $signed({{2{fc3_in_27_d1[15]}}, fc3_in_27_d1})), fc3_e89_d1[0]});
+    wire signed [12:0] fc3_e161_xh = $signed(fc3_in_2[15:3]);
+    wire [20:0] fc3_e161_u = {($signed({{5{fc3_e161_xh[12]}}, fc3_e161_xh}) + fc3_e29), fc3_in_2[2:0]};
+    wire signed [12:0] fc3_e163_xh = $signed(fc3_in_10[15:3]);
+    wire [20:0] fc3_e163_u = {($signed({{5{fc3_e163_xh[12]}}, fc3_e163_xh}) + fc3_e39), fc3_in_10[2:0]};
+    wire signed [10:0] fc3_e165_xh = $signed(fc3_in_23[15:5]);
+    wire [22:0] fc3_e165_u = {($signed({{7{fc3_e165_xh[10]}}, fc3_e165_xh}) + fc3_e53), fc3_in_23[4:0]};
+    wire [20:0] fc3_e166_u = {($signed({{5{fc3_e154_xh[12]}}, fc3_e154_xh}) + fc3_e43), fc3_in_25[2:0]};
+    wire signed [14:0] fc3_e168_xh = $signed(fc3_in_30[15:1]);
+    wire [18:0] fc3_e168_u = {($signed({{3{fc3_e168_xh[14]}}, fc3_e168_xh}) + fc3_e44), fc3_in_30[0]};
+    wire signed [14:0] fc3_e169_xh = $signed(fc3_e6[16:2]);
+    wire [19:0] fc3_e169_u = {($signed({{3{fc3_e169_xh[14]}}, fc3_e169_xh}) - fc3_e34), fc3_e6[1:0]};
+    wire [20:0] fc3_e173_u = {($signed(fc3_e84[20:3]) - $signed({{2{fc3_in_1[15]}}, fc3_in_1})), fc3_e84[2:0]};
+    wire signed [11:0] fc3_e174_xh = $signed(fc3_in_1[15:4]);
+    wire [21:0] fc3_e174_u = {($signed({{6{fc3_e174_xh[11]}}, fc3_e174_xh}) - $signed({fc3_e13[16], fc3_e13})), fc3_in_1[3:0]};
+    wire signed [10:0] fc3_e175_xh = $signed(fc3_in_3[15:5]);
+    wire [22:0] fc3_e175_u = {($signed({{7{fc3_e175_xh[10]}}, fc3_e175_xh}) - $signed({fc3_e38[16], fc3_e38})), fc3_in_3[4:0]};
+    wire [18:0] fc3_e176_u = {($signed({{3{fc3_e34_xh[14]}}, fc3_e34_xh}) + $signed({fc3_e13[16], fc3_e13})), fc3_in_6[0]};
+    wire signed [12:0] fc3_e178_xh = $signed(fc3_in_9[15:3]);
+    wire [20:0] fc3_e178_u = {($signed({{5{fc3_e178_xh[12]}}, fc3_e178_xh}) - $signed({fc3_e20[16], fc3_e20})), fc3_in_9[2:0]};
+    wire [18:0] fc3_e179_u = {($signed({{3{fc3_e47_xh[14]}}, fc3_e47_xh}) + $signed({fc3_e6[16], fc3_e6})), fc3_in_12[0]};
+    wire [18:0] fc3_e181_u = {($signed({{3{fc3_e47_xh[14]}}, fc3_e47_xh}) + $signed({fc3_e13[16], fc3_e13})), fc3_in_12[0]};
+    wire signed [14:0] fc3_e185_xh = $signed(fc3_in_18[15:1]);
+    wire [18:0] fc3_e185_u = {($signed({{3{fc3_e185_xh[14]}}, fc3_e185_xh}) - $signed({fc3_e10[16], fc3_e10})), fc3_in_18[0]};
+    wire [18:0] fc3_e189_u = {($signed({{3{fc3_e106_xh[14]}}, fc3_e106_xh}) + $signed({fc3_e7[16], fc3_e7})), fc3_in_22[0]};
+    wire [18:0] fc3_e190_u = {($signed({{3{fc3_e29_xh[14]}}, fc3_e29_xh}) + $signed({fc3_e5[16], fc3_e5})), fc3_in_23[0]};
+    wire [18:0] fc3_e191_u = {($signed({{3{fc3_e155_xh[14]}}, fc3_e155_xh}) + $signed({fc3_e28[16], fc3_e28})), fc3_in_26[0]};
+    wire signed [14:0] fc3_e193_xh = $signed(fc3_in_31[15:1]);
+    wire [18:0] fc3_e193_u = {($signed({{3{fc3_e193_xh[14]}}, fc3_e193_xh}) + $signed({fc3_e3[16], fc3_e3})), fc3_in_31[0]};
+    wire [18:0] fc3_e194_u = {($signed({{3{fc3_e193_xh[14]}}, fc3_e193_xh}) - $signed({fc3_e103[16], fc3_e103})), fc3_in_31[0]};
+    wire signed [16:0] fc3_e195_xh = $signed(fc3_e17[18:2]);
+    wire [19:0] fc3_e195_u = {($signed({fc3_e195_xh[16], fc3_e195_xh}) - $signed({{2{fc3_in_28[15]}}, fc3_in_28})), fc3_e17[1:0]};
+    wire [19:0] fc3_e196_u = {($signed({fc3_e130_xh[16], fc3_e130_xh}) - $signed({{2{fc3_in_26[15]}}, fc3_in_26})), fc3_e18[1:0]};
+    wire signed [14:0] fc3_e197_xh = $signed(fc3_e28[16:2]);
+    wire [18:0] fc3_e197_u = {($signed({{2{fc3_e197_xh[14]}}, fc3_e197_xh}) + fc3_e19), fc3_e28[1:0]};
+    wire signed [14:0] fc3_e198_xh = $signed(fc3_e37[18:4]);
+    wire [21:0] fc3_e198_u = {($signed({{3{fc3_e198_xh[14]}}, fc3_e198_xh}) - $signed({fc3_e1[16], fc3_e1})), fc3_e37[3:0]};
+    wire signed [16:0] fc3_e199_xh = $signed(fc3_e41[18:2]);
+    wire [19:0] fc3_e199_u = {($signed({fc3_e199_xh[16], fc3_e199_xh}) - $signed({{2{fc3_in_27[15]}}, fc3_in_27})), fc3_e41[1:0]};
+    wire signed [16:0] fc3_e200_xh = $signed(fc3_e44[17:1]);
+    wire [18:0] fc3_e200_u = {($signed({fc3_e200_xh[16], fc3_e200_xh}) - $signed({fc3_e56[16], fc3_e56})), fc3_e44[0]};
+    wire signed [18:0] fc3_e201 = $signed({($signed({{3{fc3_e78_xh[13]}}, fc3_e78_xh}) + $signed({fc3_in_14[15], fc3_in_14})), fc3_in_0[1:0]});
+    wire [17:0] fc3_e202_u = {($signed({{2{fc3_e24_xh[14]}}, fc3_e24_xh}) + $signed({fc3_in_18[15], fc3_in_18})), fc3_in_2[0]};
+    wire signed [12:0] fc3_e203_xh = $signed(fc3_in_4[15:3]);
+    wire signed [19:0] fc3_e203 = $signed({($signed({{4{fc3_e203_xh[12]}}, fc3_e203_xh}) + $signed({fc3_in_0[15], fc3_in_0})), fc3_in_4[2:0]});
+    wire signed [16:0] fc3_e204 = $signed({fc3_in_4[15], fc3_in_4}) - $signed({fc3_in_20[15], fc3_in_20});
+    wire signed [9:0] fc3_e205_xh = $signed(fc3_in_5[15:6]);
+    wire [22:0] fc3_e205_u = {($signed({{7{fc3_e205_xh[9]}}, fc3_e205_xh}) - $signed({fc3_in_9[15], fc3_in_9})), fc3_in_5[5:0]};
+    wire signed [22:0] fc3_e205 = $signed(fc3_e205_u);
+    wire signed [17:0] fc3_e206 = $signed({($signed({{2{fc3_e39_xh[14]}}, fc3_e39_xh}) + $signed({fc3_in_26[15], fc3_in_26})), fc3_in_5[0]});
+    wire signed [18:0] fc3_e207 = $signed({($signed({{3{fc3_e101_xh[13]}}, fc3_e101_xh}) - $signed({fc3_in_4[15], fc3_in_4})), fc3_in_6[1:0]});
+    wire [18:0] fc3_e208_u = {($signed({{3{fc3_e49_xh[13]}}, fc3_e49_xh}) - $signed({fc3_in_30[15], fc3_in_30})), fc3_in_7[1:0]};
+    wire signed [18:0] fc3_e208 = $signed(fc3_e208_u);
+    wire signed [13:0] fc3_e209_xh = $signed(fc3_in_11[15:2]);
+    wire signed [18:0] fc3_e209 = $signed({($signed({{3{fc3_e209_xh[13]}}, fc3_e209_xh}) + $signed({fc3_in_25[15], fc3_in_25})), fc3_in_11[1:0]});
+    wire [17:0] fc3_e210_u = {($signed({{2{fc3_e57_xh[14]}}, fc3_e57_xh}) + $signed({fc3_in_29[15], fc3_in_29})), fc3_in_11[0]};
+    wire signed [17:0] fc3_e210 = $signed(fc3_e210_u);
+    wire signed [16:0] fc3_e211 = $signed({fc3_in_13[15], fc3_in_13}) - $signed({fc3_in_27[15], fc3_in_27});
+    wire signed [17:0] fc3_e212 = $signed({($signed({{2{fc3_e52_xh[14]}}, fc3_e52_xh}) - $signed({fc3_in_29[15], fc3_in_29})), fc3_in_13[0]});
+    wire signed [17:0] fc3_e213 = $signed({($signed({{2{fc3_e151_xh[14]}}, fc3_e151_xh}) - $signed({fc3_in_4[15], fc3_in_4})), fc3_in_14[0]});
+    wire signed [16:0] fc3_e214 = $signed({fc3_in_14[15], fc3_in_14}) + $signed({fc3_in_28[15], fc3_in_28});
+    wire signed [11:0] fc3_e215_xh = $signed(fc3_in_27[15:4]);
+    wire signed [20:0] fc3_e215 = $signed({($signed({{5{fc3_e215_xh[11]}}, fc3_e215_xh}) + $signed({fc3_in_17[15], fc3_in_17})), fc3_in_27[3:0]});
+    wire signed [14:0] fc3_e216_xh = $signed(fc3_e7[16:2]);
+    wire [18:0] fc3_e216_u = {($signed({{2{fc3_e216_xh[14]}}, fc3_e216_xh}) + $signed({fc3_in_12[15], fc3_in_12})), fc3_e7[1:0]};
+    wire [19:0] fc3_e217_u = {($signed({{3{fc3_e115_xh[13]}}, fc3_e115_xh}) - $signed({fc3_in_18[15], fc3_in_18})), fc3_e7[2:0]};
+    wire signed [15:0] fc3_e218_xh = $signed(fc3_e14[16:1]);
+    wire [17:0] fc3_e218_u = {($signed({fc3_e218_xh[15], fc3_e218_xh}) - $signed({fc3_in_6[15], fc3_in_6})), fc3_e14[0]};
+    wire signed [13:0] fc3_e219_xh = $signed(fc3_e16[17:4]);
+    wire [19:0] fc3_e219_u = {($signed({{2{fc3_e219_xh[13]}}, fc3_e219_xh}) + fc3_in_19), fc3_e16[3:0]};
+    wire signed [9:0] fc3_e220_xh = $signed(fc3_e29[17:8]);
+    wire [24:0] fc3_e220_u = {($signed({{7{fc3_e220_xh[9]}}, fc3_e220_xh}) - $signed({fc3_in_29[15], fc3_in_29})), fc3_e29[7:0]};
+    wire signed [15:0] fc3_e221_xh = $signed(fc3_e30[16:1]);
+    wire [17:0] fc3_e221_u = {($signed({fc3_e221_xh[15], fc3_e221_xh}) - $signed({fc3_in_3[15], fc3_in_3})), fc3_e30[0]};
+    wire signed [13:0] fc3_e222_xh = $signed(fc3_e35[16:3]);
+    wire [19:0] fc3_e222_u = {($signed({{3{fc3_e222_xh[13]}}, fc3_e222_xh}) + $signed({fc3_in_19[15], fc3_in_19})), fc3_e35[2:0]};
+    wire signed [12:0] fc3_e223_xh = $signed(fc3_e35[16:4]);
+    wire [20:0] fc3_e223_u = {($signed({{4{fc3_e223_xh[12]}}, fc3_e223_xh}) - $signed({fc3_in_25[15], fc3_in_25})), fc3_e35[3:0]};
+    wire signed [14:0] fc3_e224_xh = $signed(fc3_e71[18:4]);
+    wire [20:0] fc3_e224_u = {($signed({{2{fc3_e224_xh[14]}}, fc3_e224_xh}) + $signed({fc3_in_21[15], fc3_in_21})), fc3_e71[3:0]};
+    reg  [18:0] fc3_e143_d1;
+    wire signed [18:0] fc3_e143_d1_v = $signed(fc3_e143_d1);
+    reg  signed [15:0] fc3_in_9_d1;
+    wire signed [13:0] fc3_e225_xh = $signed(fc3_e143_d1_v[18:5]);
+    wire signed [21:0] fc3_e225 = $signed({($signed({{3{fc3_e225_xh[13]}}, fc3_e225_xh}) - $signed({fc3_in_9_d1[15], fc3_in_9_d1})), fc3_e143_d1_v[4:0]});
+    reg  [23:0] fc3_e82_d1;
+    wire signed [23:0] fc3_e226 = $signed({{8{fc3_in_8_d1[15]}}, fc3_in_8_d1}) + $signed(fc3_e82_d1);
+    reg  signed [15:0] fc3_in_31_d1;
+    reg  [22:0] fc3_e100_d1;
+    wire signed [22:0] fc3_e227 = $signed({{7{fc3_in_31_d1[15]}}, fc3_in_31_d1}) + $signed(fc3_e100_d1);
+    reg  signed [18:0] fc3_e111_d1;
+    wire signed [22:0] fc3_e228 = $signed(fc3_e100_d1) - $signed({{4{fc3_e111_d1[18]}}, fc3_e111_d1});
+    reg  [20:0] fc3_e224_d1;
+    wire signed [20:0] fc3_e224_d1_v = $signed(fc3_e224_d1);
+    reg  [22:0] fc3_e205_d1;
+    wire signed [18:0] fc3_e229_xh = $signed(fc3_e224_d1_v[20:2]);
+    wire signed [24:0] fc3_e229 = $signed({($signed({{4{fc3_e229_xh[18]}}, fc3_e229_xh}) - $signed(fc3_e205_d1)), fc3_e224_d1_v[1:0]});
+    reg  signed [16:0] fc3_e25_d1;
+    wire signed [23:0] fc3_e230 = $signed({($signed(fc3_e226[23:2]) + $signed({{5{fc3_e25_d1[16]}}, fc3_e25_d1})), fc3_e226[1:0]});
+    wire signed [13:0] fc3_e231_xh = $signed(fc3_in_22[15:2]);
+    wire [23:0] fc3_e231_u = {($signed({{8{fc3_e231_xh[13]}}, fc3_e231_xh}) - fc3_e138), fc3_in_22[1:0]};
+    reg  signed [16:0] fc3_e1_d1;
+    reg  [20:0] fc3_e115_d1;
+    wire signed [20:0] fc3_e115_d1_v = $signed(fc3_e115_d1);
+    wire signed [20:0] fc3_e232 = $signed({{4{fc3_e1_d1[16]}}, fc3_e1_d1}) + fc3_e115_d1_v;
+    reg  [20:0] fc3_e81_d1;
+    wire signed [20:0] fc3_e81_d1_v = $signed(fc3_e81_d1);
+    wire signed [19:0] fc3_e233_xh = $signed(fc3_e81_d1_v[20:1]);
+    wire signed [22:0] fc3_e233 = $signed({($signed({{2{fc3_e233_xh[19]}}, fc3_e233_xh}) + fc3_e225), fc3_e81_d1_v[0]});
+    reg  [24:0] fc3_e220_d1;
+    wire signed [24:0] fc3_e220_d1_v = $signed(fc3_e220_d1);
+    reg  signed [15:0] fc3_in_24_d1;
+    wire signed [24:0] fc3_e234 = $signed({($signed(fc3_e220_d1_v[24:3]) + $signed({{6{fc3_in_24_d1[15]}}, fc3_in_24_d1})), fc3_e220_d1_v[2:0]});
+    wire signed [12:0] fc3_e235_xh = $signed(fc3_in_8[15:3]);
+    wire [23:0] fc3_e235_u = {($signed({{8{fc3_e235_xh[12]}}, fc3_e235_xh}) + fc3_e65), fc3_in_8[2:0]};
+    reg  signed [15:0] fc3_in_11_d1;
+    reg  signed [19:0] fc3_e146_d1;
+    wire signed [19:0] fc3_e236 = $signed({{4{fc3_in_11_d1[15]}}, fc3_in_11_d1}) - fc3_e146_d1;
+    reg  signed [15:0] fc3_in_15_d1;
+    reg  [20:0] fc3_e96_d1;
+    wire signed [20:0] fc3_e96_d1_v = $signed(fc3_e96_d1);
+    wire signed [20:0] fc3_e237 = $signed({{5{fc3_in_15_d1[15]}}, fc3_in_15_d1}) - fc3_e96_d1_v;
+    reg  signed [15:0] fc3_in_20_d1;
+    reg  [19:0] fc3_e155_d1;
+    wire signed [19:0] fc3_e155_d1_v = $signed(fc3_e155_d1);
+    wire signed [19:0] fc3_e238 = $signed({{4{fc3_in_20_d1[15]}}, fc3_in_20_d1}) + fc3_e155_d1_v;
+    reg  signed [15:0] fc3_in_25_d1;
+    reg  [20:0] fc3_e178_d1;
+    wire signed [20:0] fc3_e178_d1_v = $signed(fc3_e178_d1);
+    wire signed [19:0] fc3_e239 = $signed({{4{fc3_in_25_d1[15]}}, fc3_in_25_d1}) + $signed(fc3_e178_d1_v[19:0]);
+    reg  signed [19:0] fc3_e109_d1;
+    wire signed [19:0] fc3_e240 = $signed({{4{fc3_in_31_d1[15]}}, fc3_in_31_d1}) - fc3_e109_d1;
+    reg  [20:0] fc3_e131_d1;
+    wire signed [20:0] fc3_e131_d1_v = $signed(fc3_e131_d1);
+    wire signed [13:0] fc3_e241_xh = $signed(fc3_in_31_d1[15:2]);
+    wire signed [22:0] fc3_e241 = $signed({($signed({{7{fc3_e241_xh[13]}}, fc3_e241_xh}) - fc3_e131_d1_v), fc3_in_31_d1[1:0]});
+    reg  [18:0] fc3_e0_d1;
+    wire signed [18:0] fc3_e0_d1_v = $signed(fc3_e0_d1);
+    reg  [20:0] fc3_e223_d1;
+    wire signed [16:0] fc3_e242_xh = $signed(fc3_e0_d1_v[18:2]);
+    wire signed [22:0] fc3_e242 = $signed({($signed({{4{fc3_e242_xh[16]}}, fc3_e242_xh}) + $signed(fc3_e223_d1)), fc3_e0_d1_v[1:0]});
+    reg  signed [16:0] fc3_e11_d1;
+    wire signed [22:0] fc3_e243 = $signed({{6{fc3_e11_d1[16]}}, fc3_e11_d1}) + fc3_e242;
+    reg  signed [16:0] fc3_e80_d1;
+    wire signed [22:0] fc3_e244 = $signed({($signed(fc3_e243[22:3]) + $signed({{3{fc3_e80_d1[16]}}, fc3_e80_d1})), fc3_e243[2:0]});
+    wire signed [20:0] fc3_e245 = $signed({{4{fc3_e1_d1[16]}}, fc3_e1_d1}) + fc3_e96_d1_v;
+    reg  [17:0] fc3_e4_d1;
+    wire signed [17:0] fc3_e4_d1_v = $signed(fc3_e4_d1);
+    reg  [20:0] fc3_e125_d1;
+    wire signed [20:0] fc3_e246 = $signed({{3{fc3_e4_d1_v[17]}}, fc3_e4_d1_v}) - $signed(fc3_e125_d1);
+    reg  [18:0] fc3_e17_d1;
+    wire signed [18:0] fc3_e17_d1_v = $signed(fc3_e17_d1);
+    wire signed [12:0] fc3_e247_xh = $signed(fc3_e17_d1_v[18:6]);
+    wire signed [25:0] fc3_e247 = $signed({($signed({{7{fc3_e247_xh[12]}}, fc3_e247_xh}) - fc3_e113), fc3_e17_d1_v[5:0]});
+    wire signed [16:0] fc3_e248_xh = $signed(fc3_e29[17:1]);
+    wire [21:0] fc3_e248_u = {($signed({{4{fc3_e248_xh[16]}}, fc3_e248_xh}) + fc3_e215), fc3_e29[0]};
+    reg  [17:0] fc3_e48_d1;
+    wire signed [17:0] fc3_e48_d1_v = $signed(fc3_e48_d1);
+    reg  [19:0] fc3_e110_d1;
+    wire signed [19:0] fc3_e110_d1_v = $signed(fc3_e110_d1);
+    wire signed [16:0] fc3_e249_xh = $signed(fc3_e48_d1_v[17:1]);
+    wire signed [20:0] fc3_e249 = $signed({($signed({{3{fc3_e249_xh[16]}}, fc3_e249_xh}) - fc3_e110_d1_v), fc3_e48_d1_v[0]});
+    reg  signed [17:0] fc3_e55_d1;
+    reg  [19:0] fc3_e153_d1;
+    wire signed [19:0] fc3_e153_d1_v = $signed(fc3_e153_d1);
+    wire signed [19:0] fc3_e250 = $signed({{2{fc3_e55_d1[17]}}, fc3_e55_d1}) - fc3_e153_d1_v;
+    reg  [18:0] fc3_e78_d1;
+    wire signed [18:0] fc3_e78_d1_v = $signed(fc3_e78_d1);
+    reg  [20:0] fc3_e108_d1;
+    wire signed [20:0] fc3_e108_d1_v = $signed(fc3_e108_d1);
+    wire signed [19:0] fc3_e251 = $signed({fc3_e78_d1_v[18], fc3_e78_d1_v}) - $signed(fc3_e108_d1_v[19:0]);
+    reg  signed [19:0] fc3_e145_d1;
+    reg  [19:0] fc3_e87_d1;
+    wire signed [19:0] fc3_e87_d1_v = $signed(fc3_e87_d1);
+    wire signed [14:0] fc3_e253_xh = $signed(fc3_e87_d1_v[19:5]);
+    wire signed [19:0] fc3_e253_hi = $signed({{5{fc3_e253_xh[14]}}, fc3_e253_xh}) + ($signed({{3{fc3_e80_d1[16]}}, fc3_e80_d1}) + fc3_e145_d1);
+    wire signed [24:0] fc3_e253 = $signed({fc3_e253_hi, fc3_e87_d1_v[4:0]});
+    reg  signed [17:0] fc3_e91_d1;
+    reg  [17:0] fc3_e36_d1;
+    wire signed [17:0] fc3_e36_d1_v = $signed(fc3_e36_d1);
+    wire signed [18:0] fc3_e255 = $signed({fc3_e36_d1_v[17], fc3_e36_d1_v}) - ($signed({{3{fc3_in_8_d1[15]}}, fc3_in_8_d1}) + $signed({fc3_e91_d1[17], fc3_e91_d1}));
+    reg  signed [15:0] fc3_in_14_d1;
+    reg  signed [18:0] fc3_e150_d1;
+    wire signed [18:0] fc3_e256 = $signed({{3{fc3_in_14_d1[15]}}, fc3_in_14_d1}) - fc3_e150_d1;
+    reg  signed [15:0] fc3_in_22_d1;
+    reg  [19:0] fc3_e122_d1;
+    wire signed [14:0] fc3_e258_xh = $signed(fc3_in_22_d1[15:1]);
+    wire signed [20:0] fc3_e258 = $signed({($signed({{5{fc3_e258_xh[14]}}, fc3_e258_xh}) + $signed(fc3_e122_d1)), fc3_in_22_d1[0]});
+    reg  [18:0] fc3_e197_d1;
+    wire signed [18:0] fc3_e197_d1_v = $signed(fc3_e197_d1);
+    wire signed [12:0] fc3_e259_xh = $signed(fc3_in_22_d1[15:3]);
+    wire signed [22:0] fc3_e259 = $signed({($signed({{7{fc3_e259_xh[12]}}, fc3_e259_xh}) - $signed({fc3_e197_d1_v[18], fc3_e197_d1_v})), fc3_in_22_d1[2:0]});
+    reg  [18:0] fc3_e116_d1;
+    wire signed [18:0] fc3_e116_d1_v = $signed(fc3_e116_d1);
+    wire signed [18:0] fc3_e260 = $signed({{3{fc3_in_24_d1[15]}}, fc3_in_24_d1}) - fc3_e116_d1_v;
+    wire signed [11:0] fc3_e261_xh = $signed(fc3_in_27_d1[15:4]);
+    wire signed [23:0] fc3_e261 = $signed({($signed({{8{fc3_e261_xh[11]}}, fc3_e261_xh}) + fc3_e87_d1_v), fc3_in_27_d1[3:0]});
+    reg  [17:0] fc3_e2_d1;
+    wire signed [17:0] fc3_e2_d1_v = $signed(fc3_e2_d1);
+    reg  [19:0] fc3_e199_d1;
+    wire signed [16:0] fc3_e262_xh = $signed(fc3_e2_d1_v[17:1]);
+    wire signed [20:0] fc3_e262 = $signed({($signed({{3{fc3_e262_xh[16]}}, fc3_e262_xh}) - $signed(fc3_e199_d1)), fc3_e2_d1_v[0]});
+    reg  signed [17:0] fc3_e74_d1;
+    wire signed [14:0] fc3_e263_xh = $signed(fc3_e4_d1_v[17:3]);
+    wire signed [21:0] fc3_e263 = $signed({($signed({{4{fc3_e263_xh[14]}}, fc3_e263_xh}) - $signed({fc3_e74_d1[17], fc3_e74_d1})), fc3_e4_d1_v[2:0]});
+    reg  signed [16:0] fc3_e6_d1;
+    reg  [18:0] fc3_e77_d1;
+    wire signed [18:0] fc3_e77_d1_v = $signed(fc3_e77_d1);
+    wire signed [14:0] fc3_e264_xh = $signed(fc3_e6_d1[16:2]);
+    wire signed [20:0] fc3_e264 = $signed({($signed({{4{fc3_e264_xh[14]}}, fc3_e264_xh}) - fc3_e77_d1_v), fc3_e6_d1[1:0]});
+    reg  signed [16:0] fc3_e8_d1;
+    reg  [18:0] fc3_e119_d1;
+    wire signed [15:0] fc3_e265_xh = $signed(fc3_e8_d1[16:1]);
+    wire signed [19:0] fc3_e265 = $signed({($signed({{3{fc3_e265_xh[15]}}, fc3_e265_xh}) - $signed(fc3_e119_d1)), fc3_e8_d1[0]});
+    reg  [17:0] fc3_e15_d1;
+    wire signed [17:0] fc3_e15_d1_v = $signed(fc3_e15_d1);
+    reg  [18:0] fc3_e93_d1;
+    wire signed [18:0] fc3_e93_d1_v = $signed(fc3_e93_d1);
+    wire signed [19:0] fc3_e266 = $signed({{2{fc3_e15_d1_v[17]}}, fc3_e15_d1_v}) + $signed({fc3_e93_d1_v[18], fc3_e93_d1_v});
+    reg  [17:0] fc3_e16_d1;
+    wire signed [17:0] fc3_e16_d1_v = $signed(fc3_e16_d1);
+    reg  [19:0] fc3_e196_d1;
+    wire signed [19:0] fc3_e196_d1_v = $signed(fc3_e196_d1);
+    wire signed [15:0] fc3_e267_xh = $signed(fc3_e16_d1_v[17:2]);
+    wire signed [21:0] fc3_e267 = $signed({($signed({{4{fc3_e267_xh[15]}}, fc3_e267_xh}) - fc3_e196_d1_v), fc3_e16_d1_v[1:0]});
+    wire [20:0] fc3_e268_u = {($signed(fc3_e65[20:1]) - $signed({{2{fc3_e57[17]}}, fc3_e57})), fc3_e65[0]};
+    reg  [18:0] fc3_e144_d1;
+    wire signed [18:0] fc3_e144_d1_v = $signed(fc3_e144_d1);
+    wire signed [19:0] fc3_e269 = $signed({fc3_e77_d1_v[18], fc3_e77_d1_v}) + $signed({fc3_e144_d1_v[18], fc3_e144_d1_v});
+    wire [20:0] fc3_e270_u = {($signed(fc3_e81[20:1]) - $signed({{3{fc3_e8[16]}}, fc3_e8})), fc3_e81[0]};
+    reg  [19:0] fc3_e151_d1;
+    wire signed [19:0] fc3_e151_d1_v = $signed(fc3_e151_d1);
+    reg  [17:0] fc3_e69_d1;
+    wire signed [17:0] fc3_e69_d1_v = $signed(fc3_e69_d1);
+    wire signed [18:0] fc3_e271_xh = $signed(fc3_e151_d1_v[19:1]);
+    wire signed [20:0] fc3_e271 = $signed({($signed({fc3_e271_xh[18], fc3_e271_xh}) + $signed({{2{fc3_e69_d1_v[17]}}, fc3_e69_d1_v})), fc3_e151_d1_v[0]});
+    reg  signed [15:0] fc3_in_23_d1;
+    wire signed [20:0] fc3_e272 = $signed({($signed(fc3_e245[20:2]) - $signed({{3{fc3_in_23_d1[15]}}, fc3_in_23_d1})), fc3_e245[1:0]});
+    reg  signed [15:0] fc3_in_2_d1;
+    wire signed [22:0] fc3_e273 = $signed({($signed(fc3_e259[22:4]) - $signed({{3{fc3_in_2_d1[15]}}, fc3_in_2_d1})), fc3_e259[3:0]});
+    wire signed [10:0] fc3_e274_xh = $signed(fc3_in_0[15:5]);
+    wire [22:0] fc3_e274_u = {($signed({{7{fc3_e274_xh[10]}}, fc3_e274_xh}) - fc3_e40), fc3_in_0[4:0]};
+    wire [19:0] fc3_e276_u = {($signed({{4{fc3_e57_xh[14]}}, fc3_e57_xh}) + fc3_e33), fc3_in_11[0]};
+    reg  signed [15:0] fc3_in_18_d1;
+    reg  [19:0] fc3_e276_d1;
+    wire signed [19:0] fc3_e277 = $signed({{4{fc3_in_18_d1[15]}}, fc3_in_18_d1}) + $signed(fc3_e276_d1);
+    wire [20:0] fc3_e279_u = {($signed({{5{fc3_e125_xh[12]}}, fc3_e125_xh}) - fc3_e73), fc3_in_15[2:0]};
+    wire signed [12:0] fc3_e280_xh = $signed(fc3_in_16[15:3]);
+    wire [20:0] fc3_e280_u = {($signed({{5{fc3_e280_xh[12]}}, fc3_e280_xh}) + fc3_e15), fc3_in_16[2:0]};
+    reg  signed [15:0] fc3_in_16_d1;
+    reg  [18:0] fc3_e97_d1;
+    wire signed [18:0] fc3_e97_d1_v = $signed(fc3_e97_d1);
+    wire signed [8:0] fc3_e281_xh = $signed(fc3_in_16_d1[15:7]);
+    wire signed [25:0] fc3_e281 = $signed({($signed({{10{fc3_e281_xh[8]}}, fc3_e281_xh}) + fc3_e97_d1_v), fc3_in_16_d1[6:0]});
+    wire [18:0] fc3_e283_u = {($signed({{3{fc3_e185_xh[14]}}, fc3_e185_xh}) - fc3_e16), fc3_in_18[0]};
+    wire [19:0] fc3_e284_u = {($signed({{4{fc3_e72_xh[14]}}, fc3_e72_xh}) + fc3_e33), fc3_in_25[0]};
+    reg  signed [15:0] fc3_in_26_d1;
+    reg  signed [17:0] fc3_e92_d1;
+    wire signed [13:0] fc3_e285_xh = $signed(fc3_in_26_d1[15:2]);
+    wire signed [20:0] fc3_e285 = $signed({($signed({{5{fc3_e285_xh[13]}}, fc3_e285_xh}) + $signed({fc3_e92_d1[17], fc3_e92_d1})), fc3_in_26_d1[1:0]});
+    reg  [20:0] fc3_e163_d1;
+    wire signed [20:0] fc3_e163_d1_v = $signed(fc3_e163_d1);
+    wire signed [16:0] fc3_e286_xh = $signed(fc3_e163_d1_v[20:4]);
+    wire signed [24:0] fc3_e286 = $signed({($signed({{4{fc3_e286_xh[16]}}, fc3_e286_xh}) + fc3_e285), fc3_e163_d1_v[3:0]});
+    wire [18:0] fc3_e287_u = {($signed({{3{fc3_e59_xh[14]}}, fc3_e59_xh}) + fc3_e21), fc3_in_29[0]};
+    wire signed [14:0] fc3_e292_xh = $signed(fc3_e3[16:2]);
+    wire [19:0] fc3_e292_u = {($signed({{3{fc3_e292_xh[14]}}, fc3_e292_xh}) + fc3_e15), fc3_e3[1:0]};
+    wire signed [16:0] fc3_e293_xh = $signed(fc3_e4[17:1]);
+    wire [19:0] fc3_e293_u = {($signed({{2{fc3_e293_xh[16]}}, fc3_e293_xh}) - $signed({fc3_e16[17], fc3_e16})), fc3_e4[0]};
+    wire signed [15:0] fc3_e295_xh = $signed(fc3_e5[16:1]);
+    wire [18:0] fc3_e295_u = {($signed({{2{fc3_e295_xh[15]}}, fc3_e295_xh}) + fc3_e15), fc3_e5[0]};
+    wire signed [15:0] fc3_e296_xh = $signed(fc3_e6[16:1]);
+    wire [18:0] fc3_e296_u = {($signed({{2{fc3_e296_xh[15]}}, fc3_e296_xh}) + fc3_e86), fc3_e6[0]};
+    wire signed [14:0] fc3_e299_xh = $signed(fc3_e11[16:2]);
+    wire [19:0] fc3_e299_u = {($signed({{3{fc3_e299_xh[14]}}, fc3_e299_xh}) + fc3_e73), fc3_e11[1:0]};
+    reg  [18:0] fc3_e194_d1;
+    wire signed [9:0] fc3_e300_xh = $signed(fc3_e11_d1[16:7]);
+    wire signed [25:0] fc3_e300 = $signed({($signed({{9{fc3_e300_xh[9]}}, fc3_e300_xh}) - $signed(fc3_e194_d1)), fc3_e11_d1[6:0]});
+    reg  signed [16:0] fc3_e45_d1;
+    wire signed [25:0] fc3_e301 = $signed({($signed(fc3_e300[25:6]) + $signed({{3{fc3_e45_d1[16]}}, fc3_e45_d1})), fc3_e300[5:0]});
+    wire [20:0] fc3_e302_u = {($signed({{2{fc3_e130_xh[16]}}, fc3_e130_xh}) + fc3_e18), fc3_e18[1:0]};
+    reg  signed [16:0] fc3_e20_d1;
+    reg  [18:0] fc3_e142_d1;
+    wire signed [18:0] fc3_e142_d1_v = $signed(fc3_e142_d1);
+    wire signed [18:0] fc3_e304 = $signed({{2{fc3_e20_d1[16]}}, fc3_e20_d1}) + fc3_e142_d1_v;
+    reg  signed [16:0] fc3_e22_d1;
+    reg  [18:0] fc3_e181_d1;
+    wire signed [15:0] fc3_e305_xh = $signed(fc3_e22_d1[16:1]);
+    wire signed [19:0] fc3_e305 = $signed({($signed({{3{fc3_e305_xh[15]}}, fc3_e305_xh}) + $signed(fc3_e181_d1)), fc3_e22_d1[0]});
+    wire signed [16:0] fc3_e306_xh = $signed(fc3_e24[17:1]);
+    wire [19:0] fc3_e306_u = {($signed({{2{fc3_e306_xh[16]}}, fc3_e306_xh}) + fc3_e78), fc3_e24[0]};
+    wire signed [15:0] fc3_e307_xh = $signed(fc3_e28[16:1]);
+    wire [19:0] fc3_e307_u = {($signed({{3{fc3_e307_xh[15]}}, fc3_e307_xh}) + fc3_e101), fc3_e28[0]};
+    wire signed [13:0] fc3_e308_xh = $signed(fc3_e32[16:3]);
+    wire [21:0] fc3_e308_u = {($signed({{5{fc3_e308_xh[13]}}, fc3_e308_xh}) + fc3_e79), fc3_e32[2:0]};
+    wire signed [16:0] fc3_e309_xh = $signed(fc3_e36[17:1]);
+    wire [19:0] fc3_e309_u = {($signed({{2{fc3_e309_xh[16]}}, fc3_e309_xh}) - $signed({fc3_e2[17], fc3_e2})), fc3_e36[0]};
+    reg  [17:0] fc3_e39_d1;
+    wire signed [17:0] fc3_e39_d1_v = $signed(fc3_e39_d1);
+    reg  [18:0] fc3_e189_d1;
+    wire signed [11:0] fc3_e310_xh = $signed(fc3_e39_d1_v[17:6]);
+    wire signed [24:0] fc3_e310 = $signed({($signed({{7{fc3_e310_xh[11]}}, fc3_e310_xh}) + $signed(fc3_e189_d1)), fc3_e39_d1_v[5:0]});
+    wire signed [13:0] fc3_e311_xh = $signed(fc3_e42[16:3]);
+    wire [20:0] fc3_e311_u = {($signed({{4{fc3_e311_xh[13]}}, fc3_e311_xh}) - fc3_e21), fc3_e42[2:0]};
+    reg  [20:0] fc3_e311_d1;
+    wire signed [20:0] fc3_e311_d1_v = $signed(fc3_e311_d1);
+    reg  [17:0] fc3_e54_d1;
+    wire signed [17:0] fc3_e54_d1_v = $signed(fc3_e54_d1);
+    wire signed [18:0] fc3_e312_xh = $signed(fc3_e311_d1_v[20:2]);
+    wire signed [21:0] fc3_e312 = $signed({($signed({fc3_e312_xh[18], fc3_e312_xh}) + $signed({{2{fc3_e54_d1_v[17]}}, fc3_e54_d1_v})), fc3_e311_d1_v[1:0]});
+    reg  signed [17:0] fc3_e75_d1;
+    reg  [18:0] fc3_e79_d1;
+    wire signed [18:0] fc3_e315 = $signed({fc3_e75_d1[17], fc3_e75_d1}) + $signed(fc3_e79_d1);
+    wire [23:0] fc3_e316_u = {($signed(fc3_e82[23:5]) + $signed({{2{fc3_e66[16]}}, fc3_e66})), fc3_e82[4:0]};
+    wire signed [17:0] fc3_e317_xh = $signed(fc3_e105[18:1]);
+    wire [19:0] fc3_e317_u = {($signed({fc3_e317_xh[17], fc3_e317_xh}) + $signed({{3{fc3_in_31[15]}}, fc3_in_31})), fc3_e105[0]};
+    reg  signed [17:0] fc3_e187_d1;
+    wire signed [20:0] fc3_e318 = $signed({($signed(fc3_e108_d1_v[20:2]) + $signed({fc3_e187_d1[17], fc3_e187_d1})), fc3_e108_d1_v[1:0]});
+    reg  signed [17:0] fc3_e120_d1;
+    reg  [17:0] fc3_e40_d1;
+    wire signed [17:0] fc3_e40_d1_v = $signed(fc3_e40_d1);
+    wire signed [11:0] fc3_e319_xh = $signed(fc3_e120_d1[17:6]);
+    wire signed [23:0] fc3_e319 = $signed({($signed({{6{fc3_e319_xh[11]}}, fc3_e319_xh}) + fc3_e40_d1_v), fc3_e120_d1[5:0]});
+    reg  signed [16:0] fc3_e134_d1;
+    reg  [18:0] fc3_e191_d1;
+    wire signed [18:0] fc3_e191_d1_v = $signed(fc3_e191_d1);
+    wire signed [13:0] fc3_e320_xh = $signed(fc3_e134_d1[16:3]);
+    wire signed [21:0] fc3_e320 = $signed({($signed({{5{fc3_e320_xh[13]}}, fc3_e320_xh}) + fc3_e191_d1_v), fc3_e134_d1[2:0]});
+    reg  [18:0] fc3_e139_d1;
+    wire signed [18:0] fc3_e139_d1_v = $signed(fc3_e139_d1);
+    reg  signed [17:0] fc3_e114_d1;
+    wire signed [15:0] fc3_e321_xh = $signed(fc3_e139_d1_v[18:3]);
+    wire signed [21:0] fc3_e321 = $signed({($signed({{3{fc3_e321_xh[15]}}, fc3_e321_xh}) - $signed({fc3_e114_d1[17], fc3_e114_d1})), fc3_e139_d1_v[2:0]});
+    reg  signed [18:0] fc3_e158_d1;
+    reg  signed [16:0] fc3_e61_d1;
+    wire signed [17:0] fc3_e322_xh = $signed(fc3_e158_d1[18:1]);
+    wire signed [19:0] fc3_e322 = $signed({($signed({fc3_e322_xh[17], fc3_e322_xh}) + $signed({{2{fc3_e61_d1[16]}}, fc3_e61_d1})), fc3_e158_d1[0]});
+    wire signed [16:0] fc3_e323_xh = $signed(fc3_e264[20:4]);
+    wire signed [21:0] fc3_e323 = $signed({($signed({fc3_e323_xh[16], fc3_e323_xh}) + $signed({fc3_e20_d1[16], fc3_e20_d1})), fc3_e264[3:0]});
+    reg  signed [16:0] fc3_e19_d1;
+    wire signed [17:0] fc3_e324_xh = $signed(fc3_e281[25:8]);
+    wire signed [26:0] fc3_e324 = $signed({($signed({fc3_e324_xh[17], fc3_e324_xh}) + $signed({{2{fc3_e19_d1[16]}}, fc3_e19_d1})), fc3_e281[7:0]});
+    reg  signed [15:0] fc3_in_0_d1;
+    wire signed [16:0] fc3_e325_xh = $signed(fc3_e301[25:9]);
+    wire signed [26:0] fc3_e325 = $signed({($signed({fc3_e325_xh[16], fc3_e325_xh}) + $signed({{2{fc3_in_0_d1[15]}}, fc3_in_0_d1})), fc3_e301[8:0]});
+    wire signed [10:0] fc3_e326_xh = $signed(fc3_in_1[15:5]);
+    wire [22:0] fc3_e326_u = {($signed({{7{fc3_e326_xh[10]}}, fc3_e326_xh}) - fc3_e46), fc3_in_1[4:0]};
+    wire signed [9:0] fc3_e327_xh = $signed(fc3_in_2[15:6]);
+    wire [23:0] fc3_e327_u = {($signed({{8{fc3_e327_xh[9]}}, fc3_e327_xh}) + fc3_e39), fc3_in_2[5:0]};
+    wire [19:0] fc3_e328_u = {($signed({{4{fc3_e49_xh[13]}}, fc3_e49_xh}) + fc3_e52), fc3_in_7[1:0]};
+    reg  [17:0] fc3_e44_d1;
+    wire signed [17:0] fc3_e44_d1_v = $signed(fc3_e44_d1);
+    reg  [19:0] fc3_e328_d1;
+    wire signed [14:0] fc3_e329_xh = $signed(fc3_e44_d1_v[17:3]);
+    wire signed [22:0] fc3_e329 = $signed({($signed({{5{fc3_e329_xh[14]}}, fc3_e329_xh}) + $signed(fc3_e328_d1)), fc3_e44_d1_v[2:0]});
+    wire signed [22:0] fc3_e330 = $signed({($signed(fc3_e329[22:4]) + $signed({{3{fc3_in_23_d1[15]}}, fc3_in_23_d1})), fc3_e329[3:0]});
+    wire signed [22:0] fc3_e331 = $signed({($signed(fc3_e330[22:5]) + $signed({{2{fc3_in_14_d1[15]}}, fc3_in_14_d1})), fc3_e330[4:0]});
+    wire signed [13:0] fc3_e334_xh = $signed(fc3_in_13[15:2]);
+    wire [19:0] fc3_e334_u = {($signed({{4{fc3_e334_xh[13]}}, fc3_e334_xh}) + fc3_e140), fc3_in_13[1:0]};
+    wire [18:0] fc3_e335_u = {($signed({{3{fc3_e151_xh[14]}}, fc3_e151_xh}) - fc3_e31), fc3_in_14[0]};
+    wire [20:0] fc3_e336_u = {($signed({{5{fc3_e125_xh[12]}}, fc3_e125_xh}) + fc3_e54), fc3_in_15[2:0]};
+    reg  signed [15:0] fc3_in_19_d1;
+    reg  signed [17:0] fc3_e123_d1;
+    wire signed [8:0] fc3_e337_xh = $signed(fc3_in_19_d1[15:7]);
+    wire signed [24:0] fc3_e337 = $signed({($signed({{9{fc3_e337_xh[8]}}, fc3_e337_xh}) - fc3_e123_d1), fc3_in_19_d1[6:0]});
+    wire [19:0] fc3_e338_u = {($signed({{4{fc3_e85_xh[13]}}, fc3_e85_xh}) + fc3_e52), fc3_in_23[1:0]};
+    wire [18:0] fc3_e339_u = {($signed({{3{fc3_e54_xh[14]}}, fc3_e54_xh}) - fc3_e99), fc3_in_24[0]};
+    reg  [18:0] fc3_e339_d1;
+    wire signed [18:0] fc3_e339_d1_v = $signed(fc3_e339_d1);
+    wire signed [19:0] fc3_e340 = $signed({{3{fc3_e25_d1[16]}}, fc3_e25_d1}) - $signed({fc3_e339_d1_v[18], fc3_e339_d1_v});
+    wire [18:0] fc3_e341_u = {($signed({{3{fc3_e155_xh[14]}}, fc3_e155_xh}) + fc3_e107), fc3_in_26[0]};
+    wire [18:0] fc3_e342_u = {($signed({{3{fc3_e27_xh[14]}}, fc3_e27_xh}) + fc3_e29), fc3_in_28[0]};
+    wire [19:0] fc3_e343_u = {($signed({{3{fc3_e292_xh[14]}}, fc3_e292_xh}) + fc3_e53), fc3_e3[1:0]};
+    wire signed [13:0] fc3_e344_xh = $signed(fc3_e3[16:3]);
+    wire [20:0] fc3_e344_u = {($signed({{4{fc3_e344_xh[13]}}, fc3_e344_xh}) + fc3_e53), fc3_e3[2:0]};
+    wire [19:0] fc3_e345_u = {($signed({{3{fc3_e169_xh[14]}}, fc3_e169_xh}) - fc3_e47), fc3_e6[1:0]};
+    wire signed [15:0] fc3_e346_xh = $signed(fc3_e7[16:1]);
+    wire [18:0] fc3_e346_u = {($signed({{2{fc3_e346_xh[15]}}, fc3_e346_xh}) + fc3_e31), fc3_e7[0]};
+    wire signed [14:0] fc3_e347_xh = $signed(fc3_e8[16:2]);
+    wire [19:0] fc3_e347_u = {($signed({{3{fc3_e347_xh[14]}}, fc3_e347_xh}) - fc3_e29), fc3_e8[1:0]};
+    wire [18:0] fc3_e349_u = {($signed(fc3_e12[18:1]) + $signed({{2{fc3_in_22[15]}}, fc3_in_22})), fc3_e12[0]};
+    wire signed [12:0] fc3_e350_xh = $signed(fc3_e13[16:4]);
+    wire [21:0] fc3_e350_u = {($signed({{5{fc3_e350_xh[12]}}, fc3_e350_xh}) - fc3_e52), fc3_e13[3:0]};
+    reg  [21:0] fc3_e350_d1;
+    wire signed [21:0] fc3_e350_d1_v = $signed(fc3_e350_d1);
+    reg  [17:0] fc3_e202_d1;
+    wire signed [17:0] fc3_e202_d1_v = $signed(fc3_e202_d1);
+    wire signed [21:0] fc3_e351 = $signed({($signed(fc3_e350_d1_v[21:2]) + $signed({{2{fc3_e202_d1_v[17]}}, fc3_e202_d1_v})), fc3_e350_d1_v[1:0]});
+    reg  signed [16:0] fc3_e13_d1;
+    wire signed [18:0] fc3_e352 = $signed({{2{fc3_e13_d1[16]}}, fc3_e13_d1}) - $signed({fc3_e55_d1[17], fc3_e55_d1});
+    wire signed [14:0] fc3_e353_xh = $signed(fc3_e14[16:2]);
+    wire [19:0] fc3_e353_u = {($signed({{3{fc3_e353_xh[14]}}, fc3_e353_xh}) + fc3_e43), fc3_e14[1:0]};
+    wire [19:0] fc3_e354_u = {($signed({fc3_e118_xh[17], fc3_e118_xh}) - $signed({{2{fc3_e5[16]}}, fc3_e5})), fc3_e17[0]};
+    wire signed [18:0] fc3_e355 = $signed({{2{fc3_e20_d1[16]}}, fc3_e20_d1}) - $signed({fc3_e75_d1[17], fc3_e75_d1});
+    wire [19:0] fc3_e359_u = {($signed({{2{fc3_e132_xh[15]}}, fc3_e132_xh}) + fc3_e104), fc3_e24[1:0]};
+    wire signed [11:0] fc3_e360_xh = $signed(fc3_e28[16:5]);
+    wire [22:0] fc3_e360_u = {($signed({{6{fc3_e360_xh[11]}}, fc3_e360_xh}) - fc3_e206), fc3_e28[4:0]};
+    wire signed [14:0] fc3_e361_xh = $signed(fc3_e30[16:2]);
+    wire [19:0] fc3_e361_u = {($signed({{3{fc3_e361_xh[14]}}, fc3_e361_xh}) + fc3_e43), fc3_e30[1:0]};
+    wire signed [13:0] fc3_e362_xh = $signed(fc3_e30[16:3]);
+    wire [20:0] fc3_e362_u = {($signed({{4{fc3_e362_xh[13]}}, fc3_e362_xh}) + fc3_e46), fc3_e30[2:0]};
+    wire signed [11:0] fc3_e363_xh = $signed(fc3_e30[16:5]);
+    wire [22:0] fc3_e363_u = {($signed({{6{fc3_e363_xh[11]}}, fc3_e363_xh}) + $signed(fc3_e48_u)), fc3_e30[4:0]};
+    reg  [17:0] fc3_e31_d1;
+    wire signed [17:0] fc3_e31_d1_v = $signed(fc3_e31_d1);
+    reg  signed [17:0] fc3_e192_d1;
+    wire signed [12:0] fc3_e364_xh = $signed(fc3_e31_d1_v[17:5]);
+    wire signed [22:0] fc3_e364 = $signed({($signed({{5{fc3_e364_xh[12]}}, fc3_e364_xh}) - fc3_e192_d1), fc3_e31_d1_v[4:0]});
+    wire signed [16:0] fc3_e365_xh = $signed(fc3_e37[18:2]);
+    wire [20:0] fc3_e365_u = {($signed({{2{fc3_e365_xh[16]}}, fc3_e365_xh}) + $signed({fc3_e53[17], fc3_e53})), fc3_e37[1:0]};
+    reg  signed [17:0] fc3_e128_d1;
+    wire signed [15:0] fc3_e366_xh = $signed(fc3_e40_d1_v[17:2]);
+    wire signed [19:0] fc3_e366 = $signed({($signed({{2{fc3_e366_xh[15]}}, fc3_e366_xh}) + fc3_e128_d1), fc3_e40_d1_v[1:0]});
+    wire signed [11:0] fc3_e367_xh = $signed(fc3_e45[16:5]);
+    wire [22:0] fc3_e367_u = {($signed({{6{fc3_e367_xh[11]}}, fc3_e367_xh}) + fc3_e106), fc3_e45[4:0]};
+    reg  signed [16:0] fc3_e50_d1;
+    reg  signed [17:0] fc3_e76_d1;
+    wire signed [18:0] fc3_e368 = $signed({{2{fc3_e50_d1[16]}}, fc3_e50_d1}) + $signed({fc3_e76_d1[17], fc3_e76_d1});
+    reg  signed [16:0] fc3_e58_d1;
+    reg  signed [17:0] fc3_e188_d1;
+    wire signed [14:0] fc3_e369_xh = $signed(fc3_e58_d1[16:2]);
+    wire signed [19:0] fc3_e369 = $signed({($signed({{3{fc3_e369_xh[14]}}, fc3_e369_xh}) + fc3_e188_d1), fc3_e58_d1[1:0]});
+    wire signed [12:0] fc3_e370_xh = $signed(fc3_e59[17:5]);
+    wire [22:0] fc3_e370_u = {($signed({{5{fc3_e370_xh[12]}}, fc3_e370_xh}) + fc3_e68), fc3_e59[4:0]};
+    wire signed [10:0] fc3_e372_xh = $signed(fc3_e60[16:6]);
+    wire [23:0] fc3_e372_u = {($signed({{7{fc3_e372_xh[10]}}, fc3_e372_xh}) - fc3_e47), fc3_e60[5:0]};
+    reg  signed [16:0] fc3_e70_d1;
+    reg  signed [17:0] fc3_e182_d1;
+    wire signed [10:0] fc3_e373_xh = $signed(fc3_e70_d1[16:6]);
+    wire signed [23:0] fc3_e373 = $signed({($signed({{7{fc3_e373_xh[10]}}, fc3_e373_xh}) - fc3_e182_d1), fc3_e70_d1[5:0]});
+    reg  [19:0] fc3_e130_d1;
+    wire signed [19:0] fc3_e130_d1_v = $signed(fc3_e130_d1);
+    wire signed [17:0] fc3_e374_xh = $signed(fc3_e130_d1_v[19:2]);
+    wire signed [20:0] fc3_e374 = $signed({($signed({fc3_e374_xh[17], fc3_e374_xh}) - $signed({{2{fc3_e58_d1[16]}}, fc3_e58_d1})), fc3_e130_d1_v[1:0]});
+    wire signed [13:0] fc3_e375_xh = $signed(fc3_e136[16:3]);
+    wire [20:0] fc3_e375_u = {($signed({{4{fc3_e375_xh[13]}}, fc3_e375_xh}) - $signed(fc3_e48_u)), fc3_e136[2:0]};
+    reg  signed [18:0] fc3_e157_d1;
+    wire signed [16:0] fc3_e376_xh = $signed(fc3_e157_d1[18:2]);
+    wire signed [19:0] fc3_e376 = $signed({($signed({fc3_e376_xh[16], fc3_e376_xh}) - $signed({{2{fc3_in_23_d1[15]}}, fc3_in_23_d1})), fc3_e157_d1[1:0]});
+    reg  [18:0] fc3_e295_d1;
+    wire signed [18:0] fc3_e295_d1_v = $signed(fc3_e295_d1);
+    reg  signed [16:0] fc3_e35_d1;
+    wire signed [15:0] fc3_e377_xh = $signed(fc3_e295_d1_v[18:3]);
+    wire signed [20:0] fc3_e377 = $signed({($signed({{2{fc3_e377_xh[15]}}, fc3_e377_xh}) - $signed({fc3_e35_d1[16], fc3_e35_d1})), fc3_e295_d1_v[2:0]});
+    reg  [22:0] fc3_e326_d1;
+    wire signed [22:0] fc3_e326_d1_v = $signed(fc3_e326_d1);
+    wire signed [16:0] fc3_e378_xh = $signed(fc3_e326_d1_v[22:6]);
+    wire signed [23:0] fc3_e378 = $signed({($signed({fc3_e378_xh[16], fc3_e378_xh}) - $signed({{2{fc3_in_15_d1[15]}}, fc3_in_15_d1})), fc3_e326_d1_v[5:0]});
+    wire signed [14:0] fc3_e379_xh = $signed(fc3_in_0[15:1]);
+    wire [18:0] fc3_e379_u = {($signed({{3{fc3_e379_xh[14]}}, fc3_e379_xh}) - $signed({fc3_e32[16], fc3_e32})), fc3_in_0[0]};
+    reg  [17:0] fc3_e218_d1;
+    wire signed [17:0] fc3_e218_d1_v = $signed(fc3_e218_d1);
+    reg  [18:0] fc3_e379_d1;
+    wire signed [12:0] fc3_e380_xh = $signed(fc3_e218_d1_v[17:5]);
+    wire signed [23:0] fc3_e380 = $signed({($signed({{6{fc3_e380_xh[12]}}, fc3_e380_xh}) + $signed(fc3_e379_d1)), fc3_e218_d1_v[4:0]});
+    wire signed [14:0] fc3_e381_xh = $signed(fc3_in_1[15:1]);
+    wire [18:0] fc3_e381_u = {($signed({{3{fc3_e381_xh[14]}}, fc3_e381_xh}) - $signed({fc3_e19[16], fc3_e19})), fc3_in_1[0]};
+    wire signed [14:0] fc3_e384_xh = $signed(fc3_in_4[15:1]);
+    wire [18:0] fc3_e384_u = {($signed({{3{fc3_e384_xh[14]}}, fc3_e384_xh}) + $signed({fc3_e11[16], fc3_e11})), fc3_in_4[0]};
+    wire signed [14:0] fc3_e388_xh = $signed(fc3_in_9[15:1]);
+    wire [18:0] fc3_e388_u = {($signed({{3{fc3_e388_xh[14]}}, fc3_e388_xh}) - $signed({fc3_e20[16], fc3_e20})), fc3_in_9[0]};
+    wire [18:0] fc3_e389_u = {($signed({{3{fc3_e31_xh[14]}}, fc3_e31_xh}) + $signed({fc3_e30[16], fc3_e30})), fc3_in_10[0]};
+    reg  [18:0] fc3_e389_d1;
+    wire signed [18:0] fc3_e390 = $signed({{3{fc3_in_20_d1[15]}}, fc3_in_20_d1}) + $signed(fc3_e389_d1);
+    wire [18:0] fc3_e391_u = {($signed({{3{fc3_e53_xh[14]}}, fc3_e53_xh}) + $signed({fc3_e22[16], fc3_e22})), fc3_in_15[0]};
+    wire signed [8:0] fc3_e392_xh = $signed(fc3_in_15[15:7]);
+    wire [24:0] fc3_e392_u = {($signed({{9{fc3_e392_xh[8]}}, fc3_e392_xh}) + $signed({fc3_e30[16], fc3_e30})), fc3_in_15[6:0]};
+    wire [18:0] fc3_e393_u = {($signed({{3{fc3_e53_xh[14]}}, fc3_e53_xh}) - $signed({fc3_e38[16], fc3_e38})), fc3_in_15[0]};
+    wire signed [14:0] fc3_e394_xh = $signed(fc3_in_17[15:1]);
+    wire [18:0] fc3_e394_u = {($signed({{3{fc3_e394_xh[14]}}, fc3_e394_xh}) + $signed({fc3_e45[16], fc3_e45})), fc3_in_17[0]};
+    wire [19:0] fc3_e397_u = {($signed({{4{fc3_e73_xh[13]}}, fc3_e73_xh}) - $signed({fc3_e11[16], fc3_e11})), fc3_in_26[1:0]};
+    wire signed [12:0] fc3_e398_xh = $signed(fc3_in_28[15:3]);
+    wire [20:0] fc3_e398_u = {($signed({{5{fc3_e398_xh[12]}}, fc3_e398_xh}) - $signed({fc3_e7[16], fc3_e7})), fc3_in_28[2:0]};
+    wire [18:0] fc3_e400_u = {($signed({{3{fc3_e59_xh[14]}}, fc3_e59_xh}) + $signed({fc3_e25[16], fc3_e25})), fc3_in_29[0]};
+    wire signed [14:0] fc3_e401_xh = $signed(fc3_e17[18:4]);
+    wire [21:0] fc3_e401_u = {($signed({{3{fc3_e401_xh[14]}}, fc3_e401_xh}) + $signed({fc3_e28[16], fc3_e28})), fc3_e17[3:0]};
+    wire [19:0] fc3_e402_u = {($signed({fc3_e130_xh[16], fc3_e130_xh}) + $signed({{2{fc3_in_28[15]}}, fc3_in_28})), fc3_e18[1:0]};
+    wire signed [12:0] fc3_e405_xh = $signed(fc3_e23[16:4]);
+    wire [21:0] fc3_e405_u = {($signed({{5{fc3_e405_xh[12]}}, fc3_e405_xh}) + $signed({fc3_e98[16], fc3_e98})), fc3_e23[3:0]};
+    wire signed [15:0] fc3_e406_xh = $signed(fc3_e34[17:2]);
+    wire [19:0] fc3_e406_u = {($signed({{2{fc3_e406_xh[15]}}, fc3_e406_xh}) + $signed({fc3_e10[16], fc3_e10})), fc3_e34[1:0]};
+    wire signed [15:0] fc3_e407_xh = $signed(fc3_e35[16:1]);
+    wire [18:0] fc3_e407_u = {($signed({{2{fc3_e407_xh[15]}}, fc3_e407_xh}) + $signed({fc3_e70[16], fc3_e70})), fc3_e35[0]};
+    wire signed [14:0] fc3_e408_xh = $signed(fc3_e42[16:2]);
+    wire [19:0] fc3_e408_u = {($signed({{3{fc3_e408_xh[14]}}, fc3_e408_xh}) - $signed({fc3_e11[16], fc3_e11})), fc3_e42[1:0]};
+    wire signed [12:0] fc3_e409_xh = $signed(fc3_e42[16:4]);
+    wire [21:0] fc3_e409_u = {($signed({{5{fc3_e409_xh[12]}}, fc3_e409_xh}) - $signed({fc3_e19[16], fc3_e19})), fc3_e42[3:0]};
+    wire signed [16:0] fc3_e410_xh = $signed(fc3_e43[17:1]);
+    wire [18:0] fc3_e410_u = {($signed({fc3_e410_xh[16], fc3_e410_xh}) + $signed({fc3_e50[16], fc3_e50})), fc3_e43[0]};
+    wire signed [12:0] fc3_e411_xh = $signed(fc3_e62[16:4]);
+    wire [21:0] fc3_e411_u = {($signed({{5{fc3_e411_xh[12]}}, fc3_e411_xh}) - $signed({fc3_e5[16], fc3_e5})), fc3_e62[3:0]};
+    wire signed [13:0] fc3_e412_xh = $signed(fc3_e62[16:3]);
+    wire [20:0] fc3_e412_u = {($signed({{4{fc3_e412_xh[13]}}, fc3_e412_xh}) - $signed({fc3_e25[16], fc3_e25})), fc3_e62[2:0]};
+    reg  signed [17:0] fc3_e90_d1;
+    reg  signed [16:0] fc3_e56_d1;
+    wire signed [13:0] fc3_e414_xh = $signed(fc3_e90_d1[17:4]);
+    wire signed [21:0] fc3_e414 = $signed({($signed({{4{fc3_e414_xh[13]}}, fc3_e414_xh}) - $signed({fc3_e56_d1[16], fc3_e56_d1})), fc3_e90_d1[3:0]});
+    reg  signed [17:0] fc3_e95_d1;
+    reg  signed [16:0] fc3_e23_d1;
+    wire signed [15:0] fc3_e415_xh = $signed(fc3_e95_d1[17:2]);
+    wire signed [19:0] fc3_e415 = $signed({($signed({{2{fc3_e415_xh[15]}}, fc3_e415_xh}) - $signed({fc3_e23_d1[16], fc3_e23_d1})), fc3_e95_d1[1:0]});
+    reg  [19:0] fc3_e118_d1;
+    wire signed [19:0] fc3_e118_d1_v = $signed(fc3_e118_d1);
+    wire signed [16:0] fc3_e416_xh = $signed(fc3_e118_d1_v[19:3]);
+    wire signed [20:0] fc3_e416 = $signed({($signed({fc3_e416_xh[16], fc3_e416_xh}) - $signed({{2{fc3_in_0_d1[15]}}, fc3_in_0_d1})), fc3_e118_d1_v[2:0]});
+    reg  signed [18:0] fc3_e156_d1;
+    reg  signed [16:0] fc3_e14_d1;
+    wire signed [15:0] fc3_e417_xh = $signed(fc3_e156_d1[18:3]);
+    wire signed [20:0] fc3_e417 = $signed({($signed({{2{fc3_e417_xh[15]}}, fc3_e417_xh}) - $signed({fc3_e14_d1[16], fc3_e14_d1})), fc3_e156_d1[2:0]});
+    reg  [20:0] fc3_e173_d1;
+    wire signed [20:0] fc3_e173_d1_v = $signed(fc3_e173_d1);
+    wire signed [15:0] fc3_e418_xh = $signed(fc3_e173_d1_v[20:5]);
+    wire signed [22:0] fc3_e418 = $signed({($signed({{2{fc3_e418_xh[15]}}, fc3_e418_xh}) - $signed({fc3_e22_d1[16], fc3_e22_d1})), fc3_e173_d1_v[4:0]});
+    reg  [18:0] fc3_e176_d1;
+    wire signed [18:0] fc3_e176_d1_v = $signed(fc3_e176_d1);
+    wire signed [16:0] fc3_e419_xh = $signed(fc3_e176_d1_v[18:2]);
+    wire signed [19:0] fc3_e419 = $signed({($signed({fc3_e419_xh[16], fc3_e419_xh}) + $signed({{2{fc3_in_27_d1[15]}}, fc3_in_27_d1})), fc3_e176_d1_v[1:0]});
+    reg  signed [17:0] fc3_e177_d1;
+    reg  signed [16:0] fc3_e66_d1;
+    wire signed [16:0] fc3_e420_xh = $signed(fc3_e177_d1[17:1]);
+    wire signed [18:0] fc3_e420 = $signed({($signed({fc3_e420_xh[16], fc3_e420_xh}) + $signed({fc3_e66_d1[16], fc3_e66_d1})), fc3_e177_d1[0]});
+    reg  [19:0] fc3_e195_d1;
+    wire signed [19:0] fc3_e195_d1_v = $signed(fc3_e195_d1);
+    reg  signed [16:0] fc3_e32_d1;
+    wire signed [13:0] fc3_e421_xh = $signed(fc3_e195_d1_v[19:6]);
+    wire signed [23:0] fc3_e421 = $signed({($signed({{4{fc3_e421_xh[13]}}, fc3_e421_xh}) + $signed({fc3_e32_d1[16], fc3_e32_d1})), fc3_e195_d1_v[5:0]});
+    reg  [18:0] fc3_e200_d1;
+    wire signed [18:0] fc3_e200_d1_v = $signed(fc3_e200_d1);
+    wire signed [14:0] fc3_e422_xh = $signed(fc3_e200_d1_v[18:4]);
+    wire signed [21:0] fc3_e422 = $signed({($signed({{3{fc3_e422_xh[14]}}, fc3_e422_xh}) - $signed({fc3_e61_d1[16], fc3_e61_d1})), fc3_e200_d1_v[3:0]});
+    reg  [19:0] fc3_e217_d1;
+    wire signed [19:0] fc3_e217_d1_v = $signed(fc3_e217_d1);
+    reg  signed [15:0] fc3_in_10_d1;
+    wire signed [16:0] fc3_e423_xh = $signed(fc3_e217_d1_v[19:3]);
+    wire signed [20:0] fc3_e423 = $signed({($signed({fc3_e423_xh[16], fc3_e423_xh}) + $signed({{2{fc3_in_10_d1[15]}}, fc3_in_10_d1})), fc3_e217_d1_v[2:0]});
+    reg  signed [16:0] fc3_e30_d1;
+    wire signed [14:0] fc3_e424_xh = $signed(fc3_e355[18:4]);
+    wire signed [21:0] fc3_e424 = $signed({($signed({{3{fc3_e424_xh[14]}}, fc3_e424_xh}) + $signed({fc3_e30_d1[16], fc3_e30_d1})), fc3_e355[3:0]});
+    wire signed [10:0] fc3_e425_xh = $signed(fc3_in_2[15:5]);
+    wire signed [21:0] fc3_e425 = $signed({($signed({{6{fc3_e425_xh[10]}}, fc3_e425_xh}) - $signed({fc3_in_30[15], fc3_in_30})), fc3_in_2[4:0]});
+    wire signed [13:0] fc3_e426_xh = $signed(fc3_in_3[15:2]);
+    wire signed [18:0] fc3_e426 = $signed({($signed({{3{fc3_e426_xh[13]}}, fc3_e426_xh}) - $signed({fc3_in_21[15], fc3_in_21})), fc3_in_3[1:0]});
+    wire signed [11:0] fc3_e427_xh = $signed(fc3_in_5[15:4]);
+    wire [20:0] fc3_e427_u = {($signed({{5{fc3_e427_xh[11]}}, fc3_e427_xh}) - $signed({fc3_in_7[15], fc3_in_7})), fc3_in_5[3:0]};
+    wire signed [20:0] fc3_e427 = $signed(fc3_e427_u);
+    wire signed [11:0] fc3_e428_xh = $signed(fc3_in_6[15:4]);
+    wire [20:0] fc3_e428_u = {($signed({{5{fc3_e428_xh[11]}}, fc3_e428_xh}) - $signed({fc3_in_27[15], fc3_in_27})), fc3_in_6[3:0]};
+    wire signed [20:0] fc3_e428 = $signed(fc3_e428_u);
+    wire signed [17:0] fc3_e429 = $signed({($signed({{2{fc3_e31_xh[14]}}, fc3_e31_xh}) - $signed({fc3_in_2[15], fc3_in_2})), fc3_in_10[0]});
+    wire signed [10:0] fc3_e430_xh = $signed(fc3_in_10[15:5]);
+    wire signed [21:0] fc3_e430 = $signed({($signed({{6{fc3_e430_xh[10]}}, fc3_e430_xh}) + $signed({fc3_in_20[15], fc3_in_20})), fc3_in_10[4:0]});
+    wire signed [16:0] fc3_e431 = $signed({fc3_in_12[15], fc3_in_12}) - $signed({fc3_in_24[15], fc3_in_24});
+    wire [17:0] fc3_e432_u = {($signed({{2{fc3_e151_xh[14]}}, fc3_e151_xh}) + $signed({fc3_in_28[15], fc3_in_28})), fc3_in_14[0]};
+    reg  [18:0] fc3_e287_d1;
+    wire signed [18:0] fc3_e287_d1_v = $signed(fc3_e287_d1);
+    reg  [17:0] fc3_e432_d1;
+    wire signed [12:0] fc3_e433_xh = $signed(fc3_e287_d1_v[18:6]);
+    wire signed [23:0] fc3_e433 = $signed({($signed({{5{fc3_e433_xh[12]}}, fc3_e433_xh}) - $signed(fc3_e432_d1)), fc3_e287_d1_v[5:0]});
+    wire [17:0] fc3_e434_u = {($signed({{2{fc3_e394_xh[14]}}, fc3_e394_xh}) + $signed({fc3_in_26[15], fc3_in_26})), fc3_in_17[0]};
+    wire signed [17:0] fc3_e434 = $signed(fc3_e434_u);
+    wire signed [11:0] fc3_e435_xh = $signed(fc3_in_25[15:4]);
+    wire [20:0] fc3_e435_u = {($signed({{5{fc3_e435_xh[11]}}, fc3_e435_xh}) - $signed({fc3_in_18[15], fc3_in_18})), fc3_in_25[3:0]};
+    wire signed [8:0] fc3_e436_xh = $signed(fc3_in_30[15:7]);
+    wire [23:0] fc3_e436_u = {($signed({{8{fc3_e436_xh[8]}}, fc3_e436_xh}) - $signed({fc3_in_11[15], fc3_in_11})), fc3_in_30[6:0]};
+    wire signed [13:0] fc3_e437_xh = $signed(fc3_in_30[15:2]);
+    wire signed [18:0] fc3_e437 = $signed({($signed({{3{fc3_e437_xh[13]}}, fc3_e437_xh}) + $signed({fc3_in_24[15], fc3_in_24})), fc3_in_30[1:0]});
+    wire [17:0] fc3_e438_u = {($signed({{2{fc3_e168_xh[14]}}, fc3_e168_xh}) - $signed({fc3_in_26[15], fc3_in_26})), fc3_in_30[0]};
+    wire signed [17:0] fc3_e438 = $signed(fc3_e438_u);
+    wire signed [14:0] fc3_e439_xh = $signed(fc3_e4[17:3]);
+    wire [19:0] fc3_e439_u = {($signed({{2{fc3_e439_xh[14]}}, fc3_e439_xh}) - $signed({fc3_in_25[15], fc3_in_25})), fc3_e4[2:0]};
+    wire signed [15:0] fc3_e440_xh = $signed(fc3_e45[16:1]);
+    wire [17:0] fc3_e440_u = {($signed({fc3_e440_xh[15], fc3_e440_xh}) + $signed({fc3_in_17[15], fc3_in_17})), fc3_e45[0]};
+    wire signed [10:0] fc3_e441_xh = $signed(fc3_e74_d1[17:7]);
+    wire signed [23:0] fc3_e441 = $signed({($signed({{6{fc3_e441_xh[10]}}, fc3_e441_xh}) - $signed({fc3_in_22_d1[15], fc3_in_22_d1})), fc3_e74_d1[6:0]});
+    wire signed [10:0] fc3_e442_xh = $signed(fc3_e89_d1[17:7]);
+    wire signed [23:0] fc3_e442 = $signed({($signed({{6{fc3_e442_xh[10]}}, fc3_e442_xh}) - $signed({fc3_in_27_d1[15], fc3_in_27_d1})), fc3_e89_d1[6:0]});
+    wire signed [14:0] fc3_e443_xh = $signed(fc3_e93_d1_v[18:4]);
+    wire signed [20:0] fc3_e443 = $signed({($signed({{2{fc3_e443_xh[14]}}, fc3_e443_xh}) - $signed({fc3_in_20_d1[15], fc3_in_20_d1})), fc3_e93_d1_v[3:0]});
+    reg  signed [15:0] fc3_in_21_d1;
+    wire signed [14:0] fc3_e444_xh = $signed(fc3_e128_d1[17:3]);
+    wire signed [19:0] fc3_e444 = $signed({($signed({{2{fc3_e444_xh[14]}}, fc3_e444_xh}) - $signed({fc3_in_21_d1[15], fc3_in_21_d1})), fc3_e128_d1[2:0]});
+    reg  signed [19:0] fc3_e257_d1;
+    wire signed [14:0] fc3_e445_xh = $signed(fc3_e257_d1[19:5]);
+    wire signed [21:0] fc3_e445 = $signed({($signed({{2{fc3_e445_xh[14]}}, fc3_e445_xh}) - $signed({fc3_in_31_d1[15], fc3_in_31_d1})), fc3_e257_d1[4:0]});
+    reg  [18:0] fc3_e407_d1;
+    wire signed [18:0] fc3_e407_d1_v = $signed(fc3_e407_d1);
+    wire signed [12:0] fc3_e446_xh = $signed(fc3_e407_d1_v[18:6]);
+    wire signed [22:0] fc3_e446 = $signed({($signed({{4{fc3_e446_xh[12]}}, fc3_e446_xh}) + $signed({fc3_in_25_d1[15], fc3_in_25_d1})), fc3_e407_d1_v[5:0]});
+    wire signed [9:0] fc3_n0_s0_xh = $signed(fc3_in_16[15:6]);
+    wire signed [16:0] fc3_n0_s0 = $signed({($signed({fc3_n0_s0_xh[9], fc3_n0_s0_xh}) + 11'sd31), fc3_in_16[5:0]});
+    wire signed [8:0] fc3_n0_s1_xh = $signed(fc3_in_20[15:7]);
+    wire signed [23:0] fc3_n0_s1 = $signed({($signed({{8{fc3_n0_s1_xh[8]}}, fc3_n0_s1_xh}) - $signed({fc3_in_17[15], fc3_in_17})), fc3_in_20[6:0]});
+    wire signed [9:0] fc3_n0_s2_xh = $signed(fc3_in_26[15:6]);
+    wire [22:0] fc3_n0_s2_u = {($signed({{7{fc3_n0_s2_xh[9]}}, fc3_n0_s2_xh}) - fc3_n0_s0), fc3_in_26[5:0]};
+    wire signed [12:0] fc3_n0_s3_xh = $signed(fc3_e49[17:5]);
+    wire [22:0] fc3_n0_s3_u = {($signed({{5{fc3_n0_s3_xh[12]}}, fc3_n0_s3_xh}) - fc3_e21), fc3_e49[4:0]};
+    wire [23:0] fc3_n0_s4_u = {($signed(fc3_n0_s1[23:5]) - $signed({fc3_e86[17], fc3_e86})), fc3_n0_s1[4:0]};
+    wire [19:0] fc3_n0_s5_u = {($signed({{3{fc3_e216_xh[14]}}, fc3_e216_xh}) + fc3_e27), fc3_e7[1:0]};
+    wire [21:0] fc3_n0_s6_u = {($signed({{3{fc3_e198_xh[14]}}, fc3_e198_xh}) - $signed(fc3_e48_u)), fc3_e37[3:0]};
+    wire signed [15:0] fc3_n0_s7_xh = $signed(fc3_e57[17:2]);
+    wire [19:0] fc3_n0_s7_u = {($signed({{2{fc3_n0_s7_xh[15]}}, fc3_n0_s7_xh}) + $signed({fc3_e62[16], fc3_e62})), fc3_e57[1:0]};
+    wire signed [17:0] fc3_n0_s8_xh = $signed(fc3_e65[20:3]);
+    wire [21:0] fc3_n0_s8_u = {($signed({fc3_n0_s8_xh[17], fc3_n0_s8_xh}) + $signed({{2{fc3_e98[16]}}, fc3_e98})), fc3_e65[2:0]};
+    wire signed [10:0] fc3_n0_s9_xh = $signed(fc3_e137[17:7]);
+    wire [24:0] fc3_n0_s9_u = {($signed({{7{fc3_n0_s9_xh[10]}}, fc3_n0_s9_xh}) - $signed({fc3_e134[16], fc3_e134})), fc3_e137[6:0]};
+    wire signed [12:0] fc3_n0_s10_xh = $signed(fc3_e140[17:5]);
+    wire [22:0] fc3_n0_s10_u = {($signed({{5{fc3_n0_s10_xh[12]}}, fc3_n0_s10_xh}) + fc3_e141), fc3_e140[4:0]};
+    wire signed [11:0] fc3_n0_s11_xh = $signed(fc3_e431[16:5]);
+    wire [23:0] fc3_n0_s11_u = {($signed({{7{fc3_n0_s11_xh[11]}}, fc3_n0_s11_xh}) + fc3_e437), fc3_e431[4:0]};
+    reg  [22:0] fc3_n0_s2_d1;
+    wire signed [22:0] fc3_n0_s2_d1_v = $signed(fc3_n0_s2_d1);
+    reg  [19:0] fc3_e219_d1;
+    wire signed [19:0] fc3_e219_d1_v = $signed(fc3_e219_d1);
+    wire signed [22:0] fc3_n0_s12 = $signed({($signed(fc3_n0_s2_d1_v[22:2]) - $signed({fc3_e219_d1_v[19], fc3_e219_d1_v})), fc3_n0_s2_d1_v[1:0]});
+    reg  [22:0] fc3_n0_s3_d1;
+    wire signed [22:0] fc3_n0_s3_d1_v = $signed(fc3_n0_s3_d1);
+    reg  [19:0] fc3_n0_s5_d1;
+    wire signed [19:0] fc3_n0_s5_d1_v = $signed(fc3_n0_s5_d1);
+    wire signed [17:0] fc3_n0_s13_xh = $signed(fc3_n0_s3_d1_v[22:5]);
+    wire signed [25:0] fc3_n0_s13 = $signed({($signed({{3{fc3_n0_s13_xh[17]}}, fc3_n0_s13_xh}) - $signed({fc3_n0_s5_d1_v[19], fc3_n0_s5_d1_v})), fc3_n0_s3_d1_v[4:0]});
+    reg  [21:0] fc3_n0_s6_d1;
+    wire signed [21:0] fc3_n0_s6_d1_v = $signed(fc3_n0_s6_d1);
+    reg  [19:0] fc3_n0_s7_d1;
+    wire signed [17:0] fc3_n0_s14_xh = $signed(fc3_n0_s6_d1_v[21:4]);
+    wire signed [23:0] fc3_n0_s14 = $signed({($signed({{2{fc3_n0_s14_xh[17]}}, fc3_n0_s14_xh}) - $signed(fc3_n0_s7_d1)), fc3_n0_s6_d1_v[3:0]});
+    reg  signed [17:0] fc3_e121_d1;
+    reg  [24:0] fc3_n0_s9_d1;
+    reg  [22:0] fc3_n0_s10_d1;
+    wire signed [22:0] fc3_n0_s10_d1_v = $signed(fc3_n0_s10_d1);
+    reg  [20:0] fc3_e161_d1;
+    wire signed [20:0] fc3_e161_d1_v = $signed(fc3_e161_d1);
+    wire signed [18:0] fc3_n0_s16_xh = $signed(fc3_n0_s10_d1_v[22:4]);
+    wire signed [24:0] fc3_n0_s16 = $signed({($signed({{2{fc3_n0_s16_xh[18]}}, fc3_n0_s16_xh}) - fc3_e161_d1_v), fc3_n0_s10_d1_v[3:0]});
+    reg  [19:0] fc3_e343_d1;
+    wire signed [19:0] fc3_e343_d1_v = $signed(fc3_e343_d1);
+    wire signed [19:0] fc3_n0_s17_xh = $signed(fc3_e163_d1_v[20:1]);
+    wire signed [21:0] fc3_n0_s17 = $signed({($signed({fc3_n0_s17_xh[19], fc3_n0_s17_xh}) + $signed({fc3_e343_d1_v[19], fc3_e343_d1_v})), fc3_e163_d1_v[0]});
+    reg  [19:0] fc3_e345_d1;
+    wire signed [19:0] fc3_e345_d1_v = $signed(fc3_e345_d1);
+    reg  [18:0] fc3_e381_d1;
+    wire signed [18:0] fc3_e381_d1_v = $signed(fc3_e381_d1);
+    wire signed [18:0] fc3_n0_s18_xh = $signed(fc3_e345_d1_v[19:1]);
+    wire signed [20:0] fc3_n0_s18 = $signed({($signed({fc3_n0_s18_xh[18], fc3_n0_s18_xh}) + $signed({fc3_e381_d1_v[18], fc3_e381_d1_v})), fc3_e345_d1_v[0]});
+    reg  [23:0] fc3_n0_s4_d1;
+    wire signed [23:0] fc3_n0_s4_d1_v = $signed(fc3_n0_s4_d1);
+    reg  [18:0] fc3_e391_d1;
+    wire signed [18:0] fc3_e391_d1_v = $signed(fc3_e391_d1);
+    wire signed [20:0] fc3_n0_s19_xh = $signed(fc3_n0_s4_d1_v[23:3]);
+    wire signed [24:0] fc3_n0_s19 = $signed({($signed({fc3_n0_s19_xh[20], fc3_n0_s19_xh}) - $signed({{3{fc3_e391_d1_v[18]}}, fc3_e391_d1_v})), fc3_n0_s4_d1_v[2:0]});
+    reg  [21:0] fc3_n0_s8_d1;
+    reg  signed [18:0] fc3_e294_d1;
+    wire signed [21:0] fc3_n0_s20 = $signed(fc3_n0_s8_d1) + $signed({{3{fc3_e294_d1[18]}}, fc3_e294_d1});
+    reg  signed [18:0] fc3_e313_d1;
+    reg  [23:0] fc3_n0_s11_d1;
+    wire signed [16:0] fc3_n0_s21_xh = $signed(fc3_e313_d1[18:2]);
+    wire signed [25:0] fc3_n0_s21 = $signed({($signed({{7{fc3_n0_s21_xh[16]}}, fc3_n0_s21_xh}) + $signed(fc3_n0_s11_d1)), fc3_e313_d1[1:0]});
+    wire signed [16:0] fc3_n0_s22_xh = $signed(fc3_e366[19:3]);
+    wire signed [22:0] fc3_n0_s22 = $signed({($signed({{3{fc3_n0_s22_xh[16]}}, fc3_n0_s22_xh}) + fc3_e376), fc3_e366[2:0]});
+    wire signed [18:0] fc3_n0_s23_xh = $signed(fc3_n0_s14[23:5]);
+    wire signed [24:0] fc3_n0_s23 = $signed({($signed({fc3_n0_s23_xh[18], fc3_n0_s23_xh}) + $signed({fc3_e260[18], fc3_e260})), fc3_n0_s14[4:0]});
+    wire signed [22:0] fc3_n0_s25_xh = $signed(fc3_n0_s16[24:2]);
+    wire signed [27:0] fc3_n0_s25 = $signed({($signed({{3{fc3_n0_s25_xh[22]}}, fc3_n0_s25_xh}) + fc3_n0_s13), fc3_n0_s16[1:0]});
+    wire signed [19:0] fc3_n0_s26_xh = $signed(fc3_n0_s19[24:5]);
+    wire signed [26:0] fc3_n0_s26 = $signed({($signed({{2{fc3_n0_s26_xh[19]}}, fc3_n0_s26_xh}) - fc3_n0_s17), fc3_n0_s19[4:0]});
+    wire signed [25:0] fc3_n0_s27 = $signed({{4{fc3_n0_s20[21]}}, fc3_n0_s20}) + fc3_n0_s21;
+    wire signed [20:0] fc3_n0_s28_xh = $signed(fc3_e424[21:1]);
+    wire signed [24:0] fc3_n0_s28_hi = $signed({{4{fc3_n0_s28_xh[20]}}, fc3_n0_s28_xh}) - ($signed({{7{fc3_e121_d1[17]}}, fc3_e121_d1}) - $signed(fc3_n0_s9_d1));
+    wire signed [25:0] fc3_n0_s28 = $signed({fc3_n0_s28_hi, fc3_e424[0]});
+    wire signed [27:0] fc3_n0_s30 = $signed({fc3_n0_s26[26], fc3_n0_s26}) + $signed({{3{fc3_n0_s23[24]}}, fc3_n0_s23});
+    wire signed [22:0] fc3_n0_s31_xh = $signed(fc3_e230[23:1]);
+    wire signed [23:0] fc3_n0_s31_hi = $signed({fc3_n0_s31_xh[22], fc3_n0_s31_xh}) - ($signed({fc3_n0_s12[22], fc3_n0_s12}) - $signed({{3{fc3_n0_s18[20]}}, fc3_n0_s18}));
+    wire signed [24:0] fc3_n0_s31 = $signed({fc3_n0_s31_hi, fc3_e230[0]});
+    wire signed [26:0] fc3_n0_s33 = $signed({fc3_n0_s28[25], fc3_n0_s28}) + (fc3_e324 - $signed({{4{fc3_n0_s22[22]}}, fc3_n0_s22}));
+    wire [27:0] fc3_n0_s34_u = {($signed(fc3_n0_s30[27:1]) + $signed({{2{fc3_n0_s31[24]}}, fc3_n0_s31})), fc3_n0_s30[0]};
+    reg  signed [27:0] fc3_n0_s32_d1;
+    reg  signed [26:0] fc3_n0_s33_d1;
+    wire signed [27:0] fc3_n0_s35 = fc3_n0_s32_d1 + $signed({fc3_n0_s33_d1[26], fc3_n0_s33_d1});
+    reg  [27:0] fc3_n0_s34_d1;
+    wire signed [27:0] fc3_n0_s34_d1_v = $signed(fc3_n0_s34_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n0_acc = (fc3_n0_t4_0_d1 + 29'sh1ff84000);
+    wire signed [28:0] fc3_n0_acc = (-($signed({fc3_n0_s34_d1_v[27], fc3_n0_s34_d1_v}) + $signed({fc3_n0_s35[27], fc3_n0_s35})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n0_y_fl = $signed(fc3_n0_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p0 = fc3_in_0 * 9'sd254; // weight 0.248046875
-    wire signed [24:0] fc3_n1_p1 = fc3_in_1 * 10'sd340; // weight 0.33203125
-    wire signed [23:0] fc3_n1_p2 = fc3_in_2 * 9'sh13f; // weight -0.1884765625
-    wire signed [22:0] fc3_n1_p3 = fc3_in_3 * 8'sd109; // weight 0.1064453125
-    wire signed [24:0] fc3_n1_p4 = fc3_in_4 * 10'sh2c3; // weight -0.3095703125
-    wire signed [24:0] fc3_n1_p5 = fc3_in_5 * 10'sh2ca; // weight -0.302734375
-    wire signed [22:0] fc3_n1_p7 = fc3_in_7 * 8'shb2; // weight -0.076171875
-    wire signed [23:0] fc3_n1_p8 = fc3_in_8 * 9'sd181; // weight 0.1767578125
-    wire signed [22:0] fc3_n1_p9 = fc3_in_9 * 8'sd86; // weight 0.083984375
-    wire signed [22:0] fc3_n1_p10 = fc3_in_10 * 8'shb7; // weight -0.0712890625
-    wire signed [23:0] fc3_n1_p12 = fc3_in_12 * 9'sh126; // weight -0.212890625
-    wire signed [23:0] fc3_n1_p13 = fc3_in_13 * 9'sd209; // weight 0.2041015625
-    wire signed [23:0] fc3_n1_p15 = fc3_in_15 * 9'sh172; // weight -0.138671875
-    wire signed [16:0] fc3_n1_p16_sh = $signed({fc3_in_16, 1'd0});
-    wire signed [23:0] fc3_n1_p18 = fc3_in_18 * 9'sd190; // weight 0.185546875
-    wire signed [22:0] fc3_n1_p19 = fc3_in_19 * 8'sd113; // weight 0.1103515625
-    wire signed [24:0] fc3_n1_p20 = fc3_in_20 * 10'sh2ed; // weight -0.2685546875
-    wire signed [18:0] fc3_n1_p22 = fc3_in_22 * 4'sd6; // weight 0.005859375
-    wire signed [23:0] fc3_n1_p26 = fc3_in_26 * 9'sd186; // weight 0.181640625
-    wire signed [22:0] fc3_n1_p27 = fc3_in_27 * 8'sha3; // weight -0.0908203125
-    wire signed [23:0] fc3_n1_p28 = fc3_in_28 * 9'sd145; // weight 0.1416015625
-    wire signed [23:0] fc3_n1_p29 = fc3_in_29 * 9'sd139; // weight 0.1357421875
-    wire signed [25:0] fc3_n1_p30 = fc3_in_30 * 11'sh428; // weight -0.9609375
-    wire signed [23:0] fc3_n1_p31 = fc3_in_31 * 9'sd220; // weight 0.21484375
-    reg  signed [25:0] fc3_n1_t0_0_d1;
-    reg  signed [24:0] fc3_n1_t1_0_b_d1;
-    wire signed [25:0] fc3_n1_t1_0 = fc3_n1_t0_0_d1 + $signed({fc3_n1_t1_0_b_d1[24], fc3_n1_t1_0_b_d1});
-    reg  signed [25:0] fc3_n1_t0_2_d1;
-    reg  signed [24:0] fc3_n1_t1_1_b_d1;
-    wire signed [25:0] fc3_n1_t1_1 = fc3_n1_t0_2_d1 + $signed({fc3_n1_t1_1_b_d1[24], fc3_n1_t1_1_b_d1});
-    reg  signed [24:0] fc3_n1_t1_2_a_d1;
-    reg  signed [24:0] fc3_n1_t1_2_b_d1;
-    wire signed [25:0] fc3_n1_t1_2 = $signed({fc3_n1_t1_2_a_d1[24], fc3_n1_t1_2_a_d1}) + $signed({fc3_n1_t1_2_b_d1[24], fc3_n1_t1_2_b_d1});
-    reg  signed [24:0] fc3_n1_t1_3_a_d1;
-    reg  signed [24:0] fc3_n1_t1_3_b_d1;
-    wire signed [25:0] fc3_n1_t1_3 = $signed({fc3_n1_t1_3_a_d1[24], fc3_n1_t1_3_a_d1}) + $signed({fc3_n1_t1_3_b_d1[24], fc3_n1_t1_3_b_d1});
-    reg  signed [23:0] fc3_n1_t1_4_a_d1;
-    reg  signed [24:0] fc3_n1_t0_9_d1;
-    wire signed [24:0] fc3_n1_t1_4 = $signed({fc3_n1_t1_4_a_d1[23], fc3_n1_t1_4_a_d1}) + fc3_n1_t0_9_d1;
-    reg  signed [25:0] fc3_n1_t0_10_d1;
-    reg  signed [22:0] fc3_n1_t1_5_b_d1;
-    wire signed [25:0] fc3_n1_t1_5 = fc3_n1_t0_10_d1 + $signed({{3{fc3_n1_t1_5_b_d1[22]}}, fc3_n1_t1_5_b_d1});
-    reg  signed [24:0] fc3_n1_t1_6_a_d1;
-    reg  signed [24:0] fc3_n1_t1_6_b_d1;
-    wire signed [25:0] fc3_n1_t1_6 = $signed({fc3_n1_t1_6_a_d1[24], fc3_n1_t1_6_a_d1}) + $signed({fc3_n1_t1_6_b_d1[24], fc3_n1_t1_6_b_d1});
-    reg  signed [24:0] fc3_n1_t1_7_a_d1;
-    reg  signed [26:0] fc3_n1_t0_15_d1;
-    wire signed [26:0] fc3_n1_t1_7 = $signed({{2{fc3_n1_t1_7_a_d1[24]}}, fc3_n1_t1_7_a_d1}) + fc3_n1_t0_15_d1;
-    wire signed [26:0] fc3_n1_t2_0 = $signed({fc3_n1_t1_0[25], fc3_n1_t1_0}) + $signed({fc3_n1_t1_1[25], fc3_n1_t1_1});
-    wire signed [26:0] fc3_n1_t2_1 = $signed({fc3_n1_t1_2[25], fc3_n1_t1_2}) + $signed({fc3_n1_t1_3[25], fc3_n1_t1_3});
-    wire signed [26:0] fc3_n1_t2_2 = $signed({{2{fc3_n1_t1_4[24]}}, fc3_n1_t1_4}) + $signed({fc3_n1_t1_5[25], fc3_n1_t1_5});
-    wire signed [27:0] fc3_n1_t3_0 = $signed({fc3_n1_t2_0[26], fc3_n1_t2_0}) + $signed({fc3_n1_t2_1[26], fc3_n1_t2_1});
-    wire signed [27:0] fc3_n1_t3_1 = $signed({fc3_n1_t2_2[26], fc3_n1_t2_2}) + ($signed({{2{fc3_n1_t1_6[25]}}, fc3_n1_t1_6}) + $signed({fc3_n1_t1_7[26], fc3_n1_t1_7}));
-    reg  signed [28:0] fc3_n1_t4_0_d1;
+    wire signed [6:0] fc3_n1_s0_xh = $signed(fc3_in_7[15:9]);
+    wire signed [19:0] fc3_n1_s0 = $signed({($signed({{4{fc3_n1_s0_xh[6]}}, fc3_n1_s0_xh}) + 11'sd513), fc3_in_7[8:0]}); // bias 0.5009765625
+    wire signed [21:0] fc3_n1_s1 = $signed({($signed({{6{fc3_e430_xh[10]}}, fc3_e430_xh}) - $signed({fc3_in_14[15], fc3_in_14})), fc3_in_10[4:0]});
+    wire signed [8:0] fc3_n1_s2_xh = $signed(fc3_in_28[15:7]);
+    wire [23:0] fc3_n1_s2_u = {($signed({{8{fc3_n1_s2_xh[8]}}, fc3_n1_s2_xh}) - $signed({fc3_in_15[15], fc3_in_15})), fc3_in_28[6:0]};
+    wire signed [15:0] fc3_n1_s3_xh = $signed(fc3_n1_s0[19:4]);
+    wire [21:0] fc3_n1_s3_u = {($signed({{2{fc3_n1_s3_xh[15]}}, fc3_n1_s3_xh}) - fc3_e40), fc3_n1_s0[3:0]};
+    wire [21:0] fc3_n1_s4_u = {($signed(fc3_n1_s1[21:1]) + $signed({{2{fc3_e105[18]}}, fc3_e105})), fc3_n1_s1[0]};
+    reg  [23:0] fc3_n1_s2_d1;
+    reg  signed [16:0] fc3_e7_d1;
+    wire signed [23:0] fc3_n1_s5 = $signed(fc3_n1_s2_d1) + $signed({{7{fc3_e7_d1[16]}}, fc3_e7_d1});
+    wire signed [14:0] fc3_n1_s8_xh = $signed(fc3_e33[18:4]);
+    wire [21:0] fc3_n1_s8_u = {($signed({{3{fc3_n1_s8_xh[14]}}, fc3_n1_s8_xh}) - $signed({fc3_e45[16], fc3_e45})), fc3_e33[3:0]};
+    wire signed [16:0] fc3_n1_s9_xh = $signed(fc3_e47[17:1]);
+    wire [19:0] fc3_n1_s9_u = {($signed({{2{fc3_n1_s9_xh[16]}}, fc3_n1_s9_xh}) + $signed({fc3_e46[17], fc3_e46})), fc3_e47[0]};
+    wire signed [15:0] fc3_n1_s10_xh = $signed(fc3_e212[17:2]);
+    wire [19:0] fc3_n1_s10_u = {($signed({{2{fc3_n1_s10_xh[15]}}, fc3_n1_s10_xh}) + $signed({fc3_e60[16], fc3_e60})), fc3_e212[1:0]};
+    reg  [21:0] fc3_n1_s3_d1;
+    wire signed [21:0] fc3_n1_s3_d1_v = $signed(fc3_n1_s3_d1);
+    reg  [18:0] fc3_e149_d1;
+    wire signed [18:0] fc3_e149_d1_v = $signed(fc3_e149_d1);
+    wire signed [19:0] fc3_n1_s11_xh = $signed(fc3_n1_s3_d1_v[21:2]);
+    wire signed [22:0] fc3_n1_s11 = $signed({($signed({fc3_n1_s11_xh[19], fc3_n1_s11_xh}) + $signed({{2{fc3_e149_d1_v[18]}}, fc3_e149_d1_v})), fc3_n1_s3_d1_v[1:0]});
+    reg  signed [17:0] fc3_n1_s6_d1;
+    wire signed [12:0] fc3_n1_s12_xh = $signed(fc3_e143_d1_v[18:6]);
+    wire signed [24:0] fc3_n1_s12 = $signed({($signed({{6{fc3_n1_s12_xh[12]}}, fc3_n1_s12_xh}) + $signed({fc3_n1_s6_d1[17], fc3_n1_s6_d1})), fc3_e143_d1_v[5:0]});
+    reg  [21:0] fc3_n1_s8_d1;
+    wire signed [21:0] fc3_n1_s8_d1_v = $signed(fc3_n1_s8_d1);
+    wire signed [17:0] fc3_n1_s13_xh = $signed(fc3_n1_s8_d1_v[21:4]);
+    wire signed [22:0] fc3_n1_s13 = $signed({($signed({fc3_n1_s13_xh[17], fc3_n1_s13_xh}) + $signed({fc3_e55_d1[17], fc3_e55_d1})), fc3_n1_s8_d1_v[3:0]});
+    reg  [19:0] fc3_n1_s10_d1;
+    wire signed [12:0] fc3_n1_s14_xh = $signed(fc3_e116_d1_v[18:6]);
+    wire signed [25:0] fc3_n1_s14 = $signed({($signed({{7{fc3_n1_s14_xh[12]}}, fc3_n1_s14_xh}) + $signed(fc3_n1_s10_d1)), fc3_e116_d1_v[5:0]});
+    reg  [19:0] fc3_e169_d1;
+    wire signed [19:0] fc3_e169_d1_v = $signed(fc3_e169_d1);
+    wire signed [17:0] fc3_n1_s15_xh = $signed(fc3_e169_d1_v[19:2]);
+    wire signed [21:0] fc3_n1_s15 = $signed({($signed({{2{fc3_n1_s15_xh[17]}}, fc3_n1_s15_xh}) + fc3_e195_d1_v), fc3_e169_d1_v[1:0]});
+    reg  [20:0] fc3_e344_d1;
+    wire signed [20:0] fc3_e344_d1_v = $signed(fc3_e344_d1);
+    reg  [19:0] fc3_e347_d1;
+    wire signed [19:0] fc3_e347_d1_v = $signed(fc3_e347_d1);
+    wire signed [16:0] fc3_n1_s16_xh = $signed(fc3_e344_d1_v[20:4]);
+    wire signed [23:0] fc3_n1_s16 = $signed({($signed({{3{fc3_n1_s16_xh[16]}}, fc3_n1_s16_xh}) - fc3_e347_d1_v), fc3_e344_d1_v[3:0]});
+    reg  signed [17:0] fc3_e382_d1;
+    reg  [21:0] fc3_e405_d1;
+    wire signed [21:0] fc3_e405_d1_v = $signed(fc3_e405_d1);
+    wire signed [15:0] fc3_n1_s17_xh = $signed(fc3_e382_d1[17:2]);
+    wire signed [23:0] fc3_n1_s17 = $signed({($signed({{6{fc3_n1_s17_xh[15]}}, fc3_n1_s17_xh}) + fc3_e405_d1_v), fc3_e382_d1[1:0]});
+    reg  signed [18:0] fc3_n1_s7_d1;
+    reg  [19:0] fc3_n1_s9_d1;
+    wire signed [13:0] fc3_n1_s18_xh = $signed(fc3_n1_s7_d1[18:5]);
+    wire signed [24:0] fc3_n1_s18 = $signed({($signed({{6{fc3_n1_s18_xh[13]}}, fc3_n1_s18_xh}) - $signed(fc3_n1_s9_d1)), fc3_n1_s7_d1[4:0]});
+    reg  signed [18:0] fc3_e148_d1;
+    wire signed [15:0] fc3_n1_s19_xh = $signed(fc3_e111_d1[18:3]);
+    wire signed [21:0] fc3_n1_s19 = $signed({($signed({{3{fc3_n1_s19_xh[15]}}, fc3_n1_s19_xh}) - fc3_e148_d1), fc3_e111_d1[2:0]});
+    reg  signed [18:0] fc3_e282_d1;
+    reg  signed [18:0] fc3_e314_d1;
+    wire signed [11:0] fc3_n1_s20_xh = $signed(fc3_e282_d1[18:7]);
+    wire signed [25:0] fc3_n1_s20 = $signed({($signed({{7{fc3_n1_s20_xh[11]}}, fc3_n1_s20_xh}) - fc3_e314_d1), fc3_e282_d1[6:0]});
+    reg  [21:0] fc3_n1_s4_d1;
+    wire signed [21:0] fc3_n1_s4_d1_v = $signed(fc3_n1_s4_d1);
+    wire signed [18:0] fc3_n1_s21_xh = $signed(fc3_n1_s4_d1_v[21:3]);
+    wire signed [23:0] fc3_n1_s21 = $signed({($signed({{2{fc3_n1_s21_xh[18]}}, fc3_n1_s21_xh}) + $signed({fc3_e369[19], fc3_e369})), fc3_n1_s4_d1_v[2:0]});
+    wire signed [24:0] fc3_n1_s22 = fc3_n1_s12 + $signed({fc3_e433[23], fc3_e433});
+    wire signed [18:0] fc3_n1_s23_xh = $signed(fc3_n1_s19[21:3]);
+    wire signed [25:0] fc3_n1_s23 = $signed({($signed({{4{fc3_n1_s23_xh[18]}}, fc3_n1_s23_xh}) - fc3_n1_s13), fc3_n1_s19[2:0]});
+    wire signed [25:0] fc3_n1_s24 = $signed({($signed(fc3_n1_s20[25:1]) - $signed({{3{fc3_e263[21]}}, fc3_e263})), fc3_n1_s20[0]});
+    wire signed [25:0] fc3_n1_s25 = $signed({fc3_n1_s18[24], fc3_n1_s18}) + fc3_n1_s14;
+    wire signed [20:0] fc3_n1_s26_xh = $signed(fc3_n1_s15[21:1]);
+    wire signed [25:0] fc3_n1_s26 = $signed({($signed({{4{fc3_n1_s26_xh[20]}}, fc3_n1_s26_xh}) + $signed({fc3_n1_s16[23], fc3_n1_s16})), fc3_n1_s15[0]});
+    wire signed [21:0] fc3_n1_s27_xh = $signed(fc3_n1_s11[22:1]);
+    wire signed [24:0] fc3_n1_s27 = $signed({($signed({{2{fc3_n1_s27_xh[21]}}, fc3_n1_s27_xh}) + fc3_n1_s17), fc3_n1_s11[0]});
+    wire signed [20:0] fc3_n1_s28_xh = $signed(fc3_n1_s5[23:3]);
+    wire signed [26:0] fc3_n1_s28 = $signed({($signed({{3{fc3_n1_s28_xh[20]}}, fc3_n1_s28_xh}) - fc3_n1_s21), fc3_n1_s5[2:0]});
+    wire signed [19:0] fc3_n1_s29_xh = $signed(fc3_e272[20:1]);
+    wire signed [26:0] fc3_n1_s29 = $signed({($signed({{6{fc3_n1_s29_xh[19]}}, fc3_n1_s29_xh}) + fc3_n1_s23), fc3_e272[0]});
+    wire signed [23:0] fc3_n1_s30_xh = $signed(fc3_n1_s22[24:1]);
+    wire signed [27:0] fc3_n1_s30 = $signed({($signed({{3{fc3_n1_s30_xh[23]}}, fc3_n1_s30_xh}) - $signed({fc3_n1_s24[25], fc3_n1_s24})), fc3_n1_s22[0]});
+    wire signed [24:0] fc3_n1_s31_xh = $signed(fc3_n1_s26[25:1]);
+    wire [26:0] fc3_n1_s31_u = {($signed({fc3_n1_s31_xh[24], fc3_n1_s31_xh}) - $signed({fc3_n1_s27[24], fc3_n1_s27})), fc3_n1_s26[0]};
+    wire signed [23:0] fc3_n1_s32_xh = $signed(fc3_n1_s25[25:2]);
+    wire signed [26:0] fc3_n1_s32 = $signed({($signed({fc3_n1_s32_xh[23], fc3_n1_s32_xh}) - $signed({fc3_e230[23], fc3_e230})), fc3_n1_s25[1:0]});
+    reg  [26:0] fc3_n1_s31_d1;
+    wire signed [26:0] fc3_n1_s31_d1_v = $signed(fc3_n1_s31_d1);
+    reg  signed [27:0] fc3_n1_s33_d1;
+    wire signed [27:0] fc3_n1_s35 = $signed({fc3_n1_s31_d1_v[26], fc3_n1_s31_d1_v}) - fc3_n1_s33_d1;
+    reg  signed [27:0] fc3_n1_s34_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n1_acc = (fc3_n1_t4_0_d1 + 29'sd525312);
+    wire signed [28:0] fc3_n1_acc = (-($signed({fc3_n1_s35[27], fc3_n1_s35}) + $signed({fc3_n1_s34_d1[27], fc3_n1_s34_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n1_y_fl = $signed(fc3_n1_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p0 = fc3_in_0 * 10'sd268; // weight 0.26171875
-    wire signed [21:0] fc3_n2_p1 = fc3_in_1 * 7'sh54; // weight -0.04296875
-    wire signed [22:0] fc3_n2_p2_sh = $signed({fc3_in_2, 7'd0});
-    wire signed [23:0] fc3_n2_p2_neg = -$signed({fc3_n2_p2_sh[22], fc3_n2_p2_sh});
-    wire signed [21:0] fc3_n2_p4 = fc3_in_4 * 7'sh57; // weight -0.0400390625
-    wire signed [20:0] fc3_n2_p6 = fc3_in_6 * 6'sh29; // weight -0.0224609375
-    wire signed [21:0] fc3_n2_p7 = fc3_in_7 * 7'sh54; // weight -0.04296875
-    wire signed [21:0] fc3_n2_p9 = fc3_in_9 * 7'sh56; // weight -0.041015625
-    wire signed [19:0] fc3_n2_p11 = fc3_in_11 * 5'sd11; // weight 0.0107421875
-    wire signed [22:0] fc3_n2_p12 = fc3_in_12 * 8'sh96; // weight -0.103515625
-    wire signed [20:0] fc3_n2_p13 = fc3_in_13 * 6'sd30; // weight 0.029296875
-    wire signed [22:0] fc3_n2_p14 = fc3_in_14 * 8'sh98; // weight -0.1015625
-    wire signed [20:0] fc3_n2_p17 = fc3_in_17 * 6'sd26; // weight 0.025390625
-    wire signed [17:0] fc3_n2_p19 = fc3_in_19 * 3'sd3; // weight 0.0029296875
-    wire signed [23:0] fc3_n2_p20 = fc3_in_20 * 9'sh15d; // weight -0.1591796875
-    wire signed [23:0] fc3_n2_p21 = fc3_in_21 * 9'sd198; // weight 0.193359375
-    wire signed [22:0] fc3_n2_p22 = fc3_in_22 * 8'sd124; // weight 0.12109375
-    wire signed [18:0] fc3_n2_p24 = fc3_in_24 * 4'sh9; // weight -0.0068359375
-    wire signed [23:0] fc3_n2_p26 = fc3_in_26 * 9'sd191; // weight 0.1865234375
-    wire signed [23:0] fc3_n2_p27 = fc3_in_27 * 9'sh16a; // weight -0.146484375
-    wire signed [23:0] fc3_n2_p28 = fc3_in_28 * 9'sh129; // weight -0.2099609375
-    wire signed [22:0] fc3_n2_p29 = fc3_in_29 * 8'sd103; // weight 0.1005859375
-    wire signed [23:0] fc3_n2_p31 = fc3_in_31 * 9'sh17b; // weight -0.1298828125
-    reg  signed [24:0] fc3_n2_t1_0_a_d1;
-    reg  signed [24:0] fc3_n2_t1_0_b_d1;
-    reg  signed [23:0] fc3_n2_t0_2_d1;
-    reg  signed [22:0] fc3_n2_t1_1_b_d1;
-    wire signed [23:0] fc3_n2_t1_1 = fc3_n2_t0_2_d1 + $signed({fc3_n2_t1_1_b_d1[22], fc3_n2_t1_1_b_d1});
-    reg  signed [24:0] fc3_n2_t0_4_d1;
-    reg  signed [21:0] fc3_n2_t1_2_b_d1;
-    wire signed [24:0] fc3_n2_t1_2 = fc3_n2_t0_4_d1 + $signed({{3{fc3_n2_t1_2_b_d1[21]}}, fc3_n2_t1_2_b_d1});
-    reg  signed [23:0] fc3_n2_t1_3_a_d1;
-    reg  signed [24:0] fc3_n2_t1_3_b_d1;
-    reg  signed [24:0] fc3_n2_t0_8_d1;
-    reg  signed [23:0] fc3_n2_t1_4_b_d1;
-    wire signed [24:0] fc3_n2_t1_4 = fc3_n2_t0_8_d1 + $signed({fc3_n2_t1_4_b_d1[23], fc3_n2_t1_4_b_d1});
-    reg  signed [24:0] fc3_n2_t1_5_a_d1;
-    reg  signed [24:0] fc3_n2_t1_5_b_d1;
-    wire signed [25:0] fc3_n2_t1_5 = $signed({fc3_n2_t1_5_a_d1[24], fc3_n2_t1_5_a_d1}) + $signed({fc3_n2_t1_5_b_d1[24], fc3_n2_t1_5_b_d1});
-    reg  signed [24:0] fc3_n2_t1_6_a_d1;
-    reg  signed [24:0] fc3_n2_t1_6_b_d1;
-    wire signed [25:0] fc3_n2_t1_6 = $signed({fc3_n2_t1_6_a_d1[24], fc3_n2_t1_6_a_d1}) + $signed({fc3_n2_t1_6_b_d1[24], fc3_n2_t1_6_b_d1});
-    reg  signed [24:0] fc3_n2_t1_7_a_d1;
-    reg  signed [24:0] fc3_n2_t1_7_b_d1;
-    wire signed [25:0] fc3_n2_t1_7 = $signed({fc3_n2_t1_7_a_d1[24], fc3_n2_t1_7_a_d1}) + $signed({fc3_n2_t1_7_b_d1[24], fc3_n2_t1_7_b_d1});
-    wire signed [25:0] fc3_n2_t2_0 = ($signed({fc3_n2_t1_0_a_d1[24], fc3_n2_t1_0_a_d1}) + $signed({fc3_n2_t1_0_b_d1[24], fc3_n2_t1_0_b_d1})) + $signed({{2{fc3_n2_t1_1[23]}}, fc3_n2_t1_1});
-    wire signed [25:0] fc3_n2_t2_1 = $signed({fc3_n2_t1_2[24], fc3_n2_t1_2}) + ($signed({{2{fc3_n2_t1_3_a_d1[23]}}, fc3_n2_t1_3_a_d1}) + $signed({fc3_n2_t1_3_b_d1[24], fc3_n2_t1_3_b_d1}));
-    wire signed [26:0] fc3_n2_t2_2 = $signed({{2{fc3_n2_t1_4[24]}}, fc3_n2_t1_4}) + $signed({fc3_n2_t1_5[25], fc3_n2_t1_5});
-    wire signed [26:0] fc3_n2_t2_3 = $signed({fc3_n2_t1_6[25], fc3_n2_t1_6}) + $signed({fc3_n2_t1_7[25], fc3_n2_t1_7});
-    wire signed [26:0] fc3_n2_t3_0 = $signed({fc3_n2_t2_0[25], fc3_n2_t2_0}) + $signed({fc3_n2_t2_1[25], fc3_n2_t2_1});
-    wire signed [27:0] fc3_n2_t3_1 = $signed({fc3_n2_t2_2[26], fc3_n2_t2_2}) + $signed({fc3_n2_t2_3[26], fc3_n2_t2_3});
-    reg  signed [28:0] fc3_n2_t4_0_d1;
+    wire signed [7:0] fc3_n2_s0_xh = $signed(fc3_in_0[15:8]);
+    wire signed [16:0] fc3_n2_s0 = $signed({($signed({fc3_n2_s0_xh[7], fc3_n2_s0_xh}) + 9'sd7), fc3_in_0[7:0]});
+    wire signed [16:0] fc3_n2_s1 = $signed({fc3_in_6[15], fc3_in_6}) - $signed({fc3_in_29[15], fc3_in_29});
+    wire signed [14:0] fc3_n2_s2_xh = $signed(fc3_n2_s1[16:2]);
+    wire [18:0] fc3_n2_s2_u = {($signed({{2{fc3_n2_s2_xh[14]}}, fc3_n2_s2_xh}) - fc3_n2_s0), fc3_n2_s1[1:0]};
+    wire signed [11:0] fc3_n2_s3_xh = $signed(fc3_e5[16:5]);
+    wire [22:0] fc3_n2_s3_u = {($signed({{6{fc3_n2_s3_xh[11]}}, fc3_n2_s3_xh}) + $signed({fc3_e1[16], fc3_e1})), fc3_e5[4:0]};
+    wire signed [13:0] fc3_n2_s4_xh = $signed(fc3_e12[18:5]);
+    wire [22:0] fc3_n2_s4_u = {($signed({{4{fc3_n2_s4_xh[13]}}, fc3_n2_s4_xh}) - $signed({fc3_e5[16], fc3_e5})), fc3_e12[4:0]};
+    wire [18:0] fc3_n2_s5_u = {($signed({{2{fc3_e307_xh[15]}}, fc3_e307_xh}) - $signed({fc3_e30[16], fc3_e30})), fc3_e28[0]};
+    wire signed [14:0] fc3_n2_s6_xh = $signed(fc3_e79[18:4]);
+    wire [21:0] fc3_n2_s6_u = {($signed({{3{fc3_n2_s6_xh[14]}}, fc3_n2_s6_xh}) - fc3_e57), fc3_e79[3:0]};
+    wire signed [13:0] fc3_n2_s7_xh = $signed(fc3_e99[17:4]);
+    wire [22:0] fc3_n2_s7_u = {($signed({{5{fc3_n2_s7_xh[13]}}, fc3_n2_s7_xh}) - fc3_e426), fc3_e99[3:0]};
+    wire signed [17:0] fc3_n2_s8_xh = $signed(fc3_e428[20:3]);
+    wire [21:0] fc3_n2_s8_u = {($signed({fc3_n2_s8_xh[17], fc3_n2_s8_xh}) - fc3_e426), fc3_e428[2:0]};
+    wire signed [20:0] fc3_n2_s9 = $signed({{2{fc3_e77_d1_v[18]}}, fc3_e77_d1_v}) + $signed({fc3_e88_d1_v[19], fc3_e88_d1_v});
+    reg  [18:0] fc3_n2_s2_d1;
+    wire signed [18:0] fc3_n2_s2_d1_v = $signed(fc3_n2_s2_d1);
+    reg  signed [17:0] fc3_e278_d1;
+    wire signed [17:0] fc3_n2_s10_xh = $signed(fc3_n2_s2_d1_v[18:1]);
+    wire signed [19:0] fc3_n2_s10 = $signed({($signed({fc3_n2_s10_xh[17], fc3_n2_s10_xh}) - $signed({fc3_e278_d1[17], fc3_e278_d1})), fc3_n2_s2_d1_v[0]});
+    wire signed [17:0] fc3_n2_s11_xh = $signed(fc3_e217_d1_v[19:2]);
+    wire signed [20:0] fc3_n2_s11 = $signed({($signed({fc3_n2_s11_xh[17], fc3_n2_s11_xh}) - $signed({fc3_e218_d1_v[17], fc3_e218_d1_v})), fc3_e217_d1_v[1:0]});
+    reg  [22:0] fc3_n2_s3_d1;
+    wire signed [22:0] fc3_n2_s3_d1_v = $signed(fc3_n2_s3_d1);
+    reg  [22:0] fc3_n2_s4_d1;
+    wire signed [22:0] fc3_n2_s4_d1_v = $signed(fc3_n2_s4_d1);
+    reg  [18:0] fc3_n2_s5_d1;
+    wire signed [10:0] fc3_n2_s13_xh = $signed(fc3_e55_d1[17:7]);
+    wire signed [25:0] fc3_n2_s13 = $signed({($signed({{8{fc3_n2_s13_xh[10]}}, fc3_n2_s13_xh}) + $signed(fc3_n2_s5_d1)), fc3_e55_d1[6:0]});
+    reg  [21:0] fc3_n2_s6_d1;
+    wire signed [21:0] fc3_n2_s6_d1_v = $signed(fc3_n2_s6_d1);
+    wire signed [13:0] fc3_n2_s14_xh = $signed(fc3_n2_s6_d1_v[21:8]);
+    wire signed [25:0] fc3_n2_s14 = $signed({($signed({{4{fc3_n2_s14_xh[13]}}, fc3_n2_s14_xh}) + fc3_e64_d1), fc3_n2_s6_d1_v[7:0]});
+    wire signed [15:0] fc3_n2_s15_xh = $signed(fc3_e120_d1[17:2]);
+    wire signed [22:0] fc3_n2_s15 = $signed({($signed({{5{fc3_n2_s15_xh[15]}}, fc3_n2_s15_xh}) + fc3_e115_d1_v), fc3_e120_d1[1:0]});
+    wire signed [18:0] fc3_n2_s16_xh = $signed(fc3_e131_d1_v[20:2]);
+    wire signed [21:0] fc3_n2_s16 = $signed({($signed({fc3_n2_s16_xh[18], fc3_n2_s16_xh}) + fc3_e130_d1_v), fc3_e131_d1_v[1:0]});
+    reg  [19:0] fc3_e299_d1;
+    wire signed [19:0] fc3_e299_d1_v = $signed(fc3_e299_d1);
+    wire signed [16:0] fc3_n2_s17_xh = $signed(fc3_e299_d1_v[19:3]);
+    wire signed [21:0] fc3_n2_s17 = $signed({($signed({{2{fc3_n2_s17_xh[16]}}, fc3_n2_s17_xh}) + $signed(fc3_e194_d1)), fc3_e299_d1_v[2:0]});
+    reg  [19:0] fc3_e397_d1;
+    wire signed [19:0] fc3_e397_d1_v = $signed(fc3_e397_d1);
+    reg  signed [17:0] fc3_e396_d1;
+    wire signed [17:0] fc3_n2_s18_xh = $signed(fc3_e397_d1_v[19:2]);
+    wire signed [20:0] fc3_n2_s18 = $signed({($signed({fc3_n2_s18_xh[17], fc3_n2_s18_xh}) - $signed({fc3_e396_d1[17], fc3_e396_d1})), fc3_e397_d1_v[1:0]});
+    reg  [22:0] fc3_n2_s7_d1;
+    wire signed [22:0] fc3_n2_s7_d1_v = $signed(fc3_n2_s7_d1);
+    reg  [20:0] fc3_e398_d1;
+    wire signed [19:0] fc3_n2_s19_xh = $signed(fc3_n2_s7_d1_v[22:3]);
+    wire signed [23:0] fc3_n2_s19 = $signed({($signed({fc3_n2_s19_xh[19], fc3_n2_s19_xh}) - $signed(fc3_e398_d1)), fc3_n2_s7_d1_v[2:0]});
+    reg  [19:0] fc3_e152_d1;
+    wire signed [19:0] fc3_e152_d1_v = $signed(fc3_e152_d1);
+    reg  [21:0] fc3_n2_s8_d1;
+    wire signed [16:0] fc3_n2_s20_xh = $signed(fc3_e152_d1_v[19:3]);
+    wire signed [24:0] fc3_n2_s20 = $signed({($signed({{5{fc3_n2_s20_xh[16]}}, fc3_n2_s20_xh}) - $signed(fc3_n2_s8_d1)), fc3_e152_d1_v[2:0]});
+    reg  [21:0] fc3_e248_d1;
+    wire signed [21:0] fc3_e248_d1_v = $signed(fc3_e248_d1);
+    wire signed [18:0] fc3_n2_s21_xh = $signed(fc3_e248_d1_v[21:3]);
+    wire signed [22:0] fc3_n2_s21 = $signed({($signed({fc3_n2_s21_xh[18], fc3_n2_s21_xh}) - fc3_e109_d1), fc3_e248_d1_v[2:0]});
+    wire signed [20:0] fc3_n2_s22_xh = $signed(fc3_n2_s14[25:5]);
+    wire signed [26:0] fc3_n2_s22 = $signed({($signed({fc3_n2_s22_xh[20], fc3_n2_s22_xh}) + $signed({fc3_e416[20], fc3_e416})), fc3_n2_s14[4:0]});
+    wire signed [25:0] fc3_n2_s23 = $signed({{6{fc3_n2_s10[19]}}, fc3_n2_s10}) + fc3_n2_s13;
+    wire signed [18:0] fc3_n2_s24_xh = $signed(fc3_n2_s11[20:2]);
+    wire signed [23:0] fc3_n2_s24 = $signed({($signed({{3{fc3_n2_s24_xh[18]}}, fc3_n2_s24_xh}) + fc3_n2_s17), fc3_n2_s11[1:0]});
+    wire signed [17:0] fc3_n2_s25_xh = $signed(fc3_n2_s18[20:3]);
+    wire signed [22:0] fc3_n2_s25 = $signed({($signed({{2{fc3_n2_s25_xh[17]}}, fc3_n2_s25_xh}) + $signed({fc3_e260[18], fc3_e260})), fc3_n2_s18[2:0]});
+    wire signed [19:0] fc3_n2_s26_xh = $signed(fc3_n2_s21[22:3]);
+    wire signed [25:0] fc3_n2_s26 = $signed({($signed({{3{fc3_n2_s26_xh[19]}}, fc3_n2_s26_xh}) - $signed({fc3_n2_s16[21], fc3_n2_s16})), fc3_n2_s21[2:0]});
+    wire signed [20:0] fc3_n2_s27_xh = $signed(fc3_n2_s19[23:3]);
+    wire signed [24:0] fc3_n2_s27 = $signed({($signed({fc3_n2_s27_xh[20], fc3_n2_s27_xh}) - $signed({fc3_n2_s9[20], fc3_n2_s9})), fc3_n2_s19[2:0]});
+    wire signed [22:0] fc3_n2_s28_xh = $signed(fc3_n2_s20[24:2]);
+    wire signed [25:0] fc3_n2_s28 = $signed({($signed({fc3_n2_s28_xh[22], fc3_n2_s28_xh}) - $signed({fc3_n2_s15[22], fc3_n2_s15})), fc3_n2_s20[1:0]});
+    wire signed [23:0] fc3_n2_s29 = ($signed({fc3_n2_s3_d1_v[22], fc3_n2_s3_d1_v}) - $signed({fc3_n2_s4_d1_v[22], fc3_n2_s4_d1_v})) + $signed({{5{fc3_e255[18]}}, fc3_e255});
+    wire signed [26:0] fc3_n2_s30 = fc3_n2_s22 + $signed({{4{fc3_n2_s25[22]}}, fc3_n2_s25});
+    wire signed [23:0] fc3_n2_s31_xh = $signed(fc3_n2_s26[25:2]);
+    wire signed [26:0] fc3_n2_s31 = $signed({($signed({fc3_n2_s31_xh[23], fc3_n2_s31_xh}) - $signed({fc3_n2_s24[23], fc3_n2_s24})), fc3_n2_s26[1:0]});
+    reg  signed [26:0] fc3_n2_s32_d1;
+    reg  signed [26:0] fc3_n2_s33_d1;
+    wire signed [26:0] fc3_n2_s35 = fc3_n2_s32_d1 + fc3_n2_s33_d1;
+    reg  signed [27:0] fc3_n2_s34_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n2_acc = (fc3_n2_t4_0_d1 + 29'sh1fffe400);
+    wire signed [28:0] fc3_n2_acc = ($signed({{2{fc3_n2_s35[26]}}, fc3_n2_s35}) - $signed({fc3_n2_s34_d1[27], fc3_n2_s34_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n2_y_fl = $signed(fc3_n2_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p0 = fc3_in_0 * 10'sh228; // weight -0.4609375
-    wire signed [24:0] fc3_n3_p1 = fc3_in_1 * 10'sh2c6; // weight -0.306640625
-    wire signed [22:0] fc3_n3_p2 = fc3_in_2 * 8'sd70; // weight 0.068359375
-    wire signed [22:0] fc3_n3_p3 = fc3_in_3 * 8'sd80; // weight 0.078125
-    wire signed [23:0] fc3_n3_p5 = fc3_in_5 * 9'sh13f; // weight -0.1884765625
-    wire signed [22:0] fc3_n3_p6 = fc3_in_6 * 8'sd71; // weight 0.0693359375
-    wire signed [23:0] fc3_n3_p7 = fc3_in_7 * 9'sh120; // weight -0.21875
-    wire signed [22:0] fc3_n3_p8 = fc3_in_8 * 8'shbb; // weight -0.0673828125
-    wire signed [22:0] fc3_n3_p9_sh = $signed({fc3_in_9, 7'd0});
-    wire signed [23:0] fc3_n3_p10 = fc3_in_10 * 9'sh13b; // weight -0.1923828125
-    wire signed [23:0] fc3_n3_p11 = fc3_in_11 * 9'sd191; // weight 0.1865234375
-    wire signed [23:0] fc3_n3_p13 = fc3_in_13 * 9'sd156; // weight 0.15234375
-    wire signed [22:0] fc3_n3_p14 = fc3_in_14 * 8'sd102; // weight 0.099609375
-    wire signed [23:0] fc3_n3_p17 = fc3_in_17 * 9'sd237; // weight 0.2314453125
-    wire signed [23:0] fc3_n3_p19 = fc3_in_19 * 9'sh149; // weight -0.1787109375
-    wire signed [24:0] fc3_n3_p20 = fc3_in_20 * 10'sd366; // weight 0.357421875
-    wire signed [24:0] fc3_n3_p21 = fc3_in_21 * 10'sh2f7; // weight -0.2587890625
-    wire signed [20:0] fc3_n3_p23 = fc3_in_23 * 6'sh27; // weight -0.0244140625
-    wire signed [22:0] fc3_n3_p24 = fc3_in_24 * 8'sh8a; // weight -0.115234375
-    wire signed [23:0] fc3_n3_p26 = fc3_in_26 * 9'sh112; // weight -0.232421875
-    wire signed [21:0] fc3_n3_p27 = fc3_in_27 * 7'sd52; // weight 0.05078125
-    wire signed [23:0] fc3_n3_p28 = fc3_in_28 * 9'sh15d; // weight -0.1591796875
-    wire signed [23:0] fc3_n3_p29 = fc3_in_29 * 9'sd209; // weight 0.2041015625
-    wire signed [23:0] fc3_n3_p30 = fc3_in_30 * 9'sh161; // weight -0.1552734375
-    wire signed [23:0] fc3_n3_p31 = fc3_in_31 * 9'sd169; // weight 0.1650390625
-    reg  signed [25:0] fc3_n3_t0_0_d1;
-    reg  signed [23:0] fc3_n3_t1_0_b_d1;
-    wire signed [25:0] fc3_n3_t1_0 = fc3_n3_t0_0_d1 + $signed({{2{fc3_n3_t1_0_b_d1[23]}}, fc3_n3_t1_0_b_d1});
-    reg  signed [24:0] fc3_n3_t1_1_a_d1;
-    reg  signed [24:0] fc3_n3_t1_1_b_d1;
-    wire signed [25:0] fc3_n3_t1_1 = $signed({fc3_n3_t1_1_a_d1[24], fc3_n3_t1_1_a_d1}) + $signed({fc3_n3_t1_1_b_d1[24], fc3_n3_t1_1_b_d1});
-    reg  signed [23:0] fc3_n3_t1_2_a_d1;
-    reg  signed [24:0] fc3_n3_t1_2_b_d1;
-    wire signed [25:0] fc3_n3_t1_2 = $signed({{2{fc3_n3_t1_2_a_d1[23]}}, fc3_n3_t1_2_a_d1}) + $signed({fc3_n3_t1_2_b_d1[24], fc3_n3_t1_2_b_d1});
-    reg  signed [24:0] fc3_n3_t1_3_a_d1;
-    reg  signed [24:0] fc3_n3_t1_3_b_d1;
-    wire signed [25:0] fc3_n3_t1_3 = $signed({fc3_n3_t1_3_a_d1[24], fc3_n3_t1_3_a_d1}) + $signed({fc3_n3_t1_3_b_d1[24], fc3_n3_t1_3_b_d1});
-    reg  signed [24:0] fc3_n3_t1_4_a_d1;
-    reg  signed [24:0] fc3_n3_t1_4_b_d1;
-    wire signed [25:0] fc3_n3_t1_4 = $signed({fc3_n3_t1_4_a_d1[24], fc3_n3_t1_4_a_d1}) + $signed({fc3_n3_t1_4_b_d1[24], fc3_n3_t1_4_b_d1});
-    reg  signed [25:0] fc3_n3_t0_10_d1;
-    reg  signed [23:0] fc3_n3_t1_5_b_d1;
-    wire signed [25:0] fc3_n3_t1_5 = fc3_n3_t0_10_d1 + $signed({{2{fc3_n3_t1_5_b_d1[23]}}, fc3_n3_t1_5_b_d1});
-    reg  signed [24:0] fc3_n3_t1_6_a_d1;
-    reg  signed [24:0] fc3_n3_t1_6_b_d1;
-    wire signed [25:0] fc3_n3_t1_6 = $signed({fc3_n3_t1_6_a_d1[24], fc3_n3_t1_6_a_d1}) + $signed({fc3_n3_t1_6_b_d1[24], fc3_n3_t1_6_b_d1});
-    reg  signed [24:0] fc3_n3_t1_7_a_d1;
-    reg  signed [24:0] fc3_n3_t1_7_b_d1;
-    wire signed [25:0] fc3_n3_t1_7 = $signed({fc3_n3_t1_7_a_d1[24], fc3_n3_t1_7_a_d1}) + $signed({fc3_n3_t1_7_b_d1[24], fc3_n3_t1_7_b_d1});
-    wire signed [26:0] fc3_n3_t2_0 = $signed({fc3_n3_t1_0[25], fc3_n3_t1_0}) + $signed({fc3_n3_t1_1[25], fc3_n3_t1_1});
-    wire signed [26:0] fc3_n3_t2_1 = $signed({fc3_n3_t1_2[25], fc3_n3_t1_2}) + $signed({fc3_n3_t1_3[25], fc3_n3_t1_3});
-    wire signed [26:0] fc3_n3_t2_2 = $signed({fc3_n3_t1_4[25], fc3_n3_t1_4}) + $signed({fc3_n3_t1_5[25], fc3_n3_t1_5});
-    wire signed [26:0] fc3_n3_t2_3 = $signed({fc3_n3_t1_6[25], fc3_n3_t1_6}) + $signed({fc3_n3_t1_7[25], fc3_n3_t1_7});
-    wire signed [27:0] fc3_n3_t3_0 = $signed({fc3_n3_t2_0[26], fc3_n3_t2_0}) + $signed({fc3_n3_t2_1[26], fc3_n3_t2_1});
-    wire signed [27:0] fc3_n3_t3_1 = $signed({fc3_n3_t2_2[26], fc3_n3_t2_2}) + $signed({fc3_n3_t2_3[26], fc3_n3_t2_3});
-    reg  signed [28:0] fc3_n3_t4_0_d1;
+    wire signed [4:0] fc3_n3_s0_xh = $signed(fc3_in_10[15:11]);
+    wire signed [17:0] fc3_n3_s0 = $signed({($signed({{2{fc3_n3_s0_xh[4]}}, fc3_n3_s0_xh}) - 7'sd35), fc3_in_10[10:0]}); // bias 0.2734375
+    wire signed [7:0] fc3_n3_s1_xh = $signed(fc3_in_16[15:8]);
+    wire [24:0] fc3_n3_s1_u = {($signed({{9{fc3_n3_s1_xh[7]}}, fc3_n3_s1_xh}) - $signed({fc3_in_12[15], fc3_in_12})), fc3_in_16[7:0]};
+    wire signed [7:0] fc3_n3_s2_xh = $signed(fc3_in_19[15:8]);
+    wire [24:0] fc3_n3_s2_u = {($signed({{9{fc3_n3_s2_xh[7]}}, fc3_n3_s2_xh}) + $signed({fc3_in_25[15], fc3_in_25})), fc3_in_19[7:0]};
+    wire signed [12:0] fc3_n3_s3_xh = $signed(fc3_n3_s0[17:5]);
+    wire [22:0] fc3_n3_s3_u = {($signed({{5{fc3_n3_s3_xh[12]}}, fc3_n3_s3_xh}) + fc3_e36), fc3_n3_s0[4:0]};
+    reg  [24:0] fc3_n3_s1_d1;
+    wire signed [24:0] fc3_n3_s1_d1_v = $signed(fc3_n3_s1_d1);
+    reg  [24:0] fc3_n3_s2_d1;
+    wire signed [24:0] fc3_n3_s2_d1_v = $signed(fc3_n3_s2_d1);
+    wire signed [16:0] fc3_n3_s5_xh = $signed(fc3_e12[18:2]);
+    wire [19:0] fc3_n3_s5_u = {($signed({fc3_n3_s5_xh[16], fc3_n3_s5_xh}) + $signed({fc3_e1[16], fc3_e1})), fc3_e12[1:0]};
+    wire signed [13:0] fc3_n3_s6_xh = $signed(fc3_e18[18:5]);
+    wire [22:0] fc3_n3_s6_u = {($signed({{4{fc3_n3_s6_xh[13]}}, fc3_n3_s6_xh}) + $signed({fc3_e14[16], fc3_e14})), fc3_e18[4:0]};
+    wire [19:0] fc3_n3_s9_u = {($signed({{2{fc3_n0_s7_xh[15]}}, fc3_n0_s7_xh}) - $signed({fc3_e42[16], fc3_e42})), fc3_e57[1:0]};
+    wire [20:0] fc3_n3_s10_u = {($signed(fc3_e81[20:1]) - $signed({{3{fc3_e103[16]}}, fc3_e103})), fc3_e81[0]};
+    wire signed [15:0] fc3_n3_s11_xh = $signed(fc3_e135[19:4]);
+    wire [21:0] fc3_n3_s11_u = {($signed({{2{fc3_n3_s11_xh[15]}}, fc3_n3_s11_xh}) - fc3_e106), fc3_e135[3:0]};
+    wire signed [12:0] fc3_n3_s12_xh = $signed(fc3_e141[17:5]);
+    wire [23:0] fc3_n3_s12_u = {($signed({{6{fc3_n3_s12_xh[12]}}, fc3_n3_s12_xh}) + fc3_e201), fc3_e141[4:0]};
+    reg  [22:0] fc3_n3_s3_d1;
+    wire signed [22:0] fc3_n3_s3_d1_v = $signed(fc3_n3_s3_d1);
+    wire signed [20:0] fc3_n3_s13_xh = $signed(fc3_n3_s3_d1_v[22:2]);
+    wire signed [23:0] fc3_n3_s13 = $signed({($signed({fc3_n3_s13_xh[20], fc3_n3_s13_xh}) - $signed({{2{fc3_e88_d1_v[19]}}, fc3_e88_d1_v})), fc3_n3_s3_d1_v[1:0]});
+    reg  [17:0] fc3_e221_d1;
+    wire signed [17:0] fc3_e221_d1_v = $signed(fc3_e221_d1);
+    reg  [18:0] fc3_e283_d1;
+    wire signed [18:0] fc3_e283_d1_v = $signed(fc3_e283_d1);
+    wire signed [19:0] fc3_n3_s14 = $signed({{2{fc3_e221_d1_v[17]}}, fc3_e221_d1_v}) + $signed({fc3_e283_d1_v[18], fc3_e283_d1_v});
+    reg  [19:0] fc3_n3_s5_d1;
+    wire signed [19:0] fc3_n3_s5_d1_v = $signed(fc3_n3_s5_d1);
+    reg  [22:0] fc3_n3_s6_d1;
+    reg  signed [17:0] fc3_n3_s7_d1;
+    reg  [19:0] fc3_n3_s9_d1;
+    wire signed [14:0] fc3_n3_s16_xh = $signed(fc3_n3_s7_d1[17:3]);
+    wire signed [22:0] fc3_n3_s16 = $signed({($signed({{5{fc3_n3_s16_xh[14]}}, fc3_n3_s16_xh}) - $signed(fc3_n3_s9_d1)), fc3_n3_s7_d1[2:0]});
+    reg  [21:0] fc3_n3_s11_d1;
+    wire signed [15:0] fc3_n3_s17_xh = $signed(fc3_e76_d1[17:2]);
+    wire signed [23:0] fc3_n3_s17 = $signed({($signed({{6{fc3_n3_s17_xh[15]}}, fc3_n3_s17_xh}) - $signed(fc3_n3_s11_d1)), fc3_e76_d1[1:0]});
+    reg  [19:0] fc3_e338_d1;
+    wire signed [19:0] fc3_e338_d1_v = $signed(fc3_e338_d1);
+    reg  [21:0] fc3_e127_d1;
+    wire signed [21:0] fc3_e127_d1_v = $signed(fc3_e127_d1);
+    wire signed [15:0] fc3_n3_s18_xh = $signed(fc3_e338_d1_v[19:4]);
+    wire signed [25:0] fc3_n3_s18 = $signed({($signed({{6{fc3_n3_s18_xh[15]}}, fc3_n3_s18_xh}) + fc3_e127_d1_v), fc3_e338_d1_v[3:0]});
+    reg  [20:0] fc3_e362_d1;
+    wire signed [20:0] fc3_e362_d1_v = $signed(fc3_e362_d1);
+    reg  [22:0] fc3_e370_d1;
+    wire signed [22:0] fc3_n3_s19 = $signed({{2{fc3_e362_d1_v[20]}}, fc3_e362_d1_v}) + $signed(fc3_e370_d1);
+    reg  [24:0] fc3_e392_d1;
+    wire signed [24:0] fc3_e392_d1_v = $signed(fc3_e392_d1);
+    reg  [19:0] fc3_e406_d1;
+    wire signed [19:0] fc3_e406_d1_v = $signed(fc3_e406_d1);
+    wire signed [18:0] fc3_n3_s20_xh = $signed(fc3_e392_d1_v[24:6]);
+    wire signed [25:0] fc3_n3_s20 = $signed({($signed({fc3_n3_s20_xh[18], fc3_n3_s20_xh}) - fc3_e406_d1_v), fc3_e392_d1_v[5:0]});
+    reg  signed [18:0] fc3_n3_s8_d1;
+    reg  [19:0] fc3_e408_d1;
+    wire signed [19:0] fc3_e408_d1_v = $signed(fc3_e408_d1);
+    wire signed [14:0] fc3_n3_s21_xh = $signed(fc3_n3_s8_d1[18:4]);
+    wire signed [23:0] fc3_n3_s21 = $signed({($signed({{5{fc3_n3_s21_xh[14]}}, fc3_n3_s21_xh}) + fc3_e408_d1_v), fc3_n3_s8_d1[3:0]});
+    reg  signed [18:0] fc3_e112_d1;
+    reg  [23:0] fc3_n3_s12_d1;
+    wire signed [23:0] fc3_n3_s22 = $signed({{5{fc3_e112_d1[18]}}, fc3_e112_d1}) + $signed(fc3_n3_s12_d1);
+    reg  signed [18:0] fc3_e147_d1;
+    wire signed [17:0] fc3_n3_s23_xh = $signed(fc3_e147_d1[18:1]);
+    wire signed [20:0] fc3_n3_s23 = $signed({($signed({{2{fc3_n3_s23_xh[17]}}, fc3_n3_s23_xh}) - $signed({fc3_e158_d1[18], fc3_e158_d1})), fc3_e147_d1[0]});
+    reg  signed [18:0] fc3_e291_d1;
+    reg  [21:0] fc3_e308_d1;
+    wire signed [15:0] fc3_n3_s24_xh = $signed(fc3_e291_d1[18:3]);
+    wire signed [24:0] fc3_n3_s24 = $signed({($signed({{6{fc3_n3_s24_xh[15]}}, fc3_n3_s24_xh}) + $signed(fc3_e308_d1)), fc3_e291_d1[2:0]});
+    reg  [20:0] fc3_n3_s10_d1;
+    wire signed [20:0] fc3_n3_s10_d1_v = $signed(fc3_n3_s10_d1);
+    wire signed [22:0] fc3_n3_s25 = fc3_n3_s16 + $signed({{2{fc3_n3_s10_d1_v[20]}}, fc3_n3_s10_d1_v});
+    wire signed [23:0] fc3_n3_s26 = $signed({($signed(fc3_n3_s21[23:1]) + $signed({{2{fc3_n3_s23[20]}}, fc3_n3_s23})), fc3_n3_s21[0]});
+    wire signed [20:0] fc3_n3_s27_xh = $signed(fc3_n3_s20[25:5]);
+    wire signed [26:0] fc3_n3_s27 = $signed({($signed({fc3_n3_s27_xh[20], fc3_n3_s27_xh}) + $signed({{2{fc3_n3_s14[19]}}, fc3_n3_s14})), fc3_n3_s20[4:0]});
+    wire signed [22:0] fc3_n3_s28_xh = $signed(fc3_n3_s17[23:1]);
+    wire signed [25:0] fc3_n3_s28 = $signed({($signed({{2{fc3_n3_s28_xh[22]}}, fc3_n3_s28_xh}) + $signed({fc3_n3_s13[23], fc3_n3_s13})), fc3_n3_s17[0]});
+    wire signed [25:0] fc3_n3_s29 = fc3_n3_s18 - $signed({fc3_n3_s24[24], fc3_n3_s24});
+    wire signed [19:0] fc3_n3_s30_xh = $signed(fc3_n3_s19[22:3]);
+    wire signed [22:0] fc3_n3_s30_hi = $signed({{3{fc3_n3_s30_xh[19]}}, fc3_n3_s30_xh}) + ($signed({{3{fc3_n3_s5_d1_v[19]}}, fc3_n3_s5_d1_v}) - $signed(fc3_n3_s6_d1));
+    wire signed [25:0] fc3_n3_s31 = ($signed({fc3_n3_s1_d1_v[24], fc3_n3_s1_d1_v}) - $signed({fc3_n3_s2_d1_v[24], fc3_n3_s2_d1_v})) - $signed({{2{fc3_n3_s22[23]}}, fc3_n3_s22});
+    wire signed [23:0] fc3_n3_s32_xh = $signed(fc3_n3_s27[26:3]);
+    wire signed [27:0] fc3_n3_s32 = $signed({($signed({fc3_n3_s32_xh[23], fc3_n3_s32_xh}) - $signed({{2{fc3_n3_s25[22]}}, fc3_n3_s25})), fc3_n3_s27[2:0]});
+    wire signed [25:0] fc3_n3_s33 = $signed({fc3_n3_s30_hi, fc3_n3_s19[2:0]}) - $signed({{2{fc3_n3_s26[23]}}, fc3_n3_s26});
+    wire signed [24:0] fc3_n3_s34_xh = $signed(fc3_n3_s29[25:1]);
+    wire [26:0] fc3_n3_s34_u = {($signed({fc3_n3_s34_xh[24], fc3_n3_s34_xh}) + fc3_n3_s28), fc3_n3_s29[0]};
+    reg  [26:0] fc3_n3_s34_d1;
+    wire signed [26:0] fc3_n3_s34_d1_v = $signed(fc3_n3_s34_d1);
+    reg  signed [26:0] fc3_n3_s35_d1;
+    wire signed [27:0] fc3_n3_s37 = $signed({fc3_n3_s34_d1_v[26], fc3_n3_s34_d1_v}) + $signed({fc3_n3_s35_d1[26], fc3_n3_s35_d1});
+    reg  signed [27:0] fc3_n3_s36_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n3_acc = (fc3_n3_t4_0_d1 + 29'sd286720);
+    wire signed [28:0] fc3_n3_acc = (-($signed({fc3_n3_s37[27], fc3_n3_s37}) - $signed({fc3_n3_s36_d1[27], fc3_n3_s36_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n3_y_fl = $signed(fc3_n3_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p0 = fc3_in_0 * 9'sh136; // weight -0.197265625
-    wire signed [23:0] fc3_n4_p1 = fc3_in_1 * 9'sh114; // weight -0.23046875
-    wire signed [18:0] fc3_n4_p2 = fc3_in_2 * 4'sd7; // weight 0.0068359375
-    wire signed [24:0] fc3_n4_p4 = fc3_in_4 * 10'sh2f7; // weight -0.2587890625
-    wire signed [23:0] fc3_n4_p5 = fc3_in_5 * 9'sd255; // weight 0.2490234375
-    wire signed [19:0] fc3_n4_p6 = fc3_in_6 * 5'sh15; // weight -0.0107421875
-    wire signed [21:0] fc3_n4_p7 = fc3_in_7 * 7'sd61; // weight 0.0595703125
-    wire signed [22:0] fc3_n4_p8 = fc3_in_8 * 8'shb5; // weight -0.0732421875
-    wire signed [22:0] fc3_n4_p9 = fc3_in_9 * 8'shbd; // weight -0.0654296875
-    wire signed [24:0] fc3_n4_p10 = fc3_in_10 * 10'sd277; // weight 0.2705078125
-    wire signed [24:0] fc3_n4_p11 = fc3_in_11 * 10'sd279; // weight 0.2724609375
-    wire signed [22:0] fc3_n4_p12 = fc3_in_12 * 8'shac; // weight -0.08203125
-    wire signed [23:0] fc3_n4_p14 = fc3_in_14 * 9'sd215; // weight 0.2099609375
-    wire signed [19:0] fc3_n4_p16_sh = $signed({fc3_in_16, 4'd0});
-    wire signed [19:0] fc3_n4_p17 = fc3_in_17 * 5'sh11; // weight -0.0146484375
-    wire signed [23:0] fc3_n4_p18 = fc3_in_18 * 9'sh108; // weight -0.2421875
-    wire signed [24:0] fc3_n4_p19 = fc3_in_19 * 10'sd284; // weight 0.27734375
-    wire signed [23:0] fc3_n4_p20 = fc3_in_20 * 9'sd210; // weight 0.205078125
-    wire signed [22:0] fc3_n4_p21 = fc3_in_21 * 8'shbd; // weight -0.0654296875
-    wire signed [24:0] fc3_n4_p22 = fc3_in_22 * 10'sd286; // weight 0.279296875
-    wire signed [23:0] fc3_n4_p23 = fc3_in_23 * 9'sd244; // weight 0.23828125
-    wire signed [21:0] fc3_n4_p25 = fc3_in_25 * 7'sd42; // weight 0.041015625
-    wire signed [23:0] fc3_n4_p26_sh = $signed({fc3_in_26, 8'd0});
-    wire signed [22:0] fc3_n4_p27 = fc3_in_27 * 8'sd85; // weight 0.0830078125
-    wire signed [22:0] fc3_n4_p28 = fc3_in_28 * 8'sd126; // weight 0.123046875
-    wire signed [22:0] fc3_n4_p29 = fc3_in_29 * 8'sd89; // weight 0.0869140625
-    wire signed [22:0] fc3_n4_p30 = fc3_in_30 * 8'sd122; // weight 0.119140625
-    wire signed [23:0] fc3_n4_p31 = fc3_in_31 * 9'sd181; // weight 0.1767578125
-    wire signed [20:0] fc3_n4_t0_8 = (-$signed({fc3_n4_p16_sh[19], fc3_n4_p16_sh})) + $signed({fc3_n4_p17[19], fc3_n4_p17});
-    reg  signed [24:0] fc3_n4_t1_0_a_d1;
-    reg  signed [24:0] fc3_n4_t1_0_b_d1;
-    wire signed [25:0] fc3_n4_t1_0 = $signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1});
-    reg  signed [25:0] fc3_n4_t0_2_d1;
-    reg  signed [22:0] fc3_n4_t1_1_b_d1;
-    wire signed [25:0] fc3_n4_t1_1 = fc3_n4_t0_2_d1 + $signed({{3{fc3_n4_t1_1_b_d1[22]}}, fc3_n4_t1_1_b_d1});
-    reg  signed [23:0] fc3_n4_t1_2_a_d1;
-    reg  signed [25:0] fc3_n4_t0_5_d1;
-    wire signed [25:0] fc3_n4_t1_2 = $signed({{2{fc3_n4_t1_2_a_d1[23]}}, fc3_n4_t1_2_a_d1}) + fc3_n4_t0_5_d1;
-    reg  signed [24:0] fc3_n4_t1_3_a_d1;
-    reg  signed [24:0] fc3_n4_t1_3_b_d1;
-    wire signed [25:0] fc3_n4_t1_3 = $signed({fc3_n4_t1_3_a_d1[24], fc3_n4_t1_3_a_d1}) + $signed({fc3_n4_t1_3_b_d1[24], fc3_n4_t1_3_b_d1});
-    reg  signed [20:0] fc3_n4_t1_4_a_d1;
-    reg  signed [25:0] fc3_n4_t0_9_d1;
-    wire signed [25:0] fc3_n4_t1_4 = $signed({{5{fc3_n4_t1_4_a_d1[20]}}, fc3_n4_t1_4_a_d1}) + fc3_n4_t0_9_d1;
-    reg  signed [24:0] fc3_n4_t1_5_a_d1;
-    reg  signed [25:0] fc3_n4_t0_11_d1;
-    wire signed [25:0] fc3_n4_t1_5 = $signed({fc3_n4_t1_5_a_d1[24], fc3_n4_t1_5_a_d1}) + fc3_n4_t0_11_d1;
-    reg  signed [24:0] fc3_n4_t1_6_a_d1;
-    reg  signed [24:0] fc3_n4_t1_6_b_d1;
-    wire signed [25:0] fc3_n4_t1_6 = $signed({fc3_n4_t1_6_a_d1[24], fc3_n4_t1_6_a_d1}) + $signed({fc3_n4_t1_6_b_d1[24], fc3_n4_t1_6_b_d1});
-    reg  signed [23:0] fc3_n4_t1_7_a_d1;
-    reg  signed [24:0] fc3_n4_t1_7_b_d1;
-    wire signed [25:0] fc3_n4_t1_7 = $signed({{2{fc3_n4_t1_7_a_d1[23]}}, fc3_n4_t1_7_a_d1}) + $signed({fc3_n4_t1_7_b_d1[24], fc3_n4_t1_7_b_d1});
-    wire signed [26:0] fc3_n4_t2_0 = $signed({fc3_n4_t1_0[25], fc3_n4_t1_0}) + $signed({fc3_n4_t1_1[25], fc3_n4_t1_1});
-    wire signed [26:0] fc3_n4_t2_1 = $signed({fc3_n4_t1_2[25], fc3_n4_t1_2}) + $signed({fc3_n4_t1_3[25], fc3_n4_t1_3});
-    wire signed [26:0] fc3_n4_t2_2 = $signed({fc3_n4_t1_4[25], fc3_n4_t1_4}) + $signed({fc3_n4_t1_5[25], fc3_n4_t1_5});
-    wire signed [26:0] fc3_n4_t2_3 = $signed({fc3_n4_t1_6[25], fc3_n4_t1_6}) + $signed({fc3_n4_t1_7[25], fc3_n4_t1_7});
-    wire signed [27:0] fc3_n4_t3_0 = $signed({fc3_n4_t2_0[26], fc3_n4_t2_0}) + $signed({fc3_n4_t2_1[26], fc3_n4_t2_1});
-    wire signed [27:0] fc3_n4_t3_1 = $signed({fc3_n4_t2_2[26], fc3_n4_t2_2}) + $signed({fc3_n4_t2_3[26], fc3_n4_t2_3});
-    reg  signed [28:0] fc3_n4_t4_0_d1;
+    wire signed [11:0] fc3_n4_s0_xh = $signed(fc3_in_7[15:4]);
+    wire signed [16:0] fc3_n4_s0 = $signed({($signed({fc3_n4_s0_xh[11], fc3_n4_s0_xh}) - 13'sd267), fc3_in_7[3:0]});
+    wire signed [7:0] fc3_n4_s1_xh = $signed(fc3_in_11[15:8]);
+    wire signed [23:0] fc3_n4_s1 = $signed({($signed({{8{fc3_n4_s1_xh[7]}}, fc3_n4_s1_xh}) - fc3_in_11), fc3_in_11[7:0]});
+    wire signed [19:0] fc3_n4_s2 = $signed({($signed({{4{fc3_e154_xh[12]}}, fc3_e154_xh}) + $signed({fc3_in_26[15], fc3_in_26})), fc3_in_25[2:0]});
+    wire signed [17:0] fc3_n4_s3_xh = $signed(fc3_n4_s1[23:6]);
+    wire [24:0] fc3_n4_s3_u = {($signed({fc3_n4_s3_xh[17], fc3_n4_s3_xh}) - $signed({{2{fc3_n4_s0[16]}}, fc3_n4_s0})), fc3_n4_s1[5:0]};
+    wire signed [16:0] fc3_n4_s4_xh = $signed(fc3_e105[18:2]);
+    wire [20:0] fc3_n4_s4_u = {($signed({{2{fc3_n4_s4_xh[16]}}, fc3_n4_s4_xh}) - $signed({fc3_e36[17], fc3_e36})), fc3_e105[1:0]};
+    wire signed [12:0] fc3_n4_s5_xh = $signed(fc3_e5[16:4]);
+    wire [23:0] fc3_n4_s5_u = {($signed({{7{fc3_n4_s5_xh[12]}}, fc3_n4_s5_xh}) - fc3_n4_s2), fc3_e5[3:0]};
+    wire signed [15:0] fc3_n4_s6_xh = $signed(fc3_e22[16:1]);
+    wire [18:0] fc3_n4_s6_u = {($signed({{2{fc3_n4_s6_xh[15]}}, fc3_n4_s6_xh}) - $signed({fc3_e38[16], fc3_e38})), fc3_e22[0]};
+    wire signed [16:0] fc3_n4_s7_xh = $signed(fc3_e52[17:1]);
+    wire [19:0] fc3_n4_s7_u = {($signed({{2{fc3_n4_s7_xh[16]}}, fc3_n4_s7_xh}) - $signed({fc3_e43[17], fc3_e43})), fc3_e52[0]};
+    wire signed [15:0] fc3_n4_s8_xh = $signed(fc3_e69[17:2]);
+    wire [19:0] fc3_n4_s8_u = {($signed({{2{fc3_n4_s8_xh[15]}}, fc3_n4_s8_xh}) - fc3_e57), fc3_e69[1:0]};
+    wire signed [14:0] fc3_n4_s9_xh = $signed(fc3_e107[17:3]);
+    wire [21:0] fc3_n4_s9_u = {($signed({{4{fc3_n4_s9_xh[14]}}, fc3_n4_s9_xh}) + fc3_e201), fc3_e107[2:0]};
+    reg  [24:0] fc3_n4_s3_d1;
+    wire signed [24:0] fc3_n4_s3_d1_v = $signed(fc3_n4_s3_d1);
+    reg  signed [16:0] fc3_e431_d1;
+    wire signed [24:0] fc3_n4_s10 = $signed({($signed(fc3_n4_s3_d1_v[24:6]) + $signed({{2{fc3_e431_d1[16]}}, fc3_e431_d1})), fc3_n4_s3_d1_v[5:0]});
+    reg  [18:0] fc3_n4_s6_d1;
+    wire signed [18:0] fc3_n4_s6_d1_v = $signed(fc3_n4_s6_d1);
+    reg  [20:0] fc3_n4_s4_d1;
+    wire signed [20:0] fc3_n4_s11 = $signed({{2{fc3_n4_s6_d1_v[18]}}, fc3_n4_s6_d1_v}) - $signed(fc3_n4_s4_d1);
+    reg  [18:0] fc3_e117_d1;
+    wire signed [18:0] fc3_e117_d1_v = $signed(fc3_e117_d1);
+    reg  [19:0] fc3_n4_s8_d1;
+    wire signed [15:0] fc3_n4_s12_xh = $signed(fc3_e117_d1_v[18:3]);
+    wire signed [22:0] fc3_n4_s12 = $signed({($signed({{4{fc3_n4_s12_xh[15]}}, fc3_n4_s12_xh}) - $signed(fc3_n4_s8_d1)), fc3_e117_d1_v[2:0]});
+    wire signed [14:0] fc3_n4_s13_xh = $signed(fc3_e117_d1_v[18:4]);
+    wire signed [21:0] fc3_n4_s13 = $signed({($signed({{3{fc3_n4_s13_xh[14]}}, fc3_n4_s13_xh}) + fc3_e120_d1), fc3_e117_d1_v[3:0]});
+    reg  signed [17:0] fc3_e162_d1;
+    reg  signed [17:0] fc3_e164_d1;
+    wire signed [18:0] fc3_n4_s14 = $signed({fc3_e162_d1[17], fc3_e162_d1}) + $signed({fc3_e164_d1[17], fc3_e164_d1});
+    reg  [21:0] fc3_e174_d1;
+    wire signed [21:0] fc3_e174_d1_v = $signed(fc3_e174_d1);
+    reg  signed [17:0] fc3_e183_d1;
+    reg  [21:0] fc3_e198_d1;
+    wire signed [21:0] fc3_e198_d1_v = $signed(fc3_e198_d1);
+    wire signed [17:0] fc3_n4_s16_xh = $signed(fc3_e198_d1_v[21:4]);
+    wire signed [22:0] fc3_n4_s16 = $signed({($signed({fc3_n4_s16_xh[17], fc3_n4_s16_xh}) + $signed({fc3_e187_d1[17], fc3_e187_d1})), fc3_e198_d1_v[3:0]});
+    wire signed [16:0] fc3_n4_s17_xh = $signed(fc3_e392_d1_v[24:8]);
+    wire signed [26:0] fc3_n4_s17 = $signed({($signed({{2{fc3_n4_s17_xh[16]}}, fc3_n4_s17_xh}) - $signed({fc3_e382_d1[17], fc3_e382_d1})), fc3_e392_d1_v[7:0]});
+    reg  [19:0] fc3_n4_s7_d1;
+    wire signed [19:0] fc3_n4_s7_d1_v = $signed(fc3_n4_s7_d1);
+    reg  [21:0] fc3_n4_s9_d1;
+    wire signed [17:0] fc3_n4_s18_xh = $signed(fc3_n4_s7_d1_v[19:2]);
+    wire signed [23:0] fc3_n4_s18 = $signed({($signed({{4{fc3_n4_s18_xh[17]}}, fc3_n4_s18_xh}) - $signed(fc3_n4_s9_d1)), fc3_n4_s7_d1_v[1:0]});
+    reg  [21:0] fc3_e154_d1;
+    wire signed [21:0] fc3_e154_d1_v = $signed(fc3_e154_d1);
+    wire signed [19:0] fc3_n4_s19_xh = $signed(fc3_e154_d1_v[21:2]);
+    wire signed [22:0] fc3_n4_s19 = $signed({($signed({fc3_n4_s19_xh[19], fc3_n4_s19_xh}) + $signed({{2{fc3_e147_d1[18]}}, fc3_e147_d1})), fc3_e154_d1_v[1:0]});
+    reg  signed [18:0] fc3_e288_d1;
+    reg  signed [18:0] fc3_e172_d1;
+    wire signed [16:0] fc3_n4_s20_xh = $signed(fc3_e288_d1[18:2]);
+    wire signed [20:0] fc3_n4_s20 = $signed({($signed({{2{fc3_n4_s20_xh[16]}}, fc3_n4_s20_xh}) + fc3_e172_d1), fc3_e288_d1[1:0]});
+    reg  signed [18:0] fc3_e298_d1;
+    reg  [19:0] fc3_e306_d1;
+    wire signed [19:0] fc3_e306_d1_v = $signed(fc3_e306_d1);
+    wire signed [20:0] fc3_n4_s21 = $signed({{2{fc3_e298_d1[18]}}, fc3_e298_d1}) + $signed({fc3_e306_d1_v[19], fc3_e306_d1_v});
+    reg  [23:0] fc3_n4_s5_d1;
+    wire signed [23:0] fc3_n4_s5_d1_v = $signed(fc3_n4_s5_d1);
+    wire signed [20:0] fc3_n4_s22_xh = $signed(fc3_n4_s5_d1_v[23:3]);
+    wire signed [25:0] fc3_n4_s22 = $signed({($signed({{2{fc3_n4_s22_xh[20]}}, fc3_n4_s22_xh}) + $signed({fc3_n4_s13[21], fc3_n4_s13})), fc3_n4_s5_d1_v[2:0]});
+    wire signed [24:0] fc3_n4_s23 = fc3_n4_s10 - $signed({{6{fc3_n4_s14[18]}}, fc3_n4_s14});
+    wire signed [16:0] fc3_n4_s24_xh = $signed(fc3_n4_s20[20:4]);
+    wire signed [26:0] fc3_n4_s24 = $signed({($signed({{6{fc3_n4_s24_xh[16]}}, fc3_n4_s24_xh}) + fc3_n4_s16), fc3_n4_s20[3:0]});
+    wire signed [26:0] fc3_n4_s25 = $signed({{8{fc3_e256[18]}}, fc3_e256}) - fc3_n4_s17;
+    wire signed [18:0] fc3_n4_s26_xh = $signed(fc3_n4_s12[22:4]);
+    wire signed [23:0] fc3_n4_s26 = $signed({($signed({fc3_n4_s26_xh[18], fc3_n4_s26_xh}) - fc3_e340), fc3_n4_s12[3:0]});
+    wire signed [22:0] fc3_n4_s27 = $signed({($signed(fc3_n4_s19[22:1]) + $signed({fc3_n4_s11[20], fc3_n4_s11})), fc3_n4_s19[0]});
+    wire signed [15:0] fc3_n4_s28_xh = $signed(fc3_n4_s21[20:5]);
+    wire signed [25:0] fc3_n4_s28 = $signed({($signed({{5{fc3_n4_s28_xh[15]}}, fc3_n4_s28_xh}) + fc3_e246), fc3_n4_s21[4:0]});
+    wire signed [20:0] fc3_n4_s29_xh = $signed(fc3_n4_s18[23:3]);
+    wire signed [21:0] fc3_n4_s29_hi = $signed({fc3_n4_s29_xh[20], fc3_n4_s29_xh}) - (fc3_e174_d1_v - $signed({{4{fc3_e183_d1[17]}}, fc3_e183_d1}));
+    wire signed [24:0] fc3_n4_s29 = $signed({fc3_n4_s29_hi, fc3_n4_s18[2:0]});
+    wire signed [22:0] fc3_n4_s30_xh = $signed(fc3_n4_s26[23:1]);
+    wire signed [26:0] fc3_n4_s30 = $signed({($signed({{3{fc3_n4_s30_xh[22]}}, fc3_n4_s30_xh}) - fc3_n4_s22), fc3_n4_s26[0]});
+    wire signed [26:0] fc3_n4_s31 = fc3_n4_s24 - $signed({fc3_n4_s28[25], fc3_n4_s28});
+    wire signed [23:0] fc3_n4_s32_xh = $signed(fc3_n4_s23[24:1]);
+    wire signed [25:0] fc3_n4_s32 = $signed({($signed({fc3_n4_s32_xh[23], fc3_n4_s32_xh}) - $signed({{2{fc3_n4_s27[22]}}, fc3_n4_s27})), fc3_n4_s23[0]});
+    wire signed [26:0] fc3_n4_s33 = $signed({($signed(fc3_n4_s25[26:1]) + $signed({fc3_n4_s29[24], fc3_n4_s29})), fc3_n4_s25[0]});
+    reg  signed [27:0] fc3_n4_s34_d1;
+    reg  signed [27:0] fc3_n4_s35_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n4_acc = (fc3_n4_t4_0_d1 + 29'sh1ffbd400);
+    wire signed [28:0] fc3_n4_acc = (-($signed({fc3_n4_s34_d1[27], fc3_n4_s34_d1}) + $signed({fc3_n4_s35_d1[27], fc3_n4_s35_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n4_y_fl = $signed(fc3_n4_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p1 = fc3_in_1 * 8'sd126; // weight 0.123046875
-    wire signed [23:0] fc3_n5_p2 = fc3_in_2 * 9'sh169; // weight -0.1474609375
-    wire signed [23:0] fc3_n5_p3 = fc3_in_3 * 9'sd200; // weight 0.1953125
-    wire signed [21:0] fc3_n5_p4 = fc3_in_4 * 7'sh41; // weight -0.0615234375
-    wire signed [22:0] fc3_n5_p5 = fc3_in_5 * 8'sd73; // weight 0.0712890625
-    wire signed [22:0] fc3_n5_p6 = fc3_in_6 * 8'sd88; // weight 0.0859375
-    wire signed [21:0] fc3_n5_p7 = fc3_in_7 * 7'sd59; // weight 0.0576171875
-    wire signed [23:0] fc3_n5_p8 = fc3_in_8 * 9'sh105; // weight -0.2451171875
-    wire signed [20:0] fc3_n5_p9 = fc3_in_9 * 6'sh25; // weight -0.0263671875
-    wire signed [18:0] fc3_n5_p11 = fc3_in_11 * 4'sd5; // weight 0.0048828125
-    wire signed [23:0] fc3_n5_p12 = fc3_in_12 * 9'sh115; // weight -0.2294921875
-    wire signed [23:0] fc3_n5_p13 = fc3_in_13 * 9'sh113; // weight -0.2314453125
-    wire signed [23:0] fc3_n5_p14 = fc3_in_14 * 9'sh118; // weight -0.2265625
-    wire signed [23:0] fc3_n5_p15 = fc3_in_15 * 9'sh11d; // weight -0.2216796875
-    wire signed [23:0] fc3_n5_p16 = fc3_in_16 * 9'sd230; // weight 0.224609375
-    wire signed [22:0] fc3_n5_p17 = fc3_in_17 * 8'sh82; // weight -0.123046875
-    wire signed [22:0] fc3_n5_p19 = fc3_in_19 * 8'sd90; // weight 0.087890625
-    wire signed [21:0] fc3_n5_p20 = fc3_in_20 * 7'sd33; // weight 0.0322265625
-    wire signed [17:0] fc3_n5_p23 = fc3_in_23 * 3'sh5; // weight -0.0029296875
-    wire signed [24:0] fc3_n5_p24 = fc3_in_24 * 10'sd341; // weight 0.3330078125
-    wire signed [24:0] fc3_n5_p25 = fc3_in_25 * 10'sh2c5; // weight -0.3076171875
-    wire signed [24:0] fc3_n5_p26 = fc3_in_26 * 10'sd327; // weight 0.3193359375
-    wire signed [23:0] fc3_n5_p27 = fc3_in_27 * 9'sd245; // weight 0.2392578125
-    wire signed [23:0] fc3_n5_p28 = fc3_in_28 * 9'sh12d; // weight -0.2060546875
-    wire signed [21:0] fc3_n5_p29 = fc3_in_29 * 7'sh46; // weight -0.056640625
-    wire signed [22:0] fc3_n5_p31 = fc3_in_31 * 8'shb0; // weight -0.078125
-    wire signed [24:0] fc3_n5_t0_4_b = $signed({{4{fc3_n5_p9[20]}}, fc3_n5_p9});
-    reg  signed [24:0] fc3_n5_t1_0_a_d1;
-    reg  signed [24:0] fc3_n5_t1_0_b_d1;
-    wire signed [25:0] fc3_n5_t1_0 = $signed({fc3_n5_t1_0_a_d1[24], fc3_n5_t1_0_a_d1}) + $signed({fc3_n5_t1_0_b_d1[24], fc3_n5_t1_0_b_d1});
-    reg  signed [23:0] fc3_n5_t1_1_a_d1;
-    reg  signed [23:0] fc3_n5_t1_1_b_d1;
-    wire signed [24:0] fc3_n5_t1_1 = $signed({fc3_n5_t1_1_a_d1[23], fc3_n5_t1_1_a_d1}) + $signed({fc3_n5_t1_1_b_d1[23], fc3_n5_t1_1_b_d1});
-    reg  signed [24:0] fc3_n5_t0_4_d1;
-    reg  signed [20:0] fc3_n5_t1_2_b_d1;
-    wire signed [24:0] fc3_n5_t1_2 = fc3_n5_t0_4_d1 + $signed({{4{fc3_n5_t1_2_b_d1[20]}}, fc3_n5_t1_2_b_d1});
-    reg  signed [24:0] fc3_n5_t1_3_a_d1;
-    reg  signed [24:0] fc3_n5_t1_3_b_d1;
-    wire signed [25:0] fc3_n5_t1_3 = $signed({fc3_n5_t1_3_a_d1[24], fc3_n5_t1_3_a_d1}) + $signed({fc3_n5_t1_3_b_d1[24], fc3_n5_t1_3_b_d1});
-    reg  signed [24:0] fc3_n5_t1_4_a_d1;
-    reg  signed [24:0] fc3_n5_t1_4_b_d1;
-    wire signed [25:0] fc3_n5_t1_4 = $signed({fc3_n5_t1_4_a_d1[24], fc3_n5_t1_4_a_d1}) + $signed({fc3_n5_t1_4_b_d1[24], fc3_n5_t1_4_b_d1});
-    reg  signed [23:0] fc3_n5_t1_5_a_d1;
-    reg  signed [23:0] fc3_n5_t1_5_b_d1;
-    wire signed [24:0] fc3_n5_t1_5 = $signed({fc3_n5_t1_5_a_d1[23], fc3_n5_t1_5_a_d1}) + $signed({fc3_n5_t1_5_b_d1[23], fc3_n5_t1_5_b_d1});
-    reg  signed [25:0] fc3_n5_t1_6_a_d1;
-    reg  signed [25:0] fc3_n5_t1_6_b_d1;
-    wire signed [26:0] fc3_n5_t1_6 = $signed({fc3_n5_t1_6_a_d1[25], fc3_n5_t1_6_a_d1}) + $signed({fc3_n5_t1_6_b_d1[25], fc3_n5_t1_6_b_d1});
-    reg  signed [24:0] fc3_n5_t1_7_a_d1;
-    reg  signed [25:0] fc3_n5_t1_7_b_d1;
-    wire signed [26:0] fc3_n5_t1_7 = $signed({{2{fc3_n5_t1_7_a_d1[24]}}, fc3_n5_t1_7_a_d1}) + $signed({fc3_n5_t1_7_b_d1[25], fc3_n5_t1_7_b_d1});
-    wire signed [26:0] fc3_n5_t2_0 = $signed({fc3_n5_t1_0[25], fc3_n5_t1_0}) + $signed({{2{fc3_n5_t1_1[24]}}, fc3_n5_t1_1});
-    wire signed [26:0] fc3_n5_t2_1 = $signed({{2{fc3_n5_t1_2[24]}}, fc3_n5_t1_2}) + $signed({fc3_n5_t1_3[25], fc3_n5_t1_3});
-    wire signed [26:0] fc3_n5_t2_2 = $signed({fc3_n5_t1_4[25], fc3_n5_t1_4}) + $signed({{2{fc3_n5_t1_5[24]}}, fc3_n5_t1_5});
-    wire signed [27:0] fc3_n5_t3_0 = $signed({fc3_n5_t2_0[26], fc3_n5_t2_0}) + $signed({fc3_n5_t2_1[26], fc3_n5_t2_1});
-    wire signed [27:0] fc3_n5_t3_1 = $signed({fc3_n5_t2_2[26], fc3_n5_t2_2}) + ($signed({fc3_n5_t1_6[26], fc3_n5_t1_6}) + $signed({fc3_n5_t1_7[26], fc3_n5_t1_7}));
-    reg  signed [28:0] fc3_n5_t4_0_d1;
+    wire signed [9:0] fc3_n5_s0_xh = $signed(fc3_in_12[15:6]);
+    wire signed [16:0] fc3_n5_s0 = $signed({($signed({fc3_n5_s0_xh[9], fc3_n5_s0_xh}) - 11'sd467), fc3_in_12[5:0]});
+    wire signed [7:0] fc3_n5_s1_xh = $signed(fc3_in_15[15:8]);
+    wire [24:0] fc3_n5_s1_u = {($signed({{9{fc3_n5_s1_xh[7]}}, fc3_n5_s1_xh}) + $signed({fc3_in_24[15], fc3_in_24})), fc3_in_15[7:0]};
+    wire signed [14:0] fc3_n5_s2_xh = $signed(fc3_n5_s0[16:2]);
+    wire [18:0] fc3_n5_s2_u = {($signed({{2{fc3_n5_s2_xh[14]}}, fc3_n5_s2_xh}) + $signed({fc3_in_26[15], fc3_in_26})), fc3_n5_s0[1:0]};
+    wire [19:0] fc3_n5_s3_u = {($signed({{2{fc3_e293_xh[16]}}, fc3_e293_xh}) - $signed({fc3_e9[17], fc3_e9})), fc3_e4[0]};
+    reg  [24:0] fc3_n5_s1_d1;
+    reg  signed [16:0] fc3_e5_d1;
+    wire signed [14:0] fc3_n5_s5_xh = $signed(fc3_e34[17:3]);
+    wire [20:0] fc3_n5_s5_u = {($signed({{3{fc3_n5_s5_xh[14]}}, fc3_n5_s5_xh}) + fc3_e59), fc3_e34[2:0]};
+    wire signed [12:0] fc3_n5_s7_xh = $signed(fc3_e139[18:6]);
+    wire [23:0] fc3_n5_s7_u = {($signed({{5{fc3_n5_s7_xh[12]}}, fc3_n5_s7_xh}) + fc3_e102), fc3_e139[5:0]};
+    reg  [18:0] fc3_n5_s2_d1;
+    wire signed [18:0] fc3_n5_s2_d1_v = $signed(fc3_n5_s2_d1);
+    reg  signed [16:0] fc3_e211_d1;
+    wire signed [14:0] fc3_n5_s8_xh = $signed(fc3_n5_s2_d1_v[18:4]);
+    wire signed [21:0] fc3_n5_s8 = $signed({($signed({{3{fc3_n5_s8_xh[14]}}, fc3_n5_s8_xh}) - $signed({fc3_e211_d1[16], fc3_e211_d1})), fc3_n5_s2_d1_v[3:0]});
+    wire signed [14:0] fc3_n5_s9_xh = $signed(fc3_e77_d1_v[18:4]);
+    wire signed [22:0] fc3_n5_s9 = $signed({($signed({{4{fc3_n5_s9_xh[14]}}, fc3_n5_s9_xh}) + $signed({fc3_e91_d1[17], fc3_e91_d1})), fc3_e77_d1_v[3:0]});
+    reg  [18:0] fc3_e216_d1;
+    wire signed [18:0] fc3_e216_d1_v = $signed(fc3_e216_d1);
+    wire signed [19:0] fc3_n5_s10 = $signed({fc3_e216_d1_v[18], fc3_e216_d1_v}) - $signed({fc3_e283_d1_v[18], fc3_e283_d1_v});
+    reg  [19:0] fc3_n5_s3_d1;
+    wire signed [19:0] fc3_n5_s3_d1_v = $signed(fc3_n5_s3_d1);
+    reg  [20:0] fc3_n5_s5_d1;
+    wire signed [17:0] fc3_n5_s11_xh = $signed(fc3_n5_s3_d1_v[19:2]);
+    wire signed [22:0] fc3_n5_s11 = $signed({($signed({{3{fc3_n5_s11_xh[17]}}, fc3_n5_s11_xh}) + $signed(fc3_n5_s5_d1)), fc3_n5_s3_d1_v[1:0]});
+    reg  [23:0] fc3_n5_s7_d1;
+    wire signed [23:0] fc3_n5_s12 = $signed(fc3_n5_s7_d1) + $signed({{6{fc3_e121_d1[17]}}, fc3_e121_d1});
+    wire signed [13:0] fc3_n5_s13_xh = $signed(fc3_e200_d1_v[18:5]);
+    wire signed [23:0] fc3_n5_s13 = $signed({($signed({{5{fc3_n5_s13_xh[13]}}, fc3_n5_s13_xh}) + $signed(fc3_e189_d1)), fc3_e200_d1_v[4:0]});
+    reg  [23:0] fc3_e327_d1;
+    wire signed [23:0] fc3_e327_d1_v = $signed(fc3_e327_d1);
+    wire signed [23:0] fc3_n5_s14 = $signed({($signed(fc3_e327_d1_v[23:1]) - $signed({{4{fc3_e381_d1_v[18]}}, fc3_e381_d1_v})), fc3_e327_d1_v[0]});
+    reg  signed [18:0] fc3_e171_d1;
+    wire signed [17:0] fc3_n5_s15_xh = $signed(fc3_e110_d1_v[19:2]);
+    wire signed [20:0] fc3_n5_s15 = $signed({($signed({fc3_n5_s15_xh[17], fc3_n5_s15_xh}) + fc3_e171_d1), fc3_e110_d1_v[1:0]});
+    wire signed [17:0] fc3_n5_s16_xh = $signed(fc3_e145_d1[19:2]);
+    wire signed [21:0] fc3_n5_s16 = $signed({($signed({{2{fc3_n5_s16_xh[17]}}, fc3_n5_s16_xh}) + fc3_e306_d1_v), fc3_e145_d1[1:0]});
+    reg  signed [20:0] fc3_n5_s6_d1;
+    wire signed [16:0] fc3_n5_s17_xh = $signed(fc3_n5_s6_d1[20:4]);
+    wire signed [23:0] fc3_n5_s17 = $signed({($signed({{3{fc3_n5_s17_xh[16]}}, fc3_n5_s17_xh}) - fc3_e444), fc3_n5_s6_d1[3:0]});
+    wire signed [21:0] fc3_n5_s18_xh = $signed(fc3_e373[23:2]);
+    wire signed [24:0] fc3_n5_s18 = $signed({($signed({fc3_n5_s18_xh[21], fc3_n5_s18_xh}) - $signed({fc3_n5_s8[21], fc3_n5_s8})), fc3_e373[1:0]});
+    wire signed [20:0] fc3_n5_s19_xh = $signed(fc3_n5_s9[22:2]);
+    wire signed [23:0] fc3_n5_s19 = $signed({($signed({fc3_n5_s19_xh[20], fc3_n5_s19_xh}) + $signed({fc3_n5_s15[20], fc3_n5_s15})), fc3_n5_s9[1:0]});
+    wire signed [16:0] fc3_n5_s20_xh = $signed(fc3_e368[18:2]);
+    wire signed [25:0] fc3_n5_s20 = $signed({($signed({{7{fc3_n5_s20_xh[16]}}, fc3_n5_s20_xh}) - fc3_n5_s13), fc3_e368[1:0]});
+    wire signed [17:0] fc3_n5_s21_xh = $signed(fc3_e390[18:1]);
+    wire signed [21:0] fc3_n5_s21 = $signed({($signed({{3{fc3_n5_s21_xh[17]}}, fc3_n5_s21_xh}) - fc3_e374), fc3_e390[0]});
+    wire signed [14:0] fc3_n5_s22_xh = $signed(fc3_n5_s10[19:5]);
+    wire signed [26:0] fc3_n5_s22 = $signed({($signed({{7{fc3_n5_s22_xh[14]}}, fc3_n5_s22_xh}) - fc3_n5_s16), fc3_n5_s10[4:0]});
+    wire signed [21:0] fc3_n5_s23_xh = $signed(fc3_n5_s11[22:1]);
+    wire signed [23:0] fc3_n5_s23 = $signed({($signed({fc3_n5_s23_xh[21], fc3_n5_s23_xh}) - $signed({{2{fc3_e232[20]}}, fc3_e232})), fc3_n5_s11[0]});
+    wire signed [24:0] fc3_n5_s24 = $signed({fc3_n5_s12[23], fc3_n5_s12}) + $signed({fc3_n5_s14[23], fc3_n5_s14});
+    wire signed [24:0] fc3_n5_s25 = ($signed(fc3_n5_s1_d1) + $signed({{8{fc3_e5_d1[16]}}, fc3_e5_d1})) + $signed({fc3_n5_s17[23], fc3_n5_s17});
+    wire signed [21:0] fc3_n5_s26_xh = $signed(fc3_n5_s18[24:3]);
+    wire signed [25:0] fc3_n5_s26 = $signed({($signed({fc3_n5_s26_xh[21], fc3_n5_s26_xh}) - $signed({fc3_n5_s21[21], fc3_n5_s21})), fc3_n5_s18[2:0]});
+    wire signed [25:0] fc3_n5_s27_xh = $signed(fc3_n5_s22[26:1]);
+    wire signed [27:0] fc3_n5_s27 = $signed({($signed({fc3_n5_s27_xh[25], fc3_n5_s27_xh}) - $signed({{3{fc3_n5_s19[23]}}, fc3_n5_s19})), fc3_n5_s22[0]});
+    wire signed [25:0] fc3_n5_s28 = $signed({($signed(fc3_n5_s20[25:1]) - $signed({fc3_n5_s23[23], fc3_n5_s23})), fc3_n5_s20[0]});
+    wire signed [20:0] fc3_n5_s30_xh = $signed(fc3_e244[22:2]);
+    wire [27:0] fc3_n5_s30_u = {($signed({{5{fc3_n5_s30_xh[20]}}, fc3_n5_s30_xh}) - fc3_n5_s26), fc3_e244[1:0]};
+    reg  [27:0] fc3_n5_s30_d1;
+    reg  signed [25:0] fc3_n5_s29_d1;
+    wire signed [27:0] fc3_n5_s32 = $signed(fc3_n5_s30_d1) + $signed({{2{fc3_n5_s29_d1[25]}}, fc3_n5_s29_d1});
+    reg  signed [27:0] fc3_n5_s31_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n5_acc = (fc3_n5_t4_0_d1 + 29'sh1ff8b400);
+    wire signed [28:0] fc3_n5_acc = ($signed({fc3_n5_s32[27], fc3_n5_s32}) + $signed({fc3_n5_s31_d1[27], fc3_n5_s31_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n5_y_fl = $signed(fc3_n5_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p1 = fc3_in_1 * 8'sh82; // weight -0.123046875
-    wire signed [21:0] fc3_n6_p2 = fc3_in_2 * 7'sd44; // weight 0.04296875
-    wire signed [21:0] fc3_n6_p3 = fc3_in_3 * 7'sh53; // weight -0.0439453125
-    wire signed [18:0] fc3_n6_p5 = fc3_in_5 * 4'sh9; // weight -0.0068359375
-    wire signed [23:0] fc3_n6_p6 = fc3_in_6 * 9'sh12f; // weight -0.2041015625
-    wire signed [23:0] fc3_n6_p7 = fc3_in_7 * 9'sh167; // weight -0.1494140625
-    wire signed [23:0] fc3_n6_p8 = fc3_in_8 * 9'sh16c; // weight -0.14453125
-    wire signed [23:0] fc3_n6_p9 = fc3_in_9 * 9'sd199; // weight 0.1943359375
-    wire signed [23:0] fc3_n6_p10 = fc3_in_10 * 9'sd167; // weight 0.1630859375
-    wire signed [23:0] fc3_n6_p11 = fc3_in_11 * 9'sd241; // weight 0.2353515625
-    wire signed [23:0] fc3_n6_p12 = fc3_in_12 * 9'sh113; // weight -0.2314453125
-    wire signed [21:0] fc3_n6_p13 = fc3_in_13 * 7'sd46; // weight 0.044921875
-    wire signed [23:0] fc3_n6_p14 = fc3_in_14 * 9'sh127; // weight -0.2119140625
-    wire signed [23:0] fc3_n6_p15 = fc3_in_15 * 9'sh178; // weight -0.1328125
-    wire signed [23:0] fc3_n6_p16 = fc3_in_16 * 9'sd176; // weight 0.171875
-    wire signed [23:0] fc3_n6_p17 = fc3_in_17 * 9'sh12f; // weight -0.2041015625
-    wire signed [21:0] fc3_n6_p19 = fc3_in_19 * 7'sh41; // weight -0.0615234375
-    wire signed [23:0] fc3_n6_p21 = fc3_in_21 * 9'sd162; // weight 0.158203125
-    wire signed [20:0] fc3_n6_p22 = fc3_in_22 * 6'sh2d; // weight -0.0185546875
-    wire signed [22:0] fc3_n6_p23 = fc3_in_23 * 8'sh8d; // weight -0.1123046875
-    wire signed [21:0] fc3_n6_p25 = fc3_in_25 * 7'sh46; // weight -0.056640625
-    wire signed [19:0] fc3_n6_p26 = fc3_in_26 * 5'sh11; // weight -0.0146484375
-    wire signed [23:0] fc3_n6_p28 = fc3_in_28 * 9'sh12c; // weight -0.20703125
-    wire signed [23:0] fc3_n6_p29 = fc3_in_29 * 9'sh10f; // weight -0.2353515625
-    wire signed [22:0] fc3_n6_t0_1_a = $signed({fc3_n6_p2[21], fc3_n6_p2});
-    reg  signed [25:0] fc3_n6_t0_0_d1;
-    reg  signed [22:0] fc3_n6_t1_0_b_d1;
-    wire signed [25:0] fc3_n6_t1_0 = fc3_n6_t0_0_d1 + $signed({{3{fc3_n6_t1_0_b_d1[22]}}, fc3_n6_t1_0_b_d1});
-    reg  signed [23:0] fc3_n6_t1_1_a_d1;
-    reg  signed [24:0] fc3_n6_t1_1_b_d1;
-    wire signed [25:0] fc3_n6_t1_1 = $signed({{2{fc3_n6_t1_1_a_d1[23]}}, fc3_n6_t1_1_a_d1}) + $signed({fc3_n6_t1_1_b_d1[24], fc3_n6_t1_1_b_d1});
-    reg  signed [24:0] fc3_n6_t1_2_a_d1;
-    reg  signed [24:0] fc3_n6_t1_2_b_d1;
-    wire signed [25:0] fc3_n6_t1_2 = $signed({fc3_n6_t1_2_a_d1[24], fc3_n6_t1_2_a_d1}) + $signed({fc3_n6_t1_2_b_d1[24], fc3_n6_t1_2_b_d1});
-    reg  signed [24:0] fc3_n6_t1_3_a_d1;
-    reg  signed [24:0] fc3_n6_t1_3_b_d1;
-    wire signed [25:0] fc3_n6_t1_3 = $signed({fc3_n6_t1_3_a_d1[24], fc3_n6_t1_3_a_d1}) + $signed({fc3_n6_t1_3_b_d1[24], fc3_n6_t1_3_b_d1});
-    reg  signed [24:0] fc3_n6_t1_4_a_d1;
-    reg  signed [23:0] fc3_n6_t1_4_b_d1;
-    wire signed [25:0] fc3_n6_t1_4 = $signed({fc3_n6_t1_4_a_d1[24], fc3_n6_t1_4_a_d1}) + $signed({{2{fc3_n6_t1_4_b_d1[23]}}, fc3_n6_t1_4_b_d1});
-    reg  signed [24:0] fc3_n6_t1_5_a_d1;
-    reg  signed [23:0] fc3_n6_t1_5_b_d1;
-    wire signed [25:0] fc3_n6_t1_5 = $signed({fc3_n6_t1_5_a_d1[24], fc3_n6_t1_5_a_d1}) + $signed({{2{fc3_n6_t1_5_b_d1[23]}}, fc3_n6_t1_5_b_d1});
-    reg  signed [23:0] fc3_n6_t1_6_a_d1;
-    reg  signed [24:0] fc3_n6_t0_13_d1;
-    wire signed [24:0] fc3_n6_t1_6 = $signed({fc3_n6_t1_6_a_d1[23], fc3_n6_t1_6_a_d1}) + fc3_n6_t0_13_d1;
-    reg  signed [24:0] fc3_n6_t1_7_a_d1;
-    reg  signed [24:0] fc3_n6_t1_7_b_d1;
-    wire signed [25:0] fc3_n6_t1_7 = $signed({fc3_n6_t1_7_a_d1[24], fc3_n6_t1_7_a_d1}) + $signed({fc3_n6_t1_7_b_d1[24], fc3_n6_t1_7_b_d1});
-    wire signed [26:0] fc3_n6_t2_0 = $signed({fc3_n6_t1_0[25], fc3_n6_t1_0}) + $signed({fc3_n6_t1_1[25], fc3_n6_t1_1});
-    wire signed [26:0] fc3_n6_t2_1 = $signed({fc3_n6_t1_2[25], fc3_n6_t1_2}) + $signed({fc3_n6_t1_3[25], fc3_n6_t1_3});
-    wire signed [26:0] fc3_n6_t2_2 = $signed({fc3_n6_t1_4[25], fc3_n6_t1_4}) + $signed({fc3_n6_t1_5[25], fc3_n6_t1_5});
-    wire signed [26:0] fc3_n6_t2_3 = $signed({{2{fc3_n6_t1_6[24]}}, fc3_n6_t1_6}) + $signed({fc3_n6_t1_7[25], fc3_n6_t1_7});
-    wire signed [27:0] fc3_n6_t3_0 = $signed({fc3_n6_t2_0[26], fc3_n6_t2_0}) + $signed({fc3_n6_t2_1[26], fc3_n6_t2_1});
-    wire signed [27:0] fc3_n6_t3_1 = $signed({fc3_n6_t2_2[26], fc3_n6_t2_2}) + $signed({fc3_n6_t2_3[26], fc3_n6_t2_3});
+    wire signed [16:0] fc3_n6_s0 = $signed({($signed({fc3_e379_xh[14], fc3_e379_xh}) - 16'sd85), fc3_in_0[0]});
+    wire signed [18:0] fc3_n6_s1 = $signed({($signed({{3{fc3_e18_xh[13]}}, fc3_e18_xh}) + $signed({fc3_in_18[15], fc3_in_18})), fc3_in_4[1:0]});
+    wire signed [9:0] fc3_n6_s2_xh = $signed(fc3_in_23[15:6]);
+    wire signed [22:0] fc3_n6_s2 = $signed({($signed({{7{fc3_n6_s2_xh[9]}}, fc3_n6_s2_xh}) + $signed({fc3_in_28[15], fc3_in_28})), fc3_in_23[5:0]});
+    wire signed [10:0] fc3_n6_s3_xh = $signed(fc3_in_29[15:5]);
+    wire [21:0] fc3_n6_s3_u = {($signed({{6{fc3_n6_s3_xh[10]}}, fc3_n6_s3_xh}) - fc3_n6_s0), fc3_in_29[4:0]};
+    wire [20:0] fc3_n6_s4_u = {($signed({{3{fc3_e131_xh[14]}}, fc3_e131_xh}) - fc3_e49), fc3_e21[2:0]};
+    wire [22:0] fc3_n6_s5_u = {($signed(fc3_n6_s2[22:3]) - $signed({fc3_n6_s1[18], fc3_n6_s1})), fc3_n6_s2[2:0]};
+    wire signed [15:0] fc3_n6_s6_xh = $signed(fc3_e27[17:2]);
+    wire [19:0] fc3_n6_s6_u = {($signed({{2{fc3_n6_s6_xh[15]}}, fc3_n6_s6_xh}) - $signed({fc3_e6[16], fc3_e6})), fc3_e27[1:0]};
+    wire signed [17:0] fc3_n6_s7_xh = $signed(fc3_e82[23:6]);
+    wire [24:0] fc3_n6_s7_u = {($signed({fc3_n6_s7_xh[17], fc3_n6_s7_xh}) - $signed({fc3_e52[17], fc3_e52})), fc3_e82[5:0]};
+    wire signed [15:0] fc3_n6_s8_xh = $signed(fc3_e133[18:3]);
+    wire [20:0] fc3_n6_s8_u = {($signed({{2{fc3_n6_s8_xh[15]}}, fc3_n6_s8_xh}) + fc3_e104), fc3_e133[2:0]};
+    wire signed [14:0] fc3_n6_s9_xh = $signed(fc3_e209[18:4]);
+    wire [21:0] fc3_n6_s9_u = {($signed({{3{fc3_n6_s9_xh[14]}}, fc3_n6_s9_xh}) + $signed({fc3_e204[16], fc3_e204})), fc3_e209[3:0]};
+    reg  [20:0] fc3_e428_d1;
+    wire signed [20:0] fc3_e428_d1_v = $signed(fc3_e428_d1);
+    reg  [21:0] fc3_n6_s3_d1;
+    wire signed [16:0] fc3_n6_s10_xh = $signed(fc3_e428_d1_v[20:4]);
+    wire signed [25:0] fc3_n6_s10 = $signed({($signed({{5{fc3_n6_s10_xh[16]}}, fc3_n6_s10_xh}) - $signed(fc3_n6_s3_d1)), fc3_e428_d1_v[3:0]});
+    reg  [20:0] fc3_n6_s4_d1;
+    wire signed [20:0] fc3_n6_s4_d1_v = $signed(fc3_n6_s4_d1);
+    wire signed [16:0] fc3_n6_s11_xh = $signed(fc3_n6_s4_d1_v[20:4]);
+    wire signed [22:0] fc3_n6_s11 = $signed({($signed({{2{fc3_n6_s11_xh[16]}}, fc3_n6_s11_xh}) - $signed({fc3_e278_d1[17], fc3_e278_d1})), fc3_n6_s4_d1_v[3:0]});
+    reg  [19:0] fc3_n6_s6_d1;
+    wire signed [19:0] fc3_n6_s6_d1_v = $signed(fc3_n6_s6_d1);
+    wire signed [24:0] fc3_n6_s12 = $signed({($signed(fc3_e220_d1_v[24:4]) - $signed({fc3_n6_s6_d1_v[19], fc3_n6_s6_d1_v})), fc3_e220_d1_v[3:0]});
+    reg  [20:0] fc3_n6_s8_d1;
+    wire signed [20:0] fc3_n6_s8_d1_v = $signed(fc3_n6_s8_d1);
+    wire signed [21:0] fc3_n6_s13 = $signed({{3{fc3_e97_d1_v[18]}}, fc3_e97_d1_v}) + $signed({fc3_n6_s8_d1_v[20], fc3_n6_s8_d1_v});
+    wire signed [13:0] fc3_n6_s14_xh = $signed(fc3_e162_d1[17:4]);
+    wire signed [23:0] fc3_n6_s14 = $signed({($signed({{6{fc3_n6_s14_xh[13]}}, fc3_n6_s14_xh}) + fc3_e169_d1_v), fc3_e162_d1[3:0]});
+    wire signed [12:0] fc3_n6_s15_xh = $signed(fc3_e178_d1_v[20:8]);
+    wire signed [25:0] fc3_n6_s15 = $signed({($signed({{5{fc3_n6_s15_xh[12]}}, fc3_n6_s15_xh}) + fc3_e183_d1), fc3_e178_d1_v[7:0]});
+    reg  [21:0] fc3_n6_s9_d1;
+    wire signed [25:0] fc3_n6_s16 = $signed({($signed({{4{fc3_n4_s16_xh[17]}}, fc3_n4_s16_xh}) - $signed(fc3_n6_s9_d1)), fc3_e198_d1_v[3:0]});
+    reg  [21:0] fc3_e409_d1;
+    wire signed [21:0] fc3_e409_d1_v = $signed(fc3_e409_d1);
+    reg  [18:0] fc3_e410_d1;
+    wire signed [18:0] fc3_e410_d1_v = $signed(fc3_e410_d1);
+    wire signed [14:0] fc3_n6_s17_xh = $signed(fc3_e409_d1_v[21:7]);
+    wire signed [25:0] fc3_n6_s17 = $signed({($signed({{4{fc3_n6_s17_xh[14]}}, fc3_n6_s17_xh}) - fc3_e410_d1_v), fc3_e409_d1_v[6:0]});
+    reg  [24:0] fc3_n6_s7_d1;
+    wire signed [24:0] fc3_n6_s7_d1_v = $signed(fc3_n6_s7_d1);
+    wire signed [24:0] fc3_n6_s18 = $signed({($signed(fc3_n6_s7_d1_v[24:3]) + $signed({{2{fc3_e153_d1_v[19]}}, fc3_e153_d1_v})), fc3_n6_s7_d1_v[2:0]});
+    reg  [19:0] fc3_e284_d1;
+    wire signed [19:0] fc3_e284_d1_v = $signed(fc3_e284_d1);
+    reg  [20:0] fc3_e302_d1;
+    wire signed [20:0] fc3_e302_d1_v = $signed(fc3_e302_d1);
+    wire signed [21:0] fc3_n6_s19 = $signed({{2{fc3_e284_d1_v[19]}}, fc3_e284_d1_v}) - $signed({fc3_e302_d1_v[20], fc3_e302_d1_v});
+    reg  signed [18:0] fc3_e371_d1;
+    reg  [22:0] fc3_n6_s5_d1;
+    wire signed [16:0] fc3_n6_s20_xh = $signed(fc3_e371_d1[18:2]);
+    wire signed [24:0] fc3_n6_s20 = $signed({($signed({{6{fc3_n6_s20_xh[16]}}, fc3_n6_s20_xh}) + $signed(fc3_n6_s5_d1)), fc3_e371_d1[1:0]});
+    wire signed [25:0] fc3_n6_s21 = $signed({($signed(fc3_n6_s15[25:2]) + $signed({{4{fc3_e444[19]}}, fc3_e444})), fc3_n6_s15[1:0]});
+    wire signed [25:0] fc3_n6_s22 = $signed({{2{fc3_e319[23]}}, fc3_e319}) - $signed({fc3_e337[24], fc3_e337});
+    wire signed [25:0] fc3_n6_s23 = $signed({{3{fc3_n6_s11[22]}}, fc3_n6_s11}) + fc3_n6_s17;
+    wire signed [17:0] fc3_n6_s24_xh = $signed(fc3_n6_s14[23:6]);
+    wire signed [25:0] fc3_n6_s24 = $signed({($signed({{2{fc3_n6_s24_xh[17]}}, fc3_n6_s24_xh}) + fc3_e266), fc3_n6_s14[5:0]});
+    wire signed [25:0] fc3_n6_s25 = fc3_n6_s10 - $signed({fc3_n6_s12[24], fc3_n6_s12});
+    wire signed [24:0] fc3_n6_s26 = $signed({($signed(fc3_n6_s18[24:1]) + $signed({{2{fc3_n6_s13[21]}}, fc3_n6_s13})), fc3_n6_s18[0]});
+    wire signed [25:0] fc3_n6_s27 = $signed({($signed(fc3_n6_s16[25:1]) - $signed({{3{fc3_n6_s19[21]}}, fc3_n6_s19})), fc3_n6_s16[0]});
+    wire signed [26:0] fc3_n6_s28 = $signed({{2{fc3_n6_s20[24]}}, fc3_n6_s20}) + $signed({fc3_n6_s24[25], fc3_n6_s24});
+    wire signed [26:0] fc3_n6_s29 = $signed({fc3_n6_s21[25], fc3_n6_s21}) + $signed({{2{fc3_e286[24]}}, fc3_e286});
+    wire signed [26:0] fc3_n6_s30 = $signed({fc3_n6_s23[25], fc3_n6_s23}) + $signed({fc3_n6_s22[25], fc3_n6_s22});
+    reg  signed [27:0] fc3_n6_s32_d1;
+    reg  signed [26:0] fc3_n6_s31_d1;
+    wire signed [27:0] fc3_n6_s34 = fc3_n6_s32_d1 + $signed({fc3_n6_s31_d1[26], fc3_n6_s31_d1});
+    reg  signed [27:0] fc3_n6_s33_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n6_acc = ($signed({fc3_n6_t3_0[27], fc3_n6_t3_0}) + $signed({fc3_n6_t3_1[27], fc3_n6_t3_1}));
+    wire signed [28:0] fc3_n6_acc = (-($signed({fc3_n6_s34[27], fc3_n6_s34}) + $signed({fc3_n6_s33_d1[27], fc3_n6_s33_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n6_y_fl = $signed(fc3_n6_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p0 = fc3_in_0 * 9'sd146; // weight 0.142578125
-    wire signed [22:0] fc3_n7_p2 = fc3_in_2 * 8'sd123; // weight 0.1201171875
-    wire signed [23:0] fc3_n7_p3 = fc3_in_3 * 9'sh16c; // weight -0.14453125
-    wire signed [23:0] fc3_n7_p4 = fc3_in_4 * 9'sh15d; // weight -0.1591796875
-    wire signed [23:0] fc3_n7_p5 = fc3_in_5 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc3_n7_p7 = fc3_in_7 * 9'sh17c; // weight -0.12890625
-    wire signed [23:0] fc3_n7_p8 = fc3_in_8 * 9'sh16f; // weight -0.1416015625
-    wire signed [22:0] fc3_n7_p9 = fc3_in_9 * 8'sd119; // weight 0.1162109375
-    wire signed [23:0] fc3_n7_p10 = fc3_in_10 * 9'sh13a; // weight -0.193359375
-    wire signed [22:0] fc3_n7_p11 = fc3_in_11 * 8'sh91; // weight -0.1083984375
-    wire signed [22:0] fc3_n7_p12 = fc3_in_12 * 8'sd118; // weight 0.115234375
-    wire signed [24:0] fc3_n7_p13 = fc3_in_13 * 10'sh2e5; // weight -0.2763671875
-    wire signed [23:0] fc3_n7_p14 = fc3_in_14 * 9'sh104; // weight -0.24609375
-    wire signed [23:0] fc3_n7_p15 = fc3_in_15 * 9'sh15a; // weight -0.162109375
-    wire signed [18:0] fc3_n7_p16 = fc3_in_16 * 4'shb; // weight -0.0048828125
-    wire signed [20:0] fc3_n7_p18 = fc3_in_18 * 6'sh28; // weight -0.0234375
-    wire signed [22:0] fc3_n7_p21 = fc3_in_21 * 8'sd100; // weight 0.09765625
-    wire signed [22:0] fc3_n7_p23 = fc3_in_23 * 8'shb0; // weight -0.078125
-    wire signed [20:0] fc3_n7_p24 = fc3_in_24 * 6'sh2d; // weight -0.0185546875
-    wire signed [23:0] fc3_n7_p25 = fc3_in_25 * 9'sh103; // weight -0.2470703125
-    wire signed [21:0] fc3_n7_p26 = fc3_in_26 * 7'sd50; // weight 0.048828125
-    wire signed [23:0] fc3_n7_p27 = fc3_in_27 * 9'sd205; // weight 0.2001953125
-    wire signed [21:0] fc3_n7_p29 = fc3_in_29 * 7'sd54; // weight 0.052734375
-    wire signed [20:0] fc3_n7_p30 = fc3_in_30 * 6'sd29; // weight 0.0283203125
-    wire signed [21:0] fc3_n7_p31 = fc3_in_31 * 7'sd48; // weight 0.046875
-    reg  signed [24:0] fc3_n7_t1_0_a_d1;
-    reg  signed [24:0] fc3_n7_t1_0_b_d1;
-    wire signed [25:0] fc3_n7_t1_0 = $signed({fc3_n7_t1_0_a_d1[24], fc3_n7_t1_0_a_d1}) + $signed({fc3_n7_t1_0_b_d1[24], fc3_n7_t1_0_b_d1});
-    reg  signed [24:0] fc3_n7_t1_1_a_d1;
-    reg  signed [24:0] fc3_n7_t1_1_b_d1;
-    wire signed [25:0] fc3_n7_t1_1 = $signed({fc3_n7_t1_1_a_d1[24], fc3_n7_t1_1_a_d1}) + $signed({fc3_n7_t1_1_b_d1[24], fc3_n7_t1_1_b_d1});
-    reg  signed [24:0] fc3_n7_t1_2_a_d1;
-    reg  signed [24:0] fc3_n7_t1_2_b_d1;
-    wire signed [25:0] fc3_n7_t1_2 = $signed({fc3_n7_t1_2_a_d1[24], fc3_n7_t1_2_a_d1}) + $signed({fc3_n7_t1_2_b_d1[24], fc3_n7_t1_2_b_d1});
-    reg  signed [24:0] fc3_n7_t1_3_a_d1;
-    reg  signed [24:0] fc3_n7_t1_3_b_d1;
-    wire signed [25:0] fc3_n7_t1_3 = $signed({fc3_n7_t1_3_a_d1[24], fc3_n7_t1_3_a_d1}) + $signed({fc3_n7_t1_3_b_d1[24], fc3_n7_t1_3_b_d1});
-    reg  signed [24:0] fc3_n7_t0_8_d1;
-    reg  signed [23:0] fc3_n7_t1_4_b_d1;
-    wire signed [24:0] fc3_n7_t1_4 = fc3_n7_t0_8_d1 + $signed({fc3_n7_t1_4_b_d1[23], fc3_n7_t1_4_b_d1});
-    reg  signed [23:0] fc3_n7_t1_5_a_d1;
-    reg  signed [23:0] fc3_n7_t1_5_b_d1;
-    wire signed [24:0] fc3_n7_t1_5 = $signed({fc3_n7_t1_5_a_d1[23], fc3_n7_t1_5_a_d1}) + $signed({fc3_n7_t1_5_b_d1[23], fc3_n7_t1_5_b_d1});
-    reg  signed [24:0] fc3_n7_t1_6_a_d1;
-    reg  signed [23:0] fc3_n7_t1_6_b_d1;
-    reg  signed [24:0] fc3_n7_t0_14_d1;
-    reg  signed [22:0] fc3_n7_t1_7_b_d1;
-    wire signed [24:0] fc3_n7_t1_7 = fc3_n7_t0_14_d1 + $signed({{2{fc3_n7_t1_7_b_d1[22]}}, fc3_n7_t1_7_b_d1});
-    wire signed [26:0] fc3_n7_t2_0 = $signed({fc3_n7_t1_0[25], fc3_n7_t1_0}) + $signed({fc3_n7_t1_1[25], fc3_n7_t1_1});
-    wire signed [26:0] fc3_n7_t2_1 = $signed({fc3_n7_t1_2[25], fc3_n7_t1_2}) + $signed({fc3_n7_t1_3[25], fc3_n7_t1_3});
-    wire signed [25:0] fc3_n7_t2_2 = $signed({fc3_n7_t1_4[24], fc3_n7_t1_4}) + $signed({fc3_n7_t1_5[24], fc3_n7_t1_5});
-    wire signed [25:0] fc3_n7_t2_3 = ($signed({fc3_n7_t1_6_a_d1[24], fc3_n7_t1_6_a_d1}) + $signed({{2{fc3_n7_t1_6_b_d1[23]}}, fc3_n7_t1_6_b_d1})) + $signed({fc3_n7_t1_7[24], fc3_n7_t1_7});
-    wire signed [27:0] fc3_n7_t3_0 = $signed({fc3_n7_t2_0[26], fc3_n7_t2_0}) + $signed({fc3_n7_t2_1[26], fc3_n7_t2_1});
-    wire signed [26:0] fc3_n7_t3_1 = $signed({fc3_n7_t2_2[25], fc3_n7_t2_2}) + $signed({fc3_n7_t2_3[25], fc3_n7_t2_3});
+    wire signed [8:0] fc3_n7_s0_xh = $signed(fc3_in_9[15:7]);
+    wire signed [23:0] fc3_n7_s0 = $signed({($signed({{8{fc3_n7_s0_xh[8]}}, fc3_n7_s0_xh}) + $signed({fc3_in_8[15], fc3_in_8})), fc3_in_9[6:0]});
+    wire signed [16:0] fc3_n7_s1 = $signed({fc3_in_29[15], fc3_in_29}) + $signed({fc3_in_31[15], fc3_in_31});
+    wire signed [17:0] fc3_n7_s2_xh = $signed(fc3_n7_s0[23:6]);
+    wire [24:0] fc3_n7_s2_u = {($signed({fc3_n7_s2_xh[17], fc3_n7_s2_xh}) + $signed({fc3_e16[17], fc3_e16})), fc3_n7_s0[5:0]};
+    wire signed [13:0] fc3_n7_s4_xh = $signed(fc3_e41[18:5]);
+    wire [23:0] fc3_n7_s4_u = {($signed({{5{fc3_n7_s4_xh[13]}}, fc3_n7_s4_xh}) - fc3_e17), fc3_e41[4:0]};
+    wire signed [13:0] fc3_n7_s5_xh = $signed(fc3_e133[18:5]);
+    wire [23:0] fc3_n7_s5_u = {($signed({{5{fc3_n7_s5_xh[13]}}, fc3_n7_s5_xh}) - fc3_e85), fc3_e133[4:0]};
+    wire signed [17:0] fc3_n7_s6_xh = $signed(fc3_e209[18:1]);
+    wire [20:0] fc3_n7_s6_u = {($signed({{2{fc3_n7_s6_xh[17]}}, fc3_n7_s6_xh}) + fc3_e135), fc3_e209[0]};
+    wire signed [9:0] fc3_n7_s7_xh = $signed(fc3_e212[17:8]);
+    wire [25:0] fc3_n7_s7_u = {($signed({{8{fc3_n7_s7_xh[9]}}, fc3_n7_s7_xh}) - $signed({fc3_e211[16], fc3_e211})), fc3_e212[7:0]};
+    wire signed [11:0] fc3_n7_s8_xh = $signed(fc3_e212[17:6]);
+    wire [23:0] fc3_n7_s8_u = {($signed({{6{fc3_n7_s8_xh[11]}}, fc3_n7_s8_xh}) - $signed({fc3_e214[16], fc3_e214})), fc3_e212[5:0]};
+    reg  signed [17:0] fc3_e275_d1;
+    wire signed [14:0] fc3_n7_s9_xh = $signed(fc3_e149_d1_v[18:4]);
+    wire signed [22:0] fc3_n7_s9 = $signed({($signed({{4{fc3_n7_s9_xh[14]}}, fc3_n7_s9_xh}) + $signed({fc3_e275_d1[17], fc3_e275_d1})), fc3_e149_d1_v[3:0]});
+    reg  [20:0] fc3_e279_d1;
+    wire signed [20:0] fc3_e279_d1_v = $signed(fc3_e279_d1);
+    reg  signed [17:0] fc3_n7_s3_d1;
+    wire signed [15:0] fc3_n7_s10_xh = $signed(fc3_e279_d1_v[20:5]);
+    wire signed [23:0] fc3_n7_s10 = $signed({($signed({{3{fc3_n7_s10_xh[15]}}, fc3_n7_s10_xh}) + $signed({fc3_n7_s3_d1[17], fc3_n7_s3_d1})), fc3_e279_d1_v[4:0]});
+    wire signed [16:0] fc3_n7_s11_xh = $signed(fc3_e55_d1[17:1]);
+    wire signed [21:0] fc3_n7_s11 = $signed({($signed({{4{fc3_n7_s11_xh[16]}}, fc3_n7_s11_xh}) + $signed(fc3_e125_d1)), fc3_e55_d1[0]});
+    reg  signed [17:0] fc3_e180_d1;
+    wire signed [17:0] fc3_n7_s12_xh = $signed(fc3_e174_d1_v[21:4]);
+    wire signed [22:0] fc3_n7_s12 = $signed({($signed({fc3_n7_s12_xh[17], fc3_n7_s12_xh}) - $signed({fc3_e180_d1[17], fc3_e180_d1})), fc3_e174_d1_v[3:0]});
+    reg  [25:0] fc3_n7_s7_d1;
+    wire signed [25:0] fc3_n7_s7_d1_v = $signed(fc3_n7_s7_d1);
+    reg  [18:0] fc3_e190_d1;
+    wire signed [18:0] fc3_e190_d1_v = $signed(fc3_e190_d1);
+    wire signed [25:0] fc3_n7_s13 = $signed({($signed(fc3_n7_s7_d1_v[25:4]) - $signed({{3{fc3_e190_d1_v[18]}}, fc3_e190_d1_v})), fc3_n7_s7_d1_v[3:0]});
+    reg  [23:0] fc3_n7_s8_d1;
+    wire signed [18:0] fc3_n7_s14_xh = $signed(fc3_e343_d1_v[19:1]);
+    wire signed [24:0] fc3_n7_s14 = $signed({($signed({{5{fc3_n7_s14_xh[18]}}, fc3_n7_s14_xh}) - $signed(fc3_n7_s8_d1)), fc3_e343_d1_v[0]});
+    reg  [24:0] fc3_n7_s2_d1;
+    reg  [23:0] fc3_n7_s4_d1;
+    wire signed [23:0] fc3_n7_s4_d1_v = $signed(fc3_n7_s4_d1);
+    wire signed [24:0] fc3_n7_s15 = $signed(fc3_n7_s2_d1) + $signed({fc3_n7_s4_d1_v[23], fc3_n7_s4_d1_v});
+    reg  [23:0] fc3_n7_s5_d1;
+    wire signed [18:0] fc3_n7_s16_xh = $signed(fc3_e118_d1_v[19:1]);
+    wire signed [24:0] fc3_n7_s16 = $signed({($signed({{5{fc3_n7_s16_xh[18]}}, fc3_n7_s16_xh}) - $signed(fc3_n7_s5_d1)), fc3_e118_d1_v[0]});
+    reg  [19:0] fc3_e307_d1;
+    wire signed [19:0] fc3_e307_d1_v = $signed(fc3_e307_d1);
+    wire signed [13:0] fc3_n7_s17_xh = $signed(fc3_e147_d1[18:5]);
+    wire signed [24:0] fc3_n7_s17 = $signed({($signed({{6{fc3_n7_s17_xh[13]}}, fc3_n7_s17_xh}) + fc3_e307_d1_v), fc3_e147_d1[4:0]});
+    reg  [20:0] fc3_n7_s6_d1;
+    wire signed [20:0] fc3_n7_s6_d1_v = $signed(fc3_n7_s6_d1);
+    wire signed [18:0] fc3_n7_s18_xh = $signed(fc3_n7_s6_d1_v[20:2]);
+    wire signed [23:0] fc3_n7_s18 = $signed({($signed({{3{fc3_n7_s18_xh[18]}}, fc3_n7_s18_xh}) - $signed(fc3_e308_d1)), fc3_n7_s6_d1_v[1:0]});
+    wire signed [16:0] fc3_n7_s19_xh = $signed(fc3_e441[23:7]);
+    wire signed [26:0] fc3_n7_s19 = $signed({($signed({{3{fc3_n7_s19_xh[16]}}, fc3_n7_s19_xh}) - $signed({fc3_e420[18], fc3_e420})), fc3_e441[6:0]});
+    wire signed [19:0] fc3_n7_s20_xh = $signed(fc3_e423[20:1]);
+    wire signed [22:0] fc3_n7_s20 = $signed({($signed({{2{fc3_n7_s20_xh[19]}}, fc3_n7_s20_xh}) - fc3_e422), fc3_e423[0]});
+    wire signed [21:0] fc3_n7_s21_xh = $signed(fc3_n7_s9[22:1]);
+    wire signed [24:0] fc3_n7_s21 = $signed({($signed({{2{fc3_n7_s21_xh[21]}}, fc3_n7_s21_xh}) + fc3_n7_s10), fc3_n7_s9[0]});
+    wire signed [18:0] fc3_n7_s22_xh = $signed(fc3_e321[21:3]);
+    wire signed [25:0] fc3_n7_s22 = $signed({($signed({{4{fc3_n7_s22_xh[18]}}, fc3_n7_s22_xh}) - fc3_n7_s12), fc3_e321[2:0]});
+    wire signed [20:0] fc3_n7_s23_xh = $signed(fc3_n7_s17[24:4]);
+    wire signed [25:0] fc3_n7_s23 = $signed({($signed({fc3_n7_s23_xh[20], fc3_n7_s23_xh}) + fc3_n7_s11), fc3_n7_s17[3:0]});
+    wire signed [25:0] fc3_n7_s24 = $signed({{2{fc3_n7_s18[23]}}, fc3_n7_s18}) + fc3_n7_s13;
+    wire signed [23:0] fc3_n7_s25_xh = $signed(fc3_n7_s16[24:1]);
+    wire signed [25:0] fc3_n7_s25 = $signed({($signed({fc3_n7_s25_xh[23], fc3_n7_s25_xh}) + fc3_n7_s14), fc3_n7_s16[0]});
+    wire signed [26:0] fc3_n7_s26 = $signed({{2{fc3_n7_s15[24]}}, fc3_n7_s15}) - fc3_n7_s19;
+    wire signed [21:0] fc3_n7_s27_xh = $signed(fc3_n7_s20[22:1]);
+    wire signed [24:0] fc3_n7_s27 = $signed({($signed({{2{fc3_n7_s27_xh[21]}}, fc3_n7_s27_xh}) + $signed({fc3_e233[22], fc3_e233})), fc3_n7_s20[0]});
+    wire signed [26:0] fc3_n7_s28 = $signed({{2{fc3_n7_s21[24]}}, fc3_n7_s21}) + $signed({fc3_n7_s22[25], fc3_n7_s22});
+    reg  signed [26:0] fc3_n7_s29_d1;
+    reg  signed [26:0] fc3_n7_s30_d1;
+    wire signed [27:0] fc3_n7_s32 = $signed({fc3_n7_s29_d1[26], fc3_n7_s29_d1}) + $signed({fc3_n7_s30_d1[26], fc3_n7_s30_d1});
+    reg  signed [27:0] fc3_n7_s31_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n7_acc = ($signed({fc3_n7_t3_0[27], fc3_n7_t3_0}) + $signed({{2{fc3_n7_t3_1[26]}}, fc3_n7_t3_1}));
+    wire signed [28:0] fc3_n7_acc = (-($signed({fc3_n7_s31_d1[27], fc3_n7_s31_d1}) + $signed({fc3_n7_s32[27], fc3_n7_s32})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n7_y_fl = $signed(fc3_n7_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p1 = fc3_in_1 * 8'sd121; // weight 0.1181640625
-    wire signed [22:0] fc3_n8_p2 = fc3_in_2 * 8'sd103; // weight 0.1005859375
-    wire signed [23:0] fc3_n8_p4 = fc3_in_4 * 9'sh110; // weight -0.234375
-    wire signed [23:0] fc3_n8_p5 = fc3_in_5 * 9'sd151; // weight 0.1474609375
-    wire signed [22:0] fc3_n8_p7 = fc3_in_7 * 8'sd114; // weight 0.111328125
-    wire signed [21:0] fc3_n8_p8 = fc3_in_8 * 7'sh5a; // weight -0.037109375
-    wire signed [24:0] fc3_n8_p10 = fc3_in_10 * 10'sh2af; // weight -0.3291015625
-    wire signed [24:0] fc3_n8_p11 = fc3_in_11 * 10'sh2dd; // weight -0.2841796875
-    wire signed [21:0] fc3_n8_p13 = fc3_in_13 * 7'sh49; // weight -0.0537109375
-    wire signed [18:0] fc3_n8_p15_sh = $signed({fc3_in_15, 3'd0});
-    wire signed [21:0] fc3_n8_p17 = fc3_in_17 * 7'sh5d; // weight -0.0341796875
-    wire signed [21:0] fc3_n8_p18 = fc3_in_18 * 7'sd48; // weight 0.046875
-    wire signed [23:0] fc3_n8_p19 = fc3_in_19 * 9'sh110; // weight -0.234375
-    wire signed [22:0] fc3_n8_p20 = fc3_in_20 * 8'sha6; // weight -0.087890625
-    wire signed [22:0] fc3_n8_p21 = fc3_in_21 * 8'sd91; // weight 0.0888671875
-    wire signed [22:0] fc3_n8_p22 = fc3_in_22 * 8'sh9d; // weight -0.0966796875
-    wire signed [22:0] fc3_n8_p23 = fc3_in_23 * 8'sd89; // weight 0.0869140625
-    wire signed [22:0] fc3_n8_p24 = fc3_in_24 * 8'sd80; // weight 0.078125
-    wire signed [23:0] fc3_n8_p25 = fc3_in_25 * 9'sh13d; // weight -0.1904296875
-    wire signed [22:0] fc3_n8_p26 = fc3_in_26 * 8'sd121; // weight 0.1181640625
-    wire signed [23:0] fc3_n8_p27 = fc3_in_27 * 9'sd154; // weight 0.150390625
-    wire signed [23:0] fc3_n8_p28 = fc3_in_28 * 9'sd190; // weight 0.185546875
-    wire signed [23:0] fc3_n8_p29 = fc3_in_29 * 9'sh17c; // weight -0.12890625
-    wire signed [22:0] fc3_n8_p30 = fc3_in_30 * 8'sd116; // weight 0.11328125
-    wire signed [22:0] fc3_n8_p31 = fc3_in_31 * 8'sd77; // weight 0.0751953125
-    reg  signed [25:0] fc3_n8_t1_0_a_d1;
-    reg  signed [24:0] fc3_n8_t1_0_b_d1;
-    reg  signed [24:0] fc3_n8_t1_1_a_d1;
-    reg  signed [24:0] fc3_n8_t1_1_b_d1;
-    wire signed [25:0] fc3_n8_t1_1 = $signed({fc3_n8_t1_1_a_d1[24], fc3_n8_t1_1_a_d1}) + $signed({fc3_n8_t1_1_b_d1[24], fc3_n8_t1_1_b_d1});
-    reg  signed [23:0] fc3_n8_t1_2_a_d1;
-    reg  signed [25:0] fc3_n8_t0_5_d1;
-    wire signed [25:0] fc3_n8_t1_2 = $signed({{2{fc3_n8_t1_2_a_d1[23]}}, fc3_n8_t1_2_a_d1}) + fc3_n8_t0_5_d1;
-    reg  signed [23:0] fc3_n8_t1_3_a_d1;
-    reg  signed [24:0] fc3_n8_t0_7_d1;
-    wire signed [24:0] fc3_n8_t1_3 = $signed({fc3_n8_t1_3_a_d1[23], fc3_n8_t1_3_a_d1}) + fc3_n8_t0_7_d1;
-    reg  signed [22:0] fc3_n8_t1_4_a_d1;
-    reg  signed [24:0] fc3_n8_t0_9_d1;
-    wire signed [24:0] fc3_n8_t1_4 = $signed({{2{fc3_n8_t1_4_a_d1[22]}}, fc3_n8_t1_4_a_d1}) + fc3_n8_t0_9_d1;
-    reg  signed [23:0] fc3_n8_t1_5_a_d1;
-    reg  signed [23:0] fc3_n8_t1_5_b_d1;
-    wire signed [24:0] fc3_n8_t1_5 = $signed({fc3_n8_t1_5_a_d1[23], fc3_n8_t1_5_a_d1}) + $signed({fc3_n8_t1_5_b_d1[23], fc3_n8_t1_5_b_d1});
-    reg  signed [24:0] fc3_n8_t1_6_a_d1;
-    reg  signed [24:0] fc3_n8_t1_6_b_d1;
-    wire signed [25:0] fc3_n8_t1_6 = $signed({fc3_n8_t1_6_a_d1[24], fc3_n8_t1_6_a_d1}) + $signed({fc3_n8_t1_6_b_d1[24], fc3_n8_t1_6_b_d1});
-    reg  signed [24:0] fc3_n8_t1_7_a_d1;
-    reg  signed [23:0] fc3_n8_t1_7_b_d1;
-    wire signed [25:0] fc3_n8_t1_7 = $signed({fc3_n8_t1_7_a_d1[24], fc3_n8_t1_7_a_d1}) + $signed({{2{fc3_n8_t1_7_b_d1[23]}}, fc3_n8_t1_7_b_d1});
-    wire signed [26:0] fc3_n8_t2_0 = ($signed({fc3_n8_t1_0_a_d1[25], fc3_n8_t1_0_a_d1}) + $signed({{2{fc3_n8_t1_0_b_d1[24]}}, fc3_n8_t1_0_b_d1})) + $signed({fc3_n8_t1_1[25], fc3_n8_t1_1});
-    wire signed [26:0] fc3_n8_t2_1 = $signed({fc3_n8_t1_2[25], fc3_n8_t1_2}) + $signed({{2{fc3_n8_t1_3[24]}}, fc3_n8_t1_3});
-    wire signed [25:0] fc3_n8_t2_2 = $signed({fc3_n8_t1_4[24], fc3_n8_t1_4}) + $signed({fc3_n8_t1_5[24], fc3_n8_t1_5});
-    wire signed [27:0] fc3_n8_t3_0 = $signed({fc3_n8_t2_0[26], fc3_n8_t2_0}) + $signed({fc3_n8_t2_1[26], fc3_n8_t2_1});
-    wire signed [26:0] fc3_n8_t3_1 = $signed({fc3_n8_t2_2[25], fc3_n8_t2_2}) + ($signed({fc3_n8_t1_6[25], fc3_n8_t1_6}) + $signed({fc3_n8_t1_7[25], fc3_n8_t1_7}));
-    reg  signed [28:0] fc3_n8_t4_0_d1;
+    wire signed [16:0] fc3_n8_s0 = $signed({($signed({fc3_e34_xh[14], fc3_e34_xh}) - 16'sd271), fc3_in_6[0]});
+    wire signed [11:0] fc3_n8_s1_xh = $signed(fc3_in_18[15:4]);
+    wire signed [20:0] fc3_n8_s1 = $signed({($signed({{5{fc3_n8_s1_xh[11]}}, fc3_n8_s1_xh}) + $signed({fc3_in_11[15], fc3_in_11})), fc3_in_18[3:0]});
+    wire signed [14:0] fc3_n8_s2_xh = $signed(fc3_in_21[15:1]);
+    wire signed [17:0] fc3_n8_s2 = $signed({($signed({{2{fc3_n8_s2_xh[14]}}, fc3_n8_s2_xh}) + $signed({fc3_in_20[15], fc3_in_20})), fc3_in_21[0]});
+    wire signed [18:0] fc3_n8_s3 = $signed({($signed({{3{fc3_e73_xh[13]}}, fc3_e73_xh}) - $signed({fc3_in_22[15], fc3_in_22})), fc3_in_26[1:0]});
+    wire signed [8:0] fc3_n8_s4_xh = $signed(fc3_in_29[15:7]);
+    wire [23:0] fc3_n8_s4_u = {($signed({{8{fc3_n8_s4_xh[8]}}, fc3_n8_s4_xh}) - fc3_n8_s0), fc3_in_29[6:0]};
+    wire signed [16:0] fc3_n8_s5_xh = $signed(fc3_e2[17:1]);
+    wire [19:0] fc3_n8_s5_u = {($signed({{2{fc3_n8_s5_xh[16]}}, fc3_n8_s5_xh}) + $signed({fc3_e9[17], fc3_e9})), fc3_e2[0]};
+    wire signed [13:0] fc3_n8_s6_xh = $signed(fc3_e86[17:4]);
+    wire [24:0] fc3_n8_s6_u = {($signed({{7{fc3_n8_s6_xh[13]}}, fc3_n8_s6_xh}) - fc3_n8_s1), fc3_e86[3:0]};
+    wire signed [12:0] fc3_n8_s8_xh = $signed(fc3_e25[16:4]);
+    wire [22:0] fc3_n8_s8_u = {($signed({{6{fc3_n8_s8_xh[12]}}, fc3_n8_s8_xh}) + fc3_e12), fc3_e25[3:0]};
+    wire signed [13:0] fc3_n8_s9_xh = $signed(fc3_e26[19:6]);
+    wire [23:0] fc3_n8_s9_u = {($signed({{4{fc3_n8_s9_xh[13]}}, fc3_n8_s9_xh}) + fc3_e31), fc3_e26[5:0]};
+    wire signed [13:0] fc3_n8_s11_xh = $signed(fc3_e45[16:3]);
+    wire [20:0] fc3_n8_s11_u = {($signed({{4{fc3_n8_s11_xh[13]}}, fc3_n8_s11_xh}) + fc3_e44), fc3_e45[2:0]};
+    wire signed [15:0] fc3_n8_s12_xh = $signed(fc3_e47[17:2]);
+    wire [19:0] fc3_n8_s12_u = {($signed({{2{fc3_n8_s12_xh[15]}}, fc3_n8_s12_xh}) + $signed({fc3_e56[16], fc3_e56})), fc3_e47[1:0]};
+    wire [19:0] fc3_n8_s13_u = {($signed({{2{fc3_n4_s8_xh[15]}}, fc3_n4_s8_xh}) - fc3_e141), fc3_e69[1:0]};
+    reg  [19:0] fc3_n8_s5_d1;
+    wire signed [19:0] fc3_n8_s5_d1_v = $signed(fc3_n8_s5_d1);
+    reg  [23:0] fc3_n8_s4_d1;
+    wire signed [17:0] fc3_n8_s14_xh = $signed(fc3_n8_s5_d1_v[19:2]);
+    wire signed [25:0] fc3_n8_s14 = $signed({($signed({{6{fc3_n8_s14_xh[17]}}, fc3_n8_s14_xh}) - $signed(fc3_n8_s4_d1)), fc3_n8_s5_d1_v[1:0]});
+    reg  [23:0] fc3_n8_s9_d1;
+    wire signed [23:0] fc3_n8_s9_d1_v = $signed(fc3_n8_s9_d1);
+    reg  [20:0] fc3_n8_s11_d1;
+    wire signed [20:0] fc3_n8_s11_d1_v = $signed(fc3_n8_s11_d1);
+    wire signed [20:0] fc3_n8_s15_xh = $signed(fc3_n8_s9_d1_v[23:3]);
+    wire signed [24:0] fc3_n8_s15 = $signed({($signed({fc3_n8_s15_xh[20], fc3_n8_s15_xh}) + $signed({fc3_n8_s11_d1_v[20], fc3_n8_s11_d1_v})), fc3_n8_s9_d1_v[2:0]});
+    reg  [19:0] fc3_n8_s13_d1;
+    wire signed [19:0] fc3_n8_s13_d1_v = $signed(fc3_n8_s13_d1);
+    reg  [19:0] fc3_n8_s12_d1;
+    wire signed [16:0] fc3_n8_s16_xh = $signed(fc3_n8_s13_d1_v[19:3]);
+    wire signed [22:0] fc3_n8_s16 = $signed({($signed({{3{fc3_n8_s16_xh[16]}}, fc3_n8_s16_xh}) - $signed(fc3_n8_s12_d1)), fc3_n8_s13_d1_v[2:0]});
+    wire signed [16:0] fc3_n8_s17_xh = $signed(fc3_e76_d1[17:1]);
+    wire signed [19:0] fc3_n8_s17 = $signed({($signed({{2{fc3_n8_s17_xh[16]}}, fc3_n8_s17_xh}) + $signed({fc3_e92_d1[17], fc3_e92_d1})), fc3_e76_d1[0]});
+    reg  signed [17:0] fc3_e124_d1;
+    wire signed [16:0] fc3_n8_s18_xh = $signed(fc3_e124_d1[17:1]);
+    wire signed [19:0] fc3_n8_s18 = $signed({($signed({{2{fc3_n8_s18_xh[16]}}, fc3_n8_s18_xh}) - $signed({fc3_e164_d1[17], fc3_e164_d1})), fc3_e124_d1[0]});
+    reg  [22:0] fc3_e367_d1;
+    wire signed [22:0] fc3_e367_d1_v = $signed(fc3_e367_d1);
+    reg  [22:0] fc3_e175_d1;
+    wire signed [22:0] fc3_e175_d1_v = $signed(fc3_e175_d1);
+    wire signed [20:0] fc3_n8_s19_xh = $signed(fc3_e367_d1_v[22:2]);
+    wire signed [24:0] fc3_n8_s19 = $signed({($signed({{2{fc3_n8_s19_xh[20]}}, fc3_n8_s19_xh}) + fc3_e175_d1_v), fc3_e367_d1_v[1:0]});
+    reg  [23:0] fc3_e372_d1;
+    wire signed [23:0] fc3_e372_d1_v = $signed(fc3_e372_d1);
+    reg  [18:0] fc3_e388_d1;
+    wire signed [17:0] fc3_n8_s20_xh = $signed(fc3_e372_d1_v[23:6]);
+    wire signed [24:0] fc3_n8_s20 = $signed({($signed({fc3_n8_s20_xh[17], fc3_n8_s20_xh}) - $signed(fc3_e388_d1)), fc3_e372_d1_v[5:0]});
+    reg  signed [18:0] fc3_n8_s7_d1;
+    reg  [22:0] fc3_n8_s8_d1;
+    wire signed [22:0] fc3_n8_s21 = $signed({{4{fc3_n8_s7_d1[18]}}, fc3_n8_s7_d1}) - $signed(fc3_n8_s8_d1);
+    reg  signed [18:0] fc3_n8_s10_d1;
+    wire signed [17:0] fc3_n8_s22_xh = $signed(fc3_e118_d1_v[19:2]);
+    wire signed [21:0] fc3_n8_s22 = $signed({($signed({{2{fc3_n8_s22_xh[17]}}, fc3_n8_s22_xh}) - $signed({fc3_n8_s10_d1[18], fc3_n8_s10_d1})), fc3_e118_d1_v[1:0]});
+    reg  signed [18:0] fc3_e356_d1;
+    wire signed [14:0] fc3_n8_s23_xh = $signed(fc3_e154_d1_v[21:7]);
+    wire signed [25:0] fc3_n8_s23 = $signed({($signed({{4{fc3_n8_s23_xh[14]}}, fc3_n8_s23_xh}) - fc3_e356_d1), fc3_e154_d1_v[6:0]});
+    reg  [24:0] fc3_n8_s6_d1;
+    wire signed [24:0] fc3_n8_s6_d1_v = $signed(fc3_n8_s6_d1);
+    reg  [23:0] fc3_e235_d1;
+    wire signed [23:0] fc3_e235_d1_v = $signed(fc3_e235_d1);
+    wire signed [23:0] fc3_n8_s24_xh = $signed(fc3_n8_s6_d1_v[24:1]);
+    wire signed [25:0] fc3_n8_s24 = $signed({($signed({fc3_n8_s24_xh[23], fc3_n8_s24_xh}) + $signed({fc3_e235_d1_v[23], fc3_e235_d1_v})), fc3_n8_s6_d1_v[0]});
+    wire signed [17:0] fc3_n8_s25_xh = $signed(fc3_e417[20:3]);
+    wire signed [22:0] fc3_n8_s25 = $signed({($signed({{2{fc3_n8_s25_xh[17]}}, fc3_n8_s25_xh}) + fc3_n8_s17), fc3_e417[2:0]});
+    wire signed [25:0] fc3_n8_s26 = $signed({($signed(fc3_n8_s23[25:4]) + $signed({{2{fc3_n8_s18[19]}}, fc3_n8_s18})), fc3_n8_s23[3:0]});
+    wire signed [22:0] fc3_n8_s27_xh = $signed(fc3_n8_s20[24:2]);
+    wire signed [25:0] fc3_n8_s27 = $signed({($signed({fc3_n8_s27_xh[22], fc3_n8_s27_xh}) - $signed({{2{fc3_n8_s22[21]}}, fc3_n8_s22})), fc3_n8_s20[1:0]});
+    wire signed [22:0] fc3_n8_s28 = fc3_n8_s16 + $signed({{2{fc3_e258[20]}}, fc3_e258});
+    wire signed [24:0] fc3_n8_s29 = $signed({{2{fc3_n8_s21[22]}}, fc3_n8_s21}) + fc3_n8_s15;
+    wire signed [25:0] fc3_n8_s30 = fc3_n8_s14 + $signed({fc3_n8_s19[24], fc3_n8_s19});
+    wire signed [21:0] fc3_n8_s31_xh = $signed(fc3_n8_s24[25:4]);
+    wire signed [27:0] fc3_n8_s31 = $signed({($signed({{2{fc3_n8_s31_xh[21]}}, fc3_n8_s31_xh}) - $signed({fc3_n8_s25[22], fc3_n8_s25})), fc3_n8_s24[3:0]});
+    wire signed [25:0] fc3_n8_s32 = $signed({{3{fc3_n8_s28[22]}}, fc3_n8_s28}) + fc3_n8_s26;
+    wire signed [23:0] fc3_n8_s33_xh = $signed(fc3_n8_s29[24:1]);
+    wire signed [26:0] fc3_n8_s33 = $signed({($signed({{2{fc3_n8_s33_xh[23]}}, fc3_n8_s33_xh}) + fc3_n8_s27), fc3_n8_s29[0]});
+    wire signed [24:0] fc3_n8_s34_xh = $signed(fc3_n8_s30[25:1]);
+    wire [26:0] fc3_n8_s34_u = {($signed({fc3_n8_s34_xh[24], fc3_n8_s34_xh}) - $signed({{3{fc3_e331[22]}}, fc3_e331})), fc3_n8_s30[0]};
+    reg  [26:0] fc3_n8_s34_d1;
+    wire signed [26:0] fc3_n8_s34_d1_v = $signed(fc3_n8_s34_d1);
+    reg  signed [27:0] fc3_n8_s35_d1;
+    wire signed [27:0] fc3_n8_s37 = $signed({fc3_n8_s34_d1_v[26], fc3_n8_s34_d1_v}) + fc3_n8_s35_d1;
+    reg  signed [27:0] fc3_n8_s36_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n8_acc = (fc3_n8_t4_0_d1 + 29'sh1ffbc400);
+    wire signed [28:0] fc3_n8_acc = ($signed({fc3_n8_s37[27], fc3_n8_s37}) - $signed({fc3_n8_s36_d1[27], fc3_n8_s36_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n8_y_fl = $signed(fc3_n8_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p0 = fc3_in_0 * 10'sd314; // weight 0.306640625
-    wire signed [24:0] fc3_n9_p1 = fc3_in_1 * 10'sd268; // weight 0.26171875
-    wire signed [23:0] fc3_n9_p2 = fc3_in_2 * 9'sd220; // weight 0.21484375
-    wire signed [16:0] fc3_n9_p5_sh = $signed({fc3_in_5, 1'd0});
-    wire signed [17:0] fc3_n9_p5_neg = -$signed({fc3_n9_p5_sh[16], fc3_n9_p5_sh});
-    wire signed [20:0] fc3_n9_p7 = fc3_in_7 * 6'sd25; // weight 0.0244140625
-    wire signed [23:0] fc3_n9_p8 = fc3_in_8 * 9'sh126; // weight -0.212890625
-    wire signed [23:0] fc3_n9_p10 = fc3_in_10 * 9'sh177; // weight -0.1337890625
-    wire signed [23:0] fc3_n9_p13 = fc3_in_13 * 9'sd142; // weight 0.138671875
-    wire signed [23:0] fc3_n9_p14 = fc3_in_14 * 9'sh12c; // weight -0.20703125
-    wire signed [21:0] fc3_n9_p15 = fc3_in_15 * 7'sh46; // weight -0.056640625
-    wire signed [20:0] fc3_n9_p16 = fc3_in_16 * 6'sh22; // weight -0.029296875
-    wire signed [23:0] fc3_n9_p18 = fc3_in_18 * 9'sd181; // weight 0.1767578125
-    wire signed [22:0] fc3_n9_p19 = fc3_in_19 * 8'sh8c; // weight -0.11328125
-    wire signed [23:0] fc3_n9_p20 = fc3_in_20 * 9'sh17c; // weight -0.12890625
-    wire signed [23:0] fc3_n9_p22 = fc3_in_22 * 9'sh172; // weight -0.138671875
-    wire signed [23:0] fc3_n9_p24 = fc3_in_24 * 9'sd188; // weight 0.18359375
-    wire signed [23:0] fc3_n9_p26 = fc3_in_26 * 9'sd249; // weight 0.2431640625
-    wire signed [22:0] fc3_n9_p27 = fc3_in_27 * 8'sh84; // weight -0.12109375
-    wire signed [23:0] fc3_n9_p28 = fc3_in_28 * 9'sh130; // weight -0.203125
-    wire signed [23:0] fc3_n9_p29 = fc3_in_29 * 9'sh17f; // weight -0.1259765625
-    wire signed [23:0] fc3_n9_p31 = fc3_in_31 * 9'sd247; // weight 0.2412109375
-    wire signed [24:0] fc3_n9_t0_10_a = $signed({fc3_n9_p20[23], fc3_n9_p20});
-    reg  signed [25:0] fc3_n9_t1_0_a_d1;
-    reg  signed [24:0] fc3_n9_t1_0_b_d1;
-    reg  signed [24:0] fc3_n9_t0_2_d1;
-    reg  signed [22:0] fc3_n9_t1_1_b_d1;
-    wire signed [24:0] fc3_n9_t1_1 = fc3_n9_t0_2_d1 + $signed({{2{fc3_n9_t1_1_b_d1[22]}}, fc3_n9_t1_1_b_d1});
-    reg  signed [24:0] fc3_n9_t1_2_a_d1;
-    reg  signed [24:0] fc3_n9_t1_2_b_d1;
-    wire signed [25:0] fc3_n9_t1_2 = $signed({fc3_n9_t1_2_a_d1[24], fc3_n9_t1_2_a_d1}) + $signed({fc3_n9_t1_2_b_d1[24], fc3_n9_t1_2_b_d1});
-    reg  signed [24:0] fc3_n9_t1_3_a_d1;
-    reg  signed [24:0] fc3_n9_t1_3_b_d1;
-    wire signed [25:0] fc3_n9_t1_3 = $signed({fc3_n9_t1_3_a_d1[24], fc3_n9_t1_3_a_d1}) + $signed({fc3_n9_t1_3_b_d1[24], fc3_n9_t1_3_b_d1});
-    reg  signed [23:0] fc3_n9_t1_4_a_d1;
-    reg  signed [24:0] fc3_n9_t1_4_b_d1;
-    wire signed [25:0] fc3_n9_t1_4 = $signed({{2{fc3_n9_t1_4_a_d1[23]}}, fc3_n9_t1_4_a_d1}) + $signed({fc3_n9_t1_4_b_d1[24], fc3_n9_t1_4_b_d1});
-    reg  signed [24:0] fc3_n9_t1_5_a_d1;
-    reg  signed [24:0] fc3_n9_t1_5_b_d1;
-    wire signed [25:0] fc3_n9_t1_5 = $signed({fc3_n9_t1_5_a_d1[24], fc3_n9_t1_5_a_d1}) + $signed({fc3_n9_t1_5_b_d1[24], fc3_n9_t1_5_b_d1});
-    reg  signed [24:0] fc3_n9_t1_6_a_d1;
-    reg  signed [24:0] fc3_n9_t1_6_b_d1;
-    wire signed [25:0] fc3_n9_t1_6 = $signed({fc3_n9_t1_6_a_d1[24], fc3_n9_t1_6_a_d1}) + $signed({fc3_n9_t1_6_b_d1[24], fc3_n9_t1_6_b_d1});
-    reg  signed [24:0] fc3_n9_t1_7_a_d1;
-    reg  signed [27:0] fc3_n9_t0_15_d1;
-    wire signed [27:0] fc3_n9_t1_7 = $signed({{3{fc3_n9_t1_7_a_d1[24]}}, fc3_n9_t1_7_a_d1}) + fc3_n9_t0_15_d1;
-    wire signed [26:0] fc3_n9_t2_0 = ($signed({fc3_n9_t1_0_a_d1[25], fc3_n9_t1_0_a_d1}) + $signed({{2{fc3_n9_t1_0_b_d1[24]}}, fc3_n9_t1_0_b_d1})) + $signed({{2{fc3_n9_t1_1[24]}}, fc3_n9_t1_1});
-    wire signed [26:0] fc3_n9_t2_1 = $signed({fc3_n9_t1_2[25], fc3_n9_t1_2}) + $signed({fc3_n9_t1_3[25], fc3_n9_t1_3});
-    wire signed [26:0] fc3_n9_t2_2 = $signed({fc3_n9_t1_4[25], fc3_n9_t1_4}) + $signed({fc3_n9_t1_5[25], fc3_n9_t1_5});
-    wire signed [27:0] fc3_n9_t3_0 = $signed({fc3_n9_t2_0[26], fc3_n9_t2_0}) + $signed({fc3_n9_t2_1[26], fc3_n9_t2_1});
-    wire signed [28:0] fc3_n9_t3_1 = $signed({{2{fc3_n9_t2_2[26]}}, fc3_n9_t2_2}) + ($signed({{3{fc3_n9_t1_6[25]}}, fc3_n9_t1_6}) + $signed({fc3_n9_t1_7[27], fc3_n9_t1_7}));
-    reg  signed [29:0] fc3_n9_t4_0_d1;
+    wire signed [2:0] fc3_n9_s0_xh = $signed(fc3_in_10[15:13]);
+    wire signed [17:0] fc3_n9_s0 = $signed({($signed({{2{fc3_n9_s0_xh[2]}}, fc3_n9_s0_xh}) + 5'sd11), fc3_in_10[12:0]}); // bias -0.0859375
+    wire signed [19:0] fc3_n9_s1 = $signed({($signed({{4{fc3_e280_xh[12]}}, fc3_e280_xh}) + $signed({fc3_in_21[15], fc3_in_21})), fc3_in_16[2:0]});
+    wire signed [16:0] fc3_n9_s2_xh = $signed(fc3_n9_s0[17:1]);
+    wire [18:0] fc3_n9_s2_u = {($signed({fc3_n9_s2_xh[16], fc3_n9_s2_xh}) - $signed({{2{fc3_in_30[15]}}, fc3_in_30})), fc3_n9_s0[0]};
+    wire signed [14:0] fc3_n9_s3_xh = $signed(fc3_e16[17:3]);
+    wire [22:0] fc3_n9_s3_u = {($signed({{5{fc3_n9_s3_xh[14]}}, fc3_n9_s3_xh}) + fc3_n9_s1), fc3_e16[2:0]};
+    wire signed [15:0] fc3_n9_s4_xh = $signed(fc3_e18[18:3]);
+    wire [20:0] fc3_n9_s4_u = {($signed({{2{fc3_n9_s4_xh[15]}}, fc3_n9_s4_xh}) + $signed({fc3_e20[16], fc3_e20})), fc3_e18[2:0]};
+    wire signed [8:0] fc3_n9_s5_xh = $signed(fc3_e58[16:8]);
+    wire [25:0] fc3_n9_s5_u = {($signed({{9{fc3_n9_s5_xh[8]}}, fc3_n9_s5_xh}) - $signed({fc3_e67[16], fc3_e67})), fc3_e58[7:0]};
+    wire signed [16:0] fc3_n9_s7_xh = $signed(fc3_e102[17:1]);
+    wire [19:0] fc3_n9_s7_u = {($signed({{2{fc3_n9_s7_xh[16]}}, fc3_n9_s7_xh}) + $signed({fc3_e106[17], fc3_e106})), fc3_e102[0]};
+    reg  [18:0] fc3_n9_s2_d1;
+    wire signed [18:0] fc3_n9_s2_d1_v = $signed(fc3_n9_s2_d1);
+    reg  signed [16:0] fc3_e214_d1;
+    wire signed [12:0] fc3_n9_s8_xh = $signed(fc3_n9_s2_d1_v[18:6]);
+    wire signed [23:0] fc3_n9_s8 = $signed({($signed({{5{fc3_n9_s8_xh[12]}}, fc3_n9_s8_xh}) - $signed({fc3_e214_d1[16], fc3_e214_d1})), fc3_n9_s2_d1_v[5:0]});
+    reg  [20:0] fc3_n9_s4_d1;
+    wire signed [20:0] fc3_n9_s4_d1_v = $signed(fc3_n9_s4_d1);
+    reg  [19:0] fc3_e222_d1;
+    wire signed [19:0] fc3_e222_d1_v = $signed(fc3_e222_d1);
+    wire signed [16:0] fc3_n9_s9_xh = $signed(fc3_n9_s4_d1_v[20:4]);
+    wire signed [23:0] fc3_n9_s9 = $signed({($signed({{3{fc3_n9_s9_xh[16]}}, fc3_n9_s9_xh}) + fc3_e222_d1_v), fc3_n9_s4_d1_v[3:0]});
+    reg  [25:0] fc3_n9_s5_d1;
+    wire signed [25:0] fc3_n9_s5_d1_v = $signed(fc3_n9_s5_d1);
+    reg  [19:0] fc3_e132_d1;
+    wire signed [19:0] fc3_e132_d1_v = $signed(fc3_e132_d1);
+    wire signed [25:0] fc3_n9_s10 = $signed({($signed(fc3_n9_s5_d1_v[25:2]) - $signed({{4{fc3_e132_d1_v[19]}}, fc3_e132_d1_v})), fc3_n9_s5_d1_v[1:0]});
+    reg  [18:0] fc3_e168_d1;
+    wire signed [18:0] fc3_e168_d1_v = $signed(fc3_e168_d1);
+    wire signed [21:0] fc3_n9_s11 = $signed({($signed(fc3_e174_d1_v[21:1]) + $signed({{2{fc3_e168_d1_v[18]}}, fc3_e168_d1_v})), fc3_e174_d1_v[0]});
+    reg  signed [17:0] fc3_e333_d1;
+    wire signed [14:0] fc3_n9_s12_xh = $signed(fc3_e191_d1_v[18:4]);
+    wire signed [22:0] fc3_n9_s12 = $signed({($signed({{4{fc3_n9_s12_xh[14]}}, fc3_n9_s12_xh}) - $signed({fc3_e333_d1[17], fc3_e333_d1})), fc3_e191_d1_v[3:0]});
+    reg  [18:0] fc3_e400_d1;
+    wire signed [18:0] fc3_e400_d1_v = $signed(fc3_e400_d1);
+    reg  signed [17:0] fc3_e395_d1;
+    wire signed [16:0] fc3_n9_s13_xh = $signed(fc3_e400_d1_v[18:2]);
+    wire signed [20:0] fc3_n9_s13 = $signed({($signed({{2{fc3_n9_s13_xh[16]}}, fc3_n9_s13_xh}) + $signed({fc3_e395_d1[17], fc3_e395_d1})), fc3_e400_d1_v[1:0]});
+    reg  signed [18:0] fc3_n9_s6_d1;
+    reg  [19:0] fc3_n9_s7_d1;
+    wire signed [19:0] fc3_n9_s14 = $signed({fc3_n9_s6_d1[18], fc3_n9_s6_d1}) + $signed(fc3_n9_s7_d1);
+    reg  [22:0] fc3_n9_s3_d1;
+    wire signed [22:0] fc3_n9_s3_d1_v = $signed(fc3_n9_s3_d1);
+    wire signed [22:0] fc3_n9_s15 = $signed({($signed(fc3_n9_s3_d1_v[22:1]) + $signed({{3{fc3_e112_d1[18]}}, fc3_e112_d1})), fc3_n9_s3_d1_v[0]});
+    wire signed [17:0] fc3_n9_s16_xh = $signed(fc3_n9_s8[23:6]);
+    wire signed [25:0] fc3_n9_s16 = $signed({($signed({{2{fc3_n9_s16_xh[17]}}, fc3_n9_s16_xh}) + $signed({fc3_e160[18], fc3_e160})), fc3_n9_s8[5:0]});
+    wire signed [15:0] fc3_n9_s17_xh = $signed(fc3_e419[19:4]);
+    wire signed [25:0] fc3_n9_s17 = $signed({($signed({{6{fc3_n9_s17_xh[15]}}, fc3_n9_s17_xh}) - fc3_e414), fc3_e419[3:0]});
+    wire signed [18:0] fc3_n9_s18_xh = $signed(fc3_e265[19:1]);
+    wire signed [23:0] fc3_n9_s18 = $signed({($signed({{4{fc3_n9_s18_xh[18]}}, fc3_n9_s18_xh}) - fc3_n9_s12), fc3_e265[0]});
+    wire signed [19:0] fc3_n9_s19_xh = $signed(fc3_e310[24:5]);
+    wire signed [25:0] fc3_n9_s19 = $signed({($signed({fc3_n9_s19_xh[19], fc3_n9_s19_xh}) + fc3_e374), fc3_e310[4:0]});
+    wire signed [13:0] fc3_n9_s20_xh = $signed(fc3_n9_s13[20:7]);
+    wire signed [25:0] fc3_n9_s20 = $signed({($signed({{5{fc3_n9_s20_xh[13]}}, fc3_n9_s20_xh}) + fc3_e390), fc3_n9_s13[6:0]});
+    wire signed [23:0] fc3_n9_s21 = fc3_n9_s9 - $signed({{4{fc3_n9_s14[19]}}, fc3_n9_s14});
+    wire signed [16:0] fc3_n9_s22_xh = $signed(fc3_e351[21:5]);
+    wire signed [25:0] fc3_n9_s22 = $signed({($signed({{4{fc3_n9_s22_xh[16]}}, fc3_n9_s22_xh}) - $signed({fc3_e251[19], fc3_e251})), fc3_e351[4:0]});
+    wire signed [25:0] fc3_n9_s24 = fc3_n9_s10 - $signed({{3{fc3_e227[22]}}, fc3_e227});
+    wire signed [24:0] fc3_n9_s26_xh = $signed(fc3_n9_s17[25:1]);
+    wire signed [27:0] fc3_n9_s26 = $signed({($signed({{2{fc3_n9_s26_xh[24]}}, fc3_n9_s26_xh}) - $signed({fc3_n9_s19[25], fc3_n9_s19})), fc3_n9_s17[0]});
+    wire signed [22:0] fc3_n9_s27_xh = $signed(fc3_n9_s18[23:1]);
+    wire signed [26:0] fc3_n9_s27 = $signed({($signed({{3{fc3_n9_s27_xh[22]}}, fc3_n9_s27_xh}) - fc3_n9_s22), fc3_n9_s18[0]});
+    wire signed [21:0] fc3_n9_s28_xh = $signed(fc3_n9_s21[23:2]);
+    wire signed [23:0] fc3_n9_s28_hi = $signed({{2{fc3_n9_s28_xh[21]}}, fc3_n9_s28_xh}) + ($signed({fc3_n9_s15[22], fc3_n9_s15}) + $signed({{2{fc3_n9_s11[21]}}, fc3_n9_s11}));
+    wire signed [26:0] fc3_n9_s29 = ($signed({fc3_n9_s16[25], fc3_n9_s16}) + $signed({fc3_n9_s20[25], fc3_n9_s20})) - $signed({fc3_n9_s24[25], fc3_n9_s24});
+    wire signed [25:0] fc3_n9_s30_xh = $signed(fc3_n9_s26[27:2]);
+    wire [28:0] fc3_n9_s30_u = {($signed({fc3_n9_s30_xh[25], fc3_n9_s30_xh}) + fc3_n9_s27), fc3_n9_s26[1:0]};
+    reg  signed [26:0] fc3_n9_s29_d1;
+    reg  [25:0] fc3_n9_s28_d1;
+    wire signed [25:0] fc3_n9_s28_d1_v = $signed(fc3_n9_s28_d1);
+    wire signed [27:0] fc3_n9_s31 = $signed({fc3_n9_s29_d1[26], fc3_n9_s29_d1}) + $signed({{2{fc3_n9_s28_d1_v[25]}}, fc3_n9_s28_d1_v});
+    reg  [28:0] fc3_n9_s30_d1;
+    wire signed [28:0] fc3_n9_s30_d1_v = $signed(fc3_n9_s30_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc3_n9_acc = (fc3_n9_t4_0_d1 + 30'sh3ffea000);
+    wire signed [29:0] fc3_n9_acc = (-($signed({{2{fc3_n9_s31[27]}}, fc3_n9_s31}) - $signed({fc3_n9_s30_d1_v[28], fc3_n9_s30_d1_v})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc3_n9_y_fl = $signed(fc3_n9_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n10_p0 = fc3_in_0 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc3_n10_p1 = fc3_in_1 * 8'sd96; // weight 0.09375
-    wire signed [24:0] fc3_n10_p2 = fc3_in_2 * 10'sd402; // weight 0.392578125
-    wire signed [23:0] fc3_n10_p3 = fc3_in_3 * 9'sd145; // weight 0.1416015625
-    wire signed [21:0] fc3_n10_p4 = fc3_in_4 * 7'sd56; // weight 0.0546875
-    wire signed [22:0] fc3_n10_p5 = fc3_in_5 * 8'sh8c; // weight -0.11328125
-    wire signed [23:0] fc3_n10_p6_sh = $signed({fc3_in_6, 8'd0});
-    wire signed [23:0] fc3_n10_p7 = fc3_in_7 * 9'sh11d; // weight -0.2216796875
-    wire signed [22:0] fc3_n10_p9 = fc3_in_9 * 8'shaa; // weight -0.083984375
-    wire signed [23:0] fc3_n10_p11 = fc3_in_11 * 9'sh13f; // weight -0.1884765625
-    wire signed [20:0] fc3_n10_p12 = fc3_in_12 * 6'sd29; // weight 0.0283203125
-    wire signed [20:0] fc3_n10_p13 = fc3_in_13 * 6'sh2a; // weight -0.021484375
-    wire signed [23:0] fc3_n10_p15 = fc3_in_15 * 9'sd198; // weight 0.193359375
-    wire signed [22:0] fc3_n10_p16 = fc3_in_16 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] fc3_n10_p17 = fc3_in_17 * 8'sd122; // weight 0.119140625
-    wire signed [19:0] fc3_n10_p19 = fc3_in_19 * 5'sd13; // weight 0.0126953125
-    wire signed [19:0] fc3_n10_p21 = fc3_in_21 * 5'sh17; // weight -0.0087890625
-    wire signed [23:0] fc3_n10_p22 = fc3_in_22 * 9'sh102; // weight -0.248046875
-    wire signed [23:0] fc3_n10_p23 = fc3_in_23 * 9'sd158; // weight 0.154296875
-    wire signed [23:0] fc3_n10_p24 = fc3_in_24 * 9'sh10a; // weight -0.240234375
-    wire signed [23:0] fc3_n10_p25 = fc3_in_25 * 9'sd178; // weight 0.173828125
-    wire signed [24:0] fc3_n10_p26 = fc3_in_26 * 10'sd271; // weight 0.2646484375
-    wire signed [23:0] fc3_n10_p27 = fc3_in_27 * 9'sh10c; // weight -0.23828125
-    wire signed [20:0] fc3_n10_p28 = fc3_in_28 * 6'sh2c; // weight -0.01953125
-    wire signed [24:0] fc3_n10_p30 = fc3_in_30 * 10'sd460; // weight 0.44921875
-    wire signed [24:0] fc3_n10_p31 = fc3_in_31 * 10'sd266; // weight 0.259765625
-    wire signed [22:0] fc3_n10_t0_9_b = $signed({{3{fc3_n10_p19[19]}}, fc3_n10_p19});
-    reg  signed [23:0] fc3_n10_t1_0_a_d1;
-    reg  signed [25:0] fc3_n10_t0_1_d1;
-    wire signed [25:0] fc3_n10_t1_0 = $signed({{2{fc3_n10_t1_0_a_d1[23]}}, fc3_n10_t1_0_a_d1}) + fc3_n10_t0_1_d1;
-    reg  signed [23:0] fc3_n10_t1_1_a_d1;
-    reg  signed [24:0] fc3_n10_t1_1_b_d1;
-    wire signed [25:0] fc3_n10_t1_1 = $signed({{2{fc3_n10_t1_1_a_d1[23]}}, fc3_n10_t1_1_a_d1}) + $signed({fc3_n10_t1_1_b_d1[24], fc3_n10_t1_1_b_d1});
-    reg  signed [24:0] fc3_n10_t1_2_a_d1;
-    reg  signed [24:0] fc3_n10_t1_2_b_d1;
-    wire signed [25:0] fc3_n10_t1_2 = $signed({fc3_n10_t1_2_a_d1[24], fc3_n10_t1_2_a_d1}) + $signed({fc3_n10_t1_2_b_d1[24], fc3_n10_t1_2_b_d1});
-    reg  signed [21:0] fc3_n10_t1_3_a_d1;
-    reg  signed [24:0] fc3_n10_t1_3_b_d1;
-    wire signed [25:0] fc3_n10_t1_3 = $signed({{4{fc3_n10_t1_3_a_d1[21]}}, fc3_n10_t1_3_a_d1}) + $signed({fc3_n10_t1_3_b_d1[24], fc3_n10_t1_3_b_d1});
-    reg  signed [23:0] fc3_n10_t1_4_a_d1;
-    reg  signed [22:0] fc3_n10_t1_4_b_d1;
-    wire signed [24:0] fc3_n10_t1_4 = $signed({fc3_n10_t1_4_a_d1[23], fc3_n10_t1_4_a_d1}) + $signed({{2{fc3_n10_t1_4_b_d1[22]}}, fc3_n10_t1_4_b_d1});
-    reg  signed [23:0] fc3_n10_t1_5_a_d1;
-    reg  signed [24:0] fc3_n10_t1_5_b_d1;
-    reg  signed [24:0] fc3_n10_t1_6_a_d1;
-    reg  signed [25:0] fc3_n10_t0_13_d1;
-    wire signed [25:0] fc3_n10_t1_6 = $signed({fc3_n10_t1_6_a_d1[24], fc3_n10_t1_6_a_d1}) + fc3_n10_t0_13_d1;
-    reg  signed [23:0] fc3_n10_t1_7_a_d1;
-    reg  signed [25:0] fc3_n10_t0_15_d1;
-    wire signed [25:0] fc3_n10_t1_7 = $signed({{2{fc3_n10_t1_7_a_d1[23]}}, fc3_n10_t1_7_a_d1}) + fc3_n10_t0_15_d1;
-    wire signed [26:0] fc3_n10_t2_0 = $signed({fc3_n10_t1_0[25], fc3_n10_t1_0}) + $signed({fc3_n10_t1_1[25], fc3_n10_t1_1});
-    wire signed [26:0] fc3_n10_t2_1 = $signed({fc3_n10_t1_2[25], fc3_n10_t1_2}) + $signed({fc3_n10_t1_3[25], fc3_n10_t1_3});
-    wire signed [25:0] fc3_n10_t2_2 = $signed({fc3_n10_t1_4[24], fc3_n10_t1_4}) + ($signed({{2{fc3_n10_t1_5_a_d1[23]}}, fc3_n10_t1_5_a_d1}) + $signed({fc3_n10_t1_5_b_d1[24], fc3_n10_t1_5_b_d1}));
-    wire signed [26:0] fc3_n10_t2_3 = $signed({fc3_n10_t1_6[25], fc3_n10_t1_6}) + $signed({fc3_n10_t1_7[25], fc3_n10_t1_7});
-    wire signed [27:0] fc3_n10_t3_0 = $signed({fc3_n10_t2_0[26], fc3_n10_t2_0}) + $signed({fc3_n10_t2_1[26], fc3_n10_t2_1});
-    wire signed [27:0] fc3_n10_t3_1 = $signed({{2{fc3_n10_t2_2[25]}}, fc3_n10_t2_2}) + $signed({fc3_n10_t2_3[26], fc3_n10_t2_3});
-    reg  signed [28:0] fc3_n10_t4_0_d1;
+    wire signed [8:0] fc3_n10_s0_xh = $signed(fc3_in_4[15:7]);
+    wire signed [17:0] fc3_n10_s0 = $signed({($signed({{2{fc3_n10_s0_xh[8]}}, fc3_n10_s0_xh}) - 11'sd453), fc3_in_4[6:0]});
+    wire signed [22:0] fc3_n10_s1 = $signed({($signed({{7{fc3_e205_xh[9]}}, fc3_e205_xh}) - $signed({fc3_in_6[15], fc3_in_6})), fc3_in_5[5:0]});
+    wire signed [20:0] fc3_n10_s2 = $signed({($signed({{5{fc3_e81_xh[11]}}, fc3_e81_xh}) + $signed({fc3_in_30[15], fc3_in_30})), fc3_in_12[3:0]});
+    wire signed [14:0] fc3_n10_s3_xh = $signed(fc3_e49[17:3]);
+    wire [20:0] fc3_n10_s3_u = {($signed({{3{fc3_n10_s3_xh[14]}}, fc3_n10_s3_xh}) - fc3_n10_s0), fc3_e49[2:0]};
+    wire signed [19:0] fc3_n10_s4_xh = $signed(fc3_n10_s1[22:3]);
+    wire [23:0] fc3_n10_s4_u = {($signed({fc3_n10_s4_xh[19], fc3_n10_s4_xh}) - fc3_n10_s2), fc3_n10_s1[2:0]};
+    wire signed [13:0] fc3_n10_s5_xh = $signed(fc3_e5[16:3]);
+    wire [20:0] fc3_n10_s5_u = {($signed({{4{fc3_n10_s5_xh[13]}}, fc3_n10_s5_xh}) + $signed({fc3_e6[16], fc3_e6})), fc3_e5[2:0]};
+    wire signed [11:0] fc3_n10_s6_xh = $signed(fc3_e12[18:7]);
+    wire [24:0] fc3_n10_s6_u = {($signed({{6{fc3_n10_s6_xh[11]}}, fc3_n10_s6_xh}) + $signed({fc3_e7[16], fc3_e7})), fc3_e12[6:0]};
+    wire signed [12:0] fc3_n10_s7_xh = $signed(fc3_e19[16:4]);
+    wire [21:0] fc3_n10_s7_u = {($signed({{5{fc3_n10_s7_xh[12]}}, fc3_n10_s7_xh}) + $signed({fc3_e23[16], fc3_e23})), fc3_e19[3:0]};
+    wire [20:0] fc3_n10_s8_u = {($signed({{2{fc3_e199_xh[16]}}, fc3_e199_xh}) - $signed({fc3_e54[17], fc3_e54})), fc3_e41[1:0]};
+    wire signed [12:0] fc3_n10_s9_xh = $signed(fc3_e58[16:4]);
+    wire [21:0] fc3_n10_s9_u = {($signed({{5{fc3_n10_s9_xh[12]}}, fc3_n10_s9_xh}) + $signed({fc3_e70[16], fc3_e70})), fc3_e58[3:0]};
+    wire signed [14:0] fc3_n10_s10_xh = $signed(fc3_e425[21:7]);
+    wire [24:0] fc3_n10_s10_u = {($signed({{3{fc3_n10_s10_xh[14]}}, fc3_n10_s10_xh}) - fc3_e429), fc3_e425[6:0]};
+    reg  [20:0] fc3_n10_s3_d1;
+    wire signed [20:0] fc3_n10_s3_d1_v = $signed(fc3_n10_s3_d1);
+    wire signed [21:0] fc3_n10_s11 = $signed({fc3_n10_s3_d1_v[20], fc3_n10_s3_d1_v}) + $signed({{2{fc3_e219_d1_v[19]}}, fc3_e219_d1_v});
+    reg  [22:0] fc3_e274_d1;
+    wire signed [22:0] fc3_e274_d1_v = $signed(fc3_e274_d1);
+    reg  [20:0] fc3_n10_s5_d1;
+    wire signed [18:0] fc3_n10_s12_xh = $signed(fc3_e274_d1_v[22:4]);
+    wire signed [24:0] fc3_n10_s12 = $signed({($signed({{2{fc3_n10_s12_xh[18]}}, fc3_n10_s12_xh}) + $signed(fc3_n10_s5_d1)), fc3_e274_d1_v[3:0]});
+    reg  [24:0] fc3_n10_s6_d1;
+    reg  [21:0] fc3_n10_s7_d1;
+    wire signed [21:0] fc3_n10_s7_d1_v = $signed(fc3_n10_s7_d1);
+    wire signed [24:0] fc3_n10_s13 = $signed(fc3_n10_s6_d1) - $signed({{3{fc3_n10_s7_d1_v[21]}}, fc3_n10_s7_d1_v});
+    reg  [21:0] fc3_n10_s9_d1;
+    wire signed [16:0] fc3_n10_s14_xh = $signed(fc3_e116_d1_v[18:2]);
+    wire signed [23:0] fc3_n10_s14 = $signed({($signed({{5{fc3_n10_s14_xh[16]}}, fc3_n10_s14_xh}) - $signed(fc3_n10_s9_d1)), fc3_e116_d1_v[1:0]});
+    reg  [19:0] fc3_e309_d1;
+    wire signed [19:0] fc3_e309_d1_v = $signed(fc3_e309_d1);
+    wire signed [22:0] fc3_n10_s15 = fc3_e175_d1_v - $signed({{3{fc3_e309_d1_v[19]}}, fc3_e309_d1_v});
+    reg  [22:0] fc3_e363_d1;
+    wire signed [22:0] fc3_e363_d1_v = $signed(fc3_e363_d1);
+    reg  signed [17:0] fc3_e332_d1;
+    wire signed [22:0] fc3_n10_s16 = $signed({($signed(fc3_e363_d1_v[22:1]) - $signed({{4{fc3_e332_d1[17]}}, fc3_e332_d1})), fc3_e363_d1_v[0]});
+    reg  signed [17:0] fc3_e413_d1;
+    reg  signed [17:0] fc3_e385_d1;
+    wire signed [16:0] fc3_n10_s17_xh = $signed(fc3_e413_d1[17:1]);
+    wire signed [19:0] fc3_n10_s17 = $signed({($signed({{2{fc3_n10_s17_xh[16]}}, fc3_n10_s17_xh}) + $signed({fc3_e385_d1[17], fc3_e385_d1})), fc3_e413_d1[0]});
+    reg  [20:0] fc3_n10_s8_d1;
+    wire signed [20:0] fc3_n10_s8_d1_v = $signed(fc3_n10_s8_d1);
+    reg  [24:0] fc3_n10_s10_d1;
+    wire signed [24:0] fc3_n10_s18 = $signed({{4{fc3_n10_s8_d1_v[20]}}, fc3_n10_s8_d1_v}) - $signed(fc3_n10_s10_d1);
+    reg  [23:0] fc3_n10_s4_d1;
+    wire signed [17:0] fc3_n10_s19_xh = $signed(fc3_e155_d1_v[19:2]);
+    wire signed [25:0] fc3_n10_s19 = $signed({($signed({{6{fc3_n10_s19_xh[17]}}, fc3_n10_s19_xh}) + $signed(fc3_n10_s4_d1)), fc3_e155_d1_v[1:0]});
+    wire signed [19:0] fc3_n10_s20_xh = $signed(fc3_e446[22:3]);
+    wire signed [24:0] fc3_n10_s20 = $signed({($signed({{2{fc3_n10_s20_xh[19]}}, fc3_n10_s20_xh}) + fc3_e445), fc3_e446[2:0]});
+    wire signed [21:0] fc3_n10_s21 = $signed({($signed(fc3_e414[21:1]) - $signed({{2{fc3_e304[18]}}, fc3_e304})), fc3_e414[0]});
+    wire signed [18:0] fc3_n10_s22_xh = $signed(fc3_e271[20:2]);
+    wire signed [21:0] fc3_n10_s22 = $signed({($signed({fc3_n10_s22_xh[18], fc3_n10_s22_xh}) - fc3_n10_s17), fc3_e271[1:0]});
+    wire signed [24:0] fc3_n10_s23 = $signed({{3{fc3_n10_s11[21]}}, fc3_n10_s11}) - fc3_n10_s12;
+    wire signed [23:0] fc3_n10_s24 = fc3_n10_s14 + $signed({fc3_n10_s16[22], fc3_n10_s16});
+    wire signed [25:0] fc3_n10_s25 = fc3_n10_s19 - $signed({{3{fc3_n10_s15[22]}}, fc3_n10_s15});
+    wire signed [25:0] fc3_n10_s26 = $signed({fc3_n10_s13[24], fc3_n10_s13}) - $signed({fc3_n10_s18[24], fc3_n10_s18});
+    wire signed [19:0] fc3_n10_s27_xh = $signed(fc3_n10_s20[24:5]);
+    wire signed [27:0] fc3_n10_s27 = $signed({($signed({{3{fc3_n10_s27_xh[19]}}, fc3_n10_s27_xh}) - $signed({fc3_n10_s22[21], fc3_n10_s22})), fc3_n10_s20[4:0]});
+    wire signed [16:0] fc3_n10_s28_xh = $signed(fc3_n10_s21[21:5]);
+    wire signed [25:0] fc3_n10_s28 = $signed({($signed({{4{fc3_n10_s28_xh[16]}}, fc3_n10_s28_xh}) + fc3_e272), fc3_n10_s21[4:0]});
+    wire signed [22:0] fc3_n10_s29_xh = $signed(fc3_n10_s23[24:2]);
+    wire signed [26:0] fc3_n10_s29 = $signed({($signed({{2{fc3_n10_s29_xh[22]}}, fc3_n10_s29_xh}) - $signed({fc3_n10_s24[23], fc3_n10_s24})), fc3_n10_s23[1:0]});
+    wire signed [24:0] fc3_n10_s30_xh = $signed(fc3_n10_s25[25:1]);
+    wire signed [27:0] fc3_n10_s30 = $signed({($signed({{2{fc3_n10_s30_xh[24]}}, fc3_n10_s30_xh}) - $signed({fc3_n10_s26[25], fc3_n10_s26})), fc3_n10_s25[0]});
+    reg  signed [27:0] fc3_n10_s32_d1;
+    reg  signed [27:0] fc3_n10_s31_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n10_acc = (fc3_n10_t4_0_d1 + 29'sd463872);
+    wire signed [28:0] fc3_n10_acc = ($signed({fc3_n10_s32_d1[27], fc3_n10_s32_d1}) - $signed({fc3_n10_s31_d1[27], fc3_n10_s31_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n10_y_fl = $signed(fc3_n10_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p0 = fc3_in_0 * 9'sh13d; // weight -0.1904296875
-    wire signed [22:0] fc3_n11_p2 = fc3_in_2 * 8'sd117; // weight 0.1142578125
-    wire signed [22:0] fc3_n11_p3 = fc3_in_3 * 8'sh8c; // weight -0.11328125
-    wire signed [22:0] fc3_n11_p5 = fc3_in_5 * 8'sd75; // weight 0.0732421875
-    wire signed [23:0] fc3_n11_p6 = fc3_in_6 * 9'sd155; // weight 0.1513671875
-    wire signed [22:0] fc3_n11_p7 = fc3_in_7 * 8'sh9a; // weight -0.099609375
-    wire signed [22:0] fc3_n11_p8 = fc3_in_8 * 8'sd65; // weight 0.0634765625
-    wire signed [23:0] fc3_n11_p10 = fc3_in_10 * 9'sh108; // weight -0.2421875
-    wire signed [23:0] fc3_n11_p12 = fc3_in_12 * 9'sd239; // weight 0.2333984375
-    wire signed [23:0] fc3_n11_p14 = fc3_in_14 * 9'sd252; // weight 0.24609375
-    wire signed [24:0] fc3_n11_p15 = fc3_in_15 * 10'sh2e5; // weight -0.2763671875
-    wire signed [23:0] fc3_n11_p16 = fc3_in_16 * 9'sh143; // weight -0.1845703125
-    wire signed [22:0] fc3_n11_p18 = fc3_in_18 * 8'sd82; // weight 0.080078125
-    wire signed [22:0] fc3_n11_p19 = fc3_in_19 * 8'sh95; // weight -0.1044921875
-    wire signed [23:0] fc3_n11_p20 = fc3_in_20 * 9'sh116; // weight -0.228515625
-    wire signed [23:0] fc3_n11_p21 = fc3_in_21 * 9'sh111; // weight -0.2333984375
-    wire signed [23:0] fc3_n11_p22 = fc3_in_22 * 9'sd213; // weight 0.2080078125
-    wire signed [23:0] fc3_n11_p23 = fc3_in_23 * 9'sh11c; // weight -0.22265625
-    wire signed [22:0] fc3_n11_p24 = fc3_in_24 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] fc3_n11_p25 = fc3_in_25 * 9'sh147; // weight -0.1806640625
-    wire signed [16:0] fc3_n11_p27_neg = -$signed({fc3_in_27[15], fc3_in_27});
-    wire signed [19:0] fc3_n11_p28_sh = $signed({fc3_in_28, 4'd0});
-    wire signed [20:0] fc3_n11_p28_neg = -$signed({fc3_n11_p28_sh[19], fc3_n11_p28_sh});
-    wire signed [20:0] fc3_n11_p29 = fc3_in_29 * 6'sd29; // weight 0.0283203125
-    wire signed [21:0] fc3_n11_p30 = fc3_in_30 * 7'sd34; // weight 0.033203125
-    wire signed [22:0] fc3_n11_p31 = fc3_in_31 * 8'sd119; // weight 0.1162109375
-    reg  signed [24:0] fc3_n11_t1_0_a_d1;
-    reg  signed [23:0] fc3_n11_t1_0_b_d1;
-    wire signed [25:0] fc3_n11_t1_0 = $signed({fc3_n11_t1_0_a_d1[24], fc3_n11_t1_0_a_d1}) + $signed({{2{fc3_n11_t1_0_b_d1[23]}}, fc3_n11_t1_0_b_d1});
-    reg  signed [24:0] fc3_n11_t1_1_a_d1;
-    reg  signed [24:0] fc3_n11_t1_1_b_d1;
-    wire signed [25:0] fc3_n11_t1_1 = $signed({fc3_n11_t1_1_a_d1[24], fc3_n11_t1_1_a_d1}) + $signed({fc3_n11_t1_1_b_d1[24], fc3_n11_t1_1_b_d1});
-    reg  signed [24:0] fc3_n11_t1_2_a_d1;
-    reg  signed [24:0] fc3_n11_t1_2_b_d1;
-    wire signed [25:0] fc3_n11_t1_2 = $signed({fc3_n11_t1_2_a_d1[24], fc3_n11_t1_2_a_d1}) + $signed({fc3_n11_t1_2_b_d1[24], fc3_n11_t1_2_b_d1});
-    reg  signed [25:0] fc3_n11_t1_3_a_d1;
-    reg  signed [25:0] fc3_n11_t1_3_b_d1;
-    reg  signed [24:0] fc3_n11_t1_4_a_d1;
-    reg  signed [23:0] fc3_n11_t1_4_b_d1;
-    wire signed [25:0] fc3_n11_t1_4 = $signed({fc3_n11_t1_4_a_d1[24], fc3_n11_t1_4_a_d1}) + $signed({{2{fc3_n11_t1_4_b_d1[23]}}, fc3_n11_t1_4_b_d1});
-    reg  signed [24:0] fc3_n11_t1_5_a_d1;
-    reg  signed [24:0] fc3_n11_t1_5_b_d1;
-    wire signed [25:0] fc3_n11_t1_5 = $signed({fc3_n11_t1_5_a_d1[24], fc3_n11_t1_5_a_d1}) + $signed({fc3_n11_t1_5_b_d1[24], fc3_n11_t1_5_b_d1});
-    reg  signed [24:0] fc3_n11_t1_6_a_d1;
-    reg  signed [23:0] fc3_n11_t1_6_b_d1;
-    reg  signed [21:0] fc3_n11_t1_7_a_d1;
-    reg  signed [23:0] fc3_n11_t0_15_d1;
-    wire signed [23:0] fc3_n11_t1_7 = $signed({{2{fc3_n11_t1_7_a_d1[21]}}, fc3_n11_t1_7_a_d1}) + fc3_n11_t0_15_d1;
-    wire signed [26:0] fc3_n11_t2_0 = $signed({fc3_n11_t1_0[25], fc3_n11_t1_0}) + $signed({fc3_n11_t1_1[25], fc3_n11_t1_1});
-    wire signed [26:0] fc3_n11_t2_1 = $signed({fc3_n11_t1_2[25], fc3_n11_t1_2}) + ($signed({fc3_n11_t1_3_a_d1[25], fc3_n11_t1_3_a_d1}) + $signed({fc3_n11_t1_3_b_d1[25], fc3_n11_t1_3_b_d1}));
-    wire signed [26:0] fc3_n11_t2_2 = $signed({fc3_n11_t1_4[25], fc3_n11_t1_4}) + $signed({fc3_n11_t1_5[25], fc3_n11_t1_5});
-    wire signed [25:0] fc3_n11_t2_3 = ($signed({fc3_n11_t1_6_a_d1[24], fc3_n11_t1_6_a_d1}) + $signed({{2{fc3_n11_t1_6_b_d1[23]}}, fc3_n11_t1_6_b_d1})) + $signed({{2{fc3_n11_t1_7[23]}}, fc3_n11_t1_7});
-    wire signed [27:0] fc3_n11_t3_0 = $signed({fc3_n11_t2_0[26], fc3_n11_t2_0}) + $signed({fc3_n11_t2_1[26], fc3_n11_t2_1});
-    wire signed [27:0] fc3_n11_t3_1 = $signed({fc3_n11_t2_2[26], fc3_n11_t2_2}) + $signed({{2{fc3_n11_t2_3[25]}}, fc3_n11_t2_3});
+    wire signed [7:0] fc3_n11_s0_xh = $signed(fc3_in_31[15:8]);
+    wire signed [24:0] fc3_n11_s0 = $signed({($signed({{9{fc3_n11_s0_xh[7]}}, fc3_n11_s0_xh}) + $signed({fc3_in_0[15], fc3_in_0})), fc3_in_31[7:0]});
+    wire signed [11:0] fc3_n11_s1_xh = $signed(fc3_in_31[15:4]);
+    wire signed [19:0] fc3_n11_s1 = $signed({($signed({{4{fc3_n11_s1_xh[11]}}, fc3_n11_s1_xh}) - fc3_in_31), fc3_in_31[3:0]});
+    wire [24:0] fc3_n11_s2_u = {($signed(fc3_n11_s0[24:3]) + $signed({{2{fc3_n11_s1[19]}}, fc3_n11_s1})), fc3_n11_s0[2:0]};
+    wire signed [14:0] fc3_n11_s3_xh = $signed(fc3_e13[16:2]);
+    wire [19:0] fc3_n11_s3_u = {($signed({{3{fc3_n11_s3_xh[14]}}, fc3_n11_s3_xh}) - fc3_e39), fc3_e13[1:0]};
+    wire signed [12:0] fc3_n11_s4_xh = $signed(fc3_e98[16:4]);
+    wire [21:0] fc3_n11_s4_u = {($signed({{5{fc3_n11_s4_xh[12]}}, fc3_n11_s4_xh}) - fc3_e44), fc3_e98[3:0]};
+    reg  [18:0] fc3_e129_d1;
+    wire signed [18:0] fc3_e129_d1_v = $signed(fc3_e129_d1);
+    reg  [23:0] fc3_e436_d1;
+    wire signed [23:0] fc3_e436_d1_v = $signed(fc3_e436_d1);
+    wire signed [17:0] fc3_n11_s6_xh = $signed(fc3_e129_d1_v[18:1]);
+    wire signed [24:0] fc3_n11_s6 = $signed({($signed({{6{fc3_n11_s6_xh[17]}}, fc3_n11_s6_xh}) + fc3_e436_d1_v), fc3_e129_d1_v[0]});
+    wire signed [16:0] fc3_n11_s7_xh = $signed(fc3_e197_d1_v[18:2]);
+    wire signed [20:0] fc3_n11_s7 = $signed({($signed({{2{fc3_n11_s7_xh[16]}}, fc3_n11_s7_xh}) + fc3_e216_d1_v), fc3_e197_d1_v[1:0]});
+    reg  [21:0] fc3_n11_s4_d1;
+    wire signed [21:0] fc3_n11_s4_d1_v = $signed(fc3_n11_s4_d1);
+    reg  [19:0] fc3_n11_s3_d1;
+    wire signed [19:0] fc3_n11_s3_d1_v = $signed(fc3_n11_s3_d1);
+    wire signed [19:0] fc3_n11_s8_xh = $signed(fc3_n11_s4_d1_v[21:2]);
+    wire signed [22:0] fc3_n11_s8 = $signed({($signed({fc3_n11_s8_xh[19], fc3_n11_s8_xh}) - $signed({fc3_n11_s3_d1_v[19], fc3_n11_s3_d1_v})), fc3_n11_s4_d1_v[1:0]});
+    wire signed [16:0] fc3_n11_s9_xh = $signed(fc3_e121_d1[17:1]);
+    wire signed [20:0] fc3_n11_s9 = $signed({($signed({{3{fc3_n11_s9_xh[16]}}, fc3_n11_s9_xh}) + $signed(fc3_e122_d1)), fc3_e121_d1[0]});
+    reg  signed [17:0] fc3_e126_d1;
+    wire signed [13:0] fc3_n11_s10_xh = $signed(fc3_e124_d1[17:4]);
+    wire signed [21:0] fc3_n11_s10 = $signed({($signed({{4{fc3_n11_s10_xh[13]}}, fc3_n11_s10_xh}) - fc3_e126_d1), fc3_e124_d1[3:0]});
+    wire signed [23:0] fc3_n11_s11 = $signed({($signed(fc3_e327_d1_v[23:2]) + $signed({{2{fc3_e345_d1_v[19]}}, fc3_e345_d1_v})), fc3_e327_d1_v[1:0]});
+    reg  signed [17:0] fc3_e404_d1;
+    wire signed [14:0] fc3_n11_s12_xh = $signed(fc3_e404_d1[17:3]);
+    wire signed [20:0] fc3_n11_s12 = $signed({($signed({{3{fc3_n11_s12_xh[14]}}, fc3_n11_s12_xh}) + fc3_e395_d1), fc3_e404_d1[2:0]});
+    reg  [24:0] fc3_n11_s2_d1;
+    wire signed [24:0] fc3_n11_s13 = $signed(fc3_n11_s2_d1) + $signed({{6{fc3_e291_d1[18]}}, fc3_e291_d1});
+    reg  signed [21:0] fc3_n11_s5_d1;
+    wire signed [17:0] fc3_n11_s14_xh = $signed(fc3_n11_s5_d1[21:4]);
+    wire signed [25:0] fc3_n11_s14 = $signed({($signed({{4{fc3_n11_s14_xh[17]}}, fc3_n11_s14_xh}) + fc3_n11_s10), fc3_n11_s5_d1[3:0]});
+    wire signed [18:0] fc3_n11_s15_xh = $signed(fc3_n11_s12[20:2]);
+    wire signed [21:0] fc3_n11_s15 = $signed({($signed({fc3_n11_s15_xh[18], fc3_n11_s15_xh}) + $signed({fc3_e420[18], fc3_e420})), fc3_n11_s12[1:0]});
+    wire signed [20:0] fc3_n11_s16_xh = $signed(fc3_e380[23:3]);
+    wire signed [24:0] fc3_n11_s16 = $signed({($signed({fc3_n11_s16_xh[20], fc3_n11_s16_xh}) + $signed({fc3_n11_s7[20], fc3_n11_s7})), fc3_e380[2:0]});
+    wire signed [17:0] fc3_n11_s17_xh = $signed(fc3_e239[19:2]);
+    wire signed [22:0] fc3_n11_s17 = $signed({($signed({{3{fc3_n11_s17_xh[17]}}, fc3_n11_s17_xh}) + fc3_n11_s9), fc3_e239[1:0]});
+    wire signed [20:0] fc3_n11_s18 = $signed({fc3_e250[19], fc3_e250}) + $signed({fc3_e269[19], fc3_e269});
+    wire signed [17:0] fc3_n11_s19_xh = $signed(fc3_n11_s8[22:5]);
+    wire signed [25:0] fc3_n11_s19 = $signed({($signed({{3{fc3_n11_s19_xh[17]}}, fc3_n11_s19_xh}) - fc3_e237), fc3_n11_s8[4:0]});
+    wire signed [25:0] fc3_n11_s20 = $signed({fc3_e229[24], fc3_e229}) + $signed({{2{fc3_n11_s11[23]}}, fc3_n11_s11});
+    wire signed [25:0] fc3_n11_s21 = $signed({fc3_n11_s13[24], fc3_n11_s13}) - $signed({fc3_n11_s6[24], fc3_n11_s6});
+    wire signed [20:0] fc3_n11_s22_xh = $signed(fc3_e323[21:1]);
+    wire signed [23:0] fc3_n11_s22 = $signed({($signed({{2{fc3_n11_s22_xh[20]}}, fc3_n11_s22_xh}) + $signed({fc3_n11_s15[21], fc3_n11_s15})), fc3_e323[0]});
+    wire signed [25:0] fc3_n11_s23 = $signed({{3{fc3_n11_s17[22]}}, fc3_n11_s17}) - fc3_n11_s14;
+    wire signed [19:0] fc3_n11_s24_xh = $signed(fc3_n11_s18[20:1]);
+    wire signed [25:0] fc3_n11_s24 = $signed({($signed({{5{fc3_n11_s24_xh[19]}}, fc3_n11_s24_xh}) - fc3_n11_s16), fc3_n11_s18[0]});
+    wire signed [21:0] fc3_n11_s26_xh = $signed(fc3_n11_s21[25:4]);
+    wire [27:0] fc3_n11_s26_u = {($signed({{2{fc3_n11_s26_xh[21]}}, fc3_n11_s26_xh}) + fc3_n11_s22), fc3_n11_s21[3:0]};
+    reg  [27:0] fc3_n11_s26_d1;
+    wire signed [27:0] fc3_n11_s26_d1_v = $signed(fc3_n11_s26_d1);
+    reg  signed [26:0] fc3_n11_s25_d1;
+    reg  signed [26:0] fc3_n11_s27_d1;
+    wire signed [28:0] fc3_n11_s29 = ($signed({fc3_n11_s26_d1_v[27], fc3_n11_s26_d1_v}) - $signed({{2{fc3_n11_s25_d1[26]}}, fc3_n11_s25_d1})) + $signed({{2{fc3_n11_s27_d1[26]}}, fc3_n11_s27_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n11_acc = ($signed({fc3_n11_t3_0[27], fc3_n11_t3_0}) + $signed({fc3_n11_t3_1[27], fc3_n11_t3_1}));
+    wire signed [28:0] fc3_n11_acc = (-fc3_n11_s29);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n11_y_fl = $signed(fc3_n11_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n12_p0_sh = $signed({fc3_in_0, 1'd0});
-    wire signed [17:0] fc3_n12_p0_neg = -$signed({fc3_n12_p0_sh[16], fc3_n12_p0_sh});
-    wire signed [24:0] fc3_n12_p2 = fc3_in_2 * 10'sh20c; // weight -0.48828125
-    wire signed [22:0] fc3_n12_p3 = fc3_in_3 * 8'sha7; // weight -0.0869140625
-    wire signed [23:0] fc3_n12_p4 = fc3_in_4 * 9'sh152; // weight -0.169921875
-    wire signed [22:0] fc3_n12_p5 = fc3_in_5 * 8'sd98; // weight 0.095703125
-    wire signed [21:0] fc3_n12_p7 = fc3_in_7 * 7'sh41; // weight -0.0615234375
-    wire signed [24:0] fc3_n12_p8_sh = $signed({fc3_in_8, 9'd0});
-    wire signed [23:0] fc3_n12_p9 = fc3_in_9 * 9'sd176; // weight 0.171875
-    wire signed [23:0] fc3_n12_p10 = fc3_in_10 * 9'sd159; // weight 0.1552734375
-    wire signed [22:0] fc3_n12_p11 = fc3_in_11 * 8'sh99; // weight -0.1005859375
-    wire signed [23:0] fc3_n12_p12 = fc3_in_12 * 9'sd153; // weight 0.1494140625
-    wire signed [23:0] fc3_n12_p13 = fc3_in_13 * 9'sh102; // weight -0.248046875
-    wire signed [23:0] fc3_n12_p15 = fc3_in_15 * 9'sh162; // weight -0.154296875
-    wire signed [23:0] fc3_n12_p17 = fc3_in_17 * 9'sd177; // weight 0.1728515625
-    wire signed [21:0] fc3_n12_p19 = fc3_in_19 * 7'sh5a; // weight -0.037109375
-    wire signed [22:0] fc3_n12_p20 = fc3_in_20 * 8'sh9e; // weight -0.095703125
-    wire signed [23:0] fc3_n12_p21 = fc3_in_21 * 9'sh10c; // weight -0.23828125
-    wire signed [23:0] fc3_n12_p22 = fc3_in_22 * 9'sd216; // weight 0.2109375
-    wire signed [21:0] fc3_n12_p23 = fc3_in_23 * 7'sd43; // weight 0.0419921875
-    wire signed [24:0] fc3_n12_p24 = fc3_in_24 * 10'sh2d7; // weight -0.2900390625
-    wire signed [24:0] fc3_n12_p25 = fc3_in_25 * 10'sd455; // weight 0.4443359375
-    wire signed [21:0] fc3_n12_p26 = fc3_in_26 * 7'sd42; // weight 0.041015625
-    wire signed [24:0] fc3_n12_p28 = fc3_in_28 * 10'sh277; // weight -0.3837890625
-    wire signed [23:0] fc3_n12_p29 = fc3_in_29 * 9'sd250; // weight 0.244140625
-    wire signed [24:0] fc3_n12_p30 = fc3_in_30 * 10'sd414; // weight 0.404296875
-    wire signed [24:0] fc3_n12_p31 = fc3_in_31 * 10'sh2f2; // weight -0.263671875
-    wire signed [25:0] fc3_n12_t0_4 = (-$signed({fc3_n12_p8_sh[24], fc3_n12_p8_sh})) + $signed({{2{fc3_n12_p9[23]}}, fc3_n12_p9});
-    reg  signed [22:0] fc3_n12_t1_0_a_d1;
-    reg  signed [25:0] fc3_n12_t0_1_d1;
-    wire signed [25:0] fc3_n12_t1_0 = $signed({{3{fc3_n12_t1_0_a_d1[22]}}, fc3_n12_t1_0_a_d1}) + fc3_n12_t0_1_d1;
-    reg  signed [24:0] fc3_n12_t0_2_d1;
-    reg  signed [23:0] fc3_n12_t1_1_b_d1;
-    wire signed [24:0] fc3_n12_t1_1 = fc3_n12_t0_2_d1 + $signed({fc3_n12_t1_1_b_d1[23], fc3_n12_t1_1_b_d1});
-    reg  signed [25:0] fc3_n12_t0_4_d1;
-    reg  signed [24:0] fc3_n12_t1_2_b_d1;
-    wire signed [25:0] fc3_n12_t1_2 = fc3_n12_t0_4_d1 + $signed({fc3_n12_t1_2_b_d1[24], fc3_n12_t1_2_b_d1});
-    reg  signed [24:0] fc3_n12_t1_3_a_d1;
-    reg  signed [24:0] fc3_n12_t1_3_b_d1;
-    wire signed [25:0] fc3_n12_t1_3 = $signed({fc3_n12_t1_3_a_d1[24], fc3_n12_t1_3_a_d1}) + $signed({fc3_n12_t1_3_b_d1[24], fc3_n12_t1_3_b_d1});
-    reg  signed [24:0] fc3_n12_t1_4_a_d1;
-    reg  signed [23:0] fc3_n12_t1_4_b_d1;
-    wire signed [25:0] fc3_n12_t1_4 = $signed({fc3_n12_t1_4_a_d1[24], fc3_n12_t1_4_a_d1}) + $signed({{2{fc3_n12_t1_4_b_d1[23]}}, fc3_n12_t1_4_b_d1});
-    reg  signed [24:0] fc3_n12_t1_5_a_d1;
-    reg  signed [24:0] fc3_n12_t1_5_b_d1;
-    wire signed [25:0] fc3_n12_t1_5 = $signed({fc3_n12_t1_5_a_d1[24], fc3_n12_t1_5_a_d1}) + $signed({fc3_n12_t1_5_b_d1[24], fc3_n12_t1_5_b_d1});
-    reg  signed [25:0] fc3_n12_t0_12_d1;
-    reg  signed [23:0] fc3_n12_t1_6_b_d1;
-    wire signed [25:0] fc3_n12_t1_6 = fc3_n12_t0_12_d1 + $signed({{2{fc3_n12_t1_6_b_d1[23]}}, fc3_n12_t1_6_b_d1});
-    reg  signed [25:0] fc3_n12_t1_7_a_d1;
-    reg  signed [25:0] fc3_n12_t1_7_b_d1;
-    wire signed [26:0] fc3_n12_t1_7 = $signed({fc3_n12_t1_7_a_d1[25], fc3_n12_t1_7_a_d1}) + $signed({fc3_n12_t1_7_b_d1[25], fc3_n12_t1_7_b_d1});
-    wire signed [26:0] fc3_n12_t2_0 = $signed({fc3_n12_t1_0[25], fc3_n12_t1_0}) + $signed({{2{fc3_n12_t1_1[24]}}, fc3_n12_t1_1});
-    wire signed [26:0] fc3_n12_t2_1 = $signed({fc3_n12_t1_2[25], fc3_n12_t1_2}) + $signed({fc3_n12_t1_3[25], fc3_n12_t1_3});
-    wire signed [26:0] fc3_n12_t2_2 = $signed({fc3_n12_t1_4[25], fc3_n12_t1_4}) + $signed({fc3_n12_t1_5[25], fc3_n12_t1_5});
-    wire signed [27:0] fc3_n12_t3_0 = $signed({fc3_n12_t2_0[26], fc3_n12_t2_0}) + $signed({fc3_n12_t2_1[26], fc3_n12_t2_1});
-    wire signed [27:0] fc3_n12_t3_1 = $signed({fc3_n12_t2_2[26], fc3_n12_t2_2}) + ($signed({{2{fc3_n12_t1_6[25]}}, fc3_n12_t1_6}) + $signed({fc3_n12_t1_7[26], fc3_n12_t1_7}));
-    reg  signed [28:0] fc3_n12_t4_0_d1;
+    wire signed [8:0] fc3_n12_s0_xh = $signed(fc3_in_1[15:7]);
+    wire signed [17:0] fc3_n12_s0 = $signed({($signed({{2{fc3_n12_s0_xh[8]}}, fc3_n12_s0_xh}) - 11'sd339), fc3_in_1[6:0]});
+    wire signed [6:0] fc3_n12_s1_xh = $signed(fc3_in_3[15:9]);
+    wire [25:0] fc3_n12_s1_u = {($signed({{10{fc3_n12_s1_xh[6]}}, fc3_n12_s1_xh}) + $signed({fc3_in_2[15], fc3_in_2})), fc3_in_3[8:0]};
+    wire signed [16:0] fc3_n12_s2 = $signed({fc3_in_13[15], fc3_in_13}) - $signed({fc3_in_16[15], fc3_in_16});
+    wire signed [17:0] fc3_n12_s3 = $signed({($signed({{2{fc3_e394_xh[14]}}, fc3_e394_xh}) + $signed({fc3_in_19[15], fc3_in_19})), fc3_in_17[0]});
+    wire signed [16:0] fc3_n12_s4_xh = $signed(fc3_n12_s0[17:1]);
+    wire [18:0] fc3_n12_s4_u = {($signed({fc3_n12_s4_xh[16], fc3_n12_s4_xh}) - $signed({{2{fc3_in_21[15]}}, fc3_in_21})), fc3_n12_s0[0]};
+    reg  [25:0] fc3_n12_s1_d1;
+    wire signed [25:0] fc3_n12_s1_d1_v = $signed(fc3_n12_s1_d1);
+    wire signed [25:0] fc3_n12_s5 = $signed({($signed(fc3_n12_s1_d1_v[25:1]) - $signed({{7{fc3_e16_d1_v[17]}}, fc3_e16_d1_v})), fc3_n12_s1_d1_v[0]});
+    wire signed [13:0] fc3_n12_s6_xh = $signed(fc3_n12_s3[17:4]);
+    wire [21:0] fc3_n12_s6_u = {($signed({{4{fc3_n12_s6_xh[13]}}, fc3_n12_s6_xh}) + $signed({fc3_n12_s2[16], fc3_n12_s2})), fc3_n12_s3[3:0]};
+    wire signed [10:0] fc3_n12_s8_xh = $signed(fc3_e80[16:6]);
+    wire [23:0] fc3_n12_s8_u = {($signed({{7{fc3_n12_s8_xh[10]}}, fc3_n12_s8_xh}) - fc3_e57), fc3_e80[5:0]};
+    wire signed [17:0] fc3_n12_s9_xh = $signed(fc3_e83[18:1]);
+    wire [19:0] fc3_n12_s9_u = {($signed({fc3_n12_s9_xh[17], fc3_n12_s9_xh}) + fc3_e85), fc3_e83[0]};
+    wire signed [16:0] fc3_n12_s10_xh = $signed(fc3_e101[18:2]);
+    wire [20:0] fc3_n12_s10_u = {($signed({{2{fc3_n12_s10_xh[16]}}, fc3_n12_s10_xh}) + $signed({fc3_e99[17], fc3_e99})), fc3_e101[1:0]};
+    wire signed [14:0] fc3_n12_s11_xh = $signed(fc3_e204[16:2]);
+    wire [22:0] fc3_n12_s11_u = {($signed({{6{fc3_n12_s11_xh[14]}}, fc3_n12_s11_xh}) + $signed(fc3_e435_u)), fc3_e204[1:0]};
+    reg  [18:0] fc3_n12_s4_d1;
+    wire signed [16:0] fc3_n12_s12_xh = $signed(fc3_e129_d1_v[18:2]);
+    wire signed [20:0] fc3_n12_s12 = $signed({($signed({{2{fc3_n12_s12_xh[16]}}, fc3_n12_s12_xh}) - $signed(fc3_n12_s4_d1)), fc3_e129_d1_v[1:0]});
+    reg  [20:0] fc3_e280_d1;
+    wire signed [20:0] fc3_e280_d1_v = $signed(fc3_e280_d1);
+    reg  [21:0] fc3_n12_s6_d1;
+    wire signed [17:0] fc3_n12_s13_xh = $signed(fc3_e280_d1_v[20:3]);
+    wire signed [24:0] fc3_n12_s13 = $signed({($signed({{4{fc3_n12_s13_xh[17]}}, fc3_n12_s13_xh}) + $signed(fc3_n12_s6_d1)), fc3_e280_d1_v[2:0]});
+    reg  [23:0] fc3_n12_s8_d1;
+    wire signed [23:0] fc3_n12_s8_d1_v = $signed(fc3_n12_s8_d1);
+    wire signed [23:0] fc3_n12_s14 = $signed({($signed(fc3_n12_s8_d1_v[23:4]) - $signed({{2{fc3_e55_d1[17]}}, fc3_e55_d1})), fc3_n12_s8_d1_v[3:0]});
+    reg  signed [17:0] fc3_e94_d1;
+    wire signed [8:0] fc3_n12_s15_xh = $signed(fc3_e95_d1[17:9]);
+    wire signed [26:0] fc3_n12_s15 = $signed({($signed({{9{fc3_n12_s15_xh[8]}}, fc3_n12_s15_xh}) - fc3_e94_d1), fc3_e95_d1[8:0]});
+    reg  [22:0] fc3_e165_d1;
+    wire signed [22:0] fc3_e165_d1_v = $signed(fc3_e165_d1);
+    wire signed [24:0] fc3_n12_s16 = $signed({($signed({{6{fc3_e419_xh[16]}}, fc3_e419_xh}) + fc3_e165_d1_v), fc3_e176_d1_v[1:0]});
+    wire signed [14:0] fc3_n12_s17_xh = $signed(fc3_e192_d1[17:3]);
+    wire signed [21:0] fc3_n12_s17 = $signed({($signed({{4{fc3_n12_s17_xh[14]}}, fc3_n12_s17_xh}) - fc3_e190_d1_v), fc3_e192_d1[2:0]});
+    reg  [18:0] fc3_e193_d1;
+    wire signed [18:0] fc3_e193_d1_v = $signed(fc3_e193_d1);
+    wire signed [17:0] fc3_n12_s18_xh = $signed(fc3_e193_d1_v[18:1]);
+    wire signed [20:0] fc3_n12_s18 = $signed({($signed({{2{fc3_n12_s18_xh[17]}}, fc3_n12_s18_xh}) - fc3_e309_d1_v), fc3_e193_d1_v[0]});
+    reg  signed [17:0] fc3_e399_d1;
+    reg  [20:0] fc3_e336_d1;
+    wire signed [20:0] fc3_e336_d1_v = $signed(fc3_e336_d1);
+    wire signed [12:0] fc3_n12_s19_xh = $signed(fc3_e399_d1[17:5]);
+    wire signed [25:0] fc3_n12_s19 = $signed({($signed({{8{fc3_n12_s19_xh[12]}}, fc3_n12_s19_xh}) + fc3_e336_d1_v), fc3_e399_d1[4:0]});
+    reg  [19:0] fc3_n12_s9_d1;
+    wire signed [19:0] fc3_n12_s9_d1_v = $signed(fc3_n12_s9_d1);
+    reg  signed [18:0] fc3_n12_s7_d1;
+    wire signed [18:0] fc3_n12_s20_xh = $signed(fc3_n12_s9_d1_v[19:1]);
+    wire signed [20:0] fc3_n12_s20 = $signed({($signed({fc3_n12_s20_xh[18], fc3_n12_s20_xh}) + $signed({fc3_n12_s7_d1[18], fc3_n12_s7_d1})), fc3_n12_s9_d1_v[0]});
+    reg  [20:0] fc3_n12_s10_d1;
+    wire signed [20:0] fc3_n12_s21 = $signed(fc3_n12_s10_d1) - $signed({{2{fc3_e150_d1[18]}}, fc3_e150_d1});
+    reg  signed [18:0] fc3_e170_d1;
+    wire signed [11:0] fc3_n12_s22_xh = $signed(fc3_e172_d1[18:7]);
+    wire signed [25:0] fc3_n12_s22 = $signed({($signed({{7{fc3_n12_s22_xh[11]}}, fc3_n12_s22_xh}) - fc3_e170_d1), fc3_e172_d1[6:0]});
+    wire signed [16:0] fc3_n12_s23_xh = $signed(fc3_e356_d1[18:2]);
+    wire signed [22:0] fc3_n12_s23 = $signed({($signed({{4{fc3_n12_s23_xh[16]}}, fc3_n12_s23_xh}) + fc3_e302_d1_v), fc3_e356_d1[1:0]});
+    reg  [22:0] fc3_n12_s11_d1;
+    wire signed [22:0] fc3_n12_s11_d1_v = $signed(fc3_n12_s11_d1);
+    wire signed [23:0] fc3_n12_s24 = $signed({fc3_n12_s11_d1_v[22], fc3_n12_s11_d1_v}) - fc3_e441;
+    wire signed [26:0] fc3_n12_s25 = $signed({($signed(fc3_n12_s15[26:1]) + $signed({{5{fc3_n12_s12[20]}}, fc3_n12_s12})), fc3_n12_s15[0]});
+    wire signed [25:0] fc3_n12_s26 = $signed({($signed(fc3_n12_s22[25:3]) + $signed({fc3_n12_s17[21], fc3_n12_s17})), fc3_n12_s22[2:0]});
+    wire signed [23:0] fc3_n12_s27 = $signed({($signed(fc3_n12_s14[23:2]) - $signed({fc3_n12_s20[20], fc3_n12_s20})), fc3_n12_s14[1:0]});
+    wire signed [19:0] fc3_n12_s28_xh = $signed(fc3_n12_s18[20:1]);
+    wire signed [22:0] fc3_n12_s28 = $signed({($signed({{2{fc3_n12_s28_xh[19]}}, fc3_n12_s28_xh}) + $signed({fc3_n12_s21[20], fc3_n12_s21})), fc3_n12_s18[0]});
+    wire signed [21:0] fc3_n12_s29_xh = $signed(fc3_e241[22:1]);
+    wire signed [24:0] fc3_n12_s29 = $signed({($signed({{2{fc3_n12_s29_xh[21]}}, fc3_n12_s29_xh}) + $signed({fc3_n12_s23[22], fc3_n12_s23})), fc3_e241[0]});
+    wire signed [24:0] fc3_n12_s30_xh = $signed(fc3_n12_s19[25:1]);
+    wire signed [26:0] fc3_n12_s30 = $signed({($signed({fc3_n12_s30_xh[24], fc3_n12_s30_xh}) + $signed({fc3_n12_s13[24], fc3_n12_s13})), fc3_n12_s19[0]});
+    wire signed [25:0] fc3_n12_s31 = $signed({fc3_n12_s16[24], fc3_n12_s16}) + $signed({fc3_e234[24], fc3_e234});
+    wire signed [25:0] fc3_n12_s32 = $signed({($signed(fc3_n12_s5[25:1]) - $signed({fc3_n12_s24[23], fc3_n12_s24})), fc3_n12_s5[0]});
+    wire signed [24:0] fc3_n12_s33_xh = $signed(fc3_n12_s26[25:1]);
+    wire signed [26:0] fc3_n12_s33 = $signed({($signed({fc3_n12_s33_xh[24], fc3_n12_s33_xh}) - $signed({{2{fc3_n12_s27[23]}}, fc3_n12_s27})), fc3_n12_s26[0]});
+    wire signed [22:0] fc3_n12_s34_xh = $signed(fc3_n12_s25[26:4]);
+    wire signed [27:0] fc3_n12_s34 = $signed({($signed({fc3_n12_s34_xh[22], fc3_n12_s34_xh}) - $signed({fc3_n12_s28[22], fc3_n12_s28})), fc3_n12_s25[3:0]});
+    wire [26:0] fc3_n12_s35_u = {($signed(fc3_n12_s30[26:1]) - $signed({fc3_n12_s29[24], fc3_n12_s29})), fc3_n12_s30[0]};
+    reg  signed [26:0] fc3_n12_s36_d1;
+    reg  [26:0] fc3_n12_s35_d1;
+    wire signed [26:0] fc3_n12_s35_d1_v = $signed(fc3_n12_s35_d1);
+    wire signed [27:0] fc3_n12_s38 = $signed({fc3_n12_s36_d1[26], fc3_n12_s36_d1}) + $signed({fc3_n12_s35_d1_v[26], fc3_n12_s35_d1_v});
+    reg  signed [27:0] fc3_n12_s37_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n12_acc = (fc3_n12_t4_0_d1 + 29'sd347136);
+    wire signed [28:0] fc3_n12_acc = ($signed({fc3_n12_s37_d1[27], fc3_n12_s37_d1}) - $signed({fc3_n12_s38[27], fc3_n12_s38}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n12_y_fl = $signed(fc3_n12_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p0 = fc3_in_0 * 8'sd109; // weight 0.1064453125
-    wire signed [21:0] fc3_n13_p3 = fc3_in_3 * 7'sd36; // weight 0.03515625
-    wire signed [22:0] fc3_n13_p4 = fc3_in_4 * 8'sd119; // weight 0.1162109375
-    wire signed [20:0] fc3_n13_p6 = fc3_in_6 * 6'sd28; // weight 0.02734375
-    wire signed [22:0] fc3_n13_p9 = fc3_in_9 * 8'sd123; // weight 0.1201171875
-    wire signed [23:0] fc3_n13_p10 = fc3_in_10 * 9'sd183; // weight 0.1787109375
-    wire signed [24:0] fc3_n13_p11 = fc3_in_11 * 10'sh2e2; // weight -0.279296875
-    wire signed [21:0] fc3_n13_p12 = fc3_in_12 * 7'sd53; // weight 0.0517578125
-    wire signed [22:0] fc3_n13_p14 = fc3_in_14 * 8'sd79; // weight 0.0771484375
-    wire signed [21:0] fc3_n13_p16 = fc3_in_16 * 7'sh50; // weight -0.046875
-    wire signed [20:0] fc3_n13_p19 = fc3_in_19 * 6'sh2b; // weight -0.0205078125
-    wire signed [22:0] fc3_n13_p21 = fc3_in_21 * 8'sd97; // weight 0.0947265625
-    wire signed [22:0] fc3_n13_p22 = fc3_in_22 * 8'sh9b; // weight -0.0986328125
-    wire signed [23:0] fc3_n13_p23 = fc3_in_23 * 9'sd192; // weight 0.1875
-    wire signed [23:0] fc3_n13_p25 = fc3_in_25 * 9'sd176; // weight 0.171875
-    wire signed [23:0] fc3_n13_p26 = fc3_in_26 * 9'sh10d; // weight -0.2373046875
-    wire signed [23:0] fc3_n13_p27 = fc3_in_27 * 9'sh132; // weight -0.201171875
-    wire signed [23:0] fc3_n13_p28 = fc3_in_28 * 9'sh106; // weight -0.244140625
-    wire signed [23:0] fc3_n13_p29 = fc3_in_29 * 9'sh16c; // weight -0.14453125
-    wire signed [18:0] fc3_n13_p31 = fc3_in_31 * 4'sd7; // weight 0.0068359375
-    reg  signed [24:0] fc3_n13_t0_0_d1;
-    reg  signed [22:0] fc3_n13_t1_0_b_d1;
-    wire signed [24:0] fc3_n13_t1_0 = fc3_n13_t0_0_d1 + $signed({{2{fc3_n13_t1_0_b_d1[22]}}, fc3_n13_t1_0_b_d1});
-    reg  signed [24:0] fc3_n13_t1_1_a_d1;
-    reg  signed [22:0] fc3_n13_t1_1_b_d1;
-    reg  signed [25:0] fc3_n13_t1_2_a_d1;
-    reg  signed [24:0] fc3_n13_t1_2_b_d1;
-    reg  signed [23:0] fc3_n13_t1_3_a_d1;
-    reg  signed [23:0] fc3_n13_t1_3_b_d1;
-    wire signed [24:0] fc3_n13_t1_3 = $signed({fc3_n13_t1_3_a_d1[23], fc3_n13_t1_3_a_d1}) + $signed({fc3_n13_t1_3_b_d1[23], fc3_n13_t1_3_b_d1});
-    reg  signed [23:0] fc3_n13_t1_4_a_d1;
-    reg  signed [23:0] fc3_n13_t1_4_b_d1;
-    wire signed [24:0] fc3_n13_t1_4 = $signed({fc3_n13_t1_4_a_d1[23], fc3_n13_t1_4_a_d1}) + $signed({fc3_n13_t1_4_b_d1[23], fc3_n13_t1_4_b_d1});
-    reg  signed [24:0] fc3_n13_t1_5_a_d1;
-    reg  signed [24:0] fc3_n13_t1_5_b_d1;
-    wire signed [25:0] fc3_n13_t1_5 = $signed({fc3_n13_t1_5_a_d1[24], fc3_n13_t1_5_a_d1}) + $signed({fc3_n13_t1_5_b_d1[24], fc3_n13_t1_5_b_d1});
-    reg  signed [24:0] fc3_n13_t1_6_a_d1;
-    reg  signed [24:0] fc3_n13_t1_6_b_d1;
-    wire signed [25:0] fc3_n13_t1_6 = $signed({fc3_n13_t1_6_a_d1[24], fc3_n13_t1_6_a_d1}) + $signed({fc3_n13_t1_6_b_d1[24], fc3_n13_t1_6_b_d1});
-    reg  signed [24:0] fc3_n13_t1_7_a_d1;
-    reg  signed [24:0] fc3_n13_t1_7_b_d1;
-    wire signed [25:0] fc3_n13_t1_7 = $signed({fc3_n13_t1_7_a_d1[24], fc3_n13_t1_7_a_d1}) + $signed({fc3_n13_t1_7_b_d1[24], fc3_n13_t1_7_b_d1});
-    wire signed [25:0] fc3_n13_t2_0 = $signed({fc3_n13_t1_0[24], fc3_n13_t1_0}) + ($signed({fc3_n13_t1_1_a_d1[24], fc3_n13_t1_1_a_d1}) + $signed({{3{fc3_n13_t1_1_b_d1[22]}}, fc3_n13_t1_1_b_d1}));
-    wire signed [26:0] fc3_n13_t2_1 = ($signed({fc3_n13_t1_2_a_d1[25], fc3_n13_t1_2_a_d1}) + $signed({{2{fc3_n13_t1_2_b_d1[24]}}, fc3_n13_t1_2_b_d1})) + $signed({{2{fc3_n13_t1_3[24]}}, fc3_n13_t1_3});
-    wire signed [26:0] fc3_n13_t2_2 = $signed({{2{fc3_n13_t1_4[24]}}, fc3_n13_t1_4}) + $signed({fc3_n13_t1_5[25], fc3_n13_t1_5});
-    wire signed [26:0] fc3_n13_t2_3 = $signed({fc3_n13_t1_6[25], fc3_n13_t1_6}) + $signed({fc3_n13_t1_7[25], fc3_n13_t1_7});
-    wire signed [27:0] fc3_n13_t3_0 = $signed({{2{fc3_n13_t2_0[25]}}, fc3_n13_t2_0}) + $signed({fc3_n13_t2_1[26], fc3_n13_t2_1});
-    wire signed [27:0] fc3_n13_t3_1 = $signed({fc3_n13_t2_2[26], fc3_n13_t2_2}) + $signed({fc3_n13_t2_3[26], fc3_n13_t2_3});
-    reg  signed [28:0] fc3_n13_t4_0_d1;
+    wire signed [4:0] fc3_n13_s0_xh = $signed(fc3_in_13[15:11]);
+    wire signed [19:0] fc3_n13_s0 = $signed({($signed({{4{fc3_n13_s0_xh[4]}}, fc3_n13_s0_xh}) - 9'sd175), fc3_in_13[10:0]}); // bias 0.341796875
+    wire signed [16:0] fc3_n13_s1_xh = $signed(fc3_n13_s0[19:3]);
+    wire [21:0] fc3_n13_s1_u = {($signed({{2{fc3_n13_s1_xh[16]}}, fc3_n13_s1_xh}) - $signed({fc3_e2[17], fc3_e2})), fc3_n13_s0[2:0]};
+    wire signed [8:0] fc3_n13_s2_xh = $signed(fc3_e3[16:8]);
+    wire [25:0] fc3_n13_s2_u = {($signed({{9{fc3_n13_s2_xh[8]}}, fc3_n13_s2_xh}) + $signed({fc3_e1[16], fc3_e1})), fc3_e3[7:0]};
+    wire [21:0] fc3_n13_s3_u = {($signed({{5{fc3_e350_xh[12]}}, fc3_e350_xh}) - $signed({fc3_e7[16], fc3_e7})), fc3_e13[3:0]};
+    wire signed [15:0] fc3_n13_s4_xh = $signed(fc3_e32[16:1]);
+    wire [18:0] fc3_n13_s4_u = {($signed({{2{fc3_n13_s4_xh[15]}}, fc3_n13_s4_xh}) - $signed({fc3_e50[16], fc3_e50})), fc3_e32[0]};
+    wire [23:0] fc3_n13_s5_u = {($signed(fc3_e82[23:2]) + $signed({{3{fc3_e71[18]}}, fc3_e71})), fc3_e82[1:0]};
+    reg  [17:0] fc3_e434_d1;
+    wire signed [12:0] fc3_n13_s6_xh = $signed(fc3_e87_d1_v[19:7]);
+    wire signed [24:0] fc3_n13_s6 = $signed({($signed({{5{fc3_n13_s6_xh[12]}}, fc3_n13_s6_xh}) + $signed(fc3_e434_d1)), fc3_e87_d1_v[6:0]});
+    reg  [21:0] fc3_n13_s1_d1;
+    wire signed [21:0] fc3_n13_s1_d1_v = $signed(fc3_n13_s1_d1);
+    reg  [25:0] fc3_n13_s2_d1;
+    wire signed [25:0] fc3_n13_s7 = $signed({{4{fc3_n13_s1_d1_v[21]}}, fc3_n13_s1_d1_v}) + $signed(fc3_n13_s2_d1);
+    reg  [21:0] fc3_n13_s3_d1;
+    reg  [18:0] fc3_n13_s4_d1;
+    wire signed [18:0] fc3_n13_s4_d1_v = $signed(fc3_n13_s4_d1);
+    wire signed [21:0] fc3_n13_s8 = $signed(fc3_n13_s3_d1) - $signed({{3{fc3_n13_s4_d1_v[18]}}, fc3_n13_s4_d1_v});
+    wire signed [13:0] fc3_n13_s9_xh = $signed(fc3_e123_d1[17:4]);
+    wire signed [23:0] fc3_n13_s9 = $signed({($signed({{6{fc3_n13_s9_xh[13]}}, fc3_n13_s9_xh}) - fc3_e132_d1_v), fc3_e123_d1[3:0]});
+    wire signed [10:0] fc3_n13_s10_xh = $signed(fc3_e180_d1[17:7]);
+    wire signed [25:0] fc3_n13_s10 = $signed({($signed({{8{fc3_n13_s10_xh[10]}}, fc3_n13_s10_xh}) - fc3_e168_d1_v), fc3_e180_d1[6:0]});
+    wire signed [12:0] fc3_n13_s11_xh = $signed(fc3_e299_d1_v[19:7]);
+    wire signed [25:0] fc3_n13_s11 = $signed({($signed({{6{fc3_n13_s11_xh[12]}}, fc3_n13_s11_xh}) - $signed({fc3_e333_d1[17], fc3_e333_d1})), fc3_e299_d1_v[6:0]});
+    reg  [19:0] fc3_e361_d1;
+    wire signed [19:0] fc3_e361_d1_v = $signed(fc3_e361_d1);
+    wire signed [18:0] fc3_n13_s12_xh = $signed(fc3_e361_d1_v[19:1]);
+    wire signed [23:0] fc3_n13_s12 = $signed({($signed({{4{fc3_n13_s12_xh[18]}}, fc3_n13_s12_xh}) + $signed(fc3_e370_d1)), fc3_e361_d1_v[0]});
+    reg  [18:0] fc3_e384_d1;
+    wire signed [18:0] fc3_e384_d1_v = $signed(fc3_e384_d1);
+    wire signed [13:0] fc3_n13_s13_xh = $signed(fc3_e171_d1[18:5]);
+    wire signed [23:0] fc3_n13_s13 = $signed({($signed({{5{fc3_n13_s13_xh[13]}}, fc3_n13_s13_xh}) - fc3_e384_d1_v), fc3_e171_d1[4:0]});
+    reg  signed [18:0] fc3_e297_d1;
+    wire signed [17:0] fc3_n13_s14_xh = $signed(fc3_e314_d1[18:1]);
+    wire signed [20:0] fc3_n13_s14 = $signed({($signed({{2{fc3_n13_s14_xh[17]}}, fc3_n13_s14_xh}) + $signed({fc3_e297_d1[18], fc3_e297_d1})), fc3_e314_d1[0]});
+    reg  [19:0] fc3_e354_d1;
+    wire signed [19:0] fc3_e354_d1_v = $signed(fc3_e354_d1);
+    reg  signed [18:0] fc3_e348_d1;
+    wire signed [13:0] fc3_n13_s15_xh = $signed(fc3_e354_d1_v[19:6]);
+    wire signed [24:0] fc3_n13_s15 = $signed({($signed({{5{fc3_n13_s15_xh[13]}}, fc3_n13_s15_xh}) + fc3_e348_d1), fc3_e354_d1_v[5:0]});
+    reg  [23:0] fc3_n13_s5_d1;
+    wire signed [23:0] fc3_n13_s5_d1_v = $signed(fc3_n13_s5_d1);
+    wire signed [25:0] fc3_n13_s16 = $signed({{2{fc3_n13_s5_d1_v[23]}}, fc3_n13_s5_d1_v}) + $signed({fc3_n13_s6[24], fc3_n13_s6});
+    wire signed [23:0] fc3_n13_s17_xh = $signed(fc3_n13_s10[25:2]);
+    wire signed [26:0] fc3_n13_s17 = $signed({($signed({fc3_n13_s17_xh[23], fc3_n13_s17_xh}) - $signed({fc3_n13_s13[23], fc3_n13_s13})), fc3_n13_s10[1:0]});
+    wire signed [25:0] fc3_n13_s18 = $signed({($signed(fc3_n13_s11[25:5]) - $signed({fc3_e305[19], fc3_e305})), fc3_n13_s11[4:0]});
+    wire signed [21:0] fc3_n13_s19_xh = $signed(fc3_n13_s9[23:2]);
+    wire signed [26:0] fc3_n13_s19 = $signed({($signed({{3{fc3_n13_s19_xh[21]}}, fc3_n13_s19_xh}) - fc3_n13_s15), fc3_n13_s9[1:0]});
+    wire signed [18:0] fc3_n13_s20_xh = $signed(fc3_n13_s14[20:2]);
+    wire signed [22:0] fc3_n13_s20 = $signed({($signed({{2{fc3_n13_s20_xh[18]}}, fc3_n13_s20_xh}) - $signed({fc3_e250[19], fc3_e250})), fc3_n13_s14[1:0]});
+    wire signed [22:0] fc3_n13_s21 = $signed({fc3_n13_s8[21], fc3_n13_s8}) - fc3_e241;
+    wire signed [25:0] fc3_n13_s22 = $signed({($signed(fc3_n13_s7[25:1]) + $signed({fc3_n13_s12[23], fc3_n13_s12})), fc3_n13_s7[0]});
+    wire signed [23:0] fc3_n13_s23 = $signed({fc3_e273[22], fc3_e273}) + $signed({{2{fc3_e323[21]}}, fc3_e323});
+    wire signed [22:0] fc3_n13_s24_xh = $signed(fc3_n13_s18[25:3]);
+    wire signed [26:0] fc3_n13_s24 = $signed({($signed({fc3_n13_s24_xh[22], fc3_n13_s24_xh}) + $signed({fc3_n13_s20[22], fc3_n13_s20})), fc3_n13_s18[2:0]});
+    wire signed [26:0] fc3_n13_s25 = $signed({fc3_n13_s16[25], fc3_n13_s16}) - fc3_n13_s17;
+    wire signed [23:0] fc3_n13_s27_xh = $signed(fc3_n13_s22[25:2]);
+    wire [26:0] fc3_n13_s27_u = {($signed({fc3_n13_s27_xh[23], fc3_n13_s27_xh}) + $signed({fc3_n13_s23[23], fc3_n13_s23})), fc3_n13_s22[1:0]};
+    reg  [26:0] fc3_n13_s27_d1;
+    wire signed [26:0] fc3_n13_s27_d1_v = $signed(fc3_n13_s27_d1);
+    reg  signed [26:0] fc3_n13_s26_d1;
+    wire signed [27:0] fc3_n13_s29 = $signed({fc3_n13_s27_d1_v[26], fc3_n13_s27_d1_v}) - $signed({fc3_n13_s26_d1[26], fc3_n13_s26_d1});
+    reg  signed [27:0] fc3_n13_s28_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n13_acc = (fc3_n13_t4_0_d1 + 29'sd358400);
+    wire signed [28:0] fc3_n13_acc = (-($signed({fc3_n13_s29[27], fc3_n13_s29}) + $signed({fc3_n13_s28_d1[27], fc3_n13_s28_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n13_y_fl = $signed(fc3_n13_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n14_p1 = fc3_in_1 * 8'shae; // weight -0.080078125
-    wire signed [23:0] fc3_n14_p2 = fc3_in_2 * 9'sh142; // weight -0.185546875
-    wire signed [23:0] fc3_n14_p3 = fc3_in_3 * 9'sd223; // weight 0.2177734375
-    wire signed [20:0] fc3_n14_p5 = fc3_in_5 * 6'sd27; // weight 0.0263671875
-    wire signed [23:0] fc3_n14_p6 = fc3_in_6 * 9'sh10e; // weight -0.236328125
-    wire signed [22:0] fc3_n14_p7 = fc3_in_7 * 8'sh84; // weight -0.12109375
-    wire signed [22:0] fc3_n14_p8_sh = $signed({fc3_in_8, 7'd0});
-    wire signed [22:0] fc3_n14_p9 = fc3_in_9 * 8'sh9b; // weight -0.0986328125
-    wire signed [24:0] fc3_n14_p10 = fc3_in_10 * 10'sh276; // weight -0.384765625
-    wire signed [23:0] fc3_n14_p11 = fc3_in_11 * 9'sd129; // weight 0.1259765625
-    wire signed [23:0] fc3_n14_p12 = fc3_in_12 * 9'sd196; // weight 0.19140625
-    wire signed [23:0] fc3_n14_p14 = fc3_in_14 * 9'sh154; // weight -0.16796875
-    wire signed [23:0] fc3_n14_p15 = fc3_in_15 * 9'sh11a; // weight -0.224609375
-    wire signed [23:0] fc3_n14_p16 = fc3_in_16 * 9'sd185; // weight 0.1806640625
-    wire signed [18:0] fc3_n14_p19 = fc3_in_19 * 4'sha; // weight -0.005859375
-    wire signed [19:0] fc3_n14_p20 = fc3_in_20 * 5'sd10; // weight 0.009765625
-    wire signed [23:0] fc3_n14_p22 = fc3_in_22 * 9'sd175; // weight 0.1708984375
-    wire signed [24:0] fc3_n14_p23 = fc3_in_23 * 10'sh2f3; // weight -0.2626953125
-    wire signed [21:0] fc3_n14_p24 = fc3_in_24 * 7'sh4e; // weight -0.048828125
-    wire signed [23:0] fc3_n14_p27 = fc3_in_27 * 9'sd246; // weight 0.240234375
-    wire signed [20:0] fc3_n14_p29 = fc3_in_29 * 6'sh23; // weight -0.0283203125
-    wire signed [19:0] fc3_n14_p31_sh = $signed({fc3_in_31, 4'd0});
-    wire signed [20:0] fc3_n14_p31_neg = -$signed({fc3_n14_p31_sh[19], fc3_n14_p31_sh});
-    reg  signed [23:0] fc3_n14_t1_0_a_d1;
-    reg  signed [24:0] fc3_n14_t1_0_b_d1;
-    wire signed [25:0] fc3_n14_t1_0 = $signed({{2{fc3_n14_t1_0_a_d1[23]}}, fc3_n14_t1_0_a_d1}) + $signed({fc3_n14_t1_0_b_d1[24], fc3_n14_t1_0_b_d1});
-    reg  signed [24:0] fc3_n14_t1_1_a_d1;
-    reg  signed [24:0] fc3_n14_t1_1_b_d1;
-    wire signed [25:0] fc3_n14_t1_1 = $signed({fc3_n14_t1_1_a_d1[24], fc3_n14_t1_1_a_d1}) + $signed({fc3_n14_t1_1_b_d1[24], fc3_n14_t1_1_b_d1});
-    reg  signed [23:0] fc3_n14_t1_2_a_d1;
-    reg  signed [25:0] fc3_n14_t0_5_d1;
-    wire signed [25:0] fc3_n14_t1_2 = $signed({{2{fc3_n14_t1_2_a_d1[23]}}, fc3_n14_t1_2_a_d1}) + fc3_n14_t0_5_d1;
-    reg  signed [24:0] fc3_n14_t1_3_a_d1;
-    reg  signed [24:0] fc3_n14_t1_3_b_d1;
-    wire signed [25:0] fc3_n14_t1_3 = $signed({fc3_n14_t1_3_a_d1[24], fc3_n14_t1_3_a_d1}) + $signed({fc3_n14_t1_3_b_d1[24], fc3_n14_t1_3_b_d1});
-    reg  signed [24:0] fc3_n14_t1_4_a_d1;
-    reg  signed [23:0] fc3_n14_t1_4_b_d1;
-    wire signed [25:0] fc3_n14_t1_4 = $signed({fc3_n14_t1_4_a_d1[24], fc3_n14_t1_4_a_d1}) + $signed({{2{fc3_n14_t1_4_b_d1[23]}}, fc3_n14_t1_4_b_d1});
-    reg  signed [23:0] fc3_n14_t1_5_a_d1;
-    reg  signed [24:0] fc3_n14_t1_5_b_d1;
-    wire signed [25:0] fc3_n14_t1_5 = $signed({{2{fc3_n14_t1_5_a_d1[23]}}, fc3_n14_t1_5_a_d1}) + $signed({fc3_n14_t1_5_b_d1[24], fc3_n14_t1_5_b_d1});
-    reg  signed [23:0] fc3_n14_t1_6_a_d1;
-    reg  signed [24:0] fc3_n14_t1_6_b_d1;
-    wire signed [25:0] fc3_n14_t1_6 = $signed({{2{fc3_n14_t1_6_a_d1[23]}}, fc3_n14_t1_6_a_d1}) + $signed({fc3_n14_t1_6_b_d1[24], fc3_n14_t1_6_b_d1});
-    reg  signed [23:0] fc3_n14_t1_7_a_d1;
-    reg  signed [26:0] fc3_n14_t0_15_d1;
-    wire signed [26:0] fc3_n14_t1_7 = $signed({{3{fc3_n14_t1_7_a_d1[23]}}, fc3_n14_t1_7_a_d1}) + fc3_n14_t0_15_d1;
-    wire signed [26:0] fc3_n14_t2_0 = $signed({fc3_n14_t1_0[25], fc3_n14_t1_0}) + $signed({fc3_n14_t1_1[25], fc3_n14_t1_1});
-    wire signed [26:0] fc3_n14_t2_1 = $signed({fc3_n14_t1_2[25], fc3_n14_t1_2}) + $signed({fc3_n14_t1_3[25], fc3_n14_t1_3});
-    wire signed [26:0] fc3_n14_t2_2 = $signed({fc3_n14_t1_4[25], fc3_n14_t1_4}) + $signed({fc3_n14_t1_5[25], fc3_n14_t1_5});
-    wire signed [27:0] fc3_n14_t3_0 = $signed({fc3_n14_t2_0[26], fc3_n14_t2_0}) + $signed({fc3_n14_t2_1[26], fc3_n14_t2_1});
-    wire signed [27:0] fc3_n14_t3_1 = $signed({fc3_n14_t2_2[26], fc3_n14_t2_2}) + ($signed({{2{fc3_n14_t1_6[25]}}, fc3_n14_t1_6}) + $signed({fc3_n14_t1_7[26], fc3_n14_t1_7}));
-    reg  signed [28:0] fc3_n14_t4_0_d1;
+    wire signed [12:0] fc3_n14_s0_xh = $signed(fc3_in_0[15:3]);
+    wire signed [16:0] fc3_n14_s0 = $signed({($signed({fc3_n14_s0_xh[12], fc3_n14_s0_xh}) + 14'sd425), fc3_in_0[2:0]});
+    wire signed [20:0] fc3_n14_s1 = $signed({($signed({{5{fc3_e174_xh[11]}}, fc3_e174_xh}) + $signed({fc3_in_17[15], fc3_in_17})), fc3_in_1[3:0]});
+    wire signed [11:0] fc3_n14_s2_xh = $signed(fc3_in_21[15:4]);
+    wire signed [20:0] fc3_n14_s2 = $signed({($signed({{5{fc3_n14_s2_xh[11]}}, fc3_n14_s2_xh}) + $signed({fc3_in_27[15], fc3_in_27})), fc3_in_21[3:0]});
+    wire signed [12:0] fc3_n14_s3_xh = $signed(fc3_n14_s0[16:4]);
+    wire [20:0] fc3_n14_s3_u = {($signed({{4{fc3_n14_s3_xh[12]}}, fc3_n14_s3_xh}) + $signed({fc3_in_30[15], fc3_in_30})), fc3_n14_s0[3:0]};
+    wire signed [13:0] fc3_n14_s5_xh = $signed(fc3_e13[16:3]);
+    wire [20:0] fc3_n14_s5_u = {($signed({{4{fc3_n14_s5_xh[13]}}, fc3_n14_s5_xh}) + $signed({fc3_e6[16], fc3_e6})), fc3_e13[2:0]};
+    wire signed [15:0] fc3_n14_s6_xh = $signed(fc3_e17[18:3]);
+    wire [20:0] fc3_n14_s6_u = {($signed({{2{fc3_n14_s6_xh[15]}}, fc3_n14_s6_xh}) + $signed({fc3_e19[16], fc3_e19})), fc3_e17[2:0]};
+    wire signed [12:0] fc3_n14_s7_xh = $signed(fc3_e43[17:5]);
+    wire [22:0] fc3_n14_s7_u = {($signed({{5{fc3_n14_s7_xh[12]}}, fc3_n14_s7_xh}) + $signed({fc3_e28[16], fc3_e28})), fc3_e43[4:0]};
+    wire signed [17:0] fc3_n14_s8_xh = $signed(fc3_e85[18:1]);
+    wire [19:0] fc3_n14_s8_u = {($signed({fc3_n14_s8_xh[17], fc3_n14_s8_xh}) + $signed({{2{fc3_e45[16]}}, fc3_e45})), fc3_e85[0]};
+    wire signed [11:0] fc3_n14_s9_xh = $signed(fc3_e102[17:6]);
+    wire [23:0] fc3_n14_s9_u = {($signed({{6{fc3_n14_s9_xh[11]}}, fc3_n14_s9_xh}) - fc3_e107), fc3_e102[5:0]};
+    wire [21:0] fc3_n14_s10_u = {($signed(fc3_e138[21:2]) + $signed({{2{fc3_e206[17]}}, fc3_e206})), fc3_e138[1:0]};
+    reg  [20:0] fc3_n14_s3_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n14_acc = (fc3_n14_t4_0_d1 + 29'sh1ff95c00);
+    wire signed [20:0] fc3_n14_s3_d1_v = $signed(fc3_n14_s3_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [18:0] fc3_e208_d1;
+    wire signed [18:0] fc3_e208_d1_v = $signed(fc3_e208_d1);
+    wire signed [19:0] fc3_n14_s11 = $signed(fc3_n14_s3_d1_v[19:0]) + $signed({fc3_e208_d1_v[18], fc3_e208_d1_v});
+    wire signed [16:0] fc3_n14_s12_xh = $signed(fc3_e274_d1_v[22:6]);
+    wire signed [24:0] fc3_n14_s12 = $signed({($signed({{2{fc3_n14_s12_xh[16]}}, fc3_n14_s12_xh}) - $signed({fc3_e90_d1[17], fc3_e90_d1})), fc3_e274_d1_v[5:0]});
+    reg  [20:0] fc3_n14_s5_d1;
+    wire signed [18:0] fc3_n14_s13_xh = $signed(fc3_e280_d1_v[20:2]);
+    wire signed [22:0] fc3_n14_s13 = $signed({($signed({{2{fc3_n14_s13_xh[18]}}, fc3_n14_s13_xh}) + $signed(fc3_n14_s5_d1)), fc3_e280_d1_v[1:0]});
+    reg  [20:0] fc3_n14_s6_d1;
+    wire signed [20:0] fc3_n14_s6_d1_v = $signed(fc3_n14_s6_d1);
+    reg  [22:0] fc3_n14_s7_d1;
+    reg  [23:0] fc3_n14_s9_d1;
+    wire signed [23:0] fc3_n14_s9_d1_v = $signed(fc3_n14_s9_d1);
+    wire signed [18:0] fc3_n14_s15_xh = $signed(fc3_n14_s9_d1_v[23:5]);
+    wire signed [24:0] fc3_n14_s15 = $signed({($signed({fc3_n14_s15_xh[18], fc3_n14_s15_xh}) + $signed({{2{fc3_e94_d1[17]}}, fc3_e94_d1})), fc3_n14_s9_d1_v[4:0]});
+    wire signed [11:0] fc3_n14_s16_xh = $signed(fc3_e114_d1[17:6]);
+    wire signed [23:0] fc3_n14_s16 = $signed({($signed({{6{fc3_n14_s16_xh[11]}}, fc3_n14_s16_xh}) - fc3_e126_d1), fc3_e114_d1[5:0]});
+    reg  [20:0] fc3_e166_d1;
+    wire signed [20:0] fc3_e166_d1_v = $signed(fc3_e166_d1);
+    wire signed [16:0] fc3_n14_s17_xh = $signed(fc3_e166_d1_v[20:4]);
+    wire signed [24:0] fc3_n14_s17 = $signed({($signed({{4{fc3_n14_s17_xh[16]}}, fc3_n14_s17_xh}) - fc3_e166_d1_v), fc3_e166_d1_v[3:0]});
+    reg  signed [17:0] fc3_e167_d1;
+    reg  signed [17:0] fc3_e186_d1;
+    wire signed [9:0] fc3_n14_s18_xh = $signed(fc3_e167_d1[17:8]);
+    wire signed [25:0] fc3_n14_s18 = $signed({($signed({{8{fc3_n14_s18_xh[9]}}, fc3_n14_s18_xh}) + fc3_e186_d1), fc3_e167_d1[7:0]});
+    reg  [19:0] fc3_e293_d1;
+    wire signed [19:0] fc3_e293_d1_v = $signed(fc3_e293_d1);
+    reg  signed [17:0] fc3_e383_d1;
+    wire signed [11:0] fc3_n14_s19_xh = $signed(fc3_e293_d1_v[19:8]);
+    wire signed [25:0] fc3_n14_s19 = $signed({($signed({{6{fc3_n14_s19_xh[11]}}, fc3_n14_s19_xh}) - fc3_e383_d1), fc3_e293_d1_v[7:0]});
+    reg  [19:0] fc3_n14_s8_d1;
+    wire signed [19:0] fc3_n14_s8_d1_v = $signed(fc3_n14_s8_d1);
+    reg  [18:0] fc3_e394_d1;
+    wire signed [14:0] fc3_n14_s20_xh = $signed(fc3_n14_s8_d1_v[19:5]);
+    wire signed [23:0] fc3_n14_s20 = $signed({($signed({{4{fc3_n14_s20_xh[14]}}, fc3_n14_s20_xh}) + $signed(fc3_e394_d1)), fc3_n14_s8_d1_v[4:0]});
+    reg  signed [18:0] fc3_e290_d1;
+    wire signed [17:0] fc3_n14_s21_xh = $signed(fc3_e282_d1[18:1]);
+    wire signed [20:0] fc3_n14_s21 = $signed({($signed({{2{fc3_n14_s21_xh[17]}}, fc3_n14_s21_xh}) + $signed({fc3_e290_d1[18], fc3_e290_d1})), fc3_e282_d1[0]});
+    reg  [21:0] fc3_n14_s10_d1;
+    wire signed [21:0] fc3_n14_s10_d1_v = $signed(fc3_n14_s10_d1);
+    reg  [20:0] fc3_e365_d1;
+    wire signed [20:0] fc3_e365_d1_v = $signed(fc3_e365_d1);
+    wire signed [20:0] fc3_n14_s22_xh = $signed(fc3_n14_s10_d1_v[21:1]);
+    wire signed [22:0] fc3_n14_s22 = $signed({($signed({fc3_n14_s22_xh[20], fc3_n14_s22_xh}) + $signed({fc3_e365_d1_v[20], fc3_e365_d1_v})), fc3_n14_s10_d1_v[0]});
+    reg  signed [21:0] fc3_n14_s4_d1;
+    wire signed [18:0] fc3_n14_s23_xh = $signed(fc3_e446[22:4]);
+    wire signed [25:0] fc3_n14_s23 = $signed({($signed({{3{fc3_n14_s23_xh[18]}}, fc3_n14_s23_xh}) - fc3_n14_s4_d1), fc3_e446[3:0]});
+    wire signed [23:0] fc3_n14_s24_xh = $signed(fc3_n14_s18[25:2]);
+    wire signed [26:0] fc3_n14_s24 = $signed({($signed({fc3_n14_s24_xh[23], fc3_n14_s24_xh}) + $signed({fc3_n14_s16[23], fc3_n14_s16})), fc3_n14_s18[1:0]});
+    wire signed [25:0] fc3_n14_s25 = $signed({{2{fc3_n14_s20[23]}}, fc3_n14_s20}) + fc3_n14_s19;
+    wire signed [19:0] fc3_n14_s26_xh = $signed(fc3_n14_s12[24:5]);
+    wire signed [25:0] fc3_n14_s26 = $signed({($signed({fc3_n14_s26_xh[19], fc3_n14_s26_xh}) - $signed({{2{fc3_e315[18]}}, fc3_e315})), fc3_n14_s12[4:0]});
+    wire signed [19:0] fc3_n14_s27_xh = $signed(fc3_n14_s15[24:5]);
+    wire signed [25:0] fc3_n14_s27 = $signed({($signed({fc3_n14_s27_xh[19], fc3_n14_s27_xh}) - $signed({fc3_n14_s11[19], fc3_n14_s11})), fc3_n14_s15[4:0]});
+    wire signed [17:0] fc3_n14_s28_xh = $signed(fc3_n14_s21[20:3]);
+    wire signed [22:0] fc3_n14_s28 = $signed({($signed({{2{fc3_n14_s28_xh[17]}}, fc3_n14_s28_xh}) + fc3_e340), fc3_n14_s21[2:0]});
+    wire signed [21:0] fc3_n14_s29_xh = $signed(fc3_n14_s17[24:3]);
+    wire signed [26:0] fc3_n14_s29 = $signed({($signed({{2{fc3_n14_s29_xh[21]}}, fc3_n14_s29_xh}) + $signed({fc3_n14_s13[22], fc3_n14_s13})), fc3_n14_s17[2:0]});
+    wire signed [21:0] fc3_n14_s30_xh = $signed(fc3_n14_s22[22:1]);
+    wire signed [22:0] fc3_n14_s30_hi = $signed({fc3_n14_s30_xh[21], fc3_n14_s30_xh}) - ($signed({{2{fc3_n14_s6_d1_v[20]}}, fc3_n14_s6_d1_v}) - $signed(fc3_n14_s7_d1));
+    wire signed [23:0] fc3_n14_s30 = $signed({fc3_n14_s30_hi, fc3_n14_s22[0]});
+    wire signed [25:0] fc3_n14_s32 = $signed({($signed(fc3_n14_s26[25:1]) + $signed({{2{fc3_n14_s28[22]}}, fc3_n14_s28})), fc3_n14_s26[0]});
+    wire signed [24:0] fc3_n14_s33_xh = $signed(fc3_n14_s24[26:2]);
+    wire signed [28:0] fc3_n14_s33 = $signed({($signed({{2{fc3_n14_s33_xh[24]}}, fc3_n14_s33_xh}) + $signed({fc3_n14_s27[25], fc3_n14_s27})), fc3_n14_s24[1:0]});
+    wire signed [25:0] fc3_n14_s35 = (fc3_n14_s23 - $signed({{3{fc3_e228[22]}}, fc3_e228})) - $signed({{2{fc3_n14_s30[23]}}, fc3_n14_s30});
+    reg  signed [25:0] fc3_n14_s35_d1;
+    reg  signed [26:0] fc3_n14_s34_d1;
+    wire signed [27:0] fc3_n14_s37 = $signed({{2{fc3_n14_s35_d1[25]}}, fc3_n14_s35_d1}) - $signed({fc3_n14_s34_d1[26], fc3_n14_s34_d1});
+    reg  signed [28:0] fc3_n14_s36_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc3_n14_acc = (fc3_n14_s36_d1 + $signed({fc3_n14_s37[27], fc3_n14_s37}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n14_y_fl = $signed(fc3_n14_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p0 = fc3_in_0 * 8'sd124; // weight 0.12109375
-    wire signed [22:0] fc3_n15_p2 = fc3_in_2 * 8'sh9b; // weight -0.0986328125
-    wire signed [21:0] fc3_n15_p4 = fc3_in_4 * 7'sd52; // weight 0.05078125
-    wire signed [22:0] fc3_n15_p7 = fc3_in_7 * 8'sh8c; // weight -0.11328125
-    wire signed [22:0] fc3_n15_p8 = fc3_in_8 * 8'sh9e; // weight -0.095703125
-    wire signed [22:0] fc3_n15_p9 = fc3_in_9 * 8'sh9f; // weight -0.0947265625
-    wire signed [21:0] fc3_n15_p10 = fc3_in_10 * 7'sd56; // weight 0.0546875
-    wire signed [23:0] fc3_n15_p11 = fc3_in_11 * 9'sh113; // weight -0.2314453125
-    wire signed [23:0] fc3_n15_p12 = fc3_in_12 * 9'sh178; // weight -0.1328125
-    wire signed [23:0] fc3_n15_p13 = fc3_in_13 * 9'sh177; // weight -0.1337890625
-    wire signed [21:0] fc3_n15_p14 = fc3_in_14 * 7'sd60; // weight 0.05859375
-    wire signed [23:0] fc3_n15_p17 = fc3_in_17 * 9'sd194; // weight 0.189453125
-    wire signed [23:0] fc3_n15_p18 = fc3_in_18 * 9'sd219; // weight 0.2138671875
-    wire signed [19:0] fc3_n15_p19 = fc3_in_19 * 5'sh11; // weight -0.0146484375
-    wire signed [21:0] fc3_n15_p21 = fc3_in_21 * 7'sh4d; // weight -0.0498046875
-    wire signed [20:0] fc3_n15_p23 = fc3_in_23 * 6'sh29; // weight -0.0224609375
-    wire signed [21:0] fc3_n15_p25 = fc3_in_25 * 7'sd33; // weight 0.0322265625
-    wire signed [24:0] fc3_n15_p27 = fc3_in_27 * 10'sd288; // weight 0.28125
-    wire signed [24:0] fc3_n15_p28 = fc3_in_28 * 10'sd333; // weight 0.3251953125
-    wire signed [23:0] fc3_n15_p29 = fc3_in_29 * 9'sh117; // weight -0.2275390625
-    wire signed [22:0] fc3_n15_p30 = fc3_in_30 * 8'shae; // weight -0.080078125
-    reg  signed [24:0] fc3_n15_t1_0_a_d1;
-    reg  signed [24:0] fc3_n15_t1_0_b_d1;
-    wire signed [25:0] fc3_n15_t1_0 = $signed({fc3_n15_t1_0_a_d1[24], fc3_n15_t1_0_a_d1}) + $signed({fc3_n15_t1_0_b_d1[24], fc3_n15_t1_0_b_d1});
-    reg  signed [23:0] fc3_n15_t1_1_a_d1;
-    reg  signed [24:0] fc3_n15_t1_1_b_d1;
-    wire signed [25:0] fc3_n15_t1_1 = $signed({{2{fc3_n15_t1_1_a_d1[23]}}, fc3_n15_t1_1_a_d1}) + $signed({fc3_n15_t1_1_b_d1[24], fc3_n15_t1_1_b_d1});
-    reg  signed [23:0] fc3_n15_t1_2_a_d1;
-    reg  signed [24:0] fc3_n15_t0_5_d1;
-    wire signed [24:0] fc3_n15_t1_2 = $signed({fc3_n15_t1_2_a_d1[23], fc3_n15_t1_2_a_d1}) + fc3_n15_t0_5_d1;
-    reg  signed [24:0] fc3_n15_t1_3_a_d1;
-    reg  signed [24:0] fc3_n15_t1_3_b_d1;
-    wire signed [25:0] fc3_n15_t1_3 = $signed({fc3_n15_t1_3_a_d1[24], fc3_n15_t1_3_a_d1}) + $signed({fc3_n15_t1_3_b_d1[24], fc3_n15_t1_3_b_d1});
-    reg  signed [24:0] fc3_n15_t1_4_a_d1;
-    reg  signed [24:0] fc3_n15_t1_4_b_d1;
-    wire signed [25:0] fc3_n15_t1_4 = $signed({fc3_n15_t1_4_a_d1[24], fc3_n15_t1_4_a_d1}) + $signed({fc3_n15_t1_4_b_d1[24], fc3_n15_t1_4_b_d1});
-    reg  signed [24:0] fc3_n15_t0_10_d1;
-    reg  signed [22:0] fc3_n15_t1_5_b_d1;
-    wire signed [24:0] fc3_n15_t1_5 = fc3_n15_t0_10_d1 + $signed({{2{fc3_n15_t1_5_b_d1[22]}}, fc3_n15_t1_5_b_d1});
-    reg  signed [24:0] fc3_n15_t1_6_a_d1;
-    reg  signed [25:0] fc3_n15_t0_13_d1;
-    wire signed [25:0] fc3_n15_t1_6 = $signed({fc3_n15_t1_6_a_d1[24], fc3_n15_t1_6_a_d1}) + fc3_n15_t0_13_d1;
-    reg  signed [24:0] fc3_n15_t1_7_a_d1;
-    reg  signed [24:0] fc3_n15_t1_7_b_d1;
-    wire signed [25:0] fc3_n15_t1_7 = $signed({fc3_n15_t1_7_a_d1[24], fc3_n15_t1_7_a_d1}) + $signed({fc3_n15_t1_7_b_d1[24], fc3_n15_t1_7_b_d1});
-    wire signed [26:0] fc3_n15_t2_0 = $signed({fc3_n15_t1_0[25], fc3_n15_t1_0}) + $signed({fc3_n15_t1_1[25], fc3_n15_t1_1});
-    wire signed [26:0] fc3_n15_t2_1 = $signed({{2{fc3_n15_t1_2[24]}}, fc3_n15_t1_2}) + $signed({fc3_n15_t1_3[25], fc3_n15_t1_3});
-    wire signed [26:0] fc3_n15_t2_2 = $signed({fc3_n15_t1_4[25], fc3_n15_t1_4}) + $signed({{2{fc3_n15_t1_5[24]}}, fc3_n15_t1_5});
-    wire signed [26:0] fc3_n15_t2_3 = $signed({fc3_n15_t1_6[25], fc3_n15_t1_6}) + $signed({fc3_n15_t1_7[25], fc3_n15_t1_7});
-    wire signed [27:0] fc3_n15_t3_0 = $signed({fc3_n15_t2_0[26], fc3_n15_t2_0}) + $signed({fc3_n15_t2_1[26], fc3_n15_t2_1});
-    wire signed [27:0] fc3_n15_t3_1 = $signed({fc3_n15_t2_2[26], fc3_n15_t2_2}) + $signed({fc3_n15_t2_3[26], fc3_n15_t2_3});
+    wire signed [16:0] fc3_n15_s0 = $signed({($signed({fc3_n14_s0_xh[12], fc3_n14_s0_xh}) - 14'sd145), fc3_in_0[2:0]});
+    wire signed [7:0] fc3_n15_s1_xh = $signed(fc3_in_9[15:8]);
+    wire signed [24:0] fc3_n15_s1 = $signed({($signed({{9{fc3_n15_s1_xh[7]}}, fc3_n15_s1_xh}) - $signed({fc3_in_6[15], fc3_in_6})), fc3_in_9[7:0]});
+    wire signed [18:0] fc3_n15_s2 = $signed({($signed({{3{fc3_e139_xh[13]}}, fc3_e139_xh}) + $signed({fc3_in_11[15], fc3_in_11})), fc3_in_24[1:0]});
+    wire [18:0] fc3_n15_s3_u = {($signed({fc3_n8_s5_xh[16], fc3_n8_s5_xh}) - $signed({fc3_n15_s0[16], fc3_n15_s0})), fc3_e2[0]};
+    wire [24:0] fc3_n15_s4_u = {($signed(fc3_n15_s1[24:5]) - $signed({{2{fc3_e40[17]}}, fc3_e40})), fc3_n15_s1[4:0]};
+    wire signed [13:0] fc3_n15_s5_xh = $signed(fc3_e1[16:3]);
+    wire [21:0] fc3_n15_s5_u = {($signed({{5{fc3_n15_s5_xh[13]}}, fc3_n15_s5_xh}) + fc3_n15_s2), fc3_e1[2:0]};
+    wire [19:0] fc3_n15_s6_u = {($signed({{3{fc3_e169_xh[14]}}, fc3_e169_xh}) + $signed({fc3_e10[16], fc3_e10})), fc3_e6[1:0]};
+    wire signed [12:0] fc3_n15_s7_xh = $signed(fc3_e44[17:5]);
+    wire [23:0] fc3_n15_s7_u = {($signed({{6{fc3_n15_s7_xh[12]}}, fc3_n15_s7_xh}) - fc3_e12), fc3_e44[4:0]};
+    wire signed [14:0] fc3_n15_s8_xh = $signed(fc3_e65[20:6]);
+    wire [23:0] fc3_n15_s8_u = {($signed({{3{fc3_n15_s8_xh[14]}}, fc3_n15_s8_xh}) + fc3_e59), fc3_e65[5:0]};
+    reg  [17:0] fc3_e440_d1;
+    wire signed [17:0] fc3_e440_d1_v = $signed(fc3_e440_d1);
+    reg  [18:0] fc3_n15_s3_d1;
+    wire signed [11:0] fc3_n15_s10_xh = $signed(fc3_e440_d1_v[17:6]);
+    wire signed [24:0] fc3_n15_s10 = $signed({($signed({{7{fc3_n15_s10_xh[11]}}, fc3_n15_s10_xh}) - $signed(fc3_n15_s3_d1)), fc3_e440_d1_v[5:0]});
+    reg  [19:0] fc3_n15_s6_d1;
+    wire signed [19:0] fc3_n15_s6_d1_v = $signed(fc3_n15_s6_d1);
+    reg  [23:0] fc3_n15_s8_d1;
+    wire signed [23:0] fc3_n15_s11 = $signed({{4{fc3_n15_s6_d1_v[19]}}, fc3_n15_s6_d1_v}) + $signed(fc3_n15_s8_d1);
+    reg  signed [17:0] fc3_e184_d1;
+    wire signed [20:0] fc3_n15_s12 = $signed({($signed(fc3_e96_d1_v[20:2]) - $signed({fc3_e184_d1[17], fc3_e184_d1})), fc3_e96_d1_v[1:0]});
+    reg  [18:0] fc3_e185_d1;
+    wire signed [18:0] fc3_e185_d1_v = $signed(fc3_e185_d1);
+    wire signed [13:0] fc3_n15_s13_xh = $signed(fc3_e193_d1_v[18:5]);
+    wire signed [23:0] fc3_n15_s13 = $signed({($signed({{5{fc3_n15_s13_xh[13]}}, fc3_n15_s13_xh}) - fc3_e185_d1_v), fc3_e193_d1_v[4:0]});
+    reg  [20:0] fc3_e375_d1;
+    wire signed [20:0] fc3_e375_d1_v = $signed(fc3_e375_d1);
+    wire signed [21:0] fc3_n15_s14 = $signed({fc3_e344_d1_v[20], fc3_e344_d1_v}) + $signed({fc3_e375_d1_v[20], fc3_e375_d1_v});
+    reg  [21:0] fc3_e411_d1;
+    wire signed [21:0] fc3_e411_d1_v = $signed(fc3_e411_d1);
+    wire signed [19:0] fc3_n15_s15_xh = $signed(fc3_e411_d1_v[21:2]);
+    wire signed [22:0] fc3_n15_s15 = $signed({($signed({fc3_n15_s15_xh[19], fc3_n15_s15_xh}) + $signed(fc3_e398_d1)), fc3_e411_d1_v[1:0]});
+    reg  [23:0] fc3_n15_s7_d1;
+    wire signed [23:0] fc3_n15_s7_d1_v = $signed(fc3_n15_s7_d1);
+    reg  [21:0] fc3_n15_s5_d1;
+    wire signed [20:0] fc3_n15_s16_xh = $signed(fc3_n15_s7_d1_v[23:3]);
+    wire signed [24:0] fc3_n15_s16 = $signed({($signed({fc3_n15_s16_xh[20], fc3_n15_s16_xh}) - $signed(fc3_n15_s5_d1)), fc3_n15_s7_d1_v[2:0]});
+    wire signed [19:0] fc3_n15_s17 = $signed({fc3_e290_d1[18], fc3_e290_d1}) + $signed({fc3_e348_d1[18], fc3_e348_d1});
+    reg  signed [18:0] fc3_e358_d1;
+    wire signed [17:0] fc3_n15_s18_xh = $signed(fc3_e354_d1_v[19:2]);
+    wire signed [21:0] fc3_n15_s18 = $signed({($signed({{2{fc3_n15_s18_xh[17]}}, fc3_n15_s18_xh}) + $signed({fc3_e358_d1[18], fc3_e358_d1})), fc3_e354_d1_v[1:0]});
+    reg  [24:0] fc3_n15_s4_d1;
+    wire signed [24:0] fc3_n15_s4_d1_v = $signed(fc3_n15_s4_d1);
+    reg  [20:0] fc3_e270_d1;
+    wire signed [20:0] fc3_e270_d1_v = $signed(fc3_e270_d1);
+    wire signed [21:0] fc3_n15_s19_xh = $signed(fc3_n15_s4_d1_v[24:3]);
+    wire signed [25:0] fc3_n15_s19 = $signed({($signed({fc3_n15_s19_xh[21], fc3_n15_s19_xh}) + $signed({{2{fc3_e270_d1_v[20]}}, fc3_e270_d1_v})), fc3_n15_s4_d1_v[2:0]});
+    reg  signed [20:0] fc3_n15_s9_d1;
+    wire signed [20:0] fc3_n15_s20_xh = $signed(fc3_e337[24:4]);
+    wire signed [25:0] fc3_n15_s20 = $signed({($signed({fc3_n15_s20_xh[20], fc3_n15_s20_xh}) + $signed({fc3_n15_s9_d1[20], fc3_n15_s9_d1})), fc3_e337[3:0]});
+    wire signed [21:0] fc3_n15_s21_xh = $signed(fc3_n15_s10[24:3]);
+    wire signed [26:0] fc3_n15_s21 = $signed({($signed({{2{fc3_n15_s21_xh[21]}}, fc3_n15_s21_xh}) - $signed({fc3_e364[22], fc3_e364})), fc3_n15_s10[2:0]});
+    wire signed [23:0] fc3_n15_s22 = $signed({{3{fc3_n15_s12[20]}}, fc3_n15_s12}) + fc3_n15_s13;
+    wire signed [17:0] fc3_n15_s23_xh = $signed(fc3_n15_s17[19:2]);
+    wire signed [21:0] fc3_n15_s23 = $signed({($signed({{2{fc3_n15_s23_xh[17]}}, fc3_n15_s23_xh}) - fc3_e236), fc3_n15_s17[1:0]});
+    wire signed [18:0] fc3_n15_s24_xh = $signed(fc3_e246[20:2]);
+    wire signed [23:0] fc3_n15_s24 = $signed({($signed({{3{fc3_n15_s24_xh[18]}}, fc3_n15_s24_xh}) + fc3_n15_s18), fc3_e246[1:0]});
+    wire signed [25:0] fc3_n15_s25 = $signed({fc3_n15_s16[24], fc3_n15_s16}) - $signed({{3{fc3_n15_s15[22]}}, fc3_n15_s15});
+    wire signed [20:0] fc3_n15_s26_xh = $signed(fc3_n15_s19[25:5]);
+    wire signed [27:0] fc3_n15_s26 = $signed({($signed({{2{fc3_n15_s26_xh[20]}}, fc3_n15_s26_xh}) - $signed({fc3_n15_s14[21], fc3_n15_s14})), fc3_n15_s19[4:0]});
+    wire signed [23:0] fc3_n15_s27_xh = $signed(fc3_n15_s20[25:2]);
+    wire signed [26:0] fc3_n15_s27 = $signed({($signed({fc3_n15_s27_xh[23], fc3_n15_s27_xh}) - $signed({fc3_n15_s11[23], fc3_n15_s11})), fc3_n15_s20[1:0]});
+    wire signed [26:0] fc3_n15_s28 = fc3_n15_s21 - $signed({{5{fc3_n15_s23[21]}}, fc3_n15_s23});
+    wire signed [20:0] fc3_n15_s29_xh = $signed(fc3_n15_s22[23:3]);
+    wire signed [26:0] fc3_n15_s29 = $signed({($signed({{3{fc3_n15_s29_xh[20]}}, fc3_n15_s29_xh}) - fc3_n15_s24), fc3_n15_s22[2:0]});
+    wire signed [27:0] fc3_n15_s32 = $signed({fc3_n15_s28[26], fc3_n15_s28}) - (fc3_n15_s26 - $signed({{2{fc3_n15_s25[25]}}, fc3_n15_s25}));
+    reg  signed [27:0] fc3_n15_s32_d1;
+    reg  signed [27:0] fc3_n15_s31_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n15_acc = ($signed({fc3_n15_t3_0[27], fc3_n15_t3_0}) + $signed({fc3_n15_t3_1[27], fc3_n15_t3_1}));
+    wire signed [28:0] fc3_n15_acc = ($signed({fc3_n15_s32_d1[27], fc3_n15_s32_d1}) + $signed({fc3_n15_s31_d1[27], fc3_n15_s31_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n15_y_fl = $signed(fc3_n15_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p0 = fc3_in_0 * 8'sh9b; // weight -0.0986328125
-    wire signed [23:0] fc3_n16_p1 = fc3_in_1 * 9'sd247; // weight 0.2412109375
-    wire signed [23:0] fc3_n16_p2 = fc3_in_2 * 9'sd204; // weight 0.19921875
-    wire signed [23:0] fc3_n16_p3 = fc3_in_3 * 9'sh17b; // weight -0.1298828125
-    wire signed [23:0] fc3_n16_p4 = fc3_in_4 * 9'sd131; // weight 0.1279296875
-    wire signed [23:0] fc3_n16_p5 = fc3_in_5 * 9'sd179; // weight 0.1748046875
-    wire signed [20:0] fc3_n16_p6 = fc3_in_6 * 6'sh21; // weight -0.0302734375
-    wire signed [20:0] fc3_n16_p8 = fc3_in_8 * 6'sh27; // weight -0.0244140625
-    wire signed [23:0] fc3_n16_p10 = fc3_in_10 * 9'sd198; // weight 0.193359375
-    wire signed [23:0] fc3_n16_p11 = fc3_in_11 * 9'sd193; // weight 0.1884765625
-    wire signed [23:0] fc3_n16_p12 = fc3_in_12 * 9'sh17d; // weight -0.1279296875
-    wire signed [23:0] fc3_n16_p13 = fc3_in_13 * 9'sd143; // weight 0.1396484375
-    wire signed [21:0] fc3_n16_p15 = fc3_in_15 * 7'sh51; // weight -0.0458984375
-    wire signed [23:0] fc3_n16_p16 = fc3_in_16 * 9'sd179; // weight 0.1748046875
-    wire signed [23:0] fc3_n16_p17 = fc3_in_17 * 9'sd227; // weight 0.2216796875
-    wire signed [22:0] fc3_n16_p18 = fc3_in_18 * 8'sd121; // weight 0.1181640625
-    wire signed [23:0] fc3_n16_p19 = fc3_in_19 * 9'sd233; // weight 0.2275390625
-    wire signed [21:0] fc3_n16_p20 = fc3_in_20 * 7'sh5c; // weight -0.03515625
-    wire signed [22:0] fc3_n16_p22 = fc3_in_22 * 8'sha2; // weight -0.091796875
-    wire signed [23:0] fc3_n16_p23 = fc3_in_23 * 9'sh12e; // weight -0.205078125
-    wire signed [20:0] fc3_n16_p25 = fc3_in_25 * 6'sh27; // weight -0.0244140625
-    wire signed [23:0] fc3_n16_p26 = fc3_in_26 * 9'sh118; // weight -0.2265625
-    wire signed [23:0] fc3_n16_p27 = fc3_in_27 * 9'sh170; // weight -0.140625
-    wire signed [20:0] fc3_n16_p28 = fc3_in_28 * 6'sh25; // weight -0.0263671875
-    wire signed [22:0] fc3_n16_p29 = fc3_in_29 * 8'sh81; // weight -0.1240234375
-    wire signed [20:0] fc3_n16_p30 = fc3_in_30 * 6'sd22; // weight 0.021484375
-    wire signed [22:0] fc3_n16_p31 = fc3_in_31 * 8'sh87; // weight -0.1181640625
-    reg  signed [24:0] fc3_n16_t1_0_a_d1;
-    reg  signed [24:0] fc3_n16_t1_0_b_d1;
-    wire signed [25:0] fc3_n16_t1_0 = $signed({fc3_n16_t1_0_a_d1[24], fc3_n16_t1_0_a_d1}) + $signed({fc3_n16_t1_0_b_d1[24], fc3_n16_t1_0_b_d1});
-    reg  signed [24:0] fc3_n16_t1_1_a_d1;
-    reg  signed [23:0] fc3_n16_t1_1_b_d1;
-    wire signed [25:0] fc3_n16_t1_1 = $signed({fc3_n16_t1_1_a_d1[24], fc3_n16_t1_1_a_d1}) + $signed({{2{fc3_n16_t1_1_b_d1[23]}}, fc3_n16_t1_1_b_d1});
-    reg  signed [23:0] fc3_n16_t1_2_a_d1;
-    reg  signed [24:0] fc3_n16_t1_2_b_d1;
-    wire signed [25:0] fc3_n16_t1_2 = $signed({{2{fc3_n16_t1_2_a_d1[23]}}, fc3_n16_t1_2_a_d1}) + $signed({fc3_n16_t1_2_b_d1[24], fc3_n16_t1_2_b_d1});
-    reg  signed [24:0] fc3_n16_t1_3_a_d1;
-    reg  signed [24:0] fc3_n16_t1_3_b_d1;
-    wire signed [25:0] fc3_n16_t1_3 = $signed({fc3_n16_t1_3_a_d1[24], fc3_n16_t1_3_a_d1}) + $signed({fc3_n16_t1_3_b_d1[24], fc3_n16_t1_3_b_d1});
-    reg  signed [24:0] fc3_n16_t1_4_a_d1;
-    reg  signed [24:0] fc3_n16_t1_4_b_d1;
-    wire signed [25:0] fc3_n16_t1_4 = $signed({fc3_n16_t1_4_a_d1[24], fc3_n16_t1_4_a_d1}) + $signed({fc3_n16_t1_4_b_d1[24], fc3_n16_t1_4_b_d1});
-    reg  signed [24:0] fc3_n16_t1_5_a_d1;
-    reg  signed [24:0] fc3_n16_t1_5_b_d1;
-    wire signed [25:0] fc3_n16_t1_5 = $signed({fc3_n16_t1_5_a_d1[24], fc3_n16_t1_5_a_d1}) + $signed({fc3_n16_t1_5_b_d1[24], fc3_n16_t1_5_b_d1});
-    reg  signed [22:0] fc3_n16_t1_6_a_d1;
-    reg  signed [24:0] fc3_n16_t0_13_d1;
-    wire signed [24:0] fc3_n16_t1_6 = $signed({{2{fc3_n16_t1_6_a_d1[22]}}, fc3_n16_t1_6_a_d1}) + fc3_n16_t0_13_d1;
-    reg  signed [23:0] fc3_n16_t1_7_a_d1;
-    reg  signed [23:0] fc3_n16_t1_7_b_d1;
-    wire signed [24:0] fc3_n16_t1_7 = $signed({fc3_n16_t1_7_a_d1[23], fc3_n16_t1_7_a_d1}) + $signed({fc3_n16_t1_7_b_d1[23], fc3_n16_t1_7_b_d1});
-    wire signed [26:0] fc3_n16_t2_0 = $signed({fc3_n16_t1_0[25], fc3_n16_t1_0}) + $signed({fc3_n16_t1_1[25], fc3_n16_t1_1});
-    wire signed [26:0] fc3_n16_t2_1 = $signed({fc3_n16_t1_2[25], fc3_n16_t1_2}) + $signed({fc3_n16_t1_3[25], fc3_n16_t1_3});
-    wire signed [26:0] fc3_n16_t2_2 = $signed({fc3_n16_t1_4[25], fc3_n16_t1_4}) + $signed({fc3_n16_t1_5[25], fc3_n16_t1_5});
-    wire signed [25:0] fc3_n16_t2_3 = $signed({fc3_n16_t1_6[24], fc3_n16_t1_6}) + $signed({fc3_n16_t1_7[24], fc3_n16_t1_7});
-    wire signed [27:0] fc3_n16_t3_0 = $signed({fc3_n16_t2_0[26], fc3_n16_t2_0}) + $signed({fc3_n16_t2_1[26], fc3_n16_t2_1});
-    wire signed [27:0] fc3_n16_t3_1 = $signed({fc3_n16_t2_2[26], fc3_n16_t2_2}) + $signed({{2{fc3_n16_t2_3[25]}}, fc3_n16_t2_3});
-    reg  signed [28:0] fc3_n16_t4_0_d1;
+    wire signed [2:0] fc3_n16_s0_xh = $signed(fc3_in_2[15:13]);
+    wire signed [16:0] fc3_n16_s0 = $signed({($signed({fc3_n16_s0_xh[2], fc3_n16_s0_xh}) + 4'sd1), fc3_in_2[12:0]});
+    wire signed [16:0] fc3_n16_s1 = $signed({fc3_in_2[15], fc3_in_2}) + $signed({fc3_in_19[15], fc3_in_19});
+    wire signed [15:0] fc3_n16_s2_xh = $signed(fc3_n16_s0[16:1]);
+    wire [17:0] fc3_n16_s2_u = {($signed({fc3_n16_s2_xh[15], fc3_n16_s2_xh}) + $signed({fc3_in_22[15], fc3_in_22})), fc3_n16_s0[0]};
+    wire [20:0] fc3_n16_s3_u = {($signed({{3{fc3_e131_xh[14]}}, fc3_e131_xh}) + fc3_e16), fc3_e21[2:0]};
+    wire signed [8:0] fc3_n16_s4_xh = $signed(fc3_e10[16:8]);
+    wire [25:0] fc3_n16_s4_u = {($signed({{9{fc3_n16_s4_xh[8]}}, fc3_n16_s4_xh}) - $signed({fc3_n16_s1[16], fc3_n16_s1})), fc3_e10[7:0]};
+    wire signed [14:0] fc3_n16_s6_xh = $signed(fc3_e44[17:3]);
+    wire [20:0] fc3_n16_s6_u = {($signed({{3{fc3_n16_s6_xh[14]}}, fc3_n16_s6_xh}) + fc3_e31), fc3_e44[2:0]};
+    wire signed [14:0] fc3_n16_s7_xh = $signed(fc3_e62[16:2]);
+    wire [19:0] fc3_n16_s7_u = {($signed({{3{fc3_n16_s7_xh[14]}}, fc3_n16_s7_xh}) - $signed({fc3_e56[16], fc3_e56})), fc3_e62[1:0]};
+    wire signed [16:0] fc3_n16_s8_xh = $signed(fc3_e133[18:2]);
+    wire [19:0] fc3_n16_s8_u = {($signed({fc3_n16_s8_xh[16], fc3_n16_s8_xh}) - $signed({fc3_e103[16], fc3_e103})), fc3_e133[1:0]};
+    reg  [20:0] fc3_n16_s3_d1;
+    wire signed [20:0] fc3_n16_s3_d1_v = $signed(fc3_n16_s3_d1);
+    reg  [17:0] fc3_n16_s2_d1;
+    wire signed [17:0] fc3_n16_s2_d1_v = $signed(fc3_n16_s2_d1);
+    wire signed [16:0] fc3_n16_s9_xh = $signed(fc3_n16_s3_d1_v[20:4]);
+    wire signed [22:0] fc3_n16_s9 = $signed({($signed({{2{fc3_n16_s9_xh[16]}}, fc3_n16_s9_xh}) + $signed({fc3_n16_s2_d1_v[17], fc3_n16_s2_d1_v})), fc3_n16_s3_d1_v[3:0]});
+    reg  [25:0] fc3_n16_s4_d1;
+    wire signed [25:0] fc3_n16_s4_d1_v = $signed(fc3_n16_s4_d1);
+    wire signed [25:0] fc3_n16_s10 = $signed({($signed(fc3_n16_s4_d1_v[25:5]) + $signed({{2{fc3_e216_d1_v[18]}}, fc3_e216_d1_v})), fc3_n16_s4_d1_v[4:0]});
+    reg  signed [17:0] fc3_n16_s5_d1;
+    reg  [20:0] fc3_n16_s6_d1;
+    wire signed [20:0] fc3_n16_s11 = $signed({{3{fc3_n16_s5_d1[17]}}, fc3_n16_s5_d1}) - $signed(fc3_n16_s6_d1);
+    reg  [19:0] fc3_n16_s7_d1;
+    wire signed [19:0] fc3_n16_s12 = $signed({{2{fc3_e55_d1[17]}}, fc3_e55_d1}) - $signed(fc3_n16_s7_d1);
+    reg  [19:0] fc3_n16_s8_d1;
+    wire signed [19:0] fc3_n16_s8_d1_v = $signed(fc3_n16_s8_d1);
+    wire signed [18:0] fc3_n16_s13_xh = $signed(fc3_n16_s8_d1_v[19:1]);
+    wire signed [22:0] fc3_n16_s13 = $signed({($signed({{3{fc3_n16_s13_xh[18]}}, fc3_n16_s13_xh}) - $signed({fc3_e115_d1_v[20], fc3_e115_d1_v})), fc3_n16_s8_d1_v[0]});
+    wire signed [21:0] fc3_n16_s14_xh = $signed(fc3_e165_d1_v[22:1]);
+    wire signed [23:0] fc3_n16_s14 = $signed({($signed({fc3_n16_s14_xh[21], fc3_n16_s14_xh}) + $signed({fc3_e127_d1_v[21], fc3_e127_d1_v})), fc3_e165_d1_v[0]});
+    reg  [19:0] fc3_e334_d1;
+    wire signed [19:0] fc3_e334_d1_v = $signed(fc3_e334_d1);
+    reg  [18:0] fc3_e346_d1;
+    wire signed [18:0] fc3_e346_d1_v = $signed(fc3_e346_d1);
+    wire signed [20:0] fc3_n16_s15 = $signed({fc3_e334_d1_v[19], fc3_e334_d1_v}) + $signed({{2{fc3_e346_d1_v[18]}}, fc3_e346_d1_v});
+    reg  signed [17:0] fc3_e403_d1;
+    wire signed [12:0] fc3_n16_s17_xh = $signed(fc3_e151_d1_v[19:7]);
+    wire signed [25:0] fc3_n16_s17 = $signed({($signed({{6{fc3_n16_s17_xh[12]}}, fc3_n16_s17_xh}) + $signed({fc3_e404_d1[17], fc3_e404_d1})), fc3_e151_d1_v[6:0]});
+    reg  signed [18:0] fc3_e289_d1;
+    reg  [20:0] fc3_e268_d1;
+    wire signed [20:0] fc3_e268_d1_v = $signed(fc3_e268_d1);
+    wire signed [13:0] fc3_n16_s18_xh = $signed(fc3_e289_d1[18:5]);
+    wire signed [25:0] fc3_n16_s18 = $signed({($signed({{7{fc3_n16_s18_xh[13]}}, fc3_n16_s18_xh}) + fc3_e268_d1_v), fc3_e289_d1[4:0]});
+    wire signed [23:0] fc3_n16_s19 = $signed({($signed(fc3_e442[23:3]) - $signed({fc3_e369[19], fc3_e369})), fc3_e442[2:0]});
+    wire signed [17:0] fc3_n16_s20_xh = $signed(fc3_e418[22:5]);
+    wire signed [25:0] fc3_n16_s20 = $signed({($signed({{3{fc3_n16_s20_xh[17]}}, fc3_n16_s20_xh}) - fc3_e377), fc3_e418[4:0]});
+    wire signed [21:0] fc3_n16_s21_xh = $signed(fc3_n16_s9[22:1]);
+    wire signed [26:0] fc3_n16_s21 = $signed({($signed({{4{fc3_n16_s21_xh[21]}}, fc3_n16_s21_xh}) + fc3_n16_s17), fc3_n16_s9[0]});
+    wire signed [18:0] fc3_n16_s22_xh = $signed(fc3_n16_s12[19:1]);
+    wire signed [21:0] fc3_n16_s22 = $signed({($signed({{2{fc3_n16_s22_xh[18]}}, fc3_n16_s22_xh}) - fc3_e258), fc3_n16_s12[0]});
+    wire signed [18:0] fc3_n16_s23_xh = $signed(fc3_n16_s10[25:7]);
+    wire signed [19:0] fc3_n16_s23_hi = $signed({fc3_n16_s23_xh[18], fc3_n16_s23_xh}) - ($signed({fc3_e384_d1_v[18], fc3_e384_d1_v}) + $signed({{2{fc3_e403_d1[17]}}, fc3_e403_d1}));
+    wire signed [25:0] fc3_n16_s24 = $signed({{5{fc3_n16_s11[20]}}, fc3_n16_s11}) - fc3_n16_s18;
+    wire signed [18:0] fc3_n16_s25_xh = $signed(fc3_n16_s15[20:2]);
+    wire signed [24:0] fc3_n16_s25 = $signed({($signed({{4{fc3_n16_s25_xh[18]}}, fc3_n16_s25_xh}) + fc3_n16_s13), fc3_n16_s15[1:0]});
+    wire signed [21:0] fc3_n16_s26_xh = $signed(fc3_e227[22:1]);
+    wire signed [24:0] fc3_n16_s26 = $signed({($signed({{2{fc3_n16_s26_xh[21]}}, fc3_n16_s26_xh}) + fc3_n16_s14), fc3_e227[0]});
+    wire signed [26:0] fc3_n16_s27 = $signed({{3{fc3_n16_s19[23]}}, fc3_n16_s19}) + $signed({fc3_n16_s20[25], fc3_n16_s20});
+    wire signed [26:0] fc3_n16_s28 = $signed({fc3_n16_s23_hi, fc3_n16_s10[6:0]}) + $signed({{5{fc3_n16_s22[21]}}, fc3_n16_s22});
+    wire signed [26:0] fc3_n16_s29 = fc3_n16_s21 - $signed({{2{fc3_n16_s25[24]}}, fc3_n16_s25});
+    wire [26:0] fc3_n16_s31_u = {($signed(fc3_n16_s27[26:2]) + $signed({{2{fc3_e331[22]}}, fc3_e331})), fc3_n16_s27[1:0]};
+    reg  signed [26:0] fc3_n16_s30_d1;
+    reg  [26:0] fc3_n16_s31_d1;
+    wire signed [26:0] fc3_n16_s31_d1_v = $signed(fc3_n16_s31_d1);
+    wire signed [27:0] fc3_n16_s33 = $signed({fc3_n16_s30_d1[26], fc3_n16_s30_d1}) - $signed({fc3_n16_s31_d1_v[26], fc3_n16_s31_d1_v});
+    reg  signed [27:0] fc3_n16_s32_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n16_acc = (fc3_n16_t4_0_d1 + 29'sd131072);
+    wire signed [28:0] fc3_n16_acc = ($signed({fc3_n16_s32_d1[27], fc3_n16_s32_d1}) - $signed({fc3_n16_s33[27], fc3_n16_s33}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n16_y_fl = $signed(fc3_n16_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p1 = fc3_in_1 * 8'sd117; // weight 0.1142578125
-    wire signed [24:0] fc3_n17_p2 = fc3_in_2 * 10'sh2da; // weight -0.287109375
-    wire signed [23:0] fc3_n17_p3 = fc3_in_3 * 9'sd236; // weight 0.23046875
-    wire signed [22:0] fc3_n17_p4 = fc3_in_4 * 8'sha4; // weight -0.08984375
-    wire signed [22:0] fc3_n17_p6 = fc3_in_6 * 8'sd108; // weight 0.10546875
-    wire signed [22:0] fc3_n17_p7 = fc3_in_7 * 8'sd124; // weight 0.12109375
-    wire signed [17:0] fc3_n17_p8_sh = $signed({fc3_in_8, 2'd0});
-    wire signed [21:0] fc3_n17_p10 = fc3_in_10 * 7'sh4e; // weight -0.048828125
-    wire signed [23:0] fc3_n17_p11 = fc3_in_11 * 9'sd240; // weight 0.234375
-    wire signed [23:0] fc3_n17_p12 = fc3_in_12 * 9'sh160; // weight -0.15625
-    wire signed [23:0] fc3_n17_p13 = fc3_in_13 * 9'sd154; // weight 0.150390625
-    wire signed [20:0] fc3_n17_p14 = fc3_in_14 * 6'sh2e; // weight -0.017578125
-    wire signed [22:0] fc3_n17_p16 = fc3_in_16 * 8'shaf; // weight -0.0791015625
-    wire signed [23:0] fc3_n17_p17 = fc3_in_17 * 9'sh111; // weight -0.2333984375
-    wire signed [21:0] fc3_n17_p18 = fc3_in_18 * 7'sh4b; // weight -0.0517578125
-    wire signed [24:0] fc3_n17_p20 = fc3_in_20 * 10'sh2a3; // weight -0.3408203125
-    wire signed [23:0] fc3_n17_p21 = fc3_in_21 * 9'sh10f; // weight -0.2353515625
-    wire signed [23:0] fc3_n17_p22 = fc3_in_22 * 9'sh139; // weight -0.1943359375
-    wire signed [23:0] fc3_n17_p23 = fc3_in_23 * 9'sh127; // weight -0.2119140625
-    wire signed [23:0] fc3_n17_p24 = fc3_in_24 * 9'sd218; // weight 0.212890625
-    wire signed [24:0] fc3_n17_p25 = fc3_in_25 * 10'sh23c; // weight -0.44140625
-    wire signed [23:0] fc3_n17_p26 = fc3_in_26 * 9'sd207; // weight 0.2021484375
-    wire signed [23:0] fc3_n17_p27 = fc3_in_27 * 9'sd225; // weight 0.2197265625
-    wire signed [22:0] fc3_n17_p28 = fc3_in_28 * 8'sd69; // weight 0.0673828125
-    wire signed [23:0] fc3_n17_p29 = fc3_in_29 * 9'sd219; // weight 0.2138671875
-    wire signed [20:0] fc3_n17_p30 = fc3_in_30 * 6'sh2b; // weight -0.0205078125
-    wire signed [22:0] fc3_n17_p31 = fc3_in_31 * 8'sd108; // weight 0.10546875
-    reg  signed [24:0] fc3_n17_t1_0_a_d1;
-    reg  signed [25:0] fc3_n17_t0_1_d1;
-    wire signed [25:0] fc3_n17_t1_0 = $signed({fc3_n17_t1_0_a_d1[24], fc3_n17_t1_0_a_d1}) + fc3_n17_t0_1_d1;
-    reg  signed [23:0] fc3_n17_t1_1_a_d1;
-    reg  signed [23:0] fc3_n17_t1_1_b_d1;
-    wire signed [24:0] fc3_n17_t1_1 = $signed({fc3_n17_t1_1_a_d1[23], fc3_n17_t1_1_a_d1}) + $signed({fc3_n17_t1_1_b_d1[23], fc3_n17_t1_1_b_d1});
-    reg  signed [23:0] fc3_n17_t1_2_a_d1;
-    reg  signed [24:0] fc3_n17_t1_2_b_d1;
-    reg  signed [24:0] fc3_n17_t0_6_d1;
-    reg  signed [22:0] fc3_n17_t1_3_b_d1;
-    wire signed [24:0] fc3_n17_t1_3 = fc3_n17_t0_6_d1 + $signed({{2{fc3_n17_t1_3_b_d1[22]}}, fc3_n17_t1_3_b_d1});
-    reg  signed [24:0] fc3_n17_t1_4_a_d1;
-    reg  signed [24:0] fc3_n17_t1_4_b_d1;
-    wire signed [25:0] fc3_n17_t1_4 = $signed({fc3_n17_t1_4_a_d1[24], fc3_n17_t1_4_a_d1}) + $signed({fc3_n17_t1_4_b_d1[24], fc3_n17_t1_4_b_d1});
-    reg  signed [25:0] fc3_n17_t0_10_d1;
-    reg  signed [24:0] fc3_n17_t1_5_b_d1;
-    wire signed [25:0] fc3_n17_t1_5 = fc3_n17_t0_10_d1 + $signed({fc3_n17_t1_5_b_d1[24], fc3_n17_t1_5_b_d1});
-    reg  signed [25:0] fc3_n17_t1_6_a_d1;
-    reg  signed [24:0] fc3_n17_t1_6_b_d1;
-    reg  signed [24:0] fc3_n17_t0_14_d1;
-    reg  signed [23:0] fc3_n17_t1_7_b_d1;
-    wire signed [24:0] fc3_n17_t1_7 = fc3_n17_t0_14_d1 + $signed({fc3_n17_t1_7_b_d1[23], fc3_n17_t1_7_b_d1});
-    wire signed [26:0] fc3_n17_t2_0 = $signed({fc3_n17_t1_0[25], fc3_n17_t1_0}) + $signed({{2{fc3_n17_t1_1[24]}}, fc3_n17_t1_1});
-    wire signed [25:0] fc3_n17_t2_1 = ($signed({{2{fc3_n17_t1_2_a_d1[23]}}, fc3_n17_t1_2_a_d1}) + $signed({fc3_n17_t1_2_b_d1[24], fc3_n17_t1_2_b_d1})) + $signed({fc3_n17_t1_3[24], fc3_n17_t1_3});
-    wire signed [26:0] fc3_n17_t2_2 = $signed({fc3_n17_t1_4[25], fc3_n17_t1_4}) + $signed({fc3_n17_t1_5[25], fc3_n17_t1_5});
-    wire signed [26:0] fc3_n17_t2_3 = ($signed({fc3_n17_t1_6_a_d1[25], fc3_n17_t1_6_a_d1}) + $signed({{2{fc3_n17_t1_6_b_d1[24]}}, fc3_n17_t1_6_b_d1})) + $signed({{2{fc3_n17_t1_7[24]}}, fc3_n17_t1_7});
-    wire signed [27:0] fc3_n17_t3_0 = $signed({fc3_n17_t2_0[26], fc3_n17_t2_0}) + $signed({{2{fc3_n17_t2_1[25]}}, fc3_n17_t2_1});
-    wire signed [27:0] fc3_n17_t3_1 = $signed({fc3_n17_t2_2[26], fc3_n17_t2_2}) + $signed({fc3_n17_t2_3[26], fc3_n17_t2_3});
-    reg  signed [28:0] fc3_n17_t4_0_d1;
+    wire signed [9:0] fc3_n17_s0_xh = $signed(fc3_in_1[15:6]);
+    wire signed [16:0] fc3_n17_s0 = $signed({($signed({fc3_n17_s0_xh[9], fc3_n17_s0_xh}) + 11'sd315), fc3_in_1[5:0]});
+    wire signed [18:0] fc3_n17_s1 = $signed({($signed({{3{fc3_e101_xh[13]}}, fc3_e101_xh}) - $signed({fc3_in_20[15], fc3_in_20})), fc3_in_6[1:0]});
+    wire signed [20:0] fc3_n17_s2 = $signed({($signed({{5{fc3_e215_xh[11]}}, fc3_e215_xh}) + $signed({fc3_in_25[15], fc3_in_25})), fc3_in_27[3:0]});
+    wire signed [13:0] fc3_n17_s3_xh = $signed(fc3_e36[17:4]);
+    wire [20:0] fc3_n17_s3_u = {($signed({{3{fc3_n17_s3_xh[13]}}, fc3_n17_s3_xh}) + fc3_n17_s0), fc3_e36[3:0]};
+    wire signed [11:0] fc3_n17_s4_xh = $signed(fc3_e40[17:6]);
+    wire [24:0] fc3_n17_s4_u = {($signed({{7{fc3_n17_s4_xh[11]}}, fc3_n17_s4_xh}) + fc3_n17_s1), fc3_e40[5:0]};
+    wire signed [11:0] fc3_n17_s5_xh = $signed(fc3_e3[16:5]);
+    wire [25:0] fc3_n17_s5_u = {($signed({{9{fc3_n17_s5_xh[11]}}, fc3_n17_s5_xh}) - fc3_n17_s2), fc3_e3[4:0]};
+    wire signed [10:0] fc3_n17_s6_xh = $signed(fc3_e23[16:6]);
+    wire [23:0] fc3_n17_s6_u = {($signed({{7{fc3_n17_s6_xh[10]}}, fc3_n17_s6_xh}) - $signed({fc3_e3[16], fc3_e3})), fc3_e23[5:0]};
+    wire signed [12:0] fc3_n17_s7_xh = $signed(fc3_e46[17:5]);
+    wire [22:0] fc3_n17_s7_u = {($signed({{5{fc3_n17_s7_xh[12]}}, fc3_n17_s7_xh}) - $signed({fc3_e50[16], fc3_e50})), fc3_e46[4:0]};
+    wire signed [13:0] fc3_n17_s8_xh = $signed(fc3_e54[17:4]);
+    wire [21:0] fc3_n17_s8_u = {($signed({{4{fc3_n17_s8_xh[13]}}, fc3_n17_s8_xh}) - fc3_e54), fc3_e54[3:0]};
+    wire [21:0] fc3_n17_s9_u = {($signed({{5{fc3_n10_s9_xh[12]}}, fc3_n10_s9_xh}) - $signed({fc3_e61[16], fc3_e61})), fc3_e58[3:0]};
+    wire signed [11:0] fc3_n17_s10_xh = $signed(fc3_e63[18:7]);
+    wire [24:0] fc3_n17_s10_u = {($signed({{6{fc3_n17_s10_xh[11]}}, fc3_n17_s10_xh}) + $signed({fc3_e67[16], fc3_e67})), fc3_e63[6:0]};
+    wire signed [14:0] fc3_n17_s11_xh = $signed(fc3_e213[17:3]);
+    wire [20:0] fc3_n17_s11_u = {($signed({{3{fc3_n17_s11_xh[14]}}, fc3_n17_s11_xh}) + fc3_e210), fc3_e213[2:0]};
+    wire signed [16:0] fc3_n17_s12_xh = $signed(fc3_e215[20:4]);
+    wire [22:0] fc3_n17_s12_u = {($signed({{2{fc3_n17_s12_xh[16]}}, fc3_n17_s12_xh}) - $signed({fc3_e213[17], fc3_e213})), fc3_e215[3:0]};
+    reg  [20:0] fc3_n17_s3_d1;
+    wire signed [20:0] fc3_n17_s3_d1_v = $signed(fc3_n17_s3_d1);
+    wire signed [21:0] fc3_n17_s13 = $signed({fc3_n17_s3_d1_v[20], fc3_n17_s3_d1_v}) + $signed({{4{fc3_e91_d1[17]}}, fc3_e91_d1});
+    reg  [23:0] fc3_n17_s6_d1;
+    wire signed [23:0] fc3_n17_s6_d1_v = $signed(fc3_n17_s6_d1);
+    reg  [22:0] fc3_n17_s7_d1;
+    wire signed [22:0] fc3_n17_s7_d1_v = $signed(fc3_n17_s7_d1);
+    wire signed [22:0] fc3_n17_s14_xh = $signed(fc3_n17_s6_d1_v[23:1]);
+    wire signed [24:0] fc3_n17_s14 = $signed({($signed({fc3_n17_s14_xh[22], fc3_n17_s14_xh}) - $signed({fc3_n17_s7_d1_v[22], fc3_n17_s7_d1_v})), fc3_n17_s6_d1_v[0]});
+    reg  [21:0] fc3_n17_s8_d1;
+    wire signed [21:0] fc3_n17_s8_d1_v = $signed(fc3_n17_s8_d1);
+    reg  [21:0] fc3_n17_s9_d1;
+    wire signed [18:0] fc3_n17_s15_xh = $signed(fc3_n17_s8_d1_v[21:3]);
+    wire signed [24:0] fc3_n17_s15 = $signed({($signed({{3{fc3_n17_s15_xh[18]}}, fc3_n17_s15_xh}) + $signed(fc3_n17_s9_d1)), fc3_n17_s8_d1_v[2:0]});
+    reg  [24:0] fc3_n17_s10_d1;
+    wire signed [24:0] fc3_n17_s16 = $signed(fc3_n17_s10_d1) - $signed({{7{fc3_e75_d1[17]}}, fc3_e75_d1});
+    wire signed [11:0] fc3_n17_s17_xh = $signed(fc3_e94_d1[17:6]);
+    wire signed [23:0] fc3_n17_s17 = $signed({($signed({{6{fc3_n17_s17_xh[11]}}, fc3_n17_s17_xh}) + fc3_e124_d1), fc3_e94_d1[5:0]});
+    wire signed [20:0] fc3_n17_s18 = $signed(fc3_e125_d1) + $signed({fc3_e132_d1_v[19], fc3_e132_d1_v});
+    reg  [20:0] fc3_n17_s11_d1;
+    wire signed [20:0] fc3_n17_s11_d1_v = $signed(fc3_n17_s11_d1);
+    reg  [18:0] fc3_e179_d1;
+    wire signed [18:0] fc3_e179_d1_v = $signed(fc3_e179_d1);
+    wire signed [14:0] fc3_n17_s19_xh = $signed(fc3_n17_s11_d1_v[20:6]);
+    wire signed [24:0] fc3_n17_s19 = $signed({($signed({{4{fc3_n17_s19_xh[14]}}, fc3_n17_s19_xh}) + fc3_e179_d1_v), fc3_n17_s11_d1_v[5:0]});
+    reg  [18:0] fc3_e349_d1;
+    wire signed [18:0] fc3_e349_d1_v = $signed(fc3_e349_d1);
+    reg  [20:0] fc3_e412_d1;
+    wire signed [20:0] fc3_n17_s20 = $signed({{2{fc3_e349_d1_v[18]}}, fc3_e349_d1_v}) + $signed(fc3_e412_d1);
+    reg  [24:0] fc3_n17_s4_d1;
+    wire signed [25:0] fc3_n17_s21 = $signed({($signed({{8{fc3_n10_s17_xh[16]}}, fc3_n10_s17_xh}) - $signed(fc3_n17_s4_d1)), fc3_e413_d1[0]});
+    reg  [25:0] fc3_n17_s5_d1;
+    reg  [22:0] fc3_n17_s12_d1;
+    wire signed [22:0] fc3_n17_s12_d1_v = $signed(fc3_n17_s12_d1);
+    wire signed [21:0] fc3_n17_s23_xh = $signed(fc3_e364[22:1]);
+    wire signed [24:0] fc3_n17_s23 = $signed({($signed({{2{fc3_n17_s23_xh[21]}}, fc3_n17_s23_xh}) - fc3_n17_s17), fc3_e364[0]});
+    wire signed [19:0] fc3_n17_s24_xh = $signed(fc3_e417[20:1]);
+    wire signed [21:0] fc3_n17_s24 = $signed({($signed({fc3_n17_s24_xh[19], fc3_n17_s24_xh}) - fc3_e416), fc3_e417[0]});
+    wire signed [24:0] fc3_n17_s25 = $signed({($signed(fc3_n17_s19[24:3]) + $signed({{2{fc3_e305[19]}}, fc3_e305})), fc3_n17_s19[2:0]});
+    wire signed [18:0] fc3_n17_s26_xh = $signed(fc3_n17_s18[20:2]);
+    wire signed [24:0] fc3_n17_s26 = $signed({($signed({{4{fc3_n17_s26_xh[18]}}, fc3_n17_s26_xh}) - $signed({fc3_e351[21], fc3_e351})), fc3_n17_s18[1:0]});
+    wire signed [19:0] fc3_n17_s27_xh = $signed(fc3_n17_s13[21:2]);
+    wire signed [23:0] fc3_n17_s27 = $signed({($signed({{2{fc3_n17_s27_xh[19]}}, fc3_n17_s27_xh}) + $signed({fc3_n17_s20[20], fc3_n17_s20})), fc3_n17_s13[1:0]});
+    wire signed [23:0] fc3_n17_s28_xh = $signed(fc3_e234[24:1]);
+    wire signed [25:0] fc3_n17_s28 = $signed({($signed({fc3_n17_s28_xh[23], fc3_n17_s28_xh}) - fc3_n17_s15), fc3_e234[0]});
+    wire signed [23:0] fc3_n17_s29_xh = $signed(fc3_n17_s21[25:2]);
+    wire signed [26:0] fc3_n17_s29 = $signed({($signed({fc3_n17_s29_xh[23], fc3_n17_s29_xh}) - fc3_n17_s14), fc3_n17_s21[1:0]});
+    wire signed [25:0] fc3_n17_s30 = ($signed(fc3_n17_s5_d1) + $signed({{3{fc3_n17_s12_d1_v[22]}}, fc3_n17_s12_d1_v})) - $signed({fc3_n17_s16[24], fc3_n17_s16});
+    wire signed [21:0] fc3_n17_s31_xh = $signed(fc3_n17_s25[24:3]);
+    wire signed [25:0] fc3_n17_s31 = $signed({($signed({fc3_n17_s31_xh[21], fc3_n17_s31_xh}) + $signed({fc3_n17_s24[21], fc3_n17_s24})), fc3_n17_s25[2:0]});
+    wire signed [22:0] fc3_n17_s32_xh = $signed(fc3_n17_s27[23:1]);
+    wire signed [26:0] fc3_n17_s32 = $signed({($signed({{3{fc3_n17_s32_xh[22]}}, fc3_n17_s32_xh}) + $signed({fc3_n17_s23[24], fc3_n17_s23})), fc3_n17_s27[0]});
+    wire signed [24:0] fc3_n17_s33_xh = $signed(fc3_n17_s28[25:1]);
+    wire signed [26:0] fc3_n17_s33 = $signed({($signed({fc3_n17_s33_xh[24], fc3_n17_s33_xh}) - $signed({fc3_n17_s26[24], fc3_n17_s26})), fc3_n17_s28[0]});
+    wire signed [25:0] fc3_n17_s35_xh = $signed(fc3_n17_s32[26:1]);
+    wire [27:0] fc3_n17_s35_u = {($signed({fc3_n17_s35_xh[25], fc3_n17_s35_xh}) + $signed({fc3_n17_s31[25], fc3_n17_s31})), fc3_n17_s32[0]};
+    wire signed [27:0] fc3_n17_s36 = ($signed({fc3_n17_s29[26], fc3_n17_s29}) - $signed({{2{fc3_n17_s30[25]}}, fc3_n17_s30})) + $signed({fc3_n17_s33[26], fc3_n17_s33});
+    reg  [27:0] fc3_n17_s35_d1;
+    wire signed [27:0] fc3_n17_s35_d1_v = $signed(fc3_n17_s35_d1);
+    reg  signed [27:0] fc3_n17_s36_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n17_acc = (fc3_n17_t4_0_d1 + 29'sh1ffb1400);
+    wire signed [28:0] fc3_n17_acc = (-($signed({fc3_n17_s35_d1_v[27], fc3_n17_s35_d1_v}) + $signed({fc3_n17_s36_d1[27], fc3_n17_s36_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n17_y_fl = $signed(fc3_n17_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p0 = fc3_in_0 * 9'sh107; // weight -0.2431640625
-    wire signed [22:0] fc3_n18_p1 = fc3_in_1 * 8'sd88; // weight 0.0859375
-    wire signed [21:0] fc3_n18_p2 = fc3_in_2 * 7'sd53; // weight 0.0517578125
-    wire signed [20:0] fc3_n18_p3 = fc3_in_3 * 6'sd17; // weight 0.0166015625
-    wire signed [21:0] fc3_n18_p4_sh = $signed({fc3_in_4, 6'd0});
-    wire signed [22:0] fc3_n18_p4_neg = -$signed({fc3_n18_p4_sh[21], fc3_n18_p4_sh});
-    wire signed [22:0] fc3_n18_p5 = fc3_in_5 * 8'sd68; // weight 0.06640625
-    wire signed [24:0] fc3_n18_p6 = fc3_in_6 * 10'sd511; // weight 0.4990234375
-    wire signed [19:0] fc3_n18_p7 = fc3_in_7 * 5'sh16; // weight -0.009765625
-    wire signed [23:0] fc3_n18_p8 = fc3_in_8 * 9'sd197; // weight 0.1923828125
-    wire signed [20:0] fc3_n18_p11 = fc3_in_11 * 6'sh2a; // weight -0.021484375
-    wire signed [22:0] fc3_n18_p12 = fc3_in_12 * 8'sd98; // weight 0.095703125
-    wire signed [21:0] fc3_n18_p13 = fc3_in_13 * 7'sh53; // weight -0.0439453125
-    wire signed [22:0] fc3_n18_p14 = fc3_in_14 * 8'sd119; // weight 0.1162109375
-    wire signed [22:0] fc3_n18_p15 = fc3_in_15 * 8'sd83; // weight 0.0810546875
-    wire signed [20:0] fc3_n18_p17 = fc3_in_17 * 6'sh25; // weight -0.0263671875
-    wire signed [22:0] fc3_n18_p19 = fc3_in_19 * 8'shab; // weight -0.0830078125
-    wire signed [24:0] fc3_n18_p20 = fc3_in_20 * 10'sh2eb; // weight -0.2705078125
-    wire signed [24:0] fc3_n18_p21 = fc3_in_21 * 10'sh275; // weight -0.3857421875
-    wire signed [22:0] fc3_n18_p22 = fc3_in_22 * 8'sh98; // weight -0.1015625
-    wire signed [24:0] fc3_n18_p24 = fc3_in_24 * 10'sd462; // weight 0.451171875
-    wire signed [23:0] fc3_n18_p25 = fc3_in_25 * 9'sd224; // weight 0.21875
-    wire signed [22:0] fc3_n18_p26 = fc3_in_26 * 8'sd91; // weight 0.0888671875
-    wire signed [17:0] fc3_n18_p28_sh = $signed({fc3_in_28, 2'd0});
-    wire signed [22:0] fc3_n18_p31 = fc3_in_31 * 8'sd71; // weight 0.0693359375
-    reg  signed [24:0] fc3_n18_t0_0_d1;
-    reg  signed [22:0] fc3_n18_t1_0_b_d1;
-    wire signed [24:0] fc3_n18_t1_0 = fc3_n18_t0_0_d1 + $signed({{2{fc3_n18_t1_0_b_d1[22]}}, fc3_n18_t1_0_b_d1});
-    reg  signed [23:0] fc3_n18_t1_1_a_d1;
-    reg  signed [25:0] fc3_n18_t0_3_d1;
-    wire signed [25:0] fc3_n18_t1_1 = $signed({{2{fc3_n18_t1_1_a_d1[23]}}, fc3_n18_t1_1_a_d1}) + fc3_n18_t0_3_d1;
-    reg  signed [24:0] fc3_n18_t1_2_a_d1;
-    reg  signed [22:0] fc3_n18_t1_2_b_d1;
-    reg  signed [23:0] fc3_n18_t1_3_a_d1;
-    reg  signed [23:0] fc3_n18_t1_3_b_d1;
-    wire signed [24:0] fc3_n18_t1_3 = $signed({fc3_n18_t1_3_a_d1[23], fc3_n18_t1_3_a_d1}) + $signed({fc3_n18_t1_3_b_d1[23], fc3_n18_t1_3_b_d1});
-    reg  signed [24:0] fc3_n18_t1_4_a_d1;
-    reg  signed [23:0] fc3_n18_t1_4_b_d1;
-    wire signed [25:0] fc3_n18_t1_4 = $signed({fc3_n18_t1_4_a_d1[24], fc3_n18_t1_4_a_d1}) + $signed({{2{fc3_n18_t1_4_b_d1[23]}}, fc3_n18_t1_4_b_d1});
-    reg  signed [25:0] fc3_n18_t1_5_a_d1;
-    reg  signed [24:0] fc3_n18_t1_5_b_d1;
-    reg  signed [25:0] fc3_n18_t1_6_a_d1;
-    reg  signed [24:0] fc3_n18_t1_6_b_d1;
-    wire signed [26:0] fc3_n18_t1_6 = $signed({fc3_n18_t1_6_a_d1[25], fc3_n18_t1_6_a_d1}) + $signed({{2{fc3_n18_t1_6_b_d1[24]}}, fc3_n18_t1_6_b_d1});
-    reg  signed [24:0] fc3_n18_t1_7_a_d1;
-    reg  signed [26:0] fc3_n18_t0_15_d1;
-    wire signed [26:0] fc3_n18_t1_7 = $signed({{2{fc3_n18_t1_7_a_d1[24]}}, fc3_n18_t1_7_a_d1}) + fc3_n18_t0_15_d1;
-    wire signed [25:0] fc3_n18_t2_1 = ($signed({fc3_n18_t1_2_a_d1[24], fc3_n18_t1_2_a_d1}) + $signed({{3{fc3_n18_t1_2_b_d1[22]}}, fc3_n18_t1_2_b_d1})) + $signed({fc3_n18_t1_3[24], fc3_n18_t1_3});
-    wire signed [26:0] fc3_n18_t2_2 = $signed({fc3_n18_t1_4[25], fc3_n18_t1_4}) + ($signed({fc3_n18_t1_5_a_d1[25], fc3_n18_t1_5_a_d1}) + $signed({{2{fc3_n18_t1_5_b_d1[24]}}, fc3_n18_t1_5_b_d1}));
-    wire signed [27:0] fc3_n18_t2_3 = $signed({fc3_n18_t1_6[26], fc3_n18_t1_6}) + $signed({fc3_n18_t1_7[26], fc3_n18_t1_7});
-    wire signed [26:0] fc3_n18_t3_0 = ($signed({{2{fc3_n18_t1_0[24]}}, fc3_n18_t1_0}) + $signed({fc3_n18_t1_1[25], fc3_n18_t1_1})) + $signed({fc3_n18_t2_1[25], fc3_n18_t2_1});
-    wire signed [28:0] fc3_n18_t4_0 = $signed({{2{fc3_n18_t3_0[26]}}, fc3_n18_t3_0}) + ($signed({{2{fc3_n18_t2_2[26]}}, fc3_n18_t2_2}) + $signed({fc3_n18_t2_3[27], fc3_n18_t2_3}));
-    reg  signed [28:0] fc3_n18_t4_0_d1;
+    wire signed [10:0] fc3_n18_s0_xh = $signed(fc3_in_5[15:5]);
+    wire signed [16:0] fc3_n18_s0 = $signed({($signed({fc3_n18_s0_xh[10], fc3_n18_s0_xh}) - 12'sd357), fc3_in_5[4:0]});
+    wire signed [16:0] fc3_n18_s1 = $signed({fc3_in_13[15], fc3_in_13}) + $signed({fc3_in_21[15], fc3_in_21});
+    wire signed [13:0] fc3_n18_s2_xh = $signed(fc3_e15[17:4]);
+    wire [20:0] fc3_n18_s2_u = {($signed({{3{fc3_n18_s2_xh[13]}}, fc3_n18_s2_xh}) - fc3_n18_s0), fc3_e15[3:0]};
+    wire signed [14:0] fc3_n18_s3_xh = $signed(fc3_n18_s1[16:2]);
+    wire [19:0] fc3_n18_s3_u = {($signed({{3{fc3_n18_s3_xh[14]}}, fc3_n18_s3_xh}) - $signed({fc3_e6[16], fc3_e6})), fc3_n18_s1[1:0]};
+    wire signed [8:0] fc3_n18_s4_xh = $signed(fc3_e38[16:8]);
+    wire [25:0] fc3_n18_s4_u = {($signed({{9{fc3_n18_s4_xh[8]}}, fc3_n18_s4_xh}) + $signed({fc3_e38[16], fc3_e38})), fc3_e38[7:0]};
+    wire signed [10:0] fc3_n18_s5_xh = $signed(fc3_e42[16:6]);
+    wire [23:0] fc3_n18_s5_u = {($signed({{7{fc3_n18_s5_xh[10]}}, fc3_n18_s5_xh}) - fc3_e43), fc3_e42[5:0]};
+    wire [19:0] fc3_n18_s6_u = {($signed({{2{fc3_n4_s7_xh[16]}}, fc3_n4_s7_xh}) - $signed({fc3_e51[17], fc3_e51})), fc3_e52[0]};
+    wire signed [10:0] fc3_n18_s7_xh = $signed(fc3_e56[16:6]);
+    wire [23:0] fc3_n18_s7_u = {($signed({{7{fc3_n18_s7_xh[10]}}, fc3_n18_s7_xh}) - $signed({fc3_e67[16], fc3_e67})), fc3_e56[5:0]};
+    wire signed [10:0] fc3_n18_s8_xh = $signed(fc3_e104[17:7]);
+    wire [25:0] fc3_n18_s8_u = {($signed({{8{fc3_n18_s8_xh[10]}}, fc3_n18_s8_xh}) + fc3_e83), fc3_e104[6:0]};
+    wire signed [13:0] fc3_n18_s10_xh = $signed(fc3_e208[18:5]);
+    wire [26:0] fc3_n18_s10_u = {($signed({{8{fc3_n18_s10_xh[13]}}, fc3_n18_s10_xh}) - fc3_e425), fc3_e208[4:0]};
+    wire signed [17:0] fc3_n18_s11_xh = $signed(fc3_e430[21:4]);
+    wire [22:0] fc3_n18_s11_u = {($signed({fc3_n18_s11_xh[17], fc3_n18_s11_xh}) - fc3_e437), fc3_e430[3:0]};
+    reg  [20:0] fc3_n18_s2_d1;
+    wire signed [20:0] fc3_n18_s2_d1_v = $signed(fc3_n18_s2_d1);
+    wire signed [19:0] fc3_n18_s12_xh = $signed(fc3_n18_s2_d1_v[20:1]);
+    wire signed [21:0] fc3_n18_s12 = $signed({($signed({fc3_n18_s12_xh[19], fc3_n18_s12_xh}) - $signed({{2{fc3_e129_d1_v[18]}}, fc3_e129_d1_v})), fc3_n18_s2_d1_v[0]});
+    reg  [25:0] fc3_n18_s4_d1;
+    wire signed [25:0] fc3_n18_s4_d1_v = $signed(fc3_n18_s4_d1);
+    reg  [19:0] fc3_n18_s3_d1;
+    wire signed [19:0] fc3_n18_s3_d1_v = $signed(fc3_n18_s3_d1);
+    wire signed [25:0] fc3_n18_s13 = $signed({($signed(fc3_n18_s4_d1_v[25:2]) - $signed({{4{fc3_n18_s3_d1_v[19]}}, fc3_n18_s3_d1_v})), fc3_n18_s4_d1_v[1:0]});
+    reg  [23:0] fc3_n18_s5_d1;
+    wire signed [23:0] fc3_n18_s5_d1_v = $signed(fc3_n18_s5_d1);
+    reg  [23:0] fc3_n18_s7_d1;
+    wire signed [23:0] fc3_n18_s7_d1_v = $signed(fc3_n18_s7_d1);
+    wire signed [24:0] fc3_n18_s14 = $signed({fc3_n18_s5_d1_v[23], fc3_n18_s5_d1_v}) + $signed({fc3_n18_s7_d1_v[23], fc3_n18_s7_d1_v});
+    wire signed [15:0] fc3_n18_s15_xh = $signed(fc3_e186_d1[17:2]);
+    wire signed [22:0] fc3_n18_s15 = $signed({($signed({{5{fc3_n18_s15_xh[15]}}, fc3_n18_s15_xh}) + fc3_e161_d1_v), fc3_e186_d1[1:0]});
+    reg  [19:0] fc3_e292_d1;
+    wire signed [19:0] fc3_e292_d1_v = $signed(fc3_e292_d1);
+    wire signed [15:0] fc3_n18_s16_xh = $signed(fc3_e347_d1_v[19:4]);
+    wire signed [23:0] fc3_n18_s16 = $signed({($signed({{4{fc3_n18_s16_xh[15]}}, fc3_n18_s16_xh}) + fc3_e292_d1_v), fc3_e347_d1_v[3:0]});
+    reg  [19:0] fc3_n18_s6_d1;
+    wire signed [19:0] fc3_n18_s6_d1_v = $signed(fc3_n18_s6_d1);
+    reg  [25:0] fc3_n18_s8_d1;
+    wire signed [25:0] fc3_n18_s17 = $signed({{6{fc3_n18_s6_d1_v[19]}}, fc3_n18_s6_d1_v}) + $signed(fc3_n18_s8_d1);
+    reg  signed [18:0] fc3_n18_s9_d1;
+    wire signed [15:0] fc3_n18_s18_xh = $signed(fc3_e112_d1[18:3]);
+    wire signed [22:0] fc3_n18_s18 = $signed({($signed({{4{fc3_n18_s18_xh[15]}}, fc3_n18_s18_xh}) + $signed({fc3_n18_s9_d1[18], fc3_n18_s9_d1})), fc3_e112_d1[2:0]});
+    reg  [23:0] fc3_e316_d1;
+    wire signed [23:0] fc3_e316_d1_v = $signed(fc3_e316_d1);
+    wire signed [23:0] fc3_n18_s19 = $signed({{4{fc3_e152_d1_v[19]}}, fc3_e152_d1_v}) + fc3_e316_d1_v;
+    reg  [22:0] fc3_n18_s11_d1;
+    wire signed [17:0] fc3_n18_s20_xh = $signed(fc3_e365_d1_v[20:3]);
+    wire signed [25:0] fc3_n18_s20 = $signed({($signed({{5{fc3_n18_s20_xh[17]}}, fc3_n18_s20_xh}) - $signed(fc3_n18_s11_d1)), fc3_e365_d1_v[2:0]});
+    reg  [26:0] fc3_n18_s10_d1;
+    wire signed [26:0] fc3_n18_s10_d1_v = $signed(fc3_n18_s10_d1);
+    wire signed [26:0] fc3_n18_s21 = $signed({($signed(fc3_n18_s10_d1_v[26:5]) + $signed({{2{fc3_e113[19]}}, fc3_e113})), fc3_n18_s10_d1_v[4:0]});
+    wire signed [19:0] fc3_n18_s22_xh = $signed(fc3_e421[23:4]);
+    wire signed [26:0] fc3_n18_s22 = $signed({($signed({{3{fc3_n18_s22_xh[19]}}, fc3_n18_s22_xh}) + fc3_e418), fc3_e421[3:0]});
+    wire signed [19:0] fc3_n18_s23_xh = $signed(fc3_n18_s18[22:3]);
+    wire signed [23:0] fc3_n18_s23 = $signed({($signed({fc3_n18_s23_xh[19], fc3_n18_s23_xh}) - $signed({fc3_e236[19], fc3_e236})), fc3_n18_s18[2:0]});
+    wire signed [22:0] fc3_n18_s24_xh = $signed(fc3_n18_s16[23:1]);
+    wire signed [24:0] fc3_n18_s24 = $signed({($signed({fc3_n18_s24_xh[22], fc3_n18_s24_xh}) + $signed({{2{fc3_e312[21]}}, fc3_e312})), fc3_n18_s16[0]});
+    wire signed [20:0] fc3_n18_s25_xh = $signed(fc3_n18_s15[22:2]);
+    wire signed [24:0] fc3_n18_s25 = $signed({($signed({{2{fc3_n18_s25_xh[20]}}, fc3_n18_s25_xh}) - $signed({fc3_n18_s12[21], fc3_n18_s12})), fc3_n18_s15[1:0]});
+    wire signed [20:0] fc3_n18_s26_xh = $signed(fc3_e229[24:4]);
+    wire signed [25:0] fc3_n18_s26 = $signed({($signed({fc3_n18_s26_xh[20], fc3_n18_s26_xh}) - $signed({fc3_e237[20], fc3_e237})), fc3_e229[3:0]});
+    wire signed [25:0] fc3_n18_s28 = $signed({fc3_n18_s14[24], fc3_n18_s14}) - $signed({{2{fc3_n18_s19[23]}}, fc3_n18_s19});
+    wire signed [24:0] fc3_n18_s29_xh = $signed(fc3_n18_s17[25:1]);
+    wire signed [27:0] fc3_n18_s29 = $signed({($signed({{2{fc3_n18_s29_xh[24]}}, fc3_n18_s29_xh}) + fc3_n18_s21), fc3_n18_s17[0]});
+    wire signed [26:0] fc3_n18_s30 = $signed({{3{fc3_n18_s23[23]}}, fc3_n18_s23}) + fc3_n18_s22;
+    wire signed [23:0] fc3_n18_s31_xh = $signed(fc3_n18_s25[24:1]);
+    wire signed [25:0] fc3_n18_s31 = $signed({($signed({fc3_n18_s31_xh[23], fc3_n18_s31_xh}) + fc3_n18_s24), fc3_n18_s25[0]});
+    wire signed [26:0] fc3_n18_s32 = ($signed({fc3_n18_s13[25], fc3_n18_s13}) - $signed({fc3_n18_s20[25], fc3_n18_s20})) + $signed({fc3_n18_s26[25], fc3_n18_s26});
+    reg  signed [26:0] fc3_n18_s32_d1;
+    reg  signed [27:0] fc3_n18_s33_d1;
+    reg  signed [27:0] fc3_n18_s34_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n18_acc = (fc3_n18_t4_0_d1 + 29'sh1ff4d800);
+    wire signed [28:0] fc3_n18_acc = ($signed({fc3_n18_s34_d1[27], fc3_n18_s34_d1}) - ($signed({{2{fc3_n18_s32_d1[26]}}, fc3_n18_s32_d1}) - $signed({fc3_n18_s33_d1[27], fc3_n18_s33_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n18_y_fl = $signed(fc3_n18_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p0 = fc3_in_0 * 10'sh25c; // weight -0.41015625
-    wire signed [24:0] fc3_n19_p1 = fc3_in_1 * 10'sh2bf; // weight -0.3134765625
-    wire signed [23:0] fc3_n19_p2 = fc3_in_2 * 9'sh152; // weight -0.169921875
-    wire signed [23:0] fc3_n19_p3 = fc3_in_3 * 9'sd214; // weight 0.208984375
-    wire signed [17:0] fc3_n19_p5 = fc3_in_5 * 3'sd3; // weight 0.0029296875
-    wire signed [22:0] fc3_n19_p6 = fc3_in_6 * 8'shad; // weight -0.0810546875
-    wire signed [23:0] fc3_n19_p7 = fc3_in_7 * 9'sd235; // weight 0.2294921875
-    wire signed [23:0] fc3_n19_p9 = fc3_in_9 * 9'sh163; // weight -0.1533203125
-    wire signed [22:0] fc3_n19_p10 = fc3_in_10 * 8'sd107; // weight 0.1044921875
-    wire signed [23:0] fc3_n19_p11 = fc3_in_11 * 9'sd251; // weight 0.2451171875
-    wire signed [20:0] fc3_n19_p12 = fc3_in_12 * 6'sh21; // weight -0.0302734375
-    wire signed [24:0] fc3_n19_p14 = fc3_in_14 * 10'sh2c8; // weight -0.3046875
-    wire signed [23:0] fc3_n19_p15 = fc3_in_15 * 9'sh114; // weight -0.23046875
-    wire signed [22:0] fc3_n19_p17 = fc3_in_17 * 8'sh89; // weight -0.1162109375
-    wire signed [23:0] fc3_n19_p18 = fc3_in_18 * 9'sh148; // weight -0.1796875
-    wire signed [23:0] fc3_n19_p19 = fc3_in_19 * 9'sd154; // weight 0.150390625
-    wire signed [22:0] fc3_n19_p20 = fc3_in_20 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] fc3_n19_p22 = fc3_in_22 * 9'sd255; // weight 0.2490234375
-    wire signed [23:0] fc3_n19_p23 = fc3_in_23 * 9'sh166; // weight -0.150390625
-    wire signed [22:0] fc3_n19_p24 = fc3_in_24 * 8'sh84; // weight -0.12109375
-    wire signed [23:0] fc3_n19_p25 = fc3_in_25 * 9'sh128; // weight -0.2109375
-    wire signed [20:0] fc3_n19_p26 = fc3_in_26 * 6'sd17; // weight 0.0166015625
-    wire signed [21:0] fc3_n19_p28 = fc3_in_28 * 7'sh54; // weight -0.04296875
-    wire signed [22:0] fc3_n19_p29 = fc3_in_29 * 8'sha3; // weight -0.0908203125
-    wire signed [17:0] fc3_n19_p30_sh = $signed({fc3_in_30, 2'd0});
-    reg  signed [25:0] fc3_n19_t1_0_a_d1;
-    reg  signed [24:0] fc3_n19_t1_0_b_d1;
-    reg  signed [23:0] fc3_n19_t1_1_a_d1;
-    reg  signed [24:0] fc3_n19_t1_1_b_d1;
-    wire signed [25:0] fc3_n19_t1_1 = $signed({{2{fc3_n19_t1_1_a_d1[23]}}, fc3_n19_t1_1_a_d1}) + $signed({fc3_n19_t1_1_b_d1[24], fc3_n19_t1_1_b_d1});
-    reg  signed [24:0] fc3_n19_t1_2_a_d1;
-    reg  signed [24:0] fc3_n19_t1_2_b_d1;
-    wire signed [25:0] fc3_n19_t1_2 = $signed({fc3_n19_t1_2_a_d1[24], fc3_n19_t1_2_a_d1}) + $signed({fc3_n19_t1_2_b_d1[24], fc3_n19_t1_2_b_d1});
-    reg  signed [23:0] fc3_n19_t1_3_a_d1;
-    reg  signed [25:0] fc3_n19_t0_7_d1;
-    wire signed [25:0] fc3_n19_t1_3 = $signed({{2{fc3_n19_t1_3_a_d1[23]}}, fc3_n19_t1_3_a_d1}) + fc3_n19_t0_7_d1;
-    reg  signed [24:0] fc3_n19_t1_4_a_d1;
-    reg  signed [24:0] fc3_n19_t1_4_b_d1;
-    wire signed [25:0] fc3_n19_t1_4 = $signed({fc3_n19_t1_4_a_d1[24], fc3_n19_t1_4_a_d1}) + $signed({fc3_n19_t1_4_b_d1[24], fc3_n19_t1_4_b_d1});
-    reg  signed [24:0] fc3_n19_t1_5_a_d1;
-    reg  signed [24:0] fc3_n19_t1_5_b_d1;
-    wire signed [25:0] fc3_n19_t1_5 = $signed({fc3_n19_t1_5_a_d1[24], fc3_n19_t1_5_a_d1}) + $signed({fc3_n19_t1_5_b_d1[24], fc3_n19_t1_5_b_d1});
-    reg  signed [24:0] fc3_n19_t1_6_a_d1;
-    reg  signed [23:0] fc3_n19_t1_6_b_d1;
-    reg  signed [23:0] fc3_n19_t1_7_a_d1;
-    reg  signed [23:0] fc3_n19_t1_7_b_d1;
-    wire signed [24:0] fc3_n19_t1_7 = $signed({fc3_n19_t1_7_a_d1[23], fc3_n19_t1_7_a_d1}) + $signed({fc3_n19_t1_7_b_d1[23], fc3_n19_t1_7_b_d1});
-    wire signed [26:0] fc3_n19_t2_0 = ($signed({fc3_n19_t1_0_a_d1[25], fc3_n19_t1_0_a_d1}) + $signed({{2{fc3_n19_t1_0_b_d1[24]}}, fc3_n19_t1_0_b_d1})) + $signed({fc3_n19_t1_1[25], fc3_n19_t1_1});
-    wire signed [26:0] fc3_n19_t2_1 = $signed({fc3_n19_t1_2[25], fc3_n19_t1_2}) + $signed({fc3_n19_t1_3[25], fc3_n19_t1_3});
-    wire signed [26:0] fc3_n19_t2_2 = $signed({fc3_n19_t1_4[25], fc3_n19_t1_4}) + $signed({fc3_n19_t1_5[25], fc3_n19_t1_5});
-    wire signed [25:0] fc3_n19_t2_3 = ($signed({fc3_n19_t1_6_a_d1[24], fc3_n19_t1_6_a_d1}) + $signed({{2{fc3_n19_t1_6_b_d1[23]}}, fc3_n19_t1_6_b_d1})) + $signed({fc3_n19_t1_7[24], fc3_n19_t1_7});
-    wire signed [27:0] fc3_n19_t3_0 = $signed({fc3_n19_t2_0[26], fc3_n19_t2_0}) + $signed({fc3_n19_t2_1[26], fc3_n19_t2_1});
-    wire signed [27:0] fc3_n19_t3_1 = $signed({fc3_n19_t2_2[26], fc3_n19_t2_2}) + $signed({{2{fc3_n19_t2_3[25]}}, fc3_n19_t2_3});
-    reg  signed [28:0] fc3_n19_t4_0_d1;
+    wire signed [7:0] fc3_n19_s0_xh = $signed(fc3_e6[16:9]);
+    wire [18:0] fc3_n19_s0_u = {($signed({{2{fc3_n19_s0_xh[7]}}, fc3_n19_s0_xh}) - 10'sd167), fc3_e6[8:0]};
+    wire [18:0] fc3_n19_s1_u = {($signed({fc3_e306_xh[16], fc3_e306_xh}) - $signed({fc3_e25[16], fc3_e25})), fc3_e24[0]};
+    wire [19:0] fc3_n19_s2_u = {($signed({{2{fc3_n6_s6_xh[15]}}, fc3_n6_s6_xh}) - fc3_e27), fc3_e27[1:0]};
+    wire signed [15:0] fc3_n19_s3_xh = $signed(fc3_e51[17:2]);
+    wire [19:0] fc3_n19_s3_u = {($signed({{2{fc3_n19_s3_xh[15]}}, fc3_n19_s3_xh}) + fc3_e29), fc3_e51[1:0]};
+    wire signed [10:0] fc3_n19_s4_xh = $signed(fc3_e52[17:7]);
+    wire [24:0] fc3_n19_s4_u = {($signed({{7{fc3_n19_s4_xh[10]}}, fc3_n19_s4_xh}) - $signed({fc3_e61[16], fc3_e61})), fc3_e52[6:0]};
+    wire [20:0] fc3_n19_s5_u = {($signed({{2{fc3_n12_s10_xh[16]}}, fc3_n12_s10_xh}) + $signed({fc3_e68[17], fc3_e68})), fc3_e101[1:0]};
+    wire [19:0] fc3_n19_s6_u = {($signed({{2{fc3_n9_s7_xh[16]}}, fc3_n9_s7_xh}) - $signed({fc3_e104[17], fc3_e104})), fc3_e102[0]};
+    wire signed [16:0] fc3_n19_s7_xh = $signed(fc3_e141[17:1]);
+    wire [19:0] fc3_n19_s7_u = {($signed({{2{fc3_n19_s7_xh[16]}}, fc3_n19_s7_xh}) - fc3_e207), fc3_e141[0]};
+    reg  [18:0] fc3_n19_s0_d1;
+    wire signed [18:0] fc3_n19_s0_d1_v = $signed(fc3_n19_s0_d1);
+    reg  [19:0] fc3_e439_d1;
+    wire signed [14:0] fc3_n19_s8_xh = $signed(fc3_n19_s0_d1_v[18:4]);
+    wire signed [23:0] fc3_n19_s8 = $signed({($signed({{5{fc3_n19_s8_xh[14]}}, fc3_n19_s8_xh}) + $signed(fc3_e439_d1)), fc3_n19_s0_d1_v[3:0]});
+    wire signed [14:0] fc3_n19_s9_xh = $signed(fc3_e221_d1_v[17:3]);
+    wire signed [23:0] fc3_n19_s9 = $signed({($signed({{6{fc3_n19_s9_xh[14]}}, fc3_n19_s9_xh}) + fc3_e224_d1_v), fc3_e221_d1_v[2:0]});
+    reg  [18:0] fc3_n19_s1_d1;
+    wire signed [18:0] fc3_n19_s1_d1_v = $signed(fc3_n19_s1_d1);
+    reg  [19:0] fc3_n19_s2_d1;
+    wire signed [19:0] fc3_n19_s10 = $signed({fc3_n19_s1_d1_v[18], fc3_n19_s1_d1_v}) + $signed(fc3_n19_s2_d1);
+    reg  [24:0] fc3_n19_s4_d1;
+    wire signed [24:0] fc3_n19_s4_d1_v = $signed(fc3_n19_s4_d1);
+    reg  [19:0] fc3_n19_s3_d1;
+    wire signed [19:0] fc3_n19_s3_d1_v = $signed(fc3_n19_s3_d1);
+    wire signed [19:0] fc3_n19_s11_xh = $signed(fc3_n19_s4_d1_v[24:5]);
+    wire signed [25:0] fc3_n19_s11 = $signed({($signed({fc3_n19_s11_xh[19], fc3_n19_s11_xh}) - $signed({fc3_n19_s3_d1_v[19], fc3_n19_s3_d1_v})), fc3_n19_s4_d1_v[4:0]});
+    wire signed [14:0] fc3_n19_s12_xh = $signed(fc3_e183_d1[17:3]);
+    wire signed [21:0] fc3_n19_s12 = $signed({($signed({{4{fc3_n19_s12_xh[14]}}, fc3_n19_s12_xh}) + fc3_e185_d1_v), fc3_e183_d1[2:0]});
+    reg  [19:0] fc3_e353_d1;
+    wire signed [19:0] fc3_e353_d1_v = $signed(fc3_e353_d1);
+    wire signed [20:0] fc3_n19_s13 = $signed({fc3_e293_d1_v[19], fc3_e293_d1_v}) + $signed({fc3_e353_d1_v[19], fc3_e353_d1_v});
+    reg  signed [17:0] fc3_e386_d1;
+    wire signed [17:0] fc3_n19_s14_xh = $signed(fc3_e410_d1_v[18:1]);
+    wire signed [19:0] fc3_n19_s14 = $signed({($signed({fc3_n19_s14_xh[17], fc3_n19_s14_xh}) + $signed({fc3_e386_d1[17], fc3_e386_d1})), fc3_e410_d1_v[0]});
+    reg  [20:0] fc3_n19_s5_d1;
+    reg  [19:0] fc3_n19_s6_d1;
+    wire signed [19:0] fc3_n19_s6_d1_v = $signed(fc3_n19_s6_d1);
+    wire signed [20:0] fc3_n19_s15 = $signed(fc3_n19_s5_d1) + $signed({fc3_n19_s6_d1_v[19], fc3_n19_s6_d1_v});
+    reg  [19:0] fc3_n19_s7_d1;
+    wire signed [13:0] fc3_n19_s16_xh = $signed(fc3_e298_d1[18:5]);
+    wire signed [24:0] fc3_n19_s16 = $signed({($signed({{6{fc3_n19_s16_xh[13]}}, fc3_n19_s16_xh}) + $signed(fc3_n19_s7_d1)), fc3_e298_d1[4:0]});
+    wire signed [17:0] fc3_n19_s17_xh = $signed(fc3_e113[19:2]);
+    wire signed [22:0] fc3_n19_s17 = $signed({($signed({{3{fc3_n19_s17_xh[17]}}, fc3_n19_s17_xh}) - fc3_e443), fc3_e113[1:0]});
+    wire signed [21:0] fc3_n19_s18 = $signed({($signed(fc3_n19_s12[21:2]) - $signed({fc3_e352[18], fc3_e352})), fc3_n19_s12[1:0]});
+    wire signed [11:0] fc3_n19_s19_xh = $signed(fc3_e368[18:7]);
+    wire signed [26:0] fc3_n19_s19 = $signed({($signed({{8{fc3_n19_s19_xh[11]}}, fc3_n19_s19_xh}) - fc3_n19_s14), fc3_e368[6:0]});
+    wire signed [20:0] fc3_n19_s20_xh = $signed(fc3_n19_s8[23:3]);
+    wire signed [24:0] fc3_n19_s20 = $signed({($signed({fc3_n19_s20_xh[20], fc3_n19_s20_xh}) + $signed({{2{fc3_n19_s10[19]}}, fc3_n19_s10})), fc3_n19_s8[2:0]});
+    wire signed [20:0] fc3_n19_s21_xh = $signed(fc3_n19_s16[24:4]);
+    wire signed [25:0] fc3_n19_s21 = $signed({($signed({fc3_n19_s21_xh[20], fc3_n19_s21_xh}) + $signed({{2{fc3_e238[19]}}, fc3_e238})), fc3_n19_s16[3:0]});
+    wire signed [25:0] fc3_n19_s22 = $signed({($signed(fc3_n19_s11[25:2]) - $signed({{3{fc3_n19_s15[20]}}, fc3_n19_s15})), fc3_n19_s11[1:0]});
+    wire signed [18:0] fc3_n19_s23_xh = $signed(fc3_n19_s13[20:2]);
+    wire signed [25:0] fc3_n19_s23 = $signed({($signed({{5{fc3_n19_s23_xh[18]}}, fc3_n19_s23_xh}) - fc3_n19_s9), fc3_n19_s13[1:0]});
+    wire signed [26:0] fc3_n19_s24 = $signed({{5{fc3_n19_s18[21]}}, fc3_n19_s18}) - fc3_e324;
+    wire signed [26:0] fc3_n19_s25 = $signed({($signed(fc3_n19_s19[26:1]) + $signed({{3{fc3_n19_s17[22]}}, fc3_n19_s17})), fc3_n19_s19[0]});
+    wire signed [24:0] fc3_n19_s26_xh = $signed(fc3_n19_s21[25:1]);
+    wire signed [26:0] fc3_n19_s26 = $signed({($signed({fc3_n19_s26_xh[24], fc3_n19_s26_xh}) + $signed({fc3_n19_s20[24], fc3_n19_s20})), fc3_n19_s21[0]});
+    reg  signed [26:0] fc3_n19_s27_d1;
+    reg  signed [27:0] fc3_n19_s28_d1;
+    reg  signed [27:0] fc3_n19_s29_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n19_acc = (fc3_n19_t4_0_d1 + 29'sh1ffd6400);
+    wire signed [28:0] fc3_n19_acc = ($signed({fc3_n19_s29_d1[27], fc3_n19_s29_d1}) + ($signed({{2{fc3_n19_s27_d1[26]}}, fc3_n19_s27_d1}) - $signed({fc3_n19_s28_d1[27], fc3_n19_s28_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n19_y_fl = $signed(fc3_n19_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n20_p0 = fc3_in_0 * 6'sd19; // weight 0.0185546875
-    wire signed [23:0] fc3_n20_p2 = fc3_in_2 * 9'sd182; // weight 0.177734375
-    wire signed [22:0] fc3_n20_p3 = fc3_in_3 * 8'sh95; // weight -0.1044921875
-    wire signed [22:0] fc3_n20_p4 = fc3_in_4 * 8'sh89; // weight -0.1162109375
-    wire signed [20:0] fc3_n20_p6 = fc3_in_6 * 6'sd20; // weight 0.01953125
-    wire signed [22:0] fc3_n20_p7_sh = $signed({fc3_in_7, 7'd0});
-    wire signed [23:0] fc3_n20_p9 = fc3_in_9 * 9'sh154; // weight -0.16796875
-    wire signed [20:0] fc3_n20_p11 = fc3_in_11 * 6'sh21; // weight -0.0302734375
-    wire signed [20:0] fc3_n20_p12 = fc3_in_12 * 6'sd22; // weight 0.021484375
-    wire signed [23:0] fc3_n20_p14 = fc3_in_14 * 9'sh11d; // weight -0.2216796875
-    wire signed [22:0] fc3_n20_p15 = fc3_in_15 * 8'sh82; // weight -0.123046875
-    wire signed [20:0] fc3_n20_p16_sh = $signed({fc3_in_16, 5'd0});
-    wire signed [21:0] fc3_n20_p16_neg = -$signed({fc3_n20_p16_sh[20], fc3_n20_p16_sh});
-    wire signed [22:0] fc3_n20_p17 = fc3_in_17 * 8'sh81; // weight -0.1240234375
-    wire signed [23:0] fc3_n20_p19 = fc3_in_19 * 9'sd135; // weight 0.1318359375
-    wire signed [23:0] fc3_n20_p20 = fc3_in_20 * 9'sd141; // weight 0.1376953125
-    wire signed [23:0] fc3_n20_p21 = fc3_in_21 * 9'sd188; // weight 0.18359375
-    wire signed [23:0] fc3_n20_p22 = fc3_in_22 * 9'sd239; // weight 0.2333984375
-    wire signed [24:0] fc3_n20_p23 = fc3_in_23 * 10'sd295; // weight 0.2880859375
-    wire signed [24:0] fc3_n20_p24 = fc3_in_24 * 10'sd325; // weight 0.3173828125
-    wire signed [24:0] fc3_n20_p25 = fc3_in_25 * 10'sh216; // weight -0.478515625
-    wire signed [24:0] fc3_n20_p26 = fc3_in_26 * 10'sd311; // weight 0.3037109375
-    wire signed [21:0] fc3_n20_p29 = fc3_in_29 * 7'sd42; // weight 0.041015625
-    reg  signed [24:0] fc3_n20_t1_0_a_d1;
-    reg  signed [24:0] fc3_n20_t1_0_b_d1;
-    wire signed [25:0] fc3_n20_t1_0 = $signed({fc3_n20_t1_0_a_d1[24], fc3_n20_t1_0_a_d1}) + $signed({fc3_n20_t1_0_b_d1[24], fc3_n20_t1_0_b_d1});
-    reg  signed [24:0] fc3_n20_t1_1_a_d1;
-    reg  signed [23:0] fc3_n20_t1_1_b_d1;
-    wire signed [25:0] fc3_n20_t1_1 = $signed({fc3_n20_t1_1_a_d1[24], fc3_n20_t1_1_a_d1}) + $signed({{2{fc3_n20_t1_1_b_d1[23]}}, fc3_n20_t1_1_b_d1});
-    reg  signed [24:0] fc3_n20_t1_2_a_d1;
-    reg  signed [24:0] fc3_n20_t1_2_b_d1;
-    wire signed [25:0] fc3_n20_t1_2 = $signed({fc3_n20_t1_2_a_d1[24], fc3_n20_t1_2_a_d1}) + $signed({fc3_n20_t1_2_b_d1[24], fc3_n20_t1_2_b_d1});
-    reg  signed [24:0] fc3_n20_t1_3_a_d1;
-    reg  signed [24:0] fc3_n20_t1_3_b_d1;
-    wire signed [25:0] fc3_n20_t1_3 = $signed({fc3_n20_t1_3_a_d1[24], fc3_n20_t1_3_a_d1}) + $signed({fc3_n20_t1_3_b_d1[24], fc3_n20_t1_3_b_d1});
-    reg  signed [23:0] fc3_n20_t1_4_a_d1;
-    reg  signed [24:0] fc3_n20_t1_4_b_d1;
-    wire signed [25:0] fc3_n20_t1_4 = $signed({{2{fc3_n20_t1_4_a_d1[23]}}, fc3_n20_t1_4_a_d1}) + $signed({fc3_n20_t1_4_b_d1[24], fc3_n20_t1_4_b_d1});
-    reg  signed [24:0] fc3_n20_t1_5_a_d1;
-    reg  signed [25:0] fc3_n20_t0_11_d1;
-    wire signed [25:0] fc3_n20_t1_5 = $signed({fc3_n20_t1_5_a_d1[24], fc3_n20_t1_5_a_d1}) + fc3_n20_t0_11_d1;
-    reg  signed [25:0] fc3_n20_t1_6_a_d1;
-    reg  signed [25:0] fc3_n20_t1_6_b_d1;
-    reg  signed [24:0] fc3_n20_t1_7_a_d1;
-    reg  signed [24:0] fc3_n20_t1_7_b_d1;
-    wire signed [25:0] fc3_n20_t1_7 = $signed({fc3_n20_t1_7_a_d1[24], fc3_n20_t1_7_a_d1}) + $signed({fc3_n20_t1_7_b_d1[24], fc3_n20_t1_7_b_d1});
-    wire signed [26:0] fc3_n20_t2_0 = $signed({fc3_n20_t1_0[25], fc3_n20_t1_0}) + $signed({fc3_n20_t1_1[25], fc3_n20_t1_1});
-    wire signed [26:0] fc3_n20_t2_1 = $signed({fc3_n20_t1_2[25], fc3_n20_t1_2}) + $signed({fc3_n20_t1_3[25], fc3_n20_t1_3});
-    wire signed [26:0] fc3_n20_t2_2 = $signed({fc3_n20_t1_4[25], fc3_n20_t1_4}) + $signed({fc3_n20_t1_5[25], fc3_n20_t1_5});
-    wire signed [26:0] fc3_n20_t2_3 = ($signed({fc3_n20_t1_6_a_d1[25], fc3_n20_t1_6_a_d1}) + $signed({fc3_n20_t1_6_b_d1[25], fc3_n20_t1_6_b_d1})) + $signed({fc3_n20_t1_7[25], fc3_n20_t1_7});
-    wire signed [27:0] fc3_n20_t3_0 = $signed({fc3_n20_t2_0[26], fc3_n20_t2_0}) + $signed({fc3_n20_t2_1[26], fc3_n20_t2_1});
-    wire signed [27:0] fc3_n20_t3_1 = $signed({fc3_n20_t2_2[26], fc3_n20_t2_2}) + $signed({fc3_n20_t2_3[26], fc3_n20_t2_3});
+    wire signed [4:0] fc3_n20_s0_xh = $signed(fc3_in_4[15:11]);
+    wire signed [19:0] fc3_n20_s0 = $signed({($signed({{4{fc3_n20_s0_xh[4]}}, fc3_n20_s0_xh}) - 9'sd135), fc3_in_4[10:0]}); // bias -0.263671875
+    wire signed [14:0] fc3_n20_s1_xh = $signed(fc3_in_19[15:1]);
+    wire signed [17:0] fc3_n20_s1 = $signed({($signed({{2{fc3_n20_s1_xh[14]}}, fc3_n20_s1_xh}) + $signed({fc3_in_21[15], fc3_in_21})), fc3_in_19[0]});
+    wire [19:0] fc3_n20_s2_u = {($signed(fc3_n20_s0[19:1]) + $signed({{3{fc3_in_28[15]}}, fc3_in_28})), fc3_n20_s0[0]};
+    wire signed [15:0] fc3_n20_s4_xh = $signed(fc3_n20_s1[17:2]);
+    wire [19:0] fc3_n20_s4_u = {($signed({{2{fc3_n20_s4_xh[15]}}, fc3_n20_s4_xh}) - $signed({fc3_e20[16], fc3_e20})), fc3_n20_s1[1:0]};
+    wire signed [15:0] fc3_n20_s5_xh = $signed(fc3_e54[17:2]);
+    wire [19:0] fc3_n20_s5_u = {($signed({{2{fc3_n20_s5_xh[15]}}, fc3_n20_s5_xh}) + $signed({fc3_e22[16], fc3_e22})), fc3_e54[1:0]};
+    wire signed [13:0] fc3_n20_s6_xh = $signed(fc3_e59[17:4]);
+    wire [21:0] fc3_n20_s6_u = {($signed({{4{fc3_n20_s6_xh[13]}}, fc3_n20_s6_xh}) + fc3_e68), fc3_e59[3:0]};
+    wire signed [14:0] fc3_n20_s7_xh = $signed(fc3_e100[22:8]);
+    wire [25:0] fc3_n20_s7_u = {($signed({{3{fc3_n20_s7_xh[14]}}, fc3_n20_s7_xh}) + $signed({fc3_e80[16], fc3_e80})), fc3_e100[7:0]};
+    wire signed [11:0] fc3_n20_s8_xh = $signed(fc3_e134[16:5]);
+    wire [22:0] fc3_n20_s8_u = {($signed({{6{fc3_n20_s8_xh[11]}}, fc3_n20_s8_xh}) - $signed({fc3_e204[16], fc3_e204})), fc3_e134[4:0]};
+    reg  [19:0] fc3_n20_s2_d1;
+    reg  [17:0] fc3_e210_d1;
+    wire signed [17:0] fc3_e210_d1_v = $signed(fc3_e210_d1);
+    wire signed [19:0] fc3_n20_s9 = $signed(fc3_n20_s2_d1) + $signed({{2{fc3_e210_d1_v[17]}}, fc3_e210_d1_v});
+    reg  [19:0] fc3_n20_s4_d1;
+    wire signed [14:0] fc3_n20_s10_xh = $signed(fc3_e275_d1[17:3]);
+    wire signed [22:0] fc3_n20_s10 = $signed({($signed({{5{fc3_n20_s10_xh[14]}}, fc3_n20_s10_xh}) + $signed(fc3_n20_s4_d1)), fc3_e275_d1[2:0]});
+    reg  signed [18:0] fc3_n20_s3_d1;
+    reg  [19:0] fc3_n20_s5_d1;
+    wire signed [19:0] fc3_n20_s5_d1_v = $signed(fc3_n20_s5_d1);
+    wire signed [20:0] fc3_n20_s11 = $signed({{2{fc3_n20_s3_d1[18]}}, fc3_n20_s3_d1}) + $signed({fc3_n20_s5_d1_v[19], fc3_n20_s5_d1_v});
+    reg  [21:0] fc3_n20_s6_d1;
+    wire signed [21:0] fc3_n20_s6_d1_v = $signed(fc3_n20_s6_d1);
+    wire signed [21:0] fc3_n20_s12 = $signed({($signed(fc3_n20_s6_d1_v[21:2]) + $signed({{2{fc3_e64_d1[17]}}, fc3_e64_d1})), fc3_n20_s6_d1_v[1:0]});
+    reg  [25:0] fc3_n20_s7_d1;
+    wire signed [25:0] fc3_n20_s7_d1_v = $signed(fc3_n20_s7_d1);
+    reg  [22:0] fc3_n20_s8_d1;
+    wire signed [22:0] fc3_n20_s8_d1_v = $signed(fc3_n20_s8_d1);
+    wire signed [25:0] fc3_n20_s13 = $signed({($signed(fc3_n20_s7_d1_v[25:2]) + $signed({fc3_n20_s8_d1_v[22], fc3_n20_s8_d1_v})), fc3_n20_s7_d1_v[1:0]});
+    reg  [19:0] fc3_e317_d1;
+    wire signed [19:0] fc3_e317_d1_v = $signed(fc3_e317_d1);
+    wire signed [13:0] fc3_n20_s14_xh = $signed(fc3_e317_d1_v[19:6]);
+    wire signed [25:0] fc3_n20_s14 = $signed({($signed({{6{fc3_n20_s14_xh[13]}}, fc3_n20_s14_xh}) - fc3_e334_d1_v), fc3_e317_d1_v[5:0]});
+    reg  [19:0] fc3_e359_d1;
+    wire signed [19:0] fc3_e359_d1_v = $signed(fc3_e359_d1);
+    wire signed [16:0] fc3_n20_s15_xh = $signed(fc3_e338_d1_v[19:3]);
+    wire signed [23:0] fc3_n20_s15 = $signed({($signed({{4{fc3_n20_s15_xh[16]}}, fc3_n20_s15_xh}) + $signed({fc3_e359_d1_v[19], fc3_e359_d1_v})), fc3_e338_d1_v[2:0]});
+    reg  [22:0] fc3_e360_d1;
+    wire signed [22:0] fc3_e360_d1_v = $signed(fc3_e360_d1);
+    reg  signed [17:0] fc3_e387_d1;
+    wire signed [14:0] fc3_n20_s16_xh = $signed(fc3_e360_d1_v[22:8]);
+    wire signed [25:0] fc3_n20_s16 = $signed({($signed({{3{fc3_n20_s16_xh[14]}}, fc3_n20_s16_xh}) - fc3_e387_d1), fc3_e360_d1_v[7:0]});
+    reg  [19:0] fc3_e402_d1;
+    wire signed [19:0] fc3_e402_d1_v = $signed(fc3_e402_d1);
+    wire signed [15:0] fc3_n20_s17_xh = $signed(fc3_e402_d1_v[19:4]);
+    wire signed [22:0] fc3_n20_s17 = $signed({($signed({{3{fc3_n20_s17_xh[15]}}, fc3_n20_s17_xh}) - $signed(fc3_e394_d1)), fc3_e402_d1_v[3:0]});
+    wire signed [23:0] fc3_n20_s19 = $signed({($signed(fc3_e235_d1_v[23:4]) + $signed({fc3_e371_d1[18], fc3_e371_d1})), fc3_e235_d1_v[3:0]});
+    wire signed [19:0] fc3_n20_s20_xh = $signed(fc3_n20_s16[25:6]);
+    wire signed [26:0] fc3_n20_s20 = $signed({($signed({fc3_n20_s20_xh[19], fc3_n20_s20_xh}) - $signed({fc3_e366[19], fc3_e366})), fc3_n20_s16[5:0]});
+    wire signed [20:0] fc3_n20_s21_xh = $signed(fc3_e320[21:1]);
+    wire signed [24:0] fc3_n20_s21 = $signed({($signed({{3{fc3_n20_s21_xh[20]}}, fc3_n20_s21_xh}) - fc3_e378), fc3_e320[0]});
+    wire signed [16:0] fc3_n20_s22_xh = $signed(fc3_n20_s9[19:3]);
+    wire signed [25:0] fc3_n20_s22 = $signed({($signed({{6{fc3_n20_s22_xh[16]}}, fc3_n20_s22_xh}) + fc3_n20_s17), fc3_n20_s9[2:0]});
+    wire signed [20:0] fc3_n20_s23_xh = $signed(fc3_n20_s12[21:1]);
+    wire signed [23:0] fc3_n20_s23 = $signed({($signed({{2{fc3_n20_s23_xh[20]}}, fc3_n20_s23_xh}) + fc3_n20_s10), fc3_n20_s12[0]});
+    wire signed [21:0] fc3_n20_s24_xh = $signed(fc3_n20_s19[23:2]);
+    wire signed [24:0] fc3_n20_s24 = $signed({($signed({fc3_n20_s24_xh[21], fc3_n20_s24_xh}) - $signed({{2{fc3_e249[20]}}, fc3_e249})), fc3_n20_s19[1:0]});
+    wire signed [25:0] fc3_n20_s25 = $signed({{4{fc3_e312[21]}}, fc3_e312}) - fc3_n20_s14;
+    wire signed [19:0] fc3_n20_s26_xh = $signed(fc3_n20_s11[20:1]);
+    wire signed [20:0] fc3_n20_s26_hi = $signed({fc3_n20_s26_xh[19], fc3_n20_s26_xh}) + ($signed({fc3_e152_d1_v[19], fc3_e152_d1_v}) - $signed({{2{fc3_e358_d1[18]}}, fc3_e358_d1}));
+    wire signed [21:0] fc3_n20_s26 = $signed({fc3_n20_s26_hi, fc3_n20_s11[0]});
+    wire signed [25:0] fc3_n20_s27 = fc3_n20_s13 - $signed({{2{fc3_n20_s15[23]}}, fc3_n20_s15});
+    wire signed [26:0] fc3_n20_s28 = $signed({{5{fc3_n20_s26[21]}}, fc3_n20_s26}) - fc3_n20_s20;
+    wire signed [22:0] fc3_n20_s29_xh = $signed(fc3_n20_s22[25:3]);
+    wire signed [27:0] fc3_n20_s29 = $signed({($signed({{2{fc3_n20_s29_xh[22]}}, fc3_n20_s29_xh}) + $signed({fc3_n20_s23[23], fc3_n20_s23})), fc3_n20_s22[2:0]});
+    wire signed [23:0] fc3_n20_s30_xh = $signed(fc3_n20_s21[24:1]);
+    wire signed [25:0] fc3_n20_s30 = $signed({($signed({fc3_n20_s30_xh[23], fc3_n20_s30_xh}) - fc3_n20_s24), fc3_n20_s21[0]});
+    wire signed [26:0] fc3_n20_s31 = $signed({fc3_n20_s27[25], fc3_n20_s27}) + $signed({fc3_n20_s25[25], fc3_n20_s25});
+    reg  signed [27:0] fc3_n20_s32_d1;
+    reg  signed [27:0] fc3_n20_s33_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n20_acc = ($signed({fc3_n20_t3_0[27], fc3_n20_t3_0}) + $signed({fc3_n20_t3_1[27], fc3_n20_t3_1}));
+    wire signed [28:0] fc3_n20_acc = ($signed({fc3_n20_s32_d1[27], fc3_n20_s32_d1}) + $signed({fc3_n20_s33_d1[27], fc3_n20_s33_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n20_y_fl = $signed(fc3_n20_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n21_p0_neg = -$signed({fc3_in_0[15], fc3_in_0});
-    wire signed [22:0] fc3_n21_p3 = fc3_in_3 * 8'sh96; // weight -0.103515625
-    wire signed [21:0] fc3_n21_p4 = fc3_in_4 * 7'sh45; // weight -0.0576171875
-    wire signed [21:0] fc3_n21_p5 = fc3_in_5 * 7'sh4e; // weight -0.048828125
-    wire signed [23:0] fc3_n21_p6 = fc3_in_6 * 9'sh17f; // weight -0.1259765625
-    wire signed [23:0] fc3_n21_p8 = fc3_in_8 * 9'sh117; // weight -0.2275390625
-    wire signed [24:0] fc3_n21_p9 = fc3_in_9 * 10'sd422; // weight 0.412109375
-    wire signed [20:0] fc3_n21_p10 = fc3_in_10 * 6'sd21; // weight 0.0205078125
-    wire signed [22:0] fc3_n21_p13 = fc3_in_13 * 8'sd68; // weight 0.06640625
-    wire signed [22:0] fc3_n21_p15 = fc3_in_15 * 8'shb9; // weight -0.0693359375
-    wire signed [22:0] fc3_n21_p17 = fc3_in_17 * 8'shb4; // weight -0.07421875
-    wire signed [23:0] fc3_n21_p18 = fc3_in_18 * 9'sd142; // weight 0.138671875
-    wire signed [22:0] fc3_n21_p20 = fc3_in_20 * 8'sd109; // weight 0.1064453125
-    wire signed [22:0] fc3_n21_p21 = fc3_in_21 * 8'sd107; // weight 0.1044921875
-    wire signed [22:0] fc3_n21_p22 = fc3_in_22 * 8'shba; // weight -0.068359375
-    wire signed [23:0] fc3_n21_p24 = fc3_in_24 * 9'sh11a; // weight -0.224609375
-    wire signed [23:0] fc3_n21_p25 = fc3_in_25 * 9'sd186; // weight 0.181640625
-    wire signed [23:0] fc3_n21_p27 = fc3_in_27 * 9'sh11c; // weight -0.22265625
-    wire signed [22:0] fc3_n21_p28 = fc3_in_28 * 8'sh94; // weight -0.10546875
-    wire signed [23:0] fc3_n21_p29 = fc3_in_29 * 9'sh12d; // weight -0.2060546875
-    wire signed [23:0] fc3_n21_p30 = fc3_in_30 * 9'sd197; // weight 0.1923828125
-    wire signed [24:0] fc3_n21_p31 = fc3_in_31 * 10'sh293; // weight -0.3564453125
-    reg  signed [23:0] fc3_n21_t1_0_a_d1;
-    reg  signed [24:0] fc3_n21_t1_0_b_d1;
-    wire signed [25:0] fc3_n21_t1_0 = $signed({{2{fc3_n21_t1_0_a_d1[23]}}, fc3_n21_t1_0_a_d1}) + $signed({fc3_n21_t1_0_b_d1[24], fc3_n21_t1_0_b_d1});
-    reg  signed [22:0] fc3_n21_t1_1_a_d1;
-    reg  signed [24:0] fc3_n21_t1_1_b_d1;
-    wire signed [25:0] fc3_n21_t1_1 = $signed({{3{fc3_n21_t1_1_a_d1[22]}}, fc3_n21_t1_1_a_d1}) + $signed({fc3_n21_t1_1_b_d1[24], fc3_n21_t1_1_b_d1});
-    reg  signed [25:0] fc3_n21_t0_4_d1;
-    reg  signed [23:0] fc3_n21_t1_2_b_d1;
-    wire signed [25:0] fc3_n21_t1_2 = fc3_n21_t0_4_d1 + $signed({{2{fc3_n21_t1_2_b_d1[23]}}, fc3_n21_t1_2_b_d1});
-    reg  signed [23:0] fc3_n21_t1_3_a_d1;
-    reg  signed [23:0] fc3_n21_t1_3_b_d1;
-    wire signed [24:0] fc3_n21_t1_3 = $signed({fc3_n21_t1_3_a_d1[23], fc3_n21_t1_3_a_d1}) + $signed({fc3_n21_t1_3_b_d1[23], fc3_n21_t1_3_b_d1});
-    reg  signed [24:0] fc3_n21_t1_4_a_d1;
-    reg  signed [24:0] fc3_n21_t1_4_b_d1;
-    wire signed [25:0] fc3_n21_t1_4 = $signed({fc3_n21_t1_4_a_d1[24], fc3_n21_t1_4_a_d1}) + $signed({fc3_n21_t1_4_b_d1[24], fc3_n21_t1_4_b_d1});
-    reg  signed [23:0] fc3_n21_t1_5_a_d1;
-    reg  signed [24:0] fc3_n21_t1_5_b_d1;
-    wire signed [25:0] fc3_n21_t1_5 = $signed({{2{fc3_n21_t1_5_a_d1[23]}}, fc3_n21_t1_5_a_d1}) + $signed({fc3_n21_t1_5_b_d1[24], fc3_n21_t1_5_b_d1});
-    reg  signed [24:0] fc3_n21_t1_6_a_d1;
-    reg  signed [24:0] fc3_n21_t1_6_b_d1;
-    wire signed [25:0] fc3_n21_t1_6 = $signed({fc3_n21_t1_6_a_d1[24], fc3_n21_t1_6_a_d1}) + $signed({fc3_n21_t1_6_b_d1[24], fc3_n21_t1_6_b_d1});
-    reg  signed [24:0] fc3_n21_t1_7_a_d1;
-    reg  signed [25:0] fc3_n21_t0_15_d1;
-    wire signed [25:0] fc3_n21_t1_7 = $signed({fc3_n21_t1_7_a_d1[24], fc3_n21_t1_7_a_d1}) + fc3_n21_t0_15_d1;
-    wire signed [26:0] fc3_n21_t2_0 = $signed({fc3_n21_t1_0[25], fc3_n21_t1_0}) + $signed({fc3_n21_t1_1[25], fc3_n21_t1_1});
-    wire signed [26:0] fc3_n21_t2_1 = $signed({fc3_n21_t1_2[25], fc3_n21_t1_2}) + $signed({{2{fc3_n21_t1_3[24]}}, fc3_n21_t1_3});
-    wire signed [26:0] fc3_n21_t2_2 = $signed({fc3_n21_t1_4[25], fc3_n21_t1_4}) + $signed({fc3_n21_t1_5[25], fc3_n21_t1_5});
-    wire signed [26:0] fc3_n21_t2_3 = $signed({fc3_n21_t1_6[25], fc3_n21_t1_6}) + $signed({fc3_n21_t1_7[25], fc3_n21_t1_7});
-    wire signed [27:0] fc3_n21_t3_0 = $signed({fc3_n21_t2_0[26], fc3_n21_t2_0}) + $signed({fc3_n21_t2_1[26], fc3_n21_t2_1});
-    wire signed [27:0] fc3_n21_t3_1 = $signed({fc3_n21_t2_2[26], fc3_n21_t2_2}) + $signed({fc3_n21_t2_3[26], fc3_n21_t2_3});
-    reg  signed [28:0] fc3_n21_t4_0_d1;
+    wire signed [10:0] fc3_n21_s0_xh = $signed(fc3_in_8[15:5]);
+    wire signed [16:0] fc3_n21_s0 = $signed({($signed({fc3_n21_s0_xh[10], fc3_n21_s0_xh}) + 12'sd431), fc3_in_8[4:0]});
+    wire signed [15:0] fc3_n21_s1_xh = $signed(fc3_n21_s0[16:1]);
+    wire [17:0] fc3_n21_s1_u = {($signed({fc3_n21_s1_xh[15], fc3_n21_s1_xh}) - $signed({fc3_in_22[15], fc3_in_22})), fc3_n21_s0[0]};
+    wire signed [10:0] fc3_n21_s2_xh = $signed(fc3_e4[17:7]);
+    wire [24:0] fc3_n21_s2_u = {($signed({{7{fc3_n21_s2_xh[10]}}, fc3_n21_s2_xh}) + fc3_e86), fc3_e4[6:0]};
+    wire signed [15:0] fc3_n21_s3_xh = $signed(fc3_e10[16:1]);
+    wire [19:0] fc3_n21_s3_u = {($signed({{3{fc3_n21_s3_xh[15]}}, fc3_n21_s3_xh}) + fc3_e0), fc3_e10[0]};
+    wire signed [13:0] fc3_n21_s4_xh = $signed(fc3_e24[17:4]);
+    wire [21:0] fc3_n21_s4_u = {($signed({{4{fc3_n21_s4_xh[13]}}, fc3_n21_s4_xh}) + $signed({fc3_e23[16], fc3_e23})), fc3_e24[3:0]};
+    wire signed [17:0] fc3_n21_s5_xh = $signed(fc3_e26[19:2]);
+    wire [20:0] fc3_n21_s5_u = {($signed({fc3_n21_s5_xh[17], fc3_n21_s5_xh}) - $signed({fc3_e29[17], fc3_e29})), fc3_e26[1:0]};
+    wire signed [14:0] fc3_n21_s6_xh = $signed(fc3_e32[16:2]);
+    wire [19:0] fc3_n21_s6_u = {($signed({{3{fc3_n21_s6_xh[14]}}, fc3_n21_s6_xh}) - fc3_e54), fc3_e32[1:0]};
+    wire signed [16:0] fc3_n21_s7_xh = $signed(fc3_e57[17:1]);
+    wire [21:0] fc3_n21_s7_u = {($signed({{4{fc3_n21_s7_xh[16]}}, fc3_n21_s7_xh}) - fc3_e84), fc3_e57[0]};
+    wire signed [16:0] fc3_n21_s8_xh = $signed(fc3_e135[19:3]);
+    wire [20:0] fc3_n21_s8_u = {($signed({fc3_n21_s8_xh[16], fc3_n21_s8_xh}) + $signed({fc3_e136[16], fc3_e136})), fc3_e135[2:0]};
+    reg  [17:0] fc3_n21_s1_d1;
+    wire signed [17:0] fc3_n21_s1_d1_v = $signed(fc3_n21_s1_d1);
+    wire signed [23:0] fc3_n21_s9 = $signed({($signed(fc3_e436_d1_v[23:5]) + $signed({fc3_n21_s1_d1_v[17], fc3_n21_s1_d1_v})), fc3_e436_d1_v[4:0]});
+    reg  [24:0] fc3_n21_s2_d1;
+    wire signed [24:0] fc3_n21_s2_d1_v = $signed(fc3_n21_s2_d1);
+    wire signed [18:0] fc3_n21_s10_xh = $signed(fc3_n21_s2_d1_v[24:6]);
+    wire signed [25:0] fc3_n21_s10 = $signed({($signed({fc3_n21_s10_xh[18], fc3_n21_s10_xh}) + $signed({{2{fc3_e90_d1[17]}}, fc3_e90_d1})), fc3_n21_s2_d1_v[5:0]});
+    wire signed [15:0] fc3_n21_s11_xh = $signed(fc3_e221_d1_v[17:2]);
+    wire signed [22:0] fc3_n21_s11 = $signed({($signed({{5{fc3_n21_s11_xh[15]}}, fc3_n21_s11_xh}) - $signed(fc3_e223_d1)), fc3_e221_d1_v[1:0]});
+    reg  [19:0] fc3_n21_s6_d1;
+    wire signed [19:0] fc3_n21_s6_d1_v = $signed(fc3_n21_s6_d1);
+    reg  [21:0] fc3_n21_s4_d1;
+    wire signed [18:0] fc3_n21_s12_xh = $signed(fc3_n21_s6_d1_v[19:1]);
+    wire signed [22:0] fc3_n21_s12 = $signed({($signed({{3{fc3_n21_s12_xh[18]}}, fc3_n21_s12_xh}) + $signed(fc3_n21_s4_d1)), fc3_n21_s6_d1_v[0]});
+    wire signed [17:0] fc3_n21_s13_xh = $signed(fc3_e117_d1_v[18:1]);
+    wire signed [19:0] fc3_n21_s13 = $signed({($signed({fc3_n21_s13_xh[17], fc3_n21_s13_xh}) - $signed({fc3_e64_d1[17], fc3_e64_d1})), fc3_e117_d1_v[0]});
+    reg  [20:0] fc3_n21_s8_d1;
+    wire signed [16:0] fc3_n21_s14_xh = $signed(fc3_e127_d1_v[21:5]);
+    wire signed [25:0] fc3_n21_s14 = $signed({($signed({{4{fc3_n21_s14_xh[16]}}, fc3_n21_s14_xh}) + $signed(fc3_n21_s8_d1)), fc3_e127_d1_v[4:0]});
+    wire signed [19:0] fc3_n21_s15 = $signed({{2{fc3_e162_d1[17]}}, fc3_e162_d1}) - $signed({fc3_e168_d1_v[18], fc3_e168_d1_v});
+    wire signed [19:0] fc3_n21_s16 = $signed({($signed(fc3_e196_d1_v[19:1]) - $signed({fc3_e186_d1[17], fc3_e186_d1})), fc3_e196_d1_v[0]});
+    wire signed [11:0] fc3_n21_s17_xh = $signed(fc3_e332_d1[17:6]);
+    wire signed [25:0] fc3_n21_s17 = $signed({($signed({{8{fc3_n21_s17_xh[11]}}, fc3_n21_s17_xh}) - $signed(fc3_e199_d1)), fc3_e332_d1[5:0]});
+    reg  [18:0] fc3_e341_d1;
+    wire signed [18:0] fc3_e341_d1_v = $signed(fc3_e341_d1);
+    reg  [19:0] fc3_n21_s3_d1;
+    wire signed [16:0] fc3_n21_s18_xh = $signed(fc3_e341_d1_v[18:2]);
+    wire signed [21:0] fc3_n21_s18 = $signed({($signed({{3{fc3_n21_s18_xh[16]}}, fc3_n21_s18_xh}) + $signed(fc3_n21_s3_d1)), fc3_e341_d1_v[1:0]});
+    reg  [20:0] fc3_n21_s5_d1;
+    wire signed [17:0] fc3_n21_s19_xh = $signed(fc3_e157_d1[18:1]);
+    wire signed [21:0] fc3_n21_s19 = $signed({($signed({{3{fc3_n21_s19_xh[17]}}, fc3_n21_s19_xh}) + $signed(fc3_n21_s5_d1)), fc3_e157_d1[0]});
+    wire signed [15:0] fc3_n21_s20_xh = $signed(fc3_e171_d1[18:3]);
+    wire signed [21:0] fc3_n21_s20 = $signed({($signed({{3{fc3_n21_s20_xh[15]}}, fc3_n21_s20_xh}) - fc3_e172_d1), fc3_e171_d1[2:0]});
+    reg  [21:0] fc3_n21_s7_d1;
+    wire signed [21:0] fc3_n21_s7_d1_v = $signed(fc3_n21_s7_d1);
+    wire signed [20:0] fc3_n21_s21_xh = $signed(fc3_n21_s7_d1_v[21:1]);
+    wire signed [22:0] fc3_n21_s21 = $signed({($signed({fc3_n21_s21_xh[20], fc3_n21_s21_xh}) - fc3_e248_d1_v), fc3_n21_s7_d1_v[0]});
+    wire signed [22:0] fc3_n21_s22_xh = $signed(fc3_e319[23:1]);
+    wire signed [24:0] fc3_n21_s22 = $signed({($signed({fc3_n21_s22_xh[22], fc3_n21_s22_xh}) + fc3_e421), fc3_e319[0]});
+    wire signed [21:0] fc3_n21_s23_xh = $signed(fc3_n21_s9[23:2]);
+    wire signed [24:0] fc3_n21_s23 = $signed({($signed({fc3_n21_s23_xh[21], fc3_n21_s23_xh}) + $signed({{3{fc3_n21_s13[19]}}, fc3_n21_s13})), fc3_n21_s9[1:0]});
+    wire signed [17:0] fc3_n21_s24_xh = $signed(fc3_n21_s20[21:4]);
+    wire signed [24:0] fc3_n21_s24 = $signed({($signed({{3{fc3_n21_s24_xh[17]}}, fc3_n21_s24_xh}) + fc3_e159), fc3_n21_s20[3:0]});
+    wire signed [15:0] fc3_n21_s25_xh = $signed(fc3_n21_s18[21:6]);
+    wire signed [25:0] fc3_n21_s25 = $signed({($signed({{4{fc3_n21_s25_xh[15]}}, fc3_n21_s25_xh}) - fc3_n21_s16), fc3_n21_s18[5:0]});
+    wire signed [19:0] fc3_n21_s26_xh = $signed(fc3_n21_s10[25:6]);
+    wire signed [26:0] fc3_n21_s26 = $signed({($signed({fc3_n21_s26_xh[19], fc3_n21_s26_xh}) + $signed({fc3_n21_s15[19], fc3_n21_s15})), fc3_n21_s10[5:0]});
+    wire signed [25:0] fc3_n21_s27 = fc3_n21_s17 + $signed({{6{fc3_e240[19]}}, fc3_e240});
+    wire signed [23:0] fc3_n21_s28_xh = $signed(fc3_n21_s14[25:2]);
+    wire signed [26:0] fc3_n21_s28 = $signed({($signed({fc3_n21_s28_xh[23], fc3_n21_s28_xh}) + $signed({{3{fc3_n21_s19[21]}}, fc3_n21_s19})), fc3_n21_s14[1:0]});
+    wire signed [21:0] fc3_n21_s29_xh = $signed(fc3_n21_s11[22:1]);
+    wire signed [23:0] fc3_n21_s29 = $signed({($signed({fc3_n21_s29_xh[21], fc3_n21_s29_xh}) - fc3_n21_s12), fc3_n21_s11[0]});
+    wire signed [26:0] fc3_n21_s30 = $signed({fc3_n21_s25[25], fc3_n21_s25}) + $signed({{4{fc3_n21_s21[22]}}, fc3_n21_s21});
+    wire signed [26:0] fc3_n21_s31 = fc3_n21_s26 - $signed({{2{fc3_n21_s24[24]}}, fc3_n21_s24});
+    wire signed [23:0] fc3_n21_s32_xh = $signed(fc3_n21_s23[24:1]);
+    wire signed [26:0] fc3_n21_s32 = $signed({($signed({{2{fc3_n21_s32_xh[23]}}, fc3_n21_s32_xh}) - $signed({fc3_n21_s22[24], fc3_n21_s22})), fc3_n21_s23[0]});
+    wire signed [23:0] fc3_n21_s33_xh = $signed(fc3_n21_s27[25:2]);
+    wire [26:0] fc3_n21_s33_u = {($signed({fc3_n21_s33_xh[23], fc3_n21_s33_xh}) - $signed({fc3_n21_s29[23], fc3_n21_s29})), fc3_n21_s27[1:0]};
+    reg  signed [27:0] fc3_n21_s34_d1;
+    reg  [26:0] fc3_n21_s33_d1;
+    wire signed [26:0] fc3_n21_s33_d1_v = $signed(fc3_n21_s33_d1);
+    wire signed [27:0] fc3_n21_s36 = fc3_n21_s34_d1 - $signed({fc3_n21_s33_d1_v[26], fc3_n21_s33_d1_v});
+    reg  signed [27:0] fc3_n21_s35_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n21_acc = (fc3_n21_t4_0_d1 + 29'sd441344);
+    wire signed [28:0] fc3_n21_acc = ($signed({fc3_n21_s35_d1[27], fc3_n21_s35_d1}) + $signed({fc3_n21_s36[27], fc3_n21_s36}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n21_y_fl = $signed(fc3_n21_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p1 = fc3_in_1 * 9'sh17c; // weight -0.12890625
-    wire signed [21:0] fc3_n22_p3 = fc3_in_3 * 7'sd48; // weight 0.046875
-    wire signed [23:0] fc3_n22_p4 = fc3_in_4 * 9'sd206; // weight 0.201171875
-    wire signed [22:0] fc3_n22_p5 = fc3_in_5 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc3_n22_p6 = fc3_in_6 * 9'sh146; // weight -0.181640625
-    wire signed [22:0] fc3_n22_p7 = fc3_in_7 * 8'sd100; // weight 0.09765625
-    wire signed [21:0] fc3_n22_p9 = fc3_in_9 * 7'sh4c; // weight -0.05078125
-    wire signed [23:0] fc3_n22_p10 = fc3_in_10 * 9'sd147; // weight 0.1435546875
-    wire signed [23:0] fc3_n22_p11 = fc3_in_11 * 9'sd175; // weight 0.1708984375
-    wire signed [22:0] fc3_n22_p12 = fc3_in_12 * 8'sh98; // weight -0.1015625
-    wire signed [20:0] fc3_n22_p13 = fc3_in_13 * 6'sd27; // weight 0.0263671875
-    wire signed [23:0] fc3_n22_p14 = fc3_in_14 * 9'sh128; // weight -0.2109375
-    wire signed [23:0] fc3_n22_p15 = fc3_in_15 * 9'sh105; // weight -0.2451171875
-    wire signed [22:0] fc3_n22_p17 = fc3_in_17 * 8'sd105; // weight 0.1025390625
-    wire signed [24:0] fc3_n22_p18 = fc3_in_18 * 10'sh2c2; // weight -0.310546875
-    wire signed [23:0] fc3_n22_p19 = fc3_in_19 * 9'sd205; // weight 0.2001953125
-    wire signed [22:0] fc3_n22_p20 = fc3_in_20 * 8'sd99; // weight 0.0966796875
-    wire signed [22:0] fc3_n22_p21 = fc3_in_21 * 8'sd90; // weight 0.087890625
-    wire signed [19:0] fc3_n22_p22_sh = $signed({fc3_in_22, 4'd0});
-    wire signed [22:0] fc3_n22_p23 = fc3_in_23 * 8'sd113; // weight 0.1103515625
-    wire signed [24:0] fc3_n22_p24 = fc3_in_24 * 10'sh2e5; // weight -0.2763671875
-    wire signed [23:0] fc3_n22_p27 = fc3_in_27 * 9'sh14a; // weight -0.177734375
-    wire signed [19:0] fc3_n22_p29 = fc3_in_29 * 5'sh13; // weight -0.0126953125
-    wire signed [21:0] fc3_n22_p31 = fc3_in_31 * 7'sd56; // weight 0.0546875
-    wire signed [24:0] fc3_n22_t0_14_b = $signed({{5{fc3_n22_p29[19]}}, fc3_n22_p29});
-    reg  signed [25:0] fc3_n22_t0_0_d1;
-    reg  signed [23:0] fc3_n22_t1_0_b_d1;
-    wire signed [25:0] fc3_n22_t1_0 = fc3_n22_t0_0_d1 + $signed({{2{fc3_n22_t1_0_b_d1[23]}}, fc3_n22_t1_0_b_d1});
-    reg  signed [24:0] fc3_n22_t1_1_a_d1;
-    reg  signed [24:0] fc3_n22_t1_1_b_d1;
-    wire signed [25:0] fc3_n22_t1_1 = $signed({fc3_n22_t1_1_a_d1[24], fc3_n22_t1_1_a_d1}) + $signed({fc3_n22_t1_1_b_d1[24], fc3_n22_t1_1_b_d1});
-    reg  signed [25:0] fc3_n22_t0_4_d1;
-    reg  signed [24:0] fc3_n22_t1_2_b_d1;
-    wire signed [25:0] fc3_n22_t1_2 = fc3_n22_t0_4_d1 + $signed({fc3_n22_t1_2_b_d1[24], fc3_n22_t1_2_b_d1});
-    reg  signed [23:0] fc3_n22_t1_3_a_d1;
-    reg  signed [24:0] fc3_n22_t1_3_b_d1;
-    wire signed [25:0] fc3_n22_t1_3 = $signed({{2{fc3_n22_t1_3_a_d1[23]}}, fc3_n22_t1_3_a_d1}) + $signed({fc3_n22_t1_3_b_d1[24], fc3_n22_t1_3_b_d1});
-    reg  signed [24:0] fc3_n22_t1_4_a_d1;
-    reg  signed [25:0] fc3_n22_t0_9_d1;
-    wire signed [25:0] fc3_n22_t1_4 = $signed({fc3_n22_t1_4_a_d1[24], fc3_n22_t1_4_a_d1}) + fc3_n22_t0_9_d1;
-    reg  signed [23:0] fc3_n22_t1_5_a_d1;
-    reg  signed [23:0] fc3_n22_t1_5_b_d1;
-    wire signed [24:0] fc3_n22_t1_5 = $signed({fc3_n22_t1_5_a_d1[23], fc3_n22_t1_5_a_d1}) + $signed({fc3_n22_t1_5_b_d1[23], fc3_n22_t1_5_b_d1});
-    reg  signed [25:0] fc3_n22_t1_6_a_d1;
-    reg  signed [24:0] fc3_n22_t1_6_b_d1;
-    reg  signed [24:0] fc3_n22_t1_7_a_d1;
-    reg  signed [23:0] fc3_n22_t1_7_b_d1;
-    wire signed [25:0] fc3_n22_t1_7 = $signed({fc3_n22_t1_7_a_d1[24], fc3_n22_t1_7_a_d1}) + $signed({{2{fc3_n22_t1_7_b_d1[23]}}, fc3_n22_t1_7_b_d1});
-    wire signed [26:0] fc3_n22_t2_0 = $signed({fc3_n22_t1_0[25], fc3_n22_t1_0}) + $signed({fc3_n22_t1_1[25], fc3_n22_t1_1});
-    wire signed [26:0] fc3_n22_t2_1 = $signed({fc3_n22_t1_2[25], fc3_n22_t1_2}) + $signed({fc3_n22_t1_3[25], fc3_n22_t1_3});
-    wire signed [26:0] fc3_n22_t2_2 = $signed({fc3_n22_t1_4[25], fc3_n22_t1_4}) + $signed({{2{fc3_n22_t1_5[24]}}, fc3_n22_t1_5});
-    wire signed [26:0] fc3_n22_t2_3 = ($signed({fc3_n22_t1_6_a_d1[25], fc3_n22_t1_6_a_d1}) + $signed({{2{fc3_n22_t1_6_b_d1[24]}}, fc3_n22_t1_6_b_d1})) + $signed({fc3_n22_t1_7[25], fc3_n22_t1_7});
-    wire signed [27:0] fc3_n22_t3_0 = $signed({fc3_n22_t2_0[26], fc3_n22_t2_0}) + $signed({fc3_n22_t2_1[26], fc3_n22_t2_1});
-    wire signed [27:0] fc3_n22_t3_1 = $signed({fc3_n22_t2_2[26], fc3_n22_t2_2}) + $signed({fc3_n22_t2_3[26], fc3_n22_t2_3});
-    reg  signed [28:0] fc3_n22_t4_0_d1;
+    wire signed [8:0] fc3_n22_s0_xh = $signed(fc3_in_3[15:7]);
+    wire signed [16:0] fc3_n22_s0 = $signed({($signed({fc3_n22_s0_xh[8], fc3_n22_s0_xh}) + 10'sd11), fc3_in_3[6:0]});
+    wire signed [14:0] fc3_n22_s1_xh = $signed(fc3_n22_s0[16:2]);
+    wire [18:0] fc3_n22_s1_u = {($signed({{2{fc3_n22_s1_xh[14]}}, fc3_n22_s1_xh}) + $signed({fc3_in_16[15], fc3_in_16})), fc3_n22_s0[1:0]};
+    wire signed [16:0] fc3_n22_s2_xh = $signed(fc3_e15[17:1]);
+    wire [19:0] fc3_n22_s2_u = {($signed({{2{fc3_n22_s2_xh[16]}}, fc3_n22_s2_xh}) + $signed({fc3_e36[17], fc3_e36})), fc3_e15[0]};
+    wire [23:0] fc3_n22_s3_u = {($signed({{6{fc3_n17_s4_xh[11]}}, fc3_n17_s4_xh}) - $signed({fc3_e8[16], fc3_e8})), fc3_e40[5:0]};
+    wire signed [15:0] fc3_n22_s4_xh = $signed(fc3_e20[16:1]);
+    wire [20:0] fc3_n22_s4_u = {($signed({{4{fc3_n22_s4_xh[15]}}, fc3_n22_s4_xh}) + fc3_e26), fc3_e20[0]};
+    wire [19:0] fc3_n22_s5_u = {($signed({{3{fc3_e361_xh[14]}}, fc3_e361_xh}) + fc3_e27), fc3_e30[1:0]};
+    wire signed [14:0] fc3_n22_s7_xh = $signed(fc3_e78[18:4]);
+    wire [21:0] fc3_n22_s7_u = {($signed({{3{fc3_n22_s7_xh[14]}}, fc3_n22_s7_xh}) - fc3_e39), fc3_e78[3:0]};
+    wire signed [14:0] fc3_n22_s8_xh = $signed(fc3_e137[17:3]);
+    wire [21:0] fc3_n22_s8_u = {($signed({{4{fc3_n22_s8_xh[14]}}, fc3_n22_s8_xh}) - fc3_e85), fc3_e137[2:0]};
+    wire signed [15:0] fc3_n22_s9_xh = $signed(fc3_e140[17:2]);
+    wire [19:0] fc3_n22_s9_u = {($signed({{2{fc3_n22_s9_xh[15]}}, fc3_n22_s9_xh}) + $signed(fc3_e202_u)), fc3_e140[1:0]};
+    reg  [18:0] fc3_n22_s1_d1;
+    wire signed [17:0] fc3_n22_s10_xh = $signed(fc3_e208_d1_v[18:1]);
+    wire signed [19:0] fc3_n22_s10 = $signed({($signed({fc3_n22_s10_xh[17], fc3_n22_s10_xh}) - $signed(fc3_n22_s1_d1)), fc3_e208_d1_v[0]});
+    wire signed [16:0] fc3_n22_s11_xh = $signed(fc3_e88_d1_v[19:3]);
+    wire signed [21:0] fc3_n22_s11 = $signed({($signed({{2{fc3_n22_s11_xh[16]}}, fc3_n22_s11_xh}) - $signed({fc3_e90_d1[17], fc3_e90_d1})), fc3_e88_d1_v[2:0]});
+    wire signed [16:0] fc3_n22_s12_xh = $signed(fc3_e142_d1_v[18:2]);
+    wire signed [21:0] fc3_n22_s12 = $signed({($signed({{3{fc3_n22_s12_xh[16]}}, fc3_n22_s12_xh}) + $signed({fc3_e149_d1_v[18], fc3_e149_d1_v})), fc3_e142_d1_v[1:0]});
+    reg  [23:0] fc3_n22_s3_d1;
+    wire signed [23:0] fc3_n22_s3_d1_v = $signed(fc3_n22_s3_d1);
+    reg  [19:0] fc3_n22_s2_d1;
+    wire signed [19:0] fc3_n22_s2_d1_v = $signed(fc3_n22_s2_d1);
+    wire signed [23:0] fc3_n22_s13 = $signed({($signed(fc3_n22_s3_d1_v[23:2]) + $signed({{2{fc3_n22_s2_d1_v[19]}}, fc3_n22_s2_d1_v})), fc3_n22_s3_d1_v[1:0]});
+    reg  [19:0] fc3_n22_s5_d1;
+    wire signed [19:0] fc3_n22_s5_d1_v = $signed(fc3_n22_s5_d1);
+    reg  [21:0] fc3_n22_s7_d1;
+    wire signed [18:0] fc3_n22_s14_xh = $signed(fc3_n22_s5_d1_v[19:1]);
+    wire signed [22:0] fc3_n22_s14 = $signed({($signed({{3{fc3_n22_s14_xh[18]}}, fc3_n22_s14_xh}) + $signed(fc3_n22_s7_d1)), fc3_n22_s5_d1_v[0]});
+    reg  [19:0] fc3_n22_s9_d1;
+    wire signed [19:0] fc3_n22_s9_d1_v = $signed(fc3_n22_s9_d1);
+    wire signed [16:0] fc3_n22_s15_xh = $signed(fc3_e161_d1_v[20:4]);
+    wire signed [24:0] fc3_n22_s15 = $signed({($signed({{4{fc3_n22_s15_xh[16]}}, fc3_n22_s15_xh}) + $signed({fc3_n22_s9_d1_v[19], fc3_n22_s9_d1_v})), fc3_e161_d1_v[3:0]});
+    wire signed [20:0] fc3_n22_s16 = $signed({($signed(fc3_e362_d1_v[20:1]) - $signed({{2{fc3_e184_d1[17]}}, fc3_e184_d1})), fc3_e362_d1_v[0]});
+    wire signed [15:0] fc3_n22_s17_xh = $signed(fc3_e383_d1[17:2]);
+    wire signed [20:0] fc3_n22_s17 = $signed({($signed({{3{fc3_n22_s17_xh[15]}}, fc3_n22_s17_xh}) - $signed(fc3_e388_d1)), fc3_e383_d1[1:0]});
+    reg  signed [18:0] fc3_n22_s6_d1;
+    wire signed [17:0] fc3_n22_s18_xh = $signed(fc3_n22_s6_d1[18:1]);
+    wire signed [19:0] fc3_n22_s18 = $signed({($signed({fc3_n22_s18_xh[17], fc3_n22_s18_xh}) - fc3_e391_d1_v), fc3_n22_s6_d1[0]});
+    reg  [21:0] fc3_n22_s8_d1;
+    wire signed [17:0] fc3_n22_s19_xh = $signed(fc3_e112_d1[18:1]);
+    wire signed [22:0] fc3_n22_s19 = $signed({($signed({{4{fc3_n22_s19_xh[17]}}, fc3_n22_s19_xh}) + $signed(fc3_n22_s8_d1)), fc3_e112_d1[0]});
+    reg  [20:0] fc3_n22_s4_d1;
+    wire signed [20:0] fc3_n22_s4_d1_v = $signed(fc3_n22_s4_d1);
+    reg  signed [18:0] fc3_e357_d1;
+    wire signed [17:0] fc3_n22_s20_xh = $signed(fc3_n22_s4_d1_v[20:3]);
+    wire signed [21:0] fc3_n22_s20 = $signed({($signed({fc3_n22_s20_xh[17], fc3_n22_s20_xh}) - fc3_e357_d1), fc3_n22_s4_d1_v[2:0]});
+    wire signed [14:0] fc3_n22_s21_xh = $signed(fc3_e415[19:5]);
+    wire signed [24:0] fc3_n22_s21 = $signed({($signed({{5{fc3_n22_s21_xh[14]}}, fc3_n22_s21_xh}) - fc3_n22_s10), fc3_e415[4:0]});
+    wire signed [16:0] fc3_n22_s22_xh = $signed(fc3_n22_s18[19:3]);
+    wire signed [24:0] fc3_n22_s22 = $signed({($signed({{5{fc3_n22_s22_xh[16]}}, fc3_n22_s22_xh}) - fc3_n22_s20), fc3_n22_s18[2:0]});
+    wire signed [15:0] fc3_n22_s23_xh = $signed(fc3_n22_s11[21:6]);
+    wire signed [25:0] fc3_n22_s23 = $signed({($signed({{4{fc3_n22_s23_xh[15]}}, fc3_n22_s23_xh}) - fc3_e322), fc3_n22_s11[5:0]});
+    wire signed [14:0] fc3_n22_s24_xh = $signed(fc3_e352[18:4]);
+    wire signed [24:0] fc3_n22_s24 = $signed({($signed({{6{fc3_n22_s24_xh[14]}}, fc3_n22_s24_xh}) - fc3_n22_s17), fc3_e352[3:0]});
+    wire signed [22:0] fc3_n22_s25 = $signed({fc3_n22_s12[21], fc3_n22_s12}) + $signed({{2{fc3_n22_s16[20]}}, fc3_n22_s16});
+    wire signed [19:0] fc3_n22_s26_xh = $signed(fc3_e267[21:2]);
+    wire signed [22:0] fc3_n22_s26 = $signed({($signed({fc3_n22_s26_xh[19], fc3_n22_s26_xh}) - $signed({fc3_e277[19], fc3_e277})), fc3_e267[1:0]});
+    wire signed [23:0] fc3_n22_s27_xh = $signed(fc3_n22_s15[24:1]);
+    wire signed [25:0] fc3_n22_s27 = $signed({($signed({fc3_n22_s27_xh[23], fc3_n22_s27_xh}) + $signed({fc3_n22_s13[23], fc3_n22_s13})), fc3_n22_s15[0]});
+    wire signed [21:0] fc3_n22_s28_xh = $signed(fc3_n22_s14[22:1]);
+    wire signed [24:0] fc3_n22_s28 = $signed({($signed({{2{fc3_n22_s28_xh[21]}}, fc3_n22_s28_xh}) - $signed({fc3_n22_s19[22], fc3_n22_s19})), fc3_n22_s14[0]});
+    wire signed [24:0] fc3_n22_s29 = fc3_n22_s21 - $signed({{6{fc3_e255[18]}}, fc3_e255});
+    wire signed [23:0] fc3_n22_s30_xh = $signed(fc3_n22_s23[25:2]);
+    wire signed [26:0] fc3_n22_s30 = $signed({($signed({fc3_n22_s30_xh[23], fc3_n22_s30_xh}) - fc3_e286), fc3_n22_s23[1:0]});
+    wire signed [23:0] fc3_n22_s31_xh = $signed(fc3_n22_s24[24:1]);
+    wire signed [26:0] fc3_n22_s31 = $signed({($signed({{2{fc3_n22_s31_xh[23]}}, fc3_n22_s31_xh}) + $signed({fc3_n22_s22[24], fc3_n22_s22})), fc3_n22_s24[0]});
+    wire signed [18:0] fc3_n22_s32_xh = $signed(fc3_n22_s25[22:4]);
+    wire signed [26:0] fc3_n22_s32 = $signed({($signed({{4{fc3_n22_s32_xh[18]}}, fc3_n22_s32_xh}) - fc3_n22_s26), fc3_n22_s25[3:0]});
+    wire signed [24:0] fc3_n22_s33_xh = $signed(fc3_n22_s27[25:1]);
+    wire [26:0] fc3_n22_s33_u = {($signed({fc3_n22_s33_xh[24], fc3_n22_s33_xh}) - $signed({fc3_n22_s28[24], fc3_n22_s28})), fc3_n22_s27[0]};
+    reg  signed [27:0] fc3_n22_s34_d1;
+    reg  [26:0] fc3_n22_s33_d1;
+    wire signed [26:0] fc3_n22_s33_d1_v = $signed(fc3_n22_s33_d1);
+    wire signed [26:0] fc3_n22_s36_xh = $signed(fc3_n22_s34_d1[27:1]);
+    wire signed [28:0] fc3_n22_s36 = $signed({($signed({fc3_n22_s36_xh[26], fc3_n22_s36_xh}) - $signed({fc3_n22_s33_d1_v[26], fc3_n22_s33_d1_v})), fc3_n22_s34_d1[0]});
+    reg  signed [27:0] fc3_n22_s35_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n22_acc = (fc3_n22_t4_0_d1 + 29'sd90112);
+    wire signed [28:0] fc3_n22_acc = (fc3_n22_s36 - $signed({fc3_n22_s35_d1[27], fc3_n22_s35_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n22_y_fl = $signed(fc3_n22_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p0 = fc3_in_0 * 10'sh214; // weight -0.48046875
-    wire signed [20:0] fc3_n23_p1_sh = $signed({fc3_in_1, 5'd0});
-    wire signed [24:0] fc3_n23_p2 = fc3_in_2 * 10'sh2f2; // weight -0.263671875
-    wire signed [24:0] fc3_n23_p3 = fc3_in_3 * 10'sd318; // weight 0.310546875
-    wire signed [21:0] fc3_n23_p5 = fc3_in_5 * 7'sd59; // weight 0.0576171875
-    wire signed [20:0] fc3_n23_p7 = fc3_in_7 * 6'sd23; // weight 0.0224609375
-    wire signed [24:0] fc3_n23_p10 = fc3_in_10 * 10'sh2a1; // weight -0.3427734375
-    wire signed [23:0] fc3_n23_p11 = fc3_in_11 * 9'sd203; // weight 0.1982421875
-    wire signed [22:0] fc3_n23_p12 = fc3_in_12 * 8'sh81; // weight -0.1240234375
-    wire signed [20:0] fc3_n23_p15 = fc3_in_15 * 6'sd31; // weight 0.0302734375
-    wire signed [23:0] fc3_n23_p16 = fc3_in_16 * 9'sh177; // weight -0.1337890625
-    wire signed [23:0] fc3_n23_p17 = fc3_in_17 * 9'sd193; // weight 0.1884765625
-    wire signed [21:0] fc3_n23_p20 = fc3_in_20 * 7'sd41; // weight 0.0400390625
-    wire signed [18:0] fc3_n23_p22 = fc3_in_22 * 4'sd5; // weight 0.0048828125
-    wire signed [19:0] fc3_n23_p24 = fc3_in_24 * 5'sd10; // weight 0.009765625
-    wire signed [20:0] fc3_n23_p26 = fc3_in_26 * 6'sh27; // weight -0.0244140625
-    wire signed [22:0] fc3_n23_p27 = fc3_in_27 * 8'sd126; // weight 0.123046875
-    wire signed [22:0] fc3_n23_p28 = fc3_in_28 * 8'sd75; // weight 0.0732421875
-    wire signed [23:0] fc3_n23_p29 = fc3_in_29 * 9'sh124; // weight -0.21484375
-    wire signed [22:0] fc3_n23_p31 = fc3_in_31 * 8'sd80; // weight 0.078125
-    reg  signed [25:0] fc3_n23_t1_0_a_d1;
-    reg  signed [25:0] fc3_n23_t1_0_b_d1;
-    reg  signed [24:0] fc3_n23_t1_1_a_d1;
-    reg  signed [24:0] fc3_n23_t1_1_b_d1;
-    wire signed [25:0] fc3_n23_t1_1 = $signed({fc3_n23_t1_1_a_d1[24], fc3_n23_t1_1_a_d1}) + $signed({fc3_n23_t1_1_b_d1[24], fc3_n23_t1_1_b_d1});
-    reg  signed [24:0] fc3_n23_t1_2_a_d1;
-    reg  signed [25:0] fc3_n23_t0_5_d1;
-    wire signed [25:0] fc3_n23_t1_2 = $signed({fc3_n23_t1_2_a_d1[24], fc3_n23_t1_2_a_d1}) + fc3_n23_t0_5_d1;
-    reg  signed [24:0] fc3_n23_t1_3_a_d1;
-    reg  signed [23:0] fc3_n23_t1_3_b_d1;
-    wire signed [25:0] fc3_n23_t1_3 = $signed({fc3_n23_t1_3_a_d1[24], fc3_n23_t1_3_a_d1}) + $signed({{2{fc3_n23_t1_3_b_d1[23]}}, fc3_n23_t1_3_b_d1});
-    reg  signed [24:0] fc3_n23_t0_8_d1;
-    reg  signed [22:0] fc3_n23_t1_4_b_d1;
-    wire signed [24:0] fc3_n23_t1_4 = fc3_n23_t0_8_d1 + $signed({{2{fc3_n23_t1_4_b_d1[22]}}, fc3_n23_t1_4_b_d1});
-    reg  signed [23:0] fc3_n23_t1_5_a_d1;
-    reg  signed [23:0] fc3_n23_t1_5_b_d1;
-    wire signed [24:0] fc3_n23_t1_5 = $signed({fc3_n23_t1_5_a_d1[23], fc3_n23_t1_5_a_d1}) + $signed({fc3_n23_t1_5_b_d1[23], fc3_n23_t1_5_b_d1});
-    reg  signed [23:0] fc3_n23_t1_6_a_d1;
-    reg  signed [23:0] fc3_n23_t1_6_b_d1;
-    wire signed [24:0] fc3_n23_t1_6 = $signed({fc3_n23_t1_6_a_d1[23], fc3_n23_t1_6_a_d1}) + $signed({fc3_n23_t1_6_b_d1[23], fc3_n23_t1_6_b_d1});
-    reg  signed [24:0] fc3_n23_t1_7_a_d1;
-    reg  signed [26:0] fc3_n23_t1_7_b_d1;
-    wire signed [26:0] fc3_n23_t2_0 = ($signed({fc3_n23_t1_0_a_d1[25], fc3_n23_t1_0_a_d1}) + $signed({fc3_n23_t1_0_b_d1[25], fc3_n23_t1_0_b_d1})) + $signed({fc3_n23_t1_1[25], fc3_n23_t1_1});
-    wire signed [26:0] fc3_n23_t2_1 = $signed({fc3_n23_t1_2[25], fc3_n23_t1_2}) + $signed({fc3_n23_t1_3[25], fc3_n23_t1_3});
-    wire signed [25:0] fc3_n23_t2_2 = $signed({fc3_n23_t1_4[24], fc3_n23_t1_4}) + $signed({fc3_n23_t1_5[24], fc3_n23_t1_5});
-    wire signed [27:0] fc3_n23_t2_3 = $signed({{3{fc3_n23_t1_6[24]}}, fc3_n23_t1_6}) + ($signed({{3{fc3_n23_t1_7_a_d1[24]}}, fc3_n23_t1_7_a_d1}) + $signed({fc3_n23_t1_7_b_d1[26], fc3_n23_t1_7_b_d1}));
-    wire signed [27:0] fc3_n23_t3_0 = $signed({fc3_n23_t2_0[26], fc3_n23_t2_0}) + $signed({fc3_n23_t2_1[26], fc3_n23_t2_1});
-    wire signed [27:0] fc3_n23_t3_1 = $signed({{2{fc3_n23_t2_2[25]}}, fc3_n23_t2_2}) + fc3_n23_t2_3;
-    reg  signed [28:0] fc3_n23_t4_0_d1;
+    wire signed [16:0] fc3_n23_s0 = $signed({($signed({fc3_e235_xh[12], fc3_e235_xh}) + 14'sd607), fc3_in_8[2:0]});
+    wire signed [12:0] fc3_n23_s1_xh = $signed(fc3_in_13[15:3]);
+    wire signed [19:0] fc3_n23_s1 = $signed({($signed({{4{fc3_n23_s1_xh[12]}}, fc3_n23_s1_xh}) + $signed({fc3_in_10[15], fc3_in_10})), fc3_in_13[2:0]});
+    wire signed [16:0] fc3_n23_s2 = $signed({fc3_in_29[15], fc3_in_29}) - $signed({fc3_in_30[15], fc3_in_30});
+    wire [19:0] fc3_n23_s3_u = {($signed(fc3_n23_s1[19:1]) + $signed({{2{fc3_n23_s0[16]}}, fc3_n23_s0})), fc3_n23_s1[0]};
+    wire signed [13:0] fc3_n23_s4_xh = $signed(fc3_e17[18:5]);
+    wire [22:0] fc3_n23_s4_u = {($signed({{4{fc3_n23_s4_xh[13]}}, fc3_n23_s4_xh}) - $signed({fc3_n23_s2[16], fc3_n23_s2})), fc3_e17[4:0]};
+    wire signed [12:0] fc3_n23_s5_xh = $signed(fc3_e29[17:5]);
+    wire [22:0] fc3_n23_s5_u = {($signed({{5{fc3_n23_s5_xh[12]}}, fc3_n23_s5_xh}) - $signed({fc3_e20[16], fc3_e20})), fc3_e29[4:0]};
+    wire signed [15:0] fc3_n23_s6_xh = $signed(fc3_e29[17:2]);
+    wire [19:0] fc3_n23_s6_u = {($signed({{2{fc3_n23_s6_xh[15]}}, fc3_n23_s6_xh}) - fc3_e57), fc3_e29[1:0]};
+    wire [19:0] fc3_n23_s8_u = {($signed({{2{fc3_n4_s8_xh[15]}}, fc3_n4_s8_xh}) + fc3_e72), fc3_e69[1:0]};
+    wire signed [11:0] fc3_n23_s9_xh = $signed(fc3_e136[16:5]);
+    wire [23:0] fc3_n23_s9_u = {($signed({{7{fc3_n23_s9_xh[11]}}, fc3_n23_s9_xh}) + fc3_e78), fc3_e136[4:0]};
+    wire signed [15:0] fc3_n23_s10_xh = $signed(fc3_e139[18:3]);
+    wire [21:0] fc3_n23_s10_u = {($signed({{3{fc3_n23_s10_xh[15]}}, fc3_n23_s10_xh}) + fc3_e201), fc3_e139[2:0]};
+    wire signed [21:0] fc3_n23_s11 = $signed({{2{fc3_e219_d1_v[19]}}, fc3_e219_d1_v}) - $signed({fc3_e279_d1_v[20], fc3_e279_d1_v});
+    reg  [22:0] fc3_n23_s5_d1;
+    wire signed [22:0] fc3_n23_s5_d1_v = $signed(fc3_n23_s5_d1);
+    reg  [22:0] fc3_n23_s4_d1;
+    wire signed [19:0] fc3_n23_s12_xh = $signed(fc3_n23_s5_d1_v[22:3]);
+    wire signed [25:0] fc3_n23_s12 = $signed({($signed({{3{fc3_n23_s12_xh[19]}}, fc3_n23_s12_xh}) - $signed(fc3_n23_s4_d1)), fc3_n23_s5_d1_v[2:0]});
+    reg  [19:0] fc3_n23_s6_d1;
+    wire signed [19:0] fc3_n23_s6_d1_v = $signed(fc3_n23_s6_d1);
+    reg  [19:0] fc3_n23_s8_d1;
+    wire signed [15:0] fc3_n23_s13_xh = $signed(fc3_n23_s6_d1_v[19:4]);
+    wire signed [23:0] fc3_n23_s13 = $signed({($signed({{4{fc3_n23_s13_xh[15]}}, fc3_n23_s13_xh}) + $signed(fc3_n23_s8_d1)), fc3_n23_s6_d1_v[3:0]});
+    wire signed [19:0] fc3_n23_s14 = $signed({($signed({{2{fc3_n3_s17_xh[15]}}, fc3_n3_s17_xh}) - fc3_e75_d1), fc3_e76_d1[1:0]});
+    wire signed [14:0] fc3_n23_s15_xh = $signed(fc3_e179_d1_v[18:4]);
+    wire signed [22:0] fc3_n23_s15 = $signed({($signed({{4{fc3_n23_s15_xh[14]}}, fc3_n23_s15_xh}) + fc3_e93_d1_v), fc3_e179_d1_v[3:0]});
+    wire signed [19:0] fc3_n23_s16 = $signed({fc3_e179_d1_v[18], fc3_e179_d1_v}) + $signed({fc3_e185_d1_v[18], fc3_e185_d1_v});
+    wire signed [14:0] fc3_n23_s17_xh = $signed(fc3_e403_d1[17:3]);
+    wire signed [22:0] fc3_n23_s17 = $signed({($signed({{5{fc3_n23_s17_xh[14]}}, fc3_n23_s17_xh}) - fc3_e353_d1_v), fc3_e403_d1[2:0]});
+    wire signed [16:0] fc3_n23_s18_xh = $signed(fc3_e406_d1_v[19:3]);
+    wire signed [23:0] fc3_n23_s18 = $signed({($signed({{4{fc3_n23_s18_xh[16]}}, fc3_n23_s18_xh}) - $signed(fc3_e412_d1)), fc3_e406_d1_v[2:0]});
+    reg  signed [18:0] fc3_n23_s7_d1;
+    reg  [19:0] fc3_n23_s3_d1;
+    wire signed [12:0] fc3_n23_s19_xh = $signed(fc3_n23_s7_d1[18:6]);
+    wire signed [25:0] fc3_n23_s19 = $signed({($signed({{7{fc3_n23_s19_xh[12]}}, fc3_n23_s19_xh}) - $signed(fc3_n23_s3_d1)), fc3_n23_s7_d1[5:0]});
+    reg  [23:0] fc3_n23_s9_d1;
+    wire signed [14:0] fc3_n23_s20_xh = $signed(fc3_e111_d1[18:4]);
+    wire signed [27:0] fc3_n23_s20 = $signed({($signed({{9{fc3_n23_s20_xh[14]}}, fc3_n23_s20_xh}) + $signed(fc3_n23_s9_d1)), fc3_e111_d1[3:0]});
+    reg  [21:0] fc3_n23_s10_d1;
+    wire signed [21:0] fc3_n23_s10_d1_v = $signed(fc3_n23_s10_d1);
+    wire signed [16:0] fc3_n23_s21_xh = $signed(fc3_n23_s10_d1_v[21:5]);
+    wire signed [23:0] fc3_n23_s21 = $signed({($signed({{2{fc3_n23_s21_xh[16]}}, fc3_n23_s21_xh}) + fc3_e148_d1), fc3_n23_s10_d1_v[4:0]});
+    wire signed [13:0] fc3_n23_s22_xh = $signed(fc3_n23_s14[19:6]);
+    wire signed [24:0] fc3_n23_s22 = $signed({($signed({{5{fc3_n23_s22_xh[13]}}, fc3_n23_s22_xh}) + fc3_e160), fc3_n23_s14[5:0]});
+    wire signed [21:0] fc3_n23_s23_xh = $signed(fc3_n23_s15[22:1]);
+    wire signed [25:0] fc3_n23_s23 = $signed({($signed({{3{fc3_n23_s23_xh[21]}}, fc3_n23_s23_xh}) + $signed({fc3_n23_s21[23], fc3_n23_s21})), fc3_n23_s15[0]});
+    wire signed [19:0] fc3_n23_s24_xh = $signed(fc3_n23_s19[25:6]);
+    wire signed [26:0] fc3_n23_s24 = $signed({($signed({fc3_n23_s24_xh[19], fc3_n23_s24_xh}) + $signed({{2{fc3_e315[18]}}, fc3_e315})), fc3_n23_s19[5:0]});
+    wire signed [18:0] fc3_n23_s25_xh = $signed(fc3_n23_s13[23:5]);
+    wire signed [25:0] fc3_n23_s25 = $signed({($signed({{2{fc3_n23_s25_xh[18]}}, fc3_n23_s25_xh}) + $signed({fc3_n23_s16[19], fc3_n23_s16})), fc3_n23_s13[4:0]});
+    wire signed [18:0] fc3_n23_s26_xh = $signed(fc3_e277[19:1]);
+    wire signed [21:0] fc3_n23_s26 = $signed({($signed({{2{fc3_n23_s26_xh[18]}}, fc3_n23_s26_xh}) + fc3_e271), fc3_e277[0]});
+    wire signed [25:0] fc3_n23_s28 = fc3_n23_s12 - $signed({{4{fc3_n23_s11[21]}}, fc3_n23_s11});
+    wire signed [26:0] fc3_n23_s30 = fc3_n23_s24 + $signed({{5{fc3_e424[21]}}, fc3_e424});
+    wire signed [19:0] fc3_n23_s31_xh = $signed(fc3_n23_s26[21:2]);
+    wire signed [27:0] fc3_n23_s31 = $signed({($signed({{6{fc3_n23_s31_xh[19]}}, fc3_n23_s31_xh}) + fc3_n23_s25), fc3_n23_s26[1:0]});
+    wire signed [23:0] fc3_n23_s32_xh = $signed(fc3_n23_s23[25:2]);
+    wire signed [24:0] fc3_n23_s32_hi = $signed({fc3_n23_s32_xh[23], fc3_n23_s32_xh}) - ($signed({{2{fc3_n23_s17[22]}}, fc3_n23_s17}) + $signed({fc3_n23_s18[23], fc3_n23_s18}));
+    wire signed [27:0] fc3_n23_s33 = $signed({{2{fc3_n23_s28[25]}}, fc3_n23_s28}) - ($signed({{3{fc3_n23_s22[24]}}, fc3_n23_s22}) - fc3_n23_s20);
+    reg  signed [27:0] fc3_n23_s33_d1;
+    reg  [26:0] fc3_n23_s32_d1;
+    wire signed [26:0] fc3_n23_s32_d1_v = $signed(fc3_n23_s32_d1);
+    reg  signed [27:0] fc3_n23_s34_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n23_acc = (fc3_n23_t4_0_d1 + 29'sh1ff68400);
+    wire signed [28:0] fc3_n23_acc = ($signed({fc3_n23_s34_d1[27], fc3_n23_s34_d1}) - ($signed({fc3_n23_s33_d1[27], fc3_n23_s33_d1}) - $signed({{2{fc3_n23_s32_d1_v[26]}}, fc3_n23_s32_d1_v})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n23_y_fl = $signed(fc3_n23_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p0 = fc3_in_0 * 11'sd742; // weight 0.724609375
-    wire signed [24:0] fc3_n24_p1 = fc3_in_1 * 10'sh2e3; // weight -0.2783203125
-    wire signed [22:0] fc3_n24_p2 = fc3_in_2 * 8'sh91; // weight -0.1083984375
-    wire signed [22:0] fc3_n24_p4 = fc3_in_4 * 8'sh85; // weight -0.1201171875
-    wire signed [23:0] fc3_n24_p7 = fc3_in_7 * 9'sh14f; // weight -0.1728515625
-    wire signed [24:0] fc3_n24_p8 = fc3_in_8 * 10'sh202; // weight -0.498046875
-    wire signed [24:0] fc3_n24_p9 = fc3_in_9 * 10'sd331; // weight 0.3232421875
-    wire signed [22:0] fc3_n24_p11 = fc3_in_11 * 8'sd127; // weight 0.1240234375
-    wire signed [23:0] fc3_n24_p13 = fc3_in_13 * 9'sd204; // weight 0.19921875
-    wire signed [21:0] fc3_n24_p14 = fc3_in_14 * 7'sh57; // weight -0.0400390625
-    wire signed [22:0] fc3_n24_p16 = fc3_in_16 * 8'sh9d; // weight -0.0966796875
-    wire signed [23:0] fc3_n24_p17 = fc3_in_17 * 9'sd220; // weight 0.21484375
-    wire signed [22:0] fc3_n24_p18 = fc3_in_18 * 8'sd123; // weight 0.1201171875
-    wire signed [21:0] fc3_n24_p19 = fc3_in_19 * 7'sd60; // weight 0.05859375
-    wire signed [23:0] fc3_n24_p21 = fc3_in_21 * 9'sd152; // weight 0.1484375
-    wire signed [23:0] fc3_n24_p23 = fc3_in_23 * 9'sh154; // weight -0.16796875
-    wire signed [24:0] fc3_n24_p24 = fc3_in_24 * 10'sh23d; // weight -0.4404296875
-    wire signed [24:0] fc3_n24_p27 = fc3_in_27 * 10'sh285; // weight -0.3701171875
-    wire signed [23:0] fc3_n24_p29 = fc3_in_29 * 9'sh12e; // weight -0.205078125
-    wire signed [22:0] fc3_n24_p31 = fc3_in_31 * 8'sha6; // weight -0.087890625
-    reg  signed [26:0] fc3_n24_t0_0_d1;
-    reg  signed [24:0] fc3_n24_t1_0_b_d1;
-    wire signed [26:0] fc3_n24_t1_0 = fc3_n24_t0_0_d1 + $signed({{2{fc3_n24_t1_0_b_d1[24]}}, fc3_n24_t1_0_b_d1});
-    reg  signed [24:0] fc3_n24_t1_1_a_d1;
-    reg  signed [25:0] fc3_n24_t1_1_b_d1;
-    wire signed [26:0] fc3_n24_t1_1 = $signed({{2{fc3_n24_t1_1_a_d1[24]}}, fc3_n24_t1_1_a_d1}) + $signed({fc3_n24_t1_1_b_d1[25], fc3_n24_t1_1_b_d1});
-    reg  signed [25:0] fc3_n24_t1_2_a_d1;
-    reg  signed [24:0] fc3_n24_t1_2_b_d1;
-    reg  signed [24:0] fc3_n24_t1_3_a_d1;
-    reg  signed [23:0] fc3_n24_t1_3_b_d1;
-    wire signed [25:0] fc3_n24_t1_3 = $signed({fc3_n24_t1_3_a_d1[24], fc3_n24_t1_3_a_d1}) + $signed({{2{fc3_n24_t1_3_b_d1[23]}}, fc3_n24_t1_3_b_d1});
-    reg  signed [24:0] fc3_n24_t0_8_d1;
-    reg  signed [23:0] fc3_n24_t1_4_b_d1;
-    wire signed [24:0] fc3_n24_t1_4 = fc3_n24_t0_8_d1 + $signed({fc3_n24_t1_4_b_d1[23], fc3_n24_t1_4_b_d1});
-    reg  signed [24:0] fc3_n24_t1_5_a_d1;
-    reg  signed [24:0] fc3_n24_t1_5_b_d1;
-    wire signed [25:0] fc3_n24_t1_5 = $signed({fc3_n24_t1_5_a_d1[24], fc3_n24_t1_5_a_d1}) + $signed({fc3_n24_t1_5_b_d1[24], fc3_n24_t1_5_b_d1});
-    reg  signed [25:0] fc3_n24_t1_6_a_d1;
-    reg  signed [25:0] fc3_n24_t1_6_b_d1;
-    wire signed [26:0] fc3_n24_t1_6 = $signed({fc3_n24_t1_6_a_d1[25], fc3_n24_t1_6_a_d1}) + $signed({fc3_n24_t1_6_b_d1[25], fc3_n24_t1_6_b_d1});
-    reg  signed [25:0] fc3_n24_t1_7_a_d1;
-    reg  signed [25:0] fc3_n24_t1_7_b_d1;
-    wire signed [26:0] fc3_n24_t1_7 = $signed({fc3_n24_t1_7_a_d1[25], fc3_n24_t1_7_a_d1}) + $signed({fc3_n24_t1_7_b_d1[25], fc3_n24_t1_7_b_d1});
-    wire signed [27:0] fc3_n24_t2_0 = $signed({fc3_n24_t1_0[26], fc3_n24_t1_0}) + $signed({fc3_n24_t1_1[26], fc3_n24_t1_1});
-    wire signed [26:0] fc3_n24_t2_1 = ($signed({fc3_n24_t1_2_a_d1[25], fc3_n24_t1_2_a_d1}) + $signed({{2{fc3_n24_t1_2_b_d1[24]}}, fc3_n24_t1_2_b_d1})) + $signed({fc3_n24_t1_3[25], fc3_n24_t1_3});
-    wire signed [26:0] fc3_n24_t2_2 = $signed({{2{fc3_n24_t1_4[24]}}, fc3_n24_t1_4}) + $signed({fc3_n24_t1_5[25], fc3_n24_t1_5});
-    wire signed [27:0] fc3_n24_t2_3 = $signed({fc3_n24_t1_6[26], fc3_n24_t1_6}) + $signed({fc3_n24_t1_7[26], fc3_n24_t1_7});
-    wire signed [28:0] fc3_n24_t3_0 = $signed({fc3_n24_t2_0[27], fc3_n24_t2_0}) + $signed({{2{fc3_n24_t2_1[26]}}, fc3_n24_t2_1});
-    wire signed [28:0] fc3_n24_t3_1 = $signed({{2{fc3_n24_t2_2[26]}}, fc3_n24_t2_2}) + $signed({fc3_n24_t2_3[27], fc3_n24_t2_3});
-    reg  signed [29:0] fc3_n24_t4_0_d1;
+    wire signed [16:0] fc3_n24_s0 = $signed({($signed({fc3_e78_xh[13], fc3_e78_xh}) + 15'sd117), fc3_in_0[1:0]});
+    wire signed [10:0] fc3_n24_s1_xh = $signed(fc3_in_21[15:5]);
+    wire signed [21:0] fc3_n24_s1 = $signed({($signed({{6{fc3_n24_s1_xh[10]}}, fc3_n24_s1_xh}) - $signed({fc3_in_6[15], fc3_in_6})), fc3_in_21[4:0]});
+    wire signed [12:0] fc3_n24_s2_xh = $signed(fc3_e15[17:5]);
+    wire [21:0] fc3_n24_s2_u = {($signed({{4{fc3_n24_s2_xh[12]}}, fc3_n24_s2_xh}) + fc3_n24_s0), fc3_e15[4:0]};
+    wire signed [13:0] fc3_n24_s3_xh = $signed(fc3_e73[17:4]);
+    wire [25:0] fc3_n24_s3_u = {($signed({{8{fc3_n24_s3_xh[13]}}, fc3_n24_s3_xh}) + fc3_n24_s1), fc3_e73[3:0]};
+    wire signed [12:0] fc3_n24_s4_xh = $signed(fc3_e6[16:4]);
+    wire [22:0] fc3_n24_s4_u = {($signed({{6{fc3_n24_s4_xh[12]}}, fc3_n24_s4_xh}) + fc3_e0), fc3_e6[3:0]};
+    wire [21:0] fc3_n24_s5_u = {($signed({{5{fc3_n10_s7_xh[12]}}, fc3_n10_s7_xh}) - $signed({fc3_e25[16], fc3_e25})), fc3_e19[3:0]};
+    wire signed [14:0] fc3_n24_s6_xh = $signed(fc3_e38[16:2]);
+    wire [21:0] fc3_n24_s6_u = {($signed({{5{fc3_n24_s6_xh[14]}}, fc3_n24_s6_xh}) + fc3_e26), fc3_e38[1:0]};
+    wire signed [16:0] fc3_n24_s7_xh = $signed(fc3_e53[17:1]);
+    wire [19:0] fc3_n24_s7_u = {($signed({{2{fc3_n24_s7_xh[16]}}, fc3_n24_s7_xh}) - $signed({fc3_e51[17], fc3_e51})), fc3_e53[0]};
+    wire signed [12:0] fc3_n24_s8_xh = $signed(fc3_e72[17:5]);
+    wire [22:0] fc3_n24_s8_u = {($signed({{5{fc3_n24_s8_xh[12]}}, fc3_n24_s8_xh}) + $signed({fc3_e66[16], fc3_e66})), fc3_e72[4:0]};
+    wire signed [14:0] fc3_n24_s9_xh = $signed(fc3_e203[19:5]);
+    wire [22:0] fc3_n24_s9_u = {($signed({{3{fc3_n24_s9_xh[14]}}, fc3_n24_s9_xh}) + fc3_e107), fc3_e203[4:0]};
+    wire signed [17:0] fc3_n24_s10_xh = $signed(fc3_e205[22:5]);
+    wire [23:0] fc3_n24_s10_u = {($signed({fc3_n24_s10_xh[17], fc3_n24_s10_xh}) - fc3_e209), fc3_e205[4:0]};
+    reg  [20:0] fc3_e427_d1;
+    wire signed [20:0] fc3_e427_d1_v = $signed(fc3_e427_d1);
+    reg  [21:0] fc3_n24_s2_d1;
+    wire signed [15:0] fc3_n24_s11_xh = $signed(fc3_e427_d1_v[20:5]);
+    wire signed [26:0] fc3_n24_s11 = $signed({($signed({{6{fc3_n24_s11_xh[15]}}, fc3_n24_s11_xh}) - $signed(fc3_n24_s2_d1)), fc3_e427_d1_v[4:0]});
+    reg  [21:0] fc3_n24_s5_d1;
+    wire signed [21:0] fc3_n24_s5_d1_v = $signed(fc3_n24_s5_d1);
+    wire signed [18:0] fc3_n24_s12_xh = $signed(fc3_n24_s5_d1_v[21:3]);
+    wire signed [22:0] fc3_n24_s12 = $signed({($signed({fc3_n24_s12_xh[18], fc3_n24_s12_xh}) - $signed({fc3_e144_d1_v[18], fc3_e144_d1_v})), fc3_n24_s5_d1_v[2:0]});
+    reg  [22:0] fc3_n24_s8_d1;
+    wire signed [22:0] fc3_n24_s8_d1_v = $signed(fc3_n24_s8_d1);
+    wire signed [13:0] fc3_n24_s13_xh = $signed(fc3_n24_s8_d1_v[22:9]);
+    wire signed [26:0] fc3_n24_s13 = $signed({($signed({{4{fc3_n24_s13_xh[13]}}, fc3_n24_s13_xh}) + fc3_e94_d1), fc3_n24_s8_d1_v[8:0]});
+    reg  [22:0] fc3_n24_s9_d1;
+    wire signed [22:0] fc3_n24_s9_d1_v = $signed(fc3_n24_s9_d1);
+    wire signed [22:0] fc3_n24_s14 = $signed({($signed(fc3_n24_s9_d1_v[22:2]) - $signed({{3{fc3_e95_d1[17]}}, fc3_e95_d1})), fc3_n24_s9_d1_v[1:0]});
+    wire signed [13:0] fc3_n24_s15_xh = $signed(fc3_e121_d1[17:4]);
+    wire signed [23:0] fc3_n24_s15 = $signed({($signed({{6{fc3_n24_s15_xh[13]}}, fc3_n24_s15_xh}) + $signed(fc3_e122_d1)), fc3_e121_d1[3:0]});
+    wire signed [18:0] fc3_n24_s16_xh = $signed(fc3_e132_d1_v[19:1]);
+    wire signed [21:0] fc3_n24_s16 = $signed({($signed({{2{fc3_n24_s16_xh[18]}}, fc3_n24_s16_xh}) - fc3_e131_d1_v), fc3_e132_d1_v[0]});
+    wire signed [14:0] fc3_n24_s17_xh = $signed(fc3_e167_d1[17:3]);
+    wire signed [21:0] fc3_n24_s17 = $signed({($signed({{4{fc3_n24_s17_xh[14]}}, fc3_n24_s17_xh}) - $signed({fc3_e164_d1[17], fc3_e164_d1})), fc3_e167_d1[2:0]});
+    wire signed [22:0] fc3_n24_s18 = $signed({($signed(fc3_e175_d1_v[22:4]) + $signed({fc3_e184_d1[17], fc3_e184_d1})), fc3_e175_d1_v[3:0]});
+    wire signed [14:0] fc3_n24_s19_xh = $signed(fc3_e361_d1_v[19:5]);
+    wire signed [23:0] fc3_n24_s19 = $signed({($signed({{4{fc3_n24_s19_xh[14]}}, fc3_n24_s19_xh}) - fc3_e193_d1_v), fc3_e361_d1_v[4:0]});
+    reg  [22:0] fc3_n24_s4_d1;
+    wire signed [22:0] fc3_n24_s4_d1_v = $signed(fc3_n24_s4_d1);
+    wire signed [16:0] fc3_n24_s20_xh = $signed(fc3_n24_s4_d1_v[22:6]);
+    wire signed [25:0] fc3_n24_s20 = $signed({($signed({{3{fc3_n24_s20_xh[16]}}, fc3_n24_s20_xh}) - fc3_e397_d1_v), fc3_n24_s4_d1_v[5:0]});
+    reg  [19:0] fc3_n24_s7_d1;
+    wire signed [19:0] fc3_n24_s7_d1_v = $signed(fc3_n24_s7_d1);
+    reg  [23:0] fc3_n24_s10_d1;
+    wire signed [17:0] fc3_n24_s21_xh = $signed(fc3_n24_s7_d1_v[19:2]);
+    wire signed [25:0] fc3_n24_s21 = $signed({($signed({{6{fc3_n24_s21_xh[17]}}, fc3_n24_s21_xh}) + $signed(fc3_n24_s10_d1)), fc3_n24_s7_d1_v[1:0]});
+    reg  [21:0] fc3_n24_s6_d1;
+    wire signed [17:0] fc3_n24_s22_xh = $signed(fc3_e289_d1[18:1]);
+    wire signed [22:0] fc3_n24_s22 = $signed({($signed({{4{fc3_n24_s22_xh[17]}}, fc3_n24_s22_xh}) + $signed(fc3_n24_s6_d1)), fc3_e289_d1[0]});
+    reg  [25:0] fc3_n24_s3_d1;
+    wire signed [25:0] fc3_n24_s3_d1_v = $signed(fc3_n24_s3_d1);
+    wire signed [25:0] fc3_n24_s23 = $signed({($signed(fc3_n24_s3_d1_v[25:2]) + $signed({{3{fc3_e443[20]}}, fc3_e443})), fc3_n24_s3_d1_v[1:0]});
+    wire signed [24:0] fc3_n24_s24_xh = $signed(fc3_n24_s13[26:2]);
+    wire signed [27:0] fc3_n24_s24 = $signed({($signed({fc3_n24_s24_xh[24], fc3_n24_s24_xh}) - $signed({{2{fc3_e378[23]}}, fc3_e378})), fc3_n24_s13[1:0]});
+    wire signed [20:0] fc3_n24_s25_xh = $signed(fc3_n24_s18[22:2]);
+    wire signed [24:0] fc3_n24_s25 = $signed({($signed({{2{fc3_n24_s25_xh[20]}}, fc3_n24_s25_xh}) - $signed({fc3_n24_s17[21], fc3_n24_s17})), fc3_n24_s18[1:0]});
+    wire signed [16:0] fc3_n24_s26_xh = $signed(fc3_e256[18:2]);
+    wire signed [25:0] fc3_n24_s26 = $signed({($signed({{7{fc3_n24_s26_xh[16]}}, fc3_n24_s26_xh}) - fc3_n24_s19), fc3_e256[1:0]});
+    wire signed [16:0] fc3_n24_s27_xh = $signed(fc3_e318[20:4]);
+    wire signed [25:0] fc3_n24_s27 = $signed({($signed({{5{fc3_n24_s27_xh[16]}}, fc3_n24_s27_xh}) + fc3_e263), fc3_e318[3:0]});
+    wire signed [25:0] fc3_n24_s28 = fc3_n24_s20 - $signed({{2{fc3_e380[23]}}, fc3_e380});
+    wire signed [20:0] fc3_n24_s29_xh = $signed(fc3_n24_s12[22:2]);
+    wire signed [25:0] fc3_n24_s29 = $signed({($signed({{3{fc3_n24_s29_xh[20]}}, fc3_n24_s29_xh}) - fc3_n24_s15), fc3_n24_s12[1:0]});
+    wire signed [18:0] fc3_n24_s30_xh = $signed(fc3_n24_s14[22:4]);
+    wire signed [25:0] fc3_n24_s30 = $signed({($signed({{3{fc3_n24_s30_xh[18]}}, fc3_n24_s30_xh}) + fc3_n24_s16), fc3_n24_s14[3:0]});
+    wire signed [24:0] fc3_n24_s32_xh = $signed(fc3_n24_s21[25:1]);
+    wire signed [27:0] fc3_n24_s32 = $signed({($signed({{2{fc3_n24_s32_xh[24]}}, fc3_n24_s32_xh}) - $signed({fc3_n24_s23[25], fc3_n24_s23})), fc3_n24_s21[0]});
+    wire signed [22:0] fc3_n24_s33_xh = $signed(fc3_n24_s27[25:3]);
+    wire signed [27:0] fc3_n24_s33 = $signed({($signed({{2{fc3_n24_s33_xh[22]}}, fc3_n24_s33_xh}) - fc3_n24_s25), fc3_n24_s27[2:0]});
+    wire signed [26:0] fc3_n24_s34 = $signed({fc3_n24_s30[25], fc3_n24_s30}) - $signed({fc3_n24_s26[25], fc3_n24_s26});
+    wire signed [26:0] fc3_n24_s36 = (fc3_n24_s11 + $signed({{4{fc3_n24_s22[22]}}, fc3_n24_s22})) - $signed({fc3_n24_s28[25], fc3_n24_s28});
+    wire signed [27:0] fc3_n24_s38 = ($signed({{2{fc3_n24_s29[25]}}, fc3_n24_s29}) + fc3_n24_s24) - $signed({fc3_n24_s34[26], fc3_n24_s34});
+    reg  signed [26:0] fc3_n24_s36_d1;
+    reg  signed [27:0] fc3_n24_s37_d1;
+    wire signed [28:0] fc3_n24_s39 = $signed({{2{fc3_n24_s36_d1[26]}}, fc3_n24_s36_d1}) + $signed({fc3_n24_s37_d1[27], fc3_n24_s37_d1});
+    reg  signed [27:0] fc3_n24_s38_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc3_n24_acc = (fc3_n24_t4_0_d1 + 30'sd479232);
+    wire signed [29:0] fc3_n24_acc = (-($signed({fc3_n24_s39[28], fc3_n24_s39}) + $signed({{2{fc3_n24_s38_d1[27]}}, fc3_n24_s38_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc3_n24_y_fl = $signed(fc3_n24_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p0 = fc3_in_0 * 9'sh13f; // weight -0.1884765625
-    wire signed [22:0] fc3_n25_p1 = fc3_in_1 * 8'sd115; // weight 0.1123046875
-    wire signed [21:0] fc3_n25_p2 = fc3_in_2 * 7'sh4c; // weight -0.05078125
-    wire signed [23:0] fc3_n25_p4 = fc3_in_4 * 9'sh15f; // weight -0.1572265625
-    wire signed [23:0] fc3_n25_p5 = fc3_in_5 * 9'sh172; // weight -0.138671875
-    wire signed [21:0] fc3_n25_p6 = fc3_in_6 * 7'sd35; // weight 0.0341796875
-    wire signed [22:0] fc3_n25_p8 = fc3_in_8 * 8'sd74; // weight 0.072265625
-    wire signed [21:0] fc3_n25_p10 = fc3_in_10 * 7'sd53; // weight 0.0517578125
-    wire signed [21:0] fc3_n25_p12 = fc3_in_12 * 7'sd59; // weight 0.0576171875
-    wire signed [22:0] fc3_n25_p14 = fc3_in_14 * 8'sd91; // weight 0.0888671875
-    wire signed [22:0] fc3_n25_p16 = fc3_in_16 * 8'sha7; // weight -0.0869140625
-    wire signed [24:0] fc3_n25_p18 = fc3_in_18 * 10'sd288; // weight 0.28125
-    wire signed [23:0] fc3_n25_p19 = fc3_in_19 * 9'sd228; // weight 0.22265625
-    wire signed [24:0] fc3_n25_p20 = fc3_in_20 * 10'sd399; // weight 0.3896484375
-    wire signed [24:0] fc3_n25_p21 = fc3_in_21 * 10'sh2e0; // weight -0.28125
-    wire signed [23:0] fc3_n25_p22 = fc3_in_22 * 9'sh15a; // weight -0.162109375
-    wire signed [22:0] fc3_n25_p23 = fc3_in_23 * 8'sd95; // weight 0.0927734375
-    wire signed [21:0] fc3_n25_p24 = fc3_in_24 * 7'sd63; // weight 0.0615234375
-    wire signed [19:0] fc3_n25_p25 = fc3_in_25 * 5'sh15; // weight -0.0107421875
-    wire signed [19:0] fc3_n25_p26 = fc3_in_26 * 5'sd13; // weight 0.0126953125
-    wire signed [23:0] fc3_n25_p29 = fc3_in_29 * 9'sh10d; // weight -0.2373046875
-    wire signed [24:0] fc3_n25_p30 = fc3_in_30 * 10'sh20c; // weight -0.48828125
-    wire signed [24:0] fc3_n25_p31 = fc3_in_31 * 10'sd392; // weight 0.3828125
-    reg  signed [24:0] fc3_n25_t0_0_d1;
-    reg  signed [22:0] fc3_n25_t1_0_b_d1;
-    wire signed [24:0] fc3_n25_t1_0 = fc3_n25_t0_0_d1 + $signed({{2{fc3_n25_t1_0_b_d1[22]}}, fc3_n25_t1_0_b_d1});
-    reg  signed [24:0] fc3_n25_t1_1_a_d1;
-    reg  signed [23:0] fc3_n25_t1_1_b_d1;
-    reg  signed [23:0] fc3_n25_t1_2_a_d1;
-    reg  signed [23:0] fc3_n25_t1_2_b_d1;
-    wire signed [24:0] fc3_n25_t1_2 = $signed({fc3_n25_t1_2_a_d1[23], fc3_n25_t1_2_a_d1}) + $signed({fc3_n25_t1_2_b_d1[23], fc3_n25_t1_2_b_d1});
-    reg  signed [23:0] fc3_n25_t1_3_a_d1;
-    reg  signed [23:0] fc3_n25_t1_3_b_d1;
-    wire signed [24:0] fc3_n25_t1_3 = $signed({fc3_n25_t1_3_a_d1[23], fc3_n25_t1_3_a_d1}) + $signed({fc3_n25_t1_3_b_d1[23], fc3_n25_t1_3_b_d1});
-    reg  signed [24:0] fc3_n25_t1_4_a_d1;
-    reg  signed [25:0] fc3_n25_t0_9_d1;
-    wire signed [25:0] fc3_n25_t1_4 = $signed({fc3_n25_t1_4_a_d1[24], fc3_n25_t1_4_a_d1}) + fc3_n25_t0_9_d1;
-    reg  signed [25:0] fc3_n25_t0_10_d1;
-    reg  signed [24:0] fc3_n25_t1_5_b_d1;
-    wire signed [25:0] fc3_n25_t1_5 = fc3_n25_t0_10_d1 + $signed({fc3_n25_t1_5_b_d1[24], fc3_n25_t1_5_b_d1});
-    reg  signed [22:0] fc3_n25_t1_6_a_d1;
-    reg  signed [24:0] fc3_n25_t0_13_d1;
-    wire signed [24:0] fc3_n25_t1_6 = $signed({{2{fc3_n25_t1_6_a_d1[22]}}, fc3_n25_t1_6_a_d1}) + fc3_n25_t0_13_d1;
-    reg  signed [24:0] fc3_n25_t1_7_a_d1;
-    reg  signed [25:0] fc3_n25_t1_7_b_d1;
-    wire signed [25:0] fc3_n25_t2_0 = $signed({fc3_n25_t1_0[24], fc3_n25_t1_0}) + ($signed({fc3_n25_t1_1_a_d1[24], fc3_n25_t1_1_a_d1}) + $signed({{2{fc3_n25_t1_1_b_d1[23]}}, fc3_n25_t1_1_b_d1}));
-    wire signed [25:0] fc3_n25_t2_1 = $signed({fc3_n25_t1_2[24], fc3_n25_t1_2}) + $signed({fc3_n25_t1_3[24], fc3_n25_t1_3});
-    wire signed [26:0] fc3_n25_t2_2 = $signed({fc3_n25_t1_4[25], fc3_n25_t1_4}) + $signed({fc3_n25_t1_5[25], fc3_n25_t1_5});
-    wire signed [26:0] fc3_n25_t2_3 = $signed({{2{fc3_n25_t1_6[24]}}, fc3_n25_t1_6}) + ($signed({{2{fc3_n25_t1_7_a_d1[24]}}, fc3_n25_t1_7_a_d1}) + $signed({fc3_n25_t1_7_b_d1[25], fc3_n25_t1_7_b_d1}));
-    wire signed [26:0] fc3_n25_t3_0 = $signed({fc3_n25_t2_0[25], fc3_n25_t2_0}) + $signed({fc3_n25_t2_1[25], fc3_n25_t2_1});
-    wire signed [27:0] fc3_n25_t3_1 = $signed({fc3_n25_t2_2[26], fc3_n25_t2_2}) + $signed({fc3_n25_t2_3[26], fc3_n25_t2_3});
-    reg  signed [28:0] fc3_n25_t4_0_d1;
+    wire signed [6:0] fc3_n25_s0_xh = $signed(fc3_in_17[15:9]);
+    wire signed [17:0] fc3_n25_s0 = $signed({($signed({{2{fc3_n25_s0_xh[6]}}, fc3_n25_s0_xh}) - 9'sd111), fc3_in_17[8:0]});
+    wire signed [17:0] fc3_n25_s1 = $signed({($signed({{2{fc3_n20_s1_xh[14]}}, fc3_n20_s1_xh}) - $signed({fc3_in_30[15], fc3_in_30})), fc3_in_19[0]});
+    wire signed [11:0] fc3_n25_s2_xh = $signed(fc3_n25_s0[17:6]);
+    wire [23:0] fc3_n25_s2_u = {($signed({{6{fc3_n25_s2_xh[11]}}, fc3_n25_s2_xh}) + fc3_e36), fc3_n25_s0[5:0]};
+    wire signed [9:0] fc3_n25_s3_xh = $signed(fc3_e73[17:8]);
+    wire [25:0] fc3_n25_s3_u = {($signed({{8{fc3_n25_s3_xh[9]}}, fc3_n25_s3_xh}) + fc3_n25_s1), fc3_e73[7:0]};
+    wire signed [13:0] fc3_n25_s4_xh = $signed(fc3_e20[16:3]);
+    wire [20:0] fc3_n25_s4_u = {($signed({{4{fc3_n25_s4_xh[13]}}, fc3_n25_s4_xh}) + $signed({fc3_e19[16], fc3_e19})), fc3_e20[2:0]};
+    wire [21:0] fc3_n25_s5_u = {($signed({{3{fc3_n1_s8_xh[14]}}, fc3_n1_s8_xh}) - $signed({fc3_e50[16], fc3_e50})), fc3_e33[3:0]};
+    wire signed [14:0] fc3_n25_s6_xh = $signed(fc3_e69[17:3]);
+    wire [21:0] fc3_n25_s6_u = {($signed({{4{fc3_n25_s6_xh[14]}}, fc3_n25_s6_xh}) - fc3_e79), fc3_e69[2:0]};
+    reg  [23:0] fc3_n25_s2_d1;
+    wire signed [23:0] fc3_n25_s2_d1_v = $signed(fc3_n25_s2_d1);
+    reg  [20:0] fc3_e435_d1;
+    wire signed [20:0] fc3_e435_d1_v = $signed(fc3_e435_d1);
+    wire signed [20:0] fc3_n25_s7_xh = $signed(fc3_n25_s2_d1_v[23:3]);
+    wire signed [24:0] fc3_n25_s7 = $signed({($signed({fc3_n25_s7_xh[20], fc3_n25_s7_xh}) + $signed({fc3_e435_d1_v[20], fc3_e435_d1_v})), fc3_n25_s2_d1_v[2:0]});
+    wire signed [15:0] fc3_n25_s8_xh = $signed(fc3_e440_d1_v[17:2]);
+    wire signed [20:0] fc3_n25_s8 = $signed({($signed({{3{fc3_n25_s8_xh[15]}}, fc3_n25_s8_xh}) + $signed(fc3_e119_d1)), fc3_e440_d1_v[1:0]});
+    reg  [25:0] fc3_n25_s3_d1;
+    wire signed [25:0] fc3_n25_s3_d1_v = $signed(fc3_n25_s3_d1);
+    reg  [20:0] fc3_n25_s4_d1;
+    wire signed [20:0] fc3_n25_s4_d1_v = $signed(fc3_n25_s4_d1);
+    wire signed [25:0] fc3_n25_s9 = $signed({($signed(fc3_n25_s3_d1_v[25:2]) + $signed({{3{fc3_n25_s4_d1_v[20]}}, fc3_n25_s4_d1_v})), fc3_n25_s3_d1_v[1:0]});
+    reg  [21:0] fc3_n25_s5_d1;
+    wire signed [21:0] fc3_n25_s5_d1_v = $signed(fc3_n25_s5_d1);
+    wire signed [15:0] fc3_n25_s10_xh = $signed(fc3_n25_s5_d1_v[21:6]);
+    wire signed [23:0] fc3_n25_s10 = $signed({($signed({{2{fc3_n25_s10_xh[15]}}, fc3_n25_s10_xh}) + fc3_e126_d1), fc3_n25_s5_d1_v[5:0]});
+    wire signed [21:0] fc3_n25_s11 = fc3_e127_d1_v + $signed({{2{fc3_e130_d1_v[19]}}, fc3_e130_d1_v});
+    wire signed [21:0] fc3_n25_s12 = $signed({{4{fc3_e167_d1[17]}}, fc3_e167_d1}) + fc3_e198_d1_v;
+    reg  [18:0] fc3_e296_d1;
+    wire signed [18:0] fc3_e296_d1_v = $signed(fc3_e296_d1);
+    wire signed [15:0] fc3_n25_s13_xh = $signed(fc3_e317_d1_v[19:4]);
+    wire signed [23:0] fc3_n25_s13 = $signed({($signed({{4{fc3_n25_s13_xh[15]}}, fc3_n25_s13_xh}) - $signed({fc3_e296_d1_v[18], fc3_e296_d1_v})), fc3_e317_d1_v[3:0]});
+    reg  [18:0] fc3_e335_d1;
+    wire signed [18:0] fc3_e335_d1_v = $signed(fc3_e335_d1);
+    wire signed [18:0] fc3_n25_s14_xh = $signed(fc3_e372_d1_v[23:5]);
+    wire signed [24:0] fc3_n25_s14 = $signed({($signed({fc3_n25_s14_xh[18], fc3_n25_s14_xh}) + $signed({fc3_e335_d1_v[18], fc3_e335_d1_v})), fc3_e372_d1_v[4:0]});
+    reg  [21:0] fc3_n25_s6_d1;
+    wire signed [21:0] fc3_n25_s6_d1_v = $signed(fc3_n25_s6_d1);
+    reg  [23:0] fc3_e231_d1;
+    wire signed [23:0] fc3_e231_d1_v = $signed(fc3_e231_d1);
+    wire signed [18:0] fc3_n25_s16_xh = $signed(fc3_e146_d1[19:1]);
+    wire signed [24:0] fc3_n25_s16 = $signed({($signed({{5{fc3_n25_s16_xh[18]}}, fc3_n25_s16_xh}) - fc3_e231_d1_v), fc3_e146_d1[0]});
+    wire signed [20:0] fc3_n25_s17_xh = $signed(fc3_n25_s10[23:3]);
+    wire signed [24:0] fc3_n25_s17 = $signed({($signed({fc3_n25_s17_xh[20], fc3_n25_s17_xh}) - $signed({fc3_n25_s8[20], fc3_n25_s8})), fc3_n25_s10[2:0]});
+    wire signed [21:0] fc3_n25_s18 = $signed({fc3_e159[20], fc3_e159}) + $signed({{3{fc3_e304[18]}}, fc3_e304});
+    wire signed [16:0] fc3_n25_s19_xh = $signed(fc3_e238[19:3]);
+    wire signed [22:0] fc3_n25_s19 = $signed({($signed({{3{fc3_n25_s19_xh[16]}}, fc3_n25_s19_xh}) - fc3_e322), fc3_e238[2:0]});
+    wire signed [14:0] fc3_n25_s20_xh = $signed(fc3_e251[19:5]);
+    wire signed [24:0] fc3_n25_s20 = $signed({($signed({{5{fc3_n25_s20_xh[14]}}, fc3_n25_s20_xh}) - fc3_e269), fc3_e251[4:0]});
+    wire signed [22:0] fc3_n25_s21_xh = $signed(fc3_n25_s14[24:2]);
+    wire signed [25:0] fc3_n25_s21 = $signed({($signed({fc3_n25_s21_xh[22], fc3_n25_s21_xh}) - fc3_n25_s13), fc3_n25_s14[1:0]});
+    wire signed [20:0] fc3_n25_s22_xh = $signed(fc3_n25_s11[21:1]);
+    wire signed [25:0] fc3_n25_s22 = $signed({($signed({{4{fc3_n25_s22_xh[20]}}, fc3_n25_s22_xh}) + fc3_n25_s7), fc3_n25_s11[0]});
+    wire signed [20:0] fc3_n25_s23_xh = $signed(fc3_n25_s12[21:1]);
+    wire signed [22:0] fc3_n25_s23_hi = $signed({{2{fc3_n25_s23_xh[20]}}, fc3_n25_s23_xh}) - ($signed({fc3_n25_s6_d1_v[21], fc3_n25_s6_d1_v}) + $signed({fc3_e405_d1_v[21], fc3_e405_d1_v}));
+    wire signed [23:0] fc3_n25_s23 = $signed({fc3_n25_s23_hi, fc3_n25_s12[0]});
+    wire signed [25:0] fc3_n25_s24 = fc3_n25_s9 + $signed({{3{fc3_e228[22]}}, fc3_e228});
+    wire signed [20:0] fc3_n25_s25_xh = $signed(fc3_n25_s16[24:4]);
+    wire signed [26:0] fc3_n25_s25 = $signed({($signed({{2{fc3_n25_s25_xh[20]}}, fc3_n25_s25_xh}) - fc3_n25_s19), fc3_n25_s16[3:0]});
+    wire signed [23:0] fc3_n25_s26_xh = $signed(fc3_n25_s20[24:1]);
+    wire signed [26:0] fc3_n25_s26 = $signed({($signed({{2{fc3_n25_s26_xh[23]}}, fc3_n25_s26_xh}) - $signed({fc3_n25_s17[24], fc3_n25_s17})), fc3_n25_s20[0]});
+    wire signed [25:0] fc3_n25_s27 = $signed({{4{fc3_n25_s18[21]}}, fc3_n25_s18}) - fc3_n25_s21;
+    wire signed [24:0] fc3_n25_s28_xh = $signed(fc3_n25_s22[25:1]);
+    wire [26:0] fc3_n25_s28_u = {($signed({fc3_n25_s28_xh[24], fc3_n25_s28_xh}) + $signed({{2{fc3_n25_s23[23]}}, fc3_n25_s23})), fc3_n25_s22[0]};
+    reg  [26:0] fc3_n25_s28_d1;
+    wire signed [26:0] fc3_n25_s28_d1_v = $signed(fc3_n25_s28_d1);
+    reg  signed [27:0] fc3_n25_s29_d1;
+    wire signed [27:0] fc3_n25_s31 = $signed({fc3_n25_s28_d1_v[26], fc3_n25_s28_d1_v}) - fc3_n25_s29_d1;
+    reg  signed [27:0] fc3_n25_s30_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n25_acc = (fc3_n25_t4_0_d1 + 29'sd113664);
+    wire signed [28:0] fc3_n25_acc = (-($signed({fc3_n25_s31[27], fc3_n25_s31}) + $signed({fc3_n25_s30_d1[27], fc3_n25_s30_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n25_y_fl = $signed(fc3_n25_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p1 = fc3_in_1 * 8'sd110; // weight 0.107421875
-    wire signed [24:0] fc3_n26_p2 = fc3_in_2 * 10'sh2fc; // weight -0.25390625
-    wire signed [24:0] fc3_n26_p3 = fc3_in_3 * 10'sd298; // weight 0.291015625
-    wire signed [21:0] fc3_n26_p4 = fc3_in_4 * 7'sh49; // weight -0.0537109375
-    wire signed [20:0] fc3_n26_p5 = fc3_in_5 * 6'sd24; // weight 0.0234375
-    wire signed [23:0] fc3_n26_p6 = fc3_in_6 * 9'sh107; // weight -0.2431640625
-    wire signed [23:0] fc3_n26_p7 = fc3_in_7 * 9'sd174; // weight 0.169921875
-    wire signed [21:0] fc3_n26_p8 = fc3_in_8 * 7'sd38; // weight 0.037109375
-    wire signed [23:0] fc3_n26_p9 = fc3_in_9 * 9'sh125; // weight -0.2138671875
-    wire signed [22:0] fc3_n26_p11 = fc3_in_11 * 8'sh9c; // weight -0.09765625
-    wire signed [21:0] fc3_n26_p12_sh = $signed({fc3_in_12, 6'd0});
-    wire signed [22:0] fc3_n26_p12_neg = -$signed({fc3_n26_p12_sh[21], fc3_n26_p12_sh});
-    wire signed [23:0] fc3_n26_p13 = fc3_in_13 * 9'sd232; // weight 0.2265625
-    wire signed [23:0] fc3_n26_p14 = fc3_in_14 * 9'sd228; // weight 0.22265625
-    wire signed [23:0] fc3_n26_p16 = fc3_in_16 * 9'sh15a; // weight -0.162109375
-    wire signed [20:0] fc3_n26_p18_sh = $signed({fc3_in_18, 5'd0});
-    wire signed [22:0] fc3_n26_p20 = fc3_in_20 * 8'sh95; // weight -0.1044921875
-    wire signed [23:0] fc3_n26_p21 = fc3_in_21 * 9'sd186; // weight 0.181640625
-    wire signed [23:0] fc3_n26_p22 = fc3_in_22 * 9'sd157; // weight 0.1533203125
-    wire signed [23:0] fc3_n26_p23 = fc3_in_23 * 9'sh115; // weight -0.2294921875
-    wire signed [22:0] fc3_n26_p24 = fc3_in_24 * 8'sd104; // weight 0.1015625
-    wire signed [23:0] fc3_n26_p25 = fc3_in_25 * 9'sd179; // weight 0.1748046875
-    wire signed [23:0] fc3_n26_p26 = fc3_in_26 * 9'sh11e; // weight -0.220703125
-    wire signed [21:0] fc3_n26_p28 = fc3_in_28 * 7'sh49; // weight -0.0537109375
-    wire signed [22:0] fc3_n26_p29 = fc3_in_29 * 8'sh8d; // weight -0.1123046875
-    wire signed [22:0] fc3_n26_p30 = fc3_in_30 * 8'sd121; // weight 0.1181640625
-    wire signed [23:0] fc3_n26_p31 = fc3_in_31 * 9'sd170; // weight 0.166015625
-    wire signed [24:0] fc3_n26_t0_4_b = $signed({fc3_n26_p9[23], fc3_n26_p9});
-    reg  signed [24:0] fc3_n26_t1_0_a_d1;
-    reg  signed [25:0] fc3_n26_t1_0_b_d1;
-    reg  signed [22:0] fc3_n26_t1_1_a_d1;
-    reg  signed [24:0] fc3_n26_t0_3_d1;
-    wire signed [24:0] fc3_n26_t1_1 = $signed({{2{fc3_n26_t1_1_a_d1[22]}}, fc3_n26_t1_1_a_d1}) + fc3_n26_t0_3_d1;
-    reg  signed [24:0] fc3_n26_t1_2_a_d1;
-    reg  signed [24:0] fc3_n26_t1_2_b_d1;
-    wire signed [25:0] fc3_n26_t1_2 = $signed({fc3_n26_t1_2_a_d1[24], fc3_n26_t1_2_a_d1}) + $signed({fc3_n26_t1_2_b_d1[24], fc3_n26_t1_2_b_d1});
-    reg  signed [24:0] fc3_n26_t1_3_a_d1;
-    reg  signed [24:0] fc3_n26_t1_3_b_d1;
-    wire signed [25:0] fc3_n26_t1_3 = $signed({fc3_n26_t1_3_a_d1[24], fc3_n26_t1_3_a_d1}) + $signed({fc3_n26_t1_3_b_d1[24], fc3_n26_t1_3_b_d1});
-    reg  signed [24:0] fc3_n26_t1_4_a_d1;
-    reg  signed [23:0] fc3_n26_t1_4_b_d1;
-    wire signed [25:0] fc3_n26_t1_4 = $signed({fc3_n26_t1_4_a_d1[24], fc3_n26_t1_4_a_d1}) + $signed({{2{fc3_n26_t1_4_b_d1[23]}}, fc3_n26_t1_4_b_d1});
-    reg  signed [24:0] fc3_n26_t1_5_a_d1;
-    reg  signed [24:0] fc3_n26_t1_5_b_d1;
-    wire signed [25:0] fc3_n26_t1_5 = $signed({fc3_n26_t1_5_a_d1[24], fc3_n26_t1_5_a_d1}) + $signed({fc3_n26_t1_5_b_d1[24], fc3_n26_t1_5_b_d1});
-    reg  signed [24:0] fc3_n26_t1_6_a_d1;
-    reg  signed [24:0] fc3_n26_t1_6_b_d1;
-    wire signed [25:0] fc3_n26_t1_6 = $signed({fc3_n26_t1_6_a_d1[24], fc3_n26_t1_6_a_d1}) + $signed({fc3_n26_t1_6_b_d1[24], fc3_n26_t1_6_b_d1});
-    reg  signed [23:0] fc3_n26_t1_7_a_d1;
-    reg  signed [24:0] fc3_n26_t0_15_d1;
-    wire signed [24:0] fc3_n26_t1_7 = $signed({fc3_n26_t1_7_a_d1[23], fc3_n26_t1_7_a_d1}) + fc3_n26_t0_15_d1;
-    wire signed [26:0] fc3_n26_t2_0 = ($signed({{2{fc3_n26_t1_0_a_d1[24]}}, fc3_n26_t1_0_a_d1}) + $signed({fc3_n26_t1_0_b_d1[25], fc3_n26_t1_0_b_d1})) + $signed({{2{fc3_n26_t1_1[24]}}, fc3_n26_t1_1});
-    wire signed [26:0] fc3_n26_t2_1 = $signed({fc3_n26_t1_2[25], fc3_n26_t1_2}) + $signed({fc3_n26_t1_3[25], fc3_n26_t1_3});
-    wire signed [26:0] fc3_n26_t2_2 = $signed({fc3_n26_t1_4[25], fc3_n26_t1_4}) + $signed({fc3_n26_t1_5[25], fc3_n26_t1_5});
-    wire signed [26:0] fc3_n26_t2_3 = $signed({fc3_n26_t1_6[25], fc3_n26_t1_6}) + $signed({{2{fc3_n26_t1_7[24]}}, fc3_n26_t1_7});
-    wire signed [27:0] fc3_n26_t3_0 = $signed({fc3_n26_t2_0[26], fc3_n26_t2_0}) + $signed({fc3_n26_t2_1[26], fc3_n26_t2_1});
-    wire signed [27:0] fc3_n26_t3_1 = $signed({fc3_n26_t2_2[26], fc3_n26_t2_2}) + $signed({fc3_n26_t2_3[26], fc3_n26_t2_3});
-    reg  signed [28:0] fc3_n26_t4_0_d1;
+    wire signed [17:0] fc3_n26_s0 = $signed({($signed({{2{fc3_n4_s1_xh[7]}}, fc3_n4_s1_xh}) + 10'sd129), fc3_in_11[7:0]});
+    wire signed [17:0] fc3_n26_s1 = $signed({($signed({{2{fc3_n8_s2_xh[14]}}, fc3_n8_s2_xh}) - $signed({fc3_in_22[15], fc3_in_22})), fc3_in_21[0]});
+    wire signed [13:0] fc3_n26_s2_xh = $signed(fc3_n26_s0[17:4]);
+    wire [20:0] fc3_n26_s2_u = {($signed({{3{fc3_n26_s2_xh[13]}}, fc3_n26_s2_xh}) + $signed({fc3_in_25[15], fc3_in_25})), fc3_n26_s0[3:0]};
+    wire signed [15:0] fc3_n26_s3_xh = $signed(fc3_n26_s1[17:2]);
+    wire [19:0] fc3_n26_s3_u = {($signed({{2{fc3_n26_s3_xh[15]}}, fc3_n26_s3_xh}) - $signed({fc3_e1[16], fc3_e1})), fc3_n26_s1[1:0]};
+    wire signed [15:0] fc3_n26_s4_xh = $signed(fc3_e8[16:1]);
+    wire [18:0] fc3_n26_s4_u = {($signed({{2{fc3_n26_s4_xh[15]}}, fc3_n26_s4_xh}) + $signed({fc3_e6[16], fc3_e6})), fc3_e8[0]};
+    wire [21:0] fc3_n26_s5_u = {($signed({{3{fc3_e401_xh[14]}}, fc3_e401_xh}) - $signed({fc3_e14[16], fc3_e14})), fc3_e17[3:0]};
+    wire signed [13:0] fc3_n26_s6_xh = $signed(fc3_e28[16:3]);
+    wire [20:0] fc3_n26_s6_u = {($signed({{4{fc3_n26_s6_xh[13]}}, fc3_n26_s6_xh}) - $signed({fc3_e22[16], fc3_e22})), fc3_e28[2:0]};
+    wire signed [17:0] fc3_n26_s8_xh = $signed(fc3_e71[18:1]);
+    wire [20:0] fc3_n26_s8_u = {($signed({{2{fc3_n26_s8_xh[17]}}, fc3_n26_s8_xh}) + fc3_e203), fc3_e71[0]};
+    wire signed [15:0] fc3_n26_s9_xh = $signed(fc3_e438[17:2]);
+    wire [23:0] fc3_n26_s9_u = {($signed({{6{fc3_n26_s9_xh[15]}}, fc3_n26_s9_xh}) - fc3_e430), fc3_e438[1:0]};
+    reg  [20:0] fc3_n26_s2_d1;
+    wire signed [20:0] fc3_n26_s2_d1_v = $signed(fc3_n26_s2_d1);
+    reg  [17:0] fc3_e438_d1;
+    wire signed [15:0] fc3_n26_s10_xh = $signed(fc3_n26_s2_d1_v[20:5]);
+    wire signed [22:0] fc3_n26_s10 = $signed({($signed({{2{fc3_n26_s10_xh[15]}}, fc3_n26_s10_xh}) - $signed(fc3_e438_d1)), fc3_n26_s2_d1_v[4:0]});
+    reg  [19:0] fc3_n26_s3_d1;
+    wire signed [19:0] fc3_n26_s3_d1_v = $signed(fc3_n26_s3_d1);
+    reg  [18:0] fc3_n26_s4_d1;
+    wire signed [18:0] fc3_n26_s4_d1_v = $signed(fc3_n26_s4_d1);
+    wire signed [18:0] fc3_n26_s11_xh = $signed(fc3_n26_s3_d1_v[19:1]);
+    wire signed [20:0] fc3_n26_s11 = $signed({($signed({fc3_n26_s11_xh[18], fc3_n26_s11_xh}) + $signed({fc3_n26_s4_d1_v[18], fc3_n26_s4_d1_v})), fc3_n26_s3_d1_v[0]});
+    reg  [21:0] fc3_n26_s5_d1;
+    wire signed [21:0] fc3_n26_s5_d1_v = $signed(fc3_n26_s5_d1);
+    reg  [20:0] fc3_n26_s6_d1;
+    wire signed [16:0] fc3_n26_s12_xh = $signed(fc3_n26_s5_d1_v[21:5]);
+    wire signed [25:0] fc3_n26_s12 = $signed({($signed({{4{fc3_n26_s12_xh[16]}}, fc3_n26_s12_xh}) + $signed(fc3_n26_s6_d1)), fc3_n26_s5_d1_v[4:0]});
+    wire signed [9:0] fc3_n26_s13_xh = $signed(fc3_e92_d1[17:8]);
+    wire signed [25:0] fc3_n26_s13 = $signed({($signed({{8{fc3_n26_s13_xh[9]}}, fc3_n26_s13_xh}) + fc3_e95_d1), fc3_e92_d1[7:0]});
+    wire signed [12:0] fc3_n26_s14_xh = $signed(fc3_e123_d1[17:5]);
+    wire signed [23:0] fc3_n26_s14 = $signed({($signed({{6{fc3_n26_s14_xh[12]}}, fc3_n26_s14_xh}) + $signed({fc3_e114_d1[17], fc3_e114_d1})), fc3_e123_d1[4:0]});
+    wire signed [18:0] fc3_n26_s15_xh = $signed(fc3_e336_d1_v[20:2]);
+    wire signed [21:0] fc3_n26_s15 = $signed({($signed({fc3_n26_s15_xh[18], fc3_n26_s15_xh}) + $signed({fc3_e190_d1_v[18], fc3_e190_d1_v})), fc3_e336_d1_v[1:0]});
+    wire signed [21:0] fc3_n26_s16 = $signed({($signed(fc3_e154_d1_v[21:1]) - $signed({{2{fc3_e148_d1[18]}}, fc3_e148_d1})), fc3_e154_d1_v[0]});
+    reg  signed [19:0] fc3_e303_d1;
+    reg  [20:0] fc3_n26_s8_d1;
+    wire signed [14:0] fc3_n26_s17_xh = $signed(fc3_e303_d1[19:5]);
+    wire signed [25:0] fc3_n26_s17 = $signed({($signed({{6{fc3_n26_s17_xh[14]}}, fc3_n26_s17_xh}) - $signed(fc3_n26_s8_d1)), fc3_e303_d1[4:0]});
+    reg  signed [20:0] fc3_n26_s7_d1;
+    wire signed [19:0] fc3_n26_s18_xh = $signed(fc3_e231_d1_v[23:4]);
+    wire signed [24:0] fc3_n26_s18 = $signed({($signed({fc3_n26_s18_xh[19], fc3_n26_s18_xh}) + fc3_n26_s7_d1), fc3_e231_d1_v[3:0]});
+    reg  [23:0] fc3_n26_s9_d1;
+    wire signed [23:0] fc3_n26_s9_d1_v = $signed(fc3_n26_s9_d1);
+    wire signed [20:0] fc3_n26_s19_xh = $signed(fc3_n26_s9_d1_v[23:3]);
+    wire signed [24:0] fc3_n26_s19 = $signed({($signed({fc3_n26_s19_xh[20], fc3_n26_s19_xh}) + fc3_e225), fc3_n26_s9_d1_v[2:0]});
+    wire signed [23:0] fc3_n26_s20_xh = $signed(fc3_n26_s13[25:2]);
+    wire signed [26:0] fc3_n26_s20 = $signed({($signed({fc3_n26_s20_xh[23], fc3_n26_s20_xh}) + $signed({{2{fc3_n26_s10[22]}}, fc3_n26_s10})), fc3_n26_s13[1:0]});
+    wire signed [17:0] fc3_n26_s21_xh = $signed(fc3_e160[18:1]);
+    wire signed [24:0] fc3_n26_s21 = $signed({($signed({{6{fc3_n26_s21_xh[17]}}, fc3_n26_s21_xh}) + fc3_n26_s14), fc3_e160[0]});
+    wire signed [15:0] fc3_n26_s22_xh = $signed(fc3_e159[20:5]);
+    wire signed [24:0] fc3_n26_s22 = $signed({($signed({{4{fc3_n26_s22_xh[15]}}, fc3_n26_s22_xh}) + fc3_e265), fc3_e159[4:0]});
+    wire signed [15:0] fc3_n26_s23_xh = $signed(fc3_n26_s15[21:6]);
+    wire signed [26:0] fc3_n26_s23 = $signed({($signed({{5{fc3_n26_s23_xh[15]}}, fc3_n26_s23_xh}) - fc3_n26_s11), fc3_n26_s15[5:0]});
+    wire signed [19:0] fc3_n26_s24_xh = $signed(fc3_e249[20:1]);
+    wire signed [22:0] fc3_n26_s24 = $signed({($signed({{2{fc3_n26_s24_xh[19]}}, fc3_n26_s24_xh}) - $signed({fc3_e262[20], fc3_e262})), fc3_e249[0]});
+    wire signed [25:0] fc3_n26_s25 = $signed({($signed(fc3_n26_s12[25:1]) + $signed({{5{fc3_e266[19]}}, fc3_e266})), fc3_n26_s12[0]});
+    wire signed [24:0] fc3_n26_s27 = $signed({{3{fc3_n26_s16[21]}}, fc3_n26_s16}) - fc3_n26_s22;
+    wire signed [25:0] fc3_n26_s28 = $signed({fc3_n26_s19[24], fc3_n26_s19}) + $signed({fc3_e253[24], fc3_e253});
+    wire signed [26:0] fc3_n26_s29 = $signed({($signed(fc3_n26_s23[26:3]) - $signed({fc3_n26_s24[22], fc3_n26_s24})), fc3_n26_s23[2:0]});
+    wire signed [26:0] fc3_n26_s30 = fc3_n26_s20 + $signed({{2{fc3_n26_s21[24]}}, fc3_n26_s21});
+    wire signed [26:0] fc3_n26_s31 = $signed({fc3_n26_s25[25], fc3_n26_s25}) + ($signed({{2{fc3_n26_s18[24]}}, fc3_n26_s18}) + $signed({fc3_n26_s17[25], fc3_n26_s17}));
+    reg  signed [27:0] fc3_n26_s32_d1;
+    reg  signed [26:0] fc3_n26_s31_d1;
+    wire signed [27:0] fc3_n26_s34 = fc3_n26_s32_d1 + $signed({fc3_n26_s31_d1[26], fc3_n26_s31_d1});
+    reg  signed [27:0] fc3_n26_s33_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n26_acc = (fc3_n26_t4_0_d1 + 29'sh1ffdfc00);
+    wire signed [28:0] fc3_n26_acc = (-($signed({fc3_n26_s33_d1[27], fc3_n26_s33_d1}) - $signed({fc3_n26_s34[27], fc3_n26_s34})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n26_y_fl = $signed(fc3_n26_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p0 = fc3_in_0 * 7'sh49; // weight -0.0537109375
-    wire signed [21:0] fc3_n27_p1 = fc3_in_1 * 7'sh5f; // weight -0.0322265625
-    wire signed [20:0] fc3_n27_p2 = fc3_in_2 * 6'sd19; // weight 0.0185546875
-    wire signed [20:0] fc3_n27_p4 = fc3_in_4 * 6'sh23; // weight -0.0283203125
-    wire signed [22:0] fc3_n27_p5 = fc3_in_5 * 8'sd122; // weight 0.119140625
-    wire signed [21:0] fc3_n27_p6 = fc3_in_6 * 7'sh44; // weight -0.05859375
-    wire signed [20:0] fc3_n27_p7 = fc3_in_7 * 6'sd27; // weight 0.0263671875
-    wire signed [20:0] fc3_n27_p9_sh = $signed({fc3_in_9, 5'd0});
-    wire signed [24:0] fc3_n27_p10 = fc3_in_10 * 10'sh2f8; // weight -0.2578125
-    wire signed [22:0] fc3_n27_p12 = fc3_in_12 * 8'sd119; // weight 0.1162109375
-    wire signed [19:0] fc3_n27_p13 = fc3_in_13 * 5'sh11; // weight -0.0146484375
-    wire signed [22:0] fc3_n27_p14 = fc3_in_14 * 8'sh8b; // weight -0.1142578125
-    wire signed [21:0] fc3_n27_p15 = fc3_in_15 * 7'sd40; // weight 0.0390625
-    wire signed [23:0] fc3_n27_p17 = fc3_in_17 * 9'sh152; // weight -0.169921875
-    wire signed [20:0] fc3_n27_p18 = fc3_in_18 * 6'sh2c; // weight -0.01953125
-    wire signed [22:0] fc3_n27_p20 = fc3_in_20 * 8'sh8b; // weight -0.1142578125
-    wire signed [22:0] fc3_n27_p22 = fc3_in_22 * 8'sd109; // weight 0.1064453125
-    wire signed [22:0] fc3_n27_p24 = fc3_in_24 * 8'sha6; // weight -0.087890625
-    wire signed [23:0] fc3_n27_p26 = fc3_in_26 * 9'sd238; // weight 0.232421875
-    wire signed [24:0] fc3_n27_p27 = fc3_in_27 * 10'sh2cd; // weight -0.2998046875
-    wire signed [24:0] fc3_n27_p30 = fc3_in_30 * 10'sh20f; // weight -0.4853515625
-    wire signed [23:0] fc3_n27_p31 = fc3_in_31 * 9'sh159; // weight -0.1630859375
-    reg  signed [22:0] fc3_n27_t1_0_a_d1;
-    reg  signed [22:0] fc3_n27_t1_0_b_d1;
-    wire signed [23:0] fc3_n27_t1_0 = $signed({fc3_n27_t1_0_a_d1[22], fc3_n27_t1_0_a_d1}) + $signed({fc3_n27_t1_0_b_d1[22], fc3_n27_t1_0_b_d1});
-    reg  signed [23:0] fc3_n27_t0_2_d1;
-    reg  signed [22:0] fc3_n27_t1_1_b_d1;
-    wire signed [23:0] fc3_n27_t1_1 = fc3_n27_t0_2_d1 + $signed({fc3_n27_t1_1_b_d1[22], fc3_n27_t1_1_b_d1});
-    reg  signed [24:0] fc3_n27_t1_2_a_d1;
-    reg  signed [25:0] fc3_n27_t0_5_d1;
-    wire signed [25:0] fc3_n27_t1_2 = $signed({fc3_n27_t1_2_a_d1[24], fc3_n27_t1_2_a_d1}) + fc3_n27_t0_5_d1;
-    reg  signed [23:0] fc3_n27_t1_3_a_d1;
-    reg  signed [23:0] fc3_n27_t1_3_b_d1;
-    wire signed [24:0] fc3_n27_t1_3 = $signed({fc3_n27_t1_3_a_d1[23], fc3_n27_t1_3_a_d1}) + $signed({fc3_n27_t1_3_b_d1[23], fc3_n27_t1_3_b_d1});
-    reg  signed [24:0] fc3_n27_t1_4_a_d1;
-    reg  signed [23:0] fc3_n27_t1_4_b_d1;
-    wire signed [25:0] fc3_n27_t1_4 = $signed({fc3_n27_t1_4_a_d1[24], fc3_n27_t1_4_a_d1}) + $signed({{2{fc3_n27_t1_4_b_d1[23]}}, fc3_n27_t1_4_b_d1});
-    reg  signed [24:0] fc3_n27_t1_5_a_d1;
-    reg  signed [24:0] fc3_n27_t1_5_b_d1;
-    wire signed [25:0] fc3_n27_t1_5 = $signed({fc3_n27_t1_5_a_d1[24], fc3_n27_t1_5_a_d1}) + $signed({fc3_n27_t1_5_b_d1[24], fc3_n27_t1_5_b_d1});
-    reg  signed [24:0] fc3_n27_t1_6_a_d1;
-    reg  signed [25:0] fc3_n27_t0_13_d1;
-    wire signed [25:0] fc3_n27_t1_6 = $signed({fc3_n27_t1_6_a_d1[24], fc3_n27_t1_6_a_d1}) + fc3_n27_t0_13_d1;
-    reg  signed [22:0] fc3_n27_t1_7_a_d1;
-    reg  signed [25:0] fc3_n27_t0_15_d1;
-    wire signed [25:0] fc3_n27_t1_7 = $signed({{3{fc3_n27_t1_7_a_d1[22]}}, fc3_n27_t1_7_a_d1}) + fc3_n27_t0_15_d1;
-    wire signed [24:0] fc3_n27_t2_0 = $signed({fc3_n27_t1_0[23], fc3_n27_t1_0}) + $signed({fc3_n27_t1_1[23], fc3_n27_t1_1});
-    wire signed [26:0] fc3_n27_t2_2 = $signed({fc3_n27_t1_4[25], fc3_n27_t1_4}) + $signed({fc3_n27_t1_5[25], fc3_n27_t1_5});
-    wire signed [26:0] fc3_n27_t2_3 = $signed({fc3_n27_t1_6[25], fc3_n27_t1_6}) + $signed({fc3_n27_t1_7[25], fc3_n27_t1_7});
-    wire signed [26:0] fc3_n27_t3_0 = $signed({{2{fc3_n27_t2_0[24]}}, fc3_n27_t2_0}) + ($signed({fc3_n27_t1_2[25], fc3_n27_t1_2}) + $signed({{2{fc3_n27_t1_3[24]}}, fc3_n27_t1_3}));
-    wire signed [27:0] fc3_n27_t3_1 = $signed({fc3_n27_t2_2[26], fc3_n27_t2_2}) + $signed({fc3_n27_t2_3[26], fc3_n27_t2_3});
-    reg  signed [28:0] fc3_n27_t4_0_d1;
+    wire signed [10:0] fc3_n27_s0_xh = $signed(fc3_in_9[15:5]);
+    wire signed [16:0] fc3_n27_s0 = $signed({($signed({fc3_n27_s0_xh[10], fc3_n27_s0_xh}) + 12'sd81), fc3_in_9[4:0]});
+    wire signed [10:0] fc3_n27_s1_xh = $signed(fc3_in_12[15:5]);
+    wire signed [21:0] fc3_n27_s1 = $signed({($signed({{6{fc3_n27_s1_xh[10]}}, fc3_n27_s1_xh}) + $signed({fc3_in_10[15], fc3_in_10})), fc3_in_12[4:0]});
+    wire signed [8:0] fc3_n27_s2_xh = $signed(fc3_in_22[15:7]);
+    wire [23:0] fc3_n27_s2_u = {($signed({{8{fc3_n27_s2_xh[8]}}, fc3_n27_s2_xh}) + $signed({fc3_in_12[15], fc3_in_12})), fc3_in_22[6:0]};
+    wire [23:0] fc3_n27_s4_u = {($signed({{6{fc3_e77_xh[15]}}, fc3_e77_xh}) - fc3_n27_s1), fc3_e15[1:0]};
+    reg  [23:0] fc3_n27_s2_d1;
+    wire signed [23:0] fc3_n27_s5 = $signed(fc3_n27_s2_d1) + $signed({{7{fc3_e1_d1[16]}}, fc3_e1_d1});
+    wire signed [13:0] fc3_n27_s6_xh = $signed(fc3_e14[16:3]);
+    wire [21:0] fc3_n27_s6_u = {($signed({{5{fc3_n27_s6_xh[13]}}, fc3_n27_s6_xh}) + fc3_e12), fc3_e14[2:0]};
+    wire signed [13:0] fc3_n27_s7_xh = $signed(fc3_e27[17:4]);
+    wire [21:0] fc3_n27_s7_u = {($signed({{4{fc3_n27_s7_xh[13]}}, fc3_n27_s7_xh}) + $signed({fc3_e22[16], fc3_e22})), fc3_e27[3:0]};
+    wire signed [8:0] fc3_n27_s8_xh = $signed(fc3_e56[16:8]);
+    wire [25:0] fc3_n27_s8_u = {($signed({{9{fc3_n27_s8_xh[8]}}, fc3_n27_s8_xh}) + $signed({fc3_e50[16], fc3_e50})), fc3_e56[7:0]};
+    wire [19:0] fc3_n27_s9_u = {($signed({fc3_n26_s8_xh[17], fc3_n26_s8_xh}) + $signed({fc3_e72[17], fc3_e72})), fc3_e71[0]};
+    reg  signed [17:0] fc3_n27_s3_d1;
+    reg  [17:0] fc3_e99_d1;
+    wire signed [15:0] fc3_n27_s10_xh = $signed(fc3_n27_s3_d1[17:2]);
+    wire signed [19:0] fc3_n27_s10 = $signed({($signed({{2{fc3_n27_s10_xh[15]}}, fc3_n27_s10_xh}) + $signed(fc3_e99_d1)), fc3_n27_s3_d1[1:0]});
+    reg  [21:0] fc3_n27_s7_d1;
+    wire signed [21:0] fc3_n27_s7_d1_v = $signed(fc3_n27_s7_d1);
+    wire signed [21:0] fc3_n27_s11 = $signed({($signed(fc3_n27_s7_d1_v[21:2]) - $signed({{2{fc3_e74_d1[17]}}, fc3_e74_d1})), fc3_n27_s7_d1_v[1:0]});
+    reg  [25:0] fc3_n27_s8_d1;
+    wire signed [25:0] fc3_n27_s8_d1_v = $signed(fc3_n27_s8_d1);
+    wire signed [25:0] fc3_n27_s12 = $signed({($signed(fc3_n27_s8_d1_v[25:5]) + $signed({{3{fc3_e92_d1[17]}}, fc3_e92_d1})), fc3_n27_s8_d1_v[4:0]});
+    wire signed [14:0] fc3_n27_s13_xh = $signed(fc3_e94_d1[17:3]);
+    wire signed [21:0] fc3_n27_s13 = $signed({($signed({{4{fc3_n27_s13_xh[14]}}, fc3_n27_s13_xh}) + fc3_e97_d1_v), fc3_e94_d1[2:0]});
+    wire signed [15:0] fc3_n27_s14_xh = $signed(fc3_e177_d1[17:2]);
+    wire signed [19:0] fc3_n27_s14 = $signed({($signed({{2{fc3_n27_s14_xh[15]}}, fc3_n27_s14_xh}) - fc3_e188_d1), fc3_e177_d1[1:0]});
+    wire signed [22:0] fc3_n27_s15 = $signed({($signed(fc3_e360_d1_v[22:3]) - $signed({{2{fc3_e386_d1[17]}}, fc3_e386_d1})), fc3_e360_d1_v[2:0]});
+    reg  [21:0] fc3_e401_d1;
+    wire signed [21:0] fc3_e401_d1_v = $signed(fc3_e401_d1);
+    wire signed [16:0] fc3_n27_s16_xh = $signed(fc3_e401_d1_v[21:5]);
+    wire signed [24:0] fc3_n27_s16 = $signed({($signed({{3{fc3_n27_s16_xh[16]}}, fc3_n27_s16_xh}) + fc3_e402_d1_v), fc3_e401_d1_v[4:0]});
+    reg  [21:0] fc3_n27_s6_d1;
+    wire signed [21:0] fc3_n27_s6_d1_v = $signed(fc3_n27_s6_d1);
+    wire signed [21:0] fc3_n27_s17 = $signed({($signed(fc3_n27_s6_d1_v[21:1]) - $signed({fc3_e408_d1_v[19], fc3_e408_d1_v})), fc3_n27_s6_d1_v[0]});
+    reg  [19:0] fc3_n27_s9_d1;
+    wire signed [19:0] fc3_n27_s18 = $signed(fc3_n27_s9_d1) + $signed({fc3_e297_d1[18], fc3_e297_d1});
+    wire signed [18:0] fc3_n27_s19_xh = $signed(fc3_e270_d1_v[20:2]);
+    wire signed [21:0] fc3_n27_s19 = $signed({($signed({fc3_n27_s19_xh[18], fc3_n27_s19_xh}) - fc3_e303_d1), fc3_e270_d1_v[1:0]});
+    reg  [23:0] fc3_n27_s4_d1;
+    wire signed [23:0] fc3_n27_s4_d1_v = $signed(fc3_n27_s4_d1);
+    wire signed [23:0] fc3_n27_s20 = $signed({($signed(fc3_n27_s4_d1_v[23:1]) + $signed({fc3_e445[21], fc3_e445})), fc3_n27_s4_d1_v[0]});
+    wire signed [16:0] fc3_n27_s21_xh = $signed(fc3_n27_s14[19:3]);
+    wire signed [22:0] fc3_n27_s21 = $signed({($signed({{3{fc3_n27_s21_xh[16]}}, fc3_n27_s21_xh}) - fc3_n27_s10), fc3_n27_s14[2:0]});
+    wire signed [15:0] fc3_n27_s22_xh = $signed(fc3_n27_s13[21:6]);
+    wire signed [25:0] fc3_n27_s22 = $signed({($signed({{4{fc3_n27_s22_xh[15]}}, fc3_n27_s22_xh}) + fc3_e376), fc3_n27_s13[5:0]});
+    wire signed [20:0] fc3_n27_s23_xh = $signed(fc3_e310[24:4]);
+    wire signed [25:0] fc3_n27_s23 = $signed({($signed({fc3_n27_s23_xh[20], fc3_n27_s23_xh}) - $signed({fc3_e318[20], fc3_e318})), fc3_e310[3:0]});
+    wire signed [17:0] fc3_n27_s24_xh = $signed(fc3_n27_s18[19:2]);
+    wire signed [23:0] fc3_n27_s24 = $signed({($signed({{4{fc3_n27_s24_xh[17]}}, fc3_n27_s24_xh}) - fc3_n27_s11), fc3_n27_s18[1:0]});
+    wire signed [22:0] fc3_n27_s25 = $signed({{3{fc3_e240[19]}}, fc3_e240}) - $signed({fc3_n27_s19[21], fc3_n27_s19});
+    wire signed [22:0] fc3_n27_s26_xh = $signed(fc3_n27_s16[24:2]);
+    wire signed [25:0] fc3_n27_s26 = $signed({($signed({fc3_n27_s26_xh[22], fc3_n27_s26_xh}) + $signed({fc3_n27_s15[22], fc3_n27_s15})), fc3_n27_s16[1:0]});
+    wire signed [25:0] fc3_n27_s27 = $signed({{4{fc3_n27_s17[21]}}, fc3_n27_s17}) + fc3_n27_s12;
+    wire signed [21:0] fc3_n27_s28_xh = $signed(fc3_n27_s5[23:2]);
+    wire signed [25:0] fc3_n27_s28 = $signed({($signed({{2{fc3_n27_s28_xh[21]}}, fc3_n27_s28_xh}) - $signed({fc3_n27_s21[22], fc3_n27_s21})), fc3_n27_s5[1:0]});
+    wire signed [24:0] fc3_n27_s29_xh = $signed(fc3_n27_s22[25:1]);
+    wire signed [26:0] fc3_n27_s29 = $signed({($signed({fc3_n27_s29_xh[24], fc3_n27_s29_xh}) + $signed({{2{fc3_n27_s20[23]}}, fc3_n27_s20})), fc3_n27_s22[0]});
+    wire signed [22:0] fc3_n27_s30_xh = $signed(fc3_n27_s24[23:1]);
+    wire signed [26:0] fc3_n27_s30 = $signed({($signed({{3{fc3_n27_s30_xh[22]}}, fc3_n27_s30_xh}) + fc3_n27_s23), fc3_n27_s24[0]});
+    reg  signed [26:0] fc3_n27_s32_d1;
+    reg  signed [25:0] fc3_n27_s31_d1;
+    wire signed [26:0] fc3_n27_s34 = fc3_n27_s32_d1 + $signed({fc3_n27_s31_d1[25], fc3_n27_s31_d1});
+    reg  signed [27:0] fc3_n27_s33_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n27_acc = (fc3_n27_t4_0_d1 + 29'sd82944);
+    wire signed [28:0] fc3_n27_acc = ($signed({{2{fc3_n27_s34[26]}}, fc3_n27_s34}) + $signed({fc3_n27_s33_d1[27], fc3_n27_s33_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n27_y_fl = $signed(fc3_n27_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p1 = fc3_in_1 * 8'sha2; // weight -0.091796875
-    wire signed [22:0] fc3_n28_p2 = fc3_in_2 * 8'sh8e; // weight -0.111328125
-    wire signed [21:0] fc3_n28_p4 = fc3_in_4 * 7'sh4a; // weight -0.052734375
-    wire signed [23:0] fc3_n28_p5 = fc3_in_5 * 9'sh11f; // weight -0.2197265625
-    wire signed [22:0] fc3_n28_p6 = fc3_in_6 * 8'sd78; // weight 0.076171875
-    wire signed [22:0] fc3_n28_p7 = fc3_in_7 * 8'sd96; // weight 0.09375
-    wire signed [23:0] fc3_n28_p8 = fc3_in_8 * 9'sh14e; // weight -0.173828125
-    wire signed [22:0] fc3_n28_p10 = fc3_in_10 * 8'sd95; // weight 0.0927734375
-    wire signed [21:0] fc3_n28_p12 = fc3_in_12 * 7'sd39; // weight 0.0380859375
-    wire signed [21:0] fc3_n28_p14 = fc3_in_14 * 7'sh5d; // weight -0.0341796875
-    wire signed [21:0] fc3_n28_p16 = fc3_in_16 * 7'sh4c; // weight -0.05078125
-    wire signed [22:0] fc3_n28_p18 = fc3_in_18 * 8'sd109; // weight 0.1064453125
-    wire signed [22:0] fc3_n28_p19 = fc3_in_19 * 8'sd66; // weight 0.064453125
-    wire signed [18:0] fc3_n28_p20 = fc3_in_20 * 4'shb; // weight -0.0048828125
-    wire signed [23:0] fc3_n28_p22 = fc3_in_22 * 9'sh12f; // weight -0.2041015625
-    wire signed [22:0] fc3_n28_p24 = fc3_in_24 * 8'shab; // weight -0.0830078125
-    wire signed [24:0] fc3_n28_p25 = fc3_in_25 * 10'sd486; // weight 0.474609375
-    wire signed [20:0] fc3_n28_p26 = fc3_in_26 * 6'sd29; // weight 0.0283203125
-    wire signed [21:0] fc3_n28_p28 = fc3_in_28 * 7'sd53; // weight 0.0517578125
-    wire signed [23:0] fc3_n28_p30 = fc3_in_30 * 9'sd204; // weight 0.19921875
-    wire signed [22:0] fc3_n28_p31 = fc3_in_31 * 8'sha0; // weight -0.09375
-    reg  signed [24:0] fc3_n28_t1_0_a_d1;
-    reg  signed [24:0] fc3_n28_t1_0_b_d1;
-    wire signed [25:0] fc3_n28_t1_0 = $signed({fc3_n28_t1_0_a_d1[24], fc3_n28_t1_0_a_d1}) + $signed({fc3_n28_t1_0_b_d1[24], fc3_n28_t1_0_b_d1});
-    reg  signed [24:0] fc3_n28_t0_2_d1;
-    reg  signed [23:0] fc3_n28_t1_1_b_d1;
-    wire signed [24:0] fc3_n28_t1_1 = fc3_n28_t0_2_d1 + $signed({fc3_n28_t1_1_b_d1[23], fc3_n28_t1_1_b_d1});
-    reg  signed [24:0] fc3_n28_t1_2_a_d1;
-    reg  signed [24:0] fc3_n28_t1_2_b_d1;
-    wire signed [25:0] fc3_n28_t1_2 = $signed({fc3_n28_t1_2_a_d1[24], fc3_n28_t1_2_a_d1}) + $signed({fc3_n28_t1_2_b_d1[24], fc3_n28_t1_2_b_d1});
-    reg  signed [24:0] fc3_n28_t1_3_a_d1;
-    reg  signed [24:0] fc3_n28_t1_3_b_d1;
-    wire signed [25:0] fc3_n28_t1_3 = $signed({fc3_n28_t1_3_a_d1[24], fc3_n28_t1_3_a_d1}) + $signed({fc3_n28_t1_3_b_d1[24], fc3_n28_t1_3_b_d1});
-    reg  signed [22:0] fc3_n28_t1_4_a_d1;
-    reg  signed [23:0] fc3_n28_t0_9_d1;
-    wire signed [23:0] fc3_n28_t1_4 = $signed({fc3_n28_t1_4_a_d1[22], fc3_n28_t1_4_a_d1}) + fc3_n28_t0_9_d1;
-    reg  signed [23:0] fc3_n28_t1_5_a_d1;
-    reg  signed [24:0] fc3_n28_t1_5_b_d1;
-    reg  signed [25:0] fc3_n28_t0_12_d1;
-    reg  signed [23:0] fc3_n28_t1_6_b_d1;
-    wire signed [25:0] fc3_n28_t1_6 = fc3_n28_t0_12_d1 + $signed({{2{fc3_n28_t1_6_b_d1[23]}}, fc3_n28_t1_6_b_d1});
-    reg  signed [23:0] fc3_n28_t1_7_a_d1;
-    reg  signed [24:0] fc3_n28_t1_7_b_d1;
-    wire signed [25:0] fc3_n28_t1_7 = $signed({{2{fc3_n28_t1_7_a_d1[23]}}, fc3_n28_t1_7_a_d1}) + $signed({fc3_n28_t1_7_b_d1[24], fc3_n28_t1_7_b_d1});
-    wire signed [26:0] fc3_n28_t2_0 = $signed({fc3_n28_t1_0[25], fc3_n28_t1_0}) + $signed({{2{fc3_n28_t1_1[24]}}, fc3_n28_t1_1});
-    wire signed [26:0] fc3_n28_t2_1 = $signed({fc3_n28_t1_2[25], fc3_n28_t1_2}) + $signed({fc3_n28_t1_3[25], fc3_n28_t1_3});
-    wire signed [25:0] fc3_n28_t2_2 = $signed({{2{fc3_n28_t1_4[23]}}, fc3_n28_t1_4}) + ($signed({{2{fc3_n28_t1_5_a_d1[23]}}, fc3_n28_t1_5_a_d1}) + $signed({fc3_n28_t1_5_b_d1[24], fc3_n28_t1_5_b_d1}));
-    wire signed [26:0] fc3_n28_t2_3 = $signed({fc3_n28_t1_6[25], fc3_n28_t1_6}) + $signed({fc3_n28_t1_7[25], fc3_n28_t1_7});
-    wire signed [27:0] fc3_n28_t3_0 = $signed({fc3_n28_t2_0[26], fc3_n28_t2_0}) + $signed({fc3_n28_t2_1[26], fc3_n28_t2_1});
-    wire signed [27:0] fc3_n28_t3_1 = $signed({{2{fc3_n28_t2_2[25]}}, fc3_n28_t2_2}) + $signed({fc3_n28_t2_3[26], fc3_n28_t2_3});
-    reg  signed [28:0] fc3_n28_t4_0_d1;
+    wire signed [17:0] fc3_n28_s0 = $signed({($signed({{2{fc3_n2_s0_xh[7]}}, fc3_n2_s0_xh}) - 10'sd371), fc3_in_0[7:0]}); // bias 0.3623046875
+    wire signed [16:0] fc3_n28_s1 = $signed({fc3_in_0[15], fc3_in_0}) - $signed({fc3_in_9[15], fc3_in_9});
+    wire signed [9:0] fc3_n28_s2_xh = $signed(fc3_in_21[15:6]);
+    wire signed [22:0] fc3_n28_s2 = $signed({($signed({{7{fc3_n28_s2_xh[9]}}, fc3_n28_s2_xh}) - $signed({fc3_in_19[15], fc3_in_19})), fc3_in_21[5:0]});
+    wire signed [14:0] fc3_n28_s3_xh = $signed(fc3_n28_s0[17:3]);
+    wire [20:0] fc3_n28_s3_u = {($signed({{3{fc3_n28_s3_xh[14]}}, fc3_n28_s3_xh}) - fc3_e86), fc3_n28_s0[2:0]};
+    wire signed [14:0] fc3_n28_s4_xh = $signed(fc3_n28_s2[22:8]);
+    wire [25:0] fc3_n28_s4_u = {($signed({{3{fc3_n28_s4_xh[14]}}, fc3_n28_s4_xh}) - $signed({fc3_n28_s1[16], fc3_n28_s1})), fc3_n28_s2[7:0]};
+    wire signed [14:0] fc3_n28_s7_xh = $signed(fc3_e70[16:2]);
+    wire [19:0] fc3_n28_s7_u = {($signed({{3{fc3_n28_s7_xh[14]}}, fc3_n28_s7_xh}) + $signed({fc3_e35[16], fc3_e35})), fc3_e70[1:0]};
+    wire [20:0] fc3_n28_s8_u = {($signed(fc3_e84[20:1]) - $signed({{2{fc3_e213[17]}}, fc3_e213})), fc3_e84[0]};
+    wire signed [10:0] fc3_n28_s9_xh = $signed(fc3_e214_d1[16:6]);
+    wire signed [25:0] fc3_n28_s9 = $signed({($signed({{9{fc3_n28_s9_xh[10]}}, fc3_n28_s9_xh}) - $signed(fc3_e439_d1)), fc3_e214_d1[5:0]});
+    reg  [20:0] fc3_n28_s3_d1;
+    wire signed [20:0] fc3_n28_s3_d1_v = $signed(fc3_n28_s3_d1);
+    wire signed [18:0] fc3_n28_s10_xh = $signed(fc3_n28_s3_d1_v[20:2]);
+    wire signed [22:0] fc3_n28_s10 = $signed({($signed({{2{fc3_n28_s10_xh[18]}}, fc3_n28_s10_xh}) - fc3_e108_d1_v), fc3_n28_s3_d1_v[1:0]});
+    reg  [25:0] fc3_n28_s4_d1;
+    wire signed [25:0] fc3_n28_s4_d1_v = $signed(fc3_n28_s4_d1);
+    wire signed [25:0] fc3_n28_s11 = $signed({($signed(fc3_n28_s4_d1_v[25:6]) - $signed({fc3_e144_d1_v[18], fc3_e144_d1_v})), fc3_n28_s4_d1_v[5:0]});
+    reg  signed [17:0] fc3_n28_s5_d1;
+    reg  [19:0] fc3_n28_s7_d1;
+    wire signed [13:0] fc3_n28_s12_xh = $signed(fc3_n28_s5_d1[17:4]);
+    wire signed [23:0] fc3_n28_s12 = $signed({($signed({{6{fc3_n28_s12_xh[13]}}, fc3_n28_s12_xh}) + $signed(fc3_n28_s7_d1)), fc3_n28_s5_d1[3:0]});
+    wire signed [16:0] fc3_n28_s13_xh = $signed(fc3_e292_d1_v[19:3]);
+    wire signed [21:0] fc3_n28_s13 = $signed({($signed({{2{fc3_n28_s13_xh[16]}}, fc3_n28_s13_xh}) - $signed(fc3_e181_d1)), fc3_e292_d1_v[2:0]});
+    wire signed [15:0] fc3_n28_s14_xh = $signed(fc3_e367_d1_v[22:7]);
+    wire signed [24:0] fc3_n28_s14 = $signed({($signed({{2{fc3_n28_s14_xh[15]}}, fc3_n28_s14_xh}) - fc3_e387_d1), fc3_e367_d1_v[6:0]});
+    wire signed [17:0] fc3_n28_s15_xh = $signed(fc3_e401_d1_v[21:4]);
+    wire signed [22:0] fc3_n28_s15 = $signed({($signed({fc3_n28_s15_xh[17], fc3_n28_s15_xh}) + fc3_e400_d1_v), fc3_e401_d1_v[3:0]});
+    reg  signed [18:0] fc3_n28_s6_d1;
+    wire signed [14:0] fc3_n28_s16_xh = $signed(fc3_e411_d1_v[21:7]);
+    wire signed [25:0] fc3_n28_s16 = $signed({($signed({{4{fc3_n28_s16_xh[14]}}, fc3_n28_s16_xh}) - fc3_n28_s6_d1), fc3_e411_d1_v[6:0]});
+    wire signed [15:0] fc3_n28_s17_xh = $signed(fc3_e170_d1[18:3]);
+    wire signed [22:0] fc3_n28_s17 = $signed({($signed({{4{fc3_n28_s17_xh[15]}}, fc3_n28_s17_xh}) - fc3_e284_d1_v), fc3_e170_d1[2:0]});
+    wire signed [15:0] fc3_n28_s18_xh = $signed(fc3_e313_d1[18:3]);
+    wire signed [21:0] fc3_n28_s18 = $signed({($signed({{3{fc3_n28_s18_xh[15]}}, fc3_n28_s18_xh}) - fc3_e357_d1), fc3_e313_d1[2:0]});
+    reg  [20:0] fc3_n28_s8_d1;
+    wire signed [20:0] fc3_n28_s8_d1_v = $signed(fc3_n28_s8_d1);
+    wire signed [22:0] fc3_n28_s19 = $signed({{2{fc3_n28_s8_d1_v[20]}}, fc3_n28_s8_d1_v}) - $signed(fc3_e442[22:0]);
+    wire signed [22:0] fc3_n28_s20_xh = $signed(fc3_e373[23:1]);
+    wire signed [26:0] fc3_n28_s20 = $signed({($signed({{3{fc3_n28_s20_xh[22]}}, fc3_n28_s20_xh}) + $signed({fc3_n28_s14[24], fc3_n28_s14})), fc3_e373[0]});
+    wire signed [20:0] fc3_n28_s21_xh = $signed(fc3_n28_s16[25:5]);
+    wire signed [26:0] fc3_n28_s21 = $signed({($signed({fc3_n28_s21_xh[20], fc3_n28_s21_xh}) + $signed({{2{fc3_e415[19]}}, fc3_e415})), fc3_n28_s16[4:0]});
+    wire signed [19:0] fc3_n28_s22_xh = $signed(fc3_n28_s13[21:2]);
+    wire signed [23:0] fc3_n28_s22 = $signed({($signed({{2{fc3_n28_s22_xh[19]}}, fc3_n28_s22_xh}) + fc3_n28_s18), fc3_n28_s13[1:0]});
+    wire signed [26:0] fc3_n28_s23 = $signed({fc3_n28_s11[25], fc3_n28_s11}) + $signed({{4{fc3_n28_s15[22]}}, fc3_n28_s15});
+    wire signed [20:0] fc3_n28_s24_xh = $signed(fc3_n28_s17[22:2]);
+    wire signed [25:0] fc3_n28_s24 = $signed({($signed({{3{fc3_n28_s24_xh[20]}}, fc3_n28_s24_xh}) - fc3_n28_s12), fc3_n28_s17[1:0]});
+    wire signed [23:0] fc3_n28_s25_xh = $signed(fc3_n28_s9[25:2]);
+    wire signed [26:0] fc3_n28_s25 = $signed({($signed({fc3_n28_s25_xh[23], fc3_n28_s25_xh}) - $signed({{2{fc3_n28_s10[22]}}, fc3_n28_s10})), fc3_n28_s9[1:0]});
+    wire signed [23:0] fc3_n28_s26 = $signed({fc3_n28_s19[22], fc3_n28_s19}) - $signed({{3{fc3_e232[20]}}, fc3_e232});
+    wire signed [26:0] fc3_n28_s27 = fc3_n28_s21 + $signed({{2{fc3_e253[24]}}, fc3_e253});
+    wire signed [25:0] fc3_n28_s28 = fc3_n28_s24 + $signed({{2{fc3_n28_s22[23]}}, fc3_n28_s22});
+    wire [26:0] fc3_n28_s30_u = {($signed(fc3_n28_s23[26:1]) - $signed({{2{fc3_n28_s26[23]}}, fc3_n28_s26})), fc3_n28_s23[0]};
+    reg  signed [27:0] fc3_n28_s29_d1;
+    reg  [26:0] fc3_n28_s30_d1;
+    wire signed [26:0] fc3_n28_s30_d1_v = $signed(fc3_n28_s30_d1);
+    wire signed [27:0] fc3_n28_s32 = fc3_n28_s29_d1 - $signed({fc3_n28_s30_d1_v[26], fc3_n28_s30_d1_v});
+    reg  signed [27:0] fc3_n28_s31_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n28_acc = (fc3_n28_t4_0_d1 + 29'sd379904);
+    wire signed [28:0] fc3_n28_acc = ($signed({fc3_n28_s32[27], fc3_n28_s32}) - $signed({fc3_n28_s31_d1[27], fc3_n28_s31_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n28_y_fl = $signed(fc3_n28_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p0 = fc3_in_0 * 8'sd78; // weight 0.076171875
-    wire signed [20:0] fc3_n29_p3 = fc3_in_3 * 6'sd24; // weight 0.0234375
-    wire signed [20:0] fc3_n29_p5 = fc3_in_5 * 6'sd25; // weight 0.0244140625
-    wire signed [20:0] fc3_n29_p6 = fc3_in_6 * 6'sd22; // weight 0.021484375
-    wire signed [23:0] fc3_n29_p8 = fc3_in_8 * 9'sh13e; // weight -0.189453125
-    wire signed [22:0] fc3_n29_p9 = fc3_in_9 * 8'shaf; // weight -0.0791015625
-    wire signed [22:0] fc3_n29_p10 = fc3_in_10 * 8'sha9; // weight -0.0849609375
-    wire signed [23:0] fc3_n29_p12 = fc3_in_12 * 9'sh11a; // weight -0.224609375
-    wire signed [23:0] fc3_n29_p13 = fc3_in_13 * 9'sh158; // weight -0.1640625
-    wire signed [22:0] fc3_n29_p14 = fc3_in_14 * 8'shaf; // weight -0.0791015625
-    wire signed [16:0] fc3_n29_p17_sh = $signed({fc3_in_17, 1'd0});
-    wire signed [21:0] fc3_n29_p19 = fc3_in_19 * 7'sh5f; // weight -0.0322265625
-    wire signed [24:0] fc3_n29_p20 = fc3_in_20 * 10'sd267; // weight 0.2607421875
-    wire signed [24:0] fc3_n29_p21 = fc3_in_21 * 10'sh2ed; // weight -0.2685546875
-    wire signed [24:0] fc3_n29_p22 = fc3_in_22 * 10'sd295; // weight 0.2880859375
-    wire signed [23:0] fc3_n29_p24 = fc3_in_24 * 9'sh151; // weight -0.1708984375
-    wire signed [23:0] fc3_n29_p25 = fc3_in_25 * 9'sh107; // weight -0.2431640625
-    wire signed [22:0] fc3_n29_p26 = fc3_in_26 * 8'sd126; // weight 0.123046875
-    wire signed [23:0] fc3_n29_p27 = fc3_in_27 * 9'sd143; // weight 0.1396484375
-    wire signed [22:0] fc3_n29_p28 = fc3_in_28 * 8'sh92; // weight -0.107421875
-    wire signed [23:0] fc3_n29_p29 = fc3_in_29 * 9'sh141; // weight -0.1865234375
-    wire signed [16:0] fc3_n29_p30_neg = -$signed({fc3_in_30[15], fc3_in_30});
-    reg  signed [23:0] fc3_n29_t1_0_a_d1;
-    reg  signed [23:0] fc3_n29_t1_0_b_d1;
-    wire signed [24:0] fc3_n29_t1_0 = $signed({fc3_n29_t1_0_a_d1[23], fc3_n29_t1_0_a_d1}) + $signed({fc3_n29_t1_0_b_d1[23], fc3_n29_t1_0_b_d1});
-    reg  signed [23:0] fc3_n29_t1_1_a_d1;
-    reg  signed [23:0] fc3_n29_t1_1_b_d1;
-    wire signed [24:0] fc3_n29_t1_1 = $signed({fc3_n29_t1_1_a_d1[23], fc3_n29_t1_1_a_d1}) + $signed({fc3_n29_t1_1_b_d1[23], fc3_n29_t1_1_b_d1});
-    reg  signed [24:0] fc3_n29_t1_2_a_d1;
-    reg  signed [24:0] fc3_n29_t1_2_b_d1;
-    wire signed [25:0] fc3_n29_t1_2 = $signed({fc3_n29_t1_2_a_d1[24], fc3_n29_t1_2_a_d1}) + $signed({fc3_n29_t1_2_b_d1[24], fc3_n29_t1_2_b_d1});
-    reg  signed [24:0] fc3_n29_t1_3_a_d1;
-    reg  signed [24:0] fc3_n29_t1_3_b_d1;
-    wire signed [25:0] fc3_n29_t1_3 = $signed({fc3_n29_t1_3_a_d1[24], fc3_n29_t1_3_a_d1}) + $signed({fc3_n29_t1_3_b_d1[24], fc3_n29_t1_3_b_d1});
-    reg  signed [18:0] fc3_n29_t1_4_a_d1;
-    reg  signed [23:0] fc3_n29_t1_4_b_d1;
-    wire signed [24:0] fc3_n29_t1_4 = $signed({{6{fc3_n29_t1_4_a_d1[18]}}, fc3_n29_t1_4_a_d1}) + $signed({fc3_n29_t1_4_b_d1[23], fc3_n29_t1_4_b_d1});
-    reg  signed [25:0] fc3_n29_t1_5_a_d1;
-    reg  signed [25:0] fc3_n29_t1_5_b_d1;
-    reg  signed [24:0] fc3_n29_t1_6_a_d1;
-    reg  signed [24:0] fc3_n29_t1_6_b_d1;
-    wire signed [25:0] fc3_n29_t1_6 = $signed({fc3_n29_t1_6_a_d1[24], fc3_n29_t1_6_a_d1}) + $signed({fc3_n29_t1_6_b_d1[24], fc3_n29_t1_6_b_d1});
-    reg  signed [24:0] fc3_n29_t1_7_a_d1;
-    reg  signed [23:0] fc3_n29_t1_7_b_d1;
-    wire signed [25:0] fc3_n29_t1_7 = $signed({fc3_n29_t1_7_a_d1[24], fc3_n29_t1_7_a_d1}) + $signed({{2{fc3_n29_t1_7_b_d1[23]}}, fc3_n29_t1_7_b_d1});
-    wire signed [25:0] fc3_n29_t2_0 = $signed({fc3_n29_t1_0[24], fc3_n29_t1_0}) + $signed({fc3_n29_t1_1[24], fc3_n29_t1_1});
-    wire signed [26:0] fc3_n29_t2_1 = $signed({fc3_n29_t1_2[25], fc3_n29_t1_2}) + $signed({fc3_n29_t1_3[25], fc3_n29_t1_3});
-    wire signed [26:0] fc3_n29_t2_2 = $signed({{2{fc3_n29_t1_4[24]}}, fc3_n29_t1_4}) + ($signed({fc3_n29_t1_5_a_d1[25], fc3_n29_t1_5_a_d1}) + $signed({fc3_n29_t1_5_b_d1[25], fc3_n29_t1_5_b_d1}));
-    wire signed [26:0] fc3_n29_t2_3 = $signed({fc3_n29_t1_6[25], fc3_n29_t1_6}) + $signed({fc3_n29_t1_7[25], fc3_n29_t1_7});
-    wire signed [27:0] fc3_n29_t3_0 = $signed({{2{fc3_n29_t2_0[25]}}, fc3_n29_t2_0}) + $signed({fc3_n29_t2_1[26], fc3_n29_t2_1});
-    wire signed [27:0] fc3_n29_t3_1 = $signed({fc3_n29_t2_2[26], fc3_n29_t2_2}) + $signed({fc3_n29_t2_3[26], fc3_n29_t2_3});
-    reg  signed [28:0] fc3_n29_t4_0_d1;
+    wire signed [5:0] fc3_n29_s0_xh = $signed(fc3_in_1[15:10]);
+    wire signed [17:0] fc3_n29_s0 = $signed({($signed({{2{fc3_n29_s0_xh[5]}}, fc3_n29_s0_xh}) - 8'sd55), fc3_in_1[9:0]});
+    wire signed [19:0] fc3_n29_s1 = $signed({($signed({{4{fc3_n23_s1_xh[12]}}, fc3_n23_s1_xh}) + $signed({fc3_in_15[15], fc3_in_15})), fc3_in_13[2:0]});
+    wire signed [11:0] fc3_n29_s2_xh = $signed(fc3_in_23[15:4]);
+    wire signed [20:0] fc3_n29_s2 = $signed({($signed({{5{fc3_n29_s2_xh[11]}}, fc3_n29_s2_xh}) - $signed({fc3_in_20[15], fc3_in_20})), fc3_in_23[3:0]});
+    wire signed [9:0] fc3_n29_s3_xh = $signed(fc3_n29_s0[17:8]);
+    wire [24:0] fc3_n29_s3_u = {($signed({{7{fc3_n29_s3_xh[9]}}, fc3_n29_s3_xh}) - $signed({fc3_in_24[15], fc3_in_24})), fc3_n29_s0[7:0]};
+    wire [22:0] fc3_n29_s4_u = {($signed({{5{fc3_n10_s3_xh[14]}}, fc3_n10_s3_xh}) - fc3_n29_s1), fc3_e49[2:0]};
+    wire [20:0] fc3_n29_s5_u = {($signed(fc3_n29_s2[20:2]) + $signed({{2{fc3_e8[16]}}, fc3_e8})), fc3_n29_s2[1:0]};
+    wire signed [12:0] fc3_n29_s6_xh = $signed(fc3_e11[16:4]);
+    wire [21:0] fc3_n29_s6_u = {($signed({{5{fc3_n29_s6_xh[12]}}, fc3_n29_s6_xh}) + $signed({fc3_e10[16], fc3_e10})), fc3_e11[3:0]};
+    wire [19:0] fc3_n29_s7_u = {($signed({{3{fc3_n28_s7_xh[14]}}, fc3_n28_s7_xh}) - fc3_e24), fc3_e70[1:0]};
+    wire signed [10:0] fc3_n29_s8_xh = $signed(fc3_e98[16:6]);
+    wire [23:0] fc3_n29_s8_u = {($signed({{7{fc3_n29_s8_xh[10]}}, fc3_n29_s8_xh}) + fc3_e429), fc3_e98[5:0]};
+    reg  [24:0] fc3_n29_s3_d1;
+    wire signed [24:0] fc3_n29_s3_d1_v = $signed(fc3_n29_s3_d1);
+    wire signed [18:0] fc3_n29_s9_xh = $signed(fc3_n29_s3_d1_v[24:6]);
+    wire signed [25:0] fc3_n29_s9 = $signed({($signed({fc3_n29_s9_xh[18], fc3_n29_s9_xh}) + $signed({fc3_e129_d1_v[18], fc3_e129_d1_v})), fc3_n29_s3_d1_v[5:0]});
+    wire signed [15:0] fc3_n29_s10_xh = $signed(fc3_e222_d1_v[19:4]);
+    wire signed [22:0] fc3_n29_s10 = $signed({($signed({{3{fc3_n29_s10_xh[15]}}, fc3_n29_s10_xh}) + $signed(fc3_e119_d1)), fc3_e222_d1_v[3:0]});
+    reg  [21:0] fc3_n29_s6_d1;
+    reg  [19:0] fc3_n29_s7_d1;
+    wire signed [19:0] fc3_n29_s7_d1_v = $signed(fc3_n29_s7_d1);
+    wire signed [21:0] fc3_n29_s11 = $signed(fc3_n29_s6_d1) - $signed({{2{fc3_n29_s7_d1_v[19]}}, fc3_n29_s7_d1_v});
+    reg  [23:0] fc3_n29_s8_d1;
+    wire signed [19:0] fc3_n29_s12_xh = $signed(fc3_e173_d1_v[20:1]);
+    wire signed [24:0] fc3_n29_s12 = $signed({($signed({{4{fc3_n29_s12_xh[19]}}, fc3_n29_s12_xh}) + $signed(fc3_n29_s8_d1)), fc3_e173_d1_v[0]});
+    wire signed [15:0] fc3_n29_s13_xh = $signed(fc3_e296_d1_v[18:3]);
+    wire signed [20:0] fc3_n29_s13 = $signed({($signed({{2{fc3_n29_s13_xh[15]}}, fc3_n29_s13_xh}) + fc3_e180_d1), fc3_e296_d1_v[2:0]});
+    reg  [18:0] fc3_e342_d1;
+    wire signed [18:0] fc3_e342_d1_v = $signed(fc3_e342_d1);
+    wire signed [17:0] fc3_n29_s14_xh = $signed(fc3_e342_d1_v[18:1]);
+    wire signed [20:0] fc3_n29_s14 = $signed({($signed({{2{fc3_n29_s14_xh[17]}}, fc3_n29_s14_xh}) + $signed({fc3_e349_d1_v[18], fc3_e349_d1_v})), fc3_e342_d1_v[0]});
+    wire signed [16:0] fc3_n29_s15_xh = $signed(fc3_e375_d1_v[20:4]);
+    wire signed [22:0] fc3_n29_s15 = $signed({($signed({{2{fc3_n29_s15_xh[16]}}, fc3_n29_s15_xh}) + $signed({fc3_e399_d1[17], fc3_e399_d1})), fc3_e375_d1_v[3:0]});
+    reg  [20:0] fc3_n29_s5_d1;
+    wire signed [18:0] fc3_n29_s16_xh = $signed(fc3_e409_d1_v[21:3]);
+    wire signed [23:0] fc3_n29_s16 = $signed({($signed({{2{fc3_n29_s16_xh[18]}}, fc3_n29_s16_xh}) - $signed(fc3_n29_s5_d1)), fc3_e409_d1_v[2:0]});
+    wire signed [13:0] fc3_n29_s17_xh = $signed(fc3_e156_d1[18:5]);
+    wire signed [23:0] fc3_n29_s17 = $signed({($signed({{5{fc3_n29_s17_xh[13]}}, fc3_n29_s17_xh}) - fc3_e170_d1), fc3_e156_d1[4:0]});
+    reg  [22:0] fc3_n29_s4_d1;
+    wire signed [17:0] fc3_n29_s18_xh = $signed(fc3_e307_d1_v[19:2]);
+    wire signed [24:0] fc3_n29_s18 = $signed({($signed({{5{fc3_n29_s18_xh[17]}}, fc3_n29_s18_xh}) - $signed(fc3_n29_s4_d1)), fc3_e307_d1_v[1:0]});
+    wire signed [14:0] fc3_n29_s19_xh = $signed(fc3_e109_d1[19:5]);
+    wire signed [26:0] fc3_n29_s19 = $signed({($signed({{7{fc3_n29_s19_xh[14]}}, fc3_n29_s19_xh}) + $signed({fc3_n29_s13[20], fc3_n29_s13})), fc3_e109_d1[4:0]});
+    wire signed [18:0] fc3_n29_s20_xh = $signed(fc3_e433[23:5]);
+    wire signed [24:0] fc3_n29_s20 = $signed({($signed({fc3_n29_s20_xh[18], fc3_n29_s20_xh}) + fc3_e419), fc3_e433[4:0]});
+    wire signed [21:0] fc3_n29_s21_xh = $signed(fc3_n29_s17[23:2]);
+    wire signed [25:0] fc3_n29_s21 = $signed({($signed({{2{fc3_n29_s21_xh[21]}}, fc3_n29_s21_xh}) + $signed({fc3_n29_s10[22], fc3_n29_s10})), fc3_n29_s17[1:0]});
+    wire signed [18:0] fc3_n29_s22_xh = $signed(fc3_n29_s15[22:4]);
+    wire signed [25:0] fc3_n29_s22 = $signed({($signed({{3{fc3_n29_s22_xh[18]}}, fc3_n29_s22_xh}) + fc3_e320), fc3_n29_s15[3:0]});
+    wire signed [25:0] fc3_n29_s23 = fc3_n29_s9 - $signed({{6{fc3_e239[19]}}, fc3_e239});
+    wire signed [23:0] fc3_n29_s24 = $signed({($signed(fc3_e261[23:1]) - $signed({{2{fc3_n29_s14[20]}}, fc3_n29_s14})), fc3_e261[0]});
+    wire signed [20:0] fc3_n29_s25_xh = $signed(fc3_n29_s11[21:1]);
+    wire signed [25:0] fc3_n29_s25 = $signed({($signed({{4{fc3_n29_s25_xh[20]}}, fc3_n29_s25_xh}) + $signed({fc3_n29_s16[23], fc3_n29_s16})), fc3_n29_s11[0]});
+    wire signed [25:0] fc3_n29_s26 = $signed({fc3_n29_s18[24], fc3_n29_s18}) + $signed({fc3_n29_s12[24], fc3_n29_s12});
+    wire signed [26:0] fc3_n29_s28 = fc3_n29_s19 - $signed({fc3_n29_s22[25], fc3_n29_s22});
+    wire signed [25:0] fc3_n29_s29 = fc3_n29_s21 + $signed({{2{fc3_n29_s24[23]}}, fc3_n29_s24});
+    wire signed [26:0] fc3_n29_s31 = $signed({fc3_n29_s26[25], fc3_n29_s26}) + ($signed({fc3_e247[25], fc3_e247}) - $signed({{2{fc3_n29_s20[24]}}, fc3_n29_s20}));
+    reg  signed [26:0] fc3_n29_s30_d1;
+    reg  signed [26:0] fc3_n29_s31_d1;
+    wire signed [27:0] fc3_n29_s33 = $signed({fc3_n29_s30_d1[26], fc3_n29_s30_d1}) - $signed({fc3_n29_s31_d1[26], fc3_n29_s31_d1});
+    reg  signed [27:0] fc3_n29_s32_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n29_acc = (fc3_n29_t4_0_d1 + 29'sh1fff2400);
+    wire signed [28:0] fc3_n29_acc = ($signed({fc3_n29_s33[27], fc3_n29_s33}) - $signed({fc3_n29_s32_d1[27], fc3_n29_s32_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n29_y_fl = $signed(fc3_n29_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p0 = fc3_in_0 * 9'sh140; // weight -0.1875
-    wire signed [21:0] fc3_n30_p2 = fc3_in_2 * 7'sh54; // weight -0.04296875
-    wire signed [22:0] fc3_n30_p3 = fc3_in_3 * 8'sd124; // weight 0.12109375
-    wire signed [21:0] fc3_n30_p5 = fc3_in_5 * 7'sd36; // weight 0.03515625
-    wire signed [23:0] fc3_n30_p7 = fc3_in_7 * 9'sd171; // weight 0.1669921875
-    wire signed [23:0] fc3_n30_p8 = fc3_in_8 * 9'sh152; // weight -0.169921875
-    wire signed [22:0] fc3_n30_p11 = fc3_in_11 * 8'sd74; // weight 0.072265625
-    wire signed [22:0] fc3_n30_p13 = fc3_in_13 * 8'sd89; // weight 0.0869140625
-    wire signed [23:0] fc3_n30_p14 = fc3_in_14 * 9'sd235; // weight 0.2294921875
-    wire signed [23:0] fc3_n30_p15 = fc3_in_15 * 9'sd169; // weight 0.1650390625
-    wire signed [23:0] fc3_n30_p16 = fc3_in_16 * 9'sh130; // weight -0.203125
-    wire signed [22:0] fc3_n30_p17 = fc3_in_17 * 8'sd65; // weight 0.0634765625
-    wire signed [21:0] fc3_n30_p18 = fc3_in_18 * 7'sd40; // weight 0.0390625
-    wire signed [21:0] fc3_n30_p20 = fc3_in_20 * 7'sh4c; // weight -0.05078125
-    wire signed [23:0] fc3_n30_p22 = fc3_in_22 * 9'sd231; // weight 0.2255859375
-    wire signed [20:0] fc3_n30_p25 = fc3_in_25 * 6'sh2b; // weight -0.0205078125
-    wire signed [23:0] fc3_n30_p26 = fc3_in_26 * 9'sd142; // weight 0.138671875
-    wire signed [23:0] fc3_n30_p27 = fc3_in_27 * 9'sd185; // weight 0.1806640625
-    wire signed [23:0] fc3_n30_p28 = fc3_in_28 * 9'sh159; // weight -0.1630859375
-    wire signed [23:0] fc3_n30_p29 = fc3_in_29 * 9'sh114; // weight -0.23046875
-    wire signed [19:0] fc3_n30_p31 = fc3_in_31 * 5'sd10; // weight 0.009765625
-    reg  signed [24:0] fc3_n30_t1_0_a_d1;
-    reg  signed [23:0] fc3_n30_t1_0_b_d1;
-    wire signed [25:0] fc3_n30_t1_0 = $signed({fc3_n30_t1_0_a_d1[24], fc3_n30_t1_0_a_d1}) + $signed({{2{fc3_n30_t1_0_b_d1[23]}}, fc3_n30_t1_0_b_d1});
-    reg  signed [23:0] fc3_n30_t1_1_a_d1;
-    reg  signed [24:0] fc3_n30_t1_1_b_d1;
-    wire signed [25:0] fc3_n30_t1_1 = $signed({{2{fc3_n30_t1_1_a_d1[23]}}, fc3_n30_t1_1_a_d1}) + $signed({fc3_n30_t1_1_b_d1[24], fc3_n30_t1_1_b_d1});
-    reg  signed [24:0] fc3_n30_t1_2_a_d1;
-    reg  signed [24:0] fc3_n30_t1_2_b_d1;
-    wire signed [25:0] fc3_n30_t1_2 = $signed({fc3_n30_t1_2_a_d1[24], fc3_n30_t1_2_a_d1}) + $signed({fc3_n30_t1_2_b_d1[24], fc3_n30_t1_2_b_d1});
-    reg  signed [24:0] fc3_n30_t1_3_a_d1;
-    reg  signed [24:0] fc3_n30_t1_3_b_d1;
-    wire signed [25:0] fc3_n30_t1_3 = $signed({fc3_n30_t1_3_a_d1[24], fc3_n30_t1_3_a_d1}) + $signed({fc3_n30_t1_3_b_d1[24], fc3_n30_t1_3_b_d1});
-    reg  signed [24:0] fc3_n30_t1_4_a_d1;
-    reg  signed [24:0] fc3_n30_t1_4_b_d1;
-    wire signed [25:0] fc3_n30_t1_4 = $signed({fc3_n30_t1_4_a_d1[24], fc3_n30_t1_4_a_d1}) + $signed({fc3_n30_t1_4_b_d1[24], fc3_n30_t1_4_b_d1});
-    reg  signed [22:0] fc3_n30_t1_5_a_d1;
-    reg  signed [24:0] fc3_n30_t1_5_b_d1;
-    wire signed [25:0] fc3_n30_t1_5 = $signed({{3{fc3_n30_t1_5_a_d1[22]}}, fc3_n30_t1_5_a_d1}) + $signed({fc3_n30_t1_5_b_d1[24], fc3_n30_t1_5_b_d1});
-    reg  signed [24:0] fc3_n30_t1_6_a_d1;
-    reg  signed [24:0] fc3_n30_t1_6_b_d1;
-    wire signed [25:0] fc3_n30_t1_6 = $signed({fc3_n30_t1_6_a_d1[24], fc3_n30_t1_6_a_d1}) + $signed({fc3_n30_t1_6_b_d1[24], fc3_n30_t1_6_b_d1});
-    reg  signed [24:0] fc3_n30_t1_7_a_d1;
-    reg  signed [24:0] fc3_n30_t1_7_b_d1;
-    wire signed [25:0] fc3_n30_t1_7 = $signed({fc3_n30_t1_7_a_d1[24], fc3_n30_t1_7_a_d1}) + $signed({fc3_n30_t1_7_b_d1[24], fc3_n30_t1_7_b_d1});
-    wire signed [26:0] fc3_n30_t2_0 = $signed({fc3_n30_t1_0[25], fc3_n30_t1_0}) + $signed({fc3_n30_t1_1[25], fc3_n30_t1_1});
-    wire signed [26:0] fc3_n30_t2_1 = $signed({fc3_n30_t1_2[25], fc3_n30_t1_2}) + $signed({fc3_n30_t1_3[25], fc3_n30_t1_3});
-    wire signed [26:0] fc3_n30_t2_2 = $signed({fc3_n30_t1_4[25], fc3_n30_t1_4}) + $signed({fc3_n30_t1_5[25], fc3_n30_t1_5});
-    wire signed [26:0] fc3_n30_t2_3 = $signed({fc3_n30_t1_6[25], fc3_n30_t1_6}) + $signed({fc3_n30_t1_7[25], fc3_n30_t1_7});
-    wire signed [27:0] fc3_n30_t3_0 = $signed({fc3_n30_t2_0[26], fc3_n30_t2_0}) + $signed({fc3_n30_t2_1[26], fc3_n30_t2_1});
-    wire signed [27:0] fc3_n30_t3_1 = $signed({fc3_n30_t2_2[26], fc3_n30_t2_2}) + $signed({fc3_n30_t2_3[26], fc3_n30_t2_3});
-    reg  signed [28:0] fc3_n30_t4_0_d1;
+    wire signed [16:0] fc3_n30_s0 = $signed({($signed({fc3_e203_xh[12], fc3_e203_xh}) + 14'sd363), fc3_in_4[2:0]});
+    wire signed [7:0] fc3_n30_s1_xh = $signed(fc3_in_7[15:8]);
+    wire [24:0] fc3_n30_s1_u = {($signed({{9{fc3_n30_s1_xh[7]}}, fc3_n30_s1_xh}) - $signed({fc3_in_22[15], fc3_in_22})), fc3_in_7[7:0]};
+    wire signed [13:0] fc3_n30_s2_xh = $signed(fc3_in_28[15:2]);
+    wire signed [18:0] fc3_n30_s2 = $signed({($signed({{3{fc3_n30_s2_xh[13]}}, fc3_n30_s2_xh}) - $signed({fc3_in_30[15], fc3_in_30})), fc3_in_28[1:0]});
+    wire signed [10:0] fc3_n30_s3_xh = $signed(fc3_e21[17:7]);
+    wire [23:0] fc3_n30_s3_u = {($signed({{6{fc3_n30_s3_xh[10]}}, fc3_n30_s3_xh}) - fc3_n30_s0), fc3_e21[6:0]};
+    reg  [24:0] fc3_n30_s1_d1;
+    wire signed [24:0] fc3_n30_s1_d1_v = $signed(fc3_n30_s1_d1);
+    wire signed [24:0] fc3_n30_s4 = $signed({($signed(fc3_n30_s1_d1_v[24:2]) + $signed({{5{fc3_e36_d1_v[17]}}, fc3_e36_d1_v})), fc3_n30_s1_d1_v[1:0]});
+    wire signed [12:0] fc3_n30_s5_xh = $signed(fc3_e26[19:7]);
+    wire [25:0] fc3_n30_s5_u = {($signed({{6{fc3_n30_s5_xh[12]}}, fc3_n30_s5_xh}) + fc3_n30_s2), fc3_e26[6:0]};
+    wire [23:0] fc3_n30_s6_u = {($signed({{4{fc3_n8_s9_xh[13]}}, fc3_n8_s9_xh}) + $signed({fc3_e60[16], fc3_e60})), fc3_e26[5:0]};
+    wire signed [14:0] fc3_n30_s7_xh = $signed(fc3_e61[16:2]);
+    wire [19:0] fc3_n30_s7_u = {($signed({{3{fc3_n30_s7_xh[14]}}, fc3_n30_s7_xh}) - fc3_e68), fc3_e61[1:0]};
+    wire [24:0] fc3_n30_s8_u = {($signed({{7{fc3_n24_s8_xh[12]}}, fc3_n24_s8_xh}) - fc3_e135), fc3_e72[4:0]};
+    wire signed [16:0] fc3_n30_s9_xh = $signed(fc3_e210[17:1]);
+    wire [19:0] fc3_n30_s9_u = {($signed({{2{fc3_n30_s9_xh[16]}}, fc3_n30_s9_xh}) - fc3_e207), fc3_e210[0]};
+    wire signed [16:0] fc3_n30_s10_xh = $signed(fc3_e427[20:4]);
+    wire [22:0] fc3_n30_s10_u = {($signed({{2{fc3_n30_s10_xh[16]}}, fc3_n30_s10_xh}) + $signed({fc3_e434[17], fc3_e434})), fc3_e427[3:0]};
+    reg  [23:0] fc3_n30_s3_d1;
+    wire signed [23:0] fc3_n30_s3_d1_v = $signed(fc3_n30_s3_d1);
+    wire signed [17:0] fc3_n30_s11_xh = $signed(fc3_n30_s3_d1_v[23:6]);
+    wire signed [24:0] fc3_n30_s11 = $signed({($signed({fc3_n30_s11_xh[17], fc3_n30_s11_xh}) + $signed({fc3_e74_d1[17], fc3_e74_d1})), fc3_n30_s3_d1_v[5:0]});
+    wire signed [19:0] fc3_n30_s12 = $signed({fc3_e142_d1_v[18], fc3_e142_d1_v}) - fc3_e222_d1_v;
+    reg  [19:0] fc3_n30_s7_d1;
+    wire signed [19:0] fc3_n30_s7_d1_v = $signed(fc3_n30_s7_d1);
+    reg  [23:0] fc3_n30_s6_d1;
+    wire signed [17:0] fc3_n30_s13_xh = $signed(fc3_n30_s7_d1_v[19:2]);
+    wire signed [25:0] fc3_n30_s13 = $signed({($signed({{6{fc3_n30_s13_xh[17]}}, fc3_n30_s13_xh}) - $signed(fc3_n30_s6_d1)), fc3_n30_s7_d1_v[1:0]});
+    wire signed [9:0] fc3_n30_s14_xh = $signed(fc3_e126_d1[17:8]);
+    wire signed [25:0] fc3_n30_s14 = $signed({($signed({{8{fc3_n30_s14_xh[9]}}, fc3_n30_s14_xh}) + fc3_e124_d1), fc3_e126_d1[7:0]});
+    wire signed [22:0] fc3_n30_s15 = $signed({($signed({{3{fc3_n1_s15_xh[17]}}, fc3_n1_s15_xh}) - fc3_e166_d1_v), fc3_e169_d1_v[1:0]});
+    wire signed [13:0] fc3_n30_s16_xh = $signed(fc3_e341_d1_v[18:5]);
+    wire signed [24:0] fc3_n30_s16 = $signed({($signed({{6{fc3_n30_s16_xh[13]}}, fc3_n30_s16_xh}) + fc3_e359_d1_v), fc3_e341_d1_v[4:0]});
+    reg  [18:0] fc3_e393_d1;
+    wire signed [18:0] fc3_e393_d1_v = $signed(fc3_e393_d1);
+    wire signed [15:0] fc3_n30_s17_xh = $signed(fc3_e363_d1_v[22:7]);
+    wire signed [25:0] fc3_n30_s17 = $signed({($signed({{3{fc3_n30_s17_xh[15]}}, fc3_n30_s17_xh}) + fc3_e393_d1_v), fc3_e363_d1_v[6:0]});
+    reg  [25:0] fc3_n30_s5_d1;
+    wire signed [25:0] fc3_n30_s5_d1_v = $signed(fc3_n30_s5_d1);
+    wire signed [17:0] fc3_n30_s18_xh = $signed(fc3_n30_s5_d1_v[25:8]);
+    wire signed [26:0] fc3_n30_s18 = $signed({($signed({fc3_n30_s18_xh[17], fc3_n30_s18_xh}) - $signed({fc3_e396_d1[17], fc3_e396_d1})), fc3_n30_s5_d1_v[7:0]});
+    reg  [19:0] fc3_n30_s9_d1;
+    wire signed [19:0] fc3_n30_s9_d1_v = $signed(fc3_n30_s9_d1);
+    wire signed [18:0] fc3_n30_s19_xh = $signed(fc3_e110_d1_v[19:1]);
+    wire signed [21:0] fc3_n30_s19 = $signed({($signed({{2{fc3_n30_s19_xh[18]}}, fc3_n30_s19_xh}) + $signed({fc3_n30_s9_d1_v[19], fc3_n30_s9_d1_v})), fc3_e110_d1_v[0]});
+    reg  [22:0] fc3_n30_s10_d1;
+    wire signed [22:0] fc3_n30_s10_d1_v = $signed(fc3_n30_s10_d1);
+    wire signed [22:0] fc3_n30_s20 = $signed({($signed(fc3_n30_s10_d1_v[22:2]) + $signed({{2{fc3_e288_d1[18]}}, fc3_e288_d1})), fc3_n30_s10_d1_v[1:0]});
+    reg  [24:0] fc3_n30_s8_d1;
+    wire signed [24:0] fc3_n30_s8_d1_v = $signed(fc3_n30_s8_d1);
+    wire signed [21:0] fc3_n30_s22_xh = $signed(fc3_n30_s11[24:3]);
+    wire signed [25:0] fc3_n30_s22 = $signed({($signed({fc3_n30_s22_xh[21], fc3_n30_s22_xh}) + $signed({{2{fc3_e377[20]}}, fc3_e377})), fc3_n30_s11[2:0]});
+    wire signed [26:0] fc3_n30_s23 = $signed({($signed(fc3_n30_s18[26:2]) - $signed({{3{fc3_e321[21]}}, fc3_e321})), fc3_n30_s18[1:0]});
+    wire signed [25:0] fc3_n30_s24 = $signed({($signed(fc3_n30_s17[25:3]) - $signed({{3{fc3_n30_s12[19]}}, fc3_n30_s12})), fc3_n30_s17[2:0]});
+    wire signed [23:0] fc3_n30_s25 = fc3_e261 + $signed({{2{fc3_e267[21]}}, fc3_e267});
+    wire signed [20:0] fc3_n30_s26_xh = $signed(fc3_n30_s19[21:1]);
+    wire signed [25:0] fc3_n30_s26 = $signed({($signed({{4{fc3_n30_s26_xh[20]}}, fc3_n30_s26_xh}) - fc3_n30_s16), fc3_n30_s19[0]});
+    wire signed [23:0] fc3_n30_s27 = $signed({fc3_n30_s15[22], fc3_n30_s15}) + $signed({fc3_n30_s20[22], fc3_n30_s20});
+    wire signed [25:0] fc3_n30_s28 = $signed({fc3_n30_s4[24], fc3_n30_s4}) - fc3_n30_s13;
+    wire signed [25:0] fc3_n30_s29 = fc3_n30_s22 + $signed({{3{fc3_e273[22]}}, fc3_e273});
+    wire signed [26:0] fc3_n30_s31 = ($signed({{2{fc3_n30_s8_d1_v[24]}}, fc3_n30_s8_d1_v}) - $signed({fc3_n30_s14[25], fc3_n30_s14})) - $signed({{3{fc3_n30_s25[23]}}, fc3_n30_s25});
+    wire signed [23:0] fc3_n30_s32_xh = $signed(fc3_n30_s26[25:2]);
+    wire signed [26:0] fc3_n30_s32 = $signed({($signed({fc3_n30_s32_xh[23], fc3_n30_s32_xh}) + $signed({fc3_n30_s27[23], fc3_n30_s27})), fc3_n30_s26[1:0]});
+    wire signed [27:0] fc3_n30_s34 = ($signed({fc3_n30_s23[26], fc3_n30_s23}) - $signed({{2{fc3_n30_s24[25]}}, fc3_n30_s24})) - $signed({fc3_n30_s32[26], fc3_n30_s32});
+    reg  signed [26:0] fc3_n30_s33_d1;
+    reg  signed [26:0] fc3_n30_s31_d1;
+    wire signed [27:0] fc3_n30_s35 = $signed({fc3_n30_s33_d1[26], fc3_n30_s33_d1}) + $signed({fc3_n30_s31_d1[26], fc3_n30_s31_d1});
+    reg  signed [27:0] fc3_n30_s34_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n30_acc = (fc3_n30_t4_0_d1 + 29'sd371712);
+    wire signed [28:0] fc3_n30_acc = (-($signed({fc3_n30_s35[27], fc3_n30_s35}) + $signed({fc3_n30_s34_d1[27], fc3_n30_s34_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n30_y_fl = $signed(fc3_n30_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p1 = fc3_in_1 * 8'sd65; // weight 0.0634765625
-    wire signed [22:0] fc3_n31_p2 = fc3_in_2 * 8'sd66; // weight 0.064453125
-    wire signed [22:0] fc3_n31_p3 = fc3_in_3 * 8'shb2; // weight -0.076171875
-    wire signed [22:0] fc3_n31_p4 = fc3_in_4 * 8'sd92; // weight 0.08984375
-    wire signed [21:0] fc3_n31_p5 = fc3_in_5 * 7'sd37; // weight 0.0361328125
-    wire signed [22:0] fc3_n31_p7 = fc3_in_7 * 8'sh97; // weight -0.1025390625
-    wire signed [23:0] fc3_n31_p8 = fc3_in_8 * 9'sh14f; // weight -0.1728515625
-    wire signed [22:0] fc3_n31_p9 = fc3_in_9 * 8'sd107; // weight 0.1044921875
-    wire signed [22:0] fc3_n31_p10 = fc3_in_10 * 8'sd110; // weight 0.107421875
-    wire signed [22:0] fc3_n31_p11 = fc3_in_11 * 8'sh87; // weight -0.1181640625
-    wire signed [23:0] fc3_n31_p13 = fc3_in_13 * 9'sh157; // weight -0.1650390625
-    wire signed [22:0] fc3_n31_p14 = fc3_in_14 * 8'sd74; // weight 0.072265625
-    wire signed [22:0] fc3_n31_p15 = fc3_in_15 * 8'sh88; // weight -0.1171875
-    wire signed [23:0] fc3_n31_p16 = fc3_in_16 * 9'sh12a; // weight -0.208984375
-    wire signed [22:0] fc3_n31_p17 = fc3_in_17 * 8'sd83; // weight 0.0810546875
-    wire signed [22:0] fc3_n31_p18 = fc3_in_18 * 8'sh81; // weight -0.1240234375
-    wire signed [22:0] fc3_n31_p19 = fc3_in_19 * 8'sha0; // weight -0.09375
-    wire signed [20:0] fc3_n31_p20 = fc3_in_20 * 6'sh2b; // weight -0.0205078125
-    wire signed [23:0] fc3_n31_p21 = fc3_in_21 * 9'sh113; // weight -0.2314453125
-    wire signed [23:0] fc3_n31_p22 = fc3_in_22 * 9'sh135; // weight -0.1982421875
-    wire signed [23:0] fc3_n31_p23 = fc3_in_23 * 9'sh13b; // weight -0.1923828125
-    wire signed [20:0] fc3_n31_p24 = fc3_in_24 * 6'sd30; // weight 0.029296875
-    wire signed [23:0] fc3_n31_p25 = fc3_in_25 * 9'sh113; // weight -0.2314453125
-    wire signed [23:0] fc3_n31_p26 = fc3_in_26 * 9'sd208; // weight 0.203125
-    wire signed [23:0] fc3_n31_p27 = fc3_in_27 * 9'sh178; // weight -0.1328125
-    wire signed [23:0] fc3_n31_p30 = fc3_in_30 * 9'sh10a; // weight -0.240234375
-    wire signed [24:0] fc3_n31_p31 = fc3_in_31 * 10'sh2f6; // weight -0.259765625
-    reg  signed [24:0] fc3_n31_t0_0_d1;
-    reg  signed [23:0] fc3_n31_t1_0_b_d1;
-    wire signed [24:0] fc3_n31_t1_0 = fc3_n31_t0_0_d1 + $signed({fc3_n31_t1_0_b_d1[23], fc3_n31_t1_0_b_d1});
-    reg  signed [23:0] fc3_n31_t1_1_a_d1;
-    reg  signed [24:0] fc3_n31_t1_1_b_d1;
-    reg  signed [24:0] fc3_n31_t1_2_a_d1;
-    reg  signed [23:0] fc3_n31_t1_2_b_d1;
-    wire signed [25:0] fc3_n31_t1_2 = $signed({fc3_n31_t1_2_a_d1[24], fc3_n31_t1_2_a_d1}) + $signed({{2{fc3_n31_t1_2_b_d1[23]}}, fc3_n31_t1_2_b_d1});
-    reg  signed [24:0] fc3_n31_t1_3_a_d1;
-    reg  signed [23:0] fc3_n31_t1_3_b_d1;
-    wire signed [25:0] fc3_n31_t1_3 = $signed({fc3_n31_t1_3_a_d1[24], fc3_n31_t1_3_a_d1}) + $signed({{2{fc3_n31_t1_3_b_d1[23]}}, fc3_n31_t1_3_b_d1});
-    reg  signed [24:0] fc3_n31_t1_4_a_d1;
-    reg  signed [23:0] fc3_n31_t1_4_b_d1;
-    wire signed [25:0] fc3_n31_t1_4 = $signed({fc3_n31_t1_4_a_d1[24], fc3_n31_t1_4_a_d1}) + $signed({{2{fc3_n31_t1_4_b_d1[23]}}, fc3_n31_t1_4_b_d1});
-    reg  signed [24:0] fc3_n31_t1_5_a_d1;
-    reg  signed [24:0] fc3_n31_t1_5_b_d1;
-    wire signed [25:0] fc3_n31_t1_5 = $signed({fc3_n31_t1_5_a_d1[24], fc3_n31_t1_5_a_d1}) + $signed({fc3_n31_t1_5_b_d1[24], fc3_n31_t1_5_b_d1});
-    reg  signed [24:0] fc3_n31_t1_6_a_d1;
-    reg  signed [24:0] fc3_n31_t1_6_b_d1;
-    wire signed [25:0] fc3_n31_t1_6 = $signed({fc3_n31_t1_6_a_d1[24], fc3_n31_t1_6_a_d1}) + $signed({fc3_n31_t1_6_b_d1[24], fc3_n31_t1_6_b_d1});
-    reg  signed [24:0] fc3_n31_t1_7_a_d1;
-    reg  signed [25:0] fc3_n31_t0_15_d1;
-    wire signed [25:0] fc3_n31_t1_7 = $signed({fc3_n31_t1_7_a_d1[24], fc3_n31_t1_7_a_d1}) + fc3_n31_t0_15_d1;
-    wire signed [25:0] fc3_n31_t2_0 = $signed({fc3_n31_t1_0[24], fc3_n31_t1_0}) + ($signed({{2{fc3_n31_t1_1_a_d1[23]}}, fc3_n31_t1_1_a_d1}) + $signed({fc3_n31_t1_1_b_d1[24], fc3_n31_t1_1_b_d1}));
-    wire signed [26:0] fc3_n31_t2_1 = $signed({fc3_n31_t1_2[25], fc3_n31_t1_2}) + $signed({fc3_n31_t1_3[25], fc3_n31_t1_3});
-    wire signed [26:0] fc3_n31_t2_2 = $signed({fc3_n31_t1_4[25], fc3_n31_t1_4}) + $signed({fc3_n31_t1_5[25], fc3_n31_t1_5});
-    wire signed [26:0] fc3_n31_t2_3 = $signed({fc3_n31_t1_6[25], fc3_n31_t1_6}) + $signed({fc3_n31_t1_7[25], fc3_n31_t1_7});
-    wire signed [27:0] fc3_n31_t3_0 = $signed({{2{fc3_n31_t2_0[25]}}, fc3_n31_t2_0}) + $signed({fc3_n31_t2_1[26], fc3_n31_t2_1});
-    wire signed [27:0] fc3_n31_t3_1 = $signed({fc3_n31_t2_2[26], fc3_n31_t2_2}) + $signed({fc3_n31_t2_3[26], fc3_n31_t2_3});
+    wire [18:0] fc3_n31_s1_u = {($signed({{2{fc3_e292_xh[14]}}, fc3_e292_xh}) - fc3_e3), fc3_e3[1:0]};
+    wire signed [10:0] fc3_n31_s4_xh = $signed(fc3_e54[17:7]);
+    wire [24:0] fc3_n31_s4_u = {($signed({{7{fc3_n31_s4_xh[10]}}, fc3_n31_s4_xh}) + $signed({fc3_e60[16], fc3_e60})), fc3_e54[6:0]};
+    reg  signed [17:0] fc3_n31_s0_d1;
+    wire signed [15:0] fc3_n31_s6_xh = $signed(fc3_n31_s0_d1[17:2]);
+    wire signed [20:0] fc3_n31_s6 = $signed({($signed({{3{fc3_n31_s6_xh[15]}}, fc3_n31_s6_xh}) + $signed({fc3_e91_d1[17], fc3_e91_d1})), fc3_n31_s0_d1[1:0]});
+    reg  [18:0] fc3_n31_s1_d1;
+    wire signed [13:0] fc3_n31_s7_xh = $signed(fc3_e87_d1_v[19:6]);
+    wire signed [24:0] fc3_n31_s7 = $signed({($signed({{5{fc3_n31_s7_xh[13]}}, fc3_n31_s7_xh}) - $signed(fc3_n31_s1_d1)), fc3_e87_d1_v[5:0]});
+    reg  signed [17:0] fc3_n31_s2_d1;
+    reg  [24:0] fc3_n31_s4_d1;
+    wire signed [16:0] fc3_n31_s8_xh = $signed(fc3_n31_s2_d1[17:1]);
+    wire signed [25:0] fc3_n31_s8 = $signed({($signed({{8{fc3_n31_s8_xh[16]}}, fc3_n31_s8_xh}) + $signed(fc3_n31_s4_d1)), fc3_n31_s2_d1[0]});
+    wire signed [19:0] fc3_n31_s9 = $signed({($signed({{2{fc3_n8_s17_xh[16]}}, fc3_n8_s17_xh}) - fc3_e97_d1_v), fc3_e76_d1[0]});
+    wire signed [23:0] fc3_n31_s10 = $signed({($signed({{5{fc3_n21_s13_xh[17]}}, fc3_n21_s13_xh}) + fc3_e165_d1_v), fc3_e117_d1_v[0]});
+    wire signed [13:0] fc3_n31_s11_xh = $signed(fc3_e335_d1_v[18:5]);
+    wire signed [22:0] fc3_n31_s11 = $signed({($signed({{4{fc3_n31_s11_xh[13]}}, fc3_n31_s11_xh}) - fc3_e182_d1), fc3_e335_d1_v[4:0]});
+    wire signed [13:0] fc3_n31_s12_xh = $signed(fc3_e346_d1_v[18:5]);
+    wire signed [23:0] fc3_n31_s12 = $signed({($signed({{5{fc3_n31_s12_xh[13]}}, fc3_n31_s12_xh}) - fc3_e342_d1_v), fc3_e346_d1_v[4:0]});
+    wire signed [14:0] fc3_n31_s13_xh = $signed(fc3_e393_d1_v[18:4]);
+    wire signed [21:0] fc3_n31_s13 = $signed({($signed({{3{fc3_n31_s13_xh[14]}}, fc3_n31_s13_xh}) - fc3_e385_d1), fc3_e393_d1_v[3:0]});
+    reg  signed [18:0] fc3_n31_s3_d1;
+    wire signed [19:0] fc3_n31_s14 = $signed({fc3_n31_s3_d1[18], fc3_n31_s3_d1}) + $signed({fc3_e294_d1[18], fc3_e294_d1});
+    reg  signed [19:0] fc3_n31_s5_d1;
+    wire signed [19:0] fc3_n31_s15_xh = $signed(fc3_e316_d1_v[23:4]);
+    wire signed [24:0] fc3_n31_s15 = $signed({($signed({fc3_n31_s15_xh[19], fc3_n31_s15_xh}) - $signed({fc3_n31_s5_d1[19], fc3_n31_s5_d1})), fc3_e316_d1_v[3:0]});
+    wire signed [19:0] fc3_n31_s16_xh = $signed(fc3_e268_d1_v[20:1]);
+    wire signed [23:0] fc3_n31_s16 = $signed({($signed({{3{fc3_n31_s16_xh[19]}}, fc3_n31_s16_xh}) - fc3_n31_s11), fc3_e268_d1_v[0]});
+    wire signed [18:0] fc3_n31_s17_xh = $signed(fc3_e422[21:3]);
+    wire signed [24:0] fc3_n31_s17 = $signed({($signed({{3{fc3_n31_s17_xh[18]}}, fc3_n31_s17_xh}) - fc3_n31_s13), fc3_e422[2:0]});
+    wire signed [19:0] fc3_n31_s18_xh = $signed(fc3_n31_s6[20:1]);
+    wire signed [21:0] fc3_n31_s18 = $signed({($signed({fc3_n31_s18_xh[19], fc3_n31_s18_xh}) + fc3_e423), fc3_n31_s6[0]});
+    wire signed [20:0] fc3_n31_s19_xh = $signed(fc3_n31_s7[24:4]);
+    wire signed [25:0] fc3_n31_s19 = $signed({($signed({fc3_n31_s19_xh[20], fc3_n31_s19_xh}) + $signed({{2{fc3_n31_s9[19]}}, fc3_n31_s9})), fc3_n31_s7[3:0]});
+    wire signed [23:0] fc3_n31_s20 = $signed({{4{fc3_n31_s14[19]}}, fc3_n31_s14}) + fc3_n31_s12;
+    wire signed [19:0] fc3_n31_s21_xh = $signed(fc3_e262[20:1]);
+    wire signed [25:0] fc3_n31_s21 = $signed({($signed({{5{fc3_n31_s21_xh[19]}}, fc3_n31_s21_xh}) - fc3_n31_s15), fc3_e262[0]});
+    wire signed [25:0] fc3_n31_s22 = $signed({($signed(fc3_n31_s8[25:1]) + $signed({fc3_n31_s10[23], fc3_n31_s10})), fc3_n31_s8[0]});
+    wire signed [25:0] fc3_n31_s23 = $signed({($signed(fc3_e247[25:1]) + $signed({{2{fc3_e233[22]}}, fc3_e233})), fc3_e247[0]});
+    wire signed [21:0] fc3_n31_s24_xh = $signed(fc3_n31_s17[24:3]);
+    wire signed [25:0] fc3_n31_s24 = $signed({($signed({fc3_n31_s24_xh[21], fc3_n31_s24_xh}) - $signed({fc3_n31_s18[21], fc3_n31_s18})), fc3_n31_s17[2:0]});
+    wire signed [23:0] fc3_n31_s25_xh = $signed(fc3_n31_s19[25:2]);
+    wire signed [26:0] fc3_n31_s25 = $signed({($signed({fc3_n31_s25_xh[23], fc3_n31_s25_xh}) + $signed({fc3_n31_s16[23], fc3_n31_s16})), fc3_n31_s19[1:0]});
+    reg  signed [26:0] fc3_n31_s27_d1;
+    reg  signed [26:0] fc3_n31_s26_d1;
+    wire signed [27:0] fc3_n31_s29 = $signed({fc3_n31_s27_d1[26], fc3_n31_s27_d1}) + $signed({fc3_n31_s26_d1[26], fc3_n31_s26_d1});
+    reg  signed [27:0] fc3_n31_s28_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n31_acc = ($signed({fc3_n31_t3_0[27], fc3_n31_t3_0}) + $signed({fc3_n31_t3_1[27], fc3_n31_t3_1}));
+    wire signed [28:0] fc3_n31_acc = (-($signed({fc3_n31_s29[27], fc3_n31_s29}) + $signed({fc3_n31_s28_d1[27], fc3_n31_s28_d1})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc3_n31_y_fl = $signed(fc3_n31_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [15:0] fc3_out_0;
-    reg  signed [15:0] fc3_out_1;
-    reg  signed [15:0] fc3_out_2;
-    reg  signed [15:0] fc3_out_3;
-    reg  signed [15:0] fc3_out_4;
-    reg  signed [15:0] fc3_out_5;
-    reg  signed [15:0] fc3_n6_y_wrap_d1;
-    reg  signed [15:0] fc3_out_6;
-    reg  signed [15:0] fc3_n7_y_wrap_d1;
-    reg  signed [15:0] fc3_out_7;
-    reg  signed [15:0] fc3_out_8;
-    reg  signed [15:0] fc3_out_9;
-    reg  signed [15:0] fc3_out_10;
-    reg  signed [15:0] fc3_n11_y_wrap_d1;
-    reg  signed [15:0] fc3_out_11;
-    reg  signed [15:0] fc3_out_12;
-    reg  signed [15:0] fc3_out_13;
-    reg  signed [15:0] fc3_out_14;
-    reg  signed [15:0] fc3_n15_y_wrap_d1;
-    reg  signed [15:0] fc3_out_15;
-    reg  signed [15:0] fc3_out_16;
-    reg  signed [15:0] fc3_out_17;
-    reg  signed [15:0] fc3_out_18;
-    reg  signed [15:0] fc3_out_19;
-    reg  signed [15:0] fc3_n20_y_wrap_d1;
-    reg  signed [15:0] fc3_out_20;
-    reg  signed [15:0] fc3_out_21;
-    reg  signed [15:0] fc3_out_22;
-    reg  signed [15:0] fc3_out_23;
-    reg  signed [15:0] fc3_out_24;
-    reg  signed [15:0] fc3_out_25;
-    reg  signed [15:0] fc3_out_26;
-    reg  signed [15:0] fc3_out_27;
-    reg  signed [15:0] fc3_out_28;
-    reg  signed [15:0] fc3_out_29;
-    reg  signed [15:0] fc3_out_30;
-    reg  signed [15:0] fc3_n31_y_wrap_d1;
-    reg  signed [15:0] fc3_out_31;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_t1_0_a_d1 <= (fc3_in_0 * 11'sh549) + $signed({{6{fc3_n0_p1[19]}}, fc3_n0_p1}); // weight -0.6787109375
-            fc3_n0_t1_0_b_d1 <= $signed({fc3_n0_p2[23], fc3_n0_p2}) + fc3_n0_p3;
-            fc3_n0_t1_1_a_d1 <= $signed({{4{fc3_n0_p4[20]}}, fc3_n0_p4}) + (fc3_in_5 * 10'sd273); // weight 0.2666015625
-            fc3_n0_t0_3_d1 <= (fc3_in_6 * 11'sd524) + $signed({{6{fc3_n0_p7[19]}}, fc3_n0_p7}); // weight 0.51171875
-            fc3_n0_t0_4_d1 <= (fc3_in_8 * 9'sd134) + $signed({{2{fc3_n0_p9[21]}}, fc3_n0_p9}); // weight 0.130859375
-            fc3_n0_t1_2_b_d1 <= $signed({fc3_n0_p10[20], fc3_n0_p10}) + $signed({{2{fc3_n0_p11[19]}}, fc3_n0_p11});
-            fc3_n0_t1_3_a_d1 <= $signed({fc3_n0_p12[24], fc3_n0_p12}) + $signed({fc3_n0_p13[24], fc3_n0_p13});
-            fc3_n0_t1_3_b_d1 <= $signed({fc3_n0_p14[23], fc3_n0_p14}) + $signed({fc3_n0_p15[23], fc3_n0_p15});
-            fc3_n0_t1_4_a_d1 <= $signed({fc3_n0_p16[23], fc3_n0_p16}) + $signed({{2{fc3_n0_p17[22]}}, fc3_n0_p17});
-            fc3_n0_t1_4_b_d1 <= $signed({fc3_n0_p18[23], fc3_n0_p18}) + $signed({fc3_n0_p19[23], fc3_n0_p19});
-            fc3_n0_t1_5_a_d1 <= $signed({{3{fc3_n0_p20[21]}}, fc3_n0_p20}) + $signed({fc3_n0_p21[23], fc3_n0_p21});
-            fc3_n0_t1_5_b_d1 <= (fc3_in_22 * 10'sd308) + $signed({{2{fc3_n0_p23[22]}}, fc3_n0_p23}); // weight 0.30078125
-            fc3_n0_t1_6_a_d1 <= (fc3_in_24 * 10'sd347) + $signed({{2{fc3_n0_p25[22]}}, fc3_n0_p25}); // weight 0.3388671875
-            fc3_n0_t1_6_b_d1 <= $signed({{2{fc3_n0_p26[21]}}, fc3_n0_p26}) + $signed({fc3_n0_p27[22], fc3_n0_p27});
-            fc3_n0_t1_7_a_d1 <= $signed({fc3_n0_p28[24], fc3_n0_p28}) + $signed({{4{fc3_n0_p29[21]}}, fc3_n0_p29});
-            fc3_n0_t1_7_b_d1 <= $signed({{3{fc3_n0_p30[22]}}, fc3_n0_p30}) + $signed({fc3_n0_p31[24], fc3_n0_p31});
-            fc3_n0_t4_0_d1 <= $signed({fc3_n0_t3_0[27], fc3_n0_t3_0}) + $signed({fc3_n0_t3_1[27], fc3_n0_t3_1});
-            fc3_n1_t0_0_d1 <= $signed({{2{fc3_n1_p0[23]}}, fc3_n1_p0}) + $signed({fc3_n1_p1[24], fc3_n1_p1});
-            fc3_n1_t1_0_b_d1 <= $signed({fc3_n1_p2[23], fc3_n1_p2}) + $signed({{2{fc3_n1_p3[22]}}, fc3_n1_p3});
-            fc3_n1_t0_2_d1 <= $signed({fc3_n1_p4[24], fc3_n1_p4}) + $signed({fc3_n1_p5[24], fc3_n1_p5});
-            fc3_n1_t1_1_b_d1 <= (fc3_in_6 * 10'sh2c4) + $signed({{2{fc3_n1_p7[22]}}, fc3_n1_p7}); // weight -0.30859375
-            fc3_n1_t1_2_a_d1 <= $signed({fc3_n1_p8[23], fc3_n1_p8}) + $signed({{2{fc3_n1_p9[22]}}, fc3_n1_p9});
-            fc3_n1_t1_2_b_d1 <= $signed({{2{fc3_n1_p10[22]}}, fc3_n1_p10}) + (fc3_in_11 * 10'sd288); // weight 0.28125
-            fc3_n1_t1_3_a_d1 <= $signed({fc3_n1_p12[23], fc3_n1_p12}) + $signed({fc3_n1_p13[23], fc3_n1_p13});
-            fc3_n1_t1_3_b_d1 <= (fc3_in_14 * 10'sd324) + $signed({fc3_n1_p15[23], fc3_n1_p15}); // weight 0.31640625
-            fc3_n1_t1_4_a_d1 <= $signed({{7{fc3_n1_p16_sh[16]}}, fc3_n1_p16_sh}) + (fc3_in_17 * 9'sh132); // weight -0.201171875
-            fc3_n1_t0_9_d1 <= $signed({fc3_n1_p18[23], fc3_n1_p18}) + $signed({{2{fc3_n1_p19[22]}}, fc3_n1_p19});
-            fc3_n1_t0_10_d1 <= $signed({fc3_n1_p20[24], fc3_n1_p20}) + (fc3_in_21 * 11'sh5f1); // weight -0.5146484375
-            fc3_n1_t1_5_b_d1 <= $signed({{4{fc3_n1_p22[18]}}, fc3_n1_p22}) + (fc3_in_23 * 8'sh8b); // weight -0.1142578125
-            fc3_n1_t1_6_a_d1 <= (fc3_in_24 * 10'sh2d9) + $signed({{9{fc3_in_25[15]}}, fc3_in_25}); // weight -0.2880859375
-            fc3_n1_t1_6_b_d1 <= $signed({fc3_n1_p26[23], fc3_n1_p26}) + $signed({{2{fc3_n1_p27[22]}}, fc3_n1_p27});
-            fc3_n1_t1_7_a_d1 <= $signed({fc3_n1_p28[23], fc3_n1_p28}) + $signed({fc3_n1_p29[23], fc3_n1_p29});
-            fc3_n1_t0_15_d1 <= $signed({fc3_n1_p30[25], fc3_n1_p30}) + $signed({{3{fc3_n1_p31[23]}}, fc3_n1_p31});
-            fc3_n1_t4_0_d1 <= $signed({fc3_n1_t3_0[27], fc3_n1_t3_0}) + $signed({fc3_n1_t3_1[27], fc3_n1_t3_1});
-            fc3_n2_t1_0_a_d1 <= fc3_n2_p0 + $signed({{3{fc3_n2_p1[21]}}, fc3_n2_p1});
-            fc3_n2_t1_0_b_d1 <= $signed({fc3_n2_p2_neg[23], fc3_n2_p2_neg}) + (fc3_in_3 * 10'sh2d3); // weight -0.2939453125
-            fc3_n2_t0_2_d1 <= $signed({{2{fc3_n2_p4[21]}}, fc3_n2_p4}) + (fc3_in_5 * 9'sh175); // weight -0.1357421875
-            fc3_n2_t1_1_b_d1 <= $signed({{2{fc3_n2_p6[20]}}, fc3_n2_p6}) + $signed({fc3_n2_p7[21], fc3_n2_p7});
-            fc3_n2_t0_4_d1 <= (fc3_in_8 * 10'sh2cb) + $signed({{3{fc3_n2_p9[21]}}, fc3_n2_p9}); // weight -0.3017578125
-            fc3_n2_t1_2_b_d1 <= (fc3_in_10 * 7'sd52) + $signed({{2{fc3_n2_p11[19]}}, fc3_n2_p11}); // weight 0.05078125
-            fc3_n2_t1_3_a_d1 <= $signed({fc3_n2_p12[22], fc3_n2_p12}) + $signed({{3{fc3_n2_p13[20]}}, fc3_n2_p13});
-            fc3_n2_t1_3_b_d1 <= $signed({{2{fc3_n2_p14[22]}}, fc3_n2_p14}) + (fc3_in_15 * 10'sd303); // weight 0.2958984375
-            fc3_n2_t0_8_d1 <= (fc3_in_16 * 10'sh2e7) + $signed({{4{fc3_n2_p17[20]}}, fc3_n2_p17}); // weight -0.2744140625
-            fc3_n2_t1_4_b_d1 <= (fc3_in_18 * 9'sd164) + $signed({{6{fc3_n2_p19[17]}}, fc3_n2_p19}); // weight 0.16015625
-            fc3_n2_t1_5_a_d1 <= $signed({fc3_n2_p20[23], fc3_n2_p20}) + $signed({fc3_n2_p21[23], fc3_n2_p21});
-            fc3_n2_t1_5_b_d1 <= $signed({{2{fc3_n2_p22[22]}}, fc3_n2_p22}) + (fc3_in_23 * 10'sh2e5); // weight -0.2763671875
-            fc3_n2_t1_6_a_d1 <= $signed({{6{fc3_n2_p24[18]}}, fc3_n2_p24}) + (fc3_in_25 * 10'sh2cc); // weight -0.30078125
-            fc3_n2_t1_6_b_d1 <= $signed({fc3_n2_p26[23], fc3_n2_p26}) + $signed({fc3_n2_p27[23], fc3_n2_p27});
-            fc3_n2_t1_7_a_d1 <= $signed({fc3_n2_p28[23], fc3_n2_p28}) + $signed({{2{fc3_n2_p29[22]}}, fc3_n2_p29});
-            fc3_n2_t1_7_b_d1 <= (fc3_in_30 * 10'sh2df) + $signed({fc3_n2_p31[23], fc3_n2_p31}); // weight -0.2822265625
-            fc3_n2_t4_0_d1 <= $signed({{2{fc3_n2_t3_0[26]}}, fc3_n2_t3_0}) + $signed({fc3_n2_t3_1[27], fc3_n2_t3_1});
-            fc3_n3_t0_0_d1 <= $signed({fc3_n3_p0[24], fc3_n3_p0}) + $signed({fc3_n3_p1[24], fc3_n3_p1});
-            fc3_n3_t1_0_b_d1 <= $signed({fc3_n3_p2[22], fc3_n3_p2}) + $signed({fc3_n3_p3[22], fc3_n3_p3});
-            fc3_n3_t1_1_a_d1 <= (fc3_in_4 * 10'sd314) + $signed({fc3_n3_p5[23], fc3_n3_p5}); // weight 0.306640625
-            fc3_n3_t1_1_b_d1 <= $signed({{2{fc3_n3_p6[22]}}, fc3_n3_p6}) + $signed({fc3_n3_p7[23], fc3_n3_p7});
-            fc3_n3_t1_2_a_d1 <= $signed({fc3_n3_p8[22], fc3_n3_p8}) + $signed({fc3_n3_p9_sh[22], fc3_n3_p9_sh});
-            fc3_n3_t1_2_b_d1 <= $signed({fc3_n3_p10[23], fc3_n3_p10}) + $signed({fc3_n3_p11[23], fc3_n3_p11});
-            fc3_n3_t1_3_a_d1 <= (fc3_in_12 * 10'sd265) + $signed({fc3_n3_p13[23], fc3_n3_p13}); // weight 0.2587890625
-            fc3_n3_t1_3_b_d1 <= $signed({{2{fc3_n3_p14[22]}}, fc3_n3_p14}) + (fc3_in_15 * 10'sh2ef); // weight -0.2666015625
-            fc3_n3_t1_4_a_d1 <= (fc3_in_16 * 10'sd271) + $signed({fc3_n3_p17[23], fc3_n3_p17}); // weight 0.2646484375
-            fc3_n3_t1_4_b_d1 <= (fc3_in_18 * 10'sh2d6) + $signed({fc3_n3_p19[23], fc3_n3_p19}); // weight -0.291015625
-            fc3_n3_t0_10_d1 <= $signed({fc3_n3_p20[24], fc3_n3_p20}) + $signed({fc3_n3_p21[24], fc3_n3_p21});
-            fc3_n3_t1_5_b_d1 <= (fc3_in_22 * 9'sh176) + $signed({{3{fc3_n3_p23[20]}}, fc3_n3_p23}); // weight -0.134765625
-            fc3_n3_t1_6_a_d1 <= $signed({{2{fc3_n3_p24[22]}}, fc3_n3_p24}) + (fc3_in_25 * 10'sd257); // weight 0.2509765625
-            fc3_n3_t1_6_b_d1 <= $signed({fc3_n3_p26[23], fc3_n3_p26}) + $signed({{3{fc3_n3_p27[21]}}, fc3_n3_p27});
-            fc3_n3_t1_7_a_d1 <= $signed({fc3_n3_p28[23], fc3_n3_p28}) + $signed({fc3_n3_p29[23], fc3_n3_p29});
-            fc3_n3_t1_7_b_d1 <= $signed({fc3_n3_p30[23], fc3_n3_p30}) + $signed({fc3_n3_p31[23], fc3_n3_p31});
-            fc3_n3_t4_0_d1 <= $signed({fc3_n3_t3_0[27], fc3_n3_t3_0}) + $signed({fc3_n3_t3_1[27], fc3_n3_t3_1});
-            fc3_n4_t1_0_a_d1 <= $signed({fc3_n4_p0[23], fc3_n4_p0}) + $signed({fc3_n4_p1[23], fc3_n4_p1});
-            fc3_n4_t1_0_b_d1 <= $signed({{6{fc3_n4_p2[18]}}, fc3_n4_p2}) + (fc3_in_3 * 10'sh2e2); // weight -0.279296875
-            fc3_n4_t0_2_d1 <= $signed({fc3_n4_p4[24], fc3_n4_p4}) + $signed({{2{fc3_n4_p5[23]}}, fc3_n4_p5});
-            fc3_n4_t1_1_b_d1 <= $signed({{3{fc3_n4_p6[19]}}, fc3_n4_p6}) + $signed({fc3_n4_p7[21], fc3_n4_p7});
-            fc3_n4_t1_2_a_d1 <= $signed({fc3_n4_p8[22], fc3_n4_p8}) + $signed({fc3_n4_p9[22], fc3_n4_p9});
-            fc3_n4_t0_5_d1 <= $signed({fc3_n4_p10[24], fc3_n4_p10}) + $signed({fc3_n4_p11[24], fc3_n4_p11});
-            fc3_n4_t1_3_a_d1 <= $signed({{2{fc3_n4_p12[22]}}, fc3_n4_p12}) + (fc3_in_13 * 10'sh2ee); // weight -0.267578125
-            fc3_n4_t1_3_b_d1 <= $signed({fc3_n4_p14[23], fc3_n4_p14}) + (fc3_in_15 * 10'sd289); // weight 0.2822265625
-            fc3_n4_t1_4_a_d1 <= fc3_n4_t0_8;
-            fc3_n4_t0_9_d1 <= $signed({{2{fc3_n4_p18[23]}}, fc3_n4_p18}) + $signed({fc3_n4_p19[24], fc3_n4_p19});
-            fc3_n4_t1_5_a_d1 <= $signed({fc3_n4_p20[23], fc3_n4_p20}) + $signed({{2{fc3_n4_p21[22]}}, fc3_n4_p21});
-            fc3_n4_t0_11_d1 <= $signed({fc3_n4_p22[24], fc3_n4_p22}) + $signed({{2{fc3_n4_p23[23]}}, fc3_n4_p23});
-            fc3_n4_t1_6_a_d1 <= (fc3_in_24 * 10'sd334) + $signed({{3{fc3_n4_p25[21]}}, fc3_n4_p25}); // weight 0.326171875
-            fc3_n4_t1_6_b_d1 <= $signed({fc3_n4_p26_sh[23], fc3_n4_p26_sh}) + $signed({{2{fc3_n4_p27[22]}}, fc3_n4_p27});
-            fc3_n4_t1_7_a_d1 <= $signed({fc3_n4_p28[22], fc3_n4_p28}) + $signed({fc3_n4_p29[22], fc3_n4_p29});
-            fc3_n4_t1_7_b_d1 <= $signed({{2{fc3_n4_p30[22]}}, fc3_n4_p30}) + $signed({fc3_n4_p31[23], fc3_n4_p31});
-            fc3_n4_t4_0_d1 <= $signed({fc3_n4_t3_0[27], fc3_n4_t3_0}) + $signed({fc3_n4_t3_1[27], fc3_n4_t3_1});
-            fc3_n5_t1_0_a_d1 <= (fc3_in_0 * 10'sh2e0) + $signed({{2{fc3_n5_p1[22]}}, fc3_n5_p1}); // weight -0.28125
-            fc3_n5_t1_0_b_d1 <= $signed({fc3_n5_p2[23], fc3_n5_p2}) + $signed({fc3_n5_p3[23], fc3_n5_p3});
-            fc3_n5_t1_1_a_d1 <= $signed({{2{fc3_n5_p4[21]}}, fc3_n5_p4}) + $signed({fc3_n5_p5[22], fc3_n5_p5});
-            fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[22], fc3_n5_p6}) + $signed({{2{fc3_n5_p7[21]}}, fc3_n5_p7});
-            fc3_n5_t0_4_d1 <= $signed({fc3_n5_p8[23], fc3_n5_p8}) + fc3_n5_t0_4_b;
-            fc3_n5_t1_2_b_d1 <= (fc3_in_10 * 6'sd25) + $signed({{2{fc3_n5_p11[18]}}, fc3_n5_p11}); // weight 0.0244140625
-            fc3_n5_t1_3_a_d1 <= $signed({fc3_n5_p12[23], fc3_n5_p12}) + $signed({fc3_n5_p13[23], fc3_n5_p13});
-            fc3_n5_t1_3_b_d1 <= $signed({fc3_n5_p14[23], fc3_n5_p14}) + $signed({fc3_n5_p15[23], fc3_n5_p15});
-            fc3_n5_t1_4_a_d1 <= $signed({fc3_n5_p16[23], fc3_n5_p16}) + $signed({{2{fc3_n5_p17[22]}}, fc3_n5_p17});
-            fc3_n5_t1_4_b_d1 <= (fc3_in_18 * 10'sd275) + $signed({{2{fc3_n5_p19[22]}}, fc3_n5_p19}); // weight 0.2685546875
-            fc3_n5_t1_5_a_d1 <= $signed({{2{fc3_n5_p20[21]}}, fc3_n5_p20}) + (fc3_in_21 * 9'sd132); // weight 0.12890625
-            fc3_n5_t1_5_b_d1 <= (fc3_in_22 * 9'sh16d) + $signed({{6{fc3_n5_p23[17]}}, fc3_n5_p23}); // weight -0.1435546875
-            fc3_n5_t1_6_a_d1 <= $signed({fc3_n5_p24[24], fc3_n5_p24}) + $signed({fc3_n5_p25[24], fc3_n5_p25});
-            fc3_n5_t1_6_b_d1 <= $signed({fc3_n5_p26[24], fc3_n5_p26}) + $signed({{2{fc3_n5_p27[23]}}, fc3_n5_p27});
-            fc3_n5_t1_7_a_d1 <= $signed({fc3_n5_p28[23], fc3_n5_p28}) + $signed({{3{fc3_n5_p29[21]}}, fc3_n5_p29});
-            fc3_n5_t1_7_b_d1 <= (fc3_in_30 * 11'sh547) + $signed({{3{fc3_n5_p31[22]}}, fc3_n5_p31}); // weight -0.6806640625
-            fc3_n5_t4_0_d1 <= $signed({fc3_n5_t3_0[27], fc3_n5_t3_0}) + $signed({fc3_n5_t3_1[27], fc3_n5_t3_1});
-            fc3_n6_t0_0_d1 <= (fc3_in_0 * 11'sh59e) + $signed({{3{fc3_n6_p1[22]}}, fc3_n6_p1}); // weight -0.595703125
-            fc3_n6_t1_0_b_d1 <= fc3_n6_t0_1_a + $signed({fc3_n6_p3[21], fc3_n6_p3});
-            fc3_n6_t1_1_a_d1 <= (fc3_in_4 * 9'sh12a) + $signed({{5{fc3_n6_p5[18]}}, fc3_n6_p5}); // weight -0.208984375
-            fc3_n6_t1_1_b_d1 <= $signed({fc3_n6_p6[23], fc3_n6_p6}) + $signed({fc3_n6_p7[23], fc3_n6_p7});
-            fc3_n6_t1_2_a_d1 <= $signed({fc3_n6_p8[23], fc3_n6_p8}) + $signed({fc3_n6_p9[23], fc3_n6_p9});
-            fc3_n6_t1_2_b_d1 <= $signed({fc3_n6_p10[23], fc3_n6_p10}) + $signed({fc3_n6_p11[23], fc3_n6_p11});
-            fc3_n6_t1_3_a_d1 <= $signed({fc3_n6_p12[23], fc3_n6_p12}) + $signed({{3{fc3_n6_p13[21]}}, fc3_n6_p13});
-            fc3_n6_t1_3_b_d1 <= $signed({fc3_n6_p14[23], fc3_n6_p14}) + $signed({fc3_n6_p15[23], fc3_n6_p15});
-            fc3_n6_t1_4_a_d1 <= $signed({fc3_n6_p16[23], fc3_n6_p16}) + $signed({fc3_n6_p17[23], fc3_n6_p17});
-            fc3_n6_t1_4_b_d1 <= (fc3_in_18 * 9'sd147) + $signed({{2{fc3_n6_p19[21]}}, fc3_n6_p19}); // weight 0.1435546875
-            fc3_n6_t1_5_a_d1 <= (fc3_in_20 * 10'sd334) + $signed({fc3_n6_p21[23], fc3_n6_p21}); // weight 0.326171875
-            fc3_n6_t1_5_b_d1 <= $signed({{3{fc3_n6_p22[20]}}, fc3_n6_p22}) + $signed({fc3_n6_p23[22], fc3_n6_p23});
-            fc3_n6_t1_6_a_d1 <= (fc3_in_24 * 9'sh17e) + $signed({{2{fc3_n6_p25[21]}}, fc3_n6_p25}); // weight -0.126953125
-            fc3_n6_t0_13_d1 <= $signed({{5{fc3_n6_p26[19]}}, fc3_n6_p26}) + (fc3_in_27 * 10'sd277); // weight 0.2705078125
-            fc3_n6_t1_7_a_d1 <= $signed({fc3_n6_p28[23], fc3_n6_p28}) + $signed({fc3_n6_p29[23], fc3_n6_p29});
-            fc3_n6_t1_7_b_d1 <= (fc3_in_31 * 10'sh2c0) + 25'sd87040; // weight -0.3125
-            fc3_n7_t1_0_a_d1 <= $signed({fc3_n7_p0[23], fc3_n7_p0}) + (fc3_in_1 * 10'sh2fa); // weight -0.255859375
-            fc3_n7_t1_0_b_d1 <= $signed({{2{fc3_n7_p2[22]}}, fc3_n7_p2}) + $signed({fc3_n7_p3[23], fc3_n7_p3});
-            fc3_n7_t1_1_a_d1 <= $signed({fc3_n7_p4[23], fc3_n7_p4}) + $signed({fc3_n7_p5[23], fc3_n7_p5});
-            fc3_n7_t1_1_b_d1 <= (fc3_in_6 * 10'sh2d0) + $signed({fc3_n7_p7[23], fc3_n7_p7}); // weight -0.296875
-            fc3_n7_t1_2_a_d1 <= $signed({fc3_n7_p8[23], fc3_n7_p8}) + $signed({{2{fc3_n7_p9[22]}}, fc3_n7_p9});
-            fc3_n7_t1_2_b_d1 <= $signed({fc3_n7_p10[23], fc3_n7_p10}) + $signed({{2{fc3_n7_p11[22]}}, fc3_n7_p11});
-            fc3_n7_t1_3_a_d1 <= $signed({{2{fc3_n7_p12[22]}}, fc3_n7_p12}) + fc3_n7_p13;
-            fc3_n7_t1_3_b_d1 <= $signed({fc3_n7_p14[23], fc3_n7_p14}) + $signed({fc3_n7_p15[23], fc3_n7_p15});
-            fc3_n7_t0_8_d1 <= $signed({{6{fc3_n7_p16[18]}}, fc3_n7_p16}) + (fc3_in_17 * 10'sh2e6); // weight -0.275390625
-            fc3_n7_t1_4_b_d1 <= $signed({{3{fc3_n7_p18[20]}}, fc3_n7_p18}) + (fc3_in_19 * 9'sd188); // weight 0.18359375
-            fc3_n7_t1_5_a_d1 <= (fc3_in_20 * 9'sd155) + $signed({fc3_n7_p21[22], fc3_n7_p21}); // weight 0.1513671875
-            fc3_n7_t1_5_b_d1 <= (fc3_in_22 * 9'sh15e) + $signed({fc3_n7_p23[22], fc3_n7_p23}); // weight -0.158203125
-            fc3_n7_t1_6_a_d1 <= $signed({{4{fc3_n7_p24[20]}}, fc3_n7_p24}) + $signed({fc3_n7_p25[23], fc3_n7_p25});
-            fc3_n7_t1_6_b_d1 <= $signed({{2{fc3_n7_p26[21]}}, fc3_n7_p26}) + fc3_n7_p27;
-            fc3_n7_t0_14_d1 <= (fc3_in_28 * 10'sh2da) + $signed({{3{fc3_n7_p29[21]}}, fc3_n7_p29}); // weight -0.287109375
-            fc3_n7_t1_7_b_d1 <= $signed({{2{fc3_n7_p30[20]}}, fc3_n7_p30}) + $signed({fc3_n7_p31[21], fc3_n7_p31});
-            fc3_n8_t1_0_a_d1 <= (fc3_in_0 * 11'sh590) + $signed({{3{fc3_n8_p1[22]}}, fc3_n8_p1}); // weight -0.609375
-            fc3_n8_t1_0_b_d1 <= $signed({{2{fc3_n8_p2[22]}}, fc3_n8_p2}) + (fc3_in_3 * 10'sh2e4); // weight -0.27734375
-            fc3_n8_t1_1_a_d1 <= $signed({fc3_n8_p4[23], fc3_n8_p4}) + $signed({fc3_n8_p5[23], fc3_n8_p5});
-            fc3_n8_t1_1_b_d1 <= (fc3_in_6 * 10'sd350) + $signed({{2{fc3_n8_p7[22]}}, fc3_n8_p7}); // weight 0.341796875
-            fc3_n8_t1_2_a_d1 <= $signed({{2{fc3_n8_p8[21]}}, fc3_n8_p8}) + (fc3_in_9 * 9'sd139); // weight 0.1357421875
-            fc3_n8_t0_5_d1 <= $signed({fc3_n8_p10[24], fc3_n8_p10}) + $signed({fc3_n8_p11[24], fc3_n8_p11});
-            fc3_n8_t1_3_a_d1 <= $signed({fc3_n7_p12[22], fc3_n7_p12}) + $signed({{2{fc3_n8_p13[21]}}, fc3_n8_p13});
-            fc3_n8_t0_7_d1 <= (fc3_in_14 * 10'sh2c7) + $signed({{6{fc3_n8_p15_sh[18]}}, fc3_n8_p15_sh}); // weight -0.3056640625
-            fc3_n8_t1_4_a_d1 <= (fc3_in_16 * 8'shb2) + $signed({fc3_n8_p17[21], fc3_n8_p17}); // weight -0.076171875
-            fc3_n8_t0_9_d1 <= $signed({{3{fc3_n8_p18[21]}}, fc3_n8_p18}) + $signed({fc3_n8_p19[23], fc3_n8_p19});
-            fc3_n8_t1_5_a_d1 <= $signed({fc3_n8_p20[22], fc3_n8_p20}) + $signed({fc3_n8_p21[22], fc3_n8_p21});
-            fc3_n8_t1_5_b_d1 <= $signed({fc3_n8_p22[22], fc3_n8_p22}) + $signed({fc3_n8_p23[22], fc3_n8_p23});
-            fc3_n8_t1_6_a_d1 <= $signed({{2{fc3_n8_p24[22]}}, fc3_n8_p24}) + $signed({fc3_n8_p25[23], fc3_n8_p25});
-            fc3_n8_t1_6_b_d1 <= $signed({{2{fc3_n8_p26[22]}}, fc3_n8_p26}) + $signed({fc3_n8_p27[23], fc3_n8_p27});
-            fc3_n8_t1_7_a_d1 <= $signed({fc3_n8_p28[23], fc3_n8_p28}) + $signed({fc3_n8_p29[23], fc3_n8_p29});
-            fc3_n8_t1_7_b_d1 <= $signed({fc3_n8_p30[22], fc3_n8_p30}) + $signed({fc3_n8_p31[22], fc3_n8_p31});
-            fc3_n8_t4_0_d1 <= $signed({fc3_n8_t3_0[27], fc3_n8_t3_0}) + $signed({{2{fc3_n8_t3_1[26]}}, fc3_n8_t3_1});
-            fc3_n9_t1_0_a_d1 <= $signed({fc3_n9_p0[24], fc3_n9_p0}) + $signed({fc3_n9_p1[24], fc3_n9_p1});
-            fc3_n9_t1_0_b_d1 <= $signed({fc3_n9_p2[23], fc3_n9_p2}) + (fc3_in_3 * 10'sd263); // weight 0.2568359375
-            fc3_n9_t0_2_d1 <= fc3_n1_p4 + $signed({{7{fc3_n9_p5_neg[17]}}, fc3_n9_p5_neg});
-            fc3_n9_t1_1_b_d1 <= (fc3_in_6 * 8'shbd) + $signed({{2{fc3_n9_p7[20]}}, fc3_n9_p7}); // weight -0.0654296875
-            fc3_n9_t1_2_a_d1 <= $signed({fc3_n9_p8[23], fc3_n9_p8}) + $signed({{2{fc3_n3_p9_sh[22]}}, fc3_n3_p9_sh});
-            fc3_n9_t1_2_b_d1 <= $signed({fc3_n9_p10[23], fc3_n9_p10}) + (fc3_in_11 * 10'sh2f5); // weight -0.2607421875
-            fc3_n9_t1_3_a_d1 <= (fc3_in_12 * 10'sh2d0) + $signed({fc3_n9_p13[23], fc3_n9_p13}); // weight -0.296875
-            fc3_n9_t1_3_b_d1 <= $signed({fc3_n9_p14[23], fc3_n9_p14}) + $signed({{3{fc3_n9_p15[21]}}, fc3_n9_p15});
-            fc3_n9_t1_4_a_d1 <= $signed({{3{fc3_n9_p16[20]}}, fc3_n9_p16}) + (fc3_in_17 * 9'sh13e); // weight -0.189453125
-            fc3_n9_t1_4_b_d1 <= $signed({fc3_n9_p18[23], fc3_n9_p18}) + $signed({{2{fc3_n9_p19[22]}}, fc3_n9_p19});
-            fc3_n9_t1_5_a_d1 <= fc3_n9_t0_10_a + (fc3_in_21 * 10'sh2ec); // weight -0.26953125
-            fc3_n9_t1_5_b_d1 <= $signed({fc3_n9_p22[23], fc3_n9_p22}) + (fc3_in_23 * 10'sh2ee); // weight -0.267578125
-            fc3_n9_t1_6_a_d1 <= $signed({fc3_n9_p24[23], fc3_n9_p24}) + (fc3_in_25 * 10'sh2f9); // weight -0.2568359375
-            fc3_n9_t1_6_b_d1 <= $signed({fc3_n9_p26[23], fc3_n9_p26}) + $signed({{2{fc3_n9_p27[22]}}, fc3_n9_p27});
-            fc3_n9_t1_7_a_d1 <= $signed({fc3_n9_p28[23], fc3_n9_p28}) + $signed({fc3_n9_p29[23], fc3_n9_p29});
-            fc3_n9_t0_15_d1 <= (fc3_in_30 * 13'sh131a) + $signed({{4{fc3_n9_p31[23]}}, fc3_n9_p31}); // weight -3.224609375
-            fc3_n9_t4_0_d1 <= $signed({{2{fc3_n9_t3_0[27]}}, fc3_n9_t3_0}) + $signed({fc3_n9_t3_1[28], fc3_n9_t3_1});
-            fc3_n10_t1_0_a_d1 <= $signed({{2{fc3_n10_p0[21]}}, fc3_n10_p0}) + $signed({fc3_n10_p1[22], fc3_n10_p1});
-            fc3_n10_t0_1_d1 <= $signed({fc3_n10_p2[24], fc3_n10_p2}) + $signed({{2{fc3_n10_p3[23]}}, fc3_n10_p3});
-            fc3_n10_t1_1_a_d1 <= $signed({{2{fc3_n10_p4[21]}}, fc3_n10_p4}) + $signed({fc3_n10_p5[22], fc3_n10_p5});
-            fc3_n10_t1_1_b_d1 <= $signed({fc3_n10_p6_sh[23], fc3_n10_p6_sh}) + $signed({fc3_n10_p7[23], fc3_n10_p7});
-            fc3_n10_t1_2_a_d1 <= (fc3_in_8 * 10'sd264) + $signed({{2{fc3_n10_p9[22]}}, fc3_n10_p9}); // weight 0.2578125
-            fc3_n10_t1_2_b_d1 <= (fc3_in_10 * 10'sh2fa) + $signed({fc3_n10_p11[23], fc3_n10_p11}); // weight -0.255859375
-            fc3_n10_t1_3_a_d1 <= $signed({fc3_n10_p12[20], fc3_n10_p12}) + $signed({fc3_n10_p13[20], fc3_n10_p13});
-            fc3_n10_t1_3_b_d1 <= (fc3_in_14 * 10'sd295) + $signed({fc3_n10_p15[23], fc3_n10_p15}); // weight 0.2880859375
-            fc3_n10_t1_4_a_d1 <= $signed({fc3_n10_p16[22], fc3_n10_p16}) + $signed({fc3_n10_p17[22], fc3_n10_p17});
-            fc3_n10_t1_4_b_d1 <= (fc3_in_18 * 8'sh8e) + fc3_n10_t0_9_b; // weight -0.111328125
-            fc3_n10_t1_5_a_d1 <= (fc3_in_20 * 9'sd227) + $signed({{4{fc3_n10_p21[19]}}, fc3_n10_p21}); // weight 0.2216796875
-            fc3_n10_t1_5_b_d1 <= $signed({fc3_n10_p22[23], fc3_n10_p22}) + $signed({fc3_n10_p23[23], fc3_n10_p23});
-            fc3_n10_t1_6_a_d1 <= $signed({fc3_n10_p24[23], fc3_n10_p24}) + $signed({fc3_n10_p25[23], fc3_n10_p25});
-            fc3_n10_t0_13_d1 <= $signed({fc3_n10_p26[24], fc3_n10_p26}) + $signed({{2{fc3_n10_p27[23]}}, fc3_n10_p27});
-            fc3_n10_t1_7_a_d1 <= $signed({{3{fc3_n10_p28[20]}}, fc3_n10_p28}) + (fc3_in_29 * 9'sh160); // weight -0.15625
-            fc3_n10_t0_15_d1 <= $signed({fc3_n10_p30[24], fc3_n10_p30}) + $signed({fc3_n10_p31[24], fc3_n10_p31});
-            fc3_n10_t4_0_d1 <= $signed({fc3_n10_t3_0[27], fc3_n10_t3_0}) + $signed({fc3_n10_t3_1[27], fc3_n10_t3_1});
-            fc3_n11_t1_0_a_d1 <= $signed({fc3_n11_p0[23], fc3_n11_p0}) + (fc3_in_1 * 10'sh2e2); // weight -0.279296875
-            fc3_n11_t1_0_b_d1 <= $signed({fc3_n11_p2[22], fc3_n11_p2}) + $signed({fc3_n11_p3[22], fc3_n11_p3});
-            fc3_n11_t1_1_a_d1 <= (fc3_in_4 * 10'sd284) + $signed({{2{fc3_n11_p5[22]}}, fc3_n11_p5}); // weight 0.27734375
-            fc3_n11_t1_1_b_d1 <= $signed({fc3_n11_p6[23], fc3_n11_p6}) + $signed({{2{fc3_n11_p7[22]}}, fc3_n11_p7});
-            fc3_n11_t1_2_a_d1 <= $signed({{2{fc3_n11_p8[22]}}, fc3_n11_p8}) + (fc3_in_9 * 10'sd271); // weight 0.2646484375
-            fc3_n11_t1_2_b_d1 <= $signed({fc3_n11_p10[23], fc3_n11_p10}) + (fc3_in_11 * 10'sh2fd); // weight -0.2529296875
-            fc3_n11_t1_3_a_d1 <= $signed({{2{fc3_n11_p12[23]}}, fc3_n11_p12}) + $signed({fc3_n7_p13[24], fc3_n7_p13});
-            fc3_n11_t1_3_b_d1 <= $signed({{2{fc3_n11_p14[23]}}, fc3_n11_p14}) + $signed({fc3_n11_p15[24], fc3_n11_p15});
-            fc3_n11_t1_4_a_d1 <= $signed({fc3_n11_p16[23], fc3_n11_p16}) + (fc3_in_17 * 10'sh2e3); // weight -0.2783203125
-            fc3_n11_t1_4_b_d1 <= $signed({fc3_n11_p18[22], fc3_n11_p18}) + $signed({fc3_n11_p19[22], fc3_n11_p19});
-            fc3_n11_t1_5_a_d1 <= $signed({fc3_n11_p20[23], fc3_n11_p20}) + $signed({fc3_n11_p21[23], fc3_n11_p21});
-            fc3_n11_t1_5_b_d1 <= $signed({fc3_n11_p22[23], fc3_n11_p22}) + $signed({fc3_n11_p23[23], fc3_n11_p23});
-            fc3_n11_t1_6_a_d1 <= $signed({{2{fc3_n11_p24[22]}}, fc3_n11_p24}) + $signed({fc3_n11_p25[23], fc3_n11_p25});
-            fc3_n11_t1_6_b_d1 <= (fc3_in_26 * 9'sh120) + $signed({{7{fc3_n11_p27_neg[16]}}, fc3_n11_p27_neg}); // weight -0.21875
-            fc3_n11_t1_7_a_d1 <= $signed({fc3_n11_p28_neg[20], fc3_n11_p28_neg}) + $signed({fc3_n11_p29[20], fc3_n11_p29});
-            fc3_n11_t0_15_d1 <= $signed({{2{fc3_n11_p30[21]}}, fc3_n11_p30}) + $signed({fc3_n11_p31[22], fc3_n11_p31});
-            fc3_n12_t1_0_a_d1 <= $signed({{5{fc3_n12_p0_neg[17]}}, fc3_n12_p0_neg}) + (fc3_in_1 * 8'shb7); // weight -0.0712890625
-            fc3_n12_t0_1_d1 <= $signed({fc3_n12_p2[24], fc3_n12_p2}) + $signed({{3{fc3_n12_p3[22]}}, fc3_n12_p3});
-            fc3_n12_t0_2_d1 <= $signed({fc3_n12_p4[23], fc3_n12_p4}) + $signed({{2{fc3_n12_p5[22]}}, fc3_n12_p5});
-            fc3_n12_t1_1_b_d1 <= (fc3_in_6 * 9'sh163) + $signed({{2{fc3_n12_p7[21]}}, fc3_n12_p7}); // weight -0.1533203125
-            fc3_n12_t0_4_d1 <= fc3_n12_t0_4;
-            fc3_n12_t1_2_b_d1 <= $signed({fc3_n12_p10[23], fc3_n12_p10}) + $signed({{2{fc3_n12_p11[22]}}, fc3_n12_p11});
-            fc3_n12_t1_3_a_d1 <= $signed({fc3_n12_p12[23], fc3_n12_p12}) + $signed({fc3_n12_p13[23], fc3_n12_p13});
-            fc3_n12_t1_3_b_d1 <= (fc3_in_14 * 10'sd320) + $signed({fc3_n12_p15[23], fc3_n12_p15}); // weight 0.3125
-            fc3_n12_t1_4_a_d1 <= (fc3_in_16 * 10'sd302) + $signed({fc3_n12_p17[23], fc3_n12_p17}); // weight 0.294921875
-            fc3_n12_t1_4_b_d1 <= (fc3_in_18 * 9'sh176) + $signed({{2{fc3_n12_p19[21]}}, fc3_n12_p19}); // weight -0.134765625
-            fc3_n12_t1_5_a_d1 <= $signed({{2{fc3_n12_p20[22]}}, fc3_n12_p20}) + $signed({fc3_n12_p21[23], fc3_n12_p21});
-            fc3_n12_t1_5_b_d1 <= $signed({fc3_n12_p22[23], fc3_n12_p22}) + $signed({{3{fc3_n12_p23[21]}}, fc3_n12_p23});
-            fc3_n12_t0_12_d1 <= $signed({fc3_n12_p24[24], fc3_n12_p24}) + $signed({fc3_n12_p25[24], fc3_n12_p25});
-            fc3_n12_t1_6_b_d1 <= $signed({{2{fc3_n12_p26[21]}}, fc3_n12_p26}) + (fc3_in_27 * 9'sd166); // weight 0.162109375
-            fc3_n12_t1_7_a_d1 <= $signed({fc3_n12_p28[24], fc3_n12_p28}) + $signed({{2{fc3_n12_p29[23]}}, fc3_n12_p29});
-            fc3_n12_t1_7_b_d1 <= $signed({fc3_n12_p30[24], fc3_n12_p30}) + $signed({fc3_n12_p31[24], fc3_n12_p31});
-            fc3_n12_t4_0_d1 <= $signed({fc3_n12_t3_0[27], fc3_n12_t3_0}) + $signed({fc3_n12_t3_1[27], fc3_n12_t3_1});
-            fc3_n13_t0_0_d1 <= $signed({{2{fc3_n13_p0[22]}}, fc3_n13_p0}) + (fc3_in_1 * 10'sd297); // weight 0.2900390625
-            fc3_n13_t1_0_b_d1 <= fc3_n6_t0_1_a + $signed({fc3_n13_p3[21], fc3_n13_p3});
-            fc3_n13_t1_1_a_d1 <= $signed({{2{fc3_n13_p4[22]}}, fc3_n13_p4}) + (fc3_in_5 * 10'sd287); // weight 0.2802734375
-            fc3_n13_t1_1_b_d1 <= $signed({{2{fc3_n13_p6[20]}}, fc3_n13_p6}) + (fc3_in_7 * 8'sha1); // weight -0.0927734375
-            fc3_n13_t1_2_a_d1 <= (fc3_in_8 * 11'sh5f1) + $signed({{3{fc3_n13_p9[22]}}, fc3_n13_p9}); // weight -0.5146484375
-            fc3_n13_t1_2_b_d1 <= $signed({fc3_n13_p10[23], fc3_n13_p10}) + fc3_n13_p11;
-            fc3_n13_t1_3_a_d1 <= $signed({{2{fc3_n13_p12[21]}}, fc3_n13_p12}) + (fc3_in_13 * 9'sh137); // weight -0.1962890625
-            fc3_n13_t1_3_b_d1 <= $signed({fc3_n13_p14[22], fc3_n13_p14}) + (fc3_in_15 * 9'sh163); // weight -0.1533203125
-            fc3_n13_t1_4_a_d1 <= $signed({{2{fc3_n13_p16[21]}}, fc3_n13_p16}) + (fc3_in_17 * 9'sh168); // weight -0.1484375
-            fc3_n13_t1_4_b_d1 <= (fc3_in_18 * 9'sd168) + $signed({{3{fc3_n13_p19[20]}}, fc3_n13_p19}); // weight 0.1640625
-            fc3_n13_t1_5_a_d1 <= (fc3_in_20 * 10'sd300) + $signed({{2{fc3_n13_p21[22]}}, fc3_n13_p21}); // weight 0.29296875
-            fc3_n13_t1_5_b_d1 <= $signed({{2{fc3_n13_p22[22]}}, fc3_n13_p22}) + $signed({fc3_n13_p23[23], fc3_n13_p23});
-            fc3_n13_t1_6_a_d1 <= (fc3_in_24 * 10'sd295) + $signed({fc3_n13_p25[23], fc3_n13_p25}); // weight 0.2880859375
-            fc3_n13_t1_6_b_d1 <= $signed({fc3_n13_p26[23], fc3_n13_p26}) + $signed({fc3_n13_p27[23], fc3_n13_p27});
-            fc3_n13_t1_7_a_d1 <= $signed({fc3_n13_p28[23], fc3_n13_p28}) + $signed({fc3_n13_p29[23], fc3_n13_p29});
-            fc3_n13_t1_7_b_d1 <= (fc3_in_30 * 10'sd342) + $signed({{6{fc3_n13_p31[18]}}, fc3_n13_p31}); // weight 0.333984375
-            fc3_n13_t4_0_d1 <= $signed({fc3_n13_t3_0[27], fc3_n13_t3_0}) + $signed({fc3_n13_t3_1[27], fc3_n13_t3_1});
-            fc3_n14_t1_0_a_d1 <= (fc3_in_0 * 9'sh157) + $signed({fc3_n14_p1[22], fc3_n14_p1}); // weight -0.1650390625
-            fc3_n14_t1_0_b_d1 <= $signed({fc3_n14_p2[23], fc3_n14_p2}) + $signed({fc3_n14_p3[23], fc3_n14_p3});
-            fc3_n14_t1_1_a_d1 <= (fc3_in_4 * 10'sd288) + $signed({{4{fc3_n14_p5[20]}}, fc3_n14_p5}); // weight 0.28125
-            fc3_n14_t1_1_b_d1 <= $signed({fc3_n14_p6[23], fc3_n14_p6}) + $signed({{2{fc3_n14_p7[22]}}, fc3_n14_p7});
-            fc3_n14_t1_2_a_d1 <= $signed({fc3_n14_p8_sh[22], fc3_n14_p8_sh}) + $signed({fc3_n14_p9[22], fc3_n14_p9});
-            fc3_n14_t0_5_d1 <= $signed({fc3_n14_p10[24], fc3_n14_p10}) + $signed({{2{fc3_n14_p11[23]}}, fc3_n14_p11});
-            fc3_n14_t1_3_a_d1 <= $signed({fc3_n14_p12[23], fc3_n14_p12}) + (fc3_in_13 * 10'sh2ec); // weight -0.26953125
-            fc3_n14_t1_3_b_d1 <= $signed({fc3_n14_p14[23], fc3_n14_p14}) + $signed({fc3_n14_p15[23], fc3_n14_p15});
-            fc3_n14_t1_4_a_d1 <= $signed({fc3_n14_p16[23], fc3_n14_p16}) + (fc3_in_17 * 10'sh2d6); // weight -0.291015625
-            fc3_n14_t1_4_b_d1 <= (fc3_in_18 * 9'sd210) + $signed({{5{fc3_n14_p19[18]}}, fc3_n14_p19}); // weight 0.205078125
-            fc3_n14_t1_5_a_d1 <= $signed({{4{fc3_n14_p20[19]}}, fc3_n14_p20}) + (fc3_in_21 * 9'sd213); // weight 0.2080078125
-            fc3_n14_t1_5_b_d1 <= $signed({fc3_n14_p22[23], fc3_n14_p22}) + fc3_n14_p23;
-            fc3_n14_t1_6_a_d1 <= $signed({{2{fc3_n14_p24[21]}}, fc3_n14_p24}) + (fc3_in_25 * 9'sh14b); // weight -0.1767578125
-            fc3_n14_t1_6_b_d1 <= (fc3_in_26 * 10'sh2f8) + $signed({fc3_n14_p27[23], fc3_n14_p27}); // weight -0.2578125
-            fc3_n14_t1_7_a_d1 <= (fc3_in_28 * 9'sd165) + $signed({{3{fc3_n14_p29[20]}}, fc3_n14_p29}); // weight 0.1611328125
-            fc3_n14_t0_15_d1 <= (fc3_in_30 * 12'sh958) + $signed({{6{fc3_n14_p31_neg[20]}}, fc3_n14_p31_neg}); // weight -1.6640625
-            fc3_n14_t4_0_d1 <= $signed({fc3_n14_t3_0[27], fc3_n14_t3_0}) + $signed({fc3_n14_t3_1[27], fc3_n14_t3_1});
-            fc3_n15_t1_0_a_d1 <= $signed({{2{fc3_n15_p0[22]}}, fc3_n15_p0}) + (fc3_in_1 * 10'sd381); // weight 0.3720703125
-            fc3_n15_t1_0_b_d1 <= $signed({{2{fc3_n15_p2[22]}}, fc3_n15_p2}) + fc3_n0_p3;
-            fc3_n15_t1_1_a_d1 <= $signed({{2{fc3_n15_p4[21]}}, fc3_n15_p4}) + (fc3_in_5 * 9'sh150); // weight -0.171875
-            fc3_n15_t1_1_b_d1 <= (fc3_in_6 * 10'sd260) + $signed({{2{fc3_n15_p7[22]}}, fc3_n15_p7}); // weight 0.25390625
-            fc3_n15_t1_2_a_d1 <= $signed({fc3_n15_p8[22], fc3_n15_p8}) + $signed({fc3_n15_p9[22], fc3_n15_p9});
-            fc3_n15_t0_5_d1 <= $signed({{3{fc3_n15_p10[21]}}, fc3_n15_p10}) + $signed({fc3_n15_p11[23], fc3_n15_p11});
-            fc3_n15_t1_3_a_d1 <= $signed({fc3_n15_p12[23], fc3_n15_p12}) + $signed({fc3_n15_p13[23], fc3_n15_p13});
-            fc3_n15_t1_3_b_d1 <= $signed({{3{fc3_n15_p14[21]}}, fc3_n15_p14}) + (fc3_in_15 * 10'sd296); // weight 0.2890625
-            fc3_n15_t1_4_a_d1 <= $signed({fc3_n15_p17[23], fc3_n15_p17}) + $signed({fc3_n15_p18[23], fc3_n15_p18});
-            fc3_n15_t1_4_b_d1 <= $signed({{5{fc3_n15_p19[19]}}, fc3_n15_p19}) + (fc3_in_20 * 10'sd353); // weight 0.3447265625
-            fc3_n15_t0_10_d1 <= $signed({{3{fc3_n15_p21[21]}}, fc3_n15_p21}) + (fc3_in_22 * 10'sd298); // weight 0.291015625
-            fc3_n15_t1_5_b_d1 <= $signed({{2{fc3_n15_p23[20]}}, fc3_n15_p23}) + (fc3_in_24 * 8'shb1); // weight -0.0771484375
-            fc3_n15_t1_6_a_d1 <= $signed({{3{fc3_n15_p25[21]}}, fc3_n15_p25}) + (fc3_in_26 * 10'sh2d6); // weight -0.291015625
-            fc3_n15_t0_13_d1 <= $signed({fc3_n15_p27[24], fc3_n15_p27}) + $signed({fc3_n15_p28[24], fc3_n15_p28});
-            fc3_n15_t1_7_a_d1 <= $signed({fc3_n15_p29[23], fc3_n15_p29}) + $signed({{2{fc3_n15_p30[22]}}, fc3_n15_p30});
-            fc3_n15_t1_7_b_d1 <= (fc3_in_31 * 10'sd353) + 25'sh1fdbc00; // weight 0.3447265625
-            fc3_n16_t1_0_a_d1 <= $signed({{2{fc3_n16_p0[22]}}, fc3_n16_p0}) + $signed({fc3_n16_p1[23], fc3_n16_p1});
-            fc3_n16_t1_0_b_d1 <= $signed({fc3_n16_p2[23], fc3_n16_p2}) + $signed({fc3_n16_p3[23], fc3_n16_p3});
-            fc3_n16_t1_1_a_d1 <= $signed({fc3_n16_p4[23], fc3_n16_p4}) + $signed({fc3_n16_p5[23], fc3_n16_p5});
-            fc3_n16_t1_1_b_d1 <= $signed({{3{fc3_n16_p6[20]}}, fc3_n16_p6}) + (fc3_in_7 * 9'sh123); // weight -0.2158203125
-            fc3_n16_t1_2_a_d1 <= $signed({{3{fc3_n16_p8[20]}}, fc3_n16_p8}) + (fc3_in_9 * 9'sd149); // weight 0.1455078125
-            fc3_n16_t1_2_b_d1 <= $signed({fc3_n16_p10[23], fc3_n16_p10}) + $signed({fc3_n16_p11[23], fc3_n16_p11});
-            fc3_n16_t1_3_a_d1 <= $signed({fc3_n16_p12[23], fc3_n16_p12}) + $signed({fc3_n16_p13[23], fc3_n16_p13});
-            fc3_n16_t1_3_b_d1 <= (fc3_in_14 * 10'sh292) + $signed({{3{fc3_n16_p15[21]}}, fc3_n16_p15}); // weight -0.357421875
-            fc3_n16_t1_4_a_d1 <= $signed({fc3_n16_p16[23], fc3_n16_p16}) + $signed({fc3_n16_p17[23], fc3_n16_p17});
-            fc3_n16_t1_4_b_d1 <= $signed({{2{fc3_n16_p18[22]}}, fc3_n16_p18}) + $signed({fc3_n16_p19[23], fc3_n16_p19});
-            fc3_n16_t1_5_a_d1 <= $signed({{3{fc3_n16_p20[21]}}, fc3_n16_p20}) + (fc3_in_21 * 10'sd289); // weight 0.2822265625
-            fc3_n16_t1_5_b_d1 <= $signed({{2{fc3_n16_p22[22]}}, fc3_n16_p22}) + $signed({fc3_n16_p23[23], fc3_n16_p23});
-            fc3_n16_t1_6_a_d1 <= (fc3_in_24 * 8'shbb) + $signed({{2{fc3_n16_p25[20]}}, fc3_n16_p25}); // weight -0.0673828125
-            fc3_n16_t0_13_d1 <= $signed({fc3_n16_p26[23], fc3_n16_p26}) + $signed({fc3_n16_p27[23], fc3_n16_p27});
-            fc3_n16_t1_7_a_d1 <= $signed({{3{fc3_n16_p28[20]}}, fc3_n16_p28}) + $signed({fc3_n16_p29[22], fc3_n16_p29});
-            fc3_n16_t1_7_b_d1 <= $signed({{3{fc3_n16_p30[20]}}, fc3_n16_p30}) + $signed({fc3_n16_p31[22], fc3_n16_p31});
-            fc3_n16_t4_0_d1 <= $signed({fc3_n16_t3_0[27], fc3_n16_t3_0}) + $signed({fc3_n16_t3_1[27], fc3_n16_t3_1});
-            fc3_n17_t1_0_a_d1 <= (fc3_in_0 * 10'sh2b8) + $signed({{2{fc3_n17_p1[22]}}, fc3_n17_p1}); // weight -0.3203125
-            fc3_n17_t0_1_d1 <= $signed({fc3_n17_p2[24], fc3_n17_p2}) + $signed({{2{fc3_n17_p3[23]}}, fc3_n17_p3});
-            fc3_n17_t1_1_a_d1 <= $signed({fc3_n17_p4[22], fc3_n17_p4}) + (fc3_in_5 * 9'sd149); // weight 0.1455078125
-            fc3_n17_t1_1_b_d1 <= $signed({fc3_n17_p6[22], fc3_n17_p6}) + $signed({fc3_n17_p7[22], fc3_n17_p7});
-            fc3_n17_t1_2_a_d1 <= $signed({{6{fc3_n17_p8_sh[17]}}, fc3_n17_p8_sh}) + (fc3_in_9 * 9'sd250); // weight 0.244140625
-            fc3_n17_t1_2_b_d1 <= $signed({{3{fc3_n17_p10[21]}}, fc3_n17_p10}) + $signed({fc3_n17_p11[23], fc3_n17_p11});
-            fc3_n17_t0_6_d1 <= $signed({fc3_n17_p12[23], fc3_n17_p12}) + $signed({fc3_n17_p13[23], fc3_n17_p13});
-            fc3_n17_t1_3_b_d1 <= $signed({{2{fc3_n17_p14[20]}}, fc3_n17_p14}) + (fc3_in_15 * 8'sd74); // weight 0.072265625
-            fc3_n17_t1_4_a_d1 <= $signed({{2{fc3_n17_p16[22]}}, fc3_n17_p16}) + $signed({fc3_n17_p17[23], fc3_n17_p17});
-            fc3_n17_t1_4_b_d1 <= $signed({{3{fc3_n17_p18[21]}}, fc3_n17_p18}) + (fc3_in_19 * 10'sd259); // weight 0.2529296875
-            fc3_n17_t0_10_d1 <= $signed({fc3_n17_p20[24], fc3_n17_p20}) + $signed({{2{fc3_n17_p21[23]}}, fc3_n17_p21});
-            fc3_n17_t1_5_b_d1 <= $signed({fc3_n17_p22[23], fc3_n17_p22}) + $signed({fc3_n17_p23[23], fc3_n17_p23});
-            fc3_n17_t1_6_a_d1 <= $signed({{2{fc3_n17_p24[23]}}, fc3_n17_p24}) + $signed({fc3_n17_p25[24], fc3_n17_p25});
-            fc3_n17_t1_6_b_d1 <= $signed({fc3_n17_p26[23], fc3_n17_p26}) + $signed({fc3_n17_p27[23], fc3_n17_p27});
-            fc3_n17_t0_14_d1 <= $signed({{2{fc3_n17_p28[22]}}, fc3_n17_p28}) + $signed({fc3_n17_p29[23], fc3_n17_p29});
-            fc3_n17_t1_7_b_d1 <= $signed({{3{fc3_n17_p30[20]}}, fc3_n17_p30}) + $signed({fc3_n17_p31[22], fc3_n17_p31});
-            fc3_n17_t4_0_d1 <= $signed({fc3_n17_t3_0[27], fc3_n17_t3_0}) + $signed({fc3_n17_t3_1[27], fc3_n17_t3_1});
-            fc3_n18_t0_0_d1 <= $signed({fc3_n18_p0[23], fc3_n18_p0}) + $signed({{2{fc3_n18_p1[22]}}, fc3_n18_p1});
-            fc3_n18_t1_0_b_d1 <= $signed({fc3_n18_p2[21], fc3_n18_p2}) + $signed({{2{fc3_n18_p3[20]}}, fc3_n18_p3});
-            fc3_n18_t1_1_a_d1 <= $signed({fc3_n18_p4_neg[22], fc3_n18_p4_neg}) + $signed({fc3_n18_p5[22], fc3_n18_p5});
-            fc3_n18_t0_3_d1 <= $signed({fc3_n18_p6[24], fc3_n18_p6}) + $signed({{6{fc3_n18_p7[19]}}, fc3_n18_p7});
-            fc3_n18_t1_2_a_d1 <= $signed({fc3_n18_p8[23], fc3_n18_p8}) + (fc3_in_9 * 10'sh2d6); // weight -0.291015625
-            fc3_n18_t1_2_b_d1 <= (fc3_in_10 * 8'shba) + $signed({{2{fc3_n18_p11[20]}}, fc3_n18_p11}); // weight -0.068359375
-            fc3_n18_t1_3_a_d1 <= $signed({fc3_n18_p12[22], fc3_n18_p12}) + $signed({{2{fc3_n18_p13[21]}}, fc3_n18_p13});
-            fc3_n18_t1_3_b_d1 <= $signed({fc3_n18_p14[22], fc3_n18_p14}) + $signed({fc3_n18_p15[22], fc3_n18_p15});
-            fc3_n18_t1_4_a_d1 <= (fc3_in_16 * 10'sh28b) + $signed({{4{fc3_n18_p17[20]}}, fc3_n18_p17}); // weight -0.3642578125
-            fc3_n18_t1_4_b_d1 <= (fc3_in_18 * 9'sh16d) + $signed({fc3_n18_p19[22], fc3_n18_p19}); // weight -0.1435546875
-            fc3_n18_t1_5_a_d1 <= $signed({fc3_n18_p20[24], fc3_n18_p20}) + $signed({fc3_n18_p21[24], fc3_n18_p21});
-            fc3_n18_t1_5_b_d1 <= $signed({{2{fc3_n18_p22[22]}}, fc3_n18_p22}) + (fc3_in_23 * 10'sd282); // weight 0.275390625
-            fc3_n18_t1_6_a_d1 <= $signed({fc3_n18_p24[24], fc3_n18_p24}) + $signed({{2{fc3_n18_p25[23]}}, fc3_n18_p25});
-            fc3_n18_t1_6_b_d1 <= $signed({{2{fc3_n18_p26[22]}}, fc3_n18_p26}) + (fc3_in_27 * 10'sd261); // weight 0.2548828125
-            fc3_n18_t1_7_a_d1 <= $signed({{7{fc3_n18_p28_sh[17]}}, fc3_n18_p28_sh}) + (fc3_in_29 * 10'sh2e7); // weight -0.2744140625
-            fc3_n18_t0_15_d1 <= (fc3_in_30 * 12'sha88) + $signed({{4{fc3_n18_p31[22]}}, fc3_n18_p31}); // weight -1.3671875
-            fc3_n18_t4_0_d1 <= fc3_n18_t4_0;
-            fc3_n19_t1_0_a_d1 <= $signed({fc3_n19_p0[24], fc3_n19_p0}) + $signed({fc3_n19_p1[24], fc3_n19_p1});
-            fc3_n19_t1_0_b_d1 <= $signed({fc3_n19_p2[23], fc3_n19_p2}) + $signed({fc3_n19_p3[23], fc3_n19_p3});
-            fc3_n19_t1_1_a_d1 <= (fc3_in_4 * 9'sd241) + $signed({{6{fc3_n19_p5[17]}}, fc3_n19_p5}); // weight 0.2353515625
-            fc3_n19_t1_1_b_d1 <= $signed({{2{fc3_n19_p6[22]}}, fc3_n19_p6}) + $signed({fc3_n19_p7[23], fc3_n19_p7});
-            fc3_n19_t1_2_a_d1 <= (fc3_in_8 * 10'sd262) + $signed({fc3_n19_p9[23], fc3_n19_p9}); // weight 0.255859375
-            fc3_n19_t1_2_b_d1 <= $signed({{2{fc3_n19_p10[22]}}, fc3_n19_p10}) + $signed({fc3_n19_p11[23], fc3_n19_p11});
-            fc3_n19_t1_3_a_d1 <= $signed({{3{fc3_n19_p12[20]}}, fc3_n19_p12}) + (fc3_in_13 * 9'sd225); // weight 0.2197265625
-            fc3_n19_t0_7_d1 <= $signed({fc3_n19_p14[24], fc3_n19_p14}) + $signed({{2{fc3_n19_p15[23]}}, fc3_n19_p15});
-            fc3_n19_t1_4_a_d1 <= (fc3_in_16 * 10'sd263) + $signed({{2{fc3_n19_p17[22]}}, fc3_n19_p17}); // weight 0.2568359375
-            fc3_n19_t1_4_b_d1 <= $signed({fc3_n19_p18[23], fc3_n19_p18}) + $signed({fc3_n19_p19[23], fc3_n19_p19});
-            fc3_n19_t1_5_a_d1 <= $signed({{2{fc3_n19_p20[22]}}, fc3_n19_p20}) + (fc3_in_21 * 10'sd399); // weight 0.3896484375
-            fc3_n19_t1_5_b_d1 <= $signed({fc3_n19_p22[23], fc3_n19_p22}) + $signed({fc3_n19_p23[23], fc3_n19_p23});
-            fc3_n19_t1_6_a_d1 <= $signed({{2{fc3_n19_p24[22]}}, fc3_n19_p24}) + $signed({fc3_n19_p25[23], fc3_n19_p25});
-            fc3_n19_t1_6_b_d1 <= $signed({{3{fc3_n19_p26[20]}}, fc3_n19_p26}) + (fc3_in_27 * 9'sd223); // weight 0.2177734375
-            fc3_n19_t1_7_a_d1 <= $signed({{2{fc3_n19_p28[21]}}, fc3_n19_p28}) + $signed({fc3_n19_p29[22], fc3_n19_p29});
-            fc3_n19_t1_7_b_d1 <= $signed({{6{fc3_n19_p30_sh[17]}}, fc3_n19_p30_sh}) + (fc3_in_31 * 9'sd168); // weight 0.1640625
-            fc3_n19_t4_0_d1 <= $signed({fc3_n19_t3_0[27], fc3_n19_t3_0}) + $signed({fc3_n19_t3_1[27], fc3_n19_t3_1});
-            fc3_n20_t1_0_a_d1 <= $signed({{4{fc3_n20_p0[20]}}, fc3_n20_p0}) + (fc3_in_1 * 10'sh2b2); // weight -0.326171875
-            fc3_n20_t1_0_b_d1 <= $signed({fc3_n20_p2[23], fc3_n20_p2}) + $signed({{2{fc3_n20_p3[22]}}, fc3_n20_p3});
-            fc3_n20_t1_1_a_d1 <= $signed({{2{fc3_n20_p4[22]}}, fc3_n20_p4}) + (fc3_in_5 * 10'sd280); // weight 0.2734375
-            fc3_n20_t1_1_b_d1 <= $signed({{3{fc3_n20_p6[20]}}, fc3_n20_p6}) + $signed({fc3_n20_p7_sh[22], fc3_n20_p7_sh});
-            fc3_n20_t1_2_a_d1 <= (fc3_in_8 * 10'sd290) + $signed({fc3_n20_p9[23], fc3_n20_p9}); // weight 0.283203125
-            fc3_n20_t1_2_b_d1 <= (fc3_in_10 * 10'sh250) + $signed({{4{fc3_n20_p11[20]}}, fc3_n20_p11}); // weight -0.421875
-            fc3_n20_t1_3_a_d1 <= $signed({{4{fc3_n20_p12[20]}}, fc3_n20_p12}) + (fc3_in_13 * 10'sd316); // weight 0.30859375
-            fc3_n20_t1_3_b_d1 <= $signed({fc3_n20_p14[23], fc3_n20_p14}) + $signed({{2{fc3_n20_p15[22]}}, fc3_n20_p15});
-            fc3_n20_t1_4_a_d1 <= $signed({{2{fc3_n20_p16_neg[21]}}, fc3_n20_p16_neg}) + $signed({fc3_n20_p17[22], fc3_n20_p17});
-            fc3_n20_t1_4_b_d1 <= (fc3_in_18 * 10'sh2f3) + $signed({fc3_n20_p19[23], fc3_n20_p19}); // weight -0.2626953125
-            fc3_n20_t1_5_a_d1 <= $signed({fc3_n20_p20[23], fc3_n20_p20}) + $signed({fc3_n20_p21[23], fc3_n20_p21});
-            fc3_n20_t0_11_d1 <= $signed({{2{fc3_n20_p22[23]}}, fc3_n20_p22}) + $signed({fc3_n20_p23[24], fc3_n20_p23});
-            fc3_n20_t1_6_a_d1 <= $signed({fc3_n20_p24[24], fc3_n20_p24}) + $signed({fc3_n20_p25[24], fc3_n20_p25});
-            fc3_n20_t1_6_b_d1 <= $signed({fc3_n20_p26[24], fc3_n20_p26}) + $signed({{2{fc3_n7_p27[23]}}, fc3_n7_p27});
-            fc3_n20_t1_7_a_d1 <= (fc3_in_28 * 10'sd290) + $signed({{3{fc3_n20_p29[21]}}, fc3_n20_p29}); // weight 0.283203125
-            fc3_n20_t1_7_b_d1 <= (fc3_in_31 * 10'sh29e) + 25'sh1fbc800; // weight -0.345703125
-            fc3_n21_t1_0_a_d1 <= $signed({{7{fc3_n21_p0_neg[16]}}, fc3_n21_p0_neg}) + (fc3_in_1 * 9'sh128); // weight -0.2109375
-            fc3_n21_t1_0_b_d1 <= (fc3_in_2 * 10'sd304) + $signed({{2{fc3_n21_p3[22]}}, fc3_n21_p3}); // weight 0.296875
-            fc3_n21_t1_1_a_d1 <= $signed({fc3_n21_p4[21], fc3_n21_p4}) + $signed({fc3_n21_p5[21], fc3_n21_p5});
-            fc3_n21_t1_1_b_d1 <= $signed({fc3_n21_p6[23], fc3_n21_p6}) + (fc3_in_7 * 10'sd312); // weight 0.3046875
-            fc3_n21_t0_4_d1 <= $signed({{2{fc3_n21_p8[23]}}, fc3_n21_p8}) + $signed({fc3_n21_p9[24], fc3_n21_p9});
-            fc3_n21_t1_2_b_d1 <= $signed({{3{fc3_n21_p10[20]}}, fc3_n21_p10}) + (fc3_in_11 * 9'sh171); // weight -0.1396484375
-            fc3_n21_t1_3_a_d1 <= (fc3_in_12 * 9'sd184) + $signed({fc3_n21_p13[22], fc3_n21_p13}); // weight 0.1796875
-            fc3_n21_t1_3_b_d1 <= (fc3_in_14 * 9'sh149) + $signed({fc3_n21_p15[22], fc3_n21_p15}); // weight -0.1787109375
-            fc3_n21_t1_4_a_d1 <= (fc3_in_16 * 10'sd340) + $signed({{2{fc3_n21_p17[22]}}, fc3_n21_p17}); // weight 0.33203125
-            fc3_n21_t1_4_b_d1 <= $signed({fc3_n21_p18[23], fc3_n21_p18}) + (fc3_in_19 * 10'sh2f6); // weight -0.259765625
-            fc3_n21_t1_5_a_d1 <= $signed({fc3_n21_p20[22], fc3_n21_p20}) + $signed({fc3_n21_p21[22], fc3_n21_p21});
-            fc3_n21_t1_5_b_d1 <= $signed({{2{fc3_n21_p22[22]}}, fc3_n21_p22}) + (fc3_in_23 * 10'sh2d6); // weight -0.291015625
-            fc3_n21_t1_6_a_d1 <= $signed({fc3_n21_p24[23], fc3_n21_p24}) + $signed({fc3_n21_p25[23], fc3_n21_p25});
-            fc3_n21_t1_6_b_d1 <= (fc3_in_26 * 10'sd257) + $signed({fc3_n21_p27[23], fc3_n21_p27}); // weight 0.2509765625
-            fc3_n21_t1_7_a_d1 <= $signed({{2{fc3_n21_p28[22]}}, fc3_n21_p28}) + $signed({fc3_n21_p29[23], fc3_n21_p29});
-            fc3_n21_t0_15_d1 <= $signed({{2{fc3_n21_p30[23]}}, fc3_n21_p30}) + $signed({fc3_n21_p31[24], fc3_n21_p31});
-            fc3_n21_t4_0_d1 <= $signed({fc3_n21_t3_0[27], fc3_n21_t3_0}) + $signed({fc3_n21_t3_1[27], fc3_n21_t3_1});
-            fc3_n22_t0_0_d1 <= (fc3_in_0 * 11'sd615) + $signed({{2{fc3_n22_p1[23]}}, fc3_n22_p1}); // weight 0.6005859375
-            fc3_n22_t1_0_b_d1 <= (fc3_in_2 * 9'sh176) + $signed({{2{fc3_n22_p3[21]}}, fc3_n22_p3}); // weight -0.134765625
-            fc3_n22_t1_1_a_d1 <= $signed({fc3_n22_p4[23], fc3_n22_p4}) + $signed({{2{fc3_n22_p5[22]}}, fc3_n22_p5});
-            fc3_n22_t1_1_b_d1 <= $signed({fc3_n22_p6[23], fc3_n22_p6}) + $signed({{2{fc3_n22_p7[22]}}, fc3_n22_p7});
-            fc3_n22_t0_4_d1 <= (fc3_in_8 * 11'sh5a9) + $signed({{4{fc3_n22_p9[21]}}, fc3_n22_p9}); // weight -0.5849609375
-            fc3_n22_t1_2_b_d1 <= $signed({fc3_n22_p10[23], fc3_n22_p10}) + $signed({fc3_n22_p11[23], fc3_n22_p11});
-            fc3_n22_t1_3_a_d1 <= $signed({fc3_n22_p12[22], fc3_n22_p12}) + $signed({{3{fc3_n22_p13[20]}}, fc3_n22_p13});
-            fc3_n22_t1_3_b_d1 <= $signed({fc3_n22_p14[23], fc3_n22_p14}) + $signed({fc3_n22_p15[23], fc3_n22_p15});
-            fc3_n22_t1_4_a_d1 <= (fc3_in_16 * 10'sd305) + $signed({{2{fc3_n22_p17[22]}}, fc3_n22_p17}); // weight 0.2978515625
-            fc3_n22_t0_9_d1 <= $signed({fc3_n22_p18[24], fc3_n22_p18}) + $signed({{2{fc3_n22_p19[23]}}, fc3_n22_p19});
-            fc3_n22_t1_5_a_d1 <= $signed({fc3_n22_p20[22], fc3_n22_p20}) + $signed({fc3_n22_p21[22], fc3_n22_p21});
-            fc3_n22_t1_5_b_d1 <= $signed({{4{fc3_n22_p22_sh[19]}}, fc3_n22_p22_sh}) + $signed({fc3_n22_p23[22], fc3_n22_p23});
-            fc3_n22_t1_6_a_d1 <= $signed({fc3_n22_p24[24], fc3_n22_p24}) + (fc3_in_25 * 11'sd655); // weight 0.6396484375
-            fc3_n22_t1_6_b_d1 <= (fc3_in_26 * 10'sd304) + $signed({fc3_n22_p27[23], fc3_n22_p27}); // weight 0.296875
-            fc3_n22_t1_7_a_d1 <= (fc3_in_28 * 10'sh2d3) + fc3_n22_t0_14_b; // weight -0.2939453125
-            fc3_n22_t1_7_b_d1 <= (fc3_in_30 * 9'sd163) + $signed({{2{fc3_n22_p31[21]}}, fc3_n22_p31}); // weight 0.1591796875
-            fc3_n22_t4_0_d1 <= $signed({fc3_n22_t3_0[27], fc3_n22_t3_0}) + $signed({fc3_n22_t3_1[27], fc3_n22_t3_1});
-            fc3_n23_t1_0_a_d1 <= $signed({fc3_n23_p0[24], fc3_n23_p0}) + $signed({{5{fc3_n23_p1_sh[20]}}, fc3_n23_p1_sh});
-            fc3_n23_t1_0_b_d1 <= $signed({fc3_n23_p2[24], fc3_n23_p2}) + $signed({fc3_n23_p3[24], fc3_n23_p3});
-            fc3_n23_t1_1_a_d1 <= (fc3_in_4 * 10'sd300) + $signed({{3{fc3_n23_p5[21]}}, fc3_n23_p5}); // weight 0.29296875
-            fc3_n23_t1_1_b_d1 <= (fc3_in_6 * 10'sd316) + $signed({{4{fc3_n23_p7[20]}}, fc3_n23_p7}); // weight 0.30859375
-            fc3_n23_t1_2_a_d1 <= (fc3_in_8 * 10'sd374) + fc3_n5_t0_4_b; // weight 0.365234375
-            fc3_n23_t0_5_d1 <= $signed({fc3_n23_p10[24], fc3_n23_p10}) + $signed({{2{fc3_n23_p11[23]}}, fc3_n23_p11});
-            fc3_n23_t1_3_a_d1 <= $signed({{2{fc3_n23_p12[22]}}, fc3_n23_p12}) + (fc3_in_13 * 10'sh2ca); // weight -0.302734375
-            fc3_n23_t1_3_b_d1 <= fc3_n0_p14 + $signed({{3{fc3_n23_p15[20]}}, fc3_n23_p15});
-            fc3_n23_t0_8_d1 <= $signed({fc3_n23_p16[23], fc3_n23_p16}) + $signed({fc3_n23_p17[23], fc3_n23_p17});
-            fc3_n23_t1_4_b_d1 <= (fc3_in_18 * 8'sh9b) + fc3_n10_t0_9_b; // weight -0.0986328125
-            fc3_n23_t1_5_a_d1 <= $signed({{2{fc3_n23_p20[21]}}, fc3_n23_p20}) + (fc3_in_21 * 9'sh151); // weight -0.1708984375
-            fc3_n23_t1_5_b_d1 <= $signed({{5{fc3_n23_p22[18]}}, fc3_n23_p22}) + (fc3_in_23 * 9'sh10b); // weight -0.2392578125
-            fc3_n23_t1_6_a_d1 <= $signed({{4{fc3_n23_p24[19]}}, fc3_n23_p24}) + (fc3_in_25 * 9'sh121); // weight -0.2177734375
-            fc3_n23_t1_6_b_d1 <= $signed({{3{fc3_n23_p26[20]}}, fc3_n23_p26}) + $signed({fc3_n23_p27[22], fc3_n23_p27});
-            fc3_n23_t1_7_a_d1 <= $signed({{2{fc3_n23_p28[22]}}, fc3_n23_p28}) + $signed({fc3_n23_p29[23], fc3_n23_p29});
-            fc3_n23_t1_7_b_d1 <= (fc3_in_30 * 12'sh8d5) + $signed({{4{fc3_n23_p31[22]}}, fc3_n23_p31}); // weight -1.7919921875
-            fc3_n23_t4_0_d1 <= $signed({fc3_n23_t3_0[27], fc3_n23_t3_0}) + $signed({fc3_n23_t3_1[27], fc3_n23_t3_1});
-            fc3_n24_t0_0_d1 <= $signed({fc3_n24_p0[25], fc3_n24_p0}) + $signed({{2{fc3_n24_p1[24]}}, fc3_n24_p1});
-            fc3_n24_t1_0_b_d1 <= $signed({{2{fc3_n24_p2[22]}}, fc3_n24_p2}) + (fc3_in_3 * 10'sh2e7); // weight -0.2744140625
-            fc3_n24_t1_1_a_d1 <= $signed({{2{fc3_n24_p4[22]}}, fc3_n24_p4}) + (fc3_in_5 * 10'sd283); // weight 0.2763671875
-            fc3_n24_t1_1_b_d1 <= (fc3_in_6 * 11'sh54a) + $signed({{2{fc3_n24_p7[23]}}, fc3_n24_p7}); // weight -0.677734375
-            fc3_n24_t1_2_a_d1 <= $signed({fc3_n24_p8[24], fc3_n24_p8}) + $signed({fc3_n24_p9[24], fc3_n24_p9});
-            fc3_n24_t1_2_b_d1 <= (fc3_in_10 * 10'sd341) + $signed({{2{fc3_n24_p11[22]}}, fc3_n24_p11}); // weight 0.3330078125
-            fc3_n24_t1_3_a_d1 <= $signed({{2{fc3_n18_p12[22]}}, fc3_n18_p12}) + $signed({fc3_n24_p13[23], fc3_n24_p13});
-            fc3_n24_t1_3_b_d1 <= $signed({{2{fc3_n24_p14[21]}}, fc3_n24_p14}) + (fc3_in_15 * 9'sh14f); // weight -0.1728515625
-            fc3_n24_t0_8_d1 <= $signed({{2{fc3_n24_p16[22]}}, fc3_n24_p16}) + $signed({fc3_n24_p17[23], fc3_n24_p17});
-            fc3_n24_t1_4_b_d1 <= $signed({fc3_n24_p18[22], fc3_n24_p18}) + $signed({{2{fc3_n24_p19[21]}}, fc3_n24_p19});
-            fc3_n24_t1_5_a_d1 <= fc3_n9_t0_10_a + $signed({fc3_n24_p21[23], fc3_n24_p21});
-            fc3_n24_t1_5_b_d1 <= (fc3_in_22 * 10'sh2e1) + $signed({fc3_n24_p23[23], fc3_n24_p23}); // weight -0.2802734375
-            fc3_n24_t1_6_a_d1 <= $signed({fc3_n24_p24[24], fc3_n24_p24}) + (fc3_in_25 * 11'sd547); // weight 0.5341796875
-            fc3_n24_t1_6_b_d1 <= $signed({{2{fc3_n1_p26[23]}}, fc3_n1_p26}) + $signed({fc3_n24_p27[24], fc3_n24_p27});
-            fc3_n24_t1_7_a_d1 <= (fc3_in_28 * 11'sh5e4) + $signed({{2{fc3_n24_p29[23]}}, fc3_n24_p29}); // weight -0.52734375
-            fc3_n24_t1_7_b_d1 <= (fc3_in_30 * 11'sd628) + $signed({{3{fc3_n24_p31[22]}}, fc3_n24_p31}); // weight 0.61328125
-            fc3_n24_t4_0_d1 <= $signed({fc3_n24_t3_0[28], fc3_n24_t3_0}) + $signed({fc3_n24_t3_1[28], fc3_n24_t3_1});
-            fc3_n25_t0_0_d1 <= $signed({fc3_n25_p0[23], fc3_n25_p0}) + $signed({{2{fc3_n25_p1[22]}}, fc3_n25_p1});
-            fc3_n25_t1_0_b_d1 <= $signed({fc3_n25_p2[21], fc3_n25_p2}) + (fc3_in_3 * 8'sd73); // weight 0.0712890625
-            fc3_n25_t1_1_a_d1 <= $signed({fc3_n25_p4[23], fc3_n25_p4}) + $signed({fc3_n25_p5[23], fc3_n25_p5});
-            fc3_n25_t1_1_b_d1 <= $signed({{2{fc3_n25_p6[21]}}, fc3_n25_p6}) + (fc3_in_7 * 9'sd187); // weight 0.1826171875
-            fc3_n25_t1_2_a_d1 <= $signed({fc3_n25_p8[22], fc3_n25_p8}) + (fc3_in_9 * 9'sh165); // weight -0.1513671875
-            fc3_n25_t1_2_b_d1 <= $signed({{2{fc3_n25_p10[21]}}, fc3_n25_p10}) + (fc3_in_11 * 9'sh165); // weight -0.1513671875
-            fc3_n25_t1_3_a_d1 <= $signed({{2{fc3_n25_p12[21]}}, fc3_n25_p12}) + (fc3_in_13 * 9'sd165); // weight 0.1611328125
-            fc3_n25_t1_3_b_d1 <= $signed({fc3_n25_p14[22], fc3_n25_p14}) + (fc3_in_15 * 9'sd136); // weight 0.1328125
-            fc3_n25_t1_4_a_d1 <= $signed({{2{fc3_n25_p16[22]}}, fc3_n25_p16}) + (fc3_in_17 * 10'sh2de); // weight -0.283203125
-            fc3_n25_t0_9_d1 <= $signed({fc3_n25_p18[24], fc3_n25_p18}) + $signed({{2{fc3_n25_p19[23]}}, fc3_n25_p19});
-            fc3_n25_t0_10_d1 <= $signed({fc3_n25_p20[24], fc3_n25_p20}) + $signed({fc3_n25_p21[24], fc3_n25_p21});
-            fc3_n25_t1_5_b_d1 <= $signed({fc3_n25_p22[23], fc3_n25_p22}) + $signed({{2{fc3_n25_p23[22]}}, fc3_n25_p23});
-            fc3_n25_t1_6_a_d1 <= $signed({fc3_n25_p24[21], fc3_n25_p24}) + $signed({{3{fc3_n25_p25[19]}}, fc3_n25_p25});
-            fc3_n25_t0_13_d1 <= $signed({{5{fc3_n25_p26[19]}}, fc3_n25_p26}) + (fc3_in_27 * 10'sd342); // weight 0.333984375
-            fc3_n25_t1_7_a_d1 <= $signed({{2{fc3_n4_p28[22]}}, fc3_n4_p28}) + $signed({fc3_n25_p29[23], fc3_n25_p29});
-            fc3_n25_t1_7_b_d1 <= $signed({fc3_n25_p30[24], fc3_n25_p30}) + $signed({fc3_n25_p31[24], fc3_n25_p31});
-            fc3_n25_t4_0_d1 <= $signed({{2{fc3_n25_t3_0[26]}}, fc3_n25_t3_0}) + $signed({fc3_n25_t3_1[27], fc3_n25_t3_1});
-            fc3_n26_t1_0_a_d1 <= (fc3_in_0 * 10'sh26e) + $signed({{2{fc3_n26_p1[22]}}, fc3_n26_p1}); // weight -0.392578125
-            fc3_n26_t1_0_b_d1 <= $signed({fc3_n26_p2[24], fc3_n26_p2}) + $signed({fc3_n26_p3[24], fc3_n26_p3});
-            fc3_n26_t1_1_a_d1 <= $signed({fc3_n26_p4[21], fc3_n26_p4}) + $signed({{2{fc3_n26_p5[20]}}, fc3_n26_p5});
-            fc3_n26_t0_3_d1 <= $signed({fc3_n26_p6[23], fc3_n26_p6}) + $signed({fc3_n26_p7[23], fc3_n26_p7});
-            fc3_n26_t1_2_a_d1 <= $signed({{3{fc3_n26_p8[21]}}, fc3_n26_p8}) + fc3_n26_t0_4_b;
-            fc3_n26_t1_2_b_d1 <= (fc3_in_10 * 10'sd268) + $signed({{2{fc3_n26_p11[22]}}, fc3_n26_p11}); // weight 0.26171875
-            fc3_n26_t1_3_a_d1 <= $signed({{2{fc3_n26_p12_neg[22]}}, fc3_n26_p12_neg}) + $signed({fc3_n26_p13[23], fc3_n26_p13});
-            fc3_n26_t1_3_b_d1 <= $signed({fc3_n26_p14[23], fc3_n26_p14}) + (fc3_in_15 * 10'sd261); // weight 0.2548828125
-            fc3_n26_t1_4_a_d1 <= $signed({fc3_n26_p16[23], fc3_n26_p16}) + (fc3_in_17 * 10'sh2cd); // weight -0.2998046875
-            fc3_n26_t1_4_b_d1 <= $signed({{3{fc3_n26_p18_sh[20]}}, fc3_n26_p18_sh}) + (fc3_in_19 * 9'sh15f); // weight -0.1572265625
-            fc3_n26_t1_5_a_d1 <= $signed({{2{fc3_n26_p20[22]}}, fc3_n26_p20}) + $signed({fc3_n26_p21[23], fc3_n26_p21});
-            fc3_n26_t1_5_b_d1 <= $signed({fc3_n26_p22[23], fc3_n26_p22}) + $signed({fc3_n26_p23[23], fc3_n26_p23});
-            fc3_n26_t1_6_a_d1 <= $signed({{2{fc3_n26_p24[22]}}, fc3_n26_p24}) + $signed({fc3_n26_p25[23], fc3_n26_p25});
-            fc3_n26_t1_6_b_d1 <= $signed({fc3_n26_p26[23], fc3_n26_p26}) + $signed({{2{fc3_n23_p27[22]}}, fc3_n23_p27});
-            fc3_n26_t1_7_a_d1 <= $signed({{2{fc3_n26_p28[21]}}, fc3_n26_p28}) + $signed({fc3_n26_p29[22], fc3_n26_p29});
-            fc3_n26_t0_15_d1 <= $signed({{2{fc3_n26_p30[22]}}, fc3_n26_p30}) + $signed({fc3_n26_p31[23], fc3_n26_p31});
-            fc3_n26_t4_0_d1 <= $signed({fc3_n26_t3_0[27], fc3_n26_t3_0}) + $signed({fc3_n26_t3_1[27], fc3_n26_t3_1});
-            fc3_n27_t1_0_a_d1 <= $signed({fc3_n27_p0[21], fc3_n27_p0}) + $signed({fc3_n27_p1[21], fc3_n27_p1});
-            fc3_n27_t1_0_b_d1 <= $signed({{2{fc3_n27_p2[20]}}, fc3_n27_p2}) + (fc3_in_3 * 8'sd107); // weight 0.1044921875
-            fc3_n27_t0_2_d1 <= $signed({{3{fc3_n27_p4[20]}}, fc3_n27_p4}) + $signed({fc3_n27_p5[22], fc3_n27_p5});
-            fc3_n27_t1_1_b_d1 <= $signed({fc3_n27_p6[21], fc3_n27_p6}) + $signed({{2{fc3_n27_p7[20]}}, fc3_n27_p7});
-            fc3_n27_t1_2_a_d1 <= (fc3_in_8 * 10'sd285) + $signed({{4{fc3_n27_p9_sh[20]}}, fc3_n27_p9_sh}); // weight 0.2783203125
-            fc3_n27_t0_5_d1 <= $signed({fc3_n27_p10[24], fc3_n27_p10}) + $signed({fc3_n13_p11[24], fc3_n13_p11});
-            fc3_n27_t1_3_a_d1 <= $signed({fc3_n27_p12[22], fc3_n27_p12}) + $signed({{4{fc3_n27_p13[19]}}, fc3_n27_p13});
-            fc3_n27_t1_3_b_d1 <= $signed({fc3_n27_p14[22], fc3_n27_p14}) + $signed({{2{fc3_n27_p15[21]}}, fc3_n27_p15});
-            fc3_n27_t1_4_a_d1 <= (fc3_in_16 * 10'sd314) + $signed({fc3_n27_p17[23], fc3_n27_p17}); // weight 0.306640625
-            fc3_n27_t1_4_b_d1 <= $signed({{3{fc3_n27_p18[20]}}, fc3_n27_p18}) + (fc3_in_19 * 9'sh165); // weight -0.1513671875
-            fc3_n27_t1_5_a_d1 <= $signed({{2{fc3_n27_p20[22]}}, fc3_n27_p20}) + (fc3_in_21 * 10'sd325); // weight 0.3173828125
-            fc3_n27_t1_5_b_d1 <= $signed({{2{fc3_n27_p22[22]}}, fc3_n27_p22}) + (fc3_in_23 * 10'sh2e3); // weight -0.2783203125
-            fc3_n27_t1_6_a_d1 <= $signed({{2{fc3_n27_p24[22]}}, fc3_n27_p24}) + (fc3_in_25 * 10'sd274); // weight 0.267578125
-            fc3_n27_t0_13_d1 <= $signed({{2{fc3_n27_p26[23]}}, fc3_n27_p26}) + $signed({fc3_n27_p27[24], fc3_n27_p27});
-            fc3_n27_t1_7_a_d1 <= (fc3_in_28 * 8'sh9d) + $signed({{7{fc3_in_29[15]}}, fc3_in_29}); // weight -0.0966796875
-            fc3_n27_t0_15_d1 <= $signed({fc3_n27_p30[24], fc3_n27_p30}) + $signed({{2{fc3_n27_p31[23]}}, fc3_n27_p31});
-            fc3_n27_t4_0_d1 <= $signed({{2{fc3_n27_t3_0[26]}}, fc3_n27_t3_0}) + $signed({fc3_n27_t3_1[27], fc3_n27_t3_1});
-            fc3_n28_t1_0_a_d1 <= fc3_n2_p0 + $signed({{2{fc3_n28_p1[22]}}, fc3_n28_p1});
-            fc3_n28_t1_0_b_d1 <= $signed({{2{fc3_n28_p2[22]}}, fc3_n28_p2}) + (fc3_in_3 * 10'sd288); // weight 0.28125
-            fc3_n28_t0_2_d1 <= $signed({{3{fc3_n28_p4[21]}}, fc3_n28_p4}) + $signed({fc3_n28_p5[23], fc3_n28_p5});
-            fc3_n28_t1_1_b_d1 <= $signed({fc3_n28_p6[22], fc3_n28_p6}) + $signed({fc3_n28_p7[22], fc3_n28_p7});
-            fc3_n28_t1_2_a_d1 <= $signed({fc3_n28_p8[23], fc3_n28_p8}) + fc3_n26_t0_4_b;
-            fc3_n28_t1_2_b_d1 <= $signed({{2{fc3_n28_p10[22]}}, fc3_n28_p10}) + (fc3_in_11 * 10'sd276); // weight 0.26953125
-            fc3_n28_t1_3_a_d1 <= $signed({{3{fc3_n28_p12[21]}}, fc3_n28_p12}) + (fc3_in_13 * 10'sh2e6); // weight -0.275390625
-            fc3_n28_t1_3_b_d1 <= $signed({{3{fc3_n28_p14[21]}}, fc3_n28_p14}) + (fc3_in_15 * 10'sd305); // weight 0.2978515625
-            fc3_n28_t1_4_a_d1 <= $signed({fc3_n28_p16[21], fc3_n28_p16}) + $signed({{2{fc3_n2_p17[20]}}, fc3_n2_p17});
-            fc3_n28_t0_9_d1 <= $signed({fc3_n28_p18[22], fc3_n28_p18}) + $signed({fc3_n28_p19[22], fc3_n28_p19});
-            fc3_n28_t1_5_a_d1 <= $signed({{5{fc3_n28_p20[18]}}, fc3_n28_p20}) + (fc3_in_21 * 9'sd195); // weight 0.1904296875
-            fc3_n28_t1_5_b_d1 <= $signed({fc3_n28_p22[23], fc3_n28_p22}) + (fc3_in_23 * 10'sh2e2); // weight -0.279296875
-            fc3_n28_t0_12_d1 <= $signed({{3{fc3_n28_p24[22]}}, fc3_n28_p24}) + $signed({fc3_n28_p25[24], fc3_n28_p25});
-            fc3_n28_t1_6_b_d1 <= $signed({{3{fc3_n28_p26[20]}}, fc3_n28_p26}) + (fc3_in_27 * 9'sd224); // weight 0.21875
-            fc3_n28_t1_7_a_d1 <= $signed({{2{fc3_n28_p28[21]}}, fc3_n28_p28}) + (fc3_in_29 * 9'sd177); // weight 0.1728515625
-            fc3_n28_t1_7_b_d1 <= $signed({fc3_n28_p30[23], fc3_n28_p30}) + $signed({{2{fc3_n28_p31[22]}}, fc3_n28_p31});
-            fc3_n28_t4_0_d1 <= $signed({fc3_n28_t3_0[27], fc3_n28_t3_0}) + $signed({fc3_n28_t3_1[27], fc3_n28_t3_1});
-            fc3_n29_t1_0_a_d1 <= $signed({fc3_n29_p0[22], fc3_n29_p0}) + (fc3_in_1 * 9'sd137); // weight 0.1337890625
-            fc3_n29_t1_0_b_d1 <= (fc3_in_2 * 9'sd229) + $signed({{3{fc3_n29_p3[20]}}, fc3_n29_p3}); // weight 0.2236328125
-            fc3_n29_t1_1_a_d1 <= (fc3_in_4 * 9'sd207) + $signed({{3{fc3_n29_p5[20]}}, fc3_n29_p5}); // weight 0.2021484375
-            fc3_n29_t1_1_b_d1 <= $signed({{3{fc3_n29_p6[20]}}, fc3_n29_p6}) + (fc3_in_7 * 9'sd180); // weight 0.17578125
-            fc3_n29_t1_2_a_d1 <= $signed({fc3_n29_p8[23], fc3_n29_p8}) + $signed({{2{fc3_n29_p9[22]}}, fc3_n29_p9});
-            fc3_n29_t1_2_b_d1 <= $signed({{2{fc3_n29_p10[22]}}, fc3_n29_p10}) + (fc3_in_11 * 10'sh2ac); // weight -0.33203125
-            fc3_n29_t1_3_a_d1 <= $signed({fc3_n29_p12[23], fc3_n29_p12}) + $signed({fc3_n29_p13[23], fc3_n29_p13});
-            fc3_n29_t1_3_b_d1 <= $signed({{2{fc3_n29_p14[22]}}, fc3_n29_p14}) + (fc3_in_15 * 10'sh2c7); // weight -0.3056640625
-            fc3_n29_t1_4_a_d1 <= fc3_n7_p16 + $signed({{2{fc3_n29_p17_sh[16]}}, fc3_n29_p17_sh});
-            fc3_n29_t1_4_b_d1 <= (fc3_in_18 * 9'sd223) + $signed({{2{fc3_n29_p19[21]}}, fc3_n29_p19}); // weight 0.2177734375
-            fc3_n29_t1_5_a_d1 <= $signed({fc3_n29_p20[24], fc3_n29_p20}) + $signed({fc3_n29_p21[24], fc3_n29_p21});
-            fc3_n29_t1_5_b_d1 <= $signed({fc3_n29_p22[24], fc3_n29_p22}) + $signed({fc3_n14_p23[24], fc3_n14_p23});
-            fc3_n29_t1_6_a_d1 <= $signed({fc3_n29_p24[23], fc3_n29_p24}) + $signed({fc3_n29_p25[23], fc3_n29_p25});
-            fc3_n29_t1_6_b_d1 <= $signed({{2{fc3_n29_p26[22]}}, fc3_n29_p26}) + $signed({fc3_n29_p27[23], fc3_n29_p27});
-            fc3_n29_t1_7_a_d1 <= $signed({{2{fc3_n29_p28[22]}}, fc3_n29_p28}) + $signed({fc3_n29_p29[23], fc3_n29_p29});
-            fc3_n29_t1_7_b_d1 <= $signed({{7{fc3_n29_p30_neg[16]}}, fc3_n29_p30_neg}) + (fc3_in_31 * 9'sd212); // weight 0.20703125
-            fc3_n29_t4_0_d1 <= $signed({fc3_n29_t3_0[27], fc3_n29_t3_0}) + $signed({fc3_n29_t3_1[27], fc3_n29_t3_1});
-            fc3_n30_t1_0_a_d1 <= $signed({fc3_n30_p0[23], fc3_n30_p0}) + (fc3_in_1 * 10'sd288); // weight 0.28125
-            fc3_n30_t1_0_b_d1 <= $signed({{2{fc3_n30_p2[21]}}, fc3_n30_p2}) + $signed({fc3_n30_p3[22], fc3_n30_p3});
-            fc3_n30_t1_1_a_d1 <= (fc3_in_4 * 9'sd140) + $signed({{2{fc3_n30_p5[21]}}, fc3_n30_p5}); // weight 0.13671875
-            fc3_n30_t1_1_b_d1 <= (fc3_in_6 * 10'sh2ec) + $signed({fc3_n30_p7[23], fc3_n30_p7}); // weight -0.26953125
-            fc3_n30_t1_2_a_d1 <= $signed({fc3_n30_p8[23], fc3_n30_p8}) + (fc3_in_9 * 10'sd336); // weight 0.328125
-            fc3_n30_t1_2_b_d1 <= (fc3_in_10 * 10'sd377) + $signed({{2{fc3_n30_p11[22]}}, fc3_n30_p11}); // weight 0.3681640625
-            fc3_n30_t1_3_a_d1 <= (fc3_in_12 * 10'sh2e3) + $signed({{2{fc3_n30_p13[22]}}, fc3_n30_p13}); // weight -0.2783203125
-            fc3_n30_t1_3_b_d1 <= $signed({fc3_n30_p14[23], fc3_n30_p14}) + $signed({fc3_n30_p15[23], fc3_n30_p15});
-            fc3_n30_t1_4_a_d1 <= $signed({fc3_n30_p16[23], fc3_n30_p16}) + $signed({{2{fc3_n30_p17[22]}}, fc3_n30_p17});
-            fc3_n30_t1_4_b_d1 <= $signed({{3{fc3_n30_p18[21]}}, fc3_n30_p18}) + (fc3_in_19 * 10'sd317); // weight 0.3095703125
-            fc3_n30_t1_5_a_d1 <= $signed({fc3_n30_p20[21], fc3_n30_p20}) + (fc3_in_21 * 8'sd73); // weight 0.0712890625
-            fc3_n30_t1_5_b_d1 <= $signed({fc3_n30_p22[23], fc3_n30_p22}) + (fc3_in_23 * 10'sd265); // weight 0.2587890625
-            fc3_n30_t1_6_a_d1 <= (fc3_in_24 * 10'sd292) + $signed({{4{fc3_n30_p25[20]}}, fc3_n30_p25}); // weight 0.28515625
-            fc3_n30_t1_6_b_d1 <= $signed({fc3_n30_p26[23], fc3_n30_p26}) + $signed({fc3_n30_p27[23], fc3_n30_p27});
-            fc3_n30_t1_7_a_d1 <= $signed({fc3_n30_p28[23], fc3_n30_p28}) + $signed({fc3_n30_p29[23], fc3_n30_p29});
-            fc3_n30_t1_7_b_d1 <= (fc3_in_30 * 10'sd457) + $signed({{5{fc3_n30_p31[19]}}, fc3_n30_p31}); // weight 0.4462890625
-            fc3_n30_t4_0_d1 <= $signed({fc3_n30_t3_0[27], fc3_n30_t3_0}) + $signed({fc3_n30_t3_1[27], fc3_n30_t3_1});
-            fc3_n31_t0_0_d1 <= (fc3_in_0 * 10'sh2ec) + $signed({{2{fc3_n31_p1[22]}}, fc3_n31_p1}); // weight -0.26953125
-            fc3_n31_t1_0_b_d1 <= $signed({fc3_n31_p2[22], fc3_n31_p2}) + $signed({fc3_n31_p3[22], fc3_n31_p3});
-            fc3_n31_t1_1_a_d1 <= $signed({fc3_n31_p4[22], fc3_n31_p4}) + $signed({{2{fc3_n31_p5[21]}}, fc3_n31_p5});
-            fc3_n31_t1_1_b_d1 <= (fc3_in_6 * 10'sh2e2) + $signed({{2{fc3_n31_p7[22]}}, fc3_n31_p7}); // weight -0.279296875
-            fc3_n31_t1_2_a_d1 <= $signed({fc3_n31_p8[23], fc3_n31_p8}) + $signed({{2{fc3_n31_p9[22]}}, fc3_n31_p9});
-            fc3_n31_t1_2_b_d1 <= $signed({fc3_n31_p10[22], fc3_n31_p10}) + $signed({fc3_n31_p11[22], fc3_n31_p11});
-            fc3_n31_t1_3_a_d1 <= (fc3_in_12 * 10'sh2fe) + $signed({fc3_n31_p13[23], fc3_n31_p13}); // weight -0.251953125
-            fc3_n31_t1_3_b_d1 <= $signed({fc3_n31_p14[22], fc3_n31_p14}) + $signed({fc3_n31_p15[22], fc3_n31_p15});
-            fc3_n31_t1_4_a_d1 <= $signed({fc3_n31_p16[23], fc3_n31_p16}) + $signed({{2{fc3_n31_p17[22]}}, fc3_n31_p17});
-            fc3_n31_t1_4_b_d1 <= $signed({fc3_n31_p18[22], fc3_n31_p18}) + $signed({fc3_n31_p19[22], fc3_n31_p19});
-            fc3_n31_t1_5_a_d1 <= $signed({{4{fc3_n31_p20[20]}}, fc3_n31_p20}) + $signed({fc3_n31_p21[23], fc3_n31_p21});
-            fc3_n31_t1_5_b_d1 <= $signed({fc3_n31_p22[23], fc3_n31_p22}) + $signed({fc3_n31_p23[23], fc3_n31_p23});
-            fc3_n31_t1_6_a_d1 <= $signed({{4{fc3_n31_p24[20]}}, fc3_n31_p24}) + $signed({fc3_n31_p25[23], fc3_n31_p25});
-            fc3_n31_t1_6_b_d1 <= $signed({fc3_n31_p26[23], fc3_n31_p26}) + $signed({fc3_n31_p27[23], fc3_n31_p27});
-            fc3_n31_t1_7_a_d1 <= (fc3_in_28 * 10'sd287) + fc3_n22_t0_14_b; // weight 0.2802734375
-            fc3_n31_t0_15_d1 <= $signed({{2{fc3_n31_p30[23]}}, fc3_n31_p30}) + $signed({fc3_n31_p31[24], fc3_n31_p31});
-            fc3_out_0 <= $signed(fc3_n0_y_fl[15:0]);
-            fc3_out_1 <= $signed(fc3_n1_y_fl[15:0]);
-            fc3_out_2 <= $signed(fc3_n2_y_fl[15:0]);
-            fc3_out_3 <= $signed(fc3_n3_y_fl[15:0]);
-            fc3_out_4 <= $signed(fc3_n4_y_fl[15:0]);
-            fc3_out_5 <= $signed(fc3_n5_y_fl[15:0]);
-            fc3_n6_y_wrap_d1 <= $signed(fc3_n6_y_fl[15:0]);
-            fc3_out_6 <= fc3_n6_y_wrap_d1;
-            fc3_n7_y_wrap_d1 <= $signed(fc3_n7_y_fl[15:0]);
-            fc3_out_7 <= fc3_n7_y_wrap_d1;
-            fc3_out_8 <= $signed(fc3_n8_y_fl[15:0]);
-            fc3_out_9 <= $signed(fc3_n9_y_fl[15:0]);
-            fc3_out_10 <= $signed(fc3_n10_y_fl[15:0]);
-            fc3_n11_y_wrap_d1 <= $signed(fc3_n11_y_fl[15:0]);
-            fc3_out_11 <= fc3_n11_y_wrap_d1;
-            fc3_out_12 <= $signed(fc3_n12_y_fl[15:0]);
-            fc3_out_13 <= $signed(fc3_n13_y_fl[15:0]);
-            fc3_out_14 <= $signed(fc3_n14_y_fl[15:0]);
-            fc3_n15_y_wrap_d1 <= $signed(fc3_n15_y_fl[15:0]);
-            fc3_out_15 <= fc3_n15_y_wrap_d1;
-            fc3_out_16 <= $signed(fc3_n16_y_fl[15:0]);
-            fc3_out_17 <= $signed(fc3_n17_y_fl[15:0]);
-            fc3_out_18 <= $signed(fc3_n18_y_fl[15:0]);
-            fc3_out_19 <= $signed(fc3_n19_y_fl[15:0]);
-            fc3_n20_y_wrap_d1 <= $signed(fc3_n20_y_fl[15:0]);
-            fc3_out_20 <= fc3_n20_y_wrap_d1;
-            fc3_out_21 <= $signed(fc3_n21_y_fl[15:0]);
-            fc3_out_22 <= $signed(fc3_n22_y_fl[15:0]);
-            fc3_out_23 <= $signed(fc3_n23_y_fl[15:0]);
-            fc3_out_24 <= $signed(fc3_n24_y_fl[15:0]);
-            fc3_out_25 <= $signed(fc3_n25_y_fl[15:0]);
-            fc3_out_26 <= $signed(fc3_n26_y_fl[15:0]);
-            fc3_out_27 <= $signed(fc3_n27_y_fl[15:0]);
-            fc3_out_28 <= $signed(fc3_n28_y_fl[15:0]);
-            fc3_out_29 <= $signed(fc3_n29_y_fl[15:0]);
-            fc3_out_30 <= $signed(fc3_n30_y_fl[15:0]);
-            fc3_n31_y_wrap_d1 <= $signed(fc3_n31_y_fl[15:0]);
-            fc3_out_31 <= fc3_n31_y_wrap_d1;
+            fc3_in_8_d1 <= fc3_in_8;
+            fc3_e64_d1 <= $signed({{2{fc3_in_23[15]}}, fc3_in_23}) + $signed({fc3_e7[16], fc3_e7});
+            fc3_e88_d1 <= fc3_e88_u;
+            fc3_e24_d1 <= fc3_e24_u;
+            fc3_e89_d1 <= $signed({{2{fc3_in_6[15]}}, fc3_in_6}) - fc3_e2;
+            fc3_in_27_d1 <= fc3_in_27;
+            fc3_e143_d1 <= fc3_e143_u;
+            fc3_in_9_d1 <= fc3_in_9;
+            fc3_e82_d1 <= fc3_e82_u;
+            fc3_in_31_d1 <= fc3_in_31;
+            fc3_e100_d1 <= fc3_e100_u;
+            fc3_e111_d1 <= $signed({{3{fc3_in_16[15]}}, fc3_in_16}) - fc3_e0;
+            fc3_e224_d1 <= fc3_e224_u;
+            fc3_e205_d1 <= fc3_e205_u;
+            fc3_e25_d1 <= fc3_e25;
+            fc3_e1_d1 <= fc3_e1;
+            fc3_e115_d1 <= fc3_e115_u;
+            fc3_e81_d1 <= fc3_e81_u;
+            fc3_e220_d1 <= fc3_e220_u;
+            fc3_in_24_d1 <= fc3_in_24;
+            fc3_in_11_d1 <= fc3_in_11;
+            fc3_e146_d1 <= $signed({{3{fc3_e14[16]}}, fc3_e14}) + fc3_e26;
+            fc3_in_15_d1 <= fc3_in_15;
+            fc3_e96_d1 <= fc3_e96_u;
+            fc3_in_20_d1 <= fc3_in_20;
+            fc3_e155_d1 <= fc3_e155_u;
+            fc3_in_25_d1 <= fc3_in_25;
+            fc3_e178_d1 <= fc3_e178_u;
+            fc3_e109_d1 <= $signed({{3{fc3_e10[16]}}, fc3_e10}) + fc3_e26;
+            fc3_e131_d1 <= fc3_e131_u;
+            fc3_e0_d1 <= fc3_e0_u;
+            fc3_e223_d1 <= fc3_e223_u;
+            fc3_e11_d1 <= fc3_e11;
+            fc3_e80_d1 <= fc3_e80;
+            fc3_e4_d1 <= fc3_e4_u;
+            fc3_e125_d1 <= fc3_e125_u;
+            fc3_e17_d1 <= fc3_e17_u;
+            fc3_e48_d1 <= fc3_e48_u;
+            fc3_e110_d1 <= fc3_e110_u;
+            fc3_e55_d1 <= $signed({{2{fc3_in_5[15]}}, fc3_in_5}) - $signed({fc3_e8[16], fc3_e8});
+            fc3_e153_d1 <= fc3_e153_u;
+            fc3_e78_d1 <= fc3_e78_u;
+            fc3_e108_d1 <= fc3_e108_u;
+            fc3_e145_d1 <= $signed({{4{fc3_in_9[15]}}, fc3_in_9}) - fc3_e26;
+            fc3_e87_d1 <= fc3_e87_u;
+            fc3_e91_d1 <= $signed({{2{fc3_in_16[15]}}, fc3_in_16}) + fc3_e16;
+            fc3_e36_d1 <= fc3_e36_u;
+            fc3_in_14_d1 <= fc3_in_14;
+            fc3_e150_d1 <= $signed({{3{fc3_in_10[15]}}, fc3_in_10}) + fc3_e37;
+            fc3_in_22_d1 <= fc3_in_22;
+            fc3_e122_d1 <= fc3_e122_u;
+            fc3_e197_d1 <= fc3_e197_u;
+            fc3_e116_d1 <= fc3_e116_u;
+            fc3_e2_d1 <= fc3_e2_u;
+            fc3_e199_d1 <= fc3_e199_u;
+            fc3_e74_d1 <= $signed({{2{fc3_in_30[15]}}, fc3_in_30}) + fc3_e9;
+            fc3_e6_d1 <= fc3_e6;
+            fc3_e77_d1 <= fc3_e77_u;
+            fc3_e8_d1 <= fc3_e8;
+            fc3_e119_d1 <= fc3_e119_u;
+            fc3_e15_d1 <= fc3_e15_u;
+            fc3_e93_d1 <= fc3_e93_u;
+            fc3_e16_d1 <= fc3_e16_u;
+            fc3_e196_d1 <= fc3_e196_u;
+            fc3_e144_d1 <= fc3_e144_u;
+            fc3_e151_d1 <= fc3_e151_u;
+            fc3_e69_d1 <= fc3_e69_u;
+            fc3_in_23_d1 <= fc3_in_23;
+            fc3_in_2_d1 <= fc3_in_2;
+            fc3_in_18_d1 <= fc3_in_18;
+            fc3_e276_d1 <= fc3_e276_u;
+            fc3_in_16_d1 <= fc3_in_16;
+            fc3_e97_d1 <= fc3_e97_u;
+            fc3_in_26_d1 <= fc3_in_26;
+            fc3_e92_d1 <= $signed({{2{fc3_in_19[15]}}, fc3_in_19}) - fc3_e27;
+            fc3_e163_d1 <= fc3_e163_u;
+            fc3_e194_d1 <= fc3_e194_u;
+            fc3_e45_d1 <= fc3_e45;
+            fc3_e20_d1 <= fc3_e20;
+            fc3_e142_d1 <= fc3_e142_u;
+            fc3_e22_d1 <= fc3_e22;
+            fc3_e181_d1 <= fc3_e181_u;
+            fc3_e39_d1 <= fc3_e39_u;
+            fc3_e189_d1 <= fc3_e189_u;
+            fc3_e311_d1 <= fc3_e311_u;
+            fc3_e54_d1 <= fc3_e54_u;
+            fc3_e75_d1 <= $signed({{2{fc3_in_5[15]}}, fc3_in_5}) + $signed({fc3_e5[16], fc3_e5});
+            fc3_e79_d1 <= fc3_e79_u;
+            fc3_e187_d1 <= $signed({{2{fc3_in_20[15]}}, fc3_in_20}) + $signed({fc3_e32[16], fc3_e32});
+            fc3_e120_d1 <= $signed({{2{fc3_in_3[15]}}, fc3_in_3}) + $signed({fc3_e19[16], fc3_e19});
+            fc3_e40_d1 <= fc3_e40_u;
+            fc3_e134_d1 <= fc3_e134;
+            fc3_e191_d1 <= fc3_e191_u;
+            fc3_e139_d1 <= fc3_e139_u;
+            fc3_e114_d1 <= $signed({{2{fc3_in_12[15]}}, fc3_in_12}) + fc3_e27;
+            fc3_e158_d1 <= $signed({fc3_e9[17], fc3_e9}) - $signed({fc3_e27[17], fc3_e27});
+            fc3_e61_d1 <= fc3_e61;
+            fc3_e19_d1 <= fc3_e19;
+            fc3_in_0_d1 <= fc3_in_0;
+            fc3_e44_d1 <= fc3_e44_u;
+            fc3_e328_d1 <= fc3_e328_u;
+            fc3_in_19_d1 <= fc3_in_19;
+            fc3_e123_d1 <= $signed({{2{fc3_in_8[15]}}, fc3_in_8}) + $signed({fc3_e14[16], fc3_e14});
+            fc3_e339_d1 <= fc3_e339_u;
+            fc3_e350_d1 <= fc3_e350_u;
+            fc3_e202_d1 <= fc3_e202_u;
+            fc3_e13_d1 <= fc3_e13;
+            fc3_e31_d1 <= fc3_e31_u;
+            fc3_e192_d1 <= $signed({{2{fc3_in_28[15]}}, fc3_in_28}) + $signed({fc3_e3[16], fc3_e3});
+            fc3_e128_d1 <= $signed({{2{fc3_in_28[15]}}, fc3_in_28}) - $signed({fc3_e19[16], fc3_e19});
+            fc3_e50_d1 <= fc3_e50;
+            fc3_e76_d1 <= $signed({{2{fc3_in_20[15]}}, fc3_in_20}) + $signed({fc3_e3[16], fc3_e3});
+            fc3_e58_d1 <= fc3_e58;
+            fc3_e188_d1 <= $signed({{2{fc3_in_20[15]}}, fc3_in_20}) + $signed({fc3_e42[16], fc3_e42});
+            fc3_e70_d1 <= fc3_e70;
+            fc3_e182_d1 <= $signed({{2{fc3_in_16[15]}}, fc3_in_16}) - $signed({fc3_e5[16], fc3_e5});
+            fc3_e130_d1 <= fc3_e130_u;
+            fc3_e157_d1 <= $signed({fc3_e2[17], fc3_e2}) + fc3_e41;
+            fc3_e295_d1 <= fc3_e295_u;
+            fc3_e35_d1 <= fc3_e35;
+            fc3_e326_d1 <= fc3_e326_u;
+            fc3_e218_d1 <= fc3_e218_u;
+            fc3_e379_d1 <= fc3_e379_u;
+            fc3_e389_d1 <= fc3_e389_u;
+            fc3_e90_d1 <= $signed({{2{fc3_in_14[15]}}, fc3_in_14}) - fc3_e21;
+            fc3_e56_d1 <= fc3_e56;
+            fc3_e95_d1 <= $signed({{2{fc3_in_17[15]}}, fc3_in_17}) - $signed({fc3_e20[16], fc3_e20});
+            fc3_e23_d1 <= fc3_e23;
+            fc3_e118_d1 <= fc3_e118_u;
+            fc3_e156_d1 <= $signed({{3{fc3_in_30[15]}}, fc3_in_30}) + fc3_e41;
+            fc3_e14_d1 <= fc3_e14;
+            fc3_e173_d1 <= fc3_e173_u;
+            fc3_e176_d1 <= fc3_e176_u;
+            fc3_e177_d1 <= $signed({{2{fc3_in_7[15]}}, fc3_in_7}) - $signed({fc3_e6[16], fc3_e6});
+            fc3_e66_d1 <= fc3_e66;
+            fc3_e195_d1 <= fc3_e195_u;
+            fc3_e32_d1 <= fc3_e32;
+            fc3_e200_d1 <= fc3_e200_u;
+            fc3_e217_d1 <= fc3_e217_u;
+            fc3_in_10_d1 <= fc3_in_10;
+            fc3_e30_d1 <= fc3_e30;
+            fc3_e287_d1 <= fc3_e287_u;
+            fc3_e432_d1 <= fc3_e432_u;
+            fc3_in_21_d1 <= fc3_in_21;
+            fc3_e257_d1 <= $signed({{4{fc3_in_21[15]}}, fc3_in_21}) - fc3_e26;
+            fc3_e407_d1 <= fc3_e407_u;
+            fc3_n0_s2_d1 <= fc3_n0_s2_u;
+            fc3_e219_d1 <= fc3_e219_u;
+            fc3_n0_s3_d1 <= fc3_n0_s3_u;
+            fc3_n0_s5_d1 <= fc3_n0_s5_u;
+            fc3_n0_s6_d1 <= fc3_n0_s6_u;
+            fc3_n0_s7_d1 <= fc3_n0_s7_u;
+            fc3_e121_d1 <= $signed({{2{fc3_in_4[15]}}, fc3_in_4}) - $signed({fc3_e1[16], fc3_e1});
+            fc3_n0_s9_d1 <= fc3_n0_s9_u;
+            fc3_n0_s10_d1 <= fc3_n0_s10_u;
+            fc3_e161_d1 <= fc3_e161_u;
+            fc3_e343_d1 <= fc3_e343_u;
+            fc3_e345_d1 <= fc3_e345_u;
+            fc3_e381_d1 <= fc3_e381_u;
+            fc3_n0_s4_d1 <= fc3_n0_s4_u;
+            fc3_e391_d1 <= fc3_e391_u;
+            fc3_n0_s8_d1 <= fc3_n0_s8_u;
+            fc3_e294_d1 <= $signed({fc3_e4[17], fc3_e4}) - $signed({{2{fc3_e23[16]}}, fc3_e23});
+            fc3_e313_d1 <= $signed({{2{fc3_e58[16]}}, fc3_e58}) - fc3_e63;
+            fc3_n0_s11_d1 <= fc3_n0_s11_u;
+            fc3_n0_s32_d1 <= fc3_n0_s25 - $signed({{2{fc3_n0_s27[25]}}, fc3_n0_s27});
+            fc3_n0_s33_d1 <= fc3_n0_s33;
+            fc3_n0_s34_d1 <= fc3_n0_s34_u;
+            fc3_n1_s2_d1 <= fc3_n1_s2_u;
+            fc3_e7_d1 <= fc3_e7;
+            fc3_n1_s3_d1 <= fc3_n1_s3_u;
+            fc3_e149_d1 <= fc3_e149_u;
+            fc3_n1_s6_d1 <= $signed({fc3_e11[16], fc3_e11}) - $signed({fc3_e23[16], fc3_e23});
+            fc3_n1_s8_d1 <= fc3_n1_s8_u;
+            fc3_n1_s10_d1 <= fc3_n1_s10_u;
+            fc3_e169_d1 <= fc3_e169_u;
+            fc3_e344_d1 <= fc3_e344_u;
+            fc3_e347_d1 <= fc3_e347_u;
+            fc3_e382_d1 <= $signed({{2{fc3_in_1[15]}}, fc3_in_1}) + $signed({fc3_e67[16], fc3_e67});
+            fc3_e405_d1 <= fc3_e405_u;
+            fc3_n1_s7_d1 <= $signed({fc3_e31[17], fc3_e31}) - $signed({{2{fc3_e32[16]}}, fc3_e32});
+            fc3_n1_s9_d1 <= fc3_n1_s9_u;
+            fc3_e148_d1 <= $signed({{3{fc3_in_3[15]}}, fc3_in_3}) + fc3_e63;
+            fc3_e282_d1 <= $signed({{3{fc3_in_17[15]}}, fc3_in_17}) - fc3_e83;
+            fc3_e314_d1 <= $signed({{2{fc3_e67[16]}}, fc3_e67}) - fc3_e83;
+            fc3_n1_s4_d1 <= fc3_n1_s4_u;
+            fc3_n1_s31_d1 <= fc3_n1_s31_u;
+            fc3_n1_s33_d1 <= $signed({fc3_n1_s28[26], fc3_n1_s28}) + $signed({fc3_n1_s29[26], fc3_n1_s29});
+            fc3_n1_s34_d1 <= fc3_n1_s30 + $signed({fc3_n1_s32[26], fc3_n1_s32});
+            fc3_n2_s2_d1 <= fc3_n2_s2_u;
+            fc3_e278_d1 <= $signed({{2{fc3_in_12[15]}}, fc3_in_12}) - fc3_e2;
+            fc3_n2_s3_d1 <= fc3_n2_s3_u;
+            fc3_n2_s4_d1 <= fc3_n2_s4_u;
+            fc3_n2_s5_d1 <= fc3_n2_s5_u;
+            fc3_n2_s6_d1 <= fc3_n2_s6_u;
+            fc3_e299_d1 <= fc3_e299_u;
+            fc3_e397_d1 <= fc3_e397_u;
+            fc3_e396_d1 <= $signed({{2{fc3_in_23[15]}}, fc3_in_23}) + $signed({fc3_e14[16], fc3_e14});
+            fc3_n2_s7_d1 <= fc3_n2_s7_u;
+            fc3_e398_d1 <= fc3_e398_u;
+            fc3_e152_d1 <= fc3_e152_u;
+            fc3_n2_s8_d1 <= fc3_n2_s8_u;
+            fc3_e248_d1 <= fc3_e248_u;
+            fc3_n2_s32_d1 <= $signed({fc3_n2_s23[25], fc3_n2_s23}) - $signed({{2{fc3_n2_s27[24]}}, fc3_n2_s27});
+            fc3_n2_s33_d1 <= $signed({{3{fc3_n2_s29[23]}}, fc3_n2_s29}) - $signed({fc3_n2_s28[25], fc3_n2_s28});
+            fc3_n2_s34_d1 <= $signed({fc3_n2_s30[26], fc3_n2_s30}) - $signed({fc3_n2_s31[26], fc3_n2_s31});
+            fc3_n3_s1_d1 <= fc3_n3_s1_u;
+            fc3_n3_s2_d1 <= fc3_n3_s2_u;
+            fc3_n3_s3_d1 <= fc3_n3_s3_u;
+            fc3_e221_d1 <= fc3_e221_u;
+            fc3_e283_d1 <= fc3_e283_u;
+            fc3_n3_s5_d1 <= fc3_n3_s5_u;
+            fc3_n3_s6_d1 <= fc3_n3_s6_u;
+            fc3_n3_s7_d1 <= $signed({fc3_e22[16], fc3_e22}) - $signed({fc3_e28[16], fc3_e28});
+            fc3_n3_s9_d1 <= fc3_n3_s9_u;
+            fc3_n3_s11_d1 <= fc3_n3_s11_u;
+            fc3_e338_d1 <= fc3_e338_u;
+            fc3_e127_d1 <= fc3_e127_u;
+            fc3_e362_d1 <= fc3_e362_u;
+            fc3_e370_d1 <= fc3_e370_u;
+            fc3_e392_d1 <= fc3_e392_u;
+            fc3_e406_d1 <= fc3_e406_u;
+            fc3_n3_s8_d1 <= $signed({fc3_e34[17], fc3_e34}) + $signed({{2{fc3_e35[16]}}, fc3_e35});
+            fc3_e408_d1 <= fc3_e408_u;
+            fc3_e112_d1 <= $signed({{3{fc3_in_31[15]}}, fc3_in_31}) - fc3_e33;
+            fc3_n3_s12_d1 <= fc3_n3_s12_u;
+            fc3_e147_d1 <= $signed({{3{fc3_in_2[15]}}, fc3_in_2}) - fc3_e18;
+            fc3_e291_d1 <= $signed({fc3_e2[17], fc3_e2}) + $signed({fc3_e51[17], fc3_e51});
+            fc3_e308_d1 <= fc3_e308_u;
+            fc3_n3_s10_d1 <= fc3_n3_s10_u;
+            fc3_n3_s34_d1 <= fc3_n3_s34_u;
+            fc3_n3_s35_d1 <= $signed({fc3_n3_s31[25], fc3_n3_s31}) + fc3_e325;
+            fc3_n3_s36_d1 <= $signed({{2{fc3_n3_s33[25]}}, fc3_n3_s33}) - fc3_n3_s32;
+            fc3_n4_s3_d1 <= fc3_n4_s3_u;
+            fc3_e431_d1 <= fc3_e431;
+            fc3_n4_s6_d1 <= fc3_n4_s6_u;
+            fc3_n4_s4_d1 <= fc3_n4_s4_u;
+            fc3_e117_d1 <= fc3_e117_u;
+            fc3_n4_s8_d1 <= fc3_n4_s8_u;
+            fc3_e162_d1 <= $signed({{2{fc3_in_7[15]}}, fc3_in_7}) - $signed(fc3_e48_u);
+            fc3_e164_d1 <= $signed({{2{fc3_in_17[15]}}, fc3_in_17}) + fc3_e34;
+            fc3_e174_d1 <= fc3_e174_u;
+            fc3_e183_d1 <= $signed({{2{fc3_in_17[15]}}, fc3_in_17}) + $signed({fc3_e60[16], fc3_e60});
+            fc3_e198_d1 <= fc3_e198_u;
+            fc3_n4_s7_d1 <= fc3_n4_s7_u;
+            fc3_n4_s9_d1 <= fc3_n4_s9_u;
+            fc3_e154_d1 <= fc3_e154_u;
+            fc3_e288_d1 <= $signed({{3{fc3_in_29[15]}}, fc3_in_29}) + fc3_e33;
+            fc3_e172_d1 <= $signed({{2{fc3_e23[16]}}, fc3_e23}) - $signed({fc3_e51[17], fc3_e51});
+            fc3_e298_d1 <= $signed({{2{fc3_e10[16]}}, fc3_e10}) - $signed({fc3_e40[17], fc3_e40});
+            fc3_e306_d1 <= fc3_e306_u;
+            fc3_n4_s5_d1 <= fc3_n4_s5_u;
+            fc3_n4_s34_d1 <= $signed({{2{fc3_n4_s32[25]}}, fc3_n4_s32}) - $signed({fc3_n4_s30[26], fc3_n4_s30});
+            fc3_n4_s35_d1 <= $signed({fc3_n4_s33[26], fc3_n4_s33}) - $signed({fc3_n4_s31[26], fc3_n4_s31});
+            fc3_n5_s1_d1 <= fc3_n5_s1_u;
+            fc3_e5_d1 <= fc3_e5;
+            fc3_n5_s2_d1 <= fc3_n5_s2_u;
+            fc3_e211_d1 <= fc3_e211;
+            fc3_e216_d1 <= fc3_e216_u;
+            fc3_n5_s3_d1 <= fc3_n5_s3_u;
+            fc3_n5_s5_d1 <= fc3_n5_s5_u;
+            fc3_n5_s7_d1 <= fc3_n5_s7_u;
+            fc3_e327_d1 <= fc3_e327_u;
+            fc3_e171_d1 <= $signed({{2{fc3_e13[16]}}, fc3_e13}) + $signed({fc3_e34[17], fc3_e34});
+            fc3_n5_s6_d1 <= fc3_e81 - $signed({{3{fc3_e102[17]}}, fc3_e102});
+            fc3_n5_s30_d1 <= fc3_n5_s30_u;
+            fc3_n5_s29_d1 <= $signed({fc3_n5_s25[24], fc3_n5_s25}) + $signed({fc3_n5_s24[24], fc3_n5_s24});
+            fc3_n5_s31_d1 <= $signed({{2{fc3_n5_s28[25]}}, fc3_n5_s28}) + fc3_n5_s27;
+            fc3_e428_d1 <= fc3_e428_u;
+            fc3_n6_s3_d1 <= fc3_n6_s3_u;
+            fc3_n6_s4_d1 <= fc3_n6_s4_u;
+            fc3_n6_s6_d1 <= fc3_n6_s6_u;
+            fc3_n6_s8_d1 <= fc3_n6_s8_u;
+            fc3_n6_s9_d1 <= fc3_n6_s9_u;
+            fc3_e409_d1 <= fc3_e409_u;
+            fc3_e410_d1 <= fc3_e410_u;
+            fc3_n6_s7_d1 <= fc3_n6_s7_u;
+            fc3_e284_d1 <= fc3_e284_u;
+            fc3_e302_d1 <= fc3_e302_u;
+            fc3_e371_d1 <= $signed({fc3_e59[17], fc3_e59}) - $signed({fc3_e137[17], fc3_e137});
+            fc3_n6_s5_d1 <= fc3_n6_s5_u;
+            fc3_n6_s32_d1 <= $signed({{2{fc3_n6_s25[25]}}, fc3_n6_s25}) + $signed({fc3_n6_s28[26], fc3_n6_s28});
+            fc3_n6_s31_d1 <= $signed({{2{fc3_n6_s26[24]}}, fc3_n6_s26}) - $signed({fc3_n6_s27[25], fc3_n6_s27});
+            fc3_n6_s33_d1 <= $signed({fc3_n6_s30[26], fc3_n6_s30}) + $signed({fc3_n6_s29[26], fc3_n6_s29});
+            fc3_e275_d1 <= $signed({{2{fc3_in_6[15]}}, fc3_in_6}) + fc3_e9;
+            fc3_e279_d1 <= fc3_e279_u;
+            fc3_n7_s3_d1 <= $signed({fc3_n7_s1[16], fc3_n7_s1}) + $signed({fc3_e11[16], fc3_e11});
+            fc3_e180_d1 <= $signed({{2{fc3_in_12[15]}}, fc3_in_12}) - $signed({fc3_e10[16], fc3_e10});
+            fc3_n7_s7_d1 <= fc3_n7_s7_u;
+            fc3_e190_d1 <= fc3_e190_u;
+            fc3_n7_s8_d1 <= fc3_n7_s8_u;
+            fc3_n7_s2_d1 <= fc3_n7_s2_u;
+            fc3_n7_s4_d1 <= fc3_n7_s4_u;
+            fc3_n7_s5_d1 <= fc3_n7_s5_u;
+            fc3_e307_d1 <= fc3_e307_u;
+            fc3_n7_s6_d1 <= fc3_n7_s6_u;
+            fc3_n7_s29_d1 <= $signed({fc3_n7_s23[25], fc3_n7_s23}) - $signed({fc3_n7_s24[25], fc3_n7_s24});
+            fc3_n7_s30_d1 <= $signed({fc3_n7_s25[25], fc3_n7_s25}) + $signed({{2{fc3_n7_s27[24]}}, fc3_n7_s27});
+            fc3_n7_s31_d1 <= $signed({fc3_n7_s26[26], fc3_n7_s26}) - $signed({fc3_n7_s28[26], fc3_n7_s28});
+            fc3_n8_s5_d1 <= fc3_n8_s5_u;
+            fc3_n8_s4_d1 <= fc3_n8_s4_u;
+            fc3_n8_s9_d1 <= fc3_n8_s9_u;
+            fc3_n8_s11_d1 <= fc3_n8_s11_u;
+            fc3_n8_s13_d1 <= fc3_n8_s13_u;
+            fc3_n8_s12_d1 <= fc3_n8_s12_u;
+            fc3_e124_d1 <= $signed({{2{fc3_in_9[15]}}, fc3_in_9}) + $signed({fc3_e32[16], fc3_e32});
+            fc3_e367_d1 <= fc3_e367_u;
+            fc3_e175_d1 <= fc3_e175_u;
+            fc3_e372_d1 <= fc3_e372_u;
+            fc3_e388_d1 <= fc3_e388_u;
+            fc3_n8_s7_d1 <= $signed({fc3_n8_s2[17], fc3_n8_s2}) - fc3_n8_s3;
+            fc3_n8_s8_d1 <= fc3_n8_s8_u;
+            fc3_n8_s10_d1 <= $signed({{2{fc3_e35[16]}}, fc3_e35}) - fc3_e37;
+            fc3_e356_d1 <= $signed({{2{fc3_e22[16]}}, fc3_e22}) - $signed({fc3_e24[17], fc3_e24});
+            fc3_n8_s6_d1 <= fc3_n8_s6_u;
+            fc3_e235_d1 <= fc3_e235_u;
+            fc3_n8_s34_d1 <= fc3_n8_s34_u;
+            fc3_n8_s35_d1 <= fc3_n8_s31 - $signed({{5{fc3_e244[22]}}, fc3_e244});
+            fc3_n8_s36_d1 <= $signed({fc3_n8_s33[26], fc3_n8_s33}) - $signed({{2{fc3_n8_s32[25]}}, fc3_n8_s32});
+            fc3_n9_s2_d1 <= fc3_n9_s2_u;
+            fc3_e214_d1 <= fc3_e214;
+            fc3_n9_s4_d1 <= fc3_n9_s4_u;
+            fc3_e222_d1 <= fc3_e222_u;
+            fc3_n9_s5_d1 <= fc3_n9_s5_u;
+            fc3_e132_d1 <= fc3_e132_u;
+            fc3_e168_d1 <= fc3_e168_u;
+            fc3_e333_d1 <= $signed({{2{fc3_in_9[15]}}, fc3_in_9}) - fc3_e59;
+            fc3_e400_d1 <= fc3_e400_u;
+            fc3_e395_d1 <= $signed({{2{fc3_in_20[15]}}, fc3_in_20}) - $signed({fc3_e10[16], fc3_e10});
+            fc3_n9_s6_d1 <= $signed({fc3_e69[17], fc3_e69}) + $signed({fc3_e72[17], fc3_e72});
+            fc3_n9_s7_d1 <= fc3_n9_s7_u;
+            fc3_n9_s3_d1 <= fc3_n9_s3_u;
+            fc3_n9_s29_d1 <= fc3_n9_s29;
+            fc3_n9_s28_d1 <= {fc3_n9_s28_hi, fc3_n9_s21[1:0]};
+            fc3_n9_s30_d1 <= fc3_n9_s30_u;
+            fc3_n10_s3_d1 <= fc3_n10_s3_u;
+            fc3_e274_d1 <= fc3_e274_u;
+            fc3_n10_s5_d1 <= fc3_n10_s5_u;
+            fc3_n10_s6_d1 <= fc3_n10_s6_u;
+            fc3_n10_s7_d1 <= fc3_n10_s7_u;
+            fc3_n10_s9_d1 <= fc3_n10_s9_u;
+            fc3_e309_d1 <= fc3_e309_u;
+            fc3_e363_d1 <= fc3_e363_u;
+            fc3_e332_d1 <= $signed({{2{fc3_in_8[15]}}, fc3_in_8}) - fc3_e31;
+            fc3_e413_d1 <= $signed({fc3_e62[16], fc3_e62}) - $signed({fc3_e66[16], fc3_e66});
+            fc3_e385_d1 <= $signed({{2{fc3_in_7[15]}}, fc3_in_7}) + $signed({fc3_e50[16], fc3_e50});
+            fc3_n10_s8_d1 <= fc3_n10_s8_u;
+            fc3_n10_s10_d1 <= fc3_n10_s10_u;
+            fc3_n10_s4_d1 <= fc3_n10_s4_u;
+            fc3_n10_s32_d1 <= $signed({fc3_n10_s29[26], fc3_n10_s29}) - fc3_n10_s30;
+            fc3_n10_s31_d1 <= fc3_n10_s27 + $signed({{2{fc3_n10_s28[25]}}, fc3_n10_s28});
+            fc3_e129_d1 <= fc3_e129_u;
+            fc3_e436_d1 <= fc3_e436_u;
+            fc3_n11_s4_d1 <= fc3_n11_s4_u;
+            fc3_n11_s3_d1 <= fc3_n11_s3_u;
+            fc3_e126_d1 <= $signed({{2{fc3_in_15[15]}}, fc3_in_15}) + $signed({fc3_e25[16], fc3_e25});
+            fc3_e404_d1 <= $signed({fc3_e23[16], fc3_e23}) + $signed({fc3_e42[16], fc3_e42});
+            fc3_n11_s2_d1 <= fc3_n11_s2_u;
+            fc3_n11_s5_d1 <= fc3_e138 + $signed({{5{fc3_e211[16]}}, fc3_e211});
+            fc3_n11_s26_d1 <= fc3_n11_s26_u;
+            fc3_n11_s25_d1 <= $signed({fc3_n11_s19[25], fc3_n11_s19}) + $signed({fc3_n11_s20[25], fc3_n11_s20});
+            fc3_n11_s27_d1 <= $signed({fc3_n11_s23[25], fc3_n11_s23}) + $signed({fc3_n11_s24[25], fc3_n11_s24});
+            fc3_n12_s1_d1 <= fc3_n12_s1_u;
+            fc3_n12_s4_d1 <= fc3_n12_s4_u;
+            fc3_e280_d1 <= fc3_e280_u;
+            fc3_n12_s6_d1 <= fc3_n12_s6_u;
+            fc3_n12_s8_d1 <= fc3_n12_s8_u;
+            fc3_e94_d1 <= $signed({{2{fc3_in_8[15]}}, fc3_in_8}) + $signed({fc3_e5[16], fc3_e5});
+            fc3_e165_d1 <= fc3_e165_u;
+            fc3_e193_d1 <= fc3_e193_u;
+            fc3_e399_d1 <= $signed({{2{fc3_in_28[15]}}, fc3_in_28}) - $signed({fc3_e8[16], fc3_e8});
+            fc3_e336_d1 <= fc3_e336_u;
+            fc3_n12_s9_d1 <= fc3_n12_s9_u;
+            fc3_n12_s7_d1 <= fc3_e0 - $signed({fc3_e46[17], fc3_e46});
+            fc3_n12_s10_d1 <= fc3_n12_s10_u;
+            fc3_e170_d1 <= $signed({{2{fc3_e11[16]}}, fc3_e11}) + $signed({fc3_e47[17], fc3_e47});
+            fc3_n12_s11_d1 <= fc3_n12_s11_u;
+            fc3_n12_s36_d1 <= $signed({fc3_n12_s32[25], fc3_n12_s32}) + $signed({fc3_n12_s31[25], fc3_n12_s31});
+            fc3_n12_s35_d1 <= fc3_n12_s35_u;
+            fc3_n12_s37_d1 <= fc3_n12_s34 - $signed({fc3_n12_s33[26], fc3_n12_s33});
+            fc3_e434_d1 <= fc3_e434_u;
+            fc3_n13_s1_d1 <= fc3_n13_s1_u;
+            fc3_n13_s2_d1 <= fc3_n13_s2_u;
+            fc3_n13_s3_d1 <= fc3_n13_s3_u;
+            fc3_n13_s4_d1 <= fc3_n13_s4_u;
+            fc3_e361_d1 <= fc3_e361_u;
+            fc3_e384_d1 <= fc3_e384_u;
+            fc3_e297_d1 <= $signed({fc3_e9[17], fc3_e9}) + $signed({{2{fc3_e38[16]}}, fc3_e38});
+            fc3_e354_d1 <= fc3_e354_u;
+            fc3_e348_d1 <= $signed({{2{fc3_e8[16]}}, fc3_e8}) - $signed({fc3_e72[17], fc3_e72});
+            fc3_n13_s5_d1 <= fc3_n13_s5_u;
+            fc3_n13_s27_d1 <= fc3_n13_s27_u;
+            fc3_n13_s26_d1 <= $signed({{4{fc3_n13_s21[22]}}, fc3_n13_s21}) + fc3_n13_s19;
+            fc3_n13_s28_d1 <= $signed({fc3_n13_s25[26], fc3_n13_s25}) + $signed({fc3_n13_s24[26], fc3_n13_s24});
+            fc3_n14_s3_d1 <= fc3_n14_s3_u;
+            fc3_e208_d1 <= fc3_e208_u;
+            fc3_n14_s5_d1 <= fc3_n14_s5_u;
+            fc3_n14_s6_d1 <= fc3_n14_s6_u;
+            fc3_n14_s7_d1 <= fc3_n14_s7_u;
+            fc3_n14_s9_d1 <= fc3_n14_s9_u;
+            fc3_e166_d1 <= fc3_e166_u;
+            fc3_e167_d1 <= $signed({{2{fc3_in_28[15]}}, fc3_in_28}) - fc3_e39;
+            fc3_e186_d1 <= $signed({{2{fc3_in_18[15]}}, fc3_in_18}) - $signed({fc3_e22[16], fc3_e22});
+            fc3_e293_d1 <= fc3_e293_u;
+            fc3_e383_d1 <= $signed({{2{fc3_in_4[15]}}, fc3_in_4}) + $signed({fc3_e3[16], fc3_e3});
+            fc3_n14_s8_d1 <= fc3_n14_s8_u;
+            fc3_e394_d1 <= fc3_e394_u;
+            fc3_e290_d1 <= $signed({{2{fc3_e1[16]}}, fc3_e1}) - fc3_e63;
+            fc3_n14_s10_d1 <= fc3_n14_s10_u;
+            fc3_e365_d1 <= fc3_e365_u;
+            fc3_n14_s4_d1 <= $signed({fc3_n14_s1[20], fc3_n14_s1}) - $signed({fc3_n14_s2[20], fc3_n14_s2});
+            fc3_n14_s35_d1 <= fc3_n14_s35;
+            fc3_n14_s34_d1 <= fc3_n14_s29 + $signed({fc3_n14_s25[25], fc3_n14_s25});
+            fc3_n14_s36_d1 <= fc3_n14_s33 - $signed({{3{fc3_n14_s32[25]}}, fc3_n14_s32});
+            fc3_e440_d1 <= fc3_e440_u;
+            fc3_n15_s3_d1 <= fc3_n15_s3_u;
+            fc3_n15_s6_d1 <= fc3_n15_s6_u;
+            fc3_n15_s8_d1 <= fc3_n15_s8_u;
+            fc3_e184_d1 <= $signed({{2{fc3_in_18[15]}}, fc3_in_18}) - $signed({fc3_e10[16], fc3_e10});
+            fc3_e185_d1 <= fc3_e185_u;
+            fc3_e375_d1 <= fc3_e375_u;
+            fc3_e411_d1 <= fc3_e411_u;
+            fc3_n15_s7_d1 <= fc3_n15_s7_u;
+            fc3_n15_s5_d1 <= fc3_n15_s5_u;
+            fc3_e358_d1 <= $signed({fc3_e24[17], fc3_e24}) + $signed({fc3_e51[17], fc3_e51});
+            fc3_n15_s4_d1 <= fc3_n15_s4_u;
+            fc3_e270_d1 <= fc3_e270_u;
+            fc3_n15_s9_d1 <= $signed({{3{fc3_e68[17]}}, fc3_e68}) - fc3_e84;
+            fc3_n15_s32_d1 <= fc3_n15_s32;
+            fc3_n15_s31_d1 <= $signed({fc3_n15_s27[26], fc3_n15_s27}) + $signed({fc3_n15_s29[26], fc3_n15_s29});
+            fc3_n16_s3_d1 <= fc3_n16_s3_u;
+            fc3_n16_s2_d1 <= fc3_n16_s2_u;
+            fc3_n16_s4_d1 <= fc3_n16_s4_u;
+            fc3_n16_s5_d1 <= $signed({fc3_e13[16], fc3_e13}) + $signed({fc3_e14[16], fc3_e14});
+            fc3_n16_s6_d1 <= fc3_n16_s6_u;
+            fc3_n16_s7_d1 <= fc3_n16_s7_u;
+            fc3_n16_s8_d1 <= fc3_n16_s8_u;
+            fc3_e334_d1 <= fc3_e334_u;
+            fc3_e346_d1 <= fc3_e346_u;
+            fc3_e403_d1 <= $signed({fc3_e19[16], fc3_e19}) - $signed({fc3_e38[16], fc3_e38});
+            fc3_e289_d1 <= fc3_e0 - $signed({fc3_e15[17], fc3_e15});
+            fc3_e268_d1 <= fc3_e268_u;
+            fc3_n16_s30_d1 <= $signed({fc3_n16_s24[25], fc3_n16_s24}) + $signed({{2{fc3_n16_s26[24]}}, fc3_n16_s26});
+            fc3_n16_s31_d1 <= fc3_n16_s31_u;
+            fc3_n16_s32_d1 <= $signed({fc3_n16_s29[26], fc3_n16_s29}) - $signed({fc3_n16_s28[26], fc3_n16_s28});
+            fc3_n17_s3_d1 <= fc3_n17_s3_u;
+            fc3_n17_s6_d1 <= fc3_n17_s6_u;
+            fc3_n17_s7_d1 <= fc3_n17_s7_u;
+            fc3_n17_s8_d1 <= fc3_n17_s8_u;
+            fc3_n17_s9_d1 <= fc3_n17_s9_u;
+            fc3_n17_s10_d1 <= fc3_n17_s10_u;
+            fc3_n17_s11_d1 <= fc3_n17_s11_u;
+            fc3_e179_d1 <= fc3_e179_u;
+            fc3_e349_d1 <= fc3_e349_u;
+            fc3_e412_d1 <= fc3_e412_u;
+            fc3_n17_s4_d1 <= fc3_n17_s4_u;
+            fc3_n17_s5_d1 <= fc3_n17_s5_u;
+            fc3_n17_s12_d1 <= fc3_n17_s12_u;
+            fc3_n17_s35_d1 <= fc3_n17_s35_u;
+            fc3_n17_s36_d1 <= fc3_n17_s36;
+            fc3_n18_s2_d1 <= fc3_n18_s2_u;
+            fc3_n18_s4_d1 <= fc3_n18_s4_u;
+            fc3_n18_s3_d1 <= fc3_n18_s3_u;
+            fc3_n18_s5_d1 <= fc3_n18_s5_u;
+            fc3_n18_s7_d1 <= fc3_n18_s7_u;
+            fc3_e292_d1 <= fc3_e292_u;
+            fc3_n18_s6_d1 <= fc3_n18_s6_u;
+            fc3_n18_s8_d1 <= fc3_n18_s8_u;
+            fc3_n18_s9_d1 <= $signed({fc3_e106[17], fc3_e106}) - fc3_e133;
+            fc3_e316_d1 <= fc3_e316_u;
+            fc3_n18_s11_d1 <= fc3_n18_s11_u;
+            fc3_n18_s10_d1 <= fc3_n18_s10_u;
+            fc3_n18_s32_d1 <= fc3_n18_s32;
+            fc3_n18_s33_d1 <= $signed({{2{fc3_n18_s28[25]}}, fc3_n18_s28}) - fc3_n18_s29;
+            fc3_n18_s34_d1 <= $signed({{2{fc3_n18_s31[25]}}, fc3_n18_s31}) - $signed({fc3_n18_s30[26], fc3_n18_s30});
+            fc3_n19_s0_d1 <= fc3_n19_s0_u;
+            fc3_e439_d1 <= fc3_e439_u;
+            fc3_n19_s1_d1 <= fc3_n19_s1_u;
+            fc3_n19_s2_d1 <= fc3_n19_s2_u;
+            fc3_n19_s4_d1 <= fc3_n19_s4_u;
+            fc3_n19_s3_d1 <= fc3_n19_s3_u;
+            fc3_e353_d1 <= fc3_e353_u;
+            fc3_e386_d1 <= $signed({{2{fc3_in_8[15]}}, fc3_in_8}) - $signed({fc3_e23[16], fc3_e23});
+            fc3_n19_s5_d1 <= fc3_n19_s5_u;
+            fc3_n19_s6_d1 <= fc3_n19_s6_u;
+            fc3_n19_s7_d1 <= fc3_n19_s7_u;
+            fc3_n19_s27_d1 <= $signed({fc3_n19_s22[25], fc3_n19_s22}) - $signed({fc3_n19_s23[25], fc3_n19_s23});
+            fc3_n19_s28_d1 <= $signed({fc3_n19_s25[26], fc3_n19_s25}) + $signed({fc3_e325[26], fc3_e325});
+            fc3_n19_s29_d1 <= $signed({fc3_n19_s26[26], fc3_n19_s26}) + $signed({fc3_n19_s24[26], fc3_n19_s24});
+            fc3_n20_s2_d1 <= fc3_n20_s2_u;
+            fc3_e210_d1 <= fc3_e210_u;
+            fc3_n20_s4_d1 <= fc3_n20_s4_u;
+            fc3_n20_s3_d1 <= $signed({fc3_e9[17], fc3_e9}) + $signed({fc3_e36[17], fc3_e36});
+            fc3_n20_s5_d1 <= fc3_n20_s5_u;
+            fc3_n20_s6_d1 <= fc3_n20_s6_u;
+            fc3_n20_s7_d1 <= fc3_n20_s7_u;
+            fc3_n20_s8_d1 <= fc3_n20_s8_u;
+            fc3_e317_d1 <= fc3_e317_u;
+            fc3_e359_d1 <= fc3_e359_u;
+            fc3_e360_d1 <= fc3_e360_u;
+            fc3_e387_d1 <= $signed({{2{fc3_in_8[15]}}, fc3_in_8}) + $signed({fc3_e25[16], fc3_e25});
+            fc3_e402_d1 <= fc3_e402_u;
+            fc3_n20_s32_d1 <= fc3_n20_s29 - $signed({{2{fc3_n20_s30[25]}}, fc3_n20_s30});
+            fc3_n20_s33_d1 <= $signed({fc3_n20_s28[26], fc3_n20_s28}) + $signed({fc3_n20_s31[26], fc3_n20_s31});
+            fc3_n21_s1_d1 <= fc3_n21_s1_u;
+            fc3_n21_s2_d1 <= fc3_n21_s2_u;
+            fc3_n21_s6_d1 <= fc3_n21_s6_u;
+            fc3_n21_s4_d1 <= fc3_n21_s4_u;
+            fc3_n21_s8_d1 <= fc3_n21_s8_u;
+            fc3_e341_d1 <= fc3_e341_u;
+            fc3_n21_s3_d1 <= fc3_n21_s3_u;
+            fc3_n21_s5_d1 <= fc3_n21_s5_u;
+            fc3_n21_s7_d1 <= fc3_n21_s7_u;
+            fc3_n21_s34_d1 <= $signed({fc3_n21_s30[26], fc3_n21_s30}) + $signed({fc3_n21_s28[26], fc3_n21_s28});
+            fc3_n21_s33_d1 <= fc3_n21_s33_u;
+            fc3_n21_s35_d1 <= $signed({fc3_n21_s32[26], fc3_n21_s32}) + $signed({fc3_n21_s31[26], fc3_n21_s31});
+            fc3_n22_s1_d1 <= fc3_n22_s1_u;
+            fc3_n22_s3_d1 <= fc3_n22_s3_u;
+            fc3_n22_s2_d1 <= fc3_n22_s2_u;
+            fc3_n22_s5_d1 <= fc3_n22_s5_u;
+            fc3_n22_s7_d1 <= fc3_n22_s7_u;
+            fc3_n22_s9_d1 <= fc3_n22_s9_u;
+            fc3_n22_s6_d1 <= $signed({fc3_e34[17], fc3_e34}) - fc3_e37;
+            fc3_n22_s8_d1 <= fc3_n22_s8_u;
+            fc3_n22_s4_d1 <= fc3_n22_s4_u;
+            fc3_e357_d1 <= $signed({{2{fc3_e23[16]}}, fc3_e23}) + $signed({fc3_e47[17], fc3_e47});
+            fc3_n22_s34_d1 <= $signed({{3{fc3_n22_s29[24]}}, fc3_n22_s29}) - $signed({fc3_n22_s30[26], fc3_n22_s30});
+            fc3_n22_s33_d1 <= fc3_n22_s33_u;
+            fc3_n22_s35_d1 <= $signed({fc3_n22_s31[26], fc3_n22_s31}) + $signed({fc3_n22_s32[26], fc3_n22_s32});
+            fc3_n23_s5_d1 <= fc3_n23_s5_u;
+            fc3_n23_s4_d1 <= fc3_n23_s4_u;
+            fc3_n23_s6_d1 <= fc3_n23_s6_u;
+            fc3_n23_s8_d1 <= fc3_n23_s8_u;
+            fc3_n23_s7_d1 <= $signed({{2{fc3_e61[16]}}, fc3_e61}) - $signed({fc3_e68[17], fc3_e68});
+            fc3_n23_s3_d1 <= fc3_n23_s3_u;
+            fc3_n23_s9_d1 <= fc3_n23_s9_u;
+            fc3_n23_s10_d1 <= fc3_n23_s10_u;
+            fc3_n23_s33_d1 <= fc3_n23_s33;
+            fc3_n23_s32_d1 <= {fc3_n23_s32_hi, fc3_n23_s23[1:0]};
+            fc3_n23_s34_d1 <= $signed({fc3_n23_s30[26], fc3_n23_s30}) - fc3_n23_s31;
+            fc3_e427_d1 <= fc3_e427_u;
+            fc3_n24_s2_d1 <= fc3_n24_s2_u;
+            fc3_n24_s5_d1 <= fc3_n24_s5_u;
+            fc3_n24_s8_d1 <= fc3_n24_s8_u;
+            fc3_n24_s9_d1 <= fc3_n24_s9_u;
+            fc3_n24_s4_d1 <= fc3_n24_s4_u;
+            fc3_n24_s7_d1 <= fc3_n24_s7_u;
+            fc3_n24_s10_d1 <= fc3_n24_s10_u;
+            fc3_n24_s6_d1 <= fc3_n24_s6_u;
+            fc3_n24_s3_d1 <= fc3_n24_s3_u;
+            fc3_n24_s36_d1 <= fc3_n24_s36;
+            fc3_n24_s37_d1 <= fc3_n24_s32 + fc3_n24_s33;
+            fc3_n24_s38_d1 <= fc3_n24_s38;
+            fc3_n25_s2_d1 <= fc3_n25_s2_u;
+            fc3_e435_d1 <= fc3_e435_u;
+            fc3_n25_s3_d1 <= fc3_n25_s3_u;
+            fc3_n25_s4_d1 <= fc3_n25_s4_u;
+            fc3_n25_s5_d1 <= fc3_n25_s5_u;
+            fc3_e296_d1 <= fc3_e296_u;
+            fc3_e335_d1 <= fc3_e335_u;
+            fc3_n25_s6_d1 <= fc3_n25_s6_u;
+            fc3_e231_d1 <= fc3_e231_u;
+            fc3_n25_s28_d1 <= fc3_n25_s28_u;
+            fc3_n25_s29_d1 <= $signed({{2{fc3_n25_s24[25]}}, fc3_n25_s24}) - $signed({fc3_n25_s25[26], fc3_n25_s25});
+            fc3_n25_s30_d1 <= $signed({fc3_n25_s26[26], fc3_n25_s26}) - $signed({{2{fc3_n25_s27[25]}}, fc3_n25_s27});
+            fc3_n26_s2_d1 <= fc3_n26_s2_u;
+            fc3_e438_d1 <= fc3_e438_u;
+            fc3_n26_s3_d1 <= fc3_n26_s3_u;
+            fc3_n26_s4_d1 <= fc3_n26_s4_u;
+            fc3_n26_s5_d1 <= fc3_n26_s5_u;
+            fc3_n26_s6_d1 <= fc3_n26_s6_u;
+            fc3_e303_d1 <= $signed({fc3_e18[18], fc3_e18}) + $signed({fc3_e85[18], fc3_e85});
+            fc3_n26_s8_d1 <= fc3_n26_s8_u;
+            fc3_n26_s7_d1 <= $signed({{3{fc3_e29[17]}}, fc3_e29}) - fc3_e65;
+            fc3_n26_s9_d1 <= fc3_n26_s9_u;
+            fc3_n26_s32_d1 <= $signed({fc3_n26_s29[26], fc3_n26_s29}) - $signed({{3{fc3_n26_s27[24]}}, fc3_n26_s27});
+            fc3_n26_s31_d1 <= fc3_n26_s31;
+            fc3_n26_s33_d1 <= $signed({fc3_n26_s30[26], fc3_n26_s30}) - $signed({{2{fc3_n26_s28[25]}}, fc3_n26_s28});
+            fc3_n27_s2_d1 <= fc3_n27_s2_u;
+            fc3_n27_s3_d1 <= $signed({fc3_n27_s0[16], fc3_n27_s0}) - $signed({{2{fc3_in_23[15]}}, fc3_in_23});
+            fc3_e99_d1 <= fc3_e99_u;
+            fc3_n27_s7_d1 <= fc3_n27_s7_u;
+            fc3_n27_s8_d1 <= fc3_n27_s8_u;
+            fc3_e401_d1 <= fc3_e401_u;
+            fc3_n27_s6_d1 <= fc3_n27_s6_u;
+            fc3_n27_s9_d1 <= fc3_n27_s9_u;
+            fc3_n27_s4_d1 <= fc3_n27_s4_u;
+            fc3_n27_s32_d1 <= $signed({fc3_n27_s28[25], fc3_n27_s28}) - $signed({fc3_n27_s27[25], fc3_n27_s27});
+            fc3_n27_s31_d1 <= $signed({{3{fc3_n27_s25[22]}}, fc3_n27_s25}) - fc3_n27_s26;
+            fc3_n27_s33_d1 <= $signed({fc3_n27_s29[26], fc3_n27_s29}) + $signed({fc3_n27_s30[26], fc3_n27_s30});
+            fc3_n28_s3_d1 <= fc3_n28_s3_u;
+            fc3_n28_s4_d1 <= fc3_n28_s4_u;
+            fc3_n28_s5_d1 <= $signed({fc3_e5[16], fc3_e5}) + $signed({fc3_e8[16], fc3_e8});
+            fc3_n28_s7_d1 <= fc3_n28_s7_u;
+            fc3_n28_s6_d1 <= $signed({fc3_e24[17], fc3_e24}) - $signed({fc3_e31[17], fc3_e31});
+            fc3_n28_s8_d1 <= fc3_n28_s8_u;
+            fc3_n28_s29_d1 <= $signed({fc3_n28_s25[26], fc3_n28_s25}) + $signed({fc3_n28_s20[26], fc3_n28_s20});
+            fc3_n28_s30_d1 <= fc3_n28_s30_u;
+            fc3_n28_s31_d1 <= $signed({{2{fc3_n28_s28[25]}}, fc3_n28_s28}) - $signed({fc3_n28_s27[26], fc3_n28_s27});
+            fc3_n29_s3_d1 <= fc3_n29_s3_u;
+            fc3_n29_s6_d1 <= fc3_n29_s6_u;
+            fc3_n29_s7_d1 <= fc3_n29_s7_u;
+            fc3_n29_s8_d1 <= fc3_n29_s8_u;
+            fc3_e342_d1 <= fc3_e342_u;
+            fc3_n29_s5_d1 <= fc3_n29_s5_u;
+            fc3_n29_s4_d1 <= fc3_n29_s4_u;
+            fc3_n29_s30_d1 <= $signed({fc3_n29_s23[25], fc3_n29_s23}) + $signed({fc3_n29_s25[25], fc3_n29_s25});
+            fc3_n29_s31_d1 <= fc3_n29_s31;
+            fc3_n29_s32_d1 <= $signed({fc3_n29_s28[26], fc3_n29_s28}) + $signed({{2{fc3_n29_s29[25]}}, fc3_n29_s29});
+            fc3_n30_s1_d1 <= fc3_n30_s1_u;
+            fc3_n30_s3_d1 <= fc3_n30_s3_u;
+            fc3_n30_s7_d1 <= fc3_n30_s7_u;
+            fc3_n30_s6_d1 <= fc3_n30_s6_u;
+            fc3_e393_d1 <= fc3_e393_u;
+            fc3_n30_s5_d1 <= fc3_n30_s5_u;
+            fc3_n30_s9_d1 <= fc3_n30_s9_u;
+            fc3_n30_s10_d1 <= fc3_n30_s10_u;
+            fc3_n30_s8_d1 <= fc3_n30_s8_u;
+            fc3_n30_s33_d1 <= $signed({fc3_n30_s29[25], fc3_n30_s29}) + $signed({fc3_n30_s28[25], fc3_n30_s28});
+            fc3_n30_s31_d1 <= fc3_n30_s31;
+            fc3_n30_s34_d1 <= fc3_n30_s34;
+            fc3_n31_s0_d1 <= $signed({{2{fc3_in_30[15]}}, fc3_in_30}) - fc3_e49;
+            fc3_n31_s1_d1 <= fc3_n31_s1_u;
+            fc3_n31_s2_d1 <= $signed({fc3_e25[16], fc3_e25}) - $signed({fc3_e28[16], fc3_e28});
+            fc3_n31_s4_d1 <= fc3_n31_s4_u;
+            fc3_n31_s3_d1 <= $signed({{2{fc3_e35[16]}}, fc3_e35}) - $signed({fc3_e39[17], fc3_e39});
+            fc3_n31_s5_d1 <= fc3_e203 + $signed({fc3_e207[18], fc3_e207});
+            fc3_n31_s27_d1 <= $signed({fc3_n31_s24[25], fc3_n31_s24}) + $signed({fc3_n31_s22[25], fc3_n31_s22});
+            fc3_n31_s26_d1 <= $signed({{3{fc3_n31_s20[23]}}, fc3_n31_s20}) + $signed({fc3_n31_s21[25], fc3_n31_s21});
+            fc3_n31_s28_d1 <= $signed({fc3_n31_s25[26], fc3_n31_s25}) + $signed({{2{fc3_n31_s23[25]}}, fc3_n31_s23});
         end
     end
 
-    assign out_data = {fc3_out_31, fc3_out_30, fc3_out_29, fc3_out_28, fc3_out_27, fc3_out_26, fc3_out_25, fc3_out_24, fc3_out_23, fc3_out_22, fc3_out_21, fc3_out_20, fc3_out_19, fc3_out_18, fc3_out_17, fc3_out_16, fc3_out_15, fc3_out_14, fc3_out_13, fc3_out_12, fc3_out_11, fc3_out_10, fc3_out_9, fc3_out_8, fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
+    assign out_data = {$signed(fc3_n31_y_fl[15:0]), $signed(fc3_n30_y_fl[15:0]), $signed(fc3_n29_y_fl[15:0]), $signed(fc3_n28_y_fl[15:0]), $signed(fc3_n27_y_fl[15:0]), $signed(fc3_n26_y_fl[15:0]), $signed(fc3_n25_y_fl[15:0]), $signed(fc3_n24_y_fl[15:0]), $signed(fc3_n23_y_fl[15:0]), $signed(fc3_n22_y_fl[15:0]), $signed(fc3_n21_y_fl[15:0]), $signed(fc3_n20_y_fl[15:0]), $signed(fc3_n19_y_fl[15:0]), $signed(fc3_n18_y_fl[15:0]), $signed(fc3_n17_y_fl[15:0]), $signed(fc3_n16_y_fl[15:0]), $signed(fc3_n15_y_fl[15:0]), $signed(fc3_n14_y_fl[15:0]), $signed(fc3_n13_y_fl[15:0]), $signed(fc3_n12_y_fl[15:0]), $signed(fc3_n11_y_fl[15:0]), $signed(fc3_n10_y_fl[15:0]), $signed(fc3_n9_y_fl[15:0]), $signed(fc3_n8_y_fl[15:0]), $signed(fc3_n7_y_fl[15:0]), $signed(fc3_n6_y_fl[15:0]), $signed(fc3_n5_y_fl[15:0]), $signed(fc3_n4_y_fl[15:0]), $signed(fc3_n3_y_fl[15:0]), $signed(fc3_n2_y_fl[15:0]), $signed(fc3_n1_y_fl[15:0]), $signed(fc3_n0_y_fl[15:0])};
 
 endmodule
 

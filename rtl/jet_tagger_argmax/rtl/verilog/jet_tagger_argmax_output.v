@@ -3,7 +3,8 @@
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
 // kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 153 multiplier(s), 160 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 535 CSD digits, 101 subexpression(s) shared across the matrix
+// latency: 3 clock cycle(s), II = 1; 0 multiplier(s), 300 adder(s)
 `default_nettype none
 
 module jet_tagger_argmax_output (
@@ -45,402 +46,631 @@ module jet_tagger_argmax_output (
     wire signed [15:0] output_in_29 = $signed(in_data[479:464]);
     wire signed [15:0] output_in_30 = $signed(in_data[495:480]);
     wire signed [15:0] output_in_31 = $signed(in_data[511:496]);
-    wire signed [24:0] output_n0_p0 = output_in_0 * 10'sd347; // weight 0.3388671875
-    wire signed [22:0] output_n0_p2 = output_in_2 * 8'sd112; // weight 0.109375
-    wire signed [23:0] output_n0_p3 = output_in_3 * 9'sd220; // weight 0.21484375
-    wire signed [23:0] output_n0_p4 = output_in_4 * 9'sd209; // weight 0.2041015625
-    wire signed [22:0] output_n0_p5 = output_in_5 * 8'sd65; // weight 0.0634765625
-    wire signed [20:0] output_n0_p6 = output_in_6 * 6'sh25; // weight -0.0263671875
-    wire signed [25:0] output_n0_p8 = output_in_8 * 11'sd761; // weight 0.7431640625
-    wire signed [24:0] output_n0_p9 = output_in_9 * 10'sh21e; // weight -0.470703125
-    wire signed [22:0] output_n0_p10 = output_in_10 * 8'sh8f; // weight -0.1103515625
-    wire signed [23:0] output_n0_p11 = output_in_11 * 9'sd223; // weight 0.2177734375
-    wire signed [22:0] output_n0_p12 = output_in_12 * 8'sd118; // weight 0.115234375
-    wire signed [22:0] output_n0_p14 = output_in_14 * 8'sd116; // weight 0.11328125
-    wire signed [23:0] output_n0_p15 = output_in_15 * 9'sh138; // weight -0.1953125
-    wire signed [22:0] output_n0_p16 = output_in_16 * 8'sha5; // weight -0.0888671875
-    wire signed [23:0] output_n0_p17 = output_in_17 * 9'sd206; // weight 0.201171875
-    wire signed [24:0] output_n0_p18 = output_in_18 * 10'sd428; // weight 0.41796875
-    wire signed [23:0] output_n0_p19 = output_in_19 * 9'sd167; // weight 0.1630859375
-    wire signed [24:0] output_n0_p20 = output_in_20 * 10'sd381; // weight 0.3720703125
-    wire signed [23:0] output_n0_p21 = output_in_21 * 9'sh15e; // weight -0.158203125
-    wire signed [22:0] output_n0_p22 = output_in_22 * 8'sd65; // weight 0.0634765625
-    wire signed [22:0] output_n0_p24 = output_in_24 * 8'sd98; // weight 0.095703125
-    wire signed [23:0] output_n0_p25 = output_in_25 * 9'sh154; // weight -0.16796875
-    wire signed [19:0] output_n0_p27 = output_in_27 * 5'sh17; // weight -0.0087890625
-    wire signed [24:0] output_n0_p28 = output_in_28 * 10'sh2bc; // weight -0.31640625
-    wire signed [23:0] output_n0_p29 = output_in_29 * 9'sh117; // weight -0.2275390625
-    wire signed [21:0] output_n0_p30 = output_in_30 * 7'sh4a; // weight -0.052734375
-    reg  signed [25:0] output_n0_t1_0_a_d1;
-    reg  signed [24:0] output_n0_t1_0_b_d1;
-    reg  signed [24:0] output_n0_t1_1_a_d1;
-    reg  signed [23:0] output_n0_t1_1_b_d1;
-    wire signed [25:0] output_n0_t1_1 = $signed({output_n0_t1_1_a_d1[24], output_n0_t1_1_a_d1}) + $signed({{2{output_n0_t1_1_b_d1[23]}}, output_n0_t1_1_b_d1});
-    reg  signed [26:0] output_n0_t0_4_d1;
-    reg  signed [24:0] output_n0_t1_2_b_d1;
-    wire signed [26:0] output_n0_t1_2 = output_n0_t0_4_d1 + $signed({{2{output_n0_t1_2_b_d1[24]}}, output_n0_t1_2_b_d1});
-    reg  signed [24:0] output_n0_t1_3_a_d1;
-    reg  signed [24:0] output_n0_t1_3_b_d1;
-    wire signed [25:0] output_n0_t1_3 = $signed({output_n0_t1_3_a_d1[24], output_n0_t1_3_a_d1}) + $signed({output_n0_t1_3_b_d1[24], output_n0_t1_3_b_d1});
-    reg  signed [24:0] output_n0_t1_4_a_d1;
-    reg  signed [25:0] output_n0_t0_9_d1;
-    wire signed [25:0] output_n0_t1_4 = $signed({output_n0_t1_4_a_d1[24], output_n0_t1_4_a_d1}) + output_n0_t0_9_d1;
-    reg  signed [25:0] output_n0_t0_10_d1;
-    reg  signed [24:0] output_n0_t1_5_b_d1;
-    wire signed [25:0] output_n0_t1_5 = output_n0_t0_10_d1 + $signed({output_n0_t1_5_b_d1[24], output_n0_t1_5_b_d1});
-    reg  signed [24:0] output_n0_t0_12_d1;
-    reg  signed [23:0] output_n0_t1_6_b_d1;
-    wire signed [24:0] output_n0_t1_6 = output_n0_t0_12_d1 + $signed({output_n0_t1_6_b_d1[23], output_n0_t1_6_b_d1});
-    reg  signed [25:0] output_n0_t0_14_d1;
-    reg  signed [24:0] output_n0_t1_7_b_d1;
-    wire signed [25:0] output_n0_t1_7 = output_n0_t0_14_d1 + $signed({output_n0_t1_7_b_d1[24], output_n0_t1_7_b_d1});
-    wire signed [26:0] output_n0_t2_0 = ($signed({output_n0_t1_0_a_d1[25], output_n0_t1_0_a_d1}) + $signed({{2{output_n0_t1_0_b_d1[24]}}, output_n0_t1_0_b_d1})) + $signed({output_n0_t1_1[25], output_n0_t1_1});
-    wire signed [27:0] output_n0_t2_1 = $signed({output_n0_t1_2[26], output_n0_t1_2}) + $signed({{2{output_n0_t1_3[25]}}, output_n0_t1_3});
-    wire signed [26:0] output_n0_t2_2 = $signed({output_n0_t1_4[25], output_n0_t1_4}) + $signed({output_n0_t1_5[25], output_n0_t1_5});
-    wire signed [26:0] output_n0_t2_3 = $signed({{2{output_n0_t1_6[24]}}, output_n0_t1_6}) + $signed({output_n0_t1_7[25], output_n0_t1_7});
-    wire signed [27:0] output_n0_t3_1 = $signed({output_n0_t2_2[26], output_n0_t2_2}) + $signed({output_n0_t2_3[26], output_n0_t2_3});
-    wire signed [28:0] output_n0_t4_0 = ($signed({{2{output_n0_t2_0[26]}}, output_n0_t2_0}) + $signed({output_n0_t2_1[27], output_n0_t2_1})) + $signed({output_n0_t3_1[27], output_n0_t3_1});
-    reg  signed [28:0] output_n0_t4_0_d1;
+    wire signed [16:0] output_e0 = $signed({output_in_0[15], output_in_0}) - $signed({output_in_14[15], output_in_14});
+    wire signed [14:0] output_e1_xh = $signed(output_in_15[15:1]);
+    wire signed [17:0] output_e1 = $signed({($signed({{2{output_e1_xh[14]}}, output_e1_xh}) + $signed({output_in_8[15], output_in_8})), output_in_15[0]});
+    wire signed [16:0] output_e2 = $signed({output_in_18[15], output_in_18}) - $signed({output_in_25[15], output_in_25});
+    wire signed [13:0] output_e3_xh = $signed(output_in_24[15:2]);
+    wire signed [17:0] output_e3 = $signed({($signed({{2{output_e3_xh[13]}}, output_e3_xh}) - output_in_24), output_in_24[1:0]});
+    wire signed [14:0] output_e4_xh = $signed(output_in_6[15:1]);
+    wire signed [17:0] output_e4 = $signed({($signed({{2{output_e4_xh[14]}}, output_e4_xh}) + $signed({output_in_4[15], output_in_4})), output_in_6[0]});
+    wire signed [13:0] output_e5_xh = $signed(output_in_10[15:2]);
+    wire signed [18:0] output_e5 = $signed({($signed({{3{output_e5_xh[13]}}, output_e5_xh}) + $signed({output_in_20[15], output_in_20})), output_in_10[1:0]});
+    wire signed [16:0] output_e6 = $signed({output_in_13[15], output_in_13}) + $signed({output_in_28[15], output_in_28});
+    wire signed [16:0] output_e7 = $signed({output_in_7[15], output_in_7}) - $signed({output_in_17[15], output_in_17});
+    wire signed [13:0] output_e8_xh = $signed(output_in_12[15:2]);
+    wire signed [18:0] output_e8 = $signed({($signed({{3{output_e8_xh[13]}}, output_e8_xh}) - $signed({output_in_9[15], output_in_9})), output_in_12[1:0]});
+    wire signed [13:0] output_e9_xh = $signed(output_in_23[15:2]);
+    wire signed [17:0] output_e9 = $signed({($signed({{2{output_e9_xh[13]}}, output_e9_xh}) - output_in_23), output_in_23[1:0]});
+    wire signed [13:0] output_e10_xh = $signed(output_in_31[15:2]);
+    wire signed [17:0] output_e10 = $signed({($signed({{2{output_e10_xh[13]}}, output_e10_xh}) - output_in_31), output_in_31[1:0]});
+    wire signed [14:0] output_e11_xh = $signed(output_in_3[15:1]);
+    wire signed [17:0] output_e11 = $signed({($signed({{2{output_e11_xh[14]}}, output_e11_xh}) - $signed({output_in_21[15], output_in_21})), output_in_3[0]});
+    wire signed [14:0] output_e12_xh = $signed(output_in_19[15:1]);
+    wire signed [17:0] output_e12 = $signed({($signed({{2{output_e12_xh[14]}}, output_e12_xh}) - $signed({output_in_30[15], output_in_30})), output_in_19[0]});
+    wire signed [14:0] output_e13_xh = $signed(output_in_22[15:1]);
+    wire signed [17:0] output_e13 = $signed({($signed({{2{output_e13_xh[14]}}, output_e13_xh}) - $signed({output_in_12[15], output_in_12})), output_in_22[0]});
+    wire signed [16:0] output_e14 = $signed({output_in_27[15], output_in_27}) + $signed({output_in_29[15], output_in_29});
+    wire signed [13:0] output_e15_xh = $signed(output_in_26[15:2]);
+    wire signed [19:0] output_e15 = $signed({($signed({{4{output_e15_xh[13]}}, output_e15_xh}) + output_e4), output_in_26[1:0]});
+    wire signed [12:0] output_e16_xh = $signed(output_in_0[15:3]);
+    wire signed [19:0] output_e16 = $signed({($signed({{4{output_e16_xh[12]}}, output_e16_xh}) + $signed({output_in_8[15], output_in_8})), output_in_0[2:0]});
+    wire signed [14:0] output_e17_xh = $signed(output_in_1[15:1]);
+    wire signed [17:0] output_e17 = $signed({($signed({{2{output_e17_xh[14]}}, output_e17_xh}) + $signed({output_in_9[15], output_in_9})), output_in_1[0]});
+    wire signed [14:0] output_e18_xh = $signed(output_in_2[15:1]);
+    wire signed [17:0] output_e18 = $signed({($signed({{2{output_e18_xh[14]}}, output_e18_xh}) + $signed({output_in_1[15], output_in_1})), output_in_2[0]});
+    wire signed [13:0] output_e19_xh = $signed(output_in_5[15:2]);
+    wire signed [18:0] output_e19 = $signed({($signed({{3{output_e19_xh[13]}}, output_e19_xh}) + $signed({output_in_11[15], output_in_11})), output_in_5[1:0]});
+    wire signed [16:0] output_e20 = $signed({output_in_17[15], output_in_17}) + $signed({output_in_21[15], output_in_21});
+    wire signed [10:0] output_e21_xh = $signed(output_e2[16:6]);
+    wire signed [22:0] output_e21 = $signed({($signed({{6{output_e21_xh[10]}}, output_e21_xh}) + $signed({output_in_26[15], output_in_26})), output_e2[5:0]});
+    wire signed [14:0] output_e22_xh = $signed(output_in_5[15:1]);
+    wire signed [18:0] output_e22 = $signed({($signed({{3{output_e22_xh[14]}}, output_e22_xh}) + $signed({output_e0[16], output_e0})), output_in_5[0]});
+    wire signed [16:0] output_e23_xh = $signed(output_e5[18:2]);
+    wire signed [19:0] output_e23 = $signed({($signed({output_e23_xh[16], output_e23_xh}) + $signed({{2{output_in_28[15]}}, output_in_28})), output_e5[1:0]});
+    wire signed [13:0] output_e24_xh = $signed(output_in_3[15:2]);
+    wire signed [18:0] output_e24 = $signed({($signed({{3{output_e24_xh[13]}}, output_e24_xh}) + $signed({output_in_21[15], output_in_21})), output_in_3[1:0]});
+    wire signed [12:0] output_e25_xh = $signed(output_in_4[15:3]);
+    wire signed [19:0] output_e25 = $signed({($signed({{4{output_e25_xh[12]}}, output_e25_xh}) - $signed({output_in_2[15], output_in_2})), output_in_4[2:0]});
+    wire signed [16:0] output_e26 = $signed({output_in_7[15], output_in_7}) + $signed({output_in_19[15], output_in_19});
+    wire signed [10:0] output_e27_xh = $signed(output_in_16[15:5]);
+    wire signed [21:0] output_e27 = $signed({($signed({{6{output_e27_xh[10]}}, output_e27_xh}) - $signed({output_in_10[15], output_in_10})), output_in_16[4:0]});
+    wire signed [14:0] output_e28_xh = $signed(output_in_29[15:1]);
+    wire signed [17:0] output_e28 = $signed({($signed({{2{output_e28_xh[14]}}, output_e28_xh}) - $signed({output_in_0[15], output_in_0})), output_in_29[0]});
+    wire signed [19:0] output_e29 = $signed({{4{output_in_20[15]}}, output_in_20}) + output_e15;
+    wire signed [22:0] output_e30 = $signed({($signed(output_e21[22:2]) + $signed({{5{output_in_25[15]}}, output_in_25})), output_e21[1:0]});
+    wire signed [19:0] output_e31 = $signed({{4{output_in_11[15]}}, output_in_11}) + output_e16;
+    wire signed [10:0] output_e32_xh = $signed(output_in_6[15:5]);
+    wire signed [23:0] output_e32 = $signed({($signed({{8{output_e32_xh[10]}}, output_e32_xh}) + output_e8), output_in_6[4:0]});
+    wire signed [14:0] output_e33_xh = $signed(output_in_13[15:1]);
+    wire signed [18:0] output_e33 = $signed({($signed({{3{output_e33_xh[14]}}, output_e33_xh}) - output_e3), output_in_13[0]});
+    wire signed [16:0] output_e34_xh = $signed(output_e18[17:1]);
+    wire signed [19:0] output_e34 = $signed({($signed({{2{output_e34_xh[16]}}, output_e34_xh}) + output_e24), output_e18[0]});
+    wire signed [17:0] output_e35 = $signed({{2{output_in_10[15]}}, output_in_10}) + output_e11;
+    wire signed [17:0] output_e36 = $signed({{2{output_in_18[15]}}, output_in_18}) + output_e13;
+    wire signed [13:0] output_e37_xh = $signed(output_in_22[15:2]);
+    wire signed [19:0] output_e37 = $signed({($signed({{4{output_e37_xh[13]}}, output_e37_xh}) - output_e12), output_in_22[1:0]});
+    wire signed [18:0] output_e38 = $signed({($signed(output_e8[18:1]) + $signed({{2{output_in_14[15]}}, output_in_14})), output_e8[0]});
+    wire signed [17:0] output_e39 = $signed({{2{output_in_4[15]}}, output_in_4}) - $signed({output_e7[16], output_e7});
+    wire signed [13:0] output_e40_xh = $signed(output_in_16[15:2]);
+    wire signed [19:0] output_e40 = $signed({($signed({{4{output_e40_xh[13]}}, output_e40_xh}) - $signed({output_e0[16], output_e0})), output_in_16[1:0]});
+    wire signed [14:0] output_e41_xh = $signed(output_in_31[15:1]);
+    wire signed [18:0] output_e41 = $signed({($signed({{3{output_e41_xh[14]}}, output_e41_xh}) + $signed({output_e6[16], output_e6})), output_in_31[0]});
+    wire signed [16:0] output_e42_xh = $signed(output_e1[17:1]);
+    wire signed [18:0] output_e42 = $signed({($signed({output_e42_xh[16], output_e42_xh}) - $signed({{2{output_in_14[15]}}, output_in_14})), output_e1[0]});
+    wire signed [15:0] output_e43_xh = $signed(output_e10[17:2]);
+    wire signed [18:0] output_e43 = $signed({($signed({output_e43_xh[15], output_e43_xh}) - $signed({output_in_7[15], output_in_7})), output_e10[1:0]});
+    wire signed [16:0] output_e44_xh = $signed(output_e19[18:2]);
+    wire signed [19:0] output_e44 = $signed({($signed({output_e44_xh[16], output_e44_xh}) - $signed({{2{output_in_25[15]}}, output_in_25})), output_e19[1:0]});
+    wire signed [17:0] output_e45 = $signed({($signed({{2{output_e11_xh[14]}}, output_e11_xh}) + $signed({output_in_18[15], output_in_18})), output_in_3[0]});
+    wire signed [17:0] output_e46 = $signed({($signed({{2{output_e22_xh[14]}}, output_e22_xh}) + $signed({output_in_23[15], output_in_23})), output_in_5[0]});
+    wire signed [16:0] output_e47 = $signed({output_in_6[15], output_in_6}) + $signed({output_in_30[15], output_in_30});
+    wire signed [14:0] output_e48_xh = $signed(output_in_9[15:1]);
+    wire signed [17:0] output_e48 = $signed({($signed({{2{output_e48_xh[14]}}, output_e48_xh}) - $signed({output_in_0[15], output_in_0})), output_in_9[0]});
+    wire signed [16:0] output_e49 = $signed({output_in_15[15], output_in_15}) + $signed({output_in_31[15], output_in_31});
+    wire signed [16:0] output_e50 = $signed({output_in_17[15], output_in_17}) + $signed({output_in_23[15], output_in_23});
+    wire signed [14:0] output_e51_xh = $signed(output_in_24[15:1]);
+    wire signed [17:0] output_e51 = $signed({($signed({{2{output_e51_xh[14]}}, output_e51_xh}) - $signed({output_in_12[15], output_in_12})), output_in_24[0]});
+    wire signed [14:0] output_e52_xh = $signed(output_e1[17:3]);
+    wire signed [19:0] output_e52 = $signed({($signed({{2{output_e52_xh[14]}}, output_e52_xh}) - $signed({output_in_13[15], output_in_13})), output_e1[2:0]});
+    wire signed [14:0] output_e53_xh = $signed(output_e14[16:2]);
+    wire signed [24:0] output_e53 = $signed({($signed({{8{output_e53_xh[14]}}, output_e53_xh}) + output_e21), output_e14[1:0]});
+    wire signed [22:0] output_e54 = $signed({($signed({{7{output_e51_xh[14]}}, output_e51_xh}) + output_e27), output_in_24[0]});
+    reg  signed [17:0] output_e35_d1;
+    reg  signed [19:0] output_e55_d1;
+    wire signed [14:0] output_e56_xh = $signed(output_e35_d1[17:3]);
+    wire signed [22:0] output_e56 = $signed({($signed({{5{output_e56_xh[14]}}, output_e56_xh}) + output_e55_d1), output_e35_d1[2:0]});
+    wire signed [23:0] output_e57 = $signed({($signed(output_e32[23:3]) - $signed({{5{output_in_23[15]}}, output_in_23})), output_e32[2:0]});
+    wire [23:0] output_e58_u = {($signed(output_e57[23:4]) - $signed({{3{output_e2[16]}}, output_e2})), output_e57[3:0]};
+    wire signed [19:0] output_e59 = $signed({{4{output_in_30[15]}}, output_in_30}) - output_e15;
+    wire signed [13:0] output_e60_xh = $signed(output_e20[16:3]);
+    wire signed [21:0] output_e60 = $signed({($signed({{5{output_e60_xh[13]}}, output_e60_xh}) - output_e33), output_e20[2:0]});
+    wire signed [20:0] output_e61 = $signed({output_e31[19], output_e31}) - $signed({output_e40[19], output_e40});
+    wire signed [19:0] output_e63 = $signed({{2{output_e17[17]}}, output_e17}) - ($signed({{4{output_in_6[15]}}, output_in_6}) - output_e23);
+    wire signed [12:0] output_e64_xh = $signed(output_in_14[15:3]);
+    wire signed [22:0] output_e64 = $signed({($signed({{7{output_e64_xh[12]}}, output_e64_xh}) + output_e44), output_in_14[2:0]});
+    wire signed [18:0] output_e65 = $signed({{3{output_in_15[15]}}, output_in_15}) - output_e38;
+    wire signed [11:0] output_e66_xh = $signed(output_in_16[15:4]);
+    wire signed [23:0] output_e66 = $signed({($signed({{8{output_e66_xh[11]}}, output_e66_xh}) - output_e52), output_in_16[3:0]});
+    reg  signed [16:0] output_e6_d1;
+    reg  signed [23:0] output_e67_d1;
+    wire signed [23:0] output_e68 = $signed({{7{output_e6_d1[16]}}, output_e6_d1}) + output_e67_d1;
+    reg  signed [16:0] output_e26_d1;
+    wire signed [17:0] output_e69_xh = $signed(output_e68[23:6]);
+    wire signed [24:0] output_e69 = $signed({($signed({output_e69_xh[17], output_e69_xh}) + $signed({{2{output_e26_d1[16]}}, output_e26_d1})), output_e68[5:0]});
+    wire signed [16:0] output_e71_xh = $signed(output_e25[19:3]);
+    wire signed [19:0] output_e71_hi = $signed({{3{output_e71_xh[16]}}, output_e71_xh}) - (output_e16 - $signed({output_e42[18], output_e42}));
+    wire signed [22:0] output_e71 = $signed({output_e71_hi, output_e25[2:0]});
+    wire signed [16:0] output_e72_xh = $signed(output_e23[19:3]);
+    wire signed [22:0] output_e72 = $signed({($signed({{3{output_e72_xh[16]}}, output_e72_xh}) + output_e25), output_e23[2:0]});
+    wire [22:0] output_e73_u = {($signed(output_e30[22:4]) + $signed({output_e9[17], output_e9})), output_e30[3:0]};
+    wire signed [19:0] output_e74 = $signed({($signed(output_e34[19:1]) + $signed({{3{output_in_21[15]}}, output_in_21})), output_e34[0]});
+    wire signed [17:0] output_e75 = $signed({{2{output_in_1[15]}}, output_in_1}) + output_e9;
+    wire signed [17:0] output_e76 = $signed({{2{output_in_9[15]}}, output_in_9}) + output_e3;
+    wire signed [12:0] output_e77_xh = $signed(output_in_19[15:3]);
+    wire signed [20:0] output_e77 = $signed({($signed({{5{output_e77_xh[12]}}, output_e77_xh}) + output_e3), output_in_19[2:0]});
+    wire signed [20:0] output_e78 = $signed({($signed(output_e77[20:1]) + $signed({{2{output_e51[17]}}, output_e51})), output_e77[0]});
+    wire signed [18:0] output_e79 = $signed({{3{output_in_26[15]}}, output_in_26}) - $signed({output_e36[17], output_e36});
+    wire signed [21:0] output_e80 = $signed({($signed(output_e27[21:3]) + $signed({{3{output_in_27[15]}}, output_in_27})), output_e27[2:0]});
+    wire signed [16:0] output_e81_xh = $signed(output_e71[22:6]);
+    wire [23:0] output_e81_u = {($signed({output_e81_xh[16], output_e81_xh}) - $signed({{2{output_in_16[15]}}, output_in_16})), output_e71[5:0]};
+    wire signed [12:0] output_e82_xh = $signed(output_in_1[15:3]);
+    wire signed [20:0] output_e82 = $signed({($signed({{5{output_e82_xh[12]}}, output_e82_xh}) + output_e1), output_in_1[2:0]});
+    wire signed [12:0] output_e83_xh = $signed(output_e76[17:5]);
+    wire signed [25:0] output_e83 = $signed({($signed({{8{output_e83_xh[12]}}, output_e83_xh}) + output_e82), output_e76[4:0]});
+    wire signed [12:0] output_e84_xh = $signed(output_in_12[15:3]);
+    wire signed [20:0] output_e84 = $signed({($signed({{5{output_e84_xh[12]}}, output_e84_xh}) + output_e45), output_in_12[2:0]});
+    wire signed [14:0] output_e85_xh = $signed(output_in_26[15:1]);
+    wire signed [21:0] output_e85 = $signed({($signed({{6{output_e85_xh[14]}}, output_e85_xh}) + output_e84), output_in_26[0]});
+    wire signed [18:0] output_e86 = $signed({($signed({{3{output_e12_xh[14]}}, output_e12_xh}) + output_e39), output_in_19[0]});
+    wire signed [14:0] output_e87_xh = $signed(output_in_20[15:1]);
+    wire signed [18:0] output_e87 = $signed({($signed({{3{output_e87_xh[14]}}, output_e87_xh}) + output_e28), output_in_20[0]});
+    wire signed [13:0] output_e88_xh = $signed(output_e4[17:4]);
+    wire signed [21:0] output_e88 = $signed({($signed({{4{output_e88_xh[13]}}, output_e88_xh}) + output_e48), output_e4[3:0]});
+    wire signed [16:0] output_e89_xh = $signed(output_e53[24:8]);
+    wire [25:0] output_e89_u = {($signed({output_e89_xh[16], output_e89_xh}) + $signed({output_e49[16], output_e49})), output_e53[7:0]};
+    wire signed [14:0] output_e90_xh = $signed(output_in_11[15:1]);
+    wire signed [18:0] output_e90 = $signed({($signed({{3{output_e90_xh[14]}}, output_e90_xh}) + $signed({output_e26[16], output_e26})), output_in_11[0]});
+    wire signed [20:0] output_e91 = $signed({($signed({{5{output_e10_xh[13]}}, output_e10_xh}) - output_e90), output_in_31[1:0]});
+    wire signed [11:0] output_e92_xh = $signed(output_in_29[15:4]);
+    wire signed [21:0] output_e92 = $signed({($signed({{6{output_e92_xh[11]}}, output_e92_xh}) + $signed({output_e47[16], output_e47})), output_in_29[3:0]});
+    wire signed [19:0] output_e93 = $signed({($signed({{2{output_e43_xh[15]}}, output_e43_xh}) + $signed({output_e7[16], output_e7})), output_e10[1:0]});
+    wire signed [16:0] output_e94_xh = $signed(output_e11[17:1]);
+    wire signed [18:0] output_e94 = $signed({($signed({output_e94_xh[16], output_e94_xh}) + $signed({{2{output_in_20[15]}}, output_in_20})), output_e11[0]});
+    wire signed [16:0] output_e95_xh = $signed(output_e17[17:1]);
+    wire signed [18:0] output_e95 = $signed({($signed({output_e95_xh[16], output_e95_xh}) - $signed({{2{output_in_2[15]}}, output_in_2})), output_e17[0]});
+    wire signed [16:0] output_e96_xh = $signed(output_e22[18:2]);
+    wire signed [19:0] output_e96 = $signed({($signed({output_e96_xh[16], output_e96_xh}) + $signed({{2{output_in_18[15]}}, output_in_18})), output_e22[1:0]});
+    wire signed [15:0] output_e97_xh = $signed(output_e37[19:4]);
+    wire signed [20:0] output_e97 = $signed({($signed({output_e97_xh[15], output_e97_xh}) + $signed({output_in_29[15], output_in_29})), output_e37[3:0]});
+    wire signed [15:0] output_e98_xh = $signed(output_e87[18:3]);
+    wire signed [19:0] output_e98 = $signed({($signed({output_e98_xh[15], output_e98_xh}) - $signed({output_in_8[15], output_in_8})), output_e87[2:0]});
+    wire signed [16:0] output_e99 = $signed({output_in_0[15], output_in_0}) - $signed({output_in_27[15], output_in_27});
+    wire signed [18:0] output_e100 = $signed({($signed({{3{output_e37_xh[13]}}, output_e37_xh}) + $signed({output_in_7[15], output_in_7})), output_in_22[1:0]});
+    wire signed [13:0] output_n0_s0_xh = $signed(output_in_2[15:2]);
+    wire signed [18:0] output_n0_s0 = $signed({($signed({{3{output_n0_s0_xh[13]}}, output_n0_s0_xh}) - $signed({output_in_1[15], output_in_1})), output_in_2[1:0]});
+    wire signed [13:0] output_n0_s1_xh = $signed(output_in_4[15:2]);
+    wire signed [18:0] output_n0_s1 = $signed({($signed({{3{output_n0_s1_xh[13]}}, output_n0_s1_xh}) - $signed({output_in_3[15], output_in_3})), output_in_4[1:0]});
+    wire signed [16:0] output_n0_s2 = $signed({output_in_5[15], output_in_5}) + $signed({output_in_8[15], output_in_8});
+    wire signed [13:0] output_n0_s3_xh = $signed(output_in_13[15:2]);
+    wire signed [18:0] output_n0_s3 = $signed({($signed({{3{output_n0_s3_xh[13]}}, output_n0_s3_xh}) + $signed({output_in_10[15], output_in_10})), output_in_13[1:0]});
+    wire signed [12:0] output_n0_s4_xh = $signed(output_in_15[15:3]);
+    wire signed [18:0] output_n0_s4 = $signed({($signed({{3{output_n0_s4_xh[12]}}, output_n0_s4_xh}) - output_in_15), output_in_15[2:0]});
+    wire signed [8:0] output_n0_s5_xh = $signed(output_in_20[15:7]);
+    wire signed [23:0] output_n0_s5 = $signed({($signed({{8{output_n0_s5_xh[8]}}, output_n0_s5_xh}) - $signed({output_in_16[15], output_in_16})), output_in_20[6:0]});
+    wire signed [12:0] output_n0_s6_xh = $signed(output_in_22[15:3]);
+    wire signed [19:0] output_n0_s6 = $signed({($signed({{4{output_n0_s6_xh[12]}}, output_n0_s6_xh}) + $signed({output_in_20[15], output_in_20})), output_in_22[2:0]});
+    wire signed [17:0] output_n0_s7 = $signed({($signed({{2{output_e28_xh[14]}}, output_e28_xh}) + $signed({output_in_26[15], output_in_26})), output_in_29[0]});
+    wire signed [11:0] output_n0_s8_xh = $signed(output_n0_s4[18:7]);
+    wire signed [19:0] output_n0_s8 = $signed({($signed({output_n0_s8_xh[11], output_n0_s8_xh}) + 13'sd329), output_n0_s4[6:0]});
+    wire signed [11:0] output_n0_s9_xh = $signed(output_e9[17:6]);
+    wire signed [24:0] output_n0_s9 = $signed({($signed({{7{output_n0_s9_xh[11]}}, output_n0_s9_xh}) + output_n0_s0), output_e9[5:0]});
+    wire signed [18:0] output_n0_s10 = output_n0_s1 + $signed({{2{output_n0_s2[16]}}, output_n0_s2});
+    wire signed [23:0] output_n0_s11 = $signed({($signed(output_n0_s5[23:2]) + $signed({{3{output_n0_s3[18]}}, output_n0_s3})), output_n0_s5[1:0]});
+    wire signed [16:0] output_n0_s12_xh = $signed(output_n0_s7[17:1]);
+    wire signed [20:0] output_n0_s12 = $signed({($signed({{3{output_n0_s12_xh[16]}}, output_n0_s12_xh}) + output_n0_s6), output_n0_s7[0]});
+    wire signed [14:0] output_n0_s13_xh = $signed(output_e2[16:2]);
+    wire signed [19:0] output_n0_s13 = $signed({($signed({{3{output_n0_s13_xh[14]}}, output_n0_s13_xh}) + $signed({output_e6[16], output_e6})), output_e2[1:0]});
+    wire signed [9:0] output_n0_s14_xh = $signed(output_e12[17:8]);
+    wire signed [25:0] output_n0_s14 = $signed({($signed({{8{output_n0_s14_xh[9]}}, output_n0_s14_xh}) + $signed({output_e6[16], output_e6})), output_e12[7:0]});
+    wire signed [12:0] output_n0_s15_xh = $signed(output_e13[17:5]);
+    wire signed [22:0] output_n0_s15 = $signed({($signed({{5{output_n0_s15_xh[12]}}, output_n0_s15_xh}) + output_e12), output_e13[4:0]});
+    wire signed [11:0] output_n0_s16_xh = $signed(output_e14[16:5]);
+    wire signed [22:0] output_n0_s16 = $signed({($signed({{6{output_n0_s16_xh[11]}}, output_n0_s16_xh}) - output_e45), output_e14[4:0]});
+    wire signed [15:0] output_n0_s17_xh = $signed(output_e43[18:3]);
+    wire signed [22:0] output_n0_s17 = $signed({($signed({{4{output_n0_s17_xh[15]}}, output_n0_s17_xh}) - output_n0_s8), output_e43[2:0]});
+    wire signed [16:0] output_n0_s18_xh = $signed(output_n0_s13[19:3]);
+    wire signed [21:0] output_n0_s18 = $signed({($signed({{2{output_n0_s18_xh[16]}}, output_n0_s18_xh}) + $signed({output_e75[17], output_e75})), output_n0_s13[2:0]});
+    wire signed [25:0] output_n0_s19 = output_n0_s14 - $signed({{3{output_n0_s15[22]}}, output_n0_s15});
+    wire signed [17:0] output_n0_s21_xh = $signed(output_e93[19:2]);
+    wire signed [21:0] output_n0_s21 = $signed({($signed({{2{output_n0_s21_xh[17]}}, output_n0_s21_xh}) + output_e44), output_e93[1:0]});
+    wire signed [17:0] output_n0_s22_xh = $signed(output_n0_s10[18:1]);
+    wire signed [25:0] output_n0_s22 = $signed({($signed({{7{output_n0_s22_xh[17]}}, output_n0_s22_xh}) + output_n0_s9), output_n0_s10[0]});
+    wire signed [18:0] output_n0_s23_xh = $signed(output_n0_s11[23:5]);
+    wire signed [25:0] output_n0_s23 = $signed({($signed({{2{output_n0_s23_xh[18]}}, output_n0_s23_xh}) + output_n0_s12), output_n0_s11[4:0]});
+    wire signed [16:0] output_n0_s24_xh = $signed(output_e54[22:6]);
+    wire [26:0] output_n0_s24_u = {($signed({{4{output_n0_s24_xh[16]}}, output_n0_s24_xh}) - $signed({output_e98[19], output_e98})), output_e54[5:0]};
+    wire signed [21:0] output_n0_s25_xh = $signed(output_n0_s17[22:1]);
+    wire [23:0] output_n0_s25_u = {($signed({output_n0_s25_xh[21], output_n0_s25_xh}) - $signed({output_e60[21], output_e60})), output_n0_s17[0]};
+    wire signed [14:0] output_n0_s26_xh = $signed(output_e86[18:4]);
+    wire [22:0] output_n0_s26_u = {($signed({{4{output_n0_s26_xh[14]}}, output_n0_s26_xh}) + output_e86), output_e86[3:0]};
+    wire signed [18:0] output_n0_s28_xh = $signed(output_e59[19:1]);
+    wire [21:0] output_n0_s28_u = {($signed({{2{output_n0_s28_xh[18]}}, output_n0_s28_xh}) - $signed({output_e74[19], output_e74})), output_e59[0]};
+    wire signed [17:0] output_n0_s29_xh = $signed(output_e61[20:3]);
+    wire signed [22:0] output_n0_s29_hi = $signed({{5{output_n0_s29_xh[17]}}, output_n0_s29_xh}) + (output_n0_s16 + $signed({{4{output_e38[18]}}, output_e38}));
+    wire signed [20:0] output_n0_s30_xh = $signed(output_n0_s23[25:5]);
+    wire [26:0] output_n0_s30_u = {($signed({output_n0_s30_xh[20], output_n0_s30_xh}) - $signed({output_e61[20], output_e61})), output_n0_s23[4:0]};
+    reg  [26:0] output_n0_s24_d1;
+    wire signed [26:0] output_n0_s24_d1_v = $signed(output_n0_s24_d1);
+    reg  [22:0] output_n0_s26_d1;
+    wire signed [22:0] output_n0_s26_d1_v = $signed(output_n0_s26_d1);
+    wire signed [26:0] output_n0_s32 = $signed({($signed(output_n0_s24_d1_v[26:2]) + $signed({{2{output_n0_s26_d1_v[22]}}, output_n0_s26_d1_v})), output_n0_s24_d1_v[1:0]});
+    reg  signed [19:0] output_e63_d1;
+    reg  [25:0] output_e89_d1;
+    wire signed [25:0] output_e89_d1_v = $signed(output_e89_d1);
+    wire signed [25:0] output_n0_s33 = $signed({{6{output_e63_d1[19]}}, output_e63_d1}) + output_e89_d1_v;
+    reg  [23:0] output_n0_s25_d1;
+    wire signed [23:0] output_n0_s25_d1_v = $signed(output_n0_s25_d1);
+    reg  [21:0] output_n0_s28_d1;
+    wire signed [21:0] output_n0_s28_d1_v = $signed(output_n0_s28_d1);
+    wire signed [20:0] output_n0_s34_xh = $signed(output_n0_s25_d1_v[23:3]);
+    wire signed [25:0] output_n0_s34 = $signed({($signed({{2{output_n0_s34_xh[20]}}, output_n0_s34_xh}) + $signed({output_n0_s28_d1_v[21], output_n0_s28_d1_v})), output_n0_s25_d1_v[2:0]});
+    reg  [23:0] output_e58_d1;
+    wire signed [23:0] output_e58_d1_v = $signed(output_e58_d1);
+    reg  signed [22:0] output_n0_s27_d1;
+    wire signed [21:0] output_n0_s35_xh = $signed(output_e58_d1_v[23:2]);
+    wire signed [24:0] output_n0_s35 = $signed({($signed({output_n0_s35_xh[21], output_n0_s35_xh}) - output_n0_s27_d1), output_e58_d1_v[1:0]});
+    reg  [26:0] output_n0_s30_d1;
+    wire signed [26:0] output_n0_s30_d1_v = $signed(output_n0_s30_d1);
+    reg  [25:0] output_n0_s29_d1;
+    wire signed [25:0] output_n0_s29_d1_v = $signed(output_n0_s29_d1);
+    reg  signed [26:0] output_n0_s31_d1;
+    wire signed [26:0] output_n0_s37 = output_n0_s31_d1 + $signed({output_n0_s34[25], output_n0_s34});
+    wire signed [25:0] output_n0_s38_xh = $signed(output_n0_s32[26:1]);
+    wire signed [27:0] output_n0_s38 = $signed({($signed({output_n0_s38_xh[25], output_n0_s38_xh}) + $signed({{2{output_n0_s35[24]}}, output_n0_s35})), output_n0_s32[0]});
+    wire signed [27:0] output_n0_s39 = ($signed({output_n0_s30_d1_v[26], output_n0_s30_d1_v}) - $signed({{2{output_n0_s29_d1_v[25]}}, output_n0_s29_d1_v})) - $signed({{2{output_n0_s33[25]}}, output_n0_s33});
+    wire signed [25:0] output_n0_s40_xh = $signed(output_n0_s37[26:1]);
+    wire signed [28:0] output_n0_s40 = $signed({($signed({{2{output_n0_s40_xh[25]}}, output_n0_s40_xh}) + output_n0_s38), output_n0_s37[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] output_n0_acc = (output_n0_t4_0_d1 + 29'sh1ffadc00);
+    wire signed [28:0] output_n0_acc = (output_n0_s40 + $signed({output_n0_s39[27], output_n0_s39}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] output_n0_y_fl = $signed(output_n0_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p0 = output_in_0 * 10'sd406; // weight 0.396484375
-    wire signed [24:0] output_n1_p1 = output_in_1 * 10'sh223; // weight -0.4658203125
-    wire signed [22:0] output_n1_p3 = output_in_3 * 8'sha5; // weight -0.0888671875
-    wire signed [19:0] output_n1_p5_sh = $signed({output_in_5, 4'd0});
-    wire signed [20:0] output_n1_p6 = output_in_6 * 6'sh2b; // weight -0.0205078125
-    wire signed [24:0] output_n1_p8 = output_in_8 * 10'sd370; // weight 0.361328125
-    wire signed [23:0] output_n1_p9 = output_in_9 * 9'sh10d; // weight -0.2373046875
-    wire signed [20:0] output_n1_p10 = output_in_10 * 6'sh25; // weight -0.0263671875
-    wire signed [19:0] output_n1_p11 = output_in_11 * 5'sd14; // weight 0.013671875
-    wire signed [20:0] output_n1_p12 = output_in_12 * 6'sd29; // weight 0.0283203125
-    wire signed [21:0] output_n1_p14 = output_in_14 * 7'sh56; // weight -0.041015625
-    wire signed [18:0] output_n1_p16 = output_in_16 * 4'sd5; // weight 0.0048828125
-    wire signed [21:0] output_n1_p17_sh = $signed({output_in_17, 6'd0});
-    wire signed [23:0] output_n1_p19 = output_in_19 * 9'sd184; // weight 0.1796875
-    wire signed [23:0] output_n1_p20 = output_in_20 * 9'sh153; // weight -0.1689453125
-    wire signed [23:0] output_n1_p21 = output_in_21 * 9'sd206; // weight 0.201171875
-    wire signed [22:0] output_n1_p22 = output_in_22 * 8'sh8c; // weight -0.11328125
-    wire signed [24:0] output_n1_p23 = output_in_23 * 10'sd461; // weight 0.4501953125
-    wire signed [23:0] output_n1_p24 = output_in_24 * 9'sd173; // weight 0.1689453125
-    wire signed [23:0] output_n1_p25 = output_in_25 * 9'sh113; // weight -0.2314453125
-    wire signed [21:0] output_n1_p26 = output_in_26 * 7'sd47; // weight 0.0458984375
-    wire signed [23:0] output_n1_p28 = output_in_28 * 9'sh163; // weight -0.1533203125
-    wire signed [22:0] output_n1_p30_sh = $signed({output_in_30, 7'd0});
-    wire signed [22:0] output_n1_p31 = output_in_31 * 8'shb3; // weight -0.0751953125
-    wire signed [22:0] output_n1_t0_8 = $signed({{4{output_n1_p16[18]}}, output_n1_p16}) + (-$signed({output_n1_p17_sh[21], output_n1_p17_sh}));
-    reg  signed [25:0] output_n1_t1_0_a_d1;
-    reg  signed [24:0] output_n1_t1_0_b_d1;
-    reg  signed [21:0] output_n1_t1_1_a_d1;
-    reg  signed [24:0] output_n1_t0_3_d1;
-    wire signed [24:0] output_n1_t1_1 = $signed({{3{output_n1_t1_1_a_d1[21]}}, output_n1_t1_1_a_d1}) + output_n1_t0_3_d1;
-    reg  signed [25:0] output_n1_t0_4_d1;
-    reg  signed [21:0] output_n1_t1_2_b_d1;
-    wire signed [25:0] output_n1_t1_2 = output_n1_t0_4_d1 + $signed({{4{output_n1_t1_2_b_d1[21]}}, output_n1_t1_2_b_d1});
-    reg  signed [24:0] output_n1_t1_3_a_d1;
-    reg  signed [23:0] output_n1_t1_3_b_d1;
-    wire signed [25:0] output_n1_t1_3 = $signed({output_n1_t1_3_a_d1[24], output_n1_t1_3_a_d1}) + $signed({{2{output_n1_t1_3_b_d1[23]}}, output_n1_t1_3_b_d1});
-    reg  signed [22:0] output_n1_t1_4_a_d1;
-    reg  signed [24:0] output_n1_t1_4_b_d1;
-    wire signed [25:0] output_n1_t1_4 = $signed({{3{output_n1_t1_4_a_d1[22]}}, output_n1_t1_4_a_d1}) + $signed({output_n1_t1_4_b_d1[24], output_n1_t1_4_b_d1});
-    reg  signed [24:0] output_n1_t1_5_a_d1;
-    reg  signed [25:0] output_n1_t0_11_d1;
-    wire signed [25:0] output_n1_t1_5 = $signed({output_n1_t1_5_a_d1[24], output_n1_t1_5_a_d1}) + output_n1_t0_11_d1;
-    reg  signed [24:0] output_n1_t1_6_a_d1;
-    reg  signed [23:0] output_n1_t1_6_b_d1;
-    wire signed [25:0] output_n1_t1_6 = $signed({output_n1_t1_6_a_d1[24], output_n1_t1_6_a_d1}) + $signed({{2{output_n1_t1_6_b_d1[23]}}, output_n1_t1_6_b_d1});
-    reg  signed [24:0] output_n1_t1_7_a_d1;
-    reg  signed [23:0] output_n1_t1_7_b_d1;
-    wire signed [25:0] output_n1_t1_7 = $signed({output_n1_t1_7_a_d1[24], output_n1_t1_7_a_d1}) + $signed({{2{output_n1_t1_7_b_d1[23]}}, output_n1_t1_7_b_d1});
-    wire signed [26:0] output_n1_t2_0 = ($signed({output_n1_t1_0_a_d1[25], output_n1_t1_0_a_d1}) + $signed({{2{output_n1_t1_0_b_d1[24]}}, output_n1_t1_0_b_d1})) + $signed({{2{output_n1_t1_1[24]}}, output_n1_t1_1});
-    wire signed [26:0] output_n1_t2_1 = $signed({output_n1_t1_2[25], output_n1_t1_2}) + $signed({output_n1_t1_3[25], output_n1_t1_3});
-    wire signed [26:0] output_n1_t2_2 = $signed({output_n1_t1_4[25], output_n1_t1_4}) + $signed({output_n1_t1_5[25], output_n1_t1_5});
-    wire signed [26:0] output_n1_t2_3 = $signed({output_n1_t1_6[25], output_n1_t1_6}) + $signed({output_n1_t1_7[25], output_n1_t1_7});
-    wire signed [27:0] output_n1_t3_0 = $signed({output_n1_t2_0[26], output_n1_t2_0}) + $signed({output_n1_t2_1[26], output_n1_t2_1});
-    wire signed [27:0] output_n1_t3_1 = $signed({output_n1_t2_2[26], output_n1_t2_2}) + $signed({output_n1_t2_3[26], output_n1_t2_3});
-    reg  signed [28:0] output_n1_t4_0_d1;
+    wire signed [11:0] output_n1_s0_xh = $signed(output_in_1[15:4]);
+    wire signed [20:0] output_n1_s0 = $signed({($signed({{5{output_n1_s0_xh[11]}}, output_n1_s0_xh}) + $signed({output_in_2[15], output_in_2})), output_in_1[3:0]});
+    wire signed [12:0] output_n1_s1_xh = $signed(output_in_11[15:3]);
+    wire signed [19:0] output_n1_s1 = $signed({($signed({{4{output_n1_s1_xh[12]}}, output_n1_s1_xh}) - $signed({output_in_22[15], output_in_22})), output_in_11[2:0]});
+    wire signed [10:0] output_n1_s2_xh = $signed(output_in_25[15:5]);
+    wire signed [21:0] output_n1_s2 = $signed({($signed({{6{output_n1_s2_xh[10]}}, output_n1_s2_xh}) + $signed({output_in_23[15], output_in_23})), output_in_25[4:0]});
+    wire signed [12:0] output_n1_s3_xh = $signed(output_in_27[15:3]);
+    wire signed [19:0] output_n1_s3 = $signed({($signed({{4{output_n1_s3_xh[12]}}, output_n1_s3_xh}) + $signed({output_in_26[15], output_in_26})), output_in_27[2:0]});
+    wire signed [7:0] output_n1_s4_xh = $signed(output_e9[17:10]);
+    wire signed [18:0] output_n1_s4 = $signed({($signed({output_n1_s4_xh[7], output_n1_s4_xh}) + 9'sd129), output_e9[9:0]}); // bias 0.1259765625
+    wire signed [16:0] output_n1_s5_xh = $signed(output_n1_s0[20:4]);
+    wire signed [23:0] output_n1_s5 = $signed({($signed({{3{output_n1_s5_xh[16]}}, output_n1_s5_xh}) - output_n1_s1), output_n1_s0[3:0]});
+    wire signed [16:0] output_n1_s6_xh = $signed(output_n1_s3[19:3]);
+    wire signed [24:0] output_n1_s6 = $signed({($signed({{5{output_n1_s6_xh[16]}}, output_n1_s6_xh}) - output_n1_s2), output_n1_s3[2:0]});
+    wire signed [9:0] output_n1_s7_xh = $signed(output_e4[17:8]);
+    wire signed [25:0] output_n1_s7 = $signed({($signed({{8{output_n1_s7_xh[9]}}, output_n1_s7_xh}) - $signed({output_e2[16], output_e2})), output_e4[7:0]});
+    wire signed [18:0] output_n1_s8 = output_e5 - $signed({{2{output_e6[16]}}, output_e6});
+    wire signed [12:0] output_n1_s9_xh = $signed(output_e8[18:6]);
+    wire signed [23:0] output_n1_s9 = $signed({($signed({{5{output_n1_s9_xh[12]}}, output_n1_s9_xh}) + $signed({output_e7[16], output_e7})), output_e8[5:0]});
+    wire signed [9:0] output_n1_s10_xh = $signed(output_e11[17:8]);
+    wire signed [25:0] output_n1_s10 = $signed({($signed({{8{output_n1_s10_xh[9]}}, output_n1_s10_xh}) - output_e18), output_e11[7:0]});
+    wire signed [12:0] output_n1_s11_xh = $signed(output_e28[17:5]);
+    wire signed [22:0] output_n1_s11 = $signed({($signed({{5{output_n1_s11_xh[12]}}, output_n1_s11_xh}) - $signed({output_e99[16], output_e99})), output_e28[4:0]});
+    wire signed [16:0] output_n1_s12_xh = $signed(output_n1_s4[18:2]);
+    wire signed [20:0] output_n1_s12 = $signed({($signed({{2{output_n1_s12_xh[16]}}, output_n1_s12_xh}) - output_e100), output_n1_s4[1:0]});
+    wire signed [25:0] output_n1_s13 = output_n1_s7 + $signed({{7{output_e43[18]}}, output_e43});
+    wire signed [25:0] output_n1_s14 = $signed({{2{output_n1_s9[23]}}, output_n1_s9}) + output_n1_s10;
+    wire signed [22:0] output_n1_s15 = $signed({($signed(output_n1_s11[22:2]) - $signed({{2{output_e41[18]}}, output_e41})), output_n1_s11[1:0]});
+    wire signed [12:0] output_n1_s16_xh = $signed(output_e42[18:6]);
+    wire signed [24:0] output_n1_s16 = $signed({($signed({{6{output_n1_s16_xh[12]}}, output_n1_s16_xh}) - output_e41), output_e42[5:0]});
+    wire signed [21:0] output_n1_s17 = $signed({($signed(output_e88[21:1]) - $signed({{2{output_e94[18]}}, output_e94})), output_e88[0]});
+    wire signed [11:0] output_n1_s18_xh = $signed(output_n1_s8[18:7]);
+    wire signed [25:0] output_n1_s18 = $signed({($signed({{7{output_n1_s18_xh[11]}}, output_n1_s18_xh}) - output_e94), output_n1_s8[6:0]});
+    wire signed [20:0] output_n1_s19_xh = $signed(output_e80[21:1]);
+    wire signed [22:0] output_n1_s19 = $signed({($signed({output_n1_s19_xh[20], output_n1_s19_xh}) + $signed({{2{output_e34[19]}}, output_e34})), output_e80[0]});
+    wire signed [23:0] output_n1_s20 = $signed({($signed(output_n1_s5[23:1]) + $signed({{3{output_e31[19]}}, output_e31})), output_n1_s5[0]});
+    wire signed [19:0] output_n1_s21_xh = $signed(output_n1_s12[20:1]);
+    wire [25:0] output_n1_s21_u = {($signed({{5{output_n1_s21_xh[19]}}, output_n1_s21_xh}) - output_n1_s6), output_n1_s12[0]};
+    wire signed [21:0] output_n1_s23_xh = $signed(output_n1_s16[24:3]);
+    wire [25:0] output_n1_s23_u = {($signed({output_n1_s23_xh[21], output_n1_s23_xh}) - $signed({{2{output_e78[20]}}, output_e78})), output_n1_s16[2:0]};
+    wire [25:0] output_n1_s24_u = {($signed(output_n1_s18[25:2]) + $signed({{5{output_e65[18]}}, output_e65})), output_n1_s18[1:0]};
+    wire signed [17:0] output_n1_s25_xh = $signed(output_e29[19:2]);
+    wire [24:0] output_n1_s25_u = {($signed({{5{output_n1_s25_xh[17]}}, output_n1_s25_xh}) - output_n1_s15), output_e29[1:0]};
+    wire signed [21:0] output_n1_s26_xh = $signed(output_e83[25:4]);
+    wire [26:0] output_n1_s26_u = {($signed({output_n1_s26_xh[21], output_n1_s26_xh}) - $signed({output_n1_s17[21], output_n1_s17})), output_e83[3:0]};
+    reg  [25:0] output_n1_s21_d1;
+    reg  [22:0] output_e73_d1;
+    wire signed [22:0] output_e73_d1_v = $signed(output_e73_d1);
+    wire signed [25:0] output_n1_s29 = $signed(output_n1_s21_d1) + $signed({{3{output_e73_d1_v[22]}}, output_e73_d1_v});
+    reg  [25:0] output_n1_s23_d1;
+    wire signed [25:0] output_n1_s23_d1_v = $signed(output_n1_s23_d1);
+    reg  signed [21:0] output_n1_s22_d1;
+    wire signed [21:0] output_n1_s30_xh = $signed(output_n1_s23_d1_v[25:4]);
+    wire signed [26:0] output_n1_s30 = $signed({($signed({output_n1_s30_xh[21], output_n1_s30_xh}) + $signed({output_n1_s22_d1[21], output_n1_s22_d1})), output_n1_s23_d1_v[3:0]});
+    reg  [25:0] output_n1_s24_d1;
+    wire signed [25:0] output_n1_s24_d1_v = $signed(output_n1_s24_d1);
+    reg  [24:0] output_n1_s25_d1;
+    wire signed [24:0] output_n1_s25_d1_v = $signed(output_n1_s25_d1);
+    wire signed [26:0] output_n1_s31 = $signed({output_n1_s24_d1_v[25], output_n1_s24_d1_v}) - $signed({{2{output_n1_s25_d1_v[24]}}, output_n1_s25_d1_v});
+    reg  signed [23:0] output_n1_s27_d1;
+    reg  [26:0] output_n1_s26_d1;
+    wire signed [26:0] output_n1_s32 = $signed({{3{output_n1_s27_d1[23]}}, output_n1_s27_d1}) - $signed(output_n1_s26_d1);
+    reg  signed [26:0] output_n1_s28_d1;
+    wire signed [27:0] output_n1_s33 = $signed({output_n1_s28_d1[26], output_n1_s28_d1}) - $signed({output_n1_s30[26], output_n1_s30});
+    wire signed [27:0] output_n1_s34 = $signed({output_n1_s32[26], output_n1_s32}) - $signed({{2{output_n1_s29[25]}}, output_n1_s29});
+    wire signed [24:0] output_n1_s35_xh = $signed(output_n1_s31[26:2]);
+    wire signed [27:0] output_n1_s35 = $signed({($signed({output_n1_s35_xh[24], output_n1_s35_xh}) + $signed({output_e69[24], output_e69})), output_n1_s31[1:0]});
+    wire signed [28:0] output_n1_s37 = ($signed({output_n1_s34[27], output_n1_s34}) + $signed({output_n1_s33[27], output_n1_s33})) - $signed({output_n1_s35[27], output_n1_s35});
+    reg  signed [28:0] output_n1_s37_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] output_n1_acc = (output_n1_t4_0_d1 + 29'sd132096);
+    wire signed [28:0] output_n1_acc = (-output_n1_s37_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] output_n1_y_fl = $signed(output_n1_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p1 = output_in_1 * 9'sd129; // weight 0.1259765625
-    wire signed [22:0] output_n2_p3 = output_in_3 * 8'sd112; // weight 0.109375
-    wire signed [21:0] output_n2_p4 = output_in_4 * 7'sh58; // weight -0.0390625
-    wire signed [21:0] output_n2_p7 = output_in_7 * 7'sd48; // weight 0.046875
-    wire signed [20:0] output_n2_p8_sh = $signed({output_in_8, 5'd0});
-    wire signed [21:0] output_n2_p8_neg = -$signed({output_n2_p8_sh[20], output_n2_p8_sh});
-    wire signed [23:0] output_n2_p10 = output_in_10 * 9'sd237; // weight 0.2314453125
-    wire signed [23:0] output_n2_p11 = output_in_11 * 9'sd248; // weight 0.2421875
-    wire signed [23:0] output_n2_p13 = output_in_13 * 9'sd157; // weight 0.1533203125
-    wire signed [24:0] output_n2_p14 = output_in_14 * 10'sh2ae; // weight -0.330078125
-    wire signed [24:0] output_n2_p15 = output_in_15 * 10'sh2f0; // weight -0.265625
-    wire signed [18:0] output_n2_p16 = output_in_16 * 4'sh9; // weight -0.0068359375
-    wire signed [21:0] output_n2_p19 = output_in_19 * 7'sd52; // weight 0.05078125
-    wire signed [19:0] output_n2_p20 = output_in_20 * 5'sh14; // weight -0.01171875
-    wire signed [24:0] output_n2_p22 = output_in_22 * 10'sd339; // weight 0.3310546875
-    wire signed [25:0] output_n2_p23 = output_in_23 * 11'sh447; // weight -0.9306640625
-    wire signed [19:0] output_n2_p25 = output_in_25 * 5'sh14; // weight -0.01171875
-    wire signed [23:0] output_n2_p27 = output_in_27 * 9'sd135; // weight 0.1318359375
-    wire signed [19:0] output_n2_p29 = output_in_29 * 5'sd11; // weight 0.0107421875
-    wire signed [23:0] output_n2_p30 = output_in_30 * 9'sd197; // weight 0.1923828125
-    wire signed [23:0] output_n2_p31 = output_in_31 * 9'sh102; // weight -0.248046875
-    reg  signed [26:0] output_n2_t0_0_d1;
-    reg  signed [24:0] output_n2_t1_0_b_d1;
-    wire signed [26:0] output_n2_t1_0 = output_n2_t0_0_d1 + $signed({{2{output_n2_t1_0_b_d1[24]}}, output_n2_t1_0_b_d1});
-    reg  signed [24:0] output_n2_t1_1_a_d1;
-    reg  signed [23:0] output_n2_t1_1_b_d1;
-    wire signed [25:0] output_n2_t1_1 = $signed({output_n2_t1_1_a_d1[24], output_n2_t1_1_a_d1}) + $signed({{2{output_n2_t1_1_b_d1[23]}}, output_n2_t1_1_b_d1});
-    reg  signed [23:0] output_n2_t1_2_a_d1;
-    reg  signed [24:0] output_n2_t1_2_b_d1;
-    wire signed [25:0] output_n2_t1_2 = $signed({{2{output_n2_t1_2_a_d1[23]}}, output_n2_t1_2_a_d1}) + $signed({output_n2_t1_2_b_d1[24], output_n2_t1_2_b_d1});
-    reg  signed [25:0] output_n2_t1_3_a_d1;
-    reg  signed [25:0] output_n2_t1_3_b_d1;
-    wire signed [26:0] output_n2_t1_3 = $signed({output_n2_t1_3_a_d1[25], output_n2_t1_3_a_d1}) + $signed({output_n2_t1_3_b_d1[25], output_n2_t1_3_b_d1});
-    reg  signed [21:0] output_n2_t1_4_a_d1;
-    reg  signed [26:0] output_n2_t0_9_d1;
-    wire signed [26:0] output_n2_t1_4 = $signed({{5{output_n2_t1_4_a_d1[21]}}, output_n2_t1_4_a_d1}) + output_n2_t0_9_d1;
-    reg  signed [25:0] output_n2_t1_5_a_d1;
-    reg  signed [26:0] output_n2_t0_11_d1;
-    wire signed [26:0] output_n2_t1_5 = $signed({output_n2_t1_5_a_d1[25], output_n2_t1_5_a_d1}) + output_n2_t0_11_d1;
-    reg  signed [25:0] output_n2_t1_6_a_d1;
-    reg  signed [24:0] output_n2_t1_6_b_d1;
-    reg  signed [22:0] output_n2_t1_7_a_d1;
-    reg  signed [24:0] output_n2_t1_7_b_d1;
-    wire signed [25:0] output_n2_t1_7 = $signed({{3{output_n2_t1_7_a_d1[22]}}, output_n2_t1_7_a_d1}) + $signed({output_n2_t1_7_b_d1[24], output_n2_t1_7_b_d1});
-    wire signed [27:0] output_n2_t2_0 = $signed({output_n2_t1_0[26], output_n2_t1_0}) + $signed({{2{output_n2_t1_1[25]}}, output_n2_t1_1});
-    wire signed [27:0] output_n2_t2_1 = $signed({{2{output_n2_t1_2[25]}}, output_n2_t1_2}) + $signed({output_n2_t1_3[26], output_n2_t1_3});
-    wire signed [27:0] output_n2_t2_2 = $signed({output_n2_t1_4[26], output_n2_t1_4}) + $signed({output_n2_t1_5[26], output_n2_t1_5});
-    wire signed [26:0] output_n2_t2_3 = ($signed({output_n2_t1_6_a_d1[25], output_n2_t1_6_a_d1}) + $signed({{2{output_n2_t1_6_b_d1[24]}}, output_n2_t1_6_b_d1})) + $signed({output_n2_t1_7[25], output_n2_t1_7});
-    wire signed [28:0] output_n2_t3_0 = $signed({output_n2_t2_0[27], output_n2_t2_0}) + $signed({output_n2_t2_1[27], output_n2_t2_1});
-    wire signed [28:0] output_n2_t3_1 = $signed({output_n2_t2_2[27], output_n2_t2_2}) + $signed({{2{output_n2_t2_3[26]}}, output_n2_t2_3});
-    reg  signed [29:0] output_n2_t4_0_d1;
+    wire signed [9:0] output_n2_s0_xh = $signed(output_in_2[15:6]);
+    wire signed [22:0] output_n2_s0 = $signed({($signed({{7{output_n2_s0_xh[9]}}, output_n2_s0_xh}) - $signed({output_in_0[15], output_in_0})), output_in_2[5:0]});
+    wire signed [9:0] output_n2_s1_xh = $signed(output_in_13[15:6]);
+    wire signed [22:0] output_n2_s1 = $signed({($signed({{7{output_n2_s1_xh[9]}}, output_n2_s1_xh}) - $signed({output_in_11[15], output_in_11})), output_in_13[5:0]});
+    wire signed [8:0] output_n2_s2_xh = $signed(output_in_17[15:7]);
+    wire signed [23:0] output_n2_s2 = $signed({($signed({{8{output_n2_s2_xh[8]}}, output_n2_s2_xh}) + $signed({output_in_18[15], output_in_18})), output_in_17[6:0]});
+    wire signed [13:0] output_n2_s3_xh = $signed(output_in_19[15:2]);
+    wire signed [18:0] output_n2_s3 = $signed({($signed({{3{output_n2_s3_xh[13]}}, output_n2_s3_xh}) + $signed({output_in_22[15], output_in_22})), output_in_19[1:0]});
+    wire signed [5:0] output_n2_s4_xh = $signed(output_in_23[15:10]);
+    wire signed [26:0] output_n2_s4 = $signed({($signed({{11{output_n2_s4_xh[5]}}, output_n2_s4_xh}) + $signed({output_in_24[15], output_in_24})), output_in_23[9:0]});
+    wire signed [11:0] output_n2_s5_xh = $signed(output_in_27[15:4]);
+    wire signed [20:0] output_n2_s5 = $signed({($signed({{5{output_n2_s5_xh[11]}}, output_n2_s5_xh}) + $signed({output_in_27[15], output_in_27})), output_in_27[3:0]});
+    wire signed [11:0] output_n2_s6_xh = $signed(output_in_30[15:4]);
+    wire signed [20:0] output_n2_s6 = $signed({($signed({{5{output_n2_s6_xh[11]}}, output_n2_s6_xh}) - $signed({output_in_28[15], output_in_28})), output_in_30[3:0]});
+    wire signed [20:0] output_n2_s8_xh = $signed(output_n2_s1[22:2]);
+    wire signed [25:0] output_n2_s8 = $signed({($signed({{3{output_n2_s8_xh[20]}}, output_n2_s8_xh}) + output_n2_s2), output_n2_s1[1:0]});
+    wire signed [26:0] output_n2_s9 = $signed({($signed(output_n2_s4[26:2]) - $signed({{6{output_n2_s3[18]}}, output_n2_s3})), output_n2_s4[1:0]});
+    wire signed [19:0] output_n2_s10_xh = $signed(output_n2_s6[20:1]);
+    wire signed [21:0] output_n2_s10 = $signed({($signed({output_n2_s10_xh[19], output_n2_s10_xh}) + output_n2_s5), output_n2_s6[0]});
+    wire signed [15:0] output_n2_s11_xh = $signed(output_e13[17:2]);
+    wire signed [19:0] output_n2_s11 = $signed({($signed({{2{output_n2_s11_xh[15]}}, output_n2_s11_xh}) + $signed({output_e0[16], output_e0})), output_e13[1:0]});
+    wire signed [8:0] output_n2_s12_xh = $signed(output_e20[16:8]);
+    wire signed [25:0] output_n2_s12 = $signed({($signed({{9{output_n2_s12_xh[8]}}, output_n2_s12_xh}) + output_e13), output_e20[7:0]});
+    wire signed [13:0] output_n2_s13_xh = $signed(output_e50[16:3]);
+    wire signed [20:0] output_n2_s13 = $signed({($signed({{4{output_n2_s13_xh[13]}}, output_n2_s13_xh}) - output_e46), output_e50[2:0]});
+    wire signed [17:0] output_n2_s14_xh = $signed(output_n2_s11[19:2]);
+    wire signed [22:0] output_n2_s14_hi = $signed({{5{output_n2_s14_xh[17]}}, output_n2_s14_xh}) - $signed({($signed(output_n2_s0[22:6]) - 17'sd435), output_n2_s0[5:0]});
+    wire signed [16:0] output_n2_s16_xh = $signed(output_e35[17:1]);
+    wire signed [19:0] output_n2_s16 = $signed({($signed({{2{output_n2_s16_xh[16]}}, output_n2_s16_xh}) - output_e22), output_e35[0]});
+    wire signed [11:0] output_n2_s17_xh = $signed(output_e36[17:6]);
+    wire signed [26:0] output_n2_s17 = $signed({($signed({{9{output_n2_s17_xh[11]}}, output_n2_s17_xh}) - output_n2_s13), output_e36[5:0]});
+    wire signed [19:0] output_n2_s18_xh = $signed(output_e92[21:2]);
+    wire signed [22:0] output_n2_s18 = $signed({($signed({output_n2_s18_xh[19], output_n2_s18_xh}) - $signed(output_e92[20:0])), output_e92[1:0]});
+    wire signed [16:0] output_n2_s19_xh = $signed(output_e95[18:2]);
+    wire signed [23:0] output_n2_s19 = $signed({($signed({{5{output_n2_s19_xh[16]}}, output_n2_s19_xh}) + output_n2_s10), output_e95[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] output_n2_acc = (output_n2_t4_0_d1 + 30'sd445440);
+    wire signed [24:0] output_n2_s21_xh = $signed(output_n2_s9[26:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [25:0] output_n2_s21_u = {($signed(output_n2_s21_xh[23:0]) + $signed({{2{output_e60[21]}}, output_e60})), output_n2_s9[1:0]};
+    wire signed [16:0] output_n2_s22_xh = $signed(output_n2_s16[19:3]);
+    wire [22:0] output_n2_s22_u = {($signed({{3{output_n2_s22_xh[16]}}, output_n2_s22_xh}) - output_e96), output_n2_s16[2:0]};
+    wire signed [15:0] output_n2_s23_xh = $signed(output_e91[20:5]);
+    wire [23:0] output_n2_s23_u = {($signed({{3{output_n2_s23_xh[15]}}, output_n2_s23_xh}) - output_e79), output_e91[4:0]};
+    wire signed [17:0] output_n2_s24_xh = $signed(output_e59[19:2]);
+    wire [24:0] output_n2_s24_u = {($signed({{5{output_n2_s24_xh[17]}}, output_n2_s24_xh}) - output_e72), output_e59[1:0]};
+    wire signed [20:0] output_n2_s25_xh = $signed(output_n2_s17[26:6]);
+    wire [27:0] output_n2_s25_u = {($signed({output_n2_s25_xh[20], output_n2_s25_xh}) - $signed({{2{output_e74[19]}}, output_e74})), output_n2_s17[5:0]};
+    wire signed [25:0] output_n2_s27 = $signed({{2{output_n2_s19[23]}}, output_n2_s19}) + (output_n2_s12 + $signed({{7{output_e22[18]}}, output_e22}));
+    reg  [23:0] output_n2_s23_d1;
+    wire signed [23:0] output_n2_s23_d1_v = $signed(output_n2_s23_d1);
+    reg  signed [25:0] output_n2_s20_d1;
+    wire signed [22:0] output_n2_s28_xh = $signed(output_n2_s23_d1_v[23:1]);
+    wire signed [26:0] output_n2_s28 = $signed({($signed({{3{output_n2_s28_xh[22]}}, output_n2_s28_xh}) - output_n2_s20_d1), output_n2_s23_d1_v[0]});
+    reg  [22:0] output_n2_s22_d1;
+    wire signed [22:0] output_n2_s22_d1_v = $signed(output_n2_s22_d1);
+    wire signed [21:0] output_n2_s29_xh = $signed(output_e89_d1_v[25:4]);
+    wire signed [27:0] output_n2_s29 = $signed({($signed({{2{output_n2_s29_xh[21]}}, output_n2_s29_xh}) + $signed({output_n2_s22_d1_v[22], output_n2_s22_d1_v})), output_e89_d1_v[3:0]});
+    reg  [25:0] output_n2_s21_d1;
+    wire signed [25:0] output_n2_s21_d1_v = $signed(output_n2_s21_d1);
+    wire signed [26:0] output_n2_s30 = $signed({output_n2_s21_d1_v[25], output_n2_s21_d1_v}) + $signed({{3{output_e58_d1_v[23]}}, output_e58_d1_v});
+    reg  [27:0] output_n2_s25_d1;
+    reg  [24:0] output_n2_s24_d1;
+    wire signed [24:0] output_n2_s24_d1_v = $signed(output_n2_s24_d1);
+    reg  signed [25:0] output_n2_s27_d1;
+    reg  signed [24:0] output_n2_s26_d1;
+    wire signed [23:0] output_n2_s32_xh = $signed(output_n2_s27_d1[25:2]);
+    wire signed [27:0] output_n2_s32 = $signed({($signed({{2{output_n2_s32_xh[23]}}, output_n2_s32_xh}) + $signed({output_n2_s26_d1[24], output_n2_s26_d1})), output_n2_s27_d1[1:0]});
+    wire signed [25:0] output_n2_s34_xh = $signed(output_n2_s30[26:1]);
+    wire signed [27:0] output_n2_s34 = $signed({($signed({output_n2_s34_xh[25], output_n2_s34_xh}) - output_n2_s28), output_n2_s30[0]});
+    wire signed [27:0] output_n2_s35 = ($signed(output_n2_s25_d1) - $signed({{3{output_n2_s24_d1_v[24]}}, output_n2_s24_d1_v})) - $signed({{3{output_e69[24]}}, output_e69});
+    wire signed [28:0] output_n2_s36 = ($signed({output_n2_s32[27], output_n2_s32}) - $signed({output_n2_s29[27], output_n2_s29})) - $signed({output_n2_s34[27], output_n2_s34});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] output_n2_acc = ($signed({output_n2_s36[28], output_n2_s36}) - $signed({{2{output_n2_s35[27]}}, output_n2_s35}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] output_n2_y_fl = $signed(output_n2_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p1 = output_in_1 * 8'sh9c; // weight -0.09765625
-    wire signed [22:0] output_n3_p3 = output_in_3 * 8'sd111; // weight 0.1083984375
-    wire signed [22:0] output_n3_p4 = output_in_4 * 8'sd122; // weight 0.119140625
-    wire signed [23:0] output_n3_p5 = output_in_5 * 9'sd236; // weight 0.23046875
-    wire signed [20:0] output_n3_p7 = output_in_7 * 6'sd22; // weight 0.021484375
-    wire signed [24:0] output_n3_p8 = output_in_8 * 10'sd422; // weight 0.412109375
-    wire signed [25:0] output_n3_p9 = output_in_9 * 11'sd729; // weight 0.7119140625
-    wire signed [22:0] output_n3_p10 = output_in_10 * 8'sh9b; // weight -0.0986328125
-    wire signed [22:0] output_n3_p11 = output_in_11 * 8'shac; // weight -0.08203125
-    wire signed [25:0] output_n3_p12 = output_in_12 * 11'sh48e; // weight -0.861328125
-    wire signed [23:0] output_n3_p13 = output_in_13 * 9'sh108; // weight -0.2421875
-    wire signed [22:0] output_n3_p14 = output_in_14 * 8'sd94; // weight 0.091796875
-    wire signed [22:0] output_n3_p16 = output_in_16 * 8'sh9e; // weight -0.095703125
-    wire signed [22:0] output_n3_p17 = output_in_17 * 8'sd93; // weight 0.0908203125
-    wire signed [23:0] output_n3_p18 = output_in_18 * 9'sd223; // weight 0.2177734375
-    wire signed [22:0] output_n3_p19 = output_in_19 * 8'sd87; // weight 0.0849609375
-    wire signed [20:0] output_n3_p20 = output_in_20 * 6'sh2b; // weight -0.0205078125
-    wire signed [20:0] output_n3_p22_sh = $signed({output_in_22, 5'd0});
-    wire signed [21:0] output_n3_p22_neg = -$signed({output_n3_p22_sh[20], output_n3_p22_sh});
-    wire signed [21:0] output_n3_p25 = output_in_25 * 7'sd61; // weight 0.0595703125
-    wire signed [21:0] output_n3_p26 = output_in_26 * 7'sh47; // weight -0.0556640625
-    wire signed [22:0] output_n3_p27 = output_in_27 * 8'sd121; // weight 0.1181640625
-    wire signed [22:0] output_n3_p29 = output_in_29 * 8'sd118; // weight 0.115234375
-    wire signed [23:0] output_n3_p30_sh = $signed({output_in_30, 8'd0});
-    wire signed [23:0] output_n3_p31 = output_in_31 * 9'sh169; // weight -0.1474609375
-    wire signed [24:0] output_n3_t0_15 = (-$signed({output_n3_p30_sh[23], output_n3_p30_sh})) + $signed({output_n3_p31[23], output_n3_p31});
-    reg  signed [27:0] output_n3_t0_0_d1;
-    reg  signed [24:0] output_n3_t1_0_b_d1;
-    reg  signed [24:0] output_n3_t0_2_d1;
-    reg  signed [22:0] output_n3_t1_1_b_d1;
-    wire signed [24:0] output_n3_t1_1 = output_n3_t0_2_d1 + $signed({{2{output_n3_t1_1_b_d1[22]}}, output_n3_t1_1_b_d1});
-    reg  signed [26:0] output_n3_t0_4_d1;
-    reg  signed [23:0] output_n3_t1_2_b_d1;
-    wire signed [26:0] output_n3_t1_2 = output_n3_t0_4_d1 + $signed({{3{output_n3_t1_2_b_d1[23]}}, output_n3_t1_2_b_d1});
-    reg  signed [26:0] output_n3_t0_6_d1;
-    reg  signed [24:0] output_n3_t1_3_b_d1;
-    wire signed [26:0] output_n3_t1_3 = output_n3_t0_6_d1 + $signed({{2{output_n3_t1_3_b_d1[24]}}, output_n3_t1_3_b_d1});
-    reg  signed [23:0] output_n3_t1_4_a_d1;
-    reg  signed [24:0] output_n3_t0_9_d1;
-    wire signed [24:0] output_n3_t1_4 = $signed({output_n3_t1_4_a_d1[23], output_n3_t1_4_a_d1}) + output_n3_t0_9_d1;
-    reg  signed [23:0] output_n3_t1_5_a_d1;
-    reg  signed [25:0] output_n3_t0_11_d1;
-    wire signed [25:0] output_n3_t1_5 = $signed({{2{output_n3_t1_5_a_d1[23]}}, output_n3_t1_5_a_d1}) + output_n3_t0_11_d1;
-    reg  signed [25:0] output_n3_t0_12_d1;
-    reg  signed [23:0] output_n3_t1_6_b_d1;
-    wire signed [25:0] output_n3_t1_6 = output_n3_t0_12_d1 + $signed({{2{output_n3_t1_6_b_d1[23]}}, output_n3_t1_6_b_d1});
-    reg  signed [24:0] output_n3_t1_7_a_d1;
-    reg  signed [24:0] output_n3_t1_7_b_d1;
-    wire signed [25:0] output_n3_t1_7 = $signed({output_n3_t1_7_a_d1[24], output_n3_t1_7_a_d1}) + $signed({output_n3_t1_7_b_d1[24], output_n3_t1_7_b_d1});
-    wire signed [27:0] output_n3_t2_0 = (output_n3_t0_0_d1 + $signed({{3{output_n3_t1_0_b_d1[24]}}, output_n3_t1_0_b_d1})) + $signed({{3{output_n3_t1_1[24]}}, output_n3_t1_1});
-    wire signed [27:0] output_n3_t2_1 = $signed({output_n3_t1_2[26], output_n3_t1_2}) + $signed({output_n3_t1_3[26], output_n3_t1_3});
-    wire signed [26:0] output_n3_t2_2 = $signed({{2{output_n3_t1_4[24]}}, output_n3_t1_4}) + $signed({output_n3_t1_5[25], output_n3_t1_5});
-    wire signed [26:0] output_n3_t2_3 = $signed({output_n3_t1_6[25], output_n3_t1_6}) + $signed({output_n3_t1_7[25], output_n3_t1_7});
-    wire signed [28:0] output_n3_t3_0 = $signed({output_n3_t2_0[27], output_n3_t2_0}) + $signed({output_n3_t2_1[27], output_n3_t2_1});
-    wire signed [27:0] output_n3_t3_1 = $signed({output_n3_t2_2[26], output_n3_t2_2}) + $signed({output_n3_t2_3[26], output_n3_t2_3});
-    reg  signed [29:0] output_n3_t4_0_d1;
+    wire signed [11:0] output_n3_s0_xh = $signed(output_in_3[15:4]);
+    wire signed [20:0] output_n3_s0 = $signed({($signed({{5{output_n3_s0_xh[11]}}, output_n3_s0_xh}) - $signed({output_in_6[15], output_in_6})), output_in_3[3:0]});
+    wire signed [11:0] output_n3_s1_xh = $signed(output_in_7[15:4]);
+    wire signed [20:0] output_n3_s1 = $signed({($signed({{5{output_n3_s1_xh[11]}}, output_n3_s1_xh}) + $signed({output_in_9[15], output_in_9})), output_in_7[3:0]});
+    wire signed [17:0] output_n3_s2 = $signed({($signed({{2{output_e5_xh[13]}}, output_e5_xh}) - output_in_10), output_in_10[1:0]});
+    wire signed [6:0] output_n3_s3_xh = $signed(output_in_16[15:9]);
+    wire signed [25:0] output_n3_s3 = $signed({($signed({{10{output_n3_s3_xh[6]}}, output_n3_s3_xh}) + $signed({output_in_12[15], output_in_12})), output_in_16[8:0]});
+    wire signed [19:0] output_n3_s4 = $signed({($signed({{4{output_e77_xh[12]}}, output_e77_xh}) - $signed({output_in_21[15], output_in_21})), output_in_19[2:0]});
+    wire signed [0:0] output_n3_s5_xh = $signed(output_in_28[15]);
+    wire signed [18:0] output_n3_s5 = $signed({($signed({{3{output_n3_s5_xh}}, output_n3_s5_xh}) + 4'sd5), output_in_28[14:0]}); // bias -0.15625
+    wire signed [13:0] output_n3_s6_xh = $signed(output_n3_s5[18:5]);
+    wire signed [22:0] output_n3_s6 = $signed({($signed({{4{output_n3_s6_xh[13]}}, output_n3_s6_xh}) - output_n3_s2), output_n3_s5[4:0]});
+    wire signed [19:0] output_n3_s7_xh = $signed(output_n3_s0[20:1]);
+    wire signed [21:0] output_n3_s7 = $signed({($signed({output_n3_s7_xh[19], output_n3_s7_xh}) + output_n3_s1), output_n3_s0[0]});
+    wire signed [18:0] output_n3_s8_xh = $signed(output_n3_s4[19:1]);
+    wire signed [26:0] output_n3_s8 = $signed({($signed({{7{output_n3_s8_xh[18]}}, output_n3_s8_xh}) + output_n3_s3), output_n3_s4[0]});
+    wire signed [12:0] output_n3_s9_xh = $signed(output_e14[16:4]);
+    wire signed [20:0] output_n3_s9 = $signed({($signed({{4{output_n3_s9_xh[12]}}, output_n3_s9_xh}) - output_e14), output_e14[3:0]});
+    wire signed [14:0] output_n3_s10_xh = $signed(output_e20[16:2]);
+    wire signed [20:0] output_n3_s10 = $signed({($signed({{4{output_n3_s10_xh[14]}}, output_n3_s10_xh}) - output_e19), output_e20[1:0]});
+    wire signed [15:0] output_n3_s11_xh = $signed(output_e20[16:1]);
+    wire signed [18:0] output_n3_s11 = $signed({($signed({{2{output_n3_s11_xh[15]}}, output_n3_s11_xh}) + output_e46), output_e20[0]});
+    wire signed [14:0] output_n3_s12_xh = $signed(output_e99[16:2]);
+    wire signed [19:0] output_n3_s12 = $signed({($signed({{3{output_n3_s12_xh[14]}}, output_n3_s12_xh}) + $signed({output_e50[16], output_e50})), output_e99[1:0]});
+    wire signed [19:0] output_n3_s13_xh = $signed(output_n3_s6[22:3]);
+    wire signed [24:0] output_n3_s13 = $signed({($signed({{2{output_n3_s13_xh[19]}}, output_n3_s13_xh}) + $signed({output_n3_s9[20], output_n3_s9})), output_n3_s6[2:0]});
+    wire signed [12:0] output_n3_s14_xh = $signed(output_e52[19:7]);
+    wire signed [26:0] output_n3_s14 = $signed({($signed({{7{output_n3_s14_xh[12]}}, output_n3_s14_xh}) - $signed({output_n3_s11[18], output_n3_s11})), output_e52[6:0]});
+    wire signed [20:0] output_n3_s15 = $signed({output_e37[19], output_e37}) - $signed({output_e40[19], output_e40});
+    wire signed [12:0] output_n3_s16_xh = $signed(output_n3_s12[19:7]);
+    wire signed [25:0] output_n3_s16 = $signed({($signed({{6{output_n3_s16_xh[12]}}, output_n3_s16_xh}) + output_e41), output_n3_s12[6:0]});
+    wire signed [16:0] output_n3_s17_xh = $signed(output_e93[19:3]);
+    wire signed [24:0] output_n3_s17 = $signed({($signed({{5{output_n3_s17_xh[16]}}, output_n3_s17_xh}) + output_e88), output_e93[2:0]});
+    wire signed [13:0] output_n3_s18_xh = $signed(output_n3_s10[20:7]);
+    wire signed [25:0] output_n3_s18 = $signed({($signed({{5{output_n3_s18_xh[13]}}, output_n3_s18_xh}) - output_e95), output_n3_s10[6:0]});
+    wire signed [14:0] output_n3_s20_xh = $signed(output_e98[19:5]);
+    wire [25:0] output_n3_s20_u = {($signed({{6{output_n3_s20_xh[14]}}, output_n3_s20_xh}) + output_e78), output_e98[4:0]};
+    wire signed [21:0] output_n3_s23_xh = $signed(output_e72[22:1]);
+    wire [23:0] output_n3_s23_u = {($signed({output_n3_s23_xh[21], output_n3_s23_xh}) + output_e64), output_e72[0]};
+    wire signed [19:0] output_n3_s24_xh = $signed(output_n3_s13[24:5]);
+    wire [26:0] output_n3_s24_u = {($signed({{2{output_n3_s24_xh[19]}}, output_n3_s24_xh}) + $signed({output_n3_s15[20], output_n3_s15})), output_n3_s13[4:0]};
+    reg  signed [26:0] output_n3_s19_d1;
+    wire signed [26:0] output_n3_s27 = output_n3_s19_d1 + $signed({{4{output_e73_d1_v[22]}}, output_e73_d1_v});
+    reg  [25:0] output_n3_s20_d1;
+    wire signed [25:0] output_n3_s20_d1_v = $signed(output_n3_s20_d1);
+    wire signed [25:0] output_n3_s28 = $signed({($signed(output_n3_s20_d1_v[25:2]) + $signed({{4{output_e63_d1[19]}}, output_e63_d1})), output_n3_s20_d1_v[1:0]});
+    reg  [26:0] output_n3_s24_d1;
+    reg  [23:0] output_n3_s23_d1;
+    wire signed [23:0] output_n3_s23_d1_v = $signed(output_n3_s23_d1);
+    wire signed [26:0] output_n3_s29 = $signed(output_n3_s24_d1) + $signed({{3{output_n3_s23_d1_v[23]}}, output_n3_s23_d1_v});
+    reg  signed [26:0] output_n3_s22_d1;
+    reg  signed [25:0] output_n3_s21_d1;
+    reg  signed [25:0] output_n3_s25_d1;
+    reg  signed [24:0] output_n3_s26_d1;
+    wire signed [22:0] output_n3_s31_xh = $signed(output_n3_s25_d1[25:3]);
+    wire signed [28:0] output_n3_s31 = $signed({($signed({{3{output_n3_s31_xh[22]}}, output_n3_s31_xh}) + $signed({output_n3_s26_d1[24], output_n3_s26_d1})), output_n3_s25_d1[2:0]});
+    reg  [23:0] output_e81_d1;
+    wire signed [23:0] output_e81_d1_v = $signed(output_e81_d1);
+    wire signed [24:0] output_n3_s32_xh = $signed(output_n3_s28[25:1]);
+    wire signed [26:0] output_n3_s32 = $signed({($signed({output_n3_s32_xh[24], output_n3_s32_xh}) - $signed({{2{output_e81_d1_v[23]}}, output_e81_d1_v})), output_n3_s28[0]});
+    wire signed [27:0] output_n3_s34 = $signed({output_n3_s29[26], output_n3_s29}) - ($signed({output_n3_s22_d1[26], output_n3_s22_d1}) - $signed({{2{output_n3_s21_d1[25]}}, output_n3_s21_d1}));
+    wire signed [28:0] output_n3_s35 = ($signed({{2{output_n3_s27[26]}}, output_n3_s27}) - output_n3_s31) + $signed({{2{output_n3_s32[26]}}, output_n3_s32});
+    reg  signed [29:0] output_n3_s36_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] output_n3_acc = (output_n3_t4_0_d1 + 30'sh3ffd8000);
+    wire signed [29:0] output_n3_acc = (-output_n3_s36_d1);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] output_n3_y_fl = $signed(output_n3_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n4_p1 = output_in_1 * 6'sd21; // weight 0.0205078125
-    wire signed [20:0] output_n4_p2 = output_in_2 * 6'sh28; // weight -0.0234375
-    wire signed [23:0] output_n4_p5 = output_in_5 * 9'sh16e; // weight -0.142578125
-    wire signed [23:0] output_n4_p6 = output_in_6 * 9'sd153; // weight 0.1494140625
-    wire signed [23:0] output_n4_p9 = output_in_9 * 9'sh169; // weight -0.1474609375
-    wire signed [23:0] output_n4_p10 = output_in_10 * 9'sd187; // weight 0.1826171875
-    wire signed [22:0] output_n4_p11 = output_in_11 * 8'shb8; // weight -0.0703125
-    wire signed [16:0] output_n4_p13_sh = $signed({output_in_13, 1'd0});
-    wire signed [17:0] output_n4_p13_neg = -$signed({output_n4_p13_sh[16], output_n4_p13_sh});
-    wire signed [24:0] output_n4_p15 = output_in_15 * 10'sd278; // weight 0.271484375
-    wire signed [20:0] output_n4_p17 = output_in_17 * 6'sd25; // weight 0.0244140625
-    wire signed [20:0] output_n4_p18 = output_in_18 * 6'sh2b; // weight -0.0205078125
-    wire signed [23:0] output_n4_p20 = output_in_20 * 9'sh128; // weight -0.2109375
-    wire signed [22:0] output_n4_p22 = output_in_22 * 8'sd67; // weight 0.0654296875
-    wire signed [23:0] output_n4_p23 = output_in_23 * 9'sh11d; // weight -0.2216796875
-    wire signed [24:0] output_n4_p24 = output_in_24 * 10'sh235; // weight -0.4482421875
-    wire signed [24:0] output_n4_p25 = output_in_25 * 10'sd307; // weight 0.2998046875
-    wire signed [23:0] output_n4_p26 = output_in_26 * 9'sh129; // weight -0.2099609375
-    wire signed [24:0] output_n4_p27 = output_in_27 * 10'sh2c0; // weight -0.3125
-    wire signed [22:0] output_n4_p28 = output_in_28 * 8'sd88; // weight 0.0859375
-    wire signed [23:0] output_n4_p29 = output_in_29 * 9'sh144; // weight -0.18359375
-    wire signed [23:0] output_n4_p30 = output_in_30 * 9'sd152; // weight 0.1484375
-    reg  signed [24:0] output_n4_t1_0_a_d1;
-    reg  signed [25:0] output_n4_t1_0_b_d1;
-    wire signed [26:0] output_n4_t1_0 = $signed({{2{output_n4_t1_0_a_d1[24]}}, output_n4_t1_0_a_d1}) + $signed({output_n4_t1_0_b_d1[25], output_n4_t1_0_b_d1});
-    reg  signed [24:0] output_n4_t1_1_a_d1;
-    reg  signed [24:0] output_n4_t1_1_b_d1;
-    wire signed [25:0] output_n4_t1_1 = $signed({output_n4_t1_1_a_d1[24], output_n4_t1_1_a_d1}) + $signed({output_n4_t1_1_b_d1[24], output_n4_t1_1_b_d1});
-    reg  signed [26:0] output_n4_t0_4_d1;
-    reg  signed [24:0] output_n4_t1_2_b_d1;
-    wire signed [26:0] output_n4_t1_2 = output_n4_t0_4_d1 + $signed({{2{output_n4_t1_2_b_d1[24]}}, output_n4_t1_2_b_d1});
-    reg  signed [26:0] output_n4_t1_3_a_d1;
-    reg  signed [25:0] output_n4_t1_3_b_d1;
-    reg  signed [24:0] output_n4_t0_8_d1;
-    reg  signed [22:0] output_n4_t1_4_b_d1;
-    wire signed [24:0] output_n4_t1_4 = output_n4_t0_8_d1 + $signed({{2{output_n4_t1_4_b_d1[22]}}, output_n4_t1_4_b_d1});
-    reg  signed [25:0] output_n4_t1_5_a_d1;
-    reg  signed [24:0] output_n4_t1_5_b_d1;
-    reg  signed [25:0] output_n4_t1_6_a_d1;
-    reg  signed [25:0] output_n4_t1_6_b_d1;
-    reg  signed [24:0] output_n4_t1_7_a_d1;
-    reg  signed [24:0] output_n4_t1_7_b_d1;
-    wire signed [25:0] output_n4_t1_7 = $signed({output_n4_t1_7_a_d1[24], output_n4_t1_7_a_d1}) + $signed({output_n4_t1_7_b_d1[24], output_n4_t1_7_b_d1});
-    wire signed [27:0] output_n4_t2_0 = $signed({output_n4_t1_0[26], output_n4_t1_0}) + $signed({{2{output_n4_t1_1[25]}}, output_n4_t1_1});
-    wire signed [27:0] output_n4_t2_1 = $signed({output_n4_t1_2[26], output_n4_t1_2}) + ($signed({output_n4_t1_3_a_d1[26], output_n4_t1_3_a_d1}) + $signed({{2{output_n4_t1_3_b_d1[25]}}, output_n4_t1_3_b_d1}));
-    wire signed [26:0] output_n4_t2_2 = $signed({{2{output_n4_t1_4[24]}}, output_n4_t1_4}) + ($signed({output_n4_t1_5_a_d1[25], output_n4_t1_5_a_d1}) + $signed({{2{output_n4_t1_5_b_d1[24]}}, output_n4_t1_5_b_d1}));
-    wire signed [26:0] output_n4_t2_3 = ($signed({output_n4_t1_6_a_d1[25], output_n4_t1_6_a_d1}) + $signed({output_n4_t1_6_b_d1[25], output_n4_t1_6_b_d1})) + $signed({output_n4_t1_7[25], output_n4_t1_7});
-    wire signed [28:0] output_n4_t3_0 = $signed({output_n4_t2_0[27], output_n4_t2_0}) + $signed({output_n4_t2_1[27], output_n4_t2_1});
-    wire signed [27:0] output_n4_t3_1 = $signed({output_n4_t2_2[26], output_n4_t2_2}) + $signed({output_n4_t2_3[26], output_n4_t2_3});
-    reg  signed [29:0] output_n4_t4_0_d1;
+    wire signed [17:0] output_n4_s0 = $signed({($signed({{2{output_e11_xh[14]}}, output_e11_xh}) + $signed({output_in_8[15], output_in_8})), output_in_3[0]});
+    wire signed [11:0] output_n4_s1_xh = $signed(output_in_18[15:4]);
+    wire signed [20:0] output_n4_s1 = $signed({($signed({{5{output_n4_s1_xh[11]}}, output_n4_s1_xh}) - $signed({output_in_12[15], output_in_12})), output_in_18[3:0]});
+    wire signed [10:0] output_n4_s2_xh = $signed(output_in_24[15:5]);
+    wire signed [21:0] output_n4_s2 = $signed({($signed({{6{output_n4_s2_xh[10]}}, output_n4_s2_xh}) - $signed({output_in_21[15], output_in_21})), output_in_24[4:0]});
+    wire signed [9:0] output_n4_s3_xh = $signed(output_in_25[15:6]);
+    wire signed [22:0] output_n4_s3 = $signed({($signed({{7{output_n4_s3_xh[9]}}, output_n4_s3_xh}) - $signed({output_in_24[15], output_in_24})), output_in_25[5:0]});
+    wire signed [14:0] output_n4_s4_xh = $signed(output_in_28[15:1]);
+    wire signed [17:0] output_n4_s4 = $signed({($signed({{2{output_n4_s4_xh[14]}}, output_n4_s4_xh}) + $signed({output_in_25[15], output_in_25})), output_in_28[0]});
+    wire signed [17:0] output_n4_s6_xh = $signed(output_n4_s2[21:4]);
+    wire signed [24:0] output_n4_s6 = $signed({($signed({{3{output_n4_s6_xh[17]}}, output_n4_s6_xh}) - output_n4_s1), output_n4_s2[3:0]});
+    wire signed [15:0] output_n4_s7_xh = $signed(output_n4_s3[22:7]);
+    wire signed [24:0] output_n4_s7 = $signed({($signed({{2{output_n4_s7_xh[15]}}, output_n4_s7_xh}) - output_n4_s4), output_n4_s3[6:0]});
+    wire signed [9:0] output_n4_s8_xh = $signed(output_e1[17:8]);
+    wire signed [25:0] output_n4_s8 = $signed({($signed({{8{output_n4_s8_xh[9]}}, output_n4_s8_xh}) - $signed({output_e0[16], output_e0})), output_e1[7:0]});
+    wire signed [13:0] output_n4_s9_xh = $signed(output_e7[16:3]);
+    wire signed [21:0] output_n4_s9 = $signed({($signed({{5{output_n4_s9_xh[13]}}, output_n4_s9_xh}) - output_e5), output_e7[2:0]});
+    wire signed [15:0] output_n4_s10_xh = $signed(output_e12[17:2]);
+    wire signed [19:0] output_n4_s10 = $signed({($signed({{2{output_n4_s10_xh[15]}}, output_n4_s10_xh}) + $signed({output_e14[16], output_e14})), output_e12[1:0]});
+    wire signed [19:0] output_n4_s11 = $signed({($signed({{2{output_e95_xh[16]}}, output_e95_xh}) + $signed({output_e18[17], output_e18})), output_e17[0]});
+    wire signed [12:0] output_n4_s12_xh = $signed(output_e19[18:6]);
+    wire signed [24:0] output_n4_s12 = $signed({($signed({{6{output_n4_s12_xh[12]}}, output_n4_s12_xh}) + output_e24), output_e19[5:0]});
+    wire signed [22:0] output_n4_s13 = $signed({($signed({{5{output_n1_s11_xh[12]}}, output_n1_s11_xh}) - output_e46), output_e28[4:0]});
+    wire signed [14:0] output_n4_s14_xh = $signed(output_e48[17:3]);
+    wire signed [20:0] output_n4_s14 = $signed({($signed({{3{output_n4_s14_xh[14]}}, output_n4_s14_xh}) - $signed({output_e47[16], output_e47})), output_e48[2:0]});
+    wire signed [20:0] output_n4_s15 = $signed({($signed({{4{output_n2_s13_xh[13]}}, output_n2_s13_xh}) + $signed({output_e49[16], output_e49})), output_e50[2:0]});
+    wire signed [15:0] output_n4_s16_xh = $signed(output_e100[18:3]);
+    wire signed [20:0] output_n4_s16 = $signed({($signed({{2{output_n4_s16_xh[15]}}, output_n4_s16_xh}) - output_e51), output_e100[2:0]});
+    wire signed [12:0] output_n4_s17_xh = $signed(output_e43[18:6]);
+    wire signed [17:0] output_n4_s17_hi = $signed({{5{output_n4_s17_xh[12]}}, output_n4_s17_xh}) + $signed({($signed(output_n4_s0[17:1]) - 17'sd19), output_n4_s0[0]});
+    wire signed [16:0] output_n4_s18_xh = $signed(output_e75[17:1]);
+    wire signed [20:0] output_n4_s18 = $signed({($signed({{3{output_n4_s18_xh[16]}}, output_n4_s18_xh}) - $signed({output_e33[18], output_e33})), output_e75[0]});
+    wire signed [23:0] output_n4_s19_xh = $signed(output_n4_s7[24:1]);
+    wire signed [26:0] output_n4_s19 = $signed({($signed({{2{output_n4_s19_xh[23]}}, output_n4_s19_xh}) + output_n4_s8), output_n4_s7[0]});
+    wire signed [18:0] output_n4_s20_xh = $signed(output_n4_s13[22:4]);
+    wire signed [24:0] output_n4_s20 = $signed({($signed({{2{output_n4_s20_xh[18]}}, output_n4_s20_xh}) - $signed({output_n4_s10[19], output_n4_s10})), output_n4_s13[3:0]});
+    wire signed [20:0] output_n4_s21 = $signed({{3{output_e39[17]}}, output_e39}) + output_n4_s14;
+    wire signed [19:0] output_n4_s22_xh = $signed(output_n4_s15[20:1]);
+    wire signed [22:0] output_n4_s22 = $signed({($signed({{2{output_n4_s22_xh[19]}}, output_n4_s22_xh}) + $signed({output_n4_s16[20], output_n4_s16})), output_n4_s15[0]});
+    wire signed [18:0] output_n4_s23_xh = $signed(output_n4_s11[19:1]);
+    wire signed [22:0] output_n4_s23 = $signed({($signed({{3{output_n4_s23_xh[18]}}, output_n4_s23_xh}) + output_n4_s9), output_n4_s11[0]});
+    wire signed [22:0] output_n4_s24_xh = $signed(output_e32[23:1]);
+    wire signed [25:0] output_n4_s24 = $signed({($signed({{2{output_n4_s24_xh[22]}}, output_n4_s24_xh}) - output_n4_s12), output_e32[0]});
+    wire signed [21:0] output_n4_s25_xh = $signed(output_n4_s6[24:3]);
+    wire signed [25:0] output_n4_s25 = $signed({($signed({output_n4_s25_xh[21], output_n4_s25_xh}) - $signed({output_e80[21], output_e80})), output_n4_s6[2:0]});
+    wire signed [19:0] output_n4_s26_xh = $signed(output_e97[20:1]);
+    wire [24:0] output_n4_s26_u = {($signed({{4{output_n4_s26_xh[19]}}, output_n4_s26_xh}) - $signed({output_n4_s17_hi, output_e43[5:0]})), output_e97[0]};
+    wire signed [17:0] output_n4_s27_xh = $signed(output_n4_s18[20:3]);
+    wire [22:0] output_n4_s27_u = {($signed({{2{output_n4_s27_xh[17]}}, output_n4_s27_xh}) - $signed({output_e65[18], output_e65})), output_n4_s18[2:0]};
+    wire signed [16:0] output_n4_s28_xh = $signed(output_e79[18:2]);
+    wire [24:0] output_n4_s28_u = {($signed({{6{output_n4_s28_xh[16]}}, output_n4_s28_xh}) - output_e30), output_e79[1:0]};
+    wire signed [21:0] output_n4_s29_xh = $signed(output_e64[22:1]);
+    wire [25:0] output_n4_s29_u = {($signed({{3{output_n4_s29_xh[21]}}, output_n4_s29_xh}) - output_n4_s20), output_e64[0]};
+    wire signed [15:0] output_n4_s30_xh = $signed(output_n4_s21[20:5]);
+    wire [27:0] output_n4_s30_u = {($signed({{7{output_n4_s30_xh[15]}}, output_n4_s30_xh}) + output_n4_s22), output_n4_s21[4:0]};
+    wire [25:0] output_n4_s31_u = {($signed(output_n4_s25[25:2]) + $signed({output_n4_s23[22], output_n4_s23})), output_n4_s25[1:0]};
+    reg  [22:0] output_n4_s27_d1;
+    wire signed [22:0] output_n4_s27_d1_v = $signed(output_n4_s27_d1);
+    reg  [24:0] output_n4_s26_d1;
+    wire signed [20:0] output_n4_s33_xh = $signed(output_n4_s27_d1_v[22:2]);
+    wire signed [26:0] output_n4_s33 = $signed({($signed({{4{output_n4_s33_xh[20]}}, output_n4_s33_xh}) + $signed(output_n4_s26_d1)), output_n4_s27_d1_v[1:0]});
+    reg  [24:0] output_n4_s28_d1;
+    wire signed [24:0] output_n4_s28_d1_v = $signed(output_n4_s28_d1);
+    reg  [27:0] output_n4_s30_d1;
+    wire signed [27:0] output_n4_s34 = $signed({{3{output_n4_s28_d1_v[24]}}, output_n4_s28_d1_v}) + $signed(output_n4_s30_d1);
+    reg  [25:0] output_n4_s31_d1;
+    wire signed [25:0] output_n4_s31_d1_v = $signed(output_n4_s31_d1);
+    reg  [25:0] output_n4_s29_d1;
+    wire signed [25:0] output_n4_s29_d1_v = $signed(output_n4_s29_d1);
+    wire signed [24:0] output_n4_s35_xh = $signed(output_n4_s31_d1_v[25:1]);
+    wire signed [27:0] output_n4_s35 = $signed({($signed({{2{output_n4_s35_xh[24]}}, output_n4_s35_xh}) - $signed({output_n4_s29_d1_v[25], output_n4_s29_d1_v})), output_n4_s31_d1_v[0]});
+    reg  signed [27:0] output_n4_s32_d1;
+    wire signed [27:0] output_n4_s36 = $signed({($signed(output_n4_s32_d1[27:2]) - $signed({{2{output_e81_d1_v[23]}}, output_e81_d1_v})), output_n4_s32_d1[1:0]});
+    wire signed [20:0] output_n4_s37_xh = $signed(output_e56[22:2]);
+    wire signed [25:0] output_n4_s37 = $signed({($signed({{3{output_n4_s37_xh[20]}}, output_n4_s37_xh}) + $signed({output_e56[22], output_e56})), output_e56[1:0]});
+    wire signed [28:0] output_n4_s39 = $signed({output_n4_s35[27], output_n4_s35}) + $signed({output_n4_s34[27], output_n4_s34});
+    wire signed [28:0] output_n4_s40 = ($signed({{2{output_n4_s33[26]}}, output_n4_s33}) - $signed({output_n4_s36[27], output_n4_s36})) - $signed({{3{output_n4_s37[25]}}, output_n4_s37});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] output_n4_acc = (output_n4_t4_0_d1 + 30'sd19456);
+    wire signed [29:0] output_n4_acc = ($signed({output_n4_s40[28], output_n4_s40}) + $signed({output_n4_s39[28], output_n4_s39}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] output_n4_y_fl = $signed(output_n4_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [15:0] output_n0_y_wrap_d1;
     reg  signed [15:0] output_out_0;
     reg  signed [15:0] output_out_1;
+    reg  signed [15:0] output_n2_y_wrap_d1;
     reg  signed [15:0] output_out_2;
     reg  signed [15:0] output_out_3;
+    reg  signed [15:0] output_n4_y_wrap_d1;
     reg  signed [15:0] output_out_4;
 
     always @(posedge clk) begin
         if (ce) begin
-            output_n0_t1_0_a_d1 <= $signed({output_n0_p0[24], output_n0_p0}) + (output_in_1 * 11'sh55f); // weight -0.6572265625
-            output_n0_t1_0_b_d1 <= $signed({{2{output_n0_p2[22]}}, output_n0_p2}) + $signed({output_n0_p3[23], output_n0_p3});
-            output_n0_t1_1_a_d1 <= $signed({output_n0_p4[23], output_n0_p4}) + $signed({{2{output_n0_p5[22]}}, output_n0_p5});
-            output_n0_t1_1_b_d1 <= $signed({{3{output_n0_p6[20]}}, output_n0_p6}) + (output_in_7 * 9'sh12c); // weight -0.20703125
-            output_n0_t0_4_d1 <= $signed({output_n0_p8[25], output_n0_p8}) + $signed({{2{output_n0_p9[24]}}, output_n0_p9});
-            output_n0_t1_2_b_d1 <= $signed({{2{output_n0_p10[22]}}, output_n0_p10}) + $signed({output_n0_p11[23], output_n0_p11});
-            output_n0_t1_3_a_d1 <= $signed({{2{output_n0_p12[22]}}, output_n0_p12}) + (output_in_13 * 10'sh2d4); // weight -0.29296875
-            output_n0_t1_3_b_d1 <= $signed({{2{output_n0_p14[22]}}, output_n0_p14}) + $signed({output_n0_p15[23], output_n0_p15});
-            output_n0_t1_4_a_d1 <= $signed({{2{output_n0_p16[22]}}, output_n0_p16}) + $signed({output_n0_p17[23], output_n0_p17});
-            output_n0_t0_9_d1 <= $signed({output_n0_p18[24], output_n0_p18}) + $signed({{2{output_n0_p19[23]}}, output_n0_p19});
-            output_n0_t0_10_d1 <= $signed({output_n0_p20[24], output_n0_p20}) + $signed({{2{output_n0_p21[23]}}, output_n0_p21});
-            output_n0_t1_5_b_d1 <= $signed({{2{output_n0_p22[22]}}, output_n0_p22}) + (output_in_23 * 10'sd346); // weight 0.337890625
-            output_n0_t0_12_d1 <= $signed({{2{output_n0_p24[22]}}, output_n0_p24}) + $signed({output_n0_p25[23], output_n0_p25});
-            output_n0_t1_6_b_d1 <= (output_in_26 * 9'sh138) + $signed({{4{output_n0_p27[19]}}, output_n0_p27}); // weight -0.1953125
-            output_n0_t0_14_d1 <= $signed({output_n0_p28[24], output_n0_p28}) + $signed({{2{output_n0_p29[23]}}, output_n0_p29});
-            output_n0_t1_7_b_d1 <= $signed({{3{output_n0_p30[21]}}, output_n0_p30}) + (output_in_31 * 10'sh2cd); // weight -0.2998046875
-            output_n0_t4_0_d1 <= output_n0_t4_0;
-            output_n1_t1_0_a_d1 <= $signed({output_n1_p0[24], output_n1_p0}) + $signed({output_n1_p1[24], output_n1_p1});
-            output_n1_t1_0_b_d1 <= (output_in_2 * 10'sh2f2) + $signed({{2{output_n1_p3[22]}}, output_n1_p3}); // weight -0.263671875
-            output_n1_t1_1_a_d1 <= (output_in_4 * 7'sh56) + $signed({{2{output_n1_p5_sh[19]}}, output_n1_p5_sh}); // weight -0.041015625
-            output_n1_t0_3_d1 <= $signed({{4{output_n1_p6[20]}}, output_n1_p6}) + (output_in_7 * 10'sd308); // weight 0.30078125
-            output_n1_t0_4_d1 <= $signed({output_n1_p8[24], output_n1_p8}) + $signed({{2{output_n1_p9[23]}}, output_n1_p9});
-            output_n1_t1_2_b_d1 <= $signed({output_n1_p10[20], output_n1_p10}) + $signed({{2{output_n1_p11[19]}}, output_n1_p11});
-            output_n1_t1_3_a_d1 <= $signed({{4{output_n1_p12[20]}}, output_n1_p12}) + (output_in_13 * 10'sd355); // weight 0.3466796875
-            output_n1_t1_3_b_d1 <= $signed({{2{output_n1_p14[21]}}, output_n1_p14}) + (output_in_15 * 9'sd197); // weight 0.1923828125
-            output_n1_t1_4_a_d1 <= output_n1_t0_8;
-            output_n1_t1_4_b_d1 <= (output_in_18 * 10'sd321) + $signed({output_n1_p19[23], output_n1_p19}); // weight 0.3134765625
-            output_n1_t1_5_a_d1 <= $signed({output_n1_p20[23], output_n1_p20}) + $signed({output_n1_p21[23], output_n1_p21});
-            output_n1_t0_11_d1 <= $signed({{3{output_n1_p22[22]}}, output_n1_p22}) + $signed({output_n1_p23[24], output_n1_p23});
-            output_n1_t1_6_a_d1 <= $signed({output_n1_p24[23], output_n1_p24}) + $signed({output_n1_p25[23], output_n1_p25});
-            output_n1_t1_6_b_d1 <= $signed({{2{output_n1_p26[21]}}, output_n1_p26}) + (output_in_27 * 9'sd134); // weight 0.130859375
-            output_n1_t1_7_a_d1 <= $signed({output_n1_p28[23], output_n1_p28}) + (output_in_29 * 10'sd260); // weight 0.25390625
-            output_n1_t1_7_b_d1 <= $signed({output_n1_p30_sh[22], output_n1_p30_sh}) + $signed({output_n1_p31[22], output_n1_p31});
-            output_n1_t4_0_d1 <= $signed({output_n1_t3_0[27], output_n1_t3_0}) + $signed({output_n1_t3_1[27], output_n1_t3_1});
-            output_n2_t0_0_d1 <= (output_in_0 * 12'sd1362) + $signed({{3{output_n2_p1[23]}}, output_n2_p1}); // weight 1.330078125
-            output_n2_t1_0_b_d1 <= (output_in_2 * 10'sd302) + $signed({{2{output_n2_p3[22]}}, output_n2_p3}); // weight 0.294921875
-            output_n2_t1_1_a_d1 <= $signed({{3{output_n2_p4[21]}}, output_n2_p4}) + (output_in_5 * 10'sh2a1); // weight -0.3427734375
-            output_n2_t1_1_b_d1 <= (output_in_6 * 9'sd187) + $signed({{2{output_n2_p7[21]}}, output_n2_p7}); // weight 0.1826171875
-            output_n2_t1_2_a_d1 <= $signed({{2{output_n2_p8_neg[21]}}, output_n2_p8_neg}) + (output_in_9 * 9'sd130); // weight 0.126953125
-            output_n2_t1_2_b_d1 <= $signed({output_n2_p10[23], output_n2_p10}) + $signed({output_n2_p11[23], output_n2_p11});
-            output_n2_t1_3_a_d1 <= (output_in_12 * 11'sh55a) + $signed({{2{output_n2_p13[23]}}, output_n2_p13}); // weight -0.662109375
-            output_n2_t1_3_b_d1 <= $signed({output_n2_p14[24], output_n2_p14}) + $signed({output_n2_p15[24], output_n2_p15});
-            output_n2_t1_4_a_d1 <= $signed({{3{output_n2_p16[18]}}, output_n2_p16}) + (output_in_17 * 7'sd45); // weight 0.0439453125
-            output_n2_t0_9_d1 <= (output_in_18 * 12'sha4b) + $signed({{5{output_n2_p19[21]}}, output_n2_p19}); // weight -1.4267578125
-            output_n2_t1_5_a_d1 <= $signed({{6{output_n2_p20[19]}}, output_n2_p20}) + (output_in_21 * 11'sd669); // weight 0.6533203125
-            output_n2_t0_11_d1 <= $signed({{2{output_n2_p22[24]}}, output_n2_p22}) + $signed({output_n2_p23[25], output_n2_p23});
-            output_n2_t1_6_a_d1 <= (output_in_24 * 11'sh4bc) + $signed({{6{output_n2_p25[19]}}, output_n2_p25}); // weight -0.81640625
-            output_n2_t1_6_b_d1 <= (output_in_26 * 10'sh2bf) + $signed({output_n2_p27[23], output_n2_p27}); // weight -0.3134765625
-            output_n2_t1_7_a_d1 <= (output_in_28 * 8'shb1) + $signed({{3{output_n2_p29[19]}}, output_n2_p29}); // weight -0.0771484375
-            output_n2_t1_7_b_d1 <= $signed({output_n2_p30[23], output_n2_p30}) + $signed({output_n2_p31[23], output_n2_p31});
-            output_n2_t4_0_d1 <= $signed({output_n2_t3_0[28], output_n2_t3_0}) + $signed({output_n2_t3_1[28], output_n2_t3_1});
-            output_n3_t0_0_d1 <= (output_in_0 * 13'sh1773) + $signed({{5{output_n3_p1[22]}}, output_n3_p1}); // weight -2.1376953125
-            output_n3_t1_0_b_d1 <= (output_in_2 * 10'sd304) + $signed({{2{output_n3_p3[22]}}, output_n3_p3}); // weight 0.296875
-            output_n3_t0_2_d1 <= $signed({{2{output_n3_p4[22]}}, output_n3_p4}) + $signed({output_n3_p5[23], output_n3_p5});
-            output_n3_t1_1_b_d1 <= (output_in_6 * 8'sd84) + $signed({{2{output_n3_p7[20]}}, output_n3_p7}); // weight 0.08203125
-            output_n3_t0_4_d1 <= $signed({{2{output_n3_p8[24]}}, output_n3_p8}) + $signed({output_n3_p9[25], output_n3_p9});
-            output_n3_t1_2_b_d1 <= $signed({output_n3_p10[22], output_n3_p10}) + $signed({output_n3_p11[22], output_n3_p11});
-            output_n3_t0_6_d1 <= $signed({output_n3_p12[25], output_n3_p12}) + $signed({{3{output_n3_p13[23]}}, output_n3_p13});
-            output_n3_t1_3_b_d1 <= $signed({{2{output_n3_p14[22]}}, output_n3_p14}) + (output_in_15 * 10'sd271); // weight 0.2646484375
-            output_n3_t1_4_a_d1 <= $signed({output_n3_p16[22], output_n3_p16}) + $signed({output_n3_p17[22], output_n3_p17});
-            output_n3_t0_9_d1 <= $signed({output_n3_p18[23], output_n3_p18}) + $signed({{2{output_n3_p19[22]}}, output_n3_p19});
-            output_n3_t1_5_a_d1 <= $signed({{3{output_n3_p20[20]}}, output_n3_p20}) + (output_in_21 * 9'sd137); // weight 0.1337890625
-            output_n3_t0_11_d1 <= $signed({{4{output_n3_p22_neg[21]}}, output_n3_p22_neg}) + (output_in_23 * 11'sd556); // weight 0.54296875
-            output_n3_t0_12_d1 <= (output_in_24 * 11'sd701) + $signed({{4{output_n3_p25[21]}}, output_n3_p25}); // weight 0.6845703125
-            output_n3_t1_6_b_d1 <= $signed({{2{output_n3_p26[21]}}, output_n3_p26}) + $signed({output_n3_p27[22], output_n3_p27});
-            output_n3_t1_7_a_d1 <= (output_in_28 * 10'sh2eb) + $signed({{2{output_n3_p29[22]}}, output_n3_p29}); // weight -0.2705078125
-            output_n3_t1_7_b_d1 <= output_n3_t0_15;
-            output_n3_t4_0_d1 <= $signed({output_n3_t3_0[28], output_n3_t3_0}) + $signed({{2{output_n3_t3_1[27]}}, output_n3_t3_1});
-            output_n4_t1_0_a_d1 <= (output_in_0 * 10'sd470) + $signed({{4{output_n4_p1[20]}}, output_n4_p1}); // weight 0.458984375
-            output_n4_t1_0_b_d1 <= $signed({{5{output_n4_p2[20]}}, output_n4_p2}) + (output_in_3 * 11'sh57b); // weight -0.6298828125
-            output_n4_t1_1_a_d1 <= (output_in_4 * 10'sd325) + $signed({output_n4_p5[23], output_n4_p5}); // weight 0.3173828125
-            output_n4_t1_1_b_d1 <= $signed({output_n4_p6[23], output_n4_p6}) + (output_in_7 * 10'sd295); // weight 0.2880859375
-            output_n4_t0_4_d1 <= (output_in_8 * 12'shb3c) + $signed({{3{output_n4_p9[23]}}, output_n4_p9}); // weight -1.19140625
-            output_n4_t1_2_b_d1 <= $signed({output_n4_p10[23], output_n4_p10}) + $signed({{2{output_n4_p11[22]}}, output_n4_p11});
-            output_n4_t1_3_a_d1 <= (output_in_12 * 12'sd1322) + $signed({{9{output_n4_p13_neg[17]}}, output_n4_p13_neg}); // weight 1.291015625
-            output_n4_t1_3_b_d1 <= (output_in_14 * 11'sh5ce) + $signed({output_n4_p15[24], output_n4_p15}); // weight -0.548828125
-            output_n4_t0_8_d1 <= (output_in_16 * 10'sh2f8) + $signed({{4{output_n4_p17[20]}}, output_n4_p17}); // weight -0.2578125
-            output_n4_t1_4_b_d1 <= $signed({{2{output_n4_p18[20]}}, output_n4_p18}) + (output_in_19 * 8'shb0); // weight -0.078125
-            output_n4_t1_5_a_d1 <= $signed({{2{output_n4_p20[23]}}, output_n4_p20}) + (output_in_21 * 11'sh5ea); // weight -0.521484375
-            output_n4_t1_5_b_d1 <= $signed({{2{output_n4_p22[22]}}, output_n4_p22}) + $signed({output_n4_p23[23], output_n4_p23});
-            output_n4_t1_6_a_d1 <= $signed({output_n4_p24[24], output_n4_p24}) + $signed({output_n4_p25[24], output_n4_p25});
-            output_n4_t1_6_b_d1 <= $signed({{2{output_n4_p26[23]}}, output_n4_p26}) + $signed({output_n4_p27[24], output_n4_p27});
-            output_n4_t1_7_a_d1 <= $signed({{2{output_n4_p28[22]}}, output_n4_p28}) + $signed({output_n4_p29[23], output_n4_p29});
-            output_n4_t1_7_b_d1 <= $signed({output_n4_p30[23], output_n4_p30}) + (output_in_31 * 10'sd280); // weight 0.2734375
-            output_n4_t4_0_d1 <= $signed({output_n4_t3_0[28], output_n4_t3_0}) + $signed({{2{output_n4_t3_1[27]}}, output_n4_t3_1});
-            output_out_0 <= $signed(output_n0_y_fl[15:0]);
+            output_e35_d1 <= output_e35;
+            output_e55_d1 <= $signed({{4{output_in_28[15]}}, output_in_28}) - output_e29;
+            output_e6_d1 <= output_e6;
+            output_e67_d1 <= $signed({{5{output_e5[18]}}, output_e5}) + output_e66;
+            output_e26_d1 <= output_e26;
+            output_n0_s24_d1 <= output_n0_s24_u;
+            output_n0_s26_d1 <= output_n0_s26_u;
+            output_e63_d1 <= output_e63;
+            output_e89_d1 <= output_e89_u;
+            output_n0_s25_d1 <= output_n0_s25_u;
+            output_n0_s28_d1 <= output_n0_s28_u;
+            output_e58_d1 <= output_e58_u;
+            output_n0_s27_d1 <= $signed({output_n0_s18[21], output_n0_s18}) - $signed({output_n0_s21[21], output_n0_s21});
+            output_n0_s30_d1 <= output_n0_s30_u;
+            output_n0_s29_d1 <= {output_n0_s29_hi, output_e61[2:0]};
+            output_n0_s31_d1 <= $signed({output_n0_s22[25], output_n0_s22}) - $signed({output_n0_s19[25], output_n0_s19});
+            output_n1_s21_d1 <= output_n1_s21_u;
+            output_e73_d1 <= output_e73_u;
+            output_n1_s23_d1 <= output_n1_s23_u;
+            output_n1_s22_d1 <= $signed({{2{output_e96[19]}}, output_e96}) + $signed({output_e97[20], output_e97});
+            output_n1_s24_d1 <= output_n1_s24_u;
+            output_n1_s25_d1 <= output_n1_s25_u;
+            output_n1_s27_d1 <= output_n1_s20 - $signed({output_n1_s19[22], output_n1_s19});
+            output_n1_s26_d1 <= output_n1_s26_u;
+            output_n1_s28_d1 <= $signed({output_n1_s13[25], output_n1_s13}) - $signed({output_n1_s14[25], output_n1_s14});
+            output_n1_s37_d1 <= output_n1_s37;
+            output_n2_s23_d1 <= output_n2_s23_u;
+            output_n2_s20_d1 <= output_n2_s8 + $signed({{3{output_e54[22]}}, output_e54});
+            output_n2_s22_d1 <= output_n2_s22_u;
+            output_n2_s21_d1 <= output_n2_s21_u;
+            output_n2_s25_d1 <= output_n2_s25_u;
+            output_n2_s24_d1 <= output_n2_s24_u;
+            output_n2_s27_d1 <= output_n2_s27;
+            output_n2_s26_d1 <= $signed({output_n2_s14_hi, output_n2_s11[1:0]}) - $signed({{2{output_n2_s18[22]}}, output_n2_s18});
+            output_n3_s19_d1 <= $signed({{5{output_n3_s7[21]}}, output_n3_s7}) + output_n3_s8;
+            output_n3_s20_d1 <= output_n3_s20_u;
+            output_n3_s24_d1 <= output_n3_s24_u;
+            output_n3_s23_d1 <= output_n3_s23_u;
+            output_n3_s22_d1 <= $signed({output_n3_s18[25], output_n3_s18}) - output_n3_s14;
+            output_n3_s21_d1 <= output_n3_s16 - $signed({{5{output_e91[20]}}, output_e91});
+            output_n3_s25_d1 <= output_e83 - $signed({{4{output_e85[21]}}, output_e85});
+            output_n3_s26_d1 <= $signed({{3{output_e85[21]}}, output_e85}) + output_n3_s17;
+            output_e81_d1 <= output_e81_u;
+            output_n3_s36_d1 <= $signed({output_n3_s35[28], output_n3_s35}) + $signed({{2{output_n3_s34[27]}}, output_n3_s34});
+            output_n4_s27_d1 <= output_n4_s27_u;
+            output_n4_s26_d1 <= output_n4_s26_u;
+            output_n4_s28_d1 <= output_n4_s28_u;
+            output_n4_s30_d1 <= output_n4_s30_u;
+            output_n4_s31_d1 <= output_n4_s31_u;
+            output_n4_s29_d1 <= output_n4_s29_u;
+            output_n4_s32_d1 <= $signed({output_n4_s19[26], output_n4_s19}) - $signed({{2{output_n4_s24[25]}}, output_n4_s24});
+            output_n0_y_wrap_d1 <= $signed(output_n0_y_fl[15:0]);
+            output_out_0 <= output_n0_y_wrap_d1;
             output_out_1 <= $signed(output_n1_y_fl[15:0]);
-            output_out_2 <= $signed(output_n2_y_fl[15:0]);
+            output_n2_y_wrap_d1 <= $signed(output_n2_y_fl[15:0]);
+            output_out_2 <= output_n2_y_wrap_d1;
             output_out_3 <= $signed(output_n3_y_fl[15:0]);
-            output_out_4 <= $signed(output_n4_y_fl[15:0]);
+            output_n4_y_wrap_d1 <= $signed(output_n4_y_fl[15:0]);
+            output_out_4 <= output_n4_y_wrap_d1;
         end
     end
 

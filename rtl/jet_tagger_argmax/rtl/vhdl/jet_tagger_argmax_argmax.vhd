@@ -24,10 +24,6 @@ begin
   out_data <= std_logic_vector(argmax_out_0);
 
   process (clk)
-    variable argmax_in_0 : signed(15 downto 0);
-    variable argmax_in_1 : signed(15 downto 0);
-    variable argmax_in_2 : signed(15 downto 0);
-    variable argmax_in_3 : signed(15 downto 0);
     variable argmax_cmp0_gt : std_logic;
     variable argmax_cmp0_max : signed(15 downto 0);
     variable argmax_cmp1_gt : std_logic;
@@ -39,14 +35,10 @@ begin
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        argmax_in_0 := signed(in_data(15 downto 0));
-        argmax_in_1 := signed(in_data(31 downto 16));
-        argmax_in_2 := signed(in_data(47 downto 32));
-        argmax_in_3 := signed(in_data(63 downto 48));
-        if argmax_in_1 > argmax_in_0 then argmax_cmp0_gt := '1'; else argmax_cmp0_gt := '0'; end if;
-        if argmax_cmp0_gt = '1' then argmax_cmp0_max := argmax_in_1; else argmax_cmp0_max := argmax_in_0; end if;
-        if argmax_in_3 > argmax_in_2 then argmax_cmp1_gt := '1'; else argmax_cmp1_gt := '0'; end if;
-        if argmax_cmp1_gt = '1' then argmax_cmp1_max := argmax_in_3; else argmax_cmp1_max := argmax_in_2; end if;
+        if signed(in_data(31 downto 16)) > signed(in_data(15 downto 0)) then argmax_cmp0_gt := '1'; else argmax_cmp0_gt := '0'; end if;
+        if argmax_cmp0_gt = '1' then argmax_cmp0_max := signed(in_data(31 downto 16)); else argmax_cmp0_max := signed(in_data(15 downto 0)); end if;
+        if signed(in_data(63 downto 48)) > signed(in_data(47 downto 32)) then argmax_cmp1_gt := '1'; else argmax_cmp1_gt := '0'; end if;
+        if argmax_cmp1_gt = '1' then argmax_cmp1_max := signed(in_data(63 downto 48)); else argmax_cmp1_max := signed(in_data(47 downto 32)); end if;
         if argmax_cmp1_gt = '1' then argmax_cmp1_idx := to_unsigned(3, 3); else argmax_cmp1_idx := to_unsigned(2, 3); end if;
         if argmax_cmp1_max > argmax_cmp0_max then argmax_cmp2_gt := '1'; else argmax_cmp2_gt := '0'; end if;
         if argmax_cmp2_gt = '1' then argmax_cmp2_max := argmax_cmp1_max; else argmax_cmp2_max := argmax_cmp0_max; end if;

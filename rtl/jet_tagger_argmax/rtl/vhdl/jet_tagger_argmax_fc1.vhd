@@ -3,7 +3,8 @@
 -- input  type: fixed<16,6>
 -- output type: fixed<16,6>
 -- kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
--- latency: 3 clock cycle(s), II = 1; 1004 multiplier(s), 999 adder(s)
+-- constant products: shift-add, 3722 CSD digits, 386 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1729 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,1948 +20,2856 @@ entity jet_tagger_argmax_fc1 is
 end entity jet_tagger_argmax_fc1;
 
 architecture rtl of jet_tagger_argmax_fc1 is
-  signal fc1_n0_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n0_t1_0_b_d1 : signed(27 downto 0);
-  signal fc1_n0_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n0_t1_1_b_d1 : signed(22 downto 0);
-  signal fc1_n0_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n0_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n0_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n0_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n1_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n1_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n1_t1_1_a_d1 : signed(27 downto 0);
-  signal fc1_n1_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n1_t1_2_a_d1 : signed(23 downto 0);
-  signal fc1_n1_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n1_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n1_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n2_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n2_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n2_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n2_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n2_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n2_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n2_t0_6_d1 : signed(24 downto 0);
-  signal fc1_n2_t1_3_b_d1 : signed(20 downto 0);
-  signal fc1_n3_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n3_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n3_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n3_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n3_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n3_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n3_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n3_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n4_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n4_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n4_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n4_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n4_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n4_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n4_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n4_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n5_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n5_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n5_t1_1_a_d1 : signed(22 downto 0);
-  signal fc1_n5_t0_3_d1 : signed(24 downto 0);
-  signal fc1_n5_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n5_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n5_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n5_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n6_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n6_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n6_t1_1_a_d1 : signed(23 downto 0);
-  signal fc1_n6_t0_3_d1 : signed(24 downto 0);
-  signal fc1_n6_t1_2_a_d1 : signed(23 downto 0);
-  signal fc1_n6_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n6_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n6_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n7_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n7_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n7_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n7_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n7_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n7_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n7_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n7_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n8_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n8_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n8_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n8_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n8_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n8_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n8_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n8_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n9_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n9_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n9_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n9_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n9_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n9_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n9_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n9_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n10_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n10_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n10_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n10_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n10_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n10_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n10_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n10_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n11_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n11_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n11_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n11_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n11_t1_2_a_d1 : signed(20 downto 0);
-  signal fc1_n11_t0_5_d1 : signed(24 downto 0);
-  signal fc1_n11_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n11_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n12_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n12_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_1_b_d1 : signed(23 downto 0);
-  signal fc1_n12_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n12_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n13_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n13_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n13_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n13_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n13_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n13_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n13_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n13_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n14_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n14_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n14_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n14_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n14_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n14_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n14_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n14_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n15_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n15_t1_1_b_d1 : signed(23 downto 0);
-  signal fc1_n15_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n15_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n15_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n15_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n16_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n16_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n16_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n16_t0_3_d1 : signed(25 downto 0);
-  signal fc1_n16_t1_2_a_d1 : signed(23 downto 0);
-  signal fc1_n16_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n16_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n16_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n17_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n17_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n17_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n17_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n17_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n17_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n17_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n17_p15_d1 : signed(24 downto 0);
-  signal fc1_n18_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n18_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n18_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n18_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n18_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n18_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n18_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n18_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n19_t1_0_a_d1 : signed(22 downto 0);
-  signal fc1_n19_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n19_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n19_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n19_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n19_t1_2_b_d1 : signed(23 downto 0);
-  signal fc1_n19_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n19_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n20_t0_0_d1 : signed(24 downto 0);
-  signal fc1_n20_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n20_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n20_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n20_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n20_t1_2_b_d1 : signed(23 downto 0);
-  signal fc1_n20_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n20_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n21_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n21_t1_0_b_d1 : signed(22 downto 0);
-  signal fc1_n21_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n21_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n21_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n21_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n21_t1_3_a_d1 : signed(22 downto 0);
-  signal fc1_n21_t0_7_d1 : signed(24 downto 0);
-  signal fc1_n22_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n22_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n22_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n22_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n22_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n22_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n22_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n22_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n23_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n23_t0_1_d1 : signed(26 downto 0);
-  signal fc1_n23_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n23_t1_1_b_d1 : signed(22 downto 0);
-  signal fc1_n23_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n23_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n23_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n23_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n24_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n24_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n24_t1_1_a_d1 : signed(22 downto 0);
-  signal fc1_n24_t0_3_d1 : signed(23 downto 0);
-  signal fc1_n24_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n24_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n24_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n24_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n25_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n25_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n25_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n25_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n25_t1_2_a_d1 : signed(22 downto 0);
-  signal fc1_n25_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n25_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n25_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n26_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n26_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n26_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n26_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n26_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n26_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n26_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n26_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n27_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n27_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n27_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n27_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n27_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n27_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n27_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n27_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n28_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n28_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n28_t1_1_a_d1 : signed(22 downto 0);
-  signal fc1_n28_t0_3_d1 : signed(24 downto 0);
-  signal fc1_n28_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n28_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n28_t1_3_a_d1 : signed(21 downto 0);
-  signal fc1_n28_t0_7_d1 : signed(24 downto 0);
-  signal fc1_n29_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n29_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n29_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n29_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n29_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n29_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n30_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n30_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n30_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n30_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n30_t1_2_a_d1 : signed(22 downto 0);
-  signal fc1_n30_t0_5_d1 : signed(24 downto 0);
-  signal fc1_n30_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n30_t1_3_b_d1 : signed(22 downto 0);
-  signal fc1_n31_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n31_t1_0_b_d1 : signed(27 downto 0);
-  signal fc1_n31_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n31_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n31_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n31_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n31_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n31_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n32_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n32_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n32_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n32_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n32_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n32_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n32_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n32_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n33_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n33_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n33_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n33_t1_1_b_d1 : signed(23 downto 0);
-  signal fc1_n33_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n33_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n33_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n33_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n34_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n34_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n34_t0_2_d1 : signed(26 downto 0);
-  signal fc1_n34_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n34_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n34_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n34_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n34_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n35_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n35_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n35_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n35_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n35_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n35_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n35_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n35_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n36_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n36_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n36_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n36_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n36_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n36_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n36_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n36_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n37_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n37_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n37_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n37_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n38_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n38_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n38_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n38_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n38_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n38_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n38_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n38_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n39_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n39_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n39_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n39_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n39_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n39_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n39_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n39_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n40_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n40_t1_0_b_d1 : signed(23 downto 0);
-  signal fc1_n40_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n40_t1_1_b_d1 : signed(23 downto 0);
-  signal fc1_n40_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n40_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n40_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n40_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n41_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n41_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n41_t1_2_a_d1 : signed(23 downto 0);
-  signal fc1_n41_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n41_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n42_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n42_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_1_a_d1 : signed(24 downto 0);
-  signal fc1_n42_t0_3_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n42_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n43_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n43_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n43_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n43_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n43_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n43_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n43_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n43_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n44_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n44_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n44_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n44_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n44_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n44_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n44_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n44_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n45_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n45_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n45_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n45_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n45_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n45_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n45_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n45_t1_3_b_d1 : signed(22 downto 0);
-  signal fc1_n46_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n46_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n46_t1_1_a_d1 : signed(27 downto 0);
-  signal fc1_n46_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n46_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n46_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n46_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n46_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n47_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n47_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n47_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n47_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n47_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n47_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n47_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n47_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n48_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n48_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n48_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n48_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n48_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n48_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n48_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n48_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n48_t3_0_d1 : signed(30 downto 0);
-  signal fc1_n49_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n49_t1_0_b_d1 : signed(27 downto 0);
-  signal fc1_n49_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n49_t1_1_b_d1 : signed(23 downto 0);
-  signal fc1_n49_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n49_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n49_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n49_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n50_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n50_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n50_t0_2_d1 : signed(26 downto 0);
-  signal fc1_n50_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n50_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n50_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n50_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n50_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n51_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n51_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n51_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n51_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n51_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n51_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n51_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n51_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n52_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n52_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n52_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n52_t1_1_b_d1 : signed(22 downto 0);
-  signal fc1_n52_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n52_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n52_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n52_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n53_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n53_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n53_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_3_a_d1 : signed(23 downto 0);
-  signal fc1_n53_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n54_t1_0_a_d1 : signed(23 downto 0);
-  signal fc1_n54_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n54_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n54_t1_1_b_d1 : signed(21 downto 0);
-  signal fc1_n54_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n54_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n54_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n54_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n55_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n55_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n55_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n55_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n55_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n55_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n55_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n55_t1_3_b_d1 : signed(23 downto 0);
-  signal fc1_n56_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n56_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n56_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n56_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n56_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n56_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n56_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n56_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n57_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n57_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n57_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n57_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n58_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n58_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n58_t1_1_a_d1 : signed(23 downto 0);
-  signal fc1_n58_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n58_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n58_t1_2_b_d1 : signed(24 downto 0);
-  signal fc1_n58_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n59_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n59_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n59_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n59_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n59_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n59_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n59_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n59_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n60_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n60_t0_1_d1 : signed(28 downto 0);
-  signal fc1_n60_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n60_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n60_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n60_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n60_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n60_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n61_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n61_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n61_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n61_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n61_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n61_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n61_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n61_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n62_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n62_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n62_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n62_t1_1_b_d1 : signed(23 downto 0);
-  signal fc1_n62_t1_2_a_d1 : signed(24 downto 0);
-  signal fc1_n62_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n62_t1_3_a_d1 : signed(24 downto 0);
-  signal fc1_n62_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n63_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n63_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n63_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n63_t1_1_b_d1 : signed(24 downto 0);
-  signal fc1_n63_t0_4_d1 : signed(24 downto 0);
-  signal fc1_n63_t1_2_b_d1 : signed(23 downto 0);
-  signal fc1_n63_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n63_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n0_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_0 : signed(15 downto 0);
-  signal fc1_n1_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_1 : signed(15 downto 0);
-  signal fc1_n2_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_2 : signed(15 downto 0);
-  signal fc1_n3_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_3 : signed(15 downto 0);
-  signal fc1_n4_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_4 : signed(15 downto 0);
-  signal fc1_n5_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_5 : signed(15 downto 0);
-  signal fc1_n6_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_6 : signed(15 downto 0);
-  signal fc1_n7_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_7 : signed(15 downto 0);
-  signal fc1_n8_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_8 : signed(15 downto 0);
-  signal fc1_n9_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_9 : signed(15 downto 0);
-  signal fc1_n10_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_10 : signed(15 downto 0);
-  signal fc1_n11_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_11 : signed(15 downto 0);
-  signal fc1_n12_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_12 : signed(15 downto 0);
-  signal fc1_n13_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_13 : signed(15 downto 0);
-  signal fc1_n14_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_14 : signed(15 downto 0);
-  signal fc1_n15_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_15 : signed(15 downto 0);
-  signal fc1_n16_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_16 : signed(15 downto 0);
-  signal fc1_n17_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_17 : signed(15 downto 0);
-  signal fc1_n18_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_18 : signed(15 downto 0);
-  signal fc1_n19_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_19 : signed(15 downto 0);
-  signal fc1_n20_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_20 : signed(15 downto 0);
-  signal fc1_n21_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_21 : signed(15 downto 0);
-  signal fc1_n22_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_22 : signed(15 downto 0);
-  signal fc1_n23_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_23 : signed(15 downto 0);
-  signal fc1_n24_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_24 : signed(15 downto 0);
-  signal fc1_n25_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_25 : signed(15 downto 0);
-  signal fc1_n26_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_26 : signed(15 downto 0);
-  signal fc1_n27_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_27 : signed(15 downto 0);
-  signal fc1_n28_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_28 : signed(15 downto 0);
-  signal fc1_n29_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_29 : signed(15 downto 0);
-  signal fc1_n30_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_30 : signed(15 downto 0);
-  signal fc1_n31_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_31 : signed(15 downto 0);
-  signal fc1_n32_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_32 : signed(15 downto 0);
-  signal fc1_n33_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_33 : signed(15 downto 0);
-  signal fc1_n34_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_34 : signed(15 downto 0);
-  signal fc1_n35_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_35 : signed(15 downto 0);
-  signal fc1_n36_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_36 : signed(15 downto 0);
-  signal fc1_n37_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_37 : signed(15 downto 0);
-  signal fc1_n38_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_38 : signed(15 downto 0);
-  signal fc1_n39_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_39 : signed(15 downto 0);
-  signal fc1_n40_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_40 : signed(15 downto 0);
-  signal fc1_n41_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_41 : signed(15 downto 0);
-  signal fc1_n42_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_42 : signed(15 downto 0);
-  signal fc1_n43_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_43 : signed(15 downto 0);
-  signal fc1_n44_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_44 : signed(15 downto 0);
-  signal fc1_n45_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_45 : signed(15 downto 0);
-  signal fc1_n46_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_46 : signed(15 downto 0);
-  signal fc1_n47_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_47 : signed(15 downto 0);
-  signal fc1_out_48 : signed(15 downto 0);
-  signal fc1_n49_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_49 : signed(15 downto 0);
-  signal fc1_n50_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_50 : signed(15 downto 0);
-  signal fc1_n51_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_51 : signed(15 downto 0);
-  signal fc1_n52_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_52 : signed(15 downto 0);
-  signal fc1_n53_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_53 : signed(15 downto 0);
-  signal fc1_n54_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_54 : signed(15 downto 0);
-  signal fc1_n55_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_55 : signed(15 downto 0);
-  signal fc1_n56_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_56 : signed(15 downto 0);
-  signal fc1_n57_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_57 : signed(15 downto 0);
-  signal fc1_n58_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_58 : signed(15 downto 0);
-  signal fc1_n59_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_59 : signed(15 downto 0);
-  signal fc1_n60_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_60 : signed(15 downto 0);
-  signal fc1_n61_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_61 : signed(15 downto 0);
-  signal fc1_n62_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_62 : signed(15 downto 0);
-  signal fc1_n63_y_wrap_d1 : signed(15 downto 0);
-  signal fc1_out_63 : signed(15 downto 0);
+  signal fc1_n0_s13_d1 : unsigned(26 downto 0);
+  signal fc1_n0_s12_d1 : unsigned(23 downto 0);
+  signal fc1_n0_s14_d1 : signed(25 downto 0);
+  signal fc1_n0_s15_d1 : unsigned(29 downto 0);
+  signal fc1_n0_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n1_s16_d1 : unsigned(24 downto 0);
+  signal fc1_n1_s13_d1 : unsigned(27 downto 0);
+  signal fc1_n1_s18_d1 : unsigned(25 downto 0);
+  signal fc1_n1_s19_d1 : unsigned(24 downto 0);
+  signal fc1_n1_s17_d1 : signed(28 downto 0);
+  signal fc1_n2_s13_d1 : signed(25 downto 0);
+  signal fc1_n2_s15_d1 : unsigned(25 downto 0);
+  signal fc1_n2_s16_d1 : signed(23 downto 0);
+  signal fc1_n2_s17_d1 : unsigned(24 downto 0);
+  signal fc1_n2_s18_d1 : unsigned(26 downto 0);
+  signal fc1_n3_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n3_s15_d1, fc1_n3_s16_d1 : unsigned(26 downto 0);
+  signal fc1_n3_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n4_s17_d1 : unsigned(26 downto 0);
+  signal fc1_n4_s16_d1 : unsigned(25 downto 0);
+  signal fc1_n4_s19_d1 : signed(23 downto 0);
+  signal fc1_n4_s18_d1 : unsigned(28 downto 0);
+  signal fc1_n4_s20_d1 : signed(25 downto 0);
+  signal fc1_n5_s8_d1 : unsigned(22 downto 0);
+  signal fc1_n5_s10_d1 : unsigned(26 downto 0);
+  signal fc1_n5_s11_d1 : unsigned(25 downto 0);
+  signal fc1_n5_s9_d1 : unsigned(24 downto 0);
+  signal fc1_n5_s12_d1 : signed(25 downto 0);
+  signal fc1_e209_d1, fc1_n6_s9_d1 : unsigned(23 downto 0);
+  signal fc1_n6_s10_d1 : signed(26 downto 0);
+  signal fc1_n6_s11_d1 : unsigned(24 downto 0);
+  signal fc1_n6_s12_d1 : signed(25 downto 0);
+  signal fc1_n7_s14_d1 : unsigned(27 downto 0);
+  signal fc1_n7_s15_d1, fc1_n7_s16_d1, fc1_n7_s18_d1 : unsigned(25 downto 0);
+  signal fc1_n7_s17_d1 : unsigned(27 downto 0);
+  signal fc1_n8_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n8_s15_d1 : unsigned(23 downto 0);
+  signal fc1_n8_s14_d1 : signed(26 downto 0);
+  signal fc1_n8_s13_d1 : unsigned(28 downto 0);
+  signal fc1_n8_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n9_s13_d1 : unsigned(26 downto 0);
+  signal fc1_n9_s10_d1 : unsigned(28 downto 0);
+  signal fc1_n9_s14_d1 : unsigned(27 downto 0);
+  signal fc1_n9_s15_d1 : signed(24 downto 0);
+  signal fc1_n9_s16_d1 : unsigned(28 downto 0);
+  signal fc1_n10_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n10_s17_d1 : signed(24 downto 0);
+  signal fc1_n10_s19_d1 : unsigned(25 downto 0);
+  signal fc1_n10_s18_d1 : signed(24 downto 0);
+  signal fc1_n10_s20_d1 : unsigned(27 downto 0);
+  signal fc1_n11_s11_d1 : unsigned(24 downto 0);
+  signal fc1_n11_s12_d1 : unsigned(22 downto 0);
+  signal fc1_n11_s10_d1, fc1_n11_s13_d1 : signed(26 downto 0);
+  signal fc1_n11_s14_d1, fc1_n12_s10_d1 : unsigned(25 downto 0);
+  signal fc1_e363_d1 : unsigned(20 downto 0);
+  signal fc1_n12_s12_d1 : unsigned(24 downto 0);
+  signal fc1_n12_s11_d1 : signed(25 downto 0);
+  signal fc1_n12_s13_d1 : unsigned(25 downto 0);
+  signal fc1_n13_s16_d1 : unsigned(24 downto 0);
+  signal fc1_n13_s17_d1 : unsigned(26 downto 0);
+  signal fc1_n13_s19_d1 : signed(25 downto 0);
+  signal fc1_n13_s20_d1 : unsigned(25 downto 0);
+  signal fc1_n13_s18_d1 : signed(27 downto 0);
+  signal fc1_n14_s11_d1 : unsigned(24 downto 0);
+  signal fc1_n14_s12_d1, fc1_n14_s13_d1 : unsigned(26 downto 0);
+  signal fc1_n14_s15_d1 : unsigned(24 downto 0);
+  signal fc1_n14_s14_d1 : signed(25 downto 0);
+  signal fc1_n15_s12_d1, fc1_n15_s11_d1, fc1_n15_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n15_s13_d1 : unsigned(26 downto 0);
+  signal fc1_n16_s12_d1 : unsigned(25 downto 0);
+  signal fc1_n16_s13_d1 : unsigned(23 downto 0);
+  signal fc1_n16_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n16_s15_d1 : signed(21 downto 0);
+  signal fc1_n16_s14_d1 : signed(27 downto 0);
+  signal fc1_n17_s13_d1, fc1_n17_s11_d1 : unsigned(25 downto 0);
+  signal fc1_n17_s12_d1 : signed(26 downto 0);
+  signal fc1_n17_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n18_s11_d1 : unsigned(27 downto 0);
+  signal fc1_e263_d1 : unsigned(19 downto 0);
+  signal fc1_n18_s12_d1 : unsigned(28 downto 0);
+  signal fc1_n18_s13_d1 : unsigned(25 downto 0);
+  signal fc1_n18_s14_d1 : signed(28 downto 0);
+  signal fc1_n18_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n19_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n19_s13_d1 : unsigned(23 downto 0);
+  signal fc1_n19_s16_d1 : signed(27 downto 0);
+  signal fc1_n19_s15_d1 : signed(25 downto 0);
+  signal fc1_n20_s11_d1 : unsigned(27 downto 0);
+  signal fc1_n20_s12_d1 : unsigned(25 downto 0);
+  signal fc1_n20_s14_d1 : signed(25 downto 0);
+  signal fc1_n20_s13_d1, fc1_e250_d1 : unsigned(25 downto 0);
+  signal fc1_n21_s12_d1 : unsigned(23 downto 0);
+  signal fc1_n21_s10_d1 : unsigned(24 downto 0);
+  signal fc1_n21_s11_d1 : signed(25 downto 0);
+  signal fc1_n21_s13_d1 : signed(24 downto 0);
+  signal fc1_n22_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n22_s6_d1 : signed(25 downto 0);
+  signal fc1_e202_d1 : signed(23 downto 0);
+  signal fc1_n22_s14_d1 : unsigned(22 downto 0);
+  signal fc1_n22_s13_d1 : signed(27 downto 0);
+  signal fc1_n22_s15_d1 : unsigned(25 downto 0);
+  signal fc1_n23_s16_d1 : signed(27 downto 0);
+  signal fc1_n23_s15_d1 : unsigned(24 downto 0);
+  signal fc1_n23_s17_d1 : signed(28 downto 0);
+  signal fc1_n23_s18_d1 : unsigned(25 downto 0);
+  signal fc1_n23_s19_d1 : signed(26 downto 0);
+  signal fc1_n24_s10_d1 : unsigned(26 downto 0);
+  signal fc1_n24_s7_d1 : unsigned(24 downto 0);
+  signal fc1_n24_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n24_s11_d1 : unsigned(24 downto 0);
+  signal fc1_n24_s13_d1, fc1_n25_s10_d1 : signed(24 downto 0);
+  signal fc1_n25_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n25_s12_d1 : signed(25 downto 0);
+  signal fc1_n25_s14_d1 : unsigned(29 downto 0);
+  signal fc1_n25_s11_d1, fc1_n26_s15_d1, fc1_n26_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n26_s14_d1 : unsigned(23 downto 0);
+  signal fc1_n26_s17_d1 : unsigned(25 downto 0);
+  signal fc1_n27_s9_d1 : unsigned(23 downto 0);
+  signal fc1_n27_s8_d1 : unsigned(21 downto 0);
+  signal fc1_n27_s10_d1 : signed(22 downto 0);
+  signal fc1_n27_s12_d1 : unsigned(25 downto 0);
+  signal fc1_n27_s13_d1 : unsigned(27 downto 0);
+  signal fc1_n27_s11_d1 : signed(25 downto 0);
+  signal fc1_n28_s11_d1, fc1_n28_s10_d1 : unsigned(25 downto 0);
+  signal fc1_n28_s13_d1 : signed(25 downto 0);
+  signal fc1_n28_s12_d1 : unsigned(25 downto 0);
+  signal fc1_n29_s13_d1 : signed(25 downto 0);
+  signal fc1_n29_s14_d1 : unsigned(24 downto 0);
+  signal fc1_n29_s16_d1 : signed(26 downto 0);
+  signal fc1_n29_s15_d1 : unsigned(25 downto 0);
+  signal fc1_n30_s14_d1 : signed(23 downto 0);
+  signal fc1_n30_s12_d1 : unsigned(27 downto 0);
+  signal fc1_n30_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n30_s13_d1 : signed(28 downto 0);
+  signal fc1_n31_s12_d1, fc1_n31_s13_d1, fc1_n31_s15_d1 : unsigned(25 downto 0);
+  signal fc1_n31_s14_d1 : unsigned(27 downto 0);
+  signal fc1_n31_s16_d1 : unsigned(28 downto 0);
+  signal fc1_n32_s5_d1 : unsigned(24 downto 0);
+  signal fc1_n32_s10_d1 : unsigned(23 downto 0);
+  signal fc1_n32_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n32_s11_d1 : unsigned(25 downto 0);
+  signal fc1_n32_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n33_s13_d1, fc1_n33_s15_d1 : unsigned(25 downto 0);
+  signal fc1_n33_s14_d1 : unsigned(26 downto 0);
+  signal fc1_n33_s17_d1 : signed(25 downto 0);
+  signal fc1_n33_s18_d1 : signed(27 downto 0);
+  signal fc1_n33_s16_d1 : signed(28 downto 0);
+  signal fc1_n34_s11_d1 : unsigned(26 downto 0);
+  signal fc1_n34_s8_d1, fc1_n34_s12_d1 : unsigned(27 downto 0);
+  signal fc1_n34_s13_d1 : signed(24 downto 0);
+  signal fc1_n34_s14_d1, fc1_n35_s14_d1 : unsigned(26 downto 0);
+  signal fc1_n35_s15_d1 : unsigned(27 downto 0);
+  signal fc1_n35_s16_d1 : unsigned(29 downto 0);
+  signal fc1_n35_s17_d1 : unsigned(26 downto 0);
+  signal fc1_n35_s18_d1 : signed(26 downto 0);
+  signal fc1_n36_s13_d1 : unsigned(26 downto 0);
+  signal fc1_n36_s12_d1, fc1_n36_s15_d1 : unsigned(27 downto 0);
+  signal fc1_n36_s14_d1 : signed(27 downto 0);
+  signal fc1_n36_s16_d1 : signed(25 downto 0);
+  signal fc1_n37_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n37_s12_d1 : unsigned(22 downto 0);
+  signal fc1_n37_s16_d1, fc1_n37_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n37_s15_d1 : signed(25 downto 0);
+  signal fc1_n38_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n38_s12_d1 : unsigned(23 downto 0);
+  signal fc1_n38_s11_d1 : signed(24 downto 0);
+  signal fc1_n38_s14_d1, fc1_n38_s15_d1 : signed(26 downto 0);
+  signal fc1_n39_s13_d1 : unsigned(28 downto 0);
+  signal fc1_n39_s14_d1 : unsigned(22 downto 0);
+  signal fc1_n39_s15_d1 : unsigned(27 downto 0);
+  signal fc1_n39_s16_d1 : unsigned(23 downto 0);
+  signal fc1_n39_s17_d1 : signed(26 downto 0);
+  signal fc1_n40_s14_d1, fc1_n40_s15_d1 : signed(25 downto 0);
+  signal fc1_n40_s16_d1 : signed(26 downto 0);
+  signal fc1_n40_s17_d1 : signed(24 downto 0);
+  signal fc1_n41_s10_d1 : unsigned(25 downto 0);
+  signal fc1_n41_s9_d1 : unsigned(24 downto 0);
+  signal fc1_n41_s11_d1 : signed(24 downto 0);
+  signal fc1_n41_s12_d1 : unsigned(24 downto 0);
+  signal fc1_n41_s13_d1, fc1_n42_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n42_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n42_s17_d1 : unsigned(25 downto 0);
+  signal fc1_n42_s16_d1 : signed(25 downto 0);
+  signal fc1_n43_s9_d1 : unsigned(25 downto 0);
+  signal fc1_n43_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n43_s12_d1 : signed(26 downto 0);
+  signal fc1_n43_s14_d1 : unsigned(27 downto 0);
+  signal fc1_n43_s15_d1, fc1_n44_s11_d1 : unsigned(26 downto 0);
+  signal fc1_n44_s10_d1 : unsigned(25 downto 0);
+  signal fc1_n44_s12_d1 : signed(24 downto 0);
+  signal fc1_n44_s13_d1 : unsigned(22 downto 0);
+  signal fc1_n44_s14_d1 : signed(27 downto 0);
+  signal fc1_n45_s11_d1 : unsigned(26 downto 0);
+  signal fc1_n45_s9_d1 : unsigned(28 downto 0);
+  signal fc1_n45_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n45_s13_d1 : signed(23 downto 0);
+  signal fc1_n45_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n45_s14_d1 : signed(27 downto 0);
+  signal fc1_n46_s11_d1 : unsigned(26 downto 0);
+  signal fc1_n46_s12_d1 : unsigned(22 downto 0);
+  signal fc1_n46_s13_d1 : unsigned(27 downto 0);
+  signal fc1_n46_s14_d1 : unsigned(23 downto 0);
+  signal fc1_n46_s15_d1 : signed(28 downto 0);
+  signal fc1_n47_s13_d1 : unsigned(23 downto 0);
+  signal fc1_n47_s12_d1 : unsigned(25 downto 0);
+  signal fc1_n47_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n47_s14_d1, fc1_n47_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n48_s14_d1 : unsigned(28 downto 0);
+  signal fc1_n48_s15_d1 : unsigned(23 downto 0);
+  signal fc1_n48_s17_d1 : unsigned(27 downto 0);
+  signal fc1_n48_s16_d1 : unsigned(26 downto 0);
+  signal fc1_n48_s18_d1 : signed(29 downto 0);
+  signal fc1_n49_s10_d1 : signed(22 downto 0);
+  signal fc1_n49_s13_d1 : unsigned(25 downto 0);
+  signal fc1_n49_s11_d1 : unsigned(23 downto 0);
+  signal fc1_n49_s14_d1 : unsigned(27 downto 0);
+  signal fc1_n49_s12_d1 : signed(22 downto 0);
+  signal fc1_n50_s10_d1 : unsigned(27 downto 0);
+  signal fc1_n50_s16_d1 : unsigned(22 downto 0);
+  signal fc1_n50_s14_d1 : unsigned(26 downto 0);
+  signal fc1_n50_s15_d1 : unsigned(25 downto 0);
+  signal fc1_n50_s17_d1 : signed(25 downto 0);
+  signal fc1_n51_s14_d1 : unsigned(29 downto 0);
+  signal fc1_n51_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n51_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n51_s12_d1 : signed(25 downto 0);
+  signal fc1_n51_s16_d1 : unsigned(27 downto 0);
+  signal fc1_n52_s13_d1 : unsigned(25 downto 0);
+  signal fc1_n52_s14_d1 : unsigned(23 downto 0);
+  signal fc1_n52_s15_d1 : unsigned(27 downto 0);
+  signal fc1_n52_s16_d1 : unsigned(26 downto 0);
+  signal fc1_n52_s17_d1 : signed(27 downto 0);
+  signal fc1_n53_s7_d1 : signed(24 downto 0);
+  signal fc1_n53_s11_d1, fc1_n53_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n53_s13_d1 : signed(25 downto 0);
+  signal fc1_e231_d1 : signed(19 downto 0);
+  signal fc1_n54_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n54_s12_d1 : unsigned(27 downto 0);
+  signal fc1_n54_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n54_s15_d1 : unsigned(26 downto 0);
+  signal fc1_n55_s16_d1 : unsigned(24 downto 0);
+  signal fc1_n55_s17_d1 : unsigned(27 downto 0);
+  signal fc1_n55_s15_d1 : signed(26 downto 0);
+  signal fc1_n55_s18_d1 : signed(27 downto 0);
+  signal fc1_n56_s13_d1 : unsigned(24 downto 0);
+  signal fc1_n56_s14_d1, fc1_n56_s16_d1 : unsigned(26 downto 0);
+  signal fc1_n56_s15_d1 : signed(23 downto 0);
+  signal fc1_n57_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n57_s10_d1 : unsigned(24 downto 0);
+  signal fc1_n57_s14_d1 : signed(24 downto 0);
+  signal fc1_n57_s11_d1 : signed(25 downto 0);
+  signal fc1_n57_s13_d1 : unsigned(27 downto 0);
+  signal fc1_n58_s14_d1 : unsigned(26 downto 0);
+  signal fc1_n58_s17_d1 : unsigned(23 downto 0);
+  signal fc1_n58_s16_d1 : unsigned(25 downto 0);
+  signal fc1_n58_s15_d1 : signed(25 downto 0);
+  signal fc1_n59_s13_d1 : signed(24 downto 0);
+  signal fc1_n59_s12_d1 : unsigned(23 downto 0);
+  signal fc1_n59_s15_d1 : unsigned(27 downto 0);
+  signal fc1_n59_s14_d1 : unsigned(26 downto 0);
+  signal fc1_n60_s15_d1 : unsigned(28 downto 0);
+  signal fc1_n60_s16_d1 : unsigned(24 downto 0);
+  signal fc1_n60_s17_d1 : unsigned(26 downto 0);
+  signal fc1_n60_s14_d1 : signed(27 downto 0);
+  signal fc1_n60_s18_d1 : signed(26 downto 0);
+  signal fc1_n61_s13_d1 : unsigned(26 downto 0);
+  signal fc1_n61_s14_d1 : unsigned(25 downto 0);
+  signal fc1_n61_s15_d1 : signed(26 downto 0);
+  signal fc1_n61_s16_d1 : unsigned(26 downto 0);
+  signal fc1_n61_s17_d1 : signed(27 downto 0);
+  signal fc1_n62_s10_d1 : unsigned(25 downto 0);
+  signal fc1_n62_s11_d1 : unsigned(23 downto 0);
+  signal fc1_n62_s12_d1 : unsigned(26 downto 0);
+  signal fc1_n62_s13_d1 : unsigned(28 downto 0);
+  signal fc1_n63_s6_d1 : unsigned(25 downto 0);
+  signal fc1_n63_s12_d1 : unsigned(23 downto 0);
+  signal fc1_n63_s11_d1 : unsigned(22 downto 0);
+  signal fc1_n63_s13_d1 : signed(24 downto 0);
+  signal fc1_n63_s14_d1 : signed(25 downto 0);
+  signal fc1_out_0, fc1_out_1, fc1_out_2, fc1_out_3, fc1_out_4, fc1_out_5 : signed(15 downto 0);
+  signal fc1_out_6, fc1_out_7, fc1_out_8, fc1_out_9, fc1_out_10, fc1_out_11 : signed(15 downto 0);
+  signal fc1_out_12, fc1_out_13, fc1_out_14, fc1_out_15, fc1_out_16, fc1_out_17 : signed(15 downto 0);
+  signal fc1_out_18, fc1_out_19, fc1_out_20, fc1_out_21, fc1_out_22, fc1_out_23 : signed(15 downto 0);
+  signal fc1_out_24, fc1_out_25, fc1_out_26, fc1_out_27, fc1_out_28, fc1_out_29 : signed(15 downto 0);
+  signal fc1_out_30, fc1_out_31, fc1_out_32, fc1_out_33, fc1_out_34, fc1_out_35 : signed(15 downto 0);
+  signal fc1_out_36, fc1_out_37, fc1_out_38, fc1_out_39, fc1_out_40, fc1_out_41 : signed(15 downto 0);
+  signal fc1_out_42, fc1_out_43, fc1_out_44, fc1_out_45, fc1_out_46, fc1_out_47 : signed(15 downto 0);
+  signal fc1_out_48, fc1_out_49, fc1_out_50, fc1_out_51, fc1_out_52, fc1_out_53 : signed(15 downto 0);
+  signal fc1_out_54, fc1_out_55, fc1_out_56, fc1_out_57, fc1_out_58, fc1_out_59 : signed(15 downto 0);
+  signal fc1_out_60, fc1_out_61, fc1_out_62, fc1_out_63 : signed(15 downto 0);
 begin
   out_data <= std_logic_vector(fc1_out_63) & std_logic_vector(fc1_out_62) & std_logic_vector(fc1_out_61) & std_logic_vector(fc1_out_60) & std_logic_vector(fc1_out_59) & std_logic_vector(fc1_out_58) & std_logic_vector(fc1_out_57) & std_logic_vector(fc1_out_56) & std_logic_vector(fc1_out_55) & std_logic_vector(fc1_out_54) & std_logic_vector(fc1_out_53) & std_logic_vector(fc1_out_52) & std_logic_vector(fc1_out_51) & std_logic_vector(fc1_out_50) & std_logic_vector(fc1_out_49) & std_logic_vector(fc1_out_48) & std_logic_vector(fc1_out_47) & std_logic_vector(fc1_out_46) & std_logic_vector(fc1_out_45) & std_logic_vector(fc1_out_44) & std_logic_vector(fc1_out_43) & std_logic_vector(fc1_out_42) & std_logic_vector(fc1_out_41) & std_logic_vector(fc1_out_40) & std_logic_vector(fc1_out_39) & std_logic_vector(fc1_out_38) & std_logic_vector(fc1_out_37) & std_logic_vector(fc1_out_36) & std_logic_vector(fc1_out_35) & std_logic_vector(fc1_out_34) & std_logic_vector(fc1_out_33) & std_logic_vector(fc1_out_32) & std_logic_vector(fc1_out_31) & std_logic_vector(fc1_out_30) & std_logic_vector(fc1_out_29) & std_logic_vector(fc1_out_28) & std_logic_vector(fc1_out_27) & std_logic_vector(fc1_out_26) & std_logic_vector(fc1_out_25) & std_logic_vector(fc1_out_24) & std_logic_vector(fc1_out_23) & std_logic_vector(fc1_out_22) & std_logic_vector(fc1_out_21) & std_logic_vector(fc1_out_20) & std_logic_vector(fc1_out_19) & std_logic_vector(fc1_out_18) & std_logic_vector(fc1_out_17) & std_logic_vector(fc1_out_16) & std_logic_vector(fc1_out_15) & std_logic_vector(fc1_out_14) & std_logic_vector(fc1_out_13) & std_logic_vector(fc1_out_12) & std_logic_vector(fc1_out_11) & std_logic_vector(fc1_out_10) & std_logic_vector(fc1_out_9) & std_logic_vector(fc1_out_8) & std_logic_vector(fc1_out_7) & std_logic_vector(fc1_out_6) & std_logic_vector(fc1_out_5) & std_logic_vector(fc1_out_4) & std_logic_vector(fc1_out_3) & std_logic_vector(fc1_out_2) & std_logic_vector(fc1_out_1) & std_logic_vector(fc1_out_0);
 
   process (clk)
-    variable fc1_in_0 : signed(15 downto 0);
-    variable fc1_in_1 : signed(15 downto 0);
-    variable fc1_in_2 : signed(15 downto 0);
-    variable fc1_in_3 : signed(15 downto 0);
-    variable fc1_in_4 : signed(15 downto 0);
-    variable fc1_in_5 : signed(15 downto 0);
-    variable fc1_in_6 : signed(15 downto 0);
-    variable fc1_in_7 : signed(15 downto 0);
-    variable fc1_in_8 : signed(15 downto 0);
-    variable fc1_in_9 : signed(15 downto 0);
-    variable fc1_in_10 : signed(15 downto 0);
-    variable fc1_in_11 : signed(15 downto 0);
-    variable fc1_in_12 : signed(15 downto 0);
-    variable fc1_in_13 : signed(15 downto 0);
-    variable fc1_in_14 : signed(15 downto 0);
-    variable fc1_in_15 : signed(15 downto 0);
-    variable fc1_n0_p0 : signed(24 downto 0); -- weight 0.2724609375
-    variable fc1_n0_p1 : signed(24 downto 0); -- weight -0.30859375
-    variable fc1_n0_p2 : signed(26 downto 0); -- weight 1.0185546875
-    variable fc1_n0_p4 : signed(26 downto 0); -- weight 1.783203125
-    variable fc1_n0_p5 : signed(27 downto 0); -- weight 2.3984375
-    variable fc1_n0_p6 : signed(21 downto 0); -- weight 0.060546875
-    variable fc1_n0_p7 : signed(21 downto 0); -- weight 0.056640625
-    variable fc1_n0_p8 : signed(23 downto 0); -- weight 0.1416015625
-    variable fc1_n0_p9 : signed(24 downto 0); -- weight -0.43359375
-    variable fc1_n0_p10 : signed(25 downto 0); -- weight -0.6181640625
-    variable fc1_n0_p11 : signed(25 downto 0); -- weight -0.822265625
-    variable fc1_n0_p12 : signed(25 downto 0); -- weight -0.8134765625
-    variable fc1_n0_p13 : signed(23 downto 0); -- weight -0.1923828125
-    variable fc1_n0_p14 : signed(24 downto 0); -- weight 0.40234375
-    variable fc1_n0_p15 : signed(23 downto 0); -- weight 0.212890625
-    variable fc1_n0_t1_0 : signed(28 downto 0);
-    variable fc1_n0_t1_1 : signed(28 downto 0);
-    variable fc1_n0_t1_3 : signed(26 downto 0);
-    variable fc1_n0_t2_1 : signed(27 downto 0);
-    variable fc1_n0_t3_0 : signed(29 downto 0);
-    variable fc1_n0_acc : signed(29 downto 0);
+    variable fc1_in_0, fc1_in_1, fc1_in_2, fc1_in_3, fc1_in_4, fc1_in_5 : signed(15 downto 0);
+    variable fc1_in_6, fc1_in_7, fc1_in_8, fc1_in_9, fc1_in_10, fc1_in_11 : signed(15 downto 0);
+    variable fc1_in_12, fc1_in_13, fc1_in_14, fc1_in_15 : signed(15 downto 0);
+    variable fc1_e0_xh : signed(13 downto 0);
+    variable fc1_e0 : signed(17 downto 0);
+    variable fc1_e1_xh : signed(13 downto 0);
+    variable fc1_e1 : signed(17 downto 0);
+    variable fc1_e2 : signed(16 downto 0);
+    variable fc1_e3_xh : signed(13 downto 0);
+    variable fc1_e3 : signed(17 downto 0);
+    variable fc1_e4, fc1_e5 : signed(16 downto 0);
+    variable fc1_e6_xh : signed(13 downto 0);
+    variable fc1_e6 : signed(17 downto 0);
+    variable fc1_e7_xh : signed(13 downto 0);
+    variable fc1_e7 : signed(17 downto 0);
+    variable fc1_e8_xh : signed(13 downto 0);
+    variable fc1_e8 : signed(17 downto 0);
+    variable fc1_e9_xh : signed(13 downto 0);
+    variable fc1_e9 : signed(17 downto 0);
+    variable fc1_e10_xh : signed(13 downto 0);
+    variable fc1_e10 : signed(17 downto 0);
+    variable fc1_e11_xh : signed(13 downto 0);
+    variable fc1_e11 : signed(18 downto 0);
+    variable fc1_e12_xh : signed(13 downto 0);
+    variable fc1_e12 : signed(17 downto 0);
+    variable fc1_e13 : signed(16 downto 0);
+    variable fc1_e14 : signed(18 downto 0);
+    variable fc1_e15_xh : signed(14 downto 0);
+    variable fc1_e15 : signed(17 downto 0);
+    variable fc1_e16 : signed(16 downto 0);
+    variable fc1_e17_xh : signed(14 downto 0);
+    variable fc1_e17 : signed(17 downto 0);
+    variable fc1_e18 : signed(18 downto 0);
+    variable fc1_e19_xh : signed(14 downto 0);
+    variable fc1_e19, fc1_e20, fc1_e21, fc1_e22, fc1_e23 : signed(17 downto 0);
+    variable fc1_e24, fc1_e25, fc1_e26 : signed(18 downto 0);
+    variable fc1_e27 : signed(16 downto 0);
+    variable fc1_e28, fc1_e29 : signed(18 downto 0);
+    variable fc1_e30, fc1_e31 : signed(16 downto 0);
+    variable fc1_e32_xh : signed(14 downto 0);
+    variable fc1_e32 : signed(17 downto 0);
+    variable fc1_e33_xh : signed(14 downto 0);
+    variable fc1_e33 : signed(17 downto 0);
+    variable fc1_e34_xh : signed(12 downto 0);
+    variable fc1_e34 : signed(18 downto 0);
+    variable fc1_e35_xh : signed(16 downto 0);
+    variable fc1_e35 : signed(18 downto 0);
+    variable fc1_e36, fc1_e37 : signed(16 downto 0);
+    variable fc1_e38_xh : signed(14 downto 0);
+    variable fc1_e38 : signed(17 downto 0);
+    variable fc1_e39_xh : signed(13 downto 0);
+    variable fc1_e39 : signed(18 downto 0);
+    variable fc1_e40, fc1_e41 : signed(16 downto 0);
+    variable fc1_e42_xh : signed(12 downto 0);
+    variable fc1_e42 : signed(18 downto 0);
+    variable fc1_e43 : signed(19 downto 0);
+    variable fc1_e44 : signed(16 downto 0);
+    variable fc1_e45_xh : signed(12 downto 0);
+    variable fc1_e45 : signed(18 downto 0);
+    variable fc1_e46_xh : signed(14 downto 0);
+    variable fc1_e46 : signed(17 downto 0);
+    variable fc1_e47_xh : signed(16 downto 0);
+    variable fc1_e47 : signed(18 downto 0);
+    variable fc1_e48_xh : signed(14 downto 0);
+    variable fc1_e48 : signed(18 downto 0);
+    variable fc1_e49 : signed(20 downto 0);
+    variable fc1_e50_xh : signed(12 downto 0);
+    variable fc1_e50 : signed(18 downto 0);
+    variable fc1_e51_xh : signed(12 downto 0);
+    variable fc1_e51 : signed(19 downto 0);
+    variable fc1_e52 : signed(16 downto 0);
+    variable fc1_e53 : signed(18 downto 0);
+    variable fc1_e54 : signed(16 downto 0);
+    variable fc1_e55, fc1_e56 : signed(18 downto 0);
+    variable fc1_e57_xh : signed(14 downto 0);
+    variable fc1_e57 : signed(18 downto 0);
+    variable fc1_e58 : signed(17 downto 0);
+    variable fc1_e59_xh : signed(14 downto 0);
+    variable fc1_e59 : signed(18 downto 0);
+    variable fc1_e60 : signed(17 downto 0);
+    variable fc1_e61 : signed(16 downto 0);
+    variable fc1_e62_xh : signed(13 downto 0);
+    variable fc1_e62 : signed(18 downto 0);
+    variable fc1_e63_xh : signed(14 downto 0);
+    variable fc1_e63 : signed(18 downto 0);
+    variable fc1_e64 : signed(16 downto 0);
+    variable fc1_e65_xh : signed(12 downto 0);
+    variable fc1_e65 : signed(18 downto 0);
+    variable fc1_e66_xh : signed(14 downto 0);
+    variable fc1_e66 : signed(18 downto 0);
+    variable fc1_e67 : signed(19 downto 0);
+    variable fc1_e68, fc1_e69, fc1_e70, fc1_e71 : signed(17 downto 0);
+    variable fc1_e72, fc1_e73 : signed(18 downto 0);
+    variable fc1_e74_xh : signed(16 downto 0);
+    variable fc1_e74 : signed(18 downto 0);
+    variable fc1_e75, fc1_e76 : signed(19 downto 0);
+    variable fc1_e77 : signed(16 downto 0);
+    variable fc1_e78 : signed(17 downto 0);
+    variable fc1_e79_xh : signed(12 downto 0);
+    variable fc1_e79 : signed(19 downto 0);
+    variable fc1_e80 : signed(17 downto 0);
+    variable fc1_e81 : signed(16 downto 0);
+    variable fc1_e82 : signed(17 downto 0);
+    variable fc1_e83_xh : signed(11 downto 0);
+    variable fc1_e83 : signed(20 downto 0);
+    variable fc1_e84_xh : signed(12 downto 0);
+    variable fc1_e84 : signed(20 downto 0);
+    variable fc1_e85_xh : signed(11 downto 0);
+    variable fc1_e85 : signed(21 downto 0);
+    variable fc1_e86 : signed(19 downto 0);
+    variable fc1_e87, fc1_e88, fc1_e89 : signed(18 downto 0);
+    variable fc1_e90 : signed(17 downto 0);
+    variable fc1_e91_xh : signed(16 downto 0);
+    variable fc1_e91 : signed(18 downto 0);
+    variable fc1_e92_xh : signed(16 downto 0);
+    variable fc1_e92 : signed(19 downto 0);
+    variable fc1_e93 : signed(17 downto 0);
+    variable fc1_e94_xh : signed(15 downto 0);
+    variable fc1_e94 : signed(19 downto 0);
+    variable fc1_e95_xh : signed(16 downto 0);
+    variable fc1_e95 : signed(19 downto 0);
+    variable fc1_e96_xh : signed(14 downto 0);
+    variable fc1_e96 : signed(17 downto 0);
+    variable fc1_e97, fc1_e98 : signed(16 downto 0);
+    variable fc1_e99_xh : signed(12 downto 0);
+    variable fc1_e99 : signed(19 downto 0);
+    variable fc1_e100 : signed(17 downto 0);
+    variable fc1_e101 : signed(18 downto 0);
+    variable fc1_e102_xh : signed(12 downto 0);
+    variable fc1_e102 : signed(19 downto 0);
+    variable fc1_e103_xh : signed(12 downto 0);
+    variable fc1_e103 : signed(21 downto 0);
+    variable fc1_e104_xh : signed(13 downto 0);
+    variable fc1_e104 : signed(19 downto 0);
+    variable fc1_e105, fc1_e106 : signed(17 downto 0);
+    variable fc1_e107_xh : signed(12 downto 0);
+    variable fc1_e107 : signed(21 downto 0);
+    variable fc1_e108_xh : signed(12 downto 0);
+    variable fc1_e108 : signed(21 downto 0);
+    variable fc1_e109 : signed(17 downto 0);
+    variable fc1_e110_xh : signed(15 downto 0);
+    variable fc1_e110 : signed(19 downto 0);
+    variable fc1_e111, fc1_e112, fc1_e113 : signed(18 downto 0);
+    variable fc1_e114_xh : signed(16 downto 0);
+    variable fc1_e114 : signed(19 downto 0);
+    variable fc1_e115 : signed(18 downto 0);
+    variable fc1_e116_xh : signed(14 downto 0);
+    variable fc1_e116 : signed(18 downto 0);
+    variable fc1_e117_xh : signed(12 downto 0);
+    variable fc1_e117 : signed(22 downto 0);
+    variable fc1_e118_xh : signed(15 downto 0);
+    variable fc1_e118, fc1_e119 : signed(18 downto 0);
+    variable fc1_e120_xh : signed(16 downto 0);
+    variable fc1_e120 : signed(18 downto 0);
+    variable fc1_e121, fc1_e122, fc1_e123 : signed(17 downto 0);
+    variable fc1_e124_xh : signed(15 downto 0);
+    variable fc1_e124, fc1_e125 : signed(18 downto 0);
+    variable fc1_e126 : signed(19 downto 0);
+    variable fc1_e127_xh : signed(16 downto 0);
+    variable fc1_e127 : signed(19 downto 0);
+    variable fc1_e128_xh : signed(11 downto 0);
+    variable fc1_e128 : signed(20 downto 0);
+    variable fc1_e129 : signed(17 downto 0);
+    variable fc1_e130 : signed(16 downto 0);
+    variable fc1_e131 : signed(18 downto 0);
+    variable fc1_e132_xh : signed(9 downto 0);
+    variable fc1_e132 : signed(22 downto 0);
+    variable fc1_e133 : signed(17 downto 0);
+    variable fc1_e134_xh : signed(13 downto 0);
+    variable fc1_e134 : signed(20 downto 0);
+    variable fc1_e135_xh : signed(15 downto 0);
+    variable fc1_e135 : signed(19 downto 0);
+    variable fc1_e136_xh : signed(12 downto 0);
+    variable fc1_e136 : signed(21 downto 0);
+    variable fc1_e137_xh : signed(15 downto 0);
+    variable fc1_e137 : signed(18 downto 0);
+    variable fc1_e138 : signed(20 downto 0);
+    variable fc1_e139 : signed(19 downto 0);
+    variable fc1_e140_xh : signed(10 downto 0);
+    variable fc1_e140 : signed(23 downto 0);
+    variable fc1_e141, fc1_e142 : signed(19 downto 0);
+    variable fc1_e143 : signed(18 downto 0);
+    variable fc1_e144 : signed(17 downto 0);
+    variable fc1_e145 : signed(19 downto 0);
+    variable fc1_e146_xh : signed(11 downto 0);
+    variable fc1_e146 : signed(21 downto 0);
+    variable fc1_e147 : signed(17 downto 0);
+    variable fc1_e148 : signed(18 downto 0);
+    variable fc1_e149 : signed(17 downto 0);
+    variable fc1_e150_xh : signed(11 downto 0);
+    variable fc1_e150 : signed(23 downto 0);
+    variable fc1_e151 : signed(18 downto 0);
+    variable fc1_e152_xh : signed(14 downto 0);
+    variable fc1_e152 : signed(21 downto 0);
+    variable fc1_e153 : signed(18 downto 0);
+    variable fc1_e154_xh : signed(16 downto 0);
+    variable fc1_e154 : signed(20 downto 0);
+    variable fc1_e155_xh : signed(12 downto 0);
+    variable fc1_e155 : signed(23 downto 0);
+    variable fc1_e156_xh : signed(16 downto 0);
+    variable fc1_e156 : signed(19 downto 0);
+    variable fc1_e157 : signed(18 downto 0);
+    variable fc1_e158_xh : signed(14 downto 0);
+    variable fc1_e158 : signed(20 downto 0);
+    variable fc1_e159_xh : signed(13 downto 0);
+    variable fc1_e159 : signed(21 downto 0);
+    variable fc1_e160_xh : signed(15 downto 0);
+    variable fc1_e160 : signed(20 downto 0);
+    variable fc1_e161_xh : signed(15 downto 0);
+    variable fc1_e161 : signed(21 downto 0);
+    variable fc1_e162_xh : signed(17 downto 0);
+    variable fc1_e162 : signed(19 downto 0);
+    variable fc1_e163_xh : signed(17 downto 0);
+    variable fc1_e163 : signed(19 downto 0);
+    variable fc1_e164_xh : signed(14 downto 0);
+    variable fc1_e164 : signed(19 downto 0);
+    variable fc1_e165 : signed(18 downto 0);
+    variable fc1_e166_xh : signed(14 downto 0);
+    variable fc1_e166 : signed(18 downto 0);
+    variable fc1_e167_xh : signed(12 downto 0);
+    variable fc1_e167 : signed(20 downto 0);
+    variable fc1_e168, fc1_e169 : signed(17 downto 0);
+    variable fc1_e170_xh : signed(9 downto 0);
+    variable fc1_e170 : signed(23 downto 0);
+    variable fc1_e171, fc1_e172 : signed(17 downto 0);
+    variable fc1_e173_xh : signed(16 downto 0);
+    variable fc1_e173, fc1_e174, fc1_e175 : signed(18 downto 0);
+    variable fc1_e176_xh : signed(17 downto 0);
+    variable fc1_e176 : signed(18 downto 0);
+    variable fc1_e177_xh : signed(15 downto 0);
+    variable fc1_e177 : signed(18 downto 0);
+    variable fc1_e178_xh : signed(17 downto 0);
+    variable fc1_e178 : signed(20 downto 0);
+    variable fc1_e179 : signed(19 downto 0);
+    variable fc1_e180_xh : signed(8 downto 0);
+    variable fc1_e180 : signed(24 downto 0);
+    variable fc1_e181, fc1_e182 : signed(17 downto 0);
+    variable fc1_e183 : signed(18 downto 0);
+    variable fc1_e184, fc1_e185 : signed(17 downto 0);
+    variable fc1_e186_xh : signed(12 downto 0);
+    variable fc1_e186 : signed(20 downto 0);
+    variable fc1_e187 : signed(21 downto 0);
+    variable fc1_e188_xh : signed(5 downto 0);
+    variable fc1_e188 : signed(27 downto 0);
+    variable fc1_e189_xh : signed(15 downto 0);
+    variable fc1_e189 : signed(19 downto 0);
+    variable fc1_e190_xh : signed(13 downto 0);
+    variable fc1_e190 : signed(20 downto 0);
+    variable fc1_e191_xh : signed(16 downto 0);
+    variable fc1_e191, fc1_e192 : signed(18 downto 0);
+    variable fc1_e193, fc1_e194 : signed(19 downto 0);
+    variable fc1_e195_xh : signed(10 downto 0);
+    variable fc1_e195 : signed(21 downto 0);
+    variable fc1_e196_xh : signed(14 downto 0);
+    variable fc1_e196 : signed(17 downto 0);
+    variable fc1_e197 : signed(18 downto 0);
+    variable fc1_e198_xh : signed(14 downto 0);
+    variable fc1_e198 : signed(19 downto 0);
+    variable fc1_e199_xh : signed(13 downto 0);
+    variable fc1_e199 : signed(21 downto 0);
+    variable fc1_e200 : signed(20 downto 0);
+    variable fc1_e201_xh : signed(11 downto 0);
+    variable fc1_e201 : signed(22 downto 0);
+    variable fc1_e203_xh : signed(17 downto 0);
+    variable fc1_e203 : signed(24 downto 0);
+    variable fc1_e204_xh : signed(21 downto 0);
+    variable fc1_e204 : signed(24 downto 0);
+    variable fc1_e205 : signed(20 downto 0);
+    variable fc1_e206_xh : signed(17 downto 0);
+    variable fc1_e206 : signed(23 downto 0);
+    variable fc1_e207 : signed(21 downto 0);
+    variable fc1_e208 : signed(19 downto 0);
+    variable fc1_e209_u : unsigned(23 downto 0);
+    variable fc1_e210 : signed(19 downto 0);
+    variable fc1_e211 : signed(20 downto 0);
+    variable fc1_e212_xh : signed(15 downto 0);
+    variable fc1_e212 : signed(24 downto 0);
+    variable fc1_e213 : signed(19 downto 0);
+    variable fc1_e214_xh : signed(9 downto 0);
+    variable fc1_e214 : signed(26 downto 0);
+    variable fc1_e215_xh : signed(11 downto 0);
+    variable fc1_e215 : signed(22 downto 0);
+    variable fc1_e216_xh : signed(7 downto 0);
+    variable fc1_e216 : signed(27 downto 0);
+    variable fc1_e217 : signed(19 downto 0);
+    variable fc1_e218_xh : signed(14 downto 0);
+    variable fc1_e218 : signed(24 downto 0);
+    variable fc1_e219 : signed(20 downto 0);
+    variable fc1_e220 : signed(19 downto 0);
+    variable fc1_e221_xh : signed(11 downto 0);
+    variable fc1_e221 : signed(25 downto 0);
+    variable fc1_e222, fc1_e223 : signed(20 downto 0);
+    variable fc1_e224 : signed(24 downto 0);
+    variable fc1_e225 : signed(19 downto 0);
+    variable fc1_e226_xh : signed(11 downto 0);
+    variable fc1_e226 : signed(23 downto 0);
+    variable fc1_e227_xh : signed(11 downto 0);
+    variable fc1_e227 : signed(22 downto 0);
+    variable fc1_e228_xh : signed(12 downto 0);
+    variable fc1_e228 : signed(21 downto 0);
+    variable fc1_e229, fc1_e231, fc1_e232, fc1_e233 : signed(19 downto 0);
+    variable fc1_e234_xh : signed(10 downto 0);
+    variable fc1_e234 : signed(23 downto 0);
+    variable fc1_e235 : signed(18 downto 0);
+    variable fc1_e236_xh : signed(11 downto 0);
+    variable fc1_e236 : signed(24 downto 0);
+    variable fc1_e237 : signed(20 downto 0);
+    variable fc1_e238_xh : signed(13 downto 0);
+    variable fc1_e238 : signed(22 downto 0);
+    variable fc1_e239_xh : signed(8 downto 0);
+    variable fc1_e239 : signed(28 downto 0);
+    variable fc1_e240_xh : signed(13 downto 0);
+    variable fc1_e240 : signed(22 downto 0);
+    variable fc1_e241 : signed(24 downto 0);
+    variable fc1_e242_xh : signed(17 downto 0);
+    variable fc1_e242 : signed(20 downto 0);
+    variable fc1_e243_xh : signed(14 downto 0);
+    variable fc1_e243 : signed(21 downto 0);
+    variable fc1_e244_xh : signed(15 downto 0);
+    variable fc1_e244 : signed(21 downto 0);
+    variable fc1_e245 : signed(20 downto 0);
+    variable fc1_e246 : signed(19 downto 0);
+    variable fc1_e247_xh : signed(13 downto 0);
+    variable fc1_e247 : signed(22 downto 0);
+    variable fc1_e248_xh : signed(16 downto 0);
+    variable fc1_e248 : signed(19 downto 0);
+    variable fc1_e249_xh : signed(12 downto 0);
+    variable fc1_e249 : signed(23 downto 0);
+    variable fc1_e250_xh : signed(18 downto 0);
+    variable fc1_e250_u : unsigned(25 downto 0);
+    variable fc1_e251 : signed(19 downto 0);
+    variable fc1_e252_xh : signed(15 downto 0);
+    variable fc1_e252, fc1_e253 : signed(21 downto 0);
+    variable fc1_e254_xh : signed(14 downto 0);
+    variable fc1_e254 : signed(21 downto 0);
+    variable fc1_e255 : signed(19 downto 0);
+    variable fc1_e256_xh : signed(17 downto 0);
+    variable fc1_e256 : signed(20 downto 0);
+    variable fc1_e257_xh : signed(14 downto 0);
+    variable fc1_e257 : signed(22 downto 0);
+    variable fc1_e258_xh : signed(17 downto 0);
+    variable fc1_e258 : signed(21 downto 0);
+    variable fc1_e259_xh : signed(17 downto 0);
+    variable fc1_e259 : signed(19 downto 0);
+    variable fc1_e260_xh : signed(15 downto 0);
+    variable fc1_e260 : signed(24 downto 0);
+    variable fc1_e261_xh : signed(12 downto 0);
+    variable fc1_e261 : signed(25 downto 0);
+    variable fc1_e262 : signed(21 downto 0);
+    variable fc1_e263_u : unsigned(19 downto 0);
+    variable fc1_e264 : signed(18 downto 0);
+    variable fc1_e265 : signed(19 downto 0);
+    variable fc1_e266 : signed(20 downto 0);
+    variable fc1_e267 : signed(18 downto 0);
+    variable fc1_e268 : signed(17 downto 0);
+    variable fc1_e269 : signed(20 downto 0);
+    variable fc1_e270_xh : signed(14 downto 0);
+    variable fc1_e270, fc1_e271 : signed(18 downto 0);
+    variable fc1_e272_xh : signed(11 downto 0);
+    variable fc1_e272 : signed(22 downto 0);
+    variable fc1_e273 : signed(19 downto 0);
+    variable fc1_e274 : signed(18 downto 0);
+    variable fc1_e275_xh : signed(11 downto 0);
+    variable fc1_e275 : signed(22 downto 0);
+    variable fc1_e276 : signed(20 downto 0);
+    variable fc1_e277 : signed(21 downto 0);
+    variable fc1_e278 : signed(20 downto 0);
+    variable fc1_e279 : signed(18 downto 0);
+    variable fc1_e280 : signed(17 downto 0);
+    variable fc1_e281, fc1_e282 : signed(18 downto 0);
+    variable fc1_e283, fc1_e284 : signed(20 downto 0);
+    variable fc1_e285 : signed(18 downto 0);
+    variable fc1_e286_xh : signed(12 downto 0);
+    variable fc1_e286 : signed(21 downto 0);
+    variable fc1_e287 : signed(19 downto 0);
+    variable fc1_e288 : signed(18 downto 0);
+    variable fc1_e289 : signed(19 downto 0);
+    variable fc1_e290_xh : signed(10 downto 0);
+    variable fc1_e290 : signed(25 downto 0);
+    variable fc1_e291 : signed(18 downto 0);
+    variable fc1_e292_xh : signed(13 downto 0);
+    variable fc1_e292 : signed(20 downto 0);
+    variable fc1_e293_xh : signed(10 downto 0);
+    variable fc1_e293 : signed(23 downto 0);
+    variable fc1_e294 : signed(18 downto 0);
+    variable fc1_e295_xh : signed(10 downto 0);
+    variable fc1_e295 : signed(24 downto 0);
+    variable fc1_e296, fc1_e297 : signed(19 downto 0);
+    variable fc1_e298_xh : signed(11 downto 0);
+    variable fc1_e298 : signed(24 downto 0);
+    variable fc1_e299, fc1_e300 : signed(18 downto 0);
+    variable fc1_e301, fc1_e302 : signed(19 downto 0);
+    variable fc1_e303 : signed(18 downto 0);
+    variable fc1_e304_xh : signed(15 downto 0);
+    variable fc1_e304, fc1_e305 : signed(18 downto 0);
+    variable fc1_e306_xh : signed(17 downto 0);
+    variable fc1_e306, fc1_e307 : signed(19 downto 0);
+    variable fc1_e308_xh : signed(12 downto 0);
+    variable fc1_e308 : signed(22 downto 0);
+    variable fc1_e309_xh : signed(15 downto 0);
+    variable fc1_e309 : signed(20 downto 0);
+    variable fc1_e310_xh : signed(11 downto 0);
+    variable fc1_e310 : signed(23 downto 0);
+    variable fc1_e311_xh : signed(16 downto 0);
+    variable fc1_e311 : signed(20 downto 0);
+    variable fc1_e312_xh : signed(16 downto 0);
+    variable fc1_e312, fc1_e313 : signed(19 downto 0);
+    variable fc1_e314_xh : signed(15 downto 0);
+    variable fc1_e314, fc1_e315 : signed(19 downto 0);
+    variable fc1_e316_xh : signed(17 downto 0);
+    variable fc1_e316 : signed(19 downto 0);
+    variable fc1_e317_xh : signed(16 downto 0);
+    variable fc1_e317 : signed(24 downto 0);
+    variable fc1_e318 : signed(19 downto 0);
+    variable fc1_e319_xh : signed(16 downto 0);
+    variable fc1_e319 : signed(22 downto 0);
+    variable fc1_e320 : signed(18 downto 0);
+    variable fc1_e321 : signed(19 downto 0);
+    variable fc1_e322 : signed(21 downto 0);
+    variable fc1_e323 : signed(20 downto 0);
+    variable fc1_e324 : signed(17 downto 0);
+    variable fc1_e325 : signed(19 downto 0);
+    variable fc1_e326_xh : signed(13 downto 0);
+    variable fc1_e326 : signed(21 downto 0);
+    variable fc1_e327 : signed(18 downto 0);
+    variable fc1_e328_xh : signed(13 downto 0);
+    variable fc1_e328 : signed(21 downto 0);
+    variable fc1_e329 : signed(18 downto 0);
+    variable fc1_e330_xh : signed(14 downto 0);
+    variable fc1_e330 : signed(20 downto 0);
+    variable fc1_e331_xh : signed(16 downto 0);
+    variable fc1_e331 : signed(19 downto 0);
+    variable fc1_e332_xh : signed(17 downto 0);
+    variable fc1_e332 : signed(19 downto 0);
+    variable fc1_e333_xh : signed(8 downto 0);
+    variable fc1_e333 : signed(26 downto 0);
+    variable fc1_e334_xh : signed(16 downto 0);
+    variable fc1_e334 : signed(19 downto 0);
+    variable fc1_e335_xh : signed(17 downto 0);
+    variable fc1_e335 : signed(20 downto 0);
+    variable fc1_e336_xh : signed(16 downto 0);
+    variable fc1_e336 : signed(22 downto 0);
+    variable fc1_e337 : signed(21 downto 0);
+    variable fc1_e338, fc1_e339 : signed(17 downto 0);
+    variable fc1_e340_xh : signed(7 downto 0);
+    variable fc1_e340 : signed(25 downto 0);
+    variable fc1_e341_xh : signed(8 downto 0);
+    variable fc1_e341 : signed(24 downto 0);
+    variable fc1_e342 : signed(17 downto 0);
+    variable fc1_e343 : signed(22 downto 0);
+    variable fc1_e344 : signed(17 downto 0);
+    variable fc1_e345 : signed(19 downto 0);
+    variable fc1_e346, fc1_e347, fc1_e348, fc1_e349 : signed(17 downto 0);
+    variable fc1_e350_xh : signed(11 downto 0);
+    variable fc1_e350 : signed(23 downto 0);
+    variable fc1_e351_xh : signed(15 downto 0);
+    variable fc1_e351, fc1_e352 : signed(18 downto 0);
+    variable fc1_e353_xh : signed(12 downto 0);
+    variable fc1_e353 : signed(22 downto 0);
+    variable fc1_e354 : signed(19 downto 0);
+    variable fc1_e355 : signed(18 downto 0);
+    variable fc1_e356_xh : signed(5 downto 0);
+    variable fc1_e356 : signed(28 downto 0);
+    variable fc1_e357_xh : signed(16 downto 0);
+    variable fc1_e357 : signed(18 downto 0);
+    variable fc1_e358_xh : signed(8 downto 0);
+    variable fc1_e358 : signed(26 downto 0);
+    variable fc1_e359_xh : signed(14 downto 0);
+    variable fc1_e359 : signed(19 downto 0);
+    variable fc1_e360_xh : signed(15 downto 0);
+    variable fc1_e360 : signed(20 downto 0);
+    variable fc1_e361_xh : signed(11 downto 0);
+    variable fc1_e361 : signed(27 downto 0);
+    variable fc1_e362_xh : signed(13 downto 0);
+    variable fc1_e362 : signed(24 downto 0);
+    variable fc1_e363_xh : signed(15 downto 0);
+    variable fc1_e363_u : unsigned(20 downto 0);
+    variable fc1_e364 : signed(16 downto 0);
+    variable fc1_e365_xh : signed(7 downto 0);
+    variable fc1_e365 : signed(24 downto 0);
+    variable fc1_e366 : signed(16 downto 0);
+    variable fc1_e367 : signed(18 downto 0);
+    variable fc1_e368 : signed(22 downto 0);
+    variable fc1_e369 : signed(17 downto 0);
+    variable fc1_e370_xh : signed(7 downto 0);
+    variable fc1_e370 : signed(25 downto 0);
+    variable fc1_e371_xh : signed(15 downto 0);
+    variable fc1_e371 : signed(17 downto 0);
+    variable fc1_e372 : signed(19 downto 0);
+    variable fc1_e373 : signed(21 downto 0);
+    variable fc1_e374_xh : signed(15 downto 0);
+    variable fc1_e374 : signed(18 downto 0);
+    variable fc1_e375_xh : signed(12 downto 0);
+    variable fc1_e375 : signed(20 downto 0);
+    variable fc1_e376_xh : signed(14 downto 0);
+    variable fc1_e376 : signed(20 downto 0);
+    variable fc1_e377 : signed(21 downto 0);
+    variable fc1_e378_xh : signed(15 downto 0);
+    variable fc1_e378 : signed(18 downto 0);
+    variable fc1_e379_xh : signed(14 downto 0);
+    variable fc1_e379 : signed(20 downto 0);
+    variable fc1_e380_xh : signed(9 downto 0);
+    variable fc1_e380 : signed(23 downto 0);
+    variable fc1_e381_xh : signed(12 downto 0);
+    variable fc1_e381 : signed(21 downto 0);
+    variable fc1_e382_xh : signed(14 downto 0);
+    variable fc1_e382 : signed(19 downto 0);
+    variable fc1_e383_xh : signed(14 downto 0);
+    variable fc1_e383 : signed(20 downto 0);
+    variable fc1_e384_xh : signed(13 downto 0);
+    variable fc1_e384 : signed(19 downto 0);
+    variable fc1_e385_xh : signed(8 downto 0);
+    variable fc1_e385 : signed(27 downto 0);
+    variable fc1_n0_s0 : signed(16 downto 0);
+    variable fc1_n0_s1 : signed(20 downto 0);
+    variable fc1_n0_s2_xh : signed(15 downto 0);
+    variable fc1_n0_s2 : signed(19 downto 0);
+    variable fc1_n0_s3 : signed(23 downto 0);
+    variable fc1_n0_s4_xh : signed(19 downto 0);
+    variable fc1_n0_s4 : signed(21 downto 0);
+    variable fc1_n0_s5_xh : signed(17 downto 0);
+    variable fc1_n0_s5 : signed(20 downto 0);
+    variable fc1_n0_s6_xh : signed(12 downto 0);
+    variable fc1_n0_s6 : signed(25 downto 0);
+    variable fc1_n0_s7 : signed(23 downto 0);
+    variable fc1_n0_s8_xh : signed(18 downto 0);
+    variable fc1_n0_s8 : signed(20 downto 0);
+    variable fc1_n0_s9_xh : signed(14 downto 0);
+    variable fc1_n0_s9 : signed(21 downto 0);
+    variable fc1_n0_s10_xh : signed(20 downto 0);
+    variable fc1_n0_s10 : signed(23 downto 0);
+    variable fc1_n0_s11_xh : signed(21 downto 0);
+    variable fc1_n0_s11 : signed(26 downto 0);
+    variable fc1_n0_s12_xh : signed(17 downto 0);
+    variable fc1_n0_s12_u : unsigned(23 downto 0);
+    variable fc1_n0_s13_xh : signed(17 downto 0);
+    variable fc1_n0_s13_u : unsigned(26 downto 0);
+    variable fc1_n0_s15_xh : signed(14 downto 0);
+    variable fc1_n0_s15_u : unsigned(29 downto 0);
+    variable fc1_n0_s16_xh : signed(23 downto 0);
+    variable fc1_n0_s16_u : unsigned(27 downto 0);
+    variable fc1_n0_s12_d1_v : signed(23 downto 0);
+    variable fc1_n0_s17 : signed(26 downto 0);
+    variable fc1_n0_s19 : signed(27 downto 0);
+    variable fc1_n0_s20, fc1_n0_acc : signed(29 downto 0);
     variable fc1_n0_y_fl : signed(19 downto 0);
-    variable fc1_n1_p0 : signed(22 downto 0); -- weight -0.1220703125
-    variable fc1_n1_p1 : signed(23 downto 0); -- weight -0.1904296875
-    variable fc1_n1_p2 : signed(26 downto 0); -- weight -1.279296875
-    variable fc1_n1_p3 : signed(26 downto 0); -- weight -1.7978515625
-    variable fc1_n1_p4 : signed(26 downto 0); -- weight -1.279296875
-    variable fc1_n1_p6 : signed(23 downto 0); -- weight -0.2109375
-    variable fc1_n1_p7 : signed(24 downto 0); -- weight 0.2958984375
-    variable fc1_n1_p8 : signed(21 downto 0); -- weight -0.033203125
-    variable fc1_n1_p9 : signed(22 downto 0); -- weight -0.1142578125
-    variable fc1_n1_p11 : signed(22 downto 0); -- weight -0.0849609375
-    variable fc1_n1_p13 : signed(21 downto 0); -- weight -0.0498046875
-    variable fc1_n1_p14 : signed(24 downto 0); -- weight -0.3818359375
-    variable fc1_n1_p15 : signed(22 downto 0); -- weight 0.123046875
-    variable fc1_n1_t1_0 : signed(27 downto 0);
-    variable fc1_n1_t1_2 : signed(25 downto 0);
-    variable fc1_n1_t1_3 : signed(25 downto 0);
-    variable fc1_n1_t2_0 : signed(28 downto 0);
-    variable fc1_n1_t2_1 : signed(26 downto 0);
+    variable fc1_n1_s0_xh : signed(13 downto 0);
+    variable fc1_n1_s0 : signed(18 downto 0);
+    variable fc1_n1_s1 : signed(16 downto 0);
+    variable fc1_n1_s2_xh : signed(13 downto 0);
+    variable fc1_n1_s2 : signed(20 downto 0);
+    variable fc1_n1_s3 : signed(18 downto 0);
+    variable fc1_n1_s4_xh : signed(16 downto 0);
+    variable fc1_n1_s4 : signed(20 downto 0);
+    variable fc1_n1_s5_xh : signed(16 downto 0);
+    variable fc1_n1_s5 : signed(19 downto 0);
+    variable fc1_n1_s6 : signed(22 downto 0);
+    variable fc1_n1_s7_xh : signed(12 downto 0);
+    variable fc1_n1_s7 : signed(21 downto 0);
+    variable fc1_n1_s8_xh : signed(16 downto 0);
+    variable fc1_n1_s8 : signed(23 downto 0);
+    variable fc1_n1_s9_xh : signed(12 downto 0);
+    variable fc1_n1_s9 : signed(25 downto 0);
+    variable fc1_n1_s10_xh : signed(13 downto 0);
+    variable fc1_n1_s10 : signed(25 downto 0);
+    variable fc1_n1_s11_xh : signed(15 downto 0);
+    variable fc1_n1_s11 : signed(23 downto 0);
+    variable fc1_n1_s12 : signed(20 downto 0);
+    variable fc1_n1_s13_u : unsigned(27 downto 0);
+    variable fc1_n1_s14_xh : signed(16 downto 0);
+    variable fc1_n1_s14 : signed(28 downto 0);
+    variable fc1_n1_s15 : signed(22 downto 0);
+    variable fc1_n1_s16_xh : signed(19 downto 0);
+    variable fc1_n1_s16_u : unsigned(24 downto 0);
+    variable fc1_n1_s18_u : unsigned(25 downto 0);
+    variable fc1_n1_s19_xh : signed(21 downto 0);
+    variable fc1_n1_s19_u : unsigned(24 downto 0);
+    variable fc1_n1_s16_d1_v : signed(24 downto 0);
+    variable fc1_n1_s20 : signed(27 downto 0);
+    variable fc1_n1_s18_d1_v : signed(25 downto 0);
+    variable fc1_n1_s19_d1_v : signed(24 downto 0);
+    variable fc1_n1_s21 : signed(26 downto 0);
+    variable fc1_n1_s22 : signed(28 downto 0);
     variable fc1_n1_acc : signed(29 downto 0);
     variable fc1_n1_y_fl : signed(19 downto 0);
-    variable fc1_n2_p0 : signed(24 downto 0); -- weight 0.4951171875
-    variable fc1_n2_p1 : signed(23 downto 0); -- weight 0.216796875
-    variable fc1_n2_p2 : signed(26 downto 0); -- weight -1.4833984375
-    variable fc1_n2_p3 : signed(27 downto 0); -- weight -3.03125
-    variable fc1_n2_p4 : signed(26 downto 0); -- weight -1.7353515625
-    variable fc1_n2_p5 : signed(27 downto 0); -- weight -2.9072265625
-    variable fc1_n2_p7 : signed(21 downto 0); -- weight -0.037109375
-    variable fc1_n2_p8 : signed(24 downto 0); -- weight 0.3740234375
-    variable fc1_n2_p9 : signed(23 downto 0); -- weight 0.158203125
-    variable fc1_n2_p11 : signed(23 downto 0); -- weight -0.2060546875
-    variable fc1_n2_p13 : signed(21 downto 0); -- weight 0.0419921875
-    variable fc1_n2_p14_sh : signed(17 downto 0);
-    variable fc1_n2_p14_neg : signed(18 downto 0);
-    variable fc1_n2_p15_sh : signed(19 downto 0);
-    variable fc1_n2_t1_0 : signed(28 downto 0);
-    variable fc1_n2_t1_1 : signed(28 downto 0);
-    variable fc1_n2_t1_3 : signed(24 downto 0);
-    variable fc1_n2_t2_1 : signed(26 downto 0);
-    variable fc1_n2_t3_0 : signed(29 downto 0);
-    variable fc1_n2_acc : signed(29 downto 0);
+    variable fc1_n2_s0 : signed(20 downto 0);
+    variable fc1_n2_s1_xh : signed(13 downto 0);
+    variable fc1_n2_s1 : signed(17 downto 0);
+    variable fc1_n2_s2_xh : signed(7 downto 0);
+    variable fc1_n2_s2 : signed(24 downto 0);
+    variable fc1_n2_s3 : signed(17 downto 0);
+    variable fc1_n2_s4_xh : signed(20 downto 0);
+    variable fc1_n2_s4 : signed(25 downto 0);
+    variable fc1_n2_s5_xh : signed(14 downto 0);
+    variable fc1_n2_s5 : signed(21 downto 0);
+    variable fc1_n2_s6_xh : signed(10 downto 0);
+    variable fc1_n2_s6 : signed(25 downto 0);
+    variable fc1_n2_s7_xh : signed(9 downto 0);
+    variable fc1_n2_s7 : signed(25 downto 0);
+    variable fc1_n2_s8_xh : signed(16 downto 0);
+    variable fc1_n2_s8 : signed(20 downto 0);
+    variable fc1_n2_s9_xh : signed(16 downto 0);
+    variable fc1_n2_s9 : signed(21 downto 0);
+    variable fc1_n2_s10 : signed(20 downto 0);
+    variable fc1_n2_s11_xh : signed(12 downto 0);
+    variable fc1_n2_s11 : signed(23 downto 0);
+    variable fc1_n2_s12 : signed(25 downto 0);
+    variable fc1_n2_s14_xh : signed(17 downto 0);
+    variable fc1_n2_s14 : signed(22 downto 0);
+    variable fc1_n2_s15_u : unsigned(25 downto 0);
+    variable fc1_n2_s17_xh : signed(15 downto 0);
+    variable fc1_n2_s17_u : unsigned(24 downto 0);
+    variable fc1_n2_s18_xh : signed(24 downto 0);
+    variable fc1_n2_s18_u : unsigned(26 downto 0);
+    variable fc1_n2_s15_d1_v : signed(25 downto 0);
+    variable fc1_n2_s19_xh : signed(24 downto 0);
+    variable fc1_n2_s19 : signed(27 downto 0);
+    variable fc1_n2_s20_xh : signed(18 downto 0);
+    variable fc1_n2_s20 : signed(29 downto 0);
+    variable fc1_n2_s18_d1_v : signed(26 downto 0);
+    variable fc1_n2_s22, fc1_n2_acc : signed(29 downto 0);
     variable fc1_n2_y_fl : signed(19 downto 0);
-    variable fc1_n3_p0 : signed(21 downto 0); -- weight 0.037109375
-    variable fc1_n3_p1 : signed(22 downto 0); -- weight -0.08984375
-    variable fc1_n3_p3 : signed(23 downto 0); -- weight -0.18359375
-    variable fc1_n3_p4 : signed(23 downto 0); -- weight -0.21484375
-    variable fc1_n3_p5 : signed(23 downto 0); -- weight 0.19140625
-    variable fc1_n3_p6 : signed(24 downto 0); -- weight -0.392578125
-    variable fc1_n3_p7 : signed(24 downto 0); -- weight -0.294921875
-    variable fc1_n3_p8 : signed(24 downto 0); -- weight -0.3505859375
-    variable fc1_n3_p9 : signed(24 downto 0); -- weight -0.34765625
-    variable fc1_n3_p11 : signed(21 downto 0); -- weight -0.0439453125
-    variable fc1_n3_p12 : signed(21 downto 0); -- weight -0.048828125
-    variable fc1_n3_p14 : signed(24 downto 0); -- weight -0.419921875
-    variable fc1_n3_p15 : signed(23 downto 0); -- weight -0.1796875
-    variable fc1_n3_t1_0 : signed(25 downto 0);
-    variable fc1_n3_t1_3 : signed(25 downto 0);
-    variable fc1_n3_t2_0 : signed(26 downto 0);
-    variable fc1_n3_t2_1 : signed(26 downto 0);
-    variable fc1_n3_acc : signed(27 downto 0);
+    variable fc1_n3_s0 : signed(20 downto 0);
+    variable fc1_n3_s1_xh : signed(14 downto 0);
+    variable fc1_n3_s1 : signed(20 downto 0);
+    variable fc1_n3_s2 : signed(21 downto 0);
+    variable fc1_n3_s3_xh : signed(13 downto 0);
+    variable fc1_n3_s3 : signed(20 downto 0);
+    variable fc1_n3_s4_xh : signed(15 downto 0);
+    variable fc1_n3_s4 : signed(18 downto 0);
+    variable fc1_n3_s5_xh : signed(16 downto 0);
+    variable fc1_n3_s5 : signed(18 downto 0);
+    variable fc1_n3_s6_xh : signed(16 downto 0);
+    variable fc1_n3_s6 : signed(21 downto 0);
+    variable fc1_n3_s7_xh : signed(17 downto 0);
+    variable fc1_n3_s7 : signed(21 downto 0);
+    variable fc1_n3_s8_xh : signed(15 downto 0);
+    variable fc1_n3_s8 : signed(22 downto 0);
+    variable fc1_n3_s9_xh : signed(13 downto 0);
+    variable fc1_n3_s9 : signed(25 downto 0);
+    variable fc1_n3_s10_xh : signed(19 downto 0);
+    variable fc1_n3_s10, fc1_n3_s11 : signed(25 downto 0);
+    variable fc1_n3_s12 : signed(21 downto 0);
+    variable fc1_n3_s13_xh : signed(19 downto 0);
+    variable fc1_n3_s13_u : unsigned(24 downto 0);
+    variable fc1_n3_s14_u : unsigned(25 downto 0);
+    variable fc1_n3_s15_xh : signed(19 downto 0);
+    variable fc1_n3_s15_u : unsigned(26 downto 0);
+    variable fc1_n3_s16_xh : signed(21 downto 0);
+    variable fc1_n3_s16_u : unsigned(26 downto 0);
+    variable fc1_n3_s13_d1_v : signed(24 downto 0);
+    variable fc1_n3_s17, fc1_n3_s16_d1_v : signed(26 downto 0);
+    variable fc1_n3_s14_d1_v : signed(25 downto 0);
+    variable fc1_n3_s19, fc1_n3_acc : signed(27 downto 0);
     variable fc1_n3_y_fl : signed(17 downto 0);
-    variable fc1_n4_p0 : signed(23 downto 0); -- weight -0.2294921875
-    variable fc1_n4_p1 : signed(23 downto 0); -- weight -0.158203125
-    variable fc1_n4_p2 : signed(26 downto 0); -- weight -1.60546875
-    variable fc1_n4_p3 : signed(27 downto 0); -- weight -3.044921875
-    variable fc1_n4_p4 : signed(27 downto 0); -- weight -2.3935546875
-    variable fc1_n4_p5 : signed(27 downto 0); -- weight -2.8876953125
-    variable fc1_n4_p6 : signed(23 downto 0); -- weight -0.1357421875
-    variable fc1_n4_p8 : signed(23 downto 0); -- weight 0.1279296875
-    variable fc1_n4_p11 : signed(21 downto 0); -- weight -0.0380859375
-    variable fc1_n4_p12 : signed(23 downto 0); -- weight -0.1435546875
-    variable fc1_n4_p13 : signed(24 downto 0); -- weight 0.45703125
-    variable fc1_n4_p14 : signed(21 downto 0); -- weight 0.056640625
-    variable fc1_n4_p15 : signed(23 downto 0); -- weight 0.2060546875
-    variable fc1_n4_t1_0 : signed(28 downto 0);
-    variable fc1_n4_t1_1 : signed(28 downto 0);
-    variable fc1_n4_t1_2 : signed(26 downto 0);
-    variable fc1_n4_t1_3 : signed(25 downto 0);
-    variable fc1_n4_t2_1 : signed(27 downto 0);
-    variable fc1_n4_t3_0 : signed(29 downto 0);
+    variable fc1_n4_s0 : signed(19 downto 0);
+    variable fc1_n4_s1 : signed(24 downto 0);
+    variable fc1_n4_s2_xh : signed(5 downto 0);
+    variable fc1_n4_s2 : signed(20 downto 0); -- bias 0.5908203125
+    variable fc1_n4_s3_xh : signed(12 downto 0);
+    variable fc1_n4_s3 : signed(25 downto 0);
+    variable fc1_n4_s4 : signed(24 downto 0);
+    variable fc1_n4_s5 : signed(18 downto 0);
+    variable fc1_n4_s6_xh : signed(12 downto 0);
+    variable fc1_n4_s6 : signed(22 downto 0);
+    variable fc1_n4_s7_xh : signed(12 downto 0);
+    variable fc1_n4_s7 : signed(24 downto 0);
+    variable fc1_n4_s8 : signed(20 downto 0);
+    variable fc1_n4_s9_xh : signed(18 downto 0);
+    variable fc1_n4_s9 : signed(26 downto 0);
+    variable fc1_n4_s10_xh : signed(12 downto 0);
+    variable fc1_n4_s10, fc1_n4_s11 : signed(24 downto 0);
+    variable fc1_n4_s12_xh : signed(17 downto 0);
+    variable fc1_n4_s12, fc1_n4_s13_xh : signed(21 downto 0);
+    variable fc1_n4_s13 : signed(23 downto 0);
+    variable fc1_n4_s14_xh : signed(17 downto 0);
+    variable fc1_n4_s14 : signed(20 downto 0);
+    variable fc1_n4_s15 : signed(24 downto 0);
+    variable fc1_n4_s16_xh : signed(23 downto 0);
+    variable fc1_n4_s16_u : unsigned(25 downto 0);
+    variable fc1_n4_s17_u : unsigned(26 downto 0);
+    variable fc1_n4_s18_xh : signed(15 downto 0);
+    variable fc1_n4_s18_u : unsigned(28 downto 0);
+    variable fc1_n4_s17_d1_v : signed(26 downto 0);
+    variable fc1_n4_s21_xh : signed(23 downto 0);
+    variable fc1_n4_s21, fc1_n4_s22, fc1_n4_s23 : signed(28 downto 0);
     variable fc1_n4_acc : signed(29 downto 0);
     variable fc1_n4_y_fl : signed(19 downto 0);
-    variable fc1_n5_p0 : signed(24 downto 0); -- weight 0.3603515625
-    variable fc1_n5_p1 : signed(24 downto 0); -- weight 0.3486328125
-    variable fc1_n5_p2 : signed(24 downto 0); -- weight -0.2919921875
-    variable fc1_n5_p3 : signed(24 downto 0); -- weight 0.2724609375
-    variable fc1_n5_p4 : signed(19 downto 0); -- weight -0.01171875
-    variable fc1_n5_p6 : signed(22 downto 0); -- weight -0.1162109375
-    variable fc1_n5_p9 : signed(20 downto 0); -- weight 0.0302734375
-    variable fc1_n5_p10 : signed(23 downto 0); -- weight 0.232421875
-    variable fc1_n5_p11 : signed(23 downto 0); -- weight -0.1875
-    variable fc1_n5_p13 : signed(23 downto 0); -- weight 0.1767578125
-    variable fc1_n5_p15 : signed(22 downto 0); -- weight -0.07421875
-    variable fc1_n5_t1_1 : signed(24 downto 0);
-    variable fc1_n5_t1_2 : signed(25 downto 0);
-    variable fc1_n5_t1_3 : signed(25 downto 0);
-    variable fc1_n5_t2_0 : signed(26 downto 0);
-    variable fc1_n5_t2_1 : signed(26 downto 0);
-    variable fc1_n5_acc : signed(27 downto 0);
+    variable fc1_n5_s0_xh : signed(13 downto 0);
+    variable fc1_n5_s0 : signed(20 downto 0);
+    variable fc1_n5_s1_xh : signed(17 downto 0);
+    variable fc1_n5_s1 : signed(21 downto 0);
+    variable fc1_n5_s2_xh : signed(15 downto 0);
+    variable fc1_n5_s2 : signed(22 downto 0);
+    variable fc1_n5_s3_xh : signed(15 downto 0);
+    variable fc1_n5_s3 : signed(21 downto 0);
+    variable fc1_n5_s4_xh : signed(16 downto 0);
+    variable fc1_n5_s4 : signed(23 downto 0);
+    variable fc1_n5_s5_xh : signed(15 downto 0);
+    variable fc1_n5_s5 : signed(23 downto 0);
+    variable fc1_n5_s6_xh : signed(12 downto 0);
+    variable fc1_n5_s6 : signed(25 downto 0);
+    variable fc1_n5_s7_xh : signed(13 downto 0);
+    variable fc1_n5_s7 : signed(25 downto 0);
+    variable fc1_n5_s8_xh : signed(17 downto 0);
+    variable fc1_n5_s8_u : unsigned(22 downto 0);
+    variable fc1_n5_s9_xh : signed(20 downto 0);
+    variable fc1_n5_s9_u : unsigned(24 downto 0);
+    variable fc1_n5_s10_xh : signed(20 downto 0);
+    variable fc1_n5_s10_u : unsigned(26 downto 0);
+    variable fc1_n5_s11_xh : signed(21 downto 0);
+    variable fc1_n5_s11_u : unsigned(25 downto 0);
+    variable fc1_n5_s8_d1_v : signed(22 downto 0);
+    variable fc1_n5_s13 : signed(26 downto 0);
+    variable fc1_n5_s11_d1_v : signed(25 downto 0);
+    variable fc1_n5_s14_xh : signed(23 downto 0);
+    variable fc1_n5_s14 : signed(26 downto 0);
+    variable fc1_n5_s16, fc1_n5_acc : signed(27 downto 0);
     variable fc1_n5_y_fl : signed(17 downto 0);
-    variable fc1_n6_p0 : signed(22 downto 0); -- weight 0.0693359375
-    variable fc1_n6_p2 : signed(24 downto 0); -- weight 0.26953125
-    variable fc1_n6_p3 : signed(23 downto 0); -- weight 0.240234375
-    variable fc1_n6_p4 : signed(21 downto 0); -- weight 0.052734375
-    variable fc1_n6_p5 : signed(22 downto 0); -- weight 0.0751953125
-    variable fc1_n6_p6 : signed(19 downto 0); -- weight -0.01171875
-    variable fc1_n6_p8 : signed(19 downto 0); -- weight -0.01171875
-    variable fc1_n6_p10 : signed(24 downto 0); -- weight 0.2548828125
-    variable fc1_n6_p11 : signed(24 downto 0); -- weight -0.38671875
-    variable fc1_n6_p12 : signed(24 downto 0); -- weight 0.2822265625
-    variable fc1_n6_p13 : signed(24 downto 0); -- weight -0.3486328125
-    variable fc1_n6_p14 : signed(24 downto 0); -- weight -0.359375
-    variable fc1_n6_p15 : signed(23 downto 0); -- weight -0.1533203125
-    variable fc1_n6_t1_0 : signed(25 downto 0);
-    variable fc1_n6_t1_1 : signed(24 downto 0);
-    variable fc1_n6_t1_2 : signed(25 downto 0);
-    variable fc1_n6_t2_0 : signed(26 downto 0);
-    variable fc1_n6_t2_1 : signed(26 downto 0);
+    variable fc1_n6_s0_xh : signed(9 downto 0);
+    variable fc1_n6_s0 : signed(22 downto 0);
+    variable fc1_n6_s1_xh : signed(14 downto 0);
+    variable fc1_n6_s1 : signed(20 downto 0);
+    variable fc1_n6_s2 : signed(22 downto 0);
+    variable fc1_n6_s3 : signed(19 downto 0);
+    variable fc1_n6_s4_xh : signed(18 downto 0);
+    variable fc1_n6_s4 : signed(24 downto 0);
+    variable fc1_n6_s5_xh : signed(19 downto 0);
+    variable fc1_n6_s5 : signed(22 downto 0);
+    variable fc1_n6_s6_xh : signed(10 downto 0);
+    variable fc1_n6_s6 : signed(25 downto 0);
+    variable fc1_n6_s7_xh : signed(13 downto 0);
+    variable fc1_n6_s7 : signed(22 downto 0);
+    variable fc1_n6_s8_xh : signed(16 downto 0);
+    variable fc1_n6_s8, fc1_n6_s9_xh : signed(21 downto 0);
+    variable fc1_n6_s9_u : unsigned(23 downto 0);
+    variable fc1_n6_s11_xh : signed(20 downto 0);
+    variable fc1_n6_s11_u : unsigned(24 downto 0);
+    variable fc1_e209_d1_v, fc1_n6_s9_d1_v : signed(23 downto 0);
+    variable fc1_n6_s13_xh : signed(22 downto 0);
+    variable fc1_n6_s13 : signed(25 downto 0);
+    variable fc1_n6_s11_d1_v : signed(24 downto 0);
+    variable fc1_n6_s14_xh : signed(25 downto 0);
+    variable fc1_n6_s14 : signed(27 downto 0);
+    variable fc1_n6_s15 : signed(26 downto 0);
     variable fc1_n6_acc : signed(27 downto 0);
     variable fc1_n6_y_fl : signed(17 downto 0);
-    variable fc1_n7_p1 : signed(21 downto 0); -- weight -0.046875
-    variable fc1_n7_p2 : signed(26 downto 0); -- weight -1.87890625
-    variable fc1_n7_p3 : signed(27 downto 0); -- weight -2.703125
-    variable fc1_n7_p4 : signed(26 downto 0); -- weight -1.9453125
-    variable fc1_n7_p5 : signed(27 downto 0); -- weight -2.3857421875
-    variable fc1_n7_p6 : signed(23 downto 0); -- weight -0.234375
-    variable fc1_n7_p7 : signed(23 downto 0); -- weight 0.208984375
-    variable fc1_n7_p8 : signed(23 downto 0); -- weight -0.17578125
-    variable fc1_n7_p9 : signed(23 downto 0); -- weight 0.2060546875
-    variable fc1_n7_p10 : signed(21 downto 0); -- weight 0.03515625
-    variable fc1_n7_p13 : signed(19 downto 0); -- weight -0.009765625
-    variable fc1_n7_p14 : signed(24 downto 0); -- weight -0.2890625
-    variable fc1_n7_p15 : signed(23 downto 0); -- weight 0.21875
-    variable fc1_n7_t1_0 : signed(28 downto 0);
-    variable fc1_n7_t1_1 : signed(28 downto 0);
-    variable fc1_n7_t1_2 : signed(26 downto 0);
-    variable fc1_n7_t1_3 : signed(25 downto 0);
-    variable fc1_n7_t2_1 : signed(27 downto 0);
-    variable fc1_n7_t3_0 : signed(29 downto 0);
-    variable fc1_n7_acc : signed(29 downto 0);
+    variable fc1_n7_s0_xh : signed(8 downto 0);
+    variable fc1_n7_s0 : signed(23 downto 0);
+    variable fc1_n7_s1_xh : signed(8 downto 0);
+    variable fc1_n7_s1 : signed(23 downto 0);
+    variable fc1_n7_s2_xh : signed(6 downto 0);
+    variable fc1_n7_s2 : signed(25 downto 0);
+    variable fc1_n7_s3_xh : signed(8 downto 0);
+    variable fc1_n7_s3 : signed(18 downto 0);
+    variable fc1_n7_s4_xh : signed(16 downto 0);
+    variable fc1_n7_s4, fc1_n7_s5_xh : signed(20 downto 0);
+    variable fc1_n7_s5 : signed(26 downto 0);
+    variable fc1_n7_s6 : signed(25 downto 0);
+    variable fc1_n7_s7_xh : signed(17 downto 0);
+    variable fc1_n7_s7 : signed(19 downto 0);
+    variable fc1_n7_s8_xh : signed(15 downto 0);
+    variable fc1_n7_s8 : signed(19 downto 0);
+    variable fc1_n7_s9_xh : signed(13 downto 0);
+    variable fc1_n7_s9 : signed(23 downto 0);
+    variable fc1_n7_s10_xh : signed(17 downto 0);
+    variable fc1_n7_s10 : signed(21 downto 0);
+    variable fc1_n7_s11_xh : signed(18 downto 0);
+    variable fc1_n7_s11 : signed(20 downto 0);
+    variable fc1_n7_s12_xh : signed(12 downto 0);
+    variable fc1_n7_s12 : signed(26 downto 0);
+    variable fc1_n7_s13_xh : signed(11 downto 0);
+    variable fc1_n7_s13 : signed(25 downto 0);
+    variable fc1_n7_s14_xh : signed(20 downto 0);
+    variable fc1_n7_s14_u : unsigned(27 downto 0);
+    variable fc1_n7_s15_u, fc1_n7_s16_u : unsigned(25 downto 0);
+    variable fc1_n7_s17_xh : signed(24 downto 0);
+    variable fc1_n7_s17_u : unsigned(27 downto 0);
+    variable fc1_n7_s18_xh : signed(16 downto 0);
+    variable fc1_n7_s18_u : unsigned(25 downto 0);
+    variable fc1_n7_s14_d1_v : signed(27 downto 0);
+    variable fc1_n7_s15_d1_v : signed(25 downto 0);
+    variable fc1_n7_s19 : signed(27 downto 0);
+    variable fc1_n7_s16_d1_v, fc1_n7_s18_d1_v : signed(25 downto 0);
+    variable fc1_n7_s20 : signed(26 downto 0);
+    variable fc1_n7_s21_xh : signed(25 downto 0);
+    variable fc1_n7_s21, fc1_n7_acc : signed(29 downto 0);
     variable fc1_n7_y_fl : signed(19 downto 0);
-    variable fc1_n8_p1 : signed(23 downto 0); -- weight 0.1337890625
-    variable fc1_n8_p2 : signed(26 downto 0); -- weight 1.4541015625
-    variable fc1_n8_p3 : signed(26 downto 0); -- weight 1.2841796875
-    variable fc1_n8_p4 : signed(25 downto 0); -- weight 0.67578125
-    variable fc1_n8_p5 : signed(26 downto 0); -- weight 1.4990234375
-    variable fc1_n8_p6 : signed(23 downto 0); -- weight -0.2060546875
-    variable fc1_n8_p7 : signed(24 downto 0); -- weight -0.4287109375
-    variable fc1_n8_p8 : signed(23 downto 0); -- weight 0.2275390625
-    variable fc1_n8_p9 : signed(23 downto 0); -- weight 0.1630859375
-    variable fc1_n8_p10 : signed(25 downto 0); -- weight 0.6142578125
-    variable fc1_n8_p12 : signed(24 downto 0); -- weight 0.28125
-    variable fc1_n8_p13 : signed(24 downto 0); -- weight 0.498046875
-    variable fc1_n8_p15 : signed(22 downto 0); -- weight 0.072265625
-    variable fc1_n8_t1_0 : signed(27 downto 0);
-    variable fc1_n8_t1_1 : signed(27 downto 0);
-    variable fc1_n8_t1_3 : signed(26 downto 0);
-    variable fc1_n8_t2_0 : signed(28 downto 0);
-    variable fc1_n8_t2_1 : signed(27 downto 0);
+    variable fc1_n8_s0_xh : signed(6 downto 0);
+    variable fc1_n8_s0 : signed(20 downto 0); -- bias 0.677734375
+    variable fc1_n8_s1_xh : signed(14 downto 0);
+    variable fc1_n8_s1 : signed(22 downto 0);
+    variable fc1_n8_s2_xh : signed(16 downto 0);
+    variable fc1_n8_s2 : signed(19 downto 0);
+    variable fc1_n8_s3_xh : signed(15 downto 0);
+    variable fc1_n8_s3, fc1_n8_s5 : signed(20 downto 0);
+    variable fc1_n8_s6_xh : signed(15 downto 0);
+    variable fc1_n8_s6 : signed(23 downto 0);
+    variable fc1_n8_s7_xh : signed(18 downto 0);
+    variable fc1_n8_s7 : signed(21 downto 0);
+    variable fc1_n8_s8_xh : signed(14 downto 0);
+    variable fc1_n8_s8 : signed(26 downto 0);
+    variable fc1_n8_s9_xh : signed(17 downto 0);
+    variable fc1_n8_s9 : signed(25 downto 0);
+    variable fc1_n8_s10_xh : signed(11 downto 0);
+    variable fc1_n8_s10_hi : signed(18 downto 0);
+    variable fc1_n8_s11_xh : signed(16 downto 0);
+    variable fc1_n8_s11 : signed(21 downto 0);
+    variable fc1_n8_s12_xh : signed(13 downto 0);
+    variable fc1_n8_s12_u : unsigned(26 downto 0);
+    variable fc1_n8_s13_xh : signed(22 downto 0);
+    variable fc1_n8_s13_u : unsigned(28 downto 0);
+    variable fc1_n8_s15_xh : signed(19 downto 0);
+    variable fc1_n8_s15_u : unsigned(23 downto 0);
+    variable fc1_n8_s16_xh : signed(25 downto 0);
+    variable fc1_n8_s16_u : unsigned(27 downto 0);
+    variable fc1_n8_s12_d1_v : signed(26 downto 0);
+    variable fc1_n8_s15_d1_v : signed(23 downto 0);
+    variable fc1_n8_s17 : signed(26 downto 0);
+    variable fc1_n8_s18 : signed(28 downto 0);
+    variable fc1_n8_s16_d1_v : signed(27 downto 0);
+    variable fc1_n8_s19 : signed(28 downto 0);
     variable fc1_n8_acc : signed(29 downto 0);
     variable fc1_n8_y_fl : signed(19 downto 0);
-    variable fc1_n9_p0 : signed(22 downto 0); -- weight -0.0908203125
-    variable fc1_n9_p1 : signed(23 downto 0); -- weight 0.1962890625
-    variable fc1_n9_p2 : signed(26 downto 0); -- weight -1.4169921875
-    variable fc1_n9_p3 : signed(27 downto 0); -- weight -2.5947265625
-    variable fc1_n9_p4 : signed(26 downto 0); -- weight -1.56640625
-    variable fc1_n9_p5 : signed(26 downto 0); -- weight -1.611328125
-    variable fc1_n9_p6 : signed(24 downto 0); -- weight -0.38671875
-    variable fc1_n9_p7 : signed(24 downto 0); -- weight -0.251953125
-    variable fc1_n9_p8 : signed(25 downto 0); -- weight -0.625
-    variable fc1_n9_p9 : signed(25 downto 0); -- weight 0.666015625
-    variable fc1_n9_p10 : signed(24 downto 0); -- weight 0.2509765625
-    variable fc1_n9_p13 : signed(19 downto 0); -- weight -0.0146484375
-    variable fc1_n9_p14 : signed(24 downto 0); -- weight 0.439453125
-    variable fc1_n9_p15 : signed(24 downto 0); -- weight -0.3359375
-    variable fc1_n9_t1_0 : signed(28 downto 0);
-    variable fc1_n9_t1_1 : signed(27 downto 0);
-    variable fc1_n9_t1_3 : signed(25 downto 0);
-    variable fc1_n9_t2_1 : signed(27 downto 0);
-    variable fc1_n9_t3_0 : signed(29 downto 0);
+    variable fc1_n9_s0 : signed(17 downto 0);
+    variable fc1_n9_s1_xh : signed(7 downto 0);
+    variable fc1_n9_s1 : signed(20 downto 0); -- bias 0.6357421875
+    variable fc1_n9_s2_xh : signed(13 downto 0);
+    variable fc1_n9_s2 : signed(22 downto 0);
+    variable fc1_n9_s3_xh : signed(7 downto 0);
+    variable fc1_n9_s3 : signed(26 downto 0);
+    variable fc1_n9_s4_xh : signed(15 downto 0);
+    variable fc1_n9_s4 : signed(18 downto 0);
+    variable fc1_n9_s5_xh : signed(14 downto 0);
+    variable fc1_n9_s5 : signed(21 downto 0);
+    variable fc1_n9_s6_xh : signed(15 downto 0);
+    variable fc1_n9_s6 : signed(25 downto 0);
+    variable fc1_n9_s7 : signed(22 downto 0);
+    variable fc1_n9_s8 : signed(26 downto 0);
+    variable fc1_n9_s9_xh : signed(18 downto 0);
+    variable fc1_n9_s9 : signed(22 downto 0);
+    variable fc1_n9_s10_xh : signed(16 downto 0);
+    variable fc1_n9_s10_u : unsigned(28 downto 0);
+    variable fc1_n9_s11_xh : signed(16 downto 0);
+    variable fc1_n9_s11, fc1_n9_s12_xh : signed(23 downto 0);
+    variable fc1_n9_s12 : signed(26 downto 0);
+    variable fc1_n9_s13_xh : signed(18 downto 0);
+    variable fc1_n9_s13_u : unsigned(26 downto 0);
+    variable fc1_n9_s14_xh : signed(22 downto 0);
+    variable fc1_n9_s14_u : unsigned(27 downto 0);
+    variable fc1_n9_s16_xh : signed(24 downto 0);
+    variable fc1_n9_s16_u : unsigned(28 downto 0);
+    variable fc1_n9_s13_d1_v : signed(26 downto 0);
+    variable fc1_n9_s17 : signed(28 downto 0);
+    variable fc1_n9_s14_d1_v, fc1_n9_s18 : signed(27 downto 0);
+    variable fc1_n9_s16_d1_v : signed(28 downto 0);
     variable fc1_n9_acc : signed(29 downto 0);
-    variable fc1_n9_y_fl : signed(19 downto 0);
-    variable fc1_n10_p1 : signed(21 downto 0); -- weight -0.0400390625
-    variable fc1_n10_p2 : signed(23 downto 0); -- weight 0.1513671875
-    variable fc1_n10_p4 : signed(24 downto 0); -- weight -0.3837890625
-    variable fc1_n10_p5 : signed(23 downto 0); -- weight -0.19921875
-    variable fc1_n10_p6 : signed(23 downto 0); -- weight -0.208984375
-    variable fc1_n10_p7 : signed(23 downto 0); -- weight -0.18359375
-    variable fc1_n10_p8 : signed(24 downto 0); -- weight -0.287109375
-    variable fc1_n10_p10 : signed(26 downto 0); -- weight 1.0927734375
-    variable fc1_n10_p11 : signed(26 downto 0); -- weight 1.052734375
-    variable fc1_n10_p12 : signed(21 downto 0); -- weight 0.0478515625
-    variable fc1_n10_p14 : signed(23 downto 0); -- weight 0.2314453125
-    variable fc1_n10_p15 : signed(24 downto 0); -- weight 0.330078125
-    variable fc1_n10_t1_1 : signed(25 downto 0);
-    variable fc1_n10_t1_2 : signed(27 downto 0);
-    variable fc1_n10_t1_3 : signed(26 downto 0);
-    variable fc1_n10_t2_0 : signed(26 downto 0);
-    variable fc1_n10_t3_0 : signed(28 downto 0);
-    variable fc1_n10_acc : signed(28 downto 0);
+    variable fc1_n9_y_fl, fc1_n10_s0 : signed(19 downto 0);
+    variable fc1_n10_s1_xh : signed(9 downto 0);
+    variable fc1_n10_s1, fc1_n10_s2 : signed(19 downto 0);
+    variable fc1_n10_s3 : signed(24 downto 0);
+    variable fc1_n10_s4 : signed(21 downto 0);
+    variable fc1_n10_s5 : signed(19 downto 0);
+    variable fc1_n10_s6_xh : signed(9 downto 0);
+    variable fc1_n10_s6 : signed(25 downto 0);
+    variable fc1_n10_s7_xh : signed(11 downto 0);
+    variable fc1_n10_s7 : signed(22 downto 0);
+    variable fc1_n10_s8_xh : signed(17 downto 0);
+    variable fc1_n10_s8 : signed(19 downto 0);
+    variable fc1_n10_s9 : signed(20 downto 0);
+    variable fc1_n10_s10_xh : signed(24 downto 0);
+    variable fc1_n10_s10 : signed(26 downto 0);
+    variable fc1_n10_s11_xh : signed(16 downto 0);
+    variable fc1_n10_s11 : signed(21 downto 0);
+    variable fc1_n10_s12_xh : signed(18 downto 0);
+    variable fc1_n10_s12 : signed(25 downto 0);
+    variable fc1_n10_s13_xh : signed(13 downto 0);
+    variable fc1_n10_s13 : signed(24 downto 0);
+    variable fc1_n10_s14_xh : signed(14 downto 0);
+    variable fc1_n10_s14, fc1_n10_s15 : signed(24 downto 0);
+    variable fc1_n10_s16_xh : signed(16 downto 0);
+    variable fc1_n10_s16_u : unsigned(27 downto 0);
+    variable fc1_n10_s19_u : unsigned(25 downto 0);
+    variable fc1_n10_s20_xh : signed(23 downto 0);
+    variable fc1_n10_s20_u : unsigned(27 downto 0);
+    variable fc1_n10_s16_d1_v, fc1_n10_s21 : signed(27 downto 0);
+    variable fc1_n10_s19_d1_v : signed(25 downto 0);
+    variable fc1_n10_s22 : signed(26 downto 0);
+    variable fc1_n10_s20_d1_v : signed(27 downto 0);
+    variable fc1_n10_s24, fc1_n10_acc : signed(28 downto 0);
     variable fc1_n10_y_fl : signed(18 downto 0);
-    variable fc1_n11_p0 : signed(24 downto 0); -- weight -0.4248046875
-    variable fc1_n11_p1 : signed(24 downto 0); -- weight -0.326171875
-    variable fc1_n11_p2 : signed(24 downto 0); -- weight -0.3583984375
-    variable fc1_n11_p3 : signed(23 downto 0); -- weight 0.2373046875
-    variable fc1_n11_p4 : signed(22 downto 0); -- weight -0.1005859375
-    variable fc1_n11_p6 : signed(24 downto 0); -- weight 0.400390625
-    variable fc1_n11_p7 : signed(24 downto 0); -- weight 0.361328125
-    variable fc1_n11_p10_sh : signed(19 downto 0);
-    variable fc1_n11_p11 : signed(23 downto 0); -- weight -0.2392578125
-    variable fc1_n11_p12 : signed(23 downto 0); -- weight 0.150390625
-    variable fc1_n11_p14 : signed(24 downto 0); -- weight -0.3583984375
-    variable fc1_n11_p15 : signed(24 downto 0); -- weight -0.2919921875
-    variable fc1_n11_t1_0 : signed(26 downto 0);
-    variable fc1_n11_t1_1 : signed(26 downto 0);
-    variable fc1_n11_t1_2 : signed(24 downto 0);
-    variable fc1_n11_t2_1 : signed(26 downto 0);
-    variable fc1_n11_acc : signed(27 downto 0);
+    variable fc1_n11_s0 : signed(23 downto 0);
+    variable fc1_n11_s1_xh : signed(16 downto 0);
+    variable fc1_n11_s1 : signed(25 downto 0);
+    variable fc1_n11_s2 : signed(20 downto 0);
+    variable fc1_n11_s3_xh : signed(8 downto 0);
+    variable fc1_n11_s3 : signed(26 downto 0);
+    variable fc1_n11_s4 : signed(25 downto 0);
+    variable fc1_n11_s5_xh : signed(19 downto 0);
+    variable fc1_n11_s5 : signed(21 downto 0);
+    variable fc1_n11_s6_xh : signed(15 downto 0);
+    variable fc1_n11_s6 : signed(21 downto 0);
+    variable fc1_n11_s7 : signed(25 downto 0);
+    variable fc1_n11_s8 : signed(21 downto 0);
+    variable fc1_n11_s9_xh : signed(14 downto 0);
+    variable fc1_n11_s9 : signed(24 downto 0);
+    variable fc1_n11_s11_xh : signed(20 downto 0);
+    variable fc1_n11_s11_u : unsigned(24 downto 0);
+    variable fc1_n11_s12_xh : signed(18 downto 0);
+    variable fc1_n11_s12_u : unsigned(22 downto 0);
+    variable fc1_n11_s14_u : unsigned(25 downto 0);
+    variable fc1_n11_s11_d1_v : signed(24 downto 0);
+    variable fc1_n11_s15_xh : signed(20 downto 0);
+    variable fc1_n11_s15 : signed(26 downto 0);
+    variable fc1_n11_s14_d1_v : signed(25 downto 0);
+    variable fc1_n11_s18, fc1_n11_acc : signed(27 downto 0);
     variable fc1_n11_y_fl : signed(17 downto 0);
-    variable fc1_n12_p0 : signed(20 downto 0); -- weight -0.0205078125
-    variable fc1_n12_p2 : signed(23 downto 0); -- weight 0.244140625
-    variable fc1_n12_p3 : signed(19 downto 0); -- weight 0.01171875
-    variable fc1_n12_p4 : signed(24 downto 0); -- weight 0.404296875
-    variable fc1_n12_p5 : signed(23 downto 0); -- weight -0.2353515625
-    variable fc1_n12_p7 : signed(19 downto 0); -- weight 0.0107421875
-    variable fc1_n12_p8 : signed(24 downto 0); -- weight 0.26953125
-    variable fc1_n12_p9 : signed(24 downto 0); -- weight 0.271484375
-    variable fc1_n12_p10 : signed(23 downto 0); -- weight 0.1357421875
-    variable fc1_n12_p11 : signed(23 downto 0); -- weight 0.138671875
-    variable fc1_n12_p12 : signed(24 downto 0); -- weight -0.2724609375
-    variable fc1_n12_p13 : signed(24 downto 0); -- weight 0.3828125
-    variable fc1_n12_p14 : signed(23 downto 0); -- weight -0.1357421875
-    variable fc1_n12_p15 : signed(22 downto 0); -- weight -0.0791015625
-    variable fc1_n12_t1_0 : signed(25 downto 0);
-    variable fc1_n12_t1_1 : signed(25 downto 0);
-    variable fc1_n12_t1_2 : signed(25 downto 0);
-    variable fc1_n12_t1_3 : signed(25 downto 0);
-    variable fc1_n12_t2_0 : signed(26 downto 0);
-    variable fc1_n12_t2_1 : signed(26 downto 0);
-    variable fc1_n12_acc : signed(27 downto 0);
+    variable fc1_n12_s0_xh : signed(10 downto 0);
+    variable fc1_n12_s0 : signed(21 downto 0);
+    variable fc1_n12_s1 : signed(19 downto 0);
+    variable fc1_n12_s2_xh : signed(11 downto 0);
+    variable fc1_n12_s2 : signed(23 downto 0);
+    variable fc1_n12_s3_xh : signed(16 downto 0);
+    variable fc1_n12_s3 : signed(24 downto 0);
+    variable fc1_n12_s4_xh : signed(14 downto 0);
+    variable fc1_n12_s4 : signed(22 downto 0);
+    variable fc1_n12_s6_xh : signed(17 downto 0);
+    variable fc1_n12_s6 : signed(25 downto 0);
+    variable fc1_n12_s7_xh : signed(15 downto 0);
+    variable fc1_n12_s7 : signed(21 downto 0);
+    variable fc1_n12_s8 : signed(24 downto 0);
+    variable fc1_n12_s9_xh : signed(20 downto 0);
+    variable fc1_n12_s9 : signed(23 downto 0);
+    variable fc1_n12_s10_xh : signed(16 downto 0);
+    variable fc1_n12_s10_u : unsigned(25 downto 0);
+    variable fc1_n12_s12_xh : signed(20 downto 0);
+    variable fc1_n12_s12_hi : signed(23 downto 0);
+    variable fc1_n12_s13_xh : signed(22 downto 0);
+    variable fc1_n12_s13_u : unsigned(25 downto 0);
+    variable fc1_n12_s10_d1_v : signed(25 downto 0);
+    variable fc1_e363_d1_v : signed(20 downto 0);
+    variable fc1_n12_s14_xh : signed(21 downto 0);
+    variable fc1_n12_s14 : signed(26 downto 0);
+    variable fc1_n12_s12_d1_v : signed(24 downto 0);
+    variable fc1_n12_s15 : signed(26 downto 0);
+    variable fc1_n12_s13_d1_v : signed(25 downto 0);
+    variable fc1_n12_s17, fc1_n12_acc : signed(27 downto 0);
     variable fc1_n12_y_fl : signed(17 downto 0);
-    variable fc1_n13_p0 : signed(21 downto 0); -- weight 0.046875
-    variable fc1_n13_p2 : signed(25 downto 0); -- weight -0.8486328125
-    variable fc1_n13_p3 : signed(25 downto 0); -- weight -0.529296875
-    variable fc1_n13_p4 : signed(25 downto 0); -- weight -0.5419921875
-    variable fc1_n13_p6 : signed(24 downto 0); -- weight 0.275390625
-    variable fc1_n13_p7 : signed(21 downto 0); -- weight 0.0498046875
-    variable fc1_n13_p8 : signed(23 downto 0); -- weight -0.2470703125
-    variable fc1_n13_p9 : signed(25 downto 0); -- weight -0.8310546875
-    variable fc1_n13_p10 : signed(25 downto 0); -- weight -0.6728515625
-    variable fc1_n13_p11 : signed(25 downto 0); -- weight -0.83203125
-    variable fc1_n13_p12 : signed(24 downto 0); -- weight -0.2509765625
-    variable fc1_n13_p13 : signed(25 downto 0); -- weight -0.7568359375
-    variable fc1_n13_p14 : signed(24 downto 0); -- weight 0.38671875
-    variable fc1_n13_p15 : signed(23 downto 0); -- weight -0.23828125
-    variable fc1_n13_t1_0 : signed(27 downto 0);
-    variable fc1_n13_t1_1 : signed(27 downto 0);
-    variable fc1_n13_t1_2 : signed(27 downto 0);
-    variable fc1_n13_t1_3 : signed(26 downto 0);
-    variable fc1_n13_t2_0 : signed(28 downto 0);
-    variable fc1_n13_t2_1 : signed(28 downto 0);
+    variable fc1_n13_s0_xh : signed(9 downto 0);
+    variable fc1_n13_s0 : signed(22 downto 0);
+    variable fc1_n13_s1 : signed(16 downto 0);
+    variable fc1_n13_s2 : signed(21 downto 0);
+    variable fc1_n13_s3_xh : signed(12 downto 0);
+    variable fc1_n13_s3, fc1_n13_s4 : signed(22 downto 0);
+    variable fc1_n13_s5_xh : signed(12 downto 0);
+    variable fc1_n13_s5 : signed(21 downto 0);
+    variable fc1_n13_s6_xh : signed(12 downto 0);
+    variable fc1_n13_s6 : signed(21 downto 0);
+    variable fc1_n13_s7_xh : signed(19 downto 0);
+    variable fc1_n13_s7 : signed(23 downto 0);
+    variable fc1_n13_s8_xh : signed(16 downto 0);
+    variable fc1_n13_s8 : signed(24 downto 0);
+    variable fc1_n13_s9_xh : signed(16 downto 0);
+    variable fc1_n13_s9 : signed(24 downto 0);
+    variable fc1_n13_s10_xh : signed(12 downto 0);
+    variable fc1_n13_s10 : signed(25 downto 0);
+    variable fc1_n13_s11 : signed(22 downto 0);
+    variable fc1_n13_s12_xh : signed(18 downto 0);
+    variable fc1_n13_s12 : signed(25 downto 0);
+    variable fc1_n13_s13 : signed(19 downto 0);
+    variable fc1_n13_s14_xh : signed(11 downto 0);
+    variable fc1_n13_s14 : signed(27 downto 0);
+    variable fc1_n13_s15_xh : signed(14 downto 0);
+    variable fc1_n13_s15 : signed(24 downto 0);
+    variable fc1_n13_s16_xh : signed(22 downto 0);
+    variable fc1_n13_s16_u : unsigned(24 downto 0);
+    variable fc1_n13_s17_xh : signed(23 downto 0);
+    variable fc1_n13_s17_u : unsigned(26 downto 0);
+    variable fc1_n13_s20_xh : signed(22 downto 0);
+    variable fc1_n13_s20_u : unsigned(25 downto 0);
+    variable fc1_n13_s16_d1_v : signed(24 downto 0);
+    variable fc1_n13_s21_xh : signed(23 downto 0);
+    variable fc1_n13_s21 : signed(27 downto 0);
+    variable fc1_n13_s22_xh : signed(23 downto 0);
+    variable fc1_n13_s22 : signed(27 downto 0);
+    variable fc1_n13_s23 : signed(28 downto 0);
     variable fc1_n13_acc : signed(29 downto 0);
     variable fc1_n13_y_fl : signed(19 downto 0);
-    variable fc1_n14_p0 : signed(21 downto 0); -- weight -0.0400390625
-    variable fc1_n14_p2 : signed(22 downto 0); -- weight 0.1015625
-    variable fc1_n14_p3 : signed(22 downto 0); -- weight -0.0966796875
-    variable fc1_n14_p4 : signed(24 downto 0); -- weight -0.4013671875
-    variable fc1_n14_p5 : signed(24 downto 0); -- weight 0.3369140625
-    variable fc1_n14_p6 : signed(24 downto 0); -- weight -0.34375
-    variable fc1_n14_p7 : signed(24 downto 0); -- weight -0.2529296875
-    variable fc1_n14_p8 : signed(23 downto 0); -- weight -0.1796875
-    variable fc1_n14_p9 : signed(23 downto 0); -- weight 0.2421875
-    variable fc1_n14_p10 : signed(24 downto 0); -- weight 0.4189453125
-    variable fc1_n14_p11 : signed(24 downto 0); -- weight -0.4248046875
-    variable fc1_n14_p12 : signed(23 downto 0); -- weight -0.2255859375
-    variable fc1_n14_p13 : signed(23 downto 0); -- weight 0.17578125
-    variable fc1_n14_p14 : signed(24 downto 0); -- weight -0.3759765625
-    variable fc1_n14_p15 : signed(23 downto 0); -- weight -0.166015625
-    variable fc1_n14_t1_0 : signed(25 downto 0);
-    variable fc1_n14_t1_2 : signed(26 downto 0);
-    variable fc1_n14_t1_3 : signed(25 downto 0);
-    variable fc1_n14_t2_0 : signed(26 downto 0);
-    variable fc1_n14_t2_1 : signed(27 downto 0);
+    variable fc1_n14_s0_xh : signed(12 downto 0);
+    variable fc1_n14_s0 : signed(20 downto 0);
+    variable fc1_n14_s1 : signed(18 downto 0);
+    variable fc1_n14_s2 : signed(20 downto 0);
+    variable fc1_n14_s3_xh : signed(11 downto 0);
+    variable fc1_n14_s3 : signed(22 downto 0);
+    variable fc1_n14_s4_xh : signed(12 downto 0);
+    variable fc1_n14_s4 : signed(24 downto 0);
+    variable fc1_n14_s5_xh : signed(12 downto 0);
+    variable fc1_n14_s5 : signed(25 downto 0);
+    variable fc1_n14_s6_xh : signed(14 downto 0);
+    variable fc1_n14_s6 : signed(26 downto 0);
+    variable fc1_n14_s7_xh : signed(12 downto 0);
+    variable fc1_n14_s7 : signed(24 downto 0);
+    variable fc1_n14_s8_xh : signed(18 downto 0);
+    variable fc1_n14_s8 : signed(23 downto 0);
+    variable fc1_n14_s9_xh : signed(12 downto 0);
+    variable fc1_n14_s9 : signed(23 downto 0);
+    variable fc1_n14_s10_xh : signed(18 downto 0);
+    variable fc1_n14_s10 : signed(21 downto 0);
+    variable fc1_n14_s11_u : unsigned(24 downto 0);
+    variable fc1_n14_s12_xh : signed(17 downto 0);
+    variable fc1_n14_s12_u, fc1_n14_s13_u : unsigned(26 downto 0);
+    variable fc1_n14_s15_xh : signed(20 downto 0);
+    variable fc1_n14_s15_u : unsigned(24 downto 0);
+    variable fc1_n14_s11_d1_v : signed(24 downto 0);
+    variable fc1_n14_s16, fc1_n14_s13_d1_v : signed(26 downto 0);
+    variable fc1_n14_s15_d1_v : signed(24 downto 0);
+    variable fc1_n14_s17_xh : signed(25 downto 0);
+    variable fc1_n14_s17, fc1_n14_s18 : signed(27 downto 0);
     variable fc1_n14_acc : signed(28 downto 0);
-    variable fc1_n14_y_fl : signed(18 downto 0);
-    variable fc1_n15_p1 : signed(22 downto 0); -- weight 0.064453125
-    variable fc1_n15_p2 : signed(24 downto 0); -- weight -0.3291015625
-    variable fc1_n15_p3 : signed(23 downto 0); -- weight -0.2060546875
-    variable fc1_n15_p4 : signed(23 downto 0); -- weight -0.15625
-    variable fc1_n15_p5 : signed(23 downto 0); -- weight -0.1572265625
-    variable fc1_n15_p7 : signed(22 downto 0); -- weight -0.0634765625
-    variable fc1_n15_p9 : signed(19 downto 0); -- weight 0.01171875
-    variable fc1_n15_p10 : signed(23 downto 0); -- weight -0.203125
-    variable fc1_n15_p11 : signed(23 downto 0); -- weight -0.1748046875
-    variable fc1_n15_p12 : signed(22 downto 0); -- weight 0.109375
-    variable fc1_n15_p13 : signed(23 downto 0); -- weight -0.2197265625
-    variable fc1_n15_p15_neg : signed(16 downto 0);
-    variable fc1_n15_t0_4_b : signed(24 downto 0);
-    variable fc1_n15_t1_0 : signed(25 downto 0);
-    variable fc1_n15_t1_1 : signed(25 downto 0);
-    variable fc1_n15_t1_2 : signed(25 downto 0);
-    variable fc1_n15_t1_3 : signed(25 downto 0);
-    variable fc1_n15_t2_0 : signed(26 downto 0);
-    variable fc1_n15_t2_1 : signed(26 downto 0);
+    variable fc1_n14_y_fl, fc1_n15_s0 : signed(18 downto 0);
+    variable fc1_n15_s1_xh : signed(13 downto 0);
+    variable fc1_n15_s1 : signed(22 downto 0);
+    variable fc1_n15_s2_xh : signed(17 downto 0);
+    variable fc1_n15_s2 : signed(19 downto 0);
+    variable fc1_n15_s3_xh : signed(14 downto 0);
+    variable fc1_n15_s3 : signed(24 downto 0);
+    variable fc1_n15_s4 : signed(19 downto 0);
+    variable fc1_n15_s5_xh : signed(20 downto 0);
+    variable fc1_n15_s5 : signed(23 downto 0);
+    variable fc1_n15_s6 : signed(19 downto 0);
+    variable fc1_n15_s7_xh : signed(15 downto 0);
+    variable fc1_n15_s7 : signed(20 downto 0);
+    variable fc1_n15_s8_xh : signed(16 downto 0);
+    variable fc1_n15_s8 : signed(23 downto 0);
+    variable fc1_n15_s9_xh : signed(18 downto 0);
+    variable fc1_n15_s9 : signed(25 downto 0);
+    variable fc1_n15_s10_xh : signed(18 downto 0);
+    variable fc1_n15_s10 : signed(23 downto 0);
+    variable fc1_n15_s11_xh : signed(15 downto 0);
+    variable fc1_n15_s11_u : unsigned(25 downto 0);
+    variable fc1_n15_s12_xh : signed(15 downto 0);
+    variable fc1_n15_s12_u : unsigned(25 downto 0);
+    variable fc1_n15_s13_xh : signed(23 downto 0);
+    variable fc1_n15_s13_u : unsigned(26 downto 0);
+    variable fc1_n15_s14_xh : signed(21 downto 0);
+    variable fc1_n15_s14_u : unsigned(25 downto 0);
+    variable fc1_n15_s12_d1_v, fc1_n15_s11_d1_v : signed(25 downto 0);
+    variable fc1_n15_s15 : signed(26 downto 0);
+    variable fc1_n15_s14_d1_v : signed(25 downto 0);
+    variable fc1_n15_s16 : signed(26 downto 0);
     variable fc1_n15_acc : signed(27 downto 0);
     variable fc1_n15_y_fl : signed(17 downto 0);
-    variable fc1_n16_p0 : signed(23 downto 0); -- weight -0.2470703125
-    variable fc1_n16_p1 : signed(24 downto 0); -- weight 0.3798828125
-    variable fc1_n16_p2 : signed(24 downto 0); -- weight -0.3037109375
-    variable fc1_n16_p5 : signed(23 downto 0); -- weight -0.142578125
-    variable fc1_n16_p6 : signed(23 downto 0); -- weight 0.2470703125
-    variable fc1_n16_p7 : signed(24 downto 0); -- weight -0.3330078125
-    variable fc1_n16_p8 : signed(21 downto 0); -- weight -0.0537109375
-    variable fc1_n16_p10 : signed(25 downto 0); -- weight 0.6416015625
-    variable fc1_n16_p11 : signed(25 downto 0); -- weight 0.6552734375
-    variable fc1_n16_p12 : signed(25 downto 0); -- weight 0.818359375
-    variable fc1_n16_p13 : signed(25 downto 0); -- weight 0.5009765625
-    variable fc1_n16_p15 : signed(21 downto 0); -- weight 0.0439453125
-    variable fc1_n16_t1_1 : signed(25 downto 0);
-    variable fc1_n16_t1_2 : signed(26 downto 0);
-    variable fc1_n16_t1_3 : signed(26 downto 0);
-    variable fc1_n16_t2_0 : signed(27 downto 0);
-    variable fc1_n16_t2_1 : signed(27 downto 0);
-    variable fc1_n16_acc : signed(28 downto 0);
+    variable fc1_n16_s0_xh : signed(9 downto 0);
+    variable fc1_n16_s0 : signed(17 downto 0);
+    variable fc1_n16_s1_xh : signed(12 downto 0);
+    variable fc1_n16_s1 : signed(22 downto 0);
+    variable fc1_n16_s2, fc1_n16_s3 : signed(21 downto 0);
+    variable fc1_n16_s4_xh : signed(14 downto 0);
+    variable fc1_n16_s4 : signed(19 downto 0);
+    variable fc1_n16_s5_xh : signed(9 downto 0);
+    variable fc1_n16_s5 : signed(25 downto 0);
+    variable fc1_n16_s6_xh : signed(13 downto 0);
+    variable fc1_n16_s6 : signed(26 downto 0);
+    variable fc1_n16_s7_xh : signed(12 downto 0);
+    variable fc1_n16_s7 : signed(24 downto 0);
+    variable fc1_n16_s8_xh : signed(20 downto 0);
+    variable fc1_n16_s8 : signed(23 downto 0);
+    variable fc1_n16_s9_xh : signed(18 downto 0);
+    variable fc1_n16_s9 : signed(26 downto 0);
+    variable fc1_n16_s10_xh : signed(15 downto 0);
+    variable fc1_n16_s10 : signed(19 downto 0);
+    variable fc1_n16_s11 : signed(20 downto 0);
+    variable fc1_n16_s12_xh : signed(16 downto 0);
+    variable fc1_n16_s12_u : unsigned(25 downto 0);
+    variable fc1_n16_s13_xh : signed(16 downto 0);
+    variable fc1_n16_s13_u : unsigned(23 downto 0);
+    variable fc1_n16_s16_xh : signed(23 downto 0);
+    variable fc1_n16_s16_u : unsigned(27 downto 0);
+    variable fc1_n16_s12_d1_v : signed(25 downto 0);
+    variable fc1_n16_s13_d1_v : signed(23 downto 0);
+    variable fc1_n16_s17_xh : signed(24 downto 0);
+    variable fc1_n16_s17 : signed(26 downto 0);
+    variable fc1_n16_s18 : signed(27 downto 0);
+    variable fc1_n16_s19_xh : signed(26 downto 0);
+    variable fc1_n16_s19, fc1_n16_acc : signed(28 downto 0);
     variable fc1_n16_y_fl : signed(18 downto 0);
-    variable fc1_n17_p0 : signed(23 downto 0); -- weight -0.23046875
-    variable fc1_n17_p2 : signed(23 downto 0); -- weight 0.201171875
-    variable fc1_n17_p4 : signed(21 downto 0); -- weight 0.0537109375
-    variable fc1_n17_p5 : signed(24 downto 0); -- weight 0.3125
-    variable fc1_n17_p6 : signed(23 downto 0); -- weight -0.21484375
-    variable fc1_n17_p7 : signed(24 downto 0); -- weight -0.3603515625
-    variable fc1_n17_p8 : signed(23 downto 0); -- weight 0.2099609375
-    variable fc1_n17_p10 : signed(22 downto 0); -- weight 0.072265625
-    variable fc1_n17_p11 : signed(24 downto 0); -- weight 0.3310546875
-    variable fc1_n17_p12 : signed(23 downto 0); -- weight -0.2314453125
-    variable fc1_n17_p15 : signed(24 downto 0); -- weight -0.35546875
-    variable fc1_n17_t1_0 : signed(25 downto 0);
-    variable fc1_n17_t1_2 : signed(25 downto 0);
-    variable fc1_n17_t1_3 : signed(24 downto 0);
-    variable fc1_n17_t2_0 : signed(26 downto 0);
-    variable fc1_n17_t2_1 : signed(26 downto 0);
+    variable fc1_n17_s0 : signed(17 downto 0);
+    variable fc1_n17_s2_xh : signed(9 downto 0);
+    variable fc1_n17_s2 : signed(24 downto 0);
+    variable fc1_n17_s3_xh : signed(16 downto 0);
+    variable fc1_n17_s3 : signed(19 downto 0);
+    variable fc1_n17_s4_xh : signed(12 downto 0);
+    variable fc1_n17_s4 : signed(21 downto 0);
+    variable fc1_n17_s6_xh : signed(15 downto 0);
+    variable fc1_n17_s6 : signed(24 downto 0);
+    variable fc1_n17_s7_xh : signed(20 downto 0);
+    variable fc1_n17_s7 : signed(25 downto 0);
+    variable fc1_n17_s8_xh : signed(11 downto 0);
+    variable fc1_n17_s8_hi : signed(18 downto 0);
+    variable fc1_n17_s8 : signed(25 downto 0);
+    variable fc1_n17_s9_xh : signed(17 downto 0);
+    variable fc1_n17_s9 : signed(23 downto 0);
+    variable fc1_n17_s10_xh : signed(16 downto 0);
+    variable fc1_n17_s10, fc1_n17_s11_xh : signed(21 downto 0);
+    variable fc1_n17_s11_hi : signed(22 downto 0);
+    variable fc1_n17_s13_u : unsigned(25 downto 0);
+    variable fc1_n17_s14_xh : signed(23 downto 0);
+    variable fc1_n17_s14_u : unsigned(25 downto 0);
+    variable fc1_n17_s13_d1_v, fc1_n17_s11_d1_v : signed(25 downto 0);
+    variable fc1_n17_s15 : signed(26 downto 0);
+    variable fc1_n17_s14_d1_v : signed(25 downto 0);
+    variable fc1_n17_s16 : signed(26 downto 0);
     variable fc1_n17_acc : signed(27 downto 0);
     variable fc1_n17_y_fl : signed(17 downto 0);
-    variable fc1_n18_p0 : signed(23 downto 0); -- weight 0.1611328125
-    variable fc1_n18_p1 : signed(23 downto 0); -- weight 0.1474609375
-    variable fc1_n18_p2 : signed(27 downto 0); -- weight -2.2919921875
-    variable fc1_n18_p3 : signed(27 downto 0); -- weight -2.4541015625
-    variable fc1_n18_p4 : signed(27 downto 0); -- weight -2.1767578125
-    variable fc1_n18_p5 : signed(27 downto 0); -- weight -2.6171875
-    variable fc1_n18_p6 : signed(21 downto 0); -- weight 0.05078125
-    variable fc1_n18_p8 : signed(23 downto 0); -- weight 0.2451171875
-    variable fc1_n18_p9 : signed(24 downto 0); -- weight -0.3818359375
-    variable fc1_n18_p10 : signed(25 downto 0); -- weight -0.7373046875
-    variable fc1_n18_p11 : signed(26 downto 0); -- weight -1.919921875
-    variable fc1_n18_p12 : signed(24 downto 0); -- weight -0.318359375
-    variable fc1_n18_p14 : signed(22 downto 0); -- weight 0.115234375
-    variable fc1_n18_p15 : signed(23 downto 0); -- weight -0.1572265625
-    variable fc1_n18_t1_0 : signed(28 downto 0);
-    variable fc1_n18_t1_1 : signed(28 downto 0);
-    variable fc1_n18_t1_2 : signed(27 downto 0);
-    variable fc1_n18_t1_3 : signed(27 downto 0);
-    variable fc1_n18_t2_1 : signed(28 downto 0);
-    variable fc1_n18_t3_0 : signed(29 downto 0);
+    variable fc1_n18_s0 : signed(26 downto 0);
+    variable fc1_n18_s1_xh : signed(14 downto 0);
+    variable fc1_n18_s1 : signed(17 downto 0);
+    variable fc1_n18_s2 : signed(26 downto 0);
+    variable fc1_n18_s3_xh : signed(11 downto 0);
+    variable fc1_n18_s3 : signed(22 downto 0);
+    variable fc1_n18_s4 : signed(19 downto 0);
+    variable fc1_n18_s5_xh : signed(9 downto 0);
+    variable fc1_n18_s5 : signed(25 downto 0);
+    variable fc1_n18_s6 : signed(22 downto 0);
+    variable fc1_n18_s7_xh : signed(15 downto 0);
+    variable fc1_n18_s7 : signed(25 downto 0);
+    variable fc1_n18_s8_xh : signed(15 downto 0);
+    variable fc1_n18_s8 : signed(23 downto 0);
+    variable fc1_n18_s9_xh : signed(8 downto 0);
+    variable fc1_n18_s9 : signed(28 downto 0);
+    variable fc1_n18_s10 : signed(25 downto 0);
+    variable fc1_n18_s11_xh : signed(18 downto 0);
+    variable fc1_n18_s11_u : unsigned(27 downto 0);
+    variable fc1_n18_s12_u : unsigned(28 downto 0);
+    variable fc1_n18_s13_xh : signed(20 downto 0);
+    variable fc1_n18_s13_u : unsigned(25 downto 0);
+    variable fc1_n18_s15_xh : signed(23 downto 0);
+    variable fc1_n18_s15_u : unsigned(26 downto 0);
+    variable fc1_n18_s11_d1_v : signed(27 downto 0);
+    variable fc1_e263_d1_v : signed(19 downto 0);
+    variable fc1_n18_s16 : signed(27 downto 0);
+    variable fc1_n18_s12_d1_v : signed(28 downto 0);
+    variable fc1_n18_s13_d1_v : signed(25 downto 0);
+    variable fc1_n18_s15_d1_v : signed(26 downto 0);
+    variable fc1_n18_s18 : signed(28 downto 0);
     variable fc1_n18_acc : signed(29 downto 0);
     variable fc1_n18_y_fl : signed(19 downto 0);
-    variable fc1_n19_p0 : signed(21 downto 0); -- weight 0.05078125
-    variable fc1_n19_p1_sh : signed(19 downto 0);
-    variable fc1_n19_p1_neg : signed(20 downto 0);
-    variable fc1_n19_p3 : signed(24 downto 0); -- weight -0.3349609375
-    variable fc1_n19_p4 : signed(24 downto 0); -- weight -0.3125
-    variable fc1_n19_p5 : signed(26 downto 0); -- weight -1.7744140625
-    variable fc1_n19_p7 : signed(23 downto 0); -- weight -0.1396484375
-    variable fc1_n19_p9 : signed(23 downto 0); -- weight 0.1611328125
-    variable fc1_n19_p10 : signed(22 downto 0); -- weight 0.1220703125
-    variable fc1_n19_p11 : signed(22 downto 0); -- weight 0.111328125
-    variable fc1_n19_p13 : signed(22 downto 0); -- weight -0.078125
-    variable fc1_n19_p14 : signed(21 downto 0); -- weight -0.041015625
-    variable fc1_n19_p15 : signed(23 downto 0); -- weight 0.22265625
-    variable fc1_n19_t1_0 : signed(26 downto 0);
-    variable fc1_n19_t1_3 : signed(25 downto 0);
-    variable fc1_n19_t2_0 : signed(27 downto 0);
-    variable fc1_n19_t2_1 : signed(26 downto 0);
+    variable fc1_n19_s0_xh : signed(6 downto 0);
+    variable fc1_n19_s0 : signed(25 downto 0);
+    variable fc1_n19_s1_xh : signed(3 downto 0);
+    variable fc1_n19_s1 : signed(20 downto 0); -- bias -0.66015625
+    variable fc1_n19_s2_xh : signed(17 downto 0);
+    variable fc1_n19_s2 : signed(21 downto 0);
+    variable fc1_n19_s3 : signed(20 downto 0);
+    variable fc1_n19_s4 : signed(25 downto 0);
+    variable fc1_n19_s5 : signed(22 downto 0);
+    variable fc1_n19_s6 : signed(19 downto 0);
+    variable fc1_n19_s7_xh : signed(16 downto 0);
+    variable fc1_n19_s7 : signed(21 downto 0);
+    variable fc1_n19_s9_xh : signed(16 downto 0);
+    variable fc1_n19_s9 : signed(24 downto 0);
+    variable fc1_n19_s10_xh : signed(15 downto 0);
+    variable fc1_n19_s10 : signed(24 downto 0);
+    variable fc1_n19_s11_xh : signed(19 downto 0);
+    variable fc1_n19_s11 : signed(23 downto 0);
+    variable fc1_n19_s12_xh : signed(20 downto 0);
+    variable fc1_n19_s12 : signed(27 downto 0);
+    variable fc1_n19_s13_xh : signed(17 downto 0);
+    variable fc1_n19_s13_hi : signed(19 downto 0);
+    variable fc1_n19_s14_xh : signed(22 downto 0);
+    variable fc1_n19_s14_u : unsigned(25 downto 0);
+    variable fc1_n19_s14_d1_v : signed(25 downto 0);
+    variable fc1_n19_s13_d1_v : signed(23 downto 0);
+    variable fc1_n19_s17_xh : signed(22 downto 0);
+    variable fc1_n19_s17, fc1_n19_s18 : signed(27 downto 0);
     variable fc1_n19_acc : signed(28 downto 0);
     variable fc1_n19_y_fl : signed(18 downto 0);
-    variable fc1_n20_p1_neg : signed(16 downto 0);
-    variable fc1_n20_p3 : signed(21 downto 0); -- weight -0.0361328125
-    variable fc1_n20_p4 : signed(25 downto 0); -- weight 0.5419921875
-    variable fc1_n20_p6 : signed(22 downto 0); -- weight -0.080078125
-    variable fc1_n20_p8 : signed(24 downto 0); -- weight 0.404296875
-    variable fc1_n20_p9 : signed(24 downto 0); -- weight 0.3076171875
-    variable fc1_n20_p10_sh : signed(17 downto 0);
-    variable fc1_n20_p10_neg : signed(18 downto 0);
-    variable fc1_n20_p12 : signed(24 downto 0); -- weight -0.279296875
-    variable fc1_n20_p13 : signed(23 downto 0); -- weight 0.228515625
-    variable fc1_n20_p14 : signed(21 downto 0); -- weight -0.0341796875
-    variable fc1_n20_t1_0 : signed(24 downto 0);
-    variable fc1_n20_t1_2 : signed(25 downto 0);
-    variable fc1_n20_t1_3 : signed(25 downto 0);
-    variable fc1_n20_t2_0 : signed(27 downto 0);
-    variable fc1_n20_t2_1 : signed(26 downto 0);
+    variable fc1_n20_s0_xh : signed(13 downto 0);
+    variable fc1_n20_s0, fc1_n20_s1 : signed(18 downto 0);
+    variable fc1_n20_s2_xh : signed(11 downto 0);
+    variable fc1_n20_s2 : signed(24 downto 0);
+    variable fc1_n20_s3 : signed(22 downto 0);
+    variable fc1_n20_s4_xh : signed(17 downto 0);
+    variable fc1_n20_s4 : signed(20 downto 0);
+    variable fc1_n20_s5 : signed(23 downto 0);
+    variable fc1_n20_s6_xh : signed(17 downto 0);
+    variable fc1_n20_s6 : signed(20 downto 0);
+    variable fc1_n20_s7_xh : signed(14 downto 0);
+    variable fc1_n20_s7 : signed(21 downto 0);
+    variable fc1_n20_s8 : signed(24 downto 0);
+    variable fc1_n20_s9 : signed(22 downto 0);
+    variable fc1_n20_s10_xh : signed(19 downto 0);
+    variable fc1_n20_s10 : signed(23 downto 0);
+    variable fc1_n20_s11_xh : signed(13 downto 0);
+    variable fc1_n20_s11_u : unsigned(27 downto 0);
+    variable fc1_n20_s12_xh : signed(19 downto 0);
+    variable fc1_n20_s12_u : unsigned(25 downto 0);
+    variable fc1_n20_s13_xh : signed(18 downto 0);
+    variable fc1_n20_s13_u : unsigned(25 downto 0);
+    variable fc1_n20_s11_d1_v : signed(27 downto 0);
+    variable fc1_n20_s12_d1_v : signed(25 downto 0);
+    variable fc1_n20_s15 : signed(27 downto 0);
+    variable fc1_n20_s13_d1_v : signed(25 downto 0);
+    variable fc1_n20_s16 : signed(26 downto 0);
     variable fc1_n20_acc : signed(28 downto 0);
     variable fc1_n20_y_fl : signed(18 downto 0);
-    variable fc1_n21_p1 : signed(22 downto 0); -- weight 0.0654296875
-    variable fc1_n21_p2 : signed(20 downto 0); -- weight 0.0244140625
-    variable fc1_n21_p3 : signed(21 downto 0); -- weight -0.0439453125
-    variable fc1_n21_p5 : signed(23 downto 0); -- weight -0.130859375
-    variable fc1_n21_p6 : signed(23 downto 0); -- weight 0.2001953125
-    variable fc1_n21_p7 : signed(22 downto 0); -- weight -0.08984375
-    variable fc1_n21_p9 : signed(23 downto 0); -- weight 0.13671875
-    variable fc1_n21_p10 : signed(24 downto 0); -- weight -0.3857421875
-    variable fc1_n21_p11 : signed(24 downto 0); -- weight -0.2939453125
-    variable fc1_n21_p12 : signed(21 downto 0); -- weight 0.060546875
-    variable fc1_n21_p13 : signed(21 downto 0); -- weight 0.044921875
-    variable fc1_n21_p15 : signed(22 downto 0); -- weight -0.0810546875
-    variable fc1_n21_t1_0 : signed(24 downto 0);
-    variable fc1_n21_t1_1 : signed(25 downto 0);
-    variable fc1_n21_t1_3 : signed(24 downto 0);
-    variable fc1_n21_t2_0 : signed(26 downto 0);
-    variable fc1_n21_t2_1 : signed(26 downto 0);
+    variable fc1_n21_s0 : signed(23 downto 0);
+    variable fc1_n21_s1, fc1_n21_s2 : signed(18 downto 0);
+    variable fc1_n21_s3 : signed(23 downto 0);
+    variable fc1_n21_s4_xh : signed(14 downto 0);
+    variable fc1_n21_s4 : signed(22 downto 0);
+    variable fc1_n21_s5_xh : signed(15 downto 0);
+    variable fc1_n21_s5 : signed(23 downto 0);
+    variable fc1_n21_s7_xh : signed(11 downto 0);
+    variable fc1_n21_s7 : signed(25 downto 0);
+    variable fc1_n21_s8_xh : signed(16 downto 0);
+    variable fc1_n21_s8 : signed(20 downto 0);
+    variable fc1_n21_s9_xh : signed(13 downto 0);
+    variable fc1_n21_s9 : signed(23 downto 0);
+    variable fc1_n21_s10_xh : signed(22 downto 0);
+    variable fc1_n21_s10_u : unsigned(24 downto 0);
+    variable fc1_n21_s12_xh : signed(17 downto 0);
+    variable fc1_n21_s12_hi : signed(20 downto 0);
+    variable fc1_e250_d1_v : signed(25 downto 0);
+    variable fc1_n21_s12_d1_v, fc1_n21_s14_xh : signed(23 downto 0);
+    variable fc1_n21_s14 : signed(26 downto 0);
+    variable fc1_n21_s10_d1_v : signed(24 downto 0);
+    variable fc1_n21_s15, fc1_n21_s16 : signed(26 downto 0);
     variable fc1_n21_acc : signed(27 downto 0);
     variable fc1_n21_y_fl : signed(17 downto 0);
-    variable fc1_n22_p0 : signed(24 downto 0); -- weight -0.2734375
-    variable fc1_n22_p1 : signed(24 downto 0); -- weight 0.400390625
-    variable fc1_n22_p3 : signed(24 downto 0); -- weight 0.419921875
-    variable fc1_n22_p4 : signed(26 downto 0); -- weight 1.125
-    variable fc1_n22_p5 : signed(25 downto 0); -- weight 0.9375
-    variable fc1_n22_p6 : signed(23 downto 0); -- weight 0.146484375
-    variable fc1_n22_p8 : signed(24 downto 0); -- weight -0.2783203125
-    variable fc1_n22_p10 : signed(25 downto 0); -- weight 0.7216796875
-    variable fc1_n22_p11 : signed(24 downto 0); -- weight 0.4404296875
-    variable fc1_n22_p12 : signed(25 downto 0); -- weight 0.572265625
-    variable fc1_n22_p13 : signed(25 downto 0); -- weight 0.5703125
-    variable fc1_n22_p14 : signed(23 downto 0); -- weight -0.1396484375
-    variable fc1_n22_p15 : signed(23 downto 0); -- weight 0.150390625
-    variable fc1_n22_t1_0 : signed(27 downto 0);
-    variable fc1_n22_t1_1 : signed(27 downto 0);
-    variable fc1_n22_t1_2 : signed(26 downto 0);
-    variable fc1_n22_t1_3 : signed(26 downto 0);
-    variable fc1_n22_t2_0 : signed(28 downto 0);
-    variable fc1_n22_t2_1 : signed(27 downto 0);
+    variable fc1_n22_s0 : signed(16 downto 0);
+    variable fc1_n22_s1 : signed(19 downto 0); -- bias 0.3623046875
+    variable fc1_n22_s2_xh : signed(18 downto 0);
+    variable fc1_n22_s2 : signed(20 downto 0);
+    variable fc1_n22_s3_xh : signed(8 downto 0);
+    variable fc1_n22_s3 : signed(25 downto 0);
+    variable fc1_n22_s4_xh : signed(12 downto 0);
+    variable fc1_n22_s4 : signed(23 downto 0);
+    variable fc1_n22_s5_xh : signed(13 downto 0);
+    variable fc1_n22_s5 : signed(22 downto 0);
+    variable fc1_n22_s7_xh : signed(10 downto 0);
+    variable fc1_n22_s7 : signed(27 downto 0);
+    variable fc1_n22_s8_xh : signed(17 downto 0);
+    variable fc1_n22_s8 : signed(22 downto 0);
+    variable fc1_n22_s9_xh : signed(20 downto 0);
+    variable fc1_n22_s9 : signed(23 downto 0);
+    variable fc1_n22_s10_xh : signed(17 downto 0);
+    variable fc1_n22_s10, fc1_n22_s11 : signed(22 downto 0);
+    variable fc1_n22_s12_xh : signed(19 downto 0);
+    variable fc1_n22_s12_u : unsigned(26 downto 0);
+    variable fc1_n22_s14_u : unsigned(22 downto 0);
+    variable fc1_n22_s15_xh : signed(20 downto 0);
+    variable fc1_n22_s15_u : unsigned(25 downto 0);
+    variable fc1_n22_s12_d1_v : signed(26 downto 0);
+    variable fc1_n22_s16_xh : signed(25 downto 0);
+    variable fc1_n22_s16 : signed(27 downto 0);
+    variable fc1_n22_s14_d1_v : signed(22 downto 0);
+    variable fc1_n22_s17_xh : signed(19 downto 0);
+    variable fc1_n22_s17 : signed(27 downto 0);
+    variable fc1_n22_s15_d1_v : signed(25 downto 0);
+    variable fc1_n22_s18 : signed(27 downto 0);
+    variable fc1_n22_s19 : signed(28 downto 0);
     variable fc1_n22_acc : signed(29 downto 0);
     variable fc1_n22_y_fl : signed(19 downto 0);
-    variable fc1_n23_p1 : signed(21 downto 0); -- weight -0.0478515625
-    variable fc1_n23_p2 : signed(25 downto 0); -- weight -0.8740234375
-    variable fc1_n23_p3 : signed(24 downto 0); -- weight -0.4306640625
-    variable fc1_n23_p4 : signed(25 downto 0); -- weight -0.603515625
-    variable fc1_n23_p5 : signed(26 downto 0); -- weight -1.53515625
-    variable fc1_n23_p6 : signed(21 downto 0); -- weight 0.0537109375
-    variable fc1_n23_p7 : signed(19 downto 0); -- weight 0.0126953125
-    variable fc1_n23_p8 : signed(22 downto 0); -- weight 0.0751953125
-    variable fc1_n23_p10 : signed(26 downto 0); -- weight -1.21875
-    variable fc1_n23_p11 : signed(26 downto 0); -- weight -1.6533203125
-    variable fc1_n23_p12 : signed(23 downto 0); -- weight -0.166015625
-    variable fc1_n23_p14 : signed(23 downto 0); -- weight 0.2421875
-    variable fc1_n23_p15 : signed(24 downto 0); -- weight -0.3017578125
-    variable fc1_n23_t1_0 : signed(26 downto 0);
-    variable fc1_n23_t1_2 : signed(27 downto 0);
-    variable fc1_n23_t1_3 : signed(26 downto 0);
-    variable fc1_n23_t2_0 : signed(27 downto 0);
-    variable fc1_n23_t2_1 : signed(28 downto 0);
+    variable fc1_n23_s0 : signed(17 downto 0);
+    variable fc1_n23_s1 : signed(24 downto 0);
+    variable fc1_n23_s2_xh : signed(8 downto 0);
+    variable fc1_n23_s2 : signed(19 downto 0);
+    variable fc1_n23_s3 : signed(25 downto 0);
+    variable fc1_n23_s4_xh : signed(10 downto 0);
+    variable fc1_n23_s4 : signed(25 downto 0);
+    variable fc1_n23_s5_xh : signed(17 downto 0);
+    variable fc1_n23_s5 : signed(20 downto 0);
+    variable fc1_n23_s6_xh : signed(14 downto 0);
+    variable fc1_n23_s6 : signed(27 downto 0);
+    variable fc1_n23_s7_xh : signed(16 downto 0);
+    variable fc1_n23_s7 : signed(21 downto 0);
+    variable fc1_n23_s8 : signed(23 downto 0);
+    variable fc1_n23_s9_xh : signed(15 downto 0);
+    variable fc1_n23_s9 : signed(27 downto 0);
+    variable fc1_n23_s10 : signed(25 downto 0);
+    variable fc1_n23_s11 : signed(27 downto 0);
+    variable fc1_n23_s12_xh : signed(12 downto 0);
+    variable fc1_n23_s12 : signed(23 downto 0);
+    variable fc1_n23_s13 : signed(24 downto 0);
+    variable fc1_n23_s14 : signed(25 downto 0);
+    variable fc1_n23_s15_xh : signed(21 downto 0);
+    variable fc1_n23_s15_u : unsigned(24 downto 0);
+    variable fc1_n23_s18_u : unsigned(25 downto 0);
+    variable fc1_n23_s15_d1_v : signed(24 downto 0);
+    variable fc1_n23_s18_d1_v : signed(25 downto 0);
+    variable fc1_n23_s21 : signed(28 downto 0);
+    variable fc1_n23_s22 : signed(27 downto 0);
     variable fc1_n23_acc : signed(29 downto 0);
-    variable fc1_n23_y_fl : signed(19 downto 0);
-    variable fc1_n24_p0 : signed(23 downto 0); -- weight 0.21875
-    variable fc1_n24_p1 : signed(24 downto 0); -- weight -0.3505859375
-    variable fc1_n24_p2 : signed(22 downto 0); -- weight 0.12109375
-    variable fc1_n24_p5 : signed(20 downto 0); -- weight -0.0244140625
-    variable fc1_n24_p6 : signed(20 downto 0); -- weight 0.0166015625
-    variable fc1_n24_p7 : signed(22 downto 0); -- weight -0.1162109375
-    variable fc1_n24_p8 : signed(24 downto 0); -- weight 0.3369140625
-    variable fc1_n24_p9 : signed(24 downto 0); -- weight 0.4267578125
-    variable fc1_n24_p11_sh : signed(21 downto 0);
-    variable fc1_n24_p11_neg : signed(22 downto 0);
-    variable fc1_n24_p12 : signed(22 downto 0); -- weight 0.080078125
-    variable fc1_n24_p13 : signed(23 downto 0); -- weight 0.212890625
-    variable fc1_n24_p14 : signed(24 downto 0); -- weight -0.337890625
-    variable fc1_n24_p15 : signed(24 downto 0); -- weight -0.26171875
-    variable fc1_n24_t1_1 : signed(23 downto 0);
-    variable fc1_n24_t1_3 : signed(25 downto 0);
-    variable fc1_n24_t2_0 : signed(26 downto 0);
-    variable fc1_n24_t2_1 : signed(26 downto 0);
+    variable fc1_n23_y_fl, fc1_n24_s0 : signed(19 downto 0);
+    variable fc1_n24_s1 : signed(22 downto 0);
+    variable fc1_n24_s2_xh : signed(13 downto 0);
+    variable fc1_n24_s2 : signed(22 downto 0);
+    variable fc1_n24_s3 : signed(19 downto 0);
+    variable fc1_n24_s4_xh : signed(9 downto 0);
+    variable fc1_n24_s4 : signed(24 downto 0);
+    variable fc1_n24_s5_xh : signed(15 downto 0);
+    variable fc1_n24_s5, fc1_n24_s6_xh : signed(19 downto 0);
+    variable fc1_n24_s6 : signed(24 downto 0);
+    variable fc1_n24_s7_xh : signed(19 downto 0);
+    variable fc1_n24_s7_u : unsigned(24 downto 0);
+    variable fc1_n24_s8_xh : signed(18 downto 0);
+    variable fc1_n24_s8 : signed(26 downto 0);
+    variable fc1_n24_s9_xh : signed(16 downto 0);
+    variable fc1_n24_s9 : signed(19 downto 0);
+    variable fc1_n24_s10_xh : signed(18 downto 0);
+    variable fc1_n24_s10_u : unsigned(26 downto 0);
+    variable fc1_n24_s11_xh : signed(14 downto 0);
+    variable fc1_n24_s11_u : unsigned(24 downto 0);
+    variable fc1_n24_s12_u : unsigned(26 downto 0);
+    variable fc1_n24_s10_d1_v : signed(26 downto 0);
+    variable fc1_n24_s7_d1_v : signed(24 downto 0);
+    variable fc1_n24_s14 : signed(26 downto 0);
+    variable fc1_n24_s11_d1_v : signed(24 downto 0);
+    variable fc1_n24_s15, fc1_n24_s16 : signed(26 downto 0);
     variable fc1_n24_acc : signed(27 downto 0);
     variable fc1_n24_y_fl : signed(17 downto 0);
-    variable fc1_n25_p0 : signed(22 downto 0); -- weight 0.0859375
-    variable fc1_n25_p2 : signed(27 downto 0); -- weight -2.5029296875
-    variable fc1_n25_p3 : signed(27 downto 0); -- weight -2.5673828125
-    variable fc1_n25_p4 : signed(27 downto 0); -- weight -2.6025390625
-    variable fc1_n25_p5 : signed(27 downto 0); -- weight -2.9609375
-    variable fc1_n25_p6 : signed(23 downto 0); -- weight -0.18359375
-    variable fc1_n25_p7 : signed(24 downto 0); -- weight -0.3505859375
-    variable fc1_n25_p8 : signed(20 downto 0); -- weight -0.029296875
-    variable fc1_n25_p10 : signed(23 downto 0); -- weight -0.248046875
-    variable fc1_n25_p11 : signed(23 downto 0); -- weight -0.2236328125
-    variable fc1_n25_p12 : signed(24 downto 0); -- weight 0.3642578125
-    variable fc1_n25_p13 : signed(23 downto 0); -- weight 0.23046875
-    variable fc1_n25_p14 : signed(23 downto 0); -- weight -0.1728515625
-    variable fc1_n25_p15 : signed(23 downto 0); -- weight 0.1806640625
-    variable fc1_n25_t1_0 : signed(28 downto 0);
-    variable fc1_n25_t1_1 : signed(28 downto 0);
-    variable fc1_n25_t1_2 : signed(25 downto 0);
-    variable fc1_n25_t1_3 : signed(25 downto 0);
-    variable fc1_n25_t2_1 : signed(26 downto 0);
-    variable fc1_n25_t3_0 : signed(29 downto 0);
+    variable fc1_n25_s0_xh : signed(11 downto 0);
+    variable fc1_n25_s0 : signed(16 downto 0);
+    variable fc1_n25_s2 : signed(19 downto 0);
+    variable fc1_n25_s3 : signed(21 downto 0);
+    variable fc1_n25_s4_xh : signed(15 downto 0);
+    variable fc1_n25_s4 : signed(24 downto 0);
+    variable fc1_n25_s5_xh : signed(16 downto 0);
+    variable fc1_n25_s5 : signed(23 downto 0);
+    variable fc1_n25_s6_xh : signed(15 downto 0);
+    variable fc1_n25_s6 : signed(24 downto 0);
+    variable fc1_n25_s7_xh : signed(16 downto 0);
+    variable fc1_n25_s7_hi : signed(18 downto 0);
+    variable fc1_n25_s7 : signed(23 downto 0);
+    variable fc1_n25_s8_xh : signed(10 downto 0);
+    variable fc1_n25_s8 : signed(26 downto 0);
+    variable fc1_n25_s9_xh : signed(19 downto 0);
+    variable fc1_n25_s9 : signed(22 downto 0);
+    variable fc1_n25_s11_xh : signed(25 downto 0);
+    variable fc1_n25_s11_u : unsigned(27 downto 0);
+    variable fc1_n25_s13_xh : signed(21 downto 0);
+    variable fc1_n25_s13_u : unsigned(24 downto 0);
+    variable fc1_n25_s14_xh : signed(13 downto 0);
+    variable fc1_n25_s14_u : unsigned(29 downto 0);
+    variable fc1_n25_s15_xh : signed(23 downto 0);
+    variable fc1_n25_s15 : signed(25 downto 0);
+    variable fc1_n25_s17 : signed(27 downto 0);
     variable fc1_n25_acc : signed(29 downto 0);
-    variable fc1_n25_y_fl : signed(19 downto 0);
-    variable fc1_n26_p1 : signed(21 downto 0); -- weight -0.0439453125
-    variable fc1_n26_p2 : signed(25 downto 0); -- weight 0.92578125
-    variable fc1_n26_p4 : signed(26 downto 0); -- weight 1.234375
-    variable fc1_n26_p5 : signed(26 downto 0); -- weight 1.888671875
-    variable fc1_n26_p6 : signed(23 downto 0); -- weight 0.1328125
-    variable fc1_n26_p7 : signed(23 downto 0); -- weight -0.1904296875
-    variable fc1_n26_p8 : signed(22 downto 0); -- weight 0.103515625
-    variable fc1_n26_p9 : signed(24 downto 0); -- weight 0.4306640625
-    variable fc1_n26_p10 : signed(24 downto 0); -- weight 0.400390625
-    variable fc1_n26_p11 : signed(25 downto 0); -- weight 0.921875
-    variable fc1_n26_p12 : signed(23 downto 0); -- weight -0.2099609375
-    variable fc1_n26_p14 : signed(24 downto 0); -- weight 0.267578125
-    variable fc1_n26_p15 : signed(24 downto 0); -- weight -0.26953125
-    variable fc1_n26_t1_0 : signed(27 downto 0);
-    variable fc1_n26_t1_1 : signed(27 downto 0);
-    variable fc1_n26_t1_2 : signed(26 downto 0);
-    variable fc1_n26_t1_3 : signed(26 downto 0);
-    variable fc1_n26_t2_0 : signed(28 downto 0);
-    variable fc1_n26_t2_1 : signed(27 downto 0);
+    variable fc1_n25_y_fl, fc1_n26_s0 : signed(19 downto 0);
+    variable fc1_n26_s1_xh : signed(6 downto 0);
+    variable fc1_n26_s1 : signed(20 downto 0);
+    variable fc1_n26_s3 : signed(22 downto 0);
+    variable fc1_n26_s4_xh : signed(14 downto 0);
+    variable fc1_n26_s4 : signed(19 downto 0);
+    variable fc1_n26_s5_xh : signed(16 downto 0);
+    variable fc1_n26_s5 : signed(18 downto 0);
+    variable fc1_n26_s6 : signed(21 downto 0);
+    variable fc1_n26_s7_xh : signed(15 downto 0);
+    variable fc1_n26_s7 : signed(21 downto 0);
+    variable fc1_n26_s8_xh : signed(11 downto 0);
+    variable fc1_n26_s8 : signed(27 downto 0);
+    variable fc1_n26_s9_xh : signed(16 downto 0);
+    variable fc1_n26_s9 : signed(21 downto 0);
+    variable fc1_n26_s10_xh : signed(16 downto 0);
+    variable fc1_n26_s10 : signed(19 downto 0);
+    variable fc1_n26_s11_xh : signed(15 downto 0);
+    variable fc1_n26_s11 : signed(19 downto 0);
+    variable fc1_n26_s12 : signed(22 downto 0);
+    variable fc1_n26_s13_xh : signed(17 downto 0);
+    variable fc1_n26_s13_hi : signed(19 downto 0);
+    variable fc1_n26_s14_xh : signed(20 downto 0);
+    variable fc1_n26_s14_u : unsigned(23 downto 0);
+    variable fc1_n26_s15_xh : signed(11 downto 0);
+    variable fc1_n26_s15_u, fc1_n26_s16_u : unsigned(27 downto 0);
+    variable fc1_n26_s17_xh : signed(20 downto 0);
+    variable fc1_n26_s17_u : unsigned(25 downto 0);
+    variable fc1_n26_s15_d1_v, fc1_n26_s18 : signed(27 downto 0);
+    variable fc1_n26_s14_d1_v : signed(23 downto 0);
+    variable fc1_n26_s19 : signed(27 downto 0);
+    variable fc1_n26_s17_d1_v : signed(25 downto 0);
+    variable fc1_n26_s20 : signed(28 downto 0);
+    variable fc1_n26_s21_xh : signed(27 downto 0);
     variable fc1_n26_acc : signed(29 downto 0);
     variable fc1_n26_y_fl : signed(19 downto 0);
-    variable fc1_n27_p0 : signed(23 downto 0); -- weight -0.1474609375
-    variable fc1_n27_p1 : signed(23 downto 0); -- weight 0.2109375
-    variable fc1_n27_p4 : signed(25 downto 0); -- weight -0.65234375
-    variable fc1_n27_p5 : signed(25 downto 0); -- weight 0.693359375
-    variable fc1_n27_p6 : signed(24 downto 0); -- weight -0.443359375
-    variable fc1_n27_p7 : signed(25 downto 0); -- weight -0.607421875
-    variable fc1_n27_p9 : signed(24 downto 0); -- weight 0.30078125
-    variable fc1_n27_p10 : signed(24 downto 0); -- weight 0.3701171875
-    variable fc1_n27_p12 : signed(24 downto 0); -- weight 0.3994140625
-    variable fc1_n27_p13 : signed(24 downto 0); -- weight 0.4609375
-    variable fc1_n27_p14 : signed(23 downto 0); -- weight 0.2294921875
-    variable fc1_n27_p15 : signed(24 downto 0); -- weight -0.353515625
-    variable fc1_n27_t0_4_b : signed(25 downto 0);
-    variable fc1_n27_t1_0 : signed(25 downto 0);
-    variable fc1_n27_t1_2 : signed(27 downto 0);
-    variable fc1_n27_t1_3 : signed(26 downto 0);
-    variable fc1_n27_t2_0 : signed(27 downto 0);
-    variable fc1_n27_t3_0 : signed(28 downto 0);
+    variable fc1_n27_s0 : signed(18 downto 0);
+    variable fc1_n27_s1 : signed(22 downto 0);
+    variable fc1_n27_s2_xh : signed(17 downto 0);
+    variable fc1_n27_s2, fc1_n27_s3 : signed(19 downto 0);
+    variable fc1_n27_s4 : signed(22 downto 0);
+    variable fc1_n27_s5 : signed(21 downto 0);
+    variable fc1_n27_s6_xh : signed(17 downto 0);
+    variable fc1_n27_s6 : signed(25 downto 0);
+    variable fc1_n27_s7_xh : signed(14 downto 0);
+    variable fc1_n27_s7 : signed(25 downto 0);
+    variable fc1_n27_s8_xh : signed(18 downto 0);
+    variable fc1_n27_s8_u : unsigned(21 downto 0);
+    variable fc1_n27_s9_xh : signed(14 downto 0);
+    variable fc1_n27_s9_u : unsigned(23 downto 0);
+    variable fc1_n27_s12_u : unsigned(25 downto 0);
+    variable fc1_n27_s13_u : unsigned(27 downto 0);
+    variable fc1_n27_s9_d1_v : signed(23 downto 0);
+    variable fc1_n27_s8_d1_v, fc1_n27_s14_xh : signed(21 downto 0);
+    variable fc1_n27_s14 : signed(24 downto 0);
+    variable fc1_n27_s15 : signed(25 downto 0);
+    variable fc1_n27_s13_d1_v, fc1_n27_s16 : signed(27 downto 0);
+    variable fc1_n27_s17_xh : signed(22 downto 0);
+    variable fc1_n27_s17 : signed(27 downto 0);
     variable fc1_n27_acc : signed(28 downto 0);
     variable fc1_n27_y_fl : signed(18 downto 0);
-    variable fc1_n28_p0 : signed(23 downto 0); -- weight 0.2119140625
-    variable fc1_n28_p1 : signed(22 downto 0); -- weight -0.0908203125
-    variable fc1_n28_p2 : signed(23 downto 0); -- weight -0.154296875
-    variable fc1_n28_p5_sh : signed(19 downto 0);
-    variable fc1_n28_p6 : signed(22 downto 0); -- weight -0.09375
-    variable fc1_n28_p8 : signed(23 downto 0); -- weight -0.244140625
-    variable fc1_n28_p10 : signed(24 downto 0); -- weight -0.255859375
-    variable fc1_n28_p11 : signed(24 downto 0); -- weight 0.3779296875
-    variable fc1_n28_p12 : signed(19 downto 0); -- weight 0.013671875
-    variable fc1_n28_p15_sh : signed(17 downto 0);
-    variable fc1_n28_p15_neg : signed(18 downto 0);
-    variable fc1_n28_t1_0 : signed(25 downto 0);
-    variable fc1_n28_t1_1 : signed(24 downto 0);
-    variable fc1_n28_t1_3 : signed(24 downto 0);
-    variable fc1_n28_t2_0 : signed(26 downto 0);
-    variable fc1_n28_t2_1 : signed(26 downto 0);
+    variable fc1_n28_s0 : signed(16 downto 0);
+    variable fc1_n28_s1_xh : signed(7 downto 0);
+    variable fc1_n28_s1 : signed(25 downto 0);
+    variable fc1_n28_s2_xh : signed(8 downto 0);
+    variable fc1_n28_s2 : signed(25 downto 0);
+    variable fc1_n28_s3_xh : signed(16 downto 0);
+    variable fc1_n28_s3 : signed(18 downto 0);
+    variable fc1_n28_s4_xh : signed(22 downto 0);
+    variable fc1_n28_s4, fc1_n28_s5 : signed(24 downto 0);
+    variable fc1_n28_s7_xh : signed(11 downto 0);
+    variable fc1_n28_s7, fc1_n28_s8 : signed(24 downto 0);
+    variable fc1_n28_s9, fc1_n28_s10_xh : signed(20 downto 0);
+    variable fc1_n28_s10_u : unsigned(25 downto 0);
+    variable fc1_n28_s11_xh : signed(21 downto 0);
+    variable fc1_n28_s11_u : unsigned(25 downto 0);
+    variable fc1_n28_s12_xh : signed(20 downto 0);
+    variable fc1_n28_s12_u : unsigned(25 downto 0);
+    variable fc1_n28_s13, fc1_n28_s11_d1_v, fc1_n28_s10_d1_v : signed(25 downto 0);
+    variable fc1_n28_s14 : signed(26 downto 0);
+    variable fc1_n28_s12_d1_v : signed(25 downto 0);
+    variable fc1_n28_s15 : signed(26 downto 0);
     variable fc1_n28_acc : signed(27 downto 0);
     variable fc1_n28_y_fl : signed(17 downto 0);
-    variable fc1_n29_p0 : signed(23 downto 0); -- weight 0.1962890625
-    variable fc1_n29_p1 : signed(24 downto 0); -- weight 0.314453125
-    variable fc1_n29_p2 : signed(23 downto 0); -- weight 0.15625
-    variable fc1_n29_p3 : signed(23 downto 0); -- weight -0.1630859375
-    variable fc1_n29_p4 : signed(23 downto 0); -- weight 0.1826171875
-    variable fc1_n29_p7 : signed(20 downto 0); -- weight -0.0244140625
-    variable fc1_n29_p8 : signed(23 downto 0); -- weight 0.2314453125
-    variable fc1_n29_p9 : signed(24 downto 0); -- weight -0.373046875
-    variable fc1_n29_p11_sh : signed(19 downto 0);
-    variable fc1_n29_p12 : signed(22 downto 0); -- weight -0.091796875
-    variable fc1_n29_p13 : signed(21 downto 0); -- weight 0.0439453125
-    variable fc1_n29_p14 : signed(23 downto 0); -- weight -0.1630859375
-    variable fc1_n29_p15 : signed(23 downto 0); -- weight -0.216796875
-    variable fc1_n29_t0_0_b : signed(25 downto 0);
-    variable fc1_n29_t1_0 : signed(25 downto 0);
-    variable fc1_n29_t1_1 : signed(25 downto 0);
-    variable fc1_n29_t1_2 : signed(25 downto 0);
-    variable fc1_n29_t1_3 : signed(25 downto 0);
-    variable fc1_n29_t2_0 : signed(26 downto 0);
-    variable fc1_n29_t2_1 : signed(26 downto 0);
+    variable fc1_n29_s0_xh : signed(10 downto 0);
+    variable fc1_n29_s0 : signed(21 downto 0);
+    variable fc1_n29_s1_xh : signed(16 downto 0);
+    variable fc1_n29_s1 : signed(18 downto 0);
+    variable fc1_n29_s2_xh : signed(17 downto 0);
+    variable fc1_n29_s2 : signed(22 downto 0);
+    variable fc1_n29_s3 : signed(18 downto 0);
+    variable fc1_n29_s4 : signed(20 downto 0);
+    variable fc1_n29_s5_xh : signed(12 downto 0);
+    variable fc1_n29_s5 : signed(22 downto 0);
+    variable fc1_n29_s6 : signed(18 downto 0);
+    variable fc1_n29_s7_xh : signed(14 downto 0);
+    variable fc1_n29_s7 : signed(25 downto 0);
+    variable fc1_n29_s8_xh : signed(17 downto 0);
+    variable fc1_n29_s8 : signed(21 downto 0);
+    variable fc1_n29_s9_xh : signed(18 downto 0);
+    variable fc1_n29_s9 : signed(22 downto 0);
+    variable fc1_n29_s10 : signed(25 downto 0);
+    variable fc1_n29_s11_xh : signed(18 downto 0);
+    variable fc1_n29_s11 : signed(21 downto 0);
+    variable fc1_n29_s12 : signed(22 downto 0);
+    variable fc1_n29_s14_xh : signed(18 downto 0);
+    variable fc1_n29_s14_u : unsigned(24 downto 0);
+    variable fc1_n29_s15_xh : signed(19 downto 0);
+    variable fc1_n29_s15_u : unsigned(25 downto 0);
+    variable fc1_n29_s14_d1_v, fc1_n29_s17_xh : signed(24 downto 0);
+    variable fc1_n29_s17 : signed(26 downto 0);
+    variable fc1_n29_s15_d1_v : signed(25 downto 0);
+    variable fc1_n29_s18 : signed(26 downto 0);
     variable fc1_n29_acc : signed(27 downto 0);
     variable fc1_n29_y_fl : signed(17 downto 0);
-    variable fc1_n30_p0 : signed(24 downto 0); -- weight 0.498046875
-    variable fc1_n30_p1 : signed(24 downto 0); -- weight 0.365234375
-    variable fc1_n30_p2 : signed(26 downto 0); -- weight 1.8916015625
-    variable fc1_n30_p3 : signed(27 downto 0); -- weight 2.5166015625
-    variable fc1_n30_p4 : signed(26 downto 0); -- weight 1.2236328125
-    variable fc1_n30_p5 : signed(26 downto 0); -- weight 1.9892578125
-    variable fc1_n30_p6 : signed(23 downto 0); -- weight -0.2412109375
-    variable fc1_n30_p8_sh : signed(17 downto 0);
-    variable fc1_n30_p8_neg : signed(18 downto 0);
-    variable fc1_n30_p10 : signed(22 downto 0); -- weight -0.0751953125
-    variable fc1_n30_p12 : signed(23 downto 0); -- weight 0.240234375
-    variable fc1_n30_p13 : signed(24 downto 0); -- weight 0.3408203125
-    variable fc1_n30_p14 : signed(24 downto 0); -- weight -0.3447265625
-    variable fc1_n30_t1_0 : signed(28 downto 0);
-    variable fc1_n30_t1_1 : signed(27 downto 0);
-    variable fc1_n30_t1_2 : signed(24 downto 0);
-    variable fc1_n30_t1_3 : signed(25 downto 0);
-    variable fc1_n30_t2_1 : signed(26 downto 0);
+    variable fc1_n30_s0_xh : signed(7 downto 0);
+    variable fc1_n30_s0 : signed(23 downto 0);
+    variable fc1_n30_s1 : signed(16 downto 0);
+    variable fc1_n30_s2_xh : signed(18 downto 0);
+    variable fc1_n30_s2 : signed(24 downto 0);
+    variable fc1_n30_s3 : signed(20 downto 0);
+    variable fc1_n30_s4_xh : signed(14 downto 0);
+    variable fc1_n30_s4 : signed(19 downto 0);
+    variable fc1_n30_s5_xh : signed(16 downto 0);
+    variable fc1_n30_s5 : signed(19 downto 0);
+    variable fc1_n30_s6 : signed(22 downto 0);
+    variable fc1_n30_s7 : signed(25 downto 0);
+    variable fc1_n30_s8_xh : signed(13 downto 0);
+    variable fc1_n30_s8 : signed(26 downto 0);
+    variable fc1_n30_s9_xh : signed(20 downto 0);
+    variable fc1_n30_s9 : signed(23 downto 0);
+    variable fc1_n30_s10_xh : signed(20 downto 0);
+    variable fc1_n30_s10 : signed(25 downto 0);
+    variable fc1_n30_s11_xh : signed(19 downto 0);
+    variable fc1_n30_s11 : signed(22 downto 0);
+    variable fc1_n30_s12_xh : signed(24 downto 0);
+    variable fc1_n30_s12_u : unsigned(27 downto 0);
+    variable fc1_n30_s15_xh : signed(24 downto 0);
+    variable fc1_n30_s15_u : unsigned(26 downto 0);
+    variable fc1_n30_s16_xh : signed(22 downto 0);
+    variable fc1_n30_s16 : signed(28 downto 0);
+    variable fc1_n30_s15_d1_v : signed(26 downto 0);
+    variable fc1_n30_s17 : signed(28 downto 0);
     variable fc1_n30_acc : signed(29 downto 0);
     variable fc1_n30_y_fl : signed(19 downto 0);
-    variable fc1_n31_p0 : signed(23 downto 0); -- weight -0.2109375
-    variable fc1_n31_p2 : signed(26 downto 0); -- weight 1.111328125
-    variable fc1_n31_p4 : signed(26 downto 0); -- weight 1.3076171875
-    variable fc1_n31_p5 : signed(26 downto 0); -- weight 1.5576171875
-    variable fc1_n31_p6 : signed(20 downto 0); -- weight -0.0185546875
-    variable fc1_n31_p8 : signed(25 downto 0); -- weight -0.552734375
-    variable fc1_n31_p9 : signed(24 downto 0); -- weight -0.4794921875
-    variable fc1_n31_p10 : signed(25 downto 0); -- weight -0.8759765625
-    variable fc1_n31_p11 : signed(25 downto 0); -- weight -0.59375
-    variable fc1_n31_p13 : signed(20 downto 0); -- weight -0.0224609375
-    variable fc1_n31_p14 : signed(23 downto 0); -- weight 0.2265625
-    variable fc1_n31_p15 : signed(24 downto 0); -- weight -0.3076171875
-    variable fc1_n31_t0_3_a : signed(24 downto 0);
-    variable fc1_n31_t1_1 : signed(27 downto 0);
-    variable fc1_n31_t1_3 : signed(26 downto 0);
-    variable fc1_n31_t2_0 : signed(28 downto 0);
-    variable fc1_n31_t2_1 : signed(27 downto 0);
+    variable fc1_n31_s0 : signed(16 downto 0);
+    variable fc1_n31_s1 : signed(18 downto 0);
+    variable fc1_n31_s2_xh : signed(11 downto 0);
+    variable fc1_n31_s2 : signed(24 downto 0);
+    variable fc1_n31_s3_xh : signed(10 downto 0);
+    variable fc1_n31_s3 : signed(23 downto 0);
+    variable fc1_n31_s4_xh : signed(16 downto 0);
+    variable fc1_n31_s4 : signed(19 downto 0);
+    variable fc1_n31_s5_xh : signed(16 downto 0);
+    variable fc1_n31_s5 : signed(20 downto 0);
+    variable fc1_n31_s6_xh : signed(16 downto 0);
+    variable fc1_n31_s6 : signed(21 downto 0);
+    variable fc1_n31_s7_xh : signed(17 downto 0);
+    variable fc1_n31_s7 : signed(22 downto 0);
+    variable fc1_n31_s8_xh : signed(18 downto 0);
+    variable fc1_n31_s8 : signed(24 downto 0);
+    variable fc1_n31_s9 : signed(19 downto 0);
+    variable fc1_n31_s10 : signed(24 downto 0);
+    variable fc1_n31_s11_xh : signed(10 downto 0);
+    variable fc1_n31_s11 : signed(27 downto 0);
+    variable fc1_n31_s12_xh : signed(16 downto 0);
+    variable fc1_n31_s12_u : unsigned(25 downto 0);
+    variable fc1_n31_s13_xh : signed(17 downto 0);
+    variable fc1_n31_s13_u : unsigned(25 downto 0);
+    variable fc1_n31_s14_xh : signed(17 downto 0);
+    variable fc1_n31_s14_u : unsigned(27 downto 0);
+    variable fc1_n31_s15_xh : signed(18 downto 0);
+    variable fc1_n31_s15_u : unsigned(25 downto 0);
+    variable fc1_n31_s16_xh : signed(24 downto 0);
+    variable fc1_n31_s16_u : unsigned(28 downto 0);
+    variable fc1_n31_s12_d1_v, fc1_n31_s13_d1_v : signed(25 downto 0);
+    variable fc1_n31_s17 : signed(26 downto 0);
+    variable fc1_n31_s15_d1_v : signed(25 downto 0);
+    variable fc1_n31_s14_d1_v : signed(27 downto 0);
+    variable fc1_n31_s18, fc1_n31_s19 : signed(28 downto 0);
     variable fc1_n31_acc : signed(29 downto 0);
     variable fc1_n31_y_fl : signed(19 downto 0);
-    variable fc1_n32_p0 : signed(24 downto 0); -- weight 0.35546875
-    variable fc1_n32_p1 : signed(23 downto 0); -- weight -0.1982421875
-    variable fc1_n32_p2 : signed(22 downto 0); -- weight 0.1162109375
-    variable fc1_n32_p4 : signed(24 downto 0); -- weight -0.330078125
-    variable fc1_n32_p5 : signed(24 downto 0); -- weight -0.4306640625
-    variable fc1_n32_p7 : signed(21 downto 0); -- weight -0.052734375
-    variable fc1_n32_p9 : signed(19 downto 0); -- weight -0.009765625
-    variable fc1_n32_p10 : signed(23 downto 0); -- weight 0.1884765625
-    variable fc1_n32_p11 : signed(24 downto 0); -- weight 0.4267578125
-    variable fc1_n32_p12 : signed(23 downto 0); -- weight 0.1640625
-    variable fc1_n32_p14 : signed(24 downto 0); -- weight -0.404296875
-    variable fc1_n32_p15 : signed(24 downto 0); -- weight -0.2529296875
-    variable fc1_n32_t1_0 : signed(25 downto 0);
-    variable fc1_n32_t1_1 : signed(26 downto 0);
-    variable fc1_n32_t1_2 : signed(25 downto 0);
-    variable fc1_n32_t1_3 : signed(26 downto 0);
-    variable fc1_n32_t2_0 : signed(27 downto 0);
-    variable fc1_n32_t2_1 : signed(27 downto 0);
+    variable fc1_n32_s0 : signed(18 downto 0);
+    variable fc1_n32_s1, fc1_n32_s2 : signed(19 downto 0);
+    variable fc1_n32_s3_xh : signed(13 downto 0);
+    variable fc1_n32_s3 : signed(21 downto 0);
+    variable fc1_n32_s4_xh : signed(15 downto 0);
+    variable fc1_n32_s4 : signed(21 downto 0);
+    variable fc1_n32_s5_xh : signed(17 downto 0);
+    variable fc1_n32_s5_u : unsigned(24 downto 0);
+    variable fc1_n32_s6_xh : signed(18 downto 0);
+    variable fc1_n32_s6 : signed(22 downto 0);
+    variable fc1_n32_s7 : signed(20 downto 0);
+    variable fc1_n32_s8_xh : signed(16 downto 0);
+    variable fc1_n32_s8 : signed(24 downto 0);
+    variable fc1_n32_s9_xh : signed(17 downto 0);
+    variable fc1_n32_s9 : signed(22 downto 0);
+    variable fc1_n32_s10_xh : signed(18 downto 0);
+    variable fc1_n32_s10_u : unsigned(23 downto 0);
+    variable fc1_n32_s11_xh : signed(18 downto 0);
+    variable fc1_n32_s11_u : unsigned(25 downto 0);
+    variable fc1_n32_s12_xh : signed(23 downto 0);
+    variable fc1_n32_s12_u : unsigned(26 downto 0);
+    variable fc1_n32_s13_xh : signed(18 downto 0);
+    variable fc1_n32_s13_u : unsigned(24 downto 0);
+    variable fc1_n32_s5_d1_v : signed(24 downto 0);
+    variable fc1_n32_s14_xh : signed(20 downto 0);
+    variable fc1_n32_s14 : signed(27 downto 0);
+    variable fc1_n32_s13_d1_v : signed(24 downto 0);
+    variable fc1_n32_s11_d1_v : signed(25 downto 0);
+    variable fc1_n32_s15, fc1_n32_s12_d1_v : signed(26 downto 0);
+    variable fc1_n32_s16 : signed(27 downto 0);
     variable fc1_n32_acc : signed(28 downto 0);
     variable fc1_n32_y_fl : signed(18 downto 0);
-    variable fc1_n33_p1 : signed(24 downto 0); -- weight -0.337890625
-    variable fc1_n33_p2 : signed(26 downto 0); -- weight 1.3701171875
-    variable fc1_n33_p3 : signed(27 downto 0); -- weight 2.8076171875
-    variable fc1_n33_p4 : signed(26 downto 0); -- weight 1.7900390625
-    variable fc1_n33_p5 : signed(27 downto 0); -- weight 2.5283203125
-    variable fc1_n33_p6 : signed(19 downto 0); -- weight -0.0107421875
-    variable fc1_n33_p8 : signed(21 downto 0); -- weight -0.05078125
-    variable fc1_n33_p9 : signed(24 downto 0); -- weight -0.337890625
-    variable fc1_n33_p10 : signed(25 downto 0); -- weight -0.7783203125
-    variable fc1_n33_p11 : signed(24 downto 0); -- weight -0.2529296875
-    variable fc1_n33_p12 : signed(22 downto 0); -- weight 0.1220703125
-    variable fc1_n33_p13 : signed(24 downto 0); -- weight -0.4052734375
-    variable fc1_n33_p14 : signed(24 downto 0); -- weight -0.3720703125
-    variable fc1_n33_p15 : signed(23 downto 0); -- weight 0.1943359375
-    variable fc1_n33_t1_0 : signed(28 downto 0);
-    variable fc1_n33_t1_1 : signed(28 downto 0);
-    variable fc1_n33_t1_2 : signed(26 downto 0);
-    variable fc1_n33_t1_3 : signed(26 downto 0);
-    variable fc1_n33_t2_1 : signed(27 downto 0);
-    variable fc1_n33_t3_0 : signed(29 downto 0);
+    variable fc1_n33_s0 : signed(20 downto 0);
+    variable fc1_n33_s1 : signed(19 downto 0);
+    variable fc1_n33_s2_xh : signed(4 downto 0);
+    variable fc1_n33_s2 : signed(19 downto 0);
+    variable fc1_n33_s3_xh : signed(12 downto 0);
+    variable fc1_n33_s3 : signed(25 downto 0);
+    variable fc1_n33_s4 : signed(22 downto 0);
+    variable fc1_n33_s5_xh : signed(11 downto 0);
+    variable fc1_n33_s5 : signed(22 downto 0);
+    variable fc1_n33_s6_xh : signed(17 downto 0);
+    variable fc1_n33_s6 : signed(20 downto 0);
+    variable fc1_n33_s7_xh : signed(13 downto 0);
+    variable fc1_n33_s7 : signed(22 downto 0);
+    variable fc1_n33_s8_xh : signed(10 downto 0);
+    variable fc1_n33_s8 : signed(25 downto 0);
+    variable fc1_n33_s9_xh : signed(19 downto 0);
+    variable fc1_n33_s9 : signed(23 downto 0);
+    variable fc1_n33_s10_xh : signed(9 downto 0);
+    variable fc1_n33_s10 : signed(28 downto 0);
+    variable fc1_n33_s11_xh : signed(11 downto 0);
+    variable fc1_n33_s11 : signed(25 downto 0);
+    variable fc1_n33_s12_xh : signed(11 downto 0);
+    variable fc1_n33_s12 : signed(27 downto 0);
+    variable fc1_n33_s13_u : unsigned(25 downto 0);
+    variable fc1_n33_s14_xh : signed(16 downto 0);
+    variable fc1_n33_s14_u : unsigned(26 downto 0);
+    variable fc1_n33_s15_u : unsigned(25 downto 0);
+    variable fc1_n33_s13_d1_v, fc1_n33_s15_d1_v : signed(25 downto 0);
+    variable fc1_n33_s19, fc1_n33_s14_d1_v : signed(26 downto 0);
+    variable fc1_n33_s22 : signed(27 downto 0);
     variable fc1_n33_acc : signed(29 downto 0);
     variable fc1_n33_y_fl : signed(19 downto 0);
-    variable fc1_n34_p0 : signed(24 downto 0); -- weight -0.2861328125
-    variable fc1_n34_p1 : signed(24 downto 0); -- weight 0.37109375
-    variable fc1_n34_p2 : signed(22 downto 0); -- weight 0.0703125
-    variable fc1_n34_p4 : signed(22 downto 0); -- weight -0.08984375
-    variable fc1_n34_p6 : signed(24 downto 0); -- weight 0.4287109375
-    variable fc1_n34_p7 : signed(24 downto 0); -- weight 0.271484375
-    variable fc1_n34_p8 : signed(23 downto 0); -- weight 0.1923828125
-    variable fc1_n34_p10 : signed(25 downto 0); -- weight 0.8896484375
-    variable fc1_n34_p11 : signed(25 downto 0); -- weight 0.97265625
-    variable fc1_n34_p12 : signed(24 downto 0); -- weight 0.4619140625
-    variable fc1_n34_p14 : signed(24 downto 0); -- weight 0.4208984375
-    variable fc1_n34_p15 : signed(23 downto 0); -- weight -0.126953125
-    variable fc1_n34_t1_0 : signed(25 downto 0);
-    variable fc1_n34_t1_1 : signed(26 downto 0);
-    variable fc1_n34_t1_2 : signed(27 downto 0);
-    variable fc1_n34_t1_3 : signed(27 downto 0);
-    variable fc1_n34_t2_0 : signed(27 downto 0);
-    variable fc1_n34_t3_0 : signed(28 downto 0);
-    variable fc1_n34_acc : signed(28 downto 0);
-    variable fc1_n34_y_fl : signed(18 downto 0);
-    variable fc1_n35_p0 : signed(24 downto 0); -- weight -0.255859375
-    variable fc1_n35_p1 : signed(24 downto 0); -- weight -0.328125
-    variable fc1_n35_p2 : signed(26 downto 0); -- weight 1.9892578125
-    variable fc1_n35_p3 : signed(27 downto 0); -- weight 2.3095703125
-    variable fc1_n35_p4 : signed(27 downto 0); -- weight 2.3720703125
-    variable fc1_n35_p5 : signed(27 downto 0); -- weight 2.9755859375
-    variable fc1_n35_p6 : signed(23 downto 0); -- weight 0.1533203125
-    variable fc1_n35_p8 : signed(23 downto 0); -- weight -0.24609375
-    variable fc1_n35_p9 : signed(25 downto 0); -- weight 0.7763671875
-    variable fc1_n35_p10 : signed(24 downto 0); -- weight 0.486328125
-    variable fc1_n35_p11 : signed(25 downto 0); -- weight 0.814453125
-    variable fc1_n35_p12 : signed(25 downto 0); -- weight 0.6357421875
-    variable fc1_n35_p13 : signed(25 downto 0); -- weight 0.5146484375
-    variable fc1_n35_p14 : signed(20 downto 0); -- weight 0.0166015625
-    variable fc1_n35_t1_0 : signed(28 downto 0);
-    variable fc1_n35_t1_1 : signed(28 downto 0);
-    variable fc1_n35_t1_3 : signed(26 downto 0);
-    variable fc1_n35_t2_1 : signed(27 downto 0);
-    variable fc1_n35_t3_0 : signed(29 downto 0);
-    variable fc1_n35_acc : signed(29 downto 0);
+    variable fc1_n34_s0_xh : signed(9 downto 0);
+    variable fc1_n34_s0 : signed(22 downto 0);
+    variable fc1_n34_s1_xh : signed(10 downto 0);
+    variable fc1_n34_s1 : signed(19 downto 0);
+    variable fc1_n34_s2_xh : signed(15 downto 0);
+    variable fc1_n34_s2 : signed(24 downto 0);
+    variable fc1_n34_s3 : signed(19 downto 0);
+    variable fc1_n34_s4 : signed(21 downto 0);
+    variable fc1_n34_s5 : signed(24 downto 0);
+    variable fc1_n34_s6_xh : signed(14 downto 0);
+    variable fc1_n34_s6 : signed(23 downto 0);
+    variable fc1_n34_s7_xh : signed(10 downto 0);
+    variable fc1_n34_s7 : signed(27 downto 0);
+    variable fc1_n34_s8_xh : signed(19 downto 0);
+    variable fc1_n34_s8_u : unsigned(27 downto 0);
+    variable fc1_n34_s9_xh : signed(15 downto 0);
+    variable fc1_n34_s9 : signed(21 downto 0);
+    variable fc1_n34_s10_xh : signed(17 downto 0);
+    variable fc1_n34_s10 : signed(24 downto 0);
+    variable fc1_n34_s11_xh : signed(17 downto 0);
+    variable fc1_n34_s11_u : unsigned(26 downto 0);
+    variable fc1_n34_s12_u : unsigned(27 downto 0);
+    variable fc1_n34_s14_u : unsigned(26 downto 0);
+    variable fc1_n34_s11_d1_v : signed(26 downto 0);
+    variable fc1_n34_s15, fc1_n34_s16 : signed(27 downto 0);
+    variable fc1_n34_s14_d1_v, fc1_n34_s17_xh : signed(26 downto 0);
+    variable fc1_n34_s17, fc1_n34_acc : signed(28 downto 0);
+    variable fc1_n34_y_fl, fc1_n35_s0 : signed(18 downto 0);
+    variable fc1_n35_s1_xh : signed(10 downto 0);
+    variable fc1_n35_s1 : signed(18 downto 0);
+    variable fc1_n35_s2_xh : signed(17 downto 0);
+    variable fc1_n35_s2 : signed(19 downto 0);
+    variable fc1_n35_s3_xh : signed(14 downto 0);
+    variable fc1_n35_s3 : signed(20 downto 0);
+    variable fc1_n35_s4_xh : signed(10 downto 0);
+    variable fc1_n35_s4 : signed(23 downto 0);
+    variable fc1_n35_s5_xh : signed(12 downto 0);
+    variable fc1_n35_s5 : signed(22 downto 0);
+    variable fc1_n35_s6_xh : signed(16 downto 0);
+    variable fc1_n35_s6 : signed(20 downto 0);
+    variable fc1_n35_s7_xh : signed(18 downto 0);
+    variable fc1_n35_s7 : signed(26 downto 0);
+    variable fc1_n35_s8 : signed(21 downto 0);
+    variable fc1_n35_s9_xh : signed(13 downto 0);
+    variable fc1_n35_s9 : signed(26 downto 0);
+    variable fc1_n35_s10_xh : signed(14 downto 0);
+    variable fc1_n35_s10 : signed(24 downto 0);
+    variable fc1_n35_s11_xh : signed(9 downto 0);
+    variable fc1_n35_s11 : signed(26 downto 0);
+    variable fc1_n35_s12_xh : signed(15 downto 0);
+    variable fc1_n35_s12 : signed(24 downto 0);
+    variable fc1_n35_s13_xh : signed(16 downto 0);
+    variable fc1_n35_s13 : signed(24 downto 0);
+    variable fc1_n35_s14_u : unsigned(26 downto 0);
+    variable fc1_n35_s15_u : unsigned(27 downto 0);
+    variable fc1_n35_s16_xh : signed(22 downto 0);
+    variable fc1_n35_s16_u : unsigned(29 downto 0);
+    variable fc1_n35_s17_u : unsigned(26 downto 0);
+    variable fc1_n35_s14_d1_v : signed(26 downto 0);
+    variable fc1_n35_s19 : signed(27 downto 0);
+    variable fc1_n35_s17_d1_v : signed(26 downto 0);
+    variable fc1_n35_s21 : signed(28 downto 0);
+    variable fc1_n35_s22, fc1_n35_acc : signed(29 downto 0);
     variable fc1_n35_y_fl : signed(19 downto 0);
-    variable fc1_n36_p1 : signed(23 downto 0); -- weight -0.2119140625
-    variable fc1_n36_p2 : signed(24 downto 0); -- weight 0.41796875
-    variable fc1_n36_p4 : signed(26 downto 0); -- weight 1.34375
-    variable fc1_n36_p5 : signed(26 downto 0); -- weight 1.5400390625
-    variable fc1_n36_p6 : signed(24 downto 0); -- weight 0.35546875
-    variable fc1_n36_p7 : signed(24 downto 0); -- weight -0.25390625
-    variable fc1_n36_p8 : signed(21 downto 0); -- weight -0.0478515625
-    variable fc1_n36_p9 : signed(25 downto 0); -- weight -0.958984375
-    variable fc1_n36_p10 : signed(26 downto 0); -- weight -1.0693359375
-    variable fc1_n36_p11 : signed(26 downto 0); -- weight -1.4462890625
-    variable fc1_n36_p12 : signed(24 downto 0); -- weight -0.2529296875
-    variable fc1_n36_p13 : signed(24 downto 0); -- weight -0.4482421875
-    variable fc1_n36_p14 : signed(21 downto 0); -- weight -0.0419921875
-    variable fc1_n36_t1_0 : signed(27 downto 0);
-    variable fc1_n36_t1_1 : signed(27 downto 0);
-    variable fc1_n36_t1_2 : signed(27 downto 0);
-    variable fc1_n36_t1_3 : signed(26 downto 0);
-    variable fc1_n36_t2_0 : signed(28 downto 0);
-    variable fc1_n36_t2_1 : signed(28 downto 0);
+    variable fc1_n36_s0_xh : signed(6 downto 0);
+    variable fc1_n36_s0 : signed(25 downto 0);
+    variable fc1_n36_s1 : signed(16 downto 0);
+    variable fc1_n36_s2 : signed(25 downto 0);
+    variable fc1_n36_s3_xh : signed(7 downto 0);
+    variable fc1_n36_s3 : signed(26 downto 0);
+    variable fc1_n36_s4_xh : signed(12 downto 0);
+    variable fc1_n36_s4 : signed(24 downto 0);
+    variable fc1_n36_s5 : signed(19 downto 0);
+    variable fc1_n36_s6_xh : signed(16 downto 0);
+    variable fc1_n36_s6 : signed(22 downto 0);
+    variable fc1_n36_s7 : signed(26 downto 0);
+    variable fc1_n36_s8_xh : signed(18 downto 0);
+    variable fc1_n36_s8 : signed(24 downto 0);
+    variable fc1_n36_s9 : signed(21 downto 0);
+    variable fc1_n36_s10 : signed(25 downto 0);
+    variable fc1_n36_s11_xh : signed(18 downto 0);
+    variable fc1_n36_s11 : signed(25 downto 0);
+    variable fc1_n36_s12_u : unsigned(27 downto 0);
+    variable fc1_n36_s13_u : unsigned(26 downto 0);
+    variable fc1_n36_s15_xh : signed(19 downto 0);
+    variable fc1_n36_s15_u : unsigned(27 downto 0);
+    variable fc1_n36_s13_d1_v : signed(26 downto 0);
+    variable fc1_n36_s17, fc1_n36_s15_d1_v : signed(27 downto 0);
+    variable fc1_n36_s18 : signed(28 downto 0);
+    variable fc1_n36_s19_xh : signed(25 downto 0);
+    variable fc1_n36_s19 : signed(28 downto 0);
     variable fc1_n36_acc : signed(29 downto 0);
     variable fc1_n36_y_fl : signed(19 downto 0);
-    variable fc1_n37_p0 : signed(23 downto 0); -- weight 0.234375
-    variable fc1_n37_p1 : signed(24 downto 0); -- weight 0.412109375
-    variable fc1_n37_p2 : signed(17 downto 0); -- weight 0.0029296875
-    variable fc1_n37_p4 : signed(23 downto 0); -- weight 0.158203125
-    variable fc1_n37_p5 : signed(24 downto 0); -- weight -0.34765625
-    variable fc1_n37_p6 : signed(22 downto 0); -- weight 0.0771484375
-    variable fc1_n37_p7 : signed(23 downto 0); -- weight -0.216796875
-    variable fc1_n37_p8 : signed(24 downto 0); -- weight -0.3466796875
-    variable fc1_n37_p10 : signed(21 downto 0); -- weight 0.0615234375
-    variable fc1_n37_p11 : signed(23 downto 0); -- weight 0.201171875
-    variable fc1_n37_p12 : signed(24 downto 0); -- weight 0.3193359375
-    variable fc1_n37_p13 : signed(23 downto 0); -- weight 0.1884765625
-    variable fc1_n37_p15 : signed(23 downto 0); -- weight -0.2197265625
-    variable fc1_n37_t1_0 : signed(25 downto 0);
-    variable fc1_n37_t1_1 : signed(25 downto 0);
-    variable fc1_n37_t1_2 : signed(25 downto 0);
-    variable fc1_n37_t1_3 : signed(25 downto 0);
-    variable fc1_n37_t2_0 : signed(26 downto 0);
-    variable fc1_n37_t2_1 : signed(26 downto 0);
+    variable fc1_n37_s0_xh : signed(10 downto 0);
+    variable fc1_n37_s0 : signed(21 downto 0);
+    variable fc1_n37_s1 : signed(22 downto 0);
+    variable fc1_n37_s2 : signed(21 downto 0);
+    variable fc1_n37_s3_xh : signed(13 downto 0);
+    variable fc1_n37_s3 : signed(21 downto 0);
+    variable fc1_n37_s4_xh : signed(16 downto 0);
+    variable fc1_n37_s4 : signed(20 downto 0);
+    variable fc1_n37_s5_xh : signed(15 downto 0);
+    variable fc1_n37_s5 : signed(19 downto 0);
+    variable fc1_n37_s6 : signed(22 downto 0);
+    variable fc1_n37_s7_xh : signed(16 downto 0);
+    variable fc1_n37_s7 : signed(23 downto 0);
+    variable fc1_n37_s8_xh : signed(15 downto 0);
+    variable fc1_n37_s8 : signed(24 downto 0);
+    variable fc1_n37_s9_xh : signed(10 downto 0);
+    variable fc1_n37_s9 : signed(25 downto 0);
+    variable fc1_n37_s10_xh : signed(15 downto 0);
+    variable fc1_n37_s10 : signed(24 downto 0);
+    variable fc1_n37_s11_xh : signed(15 downto 0);
+    variable fc1_n37_s11 : signed(24 downto 0);
+    variable fc1_n37_s12_xh : signed(19 downto 0);
+    variable fc1_n37_s12_u : unsigned(22 downto 0);
+    variable fc1_n37_s13_xh : signed(15 downto 0);
+    variable fc1_n37_s13_u : unsigned(24 downto 0);
+    variable fc1_n37_s14_xh : signed(23 downto 0);
+    variable fc1_n37_s14_u : unsigned(25 downto 0);
+    variable fc1_n37_s16_xh : signed(23 downto 0);
+    variable fc1_n37_s16_u : unsigned(25 downto 0);
+    variable fc1_n37_s13_d1_v : signed(24 downto 0);
+    variable fc1_n37_s17_xh : signed(21 downto 0);
+    variable fc1_n37_s17, fc1_n37_s16_d1_v, fc1_n37_s14_d1_v : signed(25 downto 0);
+    variable fc1_n37_s18_xh : signed(24 downto 0);
+    variable fc1_n37_s18 : signed(27 downto 0);
+    variable fc1_n37_s19 : signed(26 downto 0);
     variable fc1_n37_acc : signed(27 downto 0);
     variable fc1_n37_y_fl : signed(17 downto 0);
-    variable fc1_n38_p0 : signed(20 downto 0); -- weight -0.025390625
-    variable fc1_n38_p4 : signed(23 downto 0); -- weight -0.1923828125
-    variable fc1_n38_p5 : signed(23 downto 0); -- weight 0.14453125
-    variable fc1_n38_p6 : signed(24 downto 0); -- weight -0.4033203125
-    variable fc1_n38_p7 : signed(24 downto 0); -- weight 0.30078125
-    variable fc1_n38_p9 : signed(22 downto 0); -- weight -0.0634765625
-    variable fc1_n38_p10 : signed(22 downto 0); -- weight 0.115234375
-    variable fc1_n38_p11 : signed(23 downto 0); -- weight -0.150390625
-    variable fc1_n38_p12 : signed(24 downto 0); -- weight 0.4248046875
-    variable fc1_n38_p13 : signed(24 downto 0); -- weight 0.337890625
-    variable fc1_n38_p15 : signed(22 downto 0); -- weight -0.109375
-    variable fc1_n38_t1_0 : signed(25 downto 0);
-    variable fc1_n38_t1_2 : signed(25 downto 0);
-    variable fc1_n38_t2_0 : signed(26 downto 0);
-    variable fc1_n38_t2_1 : signed(26 downto 0);
+    variable fc1_n38_s0 : signed(22 downto 0);
+    variable fc1_n38_s1_xh : signed(16 downto 0);
+    variable fc1_n38_s1 : signed(19 downto 0);
+    variable fc1_n38_s2 : signed(24 downto 0);
+    variable fc1_n38_s3 : signed(22 downto 0);
+    variable fc1_n38_s4 : signed(20 downto 0);
+    variable fc1_n38_s5_xh : signed(13 downto 0);
+    variable fc1_n38_s5 : signed(25 downto 0);
+    variable fc1_n38_s6_xh : signed(16 downto 0);
+    variable fc1_n38_s6 : signed(22 downto 0);
+    variable fc1_n38_s7_xh : signed(15 downto 0);
+    variable fc1_n38_s7 : signed(22 downto 0);
+    variable fc1_n38_s8_xh : signed(18 downto 0);
+    variable fc1_n38_s8 : signed(23 downto 0);
+    variable fc1_n38_s9_xh : signed(15 downto 0);
+    variable fc1_n38_s9 : signed(26 downto 0);
+    variable fc1_n38_s10_xh : signed(15 downto 0);
+    variable fc1_n38_s10 : signed(23 downto 0);
+    variable fc1_n38_s12_xh : signed(20 downto 0);
+    variable fc1_n38_s12_u : unsigned(23 downto 0);
+    variable fc1_n38_s13_xh : signed(17 downto 0);
+    variable fc1_n38_s13_u : unsigned(24 downto 0);
+    variable fc1_n38_s13_d1_v : signed(24 downto 0);
+    variable fc1_n38_s16_xh : signed(21 downto 0);
+    variable fc1_n38_s16, fc1_n38_s17 : signed(26 downto 0);
     variable fc1_n38_acc : signed(27 downto 0);
     variable fc1_n38_y_fl : signed(17 downto 0);
-    variable fc1_n39_p0 : signed(23 downto 0); -- weight 0.248046875
-    variable fc1_n39_p1 : signed(24 downto 0); -- weight 0.2880859375
-    variable fc1_n39_p2 : signed(26 downto 0); -- weight -1.49609375
-    variable fc1_n39_p3 : signed(27 downto 0); -- weight -3.298828125
-    variable fc1_n39_p4 : signed(27 downto 0); -- weight -2.310546875
-    variable fc1_n39_p5 : signed(27 downto 0); -- weight -2.623046875
-    variable fc1_n39_p6 : signed(23 downto 0); -- weight 0.126953125
-    variable fc1_n39_p7 : signed(24 downto 0); -- weight -0.3974609375
-    variable fc1_n39_p9 : signed(24 downto 0); -- weight 0.470703125
-    variable fc1_n39_p10 : signed(23 downto 0); -- weight -0.1650390625
-    variable fc1_n39_p11 : signed(24 downto 0); -- weight -0.453125
-    variable fc1_n39_p12 : signed(23 downto 0); -- weight 0.2255859375
-    variable fc1_n39_p13 : signed(23 downto 0); -- weight -0.16015625
-    variable fc1_n39_p14 : signed(23 downto 0); -- weight 0.19140625
-    variable fc1_n39_p15 : signed(23 downto 0); -- weight -0.201171875
-    variable fc1_n39_t1_0 : signed(28 downto 0);
-    variable fc1_n39_t1_1 : signed(28 downto 0);
-    variable fc1_n39_t1_2 : signed(26 downto 0);
-    variable fc1_n39_t1_3 : signed(25 downto 0);
-    variable fc1_n39_t2_1 : signed(27 downto 0);
-    variable fc1_n39_t3_0 : signed(29 downto 0);
-    variable fc1_n39_acc : signed(29 downto 0);
+    variable fc1_n39_s0_xh : signed(4 downto 0);
+    variable fc1_n39_s0 : signed(27 downto 0);
+    variable fc1_n39_s1_xh : signed(6 downto 0);
+    variable fc1_n39_s1 : signed(25 downto 0);
+    variable fc1_n39_s2 : signed(17 downto 0);
+    variable fc1_n39_s3_xh : signed(24 downto 0);
+    variable fc1_n39_s3 : signed(28 downto 0);
+    variable fc1_n39_s4 : signed(18 downto 0);
+    variable fc1_n39_s5_xh : signed(10 downto 0);
+    variable fc1_n39_s5 : signed(25 downto 0);
+    variable fc1_n39_s6_xh : signed(9 downto 0);
+    variable fc1_n39_s6 : signed(26 downto 0);
+    variable fc1_n39_s7 : signed(21 downto 0);
+    variable fc1_n39_s8_xh : signed(16 downto 0);
+    variable fc1_n39_s8 : signed(21 downto 0);
+    variable fc1_n39_s9_xh : signed(17 downto 0);
+    variable fc1_n39_s9 : signed(21 downto 0);
+    variable fc1_n39_s10 : signed(25 downto 0);
+    variable fc1_n39_s12_xh : signed(13 downto 0);
+    variable fc1_n39_s12 : signed(25 downto 0);
+    variable fc1_n39_s13_u : unsigned(28 downto 0);
+    variable fc1_n39_s14_xh : signed(18 downto 0);
+    variable fc1_n39_s14_u : unsigned(22 downto 0);
+    variable fc1_n39_s15_xh : signed(15 downto 0);
+    variable fc1_n39_s15_u : unsigned(27 downto 0);
+    variable fc1_n39_s16_xh : signed(16 downto 0);
+    variable fc1_n39_s16_hi : signed(19 downto 0);
+    variable fc1_n39_s13_d1_v : signed(28 downto 0);
+    variable fc1_n39_s14_d1_v : signed(22 downto 0);
+    variable fc1_n39_s18 : signed(28 downto 0);
+    variable fc1_n39_s15_d1_v : signed(27 downto 0);
+    variable fc1_n39_s16_d1_v : signed(23 downto 0);
+    variable fc1_n39_s19 : signed(27 downto 0);
+    variable fc1_n39_s20, fc1_n39_s21, fc1_n39_acc : signed(29 downto 0);
     variable fc1_n39_y_fl : signed(19 downto 0);
-    variable fc1_n40_p0 : signed(23 downto 0); -- weight 0.1884765625
-    variable fc1_n40_p1 : signed(23 downto 0); -- weight 0.224609375
-    variable fc1_n40_p2 : signed(21 downto 0); -- weight -0.0537109375
-    variable fc1_n40_p5 : signed(19 downto 0); -- weight 0.0126953125
-    variable fc1_n40_p6 : signed(21 downto 0); -- weight -0.0400390625
-    variable fc1_n40_p8_neg : signed(16 downto 0);
-    variable fc1_n40_p10 : signed(22 downto 0); -- weight 0.1064453125
-    variable fc1_n40_p13 : signed(23 downto 0); -- weight -0.2255859375
-    variable fc1_n40_p14 : signed(24 downto 0); -- weight -0.328125
-    variable fc1_n40_p15 : signed(23 downto 0); -- weight -0.234375
-    variable fc1_n40_t1_0 : signed(25 downto 0);
-    variable fc1_n40_t1_1 : signed(25 downto 0);
-    variable fc1_n40_t1_2 : signed(25 downto 0);
-    variable fc1_n40_t1_3 : signed(25 downto 0);
-    variable fc1_n40_t2_0 : signed(26 downto 0);
-    variable fc1_n40_t2_1 : signed(26 downto 0);
+    variable fc1_n40_s0_xh : signed(10 downto 0);
+    variable fc1_n40_s0 : signed(21 downto 0);
+    variable fc1_n40_s1_xh : signed(10 downto 0);
+    variable fc1_n40_s1 : signed(21 downto 0);
+    variable fc1_n40_s2_xh : signed(9 downto 0);
+    variable fc1_n40_s2 : signed(24 downto 0);
+    variable fc1_n40_s3_xh : signed(18 downto 0);
+    variable fc1_n40_s3 : signed(24 downto 0);
+    variable fc1_n40_s4 : signed(20 downto 0);
+    variable fc1_n40_s5 : signed(18 downto 0);
+    variable fc1_n40_s6 : signed(24 downto 0);
+    variable fc1_n40_s7_xh : signed(18 downto 0);
+    variable fc1_n40_s7 : signed(25 downto 0);
+    variable fc1_n40_s8_xh : signed(15 downto 0);
+    variable fc1_n40_s8 : signed(21 downto 0);
+    variable fc1_n40_s9_xh : signed(10 downto 0);
+    variable fc1_n40_s9 : signed(25 downto 0);
+    variable fc1_n40_s10_xh : signed(17 downto 0);
+    variable fc1_n40_s10 : signed(23 downto 0);
+    variable fc1_n40_s11_xh : signed(16 downto 0);
+    variable fc1_n40_s11 : signed(26 downto 0);
+    variable fc1_n40_s12_xh : signed(17 downto 0);
+    variable fc1_n40_s12 : signed(23 downto 0);
+    variable fc1_n40_s13_xh : signed(18 downto 0);
+    variable fc1_n40_s13 : signed(22 downto 0);
+    variable fc1_n40_s18, fc1_n40_s19 : signed(26 downto 0);
     variable fc1_n40_acc : signed(27 downto 0);
     variable fc1_n40_y_fl : signed(17 downto 0);
-    variable fc1_n41_p0 : signed(23 downto 0); -- weight 0.17578125
-    variable fc1_n41_p1 : signed(24 downto 0); -- weight 0.3447265625
-    variable fc1_n41_p2 : signed(23 downto 0); -- weight 0.1767578125
-    variable fc1_n41_p3 : signed(22 downto 0); -- weight -0.09375
-    variable fc1_n41_p4 : signed(23 downto 0); -- weight -0.142578125
-    variable fc1_n41_p5 : signed(24 downto 0); -- weight -0.3857421875
-    variable fc1_n41_p9 : signed(22 downto 0); -- weight -0.07421875
-    variable fc1_n41_p10 : signed(24 downto 0); -- weight 0.361328125
-    variable fc1_n41_p11 : signed(23 downto 0); -- weight 0.220703125
-    variable fc1_n41_p13 : signed(21 downto 0); -- weight -0.0322265625
-    variable fc1_n41_t1_0 : signed(25 downto 0);
-    variable fc1_n41_t1_1 : signed(25 downto 0);
-    variable fc1_n41_t1_2 : signed(25 downto 0);
-    variable fc1_n41_t1_3 : signed(25 downto 0);
-    variable fc1_n41_t2_0 : signed(26 downto 0);
-    variable fc1_n41_t2_1 : signed(26 downto 0);
+    variable fc1_n41_s0 : signed(18 downto 0);
+    variable fc1_n41_s1 : signed(23 downto 0);
+    variable fc1_n41_s2_xh : signed(11 downto 0);
+    variable fc1_n41_s2 : signed(22 downto 0);
+    variable fc1_n41_s3 : signed(21 downto 0);
+    variable fc1_n41_s4_xh : signed(17 downto 0);
+    variable fc1_n41_s4 : signed(19 downto 0);
+    variable fc1_n41_s5_xh : signed(13 downto 0);
+    variable fc1_n41_s5 : signed(23 downto 0);
+    variable fc1_n41_s6_xh : signed(16 downto 0);
+    variable fc1_n41_s6 : signed(24 downto 0);
+    variable fc1_n41_s7_xh : signed(18 downto 0);
+    variable fc1_n41_s7 : signed(23 downto 0);
+    variable fc1_n41_s8_xh : signed(21 downto 0);
+    variable fc1_n41_s8 : signed(24 downto 0);
+    variable fc1_n41_s9_xh : signed(18 downto 0);
+    variable fc1_n41_s9_u : unsigned(24 downto 0);
+    variable fc1_n41_s10_xh : signed(20 downto 0);
+    variable fc1_n41_s10_u : unsigned(25 downto 0);
+    variable fc1_n41_s12_xh : signed(18 downto 0);
+    variable fc1_n41_s12_u : unsigned(24 downto 0);
+    variable fc1_n41_s13_xh : signed(22 downto 0);
+    variable fc1_n41_s13_u : unsigned(25 downto 0);
+    variable fc1_n41_s10_d1_v : signed(25 downto 0);
+    variable fc1_n41_s9_d1_v : signed(24 downto 0);
+    variable fc1_n41_s14_xh : signed(23 downto 0);
+    variable fc1_n41_s14 : signed(27 downto 0);
+    variable fc1_n41_s12_d1_v : signed(24 downto 0);
+    variable fc1_n41_s15, fc1_n41_s13_d1_v : signed(25 downto 0);
     variable fc1_n41_acc : signed(27 downto 0);
-    variable fc1_n41_y_fl : signed(17 downto 0);
-    variable fc1_n42_p1 : signed(20 downto 0); -- weight 0.0263671875
-    variable fc1_n42_p2 : signed(24 downto 0); -- weight 0.30078125
-    variable fc1_n42_p3 : signed(24 downto 0); -- weight 0.2626953125
-    variable fc1_n42_p4 : signed(23 downto 0); -- weight -0.232421875
-    variable fc1_n42_p5 : signed(21 downto 0); -- weight -0.04296875
-    variable fc1_n42_p6 : signed(24 downto 0); -- weight 0.2744140625
-    variable fc1_n42_p7 : signed(24 downto 0); -- weight 0.2509765625
-    variable fc1_n42_p8 : signed(24 downto 0); -- weight 0.3525390625
-    variable fc1_n42_p9 : signed(24 downto 0); -- weight -0.2685546875
-    variable fc1_n42_p10 : signed(22 downto 0); -- weight 0.1103515625
-    variable fc1_n42_p12 : signed(24 downto 0); -- weight 0.2763671875
-    variable fc1_n42_p13 : signed(23 downto 0); -- weight 0.2451171875
-    variable fc1_n42_p14 : signed(21 downto 0); -- weight -0.0400390625
-    variable fc1_n42_p15 : signed(22 downto 0); -- weight -0.107421875
-    variable fc1_n42_t1_0 : signed(25 downto 0);
-    variable fc1_n42_t1_1 : signed(25 downto 0);
-    variable fc1_n42_t1_3 : signed(25 downto 0);
-    variable fc1_n42_t2_0 : signed(26 downto 0);
-    variable fc1_n42_t2_1 : signed(26 downto 0);
+    variable fc1_n41_y_fl, fc1_n42_s0 : signed(17 downto 0);
+    variable fc1_n42_s1, fc1_n42_s2_xh : signed(16 downto 0);
+    variable fc1_n42_s2 : signed(18 downto 0);
+    variable fc1_n42_s3_xh : signed(11 downto 0);
+    variable fc1_n42_s3 : signed(23 downto 0);
+    variable fc1_n42_s4_xh : signed(11 downto 0);
+    variable fc1_n42_s4 : signed(24 downto 0);
+    variable fc1_n42_s5_xh : signed(12 downto 0);
+    variable fc1_n42_s5 : signed(21 downto 0);
+    variable fc1_n42_s6 : signed(20 downto 0);
+    variable fc1_n42_s7 : signed(21 downto 0);
+    variable fc1_n42_s8_xh : signed(14 downto 0);
+    variable fc1_n42_s8, fc1_n42_s9_xh : signed(22 downto 0);
+    variable fc1_n42_s9 : signed(25 downto 0);
+    variable fc1_n42_s10_xh : signed(18 downto 0);
+    variable fc1_n42_s10 : signed(22 downto 0);
+    variable fc1_n42_s11_xh : signed(16 downto 0);
+    variable fc1_n42_s11 : signed(23 downto 0);
+    variable fc1_n42_s12_xh : signed(15 downto 0);
+    variable fc1_n42_s12 : signed(20 downto 0);
+    variable fc1_n42_s13 : signed(21 downto 0);
+    variable fc1_n42_s14_xh : signed(18 downto 0);
+    variable fc1_n42_s14_u : unsigned(25 downto 0);
+    variable fc1_n42_s15_xh : signed(16 downto 0);
+    variable fc1_n42_s15_u : unsigned(26 downto 0);
+    variable fc1_n42_s17_u : unsigned(25 downto 0);
+    variable fc1_n42_s14_d1_v : signed(25 downto 0);
+    variable fc1_n42_s18 : signed(26 downto 0);
+    variable fc1_n42_s17_d1_v : signed(25 downto 0);
+    variable fc1_n42_s19 : signed(26 downto 0);
     variable fc1_n42_acc : signed(27 downto 0);
     variable fc1_n42_y_fl : signed(17 downto 0);
-    variable fc1_n43_p0 : signed(19 downto 0); -- weight 0.013671875
-    variable fc1_n43_p2 : signed(26 downto 0); -- weight 1.2841796875
-    variable fc1_n43_p3 : signed(26 downto 0); -- weight 1.373046875
-    variable fc1_n43_p4 : signed(25 downto 0); -- weight 0.7265625
-    variable fc1_n43_p5 : signed(26 downto 0); -- weight 1.5419921875
-    variable fc1_n43_p6 : signed(23 downto 0); -- weight 0.18359375
-    variable fc1_n43_p8 : signed(25 downto 0); -- weight 0.5966796875
-    variable fc1_n43_p9 : signed(25 downto 0); -- weight -0.6337890625
-    variable fc1_n43_p10 : signed(26 downto 0); -- weight -1.0009765625
-    variable fc1_n43_p11 : signed(26 downto 0); -- weight -1.28515625
-    variable fc1_n43_p12 : signed(18 downto 0); -- weight -0.0068359375
-    variable fc1_n43_p14 : signed(23 downto 0); -- weight -0.22265625
-    variable fc1_n43_p15 : signed(23 downto 0); -- weight 0.1259765625
-    variable fc1_n43_t1_0 : signed(27 downto 0);
-    variable fc1_n43_t1_1 : signed(27 downto 0);
-    variable fc1_n43_t1_2 : signed(27 downto 0);
-    variable fc1_n43_t1_3 : signed(25 downto 0);
-    variable fc1_n43_t2_0 : signed(28 downto 0);
-    variable fc1_n43_t2_1 : signed(28 downto 0);
+    variable fc1_n43_s0_xh : signed(7 downto 0);
+    variable fc1_n43_s0, fc1_n43_s1 : signed(24 downto 0);
+    variable fc1_n43_s2 : signed(20 downto 0);
+    variable fc1_n43_s3_xh : signed(15 downto 0);
+    variable fc1_n43_s3 : signed(21 downto 0);
+    variable fc1_n43_s4_xh : signed(14 downto 0);
+    variable fc1_n43_s4, fc1_n43_s5_xh : signed(22 downto 0);
+    variable fc1_n43_s5 : signed(26 downto 0);
+    variable fc1_n43_s6_xh : signed(13 downto 0);
+    variable fc1_n43_s6 : signed(25 downto 0);
+    variable fc1_n43_s7_xh : signed(18 downto 0);
+    variable fc1_n43_s7, fc1_n43_s8 : signed(22 downto 0);
+    variable fc1_n43_s9_xh : signed(16 downto 0);
+    variable fc1_n43_s9_u : unsigned(25 downto 0);
+    variable fc1_n43_s10_xh : signed(14 downto 0);
+    variable fc1_n43_s10 : signed(25 downto 0);
+    variable fc1_n43_s11_xh : signed(10 downto 0);
+    variable fc1_n43_s11 : signed(27 downto 0);
+    variable fc1_n43_s13_u : unsigned(24 downto 0);
+    variable fc1_n43_s14_u : unsigned(27 downto 0);
+    variable fc1_n43_s15_u : unsigned(26 downto 0);
+    variable fc1_n43_s9_d1_v : signed(25 downto 0);
+    variable fc1_n43_s16_xh : signed(21 downto 0);
+    variable fc1_n43_s16 : signed(28 downto 0);
+    variable fc1_n43_s17 : signed(27 downto 0);
+    variable fc1_n43_s15_d1_v : signed(26 downto 0);
+    variable fc1_n43_s18 : signed(28 downto 0);
     variable fc1_n43_acc : signed(29 downto 0);
     variable fc1_n43_y_fl : signed(19 downto 0);
-    variable fc1_n44_p1 : signed(22 downto 0); -- weight -0.1201171875
-    variable fc1_n44_p3 : signed(21 downto 0); -- weight 0.052734375
-    variable fc1_n44_p4 : signed(24 downto 0); -- weight -0.26953125
-    variable fc1_n44_p6 : signed(23 downto 0); -- weight 0.216796875
-    variable fc1_n44_p8 : signed(23 downto 0); -- weight 0.181640625
-    variable fc1_n44_p9 : signed(23 downto 0); -- weight -0.17578125
-    variable fc1_n44_p10 : signed(25 downto 0); -- weight -0.5146484375
-    variable fc1_n44_p11 : signed(25 downto 0); -- weight -0.8984375
-    variable fc1_n44_p12 : signed(23 downto 0); -- weight -0.1455078125
-    variable fc1_n44_p15 : signed(20 downto 0); -- weight -0.0185546875
-    variable fc1_n44_t0_5_a : signed(26 downto 0);
-    variable fc1_n44_t1_0 : signed(25 downto 0);
-    variable fc1_n44_t1_1 : signed(26 downto 0);
-    variable fc1_n44_t1_2 : signed(26 downto 0);
-    variable fc1_n44_t1_3 : signed(26 downto 0);
-    variable fc1_n44_t2_0 : signed(27 downto 0);
-    variable fc1_n44_t2_1 : signed(27 downto 0);
+    variable fc1_n44_s0_xh : signed(2 downto 0);
+    variable fc1_n44_s0 : signed(20 downto 0); -- bias -0.6015625
+    variable fc1_n44_s1 : signed(20 downto 0);
+    variable fc1_n44_s2 : signed(21 downto 0);
+    variable fc1_n44_s3_xh : signed(13 downto 0);
+    variable fc1_n44_s3 : signed(21 downto 0);
+    variable fc1_n44_s5_xh : signed(15 downto 0);
+    variable fc1_n44_s5 : signed(19 downto 0);
+    variable fc1_n44_s6_xh : signed(10 downto 0);
+    variable fc1_n44_s6 : signed(25 downto 0);
+    variable fc1_n44_s7_xh : signed(17 downto 0);
+    variable fc1_n44_s7 : signed(25 downto 0);
+    variable fc1_n44_s8_xh : signed(15 downto 0);
+    variable fc1_n44_s8_hi : signed(18 downto 0);
+    variable fc1_n44_s8 : signed(21 downto 0);
+    variable fc1_n44_s9_xh : signed(13 downto 0);
+    variable fc1_n44_s9 : signed(26 downto 0);
+    variable fc1_n44_s10_xh : signed(19 downto 0);
+    variable fc1_n44_s10_u : unsigned(25 downto 0);
+    variable fc1_n44_s11_xh : signed(20 downto 0);
+    variable fc1_n44_s11_u : unsigned(26 downto 0);
+    variable fc1_n44_s13_xh : signed(20 downto 0);
+    variable fc1_n44_s13_u : unsigned(22 downto 0);
+    variable fc1_n44_s11_d1_v : signed(26 downto 0);
+    variable fc1_n44_s10_d1_v, fc1_n44_s15_xh : signed(25 downto 0);
+    variable fc1_n44_s15 : signed(27 downto 0);
+    variable fc1_n44_s13_d1_v : signed(22 downto 0);
+    variable fc1_n44_s16 : signed(24 downto 0);
+    variable fc1_n44_s17 : signed(27 downto 0);
     variable fc1_n44_acc : signed(28 downto 0);
     variable fc1_n44_y_fl : signed(18 downto 0);
-    variable fc1_n45_p1 : signed(23 downto 0); -- weight 0.1416015625
-    variable fc1_n45_p2 : signed(26 downto 0); -- weight 1.064453125
-    variable fc1_n45_p4 : signed(26 downto 0); -- weight 1.2294921875
-    variable fc1_n45_p6 : signed(23 downto 0); -- weight 0.1865234375
-    variable fc1_n45_p7 : signed(23 downto 0); -- weight -0.2294921875
-    variable fc1_n45_p8 : signed(23 downto 0); -- weight -0.2421875
-    variable fc1_n45_p10 : signed(24 downto 0); -- weight -0.4033203125
-    variable fc1_n45_p12 : signed(25 downto 0); -- weight -0.8349609375
-    variable fc1_n45_p13 : signed(24 downto 0); -- weight -0.29296875
-    variable fc1_n45_p14 : signed(19 downto 0); -- weight -0.0126953125
-    variable fc1_n45_t1_0 : signed(27 downto 0);
-    variable fc1_n45_t1_1 : signed(27 downto 0);
-    variable fc1_n45_t1_3 : signed(26 downto 0);
-    variable fc1_n45_t2_0 : signed(28 downto 0);
-    variable fc1_n45_t2_1 : signed(27 downto 0);
+    variable fc1_n45_s0_xh : signed(11 downto 0);
+    variable fc1_n45_s0 : signed(18 downto 0);
+    variable fc1_n45_s1_xh : signed(15 downto 0);
+    variable fc1_n45_s1 : signed(19 downto 0);
+    variable fc1_n45_s2 : signed(21 downto 0);
+    variable fc1_n45_s3_xh : signed(16 downto 0);
+    variable fc1_n45_s3 : signed(22 downto 0);
+    variable fc1_n45_s4 : signed(21 downto 0);
+    variable fc1_n45_s5_xh : signed(11 downto 0);
+    variable fc1_n45_s5 : signed(25 downto 0);
+    variable fc1_n45_s6_xh : signed(13 downto 0);
+    variable fc1_n45_s6 : signed(23 downto 0);
+    variable fc1_n45_s7_xh : signed(19 downto 0);
+    variable fc1_n45_s7 : signed(21 downto 0);
+    variable fc1_n45_s8_xh : signed(13 downto 0);
+    variable fc1_n45_s8 : signed(27 downto 0);
+    variable fc1_n45_s9_u : unsigned(28 downto 0);
+    variable fc1_n45_s10_xh : signed(13 downto 0);
+    variable fc1_n45_s10 : signed(26 downto 0);
+    variable fc1_n45_s11_xh : signed(15 downto 0);
+    variable fc1_n45_s11_u : unsigned(26 downto 0);
+    variable fc1_n45_s12_xh : signed(21 downto 0);
+    variable fc1_n45_s12_u, fc1_n45_s15_u : unsigned(26 downto 0);
+    variable fc1_n45_s11_d1_v : signed(26 downto 0);
+    variable fc1_n45_s16 : signed(28 downto 0);
+    variable fc1_n45_s12_d1_v : signed(26 downto 0);
+    variable fc1_n45_s17_xh : signed(23 downto 0);
+    variable fc1_n45_s17 : signed(27 downto 0);
+    variable fc1_n45_s15_d1_v : signed(26 downto 0);
+    variable fc1_n45_s18 : signed(27 downto 0);
+    variable fc1_n45_s19 : signed(28 downto 0);
     variable fc1_n45_acc : signed(29 downto 0);
     variable fc1_n45_y_fl : signed(19 downto 0);
-    variable fc1_n46_p0 : signed(24 downto 0); -- weight 0.3662109375
-    variable fc1_n46_p2 : signed(26 downto 0); -- weight 1.2861328125
-    variable fc1_n46_p3 : signed(26 downto 0); -- weight 1.6640625
-    variable fc1_n46_p4 : signed(26 downto 0); -- weight 1.2197265625
-    variable fc1_n46_p7 : signed(21 downto 0); -- weight 0.033203125
-    variable fc1_n46_p8 : signed(23 downto 0); -- weight 0.15625
-    variable fc1_n46_p10 : signed(24 downto 0); -- weight 0.4453125
-    variable fc1_n46_p12 : signed(21 downto 0); -- weight 0.033203125
-    variable fc1_n46_p14 : signed(24 downto 0); -- weight 0.3818359375
-    variable fc1_n46_p15 : signed(24 downto 0); -- weight -0.259765625
-    variable fc1_n46_t1_0 : signed(27 downto 0);
-    variable fc1_n46_t1_2 : signed(26 downto 0);
-    variable fc1_n46_t1_3 : signed(26 downto 0);
-    variable fc1_n46_t2_0 : signed(28 downto 0);
-    variable fc1_n46_t2_1 : signed(27 downto 0);
-    variable fc1_n46_acc : signed(29 downto 0);
-    variable fc1_n46_y_fl : signed(19 downto 0);
-    variable fc1_n47_p0 : signed(23 downto 0); -- weight -0.22265625
-    variable fc1_n47_p1 : signed(24 downto 0); -- weight 0.3759765625
-    variable fc1_n47_p2 : signed(27 downto 0); -- weight -2.0478515625
-    variable fc1_n47_p3 : signed(27 downto 0); -- weight -2.26171875
-    variable fc1_n47_p4 : signed(26 downto 0); -- weight -1.95703125
-    variable fc1_n47_p5 : signed(27 downto 0); -- weight -2.53125
-    variable fc1_n47_p6 : signed(24 downto 0); -- weight -0.3291015625
-    variable fc1_n47_p7 : signed(24 downto 0); -- weight -0.484375
-    variable fc1_n47_p9 : signed(21 downto 0); -- weight -0.04296875
-    variable fc1_n47_p10 : signed(24 downto 0); -- weight -0.3642578125
-    variable fc1_n47_p12 : signed(23 downto 0); -- weight -0.2333984375
-    variable fc1_n47_p13 : signed(24 downto 0); -- weight -0.4130859375
-    variable fc1_n47_p14 : signed(24 downto 0); -- weight 0.357421875
-    variable fc1_n47_p15 : signed(24 downto 0); -- weight 0.404296875
-    variable fc1_n47_t1_0 : signed(28 downto 0);
-    variable fc1_n47_t1_1 : signed(28 downto 0);
-    variable fc1_n47_t1_2 : signed(26 downto 0);
-    variable fc1_n47_t1_3 : signed(26 downto 0);
-    variable fc1_n47_t2_1 : signed(27 downto 0);
-    variable fc1_n47_t3_0 : signed(29 downto 0);
-    variable fc1_n47_acc : signed(29 downto 0);
+    variable fc1_n46_s0 : signed(25 downto 0);
+    variable fc1_n46_s1 : signed(23 downto 0);
+    variable fc1_n46_s2 : signed(16 downto 0);
+    variable fc1_n46_s3 : signed(25 downto 0);
+    variable fc1_n46_s4 : signed(23 downto 0);
+    variable fc1_n46_s5, fc1_n46_s6 : signed(19 downto 0);
+    variable fc1_n46_s7_xh : signed(16 downto 0);
+    variable fc1_n46_s7 : signed(24 downto 0);
+    variable fc1_n46_s8_xh : signed(12 downto 0);
+    variable fc1_n46_s8 : signed(24 downto 0);
+    variable fc1_n46_s9_xh : signed(9 downto 0);
+    variable fc1_n46_s9 : signed(26 downto 0);
+    variable fc1_n46_s10_xh : signed(18 downto 0);
+    variable fc1_n46_s10 : signed(28 downto 0);
+    variable fc1_n46_s11_xh : signed(22 downto 0);
+    variable fc1_n46_s11_u : unsigned(26 downto 0);
+    variable fc1_n46_s12_xh : signed(16 downto 0);
+    variable fc1_n46_s12_u : unsigned(22 downto 0);
+    variable fc1_n46_s13_xh : signed(25 downto 0);
+    variable fc1_n46_s13_u : unsigned(27 downto 0);
+    variable fc1_n46_s14_xh : signed(23 downto 0);
+    variable fc1_n46_s14_u : unsigned(23 downto 0);
+    variable fc1_n46_s11_d1_v : signed(26 downto 0);
+    variable fc1_n46_s12_d1_v : signed(22 downto 0);
+    variable fc1_n46_s16 : signed(26 downto 0);
+    variable fc1_n46_s14_d1_v : signed(23 downto 0);
+    variable fc1_n46_s17, fc1_n46_s18_xh : signed(27 downto 0);
+    variable fc1_n46_s18, fc1_n46_acc : signed(29 downto 0);
+    variable fc1_n46_y_fl, fc1_n47_s0 : signed(19 downto 0);
+    variable fc1_n47_s1 : signed(16 downto 0);
+    variable fc1_n47_s2_xh : signed(15 downto 0);
+    variable fc1_n47_s2 : signed(18 downto 0);
+    variable fc1_n47_s3_xh : signed(15 downto 0);
+    variable fc1_n47_s3 : signed(22 downto 0);
+    variable fc1_n47_s4 : signed(21 downto 0);
+    variable fc1_n47_s5_xh : signed(13 downto 0);
+    variable fc1_n47_s5 : signed(20 downto 0);
+    variable fc1_n47_s6_xh : signed(15 downto 0);
+    variable fc1_n47_s6 : signed(21 downto 0);
+    variable fc1_n47_s7_xh : signed(15 downto 0);
+    variable fc1_n47_s7 : signed(23 downto 0);
+    variable fc1_n47_s8_xh : signed(16 downto 0);
+    variable fc1_n47_s8 : signed(21 downto 0);
+    variable fc1_n47_s9_xh : signed(17 downto 0);
+    variable fc1_n47_s9 : signed(21 downto 0);
+    variable fc1_n47_s10_xh : signed(14 downto 0);
+    variable fc1_n47_s10 : signed(26 downto 0);
+    variable fc1_n47_s11_xh : signed(16 downto 0);
+    variable fc1_n47_s11 : signed(24 downto 0);
+    variable fc1_n47_s12_xh : signed(18 downto 0);
+    variable fc1_n47_s12_u : unsigned(25 downto 0);
+    variable fc1_n47_s13_xh : signed(17 downto 0);
+    variable fc1_n47_s13_u : unsigned(23 downto 0);
+    variable fc1_n47_s14_xh : signed(24 downto 0);
+    variable fc1_n47_s14_u : unsigned(27 downto 0);
+    variable fc1_n47_s15_xh : signed(19 downto 0);
+    variable fc1_n47_s15_u : unsigned(26 downto 0);
+    variable fc1_n47_s16_xh : signed(22 downto 0);
+    variable fc1_n47_s16_u : unsigned(27 downto 0);
+    variable fc1_n47_s13_d1_v : signed(23 downto 0);
+    variable fc1_n47_s17_xh : signed(21 downto 0);
+    variable fc1_n47_s17 : signed(27 downto 0);
+    variable fc1_n47_s15_d1_v : signed(26 downto 0);
+    variable fc1_n47_s14_d1_v : signed(27 downto 0);
+    variable fc1_n47_s18 : signed(28 downto 0);
+    variable fc1_n47_s16_d1_v : signed(27 downto 0);
+    variable fc1_n47_s19_xh : signed(26 downto 0);
+    variable fc1_n47_s19, fc1_n47_acc : signed(29 downto 0);
     variable fc1_n47_y_fl : signed(19 downto 0);
-    variable fc1_n48_p1_sh : signed(18 downto 0);
-    variable fc1_n48_p1_neg : signed(19 downto 0);
-    variable fc1_n48_p2 : signed(27 downto 0); -- weight 2.462890625
-    variable fc1_n48_p3 : signed(27 downto 0); -- weight 3.1708984375
-    variable fc1_n48_p4 : signed(27 downto 0); -- weight 2.71875
-    variable fc1_n48_p5 : signed(27 downto 0); -- weight 3.369140625
-    variable fc1_n48_p6 : signed(24 downto 0); -- weight 0.4111328125
-    variable fc1_n48_p7 : signed(23 downto 0); -- weight 0.22265625
-    variable fc1_n48_p8 : signed(24 downto 0); -- weight -0.2880859375
-    variable fc1_n48_p9 : signed(25 downto 0); -- weight -0.8681640625
-    variable fc1_n48_p11 : signed(25 downto 0); -- weight -0.7275390625
-    variable fc1_n48_p13 : signed(23 downto 0); -- weight 0.1337890625
-    variable fc1_n48_p15 : signed(21 downto 0); -- weight -0.0322265625
-    variable fc1_n48_t1_0 : signed(28 downto 0);
-    variable fc1_n48_t1_1 : signed(28 downto 0);
-    variable fc1_n48_t1_3 : signed(25 downto 0);
-    variable fc1_n48_t2_0 : signed(29 downto 0);
-    variable fc1_n48_t2_1 : signed(27 downto 0);
+    variable fc1_n48_s0_xh : signed(12 downto 0);
+    variable fc1_n48_s0 : signed(19 downto 0);
+    variable fc1_n48_s1_xh : signed(3 downto 0);
+    variable fc1_n48_s1 : signed(28 downto 0);
+    variable fc1_n48_s3_xh : signed(17 downto 0);
+    variable fc1_n48_s3 : signed(20 downto 0);
+    variable fc1_n48_s4_xh : signed(17 downto 0);
+    variable fc1_n48_s4 : signed(29 downto 0);
+    variable fc1_n48_s5 : signed(19 downto 0);
+    variable fc1_n48_s6 : signed(18 downto 0);
+    variable fc1_n48_s7_xh : signed(9 downto 0);
+    variable fc1_n48_s7 : signed(24 downto 0);
+    variable fc1_n48_s8_xh : signed(15 downto 0);
+    variable fc1_n48_s8_hi : signed(17 downto 0);
+    variable fc1_n48_s8 : signed(20 downto 0);
+    variable fc1_n48_s9_xh : signed(12 downto 0);
+    variable fc1_n48_s9 : signed(23 downto 0);
+    variable fc1_n48_s10_xh : signed(17 downto 0);
+    variable fc1_n48_s10 : signed(21 downto 0);
+    variable fc1_n48_s11 : signed(24 downto 0);
+    variable fc1_n48_s12 : signed(29 downto 0);
+    variable fc1_n48_s13_xh : signed(11 downto 0);
+    variable fc1_n48_s13 : signed(26 downto 0);
+    variable fc1_n48_s14_xh : signed(20 downto 0);
+    variable fc1_n48_s14_u : unsigned(28 downto 0);
+    variable fc1_n48_s15_u : unsigned(23 downto 0);
+    variable fc1_n48_s16_xh : signed(18 downto 0);
+    variable fc1_n48_s16_u : unsigned(26 downto 0);
+    variable fc1_n48_s17_xh : signed(21 downto 0);
+    variable fc1_n48_s17_u : unsigned(27 downto 0);
+    variable fc1_n48_s14_d1_v : signed(28 downto 0);
+    variable fc1_n48_s15_d1_v : signed(23 downto 0);
+    variable fc1_n48_s19 : signed(28 downto 0);
+    variable fc1_n48_s17_d1_v : signed(27 downto 0);
+    variable fc1_n48_s16_d1_v : signed(26 downto 0);
+    variable fc1_n48_s20 : signed(28 downto 0);
     variable fc1_n48_acc : signed(30 downto 0);
     variable fc1_n48_y_fl : signed(20 downto 0);
-    variable fc1_n49_p1 : signed(22 downto 0); -- weight 0.0703125
-    variable fc1_n49_p2 : signed(26 downto 0); -- weight -1.021484375
-    variable fc1_n49_p4 : signed(26 downto 0); -- weight -1.6513671875
-    variable fc1_n49_p5 : signed(27 downto 0); -- weight -2.4521484375
-    variable fc1_n49_p6 : signed(20 downto 0); -- weight -0.0283203125
-    variable fc1_n49_p7 : signed(22 downto 0); -- weight 0.1201171875
-    variable fc1_n49_p8 : signed(24 downto 0); -- weight 0.2568359375
-    variable fc1_n49_p9 : signed(24 downto 0); -- weight 0.3916015625
-    variable fc1_n49_p10 : signed(22 downto 0); -- weight -0.11328125
-    variable fc1_n49_p11 : signed(24 downto 0); -- weight 0.4384765625
-    variable fc1_n49_p12 : signed(23 downto 0); -- weight -0.173828125
-    variable fc1_n49_p14 : signed(23 downto 0); -- weight 0.2412109375
-    variable fc1_n49_p15 : signed(20 downto 0); -- weight 0.029296875
-    variable fc1_n49_t1_0 : signed(28 downto 0);
-    variable fc1_n49_t1_1 : signed(28 downto 0);
-    variable fc1_n49_t1_3 : signed(25 downto 0);
-    variable fc1_n49_t2_1 : signed(26 downto 0);
-    variable fc1_n49_t3_0 : signed(29 downto 0);
-    variable fc1_n49_acc : signed(29 downto 0);
+    variable fc1_n49_s0_xh : signed(14 downto 0);
+    variable fc1_n49_s0 : signed(17 downto 0);
+    variable fc1_n49_s1_xh : signed(7 downto 0);
+    variable fc1_n49_s1 : signed(20 downto 0); -- bias 0.6396484375
+    variable fc1_n49_s2_xh : signed(10 downto 0);
+    variable fc1_n49_s2 : signed(24 downto 0);
+    variable fc1_n49_s3 : signed(20 downto 0);
+    variable fc1_n49_s4 : signed(21 downto 0);
+    variable fc1_n49_s5_xh : signed(13 downto 0);
+    variable fc1_n49_s5 : signed(22 downto 0);
+    variable fc1_n49_s6_xh : signed(17 downto 0);
+    variable fc1_n49_s6 : signed(20 downto 0);
+    variable fc1_n49_s7_xh : signed(16 downto 0);
+    variable fc1_n49_s7 : signed(19 downto 0);
+    variable fc1_n49_s8 : signed(24 downto 0);
+    variable fc1_n49_s9_xh : signed(12 downto 0);
+    variable fc1_n49_s9 : signed(26 downto 0);
+    variable fc1_n49_s11_xh : signed(16 downto 0);
+    variable fc1_n49_s11_u : unsigned(23 downto 0);
+    variable fc1_n49_s13_xh : signed(14 downto 0);
+    variable fc1_n49_s13_u : unsigned(25 downto 0);
+    variable fc1_n49_s14_xh : signed(24 downto 0);
+    variable fc1_n49_s14_u : unsigned(27 downto 0);
+    variable fc1_n49_s15 : signed(22 downto 0);
+    variable fc1_n49_s13_d1_v : signed(25 downto 0);
+    variable fc1_n49_s11_d1_v, fc1_n49_s16_xh : signed(23 downto 0);
+    variable fc1_n49_s16 : signed(26 downto 0);
+    variable fc1_n49_s14_d1_v : signed(27 downto 0);
+    variable fc1_n49_s17_xh : signed(23 downto 0);
+    variable fc1_n49_s17 : signed(28 downto 0);
+    variable fc1_n49_s18_xh : signed(21 downto 0);
+    variable fc1_n49_s18, fc1_n49_acc : signed(29 downto 0);
     variable fc1_n49_y_fl : signed(19 downto 0);
-    variable fc1_n50_p0 : signed(23 downto 0); -- weight -0.18359375
-    variable fc1_n50_p1 : signed(25 downto 0); -- weight -0.8173828125
-    variable fc1_n50_p2 : signed(25 downto 0); -- weight -0.826171875
-    variable fc1_n50_p3 : signed(25 downto 0); -- weight -0.767578125
-    variable fc1_n50_p4 : signed(22 downto 0); -- weight -0.0791015625
-    variable fc1_n50_p7 : signed(23 downto 0); -- weight 0.1259765625
-    variable fc1_n50_p8 : signed(22 downto 0); -- weight 0.0869140625
-    variable fc1_n50_p10 : signed(23 downto 0); -- weight 0.177734375
-    variable fc1_n50_p11 : signed(23 downto 0); -- weight 0.1328125
-    variable fc1_n50_p12 : signed(23 downto 0); -- weight 0.17578125
-    variable fc1_n50_p13 : signed(24 downto 0); -- weight -0.3740234375
-    variable fc1_n50_p14 : signed(24 downto 0); -- weight 0.39453125
-    variable fc1_n50_p15 : signed(23 downto 0); -- weight -0.1279296875
-    variable fc1_n50_t1_0 : signed(27 downto 0);
-    variable fc1_n50_t1_1 : signed(26 downto 0);
-    variable fc1_n50_t1_2 : signed(25 downto 0);
-    variable fc1_n50_t2_1 : signed(26 downto 0);
-    variable fc1_n50_t3_0 : signed(28 downto 0);
+    variable fc1_n50_s0 : signed(17 downto 0);
+    variable fc1_n50_s1 : signed(16 downto 0);
+    variable fc1_n50_s2 : signed(18 downto 0);
+    variable fc1_n50_s3 : signed(19 downto 0);
+    variable fc1_n50_s4_xh : signed(12 downto 0);
+    variable fc1_n50_s4 : signed(21 downto 0);
+    variable fc1_n50_s5 : signed(19 downto 0);
+    variable fc1_n50_s6_xh : signed(9 downto 0);
+    variable fc1_n50_s6 : signed(25 downto 0);
+    variable fc1_n50_s7_xh : signed(10 downto 0);
+    variable fc1_n50_s7 : signed(26 downto 0);
+    variable fc1_n50_s8 : signed(20 downto 0);
+    variable fc1_n50_s9_xh : signed(16 downto 0);
+    variable fc1_n50_s9 : signed(25 downto 0);
+    variable fc1_n50_s10_xh : signed(17 downto 0);
+    variable fc1_n50_s10_u : unsigned(27 downto 0);
+    variable fc1_n50_s11_xh : signed(14 downto 0);
+    variable fc1_n50_s11 : signed(23 downto 0);
+    variable fc1_n50_s12_xh : signed(17 downto 0);
+    variable fc1_n50_s12 : signed(20 downto 0);
+    variable fc1_n50_s13_xh : signed(15 downto 0);
+    variable fc1_n50_s13 : signed(23 downto 0);
+    variable fc1_n50_s14_u : unsigned(26 downto 0);
+    variable fc1_n50_s15_xh : signed(21 downto 0);
+    variable fc1_n50_s15_u : unsigned(25 downto 0);
+    variable fc1_n50_s16_xh : signed(19 downto 0);
+    variable fc1_n50_s16_u : unsigned(22 downto 0);
+    variable fc1_n50_s10_d1_v : signed(27 downto 0);
+    variable fc1_n50_s16_d1_v, fc1_n50_s18_xh : signed(22 downto 0);
+    variable fc1_n50_s18 : signed(28 downto 0);
+    variable fc1_n50_s14_d1_v : signed(26 downto 0);
+    variable fc1_n50_s15_d1_v, fc1_n50_s19_xh : signed(25 downto 0);
+    variable fc1_n50_s19 : signed(27 downto 0);
     variable fc1_n50_acc : signed(28 downto 0);
     variable fc1_n50_y_fl : signed(18 downto 0);
-    variable fc1_n51_p0 : signed(21 downto 0); -- weight -0.0439453125
-    variable fc1_n51_p2 : signed(26 downto 0); -- weight -1.6953125
-    variable fc1_n51_p3 : signed(27 downto 0); -- weight -3.0546875
-    variable fc1_n51_p4 : signed(27 downto 0); -- weight -2.5810546875
-    variable fc1_n51_p5 : signed(27 downto 0); -- weight -3.193359375
-    variable fc1_n51_p6 : signed(24 downto 0); -- weight -0.3779296875
-    variable fc1_n51_p7 : signed(24 downto 0); -- weight -0.3271484375
-    variable fc1_n51_p8 : signed(23 downto 0); -- weight 0.19140625
-    variable fc1_n51_p10 : signed(26 downto 0); -- weight 1.1875
-    variable fc1_n51_p11 : signed(26 downto 0); -- weight 1.1298828125
-    variable fc1_n51_p13 : signed(18 downto 0); -- weight -0.0048828125
-    variable fc1_n51_p15 : signed(21 downto 0); -- weight -0.037109375
-    variable fc1_n51_t1_0 : signed(28 downto 0);
-    variable fc1_n51_t1_1 : signed(28 downto 0);
-    variable fc1_n51_t1_3 : signed(25 downto 0);
-    variable fc1_n51_t2_1 : signed(27 downto 0);
-    variable fc1_n51_t3_0 : signed(29 downto 0);
+    variable fc1_n51_s0_xh : signed(10 downto 0);
+    variable fc1_n51_s0 : signed(21 downto 0);
+    variable fc1_n51_s1_xh : signed(6 downto 0);
+    variable fc1_n51_s1 : signed(18 downto 0); -- bias 0.646484375
+    variable fc1_n51_s2_xh : signed(12 downto 0);
+    variable fc1_n51_s2 : signed(23 downto 0);
+    variable fc1_n51_s3_xh : signed(15 downto 0);
+    variable fc1_n51_s3 : signed(23 downto 0);
+    variable fc1_n51_s4 : signed(21 downto 0);
+    variable fc1_n51_s5_xh : signed(11 downto 0);
+    variable fc1_n51_s5 : signed(25 downto 0);
+    variable fc1_n51_s6 : signed(23 downto 0);
+    variable fc1_n51_s7 : signed(22 downto 0);
+    variable fc1_n51_s8_xh : signed(20 downto 0);
+    variable fc1_n51_s8 : signed(24 downto 0);
+    variable fc1_n51_s9_xh : signed(13 downto 0);
+    variable fc1_n51_s9 : signed(26 downto 0);
+    variable fc1_n51_s10_xh : signed(14 downto 0);
+    variable fc1_n51_s10 : signed(22 downto 0);
+    variable fc1_n51_s11_xh : signed(13 downto 0);
+    variable fc1_n51_s11 : signed(25 downto 0);
+    variable fc1_n51_s13_xh : signed(21 downto 0);
+    variable fc1_n51_s13_u : unsigned(24 downto 0);
+    variable fc1_n51_s14_xh : signed(9 downto 0);
+    variable fc1_n51_s14_u : unsigned(29 downto 0);
+    variable fc1_n51_s15_xh : signed(23 downto 0);
+    variable fc1_n51_s15_u : unsigned(26 downto 0);
+    variable fc1_n51_s16_xh : signed(23 downto 0);
+    variable fc1_n51_s16_u : unsigned(27 downto 0);
+    variable fc1_n51_s14_d1_v : signed(29 downto 0);
+    variable fc1_n51_s13_d1_v : signed(24 downto 0);
+    variable fc1_n51_s17 : signed(29 downto 0);
+    variable fc1_n51_s15_d1_v : signed(26 downto 0);
+    variable fc1_n51_s18, fc1_n51_s16_d1_v : signed(27 downto 0);
+    variable fc1_n51_s19 : signed(28 downto 0);
     variable fc1_n51_acc : signed(29 downto 0);
     variable fc1_n51_y_fl : signed(19 downto 0);
-    variable fc1_n52_p0 : signed(17 downto 0); -- weight 0.0029296875
-    variable fc1_n52_p2 : signed(26 downto 0); -- weight 1.548828125
-    variable fc1_n52_p3 : signed(27 downto 0); -- weight 2.541015625
-    variable fc1_n52_p4 : signed(27 downto 0); -- weight 2.0947265625
-    variable fc1_n52_p5 : signed(27 downto 0); -- weight 2.091796875
-    variable fc1_n52_p6 : signed(21 downto 0); -- weight 0.033203125
-    variable fc1_n52_p8 : signed(24 downto 0); -- weight -0.4443359375
-    variable fc1_n52_p11 : signed(23 downto 0); -- weight 0.1884765625
-    variable fc1_n52_p12 : signed(22 downto 0); -- weight -0.1025390625
-    variable fc1_n52_p13 : signed(22 downto 0); -- weight 0.0634765625
-    variable fc1_n52_p14 : signed(24 downto 0); -- weight 0.41015625
-    variable fc1_n52_p15 : signed(24 downto 0); -- weight -0.318359375
-    variable fc1_n52_t1_0 : signed(28 downto 0);
-    variable fc1_n52_t1_1 : signed(28 downto 0);
-    variable fc1_n52_t1_2 : signed(26 downto 0);
-    variable fc1_n52_t1_3 : signed(25 downto 0);
-    variable fc1_n52_t2_1 : signed(27 downto 0);
-    variable fc1_n52_t3_0 : signed(29 downto 0);
+    variable fc1_n52_s0 : signed(16 downto 0);
+    variable fc1_n52_s1_xh : signed(10 downto 0);
+    variable fc1_n52_s1 : signed(24 downto 0);
+    variable fc1_n52_s2 : signed(21 downto 0);
+    variable fc1_n52_s3 : signed(20 downto 0);
+    variable fc1_n52_s4_xh : signed(14 downto 0);
+    variable fc1_n52_s4 : signed(20 downto 0);
+    variable fc1_n52_s5_xh : signed(13 downto 0);
+    variable fc1_n52_s5 : signed(22 downto 0);
+    variable fc1_n52_s6_xh : signed(12 downto 0);
+    variable fc1_n52_s6 : signed(23 downto 0);
+    variable fc1_n52_s7_xh : signed(19 downto 0);
+    variable fc1_n52_s7 : signed(26 downto 0);
+    variable fc1_n52_s8_xh : signed(16 downto 0);
+    variable fc1_n52_s8 : signed(24 downto 0);
+    variable fc1_n52_s9_xh : signed(16 downto 0);
+    variable fc1_n52_s9 : signed(21 downto 0);
+    variable fc1_n52_s10 : signed(22 downto 0);
+    variable fc1_n52_s11 : signed(19 downto 0);
+    variable fc1_n52_s12_xh : signed(16 downto 0);
+    variable fc1_n52_s12 : signed(27 downto 0);
+    variable fc1_n52_s13_xh : signed(16 downto 0);
+    variable fc1_n52_s13_u : unsigned(25 downto 0);
+    variable fc1_n52_s14_u : unsigned(23 downto 0);
+    variable fc1_n52_s15_xh : signed(18 downto 0);
+    variable fc1_n52_s15_u : unsigned(27 downto 0);
+    variable fc1_n52_s16_xh : signed(20 downto 0);
+    variable fc1_n52_s16_u : unsigned(26 downto 0);
+    variable fc1_n52_s13_d1_v : signed(25 downto 0);
+    variable fc1_n52_s14_d1_v : signed(23 downto 0);
+    variable fc1_n52_s18_xh : signed(21 downto 0);
+    variable fc1_n52_s18 : signed(28 downto 0);
+    variable fc1_n52_s15_d1_v : signed(27 downto 0);
+    variable fc1_n52_s16_d1_v, fc1_n52_s19_xh : signed(26 downto 0);
+    variable fc1_n52_s19, fc1_n52_s20 : signed(28 downto 0);
     variable fc1_n52_acc : signed(29 downto 0);
     variable fc1_n52_y_fl : signed(19 downto 0);
-    variable fc1_n53_p0 : signed(22 downto 0); -- weight 0.1025390625
-    variable fc1_n53_p1 : signed(24 downto 0); -- weight -0.4208984375
-    variable fc1_n53_p2 : signed(21 downto 0); -- weight -0.044921875
-    variable fc1_n53_p3 : signed(23 downto 0); -- weight 0.2412109375
-    variable fc1_n53_p4 : signed(24 downto 0); -- weight 0.3544921875
-    variable fc1_n53_p6 : signed(24 downto 0); -- weight 0.3515625
-    variable fc1_n53_p8 : signed(18 downto 0); -- weight -0.0068359375
-    variable fc1_n53_p10 : signed(24 downto 0); -- weight -0.3046875
-    variable fc1_n53_p11 : signed(24 downto 0); -- weight 0.322265625
-    variable fc1_n53_p12 : signed(24 downto 0); -- weight 0.3623046875
-    variable fc1_n53_p14 : signed(21 downto 0); -- weight -0.0576171875
-    variable fc1_n53_p15 : signed(24 downto 0); -- weight -0.4052734375
-    variable fc1_n53_t1_0 : signed(25 downto 0);
-    variable fc1_n53_t1_3 : signed(25 downto 0);
-    variable fc1_n53_t2_0 : signed(26 downto 0);
-    variable fc1_n53_t2_1 : signed(26 downto 0);
-    variable fc1_n53_acc : signed(27 downto 0);
-    variable fc1_n53_y_fl : signed(17 downto 0);
-    variable fc1_n54_p1 : signed(21 downto 0); -- weight -0.0361328125
-    variable fc1_n54_p2 : signed(26 downto 0); -- weight 1.0908203125
-    variable fc1_n54_p4 : signed(26 downto 0); -- weight 1.6201171875
-    variable fc1_n54_p5 : signed(26 downto 0); -- weight 1.244140625
-    variable fc1_n54_p7 : signed(20 downto 0); -- weight 0.021484375
-    variable fc1_n54_p10 : signed(24 downto 0); -- weight -0.396484375
-    variable fc1_n54_p11 : signed(23 downto 0); -- weight -0.23046875
-    variable fc1_n54_p12 : signed(25 downto 0); -- weight -0.5517578125
-    variable fc1_n54_p13 : signed(25 downto 0); -- weight 0.61328125
-    variable fc1_n54_p15 : signed(20 downto 0); -- weight -0.029296875
-    variable fc1_n54_t1_0 : signed(27 downto 0);
-    variable fc1_n54_t1_1 : signed(27 downto 0);
-    variable fc1_n54_t1_2 : signed(26 downto 0);
-    variable fc1_n54_t1_3 : signed(26 downto 0);
-    variable fc1_n54_t2_0 : signed(28 downto 0);
-    variable fc1_n54_t2_1 : signed(27 downto 0);
+    variable fc1_n53_s0 : signed(16 downto 0);
+    variable fc1_n53_s1 : signed(19 downto 0);
+    variable fc1_n53_s2_xh : signed(15 downto 0);
+    variable fc1_n53_s2 : signed(20 downto 0);
+    variable fc1_n53_s3_xh : signed(9 downto 0);
+    variable fc1_n53_s3 : signed(25 downto 0);
+    variable fc1_n53_s4_xh : signed(9 downto 0);
+    variable fc1_n53_s4 : signed(25 downto 0);
+    variable fc1_n53_s5 : signed(20 downto 0);
+    variable fc1_n53_s6_xh : signed(17 downto 0);
+    variable fc1_n53_s6 : signed(22 downto 0);
+    variable fc1_n53_s8_xh : signed(14 downto 0);
+    variable fc1_n53_s8 : signed(21 downto 0);
+    variable fc1_n53_s9_xh : signed(19 downto 0);
+    variable fc1_n53_s9 : signed(21 downto 0);
+    variable fc1_n53_s10_xh : signed(13 downto 0);
+    variable fc1_n53_s10 : signed(25 downto 0);
+    variable fc1_n53_s11_xh : signed(22 downto 0);
+    variable fc1_n53_s11_u : unsigned(26 downto 0);
+    variable fc1_n53_s12_xh : signed(17 downto 0);
+    variable fc1_n53_s12_u : unsigned(26 downto 0);
+    variable fc1_n53_s14, fc1_n53_s12_d1_v : signed(26 downto 0);
+    variable fc1_n53_s16_xh : signed(20 downto 0);
+    variable fc1_n53_s16, fc1_n53_acc : signed(27 downto 0);
+    variable fc1_n53_y_fl, fc1_n54_s0 : signed(17 downto 0);
+    variable fc1_n54_s1_xh : signed(10 downto 0);
+    variable fc1_n54_s1 : signed(18 downto 0);
+    variable fc1_n54_s2 : signed(20 downto 0);
+    variable fc1_n54_s3_xh : signed(16 downto 0);
+    variable fc1_n54_s3 : signed(20 downto 0);
+    variable fc1_n54_s4_xh : signed(14 downto 0);
+    variable fc1_n54_s4 : signed(22 downto 0);
+    variable fc1_n54_s5_xh : signed(14 downto 0);
+    variable fc1_n54_s5, fc1_n54_s6 : signed(21 downto 0);
+    variable fc1_n54_s7_xh : signed(16 downto 0);
+    variable fc1_n54_s7 : signed(21 downto 0);
+    variable fc1_n54_s8_xh : signed(13 downto 0);
+    variable fc1_n54_s8 : signed(24 downto 0);
+    variable fc1_n54_s9_xh : signed(17 downto 0);
+    variable fc1_n54_s9 : signed(20 downto 0);
+    variable fc1_n54_s10_xh : signed(17 downto 0);
+    variable fc1_n54_s10 : signed(24 downto 0);
+    variable fc1_n54_s11_xh : signed(17 downto 0);
+    variable fc1_n54_s11 : signed(23 downto 0);
+    variable fc1_n54_s12_u : unsigned(27 downto 0);
+    variable fc1_n54_s13_u : unsigned(24 downto 0);
+    variable fc1_n54_s14_xh : signed(16 downto 0);
+    variable fc1_n54_s14_u : unsigned(25 downto 0);
+    variable fc1_n54_s15_xh : signed(21 downto 0);
+    variable fc1_n54_s15_u : unsigned(26 downto 0);
+    variable fc1_n54_s16_xh : signed(22 downto 0);
+    variable fc1_n54_s16 : signed(28 downto 0);
+    variable fc1_n54_s13_d1_v : signed(24 downto 0);
+    variable fc1_n54_s17 : signed(27 downto 0);
+    variable fc1_n54_s15_d1_v : signed(26 downto 0);
+    variable fc1_n54_s18 : signed(28 downto 0);
     variable fc1_n54_acc : signed(29 downto 0);
     variable fc1_n54_y_fl : signed(19 downto 0);
-    variable fc1_n55_p0_sh : signed(17 downto 0);
-    variable fc1_n55_p0_neg : signed(18 downto 0);
-    variable fc1_n55_p2 : signed(25 downto 0); -- weight -0.5849609375
-    variable fc1_n55_p4 : signed(23 downto 0); -- weight -0.12890625
-    variable fc1_n55_p5 : signed(26 downto 0); -- weight -1.9091796875
-    variable fc1_n55_p6 : signed(24 downto 0); -- weight 0.279296875
-    variable fc1_n55_p7 : signed(24 downto 0); -- weight -0.365234375
-    variable fc1_n55_p8 : signed(24 downto 0); -- weight 0.30078125
-    variable fc1_n55_p9 : signed(24 downto 0); -- weight -0.2724609375
-    variable fc1_n55_p11 : signed(24 downto 0); -- weight -0.2685546875
-    variable fc1_n55_p12 : signed(24 downto 0); -- weight -0.4931640625
-    variable fc1_n55_p13 : signed(23 downto 0); -- weight 0.138671875
-    variable fc1_n55_p15 : signed(21 downto 0); -- weight 0.0498046875
-    variable fc1_n55_t1_0 : signed(27 downto 0);
-    variable fc1_n55_t1_1 : signed(27 downto 0);
-    variable fc1_n55_t1_2 : signed(26 downto 0);
-    variable fc1_n55_t1_3 : signed(25 downto 0);
-    variable fc1_n55_t2_1 : signed(27 downto 0);
-    variable fc1_n55_t3_0 : signed(28 downto 0);
+    variable fc1_n55_s0 : signed(24 downto 0);
+    variable fc1_n55_s1_xh : signed(11 downto 0);
+    variable fc1_n55_s1 : signed(16 downto 0);
+    variable fc1_n55_s2_xh : signed(15 downto 0);
+    variable fc1_n55_s2 : signed(26 downto 0);
+    variable fc1_n55_s3_xh : signed(15 downto 0);
+    variable fc1_n55_s3 : signed(19 downto 0);
+    variable fc1_n55_s4 : signed(21 downto 0);
+    variable fc1_n55_s5 : signed(20 downto 0);
+    variable fc1_n55_s6_xh : signed(12 downto 0);
+    variable fc1_n55_s6 : signed(24 downto 0);
+    variable fc1_n55_s7 : signed(20 downto 0);
+    variable fc1_n55_s8_xh : signed(12 downto 0);
+    variable fc1_n55_s8, fc1_n55_s9 : signed(26 downto 0);
+    variable fc1_n55_s10_xh : signed(18 downto 0);
+    variable fc1_n55_s10 : signed(22 downto 0);
+    variable fc1_n55_s11_xh : signed(19 downto 0);
+    variable fc1_n55_s11 : signed(22 downto 0);
+    variable fc1_n55_s12_xh : signed(16 downto 0);
+    variable fc1_n55_s12 : signed(25 downto 0);
+    variable fc1_n55_s13_xh : signed(18 downto 0);
+    variable fc1_n55_s13 : signed(26 downto 0);
+    variable fc1_n55_s14_xh : signed(14 downto 0);
+    variable fc1_n55_s14 : signed(25 downto 0);
+    variable fc1_n55_s16_xh : signed(21 downto 0);
+    variable fc1_n55_s16_u : unsigned(24 downto 0);
+    variable fc1_n55_s17_xh : signed(23 downto 0);
+    variable fc1_n55_s17_u : unsigned(27 downto 0);
+    variable fc1_n55_s19_xh : signed(21 downto 0);
+    variable fc1_n55_s19 : signed(26 downto 0);
+    variable fc1_n55_s17_d1_v, fc1_n55_s21 : signed(27 downto 0);
     variable fc1_n55_acc : signed(28 downto 0);
     variable fc1_n55_y_fl : signed(18 downto 0);
-    variable fc1_n56_p0 : signed(24 downto 0); -- weight -0.447265625
-    variable fc1_n56_p1 : signed(24 downto 0); -- weight -0.4453125
-    variable fc1_n56_p2 : signed(23 downto 0); -- weight -0.177734375
-    variable fc1_n56_p4 : signed(24 downto 0); -- weight -0.2587890625
-    variable fc1_n56_p5 : signed(24 downto 0); -- weight -0.349609375
-    variable fc1_n56_p6 : signed(24 downto 0); -- weight 0.3740234375
-    variable fc1_n56_p7 : signed(23 downto 0); -- weight 0.2255859375
-    variable fc1_n56_p8 : signed(23 downto 0); -- weight 0.1533203125
-    variable fc1_n56_p9 : signed(23 downto 0); -- weight 0.2109375
-    variable fc1_n56_p11 : signed(23 downto 0); -- weight 0.12890625
-    variable fc1_n56_p12 : signed(23 downto 0); -- weight 0.201171875
-    variable fc1_n56_p14 : signed(23 downto 0); -- weight -0.1328125
-    variable fc1_n56_t1_0 : signed(26 downto 0);
-    variable fc1_n56_t1_1 : signed(26 downto 0);
-    variable fc1_n56_t1_2 : signed(25 downto 0);
-    variable fc1_n56_t1_3 : signed(25 downto 0);
-    variable fc1_n56_t2_0 : signed(27 downto 0);
-    variable fc1_n56_t2_1 : signed(26 downto 0);
+    variable fc1_n56_s0 : signed(17 downto 0);
+    variable fc1_n56_s2_xh : signed(11 downto 0);
+    variable fc1_n56_s2 : signed(24 downto 0);
+    variable fc1_n56_s3_xh : signed(16 downto 0);
+    variable fc1_n56_s3, fc1_n56_s4 : signed(19 downto 0);
+    variable fc1_n56_s5_xh : signed(12 downto 0);
+    variable fc1_n56_s5 : signed(25 downto 0);
+    variable fc1_n56_s6_xh : signed(13 downto 0);
+    variable fc1_n56_s6_hi : signed(17 downto 0);
+    variable fc1_n56_s6 : signed(21 downto 0);
+    variable fc1_n56_s7 : signed(19 downto 0);
+    variable fc1_n56_s8 : signed(24 downto 0);
+    variable fc1_n56_s9_xh : signed(18 downto 0);
+    variable fc1_n56_s9 : signed(20 downto 0);
+    variable fc1_n56_s10 : signed(21 downto 0);
+    variable fc1_n56_s11 : signed(25 downto 0);
+    variable fc1_n56_s12_xh : signed(16 downto 0);
+    variable fc1_n56_s12, fc1_n56_s13_xh : signed(23 downto 0);
+    variable fc1_n56_s13_u : unsigned(24 downto 0);
+    variable fc1_n56_s14_xh : signed(19 downto 0);
+    variable fc1_n56_s14_u : unsigned(26 downto 0);
+    variable fc1_n56_s16_xh : signed(23 downto 0);
+    variable fc1_n56_s16_u : unsigned(26 downto 0);
+    variable fc1_n56_s13_d1_v : signed(24 downto 0);
+    variable fc1_n56_s17_xh : signed(23 downto 0);
+    variable fc1_n56_s17 : signed(27 downto 0);
+    variable fc1_n56_s18 : signed(26 downto 0);
     variable fc1_n56_acc : signed(28 downto 0);
     variable fc1_n56_y_fl : signed(18 downto 0);
-    variable fc1_n57_p2 : signed(24 downto 0); -- weight 0.2763671875
-    variable fc1_n57_p3 : signed(24 downto 0); -- weight -0.2861328125
-    variable fc1_n57_p4 : signed(24 downto 0); -- weight 0.37890625
-    variable fc1_n57_p5 : signed(23 downto 0); -- weight -0.2294921875
-    variable fc1_n57_p6 : signed(23 downto 0); -- weight -0.181640625
-    variable fc1_n57_p7 : signed(24 downto 0); -- weight -0.4033203125
-    variable fc1_n57_p8 : signed(20 downto 0); -- weight 0.0224609375
-    variable fc1_n57_p11 : signed(20 downto 0); -- weight -0.021484375
-    variable fc1_n57_p12 : signed(24 downto 0); -- weight -0.3798828125
-    variable fc1_n57_p13 : signed(24 downto 0); -- weight -0.4072265625
-    variable fc1_n57_p15 : signed(21 downto 0); -- weight -0.048828125
-    variable fc1_n57_t1_0 : signed(25 downto 0);
-    variable fc1_n57_t1_1 : signed(26 downto 0);
-    variable fc1_n57_t1_2 : signed(25 downto 0);
-    variable fc1_n57_t2_0 : signed(27 downto 0);
-    variable fc1_n57_t2_1 : signed(26 downto 0);
+    variable fc1_n57_s0 : signed(20 downto 0);
+    variable fc1_n57_s1 : signed(24 downto 0);
+    variable fc1_n57_s2_xh : signed(10 downto 0);
+    variable fc1_n57_s2 : signed(23 downto 0);
+    variable fc1_n57_s3 : signed(19 downto 0);
+    variable fc1_n57_s4_xh : signed(15 downto 0);
+    variable fc1_n57_s4 : signed(20 downto 0);
+    variable fc1_n57_s5_xh : signed(12 downto 0);
+    variable fc1_n57_s5 : signed(24 downto 0);
+    variable fc1_n57_s6 : signed(23 downto 0);
+    variable fc1_n57_s7_xh : signed(10 downto 0);
+    variable fc1_n57_s7 : signed(26 downto 0);
+    variable fc1_n57_s8 : signed(20 downto 0);
+    variable fc1_n57_s9 : signed(21 downto 0);
+    variable fc1_n57_s10_u : unsigned(24 downto 0);
+    variable fc1_n57_s12_xh : signed(19 downto 0);
+    variable fc1_n57_s12_u : unsigned(26 downto 0);
+    variable fc1_n57_s13_xh : signed(24 downto 0);
+    variable fc1_n57_s13_u : unsigned(27 downto 0);
+    variable fc1_n57_s12_d1_v : signed(26 downto 0);
+    variable fc1_n57_s10_d1_v : signed(24 downto 0);
+    variable fc1_n57_s15, fc1_n57_s16 : signed(26 downto 0);
+    variable fc1_n57_s17 : signed(27 downto 0);
     variable fc1_n57_acc : signed(28 downto 0);
     variable fc1_n57_y_fl : signed(18 downto 0);
-    variable fc1_n58_p1 : signed(21 downto 0); -- weight -0.048828125
-    variable fc1_n58_p2 : signed(23 downto 0); -- weight 0.1953125
-    variable fc1_n58_p3 : signed(23 downto 0); -- weight 0.2470703125
-    variable fc1_n58_p5 : signed(21 downto 0); -- weight -0.0341796875
-    variable fc1_n58_p6 : signed(23 downto 0); -- weight 0.1943359375
-    variable fc1_n58_p7 : signed(23 downto 0); -- weight -0.1826171875
-    variable fc1_n58_p8 : signed(23 downto 0); -- weight 0.2021484375
-    variable fc1_n58_p9 : signed(21 downto 0); -- weight 0.060546875
-    variable fc1_n58_p10 : signed(21 downto 0); -- weight 0.0400390625
-    variable fc1_n58_p12 : signed(23 downto 0); -- weight 0.23046875
-    variable fc1_n58_p13 : signed(24 downto 0); -- weight 0.29296875
-    variable fc1_n58_p14 : signed(23 downto 0); -- weight -0.1884765625
-    variable fc1_n58_t1_0 : signed(25 downto 0);
-    variable fc1_n58_t1_1 : signed(25 downto 0);
-    variable fc1_n58_t1_2 : signed(25 downto 0);
-    variable fc1_n58_t1_3 : signed(25 downto 0);
-    variable fc1_n58_t2_0 : signed(26 downto 0);
-    variable fc1_n58_t2_1 : signed(26 downto 0);
+    variable fc1_n58_s0 : signed(16 downto 0);
+    variable fc1_n58_s1 : signed(19 downto 0);
+    variable fc1_n58_s2_xh : signed(10 downto 0);
+    variable fc1_n58_s2 : signed(23 downto 0);
+    variable fc1_n58_s3 : signed(18 downto 0);
+    variable fc1_n58_s4_xh : signed(14 downto 0);
+    variable fc1_n58_s4 : signed(21 downto 0);
+    variable fc1_n58_s5_xh : signed(10 downto 0);
+    variable fc1_n58_s5 : signed(22 downto 0);
+    variable fc1_n58_s6_xh : signed(15 downto 0);
+    variable fc1_n58_s6 : signed(18 downto 0);
+    variable fc1_n58_s7_xh : signed(19 downto 0);
+    variable fc1_n58_s7 : signed(23 downto 0);
+    variable fc1_n58_s8 : signed(19 downto 0);
+    variable fc1_n58_s9 : signed(23 downto 0);
+    variable fc1_n58_s10 : signed(21 downto 0);
+    variable fc1_n58_s11_xh : signed(10 downto 0);
+    variable fc1_n58_s11 : signed(24 downto 0);
+    variable fc1_n58_s12_xh : signed(11 downto 0);
+    variable fc1_n58_s12 : signed(25 downto 0);
+    variable fc1_n58_s14_u : unsigned(26 downto 0);
+    variable fc1_n58_s16_xh : signed(21 downto 0);
+    variable fc1_n58_s16_u : unsigned(25 downto 0);
+    variable fc1_n58_s17_xh : signed(17 downto 0);
+    variable fc1_n58_s17_hi : signed(19 downto 0);
+    variable fc1_n58_s14_d1_v : signed(26 downto 0);
+    variable fc1_n58_s17_d1_v : signed(23 downto 0);
+    variable fc1_n58_s18_xh : signed(24 downto 0);
+    variable fc1_n58_s18 : signed(27 downto 0);
+    variable fc1_n58_s16_d1_v : signed(25 downto 0);
+    variable fc1_n58_s19 : signed(26 downto 0);
     variable fc1_n58_acc : signed(27 downto 0);
     variable fc1_n58_y_fl : signed(17 downto 0);
-    variable fc1_n59_p0 : signed(24 downto 0); -- weight -0.2900390625
-    variable fc1_n59_p2 : signed(24 downto 0); -- weight -0.4287109375
-    variable fc1_n59_p3 : signed(24 downto 0); -- weight -0.4296875
-    variable fc1_n59_p4 : signed(22 downto 0); -- weight -0.1240234375
-    variable fc1_n59_p5 : signed(24 downto 0); -- weight -0.40625
-    variable fc1_n59_p7 : signed(23 downto 0); -- weight 0.1533203125
-    variable fc1_n59_p8 : signed(23 downto 0); -- weight -0.212890625
-    variable fc1_n59_p10 : signed(24 downto 0); -- weight 0.38671875
-    variable fc1_n59_p11 : signed(24 downto 0); -- weight 0.296875
-    variable fc1_n59_p12 : signed(23 downto 0); -- weight -0.1484375
-    variable fc1_n59_p13 : signed(24 downto 0); -- weight 0.39453125
-    variable fc1_n59_p14 : signed(23 downto 0); -- weight -0.21484375
-    variable fc1_n59_p15 : signed(22 downto 0); -- weight -0.091796875
-    variable fc1_n59_t1_0 : signed(26 downto 0);
-    variable fc1_n59_t1_1 : signed(25 downto 0);
-    variable fc1_n59_t1_2 : signed(26 downto 0);
-    variable fc1_n59_t1_3 : signed(25 downto 0);
-    variable fc1_n59_t2_0 : signed(27 downto 0);
-    variable fc1_n59_t2_1 : signed(27 downto 0);
+    variable fc1_n59_s0_xh : signed(7 downto 0);
+    variable fc1_n59_s0 : signed(24 downto 0);
+    variable fc1_n59_s1_xh : signed(12 downto 0);
+    variable fc1_n59_s1 : signed(22 downto 0);
+    variable fc1_n59_s2 : signed(25 downto 0);
+    variable fc1_n59_s3 : signed(19 downto 0);
+    variable fc1_n59_s4 : signed(20 downto 0);
+    variable fc1_n59_s5_xh : signed(8 downto 0);
+    variable fc1_n59_s5 : signed(25 downto 0);
+    variable fc1_n59_s6_xh : signed(14 downto 0);
+    variable fc1_n59_s6 : signed(22 downto 0);
+    variable fc1_n59_s7_xh : signed(19 downto 0);
+    variable fc1_n59_s7 : signed(23 downto 0);
+    variable fc1_n59_s8 : signed(25 downto 0);
+    variable fc1_n59_s9_xh : signed(19 downto 0);
+    variable fc1_n59_s9, fc1_n59_s10 : signed(24 downto 0);
+    variable fc1_n59_s11_xh : signed(18 downto 0);
+    variable fc1_n59_s11 : signed(26 downto 0);
+    variable fc1_n59_s12_xh : signed(17 downto 0);
+    variable fc1_n59_s12_u : unsigned(23 downto 0);
+    variable fc1_n59_s14_xh : signed(23 downto 0);
+    variable fc1_n59_s14_u : unsigned(26 downto 0);
+    variable fc1_n59_s15_xh : signed(25 downto 0);
+    variable fc1_n59_s15_u : unsigned(27 downto 0);
+    variable fc1_n59_s12_d1_v : signed(23 downto 0);
+    variable fc1_n59_s16_xh : signed(22 downto 0);
+    variable fc1_n59_s16, fc1_n59_s14_d1_v : signed(26 downto 0);
+    variable fc1_n59_s17 : signed(27 downto 0);
     variable fc1_n59_acc : signed(28 downto 0);
     variable fc1_n59_y_fl : signed(18 downto 0);
-    variable fc1_n60_p1 : signed(23 downto 0); -- weight -0.1396484375
-    variable fc1_n60_p2 : signed(27 downto 0); -- weight -2.0556640625
-    variable fc1_n60_p3 : signed(27 downto 0); -- weight -2.708984375
-    variable fc1_n60_p4 : signed(26 downto 0); -- weight -1.8359375
-    variable fc1_n60_p5 : signed(27 downto 0); -- weight -2.80078125
-    variable fc1_n60_p6 : signed(23 downto 0); -- weight 0.1689453125
-    variable fc1_n60_p7 : signed(23 downto 0); -- weight 0.1611328125
-    variable fc1_n60_p8 : signed(24 downto 0); -- weight -0.3701171875
-    variable fc1_n60_p9 : signed(23 downto 0); -- weight 0.232421875
-    variable fc1_n60_p10 : signed(23 downto 0); -- weight 0.140625
-    variable fc1_n60_p12 : signed(24 downto 0); -- weight 0.37890625
-    variable fc1_n60_p13 : signed(24 downto 0); -- weight 0.3525390625
-    variable fc1_n60_p14 : signed(23 downto 0); -- weight -0.2314453125
-    variable fc1_n60_p15 : signed(22 downto 0); -- weight 0.1123046875
-    variable fc1_n60_t1_0 : signed(28 downto 0);
-    variable fc1_n60_t1_1 : signed(28 downto 0);
-    variable fc1_n60_t1_2 : signed(26 downto 0);
-    variable fc1_n60_t1_3 : signed(26 downto 0);
-    variable fc1_n60_t2_1 : signed(27 downto 0);
-    variable fc1_n60_t3_0 : signed(29 downto 0);
-    variable fc1_n60_acc : signed(29 downto 0);
+    variable fc1_n60_s0_xh : signed(10 downto 0);
+    variable fc1_n60_s0, fc1_n60_s1 : signed(21 downto 0);
+    variable fc1_n60_s2 : signed(19 downto 0);
+    variable fc1_n60_s4_xh : signed(17 downto 0);
+    variable fc1_n60_s4 : signed(25 downto 0);
+    variable fc1_n60_s6_xh : signed(15 downto 0);
+    variable fc1_n60_s6 : signed(20 downto 0);
+    variable fc1_n60_s7_xh : signed(12 downto 0);
+    variable fc1_n60_s7_hi : signed(17 downto 0);
+    variable fc1_n60_s7 : signed(23 downto 0);
+    variable fc1_n60_s8_xh : signed(9 downto 0);
+    variable fc1_n60_s8 : signed(27 downto 0);
+    variable fc1_n60_s9_xh : signed(7 downto 0);
+    variable fc1_n60_s9 : signed(28 downto 0);
+    variable fc1_n60_s10_xh : signed(20 downto 0);
+    variable fc1_n60_s10 : signed(24 downto 0);
+    variable fc1_n60_s11, fc1_n60_s12_hi : signed(19 downto 0);
+    variable fc1_n60_s12 : signed(26 downto 0);
+    variable fc1_n60_s13 : signed(25 downto 0);
+    variable fc1_n60_s15_u : unsigned(28 downto 0);
+    variable fc1_n60_s16_xh : signed(17 downto 0);
+    variable fc1_n60_s16_u : unsigned(24 downto 0);
+    variable fc1_n60_s17_u : unsigned(26 downto 0);
+    variable fc1_n60_s15_d1_v : signed(28 downto 0);
+    variable fc1_n60_s16_d1_v : signed(24 downto 0);
+    variable fc1_n60_s19_xh : signed(26 downto 0);
+    variable fc1_n60_s19 : signed(29 downto 0);
+    variable fc1_n60_s17_d1_v : signed(26 downto 0);
+    variable fc1_n60_s20 : signed(28 downto 0);
+    variable fc1_n60_s22, fc1_n60_acc : signed(29 downto 0);
     variable fc1_n60_y_fl : signed(19 downto 0);
-    variable fc1_n61_p1 : signed(22 downto 0); -- weight 0.1005859375
-    variable fc1_n61_p2 : signed(24 downto 0); -- weight 0.33203125
-    variable fc1_n61_p4 : signed(23 downto 0); -- weight 0.17578125
-    variable fc1_n61_p5 : signed(26 downto 0); -- weight 1.8388671875
-    variable fc1_n61_p6 : signed(22 downto 0); -- weight 0.1123046875
-    variable fc1_n61_p7 : signed(23 downto 0); -- weight -0.2041015625
-    variable fc1_n61_p8 : signed(24 downto 0); -- weight -0.3447265625
-    variable fc1_n61_p9 : signed(25 downto 0); -- weight -0.7744140625
-    variable fc1_n61_p11 : signed(25 downto 0); -- weight -0.98046875
-    variable fc1_n61_p12 : signed(24 downto 0); -- weight -0.3505859375
-    variable fc1_n61_p13 : signed(24 downto 0); -- weight -0.34765625
-    variable fc1_n61_p14 : signed(24 downto 0); -- weight 0.396484375
-    variable fc1_n61_p15 : signed(24 downto 0); -- weight 0.30078125
-    variable fc1_n61_t1_0 : signed(26 downto 0);
-    variable fc1_n61_t1_2 : signed(27 downto 0);
-    variable fc1_n61_t1_3 : signed(26 downto 0);
-    variable fc1_n61_t2_0 : signed(27 downto 0);
-    variable fc1_n61_t3_0 : signed(28 downto 0);
-    variable fc1_n61_acc : signed(28 downto 0);
+    variable fc1_n61_s0_xh : signed(7 downto 0);
+    variable fc1_n61_s0 : signed(24 downto 0);
+    variable fc1_n61_s1_xh : signed(10 downto 0);
+    variable fc1_n61_s1 : signed(18 downto 0);
+    variable fc1_n61_s2_xh : signed(14 downto 0);
+    variable fc1_n61_s2 : signed(21 downto 0);
+    variable fc1_n61_s3 : signed(24 downto 0);
+    variable fc1_n61_s4 : signed(21 downto 0);
+    variable fc1_n61_s5_xh : signed(12 downto 0);
+    variable fc1_n61_s5 : signed(24 downto 0);
+    variable fc1_n61_s6_xh : signed(12 downto 0);
+    variable fc1_n61_s6 : signed(23 downto 0);
+    variable fc1_n61_s7_xh : signed(18 downto 0);
+    variable fc1_n61_s7 : signed(22 downto 0);
+    variable fc1_n61_s8 : signed(21 downto 0);
+    variable fc1_n61_s9_xh : signed(17 downto 0);
+    variable fc1_n61_s9 : signed(23 downto 0);
+    variable fc1_n61_s10_xh : signed(15 downto 0);
+    variable fc1_n61_s10 : signed(25 downto 0);
+    variable fc1_n61_s11_xh : signed(17 downto 0);
+    variable fc1_n61_s11 : signed(25 downto 0);
+    variable fc1_n61_s12_xh : signed(22 downto 0);
+    variable fc1_n61_s12 : signed(27 downto 0);
+    variable fc1_n61_s13_xh : signed(18 downto 0);
+    variable fc1_n61_s13_u : unsigned(26 downto 0);
+    variable fc1_n61_s14_xh : signed(17 downto 0);
+    variable fc1_n61_s14_u : unsigned(25 downto 0);
+    variable fc1_n61_s16_xh : signed(17 downto 0);
+    variable fc1_n61_s16_u : unsigned(26 downto 0);
+    variable fc1_n61_s13_d1_v : signed(26 downto 0);
+    variable fc1_n61_s14_d1_v, fc1_n61_s18_xh : signed(25 downto 0);
+    variable fc1_n61_s18 : signed(27 downto 0);
+    variable fc1_n61_s16_d1_v : signed(26 downto 0);
+    variable fc1_n61_s19 : signed(27 downto 0);
+    variable fc1_n61_s21, fc1_n61_acc : signed(28 downto 0);
     variable fc1_n61_y_fl : signed(18 downto 0);
-    variable fc1_n62_p0 : signed(24 downto 0); -- weight -0.345703125
-    variable fc1_n62_p1 : signed(24 downto 0); -- weight 0.4521484375
-    variable fc1_n62_p2 : signed(26 downto 0); -- weight 1.1748046875
-    variable fc1_n62_p3 : signed(26 downto 0); -- weight 1.9560546875
-    variable fc1_n62_p4 : signed(26 downto 0); -- weight 1.6318359375
-    variable fc1_n62_p5 : signed(26 downto 0); -- weight 1.6484375
-    variable fc1_n62_p6 : signed(19 downto 0); -- weight -0.0087890625
-    variable fc1_n62_p8 : signed(22 downto 0); -- weight 0.1015625
-    variable fc1_n62_p10 : signed(24 downto 0); -- weight 0.390625
-    variable fc1_n62_p11 : signed(23 downto 0); -- weight -0.1298828125
-    variable fc1_n62_p13 : signed(23 downto 0); -- weight -0.2119140625
-    variable fc1_n62_p14 : signed(23 downto 0); -- weight -0.2265625
-    variable fc1_n62_p15 : signed(21 downto 0); -- weight 0.052734375
-    variable fc1_n62_t1_0 : signed(27 downto 0);
-    variable fc1_n62_t1_1 : signed(27 downto 0);
-    variable fc1_n62_t1_2 : signed(25 downto 0);
-    variable fc1_n62_t1_3 : signed(25 downto 0);
-    variable fc1_n62_t2_0 : signed(28 downto 0);
-    variable fc1_n62_t2_1 : signed(26 downto 0);
-    variable fc1_n62_acc : signed(29 downto 0);
+    variable fc1_n62_s0 : signed(16 downto 0);
+    variable fc1_n62_s1 : signed(21 downto 0);
+    variable fc1_n62_s2_xh : signed(9 downto 0);
+    variable fc1_n62_s2 : signed(24 downto 0);
+    variable fc1_n62_s3_xh : signed(12 downto 0);
+    variable fc1_n62_s3 : signed(23 downto 0);
+    variable fc1_n62_s4_xh : signed(12 downto 0);
+    variable fc1_n62_s4 : signed(22 downto 0);
+    variable fc1_n62_s5_xh : signed(14 downto 0);
+    variable fc1_n62_s5 : signed(25 downto 0);
+    variable fc1_n62_s6_xh : signed(19 downto 0);
+    variable fc1_n62_s6 : signed(25 downto 0);
+    variable fc1_n62_s7_xh : signed(21 downto 0);
+    variable fc1_n62_s7 : signed(24 downto 0);
+    variable fc1_n62_s8_xh : signed(18 downto 0);
+    variable fc1_n62_s8 : signed(21 downto 0);
+    variable fc1_n62_s9_xh : signed(22 downto 0);
+    variable fc1_n62_s9 : signed(27 downto 0);
+    variable fc1_n62_s10_u : unsigned(25 downto 0);
+    variable fc1_n62_s11_xh : signed(17 downto 0);
+    variable fc1_n62_s11_u : unsigned(23 downto 0);
+    variable fc1_n62_s12_xh : signed(24 downto 0);
+    variable fc1_n62_s12_u : unsigned(26 downto 0);
+    variable fc1_n62_s13_xh : signed(24 downto 0);
+    variable fc1_n62_s13_u : unsigned(28 downto 0);
+    variable fc1_n62_s10_d1_v : signed(25 downto 0);
+    variable fc1_n62_s11_d1_v, fc1_n62_s14_xh : signed(23 downto 0);
+    variable fc1_n62_s14, fc1_n62_s12_d1_v : signed(26 downto 0);
+    variable fc1_n62_s13_d1_v : signed(28 downto 0);
+    variable fc1_n62_s16 : signed(26 downto 0);
+    variable fc1_n62_s17, fc1_n62_acc : signed(29 downto 0);
     variable fc1_n62_y_fl : signed(19 downto 0);
-    variable fc1_n63_p0 : signed(23 downto 0); -- weight 0.1337890625
-    variable fc1_n63_p1 : signed(24 downto 0); -- weight 0.404296875
-    variable fc1_n63_p2 : signed(23 downto 0); -- weight 0.20703125
-    variable fc1_n63_p3 : signed(22 downto 0); -- weight 0.0751953125
-    variable fc1_n63_p4 : signed(22 downto 0); -- weight 0.068359375
-    variable fc1_n63_p5 : signed(24 downto 0); -- weight -0.4326171875
-    variable fc1_n63_p7 : signed(23 downto 0); -- weight 0.189453125
-    variable fc1_n63_p8 : signed(21 downto 0); -- weight 0.05859375
-    variable fc1_n63_p9 : signed(23 downto 0); -- weight 0.2314453125
-    variable fc1_n63_p10 : signed(22 downto 0); -- weight -0.1005859375
-    variable fc1_n63_p11 : signed(22 downto 0); -- weight 0.080078125
-    variable fc1_n63_p12 : signed(24 downto 0); -- weight -0.2607421875
-    variable fc1_n63_p13 : signed(24 downto 0); -- weight 0.35546875
-    variable fc1_n63_p14 : signed(20 downto 0); -- weight 0.017578125
-    variable fc1_n63_t1_0 : signed(25 downto 0);
-    variable fc1_n63_t1_1 : signed(25 downto 0);
-    variable fc1_n63_t1_2 : signed(24 downto 0);
-    variable fc1_n63_t1_3 : signed(25 downto 0);
-    variable fc1_n63_t2_0 : signed(26 downto 0);
-    variable fc1_n63_t2_1 : signed(26 downto 0);
-    variable fc1_n63_acc : signed(27 downto 0);
+    variable fc1_n63_s0 : signed(17 downto 0);
+    variable fc1_n63_s1 : signed(22 downto 0);
+    variable fc1_n63_s2 : signed(18 downto 0);
+    variable fc1_n63_s3 : signed(19 downto 0);
+    variable fc1_n63_s4_xh : signed(17 downto 0);
+    variable fc1_n63_s4 : signed(21 downto 0);
+    variable fc1_n63_s5_xh : signed(17 downto 0);
+    variable fc1_n63_s5 : signed(19 downto 0);
+    variable fc1_n63_s6_xh : signed(21 downto 0);
+    variable fc1_n63_s6_u : unsigned(25 downto 0);
+    variable fc1_n63_s7_xh : signed(13 downto 0);
+    variable fc1_n63_s7 : signed(24 downto 0);
+    variable fc1_n63_s8_xh : signed(14 downto 0);
+    variable fc1_n63_s8 : signed(24 downto 0);
+    variable fc1_n63_s9_xh : signed(15 downto 0);
+    variable fc1_n63_s9 : signed(21 downto 0);
+    variable fc1_n63_s10_xh : signed(15 downto 0);
+    variable fc1_n63_s10 : signed(22 downto 0);
+    variable fc1_n63_s11_xh : signed(20 downto 0);
+    variable fc1_n63_s11_u : unsigned(22 downto 0);
+    variable fc1_n63_s12_xh : signed(19 downto 0);
+    variable fc1_n63_s12_u : unsigned(23 downto 0);
+    variable fc1_n63_s6_d1_v : signed(25 downto 0);
+    variable fc1_n63_s12_d1_v : signed(23 downto 0);
+    variable fc1_n63_s15_xh : signed(22 downto 0);
+    variable fc1_n63_s15 : signed(27 downto 0);
+    variable fc1_n63_s11_d1_v : signed(22 downto 0);
+    variable fc1_n63_s16_xh : signed(21 downto 0);
+    variable fc1_n63_s16 : signed(25 downto 0);
+    variable fc1_n63_s18, fc1_n63_acc : signed(27 downto 0);
     variable fc1_n63_y_fl : signed(17 downto 0);
   begin
     if rising_edge(clk) then
@@ -1981,1929 +2890,3104 @@ begin
         fc1_in_13 := signed(in_data(223 downto 208));
         fc1_in_14 := signed(in_data(239 downto 224));
         fc1_in_15 := signed(in_data(255 downto 240));
-        fc1_n0_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 279) mod 2**25, 25));
-        fc1_n0_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-316)) mod 2**25, 25));
-        fc1_n0_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1043) mod 2**27, 27));
-        fc1_n0_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1826) mod 2**27, 27));
-        fc1_n0_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2456) mod 2**28, 28));
-        fc1_n0_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 62) mod 2**22, 22));
-        fc1_n0_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 58) mod 2**22, 22));
-        fc1_n0_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 145) mod 2**24, 24));
-        fc1_n0_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-444)) mod 2**25, 25));
-        fc1_n0_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-633)) mod 2**26, 26));
-        fc1_n0_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-842)) mod 2**26, 26));
-        fc1_n0_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-833)) mod 2**26, 26));
-        fc1_n0_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-197)) mod 2**24, 24));
-        fc1_n0_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 412) mod 2**25, 25));
-        fc1_n0_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 218) mod 2**24, 24));
-        fc1_n0_t1_0 := resize(fc1_n0_t1_0_a_d1, 29) + resize(fc1_n0_t1_0_b_d1, 29);
-        fc1_n0_t1_1 := fc1_n0_t0_2_d1 + resize(fc1_n0_t1_1_b_d1, 29);
-        fc1_n0_t1_3 := fc1_n0_t0_6_d1 + resize(fc1_n0_t1_3_b_d1, 27);
-        fc1_n0_t2_1 := (resize(fc1_n0_t1_2_a_d1, 28) + resize(fc1_n0_t1_2_b_d1, 28)) + resize(fc1_n0_t1_3, 28);
-        fc1_n0_t3_0 := (resize(fc1_n0_t1_0, 30) + resize(fc1_n0_t1_1, 30)) + resize(fc1_n0_t2_1, 30);
-        fc1_n0_acc := (fc1_n0_t3_0 + to_signed(-681984, 30));
+        fc1_e0_xh := fc1_in_5(15 downto 2);
+        fc1_e0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e0_xh, 16) - fc1_in_5)) & std_logic_vector(unsigned(fc1_in_5(1 downto 0)))))));
+        fc1_e1_xh := fc1_in_3(15 downto 2);
+        fc1_e1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e1_xh, 16) - fc1_in_3)) & std_logic_vector(unsigned(fc1_in_3(1 downto 0)))))));
+        fc1_e2 := resize(fc1_in_2, 17) + resize(fc1_in_4, 17);
+        fc1_e3_xh := fc1_in_6(15 downto 2);
+        fc1_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e3_xh, 16) - fc1_in_6)) & std_logic_vector(unsigned(fc1_in_6(1 downto 0)))))));
+        fc1_e4 := resize(fc1_in_1, 17) + resize(fc1_in_13, 17);
+        fc1_e5 := resize(fc1_in_7, 17) + resize(fc1_in_8, 17);
+        fc1_e6_xh := fc1_in_11(15 downto 2);
+        fc1_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e6_xh, 16) - fc1_in_11)) & std_logic_vector(unsigned(fc1_in_11(1 downto 0)))))));
+        fc1_e7_xh := fc1_in_10(15 downto 2);
+        fc1_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e7_xh, 16) - fc1_in_10)) & std_logic_vector(unsigned(fc1_in_10(1 downto 0)))))));
+        fc1_e8_xh := fc1_in_15(15 downto 2);
+        fc1_e8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e8_xh, 16) - fc1_in_15)) & std_logic_vector(unsigned(fc1_in_15(1 downto 0)))))));
+        fc1_e9_xh := fc1_in_12(15 downto 2);
+        fc1_e9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e9_xh, 16) - fc1_in_12)) & std_logic_vector(unsigned(fc1_in_12(1 downto 0)))))));
+        fc1_e10_xh := fc1_in_14(15 downto 2);
+        fc1_e10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 16) - fc1_in_14)) & std_logic_vector(unsigned(fc1_in_14(1 downto 0)))))));
+        fc1_e11_xh := fc1_in_9(15 downto 2);
+        fc1_e11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e11_xh, 17) + resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_in_9(1 downto 0)))))));
+        fc1_e12_xh := fc1_in_0(15 downto 2);
+        fc1_e12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e12_xh, 16) - fc1_in_0)) & std_logic_vector(unsigned(fc1_in_0(1 downto 0)))))));
+        fc1_e13 := resize(fc1_in_2, 17) - resize(fc1_in_4, 17);
+        fc1_e14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e1_xh, 17) + resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_3(1 downto 0)))))));
+        fc1_e15_xh := fc1_in_2(15 downto 1);
+        fc1_e15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e15_xh, 17) + resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_2(0 downto 0)))))));
+        fc1_e16 := resize(fc1_in_1, 17) - resize(fc1_in_13, 17);
+        fc1_e17_xh := fc1_in_7(15 downto 1);
+        fc1_e17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e17_xh, 17) - resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_7(0 downto 0)))))));
+        fc1_e18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e0_xh, 17) + resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_in_5(1 downto 0)))))));
+        fc1_e19_xh := fc1_in_1(15 downto 1);
+        fc1_e19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e19_xh, 17) + resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_1(0 downto 0)))))));
+        fc1_e20 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e17_xh, 17) + resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_7(0 downto 0)))))));
+        fc1_e21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e11_xh, 16) - fc1_in_9)) & std_logic_vector(unsigned(fc1_in_9(1 downto 0)))))));
+        fc1_e22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e15_xh, 17) - resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_2(0 downto 0)))))));
+        fc1_e23 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e19_xh, 17) - resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_1(0 downto 0)))))));
+        fc1_e24 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e6_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_11(1 downto 0)))))));
+        fc1_e25 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e9_xh, 17) + resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_in_12(1 downto 0)))))));
+        fc1_e26 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e8_xh, 17) + resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_15(1 downto 0)))))));
+        fc1_e27 := resize(fc1_in_7, 17) - resize(fc1_in_8, 17);
+        fc1_e28 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 17) + resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_in_14(1 downto 0)))))));
+        fc1_e29 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e12_xh, 17) + resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_in_0(1 downto 0)))))));
+        fc1_e30 := resize(fc1_in_9, 17) + resize(fc1_in_10, 17);
+        fc1_e31 := resize(fc1_in_6, 17) - resize(fc1_in_12, 17);
+        fc1_e32_xh := fc1_in_4(15 downto 1);
+        fc1_e32 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e32_xh, 17) + resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_in_4(0 downto 0)))))));
+        fc1_e33_xh := fc1_in_10(15 downto 1);
+        fc1_e33 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e33_xh, 17) + resize(fc1_in_6, 17))) & std_logic_vector(unsigned(fc1_in_10(0 downto 0)))))));
+        fc1_e34_xh := fc1_in_11(15 downto 3);
+        fc1_e34 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e34_xh, 16) - fc1_in_11)) & std_logic_vector(unsigned(fc1_in_11(2 downto 0)))))));
+        fc1_e35_xh := fc1_e0(17 downto 1);
+        fc1_e35 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e35_xh, 18) - resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e0(0 downto 0)))))));
+        fc1_e36 := resize(fc1_in_3, 17) - resize(fc1_in_10, 17);
+        fc1_e37 := resize(fc1_in_6, 17) - resize(fc1_in_14, 17);
+        fc1_e38_xh := fc1_in_8(15 downto 1);
+        fc1_e38 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e38_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_8(0 downto 0)))))));
+        fc1_e39_xh := fc1_in_1(15 downto 2);
+        fc1_e39 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e39_xh, 17) + resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_1(1 downto 0)))))));
+        fc1_e40 := resize(fc1_in_3, 17) + resize(fc1_in_5, 17);
+        fc1_e41 := resize(fc1_in_3, 17) + resize(fc1_in_12, 17);
+        fc1_e42_xh := fc1_in_15(15 downto 3);
+        fc1_e42 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e42_xh, 16) - fc1_in_15)) & std_logic_vector(unsigned(fc1_in_15(2 downto 0)))))));
+        fc1_e43 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 18) + fc1_e10)) & std_logic_vector(unsigned(fc1_in_14(1 downto 0)))))));
+        fc1_e44 := resize(fc1_in_0, 17) - resize(fc1_in_4, 17);
+        fc1_e45_xh := fc1_in_5(15 downto 3);
+        fc1_e45 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e45_xh, 16) - fc1_in_5)) & std_logic_vector(unsigned(fc1_in_5(2 downto 0)))))));
+        fc1_e46_xh := fc1_in_6(15 downto 1);
+        fc1_e46 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e46_xh, 17) - resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_in_6(0 downto 0)))))));
+        fc1_e47_xh := fc1_e7(17 downto 1);
+        fc1_e47 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e47_xh, 18) - resize(fc1_in_2, 18))) & std_logic_vector(unsigned(fc1_e7(0 downto 0)))))));
+        fc1_e48_xh := fc1_e4(16 downto 2);
+        fc1_e48 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e48_xh, 17) - fc1_e4)) & std_logic_vector(unsigned(fc1_e4(1 downto 0)))))));
+        fc1_e49 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e11_xh, 19) - fc1_e11)) & std_logic_vector(unsigned(fc1_in_9(1 downto 0)))))));
+        fc1_e50_xh := fc1_in_0(15 downto 3);
+        fc1_e50 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e50_xh, 16) - fc1_in_0)) & std_logic_vector(unsigned(fc1_in_0(2 downto 0)))))));
+        fc1_e51_xh := fc1_in_1(15 downto 3);
+        fc1_e51 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e51_xh, 17) - resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_in_1(2 downto 0)))))));
+        fc1_e52 := resize(fc1_in_4, 17) - resize(fc1_in_7, 17);
+        fc1_e53 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e3_xh, 17) + resize(fc1_in_6, 17))) & std_logic_vector(unsigned(fc1_in_6(1 downto 0)))))));
+        fc1_e54 := resize(fc1_in_10, 17) + resize(fc1_in_11, 17);
+        fc1_e55 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e9_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_in_12(1 downto 0)))))));
+        fc1_e56 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e47_xh, 18) - resize(fc1_in_11, 18))) & std_logic_vector(unsigned(fc1_e7(0 downto 0)))))));
+        fc1_e57_xh := fc1_in_9(15 downto 1);
+        fc1_e57 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e57_xh, 18) + fc1_e6)) & std_logic_vector(unsigned(fc1_in_9(0 downto 0)))))));
+        fc1_e58 := resize(fc1_in_12, 18) - fc1_e0;
+        fc1_e59_xh := fc1_in_13(15 downto 1);
+        fc1_e59 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e59_xh, 18) + fc1_e1)) & std_logic_vector(unsigned(fc1_in_13(0 downto 0)))))));
+        fc1_e60 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e38_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_8(0 downto 0)))))));
+        fc1_e61 := resize(fc1_in_12, 17) - resize(fc1_in_14, 17);
+        fc1_e62_xh := fc1_in_2(15 downto 2);
+        fc1_e62 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e62_xh, 17) - fc1_e2)) & std_logic_vector(unsigned(fc1_in_2(1 downto 0)))))));
+        fc1_e63_xh := fc1_e5(16 downto 2);
+        fc1_e63 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e63_xh, 17) - fc1_e5)) & std_logic_vector(unsigned(fc1_e5(1 downto 0)))))));
+        fc1_e64 := resize(fc1_in_0, 17) - resize(fc1_in_9, 17);
+        fc1_e65_xh := fc1_in_6(15 downto 3);
+        fc1_e65 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e65_xh, 16) - fc1_in_6)) & std_logic_vector(unsigned(fc1_in_6(2 downto 0)))))));
+        fc1_e66_xh := fc1_e13(16 downto 2);
+        fc1_e66 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e66_xh, 17) - resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_e13(1 downto 0)))))));
+        fc1_e67 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e12_xh, 18) + fc1_e12)) & std_logic_vector(unsigned(fc1_in_0(1 downto 0)))))));
+        fc1_e68 := resize(fc1_in_0, 18) + fc1_e21;
+        fc1_e69 := resize(fc1_in_5, 18) - fc1_e3;
+        fc1_e70 := resize(fc1_in_8, 18) - fc1_e12;
+        fc1_e71 := resize(fc1_in_10, 18) + fc1_e1;
+        fc1_e72 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e33_xh, 18) - fc1_e1)) & std_logic_vector(unsigned(fc1_in_10(0 downto 0)))))));
+        fc1_e73 := resize(fc1_e4, 19) + resize(fc1_e9, 19);
+        fc1_e74_xh := fc1_e8(17 downto 1);
+        fc1_e74 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e74_xh, 18) + resize(fc1_in_14, 18))) & std_logic_vector(unsigned(fc1_e8(0 downto 0)))))));
+        fc1_e75 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e39_xh, 18) + resize(fc1_e16, 18))) & std_logic_vector(unsigned(fc1_in_1(1 downto 0)))))));
+        fc1_e76 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e63_xh, 18) - resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e5(1 downto 0)))))));
+        fc1_e77 := resize(fc1_in_0, 17) + resize(fc1_in_9, 17);
+        fc1_e78 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e19_xh, 17) + resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_in_1(0 downto 0)))))));
+        fc1_e79_xh := fc1_in_3(15 downto 3);
+        fc1_e79 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e79_xh, 17) + resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_3(2 downto 0)))))));
+        fc1_e80 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e32_xh, 17) - resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_in_4(0 downto 0)))))));
+        fc1_e81 := resize(fc1_in_8, 17) - resize(fc1_in_15, 17);
+        fc1_e82 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e33_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_10(0 downto 0)))))));
+        fc1_e83_xh := fc1_in_13(15 downto 4);
+        fc1_e83 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e83_xh, 17) + resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_in_13(3 downto 0)))))));
+        fc1_e84_xh := fc1_e13(16 downto 4);
+        fc1_e84 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e84_xh, 17) - resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_e13(3 downto 0)))))));
+        fc1_e85_xh := fc1_e27(16 downto 5);
+        fc1_e85 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e85_xh, 17) - resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_e27(4 downto 0)))))));
+        fc1_e86 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e7_xh, 18) + fc1_e7)) & std_logic_vector(unsigned(fc1_in_10(1 downto 0)))))));
+        fc1_e87 := resize(fc1_e3, 19) + resize(fc1_e8, 19);
+        fc1_e88 := fc1_e11 + resize(fc1_e12, 19);
+        fc1_e89 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e32_xh, 18) - fc1_e15)) & std_logic_vector(unsigned(fc1_in_4(0 downto 0)))))));
+        fc1_e90 := resize(fc1_in_9, 18) + fc1_e19;
+        fc1_e91_xh := fc1_e9(17 downto 1);
+        fc1_e91 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e91_xh, 18) + resize(fc1_in_10, 18))) & std_logic_vector(unsigned(fc1_e9(0 downto 0)))))));
+        fc1_e92_xh := fc1_e10(17 downto 1);
+        fc1_e92 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e92_xh, 19) + resize(fc1_e20, 19))) & std_logic_vector(unsigned(fc1_e10(0 downto 0)))))));
+        fc1_e93 := resize(fc1_in_15, 18) - resize(fc1_e2, 18);
+        fc1_e94_xh := fc1_e7(17 downto 2);
+        fc1_e94 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e94_xh, 18) + resize(fc1_e16, 18))) & std_logic_vector(unsigned(fc1_e7(1 downto 0)))))));
+        fc1_e95_xh := fc1_e26(18 downto 2);
+        fc1_e95 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e95_xh, 18) - resize(fc1_in_14, 18))) & std_logic_vector(unsigned(fc1_e26(1 downto 0)))))));
+        fc1_e96_xh := fc1_in_0(15 downto 1);
+        fc1_e96 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e96_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_0(0 downto 0)))))));
+        fc1_e97 := resize(fc1_in_1, 17) + resize(fc1_in_5, 17);
+        fc1_e98 := resize(fc1_in_3, 17) - resize(fc1_in_15, 17);
+        fc1_e99_xh := fc1_in_4(15 downto 3);
+        fc1_e99 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e99_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_4(2 downto 0)))))));
+        fc1_e100 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e33_xh, 17) + resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_in_10(0 downto 0)))))));
+        fc1_e101 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e6_xh, 17) - resize(fc1_in_1, 17))) & std_logic_vector(unsigned(fc1_in_11(1 downto 0)))))));
+        fc1_e102_xh := fc1_in_13(15 downto 3);
+        fc1_e102 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e102_xh, 17) - resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_13(2 downto 0)))))));
+        fc1_e103_xh := fc1_e6(17 downto 5);
+        fc1_e103 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e103_xh, 17) - resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_e6(4 downto 0)))))));
+        fc1_e104_xh := fc1_e6(17 downto 4);
+        fc1_e104 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e104_xh, 16) + fc1_in_11)) & std_logic_vector(unsigned(fc1_e6(3 downto 0)))))));
+        fc1_e105 := resize(fc1_in_0, 18) + fc1_e0;
+        fc1_e106 := resize(fc1_in_7, 18) + fc1_e6;
+        fc1_e107_xh := fc1_in_8(15 downto 3);
+        fc1_e107 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e107_xh, 19) - fc1_e18)) & std_logic_vector(unsigned(fc1_in_8(2 downto 0)))))));
+        fc1_e108_xh := fc1_in_9(15 downto 3);
+        fc1_e108 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e108_xh, 19) + fc1_e25)) & std_logic_vector(unsigned(fc1_in_9(2 downto 0)))))));
+        fc1_e109 := resize(fc1_in_12, 18) + fc1_e10;
+        fc1_e110_xh := fc1_e0(17 downto 2);
+        fc1_e110 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e110_xh, 18) + fc1_e3)) & std_logic_vector(unsigned(fc1_e0(1 downto 0)))))));
+        fc1_e111 := resize(fc1_e0, 19) + resize(fc1_e8, 19);
+        fc1_e112 := resize(fc1_e4, 19) + fc1_e11;
+        fc1_e113 := resize(fc1_e9, 19) + fc1_e28;
+        fc1_e114_xh := fc1_e19(17 downto 1);
+        fc1_e114 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e114_xh, 19) - resize(fc1_e6, 19))) & std_logic_vector(unsigned(fc1_e19(0 downto 0)))))));
+        fc1_e115 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e38_xh, 18) - fc1_e20)) & std_logic_vector(unsigned(fc1_in_8(0 downto 0)))))));
+        fc1_e116_xh := fc1_in_14(15 downto 1);
+        fc1_e116 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e116_xh, 18) + fc1_e17)) & std_logic_vector(unsigned(fc1_in_14(0 downto 0)))))));
+        fc1_e117_xh := fc1_e0(17 downto 5);
+        fc1_e117 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e117_xh, 18) - fc1_e22)) & std_logic_vector(unsigned(fc1_e0(4 downto 0)))))));
+        fc1_e118_xh := fc1_e5(16 downto 1);
+        fc1_e118 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e118_xh, 18) + fc1_e23)) & std_logic_vector(unsigned(fc1_e5(0 downto 0)))))));
+        fc1_e119 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e74_xh, 18) + resize(fc1_in_9, 18))) & std_logic_vector(unsigned(fc1_e8(0 downto 0)))))));
+        fc1_e120_xh := fc1_e12(17 downto 1);
+        fc1_e120 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e120_xh, 18) + resize(fc1_in_14, 18))) & std_logic_vector(unsigned(fc1_e12(0 downto 0)))))));
+        fc1_e121 := resize(fc1_in_2, 18) + resize(fc1_e5, 18);
+        fc1_e122 := resize(fc1_in_11, 18) + resize(fc1_e4, 18);
+        fc1_e123 := resize(fc1_in_12, 18) - resize(fc1_e4, 18);
+        fc1_e124_xh := fc1_e3(17 downto 2);
+        fc1_e124 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e124_xh, 17) - resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_e3(1 downto 0)))))));
+        fc1_e125 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e124_xh, 17) + resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_e3(1 downto 0)))))));
+        fc1_e126 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e66_xh, 18) + resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_e13(1 downto 0)))))));
+        fc1_e127_xh := fc1_e14(18 downto 2);
+        fc1_e127 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e127_xh, 18) + resize(fc1_in_5, 18))) & std_logic_vector(unsigned(fc1_e14(1 downto 0)))))));
+        fc1_e128_xh := fc1_in_0(15 downto 4);
+        fc1_e128 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e128_xh, 17) - resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_0(3 downto 0)))))));
+        fc1_e129 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e46_xh, 17) - resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_6(0 downto 0)))))));
+        fc1_e130 := resize(fc1_in_8, 17) + resize(fc1_in_15, 17);
+        fc1_e131 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e7_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_10(1 downto 0)))))));
+        fc1_e132_xh := fc1_in_10(15 downto 6);
+        fc1_e132 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e132_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_10(5 downto 0)))))));
+        fc1_e133 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e59_xh, 17) + resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_in_13(0 downto 0)))))));
+        fc1_e134_xh := fc1_e1(17 downto 4);
+        fc1_e134 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e134_xh, 17) + resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_e1(3 downto 0)))))));
+        fc1_e135_xh := fc1_e14(18 downto 3);
+        fc1_e135 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e135_xh, 17) - resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_e14(2 downto 0)))))));
+        fc1_e136_xh := fc1_e15(17 downto 5);
+        fc1_e136 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e136_xh, 17) + resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_e15(4 downto 0)))))));
+        fc1_e137_xh := fc1_e22(17 downto 2);
+        fc1_e137 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e137_xh, 17) - resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_e22(1 downto 0)))))));
+        fc1_e138 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e12_xh, 19) - resize(fc1_e71, 19))) & std_logic_vector(unsigned(fc1_in_0(1 downto 0)))))));
+        fc1_e139 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e46_xh, 19) + fc1_e34)) & std_logic_vector(unsigned(fc1_in_6(0 downto 0)))))));
+        fc1_e140_xh := fc1_in_9(15 downto 5);
+        fc1_e140 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e140_xh, 19) + fc1_e62)) & std_logic_vector(unsigned(fc1_in_9(4 downto 0)))))));
+        fc1_e141 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e59_xh, 19) - fc1_e42)) & std_logic_vector(unsigned(fc1_in_13(0 downto 0)))))));
+        fc1_e142 := resize(fc1_e1, 20) + resize(fc1_e35, 20);
+        fc1_e143 := resize(fc1_e17, 19) + fc1_e47;
+        fc1_e144 := resize(fc1_in_5, 18) + fc1_e8;
+        fc1_e145 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e0_xh, 18) + fc1_e9)) & std_logic_vector(unsigned(fc1_in_5(1 downto 0)))))));
+        fc1_e146_xh := fc1_in_11(15 downto 4);
+        fc1_e146 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e146_xh, 18) - fc1_e10)) & std_logic_vector(unsigned(fc1_in_11(3 downto 0)))))));
+        fc1_e147 := resize(fc1_in_13, 18) - fc1_e6;
+        fc1_e148 := resize(fc1_in_13, 19) - fc1_e14;
+        fc1_e149 := resize(fc1_in_14, 18) - fc1_e12;
+        fc1_e150_xh := fc1_e3(17 downto 6);
+        fc1_e150 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e150_xh, 18) - fc1_e9)) & std_logic_vector(unsigned(fc1_e3(5 downto 0)))))));
+        fc1_e151 := resize(fc1_e3, 19) + resize(fc1_e16, 19);
+        fc1_e152_xh := fc1_e3(17 downto 3);
+        fc1_e152 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e152_xh, 19) + fc1_e29)) & std_logic_vector(unsigned(fc1_e3(2 downto 0)))))));
+        fc1_e153 := resize(fc1_e6, 19) + resize(fc1_e10, 19);
+        fc1_e154_xh := fc1_e11(18 downto 2);
+        fc1_e154 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e154_xh, 19) + fc1_e26)) & std_logic_vector(unsigned(fc1_e11(1 downto 0)))))));
+        fc1_e155_xh := fc1_e14(18 downto 6);
+        fc1_e155 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e155_xh, 18) - fc1_e3)) & std_logic_vector(unsigned(fc1_e14(5 downto 0)))))));
+        fc1_e156_xh := fc1_e17(17 downto 1);
+        fc1_e156 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e156_xh, 19) - resize(fc1_e3, 19))) & std_logic_vector(unsigned(fc1_e17(0 downto 0)))))));
+        fc1_e157 := fc1_e18 + resize(fc1_e30, 19);
+        fc1_e158_xh := fc1_e19(17 downto 3);
+        fc1_e158 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e158_xh, 18) - fc1_e7)) & std_logic_vector(unsigned(fc1_e19(2 downto 0)))))));
+        fc1_e159_xh := fc1_e19(17 downto 4);
+        fc1_e159 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e159_xh, 18) + fc1_e8)) & std_logic_vector(unsigned(fc1_e19(3 downto 0)))))));
+        fc1_e160_xh := fc1_e21(17 downto 2);
+        fc1_e160 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e160_xh, 19) + fc1_e18)) & std_logic_vector(unsigned(fc1_e21(1 downto 0)))))));
+        fc1_e161_xh := fc1_e24(18 downto 3);
+        fc1_e161 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e161_xh, 19) - fc1_e18)) & std_logic_vector(unsigned(fc1_e24(2 downto 0)))))));
+        fc1_e162_xh := fc1_e39(18 downto 1);
+        fc1_e162 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e162_xh, 19) - resize(fc1_e0, 19))) & std_logic_vector(unsigned(fc1_e39(0 downto 0)))))));
+        fc1_e163_xh := fc1_e42(18 downto 1);
+        fc1_e163 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e163_xh, 19) + resize(fc1_in_1, 19))) & std_logic_vector(unsigned(fc1_e42(0 downto 0)))))));
+        fc1_e164_xh := fc1_e61(16 downto 2);
+        fc1_e164 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e164_xh, 18) + fc1_e9)) & std_logic_vector(unsigned(fc1_e61(1 downto 0)))))));
+        fc1_e165 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e32_xh, 18) - fc1_e22)) & std_logic_vector(unsigned(fc1_in_4(0 downto 0)))))));
+        fc1_e166_xh := fc1_in_5(15 downto 1);
+        fc1_e166 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e166_xh, 18) + fc1_e19)) & std_logic_vector(unsigned(fc1_in_5(0 downto 0)))))));
+        fc1_e167_xh := fc1_in_10(15 downto 3);
+        fc1_e167 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e167_xh, 18) - fc1_e17)) & std_logic_vector(unsigned(fc1_in_10(2 downto 0)))))));
+        fc1_e168 := resize(fc1_in_10, 18) - fc1_e20;
+        fc1_e169 := resize(fc1_in_12, 18) - fc1_e15;
+        fc1_e170_xh := fc1_in_12(15 downto 6);
+        fc1_e170 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e170_xh, 18) + fc1_e15)) & std_logic_vector(unsigned(fc1_in_12(5 downto 0)))))));
+        fc1_e171 := resize(fc1_in_15, 18) - fc1_e22;
+        fc1_e172 := resize(fc1_in_15, 18) - fc1_e23;
+        fc1_e173_xh := fc1_e1(17 downto 1);
+        fc1_e173 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e173_xh, 18) + resize(fc1_in_15, 18))) & std_logic_vector(unsigned(fc1_e1(0 downto 0)))))));
+        fc1_e174 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e173_xh, 18) - resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e1(0 downto 0)))))));
+        fc1_e175 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e120_xh, 18) - resize(fc1_in_15, 18))) & std_logic_vector(unsigned(fc1_e12(0 downto 0)))))));
+        fc1_e176_xh := fc1_e18(18 downto 1);
+        fc1_e176 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e176_xh - resize(fc1_in_12, 18))) & std_logic_vector(unsigned(fc1_e18(0 downto 0)))))));
+        fc1_e177_xh := fc1_e44(16 downto 1);
+        fc1_e177 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e177_xh, 18) + fc1_e22)) & std_logic_vector(unsigned(fc1_e44(0 downto 0)))))));
+        fc1_e178_xh := fc1_e135(19 downto 2);
+        fc1_e178 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e178_xh, 19) + resize(fc1_in_4, 19))) & std_logic_vector(unsigned(fc1_e135(1 downto 0)))))));
+        fc1_e179 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e62_xh, 18) + resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_in_2(1 downto 0)))))));
+        fc1_e180_xh := fc1_in_3(15 downto 7);
+        fc1_e180 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e180_xh, 18) - resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_in_3(6 downto 0)))))));
+        fc1_e181 := resize(fc1_in_3, 18) + resize(fc1_e27, 18);
+        fc1_e182 := resize(fc1_in_7, 18) + resize(fc1_e2, 18);
+        fc1_e183 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e38_xh, 18) + resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_in_8(0 downto 0)))))));
+        fc1_e184 := resize(fc1_in_9, 18) - resize(fc1_e16, 18);
+        fc1_e185 := resize(fc1_in_12, 18) - resize(fc1_e36, 18);
+        fc1_e186_xh := fc1_in_12(15 downto 3);
+        fc1_e186 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e186_xh, 18) + resize(fc1_e41, 18))) & std_logic_vector(unsigned(fc1_in_12(2 downto 0)))))));
+        fc1_e187 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e83_xh, 18) + resize(fc1_e36, 18))) & std_logic_vector(unsigned(fc1_in_13(3 downto 0)))))));
+        fc1_e188_xh := fc1_in_14(15 downto 10);
+        fc1_e188 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e188_xh, 18) - resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_in_14(9 downto 0)))))));
+        fc1_e189_xh := fc1_e1(17 downto 2);
+        fc1_e189 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e189_xh, 18) + resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_e1(1 downto 0)))))));
+        fc1_e190_xh := fc1_e3(17 downto 4);
+        fc1_e190 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e190_xh, 17) + fc1_e31)) & std_logic_vector(unsigned(fc1_e3(3 downto 0)))))));
+        fc1_e191_xh := fc1_e15(17 downto 1);
+        fc1_e191 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e191_xh, 18) + resize(fc1_in_7, 18))) & std_logic_vector(unsigned(fc1_e15(0 downto 0)))))));
+        fc1_e192 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e39_xh, 17) - resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_1(1 downto 0)))))));
+        fc1_e193 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e34_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_11(2 downto 0)))))));
+        fc1_e194 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e102_xh, 17) - resize(fc1_in_1, 17))) & std_logic_vector(unsigned(fc1_in_13(2 downto 0)))))));
+        fc1_e195_xh := fc1_in_14(15 downto 5);
+        fc1_e195 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e195_xh, 17) - resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_in_14(4 downto 0)))))));
+        fc1_e196_xh := fc1_in_15(15 downto 1);
+        fc1_e196 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e196_xh, 17) - resize(fc1_in_1, 17))) & std_logic_vector(unsigned(fc1_in_15(0 downto 0)))))));
+        fc1_e197 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e8_xh, 17) - resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_15(1 downto 0)))))));
+        fc1_e198_xh := fc1_e8(17 downto 3);
+        fc1_e198 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e198_xh, 17) - resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_e8(2 downto 0)))))));
+        fc1_e199_xh := fc1_e11(18 downto 5);
+        fc1_e199 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e199_xh, 17) - resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_e11(4 downto 0)))))));
+        fc1_e200 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e84_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_e13(3 downto 0)))))));
+        fc1_e201_xh := fc1_e21(17 downto 6);
+        fc1_e201 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e201_xh, 17) + resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_e21(5 downto 0)))))));
+        fc1_e203_xh := fc1_e11(18 downto 1);
+        fc1_e203 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e203_xh, 24) + fc1_e150)) & std_logic_vector(unsigned(fc1_e11(0 downto 0)))))));
+        fc1_e204_xh := fc1_e117(22 downto 1);
+        fc1_e204 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e204_xh, 24) - fc1_e170)) & std_logic_vector(unsigned(fc1_e117(0 downto 0)))))));
+        fc1_e205 := resize(fc1_in_10, 21) - fc1_e158;
+        fc1_e206_xh := fc1_e76(19 downto 2);
+        fc1_e206 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e206_xh, 22) - fc1_e161)) & std_logic_vector(unsigned(fc1_e76(1 downto 0)))))));
+        fc1_e207 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e46_xh, 21) - fc1_e49)) & std_logic_vector(unsigned(fc1_in_6(0 downto 0)))))));
+        fc1_e208 := resize(fc1_e1, 20) - fc1_e86;
+        fc1_e209_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e198_xh, 21) + fc1_e154)) & std_logic_vector(unsigned(fc1_e8(2 downto 0)))));
+        fc1_e210 := resize(fc1_e16, 20) + fc1_e43;
+        fc1_e211 := resize(fc1_e23, 21) + resize(fc1_e110, 21);
+        fc1_e212_xh := fc1_e25(18 downto 3);
+        fc1_e212 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e212_xh, 22) - fc1_e103)) & std_logic_vector(unsigned(fc1_e25(2 downto 0)))))));
+        fc1_e213 := resize(fc1_e31, 20) + fc1_e86;
+        fc1_e214_xh := fc1_in_2(15 downto 6);
+        fc1_e214 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e214_xh, 21) + fc1_e200)) & std_logic_vector(unsigned(fc1_in_2(5 downto 0)))))));
+        fc1_e215_xh := fc1_in_5(15 downto 4);
+        fc1_e215 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e215_xh, 19) - fc1_e72)) & std_logic_vector(unsigned(fc1_in_5(3 downto 0)))))));
+        fc1_e216_xh := fc1_in_10(15 downto 8);
+        fc1_e216 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e216_xh, 20) - fc1_e114)) & std_logic_vector(unsigned(fc1_in_10(7 downto 0)))))));
+        fc1_e217 := resize(fc1_e8, 20) - fc1_e156;
+        fc1_e218_xh := fc1_e14(18 downto 4);
+        fc1_e218 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e218_xh, 21) - fc1_e83)) & std_logic_vector(unsigned(fc1_e14(3 downto 0)))))));
+        fc1_e219 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e191_xh, 20) + resize(fc1_e59, 20))) & std_logic_vector(unsigned(fc1_e15(0 downto 0)))))));
+        fc1_e220 := resize(fc1_e20, 20) - resize(fc1_e57, 20);
+        fc1_e221_xh := fc1_e30(16 downto 5);
+        fc1_e221 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e221_xh, 21) + fc1_e186)) & std_logic_vector(unsigned(fc1_e30(4 downto 0)))))));
+        fc1_e222 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e49(20 downto 1) + resize(fc1_in_8, 20))) & std_logic_vector(unsigned(fc1_e49(0 downto 0)))))));
+        fc1_e223 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e49(20 downto 1) + resize(fc1_e12, 20))) & std_logic_vector(unsigned(fc1_e49(0 downto 0)))))));
+        fc1_e224 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e218(24 downto 5) + resize(fc1_e65, 20))) & std_logic_vector(unsigned(fc1_e218(4 downto 0)))))));
+        fc1_e225 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e19_xh, 19) + fc1_e45)) & std_logic_vector(unsigned(fc1_in_1(0 downto 0)))))));
+        fc1_e226_xh := fc1_in_2(15 downto 4);
+        fc1_e226 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e226_xh, 20) + fc1_e51)) & std_logic_vector(unsigned(fc1_in_2(3 downto 0)))))));
+        fc1_e227_xh := fc1_in_6(15 downto 4);
+        fc1_e227 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e227_xh, 19) - fc1_e48)) & std_logic_vector(unsigned(fc1_in_6(3 downto 0)))))));
+        fc1_e228_xh := fc1_in_7(15 downto 3);
+        fc1_e228 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e228_xh, 19) - fc1_e34)) & std_logic_vector(unsigned(fc1_in_7(2 downto 0)))))));
+        fc1_e229 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e17_xh, 19) - resize(fc1_e68, 19))) & std_logic_vector(unsigned(fc1_in_7(0 downto 0)))))));
+        fc1_e231 := resize(fc1_e24, 20) + (resize(fc1_e4, 20) - fc1_e229);
+        fc1_e232 := resize(fc1_in_7, 20) - fc1_e102;
+        fc1_e233 := resize(fc1_in_9, 20) - fc1_e51;
+        fc1_e234_xh := fc1_in_10(15 downto 5);
+        fc1_e234 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e234_xh, 19) + fc1_e56)) & std_logic_vector(unsigned(fc1_in_10(4 downto 0)))))));
+        fc1_e235 := resize(fc1_in_15, 19) + fc1_e35;
+        fc1_e236_xh := fc1_e2(16 downto 5);
+        fc1_e236 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e236_xh, 20) + resize(fc1_e118, 20))) & std_logic_vector(unsigned(fc1_e2(4 downto 0)))))));
+        fc1_e237 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e118_xh, 20) + fc1_e51)) & std_logic_vector(unsigned(fc1_e5(0 downto 0)))))));
+        fc1_e238_xh := fc1_e5(16 downto 3);
+        fc1_e238 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e238_xh, 20) - resize(fc1_e177, 20))) & std_logic_vector(unsigned(fc1_e5(2 downto 0)))))));
+        fc1_e239_xh := fc1_e7(17 downto 9);
+        fc1_e239 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e239_xh, 20) - fc1_e127)) & std_logic_vector(unsigned(fc1_e7(8 downto 0)))))));
+        fc1_e240_xh := fc1_e9(17 downto 4);
+        fc1_e240 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e240_xh, 19) - fc1_e56)) & std_logic_vector(unsigned(fc1_e9(3 downto 0)))))));
+        fc1_e241 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e199_xh, 20) + fc1_e94)) & std_logic_vector(unsigned(fc1_e11(4 downto 0)))))));
+        fc1_e242_xh := fc1_e14(18 downto 1);
+        fc1_e242 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e242_xh, 20) - resize(fc1_e35, 20))) & std_logic_vector(unsigned(fc1_e14(0 downto 0)))))));
+        fc1_e243_xh := fc1_e15(17 downto 3);
+        fc1_e243 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e243_xh, 19) - fc1_e45)) & std_logic_vector(unsigned(fc1_e15(2 downto 0)))))));
+        fc1_e244_xh := fc1_e17(17 downto 2);
+        fc1_e244 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e244_xh, 20) - fc1_e51)) & std_logic_vector(unsigned(fc1_e17(1 downto 0)))))));
+        fc1_e245 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e244_xh, 19) + resize(fc1_e144, 19))) & std_logic_vector(unsigned(fc1_e17(1 downto 0)))))));
+        fc1_e246 := resize(fc1_e19, 20) - fc1_e95;
+        fc1_e247_xh := fc1_e20(17 downto 4);
+        fc1_e247 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e247_xh, 19) + fc1_e35)) & std_logic_vector(unsigned(fc1_e20(3 downto 0)))))));
+        fc1_e248_xh := fc1_e20(17 downto 1);
+        fc1_e248 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e248_xh, 19) - fc1_e92(18 downto 0))) & std_logic_vector(unsigned(fc1_e20(0 downto 0)))))));
+        fc1_e249_xh := fc1_e21(17 downto 5);
+        fc1_e249 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e249_xh, 19) - fc1_e56)) & std_logic_vector(unsigned(fc1_e21(4 downto 0)))))));
+        fc1_e250_xh := fc1_e84(20 downto 2);
+        fc1_e250_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e250_xh, 24) - fc1_e249)) & std_logic_vector(unsigned(fc1_e84(1 downto 0)))));
+        fc1_e251 := resize(fc1_e22, 20) + resize(fc1_e87, 20);
+        fc1_e252_xh := fc1_e26(18 downto 3);
+        fc1_e252 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e252_xh, 19) + fc1_e48)) & std_logic_vector(unsigned(fc1_e26(2 downto 0)))))));
+        fc1_e253 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e95_xh, 20) - resize(fc1_e124, 20))) & std_logic_vector(unsigned(fc1_e26(1 downto 0)))))));
+        fc1_e254_xh := fc1_e37(16 downto 2);
+        fc1_e254 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e254_xh, 20) + fc1_e99)) & std_logic_vector(unsigned(fc1_e37(1 downto 0)))))));
+        fc1_e255 := resize(fc1_e37, 20) - fc1_e102;
+        fc1_e256_xh := fc1_e43(19 downto 2);
+        fc1_e256 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e256_xh, 19) - resize(fc1_e1, 19))) & std_logic_vector(unsigned(fc1_e43(1 downto 0)))))));
+        fc1_e257_xh := fc1_e45(18 downto 4);
+        fc1_e257 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e257_xh, 19) + resize(fc1_e68, 19))) & std_logic_vector(unsigned(fc1_e45(3 downto 0)))))));
+        fc1_e258_xh := fc1_e67(19 downto 2);
+        fc1_e258 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e258_xh, 20) - resize(fc1_e34, 20))) & std_logic_vector(unsigned(fc1_e67(1 downto 0)))))));
+        fc1_e259_xh := fc1_e72(18 downto 1);
+        fc1_e259 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e259_xh, 19) + resize(fc1_e8, 19))) & std_logic_vector(unsigned(fc1_e72(0 downto 0)))))));
+        fc1_e260_xh := fc1_e85(21 downto 6);
+        fc1_e260 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e260_xh, 19) - fc1_e50)) & std_logic_vector(unsigned(fc1_e85(5 downto 0)))))));
+        fc1_e261_xh := fc1_e110(19 downto 7);
+        fc1_e261 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e261_xh, 19) + fc1_e48)) & std_logic_vector(unsigned(fc1_e110(6 downto 0)))))));
+        fc1_e262 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e136(21 downto 2) - resize(fc1_e6, 20))) & std_logic_vector(unsigned(fc1_e136(1 downto 0)))))));
+        fc1_e263_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e246(19 downto 1) + resize(fc1_in_6, 19))) & std_logic_vector(unsigned(fc1_e246(0 downto 0)))));
+        fc1_e264 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e96_xh, 18) + fc1_e0)) & std_logic_vector(unsigned(fc1_in_0(0 downto 0)))))));
+        fc1_e265 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e96_xh, 19) + fc1_e24)) & std_logic_vector(unsigned(fc1_in_0(0 downto 0)))))));
+        fc1_e266 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e51_xh, 18) - fc1_e0)) & std_logic_vector(unsigned(fc1_in_1(2 downto 0)))))));
+        fc1_e267 := resize(fc1_in_1, 19) - fc1_e29;
+        fc1_e268 := resize(fc1_in_3, 18) - fc1_e0;
+        fc1_e269 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e79_xh, 18) + fc1_e1)) & std_logic_vector(unsigned(fc1_in_3(2 downto 0)))))));
+        fc1_e270_xh := fc1_in_3(15 downto 1);
+        fc1_e270 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e270_xh, 18) - fc1_e9)) & std_logic_vector(unsigned(fc1_in_3(0 downto 0)))))));
+        fc1_e271 := resize(fc1_in_3, 19) - fc1_e24;
+        fc1_e272_xh := fc1_in_3(15 downto 4);
+        fc1_e272 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e272_xh, 19) - fc1_e26)) & std_logic_vector(unsigned(fc1_in_3(3 downto 0)))))));
+        fc1_e273 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e32_xh, 19) + fc1_e11)) & std_logic_vector(unsigned(fc1_in_4(0 downto 0)))))));
+        fc1_e274 := resize(fc1_in_4, 19) - fc1_e25;
+        fc1_e275_xh := fc1_in_4(15 downto 4);
+        fc1_e275 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e275_xh, 19) + fc1_e53)) & std_logic_vector(unsigned(fc1_in_4(3 downto 0)))))));
+        fc1_e276 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e0_xh, 19) + fc1_e14)) & std_logic_vector(unsigned(fc1_in_5(1 downto 0)))))));
+        fc1_e277 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e45_xh, 19) - fc1_e28)) & std_logic_vector(unsigned(fc1_in_5(2 downto 0)))))));
+        fc1_e278 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e65_xh, 18) + fc1_e0)) & std_logic_vector(unsigned(fc1_in_6(2 downto 0)))))));
+        fc1_e279 := resize(fc1_in_6, 19) + fc1_e25;
+        fc1_e280 := resize(fc1_in_8, 18) - fc1_e7;
+        fc1_e281 := resize(fc1_in_8, 19) - fc1_e29;
+        fc1_e282 := resize(fc1_in_9, 19) + fc1_e18;
+        fc1_e283 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e186_xh, 18) + fc1_e12)) & std_logic_vector(unsigned(fc1_in_12(2 downto 0)))))));
+        fc1_e284 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 19) + fc1_e18)) & std_logic_vector(unsigned(fc1_in_14(1 downto 0)))))));
+        fc1_e285 := resize(fc1_in_14, 19) + fc1_e26;
+        fc1_e286_xh := fc1_in_14(15 downto 3);
+        fc1_e286 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e286_xh, 19) - fc1_e29)) & std_logic_vector(unsigned(fc1_in_14(2 downto 0)))))));
+        fc1_e287 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e196_xh, 19) + fc1_e11)) & std_logic_vector(unsigned(fc1_in_15(0 downto 0)))))));
+        fc1_e288 := resize(fc1_e1, 19) + resize(fc1_e7, 19);
+        fc1_e289 := resize(fc1_e1, 20) - resize(fc1_e26, 20);
+        fc1_e290_xh := fc1_e3(17 downto 7);
+        fc1_e290 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e290_xh, 19) - fc1_e14)) & std_logic_vector(unsigned(fc1_e3(6 downto 0)))))));
+        fc1_e291 := resize(fc1_e3, 19) - resize(fc1_e38, 19);
+        fc1_e292_xh := fc1_e4(16 downto 3);
+        fc1_e292 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e292_xh, 18) + fc1_e3)) & std_logic_vector(unsigned(fc1_e4(2 downto 0)))))));
+        fc1_e293_xh := fc1_e5(16 downto 6);
+        fc1_e293 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e293_xh, 18) - fc1_e0)) & std_logic_vector(unsigned(fc1_e5(5 downto 0)))))));
+        fc1_e294 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e118_xh, 18) + fc1_e8)) & std_logic_vector(unsigned(fc1_e5(0 downto 0)))))));
+        fc1_e295_xh := fc1_e6(17 downto 7);
+        fc1_e295 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e295_xh, 18) + fc1_e6)) & std_logic_vector(unsigned(fc1_e6(6 downto 0)))))));
+        fc1_e296 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e91_xh, 19) + resize(fc1_e10, 19))) & std_logic_vector(unsigned(fc1_e9(0 downto 0)))))));
+        fc1_e297 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e91_xh, 19) - fc1_e24)) & std_logic_vector(unsigned(fc1_e9(0 downto 0)))))));
+        fc1_e298_xh := fc1_e9(17 downto 6);
+        fc1_e298 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e298_xh, 19) + fc1_e66)) & std_logic_vector(unsigned(fc1_e9(5 downto 0)))))));
+        fc1_e299 := resize(fc1_e10, 19) + fc1_e24;
+        fc1_e300 := resize(fc1_e10, 19) + fc1_e29;
+        fc1_e301 := resize(fc1_e10, 20) - resize(fc1_e39, 20);
+        fc1_e302 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e191_xh, 19) - resize(fc1_e90, 19))) & std_logic_vector(unsigned(fc1_e15(0 downto 0)))))));
+        fc1_e303 := resize(fc1_e15, 19) + fc1_e131;
+        fc1_e304_xh := fc1_e16(16 downto 1);
+        fc1_e304 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e304_xh, 18) - fc1_e0)) & std_logic_vector(unsigned(fc1_e16(0 downto 0)))))));
+        fc1_e305 := resize(fc1_e17, 19) + fc1_e24;
+        fc1_e306_xh := fc1_e24(18 downto 1);
+        fc1_e306 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e306_xh, 19) + fc1_e11)) & std_logic_vector(unsigned(fc1_e24(0 downto 0)))))));
+        fc1_e307 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e306_xh, 19) - resize(fc1_e90, 19))) & std_logic_vector(unsigned(fc1_e24(0 downto 0)))))));
+        fc1_e308_xh := fc1_e32(17 downto 5);
+        fc1_e308 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e308_xh, 18) + fc1_e10)) & std_logic_vector(unsigned(fc1_e32(4 downto 0)))))));
+        fc1_e309_xh := fc1_e32(17 downto 2);
+        fc1_e309 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e309_xh, 19) - fc1_e28)) & std_logic_vector(unsigned(fc1_e32(1 downto 0)))))));
+        fc1_e310_xh := fc1_e33(17 downto 6);
+        fc1_e310 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e310_xh, 18) + fc1_e0)) & std_logic_vector(unsigned(fc1_e33(5 downto 0)))))));
+        fc1_e311_xh := fc1_e42(18 downto 2);
+        fc1_e311 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e311_xh, 19) + resize(fc1_e0, 19))) & std_logic_vector(unsigned(fc1_e42(1 downto 0)))))));
+        fc1_e312_xh := fc1_e58(17 downto 1);
+        fc1_e312 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e312_xh, 19) - resize(fc1_e20, 19))) & std_logic_vector(unsigned(fc1_e58(0 downto 0)))))));
+        fc1_e313 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e76(19 downto 1) + resize(fc1_in_12, 19))) & std_logic_vector(unsigned(fc1_e76(0 downto 0)))))));
+        fc1_e314_xh := fc1_e96(17 downto 2);
+        fc1_e314 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e314_xh, 18) + fc1_e9)) & std_logic_vector(unsigned(fc1_e96(1 downto 0)))))));
+        fc1_e315 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e99(19 downto 1) - resize(fc1_e129, 19))) & std_logic_vector(unsigned(fc1_e99(0 downto 0)))))));
+        fc1_e316_xh := fc1_e111(18 downto 1);
+        fc1_e316 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e316_xh, 19) + resize(fc1_e22, 19))) & std_logic_vector(unsigned(fc1_e111(0 downto 0)))))));
+        fc1_e317_xh := fc1_e155(23 downto 7);
+        fc1_e317 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e317_xh, 18) + resize(fc1_e52, 18))) & std_logic_vector(unsigned(fc1_e155(6 downto 0)))))));
+        fc1_e318 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e179(19 downto 1) - resize(fc1_e60, 19))) & std_logic_vector(unsigned(fc1_e179(0 downto 0)))))));
+        fc1_e319_xh := fc1_e283(20 downto 4);
+        fc1_e319 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e319_xh, 19) - resize(fc1_e15, 19))) & std_logic_vector(unsigned(fc1_e283(3 downto 0)))))));
+        fc1_e320 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e19_xh, 18) - fc1_e22)) & std_logic_vector(unsigned(fc1_in_1(0 downto 0)))))));
+        fc1_e321 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e0_xh, 18) - fc1_e23)) & std_logic_vector(unsigned(fc1_in_5(1 downto 0)))))));
+        fc1_e322 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e227_xh, 18) + fc1_e20)) & std_logic_vector(unsigned(fc1_in_6(3 downto 0)))))));
+        fc1_e323 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e65_xh, 18) + fc1_e23)) & std_logic_vector(unsigned(fc1_in_6(2 downto 0)))))));
+        fc1_e324 := resize(fc1_in_14, 18) + fc1_e19;
+        fc1_e325 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 18) + fc1_e133)) & std_logic_vector(unsigned(fc1_in_14(1 downto 0)))))));
+        fc1_e326_xh := fc1_e7(17 downto 4);
+        fc1_e326 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e326_xh, 18) - fc1_e33)) & std_logic_vector(unsigned(fc1_e7(3 downto 0)))))));
+        fc1_e327 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e91_xh, 18) + resize(fc1_in_14, 18))) & std_logic_vector(unsigned(fc1_e9(0 downto 0)))))));
+        fc1_e328_xh := fc1_e23(17 downto 4);
+        fc1_e328 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e328_xh, 18) + fc1_e19)) & std_logic_vector(unsigned(fc1_e23(3 downto 0)))))));
+        fc1_e329 := resize(fc1_e41, 19) - resize(fc1_e60, 19);
+        fc1_e330_xh := fc1_e46(17 downto 3);
+        fc1_e330 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e330_xh, 18) + fc1_e46)) & std_logic_vector(unsigned(fc1_e46(2 downto 0)))))));
+        fc1_e331_xh := fc1_e50(18 downto 2);
+        fc1_e331 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e331_xh, 18) + resize(fc1_in_9, 18))) & std_logic_vector(unsigned(fc1_e50(1 downto 0)))))));
+        fc1_e332_xh := fc1_e55(18 downto 1);
+        fc1_e332 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e332_xh, 19) + resize(fc1_e98, 19))) & std_logic_vector(unsigned(fc1_e55(0 downto 0)))))));
+        fc1_e333_xh := fc1_e69(17 downto 9);
+        fc1_e333 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e333_xh, 18) - fc1_e82)) & std_logic_vector(unsigned(fc1_e69(8 downto 0)))))));
+        fc1_e334_xh := fc1_e74(18 downto 2);
+        fc1_e334 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e334_xh, 18) - resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_e74(1 downto 0)))))));
+        fc1_e335_xh := fc1_e75(19 downto 2);
+        fc1_e335 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e335_xh, 19) - resize(fc1_e30, 19))) & std_logic_vector(unsigned(fc1_e75(1 downto 0)))))));
+        fc1_e336_xh := fc1_e108(21 downto 5);
+        fc1_e336 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e336_xh, 18) + resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e108(4 downto 0)))))));
+        fc1_e337 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e195(21 downto 4) + resize(fc1_in_0, 18))) & std_logic_vector(unsigned(fc1_e195(3 downto 0)))))));
+        fc1_e338 := resize(fc1_in_0, 18) + resize(fc1_e52, 18);
+        fc1_e339 := resize(fc1_in_2, 18) + resize(fc1_e27, 18);
+        fc1_e340_xh := fc1_in_3(15 downto 8);
+        fc1_e340 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e340_xh, 18) + resize(fc1_e97, 18))) & std_logic_vector(unsigned(fc1_in_3(7 downto 0)))))));
+        fc1_e341_xh := fc1_in_7(15 downto 7);
+        fc1_e341 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e341_xh, 18) - resize(fc1_e54, 18))) & std_logic_vector(unsigned(fc1_in_7(6 downto 0)))))));
+        fc1_e342 := resize(fc1_in_9, 18) - resize(fc1_e5, 18);
+        fc1_e343 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e234_xh, 18) + resize(fc1_e44, 18))) & std_logic_vector(unsigned(fc1_in_10(4 downto 0)))))));
+        fc1_e344 := resize(fc1_in_11, 18) + resize(fc1_e2, 18);
+        fc1_e345 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e9_xh, 18) + resize(fc1_e40, 18))) & std_logic_vector(unsigned(fc1_in_12(1 downto 0)))))));
+        fc1_e346 := resize(fc1_in_13, 18) + resize(fc1_e41, 18);
+        fc1_e347 := resize(fc1_in_14, 18) + resize(fc1_e64, 18);
+        fc1_e348 := resize(fc1_e4, 18) - resize(fc1_e27, 18);
+        fc1_e349 := resize(fc1_e5, 18) + resize(fc1_e37, 18);
+        fc1_e350_xh := fc1_e8(17 downto 6);
+        fc1_e350 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e350_xh, 18) + resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e8(5 downto 0)))))));
+        fc1_e351_xh := fc1_e12(17 downto 2);
+        fc1_e351 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e351_xh, 17) - resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_e12(1 downto 0)))))));
+        fc1_e352 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e351_xh, 17) + resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_e12(1 downto 0)))))));
+        fc1_e353_xh := fc1_e12(17 downto 5);
+        fc1_e353 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e353_xh, 18) - resize(fc1_e27, 18))) & std_logic_vector(unsigned(fc1_e12(4 downto 0)))))));
+        fc1_e354 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e66_xh, 18) - resize(fc1_e27, 18))) & std_logic_vector(unsigned(fc1_e13(1 downto 0)))))));
+        fc1_e355 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e304_xh, 18) + resize(fc1_e40, 18))) & std_logic_vector(unsigned(fc1_e16(0 downto 0)))))));
+        fc1_e356_xh := fc1_e31(16 downto 11);
+        fc1_e356 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e356_xh, 18) - resize(fc1_e40, 18))) & std_logic_vector(unsigned(fc1_e31(10 downto 0)))))));
+        fc1_e357_xh := fc1_e32(17 downto 1);
+        fc1_e357 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e357_xh, 18) + resize(fc1_in_9, 18))) & std_logic_vector(unsigned(fc1_e32(0 downto 0)))))));
+        fc1_e358_xh := fc1_e38(17 downto 9);
+        fc1_e358 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e358_xh, 18) - resize(fc1_e30, 18))) & std_logic_vector(unsigned(fc1_e38(8 downto 0)))))));
+        fc1_e359_xh := fc1_e69(17 downto 3);
+        fc1_e359 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e359_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_e69(2 downto 0)))))));
+        fc1_e360_xh := fc1_e101(18 downto 3);
+        fc1_e360 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e360_xh, 18) - resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_e101(2 downto 0)))))));
+        fc1_e361_xh := fc1_e146(21 downto 10);
+        fc1_e361 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e361_xh, 18) + resize(fc1_e30, 18))) & std_logic_vector(unsigned(fc1_e146(9 downto 0)))))));
+        fc1_e362_xh := fc1_e278(20 downto 7);
+        fc1_e362 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e362_xh, 18) - resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_e278(6 downto 0)))))));
+        fc1_e363_xh := fc1_e359(19 downto 4);
+        fc1_e363_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e363_xh, 17) + resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_e359(3 downto 0)))));
+        fc1_e364 := resize(fc1_in_0, 17) - resize(fc1_in_6, 17);
+        fc1_e365_xh := fc1_in_6(15 downto 8);
+        fc1_e365 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e365_xh, 17) + resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_in_6(7 downto 0)))))));
+        fc1_e366 := resize(fc1_in_8, 17) + resize(fc1_in_13, 17);
+        fc1_e367 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e7_xh, 17) - resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_in_10(1 downto 0)))))));
+        fc1_e368 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e132_xh, 17) + resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_in_10(5 downto 0)))))));
+        fc1_e369 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e59_xh, 17) + resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_13(0 downto 0)))))));
+        fc1_e370_xh := fc1_e2(16 downto 9);
+        fc1_e370 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e370_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_e2(8 downto 0)))))));
+        fc1_e371_xh := fc1_e4(16 downto 1);
+        fc1_e371 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e371_xh, 17) - resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_e4(0 downto 0)))))));
+        fc1_e372 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e238_xh, 17) + resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_e5(2 downto 0)))))));
+        fc1_e373 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e199_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_e11(4 downto 0)))))));
+        fc1_e374_xh := fc1_e15(17 downto 2);
+        fc1_e374 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e374_xh, 17) + resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_e15(1 downto 0)))))));
+        fc1_e375_xh := fc1_e16(16 downto 4);
+        fc1_e375 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e375_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_e16(3 downto 0)))))));
+        fc1_e376_xh := fc1_e18(18 downto 4);
+        fc1_e376 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e376_xh, 17) + resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_e18(3 downto 0)))))));
+        fc1_e377 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e249_xh, 17) + resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_e21(4 downto 0)))))));
+        fc1_e378_xh := fc1_e23(17 downto 2);
+        fc1_e378 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e378_xh, 17) - resize(fc1_in_1, 17))) & std_logic_vector(unsigned(fc1_e23(1 downto 0)))))));
+        fc1_e379_xh := fc1_e28(18 downto 4);
+        fc1_e379 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e379_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_e28(3 downto 0)))))));
+        fc1_e380_xh := fc1_e31(16 downto 7);
+        fc1_e380 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e380_xh, 17) - resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_e31(6 downto 0)))))));
+        fc1_e381_xh := fc1_e33(17 downto 5);
+        fc1_e381 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e381_xh, 17) - resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_e33(4 downto 0)))))));
+        fc1_e382_xh := fc1_e38(17 downto 3);
+        fc1_e382 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e382_xh, 17) + resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_e38(2 downto 0)))))));
+        fc1_e383_xh := fc1_e53(18 downto 4);
+        fc1_e383 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e383_xh, 17) + resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_e53(3 downto 0)))))));
+        fc1_e384_xh := fc1_e77(16 downto 3);
+        fc1_e384 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e384_xh, 17) + resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_e77(2 downto 0)))))));
+        fc1_e385_xh := fc1_e164(19 downto 11);
+        fc1_e385 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e385_xh, 17) - resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_e164(10 downto 0)))))));
+        fc1_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e10_xh, 15) - to_signed(333, 15))) & std_logic_vector(unsigned(fc1_in_14(1 downto 0)))))));
+        fc1_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e134_xh, 17) - fc1_n0_s0)) & std_logic_vector(unsigned(fc1_e1(3 downto 0)))))));
+        fc1_n0_s2_xh := fc1_e9(17 downto 2);
+        fc1_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s2_xh, 18) + resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_e9(1 downto 0)))))));
+        fc1_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e310_xh, 18) - fc1_e46)) & std_logic_vector(unsigned(fc1_e33(5 downto 0)))))));
+        fc1_n0_s4_xh := fc1_n0_s1(20 downto 1);
+        fc1_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s4_xh, 21) + resize(fc1_e104, 21))) & std_logic_vector(unsigned(fc1_n0_s1(0 downto 0)))))));
+        fc1_n0_s5_xh := fc1_e59(18 downto 1);
+        fc1_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s5_xh, 20) - resize(fc1_e119, 20))) & std_logic_vector(unsigned(fc1_e59(0 downto 0)))))));
+        fc1_n0_s6_xh := fc1_e137(18 downto 6);
+        fc1_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s6_xh, 20) + fc1_n0_s2)) & std_logic_vector(unsigned(fc1_e137(5 downto 0)))))));
+        fc1_n0_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n0_s3(23 downto 2) + resize(fc1_e116, 22))) & std_logic_vector(unsigned(fc1_n0_s3(1 downto 0)))))));
+        fc1_n0_s8_xh := fc1_e127(19 downto 1);
+        fc1_n0_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s8_xh, 20) - resize(fc1_e169, 20))) & std_logic_vector(unsigned(fc1_e127(0 downto 0)))))));
+        fc1_n0_s9_xh := fc1_e304(18 downto 4);
+        fc1_n0_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s9_xh, 18) + fc1_e184)) & std_logic_vector(unsigned(fc1_e304(3 downto 0)))))));
+        fc1_n0_s10_xh := fc1_e343(22 downto 2);
+        fc1_n0_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s10_xh, 22) - resize(fc1_e311, 22))) & std_logic_vector(unsigned(fc1_e343(1 downto 0)))))));
+        fc1_n0_s11_xh := fc1_e358(26 downto 5);
+        fc1_n0_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n0_s11_xh + resize(fc1_e92, 22))) & std_logic_vector(unsigned(fc1_e358(4 downto 0)))))));
+        fc1_n0_s12_xh := fc1_e265(19 downto 2);
+        fc1_n0_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s12_xh, 22) - fc1_n0_s9)) & std_logic_vector(unsigned(fc1_e265(1 downto 0)))));
+        fc1_n0_s13_xh := fc1_e319(22 downto 5);
+        fc1_n0_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s13_xh, 22) + fc1_n0_s4)) & std_logic_vector(unsigned(fc1_e319(4 downto 0)))));
+        fc1_n0_s15_xh := fc1_n0_s7(23 downto 9);
+        fc1_n0_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s15_xh, 21) - fc1_n0_s8)) & std_logic_vector(unsigned(fc1_n0_s7(8 downto 0)))));
+        fc1_n0_s16_xh := fc1_n0_s11(26 downto 3);
+        fc1_n0_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s16_xh, 25) + resize(fc1_n0_s10, 25))) & std_logic_vector(unsigned(fc1_n0_s11(2 downto 0)))));
+        fc1_n0_s12_d1_v := signed(fc1_n0_s12_d1);
+        fc1_n0_s17 := signed(fc1_n0_s13_d1) + resize(fc1_n0_s12_d1_v, 27);
+        fc1_n0_s19 := resize(fc1_n0_s17, 28) - signed(fc1_n0_s16_d1);
+        fc1_n0_s20 := resize(fc1_n0_s19, 30) + (resize(fc1_n0_s14_d1, 30) + signed(fc1_n0_s15_d1));
+        fc1_n0_acc := (-fc1_n0_s20);
         fc1_n0_y_fl := fc1_n0_acc(29 downto 10);
-        fc1_n1_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-125)) mod 2**23, 23));
-        fc1_n1_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-195)) mod 2**24, 24));
-        fc1_n1_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1310)) mod 2**27, 27));
-        fc1_n1_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-1841)) mod 2**27, 27));
-        fc1_n1_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1310)) mod 2**27, 27));
-        fc1_n1_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-216)) mod 2**24, 24));
-        fc1_n1_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 303) mod 2**25, 25));
-        fc1_n1_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-34)) mod 2**22, 22));
-        fc1_n1_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-117)) mod 2**23, 23));
-        fc1_n1_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-87)) mod 2**23, 23));
-        fc1_n1_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-51)) mod 2**22, 22));
-        fc1_n1_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-391)) mod 2**25, 25));
-        fc1_n1_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 126) mod 2**23, 23));
-        fc1_n1_t1_0 := resize(fc1_n1_t1_0_a_d1, 28) + fc1_n1_t0_1_d1;
-        fc1_n1_t1_2 := resize(fc1_n1_t1_2_a_d1, 26) + resize(fc1_n1_t1_2_b_d1, 26);
-        fc1_n1_t1_3 := resize(fc1_n1_t1_3_a_d1, 26) + fc1_n1_t0_7_d1;
-        fc1_n1_t2_0 := resize(fc1_n1_t1_0, 29) + (resize(fc1_n1_t1_1_a_d1, 29) + resize(fc1_n1_t1_1_b_d1, 29));
-        fc1_n1_t2_1 := resize(fc1_n1_t1_2, 27) + resize(fc1_n1_t1_3, 27);
-        fc1_n1_acc := ((resize(fc1_n1_t2_0, 30) + resize(fc1_n1_t2_1, 30)) + to_signed(-332800, 30));
+        fc1_n1_s0_xh := fc1_in_7(15 downto 2);
+        fc1_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s0_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_7(1 downto 0)))))));
+        fc1_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e42_xh, 14) - to_signed(325, 14))) & std_logic_vector(unsigned(fc1_in_15(2 downto 0)))))));
+        fc1_n1_s2_xh := fc1_e0(17 downto 4);
+        fc1_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s2_xh, 17) + fc1_n1_s1)) & std_logic_vector(unsigned(fc1_e0(3 downto 0)))))));
+        fc1_n1_s3 := resize(fc1_e7, 19) + resize(fc1_e9, 19);
+        fc1_n1_s4_xh := fc1_e65(18 downto 2);
+        fc1_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s4_xh, 19) + resize(fc1_e10, 19))) & std_logic_vector(unsigned(fc1_e65(1 downto 0)))))));
+        fc1_n1_s5_xh := fc1_n1_s0(18 downto 2);
+        fc1_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s5_xh, 18) - resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_n1_s0(1 downto 0)))))));
+        fc1_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e247_xh, 19) - fc1_e25)) & std_logic_vector(unsigned(fc1_e20(3 downto 0)))))));
+        fc1_n1_s7_xh := fc1_e37(16 downto 4);
+        fc1_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s7_xh, 18) - resize(fc1_e77, 18))) & std_logic_vector(unsigned(fc1_e37(3 downto 0)))))));
+        fc1_n1_s8_xh := fc1_e193(19 downto 3);
+        fc1_n1_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s8_xh, 21) + fc1_n1_s2)) & std_logic_vector(unsigned(fc1_e193(2 downto 0)))))));
+        fc1_n1_s9_xh := fc1_e48(18 downto 6);
+        fc1_n1_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s9_xh, 20) + fc1_n1_s5)) & std_logic_vector(unsigned(fc1_e48(5 downto 0)))))));
+        fc1_n1_s10_xh := fc1_n1_s3(18 downto 5);
+        fc1_n1_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s10_xh, 21) - fc1_n1_s4)) & std_logic_vector(unsigned(fc1_n1_s3(4 downto 0)))))));
+        fc1_n1_s11_xh := fc1_e93(17 downto 2);
+        fc1_n1_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s11_xh, 22) - fc1_n1_s7)) & std_logic_vector(unsigned(fc1_e93(1 downto 0)))))));
+        fc1_n1_s12 := resize(fc1_e94, 21) + resize(fc1_e174, 21);
+        fc1_n1_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e188(27 downto 4) + resize(fc1_e187, 24))) & std_logic_vector(unsigned(fc1_e188(3 downto 0)))));
+        fc1_n1_s14_xh := fc1_e340(25 downto 9);
+        fc1_n1_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s14_xh, 20) + fc1_e345)) & std_logic_vector(unsigned(fc1_e340(8 downto 0)))))));
+        fc1_n1_s15 := fc1_n1_s6 + resize(fc1_e88, 23);
+        fc1_n1_s16_xh := fc1_n1_s8(23 downto 4);
+        fc1_n1_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s16_xh, 21) - resize(fc1_e220, 21))) & std_logic_vector(unsigned(fc1_n1_s8(3 downto 0)))));
+        fc1_n1_s18_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n1_s10(25 downto 4) - resize(fc1_n1_s12, 22))) & std_logic_vector(unsigned(fc1_n1_s10(3 downto 0)))));
+        fc1_n1_s19_xh := fc1_n1_s15(22 downto 1);
+        fc1_n1_s19_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n1_s19_xh, 24) + fc1_n1_s11)) & std_logic_vector(unsigned(fc1_n1_s15(0 downto 0)))));
+        fc1_n1_s16_d1_v := signed(fc1_n1_s16_d1);
+        fc1_n1_s20 := resize(fc1_n1_s16_d1_v, 28) + signed(fc1_n1_s13_d1);
+        fc1_n1_s18_d1_v := signed(fc1_n1_s18_d1);
+        fc1_n1_s19_d1_v := signed(fc1_n1_s19_d1);
+        fc1_n1_s21 := resize(fc1_n1_s18_d1_v, 27) + resize(fc1_n1_s19_d1_v, 27);
+        fc1_n1_s22 := fc1_n1_s17_d1 - resize(fc1_n1_s21, 29);
+        fc1_n1_acc := (resize(fc1_n1_s22, 30) + resize(fc1_n1_s20, 30));
         fc1_n1_y_fl := fc1_n1_acc(29 downto 10);
-        fc1_n2_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 507) mod 2**25, 25));
-        fc1_n2_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 222) mod 2**24, 24));
-        fc1_n2_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1519)) mod 2**27, 27));
-        fc1_n2_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3104)) mod 2**28, 28));
-        fc1_n2_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1777)) mod 2**27, 27));
-        fc1_n2_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2977)) mod 2**28, 28));
-        fc1_n2_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-38)) mod 2**22, 22));
-        fc1_n2_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 383) mod 2**25, 25));
-        fc1_n2_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 162) mod 2**24, 24));
-        fc1_n2_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-211)) mod 2**24, 24));
-        fc1_n2_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 43) mod 2**22, 22));
-        fc1_n2_p14_sh := shift_left(resize(fc1_in_14, 18), 2);
-        fc1_n2_p14_neg := -resize(fc1_n2_p14_sh, 19);
-        fc1_n2_p15_sh := shift_left(resize(fc1_in_15, 20), 4);
-        fc1_n2_t1_0 := resize(fc1_n2_t1_0_a_d1, 29) + fc1_n2_t0_1_d1;
-        fc1_n2_t1_1 := fc1_n2_t0_2_d1 + resize(fc1_n2_t1_1_b_d1, 29);
-        fc1_n2_t1_3 := fc1_n2_t0_6_d1 + resize(fc1_n2_t1_3_b_d1, 25);
-        fc1_n2_t2_1 := (resize(fc1_n2_t1_2_a_d1, 27) + resize(fc1_n2_t1_2_b_d1, 27)) + resize(fc1_n2_t1_3, 27);
-        fc1_n2_t3_0 := (resize(fc1_n2_t1_0, 30) + resize(fc1_n2_t1_1, 30)) + resize(fc1_n2_t2_1, 30);
-        fc1_n2_acc := (fc1_n2_t3_0 + to_signed(896000, 30));
+        fc1_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e272_xh, 17) - resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_in_3(3 downto 0)))))));
+        fc1_n2_s1_xh := fc1_in_8(15 downto 2);
+        fc1_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s1_xh, 16) - fc1_in_8)) & std_logic_vector(unsigned(fc1_in_8(1 downto 0)))))));
+        fc1_n2_s2_xh := fc1_in_9(15 downto 8);
+        fc1_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s2_xh, 17) + resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_in_9(7 downto 0)))))));
+        fc1_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n2_s1(17 downto 3) - to_signed(875, 15))) & std_logic_vector(unsigned(fc1_n2_s1(2 downto 0)))))));
+        fc1_n2_s4_xh := fc1_n2_s2(24 downto 4);
+        fc1_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s4_xh, 22) - resize(fc1_n2_s0, 22))) & std_logic_vector(unsigned(fc1_n2_s2(3 downto 0)))))));
+        fc1_n2_s5_xh := fc1_e29(18 downto 4);
+        fc1_n2_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s5_xh, 18) - resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e29(3 downto 0)))))));
+        fc1_n2_s6_xh := fc1_e55(18 downto 8);
+        fc1_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s6_xh, 18) + fc1_e32)) & std_logic_vector(unsigned(fc1_e55(7 downto 0)))))));
+        fc1_n2_s7_xh := fc1_e60(17 downto 8);
+        fc1_n2_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s7_xh, 18) - fc1_e78)) & std_logic_vector(unsigned(fc1_e60(7 downto 0)))))));
+        fc1_n2_s8_xh := fc1_e131(18 downto 2);
+        fc1_n2_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s8_xh, 19) + fc1_e131)) & std_logic_vector(unsigned(fc1_e131(1 downto 0)))))));
+        fc1_n2_s9_xh := fc1_e104(19 downto 3);
+        fc1_n2_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s9_xh, 19) + resize(fc1_n2_s3, 19))) & std_logic_vector(unsigned(fc1_e104(2 downto 0)))))));
+        fc1_n2_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e84(20 downto 1) + resize(fc1_e125, 20))) & std_logic_vector(unsigned(fc1_e84(0 downto 0)))))));
+        fc1_n2_s11_xh := fc1_e147(17 downto 5);
+        fc1_n2_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s11_xh, 19) - fc1_e91)) & std_logic_vector(unsigned(fc1_e147(4 downto 0)))))));
+        fc1_n2_s12 := resize(fc1_n2_s5, 26) - fc1_n2_s6;
+        fc1_n2_s14_xh := fc1_n2_s8(20 downto 3);
+        fc1_n2_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s14_xh, 20) - fc1_e287)) & std_logic_vector(unsigned(fc1_n2_s8(2 downto 0)))))));
+        fc1_n2_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n2_s4(25 downto 3) - resize(fc1_n2_s9, 23))) & std_logic_vector(unsigned(fc1_n2_s4(2 downto 0)))));
+        fc1_n2_s17_xh := fc1_e211(20 downto 5);
+        fc1_n2_s17_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s17_xh, 20) - fc1_e142)) & std_logic_vector(unsigned(fc1_e211(4 downto 0)))));
+        fc1_n2_s18_xh := fc1_n2_s12(25 downto 1);
+        fc1_n2_s18_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s18_xh, 26) + resize(fc1_n2_s14, 26))) & std_logic_vector(unsigned(fc1_n2_s12(0 downto 0)))));
+        fc1_n2_s15_d1_v := signed(fc1_n2_s15_d1);
+        fc1_n2_s19_xh := fc1_n2_s13_d1(25 downto 1);
+        fc1_n2_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s19_xh, 27) - resize(fc1_n2_s15_d1_v, 27))) & std_logic_vector(unsigned(fc1_n2_s13_d1(0 downto 0)))))));
+        fc1_n2_s20_xh := fc1_n2_s16_d1(23 downto 5);
+        fc1_n2_s20 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s20_xh, 25) - signed(fc1_n2_s17_d1))) & std_logic_vector(unsigned(fc1_n2_s16_d1(4 downto 0)))))));
+        fc1_n2_s18_d1_v := signed(fc1_n2_s18_d1);
+        fc1_n2_s22 := resize(fc1_n2_s19, 30) + (resize(fc1_n2_s18_d1_v, 30) - fc1_n2_s20);
+        fc1_n2_acc := (-fc1_n2_s22);
         fc1_n2_y_fl := fc1_n2_acc(29 downto 10);
-        fc1_n3_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 38) mod 2**22, 22));
-        fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-92)) mod 2**23, 23));
-        fc1_n3_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-188)) mod 2**24, 24));
-        fc1_n3_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-220)) mod 2**24, 24));
-        fc1_n3_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 196) mod 2**24, 24));
-        fc1_n3_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-402)) mod 2**25, 25));
-        fc1_n3_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-302)) mod 2**25, 25));
-        fc1_n3_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-359)) mod 2**25, 25));
-        fc1_n3_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-356)) mod 2**25, 25));
-        fc1_n3_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-45)) mod 2**22, 22));
-        fc1_n3_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-50)) mod 2**22, 22));
-        fc1_n3_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-430)) mod 2**25, 25));
-        fc1_n3_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-184)) mod 2**24, 24));
-        fc1_n3_t1_0 := resize(fc1_n3_t1_0_a_d1, 26) + resize(fc1_n3_t1_0_b_d1, 26);
-        fc1_n3_t1_3 := resize(fc1_n3_t1_3_a_d1, 26) + fc1_n3_t0_7_d1;
-        fc1_n3_t2_0 := resize(fc1_n3_t1_0, 27) + (resize(fc1_n3_t1_1_a_d1, 27) + resize(fc1_n3_t1_1_b_d1, 27));
-        fc1_n3_t2_1 := (resize(fc1_n3_t1_2_a_d1, 27) + resize(fc1_n3_t1_2_b_d1, 27)) + resize(fc1_n3_t1_3, 27);
-        fc1_n3_acc := (resize(fc1_n3_t2_0, 28) + resize(fc1_n3_t2_1, 28));
+        fc1_n3_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e128_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_in_0(3 downto 0)))))));
+        fc1_n3_s1_xh := fc1_e12(17 downto 3);
+        fc1_n3_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s1_xh, 18) - fc1_e6)) & std_logic_vector(unsigned(fc1_e12(2 downto 0)))))));
+        fc1_n3_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e248_xh, 21) + fc1_n3_s0)) & std_logic_vector(unsigned(fc1_e20(0 downto 0)))))));
+        fc1_n3_s3_xh := fc1_e30(16 downto 3);
+        fc1_n3_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s3_xh, 18) - fc1_e32)) & std_logic_vector(unsigned(fc1_e30(2 downto 0)))))));
+        fc1_n3_s4_xh := fc1_e61(16 downto 1);
+        fc1_n3_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s4_xh, 18) - resize(fc1_e40, 18))) & std_logic_vector(unsigned(fc1_e61(0 downto 0)))))));
+        fc1_n3_s5_xh := fc1_e80(17 downto 1);
+        fc1_n3_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s5_xh, 18) - resize(fc1_e81, 18))) & std_logic_vector(unsigned(fc1_e80(0 downto 0)))))));
+        fc1_n3_s6_xh := fc1_e147(17 downto 1);
+        fc1_n3_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s6_xh, 21) - fc1_n3_s1)) & std_logic_vector(unsigned(fc1_e147(0 downto 0)))))));
+        fc1_n3_s7_xh := fc1_n3_s4(18 downto 1);
+        fc1_n3_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s7_xh, 21) + fc1_n3_s3)) & std_logic_vector(unsigned(fc1_n3_s4(0 downto 0)))))));
+        fc1_n3_s8_xh := fc1_n3_s5(18 downto 3);
+        fc1_n3_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s8_xh, 20) - fc1_e94)) & std_logic_vector(unsigned(fc1_n3_s5(2 downto 0)))))));
+        fc1_n3_s9_xh := fc1_e179(19 downto 6);
+        fc1_n3_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s9_xh, 20) + fc1_e189)) & std_logic_vector(unsigned(fc1_e179(5 downto 0)))))));
+        fc1_n3_s10_xh := fc1_e310(23 downto 4);
+        fc1_n3_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s10_xh, 22) + fc1_e322)) & std_logic_vector(unsigned(fc1_e310(3 downto 0)))))));
+        fc1_n3_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n0_s11_xh(20 downto 0) + resize(fc1_e112, 21))) & std_logic_vector(unsigned(fc1_e358(4 downto 0)))))));
+        fc1_n3_s12 := fc1_n3_s2 + resize(fc1_e113, 22);
+        fc1_n3_s13_xh := fc1_n3_s6(21 downto 2);
+        fc1_n3_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s13_xh, 23) + fc1_n3_s8)) & std_logic_vector(unsigned(fc1_n3_s6(1 downto 0)))));
+        fc1_n3_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n3_s9(25 downto 1) - resize(fc1_n3_s7, 25))) & std_logic_vector(unsigned(fc1_n3_s9(0 downto 0)))));
+        fc1_n3_s15_xh := fc1_n3_s11(25 downto 6);
+        fc1_n3_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s15_xh, 21) + resize(fc1_e217, 21))) & std_logic_vector(unsigned(fc1_n3_s11(5 downto 0)))));
+        fc1_n3_s16_xh := fc1_n3_s10(25 downto 4);
+        fc1_n3_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n3_s16_xh, 23) - resize(fc1_n3_s12, 23))) & std_logic_vector(unsigned(fc1_n3_s10(3 downto 0)))));
+        fc1_n3_s13_d1_v := signed(fc1_n3_s13_d1);
+        fc1_n3_s17 := resize(fc1_n3_s13_d1_v, 27) + signed(fc1_n3_s15_d1);
+        fc1_n3_s16_d1_v := signed(fc1_n3_s16_d1);
+        fc1_n3_s14_d1_v := signed(fc1_n3_s14_d1);
+        fc1_n3_s19 := (resize(fc1_n3_s16_d1_v, 28) - resize(fc1_n3_s14_d1_v, 28)) - resize(fc1_n3_s17, 28);
+        fc1_n3_acc := (-fc1_n3_s19);
         fc1_n3_y_fl := fc1_n3_acc(27 downto 10);
-        fc1_n4_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-235)) mod 2**24, 24));
-        fc1_n4_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-162)) mod 2**24, 24));
-        fc1_n4_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1644)) mod 2**27, 27));
-        fc1_n4_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3118)) mod 2**28, 28));
-        fc1_n4_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2451)) mod 2**28, 28));
-        fc1_n4_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2957)) mod 2**28, 28));
-        fc1_n4_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-139)) mod 2**24, 24));
-        fc1_n4_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 131) mod 2**24, 24));
-        fc1_n4_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-39)) mod 2**22, 22));
-        fc1_n4_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-147)) mod 2**24, 24));
-        fc1_n4_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 468) mod 2**25, 25));
-        fc1_n4_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 58) mod 2**22, 22));
-        fc1_n4_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 211) mod 2**24, 24));
-        fc1_n4_t1_0 := resize(fc1_n4_t1_0_a_d1, 29) + fc1_n4_t0_1_d1;
-        fc1_n4_t1_1 := fc1_n4_t0_2_d1 + resize(fc1_n4_t1_1_b_d1, 29);
-        fc1_n4_t1_2 := resize(fc1_n4_t1_2_a_d1, 27) + resize(fc1_n4_t1_2_b_d1, 27);
-        fc1_n4_t1_3 := fc1_n4_t0_6_d1 + resize(fc1_n4_t1_3_b_d1, 26);
-        fc1_n4_t2_1 := resize(fc1_n4_t1_2, 28) + resize(fc1_n4_t1_3, 28);
-        fc1_n4_t3_0 := (resize(fc1_n4_t1_0, 30) + resize(fc1_n4_t1_1, 30)) + resize(fc1_n4_t2_1, 30);
-        fc1_n4_acc := (fc1_n4_t3_0 + to_signed(619520, 30));
+        fc1_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e79_xh, 17) + resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_in_3(2 downto 0)))))));
+        fc1_n4_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e365_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_6(7 downto 0)))))));
+        fc1_n4_s2_xh := fc1_in_11(15 downto 10);
+        fc1_n4_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s2_xh, 11) + to_signed(605, 11))) & std_logic_vector(unsigned(fc1_in_11(9 downto 0)))))));
+        fc1_n4_s3_xh := fc1_n4_s2(20 downto 8);
+        fc1_n4_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s3_xh, 18) - fc1_e7)) & std_logic_vector(unsigned(fc1_n4_s2(7 downto 0)))))));
+        fc1_n4_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n4_s1(24 downto 1) + resize(fc1_n4_s0, 24))) & std_logic_vector(unsigned(fc1_n4_s1(0 downto 0)))))));
+        fc1_n4_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e66_xh, 17) - fc1_e13)) & std_logic_vector(unsigned(fc1_e13(1 downto 0)))))));
+        fc1_n4_s6_xh := fc1_e30(16 downto 4);
+        fc1_n4_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s6_xh, 19) + fc1_e55)) & std_logic_vector(unsigned(fc1_e30(3 downto 0)))))));
+        fc1_n4_s7_xh := fc1_e99(19 downto 7);
+        fc1_n4_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s7_xh, 18) - fc1_e129)) & std_logic_vector(unsigned(fc1_e99(6 downto 0)))))));
+        fc1_n4_s8 := resize(fc1_e194, 21) + resize(fc1_e198, 21);
+        fc1_n4_s9_xh := fc1_n4_s3(25 downto 7);
+        fc1_n4_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s9_xh, 20) - resize(fc1_n4_s5, 20))) & std_logic_vector(unsigned(fc1_n4_s3(6 downto 0)))))));
+        fc1_n4_s10_xh := fc1_e72(18 downto 6);
+        fc1_n4_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s10_xh, 19) - fc1_e59)) & std_logic_vector(unsigned(fc1_e72(5 downto 0)))))));
+        fc1_n4_s11 := fc1_n4_s7 - resize(fc1_e111, 25);
+        fc1_n4_s12_xh := fc1_e296(19 downto 2);
+        fc1_n4_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s12_xh, 20) + fc1_e126)) & std_logic_vector(unsigned(fc1_e296(1 downto 0)))))));
+        fc1_n4_s13_xh := fc1_n4_s6(22 downto 1);
+        fc1_n4_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s13_xh, 23) + resize(fc1_e328, 23))) & std_logic_vector(unsigned(fc1_n4_s6(0 downto 0)))))));
+        fc1_n4_s14_xh := fc1_e281(18 downto 1);
+        fc1_n4_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s14_xh, 20) + fc1_e156)) & std_logic_vector(unsigned(fc1_e281(0 downto 0)))))));
+        fc1_n4_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n4_s4(24 downto 3) - resize(fc1_e306, 22))) & std_logic_vector(unsigned(fc1_n4_s4(2 downto 0)))))));
+        fc1_n4_s16_xh := fc1_n4_s10(24 downto 1);
+        fc1_n4_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s16_xh, 25) + resize(fc1_e257, 25))) & std_logic_vector(unsigned(fc1_n4_s10(0 downto 0)))));
+        fc1_n4_s17_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n4_s9(26 downto 4) + resize(fc1_n4_s8, 23))) & std_logic_vector(unsigned(fc1_n4_s9(3 downto 0)))));
+        fc1_n4_s18_xh := fc1_n4_s12(21 downto 6);
+        fc1_n4_s18_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s18_xh, 23) + fc1_e247)) & std_logic_vector(unsigned(fc1_n4_s12(5 downto 0)))));
+        fc1_n4_s17_d1_v := signed(fc1_n4_s17_d1);
+        fc1_n4_s21_xh := fc1_n4_s17_d1_v(26 downto 3);
+        fc1_n4_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s21_xh, 26) - signed(fc1_n4_s16_d1))) & std_logic_vector(unsigned(fc1_n4_s17_d1_v(2 downto 0)))))));
+        fc1_n4_s22 := resize(fc1_n4_s19_d1, 29) - signed(fc1_n4_s18_d1);
+        fc1_n4_s23 := resize(fc1_n4_s20_d1, 29) + fc1_n4_s21;
+        fc1_n4_acc := (resize(fc1_n4_s23, 30) - resize(fc1_n4_s22, 30));
         fc1_n4_y_fl := fc1_n4_acc(29 downto 10);
-        fc1_n5_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 369) mod 2**25, 25));
-        fc1_n5_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 357) mod 2**25, 25));
-        fc1_n5_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-299)) mod 2**25, 25));
-        fc1_n5_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 279) mod 2**25, 25));
-        fc1_n5_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-12)) mod 2**20, 20));
-        fc1_n5_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-119)) mod 2**23, 23));
-        fc1_n5_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 31) mod 2**21, 21));
-        fc1_n5_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 238) mod 2**24, 24));
-        fc1_n5_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-192)) mod 2**24, 24));
-        fc1_n5_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 181) mod 2**24, 24));
-        fc1_n5_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-76)) mod 2**23, 23));
-        fc1_n5_t1_1 := resize(fc1_n5_t1_1_a_d1, 25) + fc1_n5_t0_3_d1;
-        fc1_n5_t1_2 := resize(fc1_n5_t1_2_a_d1, 26) + resize(fc1_n5_t1_2_b_d1, 26);
-        fc1_n5_t1_3 := resize(fc1_n5_t1_3_a_d1, 26) + resize(fc1_n5_t1_3_b_d1, 26);
-        fc1_n5_t2_0 := (resize(fc1_n5_t1_0_a_d1, 27) + resize(fc1_n5_t1_0_b_d1, 27)) + resize(fc1_n5_t1_1, 27);
-        fc1_n5_t2_1 := resize(fc1_n5_t1_2, 27) + resize(fc1_n5_t1_3, 27);
-        fc1_n5_acc := (resize(fc1_n5_t2_0, 28) + resize(fc1_n5_t2_1, 28));
+        fc1_n5_s0_xh := fc1_e2(16 downto 3);
+        fc1_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s0_xh, 18) - fc1_e19)) & std_logic_vector(unsigned(fc1_e2(2 downto 0)))))));
+        fc1_n5_s1_xh := fc1_e83(20 downto 3);
+        fc1_n5_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s1_xh, 19) + resize(fc1_e46, 19))) & std_logic_vector(unsigned(fc1_e83(2 downto 0)))))));
+        fc1_n5_s2_xh := fc1_e198(19 downto 4);
+        fc1_n5_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s2_xh, 19) - fc1_e197)) & std_logic_vector(unsigned(fc1_e198(3 downto 0)))))));
+        fc1_n5_s3_xh := fc1_e66(18 downto 3);
+        fc1_n5_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s3_xh, 19) - fc1_e352)) & std_logic_vector(unsigned(fc1_e66(2 downto 0)))))));
+        fc1_n5_s4_xh := fc1_e269(20 downto 4);
+        fc1_n5_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s4_xh, 20) + resize(fc1_e264, 20))) & std_logic_vector(unsigned(fc1_e269(3 downto 0)))))));
+        fc1_n5_s5_xh := fc1_n5_s0(20 downto 5);
+        fc1_n5_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s5_xh, 19) - fc1_e378)) & std_logic_vector(unsigned(fc1_n5_s0(4 downto 0)))))));
+        fc1_n5_s6_xh := fc1_e330(20 downto 8);
+        fc1_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s6_xh, 18) - fc1_e121)) & std_logic_vector(unsigned(fc1_e330(7 downto 0)))))));
+        fc1_n5_s7_xh := fc1_e347(17 downto 4);
+        fc1_n5_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s7_xh, 22) - fc1_n5_s1)) & std_logic_vector(unsigned(fc1_e347(3 downto 0)))))));
+        fc1_n5_s8_xh := fc1_e73(18 downto 1);
+        fc1_n5_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s8_xh, 22) - fc1_e277)) & std_logic_vector(unsigned(fc1_e73(0 downto 0)))));
+        fc1_n5_s9_xh := fc1_n5_s2(22 downto 2);
+        fc1_n5_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s9_xh, 23) + resize(fc1_n5_s3, 23))) & std_logic_vector(unsigned(fc1_n5_s2(1 downto 0)))));
+        fc1_n5_s10_xh := fc1_n5_s6(25 downto 5);
+        fc1_n5_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s10_xh, 22) - resize(fc1_e220, 22))) & std_logic_vector(unsigned(fc1_n5_s6(4 downto 0)))));
+        fc1_n5_s11_xh := fc1_n5_s4(23 downto 2);
+        fc1_n5_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s11_xh, 24) - fc1_n5_s5)) & std_logic_vector(unsigned(fc1_n5_s4(1 downto 0)))));
+        fc1_n5_s8_d1_v := signed(fc1_n5_s8_d1);
+        fc1_n5_s13 := resize(fc1_n5_s8_d1_v, 27) + signed(fc1_n5_s10_d1);
+        fc1_n5_s11_d1_v := signed(fc1_n5_s11_d1);
+        fc1_n5_s14_xh := fc1_n5_s11_d1_v(25 downto 2);
+        fc1_n5_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s14_xh, 25) - signed(fc1_n5_s9_d1))) & std_logic_vector(unsigned(fc1_n5_s11_d1_v(1 downto 0)))))));
+        fc1_n5_s16 := (resize(fc1_n5_s14, 28) - resize(fc1_n5_s12_d1, 28)) - resize(fc1_n5_s13, 28);
+        fc1_n5_acc := (-fc1_n5_s16);
         fc1_n5_y_fl := fc1_n5_acc(27 downto 10);
-        fc1_n6_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 71) mod 2**23, 23));
-        fc1_n6_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 276) mod 2**25, 25));
-        fc1_n6_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 246) mod 2**24, 24));
-        fc1_n6_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 54) mod 2**22, 22));
-        fc1_n6_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 77) mod 2**23, 23));
-        fc1_n6_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-12)) mod 2**20, 20));
-        fc1_n6_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-12)) mod 2**20, 20));
-        fc1_n6_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 261) mod 2**25, 25));
-        fc1_n6_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-396)) mod 2**25, 25));
-        fc1_n6_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 289) mod 2**25, 25));
-        fc1_n6_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-357)) mod 2**25, 25));
-        fc1_n6_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-368)) mod 2**25, 25));
-        fc1_n6_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-157)) mod 2**24, 24));
-        fc1_n6_t1_0 := resize(fc1_n6_t1_0_a_d1, 26) + fc1_n6_t0_1_d1;
-        fc1_n6_t1_1 := resize(fc1_n6_t1_1_a_d1, 25) + fc1_n6_t0_3_d1;
-        fc1_n6_t1_2 := resize(fc1_n6_t1_2_a_d1, 26) + fc1_n6_t0_5_d1;
-        fc1_n6_t2_0 := resize(fc1_n6_t1_0, 27) + resize(fc1_n6_t1_1, 27);
-        fc1_n6_t2_1 := resize(fc1_n6_t1_2, 27) + (resize(fc1_n6_t1_3_a_d1, 27) + resize(fc1_n6_t1_3_b_d1, 27));
-        fc1_n6_acc := (resize(fc1_n6_t2_0, 28) + resize(fc1_n6_t2_1, 28));
+        fc1_n6_s0_xh := fc1_in_8(15 downto 6);
+        fc1_n6_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s0_xh, 17) + resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_in_8(5 downto 0)))))));
+        fc1_n6_s1_xh := fc1_e50(18 downto 4);
+        fc1_n6_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s1_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_e50(3 downto 0)))))));
+        fc1_n6_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n6_s0(22 downto 3) + resize(fc1_e4, 20))) & std_logic_vector(unsigned(fc1_n6_s0(2 downto 0)))))));
+        fc1_n6_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e242_xh, 19) - resize(fc1_e16, 19))) & std_logic_vector(unsigned(fc1_e14(0 downto 0)))))));
+        fc1_n6_s4_xh := fc1_n6_s1(20 downto 2);
+        fc1_n6_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s4_xh, 23) - fc1_e132)) & std_logic_vector(unsigned(fc1_n6_s1(1 downto 0)))))));
+        fc1_n6_s5_xh := fc1_e103(21 downto 2);
+        fc1_n6_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s5_xh, 21) + fc1_e376)) & std_logic_vector(unsigned(fc1_e103(1 downto 0)))))));
+        fc1_n6_s6_xh := fc1_e123(17 downto 7);
+        fc1_n6_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s6_xh, 19) + fc1_e153)) & std_logic_vector(unsigned(fc1_e123(6 downto 0)))))));
+        fc1_n6_s7_xh := fc1_e165(18 downto 5);
+        fc1_n6_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s7_xh, 18) - fc1_e338)) & std_logic_vector(unsigned(fc1_e165(4 downto 0)))))));
+        fc1_n6_s8_xh := fc1_n6_s3(19 downto 3);
+        fc1_n6_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s8_xh, 19) - resize(fc1_e339, 19))) & std_logic_vector(unsigned(fc1_n6_s3(2 downto 0)))))));
+        fc1_n6_s9_xh := fc1_n6_s7(22 downto 1);
+        fc1_n6_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s9_xh, 23) - fc1_n6_s2)) & std_logic_vector(unsigned(fc1_n6_s7(0 downto 0)))));
+        fc1_n6_s11_xh := fc1_n6_s8(21 downto 1);
+        fc1_n6_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s11_xh, 24) - resize(fc1_n6_s5, 24))) & std_logic_vector(unsigned(fc1_n6_s8(0 downto 0)))));
+        fc1_e209_d1_v := signed(fc1_e209_d1);
+        fc1_n6_s9_d1_v := signed(fc1_n6_s9_d1);
+        fc1_n6_s13_xh := fc1_e209_d1_v(23 downto 1);
+        fc1_n6_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s13_xh, 25) + resize(fc1_n6_s9_d1_v, 25))) & std_logic_vector(unsigned(fc1_e209_d1_v(0 downto 0)))))));
+        fc1_n6_s11_d1_v := signed(fc1_n6_s11_d1);
+        fc1_n6_s14_xh := fc1_n6_s10_d1(26 downto 1);
+        fc1_n6_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s14_xh, 27) - resize(fc1_n6_s11_d1_v, 27))) & std_logic_vector(unsigned(fc1_n6_s10_d1(0 downto 0)))))));
+        fc1_n6_s15 := resize(fc1_n6_s13, 27) + resize(fc1_n6_s12_d1, 27);
+        fc1_n6_acc := (-(resize(fc1_n6_s15, 28) - fc1_n6_s14));
         fc1_n6_y_fl := fc1_n6_acc(27 downto 10);
-        fc1_n7_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-48)) mod 2**22, 22));
-        fc1_n7_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1924)) mod 2**27, 27));
-        fc1_n7_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2768)) mod 2**28, 28));
-        fc1_n7_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1992)) mod 2**27, 27));
-        fc1_n7_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2443)) mod 2**28, 28));
-        fc1_n7_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-240)) mod 2**24, 24));
-        fc1_n7_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 214) mod 2**24, 24));
-        fc1_n7_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-180)) mod 2**24, 24));
-        fc1_n7_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 211) mod 2**24, 24));
-        fc1_n7_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 36) mod 2**22, 22));
-        fc1_n7_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-10)) mod 2**20, 20));
-        fc1_n7_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-296)) mod 2**25, 25));
-        fc1_n7_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 224) mod 2**24, 24));
-        fc1_n7_t1_0 := resize(fc1_n7_t1_0_a_d1, 29) + fc1_n7_t0_1_d1;
-        fc1_n7_t1_1 := fc1_n7_t0_2_d1 + resize(fc1_n7_t1_1_b_d1, 29);
-        fc1_n7_t1_2 := resize(fc1_n7_t1_2_a_d1, 27) + resize(fc1_n7_t1_2_b_d1, 27);
-        fc1_n7_t1_3 := resize(fc1_n7_t1_3_a_d1, 26) + fc1_n7_t0_7_d1;
-        fc1_n7_t2_1 := resize(fc1_n7_t1_2, 28) + resize(fc1_n7_t1_3, 28);
-        fc1_n7_t3_0 := (resize(fc1_n7_t1_0, 30) + resize(fc1_n7_t1_1, 30)) + resize(fc1_n7_t2_1, 30);
-        fc1_n7_acc := (fc1_n7_t3_0 + to_signed(-325632, 30));
+        fc1_n7_s0_xh := fc1_in_6(15 downto 7);
+        fc1_n7_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s0_xh, 17) - resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_in_6(6 downto 0)))))));
+        fc1_n7_s1_xh := fc1_in_11(15 downto 7);
+        fc1_n7_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s1_xh, 17) - resize(fc1_in_6, 17))) & std_logic_vector(unsigned(fc1_in_11(6 downto 0)))))));
+        fc1_n7_s2_xh := fc1_in_13(15 downto 9);
+        fc1_n7_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s2_xh, 17) - resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_13(8 downto 0)))))));
+        fc1_n7_s3_xh := fc1_e0(17 downto 9);
+        fc1_n7_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s3_xh, 10) - to_signed(159, 10))) & std_logic_vector(unsigned(fc1_e0(8 downto 0)))))));
+        fc1_n7_s4_xh := fc1_e34(18 downto 2);
+        fc1_n7_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s4_xh, 19) - resize(fc1_e21, 19))) & std_logic_vector(unsigned(fc1_e34(1 downto 0)))))));
+        fc1_n7_s5_xh := fc1_n7_s1(23 downto 3);
+        fc1_n7_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s5_xh, 24) + fc1_n7_s0)) & std_logic_vector(unsigned(fc1_n7_s1(2 downto 0)))))));
+        fc1_n7_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n7_s2(25 downto 2) + resize(fc1_e17, 24))) & std_logic_vector(unsigned(fc1_n7_s2(1 downto 0)))))));
+        fc1_n7_s7_xh := fc1_e25(18 downto 1);
+        fc1_n7_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s7_xh, 19) + resize(fc1_e20, 19))) & std_logic_vector(unsigned(fc1_e25(0 downto 0)))))));
+        fc1_n7_s8_xh := fc1_e78(17 downto 2);
+        fc1_n7_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s8_xh, 18) + fc1_e32)) & std_logic_vector(unsigned(fc1_e78(1 downto 0)))))));
+        fc1_n7_s9_xh := fc1_n7_s3(18 downto 5);
+        fc1_n7_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s9_xh, 19) + resize(fc1_e105, 19))) & std_logic_vector(unsigned(fc1_n7_s3(4 downto 0)))))));
+        fc1_n7_s10_xh := fc1_n7_s4(20 downto 3);
+        fc1_n7_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s10_xh, 19) - fc1_e327)) & std_logic_vector(unsigned(fc1_n7_s4(2 downto 0)))))));
+        fc1_n7_s11_xh := fc1_n7_s8(19 downto 1);
+        fc1_n7_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s11_xh, 20) - fc1_e163)) & std_logic_vector(unsigned(fc1_n7_s8(0 downto 0)))))));
+        fc1_n7_s12_xh := fc1_e167(20 downto 8);
+        fc1_n7_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s12_xh, 19) + fc1_e174)) & std_logic_vector(unsigned(fc1_e167(7 downto 0)))))));
+        fc1_n7_s13_xh := fc1_n7_s7(19 downto 8);
+        fc1_n7_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s13_xh, 18) - fc1_e181)) & std_logic_vector(unsigned(fc1_n7_s7(7 downto 0)))))));
+        fc1_n7_s14_xh := fc1_e277(21 downto 1);
+        fc1_n7_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s14_xh, 27) + fc1_n7_s5)) & std_logic_vector(unsigned(fc1_e277(0 downto 0)))));
+        fc1_n7_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n7_s6(25 downto 1) - resize(fc1_n7_s9, 25))) & std_logic_vector(unsigned(fc1_n7_s6(0 downto 0)))));
+        fc1_n7_s16_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n7_s13(25 downto 2) + resize(fc1_e219, 24))) & std_logic_vector(unsigned(fc1_n7_s13(1 downto 0)))));
+        fc1_n7_s17_xh := fc1_n7_s12(26 downto 2);
+        fc1_n7_s17_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s17_xh, 26) + resize(fc1_n7_s10, 26))) & std_logic_vector(unsigned(fc1_n7_s12(1 downto 0)))));
+        fc1_n7_s18_xh := fc1_e223(20 downto 4);
+        fc1_n7_s18_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s18_xh, 22) - resize(fc1_n7_s11, 22))) & std_logic_vector(unsigned(fc1_e223(3 downto 0)))));
+        fc1_n7_s14_d1_v := signed(fc1_n7_s14_d1);
+        fc1_n7_s15_d1_v := signed(fc1_n7_s15_d1);
+        fc1_n7_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n7_s14_d1_v(27 downto 1) - resize(fc1_n7_s15_d1_v, 27))) & std_logic_vector(unsigned(fc1_n7_s14_d1_v(0 downto 0)))))));
+        fc1_n7_s16_d1_v := signed(fc1_n7_s16_d1);
+        fc1_n7_s18_d1_v := signed(fc1_n7_s18_d1);
+        fc1_n7_s20 := resize(fc1_n7_s16_d1_v, 27) + resize(fc1_n7_s18_d1_v, 27);
+        fc1_n7_s21_xh := fc1_n7_s19(27 downto 2);
+        fc1_n7_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s21_xh, 28) + signed(fc1_n7_s17_d1))) & std_logic_vector(unsigned(fc1_n7_s19(1 downto 0)))))));
+        fc1_n7_acc := (fc1_n7_s21 - resize(fc1_n7_s20, 30));
         fc1_n7_y_fl := fc1_n7_acc(29 downto 10);
-        fc1_n8_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 137) mod 2**24, 24));
-        fc1_n8_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1489) mod 2**27, 27));
-        fc1_n8_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 1315) mod 2**27, 27));
-        fc1_n8_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 692) mod 2**26, 26));
-        fc1_n8_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1535) mod 2**27, 27));
-        fc1_n8_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-211)) mod 2**24, 24));
-        fc1_n8_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-439)) mod 2**25, 25));
-        fc1_n8_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 233) mod 2**24, 24));
-        fc1_n8_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 167) mod 2**24, 24));
-        fc1_n8_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 629) mod 2**26, 26));
-        fc1_n8_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 288) mod 2**25, 25));
-        fc1_n8_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 510) mod 2**25, 25));
-        fc1_n8_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 74) mod 2**23, 23));
-        fc1_n8_t1_0 := resize(fc1_n8_t1_0_a_d1, 28) + fc1_n8_t0_1_d1;
-        fc1_n8_t1_1 := fc1_n8_t0_2_d1 + resize(fc1_n8_t1_1_b_d1, 28);
-        fc1_n8_t1_3 := resize(fc1_n8_t1_3_a_d1, 27) + resize(fc1_n8_t1_3_b_d1, 27);
-        fc1_n8_t2_0 := resize(fc1_n8_t1_0, 29) + resize(fc1_n8_t1_1, 29);
-        fc1_n8_t2_1 := (resize(fc1_n8_t1_2_a_d1, 28) + resize(fc1_n8_t1_2_b_d1, 28)) + resize(fc1_n8_t1_3, 28);
-        fc1_n8_acc := ((resize(fc1_n8_t2_0, 30) + resize(fc1_n8_t2_1, 30)) + to_signed(710656, 30));
+        fc1_n8_s0_xh := fc1_e10(17 downto 11);
+        fc1_n8_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s0_xh, 10) + to_signed(347, 10))) & std_logic_vector(unsigned(fc1_e10(10 downto 0)))))));
+        fc1_n8_s1_xh := fc1_e34(18 downto 4);
+        fc1_n8_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s1_xh, 19) - fc1_e14)) & std_logic_vector(unsigned(fc1_e34(3 downto 0)))))));
+        fc1_n8_s2_xh := fc1_e23(17 downto 1);
+        fc1_n8_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s2_xh, 19) + fc1_e26)) & std_logic_vector(unsigned(fc1_e23(0 downto 0)))))));
+        fc1_n8_s3_xh := fc1_e29(18 downto 3);
+        fc1_n8_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s3_xh, 18) + resize(fc1_e30, 18))) & std_logic_vector(unsigned(fc1_e29(2 downto 0)))))));
+        fc1_n8_s5 := fc1_n8_s0 + resize(fc1_e64, 21);
+        fc1_n8_s6_xh := fc1_e190(20 downto 5);
+        fc1_n8_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s6_xh, 19) + fc1_e137)) & std_logic_vector(unsigned(fc1_e190(4 downto 0)))))));
+        fc1_n8_s7_xh := fc1_n8_s3(20 downto 2);
+        fc1_n8_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s7_xh, 20) + resize(fc1_e93, 20))) & std_logic_vector(unsigned(fc1_n8_s3(1 downto 0)))))));
+        fc1_n8_s8_xh := fc1_e121(17 downto 3);
+        fc1_n8_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s8_xh, 24) + fc1_e293)) & std_logic_vector(unsigned(fc1_e121(2 downto 0)))))));
+        fc1_n8_s9_xh := fc1_e360(20 downto 3);
+        fc1_n8_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s9_xh, 23) + fc1_n8_s1)) & std_logic_vector(unsigned(fc1_e360(2 downto 0)))))));
+        fc1_n8_s10_xh := fc1_n8_s2(19 downto 8);
+        fc1_n8_s10_hi := resize(fc1_n8_s10_xh, 19) + (resize(fc1_e44, 19) + resize(fc1_e60, 19));
+        fc1_n8_s11_xh := fc1_e273(19 downto 3);
+        fc1_n8_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s11_xh, 19) + fc1_e329)) & std_logic_vector(unsigned(fc1_e273(2 downto 0)))))));
+        fc1_n8_s12_xh := fc1_n8_s5(20 downto 7);
+        fc1_n8_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s12_xh, 20) - fc1_e301)) & std_logic_vector(unsigned(fc1_n8_s5(6 downto 0)))));
+        fc1_n8_s13_xh := fc1_e333(26 downto 4);
+        fc1_n8_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s13_xh, 25) + resize(fc1_n8_s6, 25))) & std_logic_vector(unsigned(fc1_e333(3 downto 0)))));
+        fc1_n8_s15_xh := fc1_n8_s11(21 downto 2);
+        fc1_n8_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s15_xh, 22) + fc1_n8_s7)) & std_logic_vector(unsigned(fc1_n8_s11(1 downto 0)))));
+        fc1_n8_s16_xh := fc1_n8_s8(26 downto 1);
+        fc1_n8_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s16_xh, 27) - resize(fc1_n8_s9, 27))) & std_logic_vector(unsigned(fc1_n8_s8(0 downto 0)))));
+        fc1_n8_s12_d1_v := signed(fc1_n8_s12_d1);
+        fc1_n8_s15_d1_v := signed(fc1_n8_s15_d1);
+        fc1_n8_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n8_s12_d1_v(26 downto 2) + resize(fc1_n8_s15_d1_v, 25))) & std_logic_vector(unsigned(fc1_n8_s12_d1_v(1 downto 0)))))));
+        fc1_n8_s18 := resize(fc1_n8_s14_d1, 29) - signed(fc1_n8_s13_d1);
+        fc1_n8_s16_d1_v := signed(fc1_n8_s16_d1);
+        fc1_n8_s19 := resize(fc1_n8_s17, 29) + resize(fc1_n8_s16_d1_v, 29);
+        fc1_n8_acc := (resize(fc1_n8_s19, 30) + resize(fc1_n8_s18, 30));
         fc1_n8_y_fl := fc1_n8_acc(29 downto 10);
-        fc1_n9_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-93)) mod 2**23, 23));
-        fc1_n9_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 201) mod 2**24, 24));
-        fc1_n9_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1451)) mod 2**27, 27));
-        fc1_n9_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2657)) mod 2**28, 28));
-        fc1_n9_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1604)) mod 2**27, 27));
-        fc1_n9_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1650)) mod 2**27, 27));
-        fc1_n9_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-396)) mod 2**25, 25));
-        fc1_n9_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-258)) mod 2**25, 25));
-        fc1_n9_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-640)) mod 2**26, 26));
-        fc1_n9_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 682) mod 2**26, 26));
-        fc1_n9_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 257) mod 2**25, 25));
-        fc1_n9_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-15)) mod 2**20, 20));
-        fc1_n9_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 450) mod 2**25, 25));
-        fc1_n9_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-344)) mod 2**25, 25));
-        fc1_n9_t1_0 := resize(fc1_n9_t1_0_a_d1, 29) + fc1_n9_t0_1_d1;
-        fc1_n9_t1_1 := fc1_n9_t0_2_d1 + resize(fc1_n9_t1_1_b_d1, 28);
-        fc1_n9_t1_3 := resize(fc1_n9_t1_3_a_d1, 26) + fc1_n9_t0_7_d1;
-        fc1_n9_t2_1 := (resize(fc1_n9_t1_2_a_d1, 28) + resize(fc1_n9_t1_2_b_d1, 28)) + resize(fc1_n9_t1_3, 28);
-        fc1_n9_t3_0 := (resize(fc1_n9_t1_0, 30) + resize(fc1_n9_t1_1, 30)) + resize(fc1_n9_t2_1, 30);
-        fc1_n9_acc := (fc1_n9_t3_0 + to_signed(666624, 30));
+        fc1_n9_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e19_xh, 17) + resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_1(0 downto 0)))))));
+        fc1_n9_s1_xh := fc1_e12(17 downto 10);
+        fc1_n9_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s1_xh, 11) - to_signed(651, 11))) & std_logic_vector(unsigned(fc1_e12(9 downto 0)))))));
+        fc1_n9_s2_xh := fc1_e45(18 downto 5);
+        fc1_n9_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s2_xh, 18) + fc1_n9_s0)) & std_logic_vector(unsigned(fc1_e45(4 downto 0)))))));
+        fc1_n9_s3_xh := fc1_e4(16 downto 9);
+        fc1_n9_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s3_xh, 18) + resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e4(8 downto 0)))))));
+        fc1_n9_s4_xh := fc1_e13(16 downto 1);
+        fc1_n9_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s4_xh, 18) + fc1_e23)) & std_logic_vector(unsigned(fc1_e13(0 downto 0)))))));
+        fc1_n9_s5_xh := fc1_e55(18 downto 4);
+        fc1_n9_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s5_xh, 18) + fc1_e100)) & std_logic_vector(unsigned(fc1_e55(3 downto 0)))))));
+        fc1_n9_s6_xh := fc1_n9_s1(20 downto 5);
+        fc1_n9_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s6_xh, 21) - fc1_e134)) & std_logic_vector(unsigned(fc1_n9_s1(4 downto 0)))))));
+        fc1_n9_s7 := fc1_n9_s2 + resize(fc1_e106, 23);
+        fc1_n9_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n9_s3(26 downto 2) + resize(fc1_n9_s4, 25))) & std_logic_vector(unsigned(fc1_n9_s3(1 downto 0)))))));
+        fc1_n9_s9_xh := fc1_n9_s5(21 downto 3);
+        fc1_n9_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s9_xh, 20) + resize(fc1_e87, 20))) & std_logic_vector(unsigned(fc1_n9_s5(2 downto 0)))))));
+        fc1_n9_s10_xh := fc1_e185(17 downto 1);
+        fc1_n9_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s10_xh, 28) + fc1_e188)) & std_logic_vector(unsigned(fc1_e185(0 downto 0)))));
+        fc1_n9_s11_xh := fc1_e154(20 downto 4);
+        fc1_n9_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s11_xh, 20) + resize(fc1_e88, 20))) & std_logic_vector(unsigned(fc1_e154(3 downto 0)))))));
+        fc1_n9_s12_xh := fc1_e290(25 downto 2);
+        fc1_n9_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s12_xh, 25) + resize(fc1_e226, 25))) & std_logic_vector(unsigned(fc1_e290(1 downto 0)))))));
+        fc1_n9_s13_xh := fc1_n9_s6(25 downto 7);
+        fc1_n9_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s13_xh, 20) - fc1_e312)) & std_logic_vector(unsigned(fc1_n9_s6(6 downto 0)))));
+        fc1_n9_s14_xh := fc1_e214(26 downto 4);
+        fc1_n9_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s14_xh, 24) + resize(fc1_n9_s9, 24))) & std_logic_vector(unsigned(fc1_e214(3 downto 0)))));
+        fc1_n9_s16_xh := fc1_n9_s8(26 downto 2);
+        fc1_n9_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n9_s16_xh, 27) + fc1_n9_s12)) & std_logic_vector(unsigned(fc1_n9_s8(1 downto 0)))));
+        fc1_n9_s13_d1_v := signed(fc1_n9_s13_d1);
+        fc1_n9_s17 := resize(fc1_n9_s13_d1_v, 29) - signed(fc1_n9_s10_d1);
+        fc1_n9_s14_d1_v := signed(fc1_n9_s14_d1);
+        fc1_n9_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n9_s14_d1_v(27 downto 1) - resize(fc1_n9_s15_d1, 27))) & std_logic_vector(unsigned(fc1_n9_s14_d1_v(0 downto 0)))))));
+        fc1_n9_s16_d1_v := signed(fc1_n9_s16_d1);
+        fc1_n9_acc := ((resize(fc1_n9_s18, 30) + resize(fc1_n9_s16_d1_v, 30)) - resize(fc1_n9_s17, 30));
         fc1_n9_y_fl := fc1_n9_acc(29 downto 10);
-        fc1_n10_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-41)) mod 2**22, 22));
-        fc1_n10_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 155) mod 2**24, 24));
-        fc1_n10_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-393)) mod 2**25, 25));
-        fc1_n10_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-204)) mod 2**24, 24));
-        fc1_n10_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-214)) mod 2**24, 24));
-        fc1_n10_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-188)) mod 2**24, 24));
-        fc1_n10_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-294)) mod 2**25, 25));
-        fc1_n10_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 1119) mod 2**27, 27));
-        fc1_n10_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 1078) mod 2**27, 27));
-        fc1_n10_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 49) mod 2**22, 22));
-        fc1_n10_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 237) mod 2**24, 24));
-        fc1_n10_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 338) mod 2**25, 25));
-        fc1_n10_t1_1 := fc1_n10_t0_2_d1 + resize(fc1_n10_t1_1_b_d1, 26);
-        fc1_n10_t1_2 := resize(fc1_n10_t1_2_a_d1, 28) + fc1_n10_t0_5_d1;
-        fc1_n10_t1_3 := resize(fc1_n10_t1_3_a_d1, 27) + resize(fc1_n10_t1_3_b_d1, 27);
-        fc1_n10_t2_0 := (resize(fc1_n10_t1_0_a_d1, 27) + resize(fc1_n10_t1_0_b_d1, 27)) + resize(fc1_n10_t1_1, 27);
-        fc1_n10_t3_0 := resize(fc1_n10_t2_0, 29) + (resize(fc1_n10_t1_2, 29) + resize(fc1_n10_t1_3, 29));
-        fc1_n10_acc := (fc1_n10_t3_0 + to_signed(846848, 29));
+        fc1_n10_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e65_xh, 17) + resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_6(2 downto 0)))))));
+        fc1_n10_s1_xh := fc1_e0(17 downto 8);
+        fc1_n10_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s1_xh, 12) + to_signed(827, 12))) & std_logic_vector(unsigned(fc1_e0(7 downto 0)))))));
+        fc1_n10_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e189_xh, 18) + fc1_e9)) & std_logic_vector(unsigned(fc1_e1(1 downto 0)))))));
+        fc1_n10_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e236_xh, 20) - fc1_n10_s0)) & std_logic_vector(unsigned(fc1_e2(4 downto 0)))))));
+        fc1_n10_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e136_xh, 17) - fc1_e2)) & std_logic_vector(unsigned(fc1_e15(4 downto 0)))))));
+        fc1_n10_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e156_xh, 19) - resize(fc1_e23, 19))) & std_logic_vector(unsigned(fc1_e17(0 downto 0)))))));
+        fc1_n10_s6_xh := fc1_e24(18 downto 9);
+        fc1_n10_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s6_xh, 17) - fc1_e54)) & std_logic_vector(unsigned(fc1_e24(8 downto 0)))))));
+        fc1_n10_s7_xh := fc1_e77(16 downto 5);
+        fc1_n10_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s7_xh, 18) - fc1_e60)) & std_logic_vector(unsigned(fc1_e77(4 downto 0)))))));
+        fc1_n10_s8_xh := fc1_e192(18 downto 1);
+        fc1_n10_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s8_xh, 19) - resize(fc1_e130, 19))) & std_logic_vector(unsigned(fc1_e192(0 downto 0)))))));
+        fc1_n10_s9 := resize(fc1_n10_s1, 21) - resize(fc1_n10_s2, 21);
+        fc1_n10_s10_xh := fc1_n10_s6(25 downto 1);
+        fc1_n10_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s10_xh, 26) + resize(fc1_n10_s4, 26))) & std_logic_vector(unsigned(fc1_n10_s6(0 downto 0)))))));
+        fc1_n10_s11_xh := fc1_e109(17 downto 1);
+        fc1_n10_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s11_xh, 21) + fc1_e383)) & std_logic_vector(unsigned(fc1_e109(0 downto 0)))))));
+        fc1_n10_s12_xh := fc1_n10_s7(22 downto 4);
+        fc1_n10_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s12_xh, 22) - fc1_e337)) & std_logic_vector(unsigned(fc1_n10_s7(3 downto 0)))))));
+        fc1_n10_s13_xh := fc1_n10_s5(19 downto 6);
+        fc1_n10_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s13_xh, 19) - resize(fc1_e349, 19))) & std_logic_vector(unsigned(fc1_n10_s5(5 downto 0)))))));
+        fc1_n10_s14_xh := fc1_n10_s8(19 downto 5);
+        fc1_n10_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s14_xh, 20) + fc1_e162)) & std_logic_vector(unsigned(fc1_n10_s8(4 downto 0)))))));
+        fc1_n10_s15 := fc1_n10_s3 + resize(fc1_e272, 25);
+        fc1_n10_s16_xh := fc1_e234(23 downto 7);
+        fc1_n10_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s16_xh, 21) + fc1_e178)) & std_logic_vector(unsigned(fc1_e234(6 downto 0)))));
+        fc1_n10_s19_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n10_s12(25 downto 3) - resize(fc1_e223, 23))) & std_logic_vector(unsigned(fc1_n10_s12(2 downto 0)))));
+        fc1_n10_s20_xh := fc1_n10_s15(24 downto 1);
+        fc1_n10_s20_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n10_s20_xh, 27) + fc1_n10_s10)) & std_logic_vector(unsigned(fc1_n10_s15(0 downto 0)))));
+        fc1_n10_s16_d1_v := signed(fc1_n10_s16_d1);
+        fc1_n10_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n10_s16_d1_v(27 downto 2) - resize(fc1_n10_s17_d1, 26))) & std_logic_vector(unsigned(fc1_n10_s16_d1_v(1 downto 0)))))));
+        fc1_n10_s19_d1_v := signed(fc1_n10_s19_d1);
+        fc1_n10_s22 := resize(fc1_n10_s19_d1_v, 27) + resize(fc1_n10_s18_d1, 27);
+        fc1_n10_s20_d1_v := signed(fc1_n10_s20_d1);
+        fc1_n10_s24 := (resize(fc1_n10_s20_d1_v, 29) + resize(fc1_n10_s21, 29)) - resize(fc1_n10_s22, 29);
+        fc1_n10_acc := (-fc1_n10_s24);
         fc1_n10_y_fl := fc1_n10_acc(28 downto 10);
-        fc1_n11_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-435)) mod 2**25, 25));
-        fc1_n11_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-334)) mod 2**25, 25));
-        fc1_n11_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-367)) mod 2**25, 25));
-        fc1_n11_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 243) mod 2**24, 24));
-        fc1_n11_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-103)) mod 2**23, 23));
-        fc1_n11_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 410) mod 2**25, 25));
-        fc1_n11_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 370) mod 2**25, 25));
-        fc1_n11_p10_sh := shift_left(resize(fc1_in_10, 20), 4);
-        fc1_n11_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-245)) mod 2**24, 24));
-        fc1_n11_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 154) mod 2**24, 24));
-        fc1_n11_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-367)) mod 2**25, 25));
-        fc1_n11_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-299)) mod 2**25, 25));
-        fc1_n11_t1_0 := resize(fc1_n11_t1_0_a_d1, 27) + resize(fc1_n11_t1_0_b_d1, 27);
-        fc1_n11_t1_1 := resize(fc1_n11_t1_1_a_d1, 27) + resize(fc1_n11_t1_1_b_d1, 27);
-        fc1_n11_t1_2 := resize(fc1_n11_t1_2_a_d1, 25) + fc1_n11_t0_5_d1;
-        fc1_n11_t2_1 := resize(fc1_n11_t1_2, 27) + (resize(fc1_n11_t1_3_a_d1, 27) + resize(fc1_n11_t1_3_b_d1, 27));
-        fc1_n11_acc := ((resize(fc1_n11_t1_0, 28) + resize(fc1_n11_t1_1, 28)) + resize(fc1_n11_t2_1, 28));
+        fc1_n11_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n7_s1_xh, 17) + resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_11(6 downto 0)))))));
+        fc1_n11_s1_xh := fc1_n11_s0(23 downto 7);
+        fc1_n11_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s1_xh, 19) - resize(fc1_e10, 19))) & std_logic_vector(unsigned(fc1_n11_s0(6 downto 0)))))));
+        fc1_n11_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e212_xh, 18) + resize(fc1_e98, 18))) & std_logic_vector(unsigned(fc1_e25(2 downto 0)))))));
+        fc1_n11_s3_xh := fc1_e70(17 downto 9);
+        fc1_n11_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s3_xh, 18) + resize(fc1_e364, 18))) & std_logic_vector(unsigned(fc1_e70(8 downto 0)))))));
+        fc1_n11_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e370(25 downto 4) - resize(fc1_e375, 22))) & std_logic_vector(unsigned(fc1_e370(3 downto 0)))))));
+        fc1_n11_s5_xh := fc1_n11_s2(20 downto 1);
+        fc1_n11_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s5_xh, 21) - resize(fc1_e75, 21))) & std_logic_vector(unsigned(fc1_n11_s2(0 downto 0)))))));
+        fc1_n11_s6_xh := fc1_e116(18 downto 3);
+        fc1_n11_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s6_xh, 19) - fc1_e89)) & std_logic_vector(unsigned(fc1_e116(2 downto 0)))))));
+        fc1_n11_s7 := fc1_n11_s1 + resize(fc1_e187, 26);
+        fc1_n11_s8 := resize(fc1_e114, 22) + fc1_e152;
+        fc1_n11_s9_xh := fc1_e282(18 downto 4);
+        fc1_n11_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s9_xh, 21) + fc1_e284)) & std_logic_vector(unsigned(fc1_e282(3 downto 0)))))));
+        fc1_n11_s11_xh := fc1_n11_s6(21 downto 1);
+        fc1_n11_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s11_xh, 24) + fc1_e298(23 downto 0))) & std_logic_vector(unsigned(fc1_n11_s6(0 downto 0)))));
+        fc1_n11_s12_xh := fc1_e217(19 downto 1);
+        fc1_n11_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s12_xh, 22) + fc1_n11_s5)) & std_logic_vector(unsigned(fc1_e217(0 downto 0)))));
+        fc1_n11_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n11_s7(25 downto 1) - resize(fc1_n11_s8, 25))) & std_logic_vector(unsigned(fc1_n11_s7(0 downto 0)))));
+        fc1_n11_s11_d1_v := signed(fc1_n11_s11_d1);
+        fc1_n11_s15_xh := fc1_n11_s11_d1_v(24 downto 4);
+        fc1_n11_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n11_s15_xh, 23) + signed(fc1_n11_s12_d1))) & std_logic_vector(unsigned(fc1_n11_s11_d1_v(3 downto 0)))))));
+        fc1_n11_s14_d1_v := signed(fc1_n11_s14_d1);
+        fc1_n11_s18 := (resize(fc1_n11_s14_d1_v, 28) - resize(fc1_n11_s15, 28)) + (resize(fc1_n11_s10_d1, 28) - resize(fc1_n11_s13_d1, 28));
+        fc1_n11_acc := (-fc1_n11_s18);
         fc1_n11_y_fl := fc1_n11_acc(27 downto 10);
-        fc1_n12_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-21)) mod 2**21, 21));
-        fc1_n12_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 250) mod 2**24, 24));
-        fc1_n12_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 12) mod 2**20, 20));
-        fc1_n12_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 414) mod 2**25, 25));
-        fc1_n12_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-241)) mod 2**24, 24));
-        fc1_n12_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 11) mod 2**20, 20));
-        fc1_n12_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 276) mod 2**25, 25));
-        fc1_n12_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 278) mod 2**25, 25));
-        fc1_n12_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 139) mod 2**24, 24));
-        fc1_n12_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 142) mod 2**24, 24));
-        fc1_n12_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-279)) mod 2**25, 25));
-        fc1_n12_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 392) mod 2**25, 25));
-        fc1_n12_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-139)) mod 2**24, 24));
-        fc1_n12_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-81)) mod 2**23, 23));
-        fc1_n12_t1_0 := resize(fc1_n12_t1_0_a_d1, 26) + resize(fc1_n12_t1_0_b_d1, 26);
-        fc1_n12_t1_1 := fc1_n12_t0_2_d1 + resize(fc1_n12_t1_1_b_d1, 26);
-        fc1_n12_t1_2 := fc1_n12_t0_4_d1 + resize(fc1_n12_t1_2_b_d1, 26);
-        fc1_n12_t1_3 := fc1_n12_t0_6_d1 + resize(fc1_n12_t1_3_b_d1, 26);
-        fc1_n12_t2_0 := resize(fc1_n12_t1_0, 27) + resize(fc1_n12_t1_1, 27);
-        fc1_n12_t2_1 := resize(fc1_n12_t1_2, 27) + resize(fc1_n12_t1_3, 27);
-        fc1_n12_acc := (resize(fc1_n12_t2_0, 28) + resize(fc1_n12_t2_1, 28));
+        fc1_n12_s0_xh := fc1_in_5(15 downto 5);
+        fc1_n12_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s0_xh, 17) - resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_5(4 downto 0)))))));
+        fc1_n12_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e108_xh, 17) - resize(fc1_in_6, 17))) & std_logic_vector(unsigned(fc1_in_9(2 downto 0)))))));
+        fc1_n12_s2_xh := fc1_e34(18 downto 7);
+        fc1_n12_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s2_xh, 17) + resize(fc1_in_12, 17))) & std_logic_vector(unsigned(fc1_e34(6 downto 0)))))));
+        fc1_n12_s3_xh := fc1_n12_s0(21 downto 5);
+        fc1_n12_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s3_xh, 20) - fc1_n12_s1)) & std_logic_vector(unsigned(fc1_n12_s0(4 downto 0)))))));
+        fc1_n12_s4_xh := fc1_e27(16 downto 2);
+        fc1_n12_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s4_xh, 21) + fc1_e128)) & std_logic_vector(unsigned(fc1_e27(1 downto 0)))))));
+        fc1_n12_s6_xh := fc1_e341(24 downto 7);
+        fc1_n12_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s6_xh, 19) + fc1_e89)) & std_logic_vector(unsigned(fc1_e341(6 downto 0)))))));
+        fc1_n12_s7_xh := fc1_e267(18 downto 3);
+        fc1_n12_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s7_xh, 19) + fc1_e73)) & std_logic_vector(unsigned(fc1_e267(2 downto 0)))))));
+        fc1_n12_s8 := fc1_n12_s3 + resize(fc1_e287, 25);
+        fc1_n12_s9_xh := fc1_n12_s4(22 downto 2);
+        fc1_n12_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s9_xh, 22) - resize(fc1_e237, 22))) & std_logic_vector(unsigned(fc1_n12_s4(1 downto 0)))))));
+        fc1_n12_s10_xh := fc1_e256(20 downto 4);
+        fc1_n12_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s10_xh, 22) - fc1_e252)) & std_logic_vector(unsigned(fc1_e256(3 downto 0)))));
+        fc1_n12_s12_xh := fc1_n12_s7(21 downto 1);
+        fc1_n12_s12_hi := resize(fc1_n12_s12_xh, 24) - (fc1_n12_s2 - resize(fc1_e66, 24));
+        fc1_n12_s13_xh := fc1_n12_s8(24 downto 2);
+        fc1_n12_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s13_xh, 24) + fc1_n12_s9)) & std_logic_vector(unsigned(fc1_n12_s8(1 downto 0)))));
+        fc1_n12_s10_d1_v := signed(fc1_n12_s10_d1);
+        fc1_e363_d1_v := signed(fc1_e363_d1);
+        fc1_n12_s14_xh := fc1_n12_s10_d1_v(25 downto 4);
+        fc1_n12_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s14_xh, 23) + resize(fc1_e363_d1_v, 23))) & std_logic_vector(unsigned(fc1_n12_s10_d1_v(3 downto 0)))))));
+        fc1_n12_s12_d1_v := signed(fc1_n12_s12_d1);
+        fc1_n12_s15 := resize(fc1_n12_s12_d1_v, 27) - resize(fc1_n12_s11_d1, 27);
+        fc1_n12_s13_d1_v := signed(fc1_n12_s13_d1);
+        fc1_n12_s17 := (resize(fc1_n12_s13_d1_v, 28) - resize(fc1_n12_s14, 28)) - resize(fc1_n12_s15, 28);
+        fc1_n12_acc := (-fc1_n12_s17);
         fc1_n12_y_fl := fc1_n12_acc(27 downto 10);
-        fc1_n13_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 48) mod 2**22, 22));
-        fc1_n13_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-869)) mod 2**26, 26));
-        fc1_n13_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-542)) mod 2**26, 26));
-        fc1_n13_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-555)) mod 2**26, 26));
-        fc1_n13_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 282) mod 2**25, 25));
-        fc1_n13_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 51) mod 2**22, 22));
-        fc1_n13_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-253)) mod 2**24, 24));
-        fc1_n13_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-851)) mod 2**26, 26));
-        fc1_n13_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-689)) mod 2**26, 26));
-        fc1_n13_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-852)) mod 2**26, 26));
-        fc1_n13_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-257)) mod 2**25, 25));
-        fc1_n13_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-775)) mod 2**26, 26));
-        fc1_n13_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 396) mod 2**25, 25));
-        fc1_n13_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-244)) mod 2**24, 24));
-        fc1_n13_t1_0 := resize(fc1_n13_t1_0_a_d1, 28) + resize(fc1_n13_t1_0_b_d1, 28);
-        fc1_n13_t1_1 := resize(fc1_n13_t1_1_a_d1, 28) + resize(fc1_n13_t1_1_b_d1, 28);
-        fc1_n13_t1_2 := resize(fc1_n13_t1_2_a_d1, 28) + resize(fc1_n13_t1_2_b_d1, 28);
-        fc1_n13_t1_3 := fc1_n13_t0_6_d1 + resize(fc1_n13_t1_3_b_d1, 27);
-        fc1_n13_t2_0 := resize(fc1_n13_t1_0, 29) + resize(fc1_n13_t1_1, 29);
-        fc1_n13_t2_1 := resize(fc1_n13_t1_2, 29) + resize(fc1_n13_t1_3, 29);
-        fc1_n13_acc := ((resize(fc1_n13_t2_0, 30) + resize(fc1_n13_t2_1, 30)) + to_signed(-946176, 30));
+        fc1_n13_s0_xh := fc1_in_3(15 downto 6);
+        fc1_n13_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s0_xh, 17) + resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_in_3(5 downto 0)))))));
+        fc1_n13_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e180_xh, 10) + to_signed(231, 10))) & std_logic_vector(unsigned(fc1_in_3(6 downto 0)))))));
+        fc1_n13_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e190_xh, 18) - resize(fc1_n13_s1, 18))) & std_logic_vector(unsigned(fc1_e3(3 downto 0)))))));
+        fc1_n13_s3_xh := fc1_e8(17 downto 5);
+        fc1_n13_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s3_xh, 18) + fc1_e10)) & std_logic_vector(unsigned(fc1_e8(4 downto 0)))))));
+        fc1_n13_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n13_s0(22 downto 3) - resize(fc1_e12, 20))) & std_logic_vector(unsigned(fc1_n13_s0(2 downto 0)))))));
+        fc1_n13_s5_xh := fc1_e52(16 downto 4);
+        fc1_n13_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s5_xh, 18) + resize(fc1_e31, 18))) & std_logic_vector(unsigned(fc1_e52(3 downto 0)))))));
+        fc1_n13_s6_xh := fc1_e97(16 downto 4);
+        fc1_n13_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s6_xh, 18) + resize(fc1_e130, 18))) & std_logic_vector(unsigned(fc1_e97(3 downto 0)))))));
+        fc1_n13_s7_xh := fc1_e132(22 downto 3);
+        fc1_n13_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s7_xh, 21) + resize(fc1_e194, 21))) & std_logic_vector(unsigned(fc1_e132(2 downto 0)))))));
+        fc1_n13_s8_xh := fc1_n13_s2(21 downto 5);
+        fc1_n13_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s8_xh, 20) - fc1_e104)) & std_logic_vector(unsigned(fc1_n13_s2(4 downto 0)))))));
+        fc1_n13_s9_xh := fc1_n13_s3(22 downto 6);
+        fc1_n13_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s9_xh, 19) - fc1_e48)) & std_logic_vector(unsigned(fc1_n13_s3(5 downto 0)))))));
+        fc1_n13_s10_xh := fc1_e63(18 downto 6);
+        fc1_n13_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s10_xh, 20) - fc1_e86)) & std_logic_vector(unsigned(fc1_e63(5 downto 0)))))));
+        fc1_n13_s11 := resize(fc1_n13_s5, 23) + resize(fc1_e381, 23);
+        fc1_n13_s12_xh := fc1_e117(22 downto 4);
+        fc1_n13_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s12_xh, 22) + fc1_n13_s6)) & std_logic_vector(unsigned(fc1_e117(3 downto 0)))))));
+        fc1_n13_s13 := resize(fc1_e123, 20) + fc1_e126;
+        fc1_n13_s14_xh := fc1_e49(20 downto 9);
+        fc1_n13_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s14_xh, 19) - fc1_e357)) & std_logic_vector(unsigned(fc1_e49(8 downto 0)))))));
+        fc1_n13_s15_xh := fc1_e299(18 downto 4);
+        fc1_n13_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s15_xh, 21) + fc1_e160)) & std_logic_vector(unsigned(fc1_e299(3 downto 0)))))));
+        fc1_n13_s16_xh := fc1_n13_s7(23 downto 1);
+        fc1_n13_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s16_xh, 24) - resize(fc1_n13_s4, 24))) & std_logic_vector(unsigned(fc1_n13_s7(0 downto 0)))));
+        fc1_n13_s17_xh := fc1_n13_s8(24 downto 1);
+        fc1_n13_s17_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s17_xh, 26) - resize(fc1_n13_s9, 26))) & std_logic_vector(unsigned(fc1_n13_s8(0 downto 0)))));
+        fc1_n13_s20_xh := fc1_n13_s15(24 downto 2);
+        fc1_n13_s20_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s20_xh, 24) - resize(fc1_n13_s11, 24))) & std_logic_vector(unsigned(fc1_n13_s15(1 downto 0)))));
+        fc1_n13_s16_d1_v := signed(fc1_n13_s16_d1);
+        fc1_n13_s21_xh := fc1_n13_s16_d1_v(24 downto 1);
+        fc1_n13_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s21_xh, 27) - signed(fc1_n13_s17_d1))) & std_logic_vector(unsigned(fc1_n13_s16_d1_v(0 downto 0)))))));
+        fc1_n13_s22_xh := fc1_n13_s19_d1(25 downto 2);
+        fc1_n13_s22 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s22_xh, 26) + signed(fc1_n13_s20_d1))) & std_logic_vector(unsigned(fc1_n13_s19_d1(1 downto 0)))))));
+        fc1_n13_s23 := resize(fc1_n13_s22, 29) - resize(fc1_n13_s18_d1, 29);
+        fc1_n13_acc := (-(resize(fc1_n13_s21, 30) + resize(fc1_n13_s23, 30)));
         fc1_n13_y_fl := fc1_n13_acc(29 downto 10);
-        fc1_n14_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-41)) mod 2**22, 22));
-        fc1_n14_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 104) mod 2**23, 23));
-        fc1_n14_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-99)) mod 2**23, 23));
-        fc1_n14_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-411)) mod 2**25, 25));
-        fc1_n14_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 345) mod 2**25, 25));
-        fc1_n14_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-352)) mod 2**25, 25));
-        fc1_n14_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-259)) mod 2**25, 25));
-        fc1_n14_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-184)) mod 2**24, 24));
-        fc1_n14_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 248) mod 2**24, 24));
-        fc1_n14_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 429) mod 2**25, 25));
-        fc1_n14_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-435)) mod 2**25, 25));
-        fc1_n14_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-231)) mod 2**24, 24));
-        fc1_n14_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 180) mod 2**24, 24));
-        fc1_n14_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-385)) mod 2**25, 25));
-        fc1_n14_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-170)) mod 2**24, 24));
-        fc1_n14_t1_0 := resize(fc1_n14_t1_0_a_d1, 26) + resize(fc1_n14_t1_0_b_d1, 26);
-        fc1_n14_t1_2 := resize(fc1_n14_t1_2_a_d1, 27) + resize(fc1_n14_t1_2_b_d1, 27);
-        fc1_n14_t1_3 := resize(fc1_n14_t1_3_a_d1, 26) + fc1_n14_t0_7_d1;
-        fc1_n14_t2_0 := resize(fc1_n14_t1_0, 27) + (resize(fc1_n14_t1_1_a_d1, 27) + resize(fc1_n14_t1_1_b_d1, 27));
-        fc1_n14_t2_1 := resize(fc1_n14_t1_2, 28) + resize(fc1_n14_t1_3, 28);
-        fc1_n14_acc := (resize(fc1_n14_t2_0, 29) + resize(fc1_n14_t2_1, 29));
+        fc1_n14_s0_xh := fc1_e2(16 downto 4);
+        fc1_n14_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s0_xh, 17) - resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_e2(3 downto 0)))))));
+        fc1_n14_s1 := resize(fc1_e16, 19) + resize(fc1_e17, 19);
+        fc1_n14_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e95_xh, 19) + fc1_e29)) & std_logic_vector(unsigned(fc1_e26(1 downto 0)))))));
+        fc1_n14_s3_xh := fc1_e44(16 downto 5);
+        fc1_n14_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s3_xh, 18) - fc1_e46)) & std_logic_vector(unsigned(fc1_e44(4 downto 0)))))));
+        fc1_n14_s4_xh := fc1_e61(16 downto 4);
+        fc1_n14_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s4_xh, 21) - fc1_e83)) & std_logic_vector(unsigned(fc1_e61(3 downto 0)))))));
+        fc1_n14_s5_xh := fc1_e106(17 downto 5);
+        fc1_n14_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s5_xh, 21) - fc1_n14_s0)) & std_logic_vector(unsigned(fc1_e106(4 downto 0)))))));
+        fc1_n14_s6_xh := fc1_n14_s3(22 downto 8);
+        fc1_n14_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s6_xh, 19) - resize(fc1_e371, 19))) & std_logic_vector(unsigned(fc1_n14_s3(7 downto 0)))))));
+        fc1_n14_s7_xh := fc1_e288(18 downto 6);
+        fc1_n14_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s7_xh, 19) + fc1_e183)) & std_logic_vector(unsigned(fc1_e288(5 downto 0)))))));
+        fc1_n14_s8_xh := fc1_e308(22 downto 4);
+        fc1_n14_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s8_xh, 20) + resize(fc1_e304, 20))) & std_logic_vector(unsigned(fc1_e308(3 downto 0)))))));
+        fc1_n14_s9_xh := fc1_n14_s1(18 downto 6);
+        fc1_n14_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s9_xh, 18) - fc1_e342)) & std_logic_vector(unsigned(fc1_n14_s1(5 downto 0)))))));
+        fc1_n14_s10_xh := fc1_n14_s2(20 downto 2);
+        fc1_n14_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s10_xh, 20) + resize(fc1_e282, 20))) & std_logic_vector(unsigned(fc1_n14_s2(1 downto 0)))))));
+        fc1_n14_s11_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n14_s4(24 downto 3) - resize(fc1_e297, 22))) & std_logic_vector(unsigned(fc1_n14_s4(2 downto 0)))));
+        fc1_n14_s12_xh := fc1_e215(22 downto 5);
+        fc1_n14_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s12_xh, 22) - fc1_e253)) & std_logic_vector(unsigned(fc1_e215(4 downto 0)))));
+        fc1_n14_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n14_s6(26 downto 2) + resize(fc1_n14_s9, 25))) & std_logic_vector(unsigned(fc1_n14_s6(1 downto 0)))));
+        fc1_n14_s15_xh := fc1_n14_s10(21 downto 1);
+        fc1_n14_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s15_xh, 24) - fc1_n14_s8)) & std_logic_vector(unsigned(fc1_n14_s10(0 downto 0)))));
+        fc1_n14_s11_d1_v := signed(fc1_n14_s11_d1);
+        fc1_n14_s16 := resize(fc1_n14_s11_d1_v, 27) + signed(fc1_n14_s12_d1);
+        fc1_n14_s13_d1_v := signed(fc1_n14_s13_d1);
+        fc1_n14_s15_d1_v := signed(fc1_n14_s15_d1);
+        fc1_n14_s17_xh := fc1_n14_s13_d1_v(26 downto 1);
+        fc1_n14_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n14_s17_xh, 27) + resize(fc1_n14_s15_d1_v, 27))) & std_logic_vector(unsigned(fc1_n14_s13_d1_v(0 downto 0)))))));
+        fc1_n14_s18 := resize(fc1_n14_s14_d1, 28) - fc1_n14_s17;
+        fc1_n14_acc := (resize(fc1_n14_s18, 29) + resize(fc1_n14_s16, 29));
         fc1_n14_y_fl := fc1_n14_acc(28 downto 10);
-        fc1_n15_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 66) mod 2**23, 23));
-        fc1_n15_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-337)) mod 2**25, 25));
-        fc1_n15_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-211)) mod 2**24, 24));
-        fc1_n15_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-160)) mod 2**24, 24));
-        fc1_n15_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-161)) mod 2**24, 24));
-        fc1_n15_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-65)) mod 2**23, 23));
-        fc1_n15_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 12) mod 2**20, 20));
-        fc1_n15_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-208)) mod 2**24, 24));
-        fc1_n15_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-179)) mod 2**24, 24));
-        fc1_n15_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 112) mod 2**23, 23));
-        fc1_n15_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-225)) mod 2**24, 24));
-        fc1_n15_p15_neg := -resize(fc1_in_15, 17);
-        fc1_n15_t0_4_b := resize(fc1_n15_p9, 25);
-        fc1_n15_t1_0 := resize(fc1_n15_t1_0_a_d1, 26) + fc1_n15_t0_1_d1;
-        fc1_n15_t1_1 := resize(fc1_n15_t1_1_a_d1, 26) + resize(fc1_n15_t1_1_b_d1, 26);
-        fc1_n15_t1_2 := resize(fc1_n15_t1_2_a_d1, 26) + resize(fc1_n15_t1_2_b_d1, 26);
-        fc1_n15_t1_3 := resize(fc1_n15_t1_3_a_d1, 26) + resize(fc1_n15_t1_3_b_d1, 26);
-        fc1_n15_t2_0 := resize(fc1_n15_t1_0, 27) + resize(fc1_n15_t1_1, 27);
-        fc1_n15_t2_1 := resize(fc1_n15_t1_2, 27) + resize(fc1_n15_t1_3, 27);
-        fc1_n15_acc := (resize(fc1_n15_t2_0, 28) + resize(fc1_n15_t2_1, 28));
+        fc1_n15_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e173_xh, 18) - resize(fc1_in_0, 18))) & std_logic_vector(unsigned(fc1_e1(0 downto 0)))))));
+        fc1_n15_s1_xh := fc1_e28(18 downto 5);
+        fc1_n15_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s1_xh, 18) - fc1_e17)) & std_logic_vector(unsigned(fc1_e28(4 downto 0)))))));
+        fc1_n15_s2_xh := fc1_e29(18 downto 1);
+        fc1_n15_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s2_xh, 19) - resize(fc1_e31, 19))) & std_logic_vector(unsigned(fc1_e29(0 downto 0)))))));
+        fc1_n15_s3_xh := fc1_e83(20 downto 6);
+        fc1_n15_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s3_xh, 19) - fc1_e192)) & std_logic_vector(unsigned(fc1_e83(5 downto 0)))))));
+        fc1_n15_s4 := fc1_e104 - resize(fc1_e196, 20);
+        fc1_n15_s5_xh := fc1_e201(22 downto 2);
+        fc1_n15_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s5_xh, 22) + resize(fc1_e134, 22))) & std_logic_vector(unsigned(fc1_e201(1 downto 0)))))));
+        fc1_n15_s6 := resize(fc1_n15_s0, 20) - resize(fc1_e69, 20);
+        fc1_n15_s7_xh := fc1_e280(17 downto 2);
+        fc1_n15_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s7_xh, 19) - fc1_e374)) & std_logic_vector(unsigned(fc1_e280(1 downto 0)))))));
+        fc1_n15_s8_xh := fc1_e339(17 downto 1);
+        fc1_n15_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s8_xh, 23) - fc1_n15_s1)) & std_logic_vector(unsigned(fc1_e339(0 downto 0)))))));
+        fc1_n15_s9_xh := fc1_n15_s3(24 downto 6);
+        fc1_n15_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s9_xh, 20) - fc1_n15_s2)) & std_logic_vector(unsigned(fc1_n15_s3(5 downto 0)))))));
+        fc1_n15_s10_xh := fc1_e107(21 downto 3);
+        fc1_n15_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s10_xh, 21) - resize(fc1_e255, 21))) & std_logic_vector(unsigned(fc1_e107(2 downto 0)))))));
+        fc1_n15_s11_xh := fc1_n15_s4(19 downto 4);
+        fc1_n15_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s11_xh, 22) + resize(fc1_n15_s7, 22))) & std_logic_vector(unsigned(fc1_n15_s4(3 downto 0)))));
+        fc1_n15_s12_xh := fc1_n15_s6(19 downto 4);
+        fc1_n15_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s12_xh, 22) - fc1_e262)) & std_logic_vector(unsigned(fc1_n15_s6(3 downto 0)))));
+        fc1_n15_s13_xh := fc1_n15_s9(25 downto 2);
+        fc1_n15_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s13_xh, 25) + resize(fc1_n15_s5, 25))) & std_logic_vector(unsigned(fc1_n15_s9(1 downto 0)))));
+        fc1_n15_s14_xh := fc1_n15_s8(23 downto 2);
+        fc1_n15_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s14_xh, 24) - fc1_n15_s10)) & std_logic_vector(unsigned(fc1_n15_s8(1 downto 0)))));
+        fc1_n15_s12_d1_v := signed(fc1_n15_s12_d1);
+        fc1_n15_s11_d1_v := signed(fc1_n15_s11_d1);
+        fc1_n15_s15 := resize(fc1_n15_s12_d1_v, 27) + resize(fc1_n15_s11_d1_v, 27);
+        fc1_n15_s14_d1_v := signed(fc1_n15_s14_d1);
+        fc1_n15_s16 := resize(fc1_n15_s14_d1_v, 27) + signed(fc1_n15_s13_d1);
+        fc1_n15_acc := (resize(fc1_n15_s15, 28) - resize(fc1_n15_s16, 28));
         fc1_n15_y_fl := fc1_n15_acc(27 downto 10);
-        fc1_n16_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-253)) mod 2**24, 24));
-        fc1_n16_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 389) mod 2**25, 25));
-        fc1_n16_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-311)) mod 2**25, 25));
-        fc1_n16_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-146)) mod 2**24, 24));
-        fc1_n16_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 253) mod 2**24, 24));
-        fc1_n16_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-341)) mod 2**25, 25));
-        fc1_n16_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-55)) mod 2**22, 22));
-        fc1_n16_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 657) mod 2**26, 26));
-        fc1_n16_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 671) mod 2**26, 26));
-        fc1_n16_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 838) mod 2**26, 26));
-        fc1_n16_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 513) mod 2**26, 26));
-        fc1_n16_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 45) mod 2**22, 22));
-        fc1_n16_t1_1 := resize(fc1_n16_t1_1_a_d1, 26) + fc1_n16_t0_3_d1;
-        fc1_n16_t1_2 := resize(fc1_n16_t1_2_a_d1, 27) + fc1_n16_t0_5_d1;
-        fc1_n16_t1_3 := fc1_n16_t0_6_d1 + resize(fc1_n16_t1_3_b_d1, 27);
-        fc1_n16_t2_0 := (resize(fc1_n16_t1_0_a_d1, 28) + resize(fc1_n16_t1_0_b_d1, 28)) + resize(fc1_n16_t1_1, 28);
-        fc1_n16_t2_1 := resize(fc1_n16_t1_2, 28) + resize(fc1_n16_t1_3, 28);
-        fc1_n16_acc := ((resize(fc1_n16_t2_0, 29) + resize(fc1_n16_t2_1, 29)) + to_signed(758784, 29));
+        fc1_n16_s0_xh := fc1_in_7(15 downto 6);
+        fc1_n16_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s0_xh, 12) - to_signed(741, 12))) & std_logic_vector(unsigned(fc1_in_7(5 downto 0)))))));
+        fc1_n16_s1_xh := fc1_n16_s0(17 downto 5);
+        fc1_n16_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s1_xh, 18) - resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_n16_s0(4 downto 0)))))));
+        fc1_n16_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e161_xh, 19) - fc1_e14)) & std_logic_vector(unsigned(fc1_e24(2 downto 0)))))));
+        fc1_n16_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e379_xh, 18) + resize(fc1_e30, 18))) & std_logic_vector(unsigned(fc1_e28(3 downto 0)))))));
+        fc1_n16_s4_xh := fc1_e97(16 downto 2);
+        fc1_n16_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s4_xh, 18) - resize(fc1_e54, 18))) & std_logic_vector(unsigned(fc1_e97(1 downto 0)))))));
+        fc1_n16_s5_xh := fc1_e100(17 downto 8);
+        fc1_n16_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s5_xh, 18) - resize(fc1_e364, 18))) & std_logic_vector(unsigned(fc1_e100(7 downto 0)))))));
+        fc1_n16_s6_xh := fc1_e149(17 downto 4);
+        fc1_n16_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s6_xh, 23) + fc1_e368)) & std_logic_vector(unsigned(fc1_e149(3 downto 0)))))));
+        fc1_n16_s7_xh := fc1_e270(18 downto 6);
+        fc1_n16_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s7_xh, 19) + fc1_e327)) & std_logic_vector(unsigned(fc1_e270(5 downto 0)))))));
+        fc1_n16_s8_xh := fc1_n16_s3(21 downto 1);
+        fc1_n16_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s8_xh, 23) - fc1_n16_s1)) & std_logic_vector(unsigned(fc1_n16_s3(0 downto 0)))))));
+        fc1_n16_s9_xh := fc1_n16_s5(25 downto 7);
+        fc1_n16_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s9_xh, 20) - fc1_n16_s4)) & std_logic_vector(unsigned(fc1_n16_s5(6 downto 0)))))));
+        fc1_n16_s10_xh := fc1_e121(17 downto 2);
+        fc1_n16_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s10_xh, 18) + fc1_e182)) & std_logic_vector(unsigned(fc1_e121(1 downto 0)))))));
+        fc1_n16_s11 := resize(fc1_e348, 21) - fc1_e360;
+        fc1_n16_s12_xh := fc1_e276(20 downto 4);
+        fc1_n16_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s12_xh, 22) - fc1_n16_s2)) & std_logic_vector(unsigned(fc1_e276(3 downto 0)))));
+        fc1_n16_s13_xh := fc1_e245(20 downto 4);
+        fc1_n16_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s13_xh, 20) + fc1_n16_s10)) & std_logic_vector(unsigned(fc1_e245(3 downto 0)))));
+        fc1_n16_s16_xh := fc1_n16_s6(26 downto 3);
+        fc1_n16_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s16_xh, 25) + resize(fc1_n16_s8, 25))) & std_logic_vector(unsigned(fc1_n16_s6(2 downto 0)))));
+        fc1_n16_s12_d1_v := signed(fc1_n16_s12_d1);
+        fc1_n16_s13_d1_v := signed(fc1_n16_s13_d1);
+        fc1_n16_s17_xh := fc1_n16_s12_d1_v(25 downto 1);
+        fc1_n16_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s17_xh, 26) + resize(fc1_n16_s13_d1_v, 26))) & std_logic_vector(unsigned(fc1_n16_s12_d1_v(0 downto 0)))))));
+        fc1_n16_s18 := signed(fc1_n16_s16_d1) + resize(fc1_n16_s15_d1, 28);
+        fc1_n16_s19_xh := fc1_n16_s14_d1(27 downto 1);
+        fc1_n16_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s19_xh, 28) - resize(fc1_n16_s17, 28))) & std_logic_vector(unsigned(fc1_n16_s14_d1(0 downto 0)))))));
+        fc1_n16_acc := (resize(fc1_n16_s18, 29) + fc1_n16_s19);
         fc1_n16_y_fl := fc1_n16_acc(28 downto 10);
-        fc1_n17_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-236)) mod 2**24, 24));
-        fc1_n17_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 206) mod 2**24, 24));
-        fc1_n17_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 55) mod 2**22, 22));
-        fc1_n17_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 320) mod 2**25, 25));
-        fc1_n17_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-220)) mod 2**24, 24));
-        fc1_n17_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-369)) mod 2**25, 25));
-        fc1_n17_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 215) mod 2**24, 24));
-        fc1_n17_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 74) mod 2**23, 23));
-        fc1_n17_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 339) mod 2**25, 25));
-        fc1_n17_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-237)) mod 2**24, 24));
-        fc1_n17_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-364)) mod 2**25, 25));
-        fc1_n17_t1_0 := resize(fc1_n17_t1_0_a_d1, 26) + resize(fc1_n17_t1_0_b_d1, 26);
-        fc1_n17_t1_2 := resize(fc1_n17_t1_2_a_d1, 26) + fc1_n17_t0_5_d1;
-        fc1_n17_t1_3 := resize(fc1_n17_t1_3_a_d1, 25) + fc1_n17_p15_d1;
-        fc1_n17_t2_0 := resize(fc1_n17_t1_0, 27) + (resize(fc1_n17_t1_1_a_d1, 27) + resize(fc1_n17_t1_1_b_d1, 27));
-        fc1_n17_t2_1 := resize(fc1_n17_t1_2, 27) + resize(fc1_n17_t1_3, 27);
-        fc1_n17_acc := (resize(fc1_n17_t2_0, 28) + resize(fc1_n17_t2_1, 28));
+        fc1_n17_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e59_xh, 17) - resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_13(0 downto 0)))))));
+        fc1_n17_s2_xh := fc1_e5(16 downto 7);
+        fc1_n17_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s2_xh, 18) - fc1_e20)) & std_logic_vector(unsigned(fc1_e5(6 downto 0)))))));
+        fc1_n17_s3_xh := fc1_e33(17 downto 1);
+        fc1_n17_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s3_xh, 19) + fc1_e29)) & std_logic_vector(unsigned(fc1_e33(0 downto 0)))))));
+        fc1_n17_s4_xh := fc1_e41(16 downto 4);
+        fc1_n17_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s4_xh, 18) - resize(fc1_e64, 18))) & std_logic_vector(unsigned(fc1_e41(3 downto 0)))))));
+        fc1_n17_s6_xh := fc1_e103(21 downto 6);
+        fc1_n17_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s6_xh, 19) - resize(fc1_e71, 19))) & std_logic_vector(unsigned(fc1_e103(5 downto 0)))))));
+        fc1_n17_s7_xh := fc1_n17_s2(24 downto 4);
+        fc1_n17_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s7_xh, 22) - fc1_n17_s4)) & std_logic_vector(unsigned(fc1_n17_s2(3 downto 0)))))));
+        fc1_n17_s8_xh := fc1_e357(18 downto 7);
+        fc1_n17_s8_hi := resize(fc1_n17_s8_xh, 19) + (resize(fc1_n17_s0, 19) - resize(fc1_e8, 19));
+        fc1_n17_s8 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n17_s8_hi) & std_logic_vector(unsigned(fc1_e357(6 downto 0)))))));
+        fc1_n17_s9_xh := fc1_n17_s3(19 downto 2);
+        fc1_n17_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s9_xh, 22) - fc1_e107)) & std_logic_vector(unsigned(fc1_n17_s3(1 downto 0)))))));
+        fc1_n17_s10_xh := fc1_e285(18 downto 2);
+        fc1_n17_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s10_xh, 20) + resize(fc1_e305, 20))) & std_logic_vector(unsigned(fc1_e285(1 downto 0)))))));
+        fc1_n17_s11_xh := fc1_n17_s6(24 downto 3);
+        fc1_n17_s11_hi := resize(fc1_n17_s11_xh, 23) + (resize(fc1_e80, 23) - fc1_e132);
+        fc1_n17_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n17_s7(25 downto 2) - resize(fc1_n17_s10, 24))) & std_logic_vector(unsigned(fc1_n17_s7(1 downto 0)))));
+        fc1_n17_s14_xh := fc1_e224(24 downto 1);
+        fc1_n17_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s14_xh, 25) + resize(fc1_n17_s9, 25))) & std_logic_vector(unsigned(fc1_e224(0 downto 0)))));
+        fc1_n17_s13_d1_v := signed(fc1_n17_s13_d1);
+        fc1_n17_s11_d1_v := signed(fc1_n17_s11_d1);
+        fc1_n17_s15 := resize(fc1_n17_s13_d1_v, 27) + resize(fc1_n17_s11_d1_v, 27);
+        fc1_n17_s14_d1_v := signed(fc1_n17_s14_d1);
+        fc1_n17_s16 := fc1_n17_s12_d1 - resize(fc1_n17_s14_d1_v, 27);
+        fc1_n17_acc := (-(resize(fc1_n17_s16, 28) + resize(fc1_n17_s15, 28)));
         fc1_n17_y_fl := fc1_n17_acc(27 downto 10);
-        fc1_n18_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 165) mod 2**24, 24));
-        fc1_n18_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 151) mod 2**24, 24));
-        fc1_n18_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2347)) mod 2**28, 28));
-        fc1_n18_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2513)) mod 2**28, 28));
-        fc1_n18_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2229)) mod 2**28, 28));
-        fc1_n18_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2680)) mod 2**28, 28));
-        fc1_n18_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 52) mod 2**22, 22));
-        fc1_n18_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 251) mod 2**24, 24));
-        fc1_n18_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-391)) mod 2**25, 25));
-        fc1_n18_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-755)) mod 2**26, 26));
-        fc1_n18_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1966)) mod 2**27, 27));
-        fc1_n18_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-326)) mod 2**25, 25));
-        fc1_n18_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 118) mod 2**23, 23));
-        fc1_n18_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-161)) mod 2**24, 24));
-        fc1_n18_t1_0 := resize(fc1_n18_t1_0_a_d1, 29) + fc1_n18_t0_1_d1;
-        fc1_n18_t1_1 := fc1_n18_t0_2_d1 + resize(fc1_n18_t1_1_b_d1, 29);
-        fc1_n18_t1_2 := resize(fc1_n18_t1_2_a_d1, 28) + fc1_n18_t0_5_d1;
-        fc1_n18_t1_3 := resize(fc1_n18_t1_3_a_d1, 28) + resize(fc1_n18_t1_3_b_d1, 28);
-        fc1_n18_t2_1 := resize(fc1_n18_t1_2, 29) + resize(fc1_n18_t1_3, 29);
-        fc1_n18_t3_0 := (resize(fc1_n18_t1_0, 30) + resize(fc1_n18_t1_1, 30)) + resize(fc1_n18_t2_1, 30);
-        fc1_n18_acc := (fc1_n18_t3_0 + to_signed(362496, 30));
+        fc1_n18_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n4_s2_xh, 17) - resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_11(9 downto 0)))))));
+        fc1_n18_s1_xh := fc1_e7(17 downto 3);
+        fc1_n18_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n18_s1_xh + to_signed(177, 15))) & std_logic_vector(unsigned(fc1_e7(2 downto 0)))))));
+        fc1_n18_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n18_s0(26 downto 6) + resize(fc1_e21, 21))) & std_logic_vector(unsigned(fc1_n18_s0(5 downto 0)))))));
+        fc1_n18_s3_xh := fc1_e4(16 downto 5);
+        fc1_n18_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s3_xh, 18) - resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_e4(4 downto 0)))))));
+        fc1_n18_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n15_s2_xh, 19) - fc1_e28)) & std_logic_vector(unsigned(fc1_e29(0 downto 0)))))));
+        fc1_n18_s5_xh := fc1_e130(16 downto 7);
+        fc1_n18_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s5_xh, 19) - fc1_e39)) & std_logic_vector(unsigned(fc1_e130(6 downto 0)))))));
+        fc1_n18_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e132(22 downto 4) + resize(fc1_n18_s1, 19))) & std_logic_vector(unsigned(fc1_e132(3 downto 0)))))));
+        fc1_n18_s7_xh := fc1_e270(18 downto 3);
+        fc1_n18_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s7_xh, 23) + fc1_n18_s3)) & std_logic_vector(unsigned(fc1_e270(2 downto 0)))))));
+        fc1_n18_s8_xh := fc1_e126(19 downto 4);
+        fc1_n18_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s8_xh, 20) - fc1_e189)) & std_logic_vector(unsigned(fc1_e126(3 downto 0)))))));
+        fc1_n18_s9_xh := fc1_n18_s4(19 downto 11);
+        fc1_n18_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s9_xh, 18) - fc1_e344)) & std_logic_vector(unsigned(fc1_n18_s4(10 downto 0)))))));
+        fc1_n18_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n18_s5(25 downto 2) - resize(fc1_e152, 24))) & std_logic_vector(unsigned(fc1_n18_s5(1 downto 0)))))));
+        fc1_n18_s11_xh := fc1_e233(19 downto 1);
+        fc1_n18_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s11_xh, 27) + fc1_n18_s2)) & std_logic_vector(unsigned(fc1_e233(0 downto 0)))));
+        fc1_n18_s12_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n18_s9(28 downto 4) + resize(fc1_n18_s6, 25))) & std_logic_vector(unsigned(fc1_n18_s9(3 downto 0)))));
+        fc1_n18_s13_xh := fc1_n18_s8(23 downto 3);
+        fc1_n18_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s13_xh, 23) - fc1_e336)) & std_logic_vector(unsigned(fc1_n18_s8(2 downto 0)))));
+        fc1_n18_s15_xh := fc1_n18_s10(25 downto 2);
+        fc1_n18_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s15_xh, 25) + resize(fc1_e206, 25))) & std_logic_vector(unsigned(fc1_n18_s10(1 downto 0)))));
+        fc1_n18_s11_d1_v := signed(fc1_n18_s11_d1);
+        fc1_e263_d1_v := signed(fc1_e263_d1);
+        fc1_n18_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n18_s11_d1_v(27 downto 5) + resize(fc1_e263_d1_v, 23))) & std_logic_vector(unsigned(fc1_n18_s11_d1_v(4 downto 0)))))));
+        fc1_n18_s12_d1_v := signed(fc1_n18_s12_d1);
+        fc1_n18_s13_d1_v := signed(fc1_n18_s13_d1);
+        fc1_n18_s15_d1_v := signed(fc1_n18_s15_d1);
+        fc1_n18_s18 := fc1_n18_s14_d1 + resize(fc1_n18_s15_d1_v, 29);
+        fc1_n18_acc := ((resize(fc1_n18_s16, 30) - resize(fc1_n18_s18, 30)) + (resize(fc1_n18_s12_d1_v, 30) + resize(fc1_n18_s13_d1_v, 30)));
         fc1_n18_y_fl := fc1_n18_acc(29 downto 10);
-        fc1_n19_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 52) mod 2**22, 22));
-        fc1_n19_p1_sh := shift_left(resize(fc1_in_1, 20), 4);
-        fc1_n19_p1_neg := -resize(fc1_n19_p1_sh, 21);
-        fc1_n19_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-343)) mod 2**25, 25));
-        fc1_n19_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-320)) mod 2**25, 25));
-        fc1_n19_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1817)) mod 2**27, 27));
-        fc1_n19_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-143)) mod 2**24, 24));
-        fc1_n19_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 165) mod 2**24, 24));
-        fc1_n19_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 125) mod 2**23, 23));
-        fc1_n19_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 114) mod 2**23, 23));
-        fc1_n19_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-80)) mod 2**23, 23));
-        fc1_n19_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-42)) mod 2**22, 22));
-        fc1_n19_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 228) mod 2**24, 24));
-        fc1_n19_t1_0 := resize(fc1_n19_t1_0_a_d1, 27) + resize(fc1_n19_t1_0_b_d1, 27);
-        fc1_n19_t1_3 := resize(fc1_n19_t1_3_a_d1, 26) + resize(fc1_n19_t1_3_b_d1, 26);
-        fc1_n19_t2_0 := resize(fc1_n19_t1_0, 28) + (fc1_n19_t0_2_d1 + resize(fc1_n19_t1_1_b_d1, 28));
-        fc1_n19_t2_1 := (resize(fc1_n19_t1_2_a_d1, 27) + resize(fc1_n19_t1_2_b_d1, 27)) + resize(fc1_n19_t1_3, 27);
-        fc1_n19_acc := ((resize(fc1_n19_t2_0, 29) + resize(fc1_n19_t2_1, 29)) + to_signed(-692224, 29));
+        fc1_n19_s0_xh := fc1_in_5(15 downto 9);
+        fc1_n19_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s0_xh, 17) - resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_5(8 downto 0)))))));
+        fc1_n19_s1_xh := fc1_in_12(15 downto 12);
+        fc1_n19_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s1_xh, 9) + to_signed(169, 9))) & std_logic_vector(unsigned(fc1_in_12(11 downto 0)))))));
+        fc1_n19_s2_xh := fc1_n19_s1(20 downto 3);
+        fc1_n19_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s2_xh, 19) - resize(fc1_e0, 19))) & std_logic_vector(unsigned(fc1_n19_s1(2 downto 0)))))));
+        fc1_n19_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e47_xh, 20) + resize(fc1_e34, 20))) & std_logic_vector(unsigned(fc1_e7(0 downto 0)))))));
+        fc1_n19_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n19_s0(25 downto 2) - resize(fc1_e42, 24))) & std_logic_vector(unsigned(fc1_n19_s0(1 downto 0)))))));
+        fc1_n19_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e379_xh, 19) - fc1_e11)) & std_logic_vector(unsigned(fc1_e28(3 downto 0)))))));
+        fc1_n19_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e254_xh, 18) + fc1_e33)) & std_logic_vector(unsigned(fc1_e37(1 downto 0)))))));
+        fc1_n19_s7_xh := fc1_e135(19 downto 3);
+        fc1_n19_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s7_xh, 19) + resize(fc1_e96, 19))) & std_logic_vector(unsigned(fc1_e135(2 downto 0)))))));
+        fc1_n19_s9_xh := fc1_n19_s2(21 downto 5);
+        fc1_n19_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s9_xh, 20) - fc1_n19_s6)) & std_logic_vector(unsigned(fc1_n19_s2(4 downto 0)))))));
+        fc1_n19_s10_xh := fc1_e181(17 downto 2);
+        fc1_n19_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s10_xh, 23) + fc1_e353)) & std_logic_vector(unsigned(fc1_e181(1 downto 0)))))));
+        fc1_n19_s11_xh := fc1_n19_s3(20 downto 1);
+        fc1_n19_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s11_xh, 23) - fc1_n19_s5)) & std_logic_vector(unsigned(fc1_n19_s3(0 downto 0)))))));
+        fc1_n19_s12_xh := fc1_n19_s4(25 downto 5);
+        fc1_n19_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s12_xh, 23) + resize(fc1_e243, 23))) & std_logic_vector(unsigned(fc1_n19_s4(4 downto 0)))))));
+        fc1_n19_s13_xh := fc1_n19_s7(21 downto 4);
+        fc1_n19_s13_hi := resize(fc1_n19_s13_xh, 20) + (resize(fc1_e173, 20) - resize(fc1_e374, 20));
+        fc1_n19_s14_xh := fc1_n19_s9(24 downto 2);
+        fc1_n19_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s14_xh, 24) + resize(fc1_e318, 24))) & std_logic_vector(unsigned(fc1_n19_s9(1 downto 0)))));
+        fc1_n19_s14_d1_v := signed(fc1_n19_s14_d1);
+        fc1_n19_s13_d1_v := signed(fc1_n19_s13_d1);
+        fc1_n19_s17_xh := fc1_n19_s14_d1_v(25 downto 3);
+        fc1_n19_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s17_xh, 25) - resize(fc1_n19_s13_d1_v, 25))) & std_logic_vector(unsigned(fc1_n19_s14_d1_v(2 downto 0)))))));
+        fc1_n19_s18 := fc1_n19_s16_d1 - resize(fc1_n19_s15_d1, 28);
+        fc1_n19_acc := (-(resize(fc1_n19_s18, 29) + resize(fc1_n19_s17, 29)));
         fc1_n19_y_fl := fc1_n19_acc(28 downto 10);
-        fc1_n20_p1_neg := -resize(fc1_in_1, 17);
-        fc1_n20_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-37)) mod 2**22, 22));
-        fc1_n20_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 555) mod 2**26, 26));
-        fc1_n20_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-82)) mod 2**23, 23));
-        fc1_n20_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 414) mod 2**25, 25));
-        fc1_n20_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 315) mod 2**25, 25));
-        fc1_n20_p10_sh := shift_left(resize(fc1_in_10, 18), 2);
-        fc1_n20_p10_neg := -resize(fc1_n20_p10_sh, 19);
-        fc1_n20_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-286)) mod 2**25, 25));
-        fc1_n20_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 234) mod 2**24, 24));
-        fc1_n20_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-35)) mod 2**22, 22));
-        fc1_n20_t1_0 := fc1_n20_t0_0_d1 + resize(fc1_n20_t1_0_b_d1, 25);
-        fc1_n20_t1_2 := fc1_n20_t0_4_d1 + resize(fc1_n20_t1_2_b_d1, 26);
-        fc1_n20_t1_3 := fc1_n20_t0_6_d1 + resize(fc1_n20_t1_3_b_d1, 26);
-        fc1_n20_t2_0 := resize(fc1_n20_t1_0, 28) + (resize(fc1_n20_t1_1_a_d1, 28) + resize(fc1_n20_t1_1_b_d1, 28));
-        fc1_n20_t2_1 := resize(fc1_n20_t1_2, 27) + resize(fc1_n20_t1_3, 27);
-        fc1_n20_acc := ((resize(fc1_n20_t2_0, 29) + resize(fc1_n20_t2_1, 29)) + to_signed(-801792, 29));
+        fc1_n20_s0_xh := fc1_in_13(15 downto 2);
+        fc1_n20_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s0_xh, 17) - resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_in_13(1 downto 0)))))));
+        fc1_n20_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n20_s0(18 downto 2) - to_signed(783, 17))) & std_logic_vector(unsigned(fc1_n20_s0(1 downto 0)))))));
+        fc1_n20_s2_xh := fc1_e23(17 downto 6);
+        fc1_n20_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s2_xh, 19) + fc1_e18)) & std_logic_vector(unsigned(fc1_e23(5 downto 0)))))));
+        fc1_n20_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e368(22 downto 3) + resize(fc1_e27, 20))) & std_logic_vector(unsigned(fc1_e368(2 downto 0)))))));
+        fc1_n20_s4_xh := fc1_e63(18 downto 1);
+        fc1_n20_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s4_xh, 20) - resize(fc1_n20_s1, 20))) & std_logic_vector(unsigned(fc1_e63(0 downto 0)))))));
+        fc1_n20_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e380(23 downto 3) + resize(fc1_e74, 21))) & std_logic_vector(unsigned(fc1_e380(2 downto 0)))))));
+        fc1_n20_s6_xh := fc1_e153(18 downto 1);
+        fc1_n20_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s6_xh, 20) - fc1_e382)) & std_logic_vector(unsigned(fc1_e153(0 downto 0)))))));
+        fc1_n20_s7_xh := fc1_e346(17 downto 3);
+        fc1_n20_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s7_xh, 19) - resize(fc1_e171, 19))) & std_logic_vector(unsigned(fc1_e346(2 downto 0)))))));
+        fc1_n20_s8 := fc1_n20_s2 - resize(fc1_e350, 25);
+        fc1_n20_s9 := resize(fc1_e88, 23) + fc1_e275;
+        fc1_n20_s10_xh := fc1_n20_s3(22 downto 3);
+        fc1_n20_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s10_xh, 21) - resize(fc1_e306, 21))) & std_logic_vector(unsigned(fc1_n20_s3(2 downto 0)))))));
+        fc1_n20_s11_xh := fc1_e178(20 downto 7);
+        fc1_n20_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s11_xh, 21) + fc1_n20_s4)) & std_logic_vector(unsigned(fc1_e178(6 downto 0)))));
+        fc1_n20_s12_xh := fc1_n20_s5(23 downto 4);
+        fc1_n20_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s12_xh, 22) + fc1_n20_s7)) & std_logic_vector(unsigned(fc1_n20_s5(3 downto 0)))));
+        fc1_n20_s13_xh := fc1_n20_s6(20 downto 2);
+        fc1_n20_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s13_xh, 24) - fc1_n20_s10)) & std_logic_vector(unsigned(fc1_n20_s6(1 downto 0)))));
+        fc1_n20_s11_d1_v := signed(fc1_n20_s11_d1);
+        fc1_n20_s12_d1_v := signed(fc1_n20_s12_d1);
+        fc1_n20_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n20_s11_d1_v(27 downto 1) + resize(fc1_n20_s12_d1_v, 27))) & std_logic_vector(unsigned(fc1_n20_s11_d1_v(0 downto 0)))))));
+        fc1_n20_s13_d1_v := signed(fc1_n20_s13_d1);
+        fc1_n20_s16 := resize(fc1_n20_s14_d1, 27) - resize(fc1_n20_s13_d1_v, 27);
+        fc1_n20_acc := (-(resize(fc1_n20_s15, 29) + resize(fc1_n20_s16, 29)));
         fc1_n20_y_fl := fc1_n20_acc(28 downto 10);
-        fc1_n21_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 67) mod 2**23, 23));
-        fc1_n21_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 25) mod 2**21, 21));
-        fc1_n21_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-45)) mod 2**22, 22));
-        fc1_n21_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-134)) mod 2**24, 24));
-        fc1_n21_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 205) mod 2**24, 24));
-        fc1_n21_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-92)) mod 2**23, 23));
-        fc1_n21_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 140) mod 2**24, 24));
-        fc1_n21_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-395)) mod 2**25, 25));
-        fc1_n21_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-301)) mod 2**25, 25));
-        fc1_n21_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 62) mod 2**22, 22));
-        fc1_n21_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 46) mod 2**22, 22));
-        fc1_n21_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-83)) mod 2**23, 23));
-        fc1_n21_t1_0 := resize(fc1_n21_t1_0_a_d1, 25) + resize(fc1_n21_t1_0_b_d1, 25);
-        fc1_n21_t1_1 := resize(fc1_n21_t1_1_a_d1, 26) + resize(fc1_n21_t1_1_b_d1, 26);
-        fc1_n21_t1_3 := resize(fc1_n21_t1_3_a_d1, 25) + fc1_n21_t0_7_d1;
-        fc1_n21_t2_0 := resize(fc1_n21_t1_0, 27) + resize(fc1_n21_t1_1, 27);
-        fc1_n21_t2_1 := (resize(fc1_n21_t1_2_a_d1, 27) + resize(fc1_n21_t1_2_b_d1, 27)) + resize(fc1_n21_t1_3, 27);
-        fc1_n21_acc := (resize(fc1_n21_t2_0, 28) + resize(fc1_n21_t2_1, 28));
+        fc1_n21_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e295_xh, 17) - resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_e6(6 downto 0)))))));
+        fc1_n21_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e191_xh, 18) + resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_e15(0 downto 0)))))));
+        fc1_n21_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e156_xh, 18) - resize(fc1_e37, 18))) & std_logic_vector(unsigned(fc1_e17(0 downto 0)))))));
+        fc1_n21_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n21_s0(23 downto 4) - resize(fc1_e125, 20))) & std_logic_vector(unsigned(fc1_n21_s0(3 downto 0)))))));
+        fc1_n21_s4_xh := fc1_e58(17 downto 3);
+        fc1_n21_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s4_xh, 20) + fc1_e67)) & std_logic_vector(unsigned(fc1_e58(2 downto 0)))))));
+        fc1_n21_s5_xh := fc1_e70(17 downto 2);
+        fc1_n21_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s5_xh, 22) - fc1_e85)) & std_logic_vector(unsigned(fc1_e70(1 downto 0)))))));
+        fc1_n21_s7_xh := fc1_e87(18 downto 7);
+        fc1_n21_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s7_xh, 19) - fc1_n21_s2)) & std_logic_vector(unsigned(fc1_e87(6 downto 0)))))));
+        fc1_n21_s8_xh := fc1_e320(18 downto 2);
+        fc1_n21_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s8_xh, 19) + fc1_e153)) & std_logic_vector(unsigned(fc1_e320(1 downto 0)))))));
+        fc1_n21_s9_xh := fc1_e324(17 downto 4);
+        fc1_n21_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s9_xh, 20) - fc1_e289)) & std_logic_vector(unsigned(fc1_e324(3 downto 0)))))));
+        fc1_n21_s10_xh := fc1_n21_s3(23 downto 1);
+        fc1_n21_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s10_xh, 24) + resize(fc1_n21_s4, 24))) & std_logic_vector(unsigned(fc1_n21_s3(0 downto 0)))));
+        fc1_n21_s12_xh := fc1_n21_s8(20 downto 3);
+        fc1_n21_s12_hi := resize(fc1_n21_s12_xh, 21) + (resize(fc1_n21_s1, 21) + resize(fc1_e372, 21));
+        fc1_e250_d1_v := signed(fc1_e250_d1);
+        fc1_n21_s12_d1_v := signed(fc1_n21_s12_d1);
+        fc1_n21_s14_xh := fc1_e250_d1_v(25 downto 2);
+        fc1_n21_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s14_xh, 25) + resize(fc1_n21_s12_d1_v, 25))) & std_logic_vector(unsigned(fc1_e250_d1_v(1 downto 0)))))));
+        fc1_n21_s10_d1_v := signed(fc1_n21_s10_d1);
+        fc1_n21_s15 := resize(fc1_n21_s10_d1_v, 27) - resize(fc1_n21_s11_d1, 27);
+        fc1_n21_s16 := fc1_n21_s14 - resize(fc1_n21_s13_d1, 27);
+        fc1_n21_acc := (-(resize(fc1_n21_s15, 28) - resize(fc1_n21_s16, 28)));
         fc1_n21_y_fl := fc1_n21_acc(27 downto 10);
-        fc1_n22_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-280)) mod 2**25, 25));
-        fc1_n22_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 410) mod 2**25, 25));
-        fc1_n22_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 430) mod 2**25, 25));
-        fc1_n22_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1152) mod 2**27, 27));
-        fc1_n22_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 960) mod 2**26, 26));
-        fc1_n22_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 150) mod 2**24, 24));
-        fc1_n22_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-285)) mod 2**25, 25));
-        fc1_n22_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 739) mod 2**26, 26));
-        fc1_n22_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 451) mod 2**25, 25));
-        fc1_n22_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 586) mod 2**26, 26));
-        fc1_n22_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 584) mod 2**26, 26));
-        fc1_n22_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-143)) mod 2**24, 24));
-        fc1_n22_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 154) mod 2**24, 24));
-        fc1_n22_t1_0 := resize(fc1_n22_t1_0_a_d1, 28) + resize(fc1_n22_t1_0_b_d1, 28);
-        fc1_n22_t1_1 := fc1_n22_t0_2_d1 + resize(fc1_n22_t1_1_b_d1, 28);
-        fc1_n22_t1_2 := resize(fc1_n22_t1_2_a_d1, 27) + fc1_n22_t0_5_d1;
-        fc1_n22_t1_3 := fc1_n22_t0_6_d1 + resize(fc1_n22_t1_3_b_d1, 27);
-        fc1_n22_t2_0 := resize(fc1_n22_t1_0, 29) + resize(fc1_n22_t1_1, 29);
-        fc1_n22_t2_1 := resize(fc1_n22_t1_2, 28) + resize(fc1_n22_t1_3, 28);
-        fc1_n22_acc := ((resize(fc1_n22_t2_0, 30) + resize(fc1_n22_t2_1, 30)) + to_signed(379904, 30));
+        fc1_n22_s0 := resize(fc1_in_1, 17) - resize(fc1_in_6, 17);
+        fc1_n22_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e188_xh, 10) + to_signed(371, 10))) & std_logic_vector(unsigned(fc1_in_14(9 downto 0)))))));
+        fc1_n22_s2_xh := fc1_n22_s1(19 downto 1);
+        fc1_n22_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s2_xh, 20) + resize(fc1_e8, 20))) & std_logic_vector(unsigned(fc1_n22_s1(0 downto 0)))))));
+        fc1_n22_s3_xh := fc1_n22_s0(16 downto 8);
+        fc1_n22_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s3_xh, 18) + resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_n22_s0(7 downto 0)))))));
+        fc1_n22_s4_xh := fc1_e25(18 downto 6);
+        fc1_n22_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s4_xh, 18) + resize(fc1_e37, 18))) & std_logic_vector(unsigned(fc1_e25(5 downto 0)))))));
+        fc1_n22_s5_xh := fc1_e47(18 downto 5);
+        fc1_n22_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s5_xh, 18) + fc1_e38)) & std_logic_vector(unsigned(fc1_e47(4 downto 0)))))));
+        fc1_n22_s7_xh := fc1_e115(18 downto 8);
+        fc1_n22_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s7_xh, 20) + fc1_e76)) & std_logic_vector(unsigned(fc1_e115(7 downto 0)))))));
+        fc1_n22_s8_xh := fc1_e127(19 downto 2);
+        fc1_n22_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s8_xh, 21) - fc1_e186)) & std_logic_vector(unsigned(fc1_e127(1 downto 0)))))));
+        fc1_n22_s9_xh := fc1_e228(21 downto 1);
+        fc1_n22_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s9_xh, 23) - resize(fc1_e337, 23))) & std_logic_vector(unsigned(fc1_e228(0 downto 0)))))));
+        fc1_n22_s10_xh := fc1_n22_s2(20 downto 3);
+        fc1_n22_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s10_xh, 20) + resize(fc1_e88, 20))) & std_logic_vector(unsigned(fc1_n22_s2(2 downto 0)))))));
+        fc1_n22_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e272(22 downto 2) + resize(fc1_e151, 21))) & std_logic_vector(unsigned(fc1_e272(1 downto 0)))))));
+        fc1_n22_s12_xh := fc1_n22_s5(22 downto 3);
+        fc1_n22_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s12_xh, 24) + fc1_e226)) & std_logic_vector(unsigned(fc1_n22_s5(2 downto 0)))));
+        fc1_n22_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n22_s8(22 downto 1) + resize(fc1_e205, 22))) & std_logic_vector(unsigned(fc1_n22_s8(0 downto 0)))));
+        fc1_n22_s15_xh := fc1_n22_s11(22 downto 2);
+        fc1_n22_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s15_xh, 24) - fc1_n22_s9)) & std_logic_vector(unsigned(fc1_n22_s11(1 downto 0)))));
+        fc1_n22_s12_d1_v := signed(fc1_n22_s12_d1);
+        fc1_n22_s16_xh := fc1_n22_s12_d1_v(26 downto 1);
+        fc1_n22_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s16_xh, 27) - resize(fc1_n22_s6_d1, 27))) & std_logic_vector(unsigned(fc1_n22_s12_d1_v(0 downto 0)))))));
+        fc1_n22_s14_d1_v := signed(fc1_n22_s14_d1);
+        fc1_n22_s17_xh := fc1_e202_d1(23 downto 4);
+        fc1_n22_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n22_s17_xh, 24) + resize(fc1_n22_s14_d1_v, 24))) & std_logic_vector(unsigned(fc1_e202_d1(3 downto 0)))))));
+        fc1_n22_s15_d1_v := signed(fc1_n22_s15_d1);
+        fc1_n22_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n22_s13_d1(27 downto 1) - resize(fc1_n22_s15_d1_v, 27))) & std_logic_vector(unsigned(fc1_n22_s13_d1(0 downto 0)))))));
+        fc1_n22_s19 := resize(fc1_n22_s16, 29) + resize(fc1_n22_s17, 29);
+        fc1_n22_acc := (-(resize(fc1_n22_s19, 30) - resize(fc1_n22_s18, 30)));
         fc1_n22_y_fl := fc1_n22_acc(29 downto 10);
-        fc1_n23_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-49)) mod 2**22, 22));
-        fc1_n23_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-895)) mod 2**26, 26));
-        fc1_n23_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-441)) mod 2**25, 25));
-        fc1_n23_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-618)) mod 2**26, 26));
-        fc1_n23_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1572)) mod 2**27, 27));
-        fc1_n23_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 55) mod 2**22, 22));
-        fc1_n23_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 13) mod 2**20, 20));
-        fc1_n23_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 77) mod 2**23, 23));
-        fc1_n23_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-1248)) mod 2**27, 27));
-        fc1_n23_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1693)) mod 2**27, 27));
-        fc1_n23_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-170)) mod 2**24, 24));
-        fc1_n23_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 248) mod 2**24, 24));
-        fc1_n23_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-309)) mod 2**25, 25));
-        fc1_n23_t1_0 := resize(fc1_n23_t1_0_a_d1, 27) + fc1_n23_t0_1_d1;
-        fc1_n23_t1_2 := resize(fc1_n23_t1_2_a_d1, 28) + fc1_n23_t0_5_d1;
-        fc1_n23_t1_3 := resize(fc1_n23_t1_3_a_d1, 27) + resize(fc1_n23_t1_3_b_d1, 27);
-        fc1_n23_t2_0 := resize(fc1_n23_t1_0, 28) + (fc1_n23_t0_2_d1 + resize(fc1_n23_t1_1_b_d1, 28));
-        fc1_n23_t2_1 := resize(fc1_n23_t1_2, 29) + resize(fc1_n23_t1_3, 29);
-        fc1_n23_acc := ((resize(fc1_n23_t2_0, 30) + resize(fc1_n23_t2_1, 30)) + to_signed(-800768, 30));
+        fc1_n23_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e166_xh, 17) + resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_5(0 downto 0)))))));
+        fc1_n23_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s2_xh, 17) + resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_9(7 downto 0)))))));
+        fc1_n23_s2_xh := fc1_n23_s0(17 downto 9);
+        fc1_n23_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s2_xh, 11) + to_signed(391, 11))) & std_logic_vector(unsigned(fc1_n23_s0(8 downto 0)))))));
+        fc1_n23_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e304_xh, 25) + fc1_n23_s1)) & std_logic_vector(unsigned(fc1_e16(0 downto 0)))))));
+        fc1_n23_s4_xh := fc1_e25(18 downto 8);
+        fc1_n23_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s4_xh, 18) + fc1_e32)) & std_logic_vector(unsigned(fc1_e25(7 downto 0)))))));
+        fc1_n23_s5_xh := fc1_e79(19 downto 2);
+        fc1_n23_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s5_xh, 19) + resize(fc1_e33, 19))) & std_logic_vector(unsigned(fc1_e79(1 downto 0)))))));
+        fc1_n23_s6_xh := fc1_e365(24 downto 10);
+        fc1_n23_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s6_xh, 18) + fc1_e82)) & std_logic_vector(unsigned(fc1_e365(9 downto 0)))))));
+        fc1_n23_s7_xh := fc1_e351(18 downto 2);
+        fc1_n23_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s7_xh, 20) + fc1_n23_s2)) & std_logic_vector(unsigned(fc1_e351(1 downto 0)))))));
+        fc1_n23_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s10_xh, 18) + fc1_e70)) & std_logic_vector(unsigned(fc1_e63(5 downto 0)))))));
+        fc1_n23_s9_xh := fc1_e295(24 downto 9);
+        fc1_n23_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s9_xh, 19) + resize(fc1_e268, 19))) & std_logic_vector(unsigned(fc1_e295(8 downto 0)))))));
+        fc1_n23_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n23_s4(25 downto 3) - resize(fc1_e371, 23))) & std_logic_vector(unsigned(fc1_n23_s4(2 downto 0)))))));
+        fc1_n23_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n23_s6(27 downto 6) + resize(fc1_e95, 22))) & std_logic_vector(unsigned(fc1_n23_s6(5 downto 0)))))));
+        fc1_n23_s12_xh := fc1_e171(17 downto 5);
+        fc1_n23_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s12_xh, 19) + fc1_e166)) & std_logic_vector(unsigned(fc1_e171(4 downto 0)))))));
+        fc1_n23_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e180(24 downto 3) - resize(fc1_n23_s5, 22))) & std_logic_vector(unsigned(fc1_e180(2 downto 0)))))));
+        fc1_n23_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n23_s3(25 downto 5) - resize(fc1_e274, 21))) & std_logic_vector(unsigned(fc1_n23_s3(4 downto 0)))))));
+        fc1_n23_s15_xh := fc1_n23_s8(23 downto 2);
+        fc1_n23_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n23_s15_xh, 23) - resize(fc1_e334, 23))) & std_logic_vector(unsigned(fc1_n23_s8(1 downto 0)))));
+        fc1_n23_s18_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n23_s10(25 downto 2) + resize(fc1_e207, 24))) & std_logic_vector(unsigned(fc1_n23_s10(1 downto 0)))));
+        fc1_n23_s15_d1_v := signed(fc1_n23_s15_d1);
+        fc1_n23_s18_d1_v := signed(fc1_n23_s18_d1);
+        fc1_n23_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n23_s17_d1(28 downto 1) + resize(fc1_n23_s18_d1_v, 28))) & std_logic_vector(unsigned(fc1_n23_s17_d1(0 downto 0)))))));
+        fc1_n23_s22 := (fc1_n23_s16_d1 - resize(fc1_n23_s15_d1_v, 28)) + resize(fc1_n23_s19_d1, 28);
+        fc1_n23_acc := (-(resize(fc1_n23_s22, 30) + resize(fc1_n23_s21, 30)));
         fc1_n23_y_fl := fc1_n23_acc(29 downto 10);
-        fc1_n24_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 224) mod 2**24, 24));
-        fc1_n24_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-359)) mod 2**25, 25));
-        fc1_n24_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 124) mod 2**23, 23));
-        fc1_n24_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-25)) mod 2**21, 21));
-        fc1_n24_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 17) mod 2**21, 21));
-        fc1_n24_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-119)) mod 2**23, 23));
-        fc1_n24_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 345) mod 2**25, 25));
-        fc1_n24_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 437) mod 2**25, 25));
-        fc1_n24_p11_sh := shift_left(resize(fc1_in_11, 22), 6);
-        fc1_n24_p11_neg := -resize(fc1_n24_p11_sh, 23);
-        fc1_n24_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 82) mod 2**23, 23));
-        fc1_n24_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 218) mod 2**24, 24));
-        fc1_n24_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-346)) mod 2**25, 25));
-        fc1_n24_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-268)) mod 2**25, 25));
-        fc1_n24_t1_1 := resize(fc1_n24_t1_1_a_d1, 24) + fc1_n24_t0_3_d1;
-        fc1_n24_t1_3 := resize(fc1_n24_t1_3_a_d1, 26) + fc1_n24_t0_7_d1;
-        fc1_n24_t2_0 := (resize(fc1_n24_t1_0_a_d1, 27) + resize(fc1_n24_t1_0_b_d1, 27)) + resize(fc1_n24_t1_1, 27);
-        fc1_n24_t2_1 := (resize(fc1_n24_t1_2_a_d1, 27) + resize(fc1_n24_t1_2_b_d1, 27)) + resize(fc1_n24_t1_3, 27);
-        fc1_n24_acc := (resize(fc1_n24_t2_0, 28) + resize(fc1_n24_t2_1, 28));
+        fc1_n24_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e34_xh, 17) + resize(fc1_in_1, 17))) & std_logic_vector(unsigned(fc1_in_11(2 downto 0)))))));
+        fc1_n24_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e350_xh, 17) - resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_e8(5 downto 0)))))));
+        fc1_n24_s2_xh := fc1_e10(17 downto 4);
+        fc1_n24_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s2_xh, 19) + fc1_e50)) & std_logic_vector(unsigned(fc1_e10(3 downto 0)))))));
+        fc1_n24_s3 := fc1_n24_s0 - resize(fc1_e14, 20);
+        fc1_n24_s4_xh := fc1_e40(16 downto 7);
+        fc1_n24_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s4_xh, 18) - fc1_e19)) & std_logic_vector(unsigned(fc1_e40(6 downto 0)))))));
+        fc1_n24_s5_xh := fc1_e80(17 downto 2);
+        fc1_n24_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s5_xh, 18) - fc1_e100)) & std_logic_vector(unsigned(fc1_e80(1 downto 0)))))));
+        fc1_n24_s6_xh := fc1_e199(21 downto 2);
+        fc1_n24_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s6_xh, 23) + fc1_n24_s1)) & std_logic_vector(unsigned(fc1_e199(1 downto 0)))))));
+        fc1_n24_s7_xh := fc1_n24_s2(22 downto 3);
+        fc1_n24_s7_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s7_xh, 22) + fc1_e199)) & std_logic_vector(unsigned(fc1_n24_s2(2 downto 0)))));
+        fc1_n24_s8_xh := fc1_n24_s4(24 downto 6);
+        fc1_n24_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s8_xh, 21) + resize(fc1_n24_s5, 21))) & std_logic_vector(unsigned(fc1_n24_s4(5 downto 0)))))));
+        fc1_n24_s9_xh := fc1_e348(17 downto 1);
+        fc1_n24_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s9_xh, 19) - fc1_e279)) & std_logic_vector(unsigned(fc1_e348(0 downto 0)))))));
+        fc1_n24_s10_xh := fc1_e362(24 downto 6);
+        fc1_n24_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s10_xh, 21) - resize(fc1_n24_s3, 21))) & std_logic_vector(unsigned(fc1_e362(5 downto 0)))));
+        fc1_n24_s11_xh := fc1_e313(19 downto 5);
+        fc1_n24_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s11_xh, 20) + fc1_e210)) & std_logic_vector(unsigned(fc1_e313(4 downto 0)))));
+        fc1_n24_s12_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n24_s8(26 downto 3) + resize(fc1_n24_s9, 24))) & std_logic_vector(unsigned(fc1_n24_s8(2 downto 0)))));
+        fc1_n24_s10_d1_v := signed(fc1_n24_s10_d1);
+        fc1_n24_s7_d1_v := signed(fc1_n24_s7_d1);
+        fc1_n24_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n24_s10_d1_v(26 downto 1) - resize(fc1_n24_s7_d1_v, 26))) & std_logic_vector(unsigned(fc1_n24_s10_d1_v(0 downto 0)))))));
+        fc1_n24_s11_d1_v := signed(fc1_n24_s11_d1);
+        fc1_n24_s15 := signed(fc1_n24_s12_d1) - resize(fc1_n24_s11_d1_v, 27);
+        fc1_n24_s16 := fc1_n24_s14 + resize(fc1_n24_s13_d1, 27);
+        fc1_n24_acc := (resize(fc1_n24_s16, 28) - resize(fc1_n24_s15, 28));
         fc1_n24_y_fl := fc1_n24_acc(27 downto 10);
-        fc1_n25_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 88) mod 2**23, 23));
-        fc1_n25_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2563)) mod 2**28, 28));
-        fc1_n25_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2629)) mod 2**28, 28));
-        fc1_n25_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2665)) mod 2**28, 28));
-        fc1_n25_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-3032)) mod 2**28, 28));
-        fc1_n25_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-188)) mod 2**24, 24));
-        fc1_n25_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-359)) mod 2**25, 25));
-        fc1_n25_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-30)) mod 2**21, 21));
-        fc1_n25_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-254)) mod 2**24, 24));
-        fc1_n25_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-229)) mod 2**24, 24));
-        fc1_n25_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 373) mod 2**25, 25));
-        fc1_n25_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 236) mod 2**24, 24));
-        fc1_n25_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-177)) mod 2**24, 24));
-        fc1_n25_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 185) mod 2**24, 24));
-        fc1_n25_t1_0 := resize(fc1_n25_t1_0_a_d1, 29) + fc1_n25_t0_1_d1;
-        fc1_n25_t1_1 := fc1_n25_t0_2_d1 + resize(fc1_n25_t1_1_b_d1, 29);
-        fc1_n25_t1_2 := resize(fc1_n25_t1_2_a_d1, 26) + resize(fc1_n25_t1_2_b_d1, 26);
-        fc1_n25_t1_3 := fc1_n25_t0_6_d1 + resize(fc1_n25_t1_3_b_d1, 26);
-        fc1_n25_t2_1 := resize(fc1_n25_t1_2, 27) + resize(fc1_n25_t1_3, 27);
-        fc1_n25_t3_0 := (resize(fc1_n25_t1_0, 30) + resize(fc1_n25_t1_1, 30)) + resize(fc1_n25_t2_1, 30);
-        fc1_n25_acc := (fc1_n25_t3_0 + to_signed(-205824, 30));
+        fc1_n25_s0_xh := fc1_in_9(15 downto 4);
+        fc1_n25_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s0_xh, 13) + to_signed(201, 13))) & std_logic_vector(unsigned(fc1_in_9(3 downto 0)))))));
+        fc1_n25_s2 := resize(fc1_e20, 20) + resize(fc1_e42, 20);
+        fc1_n25_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e328_xh, 18) + resize(fc1_e27, 18))) & std_logic_vector(unsigned(fc1_e23(3 downto 0)))))));
+        fc1_n25_s4_xh := fc1_e377(21 downto 6);
+        fc1_n25_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s4_xh, 19) + fc1_e39)) & std_logic_vector(unsigned(fc1_e377(5 downto 0)))))));
+        fc1_n25_s5_xh := fc1_e84(20 downto 4);
+        fc1_n25_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s5_xh, 20) + fc1_e43)) & std_logic_vector(unsigned(fc1_e84(3 downto 0)))))));
+        fc1_n25_s6_xh := fc1_e381(21 downto 6);
+        fc1_n25_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s6_xh, 19) - fc1_e91)) & std_logic_vector(unsigned(fc1_e381(5 downto 0)))))));
+        fc1_n25_s7_xh := fc1_n25_s3(21 downto 5);
+        fc1_n25_s7_hi := resize(fc1_n25_s7_xh, 19) - (resize(fc1_n25_s0, 19) + resize(fc1_e8, 19));
+        fc1_n25_s7 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n25_s7_hi) & std_logic_vector(unsigned(fc1_n25_s3(4 downto 0)))))));
+        fc1_n25_s8_xh := fc1_e164(19 downto 9);
+        fc1_n25_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s8_xh, 18) - fc1_e182)) & std_logic_vector(unsigned(fc1_e164(8 downto 0)))))));
+        fc1_n25_s9_xh := fc1_e161(21 downto 2);
+        fc1_n25_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s9_xh, 21) + resize(fc1_e191, 21))) & std_logic_vector(unsigned(fc1_e161(1 downto 0)))))));
+        fc1_n25_s11_xh := fc1_n25_s8(26 downto 1);
+        fc1_n25_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s11_xh, 27) + resize(fc1_n25_s6, 27))) & std_logic_vector(unsigned(fc1_n25_s8(0 downto 0)))));
+        fc1_n25_s13_xh := fc1_n25_s7(23 downto 2);
+        fc1_n25_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s13_xh, 23) - resize(fc1_e258, 23))) & std_logic_vector(unsigned(fc1_n25_s7(1 downto 0)))));
+        fc1_n25_s14_xh := fc1_n25_s9(22 downto 9);
+        fc1_n25_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s14_xh, 21) + fc1_e242)) & std_logic_vector(unsigned(fc1_n25_s9(8 downto 0)))));
+        fc1_n25_s15_xh := fc1_n25_s10_d1(24 downto 1);
+        fc1_n25_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s15_xh, 25) + signed(fc1_n25_s13_d1))) & std_logic_vector(unsigned(fc1_n25_s10_d1(0 downto 0)))))));
+        fc1_n25_s17 := resize(fc1_n25_s15, 28) + signed(fc1_n25_s11_d1);
+        fc1_n25_acc := (resize(fc1_n25_s17, 30) + (resize(fc1_n25_s12_d1, 30) - signed(fc1_n25_s14_d1)));
         fc1_n25_y_fl := fc1_n25_acc(29 downto 10);
-        fc1_n26_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-45)) mod 2**22, 22));
-        fc1_n26_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 948) mod 2**26, 26));
-        fc1_n26_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1264) mod 2**27, 27));
-        fc1_n26_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1934) mod 2**27, 27));
-        fc1_n26_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 136) mod 2**24, 24));
-        fc1_n26_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-195)) mod 2**24, 24));
-        fc1_n26_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 106) mod 2**23, 23));
-        fc1_n26_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 441) mod 2**25, 25));
-        fc1_n26_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 410) mod 2**25, 25));
-        fc1_n26_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 944) mod 2**26, 26));
-        fc1_n26_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-215)) mod 2**24, 24));
-        fc1_n26_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 274) mod 2**25, 25));
-        fc1_n26_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-276)) mod 2**25, 25));
-        fc1_n26_t1_0 := resize(fc1_n26_t1_0_a_d1, 28) + fc1_n26_t0_1_d1;
-        fc1_n26_t1_1 := fc1_n26_t0_2_d1 + resize(fc1_n26_t1_1_b_d1, 28);
-        fc1_n26_t1_2 := resize(fc1_n26_t1_2_a_d1, 27) + fc1_n26_t0_5_d1;
-        fc1_n26_t1_3 := resize(fc1_n26_t1_3_a_d1, 27) + resize(fc1_n26_t1_3_b_d1, 27);
-        fc1_n26_t2_0 := resize(fc1_n26_t1_0, 29) + resize(fc1_n26_t1_1, 29);
-        fc1_n26_t2_1 := resize(fc1_n26_t1_2, 28) + resize(fc1_n26_t1_3, 28);
-        fc1_n26_acc := ((resize(fc1_n26_t2_0, 30) + resize(fc1_n26_t2_1, 30)) + to_signed(-892928, 30));
+        fc1_n26_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e79_xh, 17) + resize(fc1_in_13, 17))) & std_logic_vector(unsigned(fc1_in_3(2 downto 0)))))));
+        fc1_n26_s1_xh := fc1_e45(18 downto 12);
+        fc1_n26_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s1_xh, 9) + to_signed(109, 9))) & std_logic_vector(unsigned(fc1_e45(11 downto 0)))))));
+        fc1_n26_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e247_xh, 19) - fc1_e24)) & std_logic_vector(unsigned(fc1_e20(3 downto 0)))))));
+        fc1_n26_s4_xh := fc1_e30(16 downto 2);
+        fc1_n26_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s4_xh, 18) + resize(fc1_e40, 18))) & std_logic_vector(unsigned(fc1_e30(1 downto 0)))))));
+        fc1_n26_s5_xh := fc1_e129(17 downto 1);
+        fc1_n26_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s5_xh, 18) - resize(fc1_e61, 18))) & std_logic_vector(unsigned(fc1_e129(0 downto 0)))))));
+        fc1_n26_s6 := resize(fc1_n26_s1, 22) - fc1_e195;
+        fc1_n26_s7_xh := fc1_e62(18 downto 3);
+        fc1_n26_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s7_xh, 19) + fc1_e47)) & std_logic_vector(unsigned(fc1_e62(2 downto 0)))))));
+        fc1_n26_s8_xh := fc1_e331(19 downto 8);
+        fc1_n26_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s8_xh, 20) - fc1_n26_s4)) & std_logic_vector(unsigned(fc1_e331(7 downto 0)))))));
+        fc1_n26_s9_xh := fc1_e115(18 downto 2);
+        fc1_n26_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s9_xh, 20) - resize(fc1_n26_s5, 20))) & std_logic_vector(unsigned(fc1_e115(1 downto 0)))))));
+        fc1_n26_s10_xh := fc1_e123(17 downto 1);
+        fc1_n26_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s10_xh, 19) + fc1_e288)) & std_logic_vector(unsigned(fc1_e123(0 downto 0)))))));
+        fc1_n26_s11_xh := fc1_e338(17 downto 2);
+        fc1_n26_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s11_xh, 18) + fc1_e344)) & std_logic_vector(unsigned(fc1_e338(1 downto 0)))))));
+        fc1_n26_s12 := fc1_n26_s3 + resize(fc1_e108, 23);
+        fc1_n26_s13_xh := fc1_e244(21 downto 4);
+        fc1_n26_s13_hi := resize(fc1_n26_s13_xh, 20) - (fc1_n26_s0 - resize(fc1_e16, 20));
+        fc1_n26_s14_xh := fc1_n26_s6(21 downto 1);
+        fc1_n26_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s14_xh, 23) - resize(fc1_n26_s7, 23))) & std_logic_vector(unsigned(fc1_n26_s6(0 downto 0)))));
+        fc1_n26_s15_xh := fc1_n26_s10(19 downto 8);
+        fc1_n26_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s15_xh, 20) + fc1_n26_s11)) & std_logic_vector(unsigned(fc1_n26_s10(7 downto 0)))));
+        fc1_n26_s16_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n26_s8(27 downto 4) + resize(fc1_n26_s9, 24))) & std_logic_vector(unsigned(fc1_n26_s8(3 downto 0)))));
+        fc1_n26_s17_xh := fc1_n26_s12(22 downto 2);
+        fc1_n26_s17_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s17_xh, 24) - signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n26_s13_hi) & std_logic_vector(unsigned(fc1_e244(3 downto 0))))))))) & std_logic_vector(unsigned(fc1_n26_s12(1 downto 0)))));
+        fc1_n26_s15_d1_v := signed(fc1_n26_s15_d1);
+        fc1_n26_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n26_s15_d1_v(27 downto 2) + resize(fc1_e263_d1_v, 26))) & std_logic_vector(unsigned(fc1_n26_s15_d1_v(1 downto 0)))))));
+        fc1_n26_s14_d1_v := signed(fc1_n26_s14_d1);
+        fc1_n26_s19 := signed(fc1_n26_s16_d1) + resize(fc1_n26_s14_d1_v, 28);
+        fc1_n26_s17_d1_v := signed(fc1_n26_s17_d1);
+        fc1_n26_s20 := resize(fc1_n26_s17_d1_v, 29) + resize(fc1_n26_s18, 29);
+        fc1_n26_s21_xh := fc1_n26_s20(28 downto 1);
+        fc1_n26_acc := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s21_xh, 29) - resize(fc1_n26_s19, 29))) & std_logic_vector(unsigned(fc1_n26_s20(0 downto 0)))))));
         fc1_n26_y_fl := fc1_n26_acc(29 downto 10);
-        fc1_n27_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-151)) mod 2**24, 24));
-        fc1_n27_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 216) mod 2**24, 24));
-        fc1_n27_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-668)) mod 2**26, 26));
-        fc1_n27_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 710) mod 2**26, 26));
-        fc1_n27_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-454)) mod 2**25, 25));
-        fc1_n27_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-622)) mod 2**26, 26));
-        fc1_n27_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 308) mod 2**25, 25));
-        fc1_n27_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 379) mod 2**25, 25));
-        fc1_n27_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 409) mod 2**25, 25));
-        fc1_n27_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 472) mod 2**25, 25));
-        fc1_n27_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 235) mod 2**24, 24));
-        fc1_n27_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-362)) mod 2**25, 25));
-        fc1_n27_t0_4_b := resize(fc1_n27_p9, 26);
-        fc1_n27_t1_0 := resize(fc1_n27_t1_0_a_d1, 26) + resize(fc1_n27_t1_0_b_d1, 26);
-        fc1_n27_t1_2 := resize(fc1_n27_t1_2_a_d1, 28) + resize(fc1_n27_t1_2_b_d1, 28);
-        fc1_n27_t1_3 := resize(fc1_n27_t1_3_a_d1, 27) + resize(fc1_n27_t1_3_b_d1, 27);
-        fc1_n27_t2_0 := resize(fc1_n27_t1_0, 28) + (resize(fc1_n27_t1_1_a_d1, 28) + resize(fc1_n27_t1_1_b_d1, 28));
-        fc1_n27_t3_0 := resize(fc1_n27_t2_0, 29) + (resize(fc1_n27_t1_2, 29) + resize(fc1_n27_t1_3, 29));
-        fc1_n27_acc := (fc1_n27_t3_0 + to_signed(797696, 29));
+        fc1_n27_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e295_xh, 12) + to_signed(779, 12))) & std_logic_vector(unsigned(fc1_e6(6 downto 0)))))));
+        fc1_n27_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e249_xh, 18) - fc1_e7)) & std_logic_vector(unsigned(fc1_e21(4 downto 0)))))));
+        fc1_n27_s2_xh := fc1_e65(18 downto 1);
+        fc1_n27_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s2_xh, 19) - resize(fc1_e2, 19))) & std_logic_vector(unsigned(fc1_e65(0 downto 0)))))));
+        fc1_n27_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e371_xh, 19) - fc1_e11)) & std_logic_vector(unsigned(fc1_e4(0 downto 0)))))));
+        fc1_n27_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n27_s1(22 downto 1) + resize(fc1_n27_s0, 22))) & std_logic_vector(unsigned(fc1_n27_s1(0 downto 0)))))));
+        fc1_n27_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e85(21 downto 2) - resize(fc1_e74, 20))) & std_logic_vector(unsigned(fc1_e85(1 downto 0)))))));
+        fc1_n27_s6_xh := fc1_e150(23 downto 6);
+        fc1_n27_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s6_xh, 20) - resize(fc1_e264, 20))) & std_logic_vector(unsigned(fc1_e150(5 downto 0)))))));
+        fc1_n27_s7_xh := fc1_e379(20 downto 6);
+        fc1_n27_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s7_xh, 20) + fc1_e382)) & std_logic_vector(unsigned(fc1_e379(5 downto 0)))))));
+        fc1_n27_s8_xh := fc1_n27_s3(19 downto 1);
+        fc1_n27_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s8_xh, 21) - resize(fc1_n27_s2, 21))) & std_logic_vector(unsigned(fc1_n27_s3(0 downto 0)))));
+        fc1_n27_s9_xh := fc1_e73(18 downto 4);
+        fc1_n27_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s9_xh, 20) - fc1_e334)) & std_logic_vector(unsigned(fc1_e73(3 downto 0)))));
+        fc1_n27_s12_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n27_s7(25 downto 1) + resize(fc1_e235, 25))) & std_logic_vector(unsigned(fc1_n27_s7(0 downto 0)))));
+        fc1_n27_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e216(27 downto 2) - resize(fc1_n27_s4, 26))) & std_logic_vector(unsigned(fc1_e216(1 downto 0)))));
+        fc1_n27_s9_d1_v := signed(fc1_n27_s9_d1);
+        fc1_n27_s8_d1_v := signed(fc1_n27_s8_d1);
+        fc1_n27_s14_xh := fc1_n27_s9_d1_v(23 downto 2);
+        fc1_n27_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s14_xh, 23) + resize(fc1_n27_s8_d1_v, 23))) & std_logic_vector(unsigned(fc1_n27_s9_d1_v(1 downto 0)))))));
+        fc1_n27_s15 := resize(fc1_n27_s10_d1, 26) - signed(fc1_n27_s12_d1);
+        fc1_n27_s13_d1_v := signed(fc1_n27_s13_d1);
+        fc1_n27_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n27_s13_d1_v(27 downto 1) - resize(fc1_n27_s11_d1, 27))) & std_logic_vector(unsigned(fc1_n27_s13_d1_v(0 downto 0)))))));
+        fc1_n27_s17_xh := fc1_n27_s15(25 downto 3);
+        fc1_n27_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n27_s17_xh, 25) - fc1_n27_s14)) & std_logic_vector(unsigned(fc1_n27_s15(2 downto 0)))))));
+        fc1_n27_acc := (resize(fc1_n27_s17, 29) - resize(fc1_n27_s16, 29));
         fc1_n27_y_fl := fc1_n27_acc(28 downto 10);
-        fc1_n28_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 217) mod 2**24, 24));
-        fc1_n28_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-93)) mod 2**23, 23));
-        fc1_n28_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-158)) mod 2**24, 24));
-        fc1_n28_p5_sh := shift_left(resize(fc1_in_5, 20), 4);
-        fc1_n28_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-96)) mod 2**23, 23));
-        fc1_n28_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-250)) mod 2**24, 24));
-        fc1_n28_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-262)) mod 2**25, 25));
-        fc1_n28_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 387) mod 2**25, 25));
-        fc1_n28_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 14) mod 2**20, 20));
-        fc1_n28_p15_sh := shift_left(resize(fc1_in_15, 18), 2);
-        fc1_n28_p15_neg := -resize(fc1_n28_p15_sh, 19);
-        fc1_n28_t1_0 := resize(fc1_n28_t1_0_a_d1, 26) + resize(fc1_n28_t1_0_b_d1, 26);
-        fc1_n28_t1_1 := resize(fc1_n28_t1_1_a_d1, 25) + fc1_n28_t0_3_d1;
-        fc1_n28_t1_3 := resize(fc1_n28_t1_3_a_d1, 25) + fc1_n28_t0_7_d1;
-        fc1_n28_t2_0 := resize(fc1_n28_t1_0, 27) + resize(fc1_n28_t1_1, 27);
-        fc1_n28_t2_1 := (resize(fc1_n28_t1_2_a_d1, 27) + resize(fc1_n28_t1_2_b_d1, 27)) + resize(fc1_n28_t1_3, 27);
-        fc1_n28_acc := (resize(fc1_n28_t2_0, 28) + resize(fc1_n28_t2_1, 28));
+        fc1_n28_s0 := resize(fc1_in_0, 17) + resize(fc1_in_4, 17);
+        fc1_n28_s1_xh := fc1_n28_s0(16 downto 9);
+        fc1_n28_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s1_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_n28_s0(8 downto 0)))))));
+        fc1_n28_s2_xh := fc1_e4(16 downto 8);
+        fc1_n28_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s2_xh, 18) + resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_e4(7 downto 0)))))));
+        fc1_n28_s3_xh := fc1_e78(17 downto 1);
+        fc1_n28_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s3_xh, 18) - resize(fc1_e77, 18))) & std_logic_vector(unsigned(fc1_e78(0 downto 0)))))));
+        fc1_n28_s4_xh := fc1_n28_s1(25 downto 3);
+        fc1_n28_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n28_s4_xh(21 downto 0) - resize(fc1_e43, 22))) & std_logic_vector(unsigned(fc1_n28_s1(2 downto 0)))))));
+        fc1_n28_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e295(24 downto 1) + resize(fc1_e280, 24))) & std_logic_vector(unsigned(fc1_e295(0 downto 0)))))));
+        fc1_n28_s7_xh := fc1_e169(17 downto 6);
+        fc1_n28_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s7_xh, 19) + fc1_n28_s3)) & std_logic_vector(unsigned(fc1_e169(5 downto 0)))))));
+        fc1_n28_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e180(24 downto 2) - resize(fc1_e172, 23))) & std_logic_vector(unsigned(fc1_e180(1 downto 0)))))));
+        fc1_n28_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e276(20 downto 1) + resize(fc1_e151, 20))) & std_logic_vector(unsigned(fc1_e276(0 downto 0)))))));
+        fc1_n28_s10_xh := fc1_e286(21 downto 1);
+        fc1_n28_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s10_xh, 25) - fc1_n28_s7)) & std_logic_vector(unsigned(fc1_e286(0 downto 0)))));
+        fc1_n28_s11_xh := fc1_n28_s4(24 downto 3);
+        fc1_n28_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s11_xh, 23) + resize(fc1_e313, 23))) & std_logic_vector(unsigned(fc1_n28_s4(2 downto 0)))));
+        fc1_n28_s12_xh := fc1_n28_s8(24 downto 4);
+        fc1_n28_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n28_s12_xh, 22) + resize(fc1_n28_s9, 22))) & std_logic_vector(unsigned(fc1_n28_s8(3 downto 0)))));
+        fc1_n28_s13 := (fc1_n28_s2 - resize(fc1_e373, 26)) + resize(fc1_n28_s5, 26);
+        fc1_n28_s11_d1_v := signed(fc1_n28_s11_d1);
+        fc1_n28_s10_d1_v := signed(fc1_n28_s10_d1);
+        fc1_n28_s14 := resize(fc1_n28_s11_d1_v, 27) + resize(fc1_n28_s10_d1_v, 27);
+        fc1_n28_s12_d1_v := signed(fc1_n28_s12_d1);
+        fc1_n28_s15 := resize(fc1_n28_s13_d1, 27) - resize(fc1_n28_s12_d1_v, 27);
+        fc1_n28_acc := (resize(fc1_n28_s14, 28) - resize(fc1_n28_s15, 28));
         fc1_n28_y_fl := fc1_n28_acc(27 downto 10);
-        fc1_n29_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 201) mod 2**24, 24));
-        fc1_n29_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 322) mod 2**25, 25));
-        fc1_n29_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 160) mod 2**24, 24));
-        fc1_n29_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-167)) mod 2**24, 24));
-        fc1_n29_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 187) mod 2**24, 24));
-        fc1_n29_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-25)) mod 2**21, 21));
-        fc1_n29_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 237) mod 2**24, 24));
-        fc1_n29_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-382)) mod 2**25, 25));
-        fc1_n29_p11_sh := shift_left(resize(fc1_in_11, 20), 4);
-        fc1_n29_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-94)) mod 2**23, 23));
-        fc1_n29_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 45) mod 2**22, 22));
-        fc1_n29_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-167)) mod 2**24, 24));
-        fc1_n29_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-222)) mod 2**24, 24));
-        fc1_n29_t0_0_b := resize(fc1_n29_p1, 26);
-        fc1_n29_t1_0 := fc1_n29_t0_0_d1 + resize(fc1_n29_t1_0_b_d1, 26);
-        fc1_n29_t1_1 := resize(fc1_n29_t1_1_a_d1, 26) + resize(fc1_n29_t1_1_b_d1, 26);
-        fc1_n29_t1_2 := fc1_n29_t0_4_d1 + resize(fc1_n29_t1_2_b_d1, 26);
-        fc1_n29_t1_3 := resize(fc1_n29_t1_3_a_d1, 26) + resize(fc1_n29_t1_3_b_d1, 26);
-        fc1_n29_t2_0 := resize(fc1_n29_t1_0, 27) + resize(fc1_n29_t1_1, 27);
-        fc1_n29_t2_1 := resize(fc1_n29_t1_2, 27) + resize(fc1_n29_t1_3, 27);
-        fc1_n29_acc := (resize(fc1_n29_t2_0, 28) + resize(fc1_n29_t2_1, 28));
+        fc1_n29_s0_xh := fc1_in_8(15 downto 5);
+        fc1_n29_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s0_xh, 17) + resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_8(4 downto 0)))))));
+        fc1_n29_s1_xh := fc1_e21(17 downto 1);
+        fc1_n29_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s1_xh, 18) + resize(fc1_in_8, 18))) & std_logic_vector(unsigned(fc1_e21(0 downto 0)))))));
+        fc1_n29_s2_xh := fc1_n29_s0(21 downto 4);
+        fc1_n29_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s2_xh, 19) - resize(fc1_e4, 19))) & std_logic_vector(unsigned(fc1_n29_s0(3 downto 0)))))));
+        fc1_n29_s3 := fc1_e14 - resize(fc1_e17, 19);
+        fc1_n29_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e378_xh, 19) - fc1_e28)) & std_logic_vector(unsigned(fc1_e23(1 downto 0)))))));
+        fc1_n29_s5_xh := fc1_e44(16 downto 4);
+        fc1_n29_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s5_xh, 19) - fc1_e53)) & std_logic_vector(unsigned(fc1_e44(3 downto 0)))))));
+        fc1_n29_s6 := resize(fc1_e100, 19) + resize(fc1_e369, 19);
+        fc1_n29_s7_xh := fc1_e85(21 downto 7);
+        fc1_n29_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s7_xh, 19) - fc1_n29_s1)) & std_logic_vector(unsigned(fc1_e85(6 downto 0)))))));
+        fc1_n29_s8_xh := fc1_e141(19 downto 2);
+        fc1_n29_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s8_xh, 20) + resize(fc1_e120, 20))) & std_logic_vector(unsigned(fc1_e141(1 downto 0)))))));
+        fc1_n29_s9_xh := fc1_e314(19 downto 1);
+        fc1_n29_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s9_xh, 22) - fc1_e326)) & std_logic_vector(unsigned(fc1_e314(0 downto 0)))))));
+        fc1_n29_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e340(25 downto 2) - resize(fc1_n29_s2, 24))) & std_logic_vector(unsigned(fc1_e340(1 downto 0)))))));
+        fc1_n29_s11_xh := fc1_n29_s4(20 downto 2);
+        fc1_n29_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s11_xh, 20) - resize(fc1_n29_s3, 20))) & std_logic_vector(unsigned(fc1_n29_s4(1 downto 0)))))));
+        fc1_n29_s12 := fc1_n29_s5 + resize(fc1_n29_s6, 23);
+        fc1_n29_s14_xh := fc1_n29_s11(21 downto 3);
+        fc1_n29_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s14_xh, 22) - fc1_n29_s8)) & std_logic_vector(unsigned(fc1_n29_s11(2 downto 0)))));
+        fc1_n29_s15_xh := fc1_n29_s12(22 downto 3);
+        fc1_n29_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s15_xh, 23) + fc1_n29_s9)) & std_logic_vector(unsigned(fc1_n29_s12(2 downto 0)))));
+        fc1_n29_s14_d1_v := signed(fc1_n29_s14_d1);
+        fc1_n29_s17_xh := fc1_n29_s13_d1(25 downto 1);
+        fc1_n29_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n29_s17_xh, 26) - resize(fc1_n29_s14_d1_v, 26))) & std_logic_vector(unsigned(fc1_n29_s13_d1(0 downto 0)))))));
+        fc1_n29_s15_d1_v := signed(fc1_n29_s15_d1);
+        fc1_n29_s18 := fc1_n29_s16_d1 + resize(fc1_n29_s15_d1_v, 27);
+        fc1_n29_acc := (resize(fc1_n29_s18, 28) - resize(fc1_n29_s17, 28));
         fc1_n29_y_fl := fc1_n29_acc(27 downto 10);
-        fc1_n30_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 510) mod 2**25, 25));
-        fc1_n30_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 374) mod 2**25, 25));
-        fc1_n30_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1937) mod 2**27, 27));
-        fc1_n30_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2577) mod 2**28, 28));
-        fc1_n30_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1253) mod 2**27, 27));
-        fc1_n30_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2037) mod 2**27, 27));
-        fc1_n30_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-247)) mod 2**24, 24));
-        fc1_n30_p8_sh := shift_left(resize(fc1_in_8, 18), 2);
-        fc1_n30_p8_neg := -resize(fc1_n30_p8_sh, 19);
-        fc1_n30_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-77)) mod 2**23, 23));
-        fc1_n30_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 246) mod 2**24, 24));
-        fc1_n30_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 349) mod 2**25, 25));
-        fc1_n30_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-353)) mod 2**25, 25));
-        fc1_n30_t1_0 := resize(fc1_n30_t1_0_a_d1, 29) + fc1_n30_t0_1_d1;
-        fc1_n30_t1_1 := fc1_n30_t0_2_d1 + resize(fc1_n30_t1_1_b_d1, 28);
-        fc1_n30_t1_2 := resize(fc1_n30_t1_2_a_d1, 25) + fc1_n30_t0_5_d1;
-        fc1_n30_t1_3 := fc1_n30_t0_6_d1 + resize(fc1_n30_t1_3_b_d1, 26);
-        fc1_n30_t2_1 := resize(fc1_n30_t1_2, 27) + resize(fc1_n30_t1_3, 27);
-        fc1_n30_acc := ((resize(fc1_n30_t1_0, 30) + resize(fc1_n30_t1_1, 30)) + resize(fc1_n30_t2_1, 30));
+        fc1_n30_s0_xh := fc1_in_0(15 downto 8);
+        fc1_n30_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s0_xh, 16) - fc1_in_0)) & std_logic_vector(unsigned(fc1_in_0(7 downto 0)))))));
+        fc1_n30_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n25_s0_xh, 13) + to_signed(483, 13))) & std_logic_vector(unsigned(fc1_in_9(3 downto 0)))))));
+        fc1_n30_s2_xh := fc1_n30_s0(23 downto 5);
+        fc1_n30_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s2_xh, 20) - resize(fc1_n30_s1, 20))) & std_logic_vector(unsigned(fc1_n30_s0(4 downto 0)))))));
+        fc1_n30_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e212_xh, 18) - fc1_e22)) & std_logic_vector(unsigned(fc1_e25(2 downto 0)))))));
+        fc1_n30_s4_xh := fc1_e31(16 downto 2);
+        fc1_n30_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s4_xh, 18) - fc1_e32)) & std_logic_vector(unsigned(fc1_e31(1 downto 0)))))));
+        fc1_n30_s5_xh := fc1_e38(17 downto 1);
+        fc1_n30_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s5_xh, 19) + fc1_e39)) & std_logic_vector(unsigned(fc1_e38(0 downto 0)))))));
+        fc1_n30_s6 := resize(fc1_e40, 23) - fc1_e201;
+        fc1_n30_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e370(25 downto 5) + resize(fc1_e43, 21))) & std_logic_vector(unsigned(fc1_e370(4 downto 0)))))));
+        fc1_n30_s8_xh := fc1_n30_s3(20 downto 7);
+        fc1_n30_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s8_xh, 20) + fc1_n30_s4)) & std_logic_vector(unsigned(fc1_n30_s3(6 downto 0)))))));
+        fc1_n30_s9_xh := fc1_e159(21 downto 1);
+        fc1_n30_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s9_xh, 23) - fc1_e117)) & std_logic_vector(unsigned(fc1_e159(0 downto 0)))))));
+        fc1_n30_s10_xh := fc1_e187(21 downto 1);
+        fc1_n30_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s10_xh, 25) - fc1_n30_s2)) & std_logic_vector(unsigned(fc1_e187(0 downto 0)))))));
+        fc1_n30_s11_xh := fc1_e254(21 downto 2);
+        fc1_n30_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s11_xh, 21) - resize(fc1_n30_s5, 21))) & std_logic_vector(unsigned(fc1_e254(1 downto 0)))))));
+        fc1_n30_s12_xh := fc1_n30_s8(26 downto 2);
+        fc1_n30_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s12_xh, 26) - resize(fc1_e227, 26))) & std_logic_vector(unsigned(fc1_n30_s8(1 downto 0)))));
+        fc1_n30_s15_xh := fc1_n30_s10(25 downto 1);
+        fc1_n30_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s15_xh, 26) - resize(fc1_n30_s9, 26))) & std_logic_vector(unsigned(fc1_n30_s10(0 downto 0)))));
+        fc1_n30_s16_xh := fc1_n30_s14_d1(23 downto 1);
+        fc1_n30_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s16_xh, 28) - signed(fc1_n30_s12_d1))) & std_logic_vector(unsigned(fc1_n30_s14_d1(0 downto 0)))))));
+        fc1_n30_s15_d1_v := signed(fc1_n30_s15_d1);
+        fc1_n30_s17 := resize(fc1_n30_s15_d1_v, 29) + fc1_n30_s13_d1;
+        fc1_n30_acc := (resize(fc1_n30_s17, 30) + resize(fc1_n30_s16, 30));
         fc1_n30_y_fl := fc1_n30_acc(29 downto 10);
-        fc1_n31_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-216)) mod 2**24, 24));
-        fc1_n31_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1138) mod 2**27, 27));
-        fc1_n31_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1339) mod 2**27, 27));
-        fc1_n31_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1595) mod 2**27, 27));
-        fc1_n31_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-19)) mod 2**21, 21));
-        fc1_n31_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-566)) mod 2**26, 26));
-        fc1_n31_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-491)) mod 2**25, 25));
-        fc1_n31_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-897)) mod 2**26, 26));
-        fc1_n31_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-608)) mod 2**26, 26));
-        fc1_n31_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-23)) mod 2**21, 21));
-        fc1_n31_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 232) mod 2**24, 24));
-        fc1_n31_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-315)) mod 2**25, 25));
-        fc1_n31_t0_3_a := resize(fc1_n31_p6, 25);
-        fc1_n31_t1_1 := fc1_n31_t0_2_d1 + resize(fc1_n31_t1_1_b_d1, 28);
-        fc1_n31_t1_3 := resize(fc1_n31_t1_3_a_d1, 27) + resize(fc1_n31_t1_3_b_d1, 27);
-        fc1_n31_t2_0 := (resize(fc1_n31_t1_0_a_d1, 29) + resize(fc1_n31_t1_0_b_d1, 29)) + resize(fc1_n31_t1_1, 29);
-        fc1_n31_t2_1 := (resize(fc1_n31_t1_2_a_d1, 28) + resize(fc1_n31_t1_2_b_d1, 28)) + resize(fc1_n31_t1_3, 28);
-        fc1_n31_acc := ((resize(fc1_n31_t2_0, 30) + resize(fc1_n31_t2_1, 30)) + to_signed(-1031168, 30));
+        fc1_n31_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e51_xh, 14) + to_signed(1007, 14))) & std_logic_vector(unsigned(fc1_in_1(2 downto 0)))))));
+        fc1_n31_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e189_xh, 17) + fc1_n31_s0)) & std_logic_vector(unsigned(fc1_e1(1 downto 0)))))));
+        fc1_n31_s2_xh := fc1_e10(17 downto 6);
+        fc1_n31_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s2_xh, 19) + fc1_e14)) & std_logic_vector(unsigned(fc1_e10(5 downto 0)))))));
+        fc1_n31_s3_xh := fc1_e41(16 downto 6);
+        fc1_n31_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s3_xh, 18) + fc1_e15)) & std_logic_vector(unsigned(fc1_e41(5 downto 0)))))));
+        fc1_n31_s4_xh := fc1_e96(17 downto 1);
+        fc1_n31_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s4_xh, 19) + resize(fc1_e78, 19))) & std_logic_vector(unsigned(fc1_e96(0 downto 0)))))));
+        fc1_n31_s5_xh := fc1_n31_s1(18 downto 2);
+        fc1_n31_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s5_xh, 19) - fc1_e367)) & std_logic_vector(unsigned(fc1_n31_s1(1 downto 0)))))));
+        fc1_n31_s6_xh := fc1_e57(18 downto 2);
+        fc1_n31_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s6_xh, 20) + fc1_e145)) & std_logic_vector(unsigned(fc1_e57(1 downto 0)))))));
+        fc1_n31_s7_xh := fc1_e376(20 downto 3);
+        fc1_n31_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s7_xh, 20) - fc1_e372)) & std_logic_vector(unsigned(fc1_e376(2 downto 0)))))));
+        fc1_n31_s8_xh := fc1_n31_s3(23 downto 5);
+        fc1_n31_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s8_xh, 20) - fc1_e95)) & std_logic_vector(unsigned(fc1_n31_s3(4 downto 0)))))));
+        fc1_n31_s9 := resize(fc1_e165, 20) + resize(fc1_e168, 20);
+        fc1_n31_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n31_s2(24 downto 1) - resize(fc1_e322, 24))) & std_logic_vector(unsigned(fc1_n31_s2(0 downto 0)))))));
+        fc1_n31_s11_xh := fc1_e112(18 downto 8);
+        fc1_n31_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s11_xh, 20) - fc1_n31_s4)) & std_logic_vector(unsigned(fc1_e112(7 downto 0)))))));
+        fc1_n31_s12_xh := fc1_e152(21 downto 5);
+        fc1_n31_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s12_xh, 21) - fc1_n31_s5)) & std_logic_vector(unsigned(fc1_e152(4 downto 0)))));
+        fc1_n31_s13_xh := fc1_e252(21 downto 4);
+        fc1_n31_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s13_xh, 22) + fc1_n31_s6)) & std_logic_vector(unsigned(fc1_e252(3 downto 0)))));
+        fc1_n31_s14_xh := fc1_n31_s7(22 downto 5);
+        fc1_n31_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s14_xh, 23) + fc1_e247)) & std_logic_vector(unsigned(fc1_n31_s7(4 downto 0)))));
+        fc1_n31_s15_xh := fc1_n31_s9(19 downto 1);
+        fc1_n31_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s15_xh, 25) - fc1_n31_s8)) & std_logic_vector(unsigned(fc1_n31_s9(0 downto 0)))));
+        fc1_n31_s16_xh := fc1_n31_s11(27 downto 3);
+        fc1_n31_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s16_xh, 26) + resize(fc1_n31_s10, 26))) & std_logic_vector(unsigned(fc1_n31_s11(2 downto 0)))));
+        fc1_n31_s12_d1_v := signed(fc1_n31_s12_d1);
+        fc1_n31_s13_d1_v := signed(fc1_n31_s13_d1);
+        fc1_n31_s17 := resize(fc1_n31_s12_d1_v, 27) + resize(fc1_n31_s13_d1_v, 27);
+        fc1_n31_s15_d1_v := signed(fc1_n31_s15_d1);
+        fc1_n31_s14_d1_v := signed(fc1_n31_s14_d1);
+        fc1_n31_s18 := resize(fc1_n31_s15_d1_v, 29) + resize(fc1_n31_s14_d1_v, 29);
+        fc1_n31_s19 := resize(fc1_n31_s17, 29) + signed(fc1_n31_s16_d1);
+        fc1_n31_acc := (resize(fc1_n31_s19, 30) - resize(fc1_n31_s18, 30));
         fc1_n31_y_fl := fc1_n31_acc(29 downto 10);
-        fc1_n32_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 364) mod 2**25, 25));
-        fc1_n32_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-203)) mod 2**24, 24));
-        fc1_n32_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 119) mod 2**23, 23));
-        fc1_n32_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-338)) mod 2**25, 25));
-        fc1_n32_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-441)) mod 2**25, 25));
-        fc1_n32_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-54)) mod 2**22, 22));
-        fc1_n32_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-10)) mod 2**20, 20));
-        fc1_n32_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 193) mod 2**24, 24));
-        fc1_n32_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 437) mod 2**25, 25));
-        fc1_n32_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 168) mod 2**24, 24));
-        fc1_n32_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-414)) mod 2**25, 25));
-        fc1_n32_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-259)) mod 2**25, 25));
-        fc1_n32_t1_0 := fc1_n32_t0_0_d1 + resize(fc1_n32_t1_0_b_d1, 26);
-        fc1_n32_t1_1 := resize(fc1_n32_t1_1_a_d1, 27) + resize(fc1_n32_t1_1_b_d1, 27);
-        fc1_n32_t1_2 := resize(fc1_n32_t1_2_a_d1, 26) + fc1_n32_t0_5_d1;
-        fc1_n32_t1_3 := resize(fc1_n32_t1_3_a_d1, 27) + resize(fc1_n32_t1_3_b_d1, 27);
-        fc1_n32_t2_0 := resize(fc1_n32_t1_0, 28) + resize(fc1_n32_t1_1, 28);
-        fc1_n32_t2_1 := resize(fc1_n32_t1_2, 28) + resize(fc1_n32_t1_3, 28);
-        fc1_n32_acc := (resize(fc1_n32_t2_0, 29) + resize(fc1_n32_t2_1, 29));
+        fc1_n32_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e351_xh, 17) - resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_e12(1 downto 0)))))));
+        fc1_n32_s1 := resize(fc1_e45, 20) + resize(fc1_e65, 20);
+        fc1_n32_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e114_xh, 19) + resize(fc1_e17, 19))) & std_logic_vector(unsigned(fc1_e19(0 downto 0)))))));
+        fc1_n32_s3_xh := fc1_e54(16 downto 3);
+        fc1_n32_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s3_xh, 19) + fc1_e25)) & std_logic_vector(unsigned(fc1_e54(2 downto 0)))))));
+        fc1_n32_s4_xh := fc1_e48(18 downto 3);
+        fc1_n32_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s4_xh, 19) + fc1_n32_s0)) & std_logic_vector(unsigned(fc1_e48(2 downto 0)))))));
+        fc1_n32_s5_xh := fc1_e74(18 downto 1);
+        fc1_n32_s5_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s5_xh, 24) - fc1_e155)) & std_logic_vector(unsigned(fc1_e74(0 downto 0)))));
+        fc1_n32_s6_xh := fc1_e228(21 downto 3);
+        fc1_n32_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s6_xh, 20) - resize(fc1_e165, 20))) & std_logic_vector(unsigned(fc1_e228(2 downto 0)))))));
+        fc1_n32_s7 := resize(fc1_n32_s2, 21) - resize(fc1_n32_s1, 21);
+        fc1_n32_s8_xh := fc1_n32_s3(21 downto 5);
+        fc1_n32_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s8_xh, 20) - fc1_e92)) & std_logic_vector(unsigned(fc1_n32_s3(4 downto 0)))))));
+        fc1_n32_s9_xh := fc1_e267(18 downto 1);
+        fc1_n32_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s9_xh, 22) - fc1_e243)) & std_logic_vector(unsigned(fc1_e267(0 downto 0)))))));
+        fc1_n32_s10_xh := fc1_n32_s4(21 downto 3);
+        fc1_n32_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s10_xh, 21) - resize(fc1_e332, 21))) & std_logic_vector(unsigned(fc1_n32_s4(2 downto 0)))));
+        fc1_n32_s11_xh := fc1_e262(21 downto 3);
+        fc1_n32_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s11_xh, 23) - fc1_n32_s6)) & std_logic_vector(unsigned(fc1_e262(2 downto 0)))));
+        fc1_n32_s12_xh := fc1_n32_s8(24 downto 1);
+        fc1_n32_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s12_xh, 26) - resize(fc1_e241, 26))) & std_logic_vector(unsigned(fc1_n32_s8(0 downto 0)))));
+        fc1_n32_s13_xh := fc1_n32_s7(20 downto 2);
+        fc1_n32_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s13_xh, 23) + fc1_n32_s9)) & std_logic_vector(unsigned(fc1_n32_s7(1 downto 0)))));
+        fc1_n32_s5_d1_v := signed(fc1_n32_s5_d1);
+        fc1_n32_s14_xh := fc1_n32_s5_d1_v(24 downto 4);
+        fc1_n32_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n32_s14_xh, 24) - signed(fc1_n32_s10_d1))) & std_logic_vector(unsigned(fc1_n32_s5_d1_v(3 downto 0)))))));
+        fc1_n32_s13_d1_v := signed(fc1_n32_s13_d1);
+        fc1_n32_s11_d1_v := signed(fc1_n32_s11_d1);
+        fc1_n32_s15 := resize(fc1_n32_s13_d1_v, 27) - resize(fc1_n32_s11_d1_v, 27);
+        fc1_n32_s12_d1_v := signed(fc1_n32_s12_d1);
+        fc1_n32_s16 := fc1_n32_s14 + resize(fc1_n32_s12_d1_v, 28);
+        fc1_n32_acc := (resize(fc1_n32_s16, 29) + resize(fc1_n32_s15, 29));
         fc1_n32_y_fl := fc1_n32_acc(28 downto 10);
-        fc1_n33_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-346)) mod 2**25, 25));
-        fc1_n33_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1403) mod 2**27, 27));
-        fc1_n33_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2875) mod 2**28, 28));
-        fc1_n33_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1833) mod 2**27, 27));
-        fc1_n33_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2589) mod 2**28, 28));
-        fc1_n33_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-11)) mod 2**20, 20));
-        fc1_n33_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-52)) mod 2**22, 22));
-        fc1_n33_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-346)) mod 2**25, 25));
-        fc1_n33_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-797)) mod 2**26, 26));
-        fc1_n33_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-259)) mod 2**25, 25));
-        fc1_n33_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 125) mod 2**23, 23));
-        fc1_n33_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-415)) mod 2**25, 25));
-        fc1_n33_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-381)) mod 2**25, 25));
-        fc1_n33_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 199) mod 2**24, 24));
-        fc1_n33_t1_0 := resize(fc1_n33_t1_0_a_d1, 29) + fc1_n33_t0_1_d1;
-        fc1_n33_t1_1 := fc1_n33_t0_2_d1 + resize(fc1_n33_t1_1_b_d1, 29);
-        fc1_n33_t1_2 := resize(fc1_n33_t1_2_a_d1, 27) + fc1_n33_t0_5_d1;
-        fc1_n33_t1_3 := resize(fc1_n33_t1_3_a_d1, 27) + resize(fc1_n33_t1_3_b_d1, 27);
-        fc1_n33_t2_1 := resize(fc1_n33_t1_2, 28) + resize(fc1_n33_t1_3, 28);
-        fc1_n33_t3_0 := (resize(fc1_n33_t1_0, 30) + resize(fc1_n33_t1_1, 30)) + resize(fc1_n33_t2_1, 30);
-        fc1_n33_acc := (fc1_n33_t3_0 + to_signed(237568, 30));
+        fc1_n33_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e275_xh, 17) + resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_in_4(3 downto 0)))))));
+        fc1_n33_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e45_xh, 17) - resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_5(2 downto 0)))))));
+        fc1_n33_s2_xh := fc1_e7(17 downto 13);
+        fc1_n33_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s2_xh, 7) - to_signed(29, 7))) & std_logic_vector(unsigned(fc1_e7(12 downto 0)))))));
+        fc1_n33_s3_xh := fc1_e9(17 downto 5);
+        fc1_n33_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s3_xh, 21) + fc1_n33_s0)) & std_logic_vector(unsigned(fc1_e9(4 downto 0)))))));
+        fc1_n33_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e238_xh, 20) - fc1_n33_s1)) & std_logic_vector(unsigned(fc1_e5(2 downto 0)))))));
+        fc1_n33_s5_xh := fc1_e13(16 downto 5);
+        fc1_n33_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s5_xh, 18) - fc1_e17)) & std_logic_vector(unsigned(fc1_e13(4 downto 0)))))));
+        fc1_n33_s6_xh := fc1_n33_s2(19 downto 2);
+        fc1_n33_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s6_xh, 19) + resize(fc1_e22, 19))) & std_logic_vector(unsigned(fc1_n33_s2(1 downto 0)))))));
+        fc1_n33_s7_xh := fc1_e70(17 downto 4);
+        fc1_n33_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s7_xh, 19) + fc1_e47)) & std_logic_vector(unsigned(fc1_e70(3 downto 0)))))));
+        fc1_n33_s8_xh := fc1_e106(17 downto 7);
+        fc1_n33_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s8_xh, 19) + resize(fc1_e109, 19))) & std_logic_vector(unsigned(fc1_e106(6 downto 0)))))));
+        fc1_n33_s9_xh := fc1_n33_s5(22 downto 3);
+        fc1_n33_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s9_xh, 21) - resize(fc1_e75, 21))) & std_logic_vector(unsigned(fc1_n33_s5(2 downto 0)))))));
+        fc1_n33_s10_xh := fc1_e163(19 downto 10);
+        fc1_n33_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s10_xh, 19) + fc1_e174)) & std_logic_vector(unsigned(fc1_e163(9 downto 0)))))));
+        fc1_n33_s11_xh := fc1_e148(18 downto 7);
+        fc1_n33_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s11_xh, 19) - fc1_e191)) & std_logic_vector(unsigned(fc1_e148(6 downto 0)))))));
+        fc1_n33_s12_xh := fc1_e300(18 downto 7);
+        fc1_n33_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s12_xh, 21) - fc1_e160)) & std_logic_vector(unsigned(fc1_e300(6 downto 0)))))));
+        fc1_n33_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n33_s3(25 downto 2) - resize(fc1_n33_s4, 24))) & std_logic_vector(unsigned(fc1_n33_s3(1 downto 0)))));
+        fc1_n33_s14_xh := fc1_n33_s6(20 downto 4);
+        fc1_n33_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n33_s14_xh, 23) - fc1_n33_s7)) & std_logic_vector(unsigned(fc1_n33_s6(3 downto 0)))));
+        fc1_n33_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n33_s8(25 downto 5) - resize(fc1_e259, 21))) & std_logic_vector(unsigned(fc1_n33_s8(4 downto 0)))));
+        fc1_n33_s13_d1_v := signed(fc1_n33_s13_d1);
+        fc1_n33_s15_d1_v := signed(fc1_n33_s15_d1);
+        fc1_n33_s19 := resize(fc1_n33_s13_d1_v, 27) + resize(fc1_n33_s15_d1_v, 27);
+        fc1_n33_s14_d1_v := signed(fc1_n33_s14_d1);
+        fc1_n33_s22 := resize(fc1_n33_s19, 28) - (resize(fc1_n33_s14_d1_v, 28) + resize(fc1_n33_s17_d1, 28));
+        fc1_n33_acc := (resize(fc1_n33_s22, 30) - (resize(fc1_n33_s18_d1, 30) + resize(fc1_n33_s16_d1, 30)));
         fc1_n33_y_fl := fc1_n33_acc(29 downto 10);
-        fc1_n34_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-293)) mod 2**25, 25));
-        fc1_n34_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 380) mod 2**25, 25));
-        fc1_n34_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 72) mod 2**23, 23));
-        fc1_n34_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-92)) mod 2**23, 23));
-        fc1_n34_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 439) mod 2**25, 25));
-        fc1_n34_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 278) mod 2**25, 25));
-        fc1_n34_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 197) mod 2**24, 24));
-        fc1_n34_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 911) mod 2**26, 26));
-        fc1_n34_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 996) mod 2**26, 26));
-        fc1_n34_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 473) mod 2**25, 25));
-        fc1_n34_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 431) mod 2**25, 25));
-        fc1_n34_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-130)) mod 2**24, 24));
-        fc1_n34_t1_0 := fc1_n34_t0_0_d1 + resize(fc1_n34_t1_0_b_d1, 26);
-        fc1_n34_t1_1 := fc1_n34_t0_2_d1 + resize(fc1_n34_t1_1_b_d1, 27);
-        fc1_n34_t1_2 := resize(fc1_n34_t1_2_a_d1, 28) + resize(fc1_n34_t1_2_b_d1, 28);
-        fc1_n34_t1_3 := resize(fc1_n34_t1_3_a_d1, 28) + resize(fc1_n34_t1_3_b_d1, 28);
-        fc1_n34_t2_0 := resize(fc1_n34_t1_0, 28) + resize(fc1_n34_t1_1, 28);
-        fc1_n34_t3_0 := resize(fc1_n34_t2_0, 29) + (resize(fc1_n34_t1_2, 29) + resize(fc1_n34_t1_3, 29));
-        fc1_n34_acc := (fc1_n34_t3_0 + to_signed(941056, 29));
+        fc1_n34_s0_xh := fc1_in_15(15 downto 6);
+        fc1_n34_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s0_xh, 17) + resize(fc1_in_10, 17))) & std_logic_vector(unsigned(fc1_in_15(5 downto 0)))))));
+        fc1_n34_s1_xh := fc1_e34(18 downto 8);
+        fc1_n34_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s1_xh, 12) + to_signed(919, 12))) & std_logic_vector(unsigned(fc1_e34(7 downto 0)))))));
+        fc1_n34_s2_xh := fc1_n34_s0(22 downto 7);
+        fc1_n34_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s2_xh, 18) - resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_n34_s0(6 downto 0)))))));
+        fc1_n34_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n26_s4_xh, 18) + fc1_e22)) & std_logic_vector(unsigned(fc1_e30(1 downto 0)))))));
+        fc1_n34_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n30_s4_xh, 20) - fc1_n34_s1)) & std_logic_vector(unsigned(fc1_e31(1 downto 0)))))));
+        fc1_n34_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n34_s2(24 downto 5) + resize(fc1_e173, 20))) & std_logic_vector(unsigned(fc1_n34_s2(4 downto 0)))))));
+        fc1_n34_s6_xh := fc1_e116(18 downto 4);
+        fc1_n34_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s6_xh, 20) - fc1_n34_s3)) & std_logic_vector(unsigned(fc1_e116(3 downto 0)))))));
+        fc1_n34_s7_xh := fc1_e321(19 downto 9);
+        fc1_n34_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s7_xh, 19) + resize(fc1_e324, 19))) & std_logic_vector(unsigned(fc1_e321(8 downto 0)))))));
+        fc1_n34_s8_xh := fc1_e343(22 downto 3);
+        fc1_n34_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s8_xh, 25) + fc1_e341)) & std_logic_vector(unsigned(fc1_e343(2 downto 0)))));
+        fc1_n34_s9_xh := fc1_e281(18 downto 3);
+        fc1_n34_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s9_xh, 19) - fc1_e279)) & std_logic_vector(unsigned(fc1_e281(2 downto 0)))))));
+        fc1_n34_s10_xh := fc1_e309(20 downto 3);
+        fc1_n34_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s10_xh, 22) + fc1_e244)) & std_logic_vector(unsigned(fc1_e309(2 downto 0)))))));
+        fc1_n34_s11_xh := fc1_n34_s4(21 downto 4);
+        fc1_n34_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s11_xh, 23) + fc1_e257)) & std_logic_vector(unsigned(fc1_n34_s4(3 downto 0)))));
+        fc1_n34_s12_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n34_s7(27 downto 1) - resize(fc1_n34_s5, 27))) & std_logic_vector(unsigned(fc1_n34_s7(0 downto 0)))));
+        fc1_n34_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s14_xh, 26) - resize(fc1_n34_s10, 26))) & std_logic_vector(unsigned(fc1_e224(0 downto 0)))));
+        fc1_n34_s11_d1_v := signed(fc1_n34_s11_d1);
+        fc1_n34_s15 := resize(fc1_n34_s11_d1_v, 28) + signed(fc1_n34_s8_d1);
+        fc1_n34_s16 := signed(fc1_n34_s12_d1) - resize(fc1_n34_s13_d1, 28);
+        fc1_n34_s14_d1_v := signed(fc1_n34_s14_d1);
+        fc1_n34_s17_xh := fc1_n34_s16(27 downto 1);
+        fc1_n34_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n34_s17_xh, 28) - resize(fc1_n34_s14_d1_v, 28))) & std_logic_vector(unsigned(fc1_n34_s16(0 downto 0)))))));
+        fc1_n34_acc := (fc1_n34_s17 - resize(fc1_n34_s15, 29));
         fc1_n34_y_fl := fc1_n34_acc(28 downto 10);
-        fc1_n35_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-262)) mod 2**25, 25));
-        fc1_n35_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-336)) mod 2**25, 25));
-        fc1_n35_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 2037) mod 2**27, 27));
-        fc1_n35_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2365) mod 2**28, 28));
-        fc1_n35_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 2429) mod 2**28, 28));
-        fc1_n35_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 3047) mod 2**28, 28));
-        fc1_n35_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 157) mod 2**24, 24));
-        fc1_n35_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-252)) mod 2**24, 24));
-        fc1_n35_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 795) mod 2**26, 26));
-        fc1_n35_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 498) mod 2**25, 25));
-        fc1_n35_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 834) mod 2**26, 26));
-        fc1_n35_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 651) mod 2**26, 26));
-        fc1_n35_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 527) mod 2**26, 26));
-        fc1_n35_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 17) mod 2**21, 21));
-        fc1_n35_t1_0 := resize(fc1_n35_t1_0_a_d1, 29) + fc1_n35_t0_1_d1;
-        fc1_n35_t1_1 := fc1_n35_t0_2_d1 + resize(fc1_n35_t1_1_b_d1, 29);
-        fc1_n35_t1_3 := fc1_n35_t0_6_d1 + resize(fc1_n35_t1_3_b_d1, 27);
-        fc1_n35_t2_1 := (resize(fc1_n35_t1_2_a_d1, 28) + resize(fc1_n35_t1_2_b_d1, 28)) + resize(fc1_n35_t1_3, 28);
-        fc1_n35_t3_0 := (resize(fc1_n35_t1_0, 30) + resize(fc1_n35_t1_1, 30)) + resize(fc1_n35_t2_1, 30);
-        fc1_n35_acc := (fc1_n35_t3_0 + to_signed(-607232, 30));
+        fc1_n35_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s0_xh, 17) - resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_13(1 downto 0)))))));
+        fc1_n35_s1_xh := fc1_e0(17 downto 7);
+        fc1_n35_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s1_xh, 12) - to_signed(593, 12))) & std_logic_vector(unsigned(fc1_e0(6 downto 0)))))));
+        fc1_n35_s2_xh := fc1_n35_s0(18 downto 1);
+        fc1_n35_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s2_xh, 19) - resize(fc1_e12, 19))) & std_logic_vector(unsigned(fc1_n35_s0(0 downto 0)))))));
+        fc1_n35_s3_xh := fc1_e16(16 downto 2);
+        fc1_n35_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s3_xh, 19) - fc1_e14)) & std_logic_vector(unsigned(fc1_e16(1 downto 0)))))));
+        fc1_n35_s4_xh := fc1_e38(17 downto 7);
+        fc1_n35_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s4_xh, 17) + fc1_e52)) & std_logic_vector(unsigned(fc1_e38(6 downto 0)))))));
+        fc1_n35_s5_xh := fc1_e54(16 downto 4);
+        fc1_n35_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s5_xh, 19) + fc1_e53)) & std_logic_vector(unsigned(fc1_e54(3 downto 0)))))));
+        fc1_n35_s6_xh := fc1_n35_s1(18 downto 2);
+        fc1_n35_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s6_xh, 19) + resize(fc1_e196, 19))) & std_logic_vector(unsigned(fc1_n35_s1(1 downto 0)))))));
+        fc1_n35_s7_xh := fc1_e134(20 downto 2);
+        fc1_n35_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s7_xh, 25) + resize(fc1_n35_s4, 25))) & std_logic_vector(unsigned(fc1_e134(1 downto 0)))))));
+        fc1_n35_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s3_xh, 19) + fc1_e57)) & std_logic_vector(unsigned(fc1_e66(2 downto 0)))))));
+        fc1_n35_s9_xh := fc1_e373(21 downto 8);
+        fc1_n35_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s9_xh, 19) + resize(fc1_e68, 19))) & std_logic_vector(unsigned(fc1_e373(7 downto 0)))))));
+        fc1_n35_s10_xh := fc1_e167(20 downto 6);
+        fc1_n35_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s10_xh, 19) + fc1_e35)) & std_logic_vector(unsigned(fc1_e167(5 downto 0)))))));
+        fc1_n35_s11_xh := fc1_e182(17 downto 8);
+        fc1_n35_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s11_xh, 19) + resize(fc1_e172, 19))) & std_logic_vector(unsigned(fc1_e182(7 downto 0)))))));
+        fc1_n35_s12_xh := fc1_n35_s2(19 downto 4);
+        fc1_n35_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s12_xh, 21) + fc1_n35_s3)) & std_logic_vector(unsigned(fc1_n35_s2(3 downto 0)))))));
+        fc1_n35_s13_xh := fc1_n35_s5(22 downto 6);
+        fc1_n35_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s13_xh, 19) - fc1_e274)) & std_logic_vector(unsigned(fc1_n35_s5(5 downto 0)))))));
+        fc1_n35_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e333(26 downto 3) - resize(fc1_n35_s6, 24))) & std_logic_vector(unsigned(fc1_e333(2 downto 0)))));
+        fc1_n35_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e385(27 downto 2) - resize(fc1_n35_s8, 26))) & std_logic_vector(unsigned(fc1_e385(1 downto 0)))));
+        fc1_n35_s16_xh := fc1_n35_s9(26 downto 4);
+        fc1_n35_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s16_xh, 26) + resize(fc1_n35_s10, 26))) & std_logic_vector(unsigned(fc1_n35_s9(3 downto 0)))));
+        fc1_n35_s17_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n35_s11(26 downto 1) + resize(fc1_n35_s13, 26))) & std_logic_vector(unsigned(fc1_n35_s11(0 downto 0)))));
+        fc1_n35_s14_d1_v := signed(fc1_n35_s14_d1);
+        fc1_n35_s19 := resize(fc1_n35_s14_d1_v, 28) + signed(fc1_n35_s15_d1);
+        fc1_n35_s17_d1_v := signed(fc1_n35_s17_d1);
+        fc1_n35_s21 := resize(fc1_n35_s18_d1, 29) + resize(fc1_n35_s19, 29);
+        fc1_n35_s22 := resize(fc1_n35_s21, 30) + (signed(fc1_n35_s16_d1) - resize(fc1_n35_s17_d1_v, 30));
+        fc1_n35_acc := (-fc1_n35_s22);
         fc1_n35_y_fl := fc1_n35_acc(29 downto 10);
-        fc1_n36_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-217)) mod 2**24, 24));
-        fc1_n36_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 428) mod 2**25, 25));
-        fc1_n36_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1376) mod 2**27, 27));
-        fc1_n36_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1577) mod 2**27, 27));
-        fc1_n36_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 364) mod 2**25, 25));
-        fc1_n36_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-260)) mod 2**25, 25));
-        fc1_n36_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-49)) mod 2**22, 22));
-        fc1_n36_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-982)) mod 2**26, 26));
-        fc1_n36_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-1095)) mod 2**27, 27));
-        fc1_n36_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1481)) mod 2**27, 27));
-        fc1_n36_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-259)) mod 2**25, 25));
-        fc1_n36_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-459)) mod 2**25, 25));
-        fc1_n36_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-43)) mod 2**22, 22));
-        fc1_n36_t1_0 := resize(fc1_n36_t1_0_a_d1, 28) + fc1_n36_t0_1_d1;
-        fc1_n36_t1_1 := fc1_n36_t0_2_d1 + resize(fc1_n36_t1_1_b_d1, 28);
-        fc1_n36_t1_2 := resize(fc1_n36_t1_2_a_d1, 28) + fc1_n36_t0_5_d1;
-        fc1_n36_t1_3 := resize(fc1_n36_t1_3_a_d1, 27) + resize(fc1_n36_t1_3_b_d1, 27);
-        fc1_n36_t2_0 := resize(fc1_n36_t1_0, 29) + resize(fc1_n36_t1_1, 29);
-        fc1_n36_t2_1 := resize(fc1_n36_t1_2, 29) + resize(fc1_n36_t1_3, 29);
-        fc1_n36_acc := ((resize(fc1_n36_t2_0, 30) + resize(fc1_n36_t2_1, 30)) + to_signed(-852992, 30));
+        fc1_n36_s0_xh := fc1_in_2(15 downto 9);
+        fc1_n36_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s0_xh, 17) - resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_2(8 downto 0)))))));
+        fc1_n36_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e9_xh, 15) + to_signed(833, 15))) & std_logic_vector(unsigned(fc1_in_12(1 downto 0)))))));
+        fc1_n36_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n36_s0(25 downto 6) + resize(fc1_n36_s1, 20))) & std_logic_vector(unsigned(fc1_n36_s0(5 downto 0)))))));
+        fc1_n36_s3_xh := fc1_e16(16 downto 9);
+        fc1_n36_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s3_xh, 18) - resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_e16(8 downto 0)))))));
+        fc1_n36_s4_xh := fc1_e23(17 downto 5);
+        fc1_n36_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s4_xh, 20) + fc1_e79)) & std_logic_vector(unsigned(fc1_e23(4 downto 0)))))));
+        fc1_n36_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e67(19 downto 1) - resize(fc1_e130, 19))) & std_logic_vector(unsigned(fc1_e67(0 downto 0)))))));
+        fc1_n36_s6_xh := fc1_e144(17 downto 1);
+        fc1_n36_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s6_xh, 22) + fc1_e199)) & std_logic_vector(unsigned(fc1_e144(0 downto 0)))))));
+        fc1_n36_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n36_s3(26 downto 7) + resize(fc1_e87, 20))) & std_logic_vector(unsigned(fc1_n36_s3(6 downto 0)))))));
+        fc1_n36_s8_xh := fc1_e139(19 downto 1);
+        fc1_n36_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s8_xh, 24) + fc1_e310)) & std_logic_vector(unsigned(fc1_e139(0 downto 0)))))));
+        fc1_n36_s9 := fc1_e107 - resize(fc1_e113, 22);
+        fc1_n36_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n36_s2(25 downto 4) + resize(fc1_e303, 22))) & std_logic_vector(unsigned(fc1_n36_s2(3 downto 0)))))));
+        fc1_n36_s11_xh := fc1_e232(19 downto 1);
+        fc1_n36_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s11_xh, 25) - fc1_n36_s4)) & std_logic_vector(unsigned(fc1_e232(0 downto 0)))))));
+        fc1_n36_s12_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e361(27 downto 3) + resize(fc1_n36_s5, 25))) & std_logic_vector(unsigned(fc1_e361(2 downto 0)))));
+        fc1_n36_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n36_s7(26 downto 4) + resize(fc1_e302, 23))) & std_logic_vector(unsigned(fc1_n36_s7(3 downto 0)))));
+        fc1_n36_s15_xh := fc1_n36_s9(21 downto 2);
+        fc1_n36_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s15_xh, 26) + fc1_n36_s10)) & std_logic_vector(unsigned(fc1_n36_s9(1 downto 0)))));
+        fc1_n36_s13_d1_v := signed(fc1_n36_s13_d1);
+        fc1_n36_s17 := resize(fc1_n36_s13_d1_v, 28) + signed(fc1_n36_s12_d1);
+        fc1_n36_s15_d1_v := signed(fc1_n36_s15_d1);
+        fc1_n36_s18 := resize(fc1_n36_s15_d1_v, 29) - resize(fc1_n36_s14_d1, 29);
+        fc1_n36_s19_xh := fc1_n36_s17(27 downto 2);
+        fc1_n36_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s19_xh, 27) + resize(fc1_n36_s16_d1, 27))) & std_logic_vector(unsigned(fc1_n36_s17(1 downto 0)))))));
+        fc1_n36_acc := (-(resize(fc1_n36_s18, 30) + resize(fc1_n36_s19, 30)));
         fc1_n36_y_fl := fc1_n36_acc(29 downto 10);
-        fc1_n37_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 240) mod 2**24, 24));
-        fc1_n37_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 422) mod 2**25, 25));
-        fc1_n37_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 3) mod 2**18, 18));
-        fc1_n37_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 162) mod 2**24, 24));
-        fc1_n37_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-356)) mod 2**25, 25));
-        fc1_n37_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 79) mod 2**23, 23));
-        fc1_n37_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-222)) mod 2**24, 24));
-        fc1_n37_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-355)) mod 2**25, 25));
-        fc1_n37_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 63) mod 2**22, 22));
-        fc1_n37_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 206) mod 2**24, 24));
-        fc1_n37_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 327) mod 2**25, 25));
-        fc1_n37_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 193) mod 2**24, 24));
-        fc1_n37_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-225)) mod 2**24, 24));
-        fc1_n37_t1_0 := fc1_n37_t0_0_d1 + resize(fc1_n37_t1_0_b_d1, 26);
-        fc1_n37_t1_1 := fc1_n37_t0_2_d1 + resize(fc1_n37_t1_1_b_d1, 26);
-        fc1_n37_t1_2 := fc1_n37_t0_4_d1 + resize(fc1_n37_t1_2_b_d1, 26);
-        fc1_n37_t1_3 := fc1_n37_t0_6_d1 + resize(fc1_n37_t1_3_b_d1, 26);
-        fc1_n37_t2_0 := resize(fc1_n37_t1_0, 27) + resize(fc1_n37_t1_1, 27);
-        fc1_n37_t2_1 := resize(fc1_n37_t1_2, 27) + resize(fc1_n37_t1_3, 27);
-        fc1_n37_acc := (resize(fc1_n37_t2_0, 28) + resize(fc1_n37_t2_1, 28));
+        fc1_n37_s0_xh := fc1_in_12(15 downto 5);
+        fc1_n37_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s0_xh, 17) + resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_in_12(4 downto 0)))))));
+        fc1_n37_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s2_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_e10(5 downto 0)))))));
+        fc1_n37_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n37_s0(21 downto 2) + resize(fc1_e5, 20))) & std_logic_vector(unsigned(fc1_n37_s0(1 downto 0)))))));
+        fc1_n37_s3_xh := fc1_e17(17 downto 4);
+        fc1_n37_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s3_xh, 18) + fc1_e23)) & std_logic_vector(unsigned(fc1_e17(3 downto 0)))))));
+        fc1_n37_s4_xh := fc1_e53(18 downto 2);
+        fc1_n37_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s4_xh, 19) + fc1_e25)) & std_logic_vector(unsigned(fc1_e53(1 downto 0)))))));
+        fc1_n37_s5_xh := fc1_e81(16 downto 1);
+        fc1_n37_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s5_xh, 19) - fc1_e101)) & std_logic_vector(unsigned(fc1_e81(0 downto 0)))))));
+        fc1_n37_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n37_s1(22 downto 2) + resize(fc1_e104, 21))) & std_logic_vector(unsigned(fc1_n37_s1(1 downto 0)))))));
+        fc1_n37_s7_xh := fc1_e137(18 downto 2);
+        fc1_n37_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s7_xh, 22) - fc1_e377)) & std_logic_vector(unsigned(fc1_e137(1 downto 0)))))));
+        fc1_n37_s8_xh := fc1_n37_s3(21 downto 6);
+        fc1_n37_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s8_xh, 19) - fc1_e378)) & std_logic_vector(unsigned(fc1_n37_s3(5 downto 0)))))));
+        fc1_n37_s9_xh := fc1_e185(17 downto 7);
+        fc1_n37_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s9_xh, 19) - fc1_e115)) & std_logic_vector(unsigned(fc1_e185(6 downto 0)))))));
+        fc1_n37_s10_xh := fc1_e225(19 downto 4);
+        fc1_n37_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s10_xh, 21) - fc1_e311)) & std_logic_vector(unsigned(fc1_e225(3 downto 0)))))));
+        fc1_n37_s11_xh := fc1_n37_s5(19 downto 4);
+        fc1_n37_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s11_xh, 21) + fc1_n37_s4)) & std_logic_vector(unsigned(fc1_n37_s5(3 downto 0)))))));
+        fc1_n37_s12_xh := fc1_n37_s2(21 downto 2);
+        fc1_n37_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s12_xh, 21) + resize(fc1_e273, 21))) & std_logic_vector(unsigned(fc1_n37_s2(1 downto 0)))));
+        fc1_n37_s13_xh := fc1_e255(19 downto 4);
+        fc1_n37_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s13_xh, 21) + fc1_e138)) & std_logic_vector(unsigned(fc1_e255(3 downto 0)))));
+        fc1_n37_s14_xh := fc1_n37_s8(24 downto 1);
+        fc1_n37_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s14_xh, 25) + resize(fc1_n37_s6, 25))) & std_logic_vector(unsigned(fc1_n37_s8(0 downto 0)))));
+        fc1_n37_s16_xh := fc1_n37_s11(24 downto 1);
+        fc1_n37_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s16_xh, 25) - fc1_n37_s10)) & std_logic_vector(unsigned(fc1_n37_s11(0 downto 0)))));
+        fc1_n37_s13_d1_v := signed(fc1_n37_s13_d1);
+        fc1_n37_s17_xh := fc1_n37_s13_d1_v(24 downto 3);
+        fc1_n37_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s17_xh, 23) - signed(fc1_n37_s12_d1))) & std_logic_vector(unsigned(fc1_n37_s13_d1_v(2 downto 0)))))));
+        fc1_n37_s16_d1_v := signed(fc1_n37_s16_d1);
+        fc1_n37_s14_d1_v := signed(fc1_n37_s14_d1);
+        fc1_n37_s18_xh := fc1_n37_s16_d1_v(25 downto 1);
+        fc1_n37_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s18_xh, 27) + resize(fc1_n37_s14_d1_v, 27))) & std_logic_vector(unsigned(fc1_n37_s16_d1_v(0 downto 0)))))));
+        fc1_n37_s19 := resize(fc1_n37_s17, 27) + resize(fc1_n37_s15_d1, 27);
+        fc1_n37_acc := (-(resize(fc1_n37_s19, 28) - fc1_n37_s18));
         fc1_n37_y_fl := fc1_n37_acc(27 downto 10);
-        fc1_n38_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-26)) mod 2**21, 21));
-        fc1_n38_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-197)) mod 2**24, 24));
-        fc1_n38_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 148) mod 2**24, 24));
-        fc1_n38_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-413)) mod 2**25, 25));
-        fc1_n38_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 308) mod 2**25, 25));
-        fc1_n38_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-65)) mod 2**23, 23));
-        fc1_n38_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 118) mod 2**23, 23));
-        fc1_n38_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-154)) mod 2**24, 24));
-        fc1_n38_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 435) mod 2**25, 25));
-        fc1_n38_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 346) mod 2**25, 25));
-        fc1_n38_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-112)) mod 2**23, 23));
-        fc1_n38_t1_0 := resize(fc1_n38_t1_0_a_d1, 26) + resize(fc1_n38_t1_0_b_d1, 26);
-        fc1_n38_t1_2 := resize(fc1_n38_t1_2_a_d1, 26) + resize(fc1_n38_t1_2_b_d1, 26);
-        fc1_n38_t2_0 := resize(fc1_n38_t1_0, 27) + (resize(fc1_n38_t1_1_a_d1, 27) + resize(fc1_n38_t1_1_b_d1, 27));
-        fc1_n38_t2_1 := resize(fc1_n38_t1_2, 27) + (resize(fc1_n38_t1_3_a_d1, 27) + resize(fc1_n38_t1_3_b_d1, 27));
-        fc1_n38_acc := (resize(fc1_n38_t2_0, 28) + resize(fc1_n38_t2_1, 28));
+        fc1_n38_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s0_xh, 17) - resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_7(5 downto 0)))))));
+        fc1_n38_s1_xh := fc1_e3(17 downto 1);
+        fc1_n38_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s1_xh, 19) + resize(fc1_e12, 19))) & std_logic_vector(unsigned(fc1_e3(0 downto 0)))))));
+        fc1_n38_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e66_xh, 23) + fc1_n38_s0)) & std_logic_vector(unsigned(fc1_e13(1 downto 0)))))));
+        fc1_n38_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e218_xh, 19) + fc1_e25)) & std_logic_vector(unsigned(fc1_e14(3 downto 0)))))));
+        fc1_n38_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n31_s6_xh, 19) + resize(fc1_e32, 19))) & std_logic_vector(unsigned(fc1_e57(1 downto 0)))))));
+        fc1_n38_s5_xh := fc1_e91(18 downto 5);
+        fc1_n38_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s5_xh, 21) + fc1_e190)) & std_logic_vector(unsigned(fc1_e91(4 downto 0)))))));
+        fc1_n38_s6_xh := fc1_n38_s1(19 downto 3);
+        fc1_n38_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s6_xh, 20) + resize(fc1_e116, 20))) & std_logic_vector(unsigned(fc1_n38_s1(2 downto 0)))))));
+        fc1_n38_s7_xh := fc1_e141(19 downto 4);
+        fc1_n38_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s7_xh, 19) - fc1_e166)) & std_logic_vector(unsigned(fc1_e141(3 downto 0)))))));
+        fc1_n38_s8_xh := fc1_e328(21 downto 3);
+        fc1_n38_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s8_xh, 21) + fc1_e167)) & std_logic_vector(unsigned(fc1_e328(2 downto 0)))))));
+        fc1_n38_s9_xh := fc1_n38_s3(22 downto 7);
+        fc1_n38_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s9_xh, 20) - fc1_e92)) & std_logic_vector(unsigned(fc1_n38_s3(6 downto 0)))))));
+        fc1_n38_s10_xh := fc1_e284(20 downto 5);
+        fc1_n38_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s10_xh, 19) + fc1_e271)) & std_logic_vector(unsigned(fc1_e284(4 downto 0)))))));
+        fc1_n38_s12_xh := fc1_n38_s7(22 downto 2);
+        fc1_n38_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s12_xh, 22) + resize(fc1_e138, 22))) & std_logic_vector(unsigned(fc1_n38_s7(1 downto 0)))));
+        fc1_n38_s13_xh := fc1_n38_s6(22 downto 5);
+        fc1_n38_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s13_xh, 20) - fc1_e302)) & std_logic_vector(unsigned(fc1_n38_s6(4 downto 0)))));
+        fc1_n38_s13_d1_v := signed(fc1_n38_s13_d1);
+        fc1_n38_s16_xh := fc1_n38_s13_d1_v(24 downto 3);
+        fc1_n38_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n38_s16_xh, 24) + signed(fc1_n38_s12_d1))) & std_logic_vector(unsigned(fc1_n38_s13_d1_v(2 downto 0)))))));
+        fc1_n38_s17 := resize(fc1_n38_s11_d1, 27) - fc1_n38_s14_d1;
+        fc1_n38_acc := (resize(fc1_n38_s17, 28) - (resize(fc1_n38_s16, 28) + resize(fc1_n38_s15_d1, 28)));
         fc1_n38_y_fl := fc1_n38_acc(27 downto 10);
-        fc1_n39_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 254) mod 2**24, 24));
-        fc1_n39_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 295) mod 2**25, 25));
-        fc1_n39_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1532)) mod 2**27, 27));
-        fc1_n39_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3378)) mod 2**28, 28));
-        fc1_n39_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2366)) mod 2**28, 28));
-        fc1_n39_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2686)) mod 2**28, 28));
-        fc1_n39_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 130) mod 2**24, 24));
-        fc1_n39_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-407)) mod 2**25, 25));
-        fc1_n39_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 482) mod 2**25, 25));
-        fc1_n39_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-169)) mod 2**24, 24));
-        fc1_n39_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-464)) mod 2**25, 25));
-        fc1_n39_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 231) mod 2**24, 24));
-        fc1_n39_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-164)) mod 2**24, 24));
-        fc1_n39_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 196) mod 2**24, 24));
-        fc1_n39_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-206)) mod 2**24, 24));
-        fc1_n39_t1_0 := resize(fc1_n39_t1_0_a_d1, 29) + fc1_n39_t0_1_d1;
-        fc1_n39_t1_1 := fc1_n39_t0_2_d1 + resize(fc1_n39_t1_1_b_d1, 29);
-        fc1_n39_t1_2 := resize(fc1_n39_t1_2_a_d1, 27) + resize(fc1_n39_t1_2_b_d1, 27);
-        fc1_n39_t1_3 := resize(fc1_n39_t1_3_a_d1, 26) + resize(fc1_n39_t1_3_b_d1, 26);
-        fc1_n39_t2_1 := resize(fc1_n39_t1_2, 28) + resize(fc1_n39_t1_3, 28);
-        fc1_n39_t3_0 := (resize(fc1_n39_t1_0, 30) + resize(fc1_n39_t1_1, 30)) + resize(fc1_n39_t2_1, 30);
-        fc1_n39_acc := (fc1_n39_t3_0 + to_signed(948224, 30));
+        fc1_n39_s0_xh := fc1_in_6(15 downto 11);
+        fc1_n39_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s0_xh, 17) - resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_6(10 downto 0)))))));
+        fc1_n39_s1_xh := fc1_in_10(15 downto 9);
+        fc1_n39_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s1_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_10(8 downto 0)))))));
+        fc1_n39_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e10(17 downto 5) - to_signed(463, 13))) & std_logic_vector(unsigned(fc1_e10(4 downto 0)))))));
+        fc1_n39_s3_xh := fc1_n39_s1(25 downto 1);
+        fc1_n39_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s3_xh, 28) - fc1_n39_s0)) & std_logic_vector(unsigned(fc1_n39_s1(0 downto 0)))))));
+        fc1_n39_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e118_xh, 18) + fc1_e32)) & std_logic_vector(unsigned(fc1_e5(0 downto 0)))))));
+        fc1_n39_s5_xh := fc1_e39(18 downto 8);
+        fc1_n39_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s5_xh, 18) - resize(fc1_e44, 18))) & std_logic_vector(unsigned(fc1_e39(7 downto 0)))))));
+        fc1_n39_s6_xh := fc1_e64(16 downto 7);
+        fc1_n39_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s6_xh, 20) - fc1_e51)) & std_logic_vector(unsigned(fc1_e64(6 downto 0)))))));
+        fc1_n39_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n6_s5_xh + resize(fc1_n39_s2, 20))) & std_logic_vector(unsigned(fc1_e103(1 downto 0)))))));
+        fc1_n39_s8_xh := fc1_e59(18 downto 2);
+        fc1_n39_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s8_xh, 20) - resize(fc1_e62, 20))) & std_logic_vector(unsigned(fc1_e59(1 downto 0)))))));
+        fc1_n39_s9_xh := fc1_e145(19 downto 2);
+        fc1_n39_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s9_xh, 20) + resize(fc1_e63, 20))) & std_logic_vector(unsigned(fc1_e145(1 downto 0)))))));
+        fc1_n39_s10 := resize(fc1_n39_s4, 26) - fc1_n39_s5;
+        fc1_n39_s12_xh := fc1_e332(19 downto 6);
+        fc1_n39_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s12_xh, 20) + fc1_e315)) & std_logic_vector(unsigned(fc1_e332(5 downto 0)))))));
+        fc1_n39_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n39_s3(28 downto 1) + resize(fc1_n39_s6, 28))) & std_logic_vector(unsigned(fc1_n39_s3(0 downto 0)))));
+        fc1_n39_s14_xh := fc1_e259(19 downto 1);
+        fc1_n39_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s14_xh, 22) + fc1_n39_s7)) & std_logic_vector(unsigned(fc1_e259(0 downto 0)))));
+        fc1_n39_s15_xh := fc1_n39_s9(21 downto 6);
+        fc1_n39_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n39_s15_xh, 22) - fc1_n39_s8)) & std_logic_vector(unsigned(fc1_n39_s9(5 downto 0)))));
+        fc1_n39_s16_xh := fc1_e335(20 downto 4);
+        fc1_n39_s16_hi := resize(fc1_n39_s16_xh, 20) - (resize(fc1_e168, 20) + resize(fc1_e176, 20));
+        fc1_n39_s13_d1_v := signed(fc1_n39_s13_d1);
+        fc1_n39_s14_d1_v := signed(fc1_n39_s14_d1);
+        fc1_n39_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n39_s13_d1_v(28 downto 3) + resize(fc1_n39_s14_d1_v, 26))) & std_logic_vector(unsigned(fc1_n39_s13_d1_v(2 downto 0)))))));
+        fc1_n39_s15_d1_v := signed(fc1_n39_s15_d1);
+        fc1_n39_s16_d1_v := signed(fc1_n39_s16_d1);
+        fc1_n39_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n39_s15_d1_v(27 downto 2) + resize(fc1_n39_s16_d1_v, 26))) & std_logic_vector(unsigned(fc1_n39_s15_d1_v(1 downto 0)))))));
+        fc1_n39_s20 := resize(fc1_n39_s18, 30) - resize(fc1_n39_s17_d1, 30);
+        fc1_n39_s21 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n39_s20(29 downto 1) - resize(fc1_n39_s19, 29))) & std_logic_vector(unsigned(fc1_n39_s20(0 downto 0)))))));
+        fc1_n39_acc := (-fc1_n39_s21);
         fc1_n39_y_fl := fc1_n39_acc(29 downto 10);
-        fc1_n40_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 193) mod 2**24, 24));
-        fc1_n40_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 230) mod 2**24, 24));
-        fc1_n40_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-55)) mod 2**22, 22));
-        fc1_n40_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 13) mod 2**20, 20));
-        fc1_n40_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-41)) mod 2**22, 22));
-        fc1_n40_p8_neg := -resize(fc1_in_8, 17);
-        fc1_n40_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 109) mod 2**23, 23));
-        fc1_n40_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-231)) mod 2**24, 24));
-        fc1_n40_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-336)) mod 2**25, 25));
-        fc1_n40_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-240)) mod 2**24, 24));
-        fc1_n40_t1_0 := resize(fc1_n40_t1_0_a_d1, 26) + resize(fc1_n40_t1_0_b_d1, 26);
-        fc1_n40_t1_1 := resize(fc1_n40_t1_1_a_d1, 26) + resize(fc1_n40_t1_1_b_d1, 26);
-        fc1_n40_t1_2 := resize(fc1_n40_t1_2_a_d1, 26) + resize(fc1_n40_t1_2_b_d1, 26);
-        fc1_n40_t1_3 := resize(fc1_n40_t1_3_a_d1, 26) + fc1_n40_t0_7_d1;
-        fc1_n40_t2_0 := resize(fc1_n40_t1_0, 27) + resize(fc1_n40_t1_1, 27);
-        fc1_n40_t2_1 := resize(fc1_n40_t1_2, 27) + resize(fc1_n40_t1_3, 27);
-        fc1_n40_acc := (resize(fc1_n40_t2_0, 28) + resize(fc1_n40_t2_1, 28));
+        fc1_n40_s0_xh := fc1_in_7(15 downto 5);
+        fc1_n40_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s0_xh, 17) + resize(fc1_in_4, 17))) & std_logic_vector(unsigned(fc1_in_7(4 downto 0)))))));
+        fc1_n40_s1_xh := fc1_in_11(15 downto 5);
+        fc1_n40_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s1_xh, 17) + resize(fc1_in_9, 17))) & std_logic_vector(unsigned(fc1_in_11(4 downto 0)))))));
+        fc1_n40_s2_xh := fc1_e21(17 downto 8);
+        fc1_n40_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s2_xh, 17) + resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_e21(7 downto 0)))))));
+        fc1_n40_s3_xh := fc1_n40_s1(21 downto 3);
+        fc1_n40_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s3_xh, 22) - fc1_n40_s0)) & std_logic_vector(unsigned(fc1_n40_s1(2 downto 0)))))));
+        fc1_n40_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e243_xh, 18) - resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_e15(2 downto 0)))))));
+        fc1_n40_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s3_xh, 17) - fc1_e16)) & std_logic_vector(unsigned(fc1_e16(1 downto 0)))))));
+        fc1_n40_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e380_xh, 18) + resize(fc1_e36, 18))) & std_logic_vector(unsigned(fc1_e31(6 downto 0)))))));
+        fc1_n40_s7_xh := fc1_n40_s2(24 downto 6);
+        fc1_n40_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s7_xh, 20) + resize(fc1_e352, 20))) & std_logic_vector(unsigned(fc1_n40_s2(5 downto 0)))))));
+        fc1_n40_s8_xh := fc1_e59(18 downto 3);
+        fc1_n40_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s8_xh, 19) + fc1_n40_s5)) & std_logic_vector(unsigned(fc1_e59(2 downto 0)))))));
+        fc1_n40_s9_xh := fc1_e105(17 downto 7);
+        fc1_n40_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s9_xh, 19) + resize(fc1_e106, 19))) & std_logic_vector(unsigned(fc1_e105(6 downto 0)))))));
+        fc1_n40_s10_xh := fc1_e200(20 downto 3);
+        fc1_n40_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s10_xh, 21) + fc1_n40_s4)) & std_logic_vector(unsigned(fc1_e200(2 downto 0)))))));
+        fc1_n40_s11_xh := fc1_n40_s6(24 downto 8);
+        fc1_n40_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s11_xh, 19) + resize(fc1_e184, 19))) & std_logic_vector(unsigned(fc1_n40_s6(7 downto 0)))))));
+        fc1_n40_s12_xh := fc1_e326(21 downto 4);
+        fc1_n40_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s12_xh, 20) - resize(fc1_e113, 20))) & std_logic_vector(unsigned(fc1_e326(3 downto 0)))))));
+        fc1_n40_s13_xh := fc1_e237(20 downto 2);
+        fc1_n40_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n40_s13_xh, 21) - resize(fc1_e315, 21))) & std_logic_vector(unsigned(fc1_e237(1 downto 0)))))));
+        fc1_n40_s18 := resize(fc1_n40_s14_d1, 27) - resize(fc1_n40_s15_d1, 27);
+        fc1_n40_s19 := fc1_n40_s16_d1 + resize(fc1_n40_s17_d1, 27);
+        fc1_n40_acc := (-(resize(fc1_n40_s18, 28) - resize(fc1_n40_s19, 28)));
         fc1_n40_y_fl := fc1_n40_acc(27 downto 10);
-        fc1_n41_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 180) mod 2**24, 24));
-        fc1_n41_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 353) mod 2**25, 25));
-        fc1_n41_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 181) mod 2**24, 24));
-        fc1_n41_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-96)) mod 2**23, 23));
-        fc1_n41_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-146)) mod 2**24, 24));
-        fc1_n41_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-395)) mod 2**25, 25));
-        fc1_n41_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-76)) mod 2**23, 23));
-        fc1_n41_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 370) mod 2**25, 25));
-        fc1_n41_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 226) mod 2**24, 24));
-        fc1_n41_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-33)) mod 2**22, 22));
-        fc1_n41_t1_0 := fc1_n41_t0_0_d1 + resize(fc1_n41_t1_0_b_d1, 26);
-        fc1_n41_t1_1 := fc1_n41_t0_2_d1 + resize(fc1_n41_t1_1_b_d1, 26);
-        fc1_n41_t1_2 := resize(fc1_n41_t1_2_a_d1, 26) + fc1_n41_t0_5_d1;
-        fc1_n41_t1_3 := resize(fc1_n41_t1_3_a_d1, 26) + resize(fc1_n41_t1_3_b_d1, 26);
-        fc1_n41_t2_0 := resize(fc1_n41_t1_0, 27) + resize(fc1_n41_t1_1, 27);
-        fc1_n41_t2_1 := resize(fc1_n41_t1_2, 27) + resize(fc1_n41_t1_3, 27);
-        fc1_n41_acc := (resize(fc1_n41_t2_0, 28) + resize(fc1_n41_t2_1, 28));
+        fc1_n41_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e39_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_1(1 downto 0)))))));
+        fc1_n41_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e117_xh, 19) - fc1_n41_s0)) & std_logic_vector(unsigned(fc1_e0(4 downto 0)))))));
+        fc1_n41_s2_xh := fc1_e5(16 downto 5);
+        fc1_n41_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s2_xh, 18) + resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_e5(4 downto 0)))))));
+        fc1_n41_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n35_s5_xh, 18) + resize(fc1_e81, 18))) & std_logic_vector(unsigned(fc1_e54(3 downto 0)))))));
+        fc1_n41_s4_xh := fc1_e47(18 downto 1);
+        fc1_n41_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s4_xh, 19) + resize(fc1_e196, 19))) & std_logic_vector(unsigned(fc1_e47(0 downto 0)))))));
+        fc1_n41_s5_xh := fc1_e62(18 downto 5);
+        fc1_n41_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s5_xh, 19) - resize(fc1_e58, 19))) & std_logic_vector(unsigned(fc1_e62(4 downto 0)))))));
+        fc1_n41_s6_xh := fc1_n41_s2(22 downto 6);
+        fc1_n41_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s6_xh, 19) + fc1_e120)) & std_logic_vector(unsigned(fc1_n41_s2(5 downto 0)))))));
+        fc1_n41_s7_xh := fc1_n41_s3(21 downto 3);
+        fc1_n41_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s7_xh, 21) - resize(fc1_e139, 21))) & std_logic_vector(unsigned(fc1_n41_s3(2 downto 0)))))));
+        fc1_n41_s8_xh := fc1_e170(23 downto 2);
+        fc1_n41_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s8_xh, 23) - fc1_e353)) & std_logic_vector(unsigned(fc1_e170(1 downto 0)))))));
+        fc1_n41_s9_xh := fc1_n41_s1(23 downto 5);
+        fc1_n41_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s9_xh, 20) - fc1_n41_s4)) & std_logic_vector(unsigned(fc1_n41_s1(4 downto 0)))));
+        fc1_n41_s10_xh := fc1_e215(22 downto 2);
+        fc1_n41_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s10_xh, 24) + fc1_n41_s5)) & std_logic_vector(unsigned(fc1_e215(1 downto 0)))));
+        fc1_n41_s12_xh := fc1_e251(19 downto 1);
+        fc1_n41_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s12_xh, 24) + fc1_n41_s7)) & std_logic_vector(unsigned(fc1_e251(0 downto 0)))));
+        fc1_n41_s13_xh := fc1_n41_s8(24 downto 2);
+        fc1_n41_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s13_xh, 24) - resize(fc1_e222, 24))) & std_logic_vector(unsigned(fc1_n41_s8(1 downto 0)))));
+        fc1_n41_s10_d1_v := signed(fc1_n41_s10_d1);
+        fc1_n41_s9_d1_v := signed(fc1_n41_s9_d1);
+        fc1_n41_s14_xh := fc1_n41_s10_d1_v(25 downto 2);
+        fc1_n41_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n41_s14_xh, 26) + resize(fc1_n41_s9_d1_v, 26))) & std_logic_vector(unsigned(fc1_n41_s10_d1_v(1 downto 0)))))));
+        fc1_n41_s12_d1_v := signed(fc1_n41_s12_d1);
+        fc1_n41_s15 := resize(fc1_n41_s11_d1, 26) - resize(fc1_n41_s12_d1_v, 26);
+        fc1_n41_s13_d1_v := signed(fc1_n41_s13_d1);
+        fc1_n41_acc := ((fc1_n41_s14 - resize(fc1_n41_s13_d1_v, 28)) - resize(fc1_n41_s15, 28));
         fc1_n41_y_fl := fc1_n41_acc(27 downto 10);
-        fc1_n42_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 27) mod 2**21, 21));
-        fc1_n42_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 308) mod 2**25, 25));
-        fc1_n42_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 269) mod 2**25, 25));
-        fc1_n42_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-238)) mod 2**24, 24));
-        fc1_n42_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-44)) mod 2**22, 22));
-        fc1_n42_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 281) mod 2**25, 25));
-        fc1_n42_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 257) mod 2**25, 25));
-        fc1_n42_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 361) mod 2**25, 25));
-        fc1_n42_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-275)) mod 2**25, 25));
-        fc1_n42_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 113) mod 2**23, 23));
-        fc1_n42_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 283) mod 2**25, 25));
-        fc1_n42_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 251) mod 2**24, 24));
-        fc1_n42_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-41)) mod 2**22, 22));
-        fc1_n42_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-110)) mod 2**23, 23));
-        fc1_n42_t1_0 := resize(fc1_n42_t1_0_a_d1, 26) + fc1_n42_t0_1_d1;
-        fc1_n42_t1_1 := resize(fc1_n42_t1_1_a_d1, 26) + fc1_n42_t0_3_d1;
-        fc1_n42_t1_3 := fc1_n42_t0_6_d1 + resize(fc1_n42_t1_3_b_d1, 26);
-        fc1_n42_t2_0 := resize(fc1_n42_t1_0, 27) + resize(fc1_n42_t1_1, 27);
-        fc1_n42_t2_1 := (resize(fc1_n42_t1_2_a_d1, 27) + resize(fc1_n42_t1_2_b_d1, 27)) + resize(fc1_n42_t1_3, 27);
-        fc1_n42_acc := ((resize(fc1_n42_t2_0, 28) + resize(fc1_n42_t2_1, 28)) + to_signed(72704, 28));
+        fc1_n42_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e166_xh, 17) + resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_5(0 downto 0)))))));
+        fc1_n42_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n20_s0_xh, 15) + to_signed(71, 15))) & std_logic_vector(unsigned(fc1_in_13(1 downto 0)))))));
+        fc1_n42_s2_xh := fc1_e6(17 downto 1);
+        fc1_n42_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s2_xh, 18) - resize(fc1_n42_s1, 18))) & std_logic_vector(unsigned(fc1_e6(0 downto 0)))))));
+        fc1_n42_s3_xh := fc1_n42_s0(17 downto 6);
+        fc1_n42_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s3_xh, 18) + resize(fc1_e13, 18))) & std_logic_vector(unsigned(fc1_n42_s0(5 downto 0)))))));
+        fc1_n42_s4_xh := fc1_e25(18 downto 7);
+        fc1_n42_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s4_xh, 18) - fc1_e33)) & std_logic_vector(unsigned(fc1_e25(6 downto 0)))))));
+        fc1_n42_s5_xh := fc1_e36(16 downto 4);
+        fc1_n42_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s5_xh, 18) + resize(fc1_e64, 18))) & std_logic_vector(unsigned(fc1_e36(3 downto 0)))))));
+        fc1_n42_s6 := fc1_e128 - resize(fc1_e193, 21);
+        fc1_n42_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s3_xh, 19) + fc1_n42_s2)) & std_logic_vector(unsigned(fc1_e66(2 downto 0)))))));
+        fc1_n42_s8_xh := fc1_e173(18 downto 4);
+        fc1_n42_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s8_xh, 19) + resize(fc1_e105, 19))) & std_logic_vector(unsigned(fc1_e173(3 downto 0)))))));
+        fc1_n42_s9_xh := fc1_n42_s4(24 downto 2);
+        fc1_n42_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s9_xh, 24) - fc1_n42_s3)) & std_logic_vector(unsigned(fc1_n42_s4(1 downto 0)))))));
+        fc1_n42_s10_xh := fc1_n42_s5(21 downto 3);
+        fc1_n42_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s10_xh, 20) - resize(fc1_e115, 20))) & std_logic_vector(unsigned(fc1_n42_s5(2 downto 0)))))));
+        fc1_n42_s11_xh := fc1_e292(20 downto 4);
+        fc1_n42_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s11_xh, 20) - fc1_e163)) & std_logic_vector(unsigned(fc1_e292(3 downto 0)))))));
+        fc1_n42_s12_xh := fc1_e349(17 downto 2);
+        fc1_n42_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s12_xh, 19) - fc1_e112)) & std_logic_vector(unsigned(fc1_e349(1 downto 0)))))));
+        fc1_n42_s13 := resize(fc1_n42_s6, 22) + resize(fc1_e309, 22);
+        fc1_n42_s14_xh := fc1_n42_s8(22 downto 4);
+        fc1_n42_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s14_xh, 22) - fc1_n42_s7)) & std_logic_vector(unsigned(fc1_n42_s8(3 downto 0)))));
+        fc1_n42_s15_xh := fc1_n42_s12(20 downto 4);
+        fc1_n42_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n42_s15_xh, 23) + fc1_n42_s10)) & std_logic_vector(unsigned(fc1_n42_s12(3 downto 0)))));
+        fc1_n42_s17_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n42_s9(25 downto 1) - resize(fc1_n42_s13, 25))) & std_logic_vector(unsigned(fc1_n42_s9(0 downto 0)))));
+        fc1_n42_s14_d1_v := signed(fc1_n42_s14_d1);
+        fc1_n42_s18 := resize(fc1_n42_s14_d1_v, 27) + signed(fc1_n42_s15_d1);
+        fc1_n42_s17_d1_v := signed(fc1_n42_s17_d1);
+        fc1_n42_s19 := resize(fc1_n42_s17_d1_v, 27) + resize(fc1_n42_s16_d1, 27);
+        fc1_n42_acc := (-(resize(fc1_n42_s19, 28) - resize(fc1_n42_s18, 28)));
         fc1_n42_y_fl := fc1_n42_acc(27 downto 10);
-        fc1_n43_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 14) mod 2**20, 20));
-        fc1_n43_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1315) mod 2**27, 27));
-        fc1_n43_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 1406) mod 2**27, 27));
-        fc1_n43_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 744) mod 2**26, 26));
-        fc1_n43_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1579) mod 2**27, 27));
-        fc1_n43_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 188) mod 2**24, 24));
-        fc1_n43_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 611) mod 2**26, 26));
-        fc1_n43_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-649)) mod 2**26, 26));
-        fc1_n43_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-1025)) mod 2**27, 27));
-        fc1_n43_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1316)) mod 2**27, 27));
-        fc1_n43_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-7)) mod 2**19, 19));
-        fc1_n43_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-228)) mod 2**24, 24));
-        fc1_n43_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 129) mod 2**24, 24));
-        fc1_n43_t1_0 := resize(fc1_n43_t1_0_a_d1, 28) + fc1_n43_t0_1_d1;
-        fc1_n43_t1_1 := fc1_n43_t0_2_d1 + resize(fc1_n43_t1_1_b_d1, 28);
-        fc1_n43_t1_2 := resize(fc1_n43_t1_2_a_d1, 28) + fc1_n43_t0_5_d1;
-        fc1_n43_t1_3 := fc1_n43_t0_6_d1 + resize(fc1_n43_t1_3_b_d1, 26);
-        fc1_n43_t2_0 := resize(fc1_n43_t1_0, 29) + resize(fc1_n43_t1_1, 29);
-        fc1_n43_t2_1 := resize(fc1_n43_t1_2, 29) + resize(fc1_n43_t1_3, 29);
-        fc1_n43_acc := ((resize(fc1_n43_t2_0, 30) + resize(fc1_n43_t2_1, 30)) + to_signed(394240, 30));
+        fc1_n43_s0_xh := fc1_in_2(15 downto 8);
+        fc1_n43_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s0_xh, 17) + resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_in_2(7 downto 0)))))));
+        fc1_n43_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n43_s0(24 downto 10) - to_signed(385, 15))) & std_logic_vector(unsigned(fc1_n43_s0(9 downto 0)))))));
+        fc1_n43_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e158_xh, 18) - resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_e19(2 downto 0)))))));
+        fc1_n43_s3_xh := fc1_e55(18 downto 3);
+        fc1_n43_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s3_xh, 19) - fc1_e55)) & std_logic_vector(unsigned(fc1_e55(2 downto 0)))))));
+        fc1_n43_s4_xh := fc1_e193(19 downto 5);
+        fc1_n43_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s4_xh, 18) + resize(fc1_e98, 18))) & std_logic_vector(unsigned(fc1_e193(4 downto 0)))))));
+        fc1_n43_s5_xh := fc1_n43_s1(24 downto 2);
+        fc1_n43_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s5_xh, 25) + fc1_e365)) & std_logic_vector(unsigned(fc1_n43_s1(1 downto 0)))))));
+        fc1_n43_s6_xh := fc1_e63(18 downto 5);
+        fc1_n43_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s6_xh, 21) - fc1_e84)) & std_logic_vector(unsigned(fc1_e63(4 downto 0)))))));
+        fc1_n43_s7_xh := fc1_e331(19 downto 1);
+        fc1_n43_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s7_xh, 22) - fc1_e136)) & std_logic_vector(unsigned(fc1_e331(0 downto 0)))))));
+        fc1_n43_s8 := resize(fc1_n43_s2, 23) - fc1_n43_s4;
+        fc1_n43_s9_xh := fc1_e172(17 downto 1);
+        fc1_n43_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s9_xh, 25) - fc1_e180)) & std_logic_vector(unsigned(fc1_e172(0 downto 0)))));
+        fc1_n43_s10_xh := fc1_n43_s3(21 downto 7);
+        fc1_n43_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s10_xh, 19) - fc1_e112)) & std_logic_vector(unsigned(fc1_n43_s3(6 downto 0)))))));
+        fc1_n43_s11_xh := fc1_e157(18 downto 8);
+        fc1_n43_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s11_xh, 20) + resize(fc1_e305, 20))) & std_logic_vector(unsigned(fc1_e157(7 downto 0)))))));
+        fc1_n43_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s17_xh, 20) + fc1_e142)) & std_logic_vector(unsigned(fc1_e211(4 downto 0)))));
+        fc1_n43_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n43_s11(27 downto 1) + resize(fc1_n43_s7, 27))) & std_logic_vector(unsigned(fc1_n43_s11(0 downto 0)))));
+        fc1_n43_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n43_s5(26 downto 2) - resize(fc1_n43_s8, 25))) & std_logic_vector(unsigned(fc1_n43_s5(1 downto 0)))));
+        fc1_n43_s9_d1_v := signed(fc1_n43_s9_d1);
+        fc1_n43_s16_xh := fc1_n43_s9_d1_v(25 downto 4);
+        fc1_n43_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n43_s16_xh, 25) - signed(fc1_n43_s13_d1))) & std_logic_vector(unsigned(fc1_n43_s9_d1_v(3 downto 0)))))));
+        fc1_n43_s17 := resize(fc1_n43_s12_d1, 28) - signed(fc1_n43_s14_d1);
+        fc1_n43_s15_d1_v := signed(fc1_n43_s15_d1);
+        fc1_n43_s18 := resize(fc1_n43_s15_d1_v, 29) - fc1_n43_s16;
+        fc1_n43_acc := (-(resize(fc1_n43_s18, 30) - resize(fc1_n43_s17, 30)));
         fc1_n43_y_fl := fc1_n43_acc(29 downto 10);
-        fc1_n44_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-123)) mod 2**23, 23));
-        fc1_n44_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 54) mod 2**22, 22));
-        fc1_n44_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-276)) mod 2**25, 25));
-        fc1_n44_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 222) mod 2**24, 24));
-        fc1_n44_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 186) mod 2**24, 24));
-        fc1_n44_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-180)) mod 2**24, 24));
-        fc1_n44_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-527)) mod 2**26, 26));
-        fc1_n44_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-920)) mod 2**26, 26));
-        fc1_n44_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-149)) mod 2**24, 24));
-        fc1_n44_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-19)) mod 2**21, 21));
-        fc1_n44_t0_5_a := resize(fc1_n44_p10, 27);
-        fc1_n44_t1_0 := resize(fc1_n44_t1_0_a_d1, 26) + resize(fc1_n44_t1_0_b_d1, 26);
-        fc1_n44_t1_1 := resize(fc1_n44_t1_1_a_d1, 27) + resize(fc1_n44_t1_1_b_d1, 27);
-        fc1_n44_t1_2 := resize(fc1_n44_t1_2_a_d1, 27) + fc1_n44_t0_5_d1;
-        fc1_n44_t1_3 := resize(fc1_n44_t1_3_a_d1, 27) + resize(fc1_n44_t1_3_b_d1, 27);
-        fc1_n44_t2_0 := resize(fc1_n44_t1_0, 28) + resize(fc1_n44_t1_1, 28);
-        fc1_n44_t2_1 := resize(fc1_n44_t1_2, 28) + resize(fc1_n44_t1_3, 28);
-        fc1_n44_acc := ((resize(fc1_n44_t2_0, 29) + resize(fc1_n44_t2_1, 29)) + to_signed(-630784, 29));
+        fc1_n44_s0_xh := fc1_in_10(15 downto 13);
+        fc1_n44_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s0_xh, 8) - to_signed(77, 8))) & std_logic_vector(unsigned(fc1_in_10(12 downto 0)))))));
+        fc1_n44_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n44_s0(20 downto 1) - resize(fc1_e14, 20))) & std_logic_vector(unsigned(fc1_n44_s0(0 downto 0)))))));
+        fc1_n44_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e375_xh, 18) - fc1_e32)) & std_logic_vector(unsigned(fc1_e16(3 downto 0)))))));
+        fc1_n44_s3_xh := fc1_e33(17 downto 4);
+        fc1_n44_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s3_xh, 18) - fc1_e46)) & std_logic_vector(unsigned(fc1_e33(3 downto 0)))))));
+        fc1_n44_s5_xh := fc1_e366(16 downto 1);
+        fc1_n44_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s5_xh, 19) + resize(fc1_e109, 19))) & std_logic_vector(unsigned(fc1_e366(0 downto 0)))))));
+        fc1_n44_s6_xh := fc1_e149(17 downto 7);
+        fc1_n44_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s6_xh, 19) + fc1_e137)) & std_logic_vector(unsigned(fc1_e149(6 downto 0)))))));
+        fc1_n44_s7_xh := fc1_n44_s2(21 downto 4);
+        fc1_n44_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s7_xh, 22) - fc1_n44_s3)) & std_logic_vector(unsigned(fc1_n44_s2(3 downto 0)))))));
+        fc1_n44_s8_xh := fc1_e118(18 downto 3);
+        fc1_n44_s8_hi := resize(fc1_n44_s8_xh, 19) - (resize(fc1_e61, 19) + fc1_e197);
+        fc1_n44_s8 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n44_s8_hi) & std_logic_vector(unsigned(fc1_e118(2 downto 0)))))));
+        fc1_n44_s9_xh := fc1_n44_s1(20 downto 7);
+        fc1_n44_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s9_xh, 20) - fc1_e162)) & std_logic_vector(unsigned(fc1_n44_s1(6 downto 0)))))));
+        fc1_n44_s10_xh := fc1_e362(24 downto 5);
+        fc1_n44_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s10_xh, 21) + resize(fc1_n44_s5, 21))) & std_logic_vector(unsigned(fc1_e362(4 downto 0)))));
+        fc1_n44_s11_xh := fc1_n44_s6(25 downto 5);
+        fc1_n44_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s11_xh, 22) - fc1_e258)) & std_logic_vector(unsigned(fc1_n44_s6(4 downto 0)))));
+        fc1_n44_s13_xh := fc1_n44_s8(21 downto 1);
+        fc1_n44_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s13_xh, 22) - resize(fc1_e222, 22))) & std_logic_vector(unsigned(fc1_n44_s8(0 downto 0)))));
+        fc1_n44_s11_d1_v := signed(fc1_n44_s11_d1);
+        fc1_n44_s10_d1_v := signed(fc1_n44_s10_d1);
+        fc1_n44_s15_xh := fc1_n44_s11_d1_v(26 downto 1);
+        fc1_n44_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n44_s15_xh, 27) - resize(fc1_n44_s10_d1_v, 27))) & std_logic_vector(unsigned(fc1_n44_s11_d1_v(0 downto 0)))))));
+        fc1_n44_s13_d1_v := signed(fc1_n44_s13_d1);
+        fc1_n44_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n44_s12_d1(24 downto 1) - resize(fc1_n44_s13_d1_v, 24))) & std_logic_vector(unsigned(fc1_n44_s12_d1(0 downto 0)))))));
+        fc1_n44_s17 := fc1_n44_s14_d1 - resize(fc1_n44_s16, 28);
+        fc1_n44_acc := (resize(fc1_n44_s17, 29) + resize(fc1_n44_s15, 29));
         fc1_n44_y_fl := fc1_n44_acc(28 downto 10);
-        fc1_n45_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 145) mod 2**24, 24));
-        fc1_n45_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1090) mod 2**27, 27));
-        fc1_n45_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1259) mod 2**27, 27));
-        fc1_n45_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 191) mod 2**24, 24));
-        fc1_n45_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-235)) mod 2**24, 24));
-        fc1_n45_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-248)) mod 2**24, 24));
-        fc1_n45_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-413)) mod 2**25, 25));
-        fc1_n45_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-855)) mod 2**26, 26));
-        fc1_n45_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-300)) mod 2**25, 25));
-        fc1_n45_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-13)) mod 2**20, 20));
-        fc1_n45_t1_0 := resize(fc1_n45_t1_0_a_d1, 28) + fc1_n45_t0_1_d1;
-        fc1_n45_t1_1 := fc1_n45_t0_2_d1 + resize(fc1_n45_t1_1_b_d1, 28);
-        fc1_n45_t1_3 := fc1_n45_t0_6_d1 + resize(fc1_n45_t1_3_b_d1, 27);
-        fc1_n45_t2_0 := resize(fc1_n45_t1_0, 29) + resize(fc1_n45_t1_1, 29);
-        fc1_n45_t2_1 := (resize(fc1_n45_t1_2_a_d1, 28) + resize(fc1_n45_t1_2_b_d1, 28)) + resize(fc1_n45_t1_3, 28);
-        fc1_n45_acc := ((resize(fc1_n45_t2_0, 30) + resize(fc1_n45_t2_1, 30)) + to_signed(652288, 30));
+        fc1_n45_s0_xh := fc1_e6(17 downto 6);
+        fc1_n45_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s0_xh, 13) - to_signed(637, 13))) & std_logic_vector(unsigned(fc1_e6(5 downto 0)))))));
+        fc1_n45_s1_xh := fc1_e20(17 downto 2);
+        fc1_n45_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s1_xh, 18) + resize(fc1_e4, 18))) & std_logic_vector(unsigned(fc1_e20(1 downto 0)))))));
+        fc1_n45_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n13_s5_xh, 18) + resize(fc1_e52, 18))) & std_logic_vector(unsigned(fc1_e52(3 downto 0)))))));
+        fc1_n45_s3_xh := fc1_n45_s0(18 downto 2);
+        fc1_n45_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s3_xh, 21) + fc1_e83)) & std_logic_vector(unsigned(fc1_n45_s0(1 downto 0)))))));
+        fc1_n45_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n15_s5_xh(19 downto 0) + resize(fc1_e47, 20))) & std_logic_vector(unsigned(fc1_e201(1 downto 0)))))));
+        fc1_n45_s5_xh := fc1_e56(18 downto 7);
+        fc1_n45_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s5_xh, 19) - resize(fc1_e58, 19))) & std_logic_vector(unsigned(fc1_e56(6 downto 0)))))));
+        fc1_n45_s6_xh := fc1_e120(18 downto 5);
+        fc1_n45_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s6_xh, 19) - resize(fc1_e68, 19))) & std_logic_vector(unsigned(fc1_e120(4 downto 0)))))));
+        fc1_n45_s7_xh := fc1_e269(20 downto 1);
+        fc1_n45_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s7_xh, 21) + resize(fc1_n45_s1, 21))) & std_logic_vector(unsigned(fc1_e269(0 downto 0)))))));
+        fc1_n45_s8_xh := fc1_n45_s2(21 downto 8);
+        fc1_n45_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s8_xh, 20) + fc1_e76)) & std_logic_vector(unsigned(fc1_n45_s2(7 downto 0)))))));
+        fc1_n45_s9_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e356(28 downto 5) + resize(fc1_e321, 24))) & std_logic_vector(unsigned(fc1_e356(4 downto 0)))));
+        fc1_n45_s10_xh := fc1_e108(21 downto 8);
+        fc1_n45_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s10_xh, 19) + fc1_e271)) & std_logic_vector(unsigned(fc1_e108(7 downto 0)))))));
+        fc1_n45_s11_xh := fc1_e301(19 downto 4);
+        fc1_n45_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s11_xh, 23) + fc1_n45_s3)) & std_logic_vector(unsigned(fc1_e301(3 downto 0)))));
+        fc1_n45_s12_xh := fc1_n45_s5(25 downto 4);
+        fc1_n45_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s12_xh, 23) - resize(fc1_e253, 23))) & std_logic_vector(unsigned(fc1_n45_s5(3 downto 0)))));
+        fc1_n45_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n45_s10(26 downto 1) + resize(fc1_n45_s7, 26))) & std_logic_vector(unsigned(fc1_n45_s10(0 downto 0)))));
+        fc1_n45_s11_d1_v := signed(fc1_n45_s11_d1);
+        fc1_n45_s16 := resize(fc1_n45_s11_d1_v, 29) + signed(fc1_n45_s9_d1);
+        fc1_n45_s12_d1_v := signed(fc1_n45_s12_d1);
+        fc1_n45_s17_xh := fc1_n45_s12_d1_v(26 downto 3);
+        fc1_n45_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n45_s17_xh, 25) + resize(fc1_n45_s13_d1, 25))) & std_logic_vector(unsigned(fc1_n45_s12_d1_v(2 downto 0)))))));
+        fc1_n45_s15_d1_v := signed(fc1_n45_s15_d1);
+        fc1_n45_s18 := resize(fc1_n45_s15_d1_v, 28) - fc1_n45_s14_d1;
+        fc1_n45_s19 := resize(fc1_n45_s18, 29) - resize(fc1_n45_s17, 29);
+        fc1_n45_acc := (resize(fc1_n45_s19, 30) - resize(fc1_n45_s16, 30));
         fc1_n45_y_fl := fc1_n45_acc(29 downto 10);
-        fc1_n46_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 375) mod 2**25, 25));
-        fc1_n46_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1317) mod 2**27, 27));
-        fc1_n46_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 1704) mod 2**27, 27));
-        fc1_n46_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1249) mod 2**27, 27));
-        fc1_n46_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 34) mod 2**22, 22));
-        fc1_n46_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 160) mod 2**24, 24));
-        fc1_n46_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 456) mod 2**25, 25));
-        fc1_n46_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 34) mod 2**22, 22));
-        fc1_n46_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 391) mod 2**25, 25));
-        fc1_n46_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-266)) mod 2**25, 25));
-        fc1_n46_t1_0 := resize(fc1_n46_t1_0_a_d1, 28) + fc1_n46_t0_1_d1;
-        fc1_n46_t1_2 := resize(fc1_n46_t1_2_a_d1, 27) + resize(fc1_n46_t1_2_b_d1, 27);
-        fc1_n46_t1_3 := resize(fc1_n46_t1_3_a_d1, 27) + resize(fc1_n46_t1_3_b_d1, 27);
-        fc1_n46_t2_0 := resize(fc1_n46_t1_0, 29) + (resize(fc1_n46_t1_1_a_d1, 29) + resize(fc1_n46_t1_1_b_d1, 29));
-        fc1_n46_t2_1 := resize(fc1_n46_t1_2, 28) + resize(fc1_n46_t1_3, 28);
-        fc1_n46_acc := ((resize(fc1_n46_t2_0, 30) + resize(fc1_n46_t2_1, 30)) + to_signed(595968, 30));
+        fc1_n46_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s0_xh, 17) + resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_2(8 downto 0)))))));
+        fc1_n46_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e341_xh, 17) - resize(fc1_in_6, 17))) & std_logic_vector(unsigned(fc1_in_7(6 downto 0)))))));
+        fc1_n46_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e170_xh, 11) + to_signed(291, 11))) & std_logic_vector(unsigned(fc1_in_12(5 downto 0)))))));
+        fc1_n46_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n46_s0(25 downto 3) + resize(fc1_n46_s2, 23))) & std_logic_vector(unsigned(fc1_n46_s0(2 downto 0)))))));
+        fc1_n46_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n46_s1(23 downto 4) + resize(fc1_e13, 20))) & std_logic_vector(unsigned(fc1_n46_s1(3 downto 0)))))));
+        fc1_n46_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e242_xh, 19) - resize(fc1_e69, 19))) & std_logic_vector(unsigned(fc1_e14(0 downto 0)))))));
+        fc1_n46_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e259_xh, 19) - resize(fc1_e70, 19))) & std_logic_vector(unsigned(fc1_e72(0 downto 0)))))));
+        fc1_n46_s7_xh := fc1_e384(19 downto 3);
+        fc1_n46_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s7_xh, 22) - fc1_e146)) & std_logic_vector(unsigned(fc1_e384(2 downto 0)))))));
+        fc1_n46_s8_xh := fc1_e95(19 downto 7);
+        fc1_n46_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s8_xh, 18) + fc1_e93)) & std_logic_vector(unsigned(fc1_e95(6 downto 0)))))));
+        fc1_n46_s9_xh := fc1_e176(18 downto 9);
+        fc1_n46_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s9_xh, 18) - fc1_e122)) & std_logic_vector(unsigned(fc1_e176(8 downto 0)))))));
+        fc1_n46_s10_xh := fc1_e188(27 downto 9);
+        fc1_n46_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s10_xh, 20) - resize(fc1_e157, 20))) & std_logic_vector(unsigned(fc1_e188(8 downto 0)))))));
+        fc1_n46_s11_xh := fc1_n46_s4(23 downto 1);
+        fc1_n46_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s11_xh, 26) + fc1_n46_s3)) & std_logic_vector(unsigned(fc1_n46_s4(0 downto 0)))));
+        fc1_n46_s12_xh := fc1_n46_s5(19 downto 3);
+        fc1_n46_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s12_xh, 20) - fc1_n46_s6)) & std_logic_vector(unsigned(fc1_n46_s5(2 downto 0)))));
+        fc1_n46_s13_xh := fc1_n46_s9(26 downto 1);
+        fc1_n46_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s13_xh, 27) + resize(fc1_n46_s8, 27))) & std_logic_vector(unsigned(fc1_n46_s9(0 downto 0)))));
+        fc1_n46_s14_xh := fc1_e236(24 downto 1);
+        fc1_n46_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n46_s14_xh(22 downto 0) - resize(fc1_e335, 23))) & std_logic_vector(unsigned(fc1_e236(0 downto 0)))));
+        fc1_n46_s11_d1_v := signed(fc1_n46_s11_d1);
+        fc1_n46_s12_d1_v := signed(fc1_n46_s12_d1);
+        fc1_n46_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n46_s11_d1_v(26 downto 2) + resize(fc1_n46_s12_d1_v, 25))) & std_logic_vector(unsigned(fc1_n46_s11_d1_v(1 downto 0)))))));
+        fc1_n46_s14_d1_v := signed(fc1_n46_s14_d1);
+        fc1_n46_s17 := signed(fc1_n46_s13_d1) - resize(fc1_n46_s14_d1_v, 28);
+        fc1_n46_s18_xh := fc1_n46_s15_d1(28 downto 1);
+        fc1_n46_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s18_xh, 29) - resize(fc1_n46_s16, 29))) & std_logic_vector(unsigned(fc1_n46_s15_d1(0 downto 0)))))));
+        fc1_n46_acc := (-(fc1_n46_s18 + resize(fc1_n46_s17, 30)));
         fc1_n46_y_fl := fc1_n46_acc(29 downto 10);
-        fc1_n47_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-228)) mod 2**24, 24));
-        fc1_n47_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 385) mod 2**25, 25));
-        fc1_n47_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2097)) mod 2**28, 28));
-        fc1_n47_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2316)) mod 2**28, 28));
-        fc1_n47_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2004)) mod 2**27, 27));
-        fc1_n47_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2592)) mod 2**28, 28));
-        fc1_n47_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-337)) mod 2**25, 25));
-        fc1_n47_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-496)) mod 2**25, 25));
-        fc1_n47_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-44)) mod 2**22, 22));
-        fc1_n47_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-373)) mod 2**25, 25));
-        fc1_n47_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-239)) mod 2**24, 24));
-        fc1_n47_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-423)) mod 2**25, 25));
-        fc1_n47_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 366) mod 2**25, 25));
-        fc1_n47_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 414) mod 2**25, 25));
-        fc1_n47_t1_0 := resize(fc1_n47_t1_0_a_d1, 29) + fc1_n47_t0_1_d1;
-        fc1_n47_t1_1 := fc1_n47_t0_2_d1 + resize(fc1_n47_t1_1_b_d1, 29);
-        fc1_n47_t1_2 := resize(fc1_n47_t1_2_a_d1, 27) + fc1_n47_t0_5_d1;
-        fc1_n47_t1_3 := resize(fc1_n47_t1_3_a_d1, 27) + resize(fc1_n47_t1_3_b_d1, 27);
-        fc1_n47_t2_1 := resize(fc1_n47_t1_2, 28) + resize(fc1_n47_t1_3, 28);
-        fc1_n47_t3_0 := (resize(fc1_n47_t1_0, 30) + resize(fc1_n47_t1_1, 30)) + resize(fc1_n47_t2_1, 30);
-        fc1_n47_acc := (fc1_n47_t3_0 + to_signed(288768, 30));
+        fc1_n47_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e45_xh, 17) + resize(fc1_in_0, 17))) & std_logic_vector(unsigned(fc1_in_5(2 downto 0)))))));
+        fc1_n47_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e140_xh, 12) - to_signed(141, 12))) & std_logic_vector(unsigned(fc1_in_9(4 downto 0)))))));
+        fc1_n47_s2_xh := fc1_n47_s1(16 downto 1);
+        fc1_n47_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s2_xh, 18) + fc1_e10)) & std_logic_vector(unsigned(fc1_n47_s1(0 downto 0)))))));
+        fc1_n47_s3_xh := fc1_e50(18 downto 3);
+        fc1_n47_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s3_xh, 20) + fc1_n47_s0)) & std_logic_vector(unsigned(fc1_e50(2 downto 0)))))));
+        fc1_n47_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e375_xh, 18) + resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_e16(3 downto 0)))))));
+        fc1_n47_s5_xh := fc1_e81(16 downto 3);
+        fc1_n47_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s5_xh, 18) - resize(fc1_e31, 18))) & std_logic_vector(unsigned(fc1_e81(2 downto 0)))))));
+        fc1_n47_s6_xh := fc1_n47_s2(18 downto 3);
+        fc1_n47_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s6_xh, 19) - fc1_e197)) & std_logic_vector(unsigned(fc1_n47_s2(2 downto 0)))))));
+        fc1_n47_s7_xh := fc1_e147(17 downto 2);
+        fc1_n47_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s7_xh, 22) + fc1_n47_s4)) & std_logic_vector(unsigned(fc1_e147(1 downto 0)))))));
+        fc1_n47_s8_xh := fc1_e122(17 downto 1);
+        fc1_n47_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s8_xh, 21) + fc1_n47_s5)) & std_logic_vector(unsigned(fc1_e122(0 downto 0)))))));
+        fc1_n47_s9_xh := fc1_e189(19 downto 2);
+        fc1_n47_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s9_xh, 20) + resize(fc1_e294, 20))) & std_logic_vector(unsigned(fc1_e189(1 downto 0)))))));
+        fc1_n47_s10_xh := fc1_e325(19 downto 5);
+        fc1_n47_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s10_xh, 22) - fc1_e107)) & std_logic_vector(unsigned(fc1_e325(4 downto 0)))))));
+        fc1_n47_s11_xh := fc1_e275(22 downto 6);
+        fc1_n47_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s11_xh, 19) + fc1_e329)) & std_logic_vector(unsigned(fc1_e275(5 downto 0)))))));
+        fc1_n47_s12_xh := fc1_n47_s3(22 downto 4);
+        fc1_n47_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s12_xh, 22) + fc1_n47_s6)) & std_logic_vector(unsigned(fc1_n47_s3(3 downto 0)))));
+        fc1_n47_s13_xh := fc1_e213(19 downto 2);
+        fc1_n47_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s13_xh, 22) - fc1_n47_s9)) & std_logic_vector(unsigned(fc1_e213(1 downto 0)))));
+        fc1_n47_s14_xh := fc1_e214(26 downto 2);
+        fc1_n47_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s14_xh, 26) - resize(fc1_e241, 26))) & std_logic_vector(unsigned(fc1_e214(1 downto 0)))));
+        fc1_n47_s15_xh := fc1_n47_s8(21 downto 2);
+        fc1_n47_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s15_xh, 25) - fc1_n47_s11)) & std_logic_vector(unsigned(fc1_n47_s8(1 downto 0)))));
+        fc1_n47_s16_xh := fc1_n47_s10(26 downto 4);
+        fc1_n47_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s16_xh, 24) + fc1_n47_s7)) & std_logic_vector(unsigned(fc1_n47_s10(3 downto 0)))));
+        fc1_n47_s13_d1_v := signed(fc1_n47_s13_d1);
+        fc1_n47_s17_xh := fc1_n47_s13_d1_v(23 downto 2);
+        fc1_n47_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s17_xh, 26) + signed(fc1_n47_s12_d1))) & std_logic_vector(unsigned(fc1_n47_s13_d1_v(1 downto 0)))))));
+        fc1_n47_s15_d1_v := signed(fc1_n47_s15_d1);
+        fc1_n47_s14_d1_v := signed(fc1_n47_s14_d1);
+        fc1_n47_s18 := resize(fc1_n47_s15_d1_v, 29) - resize(fc1_n47_s14_d1_v, 29);
+        fc1_n47_s16_d1_v := signed(fc1_n47_s16_d1);
+        fc1_n47_s19_xh := fc1_n47_s17(27 downto 1);
+        fc1_n47_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s19_xh, 29) + resize(fc1_n47_s16_d1_v, 29))) & std_logic_vector(unsigned(fc1_n47_s17(0 downto 0)))))));
+        fc1_n47_acc := (-(fc1_n47_s19 - resize(fc1_n47_s18, 30)));
         fc1_n47_y_fl := fc1_n47_acc(29 downto 10);
-        fc1_n48_p1_sh := shift_left(resize(fc1_in_1, 19), 3);
-        fc1_n48_p1_neg := -resize(fc1_n48_p1_sh, 20);
-        fc1_n48_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 2522) mod 2**28, 28));
-        fc1_n48_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 3247) mod 2**28, 28));
-        fc1_n48_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 2784) mod 2**28, 28));
-        fc1_n48_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 3450) mod 2**28, 28));
-        fc1_n48_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 421) mod 2**25, 25));
-        fc1_n48_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 228) mod 2**24, 24));
-        fc1_n48_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-295)) mod 2**25, 25));
-        fc1_n48_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-889)) mod 2**26, 26));
-        fc1_n48_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-745)) mod 2**26, 26));
-        fc1_n48_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 137) mod 2**24, 24));
-        fc1_n48_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-33)) mod 2**22, 22));
-        fc1_n48_t1_0 := resize(fc1_n48_t1_0_a_d1, 29) + fc1_n48_t0_1_d1;
-        fc1_n48_t1_1 := fc1_n48_t0_2_d1 + resize(fc1_n48_t1_1_b_d1, 29);
-        fc1_n48_t1_3 := fc1_n48_t0_6_d1 + resize(fc1_n48_t1_3_b_d1, 26);
-        fc1_n48_t2_0 := resize(fc1_n48_t1_0, 30) + resize(fc1_n48_t1_1, 30);
-        fc1_n48_t2_1 := (resize(fc1_n48_t1_2_a_d1, 28) + resize(fc1_n48_t1_2_b_d1, 28)) + resize(fc1_n48_t1_3, 28);
-        fc1_n48_acc := (fc1_n48_t3_0_d1 + to_signed(-557056, 31));
+        fc1_n48_s0_xh := fc1_in_2(15 downto 3);
+        fc1_n48_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s0_xh, 17) - resize(fc1_in_3, 17))) & std_logic_vector(unsigned(fc1_in_2(2 downto 0)))))));
+        fc1_n48_s1_xh := fc1_in_13(15 downto 12);
+        fc1_n48_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s1_xh, 17) + resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_in_13(11 downto 0)))))));
+        fc1_n48_s3_xh := fc1_n48_s0(19 downto 2);
+        fc1_n48_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s3_xh, 19) - resize(fc1_e6, 19))) & std_logic_vector(unsigned(fc1_n48_s0(1 downto 0)))))));
+        fc1_n48_s4_xh := fc1_n48_s1(28 downto 11);
+        fc1_n48_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s4_xh, 19) + resize(fc1_e15, 19))) & std_logic_vector(unsigned(fc1_n48_s1(10 downto 0)))))));
+        fc1_n48_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e176_xh, 19) - resize(fc1_e27, 19))) & std_logic_vector(unsigned(fc1_e18(0 downto 0)))))));
+        fc1_n48_s6 := resize(fc1_e36, 19) - fc1_e53;
+        fc1_n48_s7_xh := fc1_e81(16 downto 7);
+        fc1_n48_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s7_xh, 18) + fc1_e133)) & std_logic_vector(unsigned(fc1_e81(6 downto 0)))))));
+        fc1_n48_s8_xh := fc1_e57(18 downto 3);
+        fc1_n48_s8_hi := resize(fc1_n48_s8_xh, 18) - signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e1(17 downto 5) + to_signed(17, 13))) & std_logic_vector(unsigned(fc1_e1(4 downto 0)))))));
+        fc1_n48_s8 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n48_s8_hi) & std_logic_vector(unsigned(fc1_e57(2 downto 0)))))));
+        fc1_n48_s9_xh := fc1_e105(17 downto 5);
+        fc1_n48_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s9_xh, 19) - resize(fc1_e71, 19))) & std_logic_vector(unsigned(fc1_e105(4 downto 0)))))));
+        fc1_n48_s10_xh := fc1_e175(18 downto 1);
+        fc1_n48_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s10_xh, 21) + fc1_e190)) & std_logic_vector(unsigned(fc1_e175(0 downto 0)))))));
+        fc1_n48_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n48_s7(24 downto 3) + resize(fc1_e184, 22))) & std_logic_vector(unsigned(fc1_n48_s7(2 downto 0)))))));
+        fc1_n48_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n48_s4(29 downto 1) + resize(fc1_n48_s3, 29))) & std_logic_vector(unsigned(fc1_n48_s4(0 downto 0)))))));
+        fc1_n48_s13_xh := fc1_n48_s6(18 downto 7);
+        fc1_n48_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s13_xh, 20) + fc1_n48_s5)) & std_logic_vector(unsigned(fc1_n48_s6(6 downto 0)))))));
+        fc1_n48_s14_xh := fc1_e361(27 downto 7);
+        fc1_n48_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s14_xh, 22) - resize(fc1_n48_s8, 22))) & std_logic_vector(unsigned(fc1_e361(6 downto 0)))));
+        fc1_n48_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n48_s9(23 downto 1) + resize(fc1_e143, 23))) & std_logic_vector(unsigned(fc1_n48_s9(0 downto 0)))));
+        fc1_n48_s16_xh := fc1_e336(22 downto 4);
+        fc1_n48_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s16_xh, 23) - resize(fc1_n48_s10, 23))) & std_logic_vector(unsigned(fc1_e336(3 downto 0)))));
+        fc1_n48_s17_xh := fc1_n48_s13(26 downto 5);
+        fc1_n48_s17_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n48_s17_xh, 23) + fc1_e238)) & std_logic_vector(unsigned(fc1_n48_s13(4 downto 0)))));
+        fc1_n48_s14_d1_v := signed(fc1_n48_s14_d1);
+        fc1_n48_s15_d1_v := signed(fc1_n48_s15_d1);
+        fc1_n48_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n48_s14_d1_v(28 downto 1) - resize(fc1_n48_s15_d1_v, 28))) & std_logic_vector(unsigned(fc1_n48_s14_d1_v(0 downto 0)))))));
+        fc1_n48_s17_d1_v := signed(fc1_n48_s17_d1);
+        fc1_n48_s16_d1_v := signed(fc1_n48_s16_d1);
+        fc1_n48_s20 := resize(fc1_n48_s17_d1_v, 29) + resize(fc1_n48_s16_d1_v, 29);
+        fc1_n48_acc := ((resize(fc1_n48_s18_d1, 31) - resize(fc1_n48_s19, 31)) - resize(fc1_n48_s20, 31));
         fc1_n48_y_fl := fc1_n48_acc(30 downto 10);
-        fc1_n49_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 72) mod 2**23, 23));
-        fc1_n49_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1046)) mod 2**27, 27));
-        fc1_n49_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1691)) mod 2**27, 27));
-        fc1_n49_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2511)) mod 2**28, 28));
-        fc1_n49_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-29)) mod 2**21, 21));
-        fc1_n49_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 123) mod 2**23, 23));
-        fc1_n49_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 263) mod 2**25, 25));
-        fc1_n49_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 401) mod 2**25, 25));
-        fc1_n49_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-116)) mod 2**23, 23));
-        fc1_n49_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 449) mod 2**25, 25));
-        fc1_n49_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-178)) mod 2**24, 24));
-        fc1_n49_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 247) mod 2**24, 24));
-        fc1_n49_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 30) mod 2**21, 21));
-        fc1_n49_t1_0 := resize(fc1_n49_t1_0_a_d1, 29) + resize(fc1_n49_t1_0_b_d1, 29);
-        fc1_n49_t1_1 := fc1_n49_t0_2_d1 + resize(fc1_n49_t1_1_b_d1, 29);
-        fc1_n49_t1_3 := resize(fc1_n49_t1_3_a_d1, 26) + resize(fc1_n49_t1_3_b_d1, 26);
-        fc1_n49_t2_1 := (resize(fc1_n49_t1_2_a_d1, 27) + resize(fc1_n49_t1_2_b_d1, 27)) + resize(fc1_n49_t1_3, 27);
-        fc1_n49_t3_0 := (resize(fc1_n49_t1_0, 30) + resize(fc1_n49_t1_1, 30)) + resize(fc1_n49_t2_1, 30);
-        fc1_n49_acc := (fc1_n49_t3_0 + to_signed(670720, 30));
+        fc1_n49_s0_xh := fc1_in_11(15 downto 1);
+        fc1_n49_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s0_xh, 17) - resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_11(0 downto 0)))))));
+        fc1_n49_s1_xh := fc1_n49_s0(17 downto 10);
+        fc1_n49_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s1_xh, 11) + to_signed(655, 11))) & std_logic_vector(unsigned(fc1_n49_s0(9 downto 0)))))));
+        fc1_n49_s2_xh := fc1_e4(16 downto 6);
+        fc1_n49_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s2_xh, 19) - fc1_e14)) & std_logic_vector(unsigned(fc1_e4(5 downto 0)))))));
+        fc1_n49_s3 := fc1_n49_s1 - resize(fc1_e44, 21);
+        fc1_n49_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s4_xh, 19) + fc1_e120)) & std_logic_vector(unsigned(fc1_e58(2 downto 0)))))));
+        fc1_n49_s5_xh := fc1_e93(17 downto 4);
+        fc1_n49_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s5_xh, 19) + fc1_e89)) & std_logic_vector(unsigned(fc1_e93(3 downto 0)))))));
+        fc1_n49_s6_xh := fc1_e139(19 downto 2);
+        fc1_n49_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s6_xh, 19) + resize(fc1_e168, 19))) & std_logic_vector(unsigned(fc1_e139(1 downto 0)))))));
+        fc1_n49_s7_xh := fc1_e342(17 downto 1);
+        fc1_n49_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s7_xh, 19) - resize(fc1_e169, 19))) & std_logic_vector(unsigned(fc1_e342(0 downto 0)))))));
+        fc1_n49_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n49_s2(24 downto 3) + resize(fc1_e73, 22))) & std_logic_vector(unsigned(fc1_n49_s2(2 downto 0)))))));
+        fc1_n49_s9_xh := fc1_e148(18 downto 6);
+        fc1_n49_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s9_xh, 21) - fc1_e160)) & std_logic_vector(unsigned(fc1_e148(5 downto 0)))))));
+        fc1_n49_s11_xh := fc1_e143(18 downto 2);
+        fc1_n49_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s11_xh, 22) - fc1_n49_s4)) & std_logic_vector(unsigned(fc1_e143(1 downto 0)))));
+        fc1_n49_s13_xh := fc1_n49_s7(19 downto 5);
+        fc1_n49_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s13_xh, 21) - fc1_n49_s6)) & std_logic_vector(unsigned(fc1_n49_s7(4 downto 0)))));
+        fc1_n49_s14_xh := fc1_n49_s9(26 downto 2);
+        fc1_n49_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s14_xh, 26) + resize(fc1_n49_s8, 26))) & std_logic_vector(unsigned(fc1_n49_s9(1 downto 0)))));
+        fc1_n49_s15 := fc1_n49_s10_d1 + resize(fc1_e363_d1_v, 23);
+        fc1_n49_s13_d1_v := signed(fc1_n49_s13_d1);
+        fc1_n49_s11_d1_v := signed(fc1_n49_s11_d1);
+        fc1_n49_s16_xh := fc1_n49_s13_d1_v(25 downto 2);
+        fc1_n49_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s16_xh, 25) - resize(fc1_n49_s11_d1_v, 25))) & std_logic_vector(unsigned(fc1_n49_s13_d1_v(1 downto 0)))))));
+        fc1_n49_s14_d1_v := signed(fc1_n49_s14_d1);
+        fc1_n49_s17_xh := fc1_n49_s14_d1_v(27 downto 4);
+        fc1_n49_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s17_xh, 25) + resize(fc1_n49_s12_d1, 25))) & std_logic_vector(unsigned(fc1_n49_s14_d1_v(3 downto 0)))))));
+        fc1_n49_s18_xh := fc1_n49_s15(22 downto 1);
+        fc1_n49_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n49_s18_xh, 29) + fc1_n49_s17)) & std_logic_vector(unsigned(fc1_n49_s15(0 downto 0)))))));
+        fc1_n49_acc := (fc1_n49_s18 + resize(fc1_n49_s16, 30));
         fc1_n49_y_fl := fc1_n49_acc(29 downto 10);
-        fc1_n50_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-188)) mod 2**24, 24));
-        fc1_n50_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-837)) mod 2**26, 26));
-        fc1_n50_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-846)) mod 2**26, 26));
-        fc1_n50_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-786)) mod 2**26, 26));
-        fc1_n50_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-81)) mod 2**23, 23));
-        fc1_n50_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 129) mod 2**24, 24));
-        fc1_n50_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 89) mod 2**23, 23));
-        fc1_n50_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 182) mod 2**24, 24));
-        fc1_n50_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 136) mod 2**24, 24));
-        fc1_n50_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 180) mod 2**24, 24));
-        fc1_n50_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-383)) mod 2**25, 25));
-        fc1_n50_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 404) mod 2**25, 25));
-        fc1_n50_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-131)) mod 2**24, 24));
-        fc1_n50_t1_0 := resize(fc1_n50_t1_0_a_d1, 28) + resize(fc1_n50_t1_0_b_d1, 28);
-        fc1_n50_t1_1 := fc1_n50_t0_2_d1 + resize(fc1_n50_t1_1_b_d1, 27);
-        fc1_n50_t1_2 := resize(fc1_n50_t1_2_a_d1, 26) + resize(fc1_n50_t1_2_b_d1, 26);
-        fc1_n50_t2_1 := resize(fc1_n50_t1_2, 27) + (resize(fc1_n50_t1_3_a_d1, 27) + resize(fc1_n50_t1_3_b_d1, 27));
-        fc1_n50_t3_0 := (resize(fc1_n50_t1_0, 29) + resize(fc1_n50_t1_1, 29)) + resize(fc1_n50_t2_1, 29);
-        fc1_n50_acc := (fc1_n50_t3_0 + to_signed(-947200, 29));
+        fc1_n50_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e166_xh, 17) - resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_in_5(0 downto 0)))))));
+        fc1_n50_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e57_xh, 16) + to_signed(925, 16))) & std_logic_vector(unsigned(fc1_in_9(0 downto 0)))))));
+        fc1_n50_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e173_xh, 18) - resize(fc1_n50_s1, 18))) & std_logic_vector(unsigned(fc1_e1(0 downto 0)))))));
+        fc1_n50_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e160_xh, 18) + fc1_n50_s0)) & std_logic_vector(unsigned(fc1_e21(1 downto 0)))))));
+        fc1_n50_s4_xh := fc1_e5(16 downto 4);
+        fc1_n50_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s4_xh, 18) - resize(fc1_e40, 18))) & std_logic_vector(unsigned(fc1_e5(3 downto 0)))))));
+        fc1_n50_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s5_xh, 18) + fc1_e78)) & std_logic_vector(unsigned(fc1_e80(1 downto 0)))))));
+        fc1_n50_s6_xh := fc1_e96(17 downto 8);
+        fc1_n50_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s6_xh, 18) - resize(fc1_e97, 18))) & std_logic_vector(unsigned(fc1_e96(7 downto 0)))))));
+        fc1_n50_s7_xh := fc1_e119(18 downto 8);
+        fc1_n50_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s7_xh, 19) + fc1_n50_s2)) & std_logic_vector(unsigned(fc1_e119(7 downto 0)))))));
+        fc1_n50_s8 := resize(fc1_e175, 21) - fc1_e383;
+        fc1_n50_s9_xh := fc1_n50_s4(21 downto 5);
+        fc1_n50_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s9_xh, 21) - resize(fc1_n50_s3, 21))) & std_logic_vector(unsigned(fc1_n50_s4(4 downto 0)))))));
+        fc1_n50_s10_xh := fc1_n50_s5(19 downto 2);
+        fc1_n50_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s10_xh, 26) - fc1_n50_s6)) & std_logic_vector(unsigned(fc1_n50_s5(1 downto 0)))));
+        fc1_n50_s11_xh := fc1_e183(18 downto 4);
+        fc1_n50_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s11_xh, 20) - resize(fc1_e118, 20))) & std_logic_vector(unsigned(fc1_e183(3 downto 0)))))));
+        fc1_n50_s12_xh := fc1_e183(18 downto 1);
+        fc1_n50_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s12_xh, 20) + fc1_e296)) & std_logic_vector(unsigned(fc1_e183(0 downto 0)))))));
+        fc1_n50_s13_xh := fc1_e355(18 downto 3);
+        fc1_n50_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s13_xh, 21) + fc1_e323)) & std_logic_vector(unsigned(fc1_e355(2 downto 0)))))));
+        fc1_n50_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n50_s7(26 downto 2) + resize(fc1_e113, 25))) & std_logic_vector(unsigned(fc1_n50_s7(1 downto 0)))));
+        fc1_n50_s15_xh := fc1_e234(23 downto 2);
+        fc1_n50_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s15_xh, 24) + fc1_n50_s11)) & std_logic_vector(unsigned(fc1_e234(1 downto 0)))));
+        fc1_n50_s16_xh := fc1_n50_s12(20 downto 1);
+        fc1_n50_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s16_xh, 22) - resize(fc1_n50_s8, 22))) & std_logic_vector(unsigned(fc1_n50_s12(0 downto 0)))));
+        fc1_n50_s10_d1_v := signed(fc1_n50_s10_d1);
+        fc1_n50_s16_d1_v := signed(fc1_n50_s16_d1);
+        fc1_n50_s18_xh := fc1_n50_s10_d1_v(27 downto 5);
+        fc1_n50_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s18_xh, 24) + resize(fc1_n50_s16_d1_v, 24))) & std_logic_vector(unsigned(fc1_n50_s10_d1_v(4 downto 0)))))));
+        fc1_n50_s14_d1_v := signed(fc1_n50_s14_d1);
+        fc1_n50_s15_d1_v := signed(fc1_n50_s15_d1);
+        fc1_n50_s19_xh := fc1_n50_s14_d1_v(26 downto 1);
+        fc1_n50_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n50_s19_xh, 27) - resize(fc1_n50_s15_d1_v, 27))) & std_logic_vector(unsigned(fc1_n50_s14_d1_v(0 downto 0)))))));
+        fc1_n50_acc := ((resize(fc1_n50_s17_d1, 29) - fc1_n50_s18) + resize(fc1_n50_s19, 29));
         fc1_n50_y_fl := fc1_n50_acc(28 downto 10);
-        fc1_n51_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-45)) mod 2**22, 22));
-        fc1_n51_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1736)) mod 2**27, 27));
-        fc1_n51_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3128)) mod 2**28, 28));
-        fc1_n51_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2643)) mod 2**28, 28));
-        fc1_n51_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-3270)) mod 2**28, 28));
-        fc1_n51_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-387)) mod 2**25, 25));
-        fc1_n51_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-335)) mod 2**25, 25));
-        fc1_n51_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 196) mod 2**24, 24));
-        fc1_n51_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 1216) mod 2**27, 27));
-        fc1_n51_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 1157) mod 2**27, 27));
-        fc1_n51_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-5)) mod 2**19, 19));
-        fc1_n51_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-38)) mod 2**22, 22));
-        fc1_n51_t1_0 := resize(fc1_n51_t1_0_a_d1, 29) + fc1_n51_t0_1_d1;
-        fc1_n51_t1_1 := fc1_n51_t0_2_d1 + resize(fc1_n51_t1_1_b_d1, 29);
-        fc1_n51_t1_3 := resize(fc1_n51_t1_3_a_d1, 26) + resize(fc1_n51_t1_3_b_d1, 26);
-        fc1_n51_t2_1 := (resize(fc1_n51_t1_2_a_d1, 28) + fc1_n51_t0_5_d1) + resize(fc1_n51_t1_3, 28);
-        fc1_n51_t3_0 := (resize(fc1_n51_t1_0, 30) + resize(fc1_n51_t1_1, 30)) + resize(fc1_n51_t2_1, 30);
-        fc1_n51_acc := (fc1_n51_t3_0 + to_signed(677888, 30));
+        fc1_n51_s0_xh := fc1_in_4(15 downto 5);
+        fc1_n51_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s0_xh, 17) - resize(fc1_in_1, 17))) & std_logic_vector(unsigned(fc1_in_4(4 downto 0)))))));
+        fc1_n51_s1_xh := fc1_in_8(15 downto 9);
+        fc1_n51_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s1_xh, 10) + to_signed(331, 10))) & std_logic_vector(unsigned(fc1_in_8(8 downto 0)))))));
+        fc1_n51_s2_xh := fc1_n51_s1(18 downto 6);
+        fc1_n51_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s2_xh, 18) - fc1_e21)) & std_logic_vector(unsigned(fc1_n51_s1(5 downto 0)))))));
+        fc1_n51_s3_xh := fc1_n51_s0(21 downto 6);
+        fc1_n51_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s3_xh, 18) - resize(fc1_e5, 18))) & std_logic_vector(unsigned(fc1_n51_s0(5 downto 0)))))));
+        fc1_n51_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s4_xh, 18) - resize(fc1_e54, 18))) & std_logic_vector(unsigned(fc1_e41(3 downto 0)))))));
+        fc1_n51_s5_xh := fc1_e124(18 downto 7);
+        fc1_n51_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s5_xh, 19) + fc1_e125)) & std_logic_vector(unsigned(fc1_e124(6 downto 0)))))));
+        fc1_n51_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n51_s2(23 downto 2) - resize(fc1_e43, 22))) & std_logic_vector(unsigned(fc1_n51_s2(1 downto 0)))))));
+        fc1_n51_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n16_s6_xh, 19) + fc1_e175)) & std_logic_vector(unsigned(fc1_e149(3 downto 0)))))));
+        fc1_n51_s8_xh := fc1_n51_s3(23 downto 3);
+        fc1_n51_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s8_xh, 22) - resize(fc1_e266, 22))) & std_logic_vector(unsigned(fc1_n51_s3(2 downto 0)))))));
+        fc1_n51_s9_xh := fc1_e111(18 downto 5);
+        fc1_n51_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s9_xh, 22) - fc1_n51_s4)) & std_logic_vector(unsigned(fc1_e111(4 downto 0)))))));
+        fc1_n51_s10_xh := fc1_e191(18 downto 4);
+        fc1_n51_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s10_xh, 19) + fc1_e320)) & std_logic_vector(unsigned(fc1_e191(3 downto 0)))))));
+        fc1_n51_s11_xh := fc1_e232(19 downto 6);
+        fc1_n51_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s11_xh, 20) + fc1_e354)) & std_logic_vector(unsigned(fc1_e232(5 downto 0)))))));
+        fc1_n51_s13_xh := fc1_e240(22 downto 1);
+        fc1_n51_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s13_xh, 24) - resize(fc1_n51_s10, 24))) & std_logic_vector(unsigned(fc1_e240(0 downto 0)))));
+        fc1_n51_s14_xh := fc1_e307(19 downto 10);
+        fc1_n51_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s14_xh, 20) + fc1_e142)) & std_logic_vector(unsigned(fc1_e307(9 downto 0)))));
+        fc1_n51_s15_xh := fc1_n51_s11(25 downto 2);
+        fc1_n51_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s15_xh, 25) + resize(fc1_n51_s6, 25))) & std_logic_vector(unsigned(fc1_n51_s11(1 downto 0)))));
+        fc1_n51_s16_xh := fc1_n51_s8(24 downto 1);
+        fc1_n51_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n51_s16_xh, 27) + fc1_n51_s9)) & std_logic_vector(unsigned(fc1_n51_s8(0 downto 0)))));
+        fc1_n51_s14_d1_v := signed(fc1_n51_s14_d1);
+        fc1_n51_s13_d1_v := signed(fc1_n51_s13_d1);
+        fc1_n51_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n51_s14_d1_v(29 downto 2) + resize(fc1_n51_s13_d1_v, 28))) & std_logic_vector(unsigned(fc1_n51_s14_d1_v(1 downto 0)))))));
+        fc1_n51_s15_d1_v := signed(fc1_n51_s15_d1);
+        fc1_n51_s18 := resize(fc1_n51_s15_d1_v, 28) + resize(fc1_n51_s12_d1, 28);
+        fc1_n51_s16_d1_v := signed(fc1_n51_s16_d1);
+        fc1_n51_s19 := resize(fc1_n51_s16_d1_v, 29) + resize(fc1_n51_s18, 29);
+        fc1_n51_acc := (resize(fc1_n51_s19, 30) + fc1_n51_s17);
         fc1_n51_y_fl := fc1_n51_acc(29 downto 10);
-        fc1_n52_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 3) mod 2**18, 18));
-        fc1_n52_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1586) mod 2**27, 27));
-        fc1_n52_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2602) mod 2**28, 28));
-        fc1_n52_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 2145) mod 2**28, 28));
-        fc1_n52_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2142) mod 2**28, 28));
-        fc1_n52_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 34) mod 2**22, 22));
-        fc1_n52_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-455)) mod 2**25, 25));
-        fc1_n52_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 193) mod 2**24, 24));
-        fc1_n52_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-105)) mod 2**23, 23));
-        fc1_n52_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 65) mod 2**23, 23));
-        fc1_n52_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 420) mod 2**25, 25));
-        fc1_n52_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-326)) mod 2**25, 25));
-        fc1_n52_t1_0 := resize(fc1_n52_t1_0_a_d1, 29) + fc1_n52_t0_1_d1;
-        fc1_n52_t1_1 := fc1_n52_t0_2_d1 + resize(fc1_n52_t1_1_b_d1, 29);
-        fc1_n52_t1_2 := resize(fc1_n52_t1_2_a_d1, 27) + resize(fc1_n52_t1_2_b_d1, 27);
-        fc1_n52_t1_3 := resize(fc1_n52_t1_3_a_d1, 26) + fc1_n52_t0_7_d1;
-        fc1_n52_t2_1 := resize(fc1_n52_t1_2, 28) + resize(fc1_n52_t1_3, 28);
-        fc1_n52_t3_0 := (resize(fc1_n52_t1_0, 30) + resize(fc1_n52_t1_1, 30)) + resize(fc1_n52_t2_1, 30);
-        fc1_n52_acc := (fc1_n52_t3_0 + to_signed(-1001472, 30));
+        fc1_n52_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e39_xh, 15) + to_signed(489, 15))) & std_logic_vector(unsigned(fc1_in_1(1 downto 0)))))));
+        fc1_n52_s1_xh := fc1_e14(18 downto 8);
+        fc1_n52_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s1_xh, 17) - fc1_n52_s0)) & std_logic_vector(unsigned(fc1_e14(7 downto 0)))))));
+        fc1_n52_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e243_xh, 19) + fc1_e14)) & std_logic_vector(unsigned(fc1_e15(2 downto 0)))))));
+        fc1_n52_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e252_xh, 18) + resize(fc1_e30, 18))) & std_logic_vector(unsigned(fc1_e26(2 downto 0)))))));
+        fc1_n52_s4_xh := fc1_e33(17 downto 3);
+        fc1_n52_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s4_xh, 18) - fc1_e38)) & std_logic_vector(unsigned(fc1_e33(2 downto 0)))))));
+        fc1_n52_s5_xh := fc1_e55(18 downto 5);
+        fc1_n52_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s5_xh, 18) - fc1_e46)) & std_logic_vector(unsigned(fc1_e55(4 downto 0)))))));
+        fc1_n52_s6_xh := fc1_e78(17 downto 5);
+        fc1_n52_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s6_xh, 19) + fc1_e55)) & std_logic_vector(unsigned(fc1_e78(4 downto 0)))))));
+        fc1_n52_s7_xh := fc1_n52_s1(24 downto 5);
+        fc1_n52_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s7_xh, 22) - fc1_e85)) & std_logic_vector(unsigned(fc1_n52_s1(4 downto 0)))))));
+        fc1_n52_s8_xh := fc1_e145(19 downto 3);
+        fc1_n52_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s8_xh, 22) + fc1_e136)) & std_logic_vector(unsigned(fc1_e145(2 downto 0)))))));
+        fc1_n52_s9_xh := fc1_e268(17 downto 1);
+        fc1_n52_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s9_xh, 21) - fc1_n52_s3)) & std_logic_vector(unsigned(fc1_e268(0 downto 0)))))));
+        fc1_n52_s10 := resize(fc1_n52_s4, 23) - fc1_n52_s5;
+        fc1_n52_s11 := resize(fc1_e122, 20) + resize(fc1_e294, 20);
+        fc1_n52_s12_xh := fc1_e308(22 downto 6);
+        fc1_n52_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s12_xh, 22) + fc1_n52_s2)) & std_logic_vector(unsigned(fc1_e308(5 downto 0)))))));
+        fc1_n52_s13_xh := fc1_e88(18 downto 2);
+        fc1_n52_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s13_xh, 24) + fc1_n52_s6)) & std_logic_vector(unsigned(fc1_e88(1 downto 0)))));
+        fc1_n52_s14_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e140(23 downto 1) - resize(fc1_e114, 23))) & std_logic_vector(unsigned(fc1_e140(0 downto 0)))));
+        fc1_n52_s15_xh := fc1_n52_s11(19 downto 1);
+        fc1_n52_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s15_xh, 27) + fc1_n52_s7)) & std_logic_vector(unsigned(fc1_n52_s11(0 downto 0)))));
+        fc1_n52_s16_xh := fc1_n52_s8(24 downto 4);
+        fc1_n52_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s16_xh, 23) - resize(fc1_n52_s9, 23))) & std_logic_vector(unsigned(fc1_n52_s8(3 downto 0)))));
+        fc1_n52_s13_d1_v := signed(fc1_n52_s13_d1);
+        fc1_n52_s14_d1_v := signed(fc1_n52_s14_d1);
+        fc1_n52_s18_xh := fc1_n52_s13_d1_v(25 downto 4);
+        fc1_n52_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s18_xh, 25) + resize(fc1_n52_s14_d1_v, 25))) & std_logic_vector(unsigned(fc1_n52_s13_d1_v(3 downto 0)))))));
+        fc1_n52_s15_d1_v := signed(fc1_n52_s15_d1);
+        fc1_n52_s16_d1_v := signed(fc1_n52_s16_d1);
+        fc1_n52_s19_xh := fc1_n52_s15_d1_v(27 downto 1);
+        fc1_n52_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n52_s19_xh, 28) - resize(fc1_n52_s16_d1_v, 28))) & std_logic_vector(unsigned(fc1_n52_s15_d1_v(0 downto 0)))))));
+        fc1_n52_s20 := resize(fc1_n52_s17_d1, 29) - fc1_n52_s18;
+        fc1_n52_acc := (resize(fc1_n52_s19, 30) + resize(fc1_n52_s20, 30));
         fc1_n52_y_fl := fc1_n52_acc(29 downto 10);
-        fc1_n53_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 105) mod 2**23, 23));
-        fc1_n53_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-431)) mod 2**25, 25));
-        fc1_n53_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-46)) mod 2**22, 22));
-        fc1_n53_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 247) mod 2**24, 24));
-        fc1_n53_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 363) mod 2**25, 25));
-        fc1_n53_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 360) mod 2**25, 25));
-        fc1_n53_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-7)) mod 2**19, 19));
-        fc1_n53_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-312)) mod 2**25, 25));
-        fc1_n53_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 330) mod 2**25, 25));
-        fc1_n53_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 371) mod 2**25, 25));
-        fc1_n53_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-59)) mod 2**22, 22));
-        fc1_n53_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-415)) mod 2**25, 25));
-        fc1_n53_t1_0 := fc1_n53_t0_0_d1 + resize(fc1_n53_t1_0_b_d1, 26);
-        fc1_n53_t1_3 := resize(fc1_n53_t1_3_a_d1, 26) + resize(fc1_n53_t1_3_b_d1, 26);
-        fc1_n53_t2_0 := resize(fc1_n53_t1_0, 27) + (resize(fc1_n53_t1_1_a_d1, 27) + resize(fc1_n53_t1_1_b_d1, 27));
-        fc1_n53_t2_1 := (resize(fc1_n53_t1_2_a_d1, 27) + resize(fc1_n53_t1_2_b_d1, 27)) + resize(fc1_n53_t1_3, 27);
-        fc1_n53_acc := (resize(fc1_n53_t2_0, 28) + resize(fc1_n53_t2_1, 28));
+        fc1_n53_s0 := resize(fc1_in_1, 17) + resize(fc1_in_15, 17);
+        fc1_n53_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n0_s2_xh, 18) + resize(fc1_n53_s0, 18))) & std_logic_vector(unsigned(fc1_e9(1 downto 0)))))));
+        fc1_n53_s2_xh := fc1_e28(18 downto 3);
+        fc1_n53_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s2_xh, 18) - resize(fc1_e36, 18))) & std_logic_vector(unsigned(fc1_e28(2 downto 0)))))));
+        fc1_n53_s3_xh := fc1_e38(17 downto 8);
+        fc1_n53_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s3_xh, 18) + resize(fc1_e36, 18))) & std_logic_vector(unsigned(fc1_e38(7 downto 0)))))));
+        fc1_n53_s4_xh := fc1_e98(16 downto 7);
+        fc1_n53_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s4_xh, 19) + fc1_e124)) & std_logic_vector(unsigned(fc1_e98(6 downto 0)))))));
+        fc1_n53_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n21_s5_xh, 19) + fc1_e74)) & std_logic_vector(unsigned(fc1_e70(1 downto 0)))))));
+        fc1_n53_s6_xh := fc1_e84(20 downto 3);
+        fc1_n53_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s6_xh, 20) - fc1_n53_s1)) & std_logic_vector(unsigned(fc1_e84(2 downto 0)))))));
+        fc1_n53_s8_xh := fc1_e177(18 downto 4);
+        fc1_n53_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s8_xh, 18) - fc1_e123)) & std_logic_vector(unsigned(fc1_e177(3 downto 0)))))));
+        fc1_n53_s9_xh := fc1_e292(20 downto 1);
+        fc1_n53_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s9_xh, 21) - fc1_e49)) & std_logic_vector(unsigned(fc1_e292(0 downto 0)))))));
+        fc1_n53_s10_xh := fc1_e297(19 downto 6);
+        fc1_n53_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s10_xh, 20) + resize(fc1_e303, 20))) & std_logic_vector(unsigned(fc1_e297(5 downto 0)))))));
+        fc1_n53_s11_xh := fc1_n53_s4(25 downto 3);
+        fc1_n53_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s11_xh, 24) + resize(fc1_n53_s5, 24))) & std_logic_vector(unsigned(fc1_n53_s4(2 downto 0)))));
+        fc1_n53_s12_xh := fc1_n53_s8(21 downto 4);
+        fc1_n53_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s12_xh, 23) + fc1_n53_s6)) & std_logic_vector(unsigned(fc1_n53_s8(3 downto 0)))));
+        fc1_n53_s14 := resize(fc1_n53_s7_d1, 27) - signed(fc1_n53_s11_d1);
+        fc1_n53_s12_d1_v := signed(fc1_n53_s12_d1);
+        fc1_n53_s16_xh := fc1_n53_s14(26 downto 6);
+        fc1_n53_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n53_s16_xh, 22) + resize(fc1_e231_d1, 22))) & std_logic_vector(unsigned(fc1_n53_s14(5 downto 0)))))));
+        fc1_n53_acc := ((resize(fc1_n53_s12_d1_v, 28) + resize(fc1_n53_s13_d1, 28)) + fc1_n53_s16);
         fc1_n53_y_fl := fc1_n53_acc(27 downto 10);
-        fc1_n54_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-37)) mod 2**22, 22));
-        fc1_n54_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1117) mod 2**27, 27));
-        fc1_n54_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1659) mod 2**27, 27));
-        fc1_n54_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1274) mod 2**27, 27));
-        fc1_n54_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 22) mod 2**21, 21));
-        fc1_n54_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-406)) mod 2**25, 25));
-        fc1_n54_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-236)) mod 2**24, 24));
-        fc1_n54_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-565)) mod 2**26, 26));
-        fc1_n54_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 628) mod 2**26, 26));
-        fc1_n54_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-30)) mod 2**21, 21));
-        fc1_n54_t1_0 := resize(fc1_n54_t1_0_a_d1, 28) + fc1_n54_t0_1_d1;
-        fc1_n54_t1_1 := fc1_n54_t0_2_d1 + resize(fc1_n54_t1_1_b_d1, 28);
-        fc1_n54_t1_2 := resize(fc1_n54_t1_2_a_d1, 27) + resize(fc1_n54_t1_2_b_d1, 27);
-        fc1_n54_t1_3 := fc1_n54_t0_6_d1 + resize(fc1_n54_t1_3_b_d1, 27);
-        fc1_n54_t2_0 := resize(fc1_n54_t1_0, 29) + resize(fc1_n54_t1_1, 29);
-        fc1_n54_t2_1 := resize(fc1_n54_t1_2, 28) + resize(fc1_n54_t1_3, 28);
-        fc1_n54_acc := ((resize(fc1_n54_t2_0, 30) + resize(fc1_n54_t2_1, 30)) + to_signed(-918528, 30));
+        fc1_n54_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e46_xh, 17) + resize(fc1_in_15, 17))) & std_logic_vector(unsigned(fc1_in_6(0 downto 0)))))));
+        fc1_n54_s1_xh := fc1_e1(17 downto 7);
+        fc1_n54_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s1_xh, 12) + to_signed(897, 12))) & std_logic_vector(unsigned(fc1_e1(6 downto 0)))))));
+        fc1_n54_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n18_s1_xh, 18) - fc1_e12)) & std_logic_vector(unsigned(fc1_e7(2 downto 0)))))));
+        fc1_n54_s3_xh := fc1_e24(18 downto 2);
+        fc1_n54_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s3_xh, 19) - resize(fc1_n54_s0, 19))) & std_logic_vector(unsigned(fc1_e24(1 downto 0)))))));
+        fc1_n54_s4_xh := fc1_e36(16 downto 2);
+        fc1_n54_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s4_xh, 21) - fc1_e128)) & std_logic_vector(unsigned(fc1_e36(1 downto 0)))))));
+        fc1_n54_s5_xh := fc1_e192(18 downto 4);
+        fc1_n54_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s5_xh, 18) - resize(fc1_e366, 18))) & std_logic_vector(unsigned(fc1_e192(3 downto 0)))))));
+        fc1_n54_s6 := resize(fc1_n54_s1, 22) - resize(fc1_n54_s2, 22);
+        fc1_n54_s7_xh := fc1_e63(18 downto 2);
+        fc1_n54_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s7_xh, 20) + resize(fc1_e62, 20))) & std_logic_vector(unsigned(fc1_e63(1 downto 0)))))));
+        fc1_n54_s8_xh := fc1_e75(19 downto 6);
+        fc1_n54_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s8_xh, 19) + resize(fc1_e109, 19))) & std_logic_vector(unsigned(fc1_e75(5 downto 0)))))));
+        fc1_n54_s9_xh := fc1_e176(18 downto 1);
+        fc1_n54_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s9_xh, 20) - resize(fc1_e89, 20))) & std_logic_vector(unsigned(fc1_e176(0 downto 0)))))));
+        fc1_n54_s10_xh := fc1_n54_s3(20 downto 3);
+        fc1_n54_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s10_xh, 22) - fc1_n54_s5)) & std_logic_vector(unsigned(fc1_n54_s3(2 downto 0)))))));
+        fc1_n54_s11_xh := fc1_e291(18 downto 1);
+        fc1_n54_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s11_xh, 23) - fc1_n54_s4)) & std_logic_vector(unsigned(fc1_e291(0 downto 0)))))));
+        fc1_n54_s12_u := unsigned(std_logic_vector'(std_logic_vector((fc1_e385(27 downto 3) + resize(fc1_n54_s7, 25))) & std_logic_vector(unsigned(fc1_e385(2 downto 0)))));
+        fc1_n54_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n54_s8(24 downto 1) - resize(fc1_e235, 24))) & std_logic_vector(unsigned(fc1_n54_s8(0 downto 0)))));
+        fc1_n54_s14_xh := fc1_n54_s6(21 downto 5);
+        fc1_n54_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s14_xh, 21) - fc1_n54_s9)) & std_logic_vector(unsigned(fc1_n54_s6(4 downto 0)))));
+        fc1_n54_s15_xh := fc1_n54_s11(23 downto 2);
+        fc1_n54_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s15_xh, 25) + fc1_n54_s10)) & std_logic_vector(unsigned(fc1_n54_s11(1 downto 0)))));
+        fc1_n54_s16_xh := fc1_e250_d1_v(25 downto 3);
+        fc1_n54_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n54_s16_xh, 26) - signed(fc1_n54_s14_d1))) & std_logic_vector(unsigned(fc1_e250_d1_v(2 downto 0)))))));
+        fc1_n54_s13_d1_v := signed(fc1_n54_s13_d1);
+        fc1_n54_s17 := signed(fc1_n54_s12_d1) + resize(fc1_n54_s13_d1_v, 28);
+        fc1_n54_s15_d1_v := signed(fc1_n54_s15_d1);
+        fc1_n54_s18 := resize(fc1_n54_s15_d1_v, 29) + fc1_n54_s16;
+        fc1_n54_acc := (resize(fc1_n54_s18, 30) - resize(fc1_n54_s17, 30));
         fc1_n54_y_fl := fc1_n54_acc(29 downto 10);
-        fc1_n55_p0_sh := shift_left(resize(fc1_in_0, 18), 2);
-        fc1_n55_p0_neg := -resize(fc1_n55_p0_sh, 19);
-        fc1_n55_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-599)) mod 2**26, 26));
-        fc1_n55_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-132)) mod 2**24, 24));
-        fc1_n55_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1955)) mod 2**27, 27));
-        fc1_n55_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 286) mod 2**25, 25));
-        fc1_n55_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-374)) mod 2**25, 25));
-        fc1_n55_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 308) mod 2**25, 25));
-        fc1_n55_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-279)) mod 2**25, 25));
-        fc1_n55_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-275)) mod 2**25, 25));
-        fc1_n55_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-505)) mod 2**25, 25));
-        fc1_n55_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 142) mod 2**24, 24));
-        fc1_n55_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 51) mod 2**22, 22));
-        fc1_n55_t1_0 := resize(fc1_n55_t1_0_a_d1, 28) + resize(fc1_n55_t1_0_b_d1, 28);
-        fc1_n55_t1_1 := fc1_n55_t0_2_d1 + resize(fc1_n55_t1_1_b_d1, 28);
-        fc1_n55_t1_2 := resize(fc1_n55_t1_2_a_d1, 27) + resize(fc1_n55_t1_2_b_d1, 27);
-        fc1_n55_t1_3 := fc1_n55_t0_6_d1 + resize(fc1_n55_t1_3_b_d1, 26);
-        fc1_n55_t2_1 := resize(fc1_n55_t1_2, 28) + resize(fc1_n55_t1_3, 28);
-        fc1_n55_t3_0 := (resize(fc1_n55_t1_0, 29) + resize(fc1_n55_t1_1, 29)) + resize(fc1_n55_t2_1, 29);
-        fc1_n55_acc := (fc1_n55_t3_0 + to_signed(-827392, 29));
+        fc1_n55_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n36_s0_xh, 16) - fc1_in_2)) & std_logic_vector(unsigned(fc1_in_2(8 downto 0)))))));
+        fc1_n55_s1_xh := fc1_in_12(15 downto 4);
+        fc1_n55_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s1_xh, 13) + to_signed(101, 13))) & std_logic_vector(unsigned(fc1_in_12(3 downto 0)))))));
+        fc1_n55_s2_xh := fc1_n55_s0(24 downto 9);
+        fc1_n55_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s2_xh, 18) - resize(fc1_n55_s1, 18))) & std_logic_vector(unsigned(fc1_n55_s0(8 downto 0)))))));
+        fc1_n55_s3_xh := fc1_e10(17 downto 2);
+        fc1_n55_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s3_xh, 18) + fc1_e21)) & std_logic_vector(unsigned(fc1_e10(1 downto 0)))))));
+        fc1_n55_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n37_s3_xh, 18) + fc1_e20)) & std_logic_vector(unsigned(fc1_e17(3 downto 0)))))));
+        fc1_n55_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n17_s3_xh, 20) - fc1_e79)) & std_logic_vector(unsigned(fc1_e33(0 downto 0)))))));
+        fc1_n55_s6_xh := fc1_e80(17 downto 5);
+        fc1_n55_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s6_xh, 20) + fc1_e79)) & std_logic_vector(unsigned(fc1_e80(4 downto 0)))))));
+        fc1_n55_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e128(20 downto 1) + resize(fc1_e82, 20))) & std_logic_vector(unsigned(fc1_e128(0 downto 0)))))));
+        fc1_n55_s8_xh := fc1_e198(19 downto 7);
+        fc1_n55_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s8_xh, 20) - fc1_e194)) & std_logic_vector(unsigned(fc1_e198(6 downto 0)))))));
+        fc1_n55_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n55_s2(26 downto 1) + resize(fc1_n55_s3, 26))) & std_logic_vector(unsigned(fc1_n55_s2(0 downto 0)))))));
+        fc1_n55_s10_xh := fc1_e266(20 downto 2);
+        fc1_n55_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s10_xh, 21) - fc1_e375)) & std_logic_vector(unsigned(fc1_e266(1 downto 0)))))));
+        fc1_n55_s11_xh := fc1_n55_s4(21 downto 2);
+        fc1_n55_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s11_xh, 21) + fc1_e379)) & std_logic_vector(unsigned(fc1_n55_s4(1 downto 0)))))));
+        fc1_n55_s12_xh := fc1_e159(21 downto 5);
+        fc1_n55_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s12_xh, 21) - fc1_e330)) & std_logic_vector(unsigned(fc1_e159(4 downto 0)))))));
+        fc1_n55_s13_xh := fc1_n55_s5(20 downto 2);
+        fc1_n55_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s13_xh, 25) + fc1_n55_s6)) & std_logic_vector(unsigned(fc1_n55_s5(1 downto 0)))))));
+        fc1_n55_s14_xh := fc1_n55_s7(20 downto 6);
+        fc1_n55_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s14_xh, 20) + fc1_e233)) & std_logic_vector(unsigned(fc1_n55_s7(5 downto 0)))))));
+        fc1_n55_s16_xh := fc1_n55_s10(22 downto 1);
+        fc1_n55_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s16_xh, 24) + resize(fc1_n55_s11, 24))) & std_logic_vector(unsigned(fc1_n55_s10(0 downto 0)))));
+        fc1_n55_s17_xh := fc1_n55_s12(25 downto 2);
+        fc1_n55_s17_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s17_xh, 26) + fc1_n55_s14)) & std_logic_vector(unsigned(fc1_n55_s12(1 downto 0)))));
+        fc1_n55_s19_xh := fc1_e202_d1(23 downto 2);
+        fc1_n55_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n55_s19_xh, 25) + signed(fc1_n55_s16_d1))) & std_logic_vector(unsigned(fc1_e202_d1(1 downto 0)))))));
+        fc1_n55_s17_d1_v := signed(fc1_n55_s17_d1);
+        fc1_n55_s21 := fc1_n55_s18_d1 + resize(fc1_n55_s19, 28);
+        fc1_n55_acc := (resize(fc1_n55_s21, 29) - (resize(fc1_n55_s17_d1_v, 29) + resize(fc1_n55_s15_d1, 29)));
         fc1_n55_y_fl := fc1_n55_acc(28 downto 10);
-        fc1_n56_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-458)) mod 2**25, 25));
-        fc1_n56_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-456)) mod 2**25, 25));
-        fc1_n56_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-182)) mod 2**24, 24));
-        fc1_n56_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-265)) mod 2**25, 25));
-        fc1_n56_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-358)) mod 2**25, 25));
-        fc1_n56_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 383) mod 2**25, 25));
-        fc1_n56_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 231) mod 2**24, 24));
-        fc1_n56_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 157) mod 2**24, 24));
-        fc1_n56_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 216) mod 2**24, 24));
-        fc1_n56_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 132) mod 2**24, 24));
-        fc1_n56_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 206) mod 2**24, 24));
-        fc1_n56_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-136)) mod 2**24, 24));
-        fc1_n56_t1_0 := resize(fc1_n56_t1_0_a_d1, 27) + resize(fc1_n56_t1_0_b_d1, 27);
-        fc1_n56_t1_1 := resize(fc1_n56_t1_1_a_d1, 27) + resize(fc1_n56_t1_1_b_d1, 27);
-        fc1_n56_t1_2 := resize(fc1_n56_t1_2_a_d1, 26) + resize(fc1_n56_t1_2_b_d1, 26);
-        fc1_n56_t1_3 := resize(fc1_n56_t1_3_a_d1, 26) + resize(fc1_n56_t1_3_b_d1, 26);
-        fc1_n56_t2_0 := resize(fc1_n56_t1_0, 28) + resize(fc1_n56_t1_1, 28);
-        fc1_n56_t2_1 := resize(fc1_n56_t1_2, 27) + resize(fc1_n56_t1_3, 27);
-        fc1_n56_acc := ((resize(fc1_n56_t2_0, 29) + resize(fc1_n56_t2_1, 29)) + to_signed(24576, 29));
+        fc1_n56_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e15_xh, 17) - resize(fc1_in_14, 17))) & std_logic_vector(unsigned(fc1_in_2(0 downto 0)))))));
+        fc1_n56_s2_xh := fc1_e29(18 downto 7);
+        fc1_n56_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s2_xh, 18) - resize(fc1_e30, 18))) & std_logic_vector(unsigned(fc1_e29(6 downto 0)))))));
+        fc1_n56_s3_xh := fc1_e39(18 downto 2);
+        fc1_n56_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s3_xh, 18) + resize(fc1_e41, 18))) & std_logic_vector(unsigned(fc1_e39(1 downto 0)))))));
+        fc1_n56_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n24_s5_xh, 18) + fc1_e60)) & std_logic_vector(unsigned(fc1_e80(1 downto 0)))))));
+        fc1_n56_s5_xh := fc1_e102(19 downto 7);
+        fc1_n56_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s5_xh, 19) - fc1_e101)) & std_logic_vector(unsigned(fc1_e102(6 downto 0)))))));
+        fc1_n56_s6_xh := fc1_e133(17 downto 4);
+        fc1_n56_s6_hi := resize(fc1_n56_s6_xh, 18) - signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n56_s0(17 downto 7) + to_signed(3, 11))) & std_logic_vector(unsigned(fc1_n56_s0(6 downto 0)))))));
+        fc1_n56_s6 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n56_s6_hi) & std_logic_vector(unsigned(fc1_e133(3 downto 0)))))));
+        fc1_n56_s7 := resize(fc1_e56, 20) + resize(fc1_e58, 20);
+        fc1_n56_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n56_s2(24 downto 3) - resize(fc1_e91, 22))) & std_logic_vector(unsigned(fc1_n56_s2(2 downto 0)))))));
+        fc1_n56_s9_xh := fc1_n56_s3(19 downto 1);
+        fc1_n56_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s9_xh, 20) + resize(fc1_e35, 20))) & std_logic_vector(unsigned(fc1_n56_s3(0 downto 0)))))));
+        fc1_n56_s10 := resize(fc1_n56_s4, 22) + resize(fc1_e323, 22);
+        fc1_n56_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n56_s5(25 downto 3) - resize(fc1_e354, 23))) & std_logic_vector(unsigned(fc1_n56_s5(2 downto 0)))))));
+        fc1_n56_s12_xh := fc1_n56_s6(21 downto 5);
+        fc1_n56_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s12_xh, 19) + fc1_e291)) & std_logic_vector(unsigned(fc1_n56_s6(4 downto 0)))))));
+        fc1_n56_s13_xh := fc1_e260(24 downto 1);
+        fc1_n56_s13_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n56_s13_xh + resize(fc1_n56_s7, 24))) & std_logic_vector(unsigned(fc1_e260(0 downto 0)))));
+        fc1_n56_s14_xh := fc1_n56_s8(24 downto 5);
+        fc1_n56_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s14_xh, 22) - resize(fc1_n56_s9, 22))) & std_logic_vector(unsigned(fc1_n56_s8(4 downto 0)))));
+        fc1_n56_s16_xh := fc1_n56_s11(25 downto 2);
+        fc1_n56_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s16_xh, 25) + resize(fc1_n56_s12, 25))) & std_logic_vector(unsigned(fc1_n56_s11(1 downto 0)))));
+        fc1_n56_s13_d1_v := signed(fc1_n56_s13_d1);
+        fc1_n56_s17_xh := fc1_n56_s13_d1_v(24 downto 1);
+        fc1_n56_s17 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s17_xh, 27) + signed(fc1_n56_s14_d1))) & std_logic_vector(unsigned(fc1_n56_s13_d1_v(0 downto 0)))))));
+        fc1_n56_s18 := signed(fc1_n56_s16_d1) + resize(fc1_n56_s15_d1, 27);
+        fc1_n56_acc := (-(resize(fc1_n56_s18, 29) + resize(fc1_n56_s17, 29)));
         fc1_n56_y_fl := fc1_n56_acc(28 downto 10);
-        fc1_n57_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 283) mod 2**25, 25));
-        fc1_n57_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-293)) mod 2**25, 25));
-        fc1_n57_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 388) mod 2**25, 25));
-        fc1_n57_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-235)) mod 2**24, 24));
-        fc1_n57_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-186)) mod 2**24, 24));
-        fc1_n57_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-413)) mod 2**25, 25));
-        fc1_n57_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 23) mod 2**21, 21));
-        fc1_n57_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-22)) mod 2**21, 21));
-        fc1_n57_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-389)) mod 2**25, 25));
-        fc1_n57_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-417)) mod 2**25, 25));
-        fc1_n57_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-50)) mod 2**22, 22));
-        fc1_n57_t1_0 := resize(fc1_n57_t1_0_a_d1, 26) + fc1_n57_t0_1_d1;
-        fc1_n57_t1_1 := resize(fc1_n57_t1_1_a_d1, 27) + resize(fc1_n57_t1_1_b_d1, 27);
-        fc1_n57_t1_2 := resize(fc1_n57_t1_2_a_d1, 26) + resize(fc1_n57_t1_2_b_d1, 26);
-        fc1_n57_t2_0 := resize(fc1_n57_t1_0, 28) + resize(fc1_n57_t1_1, 28);
-        fc1_n57_t2_1 := resize(fc1_n57_t1_2, 27) + (resize(fc1_n57_t1_3_a_d1, 27) + resize(fc1_n57_t1_3_b_d1, 27));
-        fc1_n57_acc := (resize(fc1_n57_t2_0, 29) + resize(fc1_n57_t2_1, 29));
+        fc1_n57_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e226_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_2(3 downto 0)))))));
+        fc1_n57_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n6_s1_xh, 21) - fc1_n57_s0)) & std_logic_vector(unsigned(fc1_e50(3 downto 0)))))));
+        fc1_n57_s2_xh := fc1_e13(16 downto 6);
+        fc1_n57_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n57_s2_xh, 18) - fc1_e15)) & std_logic_vector(unsigned(fc1_e13(5 downto 0)))))));
+        fc1_n57_s3 := resize(fc1_e18, 20) - resize(fc1_e28, 20);
+        fc1_n57_s4_xh := fc1_e82(17 downto 2);
+        fc1_n57_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n57_s4_xh, 19) + fc1_e367)) & std_logic_vector(unsigned(fc1_e82(1 downto 0)))))));
+        fc1_n57_s5_xh := fc1_e369(17 downto 5);
+        fc1_n57_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n57_s5_xh, 20) - fc1_e43)) & std_logic_vector(unsigned(fc1_e369(4 downto 0)))))));
+        fc1_n57_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n57_s2(23 downto 1) - resize(fc1_e75, 23))) & std_logic_vector(unsigned(fc1_n57_s2(0 downto 0)))))));
+        fc1_n57_s7_xh := fc1_e121(17 downto 7);
+        fc1_n57_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n57_s7_xh, 20) - fc1_e94)) & std_logic_vector(unsigned(fc1_e121(6 downto 0)))))));
+        fc1_n57_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n19_s10_xh, 19) + fc1_e355)) & std_logic_vector(unsigned(fc1_e181(1 downto 0)))))));
+        fc1_n57_s9 := resize(fc1_n57_s3, 22) + resize(fc1_n57_s4, 22);
+        fc1_n57_s10_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n57_s1(24 downto 1) - resize(fc1_e245, 24))) & std_logic_vector(unsigned(fc1_n57_s1(0 downto 0)))));
+        fc1_n57_s12_xh := fc1_e212(24 downto 5);
+        fc1_n57_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n57_s12_xh, 22) + resize(fc1_n57_s8, 22))) & std_logic_vector(unsigned(fc1_e212(4 downto 0)))));
+        fc1_n57_s13_xh := fc1_n57_s7(26 downto 2);
+        fc1_n57_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n57_s13_xh, 26) + resize(fc1_n57_s6, 26))) & std_logic_vector(unsigned(fc1_n57_s7(1 downto 0)))));
+        fc1_n57_s12_d1_v := signed(fc1_n57_s12_d1);
+        fc1_n57_s10_d1_v := signed(fc1_n57_s10_d1);
+        fc1_n57_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n57_s12_d1_v(26 downto 1) + resize(fc1_n57_s10_d1_v, 26))) & std_logic_vector(unsigned(fc1_n57_s12_d1_v(0 downto 0)))))));
+        fc1_n57_s16 := resize(fc1_n57_s14_d1, 27) - resize(fc1_n57_s11_d1, 27);
+        fc1_n57_s17 := resize(fc1_n57_s15, 28) + signed(fc1_n57_s13_d1);
+        fc1_n57_acc := (-(resize(fc1_n57_s17, 29) - resize(fc1_n57_s16, 29)));
         fc1_n57_y_fl := fc1_n57_acc(28 downto 10);
-        fc1_n58_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-50)) mod 2**22, 22));
-        fc1_n58_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 200) mod 2**24, 24));
-        fc1_n58_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 253) mod 2**24, 24));
-        fc1_n58_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-35)) mod 2**22, 22));
-        fc1_n58_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 199) mod 2**24, 24));
-        fc1_n58_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-187)) mod 2**24, 24));
-        fc1_n58_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 207) mod 2**24, 24));
-        fc1_n58_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 62) mod 2**22, 22));
-        fc1_n58_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 41) mod 2**22, 22));
-        fc1_n58_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 236) mod 2**24, 24));
-        fc1_n58_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 300) mod 2**25, 25));
-        fc1_n58_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-193)) mod 2**24, 24));
-        fc1_n58_t1_0 := resize(fc1_n58_t1_0_a_d1, 26) + resize(fc1_n58_t1_0_b_d1, 26);
-        fc1_n58_t1_1 := resize(fc1_n58_t1_1_a_d1, 26) + resize(fc1_n58_t1_1_b_d1, 26);
-        fc1_n58_t1_2 := resize(fc1_n58_t1_2_a_d1, 26) + resize(fc1_n58_t1_2_b_d1, 26);
-        fc1_n58_t1_3 := fc1_n58_t0_6_d1 + resize(fc1_n58_t1_3_b_d1, 26);
-        fc1_n58_t2_0 := resize(fc1_n58_t1_0, 27) + resize(fc1_n58_t1_1, 27);
-        fc1_n58_t2_1 := resize(fc1_n58_t1_2, 27) + resize(fc1_n58_t1_3, 27);
-        fc1_n58_acc := (resize(fc1_n58_t2_0, 28) + resize(fc1_n58_t2_1, 28));
+        fc1_n58_s0 := resize(fc1_in_14, 17) - resize(fc1_in_15, 17);
+        fc1_n58_s1 := resize(fc1_e0, 20) - resize(fc1_e65, 20);
+        fc1_n58_s2_xh := fc1_n58_s0(16 downto 6);
+        fc1_n58_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s2_xh, 18) + resize(fc1_e2, 18))) & std_logic_vector(unsigned(fc1_n58_s0(5 downto 0)))))));
+        fc1_n58_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e191_xh, 18) + resize(fc1_e16, 18))) & std_logic_vector(unsigned(fc1_e15(0 downto 0)))))));
+        fc1_n58_s4_xh := fc1_e25(18 downto 4);
+        fc1_n58_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s4_xh, 18) - resize(fc1_e27, 18))) & std_logic_vector(unsigned(fc1_e25(3 downto 0)))))));
+        fc1_n58_s5_xh := fc1_e52(16 downto 6);
+        fc1_n58_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s5_xh, 17) + fc1_e27)) & std_logic_vector(unsigned(fc1_e52(5 downto 0)))))));
+        fc1_n58_s6_xh := fc1_e54(16 downto 1);
+        fc1_n58_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s6_xh, 18) + resize(fc1_e81, 18))) & std_logic_vector(unsigned(fc1_e54(0 downto 0)))))));
+        fc1_n58_s7_xh := fc1_n58_s5(22 downto 3);
+        fc1_n58_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s7_xh, 21) - resize(fc1_e100, 21))) & std_logic_vector(unsigned(fc1_n58_s5(2 downto 0)))))));
+        fc1_n58_s8 := fc1_e67 + resize(fc1_e71, 20);
+        fc1_n58_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n58_s2(23 downto 3) - resize(fc1_n58_s3, 21))) & std_logic_vector(unsigned(fc1_n58_s2(2 downto 0)))))));
+        fc1_n58_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n58_s4(21 downto 1) - resize(fc1_n58_s6, 21))) & std_logic_vector(unsigned(fc1_n58_s4(0 downto 0)))))));
+        fc1_n58_s11_xh := fc1_e90(17 downto 7);
+        fc1_n58_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s11_xh, 18) + fc1_e93)) & std_logic_vector(unsigned(fc1_e90(6 downto 0)))))));
+        fc1_n58_s12_xh := fc1_n58_s1(19 downto 8);
+        fc1_n58_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s12_xh, 18) + fc1_e346)) & std_logic_vector(unsigned(fc1_n58_s1(7 downto 0)))))));
+        fc1_n58_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n56_s13_xh, 26) - resize(fc1_n58_s11, 26))) & std_logic_vector(unsigned(fc1_e260(0 downto 0)))));
+        fc1_n58_s16_xh := fc1_n58_s9(23 downto 2);
+        fc1_n58_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s16_xh, 24) + fc1_n58_s7)) & std_logic_vector(unsigned(fc1_n58_s9(1 downto 0)))));
+        fc1_n58_s17_xh := fc1_n58_s10(21 downto 4);
+        fc1_n58_s17_hi := resize(fc1_n58_s17_xh, 20) + (resize(fc1_e151, 20) - resize(fc1_e299, 20));
+        fc1_n58_s14_d1_v := signed(fc1_n58_s14_d1);
+        fc1_n58_s17_d1_v := signed(fc1_n58_s17_d1);
+        fc1_n58_s18_xh := fc1_n58_s14_d1_v(26 downto 2);
+        fc1_n58_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n58_s18_xh, 26) - resize(fc1_n58_s17_d1_v, 26))) & std_logic_vector(unsigned(fc1_n58_s14_d1_v(1 downto 0)))))));
+        fc1_n58_s16_d1_v := signed(fc1_n58_s16_d1);
+        fc1_n58_s19 := resize(fc1_n58_s16_d1_v, 27) - resize(fc1_n58_s15_d1, 27);
+        fc1_n58_acc := (-(resize(fc1_n58_s19, 28) - fc1_n58_s18));
         fc1_n58_y_fl := fc1_n58_acc(27 downto 10);
-        fc1_n59_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-297)) mod 2**25, 25));
-        fc1_n59_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-439)) mod 2**25, 25));
-        fc1_n59_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-440)) mod 2**25, 25));
-        fc1_n59_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-127)) mod 2**23, 23));
-        fc1_n59_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-416)) mod 2**25, 25));
-        fc1_n59_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 157) mod 2**24, 24));
-        fc1_n59_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-218)) mod 2**24, 24));
-        fc1_n59_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 396) mod 2**25, 25));
-        fc1_n59_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 304) mod 2**25, 25));
-        fc1_n59_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-152)) mod 2**24, 24));
-        fc1_n59_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 404) mod 2**25, 25));
-        fc1_n59_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-220)) mod 2**24, 24));
-        fc1_n59_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-94)) mod 2**23, 23));
-        fc1_n59_t1_0 := resize(fc1_n59_t1_0_a_d1, 27) + resize(fc1_n59_t1_0_b_d1, 27);
-        fc1_n59_t1_1 := fc1_n59_t0_2_d1 + resize(fc1_n59_t1_1_b_d1, 26);
-        fc1_n59_t1_2 := resize(fc1_n59_t1_2_a_d1, 27) + resize(fc1_n59_t1_2_b_d1, 27);
-        fc1_n59_t1_3 := fc1_n59_t0_6_d1 + resize(fc1_n59_t1_3_b_d1, 26);
-        fc1_n59_t2_0 := resize(fc1_n59_t1_0, 28) + resize(fc1_n59_t1_1, 28);
-        fc1_n59_t2_1 := resize(fc1_n59_t1_2, 28) + resize(fc1_n59_t1_3, 28);
-        fc1_n59_acc := (resize(fc1_n59_t2_0, 29) + resize(fc1_n59_t2_1, 29));
+        fc1_n59_s0_xh := fc1_in_15(15 downto 8);
+        fc1_n59_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s0_xh, 17) - resize(fc1_in_2, 17))) & std_logic_vector(unsigned(fc1_in_15(7 downto 0)))))));
+        fc1_n59_s1_xh := fc1_e3(17 downto 5);
+        fc1_n59_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s1_xh, 18) - fc1_e0)) & std_logic_vector(unsigned(fc1_e3(4 downto 0)))))));
+        fc1_n59_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e156_xh, 25) + fc1_n59_s0)) & std_logic_vector(unsigned(fc1_e17(0 downto 0)))))));
+        fc1_n59_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e156_xh, 19) + resize(fc1_e19, 19))) & std_logic_vector(unsigned(fc1_e17(0 downto 0)))))));
+        fc1_n59_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n8_s3_xh, 18) - fc1_e22)) & std_logic_vector(unsigned(fc1_e29(2 downto 0)))))));
+        fc1_n59_s5_xh := fc1_e64(16 downto 8);
+        fc1_n59_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s5_xh, 18) - resize(fc1_e37, 18))) & std_logic_vector(unsigned(fc1_e64(7 downto 0)))))));
+        fc1_n59_s6_xh := fc1_e79(19 downto 5);
+        fc1_n59_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s6_xh, 18) - resize(fc1_e77, 18))) & std_logic_vector(unsigned(fc1_e79(4 downto 0)))))));
+        fc1_n59_s7_xh := fc1_n59_s1(22 downto 3);
+        fc1_n59_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s7_xh, 21) - resize(fc1_e57, 21))) & std_logic_vector(unsigned(fc1_n59_s1(2 downto 0)))))));
+        fc1_n59_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n59_s5(25 downto 3) + resize(fc1_n59_s4, 23))) & std_logic_vector(unsigned(fc1_n59_s5(2 downto 0)))))));
+        fc1_n59_s9_xh := fc1_e159(21 downto 2);
+        fc1_n59_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s9_xh, 23) + fc1_n59_s6)) & std_logic_vector(unsigned(fc1_e159(1 downto 0)))))));
+        fc1_n59_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n47_s10_xh, 20) - fc1_e345)) & std_logic_vector(unsigned(fc1_e325(4 downto 0)))))));
+        fc1_n59_s11_xh := fc1_n59_s2(25 downto 7);
+        fc1_n59_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s11_xh, 20) + fc1_n59_s3)) & std_logic_vector(unsigned(fc1_n59_s2(6 downto 0)))))));
+        fc1_n59_s12_xh := fc1_e143(18 downto 1);
+        fc1_n59_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s12_xh, 23) - fc1_e240)) & std_logic_vector(unsigned(fc1_e143(0 downto 0)))));
+        fc1_n59_s14_xh := fc1_n59_s8(25 downto 2);
+        fc1_n59_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s14_xh, 25) - fc1_n59_s10)) & std_logic_vector(unsigned(fc1_n59_s8(1 downto 0)))));
+        fc1_n59_s15_xh := fc1_n59_s11(26 downto 1);
+        fc1_n59_s15_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s15_xh, 27) + resize(fc1_n59_s9, 27))) & std_logic_vector(unsigned(fc1_n59_s11(0 downto 0)))));
+        fc1_n59_s12_d1_v := signed(fc1_n59_s12_d1);
+        fc1_n59_s16_xh := fc1_n59_s13_d1(24 downto 2);
+        fc1_n59_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n59_s16_xh, 25) - resize(fc1_n59_s12_d1_v, 25))) & std_logic_vector(unsigned(fc1_n59_s13_d1(1 downto 0)))))));
+        fc1_n59_s14_d1_v := signed(fc1_n59_s14_d1);
+        fc1_n59_s17 := signed(fc1_n59_s15_d1) - resize(fc1_n59_s14_d1_v, 28);
+        fc1_n59_acc := (resize(fc1_n59_s17, 29) + resize(fc1_n59_s16, 29));
         fc1_n59_y_fl := fc1_n59_acc(28 downto 10);
-        fc1_n60_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-143)) mod 2**24, 24));
-        fc1_n60_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2105)) mod 2**28, 28));
-        fc1_n60_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2774)) mod 2**28, 28));
-        fc1_n60_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1880)) mod 2**27, 27));
-        fc1_n60_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2868)) mod 2**28, 28));
-        fc1_n60_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 173) mod 2**24, 24));
-        fc1_n60_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 165) mod 2**24, 24));
-        fc1_n60_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-379)) mod 2**25, 25));
-        fc1_n60_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 238) mod 2**24, 24));
-        fc1_n60_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 144) mod 2**24, 24));
-        fc1_n60_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 388) mod 2**25, 25));
-        fc1_n60_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 361) mod 2**25, 25));
-        fc1_n60_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-237)) mod 2**24, 24));
-        fc1_n60_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 115) mod 2**23, 23));
-        fc1_n60_t1_0 := resize(fc1_n60_t1_0_a_d1, 29) + fc1_n60_t0_1_d1;
-        fc1_n60_t1_1 := fc1_n60_t0_2_d1 + resize(fc1_n60_t1_1_b_d1, 29);
-        fc1_n60_t1_2 := resize(fc1_n60_t1_2_a_d1, 27) + fc1_n60_t0_5_d1;
-        fc1_n60_t1_3 := resize(fc1_n60_t1_3_a_d1, 27) + resize(fc1_n60_t1_3_b_d1, 27);
-        fc1_n60_t2_1 := resize(fc1_n60_t1_2, 28) + resize(fc1_n60_t1_3, 28);
-        fc1_n60_t3_0 := (resize(fc1_n60_t1_0, 30) + resize(fc1_n60_t1_1, 30)) + resize(fc1_n60_t2_1, 30);
-        fc1_n60_acc := (fc1_n60_t3_0 + to_signed(-258048, 30));
+        fc1_n60_s0_xh := fc1_in_2(15 downto 5);
+        fc1_n60_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s0_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_2(4 downto 0)))))));
+        fc1_n60_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e234_xh, 17) - resize(fc1_in_8, 17))) & std_logic_vector(unsigned(fc1_in_10(4 downto 0)))))));
+        fc1_n60_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e167_xh, 17) + resize(fc1_in_11, 17))) & std_logic_vector(unsigned(fc1_in_10(2 downto 0)))))));
+        fc1_n60_s4_xh := fc1_n60_s0(21 downto 4);
+        fc1_n60_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s4_xh, 22) - fc1_n60_s1)) & std_logic_vector(unsigned(fc1_n60_s0(3 downto 0)))))));
+        fc1_n60_s6_xh := fc1_e37(16 downto 1);
+        fc1_n60_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s6_xh, 20) - fc1_e79)) & std_logic_vector(unsigned(fc1_e37(0 downto 0)))))));
+        fc1_n60_s7_xh := fc1_e125(18 downto 6);
+        fc1_n60_s7_hi := resize(fc1_n60_s7_xh, 18) - signed((unsigned(std_logic_vector'(std_logic_vector((fc1_e150_xh + to_signed(63, 12))) & std_logic_vector(unsigned(fc1_e3(5 downto 0)))))));
+        fc1_n60_s7 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n60_s7_hi) & std_logic_vector(unsigned(fc1_e125(5 downto 0)))))));
+        fc1_n60_s8_xh := fc1_e119(18 downto 9);
+        fc1_n60_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s8_xh, 19) - fc1_e59)) & std_logic_vector(unsigned(fc1_e119(8 downto 0)))))));
+        fc1_n60_s9_xh := fc1_e122(17 downto 10);
+        fc1_n60_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s9_xh, 19) + fc1_e35)) & std_logic_vector(unsigned(fc1_e122(9 downto 0)))))));
+        fc1_n60_s10_xh := fc1_e293(23 downto 3);
+        fc1_n60_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s10_xh, 22) + resize(fc1_e141, 22))) & std_logic_vector(unsigned(fc1_e293(2 downto 0)))))));
+        fc1_n60_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n5_s8_xh, 19) + resize(fc1_e347, 19))) & std_logic_vector(unsigned(fc1_e73(0 downto 0)))))));
+        fc1_n60_s12_hi := resize(fc1_n33_s12_xh, 20) - (fc1_n60_s2 + resize(fc1_e5, 20));
+        fc1_n60_s12 := signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n60_s12_hi) & std_logic_vector(unsigned(fc1_e300(6 downto 0)))))));
+        fc1_n60_s13 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n60_s4(25 downto 4) + resize(fc1_n60_s6, 22))) & std_logic_vector(unsigned(fc1_n60_s4(3 downto 0)))))));
+        fc1_n60_s15_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n60_s9(28 downto 3) + resize(fc1_e307, 26))) & std_logic_vector(unsigned(fc1_n60_s9(2 downto 0)))));
+        fc1_n60_s16_xh := fc1_e238(22 downto 5);
+        fc1_n60_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s16_xh, 20) - fc1_n60_s11)) & std_logic_vector(unsigned(fc1_e238(4 downto 0)))));
+        fc1_n60_s17_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n60_s12(26 downto 1) - resize(fc1_e242, 26))) & std_logic_vector(unsigned(fc1_n60_s12(0 downto 0)))));
+        fc1_n60_s15_d1_v := signed(fc1_n60_s15_d1);
+        fc1_n60_s16_d1_v := signed(fc1_n60_s16_d1);
+        fc1_n60_s19_xh := fc1_n60_s15_d1_v(28 downto 2);
+        fc1_n60_s19 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n60_s19_xh, 28) + resize(fc1_n60_s16_d1_v, 28))) & std_logic_vector(unsigned(fc1_n60_s15_d1_v(1 downto 0)))))));
+        fc1_n60_s17_d1_v := signed(fc1_n60_s17_d1);
+        fc1_n60_s20 := resize(fc1_n60_s17_d1_v, 29) - resize(fc1_n60_s14_d1, 29);
+        fc1_n60_s22 := (resize(fc1_n60_s18_d1, 30) - fc1_n60_s19) + resize(fc1_n60_s20, 30);
+        fc1_n60_acc := (-fc1_n60_s22);
         fc1_n60_y_fl := fc1_n60_acc(29 downto 10);
-        fc1_n61_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 103) mod 2**23, 23));
-        fc1_n61_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 340) mod 2**25, 25));
-        fc1_n61_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 180) mod 2**24, 24));
-        fc1_n61_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1883) mod 2**27, 27));
-        fc1_n61_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 115) mod 2**23, 23));
-        fc1_n61_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-209)) mod 2**24, 24));
-        fc1_n61_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-353)) mod 2**25, 25));
-        fc1_n61_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-793)) mod 2**26, 26));
-        fc1_n61_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1004)) mod 2**26, 26));
-        fc1_n61_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-359)) mod 2**25, 25));
-        fc1_n61_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-356)) mod 2**25, 25));
-        fc1_n61_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 406) mod 2**25, 25));
-        fc1_n61_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 308) mod 2**25, 25));
-        fc1_n61_t1_0 := resize(fc1_n61_t1_0_a_d1, 27) + resize(fc1_n61_t1_0_b_d1, 27);
-        fc1_n61_t1_2 := resize(fc1_n61_t1_2_a_d1, 28) + resize(fc1_n61_t1_2_b_d1, 28);
-        fc1_n61_t1_3 := resize(fc1_n61_t1_3_a_d1, 27) + resize(fc1_n61_t1_3_b_d1, 27);
-        fc1_n61_t2_0 := resize(fc1_n61_t1_0, 28) + (fc1_n61_t0_2_d1 + resize(fc1_n61_t1_1_b_d1, 28));
-        fc1_n61_t3_0 := resize(fc1_n61_t2_0, 29) + (resize(fc1_n61_t1_2, 29) + resize(fc1_n61_t1_3, 29));
-        fc1_n61_acc := (fc1_n61_t3_0 + to_signed(703488, 29));
+        fc1_n61_s0_xh := fc1_in_1(15 downto 8);
+        fc1_n61_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s0_xh, 17) + resize(fc1_in_5, 17))) & std_logic_vector(unsigned(fc1_in_1(7 downto 0)))))));
+        fc1_n61_s1_xh := fc1_e21(17 downto 7);
+        fc1_n61_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s1_xh, 12) + to_signed(687, 12))) & std_logic_vector(unsigned(fc1_e21(6 downto 0)))))));
+        fc1_n61_s2_xh := fc1_e65(18 downto 4);
+        fc1_n61_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s2_xh, 18) - fc1_e21)) & std_logic_vector(unsigned(fc1_e65(3 downto 0)))))));
+        fc1_n61_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n61_s0(24 downto 2) - resize(fc1_e16, 23))) & std_logic_vector(unsigned(fc1_n61_s0(1 downto 0)))))));
+        fc1_n61_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e376_xh, 18) + fc1_e17)) & std_logic_vector(unsigned(fc1_e18(3 downto 0)))))));
+        fc1_n61_s5_xh := fc1_e39(18 downto 6);
+        fc1_n61_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s5_xh, 19) - fc1_e26)) & std_logic_vector(unsigned(fc1_e39(5 downto 0)))))));
+        fc1_n61_s6_xh := fc1_n61_s1(18 downto 6);
+        fc1_n61_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s6_xh, 18) - fc1_e82)) & std_logic_vector(unsigned(fc1_n61_s1(5 downto 0)))))));
+        fc1_n61_s7_xh := fc1_n61_s2(21 downto 3);
+        fc1_n61_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s7_xh, 20) - resize(fc1_e351, 20))) & std_logic_vector(unsigned(fc1_n61_s2(2 downto 0)))))));
+        fc1_n61_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n46_s7_xh, 19) + fc1_e91)) & std_logic_vector(unsigned(fc1_e384(2 downto 0)))))));
+        fc1_n61_s9_xh := fc1_n61_s4(21 downto 4);
+        fc1_n61_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s9_xh, 20) - fc1_e126)) & std_logic_vector(unsigned(fc1_n61_s4(3 downto 0)))))));
+        fc1_n61_s10_xh := fc1_e185(17 downto 2);
+        fc1_n61_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s10_xh, 24) + fc1_e350)) & std_logic_vector(unsigned(fc1_e185(1 downto 0)))))));
+        fc1_n61_s11_xh := fc1_n61_s5(24 downto 7);
+        fc1_n61_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s11_xh, 19) - fc1_e73)) & std_logic_vector(unsigned(fc1_n61_s5(6 downto 0)))))));
+        fc1_n61_s12_xh := fc1_e290(25 downto 3);
+        fc1_n61_s12 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s12_xh, 25) - fc1_n61_s3)) & std_logic_vector(unsigned(fc1_e290(2 downto 0)))))));
+        fc1_n61_s13_xh := fc1_n61_s8(21 downto 3);
+        fc1_n61_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s13_xh, 24) - fc1_n61_s6)) & std_logic_vector(unsigned(fc1_n61_s8(2 downto 0)))));
+        fc1_n61_s14_xh := fc1_e256(20 downto 3);
+        fc1_n61_s14_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s14_xh, 23) + fc1_n61_s7)) & std_logic_vector(unsigned(fc1_e256(2 downto 0)))));
+        fc1_n61_s16_xh := fc1_e206(23 downto 6);
+        fc1_n61_s16_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s16_xh, 21) - resize(fc1_e248, 21))) & std_logic_vector(unsigned(fc1_e206(5 downto 0)))));
+        fc1_n61_s13_d1_v := signed(fc1_n61_s13_d1);
+        fc1_n61_s14_d1_v := signed(fc1_n61_s14_d1);
+        fc1_n61_s18_xh := fc1_n61_s13_d1_v(26 downto 1);
+        fc1_n61_s18 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n61_s18_xh, 27) + resize(fc1_n61_s14_d1_v, 27))) & std_logic_vector(unsigned(fc1_n61_s13_d1_v(0 downto 0)))))));
+        fc1_n61_s16_d1_v := signed(fc1_n61_s16_d1);
+        fc1_n61_s19 := resize(fc1_n61_s15_d1, 28) + resize(fc1_n61_s16_d1_v, 28);
+        fc1_n61_s21 := (resize(fc1_n61_s17_d1, 29) + resize(fc1_n61_s18, 29)) + resize(fc1_n61_s19, 29);
+        fc1_n61_acc := (-fc1_n61_s21);
         fc1_n61_y_fl := fc1_n61_acc(28 downto 10);
-        fc1_n62_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-354)) mod 2**25, 25));
-        fc1_n62_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 463) mod 2**25, 25));
-        fc1_n62_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1203) mod 2**27, 27));
-        fc1_n62_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2003) mod 2**27, 27));
-        fc1_n62_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1671) mod 2**27, 27));
-        fc1_n62_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1688) mod 2**27, 27));
-        fc1_n62_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-9)) mod 2**20, 20));
-        fc1_n62_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 104) mod 2**23, 23));
-        fc1_n62_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 400) mod 2**25, 25));
-        fc1_n62_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-133)) mod 2**24, 24));
-        fc1_n62_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-217)) mod 2**24, 24));
-        fc1_n62_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-232)) mod 2**24, 24));
-        fc1_n62_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 54) mod 2**22, 22));
-        fc1_n62_t1_0 := resize(fc1_n62_t1_0_a_d1, 28) + fc1_n62_t0_1_d1;
-        fc1_n62_t1_1 := fc1_n62_t0_2_d1 + resize(fc1_n62_t1_1_b_d1, 28);
-        fc1_n62_t1_2 := resize(fc1_n62_t1_2_a_d1, 26) + fc1_n62_t0_5_d1;
-        fc1_n62_t1_3 := resize(fc1_n62_t1_3_a_d1, 26) + resize(fc1_n62_t1_3_b_d1, 26);
-        fc1_n62_t2_0 := resize(fc1_n62_t1_0, 29) + resize(fc1_n62_t1_1, 29);
-        fc1_n62_t2_1 := resize(fc1_n62_t1_2, 27) + resize(fc1_n62_t1_3, 27);
-        fc1_n62_acc := ((resize(fc1_n62_t2_0, 30) + resize(fc1_n62_t2_1, 30)) + to_signed(484352, 30));
+        fc1_n62_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e214_xh, 11) - to_signed(473, 11))) & std_logic_vector(unsigned(fc1_in_2(5 downto 0)))))));
+        fc1_n62_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e134_xh, 18) + resize(fc1_n62_s0, 18))) & std_logic_vector(unsigned(fc1_e1(3 downto 0)))))));
+        fc1_n62_s2_xh := fc1_e2(16 downto 7);
+        fc1_n62_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s2_xh, 18) - fc1_e21)) & std_logic_vector(unsigned(fc1_e2(6 downto 0)))))));
+        fc1_n62_s3_xh := fc1_e26(18 downto 6);
+        fc1_n62_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s3_xh, 18) - fc1_e38)) & std_logic_vector(unsigned(fc1_e26(5 downto 0)))))));
+        fc1_n62_s4_xh := fc1_e46(17 downto 5);
+        fc1_n62_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s4_xh, 18) - resize(fc1_e61, 18))) & std_logic_vector(unsigned(fc1_e46(4 downto 0)))))));
+        fc1_n62_s5_xh := fc1_n62_s1(21 downto 7);
+        fc1_n62_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s5_xh, 19) + fc1_e101)) & std_logic_vector(unsigned(fc1_n62_s1(6 downto 0)))))));
+        fc1_n62_s6_xh := fc1_n62_s2(24 downto 5);
+        fc1_n62_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s6_xh, 21) - resize(fc1_e67, 21))) & std_logic_vector(unsigned(fc1_n62_s2(4 downto 0)))))));
+        fc1_n62_s7_xh := fc1_n62_s3(23 downto 2);
+        fc1_n62_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s7_xh, 23) + fc1_n62_s4)) & std_logic_vector(unsigned(fc1_n62_s3(1 downto 0)))))));
+        fc1_n62_s8_xh := fc1_e158(20 downto 2);
+        fc1_n62_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s8_xh, 20) + resize(fc1_e171, 20))) & std_logic_vector(unsigned(fc1_e158(1 downto 0)))))));
+        fc1_n62_s9_xh := fc1_e356(28 downto 6);
+        fc1_n62_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((fc1_n62_s9_xh(21 downto 0) + resize(fc1_e162, 22))) & std_logic_vector(unsigned(fc1_e356(5 downto 0)))))));
+        fc1_n62_s10_u := unsigned(std_logic_vector'(std_logic_vector((fc1_n62_s5(25 downto 2) - resize(fc1_e219, 24))) & std_logic_vector(unsigned(fc1_n62_s5(1 downto 0)))));
+        fc1_n62_s11_xh := fc1_e248(19 downto 2);
+        fc1_n62_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s11_xh, 22) + fc1_n62_s8)) & std_logic_vector(unsigned(fc1_e248(1 downto 0)))));
+        fc1_n62_s12_xh := fc1_n62_s6(25 downto 1);
+        fc1_n62_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s12_xh, 26) + resize(fc1_n62_s7, 26))) & std_logic_vector(unsigned(fc1_n62_s6(0 downto 0)))));
+        fc1_n62_s13_xh := fc1_n62_s9(27 downto 3);
+        fc1_n62_s13_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s13_xh, 26) + resize(fc1_e204, 26))) & std_logic_vector(unsigned(fc1_n62_s9(2 downto 0)))));
+        fc1_n62_s10_d1_v := signed(fc1_n62_s10_d1);
+        fc1_n62_s11_d1_v := signed(fc1_n62_s11_d1);
+        fc1_n62_s14_xh := fc1_n62_s10_d1_v(25 downto 2);
+        fc1_n62_s14 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n62_s14_xh, 25) - resize(fc1_n62_s11_d1_v, 25))) & std_logic_vector(unsigned(fc1_n62_s10_d1_v(1 downto 0)))))));
+        fc1_n62_s12_d1_v := signed(fc1_n62_s12_d1);
+        fc1_n62_s13_d1_v := signed(fc1_n62_s13_d1);
+        fc1_n62_s16 := fc1_n62_s14 + resize(fc1_e231_d1, 27);
+        fc1_n62_s17 := resize(fc1_n62_s16, 30) + (resize(fc1_n62_s12_d1_v, 30) + resize(fc1_n62_s13_d1_v, 30));
+        fc1_n62_acc := (-fc1_n62_s17);
         fc1_n62_y_fl := fc1_n62_acc(29 downto 10);
-        fc1_n63_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 137) mod 2**24, 24));
-        fc1_n63_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 414) mod 2**25, 25));
-        fc1_n63_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 212) mod 2**24, 24));
-        fc1_n63_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 77) mod 2**23, 23));
-        fc1_n63_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 70) mod 2**23, 23));
-        fc1_n63_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-443)) mod 2**25, 25));
-        fc1_n63_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 194) mod 2**24, 24));
-        fc1_n63_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 60) mod 2**22, 22));
-        fc1_n63_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 237) mod 2**24, 24));
-        fc1_n63_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-103)) mod 2**23, 23));
-        fc1_n63_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 82) mod 2**23, 23));
-        fc1_n63_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-267)) mod 2**25, 25));
-        fc1_n63_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 364) mod 2**25, 25));
-        fc1_n63_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 18) mod 2**21, 21));
-        fc1_n63_t1_0 := fc1_n63_t0_0_d1 + resize(fc1_n63_t1_0_b_d1, 26);
-        fc1_n63_t1_1 := fc1_n63_t0_2_d1 + resize(fc1_n63_t1_1_b_d1, 26);
-        fc1_n63_t1_2 := fc1_n63_t0_4_d1 + resize(fc1_n63_t1_2_b_d1, 25);
-        fc1_n63_t1_3 := fc1_n63_t0_6_d1 + resize(fc1_n63_t1_3_b_d1, 26);
-        fc1_n63_t2_0 := resize(fc1_n63_t1_0, 27) + resize(fc1_n63_t1_1, 27);
-        fc1_n63_t2_1 := resize(fc1_n63_t1_2, 27) + resize(fc1_n63_t1_3, 27);
-        fc1_n63_acc := (resize(fc1_n63_t2_0, 28) + resize(fc1_n63_t2_1, 28));
+        fc1_n63_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e33_xh, 17) - resize(fc1_in_7, 17))) & std_logic_vector(unsigned(fc1_in_10(0 downto 0)))))));
+        fc1_n63_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_e199_xh, 18) + fc1_n63_s0)) & std_logic_vector(unsigned(fc1_e11(4 downto 0)))))));
+        fc1_n63_s2 := resize(fc1_e17, 19) - resize(fc1_e19, 19);
+        fc1_n63_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n12_s4_xh, 18) - resize(fc1_e31, 18))) & std_logic_vector(unsigned(fc1_e27(1 downto 0)))))));
+        fc1_n63_s4_xh := fc1_e134(20 downto 3);
+        fc1_n63_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s4_xh, 19) - fc1_e47)) & std_logic_vector(unsigned(fc1_e134(2 downto 0)))))));
+        fc1_n63_s5_xh := fc1_e66(18 downto 1);
+        fc1_n63_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s5_xh, 19) - fc1_e119)) & std_logic_vector(unsigned(fc1_e66(0 downto 0)))))));
+        fc1_n63_s6_xh := fc1_e380(23 downto 2);
+        fc1_n63_s6_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s6_xh, 24) + resize(fc1_n63_s1, 24))) & std_logic_vector(unsigned(fc1_e380(1 downto 0)))));
+        fc1_n63_s7_xh := fc1_e89(18 downto 5);
+        fc1_n63_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s7_xh, 20) + fc1_n63_s3)) & std_logic_vector(unsigned(fc1_e89(4 downto 0)))))));
+        fc1_n63_s8_xh := fc1_e314(19 downto 5);
+        fc1_n63_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s8_xh, 20) + fc1_e225)) & std_logic_vector(unsigned(fc1_e314(4 downto 0)))))));
+        fc1_n63_s9_xh := fc1_n63_s2(18 downto 3);
+        fc1_n63_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s9_xh, 19) - fc1_e148)) & std_logic_vector(unsigned(fc1_n63_s2(2 downto 0)))))));
+        fc1_n63_s10_xh := fc1_e157(18 downto 3);
+        fc1_n63_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s10_xh, 20) + fc1_e265)) & std_logic_vector(unsigned(fc1_e157(2 downto 0)))))));
+        fc1_n63_s11_xh := fc1_n63_s4(21 downto 1);
+        fc1_n63_s11_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s11_xh, 22) + resize(fc1_e285, 22))) & std_logic_vector(unsigned(fc1_n63_s4(0 downto 0)))));
+        fc1_n63_s12_xh := fc1_e227(22 downto 3);
+        fc1_n63_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s12_xh, 21) - resize(fc1_n63_s5, 21))) & std_logic_vector(unsigned(fc1_e227(2 downto 0)))));
+        fc1_n63_s6_d1_v := signed(fc1_n63_s6_d1);
+        fc1_n63_s12_d1_v := signed(fc1_n63_s12_d1);
+        fc1_n63_s15_xh := fc1_n63_s6_d1_v(25 downto 3);
+        fc1_n63_s15 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s15_xh, 25) - resize(fc1_n63_s12_d1_v, 25))) & std_logic_vector(unsigned(fc1_n63_s6_d1_v(2 downto 0)))))));
+        fc1_n63_s11_d1_v := signed(fc1_n63_s11_d1);
+        fc1_n63_s16_xh := fc1_n63_s11_d1_v(22 downto 1);
+        fc1_n63_s16 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n63_s16_xh, 25) + fc1_n63_s13_d1)) & std_logic_vector(unsigned(fc1_n63_s11_d1_v(0 downto 0)))))));
+        fc1_n63_s18 := (fc1_n63_s15 - resize(fc1_n63_s14_d1, 28)) - resize(fc1_n63_s16, 28);
+        fc1_n63_acc := (-fc1_n63_s18);
         fc1_n63_y_fl := fc1_n63_acc(27 downto 10);
-        fc1_n0_t1_0_a_d1 <= resize(fc1_n0_p0, 26) + resize(fc1_n0_p1, 26);
-        fc1_n0_t1_0_b_d1 <= resize(fc1_n0_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2662) mod 2**28, 28)); -- weight 2.599609375
-        fc1_n0_t0_2_d1 <= resize(fc1_n0_p4, 29) + resize(fc1_n0_p5, 29);
-        fc1_n0_t1_1_b_d1 <= resize(fc1_n0_p6, 23) + resize(fc1_n0_p7, 23);
-        fc1_n0_t1_2_a_d1 <= resize(fc1_n0_p8, 26) + resize(fc1_n0_p9, 26);
-        fc1_n0_t1_2_b_d1 <= resize(fc1_n0_p10, 27) + resize(fc1_n0_p11, 27);
-        fc1_n0_t0_6_d1 <= resize(fc1_n0_p12, 27) + resize(fc1_n0_p13, 27);
-        fc1_n0_t1_3_b_d1 <= resize(fc1_n0_p14, 26) + resize(fc1_n0_p15, 26);
-        fc1_n1_t1_0_a_d1 <= resize(fc1_n1_p0, 25) + resize(fc1_n1_p1, 25);
-        fc1_n1_t0_1_d1 <= resize(fc1_n1_p2, 28) + resize(fc1_n1_p3, 28);
-        fc1_n1_t1_1_a_d1 <= resize(fc1_n1_p4, 28) + signed(to_unsigned((to_integer(fc1_in_5) * (-2328)) mod 2**28, 28)); -- weight -2.2734375
-        fc1_n1_t1_1_b_d1 <= resize(fc1_n1_p6, 26) + resize(fc1_n1_p7, 26);
-        fc1_n1_t1_2_a_d1 <= resize(fc1_n1_p8, 24) + resize(fc1_n1_p9, 24);
-        fc1_n1_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-301)) mod 2**25, 25)) + resize(fc1_n1_p11, 25); -- weight -0.2939453125
-        fc1_n1_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-429)) mod 2**25, 25)) + resize(fc1_n1_p13, 25); -- weight -0.4189453125
-        fc1_n1_t0_7_d1 <= resize(fc1_n1_p14, 26) + resize(fc1_n1_p15, 26);
-        fc1_n2_t1_0_a_d1 <= resize(fc1_n2_p0, 26) + resize(fc1_n2_p1, 26);
-        fc1_n2_t0_1_d1 <= resize(fc1_n2_p2, 29) + resize(fc1_n2_p3, 29);
-        fc1_n2_t0_2_d1 <= resize(fc1_n2_p4, 29) + resize(fc1_n2_p5, 29);
-        fc1_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * 378) mod 2**25, 25)) + resize(fc1_n2_p7, 25); -- weight 0.369140625
-        fc1_n2_t1_2_a_d1 <= resize(fc1_n2_p8, 26) + resize(fc1_n2_p9, 26);
-        fc1_n2_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 566) mod 2**26, 26)) + resize(fc1_n2_p11, 26); -- weight 0.552734375
-        fc1_n2_t0_6_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 425) mod 2**25, 25)) + resize(fc1_n2_p13, 25); -- weight 0.4150390625
-        fc1_n2_t1_3_b_d1 <= resize(fc1_n2_p14_neg, 21) + resize(fc1_n2_p15_sh, 21);
-        fc1_n3_t1_0_a_d1 <= resize(fc1_n3_p0, 24) + resize(fc1_n3_p1, 24);
-        fc1_n3_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * 313) mod 2**25, 25)) + resize(fc1_n3_p3, 25); -- weight 0.3056640625
-        fc1_n3_t1_1_a_d1 <= resize(fc1_n3_p4, 25) + resize(fc1_n3_p5, 25);
-        fc1_n3_t1_1_b_d1 <= resize(fc1_n3_p6, 26) + resize(fc1_n3_p7, 26);
-        fc1_n3_t1_2_a_d1 <= resize(fc1_n3_p8, 26) + resize(fc1_n3_p9, 26);
-        fc1_n3_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-421)) mod 2**25, 25)) + resize(fc1_n3_p11, 25); -- weight -0.4111328125
-        fc1_n3_t1_3_a_d1 <= resize(fc1_n3_p12, 24) + signed(to_unsigned((to_integer(fc1_in_13) * 165) mod 2**24, 24)); -- weight 0.1611328125
-        fc1_n3_t0_7_d1 <= resize(fc1_n3_p14, 26) + resize(fc1_n3_p15, 26);
-        fc1_n4_t1_0_a_d1 <= resize(fc1_n4_p0, 25) + resize(fc1_n4_p1, 25);
-        fc1_n4_t0_1_d1 <= resize(fc1_n4_p2, 29) + resize(fc1_n4_p3, 29);
-        fc1_n4_t0_2_d1 <= resize(fc1_n4_p4, 29) + resize(fc1_n4_p5, 29);
-        fc1_n4_t1_1_b_d1 <= resize(fc1_n4_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * 326) mod 2**25, 25)); -- weight 0.318359375
-        fc1_n4_t1_2_a_d1 <= resize(fc1_n4_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 687) mod 2**26, 26)); -- weight 0.6708984375
-        fc1_n4_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 759) mod 2**26, 26)) + resize(fc1_n4_p11, 26); -- weight 0.7412109375
-        fc1_n4_t0_6_d1 <= resize(fc1_n4_p12, 26) + resize(fc1_n4_p13, 26);
-        fc1_n4_t1_3_b_d1 <= resize(fc1_n4_p14, 25) + resize(fc1_n4_p15, 25);
-        fc1_n5_t1_0_a_d1 <= resize(fc1_n5_p0, 26) + resize(fc1_n5_p1, 26);
-        fc1_n5_t1_0_b_d1 <= resize(fc1_n5_p2, 26) + resize(fc1_n5_p3, 26);
-        fc1_n5_t1_1_a_d1 <= resize(fc1_n5_p4, 23) + signed(to_unsigned((to_integer(fc1_in_5) * 94) mod 2**23, 23)); -- weight 0.091796875
-        fc1_n5_t0_3_d1 <= resize(fc1_n5_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-284)) mod 2**25, 25)); -- weight -0.27734375
-        fc1_n5_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * (-322)) mod 2**25, 25)) + resize(fc1_n5_p9, 25); -- weight -0.314453125
-        fc1_n5_t1_2_b_d1 <= resize(fc1_n5_p10, 25) + resize(fc1_n5_p11, 25);
-        fc1_n5_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-291)) mod 2**25, 25)) + resize(fc1_n5_p13, 25); -- weight -0.2841796875
-        fc1_n5_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-431)) mod 2**25, 25)) + resize(fc1_n5_p15, 25); -- weight -0.4208984375
-        fc1_n6_t1_0_a_d1 <= resize(fc1_n6_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * (-349)) mod 2**25, 25)); -- weight -0.3408203125
-        fc1_n6_t0_1_d1 <= resize(fc1_n6_p2, 26) + resize(fc1_n6_p3, 26);
-        fc1_n6_t1_1_a_d1 <= resize(fc1_n6_p4, 24) + resize(fc1_n6_p5, 24);
-        fc1_n6_t0_3_d1 <= resize(fc1_n6_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-304)) mod 2**25, 25)); -- weight -0.296875
-        fc1_n6_t1_2_a_d1 <= resize(fc1_n6_p8, 24) + signed(to_unsigned((to_integer(fc1_in_9) * (-167)) mod 2**24, 24)); -- weight -0.1630859375
-        fc1_n6_t0_5_d1 <= resize(fc1_n6_p10, 26) + resize(fc1_n6_p11, 26);
-        fc1_n6_t1_3_a_d1 <= resize(fc1_n6_p12, 26) + resize(fc1_n6_p13, 26);
-        fc1_n6_t1_3_b_d1 <= resize(fc1_n6_p14, 26) + resize(fc1_n6_p15, 26);
-        fc1_n7_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 134) mod 2**24, 24)) + resize(fc1_n7_p1, 24); -- weight 0.130859375
-        fc1_n7_t0_1_d1 <= resize(fc1_n7_p2, 29) + resize(fc1_n7_p3, 29);
-        fc1_n7_t0_2_d1 <= resize(fc1_n7_p4, 29) + resize(fc1_n7_p5, 29);
-        fc1_n7_t1_1_b_d1 <= resize(fc1_n7_p6, 25) + resize(fc1_n7_p7, 25);
-        fc1_n7_t1_2_a_d1 <= resize(fc1_n7_p8, 25) + resize(fc1_n7_p9, 25);
-        fc1_n7_t1_2_b_d1 <= resize(fc1_n7_p10, 26) + signed(to_unsigned((to_integer(fc1_in_11) * 914) mod 2**26, 26)); -- weight 0.892578125
-        fc1_n7_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 379) mod 2**25, 25)) + resize(fc1_n7_p13, 25); -- weight 0.3701171875
-        fc1_n7_t0_7_d1 <= resize(fc1_n7_p14, 26) + resize(fc1_n7_p15, 26);
-        fc1_n8_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 337) mod 2**25, 25)) + resize(fc1_n8_p1, 25); -- weight 0.3291015625
-        fc1_n8_t0_1_d1 <= resize(fc1_n8_p2, 28) + resize(fc1_n8_p3, 28);
-        fc1_n8_t0_2_d1 <= resize(fc1_n8_p4, 28) + resize(fc1_n8_p5, 28);
-        fc1_n8_t1_1_b_d1 <= resize(fc1_n8_p6, 26) + resize(fc1_n8_p7, 26);
-        fc1_n8_t1_2_a_d1 <= resize(fc1_n8_p8, 25) + resize(fc1_n8_p9, 25);
-        fc1_n8_t1_2_b_d1 <= resize(fc1_n8_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1134) mod 2**27, 27)); -- weight 1.107421875
-        fc1_n8_t1_3_a_d1 <= resize(fc1_n8_p12, 26) + resize(fc1_n8_p13, 26);
-        fc1_n8_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 381) mod 2**25, 25)) + resize(fc1_n8_p15, 25); -- weight 0.3720703125
-        fc1_n9_t1_0_a_d1 <= resize(fc1_n9_p0, 25) + resize(fc1_n9_p1, 25);
-        fc1_n9_t0_1_d1 <= resize(fc1_n9_p2, 29) + resize(fc1_n9_p3, 29);
-        fc1_n9_t0_2_d1 <= resize(fc1_n9_p4, 28) + resize(fc1_n9_p5, 28);
-        fc1_n9_t1_1_b_d1 <= resize(fc1_n9_p6, 26) + resize(fc1_n9_p7, 26);
-        fc1_n9_t1_2_a_d1 <= resize(fc1_n9_p8, 27) + resize(fc1_n9_p9, 27);
-        fc1_n9_t1_2_b_d1 <= resize(fc1_n9_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1030) mod 2**27, 27)); -- weight 1.005859375
-        fc1_n9_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 145) mod 2**24, 24)) + resize(fc1_n9_p13, 24); -- weight 0.1416015625
-        fc1_n9_t0_7_d1 <= resize(fc1_n9_p14, 26) + resize(fc1_n9_p15, 26);
-        fc1_n10_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-207)) mod 2**24, 24)) + resize(fc1_n10_p1, 24); -- weight -0.2021484375
-        fc1_n10_t1_0_b_d1 <= resize(fc1_n10_p2, 26) + signed(to_unsigned((to_integer(fc1_in_3) * (-629)) mod 2**26, 26)); -- weight -0.6142578125
-        fc1_n10_t0_2_d1 <= resize(fc1_n10_p4, 26) + resize(fc1_n10_p5, 26);
-        fc1_n10_t1_1_b_d1 <= resize(fc1_n10_p6, 25) + resize(fc1_n10_p7, 25);
-        fc1_n10_t1_2_a_d1 <= resize(fc1_n10_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 665) mod 2**26, 26)); -- weight 0.6494140625
-        fc1_n10_t0_5_d1 <= resize(fc1_n10_p10, 28) + resize(fc1_n10_p11, 28);
-        fc1_n10_t1_3_a_d1 <= resize(fc1_n10_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * 916) mod 2**26, 26)); -- weight 0.89453125
-        fc1_n10_t1_3_b_d1 <= resize(fc1_n10_p14, 26) + resize(fc1_n10_p15, 26);
-        fc1_n11_t1_0_a_d1 <= resize(fc1_n11_p0, 26) + resize(fc1_n11_p1, 26);
-        fc1_n11_t1_0_b_d1 <= resize(fc1_n11_p2, 26) + resize(fc1_n11_p3, 26);
-        fc1_n11_t1_1_a_d1 <= resize(fc1_n11_p4, 25) + signed(to_unsigned((to_integer(fc1_in_5) * 325) mod 2**25, 25)); -- weight 0.3173828125
-        fc1_n11_t1_1_b_d1 <= resize(fc1_n11_p6, 26) + resize(fc1_n11_p7, 26);
-        fc1_n11_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 27) mod 2**21, 21)) + resize(fc1_in_9, 21); -- weight 0.0263671875
-        fc1_n11_t0_5_d1 <= resize(fc1_n11_p10_sh, 25) + resize(fc1_n11_p11, 25);
-        fc1_n11_t1_3_a_d1 <= resize(fc1_n11_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 275) mod 2**25, 25)); -- weight 0.2685546875
-        fc1_n11_t1_3_b_d1 <= resize(fc1_n11_p14, 26) + resize(fc1_n11_p15, 26);
-        fc1_n12_t1_0_a_d1 <= resize(fc1_n12_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * 425) mod 2**25, 25)); -- weight 0.4150390625
-        fc1_n12_t1_0_b_d1 <= resize(fc1_n12_p2, 25) + resize(fc1_n12_p3, 25);
-        fc1_n12_t0_2_d1 <= resize(fc1_n12_p4, 26) + resize(fc1_n12_p5, 26);
-        fc1_n12_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-209)) mod 2**24, 24)) + resize(fc1_n12_p7, 24); -- weight -0.2041015625
-        fc1_n12_t0_4_d1 <= resize(fc1_n12_p8, 26) + resize(fc1_n12_p9, 26);
-        fc1_n12_t1_2_b_d1 <= resize(fc1_n12_p10, 25) + resize(fc1_n12_p11, 25);
-        fc1_n12_t0_6_d1 <= resize(fc1_n12_p12, 26) + resize(fc1_n12_p13, 26);
-        fc1_n12_t1_3_b_d1 <= fc1_n12_p14 + resize(fc1_n12_p15, 24);
-        fc1_n13_t1_0_a_d1 <= resize(fc1_n13_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * (-719)) mod 2**26, 26)); -- weight -0.7021484375
-        fc1_n13_t1_0_b_d1 <= resize(fc1_n13_p2, 27) + resize(fc1_n13_p3, 27);
-        fc1_n13_t1_1_a_d1 <= resize(fc1_n13_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * (-1293)) mod 2**27, 27)); -- weight -1.2626953125
-        fc1_n13_t1_1_b_d1 <= fc1_n13_p6 + resize(fc1_n13_p7, 25);
-        fc1_n13_t1_2_a_d1 <= resize(fc1_n13_p8, 27) + resize(fc1_n13_p9, 27);
-        fc1_n13_t1_2_b_d1 <= resize(fc1_n13_p10, 27) + resize(fc1_n13_p11, 27);
-        fc1_n13_t0_6_d1 <= resize(fc1_n13_p12, 27) + resize(fc1_n13_p13, 27);
-        fc1_n13_t1_3_b_d1 <= resize(fc1_n13_p14, 26) + resize(fc1_n13_p15, 26);
-        fc1_n14_t1_0_a_d1 <= resize(fc1_n14_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * 316) mod 2**25, 25)); -- weight 0.30859375
-        fc1_n14_t1_0_b_d1 <= resize(fc1_n14_p2, 24) + resize(fc1_n14_p3, 24);
-        fc1_n14_t1_1_a_d1 <= resize(fc1_n14_p4, 26) + resize(fc1_n14_p5, 26);
-        fc1_n14_t1_1_b_d1 <= resize(fc1_n14_p6, 26) + resize(fc1_n14_p7, 26);
-        fc1_n14_t1_2_a_d1 <= resize(fc1_n14_p8, 25) + resize(fc1_n14_p9, 25);
-        fc1_n14_t1_2_b_d1 <= resize(fc1_n14_p10, 26) + resize(fc1_n14_p11, 26);
-        fc1_n14_t1_3_a_d1 <= resize(fc1_n14_p12, 25) + resize(fc1_n14_p13, 25);
-        fc1_n14_t0_7_d1 <= resize(fc1_n14_p14, 26) + resize(fc1_n14_p15, 26);
-        fc1_n15_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 318) mod 2**25, 25)) + resize(fc1_n15_p1, 25); -- weight 0.310546875
-        fc1_n15_t0_1_d1 <= resize(fc1_n15_p2, 26) + resize(fc1_n15_p3, 26);
-        fc1_n15_t1_1_a_d1 <= resize(fc1_n15_p4, 25) + resize(fc1_n15_p5, 25);
-        fc1_n15_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-163)) mod 2**24, 24)) + resize(fc1_n15_p7, 24); -- weight -0.1591796875
-        fc1_n15_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * (-363)) mod 2**25, 25)) + fc1_n15_t0_4_b; -- weight -0.3544921875
-        fc1_n15_t1_2_b_d1 <= resize(fc1_n15_p10, 25) + resize(fc1_n15_p11, 25);
-        fc1_n15_t1_3_a_d1 <= resize(fc1_n15_p12, 25) + resize(fc1_n15_p13, 25);
-        fc1_n15_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-214)) mod 2**24, 24)) + resize(fc1_n15_p15_neg, 24); -- weight -0.208984375
-        fc1_n16_t1_0_a_d1 <= resize(fc1_n16_p0, 26) + resize(fc1_n16_p1, 26);
-        fc1_n16_t1_0_b_d1 <= resize(fc1_n16_p2, 27) + signed(to_unsigned((to_integer(fc1_in_3) * (-1319)) mod 2**27, 27)); -- weight -1.2880859375
-        fc1_n16_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-266)) mod 2**25, 25)) + resize(fc1_n16_p5, 25); -- weight -0.259765625
-        fc1_n16_t0_3_d1 <= resize(fc1_n16_p6, 26) + resize(fc1_n16_p7, 26);
-        fc1_n16_t1_2_a_d1 <= resize(fc1_n16_p8, 24) + signed(to_unsigned((to_integer(fc1_in_9) * 130) mod 2**24, 24)); -- weight 0.126953125
-        fc1_n16_t0_5_d1 <= resize(fc1_n16_p10, 27) + resize(fc1_n16_p11, 27);
-        fc1_n16_t0_6_d1 <= resize(fc1_n16_p12, 27) + resize(fc1_n16_p13, 27);
-        fc1_n16_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 169) mod 2**24, 24)) + resize(fc1_n16_p15, 24); -- weight 0.1650390625
-        fc1_n17_t1_0_a_d1 <= resize(fc1_n17_p0, 25) + resize(fc1_n17_p2, 25);
-        fc1_n17_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_3) * (-171)) mod 2**24, 24)) + resize(fc1_n17_p4, 24); -- weight -0.1669921875
-        fc1_n17_t1_1_a_d1 <= resize(fc1_n17_p5, 26) + resize(fc1_n17_p6, 26);
-        fc1_n17_t1_1_b_d1 <= resize(fc1_n17_p7, 26) + resize(fc1_n17_p8, 26);
-        fc1_n17_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_9) * 286) mod 2**25, 25)) + resize(fc1_n17_p10, 25); -- weight 0.279296875
-        fc1_n17_t0_5_d1 <= resize(fc1_n17_p11, 26) + resize(fc1_n17_p12, 26);
-        fc1_n17_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_13) * (-144)) mod 2**24, 24)) + resize(fc1_n2_p14_sh, 24); -- weight -0.140625
-        fc1_n17_p15_d1 <= fc1_n17_p15;
-        fc1_n18_t1_0_a_d1 <= resize(fc1_n18_p0, 25) + resize(fc1_n18_p1, 25);
-        fc1_n18_t0_1_d1 <= resize(fc1_n18_p2, 29) + resize(fc1_n18_p3, 29);
-        fc1_n18_t0_2_d1 <= resize(fc1_n18_p4, 29) + resize(fc1_n18_p5, 29);
-        fc1_n18_t1_1_b_d1 <= resize(fc1_n18_p6, 26) + signed(to_unsigned((to_integer(fc1_in_7) * (-772)) mod 2**26, 26)); -- weight -0.75390625
-        fc1_n18_t1_2_a_d1 <= resize(fc1_n18_p8, 26) + resize(fc1_n18_p9, 26);
-        fc1_n18_t0_5_d1 <= resize(fc1_n18_p10, 28) + resize(fc1_n18_p11, 28);
-        fc1_n18_t1_3_a_d1 <= resize(fc1_n18_p12, 27) + signed(to_unsigned((to_integer(fc1_in_13) * (-1480)) mod 2**27, 27)); -- weight -1.4453125
-        fc1_n18_t1_3_b_d1 <= resize(fc1_n18_p14, 25) + resize(fc1_n18_p15, 25);
-        fc1_n19_t1_0_a_d1 <= resize(fc1_n19_p0, 23) + resize(fc1_n19_p1_neg, 23);
-        fc1_n19_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-676)) mod 2**26, 26)) + resize(fc1_n19_p3, 26); -- weight -0.66015625
-        fc1_n19_t0_2_d1 <= resize(fc1_n19_p4, 28) + resize(fc1_n19_p5, 28);
-        fc1_n19_t1_1_b_d1 <= fc1_n13_p6 + resize(fc1_n19_p7, 25);
-        fc1_n19_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 647) mod 2**26, 26)) + resize(fc1_n19_p9, 26); -- weight 0.6318359375
-        fc1_n19_t1_2_b_d1 <= resize(fc1_n19_p10, 24) + resize(fc1_n19_p11, 24);
-        fc1_n19_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 383) mod 2**25, 25)) + resize(fc1_n19_p13, 25); -- weight 0.3740234375
-        fc1_n19_t1_3_b_d1 <= resize(fc1_n19_p14, 25) + resize(fc1_n19_p15, 25);
-        fc1_n20_t0_0_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 259) mod 2**25, 25)) + resize(fc1_n20_p1_neg, 25); -- weight 0.2529296875
-        fc1_n20_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-192)) mod 2**24, 24)) + resize(fc1_n20_p3, 24); -- weight -0.1875
-        fc1_n20_t1_1_a_d1 <= resize(fc1_n20_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * (-1344)) mod 2**27, 27)); -- weight -1.3125
-        fc1_n20_t1_1_b_d1 <= resize(fc1_n20_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * 348) mod 2**25, 25)); -- weight 0.33984375
-        fc1_n20_t0_4_d1 <= resize(fc1_n20_p8, 26) + resize(fc1_n20_p9, 26);
-        fc1_n20_t1_2_b_d1 <= resize(fc1_n20_p10_neg, 24) + signed(to_unsigned((to_integer(fc1_in_11) * 157) mod 2**24, 24)); -- weight 0.1533203125
-        fc1_n20_t0_6_d1 <= resize(fc1_n20_p12, 26) + resize(fc1_n20_p13, 26);
-        fc1_n20_t1_3_b_d1 <= resize(fc1_n20_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * 301) mod 2**25, 25)); -- weight 0.2939453125
-        fc1_n21_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 173) mod 2**24, 24)) + resize(fc1_n21_p1, 24); -- weight 0.1689453125
-        fc1_n21_t1_0_b_d1 <= resize(fc1_n21_p2, 23) + resize(fc1_n21_p3, 23);
-        fc1_n21_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 335) mod 2**25, 25)) + resize(fc1_n21_p5, 25); -- weight 0.3271484375
-        fc1_n21_t1_1_b_d1 <= resize(fc1_n21_p6, 25) + resize(fc1_n21_p7, 25);
-        fc1_n21_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 283) mod 2**25, 25)) + resize(fc1_n21_p9, 25); -- weight 0.2763671875
-        fc1_n21_t1_2_b_d1 <= resize(fc1_n21_p10, 26) + resize(fc1_n21_p11, 26);
-        fc1_n21_t1_3_a_d1 <= resize(fc1_n21_p12, 23) + resize(fc1_n21_p13, 23);
-        fc1_n21_t0_7_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-305)) mod 2**25, 25)) + resize(fc1_n21_p15, 25); -- weight -0.2978515625
-        fc1_n22_t1_0_a_d1 <= resize(fc1_n22_p0, 26) + resize(fc1_n22_p1, 26);
-        fc1_n22_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * 1114) mod 2**27, 27)) + resize(fc1_n22_p3, 27); -- weight 1.087890625
-        fc1_n22_t0_2_d1 <= resize(fc1_n22_p4, 28) + resize(fc1_n22_p5, 28);
-        fc1_n22_t1_1_b_d1 <= resize(fc1_n22_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-310)) mod 2**25, 25)); -- weight -0.302734375
-        fc1_n22_t1_2_a_d1 <= resize(fc1_n22_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 551) mod 2**26, 26)); -- weight 0.5380859375
-        fc1_n22_t0_5_d1 <= resize(fc1_n22_p10, 27) + resize(fc1_n22_p11, 27);
-        fc1_n22_t0_6_d1 <= resize(fc1_n22_p12, 27) + resize(fc1_n22_p13, 27);
-        fc1_n22_t1_3_b_d1 <= resize(fc1_n22_p14, 25) + resize(fc1_n22_p15, 25);
-        fc1_n23_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 195) mod 2**24, 24)) + resize(fc1_n23_p1, 24); -- weight 0.1904296875
-        fc1_n23_t0_1_d1 <= resize(fc1_n23_p2, 27) + resize(fc1_n23_p3, 27);
-        fc1_n23_t0_2_d1 <= resize(fc1_n23_p4, 28) + resize(fc1_n23_p5, 28);
-        fc1_n23_t1_1_b_d1 <= resize(fc1_n23_p6, 23) + resize(fc1_n23_p7, 23);
-        fc1_n23_t1_2_a_d1 <= resize(fc1_n23_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-306)) mod 2**25, 25)); -- weight -0.298828125
-        fc1_n23_t0_5_d1 <= resize(fc1_n23_p10, 28) + resize(fc1_n23_p11, 28);
-        fc1_n23_t1_3_a_d1 <= resize(fc1_n23_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * (-619)) mod 2**26, 26)); -- weight -0.6044921875
-        fc1_n23_t1_3_b_d1 <= resize(fc1_n23_p14, 26) + resize(fc1_n23_p15, 26);
-        fc1_n24_t1_0_a_d1 <= resize(fc1_n24_p0, 26) + resize(fc1_n24_p1, 26);
-        fc1_n24_t1_0_b_d1 <= resize(fc1_n24_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 319) mod 2**25, 25)); -- weight 0.3115234375
-        fc1_n24_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-68)) mod 2**23, 23)) + resize(fc1_n24_p5, 23); -- weight -0.06640625
-        fc1_n24_t0_3_d1 <= resize(fc1_n24_p6, 24) + resize(fc1_n24_p7, 24);
-        fc1_n24_t1_2_a_d1 <= resize(fc1_n24_p8, 26) + resize(fc1_n24_p9, 26);
-        fc1_n24_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 279) mod 2**25, 25)) + resize(fc1_n24_p11_neg, 25); -- weight 0.2724609375
-        fc1_n24_t1_3_a_d1 <= resize(fc1_n24_p12, 25) + resize(fc1_n24_p13, 25);
-        fc1_n24_t0_7_d1 <= resize(fc1_n24_p14, 26) + resize(fc1_n24_p15, 26);
-        fc1_n25_t1_0_a_d1 <= resize(fc1_n25_p0, 24) + resize(fc1_n15_p1, 24);
-        fc1_n25_t0_1_d1 <= resize(fc1_n25_p2, 29) + resize(fc1_n25_p3, 29);
-        fc1_n25_t0_2_d1 <= resize(fc1_n25_p4, 29) + resize(fc1_n25_p5, 29);
-        fc1_n25_t1_1_b_d1 <= resize(fc1_n25_p6, 26) + resize(fc1_n25_p7, 26);
-        fc1_n25_t1_2_a_d1 <= resize(fc1_n25_p8, 23) + signed(to_unsigned((to_integer(fc1_in_9) * (-67)) mod 2**23, 23)); -- weight -0.0654296875
-        fc1_n25_t1_2_b_d1 <= resize(fc1_n25_p10, 25) + resize(fc1_n25_p11, 25);
-        fc1_n25_t0_6_d1 <= resize(fc1_n25_p12, 26) + resize(fc1_n25_p13, 26);
-        fc1_n25_t1_3_b_d1 <= resize(fc1_n25_p14, 25) + resize(fc1_n25_p15, 25);
-        fc1_n26_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 270) mod 2**25, 25)) + resize(fc1_n26_p1, 25); -- weight 0.263671875
-        fc1_n26_t0_1_d1 <= resize(fc1_n26_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2106) mod 2**28, 28)); -- weight 2.056640625
-        fc1_n26_t0_2_d1 <= resize(fc1_n26_p4, 28) + resize(fc1_n26_p5, 28);
-        fc1_n26_t1_1_b_d1 <= resize(fc1_n26_p6, 25) + resize(fc1_n26_p7, 25);
-        fc1_n26_t1_2_a_d1 <= resize(fc1_n26_p8, 26) + resize(fc1_n26_p9, 26);
-        fc1_n26_t0_5_d1 <= resize(fc1_n26_p10, 27) + resize(fc1_n26_p11, 27);
-        fc1_n26_t1_3_a_d1 <= resize(fc1_n26_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * 583) mod 2**26, 26)); -- weight 0.5693359375
-        fc1_n26_t1_3_b_d1 <= resize(fc1_n26_p14, 26) + resize(fc1_n26_p15, 26);
-        fc1_n27_t1_0_a_d1 <= resize(fc1_n27_p0, 25) + resize(fc1_n27_p1, 25);
-        fc1_n27_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-140)) mod 2**24, 24)) + resize(fc1_n12_p3, 24); -- weight -0.13671875
-        fc1_n27_t1_1_a_d1 <= resize(fc1_n27_p4, 27) + resize(fc1_n27_p5, 27);
-        fc1_n27_t1_1_b_d1 <= resize(fc1_n27_p6, 27) + resize(fc1_n27_p7, 27);
-        fc1_n27_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * (-578)) mod 2**26, 26)) + fc1_n27_t0_4_b; -- weight -0.564453125
-        fc1_n27_t1_2_b_d1 <= resize(fc1_n27_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1512) mod 2**27, 27)); -- weight 1.4765625
-        fc1_n27_t1_3_a_d1 <= resize(fc1_n27_p12, 26) + resize(fc1_n27_p13, 26);
-        fc1_n27_t1_3_b_d1 <= resize(fc1_n27_p14, 26) + resize(fc1_n27_p15, 26);
-        fc1_n28_t1_0_a_d1 <= resize(fc1_n28_p0, 25) + resize(fc1_n28_p1, 25);
-        fc1_n28_t1_0_b_d1 <= resize(fc1_n28_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 321) mod 2**25, 25)); -- weight 0.3134765625
-        fc1_n28_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 101) mod 2**23, 23)) + resize(fc1_n28_p5_sh, 23); -- weight 0.0986328125
-        fc1_n28_t0_3_d1 <= resize(fc1_n28_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-280)) mod 2**25, 25)); -- weight -0.2734375
-        fc1_n28_t1_2_a_d1 <= resize(fc1_n28_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * 261) mod 2**25, 25)); -- weight 0.2548828125
-        fc1_n28_t1_2_b_d1 <= resize(fc1_n28_p10, 26) + resize(fc1_n28_p11, 26);
-        fc1_n28_t1_3_a_d1 <= resize(fc1_n28_p12, 22) + signed(to_unsigned((to_integer(fc1_in_13) * (-41)) mod 2**22, 22)); -- weight -0.0400390625
-        fc1_n28_t0_7_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-423)) mod 2**25, 25)) + resize(fc1_n28_p15_neg, 25); -- weight -0.4130859375
-        fc1_n29_t0_0_d1 <= resize(fc1_n29_p0, 26) + fc1_n29_t0_0_b;
-        fc1_n29_t1_0_b_d1 <= resize(fc1_n29_p2, 25) + resize(fc1_n29_p3, 25);
-        fc1_n29_t1_1_a_d1 <= resize(fc1_n29_p4, 25) + signed(to_unsigned((to_integer(fc1_in_5) * 291) mod 2**25, 25)); -- weight 0.2841796875
-        fc1_n29_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * 431) mod 2**25, 25)) + resize(fc1_n29_p7, 25); -- weight 0.4208984375
-        fc1_n29_t0_4_d1 <= resize(fc1_n29_p8, 26) + resize(fc1_n29_p9, 26);
-        fc1_n29_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 305) mod 2**25, 25)) + resize(fc1_n29_p11_sh, 25); -- weight 0.2978515625
-        fc1_n29_t1_3_a_d1 <= resize(fc1_n29_p12, 24) + resize(fc1_n29_p13, 24);
-        fc1_n29_t1_3_b_d1 <= resize(fc1_n29_p14, 25) + resize(fc1_n29_p15, 25);
-        fc1_n30_t1_0_a_d1 <= resize(fc1_n30_p0, 26) + resize(fc1_n30_p1, 26);
-        fc1_n30_t0_1_d1 <= resize(fc1_n30_p2, 29) + resize(fc1_n30_p3, 29);
-        fc1_n30_t0_2_d1 <= resize(fc1_n30_p4, 28) + resize(fc1_n30_p5, 28);
-        fc1_n30_t1_1_b_d1 <= resize(fc1_n30_p6, 26) + signed(to_unsigned((to_integer(fc1_in_7) * 536) mod 2**26, 26)); -- weight 0.5234375
-        fc1_n30_t1_2_a_d1 <= resize(fc1_n30_p8_neg, 23) + signed(to_unsigned((to_integer(fc1_in_9) * 67) mod 2**23, 23)); -- weight 0.0654296875
-        fc1_n30_t0_5_d1 <= resize(fc1_n30_p10, 25) + resize(fc1_n30_p12, 25);
-        fc1_n30_t0_6_d1 <= resize(fc1_n30_p13, 26) + resize(fc1_n30_p14, 26);
-        fc1_n30_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_15) * 96) mod 2**23, 23)) + to_signed(494592, 23); -- weight 0.09375
-        fc1_n31_t1_0_a_d1 <= resize(fc1_n31_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * (-663)) mod 2**26, 26)); -- weight -0.6474609375
-        fc1_n31_t1_0_b_d1 <= resize(fc1_n31_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2658) mod 2**28, 28)); -- weight 2.595703125
-        fc1_n31_t0_2_d1 <= resize(fc1_n31_p4, 28) + resize(fc1_n31_p5, 28);
-        fc1_n31_t1_1_b_d1 <= fc1_n31_t0_3_a + signed(to_unsigned((to_integer(fc1_in_7) * (-279)) mod 2**25, 25)); -- weight -0.2724609375
-        fc1_n31_t1_2_a_d1 <= resize(fc1_n31_p8, 27) + resize(fc1_n31_p9, 27);
-        fc1_n31_t1_2_b_d1 <= resize(fc1_n31_p10, 27) + resize(fc1_n31_p11, 27);
-        fc1_n31_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-766)) mod 2**26, 26)) + resize(fc1_n31_p13, 26); -- weight -0.748046875
-        fc1_n31_t1_3_b_d1 <= resize(fc1_n31_p14, 26) + resize(fc1_n31_p15, 26);
-        fc1_n32_t0_0_d1 <= resize(fc1_n32_p0, 26) + resize(fc1_n32_p1, 26);
-        fc1_n32_t1_0_b_d1 <= resize(fc1_n32_p2, 25) + resize(fc1_n6_p3, 25);
-        fc1_n32_t1_1_a_d1 <= resize(fc1_n32_p4, 26) + resize(fc1_n32_p5, 26);
-        fc1_n32_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-377)) mod 2**25, 25)) + resize(fc1_n32_p7, 25); -- weight -0.3681640625
-        fc1_n32_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 348) mod 2**25, 25)) + resize(fc1_n32_p9, 25); -- weight 0.33984375
-        fc1_n32_t0_5_d1 <= resize(fc1_n32_p10, 26) + resize(fc1_n32_p11, 26);
-        fc1_n32_t1_3_a_d1 <= resize(fc1_n32_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 306) mod 2**25, 25)); -- weight 0.298828125
-        fc1_n32_t1_3_b_d1 <= resize(fc1_n32_p14, 26) + resize(fc1_n32_p15, 26);
-        fc1_n33_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 555) mod 2**26, 26)) + resize(fc1_n33_p1, 26); -- weight 0.5419921875
-        fc1_n33_t0_1_d1 <= resize(fc1_n33_p2, 29) + resize(fc1_n33_p3, 29);
-        fc1_n33_t0_2_d1 <= resize(fc1_n33_p4, 29) + resize(fc1_n33_p5, 29);
-        fc1_n33_t1_1_b_d1 <= resize(fc1_n33_p6, 24) + signed(to_unsigned((to_integer(fc1_in_7) * (-227)) mod 2**24, 24)); -- weight -0.2216796875
-        fc1_n33_t1_2_a_d1 <= resize(fc1_n33_p8, 25) + fc1_n33_p9;
-        fc1_n33_t0_5_d1 <= resize(fc1_n33_p10, 27) + resize(fc1_n33_p11, 27);
-        fc1_n33_t1_3_a_d1 <= resize(fc1_n33_p12, 26) + resize(fc1_n33_p13, 26);
-        fc1_n33_t1_3_b_d1 <= resize(fc1_n33_p14, 26) + resize(fc1_n33_p15, 26);
-        fc1_n34_t0_0_d1 <= resize(fc1_n34_p0, 26) + resize(fc1_n34_p1, 26);
-        fc1_n34_t1_0_b_d1 <= resize(fc1_n34_p2, 24) + signed(to_unsigned((to_integer(fc1_in_3) * 182) mod 2**24, 24)); -- weight 0.177734375
-        fc1_n34_t0_2_d1 <= resize(fc1_n34_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * 1137) mod 2**27, 27)); -- weight 1.1103515625
-        fc1_n34_t1_1_b_d1 <= resize(fc1_n34_p6, 26) + resize(fc1_n34_p7, 26);
-        fc1_n34_t1_2_a_d1 <= resize(fc1_n34_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 784) mod 2**26, 26)); -- weight 0.765625
-        fc1_n34_t1_2_b_d1 <= resize(fc1_n34_p10, 27) + resize(fc1_n34_p11, 27);
-        fc1_n34_t1_3_a_d1 <= resize(fc1_n34_p12, 27) + signed(to_unsigned((to_integer(fc1_in_13) * 1064) mod 2**27, 27)); -- weight 1.0390625
-        fc1_n34_t1_3_b_d1 <= resize(fc1_n34_p14, 26) + resize(fc1_n34_p15, 26);
-        fc1_n35_t1_0_a_d1 <= resize(fc1_n35_p0, 26) + resize(fc1_n35_p1, 26);
-        fc1_n35_t0_1_d1 <= resize(fc1_n35_p2, 29) + resize(fc1_n35_p3, 29);
-        fc1_n35_t0_2_d1 <= resize(fc1_n35_p4, 29) + resize(fc1_n35_p5, 29);
-        fc1_n35_t1_1_b_d1 <= resize(fc1_n35_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-343)) mod 2**25, 25)); -- weight -0.3349609375
-        fc1_n35_t1_2_a_d1 <= resize(fc1_n35_p8, 27) + resize(fc1_n35_p9, 27);
-        fc1_n35_t1_2_b_d1 <= resize(fc1_n35_p10, 27) + resize(fc1_n35_p11, 27);
-        fc1_n35_t0_6_d1 <= resize(fc1_n35_p12, 27) + resize(fc1_n35_p13, 27);
-        fc1_n35_t1_3_b_d1 <= resize(fc1_n35_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * 292) mod 2**25, 25)); -- weight 0.28515625
-        fc1_n36_t1_0_a_d1 <= resize(fc1_n25_p0, 25) + resize(fc1_n36_p1, 25);
-        fc1_n36_t0_1_d1 <= resize(fc1_n36_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2272) mod 2**28, 28)); -- weight 2.21875
-        fc1_n36_t0_2_d1 <= resize(fc1_n36_p4, 28) + resize(fc1_n36_p5, 28);
-        fc1_n36_t1_1_b_d1 <= resize(fc1_n36_p6, 26) + resize(fc1_n36_p7, 26);
-        fc1_n36_t1_2_a_d1 <= resize(fc1_n36_p8, 27) + resize(fc1_n36_p9, 27);
-        fc1_n36_t0_5_d1 <= resize(fc1_n36_p10, 28) + resize(fc1_n36_p11, 28);
-        fc1_n36_t1_3_a_d1 <= resize(fc1_n36_p12, 26) + resize(fc1_n36_p13, 26);
-        fc1_n36_t1_3_b_d1 <= resize(fc1_n36_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * 397) mod 2**25, 25)); -- weight 0.3876953125
-        fc1_n37_t0_0_d1 <= resize(fc1_n37_p0, 26) + resize(fc1_n37_p1, 26);
-        fc1_n37_t1_0_b_d1 <= resize(fc1_n37_p2, 24) + signed(to_unsigned((to_integer(fc1_in_3) * (-199)) mod 2**24, 24)); -- weight -0.1943359375
-        fc1_n37_t0_2_d1 <= resize(fc1_n37_p4, 26) + resize(fc1_n37_p5, 26);
-        fc1_n37_t1_1_b_d1 <= resize(fc1_n37_p6, 25) + resize(fc1_n37_p7, 25);
-        fc1_n37_t0_4_d1 <= resize(fc1_n37_p8, 26) + fc1_n27_t0_4_b;
-        fc1_n37_t1_2_b_d1 <= resize(fc1_n37_p10, 25) + resize(fc1_n37_p11, 25);
-        fc1_n37_t0_6_d1 <= resize(fc1_n37_p12, 26) + resize(fc1_n37_p13, 26);
-        fc1_n37_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-267)) mod 2**25, 25)) + resize(fc1_n37_p15, 25); -- weight -0.2607421875
-        fc1_n38_t1_0_a_d1 <= resize(fc1_n38_p0, 24) + signed(to_unsigned((to_integer(fc1_in_1) * 175) mod 2**24, 24)); -- weight 0.1708984375
-        fc1_n38_t1_0_b_d1 <= resize(fc1_n21_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * (-357)) mod 2**25, 25)); -- weight -0.3486328125
-        fc1_n38_t1_1_a_d1 <= resize(fc1_n38_p4, 25) + resize(fc1_n38_p5, 25);
-        fc1_n38_t1_1_b_d1 <= resize(fc1_n38_p6, 26) + resize(fc1_n38_p7, 26);
-        fc1_n38_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 416) mod 2**25, 25)) + resize(fc1_n38_p9, 25); -- weight 0.40625
-        fc1_n38_t1_2_b_d1 <= resize(fc1_n38_p10, 25) + resize(fc1_n38_p11, 25);
-        fc1_n38_t1_3_a_d1 <= resize(fc1_n38_p12, 26) + resize(fc1_n38_p13, 26);
-        fc1_n38_t1_3_b_d1 <= fc1_n1_p14 + resize(fc1_n38_p15, 25);
-        fc1_n39_t1_0_a_d1 <= resize(fc1_n39_p0, 26) + resize(fc1_n39_p1, 26);
-        fc1_n39_t0_1_d1 <= resize(fc1_n39_p2, 29) + resize(fc1_n39_p3, 29);
-        fc1_n39_t0_2_d1 <= resize(fc1_n39_p4, 29) + resize(fc1_n39_p5, 29);
-        fc1_n39_t1_1_b_d1 <= resize(fc1_n39_p6, 26) + resize(fc1_n39_p7, 26);
-        fc1_n39_t1_2_a_d1 <= resize(fc1_n8_p8, 26) + resize(fc1_n39_p9, 26);
-        fc1_n39_t1_2_b_d1 <= resize(fc1_n39_p10, 26) + resize(fc1_n39_p11, 26);
-        fc1_n39_t1_3_a_d1 <= resize(fc1_n39_p12, 25) + resize(fc1_n39_p13, 25);
-        fc1_n39_t1_3_b_d1 <= resize(fc1_n39_p14, 25) + resize(fc1_n39_p15, 25);
-        fc1_n40_t1_0_a_d1 <= resize(fc1_n40_p0, 25) + resize(fc1_n40_p1, 25);
-        fc1_n40_t1_0_b_d1 <= resize(fc1_n40_p2, 24) + signed(to_unsigned((to_integer(fc1_in_3) * (-134)) mod 2**24, 24)); -- weight -0.130859375
-        fc1_n40_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 339) mod 2**25, 25)) + resize(fc1_n40_p5, 25); -- weight 0.3310546875
-        fc1_n40_t1_1_b_d1 <= resize(fc1_n40_p6, 24) + signed(to_unsigned((to_integer(fc1_in_7) * 167) mod 2**24, 24)); -- weight 0.1630859375
-        fc1_n40_t1_2_a_d1 <= resize(fc1_n40_p8_neg, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-285)) mod 2**25, 25)); -- weight -0.2783203125
-        fc1_n40_t1_2_b_d1 <= resize(fc1_n40_p10, 25) + signed(to_unsigned((to_integer(fc1_in_11) * (-369)) mod 2**25, 25)); -- weight -0.3603515625
-        fc1_n40_t1_3_a_d1 <= resize(fc1_n10_p12, 25) + resize(fc1_n40_p13, 25);
-        fc1_n40_t0_7_d1 <= resize(fc1_n40_p14, 26) + resize(fc1_n40_p15, 26);
-        fc1_n41_t0_0_d1 <= resize(fc1_n41_p0, 26) + resize(fc1_n41_p1, 26);
-        fc1_n41_t1_0_b_d1 <= resize(fc1_n41_p2, 25) + resize(fc1_n41_p3, 25);
-        fc1_n41_t0_2_d1 <= resize(fc1_n41_p4, 26) + resize(fc1_n41_p5, 26);
-        fc1_n41_t1_1_b_d1 <= fc1_n31_t0_3_a + signed(to_unsigned((to_integer(fc1_in_7) * 383) mod 2**25, 25)); -- weight 0.3740234375
-        fc1_n41_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 167) mod 2**24, 24)) + resize(fc1_n41_p9, 24); -- weight 0.1630859375
-        fc1_n41_t0_5_d1 <= resize(fc1_n41_p10, 26) + resize(fc1_n41_p11, 26);
-        fc1_n41_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-129)) mod 2**24, 24)) + resize(fc1_n41_p13, 24); -- weight -0.1259765625
-        fc1_n41_t1_3_b_d1 <= resize(fc1_n12_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * (-291)) mod 2**25, 25)); -- weight -0.2841796875
-        fc1_n42_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 274) mod 2**25, 25)) + resize(fc1_n42_p1, 25); -- weight 0.267578125
-        fc1_n42_t0_1_d1 <= resize(fc1_n42_p2, 26) + resize(fc1_n42_p3, 26);
-        fc1_n42_t1_1_a_d1 <= resize(fc1_n42_p4, 25) + resize(fc1_n42_p5, 25);
-        fc1_n42_t0_3_d1 <= resize(fc1_n42_p6, 26) + resize(fc1_n42_p7, 26);
-        fc1_n42_t1_2_a_d1 <= resize(fc1_n42_p8, 26) + resize(fc1_n42_p9, 26);
-        fc1_n42_t1_2_b_d1 <= resize(fc1_n42_p10, 25) + signed(to_unsigned((to_integer(fc1_in_11) * 366) mod 2**25, 25)); -- weight 0.357421875
-        fc1_n42_t0_6_d1 <= resize(fc1_n42_p12, 26) + resize(fc1_n42_p13, 26);
-        fc1_n42_t1_3_b_d1 <= resize(fc1_n42_p14, 24) + resize(fc1_n42_p15, 24);
-        fc1_n43_t1_0_a_d1 <= resize(fc1_n43_p0, 24) + signed(to_unsigned((to_integer(fc1_in_1) * (-141)) mod 2**24, 24)); -- weight -0.1376953125
-        fc1_n43_t0_1_d1 <= resize(fc1_n43_p2, 28) + resize(fc1_n43_p3, 28);
-        fc1_n43_t0_2_d1 <= resize(fc1_n43_p4, 28) + resize(fc1_n43_p5, 28);
-        fc1_n43_t1_1_b_d1 <= resize(fc1_n43_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-285)) mod 2**25, 25)); -- weight -0.2783203125
-        fc1_n43_t1_2_a_d1 <= resize(fc1_n43_p8, 27) + resize(fc1_n43_p9, 27);
-        fc1_n43_t0_5_d1 <= resize(fc1_n43_p10, 28) + resize(fc1_n43_p11, 28);
-        fc1_n43_t0_6_d1 <= resize(fc1_n43_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * (-598)) mod 2**26, 26)); -- weight -0.583984375
-        fc1_n43_t1_3_b_d1 <= resize(fc1_n43_p14, 25) + resize(fc1_n43_p15, 25);
-        fc1_n44_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 355) mod 2**25, 25)) + resize(fc1_n44_p1, 25); -- weight 0.3466796875
-        fc1_n44_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-414)) mod 2**25, 25)) + resize(fc1_n44_p3, 25); -- weight -0.404296875
-        fc1_n44_t1_1_a_d1 <= resize(fc1_n44_p4, 26) + signed(to_unsigned((to_integer(fc1_in_5) * (-723)) mod 2**26, 26)); -- weight -0.7060546875
-        fc1_n44_t1_1_b_d1 <= resize(fc1_n44_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * 258) mod 2**25, 25)); -- weight 0.251953125
-        fc1_n44_t1_2_a_d1 <= resize(fc1_n44_p8, 25) + resize(fc1_n44_p9, 25);
-        fc1_n44_t0_5_d1 <= fc1_n44_t0_5_a + resize(fc1_n44_p11, 27);
-        fc1_n44_t1_3_a_d1 <= resize(fc1_n44_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * (-585)) mod 2**26, 26)); -- weight -0.5712890625
-        fc1_n44_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 401) mod 2**25, 25)) + resize(fc1_n44_p15, 25); -- weight 0.3916015625
-        fc1_n45_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 280) mod 2**25, 25)) + resize(fc1_n45_p1, 25); -- weight 0.2734375
-        fc1_n45_t0_1_d1 <= resize(fc1_n45_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2258) mod 2**28, 28)); -- weight 2.205078125
-        fc1_n45_t0_2_d1 <= resize(fc1_n45_p4, 28) + signed(to_unsigned((to_integer(fc1_in_5) * 2397) mod 2**28, 28)); -- weight 2.3408203125
-        fc1_n45_t1_1_b_d1 <= resize(fc1_n45_p6, 25) + resize(fc1_n45_p7, 25);
-        fc1_n45_t1_2_a_d1 <= resize(fc1_n45_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * (-743)) mod 2**26, 26)); -- weight -0.7255859375
-        fc1_n45_t1_2_b_d1 <= resize(fc1_n45_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * (-1230)) mod 2**27, 27)); -- weight -1.201171875
-        fc1_n45_t0_6_d1 <= resize(fc1_n45_p12, 27) + resize(fc1_n45_p13, 27);
-        fc1_n45_t1_3_b_d1 <= resize(fc1_n45_p14, 23) + signed(to_unsigned((to_integer(fc1_in_15) * 77) mod 2**23, 23)); -- weight 0.0751953125
-        fc1_n46_t1_0_a_d1 <= resize(fc1_n46_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * 566) mod 2**26, 26)); -- weight 0.552734375
-        fc1_n46_t0_1_d1 <= resize(fc1_n46_p2, 28) + resize(fc1_n46_p3, 28);
-        fc1_n46_t1_1_a_d1 <= resize(fc1_n46_p4, 28) + signed(to_unsigned((to_integer(fc1_in_5) * 2539) mod 2**28, 28)); -- weight 2.4794921875
-        fc1_n46_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-304)) mod 2**25, 25)) + resize(fc1_n46_p7, 25); -- weight -0.296875
-        fc1_n46_t1_2_a_d1 <= resize(fc1_n46_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 519) mod 2**26, 26)); -- weight 0.5068359375
-        fc1_n46_t1_2_b_d1 <= resize(fc1_n46_p10, 26) + signed(to_unsigned((to_integer(fc1_in_11) * 520) mod 2**26, 26)); -- weight 0.5078125
-        fc1_n46_t1_3_a_d1 <= resize(fc1_n46_p12, 25) + fc1_n12_p13;
-        fc1_n46_t1_3_b_d1 <= resize(fc1_n46_p14, 26) + resize(fc1_n46_p15, 26);
-        fc1_n47_t1_0_a_d1 <= resize(fc1_n47_p0, 26) + resize(fc1_n47_p1, 26);
-        fc1_n47_t0_1_d1 <= resize(fc1_n47_p2, 29) + resize(fc1_n47_p3, 29);
-        fc1_n47_t0_2_d1 <= resize(fc1_n47_p4, 29) + resize(fc1_n47_p5, 29);
-        fc1_n47_t1_1_b_d1 <= resize(fc1_n47_p6, 26) + resize(fc1_n47_p7, 26);
-        fc1_n47_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 338) mod 2**25, 25)) + resize(fc1_n47_p9, 25); -- weight 0.330078125
-        fc1_n47_t0_5_d1 <= resize(fc1_n47_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * (-1119)) mod 2**27, 27)); -- weight -1.0927734375
-        fc1_n47_t1_3_a_d1 <= resize(fc1_n47_p12, 26) + resize(fc1_n47_p13, 26);
-        fc1_n47_t1_3_b_d1 <= resize(fc1_n47_p14, 26) + resize(fc1_n47_p15, 26);
-        fc1_n48_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 210) mod 2**24, 24)) + resize(fc1_n48_p1_neg, 24); -- weight 0.205078125
-        fc1_n48_t0_1_d1 <= resize(fc1_n48_p2, 29) + resize(fc1_n48_p3, 29);
-        fc1_n48_t0_2_d1 <= resize(fc1_n48_p4, 29) + resize(fc1_n48_p5, 29);
-        fc1_n48_t1_1_b_d1 <= resize(fc1_n48_p6, 26) + resize(fc1_n48_p7, 26);
-        fc1_n48_t1_2_a_d1 <= resize(fc1_n48_p8, 27) + resize(fc1_n48_p9, 27);
-        fc1_n48_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-1099)) mod 2**27, 27)) + resize(fc1_n48_p11, 27); -- weight -1.0732421875
-        fc1_n48_t0_6_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-552)) mod 2**26, 26)) + resize(fc1_n48_p13, 26); -- weight -0.5390625
-        fc1_n48_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 208) mod 2**24, 24)) + resize(fc1_n48_p15, 24); -- weight 0.203125
-        fc1_n48_t3_0_d1 <= resize(fc1_n48_t2_0, 31) + resize(fc1_n48_t2_1, 31);
-        fc1_n49_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-345)) mod 2**25, 25)) + resize(fc1_n49_p1, 25); -- weight -0.3369140625
-        fc1_n49_t1_0_b_d1 <= resize(fc1_n49_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * (-2730)) mod 2**28, 28)); -- weight -2.666015625
-        fc1_n49_t0_2_d1 <= resize(fc1_n49_p4, 29) + resize(fc1_n49_p5, 29);
-        fc1_n49_t1_1_b_d1 <= resize(fc1_n49_p6, 24) + resize(fc1_n49_p7, 24);
-        fc1_n49_t1_2_a_d1 <= resize(fc1_n49_p8, 26) + resize(fc1_n49_p9, 26);
-        fc1_n49_t1_2_b_d1 <= resize(fc1_n49_p10, 26) + resize(fc1_n49_p11, 26);
-        fc1_n49_t1_3_a_d1 <= resize(fc1_n49_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 330) mod 2**25, 25)); -- weight 0.322265625
-        fc1_n49_t1_3_b_d1 <= resize(fc1_n49_p14, 25) + resize(fc1_n49_p15, 25);
-        fc1_n50_t1_0_a_d1 <= resize(fc1_n50_p0, 27) + resize(fc1_n50_p1, 27);
-        fc1_n50_t1_0_b_d1 <= resize(fc1_n50_p2, 27) + resize(fc1_n50_p3, 27);
-        fc1_n50_t0_2_d1 <= resize(fc1_n50_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * (-1170)) mod 2**27, 27)); -- weight -1.142578125
-        fc1_n50_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-328)) mod 2**25, 25)) + resize(fc1_n50_p7, 25); -- weight -0.3203125
-        fc1_n50_t1_2_a_d1 <= resize(fc1_n50_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-414)) mod 2**25, 25)); -- weight -0.404296875
-        fc1_n50_t1_2_b_d1 <= resize(fc1_n50_p10, 25) + resize(fc1_n50_p11, 25);
-        fc1_n50_t1_3_a_d1 <= resize(fc1_n50_p12, 26) + resize(fc1_n50_p13, 26);
-        fc1_n50_t1_3_b_d1 <= resize(fc1_n50_p14, 26) + resize(fc1_n50_p15, 26);
-        fc1_n51_t1_0_a_d1 <= resize(fc1_n51_p0, 24) + signed(to_unsigned((to_integer(fc1_in_1) * (-170)) mod 2**24, 24)); -- weight -0.166015625
-        fc1_n51_t0_1_d1 <= resize(fc1_n51_p2, 29) + resize(fc1_n51_p3, 29);
-        fc1_n51_t0_2_d1 <= resize(fc1_n51_p4, 29) + resize(fc1_n51_p5, 29);
-        fc1_n51_t1_1_b_d1 <= resize(fc1_n51_p6, 26) + resize(fc1_n51_p7, 26);
-        fc1_n51_t1_2_a_d1 <= resize(fc1_n51_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 766) mod 2**26, 26)); -- weight 0.748046875
-        fc1_n51_t0_5_d1 <= resize(fc1_n51_p10, 28) + resize(fc1_n51_p11, 28);
-        fc1_n51_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 436) mod 2**25, 25)) + resize(fc1_n51_p13, 25); -- weight 0.42578125
-        fc1_n51_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 177) mod 2**24, 24)) + resize(fc1_n51_p15, 24); -- weight 0.1728515625
-        fc1_n52_t1_0_a_d1 <= resize(fc1_n52_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * (-483)) mod 2**25, 25)); -- weight -0.4716796875
-        fc1_n52_t0_1_d1 <= resize(fc1_n52_p2, 29) + resize(fc1_n52_p3, 29);
-        fc1_n52_t0_2_d1 <= resize(fc1_n52_p4, 29) + resize(fc1_n52_p5, 29);
-        fc1_n52_t1_1_b_d1 <= resize(fc1_n52_p6, 23) + signed(to_unsigned((to_integer(fc1_in_7) * (-79)) mod 2**23, 23)); -- weight -0.0771484375
-        fc1_n52_t1_2_a_d1 <= resize(fc1_n52_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * (-533)) mod 2**26, 26)); -- weight -0.5205078125
-        fc1_n52_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-583)) mod 2**26, 26)) + resize(fc1_n52_p11, 26); -- weight -0.5693359375
-        fc1_n52_t1_3_a_d1 <= resize(fc1_n52_p12, 24) + resize(fc1_n52_p13, 24);
-        fc1_n52_t0_7_d1 <= resize(fc1_n52_p14, 26) + resize(fc1_n52_p15, 26);
-        fc1_n53_t0_0_d1 <= resize(fc1_n53_p0, 26) + resize(fc1_n53_p1, 26);
-        fc1_n53_t1_0_b_d1 <= resize(fc1_n53_p2, 25) + resize(fc1_n53_p3, 25);
-        fc1_n53_t1_1_a_d1 <= resize(fc1_n53_p4, 26) + resize(fc1_n53_p6, 26);
-        fc1_n53_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_7) * (-318)) mod 2**25, 25)) + resize(fc1_n53_p8, 25); -- weight -0.310546875
-        fc1_n53_t1_2_a_d1 <= resize(fc1_n33_p9, 26) + resize(fc1_n53_p10, 26);
-        fc1_n53_t1_2_b_d1 <= resize(fc1_n53_p11, 26) + resize(fc1_n53_p12, 26);
-        fc1_n53_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_13) * (-175)) mod 2**24, 24)) + resize(fc1_n53_p14, 24); -- weight -0.1708984375
-        fc1_n53_t1_3_b_d1 <= fc1_n53_p15;
-        fc1_n54_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 200) mod 2**24, 24)) + resize(fc1_n54_p1, 24); -- weight 0.1953125
-        fc1_n54_t0_1_d1 <= resize(fc1_n54_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2070) mod 2**28, 28)); -- weight 2.021484375
-        fc1_n54_t0_2_d1 <= resize(fc1_n54_p4, 28) + resize(fc1_n54_p5, 28);
-        fc1_n54_t1_1_b_d1 <= resize(fc1_n31_p6, 22) + resize(fc1_n54_p7, 22);
-        fc1_n54_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 407) mod 2**25, 25)) + fc1_n15_t0_4_b; -- weight 0.3974609375
-        fc1_n54_t1_2_b_d1 <= resize(fc1_n54_p10, 26) + resize(fc1_n54_p11, 26);
-        fc1_n54_t0_6_d1 <= resize(fc1_n54_p12, 27) + resize(fc1_n54_p13, 27);
-        fc1_n54_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 193) mod 2**24, 24)) + resize(fc1_n54_p15, 24); -- weight 0.1884765625
-        fc1_n55_t1_0_a_d1 <= resize(fc1_n55_p0_neg, 26) + signed(to_unsigned((to_integer(fc1_in_1) * (-781)) mod 2**26, 26)); -- weight -0.7626953125
-        fc1_n55_t1_0_b_d1 <= resize(fc1_n55_p2, 27) + signed(to_unsigned((to_integer(fc1_in_3) * (-1134)) mod 2**27, 27)); -- weight -1.107421875
-        fc1_n55_t0_2_d1 <= resize(fc1_n55_p4, 28) + resize(fc1_n55_p5, 28);
-        fc1_n55_t1_1_b_d1 <= resize(fc1_n55_p6, 26) + resize(fc1_n55_p7, 26);
-        fc1_n55_t1_2_a_d1 <= resize(fc1_n55_p8, 26) + resize(fc1_n55_p9, 26);
-        fc1_n55_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-585)) mod 2**26, 26)) + resize(fc1_n55_p11, 26); -- weight -0.5712890625
-        fc1_n55_t0_6_d1 <= resize(fc1_n55_p12, 26) + resize(fc1_n55_p13, 26);
-        fc1_n55_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 154) mod 2**24, 24)) + resize(fc1_n55_p15, 24); -- weight 0.150390625
-        fc1_n56_t1_0_a_d1 <= resize(fc1_n56_p0, 26) + resize(fc1_n56_p1, 26);
-        fc1_n56_t1_0_b_d1 <= resize(fc1_n56_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 264) mod 2**25, 25)); -- weight 0.2578125
-        fc1_n56_t1_1_a_d1 <= resize(fc1_n56_p4, 26) + resize(fc1_n56_p5, 26);
-        fc1_n56_t1_1_b_d1 <= resize(fc1_n56_p6, 26) + resize(fc1_n56_p7, 26);
-        fc1_n56_t1_2_a_d1 <= resize(fc1_n56_p8, 25) + resize(fc1_n56_p9, 25);
-        fc1_n56_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 294) mod 2**25, 25)) + resize(fc1_n56_p11, 25); -- weight 0.287109375
-        fc1_n56_t1_3_a_d1 <= resize(fc1_n56_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 267) mod 2**25, 25)); -- weight 0.2607421875
-        fc1_n56_t1_3_b_d1 <= resize(fc1_n56_p14, 25) + resize(fc1_n6_p15, 25);
-        fc1_n57_t1_0_a_d1 <= resize(fc1_n43_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * 424) mod 2**25, 25)); -- weight 0.4140625
-        fc1_n57_t0_1_d1 <= resize(fc1_n57_p2, 26) + resize(fc1_n57_p3, 26);
-        fc1_n57_t1_1_a_d1 <= resize(fc1_n57_p4, 26) + resize(fc1_n57_p5, 26);
-        fc1_n57_t1_1_b_d1 <= resize(fc1_n57_p6, 26) + resize(fc1_n57_p7, 26);
-        fc1_n57_t1_2_a_d1 <= resize(fc1_n57_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-277)) mod 2**25, 25)); -- weight -0.2705078125
-        fc1_n57_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-379)) mod 2**25, 25)) + resize(fc1_n57_p11, 25); -- weight -0.3701171875
-        fc1_n57_t1_3_a_d1 <= resize(fc1_n57_p12, 26) + resize(fc1_n57_p13, 26);
-        fc1_n57_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-357)) mod 2**25, 25)) + resize(fc1_n57_p15, 25); -- weight -0.3486328125
-        fc1_n58_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 437) mod 2**25, 25)) + resize(fc1_n58_p1, 25); -- weight 0.4267578125
-        fc1_n58_t1_0_b_d1 <= resize(fc1_n58_p2, 25) + resize(fc1_n58_p3, 25);
-        fc1_n58_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 204) mod 2**24, 24)) + resize(fc1_n58_p5, 24); -- weight 0.19921875
-        fc1_n58_t1_1_b_d1 <= resize(fc1_n58_p6, 25) + resize(fc1_n58_p7, 25);
-        fc1_n58_t1_2_a_d1 <= resize(fc1_n58_p8, 25) + resize(fc1_n58_p9, 25);
-        fc1_n58_t1_2_b_d1 <= resize(fc1_n58_p10, 25) + signed(to_unsigned((to_integer(fc1_in_11) * 328) mod 2**25, 25)); -- weight 0.3203125
-        fc1_n58_t0_6_d1 <= resize(fc1_n58_p12, 26) + resize(fc1_n58_p13, 26);
-        fc1_n58_t1_3_b_d1 <= resize(fc1_n58_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * (-271)) mod 2**25, 25)); -- weight -0.2646484375
-        fc1_n59_t1_0_a_d1 <= resize(fc1_n59_p0, 26) + fc1_n29_t0_0_b;
-        fc1_n59_t1_0_b_d1 <= resize(fc1_n59_p2, 26) + resize(fc1_n59_p3, 26);
-        fc1_n59_t0_2_d1 <= resize(fc1_n59_p4, 26) + resize(fc1_n59_p5, 26);
-        fc1_n59_t1_1_b_d1 <= resize(fc1_n16_p6, 25) + resize(fc1_n59_p7, 25);
-        fc1_n59_t1_2_a_d1 <= resize(fc1_n59_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-263)) mod 2**25, 25)); -- weight -0.2568359375
-        fc1_n59_t1_2_b_d1 <= resize(fc1_n59_p10, 26) + resize(fc1_n59_p11, 26);
-        fc1_n59_t0_6_d1 <= resize(fc1_n59_p12, 26) + resize(fc1_n59_p13, 26);
-        fc1_n59_t1_3_b_d1 <= resize(fc1_n59_p14, 25) + resize(fc1_n59_p15, 25);
-        fc1_n60_t1_0_a_d1 <= fc1_n34_p0 + resize(fc1_n60_p1, 25);
-        fc1_n60_t0_1_d1 <= resize(fc1_n60_p2, 29) + resize(fc1_n60_p3, 29);
-        fc1_n60_t0_2_d1 <= resize(fc1_n60_p4, 29) + resize(fc1_n60_p5, 29);
-        fc1_n60_t1_1_b_d1 <= resize(fc1_n60_p6, 25) + resize(fc1_n60_p7, 25);
-        fc1_n60_t1_2_a_d1 <= resize(fc1_n60_p8, 26) + resize(fc1_n60_p9, 26);
-        fc1_n60_t0_5_d1 <= resize(fc1_n60_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1065) mod 2**27, 27)); -- weight 1.0400390625
-        fc1_n60_t1_3_a_d1 <= resize(fc1_n60_p12, 26) + resize(fc1_n60_p13, 26);
-        fc1_n60_t1_3_b_d1 <= resize(fc1_n60_p14, 25) + resize(fc1_n60_p15, 25);
-        fc1_n61_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-393)) mod 2**25, 25)) + resize(fc1_n61_p1, 25); -- weight -0.3837890625
-        fc1_n61_t1_0_b_d1 <= resize(fc1_n61_p2, 26) + signed(to_unsigned((to_integer(fc1_in_3) * 615) mod 2**26, 26)); -- weight 0.6005859375
-        fc1_n61_t0_2_d1 <= resize(fc1_n61_p4, 28) + resize(fc1_n61_p5, 28);
-        fc1_n61_t1_1_b_d1 <= resize(fc1_n61_p6, 25) + resize(fc1_n61_p7, 25);
-        fc1_n61_t1_2_a_d1 <= resize(fc1_n61_p8, 27) + resize(fc1_n61_p9, 27);
-        fc1_n61_t1_2_b_d1 <= fc1_n44_t0_5_a + resize(fc1_n61_p11, 27);
-        fc1_n61_t1_3_a_d1 <= resize(fc1_n61_p12, 26) + resize(fc1_n61_p13, 26);
-        fc1_n61_t1_3_b_d1 <= resize(fc1_n61_p14, 26) + resize(fc1_n61_p15, 26);
-        fc1_n62_t1_0_a_d1 <= resize(fc1_n62_p0, 26) + resize(fc1_n62_p1, 26);
-        fc1_n62_t0_1_d1 <= resize(fc1_n62_p2, 28) + resize(fc1_n62_p3, 28);
-        fc1_n62_t0_2_d1 <= resize(fc1_n62_p4, 28) + resize(fc1_n62_p5, 28);
-        fc1_n62_t1_1_b_d1 <= resize(fc1_n62_p6, 24) + signed(to_unsigned((to_integer(fc1_in_7) * 245) mod 2**24, 24)); -- weight 0.2392578125
-        fc1_n62_t1_2_a_d1 <= resize(fc1_n62_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-378)) mod 2**25, 25)); -- weight -0.369140625
-        fc1_n62_t0_5_d1 <= resize(fc1_n62_p10, 26) + resize(fc1_n62_p11, 26);
-        fc1_n62_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 273) mod 2**25, 25)) + resize(fc1_n62_p13, 25); -- weight 0.2666015625
-        fc1_n62_t1_3_b_d1 <= resize(fc1_n62_p14, 25) + resize(fc1_n62_p15, 25);
-        fc1_n63_t0_0_d1 <= resize(fc1_n63_p0, 26) + resize(fc1_n63_p1, 26);
-        fc1_n63_t1_0_b_d1 <= resize(fc1_n63_p2, 25) + resize(fc1_n63_p3, 25);
-        fc1_n63_t0_2_d1 <= resize(fc1_n63_p4, 26) + resize(fc1_n63_p5, 26);
-        fc1_n63_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * 263) mod 2**25, 25)) + resize(fc1_n63_p7, 25); -- weight 0.2568359375
-        fc1_n63_t0_4_d1 <= resize(fc1_n63_p8, 25) + resize(fc1_n63_p9, 25);
-        fc1_n63_t1_2_b_d1 <= resize(fc1_n63_p10, 24) + resize(fc1_n63_p11, 24);
-        fc1_n63_t0_6_d1 <= resize(fc1_n63_p12, 26) + resize(fc1_n63_p13, 26);
-        fc1_n63_t1_3_b_d1 <= resize(fc1_n63_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * (-374)) mod 2**25, 25)); -- weight -0.365234375
-        fc1_n0_y_wrap_d1 <= fc1_n0_y_fl(15 downto 0);
-        fc1_out_0 <= fc1_n0_y_wrap_d1;
-        fc1_n1_y_wrap_d1 <= fc1_n1_y_fl(15 downto 0);
-        fc1_out_1 <= fc1_n1_y_wrap_d1;
-        fc1_n2_y_wrap_d1 <= fc1_n2_y_fl(15 downto 0);
-        fc1_out_2 <= fc1_n2_y_wrap_d1;
-        fc1_n3_y_wrap_d1 <= fc1_n3_y_fl(15 downto 0);
-        fc1_out_3 <= fc1_n3_y_wrap_d1;
-        fc1_n4_y_wrap_d1 <= fc1_n4_y_fl(15 downto 0);
-        fc1_out_4 <= fc1_n4_y_wrap_d1;
-        fc1_n5_y_wrap_d1 <= fc1_n5_y_fl(15 downto 0);
-        fc1_out_5 <= fc1_n5_y_wrap_d1;
-        fc1_n6_y_wrap_d1 <= fc1_n6_y_fl(15 downto 0);
-        fc1_out_6 <= fc1_n6_y_wrap_d1;
-        fc1_n7_y_wrap_d1 <= fc1_n7_y_fl(15 downto 0);
-        fc1_out_7 <= fc1_n7_y_wrap_d1;
-        fc1_n8_y_wrap_d1 <= fc1_n8_y_fl(15 downto 0);
-        fc1_out_8 <= fc1_n8_y_wrap_d1;
-        fc1_n9_y_wrap_d1 <= fc1_n9_y_fl(15 downto 0);
-        fc1_out_9 <= fc1_n9_y_wrap_d1;
-        fc1_n10_y_wrap_d1 <= fc1_n10_y_fl(15 downto 0);
-        fc1_out_10 <= fc1_n10_y_wrap_d1;
-        fc1_n11_y_wrap_d1 <= fc1_n11_y_fl(15 downto 0);
-        fc1_out_11 <= fc1_n11_y_wrap_d1;
-        fc1_n12_y_wrap_d1 <= fc1_n12_y_fl(15 downto 0);
-        fc1_out_12 <= fc1_n12_y_wrap_d1;
-        fc1_n13_y_wrap_d1 <= fc1_n13_y_fl(15 downto 0);
-        fc1_out_13 <= fc1_n13_y_wrap_d1;
-        fc1_n14_y_wrap_d1 <= fc1_n14_y_fl(15 downto 0);
-        fc1_out_14 <= fc1_n14_y_wrap_d1;
-        fc1_n15_y_wrap_d1 <= fc1_n15_y_fl(15 downto 0);
-        fc1_out_15 <= fc1_n15_y_wrap_d1;
-        fc1_n16_y_wrap_d1 <= fc1_n16_y_fl(15 downto 0);
-        fc1_out_16 <= fc1_n16_y_wrap_d1;
-        fc1_n17_y_wrap_d1 <= fc1_n17_y_fl(15 downto 0);
-        fc1_out_17 <= fc1_n17_y_wrap_d1;
-        fc1_n18_y_wrap_d1 <= fc1_n18_y_fl(15 downto 0);
-        fc1_out_18 <= fc1_n18_y_wrap_d1;
-        fc1_n19_y_wrap_d1 <= fc1_n19_y_fl(15 downto 0);
-        fc1_out_19 <= fc1_n19_y_wrap_d1;
-        fc1_n20_y_wrap_d1 <= fc1_n20_y_fl(15 downto 0);
-        fc1_out_20 <= fc1_n20_y_wrap_d1;
-        fc1_n21_y_wrap_d1 <= fc1_n21_y_fl(15 downto 0);
-        fc1_out_21 <= fc1_n21_y_wrap_d1;
-        fc1_n22_y_wrap_d1 <= fc1_n22_y_fl(15 downto 0);
-        fc1_out_22 <= fc1_n22_y_wrap_d1;
-        fc1_n23_y_wrap_d1 <= fc1_n23_y_fl(15 downto 0);
-        fc1_out_23 <= fc1_n23_y_wrap_d1;
-        fc1_n24_y_wrap_d1 <= fc1_n24_y_fl(15 downto 0);
-        fc1_out_24 <= fc1_n24_y_wrap_d1;
-        fc1_n25_y_wrap_d1 <= fc1_n25_y_fl(15 downto 0);
-        fc1_out_25 <= fc1_n25_y_wrap_d1;
-        fc1_n26_y_wrap_d1 <= fc1_n26_y_fl(15 downto 0);
-        fc1_out_26 <= fc1_n26_y_wrap_d1;
-        fc1_n27_y_wrap_d1 <= fc1_n27_y_fl(15 downto 0);
-        fc1_out_27 <= fc1_n27_y_wrap_d1;
-        fc1_n28_y_wrap_d1 <= fc1_n28_y_fl(15 downto 0);
-        fc1_out_28 <= fc1_n28_y_wrap_d1;
-        fc1_n29_y_wrap_d1 <= fc1_n29_y_fl(15 downto 0);
-        fc1_out_29 <= fc1_n29_y_wrap_d1;
-        fc1_n30_y_wrap_d1 <= fc1_n30_y_fl(15 downto 0);
-        fc1_out_30 <= fc1_n30_y_wrap_d1;
-        fc1_n31_y_wrap_d1 <= fc1_n31_y_fl(15 downto 0);
-        fc1_out_31 <= fc1_n31_y_wrap_d1;
-        fc1_n32_y_wrap_d1 <= fc1_n32_y_fl(15 downto 0);
-        fc1_out_32 <= fc1_n32_y_wrap_d1;
-        fc1_n33_y_wrap_d1 <= fc1_n33_y_fl(15 downto 0);
-        fc1_out_33 <= fc1_n33_y_wrap_d1;
-        fc1_n34_y_wrap_d1 <= fc1_n34_y_fl(15 downto 0);
-        fc1_out_34 <= fc1_n34_y_wrap_d1;
-        fc1_n35_y_wrap_d1 <= fc1_n35_y_fl(15 downto 0);
-        fc1_out_35 <= fc1_n35_y_wrap_d1;
-        fc1_n36_y_wrap_d1 <= fc1_n36_y_fl(15 downto 0);
-        fc1_out_36 <= fc1_n36_y_wrap_d1;
-        fc1_n37_y_wrap_d1 <= fc1_n37_y_fl(15 downto 0);
-        fc1_out_37 <= fc1_n37_y_wrap_d1;
-        fc1_n38_y_wrap_d1 <= fc1_n38_y_fl(15 downto 0);
-        fc1_out_38 <= fc1_n38_y_wrap_d1;
-        fc1_n39_y_wrap_d1 <= fc1_n39_y_fl(15 downto 0);
-        fc1_out_39 <= fc1_n39_y_wrap_d1;
-        fc1_n40_y_wrap_d1 <= fc1_n40_y_fl(15 downto 0);
-        fc1_out_40 <= fc1_n40_y_wrap_d1;
-        fc1_n41_y_wrap_d1 <= fc1_n41_y_fl(15 downto 0);
-        fc1_out_41 <= fc1_n41_y_wrap_d1;
-        fc1_n42_y_wrap_d1 <= fc1_n42_y_fl(15 downto 0);
-        fc1_out_42 <= fc1_n42_y_wrap_d1;
-        fc1_n43_y_wrap_d1 <= fc1_n43_y_fl(15 downto 0);
-        fc1_out_43 <= fc1_n43_y_wrap_d1;
-        fc1_n44_y_wrap_d1 <= fc1_n44_y_fl(15 downto 0);
-        fc1_out_44 <= fc1_n44_y_wrap_d1;
-        fc1_n45_y_wrap_d1 <= fc1_n45_y_fl(15 downto 0);
-        fc1_out_45 <= fc1_n45_y_wrap_d1;
-        fc1_n46_y_wrap_d1 <= fc1_n46_y_fl(15 downto 0);
-        fc1_out_46 <= fc1_n46_y_wrap_d1;
-        fc1_n47_y_wrap_d1 <= fc1_n47_y_fl(15 downto 0);
-        fc1_out_47 <= fc1_n47_y_wrap_d1;
+        fc1_n0_s13_d1 <= fc1_n0_s13_u;
+        fc1_n0_s12_d1 <= fc1_n0_s12_u;
+        fc1_n0_s14_d1 <= fc1_n0_s6 + resize(fc1_n0_s5, 26);
+        fc1_n0_s15_d1 <= fc1_n0_s15_u;
+        fc1_n0_s16_d1 <= fc1_n0_s16_u;
+        fc1_n1_s16_d1 <= fc1_n1_s16_u;
+        fc1_n1_s13_d1 <= fc1_n1_s13_u;
+        fc1_n1_s18_d1 <= fc1_n1_s18_u;
+        fc1_n1_s19_d1 <= fc1_n1_s19_u;
+        fc1_n1_s17_d1 <= resize(fc1_n1_s9, 29) - fc1_n1_s14;
+        fc1_n2_s13_d1 <= fc1_n2_s7 + resize(fc1_e166, 26);
+        fc1_n2_s15_d1 <= fc1_n2_s15_u;
+        fc1_n2_s16_d1 <= resize(fc1_n2_s10, 24) - fc1_n2_s11;
+        fc1_n2_s17_d1 <= fc1_n2_s17_u;
+        fc1_n2_s18_d1 <= fc1_n2_s18_u;
+        fc1_n3_s13_d1 <= fc1_n3_s13_u;
+        fc1_n3_s15_d1 <= fc1_n3_s15_u;
+        fc1_n3_s16_d1 <= fc1_n3_s16_u;
+        fc1_n3_s14_d1 <= fc1_n3_s14_u;
+        fc1_n4_s17_d1 <= fc1_n4_s17_u;
+        fc1_n4_s16_d1 <= fc1_n4_s16_u;
+        fc1_n4_s19_d1 <= fc1_n4_s13 + resize(fc1_n4_s14, 24);
+        fc1_n4_s18_d1 <= fc1_n4_s18_u;
+        fc1_n4_s20_d1 <= resize(fc1_n4_s15, 26) + resize(fc1_n4_s11, 26);
+        fc1_n5_s8_d1 <= fc1_n5_s8_u;
+        fc1_n5_s10_d1 <= fc1_n5_s10_u;
+        fc1_n5_s11_d1 <= fc1_n5_s11_u;
+        fc1_n5_s9_d1 <= fc1_n5_s9_u;
+        fc1_n5_s12_d1 <= fc1_n5_s7 + resize(fc1_e318, 26);
+        fc1_e209_d1 <= fc1_e209_u;
+        fc1_n6_s9_d1 <= fc1_n6_s9_u;
+        fc1_n6_s10_d1 <= resize(fc1_n6_s6, 27) + resize(fc1_e261, 27);
+        fc1_n6_s11_d1 <= fc1_n6_s11_u;
+        fc1_n6_s12_d1 <= resize(fc1_n6_s4, 26) - fc1_e221;
+        fc1_n7_s14_d1 <= fc1_n7_s14_u;
+        fc1_n7_s15_d1 <= fc1_n7_s15_u;
+        fc1_n7_s16_d1 <= fc1_n7_s16_u;
+        fc1_n7_s18_d1 <= fc1_n7_s18_u;
+        fc1_n7_s17_d1 <= fc1_n7_s17_u;
+        fc1_n8_s12_d1 <= fc1_n8_s12_u;
+        fc1_n8_s15_d1 <= fc1_n8_s15_u;
+        fc1_n8_s14_d1 <= signed((unsigned(std_logic_vector'(std_logic_vector(fc1_n8_s10_hi) & std_logic_vector(unsigned(fc1_n8_s2(7 downto 0))))))) - resize(fc1_e208, 27);
+        fc1_n8_s13_d1 <= fc1_n8_s13_u;
+        fc1_n8_s16_d1 <= fc1_n8_s16_u;
+        fc1_n9_s13_d1 <= fc1_n9_s13_u;
+        fc1_n9_s10_d1 <= fc1_n9_s10_u;
+        fc1_n9_s14_d1 <= fc1_n9_s14_u;
+        fc1_n9_s15_d1 <= resize(fc1_n9_s7, 25) - resize(fc1_n9_s11, 25);
+        fc1_n9_s16_d1 <= fc1_n9_s16_u;
+        fc1_n10_s16_d1 <= fc1_n10_s16_u;
+        fc1_n10_s17_d1 <= resize(fc1_n10_s9, 25) + fc1_n10_s13;
+        fc1_n10_s19_d1 <= fc1_n10_s19_u;
+        fc1_n10_s18_d1 <= resize(fc1_n10_s11, 25) - fc1_n10_s14;
+        fc1_n10_s20_d1 <= fc1_n10_s20_u;
+        fc1_n11_s11_d1 <= fc1_n11_s11_u;
+        fc1_n11_s12_d1 <= fc1_n11_s12_u;
+        fc1_n11_s10_d1 <= fc1_n11_s3 + resize(fc1_e289, 27);
+        fc1_n11_s13_d1 <= resize(fc1_n11_s9, 27) + resize(fc1_n11_s4, 27);
+        fc1_n11_s14_d1 <= fc1_n11_s14_u;
+        fc1_n12_s10_d1 <= fc1_n12_s10_u;
+        fc1_e363_d1 <= fc1_e363_u;
+        fc1_n12_s12_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n12_s12_hi) & std_logic_vector(unsigned(fc1_n12_s7(0 downto 0)))));
+        fc1_n12_s11_d1 <= fc1_n12_s6 + resize(fc1_e213, 26);
+        fc1_n12_s13_d1 <= fc1_n12_s13_u;
+        fc1_n13_s16_d1 <= fc1_n13_s16_u;
+        fc1_n13_s17_d1 <= fc1_n13_s17_u;
+        fc1_n13_s19_d1 <= fc1_n13_s12 + resize(fc1_n13_s13, 26);
+        fc1_n13_s20_d1 <= fc1_n13_s20_u;
+        fc1_n13_s18_d1 <= fc1_n13_s14 - resize(fc1_n13_s10, 28);
+        fc1_n14_s11_d1 <= fc1_n14_s11_u;
+        fc1_n14_s12_d1 <= fc1_n14_s12_u;
+        fc1_n14_s13_d1 <= fc1_n14_s13_u;
+        fc1_n14_s15_d1 <= fc1_n14_s15_u;
+        fc1_n14_s14_d1 <= fc1_n14_s5 + resize(fc1_n14_s7, 26);
+        fc1_n15_s12_d1 <= fc1_n15_s12_u;
+        fc1_n15_s11_d1 <= fc1_n15_s11_u;
+        fc1_n15_s14_d1 <= fc1_n15_s14_u;
+        fc1_n15_s13_d1 <= fc1_n15_s13_u;
+        fc1_n16_s12_d1 <= fc1_n16_s12_u;
+        fc1_n16_s13_d1 <= fc1_n16_s13_u;
+        fc1_n16_s16_d1 <= fc1_n16_s16_u;
+        fc1_n16_s15_d1 <= resize(fc1_e251, 22) + resize(fc1_n16_s11, 22);
+        fc1_n16_s14_d1 <= resize(fc1_n16_s9, 28) + resize(fc1_n16_s7, 28);
+        fc1_n17_s13_d1 <= fc1_n17_s13_u;
+        fc1_n17_s11_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n17_s11_hi) & std_logic_vector(unsigned(fc1_n17_s6(2 downto 0)))));
+        fc1_n17_s12_d1 <= resize(fc1_n17_s8, 27) + resize(fc1_e298, 27);
+        fc1_n17_s14_d1 <= fc1_n17_s14_u;
+        fc1_n18_s11_d1 <= fc1_n18_s11_u;
+        fc1_e263_d1 <= fc1_e263_u;
+        fc1_n18_s12_d1 <= fc1_n18_s12_u;
+        fc1_n18_s13_d1 <= fc1_n18_s13_u;
+        fc1_n18_s14_d1 <= resize(fc1_n18_s7, 29) - fc1_e239;
+        fc1_n18_s15_d1 <= fc1_n18_s15_u;
+        fc1_n19_s14_d1 <= fc1_n19_s14_u;
+        fc1_n19_s13_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n19_s13_hi) & std_logic_vector(unsigned(fc1_n19_s7(3 downto 0)))));
+        fc1_n19_s16_d1 <= fc1_n19_s12 - resize(fc1_n19_s11, 28);
+        fc1_n19_s15_d1 <= resize(fc1_n19_s10, 26) + resize(fc1_e203, 26);
+        fc1_n20_s11_d1 <= fc1_n20_s11_u;
+        fc1_n20_s12_d1 <= fc1_n20_s12_u;
+        fc1_n20_s14_d1 <= resize(fc1_n20_s8, 26) + resize(fc1_n20_s9, 26);
+        fc1_n20_s13_d1 <= fc1_n20_s13_u;
+        fc1_e250_d1 <= fc1_e250_u;
+        fc1_n21_s12_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n21_s12_hi) & std_logic_vector(unsigned(fc1_n21_s8(2 downto 0)))));
+        fc1_n21_s10_d1 <= fc1_n21_s10_u;
+        fc1_n21_s11_d1 <= fc1_n21_s7 - resize(fc1_e208, 26);
+        fc1_n21_s13_d1 <= resize(fc1_n21_s5, 25) + resize(fc1_n21_s9, 25);
+        fc1_n22_s12_d1 <= fc1_n22_s12_u;
+        fc1_n22_s6_d1 <= fc1_n22_s3 + resize(fc1_n22_s4, 26);
+        fc1_e202_d1 <= resize(fc1_e6, 24) + fc1_e140;
+        fc1_n22_s14_d1 <= fc1_n22_s14_u;
+        fc1_n22_s13_d1 <= resize(fc1_n22_s10, 28) - fc1_n22_s7;
+        fc1_n22_s15_d1 <= fc1_n22_s15_u;
+        fc1_n23_s16_d1 <= resize(fc1_n23_s7, 28) + fc1_n23_s9;
+        fc1_n23_s15_d1 <= fc1_n23_s15_u;
+        fc1_n23_s17_d1 <= resize(fc1_n23_s11, 29) + resize(fc1_n23_s12, 29);
+        fc1_n23_s18_d1 <= fc1_n23_s18_u;
+        fc1_n23_s19_d1 <= resize(fc1_n23_s14, 27) + resize(fc1_n23_s13, 27);
+        fc1_n24_s10_d1 <= fc1_n24_s10_u;
+        fc1_n24_s7_d1 <= fc1_n24_s7_u;
+        fc1_n24_s12_d1 <= fc1_n24_s12_u;
+        fc1_n24_s11_d1 <= fc1_n24_s11_u;
+        fc1_n24_s13_d1 <= fc1_n24_s6 - resize(fc1_e205, 25);
+        fc1_n25_s10_d1 <= resize(fc1_n25_s2, 25) + fc1_n25_s4;
+        fc1_n25_s13_d1 <= fc1_n25_s13_u;
+        fc1_n25_s12_d1 <= resize(fc1_n25_s5, 26) - resize(fc1_e317, 26);
+        fc1_n25_s14_d1 <= fc1_n25_s14_u;
+        fc1_n25_s11_d1 <= fc1_n25_s11_u;
+        fc1_n26_s15_d1 <= fc1_n26_s15_u;
+        fc1_n26_s16_d1 <= fc1_n26_s16_u;
+        fc1_n26_s14_d1 <= fc1_n26_s14_u;
+        fc1_n26_s17_d1 <= fc1_n26_s17_u;
+        fc1_n27_s9_d1 <= fc1_n27_s9_u;
+        fc1_n27_s8_d1 <= fc1_n27_s8_u;
+        fc1_n27_s10_d1 <= resize(fc1_e138, 23) + fc1_e319;
+        fc1_n27_s12_d1 <= fc1_n27_s12_u;
+        fc1_n27_s13_d1 <= fc1_n27_s13_u;
+        fc1_n27_s11_d1 <= resize(fc1_n27_s5, 26) + fc1_n27_s6;
+        fc1_n28_s11_d1 <= fc1_n28_s11_u;
+        fc1_n28_s10_d1 <= fc1_n28_s10_u;
+        fc1_n28_s13_d1 <= fc1_n28_s13;
+        fc1_n28_s12_d1 <= fc1_n28_s12_u;
+        fc1_n29_s13_d1 <= fc1_n29_s7 + resize(fc1_e254, 26);
+        fc1_n29_s14_d1 <= fc1_n29_s14_u;
+        fc1_n29_s16_d1 <= resize(fc1_n29_s10, 27) - resize(fc1_e204, 27);
+        fc1_n29_s15_d1 <= fc1_n29_s15_u;
+        fc1_n30_s14_d1 <= resize(fc1_n30_s11, 24) + resize(fc1_n30_s6, 24);
+        fc1_n30_s12_d1 <= fc1_n30_s12_u;
+        fc1_n30_s15_d1 <= fc1_n30_s15_u;
+        fc1_n30_s13_d1 <= resize(fc1_n30_s7, 29) - fc1_e239;
+        fc1_n31_s12_d1 <= fc1_n31_s12_u;
+        fc1_n31_s13_d1 <= fc1_n31_s13_u;
+        fc1_n31_s15_d1 <= fc1_n31_s15_u;
+        fc1_n31_s14_d1 <= fc1_n31_s14_u;
+        fc1_n31_s16_d1 <= fc1_n31_s16_u;
+        fc1_n32_s5_d1 <= fc1_n32_s5_u;
+        fc1_n32_s10_d1 <= fc1_n32_s10_u;
+        fc1_n32_s13_d1 <= fc1_n32_s13_u;
+        fc1_n32_s11_d1 <= fc1_n32_s11_u;
+        fc1_n32_s12_d1 <= fc1_n32_s12_u;
+        fc1_n33_s13_d1 <= fc1_n33_s13_u;
+        fc1_n33_s15_d1 <= fc1_n33_s15_u;
+        fc1_n33_s14_d1 <= fc1_n33_s14_u;
+        fc1_n33_s17_d1 <= resize(fc1_n33_s9, 26) - fc1_n33_s11;
+        fc1_n33_s18_d1 <= fc1_n33_s12 - resize(fc1_e207, 28);
+        fc1_n33_s16_d1 <= fc1_n33_s10 - resize(fc1_e261, 29);
+        fc1_n34_s11_d1 <= fc1_n34_s11_u;
+        fc1_n34_s8_d1 <= fc1_n34_s8_u;
+        fc1_n34_s12_d1 <= fc1_n34_s12_u;
+        fc1_n34_s13_d1 <= resize(fc1_n34_s6, 25) - resize(fc1_n34_s9, 25);
+        fc1_n34_s14_d1 <= fc1_n34_s14_u;
+        fc1_n35_s14_d1 <= fc1_n35_s14_u;
+        fc1_n35_s15_d1 <= fc1_n35_s15_u;
+        fc1_n35_s16_d1 <= fc1_n35_s16_u;
+        fc1_n35_s17_d1 <= fc1_n35_s17_u;
+        fc1_n35_s18_d1 <= resize(fc1_n35_s12, 27) - fc1_n35_s7;
+        fc1_n36_s13_d1 <= fc1_n36_s13_u;
+        fc1_n36_s12_d1 <= fc1_n36_s12_u;
+        fc1_n36_s15_d1 <= fc1_n36_s15_u;
+        fc1_n36_s14_d1 <= resize(fc1_n36_s6, 28) + fc1_e216;
+        fc1_n36_s16_d1 <= fc1_n36_s11 + resize(fc1_n36_s8, 26);
+        fc1_n37_s13_d1 <= fc1_n37_s13_u;
+        fc1_n37_s12_d1 <= fc1_n37_s12_u;
+        fc1_n37_s16_d1 <= fc1_n37_s16_u;
+        fc1_n37_s14_d1 <= fc1_n37_s14_u;
+        fc1_n37_s15_d1 <= fc1_n37_s9 + resize(fc1_n37_s7, 26);
+        fc1_n38_s13_d1 <= fc1_n38_s13_u;
+        fc1_n38_s12_d1 <= fc1_n38_s12_u;
+        fc1_n38_s11_d1 <= fc1_n38_s2 - resize(fc1_n38_s4, 25);
+        fc1_n38_s14_d1 <= resize(fc1_n38_s5, 27) - resize(fc1_n38_s10, 27);
+        fc1_n38_s15_d1 <= fc1_n38_s9 + resize(fc1_n38_s8, 27);
+        fc1_n39_s13_d1 <= fc1_n39_s13_u;
+        fc1_n39_s14_d1 <= fc1_n39_s14_u;
+        fc1_n39_s15_d1 <= fc1_n39_s15_u;
+        fc1_n39_s16_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n39_s16_hi) & std_logic_vector(unsigned(fc1_e335(3 downto 0)))));
+        fc1_n39_s17_d1 <= resize(fc1_n39_s10, 27) - resize(fc1_n39_s12, 27);
+        fc1_n40_s14_d1 <= resize(fc1_n40_s3, 26) + fc1_n40_s7;
+        fc1_n40_s15_d1 <= resize(fc1_n40_s8, 26) + fc1_n40_s9;
+        fc1_n40_s16_d1 <= resize(fc1_n40_s10, 27) - fc1_n40_s11;
+        fc1_n40_s17_d1 <= resize(fc1_n40_s12, 25) - resize(fc1_n40_s13, 25);
+        fc1_n41_s10_d1 <= fc1_n41_s10_u;
+        fc1_n41_s9_d1 <= fc1_n41_s9_u;
+        fc1_n41_s11_d1 <= fc1_n41_s6 - resize(fc1_e210, 25);
+        fc1_n41_s12_d1 <= fc1_n41_s12_u;
+        fc1_n41_s13_d1 <= fc1_n41_s13_u;
+        fc1_n42_s14_d1 <= fc1_n42_s14_u;
+        fc1_n42_s15_d1 <= fc1_n42_s15_u;
+        fc1_n42_s17_d1 <= fc1_n42_s17_u;
+        fc1_n42_s16_d1 <= resize(fc1_n42_s11, 26) - fc1_e221;
+        fc1_n43_s9_d1 <= fc1_n43_s9_u;
+        fc1_n43_s13_d1 <= fc1_n43_s13_u;
+        fc1_n43_s12_d1 <= resize(fc1_n43_s10, 27) - resize(fc1_n43_s6, 27);
+        fc1_n43_s14_d1 <= fc1_n43_s14_u;
+        fc1_n43_s15_d1 <= fc1_n43_s15_u;
+        fc1_n44_s11_d1 <= fc1_n44_s11_u;
+        fc1_n44_s10_d1 <= fc1_n44_s10_u;
+        fc1_n44_s12_d1 <= fc1_e212 - resize(fc1_e316, 25);
+        fc1_n44_s13_d1 <= fc1_n44_s13_u;
+        fc1_n44_s14_d1 <= resize(fc1_n44_s9, 28) + resize(fc1_n44_s7, 28);
+        fc1_n45_s11_d1 <= fc1_n45_s11_u;
+        fc1_n45_s9_d1 <= fc1_n45_s9_u;
+        fc1_n45_s12_d1 <= fc1_n45_s12_u;
+        fc1_n45_s13_d1 <= resize(fc1_n45_s4, 24) + fc1_n45_s6;
+        fc1_n45_s15_d1 <= fc1_n45_s15_u;
+        fc1_n45_s14_d1 <= fc1_n45_s8 - resize(fc1_e316, 28);
+        fc1_n46_s11_d1 <= fc1_n46_s11_u;
+        fc1_n46_s12_d1 <= fc1_n46_s12_u;
+        fc1_n46_s13_d1 <= fc1_n46_s13_u;
+        fc1_n46_s14_d1 <= fc1_n46_s14_u;
+        fc1_n46_s15_d1 <= resize(fc1_n46_s7, 29) + fc1_n46_s10;
+        fc1_n47_s13_d1 <= fc1_n47_s13_u;
+        fc1_n47_s12_d1 <= fc1_n47_s12_u;
+        fc1_n47_s15_d1 <= fc1_n47_s15_u;
+        fc1_n47_s14_d1 <= fc1_n47_s14_u;
+        fc1_n47_s16_d1 <= fc1_n47_s16_u;
+        fc1_n48_s14_d1 <= fc1_n48_s14_u;
+        fc1_n48_s15_d1 <= fc1_n48_s15_u;
+        fc1_n48_s17_d1 <= fc1_n48_s17_u;
+        fc1_n48_s16_d1 <= fc1_n48_s16_u;
+        fc1_n48_s18_d1 <= fc1_n48_s12 + resize(fc1_n48_s11, 30);
+        fc1_n49_s10_d1 <= resize(fc1_n49_s3, 23) - resize(fc1_e286, 23);
+        fc1_n49_s13_d1 <= fc1_n49_s13_u;
+        fc1_n49_s11_d1 <= fc1_n49_s11_u;
+        fc1_n49_s14_d1 <= fc1_n49_s14_u;
+        fc1_n49_s12_d1 <= fc1_n49_s5 - resize(fc1_e178, 23);
+        fc1_n50_s10_d1 <= fc1_n50_s10_u;
+        fc1_n50_s16_d1 <= fc1_n50_s16_u;
+        fc1_n50_s14_d1 <= fc1_n50_s14_u;
+        fc1_n50_s15_d1 <= fc1_n50_s15_u;
+        fc1_n50_s17_d1 <= fc1_n50_s9 - resize(fc1_n50_s13, 26);
+        fc1_n51_s14_d1 <= fc1_n51_s14_u;
+        fc1_n51_s13_d1 <= fc1_n51_s13_u;
+        fc1_n51_s15_d1 <= fc1_n51_s15_u;
+        fc1_n51_s12_d1 <= fc1_n51_s5 + resize(fc1_n51_s7, 26);
+        fc1_n51_s16_d1 <= fc1_n51_s16_u;
+        fc1_n52_s13_d1 <= fc1_n52_s13_u;
+        fc1_n52_s14_d1 <= fc1_n52_s14_u;
+        fc1_n52_s15_d1 <= fc1_n52_s15_u;
+        fc1_n52_s16_d1 <= fc1_n52_s16_u;
+        fc1_n52_s17_d1 <= fc1_n52_s12 + resize(fc1_n52_s10, 28);
+        fc1_n53_s7_d1 <= resize(fc1_n53_s2, 25) + fc1_n53_s3(24 downto 0);
+        fc1_n53_s11_d1 <= fc1_n53_s11_u;
+        fc1_n53_s12_d1 <= fc1_n53_s12_u;
+        fc1_n53_s13_d1 <= resize(fc1_n53_s9, 26) - fc1_n53_s10;
+        fc1_e231_d1 <= fc1_e231;
+        fc1_n54_s14_d1 <= fc1_n54_s14_u;
+        fc1_n54_s12_d1 <= fc1_n54_s12_u;
+        fc1_n54_s13_d1 <= fc1_n54_s13_u;
+        fc1_n54_s15_d1 <= fc1_n54_s15_u;
+        fc1_n55_s16_d1 <= fc1_n55_s16_u;
+        fc1_n55_s17_d1 <= fc1_n55_s17_u;
+        fc1_n55_s15_d1 <= fc1_n55_s8 + resize(fc1_e312, 27);
+        fc1_n55_s18_d1 <= resize(fc1_n55_s9, 28) - resize(fc1_n55_s13, 28);
+        fc1_n56_s13_d1 <= fc1_n56_s13_u;
+        fc1_n56_s14_d1 <= fc1_n56_s14_u;
+        fc1_n56_s16_d1 <= fc1_n56_s16_u;
+        fc1_n56_s15_d1 <= resize(fc1_n56_s10, 24) + signed(fc1_e209_u);
+        fc1_n57_s12_d1 <= fc1_n57_s12_u;
+        fc1_n57_s10_d1 <= fc1_n57_s10_u;
+        fc1_n57_s14_d1 <= resize(fc1_n57_s9, 25) - fc1_e203;
+        fc1_n57_s11_d1 <= resize(fc1_n57_s5, 26) + resize(fc1_e317, 26);
+        fc1_n57_s13_d1 <= fc1_n57_s13_u;
+        fc1_n58_s14_d1 <= fc1_n58_s14_u;
+        fc1_n58_s17_d1 <= unsigned(std_logic_vector'(std_logic_vector(fc1_n58_s17_hi) & std_logic_vector(unsigned(fc1_n58_s10(3 downto 0)))));
+        fc1_n58_s16_d1 <= fc1_n58_s16_u;
+        fc1_n58_s15_d1 <= fc1_n58_s12 + resize(fc1_n58_s8, 26);
+        fc1_n59_s13_d1 <= resize(fc1_n59_s7, 25) + fc1_e236;
+        fc1_n59_s12_d1 <= fc1_n59_s12_u;
+        fc1_n59_s15_d1 <= fc1_n59_s15_u;
+        fc1_n59_s14_d1 <= fc1_n59_s14_u;
+        fc1_n60_s15_d1 <= fc1_n60_s15_u;
+        fc1_n60_s16_d1 <= fc1_n60_s16_u;
+        fc1_n60_s17_d1 <= fc1_n60_s17_u;
+        fc1_n60_s14_d1 <= resize(fc1_n60_s7, 28) - fc1_n60_s8;
+        fc1_n60_s18_d1 <= resize(fc1_n60_s13, 27) - resize(fc1_n60_s10, 27);
+        fc1_n61_s13_d1 <= fc1_n61_s13_u;
+        fc1_n61_s14_d1 <= fc1_n61_s14_u;
+        fc1_n61_s15_d1 <= resize(fc1_n61_s9, 27) + resize(fc1_n61_s11, 27);
+        fc1_n61_s16_d1 <= fc1_n61_s16_u;
+        fc1_n61_s17_d1 <= fc1_n61_s12 - resize(fc1_n61_s10, 28);
+        fc1_n62_s10_d1 <= fc1_n62_s10_u;
+        fc1_n62_s11_d1 <= fc1_n62_s11_u;
+        fc1_n62_s12_d1 <= fc1_n62_s12_u;
+        fc1_n62_s13_d1 <= fc1_n62_s13_u;
+        fc1_n63_s6_d1 <= fc1_n63_s6_u;
+        fc1_n63_s12_d1 <= fc1_n63_s12_u;
+        fc1_n63_s11_d1 <= fc1_n63_s11_u;
+        fc1_n63_s13_d1 <= resize(fc1_n63_s9, 25) - fc1_n63_s7;
+        fc1_n63_s14_d1 <= resize(fc1_n63_s10, 26) + resize(fc1_n63_s8, 26);
+        fc1_out_0 <= fc1_n0_y_fl(15 downto 0);
+        fc1_out_1 <= fc1_n1_y_fl(15 downto 0);
+        fc1_out_2 <= fc1_n2_y_fl(15 downto 0);
+        fc1_out_3 <= fc1_n3_y_fl(15 downto 0);
+        fc1_out_4 <= fc1_n4_y_fl(15 downto 0);
+        fc1_out_5 <= fc1_n5_y_fl(15 downto 0);
+        fc1_out_6 <= fc1_n6_y_fl(15 downto 0);
+        fc1_out_7 <= fc1_n7_y_fl(15 downto 0);
+        fc1_out_8 <= fc1_n8_y_fl(15 downto 0);
+        fc1_out_9 <= fc1_n9_y_fl(15 downto 0);
+        fc1_out_10 <= fc1_n10_y_fl(15 downto 0);
+        fc1_out_11 <= fc1_n11_y_fl(15 downto 0);
+        fc1_out_12 <= fc1_n12_y_fl(15 downto 0);
+        fc1_out_13 <= fc1_n13_y_fl(15 downto 0);
+        fc1_out_14 <= fc1_n14_y_fl(15 downto 0);
+        fc1_out_15 <= fc1_n15_y_fl(15 downto 0);
+        fc1_out_16 <= fc1_n16_y_fl(15 downto 0);
+        fc1_out_17 <= fc1_n17_y_fl(15 downto 0);
+        fc1_out_18 <= fc1_n18_y_fl(15 downto 0);
+        fc1_out_19 <= fc1_n19_y_fl(15 downto 0);
+        fc1_out_20 <= fc1_n20_y_fl(15 downto 0);
+        fc1_out_21 <= fc1_n21_y_fl(15 downto 0);
+        fc1_out_22 <= fc1_n22_y_fl(15 downto 0);
+        fc1_out_23 <= fc1_n23_y_fl(15 downto 0);
+        fc1_out_24 <= fc1_n24_y_fl(15 downto 0);
+        fc1_out_25 <= fc1_n25_y_fl(15 downto 0);
+        fc1_out_26 <= fc1_n26_y_fl(15 downto 0);
+        fc1_out_27 <= fc1_n27_y_fl(15 downto 0);
+        fc1_out_28 <= fc1_n28_y_fl(15 downto 0);
+        fc1_out_29 <= fc1_n29_y_fl(15 downto 0);
+        fc1_out_30 <= fc1_n30_y_fl(15 downto 0);
+        fc1_out_31 <= fc1_n31_y_fl(15 downto 0);
+        fc1_out_32 <= fc1_n32_y_fl(15 downto 0);
+        fc1_out_33 <= fc1_n33_y_fl(15 downto 0);
+        fc1_out_34 <= fc1_n34_y_fl(15 downto 0);
+        fc1_out_35 <= fc1_n35_y_fl(15 downto 0);
+        fc1_out_36 <= fc1_n36_y_fl(15 downto 0);
+        fc1_out_37 <= fc1_n37_y_fl(15 downto 0);
+        fc1_out_38 <= fc1_n38_y_fl(15 downto 0);
+        fc1_out_39 <= fc1_n39_y_fl(15 downto 0);
+        fc1_out_40 <= fc1_n40_y_fl(15 downto 0);
+        fc1_out_41 <= fc1_n41_y_fl(15 downto 0);
+        fc1_out_42 <= fc1_n42_y_fl(15 downto 0);
+        fc1_out_43 <= fc1_n43_y_fl(15 downto 0);
+        fc1_out_44 <= fc1_n44_y_fl(15 downto 0);
+        fc1_out_45 <= fc1_n45_y_fl(15 downto 0);
+        fc1_out_46 <= fc1_n46_y_fl(15 downto 0);
+        fc1_out_47 <= fc1_n47_y_fl(15 downto 0);
         fc1_out_48 <= fc1_n48_y_fl(15 downto 0);
-        fc1_n49_y_wrap_d1 <= fc1_n49_y_fl(15 downto 0);
-        fc1_out_49 <= fc1_n49_y_wrap_d1;
-        fc1_n50_y_wrap_d1 <= fc1_n50_y_fl(15 downto 0);
-        fc1_out_50 <= fc1_n50_y_wrap_d1;
-        fc1_n51_y_wrap_d1 <= fc1_n51_y_fl(15 downto 0);
-        fc1_out_51 <= fc1_n51_y_wrap_d1;
-        fc1_n52_y_wrap_d1 <= fc1_n52_y_fl(15 downto 0);
-        fc1_out_52 <= fc1_n52_y_wrap_d1;
-        fc1_n53_y_wrap_d1 <= fc1_n53_y_fl(15 downto 0);
-        fc1_out_53 <= fc1_n53_y_wrap_d1;
-        fc1_n54_y_wrap_d1 <= fc1_n54_y_fl(15 downto 0);
-        fc1_out_54 <= fc1_n54_y_wrap_d1;
-        fc1_n55_y_wrap_d1 <= fc1_n55_y_fl(15 downto 0);
-        fc1_out_55 <= fc1_n55_y_wrap_d1;
-        fc1_n56_y_wrap_d1 <= fc1_n56_y_fl(15 downto 0);
-        fc1_out_56 <= fc1_n56_y_wrap_d1;
-        fc1_n57_y_wrap_d1 <= fc1_n57_y_fl(15 downto 0);
-        fc1_out_57 <= fc1_n57_y_wrap_d1;
-        fc1_n58_y_wrap_d1 <= fc1_n58_y_fl(15 downto 0);
-        fc1_out_58 <= fc1_n58_y_wrap_d1;
-        fc1_n59_y_wrap_d1 <= fc1_n59_y_fl(15 downto 0);
-        fc1_out_59 <= fc1_n59_y_wrap_d1;
-        fc1_n60_y_wrap_d1 <= fc1_n60_y_fl(15 downto 0);
-        fc1_out_60 <= fc1_n60_y_wrap_d1;
-        fc1_n61_y_wrap_d1 <= fc1_n61_y_fl(15 downto 0);
-        fc1_out_61 <= fc1_n61_y_wrap_d1;
-        fc1_n62_y_wrap_d1 <= fc1_n62_y_fl(15 downto 0);
-        fc1_out_62 <= fc1_n62_y_wrap_d1;
-        fc1_n63_y_wrap_d1 <= fc1_n63_y_fl(15 downto 0);
-        fc1_out_63 <= fc1_n63_y_wrap_d1;
+        fc1_out_49 <= fc1_n49_y_fl(15 downto 0);
+        fc1_out_50 <= fc1_n50_y_fl(15 downto 0);
+        fc1_out_51 <= fc1_n51_y_fl(15 downto 0);
+        fc1_out_52 <= fc1_n52_y_fl(15 downto 0);
+        fc1_out_53 <= fc1_n53_y_fl(15 downto 0);
+        fc1_out_54 <= fc1_n54_y_fl(15 downto 0);
+        fc1_out_55 <= fc1_n55_y_fl(15 downto 0);
+        fc1_out_56 <= fc1_n56_y_fl(15 downto 0);
+        fc1_out_57 <= fc1_n57_y_fl(15 downto 0);
+        fc1_out_58 <= fc1_n58_y_fl(15 downto 0);
+        fc1_out_59 <= fc1_n59_y_fl(15 downto 0);
+        fc1_out_60 <= fc1_n60_y_fl(15 downto 0);
+        fc1_out_61 <= fc1_n61_y_fl(15 downto 0);
+        fc1_out_62 <= fc1_n62_y_fl(15 downto 0);
+        fc1_out_63 <= fc1_n63_y_fl(15 downto 0);
       end if;
     end if;
   end process;

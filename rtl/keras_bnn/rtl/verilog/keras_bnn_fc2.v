@@ -12,196 +12,133 @@ module keras_bnn_fc2 (
     output wire [255:0] out_data
 );
 
-    wire fc2_in_0 = in_data[0];
-    wire fc2_in_1 = in_data[1];
-    wire fc2_in_2 = in_data[2];
-    wire fc2_in_3 = in_data[3];
-    wire fc2_in_4 = in_data[4];
-    wire fc2_in_5 = in_data[5];
-    wire fc2_in_6 = in_data[6];
-    wire fc2_in_7 = in_data[7];
-    wire fc2_in_8 = in_data[8];
-    wire fc2_in_9 = in_data[9];
-    wire fc2_in_10 = in_data[10];
-    wire fc2_in_11 = in_data[11];
-    wire fc2_in_12 = in_data[12];
-    wire fc2_in_13 = in_data[13];
-    wire fc2_in_14 = in_data[14];
-    wire fc2_in_15 = in_data[15];
-    wire fc2_in_16 = in_data[16];
-    wire fc2_in_17 = in_data[17];
-    wire fc2_in_18 = in_data[18];
-    wire fc2_in_19 = in_data[19];
-    wire fc2_in_20 = in_data[20];
-    wire fc2_in_21 = in_data[21];
-    wire fc2_in_22 = in_data[22];
-    wire fc2_in_23 = in_data[23];
-    wire fc2_in_24 = in_data[24];
-    wire fc2_in_25 = in_data[25];
-    wire fc2_in_26 = in_data[26];
-    wire fc2_in_27 = in_data[27];
-    wire fc2_in_28 = in_data[28];
-    wire fc2_in_29 = in_data[29];
-    wire fc2_in_30 = in_data[30];
-    wire fc2_in_31 = in_data[31];
-    wire fc2_in_32 = in_data[32];
-    wire fc2_in_33 = in_data[33];
-    wire fc2_in_34 = in_data[34];
-    wire fc2_in_35 = in_data[35];
-    wire fc2_in_36 = in_data[36];
-    wire fc2_in_37 = in_data[37];
-    wire fc2_in_38 = in_data[38];
-    wire fc2_in_39 = in_data[39];
-    wire fc2_in_40 = in_data[40];
-    wire fc2_in_41 = in_data[41];
-    wire fc2_in_42 = in_data[42];
-    wire fc2_in_43 = in_data[43];
-    wire fc2_in_44 = in_data[44];
-    wire fc2_in_45 = in_data[45];
-    wire fc2_in_46 = in_data[46];
-    wire fc2_in_47 = in_data[47];
-    wire fc2_in_48 = in_data[48];
-    wire fc2_in_49 = in_data[49];
-    wire fc2_in_50 = in_data[50];
-    wire fc2_in_51 = in_data[51];
-    wire fc2_in_52 = in_data[52];
-    wire fc2_in_53 = in_data[53];
-    wire fc2_in_54 = in_data[54];
-    wire fc2_in_55 = in_data[55];
-    wire fc2_in_56 = in_data[56];
-    wire fc2_in_57 = in_data[57];
-    wire fc2_in_58 = in_data[58];
-    wire fc2_in_59 = in_data[59];
-    wire fc2_in_60 = in_data[60];
-    wire fc2_in_61 = in_data[61];
-    wire fc2_in_62 = in_data[62];
     wire fc2_in_63 = in_data[63];
-    wire fc2_in_0_v_n = ~fc2_in_0;
-    wire fc2_in_1_v_n = ~fc2_in_1;
-    wire fc2_in_2_v_n = ~fc2_in_2;
-    wire fc2_in_3_v_n = ~fc2_in_3;
-    wire fc2_in_4_v_n = ~fc2_in_4;
-    wire fc2_in_5_v_n = ~fc2_in_5;
-    wire fc2_in_6_v_n = ~fc2_in_6;
-    wire fc2_in_7_v_n = ~fc2_in_7;
-    wire fc2_in_8_v_n = ~fc2_in_8;
-    wire fc2_in_9_v_n = ~fc2_in_9;
-    wire fc2_in_10_v_n = ~fc2_in_10;
-    wire fc2_in_11_v_n = ~fc2_in_11;
-    wire fc2_in_12_v_n = ~fc2_in_12;
-    wire fc2_in_13_v_n = ~fc2_in_13;
-    wire fc2_in_14_v_n = ~fc2_in_14;
-    wire fc2_in_15_v_n = ~fc2_in_15;
-    wire fc2_in_16_v_n = ~fc2_in_16;
-    wire fc2_in_17_v_n = ~fc2_in_17;
-    wire fc2_in_18_v_n = ~fc2_in_18;
-    wire fc2_in_19_v_n = ~fc2_in_19;
-    wire fc2_in_20_v_n = ~fc2_in_20;
-    wire fc2_in_21_v_n = ~fc2_in_21;
-    wire fc2_in_22_v_n = ~fc2_in_22;
-    wire fc2_in_23_v_n = ~fc2_in_23;
-    wire fc2_in_24_v_n = ~fc2_in_24;
-    wire fc2_in_25_v_n = ~fc2_in_25;
-    wire fc2_in_26_v_n = ~fc2_in_26;
-    wire fc2_in_27_v_n = ~fc2_in_27;
-    wire fc2_in_28_v_n = ~fc2_in_28;
-    wire fc2_in_29_v_n = ~fc2_in_29;
-    wire fc2_in_30_v_n = ~fc2_in_30;
-    wire fc2_in_31_v_n = ~fc2_in_31;
-    wire fc2_in_32_v_n = ~fc2_in_32;
-    wire fc2_in_33_v_n = ~fc2_in_33;
-    wire fc2_in_34_v_n = ~fc2_in_34;
-    wire fc2_in_35_v_n = ~fc2_in_35;
-    wire fc2_in_36_v_n = ~fc2_in_36;
-    wire fc2_in_37_v_n = ~fc2_in_37;
-    wire fc2_in_38_v_n = ~fc2_in_38;
-    wire fc2_in_39_v_n = ~fc2_in_39;
-    wire fc2_in_40_v_n = ~fc2_in_40;
-    wire fc2_in_41_v_n = ~fc2_in_41;
-    wire fc2_in_42_v_n = ~fc2_in_42;
-    wire fc2_in_43_v_n = ~fc2_in_43;
-    wire fc2_in_44_v_n = ~fc2_in_44;
-    wire fc2_in_45_v_n = ~fc2_in_45;
-    wire fc2_in_46_v_n = ~fc2_in_46;
-    wire fc2_in_47_v_n = ~fc2_in_47;
-    wire fc2_in_48_v_n = ~fc2_in_48;
-    wire fc2_in_49_v_n = ~fc2_in_49;
-    wire fc2_in_50_v_n = ~fc2_in_50;
-    wire fc2_in_51_v_n = ~fc2_in_51;
-    wire fc2_in_52_v_n = ~fc2_in_52;
-    wire fc2_in_53_v_n = ~fc2_in_53;
-    wire fc2_in_54_v_n = ~fc2_in_54;
-    wire fc2_in_55_v_n = ~fc2_in_55;
-    wire fc2_in_56_v_n = ~fc2_in_56;
-    wire fc2_in_57_v_n = ~fc2_in_57;
-    wire fc2_in_58_v_n = ~fc2_in_58;
-    wire fc2_in_59_v_n = ~fc2_in_59;
-    wire fc2_in_60_v_n = ~fc2_in_60;
-    wire fc2_in_61_v_n = ~fc2_in_61;
-    wire fc2_in_62_v_n = ~fc2_in_62;
+    wire fc2_in_0_v_n = ~in_data[0];
+    wire fc2_in_1_v_n = ~in_data[1];
+    wire fc2_in_2_v_n = ~in_data[2];
+    wire fc2_in_3_v_n = ~in_data[3];
+    wire fc2_in_4_v_n = ~in_data[4];
+    wire fc2_in_5_v_n = ~in_data[5];
+    wire fc2_in_6_v_n = ~in_data[6];
+    wire fc2_in_7_v_n = ~in_data[7];
+    wire fc2_in_8_v_n = ~in_data[8];
+    wire fc2_in_9_v_n = ~in_data[9];
+    wire fc2_in_10_v_n = ~in_data[10];
+    wire fc2_in_11_v_n = ~in_data[11];
+    wire fc2_in_12_v_n = ~in_data[12];
+    wire fc2_in_13_v_n = ~in_data[13];
+    wire fc2_in_14_v_n = ~in_data[14];
+    wire fc2_in_15_v_n = ~in_data[15];
+    wire fc2_in_16_v_n = ~in_data[16];
+    wire fc2_in_17_v_n = ~in_data[17];
+    wire fc2_in_18_v_n = ~in_data[18];
+    wire fc2_in_19_v_n = ~in_data[19];
+    wire fc2_in_20_v_n = ~in_data[20];
+    wire fc2_in_21_v_n = ~in_data[21];
+    wire fc2_in_22_v_n = ~in_data[22];
+    wire fc2_in_23_v_n = ~in_data[23];
+    wire fc2_in_24_v_n = ~in_data[24];
+    wire fc2_in_25_v_n = ~in_data[25];
+    wire fc2_in_26_v_n = ~in_data[26];
+    wire fc2_in_27_v_n = ~in_data[27];
+    wire fc2_in_28_v_n = ~in_data[28];
+    wire fc2_in_29_v_n = ~in_data[29];
+    wire fc2_in_30_v_n = ~in_data[30];
+    wire fc2_in_31_v_n = ~in_data[31];
+    wire fc2_in_32_v_n = ~in_data[32];
+    wire fc2_in_33_v_n = ~in_data[33];
+    wire fc2_in_34_v_n = ~in_data[34];
+    wire fc2_in_35_v_n = ~in_data[35];
+    wire fc2_in_36_v_n = ~in_data[36];
+    wire fc2_in_37_v_n = ~in_data[37];
+    wire fc2_in_38_v_n = ~in_data[38];
+    wire fc2_in_39_v_n = ~in_data[39];
+    wire fc2_in_40_v_n = ~in_data[40];
+    wire fc2_in_41_v_n = ~in_data[41];
+    wire fc2_in_42_v_n = ~in_data[42];
+    wire fc2_in_43_v_n = ~in_data[43];
+    wire fc2_in_44_v_n = ~in_data[44];
+    wire fc2_in_45_v_n = ~in_data[45];
+    wire fc2_in_46_v_n = ~in_data[46];
+    wire fc2_in_47_v_n = ~in_data[47];
+    wire fc2_in_48_v_n = ~in_data[48];
+    wire fc2_in_49_v_n = ~in_data[49];
+    wire fc2_in_50_v_n = ~in_data[50];
+    wire fc2_in_51_v_n = ~in_data[51];
+    wire fc2_in_52_v_n = ~in_data[52];
+    wire fc2_in_53_v_n = ~in_data[53];
+    wire fc2_in_54_v_n = ~in_data[54];
+    wire fc2_in_55_v_n = ~in_data[55];
+    wire fc2_in_56_v_n = ~in_data[56];
+    wire fc2_in_57_v_n = ~in_data[57];
+    wire fc2_in_58_v_n = ~in_data[58];
+    wire fc2_in_59_v_n = ~in_data[59];
+    wire fc2_in_60_v_n = ~in_data[60];
+    wire fc2_in_61_v_n = ~in_data[61];
+    wire fc2_in_62_v_n = ~in_data[62];
     wire fc2_in_63_v_n = ~fc2_in_63;
-    wire fc2_n0_pop_c0_x = fc2_in_0_v_n ^ fc2_in_1;
-    wire fc2_n0_pop_c0_g = fc2_in_0_v_n & fc2_in_1;
+    wire fc2_n0_pop_c0_x = fc2_in_0_v_n ^ in_data[1];
+    wire fc2_n0_pop_c0_g = fc2_in_0_v_n & in_data[1];
     wire [1:0] fc2_n0_pop_c0 = {(fc2_n0_pop_c0_g | (fc2_n0_pop_c0_x & fc2_in_2_v_n)), (fc2_n0_pop_c0_x ^ fc2_in_2_v_n)};
-    wire fc2_n0_pop_c1_x = fc2_in_3 ^ fc2_in_4_v_n;
-    wire fc2_n0_pop_c1_g = fc2_in_3 & fc2_in_4_v_n;
+    wire fc2_n0_pop_c1_x = in_data[3] ^ fc2_in_4_v_n;
+    wire fc2_n0_pop_c1_g = in_data[3] & fc2_in_4_v_n;
     wire [1:0] fc2_n0_pop_c1 = {(fc2_n0_pop_c1_g | (fc2_n0_pop_c1_x & fc2_in_5_v_n)), (fc2_n0_pop_c1_x ^ fc2_in_5_v_n)};
-    wire fc2_n0_pop_c2_x = fc2_in_6 ^ fc2_in_7;
-    wire fc2_n0_pop_c2_g = fc2_in_6 & fc2_in_7;
+    wire fc2_n0_pop_c2_x = in_data[6] ^ in_data[7];
+    wire fc2_n0_pop_c2_g = in_data[6] & in_data[7];
     wire [1:0] fc2_n0_pop_c2 = {(fc2_n0_pop_c2_g | (fc2_n0_pop_c2_x & fc2_in_8_v_n)), (fc2_n0_pop_c2_x ^ fc2_in_8_v_n)};
-    wire fc2_n0_pop_c3_x = fc2_in_9 ^ fc2_in_10;
-    wire fc2_n0_pop_c3_g = fc2_in_9 & fc2_in_10;
+    wire fc2_n0_pop_c3_x = in_data[9] ^ in_data[10];
+    wire fc2_n0_pop_c3_g = in_data[9] & in_data[10];
     wire [1:0] fc2_n0_pop_c3 = {(fc2_n0_pop_c3_g | (fc2_n0_pop_c3_x & fc2_in_11_v_n)), (fc2_n0_pop_c3_x ^ fc2_in_11_v_n)};
-    wire fc2_n0_pop_c4_x = fc2_in_12 ^ fc2_in_13;
-    wire fc2_n0_pop_c4_g = fc2_in_12 & fc2_in_13;
+    wire fc2_n0_pop_c4_x = in_data[12] ^ in_data[13];
+    wire fc2_n0_pop_c4_g = in_data[12] & in_data[13];
     wire [1:0] fc2_n0_pop_c4 = {(fc2_n0_pop_c4_g | (fc2_n0_pop_c4_x & fc2_in_14_v_n)), (fc2_n0_pop_c4_x ^ fc2_in_14_v_n)};
-    wire fc2_n0_pop_c5_x = fc2_in_15 ^ fc2_in_16;
-    wire fc2_n0_pop_c5_g = fc2_in_15 & fc2_in_16;
-    wire [1:0] fc2_n0_pop_c5 = {(fc2_n0_pop_c5_g | (fc2_n0_pop_c5_x & fc2_in_17)), (fc2_n0_pop_c5_x ^ fc2_in_17)};
-    wire fc2_n0_pop_c6_x = fc2_in_18 ^ fc2_in_19_v_n;
-    wire fc2_n0_pop_c6_g = fc2_in_18 & fc2_in_19_v_n;
+    wire fc2_n0_pop_c5_x = in_data[15] ^ in_data[16];
+    wire fc2_n0_pop_c5_g = in_data[15] & in_data[16];
+    wire [1:0] fc2_n0_pop_c5 = {(fc2_n0_pop_c5_g | (fc2_n0_pop_c5_x & in_data[17])), (fc2_n0_pop_c5_x ^ in_data[17])};
+    wire fc2_n0_pop_c6_x = in_data[18] ^ fc2_in_19_v_n;
+    wire fc2_n0_pop_c6_g = in_data[18] & fc2_in_19_v_n;
     wire [1:0] fc2_n0_pop_c6 = {(fc2_n0_pop_c6_g | (fc2_n0_pop_c6_x & fc2_in_20_v_n)), (fc2_n0_pop_c6_x ^ fc2_in_20_v_n)};
-    wire fc2_n0_pop_c7_x = fc2_in_21 ^ fc2_in_22;
-    wire fc2_n0_pop_c7_g = fc2_in_21 & fc2_in_22;
+    wire fc2_n0_pop_c7_x = in_data[21] ^ in_data[22];
+    wire fc2_n0_pop_c7_g = in_data[21] & in_data[22];
     wire [1:0] fc2_n0_pop_c7 = {(fc2_n0_pop_c7_g | (fc2_n0_pop_c7_x & fc2_in_23_v_n)), (fc2_n0_pop_c7_x ^ fc2_in_23_v_n)};
-    wire fc2_n0_pop_c8_x = fc2_in_24_v_n ^ fc2_in_25;
-    wire fc2_n0_pop_c8_g = fc2_in_24_v_n & fc2_in_25;
+    wire fc2_n0_pop_c8_x = fc2_in_24_v_n ^ in_data[25];
+    wire fc2_n0_pop_c8_g = fc2_in_24_v_n & in_data[25];
     wire [1:0] fc2_n0_pop_c8 = {(fc2_n0_pop_c8_g | (fc2_n0_pop_c8_x & fc2_in_26_v_n)), (fc2_n0_pop_c8_x ^ fc2_in_26_v_n)};
-    wire fc2_n0_pop_c9_x = fc2_in_27_v_n ^ fc2_in_28;
-    wire fc2_n0_pop_c9_g = fc2_in_27_v_n & fc2_in_28;
-    wire [1:0] fc2_n0_pop_c9 = {(fc2_n0_pop_c9_g | (fc2_n0_pop_c9_x & fc2_in_29)), (fc2_n0_pop_c9_x ^ fc2_in_29)};
+    wire fc2_n0_pop_c9_x = fc2_in_27_v_n ^ in_data[28];
+    wire fc2_n0_pop_c9_g = fc2_in_27_v_n & in_data[28];
+    wire [1:0] fc2_n0_pop_c9 = {(fc2_n0_pop_c9_g | (fc2_n0_pop_c9_x & in_data[29])), (fc2_n0_pop_c9_x ^ in_data[29])};
     wire fc2_n0_pop_c10_x = fc2_in_30_v_n ^ fc2_in_31_v_n;
-    wire [1:0] fc2_n0_pop_c10 = {((fc2_in_30_v_n & fc2_in_31_v_n) | (fc2_n0_pop_c10_x & fc2_in_32)), (fc2_n0_pop_c10_x ^ fc2_in_32)};
-    wire fc2_n0_pop_c11_x = fc2_in_33 ^ fc2_in_34_v_n;
-    wire fc2_n0_pop_c11_g = fc2_in_33 & fc2_in_34_v_n;
-    wire [1:0] fc2_n0_pop_c11 = {(fc2_n0_pop_c11_g | (fc2_n0_pop_c11_x & fc2_in_35)), (fc2_n0_pop_c11_x ^ fc2_in_35)};
-    wire fc2_n0_pop_c12_x = fc2_in_36_v_n ^ fc2_in_37;
-    wire fc2_n0_pop_c12_g = fc2_in_36_v_n & fc2_in_37;
+    wire [1:0] fc2_n0_pop_c10 = {((fc2_in_30_v_n & fc2_in_31_v_n) | (fc2_n0_pop_c10_x & in_data[32])), (fc2_n0_pop_c10_x ^ in_data[32])};
+    wire fc2_n0_pop_c11_x = in_data[33] ^ fc2_in_34_v_n;
+    wire fc2_n0_pop_c11_g = in_data[33] & fc2_in_34_v_n;
+    wire [1:0] fc2_n0_pop_c11 = {(fc2_n0_pop_c11_g | (fc2_n0_pop_c11_x & in_data[35])), (fc2_n0_pop_c11_x ^ in_data[35])};
+    wire fc2_n0_pop_c12_x = fc2_in_36_v_n ^ in_data[37];
+    wire fc2_n0_pop_c12_g = fc2_in_36_v_n & in_data[37];
     wire [1:0] fc2_n0_pop_c12 = {(fc2_n0_pop_c12_g | (fc2_n0_pop_c12_x & fc2_in_38_v_n)), (fc2_n0_pop_c12_x ^ fc2_in_38_v_n)};
-    wire fc2_n0_pop_c13_x = fc2_in_39_v_n ^ fc2_in_40;
-    wire fc2_n0_pop_c13_g = fc2_in_39_v_n & fc2_in_40;
-    wire [1:0] fc2_n0_pop_c13 = {(fc2_n0_pop_c13_g | (fc2_n0_pop_c13_x & fc2_in_41)), (fc2_n0_pop_c13_x ^ fc2_in_41)};
+    wire fc2_n0_pop_c13_x = fc2_in_39_v_n ^ in_data[40];
+    wire fc2_n0_pop_c13_g = fc2_in_39_v_n & in_data[40];
+    wire [1:0] fc2_n0_pop_c13 = {(fc2_n0_pop_c13_g | (fc2_n0_pop_c13_x & in_data[41])), (fc2_n0_pop_c13_x ^ in_data[41])};
     wire fc2_n0_pop_c14_x = fc2_in_42_v_n ^ fc2_in_43_v_n;
     wire fc2_n0_pop_c14_g = fc2_in_42_v_n & fc2_in_43_v_n;
     wire [1:0] fc2_n0_pop_c14 = {(fc2_n0_pop_c14_g | (fc2_n0_pop_c14_x & fc2_in_44_v_n)), (fc2_n0_pop_c14_x ^ fc2_in_44_v_n)};
-    wire fc2_n0_pop_c15_x = fc2_in_45 ^ fc2_in_46_v_n;
-    wire fc2_n0_pop_c15_g = fc2_in_45 & fc2_in_46_v_n;
+    wire fc2_n0_pop_c15_x = in_data[45] ^ fc2_in_46_v_n;
+    wire fc2_n0_pop_c15_g = in_data[45] & fc2_in_46_v_n;
     wire [1:0] fc2_n0_pop_c15 = {(fc2_n0_pop_c15_g | (fc2_n0_pop_c15_x & fc2_in_47_v_n)), (fc2_n0_pop_c15_x ^ fc2_in_47_v_n)};
-    wire fc2_n0_pop_c16_x = fc2_in_48 ^ fc2_in_49;
-    wire fc2_n0_pop_c16_g = fc2_in_48 & fc2_in_49;
+    wire fc2_n0_pop_c16_x = in_data[48] ^ in_data[49];
+    wire fc2_n0_pop_c16_g = in_data[48] & in_data[49];
     wire [1:0] fc2_n0_pop_c16 = {(fc2_n0_pop_c16_g | (fc2_n0_pop_c16_x & fc2_in_50_v_n)), (fc2_n0_pop_c16_x ^ fc2_in_50_v_n)};
-    wire fc2_n0_pop_c17_x = fc2_in_51 ^ fc2_in_52_v_n;
-    wire fc2_n0_pop_c17_g = fc2_in_51 & fc2_in_52_v_n;
+    wire fc2_n0_pop_c17_x = in_data[51] ^ fc2_in_52_v_n;
+    wire fc2_n0_pop_c17_g = in_data[51] & fc2_in_52_v_n;
     wire [1:0] fc2_n0_pop_c17 = {(fc2_n0_pop_c17_g | (fc2_n0_pop_c17_x & fc2_in_53_v_n)), (fc2_n0_pop_c17_x ^ fc2_in_53_v_n)};
-    wire fc2_n0_pop_c18_x = fc2_in_54_v_n ^ fc2_in_55;
-    wire fc2_n0_pop_c18_g = fc2_in_54_v_n & fc2_in_55;
+    wire fc2_n0_pop_c18_x = fc2_in_54_v_n ^ in_data[55];
+    wire fc2_n0_pop_c18_g = fc2_in_54_v_n & in_data[55];
     wire [1:0] fc2_n0_pop_c18 = {(fc2_n0_pop_c18_g | (fc2_n0_pop_c18_x & fc2_in_56_v_n)), (fc2_n0_pop_c18_x ^ fc2_in_56_v_n)};
-    wire fc2_n0_pop_c19_x = fc2_in_57 ^ fc2_in_58_v_n;
-    wire fc2_n0_pop_c19_g = fc2_in_57 & fc2_in_58_v_n;
-    wire [1:0] fc2_n0_pop_c19 = {(fc2_n0_pop_c19_g | (fc2_n0_pop_c19_x & fc2_in_59)), (fc2_n0_pop_c19_x ^ fc2_in_59)};
+    wire fc2_n0_pop_c19_x = in_data[57] ^ fc2_in_58_v_n;
+    wire fc2_n0_pop_c19_g = in_data[57] & fc2_in_58_v_n;
+    wire [1:0] fc2_n0_pop_c19 = {(fc2_n0_pop_c19_g | (fc2_n0_pop_c19_x & in_data[59])), (fc2_n0_pop_c19_x ^ in_data[59])};
     wire fc2_n0_pop_c20_x = fc2_in_60_v_n ^ fc2_in_61_v_n;
     wire fc2_n0_pop_c20_g = fc2_in_60_v_n & fc2_in_61_v_n;
-    wire [1:0] fc2_n0_pop_c20 = {(fc2_n0_pop_c20_g | (fc2_n0_pop_c20_x & fc2_in_62)), (fc2_n0_pop_c20_x ^ fc2_in_62)};
+    wire [1:0] fc2_n0_pop_c20 = {(fc2_n0_pop_c20_g | (fc2_n0_pop_c20_x & in_data[62])), (fc2_n0_pop_c20_x ^ in_data[62])};
     wire [0:0] fc2_n0_pop_c21 = fc2_in_63;
     wire [2:0] fc2_n0_pop_t1_0_a = {1'd0, fc2_n0_pop_c0};
     wire [2:0] fc2_n0_pop_t1_0_b = {1'd0, fc2_n0_pop_c1};
@@ -223,7 +160,6 @@ module keras_bnn_fc2 (
     wire [2:0] fc2_n0_pop_t1_9_a = {1'd0, fc2_n0_pop_c18};
     wire [2:0] fc2_n0_pop_t1_9_b = {1'd0, fc2_n0_pop_c19};
     wire [2:0] fc2_n0_pop_t1_10_a = {1'd0, fc2_n0_pop_c20};
-    wire [2:0] fc2_n0_pop_t1_10_b = {2'd0, fc2_n0_pop_c21};
     wire [3:0] fc2_n0_pop_t2_0_a = {1'd0, (fc2_n0_pop_t1_0_a + fc2_n0_pop_t1_0_b)};
     wire [3:0] fc2_n0_pop_t2_0_b = {1'd0, (fc2_n0_pop_t1_1_a + fc2_n0_pop_t1_1_b)};
     wire [3:0] fc2_n0_pop_t2_1_a = {1'd0, (fc2_n0_pop_t1_2_a + fc2_n0_pop_t1_2_b)};
@@ -237,7 +173,7 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n0_pop_t3_0 = {1'd0, (fc2_n0_pop_t2_0_a + fc2_n0_pop_t2_0_b)} + {1'd0, fc2_n0_pop_t2_1};
     wire [4:0] fc2_n0_pop_t3_1_b = {1'd0, fc2_n0_pop_t2_3};
     wire [4:0] fc2_n0_pop_t3_1 = {1'd0, (fc2_n0_pop_t2_2_a + fc2_n0_pop_t2_2_b)} + fc2_n0_pop_t3_1_b;
-    wire [4:0] fc2_n0_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + fc2_n0_pop_t1_10_b)};
+    wire [4:0] fc2_n0_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
     wire [4:0] fc2_n0_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n0_pop_t2_4_b)} + fc2_n0_pop_t3_2_b;
     reg  [4:0] fc2_n0_pop_t4_0_a_d1;
     reg  [4:0] fc2_n0_pop_t4_0_b_d1;
@@ -249,39 +185,39 @@ module keras_bnn_fc2 (
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc2_n1_pop_c0_x = fc2_in_0_v_n ^ fc2_in_1_v_n;
     wire fc2_n1_pop_c0_g = fc2_in_0_v_n & fc2_in_1_v_n;
-    wire [1:0] fc2_n1_pop_c0 = {(fc2_n1_pop_c0_g | (fc2_n1_pop_c0_x & fc2_in_2)), (fc2_n1_pop_c0_x ^ fc2_in_2)};
-    wire [1:0] fc2_n1_pop_c1 = {(fc2_n0_pop_c1_g | (fc2_n0_pop_c1_x & fc2_in_5)), (fc2_n0_pop_c1_x ^ fc2_in_5)};
-    wire [1:0] fc2_n1_pop_c6 = {(fc2_n0_pop_c6_g | (fc2_n0_pop_c6_x & fc2_in_20)), (fc2_n0_pop_c6_x ^ fc2_in_20)};
-    wire fc2_n1_pop_c7_x = fc2_in_21 ^ fc2_in_22_v_n;
-    wire fc2_n1_pop_c7_g = fc2_in_21 & fc2_in_22_v_n;
+    wire [1:0] fc2_n1_pop_c0 = {(fc2_n1_pop_c0_g | (fc2_n1_pop_c0_x & in_data[2])), (fc2_n1_pop_c0_x ^ in_data[2])};
+    wire [1:0] fc2_n1_pop_c1 = {(fc2_n0_pop_c1_g | (fc2_n0_pop_c1_x & in_data[5])), (fc2_n0_pop_c1_x ^ in_data[5])};
+    wire [1:0] fc2_n1_pop_c6 = {(fc2_n0_pop_c6_g | (fc2_n0_pop_c6_x & in_data[20])), (fc2_n0_pop_c6_x ^ in_data[20])};
+    wire fc2_n1_pop_c7_x = in_data[21] ^ fc2_in_22_v_n;
+    wire fc2_n1_pop_c7_g = in_data[21] & fc2_in_22_v_n;
     wire [1:0] fc2_n1_pop_c7 = {(fc2_n1_pop_c7_g | (fc2_n1_pop_c7_x & fc2_in_23_v_n)), (fc2_n1_pop_c7_x ^ fc2_in_23_v_n)};
-    wire fc2_n1_pop_c8_x = fc2_in_24 ^ fc2_in_25;
-    wire fc2_n1_pop_c8_g = fc2_in_24 & fc2_in_25;
+    wire fc2_n1_pop_c8_x = in_data[24] ^ in_data[25];
+    wire fc2_n1_pop_c8_g = in_data[24] & in_data[25];
     wire [1:0] fc2_n1_pop_c8 = {(fc2_n1_pop_c8_g | (fc2_n1_pop_c8_x & fc2_in_26_v_n)), (fc2_n1_pop_c8_x ^ fc2_in_26_v_n)};
     wire fc2_n1_pop_c9_x = fc2_in_27_v_n ^ fc2_in_28_v_n;
-    wire [1:0] fc2_n1_pop_c9 = {((fc2_in_27_v_n & fc2_in_28_v_n) | (fc2_n1_pop_c9_x & fc2_in_29)), (fc2_n1_pop_c9_x ^ fc2_in_29)};
-    wire fc2_n1_pop_c10_x = fc2_in_30_v_n ^ fc2_in_31;
-    wire fc2_n1_pop_c10_g = fc2_in_30_v_n & fc2_in_31;
-    wire [1:0] fc2_n1_pop_c10 = {(fc2_n1_pop_c10_g | (fc2_n1_pop_c10_x & fc2_in_32)), (fc2_n1_pop_c10_x ^ fc2_in_32)};
+    wire [1:0] fc2_n1_pop_c9 = {((fc2_in_27_v_n & fc2_in_28_v_n) | (fc2_n1_pop_c9_x & in_data[29])), (fc2_n1_pop_c9_x ^ in_data[29])};
+    wire fc2_n1_pop_c10_x = fc2_in_30_v_n ^ in_data[31];
+    wire fc2_n1_pop_c10_g = fc2_in_30_v_n & in_data[31];
+    wire [1:0] fc2_n1_pop_c10 = {(fc2_n1_pop_c10_g | (fc2_n1_pop_c10_x & in_data[32])), (fc2_n1_pop_c10_x ^ in_data[32])};
     wire fc2_n1_pop_c11_x = fc2_in_33_v_n ^ fc2_in_34_v_n;
-    wire [1:0] fc2_n1_pop_c11 = {((fc2_in_33_v_n & fc2_in_34_v_n) | (fc2_n1_pop_c11_x & fc2_in_35)), (fc2_n1_pop_c11_x ^ fc2_in_35)};
-    wire [1:0] fc2_n1_pop_c12 = {(fc2_n0_pop_c12_g | (fc2_n0_pop_c12_x & fc2_in_38)), (fc2_n0_pop_c12_x ^ fc2_in_38)};
+    wire [1:0] fc2_n1_pop_c11 = {((fc2_in_33_v_n & fc2_in_34_v_n) | (fc2_n1_pop_c11_x & in_data[35])), (fc2_n1_pop_c11_x ^ in_data[35])};
+    wire [1:0] fc2_n1_pop_c12 = {(fc2_n0_pop_c12_g | (fc2_n0_pop_c12_x & in_data[38])), (fc2_n0_pop_c12_x ^ in_data[38])};
     wire fc2_n1_pop_c13_x = fc2_in_39_v_n ^ fc2_in_40_v_n;
     wire fc2_n1_pop_c13_g = fc2_in_39_v_n & fc2_in_40_v_n;
     wire [1:0] fc2_n1_pop_c13 = {(fc2_n1_pop_c13_g | (fc2_n1_pop_c13_x & fc2_in_41_v_n)), (fc2_n1_pop_c13_x ^ fc2_in_41_v_n)};
-    wire fc2_n1_pop_c15_x = fc2_in_45 ^ fc2_in_46;
-    wire fc2_n1_pop_c15_g = fc2_in_45 & fc2_in_46;
+    wire fc2_n1_pop_c15_x = in_data[45] ^ in_data[46];
+    wire fc2_n1_pop_c15_g = in_data[45] & in_data[46];
     wire [1:0] fc2_n1_pop_c15 = {(fc2_n1_pop_c15_g | (fc2_n1_pop_c15_x & fc2_in_47_v_n)), (fc2_n1_pop_c15_x ^ fc2_in_47_v_n)};
-    wire fc2_n1_pop_c16_x = fc2_in_48 ^ fc2_in_49_v_n;
-    wire fc2_n1_pop_c16_g = fc2_in_48 & fc2_in_49_v_n;
+    wire fc2_n1_pop_c16_x = in_data[48] ^ fc2_in_49_v_n;
+    wire fc2_n1_pop_c16_g = in_data[48] & fc2_in_49_v_n;
     wire [1:0] fc2_n1_pop_c16 = {(fc2_n1_pop_c16_g | (fc2_n1_pop_c16_x & fc2_in_50_v_n)), (fc2_n1_pop_c16_x ^ fc2_in_50_v_n)};
-    wire [1:0] fc2_n1_pop_c17 = {(fc2_n0_pop_c17_g | (fc2_n0_pop_c17_x & fc2_in_53)), (fc2_n0_pop_c17_x ^ fc2_in_53)};
-    wire fc2_n1_pop_c18_x = fc2_in_54 ^ fc2_in_55;
-    wire fc2_n1_pop_c18_g = fc2_in_54 & fc2_in_55;
-    wire [1:0] fc2_n1_pop_c18 = {(fc2_n1_pop_c18_g | (fc2_n1_pop_c18_x & fc2_in_56)), (fc2_n1_pop_c18_x ^ fc2_in_56)};
-    wire fc2_n1_pop_c20_x = fc2_in_60 ^ fc2_in_61_v_n;
-    wire fc2_n1_pop_c20_g = fc2_in_60 & fc2_in_61_v_n;
-    wire [1:0] fc2_n1_pop_c20 = {(fc2_n1_pop_c20_g | (fc2_n1_pop_c20_x & fc2_in_62)), (fc2_n1_pop_c20_x ^ fc2_in_62)};
+    wire [1:0] fc2_n1_pop_c17 = {(fc2_n0_pop_c17_g | (fc2_n0_pop_c17_x & in_data[53])), (fc2_n0_pop_c17_x ^ in_data[53])};
+    wire fc2_n1_pop_c18_x = in_data[54] ^ in_data[55];
+    wire fc2_n1_pop_c18_g = in_data[54] & in_data[55];
+    wire [1:0] fc2_n1_pop_c18 = {(fc2_n1_pop_c18_g | (fc2_n1_pop_c18_x & in_data[56])), (fc2_n1_pop_c18_x ^ in_data[56])};
+    wire fc2_n1_pop_c20_x = in_data[60] ^ fc2_in_61_v_n;
+    wire fc2_n1_pop_c20_g = in_data[60] & fc2_in_61_v_n;
+    wire [1:0] fc2_n1_pop_c20 = {(fc2_n1_pop_c20_g | (fc2_n1_pop_c20_x & in_data[62])), (fc2_n1_pop_c20_x ^ in_data[62])};
     wire [2:0] fc2_n1_pop_t1_0_a = {1'd0, fc2_n1_pop_c0};
     wire [2:0] fc2_n1_pop_t1_3_a = {1'd0, fc2_n1_pop_c6};
     wire [2:0] fc2_n1_pop_t1_3_b = {1'd0, fc2_n1_pop_c7};
@@ -303,7 +239,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n1_pop_t2_4_b = {1'd0, ({1'd0, fc2_n1_pop_c18} + fc2_n0_pop_t1_9_b)};
     wire [4:0] fc2_n1_pop_t3_0_b = {1'd0, (fc2_n0_pop_t2_1_a + fc2_n1_pop_t2_1_b)};
     wire [4:0] fc2_n1_pop_t3_0 = {1'd0, (fc2_n1_pop_t2_0_a + fc2_n0_pop_t2_0_b)} + fc2_n1_pop_t3_0_b;
-    wire [4:0] fc2_n1_pop_t3_2_b = {2'd0, ({1'd0, fc2_n1_pop_c20} + fc2_n0_pop_t1_10_b)};
+    wire [4:0] fc2_n1_pop_t3_2_b = {2'd0, ({1'd0, fc2_n1_pop_c20} + {2'd0, fc2_n0_pop_c21})};
     wire [4:0] fc2_n1_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + fc2_n1_pop_t3_2_b;
     reg  [4:0] fc2_n1_pop_t4_0_a_d1;
     reg  [4:0] fc2_n1_pop_t4_0_b_d1;
@@ -313,50 +249,50 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n1_acc = $signed({fc2_n1_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n2_pop_c0_x = fc2_in_0 ^ fc2_in_1;
-    wire fc2_n2_pop_c0_g = fc2_in_0 & fc2_in_1;
-    wire [1:0] fc2_n2_pop_c0 = {(fc2_n2_pop_c0_g | (fc2_n2_pop_c0_x & fc2_in_2)), (fc2_n2_pop_c0_x ^ fc2_in_2)};
-    wire fc2_n2_pop_c1_x = fc2_in_3_v_n ^ fc2_in_4;
-    wire fc2_n2_pop_c1_g = fc2_in_3_v_n & fc2_in_4;
-    wire [1:0] fc2_n2_pop_c1 = {(fc2_n2_pop_c1_g | (fc2_n2_pop_c1_x & fc2_in_5)), (fc2_n2_pop_c1_x ^ fc2_in_5)};
+    wire fc2_n2_pop_c0_x = in_data[0] ^ in_data[1];
+    wire fc2_n2_pop_c0_g = in_data[0] & in_data[1];
+    wire [1:0] fc2_n2_pop_c0 = {(fc2_n2_pop_c0_g | (fc2_n2_pop_c0_x & in_data[2])), (fc2_n2_pop_c0_x ^ in_data[2])};
+    wire fc2_n2_pop_c1_x = fc2_in_3_v_n ^ in_data[4];
+    wire fc2_n2_pop_c1_g = fc2_in_3_v_n & in_data[4];
+    wire [1:0] fc2_n2_pop_c1 = {(fc2_n2_pop_c1_g | (fc2_n2_pop_c1_x & in_data[5])), (fc2_n2_pop_c1_x ^ in_data[5])};
     wire fc2_n2_pop_c2_x = fc2_in_6_v_n ^ fc2_in_7_v_n;
     wire fc2_n2_pop_c2_g = fc2_in_6_v_n & fc2_in_7_v_n;
     wire [1:0] fc2_n2_pop_c2 = {(fc2_n2_pop_c2_g | (fc2_n2_pop_c2_x & fc2_in_8_v_n)), (fc2_n2_pop_c2_x ^ fc2_in_8_v_n)};
-    wire [1:0] fc2_n2_pop_c3 = {(fc2_n0_pop_c3_g | (fc2_n0_pop_c3_x & fc2_in_11)), (fc2_n0_pop_c3_x ^ fc2_in_11)};
-    wire fc2_n2_pop_c4_x = fc2_in_12 ^ fc2_in_13_v_n;
-    wire fc2_n2_pop_c4_g = fc2_in_12 & fc2_in_13_v_n;
+    wire [1:0] fc2_n2_pop_c3 = {(fc2_n0_pop_c3_g | (fc2_n0_pop_c3_x & in_data[11])), (fc2_n0_pop_c3_x ^ in_data[11])};
+    wire fc2_n2_pop_c4_x = in_data[12] ^ fc2_in_13_v_n;
+    wire fc2_n2_pop_c4_g = in_data[12] & fc2_in_13_v_n;
     wire [1:0] fc2_n2_pop_c4 = {(fc2_n2_pop_c4_g | (fc2_n2_pop_c4_x & fc2_in_14_v_n)), (fc2_n2_pop_c4_x ^ fc2_in_14_v_n)};
     wire fc2_n2_pop_c5_x = fc2_in_15_v_n ^ fc2_in_16_v_n;
     wire fc2_n2_pop_c5_g = fc2_in_15_v_n & fc2_in_16_v_n;
     wire [1:0] fc2_n2_pop_c5 = {(fc2_n2_pop_c5_g | (fc2_n2_pop_c5_x & fc2_in_17_v_n)), (fc2_n2_pop_c5_x ^ fc2_in_17_v_n)};
     wire fc2_n2_pop_c6_x = fc2_in_18_v_n ^ fc2_in_19_v_n;
-    wire [1:0] fc2_n2_pop_c6 = {((fc2_in_18_v_n & fc2_in_19_v_n) | (fc2_n2_pop_c6_x & fc2_in_20)), (fc2_n2_pop_c6_x ^ fc2_in_20)};
-    wire [1:0] fc2_n2_pop_c7 = {(fc2_n1_pop_c7_g | (fc2_n1_pop_c7_x & fc2_in_23)), (fc2_n1_pop_c7_x ^ fc2_in_23)};
+    wire [1:0] fc2_n2_pop_c6 = {((fc2_in_18_v_n & fc2_in_19_v_n) | (fc2_n2_pop_c6_x & in_data[20])), (fc2_n2_pop_c6_x ^ in_data[20])};
+    wire [1:0] fc2_n2_pop_c7 = {(fc2_n1_pop_c7_g | (fc2_n1_pop_c7_x & in_data[23])), (fc2_n1_pop_c7_x ^ in_data[23])};
     wire fc2_n2_pop_c8_x = fc2_in_24_v_n ^ fc2_in_25_v_n;
     wire fc2_n2_pop_c8_g = fc2_in_24_v_n & fc2_in_25_v_n;
     wire [1:0] fc2_n2_pop_c8 = {(fc2_n2_pop_c8_g | (fc2_n2_pop_c8_x & fc2_in_26_v_n)), (fc2_n2_pop_c8_x ^ fc2_in_26_v_n)};
-    wire fc2_n2_pop_c9_x = fc2_in_27 ^ fc2_in_28;
-    wire fc2_n2_pop_c9_g = fc2_in_27 & fc2_in_28;
+    wire fc2_n2_pop_c9_x = in_data[27] ^ in_data[28];
+    wire fc2_n2_pop_c9_g = in_data[27] & in_data[28];
     wire [1:0] fc2_n2_pop_c9 = {(fc2_n2_pop_c9_g | (fc2_n2_pop_c9_x & fc2_in_29_v_n)), (fc2_n2_pop_c9_x ^ fc2_in_29_v_n)};
     wire [1:0] fc2_n2_pop_c11 = {(fc2_n0_pop_c11_g | (fc2_n0_pop_c11_x & fc2_in_35_v_n)), (fc2_n0_pop_c11_x ^ fc2_in_35_v_n)};
-    wire fc2_n2_pop_c12_x = fc2_in_36 ^ fc2_in_37_v_n;
-    wire fc2_n2_pop_c12_g = fc2_in_36 & fc2_in_37_v_n;
-    wire [1:0] fc2_n2_pop_c12 = {(fc2_n2_pop_c12_g | (fc2_n2_pop_c12_x & fc2_in_38)), (fc2_n2_pop_c12_x ^ fc2_in_38)};
-    wire fc2_n2_pop_c13_x = fc2_in_39 ^ fc2_in_40;
-    wire fc2_n2_pop_c13_g = fc2_in_39 & fc2_in_40;
+    wire fc2_n2_pop_c12_x = in_data[36] ^ fc2_in_37_v_n;
+    wire fc2_n2_pop_c12_g = in_data[36] & fc2_in_37_v_n;
+    wire [1:0] fc2_n2_pop_c12 = {(fc2_n2_pop_c12_g | (fc2_n2_pop_c12_x & in_data[38])), (fc2_n2_pop_c12_x ^ in_data[38])};
+    wire fc2_n2_pop_c13_x = in_data[39] ^ in_data[40];
+    wire fc2_n2_pop_c13_g = in_data[39] & in_data[40];
     wire [1:0] fc2_n2_pop_c13 = {(fc2_n2_pop_c13_g | (fc2_n2_pop_c13_x & fc2_in_41_v_n)), (fc2_n2_pop_c13_x ^ fc2_in_41_v_n)};
-    wire [1:0] fc2_n2_pop_c14 = {(fc2_n0_pop_c14_g | (fc2_n0_pop_c14_x & fc2_in_44)), (fc2_n0_pop_c14_x ^ fc2_in_44)};
-    wire fc2_n2_pop_c15_x = fc2_in_45_v_n ^ fc2_in_46;
-    wire fc2_n2_pop_c15_g = fc2_in_45_v_n & fc2_in_46;
+    wire [1:0] fc2_n2_pop_c14 = {(fc2_n0_pop_c14_g | (fc2_n0_pop_c14_x & in_data[44])), (fc2_n0_pop_c14_x ^ in_data[44])};
+    wire fc2_n2_pop_c15_x = fc2_in_45_v_n ^ in_data[46];
+    wire fc2_n2_pop_c15_g = fc2_in_45_v_n & in_data[46];
     wire [1:0] fc2_n2_pop_c15 = {(fc2_n2_pop_c15_g | (fc2_n2_pop_c15_x & fc2_in_47_v_n)), (fc2_n2_pop_c15_x ^ fc2_in_47_v_n)};
-    wire fc2_n2_pop_c17_x = fc2_in_51_v_n ^ fc2_in_52;
-    wire fc2_n2_pop_c17_g = fc2_in_51_v_n & fc2_in_52;
-    wire [1:0] fc2_n2_pop_c17 = {(fc2_n2_pop_c17_g | (fc2_n2_pop_c17_x & fc2_in_53)), (fc2_n2_pop_c17_x ^ fc2_in_53)};
+    wire fc2_n2_pop_c17_x = fc2_in_51_v_n ^ in_data[52];
+    wire fc2_n2_pop_c17_g = fc2_in_51_v_n & in_data[52];
+    wire [1:0] fc2_n2_pop_c17 = {(fc2_n2_pop_c17_g | (fc2_n2_pop_c17_x & in_data[53])), (fc2_n2_pop_c17_x ^ in_data[53])};
     wire fc2_n2_pop_c18_x = fc2_in_54_v_n ^ fc2_in_55_v_n;
     wire fc2_n2_pop_c18_g = fc2_in_54_v_n & fc2_in_55_v_n;
-    wire [1:0] fc2_n2_pop_c18 = {(fc2_n2_pop_c18_g | (fc2_n2_pop_c18_x & fc2_in_56)), (fc2_n2_pop_c18_x ^ fc2_in_56)};
-    wire fc2_n2_pop_c19_x = fc2_in_57_v_n ^ fc2_in_58;
-    wire fc2_n2_pop_c19_g = fc2_in_57_v_n & fc2_in_58;
+    wire [1:0] fc2_n2_pop_c18 = {(fc2_n2_pop_c18_g | (fc2_n2_pop_c18_x & in_data[56])), (fc2_n2_pop_c18_x ^ in_data[56])};
+    wire fc2_n2_pop_c19_x = fc2_in_57_v_n ^ in_data[58];
+    wire fc2_n2_pop_c19_g = fc2_in_57_v_n & in_data[58];
     wire [1:0] fc2_n2_pop_c19 = {(fc2_n2_pop_c19_g | (fc2_n2_pop_c19_x & fc2_in_59_v_n)), (fc2_n2_pop_c19_x ^ fc2_in_59_v_n)};
     wire [1:0] fc2_n2_pop_c20 = {(fc2_n0_pop_c20_g | (fc2_n0_pop_c20_x & fc2_in_62_v_n)), (fc2_n0_pop_c20_x ^ fc2_in_62_v_n)};
     wire [2:0] fc2_n2_pop_t1_0_a = {1'd0, fc2_n2_pop_c0};
@@ -389,7 +325,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n2_pop_t2_4_a = {1'd0, (fc2_n0_pop_t1_8_a + fc2_n2_pop_t1_8_b)};
     wire [3:0] fc2_n2_pop_t2_4 = fc2_n2_pop_t2_4_a + {1'd0, (fc2_n2_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
     wire [4:0] fc2_n2_pop_t3_1 = {1'd0, (fc2_n2_pop_t2_2_a + fc2_n2_pop_t2_2_b)} + {1'd0, (fc2_n2_pop_t2_3_a + fc2_n2_pop_t2_3_b)};
-    wire [4:0] fc2_n2_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + fc2_n0_pop_t1_10_b)};
+    wire [4:0] fc2_n2_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
     reg  [4:0] fc2_n2_pop_t4_0_a_d1;
     reg  [4:0] fc2_n2_pop_t4_0_b_d1;
     wire [6:0] fc2_n2_pop_t5_0_a = {1'd0, ({1'd0, fc2_n2_pop_t4_0_a_d1} + {1'd0, fc2_n2_pop_t4_0_b_d1})};
@@ -399,35 +335,35 @@ module keras_bnn_fc2 (
     wire signed [8:0] fc2_n2_acc = $signed({fc2_n2_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc2_n3_pop_c0 = {(fc2_n1_pop_c0_g | (fc2_n1_pop_c0_x & fc2_in_2_v_n)), (fc2_n1_pop_c0_x ^ fc2_in_2_v_n)};
-    wire fc2_n3_pop_c2_x = fc2_in_6 ^ fc2_in_7_v_n;
-    wire fc2_n3_pop_c2_g = fc2_in_6 & fc2_in_7_v_n;
-    wire [1:0] fc2_n3_pop_c2 = {(fc2_n3_pop_c2_g | (fc2_n3_pop_c2_x & fc2_in_8)), (fc2_n3_pop_c2_x ^ fc2_in_8)};
+    wire fc2_n3_pop_c2_x = in_data[6] ^ fc2_in_7_v_n;
+    wire fc2_n3_pop_c2_g = in_data[6] & fc2_in_7_v_n;
+    wire [1:0] fc2_n3_pop_c2 = {(fc2_n3_pop_c2_g | (fc2_n3_pop_c2_x & in_data[8])), (fc2_n3_pop_c2_x ^ in_data[8])};
     wire fc2_n3_pop_c3_x = fc2_in_9_v_n ^ fc2_in_10_v_n;
     wire fc2_n3_pop_c3_g = fc2_in_9_v_n & fc2_in_10_v_n;
-    wire [1:0] fc2_n3_pop_c3 = {(fc2_n3_pop_c3_g | (fc2_n3_pop_c3_x & fc2_in_11)), (fc2_n3_pop_c3_x ^ fc2_in_11)};
+    wire [1:0] fc2_n3_pop_c3 = {(fc2_n3_pop_c3_g | (fc2_n3_pop_c3_x & in_data[11])), (fc2_n3_pop_c3_x ^ in_data[11])};
     wire fc2_n3_pop_c4_x = fc2_in_12_v_n ^ fc2_in_13_v_n;
     wire fc2_n3_pop_c4_g = fc2_in_12_v_n & fc2_in_13_v_n;
-    wire [1:0] fc2_n3_pop_c4 = {(fc2_n3_pop_c4_g | (fc2_n3_pop_c4_x & fc2_in_14)), (fc2_n3_pop_c4_x ^ fc2_in_14)};
-    wire fc2_n3_pop_c6_x = fc2_in_18_v_n ^ fc2_in_19;
-    wire fc2_n3_pop_c6_g = fc2_in_18_v_n & fc2_in_19;
-    wire [1:0] fc2_n3_pop_c6 = {(fc2_n3_pop_c6_g | (fc2_n3_pop_c6_x & fc2_in_20)), (fc2_n3_pop_c6_x ^ fc2_in_20)};
-    wire fc2_n3_pop_c7_x = fc2_in_21_v_n ^ fc2_in_22;
-    wire fc2_n3_pop_c7_g = fc2_in_21_v_n & fc2_in_22;
+    wire [1:0] fc2_n3_pop_c4 = {(fc2_n3_pop_c4_g | (fc2_n3_pop_c4_x & in_data[14])), (fc2_n3_pop_c4_x ^ in_data[14])};
+    wire fc2_n3_pop_c6_x = fc2_in_18_v_n ^ in_data[19];
+    wire fc2_n3_pop_c6_g = fc2_in_18_v_n & in_data[19];
+    wire [1:0] fc2_n3_pop_c6 = {(fc2_n3_pop_c6_g | (fc2_n3_pop_c6_x & in_data[20])), (fc2_n3_pop_c6_x ^ in_data[20])};
+    wire fc2_n3_pop_c7_x = fc2_in_21_v_n ^ in_data[22];
+    wire fc2_n3_pop_c7_g = fc2_in_21_v_n & in_data[22];
     wire [1:0] fc2_n3_pop_c7 = {(fc2_n3_pop_c7_g | (fc2_n3_pop_c7_x & fc2_in_23_v_n)), (fc2_n3_pop_c7_x ^ fc2_in_23_v_n)};
-    wire fc2_n3_pop_c8_x = fc2_in_24 ^ fc2_in_25_v_n;
-    wire fc2_n3_pop_c8_g = fc2_in_24 & fc2_in_25_v_n;
-    wire [1:0] fc2_n3_pop_c8 = {(fc2_n3_pop_c8_g | (fc2_n3_pop_c8_x & fc2_in_26)), (fc2_n3_pop_c8_x ^ fc2_in_26)};
+    wire fc2_n3_pop_c8_x = in_data[24] ^ fc2_in_25_v_n;
+    wire fc2_n3_pop_c8_g = in_data[24] & fc2_in_25_v_n;
+    wire [1:0] fc2_n3_pop_c8 = {(fc2_n3_pop_c8_g | (fc2_n3_pop_c8_x & in_data[26])), (fc2_n3_pop_c8_x ^ in_data[26])};
     wire [1:0] fc2_n3_pop_c12 = {(fc2_n2_pop_c12_g | (fc2_n2_pop_c12_x & fc2_in_38_v_n)), (fc2_n2_pop_c12_x ^ fc2_in_38_v_n)};
-    wire fc2_n3_pop_c13_x = fc2_in_39 ^ fc2_in_40_v_n;
-    wire fc2_n3_pop_c13_g = fc2_in_39 & fc2_in_40_v_n;
-    wire [1:0] fc2_n3_pop_c13 = {(fc2_n3_pop_c13_g | (fc2_n3_pop_c13_x & fc2_in_41)), (fc2_n3_pop_c13_x ^ fc2_in_41)};
-    wire [1:0] fc2_n3_pop_c15 = {(fc2_n2_pop_c15_g | (fc2_n2_pop_c15_x & fc2_in_47)), (fc2_n2_pop_c15_x ^ fc2_in_47)};
+    wire fc2_n3_pop_c13_x = in_data[39] ^ fc2_in_40_v_n;
+    wire fc2_n3_pop_c13_g = in_data[39] & fc2_in_40_v_n;
+    wire [1:0] fc2_n3_pop_c13 = {(fc2_n3_pop_c13_g | (fc2_n3_pop_c13_x & in_data[41])), (fc2_n3_pop_c13_x ^ in_data[41])};
+    wire [1:0] fc2_n3_pop_c15 = {(fc2_n2_pop_c15_g | (fc2_n2_pop_c15_x & in_data[47])), (fc2_n2_pop_c15_x ^ in_data[47])};
     wire fc2_n3_pop_c16_x = fc2_in_48_v_n ^ fc2_in_49_v_n;
     wire fc2_n3_pop_c16_g = fc2_in_48_v_n & fc2_in_49_v_n;
     wire [1:0] fc2_n3_pop_c16 = {(fc2_n3_pop_c16_g | (fc2_n3_pop_c16_x & fc2_in_50_v_n)), (fc2_n3_pop_c16_x ^ fc2_in_50_v_n)};
     wire [1:0] fc2_n3_pop_c18 = {(fc2_n2_pop_c18_g | (fc2_n2_pop_c18_x & fc2_in_56_v_n)), (fc2_n2_pop_c18_x ^ fc2_in_56_v_n)};
-    wire fc2_n3_pop_c20_x = fc2_in_60 ^ fc2_in_61;
-    wire fc2_n3_pop_c20_g = fc2_in_60 & fc2_in_61;
+    wire fc2_n3_pop_c20_x = in_data[60] ^ in_data[61];
+    wire fc2_n3_pop_c20_g = in_data[60] & in_data[61];
     wire [1:0] fc2_n3_pop_c20 = {(fc2_n3_pop_c20_g | (fc2_n3_pop_c20_x & fc2_in_62_v_n)), (fc2_n3_pop_c20_x ^ fc2_in_62_v_n)};
     wire [2:0] fc2_n3_pop_t1_0_a = {1'd0, fc2_n3_pop_c0};
     wire [2:0] fc2_n3_pop_t1_1_b = {1'd0, fc2_n3_pop_c3};
@@ -452,36 +388,35 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n3_pop_t2_4 = {1'd0, (fc2_n3_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + fc2_n3_pop_t2_4_b;
     wire [4:0] fc2_n3_pop_t3_0 = {1'd0, (fc2_n3_pop_t2_0_a + fc2_n3_pop_t2_0_b)} + {1'd0, fc2_n3_pop_t2_1};
     wire [4:0] fc2_n3_pop_t3_1_a = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n2_pop_t2_2_b)};
-    wire [4:0] fc2_n3_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + fc2_n0_pop_t1_10_b)};
+    wire [4:0] fc2_n3_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
     reg  [4:0] fc2_n3_pop_t4_0_a_d1;
     reg  [4:0] fc2_n3_pop_t4_0_b_d1;
     wire [6:0] fc2_n3_pop_t5_0_a = {1'd0, ({1'd0, fc2_n3_pop_t4_0_a_d1} + {1'd0, fc2_n3_pop_t4_0_b_d1})};
     reg  [4:0] fc2_n3_pop_t5_0_b_d1;
-    wire [6:0] fc2_n3_pop_t5_0_b_d1_x = {2'd0, fc2_n3_pop_t5_0_b_d1};
-    wire signed [8:0] fc2_n3_pop2 = $signed({$signed({1'd0, (fc2_n3_pop_t5_0_a + fc2_n3_pop_t5_0_b_d1_x)}), 1'd0});
+    wire signed [7:0] fc2_n3_pop_s_2 = $signed({1'd0, (fc2_n3_pop_t5_0_a + {2'd0, fc2_n3_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n3_acc = fc2_n3_pop2 - 9'sd64; // inputs with a nonzero weight
+    wire signed [8:0] fc2_n3_acc = $signed({fc2_n3_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n4_pop_c0_x = fc2_in_0 ^ fc2_in_1_v_n;
-    wire [1:0] fc2_n4_pop_c0 = {((fc2_in_0 & fc2_in_1_v_n) | (fc2_n4_pop_c0_x & fc2_in_2_v_n)), (fc2_n4_pop_c0_x ^ fc2_in_2_v_n)};
+    wire fc2_n4_pop_c0_x = in_data[0] ^ fc2_in_1_v_n;
+    wire [1:0] fc2_n4_pop_c0 = {((in_data[0] & fc2_in_1_v_n) | (fc2_n4_pop_c0_x & fc2_in_2_v_n)), (fc2_n4_pop_c0_x ^ fc2_in_2_v_n)};
     wire fc2_n4_pop_c1_x = fc2_in_3_v_n ^ fc2_in_4_v_n;
     wire fc2_n4_pop_c1_g = fc2_in_3_v_n & fc2_in_4_v_n;
-    wire [1:0] fc2_n4_pop_c1 = {(fc2_n4_pop_c1_g | (fc2_n4_pop_c1_x & fc2_in_5)), (fc2_n4_pop_c1_x ^ fc2_in_5)};
-    wire [1:0] fc2_n4_pop_c2 = {(fc2_n2_pop_c2_g | (fc2_n2_pop_c2_x & fc2_in_8)), (fc2_n2_pop_c2_x ^ fc2_in_8)};
+    wire [1:0] fc2_n4_pop_c1 = {(fc2_n4_pop_c1_g | (fc2_n4_pop_c1_x & in_data[5])), (fc2_n4_pop_c1_x ^ in_data[5])};
+    wire [1:0] fc2_n4_pop_c2 = {(fc2_n2_pop_c2_g | (fc2_n2_pop_c2_x & in_data[8])), (fc2_n2_pop_c2_x ^ in_data[8])};
     wire [1:0] fc2_n4_pop_c6 = {(fc2_n3_pop_c6_g | (fc2_n3_pop_c6_x & fc2_in_20_v_n)), (fc2_n3_pop_c6_x ^ fc2_in_20_v_n)};
-    wire [1:0] fc2_n4_pop_c7 = {(fc2_n3_pop_c7_g | (fc2_n3_pop_c7_x & fc2_in_23)), (fc2_n3_pop_c7_x ^ fc2_in_23)};
-    wire fc2_n4_pop_c10_x = fc2_in_30 ^ fc2_in_31;
-    wire fc2_n4_pop_c10_g = fc2_in_30 & fc2_in_31;
+    wire [1:0] fc2_n4_pop_c7 = {(fc2_n3_pop_c7_g | (fc2_n3_pop_c7_x & in_data[23])), (fc2_n3_pop_c7_x ^ in_data[23])};
+    wire fc2_n4_pop_c10_x = in_data[30] ^ in_data[31];
+    wire fc2_n4_pop_c10_g = in_data[30] & in_data[31];
     wire [1:0] fc2_n4_pop_c10 = {(fc2_n4_pop_c10_g | (fc2_n4_pop_c10_x & fc2_in_32_v_n)), (fc2_n4_pop_c10_x ^ fc2_in_32_v_n)};
-    wire fc2_n4_pop_c11_x = fc2_in_33_v_n ^ fc2_in_34;
-    wire [1:0] fc2_n4_pop_c11 = {((fc2_in_33_v_n & fc2_in_34) | (fc2_n4_pop_c11_x & fc2_in_35)), (fc2_n4_pop_c11_x ^ fc2_in_35)};
-    wire fc2_n4_pop_c14_x = fc2_in_42 ^ fc2_in_43_v_n;
-    wire fc2_n4_pop_c14_g = fc2_in_42 & fc2_in_43_v_n;
+    wire fc2_n4_pop_c11_x = fc2_in_33_v_n ^ in_data[34];
+    wire [1:0] fc2_n4_pop_c11 = {((fc2_in_33_v_n & in_data[34]) | (fc2_n4_pop_c11_x & in_data[35])), (fc2_n4_pop_c11_x ^ in_data[35])};
+    wire fc2_n4_pop_c14_x = in_data[42] ^ fc2_in_43_v_n;
+    wire fc2_n4_pop_c14_g = in_data[42] & fc2_in_43_v_n;
     wire [1:0] fc2_n4_pop_c14 = {(fc2_n4_pop_c14_g | (fc2_n4_pop_c14_x & fc2_in_44_v_n)), (fc2_n4_pop_c14_x ^ fc2_in_44_v_n)};
-    wire [1:0] fc2_n4_pop_c16 = {(fc2_n3_pop_c16_g | (fc2_n3_pop_c16_x & fc2_in_50)), (fc2_n3_pop_c16_x ^ fc2_in_50)};
+    wire [1:0] fc2_n4_pop_c16 = {(fc2_n3_pop_c16_g | (fc2_n3_pop_c16_x & in_data[50])), (fc2_n3_pop_c16_x ^ in_data[50])};
     wire [1:0] fc2_n4_pop_c17 = {(fc2_n2_pop_c17_g | (fc2_n2_pop_c17_x & fc2_in_53_v_n)), (fc2_n2_pop_c17_x ^ fc2_in_53_v_n)};
-    wire fc2_n4_pop_c20_x = fc2_in_60_v_n ^ fc2_in_61;
-    wire fc2_n4_pop_c20_g = fc2_in_60_v_n & fc2_in_61;
+    wire fc2_n4_pop_c20_x = fc2_in_60_v_n ^ in_data[61];
+    wire fc2_n4_pop_c20_g = fc2_in_60_v_n & in_data[61];
     wire [1:0] fc2_n4_pop_c20 = {(fc2_n4_pop_c20_g | (fc2_n4_pop_c20_x & fc2_in_62_v_n)), (fc2_n4_pop_c20_x ^ fc2_in_62_v_n)};
     wire [0:0] fc2_n4_pop_c21 = fc2_in_63_v_n;
     wire [2:0] fc2_n4_pop_t1_0_a = {1'd0, fc2_n4_pop_c0};
@@ -494,7 +429,6 @@ module keras_bnn_fc2 (
     wire [2:0] fc2_n4_pop_t1_7_a = {1'd0, fc2_n4_pop_c14};
     wire [2:0] fc2_n4_pop_t1_8_a = {1'd0, fc2_n4_pop_c16};
     wire [2:0] fc2_n4_pop_t1_8_b = {1'd0, fc2_n4_pop_c17};
-    wire [2:0] fc2_n4_pop_t1_10_b = {2'd0, fc2_n4_pop_c21};
     wire [3:0] fc2_n4_pop_t2_0_b = {1'd0, (fc2_n4_pop_t1_1_a + fc2_n3_pop_t1_1_b)};
     wire [3:0] fc2_n4_pop_t2_0 = {1'd0, (fc2_n4_pop_t1_0_a + fc2_n4_pop_t1_0_b)} + fc2_n4_pop_t2_0_b;
     wire [3:0] fc2_n4_pop_t2_1_b = {1'd0, (fc2_n4_pop_t1_3_a + fc2_n4_pop_t1_3_b)};
@@ -504,7 +438,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n4_pop_t2_4_a = {1'd0, (fc2_n4_pop_t1_8_a + fc2_n4_pop_t1_8_b)};
     wire [4:0] fc2_n4_pop_t3_0 = {1'd0, fc2_n4_pop_t2_0} + {1'd0, (fc2_n3_pop_t2_1_a + fc2_n4_pop_t2_1_b)};
     wire [4:0] fc2_n4_pop_t3_1 = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n4_pop_t2_3_b)};
-    wire [4:0] fc2_n4_pop_t3_2_b = {2'd0, ({1'd0, fc2_n4_pop_c20} + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n4_pop_t3_2_b = {2'd0, ({1'd0, fc2_n4_pop_c20} + {2'd0, fc2_n4_pop_c21})};
     wire [4:0] fc2_n4_pop_t3_2 = {1'd0, (fc2_n4_pop_t2_4_a + fc2_n3_pop_t2_4_b)} + fc2_n4_pop_t3_2_b;
     reg  [4:0] fc2_n4_pop_t4_0_a_d1;
     reg  [4:0] fc2_n4_pop_t4_0_b_d1;
@@ -514,26 +448,26 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n4_acc = $signed({fc2_n4_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n5_pop_c2 = {(fc2_n0_pop_c2_g | (fc2_n0_pop_c2_x & fc2_in_8)), (fc2_n0_pop_c2_x ^ fc2_in_8)};
-    wire fc2_n5_pop_c4_x = fc2_in_12_v_n ^ fc2_in_13;
-    wire fc2_n5_pop_c4_g = fc2_in_12_v_n & fc2_in_13;
-    wire [1:0] fc2_n5_pop_c4 = {(fc2_n5_pop_c4_g | (fc2_n5_pop_c4_x & fc2_in_14)), (fc2_n5_pop_c4_x ^ fc2_in_14)};
-    wire fc2_n5_pop_c10_x = fc2_in_30 ^ fc2_in_31_v_n;
-    wire fc2_n5_pop_c10_g = fc2_in_30 & fc2_in_31_v_n;
+    wire [1:0] fc2_n5_pop_c2 = {(fc2_n0_pop_c2_g | (fc2_n0_pop_c2_x & in_data[8])), (fc2_n0_pop_c2_x ^ in_data[8])};
+    wire fc2_n5_pop_c4_x = fc2_in_12_v_n ^ in_data[13];
+    wire fc2_n5_pop_c4_g = fc2_in_12_v_n & in_data[13];
+    wire [1:0] fc2_n5_pop_c4 = {(fc2_n5_pop_c4_g | (fc2_n5_pop_c4_x & in_data[14])), (fc2_n5_pop_c4_x ^ in_data[14])};
+    wire fc2_n5_pop_c10_x = in_data[30] ^ fc2_in_31_v_n;
+    wire fc2_n5_pop_c10_g = in_data[30] & fc2_in_31_v_n;
     wire [1:0] fc2_n5_pop_c10 = {(fc2_n5_pop_c10_g | (fc2_n5_pop_c10_x & fc2_in_32_v_n)), (fc2_n5_pop_c10_x ^ fc2_in_32_v_n)};
-    wire fc2_n5_pop_c14_x = fc2_in_42 ^ fc2_in_43;
-    wire fc2_n5_pop_c14_g = fc2_in_42 & fc2_in_43;
+    wire fc2_n5_pop_c14_x = in_data[42] ^ in_data[43];
+    wire fc2_n5_pop_c14_g = in_data[42] & in_data[43];
     wire [1:0] fc2_n5_pop_c14 = {(fc2_n5_pop_c14_g | (fc2_n5_pop_c14_x & fc2_in_44_v_n)), (fc2_n5_pop_c14_x ^ fc2_in_44_v_n)};
-    wire [1:0] fc2_n5_pop_c15 = {(fc2_n0_pop_c15_g | (fc2_n0_pop_c15_x & fc2_in_47)), (fc2_n0_pop_c15_x ^ fc2_in_47)};
+    wire [1:0] fc2_n5_pop_c15 = {(fc2_n0_pop_c15_g | (fc2_n0_pop_c15_x & in_data[47])), (fc2_n0_pop_c15_x ^ in_data[47])};
     wire fc2_n5_pop_c17_x = fc2_in_51_v_n ^ fc2_in_52_v_n;
     wire [1:0] fc2_n5_pop_c17 = {((fc2_in_51_v_n & fc2_in_52_v_n) | (fc2_n5_pop_c17_x & fc2_in_53_v_n)), (fc2_n5_pop_c17_x ^ fc2_in_53_v_n)};
-    wire fc2_n5_pop_c18_x = fc2_in_54 ^ fc2_in_55_v_n;
-    wire fc2_n5_pop_c18_g = fc2_in_54 & fc2_in_55_v_n;
+    wire fc2_n5_pop_c18_x = in_data[54] ^ fc2_in_55_v_n;
+    wire fc2_n5_pop_c18_g = in_data[54] & fc2_in_55_v_n;
     wire [1:0] fc2_n5_pop_c18 = {(fc2_n5_pop_c18_g | (fc2_n5_pop_c18_x & fc2_in_56_v_n)), (fc2_n5_pop_c18_x ^ fc2_in_56_v_n)};
     wire fc2_n5_pop_c19_x = fc2_in_57_v_n ^ fc2_in_58_v_n;
     wire fc2_n5_pop_c19_g = fc2_in_57_v_n & fc2_in_58_v_n;
-    wire [1:0] fc2_n5_pop_c19 = {(fc2_n5_pop_c19_g | (fc2_n5_pop_c19_x & fc2_in_59)), (fc2_n5_pop_c19_x ^ fc2_in_59)};
-    wire [1:0] fc2_n5_pop_c20 = {(fc2_n3_pop_c20_g | (fc2_n3_pop_c20_x & fc2_in_62)), (fc2_n3_pop_c20_x ^ fc2_in_62)};
+    wire [1:0] fc2_n5_pop_c19 = {(fc2_n5_pop_c19_g | (fc2_n5_pop_c19_x & in_data[59])), (fc2_n5_pop_c19_x ^ in_data[59])};
+    wire [1:0] fc2_n5_pop_c20 = {(fc2_n3_pop_c20_g | (fc2_n3_pop_c20_x & in_data[62])), (fc2_n3_pop_c20_x ^ in_data[62])};
     wire [2:0] fc2_n5_pop_t1_2_a = {1'd0, fc2_n5_pop_c4};
     wire [2:0] fc2_n5_pop_t1_5_a = {1'd0, fc2_n5_pop_c10};
     wire [2:0] fc2_n5_pop_t1_7_b = {1'd0, fc2_n5_pop_c15};
@@ -550,7 +484,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n5_pop_t2_4 = fc2_n5_pop_t2_4_a + {1'd0, (fc2_n5_pop_t1_9_a + fc2_n5_pop_t1_9_b)};
     wire [4:0] fc2_n5_pop_t3_0 = {1'd0, (fc2_n5_pop_t2_0_a + fc2_n5_pop_t2_0_b)} + {1'd0, fc2_n5_pop_t2_1};
     wire [4:0] fc2_n5_pop_t3_1 = {1'd0, fc2_n5_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n5_pop_t2_3_b)};
-    wire [4:0] fc2_n5_pop_t3_2_b = {2'd0, ({1'd0, fc2_n5_pop_c20} + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n5_pop_t3_2_b = {2'd0, ({1'd0, fc2_n5_pop_c20} + {2'd0, fc2_n4_pop_c21})};
     reg  [4:0] fc2_n5_pop_t4_0_a_d1;
     reg  [4:0] fc2_n5_pop_t4_0_b_d1;
     wire [6:0] fc2_n5_pop_t5_0_a = {1'd0, ({1'd0, fc2_n5_pop_t4_0_a_d1} + {1'd0, fc2_n5_pop_t4_0_b_d1})};
@@ -560,14 +494,14 @@ module keras_bnn_fc2 (
     wire signed [8:0] fc2_n5_acc = $signed({fc2_n5_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc2_n6_pop_c2 = {(fc2_n3_pop_c2_g | (fc2_n3_pop_c2_x & fc2_in_8_v_n)), (fc2_n3_pop_c2_x ^ fc2_in_8_v_n)};
-    wire fc2_n6_pop_c3_x = fc2_in_9_v_n ^ fc2_in_10;
-    wire [1:0] fc2_n6_pop_c3 = {((fc2_in_9_v_n & fc2_in_10) | (fc2_n6_pop_c3_x & fc2_in_11)), (fc2_n6_pop_c3_x ^ fc2_in_11)};
+    wire fc2_n6_pop_c3_x = fc2_in_9_v_n ^ in_data[10];
+    wire [1:0] fc2_n6_pop_c3 = {((fc2_in_9_v_n & in_data[10]) | (fc2_n6_pop_c3_x & in_data[11])), (fc2_n6_pop_c3_x ^ in_data[11])};
     wire [1:0] fc2_n6_pop_c9 = {(fc2_n0_pop_c9_g | (fc2_n0_pop_c9_x & fc2_in_29_v_n)), (fc2_n0_pop_c9_x ^ fc2_in_29_v_n)};
-    wire fc2_n6_pop_c14_x = fc2_in_42_v_n ^ fc2_in_43;
-    wire fc2_n6_pop_c14_g = fc2_in_42_v_n & fc2_in_43;
-    wire [1:0] fc2_n6_pop_c14 = {(fc2_n6_pop_c14_g | (fc2_n6_pop_c14_x & fc2_in_44)), (fc2_n6_pop_c14_x ^ fc2_in_44)};
-    wire fc2_n6_pop_c19_x = fc2_in_57 ^ fc2_in_58;
-    wire fc2_n6_pop_c19_g = fc2_in_57 & fc2_in_58;
+    wire fc2_n6_pop_c14_x = fc2_in_42_v_n ^ in_data[43];
+    wire fc2_n6_pop_c14_g = fc2_in_42_v_n & in_data[43];
+    wire [1:0] fc2_n6_pop_c14 = {(fc2_n6_pop_c14_g | (fc2_n6_pop_c14_x & in_data[44])), (fc2_n6_pop_c14_x ^ in_data[44])};
+    wire fc2_n6_pop_c19_x = in_data[57] ^ in_data[58];
+    wire fc2_n6_pop_c19_g = in_data[57] & in_data[58];
     wire [1:0] fc2_n6_pop_c19 = {(fc2_n6_pop_c19_g | (fc2_n6_pop_c19_x & fc2_in_59_v_n)), (fc2_n6_pop_c19_x ^ fc2_in_59_v_n)};
     wire [2:0] fc2_n6_pop_t1_1_a = {1'd0, fc2_n6_pop_c2};
     wire [2:0] fc2_n6_pop_t1_1_b = {1'd0, fc2_n6_pop_c3};
@@ -598,17 +532,17 @@ module keras_bnn_fc2 (
     reg  [4:0] fc2_n7_pop_t4_0_a_d1;
     reg  [4:0] fc2_n7_pop_t4_0_b_d1;
     wire [6:0] fc2_n7_pop_t5_0_a = {1'd0, ({1'd0, fc2_n7_pop_t4_0_a_d1} + {1'd0, fc2_n7_pop_t4_0_b_d1})};
-    wire signed [8:0] fc2_n7_pop2 = $signed({$signed({1'd0, (fc2_n7_pop_t5_0_a + fc2_n3_pop_t5_0_b_d1_x)}), 1'd0});
+    wire signed [7:0] fc2_n7_pop_s_2 = $signed({1'd0, (fc2_n7_pop_t5_0_a + {2'd0, fc2_n3_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n7_acc = fc2_n7_pop2 - 9'sd64; // inputs with a nonzero weight
+    wire signed [8:0] fc2_n7_acc = $signed({fc2_n7_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n8_pop_c0 = {(fc2_n0_pop_c0_g | (fc2_n0_pop_c0_x & fc2_in_2)), (fc2_n0_pop_c0_x ^ fc2_in_2)};
+    wire [1:0] fc2_n8_pop_c0 = {(fc2_n0_pop_c0_g | (fc2_n0_pop_c0_x & in_data[2])), (fc2_n0_pop_c0_x ^ in_data[2])};
     wire [1:0] fc2_n8_pop_c13 = {(fc2_n0_pop_c13_g | (fc2_n0_pop_c13_x & fc2_in_41_v_n)), (fc2_n0_pop_c13_x ^ fc2_in_41_v_n)};
-    wire [1:0] fc2_n8_pop_c14 = {(fc2_n5_pop_c14_g | (fc2_n5_pop_c14_x & fc2_in_44)), (fc2_n5_pop_c14_x ^ fc2_in_44)};
+    wire [1:0] fc2_n8_pop_c14 = {(fc2_n5_pop_c14_g | (fc2_n5_pop_c14_x & in_data[44])), (fc2_n5_pop_c14_x ^ in_data[44])};
     wire fc2_n8_pop_c15_x = fc2_in_45_v_n ^ fc2_in_46_v_n;
     wire fc2_n8_pop_c15_g = fc2_in_45_v_n & fc2_in_46_v_n;
     wire [1:0] fc2_n8_pop_c15 = {(fc2_n8_pop_c15_g | (fc2_n8_pop_c15_x & fc2_in_47_v_n)), (fc2_n8_pop_c15_x ^ fc2_in_47_v_n)};
-    wire [1:0] fc2_n8_pop_c18 = {(fc2_n0_pop_c18_g | (fc2_n0_pop_c18_x & fc2_in_56)), (fc2_n0_pop_c18_x ^ fc2_in_56)};
+    wire [1:0] fc2_n8_pop_c18 = {(fc2_n0_pop_c18_g | (fc2_n0_pop_c18_x & in_data[56])), (fc2_n0_pop_c18_x ^ in_data[56])};
     wire [2:0] fc2_n8_pop_t1_0_a = {1'd0, fc2_n8_pop_c0};
     wire [2:0] fc2_n8_pop_t1_6_b = {1'd0, fc2_n8_pop_c13};
     wire [2:0] fc2_n8_pop_t1_7_a = {1'd0, fc2_n8_pop_c14};
@@ -628,20 +562,19 @@ module keras_bnn_fc2 (
     reg  [4:0] fc2_n8_pop_t4_0_b_d1;
     wire [6:0] fc2_n8_pop_t5_0_a = {1'd0, ({1'd0, fc2_n8_pop_t4_0_a_d1} + {1'd0, fc2_n8_pop_t4_0_b_d1})};
     reg  [4:0] fc2_n8_pop_t5_0_b_d1;
-    wire [6:0] fc2_n8_pop_t5_0_b_d1_x = {2'd0, fc2_n8_pop_t5_0_b_d1};
-    wire signed [8:0] fc2_n8_pop2 = $signed({$signed({1'd0, (fc2_n8_pop_t5_0_a + fc2_n8_pop_t5_0_b_d1_x)}), 1'd0});
+    wire signed [7:0] fc2_n8_pop_s_2 = $signed({1'd0, (fc2_n8_pop_t5_0_a + {2'd0, fc2_n8_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n8_acc = fc2_n8_pop2 - 9'sd64; // inputs with a nonzero weight
+    wire signed [8:0] fc2_n8_acc = $signed({fc2_n8_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n9_pop_c6_x = fc2_in_18 ^ fc2_in_19;
-    wire fc2_n9_pop_c6_g = fc2_in_18 & fc2_in_19;
+    wire fc2_n9_pop_c6_x = in_data[18] ^ in_data[19];
+    wire fc2_n9_pop_c6_g = in_data[18] & in_data[19];
     wire [1:0] fc2_n9_pop_c6 = {(fc2_n9_pop_c6_g | (fc2_n9_pop_c6_x & fc2_in_20_v_n)), (fc2_n9_pop_c6_x ^ fc2_in_20_v_n)};
-    wire [1:0] fc2_n9_pop_c8 = {(fc2_n2_pop_c8_g | (fc2_n2_pop_c8_x & fc2_in_26)), (fc2_n2_pop_c8_x ^ fc2_in_26)};
-    wire fc2_n9_pop_c9_x = fc2_in_27 ^ fc2_in_28_v_n;
-    wire fc2_n9_pop_c9_g = fc2_in_27 & fc2_in_28_v_n;
+    wire [1:0] fc2_n9_pop_c8 = {(fc2_n2_pop_c8_g | (fc2_n2_pop_c8_x & in_data[26])), (fc2_n2_pop_c8_x ^ in_data[26])};
+    wire fc2_n9_pop_c9_x = in_data[27] ^ fc2_in_28_v_n;
+    wire fc2_n9_pop_c9_g = in_data[27] & fc2_in_28_v_n;
     wire [1:0] fc2_n9_pop_c9 = {(fc2_n9_pop_c9_g | (fc2_n9_pop_c9_x & fc2_in_29_v_n)), (fc2_n9_pop_c9_x ^ fc2_in_29_v_n)};
     wire [1:0] fc2_n9_pop_c10 = {(fc2_n1_pop_c10_g | (fc2_n1_pop_c10_x & fc2_in_32_v_n)), (fc2_n1_pop_c10_x ^ fc2_in_32_v_n)};
-    wire [1:0] fc2_n9_pop_c15 = {(fc2_n1_pop_c15_g | (fc2_n1_pop_c15_x & fc2_in_47)), (fc2_n1_pop_c15_x ^ fc2_in_47)};
+    wire [1:0] fc2_n9_pop_c15 = {(fc2_n1_pop_c15_g | (fc2_n1_pop_c15_x & in_data[47])), (fc2_n1_pop_c15_x ^ in_data[47])};
     wire [2:0] fc2_n9_pop_t1_3_a = {1'd0, fc2_n9_pop_c6};
     wire [2:0] fc2_n9_pop_t1_4_a = {1'd0, fc2_n9_pop_c8};
     wire [2:0] fc2_n9_pop_t1_4_b = {1'd0, fc2_n9_pop_c9};
@@ -655,21 +588,20 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n9_pop_t3_1_b = {1'd0, fc2_n9_pop_t2_3};
     wire [4:0] fc2_n9_pop_t3_1 = {1'd0, (fc2_n9_pop_t2_2_a + fc2_n9_pop_t2_2_b)} + fc2_n9_pop_t3_1_b;
     wire [4:0] fc2_n9_pop_t3_2_a = {1'd0, fc2_n9_pop_t2_4};
-    wire [4:0] fc2_n9_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n9_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
     reg  [4:0] fc2_n9_pop_t4_0_a_d1;
-    wire [5:0] fc2_n9_pop_t4_0_a_d1_x = {1'd0, fc2_n9_pop_t4_0_a_d1};
     reg  [4:0] fc2_n9_pop_t4_0_b_d1;
-    wire [6:0] fc2_n9_pop_t5_0_a = {1'd0, (fc2_n9_pop_t4_0_a_d1_x + {1'd0, fc2_n9_pop_t4_0_b_d1})};
+    wire [6:0] fc2_n9_pop_t5_0_a = {1'd0, ({1'd0, fc2_n9_pop_t4_0_a_d1} + {1'd0, fc2_n9_pop_t4_0_b_d1})};
     reg  [4:0] fc2_n9_pop_t5_0_b_d1;
     wire signed [7:0] fc2_n9_pop_s_2 = $signed({1'd0, (fc2_n9_pop_t5_0_a + {2'd0, fc2_n9_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n9_acc = $signed({fc2_n9_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc2_n10_pop_c13 = {(fc2_n3_pop_c13_g | (fc2_n3_pop_c13_x & fc2_in_41_v_n)), (fc2_n3_pop_c13_x ^ fc2_in_41_v_n)};
-    wire fc2_n10_pop_c16_x = fc2_in_48_v_n ^ fc2_in_49;
-    wire fc2_n10_pop_c16_g = fc2_in_48_v_n & fc2_in_49;
-    wire [1:0] fc2_n10_pop_c16 = {(fc2_n10_pop_c16_g | (fc2_n10_pop_c16_x & fc2_in_50)), (fc2_n10_pop_c16_x ^ fc2_in_50)};
-    wire [1:0] fc2_n10_pop_c18 = {(fc2_n5_pop_c18_g | (fc2_n5_pop_c18_x & fc2_in_56)), (fc2_n5_pop_c18_x ^ fc2_in_56)};
+    wire fc2_n10_pop_c16_x = fc2_in_48_v_n ^ in_data[49];
+    wire fc2_n10_pop_c16_g = fc2_in_48_v_n & in_data[49];
+    wire [1:0] fc2_n10_pop_c16 = {(fc2_n10_pop_c16_g | (fc2_n10_pop_c16_x & in_data[50])), (fc2_n10_pop_c16_x ^ in_data[50])};
+    wire [1:0] fc2_n10_pop_c18 = {(fc2_n5_pop_c18_g | (fc2_n5_pop_c18_x & in_data[56])), (fc2_n5_pop_c18_x ^ in_data[56])};
     wire [2:0] fc2_n10_pop_t1_6_b = {1'd0, fc2_n10_pop_c13};
     wire [2:0] fc2_n10_pop_t1_8_a = {1'd0, fc2_n10_pop_c16};
     wire [2:0] fc2_n10_pop_t1_9_a = {1'd0, fc2_n10_pop_c18};
@@ -689,19 +621,19 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n10_acc = $signed({fc2_n10_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n11_pop_c2_x = fc2_in_6_v_n ^ fc2_in_7;
-    wire [1:0] fc2_n11_pop_c2 = {((fc2_in_6_v_n & fc2_in_7) | (fc2_n11_pop_c2_x & fc2_in_8)), (fc2_n11_pop_c2_x ^ fc2_in_8)};
-    wire fc2_n11_pop_c3_x = fc2_in_9 ^ fc2_in_10_v_n;
-    wire fc2_n11_pop_c3_g = fc2_in_9 & fc2_in_10_v_n;
-    wire [1:0] fc2_n11_pop_c3 = {(fc2_n11_pop_c3_g | (fc2_n11_pop_c3_x & fc2_in_11)), (fc2_n11_pop_c3_x ^ fc2_in_11)};
-    wire [1:0] fc2_n11_pop_c9 = {(fc2_n9_pop_c9_g | (fc2_n9_pop_c9_x & fc2_in_29)), (fc2_n9_pop_c9_x ^ fc2_in_29)};
-    wire fc2_n11_pop_c12_x = fc2_in_36 ^ fc2_in_37;
-    wire fc2_n11_pop_c12_g = fc2_in_36 & fc2_in_37;
+    wire fc2_n11_pop_c2_x = fc2_in_6_v_n ^ in_data[7];
+    wire [1:0] fc2_n11_pop_c2 = {((fc2_in_6_v_n & in_data[7]) | (fc2_n11_pop_c2_x & in_data[8])), (fc2_n11_pop_c2_x ^ in_data[8])};
+    wire fc2_n11_pop_c3_x = in_data[9] ^ fc2_in_10_v_n;
+    wire fc2_n11_pop_c3_g = in_data[9] & fc2_in_10_v_n;
+    wire [1:0] fc2_n11_pop_c3 = {(fc2_n11_pop_c3_g | (fc2_n11_pop_c3_x & in_data[11])), (fc2_n11_pop_c3_x ^ in_data[11])};
+    wire [1:0] fc2_n11_pop_c9 = {(fc2_n9_pop_c9_g | (fc2_n9_pop_c9_x & in_data[29])), (fc2_n9_pop_c9_x ^ in_data[29])};
+    wire fc2_n11_pop_c12_x = in_data[36] ^ in_data[37];
+    wire fc2_n11_pop_c12_g = in_data[36] & in_data[37];
     wire [1:0] fc2_n11_pop_c12 = {(fc2_n11_pop_c12_g | (fc2_n11_pop_c12_x & fc2_in_38_v_n)), (fc2_n11_pop_c12_x ^ fc2_in_38_v_n)};
-    wire [1:0] fc2_n11_pop_c13 = {(fc2_n2_pop_c13_g | (fc2_n2_pop_c13_x & fc2_in_41)), (fc2_n2_pop_c13_x ^ fc2_in_41)};
-    wire [1:0] fc2_n11_pop_c16 = {(fc2_n1_pop_c16_g | (fc2_n1_pop_c16_x & fc2_in_50)), (fc2_n1_pop_c16_x ^ fc2_in_50)};
+    wire [1:0] fc2_n11_pop_c13 = {(fc2_n2_pop_c13_g | (fc2_n2_pop_c13_x & in_data[41])), (fc2_n2_pop_c13_x ^ in_data[41])};
+    wire [1:0] fc2_n11_pop_c16 = {(fc2_n1_pop_c16_g | (fc2_n1_pop_c16_x & in_data[50])), (fc2_n1_pop_c16_x ^ in_data[50])};
     wire [1:0] fc2_n11_pop_c18 = {(fc2_n1_pop_c18_g | (fc2_n1_pop_c18_x & fc2_in_56_v_n)), (fc2_n1_pop_c18_x ^ fc2_in_56_v_n)};
-    wire [1:0] fc2_n11_pop_c20 = {(fc2_n4_pop_c20_g | (fc2_n4_pop_c20_x & fc2_in_62)), (fc2_n4_pop_c20_x ^ fc2_in_62)};
+    wire [1:0] fc2_n11_pop_c20 = {(fc2_n4_pop_c20_g | (fc2_n4_pop_c20_x & in_data[62])), (fc2_n4_pop_c20_x ^ in_data[62])};
     wire [2:0] fc2_n11_pop_t1_1_a = {1'd0, fc2_n11_pop_c2};
     wire [2:0] fc2_n11_pop_t1_1_b = {1'd0, fc2_n11_pop_c3};
     wire [2:0] fc2_n11_pop_t1_6_a = {1'd0, fc2_n11_pop_c12};
@@ -716,7 +648,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n11_pop_t2_4_b = {1'd0, (fc2_n11_pop_t1_9_a + fc2_n0_pop_t1_9_b)};
     wire [3:0] fc2_n11_pop_t2_4 = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n4_pop_t1_8_b)} + fc2_n11_pop_t2_4_b;
     wire [4:0] fc2_n11_pop_t3_1 = {1'd0, (fc2_n11_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n11_pop_t2_3};
-    wire [4:0] fc2_n11_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n11_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
     reg  [4:0] fc2_n11_pop_t4_0_a_d1;
     reg  [4:0] fc2_n11_pop_t4_0_b_d1;
     wire [6:0] fc2_n11_pop_t5_0_a = {1'd0, ({1'd0, fc2_n11_pop_t4_0_a_d1} + {1'd0, fc2_n11_pop_t4_0_b_d1})};
@@ -725,7 +657,7 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n11_acc = $signed({fc2_n11_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n12_pop_c4 = {(fc2_n0_pop_c4_g | (fc2_n0_pop_c4_x & fc2_in_14)), (fc2_n0_pop_c4_x ^ fc2_in_14)};
+    wire [1:0] fc2_n12_pop_c4 = {(fc2_n0_pop_c4_g | (fc2_n0_pop_c4_x & in_data[14])), (fc2_n0_pop_c4_x ^ in_data[14])};
     wire [1:0] fc2_n12_pop_c16 = {(fc2_n10_pop_c16_g | (fc2_n10_pop_c16_x & fc2_in_50_v_n)), (fc2_n10_pop_c16_x ^ fc2_in_50_v_n)};
     wire [2:0] fc2_n12_pop_t1_8_a = {1'd0, fc2_n12_pop_c16};
     wire [3:0] fc2_n12_pop_t2_0 = {1'd0, (fc2_n8_pop_t1_0_a + fc2_n2_pop_t1_0_b)} + fc2_n6_pop_t2_0_b;
@@ -744,13 +676,14 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n12_acc = $signed({fc2_n12_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n13_pop_c10 = {(fc2_n5_pop_c10_g | (fc2_n5_pop_c10_x & fc2_in_32)), (fc2_n5_pop_c10_x ^ fc2_in_32)};
+    wire [1:0] fc2_n13_pop_c10 = {(fc2_n5_pop_c10_g | (fc2_n5_pop_c10_x & in_data[32])), (fc2_n5_pop_c10_x ^ in_data[32])};
     wire [2:0] fc2_n13_pop_t1_5_a = {1'd0, fc2_n13_pop_c10};
     wire [3:0] fc2_n13_pop_t2_0 = {1'd0, (fc2_n2_pop_t1_0_a + fc2_n0_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
     wire [3:0] fc2_n13_pop_t2_2 = fc2_n8_pop_t2_2_a + {1'd0, (fc2_n13_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
     wire [3:0] fc2_n13_pop_t2_3 = fc2_n8_pop_t2_3_a + {1'd0, (fc2_n8_pop_t1_7_a + fc2_n0_pop_t1_7_b)};
     wire [4:0] fc2_n13_pop_t3_0 = {1'd0, fc2_n13_pop_t2_0} + {1'd0, (fc2_n8_pop_t2_1_a + fc2_n1_pop_t2_1_b)};
-    wire [4:0] fc2_n13_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + {2'd0, (fc2_n11_pop_t1_10_a + fc2_n0_pop_t1_10_b)};
+    wire [4:0] fc2_n13_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
+    wire [4:0] fc2_n13_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + fc2_n13_pop_t3_2_b;
     reg  [4:0] fc2_n13_pop_t4_0_a_d1;
     reg  [4:0] fc2_n13_pop_t4_0_b_d1;
     wire [6:0] fc2_n13_pop_t5_0_a = {1'd0, ({1'd0, fc2_n13_pop_t4_0_a_d1} + {1'd0, fc2_n13_pop_t4_0_b_d1})};
@@ -759,12 +692,12 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n13_acc = $signed({fc2_n13_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n14_pop_c5_x = fc2_in_15 ^ fc2_in_16_v_n;
-    wire fc2_n14_pop_c5_g = fc2_in_15 & fc2_in_16_v_n;
+    wire fc2_n14_pop_c5_x = in_data[15] ^ fc2_in_16_v_n;
+    wire fc2_n14_pop_c5_g = in_data[15] & fc2_in_16_v_n;
     wire [1:0] fc2_n14_pop_c5 = {(fc2_n14_pop_c5_g | (fc2_n14_pop_c5_x & fc2_in_17_v_n)), (fc2_n14_pop_c5_x ^ fc2_in_17_v_n)};
-    wire [1:0] fc2_n14_pop_c14 = {(fc2_n4_pop_c14_g | (fc2_n4_pop_c14_x & fc2_in_44)), (fc2_n4_pop_c14_x ^ fc2_in_44)};
-    wire fc2_n14_pop_c17_x = fc2_in_51 ^ fc2_in_52;
-    wire [1:0] fc2_n14_pop_c17 = {((fc2_in_51 & fc2_in_52) | (fc2_n14_pop_c17_x & fc2_in_53_v_n)), (fc2_n14_pop_c17_x ^ fc2_in_53_v_n)};
+    wire [1:0] fc2_n14_pop_c14 = {(fc2_n4_pop_c14_g | (fc2_n4_pop_c14_x & in_data[44])), (fc2_n4_pop_c14_x ^ in_data[44])};
+    wire fc2_n14_pop_c17_x = in_data[51] ^ in_data[52];
+    wire [1:0] fc2_n14_pop_c17 = {((in_data[51] & in_data[52]) | (fc2_n14_pop_c17_x & fc2_in_53_v_n)), (fc2_n14_pop_c17_x ^ fc2_in_53_v_n)};
     wire [2:0] fc2_n14_pop_t1_2_b = {1'd0, fc2_n14_pop_c5};
     wire [2:0] fc2_n14_pop_t1_8_b = {1'd0, fc2_n14_pop_c17};
     wire [3:0] fc2_n14_pop_t2_1 = {1'd0, (fc2_n3_pop_t1_2_a + fc2_n14_pop_t1_2_b)} + fc2_n4_pop_t2_1_b;
@@ -785,8 +718,8 @@ module keras_bnn_fc2 (
     wire [1:0] fc2_n15_pop_c3 = {(fc2_n11_pop_c3_g | (fc2_n11_pop_c3_x & fc2_in_11_v_n)), (fc2_n11_pop_c3_x ^ fc2_in_11_v_n)};
     wire [1:0] fc2_n15_pop_c4 = {(fc2_n3_pop_c4_g | (fc2_n3_pop_c4_x & fc2_in_14_v_n)), (fc2_n3_pop_c4_x ^ fc2_in_14_v_n)};
     wire [1:0] fc2_n15_pop_c5 = {(fc2_n0_pop_c5_g | (fc2_n0_pop_c5_x & fc2_in_17_v_n)), (fc2_n0_pop_c5_x ^ fc2_in_17_v_n)};
-    wire [1:0] fc2_n15_pop_c8 = {(fc2_n1_pop_c8_g | (fc2_n1_pop_c8_x & fc2_in_26)), (fc2_n1_pop_c8_x ^ fc2_in_26)};
-    wire [1:0] fc2_n15_pop_c13 = {(fc2_n1_pop_c13_g | (fc2_n1_pop_c13_x & fc2_in_41)), (fc2_n1_pop_c13_x ^ fc2_in_41)};
+    wire [1:0] fc2_n15_pop_c8 = {(fc2_n1_pop_c8_g | (fc2_n1_pop_c8_x & in_data[26])), (fc2_n1_pop_c8_x ^ in_data[26])};
+    wire [1:0] fc2_n15_pop_c13 = {(fc2_n1_pop_c13_g | (fc2_n1_pop_c13_x & in_data[41])), (fc2_n1_pop_c13_x ^ in_data[41])};
     wire [1:0] fc2_n15_pop_c14 = {(fc2_n6_pop_c14_g | (fc2_n6_pop_c14_x & fc2_in_44_v_n)), (fc2_n6_pop_c14_x ^ fc2_in_44_v_n)};
     wire [2:0] fc2_n15_pop_t1_1_b = {1'd0, fc2_n15_pop_c3};
     wire [2:0] fc2_n15_pop_t1_2_a = {1'd0, fc2_n15_pop_c4};
@@ -810,12 +743,12 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n15_acc = $signed({fc2_n15_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n16_pop_c1_x = fc2_in_3 ^ fc2_in_4;
-    wire fc2_n16_pop_c1_g = fc2_in_3 & fc2_in_4;
+    wire fc2_n16_pop_c1_x = in_data[3] ^ in_data[4];
+    wire fc2_n16_pop_c1_g = in_data[3] & in_data[4];
     wire [1:0] fc2_n16_pop_c1 = {(fc2_n16_pop_c1_g | (fc2_n16_pop_c1_x & fc2_in_5_v_n)), (fc2_n16_pop_c1_x ^ fc2_in_5_v_n)};
     wire fc2_n16_pop_c12_x = fc2_in_36_v_n ^ fc2_in_37_v_n;
     wire fc2_n16_pop_c12_g = fc2_in_36_v_n & fc2_in_37_v_n;
-    wire [1:0] fc2_n16_pop_c12 = {(fc2_n16_pop_c12_g | (fc2_n16_pop_c12_x & fc2_in_38)), (fc2_n16_pop_c12_x ^ fc2_in_38)};
+    wire [1:0] fc2_n16_pop_c12 = {(fc2_n16_pop_c12_g | (fc2_n16_pop_c12_x & in_data[38])), (fc2_n16_pop_c12_x ^ in_data[38])};
     wire [2:0] fc2_n16_pop_t1_0_b = {1'd0, fc2_n16_pop_c1};
     wire [3:0] fc2_n16_pop_t2_0 = {1'd0, (fc2_n2_pop_t1_0_a + fc2_n16_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
     wire [3:0] fc2_n16_pop_t2_1 = {1'd0, (fc2_n0_pop_t1_2_a + fc2_n14_pop_t1_2_b)} + fc2_n8_pop_t2_1_b;
@@ -832,10 +765,10 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n16_acc = $signed({fc2_n16_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n17_pop_c4 = {(fc2_n2_pop_c4_g | (fc2_n2_pop_c4_x & fc2_in_14)), (fc2_n2_pop_c4_x ^ fc2_in_14)};
-    wire [1:0] fc2_n17_pop_c10 = {(fc2_n4_pop_c10_g | (fc2_n4_pop_c10_x & fc2_in_32)), (fc2_n4_pop_c10_x ^ fc2_in_32)};
-    wire fc2_n17_pop_c11_x = fc2_in_33 ^ fc2_in_34;
-    wire fc2_n17_pop_c11_g = fc2_in_33 & fc2_in_34;
+    wire [1:0] fc2_n17_pop_c4 = {(fc2_n2_pop_c4_g | (fc2_n2_pop_c4_x & in_data[14])), (fc2_n2_pop_c4_x ^ in_data[14])};
+    wire [1:0] fc2_n17_pop_c10 = {(fc2_n4_pop_c10_g | (fc2_n4_pop_c10_x & in_data[32])), (fc2_n4_pop_c10_x ^ in_data[32])};
+    wire fc2_n17_pop_c11_x = in_data[33] ^ in_data[34];
+    wire fc2_n17_pop_c11_g = in_data[33] & in_data[34];
     wire [1:0] fc2_n17_pop_c11 = {(fc2_n17_pop_c11_g | (fc2_n17_pop_c11_x & fc2_in_35_v_n)), (fc2_n17_pop_c11_x ^ fc2_in_35_v_n)};
     wire [1:0] fc2_n17_pop_c20 = {(fc2_n1_pop_c20_g | (fc2_n1_pop_c20_x & fc2_in_62_v_n)), (fc2_n1_pop_c20_x ^ fc2_in_62_v_n)};
     wire [2:0] fc2_n17_pop_t1_2_a = {1'd0, fc2_n17_pop_c4};
@@ -847,7 +780,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n17_pop_t2_2 = fc2_n9_pop_t2_2_a + {1'd0, (fc2_n17_pop_t1_5_a + fc2_n17_pop_t1_5_b)};
     wire [3:0] fc2_n17_pop_t2_3_a = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n10_pop_t1_6_b)};
     wire [3:0] fc2_n17_pop_t2_3 = fc2_n17_pop_t2_3_a + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
-    wire [4:0] fc2_n17_pop_t3_2 = fc2_n9_pop_t3_2_a + {2'd0, (fc2_n17_pop_t1_10_a + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n17_pop_t3_2_b = {2'd0, (fc2_n17_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
     reg  [4:0] fc2_n17_pop_t4_0_a_d1;
     reg  [4:0] fc2_n17_pop_t4_0_b_d1;
     wire [6:0] fc2_n17_pop_t5_0_a = {1'd0, ({1'd0, fc2_n17_pop_t4_0_a_d1} + {1'd0, fc2_n17_pop_t4_0_b_d1})};
@@ -856,9 +789,9 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n17_acc = $signed({fc2_n17_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n18_pop_c5_x = fc2_in_15_v_n ^ fc2_in_16;
-    wire fc2_n18_pop_c5_g = fc2_in_15_v_n & fc2_in_16;
-    wire [1:0] fc2_n18_pop_c5 = {(fc2_n18_pop_c5_g | (fc2_n18_pop_c5_x & fc2_in_17)), (fc2_n18_pop_c5_x ^ fc2_in_17)};
+    wire fc2_n18_pop_c5_x = fc2_in_15_v_n ^ in_data[16];
+    wire fc2_n18_pop_c5_g = fc2_in_15_v_n & in_data[16];
+    wire [1:0] fc2_n18_pop_c5 = {(fc2_n18_pop_c5_g | (fc2_n18_pop_c5_x & in_data[17])), (fc2_n18_pop_c5_x ^ in_data[17])};
     wire [1:0] fc2_n18_pop_c19 = {(fc2_n5_pop_c19_g | (fc2_n5_pop_c19_x & fc2_in_59_v_n)), (fc2_n5_pop_c19_x ^ fc2_in_59_v_n)};
     wire [3:0] fc2_n18_pop_t2_0 = {1'd0, (fc2_n1_pop_t1_0_a + fc2_n4_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
     wire [3:0] fc2_n18_pop_t2_1_a = {1'd0, (fc2_n17_pop_t1_2_a + {1'd0, fc2_n18_pop_c5})};
@@ -866,7 +799,8 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n18_pop_t2_4_b = {1'd0, (fc2_n2_pop_t1_9_a + {1'd0, fc2_n18_pop_c19})};
     wire [4:0] fc2_n18_pop_t3_0 = {1'd0, fc2_n18_pop_t2_0} + {1'd0, (fc2_n18_pop_t2_1_a + fc2_n12_pop_t2_1_b)};
     wire [4:0] fc2_n18_pop_t3_1 = {1'd0, fc2_n18_pop_t2_2} + {1'd0, (fc2_n17_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
-    wire [4:0] fc2_n18_pop_t3_2 = {1'd0, (fc2_n12_pop_t2_4_a + fc2_n18_pop_t2_4_b)} + {2'd0, (fc2_n17_pop_t1_10_a + fc2_n0_pop_t1_10_b)};
+    wire [4:0] fc2_n18_pop_t3_2_b = {2'd0, (fc2_n17_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
+    wire [4:0] fc2_n18_pop_t3_2 = {1'd0, (fc2_n12_pop_t2_4_a + fc2_n18_pop_t2_4_b)} + fc2_n18_pop_t3_2_b;
     reg  [4:0] fc2_n18_pop_t4_0_a_d1;
     reg  [4:0] fc2_n18_pop_t4_0_b_d1;
     wire [6:0] fc2_n18_pop_t5_0_a = {1'd0, ({1'd0, fc2_n18_pop_t4_0_a_d1} + {1'd0, fc2_n18_pop_t4_0_b_d1})};
@@ -880,7 +814,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n19_pop_t2_2 = {1'd0, (fc2_n9_pop_t1_4_a + fc2_n0_pop_t1_4_b)} + {1'd0, (fc2_n13_pop_t1_5_a + fc2_n4_pop_t1_5_b)};
     wire [4:0] fc2_n19_pop_t3_0 = {1'd0, (fc2_n0_pop_t2_0_a + fc2_n19_pop_t2_0_b)} + {1'd0, fc2_n19_pop_t2_1};
     wire [4:0] fc2_n19_pop_t3_1 = {1'd0, fc2_n19_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n4_pop_t2_3_b)};
-    wire [4:0] fc2_n19_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n19_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
     wire [4:0] fc2_n19_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n0_pop_t2_4_b)} + fc2_n19_pop_t3_2_b;
     reg  [4:0] fc2_n19_pop_t4_0_a_d1;
     reg  [4:0] fc2_n19_pop_t4_0_b_d1;
@@ -892,7 +826,7 @@ module keras_bnn_fc2 (
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc2_n20_pop_c7_x = fc2_in_21_v_n ^ fc2_in_22_v_n;
     wire fc2_n20_pop_c7_g = fc2_in_21_v_n & fc2_in_22_v_n;
-    wire [1:0] fc2_n20_pop_c7 = {(fc2_n20_pop_c7_g | (fc2_n20_pop_c7_x & fc2_in_23)), (fc2_n20_pop_c7_x ^ fc2_in_23)};
+    wire [1:0] fc2_n20_pop_c7 = {(fc2_n20_pop_c7_g | (fc2_n20_pop_c7_x & in_data[23])), (fc2_n20_pop_c7_x ^ in_data[23])};
     wire [1:0] fc2_n20_pop_c19 = {(fc2_n0_pop_c19_g | (fc2_n0_pop_c19_x & fc2_in_59_v_n)), (fc2_n0_pop_c19_x ^ fc2_in_59_v_n)};
     wire [2:0] fc2_n20_pop_t1_9_b = {1'd0, fc2_n20_pop_c19};
     wire [3:0] fc2_n20_pop_t2_0 = fc2_n8_pop_t2_0_a + {1'd0, (fc2_n2_pop_t1_1_a + fc2_n11_pop_t1_1_b)};
@@ -901,7 +835,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n20_pop_t2_3 = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n2_pop_t1_6_b)} + fc2_n10_pop_t2_3_b;
     wire [3:0] fc2_n20_pop_t2_4 = {1'd0, (fc2_n10_pop_t1_8_a + fc2_n4_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n20_pop_t1_9_b)};
     wire [4:0] fc2_n20_pop_t3_1 = {1'd0, (fc2_n16_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n20_pop_t2_3};
-    wire [4:0] fc2_n20_pop_t3_2 = {1'd0, fc2_n20_pop_t2_4} + {2'd0, (fc2_n2_pop_t1_10_a + fc2_n4_pop_t1_10_b)};
+    wire [4:0] fc2_n20_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
     reg  [4:0] fc2_n20_pop_t4_0_a_d1;
     reg  [4:0] fc2_n20_pop_t4_0_b_d1;
     wire [6:0] fc2_n20_pop_t5_0_a = {1'd0, ({1'd0, fc2_n20_pop_t4_0_a_d1} + {1'd0, fc2_n20_pop_t4_0_b_d1})};
@@ -913,7 +847,7 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n21_pop_t2_4 = fc2_n4_pop_t2_4_a + {1'd0, (fc2_n3_pop_t1_9_a + fc2_n6_pop_t1_9_b)};
     wire [4:0] fc2_n21_pop_t3_1 = {1'd0, (fc2_n10_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + fc2_n9_pop_t3_1_b;
     reg  [4:0] fc2_n21_pop_t4_0_b_d1;
-    wire [6:0] fc2_n21_pop_t5_0_a = {1'd0, (fc2_n9_pop_t4_0_a_d1_x + {1'd0, fc2_n21_pop_t4_0_b_d1})};
+    wire [6:0] fc2_n21_pop_t5_0_a = {1'd0, ({1'd0, fc2_n9_pop_t4_0_a_d1} + {1'd0, fc2_n21_pop_t4_0_b_d1})};
     reg  [4:0] fc2_n21_pop_t5_0_b_d1;
     wire signed [7:0] fc2_n21_pop_s_2 = $signed({1'd0, (fc2_n21_pop_t5_0_a + {2'd0, fc2_n21_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
@@ -922,11 +856,11 @@ module keras_bnn_fc2 (
     wire [1:0] fc2_n22_pop_c0 = {(fc2_n2_pop_c0_g | (fc2_n2_pop_c0_x & fc2_in_2_v_n)), (fc2_n2_pop_c0_x ^ fc2_in_2_v_n)};
     wire [1:0] fc2_n22_pop_c1 = {(fc2_n2_pop_c1_g | (fc2_n2_pop_c1_x & fc2_in_5_v_n)), (fc2_n2_pop_c1_x ^ fc2_in_5_v_n)};
     wire [1:0] fc2_n22_pop_c4 = {(fc2_n5_pop_c4_g | (fc2_n5_pop_c4_x & fc2_in_14_v_n)), (fc2_n5_pop_c4_x ^ fc2_in_14_v_n)};
-    wire [1:0] fc2_n22_pop_c5 = {(fc2_n2_pop_c5_g | (fc2_n2_pop_c5_x & fc2_in_17)), (fc2_n2_pop_c5_x ^ fc2_in_17)};
-    wire [1:0] fc2_n22_pop_c8 = {(fc2_n0_pop_c8_g | (fc2_n0_pop_c8_x & fc2_in_26)), (fc2_n0_pop_c8_x ^ fc2_in_26)};
-    wire [1:0] fc2_n22_pop_c9 = {(fc2_n2_pop_c9_g | (fc2_n2_pop_c9_x & fc2_in_29)), (fc2_n2_pop_c9_x ^ fc2_in_29)};
-    wire [1:0] fc2_n22_pop_c15 = {(fc2_n8_pop_c15_g | (fc2_n8_pop_c15_x & fc2_in_47)), (fc2_n8_pop_c15_x ^ fc2_in_47)};
-    wire [1:0] fc2_n22_pop_c19 = {(fc2_n6_pop_c19_g | (fc2_n6_pop_c19_x & fc2_in_59)), (fc2_n6_pop_c19_x ^ fc2_in_59)};
+    wire [1:0] fc2_n22_pop_c5 = {(fc2_n2_pop_c5_g | (fc2_n2_pop_c5_x & in_data[17])), (fc2_n2_pop_c5_x ^ in_data[17])};
+    wire [1:0] fc2_n22_pop_c8 = {(fc2_n0_pop_c8_g | (fc2_n0_pop_c8_x & in_data[26])), (fc2_n0_pop_c8_x ^ in_data[26])};
+    wire [1:0] fc2_n22_pop_c9 = {(fc2_n2_pop_c9_g | (fc2_n2_pop_c9_x & in_data[29])), (fc2_n2_pop_c9_x ^ in_data[29])};
+    wire [1:0] fc2_n22_pop_c15 = {(fc2_n8_pop_c15_g | (fc2_n8_pop_c15_x & in_data[47])), (fc2_n8_pop_c15_x ^ in_data[47])};
+    wire [1:0] fc2_n22_pop_c19 = {(fc2_n6_pop_c19_g | (fc2_n6_pop_c19_x & in_data[59])), (fc2_n6_pop_c19_x ^ in_data[59])};
     wire [2:0] fc2_n22_pop_t1_4_a = {1'd0, fc2_n22_pop_c8};
     wire [2:0] fc2_n22_pop_t1_4_b = {1'd0, fc2_n22_pop_c9};
     wire [2:0] fc2_n22_pop_t1_7_b = {1'd0, fc2_n22_pop_c15};
@@ -946,8 +880,8 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n22_acc = $signed({fc2_n22_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n23_pop_c6 = {(fc2_n9_pop_c6_g | (fc2_n9_pop_c6_x & fc2_in_20)), (fc2_n9_pop_c6_x ^ fc2_in_20)};
-    wire [1:0] fc2_n23_pop_c11 = {(fc2_n17_pop_c11_g | (fc2_n17_pop_c11_x & fc2_in_35)), (fc2_n17_pop_c11_x ^ fc2_in_35)};
+    wire [1:0] fc2_n23_pop_c6 = {(fc2_n9_pop_c6_g | (fc2_n9_pop_c6_x & in_data[20])), (fc2_n9_pop_c6_x ^ in_data[20])};
+    wire [1:0] fc2_n23_pop_c11 = {(fc2_n17_pop_c11_g | (fc2_n17_pop_c11_x & in_data[35])), (fc2_n17_pop_c11_x ^ in_data[35])};
     wire [1:0] fc2_n23_pop_c12 = {(fc2_n16_pop_c12_g | (fc2_n16_pop_c12_x & fc2_in_38_v_n)), (fc2_n16_pop_c12_x ^ fc2_in_38_v_n)};
     wire [2:0] fc2_n23_pop_t1_3_a = {1'd0, fc2_n23_pop_c6};
     wire [3:0] fc2_n23_pop_t2_0_b = {1'd0, (fc2_n0_pop_t1_1_a + fc2_n6_pop_t1_1_b)};
@@ -965,7 +899,7 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n23_acc = $signed({fc2_n23_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n24_pop_c7 = {(fc2_n0_pop_c7_g | (fc2_n0_pop_c7_x & fc2_in_23)), (fc2_n0_pop_c7_x ^ fc2_in_23)};
+    wire [1:0] fc2_n24_pop_c7 = {(fc2_n0_pop_c7_g | (fc2_n0_pop_c7_x & in_data[23])), (fc2_n0_pop_c7_x ^ in_data[23])};
     wire [2:0] fc2_n24_pop_t1_3_b = {1'd0, fc2_n24_pop_c7};
     wire [3:0] fc2_n24_pop_t2_0 = fc2_n8_pop_t2_0_a + {1'd0, (fc2_n4_pop_t1_1_a + fc2_n2_pop_t1_1_b)};
     wire [3:0] fc2_n24_pop_t2_1 = {1'd0, (fc2_n15_pop_t1_2_a + fc2_n0_pop_t1_2_b)} + {1'd0, (fc2_n9_pop_t1_3_a + fc2_n24_pop_t1_3_b)};
@@ -981,10 +915,10 @@ module keras_bnn_fc2 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n24_acc = $signed({fc2_n24_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n25_pop_c1 = {(fc2_n16_pop_c1_g | (fc2_n16_pop_c1_x & fc2_in_5)), (fc2_n16_pop_c1_x ^ fc2_in_5)};
+    wire [1:0] fc2_n25_pop_c1 = {(fc2_n16_pop_c1_g | (fc2_n16_pop_c1_x & in_data[5])), (fc2_n16_pop_c1_x ^ in_data[5])};
     wire [1:0] fc2_n25_pop_c7 = {(fc2_n20_pop_c7_g | (fc2_n20_pop_c7_x & fc2_in_23_v_n)), (fc2_n20_pop_c7_x ^ fc2_in_23_v_n)};
-    wire [1:0] fc2_n25_pop_c12 = {(fc2_n11_pop_c12_g | (fc2_n11_pop_c12_x & fc2_in_38)), (fc2_n11_pop_c12_x ^ fc2_in_38)};
-    wire [1:0] fc2_n25_pop_c19 = {(fc2_n2_pop_c19_g | (fc2_n2_pop_c19_x & fc2_in_59)), (fc2_n2_pop_c19_x ^ fc2_in_59)};
+    wire [1:0] fc2_n25_pop_c12 = {(fc2_n11_pop_c12_g | (fc2_n11_pop_c12_x & in_data[38])), (fc2_n11_pop_c12_x ^ in_data[38])};
+    wire [1:0] fc2_n25_pop_c19 = {(fc2_n2_pop_c19_g | (fc2_n2_pop_c19_x & in_data[59])), (fc2_n2_pop_c19_x ^ in_data[59])};
     wire [2:0] fc2_n25_pop_t1_3_b = {1'd0, fc2_n25_pop_c7};
     wire [2:0] fc2_n25_pop_t1_6_a = {1'd0, fc2_n25_pop_c12};
     wire [3:0] fc2_n25_pop_t2_0_a = {1'd0, (fc2_n4_pop_t1_0_a + {1'd0, fc2_n25_pop_c1})};
@@ -1005,14 +939,13 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n26_pop_t2_3 = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n10_pop_t1_6_b)} + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n1_pop_t1_7_b)};
     wire [4:0] fc2_n26_pop_t3_1 = {1'd0, (fc2_n0_pop_t2_2_a + fc2_n2_pop_t2_2_b)} + {1'd0, fc2_n26_pop_t2_3};
     reg  [4:0] fc2_n26_pop_t4_0_a_d1;
-    wire [5:0] fc2_n26_pop_t4_0_a_d1_x = {1'd0, fc2_n26_pop_t4_0_a_d1};
     reg  [4:0] fc2_n26_pop_t4_0_b_d1;
-    wire [6:0] fc2_n26_pop_t5_0_a = {1'd0, (fc2_n26_pop_t4_0_a_d1_x + {1'd0, fc2_n26_pop_t4_0_b_d1})};
-    wire signed [8:0] fc2_n26_pop2 = $signed({$signed({1'd0, (fc2_n26_pop_t5_0_a + fc2_n8_pop_t5_0_b_d1_x)}), 1'd0});
+    wire [6:0] fc2_n26_pop_t5_0_a = {1'd0, ({1'd0, fc2_n26_pop_t4_0_a_d1} + {1'd0, fc2_n26_pop_t4_0_b_d1})};
+    wire signed [7:0] fc2_n26_pop_s_2 = $signed({1'd0, (fc2_n26_pop_t5_0_a + {2'd0, fc2_n8_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n26_acc = fc2_n26_pop2 - 9'sd64; // inputs with a nonzero weight
+    wire signed [8:0] fc2_n26_acc = $signed({fc2_n26_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n27_pop_c5 = {(fc2_n14_pop_c5_g | (fc2_n14_pop_c5_x & fc2_in_17)), (fc2_n14_pop_c5_x ^ fc2_in_17)};
+    wire [1:0] fc2_n27_pop_c5 = {(fc2_n14_pop_c5_g | (fc2_n14_pop_c5_x & in_data[17])), (fc2_n14_pop_c5_x ^ in_data[17])};
     wire [3:0] fc2_n27_pop_t2_0 = fc2_n0_pop_t2_0_a + {1'd0, (fc2_n4_pop_t1_1_a + fc2_n11_pop_t1_1_b)};
     wire [3:0] fc2_n27_pop_t2_1_a = {1'd0, (fc2_n15_pop_t1_2_a + {1'd0, fc2_n27_pop_c5})};
     wire [3:0] fc2_n27_pop_t2_1 = fc2_n27_pop_t2_1_a + {1'd0, (fc2_n0_pop_t1_3_a + fc2_n3_pop_t1_3_b)};
@@ -1044,7 +977,7 @@ module keras_bnn_fc2 (
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc2_n29_pop_c5 = {(fc2_n18_pop_c5_g | (fc2_n18_pop_c5_x & fc2_in_17_v_n)), (fc2_n18_pop_c5_x ^ fc2_in_17_v_n)};
     wire [1:0] fc2_n29_pop_c8 = {(fc2_n3_pop_c8_g | (fc2_n3_pop_c8_x & fc2_in_26_v_n)), (fc2_n3_pop_c8_x ^ fc2_in_26_v_n)};
-    wire [1:0] fc2_n29_pop_c16 = {(fc2_n0_pop_c16_g | (fc2_n0_pop_c16_x & fc2_in_50)), (fc2_n0_pop_c16_x ^ fc2_in_50)};
+    wire [1:0] fc2_n29_pop_c16 = {(fc2_n0_pop_c16_g | (fc2_n0_pop_c16_x & in_data[50])), (fc2_n0_pop_c16_x ^ in_data[50])};
     wire [3:0] fc2_n29_pop_t2_0 = {1'd0, (fc2_n8_pop_t1_0_a + fc2_n16_pop_t1_0_b)} + fc2_n19_pop_t2_0_b;
     wire [3:0] fc2_n29_pop_t2_1_a = {1'd0, (fc2_n3_pop_t1_2_a + {1'd0, fc2_n29_pop_c5})};
     wire [3:0] fc2_n29_pop_t2_2_a = {1'd0, ({1'd0, fc2_n29_pop_c8} + fc2_n0_pop_t1_4_b)};
@@ -1068,14 +1001,14 @@ module keras_bnn_fc2 (
     reg  [4:0] fc2_n30_pop_t4_0_a_d1;
     reg  [4:0] fc2_n30_pop_t4_0_b_d1;
     wire [6:0] fc2_n30_pop_t5_0_a = {1'd0, ({1'd0, fc2_n30_pop_t4_0_a_d1} + {1'd0, fc2_n30_pop_t4_0_b_d1})};
-    wire signed [8:0] fc2_n30_pop2 = $signed({$signed({1'd0, (fc2_n30_pop_t5_0_a + fc2_n8_pop_t5_0_b_d1_x)}), 1'd0});
+    wire signed [7:0] fc2_n30_pop_s_2 = $signed({1'd0, (fc2_n30_pop_t5_0_a + {2'd0, fc2_n8_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n30_acc = fc2_n30_pop2 - 9'sd64; // inputs with a nonzero weight
+    wire signed [8:0] fc2_n30_acc = $signed({fc2_n30_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc2_n31_pop_t2_2 = {1'd0, (fc2_n22_pop_t1_4_a + fc2_n1_pop_t1_4_b)} + fc2_n0_pop_t2_2_b;
     wire [4:0] fc2_n31_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n8_pop_t2_4_b)} + fc2_n19_pop_t3_2_b;
     reg  [4:0] fc2_n31_pop_t4_0_b_d1;
-    wire [6:0] fc2_n31_pop_t5_0_a = {1'd0, (fc2_n26_pop_t4_0_a_d1_x + {1'd0, fc2_n31_pop_t4_0_b_d1})};
+    wire [6:0] fc2_n31_pop_t5_0_a = {1'd0, ({1'd0, fc2_n26_pop_t4_0_a_d1} + {1'd0, fc2_n31_pop_t4_0_b_d1})};
     reg  [4:0] fc2_n31_pop_t5_0_b_d1;
     wire signed [7:0] fc2_n31_pop_s_2 = $signed({1'd0, (fc2_n31_pop_t5_0_a + {2'd0, fc2_n31_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
@@ -1168,7 +1101,7 @@ module keras_bnn_fc2 (
             fc2_n16_pop_t5_0_b_d1 <= {1'd0, fc2_n16_pop_t2_4} + fc2_n2_pop_t3_2_b;
             fc2_n17_pop_t4_0_a_d1 <= {1'd0, fc2_n17_pop_t2_0} + {1'd0, fc2_n17_pop_t2_1};
             fc2_n17_pop_t4_0_b_d1 <= {1'd0, fc2_n17_pop_t2_2} + {1'd0, fc2_n17_pop_t2_3};
-            fc2_n17_pop_t5_0_b_d1 <= fc2_n17_pop_t3_2;
+            fc2_n17_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n17_pop_t3_2_b;
             fc2_n18_pop_t4_0_a_d1 <= fc2_n18_pop_t3_0;
             fc2_n18_pop_t4_0_b_d1 <= fc2_n18_pop_t3_1;
             fc2_n18_pop_t5_0_b_d1 <= fc2_n18_pop_t3_2;
@@ -1177,7 +1110,7 @@ module keras_bnn_fc2 (
             fc2_n19_pop_t5_0_b_d1 <= fc2_n19_pop_t3_2;
             fc2_n20_pop_t4_0_a_d1 <= {1'd0, fc2_n20_pop_t2_0} + {1'd0, fc2_n20_pop_t2_1};
             fc2_n20_pop_t4_0_b_d1 <= fc2_n20_pop_t3_1;
-            fc2_n20_pop_t5_0_b_d1 <= fc2_n20_pop_t3_2;
+            fc2_n20_pop_t5_0_b_d1 <= {1'd0, fc2_n20_pop_t2_4} + fc2_n20_pop_t3_2_b;
             fc2_n21_pop_t4_0_b_d1 <= fc2_n21_pop_t3_1;
             fc2_n21_pop_t5_0_b_d1 <= {1'd0, fc2_n21_pop_t2_4} + fc2_n9_pop_t3_2_b;
             fc2_n22_pop_t4_0_a_d1 <= fc2_n22_pop_t3_0;

@@ -12,99 +12,67 @@ module keras_bnn_fc3 (
     output wire [223:0] out_data
 );
 
-    wire fc3_in_0 = in_data[0];
-    wire fc3_in_1 = in_data[1];
-    wire fc3_in_2 = in_data[2];
-    wire fc3_in_3 = in_data[3];
-    wire fc3_in_4 = in_data[4];
-    wire fc3_in_5 = in_data[5];
-    wire fc3_in_6 = in_data[6];
-    wire fc3_in_7 = in_data[7];
-    wire fc3_in_8 = in_data[8];
-    wire fc3_in_9 = in_data[9];
-    wire fc3_in_10 = in_data[10];
-    wire fc3_in_11 = in_data[11];
-    wire fc3_in_12 = in_data[12];
-    wire fc3_in_13 = in_data[13];
-    wire fc3_in_14 = in_data[14];
-    wire fc3_in_15 = in_data[15];
-    wire fc3_in_16 = in_data[16];
-    wire fc3_in_17 = in_data[17];
-    wire fc3_in_18 = in_data[18];
-    wire fc3_in_19 = in_data[19];
-    wire fc3_in_20 = in_data[20];
-    wire fc3_in_21 = in_data[21];
-    wire fc3_in_22 = in_data[22];
-    wire fc3_in_23 = in_data[23];
-    wire fc3_in_24 = in_data[24];
-    wire fc3_in_25 = in_data[25];
-    wire fc3_in_26 = in_data[26];
-    wire fc3_in_27 = in_data[27];
-    wire fc3_in_28 = in_data[28];
-    wire fc3_in_29 = in_data[29];
-    wire fc3_in_30 = in_data[30];
-    wire fc3_in_31 = in_data[31];
-    wire fc3_in_0_v_n = ~fc3_in_0;
-    wire fc3_in_1_v_n = ~fc3_in_1;
-    wire fc3_in_2_v_n = ~fc3_in_2;
-    wire fc3_in_3_v_n = ~fc3_in_3;
-    wire fc3_in_4_v_n = ~fc3_in_4;
-    wire fc3_in_5_v_n = ~fc3_in_5;
-    wire fc3_in_6_v_n = ~fc3_in_6;
-    wire fc3_in_7_v_n = ~fc3_in_7;
-    wire fc3_in_8_v_n = ~fc3_in_8;
-    wire fc3_in_9_v_n = ~fc3_in_9;
-    wire fc3_in_10_v_n = ~fc3_in_10;
-    wire fc3_in_11_v_n = ~fc3_in_11;
-    wire fc3_in_12_v_n = ~fc3_in_12;
-    wire fc3_in_13_v_n = ~fc3_in_13;
-    wire fc3_in_14_v_n = ~fc3_in_14;
-    wire fc3_in_15_v_n = ~fc3_in_15;
-    wire fc3_in_16_v_n = ~fc3_in_16;
-    wire fc3_in_17_v_n = ~fc3_in_17;
-    wire fc3_in_18_v_n = ~fc3_in_18;
-    wire fc3_in_19_v_n = ~fc3_in_19;
-    wire fc3_in_20_v_n = ~fc3_in_20;
-    wire fc3_in_21_v_n = ~fc3_in_21;
-    wire fc3_in_22_v_n = ~fc3_in_22;
-    wire fc3_in_23_v_n = ~fc3_in_23;
-    wire fc3_in_24_v_n = ~fc3_in_24;
-    wire fc3_in_25_v_n = ~fc3_in_25;
-    wire fc3_in_26_v_n = ~fc3_in_26;
-    wire fc3_in_27_v_n = ~fc3_in_27;
-    wire fc3_in_28_v_n = ~fc3_in_28;
-    wire fc3_in_29_v_n = ~fc3_in_29;
-    wire fc3_in_30_v_n = ~fc3_in_30;
-    wire fc3_in_31_v_n = ~fc3_in_31;
-    wire fc3_n0_pop_c0_x = fc3_in_0 ^ fc3_in_1_v_n;
-    wire fc3_n0_pop_c0_g = fc3_in_0 & fc3_in_1_v_n;
-    wire [1:0] fc3_n0_pop_c0 = {(fc3_n0_pop_c0_g | (fc3_n0_pop_c0_x & fc3_in_2)), (fc3_n0_pop_c0_x ^ fc3_in_2)};
-    wire fc3_n0_pop_c1_x = fc3_in_3 ^ fc3_in_4_v_n;
-    wire fc3_n0_pop_c1_g = fc3_in_3 & fc3_in_4_v_n;
+    wire fc3_in_0_v_n = ~in_data[0];
+    wire fc3_in_1_v_n = ~in_data[1];
+    wire fc3_in_2_v_n = ~in_data[2];
+    wire fc3_in_3_v_n = ~in_data[3];
+    wire fc3_in_4_v_n = ~in_data[4];
+    wire fc3_in_5_v_n = ~in_data[5];
+    wire fc3_in_6_v_n = ~in_data[6];
+    wire fc3_in_7_v_n = ~in_data[7];
+    wire fc3_in_8_v_n = ~in_data[8];
+    wire fc3_in_9_v_n = ~in_data[9];
+    wire fc3_in_10_v_n = ~in_data[10];
+    wire fc3_in_11_v_n = ~in_data[11];
+    wire fc3_in_12_v_n = ~in_data[12];
+    wire fc3_in_13_v_n = ~in_data[13];
+    wire fc3_in_14_v_n = ~in_data[14];
+    wire fc3_in_15_v_n = ~in_data[15];
+    wire fc3_in_16_v_n = ~in_data[16];
+    wire fc3_in_17_v_n = ~in_data[17];
+    wire fc3_in_18_v_n = ~in_data[18];
+    wire fc3_in_19_v_n = ~in_data[19];
+    wire fc3_in_20_v_n = ~in_data[20];
+    wire fc3_in_21_v_n = ~in_data[21];
+    wire fc3_in_22_v_n = ~in_data[22];
+    wire fc3_in_23_v_n = ~in_data[23];
+    wire fc3_in_24_v_n = ~in_data[24];
+    wire fc3_in_25_v_n = ~in_data[25];
+    wire fc3_in_26_v_n = ~in_data[26];
+    wire fc3_in_27_v_n = ~in_data[27];
+    wire fc3_in_28_v_n = ~in_data[28];
+    wire fc3_in_29_v_n = ~in_data[29];
+    wire fc3_in_30_v_n = ~in_data[30];
+    wire fc3_in_31_v_n = ~in_data[31];
+    wire fc3_n0_pop_c0_x = in_data[0] ^ fc3_in_1_v_n;
+    wire fc3_n0_pop_c0_g = in_data[0] & fc3_in_1_v_n;
+    wire [1:0] fc3_n0_pop_c0 = {(fc3_n0_pop_c0_g | (fc3_n0_pop_c0_x & in_data[2])), (fc3_n0_pop_c0_x ^ in_data[2])};
+    wire fc3_n0_pop_c1_x = in_data[3] ^ fc3_in_4_v_n;
+    wire fc3_n0_pop_c1_g = in_data[3] & fc3_in_4_v_n;
     wire [1:0] fc3_n0_pop_c1 = {(fc3_n0_pop_c1_g | (fc3_n0_pop_c1_x & fc3_in_5_v_n)), (fc3_n0_pop_c1_x ^ fc3_in_5_v_n)};
-    wire fc3_n0_pop_c2_x = fc3_in_6 ^ fc3_in_7;
-    wire fc3_n0_pop_c2_g = fc3_in_6 & fc3_in_7;
+    wire fc3_n0_pop_c2_x = in_data[6] ^ in_data[7];
+    wire fc3_n0_pop_c2_g = in_data[6] & in_data[7];
     wire [1:0] fc3_n0_pop_c2 = {(fc3_n0_pop_c2_g | (fc3_n0_pop_c2_x & fc3_in_8_v_n)), (fc3_n0_pop_c2_x ^ fc3_in_8_v_n)};
-    wire fc3_n0_pop_c3_x = fc3_in_9 ^ fc3_in_10;
-    wire fc3_n0_pop_c3_g = fc3_in_9 & fc3_in_10;
+    wire fc3_n0_pop_c3_x = in_data[9] ^ in_data[10];
+    wire fc3_n0_pop_c3_g = in_data[9] & in_data[10];
     wire [1:0] fc3_n0_pop_c3 = {(fc3_n0_pop_c3_g | (fc3_n0_pop_c3_x & fc3_in_11_v_n)), (fc3_n0_pop_c3_x ^ fc3_in_11_v_n)};
-    wire fc3_n0_pop_c4_x = fc3_in_12 ^ fc3_in_13_v_n;
-    wire fc3_n0_pop_c4_g = fc3_in_12 & fc3_in_13_v_n;
-    wire [1:0] fc3_n0_pop_c4 = {(fc3_n0_pop_c4_g | (fc3_n0_pop_c4_x & fc3_in_14)), (fc3_n0_pop_c4_x ^ fc3_in_14)};
-    wire fc3_n0_pop_c5_x = fc3_in_15_v_n ^ fc3_in_16;
-    wire fc3_n0_pop_c5_g = fc3_in_15_v_n & fc3_in_16;
+    wire fc3_n0_pop_c4_x = in_data[12] ^ fc3_in_13_v_n;
+    wire fc3_n0_pop_c4_g = in_data[12] & fc3_in_13_v_n;
+    wire [1:0] fc3_n0_pop_c4 = {(fc3_n0_pop_c4_g | (fc3_n0_pop_c4_x & in_data[14])), (fc3_n0_pop_c4_x ^ in_data[14])};
+    wire fc3_n0_pop_c5_x = fc3_in_15_v_n ^ in_data[16];
+    wire fc3_n0_pop_c5_g = fc3_in_15_v_n & in_data[16];
     wire [1:0] fc3_n0_pop_c5 = {(fc3_n0_pop_c5_g | (fc3_n0_pop_c5_x & fc3_in_17_v_n)), (fc3_n0_pop_c5_x ^ fc3_in_17_v_n)};
-    wire fc3_n0_pop_c6_x = fc3_in_18 ^ fc3_in_19;
-    wire fc3_n0_pop_c6_g = fc3_in_18 & fc3_in_19;
+    wire fc3_n0_pop_c6_x = in_data[18] ^ in_data[19];
+    wire fc3_n0_pop_c6_g = in_data[18] & in_data[19];
     wire [1:0] fc3_n0_pop_c6 = {(fc3_n0_pop_c6_g | (fc3_n0_pop_c6_x & fc3_in_20_v_n)), (fc3_n0_pop_c6_x ^ fc3_in_20_v_n)};
-    wire fc3_n0_pop_c7_x = fc3_in_21 ^ fc3_in_22_v_n;
-    wire fc3_n0_pop_c7_g = fc3_in_21 & fc3_in_22_v_n;
+    wire fc3_n0_pop_c7_x = in_data[21] ^ fc3_in_22_v_n;
+    wire fc3_n0_pop_c7_g = in_data[21] & fc3_in_22_v_n;
     wire [1:0] fc3_n0_pop_c7 = {(fc3_n0_pop_c7_g | (fc3_n0_pop_c7_x & fc3_in_23_v_n)), (fc3_n0_pop_c7_x ^ fc3_in_23_v_n)};
-    wire fc3_n0_pop_c8_x = fc3_in_24 ^ fc3_in_25_v_n;
-    wire fc3_n0_pop_c8_g = fc3_in_24 & fc3_in_25_v_n;
+    wire fc3_n0_pop_c8_x = in_data[24] ^ fc3_in_25_v_n;
+    wire fc3_n0_pop_c8_g = in_data[24] & fc3_in_25_v_n;
     wire [1:0] fc3_n0_pop_c8 = {(fc3_n0_pop_c8_g | (fc3_n0_pop_c8_x & fc3_in_26_v_n)), (fc3_n0_pop_c8_x ^ fc3_in_26_v_n)};
-    wire fc3_n0_pop_c9_x = fc3_in_27 ^ fc3_in_28;
-    wire fc3_n0_pop_c9_g = fc3_in_27 & fc3_in_28;
+    wire fc3_n0_pop_c9_x = in_data[27] ^ in_data[28];
+    wire fc3_n0_pop_c9_g = in_data[27] & in_data[28];
     wire [1:0] fc3_n0_pop_c9 = {(fc3_n0_pop_c9_g | (fc3_n0_pop_c9_x & fc3_in_29_v_n)), (fc3_n0_pop_c9_x ^ fc3_in_29_v_n)};
     wire [2:0] fc3_n0_pop_t1_0_a = {1'd0, fc3_n0_pop_c0};
     wire [2:0] fc3_n0_pop_t1_0_b = {1'd0, fc3_n0_pop_c1};
@@ -119,7 +87,7 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n0_pop_t2_1_a = {1'd0, ({1'd0, fc3_n0_pop_c4} + fc3_n0_pop_t1_2_b)};
     wire [3:0] fc3_n0_pop_t2_1 = fc3_n0_pop_t2_1_a + {1'd0, (fc3_n0_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
     wire [3:0] fc3_n0_pop_t2_2_a = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n0_pop_t1_4_b)};
-    wire [3:0] fc3_n0_pop_t2_2_b = {2'd0, {(fc3_in_30_v_n & fc3_in_31), (fc3_in_30_v_n ^ fc3_in_31)}};
+    wire [3:0] fc3_n0_pop_t2_2_b = {2'd0, {(fc3_in_30_v_n & in_data[31]), (fc3_in_30_v_n ^ in_data[31])}};
     wire [4:0] fc3_n0_pop_t3_0_a = {1'd0, fc3_n0_pop_t2_0};
     reg  [4:0] fc3_n0_pop_t4_0_a_d1;
     reg  [3:0] fc3_n0_pop_t4_0_b_d1;
@@ -128,24 +96,24 @@ module keras_bnn_fc3 (
     wire signed [7:0] fc3_n0_acc = $signed({fc3_n0_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n1_pop_c0 = {(fc3_n0_pop_c0_g | (fc3_n0_pop_c0_x & fc3_in_2_v_n)), (fc3_n0_pop_c0_x ^ fc3_in_2_v_n)};
-    wire fc3_n1_pop_c1_x = fc3_in_3 ^ fc3_in_4;
-    wire fc3_n1_pop_c1_g = fc3_in_3 & fc3_in_4;
-    wire [1:0] fc3_n1_pop_c1 = {(fc3_n1_pop_c1_g | (fc3_n1_pop_c1_x & fc3_in_5)), (fc3_n1_pop_c1_x ^ fc3_in_5)};
-    wire fc3_n1_pop_c2_x = fc3_in_6_v_n ^ fc3_in_7;
-    wire fc3_n1_pop_c2_g = fc3_in_6_v_n & fc3_in_7;
-    wire [1:0] fc3_n1_pop_c2 = {(fc3_n1_pop_c2_g | (fc3_n1_pop_c2_x & fc3_in_8)), (fc3_n1_pop_c2_x ^ fc3_in_8)};
-    wire fc3_n1_pop_c3_x = fc3_in_9_v_n ^ fc3_in_10;
-    wire fc3_n1_pop_c3_g = fc3_in_9_v_n & fc3_in_10;
+    wire fc3_n1_pop_c1_x = in_data[3] ^ in_data[4];
+    wire fc3_n1_pop_c1_g = in_data[3] & in_data[4];
+    wire [1:0] fc3_n1_pop_c1 = {(fc3_n1_pop_c1_g | (fc3_n1_pop_c1_x & in_data[5])), (fc3_n1_pop_c1_x ^ in_data[5])};
+    wire fc3_n1_pop_c2_x = fc3_in_6_v_n ^ in_data[7];
+    wire fc3_n1_pop_c2_g = fc3_in_6_v_n & in_data[7];
+    wire [1:0] fc3_n1_pop_c2 = {(fc3_n1_pop_c2_g | (fc3_n1_pop_c2_x & in_data[8])), (fc3_n1_pop_c2_x ^ in_data[8])};
+    wire fc3_n1_pop_c3_x = fc3_in_9_v_n ^ in_data[10];
+    wire fc3_n1_pop_c3_g = fc3_in_9_v_n & in_data[10];
     wire [1:0] fc3_n1_pop_c3 = {(fc3_n1_pop_c3_g | (fc3_n1_pop_c3_x & fc3_in_11_v_n)), (fc3_n1_pop_c3_x ^ fc3_in_11_v_n)};
-    wire fc3_n1_pop_c4_x = fc3_in_12_v_n ^ fc3_in_13;
-    wire [1:0] fc3_n1_pop_c4 = {((fc3_in_12_v_n & fc3_in_13) | (fc3_n1_pop_c4_x & fc3_in_14)), (fc3_n1_pop_c4_x ^ fc3_in_14)};
-    wire fc3_n1_pop_c5_x = fc3_in_15 ^ fc3_in_16_v_n;
-    wire fc3_n1_pop_c5_g = fc3_in_15 & fc3_in_16_v_n;
+    wire fc3_n1_pop_c4_x = fc3_in_12_v_n ^ in_data[13];
+    wire [1:0] fc3_n1_pop_c4 = {((fc3_in_12_v_n & in_data[13]) | (fc3_n1_pop_c4_x & in_data[14])), (fc3_n1_pop_c4_x ^ in_data[14])};
+    wire fc3_n1_pop_c5_x = in_data[15] ^ fc3_in_16_v_n;
+    wire fc3_n1_pop_c5_g = in_data[15] & fc3_in_16_v_n;
     wire [1:0] fc3_n1_pop_c5 = {(fc3_n1_pop_c5_g | (fc3_n1_pop_c5_x & fc3_in_17_v_n)), (fc3_n1_pop_c5_x ^ fc3_in_17_v_n)};
-    wire [1:0] fc3_n1_pop_c6 = {(fc3_n0_pop_c6_g | (fc3_n0_pop_c6_x & fc3_in_20)), (fc3_n0_pop_c6_x ^ fc3_in_20)};
+    wire [1:0] fc3_n1_pop_c6 = {(fc3_n0_pop_c6_g | (fc3_n0_pop_c6_x & in_data[20])), (fc3_n0_pop_c6_x ^ in_data[20])};
     wire fc3_n1_pop_c7_x = fc3_in_21_v_n ^ fc3_in_22_v_n;
     wire fc3_n1_pop_c7_g = fc3_in_21_v_n & fc3_in_22_v_n;
-    wire [1:0] fc3_n1_pop_c7 = {(fc3_n1_pop_c7_g | (fc3_n1_pop_c7_x & fc3_in_23)), (fc3_n1_pop_c7_x ^ fc3_in_23)};
+    wire [1:0] fc3_n1_pop_c7 = {(fc3_n1_pop_c7_g | (fc3_n1_pop_c7_x & in_data[23])), (fc3_n1_pop_c7_x ^ in_data[23])};
     wire [2:0] fc3_n1_pop_t1_0_a = {1'd0, fc3_n1_pop_c0};
     wire [2:0] fc3_n1_pop_t1_0_b = {1'd0, fc3_n1_pop_c1};
     wire [2:0] fc3_n1_pop_t1_1_a = {1'd0, fc3_n1_pop_c2};
@@ -158,7 +126,7 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n1_pop_t2_0_b = {1'd0, (fc3_n1_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
     wire [3:0] fc3_n1_pop_t2_1_a = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n1_pop_t1_2_b)};
     wire [3:0] fc3_n1_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
-    wire [3:0] fc3_n1_pop_t2_2_b = {2'd0, {(fc3_in_30 & fc3_in_31), (fc3_in_30 ^ fc3_in_31)}};
+    wire [3:0] fc3_n1_pop_t2_2_b = {2'd0, {(in_data[30] & in_data[31]), (in_data[30] ^ in_data[31])}};
     wire [4:0] fc3_n1_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n1_pop_t2_0_b)} + {1'd0, fc3_n1_pop_t2_1};
     reg  [4:0] fc3_n1_pop_t4_0_a_d1;
     reg  [3:0] fc3_n1_pop_t4_0_b_d1;
@@ -166,19 +134,19 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n1_acc = $signed({fc3_n1_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n2_pop_c1_x = fc3_in_3_v_n ^ fc3_in_4;
-    wire [1:0] fc3_n2_pop_c1 = {((fc3_in_3_v_n & fc3_in_4) | (fc3_n2_pop_c1_x & fc3_in_5)), (fc3_n2_pop_c1_x ^ fc3_in_5)};
-    wire fc3_n2_pop_c2_x = fc3_in_6 ^ fc3_in_7_v_n;
-    wire fc3_n2_pop_c2_g = fc3_in_6 & fc3_in_7_v_n;
-    wire [1:0] fc3_n2_pop_c2 = {(fc3_n2_pop_c2_g | (fc3_n2_pop_c2_x & fc3_in_8)), (fc3_n2_pop_c2_x ^ fc3_in_8)};
-    wire [1:0] fc3_n2_pop_c3 = {(fc3_n1_pop_c3_g | (fc3_n1_pop_c3_x & fc3_in_11)), (fc3_n1_pop_c3_x ^ fc3_in_11)};
-    wire fc3_n2_pop_c5_x = fc3_in_15 ^ fc3_in_16;
-    wire fc3_n2_pop_c5_g = fc3_in_15 & fc3_in_16;
+    wire fc3_n2_pop_c1_x = fc3_in_3_v_n ^ in_data[4];
+    wire [1:0] fc3_n2_pop_c1 = {((fc3_in_3_v_n & in_data[4]) | (fc3_n2_pop_c1_x & in_data[5])), (fc3_n2_pop_c1_x ^ in_data[5])};
+    wire fc3_n2_pop_c2_x = in_data[6] ^ fc3_in_7_v_n;
+    wire fc3_n2_pop_c2_g = in_data[6] & fc3_in_7_v_n;
+    wire [1:0] fc3_n2_pop_c2 = {(fc3_n2_pop_c2_g | (fc3_n2_pop_c2_x & in_data[8])), (fc3_n2_pop_c2_x ^ in_data[8])};
+    wire [1:0] fc3_n2_pop_c3 = {(fc3_n1_pop_c3_g | (fc3_n1_pop_c3_x & in_data[11])), (fc3_n1_pop_c3_x ^ in_data[11])};
+    wire fc3_n2_pop_c5_x = in_data[15] ^ in_data[16];
+    wire fc3_n2_pop_c5_g = in_data[15] & in_data[16];
     wire [1:0] fc3_n2_pop_c5 = {(fc3_n2_pop_c5_g | (fc3_n2_pop_c5_x & fc3_in_17_v_n)), (fc3_n2_pop_c5_x ^ fc3_in_17_v_n)};
-    wire fc3_n2_pop_c6_x = fc3_in_18_v_n ^ fc3_in_19;
-    wire fc3_n2_pop_c6_g = fc3_in_18_v_n & fc3_in_19;
-    wire [1:0] fc3_n2_pop_c6 = {(fc3_n2_pop_c6_g | (fc3_n2_pop_c6_x & fc3_in_20)), (fc3_n2_pop_c6_x ^ fc3_in_20)};
-    wire [1:0] fc3_n2_pop_c9 = {(fc3_n0_pop_c9_g | (fc3_n0_pop_c9_x & fc3_in_29)), (fc3_n0_pop_c9_x ^ fc3_in_29)};
+    wire fc3_n2_pop_c6_x = fc3_in_18_v_n ^ in_data[19];
+    wire fc3_n2_pop_c6_g = fc3_in_18_v_n & in_data[19];
+    wire [1:0] fc3_n2_pop_c6 = {(fc3_n2_pop_c6_g | (fc3_n2_pop_c6_x & in_data[20])), (fc3_n2_pop_c6_x ^ in_data[20])};
+    wire [1:0] fc3_n2_pop_c9 = {(fc3_n0_pop_c9_g | (fc3_n0_pop_c9_x & in_data[29])), (fc3_n0_pop_c9_x ^ in_data[29])};
     wire [2:0] fc3_n2_pop_t1_0_b = {1'd0, fc3_n2_pop_c1};
     wire [2:0] fc3_n2_pop_t1_1_a = {1'd0, fc3_n2_pop_c2};
     wire [2:0] fc3_n2_pop_t1_1_b = {1'd0, fc3_n2_pop_c3};
@@ -192,8 +160,7 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n2_pop_t2_2_a = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
     reg  [4:0] fc3_n2_pop_t4_0_a_d1;
     reg  [3:0] fc3_n2_pop_t4_0_b_d1;
-    wire [5:0] fc3_n2_pop_t4_0_b_d1_x = {2'd0, fc3_n2_pop_t4_0_b_d1};
-    wire signed [6:0] fc3_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n2_pop_t4_0_a_d1} + fc3_n2_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n2_pop_t4_0_a_d1} + {2'd0, fc3_n2_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n2_acc = $signed({fc3_n2_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -202,13 +169,13 @@ module keras_bnn_fc3 (
     wire [1:0] fc3_n3_pop_c1 = {(fc3_n3_pop_c1_g | (fc3_n3_pop_c1_x & fc3_in_5_v_n)), (fc3_n3_pop_c1_x ^ fc3_in_5_v_n)};
     wire [1:0] fc3_n3_pop_c2 = {(fc3_n2_pop_c2_g | (fc3_n2_pop_c2_x & fc3_in_8_v_n)), (fc3_n2_pop_c2_x ^ fc3_in_8_v_n)};
     wire [1:0] fc3_n3_pop_c4 = {(fc3_n0_pop_c4_g | (fc3_n0_pop_c4_x & fc3_in_14_v_n)), (fc3_n0_pop_c4_x ^ fc3_in_14_v_n)};
-    wire fc3_n3_pop_c7_x = fc3_in_21 ^ fc3_in_22;
-    wire fc3_n3_pop_c7_g = fc3_in_21 & fc3_in_22;
-    wire [1:0] fc3_n3_pop_c7 = {(fc3_n3_pop_c7_g | (fc3_n3_pop_c7_x & fc3_in_23)), (fc3_n3_pop_c7_x ^ fc3_in_23)};
-    wire [1:0] fc3_n3_pop_c8 = {(fc3_n0_pop_c8_g | (fc3_n0_pop_c8_x & fc3_in_26)), (fc3_n0_pop_c8_x ^ fc3_in_26)};
+    wire fc3_n3_pop_c7_x = in_data[21] ^ in_data[22];
+    wire fc3_n3_pop_c7_g = in_data[21] & in_data[22];
+    wire [1:0] fc3_n3_pop_c7 = {(fc3_n3_pop_c7_g | (fc3_n3_pop_c7_x & in_data[23])), (fc3_n3_pop_c7_x ^ in_data[23])};
+    wire [1:0] fc3_n3_pop_c8 = {(fc3_n0_pop_c8_g | (fc3_n0_pop_c8_x & in_data[26])), (fc3_n0_pop_c8_x ^ in_data[26])};
     wire fc3_n3_pop_c9_x = fc3_in_27_v_n ^ fc3_in_28_v_n;
     wire fc3_n3_pop_c9_g = fc3_in_27_v_n & fc3_in_28_v_n;
-    wire [1:0] fc3_n3_pop_c9 = {(fc3_n3_pop_c9_g | (fc3_n3_pop_c9_x & fc3_in_29)), (fc3_n3_pop_c9_x ^ fc3_in_29)};
+    wire [1:0] fc3_n3_pop_c9 = {(fc3_n3_pop_c9_g | (fc3_n3_pop_c9_x & in_data[29])), (fc3_n3_pop_c9_x ^ in_data[29])};
     wire [2:0] fc3_n3_pop_t1_0_b = {1'd0, fc3_n3_pop_c1};
     wire [2:0] fc3_n3_pop_t1_1_a = {1'd0, fc3_n3_pop_c2};
     wire [2:0] fc3_n3_pop_t1_2_a = {1'd0, fc3_n3_pop_c4};
@@ -224,17 +191,16 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n3_pop_t3_0 = fc3_n3_pop_t3_0_a + {1'd0, (fc3_n3_pop_t2_1_a + fc3_n3_pop_t2_1_b)};
     reg  [4:0] fc3_n3_pop_t4_0_a_d1;
     reg  [3:0] fc3_n3_pop_t4_0_b_d1;
-    wire [5:0] fc3_n3_pop_t4_0_b_d1_x = {2'd0, fc3_n3_pop_t4_0_b_d1};
-    wire signed [6:0] fc3_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n3_pop_t4_0_a_d1} + fc3_n3_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n3_pop_t4_0_a_d1} + {2'd0, fc3_n3_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n3_acc = $signed({fc3_n3_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n4_pop_c0_x = fc3_in_0 ^ fc3_in_1;
-    wire fc3_n4_pop_c0_g = fc3_in_0 & fc3_in_1;
+    wire fc3_n4_pop_c0_x = in_data[0] ^ in_data[1];
+    wire fc3_n4_pop_c0_g = in_data[0] & in_data[1];
     wire [1:0] fc3_n4_pop_c0 = {(fc3_n4_pop_c0_g | (fc3_n4_pop_c0_x & fc3_in_2_v_n)), (fc3_n4_pop_c0_x ^ fc3_in_2_v_n)};
     wire fc3_n4_pop_c2_x = fc3_in_6_v_n ^ fc3_in_7_v_n;
     wire fc3_n4_pop_c2_g = fc3_in_6_v_n & fc3_in_7_v_n;
-    wire [1:0] fc3_n4_pop_c2 = {(fc3_n4_pop_c2_g | (fc3_n4_pop_c2_x & fc3_in_8)), (fc3_n4_pop_c2_x ^ fc3_in_8)};
+    wire [1:0] fc3_n4_pop_c2 = {(fc3_n4_pop_c2_g | (fc3_n4_pop_c2_x & in_data[8])), (fc3_n4_pop_c2_x ^ in_data[8])};
     wire [2:0] fc3_n4_pop_t1_0_a = {1'd0, fc3_n4_pop_c0};
     wire [2:0] fc3_n4_pop_t1_1_a = {1'd0, fc3_n4_pop_c2};
     wire [3:0] fc3_n4_pop_t2_0_b = {1'd0, (fc3_n4_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
@@ -242,15 +208,14 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n4_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n2_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
     reg  [4:0] fc3_n4_pop_t4_0_a_d1;
     reg  [3:0] fc3_n4_pop_t4_0_b_d1;
-    wire [5:0] fc3_n4_pop_t4_0_b_d1_x = {2'd0, fc3_n4_pop_t4_0_b_d1};
-    wire signed [6:0] fc3_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n4_pop_t4_0_a_d1} + fc3_n4_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n4_pop_t4_0_a_d1} + {2'd0, fc3_n4_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n4_acc = $signed({fc3_n4_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n5_pop_c2 = {(fc3_n1_pop_c2_g | (fc3_n1_pop_c2_x & fc3_in_8_v_n)), (fc3_n1_pop_c2_x ^ fc3_in_8_v_n)};
     wire fc3_n5_pop_c4_x = fc3_in_12_v_n ^ fc3_in_13_v_n;
     wire fc3_n5_pop_c4_g = fc3_in_12_v_n & fc3_in_13_v_n;
-    wire [1:0] fc3_n5_pop_c4 = {(fc3_n5_pop_c4_g | (fc3_n5_pop_c4_x & fc3_in_14)), (fc3_n5_pop_c4_x ^ fc3_in_14)};
+    wire [1:0] fc3_n5_pop_c4 = {(fc3_n5_pop_c4_g | (fc3_n5_pop_c4_x & in_data[14])), (fc3_n5_pop_c4_x ^ in_data[14])};
     wire fc3_n5_pop_c6_x = fc3_in_18_v_n ^ fc3_in_19_v_n;
     wire fc3_n5_pop_c6_g = fc3_in_18_v_n & fc3_in_19_v_n;
     wire [1:0] fc3_n5_pop_c6 = {(fc3_n5_pop_c6_g | (fc3_n5_pop_c6_x & fc3_in_20_v_n)), (fc3_n5_pop_c6_x ^ fc3_in_20_v_n)};
@@ -271,13 +236,13 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n5_acc = $signed({fc3_n5_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n6_pop_c0_x = fc3_in_0_v_n ^ fc3_in_1;
-    wire fc3_n6_pop_c0_g = fc3_in_0_v_n & fc3_in_1;
-    wire [1:0] fc3_n6_pop_c0 = {(fc3_n6_pop_c0_g | (fc3_n6_pop_c0_x & fc3_in_2)), (fc3_n6_pop_c0_x ^ fc3_in_2)};
-    wire fc3_n6_pop_c3_x = fc3_in_9 ^ fc3_in_10_v_n;
-    wire fc3_n6_pop_c3_g = fc3_in_9 & fc3_in_10_v_n;
+    wire fc3_n6_pop_c0_x = fc3_in_0_v_n ^ in_data[1];
+    wire fc3_n6_pop_c0_g = fc3_in_0_v_n & in_data[1];
+    wire [1:0] fc3_n6_pop_c0 = {(fc3_n6_pop_c0_g | (fc3_n6_pop_c0_x & in_data[2])), (fc3_n6_pop_c0_x ^ in_data[2])};
+    wire fc3_n6_pop_c3_x = in_data[9] ^ fc3_in_10_v_n;
+    wire fc3_n6_pop_c3_g = in_data[9] & fc3_in_10_v_n;
     wire [1:0] fc3_n6_pop_c3 = {(fc3_n6_pop_c3_g | (fc3_n6_pop_c3_x & fc3_in_11_v_n)), (fc3_n6_pop_c3_x ^ fc3_in_11_v_n)};
-    wire [1:0] fc3_n6_pop_c5 = {(fc3_n0_pop_c5_g | (fc3_n0_pop_c5_x & fc3_in_17)), (fc3_n0_pop_c5_x ^ fc3_in_17)};
+    wire [1:0] fc3_n6_pop_c5 = {(fc3_n0_pop_c5_g | (fc3_n0_pop_c5_x & in_data[17])), (fc3_n0_pop_c5_x ^ in_data[17])};
     wire [1:0] fc3_n6_pop_c7 = {(fc3_n3_pop_c7_g | (fc3_n3_pop_c7_x & fc3_in_23_v_n)), (fc3_n3_pop_c7_x ^ fc3_in_23_v_n)};
     wire [2:0] fc3_n6_pop_t1_0_a = {1'd0, fc3_n6_pop_c0};
     wire [2:0] fc3_n6_pop_t1_3_b = {1'd0, fc3_n6_pop_c7};
@@ -286,7 +251,7 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n6_pop_t2_1_a = {1'd0, (fc3_n3_pop_t1_2_a + {1'd0, fc3_n6_pop_c5})};
     wire [3:0] fc3_n6_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n6_pop_t1_3_b)};
     wire [3:0] fc3_n6_pop_t2_2_a = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
-    wire [3:0] fc3_n6_pop_t2_2_b = {2'd0, {(fc3_in_30 & fc3_in_31_v_n), (fc3_in_30 ^ fc3_in_31_v_n)}};
+    wire [3:0] fc3_n6_pop_t2_2_b = {2'd0, {(in_data[30] & fc3_in_31_v_n), (in_data[30] ^ fc3_in_31_v_n)}};
     wire [4:0] fc3_n6_pop_t3_0 = {1'd0, (fc3_n6_pop_t2_0_a + fc3_n6_pop_t2_0_b)} + {1'd0, fc3_n6_pop_t2_1};
     reg  [4:0] fc3_n6_pop_t4_0_a_d1;
     reg  [3:0] fc3_n6_pop_t4_0_b_d1;
@@ -302,23 +267,23 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n7_pop_t2_1_a = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n0_pop_t1_2_b)};
     wire [4:0] fc3_n7_pop_t3_0 = {1'd0, fc3_n7_pop_t2_0} + {1'd0, (fc3_n7_pop_t2_1_a + fc3_n3_pop_t2_1_b)};
     reg  [4:0] fc3_n7_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n7_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n7_pop_t4_0_a_d1} + fc3_n3_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n7_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n7_pop_t4_0_a_d1} + {2'd0, fc3_n3_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n7_acc = $signed({fc3_n7_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n8_pop_c0_x = fc3_in_0_v_n ^ fc3_in_1_v_n;
     wire fc3_n8_pop_c0_g = fc3_in_0_v_n & fc3_in_1_v_n;
-    wire [1:0] fc3_n8_pop_c0 = {(fc3_n8_pop_c0_g | (fc3_n8_pop_c0_x & fc3_in_2)), (fc3_n8_pop_c0_x ^ fc3_in_2)};
-    wire [1:0] fc3_n8_pop_c1 = {(fc3_n0_pop_c1_g | (fc3_n0_pop_c1_x & fc3_in_5)), (fc3_n0_pop_c1_x ^ fc3_in_5)};
-    wire [1:0] fc3_n8_pop_c3 = {(fc3_n0_pop_c3_g | (fc3_n0_pop_c3_x & fc3_in_11)), (fc3_n0_pop_c3_x ^ fc3_in_11)};
+    wire [1:0] fc3_n8_pop_c0 = {(fc3_n8_pop_c0_g | (fc3_n8_pop_c0_x & in_data[2])), (fc3_n8_pop_c0_x ^ in_data[2])};
+    wire [1:0] fc3_n8_pop_c1 = {(fc3_n0_pop_c1_g | (fc3_n0_pop_c1_x & in_data[5])), (fc3_n0_pop_c1_x ^ in_data[5])};
+    wire [1:0] fc3_n8_pop_c3 = {(fc3_n0_pop_c3_g | (fc3_n0_pop_c3_x & in_data[11])), (fc3_n0_pop_c3_x ^ in_data[11])};
     wire fc3_n8_pop_c5_x = fc3_in_15_v_n ^ fc3_in_16_v_n;
     wire fc3_n8_pop_c5_g = fc3_in_15_v_n & fc3_in_16_v_n;
-    wire [1:0] fc3_n8_pop_c5 = {(fc3_n8_pop_c5_g | (fc3_n8_pop_c5_x & fc3_in_17)), (fc3_n8_pop_c5_x ^ fc3_in_17)};
-    wire fc3_n8_pop_c6_x = fc3_in_18 ^ fc3_in_19_v_n;
-    wire [1:0] fc3_n8_pop_c6 = {((fc3_in_18 & fc3_in_19_v_n) | (fc3_n8_pop_c6_x & fc3_in_20_v_n)), (fc3_n8_pop_c6_x ^ fc3_in_20_v_n)};
-    wire [1:0] fc3_n8_pop_c7 = {(fc3_n0_pop_c7_g | (fc3_n0_pop_c7_x & fc3_in_23)), (fc3_n0_pop_c7_x ^ fc3_in_23)};
-    wire fc3_n8_pop_c8_x = fc3_in_24 ^ fc3_in_25;
-    wire [1:0] fc3_n8_pop_c8 = {((fc3_in_24 & fc3_in_25) | (fc3_n8_pop_c8_x & fc3_in_26)), (fc3_n8_pop_c8_x ^ fc3_in_26)};
+    wire [1:0] fc3_n8_pop_c5 = {(fc3_n8_pop_c5_g | (fc3_n8_pop_c5_x & in_data[17])), (fc3_n8_pop_c5_x ^ in_data[17])};
+    wire fc3_n8_pop_c6_x = in_data[18] ^ fc3_in_19_v_n;
+    wire [1:0] fc3_n8_pop_c6 = {((in_data[18] & fc3_in_19_v_n) | (fc3_n8_pop_c6_x & fc3_in_20_v_n)), (fc3_n8_pop_c6_x ^ fc3_in_20_v_n)};
+    wire [1:0] fc3_n8_pop_c7 = {(fc3_n0_pop_c7_g | (fc3_n0_pop_c7_x & in_data[23])), (fc3_n0_pop_c7_x ^ in_data[23])};
+    wire fc3_n8_pop_c8_x = in_data[24] ^ in_data[25];
+    wire [1:0] fc3_n8_pop_c8 = {((in_data[24] & in_data[25]) | (fc3_n8_pop_c8_x & in_data[26])), (fc3_n8_pop_c8_x ^ in_data[26])};
     wire [2:0] fc3_n8_pop_t1_0_a = {1'd0, fc3_n8_pop_c0};
     wire [2:0] fc3_n8_pop_t1_1_b = {1'd0, fc3_n8_pop_c3};
     wire [2:0] fc3_n8_pop_t1_2_b = {1'd0, fc3_n8_pop_c5};
@@ -338,9 +303,9 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n8_acc = $signed({fc3_n8_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n9_pop_c8_x = fc3_in_24_v_n ^ fc3_in_25;
-    wire fc3_n9_pop_c8_g = fc3_in_24_v_n & fc3_in_25;
-    wire [1:0] fc3_n9_pop_c8 = {(fc3_n9_pop_c8_g | (fc3_n9_pop_c8_x & fc3_in_26)), (fc3_n9_pop_c8_x ^ fc3_in_26)};
+    wire fc3_n9_pop_c8_x = fc3_in_24_v_n ^ in_data[25];
+    wire fc3_n9_pop_c8_g = fc3_in_24_v_n & in_data[25];
+    wire [1:0] fc3_n9_pop_c8 = {(fc3_n9_pop_c8_g | (fc3_n9_pop_c8_x & in_data[26])), (fc3_n9_pop_c8_x ^ in_data[26])};
     wire [1:0] fc3_n9_pop_c9 = {(fc3_n3_pop_c9_g | (fc3_n3_pop_c9_x & fc3_in_29_v_n)), (fc3_n3_pop_c9_x ^ fc3_in_29_v_n)};
     wire [2:0] fc3_n9_pop_t1_4_a = {1'd0, fc3_n9_pop_c8};
     wire [2:0] fc3_n9_pop_t1_4_b = {1'd0, fc3_n9_pop_c9};
@@ -353,7 +318,7 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n9_acc = $signed({fc3_n9_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n10_pop_c3 = {(fc3_n6_pop_c3_g | (fc3_n6_pop_c3_x & fc3_in_11)), (fc3_n6_pop_c3_x ^ fc3_in_11)};
+    wire [1:0] fc3_n10_pop_c3 = {(fc3_n6_pop_c3_g | (fc3_n6_pop_c3_x & in_data[11])), (fc3_n6_pop_c3_x ^ in_data[11])};
     wire [3:0] fc3_n10_pop_t2_0_b = {1'd0, (fc3_n0_pop_t1_1_a + {1'd0, fc3_n10_pop_c3})};
     wire [3:0] fc3_n10_pop_t2_0 = {1'd0, (fc3_n8_pop_t1_0_a + fc3_n0_pop_t1_0_b)} + fc3_n10_pop_t2_0_b;
     wire [3:0] fc3_n10_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n3_pop_t1_3_b)};
@@ -366,13 +331,13 @@ module keras_bnn_fc3 (
     wire fc3_n11_pop_c3_x = fc3_in_9_v_n ^ fc3_in_10_v_n;
     wire fc3_n11_pop_c3_g = fc3_in_9_v_n & fc3_in_10_v_n;
     wire [1:0] fc3_n11_pop_c3 = {(fc3_n11_pop_c3_g | (fc3_n11_pop_c3_x & fc3_in_11_v_n)), (fc3_n11_pop_c3_x ^ fc3_in_11_v_n)};
-    wire fc3_n11_pop_c4_x = fc3_in_12 ^ fc3_in_13;
-    wire fc3_n11_pop_c4_g = fc3_in_12 & fc3_in_13;
+    wire fc3_n11_pop_c4_x = in_data[12] ^ in_data[13];
+    wire fc3_n11_pop_c4_g = in_data[12] & in_data[13];
     wire [1:0] fc3_n11_pop_c4 = {(fc3_n11_pop_c4_g | (fc3_n11_pop_c4_x & fc3_in_14_v_n)), (fc3_n11_pop_c4_x ^ fc3_in_14_v_n)};
-    wire [1:0] fc3_n11_pop_c5 = {(fc3_n2_pop_c5_g | (fc3_n2_pop_c5_x & fc3_in_17)), (fc3_n2_pop_c5_x ^ fc3_in_17)};
+    wire [1:0] fc3_n11_pop_c5 = {(fc3_n2_pop_c5_g | (fc3_n2_pop_c5_x & in_data[17])), (fc3_n2_pop_c5_x ^ in_data[17])};
     wire [1:0] fc3_n11_pop_c6 = {(fc3_n2_pop_c6_g | (fc3_n2_pop_c6_x & fc3_in_20_v_n)), (fc3_n2_pop_c6_x ^ fc3_in_20_v_n)};
-    wire fc3_n11_pop_c7_x = fc3_in_21_v_n ^ fc3_in_22;
-    wire fc3_n11_pop_c7_g = fc3_in_21_v_n & fc3_in_22;
+    wire fc3_n11_pop_c7_x = fc3_in_21_v_n ^ in_data[22];
+    wire fc3_n11_pop_c7_g = fc3_in_21_v_n & in_data[22];
     wire [1:0] fc3_n11_pop_c7 = {(fc3_n11_pop_c7_g | (fc3_n11_pop_c7_x & fc3_in_23_v_n)), (fc3_n11_pop_c7_x ^ fc3_in_23_v_n)};
     wire [2:0] fc3_n11_pop_t1_1_b = {1'd0, fc3_n11_pop_c3};
     wire [2:0] fc3_n11_pop_t1_2_b = {1'd0, fc3_n11_pop_c5};
@@ -398,9 +363,9 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n12_acc = $signed({fc3_n12_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n13_pop_c4 = {(fc3_n11_pop_c4_g | (fc3_n11_pop_c4_x & fc3_in_14)), (fc3_n11_pop_c4_x ^ fc3_in_14)};
-    wire fc3_n13_pop_c9_x = fc3_in_27_v_n ^ fc3_in_28;
-    wire [1:0] fc3_n13_pop_c9 = {((fc3_in_27_v_n & fc3_in_28) | (fc3_n13_pop_c9_x & fc3_in_29_v_n)), (fc3_n13_pop_c9_x ^ fc3_in_29_v_n)};
+    wire [1:0] fc3_n13_pop_c4 = {(fc3_n11_pop_c4_g | (fc3_n11_pop_c4_x & in_data[14])), (fc3_n11_pop_c4_x ^ in_data[14])};
+    wire fc3_n13_pop_c9_x = fc3_in_27_v_n ^ in_data[28];
+    wire [1:0] fc3_n13_pop_c9 = {((fc3_in_27_v_n & in_data[28]) | (fc3_n13_pop_c9_x & fc3_in_29_v_n)), (fc3_n13_pop_c9_x ^ fc3_in_29_v_n)};
     wire [2:0] fc3_n13_pop_t1_2_a = {1'd0, fc3_n13_pop_c4};
     wire [2:0] fc3_n13_pop_t1_4_b = {1'd0, fc3_n13_pop_c9};
     wire [3:0] fc3_n13_pop_t2_0 = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n1_pop_t1_0_b)} + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n11_pop_t1_1_b)};
@@ -421,7 +386,7 @@ module keras_bnn_fc3 (
     wire signed [7:0] fc3_n14_acc = $signed({fc3_n14_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n15_pop_c1 = {(fc3_n1_pop_c1_g | (fc3_n1_pop_c1_x & fc3_in_5_v_n)), (fc3_n1_pop_c1_x ^ fc3_in_5_v_n)};
-    wire [1:0] fc3_n15_pop_c2 = {(fc3_n0_pop_c2_g | (fc3_n0_pop_c2_x & fc3_in_8)), (fc3_n0_pop_c2_x ^ fc3_in_8)};
+    wire [1:0] fc3_n15_pop_c2 = {(fc3_n0_pop_c2_g | (fc3_n0_pop_c2_x & in_data[8])), (fc3_n0_pop_c2_x ^ in_data[8])};
     wire [1:0] fc3_n15_pop_c5 = {(fc3_n8_pop_c5_g | (fc3_n8_pop_c5_x & fc3_in_17_v_n)), (fc3_n8_pop_c5_x ^ fc3_in_17_v_n)};
     wire [2:0] fc3_n15_pop_t1_0_b = {1'd0, fc3_n15_pop_c1};
     wire [2:0] fc3_n15_pop_t1_2_b = {1'd0, fc3_n15_pop_c5};
@@ -431,12 +396,12 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n15_pop_t2_1 = fc3_n15_pop_t2_1_a + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n6_pop_t1_3_b)};
     wire [4:0] fc3_n15_pop_t3_0 = {1'd0, (fc3_n15_pop_t2_0_a + fc3_n15_pop_t2_0_b)} + {1'd0, fc3_n15_pop_t2_1};
     reg  [4:0] fc3_n15_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n15_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n15_pop_t4_0_a_d1} + fc3_n2_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n15_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n15_pop_t4_0_a_d1} + {2'd0, fc3_n2_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n15_acc = $signed({fc3_n15_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n16_pop_c0 = {(fc3_n8_pop_c0_g | (fc3_n8_pop_c0_x & fc3_in_2_v_n)), (fc3_n8_pop_c0_x ^ fc3_in_2_v_n)};
-    wire [1:0] fc3_n16_pop_c1 = {(fc3_n3_pop_c1_g | (fc3_n3_pop_c1_x & fc3_in_5)), (fc3_n3_pop_c1_x ^ fc3_in_5)};
+    wire [1:0] fc3_n16_pop_c1 = {(fc3_n3_pop_c1_g | (fc3_n3_pop_c1_x & in_data[5])), (fc3_n3_pop_c1_x ^ in_data[5])};
     wire [2:0] fc3_n16_pop_t1_0_b = {1'd0, fc3_n16_pop_c1};
     wire [3:0] fc3_n16_pop_t2_0_a = {1'd0, ({1'd0, fc3_n16_pop_c0} + fc3_n16_pop_t1_0_b)};
     wire [3:0] fc3_n16_pop_t2_0_b = {1'd0, (fc3_n7_pop_t1_1_a + fc3_n8_pop_t1_1_b)};
@@ -449,7 +414,7 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n16_acc = $signed({fc3_n16_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n17_pop_c7 = {(fc3_n11_pop_c7_g | (fc3_n11_pop_c7_x & fc3_in_23)), (fc3_n11_pop_c7_x ^ fc3_in_23)};
+    wire [1:0] fc3_n17_pop_c7 = {(fc3_n11_pop_c7_g | (fc3_n11_pop_c7_x & in_data[23])), (fc3_n11_pop_c7_x ^ in_data[23])};
     wire [2:0] fc3_n17_pop_t1_3_b = {1'd0, fc3_n17_pop_c7};
     wire [3:0] fc3_n17_pop_t2_1 = fc3_n15_pop_t2_1_a + {1'd0, (fc3_n0_pop_t1_3_a + fc3_n17_pop_t1_3_b)};
     wire [3:0] fc3_n17_pop_t2_2 = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n13_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
@@ -461,14 +426,14 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n17_acc = $signed({fc3_n17_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n18_pop_c0 = {(fc3_n4_pop_c0_g | (fc3_n4_pop_c0_x & fc3_in_2)), (fc3_n4_pop_c0_x ^ fc3_in_2)};
-    wire [1:0] fc3_n18_pop_c3 = {(fc3_n11_pop_c3_g | (fc3_n11_pop_c3_x & fc3_in_11)), (fc3_n11_pop_c3_x ^ fc3_in_11)};
+    wire [1:0] fc3_n18_pop_c0 = {(fc3_n4_pop_c0_g | (fc3_n4_pop_c0_x & in_data[2])), (fc3_n4_pop_c0_x ^ in_data[2])};
+    wire [1:0] fc3_n18_pop_c3 = {(fc3_n11_pop_c3_g | (fc3_n11_pop_c3_x & in_data[11])), (fc3_n11_pop_c3_x ^ in_data[11])};
     wire [2:0] fc3_n18_pop_t1_1_b = {1'd0, fc3_n18_pop_c3};
     wire [3:0] fc3_n18_pop_t2_0_a = {1'd0, ({1'd0, fc3_n18_pop_c0} + fc3_n1_pop_t1_0_b)};
     wire [3:0] fc3_n18_pop_t2_0 = fc3_n18_pop_t2_0_a + {1'd0, (fc3_n4_pop_t1_1_a + fc3_n18_pop_t1_1_b)};
     wire [3:0] fc3_n18_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n2_pop_t1_3_a + fc3_n11_pop_t1_3_b)};
     reg  [4:0] fc3_n18_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n18_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n18_pop_t4_0_a_d1} + fc3_n4_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n18_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n18_pop_t4_0_a_d1} + {2'd0, fc3_n4_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n18_acc = $signed({fc3_n18_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -487,8 +452,7 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n20_pop_t3_0 = {1'd0, fc3_n20_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n20_pop_t2_1_b)};
     reg  [4:0] fc3_n20_pop_t4_0_a_d1;
     reg  [3:0] fc3_n20_pop_t4_0_b_d1;
-    wire [5:0] fc3_n20_pop_t4_0_b_d1_x = {2'd0, fc3_n20_pop_t4_0_b_d1};
-    wire signed [6:0] fc3_n20_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n20_pop_t4_0_a_d1} + fc3_n20_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n20_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n20_pop_t4_0_a_d1} + {2'd0, fc3_n20_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n20_acc = $signed({fc3_n20_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -513,14 +477,14 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n23_pop_t2_0 = fc3_n1_pop_t2_0_a + {1'd0, (fc3_n0_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
     wire [4:0] fc3_n23_pop_t3_0 = {1'd0, fc3_n23_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n2_pop_t2_1_b)};
     reg  [4:0] fc3_n23_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n23_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n23_pop_t4_0_a_d1} + fc3_n20_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n23_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n23_pop_t4_0_a_d1} + {2'd0, fc3_n20_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n23_acc = $signed({fc3_n23_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n24_pop_t2_0 = {1'd0, (fc3_n4_pop_t1_0_a + fc3_n2_pop_t1_0_b)} + fc3_n4_pop_t2_0_b;
     wire [3:0] fc3_n24_pop_t2_1 = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n15_pop_t1_2_b)} + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n17_pop_t1_3_b)};
     reg  [4:0] fc3_n24_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n24_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n24_pop_t4_0_a_d1} + fc3_n2_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n24_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n24_pop_t4_0_a_d1} + {2'd0, fc3_n2_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n24_acc = $signed({fc3_n24_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -529,8 +493,7 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n25_pop_t2_0 = fc3_n25_pop_t2_0_a + {1'd0, (fc3_n3_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
     reg  [4:0] fc3_n25_pop_t4_0_a_d1;
     reg  [3:0] fc3_n25_pop_t4_0_b_d1;
-    wire [5:0] fc3_n25_pop_t4_0_b_d1_x = {2'd0, fc3_n25_pop_t4_0_b_d1};
-    wire signed [6:0] fc3_n25_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n25_pop_t4_0_a_d1} + fc3_n25_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n25_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n25_pop_t4_0_a_d1} + {2'd0, fc3_n25_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n25_acc = $signed({fc3_n25_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -552,7 +515,7 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n27_acc = $signed({fc3_n27_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n28_pop_c6 = {(fc3_n5_pop_c6_g | (fc3_n5_pop_c6_x & fc3_in_20)), (fc3_n5_pop_c6_x ^ fc3_in_20)};
+    wire [1:0] fc3_n28_pop_c6 = {(fc3_n5_pop_c6_g | (fc3_n5_pop_c6_x & in_data[20])), (fc3_n5_pop_c6_x ^ in_data[20])};
     wire [3:0] fc3_n28_pop_t2_1_b = {1'd0, ({1'd0, fc3_n28_pop_c6} + fc3_n0_pop_t1_3_b)};
     wire [4:0] fc3_n28_pop_t3_0 = fc3_n3_pop_t3_0_a + {1'd0, (fc3_n3_pop_t2_1_a + fc3_n28_pop_t2_1_b)};
     reg  [4:0] fc3_n28_pop_t4_0_a_d1;
@@ -564,11 +527,11 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n29_pop_t2_1 = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n11_pop_t1_2_b)} + fc3_n28_pop_t2_1_b;
     wire [4:0] fc3_n29_pop_t3_0 = {1'd0, (fc3_n25_pop_t2_0_a + fc3_n16_pop_t2_0_b)} + {1'd0, fc3_n29_pop_t2_1};
     reg  [4:0] fc3_n29_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n29_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n29_pop_t4_0_a_d1} + fc3_n25_pop_t4_0_b_d1_x)});
+    wire signed [6:0] fc3_n29_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n29_pop_t4_0_a_d1} + {2'd0, fc3_n25_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n29_acc = $signed({fc3_n29_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n30_pop_c5 = {(fc3_n1_pop_c5_g | (fc3_n1_pop_c5_x & fc3_in_17)), (fc3_n1_pop_c5_x ^ fc3_in_17)};
+    wire [1:0] fc3_n30_pop_c5 = {(fc3_n1_pop_c5_g | (fc3_n1_pop_c5_x & in_data[17])), (fc3_n1_pop_c5_x ^ in_data[17])};
     wire [3:0] fc3_n30_pop_t2_0 = fc3_n19_pop_t2_0_a + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n18_pop_t1_1_b)};
     wire [3:0] fc3_n30_pop_t2_1_a = {1'd0, (fc3_n1_pop_t1_2_a + {1'd0, fc3_n30_pop_c5})};
     wire [4:0] fc3_n30_pop_t3_0 = {1'd0, fc3_n30_pop_t2_0} + {1'd0, (fc3_n30_pop_t2_1_a + fc3_n20_pop_t2_1_b)};
@@ -578,8 +541,8 @@ module keras_bnn_fc3 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n30_acc = $signed({fc3_n30_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n31_pop_c9_x = fc3_in_27 ^ fc3_in_28_v_n;
-    wire [1:0] fc3_n31_pop_c9 = {((fc3_in_27 & fc3_in_28_v_n) | (fc3_n31_pop_c9_x & fc3_in_29_v_n)), (fc3_n31_pop_c9_x ^ fc3_in_29_v_n)};
+    wire fc3_n31_pop_c9_x = in_data[27] ^ fc3_in_28_v_n;
+    wire [1:0] fc3_n31_pop_c9 = {((in_data[27] & fc3_in_28_v_n) | (fc3_n31_pop_c9_x & fc3_in_29_v_n)), (fc3_n31_pop_c9_x ^ fc3_in_29_v_n)};
     wire [3:0] fc3_n31_pop_t2_2_a = {1'd0, (fc3_n5_pop_t1_4_a + {1'd0, fc3_n31_pop_c9})};
     wire [4:0] fc3_n31_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n8_pop_t2_0_b)} + fc3_n5_pop_t3_0_b;
     reg  [4:0] fc3_n31_pop_t4_0_a_d1;

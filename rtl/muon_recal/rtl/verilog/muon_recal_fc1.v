@@ -3,7 +3,8 @@
 // input  type: fixed<18,6>
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 39 multiplier(s), 40 adder(s)
+// constant products: shift-add, 119 CSD digits, 16 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.88 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 77 adder(s)
 `default_nettype none
 
 module muon_recal_fc1 (
@@ -18,170 +19,248 @@ module muon_recal_fc1 (
     wire signed [17:0] fc1_in_2 = $signed(in_data[53:36]);
     wire signed [17:0] fc1_in_3 = $signed(in_data[71:54]);
     wire signed [17:0] fc1_in_4 = $signed(in_data[89:72]);
-    wire signed [25:0] fc1_n0_p0 = fc1_in_0 * 9'sd152; // weight 0.59375
-    wire signed [24:0] fc1_n0_p1 = fc1_in_1 * 8'sh8d; // weight -0.44921875
-    wire signed [23:0] fc1_n0_p2 = fc1_in_2 * 7'sh44; // weight -0.234375
-    reg  signed [26:0] fc1_n0_t0_0_d1;
-    reg  signed [25:0] fc1_n0_t1_0_b_d1;
-    wire signed [26:0] fc1_n0_t1_0 = fc1_n0_t0_0_d1 + $signed({fc1_n0_t1_0_b_d1[25], fc1_n0_t1_0_b_d1});
-    reg  signed [22:0] fc1_n0_t2_0_b_d1;
-    wire signed [27:0] fc1_n0_acc = ($signed({fc1_n0_t1_0[26], fc1_n0_t1_0}) + $signed({{5{fc1_n0_t2_0_b_d1[22]}}, fc1_n0_t2_0_b_d1}));
+    wire signed [16:0] fc1_e0_xh = $signed(fc1_in_0[17:1]);
+    wire signed [19:0] fc1_e0 = $signed({($signed({{2{fc1_e0_xh[16]}}, fc1_e0_xh}) + $signed({fc1_in_4[17], fc1_in_4})), fc1_in_0[0]});
+    wire signed [18:0] fc1_e1 = $signed({fc1_in_1[17], fc1_in_1}) + $signed({fc1_in_2[17], fc1_in_2});
+    wire signed [15:0] fc1_e2_xh = $signed(fc1_in_3[17:2]);
+    wire signed [20:0] fc1_e2 = $signed({($signed({{3{fc1_e2_xh[15]}}, fc1_e2_xh}) + $signed({fc1_in_3[17], fc1_in_3})), fc1_in_3[1:0]});
+    wire signed [16:0] fc1_e3_xh = $signed(fc1_in_1[17:1]);
+    wire signed [19:0] fc1_e3 = $signed({($signed({{2{fc1_e3_xh[16]}}, fc1_e3_xh}) + $signed({fc1_in_2[17], fc1_in_2})), fc1_in_1[0]});
+    wire signed [19:0] fc1_e4 = $signed({($signed({{2{fc1_e3_xh[16]}}, fc1_e3_xh}) + $signed({fc1_in_0[17], fc1_in_0})), fc1_in_1[0]});
+    wire signed [16:0] fc1_e5_xh = $signed(fc1_e0[19:3]);
+    wire signed [20:0] fc1_e5 = $signed({($signed({fc1_e5_xh[16], fc1_e5_xh}) - fc1_in_4), fc1_e0[2:0]});
+    wire signed [16:0] fc1_e6_xh = $signed(fc1_e2[20:4]);
+    wire signed [21:0] fc1_e6 = $signed({($signed({fc1_e6_xh[16], fc1_e6_xh}) - fc1_in_3), fc1_e2[3:0]});
+    wire signed [17:0] fc1_e7_xh = $signed(fc1_e3[19:2]);
+    wire signed [20:0] fc1_e7 = $signed({($signed({fc1_e7_xh[17], fc1_e7_xh}) + $signed({fc1_in_1[17], fc1_in_1})), fc1_e3[1:0]});
+    wire signed [15:0] fc1_e8_xh = $signed(fc1_in_0[17:2]);
+    wire signed [22:0] fc1_e8 = $signed({($signed({{5{fc1_e8_xh[15]}}, fc1_e8_xh}) + fc1_e5), fc1_in_0[1:0]});
+    wire signed [21:0] fc1_e9 = $signed({fc1_e5[20], fc1_e5}) + $signed({fc1_e7[20], fc1_e7});
+    wire signed [18:0] fc1_e10_xh = $signed(fc1_e9[21:3]);
+    wire [23:0] fc1_e10_u = {($signed({{2{fc1_e10_xh[18]}}, fc1_e10_xh}) - fc1_e2), fc1_e9[2:0]};
+    wire signed [19:0] fc1_e11 = $signed({{2{fc1_in_2[17]}}, fc1_in_2}) - fc1_e0;
+    wire signed [17:0] fc1_e12_xh = $signed(fc1_e4[19:2]);
+    wire signed [21:0] fc1_e12 = $signed({($signed({{2{fc1_e12_xh[17]}}, fc1_e12_xh}) - fc1_e4), fc1_e4[1:0]});
+    wire signed [20:0] fc1_e13 = $signed({($signed({{3{fc1_e0_xh[16]}}, fc1_e0_xh}) - $signed({fc1_e1[18], fc1_e1})), fc1_in_0[0]});
+    wire signed [12:0] fc1_e14_xh = $signed(fc1_in_2[17:5]);
+    wire signed [23:0] fc1_e14 = $signed({($signed({{6{fc1_e14_xh[12]}}, fc1_e14_xh}) + $signed({fc1_in_0[17], fc1_in_0})), fc1_in_2[4:0]});
+    wire signed [12:0] fc1_e15_xh = $signed(fc1_e3[19:7]);
+    wire signed [25:0] fc1_e15 = $signed({($signed({{6{fc1_e15_xh[12]}}, fc1_e15_xh}) - $signed({fc1_in_3[17], fc1_in_3})), fc1_e3[6:0]});
+    wire signed [10:0] fc1_n0_s0_xh = $signed(fc1_in_1[17:7]);
+    wire signed [24:0] fc1_n0_s0 = $signed({($signed({{7{fc1_n0_s0_xh[10]}}, fc1_n0_s0_xh}) - fc1_in_1), fc1_in_1[6:0]});
+    wire signed [12:0] fc1_n0_s1_xh = $signed(fc1_in_3[17:5]);
+    wire signed [23:0] fc1_n0_s1 = $signed({($signed({{6{fc1_n0_s1_xh[12]}}, fc1_n0_s1_xh}) - $signed({fc1_in_2[17], fc1_in_2})), fc1_in_3[4:0]});
+    wire signed [10:0] fc1_n0_s2_xh = $signed(fc1_in_4[17:7]);
+    wire signed [25:0] fc1_n0_s2 = $signed({($signed({{8{fc1_n0_s2_xh[10]}}, fc1_n0_s2_xh}) - $signed({fc1_in_3[17], fc1_in_3})), fc1_in_4[6:0]});
+    wire signed [15:0] fc1_n0_s3_xh = $signed(fc1_in_4[17:2]);
+    wire signed [19:0] fc1_n0_s3 = $signed({($signed({{2{fc1_n0_s3_xh[15]}}, fc1_n0_s3_xh}) - fc1_in_4), fc1_in_4[1:0]});
+    wire signed [24:0] fc1_n0_s4 = $signed({($signed(fc1_n0_s0[24:14]) - 11'sd3), fc1_n0_s0[13:0]});
+    wire signed [23:0] fc1_n0_s5 = $signed({($signed(fc1_n0_s1[23:2]) + $signed({{2{fc1_n0_s3[19]}}, fc1_n0_s3})), fc1_n0_s1[1:0]});
+    wire signed [25:0] fc1_n0_s6 = $signed({($signed(fc1_n0_s2[25:3]) - $signed({{2{fc1_e2[20]}}, fc1_e2})), fc1_n0_s2[2:0]});
+    wire signed [22:0] fc1_n0_s7_xh = $signed(fc1_n0_s4[24:2]);
+    wire signed [26:0] fc1_n0_s7 = $signed({($signed({{2{fc1_n0_s7_xh[22]}}, fc1_n0_s7_xh}) + $signed({fc1_e14[23], fc1_e14})), fc1_n0_s4[1:0]});
+    wire [23:0] fc1_n0_s8_u = {($signed(fc1_n0_s5[23:1]) - $signed({fc1_e12[21], fc1_e12})), fc1_n0_s5[0]};
+    reg  signed [26:0] fc1_n0_s9_d1;
+    reg  [23:0] fc1_n0_s8_d1;
+    wire signed [23:0] fc1_n0_s8_d1_v = $signed(fc1_n0_s8_d1);
+    wire signed [25:0] fc1_n0_s10_xh = $signed(fc1_n0_s9_d1[26:1]);
+    wire signed [27:0] fc1_n0_acc = $signed({($signed({fc1_n0_s10_xh[25], fc1_n0_s10_xh}) + $signed({{3{fc1_n0_s8_d1_v[23]}}, fc1_n0_s8_d1_v})), fc1_n0_s9_d1[0]});
     wire fc1_n0_y_sticky = |fc1_n0_acc[6:0];
-    reg  signed [19:0] fc1_n0_y_fl_d1;
-    reg  fc1_n0_y_incx_d1;
-    wire signed [19:0] fc1_n0_y_rnd = fc1_n0_y_fl_d1 + $signed({19'd0, fc1_n0_y_incx_d1});
-    wire signed [17:0] fc1_n0_y_sat = (fc1_n0_y_rnd > 20'sd131071) ? 18'sd131071 : ((fc1_n0_y_rnd < 20'she0000) ? 18'sh20000 : $signed(fc1_n0_y_rnd[17:0]));
-    wire signed [24:0] fc1_n1_p0 = fc1_in_0 * 8'sh8e; // weight -0.4453125
-    wire signed [23:0] fc1_n1_p1 = fc1_in_1 * 7'sd33; // weight 0.12890625
-    wire signed [24:0] fc1_n1_p3 = fc1_in_3 * 8'sh96; // weight -0.4140625
-    reg  signed [25:0] fc1_n1_t1_0_a_d1;
-    reg  signed [25:0] fc1_n1_t1_0_b_d1;
-    reg  signed [22:0] fc1_n1_t2_0_b_d1;
-    wire signed [26:0] fc1_n1_acc = (($signed({fc1_n1_t1_0_a_d1[25], fc1_n1_t1_0_a_d1}) + $signed({fc1_n1_t1_0_b_d1[25], fc1_n1_t1_0_b_d1})) + $signed({{4{fc1_n1_t2_0_b_d1[22]}}, fc1_n1_t2_0_b_d1}));
+    wire fc1_n0_y_inc = fc1_n0_acc[7] & (fc1_n0_y_sticky | fc1_n0_acc[8]);
+    wire signed [19:0] fc1_n0_y_rnd = $signed(fc1_n0_acc[27:8]) + $signed({19'd0, fc1_n0_y_inc});
+    wire fc1_n0_y_ovf_hi = fc1_n0_y_rnd > 20'sd131071;
+    wire fc1_n0_y_ovf_lo = fc1_n0_y_rnd < 20'she0000;
+    reg  fc1_n0_y_ovf_lo_d1;
+    reg  signed [17:0] fc1_n0_y_wrap_d1;
+    reg  fc1_n0_y_ovf_hi_d1;
+    wire signed [17:0] fc1_n0_y_sat = fc1_n0_y_ovf_hi_d1 ? 18'sd131071 : (fc1_n0_y_ovf_lo_d1 ? 18'sh20000 : fc1_n0_y_wrap_d1);
+    wire signed [15:0] fc1_n1_s0_xh = $signed(fc1_in_1[17:2]);
+    wire signed [20:0] fc1_n1_s0 = $signed({($signed({{3{fc1_n1_s0_xh[15]}}, fc1_n1_s0_xh}) - $signed({fc1_in_0[17], fc1_in_0})), fc1_in_1[1:0]});
+    wire signed [18:0] fc1_n1_s1 = $signed({($signed({fc1_e14_xh[12], fc1_e14_xh}) - 14'sd9), fc1_in_2[4:0]});
+    wire signed [18:0] fc1_n1_s2_xh = $signed(fc1_n1_s0[20:2]);
+    wire signed [21:0] fc1_n1_s2 = $signed({($signed({fc1_n1_s2_xh[18], fc1_n1_s2_xh}) - $signed({fc1_n1_s1[18], fc1_n1_s1})), fc1_n1_s0[1:0]});
+    wire signed [21:0] fc1_n1_s3 = $signed({{2{fc1_e0[19]}}, fc1_e0}) + fc1_e6;
+    wire signed [20:0] fc1_n1_s4_xh = $signed(fc1_e15[25:5]);
+    wire [26:0] fc1_n1_s4_u = {($signed({fc1_n1_s4_xh[20], fc1_n1_s4_xh}) + fc1_n1_s2), fc1_e15[4:0]};
+    wire signed [18:0] fc1_n1_s5_xh = $signed(fc1_n1_s3[21:3]);
+    wire [23:0] fc1_n1_s5_u = {($signed({{2{fc1_n1_s5_xh[18]}}, fc1_n1_s5_xh}) + $signed({fc1_e11[19], fc1_e11})), fc1_n1_s3[2:0]};
+    reg  [26:0] fc1_n1_s4_d1;
+    wire signed [26:0] fc1_n1_s4_d1_v = $signed(fc1_n1_s4_d1);
+    reg  [23:0] fc1_n1_s5_d1;
+    wire signed [23:0] fc1_n1_s5_d1_v = $signed(fc1_n1_s5_d1);
+    wire signed [26:0] fc1_n1_acc = $signed({($signed(fc1_n1_s4_d1_v[26:1]) - $signed({{2{fc1_n1_s5_d1_v[23]}}, fc1_n1_s5_d1_v})), fc1_n1_s4_d1_v[0]});
     wire fc1_n1_y_sticky = |fc1_n1_acc[6:0];
-    reg  signed [18:0] fc1_n1_y_fl_d1;
-    reg  fc1_n1_y_incx_d1;
-    wire signed [18:0] fc1_n1_y_rnd = fc1_n1_y_fl_d1 + $signed({18'd0, fc1_n1_y_incx_d1});
-    wire signed [17:0] fc1_n1_y_sat = (fc1_n1_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n1_y_rnd[17:0]));
-    wire signed [23:0] fc1_n2_p0 = fc1_in_0 * 7'sh4b; // weight -0.20703125
-    wire signed [23:0] fc1_n2_p1 = fc1_in_1 * 7'sh5b; // weight -0.14453125
-    wire signed [23:0] fc1_n2_p2 = fc1_in_2 * 7'sd62; // weight 0.2421875
-    wire signed [23:0] fc1_n2_p3 = fc1_in_3 * 7'sd40; // weight 0.15625
-    reg  signed [24:0] fc1_n2_t1_0_a_d1;
-    reg  signed [24:0] fc1_n2_t1_0_b_d1;
-    wire signed [25:0] fc1_n2_t1_0 = $signed({fc1_n2_t1_0_a_d1[24], fc1_n2_t1_0_a_d1}) + $signed({fc1_n2_t1_0_b_d1[24], fc1_n2_t1_0_b_d1});
-    reg  signed [25:0] fc1_n2_t2_0_b_d1;
-    wire signed [26:0] fc1_n2_acc = ($signed({fc1_n2_t1_0[25], fc1_n2_t1_0}) + $signed({fc1_n2_t2_0_b_d1[25], fc1_n2_t2_0_b_d1}));
+    wire fc1_n1_y_inc = fc1_n1_acc[7] & (fc1_n1_y_sticky | fc1_n1_acc[8]);
+    wire signed [18:0] fc1_n1_y_rnd = $signed(fc1_n1_acc[26:8]) + $signed({18'd0, fc1_n1_y_inc});
+    wire fc1_n1_y_ovf_hi = fc1_n1_y_rnd > 19'sd131071;
+    wire fc1_n1_y_ovf_lo = fc1_n1_y_rnd < 19'sh60000;
+    reg  fc1_n1_y_ovf_lo_d1;
+    reg  signed [17:0] fc1_n1_y_wrap_d1;
+    reg  fc1_n1_y_ovf_hi_d1;
+    wire signed [17:0] fc1_n1_y_sat = fc1_n1_y_ovf_hi_d1 ? 18'sd131071 : (fc1_n1_y_ovf_lo_d1 ? 18'sh20000 : fc1_n1_y_wrap_d1);
+    wire signed [19:0] fc1_n2_s0 = $signed({($signed({{2{fc1_e8_xh[15]}}, fc1_e8_xh}) - fc1_in_0), fc1_in_0[1:0]});
+    wire signed [16:0] fc1_n2_s1_xh = $signed(fc1_in_2[17:1]);
+    wire signed [19:0] fc1_n2_s1 = $signed({($signed({{2{fc1_n2_s1_xh[16]}}, fc1_n2_s1_xh}) + $signed({fc1_in_4[17], fc1_in_4})), fc1_in_2[0]});
+    wire signed [19:0] fc1_n2_s2 = $signed({($signed(fc1_n2_s0[19:10]) + 10'sd37), fc1_n2_s0[9:0]});
+    wire signed [18:0] fc1_n2_s3_xh = $signed(fc1_e4[19:1]);
+    wire signed [21:0] fc1_n2_s3 = $signed({($signed({{2{fc1_n2_s3_xh[18]}}, fc1_n2_s3_xh}) - $signed({fc1_n2_s1[19], fc1_n2_s1})), fc1_e4[0]});
+    wire signed [16:0] fc1_n2_s4_xh = $signed(fc1_n2_s2[19:3]);
+    wire [24:0] fc1_n2_s4_u = {($signed({{5{fc1_n2_s4_xh[16]}}, fc1_n2_s4_xh}) + fc1_n2_s3), fc1_n2_s2[2:0]};
+    reg  [23:0] fc1_e10_d1;
+    wire signed [23:0] fc1_e10_d1_v = $signed(fc1_e10_d1);
+    reg  [24:0] fc1_n2_s4_d1;
+    wire signed [21:0] fc1_n2_s5_xh = $signed(fc1_e10_d1_v[23:2]);
+    wire signed [26:0] fc1_n2_s5 = $signed({($signed({{3{fc1_n2_s5_xh[21]}}, fc1_n2_s5_xh}) + $signed(fc1_n2_s4_d1)), fc1_e10_d1_v[1:0]});
+    wire signed [26:0] fc1_n2_acc = (-fc1_n2_s5);
     wire fc1_n2_y_sticky = |fc1_n2_acc[6:0];
     reg  signed [18:0] fc1_n2_y_fl_d1;
     reg  fc1_n2_y_incx_d1;
     wire signed [18:0] fc1_n2_y_rnd = fc1_n2_y_fl_d1 + $signed({18'd0, fc1_n2_y_incx_d1});
     wire signed [17:0] fc1_n2_y_sat = (fc1_n2_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n2_y_rnd[17:0]));
-    wire signed [23:0] fc1_n3_p0 = fc1_in_0 * 7'sd37; // weight 0.14453125
-    wire signed [23:0] fc1_n3_p1 = fc1_in_1 * 7'sh49; // weight -0.21484375
-    wire signed [23:0] fc1_n3_p2 = fc1_in_2 * 7'sh52; // weight -0.1796875
-    wire signed [24:0] fc1_n3_p3_sh = $signed({fc1_in_3, 7'd0});
-    wire signed [25:0] fc1_n3_t0_1 = $signed({{2{fc1_n3_p2[23]}}, fc1_n3_p2}) + (-$signed({fc1_n3_p3_sh[24], fc1_n3_p3_sh}));
-    reg  signed [24:0] fc1_n3_t1_0_a_d1;
-    reg  signed [25:0] fc1_n3_t1_0_b_d1;
-    reg  signed [22:0] fc1_n3_t2_0_b_d1;
-    wire signed [26:0] fc1_n3_acc = (($signed({{2{fc1_n3_t1_0_a_d1[24]}}, fc1_n3_t1_0_a_d1}) + $signed({fc1_n3_t1_0_b_d1[25], fc1_n3_t1_0_b_d1})) + $signed({{4{fc1_n3_t2_0_b_d1[22]}}, fc1_n3_t2_0_b_d1}));
+    wire signed [19:0] fc1_n3_s0 = $signed({($signed(fc1_e3[19:10]) - 10'sd7), fc1_e3[9:0]});
+    wire [25:0] fc1_n3_s1_u = {($signed(fc1_e15[25:3]) + $signed({{3{fc1_n3_s0[19]}}, fc1_n3_s0})), fc1_e15[2:0]};
+    wire signed [17:0] fc1_n3_s2_xh = $signed(fc1_e8[22:5]);
+    wire [25:0] fc1_n3_s2_u = {($signed({{3{fc1_n3_s2_xh[17]}}, fc1_n3_s2_xh}) + fc1_e13), fc1_e8[4:0]};
+    reg  [25:0] fc1_n3_s1_d1;
+    wire signed [25:0] fc1_n3_s1_d1_v = $signed(fc1_n3_s1_d1);
+    reg  [25:0] fc1_n3_s2_d1;
+    wire signed [25:0] fc1_n3_s2_d1_v = $signed(fc1_n3_s2_d1);
+    wire signed [26:0] fc1_n3_acc = ($signed({fc1_n3_s1_d1_v[25], fc1_n3_s1_d1_v}) + $signed({fc1_n3_s2_d1_v[25], fc1_n3_s2_d1_v}));
     wire fc1_n3_y_sticky = |fc1_n3_acc[6:0];
-    reg  signed [18:0] fc1_n3_y_fl_d1;
-    reg  fc1_n3_y_incx_d1;
-    wire signed [18:0] fc1_n3_y_rnd = fc1_n3_y_fl_d1 + $signed({18'd0, fc1_n3_y_incx_d1});
-    wire signed [17:0] fc1_n3_y_sat = (fc1_n3_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n3_y_rnd[17:0]));
-    wire signed [23:0] fc1_n4_p0 = fc1_in_0 * 7'sh47; // weight -0.22265625
-    wire signed [23:0] fc1_n4_p3 = fc1_in_3 * 7'sd41; // weight 0.16015625
-    wire signed [20:0] fc1_n4_p4 = fc1_in_4 * 4'sd6; // weight 0.0234375
-    reg  signed [25:0] fc1_n4_t1_0_a_d1;
-    reg  signed [25:0] fc1_n4_t1_0_b_d1;
-    reg  signed [21:0] fc1_n4_t2_0_b_d1;
-    wire signed [26:0] fc1_n4_acc = (($signed({fc1_n4_t1_0_a_d1[25], fc1_n4_t1_0_a_d1}) + $signed({fc1_n4_t1_0_b_d1[25], fc1_n4_t1_0_b_d1})) + $signed({{5{fc1_n4_t2_0_b_d1[21]}}, fc1_n4_t2_0_b_d1}));
+    wire fc1_n3_y_inc = fc1_n3_acc[7] & (fc1_n3_y_sticky | fc1_n3_acc[8]);
+    wire signed [18:0] fc1_n3_y_rnd = $signed(fc1_n3_acc[26:8]) + $signed({18'd0, fc1_n3_y_inc});
+    wire fc1_n3_y_ovf_hi = fc1_n3_y_rnd > 19'sd131071;
+    wire fc1_n3_y_ovf_lo = fc1_n3_y_rnd < 19'sh60000;
+    reg  fc1_n3_y_ovf_lo_d1;
+    reg  signed [17:0] fc1_n3_y_wrap_d1;
+    reg  fc1_n3_y_ovf_hi_d1;
+    wire signed [17:0] fc1_n3_y_sat = fc1_n3_y_ovf_hi_d1 ? 18'sd131071 : (fc1_n3_y_ovf_lo_d1 ? 18'sh20000 : fc1_n3_y_wrap_d1);
+    wire signed [14:0] fc1_n4_s0_xh = $signed(fc1_in_3[17:3]);
+    wire signed [21:0] fc1_n4_s0 = $signed({($signed({{4{fc1_n4_s0_xh[14]}}, fc1_n4_s0_xh}) + $signed({fc1_in_0[17], fc1_in_0})), fc1_in_3[2:0]});
+    wire signed [21:0] fc1_n4_s1 = $signed({($signed(fc1_n4_s0[21:14]) + 8'sd31), fc1_n4_s0[13:0]});
+    wire signed [17:0] fc1_n4_s2_xh = $signed(fc1_n4_s1[21:4]);
+    wire signed [23:0] fc1_n4_s2 = $signed({($signed({{2{fc1_n4_s2_xh[17]}}, fc1_n4_s2_xh}) + $signed({fc1_e1[18], fc1_e1})), fc1_n4_s1[3:0]});
+    wire signed [17:0] fc1_n4_s3_xh = $signed(fc1_n4_s2[23:6]);
+    wire [26:0] fc1_n4_s3_u = {($signed({{3{fc1_n4_s3_xh[17]}}, fc1_n4_s3_xh}) - fc1_e13), fc1_n4_s2[5:0]};
+    reg  [26:0] fc1_n4_s3_d1;
+    wire signed [26:0] fc1_n4_acc = ($signed(fc1_n4_s3_d1) - $signed({{3{fc1_e10_d1_v[23]}}, fc1_e10_d1_v}));
     wire fc1_n4_y_sticky = |fc1_n4_acc[6:0];
-    reg  signed [18:0] fc1_n4_y_fl_d1;
-    reg  fc1_n4_y_incx_d1;
-    wire signed [18:0] fc1_n4_y_rnd = fc1_n4_y_fl_d1 + $signed({18'd0, fc1_n4_y_incx_d1});
-    wire signed [17:0] fc1_n4_y_sat = (fc1_n4_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n4_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n4_y_rnd[17:0]));
-    wire signed [25:0] fc1_n5_p0 = fc1_in_0 * 9'sh153; // weight -0.67578125
-    wire signed [24:0] fc1_n5_p1 = fc1_in_1 * 8'sha7; // weight -0.34765625
-    wire signed [20:0] fc1_n5_p2 = fc1_in_2 * 4'sd7; // weight 0.02734375
-    reg  signed [26:0] fc1_n5_t0_0_d1;
-    reg  signed [24:0] fc1_n5_t1_0_b_d1;
-    reg  signed [24:0] fc1_n5_t2_0_b_d1;
-    wire signed [26:0] fc1_n5_acc = ((fc1_n5_t0_0_d1 + $signed({{2{fc1_n5_t1_0_b_d1[24]}}, fc1_n5_t1_0_b_d1})) + $signed({{2{fc1_n5_t2_0_b_d1[24]}}, fc1_n5_t2_0_b_d1}));
+    wire fc1_n4_y_inc = fc1_n4_acc[7] & (fc1_n4_y_sticky | fc1_n4_acc[8]);
+    wire signed [18:0] fc1_n4_y_rnd = $signed(fc1_n4_acc[26:8]) + $signed({18'd0, fc1_n4_y_inc});
+    wire fc1_n4_y_ovf_hi = fc1_n4_y_rnd > 19'sd131071;
+    wire fc1_n4_y_ovf_lo = fc1_n4_y_rnd < 19'sh60000;
+    reg  fc1_n4_y_ovf_lo_d1;
+    reg  signed [17:0] fc1_n4_y_wrap_d1;
+    reg  fc1_n4_y_ovf_hi_d1;
+    wire signed [17:0] fc1_n4_y_sat = fc1_n4_y_ovf_hi_d1 ? 18'sd131071 : (fc1_n4_y_ovf_lo_d1 ? 18'sh20000 : fc1_n4_y_wrap_d1);
+    wire signed [18:0] fc1_n5_s0 = $signed({($signed({fc1_n0_s1_xh[12], fc1_n0_s1_xh}) - 14'sd1), fc1_in_3[4:0]});
+    wire signed [12:0] fc1_n5_s1_xh = $signed(fc1_e0[19:7]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_n5_s1 = $signed({($signed({{6{fc1_n5_s1_xh[12]}}, fc1_n5_s1_xh}) - fc1_n5_s0), fc1_e0[6:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc1_n5_s2_xh = $signed(fc1_e1[18:3]);
+    wire signed [21:0] fc1_n5_s2 = $signed({($signed({{3{fc1_n5_s2_xh[15]}}, fc1_n5_s2_xh}) - fc1_e1), fc1_e1[2:0]});
+    wire signed [16:0] fc1_n5_s4_xh = $signed(fc1_n5_s2[21:5]);
+    wire signed [26:0] fc1_n5_s4 = $signed({($signed({{5{fc1_n5_s4_xh[16]}}, fc1_n5_s4_xh}) - fc1_e12), fc1_n5_s2[4:0]});
+    wire [26:0] fc1_n5_s5_u = {($signed(fc1_n5_s4[26:2]) - $signed({{2{fc1_e8[22]}}, fc1_e8})), fc1_n5_s4[1:0]};
+    reg  signed [24:0] fc1_n5_s3_d1;
+    reg  [26:0] fc1_n5_s5_d1;
+    wire signed [26:0] fc1_n5_acc = (-($signed({{2{fc1_n5_s3_d1[24]}}, fc1_n5_s3_d1}) + $signed(fc1_n5_s5_d1)));
     wire fc1_n5_y_sticky = |fc1_n5_acc[6:0];
     reg  signed [18:0] fc1_n5_y_fl_d1;
     reg  fc1_n5_y_incx_d1;
     wire signed [18:0] fc1_n5_y_rnd = fc1_n5_y_fl_d1 + $signed({18'd0, fc1_n5_y_incx_d1});
     wire signed [17:0] fc1_n5_y_sat = (fc1_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n5_y_rnd[17:0]));
-    wire signed [24:0] fc1_n6_p0 = fc1_in_0 * 8'sh90; // weight -0.4375
-    wire signed [25:0] fc1_n6_p1 = fc1_in_1 * 9'sd145; // weight 0.56640625
-    wire signed [24:0] fc1_n6_p2 = fc1_in_2 * 8'sd125; // weight 0.48828125
-    wire signed [23:0] fc1_n6_p3 = fc1_in_3 * 7'sh53; // weight -0.17578125
-    reg  signed [26:0] fc1_n6_t0_0_d1;
-    reg  signed [25:0] fc1_n6_t1_0_b_d1;
-    reg  signed [24:0] fc1_n6_t2_0_b_d1;
-    wire signed [26:0] fc1_n6_acc = ((fc1_n6_t0_0_d1 + $signed({fc1_n6_t1_0_b_d1[25], fc1_n6_t1_0_b_d1})) + $signed({{2{fc1_n6_t2_0_b_d1[24]}}, fc1_n6_t2_0_b_d1}));
+    wire signed [18:0] fc1_n6_s0 = $signed({fc1_in_0[17], fc1_in_0}) + $signed({fc1_in_1[17], fc1_in_1});
+    wire signed [16:0] fc1_n6_s1_xh = $signed(fc1_in_3[17:1]);
+    wire signed [19:0] fc1_n6_s1 = $signed({($signed({{2{fc1_n6_s1_xh[16]}}, fc1_n6_s1_xh}) - $signed({fc1_in_4[17], fc1_in_4})), fc1_in_3[0]});
+    wire signed [11:0] fc1_n6_s2_xh = $signed(fc1_in_4[17:6]);
+    wire signed [18:0] fc1_n6_s2 = $signed({($signed({fc1_n6_s2_xh[11], fc1_n6_s2_xh}) + 13'sd83), fc1_in_4[5:0]});
+    wire signed [16:0] fc1_n6_s3_xh = $signed(fc1_n6_s0[18:2]);
+    wire signed [20:0] fc1_n6_s3 = $signed({($signed({{2{fc1_n6_s3_xh[16]}}, fc1_n6_s3_xh}) + fc1_n6_s2), fc1_n6_s0[1:0]});
+    wire signed [20:0] fc1_n6_s4 = $signed({fc1_n6_s1[19], fc1_n6_s1}) - $signed({{2{fc1_e1[18]}}, fc1_e1});
+    wire signed [18:0] fc1_n6_s5_xh = $signed(fc1_e14[23:5]);
+    wire signed [24:0] fc1_n6_s5 = $signed({($signed({fc1_n6_s5_xh[18], fc1_n6_s5_xh}) - $signed({fc1_e1[18], fc1_e1})), fc1_e14[4:0]});
+    wire signed [19:0] fc1_n6_s6_xh = $signed(fc1_e6[21:2]);
+    wire signed [23:0] fc1_n6_s6 = $signed({($signed({{2{fc1_n6_s6_xh[19]}}, fc1_n6_s6_xh}) + $signed({fc1_n6_s3[20], fc1_n6_s3})), fc1_e6[1:0]});
+    wire signed [18:0] fc1_n6_s7_xh = $signed(fc1_n6_s4[20:2]);
+    wire signed [26:0] fc1_n6_s7 = $signed({($signed({{6{fc1_n6_s7_xh[18]}}, fc1_n6_s7_xh}) + fc1_n6_s5), fc1_n6_s4[1:0]});
+    wire [26:0] fc1_n6_s8_u = {($signed(fc1_n6_s7[26:2]) - $signed({fc1_n6_s6[23], fc1_n6_s6})), fc1_n6_s7[1:0]};
+    reg  [26:0] fc1_n6_s8_d1;
+    wire signed [26:0] fc1_n6_acc = (-$signed(fc1_n6_s8_d1));
     wire fc1_n6_y_sticky = |fc1_n6_acc[6:0];
-    reg  signed [18:0] fc1_n6_y_fl_d1;
-    reg  fc1_n6_y_incx_d1;
-    wire signed [18:0] fc1_n6_y_rnd = fc1_n6_y_fl_d1 + $signed({18'd0, fc1_n6_y_incx_d1});
-    wire signed [17:0] fc1_n6_y_sat = (fc1_n6_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n6_y_rnd[17:0]));
-    wire signed [21:0] fc1_n7_p1 = fc1_in_1 * 5'sh15; // weight -0.04296875
-    wire signed [23:0] fc1_n7_p2 = fc1_in_2 * 7'sd50; // weight 0.1953125
-    wire signed [23:0] fc1_n7_p3 = fc1_in_3 * 7'sh54; // weight -0.171875
-    reg  signed [23:0] fc1_n7_t1_0_a_d1;
-    reg  signed [24:0] fc1_n7_t1_0_b_d1;
-    reg  signed [24:0] fc1_n7_t2_0_b_d1;
-    wire signed [25:0] fc1_n7_acc = (($signed({{2{fc1_n7_t1_0_a_d1[23]}}, fc1_n7_t1_0_a_d1}) + $signed({fc1_n7_t1_0_b_d1[24], fc1_n7_t1_0_b_d1})) + $signed({fc1_n7_t2_0_b_d1[24], fc1_n7_t2_0_b_d1}));
+    wire fc1_n6_y_inc = fc1_n6_acc[7] & (fc1_n6_y_sticky | fc1_n6_acc[8]);
+    wire signed [18:0] fc1_n6_y_rnd = $signed(fc1_n6_acc[26:8]) + $signed({18'd0, fc1_n6_y_inc});
+    wire fc1_n6_y_ovf_hi = fc1_n6_y_rnd > 19'sd131071;
+    wire fc1_n6_y_ovf_lo = fc1_n6_y_rnd < 19'sh60000;
+    reg  fc1_n6_y_ovf_lo_d1;
+    reg  signed [17:0] fc1_n6_y_wrap_d1;
+    reg  fc1_n6_y_ovf_hi_d1;
+    wire signed [17:0] fc1_n6_y_sat = fc1_n6_y_ovf_hi_d1 ? 18'sd131071 : (fc1_n6_y_ovf_lo_d1 ? 18'sh20000 : fc1_n6_y_wrap_d1);
+    wire signed [18:0] fc1_n7_s0 = $signed({fc1_in_0[17], fc1_in_0}) + $signed({fc1_in_4[17], fc1_in_4});
+    wire signed [8:0] fc1_n7_s1_xh = $signed(fc1_in_4[17:9]);
+    wire signed [18:0] fc1_n7_s1 = $signed({($signed({fc1_n7_s1_xh[8], fc1_n7_s1_xh}) + 10'sd107), fc1_in_4[8:0]});
+    wire signed [15:0] fc1_n7_s2_xh = $signed(fc1_n7_s0[18:3]);
+    wire signed [21:0] fc1_n7_s2 = $signed({($signed({{3{fc1_n7_s2_xh[15]}}, fc1_n7_s2_xh}) - fc1_n7_s1), fc1_n7_s0[2:0]});
+    wire signed [20:0] fc1_n7_s3 = $signed({fc1_e0[19], fc1_e0}) - $signed({{2{fc1_e1[18]}}, fc1_e1});
+    wire signed [19:0] fc1_n7_s4_xh = $signed(fc1_n7_s2[21:2]);
+    wire signed [23:0] fc1_n7_s4 = $signed({($signed({{2{fc1_n7_s4_xh[19]}}, fc1_n7_s4_xh}) - fc1_e6), fc1_n7_s2[1:0]});
+    wire signed [14:0] fc1_n7_s5_xh = $signed(fc1_e7[20:6]);
+    wire [26:0] fc1_n7_s5_u = {($signed({{6{fc1_n7_s5_xh[14]}}, fc1_n7_s5_xh}) + $signed({fc1_e11[19], fc1_e11})), fc1_e7[5:0]};
+    wire signed [19:0] fc1_n7_s6_xh = $signed(fc1_n7_s4[23:4]);
+    wire [25:0] fc1_n7_s6_u = {($signed({{2{fc1_n7_s6_xh[19]}}, fc1_n7_s6_xh}) - $signed({fc1_n7_s3[20], fc1_n7_s3})), fc1_n7_s4[3:0]};
+    reg  [25:0] fc1_n7_s6_d1;
+    reg  [26:0] fc1_n7_s5_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_n7_s5_d1_v = $signed(fc1_n7_s5_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_n7_acc = (-($signed(fc1_n7_s6_d1) - $signed(fc1_n7_s5_d1_v[25:0])));
     wire fc1_n7_y_sticky = |fc1_n7_acc[6:0];
     reg  signed [17:0] fc1_n7_y_fl_d1;
     reg  fc1_n7_y_incx_d1;
     wire signed [17:0] fc1_n7_y_rnd = fc1_n7_y_fl_d1 + $signed({17'd0, fc1_n7_y_incx_d1});
-    reg  signed [17:0] fc1_out_0;
-    reg  signed [17:0] fc1_out_1;
-    reg  signed [17:0] fc1_out_2;
-    reg  signed [17:0] fc1_out_3;
-    reg  signed [17:0] fc1_out_4;
-    reg  signed [17:0] fc1_out_5;
-    reg  signed [17:0] fc1_out_6;
-    reg  signed [17:0] fc1_out_7;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t0_0_d1 <= $signed({fc1_n0_p0[25], fc1_n0_p0}) + $signed({{2{fc1_n0_p1[24]}}, fc1_n0_p1});
-            fc1_n0_t1_0_b_d1 <= $signed({{2{fc1_n0_p2[23]}}, fc1_n0_p2}) + (fc1_in_3 * 9'sh15a); // weight -0.6484375
-            fc1_n0_t2_0_b_d1 <= (fc1_in_4 * 6'sh29) + 23'sh7f4000; // weight -0.08984375
-            fc1_n0_y_fl_d1 <= $signed(fc1_n0_acc[27:8]);
-            fc1_n0_y_incx_d1 <= fc1_n0_acc[7] & (fc1_n0_y_sticky | fc1_n0_acc[8]);
-            fc1_n1_t1_0_a_d1 <= $signed({fc1_n1_p0[24], fc1_n1_p0}) + $signed({{2{fc1_n1_p1[23]}}, fc1_n1_p1});
-            fc1_n1_t1_0_b_d1 <= (fc1_in_2 * 9'sh172) + $signed({fc1_n1_p3[24], fc1_n1_p3}); // weight -0.5546875
-            fc1_n1_t2_0_b_d1 <= (fc1_in_4 * 6'sd28) + 23'sd36864; // weight 0.109375
-            fc1_n1_y_fl_d1 <= $signed(fc1_n1_acc[26:8]);
-            fc1_n1_y_incx_d1 <= fc1_n1_acc[7] & (fc1_n1_y_sticky | fc1_n1_acc[8]);
-            fc1_n2_t1_0_a_d1 <= $signed({fc1_n2_p0[23], fc1_n2_p0}) + $signed({fc1_n2_p1[23], fc1_n2_p1});
-            fc1_n2_t1_0_b_d1 <= $signed({fc1_n2_p2[23], fc1_n2_p2}) + $signed({fc1_n2_p3[23], fc1_n2_p3});
-            fc1_n2_t2_0_b_d1 <= (fc1_in_4 * 9'sd134) + 26'sh3fdb000; // weight 0.5234375
+            fc1_n0_s9_d1 <= fc1_n0_s7 + $signed({fc1_n0_s6[25], fc1_n0_s6});
+            fc1_n0_s8_d1 <= fc1_n0_s8_u;
+            fc1_n0_y_ovf_lo_d1 <= fc1_n0_y_ovf_lo;
+            fc1_n0_y_wrap_d1 <= $signed(fc1_n0_y_rnd[17:0]);
+            fc1_n0_y_ovf_hi_d1 <= fc1_n0_y_ovf_hi;
+            fc1_n1_s4_d1 <= fc1_n1_s4_u;
+            fc1_n1_s5_d1 <= fc1_n1_s5_u;
+            fc1_n1_y_ovf_lo_d1 <= fc1_n1_y_ovf_lo;
+            fc1_n1_y_wrap_d1 <= $signed(fc1_n1_y_rnd[17:0]);
+            fc1_n1_y_ovf_hi_d1 <= fc1_n1_y_ovf_hi;
+            fc1_e10_d1 <= fc1_e10_u;
+            fc1_n2_s4_d1 <= fc1_n2_s4_u;
             fc1_n2_y_fl_d1 <= $signed(fc1_n2_acc[26:8]);
             fc1_n2_y_incx_d1 <= fc1_n2_acc[7] & (fc1_n2_y_sticky | fc1_n2_acc[8]);
-            fc1_n3_t1_0_a_d1 <= $signed({fc1_n3_p0[23], fc1_n3_p0}) + $signed({fc1_n3_p1[23], fc1_n3_p1});
-            fc1_n3_t1_0_b_d1 <= fc1_n3_t0_1;
-            fc1_n3_t2_0_b_d1 <= (fc1_in_4 * 6'sh28) + 23'sh7f2000; // weight -0.09375
-            fc1_n3_y_fl_d1 <= $signed(fc1_n3_acc[26:8]);
-            fc1_n3_y_incx_d1 <= fc1_n3_acc[7] & (fc1_n3_y_sticky | fc1_n3_acc[8]);
-            fc1_n4_t1_0_a_d1 <= $signed({{2{fc1_n4_p0[23]}}, fc1_n4_p0}) + (fc1_in_1 * 9'sd139); // weight 0.54296875
-            fc1_n4_t1_0_b_d1 <= (fc1_in_2 * 9'sd142) + $signed({{2{fc1_n4_p3[23]}}, fc1_n4_p3}); // weight 0.5546875
-            fc1_n4_t2_0_b_d1 <= $signed({fc1_n4_p4[20], fc1_n4_p4}) + 22'sd507904;
-            fc1_n4_y_fl_d1 <= $signed(fc1_n4_acc[26:8]);
-            fc1_n4_y_incx_d1 <= fc1_n4_acc[7] & (fc1_n4_y_sticky | fc1_n4_acc[8]);
-            fc1_n5_t0_0_d1 <= $signed({fc1_n5_p0[25], fc1_n5_p0}) + $signed({{2{fc1_n5_p1[24]}}, fc1_n5_p1});
-            fc1_n5_t1_0_b_d1 <= $signed({{4{fc1_n5_p2[20]}}, fc1_n5_p2}) + (fc1_in_3 * 8'sd117); // weight 0.45703125
-            fc1_n5_t2_0_b_d1 <= (fc1_in_4 * 8'sh9e) + 25'sh1fff000; // weight -0.3828125
+            fc1_n3_s1_d1 <= fc1_n3_s1_u;
+            fc1_n3_s2_d1 <= fc1_n3_s2_u;
+            fc1_n3_y_ovf_lo_d1 <= fc1_n3_y_ovf_lo;
+            fc1_n3_y_wrap_d1 <= $signed(fc1_n3_y_rnd[17:0]);
+            fc1_n3_y_ovf_hi_d1 <= fc1_n3_y_ovf_hi;
+            fc1_n4_s3_d1 <= fc1_n4_s3_u;
+            fc1_n4_y_ovf_lo_d1 <= fc1_n4_y_ovf_lo;
+            fc1_n4_y_wrap_d1 <= $signed(fc1_n4_y_rnd[17:0]);
+            fc1_n4_y_ovf_hi_d1 <= fc1_n4_y_ovf_hi;
+            fc1_n5_s3_d1 <= $signed(fc1_n5_s1[24:0]) - $signed({{3{fc1_e6[21]}}, fc1_e6});
+            fc1_n5_s5_d1 <= fc1_n5_s5_u;
             fc1_n5_y_fl_d1 <= $signed(fc1_n5_acc[26:8]);
             fc1_n5_y_incx_d1 <= fc1_n5_acc[7] & (fc1_n5_y_sticky | fc1_n5_acc[8]);
-            fc1_n6_t0_0_d1 <= $signed({{2{fc1_n6_p0[24]}}, fc1_n6_p0}) + $signed({fc1_n6_p1[25], fc1_n6_p1});
-            fc1_n6_t1_0_b_d1 <= $signed({fc1_n6_p2[24], fc1_n6_p2}) + $signed({{2{fc1_n6_p3[23]}}, fc1_n6_p3});
-            fc1_n6_t2_0_b_d1 <= (fc1_in_4 * 8'sd66) + 25'sd339968; // weight 0.2578125
-            fc1_n6_y_fl_d1 <= $signed(fc1_n6_acc[26:8]);
-            fc1_n6_y_incx_d1 <= fc1_n6_acc[7] & (fc1_n6_y_sticky | fc1_n6_acc[8]);
-            fc1_n7_t1_0_a_d1 <= (fc1_in_0 * 7'sh4f) + $signed({{2{fc1_n7_p1[21]}}, fc1_n7_p1}); // weight -0.19140625
-            fc1_n7_t1_0_b_d1 <= $signed({fc1_n7_p2[23], fc1_n7_p2}) + $signed({fc1_n7_p3[23], fc1_n7_p3});
-            fc1_n7_t2_0_b_d1 <= (fc1_in_4 * 8'sha7) + 25'sd438272; // weight -0.34765625
+            fc1_n6_s8_d1 <= fc1_n6_s8_u;
+            fc1_n6_y_ovf_lo_d1 <= fc1_n6_y_ovf_lo;
+            fc1_n6_y_wrap_d1 <= $signed(fc1_n6_y_rnd[17:0]);
+            fc1_n6_y_ovf_hi_d1 <= fc1_n6_y_ovf_hi;
+            fc1_n7_s6_d1 <= fc1_n7_s6_u;
+            fc1_n7_s5_d1 <= fc1_n7_s5_u;
             fc1_n7_y_fl_d1 <= $signed(fc1_n7_acc[25:8]);
             fc1_n7_y_incx_d1 <= fc1_n7_acc[7] & (fc1_n7_y_sticky | fc1_n7_acc[8]);
-            fc1_out_0 <= fc1_n0_y_sat;
-            fc1_out_1 <= fc1_n1_y_sat;
-            fc1_out_2 <= fc1_n2_y_sat;
-            fc1_out_3 <= fc1_n3_y_sat;
-            fc1_out_4 <= fc1_n4_y_sat;
-            fc1_out_5 <= fc1_n5_y_sat;
-            fc1_out_6 <= fc1_n6_y_sat;
-            fc1_out_7 <= $signed(fc1_n7_y_rnd[17:0]);
         end
     end
 
-    assign out_data = {fc1_out_7, fc1_out_6, fc1_out_5, fc1_out_4, fc1_out_3, fc1_out_2, fc1_out_1, fc1_out_0};
+    assign out_data = {$signed(fc1_n7_y_rnd[17:0]), fc1_n6_y_sat, fc1_n5_y_sat, fc1_n4_y_sat, fc1_n3_y_sat, fc1_n2_y_sat, fc1_n1_y_sat, fc1_n0_y_sat};
 
 endmodule
 

@@ -3,7 +3,8 @@
 // input  type: ufixed<17,5,RND_CONV,SAT>
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 61 multiplier(s), 64 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 175 CSD digits, 30 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 2.18 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 109 adder(s)
 `default_nettype none
 
 module muon_recal_fc2 (
@@ -14,24 +15,85 @@ module muon_recal_fc2 (
 );
 
     wire signed [17:0] fc2_in_0_s_2 = $signed({1'd0, in_data[16:0]});
-    wire signed [23:0] fc2_n0_p0 = fc2_in_0_s_2 * 7'sd60; // weight 0.234375
     wire signed [17:0] fc2_in_1_s_2 = $signed({1'd0, in_data[33:17]});
     wire signed [17:0] fc2_in_2_s_2 = $signed({1'd0, in_data[50:34]});
     wire signed [17:0] fc2_in_3_s_2 = $signed({1'd0, in_data[67:51]});
     wire signed [17:0] fc2_in_4_s_2 = $signed({1'd0, in_data[84:68]});
     wire signed [17:0] fc2_in_5_s_2 = $signed({1'd0, in_data[101:85]});
-    wire signed [22:0] fc2_n0_p5 = fc2_in_5_s_2 * 6'sd19; // weight 0.07421875
     wire signed [17:0] fc2_in_6_s_2 = $signed({1'd0, in_data[118:102]});
-    wire signed [23:0] fc2_n0_p6 = fc2_in_6_s_2 * 7'sh42; // weight -0.2421875
     wire signed [17:0] fc2_in_7_s_2 = $signed({1'd0, in_data[135:119]});
-    wire signed [24:0] fc2_n0_t0_1 = (fc2_in_2_s_2 * 8'sh8d) + (fc2_in_3_s_2 * 8'sd102); // weight -0.44921875; weight 0.3984375
-    reg  signed [24:0] fc2_n0_t1_0_a_d1;
-    reg  signed [24:0] fc2_n0_t1_0_b_d1;
-    wire signed [25:0] fc2_n0_t1_0 = $signed({fc2_n0_t1_0_a_d1[24], fc2_n0_t1_0_a_d1}) + $signed({fc2_n0_t1_0_b_d1[24], fc2_n0_t1_0_b_d1});
-    reg  signed [25:0] fc2_n0_t1_1_a_d1;
-    reg  signed [25:0] fc2_n0_t1_1_b_d1;
-    wire signed [26:0] fc2_n0_t1_1 = $signed({fc2_n0_t1_1_a_d1[25], fc2_n0_t1_1_a_d1}) + $signed({fc2_n0_t1_1_b_d1[25], fc2_n0_t1_1_b_d1});
-    wire signed [27:0] fc2_n0_acc = (($signed({{2{fc2_n0_t1_0[25]}}, fc2_n0_t1_0}) + $signed({fc2_n0_t1_1[26], fc2_n0_t1_1})) + 28'sd53248);
+    wire signed [18:0] fc2_e0 = $signed({fc2_in_0_s_2[17], fc2_in_0_s_2}) + $signed({fc2_in_4_s_2[17], fc2_in_4_s_2});
+    wire signed [17:0] fc2_e1 = fc2_in_3_s_2 - fc2_in_5_s_2;
+    wire signed [16:0] fc2_e2_xh = $signed(fc2_in_2_s_2[17:1]);
+    wire signed [18:0] fc2_e2 = $signed({($signed({fc2_e2_xh[16], fc2_e2_xh}) - fc2_in_3_s_2), fc2_in_2_s_2[0]});
+    wire signed [18:0] fc2_e3 = $signed({fc2_in_5_s_2[17], fc2_in_5_s_2}) + $signed({fc2_in_7_s_2[17], fc2_in_7_s_2});
+    wire signed [17:0] fc2_e4 = fc2_in_0_s_2 - fc2_in_4_s_2;
+    wire signed [16:0] fc2_e5_xh = $signed(fc2_in_0_s_2[17:1]);
+    wire signed [18:0] fc2_e5 = $signed({($signed({fc2_e5_xh[16], fc2_e5_xh}) - fc2_in_4_s_2), fc2_in_0_s_2[0]});
+    wire signed [15:0] fc2_e6_xh = $signed(fc2_in_6_s_2[17:2]);
+    wire signed [20:0] fc2_e6 = $signed({($signed({{3{fc2_e6_xh[15]}}, fc2_e6_xh}) + $signed({fc2_in_1_s_2[17], fc2_in_1_s_2})), fc2_in_6_s_2[1:0]});
+    wire signed [16:0] fc2_e7_xh = $signed(fc2_in_1_s_2[17:1]);
+    wire signed [19:0] fc2_e7 = $signed({($signed({{2{fc2_e7_xh[16]}}, fc2_e7_xh}) + fc2_e2), fc2_in_1_s_2[0]});
+    wire signed [11:0] fc2_e8_xh = $signed(fc2_in_1_s_2[17:6]);
+    wire signed [24:0] fc2_e8 = $signed({($signed({{7{fc2_e8_xh[11]}}, fc2_e8_xh}) + $signed({fc2_e1[17], fc2_e1})), fc2_in_1_s_2[5:0]});
+    wire signed [15:0] fc2_e9_xh = $signed(fc2_in_3_s_2[17:2]);
+    wire signed [20:0] fc2_e9 = $signed({($signed({{3{fc2_e9_xh[15]}}, fc2_e9_xh}) - fc2_e0), fc2_in_3_s_2[1:0]});
+    wire signed [17:0] fc2_e10_xh = $signed(fc2_e5[18:1]);
+    wire signed [19:0] fc2_e10 = $signed({($signed({fc2_e10_xh[17], fc2_e10_xh}) - $signed({fc2_in_2_s_2[17], fc2_in_2_s_2})), fc2_e5[0]});
+    wire signed [16:0] fc2_e11_xh = $signed(fc2_in_5_s_2[17:1]);
+    wire signed [18:0] fc2_e11 = $signed({($signed({fc2_e11_xh[16], fc2_e11_xh}) - fc2_in_7_s_2), fc2_in_5_s_2[0]});
+    wire signed [12:0] fc2_e12_xh = $signed(fc2_in_6_s_2[17:5]);
+    wire signed [22:0] fc2_e12 = $signed({($signed({{5{fc2_e12_xh[12]}}, fc2_e12_xh}) - fc2_in_6_s_2), fc2_in_6_s_2[4:0]});
+    wire signed [13:0] fc2_e13_xh = $signed(fc2_e3[18:5]);
+    wire signed [22:0] fc2_e13 = $signed({($signed({{4{fc2_e13_xh[13]}}, fc2_e13_xh}) - fc2_in_7_s_2), fc2_e3[4:0]});
+    wire signed [17:0] fc2_e14_xh = $signed(fc2_e0[18:1]);
+    wire signed [23:0] fc2_e14 = $signed({($signed({{5{fc2_e14_xh[17]}}, fc2_e14_xh}) - fc2_e12), fc2_e0[0]});
+    wire signed [17:0] fc2_e15_xh = $signed(fc2_e2[18:1]);
+    wire signed [20:0] fc2_e15 = $signed({($signed({{2{fc2_e15_xh[17]}}, fc2_e15_xh}) - fc2_e7), fc2_e2[0]});
+    wire signed [20:0] fc2_e16 = $signed({{3{fc2_e4[17]}}, fc2_e4}) + fc2_e9;
+    wire signed [22:0] fc2_e17 = $signed({($signed(fc2_e13[22:2]) + $signed({{3{fc2_in_5_s_2[17]}}, fc2_in_5_s_2})), fc2_e13[1:0]});
+    wire signed [20:0] fc2_e18 = $signed({{3{fc2_in_2_s_2[17]}}, fc2_in_2_s_2}) + fc2_e6;
+    wire signed [17:0] fc2_e19_xh = $signed(fc2_e15[20:3]);
+    wire [21:0] fc2_e19_u = {($signed({fc2_e19_xh[17], fc2_e19_xh}) - $signed({fc2_in_1_s_2[17], fc2_in_1_s_2})), fc2_e15[2:0]};
+    wire signed [18:0] fc2_e20 = $signed({fc2_in_3_s_2[17], fc2_in_3_s_2}) + fc2_e11;
+    wire signed [18:0] fc2_e21 = $signed({fc2_in_1_s_2[17], fc2_in_1_s_2}) - fc2_e3;
+    wire signed [19:0] fc2_e22 = $signed({($signed({{2{fc2_e2_xh[16]}}, fc2_e2_xh}) - $signed({fc2_e4[17], fc2_e4})), fc2_in_2_s_2[0]});
+    wire signed [17:0] fc2_e23_xh = $signed(fc2_e8[24:7]);
+    wire signed [26:0] fc2_e23 = $signed({($signed({{2{fc2_e23_xh[17]}}, fc2_e23_xh}) - $signed({fc2_e0[18], fc2_e0})), fc2_e8[6:0]});
+    reg  [21:0] fc2_e19_d1;
+    wire signed [21:0] fc2_e19_d1_v = $signed(fc2_e19_d1);
+    reg  [16:0] fc2_in_1_s_2_d1;
+    wire signed [17:0] fc2_in_1_s_2_d1_v = $signed({1'd0, fc2_in_1_s_2_d1});
+    wire signed [15:0] fc2_e24_xh = $signed(fc2_e19_d1_v[21:6]);
+    wire signed [24:0] fc2_e24 = $signed({($signed({{3{fc2_e24_xh[15]}}, fc2_e24_xh}) - $signed({fc2_in_1_s_2_d1_v[17], fc2_in_1_s_2_d1_v})), fc2_e19_d1_v[5:0]});
+    wire signed [17:0] fc2_e25 = fc2_in_0_s_2 - fc2_in_7_s_2;
+    wire signed [14:0] fc2_e26_xh = $signed(fc2_in_2_s_2[17:3]);
+    wire signed [21:0] fc2_e26 = $signed({($signed({{4{fc2_e26_xh[14]}}, fc2_e26_xh}) + $signed({fc2_e25[17], fc2_e25})), fc2_in_2_s_2[2:0]});
+    wire signed [20:0] fc2_e27 = $signed({($signed({{3{fc2_e26_xh[14]}}, fc2_e26_xh}) - fc2_in_6_s_2), fc2_in_2_s_2[2:0]});
+    wire signed [11:0] fc2_e28_xh = $signed(fc2_in_7_s_2[17:6]);
+    wire signed [24:0] fc2_e28 = $signed({($signed({{7{fc2_e28_xh[11]}}, fc2_e28_xh}) + $signed({fc2_in_6_s_2[17], fc2_in_6_s_2})), fc2_in_7_s_2[5:0]});
+    wire signed [20:0] fc2_e29 = $signed({($signed(fc2_e6[20:3]) - fc2_in_7_s_2), fc2_e6[2:0]});
+    wire signed [12:0] fc2_n0_s0_xh = $signed(fc2_in_0_s_2[17:5]);
+    wire signed [22:0] fc2_n0_s0 = $signed({($signed({{5{fc2_n0_s0_xh[12]}}, fc2_n0_s0_xh}) - fc2_in_3_s_2), fc2_in_0_s_2[4:0]});
+    wire signed [13:0] fc2_n0_s1_xh = $signed(fc2_in_4_s_2[17:4]);
+    wire signed [22:0] fc2_n0_s1 = $signed({($signed({{5{fc2_n0_s1_xh[13]}}, fc2_n0_s1_xh}) + $signed({fc2_in_4_s_2[17], fc2_in_4_s_2})), fc2_in_4_s_2[3:0]});
+    wire signed [17:0] fc2_n0_s2 = $signed({($signed(fc2_in_7_s_2[17:8]) - 10'sd13), fc2_in_7_s_2[7:0]});
+    wire signed [20:0] fc2_n0_s3_xh = $signed(fc2_n0_s0[22:2]);
+    wire signed [23:0] fc2_n0_s3 = $signed({($signed({fc2_n0_s3_xh[20], fc2_n0_s3_xh}) + $signed({{4{fc2_n0_s2[17]}}, fc2_n0_s2})), fc2_n0_s0[1:0]});
+    wire signed [19:0] fc2_n0_s4_xh = $signed(fc2_e12[22:3]);
+    wire signed [23:0] fc2_n0_s4 = $signed({($signed({fc2_n0_s4_xh[19], fc2_n0_s4_xh}) + $signed({{2{fc2_e2[18]}}, fc2_e2})), fc2_e12[2:0]});
+    wire signed [22:0] fc2_n0_s5 = fc2_n0_s1 + $signed({{4{fc2_e3[18]}}, fc2_e3});
+    wire signed [18:0] fc2_n0_s6_xh = $signed(fc2_n0_s4[23:5]);
+    wire signed [25:0] fc2_n0_s6 = $signed({($signed({{2{fc2_n0_s6_xh[18]}}, fc2_n0_s6_xh}) + $signed({fc2_e10[19], fc2_e10})), fc2_n0_s4[4:0]});
+    wire signed [20:0] fc2_n0_s7_xh = $signed(fc2_n0_s5[22:2]);
+    wire [25:0] fc2_n0_s7_u = {($signed({{3{fc2_n0_s7_xh[20]}}, fc2_n0_s7_xh}) + fc2_n0_s3), fc2_n0_s5[1:0]};
+    wire [25:0] fc2_n0_s8_u = {($signed(fc2_n0_s6[25:1]) + $signed({{2{fc2_e17[22]}}, fc2_e17})), fc2_n0_s6[0]};
+    reg  [25:0] fc2_n0_s7_d1;
+    wire signed [25:0] fc2_n0_s7_d1_v = $signed(fc2_n0_s7_d1);
+    reg  [25:0] fc2_n0_s8_d1;
+    wire signed [24:0] fc2_n0_s9_xh = $signed(fc2_n0_s7_d1_v[25:1]);
+    wire signed [26:0] fc2_n0_s9 = $signed({($signed({fc2_n0_s9_xh[24], fc2_n0_s9_xh}) - $signed(fc2_n0_s8_d1)), fc2_n0_s7_d1_v[0]});
+    wire signed [27:0] fc2_n0_acc = (-($signed({fc2_n0_s9[26], fc2_n0_s9}) - $signed({{3{fc2_e24[24]}}, fc2_e24})));
     wire fc2_n0_y_sticky = |fc2_n0_acc[6:0];
     reg  fc2_n0_y_half_d1;
     reg  fc2_n0_y_inc_any_d1;
@@ -39,98 +101,117 @@ module muon_recal_fc2 (
     reg  signed [19:0] fc2_n0_y_fl_d1;
     wire signed [19:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({19'd0, fc2_n0_y_inc});
     wire signed [17:0] fc2_n0_y_satlo = (fc2_n0_y_rnd < 20'she0000) ? 18'sh20000 : $signed(fc2_n0_y_rnd[17:0]);
-    wire signed [22:0] fc2_n1_p1 = fc2_in_1_s_2 * 6'sd24; // weight 0.09375
-    wire signed [22:0] fc2_n1_p4 = fc2_in_4_s_2 * 6'sd30; // weight 0.1171875
-    wire signed [21:0] fc2_n1_p7 = fc2_in_7_s_2 * 5'sd9; // weight 0.03515625
-    wire signed [24:0] fc2_n1_t0_1 = (fc2_in_2_s_2 * 8'sd82) + (fc2_in_3_s_2 * 8'sh82); // weight 0.3203125; weight -0.4921875
-    reg  signed [23:0] fc2_n1_t1_0_a_d1;
-    reg  signed [24:0] fc2_n1_t1_0_b_d1;
-    wire signed [25:0] fc2_n1_t1_0 = $signed({{2{fc2_n1_t1_0_a_d1[23]}}, fc2_n1_t1_0_a_d1}) + $signed({fc2_n1_t1_0_b_d1[24], fc2_n1_t1_0_b_d1});
-    reg  signed [24:0] fc2_n1_t0_2_d1;
-    reg  signed [23:0] fc2_n1_t1_1_b_d1;
-    wire signed [24:0] fc2_n1_t1_1 = fc2_n1_t0_2_d1 + $signed({fc2_n1_t1_1_b_d1[23], fc2_n1_t1_1_b_d1});
-    wire signed [26:0] fc2_n1_acc = (($signed({fc2_n1_t1_0[25], fc2_n1_t1_0}) + $signed({{2{fc2_n1_t1_1[24]}}, fc2_n1_t1_1})) + 27'sh7f96000);
+    wire signed [11:0] fc2_n1_s0_xh = $signed(fc2_in_5_s_2[17:6]);
+    wire signed [18:0] fc2_n1_s0 = $signed({($signed({fc2_n1_s0_xh[11], fc2_n1_s0_xh}) + 13'sd53), fc2_in_5_s_2[5:0]});
+    wire signed [11:0] fc2_n1_s1_xh = $signed(fc2_e1[17:6]);
+    wire signed [24:0] fc2_n1_s1 = $signed({($signed({{7{fc2_n1_s1_xh[11]}}, fc2_n1_s1_xh}) - fc2_n1_s0), fc2_e1[5:0]});
+    wire signed [21:0] fc2_n1_s2 = $signed({{3{fc2_e0[18]}}, fc2_e0}) - $signed({fc2_e27[20], fc2_e27});
+    wire signed [23:0] fc2_n1_s3_xh = $signed(fc2_e28[24:1]);
+    wire [25:0] fc2_n1_s3_u = {($signed({fc2_n1_s3_xh[23], fc2_n1_s3_xh}) + fc2_n1_s1), fc2_e28[0]};
+    wire signed [18:0] fc2_n1_s4_xh = $signed(fc2_e22[19:1]);
+    wire signed [21:0] fc2_n1_s4 = $signed({($signed({{2{fc2_n1_s4_xh[18]}}, fc2_n1_s4_xh}) + $signed({fc2_e7[19], fc2_e7})), fc2_e22[0]});
+    wire signed [21:0] fc2_n1_s5 = $signed({($signed(fc2_n1_s2[21:2]) + $signed({fc2_e21[18], fc2_e21})), fc2_n1_s2[1:0]});
+    wire signed [18:0] fc2_n1_s6_xh = $signed(fc2_n1_s5[21:3]);
+    wire [24:0] fc2_n1_s6_u = {($signed({{3{fc2_n1_s6_xh[18]}}, fc2_n1_s6_xh}) - fc2_n1_s4), fc2_n1_s5[2:0]};
+    reg  [25:0] fc2_n1_s3_d1;
+    wire signed [25:0] fc2_n1_s3_d1_v = $signed(fc2_n1_s3_d1);
+    reg  [24:0] fc2_n1_s6_d1;
+    wire signed [24:0] fc2_n1_s6_d1_v = $signed(fc2_n1_s6_d1);
+    wire signed [24:0] fc2_n1_s7_xh = $signed(fc2_n1_s3_d1_v[25:1]);
+    wire signed [26:0] fc2_n1_acc = $signed({($signed({fc2_n1_s7_xh[24], fc2_n1_s7_xh}) - $signed({fc2_n1_s6_d1_v[24], fc2_n1_s6_d1_v})), fc2_n1_s3_d1_v[0]});
     wire fc2_n1_y_sticky = |fc2_n1_acc[6:0];
-    reg  fc2_n1_y_half_d1;
-    reg  fc2_n1_y_inc_any_d1;
-    wire fc2_n1_y_inc = fc2_n1_y_half_d1 & fc2_n1_y_inc_any_d1;
-    reg  signed [18:0] fc2_n1_y_fl_d1;
-    wire signed [18:0] fc2_n1_y_rnd = fc2_n1_y_fl_d1 + $signed({18'd0, fc2_n1_y_inc});
-    wire signed [17:0] fc2_n1_y_satlo = (fc2_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n1_y_rnd[17:0]);
-    wire signed [21:0] fc2_n2_p0 = fc2_in_0_s_2 * 5'sh13; // weight -0.05078125
-    wire signed [22:0] fc2_n2_p2 = fc2_in_2_s_2 * 6'sd22; // weight 0.0859375
-    wire signed [18:0] fc2_n2_p6_sh = $signed({fc2_in_6_s_2, 1'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n2_p6_neg = -$signed({fc2_n2_p6_sh[18], fc2_n2_p6_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n2_p6 = $signed(fc2_n2_p6_neg[18:0]);
-    wire signed [24:0] fc2_n2_t0_2 = (fc2_in_4_s_2 * 8'sh98) + (fc2_in_5_s_2 * 8'sd71); // weight -0.40625; weight 0.27734375
-    reg  signed [23:0] fc2_n2_t1_0_a_d1;
-    reg  signed [24:0] fc2_n2_t0_1_d1;
-    wire signed [24:0] fc2_n2_t1_0 = $signed({fc2_n2_t1_0_a_d1[23], fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1;
-    reg  signed [24:0] fc2_n2_t1_1_a_d1;
-    reg  signed [25:0] fc2_n2_t0_3_d1;
-    wire signed [25:0] fc2_n2_t1_1 = $signed({fc2_n2_t1_1_a_d1[24], fc2_n2_t1_1_a_d1}) + fc2_n2_t0_3_d1;
-    wire signed [26:0] fc2_n2_acc = (($signed({{2{fc2_n2_t1_0[24]}}, fc2_n2_t1_0}) + $signed({fc2_n2_t1_1[25], fc2_n2_t1_1})) + 27'sd512000);
+    wire fc2_n1_y_inc = fc2_n1_acc[7] & (fc2_n1_y_sticky | fc2_n1_acc[8]);
+    wire signed [18:0] fc2_n1_y_rnd = $signed(fc2_n1_acc[26:8]) + $signed({18'd0, fc2_n1_y_inc});
+    wire fc2_n1_y_ovf_lo = fc2_n1_y_rnd < 19'sh60000;
+    reg  fc2_n1_y_ovf_lo_d1;
+    reg  signed [17:0] fc2_n1_y_wrap_d1;
+    wire signed [17:0] fc2_n1_y_satlo = fc2_n1_y_ovf_lo_d1 ? 18'sh20000 : fc2_n1_y_wrap_d1;
+    wire signed [23:0] fc2_n2_s0 = $signed({($signed({{6{fc2_n0_s0_xh[12]}}, fc2_n0_s0_xh}) + $signed({fc2_in_1_s_2[17], fc2_in_1_s_2})), fc2_in_0_s_2[4:0]});
+    wire signed [10:0] fc2_n2_s2_xh = $signed(fc2_e1[17:7]);
+    wire signed [17:0] fc2_n2_s2_hi = $signed({{7{fc2_n2_s2_xh[10]}}, fc2_n2_s2_xh}) - $signed({($signed(fc2_in_4_s_2[17:5]) - 13'sd125), fc2_in_4_s_2[4:0]});
+    wire signed [24:0] fc2_n2_s2 = $signed({fc2_n2_s2_hi, fc2_e1[6:0]});
+    wire signed [20:0] fc2_n2_s3 = $signed({($signed({{2{fc2_e10_xh[17]}}, fc2_e10_xh}) - $signed({fc2_e2[18], fc2_e2})), fc2_e5[0]});
+    wire signed [23:0] fc2_n2_s4 = $signed({($signed(fc2_n2_s0[23:3]) - $signed({{2{fc2_e11[18]}}, fc2_e11})), fc2_n2_s0[2:0]});
+    wire signed [24:0] fc2_n2_s5 = $signed({($signed(fc2_n2_s2[24:4]) - $signed({fc2_e10[19], fc2_e10})), fc2_n2_s2[3:0]});
+    wire signed [16:0] fc2_n2_s6_xh = $signed(fc2_n2_s3[20:4]);
+    wire signed [23:0] fc2_n2_s6 = $signed({($signed({{3{fc2_n2_s6_xh[16]}}, fc2_n2_s6_xh}) + $signed({fc2_e20[18], fc2_e20})), fc2_n2_s3[3:0]});
+    wire [23:0] fc2_n2_s7_u = {($signed(fc2_n2_s4[23:1]) + $signed({{2{fc2_e18[20]}}, fc2_e18})), fc2_n2_s4[0]};
+    wire signed [22:0] fc2_n2_s8_xh = $signed(fc2_n2_s5[24:2]);
+    wire [25:0] fc2_n2_s8_u = {($signed({fc2_n2_s8_xh[22], fc2_n2_s8_xh}) + fc2_n2_s6), fc2_n2_s5[1:0]};
+    reg  [23:0] fc2_n2_s7_d1;
+    wire signed [23:0] fc2_n2_s7_d1_v = $signed(fc2_n2_s7_d1);
+    reg  [25:0] fc2_n2_s8_d1;
+    wire signed [25:0] fc2_n2_s8_d1_v = $signed(fc2_n2_s8_d1);
+    wire signed [26:0] fc2_n2_acc = (-($signed({{3{fc2_n2_s7_d1_v[23]}}, fc2_n2_s7_d1_v}) - $signed({fc2_n2_s8_d1_v[25], fc2_n2_s8_d1_v})));
     wire fc2_n2_y_sticky = |fc2_n2_acc[6:0];
-    reg  fc2_n2_y_half_d1;
-    reg  fc2_n2_y_inc_any_d1;
-    wire fc2_n2_y_inc = fc2_n2_y_half_d1 & fc2_n2_y_inc_any_d1;
     reg  signed [18:0] fc2_n2_y_fl_d1;
-    wire signed [18:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({18'd0, fc2_n2_y_inc});
+    reg  fc2_n2_y_incx_d1;
+    wire signed [18:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({18'd0, fc2_n2_y_incx_d1});
     wire signed [17:0] fc2_n2_y_satlo = (fc2_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n2_y_rnd[17:0]);
-    wire signed [24:0] fc2_n3_p1 = fc2_in_1_s_2 * 8'sd96; // weight 0.375
-    wire signed [22:0] fc2_n3_p2 = fc2_in_2_s_2 * 6'sd17; // weight 0.06640625
-    wire signed [23:0] fc2_n3_p4 = fc2_in_4_s_2 * 7'sd38; // weight 0.1484375
-    wire signed [23:0] fc2_n3_p5 = fc2_in_5_s_2 * 7'sd33; // weight 0.12890625
-    wire signed [24:0] fc2_n3_p7 = fc2_in_7_s_2 * 8'sha2; // weight -0.3671875
-    reg  signed [25:0] fc2_n3_t1_0_a_d1;
-    reg  signed [25:0] fc2_n3_t1_0_b_d1;
-    reg  signed [24:0] fc2_n3_t1_1_a_d1;
-    reg  signed [25:0] fc2_n3_t0_3_d1;
-    wire signed [25:0] fc2_n3_t1_1 = $signed({fc2_n3_t1_1_a_d1[24], fc2_n3_t1_1_a_d1}) + fc2_n3_t0_3_d1;
-    wire signed [26:0] fc2_n3_t2_0 = ($signed({fc2_n3_t1_0_a_d1[25], fc2_n3_t1_0_a_d1}) + $signed({fc2_n3_t1_0_b_d1[25], fc2_n3_t1_0_b_d1})) + $signed({fc2_n3_t1_1[25], fc2_n3_t1_1});
-    wire signed [26:0] fc2_n3_acc = (fc2_n3_t2_0 + 27'sh7fb8000);
+    wire signed [10:0] fc2_n3_s0_xh = $signed(fc2_in_2_s_2[17:7]);
+    wire signed [25:0] fc2_n3_s0 = $signed({($signed({{8{fc2_n3_s0_xh[10]}}, fc2_n3_s0_xh}) + $signed({fc2_in_1_s_2[17], fc2_in_1_s_2})), fc2_in_2_s_2[6:0]});
+    wire signed [10:0] fc2_n3_s1_xh = $signed(fc2_in_6_s_2[17:7]);
+    wire signed [24:0] fc2_n3_s1 = $signed({($signed({{7{fc2_n3_s1_xh[10]}}, fc2_n3_s1_xh}) - fc2_in_3_s_2), fc2_in_6_s_2[6:0]});
+    wire signed [17:0] fc2_n3_s2 = $signed({($signed(fc2_in_6_s_2[17:12]) - 6'sd9), fc2_in_6_s_2[11:0]});
+    wire signed [21:0] fc2_n3_s3_xh = $signed(fc2_n3_s1[24:3]);
+    wire signed [25:0] fc2_n3_s3 = $signed({($signed({fc2_n3_s3_xh[21], fc2_n3_s3_xh}) + $signed({{5{fc2_n3_s2[17]}}, fc2_n3_s2})), fc2_n3_s1[2:0]});
+    wire signed [16:0] fc2_n3_s4_xh = $signed(fc2_e1[17:1]);
+    wire signed [19:0] fc2_n3_s4 = $signed({($signed({{2{fc2_n3_s4_xh[16]}}, fc2_n3_s4_xh}) - $signed({fc2_e4[17], fc2_e4})), fc2_e1[0]});
+    wire signed [24:0] fc2_n3_s5_xh = $signed(fc2_n3_s0[25:1]);
+    wire signed [26:0] fc2_n3_s5 = $signed({($signed({fc2_n3_s5_xh[24], fc2_n3_s5_xh}) + $signed({fc2_e28[24], fc2_e28})), fc2_n3_s0[0]});
+    wire signed [15:0] fc2_n3_s6_xh = $signed(fc2_n3_s4[19:4]);
+    wire signed [25:0] fc2_n3_s6 = $signed({($signed({{6{fc2_n3_s6_xh[15]}}, fc2_n3_s6_xh}) - fc2_e26), fc2_n3_s4[3:0]});
+    wire signed [25:0] fc2_n3_s7 = $signed({($signed(fc2_n3_s3[25:5]) - $signed({{2{fc2_e21[18]}}, fc2_e21})), fc2_n3_s3[4:0]});
+    wire [25:0] fc2_n3_s9_u = {($signed(fc2_n3_s7[25:3]) - $signed({{2{fc2_e16[20]}}, fc2_e16})), fc2_n3_s7[2:0]};
+    reg  signed [26:0] fc2_n3_s8_d1;
+    reg  [25:0] fc2_n3_s9_d1;
+    wire signed [25:0] fc2_n3_s9_d1_v = $signed(fc2_n3_s9_d1);
+    wire signed [26:0] fc2_n3_acc = (fc2_n3_s8_d1 + $signed({fc2_n3_s9_d1_v[25], fc2_n3_s9_d1_v}));
     wire fc2_n3_y_sticky = |fc2_n3_acc[6:0];
-    reg  fc2_n3_y_half_d1;
-    reg  fc2_n3_y_inc_any_d1;
-    wire fc2_n3_y_inc = fc2_n3_y_half_d1 & fc2_n3_y_inc_any_d1;
-    reg  signed [18:0] fc2_n3_y_fl_d1;
-    wire signed [18:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({18'd0, fc2_n3_y_inc});
-    wire signed [17:0] fc2_n3_y_sat = (fc2_n3_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc2_n3_y_rnd[17:0]);
-    wire signed [23:0] fc2_n4_p1 = fc2_in_1_s_2 * 7'sh43; // weight -0.23828125
-    wire signed [20:0] fc2_n4_p2 = fc2_in_2_s_2 * 4'sd5; // weight 0.01953125
-    wire signed [24:0] fc2_n4_p4 = fc2_in_4_s_2 * 8'sd121; // weight 0.47265625
-    wire signed [24:0] fc2_n4_p5 = fc2_in_5_s_2 * 8'sd66; // weight 0.2578125
-    wire signed [24:0] fc2_n4_p7 = fc2_in_7_s_2 * 8'sd96; // weight 0.375
-    wire signed [25:0] fc2_n4_t0_2_a = $signed({fc2_n4_p4[24], fc2_n4_p4});
-    reg  signed [25:0] fc2_n4_t0_0_d1;
-    reg  signed [23:0] fc2_n4_t1_0_b_d1;
-    wire signed [25:0] fc2_n4_t1_0 = fc2_n4_t0_0_d1 + $signed({{2{fc2_n4_t1_0_b_d1[23]}}, fc2_n4_t1_0_b_d1});
-    reg  signed [25:0] fc2_n4_t1_1_a_d1;
-    reg  signed [25:0] fc2_n4_t1_1_b_d1;
-    wire signed [26:0] fc2_n4_t2_0 = $signed({fc2_n4_t1_0[25], fc2_n4_t1_0}) + ($signed({fc2_n4_t1_1_a_d1[25], fc2_n4_t1_1_a_d1}) + $signed({fc2_n4_t1_1_b_d1[25], fc2_n4_t1_1_b_d1}));
-    wire signed [26:0] fc2_n4_acc = (fc2_n4_t2_0 + 27'sd606208);
+    wire fc2_n3_y_inc = fc2_n3_acc[7] & (fc2_n3_y_sticky | fc2_n3_acc[8]);
+    wire signed [18:0] fc2_n3_y_rnd = $signed(fc2_n3_acc[26:8]) + $signed({18'd0, fc2_n3_y_inc});
+    wire fc2_n3_y_ovf_hi = fc2_n3_y_rnd > 19'sd131071;
+    reg  fc2_n3_y_ovf_hi_d1;
+    reg  signed [17:0] fc2_n3_y_wrap_d1;
+    wire signed [17:0] fc2_n3_y_sat = fc2_n3_y_ovf_hi_d1 ? 18'sd131071 : fc2_n3_y_wrap_d1;
+    wire signed [23:0] fc2_n4_s0 = $signed({($signed({{6{fc2_n1_s0_xh[11]}}, fc2_n1_s0_xh}) - fc2_in_6_s_2), fc2_in_5_s_2[5:0]});
+    wire signed [23:0] fc2_n4_s2_hi = $signed({{6{fc2_e14_xh[17]}}, fc2_e14_xh}) + $signed({($signed(fc2_n4_s0[23:13]) + 11'sd37), fc2_n4_s0[12:0]});
+    wire signed [24:0] fc2_n4_s2 = $signed({fc2_n4_s2_hi, fc2_e0[0]});
+    wire signed [19:0] fc2_n4_s3_xh = $signed(fc2_e26[21:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc2_n4_s3 = $signed({($signed({{2{fc2_n4_s3_xh[19]}}, fc2_n4_s3_xh}) - $signed({fc2_e29[20], fc2_e29})), fc2_e26[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc2_n4_s4_xh = $signed(fc2_e18[20:1]);
+    wire signed [21:0] fc2_n4_s4 = $signed({($signed({fc2_n4_s4_xh[19], fc2_n4_s4_xh}) + fc2_e9), fc2_e18[0]});
+    wire signed [19:0] fc2_n4_s6_xh = $signed(fc2_n4_s4[21:2]);
+    wire [24:0] fc2_n4_s6_u = {($signed({{3{fc2_n4_s6_xh[19]}}, fc2_n4_s6_xh}) + $signed(fc2_n4_s3[22:0])), fc2_n4_s4[1:0]};
+    reg  signed [26:0] fc2_n4_s5_d1;
+    reg  [24:0] fc2_n4_s6_d1;
+    wire signed [24:0] fc2_n4_s6_d1_v = $signed(fc2_n4_s6_d1);
+    wire signed [26:0] fc2_n4_acc = (fc2_n4_s5_d1 + $signed({{2{fc2_n4_s6_d1_v[24]}}, fc2_n4_s6_d1_v}));
     wire fc2_n4_y_sticky = |fc2_n4_acc[6:0];
-    reg  fc2_n4_y_half_d1;
-    reg  fc2_n4_y_inc_any_d1;
-    wire fc2_n4_y_inc = fc2_n4_y_half_d1 & fc2_n4_y_inc_any_d1;
-    reg  signed [18:0] fc2_n4_y_fl_d1;
-    wire signed [18:0] fc2_n4_y_rnd = fc2_n4_y_fl_d1 + $signed({18'd0, fc2_n4_y_inc});
-    wire signed [17:0] fc2_n4_y_sat = (fc2_n4_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc2_n4_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n4_y_rnd[17:0]));
-    wire signed [24:0] fc2_n5_p0 = fc2_in_0_s_2 * 8'sh81; // weight -0.49609375
-    wire signed [25:0] fc2_n5_p1 = fc2_in_1_s_2 * 9'sh16c; // weight -0.578125
-    wire signed [23:0] fc2_n5_p2 = fc2_in_2_s_2 * 7'sd58; // weight 0.2265625
-    wire signed [24:0] fc2_n5_p3 = fc2_in_3_s_2 * 8'sd76; // weight 0.296875
-    wire signed [23:0] fc2_n5_p5 = fc2_in_5_s_2 * 7'sd55; // weight 0.21484375
-    wire signed [23:0] fc2_n5_p6 = fc2_in_6_s_2 * 7'sd62; // weight 0.2421875
-    reg  signed [26:0] fc2_n5_t0_0_d1;
-    reg  signed [25:0] fc2_n5_t1_0_b_d1;
-    reg  signed [25:0] fc2_n5_t0_2_d1;
-    reg  signed [24:0] fc2_n5_t1_1_b_d1;
-    wire signed [25:0] fc2_n5_t1_1 = fc2_n5_t0_2_d1 + $signed({fc2_n5_t1_1_b_d1[24], fc2_n5_t1_1_b_d1});
-    wire signed [26:0] fc2_n5_t2_0 = (fc2_n5_t0_0_d1 + $signed({fc2_n5_t1_0_b_d1[25], fc2_n5_t1_0_b_d1})) + $signed({fc2_n5_t1_1[25], fc2_n5_t1_1});
-    wire signed [26:0] fc2_n5_acc = (fc2_n5_t2_0 + 27'sd28672);
+    wire fc2_n4_y_inc = fc2_n4_acc[7] & (fc2_n4_y_sticky | fc2_n4_acc[8]);
+    wire signed [18:0] fc2_n4_y_rnd = $signed(fc2_n4_acc[26:8]) + $signed({18'd0, fc2_n4_y_inc});
+    wire fc2_n4_y_ovf_hi = fc2_n4_y_rnd > 19'sd131071;
+    wire fc2_n4_y_ovf_lo = fc2_n4_y_rnd < 19'sh60000;
+    reg  fc2_n4_y_ovf_lo_d1;
+    reg  signed [17:0] fc2_n4_y_wrap_d1;
+    reg  fc2_n4_y_ovf_hi_d1;
+    wire signed [17:0] fc2_n4_y_sat = fc2_n4_y_ovf_hi_d1 ? 18'sd131071 : (fc2_n4_y_ovf_lo_d1 ? 18'sh20000 : fc2_n4_y_wrap_d1);
+    wire signed [8:0] fc2_n5_s1_xh = $signed(fc2_in_7_s_2[17:9]);
+    wire signed [18:0] fc2_n5_s1 = $signed({($signed({fc2_n5_s1_xh[8], fc2_n5_s1_xh}) + 10'sd7), fc2_in_7_s_2[8:0]});
+    wire signed [18:0] fc2_n5_s2 = ($signed({fc2_in_4_s_2[17], fc2_in_4_s_2}) + $signed({fc2_in_5_s_2[17], fc2_in_5_s_2})) - fc2_n5_s1;
+    wire signed [16:0] fc2_n5_s3_xh = $signed(fc2_e13[22:6]);
+    wire signed [24:0] fc2_n5_s3 = $signed({($signed({{2{fc2_n5_s3_xh[16]}}, fc2_n5_s3_xh}) - fc2_e20), fc2_e13[5:0]});
+    wire signed [15:0] fc2_n5_s4_xh = $signed(fc2_n5_s2[18:3]);
+    wire [22:0] fc2_n5_s4_u = {($signed({{4{fc2_n5_s4_xh[15]}}, fc2_n5_s4_xh}) - fc2_e22), fc2_n5_s2[2:0]};
+    reg  signed [25:0] fc2_n5_s5_d1;
+    reg  [22:0] fc2_n5_s4_d1;
+    wire signed [22:0] fc2_n5_s4_d1_v = $signed(fc2_n5_s4_d1);
+    wire signed [22:0] fc2_n5_s6_xh = $signed(fc2_n5_s5_d1[25:3]);
+    wire signed [26:0] fc2_n5_s6 = $signed({($signed({fc2_n5_s6_xh[22], fc2_n5_s6_xh}) + $signed({fc2_n5_s4_d1_v[22], fc2_n5_s4_d1_v})), fc2_n5_s5_d1[2:0]});
+    wire signed [26:0] fc2_n5_s7 = $signed({($signed(fc2_n5_s6[26:1]) - $signed({fc2_e24[24], fc2_e24})), fc2_n5_s6[0]});
+    wire signed [26:0] fc2_n5_acc = (-fc2_n5_s7);
     wire fc2_n5_y_sticky = |fc2_n5_acc[6:0];
     reg  fc2_n5_y_half_d1;
     reg  fc2_n5_y_inc_any_d1;
@@ -138,20 +219,25 @@ module muon_recal_fc2 (
     reg  signed [18:0] fc2_n5_y_fl_d1;
     wire signed [18:0] fc2_n5_y_rnd = fc2_n5_y_fl_d1 + $signed({18'd0, fc2_n5_y_inc});
     wire signed [17:0] fc2_n5_y_sat = (fc2_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc2_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n5_y_rnd[17:0]));
-    wire signed [25:0] fc2_n6_p0 = fc2_in_0_s_2 * 9'sd141; // weight 0.55078125
-    wire signed [25:0] fc2_n6_p1 = fc2_in_1_s_2 * 9'sd135; // weight 0.52734375
-    wire signed [21:0] fc2_n6_p2 = fc2_in_2_s_2 * 5'sd11; // weight 0.04296875
-    wire signed [24:0] fc2_n6_p4 = fc2_in_4_s_2 * 8'sd91; // weight 0.35546875
-    wire signed [23:0] fc2_n6_p5 = fc2_in_5_s_2 * 7'sd54; // weight 0.2109375
-    wire signed [23:0] fc2_n6_p6 = fc2_in_6_s_2 * 7'sd42; // weight 0.1640625
-    wire signed [23:0] fc2_n6_p7 = fc2_in_7_s_2 * 7'sd46; // weight 0.1796875
-    reg  signed [26:0] fc2_n6_t0_0_d1;
-    reg  signed [24:0] fc2_n6_t1_0_b_d1;
-    wire signed [26:0] fc2_n6_t1_0 = fc2_n6_t0_0_d1 + $signed({{2{fc2_n6_t1_0_b_d1[24]}}, fc2_n6_t1_0_b_d1});
-    reg  signed [25:0] fc2_n6_t0_2_d1;
-    reg  signed [24:0] fc2_n6_t1_1_b_d1;
-    wire signed [25:0] fc2_n6_t1_1 = fc2_n6_t0_2_d1 + $signed({fc2_n6_t1_1_b_d1[24], fc2_n6_t1_1_b_d1});
-    wire signed [27:0] fc2_n6_acc = (($signed({fc2_n6_t1_0[26], fc2_n6_t1_0}) + $signed({{2{fc2_n6_t1_1[25]}}, fc2_n6_t1_1})) + 28'sd323584);
+    wire signed [15:0] fc2_n6_s0_xh = $signed(fc2_in_2_s_2[17:2]);
+    wire signed [19:0] fc2_n6_s0 = $signed({($signed({{2{fc2_n6_s0_xh[15]}}, fc2_n6_s0_xh}) - fc2_in_2_s_2), fc2_in_2_s_2[1:0]});
+    wire signed [17:0] fc2_n6_s2_hi = $signed(fc2_n6_s0[19:2]) + $signed({($signed(fc2_in_3_s_2[17:8]) - 10'sd79), fc2_in_3_s_2[7:0]});
+    wire signed [19:0] fc2_n6_s2 = $signed({fc2_n6_s2_hi, fc2_n6_s0[1:0]});
+    wire signed [16:0] fc2_n6_s3_xh = $signed(fc2_e27[20:4]);
+    wire signed [23:0] fc2_n6_s3 = $signed({($signed({{3{fc2_n6_s3_xh[16]}}, fc2_n6_s3_xh}) - $signed({fc2_e5[18], fc2_e5})), fc2_e27[3:0]});
+    wire signed [16:0] fc2_n6_s4_xh = $signed(fc2_n6_s2[19:3]);
+    wire signed [23:0] fc2_n6_s4 = $signed({($signed({{4{fc2_n6_s4_xh[16]}}, fc2_n6_s4_xh}) - fc2_e6), fc2_n6_s2[2:0]});
+    wire [23:0] fc2_n6_s5_u = {($signed(fc2_n6_s3[23:1]) - $signed({{2{fc2_e29[20]}}, fc2_e29})), fc2_n6_s3[0]};
+    wire [26:0] fc2_n6_s6_u = {($signed(fc2_e23[26:2]) + $signed({fc2_n6_s4[23], fc2_n6_s4})), fc2_e23[1:0]};
+    wire signed [19:0] fc2_n6_s7_xh = $signed(fc2_e16[20:1]);
+    wire [23:0] fc2_n6_s7_u = {($signed({{3{fc2_n6_s7_xh[19]}}, fc2_n6_s7_xh}) - fc2_e17), fc2_e16[0]};
+    reg  [26:0] fc2_n6_s6_d1;
+    reg  [23:0] fc2_n6_s5_d1;
+    wire signed [23:0] fc2_n6_s5_d1_v = $signed(fc2_n6_s5_d1);
+    wire signed [26:0] fc2_n6_s8 = $signed(fc2_n6_s6_d1) + $signed({{3{fc2_n6_s5_d1_v[23]}}, fc2_n6_s5_d1_v});
+    reg  [23:0] fc2_n6_s7_d1;
+    wire signed [23:0] fc2_n6_s7_d1_v = $signed(fc2_n6_s7_d1);
+    wire signed [27:0] fc2_n6_acc = (-($signed({fc2_n6_s8[26], fc2_n6_s8}) - $signed({{4{fc2_n6_s7_d1_v[23]}}, fc2_n6_s7_d1_v})));
     wire fc2_n6_y_sticky = |fc2_n6_acc[6:0];
     reg  fc2_n6_y_half_d1;
     reg  fc2_n6_y_inc_any_d1;
@@ -159,108 +245,81 @@ module muon_recal_fc2 (
     reg  signed [19:0] fc2_n6_y_fl_d1;
     wire signed [19:0] fc2_n6_y_rnd = fc2_n6_y_fl_d1 + $signed({19'd0, fc2_n6_y_inc});
     wire signed [17:0] fc2_n6_y_sat = (fc2_n6_y_rnd > 20'sd131071) ? 18'sd131071 : $signed(fc2_n6_y_rnd[17:0]);
-    wire signed [25:0] fc2_n7_p0 = fc2_in_0_s_2 * 9'sd133; // weight 0.51953125
-    wire signed [24:0] fc2_n7_p1 = fc2_in_1_s_2 * 8'sd126; // weight 0.4921875
-    wire signed [20:0] fc2_n7_p2_sh = $signed({fc2_in_2_s_2, 3'd0});
+    wire signed [11:0] fc2_n7_s0_xh = $signed(fc2_in_3_s_2[17:6]);
+    wire signed [24:0] fc2_n7_s0 = $signed({($signed({{7{fc2_n7_s0_xh[11]}}, fc2_n7_s0_xh}) + $signed({fc2_in_1_s_2[17], fc2_in_1_s_2})), fc2_in_3_s_2[5:0]});
+    wire signed [6:0] fc2_n7_s1_xh = $signed(fc2_e1[17:11]);
+    wire signed [18:0] fc2_n7_s1 = $signed({($signed({fc2_n7_s1_xh[6], fc2_n7_s1_xh}) + 8'sd21), fc2_e1[10:0]});
+    wire signed [24:0] fc2_n7_s2 = $signed({($signed(fc2_n7_s0[24:4]) - $signed({{3{fc2_e1[17]}}, fc2_e1})), fc2_n7_s0[3:0]});
+    wire signed [12:0] fc2_n7_s3_xh = $signed(fc2_e3[18:6]);
+    wire signed [25:0] fc2_n7_s3 = $signed({($signed({{7{fc2_n7_s3_xh[12]}}, fc2_n7_s3_xh}) + $signed({fc2_e0[18], fc2_e0})), fc2_e3[5:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n7_p2_neg = -$signed({fc2_n7_p2_sh[20], fc2_n7_p2_sh});
+    wire signed [22:0] fc2_n7_s4_xh = $signed(fc2_e8[24:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n7_p2 = $signed(fc2_n7_p2_neg[20:0]);
-    wire signed [25:0] fc2_n7_p5 = fc2_in_5_s_2 * 9'sd154; // weight 0.6015625
-    wire signed [18:0] fc2_n7_p7_sh = $signed({fc2_in_7_s_2, 1'd0});
-    reg  signed [26:0] fc2_n7_t0_0_d1;
-    reg  signed [25:0] fc2_n7_t1_0_b_d1;
-    wire signed [26:0] fc2_n7_t1_0 = fc2_n7_t0_0_d1 + $signed({fc2_n7_t1_0_b_d1[25], fc2_n7_t1_0_b_d1});
-    reg  signed [26:0] fc2_n7_t0_2_d1;
-    reg  signed [23:0] fc2_n7_t1_1_b_d1;
-    wire signed [26:0] fc2_n7_t1_1 = fc2_n7_t0_2_d1 + $signed({{3{fc2_n7_t1_1_b_d1[23]}}, fc2_n7_t1_1_b_d1});
-    wire signed [27:0] fc2_n7_acc = (($signed({fc2_n7_t1_0[26], fc2_n7_t1_0}) + $signed({fc2_n7_t1_1[26], fc2_n7_t1_1})) + 28'sd344064);
+    wire signed [23:0] fc2_n7_s4 = $signed({($signed(fc2_n7_s4_xh[21:0]) - $signed({{3{fc2_n7_s1[18]}}, fc2_n7_s1})), fc2_e8[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc2_n7_s5_xh = $signed(fc2_n7_s3[25:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc2_n7_s5 = $signed({($signed(fc2_n7_s5_xh[23:0]) + $signed({{4{fc2_e10[19]}}, fc2_e10})), fc2_n7_s3[0]});
+    wire signed [22:0] fc2_n7_s6_xh = $signed(fc2_e14[23:1]);
+    wire [25:0] fc2_n7_s6_u = {($signed({{2{fc2_n7_s6_xh[22]}}, fc2_n7_s6_xh}) + fc2_n7_s2), fc2_e14[0]};
+    reg  [25:0] fc2_n7_s6_d1;
+    wire signed [25:0] fc2_n7_s6_d1_v = $signed(fc2_n7_s6_d1);
+    reg  signed [25:0] fc2_n7_s7_d1;
+    wire signed [24:0] fc2_n7_s8_xh = $signed(fc2_n7_s6_d1_v[25:1]);
+    wire signed [27:0] fc2_n7_acc = $signed({($signed({{2{fc2_n7_s8_xh[24]}}, fc2_n7_s8_xh}) + $signed({fc2_n7_s7_d1[25], fc2_n7_s7_d1})), fc2_n7_s6_d1_v[0]});
     wire fc2_n7_y_sticky = |fc2_n7_acc[6:0];
-    reg  fc2_n7_y_half_d1;
-    reg  fc2_n7_y_inc_any_d1;
-    wire fc2_n7_y_inc = fc2_n7_y_half_d1 & fc2_n7_y_inc_any_d1;
-    reg  signed [19:0] fc2_n7_y_fl_d1;
-    wire signed [19:0] fc2_n7_y_rnd = fc2_n7_y_fl_d1 + $signed({19'd0, fc2_n7_y_inc});
-    wire signed [17:0] fc2_n7_y_sat = (fc2_n7_y_rnd > 20'sd131071) ? 18'sd131071 : $signed(fc2_n7_y_rnd[17:0]);
-    reg  signed [17:0] fc2_out_0;
-    reg  signed [17:0] fc2_out_1;
-    reg  signed [17:0] fc2_out_2;
-    reg  signed [17:0] fc2_out_3;
-    reg  signed [17:0] fc2_out_4;
-    reg  signed [17:0] fc2_out_5;
-    reg  signed [17:0] fc2_out_6;
-    reg  signed [17:0] fc2_out_7;
+    wire fc2_n7_y_inc = fc2_n7_acc[7] & (fc2_n7_y_sticky | fc2_n7_acc[8]);
+    wire signed [19:0] fc2_n7_y_rnd = $signed(fc2_n7_acc[27:8]) + $signed({19'd0, fc2_n7_y_inc});
+    wire fc2_n7_y_ovf_hi = fc2_n7_y_rnd > 20'sd131071;
+    reg  fc2_n7_y_ovf_hi_d1;
+    reg  signed [17:0] fc2_n7_y_wrap_d1;
+    wire signed [17:0] fc2_n7_y_sat = fc2_n7_y_ovf_hi_d1 ? 18'sd131071 : fc2_n7_y_wrap_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_t1_0_a_d1 <= $signed({fc2_n0_p0[23], fc2_n0_p0}) + (fc2_in_1_s_2 * 8'shb6); // weight -0.2890625
-            fc2_n0_t1_0_b_d1 <= fc2_n0_t0_1;
-            fc2_n0_t1_1_a_d1 <= (fc2_in_4_s_2 * 9'sh16f) + $signed({{3{fc2_n0_p5[22]}}, fc2_n0_p5}); // weight -0.56640625
-            fc2_n0_t1_1_b_d1 <= $signed({{2{fc2_n0_p6[23]}}, fc2_n0_p6}) + (fc2_in_7_s_2 * 9'sh173); // weight -0.55078125
+            fc2_e19_d1 <= fc2_e19_u;
+            fc2_in_1_s_2_d1 <= in_data[33:17];
+            fc2_n0_s7_d1 <= fc2_n0_s7_u;
+            fc2_n0_s8_d1 <= fc2_n0_s8_u;
             fc2_n0_y_half_d1 <= fc2_n0_acc[7];
             fc2_n0_y_inc_any_d1 <= fc2_n0_y_sticky | fc2_n0_acc[8];
             fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[27:8]);
-            fc2_n1_t1_0_a_d1 <= (fc2_in_0_s_2 * 7'sh5e) + $signed({fc2_n1_p1[22], fc2_n1_p1}); // weight -0.1328125
-            fc2_n1_t1_0_b_d1 <= fc2_n1_t0_1;
-            fc2_n1_t0_2_d1 <= $signed({{2{fc2_n1_p4[22]}}, fc2_n1_p4}) + (fc2_in_5_s_2 * 8'sh86); // weight -0.4765625
-            fc2_n1_t1_1_b_d1 <= (fc2_in_6_s_2 * 7'sd48) + $signed({{2{fc2_n1_p7[21]}}, fc2_n1_p7}); // weight 0.1875
-            fc2_n1_y_half_d1 <= fc2_n1_acc[7];
-            fc2_n1_y_inc_any_d1 <= fc2_n1_y_sticky | fc2_n1_acc[8];
-            fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[26:8]);
-            fc2_n2_t1_0_a_d1 <= $signed({{2{fc2_n2_p0[21]}}, fc2_n2_p0}) + (fc2_in_1_s_2 * 7'sh58); // weight -0.15625
-            fc2_n2_t0_1_d1 <= $signed({{2{fc2_n2_p2[22]}}, fc2_n2_p2}) + (fc2_in_3_s_2 * 8'sd81); // weight 0.31640625
-            fc2_n2_t1_1_a_d1 <= fc2_n2_t0_2;
-            fc2_n2_t0_3_d1 <= $signed({{7{fc2_n2_p6[18]}}, fc2_n2_p6}) + (fc2_in_7_s_2 * 9'sh170); // weight -0.5625
-            fc2_n2_y_half_d1 <= fc2_n2_acc[7];
-            fc2_n2_y_inc_any_d1 <= fc2_n2_y_sticky | fc2_n2_acc[8];
+            fc2_n1_s3_d1 <= fc2_n1_s3_u;
+            fc2_n1_s6_d1 <= fc2_n1_s6_u;
+            fc2_n1_y_ovf_lo_d1 <= fc2_n1_y_ovf_lo;
+            fc2_n1_y_wrap_d1 <= $signed(fc2_n1_y_rnd[17:0]);
+            fc2_n2_s7_d1 <= fc2_n2_s7_u;
+            fc2_n2_s8_d1 <= fc2_n2_s8_u;
             fc2_n2_y_fl_d1 <= $signed(fc2_n2_acc[26:8]);
-            fc2_n3_t1_0_a_d1 <= (fc2_in_0_s_2 * 9'sd154) + $signed({fc2_n3_p1[24], fc2_n3_p1}); // weight 0.6015625
-            fc2_n3_t1_0_b_d1 <= $signed({{3{fc2_n3_p2[22]}}, fc2_n3_p2}) + (fc2_in_3_s_2 * 9'sh177); // weight -0.53515625
-            fc2_n3_t1_1_a_d1 <= $signed({fc2_n3_p4[23], fc2_n3_p4}) + $signed({fc2_n3_p5[23], fc2_n3_p5});
-            fc2_n3_t0_3_d1 <= (fc2_in_6_s_2 * 9'sd137) + $signed({fc2_n3_p7[24], fc2_n3_p7}); // weight 0.53515625
-            fc2_n3_y_half_d1 <= fc2_n3_acc[7];
-            fc2_n3_y_inc_any_d1 <= fc2_n3_y_sticky | fc2_n3_acc[8];
-            fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[26:8]);
-            fc2_n4_t0_0_d1 <= (fc2_in_0_s_2 * 9'sd153) + $signed({{2{fc2_n4_p1[23]}}, fc2_n4_p1}); // weight 0.59765625
-            fc2_n4_t1_0_b_d1 <= $signed({{3{fc2_n4_p2[20]}}, fc2_n4_p2}) + (fc2_in_3_s_2 * 7'sh42); // weight -0.2421875
-            fc2_n4_t1_1_a_d1 <= fc2_n4_t0_2_a + $signed({fc2_n4_p5[24], fc2_n4_p5});
-            fc2_n4_t1_1_b_d1 <= (fc2_in_6_s_2 * 9'sh171) + $signed({fc2_n4_p7[24], fc2_n4_p7}); // weight -0.55859375
-            fc2_n4_y_half_d1 <= fc2_n4_acc[7];
-            fc2_n4_y_inc_any_d1 <= fc2_n4_y_sticky | fc2_n4_acc[8];
-            fc2_n4_y_fl_d1 <= $signed(fc2_n4_acc[26:8]);
-            fc2_n5_t0_0_d1 <= $signed({{2{fc2_n5_p0[24]}}, fc2_n5_p0}) + $signed({fc2_n5_p1[25], fc2_n5_p1});
-            fc2_n5_t1_0_b_d1 <= $signed({{2{fc2_n5_p2[23]}}, fc2_n5_p2}) + $signed({fc2_n5_p3[24], fc2_n5_p3});
-            fc2_n5_t0_2_d1 <= fc2_n4_t0_2_a + $signed({{2{fc2_n5_p5[23]}}, fc2_n5_p5});
-            fc2_n5_t1_1_b_d1 <= $signed({fc2_n5_p6[23], fc2_n5_p6}) + (fc2_in_7_s_2 * 8'sha7); // weight -0.34765625
+            fc2_n2_y_incx_d1 <= fc2_n2_acc[7] & (fc2_n2_y_sticky | fc2_n2_acc[8]);
+            fc2_n3_s8_d1 <= fc2_n3_s5 - $signed({fc2_n3_s6[25], fc2_n3_s6});
+            fc2_n3_s9_d1 <= fc2_n3_s9_u;
+            fc2_n3_y_ovf_hi_d1 <= fc2_n3_y_ovf_hi;
+            fc2_n3_y_wrap_d1 <= $signed(fc2_n3_y_rnd[17:0]);
+            fc2_n4_s5_d1 <= $signed({{2{fc2_n4_s2[24]}}, fc2_n4_s2}) - fc2_e23;
+            fc2_n4_s6_d1 <= fc2_n4_s6_u;
+            fc2_n4_y_ovf_lo_d1 <= fc2_n4_y_ovf_lo;
+            fc2_n4_y_wrap_d1 <= $signed(fc2_n4_y_rnd[17:0]);
+            fc2_n4_y_ovf_hi_d1 <= fc2_n4_y_ovf_hi;
+            fc2_n5_s5_d1 <= $signed({fc2_n5_s3[24], fc2_n5_s3}) - $signed({{2{fc2_e14[23]}}, fc2_e14});
+            fc2_n5_s4_d1 <= fc2_n5_s4_u;
             fc2_n5_y_half_d1 <= fc2_n5_acc[7];
             fc2_n5_y_inc_any_d1 <= fc2_n5_y_sticky | fc2_n5_acc[8];
             fc2_n5_y_fl_d1 <= $signed(fc2_n5_acc[26:8]);
-            fc2_n6_t0_0_d1 <= $signed({fc2_n6_p0[25], fc2_n6_p0}) + $signed({fc2_n6_p1[25], fc2_n6_p1});
-            fc2_n6_t1_0_b_d1 <= $signed({{3{fc2_n6_p2[21]}}, fc2_n6_p2}) + (fc2_in_3_s_2 * 8'shb1); // weight -0.30859375
-            fc2_n6_t0_2_d1 <= $signed({fc2_n6_p4[24], fc2_n6_p4}) + $signed({{2{fc2_n6_p5[23]}}, fc2_n6_p5});
-            fc2_n6_t1_1_b_d1 <= $signed({fc2_n6_p6[23], fc2_n6_p6}) + $signed({fc2_n6_p7[23], fc2_n6_p7});
+            fc2_n6_s6_d1 <= fc2_n6_s6_u;
+            fc2_n6_s5_d1 <= fc2_n6_s5_u;
+            fc2_n6_s7_d1 <= fc2_n6_s7_u;
             fc2_n6_y_half_d1 <= fc2_n6_acc[7];
             fc2_n6_y_inc_any_d1 <= fc2_n6_y_sticky | fc2_n6_acc[8];
             fc2_n6_y_fl_d1 <= $signed(fc2_n6_acc[27:8]);
-            fc2_n7_t0_0_d1 <= $signed({fc2_n7_p0[25], fc2_n7_p0}) + $signed({{2{fc2_n7_p1[24]}}, fc2_n7_p1});
-            fc2_n7_t1_0_b_d1 <= $signed({{5{fc2_n7_p2[20]}}, fc2_n7_p2}) + (fc2_in_3_s_2 * 9'sh16a); // weight -0.5859375
-            fc2_n7_t0_2_d1 <= $signed({{2{fc2_n4_p4[24]}}, fc2_n4_p4}) + $signed({fc2_n7_p5[25], fc2_n7_p5});
-            fc2_n7_t1_1_b_d1 <= fc2_n5_p6 + $signed({{5{fc2_n7_p7_sh[18]}}, fc2_n7_p7_sh});
-            fc2_n7_y_half_d1 <= fc2_n7_acc[7];
-            fc2_n7_y_inc_any_d1 <= fc2_n7_y_sticky | fc2_n7_acc[8];
-            fc2_n7_y_fl_d1 <= $signed(fc2_n7_acc[27:8]);
-            fc2_out_0 <= fc2_n0_y_satlo;
-            fc2_out_1 <= fc2_n1_y_satlo;
-            fc2_out_2 <= fc2_n2_y_satlo;
-            fc2_out_3 <= fc2_n3_y_sat;
-            fc2_out_4 <= fc2_n4_y_sat;
-            fc2_out_5 <= fc2_n5_y_sat;
-            fc2_out_6 <= fc2_n6_y_sat;
-            fc2_out_7 <= fc2_n7_y_sat;
+            fc2_n7_s6_d1 <= fc2_n7_s6_u;
+            fc2_n7_s7_d1 <= $signed({fc2_n7_s5[24], fc2_n7_s5}) - $signed({{2{fc2_n7_s4[23]}}, fc2_n7_s4});
+            fc2_n7_y_ovf_hi_d1 <= fc2_n7_y_ovf_hi;
+            fc2_n7_y_wrap_d1 <= $signed(fc2_n7_y_rnd[17:0]);
         end
     end
 
-    assign out_data = {fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
+    assign out_data = {fc2_n7_y_sat, fc2_n6_y_sat, fc2_n5_y_sat, fc2_n4_y_sat, fc2_n3_y_sat, fc2_n2_y_satlo, fc2_n1_y_satlo, fc2_n0_y_satlo};
 
 endmodule
 

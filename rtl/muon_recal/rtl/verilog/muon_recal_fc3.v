@@ -3,7 +3,8 @@
 // input  type: ufixed<17,5,RND_CONV,SAT>
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 58 multiplier(s), 64 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 181 CSD digits, 27 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 2.18 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
 `default_nettype none
 
 module muon_recal_fc3 (
@@ -15,67 +16,133 @@ module muon_recal_fc3 (
 
     wire signed [17:0] fc3_in_0_s_2 = $signed({1'd0, in_data[16:0]});
     wire signed [17:0] fc3_in_1_s_2 = $signed({1'd0, in_data[33:17]});
-    wire signed [21:0] fc3_n0_p1 = fc3_in_1_s_2 * 5'sd9; // weight 0.03515625
     wire signed [17:0] fc3_in_2_s_2 = $signed({1'd0, in_data[50:34]});
     wire signed [17:0] fc3_in_3_s_2 = $signed({1'd0, in_data[67:51]});
     wire signed [17:0] fc3_in_4_s_2 = $signed({1'd0, in_data[84:68]});
-    wire signed [23:0] fc3_n0_p4 = fc3_in_4_s_2 * 7'sh57; // weight -0.16015625
     wire signed [17:0] fc3_in_5_s_2 = $signed({1'd0, in_data[101:85]});
-    wire signed [23:0] fc3_n0_p5 = fc3_in_5_s_2 * 7'sh46; // weight -0.2265625
     wire signed [17:0] fc3_in_6_s_2 = $signed({1'd0, in_data[118:102]});
-    wire signed [22:0] fc3_n0_p6 = fc3_in_6_s_2 * 6'sd30; // weight 0.1171875
     wire signed [17:0] fc3_in_7_s_2 = $signed({1'd0, in_data[135:119]});
-    wire signed [24:0] fc3_n0_p7 = fc3_in_7_s_2 * 8'sd100; // weight 0.390625
-    wire signed [24:0] fc3_n0_t0_1 = (fc3_in_2_s_2 * 8'shac) + (fc3_in_3_s_2 * 8'sd79); // weight -0.328125; weight 0.30859375
-    reg  signed [24:0] fc3_n0_t1_0_a_d1;
-    reg  signed [24:0] fc3_n0_t1_0_b_d1;
-    wire signed [25:0] fc3_n0_t1_0 = $signed({fc3_n0_t1_0_a_d1[24], fc3_n0_t1_0_a_d1}) + $signed({fc3_n0_t1_0_b_d1[24], fc3_n0_t1_0_b_d1});
-    reg  signed [24:0] fc3_n0_t1_1_a_d1;
-    reg  signed [25:0] fc3_n0_t0_3_d1;
-    wire signed [25:0] fc3_n0_t1_1 = $signed({fc3_n0_t1_1_a_d1[24], fc3_n0_t1_1_a_d1}) + fc3_n0_t0_3_d1;
-    wire signed [26:0] fc3_n0_acc = (($signed({fc3_n0_t1_0[25], fc3_n0_t1_0}) + $signed({fc3_n0_t1_1[25], fc3_n0_t1_1})) + 27'sd458752);
+    wire signed [15:0] fc3_e0_xh = $signed(fc3_in_2_s_2[17:2]);
+    wire signed [19:0] fc3_e0 = $signed({($signed({{2{fc3_e0_xh[15]}}, fc3_e0_xh}) - fc3_in_2_s_2), fc3_in_2_s_2[1:0]});
+    wire signed [18:0] fc3_e1 = $signed({fc3_in_1_s_2[17], fc3_in_1_s_2}) + $signed({fc3_in_5_s_2[17], fc3_in_5_s_2});
+    wire signed [16:0] fc3_e2_xh = $signed(fc3_in_3_s_2[17:1]);
+    wire signed [19:0] fc3_e2 = $signed({($signed({{2{fc3_e2_xh[16]}}, fc3_e2_xh}) + $signed({fc3_in_6_s_2[17], fc3_in_6_s_2})), fc3_in_3_s_2[0]});
+    wire signed [17:0] fc3_e3 = fc3_in_0_s_2 - fc3_in_1_s_2;
+    wire signed [16:0] fc3_e4_xh = $signed(fc3_in_7_s_2[17:1]);
+    wire signed [18:0] fc3_e4 = $signed({($signed({fc3_e4_xh[16], fc3_e4_xh}) - fc3_in_4_s_2), fc3_in_7_s_2[0]});
+    wire signed [16:0] fc3_e5_xh = $signed(fc3_in_0_s_2[17:1]);
+    wire signed [20:0] fc3_e5 = $signed({($signed({{3{fc3_e5_xh[16]}}, fc3_e5_xh}) - fc3_e2), fc3_in_0_s_2[0]});
+    wire signed [17:0] fc3_e6 = fc3_in_1_s_2 - fc3_in_7_s_2;
+    wire signed [16:0] fc3_e7_xh = $signed(fc3_in_4_s_2[17:1]);
+    wire signed [18:0] fc3_e7 = $signed({($signed({fc3_e7_xh[16], fc3_e7_xh}) - fc3_in_1_s_2), fc3_in_4_s_2[0]});
+    wire signed [12:0] fc3_e8_xh = $signed(fc3_in_4_s_2[17:5]);
+    wire signed [24:0] fc3_e8 = $signed({($signed({{7{fc3_e8_xh[12]}}, fc3_e8_xh}) - fc3_e0), fc3_in_4_s_2[4:0]});
+    wire signed [18:0] fc3_e9 = $signed({fc3_in_7_s_2[17], fc3_in_7_s_2}) - fc3_e1;
+    wire signed [18:0] fc3_e10 = $signed({fc3_in_7_s_2[17], fc3_in_7_s_2}) - $signed({fc3_e3[17], fc3_e3});
+    wire signed [14:0] fc3_e11_xh = $signed(fc3_in_0_s_2[17:3]);
+    wire signed [21:0] fc3_e11 = $signed({($signed({{4{fc3_e11_xh[14]}}, fc3_e11_xh}) + $signed({fc3_in_3_s_2[17], fc3_in_3_s_2})), fc3_in_0_s_2[2:0]});
+    wire signed [18:0] fc3_e12 = $signed({fc3_in_3_s_2[17], fc3_in_3_s_2}) + $signed({fc3_in_6_s_2[17], fc3_in_6_s_2});
+    wire signed [16:0] fc3_e13_xh = $signed(fc3_in_5_s_2[17:1]);
+    wire signed [19:0] fc3_e13 = $signed({($signed({{2{fc3_e13_xh[16]}}, fc3_e13_xh}) + $signed({fc3_in_0_s_2[17], fc3_in_0_s_2})), fc3_in_5_s_2[0]});
+    wire signed [20:0] fc3_e15 = $signed({{3{fc3_in_2_s_2[17]}}, fc3_in_2_s_2}) - fc3_e5;
+    wire signed [19:0] fc3_e16 = $signed({{2{fc3_in_2_s_2[17]}}, fc3_in_2_s_2}) - $signed({fc3_e4[18], fc3_e4});
+    wire signed [15:0] fc3_e17_xh = $signed(fc3_in_3_s_2[17:2]);
+    wire signed [20:0] fc3_e17 = $signed({($signed({{3{fc3_e17_xh[15]}}, fc3_e17_xh}) + fc3_e7), fc3_in_3_s_2[1:0]});
+    wire signed [15:0] fc3_e18_xh = $signed(fc3_in_5_s_2[17:2]);
+    wire signed [21:0] fc3_e18 = $signed({($signed({{4{fc3_e18_xh[15]}}, fc3_e18_xh}) - fc3_e13), fc3_in_5_s_2[1:0]});
+    wire signed [18:0] fc3_e19_xh = $signed(fc3_e0[19:1]);
+    wire signed [20:0] fc3_e19 = $signed({($signed({fc3_e19_xh[18], fc3_e19_xh}) + fc3_e2), fc3_e0[0]});
+    wire signed [18:0] fc3_e20 = $signed({fc3_in_4_s_2[17], fc3_in_4_s_2}) + $signed({fc3_e6[17], fc3_e6});
+    wire signed [16:0] fc3_e21_xh = $signed(fc3_e1[18:2]);
+    wire signed [20:0] fc3_e21 = $signed({($signed({{2{fc3_e21_xh[16]}}, fc3_e21_xh}) - fc3_e1), fc3_e1[1:0]});
+    wire signed [17:0] fc3_e22_xh = $signed(fc3_e7[18:1]);
+    wire signed [19:0] fc3_e22 = $signed({($signed({fc3_e22_xh[17], fc3_e22_xh}) - $signed({fc3_in_6_s_2[17], fc3_in_6_s_2})), fc3_e7[0]});
+    wire signed [17:0] fc3_e23 = fc3_in_0_s_2 - fc3_in_4_s_2;
+    wire signed [18:0] fc3_e24 = $signed({($signed({fc3_e7_xh[16], fc3_e7_xh}) - fc3_in_5_s_2), fc3_in_4_s_2[0]});
+    wire signed [15:0] fc3_e25_xh = $signed(fc3_in_7_s_2[17:2]);
+    wire signed [19:0] fc3_e25 = $signed({($signed({{2{fc3_e25_xh[15]}}, fc3_e25_xh}) - fc3_in_7_s_2), fc3_in_7_s_2[1:0]});
+    wire signed [12:0] fc3_e26_xh = $signed(fc3_e3[17:5]);
+    wire signed [23:0] fc3_e26 = $signed({($signed({{6{fc3_e26_xh[12]}}, fc3_e26_xh}) + $signed({fc3_in_6_s_2[17], fc3_in_6_s_2})), fc3_e3[4:0]});
+    wire signed [20:0] fc3_n0_s0 = $signed({($signed({{3{fc3_e0_xh[15]}}, fc3_e0_xh}) + $signed({fc3_in_2_s_2[17], fc3_in_2_s_2})), fc3_in_2_s_2[1:0]});
+    wire signed [23:0] fc3_n0_s1 = $signed({($signed({{6{fc3_e8_xh[12]}}, fc3_e8_xh}) + $signed({fc3_in_4_s_2[17], fc3_in_4_s_2})), fc3_in_4_s_2[4:0]});
+    wire signed [2:0] fc3_n0_s2_xh = $signed(fc3_in_5_s_2[17:15]);
+    wire signed [18:0] fc3_n0_s2 = $signed({($signed({fc3_n0_s2_xh[2], fc3_n0_s2_xh}) - 4'sd7), fc3_in_5_s_2[14:0]}); // bias 0.4375
+    wire signed [16:0] fc3_n0_s3_xh = $signed(fc3_e3[17:1]);
+    wire signed [20:0] fc3_n0_s3 = $signed({($signed({{3{fc3_n0_s3_xh[16]}}, fc3_n0_s3_xh}) + $signed({fc3_n0_s2[18], fc3_n0_s2})), fc3_e3[0]});
+    wire signed [20:0] fc3_n0_s4 = $signed({($signed(fc3_n0_s0[20:1]) + fc3_e25), fc3_n0_s0[0]});
+    wire signed [23:0] fc3_n0_s5 = $signed({($signed(fc3_n0_s1[23:3]) - $signed({{2{fc3_e1[18]}}, fc3_e1})), fc3_n0_s1[2:0]});
+    wire signed [15:0] fc3_n0_s6_xh = $signed(fc3_e2[19:4]);
+    wire signed [23:0] fc3_n0_s6 = $signed({($signed({{4{fc3_n0_s6_xh[15]}}, fc3_n0_s6_xh}) - fc3_e2), fc3_e2[3:0]});
+    wire signed [18:0] fc3_n0_s7_xh = $signed(fc3_e11[21:3]);
+    wire signed [22:0] fc3_n0_s7 = $signed({($signed({fc3_n0_s7_xh[18], fc3_n0_s7_xh}) - fc3_e13), fc3_e11[2:0]});
+    wire signed [18:0] fc3_n0_s8_xh = $signed(fc3_n0_s3[20:2]);
+    wire signed [21:0] fc3_n0_s8 = $signed({($signed({fc3_n0_s8_xh[18], fc3_n0_s8_xh}) + fc3_e16), fc3_n0_s3[1:0]});
+    wire signed [19:0] fc3_n0_s9_xh = $signed(fc3_n0_s6[23:4]);
+    wire signed [25:0] fc3_n0_s9 = $signed({($signed({{2{fc3_n0_s9_xh[19]}}, fc3_n0_s9_xh}) + $signed({fc3_n0_s4[20], fc3_n0_s4})), fc3_n0_s6[3:0]});
+    wire signed [20:0] fc3_n0_s10_xh = $signed(fc3_n0_s5[23:3]);
+    wire [25:0] fc3_n0_s10_u = {($signed({{2{fc3_n0_s10_xh[20]}}, fc3_n0_s10_xh}) - fc3_n0_s7), fc3_n0_s5[2:0]};
+    reg  signed [25:0] fc3_n0_s11_d1;
+    reg  [25:0] fc3_n0_s10_d1;
+    wire signed [25:0] fc3_n0_s10_d1_v = $signed(fc3_n0_s10_d1);
+    wire signed [26:0] fc3_n0_acc = (-($signed({fc3_n0_s11_d1[25], fc3_n0_s11_d1}) + $signed({fc3_n0_s10_d1_v[25], fc3_n0_s10_d1_v})));
     wire fc3_n0_y_sticky = |fc3_n0_acc[6:0];
-    reg  fc3_n0_y_half_d1;
-    reg  fc3_n0_y_inc_any_d1;
-    wire fc3_n0_y_inc = fc3_n0_y_half_d1 & fc3_n0_y_inc_any_d1;
     reg  signed [18:0] fc3_n0_y_fl_d1;
-    wire signed [18:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({18'd0, fc3_n0_y_inc});
+    reg  fc3_n0_y_incx_d1;
+    wire signed [18:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({18'd0, fc3_n0_y_incx_d1});
     wire signed [17:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n0_y_rnd[17:0]);
-    wire signed [22:0] fc3_n1_p0 = fc3_in_0_s_2 * 6'sd17; // weight 0.06640625
-    wire signed [22:0] fc3_n1_p2 = fc3_in_2_s_2 * 6'sd22; // weight 0.0859375
-    wire signed [24:0] fc3_n1_p3 = fc3_in_3_s_2 * 8'sd110; // weight 0.4296875
-    wire signed [22:0] fc3_n1_p4 = fc3_in_4_s_2 * 6'sd27; // weight 0.10546875
-    wire signed [23:0] fc3_n1_p5_sh = $signed({fc3_in_5_s_2, 6'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p5_neg = -$signed({fc3_n1_p5_sh[23], fc3_n1_p5_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p6 = fc3_in_6_s_2 * 6'sh28; // weight -0.09375
-    reg  signed [24:0] fc3_n1_t1_0_a_d1;
-    reg  signed [25:0] fc3_n1_t0_1_d1;
-    wire signed [25:0] fc3_n1_t1_0 = $signed({fc3_n1_t1_0_a_d1[24], fc3_n1_t1_0_a_d1}) + fc3_n1_t0_1_d1;
-    reg  signed [23:0] fc3_n1_t1_1_a_d1;
-    reg  signed [25:0] fc3_n1_t0_3_d1;
-    wire signed [25:0] fc3_n1_t1_1 = $signed({{2{fc3_n1_t1_1_a_d1[23]}}, fc3_n1_t1_1_a_d1}) + fc3_n1_t0_3_d1;
-    wire signed [26:0] fc3_n1_acc = (($signed({fc3_n1_t1_0[25], fc3_n1_t1_0}) + $signed({fc3_n1_t1_1[25], fc3_n1_t1_1})) + 27'sh7f85000);
+    wire signed [13:0] fc3_n1_s0_xh = $signed(fc3_in_2_s_2[17:4]);
+    wire signed [22:0] fc3_n1_s0 = $signed({($signed({{5{fc3_n1_s0_xh[13]}}, fc3_n1_s0_xh}) + $signed({fc3_in_1_s_2[17], fc3_in_1_s_2})), fc3_in_2_s_2[3:0]});
+    wire signed [6:0] fc3_n1_s1_xh = $signed(fc3_in_3_s_2[17:11]);
+    wire signed [19:0] fc3_n1_s1 = $signed({($signed({{2{fc3_n1_s1_xh[6]}}, fc3_n1_s1_xh}) + 9'sd123), fc3_in_3_s_2[10:0]});
+    wire signed [13:0] fc3_n1_s2_xh = $signed(fc3_n1_s1[19:6]);
+    wire signed [24:0] fc3_n1_s2 = $signed({($signed({{5{fc3_n1_s2_xh[13]}}, fc3_n1_s2_xh}) - $signed({fc3_e6[17], fc3_e6})), fc3_n1_s1[5:0]});
+    wire signed [12:0] fc3_n1_s3_xh = $signed(fc3_e23[17:5]);
+    wire signed [23:0] fc3_n1_s3 = $signed({($signed({{6{fc3_n1_s3_xh[12]}}, fc3_n1_s3_xh}) + fc3_e24), fc3_e23[4:0]});
+    wire signed [22:0] fc3_n1_s4 = $signed({($signed(fc3_n1_s0[22:2]) - $signed({fc3_e25[19], fc3_e25})), fc3_n1_s0[1:0]});
+    wire signed [21:0] fc3_n1_s5_xh = $signed(fc3_n1_s2[24:3]);
+    wire signed [25:0] fc3_n1_s5 = $signed({($signed({fc3_n1_s5_xh[21], fc3_n1_s5_xh}) - $signed({fc3_e11[21], fc3_e11})), fc3_n1_s2[2:0]});
+    wire signed [23:0] fc3_n1_s6 = $signed({($signed(fc3_n1_s3[23:2]) - $signed({{2{fc3_e22[19]}}, fc3_e22})), fc3_n1_s3[1:0]});
+    wire signed [20:0] fc3_n1_s7_xh = $signed(fc3_n1_s4[22:2]);
+    wire [23:0] fc3_n1_s7_u = {($signed({fc3_n1_s7_xh[20], fc3_n1_s7_xh}) + $signed({fc3_e19[20], fc3_e19})), fc3_n1_s4[1:0]};
+    wire signed [22:0] fc3_n1_s8_xh = $signed(fc3_n1_s6[23:1]);
+    wire [26:0] fc3_n1_s8_u = {($signed({{3{fc3_n1_s8_xh[22]}}, fc3_n1_s8_xh}) - fc3_n1_s5), fc3_n1_s6[0]};
+    reg  [26:0] fc3_n1_s8_d1;
+    wire signed [26:0] fc3_n1_s8_d1_v = $signed(fc3_n1_s8_d1);
+    reg  [23:0] fc3_n1_s7_d1;
+    wire signed [23:0] fc3_n1_s7_d1_v = $signed(fc3_n1_s7_d1);
+    wire signed [26:0] fc3_n1_acc = $signed({($signed(fc3_n1_s8_d1_v[26:1]) - $signed({{2{fc3_n1_s7_d1_v[23]}}, fc3_n1_s7_d1_v})), fc3_n1_s8_d1_v[0]});
     wire fc3_n1_y_sticky = |fc3_n1_acc[6:0];
-    reg  fc3_n1_y_half_d1;
-    reg  fc3_n1_y_inc_any_d1;
-    wire fc3_n1_y_inc = fc3_n1_y_half_d1 & fc3_n1_y_inc_any_d1;
-    reg  signed [18:0] fc3_n1_y_fl_d1;
-    wire signed [18:0] fc3_n1_y_rnd = fc3_n1_y_fl_d1 + $signed({18'd0, fc3_n1_y_inc});
-    wire signed [17:0] fc3_n1_y_sat = (fc3_n1_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc3_n1_y_rnd[17:0]);
-    wire signed [23:0] fc3_n2_p0 = fc3_in_0_s_2 * 7'sd38; // weight 0.1484375
-    wire signed [24:0] fc3_n2_p2 = fc3_in_2_s_2 * 8'sh9a; // weight -0.3984375
-    wire signed [23:0] fc3_n2_p5 = fc3_in_5_s_2 * 7'sd33; // weight 0.12890625
-    wire signed [24:0] fc3_n2_p6 = fc3_in_6_s_2 * 8'sh89; // weight -0.46484375
-    wire signed [23:0] fc3_n2_p7 = fc3_in_7_s_2 * 7'sh57; // weight -0.16015625
-    reg  signed [24:0] fc3_n2_t1_0_a_d1;
-    reg  signed [25:0] fc3_n2_t0_1_d1;
-    wire signed [25:0] fc3_n2_t1_0 = $signed({fc3_n2_t1_0_a_d1[24], fc3_n2_t1_0_a_d1}) + fc3_n2_t0_1_d1;
-    reg  signed [24:0] fc3_n2_t1_1_a_d1;
-    reg  signed [25:0] fc3_n2_t0_3_d1;
-    wire signed [25:0] fc3_n2_t1_1 = $signed({fc3_n2_t1_1_a_d1[24], fc3_n2_t1_1_a_d1}) + fc3_n2_t0_3_d1;
-    wire signed [26:0] fc3_n2_acc = (($signed({fc3_n2_t1_0[25], fc3_n2_t1_0}) + $signed({fc3_n2_t1_1[25], fc3_n2_t1_1})) + 27'sd208896);
+    wire fc3_n1_y_inc = fc3_n1_acc[7] & (fc3_n1_y_sticky | fc3_n1_acc[8]);
+    wire signed [18:0] fc3_n1_y_rnd = $signed(fc3_n1_acc[26:8]) + $signed({18'd0, fc3_n1_y_inc});
+    wire fc3_n1_y_ovf_hi = fc3_n1_y_rnd > 19'sd131071;
+    reg  fc3_n1_y_ovf_hi_d1;
+    reg  signed [17:0] fc3_n1_y_wrap_d1;
+    wire signed [17:0] fc3_n1_y_sat = fc3_n1_y_ovf_hi_d1 ? 18'sd131071 : fc3_n1_y_wrap_d1;
+    wire signed [14:0] fc3_n2_s0_xh = $signed(fc3_in_4_s_2[17:3]);
+    wire signed [20:0] fc3_n2_s0 = $signed({($signed({{3{fc3_n2_s0_xh[14]}}, fc3_n2_s0_xh}) - fc3_in_5_s_2), fc3_in_4_s_2[2:0]});
+    wire signed [10:0] fc3_n2_s1_xh = $signed(fc3_n2_s0[20:10]);
+    wire signed [21:0] fc3_n2_s1 = $signed({($signed({fc3_n2_s1_xh[10], fc3_n2_s1_xh}) - 12'sd51), fc3_n2_s0[9:0]});
+    wire signed [17:0] fc3_n2_s2_xh = $signed(fc3_e12[18:1]);
+    wire signed [20:0] fc3_n2_s2 = $signed({($signed({{2{fc3_n2_s2_xh[17]}}, fc3_n2_s2_xh}) + fc3_e0), fc3_e12[0]});
+    wire signed [16:0] fc3_n2_s3_xh = $signed(fc3_n2_s1[21:5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc3_n2_s3 = $signed({($signed({{3{fc3_n2_s3_xh[16]}}, fc3_n2_s3_xh}) + $signed({fc3_e12[18], fc3_e12})), fc3_n2_s1[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc3_n2_s4_xh = $signed(fc3_e10[18:2]);
+    wire signed [21:0] fc3_n2_s4 = $signed({($signed({{3{fc3_n2_s4_xh[16]}}, fc3_n2_s4_xh}) + $signed({fc3_e10[18], fc3_e10})), fc3_e10[1:0]});
+    wire signed [16:0] fc3_n2_s5_xh = $signed(fc3_n2_s2[20:4]);
+    wire signed [25:0] fc3_n2_s5 = $signed({($signed({{5{fc3_n2_s5_xh[16]}}, fc3_n2_s5_xh}) - $signed({fc3_e17[20], fc3_e17})), fc3_n2_s2[3:0]});
+    wire signed [19:0] fc3_n2_s6_xh = $signed(fc3_e5[20:1]);
+    wire [24:0] fc3_n2_s6_u = {($signed({{4{fc3_n2_s6_xh[19]}}, fc3_n2_s6_xh}) + $signed(fc3_n2_s3[23:0])), fc3_e5[0]};
+    wire [25:0] fc3_n2_s7_u = {($signed(fc3_n2_s5[25:3]) - $signed({fc3_n2_s4[21], fc3_n2_s4})), fc3_n2_s5[2:0]};
+    reg  signed [24:0] fc3_e14_d1;
+    reg  [24:0] fc3_n2_s6_d1;
+    wire signed [24:0] fc3_n2_s6_d1_v = $signed(fc3_n2_s6_d1);
+    wire signed [23:0] fc3_n2_s8_xh = $signed(fc3_e14_d1[24:1]);
+    wire signed [26:0] fc3_n2_s8 = $signed({($signed({{2{fc3_n2_s8_xh[23]}}, fc3_n2_s8_xh}) + $signed({fc3_n2_s6_d1_v[24], fc3_n2_s6_d1_v})), fc3_e14_d1[0]});
+    reg  [25:0] fc3_n2_s7_d1;
+    wire signed [25:0] fc3_n2_s7_d1_v = $signed(fc3_n2_s7_d1);
+    wire signed [26:0] fc3_n2_acc = (-(fc3_n2_s8 - $signed({fc3_n2_s7_d1_v[25], fc3_n2_s7_d1_v})));
     wire fc3_n2_y_sticky = |fc3_n2_acc[6:0];
     reg  fc3_n2_y_half_d1;
     reg  fc3_n2_y_inc_any_d1;
@@ -83,55 +150,71 @@ module muon_recal_fc3 (
     reg  signed [18:0] fc3_n2_y_fl_d1;
     wire signed [18:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({18'd0, fc3_n2_y_inc});
     wire signed [17:0] fc3_n2_y_satlo = (fc3_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n2_y_rnd[17:0]);
-    wire signed [20:0] fc3_n3_p0_sh = $signed({fc3_in_0_s_2, 3'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n3_p0_neg = -$signed({fc3_n3_p0_sh[20], fc3_n3_p0_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n3_p0 = $signed(fc3_n3_p0_neg[20:0]);
-    wire signed [21:0] fc3_n3_p5 = fc3_in_5_s_2 * 5'sd13; // weight 0.05078125
-    wire signed [23:0] fc3_n3_p6 = fc3_in_6_s_2 * 7'sh58; // weight -0.15625
-    wire signed [25:0] fc3_n3_t0_1 = (fc3_in_2_s_2 * 9'sd152) + (fc3_in_3_s_2 * 9'sh16c); // weight 0.59375; weight -0.578125
-    reg  signed [25:0] fc3_n3_t1_0_a_d1;
-    reg  signed [25:0] fc3_n3_t1_0_b_d1;
-    reg  signed [25:0] fc3_n3_t0_2_d1;
-    reg  signed [24:0] fc3_n3_t1_1_b_d1;
-    wire signed [25:0] fc3_n3_t1_1 = fc3_n3_t0_2_d1 + $signed({fc3_n3_t1_1_b_d1[24], fc3_n3_t1_1_b_d1});
-    wire signed [26:0] fc3_n3_t2_0 = ($signed({fc3_n3_t1_0_a_d1[25], fc3_n3_t1_0_a_d1}) + $signed({fc3_n3_t1_0_b_d1[25], fc3_n3_t1_0_b_d1})) + $signed({fc3_n3_t1_1[25], fc3_n3_t1_1});
-    wire signed [26:0] fc3_n3_acc = (fc3_n3_t2_0 + 27'sh7fbe000);
+    wire signed [11:0] fc3_n3_s1_xh = $signed(fc3_in_3_s_2[17:6]);
+    wire signed [18:0] fc3_n3_s1 = $signed({($signed({fc3_n3_s1_xh[11], fc3_n3_s1_xh}) + 13'sd33), fc3_in_3_s_2[5:0]});
+    wire signed [11:0] fc3_n3_s2_xh = $signed(fc3_e4[18:7]);
+    wire signed [25:0] fc3_n3_s2 = $signed({($signed({{7{fc3_n3_s2_xh[11]}}, fc3_n3_s2_xh}) - fc3_n3_s1), fc3_e4[6:0]});
+    wire signed [14:0] fc3_n3_s3_xh = $signed(fc3_e4[18:4]);
+    wire signed [23:0] fc3_n3_s3 = $signed({($signed({{5{fc3_n3_s3_xh[14]}}, fc3_n3_s3_xh}) + $signed({fc3_e4[18], fc3_e4})), fc3_e4[3:0]});
+    wire signed [14:0] fc3_n3_s4_xh = $signed(fc3_e2[19:5]);
+    wire signed [18:0] fc3_n3_s4_hi = $signed({{4{fc3_n3_s4_xh[14]}}, fc3_n3_s4_xh}) - ($signed({fc3_in_1_s_2[17], fc3_in_1_s_2}) + $signed({fc3_in_2_s_2[17], fc3_in_2_s_2}));
+    wire [25:0] fc3_n3_s5_u = {($signed(fc3_n3_s2[25:2]) - $signed({fc3_n3_s4_hi, fc3_e2[4:0]})), fc3_n3_s2[1:0]};
+    wire signed [23:0] fc3_n3_s6 = $signed({($signed(fc3_n3_s3[23:2]) + $signed({{3{fc3_e9[18]}}, fc3_e9})), fc3_n3_s3[1:0]});
+    wire signed [18:0] fc3_n3_s7_xh = $signed(fc3_e18[21:3]);
+    wire signed [23:0] fc3_n3_s7 = $signed({($signed({{2{fc3_n3_s7_xh[18]}}, fc3_n3_s7_xh}) - fc3_e19), fc3_e18[2:0]});
+    wire signed [21:0] fc3_n3_s8_xh = $signed(fc3_n3_s7[23:2]);
+    wire [25:0] fc3_n3_s8_u = {($signed({{2{fc3_n3_s8_xh[21]}}, fc3_n3_s8_xh}) - fc3_n3_s6), fc3_n3_s7[1:0]};
+    reg  [25:0] fc3_n3_s5_d1;
+    wire signed [25:0] fc3_n3_s5_d1_v = $signed(fc3_n3_s5_d1);
+    reg  [25:0] fc3_n3_s8_d1;
+    wire signed [25:0] fc3_n3_s8_d1_v = $signed(fc3_n3_s8_d1);
+    wire signed [26:0] fc3_n3_acc = ($signed({fc3_n3_s5_d1_v[25], fc3_n3_s5_d1_v}) + $signed({fc3_n3_s8_d1_v[25], fc3_n3_s8_d1_v}));
     wire fc3_n3_y_sticky = |fc3_n3_acc[6:0];
-    reg  fc3_n3_y_half_d1;
-    reg  fc3_n3_y_inc_any_d1;
-    wire fc3_n3_y_inc = fc3_n3_y_half_d1 & fc3_n3_y_inc_any_d1;
-    reg  signed [18:0] fc3_n3_y_fl_d1;
-    wire signed [18:0] fc3_n3_y_rnd = fc3_n3_y_fl_d1 + $signed({18'd0, fc3_n3_y_inc});
-    wire signed [17:0] fc3_n3_y_sat = (fc3_n3_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n3_y_rnd[17:0]));
-    wire signed [22:0] fc3_n4_p1 = fc3_in_1_s_2 * 6'sh27; // weight -0.09765625
-    wire signed [19:0] fc3_n4_p3_sh = $signed({fc3_in_3_s_2, 2'd0});
-    wire signed [21:0] fc3_n4_p4_sh = $signed({fc3_in_4_s_2, 4'd0});
-    wire signed [24:0] fc3_n4_t0_1_b = $signed({{5{fc3_n4_p3_sh[19]}}, fc3_n4_p3_sh});
-    reg  signed [24:0] fc3_n4_t1_0_a_d1;
-    reg  signed [24:0] fc3_n4_t1_0_b_d1;
-    reg  signed [22:0] fc3_n4_t1_1_a_d1;
-    reg  signed [24:0] fc3_n4_t1_1_b_d1;
-    wire signed [25:0] fc3_n4_t2_0 = ($signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1})) + ($signed({{3{fc3_n4_t1_1_a_d1[22]}}, fc3_n4_t1_1_a_d1}) + $signed({fc3_n4_t1_1_b_d1[24], fc3_n4_t1_1_b_d1}));
-    wire signed [25:0] fc3_n4_acc = (fc3_n4_t2_0 + 26'sd634880);
+    wire fc3_n3_y_inc = fc3_n3_acc[7] & (fc3_n3_y_sticky | fc3_n3_acc[8]);
+    wire signed [18:0] fc3_n3_y_rnd = $signed(fc3_n3_acc[26:8]) + $signed({18'd0, fc3_n3_y_inc});
+    wire fc3_n3_y_ovf_hi = fc3_n3_y_rnd > 19'sd131071;
+    wire fc3_n3_y_ovf_lo = fc3_n3_y_rnd < 19'sh60000;
+    reg  fc3_n3_y_ovf_lo_d1;
+    reg  signed [17:0] fc3_n3_y_wrap_d1;
+    reg  fc3_n3_y_ovf_hi_d1;
+    wire signed [17:0] fc3_n3_y_sat = fc3_n3_y_ovf_hi_d1 ? 18'sd131071 : (fc3_n3_y_ovf_lo_d1 ? 18'sh20000 : fc3_n3_y_wrap_d1);
+    wire signed [11:0] fc3_n4_s0_xh = $signed(fc3_in_5_s_2[17:6]);
+    wire signed [24:0] fc3_n4_s0 = $signed({($signed({{7{fc3_n4_s0_xh[11]}}, fc3_n4_s0_xh}) + $signed({fc3_in_0_s_2[17], fc3_in_0_s_2})), fc3_in_5_s_2[5:0]});
+    wire signed [11:0] fc3_n4_s1_xh = $signed(fc3_in_6_s_2[17:6]);
+    wire signed [23:0] fc3_n4_s1 = $signed({($signed({{6{fc3_n4_s1_xh[11]}}, fc3_n4_s1_xh}) - fc3_in_6_s_2), fc3_in_6_s_2[5:0]});
+    wire signed [23:0] fc3_n4_s2 = $signed({($signed(fc3_n4_s1[23:11]) + 13'sd155), fc3_n4_s1[10:0]});
+    wire signed [14:0] fc3_n4_s3_xh = $signed(fc3_e0[19:5]);
+    wire signed [24:0] fc3_n4_s3 = $signed({($signed({{5{fc3_n4_s3_xh[14]}}, fc3_n4_s3_xh}) - fc3_e0), fc3_e0[4:0]});
+    wire signed [13:0] fc3_n4_s4_xh = $signed(fc3_e6[17:4]);
+    wire signed [22:0] fc3_n4_s4 = $signed({($signed({{5{fc3_n4_s4_xh[13]}}, fc3_n4_s4_xh}) + $signed({fc3_e23[17], fc3_e23})), fc3_e6[3:0]});
+    wire signed [18:0] fc3_n4_s7_xh = $signed(fc3_e5[20:2]);
+    wire signed [22:0] fc3_n4_s7 = $signed({($signed({{2{fc3_n4_s7_xh[18]}}, fc3_n4_s7_xh}) - fc3_e21), fc3_e5[1:0]});
+    wire signed [24:0] fc3_n4_s8 = (fc3_n4_s0 + $signed({fc3_n4_s2[23], fc3_n4_s2})) - $signed({{2{fc3_n4_s7[22]}}, fc3_n4_s7});
+    reg  signed [24:0] fc3_n4_s6_d1;
+    reg  signed [24:0] fc3_n4_s8_d1;
+    wire signed [23:0] fc3_n4_s9_xh = $signed(fc3_n4_s6_d1[24:1]);
+    wire signed [25:0] fc3_n4_acc = $signed({($signed({fc3_n4_s9_xh[23], fc3_n4_s9_xh}) + fc3_n4_s8_d1), fc3_n4_s6_d1[0]});
     wire fc3_n4_y_sticky = |fc3_n4_acc[6:0];
-    reg  fc3_n4_y_half_d1;
-    reg  fc3_n4_y_inc_any_d1;
-    wire fc3_n4_y_inc = fc3_n4_y_half_d1 & fc3_n4_y_inc_any_d1;
-    reg  signed [17:0] fc3_n4_y_fl_d1;
-    wire signed [17:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({17'd0, fc3_n4_y_inc});
-    wire signed [21:0] fc3_n5_p5 = fc3_in_5_s_2 * 5'sh15; // weight -0.04296875
-    wire signed [23:0] fc3_n5_p6 = fc3_in_6_s_2 * 7'sd36; // weight 0.140625
-    wire signed [24:0] fc3_n5_t0_0 = (fc3_in_0_s_2 * 8'shb7) + (fc3_in_1_s_2 * 8'sd117); // weight -0.28515625; weight 0.45703125
-    wire signed [24:0] fc3_n5_t0_1 = (fc3_in_2_s_2 * 8'sha9) + (fc3_in_3_s_2 * 8'sd82); // weight -0.33984375; weight 0.3203125
-    reg  signed [24:0] fc3_n5_t1_0_a_d1;
-    reg  signed [24:0] fc3_n5_t1_0_b_d1;
-    wire signed [25:0] fc3_n5_t1_0 = $signed({fc3_n5_t1_0_a_d1[24], fc3_n5_t1_0_a_d1}) + $signed({fc3_n5_t1_0_b_d1[24], fc3_n5_t1_0_b_d1});
-    reg  signed [24:0] fc3_n5_t1_1_a_d1;
-    reg  signed [24:0] fc3_n5_t1_1_b_d1;
-    wire signed [25:0] fc3_n5_t1_1 = $signed({fc3_n5_t1_1_a_d1[24], fc3_n5_t1_1_a_d1}) + $signed({fc3_n5_t1_1_b_d1[24], fc3_n5_t1_1_b_d1});
-    wire signed [26:0] fc3_n5_acc = (($signed({fc3_n5_t1_0[25], fc3_n5_t1_0}) + $signed({fc3_n5_t1_1[25], fc3_n5_t1_1})) + 27'sh7f73000);
+    wire fc3_n4_y_inc = fc3_n4_acc[7] & (fc3_n4_y_sticky | fc3_n4_acc[8]);
+    wire signed [17:0] fc3_n4_y_rnd = $signed(fc3_n4_acc[25:8]) + $signed({17'd0, fc3_n4_y_inc});
+    wire signed [17:0] fc3_n5_s0 = fc3_in_0_s_2 - fc3_in_3_s_2;
+    wire signed [10:0] fc3_n5_s1_xh = $signed(fc3_in_4_s_2[17:7]);
+    wire signed [18:0] fc3_n5_s1 = $signed({($signed({fc3_n5_s1_xh[10], fc3_n5_s1_xh}) + 12'sd141), fc3_in_4_s_2[6:0]});
+    wire signed [17:0] fc3_n5_s2_xh = $signed(fc3_n5_s1[18:1]);
+    wire signed [19:0] fc3_n5_s2 = $signed({($signed({fc3_n5_s2_xh[17], fc3_n5_s2_xh}) + $signed({fc3_n5_s0[17], fc3_n5_s0})), fc3_n5_s1[0]});
+    wire signed [15:0] fc3_n5_s3_xh = $signed(fc3_e4[18:3]);
+    wire signed [22:0] fc3_n5_s3 = $signed({($signed({{4{fc3_n5_s3_xh[15]}}, fc3_n5_s3_xh}) - fc3_n5_s2), fc3_e4[2:0]});
+    wire signed [15:0] fc3_n5_s4_xh = $signed(fc3_e21[20:5]);
+    wire signed [23:0] fc3_n5_s4 = $signed({($signed({{3{fc3_n5_s4_xh[15]}}, fc3_n5_s4_xh}) + fc3_e20), fc3_e21[4:0]});
+    wire signed [17:0] fc3_n5_s6_xh = $signed(fc3_e15[20:3]);
+    wire [23:0] fc3_n5_s6_u = {($signed({{3{fc3_n5_s6_xh[17]}}, fc3_n5_s6_xh}) + fc3_e15), fc3_e15[2:0]};
+    reg  [23:0] fc3_n5_s6_d1;
+    wire signed [23:0] fc3_n5_s6_d1_v = $signed(fc3_n5_s6_d1);
+    wire signed [24:0] fc3_n5_s7 = fc3_e14_d1 - $signed({fc3_n5_s6_d1_v[23], fc3_n5_s6_d1_v});
+    reg  signed [24:0] fc3_n5_s5_d1;
+    wire signed [22:0] fc3_n5_s8_xh = $signed(fc3_n5_s7[24:2]);
+    wire signed [26:0] fc3_n5_s8 = $signed({($signed({{2{fc3_n5_s8_xh[22]}}, fc3_n5_s8_xh}) - fc3_n5_s5_d1), fc3_n5_s7[1:0]});
+    wire signed [26:0] fc3_n5_acc = (-fc3_n5_s8);
     wire fc3_n5_y_sticky = |fc3_n5_acc[6:0];
     reg  fc3_n5_y_half_d1;
     reg  fc3_n5_y_inc_any_d1;
@@ -139,124 +222,100 @@ module muon_recal_fc3 (
     reg  signed [18:0] fc3_n5_y_fl_d1;
     wire signed [18:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({18'd0, fc3_n5_y_inc});
     wire signed [17:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n5_y_rnd[17:0]));
-    wire signed [23:0] fc3_n6_p2 = fc3_in_2_s_2 * 7'sh48; // weight -0.21875
-    wire signed [22:0] fc3_n6_p3 = fc3_in_3_s_2 * 6'sh2a; // weight -0.0859375
-    wire signed [24:0] fc3_n6_p4 = fc3_in_4_s_2 * 8'sha9; // weight -0.33984375
-    wire signed [24:0] fc3_n6_p5 = fc3_in_5_s_2 * 8'shb7; // weight -0.28515625
-    wire signed [24:0] fc3_n6_p6 = fc3_in_6_s_2 * 8'sd97; // weight 0.37890625
-    wire signed [23:0] fc3_n6_p7 = fc3_in_7_s_2 * 7'sd63; // weight 0.24609375
-    wire signed [23:0] fc3_n6_t0_0 = (fc3_in_0_s_2 * 7'sh45) + (fc3_in_1_s_2 * 7'sd45); // weight -0.23046875; weight 0.17578125
-    reg  signed [23:0] fc3_n6_t1_0_a_d1;
-    reg  signed [24:0] fc3_n6_t1_0_b_d1;
-    wire signed [25:0] fc3_n6_t1_0 = $signed({{2{fc3_n6_t1_0_a_d1[23]}}, fc3_n6_t1_0_a_d1}) + $signed({fc3_n6_t1_0_b_d1[24], fc3_n6_t1_0_b_d1});
-    reg  signed [25:0] fc3_n6_t0_2_d1;
-    reg  signed [25:0] fc3_n6_t0_3_d1;
-    wire signed [25:0] fc3_n6_t1_1 = fc3_n6_t0_2_d1 + fc3_n6_t0_3_d1;
-    wire signed [26:0] fc3_n6_acc = (($signed({fc3_n6_t1_0[25], fc3_n6_t1_0}) + $signed({fc3_n6_t1_1[25], fc3_n6_t1_1})) + 27'sd57344);
+    wire signed [14:0] fc3_n6_s0_xh = $signed(fc3_in_5_s_2[17:3]);
+    wire signed [20:0] fc3_n6_s0 = $signed({($signed({{3{fc3_n6_s0_xh[14]}}, fc3_n6_s0_xh}) - fc3_in_2_s_2), fc3_in_5_s_2[2:0]});
+    wire signed [14:0] fc3_n6_s1_xh = $signed(fc3_in_6_s_2[17:3]);
+    wire signed [20:0] fc3_n6_s1 = $signed({($signed({{3{fc3_n6_s1_xh[14]}}, fc3_n6_s1_xh}) - fc3_in_5_s_2), fc3_in_6_s_2[2:0]});
+    wire signed [7:0] fc3_n6_s2_xh = $signed(fc3_n6_s0[20:13]);
+    wire signed [21:0] fc3_n6_s2 = $signed({($signed({fc3_n6_s2_xh[7], fc3_n6_s2_xh}) - 9'sd7), fc3_n6_s0[12:0]});
+    wire signed [14:0] fc3_n6_s3_xh = $signed(fc3_n6_s1[20:6]);
+    wire signed [24:0] fc3_n6_s3 = $signed({($signed({{4{fc3_n6_s3_xh[14]}}, fc3_n6_s3_xh}) - $signed({fc3_e3[17], fc3_e3})), fc3_n6_s1[5:0]});
+    wire signed [16:0] fc3_n6_s4_xh = $signed(fc3_e11[21:5]);
+    wire signed [23:0] fc3_n6_s4 = $signed({($signed({{2{fc3_n6_s4_xh[16]}}, fc3_n6_s4_xh}) + fc3_e24), fc3_e11[4:0]});
+    wire signed [16:0] fc3_n6_s5_xh = $signed(fc3_n6_s2[21:5]);
+    wire signed [24:0] fc3_n6_s5 = $signed({($signed({{3{fc3_n6_s5_xh[16]}}, fc3_n6_s5_xh}) + $signed({fc3_e12[18], fc3_e12})), fc3_n6_s2[4:0]});
+    wire signed [24:0] fc3_n6_s6 = $signed({($signed(fc3_n6_s3[24:1]) + $signed({{3{fc3_e17[20]}}, fc3_e17})), fc3_n6_s3[0]});
+    wire signed [16:0] fc3_n6_s7_xh = $signed(fc3_e20[18:2]);
+    wire signed [25:0] fc3_n6_s7 = $signed({($signed({{7{fc3_n6_s7_xh[16]}}, fc3_n6_s7_xh}) + fc3_e26), fc3_e20[1:0]});
+    wire signed [17:0] fc3_n6_s8_xh = $signed(fc3_n6_s4[23:6]);
+    wire signed [25:0] fc3_n6_s8 = $signed({($signed({{2{fc3_n6_s8_xh[17]}}, fc3_n6_s8_xh}) - fc3_e16), fc3_n6_s4[5:0]});
+    reg  signed [26:0] fc3_n6_s9_d1;
+    reg  signed [25:0] fc3_n6_s10_d1;
+    wire signed [26:0] fc3_n6_acc = (-(fc3_n6_s9_d1 - $signed({fc3_n6_s10_d1[25], fc3_n6_s10_d1})));
     wire fc3_n6_y_sticky = |fc3_n6_acc[6:0];
-    reg  fc3_n6_y_half_d1;
-    reg  fc3_n6_y_inc_any_d1;
-    wire fc3_n6_y_inc = fc3_n6_y_half_d1 & fc3_n6_y_inc_any_d1;
     reg  signed [18:0] fc3_n6_y_fl_d1;
-    wire signed [18:0] fc3_n6_y_rnd = fc3_n6_y_fl_d1 + $signed({18'd0, fc3_n6_y_inc});
+    reg  fc3_n6_y_incx_d1;
+    wire signed [18:0] fc3_n6_y_rnd = fc3_n6_y_fl_d1 + $signed({18'd0, fc3_n6_y_incx_d1});
     wire signed [17:0] fc3_n6_y_satlo = (fc3_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n6_y_rnd[17:0]);
-    wire signed [21:0] fc3_n7_p0 = fc3_in_0_s_2 * 5'sd11; // weight 0.04296875
-    wire signed [24:0] fc3_n7_p4 = fc3_in_4_s_2 * 8'sd119; // weight 0.46484375
-    wire signed [24:0] fc3_n7_p6 = fc3_in_6_s_2 * 8'sh90; // weight -0.4375
-    wire signed [24:0] fc3_n7_p7 = fc3_in_7_s_2 * 8'shbd; // weight -0.26171875
-    reg  signed [25:0] fc3_n7_t0_0_d1;
-    reg  signed [24:0] fc3_n7_t1_0_b_d1;
-    wire signed [25:0] fc3_n7_t1_0 = fc3_n7_t0_0_d1 + $signed({fc3_n7_t1_0_b_d1[24], fc3_n7_t1_0_b_d1});
-    reg  signed [25:0] fc3_n7_t0_2_d1;
-    reg  signed [25:0] fc3_n7_t0_3_d1;
-    wire signed [25:0] fc3_n7_t1_1 = fc3_n7_t0_2_d1 + fc3_n7_t0_3_d1;
-    wire signed [26:0] fc3_n7_acc = (($signed({fc3_n7_t1_0[25], fc3_n7_t1_0}) + $signed({fc3_n7_t1_1[25], fc3_n7_t1_1})) + 27'sh7fb5000);
+    wire signed [17:0] fc3_n7_s0 = fc3_in_3_s_2 - fc3_in_7_s_2;
+    wire signed [7:0] fc3_n7_s1_xh = $signed(fc3_n7_s0[17:10]);
+    wire signed [18:0] fc3_n7_s1 = $signed({($signed({fc3_n7_s1_xh[7], fc3_n7_s1_xh}) - 9'sd75), fc3_n7_s0[9:0]});
+    wire signed [13:0] fc3_n7_s2_xh = $signed(fc3_e0[19:6]);
+    wire signed [25:0] fc3_n7_s2 = $signed({($signed({{6{fc3_n7_s2_xh[13]}}, fc3_n7_s2_xh}) + $signed({fc3_e4[18], fc3_e4})), fc3_e0[5:0]});
+    wire signed [13:0] fc3_n7_s3_xh = $signed(fc3_n7_s1[18:5]);
+    wire signed [24:0] fc3_n7_s3 = $signed({($signed({{6{fc3_n7_s3_xh[13]}}, fc3_n7_s3_xh}) + $signed({fc3_e1[18], fc3_e1})), fc3_n7_s1[4:0]});
+    wire signed [15:0] fc3_n7_s4_xh = $signed(fc3_e10[18:3]);
+    wire signed [23:0] fc3_n7_s4 = $signed({($signed({{5{fc3_n7_s4_xh[15]}}, fc3_n7_s4_xh}) - $signed({fc3_e22[19], fc3_e22})), fc3_e10[2:0]});
+    wire signed [25:0] fc3_n7_s5 = $signed({($signed(fc3_n7_s2[25:2]) + fc3_e26), fc3_n7_s2[1:0]});
+    wire signed [24:0] fc3_n7_s6 = $signed({($signed(fc3_e8[24:1]) + $signed({{2{fc3_e18[21]}}, fc3_e18})), fc3_e8[0]});
+    wire signed [21:0] fc3_n7_s7_xh = $signed(fc3_n7_s4[23:2]);
+    wire [26:0] fc3_n7_s7_u = {($signed({{3{fc3_n7_s7_xh[21]}}, fc3_n7_s7_xh}) + fc3_n7_s3), fc3_n7_s4[1:0]};
+    reg  [26:0] fc3_n7_s7_d1;
+    reg  signed [26:0] fc3_n7_s8_d1;
+    wire signed [26:0] fc3_n7_acc = ($signed(fc3_n7_s7_d1) - fc3_n7_s8_d1);
     wire fc3_n7_y_sticky = |fc3_n7_acc[6:0];
-    reg  fc3_n7_y_half_d1;
-    reg  fc3_n7_y_inc_any_d1;
-    wire fc3_n7_y_inc = fc3_n7_y_half_d1 & fc3_n7_y_inc_any_d1;
-    reg  signed [18:0] fc3_n7_y_fl_d1;
-    wire signed [18:0] fc3_n7_y_rnd = fc3_n7_y_fl_d1 + $signed({18'd0, fc3_n7_y_inc});
-    wire signed [17:0] fc3_n7_y_sat = (fc3_n7_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n7_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n7_y_rnd[17:0]));
-    reg  signed [17:0] fc3_out_0;
-    reg  signed [17:0] fc3_out_1;
-    reg  signed [17:0] fc3_out_2;
-    reg  signed [17:0] fc3_out_3;
-    reg  signed [17:0] fc3_out_4;
-    reg  signed [17:0] fc3_out_5;
-    reg  signed [17:0] fc3_out_6;
-    reg  signed [17:0] fc3_out_7;
+    wire fc3_n7_y_inc = fc3_n7_acc[7] & (fc3_n7_y_sticky | fc3_n7_acc[8]);
+    wire signed [18:0] fc3_n7_y_rnd = $signed(fc3_n7_acc[26:8]) + $signed({18'd0, fc3_n7_y_inc});
+    wire fc3_n7_y_ovf_hi = fc3_n7_y_rnd > 19'sd131071;
+    wire fc3_n7_y_ovf_lo = fc3_n7_y_rnd < 19'sh60000;
+    reg  fc3_n7_y_ovf_lo_d1;
+    reg  signed [17:0] fc3_n7_y_wrap_d1;
+    reg  fc3_n7_y_ovf_hi_d1;
+    wire signed [17:0] fc3_n7_y_sat = fc3_n7_y_ovf_hi_d1 ? 18'sd131071 : (fc3_n7_y_ovf_lo_d1 ? 18'sh20000 : fc3_n7_y_wrap_d1);
+    reg  signed [17:0] fc3_n4_y_wrap_d1;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'sh87) + $signed({{3{fc3_n0_p1[21]}}, fc3_n0_p1}); // weight -0.47265625
-            fc3_n0_t1_0_b_d1 <= fc3_n0_t0_1;
-            fc3_n0_t1_1_a_d1 <= $signed({fc3_n0_p4[23], fc3_n0_p4}) + $signed({fc3_n0_p5[23], fc3_n0_p5});
-            fc3_n0_t0_3_d1 <= $signed({{3{fc3_n0_p6[22]}}, fc3_n0_p6}) + $signed({fc3_n0_p7[24], fc3_n0_p7});
-            fc3_n0_y_half_d1 <= fc3_n0_acc[7];
-            fc3_n0_y_inc_any_d1 <= fc3_n0_y_sticky | fc3_n0_acc[8];
+            fc3_n0_s11_d1 <= fc3_n0_s9 + $signed({{4{fc3_n0_s8[21]}}, fc3_n0_s8});
+            fc3_n0_s10_d1 <= fc3_n0_s10_u;
             fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[26:8]);
-            fc3_n1_t1_0_a_d1 <= $signed({{2{fc3_n1_p0[22]}}, fc3_n1_p0}) + (fc3_in_1_s_2 * 8'sd104); // weight 0.40625
-            fc3_n1_t0_1_d1 <= $signed({{3{fc3_n1_p2[22]}}, fc3_n1_p2}) + $signed({fc3_n1_p3[24], fc3_n1_p3});
-            fc3_n1_t1_1_a_d1 <= $signed({fc3_n1_p4[22], fc3_n1_p4}) + $signed(fc3_n1_p5_neg[23:0]);
-            fc3_n1_t0_3_d1 <= $signed({{3{fc3_n1_p6[22]}}, fc3_n1_p6}) + (fc3_in_7_s_2 * 9'sh168); // weight -0.59375
-            fc3_n1_y_half_d1 <= fc3_n1_acc[7];
-            fc3_n1_y_inc_any_d1 <= fc3_n1_y_sticky | fc3_n1_acc[8];
-            fc3_n1_y_fl_d1 <= $signed(fc3_n1_acc[26:8]);
-            fc3_n2_t1_0_a_d1 <= $signed({fc3_n2_p0[23], fc3_n2_p0}) + (fc3_in_1_s_2 * 8'sd89); // weight 0.34765625
-            fc3_n2_t0_1_d1 <= $signed({fc3_n2_p2[24], fc3_n2_p2}) + (fc3_in_3_s_2 * 9'sh175); // weight -0.54296875
-            fc3_n2_t1_1_a_d1 <= (fc3_in_4_s_2 * 8'shbb) + $signed({fc3_n2_p5[23], fc3_n2_p5}); // weight -0.26953125
-            fc3_n2_t0_3_d1 <= $signed({fc3_n2_p6[24], fc3_n2_p6}) + $signed({{2{fc3_n2_p7[23]}}, fc3_n2_p7});
+            fc3_n0_y_incx_d1 <= fc3_n0_acc[7] & (fc3_n0_y_sticky | fc3_n0_acc[8]);
+            fc3_n1_s8_d1 <= fc3_n1_s8_u;
+            fc3_n1_s7_d1 <= fc3_n1_s7_u;
+            fc3_n1_y_ovf_hi_d1 <= fc3_n1_y_ovf_hi;
+            fc3_n1_y_wrap_d1 <= $signed(fc3_n1_y_rnd[17:0]);
+            fc3_e14_d1 <= fc3_e8 + $signed({{6{fc3_e9[18]}}, fc3_e9});
+            fc3_n2_s6_d1 <= fc3_n2_s6_u;
+            fc3_n2_s7_d1 <= fc3_n2_s7_u;
             fc3_n2_y_half_d1 <= fc3_n2_acc[7];
             fc3_n2_y_inc_any_d1 <= fc3_n2_y_sticky | fc3_n2_acc[8];
             fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[26:8]);
-            fc3_n3_t1_0_a_d1 <= $signed({{5{fc3_n3_p0[20]}}, fc3_n3_p0}) + (fc3_in_1_s_2 * 9'sd144); // weight 0.5625
-            fc3_n3_t1_0_b_d1 <= fc3_n3_t0_1;
-            fc3_n3_t0_2_d1 <= (fc3_in_4_s_2 * 9'sd134) + $signed({{4{fc3_n3_p5[21]}}, fc3_n3_p5}); // weight 0.5234375
-            fc3_n3_t1_1_b_d1 <= $signed({fc3_n3_p6[23], fc3_n3_p6}) + (fc3_in_7_s_2 * 8'shad); // weight -0.32421875
-            fc3_n3_y_half_d1 <= fc3_n3_acc[7];
-            fc3_n3_y_inc_any_d1 <= fc3_n3_y_sticky | fc3_n3_acc[8];
-            fc3_n3_y_fl_d1 <= $signed(fc3_n3_acc[26:8]);
-            fc3_n4_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'sd110) + $signed({{2{fc3_n4_p1[22]}}, fc3_n4_p1}); // weight 0.4296875
-            fc3_n4_t1_0_b_d1 <= (fc3_in_2_s_2 * 8'sd93) + fc3_n4_t0_1_b; // weight 0.36328125
-            fc3_n4_t1_1_a_d1 <= $signed({fc3_n4_p4_sh[21], fc3_n4_p4_sh}) + (fc3_in_5_s_2 * 6'sh2a); // weight -0.0859375
-            fc3_n4_t1_1_b_d1 <= (fc3_in_6_s_2 * 8'sh8a) + $signed({{7{fc3_in_7_s_2[17]}}, fc3_in_7_s_2}); // weight -0.4609375
-            fc3_n4_y_half_d1 <= fc3_n4_acc[7];
-            fc3_n4_y_inc_any_d1 <= fc3_n4_y_sticky | fc3_n4_acc[8];
-            fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[25:8]);
-            fc3_n5_t1_0_a_d1 <= fc3_n5_t0_0;
-            fc3_n5_t1_0_b_d1 <= fc3_n5_t0_1;
-            fc3_n5_t1_1_a_d1 <= (fc3_in_4_s_2 * 8'sd87) + $signed({{3{fc3_n5_p5[21]}}, fc3_n5_p5}); // weight 0.33984375
-            fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[23], fc3_n5_p6}) + (fc3_in_7_s_2 * 8'sh83); // weight -0.48828125
+            fc3_n3_s5_d1 <= fc3_n3_s5_u;
+            fc3_n3_s8_d1 <= fc3_n3_s8_u;
+            fc3_n3_y_ovf_lo_d1 <= fc3_n3_y_ovf_lo;
+            fc3_n3_y_wrap_d1 <= $signed(fc3_n3_y_rnd[17:0]);
+            fc3_n3_y_ovf_hi_d1 <= fc3_n3_y_ovf_hi;
+            fc3_n4_s6_d1 <= fc3_n4_s3 - $signed({{2{fc3_n4_s4[22]}}, fc3_n4_s4});
+            fc3_n4_s8_d1 <= fc3_n4_s8;
+            fc3_n5_s6_d1 <= fc3_n5_s6_u;
+            fc3_n5_s5_d1 <= $signed({{2{fc3_n5_s3[22]}}, fc3_n5_s3}) + $signed({fc3_n5_s4[23], fc3_n5_s4});
             fc3_n5_y_half_d1 <= fc3_n5_acc[7];
             fc3_n5_y_inc_any_d1 <= fc3_n5_y_sticky | fc3_n5_acc[8];
             fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[26:8]);
-            fc3_n6_t1_0_a_d1 <= fc3_n6_t0_0;
-            fc3_n6_t1_0_b_d1 <= $signed({fc3_n6_p2[23], fc3_n6_p2}) + $signed({{2{fc3_n6_p3[22]}}, fc3_n6_p3});
-            fc3_n6_t0_2_d1 <= $signed({fc3_n6_p4[24], fc3_n6_p4}) + $signed({fc3_n6_p5[24], fc3_n6_p5});
-            fc3_n6_t0_3_d1 <= $signed({fc3_n6_p6[24], fc3_n6_p6}) + $signed({{2{fc3_n6_p7[23]}}, fc3_n6_p7});
-            fc3_n6_y_half_d1 <= fc3_n6_acc[7];
-            fc3_n6_y_inc_any_d1 <= fc3_n6_y_sticky | fc3_n6_acc[8];
+            fc3_n6_s9_d1 <= $signed({{2{fc3_n6_s5[24]}}, fc3_n6_s5}) - $signed({fc3_n6_s8[25], fc3_n6_s8});
+            fc3_n6_s10_d1 <= $signed({fc3_n6_s6[24], fc3_n6_s6}) + fc3_n6_s7;
             fc3_n6_y_fl_d1 <= $signed(fc3_n6_acc[26:8]);
-            fc3_n7_t0_0_d1 <= $signed({{4{fc3_n7_p0[21]}}, fc3_n7_p0}) + (fc3_in_1_s_2 * 9'sd149); // weight 0.58203125
-            fc3_n7_t1_0_b_d1 <= (fc3_in_2_s_2 * 8'sha3) + fc3_n4_t0_1_b; // weight -0.36328125
-            fc3_n7_t0_2_d1 <= $signed({fc3_n7_p4[24], fc3_n7_p4}) + (fc3_in_5_s_2 * 9'sd134); // weight 0.5234375
-            fc3_n7_t0_3_d1 <= $signed({fc3_n7_p6[24], fc3_n7_p6}) + $signed({fc3_n7_p7[24], fc3_n7_p7});
-            fc3_n7_y_half_d1 <= fc3_n7_acc[7];
-            fc3_n7_y_inc_any_d1 <= fc3_n7_y_sticky | fc3_n7_acc[8];
-            fc3_n7_y_fl_d1 <= $signed(fc3_n7_acc[26:8]);
-            fc3_out_0 <= fc3_n0_y_satlo;
-            fc3_out_1 <= fc3_n1_y_sat;
-            fc3_out_2 <= fc3_n2_y_satlo;
-            fc3_out_3 <= fc3_n3_y_sat;
-            fc3_out_4 <= $signed(fc3_n4_y_rnd[17:0]);
-            fc3_out_5 <= fc3_n5_y_sat;
-            fc3_out_6 <= fc3_n6_y_satlo;
-            fc3_out_7 <= fc3_n7_y_sat;
+            fc3_n6_y_incx_d1 <= fc3_n6_acc[7] & (fc3_n6_y_sticky | fc3_n6_acc[8]);
+            fc3_n7_s7_d1 <= fc3_n7_s7_u;
+            fc3_n7_s8_d1 <= $signed({fc3_n7_s5[25], fc3_n7_s5}) + $signed({{2{fc3_n7_s6[24]}}, fc3_n7_s6});
+            fc3_n7_y_ovf_lo_d1 <= fc3_n7_y_ovf_lo;
+            fc3_n7_y_wrap_d1 <= $signed(fc3_n7_y_rnd[17:0]);
+            fc3_n7_y_ovf_hi_d1 <= fc3_n7_y_ovf_hi;
+            fc3_n4_y_wrap_d1 <= $signed(fc3_n4_y_rnd[17:0]);
         end
     end
 
-    assign out_data = {fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
+    assign out_data = {fc3_n7_y_sat, fc3_n6_y_satlo, fc3_n5_y_sat, fc3_n4_y_wrap_d1, fc3_n3_y_sat, fc3_n2_y_satlo, fc3_n1_y_sat, fc3_n0_y_satlo};
 
 endmodule
 

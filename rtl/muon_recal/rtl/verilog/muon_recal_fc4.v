@@ -3,7 +3,8 @@
 // input  type: ufixed<17,5,RND_CONV,SAT>
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
-// latency: 3 clock cycle(s), II = 1; 60 multiplier(s), 64 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 173 CSD digits, 27 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.88 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 117 adder(s)
 `default_nettype none
 
 module muon_recal_fc4 (
@@ -15,169 +16,256 @@ module muon_recal_fc4 (
 
     wire signed [17:0] fc4_in_0_s_2 = $signed({1'd0, in_data[16:0]});
     wire signed [17:0] fc4_in_1_s_2 = $signed({1'd0, in_data[33:17]});
-    wire signed [23:0] fc4_n0_p1 = fc4_in_1_s_2 * 7'sh51; // weight -0.18359375
     wire signed [17:0] fc4_in_2_s_2 = $signed({1'd0, in_data[50:34]});
-    wire signed [24:0] fc4_n0_p2 = fc4_in_2_s_2 * 8'shbe; // weight -0.2578125
     wire signed [17:0] fc4_in_3_s_2 = $signed({1'd0, in_data[67:51]});
-    wire signed [24:0] fc4_n0_p3 = fc4_in_3_s_2 * 8'sha0; // weight -0.375
     wire signed [17:0] fc4_in_4_s_2 = $signed({1'd0, in_data[84:68]});
     wire signed [17:0] fc4_in_5_s_2 = $signed({1'd0, in_data[101:85]});
-    wire signed [20:0] fc4_n0_p5 = fc4_in_5_s_2 * 4'sha; // weight -0.0234375
     wire signed [17:0] fc4_in_6_s_2 = $signed({1'd0, in_data[118:102]});
     wire signed [17:0] fc4_in_7_s_2 = $signed({1'd0, in_data[135:119]});
-    wire signed [23:0] fc4_n0_p7 = fc4_in_7_s_2 * 7'sd39; // weight 0.15234375
-    reg  signed [24:0] fc4_n0_t1_0_a_d1;
-    reg  signed [25:0] fc4_n0_t1_0_b_d1;
-    reg  signed [24:0] fc4_n0_t1_1_a_d1;
-    reg  signed [25:0] fc4_n0_t0_3_d1;
-    wire signed [25:0] fc4_n0_t1_1 = $signed({fc4_n0_t1_1_a_d1[24], fc4_n0_t1_1_a_d1}) + fc4_n0_t0_3_d1;
-    wire signed [26:0] fc4_n0_t2_0 = ($signed({{2{fc4_n0_t1_0_a_d1[24]}}, fc4_n0_t1_0_a_d1}) + $signed({fc4_n0_t1_0_b_d1[25], fc4_n0_t1_0_b_d1})) + $signed({fc4_n0_t1_1[25], fc4_n0_t1_1});
-    wire signed [26:0] fc4_n0_acc = (fc4_n0_t2_0 + 27'sh7f6f000);
+    wire signed [17:0] fc4_e0 = fc4_in_0_s_2 - fc4_in_1_s_2;
+    wire signed [16:0] fc4_e1_xh = $signed(fc4_in_3_s_2[17:1]);
+    wire signed [18:0] fc4_e1 = $signed({($signed({fc4_e1_xh[16], fc4_e1_xh}) - fc4_in_2_s_2), fc4_in_3_s_2[0]});
+    wire signed [17:0] fc4_e2 = fc4_in_4_s_2 - fc4_in_6_s_2;
+    wire signed [15:0] fc4_e3_xh = $signed(fc4_in_5_s_2[17:2]);
+    wire signed [19:0] fc4_e3 = $signed({($signed({{2{fc4_e3_xh[15]}}, fc4_e3_xh}) - fc4_in_7_s_2), fc4_in_5_s_2[1:0]});
+    wire signed [15:0] fc4_e4_xh = $signed(fc4_in_1_s_2[17:2]);
+    wire signed [19:0] fc4_e4 = $signed({($signed({{2{fc4_e4_xh[15]}}, fc4_e4_xh}) - fc4_in_1_s_2), fc4_in_1_s_2[1:0]});
+    wire signed [17:0] fc4_e5 = fc4_in_2_s_2 - fc4_in_3_s_2;
+    wire signed [16:0] fc4_e6_xh = $signed(fc4_in_4_s_2[17:1]);
+    wire signed [19:0] fc4_e6 = $signed({($signed({{2{fc4_e6_xh[16]}}, fc4_e6_xh}) + $signed({fc4_in_5_s_2[17], fc4_in_5_s_2})), fc4_in_4_s_2[0]});
+    wire signed [15:0] fc4_e7_xh = $signed(fc4_in_6_s_2[17:2]);
+    wire signed [20:0] fc4_e7 = $signed({($signed({{3{fc4_e7_xh[15]}}, fc4_e7_xh}) + $signed({fc4_in_4_s_2[17], fc4_in_4_s_2})), fc4_in_6_s_2[1:0]});
+    wire signed [17:0] fc4_e8 = fc4_in_6_s_2 - fc4_in_7_s_2;
+    wire signed [17:0] fc4_e9_xh = $signed(fc4_e1[18:1]);
+    wire signed [21:0] fc4_e9 = $signed({($signed({{3{fc4_e9_xh[17]}}, fc4_e9_xh}) - $signed({fc4_e3[19], fc4_e3})), fc4_e1[0]});
+    wire signed [15:0] fc4_e10_xh = $signed(fc4_in_0_s_2[17:2]);
+    wire signed [20:0] fc4_e10 = $signed({($signed({{3{fc4_e10_xh[15]}}, fc4_e10_xh}) + $signed({fc4_in_2_s_2[17], fc4_in_2_s_2})), fc4_in_0_s_2[1:0]});
+    wire signed [16:0] fc4_e11_xh = $signed(fc4_in_5_s_2[17:1]);
+    wire signed [19:0] fc4_e11 = $signed({($signed({{2{fc4_e11_xh[16]}}, fc4_e11_xh}) + $signed({fc4_in_7_s_2[17], fc4_in_7_s_2})), fc4_in_5_s_2[0]});
+    wire signed [16:0] fc4_e12_xh = $signed(fc4_e0[17:1]);
+    wire signed [19:0] fc4_e12 = $signed({($signed({{2{fc4_e12_xh[16]}}, fc4_e12_xh}) + $signed({fc4_in_2_s_2[17], fc4_in_2_s_2})), fc4_e0[0]});
+    wire signed [14:0] fc4_e13_xh = $signed(fc4_in_1_s_2[17:3]);
+    wire signed [23:0] fc4_e13 = $signed({($signed({{6{fc4_e13_xh[14]}}, fc4_e13_xh}) + fc4_e7), fc4_in_1_s_2[2:0]});
+    wire signed [18:0] fc4_e14_xh = $signed(fc4_e9[21:3]);
+    wire signed [22:0] fc4_e14 = $signed({($signed({fc4_e14_xh[18], fc4_e14_xh}) + fc4_e3), fc4_e9[2:0]});
+    wire signed [16:0] fc4_e15_xh = $signed(fc4_in_7_s_2[17:1]);
+    wire signed [20:0] fc4_e15 = $signed({($signed({{3{fc4_e15_xh[16]}}, fc4_e15_xh}) + fc4_e11), fc4_in_7_s_2[0]});
+    wire signed [19:0] fc4_e16 = $signed({($signed(fc4_e4[19:1]) + $signed({fc4_in_2_s_2[17], fc4_in_2_s_2})), fc4_e4[0]});
+    wire signed [20:0] fc4_e17 = $signed({($signed(fc4_e10[20:1]) + $signed({{2{fc4_in_3_s_2[17]}}, fc4_in_3_s_2})), fc4_e10[0]});
+    wire signed [13:0] fc4_e18_xh = $signed(fc4_in_0_s_2[17:4]);
+    wire signed [22:0] fc4_e18 = $signed({($signed({{5{fc4_e18_xh[13]}}, fc4_e18_xh}) + $signed({fc4_e0[17], fc4_e0})), fc4_in_0_s_2[3:0]});
+    wire [23:0] fc4_e19_u = {($signed({{6{fc4_e6_xh[16]}}, fc4_e6_xh}) - fc4_e18), fc4_in_4_s_2[0]};
+    wire signed [23:0] fc4_e19 = $signed(fc4_e19_u);
+    wire signed [18:0] fc4_e20 = $signed({fc4_in_1_s_2[17], fc4_in_1_s_2}) + $signed({fc4_e2[17], fc4_e2});
+    wire signed [19:0] fc4_e21 = $signed({($signed({{2{fc4_e15_xh[16]}}, fc4_e15_xh}) - $signed({fc4_e2[17], fc4_e2})), fc4_in_7_s_2[0]});
+    wire signed [17:0] fc4_e22 = fc4_in_0_s_2 - fc4_in_5_s_2;
+    wire signed [10:0] fc4_e23_xh = $signed(fc4_in_4_s_2[17:7]);
+    wire signed [24:0] fc4_e23 = $signed({($signed({{7{fc4_e23_xh[10]}}, fc4_e23_xh}) - fc4_in_1_s_2), fc4_in_4_s_2[6:0]});
+    wire signed [14:0] fc4_e24_xh = $signed(fc4_in_4_s_2[17:3]);
+    wire signed [20:0] fc4_e24 = $signed({($signed({{3{fc4_e24_xh[14]}}, fc4_e24_xh}) - fc4_in_3_s_2), fc4_in_4_s_2[2:0]});
+    wire signed [15:0] fc4_e25_xh = $signed(fc4_in_4_s_2[17:2]);
+    wire signed [19:0] fc4_e25 = $signed({($signed({{2{fc4_e25_xh[15]}}, fc4_e25_xh}) - fc4_in_5_s_2), fc4_in_4_s_2[1:0]});
+    wire signed [16:0] fc4_e26_xh = $signed(fc4_e3[19:3]);
+    wire signed [21:0] fc4_e26 = $signed({($signed({{2{fc4_e26_xh[16]}}, fc4_e26_xh}) + $signed({fc4_in_0_s_2[17], fc4_in_0_s_2})), fc4_e3[2:0]});
+    wire signed [10:0] fc4_n0_s0_xh = $signed(fc4_in_6_s_2[17:7]);
+    wire signed [17:0] fc4_n0_s0 = $signed({(fc4_n0_s0_xh - 11'sd145), fc4_in_6_s_2[6:0]});
+    wire signed [19:0] fc4_n0_s1 = $signed({{2{fc4_n0_s0[17]}}, fc4_n0_s0}) + $signed({fc4_e1[18], fc4_e1});
+    wire signed [16:0] fc4_n0_s2_xh = $signed(fc4_e4[19:3]);
+    wire signed [21:0] fc4_n0_s2 = $signed({($signed({{2{fc4_n0_s2_xh[16]}}, fc4_n0_s2_xh}) - $signed({fc4_e2[17], fc4_e2})), fc4_e4[2:0]});
+    wire signed [14:0] fc4_n0_s3_xh = $signed(fc4_e8[17:3]);
+    wire signed [20:0] fc4_n0_s3 = $signed({($signed({{3{fc4_n0_s3_xh[14]}}, fc4_n0_s3_xh}) - fc4_e8), fc4_e8[2:0]});
+    wire signed [15:0] fc4_n0_s4_xh = $signed(fc4_e6[19:4]);
+    wire signed [24:0] fc4_n0_s4 = $signed({($signed({{5{fc4_n0_s4_xh[15]}}, fc4_n0_s4_xh}) + fc4_e24), fc4_e6[3:0]});
+    wire signed [16:0] fc4_n0_s5_xh = $signed(fc4_n0_s3[20:4]);
+    wire signed [25:0] fc4_n0_s5 = $signed({($signed({{5{fc4_n0_s5_xh[16]}}, fc4_n0_s5_xh}) + fc4_n0_s2), fc4_n0_s3[3:0]});
+    wire signed [16:0] fc4_n0_s6_xh = $signed(fc4_e12[19:3]);
+    wire signed [24:0] fc4_n0_s6 = $signed({($signed({{5{fc4_n0_s6_xh[16]}}, fc4_n0_s6_xh}) + fc4_e26), fc4_e12[2:0]});
+    wire signed [19:0] fc4_n0_s7_xh = $signed(fc4_n0_s4[24:5]);
+    wire [25:0] fc4_n0_s7_u = {($signed({fc4_n0_s7_xh[19], fc4_n0_s7_xh}) + $signed({fc4_n0_s1[19], fc4_n0_s1})), fc4_n0_s4[4:0]};
+    reg  [25:0] fc4_n0_s7_d1;
+    wire signed [25:0] fc4_n0_s7_d1_v = $signed(fc4_n0_s7_d1);
+    reg  signed [25:0] fc4_n0_s8_d1;
+    wire signed [26:0] fc4_n0_acc = ($signed({fc4_n0_s7_d1_v[25], fc4_n0_s7_d1_v}) + $signed({fc4_n0_s8_d1[25], fc4_n0_s8_d1}));
     wire fc4_n0_y_sticky = |fc4_n0_acc[6:0];
-    reg  fc4_n0_y_half_d1;
-    reg  fc4_n0_y_inc_any_d1;
-    wire fc4_n0_y_inc = fc4_n0_y_half_d1 & fc4_n0_y_inc_any_d1;
-    reg  signed [18:0] fc4_n0_y_fl_d1;
-    wire signed [18:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({18'd0, fc4_n0_y_inc});
-    wire signed [17:0] fc4_n0_y_satlo = (fc4_n0_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n0_y_rnd[17:0]);
-    wire signed [24:0] fc4_n1_p0 = fc4_in_0_s_2 * 8'shaf; // weight -0.31640625
-    wire signed [24:0] fc4_n1_p1 = fc4_in_1_s_2 * 8'sh9d; // weight -0.38671875
-    wire signed [21:0] fc4_n1_p2 = fc4_in_2_s_2 * 5'sd10; // weight 0.0390625
-    wire signed [24:0] fc4_n1_p5 = fc4_in_5_s_2 * 8'sd118; // weight 0.4609375
-    wire signed [23:0] fc4_n1_p6 = fc4_in_6_s_2 * 7'sh5c; // weight -0.140625
-    reg  signed [25:0] fc4_n1_t0_0_d1;
-    reg  signed [24:0] fc4_n1_t1_0_b_d1;
-    wire signed [25:0] fc4_n1_t1_0 = fc4_n1_t0_0_d1 + $signed({fc4_n1_t1_0_b_d1[24], fc4_n1_t1_0_b_d1});
-    reg  signed [25:0] fc4_n1_t0_2_d1;
-    reg  signed [25:0] fc4_n1_t0_3_d1;
-    wire signed [25:0] fc4_n1_t1_1 = fc4_n1_t0_2_d1 + fc4_n1_t0_3_d1;
-    wire signed [26:0] fc4_n1_acc = (($signed({fc4_n1_t1_0[25], fc4_n1_t1_0}) + $signed({fc4_n1_t1_1[25], fc4_n1_t1_1})) + 27'sd339968);
+    wire fc4_n0_y_inc = fc4_n0_acc[7] & (fc4_n0_y_sticky | fc4_n0_acc[8]);
+    wire signed [18:0] fc4_n0_y_rnd = $signed(fc4_n0_acc[26:8]) + $signed({18'd0, fc4_n0_y_inc});
+    wire fc4_n0_y_ovf_lo = fc4_n0_y_rnd < 19'sh60000;
+    reg  fc4_n0_y_ovf_lo_d1;
+    reg  signed [17:0] fc4_n0_y_wrap_d1;
+    wire signed [17:0] fc4_n0_y_satlo = fc4_n0_y_ovf_lo_d1 ? 18'sh20000 : fc4_n0_y_wrap_d1;
+    wire signed [16:0] fc4_n1_s0_xh = $signed(fc4_in_0_s_2[17:1]);
+    wire signed [18:0] fc4_n1_s0 = $signed({($signed({fc4_n1_s0_xh[16], fc4_n1_s0_xh}) - fc4_in_3_s_2), fc4_in_0_s_2[0]});
+    wire signed [13:0] fc4_n1_s1_xh = $signed(fc4_in_5_s_2[17:4]);
+    wire signed [21:0] fc4_n1_s1 = $signed({($signed({{4{fc4_n1_s1_xh[13]}}, fc4_n1_s1_xh}) - fc4_in_7_s_2), fc4_in_5_s_2[3:0]});
+    wire signed [12:0] fc4_n1_s2_xh = $signed(fc4_n1_s0[18:6]);
+    wire signed [19:0] fc4_n1_s2 = $signed({($signed({fc4_n1_s2_xh[12], fc4_n1_s2_xh}) - 14'sd83), fc4_n1_s0[5:0]});
+    wire signed [14:0] fc4_n1_s3_xh = $signed(fc4_e0[17:3]);
+    wire signed [25:0] fc4_n1_s3 = $signed({($signed({{8{fc4_n1_s3_xh[14]}}, fc4_n1_s3_xh}) + $signed({fc4_n1_s1[21], fc4_n1_s1})), fc4_e0[2:0]});
+    wire signed [13:0] fc4_n1_s4_xh = $signed(fc4_e5[17:4]);
+    wire signed [23:0] fc4_n1_s4 = $signed({($signed({{6{fc4_n1_s4_xh[13]}}, fc4_n1_s4_xh}) + fc4_e4), fc4_e5[3:0]});
+    wire signed [15:0] fc4_n1_s5_xh = $signed(fc4_e5[17:2]);
+    wire signed [22:0] fc4_n1_s5 = $signed({($signed({{5{fc4_n1_s5_xh[15]}}, fc4_n1_s5_xh}) - $signed({fc4_e25[19], fc4_e25})), fc4_e5[1:0]});
+    wire signed [14:0] fc4_n1_s6_xh = $signed(fc4_e21[19:5]);
+    wire signed [24:0] fc4_n1_s6 = $signed({($signed({{5{fc4_n1_s6_xh[14]}}, fc4_n1_s6_xh}) + fc4_n1_s2), fc4_e21[4:0]});
+    wire signed [23:0] fc4_n1_s7 = fc4_n1_s4 - $signed({{2{fc4_e26[21]}}, fc4_e26});
+    wire signed [23:0] fc4_n1_s8 = $signed({($signed(fc4_e13[23:1]) - fc4_n1_s5), fc4_e13[0]});
+    wire signed [24:0] fc4_n1_s9_xh = $signed(fc4_n1_s3[25:1]);
+    wire [26:0] fc4_n1_s9_u = {($signed({fc4_n1_s9_xh[24], fc4_n1_s9_xh}) + $signed({fc4_n1_s6[24], fc4_n1_s6})), fc4_n1_s3[0]};
+    wire signed [22:0] fc4_n1_s10_xh = $signed(fc4_n1_s7[23:1]);
+    wire [25:0] fc4_n1_s10_u = {($signed({{2{fc4_n1_s10_xh[22]}}, fc4_n1_s10_xh}) - $signed({fc4_n1_s8[23], fc4_n1_s8})), fc4_n1_s7[0]};
+    reg  [26:0] fc4_n1_s9_d1;
+    wire signed [26:0] fc4_n1_s9_d1_v = $signed(fc4_n1_s9_d1);
+    reg  [25:0] fc4_n1_s10_d1;
+    wire signed [26:0] fc4_n1_acc = (-$signed({($signed(fc4_n1_s9_d1_v[26:1]) - $signed(fc4_n1_s10_d1)), fc4_n1_s9_d1_v[0]}));
     wire fc4_n1_y_sticky = |fc4_n1_acc[6:0];
-    reg  fc4_n1_y_half_d1;
-    reg  fc4_n1_y_inc_any_d1;
-    wire fc4_n1_y_inc = fc4_n1_y_half_d1 & fc4_n1_y_inc_any_d1;
     reg  signed [18:0] fc4_n1_y_fl_d1;
-    wire signed [18:0] fc4_n1_y_rnd = fc4_n1_y_fl_d1 + $signed({18'd0, fc4_n1_y_inc});
+    reg  fc4_n1_y_incx_d1;
+    wire signed [18:0] fc4_n1_y_rnd = fc4_n1_y_fl_d1 + $signed({18'd0, fc4_n1_y_incx_d1});
     wire signed [17:0] fc4_n1_y_sat = (fc4_n1_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc4_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n1_y_rnd[17:0]));
-    wire signed [20:0] fc4_n2_p0_sh = $signed({fc4_in_0_s_2, 3'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n2_p0_neg = -$signed({fc4_n2_p0_sh[20], fc4_n2_p0_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n2_p0 = $signed(fc4_n2_p0_neg[20:0]);
-    wire signed [23:0] fc4_n2_p3_sh = $signed({fc4_in_3_s_2, 6'd0});
-    wire signed [24:0] fc4_n2_p4 = fc4_in_4_s_2 * 8'sh8f; // weight -0.44140625
-    wire signed [23:0] fc4_n2_p5 = fc4_in_5_s_2 * 7'sh4c; // weight -0.203125
-    wire signed [22:0] fc4_n2_p6 = fc4_in_6_s_2 * 6'sh24; // weight -0.109375
-    reg  signed [24:0] fc4_n2_t1_0_a_d1;
-    reg  signed [25:0] fc4_n2_t0_1_d1;
-    wire signed [25:0] fc4_n2_t1_0 = $signed({fc4_n2_t1_0_a_d1[24], fc4_n2_t1_0_a_d1}) + fc4_n2_t0_1_d1;
-    reg  signed [25:0] fc4_n2_t1_1_a_d1;
-    reg  signed [25:0] fc4_n2_t1_1_b_d1;
-    wire signed [26:0] fc4_n2_t2_0 = $signed({fc4_n2_t1_0[25], fc4_n2_t1_0}) + ($signed({fc4_n2_t1_1_a_d1[25], fc4_n2_t1_1_a_d1}) + $signed({fc4_n2_t1_1_b_d1[25], fc4_n2_t1_1_b_d1}));
-    wire signed [26:0] fc4_n2_acc = (fc4_n2_t2_0 + 27'sd49152);
+    wire signed [17:0] fc4_n2_s0 = fc4_in_2_s_2 - fc4_in_5_s_2;
+    wire signed [19:0] fc4_n2_s1 = $signed({($signed({{2{fc4_e15_xh[16]}}, fc4_e15_xh}) + $signed({fc4_in_5_s_2[17], fc4_in_5_s_2})), fc4_in_7_s_2[0]});
+    wire signed [5:0] fc4_n2_s2_xh = $signed(fc4_n2_s0[17:12]);
+    wire signed [18:0] fc4_n2_s2 = $signed({($signed({fc4_n2_s2_xh[5], fc4_n2_s2_xh}) + 7'sd3), fc4_n2_s0[11:0]});
+    wire signed [18:0] fc4_n2_s3_xh = $signed(fc4_e23[24:6]);
+    wire signed [25:0] fc4_n2_s3 = $signed({($signed({fc4_n2_s3_xh[18], fc4_n2_s3_xh}) - $signed({fc4_e1[18], fc4_e1})), fc4_e23[5:0]});
+    wire signed [19:0] fc4_n2_s4_xh = $signed(fc4_e7[20:1]);
+    wire signed [21:0] fc4_n2_s4 = $signed({($signed({fc4_n2_s4_xh[19], fc4_n2_s4_xh}) + $signed({fc4_n2_s1[19], fc4_n2_s1})), fc4_e7[0]});
+    wire signed [17:0] fc4_n2_s5_xh = $signed(fc4_n2_s2[18:1]);
+    wire signed [21:0] fc4_n2_s5 = $signed({($signed({{3{fc4_n2_s5_xh[17]}}, fc4_n2_s5_xh}) - fc4_e10), fc4_n2_s2[0]});
+    wire signed [20:0] fc4_n2_s6_xh = $signed(fc4_n2_s3[25:5]);
+    wire signed [26:0] fc4_n2_s6 = $signed({($signed({fc4_n2_s6_xh[20], fc4_n2_s6_xh}) + $signed({fc4_e15[20], fc4_e15})), fc4_n2_s3[4:0]});
+    wire [26:0] fc4_n2_s8_u = {($signed(fc4_n2_s6[26:2]) - $signed({{3{fc4_n2_s5[21]}}, fc4_n2_s5})), fc4_n2_s6[1:0]};
+    reg  [26:0] fc4_n2_s8_d1;
+    wire signed [26:0] fc4_n2_s8_d1_v = $signed(fc4_n2_s8_d1);
+    reg  signed [23:0] fc4_n2_s7_d1;
+    wire signed [26:0] fc4_n2_s9 = $signed({($signed(fc4_n2_s8_d1_v[26:2]) - $signed({fc4_n2_s7_d1[23], fc4_n2_s7_d1})), fc4_n2_s8_d1_v[1:0]});
+    wire signed [26:0] fc4_n2_acc = (-fc4_n2_s9);
     wire fc4_n2_y_sticky = |fc4_n2_acc[6:0];
-    reg  fc4_n2_y_half_d1;
-    reg  fc4_n2_y_inc_any_d1;
-    wire fc4_n2_y_inc = fc4_n2_y_half_d1 & fc4_n2_y_inc_any_d1;
     reg  signed [18:0] fc4_n2_y_fl_d1;
-    wire signed [18:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({18'd0, fc4_n2_y_inc});
+    reg  fc4_n2_y_incx_d1;
+    wire signed [18:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({18'd0, fc4_n2_y_incx_d1});
     wire signed [17:0] fc4_n2_y_satlo = (fc4_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n2_y_rnd[17:0]);
-    wire signed [23:0] fc4_n3_p4 = fc4_in_4_s_2 * 7'sh5e; // weight -0.1328125
-    wire signed [24:0] fc4_n3_p6 = fc4_in_6_s_2 * 8'sh90; // weight -0.4375
-    wire signed [23:0] fc4_n3_t0_0 = (fc4_in_0_s_2 * 7'sd36) + (fc4_in_1_s_2 * 7'sh4c); // weight 0.140625; weight -0.203125
-    wire signed [24:0] fc4_n3_t0_1 = (fc4_in_2_s_2 * 8'shaa) + (fc4_in_3_s_2 * 8'sd79); // weight -0.3359375; weight 0.30859375
-    reg  signed [23:0] fc4_n3_t1_0_a_d1;
-    reg  signed [24:0] fc4_n3_t1_0_b_d1;
-    wire signed [25:0] fc4_n3_t1_0 = $signed({{2{fc4_n3_t1_0_a_d1[23]}}, fc4_n3_t1_0_a_d1}) + $signed({fc4_n3_t1_0_b_d1[24], fc4_n3_t1_0_b_d1});
-    reg  signed [24:0] fc4_n3_t1_1_a_d1;
-    reg  signed [25:0] fc4_n3_t0_3_d1;
-    wire signed [25:0] fc4_n3_t1_1 = $signed({fc4_n3_t1_1_a_d1[24], fc4_n3_t1_1_a_d1}) + fc4_n3_t0_3_d1;
-    wire signed [26:0] fc4_n3_acc = (($signed({fc4_n3_t1_0[25], fc4_n3_t1_0}) + $signed({fc4_n3_t1_1[25], fc4_n3_t1_1})) + 27'sh7fb4000);
+    wire signed [21:0] fc4_n3_s0 = $signed({($signed({{4{fc4_n1_s1_xh[13]}}, fc4_n1_s1_xh}) - fc4_in_0_s_2), fc4_in_5_s_2[3:0]});
+    wire signed [17:0] fc4_n3_s1 = fc4_in_5_s_2 - fc4_in_6_s_2;
+    wire signed [4:0] fc4_n3_s2_xh = $signed(fc4_in_7_s_2[17:13]);
+    wire signed [18:0] fc4_n3_s2 = $signed({($signed({fc4_n3_s2_xh[4], fc4_n3_s2_xh}) - 6'sd19), fc4_in_7_s_2[12:0]}); // bias -0.296875
+    wire signed [21:0] fc4_n3_s3 = fc4_n3_s0 - $signed({{3{fc4_n3_s2[18]}}, fc4_n3_s2});
+    wire signed [14:0] fc4_n3_s4_xh = $signed(fc4_e1[18:4]);
+    wire signed [22:0] fc4_n3_s4 = $signed({($signed({{4{fc4_n3_s4_xh[14]}}, fc4_n3_s4_xh}) + $signed({fc4_n3_s1[17], fc4_n3_s1})), fc4_e1[3:0]});
+    wire signed [19:0] fc4_n3_s5 = $signed({($signed({fc4_e9_xh[17], fc4_e9_xh}) - $signed({fc4_e8[17], fc4_e8})), fc4_e1[0]});
+    wire signed [16:0] fc4_n3_s6_xh = $signed(fc4_e24[20:4]);
+    wire signed [23:0] fc4_n3_s6 = $signed({($signed({{3{fc4_n3_s6_xh[16]}}, fc4_n3_s6_xh}) + fc4_e6), fc4_e24[3:0]});
+    wire signed [16:0] fc4_n3_s7_xh = $signed(fc4_n3_s4[22:6]);
+    wire signed [25:0] fc4_n3_s7 = $signed({($signed({{3{fc4_n3_s7_xh[16]}}, fc4_n3_s7_xh}) - fc4_n3_s5), fc4_n3_s4[5:0]});
+    wire signed [17:0] fc4_n3_s8_xh = $signed(fc4_e12[19:2]);
+    wire signed [21:0] fc4_n3_s8 = $signed({($signed({{2{fc4_n3_s8_xh[17]}}, fc4_n3_s8_xh}) + fc4_e16), fc4_e12[1:0]});
+    wire signed [23:0] fc4_n3_s10_xh = $signed(fc4_n3_s7[25:2]);
+    wire [26:0] fc4_n3_s10_u = {($signed({fc4_n3_s10_xh[23], fc4_n3_s10_xh}) - $signed({{3{fc4_n3_s8[21]}}, fc4_n3_s8})), fc4_n3_s7[1:0]};
+    reg  [26:0] fc4_n3_s10_d1;
+    wire signed [26:0] fc4_n3_s10_d1_v = $signed(fc4_n3_s10_d1);
+    reg  signed [23:0] fc4_n3_s9_d1;
+    wire signed [26:0] fc4_n3_s11 = $signed({($signed(fc4_n3_s10_d1_v[26:1]) + $signed({{2{fc4_n3_s9_d1[23]}}, fc4_n3_s9_d1})), fc4_n3_s10_d1_v[0]});
+    wire signed [26:0] fc4_n3_acc = (-fc4_n3_s11);
     wire fc4_n3_y_sticky = |fc4_n3_acc[6:0];
-    reg  fc4_n3_y_half_d1;
-    reg  fc4_n3_y_inc_any_d1;
-    wire fc4_n3_y_inc = fc4_n3_y_half_d1 & fc4_n3_y_inc_any_d1;
     reg  signed [18:0] fc4_n3_y_fl_d1;
-    wire signed [18:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({18'd0, fc4_n3_y_inc});
+    reg  fc4_n3_y_incx_d1;
+    wire signed [18:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({18'd0, fc4_n3_y_incx_d1});
     wire signed [17:0] fc4_n3_y_satlo = (fc4_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n3_y_rnd[17:0]);
-    wire signed [23:0] fc4_n4_p0 = fc4_in_0_s_2 * 7'sh5e; // weight -0.1328125
-    wire signed [24:0] fc4_n4_p2 = fc4_in_2_s_2 * 8'sh88; // weight -0.46875
-    wire signed [24:0] fc4_n4_p3 = fc4_in_3_s_2 * 8'shbd; // weight -0.26171875
-    wire signed [24:0] fc4_n4_p4 = fc4_in_4_s_2 * 8'sd79; // weight 0.30859375
-    wire signed [24:0] fc4_n4_p5 = fc4_in_5_s_2 * 8'sd106; // weight 0.4140625
-    wire signed [22:0] fc4_n4_p6 = fc4_in_6_s_2 * 6'sh2c; // weight -0.078125
-    reg  signed [25:0] fc4_n4_t0_0_d1;
-    reg  signed [25:0] fc4_n4_t0_1_d1;
-    wire signed [25:0] fc4_n4_t1_0 = fc4_n4_t0_0_d1 + fc4_n4_t0_1_d1;
-    reg  signed [25:0] fc4_n4_t1_1_a_d1;
-    reg  signed [24:0] fc4_n4_t1_1_b_d1;
-    wire signed [26:0] fc4_n4_t2_0 = $signed({fc4_n4_t1_0[25], fc4_n4_t1_0}) + ($signed({fc4_n4_t1_1_a_d1[25], fc4_n4_t1_1_a_d1}) + $signed({{2{fc4_n4_t1_1_b_d1[24]}}, fc4_n4_t1_1_b_d1}));
-    wire signed [26:0] fc4_n4_acc = (fc4_n4_t2_0 + 27'sh7fef000);
+    wire signed [15:0] fc4_n4_s0_xh = $signed(fc4_in_3_s_2[17:2]);
+    wire signed [19:0] fc4_n4_s0 = $signed({($signed({{2{fc4_n4_s0_xh[15]}}, fc4_n4_s0_xh}) - fc4_in_6_s_2), fc4_in_3_s_2[1:0]});
+    wire signed [6:0] fc4_n4_s1_xh = $signed(fc4_in_7_s_2[17:11]);
+    wire signed [18:0] fc4_n4_s1 = $signed({($signed({fc4_n4_s1_xh[6], fc4_n4_s1_xh}) + 8'sd17), fc4_in_7_s_2[10:0]});
+    wire signed [18:0] fc4_n4_s2_xh = $signed(fc4_n4_s0[19:1]);
+    wire signed [20:0] fc4_n4_s2 = $signed({($signed({fc4_n4_s2_xh[18], fc4_n4_s2_xh}) - $signed({fc4_n4_s1[18], fc4_n4_s1})), fc4_n4_s0[0]});
+    wire signed [23:0] fc4_n4_s3_xh = $signed(fc4_e23[24:1]);
+    wire signed [25:0] fc4_n4_s3 = $signed({($signed({fc4_n4_s3_xh[23], fc4_n4_s3_xh}) + $signed({{7{fc4_e22[17]}}, fc4_e22})), fc4_e23[0]});
+    wire signed [16:0] fc4_n4_s4_xh = $signed(fc4_e20[18:2]);
+    wire signed [21:0] fc4_n4_s4 = $signed({($signed({{3{fc4_n4_s4_xh[16]}}, fc4_n4_s4_xh}) + fc4_e6), fc4_e20[1:0]});
+    wire signed [15:0] fc4_n4_s5_xh = $signed(fc4_n4_s2[20:5]);
+    wire signed [25:0] fc4_n4_s5 = $signed({($signed({{5{fc4_n4_s5_xh[15]}}, fc4_n4_s5_xh}) - fc4_e17), fc4_n4_s2[4:0]});
+    wire signed [21:0] fc4_n4_s6_xh = $signed(fc4_n4_s3[25:4]);
+    wire [26:0] fc4_n4_s6_u = {($signed({fc4_n4_s6_xh[21], fc4_n4_s6_xh}) - $signed({fc4_n4_s4[21], fc4_n4_s4})), fc4_n4_s3[3:0]};
+    wire [25:0] fc4_n4_s7_u = {($signed(fc4_n4_s5[25:2]) - $signed({fc4_e14[22], fc4_e14})), fc4_n4_s5[1:0]};
+    reg  [25:0] fc4_n4_s7_d1;
+    wire signed [25:0] fc4_n4_s7_d1_v = $signed(fc4_n4_s7_d1);
+    reg  [26:0] fc4_n4_s6_d1;
+    wire signed [26:0] fc4_n4_acc = ($signed({fc4_n4_s7_d1_v[25], fc4_n4_s7_d1_v}) - $signed(fc4_n4_s6_d1));
     wire fc4_n4_y_sticky = |fc4_n4_acc[6:0];
-    reg  fc4_n4_y_half_d1;
-    reg  fc4_n4_y_inc_any_d1;
-    wire fc4_n4_y_inc = fc4_n4_y_half_d1 & fc4_n4_y_inc_any_d1;
-    reg  signed [18:0] fc4_n4_y_fl_d1;
-    wire signed [18:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({18'd0, fc4_n4_y_inc});
-    wire signed [17:0] fc4_n4_y_sat = (fc4_n4_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc4_n4_y_rnd[17:0]);
-    wire signed [23:0] fc4_n5_p1 = fc4_in_1_s_2 * 7'sh44; // weight -0.234375
-    wire signed [24:0] fc4_n5_p4 = fc4_in_4_s_2 * 8'sd110; // weight 0.4296875
-    wire signed [24:0] fc4_n5_p5 = fc4_in_5_s_2 * 8'sd73; // weight 0.28515625
-    wire signed [19:0] fc4_n5_p6 = fc4_in_6_s_2 * 3'sd3; // weight 0.01171875
-    wire signed [22:0] fc4_n5_p7_sh = $signed({fc4_in_7_s_2, 5'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n5_p7_neg = -$signed({fc4_n5_p7_sh[22], fc4_n5_p7_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n5_t0_1 = (fc4_in_2_s_2 * 7'sd40) + (fc4_in_3_s_2 * 7'sh5c); // weight 0.15625; weight -0.140625
-    reg  signed [24:0] fc4_n5_t0_0_d1;
-    reg  signed [23:0] fc4_n5_t1_0_b_d1;
-    wire signed [24:0] fc4_n5_t1_0 = fc4_n5_t0_0_d1 + $signed({fc4_n5_t1_0_b_d1[23], fc4_n5_t1_0_b_d1});
-    reg  signed [25:0] fc4_n5_t0_2_d1;
-    reg  signed [22:0] fc4_n5_t1_1_b_d1;
-    wire signed [25:0] fc4_n5_t1_1 = fc4_n5_t0_2_d1 + $signed({{3{fc4_n5_t1_1_b_d1[22]}}, fc4_n5_t1_1_b_d1});
-    wire signed [26:0] fc4_n5_acc = (($signed({{2{fc4_n5_t1_0[24]}}, fc4_n5_t1_0}) + $signed({fc4_n5_t1_1[25], fc4_n5_t1_1})) + 27'sh7f99000);
+    wire fc4_n4_y_inc = fc4_n4_acc[7] & (fc4_n4_y_sticky | fc4_n4_acc[8]);
+    wire signed [18:0] fc4_n4_y_rnd = $signed(fc4_n4_acc[26:8]) + $signed({18'd0, fc4_n4_y_inc});
+    wire fc4_n4_y_ovf_hi = fc4_n4_y_rnd > 19'sd131071;
+    reg  fc4_n4_y_ovf_hi_d1;
+    reg  signed [17:0] fc4_n4_y_wrap_d1;
+    wire signed [17:0] fc4_n4_y_sat = fc4_n4_y_ovf_hi_d1 ? 18'sd131071 : fc4_n4_y_wrap_d1;
+    wire signed [20:0] fc4_n5_s0 = $signed({($signed({{3{fc4_e4_xh[15]}}, fc4_e4_xh}) + $signed({fc4_in_0_s_2[17], fc4_in_0_s_2})), fc4_in_1_s_2[1:0]});
+    wire signed [24:0] fc4_n5_s1 = $signed({($signed({{7{fc4_n0_s0_xh[10]}}, fc4_n0_s0_xh}) - fc4_in_4_s_2), fc4_in_6_s_2[6:0]});
+    wire signed [17:0] fc4_n5_s2 = $signed({($signed(fc4_in_6_s_2[17:10]) - 8'sd103), fc4_in_6_s_2[9:0]}); // bias -0.40234375
+    wire signed [24:0] fc4_n5_s3 = $signed({($signed(fc4_n5_s1[24:2]) - $signed({{5{fc4_n5_s2[17]}}, fc4_n5_s2})), fc4_n5_s1[1:0]});
+    wire signed [12:0] fc4_n5_s4_xh = $signed(fc4_e22[17:5]);
+    wire signed [23:0] fc4_n5_s4 = $signed({($signed({{6{fc4_n5_s4_xh[12]}}, fc4_n5_s4_xh}) - $signed({fc4_e5[17], fc4_e5})), fc4_e22[4:0]});
+    wire signed [18:0] fc4_n5_s5_xh = $signed(fc4_n5_s0[20:2]);
+    wire signed [22:0] fc4_n5_s5 = $signed({($signed({{2{fc4_n5_s5_xh[18]}}, fc4_n5_s5_xh}) - $signed({fc4_e25[19], fc4_e25})), fc4_n5_s0[1:0]});
+    wire signed [21:0] fc4_n5_s6_xh = $signed(fc4_n5_s4[23:2]);
+    wire signed [24:0] fc4_n5_s6 = $signed({($signed({fc4_n5_s6_xh[21], fc4_n5_s6_xh}) + $signed({fc4_e9[21], fc4_e9})), fc4_n5_s4[1:0]});
+    wire signed [22:0] fc4_n5_s7_xh = $signed(fc4_n5_s3[24:2]);
+    wire [25:0] fc4_n5_s7_u = {($signed({fc4_n5_s7_xh[22], fc4_n5_s7_xh}) - $signed({fc4_n5_s5[22], fc4_n5_s5})), fc4_n5_s3[1:0]};
+    wire signed [23:0] fc4_n5_s8_xh = $signed(fc4_n5_s6[24:1]);
+    wire [25:0] fc4_n5_s8_u = {($signed({fc4_n5_s8_xh[23], fc4_n5_s8_xh}) + $signed({fc4_e19[23], fc4_e19})), fc4_n5_s6[0]};
+    reg  [25:0] fc4_n5_s7_d1;
+    wire signed [25:0] fc4_n5_s7_d1_v = $signed(fc4_n5_s7_d1);
+    reg  [25:0] fc4_n5_s8_d1;
+    wire signed [25:0] fc4_n5_s8_d1_v = $signed(fc4_n5_s8_d1);
+    wire signed [26:0] fc4_n5_acc = (-($signed({fc4_n5_s7_d1_v[25], fc4_n5_s7_d1_v}) + $signed({fc4_n5_s8_d1_v[25], fc4_n5_s8_d1_v})));
     wire fc4_n5_y_sticky = |fc4_n5_acc[6:0];
-    reg  fc4_n5_y_half_d1;
-    reg  fc4_n5_y_inc_any_d1;
-    wire fc4_n5_y_inc = fc4_n5_y_half_d1 & fc4_n5_y_inc_any_d1;
     reg  signed [18:0] fc4_n5_y_fl_d1;
-    wire signed [18:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({18'd0, fc4_n5_y_inc});
+    reg  fc4_n5_y_incx_d1;
+    wire signed [18:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({18'd0, fc4_n5_y_incx_d1});
     wire signed [17:0] fc4_n5_y_sat = (fc4_n5_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc4_n5_y_rnd[17:0]);
-    wire signed [22:0] fc4_n6_p0 = fc4_in_0_s_2 * 6'sd27; // weight 0.10546875
-    wire signed [21:0] fc4_n6_p2 = fc4_in_2_s_2 * 5'sh12; // weight -0.0546875
-    wire signed [24:0] fc4_n6_p6 = fc4_in_6_s_2 * 8'sh9d; // weight -0.38671875
-    wire signed [24:0] fc4_n6_p7 = fc4_in_7_s_2 * 8'sh98; // weight -0.40625
-    wire signed [24:0] fc4_n6_t0_2 = (fc4_in_4_s_2 * 8'sd111) + (fc4_in_5_s_2 * 8'shba); // weight 0.43359375; weight -0.2734375
-    reg  signed [24:0] fc4_n6_t1_0_a_d1;
-    reg  signed [25:0] fc4_n6_t0_1_d1;
-    wire signed [25:0] fc4_n6_t1_0 = $signed({fc4_n6_t1_0_a_d1[24], fc4_n6_t1_0_a_d1}) + fc4_n6_t0_1_d1;
-    reg  signed [24:0] fc4_n6_t1_1_a_d1;
-    reg  signed [25:0] fc4_n6_t1_1_b_d1;
-    wire signed [26:0] fc4_n6_t2_0 = $signed({fc4_n6_t1_0[25], fc4_n6_t1_0}) + ($signed({{2{fc4_n6_t1_1_a_d1[24]}}, fc4_n6_t1_1_a_d1}) + $signed({fc4_n6_t1_1_b_d1[25], fc4_n6_t1_1_b_d1}));
-    wire signed [26:0] fc4_n6_acc = (fc4_n6_t2_0 + 27'sd131072);
+    wire signed [13:0] fc4_n6_s0_xh = $signed(fc4_in_1_s_2[17:4]);
+    wire signed [22:0] fc4_n6_s0 = $signed({($signed({{5{fc4_n6_s0_xh[13]}}, fc4_n6_s0_xh}) + $signed({fc4_in_3_s_2[17], fc4_in_3_s_2})), fc4_in_1_s_2[3:0]});
+    wire signed [5:0] fc4_n6_s1_xh = $signed(fc4_in_6_s_2[17:12]);
+    wire signed [18:0] fc4_n6_s1 = $signed({($signed({fc4_n6_s1_xh[5], fc4_n6_s1_xh}) + 7'sd1), fc4_in_6_s_2[11:0]});
+    wire signed [12:0] fc4_n6_s2_xh = $signed(fc4_e0[17:5]);
+    wire signed [23:0] fc4_n6_s2 = $signed({($signed({{6{fc4_n6_s2_xh[12]}}, fc4_n6_s2_xh}) - fc4_n6_s1), fc4_e0[4:0]});
+    wire signed [12:0] fc4_n6_s3_xh = $signed(fc4_e2[17:5]);
+    wire signed [23:0] fc4_n6_s3 = $signed({($signed({{6{fc4_n6_s3_xh[12]}}, fc4_n6_s3_xh}) - $signed({fc4_e0[17], fc4_e0})), fc4_e2[4:0]});
+    wire signed [23:0] fc4_n6_s4 = $signed({($signed({{3{fc4_n2_s4_xh[19]}}, fc4_n2_s4_xh}) + fc4_n6_s0), fc4_e7[0]});
+    wire signed [17:0] fc4_n6_s5_xh = $signed(fc4_n6_s2[23:6]);
+    wire signed [25:0] fc4_n6_s5 = $signed({($signed({{2{fc4_n6_s5_xh[17]}}, fc4_n6_s5_xh}) + fc4_e11), fc4_n6_s2[5:0]});
+    wire signed [16:0] fc4_n6_s6_xh = $signed(fc4_n6_s3[23:7]);
+    wire signed [25:0] fc4_n6_s6 = $signed({($signed({{2{fc4_n6_s6_xh[16]}}, fc4_n6_s6_xh}) - fc4_e20), fc4_n6_s3[6:0]});
+    wire signed [20:0] fc4_n6_s9_xh = $signed(fc4_e14[22:2]);
+    wire signed [23:0] fc4_n6_s9_hi = $signed({{3{fc4_n6_s9_xh[20]}}, fc4_n6_s9_xh}) + (fc4_n6_s4 + $signed({{3{fc4_e17[20]}}, fc4_e17}));
+    reg  [25:0] fc4_n6_s9_d1;
+    wire signed [25:0] fc4_n6_s9_d1_v = $signed(fc4_n6_s9_d1);
+    reg  signed [26:0] fc4_n6_s8_d1;
+    wire signed [26:0] fc4_n6_acc = (-($signed({fc4_n6_s9_d1_v[25], fc4_n6_s9_d1_v}) + fc4_n6_s8_d1));
     wire fc4_n6_y_sticky = |fc4_n6_acc[6:0];
-    reg  fc4_n6_y_half_d1;
-    reg  fc4_n6_y_inc_any_d1;
-    wire fc4_n6_y_inc = fc4_n6_y_half_d1 & fc4_n6_y_inc_any_d1;
     reg  signed [18:0] fc4_n6_y_fl_d1;
-    wire signed [18:0] fc4_n6_y_rnd = fc4_n6_y_fl_d1 + $signed({18'd0, fc4_n6_y_inc});
+    reg  fc4_n6_y_incx_d1;
+    wire signed [18:0] fc4_n6_y_rnd = fc4_n6_y_fl_d1 + $signed({18'd0, fc4_n6_y_incx_d1});
     wire signed [17:0] fc4_n6_y_satlo = (fc4_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n6_y_rnd[17:0]);
-    wire signed [23:0] fc4_n7_p2 = fc4_in_2_s_2 * 7'sh4e; // weight -0.1953125
-    wire signed [21:0] fc4_n7_p3_sh = $signed({fc4_in_3_s_2, 4'd0});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n7_p3_neg = -$signed({fc4_n7_p3_sh[21], fc4_n7_p3_sh});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n7_p3 = $signed(fc4_n7_p3_neg[21:0]);
-    wire signed [23:0] fc4_n7_p7 = fc4_in_7_s_2 * 7'sh4b; // weight -0.20703125
-    wire signed [24:0] fc4_n7_t0_0 = (fc4_in_0_s_2 * 8'sd104) + (fc4_in_1_s_2 * 8'sha3); // weight 0.40625; weight -0.36328125
-    wire signed [24:0] fc4_n7_t0_2 = (fc4_in_4_s_2 * 8'sd91) + (fc4_in_5_s_2 * 8'shbe); // weight 0.35546875; weight -0.2578125
-    reg  signed [24:0] fc4_n7_t1_0_a_d1;
-    reg  signed [24:0] fc4_n7_t1_0_b_d1;
-    wire signed [25:0] fc4_n7_t1_0 = $signed({fc4_n7_t1_0_a_d1[24], fc4_n7_t1_0_a_d1}) + $signed({fc4_n7_t1_0_b_d1[24], fc4_n7_t1_0_b_d1});
-    reg  signed [24:0] fc4_n7_t1_1_a_d1;
-    reg  signed [25:0] fc4_n7_t1_1_b_d1;
-    wire signed [26:0] fc4_n7_t2_0 = $signed({fc4_n7_t1_0[25], fc4_n7_t1_0}) + ($signed({{2{fc4_n7_t1_1_a_d1[24]}}, fc4_n7_t1_1_a_d1}) + $signed({fc4_n7_t1_1_b_d1[25], fc4_n7_t1_1_b_d1}));
-    wire signed [26:0] fc4_n7_acc = (fc4_n7_t2_0 + 27'sh7f7e000);
+    wire signed [6:0] fc4_n7_s0_xh = $signed(fc4_in_6_s_2[17:11]);
+    wire signed [19:0] fc4_n7_s0 = $signed({($signed({{2{fc4_n7_s0_xh[6]}}, fc4_n7_s0_xh}) + 9'sd65), fc4_in_6_s_2[10:0]});
+    wire signed [15:0] fc4_n7_s1_xh = $signed(fc4_e2[17:2]);
+    wire signed [21:0] fc4_n7_s1 = $signed({($signed({{4{fc4_n7_s1_xh[15]}}, fc4_n7_s1_xh}) + fc4_n7_s0), fc4_e2[1:0]});
+    wire signed [18:0] fc4_n7_s2 = $signed({fc4_e5[17], fc4_e5}) - $signed({fc4_e8[17], fc4_e8});
+    wire signed [17:0] fc4_n7_s3_xh = $signed(fc4_n7_s2[18:1]);
+    wire signed [20:0] fc4_n7_s3 = $signed({($signed({{2{fc4_n7_s3_xh[17]}}, fc4_n7_s3_xh}) - fc4_e6), fc4_n7_s2[0]});
+    wire signed [14:0] fc4_n7_s4_xh = $signed(fc4_e16[19:5]);
+    wire signed [24:0] fc4_n7_s4 = $signed({($signed({{5{fc4_n7_s4_xh[14]}}, fc4_n7_s4_xh}) + fc4_e12), fc4_e16[4:0]});
+    wire signed [15:0] fc4_n7_s5_xh = $signed(fc4_n7_s1[21:6]);
+    wire signed [25:0] fc4_n7_s5 = $signed({($signed({{4{fc4_n7_s5_xh[15]}}, fc4_n7_s5_xh}) + fc4_e21), fc4_n7_s1[5:0]});
+    wire signed [16:0] fc4_n7_s6_xh = $signed(fc4_e15[20:4]);
+    wire [25:0] fc4_n7_s6_u = {($signed({{5{fc4_n7_s6_xh[16]}}, fc4_n7_s6_xh}) - $signed({fc4_n7_s3[20], fc4_n7_s3})), fc4_e15[3:0]};
+    reg  [25:0] fc4_n7_s6_d1;
+    wire signed [25:0] fc4_n7_s6_d1_v = $signed(fc4_n7_s6_d1);
+    reg  [23:0] fc4_e19_d1;
+    wire signed [23:0] fc4_e19_d1_v = $signed(fc4_e19_d1);
+    wire signed [23:0] fc4_n7_s8_xh = $signed(fc4_n7_s6_d1_v[25:2]);
+    wire signed [26:0] fc4_n7_s8 = $signed({($signed({fc4_n7_s8_xh[23], fc4_n7_s8_xh}) + $signed({fc4_e19_d1_v[23], fc4_e19_d1_v})), fc4_n7_s6_d1_v[1:0]});
+    reg  signed [26:0] fc4_n7_s7_d1;
+    wire signed [26:0] fc4_n7_acc = (-(fc4_n7_s7_d1 + fc4_n7_s8));
     wire fc4_n7_y_sticky = |fc4_n7_acc[6:0];
     reg  fc4_n7_y_half_d1;
     reg  fc4_n7_y_inc_any_d1;
@@ -185,85 +273,47 @@ module muon_recal_fc4 (
     reg  signed [18:0] fc4_n7_y_fl_d1;
     wire signed [18:0] fc4_n7_y_rnd = fc4_n7_y_fl_d1 + $signed({18'd0, fc4_n7_y_inc});
     wire signed [17:0] fc4_n7_y_satlo = (fc4_n7_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n7_y_rnd[17:0]);
-    reg  signed [17:0] fc4_out_0;
-    reg  signed [17:0] fc4_out_1;
-    reg  signed [17:0] fc4_out_2;
-    reg  signed [17:0] fc4_out_3;
-    reg  signed [17:0] fc4_out_4;
-    reg  signed [17:0] fc4_out_5;
-    reg  signed [17:0] fc4_out_6;
-    reg  signed [17:0] fc4_out_7;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_t1_0_a_d1 <= (fc4_in_0_s_2 * 8'shbf) + $signed({fc4_n0_p1[23], fc4_n0_p1}); // weight -0.25390625
-            fc4_n0_t1_0_b_d1 <= $signed({fc4_n0_p2[24], fc4_n0_p2}) + $signed({fc4_n0_p3[24], fc4_n0_p3});
-            fc4_n0_t1_1_a_d1 <= (fc4_in_4_s_2 * 8'sh91) + $signed({{4{fc4_n0_p5[20]}}, fc4_n0_p5}); // weight -0.43359375
-            fc4_n0_t0_3_d1 <= (fc4_in_6_s_2 * 9'sd153) + $signed({{2{fc4_n0_p7[23]}}, fc4_n0_p7}); // weight 0.59765625
-            fc4_n0_y_half_d1 <= fc4_n0_acc[7];
-            fc4_n0_y_inc_any_d1 <= fc4_n0_y_sticky | fc4_n0_acc[8];
-            fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[26:8]);
-            fc4_n1_t0_0_d1 <= $signed({fc4_n1_p0[24], fc4_n1_p0}) + $signed({fc4_n1_p1[24], fc4_n1_p1});
-            fc4_n1_t1_0_b_d1 <= $signed({{3{fc4_n1_p2[21]}}, fc4_n1_p2}) + (fc4_in_3_s_2 * 8'sd118); // weight 0.4609375
-            fc4_n1_t0_2_d1 <= (fc4_in_4_s_2 * 9'sh164) + $signed({fc4_n1_p5[24], fc4_n1_p5}); // weight -0.609375
-            fc4_n1_t0_3_d1 <= $signed({{2{fc4_n1_p6[23]}}, fc4_n1_p6}) + (fc4_in_7_s_2 * 9'sd134); // weight 0.5234375
-            fc4_n1_y_half_d1 <= fc4_n1_acc[7];
-            fc4_n1_y_inc_any_d1 <= fc4_n1_y_sticky | fc4_n1_acc[8];
+            fc4_n0_s7_d1 <= fc4_n0_s7_u;
+            fc4_n0_s8_d1 <= fc4_n0_s5 - $signed({fc4_n0_s6[24], fc4_n0_s6});
+            fc4_n0_y_ovf_lo_d1 <= fc4_n0_y_ovf_lo;
+            fc4_n0_y_wrap_d1 <= $signed(fc4_n0_y_rnd[17:0]);
+            fc4_n1_s9_d1 <= fc4_n1_s9_u;
+            fc4_n1_s10_d1 <= fc4_n1_s10_u;
             fc4_n1_y_fl_d1 <= $signed(fc4_n1_acc[26:8]);
-            fc4_n2_t1_0_a_d1 <= $signed({{4{fc4_n2_p0[20]}}, fc4_n2_p0}) + (fc4_in_1_s_2 * 8'sd124); // weight 0.484375
-            fc4_n2_t0_1_d1 <= (fc4_in_2_s_2 * 9'sh164) + $signed({{2{fc4_n2_p3_sh[23]}}, fc4_n2_p3_sh}); // weight -0.609375
-            fc4_n2_t1_1_a_d1 <= $signed({fc4_n2_p4[24], fc4_n2_p4}) + $signed({{2{fc4_n2_p5[23]}}, fc4_n2_p5});
-            fc4_n2_t1_1_b_d1 <= $signed({{3{fc4_n2_p6[22]}}, fc4_n2_p6}) + (fc4_in_7_s_2 * 9'sh168); // weight -0.59375
-            fc4_n2_y_half_d1 <= fc4_n2_acc[7];
-            fc4_n2_y_inc_any_d1 <= fc4_n2_y_sticky | fc4_n2_acc[8];
+            fc4_n1_y_incx_d1 <= fc4_n1_acc[7] & (fc4_n1_y_sticky | fc4_n1_acc[8]);
+            fc4_n2_s8_d1 <= fc4_n2_s8_u;
+            fc4_n2_s7_d1 <= $signed({{2{fc4_n2_s4[21]}}, fc4_n2_s4}) - fc4_e13;
             fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[26:8]);
-            fc4_n3_t1_0_a_d1 <= fc4_n3_t0_0;
-            fc4_n3_t1_0_b_d1 <= fc4_n3_t0_1;
-            fc4_n3_t1_1_a_d1 <= $signed({fc4_n3_p4[23], fc4_n3_p4}) + (fc4_in_5_s_2 * 8'shae); // weight -0.3203125
-            fc4_n3_t0_3_d1 <= $signed({fc4_n3_p6[24], fc4_n3_p6}) + (fc4_in_7_s_2 * 9'sd130); // weight 0.5078125
-            fc4_n3_y_half_d1 <= fc4_n3_acc[7];
-            fc4_n3_y_inc_any_d1 <= fc4_n3_y_sticky | fc4_n3_acc[8];
+            fc4_n2_y_incx_d1 <= fc4_n2_acc[7] & (fc4_n2_y_sticky | fc4_n2_acc[8]);
+            fc4_n3_s10_d1 <= fc4_n3_s10_u;
+            fc4_n3_s9_d1 <= $signed({{2{fc4_n3_s3[21]}}, fc4_n3_s3}) + fc4_n3_s6;
             fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[26:8]);
-            fc4_n4_t0_0_d1 <= $signed({{2{fc4_n4_p0[23]}}, fc4_n4_p0}) + (fc4_in_1_s_2 * 9'sd144); // weight 0.5625
-            fc4_n4_t0_1_d1 <= $signed({fc4_n4_p2[24], fc4_n4_p2}) + $signed({fc4_n4_p3[24], fc4_n4_p3});
-            fc4_n4_t1_1_a_d1 <= $signed({fc4_n4_p4[24], fc4_n4_p4}) + $signed({fc4_n4_p5[24], fc4_n4_p5});
-            fc4_n4_t1_1_b_d1 <= $signed({{2{fc4_n4_p6[22]}}, fc4_n4_p6}) + (fc4_in_7_s_2 * 8'sd94); // weight 0.3671875
-            fc4_n4_y_half_d1 <= fc4_n4_acc[7];
-            fc4_n4_y_inc_any_d1 <= fc4_n4_y_sticky | fc4_n4_acc[8];
-            fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[26:8]);
-            fc4_n5_t0_0_d1 <= (fc4_in_0_s_2 * 8'sd83) + $signed({fc4_n5_p1[23], fc4_n5_p1}); // weight 0.32421875
-            fc4_n5_t1_0_b_d1 <= fc4_n5_t0_1;
-            fc4_n5_t0_2_d1 <= $signed({fc4_n5_p4[24], fc4_n5_p4}) + $signed({fc4_n5_p5[24], fc4_n5_p5});
-            fc4_n5_t1_1_b_d1 <= $signed({{3{fc4_n5_p6[19]}}, fc4_n5_p6}) + $signed(fc4_n5_p7_neg[22:0]);
-            fc4_n5_y_half_d1 <= fc4_n5_acc[7];
-            fc4_n5_y_inc_any_d1 <= fc4_n5_y_sticky | fc4_n5_acc[8];
+            fc4_n3_y_incx_d1 <= fc4_n3_acc[7] & (fc4_n3_y_sticky | fc4_n3_acc[8]);
+            fc4_n4_s7_d1 <= fc4_n4_s7_u;
+            fc4_n4_s6_d1 <= fc4_n4_s6_u;
+            fc4_n4_y_ovf_hi_d1 <= fc4_n4_y_ovf_hi;
+            fc4_n4_y_wrap_d1 <= $signed(fc4_n4_y_rnd[17:0]);
+            fc4_n5_s7_d1 <= fc4_n5_s7_u;
+            fc4_n5_s8_d1 <= fc4_n5_s8_u;
             fc4_n5_y_fl_d1 <= $signed(fc4_n5_acc[26:8]);
-            fc4_n6_t1_0_a_d1 <= $signed({{2{fc4_n6_p0[22]}}, fc4_n6_p0}) + (fc4_in_1_s_2 * 8'sd89); // weight 0.34765625
-            fc4_n6_t0_1_d1 <= $signed({{4{fc4_n6_p2[21]}}, fc4_n6_p2}) + (fc4_in_3_s_2 * 9'sh177); // weight -0.53515625
-            fc4_n6_t1_1_a_d1 <= fc4_n6_t0_2;
-            fc4_n6_t1_1_b_d1 <= $signed({fc4_n6_p6[24], fc4_n6_p6}) + $signed({fc4_n6_p7[24], fc4_n6_p7});
-            fc4_n6_y_half_d1 <= fc4_n6_acc[7];
-            fc4_n6_y_inc_any_d1 <= fc4_n6_y_sticky | fc4_n6_acc[8];
+            fc4_n5_y_incx_d1 <= fc4_n5_acc[7] & (fc4_n5_y_sticky | fc4_n5_acc[8]);
+            fc4_n6_s9_d1 <= {fc4_n6_s9_hi, fc4_e14[1:0]};
+            fc4_n6_s8_d1 <= $signed({fc4_n6_s5[25], fc4_n6_s5}) + $signed({fc4_n6_s6[25], fc4_n6_s6});
             fc4_n6_y_fl_d1 <= $signed(fc4_n6_acc[26:8]);
-            fc4_n7_t1_0_a_d1 <= fc4_n7_t0_0;
-            fc4_n7_t1_0_b_d1 <= $signed({fc4_n7_p2[23], fc4_n7_p2}) + $signed({{3{fc4_n7_p3[21]}}, fc4_n7_p3});
-            fc4_n7_t1_1_a_d1 <= fc4_n7_t0_2;
-            fc4_n7_t1_1_b_d1 <= (fc4_in_6_s_2 * 9'sh16d) + $signed({{2{fc4_n7_p7[23]}}, fc4_n7_p7}); // weight -0.57421875
+            fc4_n6_y_incx_d1 <= fc4_n6_acc[7] & (fc4_n6_y_sticky | fc4_n6_acc[8]);
+            fc4_n7_s6_d1 <= fc4_n7_s6_u;
+            fc4_e19_d1 <= fc4_e19_u;
+            fc4_n7_s7_d1 <= $signed({fc4_n7_s5[25], fc4_n7_s5}) + $signed({{2{fc4_n7_s4[24]}}, fc4_n7_s4});
             fc4_n7_y_half_d1 <= fc4_n7_acc[7];
             fc4_n7_y_inc_any_d1 <= fc4_n7_y_sticky | fc4_n7_acc[8];
             fc4_n7_y_fl_d1 <= $signed(fc4_n7_acc[26:8]);
-            fc4_out_0 <= fc4_n0_y_satlo;
-            fc4_out_1 <= fc4_n1_y_sat;
-            fc4_out_2 <= fc4_n2_y_satlo;
-            fc4_out_3 <= fc4_n3_y_satlo;
-            fc4_out_4 <= fc4_n4_y_sat;
-            fc4_out_5 <= fc4_n5_y_sat;
-            fc4_out_6 <= fc4_n6_y_satlo;
-            fc4_out_7 <= fc4_n7_y_satlo;
         end
     end
 
-    assign out_data = {fc4_out_7, fc4_out_6, fc4_out_5, fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
+    assign out_data = {fc4_n7_y_satlo, fc4_n6_y_satlo, fc4_n5_y_sat, fc4_n4_y_sat, fc4_n3_y_satlo, fc4_n2_y_satlo, fc4_n1_y_sat, fc4_n0_y_satlo};
 
 endmodule
 

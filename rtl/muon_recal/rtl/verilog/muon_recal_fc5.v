@@ -3,7 +3,8 @@
 // input  type: ufixed<17,5,RND_CONV,SAT>
 // output type: fixed<18,6>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
-// latency: 2 clock cycle(s), II = 1; 22 multiplier(s), 24 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 67 CSD digits, 10 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 51 adder(s)
 `default_nettype none
 
 module muon_recal_fc5 (
@@ -14,60 +15,114 @@ module muon_recal_fc5 (
 );
 
     wire signed [17:0] fc5_in_0_s_2 = $signed({1'd0, in_data[16:0]});
-    wire signed [23:0] fc5_n0_p0 = fc5_in_0_s_2 * 7'sh41; // weight -0.24609375
     wire signed [17:0] fc5_in_1_s_2 = $signed({1'd0, in_data[33:17]});
     wire signed [17:0] fc5_in_2_s_2 = $signed({1'd0, in_data[50:34]});
-    wire signed [24:0] fc5_n0_p2 = fc5_in_2_s_2 * 8'sh87; // weight -0.47265625
     wire signed [17:0] fc5_in_3_s_2 = $signed({1'd0, in_data[67:51]});
-    wire signed [24:0] fc5_n0_p3 = fc5_in_3_s_2 * 8'shbd; // weight -0.26171875
     wire signed [17:0] fc5_in_4_s_2 = $signed({1'd0, in_data[84:68]});
     wire signed [17:0] fc5_in_5_s_2 = $signed({1'd0, in_data[101:85]});
-    wire signed [22:0] fc5_n0_p5 = fc5_in_5_s_2 * 6'sh2e; // weight -0.0703125
     wire signed [17:0] fc5_in_6_s_2 = $signed({1'd0, in_data[118:102]});
-    wire signed [24:0] fc5_n0_p6 = fc5_in_6_s_2 * 8'shba; // weight -0.2734375
     wire signed [17:0] fc5_in_7_s_2 = $signed({1'd0, in_data[135:119]});
-    wire signed [25:0] fc5_n0_p7 = fc5_in_7_s_2 * 9'sh143; // weight -0.73828125
-    reg  signed [24:0] fc5_n0_t1_0_a_d1;
-    reg  signed [25:0] fc5_n0_t0_1_d1;
-    wire signed [25:0] fc5_n0_t1_0 = $signed({fc5_n0_t1_0_a_d1[24], fc5_n0_t1_0_a_d1}) + fc5_n0_t0_1_d1;
-    reg  signed [25:0] fc5_n0_t1_1_a_d1;
-    reg  signed [26:0] fc5_n0_t0_3_d1;
-    wire signed [26:0] fc5_n0_t1_1 = $signed({fc5_n0_t1_1_a_d1[25], fc5_n0_t1_1_a_d1}) + fc5_n0_t0_3_d1;
+    wire signed [15:0] fc5_e0_xh = $signed(fc5_in_4_s_2[17:2]);
+    wire signed [19:0] fc5_e0 = $signed({($signed({{2{fc5_e0_xh[15]}}, fc5_e0_xh}) - fc5_in_4_s_2), fc5_in_4_s_2[1:0]});
+    wire signed [15:0] fc5_e1_xh = $signed(fc5_in_1_s_2[17:2]);
+    wire signed [20:0] fc5_e1 = $signed({($signed({{3{fc5_e1_xh[15]}}, fc5_e1_xh}) + $signed({fc5_in_1_s_2[17], fc5_in_1_s_2})), fc5_in_1_s_2[1:0]});
+    wire signed [13:0] fc5_e2_xh = $signed(fc5_in_2_s_2[17:4]);
+    wire signed [22:0] fc5_e2 = $signed({($signed({{5{fc5_e2_xh[13]}}, fc5_e2_xh}) + $signed({fc5_in_5_s_2[17], fc5_in_5_s_2})), fc5_in_2_s_2[3:0]});
+    wire signed [17:0] fc5_e3 = fc5_in_3_s_2 - fc5_in_7_s_2;
+    wire signed [18:0] fc5_e4 = $signed({fc5_in_0_s_2[17], fc5_in_0_s_2}) + $signed({fc5_e3[17], fc5_e3});
+    wire signed [15:0] fc5_e5_xh = $signed(fc5_in_6_s_2[17:2]);
+    wire signed [19:0] fc5_e5 = $signed({($signed({{2{fc5_e5_xh[15]}}, fc5_e5_xh}) - fc5_in_6_s_2), fc5_in_6_s_2[1:0]});
+    wire signed [24:0] fc5_e6 = $signed({($signed({{7{fc5_e5_xh[15]}}, fc5_e5_xh}) - fc5_e2), fc5_in_6_s_2[1:0]});
+    wire signed [15:0] fc5_e7_xh = $signed(fc5_in_2_s_2[17:2]);
+    wire signed [20:0] fc5_e7 = $signed({($signed({{3{fc5_e7_xh[15]}}, fc5_e7_xh}) + $signed({fc5_in_1_s_2[17], fc5_in_1_s_2})), fc5_in_2_s_2[1:0]});
+    wire signed [20:0] fc5_e8 = $signed({{3{fc5_in_3_s_2[17]}}, fc5_in_3_s_2}) - fc5_e7;
+    wire signed [15:0] fc5_e9_xh = $signed(fc5_e0[19:4]);
+    wire signed [21:0] fc5_e9 = $signed({($signed({{2{fc5_e9_xh[15]}}, fc5_e9_xh}) + fc5_in_4_s_2), fc5_e0[3:0]});
+    wire signed [19:0] fc5_n0_s0 = $signed({($signed({{2{fc5_e1_xh[15]}}, fc5_e1_xh}) - fc5_in_2_s_2), fc5_in_1_s_2[1:0]});
+    wire signed [10:0] fc5_n0_s1_xh = $signed(fc5_in_4_s_2[17:7]);
+    wire signed [24:0] fc5_n0_s1 = $signed({($signed({{7{fc5_n0_s1_xh[10]}}, fc5_n0_s1_xh}) - fc5_in_2_s_2), fc5_in_4_s_2[6:0]});
+    wire signed [13:0] fc5_n0_s2_xh = $signed(fc5_in_4_s_2[17:4]);
+    wire signed [22:0] fc5_n0_s2 = $signed({($signed({{5{fc5_n0_s2_xh[13]}}, fc5_n0_s2_xh}) + $signed({fc5_in_4_s_2[17], fc5_in_4_s_2})), fc5_in_4_s_2[3:0]});
+    wire signed [12:0] fc5_n0_s3_xh = $signed(fc5_in_5_s_2[17:5]);
+    wire signed [23:0] fc5_n0_s3 = $signed({($signed({{6{fc5_n0_s3_xh[12]}}, fc5_n0_s3_xh}) + $signed({fc5_in_6_s_2[17], fc5_in_6_s_2})), fc5_in_5_s_2[4:0]});
+    wire signed [12:0] fc5_n0_s4_xh = $signed(fc5_in_7_s_2[17:5]);
+    wire signed [18:0] fc5_n0_s4 = $signed({($signed({fc5_n0_s4_xh[12], fc5_n0_s4_xh}) + 14'sd89), fc5_in_7_s_2[4:0]});
+    wire signed [12:0] fc5_n0_s5_xh = $signed(fc5_n0_s0[19:7]);
+    wire signed [25:0] fc5_n0_s5 = $signed({($signed({{6{fc5_n0_s5_xh[12]}}, fc5_n0_s5_xh}) + fc5_n0_s4), fc5_n0_s0[6:0]});
+    wire signed [22:0] fc5_n0_s6_xh = $signed(fc5_n0_s1[24:2]);
+    wire signed [25:0] fc5_n0_s6 = $signed({($signed({fc5_n0_s6_xh[22], fc5_n0_s6_xh}) - $signed({{6{fc5_e3[17]}}, fc5_e3})), fc5_n0_s1[1:0]});
+    wire signed [17:0] fc5_n0_s7_xh = $signed(fc5_e5[19:2]);
+    wire signed [24:0] fc5_n0_s7 = $signed({($signed({{5{fc5_n0_s7_xh[17]}}, fc5_n0_s7_xh}) - fc5_n0_s2), fc5_e5[1:0]});
+    wire signed [23:0] fc5_n0_s8 = $signed({($signed(fc5_n0_s3[23:3]) - fc5_e1), fc5_n0_s3[2:0]});
+    wire signed [21:0] fc5_n0_s9_xh = $signed(fc5_e2[22:1]);
+    wire signed [26:0] fc5_n0_s9 = $signed({($signed({{4{fc5_n0_s9_xh[21]}}, fc5_n0_s9_xh}) + fc5_n0_s5), fc5_e2[0]});
+    wire signed [12:0] fc5_n0_s10_xh = $signed(fc5_e4[18:6]);
+    wire signed [24:0] fc5_n0_s10 = $signed({($signed({{6{fc5_n0_s10_xh[12]}}, fc5_n0_s10_xh}) - fc5_e4), fc5_e4[5:0]});
+    wire signed [25:0] fc5_n0_s11 = $signed({($signed(fc5_n0_s6[25:1]) - $signed({fc5_n0_s8[23], fc5_n0_s8})), fc5_n0_s6[0]});
+    wire signed [23:0] fc5_n0_s12_xh = $signed(fc5_n0_s10[24:1]);
+    wire [26:0] fc5_n0_s12_u = {($signed({{2{fc5_n0_s12_xh[23]}}, fc5_n0_s12_xh}) + $signed({fc5_n0_s7[24], fc5_n0_s7})), fc5_n0_s10[0]};
+    reg  signed [26:0] fc5_n0_s13_d1;
+    reg  [26:0] fc5_n0_s12_d1;
+    wire signed [26:0] fc5_n0_s12_d1_v = $signed(fc5_n0_s12_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc5_n0_acc = (($signed({{2{fc5_n0_t1_0[25]}}, fc5_n0_t1_0}) + $signed({fc5_n0_t1_1[26], fc5_n0_t1_1})) + 28'shff4e000);
+    wire signed [27:0] fc5_n0_acc = (-($signed({fc5_n0_s13_d1[26], fc5_n0_s13_d1}) - $signed({fc5_n0_s12_d1_v[26], fc5_n0_s12_d1_v})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc5_n0_y_fl = $signed(fc5_n0_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n1_p0_sh = $signed({fc5_in_0_s_2, 5'd0});
-    wire signed [21:0] fc5_n1_p3 = fc5_in_3_s_2 * 5'sh17; // weight -0.03515625
-    wire signed [23:0] fc5_n1_p4 = fc5_in_4_s_2 * 7'sd52; // weight 0.203125
-    wire signed [22:0] fc5_n1_p6 = fc5_in_6_s_2 * 6'sh27; // weight -0.09765625
-    wire signed [24:0] fc5_n1_p7 = fc5_in_7_s_2 * 8'sh82; // weight -0.4921875
-    reg  signed [24:0] fc5_n1_t1_0_a_d1;
-    reg  signed [25:0] fc5_n1_t0_1_d1;
-    wire signed [25:0] fc5_n1_t1_0 = $signed({fc5_n1_t1_0_a_d1[24], fc5_n1_t1_0_a_d1}) + fc5_n1_t0_1_d1;
-    reg  signed [25:0] fc5_n1_t1_1_a_d1;
-    reg  signed [25:0] fc5_n1_t1_1_b_d1;
-    wire signed [26:0] fc5_n1_t1_1 = $signed({fc5_n1_t1_1_a_d1[25], fc5_n1_t1_1_a_d1}) + $signed({fc5_n1_t1_1_b_d1[25], fc5_n1_t1_1_b_d1});
+    wire signed [15:0] fc5_n1_s0_xh = $signed(fc5_in_0_s_2[17:2]);
+    wire signed [19:0] fc5_n1_s0 = $signed({($signed({{2{fc5_n1_s0_xh[15]}}, fc5_n1_s0_xh}) - fc5_in_2_s_2), fc5_in_0_s_2[1:0]});
+    wire signed [17:0] fc5_n1_s1 = fc5_in_3_s_2 - fc5_in_5_s_2;
+    wire signed [11:0] fc5_n1_s2_xh = $signed(fc5_in_7_s_2[17:6]);
+    wire signed [23:0] fc5_n1_s2 = $signed({($signed({{6{fc5_n1_s2_xh[11]}}, fc5_n1_s2_xh}) - fc5_in_7_s_2), fc5_in_7_s_2[5:0]});
+    wire signed [19:0] fc5_n1_s3 = $signed({($signed(fc5_n1_s0[19:7]) + 13'sd175), fc5_n1_s0[6:0]});
+    wire signed [21:0] fc5_n1_s4_xh = $signed(fc5_n1_s2[23:2]);
+    wire signed [24:0] fc5_n1_s4 = $signed({($signed({fc5_n1_s4_xh[21], fc5_n1_s4_xh}) - $signed({{5{fc5_n1_s1[17]}}, fc5_n1_s1})), fc5_n1_s2[1:0]});
+    wire signed [18:0] fc5_n1_s5_xh = $signed(fc5_e5[19:1]);
+    wire signed [21:0] fc5_n1_s5 = $signed({($signed({{2{fc5_n1_s5_xh[18]}}, fc5_n1_s5_xh}) - fc5_e1), fc5_e5[0]});
+    wire signed [22:0] fc5_n1_s6 = $signed({(fc5_n0_s9_xh - $signed({{2{fc5_n1_s3[19]}}, fc5_n1_s3})), fc5_e2[0]});
+    wire signed [20:0] fc5_n1_s7_xh = $signed(fc5_e9[21:1]);
+    wire signed [22:0] fc5_n1_s7 = $signed({($signed({fc5_n1_s7_xh[20], fc5_n1_s7_xh}) + fc5_n1_s5), fc5_e9[0]});
+    wire signed [19:0] fc5_n1_s8_xh = $signed(fc5_e8[20:1]);
+    wire signed [25:0] fc5_n1_s8 = $signed({($signed({{5{fc5_n1_s8_xh[19]}}, fc5_n1_s8_xh}) - fc5_n1_s4), fc5_e8[0]});
+    wire signed [20:0] fc5_n1_s9_xh = $signed(fc5_e6[24:4]);
+    wire [26:0] fc5_n1_s9_u = {($signed({{2{fc5_n1_s9_xh[20]}}, fc5_n1_s9_xh}) + fc5_n1_s6), fc5_e6[3:0]};
+    wire [25:0] fc5_n1_s10_u = {($signed(fc5_n1_s8[25:2]) - $signed({fc5_n1_s7[22], fc5_n1_s7})), fc5_n1_s8[1:0]};
+    reg  [26:0] fc5_n1_s9_d1;
+    wire signed [26:0] fc5_n1_s9_d1_v = $signed(fc5_n1_s9_d1);
+    reg  [25:0] fc5_n1_s10_d1;
+    wire signed [25:0] fc5_n1_s10_d1_v = $signed(fc5_n1_s10_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc5_n1_acc = (($signed({{2{fc5_n1_t1_0[25]}}, fc5_n1_t1_0}) + $signed({fc5_n1_t1_1[26], fc5_n1_t1_1})) + 28'sd716800);
+    wire signed [27:0] fc5_n1_acc = (-($signed({fc5_n1_s9_d1_v[26], fc5_n1_s9_d1_v}) + $signed({{2{fc5_n1_s10_d1_v[25]}}, fc5_n1_s10_d1_v})));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc5_n1_y_fl = $signed(fc5_n1_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_p7_sh = $signed({fc5_in_7_s_2, 1'd0});
-    wire signed [23:0] fc5_n2_t0_0 = (fc5_in_0_s_2 * 7'sh5e) + (fc5_in_1_s_2 * 7'sd43); // weight -0.1328125; weight 0.16796875
-    wire signed [22:0] fc5_n2_t0_1 = (fc5_in_2_s_2 * 6'sd20) + (fc5_in_3_s_2 * 6'sh2e); // weight 0.078125; weight -0.0703125
-    wire signed [25:0] fc5_n2_t0_2 = (fc5_in_4_s_2 * 9'sd179) + (fc5_in_5_s_2 * 9'sh151); // weight 0.69921875; weight -0.68359375
-    reg  signed [23:0] fc5_n2_t0_0_d1;
-    reg  signed [22:0] fc5_n2_t1_0_b_d1;
-    wire signed [23:0] fc5_n2_t1_0 = fc5_n2_t0_0_d1 + $signed({fc5_n2_t1_0_b_d1[22], fc5_n2_t1_0_b_d1});
-    reg  signed [25:0] fc5_n2_t1_1_a_d1;
-    reg  signed [24:0] fc5_n2_t1_1_b_d1;
-    wire signed [26:0] fc5_n2_t2_0 = $signed({{3{fc5_n2_t1_0[23]}}, fc5_n2_t1_0}) + ($signed({fc5_n2_t1_1_a_d1[25], fc5_n2_t1_1_a_d1}) + $signed({{2{fc5_n2_t1_1_b_d1[24]}}, fc5_n2_t1_1_b_d1}));
+    wire signed [16:0] fc5_n2_s0_xh = $signed(fc5_in_1_s_2[17:1]);
+    wire signed [19:0] fc5_n2_s0 = $signed({($signed({{2{fc5_n2_s0_xh[16]}}, fc5_n2_s0_xh}) + $signed({fc5_in_0_s_2[17], fc5_in_0_s_2})), fc5_in_1_s_2[0]});
+    wire signed [13:0] fc5_n2_s1_xh = $signed(fc5_in_5_s_2[17:4]);
+    wire signed [22:0] fc5_n2_s1 = $signed({($signed({{5{fc5_n2_s1_xh[13]}}, fc5_n2_s1_xh}) + $signed({fc5_in_5_s_2[17], fc5_in_5_s_2})), fc5_in_5_s_2[3:0]});
+    wire signed [18:0] fc5_n2_s2 = $signed({($signed({fc5_n0_s3_xh[12], fc5_n0_s3_xh}) + 14'sd87), fc5_in_5_s_2[4:0]});
+    wire signed [17:0] fc5_n2_s3_xh = $signed(fc5_e0[19:2]);
+    wire signed [20:0] fc5_n2_s3 = $signed({($signed({fc5_n2_s3_xh[17], fc5_n2_s3_xh}) + fc5_n2_s2), fc5_e0[1:0]});
+    wire signed [18:0] fc5_n2_s4_xh = $signed(fc5_n2_s0[19:1]);
+    wire signed [21:0] fc5_n2_s4 = $signed({($signed({{2{fc5_n2_s4_xh[18]}}, fc5_n2_s4_xh}) - $signed({fc5_e5[19], fc5_e5})), fc5_n2_s0[0]});
+    wire signed [22:0] fc5_n2_s5 = fc5_n2_s1 - $signed({{2{fc5_e1[20]}}, fc5_e1});
+    wire signed [15:0] fc5_n2_s6_xh = $signed(fc5_e9[21:6]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_acc = (fc5_n2_t2_0 + 27'sh7f52000);
+    wire signed [26:0] fc5_n2_s6 = $signed({($signed({{5{fc5_n2_s6_xh[15]}}, fc5_n2_s6_xh}) + fc5_n2_s3), fc5_e9[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc5_n2_s7_xh = $signed(fc5_e4[18:3]);
+    wire signed [24:0] fc5_n2_s7 = $signed({($signed({{6{fc5_n2_s7_xh[15]}}, fc5_n2_s7_xh}) + fc5_n2_s4), fc5_e4[2:0]});
+    wire signed [18:0] fc5_n2_s8_xh = $signed(fc5_n2_s5[22:4]);
+    wire signed [24:0] fc5_n2_s8 = $signed({($signed({{2{fc5_n2_s8_xh[18]}}, fc5_n2_s8_xh}) - fc5_e8), fc5_n2_s5[3:0]});
+    wire signed [23:0] fc5_n2_s10_xh = $signed(fc5_n2_s8[24:1]);
+    wire [25:0] fc5_n2_s10_u = {($signed({fc5_n2_s10_xh[23], fc5_n2_s10_xh}) - fc5_n2_s7), fc5_n2_s8[0]};
+    reg  [25:0] fc5_n2_s10_d1;
+    wire signed [25:0] fc5_n2_s10_d1_v = $signed(fc5_n2_s10_d1);
+    reg  signed [25:0] fc5_n2_s9_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc5_n2_acc = ($signed({fc5_n2_s10_d1_v[25], fc5_n2_s10_d1_v}) - $signed({fc5_n2_s9_d1[25], fc5_n2_s9_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc5_n2_y_fl = $signed(fc5_n2_acc[26:8]);
@@ -78,18 +133,12 @@ module muon_recal_fc5 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc5_n0_t1_0_a_d1 <= $signed({fc5_n0_p0[23], fc5_n0_p0}) + (fc5_in_1_s_2 * 8'sd78); // weight 0.3046875
-            fc5_n0_t0_1_d1 <= $signed({fc5_n0_p2[24], fc5_n0_p2}) + $signed({fc5_n0_p3[24], fc5_n0_p3});
-            fc5_n0_t1_1_a_d1 <= (fc5_in_4_s_2 * 9'sh179) + $signed({{3{fc5_n0_p5[22]}}, fc5_n0_p5}); // weight -0.52734375
-            fc5_n0_t0_3_d1 <= $signed({{2{fc5_n0_p6[24]}}, fc5_n0_p6}) + $signed({fc5_n0_p7[25], fc5_n0_p7});
-            fc5_n1_t1_0_a_d1 <= $signed({{2{fc5_n1_p0_sh[22]}}, fc5_n1_p0_sh}) + (fc5_in_1_s_2 * 8'shb4); // weight -0.296875
-            fc5_n1_t0_1_d1 <= (fc5_in_2_s_2 * 9'sh175) + $signed({{4{fc5_n1_p3[21]}}, fc5_n1_p3}); // weight -0.54296875
-            fc5_n1_t1_1_a_d1 <= $signed({{2{fc5_n1_p4[23]}}, fc5_n1_p4}) + (fc5_in_5_s_2 * 9'sh148); // weight -0.71875
-            fc5_n1_t1_1_b_d1 <= $signed({{3{fc5_n1_p6[22]}}, fc5_n1_p6}) + $signed({fc5_n1_p7[24], fc5_n1_p7});
-            fc5_n2_t0_0_d1 <= fc5_n2_t0_0;
-            fc5_n2_t1_0_b_d1 <= fc5_n2_t0_1;
-            fc5_n2_t1_1_a_d1 <= fc5_n2_t0_2;
-            fc5_n2_t1_1_b_d1 <= (fc5_in_6_s_2 * 8'sh9f) + $signed({{6{fc5_n2_p7_sh[18]}}, fc5_n2_p7_sh}); // weight -0.37890625
+            fc5_n0_s13_d1 <= fc5_n0_s9 - $signed({fc5_n0_s11[25], fc5_n0_s11});
+            fc5_n0_s12_d1 <= fc5_n0_s12_u;
+            fc5_n1_s9_d1 <= fc5_n1_s9_u;
+            fc5_n1_s10_d1 <= fc5_n1_s10_u;
+            fc5_n2_s10_d1 <= fc5_n2_s10_u;
+            fc5_n2_s9_d1 <= $signed(fc5_n2_s6[25:0]) + $signed({fc5_e6[24], fc5_e6});
             fc5_out_0 <= $signed(fc5_n0_y_fl[17:0]);
             fc5_out_1 <= $signed(fc5_n1_y_fl[17:0]);
             fc5_out_2 <= $signed(fc5_n2_y_fl[17:0]);

@@ -3,7 +3,8 @@
 -- input  type: ufixed<17,5,RND_CONV,SAT>
 -- output type: fixed<18,6>
 -- kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
--- latency: 2 clock cycle(s), II = 1; 22 multiplier(s), 24 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+-- constant products: shift-add, 67 CSD digits, 10 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 51 adder(s)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,110 +20,203 @@ entity muon_recal_fc5 is
 end entity muon_recal_fc5;
 
 architecture rtl of muon_recal_fc5 is
-  signal fc5_n0_t1_0_a_d1 : signed(24 downto 0);
-  signal fc5_n0_t0_1_d1 : signed(25 downto 0);
-  signal fc5_n0_t1_1_a_d1 : signed(25 downto 0);
-  signal fc5_n0_t0_3_d1 : signed(26 downto 0);
-  signal fc5_n1_t1_0_a_d1 : signed(24 downto 0);
-  signal fc5_n1_t0_1_d1 : signed(25 downto 0);
-  signal fc5_n1_t1_1_a_d1 : signed(25 downto 0);
-  signal fc5_n1_t1_1_b_d1 : signed(25 downto 0);
-  signal fc5_n2_t0_0_d1 : signed(23 downto 0);
-  signal fc5_n2_t1_0_b_d1 : signed(22 downto 0);
-  signal fc5_n2_t1_1_a_d1 : signed(25 downto 0);
-  signal fc5_n2_t1_1_b_d1 : signed(24 downto 0);
-  signal fc5_out_0 : signed(17 downto 0);
-  signal fc5_out_1 : signed(17 downto 0);
-  signal fc5_out_2 : signed(17 downto 0);
+  signal fc5_n0_s13_d1 : signed(26 downto 0);
+  signal fc5_n0_s12_d1, fc5_n1_s9_d1 : unsigned(26 downto 0);
+  signal fc5_n1_s10_d1, fc5_n2_s10_d1 : unsigned(25 downto 0);
+  signal fc5_n2_s9_d1 : signed(25 downto 0);
+  signal fc5_out_0, fc5_out_1, fc5_out_2 : signed(17 downto 0);
 begin
   out_data <= std_logic_vector(fc5_out_2) & std_logic_vector(fc5_out_1) & std_logic_vector(fc5_out_0);
 
   process (clk)
-    variable fc5_in_0_s_2 : signed(17 downto 0);
-    variable fc5_n0_p0 : signed(23 downto 0); -- weight -0.24609375
-    variable fc5_in_1_s_2 : signed(17 downto 0);
-    variable fc5_in_2_s_2 : signed(17 downto 0);
-    variable fc5_n0_p2 : signed(24 downto 0); -- weight -0.47265625
-    variable fc5_in_3_s_2 : signed(17 downto 0);
-    variable fc5_n0_p3 : signed(24 downto 0); -- weight -0.26171875
-    variable fc5_in_4_s_2 : signed(17 downto 0);
-    variable fc5_in_5_s_2 : signed(17 downto 0);
-    variable fc5_n0_p5 : signed(22 downto 0); -- weight -0.0703125
-    variable fc5_in_6_s_2 : signed(17 downto 0);
-    variable fc5_n0_p6 : signed(24 downto 0); -- weight -0.2734375
-    variable fc5_in_7_s_2 : signed(17 downto 0);
-    variable fc5_n0_p7 : signed(25 downto 0); -- weight -0.73828125
-    variable fc5_n0_t1_0 : signed(25 downto 0);
-    variable fc5_n0_t1_1 : signed(26 downto 0);
+    variable fc5_in_0_s_2, fc5_in_1_s_2, fc5_in_2_s_2, fc5_in_3_s_2, fc5_in_4_s_2, fc5_in_5_s_2 : signed(17 downto 0);
+    variable fc5_in_6_s_2, fc5_in_7_s_2 : signed(17 downto 0);
+    variable fc5_e0_xh : signed(15 downto 0);
+    variable fc5_e0 : signed(19 downto 0);
+    variable fc5_e1_xh : signed(15 downto 0);
+    variable fc5_e1 : signed(20 downto 0);
+    variable fc5_e2_xh : signed(13 downto 0);
+    variable fc5_e2 : signed(22 downto 0);
+    variable fc5_e3 : signed(17 downto 0);
+    variable fc5_e4 : signed(18 downto 0);
+    variable fc5_e5_xh : signed(15 downto 0);
+    variable fc5_e5 : signed(19 downto 0);
+    variable fc5_e6 : signed(24 downto 0);
+    variable fc5_e7_xh : signed(15 downto 0);
+    variable fc5_e7, fc5_e8 : signed(20 downto 0);
+    variable fc5_e9_xh : signed(15 downto 0);
+    variable fc5_e9 : signed(21 downto 0);
+    variable fc5_n0_s0 : signed(19 downto 0);
+    variable fc5_n0_s1_xh : signed(10 downto 0);
+    variable fc5_n0_s1 : signed(24 downto 0);
+    variable fc5_n0_s2_xh : signed(13 downto 0);
+    variable fc5_n0_s2 : signed(22 downto 0);
+    variable fc5_n0_s3_xh : signed(12 downto 0);
+    variable fc5_n0_s3 : signed(23 downto 0);
+    variable fc5_n0_s4_xh : signed(12 downto 0);
+    variable fc5_n0_s4 : signed(18 downto 0);
+    variable fc5_n0_s5_xh : signed(12 downto 0);
+    variable fc5_n0_s5 : signed(25 downto 0);
+    variable fc5_n0_s6_xh : signed(22 downto 0);
+    variable fc5_n0_s6 : signed(25 downto 0);
+    variable fc5_n0_s7_xh : signed(17 downto 0);
+    variable fc5_n0_s7 : signed(24 downto 0);
+    variable fc5_n0_s8 : signed(23 downto 0);
+    variable fc5_n0_s9_xh : signed(21 downto 0);
+    variable fc5_n0_s9 : signed(26 downto 0);
+    variable fc5_n0_s10_xh : signed(12 downto 0);
+    variable fc5_n0_s10 : signed(24 downto 0);
+    variable fc5_n0_s11 : signed(25 downto 0);
+    variable fc5_n0_s12_xh : signed(23 downto 0);
+    variable fc5_n0_s12_u : unsigned(26 downto 0);
+    variable fc5_n0_s12_d1_v : signed(26 downto 0);
     variable fc5_n0_acc : signed(27 downto 0);
     variable fc5_n0_y_fl : signed(19 downto 0);
-    variable fc5_n1_p0_sh : signed(22 downto 0);
-    variable fc5_n1_p3 : signed(21 downto 0); -- weight -0.03515625
-    variable fc5_n1_p4 : signed(23 downto 0); -- weight 0.203125
-    variable fc5_n1_p6 : signed(22 downto 0); -- weight -0.09765625
-    variable fc5_n1_p7 : signed(24 downto 0); -- weight -0.4921875
-    variable fc5_n1_t1_0 : signed(25 downto 0);
-    variable fc5_n1_t1_1 : signed(26 downto 0);
+    variable fc5_n1_s0_xh : signed(15 downto 0);
+    variable fc5_n1_s0 : signed(19 downto 0);
+    variable fc5_n1_s1 : signed(17 downto 0);
+    variable fc5_n1_s2_xh : signed(11 downto 0);
+    variable fc5_n1_s2 : signed(23 downto 0);
+    variable fc5_n1_s3 : signed(19 downto 0);
+    variable fc5_n1_s4_xh : signed(21 downto 0);
+    variable fc5_n1_s4 : signed(24 downto 0);
+    variable fc5_n1_s5_xh : signed(18 downto 0);
+    variable fc5_n1_s5 : signed(21 downto 0);
+    variable fc5_n1_s6 : signed(22 downto 0);
+    variable fc5_n1_s7_xh : signed(20 downto 0);
+    variable fc5_n1_s7 : signed(22 downto 0);
+    variable fc5_n1_s8_xh : signed(19 downto 0);
+    variable fc5_n1_s8 : signed(25 downto 0);
+    variable fc5_n1_s9_xh : signed(20 downto 0);
+    variable fc5_n1_s9_u : unsigned(26 downto 0);
+    variable fc5_n1_s10_u : unsigned(25 downto 0);
+    variable fc5_n1_s9_d1_v : signed(26 downto 0);
+    variable fc5_n1_s10_d1_v : signed(25 downto 0);
     variable fc5_n1_acc : signed(27 downto 0);
     variable fc5_n1_y_fl : signed(19 downto 0);
-    variable fc5_n2_p7_sh : signed(18 downto 0);
-    variable fc5_n2_t0_0 : signed(23 downto 0); -- weight -0.1328125; weight 0.16796875
-    variable fc5_n2_t0_1 : signed(22 downto 0); -- weight 0.078125; weight -0.0703125
-    variable fc5_n2_t0_2 : signed(25 downto 0); -- weight 0.69921875; weight -0.68359375
-    variable fc5_n2_t1_0 : signed(23 downto 0);
-    variable fc5_n2_t2_0 : signed(26 downto 0);
+    variable fc5_n2_s0_xh : signed(16 downto 0);
+    variable fc5_n2_s0 : signed(19 downto 0);
+    variable fc5_n2_s1_xh : signed(13 downto 0);
+    variable fc5_n2_s1 : signed(22 downto 0);
+    variable fc5_n2_s2 : signed(18 downto 0);
+    variable fc5_n2_s3_xh : signed(17 downto 0);
+    variable fc5_n2_s3 : signed(20 downto 0);
+    variable fc5_n2_s4_xh : signed(18 downto 0);
+    variable fc5_n2_s4 : signed(21 downto 0);
+    variable fc5_n2_s5 : signed(22 downto 0);
+    variable fc5_n2_s6_xh : signed(15 downto 0);
+    variable fc5_n2_s6 : signed(26 downto 0);
+    variable fc5_n2_s7_xh : signed(15 downto 0);
+    variable fc5_n2_s7 : signed(24 downto 0);
+    variable fc5_n2_s8_xh : signed(18 downto 0);
+    variable fc5_n2_s8 : signed(24 downto 0);
+    variable fc5_n2_s10_xh : signed(23 downto 0);
+    variable fc5_n2_s10_u : unsigned(25 downto 0);
+    variable fc5_n2_s10_d1_v : signed(25 downto 0);
     variable fc5_n2_acc : signed(26 downto 0);
     variable fc5_n2_y_fl : signed(18 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
         fc5_in_0_s_2 := signed(resize(unsigned(in_data(16 downto 0)), 18));
-        fc5_n0_p0 := signed(to_unsigned((to_integer(fc5_in_0_s_2) * (-63)) mod 2**24, 24));
         fc5_in_1_s_2 := signed(resize(unsigned(in_data(33 downto 17)), 18));
         fc5_in_2_s_2 := signed(resize(unsigned(in_data(50 downto 34)), 18));
-        fc5_n0_p2 := signed(to_unsigned((to_integer(fc5_in_2_s_2) * (-121)) mod 2**25, 25));
         fc5_in_3_s_2 := signed(resize(unsigned(in_data(67 downto 51)), 18));
-        fc5_n0_p3 := signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-67)) mod 2**25, 25));
         fc5_in_4_s_2 := signed(resize(unsigned(in_data(84 downto 68)), 18));
         fc5_in_5_s_2 := signed(resize(unsigned(in_data(101 downto 85)), 18));
-        fc5_n0_p5 := signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-18)) mod 2**23, 23));
         fc5_in_6_s_2 := signed(resize(unsigned(in_data(118 downto 102)), 18));
-        fc5_n0_p6 := signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-70)) mod 2**25, 25));
         fc5_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
-        fc5_n0_p7 := signed(to_unsigned((to_integer(fc5_in_7_s_2) * (-189)) mod 2**26, 26));
-        fc5_n0_t1_0 := resize(fc5_n0_t1_0_a_d1, 26) + fc5_n0_t0_1_d1;
-        fc5_n0_t1_1 := resize(fc5_n0_t1_1_a_d1, 27) + fc5_n0_t0_3_d1;
-        fc5_n0_acc := ((resize(fc5_n0_t1_0, 28) + resize(fc5_n0_t1_1, 28)) + to_signed(-729088, 28));
+        fc5_e0_xh := fc5_in_4_s_2(17 downto 2);
+        fc5_e0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e0_xh, 18) - fc5_in_4_s_2)) & std_logic_vector(unsigned(fc5_in_4_s_2(1 downto 0)))))));
+        fc5_e1_xh := fc5_in_1_s_2(17 downto 2);
+        fc5_e1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e1_xh, 19) + resize(fc5_in_1_s_2, 19))) & std_logic_vector(unsigned(fc5_in_1_s_2(1 downto 0)))))));
+        fc5_e2_xh := fc5_in_2_s_2(17 downto 4);
+        fc5_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e2_xh, 19) + resize(fc5_in_5_s_2, 19))) & std_logic_vector(unsigned(fc5_in_2_s_2(3 downto 0)))))));
+        fc5_e3 := fc5_in_3_s_2 - fc5_in_7_s_2;
+        fc5_e4 := resize(fc5_in_0_s_2, 19) + resize(fc5_e3, 19);
+        fc5_e5_xh := fc5_in_6_s_2(17 downto 2);
+        fc5_e5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e5_xh, 18) - fc5_in_6_s_2)) & std_logic_vector(unsigned(fc5_in_6_s_2(1 downto 0)))))));
+        fc5_e6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e5_xh, 23) - fc5_e2)) & std_logic_vector(unsigned(fc5_in_6_s_2(1 downto 0)))))));
+        fc5_e7_xh := fc5_in_2_s_2(17 downto 2);
+        fc5_e7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e7_xh, 19) + resize(fc5_in_1_s_2, 19))) & std_logic_vector(unsigned(fc5_in_2_s_2(1 downto 0)))))));
+        fc5_e8 := resize(fc5_in_3_s_2, 21) - fc5_e7;
+        fc5_e9_xh := fc5_e0(19 downto 4);
+        fc5_e9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e9_xh, 18) + fc5_in_4_s_2)) & std_logic_vector(unsigned(fc5_e0(3 downto 0)))))));
+        fc5_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_e1_xh, 18) - fc5_in_2_s_2)) & std_logic_vector(unsigned(fc5_in_1_s_2(1 downto 0)))))));
+        fc5_n0_s1_xh := fc5_in_4_s_2(17 downto 7);
+        fc5_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s1_xh, 18) - fc5_in_2_s_2)) & std_logic_vector(unsigned(fc5_in_4_s_2(6 downto 0)))))));
+        fc5_n0_s2_xh := fc5_in_4_s_2(17 downto 4);
+        fc5_n0_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s2_xh, 19) + resize(fc5_in_4_s_2, 19))) & std_logic_vector(unsigned(fc5_in_4_s_2(3 downto 0)))))));
+        fc5_n0_s3_xh := fc5_in_5_s_2(17 downto 5);
+        fc5_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s3_xh, 19) + resize(fc5_in_6_s_2, 19))) & std_logic_vector(unsigned(fc5_in_5_s_2(4 downto 0)))))));
+        fc5_n0_s4_xh := fc5_in_7_s_2(17 downto 5);
+        fc5_n0_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s4_xh, 14) + to_signed(89, 14))) & std_logic_vector(unsigned(fc5_in_7_s_2(4 downto 0)))))));
+        fc5_n0_s5_xh := fc5_n0_s0(19 downto 7);
+        fc5_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s5_xh, 19) + fc5_n0_s4)) & std_logic_vector(unsigned(fc5_n0_s0(6 downto 0)))))));
+        fc5_n0_s6_xh := fc5_n0_s1(24 downto 2);
+        fc5_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s6_xh, 24) - resize(fc5_e3, 24))) & std_logic_vector(unsigned(fc5_n0_s1(1 downto 0)))))));
+        fc5_n0_s7_xh := fc5_e5(19 downto 2);
+        fc5_n0_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s7_xh, 23) - fc5_n0_s2)) & std_logic_vector(unsigned(fc5_e5(1 downto 0)))))));
+        fc5_n0_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((fc5_n0_s3(23 downto 3) - fc5_e1)) & std_logic_vector(unsigned(fc5_n0_s3(2 downto 0)))))));
+        fc5_n0_s9_xh := fc5_e2(22 downto 1);
+        fc5_n0_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s9_xh, 26) + fc5_n0_s5)) & std_logic_vector(unsigned(fc5_e2(0 downto 0)))))));
+        fc5_n0_s10_xh := fc5_e4(18 downto 6);
+        fc5_n0_s10 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s10_xh, 19) - fc5_e4)) & std_logic_vector(unsigned(fc5_e4(5 downto 0)))))));
+        fc5_n0_s11 := signed((unsigned(std_logic_vector'(std_logic_vector((fc5_n0_s6(25 downto 1) - resize(fc5_n0_s8, 25))) & std_logic_vector(unsigned(fc5_n0_s6(0 downto 0)))))));
+        fc5_n0_s12_xh := fc5_n0_s10(24 downto 1);
+        fc5_n0_s12_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s12_xh, 26) + resize(fc5_n0_s7, 26))) & std_logic_vector(unsigned(fc5_n0_s10(0 downto 0)))));
+        fc5_n0_s12_d1_v := signed(fc5_n0_s12_d1);
+        fc5_n0_acc := (-(resize(fc5_n0_s13_d1, 28) - resize(fc5_n0_s12_d1_v, 28)));
         fc5_n0_y_fl := fc5_n0_acc(27 downto 8);
-        fc5_n1_p0_sh := shift_left(resize(fc5_in_0_s_2, 23), 5);
-        fc5_n1_p3 := signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-9)) mod 2**22, 22));
-        fc5_n1_p4 := signed(to_unsigned((to_integer(fc5_in_4_s_2) * 52) mod 2**24, 24));
-        fc5_n1_p6 := signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-25)) mod 2**23, 23));
-        fc5_n1_p7 := signed(to_unsigned((to_integer(fc5_in_7_s_2) * (-126)) mod 2**25, 25));
-        fc5_n1_t1_0 := resize(fc5_n1_t1_0_a_d1, 26) + fc5_n1_t0_1_d1;
-        fc5_n1_t1_1 := resize(fc5_n1_t1_1_a_d1, 27) + resize(fc5_n1_t1_1_b_d1, 27);
-        fc5_n1_acc := ((resize(fc5_n1_t1_0, 28) + resize(fc5_n1_t1_1, 28)) + to_signed(716800, 28));
+        fc5_n1_s0_xh := fc5_in_0_s_2(17 downto 2);
+        fc5_n1_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s0_xh, 18) - fc5_in_2_s_2)) & std_logic_vector(unsigned(fc5_in_0_s_2(1 downto 0)))))));
+        fc5_n1_s1 := fc5_in_3_s_2 - fc5_in_5_s_2;
+        fc5_n1_s2_xh := fc5_in_7_s_2(17 downto 6);
+        fc5_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s2_xh, 18) - fc5_in_7_s_2)) & std_logic_vector(unsigned(fc5_in_7_s_2(5 downto 0)))))));
+        fc5_n1_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((fc5_n1_s0(19 downto 7) + to_signed(175, 13))) & std_logic_vector(unsigned(fc5_n1_s0(6 downto 0)))))));
+        fc5_n1_s4_xh := fc5_n1_s2(23 downto 2);
+        fc5_n1_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s4_xh, 23) - resize(fc5_n1_s1, 23))) & std_logic_vector(unsigned(fc5_n1_s2(1 downto 0)))))));
+        fc5_n1_s5_xh := fc5_e5(19 downto 1);
+        fc5_n1_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s5_xh, 21) - fc5_e1)) & std_logic_vector(unsigned(fc5_e5(0 downto 0)))))));
+        fc5_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc5_n0_s9_xh - resize(fc5_n1_s3, 22))) & std_logic_vector(unsigned(fc5_e2(0 downto 0)))))));
+        fc5_n1_s7_xh := fc5_e9(21 downto 1);
+        fc5_n1_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s7_xh, 22) + fc5_n1_s5)) & std_logic_vector(unsigned(fc5_e9(0 downto 0)))))));
+        fc5_n1_s8_xh := fc5_e8(20 downto 1);
+        fc5_n1_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s8_xh, 25) - fc5_n1_s4)) & std_logic_vector(unsigned(fc5_e8(0 downto 0)))))));
+        fc5_n1_s9_xh := fc5_e6(24 downto 4);
+        fc5_n1_s9_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n1_s9_xh, 23) + fc5_n1_s6)) & std_logic_vector(unsigned(fc5_e6(3 downto 0)))));
+        fc5_n1_s10_u := unsigned(std_logic_vector'(std_logic_vector((fc5_n1_s8(25 downto 2) - resize(fc5_n1_s7, 24))) & std_logic_vector(unsigned(fc5_n1_s8(1 downto 0)))));
+        fc5_n1_s9_d1_v := signed(fc5_n1_s9_d1);
+        fc5_n1_s10_d1_v := signed(fc5_n1_s10_d1);
+        fc5_n1_acc := (-(resize(fc5_n1_s9_d1_v, 28) + resize(fc5_n1_s10_d1_v, 28)));
         fc5_n1_y_fl := fc5_n1_acc(27 downto 8);
-        fc5_n2_p7_sh := shift_left(resize(fc5_in_7_s_2, 19), 1);
-        fc5_n2_t0_0 := signed(to_unsigned((to_integer(fc5_in_0_s_2) * (-34)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 43) mod 2**24, 24));
-        fc5_n2_t0_1 := signed(to_unsigned((to_integer(fc5_in_2_s_2) * 20) mod 2**23, 23)) + signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-18)) mod 2**23, 23));
-        fc5_n2_t0_2 := signed(to_unsigned((to_integer(fc5_in_4_s_2) * 179) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-175)) mod 2**26, 26));
-        fc5_n2_t1_0 := fc5_n2_t0_0_d1 + resize(fc5_n2_t1_0_b_d1, 24);
-        fc5_n2_t2_0 := resize(fc5_n2_t1_0, 27) + (resize(fc5_n2_t1_1_a_d1, 27) + resize(fc5_n2_t1_1_b_d1, 27));
-        fc5_n2_acc := (fc5_n2_t2_0 + to_signed(-712704, 27));
+        fc5_n2_s0_xh := fc5_in_1_s_2(17 downto 1);
+        fc5_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s0_xh, 19) + resize(fc5_in_0_s_2, 19))) & std_logic_vector(unsigned(fc5_in_1_s_2(0 downto 0)))))));
+        fc5_n2_s1_xh := fc5_in_5_s_2(17 downto 4);
+        fc5_n2_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s1_xh, 19) + resize(fc5_in_5_s_2, 19))) & std_logic_vector(unsigned(fc5_in_5_s_2(3 downto 0)))))));
+        fc5_n2_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n0_s3_xh, 14) + to_signed(87, 14))) & std_logic_vector(unsigned(fc5_in_5_s_2(4 downto 0)))))));
+        fc5_n2_s3_xh := fc5_e0(19 downto 2);
+        fc5_n2_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s3_xh, 19) + fc5_n2_s2)) & std_logic_vector(unsigned(fc5_e0(1 downto 0)))))));
+        fc5_n2_s4_xh := fc5_n2_s0(19 downto 1);
+        fc5_n2_s4 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s4_xh, 21) - resize(fc5_e5, 21))) & std_logic_vector(unsigned(fc5_n2_s0(0 downto 0)))))));
+        fc5_n2_s5 := fc5_n2_s1 - resize(fc5_e1, 23);
+        fc5_n2_s6_xh := fc5_e9(21 downto 6);
+        fc5_n2_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s6_xh, 21) + fc5_n2_s3)) & std_logic_vector(unsigned(fc5_e9(5 downto 0)))))));
+        fc5_n2_s7_xh := fc5_e4(18 downto 3);
+        fc5_n2_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s7_xh, 22) + fc5_n2_s4)) & std_logic_vector(unsigned(fc5_e4(2 downto 0)))))));
+        fc5_n2_s8_xh := fc5_n2_s5(22 downto 4);
+        fc5_n2_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s8_xh, 21) - fc5_e8)) & std_logic_vector(unsigned(fc5_n2_s5(3 downto 0)))))));
+        fc5_n2_s10_xh := fc5_n2_s8(24 downto 1);
+        fc5_n2_s10_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s10_xh, 25) - fc5_n2_s7)) & std_logic_vector(unsigned(fc5_n2_s8(0 downto 0)))));
+        fc5_n2_s10_d1_v := signed(fc5_n2_s10_d1);
+        fc5_n2_acc := (resize(fc5_n2_s10_d1_v, 27) - resize(fc5_n2_s9_d1, 27));
         fc5_n2_y_fl := fc5_n2_acc(26 downto 8);
-        fc5_n0_t1_0_a_d1 <= resize(fc5_n0_p0, 25) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 78) mod 2**25, 25)); -- weight 0.3046875
-        fc5_n0_t0_1_d1 <= resize(fc5_n0_p2, 26) + resize(fc5_n0_p3, 26);
-        fc5_n0_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc5_in_4_s_2) * (-135)) mod 2**26, 26)) + resize(fc5_n0_p5, 26); -- weight -0.52734375
-        fc5_n0_t0_3_d1 <= resize(fc5_n0_p6, 27) + resize(fc5_n0_p7, 27);
-        fc5_n1_t1_0_a_d1 <= resize(fc5_n1_p0_sh, 25) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * (-76)) mod 2**25, 25)); -- weight -0.296875
-        fc5_n1_t0_1_d1 <= signed(to_unsigned((to_integer(fc5_in_2_s_2) * (-139)) mod 2**26, 26)) + resize(fc5_n1_p3, 26); -- weight -0.54296875
-        fc5_n1_t1_1_a_d1 <= resize(fc5_n1_p4, 26) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-184)) mod 2**26, 26)); -- weight -0.71875
-        fc5_n1_t1_1_b_d1 <= resize(fc5_n1_p6, 26) + resize(fc5_n1_p7, 26);
-        fc5_n2_t0_0_d1 <= fc5_n2_t0_0;
-        fc5_n2_t1_0_b_d1 <= fc5_n2_t0_1;
-        fc5_n2_t1_1_a_d1 <= fc5_n2_t0_2;
-        fc5_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-97)) mod 2**25, 25)) + resize(fc5_n2_p7_sh, 25); -- weight -0.37890625
+        fc5_n0_s13_d1 <= fc5_n0_s9 - resize(fc5_n0_s11, 27);
+        fc5_n0_s12_d1 <= fc5_n0_s12_u;
+        fc5_n1_s9_d1 <= fc5_n1_s9_u;
+        fc5_n1_s10_d1 <= fc5_n1_s10_u;
+        fc5_n2_s10_d1 <= fc5_n2_s10_u;
+        fc5_n2_s9_d1 <= fc5_n2_s6(25 downto 0) + resize(fc5_e6, 26);
         fc5_out_0 <= fc5_n0_y_fl(17 downto 0);
         fc5_out_1 <= fc5_n1_y_fl(17 downto 0);
         fc5_out_2 <= fc5_n2_y_fl(17 downto 0);

@@ -7,9 +7,12 @@ import Yams
 
 public struct Config: Sendable {
     public var clockPeriodNs: Double = 4.0
+    /// The AXI4-Stream wrapper (the `stream:` section, see StreamConfig.swift), and the file it came from.
+    public var stream: StreamSpec?
+    public var path: String = ""
     public init() {}
 
-    public static let keys = ["clock_period_ns"]
+    public static let keys = ["clock_period_ns", "stream"]
 
     public static func load(path: String) throws -> Config {
         let text = try readInputText(path: path)
@@ -32,6 +35,10 @@ public struct Config: Sendable {
                 throw InputError(file: path, field: "clock_period_ns", message: "expected a number of nanoseconds in [0.5, 1000]")
             }
             c.clockPeriodNs = d
+        }
+        c.path = path
+        if map["stream"] != nil, let doc = try? Yams.compose(yaml: text), let node = doc["stream"] {
+            c.stream = try StreamConfig.parse(node, file: path)
         }
         return c
     }

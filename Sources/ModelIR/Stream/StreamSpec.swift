@@ -68,24 +68,43 @@ public struct RecordLayout: Sendable, Equatable {
 /// value = (u + offset) * scale, rounded to `type` with its rounding mode and overflow mode.
 /// `u` is a field value in [lo, hi] (or +-1 for a charge).
 public struct AffineMap: Sendable, Equatable {
-    public var scale: Rational
-    public var offset: Rational
-    public var type: FixedType
-    public var lo: Int128
-    public var hi: Int128
+    public let scale: Rational
+    public let offset: Rational
+    public let type: FixedType
+    public let lo: Int128
+    public let hi: Int128
 
     public init(scale: Rational, offset: Rational, type: FixedType, lo: Int128, hi: Int128) {
         self.scale = scale; self.offset = offset; self.type = type; self.lo = lo; self.hi = hi
+        a = scale; b = offset * scale
     }
 
     /// a * u + b with a = scale, b = offset * scale.
-    var a: Rational { scale }
-    var b: Rational { offset * scale }
+    let a: Rational
+    let b: Rational
 
     /// The exact result code (the one definition, used by the golden model).
     public func exact(_ u: Int128) -> Int128 {
+        if let q = exactSmall(u) { return q }
         let a = self.a, b = self.b
         return type.quantize(numerator: a.num * BigInt(u) * b.den + b.num * a.den, denominator: a.den * b.den)
+    }
+
+    /// The same rounding as `FixedType.quantize` in Int128 (nil when a term would not fit; the
+    /// tests compare it with the BigInt form).
+    func exactSmall(_ u: Int128) -> Int128? {
+        let a = self.a, b = self.b
+        guard let an = Int128(exactly: a.num), let ad = Int128(exactly: a.den), let bn = Int128(exactly: b.num),
+              let bd = Int128(exactly: b.den), type.fracBits >= 0, type.fracBits < 40,
+              an.magnitude < 1 << 40, ad < 1 << 40, bn.magnitude < 1 << 40, bd < 1 << 40, u.magnitude < 1 << 24 else { return nil }
+        let num = (an * u * bd + bn * ad) << type.fracBits
+        let den = ad * bd
+        var q = num / den, r = num % den
+        if r < 0 { q -= 1; r += den }
+        let half = 2 * r >= den
+        let sticky = half ? 2 * r > den : r > 0
+        if type.rounding.roundsUp(negative: num < 0, lsbOdd: q & 1 != 0, half: half, sticky: sticky) { q += 1 }
+        return type.overflowCode(q)
     }
 
     /// Whether every exact value of u in [lo, hi] lies within the type's range (no overflow).
@@ -112,20 +131,32 @@ public struct AffineMap: Sendable, Equatable {
             let ka = scaled(a), cb = scaled(b)
             for kb in Set([ka.floor, ka.ceil]).sorted() {
                 guard let k = Int128(exactly: kb), let cTarget = Int128(exactly: cb.floor) else { continue }
-                var cLo = Int128.min / 4, cHi = Int128.max / 4
-                var ok = true
-                for (i, u) in (lo...hi).enumerated() {
-                    guard let (pl, ph) = pRange(want[i], frac: fr) else { ok = false; break }
-                    let (uk, o) = u.multipliedReportingOverflow(by: k)
-                    if o { ok = false; break }
-                    cLo = max(cLo, pl - uk)
-                    cHi = min(cHi, ph - uk)
-                    if cLo > cHi { ok = false; break }
-                }
-                if ok { return (k, min(max(cTarget, cLo), cHi), fr) }
+                // A sample first (cheap rejection), then every u.
+                let n = want.count
+                let sample = n <= 4096 ? Array(0..<n) : Array(stride(from: 0, to: n, by: n / 1024)) + [n - 1]
+                guard let c1 = offsetInterval(k: k, frac: fr, indices: sample, want: want),
+                      let c = offsetInterval(k: k, frac: fr, indices: n <= 4096 ? [] : Array(0..<n), want: want, start: c1) else { continue }
+                return (k, min(max(cTarget, c.0), c.1), fr)
             }
         }
         return nil
+    }
+
+    /// The offsets c for which cast(u * k + c) == want for every u at the given indices (an
+    /// interval, narrowed from `start`), or nil when there is none.
+    func offsetInterval(k: Int128, frac: Int, indices: [Int], want: [Int128],
+                        start: (Int128, Int128) = (Int128.min / 4, Int128.max / 4)) -> (Int128, Int128)? {
+        var (cLo, cHi) = start
+        for i in indices {
+            let u = lo + Int128(i)
+            guard let (pl, ph) = pRange(want[i], frac: frac) else { return nil }
+            let (uk, o) = u.multipliedReportingOverflow(by: k)
+            if o { return nil }
+            cLo = max(cLo, pl - uk)
+            cHi = min(cHi, ph - uk)
+            if cLo > cHi { return nil }
+        }
+        return (cLo, cHi)
     }
 
     /// The integers P with cast(P, frac) == code, as an interval (the cast is monotone).
@@ -136,6 +167,16 @@ public struct AffineMap: Sendable, Equatable {
             return p << (-s) == code ? (p, p) : nil
         }
         guard s < 100 else { return nil }
+        let sat = type.overflow == .SAT || type.overflow == .SAT_SYM
+        let atTop = sat && code == type.maxCode, atBottom = type.overflow == .SAT && code == type.minCode
+        // Direct forms of the two common modes (floor; half up), inside the type's range.
+        if type.rounding == .TRN || type.rounding == .RND, code >= type.minCode, code <= type.maxCode {
+            let base = code << s
+            var (l, h) = type.rounding == .TRN ? (base, base + (1 << s) - 1) : (base - (1 << (s - 1)), base + (1 << (s - 1)) - 1)
+            if atTop { h = Int128.max / 4 }
+            if atBottom { l = Int128.min / 4 }
+            return (l, h)
+        }
         let lo0 = (code - 2) << s, hi0 = (code + 2) << s
         func cast(_ p: Int128) -> Int128 { type.cast(code: p, frac: frac) }
         var a = lo0, b = hi0          // first P with cast(P) >= code
@@ -145,7 +186,6 @@ public struct AffineMap: Sendable, Equatable {
         while a < b { let mid = a + (b - a + 1) / 2; if cast(mid) <= code { a = mid } else { b = mid - 1 } }
         guard first <= a, cast(first) == code else { return nil }
         // Saturation: every larger (smaller) P gives the top (bottom) code too.
-        let sat = type.overflow == .SAT || type.overflow == .SAT_SYM
         let hiP = sat && code == type.maxCode ? Int128.max / 4 : a
         let loP = type.overflow == .SAT && code == type.minCode ? Int128.min / 4 : first
         return (loP, hiP)

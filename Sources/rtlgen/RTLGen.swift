@@ -28,7 +28,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, RandomModelCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, RandomModelCmd.self, StreamSimCmd.self]
     )
 
     static func main() {
@@ -185,6 +185,32 @@ struct RandomModelCmd: ParsableCommand {
         case "dense": print(RandomModel.generate(seed: seed), terminator: "")
         case "binary": print(RandomBinaryModel.generate(seed: seed), terminator: "")
         default: throw InputError(file: "--family", field: "", message: "'\(family)' is not one of dense, binary")
+        }
+    }
+}
+
+struct StreamSimCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream-sim",
+        abstract: "Simulate a stream build's AXI4-Stream wrapper on random muon beats under TVALID gaps and TREADY backpressure; every output beat must equal the golden model's.")
+
+    @Argument(help: "A build folder made with a stream: config section.")
+    var dir: String
+    @Option(help: "Number of beats.")
+    var beats: Int = 1000
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+    @Option(help: "verilator, ghdl or both.")
+    var simulator: String = "both"
+    @Flag(help: "TVALID and TREADY always high (throughput: one beat per clock).")
+    var fullRate = false
+
+    func run() throws {
+        let sims: [Simulator] = simulator == "both" ? [.verilator, .ghdl] : try [Simulator(rawValue: simulator).map { $0 } ?? {
+            throw InputError(file: "--simulator", field: "", message: "'\(simulator)' is not one of verilator, ghdl, both") }()]
+        guard beats >= 1 else { throw InputError(file: "--beats", field: "", message: "expected at least 1") }
+        for r in try StreamSim.run(dir: dir, count: beats, seed: seed, simulators: sims, fullRate: fullRate) {
+            print("rtlgen: stream-sim \(dir) \(r.simulator.rawValue): \(r.beats) beats (\(r.muons) muons) in \(r.cycles) cycles, output == golden (TDATA, TLAST, TUSER), \(String(format: "%.1f", r.seconds)) s")
         }
     }
 }

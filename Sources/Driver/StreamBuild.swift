@@ -138,3 +138,43 @@ public enum StreamSim {
         return results
     }
 }
+
+/// `rtlgen predict --config C` with a stream section: raw records in, output slots out.
+/// Input: one unit per line (lanes: one record; pairs: two), its 32-bit words as hex (`0x...`)
+/// or decimal, word 0 first, comma separated. Output: the unit's slot as 32-bit hex words, word 0
+/// first (an empty slot passes through flagged: see docs/stream.md).
+public enum StreamPredict {
+    public static func run(model: Model, config: Config, input: String) throws -> String {
+        let spec = config.stream!
+        try StreamConfig.validate(spec, model: model, file: config.path)
+        let g = try StreamGolden(spec: spec, model: model)
+        let per = spec.arrangement == .lanes ? 1 : 2
+        let words = spec.layout.words * per
+        let text = try readInputText(path: input)
+        var out = ""
+        var lineNo = 0
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+            lineNo += 1
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let cells = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == words else {
+                throw InputError(file: input, field: "line \(lineNo)", message: "expected \(words) 32-bit words (\(per) record(s) of \(spec.layout.words)), found \(cells.count)")
+            }
+            var recs: [BigInt] = Array(repeating: 0, count: per)
+            for (i, c) in cells.enumerated() {
+                let v: UInt64? = c.lowercased().hasPrefix("0x") ? UInt64(c.dropFirst(2), radix: 16) : UInt64(c)
+                guard let v, v <= 0xFFFF_FFFF else { throw InputError(file: input, field: "line \(lineNo)", message: "'\(c)' is not a 32-bit word") }
+                recs[i / spec.layout.words] |= BigInt(v) << (32 * (i % spec.layout.words))
+            }
+            let slot = g.slot(recs)
+            let n = (g.slotWidth + 31) / 32
+            out += (0..<n).map { k in "0x" + String(String((slot >> (32 * k)) & 0xFFFF_FFFF, radix: 16)).leftPad(8) }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

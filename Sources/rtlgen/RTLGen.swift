@@ -107,8 +107,14 @@ struct Predict: ParsableCommand {
     var output: String?
 
     func run() throws {
-        if let c = config { _ = try Config.load(path: c) }
+        let cfg = try config.map { try Config.load(path: $0) }
         let m = try ModelLoader.load(path: model)
+        if let cfg, cfg.stream != nil {
+            // Raw muon records through the stream's feature map, network and output mode.
+            let text = try StreamPredict.run(model: m, config: cfg, input: input)
+            if let o = output { try text.write(toFile: o, atomically: true, encoding: .utf8) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+            return
+        }
         let g = try GoldenModel(m)
         let xs = try CSV.readSamples(path: input, size: m.input.size, type: m.input.type)
         let text = CSV.format(xs.map { g.evaluate(codes: $0) }, type: m.outputType)

@@ -27,6 +27,14 @@ public enum StreamBuild {
         if options.language.vhdl { files.append(("testbench/vhdl/tb_\(sd.top.name).vhd", StreamTestbench.vhdl(ports))) }
         if let text = try? String(contentsOfFile: options.config.path, encoding: .utf8) { files.append(("config.yaml", text)) }
         files.append(("stream.json", report(sd)))
+        // Firmware drop-in files (paths relative to the build folder).
+        let fw = FirmwarePorts(top: sd.top.name, tdataIn: spec.tdataWidth, tdataOut: g.outTdataWidth, tuser: spec.tuserWidth,
+                               vhdl: options.language.vhdl ? core.modules.map { "rtl/vhdl/\($0.name).vhd" } + h : [],
+                               verilog: options.language.verilog ? core.modules.map { "rtl/verilog/\($0.name).v" } + v : [])
+        files.append(("component.xml", Firmware.componentXML(fw)))
+        files.append(("\(sd.top.name).qsf", Firmware.qsf(fw)))
+        files.append(("\(sd.top.name).dep", Firmware.ipbbDep(fw)))
+        files.append(("\(sd.top.name).core", Firmware.fusesocCore(fw, tbVHDL: options.language.vhdl ? "testbench/vhdl/tb_\(sd.top.name).vhd" : nil, tbCpp: nil)))
         return (files, v, h, sd)
     }
 

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim lint-stream stream-full-rate sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean
+.PHONY: help deps build demo test unit sim lint-stream stream-full-rate fusesoc-stream sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -132,6 +132,12 @@ stream-%: $(RTLGEN)
 stream-full-rate: $(RTLGEN)
 	@$(MAKE) --no-print-directory $(SIMDIR)/stream/replace/stream.json
 	@$(RTLGEN) stream-sim $(SIMDIR)/stream/replace --beats 2000 --full-rate
+# The generated FuseSoC .core file's sim target, run through FuseSoC itself (PyPI fusesoc in
+# .cache/venv-fusesoc; skipped only when PyPI is unreachable), output beats against the golden model.
+fusesoc-stream: $(RTLGEN)
+	@$(MAKE) --no-print-directory $(SIMDIR)/stream/replace/stream.json
+	@fs=$$(scripts/fusesoc-venv.sh) || { rc=$$?; [ $$rc = 3 ] && { echo "fusesoc-stream: PyPI unreachable, skipped"; exit 0; }; exit $$rc; }; \
+	  $(RTLGEN) stream-sim $(SIMDIR)/stream/replace --beats 300 --simulator ghdl --fusesoc $$fs
 # verilator -Wall and ghdl 93c/08 on the wrappers and their testbenches.
 lint-stream: $(RTLGEN)
 	@for e in replace pairs; do $(MAKE) --no-print-directory $(SIMDIR)/stream/$$e/stream.json; d=$(SIMDIR)/stream/$$e; \
@@ -181,7 +187,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random lint-stream stream-full-rate unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary
+test: deps build rtl-check lint lint-random lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary
 	@echo "make test: all passed"
 
 demo: deps build

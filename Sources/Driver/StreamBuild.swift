@@ -97,7 +97,8 @@ public enum StreamSim {
         }
     }
 
-    public static func run(dir: String, count: Int, seed: UInt64, simulators: [Simulator], fullRate: Bool) throws -> [Result] {
+    /// `fusesoc`: path of a FuseSoC executable; the GHDL run then goes through FuseSoC's own sim target.
+    public static func run(dir: String, count: Int, seed: UInt64, simulators: [Simulator], fullRate: Bool, fusesoc: String? = nil) throws -> [Result] {
         let model = try ModelLoader.load(path: "\(dir)/model.json")
         let cfg = try Config.load(path: "\(dir)/config.yaml")
         guard let spec = cfg.stream else { throw InputError(file: "\(dir)/config.yaml", field: "stream", message: "no stream section: not a stream build") }
@@ -107,14 +108,14 @@ public enum StreamSim {
             .flatMap { t in t.range(of: #""top": "([A-Za-z0-9_]+)""#, options: .regularExpression).map { String(t[$0]).split(separator: "\"")[2] } }
             .map(String.init) ?? "\(top)_axis"
         let ins = beats(g, count: count, seed: seed)
-        let work = "\(dir)/.stream-sim-\(ProcessInfo.processInfo.processIdentifier)"
+        let root = URL(fileURLWithPath: dir).standardizedFileURL.path
+        let work = "\(root)/.stream-sim-\(ProcessInfo.processInfo.processIdentifier)"
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let text = ins.map { bits($0.0, spec.tdataWidth) + ($0.1 ? "1" : "0") + bits($0.2, spec.tuserWidth) }.joined(separator: "\n") + "\n"
         try text.write(toFile: "\(work)/beats.txt", atomically: true, encoding: .utf8)
         let want = ins.map { bits(g.beat($0.0), g.outTdataWidth) + ($0.1 ? "1" : "0") + bits($0.2, spec.tuserWidth) }
-        let root = URL(fileURLWithPath: dir).standardizedFileURL.path
         var results: [Result] = []
         for sim in simulators {
             let t0 = Date()
@@ -124,6 +125,10 @@ public enum StreamSim {
                 try Simulation.run(["verilator", "--cc", "--exe", "--build", "-j", "2", "-O2", "-Wno-fatal", "--top-module", name, "-Mdir", "obj",
                                     "-o", "Vtb"] + files + ["\(root)/testbench/verilator/tb_\(name).cpp"], cwd: work, what: "verilator")
                 try Simulation.run(["obj/Vtb", "beats.txt", "out_verilator.txt", "\(seed % 65536 + 1)", fullRate ? "1" : "0"], cwd: work, what: "verilator run")
+            case .ghdl where fusesoc != nil:
+                try Simulation.run([fusesoc!, "--cores-root", root, "run", "--build-root", "\(work)/fusesoc", "--target", "sim", "rtlgen:nn:\(name)",
+                                    "--BEATS=\(work)/beats.txt", "--OUTPUT=\(work)/out_ghdl.txt", "--SEED=\(seed % 65536 + 1)", "--MODE=\(fullRate ? 1 : 0)"],
+                                   cwd: work, what: "fusesoc run --target sim")
             case .ghdl:
                 let files = try String(contentsOfFile: "\(dir)/files_vhdl.f", encoding: .utf8).split(separator: "\n").map { "\(root)/\($0)" }
                 try Simulation.run(["ghdl", "-a", "--std=08", "-O2"] + files + ["\(root)/testbench/vhdl/tb_\(name).vhd"], cwd: work, what: "ghdl -a")

@@ -107,10 +107,11 @@ public enum Firmware {
         s += "\ntargets:\n  default:\n    filesets: [\(p.vhdl.isEmpty ? "rtl_verilog" : "rtl_vhdl")]\n    toplevel: \(p.top)\n"
         if tbVHDL != nil && !p.vhdl.isEmpty {
             s += "  sim:\n    default_tool: ghdl\n    filesets: [rtl_vhdl, tb_vhdl]\n    toplevel: tb_\(p.top)\n"
-            s += "    parameters: [BEATS, OUTPUT, MODE]\n    tools:\n      ghdl:\n        analyze_options: [--std=08]\n        run_options: [--std=08]\n"
+            s += "    parameters: [BEATS, OUTPUT, SEED, MODE]\n    tools:\n      ghdl:\n        analyze_options: [--std=08]\n"
         }
         s += "\nparameters:\n  BEATS:\n    datatype: str\n    paramtype: generic\n    default: beats.txt\n"
         s += "  OUTPUT:\n    datatype: str\n    paramtype: generic\n    default: out.txt\n"
+        s += "  SEED:\n    datatype: int\n    paramtype: generic\n    default: 1\n"
         s += "  MODE:\n    datatype: int\n    paramtype: generic\n    default: 1\n"
         _ = tbCpp
         return s

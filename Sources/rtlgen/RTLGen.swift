@@ -210,12 +210,14 @@ struct StreamSimCmd: ParsableCommand {
     var simulator: String = "both"
     @Flag(help: "TVALID and TREADY always high (throughput: one beat per clock).")
     var fullRate = false
+    @Option(help: "Run the GHDL simulation through FuseSoC's sim target of the build's .core file (path of the fusesoc executable).")
+    var fusesoc: String?
 
     func run() throws {
         let sims: [Simulator] = simulator == "both" ? [.verilator, .ghdl] : try [Simulator(rawValue: simulator).map { $0 } ?? {
             throw InputError(file: "--simulator", field: "", message: "'\(simulator)' is not one of verilator, ghdl, both") }()]
         guard beats >= 1 else { throw InputError(file: "--beats", field: "", message: "expected at least 1") }
-        for r in try StreamSim.run(dir: dir, count: beats, seed: seed, simulators: sims, fullRate: fullRate) {
+        for r in try StreamSim.run(dir: dir, count: beats, seed: seed, simulators: sims, fullRate: fullRate, fusesoc: fusesoc) {
             print("rtlgen: stream-sim \(dir) \(r.simulator.rawValue): \(r.beats) beats (\(r.muons) muons) in \(r.cycles) cycles, output == golden (TDATA, TLAST, TUSER), \(String(format: "%.1f", r.seconds)) s")
         }
     }

@@ -14,7 +14,7 @@ struct StreamBench {
     static func load(_ config: String) throws -> StreamBench {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let model = try ModelLoader.load(path: root.appendingPathComponent("examples/muon_recal/model.json").path)
-        let cfg = try Config.load(path: root.appendingPathComponent(config).path)
+        let cfg = try Config.load(path: config.hasPrefix("/") ? config : root.appendingPathComponent(config).path)
         let spec = cfg.stream!
         try StreamConfig.validate(spec, model: model, file: config)
         let g = try StreamGolden(spec: spec, model: model)
@@ -94,6 +94,27 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(sent.count, 60)
         // s_axis_tready rises one edge after reset: the first beat is accepted in cycle 3.
         XCTAssertEqual(first, 3 + b.design.latency, "latency \(b.design.latency)")
+    }
+
+    /// append mode (record + outputs + empty flag, byte-aligned) on 3 lanes.
+    func testAppendWrapperInInterpreter() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("append-\(UUID().uuidString).yaml")
+        try """
+        stream:
+          muons_per_beat: 3
+          tuser_width: 5
+          output: append
+          features:
+            - {field: hwPt, offset: -1, scale: 0.0625}
+            - {field: hwEta, scale: 0.010875}
+            - {field: hwPhi, scale: 0.01}
+            - {charge: hwCharge, scale: 0.5, offset: 1}
+            - {field: hwQual, scale: 1.5}
+        """.write(to: f, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: f) }
+        let b = try StreamBench.load(f.path)
+        XCTAssertEqual(b.design.slotWidth, 96 + 3 * 18 + 1 + 1)   // 152 bits: a multiple of 8
+        check(b, seed: 11, validPct: 80, readyPct: 60, beats: 30)
     }
 
     func testPairsWrapperInInterpreter() throws {

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth
+.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -125,7 +125,40 @@ sim-%: $(RTLGEN)
 	esac
 
 sim: $(RTLGEN)
-	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS)
+	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS)
+
+# --- AXI4-Stream wrappers (docs/stream.md): muon_recal with ugmt-scouting-run3 + replace (2 muons
+# per beat) and a pairs-mode classifier (4 muons per beat), random TVALID gaps and TREADY
+# backpressure, every output beat (TDATA, TLAST, TUSER) against the golden model.
+# STREAM_MUONS muons per simulator and example.
+STREAM_MUONS ?= 100000
+STREAM_EXAMPLES := replace:examples/muon_recal/stream.yaml pairs:examples/muon_recal/pairs.yaml
+STREAM_SIM_TARGETS := $(foreach e,replace pairs,$(foreach s,verilator ghdl,stream-$(e)-$(s)))
+$(SIMDIR)/stream/%/stream.json: $(RTLGEN) examples/muon_recal/stream.yaml examples/muon_recal/pairs.yaml
+	@mkdir -p $(SIMDIR)/stream
+	@c=$$(echo "$(STREAM_EXAMPLES)" | tr ' ' '\n' | sed -n 's/^$*://p'); \
+	  $(RTLGEN) build examples/muon_recal/model.json --config $$c --out $(SIMDIR)/stream/$* >/dev/null
+stream-%: $(RTLGEN)
+	@t=$*; sim=$${t##*-}; e=$${t%-*}; $(MAKE) --no-print-directory $(SIMDIR)/stream/$$e/stream.json; \
+	  per=$$(sed -n 's/.*"muons_per_beat": \([0-9]*\).*/\1/p' $(SIMDIR)/stream/$$e/stream.json); \
+	  $(RTLGEN) stream-sim $(SIMDIR)/stream/$$e --beats $$(( $(STREAM_MUONS) / per )) --seed 7 --simulator $$sim
+# One beat per clock with TVALID and TREADY always high (both simulators).
+stream-full-rate: $(RTLGEN)
+	@$(MAKE) --no-print-directory $(SIMDIR)/stream/replace/stream.json
+	@$(RTLGEN) stream-sim $(SIMDIR)/stream/replace --beats 2000 --full-rate
+# The generated FuseSoC .core file's sim target, run through FuseSoC itself (PyPI fusesoc in
+# .cache/venv-fusesoc; skipped only when PyPI is unreachable), output beats against the golden model.
+fusesoc-stream: $(RTLGEN)
+	@$(MAKE) --no-print-directory $(SIMDIR)/stream/replace/stream.json
+	@fs=$$(scripts/fusesoc-venv.sh) || { rc=$$?; [ $$rc = 3 ] && { echo "fusesoc-stream: PyPI unreachable, skipped"; exit 0; }; exit $$rc; }; \
+	  $(RTLGEN) stream-sim $(SIMDIR)/stream/replace --beats 300 --simulator ghdl --fusesoc $$fs
+# verilator -Wall and ghdl 93c/08 on the wrappers and their testbenches.
+lint-stream: $(RTLGEN)
+	@for e in replace pairs; do $(MAKE) --no-print-directory $(SIMDIR)/stream/$$e/stream.json; d=$(SIMDIR)/stream/$$e; \
+	  (cd $$d && verilator --lint-only -Wall --top-module muon_recal_axis $$(cat files_verilog.f)); \
+	  for std in 93c 08; do w=$(SIMDIR)/lint-stream/$$e-$$std; rm -rf $$w; mkdir -p $$w; \
+	    (cd $$d && ghdl -a --std=$$std --workdir=$(CURDIR)/$$w $$(cat files_vhdl.f) testbench/vhdl/tb_muon_recal_axis.vhd); done; \
+	  echo "lint-stream $$e: verilator -Wall clean, ghdl 93c and 08 clean"; done
 
 # --- the ap_fixed oracle ---------------------------------------------------------------
 apfixed: .cache/apfixed/cases.txt
@@ -182,7 +215,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data
+test: deps build rtl-check lint lint-random lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data
 	@echo "make test: all passed"
 
 demo: deps build

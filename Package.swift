@@ -31,7 +31,7 @@ let package = Package(
         // Bit-exact golden evaluator (`rtlgen predict`).
         .target(name: "Golden", dependencies: ["ModelIR", "FixedPoint"]),
         // Hardware netlist IR (explicit widths/signedness), lowering passes, pipelining, interpreter.
-        .target(name: "Netlist", dependencies: ["ModelIR", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
+        .target(name: "Netlist", dependencies: ["ModelIR", "FixedPoint", "Golden", .product(name: "BigInt", package: "BigInt")]),
         // Verilog-2001 and VHDL-93 emitters and generated testbenches, from the same netlist.
         .target(name: "HDL", dependencies: ["Netlist", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         // The HDF5 C library (Debian libhdf5-dev, found with pkg-config), for Keras weight files.

@@ -69,6 +69,13 @@ public enum Builder {
         if options.language.vhdl {
             files.append(("testbench/vhdl/tb_\(top).vhd", TestbenchEmitter.vhdl(ports)))
         }
+        if let spec = options.config.stream {
+            // The AXI4-Stream wrapper (StreamBuild.swift): its modules follow the core's in the file lists.
+            let w = try StreamBuild.generate(model: model, core: design, spec: spec, options: options, top: top)
+            files += w.files
+            vfiles += w.verilog
+            hfiles += w.vhdl
+        }
         if !vfiles.isEmpty { files.append(("files_verilog.f", vfiles.joined(separator: "\n") + "\n")) }
         if !hfiles.isEmpty { files.append(("files_vhdl.f", hfiles.joined(separator: "\n") + "\n")) }
         files.append(("vivado.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: true)))

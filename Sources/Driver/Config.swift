@@ -11,6 +11,8 @@ import Yams
 
 public struct Config: Sendable {
     public var clockPeriodNs: Double = 4.0
+    /// The AXI4-Stream wrapper (the `stream:` section, see StreamConfig.swift).
+    public var stream: StreamSpec?
     /// Constant multiplication in dense layers (see MultiplierStyle): default and per layer.
     public var multipliers: MultiplierStyle = .auto
     public var layerMultipliers: [String: MultiplierStyle] = [:]
@@ -18,7 +20,7 @@ public struct Config: Sendable {
     public var path: String?
     public init() {}
 
-    public static let keys = ["clock_period_ns", "multipliers", "layers"]
+    public static let keys = ["clock_period_ns", "multipliers", "layers", "stream"]
     public static let layerKeys = ["multipliers"]
 
     static func style(_ v: Any, file: String, field: String) throws -> MultiplierStyle {
@@ -74,6 +76,10 @@ public struct Config: Sendable {
                 }
                 if let m = l["multipliers"] { c.layerMultipliers[name] = try style(m, file: path, field: "layers.\(name).multipliers") }
             }
+        }
+        c.path = path
+        if map["stream"] != nil, let doc = try? Yams.compose(yaml: text), let node = doc["stream"] {
+            c.stream = try StreamConfig.parse(node, file: path)
         }
         return c
     }

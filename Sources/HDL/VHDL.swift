@@ -27,6 +27,13 @@ public enum VHDLEmitter {
         for i in 0..<n { for o in m.defs[i].operands { namedReaders[o.index].formUnion(hosts[i]) } }
         var external = Array(repeating: false, count: n)
         for inst in m.instances { for c in inst.connections { external[c.signal.index] = true } }
+        // A register control (clock, enable, reset) is tested before the process computes its
+        // variables: it must be a signal.
+        for (ctl, _) in groups {
+            external[ctl.clock.index] = true
+            if let e = ctl.enable { external[e.index] = true }
+            if let z = ctl.reset { external[z.signal.index] = true }
+        }
         var local = Array<Int?>(repeating: nil, count: n)
         for i in (0..<n).reversed() {
             guard plan.isDeclared(i), !external[i] else { continue }

@@ -29,7 +29,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self, SynthCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self, SynthCmd.self, StreamSimCmd.self]
     )
 
     static func main() {
@@ -117,6 +117,12 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let m = try modelOptions.load(model: model, config: config)
+        if case let (cfg?, _) = try ModelOptions.splitConfig(config), cfg.stream != nil {
+            // Raw muon records through the stream's feature map, network and output mode.
+            let text = try StreamPredict.run(model: m, config: cfg, input: input)
+            if let o = output { try text.write(toFile: o, atomically: true, encoding: .utf8) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+            return
+        }
         let g = try GoldenModel(m)
         let xs = try CSV.readSamples(path: input, size: m.input.size, type: m.input.type)
         let text = CSV.format(xs.map { g.evaluate(codes: $0) }, type: m.outputType)
@@ -227,5 +233,33 @@ struct SynthCmd: ParsableCommand {
         }
         let r = try Synthesis.build(dir: dir)
         print("rtlgen: synthesized \(dir) in \(String(format: "%.0f", r.seconds)) s: \(r.summary)")
+    }
+}
+
+struct StreamSimCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream-sim",
+        abstract: "Simulate a stream build's AXI4-Stream wrapper on random muon beats under TVALID gaps and TREADY backpressure; every output beat must equal the golden model's.")
+
+    @Argument(help: "A build folder made with a stream: config section.")
+    var dir: String
+    @Option(help: "Number of beats.")
+    var beats: Int = 1000
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+    @Option(help: "verilator, ghdl or both.")
+    var simulator: String = "both"
+    @Flag(help: "TVALID and TREADY always high (throughput: one beat per clock).")
+    var fullRate = false
+    @Option(help: "Run the GHDL simulation through FuseSoC's sim target of the build's .core file (path of the fusesoc executable).")
+    var fusesoc: String?
+
+    func run() throws {
+        let sims: [Simulator] = simulator == "both" ? [.verilator, .ghdl] : try [Simulator(rawValue: simulator).map { $0 } ?? {
+            throw InputError(file: "--simulator", field: "", message: "'\(simulator)' is not one of verilator, ghdl, both") }()]
+        guard beats >= 1 else { throw InputError(file: "--beats", field: "", message: "expected at least 1") }
+        for r in try StreamSim.run(dir: dir, count: beats, seed: seed, simulators: sims, fullRate: fullRate, fusesoc: fusesoc) {
+            print("rtlgen: stream-sim \(dir) \(r.simulator.rawValue): \(r.beats) beats (\(r.muons) muons) in \(r.cycles) cycles, output == golden (TDATA, TLAST, TUSER), \(String(format: "%.1f", r.seconds)) s")
+        }
     }
 }

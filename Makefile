@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream
+.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -190,6 +190,10 @@ hls4ml-models: $(RTLGEN)
 # per model, rtlgen predict vs hls4ml's C++ emulation (a TensorFlow 2.15 + QKeras venv) ---
 hls4ml-importers: $(RTLGEN)
 	python3 Tests/hls4ml/importers.py --rtlgen $(RTLGEN)
+
+# --- a Keras 3 .keras archive through hls4ml's Keras 3 converter (a third venv; not in make test) ---
+hls4ml-importers-keras3: $(RTLGEN)
+	python3 Tests/hls4ml/importers_keras3.py $(RTLGEN)
 
 # --- input files as Python writes them (csv module, pandas, numpy.save) in predict and sim, and
 # imported models built and simulated in both simulators ---

@@ -117,3 +117,28 @@ final class StreamConfigTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(L.field("hwPt")!.read(out), 1)
     }
 }
+
+/// `rtlgen build` with a bad stream section: exit 2, one line naming the config file and the
+/// field, and no output folder.
+final class StreamBuildRefusedTests: XCTestCase {
+    func testBadStreamConfigWritesNothing() throws {
+        let t = try tempDir(self)
+        let good = try String(contentsOfFile: packageRoot.appendingPathComponent("examples/muon_recal/stream.yaml").path, encoding: .utf8)
+        let cases: [(String, String, String)] = [
+            ("missing_field", good.replacingOccurrences(of: "{field: hwQual}", with: "{field: hwQuality}"), "stream.features"),
+            ("too_many_muons", good.replacingOccurrences(of: "muons_per_beat: 2", with: "muons_per_beat: 9"), "stream.muons_per_beat"),
+            ("bad_output", good.replacingOccurrences(of: "output: replace", with: "output: rewrite"), "stream.output"),
+        ]
+        for (name, text, field) in cases {
+            XCTAssertNotEqual(text, good, name)
+            let cfg = t.appendingPathComponent("\(name).yaml")
+            try text.write(to: cfg, atomically: true, encoding: .utf8)
+            let out = t.appendingPathComponent("out_\(name)")
+            let r = try rtlgen(["build", muonModel, "--config", cfg.path, "--out", out.path])
+            XCTAssertEqual(r.status, 2, "\(name): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("\(name).yaml") && r.stderr.contains(field), "\(name): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), name)
+        }
+    }
+}

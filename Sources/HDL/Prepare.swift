@@ -29,6 +29,7 @@ public struct EmissionPlan {
     /// Comments of inlined nodes (e.g. a weight's decimal value), gathered on the named line
     /// whose expression contains them.
     public let comments: [[String]]
+    private let carriedComments: [[String]]
 
     public init(_ m: Module) {
         module = m
@@ -123,19 +124,29 @@ public struct EmissionPlan {
         }
         self.inline = inline
         var comments = Array(repeating: [String](), count: n)
-        // Collect, in definition order, the comments of inlined nodes into their named reader.
+        // In definition order: the comments an inlined node carries (its inlined operands', then
+        // its own), gathered on the named line that reads it.
         var carried = Array(repeating: [String](), count: n)
         for i in 0..<n {
             var cs = inline[i] ? [] : (m.signals[i].comment.map { [$0] } ?? [])
             // A register's inlined next value is written (with its comments) in its process.
             for o in m.defs[i].operands where inline[o.index] && !m.defs[i].isRegister {
-                let own = m.signals[o.index].comment.map { [$0] } ?? []
-                for c in carried[o.index] + own where !cs.contains(c) { cs.append(c) }
+                for c in carried[o.index] where !cs.contains(c) { cs.append(c) }
             }
-            if inline[i] { carried[i] = cs } else { comments[i] = cs }
+            if inline[i] {
+                if let own = m.signals[i].comment, !cs.contains(own) { cs.append(own) }
+                carried[i] = cs
+            } else {
+                comments[i] = cs
+            }
         }
         self.comments = comments
+        carriedComments = carried
     }
+
+    /// The comments an inlined node's expression carries (its inlined operands' and its own),
+    /// for the line that writes it (e.g. a register's next value in its process).
+    public func comments(inlined i: Int) -> [String] { inline[i] ? carriedComments[i] : [] }
 
     /// The most operators one line holds (extensions, slices and literals are notation).
     public static let maxOperators = 4

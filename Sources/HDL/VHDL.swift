@@ -145,10 +145,8 @@ public enum VHDLEmitter {
             for q in regs {
                 guard case let .register(d) = m.defs[q.index] else { continue }
                 var line = "\(indent)\(m[q].name) <= \(r.operand(d.d.index, top: true));"
-                if plan.inline[d.d.index] {
-                    let cs = VerilogEmitter.Renderer(m: m, plan: plan).inlinedComments(d.d.index)
-                    if !cs.isEmpty { line += " -- " + cs.joined(separator: "; ") }
-                }
+                let cs = plan.comments(inlined: d.d.index)
+                if !cs.isEmpty { line += " -- " + cs.joined(separator: "; ") }
                 o += line + "\n"
             }
             o += closing + "    end if;\n  end process;\n"

@@ -85,7 +85,7 @@ public enum VerilogEmitter {
             for q in regs {
                 guard case let .register(d) = m.defs[q.index] else { continue }
                 var line = "\(indent)\(m[q].name) <= \(r.operand(d.d.index, top: true));"
-                let cs = plan.inline[d.d.index] ? r.inlinedComments(d.d.index) : []
+                let cs = plan.comments(inlined: d.d.index)
                 if !cs.isEmpty { line += " // " + cs.joined(separator: "; ") }
                 o += line + "\n"
             }
@@ -167,16 +167,6 @@ public enum VerilogEmitter {
             case .add, .sub, .neg, .mul, .mux, .compare, .bitwise, .not, .reduceOr: return "(\(e))"
             default: return e
             }
-        }
-
-        func inlinedComments(_ i: Int) -> [String] {
-            var cs: [String] = []
-            func walk(_ k: Int) {
-                for o in m.defs[k].operands where plan.inline[o.index] { walk(o.index) }
-                if let c = m.signals[k].comment, !cs.contains(c) { cs.append(c) }
-            }
-            walk(i)
-            return cs
         }
 
         func signedIf(_ cond: Bool, _ e: String) -> String { cond ? "$signed(\(e))" : e }

@@ -196,7 +196,8 @@ public final class Module: @unchecked Sendable {
     public var latency: Int = 0
     private var names: [String: Int] = [:]
     private var lowerNames: Set<String> = []
-    private struct NodeKey: Hashable { let op: Op; let width: Int; let repr: Repr }
+    /// What makes two nodes the same: operation (with operands), width and representation.
+    struct NodeKey: Hashable { let op: Op; let width: Int; let repr: Repr }
     private var shared: [NodeKey: Int] = [:]
     /// Registers declared and not yet driven.
     public private(set) var undriven: Set<Int> = []

@@ -109,10 +109,9 @@ extension Module {
     /// representation), registers included; the first keeps its name. One pass in definition
     /// order merges everything except behind a feedback register, which takes further passes.
     func mergeIdenticalNodes() {
-        struct Key: Hashable { let op: Op; let width: Int; let repr: Repr }
         while true {
             var map = Array(signals.indices)
-            var seen: [Key: Int] = [:]
+            var seen: [NodeKey: Int] = [:]
             var merged = false
             var forward = false
             for i in signals.indices {
@@ -123,7 +122,7 @@ extension Module {
                 if signals[i].role == .output { continue }
                 if defs[i].isRegister && defs[i].operands.contains(where: { $0.index >= i }) { forward = true }
                 let op = defs[i].replacingOperands { SignalID(index: map[$0.index]) }
-                let k = Key(op: op, width: signals[i].width, repr: signals[i].repr)
+                let k = NodeKey(op: op, width: signals[i].width, repr: signals[i].repr)
                 if let j = seen[k] { map[i] = j; merged = true } else { seen[k] = i }
             }
             guard merged else { return }

@@ -64,16 +64,8 @@ func makeSkidBuffer(width w: Int = 8) -> Module {
     return m
 }
 
-/// A deterministic pseudo-random generator (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension TestRNG {
+    /// True with the given probability in percent.
     mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
 }
 
@@ -94,7 +86,7 @@ final class StateTests: XCTestCase {
     func testCounterInInterpreter() {
         let m = makeCounter()
         let sim = NetlistInterpreter(m, library: [])
-        var rng = TestRandom(state: 1)
+        var rng = TestRNG(seed: 1)
         var expected = 0
         for cycle in 0..<2000 {
             let rst = cycle == 0 || rng.chance(2)
@@ -110,7 +102,7 @@ final class StateTests: XCTestCase {
     /// it is accepted. Returns (beats sent, beats received in order, cycles).
     func runSkid(_ m: Module, seed: UInt64, validPercent: UInt64, readyPercent: UInt64, cycles: Int) -> ([BigInt], [BigInt]) {
         let sim = NetlistInterpreter(m, library: [])
-        var rng = TestRandom(state: seed)
+        var rng = TestRNG(seed: seed)
         var sent: [BigInt] = [], received: [BigInt] = []
         var offering: BigInt? = nil
         for cycle in 0..<cycles {
@@ -214,7 +206,7 @@ final class StateTests: XCTestCase {
     }
 
     func testCounterInBothSimulators() throws {
-        var rng = TestRandom(state: 5)
+        var rng = TestRNG(seed: 5)
         let stim: [[String: BigInt]] = (0..<600).map { c in
             ["rst": c == 0 || rng.chance(2) ? 1 : 0, "en": rng.chance(70) ? 1 : 0]
         }
@@ -222,7 +214,7 @@ final class StateTests: XCTestCase {
     }
 
     func testSkidBufferInBothSimulators() throws {
-        var rng = TestRandom(state: 6)
+        var rng = TestRNG(seed: 6)
         var stim: [[String: BigInt]] = []
         for c in 0..<1500 {
             let reset = c < 2

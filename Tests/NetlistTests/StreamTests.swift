@@ -24,7 +24,7 @@ struct StreamBench {
     }
 
     /// A random uGMT-like record (about 1 in 8 slots empty).
-    static func record(_ rng: inout TestRandom, layout: RecordLayout) -> BigInt {
+    static func record(_ rng: inout TestRNG, layout: RecordLayout) -> BigInt {
         var r = BigInt(0)
         for w in 0..<layout.words { r |= BigInt(rng.next() & 0xFFFF_FFFF) << (32 * w) }
         if rng.chance(12), let e = layout.emptyField { r = layout.field(e)!.write(r, 0) }
@@ -39,7 +39,7 @@ struct StreamBench {
     func run(beats: Int, seed: UInt64, validPct: UInt64, readyPct: UInt64, maxCycles: Int) -> (sent: [Beat], got: [Beat], first: Int, last: Int) {
         let m = design.top
         let sim = NetlistInterpreter(m, library: design.modules)
-        var rng = TestRandom(state: seed)
+        var rng = TestRNG(seed: seed)
         let spec = design.golden.spec
         var sent: [Beat] = [], got: [Beat] = []
         var offer: Beat? = nil

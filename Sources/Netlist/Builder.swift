@@ -4,36 +4,113 @@
 // are delayed to match (so every path through a module has the same number of registers).
 import BigInt
 
-/// A simple, documented delay model (nanoseconds, UltraScale+ -2 class fabric, routing included).
+/// When a value is ready within its pipeline stage: `ns` after the stage's registers, and, for
+/// the output of LUT-level logic (muxes, bitwise ops, inverters), the cone synthesis packs into one
+/// LUT level with it: `cone.inputs` signals per output bit, all ready by `cone.base`. A further
+/// LUT-level operation whose inputs still fit one 6-input LUT joins the cone (one level, not two).
+public struct Timing: Sendable, Hashable {
+    public struct LutCone: Sendable, Hashable {
+        public var inputs: Int
+        public var base: Double
+    }
+    public var ns: Double
+    public var cone: LutCone?
+    public init(ns: Double, cone: LutCone? = nil) { self.ns = ns; self.cone = cone }
+    /// A register output or a registered input port.
+    public static let registered = Timing(ns: 0)
+}
+
+/// The delay model (nanoseconds, AMD UltraScale+ fabric, routing included), calibrated on two
+/// published sources (docs/hardware.md, "Pipelining", lists them with the figures):
+///  [V] a Vivado 2021.2 timing report of an xczu3eg-sbva484 at speed grade -1 (the slowest grade;
+///      nets are Vivado's pre-placement estimates), in the lakeroad-evaluation repository
+///      (gussmith23/lakeroad-evaluation, runs/2022-07-06-1704-full/vivado-eval/...): FDRE
+///      clock-to-Q 0.093, nets 0.188 / 0.210 / 0.287, LUT4 0.171, LUT5 0.085 / 0.040, CARRY8
+///      DI->CO7 0.177, CI->CO7 0.030 plus 0.007 of net to the next CARRY8, CI->O 0.109; from the
+///      same runs, FDRE setup 0.027 and clock uncertainty 0.035;
+///  [F] FloPoCo's VirtexUltrascalePlus target (xcvu3p -2, figures copied from Vivado reports):
+///      LUT6 0.148, typical local routing 0.180, LUT output to CARRY8 0.011.
+/// An adder is one carry chain: a net into its LUTs, the LUT, the chain entry, 0.037 ns per
+/// further 8 bits, the sum output. The carry ripples 8 bits in 0.037 ns, so an adder's delay is
+/// almost all the per-level constant: what counts is the number of levels, not the width.
 public struct DelayModel: Sendable {
     public var clockPeriodNs: Double
-    /// Clock-to-out plus setup, taken off every stage's budget.
-    public var registerOverheadNs: Double = 0.6
+    /// Clock-to-out, setup and clock uncertainty, taken off every stage's budget ([V]).
+    public var registerOverheadNs: Double = 0.093 + 0.027 + 0.035
+    /// A net between two cells: the mid of [V]'s estimates, above [F]'s local routing.
+    public var netNs: Double = 0.25
+    /// A LUT level ([F] LUT6 0.148; [V] 0.040..0.171 by input pin).
+    public var lutNs: Double = 0.15
+    /// Into the carry chain and through the first CARRY8: LUT -> CARRY8 0.011 [F], DI -> CO7 0.177 [V].
+    public var carryEntryNs: Double = 0.011 + 0.177
+    /// Each further CARRY8: CI -> CO7 0.030 plus 0.007 of net [V].
+    public var carryPer8Ns: Double = 0.037
+    /// Out of the last CARRY8 (CI -> O) [V].
+    public var carryExitNs: Double = 0.109
 
     public init(clockPeriodNs: Double = 4.0) { self.clockPeriodNs = clockPeriodNs }
 
     public var budget: Double { clockPeriodNs - registerOverheadNs }
+    /// A net and one LUT.
+    public var lutLevelNs: Double { netNs + lutNs }
+
+    /// A w-bit carry chain (adder, subtractor, comparator): a LUT level, then the chain.
+    public func carryChainNs(_ w: Int) -> Double {
+        let carry8s = (max(w, 1) + 7) / 8
+        if carry8s == 1 { return lutLevelNs + carryEntryNs }
+        return lutLevelNs + carryEntryNs + Double(carry8s - 2) * carryPer8Ns + carryExitNs
+    }
 
     public func delay(of op: Op, width: Int, operandWidths: [Int]) -> Double {
         switch op {
         case .input, .const, .extend, .slice, .shiftLeft, .concat, .copy, .register, .instanceOutput:
             return 0
         case .add, .sub, .neg:
-            return 0.4 + 0.015 * Double(width)
+            return carryChainNs(width)
         case .mul:
+            // Not recalibrated (DSP paths; the figures the model had before).
             let a = operandWidths[0], b = operandWidths[1]
             return (min(a, b) <= 18 && max(a, b) <= 27) ? 2.0 : 3.0
         case .compare:
-            return 0.4 + 0.01 * Double(operandWidths[0])
+            return carryChainNs(operandWidths[0])
         case .mux, .bitwise, .not:
-            return 0.3
+            return lutLevelNs
         case .rom:
-            // LUT ROM: one 6-input LUT level, then a 2:1 mux level (F7/F8 and beyond) per extra bit.
+            // LUT ROM: one 6-input LUT level, then a 2:1 mux level (F7/F8 and beyond) per extra
+            // bit (not recalibrated: the figures the model had before).
             return 0.4 + 0.12 * Double(max(0, operandWidths[0] - 6))
         case .reduceOr:
             var levels = 1, n = operandWidths[0]
             while n > 6 { n = (n + 5) / 6; levels += 1 }
-            return 0.3 * Double(levels)
+            return lutLevelNs * Double(levels)
+        }
+    }
+
+    /// The timing of `op`'s result from its operands' (nil for a constant operand).
+    public func timing(of op: Op, width: Int, operandWidths: [Int], operands: [Timing?]) -> Timing {
+        let live = operands.compactMap { $0 }
+        let latest = live.map { $0.ns }.max() ?? 0
+        switch op {
+        case .extend, .slice, .shiftLeft, .copy:
+            return live.first ?? .registered
+        case .concat:
+            // Each bit comes from one part: the widest cone and the latest base bound them all.
+            guard live.contains(where: { $0.cone != nil }) else { return Timing(ns: latest) }
+            let inputs = live.map { $0.cone?.inputs ?? 1 }.max() ?? 0
+            let base = live.map { $0.cone?.base ?? $0.ns }.max() ?? 0
+            return Timing(ns: latest, cone: .init(inputs: inputs, base: base))
+        case .mux, .bitwise, .not:
+            // A constant operand is folded into the LUT's truth table (no input).
+            var inputs = 0
+            var base = 0.0
+            for t in live {
+                inputs += t.cone?.inputs ?? 1
+                base = max(base, t.cone?.base ?? t.ns)
+            }
+            if inputs <= 6 { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
+            return Timing(ns: latest + lutLevelNs, cone: .init(inputs: live.count, base: latest))
+        default:
+            return Timing(ns: latest + delay(of: op, width: width, operandWidths: operandWidths))
         }
     }
 }
@@ -74,7 +151,7 @@ public final class DatapathBuilder {
     public let module: Module
     public let delays: DelayModel
     private var stage: [Int: Int] = [:]      // signal index -> stage (constants absent)
-    private var arrival: [Int: Double] = [:]
+    private var timing: [Int: Timing] = [:]
     private var delayed: [Int: [Int: SignalID]] = [:]
     /// The clock and clock enable of the pipeline registers this builder places.
     public var clock: SignalID?
@@ -88,15 +165,16 @@ public final class DatapathBuilder {
     }
 
     public func stage(of s: SignalID) -> Int { stage[s.index] ?? 0 }
-    public func arrival(of s: SignalID) -> Double { arrival[s.index] ?? 0 }
+    public func arrival(of s: SignalID) -> Double { timing[s.index]?.ns ?? 0 }
+    public func timing(of s: SignalID) -> Timing { timing[s.index] ?? .registered }
     func isConst(_ s: SignalID) -> Bool { if case .const = module.op(s) { return true }; return false }
 
-    /// A module input port (stage 0). It arrives at `arrival` ns into the stage: 0 for a
+    /// A module input port (stage 0). It arrives `arrival.ns` into the stage: 0 for a
     /// registered source, the logic delay of a combinational layer in front otherwise.
-    public func input(_ name: String, width: Int, repr: Repr, arrival a: Double = 0) -> SignalID {
+    public func input(_ name: String, width: Int, repr: Repr, arrival a: Timing = .registered) -> SignalID {
         let id = module.define(name, width: width, repr: repr, .input)
         stage[id.index] = 0
-        arrival[id.index] = a
+        timing[id.index] = a
         return id
     }
 
@@ -121,7 +199,7 @@ public final class DatapathBuilder {
         let sig = module[s]
         let r = module.register("\(sig.name)_d\(target - st)", pipelineRegister(prev))
         stage[r.index] = target
-        arrival[r.index] = 0
+        timing[r.index] = .registered
         delayed[s.index, default: [:]][target] = r
         return r
     }
@@ -133,18 +211,26 @@ public final class DatapathBuilder {
         let ops = op.operands.filter { !isConst($0) }
         var s = ops.map { stage(of: $0) }.max() ?? 0
         let widths = op.operands.map { module[$0].width }
-        let d = delays.delay(of: op, width: width, operandWidths: widths)
-        var t = ops.map { stage(of: $0) == s ? arrival(of: $0) : 0 }.max() ?? 0
-        if t > 0 && t + d > delays.budget {
+        // Operands from earlier stages are registered copies (time 0 of this stage).
+        let here = op.operands.map { x -> Timing? in isConst(x) ? nil : (stage(of: x) == s ? timing(of: x) : .registered) }
+        var tm = delays.timing(of: op, width: width, operandWidths: widths, operands: here)
+        let t = here.compactMap { $0?.ns }.max() ?? 0
+        if t > 0 && tm.ns > delays.budget {
             // Without a clock (a combinational module) nothing is registered: the caller sees
             // the overrun in `exceededBudget` and the arrival time.
-            if clock == nil { exceededBudget = true } else { s += 1; t = 0 }
+            if clock == nil {
+                exceededBudget = true
+            } else {
+                s += 1
+                tm = delays.timing(of: op, width: width, operandWidths: widths,
+                                   operands: op.operands.map { isConst($0) ? nil : .registered })
+            }
         }
         let target = s
         let newOp = op.replacingOperands { self.delay($0, to: target) }
         let id = module.define(name, width: width, repr: repr, newOp, comment: comment)
         stage[id.index] = s
-        arrival[id.index] = t + d
+        timing[id.index] = tm
         return id
     }
 
@@ -156,7 +242,7 @@ public final class DatapathBuilder {
             let a = delay(x, to: top)
             let r = module.register(n, pipelineRegister(a))
             stage[r.index] = top + 1
-            arrival[r.index] = 0
+            timing[r.index] = .registered
             return r
         }
         return (out, top + 1)

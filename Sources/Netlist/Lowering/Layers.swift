@@ -25,9 +25,12 @@ public struct LayerHardware {
     public let adders: Int
     /// Op-specific figures for the report (e.g. popcount tree depth).
     public var details: [(String, Int)] = []
-    /// A combinational layer (no register, no clk/ce ports): its outputs arrive this many ns
-    /// after the previous layer's registers; 0 for a layer that ends in a register.
-    public var outputArrivalNs: Double = 0
+    /// When the outputs are ready after the last register rank (the previous layer's for a
+    /// combinational layer): `.registered` for a layer that ends in a register; for a
+    /// combinational or open layer its logic delay and the LUT cone its outputs end in, which
+    /// the next layer's first LUT level may join.
+    public var outputTiming: Timing = .registered
+    public var outputArrivalNs: Double { outputTiming.ns }
     /// Every other layer ends in a register, so its latency is at least 1.
     public var isCombinational: Bool { latency == 0 }
 }
@@ -45,7 +48,7 @@ final class LayerFrame {
     var details: [(String, Int)] = []
 
     init(moduleName: String, prefix: String, header: [String], inputSize: Int, inputType: FixedType, options: LoweringOptions,
-         inputArrival: Double = 0, clocked: Bool = true) {
+         inputArrival: Timing = .registered, clocked: Bool = true) {
         let m = Module(name: moduleName)
         m.header = header
         let b = DatapathBuilder(module: m, delays: options.delays)
@@ -98,14 +101,16 @@ final class LayerFrame {
     func finishCombinational(_ ys: [SignalID], outputType t: FixedType, inputType: FixedType, maxArrival: Double) -> LayerHardware? {
         let live = ys.filter { if case .const = m.op($0) { return false }; return true }
         guard !b.exceededBudget, live.allSatisfy({ b.stage(of: $0) == 0 }) else { return nil }
-        let arrival = live.map { b.arrival(of: $0) }.max() ?? 0
-        guard arrival <= maxArrival else { return nil }
+        let widths = live.map { m[$0].width }
+        let arrival = b.delays.timing(of: .concat(live), width: widths.reduce(0, +), operandWidths: widths,
+                                      operands: live.map { b.timing(of: $0) })
+        guard arrival.ns <= maxArrival else { return nil }
         m.define(CorePorts.outData, width: ys.count * t.width, repr: .bus, .concat(ys.reversed()), role: .output)
         m.latency = 0
         var hw = LayerHardware(module: m, latency: 0, inputSize: inputs.count, inputType: inputType,
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
         hw.details = details
-        hw.outputArrivalNs = arrival
+        hw.outputTiming = arrival
         return hw
     }
 }
@@ -114,7 +119,7 @@ public enum LayerLowering {
     /// Lowers one layer, ending in a register. `inputArrival`: when the previous layer is
     /// combinational, the delay of its logic (the inputs arrive that late in the first stage).
     public static func lower(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions,
-                             inputArrival: Double = 0) -> LayerHardware {
+                             inputArrival: Timing = .registered) -> LayerHardware {
         lowerOnce(layer: layer, index: index, model: model, top: top, options: options,
                   inputArrival: inputArrival, combinational: false)!
     }
@@ -126,11 +131,11 @@ public enum LayerLowering {
     public static func lowerCombinational(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions) -> LayerHardware? {
         guard layer.op.mayBeCombinational, index + 1 < model.layers.count else { return nil }
         return lowerOnce(layer: layer, index: index, model: model, top: top, options: options,
-                         inputArrival: 0, combinational: true)
+                         inputArrival: .registered, combinational: true)
     }
 
     static func lowerOnce(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions,
-                          inputArrival: Double, combinational: Bool) -> LayerHardware? {
+                          inputArrival: Timing, combinational: Bool) -> LayerHardware? {
         let (n, inType) = model.inputOf(layer: index)
         let header = [
             "Layer \(index): \(layer.name) (\(layer.opName)), \(n) -> \(layer.outputSize)",
@@ -165,7 +170,7 @@ public enum LayerLowering {
         }
         let hw = f.finish(ys, outputType: layer.outputType, inputType: inType)
         var line = "latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)"
-        if inputArrival > 0 { line += String(format: "; inputs arrive %.2f ns into the first stage (combinational layer in front)", inputArrival) }
+        if inputArrival.ns > 0 { line += String(format: "; inputs arrive %.2f ns into the first stage (combinational layer in front)", inputArrival.ns) }
         f.m.header.append(line)
         return hw
     }

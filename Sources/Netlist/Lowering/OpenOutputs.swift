@@ -10,7 +10,7 @@ extension LayerHardware {
     /// arriving `inputArrival` ns into the first stage). With no register left, the module
     /// loses its clk/ce ports and becomes combinational. nil when the module has no output
     /// registers to remove. Consumes `self.module` (lower a fresh copy for this).
-    func withoutOutputRegisters(delays: DelayModel, inputArrival: Double) -> LayerHardware? {
+    func withoutOutputRegisters(delays: DelayModel, inputArrival: Timing) -> LayerHardware? {
         let m = module
         guard latency >= 1, let out = m.signal(named: CorePorts.outData), case let .concat(parts) = m.op(out) else { return nil }
         let regD = Dictionary(uniqueKeysWithValues: m.registers.map { ($0.q, $0.def.d) })
@@ -43,22 +43,24 @@ extension LayerHardware {
             return c
         }
         m.replaceContents(signals: signals, defs: newDefs, ports: ports, instances: instances, tables: m.tables)
-        // Arrival of every signal after the last register rank (registers and constants at 0).
-        var arrival = Array(repeating: 0.0, count: signals.count)
+        // Timing of every signal after the last register rank (registers at 0, constants nil),
+        // by the builder's rules.
+        var timing = [Timing?](repeating: nil, count: signals.count)
         for (i, op) in newDefs.enumerated() {
             switch op {
-            case .input: arrival[i] = inputArrival   // reaches the outputs only when no register is left
-            case .register, .const: arrival[i] = 0
+            case .input: timing[i] = inputArrival   // reaches the outputs only when no register is left
+            case .register: timing[i] = .registered
+            case .const: timing[i] = nil
             default:
                 let ops = op.operands
-                let d = delays.delay(of: op, width: signals[i].width, operandWidths: ops.map { signals[$0.index].width })
-                arrival[i] = (ops.map { arrival[$0.index] }.max() ?? 0) + d
+                timing[i] = delays.timing(of: op, width: signals[i].width, operandWidths: ops.map { signals[$0.index].width },
+                                          operands: ops.map { timing[$0.index] })
             }
         }
         var hw = LayerHardware(module: m, latency: latency - 1, inputSize: inputSize, inputType: inputType,
                                outputSize: outputSize, outputType: outputType, multipliers: multipliers, adders: adders)
         hw.details = details
-        hw.outputArrivalNs = arrival[f(out).index]
+        hw.outputTiming = timing[f(out).index] ?? .registered
         m.latency = latency - 1
         let note = String(format: "latency: %d clock cycle(s) (outputs not registered: they arrive %.2f ns after the last register, in the next layer's first stage)",
                           latency - 1, hw.outputArrivalNs)

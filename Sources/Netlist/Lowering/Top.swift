@@ -35,13 +35,13 @@ public enum DesignLowering {
         let name = topName ?? model.name
         var layers: [LayerHardware] = []
         let n = model.layers.count
-        func fresh(_ i: Int, arrival: Double) -> LayerHardware {
+        func fresh(_ i: Int, arrival: Timing) -> LayerHardware {
             LayerLowering.lower(layer: model.layers[i], index: i, model: model, top: name, options: options, inputArrival: arrival)
         }
         // Registered lowerings, memoized by layer and input arrival (the lookahead of one layer
         // is the next layer's first candidate). Never mutated: an open ending lowers afresh.
-        var memo: [Int: [Double: LayerHardware]] = [:]
-        func lower(_ i: Int, arrival: Double) -> LayerHardware {
+        var memo: [Int: [Timing: LayerHardware]] = [:]
+        func lower(_ i: Int, arrival: Timing) -> LayerHardware {
             if let h = memo[i]?[arrival] { return h }
             let h = fresh(i, arrival: arrival)
             memo[i, default: [:]][arrival] = h
@@ -57,11 +57,11 @@ public enum DesignLowering {
         /// output registers (always first), combinational (an element-wise layer that
         /// `mayBeCombinational`, reading registered inputs), or open (output registers removed,
         /// see OpenOutputs.swift). The last layer always ends in registers.
-        func endings(_ i: Int, arrival: Double) -> [LayerHardware] {
+        func endings(_ i: Int, arrival: Timing) -> [LayerHardware] {
             let registered = lower(i, arrival: arrival)
             var out = [registered]
             guard i + 1 < n else { return out }
-            if arrival == 0, let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
+            if arrival == .registered, let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
                 out.append(comb)
             }
             if registered.latency >= 1, mayOpen(model.layers[i].op),
@@ -71,22 +71,35 @@ public enum DesignLowering {
             }
             return out
         }
-        // Each layer takes the ending that makes it and the next layer strictly shorter than
-        // with registers (ties keep the registers): never a longer pipeline.
-        var arrival = 0.0
+        // The whole chain is scheduled at once: after each layer, the partial pipelines that no
+        // other beats on both counts (fewer cycles so far, earlier outputs) are kept, and each is
+        // extended by every ending of the next layer. A layer ending open or combinational may
+        // pay off only several layers later (a stage's slack carried on), which a one-layer
+        // lookahead misses. The all-registered pipeline is always a candidate (its arrival is 0),
+        // so the result is never longer; ties keep the candidate found first (registers first).
+        struct Partial { var layers: [LayerHardware]; var latency: Int; var timing: Timing }
+        var front = [Partial(layers: [], latency: 0, timing: .registered)]
         for i in 0..<n {
-            let options = endings(i, arrival: arrival)
-            var best = options[0]
-            if options.count > 1 {
-                var bestTotal = Int.max
-                for o in options {
-                    let total = o.latency + lower(i + 1, arrival: o.outputArrivalNs).latency
-                    if total < bestTotal { bestTotal = total; best = o }
+            var next: [Partial] = []
+            for p in front {
+                for o in endings(i, arrival: p.timing) {
+                    next.append(Partial(layers: p.layers + [o], latency: p.latency + o.latency, timing: o.outputTiming))
                 }
             }
-            layers.append(best)
-            arrival = best.outputArrivalNs
+            let order = next.indices.sorted { x, y in
+                let (a, b) = (next[x], next[y])
+                if a.latency != b.latency { return a.latency < b.latency }
+                if a.timing.ns != b.timing.ns { return a.timing.ns < b.timing.ns }
+                return x < y
+            }
+            front = []
+            var earliest = Double.infinity
+            for k in order where next[k].timing.ns < earliest {
+                front.append(next[k])
+                earliest = next[k].timing.ns
+            }
         }
+        layers = front[0].layers
         let m = Module(name: name)
         let latency = layers.map { $0.latency }.reduce(0, +)
         m.header = [

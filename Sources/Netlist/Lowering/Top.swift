@@ -118,8 +118,11 @@ public enum DesignLowering {
         for (i, hw) in layers.enumerated() {
             let instName = "u_\(model.layers[i].name)"
             let outBus = hw.outputSize * hw.outputType.width
-            let conns: [(String, SignalID)] = hw.isCombinational
-                ? [(CorePorts.inData, bus)] : [(CorePorts.clock, clk), (CorePorts.enable, ce), (CorePorts.inData, bus)]
+            // An open layer left with only dead registers keeps its clk/ce ports (unused, waived):
+            // connect whatever ports the module has.
+            let hasClock = hw.module.signal(named: CorePorts.clock).map { hw.module.ports.contains($0) } ?? false
+            let conns: [(String, SignalID)] = hasClock
+                ? [(CorePorts.clock, clk), (CorePorts.enable, ce), (CorePorts.inData, bus)] : [(CorePorts.inData, bus)]
             let k = m.addInstance(Instance(name: instName, module: hw.module.name, connections: conns))
             bus = m.define("\(model.layers[i].name)_out", width: outBus, repr: .bus, .instanceOutput(instance: k, port: CorePorts.outData))
         }

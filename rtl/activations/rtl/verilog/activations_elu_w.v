@@ -4,7 +4,7 @@
 // output type: fixed<12,4,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 0.5 (fixed<16,6>)
 // ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module activations_elu_w (
@@ -1062,7 +1062,12 @@ module activations_elu_w (
     wire elu_w_n0_pos_sticky = elu_w_in_0[0];
     wire elu_w_n0_pos_inc = elu_w_in_0[1] & (elu_w_n0_pos_sticky | elu_w_in_0[2]);
     wire signed [12:0] elu_w_n0_pos_rnd = $signed({elu_w_n0_pos_fl[11], elu_w_n0_pos_fl}) + $signed({12'd0, elu_w_n0_pos_inc});
-    wire signed [11:0] elu_w_n0_y = elu_w_in_0[13] ? elu_w_n0_lo : ((elu_w_n0_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n0_pos_rnd[11:0]));
+    wire elu_w_n0_pos_ovf_hi = elu_w_n0_pos_rnd > 13'sd2047;
+    reg  elu_w_n0_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n0_pos_wrap_d1;
+    reg  elu_w_n0_xneg_d1;
+    reg  signed [11:0] elu_w_n0_lo_d1;
+    wire signed [11:0] elu_w_n0_y = elu_w_n0_xneg_d1 ? elu_w_n0_lo_d1 : (elu_w_n0_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n0_pos_wrap_d1);
     wire [12:0] elu_w_n1_corr = elu_w_in_1[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n1_xc = elu_w_in_1[12:0] + elu_w_n1_corr;
@@ -1074,7 +1079,12 @@ module activations_elu_w (
     wire elu_w_n1_pos_sticky = elu_w_in_1[0];
     wire elu_w_n1_pos_inc = elu_w_in_1[1] & (elu_w_n1_pos_sticky | elu_w_in_1[2]);
     wire signed [12:0] elu_w_n1_pos_rnd = $signed({elu_w_n1_pos_fl[11], elu_w_n1_pos_fl}) + $signed({12'd0, elu_w_n1_pos_inc});
-    wire signed [11:0] elu_w_n1_y = elu_w_in_1[13] ? elu_w_n1_lo : ((elu_w_n1_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n1_pos_rnd[11:0]));
+    wire elu_w_n1_pos_ovf_hi = elu_w_n1_pos_rnd > 13'sd2047;
+    reg  elu_w_n1_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n1_pos_wrap_d1;
+    reg  elu_w_n1_xneg_d1;
+    reg  signed [11:0] elu_w_n1_lo_d1;
+    wire signed [11:0] elu_w_n1_y = elu_w_n1_xneg_d1 ? elu_w_n1_lo_d1 : (elu_w_n1_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n1_pos_wrap_d1);
     wire [12:0] elu_w_n2_corr = elu_w_in_2[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n2_xc = elu_w_in_2[12:0] + elu_w_n2_corr;
@@ -1086,7 +1096,12 @@ module activations_elu_w (
     wire elu_w_n2_pos_sticky = elu_w_in_2[0];
     wire elu_w_n2_pos_inc = elu_w_in_2[1] & (elu_w_n2_pos_sticky | elu_w_in_2[2]);
     wire signed [12:0] elu_w_n2_pos_rnd = $signed({elu_w_n2_pos_fl[11], elu_w_n2_pos_fl}) + $signed({12'd0, elu_w_n2_pos_inc});
-    wire signed [11:0] elu_w_n2_y = elu_w_in_2[13] ? elu_w_n2_lo : ((elu_w_n2_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n2_pos_rnd[11:0]));
+    wire elu_w_n2_pos_ovf_hi = elu_w_n2_pos_rnd > 13'sd2047;
+    reg  elu_w_n2_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n2_pos_wrap_d1;
+    reg  elu_w_n2_xneg_d1;
+    reg  signed [11:0] elu_w_n2_lo_d1;
+    wire signed [11:0] elu_w_n2_y = elu_w_n2_xneg_d1 ? elu_w_n2_lo_d1 : (elu_w_n2_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n2_pos_wrap_d1);
     wire [12:0] elu_w_n3_corr = elu_w_in_3[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n3_xc = elu_w_in_3[12:0] + elu_w_n3_corr;
@@ -1098,7 +1113,12 @@ module activations_elu_w (
     wire elu_w_n3_pos_sticky = elu_w_in_3[0];
     wire elu_w_n3_pos_inc = elu_w_in_3[1] & (elu_w_n3_pos_sticky | elu_w_in_3[2]);
     wire signed [12:0] elu_w_n3_pos_rnd = $signed({elu_w_n3_pos_fl[11], elu_w_n3_pos_fl}) + $signed({12'd0, elu_w_n3_pos_inc});
-    wire signed [11:0] elu_w_n3_y = elu_w_in_3[13] ? elu_w_n3_lo : ((elu_w_n3_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n3_pos_rnd[11:0]));
+    wire elu_w_n3_pos_ovf_hi = elu_w_n3_pos_rnd > 13'sd2047;
+    reg  elu_w_n3_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n3_pos_wrap_d1;
+    reg  elu_w_n3_xneg_d1;
+    reg  signed [11:0] elu_w_n3_lo_d1;
+    wire signed [11:0] elu_w_n3_y = elu_w_n3_xneg_d1 ? elu_w_n3_lo_d1 : (elu_w_n3_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n3_pos_wrap_d1);
     wire [12:0] elu_w_n4_corr = elu_w_in_4[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n4_xc = elu_w_in_4[12:0] + elu_w_n4_corr;
@@ -1110,7 +1130,12 @@ module activations_elu_w (
     wire elu_w_n4_pos_sticky = elu_w_in_4[0];
     wire elu_w_n4_pos_inc = elu_w_in_4[1] & (elu_w_n4_pos_sticky | elu_w_in_4[2]);
     wire signed [12:0] elu_w_n4_pos_rnd = $signed({elu_w_n4_pos_fl[11], elu_w_n4_pos_fl}) + $signed({12'd0, elu_w_n4_pos_inc});
-    wire signed [11:0] elu_w_n4_y = elu_w_in_4[13] ? elu_w_n4_lo : ((elu_w_n4_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n4_pos_rnd[11:0]));
+    wire elu_w_n4_pos_ovf_hi = elu_w_n4_pos_rnd > 13'sd2047;
+    reg  elu_w_n4_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n4_pos_wrap_d1;
+    reg  elu_w_n4_xneg_d1;
+    reg  signed [11:0] elu_w_n4_lo_d1;
+    wire signed [11:0] elu_w_n4_y = elu_w_n4_xneg_d1 ? elu_w_n4_lo_d1 : (elu_w_n4_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n4_pos_wrap_d1);
     wire [12:0] elu_w_n5_corr = elu_w_in_5[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n5_xc = elu_w_in_5[12:0] + elu_w_n5_corr;
@@ -1122,7 +1147,12 @@ module activations_elu_w (
     wire elu_w_n5_pos_sticky = elu_w_in_5[0];
     wire elu_w_n5_pos_inc = elu_w_in_5[1] & (elu_w_n5_pos_sticky | elu_w_in_5[2]);
     wire signed [12:0] elu_w_n5_pos_rnd = $signed({elu_w_n5_pos_fl[11], elu_w_n5_pos_fl}) + $signed({12'd0, elu_w_n5_pos_inc});
-    wire signed [11:0] elu_w_n5_y = elu_w_in_5[13] ? elu_w_n5_lo : ((elu_w_n5_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n5_pos_rnd[11:0]));
+    wire elu_w_n5_pos_ovf_hi = elu_w_n5_pos_rnd > 13'sd2047;
+    reg  elu_w_n5_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n5_pos_wrap_d1;
+    reg  elu_w_n5_xneg_d1;
+    reg  signed [11:0] elu_w_n5_lo_d1;
+    wire signed [11:0] elu_w_n5_y = elu_w_n5_xneg_d1 ? elu_w_n5_lo_d1 : (elu_w_n5_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n5_pos_wrap_d1);
     wire [12:0] elu_w_n6_corr = elu_w_in_6[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n6_xc = elu_w_in_6[12:0] + elu_w_n6_corr;
@@ -1134,7 +1164,12 @@ module activations_elu_w (
     wire elu_w_n6_pos_sticky = elu_w_in_6[0];
     wire elu_w_n6_pos_inc = elu_w_in_6[1] & (elu_w_n6_pos_sticky | elu_w_in_6[2]);
     wire signed [12:0] elu_w_n6_pos_rnd = $signed({elu_w_n6_pos_fl[11], elu_w_n6_pos_fl}) + $signed({12'd0, elu_w_n6_pos_inc});
-    wire signed [11:0] elu_w_n6_y = elu_w_in_6[13] ? elu_w_n6_lo : ((elu_w_n6_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n6_pos_rnd[11:0]));
+    wire elu_w_n6_pos_ovf_hi = elu_w_n6_pos_rnd > 13'sd2047;
+    reg  elu_w_n6_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n6_pos_wrap_d1;
+    reg  elu_w_n6_xneg_d1;
+    reg  signed [11:0] elu_w_n6_lo_d1;
+    wire signed [11:0] elu_w_n6_y = elu_w_n6_xneg_d1 ? elu_w_n6_lo_d1 : (elu_w_n6_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n6_pos_wrap_d1);
     wire [12:0] elu_w_n7_corr = elu_w_in_7[13] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] elu_w_n7_xc = elu_w_in_7[12:0] + elu_w_n7_corr;
@@ -1146,7 +1181,12 @@ module activations_elu_w (
     wire elu_w_n7_pos_sticky = elu_w_in_7[0];
     wire elu_w_n7_pos_inc = elu_w_in_7[1] & (elu_w_n7_pos_sticky | elu_w_in_7[2]);
     wire signed [12:0] elu_w_n7_pos_rnd = $signed({elu_w_n7_pos_fl[11], elu_w_n7_pos_fl}) + $signed({12'd0, elu_w_n7_pos_inc});
-    wire signed [11:0] elu_w_n7_y = elu_w_in_7[13] ? elu_w_n7_lo : ((elu_w_n7_pos_rnd > 13'sd2047) ? 12'sd2047 : $signed(elu_w_n7_pos_rnd[11:0]));
+    wire elu_w_n7_pos_ovf_hi = elu_w_n7_pos_rnd > 13'sd2047;
+    reg  elu_w_n7_pos_ovf_hi_d1;
+    reg  signed [11:0] elu_w_n7_pos_wrap_d1;
+    reg  elu_w_n7_xneg_d1;
+    reg  signed [11:0] elu_w_n7_lo_d1;
+    wire signed [11:0] elu_w_n7_y = elu_w_n7_xneg_d1 ? elu_w_n7_lo_d1 : (elu_w_n7_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n7_pos_wrap_d1);
     reg  signed [11:0] elu_w_out_0;
     reg  signed [11:0] elu_w_out_1;
     reg  signed [11:0] elu_w_out_2;
@@ -1158,6 +1198,38 @@ module activations_elu_w (
 
     always @(posedge clk) begin
         if (ce) begin
+            elu_w_n0_pos_ovf_hi_d1 <= elu_w_n0_pos_ovf_hi;
+            elu_w_n0_pos_wrap_d1 <= $signed(elu_w_n0_pos_rnd[11:0]);
+            elu_w_n0_xneg_d1 <= elu_w_in_0[13];
+            elu_w_n0_lo_d1 <= elu_w_n0_lo;
+            elu_w_n1_pos_ovf_hi_d1 <= elu_w_n1_pos_ovf_hi;
+            elu_w_n1_pos_wrap_d1 <= $signed(elu_w_n1_pos_rnd[11:0]);
+            elu_w_n1_xneg_d1 <= elu_w_in_1[13];
+            elu_w_n1_lo_d1 <= elu_w_n1_lo;
+            elu_w_n2_pos_ovf_hi_d1 <= elu_w_n2_pos_ovf_hi;
+            elu_w_n2_pos_wrap_d1 <= $signed(elu_w_n2_pos_rnd[11:0]);
+            elu_w_n2_xneg_d1 <= elu_w_in_2[13];
+            elu_w_n2_lo_d1 <= elu_w_n2_lo;
+            elu_w_n3_pos_ovf_hi_d1 <= elu_w_n3_pos_ovf_hi;
+            elu_w_n3_pos_wrap_d1 <= $signed(elu_w_n3_pos_rnd[11:0]);
+            elu_w_n3_xneg_d1 <= elu_w_in_3[13];
+            elu_w_n3_lo_d1 <= elu_w_n3_lo;
+            elu_w_n4_pos_ovf_hi_d1 <= elu_w_n4_pos_ovf_hi;
+            elu_w_n4_pos_wrap_d1 <= $signed(elu_w_n4_pos_rnd[11:0]);
+            elu_w_n4_xneg_d1 <= elu_w_in_4[13];
+            elu_w_n4_lo_d1 <= elu_w_n4_lo;
+            elu_w_n5_pos_ovf_hi_d1 <= elu_w_n5_pos_ovf_hi;
+            elu_w_n5_pos_wrap_d1 <= $signed(elu_w_n5_pos_rnd[11:0]);
+            elu_w_n5_xneg_d1 <= elu_w_in_5[13];
+            elu_w_n5_lo_d1 <= elu_w_n5_lo;
+            elu_w_n6_pos_ovf_hi_d1 <= elu_w_n6_pos_ovf_hi;
+            elu_w_n6_pos_wrap_d1 <= $signed(elu_w_n6_pos_rnd[11:0]);
+            elu_w_n6_xneg_d1 <= elu_w_in_6[13];
+            elu_w_n6_lo_d1 <= elu_w_n6_lo;
+            elu_w_n7_pos_ovf_hi_d1 <= elu_w_n7_pos_ovf_hi;
+            elu_w_n7_pos_wrap_d1 <= $signed(elu_w_n7_pos_rnd[11:0]);
+            elu_w_n7_xneg_d1 <= elu_w_in_7[13];
+            elu_w_n7_lo_d1 <= elu_w_n7_lo;
             elu_w_out_0 <= elu_w_n0_y;
             elu_w_out_1 <= elu_w_n1_y;
             elu_w_out_2 <= elu_w_n2_y;

@@ -22,132 +22,132 @@ module activations_htanh (
     wire signed [9:0] htanh_in_6 = $signed(in_data[69:60]);
     wire signed [9:0] htanh_in_7 = $signed(in_data[79:70]);
     wire signed [23:0] htanh_n0_sx = htanh_in_0 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n0_v = $signed({htanh_n0_sx[23], htanh_n0_sx}) + 25'sd4194304;
+    wire htanh_n0_c_over = htanh_n0_v > 25'sd8388608;
+    reg  htanh_n0_c_over_d1;
     reg  signed [24:0] htanh_n0_v_d1;
-    wire signed [24:0] htanh_n0_c_top = (htanh_n0_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n0_v_d1;
+    wire signed [24:0] htanh_n0_c_top = htanh_n0_c_over_d1 ? 25'sd8388608 : htanh_n0_v_d1;
     wire signed [24:0] htanh_n0_c_bot = (htanh_n0_c_top < 25'sd0) ? 25'sd0 : htanh_n0_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n0_t = $signed({htanh_n0_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n0_sx_2 = $signed(htanh_n0_t[24:0]);
     wire htanh_n0_sticky = |htanh_n0_sx_2[14:0];
-    reg  htanh_n0_sticky_d1;
-    reg  htanh_n0_lsb_d1;
-    reg  htanh_n0_half_d1;
-    wire htanh_n0_inc = htanh_n0_half_d1 & (htanh_n0_sticky_d1 | htanh_n0_lsb_d1);
     reg  signed [8:0] htanh_n0_fl_d1;
-    wire signed [8:0] htanh_n0_rnd = htanh_n0_fl_d1 + $signed({8'd0, htanh_n0_inc});
+    reg  htanh_n0_incx_d1;
+    wire signed [8:0] htanh_n0_rnd = htanh_n0_fl_d1 + $signed({8'd0, htanh_n0_incx_d1});
     wire signed [7:0] htanh_n0_sat = (htanh_n0_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n0_rnd[7:0]);
     wire signed [23:0] htanh_n1_sx = htanh_in_1 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n1_v = $signed({htanh_n1_sx[23], htanh_n1_sx}) + 25'sd4194304;
+    wire htanh_n1_c_over = htanh_n1_v > 25'sd8388608;
+    reg  htanh_n1_c_over_d1;
     reg  signed [24:0] htanh_n1_v_d1;
-    wire signed [24:0] htanh_n1_c_top = (htanh_n1_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n1_v_d1;
+    wire signed [24:0] htanh_n1_c_top = htanh_n1_c_over_d1 ? 25'sd8388608 : htanh_n1_v_d1;
     wire signed [24:0] htanh_n1_c_bot = (htanh_n1_c_top < 25'sd0) ? 25'sd0 : htanh_n1_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n1_t = $signed({htanh_n1_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n1_sx_2 = $signed(htanh_n1_t[24:0]);
     wire htanh_n1_sticky = |htanh_n1_sx_2[14:0];
-    reg  htanh_n1_sticky_d1;
-    reg  htanh_n1_lsb_d1;
-    reg  htanh_n1_half_d1;
-    wire htanh_n1_inc = htanh_n1_half_d1 & (htanh_n1_sticky_d1 | htanh_n1_lsb_d1);
     reg  signed [8:0] htanh_n1_fl_d1;
-    wire signed [8:0] htanh_n1_rnd = htanh_n1_fl_d1 + $signed({8'd0, htanh_n1_inc});
+    reg  htanh_n1_incx_d1;
+    wire signed [8:0] htanh_n1_rnd = htanh_n1_fl_d1 + $signed({8'd0, htanh_n1_incx_d1});
     wire signed [7:0] htanh_n1_sat = (htanh_n1_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n1_rnd[7:0]);
     wire signed [23:0] htanh_n2_sx = htanh_in_2 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n2_v = $signed({htanh_n2_sx[23], htanh_n2_sx}) + 25'sd4194304;
+    wire htanh_n2_c_over = htanh_n2_v > 25'sd8388608;
+    reg  htanh_n2_c_over_d1;
     reg  signed [24:0] htanh_n2_v_d1;
-    wire signed [24:0] htanh_n2_c_top = (htanh_n2_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n2_v_d1;
+    wire signed [24:0] htanh_n2_c_top = htanh_n2_c_over_d1 ? 25'sd8388608 : htanh_n2_v_d1;
     wire signed [24:0] htanh_n2_c_bot = (htanh_n2_c_top < 25'sd0) ? 25'sd0 : htanh_n2_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n2_t = $signed({htanh_n2_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n2_sx_2 = $signed(htanh_n2_t[24:0]);
     wire htanh_n2_sticky = |htanh_n2_sx_2[14:0];
-    reg  htanh_n2_sticky_d1;
-    reg  htanh_n2_lsb_d1;
-    reg  htanh_n2_half_d1;
-    wire htanh_n2_inc = htanh_n2_half_d1 & (htanh_n2_sticky_d1 | htanh_n2_lsb_d1);
     reg  signed [8:0] htanh_n2_fl_d1;
-    wire signed [8:0] htanh_n2_rnd = htanh_n2_fl_d1 + $signed({8'd0, htanh_n2_inc});
+    reg  htanh_n2_incx_d1;
+    wire signed [8:0] htanh_n2_rnd = htanh_n2_fl_d1 + $signed({8'd0, htanh_n2_incx_d1});
     wire signed [7:0] htanh_n2_sat = (htanh_n2_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n2_rnd[7:0]);
     wire signed [23:0] htanh_n3_sx = htanh_in_3 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n3_v = $signed({htanh_n3_sx[23], htanh_n3_sx}) + 25'sd4194304;
+    wire htanh_n3_c_over = htanh_n3_v > 25'sd8388608;
+    reg  htanh_n3_c_over_d1;
     reg  signed [24:0] htanh_n3_v_d1;
-    wire signed [24:0] htanh_n3_c_top = (htanh_n3_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n3_v_d1;
+    wire signed [24:0] htanh_n3_c_top = htanh_n3_c_over_d1 ? 25'sd8388608 : htanh_n3_v_d1;
     wire signed [24:0] htanh_n3_c_bot = (htanh_n3_c_top < 25'sd0) ? 25'sd0 : htanh_n3_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n3_t = $signed({htanh_n3_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n3_sx_2 = $signed(htanh_n3_t[24:0]);
     wire htanh_n3_sticky = |htanh_n3_sx_2[14:0];
-    reg  htanh_n3_sticky_d1;
-    reg  htanh_n3_lsb_d1;
-    reg  htanh_n3_half_d1;
-    wire htanh_n3_inc = htanh_n3_half_d1 & (htanh_n3_sticky_d1 | htanh_n3_lsb_d1);
     reg  signed [8:0] htanh_n3_fl_d1;
-    wire signed [8:0] htanh_n3_rnd = htanh_n3_fl_d1 + $signed({8'd0, htanh_n3_inc});
+    reg  htanh_n3_incx_d1;
+    wire signed [8:0] htanh_n3_rnd = htanh_n3_fl_d1 + $signed({8'd0, htanh_n3_incx_d1});
     wire signed [7:0] htanh_n3_sat = (htanh_n3_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n3_rnd[7:0]);
     wire signed [23:0] htanh_n4_sx = htanh_in_4 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n4_v = $signed({htanh_n4_sx[23], htanh_n4_sx}) + 25'sd4194304;
+    wire htanh_n4_c_over = htanh_n4_v > 25'sd8388608;
+    reg  htanh_n4_c_over_d1;
     reg  signed [24:0] htanh_n4_v_d1;
-    wire signed [24:0] htanh_n4_c_top = (htanh_n4_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n4_v_d1;
+    wire signed [24:0] htanh_n4_c_top = htanh_n4_c_over_d1 ? 25'sd8388608 : htanh_n4_v_d1;
     wire signed [24:0] htanh_n4_c_bot = (htanh_n4_c_top < 25'sd0) ? 25'sd0 : htanh_n4_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n4_t = $signed({htanh_n4_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n4_sx_2 = $signed(htanh_n4_t[24:0]);
     wire htanh_n4_sticky = |htanh_n4_sx_2[14:0];
-    reg  htanh_n4_sticky_d1;
-    reg  htanh_n4_lsb_d1;
-    reg  htanh_n4_half_d1;
-    wire htanh_n4_inc = htanh_n4_half_d1 & (htanh_n4_sticky_d1 | htanh_n4_lsb_d1);
     reg  signed [8:0] htanh_n4_fl_d1;
-    wire signed [8:0] htanh_n4_rnd = htanh_n4_fl_d1 + $signed({8'd0, htanh_n4_inc});
+    reg  htanh_n4_incx_d1;
+    wire signed [8:0] htanh_n4_rnd = htanh_n4_fl_d1 + $signed({8'd0, htanh_n4_incx_d1});
     wire signed [7:0] htanh_n4_sat = (htanh_n4_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n4_rnd[7:0]);
     wire signed [23:0] htanh_n5_sx = htanh_in_5 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n5_v = $signed({htanh_n5_sx[23], htanh_n5_sx}) + 25'sd4194304;
+    wire htanh_n5_c_over = htanh_n5_v > 25'sd8388608;
+    reg  htanh_n5_c_over_d1;
     reg  signed [24:0] htanh_n5_v_d1;
-    wire signed [24:0] htanh_n5_c_top = (htanh_n5_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n5_v_d1;
+    wire signed [24:0] htanh_n5_c_top = htanh_n5_c_over_d1 ? 25'sd8388608 : htanh_n5_v_d1;
     wire signed [24:0] htanh_n5_c_bot = (htanh_n5_c_top < 25'sd0) ? 25'sd0 : htanh_n5_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n5_t = $signed({htanh_n5_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n5_sx_2 = $signed(htanh_n5_t[24:0]);
     wire htanh_n5_sticky = |htanh_n5_sx_2[14:0];
-    reg  htanh_n5_sticky_d1;
-    reg  htanh_n5_lsb_d1;
-    reg  htanh_n5_half_d1;
-    wire htanh_n5_inc = htanh_n5_half_d1 & (htanh_n5_sticky_d1 | htanh_n5_lsb_d1);
     reg  signed [8:0] htanh_n5_fl_d1;
-    wire signed [8:0] htanh_n5_rnd = htanh_n5_fl_d1 + $signed({8'd0, htanh_n5_inc});
+    reg  htanh_n5_incx_d1;
+    wire signed [8:0] htanh_n5_rnd = htanh_n5_fl_d1 + $signed({8'd0, htanh_n5_incx_d1});
     wire signed [7:0] htanh_n5_sat = (htanh_n5_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n5_rnd[7:0]);
     wire signed [23:0] htanh_n6_sx = htanh_in_6 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n6_v = $signed({htanh_n6_sx[23], htanh_n6_sx}) + 25'sd4194304;
+    wire htanh_n6_c_over = htanh_n6_v > 25'sd8388608;
+    reg  htanh_n6_c_over_d1;
     reg  signed [24:0] htanh_n6_v_d1;
-    wire signed [24:0] htanh_n6_c_top = (htanh_n6_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n6_v_d1;
+    wire signed [24:0] htanh_n6_c_top = htanh_n6_c_over_d1 ? 25'sd8388608 : htanh_n6_v_d1;
     wire signed [24:0] htanh_n6_c_bot = (htanh_n6_c_top < 25'sd0) ? 25'sd0 : htanh_n6_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n6_t = $signed({htanh_n6_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n6_sx_2 = $signed(htanh_n6_t[24:0]);
     wire htanh_n6_sticky = |htanh_n6_sx_2[14:0];
-    reg  htanh_n6_sticky_d1;
-    reg  htanh_n6_lsb_d1;
-    reg  htanh_n6_half_d1;
-    wire htanh_n6_inc = htanh_n6_half_d1 & (htanh_n6_sticky_d1 | htanh_n6_lsb_d1);
     reg  signed [8:0] htanh_n6_fl_d1;
-    wire signed [8:0] htanh_n6_rnd = htanh_n6_fl_d1 + $signed({8'd0, htanh_n6_inc});
+    reg  htanh_n6_incx_d1;
+    wire signed [8:0] htanh_n6_rnd = htanh_n6_fl_d1 + $signed({8'd0, htanh_n6_incx_d1});
     wire signed [7:0] htanh_n6_sat = (htanh_n6_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n6_rnd[7:0]);
     wire signed [23:0] htanh_n7_sx = htanh_in_7 * 15'sd13107; // weight 0.1999969482421875
+    wire signed [24:0] htanh_n7_v = $signed({htanh_n7_sx[23], htanh_n7_sx}) + 25'sd4194304;
+    wire htanh_n7_c_over = htanh_n7_v > 25'sd8388608;
+    reg  htanh_n7_c_over_d1;
     reg  signed [24:0] htanh_n7_v_d1;
-    wire signed [24:0] htanh_n7_c_top = (htanh_n7_v_d1 > 25'sd8388608) ? 25'sd8388608 : htanh_n7_v_d1;
+    wire signed [24:0] htanh_n7_c_top = htanh_n7_c_over_d1 ? 25'sd8388608 : htanh_n7_v_d1;
     wire signed [24:0] htanh_n7_c_bot = (htanh_n7_c_top < 25'sd0) ? 25'sd0 : htanh_n7_c_top;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [25:0] htanh_n7_t = $signed({htanh_n7_c_bot, 1'd0}) + 26'sh3800000;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [24:0] htanh_n7_sx_2 = $signed(htanh_n7_t[24:0]);
     wire htanh_n7_sticky = |htanh_n7_sx_2[14:0];
-    reg  htanh_n7_sticky_d1;
-    reg  htanh_n7_lsb_d1;
-    reg  htanh_n7_half_d1;
-    wire htanh_n7_inc = htanh_n7_half_d1 & (htanh_n7_sticky_d1 | htanh_n7_lsb_d1);
     reg  signed [8:0] htanh_n7_fl_d1;
-    wire signed [8:0] htanh_n7_rnd = htanh_n7_fl_d1 + $signed({8'd0, htanh_n7_inc});
+    reg  htanh_n7_incx_d1;
+    wire signed [8:0] htanh_n7_rnd = htanh_n7_fl_d1 + $signed({8'd0, htanh_n7_incx_d1});
     wire signed [7:0] htanh_n7_sat = (htanh_n7_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n7_rnd[7:0]);
     reg  signed [7:0] htanh_out_0;
     reg  signed [7:0] htanh_out_1;
@@ -160,46 +160,38 @@ module activations_htanh (
 
     always @(posedge clk) begin
         if (ce) begin
-            htanh_n0_v_d1 <= $signed({htanh_n0_sx[23], htanh_n0_sx}) + 25'sd4194304;
-            htanh_n0_sticky_d1 <= htanh_n0_sticky;
-            htanh_n0_lsb_d1 <= htanh_n0_sx_2[16];
-            htanh_n0_half_d1 <= htanh_n0_sx_2[15];
+            htanh_n0_c_over_d1 <= htanh_n0_c_over;
+            htanh_n0_v_d1 <= htanh_n0_v;
             htanh_n0_fl_d1 <= $signed(htanh_n0_sx_2[24:16]);
-            htanh_n1_v_d1 <= $signed({htanh_n1_sx[23], htanh_n1_sx}) + 25'sd4194304;
-            htanh_n1_sticky_d1 <= htanh_n1_sticky;
-            htanh_n1_lsb_d1 <= htanh_n1_sx_2[16];
-            htanh_n1_half_d1 <= htanh_n1_sx_2[15];
+            htanh_n0_incx_d1 <= htanh_n0_sx_2[15] & (htanh_n0_sticky | htanh_n0_sx_2[16]);
+            htanh_n1_c_over_d1 <= htanh_n1_c_over;
+            htanh_n1_v_d1 <= htanh_n1_v;
             htanh_n1_fl_d1 <= $signed(htanh_n1_sx_2[24:16]);
-            htanh_n2_v_d1 <= $signed({htanh_n2_sx[23], htanh_n2_sx}) + 25'sd4194304;
-            htanh_n2_sticky_d1 <= htanh_n2_sticky;
-            htanh_n2_lsb_d1 <= htanh_n2_sx_2[16];
-            htanh_n2_half_d1 <= htanh_n2_sx_2[15];
+            htanh_n1_incx_d1 <= htanh_n1_sx_2[15] & (htanh_n1_sticky | htanh_n1_sx_2[16]);
+            htanh_n2_c_over_d1 <= htanh_n2_c_over;
+            htanh_n2_v_d1 <= htanh_n2_v;
             htanh_n2_fl_d1 <= $signed(htanh_n2_sx_2[24:16]);
-            htanh_n3_v_d1 <= $signed({htanh_n3_sx[23], htanh_n3_sx}) + 25'sd4194304;
-            htanh_n3_sticky_d1 <= htanh_n3_sticky;
-            htanh_n3_lsb_d1 <= htanh_n3_sx_2[16];
-            htanh_n3_half_d1 <= htanh_n3_sx_2[15];
+            htanh_n2_incx_d1 <= htanh_n2_sx_2[15] & (htanh_n2_sticky | htanh_n2_sx_2[16]);
+            htanh_n3_c_over_d1 <= htanh_n3_c_over;
+            htanh_n3_v_d1 <= htanh_n3_v;
             htanh_n3_fl_d1 <= $signed(htanh_n3_sx_2[24:16]);
-            htanh_n4_v_d1 <= $signed({htanh_n4_sx[23], htanh_n4_sx}) + 25'sd4194304;
-            htanh_n4_sticky_d1 <= htanh_n4_sticky;
-            htanh_n4_lsb_d1 <= htanh_n4_sx_2[16];
-            htanh_n4_half_d1 <= htanh_n4_sx_2[15];
+            htanh_n3_incx_d1 <= htanh_n3_sx_2[15] & (htanh_n3_sticky | htanh_n3_sx_2[16]);
+            htanh_n4_c_over_d1 <= htanh_n4_c_over;
+            htanh_n4_v_d1 <= htanh_n4_v;
             htanh_n4_fl_d1 <= $signed(htanh_n4_sx_2[24:16]);
-            htanh_n5_v_d1 <= $signed({htanh_n5_sx[23], htanh_n5_sx}) + 25'sd4194304;
-            htanh_n5_sticky_d1 <= htanh_n5_sticky;
-            htanh_n5_lsb_d1 <= htanh_n5_sx_2[16];
-            htanh_n5_half_d1 <= htanh_n5_sx_2[15];
+            htanh_n4_incx_d1 <= htanh_n4_sx_2[15] & (htanh_n4_sticky | htanh_n4_sx_2[16]);
+            htanh_n5_c_over_d1 <= htanh_n5_c_over;
+            htanh_n5_v_d1 <= htanh_n5_v;
             htanh_n5_fl_d1 <= $signed(htanh_n5_sx_2[24:16]);
-            htanh_n6_v_d1 <= $signed({htanh_n6_sx[23], htanh_n6_sx}) + 25'sd4194304;
-            htanh_n6_sticky_d1 <= htanh_n6_sticky;
-            htanh_n6_lsb_d1 <= htanh_n6_sx_2[16];
-            htanh_n6_half_d1 <= htanh_n6_sx_2[15];
+            htanh_n5_incx_d1 <= htanh_n5_sx_2[15] & (htanh_n5_sticky | htanh_n5_sx_2[16]);
+            htanh_n6_c_over_d1 <= htanh_n6_c_over;
+            htanh_n6_v_d1 <= htanh_n6_v;
             htanh_n6_fl_d1 <= $signed(htanh_n6_sx_2[24:16]);
-            htanh_n7_v_d1 <= $signed({htanh_n7_sx[23], htanh_n7_sx}) + 25'sd4194304;
-            htanh_n7_sticky_d1 <= htanh_n7_sticky;
-            htanh_n7_lsb_d1 <= htanh_n7_sx_2[16];
-            htanh_n7_half_d1 <= htanh_n7_sx_2[15];
+            htanh_n6_incx_d1 <= htanh_n6_sx_2[15] & (htanh_n6_sticky | htanh_n6_sx_2[16]);
+            htanh_n7_c_over_d1 <= htanh_n7_c_over;
+            htanh_n7_v_d1 <= htanh_n7_v;
             htanh_n7_fl_d1 <= $signed(htanh_n7_sx_2[24:16]);
+            htanh_n7_incx_d1 <= htanh_n7_sx_2[15] & (htanh_n7_sticky | htanh_n7_sx_2[16]);
             htanh_out_0 <= htanh_n0_sat;
             htanh_out_1 <= htanh_n1_sat;
             htanh_out_2 <= htanh_n2_sat;

@@ -3,7 +3,7 @@
 // input  type: fixed<12,5,RND_CONV,SAT>
 // output type: ufixed<10,3,RND_CONV,SAT>
 // max = 6
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 1.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module activations_relu6 (
@@ -22,52 +22,108 @@ module activations_relu6 (
     wire signed [11:0] relu6_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] relu6_in_7 = $signed(in_data[95:84]);
     wire [10:0] relu6_n0_max0 = relu6_in_0[11] ? 11'd0 : relu6_in_0[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n0_sx_2 = $signed({1'd0, relu6_n0_max0});
-    wire [9:0] relu6_n0_clip = (relu6_in_0 > 12'sd768) ? 10'd768 : ((relu6_n0_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n0_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n0_sx_2_d1;
+    reg  [9:0] relu6_n0_wrap_d1;
+    wire [9:0] relu6_n0_sat = ($signed({1'd0, relu6_n0_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n0_wrap_d1;
+    reg  signed [11:0] relu6_in_0_d1;
+    wire [9:0] relu6_n0_clip = (relu6_in_0_d1 > 12'sd768) ? 10'd768 : relu6_n0_sat; // max = 6
     wire [10:0] relu6_n1_max0 = relu6_in_1[11] ? 11'd0 : relu6_in_1[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n1_sx_2 = $signed({1'd0, relu6_n1_max0});
-    wire [9:0] relu6_n1_clip = (relu6_in_1 > 12'sd768) ? 10'd768 : ((relu6_n1_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n1_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n1_sx_2_d1;
+    reg  [9:0] relu6_n1_wrap_d1;
+    wire [9:0] relu6_n1_sat = ($signed({1'd0, relu6_n1_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n1_wrap_d1;
+    reg  signed [11:0] relu6_in_1_d1;
+    wire [9:0] relu6_n1_clip = (relu6_in_1_d1 > 12'sd768) ? 10'd768 : relu6_n1_sat; // max = 6
     wire [10:0] relu6_n2_max0 = relu6_in_2[11] ? 11'd0 : relu6_in_2[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n2_sx_2 = $signed({1'd0, relu6_n2_max0});
-    wire [9:0] relu6_n2_clip = (relu6_in_2 > 12'sd768) ? 10'd768 : ((relu6_n2_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n2_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n2_sx_2_d1;
+    reg  [9:0] relu6_n2_wrap_d1;
+    wire [9:0] relu6_n2_sat = ($signed({1'd0, relu6_n2_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n2_wrap_d1;
+    reg  signed [11:0] relu6_in_2_d1;
+    wire [9:0] relu6_n2_clip = (relu6_in_2_d1 > 12'sd768) ? 10'd768 : relu6_n2_sat; // max = 6
     wire [10:0] relu6_n3_max0 = relu6_in_3[11] ? 11'd0 : relu6_in_3[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n3_sx_2 = $signed({1'd0, relu6_n3_max0});
-    wire [9:0] relu6_n3_clip = (relu6_in_3 > 12'sd768) ? 10'd768 : ((relu6_n3_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n3_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n3_sx_2_d1;
+    reg  [9:0] relu6_n3_wrap_d1;
+    wire [9:0] relu6_n3_sat = ($signed({1'd0, relu6_n3_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n3_wrap_d1;
+    reg  signed [11:0] relu6_in_3_d1;
+    wire [9:0] relu6_n3_clip = (relu6_in_3_d1 > 12'sd768) ? 10'd768 : relu6_n3_sat; // max = 6
     wire [10:0] relu6_n4_max0 = relu6_in_4[11] ? 11'd0 : relu6_in_4[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n4_sx_2 = $signed({1'd0, relu6_n4_max0});
-    wire [9:0] relu6_n4_clip = (relu6_in_4 > 12'sd768) ? 10'd768 : ((relu6_n4_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n4_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n4_sx_2_d1;
+    reg  [9:0] relu6_n4_wrap_d1;
+    wire [9:0] relu6_n4_sat = ($signed({1'd0, relu6_n4_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n4_wrap_d1;
+    reg  signed [11:0] relu6_in_4_d1;
+    wire [9:0] relu6_n4_clip = (relu6_in_4_d1 > 12'sd768) ? 10'd768 : relu6_n4_sat; // max = 6
     wire [10:0] relu6_n5_max0 = relu6_in_5[11] ? 11'd0 : relu6_in_5[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n5_sx_2 = $signed({1'd0, relu6_n5_max0});
-    wire [9:0] relu6_n5_clip = (relu6_in_5 > 12'sd768) ? 10'd768 : ((relu6_n5_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n5_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n5_sx_2_d1;
+    reg  [9:0] relu6_n5_wrap_d1;
+    wire [9:0] relu6_n5_sat = ($signed({1'd0, relu6_n5_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n5_wrap_d1;
+    reg  signed [11:0] relu6_in_5_d1;
+    wire [9:0] relu6_n5_clip = (relu6_in_5_d1 > 12'sd768) ? 10'd768 : relu6_n5_sat; // max = 6
     wire [10:0] relu6_n6_max0 = relu6_in_6[11] ? 11'd0 : relu6_in_6[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n6_sx_2 = $signed({1'd0, relu6_n6_max0});
-    wire [9:0] relu6_n6_clip = (relu6_in_6 > 12'sd768) ? 10'd768 : ((relu6_n6_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n6_sx_2[9:0]); // max = 6
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n6_sx_2_d1;
+    reg  [9:0] relu6_n6_wrap_d1;
+    wire [9:0] relu6_n6_sat = ($signed({1'd0, relu6_n6_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n6_wrap_d1;
+    reg  signed [11:0] relu6_in_6_d1;
+    wire [9:0] relu6_n6_clip = (relu6_in_6_d1 > 12'sd768) ? 10'd768 : relu6_n6_sat; // max = 6
     wire [10:0] relu6_n7_max0 = relu6_in_7[11] ? 11'd0 : relu6_in_7[10:0];
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] relu6_n7_sx_2 = $signed({1'd0, relu6_n7_max0});
-    wire [9:0] relu6_n7_clip = (relu6_in_7 > 12'sd768) ? 10'd768 : ((relu6_n7_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n7_sx_2[9:0]); // max = 6
-    reg  [9:0] relu6_out_0;
-    reg  [9:0] relu6_out_1;
-    reg  [9:0] relu6_out_2;
-    reg  [9:0] relu6_out_3;
-    reg  [9:0] relu6_out_4;
-    reg  [9:0] relu6_out_5;
-    reg  [9:0] relu6_out_6;
-    reg  [9:0] relu6_out_7;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] relu6_n7_sx_2_d1;
+    reg  [9:0] relu6_n7_wrap_d1;
+    wire [9:0] relu6_n7_sat = ($signed({1'd0, relu6_n7_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n7_wrap_d1;
+    reg  signed [11:0] relu6_in_7_d1;
+    wire [9:0] relu6_n7_clip = (relu6_in_7_d1 > 12'sd768) ? 10'd768 : relu6_n7_sat; // max = 6
 
     always @(posedge clk) begin
         if (ce) begin
-            relu6_out_0 <= relu6_n0_clip;
-            relu6_out_1 <= relu6_n1_clip;
-            relu6_out_2 <= relu6_n2_clip;
-            relu6_out_3 <= relu6_n3_clip;
-            relu6_out_4 <= relu6_n4_clip;
-            relu6_out_5 <= relu6_n5_clip;
-            relu6_out_6 <= relu6_n6_clip;
-            relu6_out_7 <= relu6_n7_clip;
+            relu6_n0_sx_2_d1 <= relu6_n0_max0;
+            relu6_n0_wrap_d1 <= relu6_n0_sx_2[9:0];
+            relu6_in_0_d1 <= relu6_in_0;
+            relu6_n1_sx_2_d1 <= relu6_n1_max0;
+            relu6_n1_wrap_d1 <= relu6_n1_sx_2[9:0];
+            relu6_in_1_d1 <= relu6_in_1;
+            relu6_n2_sx_2_d1 <= relu6_n2_max0;
+            relu6_n2_wrap_d1 <= relu6_n2_sx_2[9:0];
+            relu6_in_2_d1 <= relu6_in_2;
+            relu6_n3_sx_2_d1 <= relu6_n3_max0;
+            relu6_n3_wrap_d1 <= relu6_n3_sx_2[9:0];
+            relu6_in_3_d1 <= relu6_in_3;
+            relu6_n4_sx_2_d1 <= relu6_n4_max0;
+            relu6_n4_wrap_d1 <= relu6_n4_sx_2[9:0];
+            relu6_in_4_d1 <= relu6_in_4;
+            relu6_n5_sx_2_d1 <= relu6_n5_max0;
+            relu6_n5_wrap_d1 <= relu6_n5_sx_2[9:0];
+            relu6_in_5_d1 <= relu6_in_5;
+            relu6_n6_sx_2_d1 <= relu6_n6_max0;
+            relu6_n6_wrap_d1 <= relu6_n6_sx_2[9:0];
+            relu6_in_6_d1 <= relu6_in_6;
+            relu6_n7_sx_2_d1 <= relu6_n7_max0;
+            relu6_n7_wrap_d1 <= relu6_n7_sx_2[9:0];
+            relu6_in_7_d1 <= relu6_in_7;
         end
     end
 
-    assign out_data = {relu6_out_7, relu6_out_6, relu6_out_5, relu6_out_4, relu6_out_3, relu6_out_2, relu6_out_1, relu6_out_0};
+    assign out_data = {relu6_n7_clip, relu6_n6_clip, relu6_n5_clip, relu6_n4_clip, relu6_n3_clip, relu6_n2_clip, relu6_n1_clip, relu6_n0_clip};
 
 endmodule
 

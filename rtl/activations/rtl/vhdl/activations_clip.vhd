@@ -3,7 +3,7 @@
 -- input  type: fixed<8,1>
 -- output type: ufixed<8,1,RND_CONV,SAT>
 -- max = 0.75
--- latency: 0 (combinational, 0.78 ns of logic: it shares the next layer's first stage), II = 1
+-- latency: 0 (combinational, 0.99 ns of logic: it shares the next layer's first stage), II = 1
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -4,7 +4,7 @@
 -- output type: fixed<12,4,RND_CONV,SAT>
 -- table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 0.5 (fixed<16,6>)
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -1048,8 +1048,39 @@ architecture rtl of activations_elu_w is
     1022 => "111111111110",
     1023 => "111111111111"
   );
-  signal elu_w_out_0, elu_w_out_1, elu_w_out_2, elu_w_out_3, elu_w_out_4, elu_w_out_5 : signed(11 downto 0);
-  signal elu_w_out_6, elu_w_out_7 : signed(11 downto 0);
+  signal elu_w_n0_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n0_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n0_xneg_d1 : std_logic;
+  signal elu_w_n0_lo_d1 : signed(11 downto 0);
+  signal elu_w_n1_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n1_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n1_xneg_d1 : std_logic;
+  signal elu_w_n1_lo_d1 : signed(11 downto 0);
+  signal elu_w_n2_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n2_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n2_xneg_d1 : std_logic;
+  signal elu_w_n2_lo_d1 : signed(11 downto 0);
+  signal elu_w_n3_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n3_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n3_xneg_d1 : std_logic;
+  signal elu_w_n3_lo_d1 : signed(11 downto 0);
+  signal elu_w_n4_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n4_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n4_xneg_d1 : std_logic;
+  signal elu_w_n4_lo_d1 : signed(11 downto 0);
+  signal elu_w_n5_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n5_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n5_xneg_d1 : std_logic;
+  signal elu_w_n5_lo_d1 : signed(11 downto 0);
+  signal elu_w_n6_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n6_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n6_xneg_d1 : std_logic;
+  signal elu_w_n6_lo_d1 : signed(11 downto 0);
+  signal elu_w_n7_pos_ovf_hi_d1 : std_logic;
+  signal elu_w_n7_pos_wrap_d1 : signed(11 downto 0);
+  signal elu_w_n7_xneg_d1 : std_logic;
+  signal elu_w_n7_lo_d1, elu_w_out_0, elu_w_out_1, elu_w_out_2, elu_w_out_3, elu_w_out_4 : signed(11 downto 0);
+  signal elu_w_out_5, elu_w_out_6, elu_w_out_7 : signed(11 downto 0);
 begin
   out_data <= std_logic_vector(elu_w_out_7) & std_logic_vector(elu_w_out_6) & std_logic_vector(elu_w_out_5) & std_logic_vector(elu_w_out_4) & std_logic_vector(elu_w_out_3) & std_logic_vector(elu_w_out_2) & std_logic_vector(elu_w_out_1) & std_logic_vector(elu_w_out_0);
 
@@ -1061,48 +1092,56 @@ begin
     variable elu_w_n0_rom, elu_w_n0_lo, elu_w_n0_pos_fl : signed(11 downto 0);
     variable elu_w_n0_pos_sticky, elu_w_n0_pos_inc : std_logic;
     variable elu_w_n0_pos_rnd : signed(12 downto 0);
+    variable elu_w_n0_pos_ovf_hi : std_logic;
     variable elu_w_n0_y : signed(11 downto 0);
     variable elu_w_n1_corr, elu_w_n1_xc : unsigned(12 downto 0);
     variable elu_w_n1_addr : unsigned(9 downto 0);
     variable elu_w_n1_rom, elu_w_n1_lo, elu_w_n1_pos_fl : signed(11 downto 0);
     variable elu_w_n1_pos_sticky, elu_w_n1_pos_inc : std_logic;
     variable elu_w_n1_pos_rnd : signed(12 downto 0);
+    variable elu_w_n1_pos_ovf_hi : std_logic;
     variable elu_w_n1_y : signed(11 downto 0);
     variable elu_w_n2_corr, elu_w_n2_xc : unsigned(12 downto 0);
     variable elu_w_n2_addr : unsigned(9 downto 0);
     variable elu_w_n2_rom, elu_w_n2_lo, elu_w_n2_pos_fl : signed(11 downto 0);
     variable elu_w_n2_pos_sticky, elu_w_n2_pos_inc : std_logic;
     variable elu_w_n2_pos_rnd : signed(12 downto 0);
+    variable elu_w_n2_pos_ovf_hi : std_logic;
     variable elu_w_n2_y : signed(11 downto 0);
     variable elu_w_n3_corr, elu_w_n3_xc : unsigned(12 downto 0);
     variable elu_w_n3_addr : unsigned(9 downto 0);
     variable elu_w_n3_rom, elu_w_n3_lo, elu_w_n3_pos_fl : signed(11 downto 0);
     variable elu_w_n3_pos_sticky, elu_w_n3_pos_inc : std_logic;
     variable elu_w_n3_pos_rnd : signed(12 downto 0);
+    variable elu_w_n3_pos_ovf_hi : std_logic;
     variable elu_w_n3_y : signed(11 downto 0);
     variable elu_w_n4_corr, elu_w_n4_xc : unsigned(12 downto 0);
     variable elu_w_n4_addr : unsigned(9 downto 0);
     variable elu_w_n4_rom, elu_w_n4_lo, elu_w_n4_pos_fl : signed(11 downto 0);
     variable elu_w_n4_pos_sticky, elu_w_n4_pos_inc : std_logic;
     variable elu_w_n4_pos_rnd : signed(12 downto 0);
+    variable elu_w_n4_pos_ovf_hi : std_logic;
     variable elu_w_n4_y : signed(11 downto 0);
     variable elu_w_n5_corr, elu_w_n5_xc : unsigned(12 downto 0);
     variable elu_w_n5_addr : unsigned(9 downto 0);
     variable elu_w_n5_rom, elu_w_n5_lo, elu_w_n5_pos_fl : signed(11 downto 0);
     variable elu_w_n5_pos_sticky, elu_w_n5_pos_inc : std_logic;
     variable elu_w_n5_pos_rnd : signed(12 downto 0);
+    variable elu_w_n5_pos_ovf_hi : std_logic;
     variable elu_w_n5_y : signed(11 downto 0);
     variable elu_w_n6_corr, elu_w_n6_xc : unsigned(12 downto 0);
     variable elu_w_n6_addr : unsigned(9 downto 0);
     variable elu_w_n6_rom, elu_w_n6_lo, elu_w_n6_pos_fl : signed(11 downto 0);
     variable elu_w_n6_pos_sticky, elu_w_n6_pos_inc : std_logic;
     variable elu_w_n6_pos_rnd : signed(12 downto 0);
+    variable elu_w_n6_pos_ovf_hi : std_logic;
     variable elu_w_n6_y : signed(11 downto 0);
     variable elu_w_n7_corr, elu_w_n7_xc : unsigned(12 downto 0);
     variable elu_w_n7_addr : unsigned(9 downto 0);
     variable elu_w_n7_rom, elu_w_n7_lo, elu_w_n7_pos_fl : signed(11 downto 0);
     variable elu_w_n7_pos_sticky, elu_w_n7_pos_inc : std_logic;
     variable elu_w_n7_pos_rnd : signed(12 downto 0);
+    variable elu_w_n7_pos_ovf_hi : std_logic;
     variable elu_w_n7_y : signed(11 downto 0);
   begin
     if rising_edge(clk) then
@@ -1124,7 +1163,8 @@ begin
         if unsigned(elu_w_in_0(0 downto 0)) /= 0 then elu_w_n0_pos_sticky := '1'; else elu_w_n0_pos_sticky := '0'; end if;
         elu_w_n0_pos_inc := elu_w_in_0(1) and (elu_w_n0_pos_sticky or elu_w_in_0(2));
         elu_w_n0_pos_rnd := resize(elu_w_n0_pos_fl, 13) + (to_signed(0, 12) & elu_w_n0_pos_inc);
-        if elu_w_in_0(13) = '1' then elu_w_n0_y := elu_w_n0_lo; elsif elu_w_n0_pos_rnd > to_signed(2047, 13) then elu_w_n0_y := to_signed(2047, 12); else elu_w_n0_y := elu_w_n0_pos_rnd(11 downto 0); end if;
+        if elu_w_n0_pos_rnd > to_signed(2047, 13) then elu_w_n0_pos_ovf_hi := '1'; else elu_w_n0_pos_ovf_hi := '0'; end if;
+        if elu_w_n0_xneg_d1 = '1' then elu_w_n0_y := elu_w_n0_lo_d1; elsif elu_w_n0_pos_ovf_hi_d1 = '1' then elu_w_n0_y := to_signed(2047, 12); else elu_w_n0_y := elu_w_n0_pos_wrap_d1; end if;
         if elu_w_in_1(13) = '1' then elu_w_n1_corr := to_unsigned(7, 13); else elu_w_n1_corr := to_unsigned(0, 13); end if;
         elu_w_n1_xc := unsigned(elu_w_in_1(12 downto 0)) + elu_w_n1_corr;
         elu_w_n1_addr := elu_w_n1_xc(12 downto 3);
@@ -1134,7 +1174,8 @@ begin
         if unsigned(elu_w_in_1(0 downto 0)) /= 0 then elu_w_n1_pos_sticky := '1'; else elu_w_n1_pos_sticky := '0'; end if;
         elu_w_n1_pos_inc := elu_w_in_1(1) and (elu_w_n1_pos_sticky or elu_w_in_1(2));
         elu_w_n1_pos_rnd := resize(elu_w_n1_pos_fl, 13) + (to_signed(0, 12) & elu_w_n1_pos_inc);
-        if elu_w_in_1(13) = '1' then elu_w_n1_y := elu_w_n1_lo; elsif elu_w_n1_pos_rnd > to_signed(2047, 13) then elu_w_n1_y := to_signed(2047, 12); else elu_w_n1_y := elu_w_n1_pos_rnd(11 downto 0); end if;
+        if elu_w_n1_pos_rnd > to_signed(2047, 13) then elu_w_n1_pos_ovf_hi := '1'; else elu_w_n1_pos_ovf_hi := '0'; end if;
+        if elu_w_n1_xneg_d1 = '1' then elu_w_n1_y := elu_w_n1_lo_d1; elsif elu_w_n1_pos_ovf_hi_d1 = '1' then elu_w_n1_y := to_signed(2047, 12); else elu_w_n1_y := elu_w_n1_pos_wrap_d1; end if;
         if elu_w_in_2(13) = '1' then elu_w_n2_corr := to_unsigned(7, 13); else elu_w_n2_corr := to_unsigned(0, 13); end if;
         elu_w_n2_xc := unsigned(elu_w_in_2(12 downto 0)) + elu_w_n2_corr;
         elu_w_n2_addr := elu_w_n2_xc(12 downto 3);
@@ -1144,7 +1185,8 @@ begin
         if unsigned(elu_w_in_2(0 downto 0)) /= 0 then elu_w_n2_pos_sticky := '1'; else elu_w_n2_pos_sticky := '0'; end if;
         elu_w_n2_pos_inc := elu_w_in_2(1) and (elu_w_n2_pos_sticky or elu_w_in_2(2));
         elu_w_n2_pos_rnd := resize(elu_w_n2_pos_fl, 13) + (to_signed(0, 12) & elu_w_n2_pos_inc);
-        if elu_w_in_2(13) = '1' then elu_w_n2_y := elu_w_n2_lo; elsif elu_w_n2_pos_rnd > to_signed(2047, 13) then elu_w_n2_y := to_signed(2047, 12); else elu_w_n2_y := elu_w_n2_pos_rnd(11 downto 0); end if;
+        if elu_w_n2_pos_rnd > to_signed(2047, 13) then elu_w_n2_pos_ovf_hi := '1'; else elu_w_n2_pos_ovf_hi := '0'; end if;
+        if elu_w_n2_xneg_d1 = '1' then elu_w_n2_y := elu_w_n2_lo_d1; elsif elu_w_n2_pos_ovf_hi_d1 = '1' then elu_w_n2_y := to_signed(2047, 12); else elu_w_n2_y := elu_w_n2_pos_wrap_d1; end if;
         if elu_w_in_3(13) = '1' then elu_w_n3_corr := to_unsigned(7, 13); else elu_w_n3_corr := to_unsigned(0, 13); end if;
         elu_w_n3_xc := unsigned(elu_w_in_3(12 downto 0)) + elu_w_n3_corr;
         elu_w_n3_addr := elu_w_n3_xc(12 downto 3);
@@ -1154,7 +1196,8 @@ begin
         if unsigned(elu_w_in_3(0 downto 0)) /= 0 then elu_w_n3_pos_sticky := '1'; else elu_w_n3_pos_sticky := '0'; end if;
         elu_w_n3_pos_inc := elu_w_in_3(1) and (elu_w_n3_pos_sticky or elu_w_in_3(2));
         elu_w_n3_pos_rnd := resize(elu_w_n3_pos_fl, 13) + (to_signed(0, 12) & elu_w_n3_pos_inc);
-        if elu_w_in_3(13) = '1' then elu_w_n3_y := elu_w_n3_lo; elsif elu_w_n3_pos_rnd > to_signed(2047, 13) then elu_w_n3_y := to_signed(2047, 12); else elu_w_n3_y := elu_w_n3_pos_rnd(11 downto 0); end if;
+        if elu_w_n3_pos_rnd > to_signed(2047, 13) then elu_w_n3_pos_ovf_hi := '1'; else elu_w_n3_pos_ovf_hi := '0'; end if;
+        if elu_w_n3_xneg_d1 = '1' then elu_w_n3_y := elu_w_n3_lo_d1; elsif elu_w_n3_pos_ovf_hi_d1 = '1' then elu_w_n3_y := to_signed(2047, 12); else elu_w_n3_y := elu_w_n3_pos_wrap_d1; end if;
         if elu_w_in_4(13) = '1' then elu_w_n4_corr := to_unsigned(7, 13); else elu_w_n4_corr := to_unsigned(0, 13); end if;
         elu_w_n4_xc := unsigned(elu_w_in_4(12 downto 0)) + elu_w_n4_corr;
         elu_w_n4_addr := elu_w_n4_xc(12 downto 3);
@@ -1164,7 +1207,8 @@ begin
         if unsigned(elu_w_in_4(0 downto 0)) /= 0 then elu_w_n4_pos_sticky := '1'; else elu_w_n4_pos_sticky := '0'; end if;
         elu_w_n4_pos_inc := elu_w_in_4(1) and (elu_w_n4_pos_sticky or elu_w_in_4(2));
         elu_w_n4_pos_rnd := resize(elu_w_n4_pos_fl, 13) + (to_signed(0, 12) & elu_w_n4_pos_inc);
-        if elu_w_in_4(13) = '1' then elu_w_n4_y := elu_w_n4_lo; elsif elu_w_n4_pos_rnd > to_signed(2047, 13) then elu_w_n4_y := to_signed(2047, 12); else elu_w_n4_y := elu_w_n4_pos_rnd(11 downto 0); end if;
+        if elu_w_n4_pos_rnd > to_signed(2047, 13) then elu_w_n4_pos_ovf_hi := '1'; else elu_w_n4_pos_ovf_hi := '0'; end if;
+        if elu_w_n4_xneg_d1 = '1' then elu_w_n4_y := elu_w_n4_lo_d1; elsif elu_w_n4_pos_ovf_hi_d1 = '1' then elu_w_n4_y := to_signed(2047, 12); else elu_w_n4_y := elu_w_n4_pos_wrap_d1; end if;
         if elu_w_in_5(13) = '1' then elu_w_n5_corr := to_unsigned(7, 13); else elu_w_n5_corr := to_unsigned(0, 13); end if;
         elu_w_n5_xc := unsigned(elu_w_in_5(12 downto 0)) + elu_w_n5_corr;
         elu_w_n5_addr := elu_w_n5_xc(12 downto 3);
@@ -1174,7 +1218,8 @@ begin
         if unsigned(elu_w_in_5(0 downto 0)) /= 0 then elu_w_n5_pos_sticky := '1'; else elu_w_n5_pos_sticky := '0'; end if;
         elu_w_n5_pos_inc := elu_w_in_5(1) and (elu_w_n5_pos_sticky or elu_w_in_5(2));
         elu_w_n5_pos_rnd := resize(elu_w_n5_pos_fl, 13) + (to_signed(0, 12) & elu_w_n5_pos_inc);
-        if elu_w_in_5(13) = '1' then elu_w_n5_y := elu_w_n5_lo; elsif elu_w_n5_pos_rnd > to_signed(2047, 13) then elu_w_n5_y := to_signed(2047, 12); else elu_w_n5_y := elu_w_n5_pos_rnd(11 downto 0); end if;
+        if elu_w_n5_pos_rnd > to_signed(2047, 13) then elu_w_n5_pos_ovf_hi := '1'; else elu_w_n5_pos_ovf_hi := '0'; end if;
+        if elu_w_n5_xneg_d1 = '1' then elu_w_n5_y := elu_w_n5_lo_d1; elsif elu_w_n5_pos_ovf_hi_d1 = '1' then elu_w_n5_y := to_signed(2047, 12); else elu_w_n5_y := elu_w_n5_pos_wrap_d1; end if;
         if elu_w_in_6(13) = '1' then elu_w_n6_corr := to_unsigned(7, 13); else elu_w_n6_corr := to_unsigned(0, 13); end if;
         elu_w_n6_xc := unsigned(elu_w_in_6(12 downto 0)) + elu_w_n6_corr;
         elu_w_n6_addr := elu_w_n6_xc(12 downto 3);
@@ -1184,7 +1229,8 @@ begin
         if unsigned(elu_w_in_6(0 downto 0)) /= 0 then elu_w_n6_pos_sticky := '1'; else elu_w_n6_pos_sticky := '0'; end if;
         elu_w_n6_pos_inc := elu_w_in_6(1) and (elu_w_n6_pos_sticky or elu_w_in_6(2));
         elu_w_n6_pos_rnd := resize(elu_w_n6_pos_fl, 13) + (to_signed(0, 12) & elu_w_n6_pos_inc);
-        if elu_w_in_6(13) = '1' then elu_w_n6_y := elu_w_n6_lo; elsif elu_w_n6_pos_rnd > to_signed(2047, 13) then elu_w_n6_y := to_signed(2047, 12); else elu_w_n6_y := elu_w_n6_pos_rnd(11 downto 0); end if;
+        if elu_w_n6_pos_rnd > to_signed(2047, 13) then elu_w_n6_pos_ovf_hi := '1'; else elu_w_n6_pos_ovf_hi := '0'; end if;
+        if elu_w_n6_xneg_d1 = '1' then elu_w_n6_y := elu_w_n6_lo_d1; elsif elu_w_n6_pos_ovf_hi_d1 = '1' then elu_w_n6_y := to_signed(2047, 12); else elu_w_n6_y := elu_w_n6_pos_wrap_d1; end if;
         if elu_w_in_7(13) = '1' then elu_w_n7_corr := to_unsigned(7, 13); else elu_w_n7_corr := to_unsigned(0, 13); end if;
         elu_w_n7_xc := unsigned(elu_w_in_7(12 downto 0)) + elu_w_n7_corr;
         elu_w_n7_addr := elu_w_n7_xc(12 downto 3);
@@ -1194,7 +1240,40 @@ begin
         if unsigned(elu_w_in_7(0 downto 0)) /= 0 then elu_w_n7_pos_sticky := '1'; else elu_w_n7_pos_sticky := '0'; end if;
         elu_w_n7_pos_inc := elu_w_in_7(1) and (elu_w_n7_pos_sticky or elu_w_in_7(2));
         elu_w_n7_pos_rnd := resize(elu_w_n7_pos_fl, 13) + (to_signed(0, 12) & elu_w_n7_pos_inc);
-        if elu_w_in_7(13) = '1' then elu_w_n7_y := elu_w_n7_lo; elsif elu_w_n7_pos_rnd > to_signed(2047, 13) then elu_w_n7_y := to_signed(2047, 12); else elu_w_n7_y := elu_w_n7_pos_rnd(11 downto 0); end if;
+        if elu_w_n7_pos_rnd > to_signed(2047, 13) then elu_w_n7_pos_ovf_hi := '1'; else elu_w_n7_pos_ovf_hi := '0'; end if;
+        if elu_w_n7_xneg_d1 = '1' then elu_w_n7_y := elu_w_n7_lo_d1; elsif elu_w_n7_pos_ovf_hi_d1 = '1' then elu_w_n7_y := to_signed(2047, 12); else elu_w_n7_y := elu_w_n7_pos_wrap_d1; end if;
+        elu_w_n0_pos_ovf_hi_d1 <= elu_w_n0_pos_ovf_hi;
+        elu_w_n0_pos_wrap_d1 <= elu_w_n0_pos_rnd(11 downto 0);
+        elu_w_n0_xneg_d1 <= elu_w_in_0(13);
+        elu_w_n0_lo_d1 <= elu_w_n0_lo;
+        elu_w_n1_pos_ovf_hi_d1 <= elu_w_n1_pos_ovf_hi;
+        elu_w_n1_pos_wrap_d1 <= elu_w_n1_pos_rnd(11 downto 0);
+        elu_w_n1_xneg_d1 <= elu_w_in_1(13);
+        elu_w_n1_lo_d1 <= elu_w_n1_lo;
+        elu_w_n2_pos_ovf_hi_d1 <= elu_w_n2_pos_ovf_hi;
+        elu_w_n2_pos_wrap_d1 <= elu_w_n2_pos_rnd(11 downto 0);
+        elu_w_n2_xneg_d1 <= elu_w_in_2(13);
+        elu_w_n2_lo_d1 <= elu_w_n2_lo;
+        elu_w_n3_pos_ovf_hi_d1 <= elu_w_n3_pos_ovf_hi;
+        elu_w_n3_pos_wrap_d1 <= elu_w_n3_pos_rnd(11 downto 0);
+        elu_w_n3_xneg_d1 <= elu_w_in_3(13);
+        elu_w_n3_lo_d1 <= elu_w_n3_lo;
+        elu_w_n4_pos_ovf_hi_d1 <= elu_w_n4_pos_ovf_hi;
+        elu_w_n4_pos_wrap_d1 <= elu_w_n4_pos_rnd(11 downto 0);
+        elu_w_n4_xneg_d1 <= elu_w_in_4(13);
+        elu_w_n4_lo_d1 <= elu_w_n4_lo;
+        elu_w_n5_pos_ovf_hi_d1 <= elu_w_n5_pos_ovf_hi;
+        elu_w_n5_pos_wrap_d1 <= elu_w_n5_pos_rnd(11 downto 0);
+        elu_w_n5_xneg_d1 <= elu_w_in_5(13);
+        elu_w_n5_lo_d1 <= elu_w_n5_lo;
+        elu_w_n6_pos_ovf_hi_d1 <= elu_w_n6_pos_ovf_hi;
+        elu_w_n6_pos_wrap_d1 <= elu_w_n6_pos_rnd(11 downto 0);
+        elu_w_n6_xneg_d1 <= elu_w_in_6(13);
+        elu_w_n6_lo_d1 <= elu_w_n6_lo;
+        elu_w_n7_pos_ovf_hi_d1 <= elu_w_n7_pos_ovf_hi;
+        elu_w_n7_pos_wrap_d1 <= elu_w_n7_pos_rnd(11 downto 0);
+        elu_w_n7_xneg_d1 <= elu_w_in_7(13);
+        elu_w_n7_lo_d1 <= elu_w_n7_lo;
         elu_w_out_0 <= elu_w_n0_y;
         elu_w_out_1 <= elu_w_n1_y;
         elu_w_out_2 <= elu_w_n2_y;

@@ -3,7 +3,7 @@
 -- input  type: fixed<12,5,RND_CONV,SAT>
 -- output type: ufixed<10,3,RND_CONV,SAT>
 -- max = 6
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 0.30 ns into the first stage (combinational layer in front)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 1.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,38 +19,76 @@ entity activations_relu6 is
 end entity activations_relu6;
 
 architecture rtl of activations_relu6 is
-  signal relu6_out_0, relu6_out_1, relu6_out_2, relu6_out_3, relu6_out_4, relu6_out_5 : unsigned(9 downto 0);
-  signal relu6_out_6, relu6_out_7 : unsigned(9 downto 0);
+  signal relu6_n0_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n0_wrap_d1, relu6_n0_sat : unsigned(9 downto 0);
+  signal relu6_in_0_d1 : signed(11 downto 0);
+  signal relu6_n0_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n1_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n1_wrap_d1, relu6_n1_sat : unsigned(9 downto 0);
+  signal relu6_in_1_d1 : signed(11 downto 0);
+  signal relu6_n1_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n2_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n2_wrap_d1, relu6_n2_sat : unsigned(9 downto 0);
+  signal relu6_in_2_d1 : signed(11 downto 0);
+  signal relu6_n2_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n3_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n3_wrap_d1, relu6_n3_sat : unsigned(9 downto 0);
+  signal relu6_in_3_d1 : signed(11 downto 0);
+  signal relu6_n3_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n4_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n4_wrap_d1, relu6_n4_sat : unsigned(9 downto 0);
+  signal relu6_in_4_d1 : signed(11 downto 0);
+  signal relu6_n4_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n5_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n5_wrap_d1, relu6_n5_sat : unsigned(9 downto 0);
+  signal relu6_in_5_d1 : signed(11 downto 0);
+  signal relu6_n5_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n6_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n6_wrap_d1, relu6_n6_sat : unsigned(9 downto 0);
+  signal relu6_in_6_d1 : signed(11 downto 0);
+  signal relu6_n6_clip : unsigned(9 downto 0); -- max = 6
+  signal relu6_n7_sx_2_d1 : unsigned(10 downto 0);
+  signal relu6_n7_wrap_d1, relu6_n7_sat : unsigned(9 downto 0);
+  signal relu6_in_7_d1 : signed(11 downto 0);
+  signal relu6_n7_clip : unsigned(9 downto 0); -- max = 6
 begin
-  out_data <= std_logic_vector(relu6_out_7) & std_logic_vector(relu6_out_6) & std_logic_vector(relu6_out_5) & std_logic_vector(relu6_out_4) & std_logic_vector(relu6_out_3) & std_logic_vector(relu6_out_2) & std_logic_vector(relu6_out_1) & std_logic_vector(relu6_out_0);
+  relu6_n0_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n0_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n0_wrap_d1;
+  relu6_n0_clip <= to_unsigned(768, 10) when relu6_in_0_d1 > to_signed(768, 12) else relu6_n0_sat;
+  relu6_n1_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n1_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n1_wrap_d1;
+  relu6_n1_clip <= to_unsigned(768, 10) when relu6_in_1_d1 > to_signed(768, 12) else relu6_n1_sat;
+  relu6_n2_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n2_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n2_wrap_d1;
+  relu6_n2_clip <= to_unsigned(768, 10) when relu6_in_2_d1 > to_signed(768, 12) else relu6_n2_sat;
+  relu6_n3_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n3_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n3_wrap_d1;
+  relu6_n3_clip <= to_unsigned(768, 10) when relu6_in_3_d1 > to_signed(768, 12) else relu6_n3_sat;
+  relu6_n4_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n4_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n4_wrap_d1;
+  relu6_n4_clip <= to_unsigned(768, 10) when relu6_in_4_d1 > to_signed(768, 12) else relu6_n4_sat;
+  relu6_n5_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n5_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n5_wrap_d1;
+  relu6_n5_clip <= to_unsigned(768, 10) when relu6_in_5_d1 > to_signed(768, 12) else relu6_n5_sat;
+  relu6_n6_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n6_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n6_wrap_d1;
+  relu6_n6_clip <= to_unsigned(768, 10) when relu6_in_6_d1 > to_signed(768, 12) else relu6_n6_sat;
+  relu6_n7_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n7_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n7_wrap_d1;
+  relu6_n7_clip <= to_unsigned(768, 10) when relu6_in_7_d1 > to_signed(768, 12) else relu6_n7_sat;
+  out_data <= std_logic_vector(relu6_n7_clip) & std_logic_vector(relu6_n6_clip) & std_logic_vector(relu6_n5_clip) & std_logic_vector(relu6_n4_clip) & std_logic_vector(relu6_n3_clip) & std_logic_vector(relu6_n2_clip) & std_logic_vector(relu6_n1_clip) & std_logic_vector(relu6_n0_clip);
 
   process (clk)
     variable relu6_in_0, relu6_in_1, relu6_in_2, relu6_in_3, relu6_in_4, relu6_in_5 : signed(11 downto 0);
     variable relu6_in_6, relu6_in_7 : signed(11 downto 0);
     variable relu6_n0_max0 : unsigned(10 downto 0);
     variable relu6_n0_sx_2 : signed(11 downto 0);
-    variable relu6_n0_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n1_max0 : unsigned(10 downto 0);
     variable relu6_n1_sx_2 : signed(11 downto 0);
-    variable relu6_n1_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n2_max0 : unsigned(10 downto 0);
     variable relu6_n2_sx_2 : signed(11 downto 0);
-    variable relu6_n2_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n3_max0 : unsigned(10 downto 0);
     variable relu6_n3_sx_2 : signed(11 downto 0);
-    variable relu6_n3_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n4_max0 : unsigned(10 downto 0);
     variable relu6_n4_sx_2 : signed(11 downto 0);
-    variable relu6_n4_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n5_max0 : unsigned(10 downto 0);
     variable relu6_n5_sx_2 : signed(11 downto 0);
-    variable relu6_n5_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n6_max0 : unsigned(10 downto 0);
     variable relu6_n6_sx_2 : signed(11 downto 0);
-    variable relu6_n6_clip : unsigned(9 downto 0); -- max = 6
     variable relu6_n7_max0 : unsigned(10 downto 0);
     variable relu6_n7_sx_2 : signed(11 downto 0);
-    variable relu6_n7_clip : unsigned(9 downto 0); -- max = 6
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -64,36 +102,44 @@ begin
         relu6_in_7 := signed(in_data(95 downto 84));
         if relu6_in_0(11) = '1' then relu6_n0_max0 := to_unsigned(0, 11); else relu6_n0_max0 := unsigned(relu6_in_0(10 downto 0)); end if;
         relu6_n0_sx_2 := signed(resize(relu6_n0_max0, 12));
-        if relu6_in_0 > to_signed(768, 12) then relu6_n0_clip := to_unsigned(768, 10); elsif relu6_n0_sx_2 > to_signed(1023, 12) then relu6_n0_clip := to_unsigned(1023, 10); else relu6_n0_clip := unsigned(relu6_n0_sx_2(9 downto 0)); end if;
         if relu6_in_1(11) = '1' then relu6_n1_max0 := to_unsigned(0, 11); else relu6_n1_max0 := unsigned(relu6_in_1(10 downto 0)); end if;
         relu6_n1_sx_2 := signed(resize(relu6_n1_max0, 12));
-        if relu6_in_1 > to_signed(768, 12) then relu6_n1_clip := to_unsigned(768, 10); elsif relu6_n1_sx_2 > to_signed(1023, 12) then relu6_n1_clip := to_unsigned(1023, 10); else relu6_n1_clip := unsigned(relu6_n1_sx_2(9 downto 0)); end if;
         if relu6_in_2(11) = '1' then relu6_n2_max0 := to_unsigned(0, 11); else relu6_n2_max0 := unsigned(relu6_in_2(10 downto 0)); end if;
         relu6_n2_sx_2 := signed(resize(relu6_n2_max0, 12));
-        if relu6_in_2 > to_signed(768, 12) then relu6_n2_clip := to_unsigned(768, 10); elsif relu6_n2_sx_2 > to_signed(1023, 12) then relu6_n2_clip := to_unsigned(1023, 10); else relu6_n2_clip := unsigned(relu6_n2_sx_2(9 downto 0)); end if;
         if relu6_in_3(11) = '1' then relu6_n3_max0 := to_unsigned(0, 11); else relu6_n3_max0 := unsigned(relu6_in_3(10 downto 0)); end if;
         relu6_n3_sx_2 := signed(resize(relu6_n3_max0, 12));
-        if relu6_in_3 > to_signed(768, 12) then relu6_n3_clip := to_unsigned(768, 10); elsif relu6_n3_sx_2 > to_signed(1023, 12) then relu6_n3_clip := to_unsigned(1023, 10); else relu6_n3_clip := unsigned(relu6_n3_sx_2(9 downto 0)); end if;
         if relu6_in_4(11) = '1' then relu6_n4_max0 := to_unsigned(0, 11); else relu6_n4_max0 := unsigned(relu6_in_4(10 downto 0)); end if;
         relu6_n4_sx_2 := signed(resize(relu6_n4_max0, 12));
-        if relu6_in_4 > to_signed(768, 12) then relu6_n4_clip := to_unsigned(768, 10); elsif relu6_n4_sx_2 > to_signed(1023, 12) then relu6_n4_clip := to_unsigned(1023, 10); else relu6_n4_clip := unsigned(relu6_n4_sx_2(9 downto 0)); end if;
         if relu6_in_5(11) = '1' then relu6_n5_max0 := to_unsigned(0, 11); else relu6_n5_max0 := unsigned(relu6_in_5(10 downto 0)); end if;
         relu6_n5_sx_2 := signed(resize(relu6_n5_max0, 12));
-        if relu6_in_5 > to_signed(768, 12) then relu6_n5_clip := to_unsigned(768, 10); elsif relu6_n5_sx_2 > to_signed(1023, 12) then relu6_n5_clip := to_unsigned(1023, 10); else relu6_n5_clip := unsigned(relu6_n5_sx_2(9 downto 0)); end if;
         if relu6_in_6(11) = '1' then relu6_n6_max0 := to_unsigned(0, 11); else relu6_n6_max0 := unsigned(relu6_in_6(10 downto 0)); end if;
         relu6_n6_sx_2 := signed(resize(relu6_n6_max0, 12));
-        if relu6_in_6 > to_signed(768, 12) then relu6_n6_clip := to_unsigned(768, 10); elsif relu6_n6_sx_2 > to_signed(1023, 12) then relu6_n6_clip := to_unsigned(1023, 10); else relu6_n6_clip := unsigned(relu6_n6_sx_2(9 downto 0)); end if;
         if relu6_in_7(11) = '1' then relu6_n7_max0 := to_unsigned(0, 11); else relu6_n7_max0 := unsigned(relu6_in_7(10 downto 0)); end if;
         relu6_n7_sx_2 := signed(resize(relu6_n7_max0, 12));
-        if relu6_in_7 > to_signed(768, 12) then relu6_n7_clip := to_unsigned(768, 10); elsif relu6_n7_sx_2 > to_signed(1023, 12) then relu6_n7_clip := to_unsigned(1023, 10); else relu6_n7_clip := unsigned(relu6_n7_sx_2(9 downto 0)); end if;
-        relu6_out_0 <= relu6_n0_clip;
-        relu6_out_1 <= relu6_n1_clip;
-        relu6_out_2 <= relu6_n2_clip;
-        relu6_out_3 <= relu6_n3_clip;
-        relu6_out_4 <= relu6_n4_clip;
-        relu6_out_5 <= relu6_n5_clip;
-        relu6_out_6 <= relu6_n6_clip;
-        relu6_out_7 <= relu6_n7_clip;
+        relu6_n0_sx_2_d1 <= relu6_n0_max0;
+        relu6_n0_wrap_d1 <= unsigned(relu6_n0_sx_2(9 downto 0));
+        relu6_in_0_d1 <= relu6_in_0;
+        relu6_n1_sx_2_d1 <= relu6_n1_max0;
+        relu6_n1_wrap_d1 <= unsigned(relu6_n1_sx_2(9 downto 0));
+        relu6_in_1_d1 <= relu6_in_1;
+        relu6_n2_sx_2_d1 <= relu6_n2_max0;
+        relu6_n2_wrap_d1 <= unsigned(relu6_n2_sx_2(9 downto 0));
+        relu6_in_2_d1 <= relu6_in_2;
+        relu6_n3_sx_2_d1 <= relu6_n3_max0;
+        relu6_n3_wrap_d1 <= unsigned(relu6_n3_sx_2(9 downto 0));
+        relu6_in_3_d1 <= relu6_in_3;
+        relu6_n4_sx_2_d1 <= relu6_n4_max0;
+        relu6_n4_wrap_d1 <= unsigned(relu6_n4_sx_2(9 downto 0));
+        relu6_in_4_d1 <= relu6_in_4;
+        relu6_n5_sx_2_d1 <= relu6_n5_max0;
+        relu6_n5_wrap_d1 <= unsigned(relu6_n5_sx_2(9 downto 0));
+        relu6_in_5_d1 <= relu6_in_5;
+        relu6_n6_sx_2_d1 <= relu6_n6_max0;
+        relu6_n6_wrap_d1 <= unsigned(relu6_n6_sx_2(9 downto 0));
+        relu6_in_6_d1 <= relu6_in_6;
+        relu6_n7_sx_2_d1 <= relu6_n7_max0;
+        relu6_n7_wrap_d1 <= unsigned(relu6_n7_sx_2(9 downto 0));
+        relu6_in_7_d1 <= relu6_in_7;
       end if;
     end if;
   end process;

@@ -2,12 +2,10 @@
 // Layer 5: relu3 (relu), 32 -> 32
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.54 ns into the first stage (combinational layer in front)
+// latency: 0 clock cycle(s) (outputs not registered: they arrive 3.48 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.08 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module jet_tagger_relu3 (
-    input  wire clk,
-    input  wire ce,
     input  wire [511:0] in_data,
     output wire [511:0] out_data
 );
@@ -76,77 +74,8 @@ module jet_tagger_relu3 (
     wire [14:0] relu3_n29_max0 = relu3_in_29[15] ? 15'd0 : relu3_in_29[14:0];
     wire [14:0] relu3_n30_max0 = relu3_in_30[15] ? 15'd0 : relu3_in_30[14:0];
     wire [14:0] relu3_n31_max0 = relu3_in_31[15] ? 15'd0 : relu3_in_31[14:0];
-    reg  [14:0] relu3_out_0;
-    reg  [14:0] relu3_out_1;
-    reg  [14:0] relu3_out_2;
-    reg  [14:0] relu3_out_3;
-    reg  [14:0] relu3_out_4;
-    reg  [14:0] relu3_out_5;
-    reg  [14:0] relu3_out_6;
-    reg  [14:0] relu3_out_7;
-    reg  [14:0] relu3_out_8;
-    reg  [14:0] relu3_out_9;
-    reg  [14:0] relu3_out_10;
-    reg  [14:0] relu3_out_11;
-    reg  [14:0] relu3_out_12;
-    reg  [14:0] relu3_out_13;
-    reg  [14:0] relu3_out_14;
-    reg  [14:0] relu3_out_15;
-    reg  [14:0] relu3_out_16;
-    reg  [14:0] relu3_out_17;
-    reg  [14:0] relu3_out_18;
-    reg  [14:0] relu3_out_19;
-    reg  [14:0] relu3_out_20;
-    reg  [14:0] relu3_out_21;
-    reg  [14:0] relu3_out_22;
-    reg  [14:0] relu3_out_23;
-    reg  [14:0] relu3_out_24;
-    reg  [14:0] relu3_out_25;
-    reg  [14:0] relu3_out_26;
-    reg  [14:0] relu3_out_27;
-    reg  [14:0] relu3_out_28;
-    reg  [14:0] relu3_out_29;
-    reg  [14:0] relu3_out_30;
-    reg  [14:0] relu3_out_31;
 
-    always @(posedge clk) begin
-        if (ce) begin
-            relu3_out_0 <= relu3_n0_max0;
-            relu3_out_1 <= relu3_n1_max0;
-            relu3_out_2 <= relu3_n2_max0;
-            relu3_out_3 <= relu3_n3_max0;
-            relu3_out_4 <= relu3_n4_max0;
-            relu3_out_5 <= relu3_n5_max0;
-            relu3_out_6 <= relu3_n6_max0;
-            relu3_out_7 <= relu3_n7_max0;
-            relu3_out_8 <= relu3_n8_max0;
-            relu3_out_9 <= relu3_n9_max0;
-            relu3_out_10 <= relu3_n10_max0;
-            relu3_out_11 <= relu3_n11_max0;
-            relu3_out_12 <= relu3_n12_max0;
-            relu3_out_13 <= relu3_n13_max0;
-            relu3_out_14 <= relu3_n14_max0;
-            relu3_out_15 <= relu3_n15_max0;
-            relu3_out_16 <= relu3_n16_max0;
-            relu3_out_17 <= relu3_n17_max0;
-            relu3_out_18 <= relu3_n18_max0;
-            relu3_out_19 <= relu3_n19_max0;
-            relu3_out_20 <= relu3_n20_max0;
-            relu3_out_21 <= relu3_n21_max0;
-            relu3_out_22 <= relu3_n22_max0;
-            relu3_out_23 <= relu3_n23_max0;
-            relu3_out_24 <= relu3_n24_max0;
-            relu3_out_25 <= relu3_n25_max0;
-            relu3_out_26 <= relu3_n26_max0;
-            relu3_out_27 <= relu3_n27_max0;
-            relu3_out_28 <= relu3_n28_max0;
-            relu3_out_29 <= relu3_n29_max0;
-            relu3_out_30 <= relu3_n30_max0;
-            relu3_out_31 <= relu3_n31_max0;
-        end
-    end
-
-    assign out_data = {$signed({1'd0, relu3_out_31}), $signed({1'd0, relu3_out_30}), $signed({1'd0, relu3_out_29}), $signed({1'd0, relu3_out_28}), $signed({1'd0, relu3_out_27}), $signed({1'd0, relu3_out_26}), $signed({1'd0, relu3_out_25}), $signed({1'd0, relu3_out_24}), $signed({1'd0, relu3_out_23}), $signed({1'd0, relu3_out_22}), $signed({1'd0, relu3_out_21}), $signed({1'd0, relu3_out_20}), $signed({1'd0, relu3_out_19}), $signed({1'd0, relu3_out_18}), $signed({1'd0, relu3_out_17}), $signed({1'd0, relu3_out_16}), $signed({1'd0, relu3_out_15}), $signed({1'd0, relu3_out_14}), $signed({1'd0, relu3_out_13}), $signed({1'd0, relu3_out_12}), $signed({1'd0, relu3_out_11}), $signed({1'd0, relu3_out_10}), $signed({1'd0, relu3_out_9}), $signed({1'd0, relu3_out_8}), $signed({1'd0, relu3_out_7}), $signed({1'd0, relu3_out_6}), $signed({1'd0, relu3_out_5}), $signed({1'd0, relu3_out_4}), $signed({1'd0, relu3_out_3}), $signed({1'd0, relu3_out_2}), $signed({1'd0, relu3_out_1}), $signed({1'd0, relu3_out_0})};
+    assign out_data = {$signed({1'd0, relu3_n31_max0}), $signed({1'd0, relu3_n30_max0}), $signed({1'd0, relu3_n29_max0}), $signed({1'd0, relu3_n28_max0}), $signed({1'd0, relu3_n27_max0}), $signed({1'd0, relu3_n26_max0}), $signed({1'd0, relu3_n25_max0}), $signed({1'd0, relu3_n24_max0}), $signed({1'd0, relu3_n23_max0}), $signed({1'd0, relu3_n22_max0}), $signed({1'd0, relu3_n21_max0}), $signed({1'd0, relu3_n20_max0}), $signed({1'd0, relu3_n19_max0}), $signed({1'd0, relu3_n18_max0}), $signed({1'd0, relu3_n17_max0}), $signed({1'd0, relu3_n16_max0}), $signed({1'd0, relu3_n15_max0}), $signed({1'd0, relu3_n14_max0}), $signed({1'd0, relu3_n13_max0}), $signed({1'd0, relu3_n12_max0}), $signed({1'd0, relu3_n11_max0}), $signed({1'd0, relu3_n10_max0}), $signed({1'd0, relu3_n9_max0}), $signed({1'd0, relu3_n8_max0}), $signed({1'd0, relu3_n7_max0}), $signed({1'd0, relu3_n6_max0}), $signed({1'd0, relu3_n5_max0}), $signed({1'd0, relu3_n4_max0}), $signed({1'd0, relu3_n3_max0}), $signed({1'd0, relu3_n2_max0}), $signed({1'd0, relu3_n1_max0}), $signed({1'd0, relu3_n0_max0})};
 
 endmodule
 

@@ -2,7 +2,7 @@
 // Layer 1: bn1 (threshold), 64 -> 64
 // input  type: fixed<21,11>
 // output type: bipolar
-// latency: 0 (combinational, 0.61 ns of logic: it shares the next layer's first stage), II = 1
+// latency: 0 (combinational, 0.73 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module keras_bnn_bn1 (

@@ -19,34 +19,24 @@ module keras_bnn_bn4 (
     wire signed [6:0] bn4_in_4 = $signed(in_data[34:28]);
     wire signed [18:0] bn4_n0_t0_0 = (bn4_in_0 * 13'sd2763) + 19'sh75150; // weight 0.0421600341796875
     wire bn4_n0_y_sticky = |bn4_n0_t0_0[4:0];
-    reg  bn4_n0_y_half_d1;
-    reg  bn4_n0_y_inc_any_d1;
-    wire bn4_n0_y_inc = bn4_n0_y_half_d1 & bn4_n0_y_inc_any_d1;
     reg  signed [12:0] bn4_n0_y_fl_d1;
+    reg  bn4_n0_y_incx_d1;
     wire signed [18:0] bn4_n1_t0_0 = (bn4_in_1 * 13'sd2346) + 19'sh746a0; // weight 0.035797119140625
     wire bn4_n1_y_sticky = |bn4_n1_t0_0[4:0];
-    reg  bn4_n1_y_half_d1;
-    reg  bn4_n1_y_inc_any_d1;
-    wire bn4_n1_y_inc = bn4_n1_y_half_d1 & bn4_n1_y_inc_any_d1;
     reg  signed [12:0] bn4_n1_y_fl_d1;
+    reg  bn4_n1_y_incx_d1;
     wire signed [18:0] bn4_n2_t0_0 = (bn4_in_2 * 13'sd2465) + 19'sh75a40; // weight 0.0376129150390625
     wire bn4_n2_y_sticky = |bn4_n2_t0_0[4:0];
-    reg  bn4_n2_y_half_d1;
-    reg  bn4_n2_y_inc_any_d1;
-    wire bn4_n2_y_inc = bn4_n2_y_half_d1 & bn4_n2_y_inc_any_d1;
     reg  signed [12:0] bn4_n2_y_fl_d1;
+    reg  bn4_n2_y_incx_d1;
     wire signed [18:0] bn4_n3_t0_0 = (bn4_in_3 * 13'sd2815) + 19'sh74e40; // weight 0.0429534912109375
     wire bn4_n3_y_sticky = |bn4_n3_t0_0[4:0];
-    reg  bn4_n3_y_half_d1;
-    reg  bn4_n3_y_inc_any_d1;
-    wire bn4_n3_y_inc = bn4_n3_y_half_d1 & bn4_n3_y_inc_any_d1;
     reg  signed [12:0] bn4_n3_y_fl_d1;
+    reg  bn4_n3_y_incx_d1;
     wire signed [18:0] bn4_n4_t0_0 = (bn4_in_4 * 13'sd3022) + 19'sh763f0; // weight 0.046112060546875
     wire bn4_n4_y_sticky = |bn4_n4_t0_0[4:0];
-    reg  bn4_n4_y_half_d1;
-    reg  bn4_n4_y_inc_any_d1;
-    wire bn4_n4_y_inc = bn4_n4_y_half_d1 & bn4_n4_y_inc_any_d1;
     reg  signed [12:0] bn4_n4_y_fl_d1;
+    reg  bn4_n4_y_incx_d1;
     reg  signed [12:0] bn4_out_0;
     reg  signed [12:0] bn4_out_1;
     reg  signed [12:0] bn4_out_2;
@@ -55,26 +45,21 @@ module keras_bnn_bn4 (
 
     always @(posedge clk) begin
         if (ce) begin
-            bn4_n0_y_half_d1 <= bn4_n0_t0_0[5];
-            bn4_n0_y_inc_any_d1 <= bn4_n0_y_sticky | bn4_n0_t0_0[6];
             bn4_n0_y_fl_d1 <= $signed(bn4_n0_t0_0[18:6]);
-            bn4_n1_y_half_d1 <= bn4_n1_t0_0[5];
-            bn4_n1_y_inc_any_d1 <= bn4_n1_y_sticky | bn4_n1_t0_0[6];
+            bn4_n0_y_incx_d1 <= bn4_n0_t0_0[5] & (bn4_n0_y_sticky | bn4_n0_t0_0[6]);
             bn4_n1_y_fl_d1 <= $signed(bn4_n1_t0_0[18:6]);
-            bn4_n2_y_half_d1 <= bn4_n2_t0_0[5];
-            bn4_n2_y_inc_any_d1 <= bn4_n2_y_sticky | bn4_n2_t0_0[6];
+            bn4_n1_y_incx_d1 <= bn4_n1_t0_0[5] & (bn4_n1_y_sticky | bn4_n1_t0_0[6]);
             bn4_n2_y_fl_d1 <= $signed(bn4_n2_t0_0[18:6]);
-            bn4_n3_y_half_d1 <= bn4_n3_t0_0[5];
-            bn4_n3_y_inc_any_d1 <= bn4_n3_y_sticky | bn4_n3_t0_0[6];
+            bn4_n2_y_incx_d1 <= bn4_n2_t0_0[5] & (bn4_n2_y_sticky | bn4_n2_t0_0[6]);
             bn4_n3_y_fl_d1 <= $signed(bn4_n3_t0_0[18:6]);
-            bn4_n4_y_half_d1 <= bn4_n4_t0_0[5];
-            bn4_n4_y_inc_any_d1 <= bn4_n4_y_sticky | bn4_n4_t0_0[6];
+            bn4_n3_y_incx_d1 <= bn4_n3_t0_0[5] & (bn4_n3_y_sticky | bn4_n3_t0_0[6]);
             bn4_n4_y_fl_d1 <= $signed(bn4_n4_t0_0[18:6]);
-            bn4_out_0 <= bn4_n0_y_fl_d1 + $signed({12'd0, bn4_n0_y_inc});
-            bn4_out_1 <= bn4_n1_y_fl_d1 + $signed({12'd0, bn4_n1_y_inc});
-            bn4_out_2 <= bn4_n2_y_fl_d1 + $signed({12'd0, bn4_n2_y_inc});
-            bn4_out_3 <= bn4_n3_y_fl_d1 + $signed({12'd0, bn4_n3_y_inc});
-            bn4_out_4 <= bn4_n4_y_fl_d1 + $signed({12'd0, bn4_n4_y_inc});
+            bn4_n4_y_incx_d1 <= bn4_n4_t0_0[5] & (bn4_n4_y_sticky | bn4_n4_t0_0[6]);
+            bn4_out_0 <= bn4_n0_y_fl_d1 + $signed({12'd0, bn4_n0_y_incx_d1});
+            bn4_out_1 <= bn4_n1_y_fl_d1 + $signed({12'd0, bn4_n1_y_incx_d1});
+            bn4_out_2 <= bn4_n2_y_fl_d1 + $signed({12'd0, bn4_n2_y_incx_d1});
+            bn4_out_3 <= bn4_n3_y_fl_d1 + $signed({12'd0, bn4_n3_y_incx_d1});
+            bn4_out_4 <= bn4_n4_y_fl_d1 + $signed({12'd0, bn4_n4_y_incx_d1});
         end
     end
 

@@ -2,7 +2,7 @@
 // Layer 2: fc2 (binary_dense), 64 -> 32
 // input  type: bipolar
 // output type: int<8>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s); inputs arrive 0.61 ns into the first stage (combinational layer in front)
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s); inputs arrive 0.73 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module keras_bnn_fc2 (
@@ -175,11 +175,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n0_pop_t3_1 = {1'd0, (fc2_n0_pop_t2_2_a + fc2_n0_pop_t2_2_b)} + fc2_n0_pop_t3_1_b;
     wire [4:0] fc2_n0_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
     wire [4:0] fc2_n0_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n0_pop_t2_4_b)} + fc2_n0_pop_t3_2_b;
-    reg  [4:0] fc2_n0_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n0_pop_t4_0_b_d1;
-    wire [6:0] fc2_n0_pop_t5_0_a = {1'd0, ({1'd0, fc2_n0_pop_t4_0_a_d1} + {1'd0, fc2_n0_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n0_pop_t5_0_a_d1;
     reg  [4:0] fc2_n0_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n0_pop_s_2 = $signed({1'd0, (fc2_n0_pop_t5_0_a + {2'd0, fc2_n0_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n0_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n0_pop_t5_0_a_d1} + {2'd0, fc2_n0_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n0_acc = $signed({fc2_n0_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -241,11 +239,10 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n1_pop_t3_0 = {1'd0, (fc2_n1_pop_t2_0_a + fc2_n0_pop_t2_0_b)} + fc2_n1_pop_t3_0_b;
     wire [4:0] fc2_n1_pop_t3_2_b = {2'd0, ({1'd0, fc2_n1_pop_c20} + {2'd0, fc2_n0_pop_c21})};
     wire [4:0] fc2_n1_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + fc2_n1_pop_t3_2_b;
-    reg  [4:0] fc2_n1_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n1_pop_t4_0_b_d1;
-    wire [6:0] fc2_n1_pop_t5_0_a = {1'd0, ({1'd0, fc2_n1_pop_t4_0_a_d1} + {1'd0, fc2_n1_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n1_pop_t4_0_b = {1'd0, ({1'd0, fc2_n1_pop_t2_2} + {1'd0, fc2_n1_pop_t2_3})};
+    reg  [5:0] fc2_n1_pop_t5_0_a_d1;
     reg  [4:0] fc2_n1_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n1_pop_s_2 = $signed({1'd0, (fc2_n1_pop_t5_0_a + {2'd0, fc2_n1_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n1_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n1_pop_t5_0_a_d1} + {2'd0, fc2_n1_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n1_acc = $signed({fc2_n1_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -326,11 +323,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n2_pop_t2_4 = fc2_n2_pop_t2_4_a + {1'd0, (fc2_n2_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
     wire [4:0] fc2_n2_pop_t3_1 = {1'd0, (fc2_n2_pop_t2_2_a + fc2_n2_pop_t2_2_b)} + {1'd0, (fc2_n2_pop_t2_3_a + fc2_n2_pop_t2_3_b)};
     wire [4:0] fc2_n2_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    reg  [4:0] fc2_n2_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n2_pop_t4_0_b_d1;
-    wire [6:0] fc2_n2_pop_t5_0_a = {1'd0, ({1'd0, fc2_n2_pop_t4_0_a_d1} + {1'd0, fc2_n2_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n2_pop_t4_0_a = {1'd0, ({1'd0, fc2_n2_pop_t2_0} + {1'd0, fc2_n2_pop_t2_1})};
+    reg  [5:0] fc2_n2_pop_t5_0_a_d1;
     reg  [4:0] fc2_n2_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n2_pop_s_2 = $signed({1'd0, (fc2_n2_pop_t5_0_a + {2'd0, fc2_n2_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n2_pop_t5_0_a_d1} + {2'd0, fc2_n2_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n2_acc = $signed({fc2_n2_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -389,11 +385,10 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n3_pop_t3_0 = {1'd0, (fc2_n3_pop_t2_0_a + fc2_n3_pop_t2_0_b)} + {1'd0, fc2_n3_pop_t2_1};
     wire [4:0] fc2_n3_pop_t3_1_a = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n2_pop_t2_2_b)};
     wire [4:0] fc2_n3_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    reg  [4:0] fc2_n3_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n3_pop_t4_0_b_d1;
-    wire [6:0] fc2_n3_pop_t5_0_a = {1'd0, ({1'd0, fc2_n3_pop_t4_0_a_d1} + {1'd0, fc2_n3_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n3_pop_t4_0_b = {1'd0, (fc2_n3_pop_t3_1_a + {1'd0, fc2_n3_pop_t2_3})};
+    reg  [5:0] fc2_n3_pop_t5_0_a_d1;
     reg  [4:0] fc2_n3_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n3_pop_s_2 = $signed({1'd0, (fc2_n3_pop_t5_0_a + {2'd0, fc2_n3_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n3_pop_t5_0_a_d1} + {2'd0, fc2_n3_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n3_acc = $signed({fc2_n3_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -440,11 +435,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n4_pop_t3_1 = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n4_pop_t2_3_b)};
     wire [4:0] fc2_n4_pop_t3_2_b = {2'd0, ({1'd0, fc2_n4_pop_c20} + {2'd0, fc2_n4_pop_c21})};
     wire [4:0] fc2_n4_pop_t3_2 = {1'd0, (fc2_n4_pop_t2_4_a + fc2_n3_pop_t2_4_b)} + fc2_n4_pop_t3_2_b;
-    reg  [4:0] fc2_n4_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n4_pop_t4_0_b_d1;
-    wire [6:0] fc2_n4_pop_t5_0_a = {1'd0, ({1'd0, fc2_n4_pop_t4_0_a_d1} + {1'd0, fc2_n4_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n4_pop_t5_0_a_d1;
     reg  [4:0] fc2_n4_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n4_pop_s_2 = $signed({1'd0, (fc2_n4_pop_t5_0_a + {2'd0, fc2_n4_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n4_pop_t5_0_a_d1} + {2'd0, fc2_n4_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n4_acc = $signed({fc2_n4_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -485,11 +478,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n5_pop_t3_0 = {1'd0, (fc2_n5_pop_t2_0_a + fc2_n5_pop_t2_0_b)} + {1'd0, fc2_n5_pop_t2_1};
     wire [4:0] fc2_n5_pop_t3_1 = {1'd0, fc2_n5_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n5_pop_t2_3_b)};
     wire [4:0] fc2_n5_pop_t3_2_b = {2'd0, ({1'd0, fc2_n5_pop_c20} + {2'd0, fc2_n4_pop_c21})};
-    reg  [4:0] fc2_n5_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n5_pop_t4_0_b_d1;
-    wire [6:0] fc2_n5_pop_t5_0_a = {1'd0, ({1'd0, fc2_n5_pop_t4_0_a_d1} + {1'd0, fc2_n5_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n5_pop_t5_0_a_d1;
     reg  [4:0] fc2_n5_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n5_pop_s_2 = $signed({1'd0, (fc2_n5_pop_t5_0_a + {2'd0, fc2_n5_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n5_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n5_pop_t5_0_a_d1} + {2'd0, fc2_n5_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n5_acc = $signed({fc2_n5_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -516,11 +507,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n6_pop_t3_0 = {1'd0, (fc2_n2_pop_t2_0_a + fc2_n6_pop_t2_0_b)} + {1'd0, fc2_n6_pop_t2_1};
     wire [4:0] fc2_n6_pop_t3_1 = {1'd0, fc2_n6_pop_t2_2} + {1'd0, (fc2_n2_pop_t2_3_a + fc2_n6_pop_t2_3_b)};
     wire [4:0] fc2_n6_pop_t3_2 = {1'd0, (fc2_n2_pop_t2_4_a + fc2_n6_pop_t2_4_b)} + fc2_n2_pop_t3_2_b;
-    reg  [4:0] fc2_n6_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n6_pop_t4_0_b_d1;
-    wire [6:0] fc2_n6_pop_t5_0_a = {1'd0, ({1'd0, fc2_n6_pop_t4_0_a_d1} + {1'd0, fc2_n6_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n6_pop_t5_0_a_d1;
     reg  [4:0] fc2_n6_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n6_pop_s_2 = $signed({1'd0, (fc2_n6_pop_t5_0_a + {2'd0, fc2_n6_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n6_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n6_pop_t5_0_a_d1} + {2'd0, fc2_n6_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n6_acc = $signed({fc2_n6_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -529,10 +518,9 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n7_pop_t2_1 = fc2_n7_pop_t2_1_a + {1'd0, (fc2_n3_pop_t1_3_a + fc2_n0_pop_t1_3_b)};
     wire [3:0] fc2_n7_pop_t2_3_b = {1'd0, (fc2_n0_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
     wire [4:0] fc2_n7_pop_t3_1 = fc2_n3_pop_t3_1_a + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
-    reg  [4:0] fc2_n7_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n7_pop_t4_0_b_d1;
-    wire [6:0] fc2_n7_pop_t5_0_a = {1'd0, ({1'd0, fc2_n7_pop_t4_0_a_d1} + {1'd0, fc2_n7_pop_t4_0_b_d1})};
-    wire signed [7:0] fc2_n7_pop_s_2 = $signed({1'd0, (fc2_n7_pop_t5_0_a + {2'd0, fc2_n3_pop_t5_0_b_d1})});
+    wire [5:0] fc2_n7_pop_t4_0_a = {1'd0, ({1'd0, fc2_n7_pop_t2_0} + {1'd0, fc2_n7_pop_t2_1})};
+    reg  [5:0] fc2_n7_pop_t5_0_a_d1;
+    wire signed [7:0] fc2_n7_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n7_pop_t5_0_a_d1} + {2'd0, fc2_n3_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n7_acc = $signed({fc2_n7_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -558,11 +546,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n8_pop_t3_0_a = {1'd0, (fc2_n8_pop_t2_0_a + fc2_n0_pop_t2_0_b)};
     wire [4:0] fc2_n8_pop_t3_0 = fc2_n8_pop_t3_0_a + {1'd0, (fc2_n8_pop_t2_1_a + fc2_n8_pop_t2_1_b)};
     wire [4:0] fc2_n8_pop_t3_1 = {1'd0, fc2_n8_pop_t2_2} + {1'd0, (fc2_n8_pop_t2_3_a + fc2_n8_pop_t2_3_b)};
-    reg  [4:0] fc2_n8_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n8_pop_t4_0_b_d1;
-    wire [6:0] fc2_n8_pop_t5_0_a = {1'd0, ({1'd0, fc2_n8_pop_t4_0_a_d1} + {1'd0, fc2_n8_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n8_pop_t5_0_a_d1;
     reg  [4:0] fc2_n8_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n8_pop_s_2 = $signed({1'd0, (fc2_n8_pop_t5_0_a + {2'd0, fc2_n8_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n8_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n8_pop_t5_0_a_d1} + {2'd0, fc2_n8_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n8_acc = $signed({fc2_n8_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -589,11 +575,10 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n9_pop_t3_1 = {1'd0, (fc2_n9_pop_t2_2_a + fc2_n9_pop_t2_2_b)} + fc2_n9_pop_t3_1_b;
     wire [4:0] fc2_n9_pop_t3_2_a = {1'd0, fc2_n9_pop_t2_4};
     wire [4:0] fc2_n9_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    reg  [4:0] fc2_n9_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n9_pop_t4_0_b_d1;
-    wire [6:0] fc2_n9_pop_t5_0_a = {1'd0, ({1'd0, fc2_n9_pop_t4_0_a_d1} + {1'd0, fc2_n9_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n9_pop_t4_0_a = {1'd0, fc2_n9_pop_t3_0};
+    reg  [5:0] fc2_n9_pop_t5_0_a_d1;
     reg  [4:0] fc2_n9_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n9_pop_s_2 = $signed({1'd0, (fc2_n9_pop_t5_0_a + {2'd0, fc2_n9_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n9_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n9_pop_t5_0_a_d1} + {2'd0, fc2_n9_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n9_acc = $signed({fc2_n9_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -613,11 +598,11 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n10_pop_t2_3 = {1'd0, (fc2_n2_pop_t1_6_a + fc2_n10_pop_t1_6_b)} + fc2_n10_pop_t2_3_b;
     wire [3:0] fc2_n10_pop_t2_4 = {1'd0, (fc2_n10_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
     wire [4:0] fc2_n10_pop_t3_0_a = {1'd0, (fc2_n10_pop_t2_0_a + fc2_n4_pop_t2_0_b)};
-    reg  [4:0] fc2_n10_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n10_pop_t4_0_b_d1;
-    wire [6:0] fc2_n10_pop_t5_0_a = {1'd0, ({1'd0, fc2_n10_pop_t4_0_a_d1} + {1'd0, fc2_n10_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n10_pop_t4_0_a = {1'd0, (fc2_n10_pop_t3_0_a + {1'd0, fc2_n10_pop_t2_1})};
+    wire [5:0] fc2_n10_pop_t4_0_b = {1'd0, ({1'd0, fc2_n10_pop_t2_2} + {1'd0, fc2_n10_pop_t2_3})};
+    reg  [5:0] fc2_n10_pop_t5_0_a_d1;
     reg  [4:0] fc2_n10_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n10_pop_s_2 = $signed({1'd0, (fc2_n10_pop_t5_0_a + {2'd0, fc2_n10_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n10_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n10_pop_t5_0_a_d1} + {2'd0, fc2_n10_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n10_acc = $signed({fc2_n10_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -649,11 +634,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n11_pop_t2_4 = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n4_pop_t1_8_b)} + fc2_n11_pop_t2_4_b;
     wire [4:0] fc2_n11_pop_t3_1 = {1'd0, (fc2_n11_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n11_pop_t2_3};
     wire [4:0] fc2_n11_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    reg  [4:0] fc2_n11_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n11_pop_t4_0_b_d1;
-    wire [6:0] fc2_n11_pop_t5_0_a = {1'd0, ({1'd0, fc2_n11_pop_t4_0_a_d1} + {1'd0, fc2_n11_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n11_pop_t4_0_a = {1'd0, ({1'd0, fc2_n11_pop_t2_0} + {1'd0, fc2_n11_pop_t2_1})};
+    reg  [5:0] fc2_n11_pop_t5_0_a_d1;
     reg  [4:0] fc2_n11_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n11_pop_s_2 = $signed({1'd0, (fc2_n11_pop_t5_0_a + {2'd0, fc2_n11_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n11_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n11_pop_t5_0_a_d1} + {2'd0, fc2_n11_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n11_acc = $signed({fc2_n11_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -668,11 +652,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n12_pop_t3_0 = {1'd0, fc2_n12_pop_t2_0} + {1'd0, (fc2_n12_pop_t2_1_a + fc2_n12_pop_t2_1_b)};
     wire [4:0] fc2_n12_pop_t3_1 = {1'd0, fc2_n12_pop_t2_2} + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n2_pop_t2_3_b)};
     wire [4:0] fc2_n12_pop_t3_2 = {1'd0, (fc2_n12_pop_t2_4_a + fc2_n6_pop_t2_4_b)} + fc2_n2_pop_t3_2_b;
-    reg  [4:0] fc2_n12_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n12_pop_t4_0_b_d1;
-    wire [6:0] fc2_n12_pop_t5_0_a = {1'd0, ({1'd0, fc2_n12_pop_t4_0_a_d1} + {1'd0, fc2_n12_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n12_pop_t5_0_a_d1;
     reg  [4:0] fc2_n12_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n12_pop_s_2 = $signed({1'd0, (fc2_n12_pop_t5_0_a + {2'd0, fc2_n12_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n12_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n12_pop_t5_0_a_d1} + {2'd0, fc2_n12_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n12_acc = $signed({fc2_n12_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -684,11 +666,10 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n13_pop_t3_0 = {1'd0, fc2_n13_pop_t2_0} + {1'd0, (fc2_n8_pop_t2_1_a + fc2_n1_pop_t2_1_b)};
     wire [4:0] fc2_n13_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
     wire [4:0] fc2_n13_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + fc2_n13_pop_t3_2_b;
-    reg  [4:0] fc2_n13_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n13_pop_t4_0_b_d1;
-    wire [6:0] fc2_n13_pop_t5_0_a = {1'd0, ({1'd0, fc2_n13_pop_t4_0_a_d1} + {1'd0, fc2_n13_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n13_pop_t4_0_b = {1'd0, ({1'd0, fc2_n13_pop_t2_2} + {1'd0, fc2_n13_pop_t2_3})};
+    reg  [5:0] fc2_n13_pop_t5_0_a_d1;
     reg  [4:0] fc2_n13_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n13_pop_s_2 = $signed({1'd0, (fc2_n13_pop_t5_0_a + {2'd0, fc2_n13_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n13_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n13_pop_t5_0_a_d1} + {2'd0, fc2_n13_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n13_acc = $signed({fc2_n13_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -706,11 +687,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n14_pop_t2_4_b = {1'd0, (fc2_n11_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
     wire [3:0] fc2_n14_pop_t2_4 = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n14_pop_t1_8_b)} + fc2_n14_pop_t2_4_b;
     wire [4:0] fc2_n14_pop_t3_1 = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n14_pop_t2_3};
-    reg  [4:0] fc2_n14_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n14_pop_t4_0_b_d1;
-    wire [6:0] fc2_n14_pop_t5_0_a = {1'd0, ({1'd0, fc2_n14_pop_t4_0_a_d1} + {1'd0, fc2_n14_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n14_pop_t4_0_a = {1'd0, (fc2_n10_pop_t3_0_a + {1'd0, fc2_n14_pop_t2_1})};
+    reg  [5:0] fc2_n14_pop_t5_0_a_d1;
     reg  [4:0] fc2_n14_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n14_pop_s_2 = $signed({1'd0, (fc2_n14_pop_t5_0_a + {2'd0, fc2_n14_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n14_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n14_pop_t5_0_a_d1} + {2'd0, fc2_n14_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n14_acc = $signed({fc2_n14_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -735,11 +715,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n15_pop_t2_4_a = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n0_pop_t1_8_b)};
     wire [4:0] fc2_n15_pop_t3_0 = {1'd0, (fc2_n15_pop_t2_0_a + fc2_n15_pop_t2_0_b)} + {1'd0, (fc2_n15_pop_t2_1_a + fc2_n5_pop_t2_1_b)};
     wire [4:0] fc2_n15_pop_t3_2 = {1'd0, (fc2_n15_pop_t2_4_a + fc2_n14_pop_t2_4_b)} + fc2_n11_pop_t3_2_b;
-    reg  [4:0] fc2_n15_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n15_pop_t4_0_b_d1;
-    wire [6:0] fc2_n15_pop_t5_0_a = {1'd0, ({1'd0, fc2_n15_pop_t4_0_a_d1} + {1'd0, fc2_n15_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n15_pop_t4_0_b = {1'd0, ({1'd0, fc2_n15_pop_t2_2} + {1'd0, fc2_n15_pop_t2_3})};
+    reg  [5:0] fc2_n15_pop_t5_0_a_d1;
     reg  [4:0] fc2_n15_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n15_pop_s_2 = $signed({1'd0, (fc2_n15_pop_t5_0_a + {2'd0, fc2_n15_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n15_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n15_pop_t5_0_a_d1} + {2'd0, fc2_n15_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n15_acc = $signed({fc2_n15_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -757,11 +736,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n16_pop_t2_3_a = {1'd0, ({1'd0, fc2_n16_pop_c12} + fc2_n10_pop_t1_6_b)};
     wire [3:0] fc2_n16_pop_t2_4 = {1'd0, (fc2_n12_pop_t1_8_a + fc2_n0_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n5_pop_t1_9_b)};
     wire [4:0] fc2_n16_pop_t3_1 = {1'd0, (fc2_n16_pop_t2_2_a + fc2_n16_pop_t2_2_b)} + {1'd0, (fc2_n16_pop_t2_3_a + fc2_n6_pop_t2_3_b)};
-    reg  [4:0] fc2_n16_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n16_pop_t4_0_b_d1;
-    wire [6:0] fc2_n16_pop_t5_0_a = {1'd0, ({1'd0, fc2_n16_pop_t4_0_a_d1} + {1'd0, fc2_n16_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n16_pop_t4_0_a = {1'd0, ({1'd0, fc2_n16_pop_t2_0} + {1'd0, fc2_n16_pop_t2_1})};
+    reg  [5:0] fc2_n16_pop_t5_0_a_d1;
     reg  [4:0] fc2_n16_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n16_pop_s_2 = $signed({1'd0, (fc2_n16_pop_t5_0_a + {2'd0, fc2_n16_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n16_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n16_pop_t5_0_a_d1} + {2'd0, fc2_n16_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n16_acc = $signed({fc2_n16_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -781,11 +759,11 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n17_pop_t2_3_a = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n10_pop_t1_6_b)};
     wire [3:0] fc2_n17_pop_t2_3 = fc2_n17_pop_t2_3_a + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
     wire [4:0] fc2_n17_pop_t3_2_b = {2'd0, (fc2_n17_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    reg  [4:0] fc2_n17_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n17_pop_t4_0_b_d1;
-    wire [6:0] fc2_n17_pop_t5_0_a = {1'd0, ({1'd0, fc2_n17_pop_t4_0_a_d1} + {1'd0, fc2_n17_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n17_pop_t4_0_a = {1'd0, ({1'd0, fc2_n17_pop_t2_0} + {1'd0, fc2_n17_pop_t2_1})};
+    wire [5:0] fc2_n17_pop_t4_0_b = {1'd0, ({1'd0, fc2_n17_pop_t2_2} + {1'd0, fc2_n17_pop_t2_3})};
+    reg  [5:0] fc2_n17_pop_t5_0_a_d1;
     reg  [4:0] fc2_n17_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n17_pop_s_2 = $signed({1'd0, (fc2_n17_pop_t5_0_a + {2'd0, fc2_n17_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n17_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n17_pop_t5_0_a_d1} + {2'd0, fc2_n17_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n17_acc = $signed({fc2_n17_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -801,11 +779,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n18_pop_t3_1 = {1'd0, fc2_n18_pop_t2_2} + {1'd0, (fc2_n17_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
     wire [4:0] fc2_n18_pop_t3_2_b = {2'd0, (fc2_n17_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
     wire [4:0] fc2_n18_pop_t3_2 = {1'd0, (fc2_n12_pop_t2_4_a + fc2_n18_pop_t2_4_b)} + fc2_n18_pop_t3_2_b;
-    reg  [4:0] fc2_n18_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n18_pop_t4_0_b_d1;
-    wire [6:0] fc2_n18_pop_t5_0_a = {1'd0, ({1'd0, fc2_n18_pop_t4_0_a_d1} + {1'd0, fc2_n18_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n18_pop_t5_0_a_d1;
     reg  [4:0] fc2_n18_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n18_pop_s_2 = $signed({1'd0, (fc2_n18_pop_t5_0_a + {2'd0, fc2_n18_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n18_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n18_pop_t5_0_a_d1} + {2'd0, fc2_n18_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n18_acc = $signed({fc2_n18_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -816,11 +792,9 @@ module keras_bnn_fc2 (
     wire [4:0] fc2_n19_pop_t3_1 = {1'd0, fc2_n19_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n4_pop_t2_3_b)};
     wire [4:0] fc2_n19_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
     wire [4:0] fc2_n19_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n0_pop_t2_4_b)} + fc2_n19_pop_t3_2_b;
-    reg  [4:0] fc2_n19_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n19_pop_t4_0_b_d1;
-    wire [6:0] fc2_n19_pop_t5_0_a = {1'd0, ({1'd0, fc2_n19_pop_t4_0_a_d1} + {1'd0, fc2_n19_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n19_pop_t5_0_a_d1;
     reg  [4:0] fc2_n19_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n19_pop_s_2 = $signed({1'd0, (fc2_n19_pop_t5_0_a + {2'd0, fc2_n19_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n19_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n19_pop_t5_0_a_d1} + {2'd0, fc2_n19_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n19_acc = $signed({fc2_n19_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -836,20 +810,18 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n20_pop_t2_4 = {1'd0, (fc2_n10_pop_t1_8_a + fc2_n4_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n20_pop_t1_9_b)};
     wire [4:0] fc2_n20_pop_t3_1 = {1'd0, (fc2_n16_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n20_pop_t2_3};
     wire [4:0] fc2_n20_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    reg  [4:0] fc2_n20_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n20_pop_t4_0_b_d1;
-    wire [6:0] fc2_n20_pop_t5_0_a = {1'd0, ({1'd0, fc2_n20_pop_t4_0_a_d1} + {1'd0, fc2_n20_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n20_pop_t4_0_a = {1'd0, ({1'd0, fc2_n20_pop_t2_0} + {1'd0, fc2_n20_pop_t2_1})};
+    reg  [5:0] fc2_n20_pop_t5_0_a_d1;
     reg  [4:0] fc2_n20_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n20_pop_s_2 = $signed({1'd0, (fc2_n20_pop_t5_0_a + {2'd0, fc2_n20_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n20_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n20_pop_t5_0_a_d1} + {2'd0, fc2_n20_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n20_acc = $signed({fc2_n20_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc2_n21_pop_t2_4 = fc2_n4_pop_t2_4_a + {1'd0, (fc2_n3_pop_t1_9_a + fc2_n6_pop_t1_9_b)};
     wire [4:0] fc2_n21_pop_t3_1 = {1'd0, (fc2_n10_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + fc2_n9_pop_t3_1_b;
-    reg  [4:0] fc2_n21_pop_t4_0_b_d1;
-    wire [6:0] fc2_n21_pop_t5_0_a = {1'd0, ({1'd0, fc2_n9_pop_t4_0_a_d1} + {1'd0, fc2_n21_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n21_pop_t5_0_a_d1;
     reg  [4:0] fc2_n21_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n21_pop_s_2 = $signed({1'd0, (fc2_n21_pop_t5_0_a + {2'd0, fc2_n21_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n21_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n21_pop_t5_0_a_d1} + {2'd0, fc2_n21_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n21_acc = $signed({fc2_n21_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -872,11 +844,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n22_pop_t2_4_b = {1'd0, (fc2_n0_pop_t1_9_a + {1'd0, fc2_n22_pop_c19})};
     wire [3:0] fc2_n22_pop_t2_4 = {1'd0, (fc2_n3_pop_t1_8_a + fc2_n0_pop_t1_8_b)} + fc2_n22_pop_t2_4_b;
     wire [4:0] fc2_n22_pop_t3_0 = {1'd0, (fc2_n22_pop_t2_0_a + fc2_n15_pop_t2_0_b)} + {1'd0, fc2_n22_pop_t2_1};
-    reg  [4:0] fc2_n22_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n22_pop_t4_0_b_d1;
-    wire [6:0] fc2_n22_pop_t5_0_a = {1'd0, ({1'd0, fc2_n22_pop_t4_0_a_d1} + {1'd0, fc2_n22_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n22_pop_t4_0_b = {1'd0, ({1'd0, fc2_n22_pop_t2_2} + {1'd0, fc2_n22_pop_t2_3})};
+    reg  [5:0] fc2_n22_pop_t5_0_a_d1;
     reg  [4:0] fc2_n22_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n22_pop_s_2 = $signed({1'd0, (fc2_n22_pop_t5_0_a + {2'd0, fc2_n22_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n22_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n22_pop_t5_0_a_d1} + {2'd0, fc2_n22_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n22_acc = $signed({fc2_n22_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -891,11 +862,9 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n23_pop_t2_4 = {1'd0, (fc2_n1_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + fc2_n18_pop_t2_4_b;
     wire [4:0] fc2_n23_pop_t3_0 = {1'd0, (fc2_n1_pop_t2_0_a + fc2_n23_pop_t2_0_b)} + {1'd0, fc2_n23_pop_t2_1};
     wire [4:0] fc2_n23_pop_t3_1 = {1'd0, (fc2_n2_pop_t2_2_a + fc2_n23_pop_t2_2_b)} + {1'd0, (fc2_n23_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
-    reg  [4:0] fc2_n23_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n23_pop_t4_0_b_d1;
-    wire [6:0] fc2_n23_pop_t5_0_a = {1'd0, ({1'd0, fc2_n23_pop_t4_0_a_d1} + {1'd0, fc2_n23_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n23_pop_t5_0_a_d1;
     reg  [4:0] fc2_n23_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n23_pop_s_2 = $signed({1'd0, (fc2_n23_pop_t5_0_a + {2'd0, fc2_n23_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n23_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n23_pop_t5_0_a_d1} + {2'd0, fc2_n23_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n23_acc = $signed({fc2_n23_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -907,11 +876,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n24_pop_t2_3_b = {1'd0, (fc2_n2_pop_t1_7_a + fc2_n3_pop_t1_7_b)};
     wire [3:0] fc2_n24_pop_t2_4 = fc2_n1_pop_t2_4_a + {1'd0, (fc2_n3_pop_t1_9_a + fc2_n20_pop_t1_9_b)};
     wire [4:0] fc2_n24_pop_t3_1 = {1'd0, fc2_n24_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n24_pop_t2_3_b)};
-    reg  [4:0] fc2_n24_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n24_pop_t4_0_b_d1;
-    wire [6:0] fc2_n24_pop_t5_0_a = {1'd0, ({1'd0, fc2_n24_pop_t4_0_a_d1} + {1'd0, fc2_n24_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n24_pop_t4_0_a = {1'd0, ({1'd0, fc2_n24_pop_t2_0} + {1'd0, fc2_n24_pop_t2_1})};
+    reg  [5:0] fc2_n24_pop_t5_0_a_d1;
     reg  [4:0] fc2_n24_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n24_pop_s_2 = $signed({1'd0, (fc2_n24_pop_t5_0_a + {2'd0, fc2_n24_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n24_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n24_pop_t5_0_a_d1} + {2'd0, fc2_n24_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n24_acc = $signed({fc2_n24_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -928,20 +896,18 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n25_pop_t2_4_b = {1'd0, (fc2_n5_pop_t1_9_a + {1'd0, fc2_n25_pop_c19})};
     wire [4:0] fc2_n25_pop_t3_0 = {1'd0, (fc2_n25_pop_t2_0_a + fc2_n23_pop_t2_0_b)} + {1'd0, fc2_n25_pop_t2_1};
     wire [4:0] fc2_n25_pop_t3_2 = {1'd0, (fc2_n4_pop_t2_4_a + fc2_n25_pop_t2_4_b)} + fc2_n1_pop_t3_2_b;
-    reg  [4:0] fc2_n25_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n25_pop_t4_0_b_d1;
-    wire [6:0] fc2_n25_pop_t5_0_a = {1'd0, ({1'd0, fc2_n25_pop_t4_0_a_d1} + {1'd0, fc2_n25_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n25_pop_t4_0_b = {1'd0, ({1'd0, fc2_n25_pop_t2_2} + {1'd0, fc2_n25_pop_t2_3})};
+    reg  [5:0] fc2_n25_pop_t5_0_a_d1;
     reg  [4:0] fc2_n25_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n25_pop_s_2 = $signed({1'd0, (fc2_n25_pop_t5_0_a + {2'd0, fc2_n25_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n25_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n25_pop_t5_0_a_d1} + {2'd0, fc2_n25_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n25_acc = $signed({fc2_n25_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc2_n26_pop_t2_3 = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n10_pop_t1_6_b)} + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n1_pop_t1_7_b)};
     wire [4:0] fc2_n26_pop_t3_1 = {1'd0, (fc2_n0_pop_t2_2_a + fc2_n2_pop_t2_2_b)} + {1'd0, fc2_n26_pop_t2_3};
-    reg  [4:0] fc2_n26_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n26_pop_t4_0_b_d1;
-    wire [6:0] fc2_n26_pop_t5_0_a = {1'd0, ({1'd0, fc2_n26_pop_t4_0_a_d1} + {1'd0, fc2_n26_pop_t4_0_b_d1})};
-    wire signed [7:0] fc2_n26_pop_s_2 = $signed({1'd0, (fc2_n26_pop_t5_0_a + {2'd0, fc2_n8_pop_t5_0_b_d1})});
+    wire [5:0] fc2_n26_pop_t4_0_a = {1'd0, (fc2_n8_pop_t3_0_a + fc2_n1_pop_t3_0_b)};
+    reg  [5:0] fc2_n26_pop_t5_0_a_d1;
+    wire signed [7:0] fc2_n26_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n26_pop_t5_0_a_d1} + {2'd0, fc2_n8_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n26_acc = $signed({fc2_n26_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -952,11 +918,11 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n27_pop_t2_2 = {1'd0, (fc2_n3_pop_t1_4_a + fc2_n0_pop_t1_4_b)} + fc2_n5_pop_t2_2_b;
     wire [3:0] fc2_n27_pop_t2_3 = {1'd0, (fc2_n25_pop_t1_6_a + fc2_n0_pop_t1_6_b)} + {1'd0, (fc2_n4_pop_t1_7_a + fc2_n22_pop_t1_7_b)};
     wire [4:0] fc2_n27_pop_t3_2 = {1'd0, (fc2_n15_pop_t2_4_a + fc2_n22_pop_t2_4_b)} + fc2_n11_pop_t3_2_b;
-    reg  [4:0] fc2_n27_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n27_pop_t4_0_b_d1;
-    wire [6:0] fc2_n27_pop_t5_0_a = {1'd0, ({1'd0, fc2_n27_pop_t4_0_a_d1} + {1'd0, fc2_n27_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n27_pop_t4_0_a = {1'd0, ({1'd0, fc2_n27_pop_t2_0} + {1'd0, fc2_n27_pop_t2_1})};
+    wire [5:0] fc2_n27_pop_t4_0_b = {1'd0, ({1'd0, fc2_n27_pop_t2_2} + {1'd0, fc2_n27_pop_t2_3})};
+    reg  [5:0] fc2_n27_pop_t5_0_a_d1;
     reg  [4:0] fc2_n27_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n27_pop_s_2 = $signed({1'd0, (fc2_n27_pop_t5_0_a + {2'd0, fc2_n27_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n27_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n27_pop_t5_0_a_d1} + {2'd0, fc2_n27_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n27_acc = $signed({fc2_n27_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -967,11 +933,10 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n28_pop_t2_3 = {1'd0, (fc2_n2_pop_t1_6_a + fc2_n1_pop_t1_6_b)} + fc2_n24_pop_t2_3_b;
     wire [4:0] fc2_n28_pop_t3_0 = {1'd0, (fc2_n15_pop_t2_0_a + fc2_n28_pop_t2_0_b)} + {1'd0, fc2_n28_pop_t2_1};
     wire [4:0] fc2_n28_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n11_pop_t2_4_b)} + fc2_n5_pop_t3_2_b;
-    reg  [4:0] fc2_n28_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n28_pop_t4_0_b_d1;
-    wire [6:0] fc2_n28_pop_t5_0_a = {1'd0, ({1'd0, fc2_n28_pop_t4_0_a_d1} + {1'd0, fc2_n28_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n28_pop_t4_0_b = {1'd0, ({1'd0, fc2_n28_pop_t2_2} + {1'd0, fc2_n28_pop_t2_3})};
+    reg  [5:0] fc2_n28_pop_t5_0_a_d1;
     reg  [4:0] fc2_n28_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n28_pop_s_2 = $signed({1'd0, (fc2_n28_pop_t5_0_a + {2'd0, fc2_n28_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n28_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n28_pop_t5_0_a_d1} + {2'd0, fc2_n28_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n28_acc = $signed({fc2_n28_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -986,11 +951,9 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n29_pop_t2_4 = fc2_n29_pop_t2_4_a + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n0_pop_t1_9_b)};
     wire [4:0] fc2_n29_pop_t3_0 = {1'd0, fc2_n29_pop_t2_0} + {1'd0, (fc2_n29_pop_t2_1_a + fc2_n20_pop_t2_1_b)};
     wire [4:0] fc2_n29_pop_t3_1 = {1'd0, (fc2_n29_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + {1'd0, fc2_n29_pop_t2_3};
-    reg  [4:0] fc2_n29_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n29_pop_t4_0_b_d1;
-    wire [6:0] fc2_n29_pop_t5_0_a = {1'd0, ({1'd0, fc2_n29_pop_t4_0_a_d1} + {1'd0, fc2_n29_pop_t4_0_b_d1})};
+    reg  [5:0] fc2_n29_pop_t5_0_a_d1;
     reg  [4:0] fc2_n29_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n29_pop_s_2 = $signed({1'd0, (fc2_n29_pop_t5_0_a + {2'd0, fc2_n29_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n29_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n29_pop_t5_0_a_d1} + {2'd0, fc2_n29_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n29_acc = $signed({fc2_n29_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -998,19 +961,19 @@ module keras_bnn_fc2 (
     wire [3:0] fc2_n30_pop_t2_1 = fc2_n0_pop_t2_1_a + {1'd0, (fc2_n2_pop_t1_3_a + fc2_n25_pop_t1_3_b)};
     wire [3:0] fc2_n30_pop_t2_2 = fc2_n1_pop_t2_2_a + {1'd0, (fc2_n17_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
     wire [3:0] fc2_n30_pop_t2_3 = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n1_pop_t1_6_b)} + fc2_n1_pop_t2_3_b;
-    reg  [4:0] fc2_n30_pop_t4_0_a_d1;
-    reg  [4:0] fc2_n30_pop_t4_0_b_d1;
-    wire [6:0] fc2_n30_pop_t5_0_a = {1'd0, ({1'd0, fc2_n30_pop_t4_0_a_d1} + {1'd0, fc2_n30_pop_t4_0_b_d1})};
-    wire signed [7:0] fc2_n30_pop_s_2 = $signed({1'd0, (fc2_n30_pop_t5_0_a + {2'd0, fc2_n8_pop_t5_0_b_d1})});
+    wire [5:0] fc2_n30_pop_t4_0_a = {1'd0, ({1'd0, fc2_n30_pop_t2_0} + {1'd0, fc2_n30_pop_t2_1})};
+    wire [5:0] fc2_n30_pop_t4_0_b = {1'd0, ({1'd0, fc2_n30_pop_t2_2} + {1'd0, fc2_n30_pop_t2_3})};
+    reg  [5:0] fc2_n30_pop_t5_0_a_d1;
+    wire signed [7:0] fc2_n30_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n30_pop_t5_0_a_d1} + {2'd0, fc2_n8_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n30_acc = $signed({fc2_n30_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc2_n31_pop_t2_2 = {1'd0, (fc2_n22_pop_t1_4_a + fc2_n1_pop_t1_4_b)} + fc2_n0_pop_t2_2_b;
     wire [4:0] fc2_n31_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n8_pop_t2_4_b)} + fc2_n19_pop_t3_2_b;
-    reg  [4:0] fc2_n31_pop_t4_0_b_d1;
-    wire [6:0] fc2_n31_pop_t5_0_a = {1'd0, ({1'd0, fc2_n26_pop_t4_0_a_d1} + {1'd0, fc2_n31_pop_t4_0_b_d1})};
+    wire [5:0] fc2_n31_pop_t4_0_b = {1'd0, ({1'd0, fc2_n31_pop_t2_2} + fc2_n0_pop_t3_1_b)};
+    reg  [5:0] fc2_n31_pop_t5_0_a_d1;
     reg  [4:0] fc2_n31_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n31_pop_s_2 = $signed({1'd0, (fc2_n31_pop_t5_0_a + {2'd0, fc2_n31_pop_t5_0_b_d1})});
+    wire signed [7:0] fc2_n31_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n31_pop_t5_0_a_d1} + {2'd0, fc2_n31_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc2_n31_acc = $signed({fc2_n31_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1049,96 +1012,66 @@ module keras_bnn_fc2 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_pop_t4_0_a_d1 <= fc2_n0_pop_t3_0;
-            fc2_n0_pop_t4_0_b_d1 <= fc2_n0_pop_t3_1;
+            fc2_n0_pop_t5_0_a_d1 <= {1'd0, fc2_n0_pop_t3_0} + {1'd0, fc2_n0_pop_t3_1};
             fc2_n0_pop_t5_0_b_d1 <= fc2_n0_pop_t3_2;
-            fc2_n1_pop_t4_0_a_d1 <= fc2_n1_pop_t3_0;
-            fc2_n1_pop_t4_0_b_d1 <= {1'd0, fc2_n1_pop_t2_2} + {1'd0, fc2_n1_pop_t2_3};
+            fc2_n1_pop_t5_0_a_d1 <= {1'd0, fc2_n1_pop_t3_0} + fc2_n1_pop_t4_0_b;
             fc2_n1_pop_t5_0_b_d1 <= fc2_n1_pop_t3_2;
-            fc2_n2_pop_t4_0_a_d1 <= {1'd0, fc2_n2_pop_t2_0} + {1'd0, fc2_n2_pop_t2_1};
-            fc2_n2_pop_t4_0_b_d1 <= fc2_n2_pop_t3_1;
+            fc2_n2_pop_t5_0_a_d1 <= fc2_n2_pop_t4_0_a + {1'd0, fc2_n2_pop_t3_1};
             fc2_n2_pop_t5_0_b_d1 <= {1'd0, fc2_n2_pop_t2_4} + fc2_n2_pop_t3_2_b;
-            fc2_n3_pop_t4_0_a_d1 <= fc2_n3_pop_t3_0;
-            fc2_n3_pop_t4_0_b_d1 <= fc2_n3_pop_t3_1_a + {1'd0, fc2_n3_pop_t2_3};
+            fc2_n3_pop_t5_0_a_d1 <= {1'd0, fc2_n3_pop_t3_0} + fc2_n3_pop_t4_0_b;
             fc2_n3_pop_t5_0_b_d1 <= {1'd0, fc2_n3_pop_t2_4} + fc2_n3_pop_t3_2_b;
-            fc2_n4_pop_t4_0_a_d1 <= fc2_n4_pop_t3_0;
-            fc2_n4_pop_t4_0_b_d1 <= fc2_n4_pop_t3_1;
+            fc2_n4_pop_t5_0_a_d1 <= {1'd0, fc2_n4_pop_t3_0} + {1'd0, fc2_n4_pop_t3_1};
             fc2_n4_pop_t5_0_b_d1 <= fc2_n4_pop_t3_2;
-            fc2_n5_pop_t4_0_a_d1 <= fc2_n5_pop_t3_0;
-            fc2_n5_pop_t4_0_b_d1 <= fc2_n5_pop_t3_1;
+            fc2_n5_pop_t5_0_a_d1 <= {1'd0, fc2_n5_pop_t3_0} + {1'd0, fc2_n5_pop_t3_1};
             fc2_n5_pop_t5_0_b_d1 <= {1'd0, fc2_n5_pop_t2_4} + fc2_n5_pop_t3_2_b;
-            fc2_n6_pop_t4_0_a_d1 <= fc2_n6_pop_t3_0;
-            fc2_n6_pop_t4_0_b_d1 <= fc2_n6_pop_t3_1;
+            fc2_n6_pop_t5_0_a_d1 <= {1'd0, fc2_n6_pop_t3_0} + {1'd0, fc2_n6_pop_t3_1};
             fc2_n6_pop_t5_0_b_d1 <= fc2_n6_pop_t3_2;
-            fc2_n7_pop_t4_0_a_d1 <= {1'd0, fc2_n7_pop_t2_0} + {1'd0, fc2_n7_pop_t2_1};
-            fc2_n7_pop_t4_0_b_d1 <= fc2_n7_pop_t3_1;
-            fc2_n8_pop_t4_0_a_d1 <= fc2_n8_pop_t3_0;
-            fc2_n8_pop_t4_0_b_d1 <= fc2_n8_pop_t3_1;
+            fc2_n7_pop_t5_0_a_d1 <= fc2_n7_pop_t4_0_a + {1'd0, fc2_n7_pop_t3_1};
+            fc2_n8_pop_t5_0_a_d1 <= {1'd0, fc2_n8_pop_t3_0} + {1'd0, fc2_n8_pop_t3_1};
             fc2_n8_pop_t5_0_b_d1 <= {1'd0, fc2_n8_pop_t2_4} + fc2_n0_pop_t3_2_b;
-            fc2_n9_pop_t4_0_a_d1 <= fc2_n9_pop_t3_0;
-            fc2_n9_pop_t4_0_b_d1 <= fc2_n9_pop_t3_1;
+            fc2_n9_pop_t5_0_a_d1 <= fc2_n9_pop_t4_0_a + {1'd0, fc2_n9_pop_t3_1};
             fc2_n9_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n9_pop_t3_2_b;
-            fc2_n10_pop_t4_0_a_d1 <= fc2_n10_pop_t3_0_a + {1'd0, fc2_n10_pop_t2_1};
-            fc2_n10_pop_t4_0_b_d1 <= {1'd0, fc2_n10_pop_t2_2} + {1'd0, fc2_n10_pop_t2_3};
+            fc2_n10_pop_t5_0_a_d1 <= fc2_n10_pop_t4_0_a + fc2_n10_pop_t4_0_b;
             fc2_n10_pop_t5_0_b_d1 <= {1'd0, fc2_n10_pop_t2_4} + fc2_n9_pop_t3_2_b;
-            fc2_n11_pop_t4_0_a_d1 <= {1'd0, fc2_n11_pop_t2_0} + {1'd0, fc2_n11_pop_t2_1};
-            fc2_n11_pop_t4_0_b_d1 <= fc2_n11_pop_t3_1;
+            fc2_n11_pop_t5_0_a_d1 <= fc2_n11_pop_t4_0_a + {1'd0, fc2_n11_pop_t3_1};
             fc2_n11_pop_t5_0_b_d1 <= {1'd0, fc2_n11_pop_t2_4} + fc2_n11_pop_t3_2_b;
-            fc2_n12_pop_t4_0_a_d1 <= fc2_n12_pop_t3_0;
-            fc2_n12_pop_t4_0_b_d1 <= fc2_n12_pop_t3_1;
+            fc2_n12_pop_t5_0_a_d1 <= {1'd0, fc2_n12_pop_t3_0} + {1'd0, fc2_n12_pop_t3_1};
             fc2_n12_pop_t5_0_b_d1 <= fc2_n12_pop_t3_2;
-            fc2_n13_pop_t4_0_a_d1 <= fc2_n13_pop_t3_0;
-            fc2_n13_pop_t4_0_b_d1 <= {1'd0, fc2_n13_pop_t2_2} + {1'd0, fc2_n13_pop_t2_3};
+            fc2_n13_pop_t5_0_a_d1 <= {1'd0, fc2_n13_pop_t3_0} + fc2_n13_pop_t4_0_b;
             fc2_n13_pop_t5_0_b_d1 <= fc2_n13_pop_t3_2;
-            fc2_n14_pop_t4_0_a_d1 <= fc2_n10_pop_t3_0_a + {1'd0, fc2_n14_pop_t2_1};
-            fc2_n14_pop_t4_0_b_d1 <= fc2_n14_pop_t3_1;
+            fc2_n14_pop_t5_0_a_d1 <= fc2_n14_pop_t4_0_a + {1'd0, fc2_n14_pop_t3_1};
             fc2_n14_pop_t5_0_b_d1 <= {1'd0, fc2_n14_pop_t2_4} + fc2_n9_pop_t3_2_b;
-            fc2_n15_pop_t4_0_a_d1 <= fc2_n15_pop_t3_0;
-            fc2_n15_pop_t4_0_b_d1 <= {1'd0, fc2_n15_pop_t2_2} + {1'd0, fc2_n15_pop_t2_3};
+            fc2_n15_pop_t5_0_a_d1 <= {1'd0, fc2_n15_pop_t3_0} + fc2_n15_pop_t4_0_b;
             fc2_n15_pop_t5_0_b_d1 <= fc2_n15_pop_t3_2;
-            fc2_n16_pop_t4_0_a_d1 <= {1'd0, fc2_n16_pop_t2_0} + {1'd0, fc2_n16_pop_t2_1};
-            fc2_n16_pop_t4_0_b_d1 <= fc2_n16_pop_t3_1;
+            fc2_n16_pop_t5_0_a_d1 <= fc2_n16_pop_t4_0_a + {1'd0, fc2_n16_pop_t3_1};
             fc2_n16_pop_t5_0_b_d1 <= {1'd0, fc2_n16_pop_t2_4} + fc2_n2_pop_t3_2_b;
-            fc2_n17_pop_t4_0_a_d1 <= {1'd0, fc2_n17_pop_t2_0} + {1'd0, fc2_n17_pop_t2_1};
-            fc2_n17_pop_t4_0_b_d1 <= {1'd0, fc2_n17_pop_t2_2} + {1'd0, fc2_n17_pop_t2_3};
+            fc2_n17_pop_t5_0_a_d1 <= fc2_n17_pop_t4_0_a + fc2_n17_pop_t4_0_b;
             fc2_n17_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n17_pop_t3_2_b;
-            fc2_n18_pop_t4_0_a_d1 <= fc2_n18_pop_t3_0;
-            fc2_n18_pop_t4_0_b_d1 <= fc2_n18_pop_t3_1;
+            fc2_n18_pop_t5_0_a_d1 <= {1'd0, fc2_n18_pop_t3_0} + {1'd0, fc2_n18_pop_t3_1};
             fc2_n18_pop_t5_0_b_d1 <= fc2_n18_pop_t3_2;
-            fc2_n19_pop_t4_0_a_d1 <= fc2_n19_pop_t3_0;
-            fc2_n19_pop_t4_0_b_d1 <= fc2_n19_pop_t3_1;
+            fc2_n19_pop_t5_0_a_d1 <= {1'd0, fc2_n19_pop_t3_0} + {1'd0, fc2_n19_pop_t3_1};
             fc2_n19_pop_t5_0_b_d1 <= fc2_n19_pop_t3_2;
-            fc2_n20_pop_t4_0_a_d1 <= {1'd0, fc2_n20_pop_t2_0} + {1'd0, fc2_n20_pop_t2_1};
-            fc2_n20_pop_t4_0_b_d1 <= fc2_n20_pop_t3_1;
+            fc2_n20_pop_t5_0_a_d1 <= fc2_n20_pop_t4_0_a + {1'd0, fc2_n20_pop_t3_1};
             fc2_n20_pop_t5_0_b_d1 <= {1'd0, fc2_n20_pop_t2_4} + fc2_n20_pop_t3_2_b;
-            fc2_n21_pop_t4_0_b_d1 <= fc2_n21_pop_t3_1;
+            fc2_n21_pop_t5_0_a_d1 <= fc2_n9_pop_t4_0_a + {1'd0, fc2_n21_pop_t3_1};
             fc2_n21_pop_t5_0_b_d1 <= {1'd0, fc2_n21_pop_t2_4} + fc2_n9_pop_t3_2_b;
-            fc2_n22_pop_t4_0_a_d1 <= fc2_n22_pop_t3_0;
-            fc2_n22_pop_t4_0_b_d1 <= {1'd0, fc2_n22_pop_t2_2} + {1'd0, fc2_n22_pop_t2_3};
+            fc2_n22_pop_t5_0_a_d1 <= {1'd0, fc2_n22_pop_t3_0} + fc2_n22_pop_t4_0_b;
             fc2_n22_pop_t5_0_b_d1 <= {1'd0, fc2_n22_pop_t2_4} + fc2_n3_pop_t3_2_b;
-            fc2_n23_pop_t4_0_a_d1 <= fc2_n23_pop_t3_0;
-            fc2_n23_pop_t4_0_b_d1 <= fc2_n23_pop_t3_1;
+            fc2_n23_pop_t5_0_a_d1 <= {1'd0, fc2_n23_pop_t3_0} + {1'd0, fc2_n23_pop_t3_1};
             fc2_n23_pop_t5_0_b_d1 <= {1'd0, fc2_n23_pop_t2_4} + fc2_n1_pop_t3_2_b;
-            fc2_n24_pop_t4_0_a_d1 <= {1'd0, fc2_n24_pop_t2_0} + {1'd0, fc2_n24_pop_t2_1};
-            fc2_n24_pop_t4_0_b_d1 <= fc2_n24_pop_t3_1;
+            fc2_n24_pop_t5_0_a_d1 <= fc2_n24_pop_t4_0_a + {1'd0, fc2_n24_pop_t3_1};
             fc2_n24_pop_t5_0_b_d1 <= {1'd0, fc2_n24_pop_t2_4} + fc2_n19_pop_t3_2_b;
-            fc2_n25_pop_t4_0_a_d1 <= fc2_n25_pop_t3_0;
-            fc2_n25_pop_t4_0_b_d1 <= {1'd0, fc2_n25_pop_t2_2} + {1'd0, fc2_n25_pop_t2_3};
+            fc2_n25_pop_t5_0_a_d1 <= {1'd0, fc2_n25_pop_t3_0} + fc2_n25_pop_t4_0_b;
             fc2_n25_pop_t5_0_b_d1 <= fc2_n25_pop_t3_2;
-            fc2_n26_pop_t4_0_a_d1 <= fc2_n8_pop_t3_0_a + fc2_n1_pop_t3_0_b;
-            fc2_n26_pop_t4_0_b_d1 <= fc2_n26_pop_t3_1;
-            fc2_n27_pop_t4_0_a_d1 <= {1'd0, fc2_n27_pop_t2_0} + {1'd0, fc2_n27_pop_t2_1};
-            fc2_n27_pop_t4_0_b_d1 <= {1'd0, fc2_n27_pop_t2_2} + {1'd0, fc2_n27_pop_t2_3};
+            fc2_n26_pop_t5_0_a_d1 <= fc2_n26_pop_t4_0_a + {1'd0, fc2_n26_pop_t3_1};
+            fc2_n27_pop_t5_0_a_d1 <= fc2_n27_pop_t4_0_a + fc2_n27_pop_t4_0_b;
             fc2_n27_pop_t5_0_b_d1 <= fc2_n27_pop_t3_2;
-            fc2_n28_pop_t4_0_a_d1 <= fc2_n28_pop_t3_0;
-            fc2_n28_pop_t4_0_b_d1 <= {1'd0, fc2_n28_pop_t2_2} + {1'd0, fc2_n28_pop_t2_3};
+            fc2_n28_pop_t5_0_a_d1 <= {1'd0, fc2_n28_pop_t3_0} + fc2_n28_pop_t4_0_b;
             fc2_n28_pop_t5_0_b_d1 <= fc2_n28_pop_t3_2;
-            fc2_n29_pop_t4_0_a_d1 <= fc2_n29_pop_t3_0;
-            fc2_n29_pop_t4_0_b_d1 <= fc2_n29_pop_t3_1;
+            fc2_n29_pop_t5_0_a_d1 <= {1'd0, fc2_n29_pop_t3_0} + {1'd0, fc2_n29_pop_t3_1};
             fc2_n29_pop_t5_0_b_d1 <= {1'd0, fc2_n29_pop_t2_4} + fc2_n19_pop_t3_2_b;
-            fc2_n30_pop_t4_0_a_d1 <= {1'd0, fc2_n30_pop_t2_0} + {1'd0, fc2_n30_pop_t2_1};
-            fc2_n30_pop_t4_0_b_d1 <= {1'd0, fc2_n30_pop_t2_2} + {1'd0, fc2_n30_pop_t2_3};
-            fc2_n31_pop_t4_0_b_d1 <= {1'd0, fc2_n31_pop_t2_2} + fc2_n0_pop_t3_1_b;
+            fc2_n30_pop_t5_0_a_d1 <= fc2_n30_pop_t4_0_a + fc2_n30_pop_t4_0_b;
+            fc2_n31_pop_t5_0_a_d1 <= fc2_n26_pop_t4_0_a + fc2_n31_pop_t4_0_b;
             fc2_n31_pop_t5_0_b_d1 <= fc2_n31_pop_t3_2;
             fc2_out_0 <= $signed(fc2_n0_acc[7:0]);
             fc2_out_1 <= $signed(fc2_n1_acc[7:0]);

@@ -2,7 +2,7 @@
 // Layer 4: fc3 (binary_dense), 32 -> 32
 // input  type: bipolar
 // output type: int<7>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.48 ns into the first stage (combinational layer in front)
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module keras_bnn_fc3 (
@@ -89,11 +89,11 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n0_pop_t2_2_a = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n0_pop_t1_4_b)};
     wire [3:0] fc3_n0_pop_t2_2_b = {2'd0, {(fc3_in_30_v_n & in_data[31]), (fc3_in_30_v_n ^ in_data[31])}};
     wire [4:0] fc3_n0_pop_t3_0_a = {1'd0, fc3_n0_pop_t2_0};
-    reg  [4:0] fc3_n0_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n0_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n0_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n0_pop_t4_0_a_d1} + {2'd0, fc3_n0_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n0_pop_t4_0_a = {1'd0, (fc3_n0_pop_t3_0_a + {1'd0, fc3_n0_pop_t2_1})};
+    wire [5:0] fc3_n0_pop_t4_0 = fc3_n0_pop_t4_0_a + {2'd0, (fc3_n0_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n0_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n0_acc = $signed({fc3_n0_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n0_acc = $signed({$signed({1'd0, fc3_n0_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n1_pop_c0 = {(fc3_n0_pop_c0_g | (fc3_n0_pop_c0_x & fc3_in_2_v_n)), (fc3_n0_pop_c0_x ^ fc3_in_2_v_n)};
     wire fc3_n1_pop_c1_x = in_data[3] ^ in_data[4];
@@ -128,11 +128,10 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n1_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
     wire [3:0] fc3_n1_pop_t2_2_b = {2'd0, {(in_data[30] & in_data[31]), (in_data[30] ^ in_data[31])}};
     wire [4:0] fc3_n1_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n1_pop_t2_0_b)} + {1'd0, fc3_n1_pop_t2_1};
-    reg  [4:0] fc3_n1_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n1_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n1_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n1_pop_t4_0_a_d1} + {2'd0, fc3_n1_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n1_pop_t4_0 = {1'd0, fc3_n1_pop_t3_0} + {2'd0, (fc3_n0_pop_t2_2_a + fc3_n1_pop_t2_2_b)};
+    reg  [5:0] fc3_n1_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n1_acc = $signed({fc3_n1_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n1_acc = $signed({$signed({1'd0, fc3_n1_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n2_pop_c1_x = fc3_in_3_v_n ^ in_data[4];
     wire [1:0] fc3_n2_pop_c1 = {((fc3_in_3_v_n & in_data[4]) | (fc3_n2_pop_c1_x & in_data[5])), (fc3_n2_pop_c1_x ^ in_data[5])};
@@ -158,11 +157,11 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n2_pop_t2_1_b = {1'd0, (fc3_n2_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
     wire [3:0] fc3_n2_pop_t2_1 = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n2_pop_t1_2_b)} + fc3_n2_pop_t2_1_b;
     wire [3:0] fc3_n2_pop_t2_2_a = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
-    reg  [4:0] fc3_n2_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n2_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n2_pop_t4_0_a_d1} + {2'd0, fc3_n2_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n2_pop_t4_0_a = {1'd0, ({1'd0, fc3_n2_pop_t2_0} + {1'd0, fc3_n2_pop_t2_1})};
+    wire [5:0] fc3_n2_pop_t4_0_b = {2'd0, (fc3_n2_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n2_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n2_acc = $signed({fc3_n2_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n2_acc = $signed({$signed({1'd0, fc3_n2_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n3_pop_c1_x = fc3_in_3_v_n ^ fc3_in_4_v_n;
     wire fc3_n3_pop_c1_g = fc3_in_3_v_n & fc3_in_4_v_n;
@@ -189,11 +188,10 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n3_pop_t2_2 = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n3_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
     wire [4:0] fc3_n3_pop_t3_0_a = {1'd0, fc3_n3_pop_t2_0};
     wire [4:0] fc3_n3_pop_t3_0 = fc3_n3_pop_t3_0_a + {1'd0, (fc3_n3_pop_t2_1_a + fc3_n3_pop_t2_1_b)};
-    reg  [4:0] fc3_n3_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n3_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n3_pop_t4_0_a_d1} + {2'd0, fc3_n3_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n3_pop_t4_0_b = {2'd0, fc3_n3_pop_t2_2};
+    reg  [5:0] fc3_n3_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n3_acc = $signed({fc3_n3_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n3_acc = $signed({$signed({1'd0, fc3_n3_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n4_pop_c0_x = in_data[0] ^ in_data[1];
     wire fc3_n4_pop_c0_g = in_data[0] & in_data[1];
@@ -206,11 +204,11 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n4_pop_t2_0_b = {1'd0, (fc3_n4_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
     wire [3:0] fc3_n4_pop_t2_0 = {1'd0, (fc3_n4_pop_t1_0_a + fc3_n1_pop_t1_0_b)} + fc3_n4_pop_t2_0_b;
     wire [3:0] fc3_n4_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n2_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
-    reg  [4:0] fc3_n4_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n4_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n4_pop_t4_0_a_d1} + {2'd0, fc3_n4_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n4_pop_t4_0_a = {1'd0, ({1'd0, fc3_n4_pop_t2_0} + {1'd0, fc3_n4_pop_t2_1})};
+    wire [5:0] fc3_n4_pop_t4_0_b = {2'd0, (fc3_n2_pop_t2_2_a + fc3_n1_pop_t2_2_b)};
+    reg  [5:0] fc3_n4_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n4_acc = $signed({fc3_n4_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n4_acc = $signed({$signed({1'd0, fc3_n4_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n5_pop_c2 = {(fc3_n1_pop_c2_g | (fc3_n1_pop_c2_x & fc3_in_8_v_n)), (fc3_n1_pop_c2_x ^ fc3_in_8_v_n)};
     wire fc3_n5_pop_c4_x = fc3_in_12_v_n ^ fc3_in_13_v_n;
@@ -230,11 +228,9 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n5_pop_t2_2 = {1'd0, (fc3_n5_pop_t1_4_a + fc3_n0_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
     wire [4:0] fc3_n5_pop_t3_0_b = {1'd0, (fc3_n5_pop_t2_1_a + fc3_n5_pop_t2_1_b)};
     wire [4:0] fc3_n5_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n5_pop_t2_0_b)} + fc3_n5_pop_t3_0_b;
-    reg  [4:0] fc3_n5_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n5_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n5_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n5_pop_t4_0_a_d1} + {2'd0, fc3_n5_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n5_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n5_acc = $signed({fc3_n5_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n5_acc = $signed({$signed({1'd0, fc3_n5_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n6_pop_c0_x = fc3_in_0_v_n ^ in_data[1];
     wire fc3_n6_pop_c0_g = fc3_in_0_v_n & in_data[1];
@@ -253,11 +249,10 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n6_pop_t2_2_a = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
     wire [3:0] fc3_n6_pop_t2_2_b = {2'd0, {(in_data[30] & fc3_in_31_v_n), (in_data[30] ^ fc3_in_31_v_n)}};
     wire [4:0] fc3_n6_pop_t3_0 = {1'd0, (fc3_n6_pop_t2_0_a + fc3_n6_pop_t2_0_b)} + {1'd0, fc3_n6_pop_t2_1};
-    reg  [4:0] fc3_n6_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n6_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n6_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n6_pop_t4_0_a_d1} + {2'd0, fc3_n6_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n6_pop_t4_0 = {1'd0, fc3_n6_pop_t3_0} + {2'd0, (fc3_n6_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
+    reg  [5:0] fc3_n6_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n6_acc = $signed({fc3_n6_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n6_acc = $signed({$signed({1'd0, fc3_n6_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n7_pop_c2 = {(fc3_n4_pop_c2_g | (fc3_n4_pop_c2_x & fc3_in_8_v_n)), (fc3_n4_pop_c2_x ^ fc3_in_8_v_n)};
     wire [1:0] fc3_n7_pop_c4 = {(fc3_n5_pop_c4_g | (fc3_n5_pop_c4_x & fc3_in_14_v_n)), (fc3_n5_pop_c4_x ^ fc3_in_14_v_n)};
@@ -266,10 +261,9 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n7_pop_t2_0 = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n3_pop_t1_0_b)} + {1'd0, (fc3_n7_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
     wire [3:0] fc3_n7_pop_t2_1_a = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n0_pop_t1_2_b)};
     wire [4:0] fc3_n7_pop_t3_0 = {1'd0, fc3_n7_pop_t2_0} + {1'd0, (fc3_n7_pop_t2_1_a + fc3_n3_pop_t2_1_b)};
-    reg  [4:0] fc3_n7_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n7_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n7_pop_t4_0_a_d1} + {2'd0, fc3_n3_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n7_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n7_acc = $signed({fc3_n7_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n7_acc = $signed({$signed({1'd0, fc3_n7_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n8_pop_c0_x = fc3_in_0_v_n ^ fc3_in_1_v_n;
     wire fc3_n8_pop_c0_g = fc3_in_0_v_n & fc3_in_1_v_n;
@@ -297,11 +291,9 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n8_pop_t2_2 = {1'd0, (fc3_n8_pop_t1_4_a + fc3_n3_pop_t1_4_b)} + fc3_n8_pop_t2_2_b;
     wire [4:0] fc3_n8_pop_t3_0_b = {1'd0, fc3_n8_pop_t2_1};
     wire [4:0] fc3_n8_pop_t3_0 = {1'd0, (fc3_n8_pop_t2_0_a + fc3_n8_pop_t2_0_b)} + fc3_n8_pop_t3_0_b;
-    reg  [4:0] fc3_n8_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n8_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n8_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n8_pop_t4_0_a_d1} + {2'd0, fc3_n8_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n8_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n8_acc = $signed({fc3_n8_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n8_acc = $signed({$signed({1'd0, fc3_n8_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n9_pop_c8_x = fc3_in_24_v_n ^ in_data[25];
     wire fc3_n9_pop_c8_g = fc3_in_24_v_n & in_data[25];
@@ -312,21 +304,20 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n9_pop_t2_1 = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n1_pop_t1_2_b)} + fc3_n5_pop_t2_1_b;
     wire [3:0] fc3_n9_pop_t2_2_a = {1'd0, (fc3_n9_pop_t1_4_a + fc3_n9_pop_t1_4_b)};
     wire [4:0] fc3_n9_pop_t3_0 = {1'd0, (fc3_n2_pop_t2_0_a + fc3_n3_pop_t2_0_b)} + {1'd0, fc3_n9_pop_t2_1};
-    reg  [4:0] fc3_n9_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n9_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n9_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n9_pop_t4_0_a_d1} + {2'd0, fc3_n9_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n9_pop_t4_0 = {1'd0, fc3_n9_pop_t3_0} + {2'd0, (fc3_n9_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n9_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n9_acc = $signed({fc3_n9_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n9_acc = $signed({$signed({1'd0, fc3_n9_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n10_pop_c3 = {(fc3_n6_pop_c3_g | (fc3_n6_pop_c3_x & in_data[11])), (fc3_n6_pop_c3_x ^ in_data[11])};
     wire [3:0] fc3_n10_pop_t2_0_b = {1'd0, (fc3_n0_pop_t1_1_a + {1'd0, fc3_n10_pop_c3})};
     wire [3:0] fc3_n10_pop_t2_0 = {1'd0, (fc3_n8_pop_t1_0_a + fc3_n0_pop_t1_0_b)} + fc3_n10_pop_t2_0_b;
     wire [3:0] fc3_n10_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n3_pop_t1_3_b)};
-    reg  [4:0] fc3_n10_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n10_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n10_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n10_pop_t4_0_a_d1} + {2'd0, fc3_n10_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n10_pop_t4_0_a = {1'd0, ({1'd0, fc3_n10_pop_t2_0} + {1'd0, fc3_n10_pop_t2_1})};
+    wire [5:0] fc3_n10_pop_t4_0 = fc3_n10_pop_t4_0_a + {2'd0, (fc3_n9_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
+    reg  [5:0] fc3_n10_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n10_acc = $signed({fc3_n10_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n10_acc = $signed({$signed({1'd0, fc3_n10_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n11_pop_c3_x = fc3_in_9_v_n ^ fc3_in_10_v_n;
     wire fc3_n11_pop_c3_g = fc3_in_9_v_n & fc3_in_10_v_n;
@@ -347,21 +338,18 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n11_pop_t2_1_b = {1'd0, ({1'd0, fc3_n11_pop_c6} + fc3_n11_pop_t1_3_b)};
     wire [3:0] fc3_n11_pop_t2_2 = {1'd0, (fc3_n8_pop_t1_4_a + fc3_n0_pop_t1_4_b)} + fc3_n6_pop_t2_2_b;
     wire [4:0] fc3_n11_pop_t3_0 = {1'd0, fc3_n11_pop_t2_0} + {1'd0, (fc3_n11_pop_t2_1_a + fc3_n11_pop_t2_1_b)};
-    reg  [4:0] fc3_n11_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n11_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n11_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n11_pop_t4_0_a_d1} + {2'd0, fc3_n11_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n11_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n11_acc = $signed({fc3_n11_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n11_acc = $signed({$signed({1'd0, fc3_n11_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n12_pop_c8 = {(fc3_n9_pop_c8_g | (fc3_n9_pop_c8_x & fc3_in_26_v_n)), (fc3_n9_pop_c8_x ^ fc3_in_26_v_n)};
     wire [2:0] fc3_n12_pop_t1_4_a = {1'd0, fc3_n12_pop_c8};
     wire [3:0] fc3_n12_pop_t2_2_a = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n9_pop_t1_4_b)};
     wire [4:0] fc3_n12_pop_t3_0 = {1'd0, (fc3_n8_pop_t2_0_a + fc3_n5_pop_t2_0_b)} + fc3_n8_pop_t3_0_b;
-    reg  [4:0] fc3_n12_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n12_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n12_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n12_pop_t4_0_a_d1} + {2'd0, fc3_n12_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n12_pop_t4_0 = {1'd0, fc3_n12_pop_t3_0} + {2'd0, (fc3_n12_pop_t2_2_a + fc3_n8_pop_t2_2_b)};
+    reg  [5:0] fc3_n12_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n12_acc = $signed({fc3_n12_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n12_acc = $signed({$signed({1'd0, fc3_n12_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n13_pop_c4 = {(fc3_n11_pop_c4_g | (fc3_n11_pop_c4_x & in_data[14])), (fc3_n11_pop_c4_x ^ in_data[14])};
     wire fc3_n13_pop_c9_x = fc3_in_27_v_n ^ in_data[28];
@@ -371,19 +359,18 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n13_pop_t2_0 = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n1_pop_t1_0_b)} + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n11_pop_t1_1_b)};
     wire [3:0] fc3_n13_pop_t2_1 = {1'd0, (fc3_n13_pop_t1_2_a + fc3_n8_pop_t1_2_b)} + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
     wire [3:0] fc3_n13_pop_t2_2 = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n13_pop_t1_4_b)} + fc3_n6_pop_t2_2_b;
-    reg  [4:0] fc3_n13_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n13_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n13_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n13_pop_t4_0_a_d1} + {2'd0, fc3_n13_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n13_pop_t4_0_a = {1'd0, ({1'd0, fc3_n13_pop_t2_0} + {1'd0, fc3_n13_pop_t2_1})};
+    reg  [5:0] fc3_n13_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n13_acc = $signed({fc3_n13_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n13_acc = $signed({$signed({1'd0, fc3_n13_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n14_pop_t2_1_b = {1'd0, (fc3_n8_pop_t1_3_a + fc3_n3_pop_t1_3_b)};
     wire [3:0] fc3_n14_pop_t2_1 = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n2_pop_t1_2_b)} + fc3_n14_pop_t2_1_b;
-    reg  [4:0] fc3_n14_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n14_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n14_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n14_pop_t4_0_a_d1} + {2'd0, fc3_n14_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n14_pop_t4_0_a = {1'd0, (fc3_n0_pop_t3_0_a + {1'd0, fc3_n14_pop_t2_1})};
+    wire [5:0] fc3_n14_pop_t4_0 = fc3_n14_pop_t4_0_a + {2'd0, (fc3_n12_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n14_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n14_acc = $signed({fc3_n14_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n14_acc = $signed({$signed({1'd0, fc3_n14_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n15_pop_c1 = {(fc3_n1_pop_c1_g | (fc3_n1_pop_c1_x & fc3_in_5_v_n)), (fc3_n1_pop_c1_x ^ fc3_in_5_v_n)};
     wire [1:0] fc3_n15_pop_c2 = {(fc3_n0_pop_c2_g | (fc3_n0_pop_c2_x & in_data[8])), (fc3_n0_pop_c2_x ^ in_data[8])};
@@ -395,10 +382,9 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n15_pop_t2_1_a = {1'd0, (fc3_n13_pop_t1_2_a + fc3_n15_pop_t1_2_b)};
     wire [3:0] fc3_n15_pop_t2_1 = fc3_n15_pop_t2_1_a + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n6_pop_t1_3_b)};
     wire [4:0] fc3_n15_pop_t3_0 = {1'd0, (fc3_n15_pop_t2_0_a + fc3_n15_pop_t2_0_b)} + {1'd0, fc3_n15_pop_t2_1};
-    reg  [4:0] fc3_n15_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n15_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n15_pop_t4_0_a_d1} + {2'd0, fc3_n2_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n15_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n15_acc = $signed({fc3_n15_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n15_acc = $signed({$signed({1'd0, fc3_n15_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n16_pop_c0 = {(fc3_n8_pop_c0_g | (fc3_n8_pop_c0_x & fc3_in_2_v_n)), (fc3_n8_pop_c0_x ^ fc3_in_2_v_n)};
     wire [1:0] fc3_n16_pop_c1 = {(fc3_n3_pop_c1_g | (fc3_n3_pop_c1_x & in_data[5])), (fc3_n3_pop_c1_x ^ in_data[5])};
@@ -408,11 +394,9 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n16_pop_t2_1 = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n8_pop_t1_2_b)} + {1'd0, (fc3_n8_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
     wire [3:0] fc3_n16_pop_t2_2 = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n3_pop_t1_4_b)} + fc3_n8_pop_t2_2_b;
     wire [4:0] fc3_n16_pop_t3_0 = {1'd0, (fc3_n16_pop_t2_0_a + fc3_n16_pop_t2_0_b)} + {1'd0, fc3_n16_pop_t2_1};
-    reg  [4:0] fc3_n16_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n16_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n16_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n16_pop_t4_0_a_d1} + {2'd0, fc3_n16_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n16_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n16_acc = $signed({fc3_n16_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n16_acc = $signed({$signed({1'd0, fc3_n16_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n17_pop_c7 = {(fc3_n11_pop_c7_g | (fc3_n11_pop_c7_x & in_data[23])), (fc3_n11_pop_c7_x ^ in_data[23])};
     wire [2:0] fc3_n17_pop_t1_3_b = {1'd0, fc3_n17_pop_c7};
@@ -420,11 +404,9 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n17_pop_t2_2 = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n13_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
     wire [4:0] fc3_n17_pop_t3_0_b = {1'd0, fc3_n17_pop_t2_1};
     wire [4:0] fc3_n17_pop_t3_0 = {1'd0, (fc3_n15_pop_t2_0_a + fc3_n1_pop_t2_0_b)} + fc3_n17_pop_t3_0_b;
-    reg  [4:0] fc3_n17_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n17_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n17_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n17_pop_t4_0_a_d1} + {2'd0, fc3_n17_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n17_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n17_acc = $signed({fc3_n17_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n17_acc = $signed({$signed({1'd0, fc3_n17_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n18_pop_c0 = {(fc3_n4_pop_c0_g | (fc3_n4_pop_c0_x & in_data[2])), (fc3_n4_pop_c0_x ^ in_data[2])};
     wire [1:0] fc3_n18_pop_c3 = {(fc3_n11_pop_c3_g | (fc3_n11_pop_c3_x & in_data[11])), (fc3_n11_pop_c3_x ^ in_data[11])};
@@ -432,124 +414,112 @@ module keras_bnn_fc3 (
     wire [3:0] fc3_n18_pop_t2_0_a = {1'd0, ({1'd0, fc3_n18_pop_c0} + fc3_n1_pop_t1_0_b)};
     wire [3:0] fc3_n18_pop_t2_0 = fc3_n18_pop_t2_0_a + {1'd0, (fc3_n4_pop_t1_1_a + fc3_n18_pop_t1_1_b)};
     wire [3:0] fc3_n18_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n2_pop_t1_3_a + fc3_n11_pop_t1_3_b)};
-    reg  [4:0] fc3_n18_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n18_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n18_pop_t4_0_a_d1} + {2'd0, fc3_n4_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n18_pop_t4_0_a = {1'd0, ({1'd0, fc3_n18_pop_t2_0} + {1'd0, fc3_n18_pop_t2_1})};
+    reg  [5:0] fc3_n18_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n18_acc = $signed({fc3_n18_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n18_acc = $signed({$signed({1'd0, fc3_n18_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n19_pop_t2_0_a = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n15_pop_t1_0_b)};
     wire [4:0] fc3_n19_pop_t3_0 = {1'd0, (fc3_n19_pop_t2_0_a + fc3_n15_pop_t2_0_b)} + fc3_n17_pop_t3_0_b;
-    reg  [4:0] fc3_n19_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n19_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n19_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n19_pop_t4_0_a_d1} + {2'd0, fc3_n19_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n19_pop_t4_0 = {1'd0, fc3_n19_pop_t3_0} + {2'd0, (fc3_n0_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
+    reg  [5:0] fc3_n19_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n19_acc = $signed({fc3_n19_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n19_acc = $signed({$signed({1'd0, fc3_n19_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n20_pop_c7 = {(fc3_n1_pop_c7_g | (fc3_n1_pop_c7_x & fc3_in_23_v_n)), (fc3_n1_pop_c7_x ^ fc3_in_23_v_n)};
     wire [3:0] fc3_n20_pop_t2_0 = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n15_pop_t1_0_b)} + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
     wire [3:0] fc3_n20_pop_t2_1_b = {1'd0, (fc3_n5_pop_t1_3_a + {1'd0, fc3_n20_pop_c7})};
     wire [3:0] fc3_n20_pop_t2_2_a = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
     wire [4:0] fc3_n20_pop_t3_0 = {1'd0, fc3_n20_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n20_pop_t2_1_b)};
-    reg  [4:0] fc3_n20_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n20_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n20_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n20_pop_t4_0_a_d1} + {2'd0, fc3_n20_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n20_pop_t4_0_b = {2'd0, (fc3_n20_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n20_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n20_acc = $signed({fc3_n20_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n20_acc = $signed({$signed({1'd0, fc3_n20_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n21_pop_t2_0 = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n16_pop_t1_0_b)} + {1'd0, (fc3_n2_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
     wire [3:0] fc3_n21_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n8_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
     wire [3:0] fc3_n21_pop_t2_2_a = {1'd0, (fc3_n9_pop_t1_4_a + fc3_n3_pop_t1_4_b)};
     wire [4:0] fc3_n21_pop_t3_0_b = {1'd0, fc3_n21_pop_t2_1};
-    reg  [4:0] fc3_n21_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n21_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n21_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n21_pop_t4_0_a_d1} + {2'd0, fc3_n21_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n21_pop_t4_0_a = {1'd0, ({1'd0, fc3_n21_pop_t2_0} + fc3_n21_pop_t3_0_b)};
+    wire [5:0] fc3_n21_pop_t4_0 = fc3_n21_pop_t4_0_a + {2'd0, (fc3_n21_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
+    reg  [5:0] fc3_n21_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n21_acc = $signed({fc3_n21_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n21_acc = $signed({$signed({1'd0, fc3_n21_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n22_pop_t2_0 = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n16_pop_t1_0_b)} + fc3_n16_pop_t2_0_b;
     wire [4:0] fc3_n22_pop_t3_0 = {1'd0, fc3_n22_pop_t2_0} + {1'd0, (fc3_n7_pop_t2_1_a + fc3_n2_pop_t2_1_b)};
-    reg  [4:0] fc3_n22_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n22_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n22_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n22_pop_t4_0_a_d1} + {2'd0, fc3_n22_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n22_pop_t4_0 = {1'd0, fc3_n22_pop_t3_0} + {2'd0, (fc3_n21_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n22_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n22_acc = $signed({fc3_n22_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n22_acc = $signed({$signed({1'd0, fc3_n22_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n23_pop_t2_0 = fc3_n1_pop_t2_0_a + {1'd0, (fc3_n0_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
     wire [4:0] fc3_n23_pop_t3_0 = {1'd0, fc3_n23_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n2_pop_t2_1_b)};
-    reg  [4:0] fc3_n23_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n23_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n23_pop_t4_0_a_d1} + {2'd0, fc3_n20_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n23_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n23_acc = $signed({fc3_n23_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n23_acc = $signed({$signed({1'd0, fc3_n23_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n24_pop_t2_0 = {1'd0, (fc3_n4_pop_t1_0_a + fc3_n2_pop_t1_0_b)} + fc3_n4_pop_t2_0_b;
     wire [3:0] fc3_n24_pop_t2_1 = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n15_pop_t1_2_b)} + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n17_pop_t1_3_b)};
-    reg  [4:0] fc3_n24_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n24_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n24_pop_t4_0_a_d1} + {2'd0, fc3_n2_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n24_pop_t4_0_a = {1'd0, ({1'd0, fc3_n24_pop_t2_0} + {1'd0, fc3_n24_pop_t2_1})};
+    reg  [5:0] fc3_n24_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n24_acc = $signed({fc3_n24_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n24_acc = $signed({$signed({1'd0, fc3_n24_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n25_pop_c0 = {(fc3_n6_pop_c0_g | (fc3_n6_pop_c0_x & fc3_in_2_v_n)), (fc3_n6_pop_c0_x ^ fc3_in_2_v_n)};
     wire [3:0] fc3_n25_pop_t2_0_a = {1'd0, ({1'd0, fc3_n25_pop_c0} + fc3_n16_pop_t1_0_b)};
     wire [3:0] fc3_n25_pop_t2_0 = fc3_n25_pop_t2_0_a + {1'd0, (fc3_n3_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
-    reg  [4:0] fc3_n25_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n25_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n25_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n25_pop_t4_0_a_d1} + {2'd0, fc3_n25_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n25_pop_t4_0_a = {1'd0, ({1'd0, fc3_n25_pop_t2_0} + fc3_n21_pop_t3_0_b)};
+    wire [5:0] fc3_n25_pop_t4_0_b = {2'd0, (fc3_n21_pop_t2_2_a + fc3_n8_pop_t2_2_b)};
+    reg  [5:0] fc3_n25_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n25_acc = $signed({fc3_n25_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n25_acc = $signed({$signed({1'd0, fc3_n25_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n26_pop_t2_0 = fc3_n1_pop_t2_0_a + {1'd0, (fc3_n5_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
     wire [3:0] fc3_n26_pop_t2_2 = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n0_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
     wire [4:0] fc3_n26_pop_t3_0 = {1'd0, fc3_n26_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n5_pop_t2_1_b)};
-    reg  [4:0] fc3_n26_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n26_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n26_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n26_pop_t4_0_a_d1} + {2'd0, fc3_n26_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n26_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n26_acc = $signed({fc3_n26_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n26_acc = $signed({$signed({1'd0, fc3_n26_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n27_pop_t2_0 = fc3_n6_pop_t2_0_a + {1'd0, (fc3_n3_pop_t1_1_a + fc3_n11_pop_t1_1_b)};
     wire [3:0] fc3_n27_pop_t2_2 = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n9_pop_t1_4_b)} + fc3_n8_pop_t2_2_b;
     wire [4:0] fc3_n27_pop_t3_0 = {1'd0, fc3_n27_pop_t2_0} + {1'd0, (fc3_n6_pop_t2_1_a + fc3_n14_pop_t2_1_b)};
-    reg  [4:0] fc3_n27_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n27_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n27_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n27_pop_t4_0_a_d1} + {2'd0, fc3_n27_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n27_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n27_acc = $signed({fc3_n27_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n27_acc = $signed({$signed({1'd0, fc3_n27_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n28_pop_c6 = {(fc3_n5_pop_c6_g | (fc3_n5_pop_c6_x & in_data[20])), (fc3_n5_pop_c6_x ^ in_data[20])};
     wire [3:0] fc3_n28_pop_t2_1_b = {1'd0, ({1'd0, fc3_n28_pop_c6} + fc3_n0_pop_t1_3_b)};
     wire [4:0] fc3_n28_pop_t3_0 = fc3_n3_pop_t3_0_a + {1'd0, (fc3_n3_pop_t2_1_a + fc3_n28_pop_t2_1_b)};
-    reg  [4:0] fc3_n28_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n28_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n28_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n28_pop_t4_0_a_d1} + {2'd0, fc3_n28_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n28_pop_t4_0 = {1'd0, fc3_n28_pop_t3_0} + {2'd0, (fc3_n6_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n28_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n28_acc = $signed({fc3_n28_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n28_acc = $signed({$signed({1'd0, fc3_n28_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [3:0] fc3_n29_pop_t2_1 = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n11_pop_t1_2_b)} + fc3_n28_pop_t2_1_b;
     wire [4:0] fc3_n29_pop_t3_0 = {1'd0, (fc3_n25_pop_t2_0_a + fc3_n16_pop_t2_0_b)} + {1'd0, fc3_n29_pop_t2_1};
-    reg  [4:0] fc3_n29_pop_t4_0_a_d1;
-    wire signed [6:0] fc3_n29_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n29_pop_t4_0_a_d1} + {2'd0, fc3_n25_pop_t4_0_b_d1})});
+    reg  [5:0] fc3_n29_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n29_acc = $signed({fc3_n29_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n29_acc = $signed({$signed({1'd0, fc3_n29_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire [1:0] fc3_n30_pop_c5 = {(fc3_n1_pop_c5_g | (fc3_n1_pop_c5_x & in_data[17])), (fc3_n1_pop_c5_x ^ in_data[17])};
     wire [3:0] fc3_n30_pop_t2_0 = fc3_n19_pop_t2_0_a + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n18_pop_t1_1_b)};
     wire [3:0] fc3_n30_pop_t2_1_a = {1'd0, (fc3_n1_pop_t1_2_a + {1'd0, fc3_n30_pop_c5})};
     wire [4:0] fc3_n30_pop_t3_0 = {1'd0, fc3_n30_pop_t2_0} + {1'd0, (fc3_n30_pop_t2_1_a + fc3_n20_pop_t2_1_b)};
-    reg  [4:0] fc3_n30_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n30_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n30_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n30_pop_t4_0_a_d1} + {2'd0, fc3_n30_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n30_pop_t4_0 = {1'd0, fc3_n30_pop_t3_0} + {2'd0, (fc3_n20_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
+    reg  [5:0] fc3_n30_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n30_acc = $signed({fc3_n30_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n30_acc = $signed({$signed({1'd0, fc3_n30_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc3_n31_pop_c9_x = in_data[27] ^ fc3_in_28_v_n;
     wire [1:0] fc3_n31_pop_c9 = {((in_data[27] & fc3_in_28_v_n) | (fc3_n31_pop_c9_x & fc3_in_29_v_n)), (fc3_n31_pop_c9_x ^ fc3_in_29_v_n)};
     wire [3:0] fc3_n31_pop_t2_2_a = {1'd0, (fc3_n5_pop_t1_4_a + {1'd0, fc3_n31_pop_c9})};
     wire [4:0] fc3_n31_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n8_pop_t2_0_b)} + fc3_n5_pop_t3_0_b;
-    reg  [4:0] fc3_n31_pop_t4_0_a_d1;
-    reg  [3:0] fc3_n31_pop_t4_0_b_d1;
-    wire signed [6:0] fc3_n31_pop_s_2 = $signed({1'd0, ({1'd0, fc3_n31_pop_t4_0_a_d1} + {2'd0, fc3_n31_pop_t4_0_b_d1})});
+    wire [5:0] fc3_n31_pop_t4_0 = {1'd0, fc3_n31_pop_t3_0} + {2'd0, (fc3_n31_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
+    reg  [5:0] fc3_n31_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n31_acc = $signed({fc3_n31_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc3_n31_acc = $signed({$signed({1'd0, fc3_n31_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     reg  signed [6:0] fc3_out_0;
     reg  signed [6:0] fc3_out_1;
@@ -586,64 +556,38 @@ module keras_bnn_fc3 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_pop_t4_0_a_d1 <= fc3_n0_pop_t3_0_a + {1'd0, fc3_n0_pop_t2_1};
-            fc3_n0_pop_t4_0_b_d1 <= fc3_n0_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n1_pop_t4_0_a_d1 <= fc3_n1_pop_t3_0;
-            fc3_n1_pop_t4_0_b_d1 <= fc3_n0_pop_t2_2_a + fc3_n1_pop_t2_2_b;
-            fc3_n2_pop_t4_0_a_d1 <= {1'd0, fc3_n2_pop_t2_0} + {1'd0, fc3_n2_pop_t2_1};
-            fc3_n2_pop_t4_0_b_d1 <= fc3_n2_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n3_pop_t4_0_a_d1 <= fc3_n3_pop_t3_0;
-            fc3_n3_pop_t4_0_b_d1 <= fc3_n3_pop_t2_2;
-            fc3_n4_pop_t4_0_a_d1 <= {1'd0, fc3_n4_pop_t2_0} + {1'd0, fc3_n4_pop_t2_1};
-            fc3_n4_pop_t4_0_b_d1 <= fc3_n2_pop_t2_2_a + fc3_n1_pop_t2_2_b;
-            fc3_n5_pop_t4_0_a_d1 <= fc3_n5_pop_t3_0;
-            fc3_n5_pop_t4_0_b_d1 <= fc3_n5_pop_t2_2;
-            fc3_n6_pop_t4_0_a_d1 <= fc3_n6_pop_t3_0;
-            fc3_n6_pop_t4_0_b_d1 <= fc3_n6_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-            fc3_n7_pop_t4_0_a_d1 <= fc3_n7_pop_t3_0;
-            fc3_n8_pop_t4_0_a_d1 <= fc3_n8_pop_t3_0;
-            fc3_n8_pop_t4_0_b_d1 <= fc3_n8_pop_t2_2;
-            fc3_n9_pop_t4_0_a_d1 <= fc3_n9_pop_t3_0;
-            fc3_n9_pop_t4_0_b_d1 <= fc3_n9_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n10_pop_t4_0_a_d1 <= {1'd0, fc3_n10_pop_t2_0} + {1'd0, fc3_n10_pop_t2_1};
-            fc3_n10_pop_t4_0_b_d1 <= fc3_n9_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-            fc3_n11_pop_t4_0_a_d1 <= fc3_n11_pop_t3_0;
-            fc3_n11_pop_t4_0_b_d1 <= fc3_n11_pop_t2_2;
-            fc3_n12_pop_t4_0_a_d1 <= fc3_n12_pop_t3_0;
-            fc3_n12_pop_t4_0_b_d1 <= fc3_n12_pop_t2_2_a + fc3_n8_pop_t2_2_b;
-            fc3_n13_pop_t4_0_a_d1 <= {1'd0, fc3_n13_pop_t2_0} + {1'd0, fc3_n13_pop_t2_1};
-            fc3_n13_pop_t4_0_b_d1 <= fc3_n13_pop_t2_2;
-            fc3_n14_pop_t4_0_a_d1 <= fc3_n0_pop_t3_0_a + {1'd0, fc3_n14_pop_t2_1};
-            fc3_n14_pop_t4_0_b_d1 <= fc3_n12_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n15_pop_t4_0_a_d1 <= fc3_n15_pop_t3_0;
-            fc3_n16_pop_t4_0_a_d1 <= fc3_n16_pop_t3_0;
-            fc3_n16_pop_t4_0_b_d1 <= fc3_n16_pop_t2_2;
-            fc3_n17_pop_t4_0_a_d1 <= fc3_n17_pop_t3_0;
-            fc3_n17_pop_t4_0_b_d1 <= fc3_n17_pop_t2_2;
-            fc3_n18_pop_t4_0_a_d1 <= {1'd0, fc3_n18_pop_t2_0} + {1'd0, fc3_n18_pop_t2_1};
-            fc3_n19_pop_t4_0_a_d1 <= fc3_n19_pop_t3_0;
-            fc3_n19_pop_t4_0_b_d1 <= fc3_n0_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-            fc3_n20_pop_t4_0_a_d1 <= fc3_n20_pop_t3_0;
-            fc3_n20_pop_t4_0_b_d1 <= fc3_n20_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n21_pop_t4_0_a_d1 <= {1'd0, fc3_n21_pop_t2_0} + fc3_n21_pop_t3_0_b;
-            fc3_n21_pop_t4_0_b_d1 <= fc3_n21_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-            fc3_n22_pop_t4_0_a_d1 <= fc3_n22_pop_t3_0;
-            fc3_n22_pop_t4_0_b_d1 <= fc3_n21_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n23_pop_t4_0_a_d1 <= fc3_n23_pop_t3_0;
-            fc3_n24_pop_t4_0_a_d1 <= {1'd0, fc3_n24_pop_t2_0} + {1'd0, fc3_n24_pop_t2_1};
-            fc3_n25_pop_t4_0_a_d1 <= {1'd0, fc3_n25_pop_t2_0} + fc3_n21_pop_t3_0_b;
-            fc3_n25_pop_t4_0_b_d1 <= fc3_n21_pop_t2_2_a + fc3_n8_pop_t2_2_b;
-            fc3_n26_pop_t4_0_a_d1 <= fc3_n26_pop_t3_0;
-            fc3_n26_pop_t4_0_b_d1 <= fc3_n26_pop_t2_2;
-            fc3_n27_pop_t4_0_a_d1 <= fc3_n27_pop_t3_0;
-            fc3_n27_pop_t4_0_b_d1 <= fc3_n27_pop_t2_2;
-            fc3_n28_pop_t4_0_a_d1 <= fc3_n28_pop_t3_0;
-            fc3_n28_pop_t4_0_b_d1 <= fc3_n6_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-            fc3_n29_pop_t4_0_a_d1 <= fc3_n29_pop_t3_0;
-            fc3_n30_pop_t4_0_a_d1 <= fc3_n30_pop_t3_0;
-            fc3_n30_pop_t4_0_b_d1 <= fc3_n20_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-            fc3_n31_pop_t4_0_a_d1 <= fc3_n31_pop_t3_0;
-            fc3_n31_pop_t4_0_b_d1 <= fc3_n31_pop_t2_2_a + fc3_n0_pop_t2_2_b;
+            fc3_n0_pop2_d1 <= fc3_n0_pop_t4_0;
+            fc3_n1_pop2_d1 <= fc3_n1_pop_t4_0;
+            fc3_n2_pop2_d1 <= fc3_n2_pop_t4_0_a + fc3_n2_pop_t4_0_b;
+            fc3_n3_pop2_d1 <= {1'd0, fc3_n3_pop_t3_0} + fc3_n3_pop_t4_0_b;
+            fc3_n4_pop2_d1 <= fc3_n4_pop_t4_0_a + fc3_n4_pop_t4_0_b;
+            fc3_n5_pop2_d1 <= {1'd0, fc3_n5_pop_t3_0} + {2'd0, fc3_n5_pop_t2_2};
+            fc3_n6_pop2_d1 <= fc3_n6_pop_t4_0;
+            fc3_n7_pop2_d1 <= {1'd0, fc3_n7_pop_t3_0} + fc3_n3_pop_t4_0_b;
+            fc3_n8_pop2_d1 <= {1'd0, fc3_n8_pop_t3_0} + {2'd0, fc3_n8_pop_t2_2};
+            fc3_n9_pop2_d1 <= fc3_n9_pop_t4_0;
+            fc3_n10_pop2_d1 <= fc3_n10_pop_t4_0;
+            fc3_n11_pop2_d1 <= {1'd0, fc3_n11_pop_t3_0} + {2'd0, fc3_n11_pop_t2_2};
+            fc3_n12_pop2_d1 <= fc3_n12_pop_t4_0;
+            fc3_n13_pop2_d1 <= fc3_n13_pop_t4_0_a + {2'd0, fc3_n13_pop_t2_2};
+            fc3_n14_pop2_d1 <= fc3_n14_pop_t4_0;
+            fc3_n15_pop2_d1 <= {1'd0, fc3_n15_pop_t3_0} + fc3_n2_pop_t4_0_b;
+            fc3_n16_pop2_d1 <= {1'd0, fc3_n16_pop_t3_0} + {2'd0, fc3_n16_pop_t2_2};
+            fc3_n17_pop2_d1 <= {1'd0, fc3_n17_pop_t3_0} + {2'd0, fc3_n17_pop_t2_2};
+            fc3_n18_pop2_d1 <= fc3_n18_pop_t4_0_a + fc3_n4_pop_t4_0_b;
+            fc3_n19_pop2_d1 <= fc3_n19_pop_t4_0;
+            fc3_n20_pop2_d1 <= {1'd0, fc3_n20_pop_t3_0} + fc3_n20_pop_t4_0_b;
+            fc3_n21_pop2_d1 <= fc3_n21_pop_t4_0;
+            fc3_n22_pop2_d1 <= fc3_n22_pop_t4_0;
+            fc3_n23_pop2_d1 <= {1'd0, fc3_n23_pop_t3_0} + fc3_n20_pop_t4_0_b;
+            fc3_n24_pop2_d1 <= fc3_n24_pop_t4_0_a + fc3_n2_pop_t4_0_b;
+            fc3_n25_pop2_d1 <= fc3_n25_pop_t4_0_a + fc3_n25_pop_t4_0_b;
+            fc3_n26_pop2_d1 <= {1'd0, fc3_n26_pop_t3_0} + {2'd0, fc3_n26_pop_t2_2};
+            fc3_n27_pop2_d1 <= {1'd0, fc3_n27_pop_t3_0} + {2'd0, fc3_n27_pop_t2_2};
+            fc3_n28_pop2_d1 <= fc3_n28_pop_t4_0;
+            fc3_n29_pop2_d1 <= {1'd0, fc3_n29_pop_t3_0} + fc3_n25_pop_t4_0_b;
+            fc3_n30_pop2_d1 <= fc3_n30_pop_t4_0;
+            fc3_n31_pop2_d1 <= fc3_n31_pop_t4_0;
             fc3_out_0 <= $signed(fc3_n0_acc[6:0]);
             fc3_out_1 <= $signed(fc3_n1_acc[6:0]);
             fc3_out_2 <= $signed(fc3_n2_acc[6:0]);

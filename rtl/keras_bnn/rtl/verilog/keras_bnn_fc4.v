@@ -2,7 +2,7 @@
 // Layer 6: fc4 (binary_dense), 32 -> 5
 // input  type: bipolar
 // output type: int<7>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.47 ns into the first stage (combinational layer in front)
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module keras_bnn_fc4 (
@@ -75,11 +75,10 @@ module keras_bnn_fc4 (
     wire [3:0] fc4_n0_pop_t2_2_a = {1'd0, ({1'd0, fc4_n0_pop_c8} + {1'd0, fc4_n0_pop_c9})};
     wire [3:0] fc4_n0_pop_t2_2_b = {2'd0, {(in_data[30] & in_data[31]), (in_data[30] ^ in_data[31])}};
     wire [4:0] fc4_n0_pop_t3_0 = {1'd0, (fc4_n0_pop_t2_0_a + fc4_n0_pop_t2_0_b)} + {1'd0, (fc4_n0_pop_t2_1_a + fc4_n0_pop_t2_1_b)};
-    reg  [4:0] fc4_n0_pop_t4_0_a_d1;
-    reg  [3:0] fc4_n0_pop_t4_0_b_d1;
-    wire signed [6:0] fc4_n0_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n0_pop_t4_0_a_d1} + {2'd0, fc4_n0_pop_t4_0_b_d1})});
+    wire [5:0] fc4_n0_pop_t4_0 = {1'd0, fc4_n0_pop_t3_0} + {2'd0, (fc4_n0_pop_t2_2_a + fc4_n0_pop_t2_2_b)};
+    reg  [5:0] fc4_n0_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n0_acc = $signed({fc4_n0_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n0_acc = $signed({$signed({1'd0, fc4_n0_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n1_pop_c0_x = in_data[0] ^ in_data[1];
     wire [1:0] fc4_n1_pop_c0 = {((in_data[0] & in_data[1]) | (fc4_n1_pop_c0_x & in_data[2])), (fc4_n1_pop_c0_x ^ in_data[2])};
@@ -114,11 +113,10 @@ module keras_bnn_fc4 (
     wire [3:0] fc4_n1_pop_t2_1_b = {1'd0, ({1'd0, fc4_n1_pop_c6} + fc4_n1_pop_t1_3_b)};
     wire [3:0] fc4_n1_pop_t2_2_a = {1'd0, ({1'd0, fc4_n1_pop_c8} + {1'd0, fc4_n1_pop_c9})};
     wire [4:0] fc4_n1_pop_t3_0 = {1'd0, (fc4_n1_pop_t2_0_a + fc4_n1_pop_t2_0_b)} + {1'd0, (fc4_n1_pop_t2_1_a + fc4_n1_pop_t2_1_b)};
-    reg  [4:0] fc4_n1_pop_t4_0_a_d1;
-    reg  [3:0] fc4_n1_pop_t4_0_b_d1;
-    wire signed [6:0] fc4_n1_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n1_pop_t4_0_a_d1} + {2'd0, fc4_n1_pop_t4_0_b_d1})});
+    wire [5:0] fc4_n1_pop_t4_0 = {1'd0, fc4_n1_pop_t3_0} + {2'd0, (fc4_n1_pop_t2_2_a + fc4_n0_pop_t2_2_b)};
+    reg  [5:0] fc4_n1_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n1_acc = $signed({fc4_n1_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n1_acc = $signed({$signed({1'd0, fc4_n1_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n2_pop_c0_x = in_data[0] ^ fc4_in_1_v_n;
     wire [1:0] fc4_n2_pop_c0 = {((in_data[0] & fc4_in_1_v_n) | (fc4_n2_pop_c0_x & fc4_in_2_v_n)), (fc4_n2_pop_c0_x ^ fc4_in_2_v_n)};
@@ -146,11 +144,9 @@ module keras_bnn_fc4 (
     wire [3:0] fc4_n2_pop_t2_2_b = {2'd0, {(fc4_in_30_v_n & in_data[31]), (fc4_in_30_v_n ^ in_data[31])}};
     wire [3:0] fc4_n2_pop_t2_2 = {1'd0, (fc4_n2_pop_t1_4_a + fc4_n2_pop_t1_4_b)} + fc4_n2_pop_t2_2_b;
     wire [4:0] fc4_n2_pop_t3_0 = {1'd0, (fc4_n2_pop_t2_0_a + fc4_n2_pop_t2_0_b)} + {1'd0, (fc4_n2_pop_t2_1_a + fc4_n2_pop_t2_1_b)};
-    reg  [4:0] fc4_n2_pop_t4_0_a_d1;
-    reg  [3:0] fc4_n2_pop_t4_0_b_d1;
-    wire signed [6:0] fc4_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n2_pop_t4_0_a_d1} + {2'd0, fc4_n2_pop_t4_0_b_d1})});
+    reg  [5:0] fc4_n2_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n2_acc = $signed({fc4_n2_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n2_acc = $signed({$signed({1'd0, fc4_n2_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n3_pop_c0_x = fc4_in_0_v_n ^ fc4_in_1_v_n;
     wire [1:0] fc4_n3_pop_c0 = {((fc4_in_0_v_n & fc4_in_1_v_n) | (fc4_n3_pop_c0_x & fc4_in_2_v_n)), (fc4_n3_pop_c0_x ^ fc4_in_2_v_n)};
@@ -171,11 +167,10 @@ module keras_bnn_fc4 (
     wire [3:0] fc4_n3_pop_t2_2_a = {1'd0, (fc4_n2_pop_t1_4_a + {1'd0, fc4_n3_pop_c9})};
     wire [3:0] fc4_n3_pop_t2_2_b = {2'd0, {(in_data[30] & fc4_in_31_v_n), (in_data[30] ^ fc4_in_31_v_n)}};
     wire [4:0] fc4_n3_pop_t3_0 = {1'd0, (fc4_n3_pop_t2_0_a + fc4_n3_pop_t2_0_b)} + {1'd0, (fc4_n3_pop_t2_1_a + fc4_n3_pop_t2_1_b)};
-    reg  [4:0] fc4_n3_pop_t4_0_a_d1;
-    reg  [3:0] fc4_n3_pop_t4_0_b_d1;
-    wire signed [6:0] fc4_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n3_pop_t4_0_a_d1} + {2'd0, fc4_n3_pop_t4_0_b_d1})});
+    wire [5:0] fc4_n3_pop_t4_0 = {1'd0, fc4_n3_pop_t3_0} + {2'd0, (fc4_n3_pop_t2_2_a + fc4_n3_pop_t2_2_b)};
+    reg  [5:0] fc4_n3_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n3_acc = $signed({fc4_n3_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n3_acc = $signed({$signed({1'd0, fc4_n3_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n4_pop_c1_x = in_data[3] ^ in_data[4];
     wire [1:0] fc4_n4_pop_c1 = {((in_data[3] & in_data[4]) | (fc4_n4_pop_c1_x & fc4_in_5_v_n)), (fc4_n4_pop_c1_x ^ fc4_in_5_v_n)};
@@ -193,11 +188,10 @@ module keras_bnn_fc4 (
     wire [3:0] fc4_n4_pop_t2_2_a = {1'd0, ({1'd0, fc4_n4_pop_c8} + fc4_n2_pop_t1_4_b)};
     wire [3:0] fc4_n4_pop_t2_2_b = {2'd0, {(fc4_in_30_v_n & fc4_in_31_v_n), (fc4_in_30_v_n ^ fc4_in_31_v_n)}};
     wire [4:0] fc4_n4_pop_t3_0 = {1'd0, (fc4_n4_pop_t2_0_a + fc4_n4_pop_t2_0_b)} + {1'd0, (fc4_n4_pop_t2_1_a + fc4_n4_pop_t2_1_b)};
-    reg  [4:0] fc4_n4_pop_t4_0_a_d1;
-    reg  [3:0] fc4_n4_pop_t4_0_b_d1;
-    wire signed [6:0] fc4_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n4_pop_t4_0_a_d1} + {2'd0, fc4_n4_pop_t4_0_b_d1})});
+    wire [5:0] fc4_n4_pop_t4_0 = {1'd0, fc4_n4_pop_t3_0} + {2'd0, (fc4_n4_pop_t2_2_a + fc4_n4_pop_t2_2_b)};
+    reg  [5:0] fc4_n4_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n4_acc = $signed({fc4_n4_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n4_acc = $signed({$signed({1'd0, fc4_n4_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     reg  signed [6:0] fc4_out_0;
     reg  signed [6:0] fc4_out_1;
@@ -207,16 +201,11 @@ module keras_bnn_fc4 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_pop_t4_0_a_d1 <= fc4_n0_pop_t3_0;
-            fc4_n0_pop_t4_0_b_d1 <= fc4_n0_pop_t2_2_a + fc4_n0_pop_t2_2_b;
-            fc4_n1_pop_t4_0_a_d1 <= fc4_n1_pop_t3_0;
-            fc4_n1_pop_t4_0_b_d1 <= fc4_n1_pop_t2_2_a + fc4_n0_pop_t2_2_b;
-            fc4_n2_pop_t4_0_a_d1 <= fc4_n2_pop_t3_0;
-            fc4_n2_pop_t4_0_b_d1 <= fc4_n2_pop_t2_2;
-            fc4_n3_pop_t4_0_a_d1 <= fc4_n3_pop_t3_0;
-            fc4_n3_pop_t4_0_b_d1 <= fc4_n3_pop_t2_2_a + fc4_n3_pop_t2_2_b;
-            fc4_n4_pop_t4_0_a_d1 <= fc4_n4_pop_t3_0;
-            fc4_n4_pop_t4_0_b_d1 <= fc4_n4_pop_t2_2_a + fc4_n4_pop_t2_2_b;
+            fc4_n0_pop2_d1 <= fc4_n0_pop_t4_0;
+            fc4_n1_pop2_d1 <= fc4_n1_pop_t4_0;
+            fc4_n2_pop2_d1 <= {1'd0, fc4_n2_pop_t3_0} + {2'd0, fc4_n2_pop_t2_2};
+            fc4_n3_pop2_d1 <= fc4_n3_pop_t4_0;
+            fc4_n4_pop2_d1 <= fc4_n4_pop_t4_0;
             fc4_out_0 <= $signed(fc4_n0_acc[6:0]);
             fc4_out_1 <= $signed(fc4_n1_acc[6:0]);
             fc4_out_2 <= $signed(fc4_n2_acc[6:0]);

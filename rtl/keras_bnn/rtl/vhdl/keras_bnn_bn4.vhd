@@ -18,31 +18,32 @@ entity keras_bnn_bn4 is
 end entity keras_bnn_bn4;
 
 architecture rtl of keras_bnn_bn4 is
-  signal bn4_n0_y_half_d1, bn4_n0_y_inc_any_d1 : std_logic;
   signal bn4_n0_y_fl_d1 : signed(12 downto 0);
-  signal bn4_n1_y_half_d1, bn4_n1_y_inc_any_d1 : std_logic;
+  signal bn4_n0_y_incx_d1 : std_logic;
   signal bn4_n1_y_fl_d1 : signed(12 downto 0);
-  signal bn4_n2_y_half_d1, bn4_n2_y_inc_any_d1 : std_logic;
+  signal bn4_n1_y_incx_d1 : std_logic;
   signal bn4_n2_y_fl_d1 : signed(12 downto 0);
-  signal bn4_n3_y_half_d1, bn4_n3_y_inc_any_d1 : std_logic;
+  signal bn4_n2_y_incx_d1 : std_logic;
   signal bn4_n3_y_fl_d1 : signed(12 downto 0);
-  signal bn4_n4_y_half_d1, bn4_n4_y_inc_any_d1 : std_logic;
-  signal bn4_n4_y_fl_d1, bn4_out_0, bn4_out_1, bn4_out_2, bn4_out_3, bn4_out_4 : signed(12 downto 0);
+  signal bn4_n3_y_incx_d1 : std_logic;
+  signal bn4_n4_y_fl_d1 : signed(12 downto 0);
+  signal bn4_n4_y_incx_d1 : std_logic;
+  signal bn4_out_0, bn4_out_1, bn4_out_2, bn4_out_3, bn4_out_4 : signed(12 downto 0);
 begin
   out_data <= std_logic_vector(resize(bn4_out_4, 16)) & std_logic_vector(resize(bn4_out_3, 16)) & std_logic_vector(resize(bn4_out_2, 16)) & std_logic_vector(resize(bn4_out_1, 16)) & std_logic_vector(resize(bn4_out_0, 16));
 
   process (clk)
     variable bn4_in_0, bn4_in_1, bn4_in_2, bn4_in_3, bn4_in_4 : signed(6 downto 0);
     variable bn4_n0_t0_0 : signed(18 downto 0); -- weight 0.0421600341796875
-    variable bn4_n0_y_sticky, bn4_n0_y_inc : std_logic;
+    variable bn4_n0_y_sticky : std_logic;
     variable bn4_n1_t0_0 : signed(18 downto 0); -- weight 0.035797119140625
-    variable bn4_n1_y_sticky, bn4_n1_y_inc : std_logic;
+    variable bn4_n1_y_sticky : std_logic;
     variable bn4_n2_t0_0 : signed(18 downto 0); -- weight 0.0376129150390625
-    variable bn4_n2_y_sticky, bn4_n2_y_inc : std_logic;
+    variable bn4_n2_y_sticky : std_logic;
     variable bn4_n3_t0_0 : signed(18 downto 0); -- weight 0.0429534912109375
-    variable bn4_n3_y_sticky, bn4_n3_y_inc : std_logic;
+    variable bn4_n3_y_sticky : std_logic;
     variable bn4_n4_t0_0 : signed(18 downto 0); -- weight 0.046112060546875
-    variable bn4_n4_y_sticky, bn4_n4_y_inc : std_logic;
+    variable bn4_n4_y_sticky : std_logic;
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -53,39 +54,29 @@ begin
         bn4_in_4 := signed(in_data(34 downto 28));
         bn4_n0_t0_0 := signed(to_unsigned((to_integer(bn4_in_0) * 2763) mod 2**19, 19)) + to_signed(-44720, 19);
         if unsigned(bn4_n0_t0_0(4 downto 0)) /= 0 then bn4_n0_y_sticky := '1'; else bn4_n0_y_sticky := '0'; end if;
-        bn4_n0_y_inc := bn4_n0_y_half_d1 and bn4_n0_y_inc_any_d1;
         bn4_n1_t0_0 := signed(to_unsigned((to_integer(bn4_in_1) * 2346) mod 2**19, 19)) + to_signed(-47456, 19);
         if unsigned(bn4_n1_t0_0(4 downto 0)) /= 0 then bn4_n1_y_sticky := '1'; else bn4_n1_y_sticky := '0'; end if;
-        bn4_n1_y_inc := bn4_n1_y_half_d1 and bn4_n1_y_inc_any_d1;
         bn4_n2_t0_0 := signed(to_unsigned((to_integer(bn4_in_2) * 2465) mod 2**19, 19)) + to_signed(-42432, 19);
         if unsigned(bn4_n2_t0_0(4 downto 0)) /= 0 then bn4_n2_y_sticky := '1'; else bn4_n2_y_sticky := '0'; end if;
-        bn4_n2_y_inc := bn4_n2_y_half_d1 and bn4_n2_y_inc_any_d1;
         bn4_n3_t0_0 := signed(to_unsigned((to_integer(bn4_in_3) * 2815) mod 2**19, 19)) + to_signed(-45504, 19);
         if unsigned(bn4_n3_t0_0(4 downto 0)) /= 0 then bn4_n3_y_sticky := '1'; else bn4_n3_y_sticky := '0'; end if;
-        bn4_n3_y_inc := bn4_n3_y_half_d1 and bn4_n3_y_inc_any_d1;
         bn4_n4_t0_0 := signed(to_unsigned((to_integer(bn4_in_4) * 3022) mod 2**19, 19)) + to_signed(-39952, 19);
         if unsigned(bn4_n4_t0_0(4 downto 0)) /= 0 then bn4_n4_y_sticky := '1'; else bn4_n4_y_sticky := '0'; end if;
-        bn4_n4_y_inc := bn4_n4_y_half_d1 and bn4_n4_y_inc_any_d1;
-        bn4_n0_y_half_d1 <= bn4_n0_t0_0(5);
-        bn4_n0_y_inc_any_d1 <= bn4_n0_y_sticky or bn4_n0_t0_0(6);
         bn4_n0_y_fl_d1 <= bn4_n0_t0_0(18 downto 6);
-        bn4_n1_y_half_d1 <= bn4_n1_t0_0(5);
-        bn4_n1_y_inc_any_d1 <= bn4_n1_y_sticky or bn4_n1_t0_0(6);
+        bn4_n0_y_incx_d1 <= bn4_n0_t0_0(5) and (bn4_n0_y_sticky or bn4_n0_t0_0(6));
         bn4_n1_y_fl_d1 <= bn4_n1_t0_0(18 downto 6);
-        bn4_n2_y_half_d1 <= bn4_n2_t0_0(5);
-        bn4_n2_y_inc_any_d1 <= bn4_n2_y_sticky or bn4_n2_t0_0(6);
+        bn4_n1_y_incx_d1 <= bn4_n1_t0_0(5) and (bn4_n1_y_sticky or bn4_n1_t0_0(6));
         bn4_n2_y_fl_d1 <= bn4_n2_t0_0(18 downto 6);
-        bn4_n3_y_half_d1 <= bn4_n3_t0_0(5);
-        bn4_n3_y_inc_any_d1 <= bn4_n3_y_sticky or bn4_n3_t0_0(6);
+        bn4_n2_y_incx_d1 <= bn4_n2_t0_0(5) and (bn4_n2_y_sticky or bn4_n2_t0_0(6));
         bn4_n3_y_fl_d1 <= bn4_n3_t0_0(18 downto 6);
-        bn4_n4_y_half_d1 <= bn4_n4_t0_0(5);
-        bn4_n4_y_inc_any_d1 <= bn4_n4_y_sticky or bn4_n4_t0_0(6);
+        bn4_n3_y_incx_d1 <= bn4_n3_t0_0(5) and (bn4_n3_y_sticky or bn4_n3_t0_0(6));
         bn4_n4_y_fl_d1 <= bn4_n4_t0_0(18 downto 6);
-        bn4_out_0 <= bn4_n0_y_fl_d1 + (to_signed(0, 12) & bn4_n0_y_inc);
-        bn4_out_1 <= bn4_n1_y_fl_d1 + (to_signed(0, 12) & bn4_n1_y_inc);
-        bn4_out_2 <= bn4_n2_y_fl_d1 + (to_signed(0, 12) & bn4_n2_y_inc);
-        bn4_out_3 <= bn4_n3_y_fl_d1 + (to_signed(0, 12) & bn4_n3_y_inc);
-        bn4_out_4 <= bn4_n4_y_fl_d1 + (to_signed(0, 12) & bn4_n4_y_inc);
+        bn4_n4_y_incx_d1 <= bn4_n4_t0_0(5) and (bn4_n4_y_sticky or bn4_n4_t0_0(6));
+        bn4_out_0 <= bn4_n0_y_fl_d1 + (to_signed(0, 12) & bn4_n0_y_incx_d1);
+        bn4_out_1 <= bn4_n1_y_fl_d1 + (to_signed(0, 12) & bn4_n1_y_incx_d1);
+        bn4_out_2 <= bn4_n2_y_fl_d1 + (to_signed(0, 12) & bn4_n2_y_incx_d1);
+        bn4_out_3 <= bn4_n3_y_fl_d1 + (to_signed(0, 12) & bn4_n3_y_incx_d1);
+        bn4_out_4 <= bn4_n4_y_fl_d1 + (to_signed(0, 12) & bn4_n4_y_incx_d1);
       end if;
     end if;
   end process;

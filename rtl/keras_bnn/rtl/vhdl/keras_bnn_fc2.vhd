@@ -2,7 +2,7 @@
 -- Layer 2: fc2 (binary_dense), 64 -> 32
 -- input  type: bipolar
 -- output type: int<8>
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s); inputs arrive 0.61 ns into the first stage (combinational layer in front)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s); inputs arrive 0.73 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -18,21 +18,63 @@ entity keras_bnn_fc2 is
 end entity keras_bnn_fc2;
 
 architecture rtl of keras_bnn_fc2 is
-  signal fc2_n0_pop_t4_0_a_d1, fc2_n0_pop_t4_0_b_d1, fc2_n0_pop_t5_0_b_d1, fc2_n1_pop_t4_0_a_d1, fc2_n1_pop_t4_0_b_d1, fc2_n1_pop_t5_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n2_pop_t4_0_a_d1, fc2_n2_pop_t4_0_b_d1, fc2_n2_pop_t5_0_b_d1, fc2_n3_pop_t4_0_a_d1, fc2_n3_pop_t4_0_b_d1, fc2_n3_pop_t5_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n4_pop_t4_0_a_d1, fc2_n4_pop_t4_0_b_d1, fc2_n4_pop_t5_0_b_d1, fc2_n5_pop_t4_0_a_d1, fc2_n5_pop_t4_0_b_d1, fc2_n5_pop_t5_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n6_pop_t4_0_a_d1, fc2_n6_pop_t4_0_b_d1, fc2_n6_pop_t5_0_b_d1, fc2_n7_pop_t4_0_a_d1, fc2_n7_pop_t4_0_b_d1, fc2_n8_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n8_pop_t4_0_b_d1, fc2_n8_pop_t5_0_b_d1, fc2_n9_pop_t4_0_a_d1, fc2_n9_pop_t4_0_b_d1, fc2_n9_pop_t5_0_b_d1, fc2_n10_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n10_pop_t4_0_b_d1, fc2_n10_pop_t5_0_b_d1, fc2_n11_pop_t4_0_a_d1, fc2_n11_pop_t4_0_b_d1, fc2_n11_pop_t5_0_b_d1, fc2_n12_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n12_pop_t4_0_b_d1, fc2_n12_pop_t5_0_b_d1, fc2_n13_pop_t4_0_a_d1, fc2_n13_pop_t4_0_b_d1, fc2_n13_pop_t5_0_b_d1, fc2_n14_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n14_pop_t4_0_b_d1, fc2_n14_pop_t5_0_b_d1, fc2_n15_pop_t4_0_a_d1, fc2_n15_pop_t4_0_b_d1, fc2_n15_pop_t5_0_b_d1, fc2_n16_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n16_pop_t4_0_b_d1, fc2_n16_pop_t5_0_b_d1, fc2_n17_pop_t4_0_a_d1, fc2_n17_pop_t4_0_b_d1, fc2_n17_pop_t5_0_b_d1, fc2_n18_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n18_pop_t4_0_b_d1, fc2_n18_pop_t5_0_b_d1, fc2_n19_pop_t4_0_a_d1, fc2_n19_pop_t4_0_b_d1, fc2_n19_pop_t5_0_b_d1, fc2_n20_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc2_n20_pop_t4_0_b_d1, fc2_n20_pop_t5_0_b_d1, fc2_n21_pop_t4_0_b_d1, fc2_n21_pop_t5_0_b_d1, fc2_n22_pop_t4_0_a_d1, fc2_n22_pop_t4_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n22_pop_t5_0_b_d1, fc2_n23_pop_t4_0_a_d1, fc2_n23_pop_t4_0_b_d1, fc2_n23_pop_t5_0_b_d1, fc2_n24_pop_t4_0_a_d1, fc2_n24_pop_t4_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n24_pop_t5_0_b_d1, fc2_n25_pop_t4_0_a_d1, fc2_n25_pop_t4_0_b_d1, fc2_n25_pop_t5_0_b_d1, fc2_n26_pop_t4_0_a_d1, fc2_n26_pop_t4_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n27_pop_t4_0_a_d1, fc2_n27_pop_t4_0_b_d1, fc2_n27_pop_t5_0_b_d1, fc2_n28_pop_t4_0_a_d1, fc2_n28_pop_t4_0_b_d1, fc2_n28_pop_t5_0_b_d1 : unsigned(4 downto 0);
-  signal fc2_n29_pop_t4_0_a_d1, fc2_n29_pop_t4_0_b_d1, fc2_n29_pop_t5_0_b_d1, fc2_n30_pop_t4_0_a_d1, fc2_n30_pop_t4_0_b_d1, fc2_n31_pop_t4_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n0_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n0_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n1_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n1_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n2_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n2_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n3_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n3_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n4_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n4_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n5_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n5_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n6_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n6_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n7_pop_t5_0_a_d1, fc2_n8_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n8_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n9_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n9_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n10_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n10_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n11_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n11_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n12_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n12_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n13_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n13_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n14_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n14_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n15_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n15_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n16_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n16_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n17_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n17_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n18_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n18_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n19_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n19_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n20_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n20_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n21_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n21_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n22_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n22_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n23_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n23_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n24_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n24_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n25_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n25_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n26_pop_t5_0_a_d1, fc2_n27_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n27_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n28_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n28_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n29_pop_t5_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n29_pop_t5_0_b_d1 : unsigned(4 downto 0);
+  signal fc2_n30_pop_t5_0_a_d1, fc2_n31_pop_t5_0_a_d1 : unsigned(5 downto 0);
   signal fc2_n31_pop_t5_0_b_d1 : unsigned(4 downto 0);
   signal fc2_out_0, fc2_out_1, fc2_out_2, fc2_out_3, fc2_out_4, fc2_out_5 : signed(7 downto 0);
   signal fc2_out_6, fc2_out_7, fc2_out_8, fc2_out_9, fc2_out_10, fc2_out_11 : signed(7 downto 0);
@@ -105,7 +147,6 @@ begin
     variable fc2_n0_pop_t2_0_a, fc2_n0_pop_t2_0_b, fc2_n0_pop_t2_1_a, fc2_n0_pop_t2_1, fc2_n0_pop_t2_2_a, fc2_n0_pop_t2_2_b : unsigned(3 downto 0);
     variable fc2_n0_pop_t2_3_a, fc2_n0_pop_t2_3, fc2_n0_pop_t2_4_a, fc2_n0_pop_t2_4_b : unsigned(3 downto 0);
     variable fc2_n0_pop_t3_0, fc2_n0_pop_t3_1_b, fc2_n0_pop_t3_1, fc2_n0_pop_t3_2_b, fc2_n0_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n0_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n0_pop_s_2 : signed(7 downto 0);
     variable fc2_n0_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n1_pop_c0_x, fc2_n1_pop_c0_g : std_logic;
@@ -135,7 +176,7 @@ begin
     variable fc2_n1_pop_t2_0_a, fc2_n1_pop_t2_1_b, fc2_n1_pop_t2_2_a, fc2_n1_pop_t2_2, fc2_n1_pop_t2_3_b, fc2_n1_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n1_pop_t2_4_a, fc2_n1_pop_t2_4_b : unsigned(3 downto 0);
     variable fc2_n1_pop_t3_0_b, fc2_n1_pop_t3_0, fc2_n1_pop_t3_2_b, fc2_n1_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n1_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n1_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n1_pop_s_2 : signed(7 downto 0);
     variable fc2_n1_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n2_pop_c0_x, fc2_n2_pop_c0_g : std_logic;
@@ -173,7 +214,7 @@ begin
     variable fc2_n2_pop_t2_0_a, fc2_n2_pop_t2_0, fc2_n2_pop_t2_1_b, fc2_n2_pop_t2_1, fc2_n2_pop_t2_2_a, fc2_n2_pop_t2_2_b : unsigned(3 downto 0);
     variable fc2_n2_pop_t2_3_a, fc2_n2_pop_t2_3_b, fc2_n2_pop_t2_4_a, fc2_n2_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n2_pop_t3_1, fc2_n2_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n2_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n2_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n2_pop_s_2 : signed(7 downto 0);
     variable fc2_n2_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n3_pop_c0 : unsigned(1 downto 0);
@@ -200,7 +241,7 @@ begin
     variable fc2_n3_pop_t2_0_a, fc2_n3_pop_t2_0_b, fc2_n3_pop_t2_1_a, fc2_n3_pop_t2_1, fc2_n3_pop_t2_2_a, fc2_n3_pop_t2_3_a : unsigned(3 downto 0);
     variable fc2_n3_pop_t2_3, fc2_n3_pop_t2_4_b, fc2_n3_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n3_pop_t3_0, fc2_n3_pop_t3_1_a, fc2_n3_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n3_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n3_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n3_pop_s_2 : signed(7 downto 0);
     variable fc2_n3_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n4_pop_c0_x : std_logic;
@@ -221,7 +262,6 @@ begin
     variable fc2_n4_pop_t2_0_b, fc2_n4_pop_t2_0, fc2_n4_pop_t2_1_b, fc2_n4_pop_t2_2_b, fc2_n4_pop_t2_3_a, fc2_n4_pop_t2_3_b : unsigned(3 downto 0);
     variable fc2_n4_pop_t2_4_a : unsigned(3 downto 0);
     variable fc2_n4_pop_t3_0, fc2_n4_pop_t3_1, fc2_n4_pop_t3_2_b, fc2_n4_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n4_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n4_pop_s_2 : signed(7 downto 0);
     variable fc2_n4_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n5_pop_c2 : unsigned(1 downto 0);
@@ -241,7 +281,6 @@ begin
     variable fc2_n5_pop_t2_0_a, fc2_n5_pop_t2_0_b, fc2_n5_pop_t2_1_b, fc2_n5_pop_t2_1, fc2_n5_pop_t2_2_b, fc2_n5_pop_t2_2 : unsigned(3 downto 0);
     variable fc2_n5_pop_t2_3_b, fc2_n5_pop_t2_4_a, fc2_n5_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n5_pop_t3_0, fc2_n5_pop_t3_1, fc2_n5_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n5_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n5_pop_s_2 : signed(7 downto 0);
     variable fc2_n5_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n6_pop_c2 : unsigned(1 downto 0);
@@ -254,12 +293,11 @@ begin
     variable fc2_n6_pop_t1_1_a, fc2_n6_pop_t1_1_b, fc2_n6_pop_t1_4_b, fc2_n6_pop_t1_7_a, fc2_n6_pop_t1_9_b : unsigned(2 downto 0);
     variable fc2_n6_pop_t2_0_b, fc2_n6_pop_t2_1, fc2_n6_pop_t2_2, fc2_n6_pop_t2_3_b, fc2_n6_pop_t2_4_b : unsigned(3 downto 0);
     variable fc2_n6_pop_t3_0, fc2_n6_pop_t3_1, fc2_n6_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n6_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n6_pop_s_2 : signed(7 downto 0);
     variable fc2_n6_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n7_pop_t2_0, fc2_n7_pop_t2_1_a, fc2_n7_pop_t2_1, fc2_n7_pop_t2_3_b : unsigned(3 downto 0);
     variable fc2_n7_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n7_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n7_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n7_pop_s_2 : signed(7 downto 0);
     variable fc2_n7_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n8_pop_c0, fc2_n8_pop_c13, fc2_n8_pop_c14 : unsigned(1 downto 0);
@@ -269,7 +307,6 @@ begin
     variable fc2_n8_pop_t2_0_a, fc2_n8_pop_t2_1_a, fc2_n8_pop_t2_1_b, fc2_n8_pop_t2_2_a, fc2_n8_pop_t2_2, fc2_n8_pop_t2_3_a : unsigned(3 downto 0);
     variable fc2_n8_pop_t2_3_b, fc2_n8_pop_t2_4_b, fc2_n8_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n8_pop_t3_0_a, fc2_n8_pop_t3_0, fc2_n8_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n8_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n8_pop_s_2 : signed(7 downto 0);
     variable fc2_n8_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n9_pop_c6_x, fc2_n9_pop_c6_g : std_logic;
@@ -279,7 +316,7 @@ begin
     variable fc2_n9_pop_t1_3_a, fc2_n9_pop_t1_4_a, fc2_n9_pop_t1_4_b, fc2_n9_pop_t1_7_b : unsigned(2 downto 0);
     variable fc2_n9_pop_t2_1, fc2_n9_pop_t2_2_a, fc2_n9_pop_t2_2_b, fc2_n9_pop_t2_3, fc2_n9_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n9_pop_t3_0, fc2_n9_pop_t3_1_b, fc2_n9_pop_t3_1, fc2_n9_pop_t3_2_a, fc2_n9_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n9_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n9_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n9_pop_s_2 : signed(7 downto 0);
     variable fc2_n9_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n10_pop_c13 : unsigned(1 downto 0);
@@ -289,7 +326,7 @@ begin
     variable fc2_n10_pop_t2_0_a, fc2_n10_pop_t2_1, fc2_n10_pop_t2_2_a, fc2_n10_pop_t2_2, fc2_n10_pop_t2_3_b, fc2_n10_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n10_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n10_pop_t3_0_a : unsigned(4 downto 0);
-    variable fc2_n10_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n10_pop_t4_0_a, fc2_n10_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n10_pop_s_2 : signed(7 downto 0);
     variable fc2_n10_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n11_pop_c2_x : std_logic;
@@ -302,21 +339,20 @@ begin
     variable fc2_n11_pop_t1_10_a : unsigned(2 downto 0);
     variable fc2_n11_pop_t2_0, fc2_n11_pop_t2_1, fc2_n11_pop_t2_2_a, fc2_n11_pop_t2_3, fc2_n11_pop_t2_4_b, fc2_n11_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n11_pop_t3_1, fc2_n11_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n11_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n11_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n11_pop_s_2 : signed(7 downto 0);
     variable fc2_n11_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n12_pop_c4, fc2_n12_pop_c16 : unsigned(1 downto 0);
     variable fc2_n12_pop_t1_8_a : unsigned(2 downto 0);
     variable fc2_n12_pop_t2_0, fc2_n12_pop_t2_1_a, fc2_n12_pop_t2_1_b, fc2_n12_pop_t2_2, fc2_n12_pop_t2_4_a : unsigned(3 downto 0);
     variable fc2_n12_pop_t3_0, fc2_n12_pop_t3_1, fc2_n12_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n12_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n12_pop_s_2 : signed(7 downto 0);
     variable fc2_n12_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n13_pop_c10 : unsigned(1 downto 0);
     variable fc2_n13_pop_t1_5_a : unsigned(2 downto 0);
     variable fc2_n13_pop_t2_0, fc2_n13_pop_t2_2, fc2_n13_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n13_pop_t3_0, fc2_n13_pop_t3_2_b, fc2_n13_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n13_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n13_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n13_pop_s_2 : signed(7 downto 0);
     variable fc2_n13_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n14_pop_c5_x, fc2_n14_pop_c5_g : std_logic;
@@ -326,7 +362,7 @@ begin
     variable fc2_n14_pop_t1_2_b, fc2_n14_pop_t1_8_b : unsigned(2 downto 0);
     variable fc2_n14_pop_t2_1, fc2_n14_pop_t2_3_b, fc2_n14_pop_t2_3, fc2_n14_pop_t2_4_b, fc2_n14_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n14_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n14_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n14_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n14_pop_s_2 : signed(7 downto 0);
     variable fc2_n14_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n15_pop_c1, fc2_n15_pop_c3, fc2_n15_pop_c4, fc2_n15_pop_c5, fc2_n15_pop_c8, fc2_n15_pop_c13 : unsigned(1 downto 0);
@@ -335,7 +371,7 @@ begin
     variable fc2_n15_pop_t2_0_a, fc2_n15_pop_t2_0_b, fc2_n15_pop_t2_1_a, fc2_n15_pop_t2_2, fc2_n15_pop_t2_3_a, fc2_n15_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n15_pop_t2_4_a : unsigned(3 downto 0);
     variable fc2_n15_pop_t3_0, fc2_n15_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n15_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n15_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n15_pop_s_2 : signed(7 downto 0);
     variable fc2_n15_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n16_pop_c1_x, fc2_n16_pop_c1_g : std_logic;
@@ -345,7 +381,7 @@ begin
     variable fc2_n16_pop_t1_0_b : unsigned(2 downto 0);
     variable fc2_n16_pop_t2_0, fc2_n16_pop_t2_1, fc2_n16_pop_t2_2_a, fc2_n16_pop_t2_2_b, fc2_n16_pop_t2_3_a, fc2_n16_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n16_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n16_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n16_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n16_pop_s_2 : signed(7 downto 0);
     variable fc2_n16_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n17_pop_c4, fc2_n17_pop_c10 : unsigned(1 downto 0);
@@ -354,19 +390,17 @@ begin
     variable fc2_n17_pop_t1_2_a, fc2_n17_pop_t1_5_a, fc2_n17_pop_t1_5_b, fc2_n17_pop_t1_10_a : unsigned(2 downto 0);
     variable fc2_n17_pop_t2_0, fc2_n17_pop_t2_1, fc2_n17_pop_t2_2, fc2_n17_pop_t2_3_a, fc2_n17_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n17_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n17_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n17_pop_t4_0_a, fc2_n17_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n17_pop_s_2 : signed(7 downto 0);
     variable fc2_n17_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n18_pop_c5_x, fc2_n18_pop_c5_g : std_logic;
     variable fc2_n18_pop_c5, fc2_n18_pop_c19 : unsigned(1 downto 0);
     variable fc2_n18_pop_t2_0, fc2_n18_pop_t2_1_a, fc2_n18_pop_t2_2, fc2_n18_pop_t2_4_b : unsigned(3 downto 0);
     variable fc2_n18_pop_t3_0, fc2_n18_pop_t3_1, fc2_n18_pop_t3_2_b, fc2_n18_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n18_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n18_pop_s_2 : signed(7 downto 0);
     variable fc2_n18_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n19_pop_t2_0_b, fc2_n19_pop_t2_1, fc2_n19_pop_t2_2 : unsigned(3 downto 0);
     variable fc2_n19_pop_t3_0, fc2_n19_pop_t3_1, fc2_n19_pop_t3_2_b, fc2_n19_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n19_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n19_pop_s_2 : signed(7 downto 0);
     variable fc2_n19_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n20_pop_c7_x, fc2_n20_pop_c7_g : std_logic;
@@ -374,12 +408,11 @@ begin
     variable fc2_n20_pop_t1_9_b : unsigned(2 downto 0);
     variable fc2_n20_pop_t2_0, fc2_n20_pop_t2_1_b, fc2_n20_pop_t2_1, fc2_n20_pop_t2_3, fc2_n20_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n20_pop_t3_1, fc2_n20_pop_t3_2_b : unsigned(4 downto 0);
-    variable fc2_n20_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n20_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n20_pop_s_2 : signed(7 downto 0);
     variable fc2_n20_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n21_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n21_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n21_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n21_pop_s_2 : signed(7 downto 0);
     variable fc2_n21_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n22_pop_c0, fc2_n22_pop_c1, fc2_n22_pop_c4, fc2_n22_pop_c5, fc2_n22_pop_c8, fc2_n22_pop_c9 : unsigned(1 downto 0);
@@ -388,60 +421,58 @@ begin
     variable fc2_n22_pop_t2_0_a, fc2_n22_pop_t2_1_a, fc2_n22_pop_t2_1, fc2_n22_pop_t2_2, fc2_n22_pop_t2_3, fc2_n22_pop_t2_4_b : unsigned(3 downto 0);
     variable fc2_n22_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n22_pop_t3_0 : unsigned(4 downto 0);
-    variable fc2_n22_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n22_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n22_pop_s_2 : signed(7 downto 0);
     variable fc2_n22_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n23_pop_c6, fc2_n23_pop_c11, fc2_n23_pop_c12 : unsigned(1 downto 0);
     variable fc2_n23_pop_t1_3_a : unsigned(2 downto 0);
     variable fc2_n23_pop_t2_0_b, fc2_n23_pop_t2_1, fc2_n23_pop_t2_2_b, fc2_n23_pop_t2_3_a, fc2_n23_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n23_pop_t3_0, fc2_n23_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n23_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n23_pop_s_2 : signed(7 downto 0);
     variable fc2_n23_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n24_pop_c7 : unsigned(1 downto 0);
     variable fc2_n24_pop_t1_3_b : unsigned(2 downto 0);
     variable fc2_n24_pop_t2_0, fc2_n24_pop_t2_1, fc2_n24_pop_t2_2, fc2_n24_pop_t2_3_b, fc2_n24_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n24_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n24_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n24_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n24_pop_s_2 : signed(7 downto 0);
     variable fc2_n24_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n25_pop_c1, fc2_n25_pop_c7, fc2_n25_pop_c12, fc2_n25_pop_c19 : unsigned(1 downto 0);
     variable fc2_n25_pop_t1_3_b, fc2_n25_pop_t1_6_a : unsigned(2 downto 0);
     variable fc2_n25_pop_t2_0_a, fc2_n25_pop_t2_1, fc2_n25_pop_t2_2, fc2_n25_pop_t2_3, fc2_n25_pop_t2_4_b : unsigned(3 downto 0);
     variable fc2_n25_pop_t3_0, fc2_n25_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n25_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n25_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n25_pop_s_2 : signed(7 downto 0);
     variable fc2_n25_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n26_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n26_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n26_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n26_pop_t4_0_a : unsigned(5 downto 0);
     variable fc2_n26_pop_s_2 : signed(7 downto 0);
     variable fc2_n26_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n27_pop_c5 : unsigned(1 downto 0);
     variable fc2_n27_pop_t2_0, fc2_n27_pop_t2_1_a, fc2_n27_pop_t2_1, fc2_n27_pop_t2_2, fc2_n27_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n27_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n27_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n27_pop_t4_0_a, fc2_n27_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n27_pop_s_2 : signed(7 downto 0);
     variable fc2_n27_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n28_pop_c3 : unsigned(1 downto 0);
     variable fc2_n28_pop_t2_0_b, fc2_n28_pop_t2_1, fc2_n28_pop_t2_2, fc2_n28_pop_t2_3 : unsigned(3 downto 0);
     variable fc2_n28_pop_t3_0, fc2_n28_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n28_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n28_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n28_pop_s_2 : signed(7 downto 0);
     variable fc2_n28_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n29_pop_c5, fc2_n29_pop_c8, fc2_n29_pop_c16 : unsigned(1 downto 0);
     variable fc2_n29_pop_t2_0, fc2_n29_pop_t2_1_a, fc2_n29_pop_t2_2_a, fc2_n29_pop_t2_3, fc2_n29_pop_t2_4_a, fc2_n29_pop_t2_4 : unsigned(3 downto 0);
     variable fc2_n29_pop_t3_0, fc2_n29_pop_t3_1 : unsigned(4 downto 0);
-    variable fc2_n29_pop_t5_0_a : unsigned(6 downto 0);
     variable fc2_n29_pop_s_2 : signed(7 downto 0);
     variable fc2_n29_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n30_pop_t2_0, fc2_n30_pop_t2_1, fc2_n30_pop_t2_2, fc2_n30_pop_t2_3 : unsigned(3 downto 0);
-    variable fc2_n30_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n30_pop_t4_0_a, fc2_n30_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n30_pop_s_2 : signed(7 downto 0);
     variable fc2_n30_acc : signed(8 downto 0); -- inputs with a nonzero weight
     variable fc2_n31_pop_t2_2 : unsigned(3 downto 0);
     variable fc2_n31_pop_t3_2 : unsigned(4 downto 0);
-    variable fc2_n31_pop_t5_0_a : unsigned(6 downto 0);
+    variable fc2_n31_pop_t4_0_b : unsigned(5 downto 0);
     variable fc2_n31_pop_s_2 : signed(7 downto 0);
     variable fc2_n31_acc : signed(8 downto 0); -- inputs with a nonzero weight
   begin
@@ -610,8 +641,7 @@ begin
         fc2_n0_pop_t3_1 := resize((fc2_n0_pop_t2_2_a + fc2_n0_pop_t2_2_b), 5) + fc2_n0_pop_t3_1_b;
         fc2_n0_pop_t3_2_b := resize((fc2_n0_pop_t1_10_a + resize(fc2_n0_pop_c21, 3)), 5);
         fc2_n0_pop_t3_2 := resize((fc2_n0_pop_t2_4_a + fc2_n0_pop_t2_4_b), 5) + fc2_n0_pop_t3_2_b;
-        fc2_n0_pop_t5_0_a := resize((resize(fc2_n0_pop_t4_0_a_d1, 6) + resize(fc2_n0_pop_t4_0_b_d1, 6)), 7);
-        fc2_n0_pop_s_2 := signed(resize((fc2_n0_pop_t5_0_a + resize(fc2_n0_pop_t5_0_b_d1, 7)), 8));
+        fc2_n0_pop_s_2 := signed(resize((resize(fc2_n0_pop_t5_0_a_d1, 7) + resize(fc2_n0_pop_t5_0_b_d1, 7)), 8));
         fc2_n0_acc := shift_left(resize(fc2_n0_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n1_pop_c0_x := fc2_in_0_v_n xor fc2_in_1_v_n;
         fc2_n1_pop_c0_g := fc2_in_0_v_n and fc2_in_1_v_n;
@@ -671,8 +701,8 @@ begin
         fc2_n1_pop_t3_0 := resize((fc2_n1_pop_t2_0_a + fc2_n0_pop_t2_0_b), 5) + fc2_n1_pop_t3_0_b;
         fc2_n1_pop_t3_2_b := resize((resize(fc2_n1_pop_c20, 3) + resize(fc2_n0_pop_c21, 3)), 5);
         fc2_n1_pop_t3_2 := resize((fc2_n1_pop_t2_4_a + fc2_n1_pop_t2_4_b), 5) + fc2_n1_pop_t3_2_b;
-        fc2_n1_pop_t5_0_a := resize((resize(fc2_n1_pop_t4_0_a_d1, 6) + resize(fc2_n1_pop_t4_0_b_d1, 6)), 7);
-        fc2_n1_pop_s_2 := signed(resize((fc2_n1_pop_t5_0_a + resize(fc2_n1_pop_t5_0_b_d1, 7)), 8));
+        fc2_n1_pop_t4_0_b := resize((resize(fc2_n1_pop_t2_2, 5) + resize(fc2_n1_pop_t2_3, 5)), 6);
+        fc2_n1_pop_s_2 := signed(resize((resize(fc2_n1_pop_t5_0_a_d1, 7) + resize(fc2_n1_pop_t5_0_b_d1, 7)), 8));
         fc2_n1_acc := shift_left(resize(fc2_n1_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n2_pop_c0_x := in_data(0) xor in_data(1);
         fc2_n2_pop_c0_g := in_data(0) and in_data(1);
@@ -751,8 +781,8 @@ begin
         fc2_n2_pop_t2_4 := fc2_n2_pop_t2_4_a + resize((fc2_n2_pop_t1_9_a + fc2_n2_pop_t1_9_b), 4);
         fc2_n2_pop_t3_1 := resize((fc2_n2_pop_t2_2_a + fc2_n2_pop_t2_2_b), 5) + resize((fc2_n2_pop_t2_3_a + fc2_n2_pop_t2_3_b), 5);
         fc2_n2_pop_t3_2_b := resize((fc2_n2_pop_t1_10_a + resize(fc2_n0_pop_c21, 3)), 5);
-        fc2_n2_pop_t5_0_a := resize((resize(fc2_n2_pop_t4_0_a_d1, 6) + resize(fc2_n2_pop_t4_0_b_d1, 6)), 7);
-        fc2_n2_pop_s_2 := signed(resize((fc2_n2_pop_t5_0_a + resize(fc2_n2_pop_t5_0_b_d1, 7)), 8));
+        fc2_n2_pop_t4_0_a := resize((resize(fc2_n2_pop_t2_0, 5) + resize(fc2_n2_pop_t2_1, 5)), 6);
+        fc2_n2_pop_s_2 := signed(resize((resize(fc2_n2_pop_t5_0_a_d1, 7) + resize(fc2_n2_pop_t5_0_b_d1, 7)), 8));
         fc2_n2_acc := shift_left(resize(fc2_n2_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n3_pop_c0 := unsigned(std_logic_vector'((fc2_n1_pop_c0_g or (fc2_n1_pop_c0_x and fc2_in_2_v_n)) & (fc2_n1_pop_c0_x xor fc2_in_2_v_n)));
         fc2_n3_pop_c2_x := in_data(6) xor fc2_in_7_v_n;
@@ -809,8 +839,8 @@ begin
         fc2_n3_pop_t3_0 := resize((fc2_n3_pop_t2_0_a + fc2_n3_pop_t2_0_b), 5) + resize(fc2_n3_pop_t2_1, 5);
         fc2_n3_pop_t3_1_a := resize((fc2_n3_pop_t2_2_a + fc2_n2_pop_t2_2_b), 5);
         fc2_n3_pop_t3_2_b := resize((fc2_n3_pop_t1_10_a + resize(fc2_n0_pop_c21, 3)), 5);
-        fc2_n3_pop_t5_0_a := resize((resize(fc2_n3_pop_t4_0_a_d1, 6) + resize(fc2_n3_pop_t4_0_b_d1, 6)), 7);
-        fc2_n3_pop_s_2 := signed(resize((fc2_n3_pop_t5_0_a + resize(fc2_n3_pop_t5_0_b_d1, 7)), 8));
+        fc2_n3_pop_t4_0_b := resize((fc2_n3_pop_t3_1_a + resize(fc2_n3_pop_t2_3, 5)), 6);
+        fc2_n3_pop_s_2 := signed(resize((resize(fc2_n3_pop_t5_0_a_d1, 7) + resize(fc2_n3_pop_t5_0_b_d1, 7)), 8));
         fc2_n3_acc := shift_left(resize(fc2_n3_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n4_pop_c0_x := in_data(0) xor fc2_in_1_v_n;
         fc2_n4_pop_c0 := unsigned(std_logic_vector'(((in_data(0) and fc2_in_1_v_n) or (fc2_n4_pop_c0_x and fc2_in_2_v_n)) & (fc2_n4_pop_c0_x xor fc2_in_2_v_n)));
@@ -855,8 +885,7 @@ begin
         fc2_n4_pop_t3_1 := resize((fc2_n3_pop_t2_2_a + fc2_n4_pop_t2_2_b), 5) + resize((fc2_n4_pop_t2_3_a + fc2_n4_pop_t2_3_b), 5);
         fc2_n4_pop_t3_2_b := resize((resize(fc2_n4_pop_c20, 3) + resize(fc2_n4_pop_c21, 3)), 5);
         fc2_n4_pop_t3_2 := resize((fc2_n4_pop_t2_4_a + fc2_n3_pop_t2_4_b), 5) + fc2_n4_pop_t3_2_b;
-        fc2_n4_pop_t5_0_a := resize((resize(fc2_n4_pop_t4_0_a_d1, 6) + resize(fc2_n4_pop_t4_0_b_d1, 6)), 7);
-        fc2_n4_pop_s_2 := signed(resize((fc2_n4_pop_t5_0_a + resize(fc2_n4_pop_t5_0_b_d1, 7)), 8));
+        fc2_n4_pop_s_2 := signed(resize((resize(fc2_n4_pop_t5_0_a_d1, 7) + resize(fc2_n4_pop_t5_0_b_d1, 7)), 8));
         fc2_n4_acc := shift_left(resize(fc2_n4_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n5_pop_c2 := unsigned(std_logic_vector'((fc2_n0_pop_c2_g or (fc2_n0_pop_c2_x and in_data(8))) & (fc2_n0_pop_c2_x xor in_data(8))));
         fc2_n5_pop_c4_x := fc2_in_12_v_n xor in_data(13);
@@ -895,8 +924,7 @@ begin
         fc2_n5_pop_t3_0 := resize((fc2_n5_pop_t2_0_a + fc2_n5_pop_t2_0_b), 5) + resize(fc2_n5_pop_t2_1, 5);
         fc2_n5_pop_t3_1 := resize(fc2_n5_pop_t2_2, 5) + resize((fc2_n0_pop_t2_3_a + fc2_n5_pop_t2_3_b), 5);
         fc2_n5_pop_t3_2_b := resize((resize(fc2_n5_pop_c20, 3) + resize(fc2_n4_pop_c21, 3)), 5);
-        fc2_n5_pop_t5_0_a := resize((resize(fc2_n5_pop_t4_0_a_d1, 6) + resize(fc2_n5_pop_t4_0_b_d1, 6)), 7);
-        fc2_n5_pop_s_2 := signed(resize((fc2_n5_pop_t5_0_a + resize(fc2_n5_pop_t5_0_b_d1, 7)), 8));
+        fc2_n5_pop_s_2 := signed(resize((resize(fc2_n5_pop_t5_0_a_d1, 7) + resize(fc2_n5_pop_t5_0_b_d1, 7)), 8));
         fc2_n5_acc := shift_left(resize(fc2_n5_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n6_pop_c2 := unsigned(std_logic_vector'((fc2_n3_pop_c2_g or (fc2_n3_pop_c2_x and fc2_in_8_v_n)) & (fc2_n3_pop_c2_x xor fc2_in_8_v_n)));
         fc2_n6_pop_c3_x := fc2_in_9_v_n xor in_data(10);
@@ -921,16 +949,15 @@ begin
         fc2_n6_pop_t3_0 := resize((fc2_n2_pop_t2_0_a + fc2_n6_pop_t2_0_b), 5) + resize(fc2_n6_pop_t2_1, 5);
         fc2_n6_pop_t3_1 := resize(fc2_n6_pop_t2_2, 5) + resize((fc2_n2_pop_t2_3_a + fc2_n6_pop_t2_3_b), 5);
         fc2_n6_pop_t3_2 := resize((fc2_n2_pop_t2_4_a + fc2_n6_pop_t2_4_b), 5) + fc2_n2_pop_t3_2_b;
-        fc2_n6_pop_t5_0_a := resize((resize(fc2_n6_pop_t4_0_a_d1, 6) + resize(fc2_n6_pop_t4_0_b_d1, 6)), 7);
-        fc2_n6_pop_s_2 := signed(resize((fc2_n6_pop_t5_0_a + resize(fc2_n6_pop_t5_0_b_d1, 7)), 8));
+        fc2_n6_pop_s_2 := signed(resize((resize(fc2_n6_pop_t5_0_a_d1, 7) + resize(fc2_n6_pop_t5_0_b_d1, 7)), 8));
         fc2_n6_acc := shift_left(resize(fc2_n6_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n7_pop_t2_0 := resize((fc2_n3_pop_t1_0_a + fc2_n4_pop_t1_0_b), 4) + fc2_n3_pop_t2_0_b;
         fc2_n7_pop_t2_1_a := resize((fc2_n5_pop_t1_2_a + fc2_n2_pop_t1_2_b), 4);
         fc2_n7_pop_t2_1 := fc2_n7_pop_t2_1_a + resize((fc2_n3_pop_t1_3_a + fc2_n0_pop_t1_3_b), 4);
         fc2_n7_pop_t2_3_b := resize((fc2_n0_pop_t1_7_a + fc2_n2_pop_t1_7_b), 4);
         fc2_n7_pop_t3_1 := fc2_n3_pop_t3_1_a + resize((fc2_n4_pop_t2_3_a + fc2_n7_pop_t2_3_b), 5);
-        fc2_n7_pop_t5_0_a := resize((resize(fc2_n7_pop_t4_0_a_d1, 6) + resize(fc2_n7_pop_t4_0_b_d1, 6)), 7);
-        fc2_n7_pop_s_2 := signed(resize((fc2_n7_pop_t5_0_a + resize(fc2_n3_pop_t5_0_b_d1, 7)), 8));
+        fc2_n7_pop_t4_0_a := resize((resize(fc2_n7_pop_t2_0, 5) + resize(fc2_n7_pop_t2_1, 5)), 6);
+        fc2_n7_pop_s_2 := signed(resize((resize(fc2_n7_pop_t5_0_a_d1, 7) + resize(fc2_n3_pop_t5_0_b_d1, 7)), 8));
         fc2_n7_acc := shift_left(resize(fc2_n7_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n8_pop_c0 := unsigned(std_logic_vector'((fc2_n0_pop_c0_g or (fc2_n0_pop_c0_x and in_data(2))) & (fc2_n0_pop_c0_x xor in_data(2))));
         fc2_n8_pop_c13 := unsigned(std_logic_vector'((fc2_n0_pop_c13_g or (fc2_n0_pop_c13_x and fc2_in_41_v_n)) & (fc2_n0_pop_c13_x xor fc2_in_41_v_n)));
@@ -954,8 +981,7 @@ begin
         fc2_n8_pop_t3_0_a := resize((fc2_n8_pop_t2_0_a + fc2_n0_pop_t2_0_b), 5);
         fc2_n8_pop_t3_0 := fc2_n8_pop_t3_0_a + resize((fc2_n8_pop_t2_1_a + fc2_n8_pop_t2_1_b), 5);
         fc2_n8_pop_t3_1 := resize(fc2_n8_pop_t2_2, 5) + resize((fc2_n8_pop_t2_3_a + fc2_n8_pop_t2_3_b), 5);
-        fc2_n8_pop_t5_0_a := resize((resize(fc2_n8_pop_t4_0_a_d1, 6) + resize(fc2_n8_pop_t4_0_b_d1, 6)), 7);
-        fc2_n8_pop_s_2 := signed(resize((fc2_n8_pop_t5_0_a + resize(fc2_n8_pop_t5_0_b_d1, 7)), 8));
+        fc2_n8_pop_s_2 := signed(resize((resize(fc2_n8_pop_t5_0_a_d1, 7) + resize(fc2_n8_pop_t5_0_b_d1, 7)), 8));
         fc2_n8_acc := shift_left(resize(fc2_n8_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n9_pop_c6_x := in_data(18) xor in_data(19);
         fc2_n9_pop_c6_g := in_data(18) and in_data(19);
@@ -980,8 +1006,8 @@ begin
         fc2_n9_pop_t3_1 := resize((fc2_n9_pop_t2_2_a + fc2_n9_pop_t2_2_b), 5) + fc2_n9_pop_t3_1_b;
         fc2_n9_pop_t3_2_a := resize(fc2_n9_pop_t2_4, 5);
         fc2_n9_pop_t3_2_b := resize((fc2_n3_pop_t1_10_a + resize(fc2_n4_pop_c21, 3)), 5);
-        fc2_n9_pop_t5_0_a := resize((resize(fc2_n9_pop_t4_0_a_d1, 6) + resize(fc2_n9_pop_t4_0_b_d1, 6)), 7);
-        fc2_n9_pop_s_2 := signed(resize((fc2_n9_pop_t5_0_a + resize(fc2_n9_pop_t5_0_b_d1, 7)), 8));
+        fc2_n9_pop_t4_0_a := resize(fc2_n9_pop_t3_0, 6);
+        fc2_n9_pop_s_2 := signed(resize((resize(fc2_n9_pop_t5_0_a_d1, 7) + resize(fc2_n9_pop_t5_0_b_d1, 7)), 8));
         fc2_n9_acc := shift_left(resize(fc2_n9_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n10_pop_c13 := unsigned(std_logic_vector'((fc2_n3_pop_c13_g or (fc2_n3_pop_c13_x and fc2_in_41_v_n)) & (fc2_n3_pop_c13_x xor fc2_in_41_v_n)));
         fc2_n10_pop_c16_x := fc2_in_48_v_n xor in_data(49);
@@ -999,8 +1025,9 @@ begin
         fc2_n10_pop_t2_3 := resize((fc2_n2_pop_t1_6_a + fc2_n10_pop_t1_6_b), 4) + fc2_n10_pop_t2_3_b;
         fc2_n10_pop_t2_4 := resize((fc2_n10_pop_t1_8_a + fc2_n2_pop_t1_8_b), 4) + resize((fc2_n10_pop_t1_9_a + fc2_n2_pop_t1_9_b), 4);
         fc2_n10_pop_t3_0_a := resize((fc2_n10_pop_t2_0_a + fc2_n4_pop_t2_0_b), 5);
-        fc2_n10_pop_t5_0_a := resize((resize(fc2_n10_pop_t4_0_a_d1, 6) + resize(fc2_n10_pop_t4_0_b_d1, 6)), 7);
-        fc2_n10_pop_s_2 := signed(resize((fc2_n10_pop_t5_0_a + resize(fc2_n10_pop_t5_0_b_d1, 7)), 8));
+        fc2_n10_pop_t4_0_a := resize((fc2_n10_pop_t3_0_a + resize(fc2_n10_pop_t2_1, 5)), 6);
+        fc2_n10_pop_t4_0_b := resize((resize(fc2_n10_pop_t2_2, 5) + resize(fc2_n10_pop_t2_3, 5)), 6);
+        fc2_n10_pop_s_2 := signed(resize((resize(fc2_n10_pop_t5_0_a_d1, 7) + resize(fc2_n10_pop_t5_0_b_d1, 7)), 8));
         fc2_n10_acc := shift_left(resize(fc2_n10_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n11_pop_c2_x := fc2_in_6_v_n xor in_data(7);
         fc2_n11_pop_c2 := unsigned(std_logic_vector'(((fc2_in_6_v_n and in_data(7)) or (fc2_n11_pop_c2_x and in_data(8))) & (fc2_n11_pop_c2_x xor in_data(8))));
@@ -1030,8 +1057,8 @@ begin
         fc2_n11_pop_t2_4 := resize((fc2_n11_pop_t1_8_a + fc2_n4_pop_t1_8_b), 4) + fc2_n11_pop_t2_4_b;
         fc2_n11_pop_t3_1 := resize((fc2_n11_pop_t2_2_a + fc2_n5_pop_t2_2_b), 5) + resize(fc2_n11_pop_t2_3, 5);
         fc2_n11_pop_t3_2_b := resize((fc2_n11_pop_t1_10_a + resize(fc2_n4_pop_c21, 3)), 5);
-        fc2_n11_pop_t5_0_a := resize((resize(fc2_n11_pop_t4_0_a_d1, 6) + resize(fc2_n11_pop_t4_0_b_d1, 6)), 7);
-        fc2_n11_pop_s_2 := signed(resize((fc2_n11_pop_t5_0_a + resize(fc2_n11_pop_t5_0_b_d1, 7)), 8));
+        fc2_n11_pop_t4_0_a := resize((resize(fc2_n11_pop_t2_0, 5) + resize(fc2_n11_pop_t2_1, 5)), 6);
+        fc2_n11_pop_s_2 := signed(resize((resize(fc2_n11_pop_t5_0_a_d1, 7) + resize(fc2_n11_pop_t5_0_b_d1, 7)), 8));
         fc2_n11_acc := shift_left(resize(fc2_n11_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n12_pop_c4 := unsigned(std_logic_vector'((fc2_n0_pop_c4_g or (fc2_n0_pop_c4_x and in_data(14))) & (fc2_n0_pop_c4_x xor in_data(14))));
         fc2_n12_pop_c16 := unsigned(std_logic_vector'((fc2_n10_pop_c16_g or (fc2_n10_pop_c16_x and fc2_in_50_v_n)) & (fc2_n10_pop_c16_x xor fc2_in_50_v_n)));
@@ -1044,8 +1071,7 @@ begin
         fc2_n12_pop_t3_0 := resize(fc2_n12_pop_t2_0, 5) + resize((fc2_n12_pop_t2_1_a + fc2_n12_pop_t2_1_b), 5);
         fc2_n12_pop_t3_1 := resize(fc2_n12_pop_t2_2, 5) + resize((fc2_n4_pop_t2_3_a + fc2_n2_pop_t2_3_b), 5);
         fc2_n12_pop_t3_2 := resize((fc2_n12_pop_t2_4_a + fc2_n6_pop_t2_4_b), 5) + fc2_n2_pop_t3_2_b;
-        fc2_n12_pop_t5_0_a := resize((resize(fc2_n12_pop_t4_0_a_d1, 6) + resize(fc2_n12_pop_t4_0_b_d1, 6)), 7);
-        fc2_n12_pop_s_2 := signed(resize((fc2_n12_pop_t5_0_a + resize(fc2_n12_pop_t5_0_b_d1, 7)), 8));
+        fc2_n12_pop_s_2 := signed(resize((resize(fc2_n12_pop_t5_0_a_d1, 7) + resize(fc2_n12_pop_t5_0_b_d1, 7)), 8));
         fc2_n12_acc := shift_left(resize(fc2_n12_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n13_pop_c10 := unsigned(std_logic_vector'((fc2_n5_pop_c10_g or (fc2_n5_pop_c10_x and in_data(32))) & (fc2_n5_pop_c10_x xor in_data(32))));
         fc2_n13_pop_t1_5_a := resize(fc2_n13_pop_c10, 3);
@@ -1055,8 +1081,8 @@ begin
         fc2_n13_pop_t3_0 := resize(fc2_n13_pop_t2_0, 5) + resize((fc2_n8_pop_t2_1_a + fc2_n1_pop_t2_1_b), 5);
         fc2_n13_pop_t3_2_b := resize((fc2_n11_pop_t1_10_a + resize(fc2_n0_pop_c21, 3)), 5);
         fc2_n13_pop_t3_2 := resize((fc2_n0_pop_t2_4_a + fc2_n1_pop_t2_4_b), 5) + fc2_n13_pop_t3_2_b;
-        fc2_n13_pop_t5_0_a := resize((resize(fc2_n13_pop_t4_0_a_d1, 6) + resize(fc2_n13_pop_t4_0_b_d1, 6)), 7);
-        fc2_n13_pop_s_2 := signed(resize((fc2_n13_pop_t5_0_a + resize(fc2_n13_pop_t5_0_b_d1, 7)), 8));
+        fc2_n13_pop_t4_0_b := resize((resize(fc2_n13_pop_t2_2, 5) + resize(fc2_n13_pop_t2_3, 5)), 6);
+        fc2_n13_pop_s_2 := signed(resize((resize(fc2_n13_pop_t5_0_a_d1, 7) + resize(fc2_n13_pop_t5_0_b_d1, 7)), 8));
         fc2_n13_acc := shift_left(resize(fc2_n13_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n14_pop_c5_x := in_data(15) xor fc2_in_16_v_n;
         fc2_n14_pop_c5_g := in_data(15) and fc2_in_16_v_n;
@@ -1072,8 +1098,8 @@ begin
         fc2_n14_pop_t2_4_b := resize((fc2_n11_pop_t1_9_a + fc2_n2_pop_t1_9_b), 4);
         fc2_n14_pop_t2_4 := resize((fc2_n11_pop_t1_8_a + fc2_n14_pop_t1_8_b), 4) + fc2_n14_pop_t2_4_b;
         fc2_n14_pop_t3_1 := resize((fc2_n3_pop_t2_2_a + fc2_n5_pop_t2_2_b), 5) + resize(fc2_n14_pop_t2_3, 5);
-        fc2_n14_pop_t5_0_a := resize((resize(fc2_n14_pop_t4_0_a_d1, 6) + resize(fc2_n14_pop_t4_0_b_d1, 6)), 7);
-        fc2_n14_pop_s_2 := signed(resize((fc2_n14_pop_t5_0_a + resize(fc2_n14_pop_t5_0_b_d1, 7)), 8));
+        fc2_n14_pop_t4_0_a := resize((fc2_n10_pop_t3_0_a + resize(fc2_n14_pop_t2_1, 5)), 6);
+        fc2_n14_pop_s_2 := signed(resize((resize(fc2_n14_pop_t5_0_a_d1, 7) + resize(fc2_n14_pop_t5_0_b_d1, 7)), 8));
         fc2_n14_acc := shift_left(resize(fc2_n14_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n15_pop_c1 := unsigned(std_logic_vector'((fc2_n4_pop_c1_g or (fc2_n4_pop_c1_x and fc2_in_5_v_n)) & (fc2_n4_pop_c1_x xor fc2_in_5_v_n)));
         fc2_n15_pop_c3 := unsigned(std_logic_vector'((fc2_n11_pop_c3_g or (fc2_n11_pop_c3_x and fc2_in_11_v_n)) & (fc2_n11_pop_c3_x xor fc2_in_11_v_n)));
@@ -1096,8 +1122,8 @@ begin
         fc2_n15_pop_t2_4_a := resize((fc2_n11_pop_t1_8_a + fc2_n0_pop_t1_8_b), 4);
         fc2_n15_pop_t3_0 := resize((fc2_n15_pop_t2_0_a + fc2_n15_pop_t2_0_b), 5) + resize((fc2_n15_pop_t2_1_a + fc2_n5_pop_t2_1_b), 5);
         fc2_n15_pop_t3_2 := resize((fc2_n15_pop_t2_4_a + fc2_n14_pop_t2_4_b), 5) + fc2_n11_pop_t3_2_b;
-        fc2_n15_pop_t5_0_a := resize((resize(fc2_n15_pop_t4_0_a_d1, 6) + resize(fc2_n15_pop_t4_0_b_d1, 6)), 7);
-        fc2_n15_pop_s_2 := signed(resize((fc2_n15_pop_t5_0_a + resize(fc2_n15_pop_t5_0_b_d1, 7)), 8));
+        fc2_n15_pop_t4_0_b := resize((resize(fc2_n15_pop_t2_2, 5) + resize(fc2_n15_pop_t2_3, 5)), 6);
+        fc2_n15_pop_s_2 := signed(resize((resize(fc2_n15_pop_t5_0_a_d1, 7) + resize(fc2_n15_pop_t5_0_b_d1, 7)), 8));
         fc2_n15_acc := shift_left(resize(fc2_n15_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n16_pop_c1_x := in_data(3) xor in_data(4);
         fc2_n16_pop_c1_g := in_data(3) and in_data(4);
@@ -1113,8 +1139,8 @@ begin
         fc2_n16_pop_t2_3_a := resize((resize(fc2_n16_pop_c12, 3) + fc2_n10_pop_t1_6_b), 4);
         fc2_n16_pop_t2_4 := resize((fc2_n12_pop_t1_8_a + fc2_n0_pop_t1_8_b), 4) + resize((fc2_n10_pop_t1_9_a + fc2_n5_pop_t1_9_b), 4);
         fc2_n16_pop_t3_1 := resize((fc2_n16_pop_t2_2_a + fc2_n16_pop_t2_2_b), 5) + resize((fc2_n16_pop_t2_3_a + fc2_n6_pop_t2_3_b), 5);
-        fc2_n16_pop_t5_0_a := resize((resize(fc2_n16_pop_t4_0_a_d1, 6) + resize(fc2_n16_pop_t4_0_b_d1, 6)), 7);
-        fc2_n16_pop_s_2 := signed(resize((fc2_n16_pop_t5_0_a + resize(fc2_n16_pop_t5_0_b_d1, 7)), 8));
+        fc2_n16_pop_t4_0_a := resize((resize(fc2_n16_pop_t2_0, 5) + resize(fc2_n16_pop_t2_1, 5)), 6);
+        fc2_n16_pop_s_2 := signed(resize((resize(fc2_n16_pop_t5_0_a_d1, 7) + resize(fc2_n16_pop_t5_0_b_d1, 7)), 8));
         fc2_n16_acc := shift_left(resize(fc2_n16_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n17_pop_c4 := unsigned(std_logic_vector'((fc2_n2_pop_c4_g or (fc2_n2_pop_c4_x and in_data(14))) & (fc2_n2_pop_c4_x xor in_data(14))));
         fc2_n17_pop_c10 := unsigned(std_logic_vector'((fc2_n4_pop_c10_g or (fc2_n4_pop_c10_x and in_data(32))) & (fc2_n4_pop_c10_x xor in_data(32))));
@@ -1132,8 +1158,9 @@ begin
         fc2_n17_pop_t2_3_a := resize((fc2_n3_pop_t1_6_a + fc2_n10_pop_t1_6_b), 4);
         fc2_n17_pop_t2_3 := fc2_n17_pop_t2_3_a + resize((fc2_n15_pop_t1_7_a + fc2_n2_pop_t1_7_b), 4);
         fc2_n17_pop_t3_2_b := resize((fc2_n17_pop_t1_10_a + resize(fc2_n4_pop_c21, 3)), 5);
-        fc2_n17_pop_t5_0_a := resize((resize(fc2_n17_pop_t4_0_a_d1, 6) + resize(fc2_n17_pop_t4_0_b_d1, 6)), 7);
-        fc2_n17_pop_s_2 := signed(resize((fc2_n17_pop_t5_0_a + resize(fc2_n17_pop_t5_0_b_d1, 7)), 8));
+        fc2_n17_pop_t4_0_a := resize((resize(fc2_n17_pop_t2_0, 5) + resize(fc2_n17_pop_t2_1, 5)), 6);
+        fc2_n17_pop_t4_0_b := resize((resize(fc2_n17_pop_t2_2, 5) + resize(fc2_n17_pop_t2_3, 5)), 6);
+        fc2_n17_pop_s_2 := signed(resize((resize(fc2_n17_pop_t5_0_a_d1, 7) + resize(fc2_n17_pop_t5_0_b_d1, 7)), 8));
         fc2_n17_acc := shift_left(resize(fc2_n17_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n18_pop_c5_x := fc2_in_15_v_n xor in_data(16);
         fc2_n18_pop_c5_g := fc2_in_15_v_n and in_data(16);
@@ -1147,8 +1174,7 @@ begin
         fc2_n18_pop_t3_1 := resize(fc2_n18_pop_t2_2, 5) + resize((fc2_n17_pop_t2_3_a + fc2_n7_pop_t2_3_b), 5);
         fc2_n18_pop_t3_2_b := resize((fc2_n17_pop_t1_10_a + resize(fc2_n0_pop_c21, 3)), 5);
         fc2_n18_pop_t3_2 := resize((fc2_n12_pop_t2_4_a + fc2_n18_pop_t2_4_b), 5) + fc2_n18_pop_t3_2_b;
-        fc2_n18_pop_t5_0_a := resize((resize(fc2_n18_pop_t4_0_a_d1, 6) + resize(fc2_n18_pop_t4_0_b_d1, 6)), 7);
-        fc2_n18_pop_s_2 := signed(resize((fc2_n18_pop_t5_0_a + resize(fc2_n18_pop_t5_0_b_d1, 7)), 8));
+        fc2_n18_pop_s_2 := signed(resize((resize(fc2_n18_pop_t5_0_a_d1, 7) + resize(fc2_n18_pop_t5_0_b_d1, 7)), 8));
         fc2_n18_acc := shift_left(resize(fc2_n18_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n19_pop_t2_0_b := resize((fc2_n2_pop_t1_1_a + fc2_n15_pop_t1_1_b), 4);
         fc2_n19_pop_t2_1 := fc2_n15_pop_t2_1_a + resize((fc2_n0_pop_t1_3_a + fc2_n4_pop_t1_3_b), 4);
@@ -1157,8 +1183,7 @@ begin
         fc2_n19_pop_t3_1 := resize(fc2_n19_pop_t2_2, 5) + resize((fc2_n0_pop_t2_3_a + fc2_n4_pop_t2_3_b), 5);
         fc2_n19_pop_t3_2_b := resize((fc2_n0_pop_t1_10_a + resize(fc2_n4_pop_c21, 3)), 5);
         fc2_n19_pop_t3_2 := resize((fc2_n1_pop_t2_4_a + fc2_n0_pop_t2_4_b), 5) + fc2_n19_pop_t3_2_b;
-        fc2_n19_pop_t5_0_a := resize((resize(fc2_n19_pop_t4_0_a_d1, 6) + resize(fc2_n19_pop_t4_0_b_d1, 6)), 7);
-        fc2_n19_pop_s_2 := signed(resize((fc2_n19_pop_t5_0_a + resize(fc2_n19_pop_t5_0_b_d1, 7)), 8));
+        fc2_n19_pop_s_2 := signed(resize((resize(fc2_n19_pop_t5_0_a_d1, 7) + resize(fc2_n19_pop_t5_0_b_d1, 7)), 8));
         fc2_n19_acc := shift_left(resize(fc2_n19_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n20_pop_c7_x := fc2_in_21_v_n xor fc2_in_22_v_n;
         fc2_n20_pop_c7_g := fc2_in_21_v_n and fc2_in_22_v_n;
@@ -1172,13 +1197,12 @@ begin
         fc2_n20_pop_t2_4 := resize((fc2_n10_pop_t1_8_a + fc2_n4_pop_t1_8_b), 4) + resize((fc2_n10_pop_t1_9_a + fc2_n20_pop_t1_9_b), 4);
         fc2_n20_pop_t3_1 := resize((fc2_n16_pop_t2_2_a + fc2_n5_pop_t2_2_b), 5) + resize(fc2_n20_pop_t2_3, 5);
         fc2_n20_pop_t3_2_b := resize((fc2_n2_pop_t1_10_a + resize(fc2_n4_pop_c21, 3)), 5);
-        fc2_n20_pop_t5_0_a := resize((resize(fc2_n20_pop_t4_0_a_d1, 6) + resize(fc2_n20_pop_t4_0_b_d1, 6)), 7);
-        fc2_n20_pop_s_2 := signed(resize((fc2_n20_pop_t5_0_a + resize(fc2_n20_pop_t5_0_b_d1, 7)), 8));
+        fc2_n20_pop_t4_0_a := resize((resize(fc2_n20_pop_t2_0, 5) + resize(fc2_n20_pop_t2_1, 5)), 6);
+        fc2_n20_pop_s_2 := signed(resize((resize(fc2_n20_pop_t5_0_a_d1, 7) + resize(fc2_n20_pop_t5_0_b_d1, 7)), 8));
         fc2_n20_acc := shift_left(resize(fc2_n20_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n21_pop_t2_4 := fc2_n4_pop_t2_4_a + resize((fc2_n3_pop_t1_9_a + fc2_n6_pop_t1_9_b), 4);
         fc2_n21_pop_t3_1 := resize((fc2_n10_pop_t2_2_a + fc2_n4_pop_t2_2_b), 5) + fc2_n9_pop_t3_1_b;
-        fc2_n21_pop_t5_0_a := resize((resize(fc2_n9_pop_t4_0_a_d1, 6) + resize(fc2_n21_pop_t4_0_b_d1, 6)), 7);
-        fc2_n21_pop_s_2 := signed(resize((fc2_n21_pop_t5_0_a + resize(fc2_n21_pop_t5_0_b_d1, 7)), 8));
+        fc2_n21_pop_s_2 := signed(resize((resize(fc2_n21_pop_t5_0_a_d1, 7) + resize(fc2_n21_pop_t5_0_b_d1, 7)), 8));
         fc2_n21_acc := shift_left(resize(fc2_n21_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n22_pop_c0 := unsigned(std_logic_vector'((fc2_n2_pop_c0_g or (fc2_n2_pop_c0_x and fc2_in_2_v_n)) & (fc2_n2_pop_c0_x xor fc2_in_2_v_n)));
         fc2_n22_pop_c1 := unsigned(std_logic_vector'((fc2_n2_pop_c1_g or (fc2_n2_pop_c1_x and fc2_in_5_v_n)) & (fc2_n2_pop_c1_x xor fc2_in_5_v_n)));
@@ -1199,8 +1223,8 @@ begin
         fc2_n22_pop_t2_4_b := resize((fc2_n0_pop_t1_9_a + resize(fc2_n22_pop_c19, 3)), 4);
         fc2_n22_pop_t2_4 := resize((fc2_n3_pop_t1_8_a + fc2_n0_pop_t1_8_b), 4) + fc2_n22_pop_t2_4_b;
         fc2_n22_pop_t3_0 := resize((fc2_n22_pop_t2_0_a + fc2_n15_pop_t2_0_b), 5) + resize(fc2_n22_pop_t2_1, 5);
-        fc2_n22_pop_t5_0_a := resize((resize(fc2_n22_pop_t4_0_a_d1, 6) + resize(fc2_n22_pop_t4_0_b_d1, 6)), 7);
-        fc2_n22_pop_s_2 := signed(resize((fc2_n22_pop_t5_0_a + resize(fc2_n22_pop_t5_0_b_d1, 7)), 8));
+        fc2_n22_pop_t4_0_b := resize((resize(fc2_n22_pop_t2_2, 5) + resize(fc2_n22_pop_t2_3, 5)), 6);
+        fc2_n22_pop_s_2 := signed(resize((resize(fc2_n22_pop_t5_0_a_d1, 7) + resize(fc2_n22_pop_t5_0_b_d1, 7)), 8));
         fc2_n22_acc := shift_left(resize(fc2_n22_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n23_pop_c6 := unsigned(std_logic_vector'((fc2_n9_pop_c6_g or (fc2_n9_pop_c6_x and in_data(20))) & (fc2_n9_pop_c6_x xor in_data(20))));
         fc2_n23_pop_c11 := unsigned(std_logic_vector'((fc2_n17_pop_c11_g or (fc2_n17_pop_c11_x and in_data(35))) & (fc2_n17_pop_c11_x xor in_data(35))));
@@ -1213,8 +1237,7 @@ begin
         fc2_n23_pop_t2_4 := resize((fc2_n1_pop_t1_8_a + fc2_n2_pop_t1_8_b), 4) + fc2_n18_pop_t2_4_b;
         fc2_n23_pop_t3_0 := resize((fc2_n1_pop_t2_0_a + fc2_n23_pop_t2_0_b), 5) + resize(fc2_n23_pop_t2_1, 5);
         fc2_n23_pop_t3_1 := resize((fc2_n2_pop_t2_2_a + fc2_n23_pop_t2_2_b), 5) + resize((fc2_n23_pop_t2_3_a + fc2_n7_pop_t2_3_b), 5);
-        fc2_n23_pop_t5_0_a := resize((resize(fc2_n23_pop_t4_0_a_d1, 6) + resize(fc2_n23_pop_t4_0_b_d1, 6)), 7);
-        fc2_n23_pop_s_2 := signed(resize((fc2_n23_pop_t5_0_a + resize(fc2_n23_pop_t5_0_b_d1, 7)), 8));
+        fc2_n23_pop_s_2 := signed(resize((resize(fc2_n23_pop_t5_0_a_d1, 7) + resize(fc2_n23_pop_t5_0_b_d1, 7)), 8));
         fc2_n23_acc := shift_left(resize(fc2_n23_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n24_pop_c7 := unsigned(std_logic_vector'((fc2_n0_pop_c7_g or (fc2_n0_pop_c7_x and in_data(23))) & (fc2_n0_pop_c7_x xor in_data(23))));
         fc2_n24_pop_t1_3_b := resize(fc2_n24_pop_c7, 3);
@@ -1224,8 +1247,8 @@ begin
         fc2_n24_pop_t2_3_b := resize((fc2_n2_pop_t1_7_a + fc2_n3_pop_t1_7_b), 4);
         fc2_n24_pop_t2_4 := fc2_n1_pop_t2_4_a + resize((fc2_n3_pop_t1_9_a + fc2_n20_pop_t1_9_b), 4);
         fc2_n24_pop_t3_1 := resize(fc2_n24_pop_t2_2, 5) + resize((fc2_n0_pop_t2_3_a + fc2_n24_pop_t2_3_b), 5);
-        fc2_n24_pop_t5_0_a := resize((resize(fc2_n24_pop_t4_0_a_d1, 6) + resize(fc2_n24_pop_t4_0_b_d1, 6)), 7);
-        fc2_n24_pop_s_2 := signed(resize((fc2_n24_pop_t5_0_a + resize(fc2_n24_pop_t5_0_b_d1, 7)), 8));
+        fc2_n24_pop_t4_0_a := resize((resize(fc2_n24_pop_t2_0, 5) + resize(fc2_n24_pop_t2_1, 5)), 6);
+        fc2_n24_pop_s_2 := signed(resize((resize(fc2_n24_pop_t5_0_a_d1, 7) + resize(fc2_n24_pop_t5_0_b_d1, 7)), 8));
         fc2_n24_acc := shift_left(resize(fc2_n24_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n25_pop_c1 := unsigned(std_logic_vector'((fc2_n16_pop_c1_g or (fc2_n16_pop_c1_x and in_data(5))) & (fc2_n16_pop_c1_x xor in_data(5))));
         fc2_n25_pop_c7 := unsigned(std_logic_vector'((fc2_n20_pop_c7_g or (fc2_n20_pop_c7_x and fc2_in_23_v_n)) & (fc2_n20_pop_c7_x xor fc2_in_23_v_n)));
@@ -1240,13 +1263,13 @@ begin
         fc2_n25_pop_t2_4_b := resize((fc2_n5_pop_t1_9_a + resize(fc2_n25_pop_c19, 3)), 4);
         fc2_n25_pop_t3_0 := resize((fc2_n25_pop_t2_0_a + fc2_n23_pop_t2_0_b), 5) + resize(fc2_n25_pop_t2_1, 5);
         fc2_n25_pop_t3_2 := resize((fc2_n4_pop_t2_4_a + fc2_n25_pop_t2_4_b), 5) + fc2_n1_pop_t3_2_b;
-        fc2_n25_pop_t5_0_a := resize((resize(fc2_n25_pop_t4_0_a_d1, 6) + resize(fc2_n25_pop_t4_0_b_d1, 6)), 7);
-        fc2_n25_pop_s_2 := signed(resize((fc2_n25_pop_t5_0_a + resize(fc2_n25_pop_t5_0_b_d1, 7)), 8));
+        fc2_n25_pop_t4_0_b := resize((resize(fc2_n25_pop_t2_2, 5) + resize(fc2_n25_pop_t2_3, 5)), 6);
+        fc2_n25_pop_s_2 := signed(resize((resize(fc2_n25_pop_t5_0_a_d1, 7) + resize(fc2_n25_pop_t5_0_b_d1, 7)), 8));
         fc2_n25_acc := shift_left(resize(fc2_n25_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n26_pop_t2_3 := resize((fc2_n0_pop_t1_6_a + fc2_n10_pop_t1_6_b), 4) + resize((fc2_n15_pop_t1_7_a + fc2_n1_pop_t1_7_b), 4);
         fc2_n26_pop_t3_1 := resize((fc2_n0_pop_t2_2_a + fc2_n2_pop_t2_2_b), 5) + resize(fc2_n26_pop_t2_3, 5);
-        fc2_n26_pop_t5_0_a := resize((resize(fc2_n26_pop_t4_0_a_d1, 6) + resize(fc2_n26_pop_t4_0_b_d1, 6)), 7);
-        fc2_n26_pop_s_2 := signed(resize((fc2_n26_pop_t5_0_a + resize(fc2_n8_pop_t5_0_b_d1, 7)), 8));
+        fc2_n26_pop_t4_0_a := resize((fc2_n8_pop_t3_0_a + fc2_n1_pop_t3_0_b), 6);
+        fc2_n26_pop_s_2 := signed(resize((resize(fc2_n26_pop_t5_0_a_d1, 7) + resize(fc2_n8_pop_t5_0_b_d1, 7)), 8));
         fc2_n26_acc := shift_left(resize(fc2_n26_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n27_pop_c5 := unsigned(std_logic_vector'((fc2_n14_pop_c5_g or (fc2_n14_pop_c5_x and in_data(17))) & (fc2_n14_pop_c5_x xor in_data(17))));
         fc2_n27_pop_t2_0 := fc2_n0_pop_t2_0_a + resize((fc2_n4_pop_t1_1_a + fc2_n11_pop_t1_1_b), 4);
@@ -1255,8 +1278,9 @@ begin
         fc2_n27_pop_t2_2 := resize((fc2_n3_pop_t1_4_a + fc2_n0_pop_t1_4_b), 4) + fc2_n5_pop_t2_2_b;
         fc2_n27_pop_t2_3 := resize((fc2_n25_pop_t1_6_a + fc2_n0_pop_t1_6_b), 4) + resize((fc2_n4_pop_t1_7_a + fc2_n22_pop_t1_7_b), 4);
         fc2_n27_pop_t3_2 := resize((fc2_n15_pop_t2_4_a + fc2_n22_pop_t2_4_b), 5) + fc2_n11_pop_t3_2_b;
-        fc2_n27_pop_t5_0_a := resize((resize(fc2_n27_pop_t4_0_a_d1, 6) + resize(fc2_n27_pop_t4_0_b_d1, 6)), 7);
-        fc2_n27_pop_s_2 := signed(resize((fc2_n27_pop_t5_0_a + resize(fc2_n27_pop_t5_0_b_d1, 7)), 8));
+        fc2_n27_pop_t4_0_a := resize((resize(fc2_n27_pop_t2_0, 5) + resize(fc2_n27_pop_t2_1, 5)), 6);
+        fc2_n27_pop_t4_0_b := resize((resize(fc2_n27_pop_t2_2, 5) + resize(fc2_n27_pop_t2_3, 5)), 6);
+        fc2_n27_pop_s_2 := signed(resize((resize(fc2_n27_pop_t5_0_a_d1, 7) + resize(fc2_n27_pop_t5_0_b_d1, 7)), 8));
         fc2_n27_acc := shift_left(resize(fc2_n27_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n28_pop_c3 := unsigned(std_logic_vector'((fc2_n3_pop_c3_g or (fc2_n3_pop_c3_x and fc2_in_11_v_n)) & (fc2_n3_pop_c3_x xor fc2_in_11_v_n)));
         fc2_n28_pop_t2_0_b := resize((fc2_n4_pop_t1_1_a + resize(fc2_n28_pop_c3, 3)), 4);
@@ -1265,8 +1289,8 @@ begin
         fc2_n28_pop_t2_3 := resize((fc2_n2_pop_t1_6_a + fc2_n1_pop_t1_6_b), 4) + fc2_n24_pop_t2_3_b;
         fc2_n28_pop_t3_0 := resize((fc2_n15_pop_t2_0_a + fc2_n28_pop_t2_0_b), 5) + resize(fc2_n28_pop_t2_1, 5);
         fc2_n28_pop_t3_2 := resize((fc2_n1_pop_t2_4_a + fc2_n11_pop_t2_4_b), 5) + fc2_n5_pop_t3_2_b;
-        fc2_n28_pop_t5_0_a := resize((resize(fc2_n28_pop_t4_0_a_d1, 6) + resize(fc2_n28_pop_t4_0_b_d1, 6)), 7);
-        fc2_n28_pop_s_2 := signed(resize((fc2_n28_pop_t5_0_a + resize(fc2_n28_pop_t5_0_b_d1, 7)), 8));
+        fc2_n28_pop_t4_0_b := resize((resize(fc2_n28_pop_t2_2, 5) + resize(fc2_n28_pop_t2_3, 5)), 6);
+        fc2_n28_pop_s_2 := signed(resize((resize(fc2_n28_pop_t5_0_a_d1, 7) + resize(fc2_n28_pop_t5_0_b_d1, 7)), 8));
         fc2_n28_acc := shift_left(resize(fc2_n28_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n29_pop_c5 := unsigned(std_logic_vector'((fc2_n18_pop_c5_g or (fc2_n18_pop_c5_x and fc2_in_17_v_n)) & (fc2_n18_pop_c5_x xor fc2_in_17_v_n)));
         fc2_n29_pop_c8 := unsigned(std_logic_vector'((fc2_n3_pop_c8_g or (fc2_n3_pop_c8_x and fc2_in_26_v_n)) & (fc2_n3_pop_c8_x xor fc2_in_26_v_n)));
@@ -1279,111 +1303,81 @@ begin
         fc2_n29_pop_t2_4 := fc2_n29_pop_t2_4_a + resize((fc2_n10_pop_t1_9_a + fc2_n0_pop_t1_9_b), 4);
         fc2_n29_pop_t3_0 := resize(fc2_n29_pop_t2_0, 5) + resize((fc2_n29_pop_t2_1_a + fc2_n20_pop_t2_1_b), 5);
         fc2_n29_pop_t3_1 := resize((fc2_n29_pop_t2_2_a + fc2_n4_pop_t2_2_b), 5) + resize(fc2_n29_pop_t2_3, 5);
-        fc2_n29_pop_t5_0_a := resize((resize(fc2_n29_pop_t4_0_a_d1, 6) + resize(fc2_n29_pop_t4_0_b_d1, 6)), 7);
-        fc2_n29_pop_s_2 := signed(resize((fc2_n29_pop_t5_0_a + resize(fc2_n29_pop_t5_0_b_d1, 7)), 8));
+        fc2_n29_pop_s_2 := signed(resize((resize(fc2_n29_pop_t5_0_a_d1, 7) + resize(fc2_n29_pop_t5_0_b_d1, 7)), 8));
         fc2_n29_acc := shift_left(resize(fc2_n29_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n30_pop_t2_0 := resize((fc2_n1_pop_t1_0_a + fc2_n0_pop_t1_0_b), 4) + fc2_n0_pop_t2_0_b;
         fc2_n30_pop_t2_1 := fc2_n0_pop_t2_1_a + resize((fc2_n2_pop_t1_3_a + fc2_n25_pop_t1_3_b), 4);
         fc2_n30_pop_t2_2 := fc2_n1_pop_t2_2_a + resize((fc2_n17_pop_t1_5_a + fc2_n2_pop_t1_5_b), 4);
         fc2_n30_pop_t2_3 := resize((fc2_n0_pop_t1_6_a + fc2_n1_pop_t1_6_b), 4) + fc2_n1_pop_t2_3_b;
-        fc2_n30_pop_t5_0_a := resize((resize(fc2_n30_pop_t4_0_a_d1, 6) + resize(fc2_n30_pop_t4_0_b_d1, 6)), 7);
-        fc2_n30_pop_s_2 := signed(resize((fc2_n30_pop_t5_0_a + resize(fc2_n8_pop_t5_0_b_d1, 7)), 8));
+        fc2_n30_pop_t4_0_a := resize((resize(fc2_n30_pop_t2_0, 5) + resize(fc2_n30_pop_t2_1, 5)), 6);
+        fc2_n30_pop_t4_0_b := resize((resize(fc2_n30_pop_t2_2, 5) + resize(fc2_n30_pop_t2_3, 5)), 6);
+        fc2_n30_pop_s_2 := signed(resize((resize(fc2_n30_pop_t5_0_a_d1, 7) + resize(fc2_n8_pop_t5_0_b_d1, 7)), 8));
         fc2_n30_acc := shift_left(resize(fc2_n30_pop_s_2, 9), 1) - to_signed(64, 9);
         fc2_n31_pop_t2_2 := resize((fc2_n22_pop_t1_4_a + fc2_n1_pop_t1_4_b), 4) + fc2_n0_pop_t2_2_b;
         fc2_n31_pop_t3_2 := resize((fc2_n0_pop_t2_4_a + fc2_n8_pop_t2_4_b), 5) + fc2_n19_pop_t3_2_b;
-        fc2_n31_pop_t5_0_a := resize((resize(fc2_n26_pop_t4_0_a_d1, 6) + resize(fc2_n31_pop_t4_0_b_d1, 6)), 7);
-        fc2_n31_pop_s_2 := signed(resize((fc2_n31_pop_t5_0_a + resize(fc2_n31_pop_t5_0_b_d1, 7)), 8));
+        fc2_n31_pop_t4_0_b := resize((resize(fc2_n31_pop_t2_2, 5) + fc2_n0_pop_t3_1_b), 6);
+        fc2_n31_pop_s_2 := signed(resize((resize(fc2_n31_pop_t5_0_a_d1, 7) + resize(fc2_n31_pop_t5_0_b_d1, 7)), 8));
         fc2_n31_acc := shift_left(resize(fc2_n31_pop_s_2, 9), 1) - to_signed(64, 9);
-        fc2_n0_pop_t4_0_a_d1 <= fc2_n0_pop_t3_0;
-        fc2_n0_pop_t4_0_b_d1 <= fc2_n0_pop_t3_1;
+        fc2_n0_pop_t5_0_a_d1 <= resize(fc2_n0_pop_t3_0, 6) + resize(fc2_n0_pop_t3_1, 6);
         fc2_n0_pop_t5_0_b_d1 <= fc2_n0_pop_t3_2;
-        fc2_n1_pop_t4_0_a_d1 <= fc2_n1_pop_t3_0;
-        fc2_n1_pop_t4_0_b_d1 <= resize(fc2_n1_pop_t2_2, 5) + resize(fc2_n1_pop_t2_3, 5);
+        fc2_n1_pop_t5_0_a_d1 <= resize(fc2_n1_pop_t3_0, 6) + fc2_n1_pop_t4_0_b;
         fc2_n1_pop_t5_0_b_d1 <= fc2_n1_pop_t3_2;
-        fc2_n2_pop_t4_0_a_d1 <= resize(fc2_n2_pop_t2_0, 5) + resize(fc2_n2_pop_t2_1, 5);
-        fc2_n2_pop_t4_0_b_d1 <= fc2_n2_pop_t3_1;
+        fc2_n2_pop_t5_0_a_d1 <= fc2_n2_pop_t4_0_a + resize(fc2_n2_pop_t3_1, 6);
         fc2_n2_pop_t5_0_b_d1 <= resize(fc2_n2_pop_t2_4, 5) + fc2_n2_pop_t3_2_b;
-        fc2_n3_pop_t4_0_a_d1 <= fc2_n3_pop_t3_0;
-        fc2_n3_pop_t4_0_b_d1 <= fc2_n3_pop_t3_1_a + resize(fc2_n3_pop_t2_3, 5);
+        fc2_n3_pop_t5_0_a_d1 <= resize(fc2_n3_pop_t3_0, 6) + fc2_n3_pop_t4_0_b;
         fc2_n3_pop_t5_0_b_d1 <= resize(fc2_n3_pop_t2_4, 5) + fc2_n3_pop_t3_2_b;
-        fc2_n4_pop_t4_0_a_d1 <= fc2_n4_pop_t3_0;
-        fc2_n4_pop_t4_0_b_d1 <= fc2_n4_pop_t3_1;
+        fc2_n4_pop_t5_0_a_d1 <= resize(fc2_n4_pop_t3_0, 6) + resize(fc2_n4_pop_t3_1, 6);
         fc2_n4_pop_t5_0_b_d1 <= fc2_n4_pop_t3_2;
-        fc2_n5_pop_t4_0_a_d1 <= fc2_n5_pop_t3_0;
-        fc2_n5_pop_t4_0_b_d1 <= fc2_n5_pop_t3_1;
+        fc2_n5_pop_t5_0_a_d1 <= resize(fc2_n5_pop_t3_0, 6) + resize(fc2_n5_pop_t3_1, 6);
         fc2_n5_pop_t5_0_b_d1 <= resize(fc2_n5_pop_t2_4, 5) + fc2_n5_pop_t3_2_b;
-        fc2_n6_pop_t4_0_a_d1 <= fc2_n6_pop_t3_0;
-        fc2_n6_pop_t4_0_b_d1 <= fc2_n6_pop_t3_1;
+        fc2_n6_pop_t5_0_a_d1 <= resize(fc2_n6_pop_t3_0, 6) + resize(fc2_n6_pop_t3_1, 6);
         fc2_n6_pop_t5_0_b_d1 <= fc2_n6_pop_t3_2;
-        fc2_n7_pop_t4_0_a_d1 <= resize(fc2_n7_pop_t2_0, 5) + resize(fc2_n7_pop_t2_1, 5);
-        fc2_n7_pop_t4_0_b_d1 <= fc2_n7_pop_t3_1;
-        fc2_n8_pop_t4_0_a_d1 <= fc2_n8_pop_t3_0;
-        fc2_n8_pop_t4_0_b_d1 <= fc2_n8_pop_t3_1;
+        fc2_n7_pop_t5_0_a_d1 <= fc2_n7_pop_t4_0_a + resize(fc2_n7_pop_t3_1, 6);
+        fc2_n8_pop_t5_0_a_d1 <= resize(fc2_n8_pop_t3_0, 6) + resize(fc2_n8_pop_t3_1, 6);
         fc2_n8_pop_t5_0_b_d1 <= resize(fc2_n8_pop_t2_4, 5) + fc2_n0_pop_t3_2_b;
-        fc2_n9_pop_t4_0_a_d1 <= fc2_n9_pop_t3_0;
-        fc2_n9_pop_t4_0_b_d1 <= fc2_n9_pop_t3_1;
+        fc2_n9_pop_t5_0_a_d1 <= fc2_n9_pop_t4_0_a + resize(fc2_n9_pop_t3_1, 6);
         fc2_n9_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n9_pop_t3_2_b;
-        fc2_n10_pop_t4_0_a_d1 <= fc2_n10_pop_t3_0_a + resize(fc2_n10_pop_t2_1, 5);
-        fc2_n10_pop_t4_0_b_d1 <= resize(fc2_n10_pop_t2_2, 5) + resize(fc2_n10_pop_t2_3, 5);
+        fc2_n10_pop_t5_0_a_d1 <= fc2_n10_pop_t4_0_a + fc2_n10_pop_t4_0_b;
         fc2_n10_pop_t5_0_b_d1 <= resize(fc2_n10_pop_t2_4, 5) + fc2_n9_pop_t3_2_b;
-        fc2_n11_pop_t4_0_a_d1 <= resize(fc2_n11_pop_t2_0, 5) + resize(fc2_n11_pop_t2_1, 5);
-        fc2_n11_pop_t4_0_b_d1 <= fc2_n11_pop_t3_1;
+        fc2_n11_pop_t5_0_a_d1 <= fc2_n11_pop_t4_0_a + resize(fc2_n11_pop_t3_1, 6);
         fc2_n11_pop_t5_0_b_d1 <= resize(fc2_n11_pop_t2_4, 5) + fc2_n11_pop_t3_2_b;
-        fc2_n12_pop_t4_0_a_d1 <= fc2_n12_pop_t3_0;
-        fc2_n12_pop_t4_0_b_d1 <= fc2_n12_pop_t3_1;
+        fc2_n12_pop_t5_0_a_d1 <= resize(fc2_n12_pop_t3_0, 6) + resize(fc2_n12_pop_t3_1, 6);
         fc2_n12_pop_t5_0_b_d1 <= fc2_n12_pop_t3_2;
-        fc2_n13_pop_t4_0_a_d1 <= fc2_n13_pop_t3_0;
-        fc2_n13_pop_t4_0_b_d1 <= resize(fc2_n13_pop_t2_2, 5) + resize(fc2_n13_pop_t2_3, 5);
+        fc2_n13_pop_t5_0_a_d1 <= resize(fc2_n13_pop_t3_0, 6) + fc2_n13_pop_t4_0_b;
         fc2_n13_pop_t5_0_b_d1 <= fc2_n13_pop_t3_2;
-        fc2_n14_pop_t4_0_a_d1 <= fc2_n10_pop_t3_0_a + resize(fc2_n14_pop_t2_1, 5);
-        fc2_n14_pop_t4_0_b_d1 <= fc2_n14_pop_t3_1;
+        fc2_n14_pop_t5_0_a_d1 <= fc2_n14_pop_t4_0_a + resize(fc2_n14_pop_t3_1, 6);
         fc2_n14_pop_t5_0_b_d1 <= resize(fc2_n14_pop_t2_4, 5) + fc2_n9_pop_t3_2_b;
-        fc2_n15_pop_t4_0_a_d1 <= fc2_n15_pop_t3_0;
-        fc2_n15_pop_t4_0_b_d1 <= resize(fc2_n15_pop_t2_2, 5) + resize(fc2_n15_pop_t2_3, 5);
+        fc2_n15_pop_t5_0_a_d1 <= resize(fc2_n15_pop_t3_0, 6) + fc2_n15_pop_t4_0_b;
         fc2_n15_pop_t5_0_b_d1 <= fc2_n15_pop_t3_2;
-        fc2_n16_pop_t4_0_a_d1 <= resize(fc2_n16_pop_t2_0, 5) + resize(fc2_n16_pop_t2_1, 5);
-        fc2_n16_pop_t4_0_b_d1 <= fc2_n16_pop_t3_1;
+        fc2_n16_pop_t5_0_a_d1 <= fc2_n16_pop_t4_0_a + resize(fc2_n16_pop_t3_1, 6);
         fc2_n16_pop_t5_0_b_d1 <= resize(fc2_n16_pop_t2_4, 5) + fc2_n2_pop_t3_2_b;
-        fc2_n17_pop_t4_0_a_d1 <= resize(fc2_n17_pop_t2_0, 5) + resize(fc2_n17_pop_t2_1, 5);
-        fc2_n17_pop_t4_0_b_d1 <= resize(fc2_n17_pop_t2_2, 5) + resize(fc2_n17_pop_t2_3, 5);
+        fc2_n17_pop_t5_0_a_d1 <= fc2_n17_pop_t4_0_a + fc2_n17_pop_t4_0_b;
         fc2_n17_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n17_pop_t3_2_b;
-        fc2_n18_pop_t4_0_a_d1 <= fc2_n18_pop_t3_0;
-        fc2_n18_pop_t4_0_b_d1 <= fc2_n18_pop_t3_1;
+        fc2_n18_pop_t5_0_a_d1 <= resize(fc2_n18_pop_t3_0, 6) + resize(fc2_n18_pop_t3_1, 6);
         fc2_n18_pop_t5_0_b_d1 <= fc2_n18_pop_t3_2;
-        fc2_n19_pop_t4_0_a_d1 <= fc2_n19_pop_t3_0;
-        fc2_n19_pop_t4_0_b_d1 <= fc2_n19_pop_t3_1;
+        fc2_n19_pop_t5_0_a_d1 <= resize(fc2_n19_pop_t3_0, 6) + resize(fc2_n19_pop_t3_1, 6);
         fc2_n19_pop_t5_0_b_d1 <= fc2_n19_pop_t3_2;
-        fc2_n20_pop_t4_0_a_d1 <= resize(fc2_n20_pop_t2_0, 5) + resize(fc2_n20_pop_t2_1, 5);
-        fc2_n20_pop_t4_0_b_d1 <= fc2_n20_pop_t3_1;
+        fc2_n20_pop_t5_0_a_d1 <= fc2_n20_pop_t4_0_a + resize(fc2_n20_pop_t3_1, 6);
         fc2_n20_pop_t5_0_b_d1 <= resize(fc2_n20_pop_t2_4, 5) + fc2_n20_pop_t3_2_b;
-        fc2_n21_pop_t4_0_b_d1 <= fc2_n21_pop_t3_1;
+        fc2_n21_pop_t5_0_a_d1 <= fc2_n9_pop_t4_0_a + resize(fc2_n21_pop_t3_1, 6);
         fc2_n21_pop_t5_0_b_d1 <= resize(fc2_n21_pop_t2_4, 5) + fc2_n9_pop_t3_2_b;
-        fc2_n22_pop_t4_0_a_d1 <= fc2_n22_pop_t3_0;
-        fc2_n22_pop_t4_0_b_d1 <= resize(fc2_n22_pop_t2_2, 5) + resize(fc2_n22_pop_t2_3, 5);
+        fc2_n22_pop_t5_0_a_d1 <= resize(fc2_n22_pop_t3_0, 6) + fc2_n22_pop_t4_0_b;
         fc2_n22_pop_t5_0_b_d1 <= resize(fc2_n22_pop_t2_4, 5) + fc2_n3_pop_t3_2_b;
-        fc2_n23_pop_t4_0_a_d1 <= fc2_n23_pop_t3_0;
-        fc2_n23_pop_t4_0_b_d1 <= fc2_n23_pop_t3_1;
+        fc2_n23_pop_t5_0_a_d1 <= resize(fc2_n23_pop_t3_0, 6) + resize(fc2_n23_pop_t3_1, 6);
         fc2_n23_pop_t5_0_b_d1 <= resize(fc2_n23_pop_t2_4, 5) + fc2_n1_pop_t3_2_b;
-        fc2_n24_pop_t4_0_a_d1 <= resize(fc2_n24_pop_t2_0, 5) + resize(fc2_n24_pop_t2_1, 5);
-        fc2_n24_pop_t4_0_b_d1 <= fc2_n24_pop_t3_1;
+        fc2_n24_pop_t5_0_a_d1 <= fc2_n24_pop_t4_0_a + resize(fc2_n24_pop_t3_1, 6);
         fc2_n24_pop_t5_0_b_d1 <= resize(fc2_n24_pop_t2_4, 5) + fc2_n19_pop_t3_2_b;
-        fc2_n25_pop_t4_0_a_d1 <= fc2_n25_pop_t3_0;
-        fc2_n25_pop_t4_0_b_d1 <= resize(fc2_n25_pop_t2_2, 5) + resize(fc2_n25_pop_t2_3, 5);
+        fc2_n25_pop_t5_0_a_d1 <= resize(fc2_n25_pop_t3_0, 6) + fc2_n25_pop_t4_0_b;
         fc2_n25_pop_t5_0_b_d1 <= fc2_n25_pop_t3_2;
-        fc2_n26_pop_t4_0_a_d1 <= fc2_n8_pop_t3_0_a + fc2_n1_pop_t3_0_b;
-        fc2_n26_pop_t4_0_b_d1 <= fc2_n26_pop_t3_1;
-        fc2_n27_pop_t4_0_a_d1 <= resize(fc2_n27_pop_t2_0, 5) + resize(fc2_n27_pop_t2_1, 5);
-        fc2_n27_pop_t4_0_b_d1 <= resize(fc2_n27_pop_t2_2, 5) + resize(fc2_n27_pop_t2_3, 5);
+        fc2_n26_pop_t5_0_a_d1 <= fc2_n26_pop_t4_0_a + resize(fc2_n26_pop_t3_1, 6);
+        fc2_n27_pop_t5_0_a_d1 <= fc2_n27_pop_t4_0_a + fc2_n27_pop_t4_0_b;
         fc2_n27_pop_t5_0_b_d1 <= fc2_n27_pop_t3_2;
-        fc2_n28_pop_t4_0_a_d1 <= fc2_n28_pop_t3_0;
-        fc2_n28_pop_t4_0_b_d1 <= resize(fc2_n28_pop_t2_2, 5) + resize(fc2_n28_pop_t2_3, 5);
+        fc2_n28_pop_t5_0_a_d1 <= resize(fc2_n28_pop_t3_0, 6) + fc2_n28_pop_t4_0_b;
         fc2_n28_pop_t5_0_b_d1 <= fc2_n28_pop_t3_2;
-        fc2_n29_pop_t4_0_a_d1 <= fc2_n29_pop_t3_0;
-        fc2_n29_pop_t4_0_b_d1 <= fc2_n29_pop_t3_1;
+        fc2_n29_pop_t5_0_a_d1 <= resize(fc2_n29_pop_t3_0, 6) + resize(fc2_n29_pop_t3_1, 6);
         fc2_n29_pop_t5_0_b_d1 <= resize(fc2_n29_pop_t2_4, 5) + fc2_n19_pop_t3_2_b;
-        fc2_n30_pop_t4_0_a_d1 <= resize(fc2_n30_pop_t2_0, 5) + resize(fc2_n30_pop_t2_1, 5);
-        fc2_n30_pop_t4_0_b_d1 <= resize(fc2_n30_pop_t2_2, 5) + resize(fc2_n30_pop_t2_3, 5);
-        fc2_n31_pop_t4_0_b_d1 <= resize(fc2_n31_pop_t2_2, 5) + fc2_n0_pop_t3_1_b;
+        fc2_n30_pop_t5_0_a_d1 <= fc2_n30_pop_t4_0_a + fc2_n30_pop_t4_0_b;
+        fc2_n31_pop_t5_0_a_d1 <= fc2_n26_pop_t4_0_a + fc2_n31_pop_t4_0_b;
         fc2_n31_pop_t5_0_b_d1 <= fc2_n31_pop_t3_2;
         fc2_out_0 <= fc2_n0_acc(7 downto 0);
         fc2_out_1 <= fc2_n1_acc(7 downto 0);

@@ -2,7 +2,7 @@
 -- Layer 4: fc3 (binary_dense), 32 -> 32
 -- input  type: bipolar
 -- output type: int<7>
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.48 ns into the first stage (combinational layer in front)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -18,58 +18,12 @@ entity keras_bnn_fc3 is
 end entity keras_bnn_fc3;
 
 architecture rtl of keras_bnn_fc3 is
-  signal fc3_n0_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n0_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n1_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n1_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n2_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n2_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n3_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n3_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n4_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n4_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n5_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n5_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n6_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n6_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n7_pop_t4_0_a_d1, fc3_n8_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n8_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n9_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n9_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n10_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n10_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n11_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n11_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n12_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n12_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n13_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n13_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n14_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n14_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n15_pop_t4_0_a_d1, fc3_n16_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n16_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n17_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n17_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n18_pop_t4_0_a_d1, fc3_n19_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n19_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n20_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n20_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n21_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n21_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n22_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n22_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n23_pop_t4_0_a_d1, fc3_n24_pop_t4_0_a_d1, fc3_n25_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n25_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n26_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n26_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n27_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n27_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n28_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n28_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n29_pop_t4_0_a_d1, fc3_n30_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n30_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc3_n31_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc3_n31_pop_t4_0_b_d1 : unsigned(3 downto 0);
+  signal fc3_n0_pop2_d1, fc3_n1_pop2_d1, fc3_n2_pop2_d1, fc3_n3_pop2_d1, fc3_n4_pop2_d1, fc3_n5_pop2_d1 : unsigned(5 downto 0);
+  signal fc3_n6_pop2_d1, fc3_n7_pop2_d1, fc3_n8_pop2_d1, fc3_n9_pop2_d1, fc3_n10_pop2_d1, fc3_n11_pop2_d1 : unsigned(5 downto 0);
+  signal fc3_n12_pop2_d1, fc3_n13_pop2_d1, fc3_n14_pop2_d1, fc3_n15_pop2_d1, fc3_n16_pop2_d1, fc3_n17_pop2_d1 : unsigned(5 downto 0);
+  signal fc3_n18_pop2_d1, fc3_n19_pop2_d1, fc3_n20_pop2_d1, fc3_n21_pop2_d1, fc3_n22_pop2_d1, fc3_n23_pop2_d1 : unsigned(5 downto 0);
+  signal fc3_n24_pop2_d1, fc3_n25_pop2_d1, fc3_n26_pop2_d1, fc3_n27_pop2_d1, fc3_n28_pop2_d1, fc3_n29_pop2_d1 : unsigned(5 downto 0);
+  signal fc3_n30_pop2_d1, fc3_n31_pop2_d1 : unsigned(5 downto 0);
   signal fc3_out_0, fc3_out_1, fc3_out_2, fc3_out_3, fc3_out_4, fc3_out_5 : signed(6 downto 0);
   signal fc3_out_6, fc3_out_7, fc3_out_8, fc3_out_9, fc3_out_10, fc3_out_11 : signed(6 downto 0);
   signal fc3_out_12, fc3_out_13, fc3_out_14, fc3_out_15, fc3_out_16, fc3_out_17 : signed(6 downto 0);
@@ -109,7 +63,7 @@ begin
     variable fc3_n0_pop_t1_3_b, fc3_n0_pop_t1_4_a, fc3_n0_pop_t1_4_b : unsigned(2 downto 0);
     variable fc3_n0_pop_t2_0, fc3_n0_pop_t2_1_a, fc3_n0_pop_t2_1, fc3_n0_pop_t2_2_a, fc3_n0_pop_t2_2_b : unsigned(3 downto 0);
     variable fc3_n0_pop_t3_0_a : unsigned(4 downto 0);
-    variable fc3_n0_pop_s_2 : signed(6 downto 0);
+    variable fc3_n0_pop_t4_0_a, fc3_n0_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n0_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n1_pop_c0 : unsigned(1 downto 0);
     variable fc3_n1_pop_c1_x, fc3_n1_pop_c1_g : std_logic;
@@ -128,7 +82,7 @@ begin
     variable fc3_n1_pop_t1_3_a, fc3_n1_pop_t1_3_b : unsigned(2 downto 0);
     variable fc3_n1_pop_t2_0_a, fc3_n1_pop_t2_0_b, fc3_n1_pop_t2_1_a, fc3_n1_pop_t2_1, fc3_n1_pop_t2_2_b : unsigned(3 downto 0);
     variable fc3_n1_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n1_pop_s_2 : signed(6 downto 0);
+    variable fc3_n1_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n1_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n2_pop_c1_x : std_logic;
     variable fc3_n2_pop_c1 : unsigned(1 downto 0);
@@ -140,7 +94,7 @@ begin
     variable fc3_n2_pop_c6, fc3_n2_pop_c9 : unsigned(1 downto 0);
     variable fc3_n2_pop_t1_0_b, fc3_n2_pop_t1_1_a, fc3_n2_pop_t1_1_b, fc3_n2_pop_t1_2_b, fc3_n2_pop_t1_3_a, fc3_n2_pop_t1_4_b : unsigned(2 downto 0);
     variable fc3_n2_pop_t2_0_a, fc3_n2_pop_t2_0, fc3_n2_pop_t2_1_b, fc3_n2_pop_t2_1, fc3_n2_pop_t2_2_a : unsigned(3 downto 0);
-    variable fc3_n2_pop_s_2 : signed(6 downto 0);
+    variable fc3_n2_pop_t4_0_a, fc3_n2_pop_t4_0_b : unsigned(5 downto 0);
     variable fc3_n2_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n3_pop_c1_x, fc3_n3_pop_c1_g : std_logic;
     variable fc3_n3_pop_c1, fc3_n3_pop_c2, fc3_n3_pop_c4 : unsigned(1 downto 0);
@@ -151,7 +105,7 @@ begin
     variable fc3_n3_pop_t1_0_b, fc3_n3_pop_t1_1_a, fc3_n3_pop_t1_2_a, fc3_n3_pop_t1_3_b, fc3_n3_pop_t1_4_a, fc3_n3_pop_t1_4_b : unsigned(2 downto 0);
     variable fc3_n3_pop_t2_0_b, fc3_n3_pop_t2_0, fc3_n3_pop_t2_1_a, fc3_n3_pop_t2_1_b, fc3_n3_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n3_pop_t3_0_a, fc3_n3_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n3_pop_s_2 : signed(6 downto 0);
+    variable fc3_n3_pop_t4_0_b : unsigned(5 downto 0);
     variable fc3_n3_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n4_pop_c0_x, fc3_n4_pop_c0_g : std_logic;
     variable fc3_n4_pop_c0 : unsigned(1 downto 0);
@@ -159,7 +113,7 @@ begin
     variable fc3_n4_pop_c2 : unsigned(1 downto 0);
     variable fc3_n4_pop_t1_0_a, fc3_n4_pop_t1_1_a : unsigned(2 downto 0);
     variable fc3_n4_pop_t2_0_b, fc3_n4_pop_t2_0, fc3_n4_pop_t2_1 : unsigned(3 downto 0);
-    variable fc3_n4_pop_s_2 : signed(6 downto 0);
+    variable fc3_n4_pop_t4_0_a, fc3_n4_pop_t4_0_b : unsigned(5 downto 0);
     variable fc3_n4_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n5_pop_c2 : unsigned(1 downto 0);
     variable fc3_n5_pop_c4_x, fc3_n5_pop_c4_g : std_logic;
@@ -171,7 +125,6 @@ begin
     variable fc3_n5_pop_t1_1_a, fc3_n5_pop_t1_3_a, fc3_n5_pop_t1_4_a : unsigned(2 downto 0);
     variable fc3_n5_pop_t2_0_b, fc3_n5_pop_t2_1_a, fc3_n5_pop_t2_1_b, fc3_n5_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n5_pop_t3_0_b, fc3_n5_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n5_pop_s_2 : signed(6 downto 0);
     variable fc3_n5_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n6_pop_c0_x, fc3_n6_pop_c0_g : std_logic;
     variable fc3_n6_pop_c0 : unsigned(1 downto 0);
@@ -180,13 +133,12 @@ begin
     variable fc3_n6_pop_t1_0_a, fc3_n6_pop_t1_3_b : unsigned(2 downto 0);
     variable fc3_n6_pop_t2_0_a, fc3_n6_pop_t2_0_b, fc3_n6_pop_t2_1_a, fc3_n6_pop_t2_1, fc3_n6_pop_t2_2_a, fc3_n6_pop_t2_2_b : unsigned(3 downto 0);
     variable fc3_n6_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n6_pop_s_2 : signed(6 downto 0);
+    variable fc3_n6_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n6_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n7_pop_c2, fc3_n7_pop_c4 : unsigned(1 downto 0);
     variable fc3_n7_pop_t1_1_a, fc3_n7_pop_t1_2_a : unsigned(2 downto 0);
     variable fc3_n7_pop_t2_0, fc3_n7_pop_t2_1_a : unsigned(3 downto 0);
     variable fc3_n7_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n7_pop_s_2 : signed(6 downto 0);
     variable fc3_n7_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n8_pop_c0_x, fc3_n8_pop_c0_g : std_logic;
     variable fc3_n8_pop_c0, fc3_n8_pop_c1, fc3_n8_pop_c3 : unsigned(1 downto 0);
@@ -199,18 +151,17 @@ begin
     variable fc3_n8_pop_t1_0_a, fc3_n8_pop_t1_1_b, fc3_n8_pop_t1_2_b, fc3_n8_pop_t1_3_a, fc3_n8_pop_t1_4_a : unsigned(2 downto 0);
     variable fc3_n8_pop_t2_0_a, fc3_n8_pop_t2_0_b, fc3_n8_pop_t2_1_b, fc3_n8_pop_t2_1, fc3_n8_pop_t2_2_b, fc3_n8_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n8_pop_t3_0_b, fc3_n8_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n8_pop_s_2 : signed(6 downto 0);
     variable fc3_n8_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n9_pop_c8_x, fc3_n9_pop_c8_g : std_logic;
     variable fc3_n9_pop_c8, fc3_n9_pop_c9 : unsigned(1 downto 0);
     variable fc3_n9_pop_t1_4_a, fc3_n9_pop_t1_4_b : unsigned(2 downto 0);
     variable fc3_n9_pop_t2_1, fc3_n9_pop_t2_2_a : unsigned(3 downto 0);
     variable fc3_n9_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n9_pop_s_2 : signed(6 downto 0);
+    variable fc3_n9_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n9_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n10_pop_c3 : unsigned(1 downto 0);
     variable fc3_n10_pop_t2_0_b, fc3_n10_pop_t2_0, fc3_n10_pop_t2_1 : unsigned(3 downto 0);
-    variable fc3_n10_pop_s_2 : signed(6 downto 0);
+    variable fc3_n10_pop_t4_0_a, fc3_n10_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n10_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n11_pop_c3_x, fc3_n11_pop_c3_g : std_logic;
     variable fc3_n11_pop_c3 : unsigned(1 downto 0);
@@ -221,102 +172,94 @@ begin
     variable fc3_n11_pop_t1_1_b, fc3_n11_pop_t1_2_b, fc3_n11_pop_t1_3_b : unsigned(2 downto 0);
     variable fc3_n11_pop_t2_0, fc3_n11_pop_t2_1_a, fc3_n11_pop_t2_1_b, fc3_n11_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n11_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n11_pop_s_2 : signed(6 downto 0);
     variable fc3_n11_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n12_pop_c8 : unsigned(1 downto 0);
     variable fc3_n12_pop_t1_4_a : unsigned(2 downto 0);
     variable fc3_n12_pop_t2_2_a : unsigned(3 downto 0);
     variable fc3_n12_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n12_pop_s_2 : signed(6 downto 0);
+    variable fc3_n12_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n12_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n13_pop_c4 : unsigned(1 downto 0);
     variable fc3_n13_pop_c9_x : std_logic;
     variable fc3_n13_pop_c9 : unsigned(1 downto 0);
     variable fc3_n13_pop_t1_2_a, fc3_n13_pop_t1_4_b : unsigned(2 downto 0);
     variable fc3_n13_pop_t2_0, fc3_n13_pop_t2_1, fc3_n13_pop_t2_2 : unsigned(3 downto 0);
-    variable fc3_n13_pop_s_2 : signed(6 downto 0);
+    variable fc3_n13_pop_t4_0_a : unsigned(5 downto 0);
     variable fc3_n13_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n14_pop_t2_1_b, fc3_n14_pop_t2_1 : unsigned(3 downto 0);
-    variable fc3_n14_pop_s_2 : signed(6 downto 0);
+    variable fc3_n14_pop_t4_0_a, fc3_n14_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n14_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n15_pop_c1, fc3_n15_pop_c2, fc3_n15_pop_c5 : unsigned(1 downto 0);
     variable fc3_n15_pop_t1_0_b, fc3_n15_pop_t1_2_b : unsigned(2 downto 0);
     variable fc3_n15_pop_t2_0_a, fc3_n15_pop_t2_0_b, fc3_n15_pop_t2_1_a, fc3_n15_pop_t2_1 : unsigned(3 downto 0);
     variable fc3_n15_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n15_pop_s_2 : signed(6 downto 0);
     variable fc3_n15_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n16_pop_c0, fc3_n16_pop_c1 : unsigned(1 downto 0);
     variable fc3_n16_pop_t1_0_b : unsigned(2 downto 0);
     variable fc3_n16_pop_t2_0_a, fc3_n16_pop_t2_0_b, fc3_n16_pop_t2_1, fc3_n16_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n16_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n16_pop_s_2 : signed(6 downto 0);
     variable fc3_n16_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n17_pop_c7 : unsigned(1 downto 0);
     variable fc3_n17_pop_t1_3_b : unsigned(2 downto 0);
     variable fc3_n17_pop_t2_1, fc3_n17_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n17_pop_t3_0_b, fc3_n17_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n17_pop_s_2 : signed(6 downto 0);
     variable fc3_n17_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n18_pop_c0, fc3_n18_pop_c3 : unsigned(1 downto 0);
     variable fc3_n18_pop_t1_1_b : unsigned(2 downto 0);
     variable fc3_n18_pop_t2_0_a, fc3_n18_pop_t2_0, fc3_n18_pop_t2_1 : unsigned(3 downto 0);
-    variable fc3_n18_pop_s_2 : signed(6 downto 0);
+    variable fc3_n18_pop_t4_0_a : unsigned(5 downto 0);
     variable fc3_n18_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n19_pop_t2_0_a : unsigned(3 downto 0);
     variable fc3_n19_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n19_pop_s_2 : signed(6 downto 0);
+    variable fc3_n19_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n19_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n20_pop_c7 : unsigned(1 downto 0);
     variable fc3_n20_pop_t2_0, fc3_n20_pop_t2_1_b, fc3_n20_pop_t2_2_a : unsigned(3 downto 0);
     variable fc3_n20_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n20_pop_s_2 : signed(6 downto 0);
+    variable fc3_n20_pop_t4_0_b : unsigned(5 downto 0);
     variable fc3_n20_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n21_pop_t2_0, fc3_n21_pop_t2_1, fc3_n21_pop_t2_2_a : unsigned(3 downto 0);
     variable fc3_n21_pop_t3_0_b : unsigned(4 downto 0);
-    variable fc3_n21_pop_s_2 : signed(6 downto 0);
+    variable fc3_n21_pop_t4_0_a, fc3_n21_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n21_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n22_pop_t2_0 : unsigned(3 downto 0);
     variable fc3_n22_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n22_pop_s_2 : signed(6 downto 0);
+    variable fc3_n22_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n22_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n23_pop_t2_0 : unsigned(3 downto 0);
     variable fc3_n23_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n23_pop_s_2 : signed(6 downto 0);
     variable fc3_n23_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n24_pop_t2_0, fc3_n24_pop_t2_1 : unsigned(3 downto 0);
-    variable fc3_n24_pop_s_2 : signed(6 downto 0);
+    variable fc3_n24_pop_t4_0_a : unsigned(5 downto 0);
     variable fc3_n24_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n25_pop_c0 : unsigned(1 downto 0);
     variable fc3_n25_pop_t2_0_a, fc3_n25_pop_t2_0 : unsigned(3 downto 0);
-    variable fc3_n25_pop_s_2 : signed(6 downto 0);
+    variable fc3_n25_pop_t4_0_a, fc3_n25_pop_t4_0_b : unsigned(5 downto 0);
     variable fc3_n25_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n26_pop_t2_0, fc3_n26_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n26_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n26_pop_s_2 : signed(6 downto 0);
     variable fc3_n26_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n27_pop_t2_0, fc3_n27_pop_t2_2 : unsigned(3 downto 0);
     variable fc3_n27_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n27_pop_s_2 : signed(6 downto 0);
     variable fc3_n27_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n28_pop_c6 : unsigned(1 downto 0);
     variable fc3_n28_pop_t2_1_b : unsigned(3 downto 0);
     variable fc3_n28_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n28_pop_s_2 : signed(6 downto 0);
+    variable fc3_n28_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n28_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n29_pop_t2_1 : unsigned(3 downto 0);
     variable fc3_n29_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n29_pop_s_2 : signed(6 downto 0);
     variable fc3_n29_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n30_pop_c5 : unsigned(1 downto 0);
     variable fc3_n30_pop_t2_0, fc3_n30_pop_t2_1_a : unsigned(3 downto 0);
     variable fc3_n30_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n30_pop_s_2 : signed(6 downto 0);
+    variable fc3_n30_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n30_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc3_n31_pop_c9_x : std_logic;
     variable fc3_n31_pop_c9 : unsigned(1 downto 0);
     variable fc3_n31_pop_t2_2_a : unsigned(3 downto 0);
     variable fc3_n31_pop_t3_0 : unsigned(4 downto 0);
-    variable fc3_n31_pop_s_2 : signed(6 downto 0);
+    variable fc3_n31_pop_t4_0 : unsigned(5 downto 0);
     variable fc3_n31_acc : signed(7 downto 0); -- inputs with a nonzero weight
   begin
     if rising_edge(clk) then
@@ -398,8 +341,9 @@ begin
         fc3_n0_pop_t2_2_a := resize((fc3_n0_pop_t1_4_a + fc3_n0_pop_t1_4_b), 4);
         fc3_n0_pop_t2_2_b := resize((unsigned(std_logic_vector'((fc3_in_30_v_n and in_data(31)) & (fc3_in_30_v_n xor in_data(31))))), 4);
         fc3_n0_pop_t3_0_a := resize(fc3_n0_pop_t2_0, 5);
-        fc3_n0_pop_s_2 := signed(resize((resize(fc3_n0_pop_t4_0_a_d1, 6) + resize(fc3_n0_pop_t4_0_b_d1, 6)), 7));
-        fc3_n0_acc := shift_left(resize(fc3_n0_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n0_pop_t4_0_a := resize((fc3_n0_pop_t3_0_a + resize(fc3_n0_pop_t2_1, 5)), 6);
+        fc3_n0_pop_t4_0 := fc3_n0_pop_t4_0_a + resize((fc3_n0_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n0_acc := shift_left(resize(signed(resize(fc3_n0_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n1_pop_c0 := unsigned(std_logic_vector'((fc3_n0_pop_c0_g or (fc3_n0_pop_c0_x and fc3_in_2_v_n)) & (fc3_n0_pop_c0_x xor fc3_in_2_v_n)));
         fc3_n1_pop_c1_x := in_data(3) xor in_data(4);
         fc3_n1_pop_c1_g := in_data(3) and in_data(4);
@@ -433,8 +377,8 @@ begin
         fc3_n1_pop_t2_1 := fc3_n1_pop_t2_1_a + resize((fc3_n1_pop_t1_3_a + fc3_n1_pop_t1_3_b), 4);
         fc3_n1_pop_t2_2_b := resize((unsigned(std_logic_vector'((in_data(30) and in_data(31)) & (in_data(30) xor in_data(31))))), 4);
         fc3_n1_pop_t3_0 := resize((fc3_n1_pop_t2_0_a + fc3_n1_pop_t2_0_b), 5) + resize(fc3_n1_pop_t2_1, 5);
-        fc3_n1_pop_s_2 := signed(resize((resize(fc3_n1_pop_t4_0_a_d1, 6) + resize(fc3_n1_pop_t4_0_b_d1, 6)), 7));
-        fc3_n1_acc := shift_left(resize(fc3_n1_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n1_pop_t4_0 := resize(fc3_n1_pop_t3_0, 6) + resize((fc3_n0_pop_t2_2_a + fc3_n1_pop_t2_2_b), 6);
+        fc3_n1_acc := shift_left(resize(signed(resize(fc3_n1_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n2_pop_c1_x := fc3_in_3_v_n xor in_data(4);
         fc3_n2_pop_c1 := unsigned(std_logic_vector'(((fc3_in_3_v_n and in_data(4)) or (fc3_n2_pop_c1_x and in_data(5))) & (fc3_n2_pop_c1_x xor in_data(5))));
         fc3_n2_pop_c2_x := in_data(6) xor fc3_in_7_v_n;
@@ -459,8 +403,9 @@ begin
         fc3_n2_pop_t2_1_b := resize((fc3_n2_pop_t1_3_a + fc3_n0_pop_t1_3_b), 4);
         fc3_n2_pop_t2_1 := resize((fc3_n1_pop_t1_2_a + fc3_n2_pop_t1_2_b), 4) + fc3_n2_pop_t2_1_b;
         fc3_n2_pop_t2_2_a := resize((fc3_n0_pop_t1_4_a + fc3_n2_pop_t1_4_b), 4);
-        fc3_n2_pop_s_2 := signed(resize((resize(fc3_n2_pop_t4_0_a_d1, 6) + resize(fc3_n2_pop_t4_0_b_d1, 6)), 7));
-        fc3_n2_acc := shift_left(resize(fc3_n2_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n2_pop_t4_0_a := resize((resize(fc3_n2_pop_t2_0, 5) + resize(fc3_n2_pop_t2_1, 5)), 6);
+        fc3_n2_pop_t4_0_b := resize((fc3_n2_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n2_acc := shift_left(resize(signed(resize(fc3_n2_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n3_pop_c1_x := fc3_in_3_v_n xor fc3_in_4_v_n;
         fc3_n3_pop_c1_g := fc3_in_3_v_n and fc3_in_4_v_n;
         fc3_n3_pop_c1 := unsigned(std_logic_vector'((fc3_n3_pop_c1_g or (fc3_n3_pop_c1_x and fc3_in_5_v_n)) & (fc3_n3_pop_c1_x xor fc3_in_5_v_n)));
@@ -486,8 +431,8 @@ begin
         fc3_n3_pop_t2_2 := resize((fc3_n3_pop_t1_4_a + fc3_n3_pop_t1_4_b), 4) + fc3_n0_pop_t2_2_b;
         fc3_n3_pop_t3_0_a := resize(fc3_n3_pop_t2_0, 5);
         fc3_n3_pop_t3_0 := fc3_n3_pop_t3_0_a + resize((fc3_n3_pop_t2_1_a + fc3_n3_pop_t2_1_b), 5);
-        fc3_n3_pop_s_2 := signed(resize((resize(fc3_n3_pop_t4_0_a_d1, 6) + resize(fc3_n3_pop_t4_0_b_d1, 6)), 7));
-        fc3_n3_acc := shift_left(resize(fc3_n3_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n3_pop_t4_0_b := resize(fc3_n3_pop_t2_2, 6);
+        fc3_n3_acc := shift_left(resize(signed(resize(fc3_n3_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n4_pop_c0_x := in_data(0) xor in_data(1);
         fc3_n4_pop_c0_g := in_data(0) and in_data(1);
         fc3_n4_pop_c0 := unsigned(std_logic_vector'((fc3_n4_pop_c0_g or (fc3_n4_pop_c0_x and fc3_in_2_v_n)) & (fc3_n4_pop_c0_x xor fc3_in_2_v_n)));
@@ -499,8 +444,9 @@ begin
         fc3_n4_pop_t2_0_b := resize((fc3_n4_pop_t1_1_a + fc3_n2_pop_t1_1_b), 4);
         fc3_n4_pop_t2_0 := resize((fc3_n4_pop_t1_0_a + fc3_n1_pop_t1_0_b), 4) + fc3_n4_pop_t2_0_b;
         fc3_n4_pop_t2_1 := fc3_n1_pop_t2_1_a + resize((fc3_n2_pop_t1_3_a + fc3_n1_pop_t1_3_b), 4);
-        fc3_n4_pop_s_2 := signed(resize((resize(fc3_n4_pop_t4_0_a_d1, 6) + resize(fc3_n4_pop_t4_0_b_d1, 6)), 7));
-        fc3_n4_acc := shift_left(resize(fc3_n4_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n4_pop_t4_0_a := resize((resize(fc3_n4_pop_t2_0, 5) + resize(fc3_n4_pop_t2_1, 5)), 6);
+        fc3_n4_pop_t4_0_b := resize((fc3_n2_pop_t2_2_a + fc3_n1_pop_t2_2_b), 6);
+        fc3_n4_acc := shift_left(resize(signed(resize(fc3_n4_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n5_pop_c2 := unsigned(std_logic_vector'((fc3_n1_pop_c2_g or (fc3_n1_pop_c2_x and fc3_in_8_v_n)) & (fc3_n1_pop_c2_x xor fc3_in_8_v_n)));
         fc3_n5_pop_c4_x := fc3_in_12_v_n xor fc3_in_13_v_n;
         fc3_n5_pop_c4_g := fc3_in_12_v_n and fc3_in_13_v_n;
@@ -519,8 +465,7 @@ begin
         fc3_n5_pop_t2_2 := resize((fc3_n5_pop_t1_4_a + fc3_n0_pop_t1_4_b), 4) + fc3_n0_pop_t2_2_b;
         fc3_n5_pop_t3_0_b := resize((fc3_n5_pop_t2_1_a + fc3_n5_pop_t2_1_b), 5);
         fc3_n5_pop_t3_0 := resize((fc3_n1_pop_t2_0_a + fc3_n5_pop_t2_0_b), 5) + fc3_n5_pop_t3_0_b;
-        fc3_n5_pop_s_2 := signed(resize((resize(fc3_n5_pop_t4_0_a_d1, 6) + resize(fc3_n5_pop_t4_0_b_d1, 6)), 7));
-        fc3_n5_acc := shift_left(resize(fc3_n5_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n5_acc := shift_left(resize(signed(resize(fc3_n5_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n6_pop_c0_x := fc3_in_0_v_n xor in_data(1);
         fc3_n6_pop_c0_g := fc3_in_0_v_n and in_data(1);
         fc3_n6_pop_c0 := unsigned(std_logic_vector'((fc3_n6_pop_c0_g or (fc3_n6_pop_c0_x and in_data(2))) & (fc3_n6_pop_c0_x xor in_data(2))));
@@ -538,8 +483,8 @@ begin
         fc3_n6_pop_t2_2_a := resize((fc3_n3_pop_t1_4_a + fc3_n2_pop_t1_4_b), 4);
         fc3_n6_pop_t2_2_b := resize((unsigned(std_logic_vector'((in_data(30) and fc3_in_31_v_n) & (in_data(30) xor fc3_in_31_v_n)))), 4);
         fc3_n6_pop_t3_0 := resize((fc3_n6_pop_t2_0_a + fc3_n6_pop_t2_0_b), 5) + resize(fc3_n6_pop_t2_1, 5);
-        fc3_n6_pop_s_2 := signed(resize((resize(fc3_n6_pop_t4_0_a_d1, 6) + resize(fc3_n6_pop_t4_0_b_d1, 6)), 7));
-        fc3_n6_acc := shift_left(resize(fc3_n6_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n6_pop_t4_0 := resize(fc3_n6_pop_t3_0, 6) + resize((fc3_n6_pop_t2_2_a + fc3_n6_pop_t2_2_b), 6);
+        fc3_n6_acc := shift_left(resize(signed(resize(fc3_n6_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n7_pop_c2 := unsigned(std_logic_vector'((fc3_n4_pop_c2_g or (fc3_n4_pop_c2_x and fc3_in_8_v_n)) & (fc3_n4_pop_c2_x xor fc3_in_8_v_n)));
         fc3_n7_pop_c4 := unsigned(std_logic_vector'((fc3_n5_pop_c4_g or (fc3_n5_pop_c4_x and fc3_in_14_v_n)) & (fc3_n5_pop_c4_x xor fc3_in_14_v_n)));
         fc3_n7_pop_t1_1_a := resize(fc3_n7_pop_c2, 3);
@@ -547,8 +492,7 @@ begin
         fc3_n7_pop_t2_0 := resize((fc3_n1_pop_t1_0_a + fc3_n3_pop_t1_0_b), 4) + resize((fc3_n7_pop_t1_1_a + fc3_n0_pop_t1_1_b), 4);
         fc3_n7_pop_t2_1_a := resize((fc3_n7_pop_t1_2_a + fc3_n0_pop_t1_2_b), 4);
         fc3_n7_pop_t3_0 := resize(fc3_n7_pop_t2_0, 5) + resize((fc3_n7_pop_t2_1_a + fc3_n3_pop_t2_1_b), 5);
-        fc3_n7_pop_s_2 := signed(resize((resize(fc3_n7_pop_t4_0_a_d1, 6) + resize(fc3_n3_pop_t4_0_b_d1, 6)), 7));
-        fc3_n7_acc := shift_left(resize(fc3_n7_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n7_acc := shift_left(resize(signed(resize(fc3_n7_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n8_pop_c0_x := fc3_in_0_v_n xor fc3_in_1_v_n;
         fc3_n8_pop_c0_g := fc3_in_0_v_n and fc3_in_1_v_n;
         fc3_n8_pop_c0 := unsigned(std_logic_vector'((fc3_n8_pop_c0_g or (fc3_n8_pop_c0_x and in_data(2))) & (fc3_n8_pop_c0_x xor in_data(2))));
@@ -575,8 +519,7 @@ begin
         fc3_n8_pop_t2_2 := resize((fc3_n8_pop_t1_4_a + fc3_n3_pop_t1_4_b), 4) + fc3_n8_pop_t2_2_b;
         fc3_n8_pop_t3_0_b := resize(fc3_n8_pop_t2_1, 5);
         fc3_n8_pop_t3_0 := resize((fc3_n8_pop_t2_0_a + fc3_n8_pop_t2_0_b), 5) + fc3_n8_pop_t3_0_b;
-        fc3_n8_pop_s_2 := signed(resize((resize(fc3_n8_pop_t4_0_a_d1, 6) + resize(fc3_n8_pop_t4_0_b_d1, 6)), 7));
-        fc3_n8_acc := shift_left(resize(fc3_n8_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n8_acc := shift_left(resize(signed(resize(fc3_n8_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n9_pop_c8_x := fc3_in_24_v_n xor in_data(25);
         fc3_n9_pop_c8_g := fc3_in_24_v_n and in_data(25);
         fc3_n9_pop_c8 := unsigned(std_logic_vector'((fc3_n9_pop_c8_g or (fc3_n9_pop_c8_x and in_data(26))) & (fc3_n9_pop_c8_x xor in_data(26))));
@@ -586,14 +529,15 @@ begin
         fc3_n9_pop_t2_1 := resize((fc3_n3_pop_t1_2_a + fc3_n1_pop_t1_2_b), 4) + fc3_n5_pop_t2_1_b;
         fc3_n9_pop_t2_2_a := resize((fc3_n9_pop_t1_4_a + fc3_n9_pop_t1_4_b), 4);
         fc3_n9_pop_t3_0 := resize((fc3_n2_pop_t2_0_a + fc3_n3_pop_t2_0_b), 5) + resize(fc3_n9_pop_t2_1, 5);
-        fc3_n9_pop_s_2 := signed(resize((resize(fc3_n9_pop_t4_0_a_d1, 6) + resize(fc3_n9_pop_t4_0_b_d1, 6)), 7));
-        fc3_n9_acc := shift_left(resize(fc3_n9_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n9_pop_t4_0 := resize(fc3_n9_pop_t3_0, 6) + resize((fc3_n9_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n9_acc := shift_left(resize(signed(resize(fc3_n9_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n10_pop_c3 := unsigned(std_logic_vector'((fc3_n6_pop_c3_g or (fc3_n6_pop_c3_x and in_data(11))) & (fc3_n6_pop_c3_x xor in_data(11))));
         fc3_n10_pop_t2_0_b := resize((fc3_n0_pop_t1_1_a + resize(fc3_n10_pop_c3, 3)), 4);
         fc3_n10_pop_t2_0 := resize((fc3_n8_pop_t1_0_a + fc3_n0_pop_t1_0_b), 4) + fc3_n10_pop_t2_0_b;
         fc3_n10_pop_t2_1 := fc3_n6_pop_t2_1_a + resize((fc3_n5_pop_t1_3_a + fc3_n3_pop_t1_3_b), 4);
-        fc3_n10_pop_s_2 := signed(resize((resize(fc3_n10_pop_t4_0_a_d1, 6) + resize(fc3_n10_pop_t4_0_b_d1, 6)), 7));
-        fc3_n10_acc := shift_left(resize(fc3_n10_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n10_pop_t4_0_a := resize((resize(fc3_n10_pop_t2_0, 5) + resize(fc3_n10_pop_t2_1, 5)), 6);
+        fc3_n10_pop_t4_0 := fc3_n10_pop_t4_0_a + resize((fc3_n9_pop_t2_2_a + fc3_n6_pop_t2_2_b), 6);
+        fc3_n10_acc := shift_left(resize(signed(resize(fc3_n10_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n11_pop_c3_x := fc3_in_9_v_n xor fc3_in_10_v_n;
         fc3_n11_pop_c3_g := fc3_in_9_v_n and fc3_in_10_v_n;
         fc3_n11_pop_c3 := unsigned(std_logic_vector'((fc3_n11_pop_c3_g or (fc3_n11_pop_c3_x and fc3_in_11_v_n)) & (fc3_n11_pop_c3_x xor fc3_in_11_v_n)));
@@ -613,14 +557,13 @@ begin
         fc3_n11_pop_t2_1_b := resize((resize(fc3_n11_pop_c6, 3) + fc3_n11_pop_t1_3_b), 4);
         fc3_n11_pop_t2_2 := resize((fc3_n8_pop_t1_4_a + fc3_n0_pop_t1_4_b), 4) + fc3_n6_pop_t2_2_b;
         fc3_n11_pop_t3_0 := resize(fc3_n11_pop_t2_0, 5) + resize((fc3_n11_pop_t2_1_a + fc3_n11_pop_t2_1_b), 5);
-        fc3_n11_pop_s_2 := signed(resize((resize(fc3_n11_pop_t4_0_a_d1, 6) + resize(fc3_n11_pop_t4_0_b_d1, 6)), 7));
-        fc3_n11_acc := shift_left(resize(fc3_n11_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n11_acc := shift_left(resize(signed(resize(fc3_n11_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n12_pop_c8 := unsigned(std_logic_vector'((fc3_n9_pop_c8_g or (fc3_n9_pop_c8_x and fc3_in_26_v_n)) & (fc3_n9_pop_c8_x xor fc3_in_26_v_n)));
         fc3_n12_pop_t1_4_a := resize(fc3_n12_pop_c8, 3);
         fc3_n12_pop_t2_2_a := resize((fc3_n12_pop_t1_4_a + fc3_n9_pop_t1_4_b), 4);
         fc3_n12_pop_t3_0 := resize((fc3_n8_pop_t2_0_a + fc3_n5_pop_t2_0_b), 5) + fc3_n8_pop_t3_0_b;
-        fc3_n12_pop_s_2 := signed(resize((resize(fc3_n12_pop_t4_0_a_d1, 6) + resize(fc3_n12_pop_t4_0_b_d1, 6)), 7));
-        fc3_n12_acc := shift_left(resize(fc3_n12_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n12_pop_t4_0 := resize(fc3_n12_pop_t3_0, 6) + resize((fc3_n12_pop_t2_2_a + fc3_n8_pop_t2_2_b), 6);
+        fc3_n12_acc := shift_left(resize(signed(resize(fc3_n12_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n13_pop_c4 := unsigned(std_logic_vector'((fc3_n11_pop_c4_g or (fc3_n11_pop_c4_x and in_data(14))) & (fc3_n11_pop_c4_x xor in_data(14))));
         fc3_n13_pop_c9_x := fc3_in_27_v_n xor in_data(28);
         fc3_n13_pop_c9 := unsigned(std_logic_vector'(((fc3_in_27_v_n and in_data(28)) or (fc3_n13_pop_c9_x and fc3_in_29_v_n)) & (fc3_n13_pop_c9_x xor fc3_in_29_v_n)));
@@ -629,12 +572,13 @@ begin
         fc3_n13_pop_t2_0 := resize((fc3_n6_pop_t1_0_a + fc3_n1_pop_t1_0_b), 4) + resize((fc3_n1_pop_t1_1_a + fc3_n11_pop_t1_1_b), 4);
         fc3_n13_pop_t2_1 := resize((fc3_n13_pop_t1_2_a + fc3_n8_pop_t1_2_b), 4) + resize((fc3_n5_pop_t1_3_a + fc3_n1_pop_t1_3_b), 4);
         fc3_n13_pop_t2_2 := resize((fc3_n12_pop_t1_4_a + fc3_n13_pop_t1_4_b), 4) + fc3_n6_pop_t2_2_b;
-        fc3_n13_pop_s_2 := signed(resize((resize(fc3_n13_pop_t4_0_a_d1, 6) + resize(fc3_n13_pop_t4_0_b_d1, 6)), 7));
-        fc3_n13_acc := shift_left(resize(fc3_n13_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n13_pop_t4_0_a := resize((resize(fc3_n13_pop_t2_0, 5) + resize(fc3_n13_pop_t2_1, 5)), 6);
+        fc3_n13_acc := shift_left(resize(signed(resize(fc3_n13_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n14_pop_t2_1_b := resize((fc3_n8_pop_t1_3_a + fc3_n3_pop_t1_3_b), 4);
         fc3_n14_pop_t2_1 := resize((fc3_n7_pop_t1_2_a + fc3_n2_pop_t1_2_b), 4) + fc3_n14_pop_t2_1_b;
-        fc3_n14_pop_s_2 := signed(resize((resize(fc3_n14_pop_t4_0_a_d1, 6) + resize(fc3_n14_pop_t4_0_b_d1, 6)), 7));
-        fc3_n14_acc := shift_left(resize(fc3_n14_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n14_pop_t4_0_a := resize((fc3_n0_pop_t3_0_a + resize(fc3_n14_pop_t2_1, 5)), 6);
+        fc3_n14_pop_t4_0 := fc3_n14_pop_t4_0_a + resize((fc3_n12_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n14_acc := shift_left(resize(signed(resize(fc3_n14_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n15_pop_c1 := unsigned(std_logic_vector'((fc3_n1_pop_c1_g or (fc3_n1_pop_c1_x and fc3_in_5_v_n)) & (fc3_n1_pop_c1_x xor fc3_in_5_v_n)));
         fc3_n15_pop_c2 := unsigned(std_logic_vector'((fc3_n0_pop_c2_g or (fc3_n0_pop_c2_x and in_data(8))) & (fc3_n0_pop_c2_x xor in_data(8))));
         fc3_n15_pop_c5 := unsigned(std_logic_vector'((fc3_n8_pop_c5_g or (fc3_n8_pop_c5_x and fc3_in_17_v_n)) & (fc3_n8_pop_c5_x xor fc3_in_17_v_n)));
@@ -645,8 +589,7 @@ begin
         fc3_n15_pop_t2_1_a := resize((fc3_n13_pop_t1_2_a + fc3_n15_pop_t1_2_b), 4);
         fc3_n15_pop_t2_1 := fc3_n15_pop_t2_1_a + resize((fc3_n5_pop_t1_3_a + fc3_n6_pop_t1_3_b), 4);
         fc3_n15_pop_t3_0 := resize((fc3_n15_pop_t2_0_a + fc3_n15_pop_t2_0_b), 5) + resize(fc3_n15_pop_t2_1, 5);
-        fc3_n15_pop_s_2 := signed(resize((resize(fc3_n15_pop_t4_0_a_d1, 6) + resize(fc3_n2_pop_t4_0_b_d1, 6)), 7));
-        fc3_n15_acc := shift_left(resize(fc3_n15_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n15_acc := shift_left(resize(signed(resize(fc3_n15_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n16_pop_c0 := unsigned(std_logic_vector'((fc3_n8_pop_c0_g or (fc3_n8_pop_c0_x and fc3_in_2_v_n)) & (fc3_n8_pop_c0_x xor fc3_in_2_v_n)));
         fc3_n16_pop_c1 := unsigned(std_logic_vector'((fc3_n3_pop_c1_g or (fc3_n3_pop_c1_x and in_data(5))) & (fc3_n3_pop_c1_x xor in_data(5))));
         fc3_n16_pop_t1_0_b := resize(fc3_n16_pop_c1, 3);
@@ -655,147 +598,117 @@ begin
         fc3_n16_pop_t2_1 := resize((fc3_n7_pop_t1_2_a + fc3_n8_pop_t1_2_b), 4) + resize((fc3_n8_pop_t1_3_a + fc3_n0_pop_t1_3_b), 4);
         fc3_n16_pop_t2_2 := resize((fc3_n12_pop_t1_4_a + fc3_n3_pop_t1_4_b), 4) + fc3_n8_pop_t2_2_b;
         fc3_n16_pop_t3_0 := resize((fc3_n16_pop_t2_0_a + fc3_n16_pop_t2_0_b), 5) + resize(fc3_n16_pop_t2_1, 5);
-        fc3_n16_pop_s_2 := signed(resize((resize(fc3_n16_pop_t4_0_a_d1, 6) + resize(fc3_n16_pop_t4_0_b_d1, 6)), 7));
-        fc3_n16_acc := shift_left(resize(fc3_n16_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n16_acc := shift_left(resize(signed(resize(fc3_n16_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n17_pop_c7 := unsigned(std_logic_vector'((fc3_n11_pop_c7_g or (fc3_n11_pop_c7_x and in_data(23))) & (fc3_n11_pop_c7_x xor in_data(23))));
         fc3_n17_pop_t1_3_b := resize(fc3_n17_pop_c7, 3);
         fc3_n17_pop_t2_1 := fc3_n15_pop_t2_1_a + resize((fc3_n0_pop_t1_3_a + fc3_n17_pop_t1_3_b), 4);
         fc3_n17_pop_t2_2 := resize((fc3_n0_pop_t1_4_a + fc3_n13_pop_t1_4_b), 4) + fc3_n0_pop_t2_2_b;
         fc3_n17_pop_t3_0_b := resize(fc3_n17_pop_t2_1, 5);
         fc3_n17_pop_t3_0 := resize((fc3_n15_pop_t2_0_a + fc3_n1_pop_t2_0_b), 5) + fc3_n17_pop_t3_0_b;
-        fc3_n17_pop_s_2 := signed(resize((resize(fc3_n17_pop_t4_0_a_d1, 6) + resize(fc3_n17_pop_t4_0_b_d1, 6)), 7));
-        fc3_n17_acc := shift_left(resize(fc3_n17_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n17_acc := shift_left(resize(signed(resize(fc3_n17_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n18_pop_c0 := unsigned(std_logic_vector'((fc3_n4_pop_c0_g or (fc3_n4_pop_c0_x and in_data(2))) & (fc3_n4_pop_c0_x xor in_data(2))));
         fc3_n18_pop_c3 := unsigned(std_logic_vector'((fc3_n11_pop_c3_g or (fc3_n11_pop_c3_x and in_data(11))) & (fc3_n11_pop_c3_x xor in_data(11))));
         fc3_n18_pop_t1_1_b := resize(fc3_n18_pop_c3, 3);
         fc3_n18_pop_t2_0_a := resize((resize(fc3_n18_pop_c0, 3) + fc3_n1_pop_t1_0_b), 4);
         fc3_n18_pop_t2_0 := fc3_n18_pop_t2_0_a + resize((fc3_n4_pop_t1_1_a + fc3_n18_pop_t1_1_b), 4);
         fc3_n18_pop_t2_1 := fc3_n1_pop_t2_1_a + resize((fc3_n2_pop_t1_3_a + fc3_n11_pop_t1_3_b), 4);
-        fc3_n18_pop_s_2 := signed(resize((resize(fc3_n18_pop_t4_0_a_d1, 6) + resize(fc3_n4_pop_t4_0_b_d1, 6)), 7));
-        fc3_n18_acc := shift_left(resize(fc3_n18_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n18_pop_t4_0_a := resize((resize(fc3_n18_pop_t2_0, 5) + resize(fc3_n18_pop_t2_1, 5)), 6);
+        fc3_n18_acc := shift_left(resize(signed(resize(fc3_n18_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n19_pop_t2_0_a := resize((fc3_n6_pop_t1_0_a + fc3_n15_pop_t1_0_b), 4);
         fc3_n19_pop_t3_0 := resize((fc3_n19_pop_t2_0_a + fc3_n15_pop_t2_0_b), 5) + fc3_n17_pop_t3_0_b;
-        fc3_n19_pop_s_2 := signed(resize((resize(fc3_n19_pop_t4_0_a_d1, 6) + resize(fc3_n19_pop_t4_0_b_d1, 6)), 7));
-        fc3_n19_acc := shift_left(resize(fc3_n19_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n19_pop_t4_0 := resize(fc3_n19_pop_t3_0, 6) + resize((fc3_n0_pop_t2_2_a + fc3_n6_pop_t2_2_b), 6);
+        fc3_n19_acc := shift_left(resize(signed(resize(fc3_n19_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n20_pop_c7 := unsigned(std_logic_vector'((fc3_n1_pop_c7_g or (fc3_n1_pop_c7_x and fc3_in_23_v_n)) & (fc3_n1_pop_c7_x xor fc3_in_23_v_n)));
         fc3_n20_pop_t2_0 := resize((fc3_n1_pop_t1_0_a + fc3_n15_pop_t1_0_b), 4) + resize((fc3_n1_pop_t1_1_a + fc3_n0_pop_t1_1_b), 4);
         fc3_n20_pop_t2_1_b := resize((fc3_n5_pop_t1_3_a + resize(fc3_n20_pop_c7, 3)), 4);
         fc3_n20_pop_t2_2_a := resize((fc3_n12_pop_t1_4_a + fc3_n2_pop_t1_4_b), 4);
         fc3_n20_pop_t3_0 := resize(fc3_n20_pop_t2_0, 5) + resize((fc3_n1_pop_t2_1_a + fc3_n20_pop_t2_1_b), 5);
-        fc3_n20_pop_s_2 := signed(resize((resize(fc3_n20_pop_t4_0_a_d1, 6) + resize(fc3_n20_pop_t4_0_b_d1, 6)), 7));
-        fc3_n20_acc := shift_left(resize(fc3_n20_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n20_pop_t4_0_b := resize((fc3_n20_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n20_acc := shift_left(resize(signed(resize(fc3_n20_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n21_pop_t2_0 := resize((fc3_n6_pop_t1_0_a + fc3_n16_pop_t1_0_b), 4) + resize((fc3_n2_pop_t1_1_a + fc3_n1_pop_t1_1_b), 4);
         fc3_n21_pop_t2_1 := fc3_n6_pop_t2_1_a + resize((fc3_n8_pop_t1_3_a + fc3_n1_pop_t1_3_b), 4);
         fc3_n21_pop_t2_2_a := resize((fc3_n9_pop_t1_4_a + fc3_n3_pop_t1_4_b), 4);
         fc3_n21_pop_t3_0_b := resize(fc3_n21_pop_t2_1, 5);
-        fc3_n21_pop_s_2 := signed(resize((resize(fc3_n21_pop_t4_0_a_d1, 6) + resize(fc3_n21_pop_t4_0_b_d1, 6)), 7));
-        fc3_n21_acc := shift_left(resize(fc3_n21_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n21_pop_t4_0_a := resize((resize(fc3_n21_pop_t2_0, 5) + fc3_n21_pop_t3_0_b), 6);
+        fc3_n21_pop_t4_0 := fc3_n21_pop_t4_0_a + resize((fc3_n21_pop_t2_2_a + fc3_n6_pop_t2_2_b), 6);
+        fc3_n21_acc := shift_left(resize(signed(resize(fc3_n21_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n22_pop_t2_0 := resize((fc3_n1_pop_t1_0_a + fc3_n16_pop_t1_0_b), 4) + fc3_n16_pop_t2_0_b;
         fc3_n22_pop_t3_0 := resize(fc3_n22_pop_t2_0, 5) + resize((fc3_n7_pop_t2_1_a + fc3_n2_pop_t2_1_b), 5);
-        fc3_n22_pop_s_2 := signed(resize((resize(fc3_n22_pop_t4_0_a_d1, 6) + resize(fc3_n22_pop_t4_0_b_d1, 6)), 7));
-        fc3_n22_acc := shift_left(resize(fc3_n22_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n22_pop_t4_0 := resize(fc3_n22_pop_t3_0, 6) + resize((fc3_n21_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n22_acc := shift_left(resize(signed(resize(fc3_n22_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n23_pop_t2_0 := fc3_n1_pop_t2_0_a + resize((fc3_n0_pop_t1_1_a + fc3_n2_pop_t1_1_b), 4);
         fc3_n23_pop_t3_0 := resize(fc3_n23_pop_t2_0, 5) + resize((fc3_n1_pop_t2_1_a + fc3_n2_pop_t2_1_b), 5);
-        fc3_n23_pop_s_2 := signed(resize((resize(fc3_n23_pop_t4_0_a_d1, 6) + resize(fc3_n20_pop_t4_0_b_d1, 6)), 7));
-        fc3_n23_acc := shift_left(resize(fc3_n23_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n23_acc := shift_left(resize(signed(resize(fc3_n23_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n24_pop_t2_0 := resize((fc3_n4_pop_t1_0_a + fc3_n2_pop_t1_0_b), 4) + fc3_n4_pop_t2_0_b;
         fc3_n24_pop_t2_1 := resize((fc3_n1_pop_t1_2_a + fc3_n15_pop_t1_2_b), 4) + resize((fc3_n1_pop_t1_3_a + fc3_n17_pop_t1_3_b), 4);
-        fc3_n24_pop_s_2 := signed(resize((resize(fc3_n24_pop_t4_0_a_d1, 6) + resize(fc3_n2_pop_t4_0_b_d1, 6)), 7));
-        fc3_n24_acc := shift_left(resize(fc3_n24_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n24_pop_t4_0_a := resize((resize(fc3_n24_pop_t2_0, 5) + resize(fc3_n24_pop_t2_1, 5)), 6);
+        fc3_n24_acc := shift_left(resize(signed(resize(fc3_n24_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n25_pop_c0 := unsigned(std_logic_vector'((fc3_n6_pop_c0_g or (fc3_n6_pop_c0_x and fc3_in_2_v_n)) & (fc3_n6_pop_c0_x xor fc3_in_2_v_n)));
         fc3_n25_pop_t2_0_a := resize((resize(fc3_n25_pop_c0, 3) + fc3_n16_pop_t1_0_b), 4);
         fc3_n25_pop_t2_0 := fc3_n25_pop_t2_0_a + resize((fc3_n3_pop_t1_1_a + fc3_n1_pop_t1_1_b), 4);
-        fc3_n25_pop_s_2 := signed(resize((resize(fc3_n25_pop_t4_0_a_d1, 6) + resize(fc3_n25_pop_t4_0_b_d1, 6)), 7));
-        fc3_n25_acc := shift_left(resize(fc3_n25_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n25_pop_t4_0_a := resize((resize(fc3_n25_pop_t2_0, 5) + fc3_n21_pop_t3_0_b), 6);
+        fc3_n25_pop_t4_0_b := resize((fc3_n21_pop_t2_2_a + fc3_n8_pop_t2_2_b), 6);
+        fc3_n25_acc := shift_left(resize(signed(resize(fc3_n25_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n26_pop_t2_0 := fc3_n1_pop_t2_0_a + resize((fc3_n5_pop_t1_1_a + fc3_n2_pop_t1_1_b), 4);
         fc3_n26_pop_t2_2 := resize((fc3_n12_pop_t1_4_a + fc3_n0_pop_t1_4_b), 4) + fc3_n0_pop_t2_2_b;
         fc3_n26_pop_t3_0 := resize(fc3_n26_pop_t2_0, 5) + resize((fc3_n1_pop_t2_1_a + fc3_n5_pop_t2_1_b), 5);
-        fc3_n26_pop_s_2 := signed(resize((resize(fc3_n26_pop_t4_0_a_d1, 6) + resize(fc3_n26_pop_t4_0_b_d1, 6)), 7));
-        fc3_n26_acc := shift_left(resize(fc3_n26_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n26_acc := shift_left(resize(signed(resize(fc3_n26_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n27_pop_t2_0 := fc3_n6_pop_t2_0_a + resize((fc3_n3_pop_t1_1_a + fc3_n11_pop_t1_1_b), 4);
         fc3_n27_pop_t2_2 := resize((fc3_n3_pop_t1_4_a + fc3_n9_pop_t1_4_b), 4) + fc3_n8_pop_t2_2_b;
         fc3_n27_pop_t3_0 := resize(fc3_n27_pop_t2_0, 5) + resize((fc3_n6_pop_t2_1_a + fc3_n14_pop_t2_1_b), 5);
-        fc3_n27_pop_s_2 := signed(resize((resize(fc3_n27_pop_t4_0_a_d1, 6) + resize(fc3_n27_pop_t4_0_b_d1, 6)), 7));
-        fc3_n27_acc := shift_left(resize(fc3_n27_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n27_acc := shift_left(resize(signed(resize(fc3_n27_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n28_pop_c6 := unsigned(std_logic_vector'((fc3_n5_pop_c6_g or (fc3_n5_pop_c6_x and in_data(20))) & (fc3_n5_pop_c6_x xor in_data(20))));
         fc3_n28_pop_t2_1_b := resize((resize(fc3_n28_pop_c6, 3) + fc3_n0_pop_t1_3_b), 4);
         fc3_n28_pop_t3_0 := fc3_n3_pop_t3_0_a + resize((fc3_n3_pop_t2_1_a + fc3_n28_pop_t2_1_b), 5);
-        fc3_n28_pop_s_2 := signed(resize((resize(fc3_n28_pop_t4_0_a_d1, 6) + resize(fc3_n28_pop_t4_0_b_d1, 6)), 7));
-        fc3_n28_acc := shift_left(resize(fc3_n28_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n28_pop_t4_0 := resize(fc3_n28_pop_t3_0, 6) + resize((fc3_n6_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n28_acc := shift_left(resize(signed(resize(fc3_n28_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n29_pop_t2_1 := resize((fc3_n3_pop_t1_2_a + fc3_n11_pop_t1_2_b), 4) + fc3_n28_pop_t2_1_b;
         fc3_n29_pop_t3_0 := resize((fc3_n25_pop_t2_0_a + fc3_n16_pop_t2_0_b), 5) + resize(fc3_n29_pop_t2_1, 5);
-        fc3_n29_pop_s_2 := signed(resize((resize(fc3_n29_pop_t4_0_a_d1, 6) + resize(fc3_n25_pop_t4_0_b_d1, 6)), 7));
-        fc3_n29_acc := shift_left(resize(fc3_n29_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n29_acc := shift_left(resize(signed(resize(fc3_n29_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n30_pop_c5 := unsigned(std_logic_vector'((fc3_n1_pop_c5_g or (fc3_n1_pop_c5_x and in_data(17))) & (fc3_n1_pop_c5_x xor in_data(17))));
         fc3_n30_pop_t2_0 := fc3_n19_pop_t2_0_a + resize((fc3_n1_pop_t1_1_a + fc3_n18_pop_t1_1_b), 4);
         fc3_n30_pop_t2_1_a := resize((fc3_n1_pop_t1_2_a + resize(fc3_n30_pop_c5, 3)), 4);
         fc3_n30_pop_t3_0 := resize(fc3_n30_pop_t2_0, 5) + resize((fc3_n30_pop_t2_1_a + fc3_n20_pop_t2_1_b), 5);
-        fc3_n30_pop_s_2 := signed(resize((resize(fc3_n30_pop_t4_0_a_d1, 6) + resize(fc3_n30_pop_t4_0_b_d1, 6)), 7));
-        fc3_n30_acc := shift_left(resize(fc3_n30_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc3_n30_pop_t4_0 := resize(fc3_n30_pop_t3_0, 6) + resize((fc3_n20_pop_t2_2_a + fc3_n6_pop_t2_2_b), 6);
+        fc3_n30_acc := shift_left(resize(signed(resize(fc3_n30_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc3_n31_pop_c9_x := in_data(27) xor fc3_in_28_v_n;
         fc3_n31_pop_c9 := unsigned(std_logic_vector'(((in_data(27) and fc3_in_28_v_n) or (fc3_n31_pop_c9_x and fc3_in_29_v_n)) & (fc3_n31_pop_c9_x xor fc3_in_29_v_n)));
         fc3_n31_pop_t2_2_a := resize((fc3_n5_pop_t1_4_a + resize(fc3_n31_pop_c9, 3)), 4);
         fc3_n31_pop_t3_0 := resize((fc3_n1_pop_t2_0_a + fc3_n8_pop_t2_0_b), 5) + fc3_n5_pop_t3_0_b;
-        fc3_n31_pop_s_2 := signed(resize((resize(fc3_n31_pop_t4_0_a_d1, 6) + resize(fc3_n31_pop_t4_0_b_d1, 6)), 7));
-        fc3_n31_acc := shift_left(resize(fc3_n31_pop_s_2, 8), 1) - to_signed(32, 8);
-        fc3_n0_pop_t4_0_a_d1 <= fc3_n0_pop_t3_0_a + resize(fc3_n0_pop_t2_1, 5);
-        fc3_n0_pop_t4_0_b_d1 <= fc3_n0_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n1_pop_t4_0_a_d1 <= fc3_n1_pop_t3_0;
-        fc3_n1_pop_t4_0_b_d1 <= fc3_n0_pop_t2_2_a + fc3_n1_pop_t2_2_b;
-        fc3_n2_pop_t4_0_a_d1 <= resize(fc3_n2_pop_t2_0, 5) + resize(fc3_n2_pop_t2_1, 5);
-        fc3_n2_pop_t4_0_b_d1 <= fc3_n2_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n3_pop_t4_0_a_d1 <= fc3_n3_pop_t3_0;
-        fc3_n3_pop_t4_0_b_d1 <= fc3_n3_pop_t2_2;
-        fc3_n4_pop_t4_0_a_d1 <= resize(fc3_n4_pop_t2_0, 5) + resize(fc3_n4_pop_t2_1, 5);
-        fc3_n4_pop_t4_0_b_d1 <= fc3_n2_pop_t2_2_a + fc3_n1_pop_t2_2_b;
-        fc3_n5_pop_t4_0_a_d1 <= fc3_n5_pop_t3_0;
-        fc3_n5_pop_t4_0_b_d1 <= fc3_n5_pop_t2_2;
-        fc3_n6_pop_t4_0_a_d1 <= fc3_n6_pop_t3_0;
-        fc3_n6_pop_t4_0_b_d1 <= fc3_n6_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-        fc3_n7_pop_t4_0_a_d1 <= fc3_n7_pop_t3_0;
-        fc3_n8_pop_t4_0_a_d1 <= fc3_n8_pop_t3_0;
-        fc3_n8_pop_t4_0_b_d1 <= fc3_n8_pop_t2_2;
-        fc3_n9_pop_t4_0_a_d1 <= fc3_n9_pop_t3_0;
-        fc3_n9_pop_t4_0_b_d1 <= fc3_n9_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n10_pop_t4_0_a_d1 <= resize(fc3_n10_pop_t2_0, 5) + resize(fc3_n10_pop_t2_1, 5);
-        fc3_n10_pop_t4_0_b_d1 <= fc3_n9_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-        fc3_n11_pop_t4_0_a_d1 <= fc3_n11_pop_t3_0;
-        fc3_n11_pop_t4_0_b_d1 <= fc3_n11_pop_t2_2;
-        fc3_n12_pop_t4_0_a_d1 <= fc3_n12_pop_t3_0;
-        fc3_n12_pop_t4_0_b_d1 <= fc3_n12_pop_t2_2_a + fc3_n8_pop_t2_2_b;
-        fc3_n13_pop_t4_0_a_d1 <= resize(fc3_n13_pop_t2_0, 5) + resize(fc3_n13_pop_t2_1, 5);
-        fc3_n13_pop_t4_0_b_d1 <= fc3_n13_pop_t2_2;
-        fc3_n14_pop_t4_0_a_d1 <= fc3_n0_pop_t3_0_a + resize(fc3_n14_pop_t2_1, 5);
-        fc3_n14_pop_t4_0_b_d1 <= fc3_n12_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n15_pop_t4_0_a_d1 <= fc3_n15_pop_t3_0;
-        fc3_n16_pop_t4_0_a_d1 <= fc3_n16_pop_t3_0;
-        fc3_n16_pop_t4_0_b_d1 <= fc3_n16_pop_t2_2;
-        fc3_n17_pop_t4_0_a_d1 <= fc3_n17_pop_t3_0;
-        fc3_n17_pop_t4_0_b_d1 <= fc3_n17_pop_t2_2;
-        fc3_n18_pop_t4_0_a_d1 <= resize(fc3_n18_pop_t2_0, 5) + resize(fc3_n18_pop_t2_1, 5);
-        fc3_n19_pop_t4_0_a_d1 <= fc3_n19_pop_t3_0;
-        fc3_n19_pop_t4_0_b_d1 <= fc3_n0_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-        fc3_n20_pop_t4_0_a_d1 <= fc3_n20_pop_t3_0;
-        fc3_n20_pop_t4_0_b_d1 <= fc3_n20_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n21_pop_t4_0_a_d1 <= resize(fc3_n21_pop_t2_0, 5) + fc3_n21_pop_t3_0_b;
-        fc3_n21_pop_t4_0_b_d1 <= fc3_n21_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-        fc3_n22_pop_t4_0_a_d1 <= fc3_n22_pop_t3_0;
-        fc3_n22_pop_t4_0_b_d1 <= fc3_n21_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n23_pop_t4_0_a_d1 <= fc3_n23_pop_t3_0;
-        fc3_n24_pop_t4_0_a_d1 <= resize(fc3_n24_pop_t2_0, 5) + resize(fc3_n24_pop_t2_1, 5);
-        fc3_n25_pop_t4_0_a_d1 <= resize(fc3_n25_pop_t2_0, 5) + fc3_n21_pop_t3_0_b;
-        fc3_n25_pop_t4_0_b_d1 <= fc3_n21_pop_t2_2_a + fc3_n8_pop_t2_2_b;
-        fc3_n26_pop_t4_0_a_d1 <= fc3_n26_pop_t3_0;
-        fc3_n26_pop_t4_0_b_d1 <= fc3_n26_pop_t2_2;
-        fc3_n27_pop_t4_0_a_d1 <= fc3_n27_pop_t3_0;
-        fc3_n27_pop_t4_0_b_d1 <= fc3_n27_pop_t2_2;
-        fc3_n28_pop_t4_0_a_d1 <= fc3_n28_pop_t3_0;
-        fc3_n28_pop_t4_0_b_d1 <= fc3_n6_pop_t2_2_a + fc3_n0_pop_t2_2_b;
-        fc3_n29_pop_t4_0_a_d1 <= fc3_n29_pop_t3_0;
-        fc3_n30_pop_t4_0_a_d1 <= fc3_n30_pop_t3_0;
-        fc3_n30_pop_t4_0_b_d1 <= fc3_n20_pop_t2_2_a + fc3_n6_pop_t2_2_b;
-        fc3_n31_pop_t4_0_a_d1 <= fc3_n31_pop_t3_0;
-        fc3_n31_pop_t4_0_b_d1 <= fc3_n31_pop_t2_2_a + fc3_n0_pop_t2_2_b;
+        fc3_n31_pop_t4_0 := resize(fc3_n31_pop_t3_0, 6) + resize((fc3_n31_pop_t2_2_a + fc3_n0_pop_t2_2_b), 6);
+        fc3_n31_acc := shift_left(resize(signed(resize(fc3_n31_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
+        fc3_n0_pop2_d1 <= fc3_n0_pop_t4_0;
+        fc3_n1_pop2_d1 <= fc3_n1_pop_t4_0;
+        fc3_n2_pop2_d1 <= fc3_n2_pop_t4_0_a + fc3_n2_pop_t4_0_b;
+        fc3_n3_pop2_d1 <= resize(fc3_n3_pop_t3_0, 6) + fc3_n3_pop_t4_0_b;
+        fc3_n4_pop2_d1 <= fc3_n4_pop_t4_0_a + fc3_n4_pop_t4_0_b;
+        fc3_n5_pop2_d1 <= resize(fc3_n5_pop_t3_0, 6) + resize(fc3_n5_pop_t2_2, 6);
+        fc3_n6_pop2_d1 <= fc3_n6_pop_t4_0;
+        fc3_n7_pop2_d1 <= resize(fc3_n7_pop_t3_0, 6) + fc3_n3_pop_t4_0_b;
+        fc3_n8_pop2_d1 <= resize(fc3_n8_pop_t3_0, 6) + resize(fc3_n8_pop_t2_2, 6);
+        fc3_n9_pop2_d1 <= fc3_n9_pop_t4_0;
+        fc3_n10_pop2_d1 <= fc3_n10_pop_t4_0;
+        fc3_n11_pop2_d1 <= resize(fc3_n11_pop_t3_0, 6) + resize(fc3_n11_pop_t2_2, 6);
+        fc3_n12_pop2_d1 <= fc3_n12_pop_t4_0;
+        fc3_n13_pop2_d1 <= fc3_n13_pop_t4_0_a + resize(fc3_n13_pop_t2_2, 6);
+        fc3_n14_pop2_d1 <= fc3_n14_pop_t4_0;
+        fc3_n15_pop2_d1 <= resize(fc3_n15_pop_t3_0, 6) + fc3_n2_pop_t4_0_b;
+        fc3_n16_pop2_d1 <= resize(fc3_n16_pop_t3_0, 6) + resize(fc3_n16_pop_t2_2, 6);
+        fc3_n17_pop2_d1 <= resize(fc3_n17_pop_t3_0, 6) + resize(fc3_n17_pop_t2_2, 6);
+        fc3_n18_pop2_d1 <= fc3_n18_pop_t4_0_a + fc3_n4_pop_t4_0_b;
+        fc3_n19_pop2_d1 <= fc3_n19_pop_t4_0;
+        fc3_n20_pop2_d1 <= resize(fc3_n20_pop_t3_0, 6) + fc3_n20_pop_t4_0_b;
+        fc3_n21_pop2_d1 <= fc3_n21_pop_t4_0;
+        fc3_n22_pop2_d1 <= fc3_n22_pop_t4_0;
+        fc3_n23_pop2_d1 <= resize(fc3_n23_pop_t3_0, 6) + fc3_n20_pop_t4_0_b;
+        fc3_n24_pop2_d1 <= fc3_n24_pop_t4_0_a + fc3_n2_pop_t4_0_b;
+        fc3_n25_pop2_d1 <= fc3_n25_pop_t4_0_a + fc3_n25_pop_t4_0_b;
+        fc3_n26_pop2_d1 <= resize(fc3_n26_pop_t3_0, 6) + resize(fc3_n26_pop_t2_2, 6);
+        fc3_n27_pop2_d1 <= resize(fc3_n27_pop_t3_0, 6) + resize(fc3_n27_pop_t2_2, 6);
+        fc3_n28_pop2_d1 <= fc3_n28_pop_t4_0;
+        fc3_n29_pop2_d1 <= resize(fc3_n29_pop_t3_0, 6) + fc3_n25_pop_t4_0_b;
+        fc3_n30_pop2_d1 <= fc3_n30_pop_t4_0;
+        fc3_n31_pop2_d1 <= fc3_n31_pop_t4_0;
         fc3_out_0 <= fc3_n0_acc(6 downto 0);
         fc3_out_1 <= fc3_n1_acc(6 downto 0);
         fc3_out_2 <= fc3_n2_acc(6 downto 0);

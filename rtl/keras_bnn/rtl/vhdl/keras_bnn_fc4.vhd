@@ -2,7 +2,7 @@
 -- Layer 6: fc4 (binary_dense), 32 -> 5
 -- input  type: bipolar
 -- output type: int<7>
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.47 ns into the first stage (combinational layer in front)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -18,16 +18,7 @@ entity keras_bnn_fc4 is
 end entity keras_bnn_fc4;
 
 architecture rtl of keras_bnn_fc4 is
-  signal fc4_n0_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc4_n0_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc4_n1_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc4_n1_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc4_n2_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc4_n2_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc4_n3_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc4_n3_pop_t4_0_b_d1 : unsigned(3 downto 0);
-  signal fc4_n4_pop_t4_0_a_d1 : unsigned(4 downto 0);
-  signal fc4_n4_pop_t4_0_b_d1 : unsigned(3 downto 0);
+  signal fc4_n0_pop2_d1, fc4_n1_pop2_d1, fc4_n2_pop2_d1, fc4_n3_pop2_d1, fc4_n4_pop2_d1 : unsigned(5 downto 0);
   signal fc4_out_0, fc4_out_1, fc4_out_2, fc4_out_3, fc4_out_4 : signed(6 downto 0);
 begin
   out_data <= std_logic_vector(fc4_out_4) & std_logic_vector(fc4_out_3) & std_logic_vector(fc4_out_2) & std_logic_vector(fc4_out_1) & std_logic_vector(fc4_out_0);
@@ -61,7 +52,7 @@ begin
     variable fc4_n0_pop_t1_2_b : unsigned(2 downto 0);
     variable fc4_n0_pop_t2_0_a, fc4_n0_pop_t2_0_b, fc4_n0_pop_t2_1_a, fc4_n0_pop_t2_1_b, fc4_n0_pop_t2_2_a, fc4_n0_pop_t2_2_b : unsigned(3 downto 0);
     variable fc4_n0_pop_t3_0 : unsigned(4 downto 0);
-    variable fc4_n0_pop_s_2 : signed(6 downto 0);
+    variable fc4_n0_pop_t4_0 : unsigned(5 downto 0);
     variable fc4_n0_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc4_n1_pop_c0_x : std_logic;
     variable fc4_n1_pop_c0 : unsigned(1 downto 0);
@@ -84,7 +75,7 @@ begin
     variable fc4_n1_pop_t1_0_a, fc4_n1_pop_t1_1_b, fc4_n1_pop_t1_2_b, fc4_n1_pop_t1_3_b : unsigned(2 downto 0);
     variable fc4_n1_pop_t2_0_a, fc4_n1_pop_t2_0_b, fc4_n1_pop_t2_1_a, fc4_n1_pop_t2_1_b, fc4_n1_pop_t2_2_a : unsigned(3 downto 0);
     variable fc4_n1_pop_t3_0 : unsigned(4 downto 0);
-    variable fc4_n1_pop_s_2 : signed(6 downto 0);
+    variable fc4_n1_pop_t4_0 : unsigned(5 downto 0);
     variable fc4_n1_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc4_n2_pop_c0_x : std_logic;
     variable fc4_n2_pop_c0 : unsigned(1 downto 0);
@@ -105,7 +96,6 @@ begin
     variable fc4_n2_pop_t1_4_a, fc4_n2_pop_t1_4_b : unsigned(2 downto 0);
     variable fc4_n2_pop_t2_0_a, fc4_n2_pop_t2_0_b, fc4_n2_pop_t2_1_a, fc4_n2_pop_t2_1_b, fc4_n2_pop_t2_2_b, fc4_n2_pop_t2_2 : unsigned(3 downto 0);
     variable fc4_n2_pop_t3_0 : unsigned(4 downto 0);
-    variable fc4_n2_pop_s_2 : signed(6 downto 0);
     variable fc4_n2_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc4_n3_pop_c0_x : std_logic;
     variable fc4_n3_pop_c0, fc4_n3_pop_c1 : unsigned(1 downto 0);
@@ -117,7 +107,7 @@ begin
     variable fc4_n3_pop_c7, fc4_n3_pop_c9 : unsigned(1 downto 0);
     variable fc4_n3_pop_t2_0_a, fc4_n3_pop_t2_0_b, fc4_n3_pop_t2_1_a, fc4_n3_pop_t2_1_b, fc4_n3_pop_t2_2_a, fc4_n3_pop_t2_2_b : unsigned(3 downto 0);
     variable fc4_n3_pop_t3_0 : unsigned(4 downto 0);
-    variable fc4_n3_pop_s_2 : signed(6 downto 0);
+    variable fc4_n3_pop_t4_0 : unsigned(5 downto 0);
     variable fc4_n3_acc : signed(7 downto 0); -- inputs with a nonzero weight
     variable fc4_n4_pop_c1_x : std_logic;
     variable fc4_n4_pop_c1, fc4_n4_pop_c2 : unsigned(1 downto 0);
@@ -127,7 +117,7 @@ begin
     variable fc4_n4_pop_c6, fc4_n4_pop_c8 : unsigned(1 downto 0);
     variable fc4_n4_pop_t2_0_a, fc4_n4_pop_t2_0_b, fc4_n4_pop_t2_1_a, fc4_n4_pop_t2_1_b, fc4_n4_pop_t2_2_a, fc4_n4_pop_t2_2_b : unsigned(3 downto 0);
     variable fc4_n4_pop_t3_0 : unsigned(4 downto 0);
-    variable fc4_n4_pop_s_2 : signed(6 downto 0);
+    variable fc4_n4_pop_t4_0 : unsigned(5 downto 0);
     variable fc4_n4_acc : signed(7 downto 0); -- inputs with a nonzero weight
   begin
     if rising_edge(clk) then
@@ -195,8 +185,8 @@ begin
         fc4_n0_pop_t2_2_a := resize((resize(fc4_n0_pop_c8, 3) + resize(fc4_n0_pop_c9, 3)), 4);
         fc4_n0_pop_t2_2_b := resize((unsigned(std_logic_vector'((in_data(30) and in_data(31)) & (in_data(30) xor in_data(31))))), 4);
         fc4_n0_pop_t3_0 := resize((fc4_n0_pop_t2_0_a + fc4_n0_pop_t2_0_b), 5) + resize((fc4_n0_pop_t2_1_a + fc4_n0_pop_t2_1_b), 5);
-        fc4_n0_pop_s_2 := signed(resize((resize(fc4_n0_pop_t4_0_a_d1, 6) + resize(fc4_n0_pop_t4_0_b_d1, 6)), 7));
-        fc4_n0_acc := shift_left(resize(fc4_n0_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc4_n0_pop_t4_0 := resize(fc4_n0_pop_t3_0, 6) + resize((fc4_n0_pop_t2_2_a + fc4_n0_pop_t2_2_b), 6);
+        fc4_n0_acc := shift_left(resize(signed(resize(fc4_n0_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc4_n1_pop_c0_x := in_data(0) xor in_data(1);
         fc4_n1_pop_c0 := unsigned(std_logic_vector'(((in_data(0) and in_data(1)) or (fc4_n1_pop_c0_x and in_data(2))) & (fc4_n1_pop_c0_x xor in_data(2))));
         fc4_n1_pop_c1_x := fc4_in_3_v_n xor fc4_in_4_v_n;
@@ -230,8 +220,8 @@ begin
         fc4_n1_pop_t2_1_b := resize((resize(fc4_n1_pop_c6, 3) + fc4_n1_pop_t1_3_b), 4);
         fc4_n1_pop_t2_2_a := resize((resize(fc4_n1_pop_c8, 3) + resize(fc4_n1_pop_c9, 3)), 4);
         fc4_n1_pop_t3_0 := resize((fc4_n1_pop_t2_0_a + fc4_n1_pop_t2_0_b), 5) + resize((fc4_n1_pop_t2_1_a + fc4_n1_pop_t2_1_b), 5);
-        fc4_n1_pop_s_2 := signed(resize((resize(fc4_n1_pop_t4_0_a_d1, 6) + resize(fc4_n1_pop_t4_0_b_d1, 6)), 7));
-        fc4_n1_acc := shift_left(resize(fc4_n1_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc4_n1_pop_t4_0 := resize(fc4_n1_pop_t3_0, 6) + resize((fc4_n1_pop_t2_2_a + fc4_n0_pop_t2_2_b), 6);
+        fc4_n1_acc := shift_left(resize(signed(resize(fc4_n1_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc4_n2_pop_c0_x := in_data(0) xor fc4_in_1_v_n;
         fc4_n2_pop_c0 := unsigned(std_logic_vector'(((in_data(0) and fc4_in_1_v_n) or (fc4_n2_pop_c0_x and fc4_in_2_v_n)) & (fc4_n2_pop_c0_x xor fc4_in_2_v_n)));
         fc4_n2_pop_c1_x := in_data(3) xor fc4_in_4_v_n;
@@ -258,8 +248,7 @@ begin
         fc4_n2_pop_t2_2_b := resize((unsigned(std_logic_vector'((fc4_in_30_v_n and in_data(31)) & (fc4_in_30_v_n xor in_data(31))))), 4);
         fc4_n2_pop_t2_2 := resize((fc4_n2_pop_t1_4_a + fc4_n2_pop_t1_4_b), 4) + fc4_n2_pop_t2_2_b;
         fc4_n2_pop_t3_0 := resize((fc4_n2_pop_t2_0_a + fc4_n2_pop_t2_0_b), 5) + resize((fc4_n2_pop_t2_1_a + fc4_n2_pop_t2_1_b), 5);
-        fc4_n2_pop_s_2 := signed(resize((resize(fc4_n2_pop_t4_0_a_d1, 6) + resize(fc4_n2_pop_t4_0_b_d1, 6)), 7));
-        fc4_n2_acc := shift_left(resize(fc4_n2_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc4_n2_acc := shift_left(resize(signed(resize(fc4_n2_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc4_n3_pop_c0_x := fc4_in_0_v_n xor fc4_in_1_v_n;
         fc4_n3_pop_c0 := unsigned(std_logic_vector'(((fc4_in_0_v_n and fc4_in_1_v_n) or (fc4_n3_pop_c0_x and fc4_in_2_v_n)) & (fc4_n3_pop_c0_x xor fc4_in_2_v_n)));
         fc4_n3_pop_c1 := unsigned(std_logic_vector'((fc4_n1_pop_c1_g or (fc4_n1_pop_c1_x and fc4_in_5_v_n)) & (fc4_n1_pop_c1_x xor fc4_in_5_v_n)));
@@ -279,8 +268,8 @@ begin
         fc4_n3_pop_t2_2_a := resize((fc4_n2_pop_t1_4_a + resize(fc4_n3_pop_c9, 3)), 4);
         fc4_n3_pop_t2_2_b := resize((unsigned(std_logic_vector'((in_data(30) and fc4_in_31_v_n) & (in_data(30) xor fc4_in_31_v_n)))), 4);
         fc4_n3_pop_t3_0 := resize((fc4_n3_pop_t2_0_a + fc4_n3_pop_t2_0_b), 5) + resize((fc4_n3_pop_t2_1_a + fc4_n3_pop_t2_1_b), 5);
-        fc4_n3_pop_s_2 := signed(resize((resize(fc4_n3_pop_t4_0_a_d1, 6) + resize(fc4_n3_pop_t4_0_b_d1, 6)), 7));
-        fc4_n3_acc := shift_left(resize(fc4_n3_pop_s_2, 8), 1) - to_signed(32, 8);
+        fc4_n3_pop_t4_0 := resize(fc4_n3_pop_t3_0, 6) + resize((fc4_n3_pop_t2_2_a + fc4_n3_pop_t2_2_b), 6);
+        fc4_n3_acc := shift_left(resize(signed(resize(fc4_n3_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
         fc4_n4_pop_c1_x := in_data(3) xor in_data(4);
         fc4_n4_pop_c1 := unsigned(std_logic_vector'(((in_data(3) and in_data(4)) or (fc4_n4_pop_c1_x and fc4_in_5_v_n)) & (fc4_n4_pop_c1_x xor fc4_in_5_v_n)));
         fc4_n4_pop_c2 := unsigned(std_logic_vector'((fc4_n2_pop_c2_g or (fc4_n2_pop_c2_x and fc4_in_8_v_n)) & (fc4_n2_pop_c2_x xor fc4_in_8_v_n)));
@@ -297,18 +286,13 @@ begin
         fc4_n4_pop_t2_2_a := resize((resize(fc4_n4_pop_c8, 3) + fc4_n2_pop_t1_4_b), 4);
         fc4_n4_pop_t2_2_b := resize((unsigned(std_logic_vector'((fc4_in_30_v_n and fc4_in_31_v_n) & (fc4_in_30_v_n xor fc4_in_31_v_n)))), 4);
         fc4_n4_pop_t3_0 := resize((fc4_n4_pop_t2_0_a + fc4_n4_pop_t2_0_b), 5) + resize((fc4_n4_pop_t2_1_a + fc4_n4_pop_t2_1_b), 5);
-        fc4_n4_pop_s_2 := signed(resize((resize(fc4_n4_pop_t4_0_a_d1, 6) + resize(fc4_n4_pop_t4_0_b_d1, 6)), 7));
-        fc4_n4_acc := shift_left(resize(fc4_n4_pop_s_2, 8), 1) - to_signed(32, 8);
-        fc4_n0_pop_t4_0_a_d1 <= fc4_n0_pop_t3_0;
-        fc4_n0_pop_t4_0_b_d1 <= fc4_n0_pop_t2_2_a + fc4_n0_pop_t2_2_b;
-        fc4_n1_pop_t4_0_a_d1 <= fc4_n1_pop_t3_0;
-        fc4_n1_pop_t4_0_b_d1 <= fc4_n1_pop_t2_2_a + fc4_n0_pop_t2_2_b;
-        fc4_n2_pop_t4_0_a_d1 <= fc4_n2_pop_t3_0;
-        fc4_n2_pop_t4_0_b_d1 <= fc4_n2_pop_t2_2;
-        fc4_n3_pop_t4_0_a_d1 <= fc4_n3_pop_t3_0;
-        fc4_n3_pop_t4_0_b_d1 <= fc4_n3_pop_t2_2_a + fc4_n3_pop_t2_2_b;
-        fc4_n4_pop_t4_0_a_d1 <= fc4_n4_pop_t3_0;
-        fc4_n4_pop_t4_0_b_d1 <= fc4_n4_pop_t2_2_a + fc4_n4_pop_t2_2_b;
+        fc4_n4_pop_t4_0 := resize(fc4_n4_pop_t3_0, 6) + resize((fc4_n4_pop_t2_2_a + fc4_n4_pop_t2_2_b), 6);
+        fc4_n4_acc := shift_left(resize(signed(resize(fc4_n4_pop2_d1, 7)), 8), 1) - to_signed(32, 8);
+        fc4_n0_pop2_d1 <= fc4_n0_pop_t4_0;
+        fc4_n1_pop2_d1 <= fc4_n1_pop_t4_0;
+        fc4_n2_pop2_d1 <= resize(fc4_n2_pop_t3_0, 6) + resize(fc4_n2_pop_t2_2, 6);
+        fc4_n3_pop2_d1 <= fc4_n3_pop_t4_0;
+        fc4_n4_pop2_d1 <= fc4_n4_pop_t4_0;
         fc4_out_0 <= fc4_n0_acc(6 downto 0);
         fc4_out_1 <= fc4_n1_acc(6 downto 0);
         fc4_out_2 <= fc4_n2_acc(6 downto 0);

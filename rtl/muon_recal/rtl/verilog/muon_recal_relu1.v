@@ -2,12 +2,10 @@
 // Layer 1: relu1 (relu), 8 -> 8
 // input  type: fixed<18,6,RND_CONV,SAT>
 // output type: ufixed<17,5,RND_CONV,SAT>
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.88 ns into the first stage (combinational layer in front)
+// latency: 0 clock cycle(s) (outputs not registered: they arrive 3.84 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.84 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module muon_recal_relu1 (
-    input  wire clk,
-    input  wire ce,
     input  wire [143:0] in_data,
     output wire [135:0] out_data
 );
@@ -28,29 +26,8 @@ module muon_recal_relu1 (
     wire [16:0] relu1_n5_max0 = relu1_in_5[17] ? 17'd0 : relu1_in_5[16:0];
     wire [16:0] relu1_n6_max0 = relu1_in_6[17] ? 17'd0 : relu1_in_6[16:0];
     wire [16:0] relu1_n7_max0 = relu1_in_7[17] ? 17'd0 : relu1_in_7[16:0];
-    reg  [16:0] relu1_out_0;
-    reg  [16:0] relu1_out_1;
-    reg  [16:0] relu1_out_2;
-    reg  [16:0] relu1_out_3;
-    reg  [16:0] relu1_out_4;
-    reg  [16:0] relu1_out_5;
-    reg  [16:0] relu1_out_6;
-    reg  [16:0] relu1_out_7;
 
-    always @(posedge clk) begin
-        if (ce) begin
-            relu1_out_0 <= relu1_n0_max0;
-            relu1_out_1 <= relu1_n1_max0;
-            relu1_out_2 <= relu1_n2_max0;
-            relu1_out_3 <= relu1_n3_max0;
-            relu1_out_4 <= relu1_n4_max0;
-            relu1_out_5 <= relu1_n5_max0;
-            relu1_out_6 <= relu1_n6_max0;
-            relu1_out_7 <= relu1_n7_max0;
-        end
-    end
-
-    assign out_data = {relu1_out_7, relu1_out_6, relu1_out_5, relu1_out_4, relu1_out_3, relu1_out_2, relu1_out_1, relu1_out_0};
+    assign out_data = {relu1_n7_max0, relu1_n6_max0, relu1_n5_max0, relu1_n4_max0, relu1_n3_max0, relu1_n2_max0, relu1_n1_max0, relu1_n0_max0};
 
 endmodule
 

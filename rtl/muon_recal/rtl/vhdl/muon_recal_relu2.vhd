@@ -2,7 +2,7 @@
 -- Layer 3: relu2 (relu), 8 -> 8
 -- input  type: fixed<18,6,RND_CONV,SAT>
 -- output type: ufixed<17,5,RND_CONV,SAT>
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.18 ns into the first stage (combinational layer in front)
+-- latency: 0 clock cycle(s) (outputs not registered: they arrive 1.13 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -10,52 +10,32 @@ use ieee.numeric_std.all;
 
 entity muon_recal_relu2 is
   port (
-    clk : in  std_logic;
-    ce : in  std_logic;
     in_data : in  std_logic_vector(143 downto 0);
     out_data : out std_logic_vector(135 downto 0)
   );
 end entity muon_recal_relu2;
 
 architecture rtl of muon_recal_relu2 is
-  signal relu2_out_0, relu2_out_1, relu2_out_2, relu2_out_3, relu2_out_4, relu2_out_5 : unsigned(16 downto 0);
-  signal relu2_out_6, relu2_out_7 : unsigned(16 downto 0);
+  signal relu2_in_0, relu2_in_1, relu2_in_2, relu2_in_3, relu2_in_4, relu2_in_5 : signed(17 downto 0);
+  signal relu2_in_6, relu2_in_7 : signed(17 downto 0);
+  signal relu2_n0_max0, relu2_n1_max0, relu2_n2_max0, relu2_n3_max0, relu2_n4_max0, relu2_n5_max0 : unsigned(16 downto 0);
+  signal relu2_n6_max0, relu2_n7_max0 : unsigned(16 downto 0);
 begin
-  out_data <= std_logic_vector(relu2_out_7) & std_logic_vector(relu2_out_6) & std_logic_vector(relu2_out_5) & std_logic_vector(relu2_out_4) & std_logic_vector(relu2_out_3) & std_logic_vector(relu2_out_2) & std_logic_vector(relu2_out_1) & std_logic_vector(relu2_out_0);
-
-  process (clk)
-    variable relu2_in_0, relu2_in_1, relu2_in_2, relu2_in_3, relu2_in_4, relu2_in_5 : signed(17 downto 0);
-    variable relu2_in_6, relu2_in_7 : signed(17 downto 0);
-    variable relu2_n0_max0, relu2_n1_max0, relu2_n2_max0, relu2_n3_max0, relu2_n4_max0, relu2_n5_max0 : unsigned(16 downto 0);
-    variable relu2_n6_max0, relu2_n7_max0 : unsigned(16 downto 0);
-  begin
-    if rising_edge(clk) then
-      if ce = '1' then
-        relu2_in_0 := signed(in_data(17 downto 0));
-        relu2_in_1 := signed(in_data(35 downto 18));
-        relu2_in_2 := signed(in_data(53 downto 36));
-        relu2_in_3 := signed(in_data(71 downto 54));
-        relu2_in_4 := signed(in_data(89 downto 72));
-        relu2_in_5 := signed(in_data(107 downto 90));
-        relu2_in_6 := signed(in_data(125 downto 108));
-        relu2_in_7 := signed(in_data(143 downto 126));
-        if relu2_in_0(17) = '1' then relu2_n0_max0 := to_unsigned(0, 17); else relu2_n0_max0 := unsigned(relu2_in_0(16 downto 0)); end if;
-        if relu2_in_1(17) = '1' then relu2_n1_max0 := to_unsigned(0, 17); else relu2_n1_max0 := unsigned(relu2_in_1(16 downto 0)); end if;
-        if relu2_in_2(17) = '1' then relu2_n2_max0 := to_unsigned(0, 17); else relu2_n2_max0 := unsigned(relu2_in_2(16 downto 0)); end if;
-        if relu2_in_3(17) = '1' then relu2_n3_max0 := to_unsigned(0, 17); else relu2_n3_max0 := unsigned(relu2_in_3(16 downto 0)); end if;
-        if relu2_in_4(17) = '1' then relu2_n4_max0 := to_unsigned(0, 17); else relu2_n4_max0 := unsigned(relu2_in_4(16 downto 0)); end if;
-        if relu2_in_5(17) = '1' then relu2_n5_max0 := to_unsigned(0, 17); else relu2_n5_max0 := unsigned(relu2_in_5(16 downto 0)); end if;
-        if relu2_in_6(17) = '1' then relu2_n6_max0 := to_unsigned(0, 17); else relu2_n6_max0 := unsigned(relu2_in_6(16 downto 0)); end if;
-        if relu2_in_7(17) = '1' then relu2_n7_max0 := to_unsigned(0, 17); else relu2_n7_max0 := unsigned(relu2_in_7(16 downto 0)); end if;
-        relu2_out_0 <= relu2_n0_max0;
-        relu2_out_1 <= relu2_n1_max0;
-        relu2_out_2 <= relu2_n2_max0;
-        relu2_out_3 <= relu2_n3_max0;
-        relu2_out_4 <= relu2_n4_max0;
-        relu2_out_5 <= relu2_n5_max0;
-        relu2_out_6 <= relu2_n6_max0;
-        relu2_out_7 <= relu2_n7_max0;
-      end if;
-    end if;
-  end process;
+  relu2_in_0 <= signed(in_data(17 downto 0));
+  relu2_in_1 <= signed(in_data(35 downto 18));
+  relu2_in_2 <= signed(in_data(53 downto 36));
+  relu2_in_3 <= signed(in_data(71 downto 54));
+  relu2_in_4 <= signed(in_data(89 downto 72));
+  relu2_in_5 <= signed(in_data(107 downto 90));
+  relu2_in_6 <= signed(in_data(125 downto 108));
+  relu2_in_7 <= signed(in_data(143 downto 126));
+  relu2_n0_max0 <= to_unsigned(0, 17) when relu2_in_0(17) = '1' else unsigned(relu2_in_0(16 downto 0));
+  relu2_n1_max0 <= to_unsigned(0, 17) when relu2_in_1(17) = '1' else unsigned(relu2_in_1(16 downto 0));
+  relu2_n2_max0 <= to_unsigned(0, 17) when relu2_in_2(17) = '1' else unsigned(relu2_in_2(16 downto 0));
+  relu2_n3_max0 <= to_unsigned(0, 17) when relu2_in_3(17) = '1' else unsigned(relu2_in_3(16 downto 0));
+  relu2_n4_max0 <= to_unsigned(0, 17) when relu2_in_4(17) = '1' else unsigned(relu2_in_4(16 downto 0));
+  relu2_n5_max0 <= to_unsigned(0, 17) when relu2_in_5(17) = '1' else unsigned(relu2_in_5(16 downto 0));
+  relu2_n6_max0 <= to_unsigned(0, 17) when relu2_in_6(17) = '1' else unsigned(relu2_in_6(16 downto 0));
+  relu2_n7_max0 <= to_unsigned(0, 17) when relu2_in_7(17) = '1' else unsigned(relu2_in_7(16 downto 0));
+  out_data <= std_logic_vector(relu2_n7_max0) & std_logic_vector(relu2_n6_max0) & std_logic_vector(relu2_n5_max0) & std_logic_vector(relu2_n4_max0) & std_logic_vector(relu2_n3_max0) & std_logic_vector(relu2_n2_max0) & std_logic_vector(relu2_n1_max0) & std_logic_vector(relu2_n0_max0);
 end architecture rtl;

@@ -2,7 +2,7 @@
 -- Layer 7: relu4 (relu), 8 -> 8
 -- input  type: fixed<18,6,RND_CONV,SAT>
 -- output type: ufixed<17,5,RND_CONV,SAT>
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.88 ns into the first stage (combinational layer in front)
+-- latency: 0 clock cycle(s) (outputs not registered: they arrive 3.84 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.84 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -10,52 +10,32 @@ use ieee.numeric_std.all;
 
 entity muon_recal_relu4 is
   port (
-    clk : in  std_logic;
-    ce : in  std_logic;
     in_data : in  std_logic_vector(143 downto 0);
     out_data : out std_logic_vector(135 downto 0)
   );
 end entity muon_recal_relu4;
 
 architecture rtl of muon_recal_relu4 is
-  signal relu4_out_0, relu4_out_1, relu4_out_2, relu4_out_3, relu4_out_4, relu4_out_5 : unsigned(16 downto 0);
-  signal relu4_out_6, relu4_out_7 : unsigned(16 downto 0);
+  signal relu4_in_0, relu4_in_1, relu4_in_2, relu4_in_3, relu4_in_4, relu4_in_5 : signed(17 downto 0);
+  signal relu4_in_6, relu4_in_7 : signed(17 downto 0);
+  signal relu4_n0_max0, relu4_n1_max0, relu4_n2_max0, relu4_n3_max0, relu4_n4_max0, relu4_n5_max0 : unsigned(16 downto 0);
+  signal relu4_n6_max0, relu4_n7_max0 : unsigned(16 downto 0);
 begin
-  out_data <= std_logic_vector(relu4_out_7) & std_logic_vector(relu4_out_6) & std_logic_vector(relu4_out_5) & std_logic_vector(relu4_out_4) & std_logic_vector(relu4_out_3) & std_logic_vector(relu4_out_2) & std_logic_vector(relu4_out_1) & std_logic_vector(relu4_out_0);
-
-  process (clk)
-    variable relu4_in_0, relu4_in_1, relu4_in_2, relu4_in_3, relu4_in_4, relu4_in_5 : signed(17 downto 0);
-    variable relu4_in_6, relu4_in_7 : signed(17 downto 0);
-    variable relu4_n0_max0, relu4_n1_max0, relu4_n2_max0, relu4_n3_max0, relu4_n4_max0, relu4_n5_max0 : unsigned(16 downto 0);
-    variable relu4_n6_max0, relu4_n7_max0 : unsigned(16 downto 0);
-  begin
-    if rising_edge(clk) then
-      if ce = '1' then
-        relu4_in_0 := signed(in_data(17 downto 0));
-        relu4_in_1 := signed(in_data(35 downto 18));
-        relu4_in_2 := signed(in_data(53 downto 36));
-        relu4_in_3 := signed(in_data(71 downto 54));
-        relu4_in_4 := signed(in_data(89 downto 72));
-        relu4_in_5 := signed(in_data(107 downto 90));
-        relu4_in_6 := signed(in_data(125 downto 108));
-        relu4_in_7 := signed(in_data(143 downto 126));
-        if relu4_in_0(17) = '1' then relu4_n0_max0 := to_unsigned(0, 17); else relu4_n0_max0 := unsigned(relu4_in_0(16 downto 0)); end if;
-        if relu4_in_1(17) = '1' then relu4_n1_max0 := to_unsigned(0, 17); else relu4_n1_max0 := unsigned(relu4_in_1(16 downto 0)); end if;
-        if relu4_in_2(17) = '1' then relu4_n2_max0 := to_unsigned(0, 17); else relu4_n2_max0 := unsigned(relu4_in_2(16 downto 0)); end if;
-        if relu4_in_3(17) = '1' then relu4_n3_max0 := to_unsigned(0, 17); else relu4_n3_max0 := unsigned(relu4_in_3(16 downto 0)); end if;
-        if relu4_in_4(17) = '1' then relu4_n4_max0 := to_unsigned(0, 17); else relu4_n4_max0 := unsigned(relu4_in_4(16 downto 0)); end if;
-        if relu4_in_5(17) = '1' then relu4_n5_max0 := to_unsigned(0, 17); else relu4_n5_max0 := unsigned(relu4_in_5(16 downto 0)); end if;
-        if relu4_in_6(17) = '1' then relu4_n6_max0 := to_unsigned(0, 17); else relu4_n6_max0 := unsigned(relu4_in_6(16 downto 0)); end if;
-        if relu4_in_7(17) = '1' then relu4_n7_max0 := to_unsigned(0, 17); else relu4_n7_max0 := unsigned(relu4_in_7(16 downto 0)); end if;
-        relu4_out_0 <= relu4_n0_max0;
-        relu4_out_1 <= relu4_n1_max0;
-        relu4_out_2 <= relu4_n2_max0;
-        relu4_out_3 <= relu4_n3_max0;
-        relu4_out_4 <= relu4_n4_max0;
-        relu4_out_5 <= relu4_n5_max0;
-        relu4_out_6 <= relu4_n6_max0;
-        relu4_out_7 <= relu4_n7_max0;
-      end if;
-    end if;
-  end process;
+  relu4_in_0 <= signed(in_data(17 downto 0));
+  relu4_in_1 <= signed(in_data(35 downto 18));
+  relu4_in_2 <= signed(in_data(53 downto 36));
+  relu4_in_3 <= signed(in_data(71 downto 54));
+  relu4_in_4 <= signed(in_data(89 downto 72));
+  relu4_in_5 <= signed(in_data(107 downto 90));
+  relu4_in_6 <= signed(in_data(125 downto 108));
+  relu4_in_7 <= signed(in_data(143 downto 126));
+  relu4_n0_max0 <= to_unsigned(0, 17) when relu4_in_0(17) = '1' else unsigned(relu4_in_0(16 downto 0));
+  relu4_n1_max0 <= to_unsigned(0, 17) when relu4_in_1(17) = '1' else unsigned(relu4_in_1(16 downto 0));
+  relu4_n2_max0 <= to_unsigned(0, 17) when relu4_in_2(17) = '1' else unsigned(relu4_in_2(16 downto 0));
+  relu4_n3_max0 <= to_unsigned(0, 17) when relu4_in_3(17) = '1' else unsigned(relu4_in_3(16 downto 0));
+  relu4_n4_max0 <= to_unsigned(0, 17) when relu4_in_4(17) = '1' else unsigned(relu4_in_4(16 downto 0));
+  relu4_n5_max0 <= to_unsigned(0, 17) when relu4_in_5(17) = '1' else unsigned(relu4_in_5(16 downto 0));
+  relu4_n6_max0 <= to_unsigned(0, 17) when relu4_in_6(17) = '1' else unsigned(relu4_in_6(16 downto 0));
+  relu4_n7_max0 <= to_unsigned(0, 17) when relu4_in_7(17) = '1' else unsigned(relu4_in_7(16 downto 0));
+  out_data <= std_logic_vector(relu4_n7_max0) & std_logic_vector(relu4_n6_max0) & std_logic_vector(relu4_n5_max0) & std_logic_vector(relu4_n4_max0) & std_logic_vector(relu4_n3_max0) & std_logic_vector(relu4_n2_max0) & std_logic_vector(relu4_n1_max0) & std_logic_vector(relu4_n0_max0);
 end architecture rtl;

@@ -44,6 +44,8 @@ public enum Builder {
         var lo = LoweringOptions(clockPeriodNs: options.config.clockPeriodNs)
         lo.multipliers = options.config.multipliers
         lo.layerMultipliers = options.config.layerMultipliers
+        lo.reuseFactor = options.config.reuseFactor
+        lo.layerReuseFactors = options.config.layerReuseFactors
         let design = DesignLowering.lower(model, topName: top, options: lo)
         for m in design.modules { m.eliminateDeadSignals() }
         var files: [(String, String)] = []
@@ -62,7 +64,8 @@ public enum Builder {
             }
         }
         let ports = TestbenchPorts(top: top, inWidth: model.input.size * model.input.type.width,
-                                   outWidth: model.outputSize * model.outputType.width, latency: design.latency)
+                                   outWidth: model.outputSize * model.outputType.width, latency: design.latency,
+                                   initiationInterval: design.initiationInterval)
         if options.language.verilog {
             files.append(("testbench/verilator/tb_\(top).cpp", TestbenchEmitter.verilator(ports)))
         }
@@ -109,7 +112,7 @@ public enum Builder {
     }
 
     /// Port names of the top level; a top module may not share them.
-    static let portNames: Set<String> = ["clk", "rst", "ce", "in_valid", "in_data", "out_valid", "out_data"]
+    static let portNames: Set<String> = ["clk", "rst", "ce", "in_valid", "in_data", "in_ready", "out_valid", "out_data"]
 
     static func usableTop(_ t: String) -> Bool {
         ModelCore.isIdentifier(t) && !HDLNames.reserved.contains(t.lowercased()) && !portNames.contains(t.lowercased())

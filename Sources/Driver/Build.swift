@@ -131,6 +131,15 @@ public enum Builder {
             if options.top == nil, let p = c.projectName { options.top = p }
             if options.outDir == nil, let o = c.outputDir { options.outDir = o }
             if !options.explicitSettings, let t = c.clockPeriodNs { options.config.clockPeriodNs = t }
+            // hls4ml's ReuseFactor (LayerName > LayerType Dense > Model) on each dense layer.
+            if !options.explicitSettings {
+                for l in model.layers {
+                    guard case .dense = l.op else { continue }
+                    let r = c.setting(layer: l.name, className: "Dense", key: "ReuseFactor").flatMap { Int($0) }
+                        ?? c.reuseFactor(layer: l.name, className: "QDense") ?? 1
+                    if r > 1 { options.config.layerReuseFactors[l.name] = r }
+                }
+            }
         }
         if let t = options.top, !usableTop(t) {
             throw InputError(file: "--top", field: "", message: "'\(t)' is not a usable HDL module name (an identifier that is not a Verilog/VHDL keyword, a port name or tb_*)")

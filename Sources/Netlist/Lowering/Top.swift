@@ -109,11 +109,12 @@ public enum DesignLowering {
         if ii > 1 {
             let rfs = zip(model.layers, layers).filter { $0.1.isTimeMultiplexed }
                 .map { "\($0.0.name) RF \($0.1.reuseFactor) (II \($0.1.initiationInterval))" }
+            m.header[3] = "rst: synchronous, active high, clears the valid pipeline and the reuse control (the datapath has no reset)"
             m.header += [
                 "reuse factor: \(rfs.joined(separator: ", ")); weights in ROMs",
-                "in_ready: high when a sample is taken; a sample is taken on an enabled edge with in_valid and in_ready",
-                "high, then in_ready stays low for the next \(ii - 1) enabled edge(s): in_valid while in_ready is low is ignored",
-                "(hold in_valid and in_data until in_ready, as in an AXI4-Stream or ap_hs handshake)",
+                "in_ready: high when the core can take a sample. A sample is taken on an enabled edge with in_valid and",
+                "in_ready both high; in_ready then stays low for the next \(ii - 1) enabled edge(s), and in_valid while in_ready",
+                "is low is ignored (hold in_valid and in_data until in_ready, as in an AXI4-Stream or ap_hs handshake)",
             ]
         }
         let clk = m.define(CorePorts.clock, width: 1, repr: .bit, .input)

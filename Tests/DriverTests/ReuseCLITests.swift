@@ -22,7 +22,7 @@ final class ReuseCLITests: XCTestCase {
         XCTAssertEqual(rep["initiation_interval"] as? Int, 4)
         let layers = rep["layers"] as! [[String: Any]]
         XCTAssertEqual(layers[0]["reuse_factor"] as? Int, 2)
-        XCTAssertEqual(layers[0]["initiation_interval"] as? Int, 3)   // 5 inputs, 2 per cycle
+        XCTAssertEqual(layers[0]["initiation_interval"] as? Int, 2)   // 5 inputs at RF 2: 3 per cycle, 2 cycles
         XCTAssertEqual(layers[2]["reuse_factor"] as? Int, 4)
         XCTAssertEqual(layers[2]["multipliers"] as? Int, 16)
         XCTAssertNil(layers[1]["reuse_factor"])
@@ -41,6 +41,8 @@ final class ReuseCLITests: XCTestCase {
             ("reuse_factor: many\n", "reuse_factor: expected an integer reuse factor"),
             ("layers:\n  relu1: {reuse_factor: 4}\n", "layers.relu1.reuse_factor: a reuse factor applies to dense layers only"),
             ("layers:\n  fc9: {reuse_factor: 4}\n", "layers.fc9: no layer named 'fc9'"),
+            (try String(contentsOfFile: packageRoot.appendingPathComponent("examples/muon_recal/stream.yaml").path, encoding: .utf8)
+                + "\nreuse_factor: 2\n", "stream: the AXI4-Stream wrapper needs a core with II = 1"),
         ] {
             let (s, e, d) = try build(yaml, "bad")
             XCTAssertEqual(s, 2, yaml)

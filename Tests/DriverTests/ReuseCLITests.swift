@@ -50,4 +50,29 @@ final class ReuseCLITests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: d.path))
         }
     }
+
+    /// An hls4ml configuration's ReuseFactor (with Strategy Resource) gives every dense layer of
+    /// the imported model that reuse factor, as rtlgen's reuse_factor would.
+    func testHLS4MLReuseFactor() throws {
+        guard (try? rtlgen(["--help"])) != nil else { throw XCTSkip("no rtlgen binary") }
+        let dir = try tempDir(self)
+        let ex = packageRoot.appendingPathComponent("examples/muon_student_keras")
+        var text = try String(contentsOf: ex.appendingPathComponent("muon_student_config.yml"), encoding: .utf8)
+        for (a, b) in [("ReuseFactor: 1", "ReuseFactor: 4"), ("Strategy: Latency", "Strategy: Resource"),
+                       ("KerasJson: muon_student.json", "KerasJson: \(ex.path)/muon_student.json"),
+                       ("KerasH5: muon_student_weights.h5", "KerasH5: \(ex.path)/muon_student_weights.h5")] {
+            XCTAssertTrue(text.contains(a), a)
+            text = text.replacingOccurrences(of: a, with: b)
+        }
+        let cfg = dir.appendingPathComponent("rf4.yml")
+        try text.write(to: cfg, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        let r = try rtlgen(["build", cfg.path, "--out", out.path, "--lang", "verilog"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rep = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as! [String: Any]
+        XCTAssertEqual(rep["initiation_interval"] as? Int, 4)
+        let dense = (rep["layers"] as! [[String: Any]]).filter { $0["op"] as? String == "dense" }
+        XCTAssertFalse(dense.isEmpty)
+        for l in dense { XCTAssertEqual(l["reuse_factor"] as? Int, 4, "\(l["name"]!)") }
+    }
 }

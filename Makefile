@@ -154,7 +154,7 @@ lint-reuse: $(RTLGEN)
 # biases) at reuse factor 64: generation time and peak memory (targets: < 30 s, < 4 GB), then
 # TEACHER_VECTORS vectors bit-exact in Verilator and TEACHER_GHDL_VECTORS in GHDL. Long (minutes).
 TEACHER_VECTORS ?= 1000
-TEACHER_GHDL_VECTORS ?= 100
+TEACHER_GHDL_VECTORS ?= 25
 sim-teacher: $(RTLGEN)
 	@d=$(SIMDIR)/teacher; mkdir -p $$d; \
 	python3 scripts/make_muon_teacher.py --out $$d/model.json; \

@@ -132,9 +132,9 @@ extension LayerLowering {
             romValues.append(BigInt(BigUInt(words: words)))
         }
         let table = m.addTable(RomTable(
-            name: "\(p)_weights", width: romWidth, repr: .unsigned, values: romValues,
+            name: "\(p)_weights", width: romWidth, repr: .bus, values: romValues,
             comment: "weights of \(layer.name): entry c = kernel rows \(kk)c .. \(kk)c+\(kk - 1) (\(kk) inputs per cycle, \(cycles) cycles); weight (row \(kk)c+k, output j) is the signed \(ww)-bit code in bits [(\(kk)j+k)*\(ww) +: \(ww)] (kernel type \(d.kernelType))"))
-        let wrom = b.emit("\(p)_w", width: romWidth, repr: .unsigned, .rom(cnt, table: table))
+        let wrom = b.emit("\(p)_w", width: romWidth, repr: .bus, .rom(cnt, table: table))
 
         // Per output: K products (lanes whose weights are all zero are skipped) and their sum.
         var psums: [Val] = []

@@ -64,7 +64,9 @@ func randomSamples(_ model: Model, count: Int, seed: UInt64) -> [[Int128]] {
     var rng = TestRNG(seed: seed)
     let t = model.input.type
     return (0..<count).map { _ in
-        (0..<model.input.size).map { _ in t.minCode + Int128(rng.int(0...Int(min(t.maxCode - t.minCode, 1 << 40)))) }
+        (0..<model.input.size).map { _ in
+            t.isBipolar ? (rng.bool() ? 1 : -1) : t.minCode + Int128(rng.int(0...Int(min(t.maxCode - t.minCode, 1 << 40))))
+        }
     }
 }
 
@@ -138,6 +140,36 @@ final class ReuseTests: XCTestCase {
         }
         XCTAssertEqual(compared, 16 * 12)
         XCTAssertGreaterThan(explicitAccum, 0, "some models have an explicit accumulator")
+    }
+
+    /// Binary/ternary random models at reuse factor 2 (dense layers next to binary layers), and a
+    /// dense layer on a bipolar input (the 1-bit input decoded from the shifting input register).
+    func testBinaryModelsWithReuseMatchGolden() throws {
+        for seed in UInt64(1)...12 {
+            let model = RandomBinaryModel.model(seed: seed)
+            var o = LoweringOptions()
+            o.reuseFactor = 2
+            let design = DesignLowering.lower(model, options: o)
+            runReuseDesign(design, model: model, samples: randomSamples(model, count: 10, seed: seed), seed: seed,
+                           what: "binary \(seed) RF 2")
+        }
+        // And one built for it: 7 bipolar inputs, 3 per cycle (a padded last chunk).
+        let text = """
+        {"format": "rtlgen-model", "version": 1, "name": "bip",
+         "input": {"name": "x", "size": 7, "type": "fixed<6,2>"},
+         "layers": [
+          {"name": "s1", "op": "sign"},
+          {"name": "fc", "op": "dense", "units": 3,
+           "kernel": [[0.5, -1.25, 1], [0.25, 0.75, -1], [1.5, 0, -0.5], [-2, 0.25, 0.5], [0.75, 1, 1], [-0.25, -0.5, 0], [1, 1, -1.75]],
+           "bias": [0.25, 0, -0.5], "kernel_type": "fixed<5,2>", "bias_type": "fixed<5,2>", "output_type": "fixed<8,4>"}
+         ]}
+        """
+        let model = try ModelLoader.parse(text: text, file: "bip.json")
+        var o = LoweringOptions()
+        o.reuseFactor = 3
+        let design = DesignLowering.lower(model, options: o)
+        XCTAssertEqual(design.layers[1].initiationInterval, 3)
+        XCTAssertEqual(runReuseDesign(design, model: model, samples: randomSamples(model, count: 40, seed: 5), seed: 5, what: "bipolar dense RF 3"), 40)
     }
 
     /// The core never takes a sample while in_ready is low: with in_valid held high from reset,

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: sim-teacher lint-reuse hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -33,7 +33,8 @@ help:
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
 	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
-	@echo "make bench      timing and memory figures, then bench-synth (long)"
+	@echo "make bench      timing and memory figures, sim-teacher, then bench-synth (long)"
+	@echo "make sim-teacher  the 204K-parameter muon teacher at reuse factor 64: generation time/memory, Verilator + GHDL"
 	@echo "make bench-synth  Yosys LUT/FF/DSP of rtlgen vs da4ml vs alkaid -> docs/benchmarks.md"
 
 # --- tools -----------------------------------------------------------------------------
@@ -112,6 +113,13 @@ sim-%: $(RTLGEN)
 	    $(RTLGEN) build $$d.json --out $$d >/dev/null; \
 	    $(RTLGEN) vectors $$d.json --count $(BVECTORS) --seed $$s > $$d.csv; \
 	    $(RTLGEN) sim $$d --input $$d.csv --simulator both ;; \
+	  reuse-*) r=$${t##*-}; m=$${t#reuse-}; m=$${m%-*}; d=$(SIMDIR)/reuse/$$m-rf$$r; mkdir -p $(SIMDIR)/reuse; \
+	    printf 'reuse_factor: %s\n' $$r > $$d.yaml; \
+	    case $$m in muon) cp examples/muon_recal/model.json $$d.json ;; \
+	      *) $(RTLGEN) random-model --seed $${m#random} > $$d.json ;; esac; \
+	    $(RTLGEN) build $$d.json --config $$d.yaml --out $$d >/dev/null; \
+	    $(RTLGEN) vectors $$d.json --count $(REUSE_VECTORS) --seed $$r > $$d.csv; \
+	    $(RTLGEN) sim $$d --input $$d.csv --simulator both ;; \
 	  random-*) s=$${t#random-}; d=$(SIMDIR)/random/m$$s; \
 	    $(RTLGEN) random-model --seed $$s > $$d.json; \
 	    $(RTLGEN) build $$d.json --out $$d >/dev/null; \
@@ -125,7 +133,40 @@ sim-%: $(RTLGEN)
 	esac
 
 sim: $(RTLGEN)
-	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS)
+	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS) $(REUSE_SIM_TARGETS)
+
+# --- reuse factor (docs/hardware.md, "Reuse factor"): the muon student at RF 2 and 4 and two
+# random models (explicit accumulators, odd sizes) at RF 3 and 5, both simulators, in make sim;
+# the 204K-parameter muon teacher at RF 64 in sim-teacher (make bench and make sim-long).
+REUSE_VECTORS ?= 2000
+REUSE_SIM_TARGETS := sim-reuse-muon-2 sim-reuse-muon-4 sim-reuse-random3-3 sim-reuse-random7-5
+lint-reuse: $(RTLGEN)
+	@w=$(SIMDIR)/lint-reuse; rm -rf $$w; mkdir -p $$w; \
+	for t in muon:4 random7:5; do m=$${t%:*}; r=$${t#*:}; d=$$w/$$m-rf$$r; \
+	  case $$m in muon) cp examples/muon_recal/model.json $$d.json ;; *) $(RTLGEN) random-model --seed $${m#random} > $$d.json ;; esac; \
+	  printf 'reuse_factor: %s\n' $$r > $$d.yaml; $(RTLGEN) build $$d.json --config $$d.yaml --out $$d >/dev/null; \
+	  top=$$(sed -n 's/^ *"top": "\([a-z0-9_]*\)",.*/\1/p' $$d/report.json); \
+	  (cd $$d && verilator --lint-only -Wall --top-module $$top $$(cat files_verilog.f)); \
+	  for std in 93c 08; do mkdir -p $$d-$$std; \
+	    (cd $$d && ghdl -a --std=$$std --workdir=$(CURDIR)/$$d-$$std $$(cat files_vhdl.f) testbench/vhdl/tb_$$top.vhd); done; \
+	  echo "lint-reuse $$m at RF $$r: verilator -Wall clean, ghdl 93c and 08 clean"; done
+# The muon teacher (scripts/make_muon_teacher.py: 5-256-256-256-256-3, 199,683 weights and
+# biases) at reuse factor 64: generation time and peak memory (targets: < 30 s, < 4 GB), then
+# TEACHER_VECTORS vectors bit-exact in Verilator and TEACHER_GHDL_VECTORS in GHDL. Long (minutes).
+TEACHER_VECTORS ?= 1000
+TEACHER_GHDL_VECTORS ?= 25
+sim-teacher: $(RTLGEN)
+	@d=$(SIMDIR)/teacher; mkdir -p $$d; \
+	python3 scripts/make_muon_teacher.py --out $$d/model.json; \
+	/usr/bin/time -v $(RTLGEN) build $$d/model.json --config examples/muon_teacher/reuse.yaml --out $$d/rtl 2> $$d/build-time.txt; \
+	secs=$$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): \(.*\)/\1/p' $$d/build-time.txt | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $$i; print s }'); \
+	kb=$$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\)/\1/p' $$d/build-time.txt); \
+	echo "muon_teacher: generated in $$secs s, peak memory $$(( kb / 1024 )) MB (targets: 30 s, 4096 MB)"; \
+	awk -v s=$$secs -v k=$$kb 'BEGIN { exit !(s < 30 && k < 4 * 1024 * 1024) }' || { echo "sim-teacher: generation target missed" >&2; exit 1; }; \
+	$(RTLGEN) vectors $$d/model.json --count $(TEACHER_VECTORS) --seed 1 > $$d/v.csv; \
+	head -n $(TEACHER_GHDL_VECTORS) $$d/v.csv > $$d/v-ghdl.csv; \
+	$(RTLGEN) sim $$d/rtl --input $$d/v.csv --simulator verilator; \
+	$(RTLGEN) sim $$d/rtl --input $$d/v-ghdl.csv --simulator ghdl
 
 # --- AXI4-Stream wrappers (docs/stream.md): muon_recal with ugmt-scouting-run3 + replace (2 muons
 # per beat) and a pairs-mode classifier (4 muons per beat), random TVALID gaps and TREADY
@@ -222,7 +263,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data
+test: deps build rtl-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data
 	@echo "make test: all passed"
 
 demo: deps build
@@ -234,6 +275,7 @@ demo: deps build
 
 bench: build
 	scripts/bench.sh
+	@$(MAKE) --no-print-directory sim-teacher
 	@$(MAKE) --no-print-directory bench-synth
 
 # Yosys (synth_xilinx -family xcup -flatten) on the two issue models: rtlgen with DSP multipliers
@@ -248,6 +290,7 @@ bench-synth: build
 
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
+	@$(MAKE) --no-print-directory sim-teacher
 	@$(MAKE) --no-print-directory sim-fuzz
 	python3 Tests/importers/data_files.py --rtlgen $(RTLGEN) --all-models --sim-count 2000
 

@@ -44,6 +44,8 @@ public enum Builder {
         var lo = LoweringOptions(clockPeriodNs: options.config.clockPeriodNs)
         lo.multipliers = options.config.multipliers
         lo.layerMultipliers = options.config.layerMultipliers
+        lo.reuseFactor = options.config.reuseFactor
+        lo.layerReuseFactors = options.config.layerReuseFactors
         let design = DesignLowering.lower(model, topName: top, options: lo)
         for m in design.modules { m.eliminateDeadSignals() }
         var files: [(String, String)] = []
@@ -62,7 +64,8 @@ public enum Builder {
             }
         }
         let ports = TestbenchPorts(top: top, inWidth: model.input.size * model.input.type.width,
-                                   outWidth: model.outputSize * model.outputType.width, latency: design.latency)
+                                   outWidth: model.outputSize * model.outputType.width, latency: design.latency,
+                                   initiationInterval: design.initiationInterval)
         if options.language.verilog {
             files.append(("testbench/verilator/tb_\(top).cpp", TestbenchEmitter.verilator(ports)))
         }
@@ -109,7 +112,7 @@ public enum Builder {
     }
 
     /// Port names of the top level; a top module may not share them.
-    static let portNames: Set<String> = ["clk", "rst", "ce", "in_valid", "in_data", "out_valid", "out_data"]
+    static let portNames: Set<String> = ["clk", "rst", "ce", "in_valid", "in_data", "in_ready", "out_valid", "out_data"]
 
     static func usableTop(_ t: String) -> Bool {
         ModelCore.isIdentifier(t) && !HDLNames.reserved.contains(t.lowercased()) && !portNames.contains(t.lowercased())
@@ -128,6 +131,15 @@ public enum Builder {
             if options.top == nil, let p = c.projectName { options.top = p }
             if options.outDir == nil, let o = c.outputDir { options.outDir = o }
             if !options.explicitSettings, let t = c.clockPeriodNs { options.config.clockPeriodNs = t }
+            // hls4ml's ReuseFactor (LayerName > LayerType Dense > Model) on each dense layer.
+            if !options.explicitSettings {
+                for l in model.layers {
+                    guard case .dense = l.op else { continue }
+                    let r = c.setting(layer: l.name, className: "Dense", key: "ReuseFactor").flatMap { Int($0) }
+                        ?? c.reuseFactor(layer: l.name, className: "QDense") ?? 1
+                    if r > 1 { options.config.layerReuseFactors[l.name] = r }
+                }
+            }
         }
         if let t = options.top, !usableTop(t) {
             throw InputError(file: "--top", field: "", message: "'\(t)' is not a usable HDL module name (an identifier that is not a Verilog/VHDL keyword, a port name or tb_*)")

@@ -2,8 +2,9 @@
 //
 //   clock_period_ns: 4.0     # target clock for register placement (default 4.0 = 250 MHz)
 //   multipliers: auto        # dense layers' constant products: shift_add | dsp | auto (default)
+//   reuse_factor: 1          # dense layers: II = RF, weights in ROMs, shared multipliers (default 1)
 //   layers:                  # per-layer settings, by layer name
-//     fc1: {multipliers: dsp}
+//     fc1: {multipliers: dsp, reuse_factor: 64}
 import Foundation
 import ModelIR
 import Netlist
@@ -16,12 +17,24 @@ public struct Config: Sendable {
     /// Constant multiplication in dense layers (see MultiplierStyle): default and per layer.
     public var multipliers: MultiplierStyle = .auto
     public var layerMultipliers: [String: MultiplierStyle] = [:]
+    /// hls4ml's ReuseFactor for dense layers (see DenseReuse.swift): default and per layer.
+    public var reuseFactor: Int = 1
+    public var layerReuseFactors: [String: Int] = [:]
+    /// The largest reuse factor accepted (a ROM of that many entries per layer).
+    public static let maxReuseFactor = 65536
     /// The file the settings came from (for messages), nil for the defaults.
     public var path: String?
     public init() {}
 
-    public static let keys = ["clock_period_ns", "multipliers", "layers", "stream"]
-    public static let layerKeys = ["multipliers"]
+    public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "layers", "stream"]
+    public static let layerKeys = ["multipliers", "reuse_factor"]
+
+    static func reuse(_ v: Any, file: String, field: String) throws -> Int {
+        guard let r = v as? Int, !(v is Bool), r >= 1, r <= maxReuseFactor else {
+            throw InputError(file: file, field: field, message: "expected an integer reuse factor in [1, \(maxReuseFactor)]")
+        }
+        return r
+    }
 
     static func style(_ v: Any, file: String, field: String) throws -> MultiplierStyle {
         guard let s = v as? String, let m = MultiplierStyle(rawValue: s) else {
@@ -33,9 +46,18 @@ public struct Config: Sendable {
     /// Every per-layer setting names a layer of the model (checked when the model is known).
     public func check(model: Model) throws {
         let names = Set(model.layers.map { $0.name })
-        for n in layerMultipliers.keys.sorted() where !names.contains(n) {
+        for n in Set(layerMultipliers.keys).union(layerReuseFactors.keys).sorted() where !names.contains(n) {
             throw InputError(file: path ?? "config", field: "layers.\(n)",
                              message: "no layer named '\(n)' in model \(model.name) (layers: \(model.layers.map { $0.name }.joined(separator: ", ")))")
+        }
+        for l in model.layers where (layerReuseFactors[l.name] ?? 1) > 1 {
+            if case .dense = l.op { continue }
+            throw InputError(file: path ?? "config", field: "layers.\(l.name).reuse_factor",
+                             message: "a reuse factor applies to dense layers only; '\(l.name)' is a \(l.opName) layer")
+        }
+        if stream != nil, reuseFactor > 1 || layerReuseFactors.values.contains(where: { $0 > 1 }) {
+            throw InputError(file: path ?? "config", field: "stream",
+                             message: "the AXI4-Stream wrapper needs a core with II = 1; remove reuse_factor (or set it to 1) to use stream")
         }
     }
 
@@ -63,6 +85,7 @@ public struct Config: Sendable {
             c.clockPeriodNs = d
         }
         if let v = map["multipliers"] { c.multipliers = try style(v, file: path, field: "multipliers") }
+        if let v = map["reuse_factor"] { c.reuseFactor = try reuse(v, file: path, field: "reuse_factor") }
         if let v = map["layers"] {
             guard let layers = v as? [String: Any] else {
                 throw InputError(file: path, field: "layers", message: "expected a mapping of layer names to settings")
@@ -75,6 +98,7 @@ public struct Config: Sendable {
                     throw InputError(file: path, field: "layers.\(name).\(key)", message: "unknown layer setting (expected one of: \(layerKeys.joined(separator: ", ")))")
                 }
                 if let m = l["multipliers"] { c.layerMultipliers[name] = try style(m, file: path, field: "layers.\(name).multipliers") }
+                if let r = l["reuse_factor"] { c.layerReuseFactors[name] = try reuse(r, file: path, field: "layers.\(name).reuse_factor") }
             }
         }
         c.path = path

@@ -45,7 +45,7 @@ public enum Report {
             ("model", .string(model.name)),
             ("top", .string(top)),
             ("latency_cycles", num(design.latency)),
-            ("initiation_interval", num(1)),
+            ("initiation_interval", num(design.initiationInterval)),
             ("clock_period_ns", .number(String(period))),
             ("latency_ns", .number(String(Double(design.latency) * period))),
             ("input", .object([("size", num(model.input.size)), ("type", .string(model.input.type.description)),

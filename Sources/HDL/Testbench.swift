@@ -9,11 +9,14 @@ public struct TestbenchPorts {
     public let inWidth: Int
     public let outWidth: Int
     public let latency: Int
-    public init(top: String, inWidth: Int, outWidth: Int, latency: Int) {
+    /// Cycles between samples; above 1 the core has an `in_ready` output (a reuse factor).
+    public let initiationInterval: Int
+    public init(top: String, inWidth: Int, outWidth: Int, latency: Int, initiationInterval: Int = 1) {
         self.top = top
         self.inWidth = inWidth
         self.outWidth = outWidth
         self.latency = latency
+        self.initiationInterval = initiationInterval
     }
 }
 
@@ -48,7 +51,34 @@ template <std::size_t N> static std::string getBits(const VlWide<N>& port, int w
 }
 """
 
+    /// Replaces each (old, new) pair exactly once (a generator error otherwise).
+    static func edit(_ text: String, _ pairs: [(String, String)]) -> String {
+        var t = text
+        for (a, b) in pairs {
+            precondition(t.components(separatedBy: a).count == 2, "testbench template: '\(a)' not found exactly once")
+            t = t.replacingOccurrences(of: a, with: b)
+        }
+        return t
+    }
+
     public static func verilator(_ p: TestbenchPorts) -> String {
+        let ii = p.initiationInterval
+        let text = verilatorII1(p)
+        guard ii > 1 else { return text }
+        // II > 1 (a reuse factor): in_valid stays high with the next sample, which is taken on an
+        // enabled edge with in_ready high; in_valid on the other cycles is ignored by the core.
+        return edit(text, [
+            ("    // Inputs are presented on every enabled cycle, so output k must appear right before\n    // enabled edge k + LATENCY + 1: this checks the reported latency too.\n",
+             "    // II = \(ii): in_valid stays high with the next sample, which the core takes on an enabled\n    // edge with in_ready high (one every \(ii) enabled edges; in_valid on the other cycles is\n    // ignored), so output k must appear right before enabled edge k * \(ii) + LATENCY + 1:\n    // this checks the reported latency and II too.\n"),
+            ("const long limit = 2 * n + ", "const long limit = \(2 * ii) * n + "),
+            ("        top->clk = 0; top->eval();\n", "        top->clk = 0; top->eval();\n        const bool taken = ce && next < n && top->in_ready;\n"),
+            ("if (edges != received + ", "if (edges != received * \(ii) + "),
+            ("received, edges - received, (long)", "received, edges - received * \(ii), (long)"),
+            ("        if (ce && next < n) ++next;\n", "        if (taken) ++next;\n"),
+        ])
+    }
+
+    static func verilatorII1(_ p: TestbenchPorts) -> String {
         return """
         // \(VerilogEmitter.generatedBy)
         // Verilator harness for \(p.top): tb IN_FILE OUT_FILE N_SAMPLES
@@ -109,6 +139,22 @@ template <std::size_t N> static std::string getBits(const VlWide<N>& port, int w
     }
 
     public static func vhdl(_ p: TestbenchPorts) -> String {
+        let ii = p.initiationInterval
+        let text = vhdlII1(p)
+        guard ii > 1 else { return text }
+        return edit(text, [
+            ("  signal out_valid : std_logic;\n", "  signal in_ready  : std_logic;\n  signal out_valid : std_logic;\n"),
+            ("in_data => in_data,\n", "in_data => in_data, in_ready => in_ready,\n"),
+            ("cycle < 2 * N_SAMPLES + ", "cycle < \(2 * ii) * N_SAMPLES + "),
+            ("        -- Inputs are presented every enabled cycle: output k must come after exactly\n        -- k + LATENCY enabled edges (checks the reported latency).\n        assert edges = received + ",
+             "        -- II = \(ii): in_valid stays high with the next sample, which the core takes on an\n        -- enabled edge with in_ready high (in_valid on the other cycles is ignored): output k\n        -- must come after exactly k * \(ii) + LATENCY enabled edges (checks the latency and II).\n        assert edges = received * \(ii) + "),
+            ("    variable ce_v : std_logic;\n", "    variable ce_v : std_logic;\n    variable taken : boolean;\n"),
+            ("      wait for 1 ns;\n", "      wait for 1 ns;\n      taken := ce_v = '1' and pending and in_ready = '1';\n"),
+            ("      if ce_v = '1' and pending then pending := false; end if;\n", "      if taken then pending := false; end if;\n"),
+        ])
+    }
+
+    static func vhdlII1(_ p: TestbenchPorts) -> String {
         return """
         -- \(VerilogEmitter.generatedBy)
         -- GHDL testbench for \(p.top). Generics: IN_FILE, OUT_FILE, N_SAMPLES.

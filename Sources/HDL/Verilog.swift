@@ -37,7 +37,8 @@ public enum VerilogEmitter {
             if let c = t.comment { o += "\n    // \(c)\n" } else { o += "\n" }
             o += "    reg [\(t.width - 1):0] \(t.name) [0:\(t.values.count - 1)];\n"
             o += "    initial begin\n"
-            let sig = Signal(name: t.name, width: t.width, repr: .unsigned, role: .wire, comment: nil)
+            // Raw-bit tables (a reuse factor's packed weights) in hex, arithmetic ones in decimal.
+            let sig = Signal(name: t.name, width: t.width, repr: t.repr == .bus ? .bus : .unsigned, role: .wire, comment: nil)
             for (k, v) in t.values.enumerated() { o += "        \(t.name)[\(k)] = \(literal(v, sig));\n" }
             o += "    end\n"
         }

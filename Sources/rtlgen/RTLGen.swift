@@ -96,7 +96,7 @@ struct Build: ParsableCommand {
         if (try? FrontEnds.ModelSource.kind(path: model)) == .hlsConfig { ModelOptions.warnIgnored(try? HLSConfig.load(path: model)) }
         ModelOptions.warnIgnored(hls)
         let r = try Driver.Builder.build(modelPath: model, options: o)
-        print("rtlgen: wrote \(r.outDir): \(r.design.modules.count) modules, latency \(r.design.latency) cycles, II 1")
+        print("rtlgen: wrote \(r.outDir): \(r.design.modules.count) modules, latency \(r.design.latency) cycles, II \(r.design.initiationInterval)")
     }
 }
 

@@ -78,14 +78,20 @@ final class KerasImporterTests: XCTestCase {
     func testConfigKeysThatCannotBeHonoured() throws {
         let d = try tmpDir()
         for (yaml, field) in [("IOType: io_stream", "IOType"),
-                              ("HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    ReuseFactor: 4", "HLSConfig.Model.ReuseFactor"),
-                              ("HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    Strategy: Resource", "HLSConfig.Model.Strategy"),
+                              ("HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    ReuseFactor: 0", "HLSConfig.Model.ReuseFactor"),
+                              ("HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    Strategy: distributed_arithmetic", "HLSConfig.Model.Strategy"),
                               ("HLSConfig:\n  Model:\n    Precision: auto", "HLSConfig.Model.Precision"),
                               ("HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6,AP_RND,AP_SAT,2>", "HLSConfig.Model.Precision")] {
             XCTAssertThrowsError(try config("KerasH5: m.h5\n" + yaml, dir: d), yaml) { e in
                 XCTAssertTrue((e as? InputError)?.field == field, "\(yaml): \(e)")
             }
         }
+        // ReuseFactor becomes rtlgen's reuse factor: LayerName over LayerType over Model.
+        let r = try config("KerasH5: m.h5\nHLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    ReuseFactor: 4\n    Strategy: Resource\n  LayerType:\n    Dense:\n      ReuseFactor: 8\n  LayerName:\n    fc2:\n      ReuseFactor: 2\n", dir: d)
+        XCTAssertEqual(r.modelReuseFactor, 4)
+        XCTAssertEqual(r.reuseFactor(layer: "fc1", className: "Dense"), 8)
+        XCTAssertEqual(r.reuseFactor(layer: "fc2", className: "Dense"), 2)
+        XCTAssertEqual(r.reuseFactor(layer: "relu1", className: "Activation"), 4)
         let c = try config("KerasH5: m.h5\nXilinxPart: x\nHLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n  LayerName:\n    fc1:\n      Trace: true\n", dir: d)
         XCTAssertEqual(c.ignored, ["XilinxPart", "HLSConfig.LayerName.fc1.Trace"])
     }

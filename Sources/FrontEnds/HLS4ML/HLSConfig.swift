@@ -5,8 +5,9 @@
 //   > LayerType[class].Precision[var] > LayerType[class].Precision
 //   > Model.Precision[var] > Model.Precision.
 // Keys that change nothing rtlgen computes (part, backend, trace, ...) are collected into one
-// warning; keys rtlgen cannot honour (ReuseFactor > 1, Resource strategy, io_stream, 'auto'
-// precisions) are errors.
+// warning; keys rtlgen cannot honour (io_stream, 'auto' precisions, ...) are errors. ReuseFactor
+// becomes rtlgen's reuse_factor of the dense layers (`reuseFactor(layer:)`); Strategy Resource is
+// accepted with it (rtlgen's time-multiplexed dense layer is the same arithmetic).
 import Foundation
 import FixedPoint
 import ModelIR
@@ -30,6 +31,8 @@ public struct HLSConfig: Sendable {
     var nameSettings: [String: [String: String]] = [:]
     /// LayerName keys as written (checked against the model's layers).
     public var layerNames: [String] = []
+    /// HLSConfig.Model.ReuseFactor (the default of every layer), if given.
+    public var modelReuseFactor: Int?
     /// Keys read but ignored, for the one warning line.
     public var ignored: [String] = []
 
@@ -148,8 +151,9 @@ public struct HLSConfig: Sendable {
         for k in hm.keys.sorted() where !["Model", "LayerType", "LayerName"].contains(k) { ignored.append("HLSConfig.\(k)") }
         if let m = hm["Model"] {
             guard let mm = m as? [String: Any] else { throw Self.fail(file, "HLSConfig.Model", "expected a mapping") }
-            let (p, s) = try section(mm, path: "HLSConfig.Model")
+            var (p, s) = try section(mm, path: "HLSConfig.Model")
             modelPrecision = p
+            modelReuseFactor = s.removeValue(forKey: "ReuseFactor").flatMap { Int($0) }
             if !s.isEmpty {
                 let k = s.keys.sorted().first!
                 throw Self.fail(file, "HLSConfig.Model.\(k)", "a table or type setting belongs under LayerType or LayerName")
@@ -189,14 +193,14 @@ public struct HLSConfig: Sendable {
                     throw Self.fail(file, field, "expected a type such as ap_fixed<16,6>, or a mapping of result/accum/weight/bias/... to types")
                 }
             case "ReuseFactor":
-                guard let r = v as? Int, r >= 1 else { throw Self.fail(file, field, "expected a positive integer") }
-                if r != 1 {
-                    throw Self.fail(file, field, "ReuseFactor \(r) cannot be honoured: rtlgen builds fully parallel cores (ReuseFactor 1, II = 1)")
+                guard let r = v as? Int, !(v is Bool), r >= 1, r <= 65536 else {
+                    throw Self.fail(file, field, "expected a positive integer (at most 65536)")
                 }
+                settings["ReuseFactor"] = String(r)
             case "Strategy":
-                guard let s = v as? String else { throw Self.fail(file, field, "expected Latency") }
-                if s.lowercased() != "latency" {
-                    throw Self.fail(file, field, "Strategy \(s) cannot be honoured: rtlgen builds latency-strategy cores (every multiplication in parallel)")
+                guard let s = v as? String else { throw Self.fail(file, field, "expected Latency or Resource") }
+                if !["latency", "resource"].contains(s.lowercased()) {
+                    throw Self.fail(file, field, "Strategy \(s) cannot be honoured: rtlgen builds Latency cores, or with a ReuseFactor the Resource structure (weights in ROMs, shared multipliers)")
                 }
             case "table_size", "TableSize":
                 guard let n = v as? Int else { throw Self.fail(file, field, "expected an integer") }
@@ -260,6 +264,11 @@ public struct HLSConfig: Sendable {
     /// A per-layer setting (LayerName over LayerType, as hls4ml's get_layer_config).
     public func setting(layer: String, className: String, key: String) -> String? {
         nameSettings[layer.lowercased()]?[key] ?? typeSettings[className.lowercased()]?[key]
+    }
+
+    /// hls4ml's ReuseFactor of a layer: LayerName over LayerType over Model; nil when not given.
+    public func reuseFactor(layer: String, className: String) -> Int? {
+        setting(layer: layer, className: className, key: "ReuseFactor").flatMap { Int($0) } ?? modelReuseFactor
     }
 
     public func settingType(layer: String, className: String, key: String) throws -> FixedType? {

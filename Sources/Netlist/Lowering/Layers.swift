@@ -9,6 +9,14 @@ public struct LoweringOptions: Sendable {
     /// Constant multiplication in dense layers: the default and per-layer choices (by layer name).
     public var multipliers: MultiplierStyle = .auto
     public var layerMultipliers: [String: MultiplierStyle] = [:]
+    /// Reuse factor of dense layers (hls4ml's ReuseFactor: II = RF, weights in a ROM, real
+    /// multipliers shared over RF cycles): the default and per-layer choices (by layer name).
+    public var reuseFactor: Int = 1
+    public var layerReuseFactors: [String: Int] = [:]
+    public func reuseFactor(of layer: Layer) -> Int {
+        guard case .dense = layer.op else { return 1 }
+        return layerReuseFactors[layer.name] ?? reuseFactor
+    }
     public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
 }
 
@@ -31,6 +39,12 @@ public struct LayerHardware {
     /// the next layer's first LUT level may join.
     public var outputTiming: Timing = .registered
     public var outputArrivalNs: Double { outputTiming.ns }
+    /// Cycles between two samples the layer can take (> 1 for a dense layer with a reuse factor,
+    /// see DenseReuse.swift); such a layer has `rst` and `in_valid` ports of its own.
+    public var initiationInterval: Int = 1
+    /// The reuse factor the layer was built with (1: fully parallel).
+    public var reuseFactor: Int = 1
+    public var isTimeMultiplexed: Bool { initiationInterval > 1 }
     /// Every other layer ends in a register, so its latency is at least 1.
     public var isCombinational: Bool { latency == 0 }
 }
@@ -137,6 +151,9 @@ public enum LayerLowering {
     static func lowerOnce(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions,
                           inputArrival: Timing, combinational: Bool) -> LayerHardware? {
         let (n, inType) = model.inputOf(layer: index)
+        if case let .dense(d) = layer.op, !combinational, let hw = lowerDenseReuse(d, layer: layer, index: index, model: model, top: top, options: options) {
+            return hw
+        }
         let header = [
             "Layer \(index): \(layer.name) (\(layer.opName)), \(n) -> \(layer.outputSize)",
             "input  type: \(inType)",

@@ -18,6 +18,8 @@ public enum CorePorts {
     public static let inData = "in_data"
     public static let outValid = "out_valid"
     public static let outData = "out_data"
+    /// Only on a core whose II > 1 (a layer with a reuse factor): high when in_valid is taken.
+    public static let inReady = "in_ready"
     public static let all: [String] = [clock, reset, enable, inValid, inData, outValid, outData]
 }
 
@@ -28,6 +30,9 @@ public struct Design {
     public var modules: [Module] { layers.map { $0.module } + [top] }
     public var latency: Int { top.latency }
     public let model: Model
+    /// Cycles between two samples the core takes: the largest II of its layers (1 when no layer
+    /// has a reuse factor; then the core has no `in_ready` port).
+    public var initiationInterval: Int { layers.map { $0.initiationInterval }.max() ?? 1 }
 }
 
 public enum DesignLowering {
@@ -49,8 +54,9 @@ public enum DesignLowering {
         }
         /// Layers whose outputs may be left unregistered: dense layers and the element-wise layers
         /// that may be combinational (cheap to lower twice; tables and softmax keep registers).
-        func mayOpen(_ op: LayerOp) -> Bool {
-            if case .dense = op { return true }
+        func mayOpen(_ i: Int) -> Bool {
+            let op = model.layers[i].op
+            if case .dense = op { return options.reuseFactor(of: model.layers[i]) == 1 }
             return op.mayBeCombinational
         }
         /// The ways layer i can end, its inputs arriving `arrival` ns into its first stage: with
@@ -61,10 +67,12 @@ public enum DesignLowering {
             let registered = lower(i, arrival: arrival)
             var out = [registered]
             guard i + 1 < n else { return out }
+            // A time-multiplexed layer (reuse factor) latches its inputs from registers.
+            if options.reuseFactor(of: model.layers[i + 1]) > 1 { return out }
             if arrival == .registered, let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
                 out.append(comb)
             }
-            if registered.latency >= 1, mayOpen(model.layers[i].op),
+            if registered.latency >= 1, mayOpen(i),
                let open = fresh(i, arrival: arrival).withoutOutputRegisters(delays: options.delays, inputArrival: arrival),
                open.outputArrivalNs <= options.delays.budget {
                 out.append(open)
@@ -102,34 +110,73 @@ public enum DesignLowering {
         layers = front[0].layers
         let m = Module(name: name)
         let latency = layers.map { $0.latency }.reduce(0, +)
+        let ii = layers.map { $0.initiationInterval }.max() ?? 1
         m.header = [
             "Model \(model.name): \(model.input.size) x \(model.input.type) -> \(model.outputSize) x \(model.outputType)",
-            String(format: "latency: %d clock cycle(s) from in_valid to out_valid (%g ns at a %g ns clock), II = 1",
-                   latency, Double(latency) * options.delays.clockPeriodNs, options.delays.clockPeriodNs),
+            String(format: "latency: %d clock cycle(s) from in_valid to out_valid (%g ns at a %g ns clock), II = %d",
+                   latency, Double(latency) * options.delays.clockPeriodNs, options.delays.clockPeriodNs, ii),
             "clk: rising edge; ce: clock enable for every register (low = hold, for back-pressure)",
             "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
             "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",
         ]
+        if ii > 1 {
+            let rfs = zip(model.layers, layers).filter { $0.1.isTimeMultiplexed }
+                .map { "\($0.0.name) RF \($0.1.reuseFactor) (II \($0.1.initiationInterval))" }
+            m.header[3] = "rst: synchronous, active high, clears the valid pipeline and the reuse control (the datapath has no reset)"
+            m.header += [
+                "reuse factor: \(rfs.joined(separator: ", ")); weights in ROMs",
+                "in_ready: high when the core can take a sample. A sample is taken on an enabled edge with in_valid and",
+                "in_ready both high; in_ready then stays low for the next \(ii - 1) enabled edge(s), and in_valid while in_ready",
+                "is low is ignored (hold in_valid and in_data until in_ready, as in an AXI4-Stream or ap_hs handshake)",
+            ]
+        }
         let clk = m.define(CorePorts.clock, width: 1, repr: .bit, .input)
         let rst = m.define(CorePorts.reset, width: 1, repr: .bit, .input)
         let ce = m.define(CorePorts.enable, width: 1, repr: .bit, .input)
         let inValid = m.define(CorePorts.inValid, width: 1, repr: .bit, .input)
         var bus = m.define(CorePorts.inData, width: model.input.size * model.input.type.width, repr: .bus, .input)
+        // The valid pipeline: valid[s] is high when a sample is s enabled edges past the inputs.
+        var valid: [SignalID] = [inValid]
+        if ii > 1 {
+            // in_ready: a down-counter of the enabled edges left before the next sample.
+            let cw = max(1, Int.bitWidth - (ii - 1).leadingZeroBitCount)
+            let wait = m.declareRegister("ii_wait", width: cw, repr: .unsigned, comment: "enabled edges before the next sample may be taken")
+            let zero = m.define("ii_zero", width: cw, repr: .unsigned, .const(0))
+            let one = m.define("ii_one", width: cw, repr: .unsigned, .const(1))
+            let reload = m.define("ii_reload", width: cw, repr: .unsigned, .const(BigInt(ii - 1)))
+            let ready = m.define("ready", width: 1, repr: .bit, .compare(.eq, wait, zero))
+            let take = m.define("take", width: 1, repr: .bit, .bitwise(.and, inValid, ready))
+            let dec = m.define("ii_dec", width: cw, repr: .unsigned, .sub(wait, one))
+            let idle = m.define("ii_idle", width: cw, repr: .unsigned, .mux(ready, zero, dec))
+            m.drive(wait, RegisterDef(d: m.define("ii_next", width: cw, repr: .unsigned, .mux(take, reload, idle)),
+                                      clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
+            m.define(CorePorts.inReady, width: 1, repr: .bit, .copy(ready), role: .output)
+            valid = [take]
+        }
+        // Defined as far as needed, when needed (a design without reuse gets them after its
+        // instances, as it always has).
+        func validAt(_ s: Int) -> SignalID {
+            while valid.count <= s {
+                let k = valid.count
+                valid.append(m.register("valid_s\(k)", RegisterDef(d: valid[k - 1], clock: clk, enable: ce, reset: RegisterReset(rst, value: 0))))
+            }
+            return valid[s]
+        }
+        var offset = 0
         for (i, hw) in layers.enumerated() {
             let instName = "u_\(model.layers[i].name)"
             let outBus = hw.outputSize * hw.outputType.width
             // An open layer left with only dead registers keeps its clk/ce ports (unused, waived):
             // connect whatever ports the module has.
             let hasClock = hw.module.signal(named: CorePorts.clock).map { hw.module.ports.contains($0) } ?? false
-            let conns: [(String, SignalID)] = hasClock
+            var conns: [(String, SignalID)] = hasClock
                 ? [(CorePorts.clock, clk), (CorePorts.enable, ce), (CorePorts.inData, bus)] : [(CorePorts.inData, bus)]
+            if hw.isTimeMultiplexed { conns += [(CorePorts.reset, rst), (CorePorts.inValid, validAt(offset))] }
             let k = m.addInstance(Instance(name: instName, module: hw.module.name, connections: conns))
             bus = m.define("\(model.layers[i].name)_out", width: outBus, repr: .bus, .instanceOutput(instance: k, port: CorePorts.outData))
+            offset += hw.latency
         }
-        var v = inValid
-        for s in 0..<latency {
-            v = m.register("valid_s\(s + 1)", RegisterDef(d: v, clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
-        }
+        let v = validAt(latency)
         m.define(CorePorts.outValid, width: 1, repr: .bit, .copy(v), role: .output)
         m.define(CorePorts.outData, width: m[bus].width, repr: .bus, .copy(bus), role: .output)
         m.latency = latency

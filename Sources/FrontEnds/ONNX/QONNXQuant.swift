@@ -104,8 +104,10 @@ struct Dyadic {
 
     init(_ d: Double) {
         let (n, den) = WeightText.exactRatio(d)
-        num = n
-        frac = den.trailingZeroBitCount
+        // Lowest terms: exactRatio keeps the 53-bit significand.
+        let k = n.isZero ? den.trailingZeroBitCount : min(n.trailingZeroBitCount, den.trailingZeroBitCount)
+        num = n >> k
+        frac = den.trailingZeroBitCount - k
     }
     init(num: BigInt, frac: Int) { self.num = num; self.frac = frac }
 

@@ -7,7 +7,9 @@
   (compile() + predict(), g++);
 - QONNX models (the shared bnn_model_fc_1layer.onnx, and models written here with Quant on
   weights and activations in several rounding modes and ranges, BipolarQuant and MultiThreshold):
-  qonnx's reference execution (qonnx.core.onnx_exec.execute_onnx, numpy float32).
+  qonnx's reference execution (qonnx.core.onnx_exec.execute_onnx, numpy float32);
+- examples/qonnx_mlp/qonnx_mlp.onnx, the BNN and two_layer_pytorch.onnx are also built and
+  simulated (`rtlgen sim`, Verilator and GHDL, --sim-count vectors).
 
 Every output must be identical (rtlgen prints exact decimals; the references' float values are
 printed exactly). Inputs: random floats (on and off the input grid, half-way points, out of range).
@@ -30,6 +32,7 @@ from fixed_text import exact_decimal  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CACHE = os.path.join(ROOT, '.cache', 'onnx-parity')
 QDOMAIN = 'qonnx.custom_op.general'
+EXAMPLE = os.path.join(ROOT, 'examples', 'qonnx_mlp', 'qonnx_mlp.onnx')
 
 
 def example_dir():
@@ -190,6 +193,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--rtlgen', default=os.path.join(ROOT, '.build', 'release', 'rtlgen'))
     p.add_argument('--count', type=int, default=10000)
+    p.add_argument('--sim-count', type=int, default=1000)
     args = p.parse_args()
     rtlgen = os.path.abspath(args.rtlgen)
     os.makedirs(CACHE, exist_ok=True)
@@ -215,11 +219,13 @@ def main():
         total += 1
 
     # QONNX models against qonnx's execution.
-    models = {'bnn_model_fc_1layer': (onnx.load(os.path.join(ex, 'onnx', 'bnn_model_fc_1layer.onnx')), 3, 1.0, 2.0)}
+    given = {'bnn_model_fc_1layer': os.path.join(ex, 'onnx', 'bnn_model_fc_1layer.onnx'), 'qonnx_mlp': EXAMPLE}
+    models = {'bnn_model_fc_1layer': (onnx.load(given['bnn_model_fc_1layer']), 3, 1.0, 2.0),
+              'qonnx_mlp': (onnx.load(EXAMPLE), 8, 2.0 ** -4, 8.0)}
     models.update(qonnx_models(rng))
     for name, (model, n_in, lsb, span) in models.items():
-        path = os.path.join(ex, 'onnx', name + '.onnx') if name == 'bnn_model_fc_1layer' else os.path.join(CACHE, name + '.onnx')
-        if name != 'bnn_model_fc_1layer':
+        path = given.get(name) or os.path.join(CACHE, name + '.onnx')
+        if name not in given:
             onnx.save(model, path)
         x = inputs(rng, args.count, n_in, lsb, span)
         npy = os.path.join(CACHE, name + '-x.npy')
@@ -228,6 +234,18 @@ def main():
         y = qonnx_reference(model, x)
         ok &= compare(name + ' (qonnx execute_onnx)', out, y)
         total += 1
+    # ONNX files built and simulated in Verilator and GHDL.
+    for label, model_arg, cwd in [('examples/qonnx_mlp/qonnx_mlp.onnx', EXAMPLE, None),
+                                  ('bnn_model_fc_1layer.onnx', given['bnn_model_fc_1layer'], None),
+                                  ('two_layer_pytorch.onnx', os.path.join(ex, 'onnx', 'two_layer_pytorch.onnx'), None)]:
+        d = os.path.join(CACHE, 'build-' + os.path.basename(model_arg).split('.')[0])
+        run([rtlgen, 'build', model_arg, '--out', d], cwd=cwd)
+        vec = d + '-vectors.csv'
+        open(vec, 'w').write(run([rtlgen, 'vectors', model_arg, '--count', str(args.sim_count), '--seed', '3'], cwd=cwd))
+        r = subprocess.run([rtlgen, 'sim', d, '--input', vec, '--simulator', 'both'], capture_output=True, text=True)
+        sim_ok = r.returncode == 0
+        ok &= sim_ok
+        print('  %-44s built, sim on %d vectors in Verilator and GHDL: %s' % (label, args.sim_count, 'pass' if sim_ok else 'FAILED\n' + r.stdout + r.stderr))
     print('onnx parity: %d models x %d inputs against hls4ml / qonnx (%.0f s): %s'
           % (total, args.count, time.time() - t0, 'all identical' if ok else 'FAILED'))
     return 0 if ok else 1

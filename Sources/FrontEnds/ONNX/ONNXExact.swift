@@ -91,7 +91,7 @@ enum ONNXExact {
                 let lname = name(n)
                 if cur == .bipolar && w.type == .bipolar {
                     // XNOR-popcount: +-1 inputs, +-1 weights; the sum lies in [-nIn, nIn].
-                    let t = Dyadic.type(lo: BigInt(-nIn), hi: BigInt(nIn), frac: 0)
+                    guard let t = Dyadic.type(lo: BigInt(-nIn), hi: BigInt(nIn), frac: 0) else { throw fail(n, "too many inputs") }
                     out.append([("name", .string(lname)), ("op", .string("binary_dense")), ("units", .number(String(units))),
                                 ("kernel", .array(kernel.map { .array($0.map { .number(String($0)) }) })), ("output_type", .string(t.description))])
                     exact = out.count - 1
@@ -119,8 +119,9 @@ enum ONNXExact {
                         }
                         if first { lo = l; hi = h; first = false } else { lo = min(lo, l); hi = max(hi, h) }
                     }
-                    let t = Dyadic.type(lo: lo, hi: hi, frac: frac)
-                    guard t.width <= maxWidth else { throw fail(n, "its exact sums need \(t.width) bits (more than \(maxWidth)): quantize its output with a Quant node") }
+                    guard let t = Dyadic.type(lo: lo, hi: hi, frac: frac, maxWidth: maxWidth) else {
+                        throw fail(n, "its exact sums need more than \(maxWidth) bits: quantize its output with a Quant node")
+                    }
                     out.append([("name", .string(lname)), ("op", .string("dense")), ("units", .number(String(units))),
                                 ("kernel", .array(kernel.map { .array($0.map { .number(kt.decimalString($0)) }) })),
                                 ("bias", .array(bias.map { .number(bt.decimalString($0)) })),
@@ -195,8 +196,9 @@ enum ONNXExact {
                 pendingBias = nil
                 let f = max(os.frac, ob.frac, 0)
                 let a = ob.at(f), z = ob.at(f) + os.at(f) * BigInt(steps)
-                let t = Dyadic.type(lo: min(a, z), hi: max(a, z), frac: f)
-                guard t.width <= maxWidth else { throw fail(n, "its outputs need \(t.width) bits") }
+                guard let t = Dyadic.type(lo: min(a, z), hi: max(a, z), frac: f, maxWidth: maxWidth) else {
+                    throw fail(n, "its outputs out_bias + k * out_scale need more than \(maxWidth) bits")
+                }
                 out.append([("name", .string(name(n))), ("op", .string("multi_threshold")), ("thresholds", .array(rows)),
                             ("out_scale", .number(os.decimal)), ("out_bias", .number(ob.decimal)), ("output_type", .string(t.description))])
                 cur = t
@@ -250,8 +252,7 @@ enum ONNXExact {
             let ds = t.values.map { Dyadic($0) }
             let f = max(0, ds.map { $0.frac }.max() ?? 0)
             let nums = ds.map { $0.at(f) }
-            let ty = Dyadic.type(lo: min(0, nums.min() ?? 0), hi: max(0, nums.max() ?? 0), frac: f)
-            guard ty.width <= maxWidth else { return nil }
+            guard let ty = Dyadic.type(lo: min(0, nums.min() ?? 0), hi: max(0, nums.max() ?? 0), frac: f, maxWidth: maxWidth) else { return nil }
             return QConst(shape: t.shape, type: ty, codes: nums.map { Int128($0) }, bipolar: false)
         }
         for (k, t) in g.constants { if let c = exactConst(t) { q[k] = c } }

@@ -30,7 +30,7 @@ struct ONNXNode {
 
     func int(_ k: String) -> Int64? { attributes[k].map { $0.i } }
     func float(_ k: String) -> Double? { attributes[k].map { Double($0.f) } }
-    func string(_ k: String) -> String? { attributes[k].map { String(decoding: $0.s, as: UTF8.self) } }
+    func string(_ k: String) -> String? { attributes[k].map { ONNXGraph.clean(String(decoding: $0.s, as: UTF8.self)) } }
     func ints(_ k: String) -> [Int64]? { attributes[k].map { $0.ints } }
 }
 
@@ -48,6 +48,12 @@ struct ONNXGraph {
     let graphName: String
 
     static let maxBytes = 1 << 30
+
+    /// A name as read: control characters become '?' (every message stays one line).
+    static func clean(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.map { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" ? "?" : $0 }))
+    }
 
     static func load(path: String) throws -> ONNXGraph {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -77,33 +83,40 @@ struct ONNXGraph {
         graphName = g.name
         var consts: [String: ONNXTensor] = [:]
         for t in g.initializer {
-            consts[t.name] = try ONNXGraph.tensor(t, file: file, field: "graph.initializer '\(t.name)'")
+            consts[ONNXGraph.clean(t.name)] = try ONNXGraph.tensor(t, file: file, field: "graph.initializer '\(ONNXGraph.clean(t.name))'")
         }
         if !g.sparseInitializer.isEmpty {
             throw InputError(file: file, field: "graph.sparse_initializer", message: "sparse initializers are not supported")
         }
-        let inputs = g.input.filter { consts[$0.name] == nil }
+        let inputs = g.input.filter { consts[ONNXGraph.clean($0.name)] == nil }
         guard inputs.count == 1 else {
-            throw InputError(file: file, field: "graph.input", message: "expected one input (not an initializer), found \(inputs.count) (\(inputs.map { $0.name }.joined(separator: ", ")))")
+            throw InputError(file: file, field: "graph.input", message: "expected one input (not an initializer), found \(inputs.count) (\(inputs.map { ONNXGraph.clean($0.name) }.joined(separator: ", ")))")
         }
         guard g.output.count == 1 else {
             throw InputError(file: file, field: "graph.output", message: "expected one output, found \(g.output.count)")
         }
-        inputName = inputs[0].name
-        outputName = g.output[0].name
+        inputName = ONNXGraph.clean(inputs[0].name)
+        outputName = ONNXGraph.clean(g.output[0].name)
         inputShape = inputs[0].type.tensorType.shape.dim.map { $0.dimValue > 0 && $0.dimValue < Int64(Int32.max) ? Int($0.dimValue) : 0 }
 
         var nodes: [ONNXNode] = []
         for (k, n) in g.node.enumerated() {
             var attrs: [String: Onnx_AttributeProto] = [:]
-            for a in n.attribute { attrs[a.name] = a }
-            let name = n.name.isEmpty ? "\(n.opType.lowercased())_\(k)" : n.name
-            let node = ONNXNode(name: name, opType: n.opType, domain: n.domain, inputs: n.input, outputs: n.output, attributes: attrs)
-            if n.opType == "Constant" {
-                guard n.output.count == 1, let a = attrs["value"], a.hasT else {
+            let opType = ONNXGraph.clean(n.opType)
+            let name = n.name.isEmpty ? "\(opType.lowercased())_\(k)" : ONNXGraph.clean(n.name)
+            for a in n.attribute {
+                if !a.f.isFinite || a.floats.contains(where: { !$0.isFinite }) {
+                    throw InputError(file: file, field: "node '\(name)' (\(opType)).\(ONNXGraph.clean(a.name))", message: "is not a finite number")
+                }
+                attrs[ONNXGraph.clean(a.name)] = a
+            }
+            let node = ONNXNode(name: name, opType: opType, domain: ONNXGraph.clean(n.domain), inputs: n.input.map(ONNXGraph.clean),
+                                outputs: n.output.map(ONNXGraph.clean), attributes: attrs)
+            if opType == "Constant" {
+                guard node.outputs.count == 1, let a = attrs["value"], a.hasT else {
                     throw InputError(file: file, field: node.label, message: "only Constant nodes with a tensor 'value' are supported")
                 }
-                consts[n.output[0]] = try ONNXGraph.tensor(a.t, file: file, field: "\(node.label).value")
+                consts[node.outputs[0]] = try ONNXGraph.tensor(a.t, file: file, field: "\(node.label).value")
                 continue
             }
             nodes.append(node)
@@ -141,6 +154,10 @@ struct ONNXGraph {
             }
             let n = readers[0]
             let dynamicInputs = n.inputs.filter { !$0.isEmpty && !known.contains($0) }
+            let produced = Set(nodes.flatMap { $0.outputs }).union([inputName])
+            if let missing = dynamicInputs.first(where: { !produced.contains($0) }) {
+                throw InputError(file: file, field: n.label, message: "reads tensor '\(missing)', which no node computes and no initializer holds (a missing initializer?)")
+            }
             guard dynamicInputs == [current] else {
                 throw InputError(file: file, field: n.label, message: "reads \(dynamicInputs.count) computed tensors (\(dynamicInputs.joined(separator: ", "))): only single-path chains are supported")
             }

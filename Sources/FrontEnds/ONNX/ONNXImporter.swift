@@ -23,7 +23,10 @@ public enum ONNXImporter {
 
     /// The native model JSON text of an ONNX file, with an hls4ml configuration (types of a float graph).
     public static func nativeJSON(path: String, config: HLSConfig, options: ImportOptions) throws -> String {
-        let g = try ONNXGraph.load(path: path)
+        try nativeJSON(try ONNXGraph.load(path: path), path: path, config: config, options: options)
+    }
+
+    static func nativeJSON(_ g: ONNXGraph, path: String, config: HLSConfig, options: ImportOptions) throws -> String {
         let isQONNX = (g.chain + g.constantNodes).contains { qonnxOps.contains($0.opType) }
         var (inputName, inputType, size, layers) = isQONNX
             ? try ONNXExact.layers(g, file: path)
@@ -50,7 +53,15 @@ public enum ONNXImporter {
     }
 
     public static func model(path: String, config: HLSConfig, options: ImportOptions) throws -> Model {
-        let text = try nativeJSON(path: path, config: config, options: options)
+        try validate(try nativeJSON(path: path, config: config, options: options), path: path)
+    }
+
+    /// An ONNX file's bytes (the fuzzer, tests), `file` naming it in messages.
+    public static func model(data: Data, file: String, config: HLSConfig, options: ImportOptions) throws -> Model {
+        try validate(try nativeJSON(try ONNXGraph.parse(data: data, file: file), path: file, config: config, options: options), path: file)
+    }
+
+    static func validate(_ text: String, path: String) throws -> Model {
         let file = "\(path) (as imported)"
         return try ModelCore.validate(try ModelLoader.unvalidatedModel(text: text, file: file), file: file)
     }
@@ -104,6 +115,7 @@ public enum ONNXImporter {
             guard n.inputs.count >= 2, let s = g.constants[n.inputs[1]] else {
                 throw InputError(file: file, field: n.label, message: "the target shape must be a constant")
             }
+            guard s.values.allSatisfy({ abs($0) < 1e9 }) else { throw InputError(file: file, field: "\(n.label).shape", message: "is not a shape") }
             let dims = s.values.map { Int($0) }
             let rest = dims.count >= 2 ? Array(dims.dropFirst()) : dims
             let ok = dims.count <= 2 && (rest == [-1] || (size != nil && rest == [size!])) && (dims.count < 2 || [1, -1, 0].contains(dims[0]) || dims[0] == g.inputShape.first)

@@ -55,7 +55,7 @@ enum QONNXQuant {
     static func scaleExponent(_ n: ONNXNode, _ g: ONNXGraph, file: String) throws -> Int {
         let s = try scalar(n, 1, "scale", g, file: file)
         guard let e = powerOfTwo(s) else {
-            throw InputError(file: file, field: "\(n.label).scale", message: "scale \(exactDecimal(s)) is not a power of two: it has no exact fixed-point type (rtlgen does not approximate)")
+            throw InputError(file: file, field: "\(n.label).scale", message: "scale \(s) is not a power of two: it has no exact fixed-point type (rtlgen does not approximate)")
         }
         guard e >= -64, e <= 64 else { throw InputError(file: file, field: "\(n.label).scale", message: "scale 2^\(e) is out of range (2^-64 .. 2^64)") }
         return e
@@ -66,11 +66,11 @@ enum QONNXQuant {
         let e = try scaleExponent(n, g, file: file)
         let zp = try scalar(n, 2, "zeropt", g, file: file)
         guard zp == 0 else {
-            throw InputError(file: file, field: "\(n.label).zeropt", message: "zero point \(exactDecimal(zp)) is not supported (only 0)")
+            throw InputError(file: file, field: "\(n.label).zeropt", message: "zero point \(zp) is not supported (only 0)")
         }
         let bw = try scalar(n, 3, "bitwidth", g, file: file)
         guard bw == bw.rounded(), bw >= 1, bw <= 64 else {
-            throw InputError(file: file, field: "\(n.label).bitwidth", message: "bit width \(exactDecimal(bw)) is not an integer from 1 to 64")
+            throw InputError(file: file, field: "\(n.label).bitwidth", message: "bit width \(bw) is not an integer from 1 to 64")
         }
         let b = Int(bw)
         let signed = (n.int("signed") ?? 1) != 0
@@ -127,16 +127,16 @@ struct Dyadic {
     }
 
     /// The smallest type holding codes lo...hi at `frac` fractional bits (TRN, WRAP: it never rounds
-    /// or overflows what it was sized for).
-    static func type(lo: BigInt, hi: BigInt, frac: Int) -> FixedType {
-        func bits(_ v: BigInt) -> Int { v.magnitude.bitWidth }
+    /// or overflows what it was sized for); nil when it needs more than `maxWidth` bits.
+    static func type(lo: BigInt, hi: BigInt, frac: Int, maxWidth: Int = 64) -> FixedType? {
         if lo < 0 {
             // signed: -2^(w-1) <= lo, hi <= 2^(w-1) - 1
-            var w = 1
-            while -(BigInt(1) << (w - 1)) > lo || (BigInt(1) << (w - 1)) - 1 < hi { w += 1 }
+            let w = max((-lo - 1).magnitude.bitWidth, hi.magnitude.bitWidth) + 1
+            guard w <= maxWidth else { return nil }
             return FixedType(signed: true, width: w, intBits: w - frac)
         }
-        let w = max(1, bits(hi))
+        let w = max(1, hi.magnitude.bitWidth)
+        guard w <= maxWidth else { return nil }
         return FixedType(signed: false, width: w, intBits: w - frac)
     }
 }

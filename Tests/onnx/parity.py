@@ -154,19 +154,18 @@ def qonnx_reference(model, x):
     return np.asarray(execute_onnx(m, {iname: x.astype(np.float32)})[oname], dtype=np.float64).reshape(len(x), -1)
 
 
-def hls4ml_reference(path, precision, x, tag):
+def hls4ml_reference(path, config, x, tag):
     import hls4ml
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.util.cleanup import cleanup_model
-    key = hashlib.sha256(open(path, 'rb').read() + precision.encode() + x.tobytes()).hexdigest()[:16]
+    key = hashlib.sha256(open(path, 'rb').read() + repr(config).encode() + x.tobytes()).hexdigest()[:16]
     cached = os.path.join(CACHE, 'hls4ml-%s-%s.npy' % (tag, key))
     if os.path.exists(cached):
         return np.load(cached), 'cached'
     m = cleanup_model(ModelWrapper(onnx.load(path)))
     m = cleanup_model(m.transform(ConvertToChannelsLastAndClean()).transform(GemmToMatMul()))
-    config = {'Model': {'Precision': precision, 'ReuseFactor': 1}}
     hm = hls4ml.converters.convert_from_onnx_model(m, hls_config=config, output_dir=os.path.join(CACHE, 'prj-' + tag),
                                                    backend='Vivado', io_type='io_parallel')
     hm.compile()
@@ -204,17 +203,32 @@ def main():
     total = 0
 
     # Float ONNX through hls4ml's ONNX front end.
-    for tag, model_arg, path, n_in, prec, label in [
-        ('three_layer', os.path.join(ex, 'onnx-config.yml'), os.path.join(ex, 'onnx', 'three_layer_keras.onnx'), 16, 'ap_fixed<16,6>',
+    default = {'Model': {'Precision': 'ap_fixed<16,6>', 'ReuseFactor': 1}}
+    # Per-layer types by hls4ml's layer names (LayerName precedence over Model).
+    per_layer = {'Model': {'Precision': 'ap_fixed<16,6>', 'ReuseFactor': 1},
+                 'LayerName': {'Dense_MatMul_0': {'Precision': {'weight': 'ap_fixed<8,2>', 'result': 'ap_fixed<14,5>', 'accum': 'ap_fixed<18,7>'}},
+                               'bn_Add_0': {'Precision': {'bias': 'ap_fixed<8,3>', 'result': 'ap_fixed<12,5,AP_RND,AP_SAT>'}},
+                               'Relu_0': {'Precision': {'result': 'ap_ufixed<10,4,AP_RND_CONV,AP_SAT>'}},
+                               'Dense_MatMul_1': {'Precision': {'weight': 'ap_fixed<6,1>'}}}}
+    three = os.path.join(ex, 'onnx', 'three_layer_keras.onnx')
+    cfg = os.path.join(CACHE, 'three_layer_per_layer.yml')
+    import yaml
+    with open(cfg, 'w') as fh:
+        yaml.safe_dump({'OnnxModel': three, 'OutputDir': 'unused', 'ProjectName': 'three_layer', 'IOType': 'io_parallel',
+                        'HLSConfig': per_layer}, fh)
+    for tag, model_arg, path, n_in, config, label in [
+        ('three_layer', os.path.join(ex, 'onnx-config.yml'), three, 16, default,
          'three_layer_keras.onnx + onnx-config.yml (hls4ml)'),
-        ('two_layer', os.path.join(ex, 'onnx', 'two_layer_pytorch.onnx'), os.path.join(ex, 'onnx', 'two_layer_pytorch.onnx'), 10, 'ap_fixed<16,6>',
+        ('three_layer_pl', cfg, three, 16, per_layer,
+         'three_layer_keras.onnx + LayerName types (hls4ml)'),
+        ('two_layer', os.path.join(ex, 'onnx', 'two_layer_pytorch.onnx'), os.path.join(ex, 'onnx', 'two_layer_pytorch.onnx'), 10, default,
          'two_layer_pytorch.onnx, defaults (hls4ml)'),
     ]:
         x = inputs(rng, args.count, n_in, 2.0 ** -10, 4.0)
         npy = os.path.join(CACHE, tag + '-x.npy')
         np.save(npy, x)
         out = run([rtlgen, 'predict', model_arg, '--input', npy], cwd=ex)
-        y, how = hls4ml_reference(path, prec, x, tag)
+        y, how = hls4ml_reference(path, config, x, tag)
         ok &= compare(label + ', ' + how, out, y)
         total += 1
 

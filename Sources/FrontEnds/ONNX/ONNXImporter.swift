@@ -28,6 +28,9 @@ public enum ONNXImporter {
 
     static func nativeJSON(_ g: ONNXGraph, path: String, config: HLSConfig, options: ImportOptions) throws -> String {
         let isQONNX = (g.chain + g.constantNodes).contains { qonnxOps.contains($0.opType) }
+        if isQONNX, !config.typePrecision.isEmpty || !config.namePrecision.isEmpty {
+            throw InputError(file: config.file, field: "HLSConfig", message: "LayerType / LayerName precisions cannot apply to a QONNX graph: its Quant nodes give every type (\((path as NSString).lastPathComponent))")
+        }
         var (inputName, inputType, size, layers) = isQONNX
             ? try ONNXExact.layers(g, file: path)
             : try floatLayers(g, config: config, options: options, file: path)
@@ -229,6 +232,12 @@ public enum ONNXImporter {
             throw InputError(file: file, field: "graph.input '\(g.inputName)'", message: "the input size is unknown (declare its shape or start with a MatMul/Gemm)")
         }
         let inSize = n
+        // A LayerName entry must name a layer (hls4ml's names), as for Keras models.
+        let known = [inputName] + hls.map { $0.0.name }
+        for l in config.layerNames where !known.contains(where: { $0.lowercased() == l.lowercased() }) {
+            throw InputError(file: config.file, field: "HLSConfig.LayerName.\(l)",
+                             message: "names no layer of the model (its layers, as hls4ml names them: \(known.joined(separator: ", ")))")
+        }
         var out: [JSONValue] = []
         var names = NameTable()
         for (k, (l, json)) in hls.enumerated() {

@@ -82,11 +82,15 @@ class G:
     def quant(self, scale, bits, signed=1, narrow=0, mode='ROUND'):
         self.op('Quant', [self.c(scale), self.c(0.0), self.c(bits)], domain=QDOMAIN, signed=signed, narrow=narrow, rounding_mode=mode)
 
-    def model(self, n_out):
+    def trunc(self, scale, out_scale, out_bits, signed=1, narrow=0, mode='FLOOR'):
+        self.op('Trunc', [self.c(scale), self.c(0.0), self.c(16.0), self.c(out_scale), self.c(out_bits)], domain=QDOMAIN,
+                signed=signed, narrow=narrow, rounding_mode=mode)
+
+    def model(self, n_out, qonnx_opset=1):
         self.nodes[-1].output[0] = 'y'
         g = helper.make_graph(self.nodes, 'g', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', self.n_in])],
                               [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['batch', n_out])], self.inits)
-        return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13), helper.make_opsetid(QDOMAIN, 1)])
+        return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13), helper.make_opsetid(QDOMAIN, qonnx_opset)])
 
 
 def qonnx_models(rng):
@@ -127,6 +131,15 @@ def qonnx_models(rng):
     g.op('MultiThreshold', [g.c(np.sort(rng.normal(0, 2, (6, 7)), axis=1))], domain=QDOMAIN, out_scale=1.0, out_bias=-3.0)
     g.op('BipolarQuant', [g.c(1.0)], domain=QDOMAIN)
     ms['qonnx_mt_sign'] = (g.model(6), 4, 2.0 ** -2, 10.0)
+    # 5. Trunc (v2, qonnx opset 2): on the sum's own grid, and coarser (a half-even rounding first).
+    g = G(6)
+    g.quant(2.0 ** -4, 8)
+    g.op('MatMul', [g.quant_const(rng.normal(0, 0.6, (6, 5)), 2.0 ** -2, 4)])
+    g.trunc(2.0 ** -6, 2.0 ** -3, 7, narrow=1, mode='FLOOR')
+    g.op('Relu')
+    g.op('MatMul', [g.quant_const(rng.normal(0, 0.6, (5, 4)), 2.0 ** -3, 5)])
+    g.trunc(2.0 ** -4, 2.0 ** -2, 6, mode='HALF_UP')
+    ms['qonnx_trunc'] = (g.model(4, qonnx_opset=2), 6, 2.0 ** -4, 8.0)
     return ms
 
 

@@ -222,7 +222,46 @@ enum ONNXExact {
             case "Sigmoid", "Tanh", "Softmax", "LeakyRelu", "Elu":
                 throw fail(n, "\(n.opType) in a QONNX graph is not supported: qonnx computes it in float, rtlgen's tables are hls4ml's approximations (use a float ONNX graph with an hls4ml configuration)")
             case "Trunc":
-                throw fail(n, "Trunc is not supported yet")
+                // qonnx Trunc v2 (6 inputs): y = out_scale * R(clamp(round_half_even(x / scale) / 2^t)),
+                // 2^t = out_scale / scale: a cast to the scale's grid (half even), then a cast to
+                // fixed<out_bw, out_bw + log2(out_scale)> with R and saturation.
+                try flushBias(n)
+                guard n.inputs.count == 6 else {
+                    throw fail(n, "Trunc with \(n.inputs.count) inputs (qonnx Trunc v1 rescales its output by 2^-(in_bw - out_bw)) is not supported; Trunc v2 (x, scale, zeropt, in_bitwidth, out_scale, out_bitwidth) is")
+                }
+                guard cur != .bipolar else { throw fail(n, "a Trunc of bipolar values is not supported") }
+                let es = try QONNXQuant.scaleExponent(n, g, file: file)
+                let zp = try QONNXQuant.scalar(n, 2, "zeropt", g, file: file)
+                guard zp == 0 else { throw fail(n, "zero point \(zp) is not supported (only 0)", "zeropt") }
+                let os = try QONNXQuant.scalar(n, 4, "out_scale", g, file: file)
+                guard let eo = QONNXQuant.powerOfTwo(os), eo >= es, eo - es <= 64 else {
+                    throw fail(n, "out_scale \(os) is not the scale times a power of two >= 1: no exact fixed-point type", "out_scale")
+                }
+                let bw = try QONNXQuant.scalar(n, 5, "out_bitwidth", g, file: file)
+                guard bw == bw.rounded(), bw >= 1, bw <= 64 else { throw fail(n, "bit width \(bw) is not an integer from 1 to 64", "out_bitwidth") }
+                let signed = (n.int("signed") ?? 1) != 0, narrow = (n.int("narrow") ?? 0) != 0
+                let mode = (n.string("rounding_mode") ?? "FLOOR").uppercased()
+                guard let r = QONNXQuant.roundingModes[mode] else {
+                    throw fail(n, "rounding mode \(mode) has no ap_fixed equivalent (supported: ROUND, HALF_EVEN, FLOOR, DOWN, HALF_UP, HALF_DOWN)", "rounding_mode")
+                }
+                if !signed && narrow { throw fail(n, "an unsigned narrow range has no ap_fixed saturation mode", "narrow") }
+                func cast(_ t: FixedType, _ suffix: String) {
+                    if let e = exact, e == out.count - 1 {
+                        out[e] = out[e].map { $0.0 == "output_type" ? ("output_type", .string(t.description)) : $0 }
+                    } else {
+                        out.append([("name", .string(name(n) + suffix)), ("op", .string("linear")), ("output_type", .string(t.description))])
+                    }
+                    cur = t
+                    exact = nil
+                }
+                if cur.fracBits > -es {
+                    // round(x / scale), half to even, with headroom (it never saturates).
+                    let ib = max(cur.intBits + 2, es + 2)
+                    guard ib - es <= maxWidth else { throw fail(n, "rounding to the scale's grid needs more than \(maxWidth) bits", "scale") }
+                    cast(FixedType(signed: true, width: ib - es, intBits: ib, rounding: .RND_CONV, overflow: .SAT), "_round")
+                }
+                let b = Int(bw)
+                cast(FixedType(signed: signed, width: b, intBits: b + eo, rounding: r, overflow: signed && narrow ? .SAT_SYM : .SAT), "")
             default:
                 if ONNXImporter.shapeNoOps.contains(n.opType) { try ONNXImporter.checkNoOp(n, g, size: size, file: file); break }
                 throw ONNXImporter.unsupported(n, file: file)

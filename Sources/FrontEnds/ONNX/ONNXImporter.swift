@@ -19,7 +19,7 @@ import ModelIR
 public enum ONNXImporter {
     static let qonnxOps: Set<String> = ["Quant", "BipolarQuant", "MultiThreshold", "Trunc", "IntQuant"]
     static let shapeNoOps: Set<String> = ["Flatten", "Reshape", "Identity", "Dropout", "Squeeze", "Unsqueeze"]
-    static let supported = "Gemm, MatMul, Add (a bias), Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softmax, BatchNormalization, Quant, BipolarQuant, MultiThreshold, Flatten / Reshape / Identity / Dropout (as shape no-ops)"
+    static let supported = "Gemm, MatMul, Add (a bias), Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softmax, BatchNormalization, Quant, BipolarQuant, MultiThreshold, Trunc (v2), Flatten / Reshape / Identity / Dropout (as shape no-ops)"
 
     /// The native model JSON text of an ONNX file, with an hls4ml configuration (types of a float graph).
     public static func nativeJSON(path: String, config: HLSConfig, options: ImportOptions) throws -> String {

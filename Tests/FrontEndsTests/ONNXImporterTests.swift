@@ -190,6 +190,25 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(out.map { t.decimalString($0) }, ["0.5", "0"])
     }
 
+    func testTrunc() throws {
+        // v2: x on the 2^-4 grid, scale 2^-4, out_scale 2^-2, 5 bits, FLOOR -> fixed<5,3,TRN,SAT> fused into the cast.
+        var b = OnnxBuilder(nIn: 1)
+        b.quant(scale: 1.0 / 16, bits: 8)
+        b.op("Trunc", [b.const([1.0 / 16], []), b.const([0], []), b.const([8], []), b.const([0.25], []), b.const([5], [])],
+             domain: "qonnx.custom_op.general", [OnnxBuilder.attr("rounding_mode", s: "FLOOR")])
+        let m = try load(try b.data(outputs: 1))
+        XCTAssertEqual(m.layers.map { $0.outputType.description }, ["fixed<5,3,TRN,SAT>"])
+        // -0.0625 floors to -0.25; 7.9 saturates to 3.75.
+        let g = try GoldenModel(m)
+        XCTAssertEqual(g.evaluate(codes: [-1]), [-1])
+        XCTAssertEqual(g.evaluate(codes: [127]), [15])
+        // v1 (5 inputs) is refused with its reason.
+        var v1 = OnnxBuilder(nIn: 1)
+        v1.quant(scale: 1.0 / 16, bits: 8)
+        v1.op("Trunc", [v1.const([1.0 / 16], []), v1.const([0], []), v1.const([8], []), v1.const([5], [])], domain: "qonnx.custom_op.general")
+        expectError(try v1.data(outputs: 1), "(Trunc): Trunc with 5 inputs (qonnx Trunc v1 rescales its output")
+    }
+
     func testDamagedAndUnsupported() throws {
         var b = OnnxBuilder(nIn: 2)
         b.op("MatMul", [b.const([1, 2, 3, 4], [2, 2])])

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: sim-teacher lint-reuse hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: sim-teacher lint-reuse onnx-parity hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -30,6 +30,7 @@ help:
 	@echo "make hls4ml-binary   batchnorm+binary_tanh folding and binary dense layers vs hls4ml's own C++"
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
+	@echo "make onnx-parity       ONNX / QONNX models: rtlgen predict vs hls4ml's ONNX emulation and qonnx's execution (part of make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
 	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
@@ -239,6 +240,13 @@ hls4ml-importers: $(RTLGEN)
 hls4ml-importers-keras3: $(RTLGEN)
 	python3 Tests/hls4ml/importers_keras3.py $(RTLGEN)
 
+# --- the ONNX / QONNX importer against hls4ml's ONNX front end (float models) and qonnx's
+# execution (QONNX models), 10,000 inputs per model (a venv made by scripts/onnx-venv.sh; a failed
+# install fails the target) ---
+onnx-parity: $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "onnx-parity: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY Tests/onnx/parity.py --rtlgen $(RTLGEN)
+
 # --- input files as Python writes them (csv module, pandas, numpy.save) in predict and sim, and
 # imported models built and simulated in both simulators ---
 importers-data: $(RTLGEN)
@@ -263,7 +271,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data
+test: deps build rtl-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data onnx-parity
 	@echo "make test: all passed"
 
 demo: deps build

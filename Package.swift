@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // Exact fixed-point arithmetic: types, rounding, overflow, decimal I/O.
@@ -36,10 +37,13 @@ let package = Package(
         .target(name: "HDL", dependencies: ["Netlist", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         // The HDF5 C library (Debian libhdf5-dev, found with pkg-config), for Keras weight files.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        // Importers: Keras / QKeras (JSON + HDF5, full-model .h5, .keras) and hls4ml configs -> ModelIR.
+        // Importers: Keras / QKeras (JSON + HDF5, full-model .h5, .keras), ONNX / QONNX (protobuf
+        // message code generated once into ONNX/Generated, scripts/gen-onnx-proto.sh) and hls4ml
+        // configs -> ModelIR.
         .target(name: "FrontEnds", dependencies: [
             "ModelIR", "FixedPoint", "CHDF5", "Yams",
             .product(name: "BigInt", package: "BigInt"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // build / predict / sim orchestration: output folders, reports, simulator drivers.
         .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint", "RandomModels", "FrontEnds", "Yams",

@@ -4,10 +4,10 @@
 # one message (the product's behaviour on such a file), and the run continues with the next
 # mutation. Anything else that is not a clean exit (a crash, an unexpected error) fails.
 #
-#   scripts/fuzz-importers.sh RTLGEN COUNT SEED [FORMATS...]    (default: all six formats)
+#   scripts/fuzz-importers.sh RTLGEN COUNT SEED [FORMATS...]    (default: all seven formats)
 set -euo pipefail
 RTLGEN=$1; COUNT=$2; SEED=$3; shift 3
-FORMATS=("$@"); [ ${#FORMATS[@]} -gt 0 ] || FORMATS=(h5 keras json yaml csv npy)
+FORMATS=("$@"); [ ${#FORMATS[@]} -gt 0 ] || FORMATS=(h5 keras json yaml csv npy onnx)
 PROG=$(mktemp); ERR=$(mktemp); trap 'rm -f "$PROG" "$ERR"' EXIT
 for f in "${FORMATS[@]}"; do
   start=0; guarded=0; ok=0; rejected=0; t0=$(date +%s)

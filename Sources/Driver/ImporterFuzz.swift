@@ -6,6 +6,7 @@
 //   json   the Keras architecture JSON text (with the original weights)
 //   yaml   an hls4ml configuration (with the original Keras files)
 //   csv    CSV input text;   npy  a NumPy .npy array
+//   onnx   an ONNX / QONNX model's protobuf bytes (examples/qonnx_mlp by default)
 import Foundation
 import FixedPoint
 import FrontEnds
@@ -17,6 +18,8 @@ public struct FuzzCorpus {
     public var weightsH5: Data
     public var kerasArchive: Data
     public var hlsConfig: String
+    /// An ONNX model's bytes (the onnx format).
+    public var onnx = Data()
     public init(kerasJSON: String, weightsH5: Data, kerasArchive: Data, hlsConfig: String) {
         self.kerasJSON = kerasJSON
         self.weightsH5 = weightsH5
@@ -26,7 +29,7 @@ public struct FuzzCorpus {
 }
 
 public enum ImporterFuzz {
-    public static let formats = ["h5", "keras", "json", "yaml", "csv", "npy"]
+    public static let formats = ["h5", "keras", "json", "yaml", "csv", "npy", "onnx"]
 
     public struct Outcome {
         public var imported = 0
@@ -147,6 +150,9 @@ public enum ImporterFuzz {
                     _ = try InputData.read(data: Data(mutateText(csv, &r)), path: "fuzz.csv", size: 5, type: sample) { _ in }
                 case "npy":
                     _ = try InputData.read(data: Data(mutateBytes(npy, &r)), path: "fuzz.npy", size: 5, type: sample) { _ in }
+                case "onnx":
+                    let d = Data(mutateBytes(Array(c.onnx), &r))
+                    try exercise(try ONNXImporter.model(data: d, file: "fuzz.onnx", config: .defaults(file: "fuzz.onnx"), options: ImportOptions()))
                 default:
                     o.unexpected.append("unknown format \(format)")
                     return o

@@ -10,7 +10,7 @@ extension FixedType {
     /// (ap_fixed warns and produces an unspecified value); it traps.
     public func quantize(double d: Double) -> Int128 {
         precondition(!d.isNaN, "quantize(double:) of NaN")
-        if d == 0 { return 0 }
+        if d == 0 { return encoding == .bipolar ? 1 : 0 }  // bipolar: 0 (and -0) is +1
         if d.isInfinite {
             return quantize(numerator: d < 0 ? -(BigInt(1) << 1024) : BigInt(1) << 1024, denominator: 1)
         }

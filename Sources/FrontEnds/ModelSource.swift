@@ -5,7 +5,7 @@
 //   HDF5 (full-model .h5 from model.save)              -> the Keras importer;
 //   zip (Keras 3 .keras)                               -> the Keras importer;
 //   an hls4ml configuration (.yml/.yaml)               -> the model files it names, with its settings;
-//   .onnx                                              -> not yet supported (exit 2).
+//   .onnx                                              -> the ONNX / QONNX importer (ONNX/).
 import Foundation
 import ModelIR
 
@@ -75,6 +75,9 @@ public enum ModelSource {
             return try load(config: c, options: r.options)
         }
         let config = r.hlsConfig ?? HLSConfig.defaults(file: r.path)
+        if k == .onnx {
+            return LoadedModel(model: try ONNXImporter.model(path: r.path, config: config, options: r.options), hlsConfig: r.hlsConfig)
+        }
         let src = try kerasSource(kind: k, path: r.path, weights: r.weights)
         return LoadedModel(model: try KerasImporter.model(src, config: config, options: r.options), hlsConfig: r.hlsConfig)
     }
@@ -90,15 +93,18 @@ public enum ModelSource {
         }
         if k == .hlsConfig {
             let c = try HLSConfig.load(path: r.path)
+            if let o = c.onnxModel { return try ONNXImporter.nativeJSON(path: o, config: c, options: r.options) }
             let src = try source(of: c)
             return try KerasImporter.nativeJSON(src, config: c, options: r.options)
         }
         let config = r.hlsConfig ?? HLSConfig.defaults(file: r.path)
+        if k == .onnx { return try ONNXImporter.nativeJSON(path: r.path, config: config, options: r.options) }
         let src = try kerasSource(kind: k, path: r.path, weights: r.weights)
         return try KerasImporter.nativeJSON(src, config: config, options: r.options)
     }
 
     static func load(config c: HLSConfig, options: ImportOptions) throws -> LoadedModel {
+        if let o = c.onnxModel { return LoadedModel(model: try ONNXImporter.model(path: o, config: c, options: options), hlsConfig: c) }
         let src = try source(of: c)
         return LoadedModel(model: try KerasImporter.model(src, config: c, options: options), hlsConfig: c)
     }

@@ -128,6 +128,8 @@ struct FuzzImportersCmd: ParsableCommand {
     var verbose = false
     @Option(help: "A Keras 3 .keras archive for the keras format.")
     var keras: String = "Tests/FrontEndsTests/Fixtures/small_keras3.keras"
+    @Option(help: "An ONNX model for the onnx format.")
+    var onnx: String = "examples/qonnx_mlp/qonnx_mlp.onnx"
 
     func run() throws {
         func data(_ p: String) throws -> Data {
@@ -135,10 +137,11 @@ struct FuzzImportersCmd: ParsableCommand {
             return d
         }
         let dir = corpus as NSString
-        let c = FuzzCorpus(kerasJSON: try readInputText(path: dir.appendingPathComponent("muon_student.json")),
+        var c = FuzzCorpus(kerasJSON: try readInputText(path: dir.appendingPathComponent("muon_student.json")),
                            weightsH5: try data(dir.appendingPathComponent("muon_student_weights.h5")),
                            kerasArchive: try data(keras),
                            hlsConfig: try readInputText(path: dir.appendingPathComponent("muon_student_config.yml")))
+        if format == "all" || format == "onnx" { c.onnx = try data(onnx) }
         let formats = format == "all" ? ImporterFuzz.formats : [format]
         HDF5File.guardSeconds = hdf5Timeout
         let pf: FileHandle? = progressFile.flatMap { p in

@@ -46,7 +46,7 @@ extension KerasImporter {
     static let defaultTableType = FixedType(signed: true, width: 18, intBits: 8)
     static let softmaxTableType = FixedType(signed: true, width: 18, intBits: 8, rounding: .RND, overflow: .SAT)
 
-    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, config: HLSConfig, options: ImportOptions,
+    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, afterBNQT: Bool = false, config: HLSConfig, options: ImportOptions,
                      names: inout NameTable, file: String) throws -> (JSONValue, Int) {
         let name = names.unique(l.name)
         func prec(_ v: String) throws -> FixedType { try config.precision(layer: l.name, className: l.className, variable: v) }
@@ -83,6 +83,45 @@ extension KerasImporter {
             }
             f += [("op", .string("dense")), ("units", .number(String(units))), ("kernel", .array(rows)), ("bias", .array(b)),
                   ("kernel_type", typeText(kt)), ("bias_type", typeText(bt)),
+                  ("accum_type", options.exactAccumulators ? .string("auto") : typeText(try prec("accum")))]
+        case let .binaryDense(kernel, bias, bq, fixedBiasType, ternary, qkeras):
+            units = kernel.first?.count ?? 0
+            let rows: [JSONValue] = kernel.map { .array($0.map { .number(String($0)) }) }
+            if afterBNQT && (!qkeras || !ternary) {
+                // Bipolar input: hls4ml's xnor product (popcount), y = 2 * popcount - n.
+                if !qkeras {
+                    // BinaryDense / TernaryDense: QuantizeDenseOutput forces the bias to zero and the
+                    // output to int<ceil(log2 n) + 2>.
+                    var w = 2, m = 1
+                    while m < nIn { m *= 2; w += 1 }
+                    return (.object(f + [("op", .string(ternary ? "ternary_dense" : "binary_dense")), ("units", .number(String(units))),
+                                         ("kernel", .array(rows)), ("output_type", .string("int<\(w)>"))]), units)
+                }
+                // QDense with a binary kernel: the popcount is summed in accum_t (with the bias),
+                // then 2 * acc - n is cast to the result type.
+                if let b = bias, b.contains(where: { $0 != 0 }) {
+                    throw InputError(file: file, field: l.source, message: "a bias on a binary QDense after a BatchNormalization + binary activation is not supported (hls4ml adds it to the popcount)")
+                }
+                let acc = try prec("accum")
+                guard acc.fracBits >= 0, acc.fracBits < 100, acc.maxCode >> acc.fracBits >= Int128(nIn) else {
+                    throw InputError(file: config.file, field: "\(l.name).accum", message: "\(acc) cannot hold the popcount of \(nIn) inputs (hls4ml would wrap it); use a wider accum precision")
+                }
+                return (.object(f + [("op", .string("binary_dense")), ("units", .number(String(units))),
+                                     ("kernel", .array(rows)), ("output_type", typeText(try prec("result")))]), units)
+            }
+            // Real-valued input (or a ternary QDense on bipolar input): an ordinary dense layer
+            // with int<2> weights, hls4ml's accumulator and result types.
+            let bt: FixedType
+            let b: [JSONValue]
+            if let bias {
+                bt = try fixedBiasType ?? bq?.hlsType ?? prec("bias")
+                b = try bias.map { v in try codeText(bq.map { $0.apply(v) } ?? v, bt) }
+            } else {
+                bt = .integer(signed: false, width: 1)  // hls4ml's type for a missing bias
+                b = Array(repeating: .number("0"), count: units)
+            }
+            f += [("op", .string("dense")), ("units", .number(String(units))), ("kernel", .array(rows)), ("bias", .array(b)),
+                  ("kernel_type", .string("int<2>")), ("bias_type", typeText(bt)),
                   ("accum_type", options.exactAccumulators ? .string("auto") : typeText(try prec("accum")))]
         case let .activation(act):
             switch act {
@@ -122,6 +161,9 @@ extension KerasImporter {
             }
         case let .batchnorm(gamma, beta, mean, variance, eps):
             f.append(("op", .string("batchnorm")))
+            if case .activation("ternary_tanh")? = next?.kind {
+                throw InputError(file: file, field: l.source, message: "a BatchNormalization followed by a ternary activation is not supported (hls4ml folds the pair into floored thresholds; rtlgen folds batchnorm exactly only before a binary activation)")
+            }
             if case .activation("binary_tanh")? = next?.kind {
                 // rtlgen's exact threshold folding (hls4ml floors the threshold; see docs/importers.md).
                 func exact(_ v: [Double]) -> JSONValue { .array(v.map { .number(exactDecimal($0)) }) }

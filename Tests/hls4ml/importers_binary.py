@@ -54,23 +54,35 @@ def main():
 
     t0 = time.time()
     os.makedirs(CACHE, exist_ok=True)
+    cases = []
     ex = example_dir()
-    if not ex:
-        print('SKIP: hls4ml binary importer parity: the example models are missing (set EXAMPLE_MODELS)')
-        return 0
-    j = os.path.join(ex, 'keras', 'keras_bnn.json')
-    h = os.path.join(ex, 'keras', 'keras_bnn_weights.h5')
-    imported = os.path.join(CACHE, 'keras_bnn.json')
+    if ex:
+        cases.append(('keras_bnn', os.path.join(ex, 'keras', 'keras_bnn.json'), os.path.join(ex, 'keras', 'keras_bnn_weights.h5')))
+    else:
+        print('hls4ml binary importer: the example models are missing (set EXAMPLE_MODELS); keras_bnn skipped')
+    fx = os.path.join(ROOT, 'Tests', 'FrontEndsTests', 'Fixtures')
+    cases.append(('qkeras_binary', os.path.join(fx, 'qkeras_binary.json'), os.path.join(fx, 'qkeras_binary_weights.h5')))
+    failed = False
+    for n, (label, j, h) in enumerate(cases):
+        failed |= not check(label, j, h, rtlgen, args.count, 17 + n, np, hls4ml)
+    print('hls4ml binary importer: %d models x %d inputs against hls4ml %s (%.0f s): %s'
+          % (len(cases), args.count, hls4ml.__version__, time.time() - t0,
+             'FAILED' if failed else 'identical except the documented threshold folding'))
+    return 1 if failed else 0
+
+
+def check(label, j, h, rtlgen, count, seed, np, hls4ml):
+    imported = os.path.join(CACHE, label + '.json')
     run([rtlgen, 'import', j, '-o', imported])
-    csv = run([rtlgen, 'vectors', imported, '--count', str(args.count), '--seed', '17'])
+    csv = run([rtlgen, 'vectors', imported, '--count', str(count), '--seed', str(seed)])
     rows = [ln.split(',') for ln in csv.split('\n') if ln and not ln.startswith('#')]
     x = np.array([[float(v) for v in r] for r in rows], dtype=np.float64)
-    npy = os.path.join(CACHE, 'x.npy')
+    npy = os.path.join(CACHE, label + '-x.npy')
     np.save(npy, x)
 
     # hls4ml: its converter with its default configuration; predictions and thresholds cached.
     key = sha(hls4ml.__version__, open(j, 'rb').read(), open(h, 'rb').read(), x.tobytes())
-    cached = os.path.join(CACHE, 'pred-%s.npz' % key)
+    cached = os.path.join(CACHE, 'pred-%s-%s.npz' % (label, key))
     if os.path.exists(cached):
         z = np.load(cached, allow_pickle=False)
         y = z['y']
@@ -78,14 +90,14 @@ def main():
         how = 'cached'
     else:
         cfg = {'KerasJson': j, 'KerasH5': h, 'IOType': 'io_parallel', 'Backend': 'Vivado', 'ProjectName': 'myproject',
-               'OutputDir': os.path.join(CACHE, 'prj-%s' % key),
+               'OutputDir': os.path.join(CACHE, 'prj-%s-%s' % (label, key)),
                'HLSConfig': {'Model': {'Precision': 'fixed<16,6>', 'ReuseFactor': 1, 'Strategy': 'Latency'}}}
         model = hls4ml.converters.keras_v2_to_hls(cfg)
         model.compile()
         y = np.asarray(model.predict(np.ascontiguousarray(x)), dtype=np.float64).reshape(len(x), -1)
         thresholds = {}
         for name, node in model.graph.items():
-            if node.class_name == 'BatchNormalizationQuantizedTanh':
+            if node.class_name == 'BatchNormalizationQuantizedTanh' and node.get_attr('quantize') == 2:
                 thresholds[name] = np.asarray(node.weights['threshold'].data, dtype=np.float64).reshape(-1)
         np.savez(cached, y=y, **{'t_' + k: v for k, v in thresholds.items()})
         how = 'compiled with g++'
@@ -101,48 +113,49 @@ def main():
         return eq_s, eq_o, sum(len(r) for r in want)
 
     # (a) the imported model (exact thresholds) as rtlgen predicts it from the Keras files.
-    got = predict(j)
-    a_s, a_o, tot = counts(got)
-    print('  keras_bnn, exact thresholds (rtlgen):     %5d/%d samples, %6d/%d outputs identical to hls4ml (hls4ml %s)'
-          % (a_s, len(want), a_o, tot, how))
+    a_s, a_o, tot = counts(predict(j))
+    print('  %-14s exact thresholds (rtlgen):  %5d/%d samples, %6d/%d outputs identical to hls4ml (hls4ml %s)'
+          % (label, a_s, len(want), a_o, tot, how))
 
-    # (b) hls4ml's thresholds in place of rtlgen's: bnbt_<batchnorm> holds batchnorm <batchnorm>'s.
+    # (b) hls4ml's thresholds in place of rtlgen's (bnbt_<batchnorm> holds batchnorm <batchnorm>'s),
+    # compared as hls4ml compares (x >= t whatever the sign of gamma).
     m = json.load(open(imported))
     variant = json.loads(json.dumps(m))
-    diff_codes = 0
-    replaced = 0
+    diff, total, replaced = 0, 0, 0
     for layer in variant['layers']:
         if layer['op'] != 'threshold':
             continue
         t = thresholds.get('bnbt_' + layer['name'])
         if t is None:
-            sys.exit('FAILED: hls4ml has no BatchNormalizationQuantizedTanh for %s (its layers: %s)'
-                     % (layer['name'], ', '.join(sorted(thresholds))))
+            print('  FAILED: hls4ml has no BatchNormalizationQuantizedTanh for %s (its layers: %s)'
+                  % (layer['name'], ', '.join(sorted(thresholds))))
+            return False
         new = [exact_decimal(v) for v in t]
-        diff_codes += sum(1 for u, v in zip(layer['thresholds'], new) if exact_decimal(u) != v)
+        dirs = layer.get('directions', ['ge'] * len(new))
+        diff += sum(1 for u, v, d in zip(layer['thresholds'], new, dirs) if exact_decimal(u) != v or d != 'ge')
+        total += len(new)
         layer['thresholds'] = ['@@%s@@' % v for v in new]  # written as JSON numbers, exact
+        layer.pop('directions', None)
         replaced += 1
     # (c) nothing but the thresholds changed.
-    strip = lambda mm: [{k: v for k, v in l.items() if k != 'thresholds'} for l in mm['layers']]  # noqa: E731
-    assert strip(m) == strip(variant) and replaced == 3, 'the variant changed more than the thresholds'
-    vfile = os.path.join(CACHE, 'keras_bnn_hls4ml_thresholds.json')
+    strip = lambda mm: [{k: v for k, v in l.items() if k not in ('thresholds', 'directions')} for l in mm['layers']]  # noqa: E731
+    if strip(m) != strip(variant) or replaced != len(thresholds):
+        print('  FAILED: the variant changed more than the thresholds, or hls4ml has other folded layers')
+        return False
+    vfile = os.path.join(CACHE, label + '_hls4ml_thresholds.json')
     with open(vfile, 'w') as f:
         f.write(json.dumps(variant).replace('"@@', '').replace('@@"', ''))
     got_b = predict(vfile)
     b_s, b_o, _ = counts(got_b)
     ok = b_s == len(want) and len(got_b) == len(want)
-    print("  keras_bnn, hls4ml's thresholds:           %5d/%d samples, %6d/%d outputs identical to hls4ml%s"
-          % (b_s, len(want), b_o, tot, '' if ok else '  FAILED'))
-    print('  the two threshold rules differ on %d of %d channels (%d threshold layers)'
-          % (diff_codes, sum(len(l['thresholds']) for l in variant['layers'] if l['op'] == 'threshold'), replaced))
+    print("  %-14s hls4ml's thresholds:        %5d/%d samples, %6d/%d outputs identical to hls4ml%s"
+          % (label, b_s, len(want), b_o, tot, '' if ok else '  FAILED'))
+    print('  %-14s the two threshold rules differ on %d of %d channels (%d threshold layers)' % (label, diff, total, replaced))
     if not ok:
         k = next(i for i, (u, v) in enumerate(zip(got_b, want)) if u != v)
         print('    first difference, sample %d: input %s\n      rtlgen %s\n      hls4ml %s'
               % (k, ','.join(rows[k]), ','.join(got_b[k]), ','.join(want[k])))
-    print('hls4ml binary importer: keras_bnn x %d inputs against hls4ml %s (%.0f s): %s'
-          % (args.count, hls4ml.__version__, time.time() - t0,
-             'FAILED' if not ok else 'identical except the documented threshold folding'))
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == '__main__':

@@ -46,7 +46,7 @@ extension KerasImporter {
     static let defaultTableType = FixedType(signed: true, width: 18, intBits: 8)
     static let softmaxTableType = FixedType(signed: true, width: 18, intBits: 8, rounding: .RND, overflow: .SAT)
 
-    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, afterBNQT: Bool = false, config: HLSConfig, options: ImportOptions,
+    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, inType: FixedType, afterBNQT: Bool = false, config: HLSConfig, options: ImportOptions,
                      names: inout NameTable, file: String) throws -> (JSONValue, Int) {
         let name = names.unique(l.name)
         func prec(_ v: String) throws -> FixedType { try config.precision(layer: l.name, className: l.className, variable: v) }
@@ -133,7 +133,30 @@ extension KerasImporter {
             case "binary_tanh":
                 return (.object(f + [("op", .string("sign"))]), units)
             case "ternary_tanh":
-                return (.object(f + [("op", .string("ternary_tanh"))]), units)
+                guard let t = l.ternaryThreshold, t != 0.5 else {
+                    return (.object(f + [("op", .string("ternary_tanh"))]), units)
+                }
+                // hls4ml's ExtractTernaryThreshold: a scaling by 0.5 / t merged into a
+                // BatchNormalizationQuantizedTanh: y = +1 when x > hi, -1 when x <= lo, else 0, with
+                // hi = floor(0.5 / (0.5 / t) * 2^F) / 2^F and lo the same of -0.5 / (0.5 / t) (float64,
+                // F the input's fractional bits). As a multi_threshold: y = #(x >= lo + ulp) +
+                // #(x >= hi + ulp) - 1.
+                let fb = inType.fracBits
+                guard t.isFinite, t > 0, fb > -60, fb < 60 else {
+                    throw InputError(file: file, field: l.source, message: "ternary threshold \(t): expected a positive number")
+                }
+                let s = 0.5 / t
+                func grid(_ v: Double) throws -> JSONValue {
+                    let c = (v * pow(2, Double(fb))).rounded(.down)
+                    guard c.isFinite, abs(c) <= Double(inType.maxCode) else {
+                        throw InputError(file: file, field: l.source, message: "ternary threshold \(t) lies outside the input type \(inType)")
+                    }
+                    return .number(inType.decimalString(Int128(c) + 1))
+                }
+                let lo = try grid(-0.5 / s + -0.0), hi = try grid(0.5 / s + -0.0)
+                let row: JSONValue = .array([lo, hi])
+                return (.object(f + [("op", .string("multi_threshold")), ("thresholds", .array([row])), ("out_scale", .number("1")),
+                                     ("out_bias", .number("-1")), ("output_type", .string("int<2>"))]), units)
             default:
                 throw InputError(file: file, field: l.source, message: "unsupported activation '\(act)'")
             }
@@ -161,7 +184,7 @@ extension KerasImporter {
             }
         case let .batchnorm(gamma, beta, mean, variance, eps):
             f.append(("op", .string("batchnorm")))
-            if case .activation("ternary_tanh")? = next?.kind {
+            if case .activation("ternary_tanh")? = next?.kind, next?.ternaryThreshold == 0.5 {
                 throw InputError(file: file, field: l.source, message: "a BatchNormalization followed by a ternary activation is not supported (hls4ml folds the pair into floored thresholds; rtlgen folds batchnorm exactly only before a binary activation)")
             }
             if case .activation("binary_tanh")? = next?.kind {

@@ -42,6 +42,9 @@ struct HLSLayer {
     let source: String
     /// The layer's weights are float64 (numpy computes batchnorm scales in float64 then).
     var float64 = false
+    /// ternary_tanh: hls4ml's TernaryTanh threshold (nil: none given, as for a Keras
+    /// Activation('ternary_tanh')); only 0.5 is hls4ml's plain ternary_tanh.
+    var ternaryThreshold: Double? = nil
 }
 
 public enum KerasImporter {
@@ -71,7 +74,7 @@ public enum KerasImporter {
             // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar).
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
-            let (obj, units) = try emit(l, next: next, nIn: n, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
+            let (obj, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
             out.append(obj)
             n = units
             if case let .string(t)? = obj["output_type"], let ft = try? FixedType.parse(t) { prevType = ft } else { prevType = .bipolar }
@@ -247,10 +250,10 @@ public enum KerasImporter {
                 case .binary:
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("binary_tanh"), source: l.path))
                 case .ternary:
-                    if let t = q.threshold, t != 0.5 {
-                        throw fail(l, "activation", "ternary threshold \(t) is not supported (hls4ml's ternary_tanh switches at +-0.5 whatever the threshold; rtlgen will not silently)")
-                    }
-                    out.append(HLSLayer(name: l.name, className: "TernaryTanh", kind: .activation("ternary_tanh"), source: l.path))
+                    // hls4ml takes QKeras' threshold (0.33 when none is given).
+                    var t = HLSLayer(name: l.name, className: "TernaryTanh", kind: .activation("ternary_tanh"), source: l.path)
+                    t.ternaryThreshold = q.threshold ?? 0.33
+                    out.append(t)
                 }
             default:
                 throw fail(l, "class_name", "unsupported layer \(l.className) (supported: InputLayer, Dense, BinaryDense, TernaryDense, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization, Dropout, Flatten, QDense, QActivation)")

@@ -97,7 +97,7 @@ struct QKerasQuantizer {
         func int(_ k: String, _ d: Int) throws -> Int {
             guard let t = num(k) else { return d }
             if let i = Int(t) { return i }
-            if let x = Double(t), x == x.rounded() { return Int(x) }
+            if let x = Double(t), x == x.rounded(), abs(x) < 1e15 { return Int(x) }
             throw fail("\(k) must be an integer, found \(t)")
         }
         if let a = cfg["alpha"], a != .null, a != .number("1"), a != .number("1.0"), a != .number("1.") {

@@ -11,6 +11,12 @@ ternary(alpha=1, threshold=0.4) kernel) -> BatchNormalization -> QActivation(bin
 kernel). Needs TensorFlow 2.15 + QKeras (scripts/hls4ml-tf-venv.sh); rtlgen itself needs no Python.
 
     python scripts/make_qkeras_binary.py DIR
+
+Also writes DIR/small_bnn.json + small_bnn_weights.h5: BinaryNet-style BinaryDense / TernaryDense
+layers as hls4ml's example keras_bnn has them (Keras 2.2.4 JSON and weights layout, written with
+h5py: these layers are not part of Keras): BinaryDense(6, bias) -> BatchNormalization ->
+Activation(binary_tanh) -> BinaryDense(5) -> BatchNormalization -> Activation(binary_tanh) ->
+TernaryDense(3) -> BatchNormalization, 4 inputs.
 """
 import os
 import sys
@@ -52,6 +58,62 @@ def main():
         f.write(model.to_json())
     model.save_weights(os.path.join(out, 'qkeras_binary_weights.h5'))
     print('wrote %s/qkeras_binary.json and qkeras_binary_weights.h5' % out)
+    small_bnn(out, rng)
+
+
+def small_bnn(out, rng):
+    import json
+    import h5py
+    layers, weights = [], {}
+    n = 4
+
+    def dense(cls, name, units, bias):
+        nonlocal n
+        cfg = {'name': name, 'trainable': True, 'units': units, 'activation': 'linear', 'use_bias': bias,
+               'H': 1.0, 'kernel_lr_multiplier': 'Glorot', 'bias_lr_multiplier': None}
+        if not layers:
+            cfg['batch_input_shape'] = [None, n]
+            cfg['dtype'] = 'float32'
+        layers.append({'class_name': cls, 'config': cfg})
+        w = {'kernel:0': rng.uniform(-1, 1, (n, units))}
+        if bias:
+            w['bias:0'] = rng.uniform(-1, 1, units)
+        weights[name] = w
+        n = units
+
+    def bn(name):
+        layers.append({'class_name': 'BatchNormalization', 'config': {'name': name, 'trainable': True, 'axis': -1, 'momentum': 0.99,
+                                                                   'epsilon': 0.0001, 'center': True, 'scale': True}})
+        weights[name] = {'gamma:0': rng.uniform(0.5, 2.0, n), 'beta:0': rng.normal(0, 0.5, n),
+                         'moving_mean:0': rng.normal(0, 1.0, n), 'moving_variance:0': rng.uniform(0.2, 3.0, n)}
+
+    def act(name):
+        layers.append({'class_name': 'Activation', 'config': {'name': name, 'trainable': True, 'activation': 'binary_tanh'}})
+        weights[name] = {}
+
+    dense('BinaryDense', 'bd1', 6, True)
+    bn('bn1')
+    act('a1')
+    dense('BinaryDense', 'bd2', 5, False)
+    bn('bn2')
+    act('a2')
+    # hls4ml 1.3 fails (KeyError 'threshold_hi') on a TernaryDense followed by batchnorm + binary_tanh:
+    # the TernaryDense comes last.
+    dense('TernaryDense', 'td3', 3, False)
+    bn('bn3')
+    arch = {'class_name': 'Sequential', 'config': {'name': 'small_bnn', 'layers': layers}, 'keras_version': '2.2.4', 'backend': 'tensorflow'}
+    with open(os.path.join(out, 'small_bnn.json'), 'w') as f:
+        json.dump(arch, f)
+    with h5py.File(os.path.join(out, 'small_bnn_weights.h5'), 'w') as f:
+        f.attrs['layer_names'] = [l['config']['name'].encode() for l in layers]
+        f.attrs['backend'] = b'tensorflow'
+        f.attrs['keras_version'] = b'2.2.4'
+        for name, ws in weights.items():
+            g = f.create_group(name)
+            g.attrs['weight_names'] = [('%s/%s' % (name, k)).encode() for k in ws]
+            for k, v in ws.items():
+                g.create_dataset('%s/%s' % (name, k), data=np.asarray(v, dtype=np.float32))
+    print('wrote %s/small_bnn.json and small_bnn_weights.h5' % out)
 
 
 if __name__ == '__main__':

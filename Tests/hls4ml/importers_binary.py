@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The Keras importer on binary networks against hls4ml 1.3 itself: hls4ml's example keras_bnn
-(16-64-32-32-5, BinaryDense + BatchNormalization + binary_tanh, Keras 2.2.4) imported by
-`rtlgen predict keras_bnn.json` and converted by hls4ml's own Keras converter
+(16-64-32-32-5, BinaryDense + BatchNormalization + binary_tanh, Keras 2.2.4) and the two fixtures
+of scripts/make_qkeras_binary.py (qkeras_binary: QDense binary / ternary kernels, QActivation
+binary / ternary, negative gammas; small_bnn: BinaryDense with a bias, TernaryDense), imported by
+`rtlgen predict MODEL.json` and converted by hls4ml's own Keras converter
 (`keras_v2_to_hls`, hls4ml's default configuration, compiled with g++), 10,000 inputs from
 `rtlgen vectors` (random, edge, off-grid and out-of-range values, the same float64 array on both
 sides, to rtlgen as a .npy).
@@ -62,6 +64,7 @@ def main():
         print('hls4ml binary importer: the example models are missing (set EXAMPLE_MODELS); keras_bnn skipped')
     fx = os.path.join(ROOT, 'Tests', 'FrontEndsTests', 'Fixtures')
     cases.append(('qkeras_binary', os.path.join(fx, 'qkeras_binary.json'), os.path.join(fx, 'qkeras_binary_weights.h5')))
+    cases.append(('small_bnn', os.path.join(fx, 'small_bnn.json'), os.path.join(fx, 'small_bnn_weights.h5')))
     failed = False
     for n, (label, j, h) in enumerate(cases):
         failed |= not check(label, j, h, rtlgen, args.count, 17 + n, np, hls4ml)

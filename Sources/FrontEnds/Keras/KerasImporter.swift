@@ -3,9 +3,9 @@
 // activation becomes a Dense and an Activation named "<dense>_<activation>", as in hls4ml; a
 // Sequential model without an InputLayer gets an input named "<first layer>_input"), each
 // layer's types come from the hls4ml configuration with hls4ml's precedence (HLSConfig.swift),
-// and the result is written as native model JSON (what `rtlgen import` shows), read into a
-// `Model` and handed to `ModelCore.validate` (so an imported model is checked and normalized
-// exactly like a hand-written one).
+// and the layers are built as the model core's `Layer` values and handed to `ModelCore.validate`
+// (so an imported model is checked and normalized exactly like a hand-written one); `rtlgen
+// import` prints the native writer's text of the result.
 import BigInt
 import FixedPoint
 import Foundation
@@ -48,8 +48,15 @@ struct HLSLayer {
 }
 
 public enum KerasImporter {
-    /// Converts a Keras source with an hls4ml configuration to the native model JSON text.
+    /// Converts a Keras source with an hls4ml configuration to the native model JSON text (what
+    /// `rtlgen import` writes): the native writer's text of the imported model.
     public static func nativeJSON(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> String {
+        ModelWriter.json(try model(src, config: config, options: options))
+    }
+
+    /// The model itself, built with the model core's initializers (exact parameters) and checked
+    /// and normalized by `ModelCore.validate`, the one entry point every front end calls.
+    public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
         let file = src.architectureFile
         let graph = try KerasGraph.parse(src.architecture, file: file)
         let (inputName, layers, size) = try hlsLayers(graph, src: src)
@@ -61,7 +68,7 @@ public enum KerasImporter {
         }
         var names = NameTable()
         let inType = try config.precision(layer: inputName, className: "InputLayer", variable: "result")
-        var out: [JSONValue] = []
+        var out: [Layer] = []
         var n = size
         var prevType = inType
         for (i, l) in layers.enumerated() {
@@ -74,10 +81,10 @@ public enum KerasImporter {
             // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar).
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
-            let (obj, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
-            out.append(obj)
+            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
+            out.append(layer)
             n = units
-            if case let .string(t)? = obj["output_type"], let ft = try? FixedType.parse(t) { prevType = ft } else { prevType = .bipolar }
+            prevType = layer.outputType
             // hls4ml removes a linear activation before it retypes an xnor dense's output
             // (EliminateLinearActivation runs before QuantizeDenseOutput): compare with the
             // dense's configured result type.
@@ -87,21 +94,11 @@ public enum KerasImporter {
             throw InputError(file: file, field: "config.layers", message: "the model computes nothing (only input, dropout or flatten layers)")
         }
         let name = NameTable.identifier(config.projectName ?? graph.modelName, fallback: "keras_model")
-        let doc: JSONValue = .object([
-            ("format", .string("rtlgen-model")), ("version", .number("1")), ("name", .string(name)),
-            ("description", .string("imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))")),
-            ("input", .object([("name", .string(NameTable.identifier(inputName, fallback: "x"))), ("size", .number(String(size))), ("type", .string(inType.description))])),
-            ("layers", .array(out)),
-        ])
-        return JSONWriter.pretty(doc) + "\n"
-    }
-
-    /// The model itself: the native JSON's `Model` (exact parameters as written), checked and
-    /// normalized by the model core, the one entry point every front end calls.
-    public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
-        let text = try nativeJSON(src, config: config, options: options)
-        let file = "\(src.architectureFile) (as imported)"
-        return try ModelCore.validate(try ModelLoader.unvalidatedModel(text: text, file: file), file: file)
+        let model = Model(name: name,
+                          description: "imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))",
+                          input: InputSpec(name: NameTable.identifier(inputName, fallback: "x"), size: size, type: inType),
+                          layers: out)
+        return try ModelCore.validate(model, file: "\(file) (as imported)")
     }
 
     // MARK: Keras layers -> hls4ml's layer list

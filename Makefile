@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: sim-teacher lint-reuse onnx-parity hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -31,6 +31,7 @@ help:
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
 	@echo "make onnx-parity       ONNX / QONNX models: rtlgen predict vs hls4ml's ONNX emulation and qonnx's execution (part of make test)"
+	@echo "make hls4ml-importers-binary  binary/ternary Keras/QKeras (keras_bnn, fixtures) vs hls4ml (part of make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
 	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
@@ -236,6 +237,12 @@ hls4ml-models: $(RTLGEN)
 hls4ml-importers: $(RTLGEN)
 	python3 Tests/hls4ml/importers.py --rtlgen $(RTLGEN)
 
+# --- binary / ternary Keras and QKeras networks (keras_bnn, the fixtures of
+# scripts/make_qkeras_binary.py) against hls4ml's emulation: identical but for the documented
+# exact threshold folding (shown by swapping in hls4ml's own thresholds) ---
+hls4ml-importers-binary: $(RTLGEN)
+	python3 Tests/hls4ml/importers_binary.py --rtlgen $(RTLGEN)
+
 # --- a Keras 3 .keras archive through hls4ml's Keras 3 converter (a third venv; not in make test) ---
 hls4ml-importers-keras3: $(RTLGEN)
 	python3 Tests/hls4ml/importers_keras3.py $(RTLGEN)
@@ -260,7 +267,7 @@ reference: $(RTLGEN)
 fuzz: $(RTLGEN)
 	@for s in 1 2 3 4; do python3 scripts/fuzz-models.py $(RTLGEN) 250 $$s $(SIMDIR)/fuzz; done
 	@scripts/fuzz-importers.sh $(RTLGEN) 300 1
-# The importers with >= 100,000 mutated files per format (h5, keras, json, yaml, csv, npy): long.
+# The importers with >= 100,000 mutated files per format (h5, keras, json, yaml, csv, npy, bnn): long.
 fuzz-long: $(RTLGEN)
 	@scripts/fuzz-importers.sh $(RTLGEN) 100000 7
 # The mutated models that build, simulated in Verilator and GHDL (long: part of sim-long).
@@ -271,7 +278,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data onnx-parity
+test: deps build rtl-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
 	@echo "make test: all passed"
 
 demo: deps build

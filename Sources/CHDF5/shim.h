@@ -1,95 +1,46 @@
-// The few HDF5 C-library calls the Keras importer needs, wrapped so that Swift can call them:
-// HDF5's type and property-list constants are macros over global ids, which Swift cannot import.
-// Debian's libhdf5-dev (serial) provides the header and libhdf5 (found through pkg-config hdf5).
+// The HDF5 C library (Debian's libhdf5-dev, serial; found through pkg-config hdf5), read in a
+// child process.
+//
+// libhdf5 is not hardened against damaged files: some make it fault, abort in glibc's heap
+// checks, or loop (the importers' fuzzer found all three). rtlgen therefore never calls it in its
+// own process: `rtlgen_h5_snapshot` forks a child that opens the file (or in-memory image), walks
+// every group, dataset and attribute, and writes what it read to a pipe as one flat record stream
+// (the format below); the parent only reads the pipe. A child that dies (any signal), exits with
+// an unexpected status, sends a malformed stream, or is still running after the time limit (it is
+// then killed) makes the file "damaged"; the parent is never affected and reports it as one
+// InputError (HDF5File.swift). The parent only initializes libhdf5 (H5open, before its first
+// fork) and never opens a file with it, so no state a damaged file could corrupt is shared. The child runs C code only
+// (libhdf5, malloc, write) and ends with _exit: nothing of the Swift runtime runs after fork.
+//
+// Record stream (little-endian u64/i64, strings as u64 length + bytes; paths relative to the
+// root, "." for the root, '/'-separated):
+//   'G' path, u64 n, n member names           a group and its link names (HDF5's name order)
+//   'D' path, i64 element kind (4/8 float32/64, -N an N-byte integer, 0 other), i64 rank
+//       (-2: not a numeric dataset), rank x u64 dims, i64 status (0: count doubles follow,
+//       1: too large, 2: unreadable)
+//   'O' path                                   another kind of object
+//   'A' path, attribute name, i64 n (strings; 0 empty; -2 not strings or unreadable),
+//       NUL-separated bytes
+// Only hard links are followed (Keras files use nothing else; a soft or external link could point
+// anywhere, including another file). Depth, object count and total size are capped.
 #ifndef RTLGEN_CHDF5_SHIM_H
 #define RTLGEN_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-/// A guard around the HDF5 library's reading of a user's file. libhdf5 is not hardened against
-/// damaged files: some make it fault, abort (heap checks) or loop. While a guard is active, a
-/// fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL), an abort (SIGABRT) or the alarm (`seconds`) prints one message naming the file and ends the
-/// process with exit status 2 (nothing has been written yet: files are read before any output).
-// State lives in function-local statics (Swift imports functions from this header, not globals).
-static inline char *rtlgen_h5_guard_message(void) { static char m[1024]; return m; }
-static inline size_t *rtlgen_h5_guard_length(void) { static size_t n = 0; return &n; }
-static inline char *rtlgen_h5_guard_stack(void) { static char st[1 << 16]; return st; }
-/// stderr as it was before the guard (the library's own complaints, e.g. glibc's heap checks,
-/// go to /dev/null while it reads; the one message goes to the real stderr).
-static inline int *rtlgen_h5_guard_stderr(void) { static int fd = -1; return &fd; }
-
-static inline void rtlgen_h5_guard_handler(int sig) {
-    (void)sig;
-    int fd = *rtlgen_h5_guard_stderr() >= 0 ? *rtlgen_h5_guard_stderr() : 2;
-    ssize_t w = write(fd, rtlgen_h5_guard_message(), *rtlgen_h5_guard_length());
-    (void)w;
-    _exit(2);
-}
-
-static inline void rtlgen_h5_guard_begin(const char *file, unsigned seconds) {
-    const char *a = "rtlgen: error: ";
-    const char *b = ": damaged HDF5 file (the HDF5 library failed or did not finish reading it)\n";
-    size_t la = strlen(a), lf = strlen(file), lb = strlen(b);
-    char *m = rtlgen_h5_guard_message();
-    if (lf > 1024 - la - lb - 1) lf = 1024 - la - lb - 1;
-    memcpy(m, a, la);
-    memcpy(m + la, file, lf);
-    memcpy(m + la + lf, b, lb);
-    *rtlgen_h5_guard_length() = la + lf + lb;
-    stack_t ss;
-    ss.ss_sp = rtlgen_h5_guard_stack();
-    ss.ss_size = 1 << 16;
-    ss.ss_flags = 0;
-    sigaltstack(&ss, NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = rtlgen_h5_guard_handler;
-    sa.sa_flags = SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
-    sigaction(SIGILL, &sa, NULL);
-    sigaction(SIGABRT, &sa, NULL);
-    sigaction(SIGALRM, &sa, NULL);
-    int *saved = rtlgen_h5_guard_stderr();
-    if (*saved < 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            *saved = dup(2);
-            dup2(null, 2);
-            close(null);
-        }
-    }
-    alarm(seconds);
-}
-
-static inline void rtlgen_h5_guard_end(void) {
-    alarm(0);
-    int *saved = rtlgen_h5_guard_stderr();
-    if (*saved >= 0) {
-        dup2(*saved, 2);
-        close(*saved);
-        *saved = -1;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
-    sigaction(SIGILL, &sa, NULL);
-    sigaction(SIGABRT, &sa, NULL);
-    sigaction(SIGALRM, &sa, NULL);
-}
-
-/// Silences HDF5's error stack printing (every failure is reported by the caller instead).
-static inline void rtlgen_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+#define RTLGEN_H5_MAX_BYTES ((size_t)1 << 28)
+#define RTLGEN_H5_MAX_OBJECTS 100000
+#define RTLGEN_H5_MAX_DEPTH 32
+#define RTLGEN_H5_MAX_VALUES ((size_t)1 << 24)
 
 static inline hid_t rtlgen_h5_open(const char *path) {
 #if H5_VERSION_GE(1, 12, 0)
@@ -111,75 +62,39 @@ static inline hid_t rtlgen_h5_open_image(void *buf, size_t len) {
     return f;
 }
 
-static inline void rtlgen_h5_close_file(hid_t f) { if (f >= 0) H5Fclose(f); }
+// --- the child: walk the file into a record stream -------------------------------------------
 
-/// 1 when every component of `path` (relative to `loc`, '/'-separated) exists, else 0.
-static inline int rtlgen_h5_exists(hid_t loc, const char *path) {
-    if (strcmp(path, ".") == 0 || strcmp(path, "/") == 0) return 1;
-    size_t n = strlen(path);
-    char *p = (char *)malloc(n + 1);
-    if (!p) return 0;
-    memcpy(p, path, n + 1);
-    int ok = 1;
-    for (size_t i = 0; i <= n && ok; i++) {
-        if (p[i] == '/' || p[i] == 0) {
-            char c = p[i];
-            p[i] = 0;
-            if (i > 0 && H5Lexists(loc, p, H5P_DEFAULT) <= 0) ok = 0;
-            p[i] = c;
-        }
+typedef struct { unsigned char *p; size_t len, cap; int full; long objects; } rtlgen_h5_out;
+
+static inline void rtlgen_h5_put(rtlgen_h5_out *o, const void *d, size_t n) {
+    if (o->full) return;
+    if (n > RTLGEN_H5_MAX_BYTES - o->len) { o->full = 1; return; }
+    if (o->len + n > o->cap) {
+        size_t c = o->cap ? o->cap : 4096;
+        while (c < o->len + n) c *= 2;
+        unsigned char *np = (unsigned char *)realloc(o->p, c);
+        if (!np) { o->full = 1; return; }
+        o->p = np; o->cap = c;
     }
-    free(p);
-    return ok;
+    memcpy(o->p + o->len, d, n);
+    o->len += n;
 }
-
-/// 2 a group, 1 a dataset, 0 something else, -1 missing.
-static inline int rtlgen_h5_kind(hid_t loc, const char *path) {
-    if (!rtlgen_h5_exists(loc, path)) return -1;
-    hid_t o = H5Oopen(loc, path, H5P_DEFAULT);
-    if (o < 0) return -1;
-    H5I_type_t t = H5Iget_type(o);
-    H5Oclose(o);
-    if (t == H5I_GROUP) return 2;
-    if (t == H5I_DATASET) return 1;
-    return 0;
+static inline void rtlgen_h5_put_u64(rtlgen_h5_out *o, uint64_t v) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    rtlgen_h5_put(o, b, 8);
 }
+static inline void rtlgen_h5_put_bytes(rtlgen_h5_out *o, const void *d, size_t n) {
+    rtlgen_h5_put_u64(o, (uint64_t)n);
+    rtlgen_h5_put(o, d, n);
+}
+static inline void rtlgen_h5_put_str(rtlgen_h5_out *o, const char *s) { rtlgen_h5_put_bytes(o, s, strlen(s)); }
 
-/// Names of a group's members, NUL-separated in a malloc'ed buffer; returns the count or -1.
-static inline long rtlgen_h5_members(hid_t loc, const char *path, char **out, size_t *outLen) {
+/// Reads an opened attribute as strings (a scalar or an array of fixed- or variable-length
+/// strings), NUL-separated in a malloc'ed buffer. Returns the count, 0 for an empty attribute of
+/// any type, -2 when it is not strings or cannot be read.
+static inline long rtlgen_h5_attr_strings(hid_t a, char **out, size_t *outLen) {
     *out = NULL; *outLen = 0;
-    if (rtlgen_h5_kind(loc, path) != 2) return -1;
-    hid_t g = H5Gopen2(loc, path, H5P_DEFAULT);
-    if (g < 0) return -1;
-    H5G_info_t gi;
-    if (H5Gget_info(g, &gi) < 0) { H5Gclose(g); return -1; }
-    size_t cap = 64, len = 0;
-    char *buf = (char *)malloc(cap);
-    long count = 0;
-    for (hsize_t i = 0; i < gi.nlinks && buf; i++) {
-        ssize_t k = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
-        if (k < 0) { free(buf); buf = NULL; break; }
-        while (len + (size_t)k + 1 > cap) { cap *= 2; char *nb = (char *)realloc(buf, cap); if (!nb) { free(buf); buf = NULL; break; } buf = nb; }
-        if (!buf) break;
-        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf + len, (size_t)k + 1, H5P_DEFAULT);
-        len += (size_t)k + 1;
-        count++;
-    }
-    H5Gclose(g);
-    if (!buf) return -1;
-    *out = buf; *outLen = len;
-    return count;
-}
-
-/// Reads the string attribute `name` of the object at `path` (a scalar or an array of fixed- or
-/// variable-length strings) as NUL-separated strings in a malloc'ed buffer. Returns the number
-/// of strings; 0 for an empty attribute of any type; -1 missing; -2 not strings or unreadable.
-static inline long rtlgen_h5_string_attr(hid_t loc, const char *path, const char *name, char **out, size_t *outLen) {
-    *out = NULL; *outLen = 0;
-    if (rtlgen_h5_kind(loc, path) < 0) return -1;
-    if (H5Aexists_by_name(loc, path, name, H5P_DEFAULT) <= 0) return -1;
-    hid_t a = H5Aopen_by_name(loc, path, name, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0) return -2;
     hid_t t = H5Aget_type(a), s = H5Aget_space(a);
     long result = -2;
     hssize_t n = (t >= 0 && s >= 0) ? H5Sget_simple_extent_npoints(s) : -1;
@@ -242,65 +157,222 @@ static inline long rtlgen_h5_string_attr(hid_t loc, const char *path, const char
     }
     if (s >= 0) H5Sclose(s);
     if (t >= 0) H5Tclose(t);
-    H5Aclose(a);
+
     return result;
 }
 
-/// The shape of the dataset at `path` (up to 8 dimensions): returns the rank, -1 missing,
-/// -2 not a numeric dataset.
-static inline int rtlgen_h5_shape(hid_t loc, const char *path, unsigned long long dims[8]) {
-    if (rtlgen_h5_kind(loc, path) != 1) return -1;
-    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    if (d < 0) return -2;
+typedef struct { rtlgen_h5_out *o; const char *path; long count; } rtlgen_h5_attr_walk;
+
+static inline herr_t rtlgen_h5_attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+    (void)info;
+    rtlgen_h5_attr_walk *w = (rtlgen_h5_attr_walk *)data;
+    if (++w->count > 10000 || w->o->full) return 1;  // stop iterating
+    char *buf = NULL;
+    size_t len = 0;
+    long n = -2;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a >= 0) {
+        n = rtlgen_h5_attr_strings(a, &buf, &len);
+        H5Aclose(a);
+    }
+    unsigned char tag = 'A';
+    rtlgen_h5_put(w->o, &tag, 1);
+    rtlgen_h5_put_str(w->o, w->path);
+    rtlgen_h5_put_str(w->o, name);
+    rtlgen_h5_put_u64(w->o, (uint64_t)(int64_t)n);
+    rtlgen_h5_put_bytes(w->o, buf, n > 0 ? len : 0);
+    free(buf);
+    return 0;
+}
+
+static inline void rtlgen_h5_dataset(hid_t d, const char *path, rtlgen_h5_out *o) {
     hid_t t = H5Dget_type(d), s = H5Dget_space(d);
-    int rank = -2;
-    if (t >= 0 && s >= 0) {
-        H5T_class_t c = H5Tget_class(t);
-        if (c == H5T_FLOAT || c == H5T_INTEGER) {
-            int r = H5Sget_simple_extent_ndims(s);
-            if (r >= 0 && r <= 8) {
-                hsize_t hd[8];
-                H5Sget_simple_extent_dims(s, hd, NULL);
-                for (int i = 0; i < r; i++) dims[i] = (unsigned long long)hd[i];
-                rank = r;
-            }
-        }
-    }
-    if (s >= 0) H5Sclose(s);
-    if (t >= 0) H5Tclose(t);
-    H5Dclose(d);
-    return rank;
-}
-
-/// Reads the whole dataset at `path` as doubles (float32 and float64 convert exactly; integers
-/// up to 2^53 too) into `buf` of `count` values. Returns 0 or -1.
-static inline int rtlgen_h5_read_doubles(hid_t loc, const char *path, double *buf, size_t count) {
-    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    if (d < 0) return -1;
-    hid_t s = H5Dget_space(d);
-    hssize_t n = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
-    int r = -1;
-    if (n >= 0 && (size_t)n == count) {
-        r = H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0;
-    }
-    if (s >= 0) H5Sclose(s);
-    H5Dclose(d);
-    return r;
-}
-
-/// The dataset's stored element type: 4 float32, 8 float64, -N an N-byte integer, 0 other.
-static inline int rtlgen_h5_element_kind(hid_t loc, const char *path) {
-    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    if (d < 0) return 0;
-    hid_t t = H5Dget_type(d);
-    int k = 0;
+    int64_t kind = 0, rank = -2, status = 2;
+    hsize_t dims[8];
     if (t >= 0) {
         H5T_class_t c = H5Tget_class(t);
         size_t sz = H5Tget_size(t);
-        if (c == H5T_FLOAT) k = (int)sz; else if (c == H5T_INTEGER) k = -(int)sz;
-        H5Tclose(t);
+        if (c == H5T_FLOAT) kind = (int64_t)sz; else if (c == H5T_INTEGER) kind = -(int64_t)sz;
+        if ((c == H5T_FLOAT || c == H5T_INTEGER) && s >= 0) {
+            int r = H5Sget_simple_extent_ndims(s);
+            if (r >= 0 && r <= 8 && H5Sget_simple_extent_dims(s, dims, NULL) >= 0) rank = r;
+        }
     }
-    H5Dclose(d);
-    return k;
+    size_t count = 1;
+    if (rank >= 0) {
+        for (int i = 0; i < rank; i++) {
+            if (dims[i] > RTLGEN_H5_MAX_VALUES || (dims[i] > 0 && count > RTLGEN_H5_MAX_VALUES / dims[i])) { count = RTLGEN_H5_MAX_VALUES + 1; break; }
+            count *= (size_t)dims[i];
+        }
+        if (count > RTLGEN_H5_MAX_VALUES) status = 1;
+    }
+    double *values = NULL;
+    if (rank >= 0 && status != 1) {
+        hssize_t n = H5Sget_simple_extent_npoints(s);
+        if (n >= 0 && (size_t)n == count) {
+            values = (double *)malloc(count ? count * sizeof(double) : 1);
+            if (values && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) >= 0) status = 0;
+        }
+    }
+    unsigned char tag = 'D';
+    rtlgen_h5_put(o, &tag, 1);
+    rtlgen_h5_put_str(o, path);
+    rtlgen_h5_put_u64(o, (uint64_t)kind);
+    rtlgen_h5_put_u64(o, (uint64_t)rank);
+    for (int i = 0; i < rank; i++) rtlgen_h5_put_u64(o, (uint64_t)dims[i]);
+    rtlgen_h5_put_u64(o, (uint64_t)status);
+    if (status == 0) rtlgen_h5_put(o, values, count * sizeof(double));
+    free(values);
+    if (s >= 0) H5Sclose(s);
+    if (t >= 0) H5Tclose(t);
+}
+
+/// Records the object at `path` (opened as `obj`), its attributes, and, for a group, its members.
+static inline void rtlgen_h5_walk(hid_t obj, const char *path, int depth, rtlgen_h5_out *o) {
+    if (o->full || ++o->objects > RTLGEN_H5_MAX_OBJECTS || depth > RTLGEN_H5_MAX_DEPTH) { o->full = 1; return; }
+    rtlgen_h5_attr_walk aw = { o, path, 0 };
+    hsize_t idx = 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, rtlgen_h5_attr_cb, &aw);
+    H5I_type_t type = H5Iget_type(obj);
+    unsigned char tag;
+    if (type == H5I_DATASET) { rtlgen_h5_dataset(obj, path, o); return; }
+    if (type != H5I_GROUP) { tag = 'O'; rtlgen_h5_put(o, &tag, 1); rtlgen_h5_put_str(o, path); return; }
+    H5G_info_t gi;
+    if (H5Gget_info(obj, &gi) < 0) gi.nlinks = 0;
+    if (gi.nlinks > RTLGEN_H5_MAX_OBJECTS) { o->full = 1; return; }
+    size_t n = (size_t)gi.nlinks;
+    char **names = (char **)calloc(n ? n : 1, sizeof(char *));
+    if (!names) { o->full = 1; return; }
+    size_t got = 0;
+    for (size_t i = 0; i < n; i++) {
+        ssize_t k = H5Lget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)i, NULL, 0, H5P_DEFAULT);
+        if (k < 0 || k > 65535) continue;
+        char *nm = (char *)malloc((size_t)k + 1);
+        if (!nm) break;
+        if (H5Lget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)i, nm, (size_t)k + 1, H5P_DEFAULT) < 0) { free(nm); continue; }
+        nm[k] = 0;
+        names[got++] = nm;
+    }
+    tag = 'G';
+    rtlgen_h5_put(o, &tag, 1);
+    rtlgen_h5_put_str(o, path);
+    rtlgen_h5_put_u64(o, (uint64_t)got);
+    for (size_t i = 0; i < got; i++) rtlgen_h5_put_str(o, names[i]);
+    for (size_t i = 0; i < got && !o->full; i++) {
+        const char *nm = names[i];
+        if (!nm[0] || strchr(nm, '/') || strcmp(nm, ".") == 0) continue;
+        H5L_info_t li;
+        if (H5Lget_info(obj, nm, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD) continue;
+        hid_t child = H5Oopen(obj, nm, H5P_DEFAULT);
+        if (child < 0) continue;
+        size_t lp = strlen(path), ln = strlen(nm);
+        char *cp = (char *)malloc(lp + ln + 2);
+        if (cp) {
+            if (strcmp(path, ".") == 0) memcpy(cp, nm, ln + 1);
+            else { memcpy(cp, path, lp); cp[lp] = '/'; memcpy(cp + lp + 1, nm, ln + 1); }
+            rtlgen_h5_walk(child, cp, depth + 1, o);
+            free(cp);
+        }
+        H5Oclose(child);
+    }
+    for (size_t i = 0; i < got; i++) free(names[i]);
+    free(names);
+}
+
+static inline int rtlgen_h5_write_all(int fd, const unsigned char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w; n -= (size_t)w;
+    }
+    return 0;
+}
+
+/// The child's whole life: read the file, write the stream, _exit (0 read, 1 not an HDF5 file,
+/// 3 too large or too deeply nested, 4 the stream could not be written).
+static inline void rtlgen_h5_child(int fd, const char *path, void *image, size_t imageLen, unsigned seconds) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 1); dup2(null, 2); close(null); }  // libhdf5's and glibc's own complaints
+    alarm(seconds + 1);  // a child whose parent is gone does not outlive the limit
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = path ? rtlgen_h5_open(path) : rtlgen_h5_open_image(image, imageLen);
+    if (f < 0) _exit(1);
+    hid_t root = H5Oopen(f, "/", H5P_DEFAULT);
+    if (root < 0) _exit(1);
+    rtlgen_h5_out o = { NULL, 0, 0, 0, 0 };
+    rtlgen_h5_walk(root, ".", 0, &o);
+    if (o.full) _exit(3);
+    unsigned char hdr[8];
+    for (int i = 0; i < 8; i++) hdr[i] = (unsigned char)((uint64_t)o.len >> (8 * i));
+    if (rtlgen_h5_write_all(fd, hdr, 8) < 0 || rtlgen_h5_write_all(fd, o.p, o.len) < 0) _exit(4);
+    _exit(0);
+}
+
+static inline double rtlgen_h5_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/// Reads the HDF5 file at `path` (or, when path is NULL, the image image[0..<imageLen]) in a
+/// child process, within `seconds`. Returns 0 with the record stream in *out (malloc'ed, *outLen
+/// bytes), 1 not an HDF5 file, 3 too large or too deeply nested, -1 the library failed or did not
+/// finish (the child died, timed out, or sent a malformed stream), -2 no child could be started.
+static inline int rtlgen_h5_snapshot(const char *path, void *image, size_t imageLen, unsigned seconds,
+                                     unsigned char **out, size_t *outLen) {
+    *out = NULL; *outLen = 0;
+    // The library is initialized here once (no file is touched), so that each child starts with
+    // it ready instead of initializing it again (about 5 ms per file).
+    static int ready = 0;
+    if (!ready) { H5open(); H5Eset_auto2(H5E_DEFAULT, NULL, NULL); ready = 1; }
+    int fds[2];
+    if (pipe(fds) != 0) return -2;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);  // not inherited by programs the parent starts
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    pid_t pid = fork();
+    if (pid < 0) { close(fds[0]); close(fds[1]); return -2; }
+    if (pid == 0) { close(fds[0]); rtlgen_h5_child(fds[1], path, image, imageLen, seconds); _exit(4); }
+    close(fds[1]);
+    double deadline = rtlgen_h5_now() + (double)seconds;
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int result = 0, timedOut = 0;
+    for (;;) {
+        double left = deadline - rtlgen_h5_now();
+        if (left <= 0) { timedOut = 1; break; }
+        struct pollfd p = { fds[0], POLLIN, 0 };
+        int r = poll(&p, 1, (int)(left * 1000) + 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) { result = -1; break; }
+        if (r == 0) continue;
+        if (len == cap) {
+            size_t c = cap ? cap * 2 : 65536;
+            if (c > RTLGEN_H5_MAX_BYTES + 8 + 65536) { result = -1; break; }
+            unsigned char *nb = (unsigned char *)realloc(buf, c);
+            if (!nb) { result = -1; break; }
+            buf = nb; cap = c;
+        }
+        ssize_t k = read(fds[0], buf + len, cap - len);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) { result = -1; break; }
+        if (k == 0) break;  // the child closed its end: it has exited (or is exiting)
+        len += (size_t)k;
+    }
+    close(fds[0]);
+    if (timedOut || result != 0) kill(pid, SIGKILL);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (timedOut || result != 0) { free(buf); return -1; }
+    if (!WIFEXITED(st)) { free(buf); return -1; }
+    int code = WEXITSTATUS(st);
+    if (code == 1 || code == 3) { free(buf); return code; }
+    uint64_t n = 0;
+    for (int i = 0; i < 8 && i < (int)len; i++) n |= (uint64_t)buf[i] << (8 * i);
+    if (code != 0 || len < 8 || n != (uint64_t)(len - 8)) { free(buf); return -1; }
+    memmove(buf, buf + 8, len - 8);
+    *out = buf;
+    *outLen = len - 8;
+    return 0;
 }
 #endif

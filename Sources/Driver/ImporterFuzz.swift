@@ -7,6 +7,8 @@
 //   yaml   an hls4ml configuration (with the original Keras files)
 //   csv    CSV input text;   npy  a NumPy .npy array
 //   onnx   an ONNX / QONNX model's protobuf bytes (examples/qonnx_mlp by default)
+//   bnn    a QKeras binary / ternary network's architecture JSON (its weights unmutated) and,
+//          alternately, its HDF5 weights (the binary and ternary import paths)
 import Foundation
 import FixedPoint
 import FrontEnds
@@ -20,20 +22,27 @@ public struct FuzzCorpus {
     public var hlsConfig: String
     /// An ONNX model's bytes (the onnx format).
     public var onnx = Data()
-    public init(kerasJSON: String, weightsH5: Data, kerasArchive: Data, hlsConfig: String) {
+        /// A binary / ternary QKeras network (architecture JSON + weights).
+    public var binaryJSON: String
+    public var binaryH5: Data
+    public init(kerasJSON: String, weightsH5: Data, kerasArchive: Data, hlsConfig: String, binaryJSON: String = "", binaryH5: Data = Data()) {
         self.kerasJSON = kerasJSON
         self.weightsH5 = weightsH5
         self.kerasArchive = kerasArchive
         self.hlsConfig = hlsConfig
+        self.binaryJSON = binaryJSON
+        self.binaryH5 = binaryH5
     }
 }
 
 public enum ImporterFuzz {
-    public static let formats = ["h5", "keras", "json", "yaml", "csv", "npy", "onnx"]
+    public static let formats = ["h5", "keras", "json", "yaml", "csv", "npy", "bnn", "onnx"]
 
     public struct Outcome {
         public var imported = 0
         public var rejected = 0
+        /// Rejected because the HDF5 library failed on the file (its reading child died or stalled).
+        public var damagedHDF5 = 0
         public var unexpected: [String] = []
     }
 
@@ -118,6 +127,9 @@ public enum ImporterFuzz {
         h += "\n"
         npy += [UInt8(h.utf8.count), 0] + Array(h.utf8)
         for v in [1.5, -2, 0.25, 3, -31.5, 0, 1e-3, -7, 33, 0.1] { npy += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        // The unmutated weights, read once (json, yaml and half of bnn mutate the text only).
+        let muonWeights = try? KerasFiles.weights(image: c.weightsH5, name: "w.h5")
+        let bnnWeights = try? KerasFiles.weights(image: c.binaryH5, name: "bnn.h5")
         for i in start..<(start + count) {
             var r = RNG(s: seed &* 0x2545_F491_4F6C_DD1D ^ (UInt64(formats.firstIndex(of: format) ?? 0) << 56) ^ UInt64(i))
             _ = r.next()
@@ -139,13 +151,23 @@ public enum ImporterFuzz {
                     try exercise(try KerasImporter.model(src, config: .defaults(file: "fuzz.keras"), options: ImportOptions()))
                 case "json":
                     let t = String(decoding: mutateText(c.kerasJSON, &r), as: UTF8.self)
-                    let src = try KerasFiles.load(jsonText: t, jsonName: "fuzz.json", weightsImage: c.weightsH5, weightsName: "w.h5")
+                    let src = try KerasFiles.load(jsonText: t, jsonName: "fuzz.json", weights: try muonWeights ?? KerasFiles.weights(image: c.weightsH5, name: "w.h5"))
                     try exercise(try KerasImporter.model(src, config: .defaults(file: "fuzz.json"), options: ImportOptions()))
                 case "yaml":
                     let t = String(decoding: mutateText(c.hlsConfig, &r), as: UTF8.self)
                     let cfg = try HLSConfig.load(text: t, path: "fuzz.yml")
-                    let src = try KerasFiles.load(jsonText: c.kerasJSON, jsonName: "m.json", weightsImage: c.weightsH5, weightsName: "w.h5")
+                    let src = try KerasFiles.load(jsonText: c.kerasJSON, jsonName: "m.json", weights: try muonWeights ?? KerasFiles.weights(image: c.weightsH5, name: "w.h5"))
                     try exercise(try KerasImporter.model(src, config: cfg, options: ImportOptions()))
+                case "bnn":
+                    let src: KerasSource
+                    if i % 2 == 0 {
+                        let t = String(decoding: mutateText(c.binaryJSON, &r), as: UTF8.self)
+                        src = try KerasFiles.load(jsonText: t, jsonName: "fuzz_bnn.json", weights: try bnnWeights ?? KerasFiles.weights(image: c.binaryH5, name: "bnn.h5"))
+                    } else {
+                        let img = Data(mutateBytes(Array(c.binaryH5), &r))
+                        src = try KerasFiles.load(jsonText: c.binaryJSON, jsonName: "bnn.json", weightsImage: img, weightsName: "fuzz_bnn.h5")
+                    }
+                    try exercise(try KerasImporter.model(src, config: .defaults(file: "fuzz_bnn.json"), options: ImportOptions()))
                 case "csv":
                     _ = try InputData.read(data: Data(mutateText(csv, &r)), path: "fuzz.csv", size: 5, type: sample) { _ in }
                 case "npy":
@@ -161,6 +183,7 @@ public enum ImporterFuzz {
             } catch let e as InputError {
                 if "\(e)".contains("\n") { o.unexpected.append("#\(i): a message of several lines: \(e)") }
                 o.rejected += 1
+                if e.message.hasPrefix("damaged HDF5 file") { o.damagedHDF5 += 1 }
             } catch {
                 o.unexpected.append("#\(i): \(type(of: error)): \(error)")
             }

@@ -110,15 +110,15 @@ struct FuzzImportersCmd: ParsableCommand {
         abstract: "Seeded mutation fuzzing of the importers and input readers (development; make fuzz / fuzz-long).",
         discussion: "Each mutated file must import or fail with one message (exit status 2 in real use); anything else is reported and exits 1.")
 
-    @Option(help: "h5, keras, json, yaml, csv, npy or all.")
+    @Option(help: "h5, keras, json, yaml, csv, npy, bnn or all.")
     var format: String = "all"
     @Option(help: "Mutations per format.")
     var count: Int = 1000
-    @Option(help: "Index of the first mutation (a run resumes after a damaged-HDF5 exit).")
+    @Option(help: "Index of the first mutation (to reproduce one).")
     var start: Int = 0
     @Option(help: "Write the index of the mutation being tried to this file (scripts/fuzz-importers.sh reads it).")
     var progressFile: String?
-    @Option(help: "Seconds an HDF5 library call may take before the file counts as damaged (exit 2).")
+    @Option(help: "Seconds the HDF5 reading process may take before the file counts as damaged (exit 2).")
     var hdf5Timeout: UInt32 = 30
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
@@ -126,6 +126,8 @@ struct FuzzImportersCmd: ParsableCommand {
     var corpus: String = "examples/muon_student_keras"
     @Flag(help: "Print each mutation's number before running it (to find the one that crashes).")
     var verbose = false
+    @Option(help: "Folder of the binary corpus (qkeras_binary.json, qkeras_binary_weights.h5) for the bnn format.")
+    var binaryCorpus: String = "Tests/FrontEndsTests/Fixtures"
     @Option(help: "A Keras 3 .keras archive for the keras format.")
     var keras: String = "Tests/FrontEndsTests/Fixtures/small_keras3.keras"
     @Option(help: "An ONNX model for the onnx format.")
@@ -140,7 +142,9 @@ struct FuzzImportersCmd: ParsableCommand {
         var c = FuzzCorpus(kerasJSON: try readInputText(path: dir.appendingPathComponent("muon_student.json")),
                            weightsH5: try data(dir.appendingPathComponent("muon_student_weights.h5")),
                            kerasArchive: try data(keras),
-                           hlsConfig: try readInputText(path: dir.appendingPathComponent("muon_student_config.yml")))
+                           hlsConfig: try readInputText(path: dir.appendingPathComponent("muon_student_config.yml")),
+                           binaryJSON: try readInputText(path: (binaryCorpus as NSString).appendingPathComponent("qkeras_binary.json")),
+                           binaryH5: try data((binaryCorpus as NSString).appendingPathComponent("qkeras_binary_weights.h5")))
         if format == "all" || format == "onnx" { c.onnx = try data(onnx) }
         let formats = format == "all" ? ImporterFuzz.formats : [format]
         HDF5File.guardSeconds = hdf5Timeout
@@ -161,8 +165,8 @@ struct FuzzImportersCmd: ParsableCommand {
                     pf.write(Data(String(format: "%@ %12d %12d %12d\n", f as NSString, i, sofar.imported, sofar.rejected).utf8))
                 }
             }
-            print(String(format: "fuzz-importers %-5@ seed %llu from %d: %d mutated files, %d imported, %d rejected with one message, %d unexpected (%.0f s)",
-                         f as NSString, seed, start, count, o.imported, o.rejected, o.unexpected.count, Date().timeIntervalSince(t0)))
+            print(String(format: "fuzz-importers %-5@ seed %llu from %d: %d mutated files, %d imported, %d rejected with one message (%d of them damaged HDF5 files the library failed on), %d unexpected (%.0f s)",
+                         f as NSString, seed, start, count, o.imported, o.rejected, o.damagedHDF5, o.unexpected.count, Date().timeIntervalSince(t0)))
             for u in o.unexpected.prefix(5) { print("  " + u) }
             bad += o.unexpected.count
         }

@@ -20,6 +20,7 @@ Runs in scripts/hls4ml-tf-venv.sh's venv (pandas, numpy); SKIP only when PyPI is
 """
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -126,12 +127,20 @@ def main():
     ex = example_dir()
     models = [('muon student (its config)', MUON)]
     if ex:
-        models += [('KERAS_1layer (hls4ml defaults)', os.path.join(ex, 'keras', 'KERAS_1layer.json'))]
+        models += [('KERAS_1layer (hls4ml defaults)', os.path.join(ex, 'keras', 'KERAS_1layer.json')),
+                   ('keras_bnn (BinaryDense, hls4ml defaults)', os.path.join(ex, 'keras', 'keras_bnn.json'))]
         if args.all_models:
             models += [('KERAS_3layer (keras-config.yml)', os.path.join(ex, 'keras-config.yml')),
                        ('qkeras_3layer (its config)', os.path.join(ex, 'config-files', 'qkeras_3layer_config.yml'))]
-        r = run([rt, 'build', os.path.join(ex, 'keras', 'keras_bnn.json'), '--out', f('bnn')], ok=False)
-        check(r.returncode == 2 and r.stderr.count('\n') == 1, 'keras_bnn: the unsupported layer is named in one line (exit 2)')
+        # An unsupported layer (a convolution) in an otherwise valid model: one line naming it, exit 2.
+        arch = json.load(open(os.path.join(ex, 'keras', 'KERAS_1layer.json')))
+        lays = arch['config']['layers'] if isinstance(arch['config'], dict) else arch['config']
+        lays[-1]['class_name'] = 'Conv1D'  # the chain stays as it is
+        conv = f('conv.json')
+        json.dump(arch, open(conv, 'w'))
+        r = run([rt, 'build', conv, '--weights', os.path.join(ex, 'keras', 'KERAS_1layer_weights.h5'), '--out', f('conv')], ok=False)
+        check(r.returncode == 2 and r.stderr.count('\n') == 1 and 'Conv1D' in r.stderr and not os.path.exists(f('conv')),
+              'an unsupported layer (Conv1D) is named in one line (exit 2), nothing written')
     else:
         print('  (example models not found: set EXAMPLE_MODELS)')
     print('imported models, built and simulated on %d vectors:' % args.sim_count)

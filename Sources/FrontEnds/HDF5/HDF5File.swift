@@ -1,6 +1,8 @@
-// A read-only HDF5 file through the HDF5 C library (CHDF5): group members, string attributes
-// and numeric datasets read as Double (float32/float64 convert exactly). Every failure is an
-// InputError naming the file and the object path; HDF5's own error printing is silenced.
+// A read-only HDF5 file, read through the HDF5 C library in a child process (CHDF5/shim.h):
+// the child walks the whole file (groups, numeric datasets read as Double, string attributes)
+// and sends it over a pipe; this process decodes that stream and answers every question from
+// it. A damaged file that makes libhdf5 fault, abort or loop kills or stalls only the child:
+// the answer is one InputError ("damaged HDF5 file"), exit status 2 in the CLI.
 import CHDF5
 import Foundation
 import ModelIR
@@ -14,119 +16,181 @@ public struct HDF5Array: Sendable {
 }
 
 public final class HDF5File {
-    /// Seconds one HDF5 library call may take before the file is declared damaged (exit 2).
+    /// Seconds the child may take to read a file before the file counts as damaged (exit 2).
     nonisolated(unsafe) public static var guardSeconds: UInt32 = 30
 
-    /// Runs `body` (HDF5 library calls on this file) under the fault/timeout guard (CHDF5 shim.h).
-    func guarded<T>(_ body: () -> T) -> T {
-        rtlgen_h5_guard_begin(path, Self.guardSeconds)
-        defer { rtlgen_h5_guard_end() }
-        return body()
-    }
-
     public let path: String
-    let id: hid_t
-    /// Keeps an in-memory image alive while the file is open.
-    private var image: UnsafeMutableRawBufferPointer?
 
-    /// Opens a file on disk.
+    enum Dataset {
+        /// elementKind: 4 float32, 8 float64, -N an N-byte integer, 0 other.
+        case numeric(shape: [Int], values: [Double], elementKind: Int)
+        case tooLarge(shape: [Int], elementKind: Int)
+        case unreadable(elementKind: Int)
+        case notNumeric(elementKind: Int)
+    }
+    enum Attribute { case strings([String]), notStrings }
+
+    private var groups: [String: [String]] = [:]
+    private var datasets: [String: Dataset] = [:]
+    private var others = Set<String>()
+    private var attributes: [String: [String: Attribute]] = [:]
+
+    /// Reads a file on disk.
     public init(path: String) throws {
-        rtlgen_h5_quiet()
         self.path = path
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw InputError(file: path, field: "", message: "cannot read the file")
         }
-        rtlgen_h5_guard_begin(path, Self.guardSeconds)
-        let f = rtlgen_h5_open(path)
-        rtlgen_h5_guard_end()
-        guard f >= 0 else { throw InputError(file: path, field: "", message: "not a readable HDF5 file (truncated or damaged?)") }
-        id = f
+        try read { rtlgen_h5_snapshot(path, nil, 0, Self.guardSeconds, &$0, &$1) }
     }
 
-    /// Opens an HDF5 file image held in memory (named `name` in messages).
+    /// Reads an HDF5 file image held in memory (named `name` in messages).
     public init(image data: Data, name: String) throws {
-        rtlgen_h5_quiet()
         path = name
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+        defer { buf.deallocate() }
         data.copyBytes(to: buf)
-        rtlgen_h5_guard_begin(name, Self.guardSeconds)
-        let f = rtlgen_h5_open_image(buf.baseAddress, data.count)
-        rtlgen_h5_guard_end()
-        guard f >= 0 else {
-            buf.deallocate()
-            throw InputError(file: name, field: "", message: "not a readable HDF5 file (truncated or damaged?)")
-        }
-        image = buf
-        id = f
+        try read { rtlgen_h5_snapshot(nil, buf.baseAddress, data.count, Self.guardSeconds, &$0, &$1) }
     }
 
-    deinit {
-        guarded { rtlgen_h5_close_file(id) }
-        image?.deallocate()
+    private func read(_ snapshot: (inout UnsafeMutablePointer<UInt8>?, inout Int) -> Int32) throws {
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var len = 0
+        let r = snapshot(&out, &len)
+        defer { free(out) }
+        switch r {
+        case 0:
+            guard let out, decode(UnsafeBufferPointer(start: out, count: len)) else { fallthrough }
+        case -1:
+            throw InputError(file: path, field: "", message: "damaged HDF5 file (the HDF5 library failed or did not finish reading it)")
+        case 1:
+            throw InputError(file: path, field: "", message: "not a readable HDF5 file (truncated or damaged?)")
+        case 3:
+            throw InputError(file: path, field: "", message: "too large or too deeply nested for a Keras weights file (more than \(1 << 28) bytes or 100,000 objects)")
+        default:
+            throw InputError(file: path, field: "", message: "cannot start a process to read the HDF5 file")
+        }
+    }
+
+    /// Decodes the child's record stream; false when it is malformed.
+    private func decode(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        func u64() -> UInt64? {
+            guard b.count - i >= 8 else { return nil }
+            var v: UInt64 = 0
+            for k in 0..<8 { v |= UInt64(b[i + k]) << (8 * UInt64(k)) }
+            i += 8
+            return v
+        }
+        func i64() -> Int? { u64().map { Int(Int64(bitPattern: $0)) } }
+        func bytes() -> UnsafeBufferPointer<UInt8>? {
+            guard let n = u64(), n <= UInt64(b.count - i) else { return nil }
+            defer { i += Int(n) }
+            return UnsafeBufferPointer(rebasing: b[i..<(i + Int(n))])
+        }
+        func str() -> String? { bytes().map { String(decoding: $0, as: UTF8.self) } }
+        while i < b.count {
+            let tag = b[i]
+            i += 1
+            guard let p = str() else { return false }
+            switch tag {
+            case UInt8(ascii: "G"):
+                guard let n = u64(), n <= UInt64(b.count) else { return false }
+                var m: [String] = []
+                for _ in 0..<n { guard let s = str() else { return false }; m.append(s) }
+                groups[p] = m
+            case UInt8(ascii: "O"):
+                others.insert(p)
+            case UInt8(ascii: "D"):
+                guard let kind = i64(), let rank = i64(), rank >= -2, rank <= 8 else { return false }
+                var shape: [Int] = []
+                for _ in 0..<max(rank, 0) { guard let d = u64() else { return false }; shape.append(Int(clamping: d)) }
+                guard let status = i64() else { return false }
+                if rank < 0 { datasets[p] = .notNumeric(elementKind: kind); continue }
+                switch status {
+                case 0:
+                    var count = 1
+                    for d in shape {
+                        let (c, o) = count.multipliedReportingOverflow(by: d)
+                        guard !o, c <= 1 << 24 else { return false }
+                        count = c
+                    }
+                    guard b.count - i >= count * 8 else { return false }
+                    let values = (0..<count).map { k -> Double in
+                        var v: UInt64 = 0
+                        for j in 0..<8 { v |= UInt64(b[i + 8 * k + j]) << (8 * UInt64(j)) }
+                        return Double(bitPattern: v)
+                    }
+                    i += count * 8
+                    datasets[p] = .numeric(shape: shape, values: values, elementKind: kind)
+                case 1: datasets[p] = .tooLarge(shape: shape, elementKind: kind)
+                default: datasets[p] = .unreadable(elementKind: kind)
+                }
+            case UInt8(ascii: "A"):
+                guard let name = str(), let n = i64(), let raw = bytes() else { return false }
+                let a: Attribute
+                if n < 0 { a = .notStrings } else {
+                    a = .strings(Array(raw.split(separator: 0, omittingEmptySubsequences: false).prefix(n).map { String(decoding: $0, as: UTF8.self) }))
+                }
+                attributes[p, default: [:]][name] = a
+            default:
+                return false
+            }
+        }
+        return groups["."] != nil
+    }
+
+    /// "a//b/", "/a/b", "./a/b" -> "a/b"; "" and "/" -> ".".
+    static func normalize(_ p: String) -> String {
+        let parts = p.split(separator: "/").filter { $0 != "." }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
     public enum Kind { case group, dataset, other, missing }
 
     public func kind(_ p: String) -> Kind {
-        switch guarded({ rtlgen_h5_kind(id, p) }) {
-        case 2: return .group
-        case 1: return .dataset
-        case 0: return .other
-        default: return .missing
-        }
-    }
-
-    private static func strings(_ buf: UnsafeMutablePointer<CChar>?, _ len: Int, _ n: Int) -> [String] {
-        guard let buf, n > 0 else { return [] }
-        let raw = UnsafeRawBufferPointer(start: buf, count: len)
-        return raw.split(separator: 0, omittingEmptySubsequences: false).prefix(n).map { String(decoding: $0, as: UTF8.self) }
+        let k = Self.normalize(p)
+        if groups[k] != nil { return .group }
+        if datasets[k] != nil { return .dataset }
+        return others.contains(k) ? .other : .missing
     }
 
     /// Names of the members of the group at `p` (sorted by name, as HDF5 indexes them).
     public func members(_ p: String) throws -> [String] {
-        var buf: UnsafeMutablePointer<CChar>?
-        var len = 0
-        let n = guarded { rtlgen_h5_members(id, p, &buf, &len) }
-        defer { free(buf) }
-        guard n >= 0 else { throw InputError(file: path, field: p, message: "missing group") }
-        return Self.strings(buf, len, n)
+        guard let m = groups[Self.normalize(p)] else { throw InputError(file: path, field: p, message: "missing group") }
+        return m
     }
 
     /// A string attribute (scalar or array); nil when absent. An empty attribute of any type is [].
     public func stringAttribute(_ p: String, _ name: String) throws -> [String]? {
-        var buf: UnsafeMutablePointer<CChar>?
-        var len = 0
-        let n = guarded { rtlgen_h5_string_attr(id, p, name, &buf, &len) }
-        defer { free(buf) }
-        if n == -1 { return nil }
-        guard n >= 0 else {
+        guard let a = attributes[Self.normalize(p)]?[name] else { return nil }
+        switch a {
+        case let .strings(s): return s
+        case .notStrings:
             throw InputError(file: path, field: "\(p == "." ? "" : p + " ")attribute \(name)", message: "not a string attribute (damaged file?)")
         }
-        return Self.strings(buf, len, n)
     }
 
     /// The numeric dataset at `p`.
     public func array(_ p: String) throws -> HDF5Array {
-        var dims = [UInt64](repeating: 0, count: 8)
-        let rank = guarded { dims.withUnsafeMutableBufferPointer { rtlgen_h5_shape(id, p, $0.baseAddress) } }
-        if rank == -1 { throw InputError(file: path, field: p, message: "missing dataset") }
-        guard rank >= 0 else { throw InputError(file: path, field: p, message: "not a numeric dataset") }
-        let shape = dims.prefix(Int(rank)).map { Int(clamping: $0) }
-        var count = 1
-        for d in shape {
-            let (c, o) = count.multipliedReportingOverflow(by: d)
-            guard !o, c <= 1 << 24 else { throw InputError(file: path, field: p, message: "dataset too large (shape \(shape))") }
-            count = c
+        guard let d = datasets[Self.normalize(p)] else { throw InputError(file: path, field: p, message: "missing dataset") }
+        switch d {
+        case .notNumeric: throw InputError(file: path, field: p, message: "not a numeric dataset")
+        case let .tooLarge(shape, _): throw InputError(file: path, field: p, message: "dataset too large (shape \(shape))")
+        case .unreadable: throw InputError(file: path, field: p, message: "cannot read the dataset (truncated or damaged file?)")
+        case let .numeric(shape, values, kind):
+            guard values.allSatisfy({ $0.isFinite }) else {
+                throw InputError(file: path, field: p, message: "holds a value that is not a finite number")
+            }
+            return HDF5Array(shape: shape, values: values, isFloat64: kind == 8)
         }
-        var values = [Double](repeating: 0, count: count)
-        let r = guarded { values.withUnsafeMutableBufferPointer { rtlgen_h5_read_doubles(id, p, $0.baseAddress, count) } }
-        guard r == 0 else { throw InputError(file: path, field: p, message: "cannot read the dataset (truncated or damaged file?)") }
-        guard values.allSatisfy({ $0.isFinite }) else {
-            throw InputError(file: path, field: p, message: "holds a value that is not a finite number")
-        }
-        return HDF5Array(shape: shape, values: values, isFloat64: elementKind(p) == 8)
     }
 
-    /// 4: float32, 8: float64, -N: an N-byte integer, 0: other.
-    public func elementKind(_ p: String) -> Int { Int(guarded { rtlgen_h5_element_kind(id, p) }) }
+    /// 4: float32, 8: float64, -N: an N-byte integer, 0: other (or not a dataset).
+    public func elementKind(_ p: String) -> Int {
+        switch datasets[Self.normalize(p)] {
+        case let .numeric(_, _, k)?, let .tooLarge(_, k)?, let .unreadable(k)?, let .notNumeric(k)?: return k
+        case nil: return 0
+        }
+    }
 }

@@ -1,4 +1,4 @@
-// hls4ml's layer list -> native model JSON layers, with hls4ml's types and weight quantization.
+// hls4ml's layer list -> the model core's layers, with hls4ml's types and weight quantization.
 import BigInt
 import FixedPoint
 import Foundation
@@ -46,88 +46,168 @@ extension KerasImporter {
     static let defaultTableType = FixedType(signed: true, width: 18, intBits: 8)
     static let softmaxTableType = FixedType(signed: true, width: 18, intBits: 8, rounding: .RND, overflow: .SAT)
 
-    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, config: HLSConfig, options: ImportOptions,
-                     names: inout NameTable, file: String) throws -> (JSONValue, Int) {
+    /// One layer of hls4ml's list as a `Layer` of the model core (unvalidated: the core checks
+    /// and normalizes it), and the number of values it outputs.
+    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, inType: FixedType, afterBNQT: Bool = false, config: HLSConfig, options: ImportOptions,
+                     names: inout NameTable, file: String) throws -> (Layer, Int) {
         let name = names.unique(l.name)
         func prec(_ v: String) throws -> FixedType { try config.precision(layer: l.name, className: l.className, variable: v) }
-        func typeText(_ t: FixedType) -> JSONValue { .string(t.description) }
-        func codeText(_ d: Double, _ t: FixedType) throws -> JSONValue {
+        func code(_ d: Double, _ t: FixedType) throws -> Int128 {
             guard d.isFinite else { throw InputError(file: file, field: l.source, message: "a parameter is not a finite number (\(d))") }
-            return .number(t.decimalString(WeightText.code(d, type: t, rounding: options.weightRounding)))
+            return WeightText.code(d, type: t, rounding: options.weightRounding)
         }
-        var f: [(String, JSONValue)] = [("name", .string(name))]
-        var units = nIn
         func tableSize(_ d: Int) throws -> Int {
             guard let s = config.setting(layer: l.name, className: l.className, key: "table_size") else { return d }
             guard let n = Int(s) else { throw InputError(file: config.file, field: "\(l.name).table_size", message: "expected an integer") }
             return n
         }
+        func layer(_ op: LayerOp, _ out: FixedType? = nil) throws -> Layer {
+            Layer(name: name, op: op, outputType: try out ?? prec("result"))
+        }
+        func accum() throws -> FixedType? { options.exactAccumulators ? nil : try prec("accum") }
         switch l.kind {
         case let .dense(kernel, bias, kq, bq):
-            units = kernel.shape[1]
+            let units = kernel.shape[1]
             let kt = try kq?.hlsType ?? prec("weight")
             let bt = try bq?.hlsType ?? prec("bias")
-            var rows: [JSONValue] = []
-            rows.reserveCapacity(nIn)
-            for i in 0..<nIn {
-                rows.append(.array(try (0..<units).map { j in
+            let k: [[Int128]] = try (0..<nIn).map { i in
+                try (0..<units).map { j in
                     var v = kernel.values[i * units + j]
                     if let kq { v = kq.apply(v) }
-                    return try codeText(v, kt)
-                }))
+                    return try code(v, kt)
+                }
             }
-            let b: [JSONValue] = try (0..<units).map { j in
+            let b: [Int128] = try (0..<units).map { j in
                 var v = bias?.values[j] ?? 0
                 if let bq { v = bq.apply(v) }
-                return try codeText(v, bt)
+                return try code(v, bt)
             }
-            f += [("op", .string("dense")), ("units", .number(String(units))), ("kernel", .array(rows)), ("bias", .array(b)),
-                  ("kernel_type", typeText(kt)), ("bias_type", typeText(bt)),
-                  ("accum_type", options.exactAccumulators ? .string("auto") : typeText(try prec("accum")))]
+            return (try layer(.dense(Dense(units: units, kernelType: kt, biasType: bt, accumType: try accum(), kernel: k, bias: b))), units)
+        case let .binaryDense(kernel, bias, bq, fixedBiasType, ternary, qkeras):
+            let units = kernel.first?.count ?? 0
+            if afterBNQT && (!qkeras || !ternary) {
+                // Bipolar input: hls4ml's xnor product (popcount), y = 2 * popcount - n.
+                let d = BinaryDense(units: units, kernel: kernel)
+                let op: LayerOp = .binary(ternary ? .ternaryDense(d) : .binaryDense(d))
+                if !qkeras {
+                    // BinaryDense / TernaryDense: QuantizeDenseOutput forces the bias to zero and the
+                    // output to int<ceil(log2 n) + 2>.
+                    var w = 2, m = 1
+                    while m < nIn { m *= 2; w += 1 }
+                    return (try layer(op, .integer(signed: true, width: w)), units)
+                }
+                // QDense with a binary kernel: the popcount is summed in accum_t (with the bias),
+                // then 2 * acc - n is cast to the result type.
+                if let b = bias, b.contains(where: { $0 != 0 }) {
+                    throw InputError(file: file, field: l.source, message: "a bias on a binary QDense after a BatchNormalization + binary activation is not supported (hls4ml adds it to the popcount)")
+                }
+                let acc = try prec("accum")
+                guard acc.fracBits >= 0, acc.fracBits < 100, acc.maxCode >> acc.fracBits >= Int128(nIn) else {
+                    throw InputError(file: config.file, field: "\(l.name).accum", message: "\(acc) cannot hold the popcount of \(nIn) inputs (hls4ml would wrap it); use a wider accum precision")
+                }
+                return (try layer(op), units)
+            }
+            // Real-valued input (or a ternary QDense on bipolar input): an ordinary dense layer
+            // with int<2> weights, hls4ml's accumulator and result types.
+            let bt: FixedType
+            let b: [Int128]
+            if let bias {
+                bt = try fixedBiasType ?? bq?.hlsType ?? prec("bias")
+                b = try bias.map { v in try code(bq.map { $0.apply(v) } ?? v, bt) }
+            } else {
+                bt = .integer(signed: false, width: 1)  // hls4ml's type for a missing bias
+                b = Array(repeating: 0, count: units)
+            }
+            let k = kernel.map { $0.map { Int128($0) } }
+            return (try layer(.dense(Dense(units: units, kernelType: .integer(signed: true, width: 2), biasType: bt, accumType: try accum(),
+                                           kernel: k, bias: b))), units)
         case let .activation(act):
             switch act {
-            case "relu", "linear", "hard_sigmoid":
-                f.append(("op", .string(act)))
+            case "relu": return (try layer(.relu), nIn)
+            case "linear": return (try layer(.activation(.linear)), nIn)
+            case "hard_sigmoid":
+                let st = ActivationDefaults.slopeType, ht = ActivationDefaults.shiftType
+                let h = HardParams(slope: try st.quantize(decimal: ActivationDefaults.slope), slopeType: st,
+                                   shift: try ht.quantize(decimal: ActivationDefaults.shift), shiftType: ht)
+                return (try layer(.activation(.hardSigmoid(h))), nIn)
             case "sigmoid", "tanh":
                 let tt = try config.settingType(layer: l.name, className: l.className, key: "table_t") ?? defaultTableType
-                f += [("op", .string(act)), ("table_size", .number(String(try tableSize(1024)))), ("table_type", typeText(tt)), ("table", .string("hls4ml"))]
+                let t = FunctionTable(function: act == "sigmoid" ? .sigmoid : .tanh, mode: .hls4ml, size: try tableSize(1024), tableType: tt)
+                return (try layer(.activation(act == "sigmoid" ? .sigmoid(t) : .tanh(t))), nIn)
             case "binary_tanh":
-                return (.object(f + [("op", .string("sign"))]), units)
+                return (Layer(name: name, op: .binary(.sign), outputType: .bipolar), nIn)
             case "ternary_tanh":
-                return (.object(f + [("op", .string("ternary_tanh"))]), units)
+                guard let t = l.ternaryThreshold, t != 0.5 else {
+                    return (Layer(name: name, op: .binary(.ternaryTanh), outputType: .ternary), nIn)
+                }
+                // hls4ml's ExtractTernaryThreshold: a scaling by 0.5 / t merged into a
+                // BatchNormalizationQuantizedTanh: y = +1 when x > hi, -1 when x <= lo, else 0, with
+                // hi = floor(0.5 / (0.5 / t) * 2^F) / 2^F and lo the same of -0.5 / (0.5 / t) (float64,
+                // F the input's fractional bits). As a multi_threshold: y = #(x >= lo + ulp) +
+                // #(x >= hi + ulp) - 1.
+                let fb = inType.fracBits
+                guard t.isFinite, t > 0, fb > -60, fb < 60 else {
+                    throw InputError(file: file, field: l.source, message: "ternary threshold \(t): expected a positive number")
+                }
+                let s = 0.5 / t
+                func grid(_ v: Double) throws -> Rational {
+                    let c = (v * pow(2, Double(fb))).rounded(.down)
+                    guard c.isFinite, abs(c) <= Double(inType.maxCode) else {
+                        throw InputError(file: file, field: l.source, message: "ternary threshold \(t) lies outside the input type \(inType)")
+                    }
+                    return Rational(code: Int128(c) + 1, frac: fb)
+                }
+                let m = MultiThreshold(thresholds: [[try grid(-0.5 / s + -0.0), try grid(0.5 / s + -0.0)]], outScaleText: "1", outBiasText: "-1")
+                return (Layer(name: name, op: .binary(.multiThreshold(m)), outputType: .integer(signed: true, width: 2)), nIn)
             default:
                 throw InputError(file: file, field: l.source, message: "unsupported activation '\(act)'")
             }
         case .softmax:
-            let impl = config.setting(layer: l.name, className: l.className, key: "implementation") ?? "stable"
-            f += [("op", .string("softmax")), ("implementation", .string(impl))]
-            if impl == "stable" {
-                func t(_ k: String) throws -> JSONValue { typeText(try config.settingType(layer: l.name, className: l.className, key: k) ?? softmaxTableType) }
-                f += [("table_size", .number(String(try tableSize(1024)))), ("exp_table_type", try t("exp_table_t")),
-                      ("inv_table_type", try t("inv_table_t")), ("inv_inp_type", try t("inv_inp_t")),
-                      ("accum_type", typeText(try config.settingType(layer: l.name, className: l.className, key: "accum_t") ?? prec("accum")))]
-            } else {
+            let implText = config.setting(layer: l.name, className: l.className, key: "implementation") ?? "stable"
+            guard let impl = SoftmaxImplementation(rawValue: implText) else {
+                throw InputError(file: config.file, field: "\(l.name).Implementation",
+                                 message: "unknown softmax implementation '\(implText)' (supported: stable, argmax; hls4ml's latency and legacy are not supported)")
+            }
+            if impl == .argmax {
                 // argmax outputs an index.
                 var w = 1
                 while (1 << w) < nIn { w += 1 }
-                return (.object(f + [("output_type", .string("uint<\(w)>"))]), 1)
+                return (Layer(name: name, op: .softmax(Softmax(implementation: .argmax)), outputType: .integer(signed: false, width: w)), 1)
             }
+            func t(_ k: String) throws -> FixedType { try config.settingType(layer: l.name, className: l.className, key: k) ?? softmaxTableType }
+            let sm = Softmax(implementation: .stable, tableSize: try tableSize(1024), expTableType: try t("exp_table_t"), invTableType: try t("inv_table_t"),
+                             invInputType: try t("inv_inp_t"),
+                             accumType: try config.settingType(layer: l.name, className: l.className, key: "accum_t") ?? prec("accum"))
+            return (try layer(.softmax(sm)), nIn)
         case let .leakyRelu(alpha), let .elu(alpha):
             let pt = try prec("param")
             guard let a = Double(alpha), a.isFinite else { throw InputError(file: file, field: "\(l.source).alpha", message: "expected a number") }
-            f += [("op", .string(l.className == "ELU" ? "elu" : "leaky_relu")), ("alpha", .number(pt.decimalString(pt.quantize(double: a)))), ("alpha_type", typeText(pt))]
+            let ac = pt.quantize(double: a)
             if l.className == "ELU" {
                 let tt = try config.settingType(layer: l.name, className: l.className, key: "table_t") ?? defaultTableType
-                f += [("table_size", .number(String(try tableSize(1024)))), ("table_type", typeText(tt))]
+                return (try layer(.activation(.elu(ExpTable(selu: false, size: try tableSize(1024), tableType: tt, alpha: ac, alphaType: pt)))), nIn)
             }
+            return (try layer(.activation(.leakyRelu(LeakyRelu(alpha: ac, alphaType: pt)))), nIn)
         case let .batchnorm(gamma, beta, mean, variance, eps):
-            f.append(("op", .string("batchnorm")))
+            if case .activation("ternary_tanh")? = next?.kind, next?.ternaryThreshold == 0.5 {
+                throw InputError(file: file, field: l.source, message: "a BatchNormalization followed by a ternary activation is not supported (hls4ml folds the pair into floored thresholds; rtlgen folds batchnorm exactly only before a binary activation)")
+            }
             if case .activation("binary_tanh")? = next?.kind {
-                // rtlgen's exact threshold folding (hls4ml floors the threshold; see docs/importers.md).
-                func exact(_ v: [Double]) -> JSONValue { .array(v.map { .number(exactDecimal($0)) }) }
-                f += [("gamma", exact(gamma ?? Array(repeating: 1, count: nIn))), ("beta", exact(beta ?? Array(repeating: 0, count: nIn))),
-                      ("mean", exact(mean)), ("variance", exact(variance)), ("epsilon", .number(eps))]
-                return (.object(f), units)
+                // rtlgen's exact threshold folding (hls4ml floors the threshold; see docs/importers.md):
+                // the exact values of the stored floats, epsilon as written.
+                func exact(_ v: [Double]) throws -> [Rational] {
+                    try v.map { d in
+                        guard d.isFinite else { throw InputError(file: file, field: l.source, message: "a parameter is not a finite number (\(d))") }
+                        return try Rational(decimal: exactDecimal(d))
+                    }
+                }
+                let e: Rational
+                do { e = try Rational(decimal: eps) } catch {
+                    throw InputError(file: file, field: "\(l.source).epsilon", message: "expected a number, found \(eps)")
+                }
+                let p = BatchNorm.Parameters.moments(gamma: try exact(gamma ?? Array(repeating: 1, count: nIn)), beta: try exact(beta ?? Array(repeating: 0, count: nIn)),
+                                                     mean: try exact(mean), variance: try exact(variance), epsilon: e)
+                return (Layer(name: name, op: .binary(.batchnorm(BatchNorm(p, hasOutputType: false))), outputType: .bipolar), nIn)
             }
             guard let e = Double(eps), e.isFinite else { throw InputError(file: file, field: "\(l.source).epsilon", message: "expected a number") }
             let (scale, bias) = batchnormScaleBias(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: e,
@@ -136,11 +216,10 @@ extension KerasImporter {
             for (k, v) in zip(["variance + epsilon", "the scale"], [variance.map { $0 + e }.min() ?? 1, scale.map(abs).max() ?? 0]) where !(v > 0 || (k == "the scale" && v == 0)) || !v.isFinite {
                 throw InputError(file: file, field: l.source, message: "\(k) is not a positive finite number (\(v)): the batch normalization cannot be computed")
             }
-            f += [("scale", .array(try scale.map { try codeText($0, st) })), ("bias", .array(try bias.map { try codeText($0, bt) })),
-                  ("scale_type", typeText(st)), ("bias_type", typeText(bt))]
+            let p = BatchNorm.Parameters.scaleBias(scale: try scale.map { Rational(code: try code($0, st), frac: st.fracBits) },
+                                                   bias: try bias.map { Rational(code: try code($0, bt), frac: bt.fracBits) })
+            return (try layer(.binary(.batchnorm(BatchNorm(p, scaleType: st, biasType: bt, hasOutputType: true)))), nIn)
         }
-        f.append(("output_type", typeText(try prec("result"))))
-        return (.object(f), units)
     }
 
     /// hls4ml's scale = gamma / sqrt(variance + epsilon), bias = beta - scale * mean, in numpy's

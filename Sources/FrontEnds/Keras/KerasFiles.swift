@@ -119,6 +119,16 @@ public enum KerasFiles {
         return KerasSource(architecture: arch, architectureFile: jsonName, weights: try store(f))
     }
 
+    /// JSON architecture text + weights already read (the fuzzer mutates the text only).
+    public static func load(jsonText: String, jsonName: String, weights: KerasWeights) throws -> KerasSource {
+        KerasSource(architecture: try parseJSON(jsonText, file: jsonName), architectureFile: jsonName, weights: weights)
+    }
+
+    /// The weights of an in-memory HDF5 image, read once.
+    public static func weights(image: Data, name: String) throws -> KerasWeights {
+        try store(try HDF5File(image: image, name: name))
+    }
+
     /// A Keras 3 .keras archive (zip: config.json + model.weights.h5).
     public static func load(keras path: String) throws -> KerasSource {
         let archive: Archive

@@ -3,9 +3,9 @@
 // activation becomes a Dense and an Activation named "<dense>_<activation>", as in hls4ml; a
 // Sequential model without an InputLayer gets an input named "<first layer>_input"), each
 // layer's types come from the hls4ml configuration with hls4ml's precedence (HLSConfig.swift),
-// and the result is written as native model JSON (what `rtlgen import` shows), read into a
-// `Model` and handed to `ModelCore.validate` (so an imported model is checked and normalized
-// exactly like a hand-written one).
+// and the layers are built as the model core's `Layer` values and handed to `ModelCore.validate`
+// (so an imported model is checked and normalized exactly like a hand-written one); `rtlgen
+// import` prints the native writer's text of the result.
 import BigInt
 import FixedPoint
 import Foundation
@@ -28,6 +28,11 @@ struct HLSLayer {
         case leakyRelu(alpha: String)
         case elu(alpha: String)
         case batchnorm(gamma: [Double]?, beta: [Double]?, mean: [Double], variance: [Double], epsilon: String)
+        /// A dense layer with +-1 (binary) or -1/0/+1 (ternary) weights: BinaryDense / TernaryDense
+        /// (hls4ml's BinaryQuantizer / TernaryQuantizer: xnor layers after a batchnorm + binary_tanh)
+        /// or a QDense with a binary / ternary kernel quantizer (`qkeras`). `bias`: codes of
+        /// `biasType` (nil: the configuration's bias type), nil when the layer has none.
+        case binaryDense(kernel: [[Int8]], bias: [Double]?, biasQuantizer: QKerasQuantizer?, biasType: FixedType?, ternary: Bool, qkeras: Bool)
     }
     let name: String
     /// hls4ml's class name (the LayerType key).
@@ -37,11 +42,21 @@ struct HLSLayer {
     let source: String
     /// The layer's weights are float64 (numpy computes batchnorm scales in float64 then).
     var float64 = false
+    /// ternary_tanh: hls4ml's TernaryTanh threshold (nil: none given, as for a Keras
+    /// Activation('ternary_tanh')); only 0.5 is hls4ml's plain ternary_tanh.
+    var ternaryThreshold: Double? = nil
 }
 
 public enum KerasImporter {
-    /// Converts a Keras source with an hls4ml configuration to the native model JSON text.
+    /// Converts a Keras source with an hls4ml configuration to the native model JSON text (what
+    /// `rtlgen import` writes): the native writer's text of the imported model.
     public static func nativeJSON(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> String {
+        ModelWriter.json(try model(src, config: config, options: options))
+    }
+
+    /// The model itself, built with the model core's initializers (exact parameters) and checked
+    /// and normalized by `ModelCore.validate`, the one entry point every front end calls.
+    public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
         let file = src.architectureFile
         let graph = try KerasGraph.parse(src.architecture, file: file)
         let (inputName, layers, size) = try hlsLayers(graph, src: src)
@@ -53,7 +68,7 @@ public enum KerasImporter {
         }
         var names = NameTable()
         let inType = try config.precision(layer: inputName, className: "InputLayer", variable: "result")
-        var out: [JSONValue] = []
+        var out: [Layer] = []
         var n = size
         var prevType = inType
         for (i, l) in layers.enumerated() {
@@ -62,30 +77,28 @@ public enum KerasImporter {
                try config.precision(layer: l.name, className: l.className, variable: "result") == prevType {
                 continue  // hls4ml's EliminateLinearActivation: no cast, no layer
             }
-            let (obj, units) = try emit(l, next: next, nIn: n, config: config, options: options, names: &names, file: file)
-            out.append(obj)
+            // hls4ml's BatchNormalizationQuantizedTanh: a batchnorm followed by binary_tanh (its
+            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar).
+            var afterBNQT = false
+            if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
+            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
+            out.append(layer)
             n = units
-            if case let .string(t)? = obj["output_type"], let ft = try? FixedType.parse(t) { prevType = ft } else { prevType = .bipolar }
+            prevType = layer.outputType
+            // hls4ml removes a linear activation before it retypes an xnor dense's output
+            // (EliminateLinearActivation runs before QuantizeDenseOutput): compare with the
+            // dense's configured result type.
+            if case .binaryDense = l.kind { prevType = try config.precision(layer: l.name, className: l.className, variable: "result") }
         }
         guard !out.isEmpty else {
             throw InputError(file: file, field: "config.layers", message: "the model computes nothing (only input, dropout or flatten layers)")
         }
         let name = NameTable.identifier(config.projectName ?? graph.modelName, fallback: "keras_model")
-        let doc: JSONValue = .object([
-            ("format", .string("rtlgen-model")), ("version", .number("1")), ("name", .string(name)),
-            ("description", .string("imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))")),
-            ("input", .object([("name", .string(NameTable.identifier(inputName, fallback: "x"))), ("size", .number(String(size))), ("type", .string(inType.description))])),
-            ("layers", .array(out)),
-        ])
-        return JSONWriter.pretty(doc) + "\n"
-    }
-
-    /// The model itself: the native JSON's `Model` (exact parameters as written), checked and
-    /// normalized by the model core, the one entry point every front end calls.
-    public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
-        let text = try nativeJSON(src, config: config, options: options)
-        let file = "\(src.architectureFile) (as imported)"
-        return try ModelCore.validate(try ModelLoader.unvalidatedModel(text: text, file: file), file: file)
+        let model = Model(name: name,
+                          description: "imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))",
+                          input: InputSpec(name: NameTable.identifier(inputName, fallback: "x"), size: size, type: inType),
+                          layers: out)
+        return try ModelCore.validate(model, file: "\(file) (as imported)")
     }
 
     // MARK: Keras layers -> hls4ml's layer list
@@ -124,14 +137,56 @@ public enum KerasImporter {
                 }
                 var kq: QKerasQuantizer? = nil, bq: QKerasQuantizer? = nil
                 if l.className == "QDense" {
-                    kq = try QKerasQuantizer.parse(l.config["kernel_quantizer"], file: file, field: "\(l.path).kernel_quantizer")
+                    kq = try QKerasQuantizer.parseKernel(l.config["kernel_quantizer"], file: file, field: "\(l.path).kernel_quantizer")
                     bq = try QKerasQuantizer.parse(l.config["bias_quantizer"], file: file, field: "\(l.path).bias_quantizer")
                 }
-                out.append(HLSLayer(name: l.name, className: "Dense", kind: .dense(kernel: k, bias: b, kernelQuantizer: kq, biasQuantizer: bq), source: l.path))
+                if let kq, kq.kind != .quantizedBits {
+                    // A QDense with a binary / ternary kernel (hls4ml: QKerasBinaryQuantizer, an
+                    // xnor kernel; QKerasQuantizer for ternary, int<2>).
+                    let w = (0..<size).map { i in (0..<units).map { j in kq.weightCode(k.values[i * units + j]) } }
+                    out.append(HLSLayer(name: l.name, className: "Dense",
+                                        kind: .binaryDense(kernel: w, bias: b?.values, biasQuantizer: bq, biasType: nil, ternary: kq.kind == .ternary, qkeras: true),
+                                        source: l.path))
+                } else {
+                    out.append(HLSLayer(name: l.name, className: "Dense", kind: .dense(kernel: k, bias: b, kernelQuantizer: kq, biasQuantizer: bq), source: l.path))
+                }
                 size = units
                 // hls4ml adds "<dense>_<activation>" for every activation, "linear" too (its Keras 3
                 // converter skips linear); a linear one whose result type equals the dense's is
                 // removed again (emitted below only as a cast).
+                if let act = try denseActivation(l, file: file), act != "linear" || !src.keras3 {
+                    out.append(try activationLayer(name: "\(l.name)_\(act)", act: act, source: "\(l.path).activation", file: file))
+                }
+            case "BinaryDense", "TernaryDense":
+                // BinaryNet-style layers (hls4ml's example keras_bnn): latent real weights, quantized
+                // at inference as hls4ml does (BinaryQuantizer: w >= 0 -> +1, else -1;
+                // TernaryQuantizer: w > 0.5 -> +1, w <= -0.5 -> -1, else 0), biases too.
+                let ternary = l.className == "TernaryDense"
+                guard let units = l.int("units"), units >= 1, units <= 1_000_000 else { throw fail(l, "units", "expected a positive integer") }
+                if let h = l.number("H"), Double(h) != 1 {
+                    throw fail(l, "H", "H = \(h) is not supported (hls4ml uses weights of +-1 whatever H; rtlgen will not silently)")
+                }
+                let useBias = l.bool("use_bias") ?? true
+                let w = try src.weights.arrays(layer: l.name, names: useBias ? ["kernel", "bias"] : ["kernel"])
+                guard let k = w["kernel"] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight 'kernel' of layer '\(l.name)'") }
+                guard k.shape == [size, units] else {
+                    throw InputError(file: src.weights.file.path, field: "\(l.name)/kernel", message: "has shape (\(k.shape.map(String.init).joined(separator: ", "))), expected (\(size), \(units)) for \(size) inputs and \(units) units")
+                }
+                func q(_ x: Double) -> Int8 { ternary ? (x > 0.5 ? 1 : (x <= -0.5 ? -1 : 0)) : (x >= 0 ? 1 : -1) }
+                var bias: [Double]? = nil
+                if useBias {
+                    guard let bb = w["bias"] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight 'bias' of layer '\(l.name)' (use_bias is true)") }
+                    guard bb.shape == [units] else {
+                        throw InputError(file: src.weights.file.path, field: "\(l.name)/bias", message: "has shape (\(bb.shape.map(String.init).joined(separator: ", "))), expected (\(units))")
+                    }
+                    bias = bb.values.map { Double(q($0)) }
+                }
+                let kernel = (0..<size).map { i in (0..<units).map { j in q(k.values[i * units + j]) } }
+                out.append(HLSLayer(name: l.name, className: "Dense",
+                                    kind: .binaryDense(kernel: kernel, bias: bias, biasQuantizer: nil, biasType: bias == nil ? nil : .integer(signed: true, width: 2),
+                                                       ternary: ternary, qkeras: false),
+                                    source: l.path))
+                size = units
                 if let act = try denseActivation(l, file: file), act != "linear" || !src.keras3 {
                     out.append(try activationLayer(name: "\(l.name)_\(act)", act: act, source: "\(l.path).activation", file: file))
                 }
@@ -192,10 +247,13 @@ public enum KerasImporter {
                 case .binary:
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("binary_tanh"), source: l.path))
                 case .ternary:
-                    out.append(HLSLayer(name: l.name, className: "TernaryTanh", kind: .activation("ternary_tanh"), source: l.path))
+                    // hls4ml takes QKeras' threshold (0.33 when none is given).
+                    var t = HLSLayer(name: l.name, className: "TernaryTanh", kind: .activation("ternary_tanh"), source: l.path)
+                    t.ternaryThreshold = q.threshold ?? 0.33
+                    out.append(t)
                 }
             default:
-                throw fail(l, "class_name", "unsupported layer \(l.className) (supported: InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization, Dropout, Flatten, QDense, QActivation)")
+                throw fail(l, "class_name", "unsupported layer \(l.className) (supported: InputLayer, Dense, BinaryDense, TernaryDense, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization, Dropout, Flatten, QDense, QActivation)")
             }
         }
         return (inputName, out, g.inputSize)
@@ -213,6 +271,8 @@ public enum KerasImporter {
         switch act {
         case "relu", "linear", "sigmoid", "tanh", "binary_tanh":
             return HLSLayer(name: name, className: "Activation", kind: .activation(act), source: source)
+        case "ternary_tanh":
+            return HLSLayer(name: name, className: "TernaryTanh", kind: .activation(act), source: source)
         case "softmax":
             return HLSLayer(name: name, className: "Softmax", kind: .softmax, source: source)
         case "elu":

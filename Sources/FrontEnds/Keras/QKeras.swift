@@ -20,15 +20,36 @@ struct QKerasQuantizer {
     let keepNegative: Bool
     let symmetric: Bool
     let negativeSlope: Double
+    /// ternary: the dead band |x| < threshold (QKeras' default 0.33 when the config gives none).
+    var threshold: Double? = nil
 
     /// A weight quantizer (nil when absent).
     static func parse(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer? {
         guard let v, v != .null else { return nil }
         let q = try parseAny(v, file: file, field: field)
         guard q.kind == .quantizedBits else {
-            throw InputError(file: file, field: field, message: "only quantized_bits weight quantizers are supported (binary/ternary kernels: not yet)")
+            throw InputError(file: file, field: field, message: "only quantized_bits bias quantizers are supported (binary and ternary: kernels only)")
         }
         return q
+    }
+
+    /// A kernel quantizer: quantized_bits, binary or ternary (nil when absent).
+    static func parseKernel(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer? {
+        guard let v, v != .null else { return nil }
+        let q = try parseAny(v, file: file, field: field)
+        guard q.kind != .quantizedRelu else {
+            throw InputError(file: file, field: field, message: "quantized_relu is not a weight quantizer (supported: quantized_bits, binary, ternary)")
+        }
+        return q
+    }
+
+    /// A binary or ternary kernel weight as QKeras quantizes it (float32 in): binary x >= 0 -> +1
+    /// else -1; ternary |x| >= threshold -> sign(x), else 0.
+    func weightCode(_ x: Double) -> Int8 {
+        let x32 = Float(x)
+        if kind == .binary { return x32 >= 0 ? 1 : -1 }
+        guard abs(x32) >= Float(threshold ?? 0.33) else { return 0 }
+        return x32 > 0 ? 1 : -1
     }
 
     static func parseActivation(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer {
@@ -76,10 +97,10 @@ struct QKerasQuantizer {
         func int(_ k: String, _ d: Int) throws -> Int {
             guard let t = num(k) else { return d }
             if let i = Int(t) { return i }
-            if let x = Double(t), x == x.rounded() { return Int(x) }
+            if let x = Double(t), x == x.rounded(), abs(x) < 1e15 { return Int(x) }
             throw fail("\(k) must be an integer, found \(t)")
         }
-        if let a = cfg["alpha"], a != .null, a != .number("1"), a != .number("1.0") {
+        if let a = cfg["alpha"], a != .null, a != .number("1"), a != .number("1.0"), a != .number("1.") {
             throw fail("alpha \(JSONWriter.compact(a)) is not supported (hls4ml adds a scaling layer; use alpha=1)")
         }
         if num("use_stochastic_rounding") == "1" { throw fail("stochastic rounding is not supported") }
@@ -98,9 +119,22 @@ struct QKerasQuantizer {
             return QKerasQuantizer(kind: .quantizedRelu, bits: bits, integer: integer, keepNegative: false, symmetric: false, negativeSlope: ns)
         case "binary", "binary_tanh", "stochastic_binary":
             if cls == "stochastic_binary" { throw fail("stochastic_binary is not supported") }
+            if num("use_01") == "1" { throw fail("use_01 (0/1 instead of -1/+1) is not supported") }
             return QKerasQuantizer(kind: .binary, bits: 1, integer: 1, keepNegative: true, symmetric: false, negativeSlope: 0)
         case "ternary", "ternary_tanh":
-            return QKerasQuantizer(kind: .ternary, bits: 2, integer: 2, keepNegative: true, symmetric: false, negativeSlope: 0)
+            if num("number_of_unrolls") != nil, let n = try? int("number_of_unrolls", 5), n != 5 {
+                throw fail("number_of_unrolls is not supported (it only matters for alpha \"auto\")")
+            }
+            var q = QKerasQuantizer(kind: .ternary, bits: 2, integer: 2, keepNegative: true, symmetric: false, negativeSlope: 0)
+            switch cfg["threshold"] {
+            case nil, .null?: break
+            case let .number(t)?:
+                guard let d = Double(t), d.isFinite, d > 0, d < 1e6 else { throw fail("threshold \(t): expected a positive number") }
+                q.threshold = d
+            default:
+                throw fail("threshold: expected a number (\"auto\" thresholds are not supported)")
+            }
+            return q
         default:
             throw fail("unsupported QKeras quantizer \(cls) (supported: quantized_bits, quantized_relu, binary, ternary)")
         }

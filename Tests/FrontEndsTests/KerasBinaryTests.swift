@@ -1,0 +1,205 @@
+// Binary and ternary Keras / QKeras networks (BinaryDense, TernaryDense, QDense with binary /
+// ternary kernels, QActivation binary / ternary), as hls4ml 1.3 converts them; their damaged
+// forms (one InputError, one line); and the HDF5 reader's child process on damaged files.
+// The fixtures are written by scripts/make_qkeras_binary.py (their hls4ml parity:
+// Tests/hls4ml/importers_binary.py).
+@testable import FrontEnds
+import FixedPoint
+import Foundation
+import ModelIR
+import XCTest
+
+final class KerasBinaryTests: XCTestCase {
+    let qkJSON = fixtures.appendingPathComponent("qkeras_binary.json").path
+    let qkH5 = fixtures.appendingPathComponent("qkeras_binary_weights.h5").path
+    let bnnJSON = fixtures.appendingPathComponent("small_bnn.json").path
+    let bnnH5 = fixtures.appendingPathComponent("small_bnn_weights.h5").path
+
+    func tmp() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("rtlgen-bin-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    func load(_ json: String, _ h5: String) throws -> Model {
+        try ModelSource.load(ModelRequest(path: json, weights: h5)).model
+    }
+
+    /// The JSON text of a fixture with `edit` applied, imported with the fixture's weights.
+    func edited(_ json: String, _ h5: String, _ edit: (String) -> String) throws -> ModelRequest {
+        let d = try tmp()
+        let p = d.appendingPathComponent("m.json")
+        let text = edit(try String(contentsOfFile: json, encoding: .utf8))
+        XCTAssertNotEqual(text, try String(contentsOfFile: json, encoding: .utf8), "the edit changed nothing")
+        try text.write(to: p, atomically: true, encoding: .utf8)
+        return ModelRequest(path: p.path, weights: h5)
+    }
+
+    func expectError(_ r: ModelRequest, _ want: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try ModelSource.load(r), file: file, line: line) { e in
+            XCTAssertTrue(e is InputError && "\(e)".contains(want), "\(e)", file: file, line: line)
+            XCTAssertFalse("\(e)".contains("\n"), "one line: \(e)", file: file, line: line)
+        }
+    }
+
+    func testQKerasBinaryAndTernaryKernelsAndActivations() throws {
+        let m = try load(qkJSON, qkH5)
+        // fc1 binary kernel on real input: a dense with int<2> weights; bn1 + act1: rtlgen's exact
+        // threshold; fc2 binary kernel after it: the xnor popcount (binary_dense, the configured
+        // result type); act2 ternary (QKeras threshold 0.33): a multi_threshold; fc3 ternary kernel
+        // on ternary input, fc4 ternary kernel on bipolar input: dense layers with int<2> weights.
+        XCTAssertEqual(m.layers.map { $0.opName }, ["dense", "threshold", "binary_dense", "multi_threshold", "dense", "threshold", "dense"])
+        XCTAssertEqual(m.layers.map { $0.name }, ["fc1", "bn1", "fc2", "act2", "fc3", "bn3", "fc4"])
+        guard case let .dense(fc1) = m.layers[0].op, case let .binary(.binaryDense(fc2)) = m.layers[2].op,
+              case let .dense(fc3) = m.layers[4].op, case let .binary(.multiThreshold(t)) = m.layers[3].op else {
+            return XCTFail("unexpected ops")
+        }
+        XCTAssertEqual(fc1.kernelType.description, "int<2>")
+        XCTAssertEqual(fc1.biasType.description, "fixed<8,4>")  // quantized_bits(8,3)
+        XCTAssertTrue(fc1.kernel.allSatisfy { $0.allSatisfy { $0 == 1 || $0 == -1 } })
+        XCTAssertEqual(m.layers[2].outputType.description, "fixed<16,6>")
+        XCTAssertEqual(fc2.units, 8)
+        // ternary(alpha=1, threshold=0.4): some weights fall in the dead band.
+        XCTAssertTrue(fc3.kernel.contains { $0.contains(0) })
+        XCTAssertTrue(fc3.kernel.allSatisfy { $0.allSatisfy { abs($0) <= 1 } })
+        // hls4ml: hi = floor(0.33 * 2^10) / 2^10 = 337/1024, lo = floor(-0.33 * 2^10) / 2^10 = -338/1024;
+        // y = #(x >= lo + 2^-10) + #(x >= hi + 2^-10) - 1, thresholds as codes of fixed<16,6>.
+        XCTAssertEqual(t.thresholds[0], [-337, 338])
+        // The activation on codes: x = 338/1024 -> +1, 337/1024 -> 0, -337/1024 -> 0, -338/1024 -> -1.
+        let inT = m.inputOf(layer: 3).type
+        let y = BinaryLayerOp.multiThreshold(t).evaluate([338, 337, -337, -338, 0, 0, 0, 0], inputType: inT, outputType: m.layers[3].outputType)
+        XCTAssertEqual(Array(y.prefix(4)), [1, 0, 0, -1])
+    }
+
+    func testBinaryDenseAndTernaryDenseAsHls4ml() throws {
+        let m = try load(bnnJSON, bnnH5)
+        XCTAssertEqual(m.layers.map { $0.opName }, ["dense", "threshold", "binary_dense", "threshold", "ternary_dense", "batchnorm"])
+        // bd1 has a bias: hls4ml's BinaryQuantizer makes it +-1 (int<2>); the xnor layers after a
+        // batchnorm + binary_tanh output int<ceil(log2 n) + 2>: 6 inputs -> int<5>, 5 -> int<5>.
+        guard case let .dense(bd1) = m.layers[0].op, case let .binary(.ternaryDense(td3)) = m.layers[4].op else { return XCTFail("ops") }
+        XCTAssertEqual(bd1.biasType.description, "int<2>")
+        XCTAssertTrue(bd1.bias.allSatisfy { $0 == 1 || $0 == -1 })
+        XCTAssertEqual(m.layers[2].outputType.description, "int<5>")
+        XCTAssertEqual(m.layers[4].outputType.description, "int<5>")
+        XCTAssertTrue(td3.kernel.allSatisfy { $0.allSatisfy { abs($0) <= 1 } })
+        XCTAssertTrue(td3.kernel.contains { $0.contains(0) }, "ternary: |w| < 0.5 -> 0")
+        // The same model through the native writer and reader (what `rtlgen import` writes).
+        XCTAssertEqual(try ModelLoader.parse(text: ModelWriter.json(m), file: "x"), m)
+    }
+
+    func testDamagedBinaryModelsGiveOneMessage() throws {
+        // A binary kernel of the wrong shape (units 5 where the weights have 6).
+        expectError(try edited(bnnJSON, bnnH5) { $0.replacingOccurrences(of: "\"units\": 6", with: "\"units\": 5") },
+                    "bd1/kernel: has shape (4, 6), expected (4, 5)")
+        // BinaryNet's H other than 1 (hls4ml ignores it).
+        expectError(try edited(bnnJSON, bnnH5) { $0.replacingOccurrences(of: "\"H\": 1.0", with: "\"H\": 2.0") }, "H = 2.0 is not supported")
+        // A missing weight of a BinaryDense.
+        expectError(try edited(bnnJSON, bnnH5) { $0.replacingOccurrences(of: "\"td3\"", with: "\"td9\"") }, "no weights for layer")
+        // A ternary kernel threshold that is not a positive number, or "auto".
+        expectError(try edited(qkJSON, qkH5) { $0.replacingOccurrences(of: "\"threshold\": 0.4", with: "\"threshold\": -0.4") },
+                    "threshold -0.4: expected a positive number")
+        expectError(try edited(qkJSON, qkH5) { $0.replacingOccurrences(of: "\"threshold\": 0.4", with: "\"threshold\": \"auto\"") },
+                    "threshold: expected a number")
+        // Binary quantizers with 0/1 outputs, alpha scales, stochastic rounding.
+        expectError(try edited(qkJSON, qkH5) { $0.replacingOccurrences(of: "\"use_01\": false", with: "\"use_01\": true") }, "use_01")
+        expectError(try edited(qkJSON, qkH5) { $0.replacingOccurrences(of: "\"alpha\": 1, \"use_stochastic_rounding\": false}, \"registered_name\": \"binary\"",
+                                                                       with: "\"alpha\": \"auto_po2\", \"use_stochastic_rounding\": false}, \"registered_name\": \"binary\"") },
+                    "alpha \"auto_po2\" is not supported")
+        // quantized_relu as a kernel quantizer; a binary bias quantizer.
+        expectError(try edited(qkJSON, qkH5) { $0.replacingOccurrences(of: "\"class_name\": \"binary\", \"config\": {\"use_01\": false, \"alpha\": 1, \"use_stochastic_rounding\": false}, \"registered_name\": \"binary\"}, \"bias_quantizer\"",
+                                                                       with: "\"class_name\": \"quantized_relu\", \"config\": {\"bits\": 4, \"integer\": 0}}, \"bias_quantizer\"") },
+                    "quantized_relu is not a weight quantizer")
+        // A batchnorm followed by hls4ml's plain ternary_tanh (threshold 0.5): hls4ml folds the pair
+        // into floored thresholds, which rtlgen does not reproduce.
+        expectError(try edited(qkJSON, qkH5) { text in
+            // act2 (QActivation ternary) directly after bn1's activation would need a batchnorm
+            // before it: make act1 a ternary with threshold 0.5 (bn1 -> act1).
+            text.replacingOccurrences(of: "\"name\": \"act1\", \"trainable\": true, \"dtype\": \"float32\", \"activation\": \"binary\"",
+                                      with: "\"name\": \"act1\", \"trainable\": true, \"dtype\": \"float32\", \"activation\": \"ternary(threshold=0.5)\"")
+        }, "BatchNormalization followed by a ternary activation is not supported")
+    }
+
+    func testQuantizerParsing() throws {
+        let b = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("binary"), file: "f", field: "k"))
+        XCTAssertEqual([0.0, -0.0, 1e-30, -1e-30, 0.7, -3].map(b.weightCode), [1, 1, 1, -1, 1, -1])  // x >= 0 -> +1
+        let t = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("ternary"), file: "f", field: "k"))
+        XCTAssertEqual([0.0, 0.33, 0.329, -0.33, -0.329, 2].map(t.weightCode), [0, 1, 0, -1, 0, 1])  // |x| >= 0.33 (float32)
+        XCTAssertThrowsError(try QKerasQuantizer.parse(.string("binary"), file: "f", field: "bias_quantizer"))
+        XCTAssertThrowsError(try QKerasQuantizer.parseKernel(.string("quantized_bits(1e300, 0)"), file: "f", field: "k")) // no trap
+        XCTAssertThrowsError(try QKerasQuantizer.parseKernel(.string("stochastic_binary"), file: "f", field: "k"))
+    }
+
+    /// The HDF5 reader runs libhdf5 in a child: a damaged file is one message and this process
+    /// goes on (and can read the next file).
+    func testDamagedHDF5IsReadInAChild() throws {
+        let w = try Data(contentsOf: URL(fileURLWithPath: bnnH5))
+        var r = SplitMix(seed: 11)
+        var damaged = 0, rejected = 0
+        let saved = HDF5File.guardSeconds
+        HDF5File.guardSeconds = 2  // a stalled child counts as damaged after 2 s (30 s by default)
+        defer { HDF5File.guardSeconds = saved }
+        for _ in 0..<60 {
+            var b = [UInt8](w)
+            for _ in 0..<8 { let i = Int(r.next() % UInt64(b.count)); b[i] = UInt8(truncatingIfNeeded: r.next()) }
+            do { _ = try HDF5File(image: Data(b), name: "m.h5") } catch let e as InputError {
+                XCTAssertTrue(e.message.hasPrefix("damaged HDF5 file") || e.message.hasPrefix("not a readable HDF5 file")
+                              || e.message.hasPrefix("too large"), e.message)
+                if e.message.hasPrefix("damaged") { damaged += 1 }
+                rejected += 1
+            }
+        }
+        // Reading still works afterwards, and the snapshot answers every question.
+        let f = try HDF5File(path: bnnH5)
+        XCTAssertEqual(try f.stringAttribute(".", "layer_names"), ["bd1", "bn1", "a1", "bd2", "bn2", "a2", "td3", "bn3"])
+        XCTAssertEqual(try f.members("bd1"), ["bd1"])
+        XCTAssertEqual(f.kind("/bd1//bd1/kernel:0"), .dataset)
+        XCTAssertEqual(try f.array("bd1/bd1/kernel:0").shape, [4, 6])
+        XCTAssertEqual(f.elementKind("bd1/bd1/kernel:0"), 4)
+        XCTAssertEqual(f.kind("nothing/here"), .missing)
+        XCTAssertNil(try f.stringAttribute("bd1", "nothing"))
+        XCTAssertThrowsError(try f.array("bd1"))
+        // Not HDF5 at all; an empty image.
+        XCTAssertThrowsError(try HDF5File(image: Data("not hdf5".utf8), name: "x.h5")) { XCTAssertTrue("\($0)".contains("not a readable HDF5 file")) }
+        XCTAssertThrowsError(try HDF5File(image: Data(), name: "e.h5"))
+        print("damaged HDF5 images: \(rejected) of 60 rejected, \(damaged) of them by the child's failure")
+    }
+}
+
+struct SplitMix {
+    var s: UInt64
+    init(seed: UInt64) { s = seed }
+    mutating func next() -> UInt64 {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// `rtlgen import` output, byte for byte, for the Keras files in the repository (the golden texts
+/// in Fixtures/imported/ were written by `rtlgen import FILE -o ...`): a change to the importer
+/// that changes what a user reads and diffs fails here.
+final class ImportOutputRegressionTests: XCTestCase {
+    func testImportOutputIsByteIdentical() throws {
+        let cases: [(String, String)] = [
+            ("examples/muon_student_keras/muon_student.json", "muon_student.json"),
+            ("examples/muon_student_keras/muon_student_config.yml", "muon_student_config.json"),
+            ("Tests/FrontEndsTests/Fixtures/small_keras3.keras", "small_keras3.json"),
+            ("Tests/FrontEndsTests/Fixtures/qkeras_binary.json", "qkeras_binary.json"),
+            ("Tests/FrontEndsTests/Fixtures/small_bnn.json", "small_bnn.json"),
+        ]
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(root.path)  // the paths as the CLI saw them
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        for (model, golden) in cases {
+            let want = try String(contentsOf: fixtures.appendingPathComponent("imported/\(golden)"), encoding: .utf8)
+            // What ImportCmd does: the importer's text, read back, written by the native writer.
+            let text = try ModelSource.nativeJSON(ModelRequest(path: model))
+            let written = ModelWriter.json(try ModelLoader.parse(text: text, file: "\(model) (as imported)"))
+            XCTAssertEqual(written, want, model)
+            // The model build / predict use is the same model.
+            XCTAssertEqual(ModelWriter.json(try ModelSource.load(ModelRequest(path: model)).model), want, model)
+        }
+    }
+}

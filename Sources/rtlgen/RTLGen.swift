@@ -123,13 +123,13 @@ struct Predict: ParsableCommand {
             if let o = output { try text.write(toFile: o, atomically: true, encoding: .utf8) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
             return
         }
-        let g = try GoldenModel(m)
-        let xs = try CSV.readSamples(path: input, size: m.input.size, type: m.input.type)
-        let text = CSV.format(xs.map { g.evaluate(codes: $0) }, type: m.outputType)
+        let out = try PredictFile.run(model: m, inputPath: input) { note in
+            FileHandle.standardError.write(Data(("rtlgen: " + note + "\n").utf8))
+        }
         if let o = output {
-            try text.write(toFile: o, atomically: true, encoding: .utf8)
+            try out.write(to: URL(fileURLWithPath: o), options: .atomic)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(out)
         }
     }
 }

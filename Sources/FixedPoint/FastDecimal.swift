@@ -96,7 +96,7 @@ extension FixedType {
             guard mag == 0 || F <= 124 - (128 - mag.leadingZeroBitCount) else { return nil }
             mag <<= F
         } else {
-            guard -F <= 124 - (128 - den.leadingZeroBitCount) else { return nil }
+            guard -F <= 124 - (128 - den.leadingZeroBitCount), mag.leadingZeroBitCount >= 4 else { return nil }
             den <<= -F
         }
         let num = negative ? -Int128(mag) : Int128(mag)

@@ -78,6 +78,8 @@ struct Build: ParsableCommand {
     var top: String?
     @Flag(name: .customLong("yosys-stats"), help: "Run yosys on every layer module and add its cell counts (e.g. $mul) to report.json.")
     var yosysStats = false
+    @Flag(help: "Print progress on stderr even when it is not a terminal (on a terminal it is shown anyway once a build takes more than 2 s).")
+    var progress = false
 
     func run() throws {
         guard let l = Language(rawValue: lang) else {
@@ -88,6 +90,7 @@ struct Build: ParsableCommand {
         o.language = l
         o.top = top
         o.yosysStats = yosysStats
+        o.progress = BuildProgress(forced: progress)
         let (settings, hls) = try ModelOptions.splitConfig(config)
         if let c = settings { o.config = c; o.explicitSettings = true }
         o.hlsConfig = hls

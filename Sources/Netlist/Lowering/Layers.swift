@@ -9,6 +9,8 @@ public struct LoweringOptions: Sendable {
     /// Constant multiplication in dense layers: the default and per-layer choices (by layer name).
     public var multipliers: MultiplierStyle = .auto
     public var layerMultipliers: [String: MultiplierStyle] = [:]
+    /// Told (layer k of n, what) as each layer is lowered (build progress).
+    public var progress: (@Sendable (Int, Int, String) -> Void)?
     public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
 }
 

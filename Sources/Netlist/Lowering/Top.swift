@@ -75,6 +75,7 @@ public enum DesignLowering {
         // with registers (ties keep the registers): never a longer pipeline.
         var arrival = 0.0
         for i in 0..<n {
+            options.progress?(i + 1, n, "lowering \(model.layers[i].name)")
             let options = endings(i, arrival: arrival)
             var best = options[0]
             if options.count > 1 {

@@ -17,13 +17,14 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
 	@echo "make test       swift test (with the ap_fixed oracle) + make sim (what CI runs)"
 	@echo "make sim        every example and random models, Verilator and GHDL, bit-exact vs golden"
 	@echo "make rtl        regenerate rtl/ (the committed RTL of the examples); rtl-check: fail if stale"
+	@echo "make latency-check  report.json latency_cycles == Yosys register ranks input->output (examples)"
 	@echo "make lint       verilator --lint-only -Wall and ghdl -a --std=93c/--std=08 on rtl/"
 	@echo "make hls4ml-activations  sigmoid/tanh/elu/selu/... vs hls4ml's own C++ (part of make test)"
 	@echo "make hls4ml-softmax  rtlgen's stable softmax vs hls4ml's own (pip, g++), 4 x 10,000 inputs"
@@ -77,6 +78,11 @@ rtl-check: $(RTLGEN)
 	  echo "rtl/ is stale: run 'make rtl' and commit it" >&2; diff -r rtl $(SIMDIR)/rtl-check | sed -n 1,20p >&2; exit 1; \
 	fi
 	@echo "rtl/ is up to date"
+
+# report.json's latency_cycles against the register ranks Yosys sees from the input ports to
+# the output ports of every example (scripts/latency_check.py; yosys proc/flatten, no mapping).
+latency-check:
+	@python3 scripts/latency_check.py $(addprefix rtl/,$(EXAMPLES))
 
 lint:
 	@for e in $(EXAMPLES); do \
@@ -278,7 +284,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
 	@echo "make test: all passed"
 
 demo: deps build
@@ -297,11 +303,12 @@ bench: build
 # (before) and shift-add (now), da4ml 0.6 and alkaid 0.8.2 (PyPI venvs under .cache/) on the same
 # quantized weights; writes the table in docs/benchmarks.md. Long (the jet tagger takes minutes).
 QKERAS_DIR ?= ../shared/models/hls4ml-example-models/keras
+BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls
 bench-synth: build
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-synth: no peers (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; \
 	python3 scripts/bench_synth.py --rtlgen $(RTLGEN) --da4ml $$da4ml --alkaid $$alkaid \
-	  --qkeras $(QKERAS_DIR) --work $(SIMDIR)/bench-synth --doc docs/benchmarks.md
+	  --qkeras $(QKERAS_DIR) --work $(SIMDIR)/bench-synth --doc docs/benchmarks.md --models $(BENCH_MODELS)
 
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"

@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "Golden", "RandomModels"]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Golden", "ModelIR", "FixedPoint", "RandomModels", "Driver", .product(name: "BigInt", package: "BigInt")]),
-        .testTarget(name: "DriverTests", dependencies: ["Driver", "ModelIR", "Golden", "FixedPoint"]),
+        .testTarget(name: "DriverTests", dependencies: ["Driver", "ModelIR", "Golden", "FixedPoint", "RandomModels"]),
         .testTarget(name: "FrontEndsTests", dependencies: ["FrontEnds", "Driver", "ModelIR", "Golden", "FixedPoint"],
                     exclude: ["Fixtures"]),
     ]

@@ -19,6 +19,21 @@ measure() { # name ceiling_seconds ceiling_MB command...
 $R vectors examples/jet_tagger/model.json --count 100000 --seed 9 > "$B/jet100k.csv"
 measure "build jet_tagger (4389 params)"            5  500 $R build examples/jet_tagger/model.json --out "$B/jet"
 measure "predict jet_tagger, 100k vectors"          30 500 $R predict examples/jet_tagger/model.json --input "$B/jet100k.csv" --output "$B/y.csv"
+# Golden-model throughput on a million samples (issue 9: >= 110,000 jet inferences/s, 10x hls4ml's
+# compiled emulation, and >= 1,000,000 muon-student inferences/s), CSV in and out, all cores.
+# "per CPU-second" divides by user+sys time: what the figure would be with the cores to itself.
+throughput() { # name model csv rows
+  /usr/bin/time -f "%e %U %S" -o "$B/time" $R predict "$2" --input "$3" --output "$B/y.csv"
+  read -r t u s < "$B/time"
+  awk -v n="$1" -v r="$4" -v t="$t" -v c="$(awk "BEGIN{print $u+$s}")" \
+    'BEGIN{printf "%-44s %8.2fs  %12.0f inferences/s wall, %12.0f per CPU-second\n", n, t, r/t, r/c}'
+}
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$B/jet100k.csv"; done > "$B/jet1m.csv"
+throughput "predict jet_tagger, 1M vectors" examples/jet_tagger/model.json "$B/jet1m.csv" 1000000
+$R vectors examples/muon_recal/model.json --count 100000 --seed 9 > "$B/mu100k.csv"
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$B/mu100k.csv"; done > "$B/mu1m.csv"
+throughput "predict muon_recal (student), 1M vectors" examples/muon_recal/model.json "$B/mu1m.csv" 1000000
+rm -f "$B/jet1m.csv" "$B/mu1m.csv"
 # A wide layer: 64 -> 256 (16k weights, one CMVM program over the whole matrix) to watch generator scaling.
 python3 - "$B/wide.json" <<'PY'
 import json, random, sys

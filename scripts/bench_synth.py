@@ -35,6 +35,46 @@ def register_ranks(top_file):
     return len(re.findall(r"^\s*\w+(\[[^\]]*\])?\s*<=", text, re.M))
 
 
+# The peers take no binary layers (batchnorm + sign, binary_dense): rtlgen only.
+NO_PEERS = {"keras_bnn"}
+# Vectors for the golden-model and Verilator speeds.
+PREDICT_N = 200000
+VERILATOR_N = 20000
+
+
+def timed(cmd, work):
+    """Wall seconds and peak resident MB of a command (/usr/bin/time)."""
+    tf = Path(work) / "time.txt"
+    run(["/usr/bin/time", "-f", "%e %M", "-o", str(tf)] + [str(c) for c in cmd])
+    t, m = tf.read_text().split()[-2:]
+    return float(t), int(m) // 1024
+
+
+def speeds(rtlgen, model, d, work):
+    """Golden-model inferences/s (rtlgen predict, CSV in and out, all cores) and Verilator
+    inferences/s (the compiled model alone, on VERILATOR_N vectors, after `rtlgen sim` built it
+    and checked every output against the golden model)."""
+    x = Path(work) / "speed-x.csv"
+    x.write_text(run([rtlgen, "vectors", str(model), "--count", str(PREDICT_N), "--seed", "11"]))
+    t, _ = timed([rtlgen, "predict", str(model), "--input", x, "--output", Path(work) / "speed-y.csv"], work)
+    xs = Path(work) / "speed-xs.csv"
+    xs.write_text("".join(x.read_text().splitlines(True)[:VERILATOR_N]))
+    sim = Path(work) / "speed-sim"
+    if sim.exists():
+        subprocess.run(["rm", "-rf", str(sim)])
+    run([rtlgen, "sim", str(d), "--input", str(xs), "--simulator", "verilator", "--work-dir", str(sim)])
+    vt, _ = timed([sim / "verilator" / "Vtb", sim / "inputs.txt", sim / "out.txt", str(VERILATOR_N)], work)
+    return dict(predict=PREDICT_N / t, verilator=VERILATOR_N / vt)
+
+
+def latency_ranks(d):
+    """Yosys's register ranks from the inputs to the outputs (scripts/latency_check.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import latency_check
+    _, lo, hi = latency_check.ranks(str(d))
+    return lo, hi
+
+
 def synth(rtlgen, d, top=None, files=None):
     if top is None:
         run([rtlgen, "synth", str(d)])
@@ -53,7 +93,9 @@ def main():
     ap.add_argument("--qkeras", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--doc", required=True)
-    ap.add_argument("--models", default="muon_student,jet_qkeras")
+    ap.add_argument("--models", default="muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls")
+    ap.add_argument("--dsp-models", default="muon_student,jet_qkeras",
+                    help="models that also get the rtlgen dsp (before) row")
     a = ap.parse_args()
     work = Path(a.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -62,22 +104,34 @@ def main():
     dsp_cfg = work / "dsp.yml"
     dsp_cfg.write_text("multipliers: dsp\n")
     rows = []
-    for name in a.models.split(","):
+    models = a.models.split(",")
+    teacher = ROOT / "scripts/teacher_model.py"
+    if teacher.exists():
+        run([py_models, str(teacher), str(work)])
+        models.append("muon_teacher")
+    else:
+        print("bench_synth: scripts/teacher_model.py not present: the muon teacher row is skipped", flush=True)
+    for name in models:
         model = work / (name + ".json")
         res = {}
-        for label, extra in (("rtlgen dsp (before)", ["--config", str(dsp_cfg)]), ("rtlgen shift_add", [])):
+        labels = [("rtlgen dsp (before)", ["--config", str(dsp_cfg)])] if name in a.dsp_models.split(",") else []
+        labels.append(("rtlgen shift_add", []))
+        for label, extra in labels:
             d = work / ("rtlgen-%s-%s" % (name, "dsp" if "dsp" in label else "sa"))
-            t0 = time.time()
-            run([a.rtlgen, "build", str(model), "--out", str(d), "--lang", "verilog"] + extra)
-            gen = time.time() - t0
+            gen, mem = timed([a.rtlgen, "build", str(model), "--out", str(d), "--lang", "verilog"] + extra, work)
             rep = json.load(open(d / "report.json"))
+            row = dict(cycles=rep["latency_cycles"], gen=gen, mem_mb=mem)
+            if "dsp" not in label:
+                row.update(speeds(a.rtlgen, model, d, work))
+            lo, hi = latency_ranks(d)
+            row["ranks"] = str(lo) if lo == hi else "%s..%s" % (lo, hi)
             print("%s %s: synthesizing..." % (name, label), flush=True)
             s = synth(a.rtlgen, d)
-            res[label] = dict(s, cycles=rep["latency_cycles"], gen=gen)
-            print("  %s" % json.dumps({k: res[label][k] for k in ("lut", "ff", "carry", "dsp", "cycles")}), flush=True)
+            res[label] = dict(s, **row)
+            print("  %s" % json.dumps({k: res[label].get(k) for k in ("lut", "ff", "carry", "dsp", "cycles", "ranks", "predict", "verilator")}), flush=True)
         for tool in ("da4ml", "alkaid"):
             py = getattr(a, tool)
-            if not py:
+            if not py or name in NO_PEERS:
                 continue
             d = work / ("%s-%s" % (tool, name))
             info = json.loads(run([py, str(ROOT / "scripts/bench_peers.py"), tool, str(model), str(d),
@@ -94,8 +148,9 @@ def main():
 
 def write_doc(rows, doc):
     lines = []
-    lines.append("| model | design | LUT | FF | CARRY | DSP | cycles @ 4 ns | LUT vs best peer | FF vs best peer | generation |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("| model | design | LUT | FF | CARRY | DSP | cycles @ 4 ns | Yosys ranks | LUT vs best peer | FF vs best peer "
+                 "| generation | peak memory | predict inf/s | Verilator inf/s |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, res in rows:
         peers = [res[t] for t in ("da4ml", "alkaid") if t in res]
         best_lut = min((p["lut"] for p in peers), default=None)
@@ -103,8 +158,14 @@ def write_doc(rows, doc):
         for label, r in res.items():
             rl = "%.2f" % (r["lut"] / best_lut) if best_lut else "-"
             rf = "%.2f" % (r["ff"] / best_ff) if best_ff else "-"
-            lines.append("| %s | %s | %d | %d | %d | %d | %d | %s | %s | %.1f s |" % (
-                name, label, r["lut"], r["ff"], r["carry"], r["dsp"], r["cycles"], rl, rf, r["gen"]))
+            mem = "%d MB" % r["mem_mb"] if "mem_mb" in r else "-"
+            pr = "{:,.0f}".format(r["predict"]) if "predict" in r else "-"
+            vr = "{:,.0f}".format(r["verilator"]) if "verilator" in r else "-"
+            lines.append("| %s | %s | %d | %d | %d | %d | %d | %s | %s | %s | %.1f s | %s | %s | %s |" % (
+                name, label, r["lut"], r["ff"], r["carry"], r["dsp"], r["cycles"], r.get("ranks", "-"), rl, rf,
+                r["gen"], mem, pr, vr))
+        if name in NO_PEERS:
+            lines.append("| %s | da4ml, alkaid | - | - | - | - | - | - | - | - | - | - | - | - |" % name)
     table = "\n".join(lines)
     text = doc.read_text() if doc.exists() else ""
     begin, end = "<!-- bench-synth:begin -->", "<!-- bench-synth:end -->"

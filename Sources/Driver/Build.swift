@@ -27,6 +27,8 @@ public struct BuildOptions: Sendable {
     public var importOptions = ImportOptions()
     /// Set when the user gave --config with rtlgen's own settings (then an hls4ml ClockPeriod yields).
     public var explicitSettings = false
+    /// Progress on stderr (nil: none).
+    public var progress: BuildProgress?
     public init() {}
 }
 
@@ -46,12 +48,14 @@ public enum Builder {
         lo.layerMultipliers = options.config.layerMultipliers
         lo.reuseFactor = options.config.reuseFactor
         lo.layerReuseFactors = options.config.layerReuseFactors
+        if let p = options.progress { lo.progress = { k, n, what in p.step(k, of: n, what) } }
         let design = DesignLowering.lower(model, topName: top, options: lo)
         for m in design.modules { m.eliminateDeadSignals() }
         var files: [(String, String)] = []
         var vfiles: [String] = []
         var hfiles: [String] = []
-        for m in design.modules {
+        for (k, m) in design.modules.enumerated() {
+            options.progress?.note("module \(k + 1) of \(design.modules.count): emitting \(m.name)")
             if options.language.verilog {
                 let p = "rtl/verilog/\(m.name).v"
                 files.append((p, VerilogEmitter.emit(m)))
@@ -147,9 +151,11 @@ public enum Builder {
         if options.top == nil && !usableTop(model.name) {
             throw InputError(file: modelPath, field: "name", message: "'\(model.name)' cannot name the HDL top (a Verilog/VHDL keyword, a port name or tb_*); rename the model or pass --top")
         }
+        defer { options.progress?.done() }
         let (files, design) = try generate(model: model, options: options)
         let out = options.outDir ?? "rtlgen-out/\(options.top ?? model.name)"
         try FileWriter.checkReplaceable(out)
+        options.progress?.note("writing \(out)")
         try FileWriter.writeFolderAtomically(out, files: files)
         let report = files.first { $0.0 == "report.json" }!.1
         return BuildResult(outDir: out, design: design, report: report)

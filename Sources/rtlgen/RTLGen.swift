@@ -78,6 +78,8 @@ struct Build: ParsableCommand {
     var top: String?
     @Flag(name: .customLong("yosys-stats"), help: "Run yosys on every layer module and add its cell counts (e.g. $mul) to report.json.")
     var yosysStats = false
+    @Flag(help: "Print progress on stderr even when it is not a terminal (on a terminal it is shown anyway once a build takes more than 2 s).")
+    var progress = false
 
     func run() throws {
         guard let l = Language(rawValue: lang) else {
@@ -88,6 +90,7 @@ struct Build: ParsableCommand {
         o.language = l
         o.top = top
         o.yosysStats = yosysStats
+        o.progress = BuildProgress(forced: progress)
         let (settings, hls) = try ModelOptions.splitConfig(config)
         if let c = settings { o.config = c; o.explicitSettings = true }
         o.hlsConfig = hls
@@ -123,13 +126,13 @@ struct Predict: ParsableCommand {
             if let o = output { try text.write(toFile: o, atomically: true, encoding: .utf8) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
             return
         }
-        let g = try GoldenModel(m)
-        let xs = try CSV.readSamples(path: input, size: m.input.size, type: m.input.type)
-        let text = CSV.format(xs.map { g.evaluate(codes: $0) }, type: m.outputType)
+        let out = try PredictFile.run(model: m, inputPath: input) { note in
+            FileHandle.standardError.write(Data(("rtlgen: " + note + "\n").utf8))
+        }
         if let o = output {
-            try text.write(toFile: o, atomically: true, encoding: .utf8)
+            try out.write(to: URL(fileURLWithPath: o), options: .atomic)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(out)
         }
     }
 }

@@ -28,17 +28,21 @@ enum CSVText {
             var end = start
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
             lineNo += 1
-            var stop = end
-            if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
-            let text = String(decoding: bytes[start..<stop], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            if !text.isEmpty && !text.hasPrefix("#") {
-                let cells = text.split(separator: ",", omittingEmptySubsequences: false).map { unquote($0) }
-                out.append(Line(number: lineNo, cells: cells))
-            }
+            if let cells = cells(bytes[start..<end]) { out.append(Line(number: lineNo, cells: cells)) }
             if end == bytes.count { break }
             start = end + 1
         }
         return out
+    }
+
+    /// The cells of one line's bytes (without its `\n`; a trailing `\r` is dropped), or nil for
+    /// a skipped (blank or `#`) line.
+    static func cells(_ line: ArraySlice<UInt8>) -> [String]? {
+        var stop = line.endIndex
+        if stop > line.startIndex && line[stop - 1] == 0x0D { stop -= 1 }
+        let text = String(decoding: line[line.startIndex..<stop], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        if text.isEmpty || text.hasPrefix("#") { return nil }
+        return text.split(separator: ",", omittingEmptySubsequences: false).map { unquote($0) }
     }
 
     static func unquote(_ cell: Substring) -> String {
@@ -60,29 +64,36 @@ enum CSVText {
     static func samples(_ data: Data, file: String, size: Int, type: FixedType,
                         notice: (String) -> Void) throws -> [[Int128]] {
         var ls = try lines(data, file: file)
-        if let first = ls.first, isHeader(first) {
-            guard first.cells.count == size else {
-                throw InputError(file: file, field: "line \(first.number)", message: "a header of \(first.cells.count) names, but the model takes \(size) inputs per sample")
-            }
-            let shown = first.cells.prefix(4).joined(separator: ",") + (first.cells.count > 4 ? ",..." : "")
-            notice("\(file): line \(first.number) is a header of column names (\(shown)); skipped")
-            ls.removeFirst()
-        }
+        if let first = ls.first, try skipHeader(first, file: file, size: size, notice: notice) { ls.removeFirst() }
         var out: [[Int128]] = []
         out.reserveCapacity(ls.count)
-        for l in ls {
-            guard l.cells.count == size else {
-                throw InputError(file: file, field: "line \(l.number)", message: "expected \(size) values, found \(l.cells.count)")
-            }
-            var row: [Int128] = []
-            row.reserveCapacity(size)
-            for (c, cell) in l.cells.enumerated() {
-                do { row.append(try type.quantize(decimal: cell)) } catch let e as DecimalParseError {
-                    throw InputError(file: file, field: "line \(l.number), column \(c + 1)", message: e.description)
-                }
-            }
-            out.append(row)
-        }
+        for l in ls { out.append(try row(l, file: file, size: size, type: type)) }
         return out
+    }
+
+    /// Whether the first non-skipped line is a header (checked against `size`, told to `notice`).
+    static func skipHeader(_ first: Line, file: String, size: Int, notice: (String) -> Void) throws -> Bool {
+        guard isHeader(first) else { return false }
+        guard first.cells.count == size else {
+            throw InputError(file: file, field: "line \(first.number)", message: "a header of \(first.cells.count) names, but the model takes \(size) inputs per sample")
+        }
+        let shown = first.cells.prefix(4).joined(separator: ",") + (first.cells.count > 4 ? ",..." : "")
+        notice("\(file): line \(first.number) is a header of column names (\(shown)); skipped")
+        return true
+    }
+
+    /// One data line's codes: `size` cells, each quantized exactly.
+    static func row(_ l: Line, file: String, size: Int, type: FixedType) throws -> [Int128] {
+        guard l.cells.count == size else {
+            throw InputError(file: file, field: "line \(l.number)", message: "expected \(size) values, found \(l.cells.count)")
+        }
+        var row: [Int128] = []
+        row.reserveCapacity(size)
+        for (c, cell) in l.cells.enumerated() {
+            do { row.append(try type.quantize(decimal: cell)) } catch let e as DecimalParseError {
+                throw InputError(file: file, field: "line \(l.number), column \(c + 1)", message: e.description)
+            }
+        }
+        return row
     }
 }

@@ -17,6 +17,8 @@ public struct LoweringOptions: Sendable {
         guard case .dense = layer.op else { return 1 }
         return layerReuseFactors[layer.name] ?? reuseFactor
     }
+    /// Told (layer k of n, what) as each layer is lowered (build progress).
+    public var progress: (@Sendable (Int, Int, String) -> Void)?
     public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
 }
 

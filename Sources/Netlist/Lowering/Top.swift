@@ -88,6 +88,7 @@ public enum DesignLowering {
         struct Partial { var layers: [LayerHardware]; var latency: Int; var timing: Timing }
         var front = [Partial(layers: [], latency: 0, timing: .registered)]
         for i in 0..<n {
+            options.progress?(i + 1, n, "lowering \(model.layers[i].name)")
             var next: [Partial] = []
             for p in front {
                 for o in endings(i, arrival: p.timing) {

@@ -240,12 +240,16 @@ public enum ONNXImporter {
         }
         var out: [JSONValue] = []
         var names = NameTable()
+        // The input type a layer sees (the Keras emitter uses it only for ternary thresholds,
+        // which float ONNX graphs do not have).
+        var prevType = inType
         for (k, (l, json)) in hls.enumerated() {
             if let json { out.append(json); continue }
             let nextL = k + 1 < hls.count ? hls[k + 1].0 : nil
-            let (obj, units) = try KerasImporter.emit(l, next: nextL, nIn: n, config: config, options: options, names: &names, file: file)
-            out.append(obj)
+            let (layer, units) = try KerasImporter.emit(l, next: nextL, nIn: n, inType: prevType, config: config, options: options, names: &names, file: file)
+            out.append(ModelWriter.layerJSON(layer))
             n = units
+            prevType = layer.outputType
         }
         return (inputName, inType, inSize, out)
     }

@@ -20,7 +20,8 @@ public enum ModelWriter {
         return JSONWriter.pretty(.object(top)) + "\n"
     }
 
-    static func layerJSON(_ l: Layer) -> JSONValue {
+    /// One layer as the writer spells it (importers that assemble native JSON layer by layer).
+    public static func layerJSON(_ l: Layer) -> JSONValue {
         var f: [(String, JSONValue)] = [("name", .string(l.name)), ("op", .string(l.opName))]
         switch l.op {
         case let .dense(d):

@@ -105,17 +105,19 @@ def main():
     dsp_cfg.write_text("multipliers: dsp\n")
     rows = []
     models = a.models.split(",")
-    teacher = ROOT / "scripts/teacher_model.py"
-    if teacher.exists():
-        run([py_models, str(teacher), str(work)])
+    # The muon teacher (204K parameters) at reuse factor 64 (examples/muon_teacher/reuse.yaml).
+    teacher = ROOT / "scripts/make_muon_teacher.py"
+    teacher_cfg = ROOT / "examples/muon_teacher/reuse.yaml"
+    if teacher.exists() and teacher_cfg.exists() and os.environ.get("BENCH_TEACHER", "1") != "0":
+        run([sys.executable, str(teacher), "--out", str(work / "muon_teacher.json")])
         models.append("muon_teacher")
     else:
-        print("bench_synth: scripts/teacher_model.py not present: the muon teacher row is skipped", flush=True)
+        print("bench_synth: muon teacher row skipped (BENCH_TEACHER=0 or its generator is missing)", flush=True)
     for name in models:
         model = work / (name + ".json")
         res = {}
         labels = [("rtlgen dsp (before)", ["--config", str(dsp_cfg)])] if name in a.dsp_models.split(",") else []
-        labels.append(("rtlgen shift_add", []))
+        labels.append(("rtlgen shift_add", ["--config", str(teacher_cfg)] if name == "muon_teacher" else []))
         for label, extra in labels:
             d = work / ("rtlgen-%s-%s" % (name, "dsp" if "dsp" in label else "sa"))
             gen, mem = timed([a.rtlgen, "build", str(model), "--out", str(d), "--lang", "verilog"] + extra, work)

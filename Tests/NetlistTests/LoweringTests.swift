@@ -242,7 +242,11 @@ final class DesignInterpreterTests: XCTestCase {
                         XCTAssertEqual(hw.latency, 0)
                         XCTAssertFalse(hasClock)
                         XCTAssertGreaterThan(hw.outputArrivalNs, 0)
-                        XCTAssertLessThanOrEqual(hw.outputArrivalNs, options.delays.budget / 2)
+                        // A combinational layer (registered inputs, at most half a stage of
+                        // logic) or an open one (output registers removed, possibly behind
+                        // another open layer): either way its logic ends within the stage it
+                        // shares with the next layer.
+                        XCTAssertLessThanOrEqual(hw.outputArrivalNs, options.delays.budget)
                     } else {
                         XCTAssertTrue(hasClock)
                         XCTAssertGreaterThanOrEqual(hw.latency, 1)

@@ -32,8 +32,12 @@ struct NameTable {
 /// The exact decimal text of a double (finite).
 func exactDecimal(_ d: Double) -> String {
     let (num, den) = WeightText.exactRatio(d)
-    let k = den.trailingZeroBitCount
-    if k == 0 { return num.description }
+    return dyadicDecimal(num, frac: den.trailingZeroBitCount)
+}
+
+/// The exact decimal text of num / 2^k (k <= 0: the integer num * 2^-k).
+func dyadicDecimal(_ num: BigInt, frac k: Int) -> String {
+    if k <= 0 { return (num << -k).description }
     let digits = (num.magnitude * BigUInt(5).power(k)).description
     let padded = digits.count <= k ? String(repeating: "0", count: k - digits.count + 1) + digits : digits
     var intPart = String(padded.dropLast(k)), frac = String(padded.suffix(k))

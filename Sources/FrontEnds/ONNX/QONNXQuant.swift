@@ -114,17 +114,7 @@ struct Dyadic {
     /// The numerator at `f` >= frac fractional bits.
     func at(_ f: Int) -> BigInt { num << (f - frac) }
 
-    var decimal: String { Dyadic.decimal(num, frac: frac) }
-
-    static func decimal(_ num: BigInt, frac k: Int) -> String {
-        if k <= 0 { return (num << -k).description }
-        let digits = (num.magnitude * BigUInt(5).power(k)).description
-        let padded = digits.count <= k ? String(repeating: "0", count: k - digits.count + 1) + digits : digits
-        var intPart = String(padded.dropLast(k)), frac = String(padded.suffix(k))
-        while frac.hasSuffix("0") { frac.removeLast() }
-        if intPart.isEmpty { intPart = "0" }
-        return (num.sign == .minus ? "-" : "") + intPart + (frac.isEmpty ? "" : "." + frac)
-    }
+    var decimal: String { dyadicDecimal(num, frac: frac) }
 
     /// The smallest type holding codes lo...hi at `frac` fractional bits (TRN, WRAP: it never rounds
     /// or overflows what it was sized for); nil when it needs more than `maxWidth` bits.

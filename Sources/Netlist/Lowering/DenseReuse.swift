@@ -163,15 +163,7 @@ extension LayerLowering {
                                   .mul(xs[k].sig, wsig))
                 f.multipliers += 1
                 let prod = b.resize(full, to: pr.signedWidth, name: "\(nn)_p\(k)_r")
-                if let acc = plan.accumType {
-                    terms.append(b.cast(Val(sig: prod, frac: plan.productFrac, range: pr), to: acc, name: "\(nn)_p\(k)_c"))
-                } else if plan.productShift > 0 {
-                    let sh = b.emit("\(nn)_p\(k)_al", width: b.module[prod].width + plan.productShift, repr: .signed,
-                                    .shiftLeft(prod, plan.productShift))
-                    terms.append(Val(sig: sh, frac: plan.accFrac, range: CodeRange(pr.lo << plan.productShift, pr.hi << plan.productShift)))
-                } else {
-                    terms.append(Val(sig: prod, frac: plan.accFrac, range: pr))
-                }
+                terms.append(denseTerm(prod, range: pr, plan: plan, b: b, name: "\(nn)_p\(k)"))
             }
             if let acc = plan.accumType {
                 let accRepr: Repr = acc.signed ? .signed : .unsigned

@@ -244,6 +244,20 @@ public enum LayerLowering {
         return level[0]
     }
 
+    /// A product of a dense sum (codes at `plan.productFrac`, exact range `pr`) as a term of the
+    /// sum: cast to the explicit accumulator type (`NAME_c`), or aligned to the exact
+    /// accumulator's grid (`NAME_al` when that takes a shift). Shared by the parallel and the
+    /// reuse-factor lowerings, so both sum exactly what the golden model sums.
+    static func denseTerm(_ prod: SignalID, range pr: CodeRange, plan: DensePlan, b: DatapathBuilder, name: String) -> Val {
+        if let acc = plan.accumType {
+            return b.cast(Val(sig: prod, frac: plan.productFrac, range: pr), to: acc, name: "\(name)_c")
+        }
+        guard plan.productShift > 0 else { return Val(sig: prod, frac: plan.accFrac, range: pr) }
+        let sh = b.emit("\(name)_al", width: b.module[prod].width + plan.productShift, repr: .signed,
+                        .shiftLeft(prod, plan.productShift))
+        return Val(sig: sh, frac: plan.accFrac, range: CodeRange(pr.lo << plan.productShift, pr.hi << plan.productShift))
+    }
+
     static func lowerDense(_ d: Dense, f: LayerFrame, inputType: FixedType, outputType: FixedType) -> [SignalID] {
         let b = f.b
         // DensePlan was validated when the model was loaded.
@@ -261,16 +275,7 @@ public enum LayerLowering {
                 let a = x.range.lo * w, c = x.range.hi * w
                 let pr = CodeRange(min(a, c), max(a, c))
                 let prod = product(x, weight: w, range: pr, f: f, name: "\(nn)_p\(i)", wname: "\(p)_w\(i)_\(j)", kernelType: d.kernelType)
-                if let acc = plan.accumType {
-                    let t = b.cast(Val(sig: prod, frac: plan.productFrac, range: pr), to: acc, name: "\(nn)_p\(i)_c")
-                    terms.append(t)
-                } else if plan.productShift > 0 {
-                    let sh = b.emit("\(nn)_p\(i)_al", width: b.module[prod].width + plan.productShift, repr: .signed,
-                                    .shiftLeft(prod, plan.productShift))
-                    terms.append(Val(sig: sh, frac: plan.accFrac, range: CodeRange(pr.lo << plan.productShift, pr.hi << plan.productShift)))
-                } else {
-                    terms.append(Val(sig: prod, frac: plan.accFrac, range: pr))
-                }
+                terms.append(denseTerm(prod, range: pr, plan: plan, b: b, name: "\(nn)_p\(i)"))
             }
             // The bias, as a constant term on the accumulator grid.
             let bias: Int128

@@ -23,8 +23,61 @@ extension FixedType {
     /// The code of the decimal text in `bytes` (`[-+]digits[.digits][(e|E)[-+]digits]`), exactly
     /// as `quantize(decimal:)` gives it, or nil when the text is not of that form or needs more
     /// than 38 significant digits or a large exponent (the caller then uses `quantize(decimal:)`).
+    ///
+    /// The common case (at most 19 significant digits, at most 19 after the point, no exponent,
+    /// a plain type with 0 <= fracBits <= 64) is read into 64 bits and divided with one 128-by-64
+    /// division; everything else goes through `quantizeDecimalWide`.
     @inlinable
     public func quantizeDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int128? {
+        let n = bytes.count
+        var i = 0
+        var negative = false
+        if i < n && (bytes[i] == 0x2D || bytes[i] == 0x2B) { negative = bytes[i] == 0x2D; i += 1 }
+        var m: UInt64 = 0
+        var digits = 0        // digits read into m, leading zeros included (at most 19)
+        var fracDigits = 0
+        var sawDigit = false
+        while i < n, bytes[i] &- 0x30 < 10 {
+            if digits == 19 { return quantizeDecimalWide(bytes) }
+            m = m &* 10 &+ UInt64(bytes[i] &- 0x30)
+            if m != 0 { digits += 1 }
+            sawDigit = true
+            i += 1
+        }
+        if i < n && bytes[i] == 0x2E {
+            i += 1
+            while i < n, bytes[i] &- 0x30 < 10 {
+                if digits == 19 || fracDigits == 19 { return quantizeDecimalWide(bytes) }
+                m = m &* 10 &+ UInt64(bytes[i] &- 0x30)
+                if m != 0 { digits += 1 }
+                fracDigits += 1
+                sawDigit = true
+                i += 1
+            }
+        }
+        let F = fracBits
+        guard sawDigit, i == n, encoding == .plain, F >= 0, F <= 64 else { return quantizeDecimalWide(bytes) }
+        // value * 2^F = (m << F) / 10^fracDigits, m < 10^19 < 2^64.
+        let den = pow10u64(fracDigits)
+        let num = UInt128(m) << F
+        let high = UInt64(truncatingIfNeeded: num >> 64), low = UInt64(truncatingIfNeeded: num)
+        guard high < den else { return quantizeDecimalWide(bytes) }
+        let (qm, rm) = den.dividingFullWidth((high, low))
+        guard qm < UInt64(1) << 62 else { return quantizeDecimalWide(bytes) }
+        // Floor division of +-num, remainder r in [0, den).
+        let neg = negative && m != 0
+        var q = Int64(qm)
+        var r = rm
+        if neg { q = -q; if r != 0 { q -= 1; r = den - r } }
+        let half = r >= den - r
+        let sticky = half ? r > den - r : r > 0
+        let up = rounding.roundsUp(negative: neg, lsbOdd: q & 1 != 0, half: half, sticky: sticky)
+        return overflowCode(Int128(up ? q + 1 : q))
+    }
+
+    /// `quantizeDecimal` for any text it takes (up to 38 significant digits, exponents).
+    @usableFromInline
+    func quantizeDecimalWide(_ bytes: UnsafeBufferPointer<UInt8>) -> Int128? {
         let n = bytes.count
         var i = 0
         var negative = false
@@ -102,6 +155,14 @@ extension FixedType {
         let num = negative ? -Int128(mag) : Int128(mag)
         return quantizeScaled(numerator: num, denominator: Int128(den))
     }
+}
+
+/// 10^k for 0 <= k <= 19.
+@inlinable
+func pow10u64(_ k: Int) -> UInt64 {
+    var r: UInt64 = 1
+    for _ in 0..<k { r &*= 10 }
+    return r
 }
 
 /// 10^k for 0 <= k <= 38.

@@ -261,19 +261,30 @@ public struct CompiledModel: Sendable {
     }
 }
 
-/// The flat plan: one step per layer, its constants at offsets into one Int64 array.
-struct Op: Sendable {
+/// One step of the flat plan (a class: read in place by every sample, never copied), its
+/// constants at offsets into one Int64 array.
+final class Op: Sendable {
     enum Kind: Sendable { case dense, denseExplicit, relu, table, sign, threshold, exact }
-    var kind: Kind
-    var nIn = 0
-    var nOut = 0
+    let kind: Kind
+    let nIn: Int
+    let nOut: Int
     /// Offsets into the constants: kernel / table / threshold codes, and bias / table low end /
     /// threshold directions (exact: `k` indexes the exact steps).
-    var k = 0
-    var b = 0
-    var cast = Cast64.identity
+    let k: Int
+    let b: Int
+    let cast: Cast64
     /// denseExplicit: the product cast to accum_type (its `wrap` wraps the sum).
-    var product = Cast64.identity
+    let product: Cast64
+
+    init(kind: Kind, nIn: Int = 0, nOut: Int = 0, k: Int = 0, b: Int = 0, cast: Cast64 = .identity, product: Cast64 = .identity) {
+        self.kind = kind
+        self.nIn = nIn
+        self.nOut = nOut
+        self.k = k
+        self.b = b
+        self.cast = cast
+        self.product = product
+    }
 }
 
 /// The constants of a compiled model, read-only once built (shared by every thread).

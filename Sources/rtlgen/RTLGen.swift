@@ -126,13 +126,11 @@ struct Predict: ParsableCommand {
             if let o = output { try text.write(toFile: o, atomically: true, encoding: .utf8) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
             return
         }
-        let out = try PredictFile.run(model: m, inputPath: input) { note in
-            FileHandle.standardError.write(Data(("rtlgen: " + note + "\n").utf8))
-        }
+        let notice = { (note: String) in FileHandle.standardError.write(Data(("rtlgen: " + note + "\n").utf8)) }
         if let o = output {
-            try out.write(to: URL(fileURLWithPath: o), options: .atomic)
+            try PredictFile.write(model: m, inputPath: input, outputPath: o, notice: notice)
         } else {
-            FileHandle.standardOutput.write(out)
+            FileHandle.standardOutput.write(try PredictFile.run(model: m, inputPath: input, notice: notice))
         }
     }
 }

@@ -4,7 +4,7 @@
 import Driver
 import FixedPoint
 import Foundation
-import Golden
+@testable import Golden
 import ModelIR
 import RandomModels
 import XCTest
@@ -129,5 +129,60 @@ final class FastPredictTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(formatted, 35000)
+    }
+    /// Cast64's one-add rounding and clamp / wrap / zero overflow against FixedType.cast, for
+    /// every rounding and overflow mode, shifts both ways, and values near every boundary.
+    func testCast64EqualsFixedTypeCast() {
+        var rng = SplitMix64(seed: 41)
+        func r(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        var checked = 0
+        for _ in 0..<4000 {
+            let signed = r(2) == 0
+            let w = 1 + r(signed ? 40 : 39)
+            let t = FixedType(signed: signed, width: w, intBits: r(w + 20) - 10,
+                              rounding: RoundingMode.allCases[r(7)], overflow: OverflowMode.allCases[r(4)])
+            let srcFrac = t.fracBits + r(30) - 8
+            let bits = 1 + r(50)
+            let lo = -(Int128(1) << (bits - 1)), hi = (Int128(1) << (bits - 1)) - 1
+            guard let c = Cast64(to: t, srcFrac: srcFrac, lo: lo, hi: hi) else { continue }
+            let k = srcFrac - t.fracBits
+            for _ in 0..<25 {
+                var v = Int128(Int64(bitPattern: rng.next()) >> (64 - bits))
+                if k > 0 && r(2) == 0 {
+                    // On or next to a rounding tie: the dropped bits are half, half - 1 or half + 1.
+                    v = ((v >> k) << k) + (Int128(1) << (k - 1)) + Int128(r(3) - 1)
+                    v = min(max(v, lo), hi)
+                }
+                XCTAssertEqual(Int128(c.apply(Int64(v))), t.cast(code: v, frac: srcFrac), "\(v) 2^-\(srcFrac) to \(t)")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 50000)
+    }
+    /// `PredictFile.write` (chunks streamed to a temporary file, renamed at the end) writes what
+    /// `run` returns; on a bad line deep in the file it leaves neither the output nor a temporary.
+    func testStreamedOutputFileIsAllOrNothing() throws {
+        let m = try example("muon_recal")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtlgen-predict-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("x.csv"), output = dir.appendingPathComponent("y.csv")
+        let text = "a,b,c,d,e\n" + Vectors.generate(model: m, count: 9000, seed: 8)   // many chunks
+        try text.write(to: input, atomically: true, encoding: .utf8)
+        var notes: [String] = []
+        try PredictFile.write(model: m, inputPath: input.path, outputPath: output.path) { notes.append($0) }
+        let expected = try PredictFile.run(model: m, data: Data(text.utf8), path: input.path, fast: false) { _ in }
+        XCTAssertEqual(try Data(contentsOf: output), expected)
+        XCTAssertEqual(notes.count, 1, "the header notice, once")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["x.csv", "y.csv"])
+        // A bad cell in a late chunk: the error, the old output untouched, no temporary left.
+        var lines = text.split(separator: "\n").map(String.init)
+        lines[8500] = "1,2,x,4,5"
+        try (lines.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PredictFile.write(model: m, inputPath: input.path, outputPath: output.path) { _ in }) { e in
+            XCTAssertTrue("\(e)".contains("line 8501"), "\(e)")
+        }
+        XCTAssertEqual(try Data(contentsOf: output), expected)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["x.csv", "y.csv"])
     }
 }

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -141,7 +141,24 @@ sim-%: $(RTLGEN)
 	esac
 
 sim: $(RTLGEN)
-	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS) $(REUSE_SIM_TARGETS)
+	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS) $(REUSE_SIM_TARGETS) $(BENCH_SIM_TARGETS)
+
+# --- the designs of docs/benchmarks.md that are not examples: scripts/bench_models.py's models,
+# committed under Tests/models/bench (make bench-synth fails when they differ from what the
+# script writes; `make bench-models` rewrites them), BENCH_VECTORS vectors in each simulator.
+# The table's other designs: keras_bnn is an example; the muon teacher is make sim-teacher.
+BENCH_SIM_MODELS := muon_student muon_baseline jet_qkeras jet_hls
+BENCH_VECTORS ?= 500
+BENCH_SIM_TARGETS := $(foreach m,$(BENCH_SIM_MODELS),$(foreach s,verilator ghdl,simbench-$(m)-$(s)))
+simbench-%: $(RTLGEN)
+	@t=$*; sim=$${t##*-}; m=$${t%-*}; d=$(SIMDIR)/bench/$$m-$$sim; mkdir -p $(SIMDIR)/bench; \
+	  $(RTLGEN) build Tests/models/bench/$$m.json --out $$d >/dev/null; \
+	  $(RTLGEN) vectors Tests/models/bench/$$m.json --count $(BENCH_VECTORS) --seed 4 > $$d.csv; \
+	  $(RTLGEN) sim $$d --input $$d.csv --simulator $$sim
+bench-models:
+	@peers=$$(scripts/bench-venv.sh) || { echo "bench-models: needs the bench venv (PyPI unreachable)"; exit 1; }; \
+	eval "$$peers"; $$da4ml scripts/bench_models.py $(QKERAS_DIR) Tests/models/bench; \
+	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json
 
 # --- reuse factor (docs/hardware.md, "Reuse factor"): the muon student at RF 2 and 4 and two
 # random models (explicit accumulators, odd sizes) at RF 3 and 5, both simulators, in make sim;

@@ -101,6 +101,12 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     py_models = a.da4ml or sys.executable
     run([py_models, str(ROOT / "scripts/bench_models.py"), a.qkeras, str(work)])
+    # make sim checks these designs from committed copies: they must be what the script writes.
+    for name in ("muon_student", "muon_baseline", "jet_qkeras", "jet_hls"):
+        committed = ROOT / "Tests/models/bench" / (name + ".json")
+        if json.loads((work / (name + ".json")).read_text()) != json.loads(committed.read_text()):
+            sys.exit("bench_synth: %s differs from scripts/bench_models.py's %s: run `make bench-models` "
+                     "(make sim simulates the committed copy)" % (committed, name))
     dsp_cfg = work / "dsp.yml"
     dsp_cfg.write_text("multipliers: dsp\n")
     rows = []

@@ -5,6 +5,8 @@ import Netlist
 
 public enum Report {
     static func num(_ x: Int) -> JSONValue { .number(String(x)) }
+    /// Delays rounded to 10 ps (the delay model is no finer).
+    static func ns(_ xs: [Double]) -> JSONValue { .array(xs.map { .number(String(format: "%.2f", $0)) }) }
 
     static func registerBits(_ m: Module) -> Int {
         m.signals.enumerated().filter { m.defs[$0.offset].isRegister }.map { $0.element.width }.reduce(0, +)
@@ -34,6 +36,7 @@ public enum Report {
                 ("table_bits", num(hw.module.tables.map { $0.bits }.reduce(0, +))),
             ]
             fields += hw.details.map { ($0.0, num($0.1)) }
+            if !hw.stageDelaysNs.isEmpty { fields.append(("stage_delays_ns", ns(hw.stageDelaysNs))) }
             if let y = yosys[hw.module.name] { fields.append(("yosys", y)) }
             layers.append(.object(fields))
         }
@@ -48,6 +51,10 @@ public enum Report {
             ("initiation_interval", num(design.initiationInterval)),
             ("clock_period_ns", .number(String(period))),
             ("latency_ns", .number(String(Double(design.latency) * period))),
+        ] + (design.stageDelaysNs.map { ds -> [(String, JSONValue)] in
+            [("stage_delays_ns", ns(ds)),
+             ("stage_budget_ns", .number(String(format: "%.3f", DelayModel(clockPeriodNs: config.clockPeriodNs).budget)))]
+        } ?? []) + [
             ("input", .object([("size", num(model.input.size)), ("type", .string(model.input.type.description)),
                                ("bus_bits", num(model.input.size * model.input.type.width))])),
             ("output", .object([("size", num(model.outputSize)), ("type", .string(model.outputType.description)),

@@ -234,6 +234,23 @@ public final class DatapathBuilder {
         return id
     }
 
+    /// The delay model's longest path in each stage (ns after the register rank that starts it,
+    /// or after the module inputs for stage 0), stages 0 ... the last one holding a signal.
+    /// Only signals the module's ports read count (the lowering leaves dead ones for later).
+    public func stageDepths() -> [Double] {
+        var live = Array(repeating: false, count: module.signals.count)
+        var work: [Int] = []
+        func mark(_ i: Int) { if !live[i] { live[i] = true; work.append(i) } }
+        for p in module.ports { mark(p.index) }
+        while let i = work.popLast() { for o in module.defs[i].operands { mark(o.index) } }
+        var depth: [Double] = []
+        for (i, s) in stage where i < live.count && live[i] {
+            while depth.count <= s { depth.append(0) }
+            depth[s] = max(depth[s], timing[i]?.ns ?? 0)
+        }
+        return depth
+    }
+
     /// Registers every value once, after first aligning them to a common stage. Returns the
     /// registered values (all at the same stage, arriving at time 0) and that stage.
     public func registerAll(_ xs: [SignalID], names: [String]) -> (values: [SignalID], stage: Int) {

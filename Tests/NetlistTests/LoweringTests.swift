@@ -209,6 +209,42 @@ final class DesignInterpreterTests: XCTestCase {
         XCTAssertEqual(add.ns, relu.ns + d.carryChainNs(20), accuracy: 1e-9)
     }
 
+    /// report.json's and the headers' per-stage depth: one delay per register rank of the core,
+    /// every one within the clock budget (the builder registers operands before a path would
+    /// exceed it), each layer's stages placed where its ranks are, and an open or combinational
+    /// layer's tail counted in the next layer's first stage. Three examples, up to three clocks.
+    func testStageDelaysCoverEveryStageWithinTheBudget() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        var open = 0
+        for (name, periods) in [("muon_recal", [2.5, 4.0, 6.0]), ("keras_bnn", [2.5, 4.0]), ("jet_tagger", [4.0])] {
+            let model = try ModelLoader.load(path: examples.appendingPathComponent("\(name)/model.json").path)
+            for period in periods {
+                let options = LoweringOptions(clockPeriodNs: period)
+                let design = DesignLowering.lower(model, options: options)
+                let ds = try XCTUnwrap(design.stageDelaysNs)
+                XCTAssertEqual(ds.count, design.latency, "\(name) at \(period) ns")
+                for d in ds { XCTAssertLessThanOrEqual(d, options.delays.budget + 1e-9, "\(name) at \(period) ns: \(ds)") }
+                XCTAssertGreaterThan(ds.max() ?? 0, options.delays.budget / 2, "\(name): stages are filled")
+                var offset = 0
+                for hw in design.layers {
+                    let tail = hw.outputArrivalNs > 0
+                    if tail { open += 1 }
+                    XCTAssertEqual(hw.stageDelaysNs.count, hw.latency + (tail ? 1 : 0), hw.module.name)
+                    for (k, d) in hw.stageDelaysNs.enumerated() where offset + k < ds.count {
+                        XCTAssertLessThanOrEqual(d, ds[offset + k] + 1e-9)
+                    }
+                    if tail, offset + hw.latency < ds.count {
+                        XCTAssertEqual(hw.stageDelaysNs.last!, hw.outputArrivalNs, accuracy: 1e-9)
+                    }
+                    offset += hw.latency
+                }
+                XCTAssertTrue(design.top.header.contains { $0.hasPrefix("longest path per stage") }, name)
+            }
+        }
+        XCTAssertGreaterThan(open, 0, "some layer ends open or combinational")
+    }
+
     /// A ReLU (or threshold, sign, linear, relu_max) between layers may be combinational (no
     /// register, no clk/ce ports, latency 0); a last layer keeps its register, and the whole
     /// pipeline is never longer than with every layer registered (the chain is scheduled at

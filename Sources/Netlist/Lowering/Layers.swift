@@ -44,11 +44,22 @@ public struct LayerHardware {
     /// Cycles between two samples the layer can take (> 1 for a dense layer with a reuse factor,
     /// see DenseReuse.swift); such a layer has `rst` and `in_valid` ports of its own.
     public var initiationInterval: Int = 1
+    /// The delay model's longest path in each of the layer's stages, in ns: one per register
+    /// rank the layer ends (stage s runs from rank s, or the inputs, to rank s + 1), plus, for an
+    /// open or combinational layer, the logic its outputs run on with into the next layer's
+    /// first stage. Empty when the layer was not built through the delay model (reuse factor).
+    public var stageDelaysNs: [Double] = []
     /// The reuse factor the layer was built with (1: fully parallel).
     public var reuseFactor: Int = 1
     public var isTimeMultiplexed: Bool { initiationInterval > 1 }
     /// Every other layer ends in a register, so its latency is at least 1.
     public var isCombinational: Bool { latency == 0 }
+
+    static let stageLinePrefix = "longest path per stage (delay model, ns): "
+    /// The header line of the stage delays; `open`: the last one runs on into the next layer.
+    static func stageLine(_ ds: [Double], open: Bool) -> String {
+        stageLinePrefix + DesignLowering.stageList(ds) + (open ? " (the last runs on into the next layer's first stage)" : "")
+    }
 }
 
 /// Shared frame of every layer module: ports, input slicing, output registering and packing.
@@ -109,6 +120,7 @@ final class LayerFrame {
         var hw = LayerHardware(module: m, latency: stage, inputSize: inputs.count, inputType: inputType,
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
         hw.details = details
+        hw.stageDelaysNs = Array((b.stageDepths() + [Double](repeating: 0, count: stage)).prefix(stage))
         return hw
     }
 
@@ -127,6 +139,7 @@ final class LayerFrame {
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
         hw.details = details
         hw.outputTiming = arrival
+        hw.stageDelaysNs = [max(b.stageDepths().first ?? 0, arrival.ns)]
         return hw
     }
 }
@@ -191,6 +204,7 @@ public enum LayerLowering {
         var line = "latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)"
         if inputArrival.ns > 0 { line += String(format: "; inputs arrive %.2f ns into the first stage (combinational layer in front)", inputArrival.ns) }
         f.m.header.append(line)
+        f.m.header.append(LayerHardware.stageLine(hw.stageDelaysNs, open: false))
         return hw
     }
 

@@ -61,10 +61,15 @@ extension LayerHardware {
                                outputSize: outputSize, outputType: outputType, multipliers: multipliers, adders: adders)
         hw.details = details
         hw.outputTiming = timing[f(out).index] ?? .registered
+        if !stageDelaysNs.isEmpty {
+            // The last stage's logic now runs on into the next layer (the same paths, no rank).
+            hw.stageDelaysNs = stageDelaysNs.dropLast() + [max(stageDelaysNs.last ?? 0, hw.outputArrivalNs)]
+        }
         m.latency = latency - 1
         let note = String(format: "latency: %d clock cycle(s) (outputs not registered: they arrive %.2f ns after the last register, in the next layer's first stage)",
                           latency - 1, hw.outputArrivalNs)
         m.header = m.header.map { $0.replacingOccurrences(of: "latency: \(latency) clock cycle(s)", with: note) }
+        m.header = m.header.map { $0.hasPrefix(LayerHardware.stageLinePrefix) ? LayerHardware.stageLine(hw.stageDelaysNs, open: true) : $0 }
         return hw
     }
 }

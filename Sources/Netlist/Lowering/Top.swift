@@ -33,9 +33,34 @@ public struct Design {
     /// Cycles between two samples the core takes: the largest II of its layers (1 when no layer
     /// has a reuse factor; then the core has no `in_ready` port).
     public var initiationInterval: Int { layers.map { $0.initiationInterval }.max() ?? 1 }
+    /// The delay model's longest path in each stage of the core (ns), one per register rank
+    /// from the inputs to the outputs; nil when a layer was not built through the delay model
+    /// (a reuse factor).
+    public var stageDelaysNs: [Double]? { DesignLowering.stageDelays(layers) }
 }
 
 public enum DesignLowering {
+    /// The layers' stage delays placed on the core's stages (a layer starts where the ranks of
+    /// the layers before it end; an open layer's last entry is the next layer's first stage).
+    static func stageDelays(_ layers: [LayerHardware]) -> [Double]? {
+        let latency = layers.map { $0.latency }.reduce(0, +)
+        var out = [Double](repeating: 0, count: latency)
+        var offset = 0
+        for l in layers {
+            if l.stageDelaysNs.isEmpty && l.latency > 0 { return nil }
+            for (k, d) in l.stageDelaysNs.enumerated() where offset + k < latency {
+                out[offset + k] = max(out[offset + k], d)
+            }
+            offset += l.latency
+        }
+        return out
+    }
+
+    /// "3.12 | 3.80 | 1.13": stage delays for a header line.
+    public static func stageList(_ ds: [Double]) -> String {
+        ds.map { String(format: "%.2f", $0) }.joined(separator: " | ")
+    }
+
     public static func lower(_ model: Model, topName: String? = nil, options: LoweringOptions = LoweringOptions()) -> Design {
         let name = topName ?? model.name
         var layers: [LayerHardware] = []
@@ -120,6 +145,10 @@ public enum DesignLowering {
             "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
             "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",
         ]
+        if let ds = stageDelays(layers), !ds.isEmpty {
+            m.header.insert(String(format: "longest path per stage (delay model, ns; %.3f ns of logic fit a %g ns clock): ",
+                                   options.delays.budget, options.delays.clockPeriodNs) + stageList(ds), at: 2)
+        }
         if ii > 1 {
             let rfs = zip(model.layers, layers).filter { $0.1.isTimeMultiplexed }
                 .map { "\($0.0.name) RF \($0.1.reuseFactor) (II \($0.1.initiationInterval))" }

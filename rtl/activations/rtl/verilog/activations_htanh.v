@@ -4,6 +4,7 @@
 // output type: fixed<8,1,RND_CONV,SAT>
 // slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
 // latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s)
+// longest path per stage (delay model, ns): 3.54 | 3.54 | 1.79
 `default_nettype none
 
 module activations_htanh (

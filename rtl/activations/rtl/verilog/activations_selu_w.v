@@ -5,6 +5,7 @@
 // table: 1024 entries of fixed<18,8> over [-8, 0), lambda = 1.050689697265625 (ufixed<16,1>)
 // ROM: 512 entries addressed by the low 9 bits of u = x / 2^2 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
 // latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 3.33 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.33 | 3.20 | 1.10
 `default_nettype none
 
 module activations_selu_w (

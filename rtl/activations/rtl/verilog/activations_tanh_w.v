@@ -5,6 +5,7 @@
 // table: 1024 entries of fixed<18,8> over [-4, 4), mode hls4ml
 // ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
 // latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.23 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.33 | 1.28
 `default_nettype none
 
 module activations_tanh_w (

@@ -5,6 +5,7 @@
 -- user table: 16 entries of fixed<8,1,RND_CONV,SAT>, indexed by the top 4 input bits
 -- ROM: 16 entries addressed by the low 4 bits of u = x / 2^4 (floor: a bit slice) (output cast folded in)
 -- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- longest path per stage (delay model, ns): 0.40
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -5,6 +5,7 @@
 -- table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 1 (fixed<16,6>)
 -- ROM: 128 entries addressed directly by the input code (output cast folded in)
 -- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.73 | 0.52
 
 library ieee;
 use ieee.std_logic_1164.all;

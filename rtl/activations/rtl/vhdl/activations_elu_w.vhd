@@ -5,6 +5,7 @@
 -- table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 0.5 (fixed<16,6>)
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
 -- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.73 | 0.40
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -4,6 +4,7 @@
 -- output type: ufixed<8,0,RND_CONV,SAT>
 -- slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
 -- latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.17 | 3.54 | 2.19
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -5,6 +5,7 @@
 -- table: 1024 entries of fixed<18,8> over [-8, 8), mode centered
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^2 (floor: a bit slice) (output cast folded in)
 -- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.39 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.39 | 0.88
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -5,6 +5,7 @@
 -- table: 256 entries of fixed<18,8> over [-8, 8), mode hls4ml
 -- ROM: 256 entries addressed by the low 8 bits of u = x / 2^2 rounded toward zero (output cast folded in)
 -- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.10 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 2.43
 
 library ieee;
 use ieee.std_logic_1164.all;

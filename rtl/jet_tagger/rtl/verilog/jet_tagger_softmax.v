@@ -7,6 +7,7 @@
 // sum in fixed<16,6>, cast to fixed<18,8,RND,SAT>; inverse table 1024 x fixed<18,8,RND,SAT> addressed by its top 10 bits
 // the sum never exceeds 5: only the first 32 inverse-table entries can be read
 // latency: 4 clock cycle(s), II = 1; 5 multiplier(s), 4 adder(s); inputs arrive 3.08 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.78 | 3.29 | 3.37 | 2.00
 `default_nettype none
 
 module jet_tagger_softmax (

@@ -4,6 +4,7 @@
 // output type: uint<3>
 // softmax implementation: argmax (index of the largest input, lowest index on ties)
 // latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.08 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.78 | 2.59
 `default_nettype none
 
 module jet_tagger_argmax_argmax (

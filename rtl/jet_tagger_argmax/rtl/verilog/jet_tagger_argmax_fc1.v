@@ -5,6 +5,7 @@
 // kernel type: fixed<16,6>, bias type: fixed<16,6>, accumulator: auto (exact)
 // constant products: shift-add, 3722 CSD digits, 386 subexpression(s) shared across the matrix
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 2.31 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 1733 adder(s)
+// longest path per stage (delay model, ns): 3.78 | 2.31 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module jet_tagger_argmax_fc1 (

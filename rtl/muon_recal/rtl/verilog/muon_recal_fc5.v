@@ -5,6 +5,7 @@
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
 // constant products: shift-add, 67 CSD digits, 10 subexpression(s) shared across the matrix
 // latency: 3 clock cycle(s), II = 1; 0 multiplier(s), 50 adder(s); inputs arrive 3.84 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.84 | 3.78 | 0.77
 `default_nettype none
 
 module muon_recal_fc5 (

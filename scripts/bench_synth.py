@@ -37,9 +37,14 @@ def register_ranks(top_file):
 
 # The peers take no binary layers (batchnorm + sign, binary_dense): rtlgen only.
 NO_PEERS = {"keras_bnn"}
-# Vectors for the golden-model and Verilator speeds.
+# Vectors for the golden-model and Verilator speeds (the teacher: II 64 and 200K weights).
 PREDICT_N = 200000
 VERILATOR_N = 20000
+TEACHER_N = (20000, 1000)
+# Yosys on the whole teacher (1.4 Mbit of ROM, 3,340 multipliers) takes hours on this machine:
+# its row gives DSP = report.json's multipliers (one DSP48E2 each, as Yosys maps them on the
+# student and on the teacher's first layer) unless BENCH_TEACHER_SYNTH=1.
+TEACHER_SYNTH = os.environ.get("BENCH_TEACHER_SYNTH", "0") == "1"
 
 
 def timed(cmd, work):
@@ -50,21 +55,21 @@ def timed(cmd, work):
     return float(t), int(m) // 1024
 
 
-def speeds(rtlgen, model, d, work):
+def speeds(rtlgen, model, d, work, n=(PREDICT_N, VERILATOR_N)):
     """Golden-model inferences/s (rtlgen predict, CSV in and out, all cores) and Verilator
-    inferences/s (the compiled model alone, on VERILATOR_N vectors, after `rtlgen sim` built it
+    inferences/s (the compiled model alone, on n[1] vectors, after `rtlgen sim` built it
     and checked every output against the golden model)."""
     x = Path(work) / "speed-x.csv"
-    x.write_text(run([rtlgen, "vectors", str(model), "--count", str(PREDICT_N), "--seed", "11"]))
+    x.write_text(run([rtlgen, "vectors", str(model), "--count", str(n[0]), "--seed", "11"]))
     t, _ = timed([rtlgen, "predict", str(model), "--input", x, "--output", Path(work) / "speed-y.csv"], work)
     xs = Path(work) / "speed-xs.csv"
-    xs.write_text("".join(x.read_text().splitlines(True)[:VERILATOR_N]))
+    xs.write_text("".join(x.read_text().splitlines(True)[:n[1]]))
     sim = Path(work) / "speed-sim"
     if sim.exists():
         subprocess.run(["rm", "-rf", str(sim)])
     run([rtlgen, "sim", str(d), "--input", str(xs), "--simulator", "verilator", "--work-dir", str(sim)])
-    vt, _ = timed([sim / "verilator" / "Vtb", sim / "inputs.txt", sim / "out.txt", str(VERILATOR_N)], work)
-    return dict(predict=PREDICT_N / t, verilator=VERILATOR_N / vt)
+    vt, _ = timed([sim / "verilator" / "Vtb", sim / "inputs.txt", sim / "out.txt", str(n[1])], work)
+    return dict(predict=n[0] / t, verilator=n[1] / vt)
 
 
 def latency_ranks(d):
@@ -96,9 +101,12 @@ def main():
     ap.add_argument("--models", default="muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls")
     ap.add_argument("--dsp-models", default="muon_student,jet_qkeras",
                     help="models that also get the rtlgen dsp (before) row")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the rows of models not run now from WORK/results.json (re-measure a few)")
     a = ap.parse_args()
     work = Path(a.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    kept = json.loads((work / "results.json").read_text()) if a.keep and (work / "results.json").exists() else []
     py_models = a.da4ml or sys.executable
     run([py_models, str(ROOT / "scripts/bench_models.py"), a.qkeras, str(work)])
     # make sim checks these designs from committed copies: they must be what the script writes.
@@ -110,11 +118,12 @@ def main():
     dsp_cfg = work / "dsp.yml"
     dsp_cfg.write_text("multipliers: dsp\n")
     rows = []
-    models = a.models.split(",")
+    models = [m for m in a.models.split(",") if m and m != "muon_teacher"]
     # The muon teacher (204K parameters) at reuse factor 64 (examples/muon_teacher/reuse.yaml).
     teacher = ROOT / "scripts/make_muon_teacher.py"
     teacher_cfg = ROOT / "examples/muon_teacher/reuse.yaml"
-    if teacher.exists() and teacher_cfg.exists() and os.environ.get("BENCH_TEACHER", "1") != "0":
+    want_teacher = "muon_teacher" in a.models.split(",") or (not a.keep and os.environ.get("BENCH_TEACHER", "1") != "0")
+    if teacher.exists() and teacher_cfg.exists() and want_teacher:
         run([sys.executable, str(teacher), "--out", str(work / "muon_teacher.json")])
         models.append("muon_teacher")
     else:
@@ -128,13 +137,18 @@ def main():
             d = work / ("rtlgen-%s-%s" % (name, "dsp" if "dsp" in label else "sa"))
             gen, mem = timed([a.rtlgen, "build", str(model), "--out", str(d), "--lang", "verilog"] + extra, work)
             rep = json.load(open(d / "report.json"))
-            row = dict(cycles=rep["latency_cycles"], gen=gen, mem_mb=mem)
+            row = dict(cycles=rep["latency_cycles"], ii=rep.get("initiation_interval", 1), gen=gen, mem_mb=mem)
             if "dsp" not in label:
-                row.update(speeds(a.rtlgen, model, d, work))
+                row.update(speeds(a.rtlgen, model, d, work, TEACHER_N if name == "muon_teacher" else (PREDICT_N, VERILATOR_N)))
             lo, hi = latency_ranks(d)
             row["ranks"] = str(lo) if lo == hi else "%s..%s" % (lo, hi)
-            print("%s %s: synthesizing..." % (name, label), flush=True)
-            s = synth(a.rtlgen, d)
+            if name == "muon_teacher" and not TEACHER_SYNTH:
+                mults = rep["resources"]["multipliers"]
+                s = dict(lut=None, ff=None, carry=None, dsp=mults, dsp_from="report.json multipliers")
+                print("%s %s: not synthesized (BENCH_TEACHER_SYNTH=1 runs Yosys: hours)" % (name, label), flush=True)
+            else:
+                print("%s %s: synthesizing..." % (name, label), flush=True)
+                s = synth(a.rtlgen, d)
             res[label] = dict(s, **row)
             print("  %s" % json.dumps({k: res[label].get(k) for k in ("lut", "ff", "carry", "dsp", "cycles", "ranks", "predict", "verilator")}), flush=True)
         for tool in ("da4ml", "alkaid"):
@@ -151,6 +165,11 @@ def main():
             print("  %s" % json.dumps({k: res[tool][k] for k in ("lut", "ff", "carry", "dsp", "cycles")}), flush=True)
         rows.append((name, res))
         (work / "results.json").write_text(json.dumps(rows, indent=1))
+    if a.keep and kept:
+        # The rows measured now replace their earlier ones; the order of the earlier run stays.
+        fresh = dict(rows)
+        rows = [(n, fresh.pop(n, r)) for n, r in kept] + list(fresh.items())
+        (work / "results.json").write_text(json.dumps(rows, indent=1))
     write_doc(rows, Path(a.doc))
 
 
@@ -160,17 +179,20 @@ def write_doc(rows, doc):
                  "| generation | peak memory | predict inf/s | Verilator inf/s |")
     lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, res in rows:
-        peers = [res[t] for t in ("da4ml", "alkaid") if t in res]
+        peers = [res[t] for t in ("da4ml", "alkaid") if t in res and res[t].get("lut") is not None]
         best_lut = min((p["lut"] for p in peers), default=None)
         best_ff = min((p["ff"] for p in peers), default=None)
         for label, r in res.items():
-            rl = "%.2f" % (r["lut"] / best_lut) if best_lut else "-"
-            rf = "%.2f" % (r["ff"] / best_ff) if best_ff else "-"
+            rl = "%.2f" % (r["lut"] / best_lut) if best_lut and r.get("lut") is not None else "-"
+            rf = "%.2f" % (r["ff"] / best_ff) if best_ff and r.get("ff") is not None else "-"
+            cell = lambda k: "-" if r.get(k) is None else "%d" % r[k]
+            dsp = cell("dsp") + (" (est.)" if r.get("dsp_from") else "")
             mem = "%d MB" % r["mem_mb"] if "mem_mb" in r else "-"
             pr = "{:,.0f}".format(r["predict"]) if "predict" in r else "-"
             vr = "{:,.0f}".format(r["verilator"]) if "verilator" in r else "-"
-            lines.append("| %s | %s | %d | %d | %d | %d | %d | %s | %s | %s | %.1f s | %s | %s | %s |" % (
-                name, label, r["lut"], r["ff"], r["carry"], r["dsp"], r["cycles"], r.get("ranks", "-"), rl, rf,
+            cyc = "%d" % r["cycles"] + (" (II %d)" % r["ii"] if r.get("ii", 1) > 1 else "")
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s | %s | %s |" % (
+                name, label, cell("lut"), cell("ff"), cell("carry"), dsp, cyc, r.get("ranks", "-"), rl, rf,
                 r["gen"], mem, pr, vr))
         if name in NO_PEERS:
             lines.append("| %s | da4ml, alkaid | - | - | - | - | - | - | - | - | - | - | - | - |" % name)

@@ -101,6 +101,9 @@ def main():
     ap.add_argument("--models", default="muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls")
     ap.add_argument("--dsp-models", default="muon_student,jet_qkeras",
                     help="models that also get the rtlgen dsp (before) row")
+    ap.add_argument("--reuse-peers", action="store_true",
+                    help="with --keep: take the peers' rows from WORK/results.json instead of re-running them "
+                         "(their output does not depend on rtlgen)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the rows of models not run now from WORK/results.json (re-measure a few)")
     a = ap.parse_args()
@@ -151,8 +154,13 @@ def main():
                 s = synth(a.rtlgen, d)
             res[label] = dict(s, **row)
             print("  %s" % json.dumps({k: res[label].get(k) for k in ("lut", "ff", "carry", "dsp", "cycles", "ranks", "predict", "verilator")}), flush=True)
+        earlier = dict(kept).get(name, {})
         for tool in ("da4ml", "alkaid"):
             py = getattr(a, tool)
+            if a.reuse_peers and tool in earlier:
+                res[tool] = earlier[tool]
+                print("%s %s: kept from the earlier run %s" % (name, tool, json.dumps({k: res[tool][k] for k in ("lut", "ff", "carry", "dsp", "cycles")})), flush=True)
+                continue
             if not py or name in NO_PEERS:
                 continue
             d = work / ("%s-%s" % (tool, name))

@@ -109,6 +109,11 @@ public struct DelayModel: Sendable {
             }
             if inputs <= 6 { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
             return Timing(ns: latest + lutLevelNs, cone: .init(inputs: live.count, base: latest))
+        case .add, .sub:
+            // An operand that is a one-input function of a signal (an inverted bit) is computed
+            // by the adder's own LUT: it is ready when that signal is.
+            let ready = live.map { t in t.cone.map { $0.inputs <= 1 ? $0.base : t.ns } ?? t.ns }.max() ?? 0
+            return Timing(ns: ready + delay(of: op, width: width, operandWidths: operandWidths))
         default:
             return Timing(ns: latest + delay(of: op, width: width, operandWidths: operandWidths))
         }

@@ -40,6 +40,10 @@ struct LinearVal {
 struct ShiftAddEmitter {
     let f: LayerFrame
     let inputRanges: [CodeRange]
+    /// Whether the shared nodes' adders fold their operands' sign extension into offsets
+    /// (offsetExtended; `sum(foldTree:)` does the same for an output's tree); the offsets are
+    /// taken off by the constant that `sum` adds.
+    var foldSignExtension = false
     var b: DatapathBuilder { f.b }
 
     /// A signed term (negative ? -1 : 1) * (value << shift).
@@ -53,8 +57,12 @@ struct ShiftAddEmitter {
 
     /// x +- (y << d) with x and y signed signals of their exact widths. The low d bits of the
     /// result are x's low bits (wires); only the upper part is an adder, as wide as its range.
-    func addShifted(_ x0: LinearVal, _ y0: LinearVal, shift d: Int, subtract: Bool, name: String) -> LinearVal {
-        let (x, y) = aligned(x0, y0, shift: d, subtract: subtract)
+    func addShifted(_ x0: LinearVal, _ y0: LinearVal, shift d: Int, subtract: Bool, name: String, fold: Bool = false) -> LinearVal {
+        var (x, y) = aligned(x0, y0, shift: d, subtract: subtract)
+        if fold && foldSignExtension {
+            y = offsetExtended(y, ones: subtract, against: x, shift: d, subtract: subtract, name: "\(name)_yo")
+            if !subtract { x = offsetExtendedHigh(x, against: y, shift: d, name: "\(name)_xo") }
+        }
         var c = x.coeffs
         for i in c.indices { c[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
         let off = x.offset + (subtract ? -1 : 1) * (y.offset << d)
@@ -63,26 +71,88 @@ struct ShiftAddEmitter {
         let w = r.signedWidth
         let op: (SignalID, SignalID) -> Op = subtract ? { .sub($0, $1) } : { .add($0, $1) }
         f.adders += 1
+        // A result that is never negative has a sign bit that is always 0: the adder stops below
+        // it (modulo 2^(w-1), exact for a value in [0, 2^(w-1))) and the sign bit is a constant
+        // wire, so synthesis sees zeros, not a computed bit, wherever the value is sign-extended.
+        let nonNegative = r.lo >= 0 && w >= 2
         if d == 0 {
-            let xa = b.resize(x.sig, to: w, name: "\(name)_a")
-            let ya = b.resize(y.sig, to: w, name: "\(name)_b")
-            out.sig = b.emit(name, width: w, repr: .signed, op(xa, ya))
+            let wa = nonNegative ? w - 1 : w
+            let xa = b.resize(x.sig, to: wa, name: "\(name)_a")
+            let ya = b.resize(y.sig, to: wa, name: "\(name)_b")
+            if !nonNegative {
+                out.sig = b.emit(name, width: w, repr: .signed, op(xa, ya))
+                return out
+            }
+            let sum = b.emit("\(name)_m", width: wa, repr: .signed, op(xa, ya))
+            let cat = b.emit("\(name)_u", width: w, repr: .unsigned, .concat([b.bitConst(false, name: "\(name)_z"), sum]))
+            out.sig = b.emit(name, width: w, repr: .signed, .copy(cat))
             return out
         }
         // (x >> d) +- y on the upper bits (floor shift: exact, the low bits are kept aside).
         let hiRange = CodeRange(r.lo >> d, r.hi >> d)
         let wh = hiRange.signedWidth
+        let hiNonNegative = hiRange.lo >= 0 && wh >= 2
+        let wa = hiNonNegative ? wh - 1 : wh
         let xs = b.resize(x.sig, to: max(b.module[x.sig].width, d + 1), name: "\(name)_x")
         let xw = b.module[xs].width
         let xhi = b.emit("\(name)_xh", width: xw - d, repr: .signed, .slice(xs, lo: d))
-        let xa = b.resize(xhi, to: wh, name: "\(name)_a")
-        let ya = b.resize(y.sig, to: wh, name: "\(name)_b")
-        let hi = b.emit("\(name)_hi", width: wh, repr: .signed, op(xa, ya))
+        let xa = b.resize(xhi, to: wa, name: "\(name)_a")
+        let ya = b.resize(y.sig, to: wa, name: "\(name)_b")
+        let hi = b.emit("\(name)_hi", width: wa, repr: .signed, op(xa, ya))
         let lo = b.emit("\(name)_lo", width: d, repr: .unsigned, .slice(xs, lo: 0))
-        let cat = b.emit("\(name)_u", width: wh + d, repr: .unsigned, .concat([hi, lo]))
+        let parts = hiNonNegative ? [b.bitConst(false, name: "\(name)_z"), hi, lo] : [hi, lo]
+        let cat = b.emit("\(name)_u", width: wh + d, repr: .unsigned, .concat(parts))
         let s = b.emit(name, width: wh + d, repr: .signed, .copy(cat))
         out.sig = b.resize(s, to: w, name: "\(name)_r")
         return out
+    }
+
+    /// The adder width addShifted gives x +- (y << d) (the upper part only when d > 0).
+    func adderWidth(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool) -> Int {
+        var sum = x
+        for i in sum.coeffs.indices { sum.coeffs[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
+        sum.offset += (subtract ? -1 : 1) * (y.offset << d)
+        let r = d == 0 ? sum.range(inputRanges) : { let q = sum.range(inputRanges); return CodeRange(q.lo >> d, q.hi >> d) }()
+        let w = r.signedWidth
+        return r.lo >= 0 && w >= 2 ? w - 1 : w
+    }
+
+    func isConst(_ v: LinearVal) -> Bool { if case .const = b.module.op(v.sig) { return true }; return false }
+
+    /// Sign extension folded into the offset: a w-bit y that may be negative, with its sign bit
+    /// inverted, is y + 2^(w-1) extended with zeros, or y - 2^(w-1) extended with ones. In an
+    /// adder (zeros) or a subtractor (ones: the subtractor adds their complement, zeros) the bits
+    /// above y then take the other operand's bits unchanged into the carry chain, where a sign
+    /// extension costs a LUT per bit. The constant 2^(w-1) joins the value's offset (the sum
+    /// subtracts the offsets once, with the bias).
+    func offsetExtended(_ y: LinearVal, ones: Bool, against x: LinearVal, shift d: Int, subtract: Bool, name: String) -> LinearVal {
+        let wy = b.module[y.sig].width
+        guard !isConst(y), wy >= 2, y.range(inputRanges).lo < 0 else { return y }
+        var m = y
+        m.offset += ones ? -(Int128(1) << (wy - 1)) : (Int128(1) << (wy - 1))
+        guard adderWidth(x, m, shift: d, subtract: subtract) > wy else { return y }
+        m.sig = flippedSign(y.sig, width: wy, top: ones, name: name)
+        return m
+    }
+
+    /// The same for x's upper part (above the d bits that are wires) in an adder.
+    func offsetExtendedHigh(_ x: LinearVal, against y: LinearVal, shift d: Int, name: String) -> LinearVal {
+        let wx = b.module[x.sig].width
+        guard !isConst(x), wx - 1 > d, x.range(inputRanges).lo < 0 else { return x }
+        var m = x
+        m.offset += Int128(1) << (wx - 1)
+        guard adderWidth(m, y, shift: d, subtract: false) > wx - d else { return x }
+        m.sig = flippedSign(x.sig, width: wx, top: false, name: name)
+        return m
+    }
+
+    /// {top, ~s[w-1], s[w-2:0]} as a signed (w+1)-bit value.
+    func flippedSign(_ s: SignalID, width w: Int, top: Bool, name: String) -> SignalID {
+        let msb = b.emit("\(name)_s", width: 1, repr: .bit, .slice(s, lo: w - 1))
+        let inv = b.emit("\(name)_i", width: 1, repr: .bit, .not(msb))
+        let low = b.emit("\(name)_l", width: w - 1, repr: .unsigned, .slice(s, lo: 0))
+        let cat = b.emit("\(name)_u", width: w + 1, repr: .unsigned, .concat([b.bitConst(top, name: "\(name)_t"), inv, low]))
+        return b.emit(name, width: w + 1, repr: .signed, .copy(cat))
     }
 
     /// The operands moved to the stage the adder will take, before they are sliced or extended:
@@ -110,19 +180,38 @@ struct ShiftAddEmitter {
     func emitNodes(_ p: CMVMProgram, inputs: [LinearVal], name: String) -> [LinearVal] {
         var vals = inputs
         for (k, nd) in p.nodes.enumerated() {
-            vals.append(addShifted(vals[nd.a], vals[nd.b], shift: nd.shift, subtract: nd.subtract, name: "\(name)_e\(k)"))
+            vals.append(addShifted(vals[nd.a], vals[nd.b], shift: nd.shift, subtract: nd.subtract, name: "\(name)_e\(k)", fold: true))
         }
         return vals
     }
 
-    /// Sums signed shifted terms, always combining the two that are ready first (stage, arrival
-    /// time; ties by position). Returns the exact sum as a signed value of its minimal width.
-    func sum(_ terms: [Term], name: String) -> LinearVal {
-        precondition(!terms.isEmpty)
+    /// Sums signed shifted terms and a constant, always combining the two terms that are ready
+    /// first (stage, arrival time; ties by position). The constant (the bias, less the offsets
+    /// the terms carry, see offsetExtended) joins the earlier of the last two terms, and those
+    /// two are added without folding, so the result is exact. Returns the exact sum as a signed
+    /// value of its minimal width.
+    func sum(_ terms: [Term], name: String, constant: Int128 = 0, constName: String? = nil, constComment: String = "",
+             foldTree: Bool = false) -> LinearVal {
         var pool = terms
         var k = 0
         func ready(_ t: Term) -> (Int, Double) { (b.stage(of: t.v.sig), b.arrival(of: t.v.sig)) }
-        while pool.count > 1 {
+        // lo keeps its place (the smaller shift); the result has lo's sign. Between equal
+        // shifts of opposite signs the positive term is lo, so the difference is positive.
+        func oriented(_ p: Term, _ q: Term) -> (lo: Term, hi: Term) {
+            var (lo, hi) = p.shift <= q.shift ? (p, q) : (q, p)
+            if lo.shift == hi.shift && lo.negative && !hi.negative { swap(&lo, &hi) }
+            return (lo, hi)
+        }
+        func merge(_ p: Term, _ q: Term, fold: Bool) -> Term {
+            let (lo, hi) = oriented(p, q)
+            let v = addShifted(lo.v, hi.v, shift: hi.shift - lo.shift, subtract: lo.negative != hi.negative, name: "\(name)_s\(k)", fold: fold)
+            k += 1
+            return Term(v: v, shift: lo.shift, negative: lo.negative)
+        }
+        // With foldTree, the merges fold their operands' sign extension (offsetExtended) until two
+        // terms are left; the constant (known once their offsets are) then joins the earlier of
+        // the two. Without, the constant is in the pool from the start (ready first).
+        func earliestPair() -> (Int, Int) {
             // The two earliest terms (stable: the lower index wins a tie). (Narrowest-first among
             // equally ready terms was measured: muon student -128 LUTs, jet tagger +759: not kept.)
             var order = Array(pool.indices)
@@ -130,25 +219,51 @@ struct ShiftAddEmitter {
                 let rx = ready(pool[x]), ry = ready(pool[y])
                 return rx != ry ? rx < ry : x < y
             }
-            let (i, j) = (min(order[0], order[1]), max(order[0], order[1]))
-            let p = pool[i], q = pool[j]
-            // lo keeps its place (the smaller shift); the result has lo's sign.
-            let (lo, hi) = p.shift <= q.shift ? (p, q) : (q, p)
-            let v = addShifted(lo.v, hi.v, shift: hi.shift - lo.shift, subtract: lo.negative != hi.negative, name: "\(name)_s\(k)")
-            k += 1
+            return (min(order[0], order[1]), max(order[0], order[1]))
+        }
+        while foldTree && pool.count > 2 {
+            let (i, j) = earliestPair()
+            let t = merge(pool[i], pool[j], fold: true)
             pool.remove(at: j)
-            pool[i] = Term(v: v, shift: lo.shift, negative: lo.negative)
+            pool[i] = t
+        }
+        var kc = constant
+        for t in pool { kc -= (t.negative ? -1 : 1) * (t.v.offset << t.shift) }
+        if kc != 0 { pool.append(constTerm(kc, name: constName ?? "\(name)_k", comment: constComment)) }
+        while pool.count > 2 {
+            let (i, j) = earliestPair()
+            let t = merge(pool[i], pool[j], fold: false)
+            pool.remove(at: j)
+            pool[i] = t
+        }
+        precondition(!pool.isEmpty)
+        if pool.count == 2 {
+            let (lo, hi) = oriented(pool[0], pool[1])
+            let d = hi.shift - lo.shift
+            if !lo.negative {
+                pool = [merge(lo, hi, fold: false)]
+            } else {
+                // The last sum would come out negated, costing a negation as wide as the sum.
+                // Cheaper: hi << d - lo (the adder also covers lo's d low bits) when hi is
+                // positive, or -lo first (an adder as wide as lo) and then -lo - hi << d.
+                var pos: LinearVal
+                if !hi.negative {
+                    var hs = hi.v
+                    for c in hs.coeffs.indices { hs.coeffs[c] <<= d }
+                    hs.offset <<= d
+                    hs.sig = b.emit("\(name)_s\(k)_hs", width: b.module[hi.v.sig].width + d, repr: .signed, .shiftLeft(hi.v.sig, d))
+                    pos = addShifted(hs, lo.v, shift: 0, subtract: true, name: "\(name)_s\(k)")
+                } else {
+                    let nl = negate(lo.v, name: "\(name)_s\(k)_n")
+                    pos = addShifted(nl, hi.v, shift: d, subtract: true, name: "\(name)_s\(k)")
+                }
+                k += 1
+                pool = [Term(v: pos, shift: lo.shift, negative: false)]
+            }
         }
         var t = pool[0]
         if t.negative {
-            var nv = t.v
-            for i in nv.coeffs.indices { nv.coeffs[i] = -nv.coeffs[i] }
-            nv.offset = -nv.offset
-            let w = width(nv)
-            let e = b.resize(t.v.sig, to: w, name: "\(name)_ne")
-            nv.sig = b.emit("\(name)_neg", width: w, repr: .signed, .neg(e))
-            f.adders += 1
-            t = Term(v: nv, shift: t.shift, negative: false)
+            t = Term(v: negate(t.v, name: name), shift: t.shift, negative: false)
         }
         if t.shift > 0 {
             var sv = t.v
@@ -158,6 +273,18 @@ struct ShiftAddEmitter {
             t.v = sv
         }
         return t.v
+    }
+
+    /// -v as a signed value of its exact width (an adder: `<name>_neg`).
+    func negate(_ v: LinearVal, name: String) -> LinearVal {
+        var nv = v
+        for i in nv.coeffs.indices { nv.coeffs[i] = -nv.coeffs[i] }
+        nv.offset = -nv.offset
+        let w = width(nv)
+        let e = b.resize(v.sig, to: w, name: "\(name)_ne")
+        nv.sig = b.emit("\(name)_neg", width: w, repr: .signed, .neg(e))
+        f.adders += 1
+        return nv
     }
 
     /// A constant term: c = (+-m) << tz with m odd, so the adder that takes it starts at bit tz.
@@ -201,7 +328,8 @@ extension LayerLowering {
         let p = f.prefix
         let xs = (0..<d.inputs).map { f.signedInput($0) }
         let ranges = xs.map { $0.range }
-        let em = ShiftAddEmitter(f: f, inputRanges: ranges)
+        var em = ShiftAddEmitter(f: f, inputRanges: ranges)
+        em.foldSignExtension = plan.accumType == nil
         let n = d.inputs
         func unit(_ i: Int) -> LinearVal {
             var c = [Int128](repeating: 0, count: n)
@@ -276,20 +404,29 @@ extension LayerLowering {
         for j in 0..<d.units {
             let nn = "\(p)_n\(j)"
             // Products aligned to the accumulator grid by the term's shift (no extra logic).
-            var terms = prog.outputs[j].map {
+            let terms = prog.outputs[j].map {
                 ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift + plan.productShift, negative: $0.negative)
             }
             let bias = (d.bias[j] << plan.biasShift) + roundConst
-            if bias != 0 {
-                let note = roundConst == 0 ? "" : " + rounding constant"
-                terms.append(em.constTerm(bias, name: "\(nn)_bias", comment: "bias \(d.biasType.decimalString(d.bias[j]))\(note)"))
-            }
+            let note = roundConst == 0 ? "" : " + rounding constant"
+            let comment = "bias \(d.biasType.decimalString(d.bias[j]))\(note)"
             var sum: Val
-            if terms.isEmpty {
+            if terms.isEmpty && bias == 0 {
                 let c = b.const("\(nn)_bias", 0, width: 1, repr: .signed, comment: "no weight, no bias")
                 sum = Val(sig: c, frac: plan.accFrac, range: CodeRange(0, 0))
             } else {
-                let v = em.sum(terms, name: nn)
+                // The sum with folded sign extensions is kept unless it ends in a later pipeline
+                // stage than the plain one (its constant joins last, which can cost an adder
+                // level); the other is never read and is removed with the dead signals.
+                let a0 = f.adders
+                let folded = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias",
+                                    constComment: comment + ", less the terms' sign-extension offsets", foldTree: true)
+                let a1 = f.adders
+                let plainSum = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias", constComment: comment)
+                let a2 = f.adders
+                let keep = b.stage(of: folded.sig) <= b.stage(of: plainSum.sig)
+                let v = keep ? folded : plainSum
+                f.adders = a0 + (keep ? a1 - a0 : a2 - a1)
                 sum = Val(sig: v.sig, frac: plan.accFrac, range: v.range(ranges))
             }
             sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))

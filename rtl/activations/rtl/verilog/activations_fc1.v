@@ -4,8 +4,8 @@
 // output type: fixed<16,6,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 124 CSD digits, 17 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.23 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 91 adder(s)
-// longest path per stage (delay model, ns): 3.66 | 2.23 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.23 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 88 adder(s)
+// longest path per stage (delay model, ns): 3.60 | 2.23 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc1 (
@@ -23,115 +23,162 @@ module activations_fc1 (
     wire signed [11:0] fc1_in_5 = $signed(in_data[71:60]);
     wire signed [11:0] fc1_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] fc1_in_7 = $signed(in_data[95:84]);
-    wire signed [12:0] fc1_e0 = $signed({fc1_in_4[11], fc1_in_4}) - $signed({fc1_in_6[11], fc1_in_6});
-    wire signed [12:0] fc1_e1 = $signed({fc1_in_2[11], fc1_in_2}) + $signed({fc1_in_5[11], fc1_in_5});
-    wire signed [9:0] fc1_e2_xh = $signed(fc1_in_0[11:2]);
-    wire signed [14:0] fc1_e2 = $signed({($signed({{3{fc1_e2_xh[9]}}, fc1_e2_xh}) + $signed({fc1_in_0[11], fc1_in_0})), fc1_in_0[1:0]});
+    wire fc1_e0_yo_i = ~fc1_in_6[11];
+    wire signed [12:0] fc1_e0_yo = $signed({1'b1, fc1_e0_yo_i, fc1_in_6[10:0]});
+    wire signed [13:0] fc1_e0 = $signed({{2{fc1_in_4[11]}}, fc1_in_4}) - $signed({fc1_e0_yo[12], fc1_e0_yo});
+    wire signed [12:0] fc1_e1_yo = $signed({1'b0, (~fc1_in_5[11]), fc1_in_5[10:0]});
+    wire signed [12:0] fc1_e1_xo = $signed({1'b0, (~fc1_in_2[11]), fc1_in_2[10:0]});
+    wire signed [13:0] fc1_e1 = $signed({1'b0, (fc1_e1_xo + fc1_e1_yo)});
+    wire fc1_e2_yo_i = ~fc1_in_0[11];
+    wire signed [12:0] fc1_e2_yo = $signed({1'b0, fc1_e2_yo_i, fc1_in_0[10:0]});
+    wire signed [10:0] fc1_e2_xh = $signed(fc1_e2_yo[12:2]);
+    wire signed [15:0] fc1_e2 = $signed({1'b0, ($signed({{2{fc1_e2_xh[10]}}, fc1_e2_xh}) + fc1_e2_yo), fc1_e2_yo[1:0]});
     wire signed [9:0] fc1_e3_xh = $signed(fc1_in_1[11:2]);
     wire signed [13:0] fc1_e3 = $signed({($signed({{2{fc1_e3_xh[9]}}, fc1_e3_xh}) - fc1_in_1), fc1_in_1[1:0]});
     wire signed [9:0] fc1_e4_xh = $signed(fc1_in_7[11:2]);
     wire signed [13:0] fc1_e4 = $signed({($signed({{2{fc1_e4_xh[9]}}, fc1_e4_xh}) - fc1_in_7), fc1_in_7[1:0]});
-    wire signed [9:0] fc1_e5_xh = $signed(fc1_e1[12:3]);
-    wire signed [15:0] fc1_e5 = $signed({($signed({{3{fc1_e5_xh[9]}}, fc1_e5_xh}) - $signed({fc1_in_4[11], fc1_in_4})), fc1_e1[2:0]});
-    wire signed [13:0] fc1_e6 = $signed({{2{fc1_in_3[11]}}, fc1_in_3}) + $signed({fc1_e0[12], fc1_e0});
-    wire signed [10:0] fc1_e7_xh = $signed(fc1_in_2[11:1]);
-    wire signed [13:0] fc1_e7 = $signed({($signed({{2{fc1_e7_xh[10]}}, fc1_e7_xh}) + $signed({fc1_in_5[11], fc1_in_5})), fc1_in_2[0]});
-    wire signed [15:0] fc1_e8 = $signed({{4{fc1_in_6[11]}}, fc1_in_6}) + fc1_e5;
-    wire signed [13:0] fc1_e9 = $signed({{2{fc1_in_7[11]}}, fc1_in_7}) + fc1_e3;
-    wire signed [13:0] fc1_e10_xh = $signed(fc1_e2[14:1]);
-    wire signed [15:0] fc1_e10 = $signed({($signed({fc1_e10_xh[13], fc1_e10_xh}) - $signed({fc1_e3[13], fc1_e3})), fc1_e2[0]});
-    wire signed [15:0] fc1_e11 = $signed({($signed({{4{fc1_e2_xh[9]}}, fc1_e2_xh}) + $signed({fc1_e0[12], fc1_e0})), fc1_in_0[1:0]});
-    wire signed [12:0] fc1_e12 = $signed({fc1_in_0[11], fc1_in_0}) - $signed({fc1_in_3[11], fc1_in_3});
-    wire signed [12:0] fc1_e13 = $signed({fc1_in_2[11], fc1_in_2}) + $signed({fc1_in_4[11], fc1_in_4});
+    wire fc1_e5_yo_i = ~fc1_in_4[11];
+    wire signed [10:0] fc1_e5_xh = $signed(fc1_e1[13:3]);
+    wire signed [16:0] fc1_e5 = $signed({1'b0, ($signed({{2{fc1_e5_xh[10]}}, fc1_e5_xh}) - $signed({1'b1, fc1_e5_yo_i, fc1_in_4[10:0]})), fc1_e1[2:0]});
+    wire fc1_e6_xo_i = ~fc1_in_3[11];
+    wire signed [12:0] fc1_e6_xo = $signed({1'b0, fc1_e6_xo_i, fc1_in_3[10:0]});
+    wire signed [14:0] fc1_e6 = $signed({{2{fc1_e6_xo[12]}}, fc1_e6_xo}) + $signed({fc1_e0[13], fc1_e0});
+    wire signed [11:0] fc1_e7_xh = $signed(fc1_e1_xo[12:1]);
+    wire signed [14:0] fc1_e7 = $signed({1'b0, ($signed({fc1_e7_xh[11], fc1_e7_xh}) + fc1_e1_yo), fc1_e1_xo[0]});
+    wire signed [12:0] fc1_e8_xo = $signed({1'b0, fc1_e0_yo_i, fc1_in_6[10:0]});
+    wire signed [16:0] fc1_e8 = $signed({1'b0, ($signed({{3{fc1_e8_xo[12]}}, fc1_e8_xo}) + $signed(fc1_e5[15:0]))});
+    wire signed [12:0] fc1_e9_xo = $signed({1'b0, (~fc1_in_7[11]), fc1_in_7[10:0]});
+    wire signed [14:0] fc1_e9 = $signed({{2{fc1_e9_xo[12]}}, fc1_e9_xo}) + $signed({fc1_e3[13], fc1_e3});
+    wire signed [14:0] fc1_e10_hi = $signed(fc1_e2[15:1]) - $signed({1'b1, (~fc1_e3[13]), fc1_e3[12:0]});
+    wire signed [16:0] fc1_e10 = $signed({1'b0, fc1_e10_hi, fc1_e2[0]});
+    wire signed [15:0] fc1_e11 = $signed({($signed({{3{fc1_e2_xh[10]}}, fc1_e2_xh}) + fc1_e0), fc1_e2_yo[1:0]});
+    wire signed [12:0] fc1_e12_yo = $signed({1'b1, fc1_e6_xo_i, fc1_in_3[10:0]});
+    wire signed [13:0] fc1_e12 = $signed({{2{fc1_in_0[11]}}, fc1_in_0}) - $signed({fc1_e12_yo[12], fc1_e12_yo});
+    wire signed [12:0] fc1_e13_yo = $signed({1'b0, fc1_e5_yo_i, fc1_in_4[10:0]});
+    wire signed [13:0] fc1_e13 = $signed({1'b0, (fc1_e1_xo + fc1_e13_yo)});
     wire signed [9:0] fc1_e14_xh = $signed(fc1_in_3[11:2]);
     wire signed [13:0] fc1_e14 = $signed({($signed({{2{fc1_e14_xh[9]}}, fc1_e14_xh}) - fc1_in_3), fc1_in_3[1:0]});
     wire signed [10:0] fc1_e15_xh = $signed(fc1_in_5[11:1]);
-    wire signed [13:0] fc1_e15 = $signed({($signed({{2{fc1_e15_xh[10]}}, fc1_e15_xh}) - $signed({fc1_in_6[11], fc1_in_6})), fc1_in_5[0]});
+    wire signed [14:0] fc1_e15 = $signed({($signed({{3{fc1_e15_xh[10]}}, fc1_e15_xh}) - $signed({fc1_e0_yo[12], fc1_e0_yo})), fc1_in_5[0]});
+    wire signed [12:0] fc1_e16_yo = $signed({1'b1, (~fc1_in_1[11]), fc1_in_1[10:0]});
     wire signed [10:0] fc1_e16_xh = $signed(fc1_e4[13:3]);
-    wire signed [15:0] fc1_e16 = $signed({($signed({{2{fc1_e16_xh[10]}}, fc1_e16_xh}) - $signed({fc1_in_1[11], fc1_in_1})), fc1_e4[2:0]});
+    wire signed [16:0] fc1_e16 = $signed({($signed({{3{fc1_e16_xh[10]}}, fc1_e16_xh}) - $signed({fc1_e16_yo[12], fc1_e16_yo})), fc1_e4[2:0]});
     wire signed [8:0] fc1_n0_s0_xh = $signed(fc1_in_2[11:3]);
     wire signed [14:0] fc1_n0_s0 = $signed({($signed({{3{fc1_n0_s0_xh[8]}}, fc1_n0_s0_xh}) - fc1_in_2), fc1_in_2[2:0]});
-    wire signed [8:0] fc1_n0_s1_xh = $signed(fc1_in_5[11:3]);
-    wire signed [15:0] fc1_n0_s1 = $signed({($signed({{4{fc1_n0_s1_xh[8]}}, fc1_n0_s1_xh}) + $signed({fc1_in_3[11], fc1_in_3})), fc1_in_5[2:0]});
-    wire signed [4:0] fc1_n0_s2_xh = $signed(fc1_in_6[11:7]);
-    wire signed [15:0] fc1_n0_s2 = $signed({($signed({{4{fc1_n0_s2_xh[4]}}, fc1_n0_s2_xh}) - 9'sd115), fc1_in_6[6:0]});
-    wire signed [14:0] fc1_n0_s4_xh = $signed(fc1_n0_s2[15:1]);
-    wire signed [16:0] fc1_n0_s4 = $signed({($signed({fc1_n0_s4_xh[14], fc1_n0_s4_xh}) + $signed({fc1_e2[14], fc1_e2})), fc1_n0_s2[0]});
-    wire signed [12:0] fc1_n0_s5_xh = $signed(fc1_e4[13:1]);
-    wire signed [17:0] fc1_n0_s5 = $signed({($signed({{4{fc1_n0_s5_xh[12]}}, fc1_n0_s5_xh}) - fc1_n0_s4), fc1_e4[0]});
-    wire signed [14:0] fc1_n0_s6_xh = $signed(fc1_e10[15:1]);
-    wire signed [16:0] fc1_n0_s6 = $signed({($signed({fc1_n0_s6_xh[14], fc1_n0_s6_xh}) - $signed({{2{fc1_e6[13]}}, fc1_e6})), fc1_e10[0]});
-    wire signed [16:0] fc1_n0_s7 = ($signed({{2{fc1_n0_s0[14]}}, fc1_n0_s0}) - $signed({fc1_n0_s1[15], fc1_n0_s1})) - fc1_n0_s6;
-    wire signed [14:0] fc1_n0_s8_xh = $signed(fc1_n0_s7[16:2]);
-    wire [19:0] fc1_n0_s8_u = {($signed({{3{fc1_n0_s8_xh[14]}}, fc1_n0_s8_xh}) + fc1_n0_s5), fc1_n0_s7[1:0]};
-    reg  [19:0] fc1_n0_s8_d1;
-    wire signed [19:0] fc1_n0_acc = (-$signed(fc1_n0_s8_d1));
-    wire fc1_n0_y_sticky = |fc1_n0_acc[3:0];
-    wire fc1_n0_y_inc = fc1_n0_acc[4] & (fc1_n0_y_sticky | fc1_n0_acc[5]);
-    wire signed [14:0] fc1_n0_y_rnd = $signed(fc1_n0_acc[19:5]) + $signed({14'd0, fc1_n0_y_inc});
+    wire signed [9:0] fc1_n0_s1_xh = $signed(fc1_e1_yo[12:3]);
+    wire signed [16:0] fc1_n0_s1 = $signed({1'b0, ($signed({{3{fc1_n0_s1_xh[9]}}, fc1_n0_s1_xh}) + fc1_e6_xo), fc1_e1_yo[2:0]});
+    wire signed [11:0] fc1_n0_s2_xh = $signed(fc1_n0_s0[14:3]);
+    wire signed [16:0] fc1_n0_s2 = $signed({($signed({{2{fc1_n0_s2_xh[11]}}, fc1_n0_s2_xh}) - $signed({fc1_e0_yo[12], fc1_e0_yo})), fc1_n0_s0[2:0]});
+    wire signed [12:0] fc1_n0_s3_xh = $signed(fc1_n0_s1[16:4]);
+    wire signed [19:0] fc1_n0_s3 = $signed({1'b0, ($signed({{2{fc1_n0_s3_xh[12]}}, fc1_n0_s3_xh}) + $signed(fc1_e2[14:0])), fc1_n0_s1[3:0]});
+    wire signed [14:0] fc1_n0_s4_yo = $signed({1'b0, (~fc1_e4[13]), fc1_e4[12:0]});
+    wire signed [17:0] fc1_n0_s4_xo = $signed({1'b0, (~fc1_n0_s2[16]), fc1_n0_s2[15:0]});
+    wire signed [18:0] fc1_n0_s4 = $signed({1'b0, ($signed(fc1_n0_s4_xo[17:2]) + $signed({fc1_n0_s4_yo[14], fc1_n0_s4_yo})), fc1_n0_s4_xo[1:0]});
+    wire fc1_n0_s5_yo_i = ~fc1_e6[14];
+    wire signed [15:0] fc1_n0_s5_yo = $signed({1'b1, fc1_n0_s5_yo_i, fc1_e6[13:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n0_s5_xh = $signed(fc1_n0_s3[19:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n0_s5 = $signed({1'b0, ($signed(fc1_n0_s5_xh[17:0]) - $signed({{2{fc1_n0_s5_yo[15]}}, fc1_n0_s5_yo})), fc1_n0_s3[0]});
+    wire signed [18:0] fc1_n0_s6 = $signed({{2{fc1_e10[16]}}, fc1_e10}) - fc1_n0_s4;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] fc1_n0_s7_xh = $signed(fc1_n0_s5[19:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n0_s7 = $signed({($signed(fc1_n0_s7_xh[8:0]) - 9'sd231), fc1_n0_s5[9:0]}); // bias -3.59375, less the terms' sign-extension offsets
+    wire signed [19:0] fc1_n0_acc = ($signed({fc1_n0_s6[18], fc1_n0_s6}) + $signed({fc1_n0_s7[18], fc1_n0_s7}));
+    reg  [3:0] fc1_n0_y_low_d1;
+    wire fc1_n0_y_sticky = |fc1_n0_y_low_d1;
+    reg  fc1_n0_y_lsb_d1;
+    reg  fc1_n0_y_half_d1;
+    wire fc1_n0_y_inc = fc1_n0_y_half_d1 & (fc1_n0_y_sticky | fc1_n0_y_lsb_d1);
+    reg  signed [14:0] fc1_n0_y_fl_d1;
+    wire signed [14:0] fc1_n0_y_rnd = fc1_n0_y_fl_d1 + $signed({14'd0, fc1_n0_y_inc});
     wire signed [4:0] fc1_n1_s0_xh = $signed(fc1_in_7[11:7]);
-    wire signed [19:0] fc1_n1_s0 = $signed({($signed({{8{fc1_n1_s0_xh[4]}}, fc1_n1_s0_xh}) - $signed({fc1_in_1[11], fc1_in_1})), fc1_in_7[6:0]});
-    wire signed [19:0] fc1_n1_s1 = $signed({($signed(fc1_n1_s0[19:9]) + 11'sd165), fc1_n1_s0[8:0]});
-    wire signed [10:0] fc1_n1_s2_xh = $signed(fc1_e0[12:2]);
-    wire signed [15:0] fc1_n1_s2 = $signed({($signed({{3{fc1_n1_s2_xh[10]}}, fc1_n1_s2_xh}) + $signed({fc1_e0[12], fc1_e0})), fc1_e0[1:0]});
-    wire signed [19:0] fc1_n1_s3 = $signed({($signed(fc1_n1_s1[19:3]) - $signed({{4{fc1_e1[12]}}, fc1_e1})), fc1_n1_s1[2:0]});
-    wire signed [12:0] fc1_n1_s4_xh = $signed(fc1_n1_s2[15:3]);
-    wire signed [17:0] fc1_n1_s4 = $signed({($signed({{2{fc1_n1_s4_xh[12]}}, fc1_n1_s4_xh}) + $signed({fc1_e9[13], fc1_e9})), fc1_n1_s2[2:0]});
-    wire signed [17:0] fc1_n1_s5 = $signed({($signed(fc1_n1_s4[17:2]) - fc1_e11), fc1_n1_s4[1:0]});
-    reg  signed [19:0] fc1_n1_s6_d1;
-    wire signed [19:0] fc1_n1_acc = (-fc1_n1_s6_d1);
-    wire fc1_n1_y_sticky = |fc1_n1_acc[3:0];
-    wire fc1_n1_y_inc = fc1_n1_acc[4] & (fc1_n1_y_sticky | fc1_n1_acc[5]);
-    wire signed [14:0] fc1_n1_y_rnd = $signed(fc1_n1_acc[19:5]) + $signed({14'd0, fc1_n1_y_inc});
+    wire signed [20:0] fc1_n1_s0 = $signed({($signed({{9{fc1_n1_s0_xh[4]}}, fc1_n1_s0_xh}) - $signed({fc1_e16_yo[12], fc1_e16_yo})), fc1_in_7[6:0]});
+    wire signed [20:0] fc1_n1_s1 = $signed({{7{fc1_e0[13]}}, fc1_e0}) - fc1_n1_s0;
+    wire signed [14:0] fc1_n1_s2_xo = $signed({1'b0, (~fc1_e0[13]), fc1_e0[12:0]});
+    wire signed [13:0] fc1_n1_s2_xh = $signed(fc1_n1_s2_xo[14:1]);
+    wire signed [15:0] fc1_n1_s2 = $signed({1'b0, (fc1_n1_s2_xh + fc1_e1), fc1_n1_s2_xo[0]});
+    wire signed [14:0] fc1_n1_s3_xh = $signed(fc1_n1_s2[15:1]);
+    wire signed [15:0] fc1_n1_s3_hi = $signed({fc1_n1_s3_xh[14], fc1_n1_s3_xh}) + $signed({1'b0, (~fc1_e9[14]), fc1_e9[13:0]});
+    wire signed [17:0] fc1_n1_s3 = $signed({1'b0, fc1_n1_s3_hi, fc1_n1_s2[0]});
+    wire signed [16:0] fc1_n1_s4_yo = $signed({1'b1, (~fc1_e11[15]), fc1_e11[14:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n1_s4_xh = $signed(fc1_n1_s1[20:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n1_s4 = $signed({($signed(fc1_n1_s4_xh[17:0]) - $signed({fc1_n1_s4_yo[16], fc1_n1_s4_yo})), fc1_n1_s1[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] fc1_n1_s5_xh = $signed(fc1_n1_s3[17:7]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_n1_s5 = $signed({($signed(fc1_n1_s5_xh[9:0]) - 10'sd265), fc1_n1_s3[6:0]}); // bias -2.578125, less the terms' sign-extension offsets
+    wire signed [19:0] fc1_n1_acc = $signed({($signed(fc1_n1_s4[19:2]) + $signed({fc1_n1_s5[16], fc1_n1_s5})), fc1_n1_s4[1:0]});
+    reg  [3:0] fc1_n1_y_low_d1;
+    wire fc1_n1_y_sticky = |fc1_n1_y_low_d1;
+    reg  fc1_n1_y_lsb_d1;
+    reg  fc1_n1_y_half_d1;
+    wire fc1_n1_y_inc = fc1_n1_y_half_d1 & (fc1_n1_y_sticky | fc1_n1_y_lsb_d1);
+    reg  signed [14:0] fc1_n1_y_fl_d1;
+    wire signed [14:0] fc1_n1_y_rnd = fc1_n1_y_fl_d1 + $signed({14'd0, fc1_n1_y_inc});
     wire signed [9:0] fc1_n2_s0_xh = $signed(fc1_in_2[11:2]);
     wire signed [13:0] fc1_n2_s0 = $signed({($signed({{2{fc1_n2_s0_xh[9]}}, fc1_n2_s0_xh}) - fc1_in_2), fc1_in_2[1:0]});
-    wire signed [9:0] fc1_n2_s1_xh = $signed(fc1_in_4[11:2]);
-    wire signed [14:0] fc1_n2_s1 = $signed({($signed({{3{fc1_n2_s1_xh[9]}}, fc1_n2_s1_xh}) + $signed({fc1_in_5[11], fc1_in_5})), fc1_in_4[1:0]});
-    wire signed [14:0] fc1_n2_s2 = $signed({($signed({{3{fc1_n0_s2_xh[4]}}, fc1_n0_s2_xh}) - 8'sd99), fc1_in_6[6:0]}); // bias -1.546875
-    wire signed [11:0] fc1_n2_s3_xh = $signed(fc1_n2_s2[14:3]);
-    wire signed [16:0] fc1_n2_s3 = $signed({($signed({{2{fc1_n2_s3_xh[11]}}, fc1_n2_s3_xh}) - fc1_n2_s0), fc1_n2_s2[2:0]});
-    wire signed [13:0] fc1_n2_s4_xh = $signed(fc1_n2_s1[14:1]);
-    wire signed [15:0] fc1_n2_s4 = $signed({($signed({fc1_n2_s4_xh[13], fc1_n2_s4_xh}) - fc1_e2), fc1_n2_s1[0]});
-    wire signed [13:0] fc1_n2_s5_xh = $signed(fc1_n2_s4[15:2]);
-    wire signed [19:0] fc1_n2_s5 = $signed({($signed({{4{fc1_n2_s5_xh[13]}}, fc1_n2_s5_xh}) + $signed({fc1_n2_s3[16], fc1_n2_s3})), fc1_n2_s4[1:0]});
-    wire signed [16:0] fc1_n2_s6 = $signed({fc1_e5[15], fc1_e5}) + $signed({fc1_e16[15], fc1_e16});
-    wire signed [19:0] fc1_n2_acc = (fc1_n2_s5 - $signed({{3{fc1_n2_s6[16]}}, fc1_n2_s6}));
-    wire fc1_n2_y_sticky = |fc1_n2_acc[3:0];
+    wire signed [10:0] fc1_n2_s1_xh = $signed(fc1_e13_yo[12:2]);
+    wire signed [15:0] fc1_n2_s1 = $signed({1'b0, ($signed({{2{fc1_n2_s1_xh[10]}}, fc1_n2_s1_xh}) + fc1_e1_yo), fc1_e13_yo[1:0]});
+    wire signed [8:0] fc1_n2_s2_xh = $signed(fc1_in_6[11:3]);
+    wire signed [16:0] fc1_n2_s2 = $signed({($signed({{5{fc1_n2_s2_xh[8]}}, fc1_n2_s2_xh}) - fc1_n2_s0), fc1_in_6[2:0]});
+    wire signed [14:0] fc1_n2_s3_xh = $signed(fc1_n2_s1[15:1]);
+    wire signed [16:0] fc1_n2_s3 = $signed({($signed({fc1_n2_s3_xh[14], fc1_n2_s3_xh}) - fc1_e2), fc1_n2_s1[0]});
+    wire signed [17:0] fc1_n2_s4_xo = $signed({1'b0, (~fc1_n2_s3[16]), fc1_n2_s3[15:0]});
+    wire signed [15:0] fc1_n2_s4_xh = $signed(fc1_n2_s4_xo[17:2]);
+    wire signed [19:0] fc1_n2_s4 = $signed({($signed({{2{fc1_n2_s4_xh[15]}}, fc1_n2_s4_xh}) + $signed({fc1_n2_s2[16], fc1_n2_s2})), fc1_n2_s4_xo[1:0]});
+    wire signed [17:0] fc1_n2_s5_yo = $signed({1'b0, (~fc1_e16[16]), fc1_e16[15:0]});
+    wire signed [18:0] fc1_n2_s5 = $signed({1'b0, ($signed({fc1_e5[16], fc1_e5}) + fc1_n2_s5_yo)});
+    wire signed [9:0] fc1_n2_s1_xh_2 = $signed(fc1_in_4[11:2]);
+    wire signed [19:0] fc1_n2_acc = ($signed({($signed(fc1_n2_s4[19:9]) - 11'sd7), fc1_n2_s4[8:0]}) - $signed({fc1_n2_s5[18], fc1_n2_s5}));
+    reg  [3:0] fc1_n2_y_low_d1;
+    wire fc1_n2_y_sticky = |fc1_n2_y_low_d1;
+    reg  fc1_n2_y_lsb_d1;
+    reg  fc1_n2_y_half_d1;
+    wire fc1_n2_y_inc = fc1_n2_y_half_d1 & (fc1_n2_y_sticky | fc1_n2_y_lsb_d1);
     reg  signed [14:0] fc1_n2_y_fl_d1;
-    reg  fc1_n2_y_incx_d1;
-    wire signed [14:0] fc1_n2_y_rnd = fc1_n2_y_fl_d1 + $signed({14'd0, fc1_n2_y_incx_d1});
-    wire signed [14:0] fc1_n3_s0 = $signed({($signed({{3{fc1_e4_xh[9]}}, fc1_e4_xh}) + $signed({fc1_in_2[11], fc1_in_2})), fc1_in_7[1:0]});
-    wire signed [6:0] fc1_n3_s1_xh = $signed(fc1_n3_s0[14:8]);
-    wire signed [15:0] fc1_n3_s1 = $signed({($signed({fc1_n3_s1_xh[6], fc1_n3_s1_xh}) + 8'sd33), fc1_n3_s0[7:0]});
-    wire signed [12:0] fc1_n3_s2_xh = $signed(fc1_e14[13:1]);
-    wire signed [14:0] fc1_n3_s2 = $signed({($signed({fc1_n3_s2_xh[12], fc1_n3_s2_xh}) + $signed({fc1_e0[12], fc1_e0})), fc1_e14[0]});
-    wire signed [10:0] fc1_n3_s3_xh = $signed(fc1_e15[13:3]);
-    wire signed [16:0] fc1_n3_s3 = $signed({($signed({{3{fc1_n3_s3_xh[10]}}, fc1_n3_s3_xh}) + fc1_e14), fc1_e15[2:0]});
-    wire signed [13:0] fc1_n3_s4_xh = $signed(fc1_n3_s2[14:1]);
-    wire signed [16:0] fc1_n3_s4 = $signed({($signed({{2{fc1_n3_s4_xh[13]}}, fc1_n3_s4_xh}) + fc1_n3_s1), fc1_n3_s2[0]});
-    wire signed [14:0] fc1_n3_s5_xh = $signed(fc1_e5[15:1]);
-    wire signed [16:0] fc1_n3_s5 = $signed({($signed({fc1_n3_s5_xh[14], fc1_n3_s5_xh}) - fc1_e10), fc1_e5[0]});
-    wire signed [14:0] fc1_n3_s6_xh = $signed(fc1_n3_s4[16:2]);
-    wire signed [19:0] fc1_n3_s6 = $signed({($signed({{3{fc1_n3_s6_xh[14]}}, fc1_n3_s6_xh}) + $signed({fc1_n3_s3[16], fc1_n3_s3})), fc1_n3_s4[1:0]});
-    reg  signed [19:0] fc1_n3_s7_d1;
-    wire signed [19:0] fc1_n3_acc = (-fc1_n3_s7_d1);
+    wire signed [14:0] fc1_n2_y_rnd = fc1_n2_y_fl_d1 + $signed({14'd0, fc1_n2_y_inc});
+    wire signed [10:0] fc1_n3_s0_xh = $signed(fc1_e9_xo[12:2]);
+    wire signed [15:0] fc1_n3_s0 = $signed({1'b0, ($signed({{2{fc1_n3_s0_xh[10]}}, fc1_n3_s0_xh}) + fc1_e1_xo), fc1_e9_xo[1:0]});
+    wire signed [16:0] fc1_n3_s1 = $signed({1'b0, (fc1_n3_s0 + $signed({fc1_n1_s2_xo[14], fc1_n1_s2_xo}))});
+    wire signed [14:0] fc1_n3_s2_xo = $signed({1'b0, (~fc1_e14[13]), fc1_e14[12:0]});
+    wire signed [9:0] fc1_n3_s2_xh = $signed(fc1_n3_s2_xo[14:5]);
+    wire signed [18:0] fc1_n3_s2 = $signed({($signed({{4{fc1_n3_s2_xh[9]}}, fc1_n3_s2_xh}) + fc1_e14), fc1_n3_s2_xo[4:0]});
+    wire signed [15:0] fc1_n3_s3_hi = $signed(fc1_n3_s1[16:1]) + $signed({1'b0, (~fc1_e15[14]), fc1_e15[13:0]});
+    wire signed [17:0] fc1_n3_s3 = $signed({1'b0, fc1_n3_s3_hi, fc1_n3_s1[0]});
+    wire signed [15:0] fc1_n3_s4_xh = $signed(fc1_e5[16:1]);
+    wire signed [17:0] fc1_n3_s4 = $signed({($signed({fc1_n3_s4_xh[15], fc1_n3_s4_xh}) - fc1_e10), fc1_e5[0]});
+    wire signed [19:0] fc1_n3_s5_xo = $signed({1'b0, (~fc1_n3_s2[18]), fc1_n3_s2[17:0]});
+    wire signed [20:0] fc1_n3_s5 = $signed({1'b0, ($signed(fc1_n3_s5_xo[19:1]) + $signed({fc1_n3_s3[17], fc1_n3_s3})), fc1_n3_s5_xo[0]});
+    wire signed [8:0] fc1_n3_s6_xh = $signed(fc1_n3_s4[17:9]);
+    wire [19:0] fc1_n3_s6_u = {($signed({{2{fc1_n3_s6_xh[8]}}, fc1_n3_s6_xh}) - 11'sd671), fc1_n3_s4[8:0]}; // bias -0.515625, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg  signed [20:0] fc1_n3_s7_n_neg_d1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [19:0] fc1_n3_s6_d1;
+    wire signed [11:0] fc1_n3_s3_xh_2 = $signed(fc1_e15[14:3]);
+    wire signed [19:0] fc1_n3_acc = ($signed(fc1_n3_s7_n_neg_d1[19:0]) - $signed(fc1_n3_s6_d1));
     wire fc1_n3_y_sticky = |fc1_n3_acc[3:0];
     wire fc1_n3_y_inc = fc1_n3_acc[4] & (fc1_n3_y_sticky | fc1_n3_acc[5]);
     wire signed [14:0] fc1_n3_y_rnd = $signed(fc1_n3_acc[19:5]) + $signed({14'd0, fc1_n3_y_inc});
-    wire signed [12:0] fc1_n4_s0 = $signed({fc1_in_1[11], fc1_in_1}) - $signed({fc1_in_4[11], fc1_in_4});
-    wire signed [9:0] fc1_n4_s1_xh = $signed(fc1_in_6[11:2]);
-    wire signed [14:0] fc1_n4_s1 = $signed({($signed({{3{fc1_n4_s1_xh[9]}}, fc1_n4_s1_xh}) + $signed({fc1_in_7[11], fc1_in_7})), fc1_in_6[1:0]});
-    wire signed [5:0] fc1_n4_s2_xh = $signed(fc1_n4_s0[12:7]);
-    wire signed [14:0] fc1_n4_s2 = $signed({($signed({{2{fc1_n4_s2_xh[5]}}, fc1_n4_s2_xh}) - 8'sd33), fc1_n4_s0[6:0]});
-    wire signed [11:0] fc1_n4_s3_xh = $signed(fc1_n4_s1[14:3]);
-    wire signed [16:0] fc1_n4_s3 = $signed({($signed({{2{fc1_n4_s3_xh[11]}}, fc1_n4_s3_xh}) - $signed({fc1_e12[12], fc1_e12})), fc1_n4_s1[2:0]});
-    wire signed [10:0] fc1_n4_s4_xh = $signed(fc1_e13[12:2]);
-    wire signed [16:0] fc1_n4_s4 = $signed({($signed({{4{fc1_n4_s4_xh[10]}}, fc1_n4_s4_xh}) - fc1_n4_s2), fc1_e13[1:0]});
-    wire signed [17:0] fc1_n4_s5 = $signed({fc1_n4_s4[16], fc1_n4_s4}) + $signed({fc1_n4_s3[16], fc1_n4_s3});
-    wire signed [13:0] fc1_n4_s6_xh = $signed(fc1_e8[15:2]);
-    wire signed [17:0] fc1_n4_s6 = $signed({($signed({{2{fc1_n4_s6_xh[13]}}, fc1_n4_s6_xh}) - fc1_e8), fc1_e8[1:0]});
-    wire signed [15:0] fc1_n4_s7_xh = $signed(fc1_n4_s5[17:2]);
-    wire signed [19:0] fc1_n4_acc = $signed({($signed({{2{fc1_n4_s7_xh[15]}}, fc1_n4_s7_xh}) + fc1_n4_s6), fc1_n4_s5[1:0]});
+    wire signed [13:0] fc1_n4_s0 = $signed({{2{fc1_in_4[11]}}, fc1_in_4}) - $signed({fc1_e16_yo[12], fc1_e16_yo});
+    wire signed [10:0] fc1_n4_s1_xh = $signed(fc1_e8_xo[12:2]);
+    wire signed [15:0] fc1_n4_s1 = $signed({1'b0, ($signed({{2{fc1_n4_s1_xh[10]}}, fc1_n4_s1_xh}) + fc1_e9_xo), fc1_e8_xo[1:0]});
+    wire signed [13:0] fc1_n4_s2_xh = $signed(fc1_n4_s1[15:2]);
+    wire signed [14:0] fc1_n4_s2_hi = $signed({fc1_n4_s2_xh[13], fc1_n4_s2_xh}) + $signed({1'b0, (~fc1_n4_s0[13]), fc1_n4_s0[12:0]});
+    wire signed [10:0] fc1_n4_s3_xh = $signed(fc1_e13[13:3]);
+    wire signed [16:0] fc1_n4_s3 = $signed({($signed({{3{fc1_n4_s3_xh[10]}}, fc1_n4_s3_xh}) - fc1_e12), fc1_e13[2:0]});
+    wire signed [17:0] fc1_n4_s4_m = $signed({1'b0, fc1_n4_s2_hi, fc1_n4_s1[1:0]}) + $signed({1'b0, (~fc1_n4_s3[16]), fc1_n4_s3[15:0]});
+    wire signed [18:0] fc1_n4_s4 = $signed({1'b0, fc1_n4_s4_m});
+    wire signed [14:0] fc1_n4_s5_xh = $signed(fc1_e8[16:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n4_s5 = $signed({($signed({{2{fc1_n4_s5_xh[14]}}, fc1_n4_s5_xh}) - fc1_e8), fc1_e8[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n4_s6 = $signed({1'b0, ($signed(fc1_n4_s4[18:9]) + 10'sd357), fc1_n4_s4[8:0]}); // bias 0.515625, less the terms' sign-extension offsets
+    wire signed [19:0] fc1_n4_acc = $signed({($signed(fc1_n4_s6[19:2]) + $signed(fc1_n4_s5[17:0])), fc1_n4_s6[1:0]});
     reg  [3:0] fc1_n4_y_low_d1;
     wire fc1_n4_y_sticky = |fc1_n4_y_low_d1;
     reg  fc1_n4_y_lsb_d1;
@@ -139,45 +186,50 @@ module activations_fc1 (
     wire fc1_n4_y_inc = fc1_n4_y_half_d1 & (fc1_n4_y_sticky | fc1_n4_y_lsb_d1);
     reg  signed [14:0] fc1_n4_y_fl_d1;
     wire signed [14:0] fc1_n4_y_rnd = fc1_n4_y_fl_d1 + $signed({14'd0, fc1_n4_y_inc});
-    wire signed [13:0] fc1_n5_s0 = $signed({($signed({{2{fc1_e7_xh[10]}}, fc1_e7_xh}) + $signed({fc1_in_0[11], fc1_in_0})), fc1_in_2[0]});
+    wire signed [14:0] fc1_n5_s0 = $signed({1'b0, ($signed({fc1_e7_xh[11], fc1_e7_xh}) + fc1_e2_yo), fc1_e1_xo[0]});
     wire signed [9:0] fc1_n5_s1_xh = $signed(fc1_in_5[11:2]);
     wire signed [13:0] fc1_n5_s1 = $signed({($signed({{2{fc1_n5_s1_xh[9]}}, fc1_n5_s1_xh}) - fc1_in_5), fc1_in_5[1:0]});
-    wire signed [6:0] fc1_n5_s2_xh = $signed(fc1_in_7[11:5]);
-    wire signed [13:0] fc1_n5_s2 = $signed({($signed({{2{fc1_n5_s2_xh[6]}}, fc1_n5_s2_xh}) - 9'sd99), fc1_in_7[4:0]});
-    wire signed [8:0] fc1_n5_s3_xh = $signed(fc1_n5_s0[13:5]);
-    wire signed [18:0] fc1_n5_s3 = $signed({($signed({{5{fc1_n5_s3_xh[8]}}, fc1_n5_s3_xh}) + fc1_n5_s1), fc1_n5_s0[4:0]});
-    wire signed [10:0] fc1_n5_s4_xh = $signed(fc1_e1[12:2]);
-    wire signed [15:0] fc1_n5_s4 = $signed({($signed({{3{fc1_n5_s4_xh[10]}}, fc1_n5_s4_xh}) + fc1_n5_s2), fc1_e1[1:0]});
-    wire signed [14:0] fc1_n5_s5_xh = $signed(fc1_n5_s3[18:4]);
-    wire signed [19:0] fc1_n5_s5 = $signed({($signed({fc1_n5_s5_xh[14], fc1_n5_s5_xh}) - $signed({{3{fc1_e13[12]}}, fc1_e13})), fc1_n5_s3[3:0]});
-    wire signed [11:0] fc1_n5_s6_xh = $signed(fc1_e6[13:2]);
-    wire signed [17:0] fc1_n5_s6 = $signed({($signed({{4{fc1_n5_s6_xh[11]}}, fc1_n5_s6_xh}) + fc1_n5_s4), fc1_e6[1:0]});
-    wire signed [13:0] fc1_n5_s7_xh = $signed(fc1_e16[15:2]);
-    wire signed [16:0] fc1_n5_s7 = $signed({($signed({fc1_n5_s7_xh[13], fc1_n5_s7_xh}) + $signed({fc1_e6[13], fc1_e6})), fc1_e16[1:0]});
-    wire signed [19:0] fc1_n5_s9 = (fc1_n5_s5 + $signed({{2{fc1_n5_s6[17]}}, fc1_n5_s6})) + $signed({{3{fc1_n5_s7[16]}}, fc1_n5_s7});
-    reg  signed [19:0] fc1_n5_s9_d1;
-    wire signed [19:0] fc1_n5_acc = (-fc1_n5_s9_d1);
+    wire signed [10:0] fc1_n5_s2_xh = $signed(fc1_n5_s0[14:4]);
+    wire signed [17:0] fc1_n5_s2 = $signed({1'b0, ($signed({{2{fc1_n5_s2_xh[10]}}, fc1_n5_s2_xh}) + fc1_e9_xo), fc1_n5_s0[3:0]});
+    wire signed [16:0] fc1_n5_s3 = $signed({($signed({{3{fc1_e5_xh[10]}}, fc1_e5_xh}) + fc1_n5_s1), fc1_e1[2:0]});
+    wire signed [17:0] fc1_n5_s4 = $signed({($signed(fc1_n5_s2[17:4]) - fc1_e13), fc1_n5_s2[3:0]});
+    wire signed [15:0] fc1_n5_s5_xo = $signed({1'b0, fc1_n0_s5_yo_i, fc1_e6[13:0]});
+    wire signed [13:0] fc1_n5_s5_xh = $signed(fc1_n5_s5_xo[15:2]);
+    wire signed [18:0] fc1_n5_s5 = $signed({($signed({{3{fc1_n5_s5_xh[13]}}, fc1_n5_s5_xh}) + fc1_n5_s3), fc1_n5_s5_xo[1:0]});
+    wire signed [18:0] fc1_n5_s7_m = $signed({1'b0, (~fc1_n5_s4[17]), fc1_n5_s4[16:0]}) + $signed({1'b0, ($signed(fc1_n2_s5_yo[17:2]) + fc1_n5_s5_xo), fc1_n2_s5_yo[1:0]});
+    wire signed [9:0] fc1_n5_s8_xh = $signed(fc1_n5_s5[18:9]);
+    wire [19:0] fc1_n5_s8_u = {($signed({fc1_n5_s8_xh[9], fc1_n5_s8_xh}) - 11'sd695), fc1_n5_s5[8:0]}; // bias 1.546875, less the terms' sign-extension offsets
+    reg  signed [19:0] fc1_n5_s9_n_neg_d1;
+    reg  [19:0] fc1_n5_s8_d1;
+    wire signed [6:0] fc1_n5_s2_xh_2 = $signed(fc1_in_7[11:5]);
+    wire signed [11:0] fc1_n5_s4_xh_2 = $signed(fc1_e1[13:2]);
+    wire signed [19:0] fc1_n5_acc = (fc1_n5_s9_n_neg_d1 - $signed(fc1_n5_s8_d1));
     wire fc1_n5_y_sticky = |fc1_n5_acc[3:0];
     wire fc1_n5_y_inc = fc1_n5_acc[4] & (fc1_n5_y_sticky | fc1_n5_acc[5]);
     wire signed [14:0] fc1_n5_y_rnd = $signed(fc1_n5_acc[19:5]) + $signed({14'd0, fc1_n5_y_inc});
+    wire signed [12:0] fc1_n6_s0_yo = $signed({1'b1, fc1_e2_yo_i, fc1_in_0[10:0]});
     wire signed [7:0] fc1_n6_s0_xh = $signed(fc1_in_1[11:4]);
-    wire signed [16:0] fc1_n6_s0 = $signed({($signed({{5{fc1_n6_s0_xh[7]}}, fc1_n6_s0_xh}) - $signed({fc1_in_0[11], fc1_in_0})), fc1_in_1[3:0]});
-    wire signed [14:0] fc1_n6_s1 = $signed({($signed({{3{fc1_n2_s1_xh[9]}}, fc1_n2_s1_xh}) - $signed({fc1_in_6[11], fc1_in_6})), fc1_in_4[1:0]});
-    wire signed [17:0] fc1_n6_s2 = $signed({($signed({{6{fc1_n5_s2_xh[6]}}, fc1_n5_s2_xh}) - $signed({fc1_in_6[11], fc1_in_6})), fc1_in_7[4:0]});
-    wire signed [7:0] fc1_n6_s3_xh = $signed(fc1_n6_s0[16:9]);
-    wire signed [17:0] fc1_n6_s3 = $signed({($signed({fc1_n6_s3_xh[7], fc1_n6_s3_xh}) - 9'sd165), fc1_n6_s0[8:0]}); // bias -2.578125
+    wire signed [17:0] fc1_n6_s0 = $signed({($signed({{6{fc1_n6_s0_xh[7]}}, fc1_n6_s0_xh}) - $signed({fc1_n6_s0_yo[12], fc1_n6_s0_yo})), fc1_in_1[3:0]});
+    wire signed [15:0] fc1_n6_s1 = $signed({($signed({{4{fc1_n2_s1_xh_2[9]}}, fc1_n2_s1_xh_2}) - $signed({fc1_e0_yo[12], fc1_e0_yo})), fc1_in_4[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n6_s4_xh = $signed(fc1_n6_s2[17:1]);
+    wire signed [18:0] fc1_n6_s2 = $signed({($signed({{7{fc1_n5_s2_xh_2[6]}}, fc1_n5_s2_xh_2}) - $signed({fc1_e0_yo[12], fc1_e0_yo})), fc1_in_7[4:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n6_s4 = $signed({($signed(fc1_n6_s4_xh[15:0]) - $signed({fc1_n6_s1[14], fc1_n6_s1})), fc1_n6_s2[0]});
-    wire signed [11:0] fc1_n6_s5_xh = $signed(fc1_e1[12:1]);
-    wire signed [14:0] fc1_n6_s5 = $signed({($signed({{2{fc1_n6_s5_xh[11]}}, fc1_n6_s5_xh}) - $signed({fc1_e0[12], fc1_e0})), fc1_e1[0]});
-    wire signed [15:0] fc1_n6_s7_xh = $signed(fc1_n6_s3[17:2]);
-    wire signed [19:0] fc1_n6_s7 = $signed({($signed({{2{fc1_n6_s7_xh[15]}}, fc1_n6_s7_xh}) + $signed({fc1_n6_s4[16], fc1_n6_s4})), fc1_n6_s3[1:0]});
-    wire signed [12:0] fc1_n6_s8_xh = $signed(fc1_n6_s5[14:2]);
-    wire signed [14:0] fc1_n6_s8_hi = $signed({{2{fc1_n6_s8_xh[12]}}, fc1_n6_s8_xh}) + ($signed({fc1_e7[13], fc1_e7}) - $signed({{2{fc1_e12[12]}}, fc1_e12}));
-    wire signed [16:0] fc1_n6_s8 = $signed({fc1_n6_s8_hi, fc1_n6_s5[1:0]});
-    wire signed [19:0] fc1_n6_acc = (-(fc1_n6_s7 - $signed({{3{fc1_n6_s8[16]}}, fc1_n6_s8})));
+    wire signed [14:0] fc1_n6_s3_xh = $signed(fc1_n6_s0[17:3]);
+    wire signed [18:0] fc1_n6_s3 = $signed({($signed({fc1_n6_s3_xh[14], fc1_n6_s3_xh}) - fc1_n6_s1), fc1_n6_s0[2:0]});
+    wire signed [19:0] fc1_n6_s4 = $signed({1'b0, ($signed({{4{fc1_n1_s2_xh[13]}}, fc1_n1_s2_xh}) + $signed(fc1_n6_s2[17:0])), fc1_n1_s2_xo[0]});
+    wire signed [16:0] fc1_n6_s5 = $signed({1'b0, ($signed({{2{fc1_n5_s4_xh_2[11]}}, fc1_n5_s4_xh_2}) + $signed(fc1_e7[13:0])), fc1_e1[1:0]});
+    wire signed [14:0] fc1_n6_s6_yo = $signed({1'b0, (~fc1_e12[13]), fc1_e12[12:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc1_n6_s6_xh = $signed(fc1_n6_s3[18:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n6_s6 = $signed({($signed(fc1_n6_s6_xh[15:0]) + $signed({fc1_n6_s6_yo[14], fc1_n6_s6_yo})), fc1_n6_s3[1:0]});
+    wire signed [15:0] fc1_n6_s7_xh = $signed(fc1_n6_s5[16:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n6_s7 = $signed({($signed({{4{fc1_n6_s7_xh[15]}}, fc1_n6_s7_xh}) - fc1_n6_s4), fc1_n6_s5[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc1_n6_s8_xh = $signed(fc1_n6_s6[17:9]);
+    wire signed [19:0] fc1_n6_s8 = $signed({($signed({{2{fc1_n6_s8_xh[8]}}, fc1_n6_s8_xh}) - 11'sd677), fc1_n6_s6[8:0]}); // bias 2.578125, less the terms' sign-extension offsets
+    wire signed [19:0] fc1_n6_acc = ($signed(fc1_n6_s7[19:0]) - fc1_n6_s8);
     reg  [3:0] fc1_n6_y_low_d1;
     wire fc1_n6_y_sticky = |fc1_n6_y_low_d1;
     reg  fc1_n6_y_lsb_d1;
@@ -185,41 +237,57 @@ module activations_fc1 (
     wire fc1_n6_y_inc = fc1_n6_y_half_d1 & (fc1_n6_y_sticky | fc1_n6_y_lsb_d1);
     reg  signed [14:0] fc1_n6_y_fl_d1;
     wire signed [14:0] fc1_n6_y_rnd = fc1_n6_y_fl_d1 + $signed({14'd0, fc1_n6_y_inc});
-    wire signed [14:0] fc1_n7_s0 = $signed({($signed({{3{fc1_e14_xh[9]}}, fc1_e14_xh}) - $signed({fc1_in_0[11], fc1_in_0})), fc1_in_3[1:0]});
-    wire signed [6:0] fc1_n7_s1_xh = $signed(fc1_n7_s0[14:8]);
-    wire signed [16:0] fc1_n7_s1 = $signed({($signed({{2{fc1_n7_s1_xh[6]}}, fc1_n7_s1_xh}) - 9'sd115), fc1_n7_s0[7:0]});
-    wire signed [9:0] fc1_n7_s2_xh = $signed(fc1_e7[13:4]);
-    wire signed [17:0] fc1_n7_s2 = $signed({($signed({{4{fc1_n7_s2_xh[9]}}, fc1_n7_s2_xh}) + fc1_e4), fc1_e7[3:0]});
-    wire signed [16:0] fc1_n7_s3 = $signed({($signed({{3{fc1_n3_s3_xh[10]}}, fc1_n3_s3_xh}) - fc1_e7), fc1_e15[2:0]});
-    wire signed [16:0] fc1_n7_s4_xh = $signed(fc1_n7_s2[17:1]);
-    wire signed [18:0] fc1_n7_s4 = $signed({($signed({fc1_n7_s4_xh[16], fc1_n7_s4_xh}) + $signed({fc1_n7_s1[16], fc1_n7_s1})), fc1_n7_s2[0]});
-    wire signed [15:0] fc1_n7_s5_xh = $signed(fc1_n7_s3[16:1]);
-    wire signed [17:0] fc1_n7_s5 = $signed({($signed({fc1_n7_s5_xh[15], fc1_n7_s5_xh}) + $signed({{3{fc1_e9[13]}}, fc1_e9})), fc1_n7_s3[0]});
-    wire signed [16:0] fc1_n7_s7_xh = $signed(fc1_n7_s5[17:1]);
-    wire signed [18:0] fc1_n7_s7_hi = $signed({{2{fc1_n7_s7_xh[16]}}, fc1_n7_s7_xh}) + (fc1_n7_s4 + $signed({{3{fc1_e11[15]}}, fc1_e11}));
-    reg  [19:0] fc1_n7_s7_d1;
-    wire signed [19:0] fc1_n7_acc = (-$signed(fc1_n7_s7_d1));
-    wire fc1_n7_y_sticky = |fc1_n7_acc[3:0];
-    wire fc1_n7_y_inc = fc1_n7_acc[4] & (fc1_n7_y_sticky | fc1_n7_acc[5]);
-    wire signed [14:0] fc1_n7_y_rnd = $signed(fc1_n7_acc[19:5]) + $signed({14'd0, fc1_n7_y_inc});
+    wire signed [14:0] fc1_n7_s0_2 = $signed({($signed({{3{fc1_e14_xh[9]}}, fc1_e14_xh}) - $signed({fc1_in_0[11], fc1_in_0})), fc1_in_3[1:0]});
+    wire signed [6:0] fc1_n7_s1_xh_2 = $signed(fc1_n7_s0_2[14:8]);
+    wire signed [16:0] fc1_n7_s1_2 = $signed({($signed({{2{fc1_n7_s1_xh_2[6]}}, fc1_n7_s1_xh_2}) - 9'sd107), fc1_n7_s0_2[7:0]});
+    wire signed [10:0] fc1_n7_s2_xh_2 = $signed(fc1_e7[14:4]);
+    wire signed [17:0] fc1_n7_s2_2 = $signed({($signed({{3{fc1_n7_s2_xh_2[10]}}, fc1_n7_s2_xh_2}) + fc1_e4), fc1_e7[3:0]});
+    wire signed [17:0] fc1_n7_s3_2 = $signed({($signed({{3{fc1_n3_s3_xh_2[11]}}, fc1_n3_s3_xh_2}) - fc1_e7), fc1_e15[2:0]});
+    wire signed [16:0] fc1_n7_s4_xh = $signed(fc1_n7_s2_2[17:1]);
+    wire signed [18:0] fc1_n7_s4_2 = $signed({($signed({fc1_n7_s4_xh[16], fc1_n7_s4_xh}) + $signed({fc1_n7_s1_2[16], fc1_n7_s1_2})), fc1_n7_s2_2[0]});
+    wire signed [17:0] fc1_n7_s5_2 = $signed({($signed(fc1_n7_s3_2[17:1]) + $signed({{2{fc1_e9[14]}}, fc1_e9})), fc1_n7_s3_2[0]});
+    wire signed [17:0] fc1_n7_s7_n_neg_2 = -fc1_n7_s5_2;
+    wire signed [16:0] fc1_n7_s7_xh_2 = $signed(fc1_n7_s7_n_neg_2[17:1]);
+    wire signed [18:0] fc1_n7_s7_hi_2 = $signed({{2{fc1_n7_s7_xh_2[16]}}, fc1_n7_s7_xh_2}) - (fc1_n7_s4_2 + $signed({{3{fc1_e11[15]}}, fc1_e11}));
+    wire signed [19:0] fc1_n7_acc = $signed({fc1_n7_s7_hi_2, fc1_n7_s7_n_neg_2[0]});
+    reg  [3:0] fc1_n7_y_low_d1;
+    wire fc1_n7_y_sticky = |fc1_n7_y_low_d1;
+    reg  fc1_n7_y_lsb_d1;
+    reg  fc1_n7_y_half_d1;
+    wire fc1_n7_y_inc = fc1_n7_y_half_d1 & (fc1_n7_y_sticky | fc1_n7_y_lsb_d1);
+    reg  signed [14:0] fc1_n7_y_fl_d1;
+    wire signed [14:0] fc1_n7_y_rnd = fc1_n7_y_fl_d1 + $signed({14'd0, fc1_n7_y_inc});
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_s8_d1 <= fc1_n0_s8_u;
-            fc1_n1_s6_d1 <= fc1_n1_s3 - $signed({{2{fc1_n1_s5[17]}}, fc1_n1_s5});
+            fc1_n0_y_low_d1 <= fc1_n0_acc[3:0];
+            fc1_n0_y_lsb_d1 <= fc1_n0_acc[5];
+            fc1_n0_y_half_d1 <= fc1_n0_acc[4];
+            fc1_n0_y_fl_d1 <= $signed(fc1_n0_acc[19:5]);
+            fc1_n1_y_low_d1 <= fc1_n1_acc[3:0];
+            fc1_n1_y_lsb_d1 <= fc1_n1_acc[5];
+            fc1_n1_y_half_d1 <= fc1_n1_acc[4];
+            fc1_n1_y_fl_d1 <= $signed(fc1_n1_acc[19:5]);
+            fc1_n2_y_low_d1 <= fc1_n2_acc[3:0];
+            fc1_n2_y_lsb_d1 <= fc1_n2_acc[5];
+            fc1_n2_y_half_d1 <= fc1_n2_acc[4];
             fc1_n2_y_fl_d1 <= $signed(fc1_n2_acc[19:5]);
-            fc1_n2_y_incx_d1 <= fc1_n2_acc[4] & (fc1_n2_y_sticky | fc1_n2_acc[5]);
-            fc1_n3_s7_d1 <= fc1_n3_s6 + $signed({{3{fc1_n3_s5[16]}}, fc1_n3_s5});
+            fc1_n3_s7_n_neg_d1 <= -fc1_n3_s5;
+            fc1_n3_s6_d1 <= fc1_n3_s6_u;
             fc1_n4_y_low_d1 <= fc1_n4_acc[3:0];
             fc1_n4_y_lsb_d1 <= fc1_n4_acc[5];
             fc1_n4_y_half_d1 <= fc1_n4_acc[4];
             fc1_n4_y_fl_d1 <= $signed(fc1_n4_acc[19:5]);
-            fc1_n5_s9_d1 <= fc1_n5_s9;
+            fc1_n5_s9_n_neg_d1 <= -$signed({1'b0, fc1_n5_s7_m});
+            fc1_n5_s8_d1 <= fc1_n5_s8_u;
             fc1_n6_y_low_d1 <= fc1_n6_acc[3:0];
             fc1_n6_y_lsb_d1 <= fc1_n6_acc[5];
             fc1_n6_y_half_d1 <= fc1_n6_acc[4];
             fc1_n6_y_fl_d1 <= $signed(fc1_n6_acc[19:5]);
-            fc1_n7_s7_d1 <= {fc1_n7_s7_hi, fc1_n7_s5[0]};
+            fc1_n7_y_low_d1 <= fc1_n7_acc[3:0];
+            fc1_n7_y_lsb_d1 <= fc1_n7_acc[5];
+            fc1_n7_y_half_d1 <= fc1_n7_acc[4];
+            fc1_n7_y_fl_d1 <= $signed(fc1_n7_acc[19:5]);
         end
     end
 

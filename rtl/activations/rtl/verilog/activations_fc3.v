@@ -4,8 +4,8 @@
 // output type: fixed<8,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 187 CSD digits, 30 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 120 adder(s)
-// longest path per stage (delay model, ns): 3.60 | 3.73 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+// longest path per stage (delay model, ns): 3.56 | 3.73 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc3 (
@@ -26,8 +26,8 @@ module activations_fc3 (
     wire signed [8:0] fc3_e0 = fc3_in_1_s_2 - fc3_in_6_s_2;
     wire signed [8:0] fc3_e1 = fc3_in_2_s_2 - fc3_in_5_s_2;
     wire signed [7:0] fc3_e2_xh = $signed(fc3_in_3_s_2[8:1]);
-    wire signed [10:0] fc3_e2 = $signed({($signed({{2{fc3_e2_xh[7]}}, fc3_e2_xh}) + $signed({fc3_in_1_s_2[8], fc3_in_1_s_2})), fc3_in_3_s_2[0]});
-    wire signed [9:0] fc3_e3 = $signed({fc3_in_0_s_2[8], fc3_in_0_s_2}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2});
+    wire signed [10:0] fc3_e2 = $signed({1'b0, ($signed({fc3_e2_xh[7], fc3_e2_xh}) + fc3_in_1_s_2), fc3_in_3_s_2[0]});
+    wire signed [9:0] fc3_e3 = $signed({1'b0, (fc3_in_0_s_2 + fc3_in_7_s_2)});
     wire signed [8:0] fc3_e4 = fc3_in_3_s_2 - fc3_in_4_s_2;
     wire signed [7:0] fc3_e5_xh = $signed(fc3_in_6_s_2[8:1]);
     wire signed [9:0] fc3_e5 = $signed({($signed({fc3_e5_xh[7], fc3_e5_xh}) - fc3_in_7_s_2), fc3_in_6_s_2[0]});
@@ -35,81 +35,101 @@ module activations_fc3 (
     wire signed [9:0] fc3_e6 = $signed({($signed({fc3_e6_xh[7], fc3_e6_xh}) - fc3_in_3_s_2), fc3_in_4_s_2[0]});
     wire signed [7:0] fc3_e7_xh = $signed(fc3_in_5_s_2[8:1]);
     wire signed [9:0] fc3_e7 = $signed({($signed({fc3_e7_xh[7], fc3_e7_xh}) - fc3_in_1_s_2), fc3_in_5_s_2[0]});
-    wire signed [7:0] fc3_e8_xh = $signed(fc3_e0[8:1]);
-    wire signed [10:0] fc3_e8 = $signed({($signed({{2{fc3_e8_xh[7]}}, fc3_e8_xh}) + $signed({fc3_in_0_s_2[8], fc3_in_0_s_2})), fc3_e0[0]});
-    wire signed [9:0] fc3_e9 = $signed({fc3_e0[8], fc3_e0}) + $signed({fc3_e4[8], fc3_e4});
+    wire fc3_e8_xo_i = ~fc3_e0[8];
+    wire signed [9:0] fc3_e8_xo = $signed({1'b0, fc3_e8_xo_i, fc3_e0[7:0]});
+    wire signed [10:0] fc3_e8 = $signed({1'b0, ($signed(fc3_e8_xo[9:1]) + fc3_in_0_s_2), fc3_e8_xo[0]});
+    wire signed [9:0] fc3_e9_m = fc3_e8_xo + $signed({1'b0, (~fc3_e4[8]), fc3_e4[7:0]});
+    wire signed [10:0] fc3_e9 = $signed({1'b0, fc3_e9_m});
     wire signed [3:0] fc3_e10_xh = $signed(fc3_in_0_s_2[8:5]);
     wire signed [13:0] fc3_e10 = $signed({($signed({{5{fc3_e10_xh[3]}}, fc3_e10_xh}) - fc3_in_4_s_2), fc3_in_0_s_2[4:0]});
     wire signed [4:0] fc3_e11_xh = $signed(fc3_in_2_s_2[8:4]);
     wire signed [12:0] fc3_e11 = $signed({($signed({{4{fc3_e11_xh[4]}}, fc3_e11_xh}) - fc3_in_0_s_2), fc3_in_2_s_2[3:0]});
     wire signed [4:0] fc3_e12_xh = $signed(fc3_in_7_s_2[8:4]);
     wire signed [12:0] fc3_e12 = $signed({($signed({{4{fc3_e12_xh[4]}}, fc3_e12_xh}) - fc3_in_2_s_2), fc3_in_7_s_2[3:0]});
-    wire signed [15:0] fc3_e13 = $signed({($signed({{7{fc3_e2_xh[7]}}, fc3_e2_xh}) - $signed({fc3_e10[13], fc3_e10})), fc3_in_3_s_2[0]});
+    wire signed [14:0] fc3_e13_hi = $signed({{7{fc3_e2_xh[7]}}, fc3_e2_xh}) - $signed({1'b1, (~fc3_e10[13]), fc3_e10[12:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc3_e13 = $signed({1'b0, fc3_e13_hi, fc3_in_3_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [7:0] fc3_e14_xh = $signed(fc3_in_1_s_2[8:1]);
     wire signed [13:0] fc3_e14 = $signed({($signed({{5{fc3_e14_xh[7]}}, fc3_e14_xh}) + fc3_e12), fc3_in_1_s_2[0]});
     wire signed [9:0] fc3_e15_xh = $signed(fc3_e2[10:1]);
     wire signed [13:0] fc3_e15 = $signed({($signed({{3{fc3_e15_xh[9]}}, fc3_e15_xh}) + fc3_e11), fc3_e2[0]});
+    wire fc3_e16_yo_i = ~fc3_e5[9];
     wire signed [6:0] fc3_e16_xh = $signed(fc3_in_0_s_2[8:2]);
-    wire signed [12:0] fc3_e16 = $signed({($signed({{4{fc3_e16_xh[6]}}, fc3_e16_xh}) - $signed({fc3_e5[9], fc3_e5})), fc3_in_0_s_2[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc3_e16 = $signed({1'b0, ($signed({{4{fc3_e16_xh[6]}}, fc3_e16_xh}) - $signed({1'b1, fc3_e16_yo_i, fc3_e5[8:0]})), fc3_in_0_s_2[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [10:0] fc3_e17_yo = $signed({1'b1, (~fc3_e6[9]), fc3_e6[8:0]});
     wire signed [4:0] fc3_e17_xh = $signed(fc3_in_0_s_2[8:4]);
-    wire signed [14:0] fc3_e17 = $signed({($signed({{6{fc3_e17_xh[4]}}, fc3_e17_xh}) - $signed({fc3_e6[9], fc3_e6})), fc3_in_0_s_2[3:0]});
+    wire signed [15:0] fc3_e17 = $signed({1'b0, ($signed({{6{fc3_e17_xh[4]}}, fc3_e17_xh}) - fc3_e17_yo), fc3_in_0_s_2[3:0]});
     wire signed [5:0] fc3_e18_xh = $signed(fc3_in_5_s_2[8:3]);
-    wire signed [13:0] fc3_e18 = $signed({($signed({{5{fc3_e18_xh[5]}}, fc3_e18_xh}) + $signed({fc3_e9[9], fc3_e9})), fc3_in_5_s_2[2:0]});
-    wire signed [4:0] fc3_e19_xh = $signed(fc3_e1[8:4]);
-    wire signed [14:0] fc3_e19 = $signed({($signed({{6{fc3_e19_xh[4]}}, fc3_e19_xh}) + $signed({fc3_e5[9], fc3_e5})), fc3_e1[3:0]});
+    wire signed [14:0] fc3_e18 = $signed({1'b0, ($signed({{5{fc3_e18_xh[5]}}, fc3_e18_xh}) + fc3_e9), fc3_in_5_s_2[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] fc3_e19_yo = $signed({1'b0, fc3_e16_yo_i, fc3_e5[8:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc3_e19_xo = $signed({1'b0, (~fc3_e1[8]), fc3_e1[7:0]});
+    wire signed [5:0] fc3_e19_xh = $signed(fc3_e19_xo[9:4]);
+    wire signed [14:0] fc3_e19 = $signed({1'b0, ($signed({{4{fc3_e19_xh[5]}}, fc3_e19_xh}) + $signed(fc3_e19_yo[9:0])), fc3_e19_xo[3:0]});
     wire signed [6:0] fc3_e20_xh = $signed(fc3_e1[8:2]);
-    wire signed [12:0] fc3_e20 = $signed({($signed({{4{fc3_e20_xh[6]}}, fc3_e20_xh}) - $signed({fc3_e7[9], fc3_e7})), fc3_e1[1:0]});
-    wire signed [13:0] fc3_e21 = $signed({($signed({{5{fc3_e18_xh[5]}}, fc3_e18_xh}) + $signed({fc3_e3[9], fc3_e3})), fc3_in_5_s_2[2:0]});
-    wire signed [11:0] fc3_e22 = $signed({($signed({fc3_e15_xh[9], fc3_e15_xh}) + $signed({{2{fc3_in_4_s_2[8]}}, fc3_in_4_s_2})), fc3_e2[0]});
+    wire signed [10:0] fc3_e20_hi = $signed({{4{fc3_e20_xh[6]}}, fc3_e20_xh}) - $signed({1'b1, (~fc3_e7[9]), fc3_e7[8:0]});
+    wire signed [13:0] fc3_e20 = $signed({1'b0, fc3_e20_hi, fc3_e1[1:0]});
+    wire signed [13:0] fc3_e21 = $signed({1'b0, ($signed({{4{fc3_e18_xh[5]}}, fc3_e18_xh}) + fc3_e3), fc3_in_5_s_2[2:0]});
+    wire signed [9:0] fc3_e22_b = $signed({fc3_in_4_s_2[8], fc3_in_4_s_2});
+    wire signed [11:0] fc3_e22 = $signed({1'b0, (fc3_e15_xh + fc3_e22_b), fc3_e2[0]});
     wire signed [6:0] fc3_e23_xh = $signed(fc3_in_2_s_2[8:2]);
-    wire signed [11:0] fc3_e23 = $signed({($signed({{3{fc3_e23_xh[6]}}, fc3_e23_xh}) + $signed({fc3_in_2_s_2[8], fc3_in_2_s_2})), fc3_in_2_s_2[1:0]});
+    wire signed [11:0] fc3_e23 = $signed({1'b0, ($signed({{2{fc3_e23_xh[6]}}, fc3_e23_xh}) + fc3_in_2_s_2), fc3_in_2_s_2[1:0]});
     wire signed [4:0] fc3_e24_xh = $signed(fc3_in_3_s_2[8:4]);
-    wire signed [13:0] fc3_e24 = $signed({($signed({{5{fc3_e24_xh[4]}}, fc3_e24_xh}) + $signed({fc3_in_1_s_2[8], fc3_in_1_s_2})), fc3_in_3_s_2[3:0]});
+    wire signed [13:0] fc3_e24 = $signed({1'b0, ($signed({{4{fc3_e24_xh[4]}}, fc3_e24_xh}) + fc3_in_1_s_2), fc3_in_3_s_2[3:0]});
     wire signed [8:0] fc3_e25_xh = $signed(fc3_e22[11:3]);
     wire signed [16:0] fc3_e25 = $signed({($signed({{5{fc3_e25_xh[8]}}, fc3_e25_xh}) - fc3_e24), fc3_e22[2:0]});
     wire signed [5:0] fc3_e26_xh = $signed(fc3_in_3_s_2[8:3]);
-    wire signed [12:0] fc3_e26 = $signed({($signed({{4{fc3_e26_xh[5]}}, fc3_e26_xh}) + $signed({fc3_in_3_s_2[8], fc3_in_3_s_2})), fc3_in_3_s_2[2:0]});
+    wire signed [12:0] fc3_e26 = $signed({1'b0, ($signed({{3{fc3_e26_xh[5]}}, fc3_e26_xh}) + fc3_in_3_s_2), fc3_in_3_s_2[2:0]});
     wire signed [3:0] fc3_e27_xh = $signed(fc3_in_6_s_2[8:5]);
     wire signed [13:0] fc3_e27 = $signed({($signed({{5{fc3_e27_xh[3]}}, fc3_e27_xh}) - fc3_in_6_s_2), fc3_in_6_s_2[4:0]});
     wire signed [6:0] fc3_e28_xh = $signed(fc3_in_6_s_2[8:2]);
-    wire signed [11:0] fc3_e28 = $signed({($signed({{3{fc3_e28_xh[6]}}, fc3_e28_xh}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2})), fc3_in_6_s_2[1:0]});
-    wire signed [2:0] fc3_e29_xh = $signed(fc3_e1[8:6]);
-    wire signed [15:0] fc3_e29 = $signed({($signed({{7{fc3_e29_xh[2]}}, fc3_e29_xh}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2})), fc3_e1[5:0]});
-    wire signed [1:0] fc3_n0_s0_xh = $signed(fc3_in_2_s_2[8:7]);
-    wire signed [15:0] fc3_n0_s0 = $signed({($signed({{7{fc3_n0_s0_xh[1]}}, fc3_n0_s0_xh}) - 9'sd205), fc3_in_2_s_2[6:0]}); // bias -6.40625
-    wire signed [15:0] fc3_n0_s1 = $signed({($signed(fc3_n0_s0[15:4]) + $signed({{3{fc3_e0[8]}}, fc3_e0})), fc3_n0_s0[3:0]});
-    wire signed [6:0] fc3_n0_s2_xh = $signed(fc3_e4[8:2]);
-    wire signed [11:0] fc3_n0_s2 = $signed({($signed({{3{fc3_n0_s2_xh[6]}}, fc3_n0_s2_xh}) + $signed({fc3_e4[8], fc3_e4})), fc3_e4[1:0]});
-    wire signed [11:0] fc3_n0_s3_xh = $signed(fc3_e11[12:1]);
-    wire signed [13:0] fc3_n0_s3 = $signed({($signed({fc3_n0_s3_xh[11], fc3_n0_s3_xh}) + $signed({{4{fc3_e4[8]}}, fc3_e4})), fc3_e11[0]});
-    wire signed [10:0] fc3_n0_s4_xh = $signed(fc3_n0_s2[11:1]);
-    wire signed [16:0] fc3_n0_s4 = $signed({($signed({{5{fc3_n0_s4_xh[10]}}, fc3_n0_s4_xh}) + fc3_n0_s1), fc3_n0_s2[0]});
-    wire signed [9:0] fc3_n0_s5_xh = $signed(fc3_e8[10:1]);
-    wire signed [14:0] fc3_n0_s5 = $signed({($signed({{4{fc3_n0_s5_xh[9]}}, fc3_n0_s5_xh}) + fc3_n0_s3), fc3_e8[0]});
-    wire signed [12:0] fc3_n0_s6 = $signed({{3{fc3_e9[9]}}, fc3_e9}) + fc3_e16;
-    wire signed [10:0] fc3_n0_s7_xh = $signed(fc3_e20[12:2]);
-    wire signed [18:0] fc3_n0_s7 = $signed({($signed({{6{fc3_n0_s7_xh[10]}}, fc3_n0_s7_xh}) - fc3_n0_s4), fc3_e20[1:0]});
-    wire signed [7:0] fc3_n0_s8_xh = $signed(fc3_n0_s6[12:5]);
-    wire signed [19:0] fc3_n0_s8 = $signed({($signed({{7{fc3_n0_s8_xh[7]}}, fc3_n0_s8_xh}) - fc3_n0_s5), fc3_n0_s6[4:0]});
-    reg  signed [19:0] fc3_n0_s9_d1;
-    wire signed [19:0] fc3_n0_acc = (-fc3_n0_s9_d1);
-    wire fc3_n0_y_sticky = |fc3_n0_acc[8:0];
-    wire fc3_n0_y_inc = fc3_n0_acc[9] & (fc3_n0_y_sticky | fc3_n0_acc[10]);
-    wire signed [9:0] fc3_n0_y_rnd = $signed(fc3_n0_acc[19:10]) + $signed({9'd0, fc3_n0_y_inc});
+    wire signed [11:0] fc3_e28 = $signed({1'b0, ($signed({{2{fc3_e28_xh[6]}}, fc3_e28_xh}) + fc3_in_7_s_2), fc3_in_6_s_2[1:0]});
+    wire signed [3:0] fc3_e29_xh = $signed(fc3_e19_xo[9:6]);
+    wire signed [15:0] fc3_e29 = $signed({1'b0, ($signed({{5{fc3_e29_xh[3]}}, fc3_e29_xh}) + fc3_in_7_s_2), fc3_e19_xo[5:0]});
+    wire signed [11:0] fc3_n0_s2_xh = $signed(fc3_e11[12:1]);
+    wire signed [9:0] fc3_n0_s4_xh = $signed(fc3_e8[10:1]);
+    wire signed [13:0] fc3_n0_s5 = $signed({1'b0, ($signed({{2{fc3_e9[10]}}, fc3_e9}) + $signed(fc3_e16[12:0]))});
+    wire signed [11:0] fc3_n0_s6_xh = $signed(fc3_e20[13:2]);
+    wire signed [8:0] fc3_n0_s7_xh = $signed(fc3_n0_s5[13:5]);
+    wire signed [2:0] fc3_n0_s0_xh = $signed(fc3_in_2_s_2[8:6]);
+    wire signed [15:0] fc3_n0_s0_2 = $signed({($signed({{7{fc3_n0_s0_xh[2]}}, fc3_n0_s0_xh}) - 10'sd395), fc3_in_2_s_2[5:0]}); // bias -6.40625
+    wire signed [15:0] fc3_n0_s1_2 = $signed({($signed(fc3_n0_s0_2[15:4]) + $signed({{3{fc3_e0[8]}}, fc3_e0})), fc3_n0_s0_2[3:0]});
+    wire signed [6:0] fc3_n0_s2_xh_2 = $signed(fc3_e4[8:2]);
+    wire signed [11:0] fc3_n0_s2_2 = $signed({($signed({{3{fc3_n0_s2_xh_2[6]}}, fc3_n0_s2_xh_2}) + $signed({fc3_e4[8], fc3_e4})), fc3_e4[1:0]});
+    wire signed [13:0] fc3_n0_s3_2 = $signed({($signed({fc3_n0_s2_xh[11], fc3_n0_s2_xh}) + $signed({{4{fc3_e4[8]}}, fc3_e4})), fc3_e11[0]});
+    wire signed [10:0] fc3_n0_s4_xh_2 = $signed(fc3_n0_s2_2[11:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc3_n0_s4_2 = $signed({($signed({{5{fc3_n0_s4_xh_2[10]}}, fc3_n0_s4_xh_2}) + fc3_n0_s1_2), fc3_n0_s2_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [14:0] fc3_n0_s5_2 = $signed({($signed({{4{fc3_n0_s4_xh[9]}}, fc3_n0_s4_xh}) + fc3_n0_s3_2), fc3_e8[0]});
+    wire signed [18:0] fc3_n0_s7_2 = $signed({1'b0, ($signed({{4{fc3_n0_s6_xh[11]}}, fc3_n0_s6_xh}) - $signed(fc3_n0_s4_2[15:0])), fc3_e20[1:0]});
+    wire signed [19:0] fc3_n0_s8_2 = $signed({($signed({{6{fc3_n0_s7_xh[8]}}, fc3_n0_s7_xh}) - fc3_n0_s5_2), fc3_n0_s5[4:0]});
+    wire signed [19:0] fc3_n0_acc = (fc3_n0_s8_2 - $signed({fc3_n0_s7_2[18], fc3_n0_s7_2}));
+    reg  [8:0] fc3_n0_y_low_d1;
+    wire fc3_n0_y_sticky = |fc3_n0_y_low_d1;
+    reg  fc3_n0_y_lsb_d1;
+    reg  fc3_n0_y_half_d1;
+    wire fc3_n0_y_inc = fc3_n0_y_half_d1 & (fc3_n0_y_sticky | fc3_n0_y_lsb_d1);
+    reg  signed [9:0] fc3_n0_y_fl_d1;
+    wire signed [9:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({9'd0, fc3_n0_y_inc});
     wire signed [7:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 10'sh380) ? 8'sh80 : $signed(fc3_n0_y_rnd[7:0]);
-    wire signed [1:0] fc3_n1_s0_xh = $signed(fc3_in_7_s_2[8:7]);
-    wire signed [15:0] fc3_n1_s0 = $signed({($signed({{7{fc3_n1_s0_xh[1]}}, fc3_n1_s0_xh}) + 9'sd183), fc3_in_7_s_2[6:0]}); // bias -5.71875
-    wire signed [5:0] fc3_n1_s1_xh = $signed(fc3_e0[8:3]);
-    wire signed [18:0] fc3_n1_s1 = $signed({($signed({{10{fc3_n1_s1_xh[5]}}, fc3_n1_s1_xh}) - fc3_n1_s0), fc3_e0[2:0]});
-    wire signed [3:0] fc3_n1_s2_xh = $signed(fc3_e0[8:5]);
-    wire signed [14:0] fc3_n1_s2 = $signed({($signed({{6{fc3_n1_s2_xh[3]}}, fc3_n1_s2_xh}) + $signed({fc3_e0[8], fc3_e0})), fc3_e0[4:0]});
-    wire signed [3:0] fc3_n1_s3_xh = $signed(fc3_e3[9:6]);
-    wire signed [15:0] fc3_n1_s3 = $signed({($signed({{6{fc3_n1_s3_xh[3]}}, fc3_n1_s3_xh}) - $signed({fc3_e1[8], fc3_e1})), fc3_e3[5:0]});
-    wire signed [18:0] fc3_n1_s4 = $signed({($signed(fc3_n1_s1[18:2]) - $signed({{2{fc3_n1_s2[14]}}, fc3_n1_s2})), fc3_n1_s1[1:0]});
-    wire signed [14:0] fc3_n1_s5_xh = $signed(fc3_n1_s3[15:1]);
-    wire signed [16:0] fc3_n1_s5 = $signed({($signed({fc3_n1_s5_xh[14], fc3_n1_s5_xh}) + fc3_e13), fc3_n1_s3[0]});
-    wire signed [16:0] fc3_n1_s6 = fc3_n1_s5 - $signed({fc3_e29[15], fc3_e29});
-    wire signed [18:0] fc3_n1_acc = ($signed({($signed(fc3_n1_s4[18:3]) - $signed(fc3_e25[15:0])), fc3_n1_s4[2:0]}) + $signed({{2{fc3_n1_s6[16]}}, fc3_n1_s6}));
+    wire signed [5:0] fc3_n1_s0_xh = $signed(fc3_e0[8:3]);
+    wire signed [3:0] fc3_n1_s2_xh = $signed(fc3_e3[9:6]);
+    wire signed [3:0] fc3_n1_s0_xh_2 = $signed(fc3_in_7_s_2[8:5]);
+    wire signed [15:0] fc3_n1_s0_2 = $signed({1'b0, ($signed({{6{fc3_n1_s0_xh_2[3]}}, fc3_n1_s0_xh_2}) + 10'sh35b), fc3_in_7_s_2[4:0]});
+    wire signed [18:0] fc3_n1_s1_2 = $signed({($signed({{10{fc3_n1_s0_xh[5]}}, fc3_n1_s0_xh}) - fc3_n1_s0_2), fc3_e0[2:0]});
+    wire signed [3:0] fc3_n1_s2_xh_2 = $signed(fc3_e0[8:5]);
+    wire signed [14:0] fc3_n1_s2_2 = $signed({($signed({{6{fc3_n1_s2_xh_2[3]}}, fc3_n1_s2_xh_2}) + $signed({fc3_e0[8], fc3_e0})), fc3_e0[4:0]});
+    wire signed [15:0] fc3_n1_s3_2 = $signed({($signed({{6{fc3_n1_s2_xh[3]}}, fc3_n1_s2_xh}) - $signed({fc3_e1[8], fc3_e1})), fc3_e3[5:0]});
+    wire signed [18:0] fc3_n1_s4_2 = $signed({($signed(fc3_n1_s1_2[18:2]) - $signed({{2{fc3_n1_s2_2[14]}}, fc3_n1_s2_2})), fc3_n1_s1_2[1:0]});
+    wire signed [14:0] fc3_n1_s5_xh = $signed(fc3_n1_s3_2[15:1]);
+    wire signed [17:0] fc3_n1_s5_2 = $signed({1'b0, ($signed({fc3_n1_s5_xh[14], fc3_n1_s5_xh}) + $signed(fc3_e13[15:0])), fc3_n1_s3_2[0]});
+    wire signed [17:0] fc3_n1_s6_2 = fc3_n1_s5_2 - $signed({{2{fc3_e29[15]}}, fc3_e29});
+    wire signed [18:0] fc3_n1_acc = ($signed({($signed(fc3_n1_s4_2[18:3]) - $signed(fc3_e25[15:0])), fc3_n1_s4_2[2:0]}) + $signed({fc3_n1_s6_2[17], fc3_n1_s6_2}));
     reg  [8:0] fc3_n1_y_low_d1;
     wire fc3_n1_y_sticky = |fc3_n1_y_low_d1;
     reg  fc3_n1_y_lsb_d1;
@@ -118,95 +138,105 @@ module activations_fc3 (
     reg  signed [8:0] fc3_n1_y_fl_d1;
     wire signed [8:0] fc3_n1_y_rnd = fc3_n1_y_fl_d1 + $signed({8'd0, fc3_n1_y_inc});
     wire signed [7:0] fc3_n1_y_satlo = (fc3_n1_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n1_y_rnd[7:0]);
-    wire signed [13:0] fc3_n2_s0 = $signed({($signed({{5{fc3_e11_xh[4]}}, fc3_e11_xh}) + $signed({fc3_in_0_s_2[8], fc3_in_0_s_2})), fc3_in_2_s_2[3:0]});
-    wire signed [9:0] fc3_n2_s1_x = $signed({fc3_in_4_s_2[8], fc3_in_4_s_2});
-    wire signed [0:0] fc3_n2_s1_xh = $signed(fc3_n2_s1_x[9]);
-    wire signed [17:0] fc3_n2_s1 = $signed({($signed({{8{fc3_n2_s1_xh}}, fc3_n2_s1_xh}) - fc3_in_2_s_2), fc3_n2_s1_x[8:0]});
+    wire signed [13:0] fc3_n2_s0 = $signed({1'b0, ($signed({{4{fc3_e11_xh[4]}}, fc3_e11_xh}) + fc3_in_0_s_2), fc3_in_2_s_2[3:0]});
+    wire signed [0:0] fc3_n2_s1_xh = $signed(fc3_e22_b[9]);
+    wire signed [17:0] fc3_n2_s1 = $signed({($signed({{8{fc3_n2_s1_xh}}, fc3_n2_s1_xh}) - fc3_in_2_s_2), fc3_e22_b[8:0]});
     wire signed [4:0] fc3_n2_s2_xh = $signed(fc3_n2_s0[13:9]);
-    wire signed [17:0] fc3_n2_s2 = $signed({($signed({{4{fc3_n2_s2_xh[4]}}, fc3_n2_s2_xh}) + 9'sd161), fc3_n2_s0[8:0]}); // bias -5.03125
-    wire signed [14:0] fc3_n2_s3_xh = $signed(fc3_n2_s1[17:3]);
-    wire signed [18:0] fc3_n2_s3 = $signed({($signed({fc3_n2_s3_xh[14], fc3_n2_s3_xh}) + $signed({{6{fc3_e7[9]}}, fc3_e7})), fc3_n2_s1[2:0]});
-    wire signed [10:0] fc3_n2_s4_xh = $signed(fc3_e26[12:2]);
-    wire signed [13:0] fc3_n2_s4 = $signed({($signed({fc3_n2_s4_xh[10], fc3_n2_s4_xh}) - $signed({{2{fc3_e7[9]}}, fc3_e7})), fc3_e26[1:0]});
-    wire signed [12:0] fc3_n2_s5_xh = $signed(fc3_e27[13:1]);
-    wire signed [18:0] fc3_n2_s5 = $signed({($signed({{5{fc3_n2_s5_xh[12]}}, fc3_n2_s5_xh}) + fc3_n2_s2), fc3_e27[0]});
-    wire signed [18:0] fc3_n2_s6 = $signed({($signed(fc3_n2_s3[18:3]) + $signed({{2{fc3_n2_s4[13]}}, fc3_n2_s4})), fc3_n2_s3[2:0]});
-    wire signed [15:0] fc3_n2_s7 = fc3_e13 + $signed({{2{fc3_e14[13]}}, fc3_e14});
-    wire signed [11:0] fc3_n2_s8_xh = $signed(fc3_e21[13:2]);
-    wire signed [16:0] fc3_n2_s8 = $signed({($signed({{3{fc3_n2_s8_xh[11]}}, fc3_n2_s8_xh}) - $signed({fc3_e15[13], fc3_e15})), fc3_e21[1:0]});
-    wire signed [14:0] fc3_n2_s9_xh = $signed(fc3_n2_s7[15:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n2_s9 = $signed({($signed({{4{fc3_n2_s9_xh[14]}}, fc3_n2_s9_xh}) + fc3_n2_s6), fc3_n2_s7[0]});
+    wire signed [17:0] fc3_n2_s2_2 = $signed({1'b0, ($signed({{3{fc3_n2_s2_xh[4]}}, fc3_n2_s2_xh}) + 8'sh91), fc3_n2_s0[8:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n2_s11 = (fc3_n2_s5 - $signed({{2{fc3_n2_s8[16]}}, fc3_n2_s8})) + $signed(fc3_n2_s9[18:0]);
-    reg  signed [18:0] fc3_n2_s11_d1;
-    wire signed [18:0] fc3_n2_acc = (-fc3_n2_s11_d1);
-    wire fc3_n2_y_sticky = |fc3_n2_acc[8:0];
-    wire fc3_n2_y_inc = fc3_n2_acc[9] & (fc3_n2_y_sticky | fc3_n2_acc[10]);
-    wire signed [8:0] fc3_n2_y_rnd = $signed(fc3_n2_acc[18:10]) + $signed({8'd0, fc3_n2_y_inc});
+    wire signed [14:0] fc3_n2_s3_xh_2 = $signed(fc3_n2_s1[17:3]);
+    wire signed [18:0] fc3_n2_s3_2 = $signed({($signed({fc3_n2_s3_xh_2[14], fc3_n2_s3_xh_2}) + $signed({{6{fc3_e7[9]}}, fc3_e7})), fc3_n2_s1[2:0]});
+    wire signed [10:0] fc3_n2_s4_xh_2 = $signed(fc3_e26[12:2]);
+    wire signed [13:0] fc3_n2_s4_2 = $signed({($signed({fc3_n2_s4_xh_2[10], fc3_n2_s4_xh_2}) - $signed({{2{fc3_e7[9]}}, fc3_e7})), fc3_e26[1:0]});
+    wire signed [12:0] fc3_n2_s5_xh_2 = $signed(fc3_e27[13:1]);
+    wire signed [18:0] fc3_n2_s5_2 = $signed({1'b0, ($signed({{4{fc3_n2_s5_xh_2[12]}}, fc3_n2_s5_xh_2}) + $signed(fc3_n2_s2_2[16:0])), fc3_e27[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n2_s6_2 = $signed({($signed(fc3_n2_s3_2[18:3]) + $signed({{2{fc3_n2_s4_2[13]}}, fc3_n2_s4_2})), fc3_n2_s3_2[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc3_n2_s7_2 = $signed({1'b0, ($signed(fc3_e13[15:0]) + $signed({{2{fc3_e14[13]}}, fc3_e14}))});
+    wire signed [11:0] fc3_n2_s8_xh_2 = $signed(fc3_e21[13:2]);
+    wire signed [16:0] fc3_n2_s8_2 = $signed({($signed({{3{fc3_n2_s8_xh_2[11]}}, fc3_n2_s8_xh_2}) - $signed({fc3_e15[13], fc3_e15})), fc3_e21[1:0]});
+    wire signed [16:0] fc3_n2_s10_2 = fc3_n2_s8_2 - fc3_n2_s7_2;
+    wire signed [18:0] fc3_n2_acc = ($signed({{2{fc3_n2_s10_2[16]}}, fc3_n2_s10_2}) - $signed({($signed(fc3_n2_s5_2[18:1]) + $signed(fc3_n2_s6_2[17:0])), fc3_n2_s5_2[0]}));
+    reg  [8:0] fc3_n2_y_low_d1;
+    wire fc3_n2_y_sticky = |fc3_n2_y_low_d1;
+    reg  fc3_n2_y_lsb_d1;
+    reg  fc3_n2_y_half_d1;
+    wire fc3_n2_y_inc = fc3_n2_y_half_d1 & (fc3_n2_y_sticky | fc3_n2_y_lsb_d1);
+    reg  signed [8:0] fc3_n2_y_fl_d1;
+    wire signed [8:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({8'd0, fc3_n2_y_inc});
     wire signed [7:0] fc3_n2_y_sat = (fc3_n2_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n2_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n2_y_rnd[7:0]));
     wire signed [0:0] fc3_n3_s0_xh = $signed(fc3_in_2_s_2[8]);
-    wire signed [16:0] fc3_n3_s0 = $signed({($signed({{8{fc3_n3_s0_xh}}, fc3_n3_s0_xh}) + fc3_in_3_s_2), fc3_in_2_s_2[7:0]});
-    wire signed [2:0] fc3_n3_s1_xh = $signed(fc3_in_6_s_2[8:6]);
-    wire signed [14:0] fc3_n3_s1 = $signed({($signed({{6{fc3_n3_s1_xh[2]}}, fc3_n3_s1_xh}) + 9'sd139), fc3_in_6_s_2[5:0]}); // bias -4.34375
-    wire signed [8:0] fc3_n3_s3_xh = $signed(fc3_e2[10:2]);
-    wire signed [12:0] fc3_n3_s3 = $signed({($signed({{2{fc3_n3_s3_xh[8]}}, fc3_n3_s3_xh}) - fc3_e2), fc3_e2[1:0]});
-    wire signed [10:0] fc3_n3_s4_xh = $signed(fc3_e10[13:3]);
-    wire signed [14:0] fc3_n3_s4 = $signed({($signed({fc3_n3_s4_xh[10], fc3_n3_s4_xh}) - $signed({{2{fc3_e6[9]}}, fc3_e6})), fc3_e10[2:0]});
-    wire signed [16:0] fc3_n3_s5 = $signed({($signed(fc3_n3_s0[16:2]) - fc3_n3_s1), fc3_n3_s0[1:0]}) - $signed({{5{fc3_e28[11]}}, fc3_e28});
-    wire signed [14:0] fc3_n3_s6 = $signed({{2{fc3_n3_s3[12]}}, fc3_n3_s3}) + fc3_n3_s4;
-    wire signed [9:0] fc3_n3_s7_xh = $signed(fc3_e29[15:6]);
-    wire signed [16:0] fc3_n3_s7 = $signed({($signed({fc3_n3_s7_xh[9], fc3_n3_s7_xh}) - fc3_e8), fc3_e29[5:0]});
-    wire signed [16:0] fc3_n3_s8 = $signed({{2{fc3_n3_s6[14]}}, fc3_n3_s6}) - fc3_n3_s7;
-    wire signed [14:0] fc3_n3_s9_xh = $signed(fc3_n3_s8[16:2]);
-    wire [18:0] fc3_n3_s9_u = {($signed({{2{fc3_n3_s9_xh[14]}}, fc3_n3_s9_xh}) - fc3_n3_s5), fc3_n3_s8[1:0]};
-    reg  [18:0] fc3_n3_s9_d1;
-    wire signed [18:0] fc3_n3_acc = (-$signed(fc3_n3_s9_d1));
-    wire fc3_n3_y_sticky = |fc3_n3_acc[8:0];
-    wire fc3_n3_y_inc = fc3_n3_acc[9] & (fc3_n3_y_sticky | fc3_n3_acc[10]);
-    wire signed [8:0] fc3_n3_y_rnd = $signed(fc3_n3_acc[18:10]) + $signed({8'd0, fc3_n3_y_inc});
+    wire signed [16:0] fc3_n3_s0 = $signed({1'b0, ($signed({{7{fc3_n3_s0_xh}}, fc3_n3_s0_xh}) + $signed(fc3_in_3_s_2[7:0])), fc3_in_2_s_2[7:0]});
+    wire signed [16:0] fc3_n3_s1 = $signed({($signed(fc3_n3_s0[16:2]) - $signed({{6{fc3_in_6_s_2[8]}}, fc3_in_6_s_2})), fc3_n3_s0[1:0]});
+    wire signed [8:0] fc3_n3_s2_xh = $signed(fc3_e2[10:2]);
+    wire signed [12:0] fc3_n3_s2 = $signed({($signed({{2{fc3_n3_s2_xh[8]}}, fc3_n3_s2_xh}) - fc3_e2), fc3_e2[1:0]});
+    wire signed [10:0] fc3_n3_s3_xh = $signed(fc3_e10[13:3]);
+    wire signed [14:0] fc3_n3_s3 = $signed({($signed({fc3_n3_s3_xh[10], fc3_n3_s3_xh}) - $signed({fc3_e17_yo[10], fc3_e17_yo})), fc3_e10[2:0]});
+    wire signed [16:0] fc3_n3_s4 = fc3_n3_s1 - $signed({{5{fc3_e28[11]}}, fc3_e28});
+    wire signed [13:0] fc3_n3_s5_xo = $signed({1'b0, (~fc3_n3_s2[12]), fc3_n3_s2[11:0]});
+    wire signed [14:0] fc3_n3_s5 = $signed({fc3_n3_s5_xo[13], fc3_n3_s5_xo}) + fc3_n3_s3;
+    wire signed [9:0] fc3_n3_s6_xh = $signed(fc3_e29[15:6]);
+    wire signed [16:0] fc3_n3_s6 = $signed({($signed({fc3_n3_s6_xh[9], fc3_n3_s6_xh}) - fc3_e8), fc3_e29[5:0]});
+    wire signed [12:0] fc3_n3_s7_xh = $signed(fc3_n3_s5[14:2]);
+    wire signed [17:0] fc3_n3_s7_hi = $signed({{5{fc3_n3_s7_xh[12]}}, fc3_n3_s7_xh}) - $signed({1'b1, (~fc3_n3_s4[16]), fc3_n3_s4[15:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc3_n3_s7 = $signed({fc3_n3_s7_hi, fc3_n3_s5[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc3_n3_s8_xh = $signed(fc3_n3_s6[16:8]);
+    wire signed [18:0] fc3_n3_s8 = $signed({1'b0, ($signed({fc3_n3_s8_xh[8], fc3_n3_s8_xh}) + 10'sh233), fc3_n3_s6[7:0]});
+    wire signed [18:0] fc3_n3_acc = (fc3_n3_s8 - $signed(fc3_n3_s7[18:0]));
+    reg  [8:0] fc3_n3_y_low_d1;
+    wire fc3_n3_y_sticky = |fc3_n3_y_low_d1;
+    reg  fc3_n3_y_lsb_d1;
+    reg  fc3_n3_y_half_d1;
+    wire fc3_n3_y_inc = fc3_n3_y_half_d1 & (fc3_n3_y_sticky | fc3_n3_y_lsb_d1);
+    reg  signed [8:0] fc3_n3_y_fl_d1;
+    wire signed [8:0] fc3_n3_y_rnd = fc3_n3_y_fl_d1 + $signed({8'd0, fc3_n3_y_inc});
     wire signed [7:0] fc3_n3_y_sat = (fc3_n3_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n3_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n3_y_rnd[7:0]));
     wire signed [11:0] fc3_n4_s0 = $signed({($signed({{3{fc3_e18_xh[5]}}, fc3_e18_xh}) - fc3_in_4_s_2), fc3_in_5_s_2[2:0]});
-    wire signed [9:0] fc3_n4_s1_x = $signed({fc3_in_6_s_2[8], fc3_in_6_s_2});
-    wire signed [0:0] fc3_n4_s1_xh = $signed(fc3_n4_s1_x[9]);
-    wire signed [16:0] fc3_n4_s1 = $signed({($signed({{7{fc3_n4_s1_xh}}, fc3_n4_s1_xh}) - 8'sd117), fc3_n4_s1_x[8:0]}); // bias -3.65625
-    wire signed [10:0] fc3_n4_s2_xh = $signed(fc3_n4_s1[16:6]);
-    wire signed [17:0] fc3_n4_s2 = $signed({($signed({fc3_n4_s2_xh[10], fc3_n4_s2_xh}) - fc3_n4_s0), fc3_n4_s1[5:0]});
-    wire signed [8:0] fc3_n4_s3_xh = $signed(fc3_e3[9:1]);
-    wire signed [11:0] fc3_n4_s3 = $signed({($signed({{2{fc3_n4_s3_xh[8]}}, fc3_n4_s3_xh}) + fc3_e2), fc3_e3[0]});
-    wire signed [17:0] fc3_n4_s4 = $signed({($signed(fc3_n4_s2[17:2]) + $signed({{4{fc3_n4_s3[11]}}, fc3_n4_s3})), fc3_n4_s2[1:0]});
-    wire signed [12:0] fc3_n4_s5_xh = $signed(fc3_e14[13:1]);
-    wire signed [15:0] fc3_n4_s5 = $signed({($signed({{2{fc3_n4_s5_xh[12]}}, fc3_n4_s5_xh}) - $signed({fc3_e15[13], fc3_e15})), fc3_e14[0]});
-    wire signed [13:0] fc3_n4_s6_xh = $signed(fc3_e19[14:1]);
-    wire signed [18:0] fc3_n4_s6 = $signed({($signed({{4{fc3_n4_s6_xh[13]}}, fc3_n4_s6_xh}) - fc3_n4_s4), fc3_e19[0]});
-    wire signed [11:0] fc3_n4_s7_xh = $signed(fc3_n4_s5[15:4]);
-    wire signed [17:0] fc3_n4_s7 = $signed({($signed({{2{fc3_n4_s7_xh[11]}}, fc3_n4_s7_xh}) - fc3_e18), fc3_n4_s5[3:0]});
-    reg  signed [18:0] fc3_n4_s8_d1;
-    wire signed [18:0] fc3_n4_acc = (-fc3_n4_s8_d1);
-    wire fc3_n4_y_sticky = |fc3_n4_acc[8:0];
-    wire fc3_n4_y_inc = fc3_n4_acc[9] & (fc3_n4_y_sticky | fc3_n4_acc[10]);
-    wire signed [8:0] fc3_n4_y_rnd = $signed(fc3_n4_acc[18:10]) + $signed({8'd0, fc3_n4_y_inc});
+    wire signed [8:0] fc3_n4_s2_xh = $signed(fc3_e3[9:1]);
+    wire signed [11:0] fc3_n4_s2 = $signed({1'b0, ($signed({fc3_n4_s2_xh[8], fc3_n4_s2_xh}) + $signed(fc3_e2[9:0])), fc3_e3[0]});
+    wire signed [12:0] fc3_n4_s4_xh = $signed(fc3_e14[13:1]);
+    wire signed [1:0] fc3_n4_s1_xh_2 = $signed(fc3_in_6_s_2[8:7]);
+    wire signed [15:0] fc3_n4_s1_2 = $signed({($signed({{7{fc3_n4_s1_xh_2[1]}}, fc3_n4_s1_xh_2}) - 9'sd179), fc3_in_6_s_2[6:0]}); // bias -3.65625
+    wire signed [9:0] fc3_n4_s2_xh_2 = $signed(fc3_n4_s1_2[15:6]);
+    wire signed [17:0] fc3_n4_s2_2 = $signed({($signed({{2{fc3_n4_s2_xh_2[9]}}, fc3_n4_s2_xh_2}) - fc3_n4_s0), fc3_n4_s1_2[5:0]});
+    wire signed [17:0] fc3_n4_s4_2 = $signed({($signed(fc3_n4_s2_2[17:2]) + $signed({{4{fc3_n4_s2[11]}}, fc3_n4_s2})), fc3_n4_s2_2[1:0]});
+    wire signed [15:0] fc3_n4_s5_2 = $signed({($signed({{2{fc3_n4_s4_xh[12]}}, fc3_n4_s4_xh}) - $signed({fc3_e15[13], fc3_e15})), fc3_e14[0]});
+    wire signed [13:0] fc3_n4_s6_xh_2 = $signed(fc3_e19[14:1]);
+    wire signed [18:0] fc3_n4_s6_2 = $signed({($signed({{4{fc3_n4_s6_xh_2[13]}}, fc3_n4_s6_xh_2}) - fc3_n4_s4_2), fc3_e19[0]});
+    wire signed [11:0] fc3_n4_s7_xh_2 = $signed(fc3_n4_s5_2[15:4]);
+    wire signed [18:0] fc3_n4_s7_2 = $signed({($signed({{3{fc3_n4_s7_xh_2[11]}}, fc3_n4_s7_xh_2}) - fc3_e18), fc3_n4_s5_2[3:0]});
+    wire signed [18:0] fc3_n4_acc = (fc3_n4_s7_2 - fc3_n4_s6_2);
+    reg  [8:0] fc3_n4_y_low_d1;
+    wire fc3_n4_y_sticky = |fc3_n4_y_low_d1;
+    reg  fc3_n4_y_lsb_d1;
+    reg  fc3_n4_y_half_d1;
+    wire fc3_n4_y_inc = fc3_n4_y_half_d1 & (fc3_n4_y_sticky | fc3_n4_y_lsb_d1);
+    reg  signed [8:0] fc3_n4_y_fl_d1;
+    wire signed [8:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({8'd0, fc3_n4_y_inc});
     wire signed [7:0] fc3_n4_y_sat = (fc3_n4_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n4_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n4_y_rnd[7:0]));
-    wire signed [10:0] fc3_n5_s0 = $signed({($signed({{2{fc3_e6_xh[7]}}, fc3_e6_xh}) + $signed({fc3_in_1_s_2[8], fc3_in_1_s_2})), fc3_in_4_s_2[0]});
+    wire signed [10:0] fc3_n5_s0 = $signed({1'b0, ($signed({fc3_e6_xh[7], fc3_e6_xh}) + fc3_in_1_s_2), fc3_in_4_s_2[0]});
     wire signed [0:0] fc3_n5_s1_xh = $signed(fc3_in_6_s_2[8]);
     wire signed [16:0] fc3_n5_s1 = $signed({($signed({{8{fc3_n5_s1_xh}}, fc3_n5_s1_xh}) - fc3_in_5_s_2), fc3_in_6_s_2[7:0]});
-    wire signed [4:0] fc3_n5_s2_xh = $signed(fc3_n5_s0[10:6]);
-    wire signed [13:0] fc3_n5_s2 = $signed({($signed({{3{fc3_n5_s2_xh[4]}}, fc3_n5_s2_xh}) - 8'sd95), fc3_n5_s0[5:0]}); // bias -2.96875
-    wire signed [11:0] fc3_n5_s3_xh = $signed(fc3_n5_s1[16:5]);
-    wire signed [17:0] fc3_n5_s3 = $signed({($signed({fc3_n5_s3_xh[11], fc3_n5_s3_xh}) + $signed({{4{fc3_e1[8]}}, fc3_e1})), fc3_n5_s1[4:0]});
-    wire signed [7:0] fc3_n5_s4_xh = $signed(fc3_e28[11:4]);
-    wire signed [14:0] fc3_n5_s4 = $signed({($signed({{3{fc3_n5_s4_xh[7]}}, fc3_n5_s4_xh}) - $signed({fc3_e5[9], fc3_e5})), fc3_e28[3:0]});
+    wire signed [17:0] fc3_n5_s6 = $signed({($signed({{4{fc3_n0_s6_xh[11]}}, fc3_n0_s6_xh}) - fc3_e17), fc3_e20[1:0]});
+    wire signed [4:0] fc3_n5_s2_xh_2 = $signed(fc3_n5_s0[10:6]);
+    wire signed [12:0] fc3_n5_s2_2 = $signed({($signed({{2{fc3_n5_s2_xh_2[4]}}, fc3_n5_s2_xh_2}) - 7'sd33), fc3_n5_s0[5:0]}); // bias -2.96875
+    wire signed [11:0] fc3_n5_s3_xh_2 = $signed(fc3_n5_s1[16:5]);
+    wire signed [17:0] fc3_n5_s3_2 = $signed({($signed({fc3_n5_s3_xh_2[11], fc3_n5_s3_xh_2}) + $signed({{4{fc3_e1[8]}}, fc3_e1})), fc3_n5_s1[4:0]});
+    wire signed [7:0] fc3_n5_s4_xh_2 = $signed(fc3_e28[11:4]);
+    wire signed [14:0] fc3_n5_s4_2 = $signed({($signed({{3{fc3_n5_s4_xh_2[7]}}, fc3_n5_s4_xh_2}) - $signed({fc3_e5[9], fc3_e5})), fc3_e28[3:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_s5_xh = $signed(fc3_n5_s3[17:2]);
+    wire signed [17:0] fc3_n5_s5_2 = $signed({($signed(fc3_n5_s3_2[17:2]) - $signed({{3{fc3_n5_s2_2[12]}}, fc3_n5_s2_2})), fc3_n5_s3_2[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n5_s5 = $signed({($signed(fc3_n5_s5_xh[14:0]) - $signed({fc3_n5_s2[13], fc3_n5_s2})), fc3_n5_s3[1:0]});
-    wire signed [10:0] fc3_n5_s6_xh = $signed(fc3_n5_s4[14:4]);
-    wire signed [15:0] fc3_n5_s6 = $signed({($signed({fc3_n5_s6_xh[10], fc3_n5_s6_xh}) - $signed(fc3_e16[11:0])), fc3_n5_s4[3:0]});
-    wire signed [16:0] fc3_n5_s7 = $signed({($signed({{4{fc3_n0_s7_xh[10]}}, fc3_n0_s7_xh}) - fc3_e17), fc3_e20[1:0]});
-    wire signed [13:0] fc3_n5_s8_xh = $signed(fc3_n5_s6[15:2]);
-    wire signed [18:0] fc3_n5_s8 = $signed({($signed({{3{fc3_n5_s8_xh[13]}}, fc3_n5_s8_xh}) - fc3_n5_s5), fc3_n5_s6[1:0]});
-    wire signed [17:0] fc3_n5_s9 = $signed({fc3_n5_s7[16], fc3_n5_s7}) + $signed({fc3_e25[16], fc3_e25});
-    wire signed [18:0] fc3_n5_acc = (fc3_n5_s8 + $signed({fc3_n5_s9[17], fc3_n5_s9}));
+    wire signed [10:0] fc3_n5_s6_xh = $signed(fc3_n5_s4_2[14:4]);
+    wire signed [16:0] fc3_n5_s6_2 = $signed({($signed({{2{fc3_n5_s6_xh[10]}}, fc3_n5_s6_xh}) - $signed(fc3_e16[12:0])), fc3_n5_s4_2[3:0]});
+    wire signed [14:0] fc3_n5_s8_xh = $signed(fc3_n5_s6_2[16:2]);
+    wire signed [18:0] fc3_n5_s8_2 = $signed({($signed({{2{fc3_n5_s8_xh[14]}}, fc3_n5_s8_xh}) - $signed(fc3_n5_s5_2[16:0])), fc3_n5_s6_2[1:0]});
+    wire signed [17:0] fc3_n5_s9_2 = fc3_n5_s6 + $signed({fc3_e25[16], fc3_e25});
+    wire signed [18:0] fc3_n5_acc = (fc3_n5_s8_2 + $signed({fc3_n5_s9_2[17], fc3_n5_s9_2}));
     reg  [8:0] fc3_n5_y_low_d1;
     wire fc3_n5_y_sticky = |fc3_n5_y_low_d1;
     reg  fc3_n5_y_lsb_d1;
@@ -215,27 +245,35 @@ module activations_fc3 (
     reg  signed [8:0] fc3_n5_y_fl_d1;
     wire signed [8:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({8'd0, fc3_n5_y_inc});
     wire signed [7:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n5_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n5_y_rnd[7:0]));
-    wire signed [12:0] fc3_n6_s0 = $signed({($signed({{4{fc3_e26_xh[5]}}, fc3_e26_xh}) + $signed({fc3_in_7_s_2[8], fc3_in_7_s_2})), fc3_in_3_s_2[2:0]});
-    wire signed [5:0] fc3_n6_s1_xh = $signed(fc3_in_7_s_2[8:3]);
-    wire signed [10:0] fc3_n6_s1 = $signed({($signed({{2{fc3_n6_s1_xh[5]}}, fc3_n6_s1_xh}) - 8'sd73), fc3_in_7_s_2[2:0]}); // bias -2.28125
-    wire signed [5:0] fc3_n6_s2_xh = $signed(fc3_n6_s0[12:7]);
-    wire signed [17:0] fc3_n6_s2 = $signed({($signed({{5{fc3_n6_s2_xh[5]}}, fc3_n6_s2_xh}) + fc3_n6_s1), fc3_n6_s0[6:0]});
-    wire signed [7:0] fc3_n6_s3_xh = $signed(fc3_e6[9:2]);
-    wire signed [11:0] fc3_n6_s3 = $signed({($signed({{2{fc3_n6_s3_xh[7]}}, fc3_n6_s3_xh}) - $signed({fc3_e0[8], fc3_e0})), fc3_e6[1:0]});
-    wire signed [10:0] fc3_n6_s4_xh = $signed(fc3_e23[11:1]);
-    wire signed [13:0] fc3_n6_s4 = $signed({($signed({{2{fc3_n6_s4_xh[10]}}, fc3_n6_s4_xh}) + fc3_e12), fc3_e23[0]});
-    wire signed [12:0] fc3_n6_s5_xh = $signed(fc3_n6_s2[17:5]);
-    wire signed [18:0] fc3_n6_s5 = $signed({($signed({fc3_n6_s5_xh[12], fc3_n6_s5_xh}) - fc3_e27), fc3_n6_s2[4:0]});
-    wire signed [12:0] fc3_n6_s6 = $signed({fc3_n6_s3[11], fc3_n6_s3}) - $signed({{2{fc3_e8[10]}}, fc3_e8});
-    wire signed [14:0] fc3_n6_s7 = $signed({fc3_n6_s4[13], fc3_n6_s4}) + fc3_e17;
-    wire [18:0] fc3_n6_s8_u = {($signed(fc3_n6_s5[18:2]) - $signed({{3{fc3_e21[13]}}, fc3_e21})), fc3_n6_s5[1:0]};
-    wire signed [14:0] fc3_n6_s9 = $signed({($signed(fc3_n6_s7[14:1]) - $signed({fc3_n6_s6[12], fc3_n6_s6})), fc3_n6_s7[0]});
-    wire signed [10:0] fc3_n6_s10_xh = $signed(fc3_n6_s9[14:4]);
-    wire [16:0] fc3_n6_s10_u = {($signed({{2{fc3_n6_s10_xh[10]}}, fc3_n6_s10_xh}) - $signed(fc3_e18[12:0])), fc3_n6_s9[3:0]};
-    reg  [18:0] fc3_n6_s8_d1;
-    reg  [16:0] fc3_n6_s10_d1;
-    wire signed [16:0] fc3_n6_s10_d1_v = $signed(fc3_n6_s10_d1);
-    wire signed [18:0] fc3_n6_acc = ($signed(fc3_n6_s8_d1) - $signed({{2{fc3_n6_s10_d1_v[16]}}, fc3_n6_s10_d1_v}));
+    wire signed [12:0] fc3_n6_s0 = $signed({1'b0, ($signed({{3{fc3_e26_xh[5]}}, fc3_e26_xh}) + fc3_in_7_s_2), fc3_in_3_s_2[2:0]});
+    wire signed [5:0] fc3_n6_s1_xh = $signed(fc3_n6_s0[12:7]);
+    wire signed [16:0] fc3_n6_s1 = $signed({1'b0, ($signed({{3{fc3_n6_s1_xh[5]}}, fc3_n6_s1_xh}) + fc3_in_7_s_2), fc3_n6_s0[6:0]});
+    wire signed [9:0] fc3_n6_s2_yo = $signed({1'b1, fc3_e8_xo_i, fc3_e0[7:0]});
+    wire signed [7:0] fc3_n6_s2_xh = $signed(fc3_e6[9:2]);
+    wire signed [12:0] fc3_n6_s2 = $signed({($signed({{3{fc3_n6_s2_xh[7]}}, fc3_n6_s2_xh}) - $signed({fc3_n6_s2_yo[9], fc3_n6_s2_yo})), fc3_e6[1:0]});
+    wire signed [10:0] fc3_n6_s3_xh = $signed(fc3_e23[11:1]);
+    wire signed [13:0] fc3_n6_s3 = $signed({($signed({{2{fc3_n6_s3_xh[10]}}, fc3_n6_s3_xh}) + fc3_e12), fc3_e23[0]});
+    wire signed [11:0] fc3_n6_s4_xh = $signed(fc3_n6_s1[16:5]);
+    wire signed [14:0] fc3_n6_s4_hi = $signed({{3{fc3_n6_s4_xh[11]}}, fc3_n6_s4_xh}) - $signed({1'b1, (~fc3_e27[13]), fc3_e27[12:0]});
+    wire signed [20:0] fc3_n6_s4 = $signed({1'b0, fc3_n6_s4_hi, fc3_n6_s1[4:0]});
+    wire signed [12:0] fc3_n6_s5 = fc3_n6_s2 - $signed({{2{fc3_e8[10]}}, fc3_e8});
+    wire signed [14:0] fc3_n6_s6_m = $signed({1'b0, (~fc3_n6_s3[13]), fc3_n6_s3[12:0]}) + $signed(fc3_e17[14:0]);
+    wire signed [15:0] fc3_n6_s6 = $signed({1'b0, fc3_n6_s6_m});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n6_s7_xh = $signed(fc3_n6_s4[20:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc3_n6_s7 = $signed({1'b0, ($signed(fc3_n6_s7_xh[17:0]) - $signed({{4{fc3_e21[13]}}, fc3_e21})), fc3_n6_s4[1:0]});
+    wire signed [13:0] fc3_n6_s8_yo = $signed({1'b1, (~fc3_n6_s5[12]), fc3_n6_s5[11:0]});
+    wire signed [16:0] fc3_n6_s8 = $signed({1'b0, ($signed(fc3_n6_s6[15:1]) - $signed({fc3_n6_s8_yo[13], fc3_n6_s8_yo})), fc3_n6_s6[0]});
+    wire signed [12:0] fc3_n6_s9_xh = $signed(fc3_n6_s8[16:4]);
+    wire [17:0] fc3_n6_s9_u = {($signed({fc3_n6_s9_xh[12], fc3_n6_s9_xh}) - $signed(fc3_e18[13:0])), fc3_n6_s8[3:0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [11:0] fc3_n6_s10_xh = $signed(fc3_n6_s7[20:9]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [18:0] fc3_n6_s10_d1;
+    reg  [17:0] fc3_n6_s9_d1;
+    wire signed [17:0] fc3_n6_s9_d1_v = $signed(fc3_n6_s9_d1);
+    wire signed [18:0] fc3_n6_acc = ($signed(fc3_n6_s10_d1) - $signed({fc3_n6_s9_d1_v[17], fc3_n6_s9_d1_v}));
     wire fc3_n6_y_sticky = |fc3_n6_acc[8:0];
     wire fc3_n6_y_inc = fc3_n6_acc[9] & (fc3_n6_y_sticky | fc3_n6_acc[10]);
     wire signed [8:0] fc3_n6_y_rnd = $signed(fc3_n6_acc[18:10]) + $signed({8'd0, fc3_n6_y_inc});
@@ -246,47 +284,63 @@ module activations_fc3 (
     wire signed [14:0] fc3_n7_s1 = $signed({($signed({{6{fc3_n7_s1_xh[2]}}, fc3_n7_s1_xh}) - fc3_in_4_s_2), fc3_in_4_s_2[5:0]});
     wire signed [4:0] fc3_n7_s2_xh = $signed(fc3_in_5_s_2[8:4]);
     wire signed [12:0] fc3_n7_s2 = $signed({($signed({{4{fc3_n7_s2_xh[4]}}, fc3_n7_s2_xh}) - fc3_in_7_s_2), fc3_in_5_s_2[3:0]});
-    wire signed [5:0] fc3_n7_s3_xh = $signed(fc3_n7_s0[9:4]);
-    wire signed [11:0] fc3_n7_s3 = $signed({($signed({{2{fc3_n7_s3_xh[5]}}, fc3_n7_s3_xh}) - 8'sd51), fc3_n7_s0[3:0]});
-    wire signed [9:0] fc3_n7_s4_xh = $signed(fc3_n7_s1[14:5]);
-    wire signed [18:0] fc3_n7_s4 = $signed({($signed({{4{fc3_n7_s4_xh[9]}}, fc3_n7_s4_xh}) + $signed({fc3_n7_s2[12], fc3_n7_s2})), fc3_n7_s1[4:0]});
-    wire signed [7:0] fc3_n7_s5_xh = $signed(fc3_e3[9:2]);
-    wire signed [12:0] fc3_n7_s5 = $signed({($signed({{3{fc3_n7_s5_xh[7]}}, fc3_n7_s5_xh}) + $signed({fc3_e3[9], fc3_e3})), fc3_e3[1:0]});
-    wire signed [12:0] fc3_n7_s6 = $signed({($signed(fc3_e26[12:1]) - fc3_e23), fc3_e26[0]});
+    wire signed [9:0] fc3_n7_s3_xh = $signed(fc3_n7_s1[14:5]);
+    wire signed [10:0] fc3_n7_s3_hi = $signed({fc3_n7_s3_xh[9], fc3_n7_s3_xh}) - $signed({1'b1, (~fc3_n7_s0[9]), fc3_n7_s0[8:0]});
+    wire signed [15:0] fc3_n7_s3 = $signed({fc3_n7_s3_hi, fc3_n7_s1[4:0]});
+    wire signed [18:0] fc3_n7_s4 = $signed({($signed({{9{fc3_n1_s2_xh[3]}}, fc3_n1_s2_xh}) + fc3_n7_s2), fc3_e3[5:0]});
+    wire signed [12:0] fc3_n7_s5 = $signed({($signed({{3{fc3_n4_s2_xh[8]}}, fc3_n4_s2_xh}) - fc3_e23), fc3_e3[0]});
+    wire signed [16:0] fc3_n7_s6_xo = $signed({1'b0, (~fc3_n7_s3[15]), fc3_n7_s3[14:0]});
+    wire signed [17:0] fc3_n7_s6 = $signed({1'b0, ($signed(fc3_n7_s6_xo[16:1]) + $signed({{3{fc3_e26[12]}}, fc3_e26})), fc3_n7_s6_xo[0]});
+    wire signed [13:0] fc3_n7_s7_yo = $signed({1'b0, (~fc3_n7_s5[12]), fc3_n7_s5[11:0]});
+    wire signed [18:0] fc3_n7_s7 = $signed({($signed(fc3_n7_s4[18:2]) + $signed({{3{fc3_n7_s7_yo[13]}}, fc3_n7_s7_yo})), fc3_n7_s4[1:0]});
+    wire signed [14:0] fc3_n7_s8 = $signed({($signed(fc3_e19[14:2]) - $signed({{2{fc3_e8[10]}}, fc3_e8})), fc3_e19[1:0]});
+    wire signed [9:0] fc3_n7_s10_xh = $signed(fc3_n7_s7[18:9]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n7_s7_xh = $signed(fc3_n7_s4[18:5]);
+    wire signed [19:0] fc3_n7_s10 = $signed({($signed({fc3_n7_s10_xh[9], fc3_n7_s10_xh}) - 11'sd93), fc3_n7_s7[8:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n7_s7 = $signed({($signed(fc3_n7_s7_xh[12:0]) - $signed({fc3_n7_s3[11], fc3_n7_s3})), fc3_n7_s4[4:0]});
-    wire signed [9:0] fc3_n7_s8_xh = $signed(fc3_n7_s5[12:3]);
-    wire signed [14:0] fc3_n7_s8 = $signed({($signed({{2{fc3_n7_s8_xh[9]}}, fc3_n7_s8_xh}) + $signed({fc3_e8[10], fc3_e8})), fc3_n7_s5[2:0]});
-    wire signed [14:0] fc3_n7_s9 = $signed({(fc3_n4_s6_xh - $signed({fc3_n7_s6[12], fc3_n7_s6})), fc3_e19[0]});
-    wire signed [13:0] fc3_n7_s10_xh = $signed(fc3_n7_s8[14:1]);
-    wire signed [18:0] fc3_n7_s10 = $signed({($signed({{4{fc3_n7_s10_xh[13]}}, fc3_n7_s10_xh}) + fc3_n7_s7), fc3_n7_s8[0]});
-    wire [18:0] fc3_n7_s11_u = {($signed(fc3_n7_s10[18:1]) - $signed({{3{fc3_n7_s9[14]}}, fc3_n7_s9})), fc3_n7_s10[0]};
-    reg  [18:0] fc3_n7_s11_d1;
-    wire signed [18:0] fc3_n7_acc = (-$signed(fc3_n7_s11_d1));
-    wire fc3_n7_y_sticky = |fc3_n7_acc[8:0];
-    wire fc3_n7_y_inc = fc3_n7_acc[9] & (fc3_n7_y_sticky | fc3_n7_acc[10]);
-    wire signed [8:0] fc3_n7_y_rnd = $signed(fc3_n7_acc[18:10]) + $signed({8'd0, fc3_n7_y_inc});
+    wire signed [18:0] fc3_n7_s11_hs = $signed({($signed({{3{fc3_n7_s8[14]}}, fc3_n7_s8}) - fc3_n7_s6), 1'd0});
+    wire signed [18:0] fc3_n7_acc = (fc3_n7_s11_hs - $signed(fc3_n7_s10[18:0]));
+    reg  [8:0] fc3_n7_y_low_d1;
+    wire fc3_n7_y_sticky = |fc3_n7_y_low_d1;
+    reg  fc3_n7_y_lsb_d1;
+    reg  fc3_n7_y_half_d1;
+    wire fc3_n7_y_inc = fc3_n7_y_half_d1 & (fc3_n7_y_sticky | fc3_n7_y_lsb_d1);
+    reg  signed [8:0] fc3_n7_y_fl_d1;
+    wire signed [8:0] fc3_n7_y_rnd = fc3_n7_y_fl_d1 + $signed({8'd0, fc3_n7_y_inc});
     wire signed [7:0] fc3_n7_y_sat = (fc3_n7_y_rnd > 9'sd127) ? 8'sd127 : $signed(fc3_n7_y_rnd[7:0]);
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_s9_d1 <= $signed({fc3_n0_s7[18], fc3_n0_s7}) - fc3_n0_s8;
+            fc3_n0_y_low_d1 <= fc3_n0_acc[8:0];
+            fc3_n0_y_lsb_d1 <= fc3_n0_acc[10];
+            fc3_n0_y_half_d1 <= fc3_n0_acc[9];
+            fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[19:10]);
             fc3_n1_y_low_d1 <= fc3_n1_acc[8:0];
             fc3_n1_y_lsb_d1 <= fc3_n1_acc[10];
             fc3_n1_y_half_d1 <= fc3_n1_acc[9];
             fc3_n1_y_fl_d1 <= $signed(fc3_n1_acc[18:10]);
-            fc3_n2_s11_d1 <= fc3_n2_s11;
-            fc3_n3_s9_d1 <= fc3_n3_s9_u;
-            fc3_n4_s8_d1 <= fc3_n4_s6 - $signed({fc3_n4_s7[17], fc3_n4_s7});
+            fc3_n2_y_low_d1 <= fc3_n2_acc[8:0];
+            fc3_n2_y_lsb_d1 <= fc3_n2_acc[10];
+            fc3_n2_y_half_d1 <= fc3_n2_acc[9];
+            fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[18:10]);
+            fc3_n3_y_low_d1 <= fc3_n3_acc[8:0];
+            fc3_n3_y_lsb_d1 <= fc3_n3_acc[10];
+            fc3_n3_y_half_d1 <= fc3_n3_acc[9];
+            fc3_n3_y_fl_d1 <= $signed(fc3_n3_acc[18:10]);
+            fc3_n4_y_low_d1 <= fc3_n4_acc[8:0];
+            fc3_n4_y_lsb_d1 <= fc3_n4_acc[10];
+            fc3_n4_y_half_d1 <= fc3_n4_acc[9];
+            fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[18:10]);
             fc3_n5_y_low_d1 <= fc3_n5_acc[8:0];
             fc3_n5_y_lsb_d1 <= fc3_n5_acc[10];
             fc3_n5_y_half_d1 <= fc3_n5_acc[9];
             fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[18:10]);
-            fc3_n6_s8_d1 <= fc3_n6_s8_u;
-            fc3_n6_s10_d1 <= fc3_n6_s10_u;
-            fc3_n7_s11_d1 <= fc3_n7_s11_u;
+            fc3_n6_s10_d1 <= {($signed(fc3_n6_s10_xh[9:0]) - 10'sh2e5), fc3_n6_s7[8:0]};
+            fc3_n6_s9_d1 <= fc3_n6_s9_u;
+            fc3_n7_y_low_d1 <= fc3_n7_acc[8:0];
+            fc3_n7_y_lsb_d1 <= fc3_n7_acc[10];
+            fc3_n7_y_half_d1 <= fc3_n7_acc[9];
+            fc3_n7_y_fl_d1 <= $signed(fc3_n7_acc[18:10]);
         end
     end
 

@@ -6,8 +6,8 @@
 // max - x_i in ufixed<15,5> (wraps); exp table 1024 x fixed<18,8,RND,SAT> addressed by its top 10 bits
 // sum in fixed<16,6>, cast to fixed<18,8,RND,SAT>; inverse table 1024 x fixed<18,8,RND,SAT> addressed by its top 10 bits
 // the sum never exceeds 5: only the first 32 inverse-table entries can be read
-// latency: 4 clock cycle(s), II = 1; 5 multiplier(s), 4 adder(s); inputs arrive 3.08 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.78 | 3.29 | 3.37 | 2.00
+// latency: 3 clock cycle(s), II = 1; 5 multiplier(s), 4 adder(s); inputs arrive 1.51 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.70 | 3.37 | 3.79
 `default_nettype none
 
 module jet_tagger_softmax (
@@ -1088,69 +1088,62 @@ module jet_tagger_softmax (
     wire signed [15:0] softmax_in_2 = $signed(in_data[47:32]);
     wire signed [15:0] softmax_in_3 = $signed(in_data[63:48]);
     wire signed [15:0] softmax_in_4 = $signed(in_data[79:64]);
-    wire softmax_max0_ge = softmax_in_0 >= softmax_in_1;
-    reg  softmax_max0_ge_d1;
-    reg  signed [15:0] softmax_in_0_d1;
-    reg  signed [15:0] softmax_in_1_d1;
-    wire signed [15:0] softmax_max0 = softmax_max0_ge_d1 ? softmax_in_0_d1 : softmax_in_1_d1;
-    wire softmax_max1_ge = softmax_in_2 >= softmax_in_3;
-    reg  softmax_max1_ge_d1;
-    reg  signed [15:0] softmax_in_2_d1;
-    reg  signed [15:0] softmax_in_3_d1;
-    wire signed [15:0] softmax_max1 = softmax_max1_ge_d1 ? softmax_in_2_d1 : softmax_in_3_d1;
+    wire signed [15:0] softmax_max0 = (softmax_in_0 >= softmax_in_1) ? softmax_in_0 : softmax_in_1;
+    wire signed [15:0] softmax_max1 = (softmax_in_2 >= softmax_in_3) ? softmax_in_2 : softmax_in_3;
     wire signed [15:0] softmax_max2 = (softmax_max0 >= softmax_max1) ? softmax_max0 : softmax_max1;
+    reg  signed [15:0] softmax_max2_d1;
     reg  signed [15:0] softmax_in_4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] softmax_max3 = (softmax_max2 >= softmax_in_4_d1) ? softmax_max2 : softmax_in_4_d1;
+    wire signed [15:0] softmax_max3 = (softmax_max2_d1 >= softmax_in_4_d1) ? softmax_max2_d1 : softmax_in_4_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     reg  [14:0] softmax_in_0_n_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [14:0] softmax_d0 = softmax_max3[14:0] - softmax_in_0_n_d1;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [9:0] softmax_exp_addr0_d1;
-    wire [10:0] softmax_exp0 = softmax_exp_table[softmax_exp_addr0_d1];
+    wire [9:0] softmax_exp_addr0 = softmax_d0[14:5];
+    wire [10:0] softmax_exp0 = softmax_exp_table[softmax_exp_addr0];
     reg  [14:0] softmax_in_1_n_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [14:0] softmax_d1 = softmax_max3[14:0] - softmax_in_1_n_d1;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [9:0] softmax_exp_addr1_d1;
-    wire [10:0] softmax_exp1 = softmax_exp_table[softmax_exp_addr1_d1];
+    wire [9:0] softmax_exp_addr1 = softmax_d1[14:5];
+    wire [10:0] softmax_exp1 = softmax_exp_table[softmax_exp_addr1];
     reg  [14:0] softmax_in_2_n_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [14:0] softmax_d2 = softmax_max3[14:0] - softmax_in_2_n_d1;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [9:0] softmax_exp_addr2_d1;
-    wire [10:0] softmax_exp2 = softmax_exp_table[softmax_exp_addr2_d1];
+    wire [9:0] softmax_exp_addr2 = softmax_d2[14:5];
+    wire [10:0] softmax_exp2 = softmax_exp_table[softmax_exp_addr2];
     reg  [14:0] softmax_in_3_n_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [14:0] softmax_d3 = softmax_max3[14:0] - softmax_in_3_n_d1;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [9:0] softmax_exp_addr3_d1;
-    wire [10:0] softmax_exp3 = softmax_exp_table[softmax_exp_addr3_d1];
+    wire [9:0] softmax_exp_addr3 = softmax_d3[14:5];
+    wire [10:0] softmax_exp3 = softmax_exp_table[softmax_exp_addr3];
     reg  [14:0] softmax_in_4_n_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [14:0] softmax_d4 = softmax_max3[14:0] - softmax_in_4_n_d1;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [9:0] softmax_exp_addr4_d1;
-    wire [10:0] softmax_exp4 = softmax_exp_table[softmax_exp_addr4_d1];
+    wire [9:0] softmax_exp_addr4 = softmax_d4[14:5];
+    wire [10:0] softmax_exp4 = softmax_exp_table[softmax_exp_addr4];
     wire signed [11:0] softmax_sum0_a_2 = $signed({1'd0, softmax_exp0});
     wire signed [11:0] softmax_sum0_b_2 = $signed({1'd0, softmax_exp1});
-    wire signed [12:0] softmax_sum0 = $signed({softmax_sum0_a_2[11], softmax_sum0_a_2}) + $signed({softmax_sum0_b_2[11], softmax_sum0_b_2});
     wire signed [11:0] softmax_sum1_a_2 = $signed({1'd0, softmax_exp2});
     wire signed [11:0] softmax_sum1_b_2 = $signed({1'd0, softmax_exp3});
-    wire signed [12:0] softmax_sum1 = $signed({softmax_sum1_a_2[11], softmax_sum1_a_2}) + $signed({softmax_sum1_b_2[11], softmax_sum1_b_2});
-    wire signed [11:0] softmax_sum3_b_2 = $signed({1'd0, softmax_exp4});
+    reg  signed [12:0] softmax_sum2_ae_d1;
+    reg  signed [12:0] softmax_sum2_be_d1;
+    reg  [10:0] softmax_sum3_be_d1;
+    wire signed [11:0] softmax_sum3_be_d1_v = $signed({1'd0, softmax_sum3_be_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] softmax_sum3 = ($signed({softmax_sum0[12], softmax_sum0}) + $signed({softmax_sum1[12], softmax_sum1})) + $signed({{2{softmax_sum3_b_2[11]}}, softmax_sum3_b_2});
+    wire signed [13:0] softmax_sum3 = ($signed({softmax_sum2_ae_d1[12], softmax_sum2_ae_d1}) + $signed({softmax_sum2_be_d1[12], softmax_sum2_be_d1})) + $signed({{2{softmax_sum3_be_d1_v[11]}}, softmax_sum3_be_d1_v});
     /* verilator lint_on UNUSEDSIGNAL */
     wire [4:0] softmax_inv_addr = softmax_sum3[12:8];
     wire [16:0] softmax_inv = softmax_inv_table[softmax_inv_addr];
+    wire signed [17:0] softmax_inv_s_2 = $signed({1'd0, softmax_inv});
     reg  [10:0] softmax_sum0_a_2_d1;
     wire signed [11:0] softmax_sum0_a_2_d1_v = $signed({1'd0, softmax_sum0_a_2_d1});
-    reg  [16:0] softmax_inv_s_2_d1;
-    wire signed [17:0] softmax_inv_s_2_d1_v = $signed({1'd0, softmax_inv_s_2_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] softmax_n0_p = softmax_sum0_a_2_d1_v * softmax_inv_s_2_d1_v;
+    wire signed [29:0] softmax_n0_p = softmax_sum0_a_2_d1_v * softmax_inv_s_2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [27:0] softmax_n0_y_sx = $signed(softmax_n0_p[27:0]);
@@ -1161,7 +1154,7 @@ module jet_tagger_softmax (
     reg  [10:0] softmax_sum0_b_2_d1;
     wire signed [11:0] softmax_sum0_b_2_d1_v = $signed({1'd0, softmax_sum0_b_2_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] softmax_n1_p = softmax_sum0_b_2_d1_v * softmax_inv_s_2_d1_v;
+    wire signed [29:0] softmax_n1_p = softmax_sum0_b_2_d1_v * softmax_inv_s_2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [27:0] softmax_n1_y_sx = $signed(softmax_n1_p[27:0]);
@@ -1172,7 +1165,7 @@ module jet_tagger_softmax (
     reg  [10:0] softmax_sum1_a_2_d1;
     wire signed [11:0] softmax_sum1_a_2_d1_v = $signed({1'd0, softmax_sum1_a_2_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] softmax_n2_p = softmax_sum1_a_2_d1_v * softmax_inv_s_2_d1_v;
+    wire signed [29:0] softmax_n2_p = softmax_sum1_a_2_d1_v * softmax_inv_s_2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [27:0] softmax_n2_y_sx = $signed(softmax_n2_p[27:0]);
@@ -1183,7 +1176,7 @@ module jet_tagger_softmax (
     reg  [10:0] softmax_sum1_b_2_d1;
     wire signed [11:0] softmax_sum1_b_2_d1_v = $signed({1'd0, softmax_sum1_b_2_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] softmax_n3_p = softmax_sum1_b_2_d1_v * softmax_inv_s_2_d1_v;
+    wire signed [29:0] softmax_n3_p = softmax_sum1_b_2_d1_v * softmax_inv_s_2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [27:0] softmax_n3_y_sx = $signed(softmax_n3_p[27:0]);
@@ -1191,10 +1184,8 @@ module jet_tagger_softmax (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] softmax_n3_y_fl = $signed(softmax_n3_y_sx[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] softmax_sum3_b_2_d1;
-    wire signed [11:0] softmax_sum3_b_2_d1_v = $signed({1'd0, softmax_sum3_b_2_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] softmax_n4_p = softmax_sum3_b_2_d1_v * softmax_inv_s_2_d1_v;
+    wire signed [29:0] softmax_n4_p = softmax_sum3_be_d1_v * softmax_inv_s_2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [27:0] softmax_n4_y_sx = $signed(softmax_n4_p[27:0]);
@@ -1210,29 +1201,20 @@ module jet_tagger_softmax (
 
     always @(posedge clk) begin
         if (ce) begin
-            softmax_max0_ge_d1 <= softmax_max0_ge;
-            softmax_in_0_d1 <= softmax_in_0;
-            softmax_in_1_d1 <= softmax_in_1;
-            softmax_max1_ge_d1 <= softmax_max1_ge;
-            softmax_in_2_d1 <= softmax_in_2;
-            softmax_in_3_d1 <= softmax_in_3;
+            softmax_max2_d1 <= softmax_max2;
             softmax_in_4_d1 <= softmax_in_4;
             softmax_in_0_n_d1 <= softmax_in_0[14:0];
-            softmax_exp_addr0_d1 <= softmax_d0[14:5];
             softmax_in_1_n_d1 <= softmax_in_1[14:0];
-            softmax_exp_addr1_d1 <= softmax_d1[14:5];
             softmax_in_2_n_d1 <= softmax_in_2[14:0];
-            softmax_exp_addr2_d1 <= softmax_d2[14:5];
             softmax_in_3_n_d1 <= softmax_in_3[14:0];
-            softmax_exp_addr3_d1 <= softmax_d3[14:5];
             softmax_in_4_n_d1 <= softmax_in_4[14:0];
-            softmax_exp_addr4_d1 <= softmax_d4[14:5];
+            softmax_sum2_ae_d1 <= $signed({softmax_sum0_a_2[11], softmax_sum0_a_2}) + $signed({softmax_sum0_b_2[11], softmax_sum0_b_2});
+            softmax_sum2_be_d1 <= $signed({softmax_sum1_a_2[11], softmax_sum1_a_2}) + $signed({softmax_sum1_b_2[11], softmax_sum1_b_2});
+            softmax_sum3_be_d1 <= softmax_exp4;
             softmax_sum0_a_2_d1 <= softmax_exp0;
-            softmax_inv_s_2_d1 <= softmax_inv;
             softmax_sum0_b_2_d1 <= softmax_exp1;
             softmax_sum1_a_2_d1 <= softmax_exp2;
             softmax_sum1_b_2_d1 <= softmax_exp3;
-            softmax_sum3_b_2_d1 <= softmax_exp4;
             softmax_out_0 <= $signed(softmax_n0_y_fl[15:0]);
             softmax_out_1 <= $signed(softmax_n1_y_fl[15:0]);
             softmax_out_2 <= $signed(softmax_n2_y_fl[15:0]);

@@ -3,8 +3,8 @@
 // input  type: fixed<16,6>
 // output type: uint<3>
 // softmax implementation: argmax (index of the largest input, lowest index on ties)
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.08 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.78 | 2.59
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.51 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.70 | 1.10
 `default_nettype none
 
 module jet_tagger_argmax_argmax (
@@ -15,31 +15,24 @@ module jet_tagger_argmax_argmax (
 );
 
     wire argmax_cmp0_gt = $signed(in_data[31:16]) > $signed(in_data[15:0]);
-    reg  argmax_cmp0_gt_d1;
-    reg  signed [15:0] argmax_in_1_d1;
-    reg  signed [15:0] argmax_in_0_d1;
-    wire signed [15:0] argmax_cmp0_max = argmax_cmp0_gt_d1 ? argmax_in_1_d1 : argmax_in_0_d1;
+    wire signed [15:0] argmax_cmp0_max = argmax_cmp0_gt ? $signed(in_data[31:16]) : $signed(in_data[15:0]);
     wire argmax_cmp1_gt = $signed(in_data[63:48]) > $signed(in_data[47:32]);
-    reg  argmax_cmp1_gt_d1;
-    reg  signed [15:0] argmax_in_3_d1;
-    reg  signed [15:0] argmax_in_2_d1;
-    wire signed [15:0] argmax_cmp1_max = argmax_cmp1_gt_d1 ? argmax_in_3_d1 : argmax_in_2_d1;
-    wire [2:0] argmax_cmp1_idx = argmax_cmp1_gt_d1 ? 3'd3 : 3'd2;
+    wire signed [15:0] argmax_cmp1_max = argmax_cmp1_gt ? $signed(in_data[63:48]) : $signed(in_data[47:32]);
+    wire [2:0] argmax_cmp1_idx = argmax_cmp1_gt ? 3'd3 : 3'd2;
     wire argmax_cmp2_gt = argmax_cmp1_max > argmax_cmp0_max;
     wire signed [15:0] argmax_cmp2_max = argmax_cmp2_gt ? argmax_cmp1_max : argmax_cmp0_max;
+    wire [2:0] argmax_cmp2_idx = argmax_cmp2_gt ? argmax_cmp1_idx : (argmax_cmp0_gt ? 3'd1 : 3'd0);
     reg  signed [15:0] argmax_in_4_d1;
-    wire [2:0] argmax_cmp3_idx = (argmax_in_4_d1 > argmax_cmp2_max) ? 3'd4 : (argmax_cmp2_gt ? argmax_cmp1_idx : (argmax_cmp0_gt_d1 ? 3'd1 : 3'd0));
+    reg  signed [15:0] argmax_cmp2_max_d1;
+    reg  [2:0] argmax_cmp2_idx_d1;
+    wire [2:0] argmax_cmp3_idx = (argmax_in_4_d1 > argmax_cmp2_max_d1) ? 3'd4 : argmax_cmp2_idx_d1;
     reg  [2:0] argmax_out_0;
 
     always @(posedge clk) begin
         if (ce) begin
-            argmax_cmp0_gt_d1 <= argmax_cmp0_gt;
-            argmax_in_1_d1 <= $signed(in_data[31:16]);
-            argmax_in_0_d1 <= $signed(in_data[15:0]);
-            argmax_cmp1_gt_d1 <= argmax_cmp1_gt;
-            argmax_in_3_d1 <= $signed(in_data[63:48]);
-            argmax_in_2_d1 <= $signed(in_data[47:32]);
             argmax_in_4_d1 <= $signed(in_data[79:64]);
+            argmax_cmp2_max_d1 <= argmax_cmp2_max;
+            argmax_cmp2_idx_d1 <= argmax_cmp2_idx;
             argmax_out_0 <= argmax_cmp3_idx;
         end
     end

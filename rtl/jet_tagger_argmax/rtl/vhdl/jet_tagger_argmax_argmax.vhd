@@ -3,8 +3,8 @@
 -- input  type: fixed<16,6>
 -- output type: uint<3>
 -- softmax implementation: argmax (index of the largest input, lowest index on ties)
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.08 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.78 | 2.59
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.51 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.70 | 1.10
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -20,11 +20,8 @@ entity jet_tagger_argmax_argmax is
 end entity jet_tagger_argmax_argmax;
 
 architecture rtl of jet_tagger_argmax_argmax is
-  signal argmax_cmp0_gt_d1 : std_logic;
-  signal argmax_in_1_d1, argmax_in_0_d1 : signed(15 downto 0);
-  signal argmax_cmp1_gt_d1 : std_logic;
-  signal argmax_in_3_d1, argmax_in_2_d1, argmax_in_4_d1 : signed(15 downto 0);
-  signal argmax_out_0 : unsigned(2 downto 0);
+  signal argmax_in_4_d1, argmax_cmp2_max_d1 : signed(15 downto 0);
+  signal argmax_cmp2_idx_d1, argmax_out_0 : unsigned(2 downto 0);
 begin
   out_data <= std_logic_vector(argmax_out_0);
 
@@ -36,25 +33,22 @@ begin
     variable argmax_cmp1_idx : unsigned(2 downto 0);
     variable argmax_cmp2_gt : std_logic;
     variable argmax_cmp2_max : signed(15 downto 0);
-    variable argmax_cmp3_idx : unsigned(2 downto 0);
+    variable argmax_cmp2_idx, argmax_cmp3_idx : unsigned(2 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
         if signed(in_data(31 downto 16)) > signed(in_data(15 downto 0)) then argmax_cmp0_gt := '1'; else argmax_cmp0_gt := '0'; end if;
-        if argmax_cmp0_gt_d1 = '1' then argmax_cmp0_max := argmax_in_1_d1; else argmax_cmp0_max := argmax_in_0_d1; end if;
+        if argmax_cmp0_gt = '1' then argmax_cmp0_max := signed(in_data(31 downto 16)); else argmax_cmp0_max := signed(in_data(15 downto 0)); end if;
         if signed(in_data(63 downto 48)) > signed(in_data(47 downto 32)) then argmax_cmp1_gt := '1'; else argmax_cmp1_gt := '0'; end if;
-        if argmax_cmp1_gt_d1 = '1' then argmax_cmp1_max := argmax_in_3_d1; else argmax_cmp1_max := argmax_in_2_d1; end if;
-        if argmax_cmp1_gt_d1 = '1' then argmax_cmp1_idx := to_unsigned(3, 3); else argmax_cmp1_idx := to_unsigned(2, 3); end if;
+        if argmax_cmp1_gt = '1' then argmax_cmp1_max := signed(in_data(63 downto 48)); else argmax_cmp1_max := signed(in_data(47 downto 32)); end if;
+        if argmax_cmp1_gt = '1' then argmax_cmp1_idx := to_unsigned(3, 3); else argmax_cmp1_idx := to_unsigned(2, 3); end if;
         if argmax_cmp1_max > argmax_cmp0_max then argmax_cmp2_gt := '1'; else argmax_cmp2_gt := '0'; end if;
         if argmax_cmp2_gt = '1' then argmax_cmp2_max := argmax_cmp1_max; else argmax_cmp2_max := argmax_cmp0_max; end if;
-        if argmax_in_4_d1 > argmax_cmp2_max then argmax_cmp3_idx := to_unsigned(4, 3); elsif argmax_cmp2_gt = '1' then argmax_cmp3_idx := argmax_cmp1_idx; elsif argmax_cmp0_gt_d1 = '1' then argmax_cmp3_idx := to_unsigned(1, 3); else argmax_cmp3_idx := to_unsigned(0, 3); end if;
-        argmax_cmp0_gt_d1 <= argmax_cmp0_gt;
-        argmax_in_1_d1 <= signed(in_data(31 downto 16));
-        argmax_in_0_d1 <= signed(in_data(15 downto 0));
-        argmax_cmp1_gt_d1 <= argmax_cmp1_gt;
-        argmax_in_3_d1 <= signed(in_data(63 downto 48));
-        argmax_in_2_d1 <= signed(in_data(47 downto 32));
+        if argmax_cmp2_gt = '1' then argmax_cmp2_idx := argmax_cmp1_idx; elsif argmax_cmp0_gt = '1' then argmax_cmp2_idx := to_unsigned(1, 3); else argmax_cmp2_idx := to_unsigned(0, 3); end if;
+        if argmax_in_4_d1 > argmax_cmp2_max_d1 then argmax_cmp3_idx := to_unsigned(4, 3); else argmax_cmp3_idx := argmax_cmp2_idx_d1; end if;
         argmax_in_4_d1 <= signed(in_data(79 downto 64));
+        argmax_cmp2_max_d1 <= argmax_cmp2_max;
+        argmax_cmp2_idx_d1 <= argmax_cmp2_idx;
         argmax_out_0 <= argmax_cmp3_idx;
       end if;
     end if;

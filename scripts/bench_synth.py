@@ -133,7 +133,9 @@ def main():
         print("bench_synth: muon teacher row skipped (BENCH_TEACHER=0 or its generator is missing)", flush=True)
     for name in models:
         model = work / (name + ".json")
-        res = {}
+        earlier = dict(kept).get(name, {})
+        # With --keep, a design not measured now keeps its earlier row (e.g. --dsp-models "").
+        res = dict(earlier) if a.keep else {}
         labels = [("rtlgen dsp (before)", ["--config", str(dsp_cfg)])] if name in a.dsp_models.split(",") else []
         labels.append(("rtlgen shift_add", ["--config", str(teacher_cfg)] if name == "muon_teacher" else []))
         for label, extra in labels:
@@ -154,7 +156,6 @@ def main():
                 s = synth(a.rtlgen, d)
             res[label] = dict(s, **row)
             print("  %s" % json.dumps({k: res[label].get(k) for k in ("lut", "ff", "carry", "dsp", "cycles", "ranks", "predict", "verilator")}), flush=True)
-        earlier = dict(kept).get(name, {})
         for tool in ("da4ml", "alkaid"):
             py = getattr(a, tool)
             if a.reuse_peers and tool in earlier:

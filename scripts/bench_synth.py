@@ -35,8 +35,8 @@ def register_ranks(top_file):
     return len(re.findall(r"^\s*\w+(\[[^\]]*\])?\s*<=", text, re.M))
 
 
-# The peers take no binary layers (batchnorm + sign, binary_dense): rtlgen only.
-NO_PEERS = {"keras_bnn"}
+# The peers take no binary layers (batchnorm + sign, binary_dense) and no reuse factor: rtlgen only.
+NO_PEERS = {"keras_bnn", "muon_teacher"}
 # Vectors for the golden-model and Verilator speeds (the teacher: II 64 and 200K weights).
 PREDICT_N = 200000
 VERILATOR_N = 20000

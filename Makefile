@@ -313,6 +313,7 @@ demo: deps build
 
 bench: build
 	scripts/bench.sh
+	python3 scripts/bench_predict_hls4ml.py --rtlgen $(RTLGEN)
 	@$(MAKE) --no-print-directory sim-teacher
 	@$(MAKE) --no-print-directory bench-synth
 

@@ -2,9 +2,10 @@
 // `rtlgen predict` over millions of samples. Every step is derived from the exact semantics
 // (ModelIR/Semantics) of its layer: a dense layer uses its DensePlan's grids and exact
 // accumulator ranges (so a 64-bit sum provably cannot overflow), an element-wise op with a small
-// input type becomes a table filled by the layer's own `evaluate`, and every layer the plan has no
-// 64-bit step for (softmax, multi_threshold, batchnorm, wide activations) runs through
-// `Layer.evaluate` itself. A model with any type wider than 62 bits is not compiled (nil): the
+// input type becomes a table filled by the layer's own `evaluate` (a linear one on a wider type a
+// cast), a standalone batchnorm a per-channel scale and shift on its channels' dense plans, and
+// every layer the plan has no 64-bit step for (softmax, multi_threshold, wide activations) runs
+// through `Layer.evaluate` itself. A model with any type wider than 62 bits is not compiled (nil): the
 // caller uses GoldenModel. Tests compare every output with GoldenModel on the examples and on
 // random models.
 import FixedPoint
@@ -29,6 +30,10 @@ public struct CompiledModel: Sendable {
         case denseExplicit(nIn: Int, nOut: Int, kernelT: [Int64], bias: [Int64], product: Cast64, wrap: Cast64, cast: Cast64)
         /// y = cast(max(x, 0)).
         case relu(Cast64)
+        /// y = cast(x) (a linear activation on a type too wide for a table).
+        case cast(Cast64)
+        /// y_j = cast(x_j * scale_j + bias_j), pre-aligned (a standalone batchnorm).
+        case scaleShift(scale: [Int64], bias: [Int64], cast: Cast64)
         /// y = table[x - lo].
         case table(lo: Int64, entries: [Int64])
         case sign
@@ -68,6 +73,10 @@ public struct CompiledModel: Sendable {
                 ops.append(Op(kind: .denseExplicit, nIn: nIn, nOut: nOut, k: put(kernelT), b: put(bias), cast: cast, product: product))
             case let .relu(c):
                 ops.append(Op(kind: .relu, cast: c))
+            case let .cast(c):
+                ops.append(Op(kind: .cast, cast: c))
+            case let .scaleShift(scale, bias, c):
+                ops.append(Op(kind: .scaleShift, k: put(scale), b: put(bias), cast: c))
             case let .table(lo, entries):
                 ops.append(Op(kind: .table, k: put(entries), b: put([lo])))
             case .sign:
@@ -97,8 +106,10 @@ public struct CompiledModel: Sendable {
         case .relu:
             guard let c = Cast64(to: out, srcFrac: t.fracBits, lo: 0, hi: max(t.maxCode, 0)) else { return nil }
             return .relu(c)
-        case .activation:
-            return table(layer, inputType: t, plan: plan)
+        case let .activation(a):
+            if let s = table(layer, inputType: t, plan: plan) { return s }
+            if case .linear = a, let c = Cast64(to: out, srcFrac: t.fracBits, lo: t.minCode, hi: t.maxCode) { return .cast(c) }
+            return nil
         case let .binary(b):
             switch b {
             case let .binaryDense(bd), let .ternaryDense(bd):
@@ -113,6 +124,8 @@ public struct CompiledModel: Sendable {
                 return .dense(nIn: bd.inputs, nOut: bd.units, kernel: k, bias: [Int64](repeating: 0, count: bd.units), cast: c)
             case .sign:
                 return .sign
+            case let .batchnorm(bn):
+                return scaleShift(bn, inputType: t, outputType: out)
             case let .threshold(th):
                 let limit = Int128(1) << 62
                 guard th.rules.allSatisfy({ $0.code >= -limit && $0.code < limit }) else { return nil }
@@ -140,6 +153,29 @@ public struct CompiledModel: Sendable {
             c += 1
         }
         return .table(lo: Int64(lo), entries: entries)
+    }
+
+    /// A standalone batchnorm: channel j is the 1 x 1 dense layer `channelDense(j)`; compiled when
+    /// every channel's plan puts the sum on the same grid with the same alignment (the same types
+    /// give the same plan shape), the cast then built over the union of the channels' ranges.
+    static func scaleShift(_ bn: BatchNorm, inputType t: FixedType, outputType out: FixedType) -> Step? {
+        guard t.width <= 62, !bn.scale.isEmpty, bn.scaleType != nil, bn.biasType != nil else { return nil }
+        var scale: [Int64] = [], bias: [Int64] = []
+        var lo = Int128.max, hi = Int128.min
+        var shape: (Int, Int, Int)?
+        for j in bn.scale.indices {
+            let d = bn.channelDense(j)
+            guard let p = try? DensePlan(dense: d, inputType: t), p.accumType == nil, let r = p.accRanges.first else { return nil }
+            let here = (p.accFrac, p.productShift, p.biasShift)
+            if let s0 = shape, s0 != here { return nil }
+            shape = here
+            lo = min(lo, r.lo)
+            hi = max(hi, r.hi)
+            scale.append(Int64(truncatingIfNeeded: d.kernel[0][0] << p.productShift))
+            bias.append(Int64(truncatingIfNeeded: d.bias[0] << p.biasShift))
+        }
+        guard let (accFrac, _, _) = shape, let c = Cast64(to: out, srcFrac: accFrac, lo: lo, hi: hi) else { return nil }
+        return .scaleShift(scale: scale, bias: bias, cast: c)
     }
 
     static func dense(_ d: Dense, _ p: DensePlan, inputType t: FixedType, outputType out: FixedType) -> Step? {
@@ -239,6 +275,13 @@ public struct CompiledModel: Sendable {
         case .relu:
             for i in 0..<n { y[i] = op.cast.apply(x[i] > 0 ? x[i] : 0) }
             return n
+        case .cast:
+            for i in 0..<n { y[i] = op.cast.apply(x[i]) }
+            return n
+        case .scaleShift:
+            let k = ints + op.k, b = ints + op.b
+            for i in 0..<n { y[i] = op.cast.apply(x[i] &* k[i] &+ b[i]) }
+            return n
         case .table:
             let e = ints + op.k
             let lo = ints[op.b]
@@ -264,7 +307,7 @@ public struct CompiledModel: Sendable {
 /// One step of the flat plan (a class: read in place by every sample, never copied), its
 /// constants at offsets into one Int64 array.
 final class Op: Sendable {
-    enum Kind: Sendable { case dense, denseExplicit, relu, table, sign, threshold, exact }
+    enum Kind: Sendable { case dense, denseExplicit, relu, cast, scaleShift, table, sign, threshold, exact }
     let kind: Kind
     let nIn: Int
     let nOut: Int

@@ -47,6 +47,32 @@ final class FastPredictTests: XCTestCase {
         // tagger's softmax through the exact layer evaluation.
         XCTAssertEqual(CompiledModel(try GoldenModel(try example("muon_recal")))?.exactLayers, 0)
         XCTAssertEqual(CompiledModel(try GoldenModel(try example("jet_tagger")))?.exactLayers, 1)
+        // keras_bnn's standalone batchnorm (bn4) is a compiled scale-and-shift step.
+        XCTAssertEqual(CompiledModel(try GoldenModel(try example("keras_bnn")))?.exactLayers, 0)
+    }
+
+    /// A linear activation on a type too wide for a table (hls4ml's output layer of the muon
+    /// student) and standalone batchnorms between dense layers (as hls4ml imports the student)
+    /// are compiled steps, and equal the exact evaluator.
+    func testLinearAndBatchnormStepsMatchTheExactEvaluator() throws {
+        let base = try example("muon_recal")
+        let bnn = try example("keras_bnn")
+        guard let bnLayer = bnn.layers.first(where: { $0.opName == "batchnorm" }), case let .binary(.batchnorm(bn)) = bnLayer.op else {
+            return XCTFail("keras_bnn has a standalone batchnorm")
+        }
+        // The batchnorm's channels re-sized to 8 (after the muon network's first dense layer).
+        var bn8 = bn
+        bn8.scale = (0..<8).map { bn.scale[$0 % bn.scale.count] }
+        bn8.bias = (0..<8).map { bn.bias[$0 % bn.bias.count] * Int128($0 % 2 == 0 ? 1 : -1) }
+        bn8.channels = (0..<8).map { bn.channels[$0 % bn.channels.count] }
+        var layers = Array(base.layers.prefix(1))
+        layers.append(Layer(name: "bn1", op: .binary(.batchnorm(bn8)), outputType: try FixedType.parse("fixed<18,6,RND_CONV,SAT>"), outputSize: 8))
+        layers += base.layers.dropFirst()
+        layers.append(Layer(name: "out", op: .activation(.linear), outputType: try FixedType.parse("fixed<12,4,RND,SAT>"), outputSize: base.outputSize))
+        let m = Model(name: "m", description: nil, input: base.input, layers: layers)
+        let c = try XCTUnwrap(CompiledModel(try GoldenModel(m)))
+        XCTAssertEqual(c.exactLayers, 0)
+        assertSame(m, Vectors.generate(model: m, count: 3000, seed: 12), "batchnorm + linear")
     }
 
     func testRandomModelsMatchTheExactEvaluator() throws {

@@ -1,8 +1,8 @@
 // `rtlgen predict`: the golden model over a whole input file. CSV input on a model that compiles
 // to 64-bit codes (CompiledModel) takes the fast path: the file is mapped and cut into chunks of
 // whole lines, every chunk is parsed, evaluated and formatted on its own (all cores), and each
-// chunk's text is written out in order as soon as it and every chunk before it are done. Each line is read by FixedType.quantizeDecimal and each output written by
-// appendDecimal, both exact (a line or value they do not take goes through the same code the
+// chunk's text is written out in order as soon as it and every chunk before it are done. Each
+// line is read by FixedType.quantizeDecimal and each output written by appendDecimal, both exact (a line or value they do not take goes through the same code the
 // exact path uses), so the text is byte for byte what the exact path (CSVText, GoldenModel,
 // CSV.format) writes; tests compare the two on the examples and on random models.
 // .npy input, non-ASCII CSV and models with types wider than 62 bits take the exact path.
@@ -28,16 +28,9 @@ public enum PredictFile {
     public static func run(model: Model, data: Data, path: String, fast: Bool = true,
                            notice: (String) -> Void) throws -> Data {
         let g = try GoldenModel(model)
-        if fast, !NPY.isNPY(data), let c = CompiledModel(g) {
-            var out = Data()
-            let took = try data.withUnsafeBytes { raw in
-                try FastCSV.predict(raw.bindMemory(to: UInt8.self), file: path, model: model, compiled: c,
-                                    notice: notice) { out.append($0) }
-            }
-            if took { return out }
-        }
-        let xs = try InputData.read(data: data, path: path, size: model.input.size, type: model.input.type, notice: notice)
-        return Data(CSV.format(xs.map { g.evaluate(codes: $0) }, type: model.outputType).utf8)
+        var out = Data()
+        if fast, try fastPath(g, data: data, path: path, notice: notice, sink: { out.append($0) }) { return out }
+        return try exact(g, data: data, path: path, notice: notice)
     }
 
     /// The output CSV written to `outputPath`, all or nothing: on the fast path the text of every
@@ -47,21 +40,33 @@ public enum PredictFile {
                              notice: (String) -> Void) throws {
         let data = try read(path)
         let g = try GoldenModel(model)
-        if !NPY.isNPY(data), let c = CompiledModel(g), let sink = TemporaryFile(beside: outputPath) {
+        if !NPY.isNPY(data), let sink = TemporaryFile(beside: outputPath) {
             var committed = false
             defer { if !committed { sink.remove() } }
-            let took = try data.withUnsafeBytes { raw in
-                try FastCSV.predict(raw.bindMemory(to: UInt8.self), file: path, model: model, compiled: c,
-                                    notice: notice) { try sink.write($0) }
-            }
-            if took {
+            if try fastPath(g, data: data, path: path, notice: notice, sink: { try sink.write($0) }) {
                 try sink.commit(to: outputPath)
                 committed = true
                 return
             }
         }
-        let out = try run(model: model, data: data, path: path, fast: false, notice: notice)
-        try out.write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+        try exact(g, data: data, path: path, notice: notice).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+    }
+
+    /// The fast path (FastCSV on the compiled model) into `sink`; false, with nothing written to
+    /// `sink` or told to `notice`, when the input (.npy, non-ASCII) or the model does not take it.
+    static func fastPath(_ g: GoldenModel, data: Data, path: String, notice: (String) -> Void,
+                         sink: @escaping (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
+        guard !NPY.isNPY(data), let c = CompiledModel(g) else { return false }
+        return try data.withUnsafeBytes { raw in
+            try FastCSV.predict(raw.bindMemory(to: UInt8.self), file: path, model: g.model, compiled: c, notice: notice, sink: sink)
+        }
+    }
+
+    /// The exact path: every input format InputData reads, GoldenModel, CSV.format.
+    static func exact(_ g: GoldenModel, data: Data, path: String, notice: (String) -> Void) throws -> Data {
+        let model = g.model
+        let xs = try InputData.read(data: data, path: path, size: model.input.size, type: model.input.type, notice: notice)
+        return Data(CSV.format(xs.map { g.evaluate(codes: $0) }, type: model.outputType).utf8)
     }
 
     /// The input file, mapped rather than copied where the system can.

@@ -13,10 +13,16 @@ extension FixedType {
         var q = num / den
         var r = num % den
         if r < 0 { q -= 1; r += den }
-        let twice = r << 1
-        let half = twice >= den
-        let sticky = half ? twice > den : r > 0
-        let up = rounding.roundsUp(negative: num < 0, lsbOdd: q & 1 != 0, half: half, sticky: sticky)
+        return roundedCode(floor: q, remainder: r, denominator: den, negative: num < 0)
+    }
+
+    /// The code of a quotient given as its floor `q` and remainder r in [0, den): rounded up
+    /// when this type's rounding says so for the dropped fraction r / den, then overflow.
+    @inlinable
+    func roundedCode(floor q: Int128, remainder r: Int128, denominator den: Int128, negative: Bool) -> Int128 {
+        let half = r >= den - r
+        let sticky = half ? r > den - r : r > 0
+        let up = rounding.roundsUp(negative: negative, lsbOdd: q & 1 != 0, half: half, sticky: sticky)
         return overflowCode(up ? q + 1 : q)
     }
 
@@ -69,10 +75,7 @@ extension FixedType {
         var q = Int64(qm)
         var r = rm
         if neg { q = -q; if r != 0 { q -= 1; r = den - r } }
-        let half = r >= den - r
-        let sticky = half ? r > den - r : r > 0
-        let up = rounding.roundsUp(negative: neg, lsbOdd: q & 1 != 0, half: half, sticky: sticky)
-        return overflowCode(Int128(up ? q + 1 : q))
+        return roundedCode(floor: Int128(q), remainder: Int128(r), denominator: Int128(den), negative: neg)
     }
 
     /// `quantizeDecimal` for any text it takes (up to 38 significant digits, exponents).

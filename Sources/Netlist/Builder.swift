@@ -243,11 +243,7 @@ public final class DatapathBuilder {
     /// or after the module inputs for stage 0), stages 0 ... the last one holding a signal.
     /// Only signals the module's ports read count (the lowering leaves dead ones for later).
     public func stageDepths() -> [Double] {
-        var live = Array(repeating: false, count: module.signals.count)
-        var work: [Int] = []
-        func mark(_ i: Int) { if !live[i] { live[i] = true; work.append(i) } }
-        for p in module.ports { mark(p.index) }
-        while let i = work.popLast() { for o in module.defs[i].operands { mark(o.index) } }
+        let live = module.liveSignals()
         var depth: [Double] = []
         for (i, s) in stage where i < live.count && live[i] {
             while depth.count <= s { depth.append(0) }

@@ -2,9 +2,8 @@
 // unused wires (lint-clean) and partially used signals are known.
 
 extension Module {
-    /// Removes every signal that no output port, instance input or live register depends on.
-    /// Ports are kept. Signal names are unchanged.
-    public func eliminateDeadSignals() {
+    /// For each signal, whether a port or an instance reads it (through any chain of operands).
+    public func liveSignals() -> [Bool] {
         var live = Array(repeating: false, count: signals.count)
         var work: [Int] = []
         func mark(_ i: Int) { if !live[i] { live[i] = true; work.append(i) } }
@@ -13,6 +12,13 @@ extension Module {
         while let i = work.popLast() {
             for o in defs[i].operands { mark(o.index) }
         }
+        return live
+    }
+
+    /// Removes every signal that no output port, instance input or live register depends on.
+    /// Ports are kept. Signal names are unchanged.
+    public func eliminateDeadSignals() {
+        let live = liveSignals()
         // Instance outputs are live when the instance is (its outputs define its ports).
         var remap = Array(repeating: -1, count: signals.count)
         var newSignals: [Signal] = []

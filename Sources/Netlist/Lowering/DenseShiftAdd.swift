@@ -63,20 +63,13 @@ struct ShiftAddEmitter {
             y = offsetExtended(y, ones: subtract, against: x, shift: d, subtract: subtract, name: "\(name)_yo")
             if !subtract { x = offsetExtendedHigh(x, against: y, shift: d, name: "\(name)_xo") }
         }
-        var c = x.coeffs
-        for i in c.indices { c[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
-        let off = x.offset + (subtract ? -1 : 1) * (y.offset << d)
-        var out = LinearVal(sig: x.sig, coeffs: c, offset: off)
+        var out = combined(x, y, shift: d, subtract: subtract)
         let r = out.range(inputRanges)
         let w = r.signedWidth
         let op: (SignalID, SignalID) -> Op = subtract ? { .sub($0, $1) } : { .add($0, $1) }
         f.adders += 1
-        // A result that is never negative has a sign bit that is always 0: the adder stops below
-        // it (modulo 2^(w-1), exact for a value in [0, 2^(w-1))) and the sign bit is a constant
-        // wire, so synthesis sees zeros, not a computed bit, wherever the value is sign-extended.
-        let nonNegative = r.lo >= 0 && w >= 2
         if d == 0 {
-            let wa = nonNegative ? w - 1 : w
+            let (wa, nonNegative) = Self.adderBits(r)
             let xa = b.resize(x.sig, to: wa, name: "\(name)_a")
             let ya = b.resize(y.sig, to: wa, name: "\(name)_b")
             if !nonNegative {
@@ -91,8 +84,7 @@ struct ShiftAddEmitter {
         // (x >> d) +- y on the upper bits (floor shift: exact, the low bits are kept aside).
         let hiRange = CodeRange(r.lo >> d, r.hi >> d)
         let wh = hiRange.signedWidth
-        let hiNonNegative = hiRange.lo >= 0 && wh >= 2
-        let wa = hiNonNegative ? wh - 1 : wh
+        let (wa, hiNonNegative) = Self.adderBits(hiRange)
         let xs = b.resize(x.sig, to: max(b.module[x.sig].width, d + 1), name: "\(name)_x")
         let xw = b.module[xs].width
         let xhi = b.emit("\(name)_xh", width: xw - d, repr: .signed, .slice(xs, lo: d))
@@ -107,14 +99,28 @@ struct ShiftAddEmitter {
         return out
     }
 
-    /// The adder width addShifted gives x +- (y << d) (the upper part only when d > 0).
-    func adderWidth(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool) -> Int {
+    /// x +- (y << d) as a linear value (its signal still x's: the caller emits the adder).
+    func combined(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool) -> LinearVal {
         var sum = x
         for i in sum.coeffs.indices { sum.coeffs[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
         sum.offset += (subtract ? -1 : 1) * (y.offset << d)
-        let r = d == 0 ? sum.range(inputRanges) : { let q = sum.range(inputRanges); return CodeRange(q.lo >> d, q.hi >> d) }()
+        return sum
+    }
+
+    /// The bits an adder computes for a value in `r`. A value that is never negative has a sign
+    /// bit that is always 0: the adder stops below it (modulo 2^(w-1), exact for a value in
+    /// [0, 2^(w-1))) and the sign bit is a constant wire, so synthesis sees zeros, not a
+    /// computed bit, wherever the value is sign-extended.
+    static func adderBits(_ r: CodeRange) -> (width: Int, nonNegative: Bool) {
         let w = r.signedWidth
-        return r.lo >= 0 && w >= 2 ? w - 1 : w
+        let nonNegative = r.lo >= 0 && w >= 2
+        return (nonNegative ? w - 1 : w, nonNegative)
+    }
+
+    /// The adder width addShifted gives x +- (y << d) (the upper part only when d > 0).
+    func adderWidth(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool) -> Int {
+        let q = combined(x, y, shift: d, subtract: subtract).range(inputRanges)
+        return Self.adderBits(CodeRange(q.lo >> d, q.hi >> d)).width
     }
 
     func isConst(_ v: LinearVal) -> Bool { if case .const = b.module.op(v.sig) { return true }; return false }

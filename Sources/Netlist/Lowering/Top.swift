@@ -145,10 +145,6 @@ public enum DesignLowering {
             "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
             "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",
         ]
-        if let ds = stageDelays(layers), !ds.isEmpty {
-            m.header.insert(String(format: "longest path per stage (delay model, ns; %.3f ns of logic fit a %g ns clock): ",
-                                   options.delays.budget, options.delays.clockPeriodNs) + stageList(ds), at: 2)
-        }
         if ii > 1 {
             let rfs = zip(model.layers, layers).filter { $0.1.isTimeMultiplexed }
                 .map { "\($0.0.name) RF \($0.1.reuseFactor) (II \($0.1.initiationInterval))" }
@@ -159,6 +155,11 @@ public enum DesignLowering {
                 "in_ready both high; in_ready then stays low for the next \(ii - 1) enabled edge(s), and in_valid while in_ready",
                 "is low is ignored (hold in_valid and in_data until in_ready, as in an AXI4-Stream or ap_hs handshake)",
             ]
+        }
+        // After the reuse lines, which address the header by position.
+        if let ds = stageDelays(layers), !ds.isEmpty {
+            m.header.insert(String(format: "longest path per stage (delay model, ns; %.3f ns of logic fit a %g ns clock): ",
+                                   options.delays.budget, options.delays.clockPeriodNs) + stageList(ds), at: 2)
         }
         let clk = m.define(CorePorts.clock, width: 1, repr: .bit, .input)
         let rst = m.define(CorePorts.reset, width: 1, repr: .bit, .input)

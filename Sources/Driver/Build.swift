@@ -27,6 +27,8 @@ public struct BuildOptions: Sendable {
     public var importOptions = ImportOptions()
     /// Set when the user gave --config with rtlgen's own settings (then an hls4ml ClockPeriod yields).
     public var explicitSettings = false
+    /// Set when --clock-period was given: it wins over the config's clock_period_ns and an hls4ml ClockPeriod.
+    public var clockPeriodGiven = false
     /// Progress on stderr (nil: none).
     public var progress: BuildProgress?
     public init() {}
@@ -134,7 +136,7 @@ public enum Builder {
         if let c = loaded.hlsConfig {
             if options.top == nil, let p = c.projectName { options.top = p }
             if options.outDir == nil, let o = c.outputDir { options.outDir = o }
-            if !options.explicitSettings, let t = c.clockPeriodNs { options.config.clockPeriodNs = t }
+            if !options.explicitSettings, !options.clockPeriodGiven, let t = c.clockPeriodNs { options.config.clockPeriodNs = t }
             // hls4ml's ReuseFactor (LayerName > LayerType Dense > Model) on each dense layer.
             if !options.explicitSettings {
                 for l in model.layers {

@@ -76,6 +76,8 @@ struct Build: ParsableCommand {
     var lang: String = "both"
     @Option(help: "Name of the top-level module (default: the model's name).")
     var top: String?
+    @Option(name: .customLong("clock-period"), help: ArgumentHelp("Target clock period in ns that pipelining is placed for (default 4.0; wins over the config's clock_period_ns and an hls4ml ClockPeriod).", valueName: "NS"))
+    var clockPeriod: String?
     @Flag(name: .customLong("yosys-stats"), help: "Run yosys on every layer module and add its cell counts (e.g. $mul) to report.json.")
     var yosysStats = false
     @Flag(help: "Print progress on stderr even when it is not a terminal (on a terminal it is shown anyway once a build takes more than 2 s).")
@@ -94,6 +96,13 @@ struct Build: ParsableCommand {
         let (settings, hls) = try ModelOptions.splitConfig(config)
         if let c = settings { o.config = c; o.explicitSettings = true }
         o.hlsConfig = hls
+        if let p = clockPeriod {
+            guard let d = Double(p), d.isFinite, d >= 0.5, d <= 1000 else {
+                throw InputError(file: "--clock-period", field: "", message: "'\(p)' is not a number of nanoseconds in [0.5, 1000]")
+            }
+            o.config.clockPeriodNs = d
+            o.clockPeriodGiven = true
+        }
         o.weights = modelOptions.weights
         o.importOptions = try modelOptions.importOptions()
         if (try? FrontEnds.ModelSource.kind(path: model)) == .hlsConfig { ModelOptions.warnIgnored(try? HLSConfig.load(path: model)) }

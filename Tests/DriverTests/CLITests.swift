@@ -322,6 +322,42 @@ final class CLIBadInputTests: XCTestCase {
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any]
         XCTAssertEqual(report?["clock_period_ns"] as? Double, 2.5)
     }
+
+    /// `--clock-period NS` (the contract's flag) gives byte for byte the build of the config key,
+    /// changes the pipelining, wins over the config key, and refuses a bad number with exit 2.
+    func testClockPeriodFlagEqualsTheConfigKey() throws {
+        let t = try tempDir(self)
+        let cfg = t.appendingPathComponent("clk.yaml")
+        try "clock_period_ns: 3.0\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let viaKey = t.appendingPathComponent("key"), viaFlag = t.appendingPathComponent("flag")
+        let both = t.appendingPathComponent("both"), slow = t.appendingPathComponent("slow")
+        for (args, out) in [(["--config", cfg.path], viaKey), (["--clock-period", "3.0"], viaFlag),
+                            (["--config", cfg.path, "--clock-period", "8"], both), (["--clock-period", "8"], slow)] {
+            let r = try rtlgen(["build", muonModel, "--out", out.path, "--top", "m"] + args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: viaKey.path).sorted()
+        XCTAssertEqual(files, try FileManager.default.subpathsOfDirectory(atPath: viaFlag.path).sorted())
+        for f in files {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: viaKey.appendingPathComponent(f).path, isDirectory: &isDir), !isDir.boolValue else { continue }
+            XCTAssertEqual(try Data(contentsOf: viaKey.appendingPathComponent(f)), try Data(contentsOf: viaFlag.appendingPathComponent(f)), f)
+        }
+        func report(_ d: URL) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: d.appendingPathComponent("report.json"))) as? [String: Any] ?? [:]
+        }
+        XCTAssertEqual(try report(viaFlag)["clock_period_ns"] as? Double, 3.0)
+        XCTAssertEqual(try report(both)["clock_period_ns"] as? Double, 8.0)
+        let fast = try report(viaFlag)["latency_cycles"] as? Int ?? -1, relaxed = try report(slow)["latency_cycles"] as? Int ?? -1
+        XCTAssertGreaterThan(fast, relaxed, "a 3 ns clock needs more pipeline stages than an 8 ns one")
+        for bad in ["fast", "0", "-1", "nan"] {
+            let o = t.appendingPathComponent("bad")
+            let r = try rtlgen(["build", muonModel, "--out", o.path, "--clock-period", bad])
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--clock-period"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: o.path))
+        }
+    }
 }
 
 final class CLIPredictTests: XCTestCase {

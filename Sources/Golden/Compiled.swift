@@ -137,6 +137,17 @@ public struct CompiledModel: Sendable {
             }
         case .softmax:
             return nil
+        case let .kind(k):
+            // A convolution as its unrolled (sparse) dense layer: the same arithmetic; a reshape
+            // as a cast. Other kinds, and convolutions too large to unroll, run exactly.
+            guard case let .kind(info, _) = plan else { return nil }
+            if let conv = k.base as? Conv, info.size * layer.outputSize <= 1 << 22 {
+                let u = conv.unrolledDense(info)
+                guard let p = try? DensePlan(dense: u, inputType: t) else { return nil }
+                return dense(u, p, inputType: t, outputType: out)
+            }
+            if k.base is Reshape, let c = Cast64(to: out, srcFrac: t.fracBits, lo: t.minCode, hi: t.maxCode) { return .cast(c) }
+            return nil
         }
     }
 

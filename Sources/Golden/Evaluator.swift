@@ -10,8 +10,7 @@ public struct GoldenModel: Sendable {
     public init(_ model: Model) throws {
         self.model = model
         plans = try model.layers.indices.map { i in
-            let (n, t) = model.inputOf(layer: i)
-            return try model.layers[i].plan(inputSize: n, inputType: t)
+            try model.layers[i].plan(input: model.tensorInto(layer: i))
         }
     }
 

@@ -27,16 +27,45 @@ public struct Model: Sendable, Equatable {
     public func inputOf(layer i: Int) -> (size: Int, type: FixedType) {
         i == 0 ? (input.size, input.type) : (layers[i - 1].outputSize, layers[i - 1].outputType)
     }
+
+    /// Shape (channels last, row-major; the data is flat in that order) flowing into layer `i`.
+    public func inputShape(of i: Int) -> [Int] {
+        i == 0 ? input.shape : layers[i - 1].outputShape
+    }
+
+    /// Everything that flows into layer `i`.
+    public func tensorInto(layer i: Int) -> TensorInfo {
+        let (n, t) = inputOf(layer: i)
+        let s = inputShape(of: i)
+        return TensorInfo(shape: s.reduce(1, *) == n ? s : [n], type: t)
+    }
+}
+
+/// A layer's input as the layer families see it: its shape (channels last, the flat data in
+/// row-major order, as hls4ml's io_parallel and Keras lay it out) and its type.
+public struct TensorInfo: Sendable, Equatable {
+    public var shape: [Int]
+    public var type: FixedType
+    public init(shape: [Int], type: FixedType) { self.shape = shape; self.type = type }
+    public var size: Int { shape.reduce(1, *) }
+    /// The last dimension (the channels of an image or a sequence).
+    public var channels: Int { shape.last ?? 1 }
+    /// The spatial dimensions (every dimension but the channels).
+    public var spatial: [Int] { Array(shape.dropLast()) }
 }
 
 public struct InputSpec: Sendable, Equatable {
     public var name: String
     public var size: Int
     public var type: FixedType
-    public init(name: String, size: Int, type: FixedType) {
+    /// The input's shape, channels last (`[9, 16, 1]` for a 9x16 one-channel image, `[10, 4]` for
+    /// a sequence of 10 steps of 4 channels); `[size]` for a vector. Its product is `size`.
+    public var shape: [Int]
+    public init(name: String, size: Int, type: FixedType, shape: [Int]? = nil) {
         self.name = name
         self.size = size
         self.type = type
+        self.shape = shape ?? [size]
     }
 }
 
@@ -47,12 +76,15 @@ public struct Layer: Sendable, Equatable {
     /// Number of values this layer produces. Derived from the op and the layer's input by
     /// `ModelCore.validate`: a front end may pass 0 ("derive it"); any other value must match.
     public var outputSize: Int
+    /// The output's shape (channels last), derived by `ModelCore.validate` (a front end passes []).
+    public var outputShape: [Int]
 
-    public init(name: String, op: LayerOp, outputType: FixedType, outputSize: Int = 0) {
+    public init(name: String, op: LayerOp, outputType: FixedType, outputSize: Int = 0, outputShape: [Int] = []) {
         self.name = name
         self.op = op
         self.outputType = outputType
         self.outputSize = outputSize
+        self.outputShape = outputShape
     }
 
     public var opName: String {
@@ -62,6 +94,7 @@ public struct Layer: Sendable, Equatable {
         case let .binary(b): return b.opName
         case let .activation(a): return a.opName
         case .softmax: return "softmax"
+        case let .kind(k): return k.base.opName
         }
     }
 }
@@ -74,6 +107,9 @@ public enum LayerOp: Sendable, Equatable {
     /// Element-wise activations (sigmoid, tanh, lut, leaky_relu, ...): see Semantics/Activations.swift.
     case activation(Activation)
     case softmax(Softmax)
+    /// A layer family defined behind the `LayerKind` seam (Kinds/: convolution, pooling,
+    /// reshape, zero padding, ...): its semantics, shape rule and JSON spelling in one file.
+    case kind(AnyLayerKind)
 }
 
 /// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from

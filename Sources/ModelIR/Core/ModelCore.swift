@@ -45,16 +45,34 @@ public enum ModelCore {
         var checked: [(layer: Layer, check: LayerCheck, channels: [BNChannel]?)] = []
         var size = input.size
         var inType = input.type
+        guard !input.shape.isEmpty, input.shape.allSatisfy({ $0 >= 1 }), input.shape.reduce(1, *) == input.size else {
+            throw InputError(file: file, field: "input.shape", message: "the shape \(input.shape) does not hold input.size = \(input.size) values")
+        }
+        var shape = input.shape
         for (i, l) in model.layers.enumerated() {
             try checkName(i)
             let check = LayerCheck(file: file, path: "layers[\(i)]", nIn: size, inType: inType)
             if case let .binary(.batchnorm(bn)) = l.op {
                 checked.append((l, check, try check.batchNormChannels(bn)))
                 inType = bn.hasOutputType ? l.outputType : inType
+            } else if case let .kind(k) = l.op {
+                let kc = KindCheck(file: file, path: "layers[\(i)]", input: TensorInfo(shape: shape, type: inType), outputType: l.outputType)
+                var v = l
+                v.outputShape = try k.base.validate(kc)
+                let n = v.outputShape.reduce(1, *)
+                try check.checkSize(l, n)
+                v.outputSize = n
+                checked.append((v, check, nil))
+                size = n
+                shape = v.outputShape
+                inType = v.outputType
             } else {
-                let v = try check.layer(l)
+                var v = try check.layer(l)
+                // Element-wise layers keep the shape; every other layer gives a vector.
+                v.outputShape = v.outputSize == size && l.op.keepsShape ? shape : [v.outputSize]
                 checked.append((v, check, nil))
                 size = v.outputSize
+                shape = v.outputShape
                 inType = v.outputType
             }
         }
@@ -68,11 +86,15 @@ public enum ModelCore {
                 if i + 1 < checked.count, case .binary(.sign) = checked[i + 1].layer.op {
                     try check.checkSize(l, check.nIn)
                     let th = BatchNormFold.threshold(channels, inputType: check.inType)
-                    layers.append(Layer(name: l.name, op: .binary(.threshold(th)), outputType: .bipolar, outputSize: check.nIn))
+                    layers.append(Layer(name: l.name, op: .binary(.threshold(th)), outputType: .bipolar, outputSize: check.nIn,
+                                        outputShape: checked[i + 1].layer.outputShape))
                     i += 2
                     continue
                 }
-                layers.append(try check.standaloneBatchNorm(l, bn, channels: channels))
+                var v = try check.standaloneBatchNorm(l, bn, channels: channels)
+                v.outputShape = i > 0 ? checked[i - 1].layer.outputShape : input.shape
+                if v.outputShape.reduce(1, *) != v.outputSize { v.outputShape = [v.outputSize] }
+                layers.append(v)
             } else {
                 layers.append(l)
             }
@@ -94,6 +116,22 @@ public enum ModelCore {
         guard !s.hasSuffix("_"), !s.contains("__") else { return false }
         return s.count <= 64 && s.unicodeScalars.allSatisfy {
             ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || $0 == "_"
+        }
+    }
+}
+
+extension LayerOp {
+    /// An element-wise op: its output has its input's shape (channels last).
+    var keepsShape: Bool {
+        switch self {
+        case .relu, .activation: return true
+        case let .binary(b):
+            switch b {
+            case .binaryDense, .ternaryDense: return false
+            default: return true
+            }
+        case .dense, .softmax: return false
+        case .kind: return false
         }
     }
 }
@@ -154,6 +192,8 @@ struct LayerCheck {
         case let .softmax(s):
             try softmax(s, outputType: l.outputType)
             if s.implementation == .argmax { size = 1 }
+        case .kind:
+            preconditionFailure("layer kinds are validated by ModelCore.validate")
         }
         switch l.op {
         case .activation, .softmax:

@@ -8,12 +8,22 @@ public enum LayerPlan: Sendable {
     case none
     case dense(DensePlan)
     case softmax(SoftmaxPlan)
+    /// A layer kind's own plan, with the shape of its input.
+    case kind(TensorInfo, (any Sendable)?)
 }
 
 extension Layer {
     /// The plan of this layer for an input of `inputSize` values of `inputType`.
     public func plan(inputSize: Int, inputType: FixedType) throws -> LayerPlan {
+        try plan(input: TensorInfo(shape: [inputSize], type: inputType))
+    }
+
+    /// The plan of this layer for its input (shape and type; see `Model.tensorInto(layer:)`).
+    public func plan(input: TensorInfo) throws -> LayerPlan {
+        let inputSize = input.size, inputType = input.type
         switch op {
+        case let .kind(k):
+            return .kind(input, try k.base.plan(input: input))
         case let .dense(d):
             return .dense(try DensePlan(dense: d, inputType: inputType))
         case let .softmax(s) where s.implementation == .stable:
@@ -39,6 +49,9 @@ extension Layer {
         case let .softmax(s):
             if case let .softmax(p) = plan { return s.evaluate(plan: p, x: x, outputType: outputType) }
             return s.evaluate(plan: nil, x: x, outputType: outputType)
+        case let .kind(k):
+            guard case let .kind(info, p) = plan else { preconditionFailure("a layer kind needs its plan (the input's shape)") }
+            return k.base.evaluate(x, input: info, outputType: outputType, plan: p)
         }
     }
 }

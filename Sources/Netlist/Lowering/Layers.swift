@@ -193,6 +193,8 @@ public enum LayerLowering {
             ys = lowerActivation(a, f: f, inputType: inType, outputType: layer.outputType, name: layer.name)
         case let .softmax(s):
             ys = lowerSoftmax(s, f: f, inputType: inType, outputType: layer.outputType)
+        case let .kind(k):
+            ys = lowerKind(k, f: f, input: model.tensorInto(layer: index), layer: layer, options: options)
         }
         if combinational {
             guard let hw = f.finishCombinational(ys, outputType: layer.outputType, inputType: inType,
@@ -361,6 +363,7 @@ extension LayerOp {
             case .sign, .threshold: return true
             default: return false
             }
+        case let .kind(k): return k.base.mayBeCombinational
         default: return false
         }
     }

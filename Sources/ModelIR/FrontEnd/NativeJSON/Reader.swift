@@ -159,16 +159,39 @@ public enum ModelLoader {
         let description = try top.optionalString("description")
 
         let inp = try JSONObjectReader(file: file, path: "input", value: try top.value("input"))
-        try inp.checkKeys(["name", "size", "type"])
+        try inp.checkKeys(["name", "size", "shape", "type"])
         let inputName = try inp.has("name") ? inp.string("name") : "x"
-        let input = InputSpec(name: inputName, size: try inp.int("size"), type: try inp.type("type"))
+        // "shape" (channels last, e.g. [9, 16, 1]) may stand for "size" or come with it.
+        let shape: [Int]? = inp.has("shape") ? try Shapes.ints(inp, "shape", min: 1, max: 1_000_000) : nil
+        if let shape, shape.isEmpty { throw inp.fail("shape", "expected at least one dimension") }
+        let size = inp.has("size") || shape == nil ? try inp.int("size") : shape!.reduce(1, *)
+        let input = InputSpec(name: inputName, size: size, type: try inp.type("type"), shape: shape)
 
+        // The type flowing into each layer, for the ops whose output_type defaults to it.
+        var flowing = input.type
         let layers = try top.array("layers").enumerated().map { i, lv -> Layer in
+            let l = try parseLayer(i, lv)
+            if case let .binary(.batchnorm(bn)) = l.op, !bn.hasOutputType { return l }
+            flowing = l.outputType
+            return l
+        }
+        func parseLayer(_ i: Int, _ lv: JSONValue) throws -> Layer {
             let r = try JSONObjectReader(file: file, path: "layers[\(i)]", value: lv)
             let lname = try r.string("name")
             let opName = try r.string("op")
+            if let kind = LayerKinds.readers[opName] {
+                let k = try kind(r)
+                let out: FixedType
+                if LayerKinds.outputTypeOptional.contains(opName), !r.has("output_type") {
+                    out = flowing
+                } else {
+                    out = try r.type("output_type")
+                }
+                return Layer(name: lname, op: .of(k), outputType: out)
+            }
             guard let parser = layerParsers[opName] else {
-                throw r.fail("op", "unknown op '\(opName)' (supported: \(layerParsers.keys.sorted().joined(separator: ", ")))")
+                let all = Set(layerParsers.keys).union(LayerKinds.readers.keys)
+                throw r.fail("op", "unknown op '\(opName)' (supported: \(all.sorted().joined(separator: ", ")))")
             }
             return try parser(r, lname)
         }

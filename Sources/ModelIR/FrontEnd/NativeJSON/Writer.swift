@@ -14,6 +14,7 @@ public enum ModelWriter {
         top.append(("input", .object([
             ("name", .string(m.input.name)),
             ("size", .number(String(m.input.size))),
+        ] + (m.input.shape.count > 1 ? [("shape", Shapes.json(m.input.shape))] : []) + [
             ("type", .string(m.input.type.description)),
         ])))
         top.append(("layers", .array(m.layers.map(layerJSON))))
@@ -39,6 +40,8 @@ public enum ModelWriter {
             f.append(contentsOf: activationFields(a))
         case let .softmax(s):
             f.append(contentsOf: softmaxFields(s))
+        case let .kind(k):
+            f.append(contentsOf: k.base.jsonFields())
         }
         f.append(("output_type", .string(l.outputType.description)))
         return .object(f)

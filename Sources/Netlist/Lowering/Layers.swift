@@ -130,6 +130,20 @@ final class LayerFrame {
 
     private var signedInputs: [Int: Val] = [:]
 
+    private struct SolveKey: Hashable {
+        let matrix: [[Int128]], widths: [Int], share: Bool, maxDepth: Int
+    }
+    private var programs: [SolveKey: CMVMProgram] = [:]
+    /// `CMVMSolver.solve`, memoized per module: the lanes of a time-multiplexed convolution
+    /// (and repeated columns) apply the same constant matrix to inputs of the same widths.
+    func solve(matrix: [[Int128]], inputWidths: [Int], share: Bool = true, maxDepth: Int = 64) -> CMVMProgram {
+        let key = SolveKey(matrix: matrix, widths: inputWidths, share: share, maxDepth: maxDepth)
+        if let p = programs[key] { return p }
+        let p = CMVMSolver.solve(matrix: matrix, inputWidths: inputWidths, share: share, maxDepth: maxDepth)
+        programs[key] = p
+        return p
+    }
+
     /// Points the frame at other values (the lanes of a time-multiplexed layer): the lowerings that
     /// read `inputs` and `prefix` then build on these; the ports stay as they are.
     func rebind(inputs v: [Val], prefix p: String) {

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -229,6 +229,21 @@ lint-stream: $(RTLGEN)
 	    (cd $$d && ghdl -a --std=$$std --workdir=$(CURDIR)/$$w $$(cat files_vhdl.f) testbench/vhdl/tb_muon_recal_axis.vhd); done; \
 	  echo "lint-stream $$e: verilator -Wall clean, ghdl 93c and 08 clean"; done
 
+# --- report.html (Sources/Driver/ReportHTML.swift) in a real browser: the muon_recal build and its
+# stream build rendered by headless Chromium (Debian package, installed as root when missing) to
+# PNG, their DOM checked against report.json / stream.json, two builds byte-identical ---
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "missing: chromium. Run as root or: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; \
+	fi
+report-html: $(RTLGEN) chromium
+	python3 Tests/report/report_html.py --rtlgen $(RTLGEN) --work $(SIMDIR)/report-html
+
 # --- the ap_fixed oracle ---------------------------------------------------------------
 apfixed: .cache/apfixed/cases.txt
 .cache/apfixed/cases.txt: Tests/apfixed/oracle.cpp Tests/apfixed/types.inc
@@ -301,7 +316,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html
 	@echo "make test: all passed"
 
 demo: deps build

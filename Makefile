@@ -244,6 +244,21 @@ chromium:
 report-html: $(RTLGEN) chromium
 	python3 Tests/report/report_html.py --rtlgen $(RTLGEN) --work $(SIMDIR)/report-html
 
+# --- the Python package (python/, `pip install ./python`): installed into the TensorFlow venv of
+# the importer tests and run with pytest: predict == rtlgen predict, build / report / sim, errors,
+# and the README's notebook on a Keras model made in memory (skipped only when PyPI is unreachable) ---
+python-test: $(RTLGEN)
+	@PY=$$(scripts/hls4ml-tf-venv.sh) || { rc=$$?; [ $$rc = 3 ] && { echo "python-test: PyPI unreachable, skipped"; exit 0; }; exit $$rc; }; \
+	  $$PY -m pip install -q --disable-pip-version-check pytest ./python >/dev/null; \
+	  $$PY -c "import rtlgen, sys; sys.exit(0 if 'site-packages' in rtlgen.__file__ else 'python-test: rtlgen not installed from ./python')"; \
+	  cd python/tests && RTLGEN=$(CURDIR)/$(RTLGEN) $$PY -m pytest -q -p no:cacheprovider --durations=3 .
+
+# --- rtlgen sweep (Sources/rtlgen/SweepCommand.swift, Driver/Sweep.swift): the muon student over
+# 3 clocks x 3 reuse factors, locally and through the emitted Slurm / HTCondor files (parsed; their
+# per-point commands run here), each row against rtlgen build of its point ---
+sweep-test: $(RTLGEN)
+	python3 Tests/sweep/sweep.py --rtlgen $(RTLGEN) --work $(SIMDIR)/sweep
+
 # --- the ap_fixed oracle ---------------------------------------------------------------
 apfixed: .cache/apfixed/cases.txt
 .cache/apfixed/cases.txt: Tests/apfixed/oracle.cpp Tests/apfixed/types.inc
@@ -316,7 +331,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test
 	@echo "make test: all passed"
 
 demo: deps build

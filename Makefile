@@ -249,7 +249,8 @@ report-html: $(RTLGEN) chromium
 # and the README's notebook on a Keras model made in memory (skipped only when PyPI is unreachable) ---
 python-test: $(RTLGEN)
 	@PY=$$(scripts/hls4ml-tf-venv.sh) || { rc=$$?; [ $$rc = 3 ] && { echo "python-test: PyPI unreachable, skipped"; exit 0; }; exit $$rc; }; \
-	  $$PY -m pip install -q --disable-pip-version-check pytest ./python >/dev/null; \
+	  $$PY -c "import pytest" 2>/dev/null || $$PY -m pip install -q --disable-pip-version-check pytest >/dev/null; \
+	  $$PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps ./python >/dev/null; \
 	  $$PY -c "import rtlgen, sys; sys.exit(0 if 'site-packages' in rtlgen.__file__ else 'python-test: rtlgen not installed from ./python')"; \
 	  cd python/tests && RTLGEN=$(CURDIR)/$(RTLGEN) $$PY -m pytest -q -p no:cacheprovider --durations=3 .
 

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -264,6 +264,37 @@ lint-stream: $(RTLGEN)
 	    (cd $$d && ghdl -a --std=$$std --workdir=$(CURDIR)/$$w $$(cat files_vhdl.f) testbench/vhdl/tb_muon_recal_axis.vhd); done; \
 	  echo "lint-stream $$e: verilator -Wall clean, ghdl 93c and 08 clean"; done
 
+# --- report.html (Sources/Driver/ReportHTML.swift) in a real browser: the muon_recal build and its
+# stream build rendered by headless Chromium (Debian package, installed as root when missing) to
+# PNG, their DOM checked against report.json / stream.json, two builds byte-identical ---
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "missing: chromium. Run as root or: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; \
+	fi
+report-html: $(RTLGEN) chromium
+	python3 Tests/report/report_html.py --rtlgen $(RTLGEN) --work $(SIMDIR)/report-html
+
+# --- the Python package (python/, `pip install ./python`): installed into the TensorFlow venv of
+# the importer tests and run with pytest: predict == rtlgen predict, build / report / sim, errors,
+# and the README's notebook on a Keras model made in memory (skipped only when PyPI is unreachable) ---
+python-test: $(RTLGEN)
+	@PY=$$(scripts/hls4ml-tf-venv.sh) || { rc=$$?; [ $$rc = 3 ] && { echo "python-test: PyPI unreachable, skipped"; exit 0; }; exit $$rc; }; \
+	  $$PY -c "import pytest" 2>/dev/null || $$PY -m pip install -q --disable-pip-version-check pytest >/dev/null; \
+	  $$PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps ./python >/dev/null; \
+	  $$PY -c "import rtlgen, sys; sys.exit(0 if 'site-packages' in rtlgen.__file__ else 'python-test: rtlgen not installed from ./python')"; \
+	  cd python/tests && RTLGEN=$(CURDIR)/$(RTLGEN) $$PY -m pytest -q -p no:cacheprovider --durations=3 .
+
+# --- rtlgen sweep (Sources/rtlgen/SweepCommand.swift, Driver/Sweep.swift): the muon student over
+# 3 clocks x 3 reuse factors, locally and through the emitted Slurm / HTCondor files (parsed; their
+# per-point commands run here), each row against rtlgen build of its point ---
+sweep-test: $(RTLGEN)
+	python3 Tests/sweep/sweep.py --rtlgen $(RTLGEN) --work $(SIMDIR)/sweep
+
 # --- the ap_fixed oracle ---------------------------------------------------------------
 apfixed: .cache/apfixed/cases.txt
 .cache/apfixed/cases.txt: Tests/apfixed/oracle.cpp Tests/apfixed/types.inc
@@ -336,7 +367,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test
 	@echo "make test: all passed"
 
 demo: deps build

@@ -93,7 +93,9 @@ public enum Builder {
         files.append(("quartus.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: false)))
         files.append(("model.json", ModelWriter.json(model)))
         let yosys = options.yosysStats ? try YosysStats.collect(design: design) : [:]
-        files.append(("report.json", Report.json(model: model, design: design, top: top, config: options.config, language: options.language, yosys: yosys)))
+        let report = Report.json(model: model, design: design, top: top, config: options.config, language: options.language, yosys: yosys)
+        files.append(("report.json", report))
+        files.append(("report.html", ReportHTML.render(report: report, stream: files.first { $0.0 == "stream.json" }?.1)))
         return (files, design)
     }
 

@@ -45,6 +45,31 @@ struct HLSLayer {
     /// ternary_tanh: hls4ml's TernaryTanh threshold (nil: none given, as for a Keras
     /// Activation('ternary_tanh')); only 0.5 is hls4ml's plain ternary_tanh.
     var ternaryThreshold: Double? = nil
+
+    /// A ternary activation with hls4ml's plain thresholds (+-0.5): Activation('ternary_tanh')
+    /// (no threshold attribute: hls4ml's `get_attr('threshold', 0.5)`) or a QKeras ternary with
+    /// threshold 0.5.
+    var isPlainTernary: Bool {
+        if case .activation("ternary_tanh") = kind { return (ternaryThreshold ?? 0.5) == 0.5 }
+        return false
+    }
+
+    /// This ternary activation is merged with the batchnorm before it (hls4ml's
+    /// MergeBatchNormAndQuantizedTanh with quantize 3; rtlgen: one exact multi_threshold layer).
+    func foldsIntoBatchNorm(previous p: HLSLayer) -> Bool {
+        if case .batchnorm = p.kind { return isPlainTernary }
+        return false
+    }
+
+    /// This layer ends one of hls4ml's ternary BatchNormalizationQuantizedTanh layers (int<2>
+    /// output): a plain ternary activation after a batchnorm, or a ternary activation with another
+    /// threshold (hls4ml's ExtractTernaryThreshold scaling merged with it).
+    func isTernaryBNQT(previous p: HLSLayer?) -> Bool {
+        guard case .activation("ternary_tanh") = kind else { return false }
+        if !isPlainTernary { return true }
+        if let p, case .batchnorm = p.kind { return true }
+        return false
+    }
 }
 
 public enum KerasImporter {
@@ -78,10 +103,15 @@ public enum KerasImporter {
                 continue  // hls4ml's EliminateLinearActivation: no cast, no layer
             }
             // hls4ml's BatchNormalizationQuantizedTanh: a batchnorm followed by binary_tanh (its
-            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar).
+            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar), or by a
+            // ternary activation (quantize 3: int<2> data), which rtlgen folds into the batchnorm's
+            // layer: the activation itself is then no layer of its own.
+            if i >= 1, l.foldsIntoBatchNorm(previous: layers[i - 1]) { continue }
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
-            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
+            let afterTernaryBNQT = i >= 1 && layers[i - 1].isTernaryBNQT(previous: i >= 2 ? layers[i - 2] : nil)
+            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, afterTernaryBNQT: afterTernaryBNQT,
+                                          config: config, options: options, names: &names, file: file)
             out.append(layer)
             n = units
             prevType = layer.outputType

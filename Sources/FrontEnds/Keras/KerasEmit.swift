@@ -73,19 +73,23 @@ extension KerasImporter {
         switch l.kind {
         case let .dense(kernel, bias, kq, bq):
             let units = kernel.shape[1]
-            let kt = try kq?.hlsType ?? prec("weight")
             let bt = try bq?.hlsType ?? prec("bias")
+            let b: [Int128] = try (0..<units).map { j in
+                var v = bias?.values[j] ?? 0
+                if let bq { v = bq.apply(v) }
+                return try code(v, bt)
+            }
+            if let kq, kq.kind == .po2 {
+                let (kt, k) = try po2Kernel(kernel, kq, nIn: nIn, inType: inType, layer: l, file: file)
+                return (try layer(.dense(Dense(units: units, kernelType: kt, biasType: bt, accumType: try accum(), kernel: k, bias: b))), units)
+            }
+            let kt = try kq?.hlsType ?? prec("weight")
             let k: [[Int128]] = try (0..<nIn).map { i in
                 try (0..<units).map { j in
                     var v = kernel.values[i * units + j]
                     if let kq { v = kq.apply(v) }
                     return try code(v, kt)
                 }
-            }
-            let b: [Int128] = try (0..<units).map { j in
-                var v = bias?.values[j] ?? 0
-                if let bq { v = bq.apply(v) }
-                return try code(v, bt)
             }
             return (try layer(.dense(Dense(units: units, kernelType: kt, biasType: bt, accumType: try accum(), kernel: k, bias: b))), units)
         case let .binaryDense(kernel, bias, bq, fixedBiasType, ternary, qkeras):
@@ -229,6 +233,50 @@ extension KerasImporter {
                                                    bias: try bias.map { Rational(code: try code($0, bt), frac: bt.fracBits) })
             return (try layer(.binary(.batchnorm(BatchNorm(p, scaleType: st, biasType: bt, hasOutputType: true)))), nIn)
         }
+    }
+
+    /// A quantized_po2 kernel as fixed-point codes: each weight +-2^e (`QKerasQuantizer.po2Weight`,
+    /// hls4ml's sign and exponent), in the smallest signed type holding every exponent the layer
+    /// uses. hls4ml multiplies by a shift in `weight_exponential`: the input cast to
+    /// ap_fixed<2(b + Wx), b + Wx> (b the quantizer's bits, Wx the input width), shifted by e,
+    /// negated for a negative weight, then cast to accum_t; that equals rtlgen's exact product
+    /// cast to accum_t only when the shift loses no bit. A weight whose shift would (a right shift
+    /// past b + Wx fractional bits, or a left shift past b + Wx integer bits) is refused, naming it.
+    static func po2Kernel(_ kernel: HDF5Array, _ q: QKerasQuantizer, nIn: Int, inType: FixedType, layer l: HLSLayer,
+                          file: String) throws -> (FixedType, [[Int128]]) {
+        let units = kernel.shape[1]
+        var w: [[(negative: Bool, exponent: Int)]] = []
+        for i in 0..<nIn {
+            var row: [(negative: Bool, exponent: Int)] = []
+            for j in 0..<units {
+                let x = kernel.values[i * units + j]
+                guard x.isFinite else { throw InputError(file: file, field: l.source, message: "kernel[\(i)][\(j)] is not a finite number (\(x))") }
+                row.append(q.po2Weight(x))
+            }
+            w.append(row)
+        }
+        let es = w.flatMap { $0.map { $0.exponent } }
+        let lo = es.min() ?? 0, hi = es.max() ?? 0
+        let frac = Swift.max(0, -lo)
+        let width = Swift.max(hi, 0) + frac + 2
+        guard width <= 120 else {
+            throw InputError(file: file, field: "\(l.source).kernel_quantizer", message: "exponents \(lo) to \(hi) need a \(width)-bit weight type (at most 120)")
+        }
+        let kt = FixedType(signed: true, width: width, intBits: width - frac)
+        // hls4ml's shift product: r_T = ap_fixed<2(b + Wx), b + Wx>.
+        let rw = q.bits + inType.width
+        let inInt = inType.signed ? inType.intBits : inType.intBits + 1
+        for (i, row) in w.enumerated() {
+            for (j, v) in row.enumerated() where inType.fracBits + Swift.max(0, -v.exponent) > rw || inInt + Swift.max(0, v.exponent) > rw {
+                throw InputError(file: file, field: "\(l.source).kernel[\(i)][\(j)]",
+                                 message: "the power-of-two weight \(v.negative ? "-" : "")2^\(v.exponent) on input \(inType) would lose bits in hls4ml 1.3's shift product (ap_fixed<\(2 * rw),\(rw)>), which rtlgen does not reproduce; use fewer quantized_po2 bits or a wider input type")
+            }
+        }
+        let k = w.map { row in row.map { v -> Int128 in
+            let c = Int128(1) << (v.exponent + frac)
+            return v.negative ? -c : c
+        } }
+        return (kt, k)
     }
 
     /// A batchnorm followed by ternary_tanh as one exact layer: y = +1 where beta + (x - mean) *

@@ -9,8 +9,9 @@ Layers: QDense(16, quantized_po2(4) kernel, quantized_bits(8,3) bias) -> QActiva
 quantized_relu(6,2)) -> QDense(8, quantized_po2(4) kernel, no bias) -> QActivation(
 quantized_relu(8,3)) -> QDense(4, quantized_po2(5, max_value=2) kernel, quantized_bits(6,2) bias).
 The kernels are drawn to cover every exponent of each quantizer: a few tiny and exact-zero
-weights (QKeras gives them the smallest exponent), weights clipped at the largest exponent,
-and weights near the rounding boundaries 2^(k+1/2). Needs TensorFlow 2.15 + QKeras
+weights (QKeras gives them the smallest exponent), exact powers of two, and weights clipped at
+the largest exponent. (A weight within float32 rounding of a boundary 2^(k+1/2) is refused by
+the importer: TensorFlow's vectorized and scalar logs round 2^-0.5 differently.) Needs TensorFlow 2.15 + QKeras
 (scripts/hls4ml-tf-venv.sh); rtlgen itself needs no Python.
 
     python scripts/make_qkeras_po2.py DIR
@@ -47,8 +48,9 @@ def main():
         flat = w.reshape(-1)
         flat[rng.choice(flat.size, 3, replace=False)] = 0.0
         flat[rng.choice(flat.size, 2, replace=False)] = 1e-9
-        edge = rng.choice(flat.size, 4, replace=False)
-        flat[edge] = 2.0 ** (rng.integers(-3, 2, 4) + 0.5) * rng.choice([-1, 1], 4)
+        # exact powers of two, and weights far beyond the largest exponent (clipped).
+        flat[rng.choice(flat.size, 4, replace=False)] = 2.0 ** rng.integers(-3, 2, 4) * rng.choice([-1, 1], 4)
+        flat[rng.choice(flat.size, 2, replace=False)] = rng.uniform(20, 40, 2) * rng.choice([-1, 1], 2)
         ws = [w] + [rng.uniform(-2, 2, b.shape) for b in ws[1:]]
         layer.set_weights([np.asarray(a, dtype=np.float32) for a in ws])
     with open(os.path.join(out, 'qkeras_po2.json'), 'w') as f:

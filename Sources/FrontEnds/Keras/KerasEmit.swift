@@ -251,7 +251,11 @@ extension KerasImporter {
             for j in 0..<units {
                 let x = kernel.values[i * units + j]
                 guard x.isFinite else { throw InputError(file: file, field: l.source, message: "kernel[\(i)][\(j)] is not a finite number (\(x))") }
-                row.append(q.po2Weight(x))
+                guard let v = q.po2Weight(x) else {
+                    throw InputError(file: file, field: "\(l.source).kernel[\(i)][\(j)]",
+                                     message: "the weight \(x) lies within float32 rounding of a quantized_po2 rounding boundary: QKeras' exponent for it depends on TensorFlow's log implementation (its vectorized and scalar float32 logs differ there), so rtlgen cannot know hls4ml's weight; move the weight off the boundary")
+                }
+                row.append(v)
             }
             w.append(row)
         }

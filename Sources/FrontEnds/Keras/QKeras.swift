@@ -80,7 +80,11 @@ struct QKerasQuantizer {
     /// clipped far down; the exponent is then still hls4ml's. Float32 logarithms are taken
     /// correctly rounded (through float64): TensorFlow's may differ in the last bit, which
     /// matters only for a weight within a few float32 steps of a rounding boundary 2^(k+1/2).
-    func po2Weight(_ x: Double) -> (negative: Bool, exponent: Int) {
+    /// nil: the weight lies within float32 rounding of a rounding boundary (2^(k+1/2), or 2^k
+    /// with log2_rounding floor), where QKeras' answer depends on TensorFlow's log implementation
+    /// (measured: its vectorized float32 log and its scalar one round 2^-0.5 differently); the
+    /// importer refuses such a weight rather than guess.
+    func po2Weight(_ x: Double) -> (negative: Bool, exponent: Int)? {
         let xf = Float(x)
         let sign: Float = xf < 0 ? -1 : 1
         let a = abs(xf)
@@ -91,6 +95,8 @@ struct QKerasQuantizer {
             var f = a
             if let mv = maxValue, f >= Float(mv) { f = Float(mv) }
             let l = Float(Foundation.log(Double(f))) / Float(Foundation.log(2.0))
+            let boundary = log2Floor ? l.rounded(.toNearestOrEven) : l.rounded(.down) + 0.5
+            if abs(l - boundary) <= 8 * l.ulp, boundary >= Float(minExp) - 0.5, boundary <= Float(maxExp) + 0.5 { return nil }
             let r = log2Floor ? l.rounded(.down) : l.rounded(.toNearestOrEven)
             e = Swift.min(Swift.max(r, Float(minExp)), Float(maxExp))
         }

@@ -182,6 +182,44 @@ final class KerasBinaryTests: XCTestCase {
         }
     }
 
+    /// quantized_po2 kernels (scripts/make_qkeras_po2.py): QKeras' exponents, hls4ml's weights as
+    /// fixed-point codes of +-2^e, and the refusals (boundary weights, po2 biases and activations,
+    /// quantized_relu_po2). hls4ml parity: Tests/hls4ml/importers.py.
+    func testQuantizedPo2() throws {
+        let q4 = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(4)"), file: "f", field: "k"))
+        XCTAssertEqual([q4.minExp, q4.maxExp], [-4, 3])
+        func e(_ q: QKerasQuantizer, _ x: Double) -> [Int]? { q.po2Weight(x).map { [$0.negative ? -1 : 1, $0.exponent] } }
+        XCTAssertEqual(e(q4, 0), [1, -4])            // sign(0) = +1, |x| < 1e-7: the smallest exponent
+        XCTAssertEqual(e(q4, -1e-9), [-1, -4])
+        XCTAssertEqual(e(q4, 0.3), [1, -2])          // log2 0.3 = -1.74
+        XCTAssertEqual(e(q4, -0.7), [-1, -1])        // -0.515
+        XCTAssertEqual(e(q4, 1e-3), [1, -4])         // clipped up
+        XCTAssertEqual(e(q4, 40), [1, 3])            // clipped down (y = x + (xq - x) is still 8 here)
+        XCTAssertNil(q4.po2Weight(Double(Float(0.5.squareRoot()))), "2^-0.5: TensorFlow's logs disagree")
+        let q5 = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(5, max_value=2)"), file: "f", field: "k"))
+        XCTAssertEqual([q5.minExp, q5.maxExp], [-8, 7])
+        XCTAssertEqual(e(q5, 3.5), [1, 1])           // max_value 2
+        let qs = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(4, max_value=0.5)"), file: "f", field: "k"))
+        XCTAssertEqual([qs.minExp, qs.maxExp], [-8, 7])  // no exponent sign bit when max_value <= 1
+        XCTAssertThrowsError(try QKerasQuantizer.parse(.string("quantized_po2(4)"), file: "f", field: "bias_quantizer")) { e in
+            XCTAssertTrue("\(e)".contains("quantized_po2 bias quantizer is not supported"), "\(e)")
+        }
+        XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string("quantized_relu_po2(4)"), file: "f", field: "a")) { e in
+            XCTAssertTrue("\(e)".contains("Unsupported QKeras activation: quantized_relu_po2"), "\(e)")
+        }
+        XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string("quantized_po2(4)"), file: "f", field: "a"))
+        // The fixture: every kernel a power of two, in the smallest type holding its exponents.
+        let m = try load(fixtures.appendingPathComponent("qkeras_po2.json").path, fixtures.appendingPathComponent("qkeras_po2_weights.h5").path)
+        XCTAssertEqual(m.layers.map { $0.opName }, ["dense", "relu", "dense", "relu", "dense"])
+        for l in m.layers {
+            guard case let .dense(d) = l.op else { continue }
+            for c in d.kernel.joined() { XCTAssertTrue(c != 0 && (c.magnitude & (c.magnitude - 1)) == 0, "\(l.name): \(c)") }
+        }
+        guard case let .dense(fc1) = m.layers[0].op, case let .dense(fc3) = m.layers[4].op else { return XCTFail("ops") }
+        XCTAssertEqual(fc1.kernelType.description, "fixed<9,5>")   // 2^-4 .. 2^3
+        XCTAssertEqual(fc3.kernelType.description, "fixed<11,3>")  // 2^-8 .. 2^1
+    }
+
     func testQuantizerParsing() throws {
         let b = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("binary"), file: "f", field: "k"))
         XCTAssertEqual([0.0, -0.0, 1e-30, -1e-30, 0.7, -3].map(b.weightCode), [1, 1, 1, -1, 1, -1])  // x >= 0 -> +1

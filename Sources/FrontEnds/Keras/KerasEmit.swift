@@ -253,7 +253,7 @@ extension KerasImporter {
                 guard x.isFinite else { throw InputError(file: file, field: l.source, message: "kernel[\(i)][\(j)] is not a finite number (\(x))") }
                 guard let v = q.po2Weight(x) else {
                     throw InputError(file: file, field: "\(l.source).kernel[\(i)][\(j)]",
-                                     message: "the weight \(x) lies within float32 rounding of a quantized_po2 rounding boundary: QKeras' exponent for it depends on TensorFlow's log implementation (its vectorized and scalar float32 logs differ there), so rtlgen cannot know hls4ml's weight; move the weight off the boundary")
+                                     message: "the weight \(x) has no well-defined quantized_po2 value in hls4ml 1.3: it lies within float32 rounding of a rounding boundary (TensorFlow's vectorized and scalar float32 logs differ there), or QKeras' float32 x + (xq - x) loses it (hls4ml then takes log2 of 0); move the weight or use fewer bits")
                 }
                 row.append(v)
             }

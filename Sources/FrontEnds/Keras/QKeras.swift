@@ -103,6 +103,7 @@ struct QKerasQuantizer {
         let xq = sign * Float(pow2(Int(e)))
         let y = xf + (xq - xf)
         let ey = Float(Foundation.log2(Double(abs(y))))
+        guard ey.isFinite, abs(ey) < 1000 else { return nil }  // unreachable within float32's exponents
         return (y < 0, Int(ey.rounded(.towardZero)))
     }
 
@@ -186,7 +187,7 @@ struct QKerasQuantizer {
             return q
         case "quantized_po2":
             let bits = try int("bits", 8)
-            guard bits >= 2, bits <= 16 else { throw fail("unsupported quantized_po2(\(bits)): bits must be 2 to 16") }
+            guard bits >= 2, bits <= 16 else { throw fail("unsupported quantized_po2(\(bits)): bits must be 2 to 8") }
             var q = QKerasQuantizer(kind: .po2, bits: bits, integer: 0, keepNegative: true, symmetric: false, negativeSlope: 0)
             switch cfg["max_value"] {
             case nil, .null?: break
@@ -208,6 +209,9 @@ struct QKerasQuantizer {
             let eff = bits - 1 - expSign
             q.minExp = -(1 << eff)
             q.maxExp = (1 << eff) - 1
+            guard q.minExp >= -126, q.maxExp <= 127 else {
+                throw fail("quantized_po2(\(bits)): exponents \(q.minExp) to \(q.maxExp) leave float32's range (QKeras' 2^e in float32 becomes 0 or infinity); at most 8 bits (7 when max_value <= 1)")
+            }
             return q
         case "quantized_relu_po2":
             throw fail("quantized_relu_po2 is not supported (hls4ml 1.3 raises \"Unsupported QKeras activation: quantized_relu_po2\", so there is no hls4ml model to be identical to)")

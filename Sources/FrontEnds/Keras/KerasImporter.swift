@@ -45,6 +45,31 @@ struct HLSLayer {
     /// ternary_tanh: hls4ml's TernaryTanh threshold (nil: none given, as for a Keras
     /// Activation('ternary_tanh')); only 0.5 is hls4ml's plain ternary_tanh.
     var ternaryThreshold: Double? = nil
+
+    /// A ternary activation with hls4ml's plain thresholds (+-0.5): Activation('ternary_tanh')
+    /// (no threshold attribute: hls4ml's `get_attr('threshold', 0.5)`) or a QKeras ternary with
+    /// threshold 0.5.
+    var isPlainTernary: Bool {
+        if case .activation("ternary_tanh") = kind { return (ternaryThreshold ?? 0.5) == 0.5 }
+        return false
+    }
+
+    /// This ternary activation is merged with the batchnorm before it (hls4ml's
+    /// MergeBatchNormAndQuantizedTanh with quantize 3; rtlgen: one exact multi_threshold layer).
+    func foldsIntoBatchNorm(previous p: HLSLayer) -> Bool {
+        if case .batchnorm = p.kind { return isPlainTernary }
+        return false
+    }
+
+    /// This layer ends one of hls4ml's ternary BatchNormalizationQuantizedTanh layers (int<2>
+    /// output): a plain ternary activation after a batchnorm, or a ternary activation with another
+    /// threshold (hls4ml's ExtractTernaryThreshold scaling merged with it).
+    func isTernaryBNQT(previous p: HLSLayer?) -> Bool {
+        guard case .activation("ternary_tanh") = kind else { return false }
+        if !isPlainTernary { return true }
+        if let p, case .batchnorm = p.kind { return true }
+        return false
+    }
 }
 
 public enum KerasImporter {
@@ -71,18 +96,26 @@ public enum KerasImporter {
         var out: [Layer] = []
         var n = size
         var prevType = inType
+        var prov = Provenance(name: Array(repeating: nil, count: layers.count), inputSize: Array(repeating: 0, count: layers.count))
         for (i, l) in layers.enumerated() {
+            prov.inputSize[i] = n
             let next = i + 1 < layers.count ? layers[i + 1] : nil
             if case .activation("linear") = l.kind,
                try config.precision(layer: l.name, className: l.className, variable: "result") == prevType {
                 continue  // hls4ml's EliminateLinearActivation: no cast, no layer
             }
             // hls4ml's BatchNormalizationQuantizedTanh: a batchnorm followed by binary_tanh (its
-            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar).
+            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar), or by a
+            // ternary activation (quantize 3: int<2> data), which rtlgen folds into the batchnorm's
+            // layer: the activation itself is then no layer of its own.
+            if i >= 1, l.foldsIntoBatchNorm(previous: layers[i - 1]) { continue }
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
-            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
+            let afterTernaryBNQT = i >= 1 && layers[i - 1].isTernaryBNQT(previous: i >= 2 ? layers[i - 2] : nil)
+            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, afterTernaryBNQT: afterTernaryBNQT,
+                                          config: config, options: options, names: &names, file: file)
             out.append(layer)
+            prov.name[i] = layer.name
             n = units
             prevType = layer.outputType
             // hls4ml removes a linear activation before it retypes an xnor dense's output
@@ -98,7 +131,9 @@ public enum KerasImporter {
                           description: "imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))",
                           input: InputSpec(name: NameTable.identifier(inputName, fallback: "x"), size: size, type: inType),
                           layers: out)
-        return try ModelCore.validate(model, file: "\(file) (as imported)")
+        let validated = try ModelCore.validate(model, file: "\(file) (as imported)")
+        try selfCheck(layers, prov, model: validated, file: file)
+        return validated
     }
 
     // MARK: Keras layers -> hls4ml's layer list
@@ -140,7 +175,7 @@ public enum KerasImporter {
                     kq = try QKerasQuantizer.parseKernel(l.config["kernel_quantizer"], file: file, field: "\(l.path).kernel_quantizer")
                     bq = try QKerasQuantizer.parse(l.config["bias_quantizer"], file: file, field: "\(l.path).bias_quantizer")
                 }
-                if let kq, kq.kind != .quantizedBits {
+                if let kq, kq.kind == .binary || kq.kind == .ternary {
                     // A QDense with a binary / ternary kernel (hls4ml: QKerasBinaryQuantizer, an
                     // xnor kernel; QKerasQuantizer for ternary, int<2>).
                     let w = (0..<size).map { i in (0..<units).map { j in kq.weightCode(k.values[i * units + j]) } }
@@ -239,6 +274,8 @@ public enum KerasImporter {
             case "QActivation":
                 let q = try QKerasQuantizer.parseActivation(l.config["activation"], file: file, field: "\(l.path).activation")
                 switch q.kind {
+                case .po2:
+                    throw fail(l, "activation", "quantized_po2 as an activation is not supported")  // parseActivation refuses it first
                 case .quantizedRelu:
                     if q.negativeSlope != 0 { throw fail(l, "activation", "quantized_relu with negative_slope is not supported") }
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("relu"), source: l.path))
@@ -272,7 +309,9 @@ public enum KerasImporter {
         case "relu", "linear", "sigmoid", "tanh", "binary_tanh":
             return HLSLayer(name: name, className: "Activation", kind: .activation(act), source: source)
         case "ternary_tanh":
-            return HLSLayer(name: name, className: "TernaryTanh", kind: .activation(act), source: source)
+            // hls4ml's Keras parser keeps class_name 'Activation' (only a QKeras ternary
+            // QActivation becomes a TernaryTanh, with a threshold).
+            return HLSLayer(name: name, className: "Activation", kind: .activation(act), source: source)
         case "softmax":
             return HLSLayer(name: name, className: "Softmax", kind: .softmax, source: source)
         case "elu":

@@ -3,8 +3,11 @@
 //   clock_period_ns: 4.0     # target clock for register placement (default 4.0 = 250 MHz)
 //   multipliers: auto        # dense layers' constant products: shift_add | dsp | auto (default)
 //   reuse_factor: 1          # dense layers: II = RF, weights in ROMs, shared multipliers (default 1)
+//   parallelization_factor: 1  # conv layers: output positions computed per cycle (hls4ml's
+//                            # ParallelizationFactor; II = positions / PF); default: all (unrolled)
 //   layers:                  # per-layer settings, by layer name
 //     fc1: {multipliers: dsp, reuse_factor: 64}
+//     conv1: {parallelization_factor: 8}
 import Foundation
 import ModelIR
 import Netlist
@@ -20,14 +23,30 @@ public struct Config: Sendable {
     /// hls4ml's ReuseFactor for dense layers (see DenseReuse.swift): default and per layer.
     public var reuseFactor: Int = 1
     public var layerReuseFactors: [String: Int] = [:]
+    /// hls4ml's ParallelizationFactor for conv layers: output positions per cycle, default (nil:
+    /// every position in parallel) and per layer. Each must divide the layer's output positions.
+    public var parallelizationFactor: Int?
+    public var layerParallelizationFactors: [String: Int] = [:]
+    /// The largest parallelization factor accepted.
+    public static let maxParallelizationFactor = 1 << 20
     /// The largest reuse factor accepted (a ROM of that many entries per layer).
     public static let maxReuseFactor = 65536
     /// The file the settings came from (for messages), nil for the defaults.
     public var path: String?
     public init() {}
 
-    public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "layers", "stream"]
-    public static let layerKeys = ["multipliers", "reuse_factor"]
+    public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "parallelization_factor", "layers", "stream"]
+    public static let layerKeys = ["multipliers", "reuse_factor", "parallelization_factor"]
+
+    static func parallelization(_ v: Any, file: String, field: String) throws -> Int {
+        guard let r = v as? Int, !(v is Bool), r >= 1, r <= maxParallelizationFactor else {
+            throw InputError(file: file, field: field, message: "expected an integer parallelization factor in [1, \(maxParallelizationFactor)] (output positions per cycle)")
+        }
+        return r
+    }
+
+    /// The parallelization factor of a layer (nil: every position in parallel).
+    public func parallelizationFactor(layer: String) -> Int? { layerParallelizationFactors[layer] ?? parallelizationFactor }
 
     static func reuse(_ v: Any, file: String, field: String) throws -> Int {
         guard let r = v as? Int, !(v is Bool), r >= 1, r <= maxReuseFactor else {
@@ -46,7 +65,7 @@ public struct Config: Sendable {
     /// Every per-layer setting names a layer of the model (checked when the model is known).
     public func check(model: Model) throws {
         let names = Set(model.layers.map { $0.name })
-        for n in Set(layerMultipliers.keys).union(layerReuseFactors.keys).sorted() where !names.contains(n) {
+        for n in Set(layerMultipliers.keys).union(layerReuseFactors.keys).union(layerParallelizationFactors.keys).sorted() where !names.contains(n) {
             throw InputError(file: path ?? "config", field: "layers.\(n)",
                              message: "no layer named '\(n)' in model \(model.name) (layers: \(model.layers.map { $0.name }.joined(separator: ", ")))")
         }
@@ -54,6 +73,21 @@ public struct Config: Sendable {
             if case .dense = l.op { continue }
             throw InputError(file: path ?? "config", field: "layers.\(l.name).reuse_factor",
                              message: "a reuse factor applies to dense layers only; '\(l.name)' is a \(l.opName) layer")
+        }
+        for l in model.layers {
+            let isConv = l.opName == "conv1d" || l.opName == "conv2d"
+            if let pf = layerParallelizationFactors[l.name], !isConv {
+                throw InputError(file: path ?? "config", field: "layers.\(l.name).parallelization_factor",
+                                 message: "a parallelization factor applies to conv layers only; '\(l.name)' is a \(l.opName) layer (found \(pf))")
+            }
+            guard isConv, let pf = parallelizationFactor(layer: l.name) else { continue }
+            let positions = l.outputShape.dropLast().reduce(1, *)
+            if positions % pf != 0 {
+                let field = layerParallelizationFactors[l.name] != nil ? "layers.\(l.name).parallelization_factor" : "parallelization_factor"
+                let divisors = (1...max(positions, 1)).filter { positions % $0 == 0 }.map(String.init).joined(separator: ", ")
+                throw InputError(file: path ?? "config", field: field,
+                                 message: "\(pf) does not divide the \(positions) output positions of conv layer '\(l.name)' (valid: \(divisors))")
+            }
         }
         if stream != nil, reuseFactor > 1 || layerReuseFactors.values.contains(where: { $0 > 1 }) {
             throw InputError(file: path ?? "config", field: "stream",
@@ -86,6 +120,7 @@ public struct Config: Sendable {
         }
         if let v = map["multipliers"] { c.multipliers = try style(v, file: path, field: "multipliers") }
         if let v = map["reuse_factor"] { c.reuseFactor = try reuse(v, file: path, field: "reuse_factor") }
+        if let v = map["parallelization_factor"] { c.parallelizationFactor = try parallelization(v, file: path, field: "parallelization_factor") }
         if let v = map["layers"] {
             guard let layers = v as? [String: Any] else {
                 throw InputError(file: path, field: "layers", message: "expected a mapping of layer names to settings")
@@ -99,6 +134,9 @@ public struct Config: Sendable {
                 }
                 if let m = l["multipliers"] { c.layerMultipliers[name] = try style(m, file: path, field: "layers.\(name).multipliers") }
                 if let r = l["reuse_factor"] { c.layerReuseFactors[name] = try reuse(r, file: path, field: "layers.\(name).reuse_factor") }
+                if let r = l["parallelization_factor"] {
+                    c.layerParallelizationFactors[name] = try parallelization(r, file: path, field: "layers.\(name).parallelization_factor")
+                }
             }
         }
         c.path = path

@@ -229,9 +229,10 @@ public enum KerasImporter {
                         throw fail(l, q, "QBatchNormalization quantizers are not supported (hls4ml 1.3 ignores them too); remove the quantizer or use BatchNormalization")
                     }
                 }
+                let lastAxis = JSONValue.number(String(shape.count))  // the channels (batch is axis 0)
                 if case let .array(ax)? = l.config["axis"] {
-                    guard ax.count == 1, ax[0] == .number("-1") || ax[0] == .number("1") else { throw fail(l, "axis", "only the last axis is supported") }
-                } else if let ax = l.int("axis"), ax != -1 && ax != 1 {
+                    guard ax.count == 1, ax[0] == .number("-1") || ax[0] == lastAxis else { throw fail(l, "axis", "only the last axis is supported") }
+                } else if let ax = l.int("axis"), ax != -1 && ax != shape.count {
                     throw fail(l, "axis", "only the last axis is supported")
                 }
                 let scale = l.bool("scale") ?? true, center = l.bool("center") ?? true

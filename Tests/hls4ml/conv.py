@@ -125,6 +125,43 @@ def configs(json_path):
     return [('Model fixed<16,6>', model), ('per-layer precisions', per), ("'auto' conv/pool types", auto)]
 
 
+def refusals(rtlgen, made):
+    """Mutations of keras_c1d that must be refused: exit 2, one line naming the file and the layer."""
+    import yaml
+    base = json.load(open(os.path.join(made, 'keras_c1d.json')))
+    h5 = os.path.join(made, 'keras_c1d_weights.h5')
+
+    def layer(arch, name):
+        return next(l for l in arch['config']['layers'] if l['config']['name'] == name)
+
+    cases = [('dilation_rate', lambda a: layer(a, 'c1')['config'].update(dilation_rate=[2]), 'c1).dilation_rate', None),
+             ('channels_first', lambda a: layer(a, 'c1')['config'].update(data_format='channels_first'), 'c1).data_format', None),
+             ('groups', lambda a: layer(a, 'c2')['config'].update(groups=3), 'c2).groups', None),
+             ('causal padding', lambda a: layer(a, 'c2')['config'].update(padding='causal'), 'c2).padding', None),
+             ('kernel > input', lambda a: layer(a, 'c1')['config'].update(kernel_size=[40]), 'c1).kernel_size', None),
+             ('depthwise', lambda a: layer(a, 'c2').update(class_name='DepthwiseConv1D'), 'c2).class_name', None),
+             ('keepdims', lambda a: layer(a, 'gmp')['config'].update(keepdims=True), 'gmp).keepdims', None),
+             ('unsigned max pool padding', lambda a: None, 'mp', {'LayerName': {'c1_relu': {'Precision': {'result': 'ufixed<12,4>'}}}})]
+    ok = True
+    for label, mutate, where, hls in cases:
+        a = copy.deepcopy(base)
+        mutate(a)
+        j = os.path.join(CACHE, 'refuse.json')
+        json.dump(a, open(j, 'w'))
+        args = [j, '--weights', h5]
+        if hls:
+            y = os.path.join(CACHE, 'refuse.yml')
+            open(y, 'w').write(yaml.safe_dump({'KerasJson': j, 'KerasH5': h5, 'IOType': 'io_parallel',
+                                               'HLSConfig': dict({'Model': {'Precision': 'fixed<16,6>'}}, **hls)}))
+            args = [y]
+        r = subprocess.run([rtlgen, 'import'] + args + ['-o', os.path.join(CACHE, 'refuse-out.json')], capture_output=True, text=True)
+        lines = r.stderr.strip().split('\n')
+        good = r.returncode == 2 and len(lines) == 1 and where in lines[0] and 'refuse.json' in lines[0]
+        ok &= good
+        print('  refused: %-28s %s%s' % (label, 'ok' if good else 'FAILED', '' if good else ' (exit %d) %s' % (r.returncode, r.stderr.strip())))
+    return ok
+
+
 def hls4ml_predict(cfg, files, x, tag):
     import numpy as np
     import hls4ml
@@ -213,6 +250,8 @@ def main():
                 failed |= not sim_ok
                 print('  %-20s built, sim on %d vectors in Verilator and GHDL: %s'
                       % (stem, args.sim_count, 'pass' if sim_ok else 'FAILED\n' + r.stdout + r.stderr), flush=True)
+    if not args.only:
+        failed |= not refusals(rtlgen, made)
     print('hls4ml conv: %d model/config pairs x %d inputs against hls4ml %s (%.0f s): %s'
           % (n, args.count, hls4ml.__version__, time.time() - t0, 'FAILED' if failed else 'all identical'))
     return 1 if failed else 0

@@ -43,7 +43,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--rtlgen', default=os.path.join(ROOT, '.build', 'release', 'rtlgen'))
     p.add_argument('--count', type=int, default=10000)
-    p.add_argument('--sim-count', type=int, default=300)
+    p.add_argument('--sim-count', type=int, default=200)
     args = p.parse_args()
     rtlgen = os.path.abspath(args.rtlgen)
     t0 = time.time()

@@ -157,6 +157,11 @@ public struct HLSConfig: Sendable {
         if let m = hm["Model"] {
             guard let mm = m as? [String: Any] else { throw Self.fail(file, "HLSConfig.Model", "expected a mapping") }
             var (p, s) = try section(mm, path: "HLSConfig.Model")
+            if let v = p.first(where: { $0.value == "auto" && $0.key != "maximum" }) {
+                // hls4ml infers 'auto' only per layer (and falls back to the model default).
+                throw Self.fail(file, v.key == "default" ? "HLSConfig.Model.Precision" : "HLSConfig.Model.Precision.\(v.key)",
+                                "'auto' cannot be the model precision: give an explicit type (hls4ml infers 'auto' only per layer; rtlgen's own `auto` accumulator is the import option --accum auto)")
+            }
             modelPrecision = p
             modelReuseFactor = s.removeValue(forKey: "ReuseFactor").flatMap { Int($0) }
             modelParallelizationFactor = s.removeValue(forKey: "ParallelizationFactor").flatMap { Int($0) }

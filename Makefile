@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium
+.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -31,6 +31,7 @@ help:
 	@echo "make hls4ml-binary   batchnorm+binary_tanh folding and binary dense layers vs hls4ml's own C++"
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
+	@echo "make hls4ml-conv     conv models (Keras/QKeras/ONNX) + hls4ml configs: rtlgen predict vs hls4ml, built and simulated (part of make test)"
 	@echo "make onnx-parity       ONNX / QONNX models: rtlgen predict vs hls4ml's ONNX emulation and qonnx's execution (part of make test)"
 	@echo "make hls4ml-importers-binary  binary/ternary Keras/QKeras (keras_bnn, fixtures) vs hls4ml (part of make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
@@ -336,6 +337,14 @@ hls4ml-importers-binary: $(RTLGEN)
 hls4ml-importers-keras3: $(RTLGEN)
 	python3 Tests/hls4ml/importers_keras3.py $(RTLGEN)
 
+# --- convolutional networks against hls4ml itself: the shared Keras and ONNX conv models and two
+# seeded ones (QKeras conv + batchnorm + pooling, Conv1D + padding + pooling), three hls4ml
+# configs each, 10,000 inputs per pair; each model built and simulated in Verilator and GHDL ---
+hls4ml-conv: $(RTLGEN)
+	python3 Tests/hls4ml/conv.py --rtlgen $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "hls4ml-conv: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY Tests/onnx/conv_parity.py --rtlgen $(RTLGEN)
+
 # --- the ONNX / QONNX importer against hls4ml's ONNX front end (float models) and qonnx's
 # execution (QONNX models), 10,000 inputs per model (a venv made by scripts/onnx-venv.sh; a failed
 # install fails the target) ---
@@ -367,7 +376,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test hls4ml-conv
 	@echo "make test: all passed"
 
 demo: deps build

@@ -71,6 +71,8 @@ extension KerasImporter {
         }
         func accum() throws -> FixedType? { options.exactAccumulators ? nil : try prec("accum") }
         switch l.kind {
+        case let .spatial(s):
+            return try KerasConv.emit(l, s, name: name, inType: inType, config: config, options: options, file: file)
         case let .dense(kernel, bias, kq, bq):
             let units = kernel.shape[1]
             let bt = try bq?.hlsType ?? prec("bias")

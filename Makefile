@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv
+.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -232,10 +232,11 @@ sim-teacher: $(RTLGEN)
 # --- AXI4-Stream wrappers (docs/stream.md): muon_recal with ugmt-scouting-run3 + replace (2 muons
 # per beat) and a pairs-mode classifier (4 muons per beat), random TVALID gaps and TREADY
 # backpressure, every output beat (TDATA, TLAST, TUSER) against the golden model.
-# STREAM_MUONS muons per example in Verilator, STREAM_MUONS_GHDL in GHDL (both 100,000; GHDL takes
-# about 5 minutes of the run for the two examples).
+# STREAM_MUONS muons per example in Verilator (100,000), STREAM_MUONS_GHDL in GHDL (25,000: the
+# same wrapper logic as in Verilator; 100,000 took about 5 minutes of make test, and the CNN
+# parity tests needed the time; make sim-long runs 100,000 in both).
 STREAM_MUONS ?= 100000
-STREAM_MUONS_GHDL ?= 100000
+STREAM_MUONS_GHDL ?= 25000
 STREAM_EXAMPLES := replace:examples/muon_recal/stream.yaml pairs:examples/muon_recal/pairs.yaml
 STREAM_SIM_TARGETS := $(foreach e,replace pairs,$(foreach s,verilator ghdl,stream-$(e)-$(s)))
 $(SIMDIR)/stream/%/stream.json: $(RTLGEN) examples/muon_recal/stream.yaml examples/muon_recal/pairs.yaml
@@ -340,9 +341,15 @@ hls4ml-importers-keras3: $(RTLGEN)
 # --- convolutional networks against hls4ml itself: the shared Keras and ONNX conv models and two
 # seeded ones (QKeras conv + batchnorm + pooling, Conv1D + padding + pooling), three hls4ml
 # configs each, 10,000 inputs per pair; each model built and simulated in Verilator and GHDL ---
+# make test's share (--quick: every model with a Model-level and a per-layer-precision config on
+# 10,000 inputs, 'auto' types on the QKeras CNN, the 2D models simulated); hls4ml-conv-full: all.
 hls4ml-conv: $(RTLGEN)
-	python3 Tests/hls4ml/conv.py --rtlgen $(RTLGEN)
+	python3 Tests/hls4ml/conv.py --rtlgen $(RTLGEN) --quick
 	@PY=$$(scripts/onnx-venv.sh) || { echo "hls4ml-conv: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY Tests/onnx/conv_parity.py --rtlgen $(RTLGEN) --quick
+hls4ml-conv-full: $(RTLGEN)
+	python3 Tests/hls4ml/conv.py --rtlgen $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "hls4ml-conv-full: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
 	$$PY Tests/onnx/conv_parity.py --rtlgen $(RTLGEN)
 
 # --- the ONNX / QONNX importer against hls4ml's ONNX front end (float models) and qonnx's
@@ -405,7 +412,7 @@ bench-synth: build
 	  --qkeras $(QKERAS_DIR) --work $(SIMDIR)/bench-synth --doc docs/benchmarks.md --models $(BENCH_MODELS)
 
 sim-long:
-	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
+	@$(MAKE) --no-print-directory sim VECTORS=100000 STREAM_MUONS_GHDL=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
 	@$(MAKE) --no-print-directory sim-teacher
 	@$(MAKE) --no-print-directory sim-cnn-teacher
 	@$(MAKE) --no-print-directory sim-fuzz

@@ -17,7 +17,11 @@ Pooling2D, ParallelizationFactor on a conv); and hls4ml 1.3's 'auto' conv accum/
 pooling accum (type inference, and a BatchNormalization folded into the conv before it).
 Each model with its per-layer config is also built and simulated (`rtlgen sim --simulator both`).
 
-    python3 Tests/hls4ml/conv.py [--rtlgen PATH] [--count 10000] [--sim-count 300]
+    python3 Tests/hls4ml/conv.py [--rtlgen PATH] [--count 10000] [--sim-count 300] [--quick]
+
+--quick (make test): the 'auto' configuration on qkeras_cnn only and the simulations of the 2D
+models only (conv1d hardware is simulated by make sim's Tests/models/conv/tiny_c1d); the full
+set is `make hls4ml-conv-full`.
 
 Runs itself in scripts/hls4ml-tf-venv.sh's venv; "SKIP: ..." only when PyPI is unreachable.
 hls4ml predictions are cached under .cache/hls4ml-conv/.
@@ -183,6 +187,8 @@ def main():
     p.add_argument('--count', type=int, default=10000)
     p.add_argument('--sim-count', type=int, default=200)
     p.add_argument('--only', default='')
+    p.add_argument('--quick', action='store_true',
+                   help="make test's share: the 'auto' config on qkeras_cnn only (its batchnorm folding), sims on the 2D models only")
     args = p.parse_args()
     rtlgen = os.path.abspath(args.rtlgen)
     hls4ml_venv.enter('hls4ml conv parity', 'hls4ml-tf-venv.sh')
@@ -213,6 +219,8 @@ def main():
         if args.only and args.only not in stem:
             continue
         for clabel, hls in configs(j):
+            if args.quick and clabel.startswith("'auto'") and stem != 'qkeras_cnn':
+                continue
             n += 1
             tag = 'c%d-%s' % (n, stem)
             cfg = {'KerasJson': j, 'KerasH5': h, 'IOType': 'io_parallel', 'Backend': 'Vivado', 'ProjectName': 'myproject',
@@ -240,7 +248,7 @@ def main():
             if not ok:
                 k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
                 print('    first difference, sample %d:\n      rtlgen %s\n      hls4ml %s' % (k, ','.join(got[k]), ','.join(want[k])))
-            if clabel == 'per-layer precisions' and args.sim_count > 0:
+            if clabel == 'per-layer precisions' and args.sim_count > 0 and not (args.quick and stem in ('KERAS_conv1d_small', 'keras_c1d')):
                 d = os.path.join(CACHE, 'build-' + tag)
                 run([rtlgen, 'build', yml, '--out', d])
                 vec = d + '-vectors.csv'

@@ -3,12 +3,15 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations
+EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations atlas_rpc_student
 VECTORS    ?= 10000
 # Examples that get VECTORS/5 vectors: activations is slow for its size (23 layers);
 # jet_tagger_argmax repeats the jet tagger's dense layers (the slowest GHDL simulation), its own
 # logic is a small compare tree.
 SHORT_SIM  := activations jet_tagger_argmax
+# Examples that get VECTORS/20: atlas_rpc_student (a 9x16 CNN, 5,000 adders) costs about 80 s of
+# Verilator compilation whatever the count, and GHDL about 0.04 s per vector.
+TINY_SIM   := atlas_rpc_student
 SEEDS      ?= 1 2 3 4 5 6 7 8 9 10 11 12
 BSEEDS     ?= 1 2 3 4 5 6
 BVECTORS   ?= 1500
@@ -136,6 +139,7 @@ sim-%: $(RTLGEN)
 	  *) part=$${t##*-}; rest=$${t%-*}; sim=$${rest##*-}; e=$${rest%-*}; \
 	    n=$(VECTORS); [ "$$part" = 0 ] || n=$(HALF); seed=$$(( part + 1 )); \
 	    case " $(SHORT_SIM) " in *" $$e "*) n=$$(( n / 5 ));; esac; \
+	    case " $(TINY_SIM) " in *" $$e "*) n=$$(( n / 20 ));; esac; \
 	    $(RTLGEN) vectors examples/$$e/model.json --count $$n --seed $$seed > $(SIMDIR)/$$t.csv; \
 	    $(RTLGEN) sim rtl/$$e --input $(SIMDIR)/$$t.csv --simulator $$sim ;; \
 	esac

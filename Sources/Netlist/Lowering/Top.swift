@@ -77,12 +77,13 @@ public enum DesignLowering {
             memo[i, default: [:]][arrival] = h
             return h
         }
-        /// Layers whose outputs may be left unregistered: dense layers and the element-wise layers
-        /// that may be combinational (cheap to lower twice; tables and softmax keep registers).
+        /// Layers whose outputs may be left unregistered: dense layers, the element-wise layers
+        /// that may be combinational (cheap to lower twice; tables and softmax keep registers) and
+        /// the layer kinds whose lowering says so (`KindLowering.mayEndOpen`: convolutions).
         func mayOpen(_ i: Int) -> Bool {
             let op = model.layers[i].op
             if case .dense = op { return options.reuseFactor(of: model.layers[i]) == 1 }
-            return op.mayBeCombinational
+            return op.mayBeCombinational || op.kindMayEndOpen
         }
         /// The ways layer i can end, its inputs arriving `arrival` ns into its first stage: with
         /// output registers (always first), combinational (an element-wise layer that

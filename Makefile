@@ -20,7 +20,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -40,6 +40,7 @@ help:
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
 	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
 	@echo "make bench      timing and memory figures, sim-teacher, then bench-synth (long)"
+	@echo "make sim-cnn-teacher  the 9x16 CNN teacher at parallelization factor 8: generation time/memory, Verilator"
 	@echo "make sim-teacher  the 204K-parameter muon teacher at reuse factor 64: generation time/memory, Verilator + GHDL"
 	@echo "make bench-synth  Yosys LUT/FF/DSP of rtlgen vs da4ml vs alkaid -> docs/benchmarks.md"
 
@@ -145,7 +146,7 @@ sim-%: $(RTLGEN)
 	esac
 
 sim: $(RTLGEN)
-	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS) $(REUSE_SIM_TARGETS) $(BENCH_SIM_TARGETS)
+	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS) $(STREAM_SIM_TARGETS) $(REUSE_SIM_TARGETS) $(BENCH_SIM_TARGETS) $(CONV_SIM_TARGETS)
 
 # --- the designs of docs/benchmarks.md that are not examples: scripts/bench_models.py's models,
 # committed under Tests/models/bench (make bench-synth fails when they differ from what the
@@ -163,6 +164,40 @@ bench-models:
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-models: needs the bench venv (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; $$da4ml scripts/bench_models.py $(QKERAS_DIR) Tests/models/bench; \
 	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json
+
+# --- convolutional test models (Tests/models/conv: conv1d/conv2d, every padding, pooling, zero
+# padding, flatten; tiny_cnn also at a parallelization factor), CONV_VECTORS vectors per simulator.
+CONV_VECTORS ?= 300
+CONV_SIM_MODELS := tiny_cnn tiny_c1d tiny_cnn-pf
+CONV_SIM_TARGETS := $(foreach m,$(CONV_SIM_MODELS),$(foreach s,verilator ghdl,simconv-$(m)-$(s)))
+simconv-%: $(RTLGEN)
+	@t=$*; sim=$${t##*-}; m=$${t%-*}; base=$${m%-pf}; d=$(SIMDIR)/conv/$$m-$$sim; mkdir -p $(SIMDIR)/conv; \
+	  cfg=""; [ "$$m" = "$$base" ] || cfg="--config Tests/models/conv/$$base""_pf.yaml"; \
+	  $(RTLGEN) build Tests/models/conv/$$base.json $$cfg --out $$d >/dev/null; \
+	  $(RTLGEN) vectors Tests/models/conv/$$base.json --count $(CONV_VECTORS) --seed 5 > $$d.csv; \
+	  $(RTLGEN) sim $$d --input $$d.csv --simulator $$sim
+lint-conv: $(RTLGEN)
+	@for m in tiny_cnn tiny_c1d; do d=$(SIMDIR)/lint-conv/$$m; rm -rf $$d; mkdir -p $$d; \
+	  for v in plain pf; do cfg=""; [ $$v = pf ] && [ -f Tests/models/conv/$$m""_pf.yaml ] && cfg="--config Tests/models/conv/$$m""_pf.yaml"; \
+	    [ $$v = pf ] && [ -z "$$cfg" ] && continue; o=$$d/$$v; \
+	    $(RTLGEN) build Tests/models/conv/$$m.json $$cfg --out $$o >/dev/null; \
+	    (cd $$o && verilator --lint-only -Wall --top-module $$m $$(cat files_verilog.f)); \
+	    for std in 93c 08; do mkdir -p $$o-$$std; (cd $$o && ghdl -a --std=$$std --workdir=$(CURDIR)/$$o-$$std $$(cat files_vhdl.f) testbench/vhdl/tb_$$m.vhd); done; \
+	    echo "lint-conv $$m ($$v): verilator -Wall clean, ghdl 93c and 08 clean"; done; done
+# The 9x16 CNN teacher (scripts/make_cnn_teacher.py: 10,655 parameters) at parallelization factor
+# 8 (II 18): generation time and peak memory (targets: < 30 s, < 4 GB), then CNN_TEACHER_VECTORS
+# vectors bit-exact in Verilator. Long (minutes): in make bench and make sim-long.
+CNN_TEACHER_VECTORS ?= 200
+sim-cnn-teacher: $(RTLGEN)
+	@d=$(SIMDIR)/cnn-teacher; mkdir -p $$d; \
+	python3 scripts/make_cnn_teacher.py --out $$d/model.json; \
+	/usr/bin/time -v $(RTLGEN) build $$d/model.json --config examples/cnn_teacher/pf8.yaml --out $$d/rtl 2> $$d/build-time.txt; \
+	secs=$$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): \(.*\)/\1/p' $$d/build-time.txt | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $$i; print s }'); \
+	kb=$$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\)/\1/p' $$d/build-time.txt); \
+	echo "cnn_teacher: generated in $$secs s, peak memory $$(( kb / 1024 )) MB (targets: 30 s, 4096 MB)"; \
+	awk -v s=$$secs -v k=$$kb 'BEGIN { exit !(s < 30 && k < 4 * 1024 * 1024) }' || { echo "sim-cnn-teacher: generation target missed" >&2; exit 1; }; \
+	$(RTLGEN) vectors $$d/model.json --count $(CNN_TEACHER_VECTORS) --seed 1 > $$d/v.csv; \
+	$(RTLGEN) sim $$d/rtl --input $$d/v.csv --simulator verilator
 
 # --- reuse factor (docs/hardware.md, "Reuse factor"): the muon student at RF 2 and 4 and two
 # random models (explicit accumulators, odd sizes) at RF 3 and 5, both simulators, in make sim;
@@ -305,7 +340,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity
 	@echo "make test: all passed"
 
 demo: deps build
@@ -319,6 +354,7 @@ bench: build
 	scripts/bench.sh
 	python3 scripts/bench_predict_hls4ml.py --rtlgen $(RTLGEN)
 	@$(MAKE) --no-print-directory sim-teacher
+	@$(MAKE) --no-print-directory sim-cnn-teacher
 	@$(MAKE) --no-print-directory bench-synth
 
 # Yosys (synth_xilinx -family xcup -flatten) on the two issue models: rtlgen with DSP multipliers
@@ -335,6 +371,7 @@ bench-synth: build
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
 	@$(MAKE) --no-print-directory sim-teacher
+	@$(MAKE) --no-print-directory sim-cnn-teacher
 	@$(MAKE) --no-print-directory sim-fuzz
 	python3 Tests/importers/data_files.py --rtlgen $(RTLGEN) --all-models --sim-count 2000
 

@@ -50,6 +50,8 @@ public enum Builder {
         lo.layerMultipliers = options.config.layerMultipliers
         lo.reuseFactor = options.config.reuseFactor
         lo.layerReuseFactors = options.config.layerReuseFactors
+        lo.parallelizationFactor = options.config.parallelizationFactor
+        lo.layerParallelizationFactors = options.config.layerParallelizationFactors
         if let p = options.progress { lo.progress = { k, n, what in p.step(k, of: n, what) } }
         let design = DesignLowering.lower(model, topName: top, options: lo)
         for m in design.modules { m.eliminateDeadSignals() }
@@ -144,6 +146,16 @@ public enum Builder {
                     let r = c.setting(layer: l.name, className: "Dense", key: "ReuseFactor").flatMap { Int($0) }
                         ?? c.reuseFactor(layer: l.name, className: "QDense") ?? 1
                     if r > 1 { options.config.layerReuseFactors[l.name] = r }
+                }
+                // hls4ml's ParallelizationFactor (LayerName > LayerType Conv1D/Conv2D > Model) on
+                // each conv layer, when the configuration sets one.
+                for l in model.layers {
+                    guard case let .kind(k) = l.op, let conv = k.base as? Conv else { continue }
+                    let cls = conv.rank == 1 ? "Conv1D" : "Conv2D"
+                    if let pf = (c.setting(layer: l.name, className: cls, key: "ParallelizationFactor")
+                                 ?? c.setting(layer: l.name, className: "Q" + cls, key: "ParallelizationFactor")).flatMap({ Int($0) }), pf >= 1 {
+                        options.config.layerParallelizationFactors[l.name] = pf
+                    }
                 }
             }
         }

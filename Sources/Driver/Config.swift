@@ -3,8 +3,11 @@
 //   clock_period_ns: 4.0     # target clock for register placement (default 4.0 = 250 MHz)
 //   multipliers: auto        # dense layers' constant products: shift_add | dsp | auto (default)
 //   reuse_factor: 1          # dense layers: II = RF, weights in ROMs, shared multipliers (default 1)
+//   parallelization_factor: 8  # conv layers: output positions per cycle, II = ceil(positions / PF)
+//                            #   (default: every position in parallel, II = 1)
 //   layers:                  # per-layer settings, by layer name
 //     fc1: {multipliers: dsp, reuse_factor: 64}
+//     conv1: {parallelization_factor: 4}
 import Foundation
 import ModelIR
 import Netlist
@@ -20,18 +23,28 @@ public struct Config: Sendable {
     /// hls4ml's ReuseFactor for dense layers (see DenseReuse.swift): default and per layer.
     public var reuseFactor: Int = 1
     public var layerReuseFactors: [String: Int] = [:]
+    /// hls4ml's ParallelizationFactor for conv layers (see ConvParallel.swift): default and per layer.
+    public var parallelizationFactor: Int? = nil
+    public var layerParallelizationFactors: [String: Int] = [:]
     /// The largest reuse factor accepted (a ROM of that many entries per layer).
     public static let maxReuseFactor = 65536
     /// The file the settings came from (for messages), nil for the defaults.
     public var path: String?
     public init() {}
 
-    public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "layers", "stream"]
-    public static let layerKeys = ["multipliers", "reuse_factor"]
+    public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "parallelization_factor", "layers", "stream"]
+    public static let layerKeys = ["multipliers", "reuse_factor", "parallelization_factor"]
 
     static func reuse(_ v: Any, file: String, field: String) throws -> Int {
         guard let r = v as? Int, !(v is Bool), r >= 1, r <= maxReuseFactor else {
             throw InputError(file: file, field: field, message: "expected an integer reuse factor in [1, \(maxReuseFactor)]")
+        }
+        return r
+    }
+
+    static func parallel(_ v: Any, file: String, field: String) throws -> Int {
+        guard let r = v as? Int, !(v is Bool), r >= 1, r <= 1_000_000 else {
+            throw InputError(file: file, field: field, message: "expected an integer parallelization factor (output positions per cycle) in [1, 1000000]")
         }
         return r
     }
@@ -46,7 +59,7 @@ public struct Config: Sendable {
     /// Every per-layer setting names a layer of the model (checked when the model is known).
     public func check(model: Model) throws {
         let names = Set(model.layers.map { $0.name })
-        for n in Set(layerMultipliers.keys).union(layerReuseFactors.keys).sorted() where !names.contains(n) {
+        for n in Set(layerMultipliers.keys).union(layerReuseFactors.keys).union(layerParallelizationFactors.keys).sorted() where !names.contains(n) {
             throw InputError(file: path ?? "config", field: "layers.\(n)",
                              message: "no layer named '\(n)' in model \(model.name) (layers: \(model.layers.map { $0.name }.joined(separator: ", ")))")
         }
@@ -54,6 +67,15 @@ public struct Config: Sendable {
             if case .dense = l.op { continue }
             throw InputError(file: path ?? "config", field: "layers.\(l.name).reuse_factor",
                              message: "a reuse factor applies to dense layers only; '\(l.name)' is a \(l.opName) layer")
+        }
+        for l in model.layers where layerParallelizationFactors[l.name] != nil {
+            if case let .kind(k) = l.op, k.base is Conv { continue }
+            throw InputError(file: path ?? "config", field: "layers.\(l.name).parallelization_factor",
+                             message: "a parallelization factor applies to conv1d / conv2d layers only; '\(l.name)' is a \(l.opName) layer")
+        }
+        if stream != nil, let conv = model.layers.first(where: { $0.outputShape.count > 1 || model.input.shape.count > 1 }) {
+            throw InputError(file: path ?? "config", field: "stream",
+                             message: "the AXI4-Stream muon wrapper takes vector models only; '\(conv.name)' works on an image or sequence (shape \(model.input.shape)), whose frames it cannot stream")
         }
         if stream != nil, reuseFactor > 1 || layerReuseFactors.values.contains(where: { $0 > 1 }) {
             throw InputError(file: path ?? "config", field: "stream",
@@ -86,6 +108,7 @@ public struct Config: Sendable {
         }
         if let v = map["multipliers"] { c.multipliers = try style(v, file: path, field: "multipliers") }
         if let v = map["reuse_factor"] { c.reuseFactor = try reuse(v, file: path, field: "reuse_factor") }
+        if let v = map["parallelization_factor"] { c.parallelizationFactor = try parallel(v, file: path, field: "parallelization_factor") }
         if let v = map["layers"] {
             guard let layers = v as? [String: Any] else {
                 throw InputError(file: path, field: "layers", message: "expected a mapping of layer names to settings")
@@ -99,6 +122,7 @@ public struct Config: Sendable {
                 }
                 if let m = l["multipliers"] { c.layerMultipliers[name] = try style(m, file: path, field: "layers.\(name).multipliers") }
                 if let r = l["reuse_factor"] { c.layerReuseFactors[name] = try reuse(r, file: path, field: "layers.\(name).reuse_factor") }
+                if let r = l["parallelization_factor"] { c.layerParallelizationFactors[name] = try parallel(r, file: path, field: "layers.\(name).parallelization_factor") }
             }
         }
         c.path = path

@@ -75,6 +75,19 @@ final class FastPredictTests: XCTestCase {
         assertSame(m, Vectors.generate(model: m, count: 3000, seed: 12), "batchnorm + linear")
     }
 
+    /// Convolutions run as their unrolled dense layer in the compiled plan, flatten as a cast;
+    /// pooling and zero padding through the exact layer evaluation: the same bytes.
+    func testConvModelsMatchTheExactEvaluator() throws {
+        for name in ["tiny_cnn", "tiny_c1d"] {
+            let m = try ModelLoader.load(path: packageRoot.appendingPathComponent("Tests/models/conv/\(name).json").path)
+            let c = try XCTUnwrap(CompiledModel(try GoldenModel(m)), name)
+            let convs = m.layers.filter { $0.opName.hasPrefix("conv") }.count
+            let other = m.layers.filter { $0.opName.contains("pool") || $0.opName.hasPrefix("zero_pad") }.count
+            XCTAssertEqual(c.exactLayers, other, "\(name): \(convs) conv layers compiled")
+            assertSame(m, Vectors.generate(model: m, count: 1500, seed: 8), name)
+        }
+    }
+
     func testRandomModelsMatchTheExactEvaluator() throws {
         var compiled = 0
         for seed in UInt64(1)...24 {

@@ -29,9 +29,10 @@ public struct Pool: LayerKind, Equatable {
         self.op = op
         self.rank = rank
         self.global = global
-        self.poolSize = poolSize
-        self.strides = strides
-        self.padding = padding
+        // A global pooling's window is the whole input: no size, strides or padding of its own.
+        self.poolSize = global ? [] : poolSize
+        self.strides = global ? [] : strides
+        self.padding = global ? .valid : padding
         self.accumType = accumType
     }
 

@@ -30,6 +30,35 @@ extension LayerLowering {
         return (k, (n + k - 1) / k)
     }
 
+    /// The control of a time-multiplexed layer (`rst` and `in_valid` ports): `cnt` counts the
+    /// cycles of a sample (0 ..< cycles), `run` is high while they run, `first` on cycle 0;
+    /// `start` is the in_valid port. `cw` is cnt's width.
+    static func sampleControl(_ f: LayerFrame, cycles: Int, unit: String) -> (start: SignalID, cnt: SignalID, run: SignalID, first: SignalID, cw: Int) {
+        let b = f.b, m = f.m, p = f.prefix
+        let clk = b.clock!, ce = b.enable!
+        let rst = b.input(CorePorts.reset, width: 1, repr: .bit)
+        let start = b.input(CorePorts.inValid, width: 1, repr: .bit)
+
+        // cnt counts the cycles of a sample, run is high while they run.
+        let cw = max(1, (cycles - 1).bitWidthNeeded)
+        let cnt = m.declareRegister("\(p)_cnt", width: cw, repr: .unsigned, comment: "\(unit) index (0..\(cycles - 1))")
+        let run = m.declareRegister("\(p)_run", width: 1, repr: .bit, comment: "a sample is being read, one \(unit) per cycle")
+        let zeroC = m.define("\(p)_cnt_zero", width: cw, repr: .unsigned, .const(0))
+        let oneC = m.define("\(p)_cnt_one", width: cw, repr: .unsigned, .const(1))
+        let lastC = m.define("\(p)_cnt_last", width: cw, repr: .unsigned, .const(BigInt(cycles - 1)))
+        let isLast = m.define("\(p)_at_last", width: 1, repr: .bit, .compare(.eq, cnt, lastC))
+        let isZero = m.define("\(p)_at_zero", width: 1, repr: .bit, .compare(.eq, cnt, zeroC))
+        let inc = m.define("\(p)_cnt_inc", width: cw, repr: .unsigned, .add(cnt, oneC))
+        m.drive(cnt, RegisterDef(d: m.define("\(p)_cnt_next", width: cw, repr: .unsigned, .mux(start, zeroC, inc)),
+                                 clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
+        let notLast = m.define("\(p)_not_last", width: 1, repr: .bit, .not(isLast))
+        let keep = m.define("\(p)_run_keep", width: 1, repr: .bit, .bitwise(.and, run, notLast))
+        m.drive(run, RegisterDef(d: m.define("\(p)_run_next", width: 1, repr: .bit, .bitwise(.or, start, keep)),
+                                 clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
+        let first = m.define("\(p)_first", width: 1, repr: .bit, .bitwise(.and, run, isZero))
+        return (start, cnt, run, first, cw)
+    }
+
     /// The time-multiplexed lowering of a dense layer, or nil when its reuse factor leaves one
     /// cycle per sample (R = 1, or a single input): then the layer is unrolled as usual.
     static func lowerDenseReuse(_ d: Dense, layer: Layer, index: Int, model: Model, top: String,
@@ -53,29 +82,10 @@ extension LayerLowering {
                            inputType: inT, options: options)
         let b = f.b, m = f.m
         let clk = b.clock!, ce = b.enable!
-        let rst = b.input(CorePorts.reset, width: 1, repr: .bit)
-        let start = b.input(CorePorts.inValid, width: 1, repr: .bit)
+        let (start, cnt, run, first, cw) = sampleControl(f, cycles: cycles, unit: "chunk")
         let bus = m.signal(named: CorePorts.inData)!
         let w = inT.width
         let chunkBits = kk * w
-
-        // Control: cnt counts the chunks, run is high while chunks are being read.
-        let cw = max(1, (cycles - 1).bitWidthNeeded)
-        let cnt = m.declareRegister("\(p)_cnt", width: cw, repr: .unsigned, comment: "chunk index (0..\(cycles - 1))")
-        let run = m.declareRegister("\(p)_run", width: 1, repr: .bit, comment: "a sample is being read, one chunk per cycle")
-        let zeroC = m.define("\(p)_cnt_zero", width: cw, repr: .unsigned, .const(0))
-        let oneC = m.define("\(p)_cnt_one", width: cw, repr: .unsigned, .const(1))
-        let lastC = m.define("\(p)_cnt_last", width: cw, repr: .unsigned, .const(BigInt(cycles - 1)))
-        let isLast = m.define("\(p)_at_last", width: 1, repr: .bit, .compare(.eq, cnt, lastC))
-        let isZero = m.define("\(p)_at_zero", width: 1, repr: .bit, .compare(.eq, cnt, zeroC))
-        let inc = m.define("\(p)_cnt_inc", width: cw, repr: .unsigned, .add(cnt, oneC))
-        m.drive(cnt, RegisterDef(d: m.define("\(p)_cnt_next", width: cw, repr: .unsigned, .mux(start, zeroC, inc)),
-                                 clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
-        let notLast = m.define("\(p)_not_last", width: 1, repr: .bit, .not(isLast))
-        let keep = m.define("\(p)_run_keep", width: 1, repr: .bit, .bitwise(.and, run, notLast))
-        m.drive(run, RegisterDef(d: m.define("\(p)_run_next", width: 1, repr: .bit, .bitwise(.or, start, keep)),
-                                 clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
-        let first = m.define("\(p)_first", width: 1, repr: .bit, .bitwise(.and, run, isZero))
 
         // The input register: loaded at the start, then shifted down by one chunk per cycle.
         let xw = cycles * chunkBits

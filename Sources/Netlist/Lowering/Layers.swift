@@ -17,6 +17,29 @@ public struct LoweringOptions: Sendable {
         guard case .dense = layer.op else { return 1 }
         return layerReuseFactors[layer.name] ?? reuseFactor
     }
+    /// hls4ml's ParallelizationFactor of convolution layers (output positions computed per
+    /// cycle, II = ceil(positions / PF), see ConvParallel.swift): the default and per-layer
+    /// choices; nil: every position in parallel (II = 1).
+    public var parallelizationFactor: Int? = nil
+    public var layerParallelizationFactors: [String: Int] = [:]
+    public func parallelizationFactor(of layer: Layer) -> Int? {
+        guard case let .kind(k) = layer.op, k.base is Conv else { return nil }
+        return layerParallelizationFactors[layer.name] ?? parallelizationFactor
+    }
+    /// Cycles per sample of layer `i` of `model` when it is time-multiplexed (reuse factor or
+    /// parallelization factor), else 1. Such a layer latches its inputs from registers.
+    public func cyclesPerSample(_ model: Model, layer i: Int) -> Int {
+        let l = model.layers[i]
+        if case .dense = l.op {
+            let rf = reuseFactor(of: l)
+            return rf > 1 ? LayerLowering.reuseChunks(inputs: model.inputOf(layer: i).size, reuseFactor: rf).cycles : 1
+        }
+        if let pf = parallelizationFactor(of: l), case let .kind(k) = l.op, let conv = k.base as? Conv,
+           let g = conv.geometry(model.tensorInto(layer: i)) {
+            return (g.positions + pf - 1) / pf
+        }
+        return 1
+    }
     /// Told (layer k of n, what) as each layer is lowered (build progress).
     public var progress: (@Sendable (Int, Int, String) -> Void)?
     public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
@@ -51,6 +74,8 @@ public struct LayerHardware {
     public var stageDelaysNs: [Double] = []
     /// The reuse factor the layer was built with (1: fully parallel).
     public var reuseFactor: Int = 1
+    /// The parallelization factor a convolution was built with (nil: every position in parallel).
+    public var parallelizationFactor: Int? = nil
     public var isTimeMultiplexed: Bool { initiationInterval > 1 }
     /// Every other layer ends in a register, so its latency is at least 1.
     public var isCombinational: Bool { latency == 0 }
@@ -66,10 +91,10 @@ public struct LayerHardware {
 final class LayerFrame {
     let b: DatapathBuilder
     let m: Module
-    let inputs: [Val]
+    private(set) var inputs: [Val]
     /// For a bipolar input, the stored bits (1 = +1); `inputs` then holds the decoded values.
     let inputBits: [SignalID]?
-    let prefix: String
+    private(set) var prefix: String
     var multipliers = 0
     var adders = 0
     var details: [(String, Int)] = []
@@ -104,6 +129,14 @@ final class LayerFrame {
     }
 
     private var signedInputs: [Int: Val] = [:]
+
+    /// Points the frame at other values (the lanes of a time-multiplexed layer): the lowerings that
+    /// read `inputs` and `prefix` then build on these; the ports stay as they are.
+    func rebind(inputs v: [Val], prefix p: String) {
+        inputs = v
+        prefix = p
+        signedInputs = [:]
+    }
     /// Input i as a signed value (memoized: every neuron of a layer shares it).
     func signedInput(_ i: Int) -> Val {
         if let v = signedInputs[i] { return v }
@@ -167,6 +200,10 @@ public enum LayerLowering {
                           inputArrival: Timing, combinational: Bool) -> LayerHardware? {
         let (n, inType) = model.inputOf(layer: index)
         if case let .dense(d) = layer.op, !combinational, let hw = lowerDenseReuse(d, layer: layer, index: index, model: model, top: top, options: options) {
+            return hw
+        }
+        if case let .kind(k) = layer.op, let conv = k.base as? Conv, !combinational,
+           let hw = lowerConvParallel(conv, layer: layer, index: index, model: model, top: top, options: options) {
             return hw
         }
         let header = [

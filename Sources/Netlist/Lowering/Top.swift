@@ -77,13 +77,13 @@ public enum DesignLowering {
             memo[i, default: [:]][arrival] = h
             return h
         }
-        /// Layers whose outputs may be left unregistered: dense layers, the element-wise layers
-        /// that may be combinational (cheap to lower twice; tables and softmax keep registers) and
-        /// the layer kinds whose lowering says so (`KindLowering.mayEndOpen`: convolutions).
+        /// Layers whose outputs may be left unregistered: dense layers and the element-wise layers
+        /// that may be combinational (cheap to lower twice; tables and softmax keep registers).
         func mayOpen(_ i: Int) -> Bool {
             let op = model.layers[i].op
             if case .dense = op { return options.reuseFactor(of: model.layers[i]) == 1 }
-            return op.mayBeCombinational || op.kindMayEndOpen
+            if case let .kind(k) = op, k.base is Conv { return options.cyclesPerSample(model, layer: i) == 1 }
+            return op.mayBeCombinational
         }
         /// The ways layer i can end, its inputs arriving `arrival` ns into its first stage: with
         /// output registers (always first), combinational (an element-wise layer that
@@ -94,7 +94,7 @@ public enum DesignLowering {
             var out = [registered]
             guard i + 1 < n else { return out }
             // A time-multiplexed layer (reuse factor) latches its inputs from registers.
-            if options.reuseFactor(of: model.layers[i + 1]) > 1 { return out }
+            if options.cyclesPerSample(model, layer: i + 1) > 1 { return out }
             if arrival == .registered, let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
                 out.append(comb)
             }
@@ -148,10 +148,12 @@ public enum DesignLowering {
         ]
         if ii > 1 {
             let rfs = zip(model.layers, layers).filter { $0.1.isTimeMultiplexed }
-                .map { "\($0.0.name) RF \($0.1.reuseFactor) (II \($0.1.initiationInterval))" }
+                .map { "\($0.0.name) " + ($0.1.parallelizationFactor.map { "PF \($0)" } ?? "RF \($0.1.reuseFactor)") + " (II \($0.1.initiationInterval))" }
             m.header[3] = "rst: synchronous, active high, clears the valid pipeline and the reuse control (the datapath has no reset)"
             m.header += [
-                "reuse factor: \(rfs.joined(separator: ", ")); weights in ROMs",
+                layers.contains { $0.parallelizationFactor != nil }
+                    ? "time-multiplexed layers: \(rfs.joined(separator: ", ")) (RF: weights in ROMs; PF: output positions per cycle)"
+                    : "reuse factor: \(rfs.joined(separator: ", ")); weights in ROMs",
                 "in_ready: high when the core can take a sample. A sample is taken on an enabled edge with in_valid and",
                 "in_ready both high; in_ready then stays low for the next \(ii - 1) enabled edge(s), and in_valid while in_ready",
                 "is low is ignored (hold in_valid and in_data until in_ready, as in an AXI4-Stream or ap_hs handshake)",

@@ -8,41 +8,11 @@ import ModelIR
 protocol KindLowering {
     /// The outputs (each a signal of `layer.outputType`), in the layer's flat output order.
     func lower(f: LayerFrame, input: TensorInfo, layer: Layer, options: LoweringOptions) -> [SignalID]
-    /// Whether `DesignLowering` may leave the layer's output registers out (an "open" ending,
-    /// OpenOutputs.swift: its last stage runs on into the next layer's first stage), as for dense
-    /// layers: plain logic after registers, no table or time multiplexing.
-    var mayEndOpen: Bool { get }
-}
-
-extension KindLowering {
-    var mayEndOpen: Bool { false }
-}
-
-extension LayerOp {
-    /// A layer kind whose lowering may end open (see `KindLowering.mayEndOpen`).
-    var kindMayEndOpen: Bool {
-        guard case let .kind(k) = self, let l = k.base as? any KindLowering else { return false }
-        return l.mayEndOpen
-    }
-}
-
-extension LayerLowering {
-    static func lowerKind(_ k: AnyLayerKind, f: LayerFrame, input: TensorInfo, layer: Layer, options: LoweringOptions) -> [SignalID] {
-        guard let l = k.base as? any KindLowering else {
-            preconditionFailure("layer kind \(k.base.opName) has no lowering (add a KindLowering conformance)")
-        }
-        f.m.header.append("input shape \(input.shape) -> output shape \(layer.outputShape) (channels last, flat row-major)")
-        return l.lower(f: f, input: input, layer: layer, options: options)
-    }
 }
 
 // MARK: - Convolution: one constant matrix over the unrolled layer
 
 extension Conv: KindLowering {
-    /// An unrolled dense layer: it may end open like one (the ATLAS student's conv4 ends with
-    /// 1.4 ns of logic in its last stage, which the next layers' first stage can take).
-    var mayEndOpen: Bool { true }
-
     /// Every output position in parallel: the layer is the constant (sparse) matrix of all its
     /// windows (`Conv.unrolledDense`), lowered as a dense layer, so the shift-add CMVM shares
     /// partial sums between neighbouring windows and between filters.

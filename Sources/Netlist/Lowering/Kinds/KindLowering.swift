@@ -10,6 +10,16 @@ protocol KindLowering {
     func lower(f: LayerFrame, input: TensorInfo, layer: Layer, options: LoweringOptions) -> [SignalID]
 }
 
+extension LayerLowering {
+    static func lowerKind(_ k: AnyLayerKind, f: LayerFrame, input: TensorInfo, layer: Layer, options: LoweringOptions) -> [SignalID] {
+        guard let l = k.base as? any KindLowering else {
+            preconditionFailure("layer kind \(k.base.opName) has no lowering (add a KindLowering conformance)")
+        }
+        f.m.header.append("input shape \(input.shape) -> output shape \(layer.outputShape) (channels last, flat row-major)")
+        return l.lower(f: f, input: input, layer: layer, options: options)
+    }
+}
+
 // MARK: - Convolution: one constant matrix over the unrolled layer
 
 extension Conv: KindLowering {

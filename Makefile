@@ -163,7 +163,7 @@ simbench-%: $(RTLGEN)
 bench-models:
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-models: needs the bench venv (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; $$da4ml scripts/bench_models.py $(QKERAS_DIR) Tests/models/bench; \
-	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json
+	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json Tests/models/bench/atlas_student.json
 
 # --- convolutional test models (Tests/models/conv: conv1d/conv2d, every padding, pooling, zero
 # padding, flatten; tiny_cnn also at a parallelization factor), CONV_VECTORS vectors per simulator.
@@ -361,7 +361,7 @@ bench: build
 # (before) and shift-add (now), da4ml 0.6 and alkaid 0.8.2 (PyPI venvs under .cache/) on the same
 # quantized weights; writes the table in docs/benchmarks.md. Long (the jet tagger takes minutes).
 QKERAS_DIR ?= ../shared/models/hls4ml-example-models/keras
-BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls
+BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls,atlas_student
 bench-synth: build
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-synth: no peers (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; \

@@ -3,12 +3,15 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations
+EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations atlas_rpc_student
 VECTORS    ?= 10000
 # Examples that get VECTORS/5 vectors: activations is slow for its size (23 layers);
 # jet_tagger_argmax repeats the jet tagger's dense layers (the slowest GHDL simulation), its own
 # logic is a small compare tree.
 SHORT_SIM  := activations jet_tagger_argmax
+# Examples that get VECTORS/20: atlas_rpc_student (a 9x16 CNN, 5,000 adders) costs about 80 s of
+# Verilator compilation whatever the count, and GHDL about 0.04 s per vector.
+TINY_SIM   := atlas_rpc_student
 SEEDS      ?= 1 2 3 4 5 6 7 8 9 10 11 12
 BSEEDS     ?= 1 2 3 4 5 6
 BVECTORS   ?= 1500
@@ -138,6 +141,7 @@ sim-%: $(RTLGEN)
 	  *) part=$${t##*-}; rest=$${t%-*}; sim=$${rest##*-}; e=$${rest%-*}; \
 	    n=$(VECTORS); [ "$$part" = 0 ] || n=$(HALF); seed=$$(( part + 1 )); \
 	    case " $(SHORT_SIM) " in *" $$e "*) n=$$(( n / 5 ));; esac; \
+	    case " $(TINY_SIM) " in *" $$e "*) n=$$(( n / 20 ));; esac; \
 	    $(RTLGEN) vectors examples/$$e/model.json --count $$n --seed $$seed > $(SIMDIR)/$$t.csv; \
 	    $(RTLGEN) sim rtl/$$e --input $(SIMDIR)/$$t.csv --simulator $$sim ;; \
 	esac
@@ -160,7 +164,7 @@ simbench-%: $(RTLGEN)
 bench-models:
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-models: needs the bench venv (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; $$da4ml scripts/bench_models.py $(QKERAS_DIR) Tests/models/bench; \
-	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json
+	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json Tests/models/bench/atlas_student.json
 
 # --- convolutional test models (Tests/models/conv: conv1d/conv2d, every padding, pooling, zero
 # padding, flatten; tiny_cnn also at a parallelization factor), CONV_VECTORS vectors per simulator.
@@ -404,7 +408,7 @@ bench: build
 # (before) and shift-add (now), da4ml 0.6 and alkaid 0.8.2 (PyPI venvs under .cache/) on the same
 # quantized weights; writes the table in docs/benchmarks.md. Long (the jet tagger takes minutes).
 QKERAS_DIR ?= ../shared/models/hls4ml-example-models/keras
-BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls
+BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls,atlas_student
 bench-synth: build
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-synth: no peers (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; \

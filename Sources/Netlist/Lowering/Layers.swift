@@ -268,6 +268,10 @@ public enum LayerLowering {
             let zero = b.const("\(name)_zero", 0, width: 1, repr: .unsigned)
             return b.cast(Val(sig: zero, frac: x.frac, range: CodeRange(0, 0)), to: t, name: name).sig
         }
+        // Into an unsigned saturating type, max(x, 0) is the cast's own low saturation: a
+        // negative x rounds to at most 0 (every rounding mode is monotone and keeps 0), which
+        // saturates to 0, so the cast alone gives cast(max(x, 0)) with one mux level less.
+        if !t.signed && (t.overflow == .SAT || t.overflow == .SAT_SYM) { return b.cast(x, to: t, name: name).sig }
         // max(x, 0): the sign bit selects zero, else the other bits (as an unsigned value).
         let xs = b.signedVal(x, name: "\(name)_x")
         let w = b.module[xs.sig].width

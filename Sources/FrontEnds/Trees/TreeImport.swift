@@ -29,7 +29,8 @@ public enum TreeImport {
     public static func model(text: String, file: String, configPath: String?) throws -> Model? {
         guard let v = try? JSONParser.parse(text), let src = source(of: v) else { return nil }
         let given = try configPath.map { try TreeConfig.load(path: $0) }
-        let name = identifier((file as NSString).lastPathComponent)
+        // The file name up to its first dot ("muon_pt_bdt.conifer.json" -> muon_pt_bdt).
+        let name = identifier(String((file as NSString).lastPathComponent.split(separator: ".").first ?? "bdt"))
         let m: Model
         switch src {
         case .conifer: m = try conifer(v, file: file, config: given, name: name)

@@ -256,6 +256,7 @@ public enum TreeImport {
                 }
                 if let st = t["split_type"] {
                     let types = try c.ints(st, "\(at).split_type", min: 0, max: 255)
+                    guard types.count == n else { throw c.fail("\(at).split_type", "expected \(n) entries (one per node), found \(types.count)") }
                     if let bad = types.indices.first(where: { types[$0] != 0 && left[$0] != -1 }) {
                         throw c.fail("\(at).split_type[\(bad)]", "a categorical split is not supported (numerical splits only)")
                     }

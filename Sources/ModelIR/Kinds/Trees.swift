@@ -40,18 +40,6 @@ public struct TreeEnsemble: LayerKind, Equatable {
             }
             return i
         }
-
-        /// Every root-to-leaf path: the leaf and its conditions (node, went left).
-        public func paths() -> [(leaf: Int, conds: [(node: Int, left: Bool)])] {
-            var out: [(Int, [(node: Int, left: Bool)])] = []
-            func walk(_ n: Int, _ c: [(node: Int, left: Bool)]) {
-                if feature[n] == -2 { out.append((n, c)); return }
-                walk(left[n], c + [(n, true)])
-                walk(right[n], c + [(n, false)])
-            }
-            walk(0, [])
-            return out
-        }
     }
 
     /// Deepest tree accepted (a root-to-leaf path of at most this many comparisons): 2^12 leaves

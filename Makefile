@@ -3,13 +3,16 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations muon_pt_bdt track_quality_bdt
+EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations atlas_rpc_student muon_pt_bdt track_quality_bdt
 VECTORS    ?= 10000
 # Examples that get VECTORS/5 vectors: activations is slow for its size (23 layers);
 # jet_tagger_argmax repeats the jet tagger's dense layers (the slowest GHDL simulation), its own
 # logic is a small compare tree; the BDT examples are checked on 10,000 rows per model against
 # conifer by conifer-parity.
 SHORT_SIM  := activations jet_tagger_argmax muon_pt_bdt track_quality_bdt
+# Examples that get VECTORS/20: atlas_rpc_student (a 9x16 CNN, 5,000 adders) costs about 80 s of
+# Verilator compilation whatever the count, and GHDL about 0.04 s per vector.
+TINY_SIM   := atlas_rpc_student
 SEEDS      ?= 1 2 3 4 5 6 7 8 9 10 11 12
 BSEEDS     ?= 1 2 3 4 5 6
 BVECTORS   ?= 1500
@@ -18,7 +21,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3
+.PHONY: conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -32,6 +35,7 @@ help:
 	@echo "make hls4ml-binary   batchnorm+binary_tanh folding and binary dense layers vs hls4ml's own C++"
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
+	@echo "make hls4ml-conv     conv models (Keras/QKeras/ONNX) + hls4ml configs: rtlgen predict vs hls4ml, built and simulated (part of make test)"
 	@echo "make conifer-parity    BDTs (conifer JSON, XGBoost JSON, scikit-learn via conifer): rtlgen predict vs conifer's cpp emulation (part of make test)"
 	@echo "make bdt-examples      retrain the BDT examples (scripts/make_bdt_examples.py) and re-import their model.json"
 	@echo "make onnx-parity       ONNX / QONNX models: rtlgen predict vs hls4ml's ONNX emulation and qonnx's execution (part of make test)"
@@ -140,6 +144,7 @@ sim-%: $(RTLGEN)
 	  *) part=$${t##*-}; rest=$${t%-*}; sim=$${rest##*-}; e=$${rest%-*}; \
 	    n=$(VECTORS); [ "$$part" = 0 ] || n=$(HALF); seed=$$(( part + 1 )); \
 	    case " $(SHORT_SIM) " in *" $$e "*) n=$$(( n / 5 ));; esac; \
+	    case " $(TINY_SIM) " in *" $$e "*) n=$$(( n / 20 ));; esac; \
 	    $(RTLGEN) vectors examples/$$e/model.json --count $$n --seed $$seed > $(SIMDIR)/$$t.csv; \
 	    $(RTLGEN) sim rtl/$$e --input $(SIMDIR)/$$t.csv --simulator $$sim ;; \
 	esac
@@ -162,7 +167,7 @@ simbench-%: $(RTLGEN)
 bench-models:
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-models: needs the bench venv (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; $$da4ml scripts/bench_models.py $(QKERAS_DIR) Tests/models/bench; \
-	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json
+	rm -f Tests/models/bench/keras_bnn.json Tests/models/bench/muon_teacher.json Tests/models/bench/atlas_student.json
 
 # --- convolutional test models (Tests/models/conv: conv1d/conv2d, every padding, pooling, zero
 # padding, flatten; tiny_cnn also at a parallelization factor), CONV_VECTORS vectors per simulator.
@@ -234,10 +239,11 @@ sim-teacher: $(RTLGEN)
 # --- AXI4-Stream wrappers (docs/stream.md): muon_recal with ugmt-scouting-run3 + replace (2 muons
 # per beat) and a pairs-mode classifier (4 muons per beat), random TVALID gaps and TREADY
 # backpressure, every output beat (TDATA, TLAST, TUSER) against the golden model.
-# STREAM_MUONS muons per example in Verilator, STREAM_MUONS_GHDL in GHDL (both 100,000; GHDL takes
-# about 5 minutes of the run for the two examples).
+# STREAM_MUONS muons per example in Verilator (100,000), STREAM_MUONS_GHDL in GHDL (25,000: the
+# same wrapper logic as in Verilator; 100,000 took about 5 minutes of make test, and the CNN
+# parity tests needed the time; make sim-long runs 100,000 in both).
 STREAM_MUONS ?= 100000
-STREAM_MUONS_GHDL ?= 100000
+STREAM_MUONS_GHDL ?= 25000
 STREAM_EXAMPLES := replace:examples/muon_recal/stream.yaml pairs:examples/muon_recal/pairs.yaml
 STREAM_SIM_TARGETS := $(foreach e,replace pairs,$(foreach s,verilator ghdl,stream-$(e)-$(s)))
 $(SIMDIR)/stream/%/stream.json: $(RTLGEN) examples/muon_recal/stream.yaml examples/muon_recal/pairs.yaml
@@ -266,6 +272,37 @@ lint-stream: $(RTLGEN)
 	  for std in 93c 08; do w=$(SIMDIR)/lint-stream/$$e-$$std; rm -rf $$w; mkdir -p $$w; \
 	    (cd $$d && ghdl -a --std=$$std --workdir=$(CURDIR)/$$w $$(cat files_vhdl.f) testbench/vhdl/tb_muon_recal_axis.vhd); done; \
 	  echo "lint-stream $$e: verilator -Wall clean, ghdl 93c and 08 clean"; done
+
+# --- report.html (Sources/Driver/ReportHTML.swift) in a real browser: the muon_recal build and its
+# stream build rendered by headless Chromium (Debian package, installed as root when missing) to
+# PNG, their DOM checked against report.json / stream.json, two builds byte-identical ---
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "missing: chromium. Run as root or: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; \
+	fi
+report-html: $(RTLGEN) chromium
+	python3 Tests/report/report_html.py --rtlgen $(RTLGEN) --work $(SIMDIR)/report-html
+
+# --- the Python package (python/, `pip install ./python`): installed into the TensorFlow venv of
+# the importer tests and run with pytest: predict == rtlgen predict, build / report / sim, errors,
+# and the README's notebook on a Keras model made in memory (skipped only when PyPI is unreachable) ---
+python-test: $(RTLGEN)
+	@PY=$$(scripts/hls4ml-tf-venv.sh) || { rc=$$?; [ $$rc = 3 ] && { echo "python-test: PyPI unreachable, skipped"; exit 0; }; exit $$rc; }; \
+	  $$PY -c "import pytest" 2>/dev/null || $$PY -m pip install -q --disable-pip-version-check pytest >/dev/null; \
+	  $$PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps ./python >/dev/null; \
+	  $$PY -c "import rtlgen, sys; sys.exit(0 if 'site-packages' in rtlgen.__file__ else 'python-test: rtlgen not installed from ./python')"; \
+	  cd python/tests && RTLGEN=$(CURDIR)/$(RTLGEN) $$PY -m pytest -q -p no:cacheprovider --durations=3 .
+
+# --- rtlgen sweep (Sources/rtlgen/SweepCommand.swift, Driver/Sweep.swift): the muon student over
+# 3 clocks x 3 reuse factors, locally and through the emitted Slurm / HTCondor files (parsed; their
+# per-point commands run here), each row against rtlgen build of its point ---
+sweep-test: $(RTLGEN)
+	python3 Tests/sweep/sweep.py --rtlgen $(RTLGEN) --work $(SIMDIR)/sweep
 
 # --- the ap_fixed oracle ---------------------------------------------------------------
 apfixed: .cache/apfixed/cases.txt
@@ -307,6 +344,20 @@ hls4ml-importers-binary: $(RTLGEN)
 # --- a Keras 3 .keras archive through hls4ml's Keras 3 converter (a third venv; not in make test) ---
 hls4ml-importers-keras3: $(RTLGEN)
 	python3 Tests/hls4ml/importers_keras3.py $(RTLGEN)
+
+# --- convolutional networks against hls4ml itself: the shared Keras and ONNX conv models and two
+# seeded ones (QKeras conv + batchnorm + pooling, Conv1D + padding + pooling), three hls4ml
+# configs each, 10,000 inputs per pair; each model built and simulated in Verilator and GHDL ---
+# make test's share (--quick: every model with a Model-level and a per-layer-precision config on
+# 10,000 inputs, 'auto' types on the QKeras CNN, the 2D models simulated); hls4ml-conv-full: all.
+hls4ml-conv: $(RTLGEN)
+	python3 Tests/hls4ml/conv.py --rtlgen $(RTLGEN) --quick
+	@PY=$$(scripts/onnx-venv.sh) || { echo "hls4ml-conv: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY Tests/onnx/conv_parity.py --rtlgen $(RTLGEN) --quick
+hls4ml-conv-full: $(RTLGEN)
+	python3 Tests/hls4ml/conv.py --rtlgen $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "hls4ml-conv-full: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY Tests/onnx/conv_parity.py --rtlgen $(RTLGEN)
 
 # --- the ONNX / QONNX importer against hls4ml's ONNX front end (float models) and qonnx's
 # execution (QONNX models), 10,000 inputs per model (a venv made by scripts/onnx-venv.sh; a failed
@@ -352,7 +403,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity conifer-parity
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test hls4ml-conv conifer-parity
 	@echo "make test: all passed"
 
 demo: deps build
@@ -373,7 +424,7 @@ bench: build
 # (before) and shift-add (now), da4ml 0.6 and alkaid 0.8.2 (PyPI venvs under .cache/) on the same
 # quantized weights; writes the table in docs/benchmarks.md. Long (the jet tagger takes minutes).
 QKERAS_DIR ?= ../shared/models/hls4ml-example-models/keras
-BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls
+BENCH_MODELS ?= muon_student,muon_baseline,keras_bnn,jet_qkeras,jet_hls,atlas_student
 bench-synth: build
 	@peers=$$(scripts/bench-venv.sh) || { echo "bench-synth: no peers (PyPI unreachable)"; exit 1; }; \
 	eval "$$peers"; \
@@ -381,7 +432,7 @@ bench-synth: build
 	  --qkeras $(QKERAS_DIR) --work $(SIMDIR)/bench-synth --doc docs/benchmarks.md --models $(BENCH_MODELS)
 
 sim-long:
-	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
+	@$(MAKE) --no-print-directory sim VECTORS=100000 STREAM_MUONS_GHDL=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
 	@$(MAKE) --no-print-directory sim-teacher
 	@$(MAKE) --no-print-directory sim-cnn-teacher
 	@$(MAKE) --no-print-directory sim-fuzz

@@ -11,6 +11,8 @@ on its type's grid (so rtlgen, da4ml and alkaid read exactly the same numbers).
 - jet_hls: the same jet tagger at hls4ml's default types (everything fixed<16,6>).
 - muon_baseline: the 16-wide muon network 5-16-16-16-16-3 (seeded illustrative weights).
 - keras_bnn: examples/keras_bnn, a binary network (the peers take no binary layers).
+- atlas_student: examples/atlas_rpc_student (the ATLAS RPC CNN student, 4-bit weights) with RND
+  instead of RND_CONV in its ReLUs (the peers round half up only).
 
     python bench_models.py QKERAS_DIR OUTDIR      (needs h5py and numpy)
 """
@@ -104,10 +106,20 @@ def bnn():
     return m
 
 
+def atlas_student():
+    """examples/atlas_rpc_student with round-half-up ReLUs (quantized_relu rounds half to even)."""
+    m = json.load(open(ROOT / "examples/atlas_rpc_student/model.json"))
+    for l in m["layers"]:
+        if "output_type" in l:
+            l["output_type"] = l["output_type"].replace("RND_CONV", "RND")
+    m["name"] = "atlas_student"
+    return m
+
+
 def main():
     qdir, out = sys.argv[1], Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    for m in (jet(qdir), muon(), jet_hls(qdir), muon_baseline(), bnn()):
+    for m in (jet(qdir), muon(), jet_hls(qdir), muon_baseline(), bnn(), atlas_student()):
         (out / (m["name"] + ".json")).write_text(json.dumps(m) + "\n")
         print(out / (m["name"] + ".json"))
 

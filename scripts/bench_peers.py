@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Generate the same quantized dense/ReLU model with da4ml 0.6 or alkaid 0.8.2 (make bench).
+"""Generate the same quantized dense/ReLU/conv model with da4ml 0.6 or alkaid 0.8.2 (make bench).
 
 Development tooling only (rtlgen never needs Python). Reads an rtlgen native model JSON whose
 weights are already on their types' grids (scripts/bench_models.py writes such files), traces it
 with the peer's Python API (input quantized to the input type, exact dense sums, each dense and
 ReLU output quantized to the layer's output type with the same rounding and overflow), and
-writes the peer's pipelined Verilog. Prints JSON: top module, Verilog files, cycles (the peer's
+writes the peer's pipelined Verilog. A conv2d layer is traced as what it computes with every
+output position in parallel: one constant matrix over the flat (channels-last) image, zeros
+outside each window, so the peer's CMVM sees the whole unrolled layer as rtlgen's does (neither
+peer converts a QKeras Conv2D model itself: da4ml 0.6 has no Keras front end, alkaid 0.8.2's takes
+Keras 3 layers only); flatten is the identity on the flat data. Prints JSON: top module, Verilog files, cycles (the peer's
 register ranks from inputs to outputs) and generation time.
 
     python bench_peers.py da4ml|alkaid MODEL.json OUTDIR --latency-cutoff X
@@ -52,6 +56,34 @@ def exact(v, t, where):
     return float(fr)
 
 
+def unrolled_conv2d(kernel, shape, strides, padding):
+    """The (H*W*Cin) x (OH*OW*Cout) matrix of a 2D convolution on a flat channels-last image
+    (Keras rules for `valid` and `same`), and the output shape."""
+    h, w, cin = shape
+    kh, kw, _, cout = kernel.shape
+    sh, sw = strides
+    if padding == "valid":
+        oh, ow, ph, pw = (h - kh) // sh + 1, (w - kw) // sw + 1, 0, 0
+    elif padding == "same":
+        oh, ow = -(-h // sh), -(-w // sw)
+        ph = max((oh - 1) * sh + kh - h, 0) // 2
+        pw = max((ow - 1) * sw + kw - w, 0) // 2
+    else:
+        raise SystemExit("bench_peers: conv2d padding %r not modelled" % padding)
+    mat = np.zeros((h * w * cin, oh * ow * cout))
+    for oy in range(oh):
+        for ox in range(ow):
+            for dy in range(kh):
+                for dx in range(kw):
+                    iy, ix = oy * sh + dy - ph, ox * sw + dx - pw
+                    if not (0 <= iy < h and 0 <= ix < w):
+                        continue
+                    for c in range(cin):
+                        col = (oy * ow + ox) * cout
+                        mat[(iy * w + ix) * cin + c, col:col + cout] = kernel[dy, dx, c, :]
+    return mat, [oh, ow, cout]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tool", choices=["da4ml", "alkaid"])
@@ -67,7 +99,8 @@ def main():
     else:
         from alkaid.trace import FVArrayInput as Inp, trace
         from alkaid.codegen import RTLModel
-    n = m["input"]["size"]
+    shape = m["input"].get("shape") or [m["input"]["size"]]
+    n = int(np.prod(shape))
     it = parse_type(m["input"]["type"])
     inp = Inp((n,))
     x = q(inp, it)
@@ -84,6 +117,21 @@ def main():
             y = x @ w + b
             cur_t = parse_type(layer["output_type"])
             x = q(y, cur_t)
+        elif op == "conv2d":
+            kt = parse_type(layer["kernel_type"])
+            bt = parse_type(layer["bias_type"])
+            if layer.get("accum_type", "auto") != "auto":
+                raise SystemExit("bench_peers: only accum_type auto (exact sums) is modelled")
+            k = np.array(layer["kernel"], dtype=object)
+            kh, kw, cin, cout = k.shape
+            kernel = np.array([exact(v, kt, layer["name"] + ".kernel") for v in k.ravel()]).reshape(k.shape)
+            b = np.array([exact(v, bt, layer["name"] + ".bias") for v in layer["bias"]])
+            mat, shape = unrolled_conv2d(kernel, shape, layer.get("strides", [1, 1]), layer.get("padding", "valid"))
+            y = x @ mat + np.tile(b, mat.shape[1] // cout)
+            cur_t = parse_type(layer["output_type"])
+            x = q(y, cur_t)
+        elif op == "flatten":
+            shape = [int(np.prod(shape))]
         elif op == "relu":
             ot = parse_type(layer.get("output_type", m["input"]["type"]))
             x = q(x.relu(), ot)

@@ -15,7 +15,7 @@ SIM = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.makedirs(W, exist_ok=True)
 rng = random.Random(seed)
-bases = [json.load(open(p)) for p in sorted(glob.glob(ROOT + '/examples/*/model.json')) + sorted(glob.glob(ROOT + '/Tests/reference/models/*.json')) + [ROOT + '/Tests/models/bipolar_mix.json'] if 'jet_tagger' not in p]
+bases = [json.load(open(p)) for p in sorted(glob.glob(ROOT + '/examples/*/model.json')) + sorted(glob.glob(ROOT + '/Tests/reference/models/*.json')) + [ROOT + '/Tests/models/bipolar_mix.json'] + sorted(glob.glob(ROOT + '/Tests/models/conv/*.json')) if 'jet_tagger' not in p]
 types = ["bipolar","ternary","int<1>","uint<1>","fixed<1,1>","ufixed<1,0>","fixed<2,-3>","fixed<40,30>","ufixed<3,8>","fixed<64,10,RND_CONV,SAT>","int<2>","fixed<8,3,RND,SAT_SYM>","ufixed<6,0,TRN,SAT_ZERO>","fixed<18,8>"]
 ops = ["sign","sigmoid","tanh","softmax","relu","relu6","leaky_relu","hard_tanh","elu","selu","linear","ternary_tanh","lut","threshold","batchnorm","binary_dense","argmax"]
 nums = [0, -1, 1, 0.5, -0.5, 1e-9, 1e9, 3, 1024, 1023, 7, 2.5, -1e-3, 65536, 131072]
@@ -44,8 +44,14 @@ def mutate(m):
             if op == "softmax" and rng.random() < 0.5: new["implementation"] = "argmax"; new["output_type"] = rng.choice(["uint<3>","uint<1>","int<4>","uint<8>"])
             L.insert(k, new)
         elif c == 4:
-            for key in ("table_size", "index_bits", "units"):
+            for key in ("table_size", "index_bits", "units", "filters"):
                 if key in l: l[key] = rng.choice([1, 2, 3, 0, 64, 1024, 4096])
+            # Shapes and window geometry of the conv / pooling / padding layers and the input.
+            for key in ("kernel_size", "strides", "pool_size", "padding", "shape"):
+                if key in l and rng.random() < 0.6:
+                    l[key] = rng.choice([[1], [2, 2], [3, 1], [0, 1], [9, 9], [1, 2, 3], 2, "same", "valid", "full", [1, 0, 0, 1], [-1, 2], [], None])
+            if "shape" in m["input"] and rng.random() < 0.3:
+                m["input"]["shape"] = rng.choice([[6, 7, 3], [42, 3], [126], [0, 5], [5, 7, 2, 1], [10, 4]])
         else:
             if len(L) > 1: del L[k]
     return m

@@ -93,7 +93,9 @@ public enum Builder {
         files.append(("quartus.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: false)))
         files.append(("model.json", ModelWriter.json(model)))
         let yosys = options.yosysStats ? try YosysStats.collect(design: design) : [:]
-        files.append(("report.json", Report.json(model: model, design: design, top: top, config: options.config, language: options.language, yosys: yosys)))
+        let report = Report.json(model: model, design: design, top: top, config: options.config, language: options.language, yosys: yosys)
+        files.append(("report.json", report))
+        files.append(("report.html", ReportHTML.render(report: report, stream: files.first { $0.0 == "stream.json" }?.1)))
         return (files, design)
     }
 
@@ -147,15 +149,18 @@ public enum Builder {
                         ?? c.reuseFactor(layer: l.name, className: "QDense") ?? 1
                     if r > 1 { options.config.layerReuseFactors[l.name] = r }
                 }
-                // hls4ml's ParallelizationFactor (LayerName > LayerType Conv1D/Conv2D > Model) on
-                // each conv layer, when the configuration sets one.
-                for l in model.layers {
-                    guard case let .kind(k) = l.op, let conv = k.base as? Conv else { continue }
-                    let cls = conv.rank == 1 ? "Conv1D" : "Conv2D"
-                    if let pf = (c.setting(layer: l.name, className: cls, key: "ParallelizationFactor")
-                                 ?? c.setting(layer: l.name, className: "Q" + cls, key: "ParallelizationFactor")).flatMap({ Int($0) }), pf >= 1 {
-                        options.config.layerParallelizationFactors[l.name] = pf
+                // hls4ml's ParallelizationFactor (LayerName entry > LayerType Conv1D/Conv2D entry >
+                // Model) on each conv layer; like hls4ml's Vivado backend, a factor that does not
+                // divide the output positions becomes the closest one that does (with a warning).
+                for l in model.layers where l.opName == "conv1d" || l.opName == "conv2d" {
+                    guard let pf = c.parallelizationFactor(layer: l.name, className: l.opName == "conv1d" ? "Conv1D" : "Conv2D") else { continue }
+                    let positions = l.outputShape.dropLast().reduce(1, *)
+                    let valid = (1...max(positions, 1)).filter { positions % $0 == 0 }
+                    let chosen = valid.min { (abs($0 - pf), $0) < (abs($1 - pf), $1) } ?? 1
+                    if chosen != pf {
+                        FileHandle.standardError.write(Data("rtlgen: warning: \(c.file): ParallelizationFactor \(pf) of layer '\(l.name)' does not divide its \(positions) output positions; using \(chosen) (as hls4ml does)\n".utf8))
                     }
+                    if chosen < positions { options.config.layerParallelizationFactors[l.name] = chosen }
                 }
             }
         }

@@ -35,6 +35,9 @@ public struct Config: Sendable {
     public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "parallelization_factor", "layers", "stream"]
     public static let layerKeys = ["multipliers", "reuse_factor", "parallelization_factor"]
 
+    /// The parallelization factor of a layer (nil: every position in parallel).
+    public func parallelizationFactor(layer: String) -> Int? { layerParallelizationFactors[layer] ?? parallelizationFactor }
+
     static func reuse(_ v: Any, file: String, field: String) throws -> Int {
         guard let r = v as? Int, !(v is Bool), r >= 1, r <= maxReuseFactor else {
             throw InputError(file: file, field: field, message: "expected an integer reuse factor in [1, \(maxReuseFactor)]")

@@ -35,6 +35,14 @@ public enum Report {
                 })),
                 ("table_bits", num(hw.module.tables.map { $0.bits }.reduce(0, +))),
             ]
+            let inShape = model.tensorInto(layer: i).shape
+            if inShape.count > 1 || l.outputShape.count > 1 {
+                fields.append(("input_shape", .array(inShape.map(num))))
+                fields.append(("output_shape", .array(l.outputShape.map(num))))
+            }
+            if case let .kind(k) = l.op {
+                fields += k.base.reportDetails(input: model.tensorInto(layer: i)).map { ($0.0, .string($0.1)) }
+            }
             fields += hw.details.map { ($0.0, num($0.1)) }
             if !hw.stageDelaysNs.isEmpty { fields.append(("stage_delays_ns", ns(hw.stageDelaysNs))) }
             if let y = yosys[hw.module.name] { fields.append(("yosys", y)) }
@@ -56,7 +64,8 @@ public enum Report {
              ("stage_budget_ns", .number(String(format: "%.3f", DelayModel(clockPeriodNs: config.clockPeriodNs).budget)))]
         } ?? []) + [
             ("input", .object([("size", num(model.input.size)), ("type", .string(model.input.type.description)),
-                               ("bus_bits", num(model.input.size * model.input.type.width))])),
+                               ("bus_bits", num(model.input.size * model.input.type.width))]
+                              + (model.input.shape.count > 1 ? [("shape", .array(model.input.shape.map(num)))] : []))),
             ("output", .object([("size", num(model.outputSize)), ("type", .string(model.outputType.description)),
                                 ("bus_bits", num(model.outputSize * model.outputType.width))])),
             ("languages", .array(language == .both ? [.string("verilog"), .string("vhdl")] : [.string(language.rawValue)])),

@@ -99,7 +99,11 @@ public enum Synthesis {
         let r = try run(files: files, top: top, cwd: dir, logPath: (dir as NSString).appendingPathComponent("synth.log"))
         var fields = members.filter { $0.0 != "synthesis" }
         fields.append(("synthesis", r.json))
-        try (JSONWriter.pretty(.object(fields)) + "\n").write(toFile: reportPath, atomically: true, encoding: .utf8)
+        let updated = JSONWriter.pretty(.object(fields)) + "\n"
+        try updated.write(toFile: reportPath, atomically: true, encoding: .utf8)
+        // report.html shows the new figures (rendered from the report as written).
+        let stream = try? String(contentsOfFile: (dir as NSString).appendingPathComponent("stream.json"), encoding: .utf8)
+        try ReportHTML.render(report: updated, stream: stream).write(toFile: (dir as NSString).appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
         return r
     }
 }

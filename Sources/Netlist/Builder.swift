@@ -114,6 +114,15 @@ public struct DelayModel: Sendable {
             // by the adder's own LUT: it is ready when that signal is.
             let ready = live.map { t in t.cone.map { $0.inputs <= 1 ? $0.base : t.ns } ?? t.ns }.max() ?? 0
             return Timing(ns: ready + delay(of: op, width: width, operandWidths: operandWidths))
+        case .reduceOr:
+            // An OR of at most 6 input bits (through the LUT logic in front of them) is one LUT
+            // and packs like a bitwise op (a rounding's sticky bit joins its increment's LUT).
+            if let t = live.first {
+                let inputs = operandWidths[0] * (t.cone?.inputs ?? 1)
+                let base = t.cone?.base ?? t.ns
+                if inputs <= 6 { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
+            }
+            return Timing(ns: latest + delay(of: op, width: width, operandWidths: operandWidths))
         default:
             return Timing(ns: latest + delay(of: op, width: width, operandWidths: operandWidths))
         }

@@ -29,7 +29,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self, SynthCmd.self, StreamSimCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self, SynthCmd.self, StreamSimCmd.self, SweepCmd.self]
     )
 
     static func main() {

@@ -109,14 +109,115 @@ final class KerasBinaryTests: XCTestCase {
         expectError(try edited(qkJSON, qkH5) { $0.replacingOccurrences(of: "\"class_name\": \"binary\", \"config\": {\"use_01\": false, \"alpha\": 1, \"use_stochastic_rounding\": false}, \"registered_name\": \"binary\"}, \"bias_quantizer\"",
                                                                        with: "\"class_name\": \"quantized_relu\", \"config\": {\"bits\": 4, \"integer\": 0}}, \"bias_quantizer\"") },
                     "quantized_relu is not a weight quantizer")
-        // A batchnorm followed by hls4ml's plain ternary_tanh (threshold 0.5): hls4ml folds the pair
-        // into floored thresholds, which rtlgen does not reproduce.
+        // A batchnorm with a negative gamma followed by hls4ml's plain ternary (threshold 0.5):
+        // the exact rule reverses the comparisons there (hls4ml does not): refused.
         expectError(try edited(qkJSON, qkH5) { text in
-            // act2 (QActivation ternary) directly after bn1's activation would need a batchnorm
-            // before it: make act1 a ternary with threshold 0.5 (bn1 -> act1).
             text.replacingOccurrences(of: "\"name\": \"act1\", \"trainable\": true, \"dtype\": \"float32\", \"activation\": \"binary\"",
                                       with: "\"name\": \"act1\", \"trainable\": true, \"dtype\": \"float32\", \"activation\": \"ternary(threshold=0.5)\"")
-        }, "BatchNormalization followed by a ternary activation is not supported")
+        }, "channel 4: a negative gamma (-1.5263078212738037109375) before a ternary activation is not supported")
+    }
+
+    /// hls4ml's example ternary jet tagger (Tests/models/keras): each BatchNormalization +
+    /// Activation('ternary_tanh') is one exact multi_threshold (int<2>, hls4ml's
+    /// BatchNormalizationQuantizedTanh), each TernaryDense after it sums exactly into
+    /// int<ceil(log2 n) + 2> (hls4ml's QuantizeDenseOutput), the first TernaryDense is hls4ml's
+    /// dense with int<2> weights, the last BatchNormalization stays a fixed<16,6> batchnorm.
+    func testTernaryJetTaggerAsHls4ml() throws {
+        let dir = root.appendingPathComponent("Tests/models/keras")
+        let m = try load(dir.appendingPathComponent("KERAS_3layer_ternary_small.json").path,
+                         dir.appendingPathComponent("KERAS_3layer_ternary_small_weights.h5").path)
+        XCTAssertEqual(m.layers.map { $0.opName }, ["dense", "multi_threshold", "ternary_dense", "multi_threshold", "ternary_dense",
+                                                    "multi_threshold", "ternary_dense", "batchnorm"])
+        XCTAssertEqual(m.layers.map { $0.name }, ["fc1", "bn1", "fc2", "bn2", "fc3", "bn3", "output", "bn"])
+        XCTAssertEqual(m.layers.map { $0.outputType.description },
+                       ["fixed<16,6>", "int<2>", "int<8>", "int<2>", "int<7>", "int<2>", "int<7>", "fixed<16,6>"])
+        // The fold is exact: at each channel's thresholds lo and hi (codes of the input type), the
+        // batchnorm of the stored float32 parameters is <= -1/2 just below lo and > -1/2 at lo,
+        // <= 1/2 just below hi and > 1/2 at hi (checked in float64, far from the boundaries here).
+        let w = try HDF5File(path: dir.appendingPathComponent("KERAS_3layer_ternary_small_weights.h5").path)
+        for (k, bn) in ["bn1", "bn2", "bn3"].enumerated() {
+            guard case let .binary(.multiThreshold(t)) = m.layers[1 + 2 * k].op else { return XCTFail("\(bn)") }
+            func a(_ n: String) throws -> [Double] { try w.array("\(bn)/\(bn)/\(n):0").values }
+            let (g, b, mu, v) = (try a("gamma"), try a("beta"), try a("moving_mean"), try a("moving_variance"))
+            let step = pow(2.0, Double(-t.frac))
+            for j in 0..<g.count {
+                func y(_ c: Int128) -> Double { b[j] + (Double(c) * step - mu[j]) * g[j] / (v[j] + 1e-6).squareRoot() }
+                let (lo, hi) = (t.thresholds[j][0], t.thresholds[j][1])
+                XCTAssertTrue(y(lo - 1) <= -0.5 && y(lo) > -0.5, "\(bn)[\(j)] lo")
+                XCTAssertTrue(y(hi - 1) <= 0.5 && y(hi) > 0.5, "\(bn)[\(j)] hi")
+            }
+        }
+    }
+
+    /// The importer's self-check restates hls4ml's rewrites: it refuses a model that keeps a
+    /// batchnorm and the ternary_tanh after it apart (what the importer once did with this exact
+    /// chain), or a TernaryDense after the merge that is not retyped.
+    func testSelfCheckRefusesWhatHls4mlRewrites() throws {
+        let bn = HLSLayer(name: "bn1", className: "BatchNormalization",
+                          kind: .batchnorm(gamma: [1], beta: [0], mean: [0], variance: [1], epsilon: "0.001"), source: "config.layers[1] (bn1)")
+        let act = HLSLayer(name: "act1", className: "Activation", kind: .activation("ternary_tanh"), source: "config.layers[2] (act1)")
+        let td = HLSLayer(name: "fc2", className: "Dense", kind: .binaryDense(kernel: [[1]], bias: nil, biasQuantizer: nil, biasType: nil, ternary: true, qkeras: false),
+                          source: "config.layers[3] (fc2)")
+        let f16 = FixedType(signed: true, width: 16, intBits: 6)
+        func model(_ layers: [Layer]) -> Model { Model(name: "m", description: "", input: InputSpec(name: "x", size: 1, type: f16), layers: layers) }
+        let mt = BinaryLayerOp.multiThreshold(MultiThreshold(thresholds: [[0, 1]], frac: 10))
+        let prov = KerasImporter.Provenance(name: ["bn1", nil, "fc2"], inputSize: [1, 1, 1])
+        // Right: one int<2> multi_threshold, fc2 int<ceil(log2 1) + 2> = int<2>.
+        XCTAssertNoThrow(try KerasImporter.selfCheck([bn, act, td], prov, model: model([
+            Layer(name: "bn1", op: .binary(mt), outputType: .integer(signed: true, width: 2)),
+            Layer(name: "fc2", op: .binary(.ternaryDense(BinaryDense(units: 1, kernel: [[1]]))), outputType: .integer(signed: true, width: 2))]), file: "f"))
+        // The old import: a fixed-point batchnorm, then ternary_tanh on its own.
+        let old = KerasImporter.Provenance(name: ["bn1", "act1", "fc2"], inputSize: [1, 1, 1])
+        XCTAssertThrowsError(try KerasImporter.selfCheck([bn, act, td], old, model: model([
+            Layer(name: "bn1", op: .relu, outputType: f16), Layer(name: "act1", op: .binary(.ternaryTanh), outputType: .ternary),
+            Layer(name: "fc2", op: .dense(Dense(units: 1, kernelType: .integer(signed: true, width: 2), biasType: .integer(signed: false, width: 1), accumType: f16,
+                                                kernel: [[1]], bias: [0])), outputType: f16)]), file: "f")) { e in
+            XCTAssertTrue("\(e)".contains("importer self-check failed: hls4ml merges 'bn1' and 'act1' into one BatchNormalizationQuantizedTanh"), "\(e)")
+        }
+        // Merged, but fc2 left in fixed<16,6>.
+        XCTAssertThrowsError(try KerasImporter.selfCheck([bn, act, td], prov, model: model([
+            Layer(name: "bn1", op: .binary(mt), outputType: .integer(signed: true, width: 2)),
+            Layer(name: "fc2", op: .binary(.ternaryDense(BinaryDense(units: 1, kernel: [[1]]))), outputType: f16)]), file: "f")) { e in
+            XCTAssertTrue("\(e)".contains("QuantizeDenseOutput makes 'fc2'"), "\(e)")
+        }
+    }
+
+    /// quantized_po2 kernels (scripts/make_qkeras_po2.py): QKeras' exponents, hls4ml's weights as
+    /// fixed-point codes of +-2^e, and the refusals (boundary weights, po2 biases and activations,
+    /// quantized_relu_po2). hls4ml parity: Tests/hls4ml/importers.py.
+    func testQuantizedPo2() throws {
+        let q4 = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(4)"), file: "f", field: "k"))
+        XCTAssertEqual([q4.minExp, q4.maxExp], [-4, 3])
+        func e(_ q: QKerasQuantizer, _ x: Double) -> [Int]? { q.po2Weight(x).map { [$0.negative ? -1 : 1, $0.exponent] } }
+        XCTAssertEqual(e(q4, 0), [1, -4])            // sign(0) = +1, |x| < 1e-7: the smallest exponent
+        XCTAssertEqual(e(q4, -1e-9), [-1, -4])
+        XCTAssertEqual(e(q4, 0.3), [1, -2])          // log2 0.3 = -1.74
+        XCTAssertEqual(e(q4, -0.7), [-1, -1])        // -0.515
+        XCTAssertEqual(e(q4, 1e-3), [1, -4])         // clipped up
+        XCTAssertEqual(e(q4, 40), [1, 3])            // clipped down (y = x + (xq - x) is still 8 here)
+        XCTAssertNil(q4.po2Weight(Double(Float(0.5.squareRoot()))), "2^-0.5: TensorFlow's logs disagree")
+        let q5 = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(5, max_value=2)"), file: "f", field: "k"))
+        XCTAssertEqual([q5.minExp, q5.maxExp], [-8, 7])
+        XCTAssertEqual(e(q5, 3.5), [1, 1])           // max_value 2
+        let qs = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(4, max_value=0.5)"), file: "f", field: "k"))
+        XCTAssertEqual([qs.minExp, qs.maxExp], [-8, 7])  // no exponent sign bit when max_value <= 1
+        XCTAssertThrowsError(try QKerasQuantizer.parse(.string("quantized_po2(4)"), file: "f", field: "bias_quantizer")) { e in
+            XCTAssertTrue("\(e)".contains("quantized_po2 bias quantizer is not supported"), "\(e)")
+        }
+        XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string("quantized_relu_po2(4)"), file: "f", field: "a")) { e in
+            XCTAssertTrue("\(e)".contains("Unsupported QKeras activation: quantized_relu_po2"), "\(e)")
+        }
+        XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string("quantized_po2(4)"), file: "f", field: "a"))
+        // The fixture: every kernel a power of two, in the smallest type holding its exponents.
+        let m = try load(fixtures.appendingPathComponent("qkeras_po2.json").path, fixtures.appendingPathComponent("qkeras_po2_weights.h5").path)
+        XCTAssertEqual(m.layers.map { $0.opName }, ["dense", "relu", "dense", "relu", "dense"])
+        for l in m.layers {
+            guard case let .dense(d) = l.op else { continue }
+            for c in d.kernel.joined() { XCTAssertTrue(c != 0 && (c.magnitude & (c.magnitude - 1)) == 0, "\(l.name): \(c)") }
+        }
+        guard case let .dense(fc1) = m.layers[0].op, case let .dense(fc3) = m.layers[4].op else { return XCTFail("ops") }
+        XCTAssertEqual(fc1.kernelType.description, "fixed<9,5>")   // 2^-4 .. 2^3
+        XCTAssertEqual(fc3.kernelType.description, "fixed<11,3>")  // 2^-8 .. 2^1
     }
 
     func testQuantizerParsing() throws {

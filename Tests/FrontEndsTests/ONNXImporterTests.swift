@@ -231,9 +231,13 @@ final class ONNXImporterTests: XCTestCase {
         short.op("MatMul", [short.const([1, 2, 3], [2, 2])])
         expectError(try short.data(outputs: 2), "holds 3 values, its shape (2, 2) needs 4")
         // An unsupported operator, named.
+        var lrn = OnnxBuilder(nIn: 2)
+        lrn.op("LRN", [lrn.const([1], [1])])
+        expectError(try lrn.data(outputs: 2), "node 'lrn_2' (LRN): unsupported operator LRN")
+        // A Conv on a flat (batch, n) input: a conv graph needs its channels-last input shape.
         var conv = OnnxBuilder(nIn: 2)
         conv.op("Conv", [conv.const([1], [1])])
-        expectError(try conv.data(outputs: 2), "node 'conv_2' (Conv): unsupported operator Conv")
+        expectError(try conv.data(outputs: 2), "a convolutional graph needs a declared input shape")
         // QONNX without an exact fixed-point equivalent.
         var ns = OnnxBuilder(nIn: 2)
         ns.quant(scale: 0.3, bits: 8)

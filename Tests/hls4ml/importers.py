@@ -9,6 +9,8 @@ and out-of-range values, given to both sides as the same float64 array, to rtlge
   - qkeras_3layer_config.yml          the QKeras jet tagger with per-layer precisions
   - KERAS_1layer.json (no config)     hls4ml's defaults (fixed<16,6> everywhere), sigmoid output
   - qkeras_3layer.json (no config)    hls4ml's defaults with QKeras weight quantizers
+  - qkeras_po2 (scripts/make_qkeras_po2.py, Tests/FrontEndsTests/Fixtures): quantized_po2
+    kernels (bits 4 and 5, max_value 2), quantized_relu, no config (hls4ml's defaults)
   - muon student (scripts/make_muon_student_keras.py: 5-8-8-8-8-3, 4 BatchNormalization, 419
     parameters) with its config (LayerType / LayerName precedence, standalone batchnorms), and
     without a config, from the full-model .h5.
@@ -123,6 +125,14 @@ def main():
                   {'KerasJson': mcfg['KerasJson'], 'KerasH5': mcfg['KerasH5'], 'IOType': 'io_parallel',
                    'Backend': 'Vivado', 'ProjectName': 'myproject', 'HLSConfig': default_hls},
                   [mcfg['KerasJson'], mcfg['KerasH5']], None))
+
+    # QKeras power-of-two kernels (scripts/make_qkeras_po2.py, committed fixture): hls4ml's
+    # ExponentType weights and shift products against rtlgen's fixed-point codes of +-2^e.
+    fx = os.path.join(ROOT, 'Tests', 'FrontEndsTests', 'Fixtures')
+    j, h = os.path.join(fx, 'qkeras_po2.json'), os.path.join(fx, 'qkeras_po2_weights.h5')
+    cases.append(('qkeras_po2 (quantized_po2), no config', [j],
+                  {'KerasJson': j, 'KerasH5': h, 'IOType': 'io_parallel', 'Backend': 'Vivado', 'ProjectName': 'myproject',
+                   'HLSConfig': default_hls}, [j, h], None))
 
     failed = False
     for n, (label, model_args, cfg, files, cwd) in enumerate(cases):

@@ -2,7 +2,10 @@
 """The Keras importer on binary networks against hls4ml 1.3 itself: hls4ml's example keras_bnn
 (16-64-32-32-5, BinaryDense + BatchNormalization + binary_tanh, Keras 2.2.4) and the two fixtures
 of scripts/make_qkeras_binary.py (qkeras_binary: QDense binary / ternary kernels, QActivation
-binary / ternary, negative gammas; small_bnn: BinaryDense with a bias, TernaryDense), imported by
+binary / ternary, negative gammas; small_bnn: BinaryDense with a bias, TernaryDense) and hls4ml's
+example ternary jet tagger KERAS_3layer_ternary_small (Tests/models/keras: TernaryDense +
+BatchNormalization + Activation('ternary_tanh') three times, TernaryDense + BatchNormalization),
+imported by
 `rtlgen predict MODEL.json` and converted by hls4ml's own Keras converter
 (`keras_v2_to_hls`, hls4ml's default configuration, compiled with g++), 10,000 inputs from
 `rtlgen vectors` (random, edge, off-grid and out-of-range values, the same float64 array on both
@@ -19,6 +22,11 @@ the input grid. The test shows that this is the whole difference:
   (c) every other layer of the imported model is left as imported (checked: only the
       `thresholds` of the threshold layers change between (a) and (b)).
 The number of threshold codes where the two rules differ is printed.
+
+A batchnorm followed by a ternary activation is rtlgen's exact ternary fold (+1 above 1/2, -1 at
+or below -1/2); hls4ml's floored thresholds compared with `x > hi` / `x <= lo` are the same rule
+up to the float rounding of its thresholds, so a model without binary thresholds (the ternary jet
+tagger) must equal hls4ml in (a) itself, on every output.
 
     python3 Tests/hls4ml/importers_binary.py [--rtlgen PATH] [--count 10000]
 
@@ -65,6 +73,9 @@ def main():
     fx = os.path.join(ROOT, 'Tests', 'FrontEndsTests', 'Fixtures')
     cases.append(('qkeras_binary', os.path.join(fx, 'qkeras_binary.json'), os.path.join(fx, 'qkeras_binary_weights.h5')))
     cases.append(('small_bnn', os.path.join(fx, 'small_bnn.json'), os.path.join(fx, 'small_bnn_weights.h5')))
+    tm = os.path.join(ROOT, 'Tests', 'models', 'keras')
+    cases.append(('ternary_small', os.path.join(tm, 'KERAS_3layer_ternary_small.json'),
+                  os.path.join(tm, 'KERAS_3layer_ternary_small_weights.h5')))
     failed = False
     for n, (label, j, h) in enumerate(cases):
         failed |= not check(label, j, h, rtlgen, args.count, 17 + n, np, hls4ml)
@@ -102,6 +113,12 @@ def check(label, j, h, rtlgen, count, seed, np, hls4ml):
         for name, node in model.graph.items():
             if node.class_name == 'BatchNormalizationQuantizedTanh' and node.get_attr('quantize') == 2:
                 thresholds[name] = np.asarray(node.weights['threshold'].data, dtype=np.float64).reshape(-1)
+            if node.class_name == 'BatchNormalizationQuantizedTanh' and node.get_attr('quantize') == 3:
+                # ternary: +1 when x > hi, -1 when x <= lo; with the input grid's step.
+                ulp = 2.0 ** -node.get_input_variable().type.precision.fractional
+                for k in ('hi', 'lo'):
+                    thresholds['%s:%s' % (k, name)] = np.asarray(node.weights['threshold_' + k].data, dtype=np.float64).reshape(-1)
+                thresholds['ulp:' + name] = np.array([ulp])
         np.savez(cached, y=y, **{'t_' + k: v for k, v in thresholds.items()})
         how = 'compiled with g++'
     want = [[exact_decimal(v) for v in r] for r in y]
@@ -121,11 +138,25 @@ def check(label, j, h, rtlgen, count, seed, np, hls4ml):
           % (label, a_s, len(want), a_o, tot, how))
 
     # (b) hls4ml's thresholds in place of rtlgen's (bnbt_<batchnorm> holds batchnorm <batchnorm>'s),
-    # compared as hls4ml compares (x >= t whatever the sign of gamma).
+    # compared as hls4ml compares (x >= t whatever the sign of gamma). A ternary fold (a
+    # multi_threshold named after its batchnorm) gets [lo + ulp, hi + ulp]: x > hi <=> x >= hi + ulp
+    # on the input grid. hls4ml's ternary layers for a QKeras threshold other than 0.5 (named
+    # after their scaling, bnbt_<activation>_scale) are imported as hls4ml computes them and kept.
     m = json.load(open(imported))
     variant = json.loads(json.dumps(m))
     diff, total, replaced = 0, 0, 0
+    binary_folds = sum(1 for k in thresholds if ':' not in k)
+    ternary_folds = sum(1 for k in thresholds if k.startswith('ulp:') and not k.endswith('_scale'))
     for layer in variant['layers']:
+        if layer['op'] == 'multi_threshold' and 'ulp:bnbt_' + layer['name'] in thresholds:
+            key = 'bnbt_' + layer['name']
+            ulp = thresholds['ulp:' + key][0]
+            new = [[exact_decimal(lo + ulp), exact_decimal(hi + ulp)] for lo, hi in zip(thresholds['lo:' + key], thresholds['hi:' + key])]
+            diff += sum(1 for u, v in zip(layer['thresholds'], new) if [exact_decimal(t) for t in u] != v)
+            total += len(new)
+            layer['thresholds'] = [['@@%s@@' % t for t in row] for row in new]
+            replaced += 1
+            continue
         if layer['op'] != 'threshold':
             continue
         t = thresholds.get('bnbt_' + layer['name'])
@@ -142,7 +173,7 @@ def check(label, j, h, rtlgen, count, seed, np, hls4ml):
         replaced += 1
     # (c) nothing but the thresholds changed.
     strip = lambda mm: [{k: v for k, v in l.items() if k not in ('thresholds', 'directions')} for l in mm['layers']]  # noqa: E731
-    if strip(m) != strip(variant) or replaced != len(thresholds):
+    if strip(m) != strip(variant) or replaced != binary_folds + ternary_folds:
         print('  FAILED: the variant changed more than the thresholds, or hls4ml has other folded layers')
         return False
     vfile = os.path.join(CACHE, label + '_hls4ml_thresholds.json')
@@ -151,6 +182,11 @@ def check(label, j, h, rtlgen, count, seed, np, hls4ml):
     got_b = predict(vfile)
     b_s, b_o, _ = counts(got_b)
     ok = b_s == len(want) and len(got_b) == len(want)
+    if binary_folds == 0 and a_s != len(want):
+        # Ternary folds only: rtlgen's exact rule is hls4ml's (flooring is exact for x > t and
+        # x <= t), so the imported model itself must equal hls4ml.
+        print('  FAILED: %s has no binary threshold, yet rtlgen\'s own thresholds differ from hls4ml' % label)
+        ok = False
     print("  %-14s hls4ml's thresholds:        %5d/%d samples, %6d/%d outputs identical to hls4ml%s"
           % (label, b_s, len(want), b_o, tot, '' if ok else '  FAILED'))
     print('  %-14s the two threshold rules differ on %d of %d channels (%d threshold layers)' % (label, diff, total, replaced))

@@ -5,7 +5,10 @@
 //   > LayerType[class].Precision[var] > LayerType[class].Precision
 //   > Model.Precision[var] > Model.Precision.
 // Keys that change nothing rtlgen computes (part, backend, trace, ...) are collected into one
-// warning; keys rtlgen cannot honour (io_stream, 'auto' precisions, ...) are errors. ReuseFactor
+// warning; keys rtlgen cannot honour (io_stream, 'auto' precisions where hls4ml infers none rtlgen
+// reproduces, ...) are errors. 'auto' is read and resolved by the layers that infer it as hls4ml
+// 1.3 does (`precisionOrAuto`: conv accum/result, pooling accum/result, reshape and padding
+// results; see KerasConv.swift); elsewhere `precision` refuses it. ReuseFactor
 // becomes rtlgen's reuse_factor of the dense layers (`reuseFactor(layer:)`); Strategy Resource is
 // accepted with it (rtlgen's time-multiplexed dense layer is the same arithmetic).
 import Foundation
@@ -33,6 +36,8 @@ public struct HLSConfig: Sendable {
     public var layerNames: [String] = []
     /// HLSConfig.Model.ReuseFactor (the default of every layer), if given.
     public var modelReuseFactor: Int?
+    /// HLSConfig.Model.ParallelizationFactor, if given (hls4ml: conv layers' output positions per cycle).
+    public var modelParallelizationFactor: Int?
     /// Keys read but ignored, for the one warning line.
     public var ignored: [String] = []
 
@@ -140,11 +145,11 @@ public struct HLSConfig: Sendable {
 
     static func number(_ v: Any) -> Double? { (v as? Double) ?? (v as? Int).map(Double.init) }
 
-    static let layerKeysHonoured: Set<String> = ["Precision", "ReuseFactor", "Strategy", "table_size", "TableSize",
+    static let layerKeysHonoured: Set<String> = ["Precision", "ReuseFactor", "ParallelizationFactor", "Strategy", "table_size", "TableSize",
                                                  "exp_table_t", "inv_table_t", "inv_inp_t", "table_t", "accum_t",
                                                  "Implementation", "implementation"]
     static let layerKeysIgnored: Set<String> = ["Trace", "Compression", "BramFactor", "TargetCycles", "ConvImplementation",
-                                                "PipelineStyle", "PipelineInterval", "ParallelizationFactor", "TraceOutput",
+                                                "PipelineStyle", "PipelineInterval", "TraceOutput",
                                                 "unroll", "Skip", "skip"]
 
     mutating func parseHLS(_ hm: [String: Any]) throws {
@@ -152,8 +157,14 @@ public struct HLSConfig: Sendable {
         if let m = hm["Model"] {
             guard let mm = m as? [String: Any] else { throw Self.fail(file, "HLSConfig.Model", "expected a mapping") }
             var (p, s) = try section(mm, path: "HLSConfig.Model")
+            if let v = p.first(where: { $0.value == "auto" && $0.key != "maximum" }) {
+                // hls4ml infers 'auto' only per layer (and falls back to the model default).
+                throw Self.fail(file, v.key == "default" ? "HLSConfig.Model.Precision" : "HLSConfig.Model.Precision.\(v.key)",
+                                "'auto' cannot be the model precision: give an explicit type (hls4ml infers 'auto' only per layer; rtlgen's own `auto` accumulator is the import option --accum auto)")
+            }
             modelPrecision = p
             modelReuseFactor = s.removeValue(forKey: "ReuseFactor").flatMap { Int($0) }
+            modelParallelizationFactor = s.removeValue(forKey: "ParallelizationFactor").flatMap { Int($0) }
             if !s.isEmpty {
                 let k = s.keys.sorted().first!
                 throw Self.fail(file, "HLSConfig.Model.\(k)", "a table or type setting belongs under LayerType or LayerName")
@@ -197,6 +208,11 @@ public struct HLSConfig: Sendable {
                     throw Self.fail(file, field, "expected a positive integer (at most 65536)")
                 }
                 settings["ReuseFactor"] = String(r)
+            case "ParallelizationFactor":
+                guard let r = v as? Int, !(v is Bool), r >= 1, r <= 1 << 20 else {
+                    throw Self.fail(file, field, "expected a positive integer (output positions per cycle)")
+                }
+                settings["ParallelizationFactor"] = String(r)
             case "Strategy":
                 guard let s = v as? String else { throw Self.fail(file, field, "expected Latency or Resource") }
                 if !["latency", "resource"].contains(s.lowercased()) {
@@ -222,9 +238,7 @@ public struct HLSConfig: Sendable {
 
     func checkPrecision(_ s: String, field: String) throws -> String {
         let t = s.trimmingCharacters(in: .whitespaces)
-        if t.lowercased() == "auto" {
-            throw Self.fail(file, field, "'auto' precision cannot be honoured: give an explicit type (rtlgen's own `auto` accumulator is the import option --accum auto)")
-        }
+        if t.lowercased() == "auto" { return "auto" }  // resolved by the layer (precisionOrAuto)
         _ = try Self.fixedType(t, file: file, field: field)
         return t
     }
@@ -244,8 +258,16 @@ public struct HLSConfig: Sendable {
         }
     }
 
-    /// hls4ml's get_precision: the precision of `variable` for a layer, and where it came from.
+    /// hls4ml's get_precision: the precision of `variable` for a layer; 'auto' is refused here
+    /// (layers that infer it as hls4ml does call `precisionOrAuto`).
     public func precision(layer: String, className: String, variable: String) throws -> FixedType {
+        if let t = try precisionOrAuto(layer: layer, className: className, variable: variable) { return t }
+        throw Self.fail(file, precisionSource(layer: layer, className: className, variable: variable),
+                        "'auto' precision cannot be honoured for this layer: give an explicit type (rtlgen's own `auto` accumulator is the import option --accum auto)")
+    }
+
+    /// hls4ml's get_precision, nil when it is 'auto' (hls4ml's UnspecifiedPrecisionType).
+    public func precisionOrAuto(layer: String, className: String, variable: String) throws -> FixedType? {
         let n = layer.lowercased(), c = className.lowercased()
         let candidates: [(String?, String)] = [
             (namePrecision[n]?[variable], "HLSConfig.LayerName.\(layer).Precision.\(variable)"),
@@ -256,9 +278,42 @@ public struct HLSConfig: Sendable {
             (modelPrecision["default"], "HLSConfig.Model.Precision"),
         ]
         for (p, field) in candidates {
-            if let p { return try Self.fixedType(p, file: file, field: field) }
+            if let p { return p == "auto" ? nil : try Self.fixedType(p, file: file, field: field) }
         }
         return try Self.fixedType("fixed<16,6>", file: file, field: "HLSConfig.Model.Precision")
+    }
+
+    /// Where `precision` found a layer's variable (for messages).
+    public func precisionSource(layer: String, className: String, variable: String) -> String {
+        let n = layer.lowercased(), c = className.lowercased()
+        if namePrecision[n]?[variable] != nil { return "HLSConfig.LayerName.\(layer).Precision.\(variable)" }
+        if namePrecision[n]?["default"] != nil { return "HLSConfig.LayerName.\(layer).Precision" }
+        if typePrecision[c]?[variable] != nil { return "HLSConfig.LayerType.\(className).Precision.\(variable)" }
+        if typePrecision[c]?["default"] != nil { return "HLSConfig.LayerType.\(className).Precision" }
+        if modelPrecision[variable] != nil { return "HLSConfig.Model.Precision.\(variable)" }
+        return "HLSConfig.Model.Precision"
+    }
+
+    /// hls4ml's model default precision (Model.Precision, or its `default`), which its type
+    /// inference falls back to; nil when that is 'auto' itself.
+    public func modelDefaultPrecision() throws -> FixedType? {
+        guard let p = modelPrecision["default"] else { return try Self.fixedType("fixed<16,6>", file: file, field: "HLSConfig.Model.Precision") }
+        return p == "auto" ? nil : try Self.fixedType(p, file: file, field: "HLSConfig.Model.Precision")
+    }
+
+    /// hls4ml's Model.Precision.maximum (caps inferred widths), if given.
+    public func maximumPrecision() throws -> FixedType? {
+        guard let p = modelPrecision["maximum"], p != "auto" else { return nil }
+        return try Self.fixedType(p, file: file, field: "HLSConfig.Model.Precision.maximum")
+    }
+
+    /// hls4ml's ParallelizationFactor of a conv layer as its Vivado backend reads it
+    /// (get_layer_config_value: the LayerName entry if the layer has one, else the LayerType entry
+    /// if its class has one, else Model); nil when not given.
+    public func parallelizationFactor(layer: String, className: String) -> Int? {
+        if namePrecision[layer.lowercased()] != nil { return nameSettings[layer.lowercased()]?["ParallelizationFactor"].flatMap { Int($0) } }
+        if typePrecision[className.lowercased()] != nil { return typeSettings[className.lowercased()]?["ParallelizationFactor"].flatMap { Int($0) } }
+        return modelParallelizationFactor
     }
 
     /// A per-layer setting (LayerName over LayerType, as hls4ml's get_layer_config).

@@ -52,7 +52,8 @@ extension KerasImporter {
 
     /// One layer of hls4ml's list as a `Layer` of the model core (unvalidated: the core checks
     /// and normalizes it), and the number of values it outputs.
-    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, inType: FixedType, afterBNQT: Bool = false, config: HLSConfig, options: ImportOptions,
+    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, inType: FixedType, afterBNQT: Bool = false, afterTernaryBNQT: Bool = false,
+                     config: HLSConfig, options: ImportOptions,
                      names: inout NameTable, file: String) throws -> (Layer, Int) {
         let name = names.unique(l.name)
         func prec(_ v: String) throws -> FixedType { try config.precision(layer: l.name, className: l.className, variable: v) }
@@ -70,10 +71,21 @@ extension KerasImporter {
         }
         func accum() throws -> FixedType? { options.exactAccumulators ? nil : try prec("accum") }
         switch l.kind {
+        case let .spatial(s):
+            return try KerasConv.emit(l, s, name: name, inType: inType, config: config, options: options, file: file)
         case let .dense(kernel, bias, kq, bq):
             let units = kernel.shape[1]
-            let kt = try kq?.hlsType ?? prec("weight")
             let bt = try bq?.hlsType ?? prec("bias")
+            let b: [Int128] = try (0..<units).map { j in
+                var v = bias?.values[j] ?? 0
+                if let bq { v = bq.apply(v) }
+                return try code(v, bt)
+            }
+            if let kq, kq.kind == .po2 {
+                let (kt, k) = try po2Kernel(kernel, kq, nIn: nIn, inType: inType, layer: l, file: file)
+                return (try layer(.dense(Dense(units: units, kernelType: kt, biasType: bt, accumType: try accum(), kernel: k, bias: b))), units)
+            }
+            let kt = try kq?.hlsType ?? prec("weight")
             let k: [[Int128]] = try (0..<nIn).map { i in
                 try (0..<units).map { j in
                     var v = kernel.values[i * units + j]
@@ -81,16 +93,12 @@ extension KerasImporter {
                     return try code(v, kt)
                 }
             }
-            let b: [Int128] = try (0..<units).map { j in
-                var v = bias?.values[j] ?? 0
-                if let bq { v = bq.apply(v) }
-                return try code(v, bt)
-            }
             return (try layer(.dense(Dense(units: units, kernelType: kt, biasType: bt, accumType: try accum(), kernel: k, bias: b))), units)
         case let .binaryDense(kernel, bias, bq, fixedBiasType, ternary, qkeras):
             let units = kernel.first?.count ?? 0
-            if afterBNQT && (!qkeras || !ternary) {
-                // Bipolar input: hls4ml's xnor product (popcount), y = 2 * popcount - n.
+            if (afterBNQT && (!qkeras || !ternary)) || (afterTernaryBNQT && !qkeras) {
+                // Bipolar input: hls4ml's xnor product (popcount), y = 2 * popcount - n. Ternary
+                // (int<2>) input of a BinaryDense / TernaryDense: the exact sum of +-x.
                 let d = BinaryDense(units: units, kernel: kernel)
                 let op: LayerOp = .binary(ternary ? .ternaryDense(d) : .binaryDense(d))
                 if !qkeras {
@@ -193,8 +201,11 @@ extension KerasImporter {
             }
             return (try layer(.activation(.leakyRelu(LeakyRelu(alpha: ac, alphaType: pt)))), nIn)
         case let .batchnorm(gamma, beta, mean, variance, eps):
-            if case .activation("ternary_tanh")? = next?.kind, next?.ternaryThreshold == 0.5 {
-                throw InputError(file: file, field: l.source, message: "a BatchNormalization followed by a ternary activation is not supported (hls4ml folds the pair into floored thresholds; rtlgen folds batchnorm exactly only before a binary activation)")
+            if let next, next.foldsIntoBatchNorm(previous: l) {
+                // hls4ml's BatchNormalizationQuantizedTanh (quantize 3): rtlgen's exact thresholds.
+                let m = try ternaryFold(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: eps, nIn: nIn, inType: inType,
+                                        source: l.source, file: file)
+                return (Layer(name: name, op: .binary(.multiThreshold(m)), outputType: .integer(signed: true, width: 2)), nIn)
             }
             if case .activation("binary_tanh")? = next?.kind {
                 // rtlgen's exact threshold folding (hls4ml floors the threshold; see docs/importers.md):
@@ -224,6 +235,102 @@ extension KerasImporter {
                                                    bias: try bias.map { Rational(code: try code($0, bt), frac: bt.fracBits) })
             return (try layer(.binary(.batchnorm(BatchNorm(p, scaleType: st, biasType: bt, hasOutputType: true)))), nIn)
         }
+    }
+
+    /// A quantized_po2 kernel as fixed-point codes: each weight +-2^e (`QKerasQuantizer.po2Weight`,
+    /// hls4ml's sign and exponent), in the smallest signed type holding every exponent the layer
+    /// uses. hls4ml multiplies by a shift in `weight_exponential`: the input cast to
+    /// ap_fixed<2(b + Wx), b + Wx> (b the quantizer's bits, Wx the input width), shifted by e,
+    /// negated for a negative weight, then cast to accum_t; that equals rtlgen's exact product
+    /// cast to accum_t only when the shift loses no bit. A weight whose shift would (a right shift
+    /// past b + Wx fractional bits, or a left shift past b + Wx integer bits) is refused, naming it.
+    static func po2Kernel(_ kernel: HDF5Array, _ q: QKerasQuantizer, nIn: Int, inType: FixedType, layer l: HLSLayer,
+                          file: String) throws -> (FixedType, [[Int128]]) {
+        let units = kernel.shape[1]
+        var w: [[(negative: Bool, exponent: Int)]] = []
+        for i in 0..<nIn {
+            var row: [(negative: Bool, exponent: Int)] = []
+            for j in 0..<units {
+                let x = kernel.values[i * units + j]
+                guard x.isFinite else { throw InputError(file: file, field: l.source, message: "kernel[\(i)][\(j)] is not a finite number (\(x))") }
+                guard let v = q.po2Weight(x) else {
+                    throw InputError(file: file, field: "\(l.source).kernel[\(i)][\(j)]",
+                                     message: "the weight \(x) has no well-defined quantized_po2 value in hls4ml 1.3: it lies within float32 rounding of a rounding boundary (TensorFlow's vectorized and scalar float32 logs differ there), or QKeras' float32 x + (xq - x) loses it (hls4ml then takes log2 of 0); move the weight or use fewer bits")
+                }
+                row.append(v)
+            }
+            w.append(row)
+        }
+        let es = w.flatMap { $0.map { $0.exponent } }
+        let lo = es.min() ?? 0, hi = es.max() ?? 0
+        let frac = Swift.max(0, -lo)
+        let width = Swift.max(hi, 0) + frac + 2
+        guard width <= 120 else {
+            throw InputError(file: file, field: "\(l.source).kernel_quantizer", message: "exponents \(lo) to \(hi) need a \(width)-bit weight type (at most 120)")
+        }
+        let kt = FixedType(signed: true, width: width, intBits: width - frac)
+        // hls4ml's shift product: r_T = ap_fixed<2(b + Wx), b + Wx>.
+        let rw = q.bits + inType.width
+        let inInt = inType.signed ? inType.intBits : inType.intBits + 1
+        for (i, row) in w.enumerated() {
+            for (j, v) in row.enumerated() where inType.fracBits + Swift.max(0, -v.exponent) > rw || inInt + Swift.max(0, v.exponent) > rw {
+                throw InputError(file: file, field: "\(l.source).kernel[\(i)][\(j)]",
+                                 message: "the power-of-two weight \(v.negative ? "-" : "")2^\(v.exponent) on input \(inType) would lose bits in hls4ml 1.3's shift product (ap_fixed<\(2 * rw),\(rw)>), which rtlgen does not reproduce; use fewer quantized_po2 bits or a wider input type")
+            }
+        }
+        let k = w.map { row in row.map { v -> Int128 in
+            let c = Int128(1) << (v.exponent + frac)
+            return v.negative ? -c : c
+        } }
+        return (kt, k)
+    }
+
+    /// A batchnorm followed by ternary_tanh as one exact layer: y = +1 where beta + (x - mean) *
+    /// gamma / sqrt(variance + epsilon) > 1/2, -1 where it is <= -1/2, else 0 (Keras'
+    /// ternary_tanh of the batchnorm: clip to [-1, 1], then > 0.5 / <= -0.5), decided exactly
+    /// (squares, no square root) for every input code, from the exact values of the stored floats
+    /// and epsilon as written. As a multi_threshold: y = #(x >= lo) + #(x >= hi) - 1, lo and hi
+    /// the smallest input codes where the batchnorm exceeds -1/2 and 1/2. hls4ml floors its float
+    /// thresholds -bias/scale +- 0.5/scale to the input grid and compares x > hi, x <= lo, which
+    /// is the same rule (flooring is exact for > and <=) up to the float rounding of its
+    /// thresholds. A negative gamma reverses the comparisons, which hls4ml does not do and one
+    /// multi_threshold cannot express: refused.
+    static func ternaryFold(gamma: [Double]?, beta: [Double]?, mean: [Double], variance: [Double], epsilon eps: String, nIn: Int,
+                            inType: FixedType, source: String, file: String) throws -> MultiThreshold {
+        func exact(_ d: Double) throws -> Rational {
+            guard d.isFinite else { throw InputError(file: file, field: source, message: "a parameter is not a finite number (\(d))") }
+            return try Rational(decimal: exactDecimal(d))
+        }
+        let e: Rational
+        do { e = try Rational(decimal: eps) } catch {
+            throw InputError(file: file, field: "\(source).epsilon", message: "expected a number, found \(eps)")
+        }
+        let fb = inType.fracBits
+        let half = Rational(code: 1, frac: 1)
+        var rows: [[Rational]] = []
+        for j in 0..<nIn {
+            let g = try exact(gamma?[j] ?? 1), b = try exact(beta?[j] ?? 0), mu = try exact(mean[j])
+            let v = try exact(variance[j]) + e
+            guard v.sign > 0 else {
+                throw InputError(file: file, field: source, message: "channel \(j): variance + epsilon is not positive: the batch normalization cannot be computed")
+            }
+            guard g.sign >= 0 else {
+                throw InputError(file: file, field: source, message: "channel \(j): a negative gamma (\(exactDecimal(gamma?[j] ?? 1))) before a ternary activation is not supported (the comparisons reverse; hls4ml 1.3 does not reverse them)")
+            }
+            let ch = BNChannel(gamma: g, beta: b, mean: mu, v: v)
+            // The smallest code whose batchnorm exceeds c (maxCode + 1: none), by bisection: the
+            // batchnorm is non-decreasing in x for gamma >= 0.
+            func first(above c: Rational) -> Int128 {
+                func above(_ x: Int128) -> Bool { !ch.value(at: Rational(code: x, frac: fb)).leq(c) }
+                var lo = inType.minCode, hi = inType.maxCode
+                if above(lo) { return lo }
+                if !above(hi) { return hi + 1 }
+                while hi - lo > 1 { let m = lo + (hi - lo) / 2; if above(m) { hi = m } else { lo = m } }
+                return hi
+            }
+            rows.append([Rational(code: first(above: -half), frac: fb), Rational(code: first(above: half), frac: fb)])
+        }
+        return MultiThreshold(thresholds: rows, outScaleText: "1", outBiasText: "-1")
     }
 
     /// hls4ml's scale = gamma / sqrt(variance + epsilon), bias = beta - scale * mean, in numpy's

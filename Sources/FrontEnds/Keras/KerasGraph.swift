@@ -21,6 +21,8 @@ public struct KerasGraph {
     public let inputName: String?
     public let inputSize: Int
     public let layers: [KerasLayer]
+    /// The input's shape without the batch dimension, channels last ([10, 4], [8, 8, 1]).
+    public var inputShape: [Int] = []
 
     public static func parse(_ arch: JSONValue, file: String) throws -> KerasGraph {
         func fail(_ f: String, _ m: String) -> InputError { InputError(file: file, field: f, message: m) }
@@ -51,10 +53,12 @@ public struct KerasGraph {
         // The input size: an InputLayer's shape, or the first layer's batch_input_shape.
         var inputName: String? = nil
         var size: Int? = nil
+        var dims: [Int] = []
         let first = layers[0]
         for key in ["batch_input_shape", "batch_shape"] {
             if case let .array(shape)? = first.config[key] {
                 size = try flatSize(shape, file: file, field: "\(first.path).\(key)")
+                dims = shape.dropFirst().compactMap { if case let .number(t) = $0 { return Int(t) }; return nil }
                 break
             }
         }
@@ -65,7 +69,9 @@ public struct KerasGraph {
         guard let n = size else {
             throw fail("\(first.path).batch_input_shape", "missing: the model has no InputLayer and its first layer does not give the input shape")
         }
-        return KerasGraph(modelName: modelName, inputName: inputName, inputSize: n, layers: layers)
+        var g = KerasGraph(modelName: modelName, inputName: inputName, inputSize: n, layers: layers)
+        g.inputShape = dims.isEmpty ? [n] : dims
+        return g
     }
 
     /// [null, n] -> n; [null, a, b, ...] -> a*b*... (the flattened size, for a following Flatten).

@@ -33,6 +33,8 @@ struct HLSLayer {
         /// or a QDense with a binary / ternary kernel quantizer (`qkeras`). `bias`: codes of
         /// `biasType` (nil: the configuration's bias type), nil when the layer has none.
         case binaryDense(kernel: [[Int8]], bias: [Double]?, biasQuantizer: QKerasQuantizer?, biasType: FixedType?, ternary: Bool, qkeras: Bool)
+        /// Conv, pooling, flatten / reshape, zero padding (KerasConv.swift).
+        case spatial(SpatialLayer)
     }
     let name: String
     /// hls4ml's class name (the LayerType key).
@@ -45,6 +47,31 @@ struct HLSLayer {
     /// ternary_tanh: hls4ml's TernaryTanh threshold (nil: none given, as for a Keras
     /// Activation('ternary_tanh')); only 0.5 is hls4ml's plain ternary_tanh.
     var ternaryThreshold: Double? = nil
+
+    /// A ternary activation with hls4ml's plain thresholds (+-0.5): Activation('ternary_tanh')
+    /// (no threshold attribute: hls4ml's `get_attr('threshold', 0.5)`) or a QKeras ternary with
+    /// threshold 0.5.
+    var isPlainTernary: Bool {
+        if case .activation("ternary_tanh") = kind { return (ternaryThreshold ?? 0.5) == 0.5 }
+        return false
+    }
+
+    /// This ternary activation is merged with the batchnorm before it (hls4ml's
+    /// MergeBatchNormAndQuantizedTanh with quantize 3; rtlgen: one exact multi_threshold layer).
+    func foldsIntoBatchNorm(previous p: HLSLayer) -> Bool {
+        if case .batchnorm = p.kind { return isPlainTernary }
+        return false
+    }
+
+    /// This layer ends one of hls4ml's ternary BatchNormalizationQuantizedTanh layers (int<2>
+    /// output): a plain ternary activation after a batchnorm, or a ternary activation with another
+    /// threshold (hls4ml's ExtractTernaryThreshold scaling merged with it).
+    func isTernaryBNQT(previous p: HLSLayer?) -> Bool {
+        guard case .activation("ternary_tanh") = kind else { return false }
+        if !isPlainTernary { return true }
+        if let p, case .batchnorm = p.kind { return true }
+        return false
+    }
 }
 
 public enum KerasImporter {
@@ -59,9 +86,11 @@ public enum KerasImporter {
     public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
         let file = src.architectureFile
         let graph = try KerasGraph.parse(src.architecture, file: file)
-        let (inputName, layers, size) = try hlsLayers(graph, src: src)
+        let (inputName, rawLayers, size) = try hlsLayers(graph, src: src)
+        let spatial = KerasConv.isSpatialModel(graph)
+        let layers = spatial ? try KerasConv.configPasses(rawLayers, config: config) : rawLayers
         // A LayerName entry must name a layer of the model (hls4ml's names).
-        let known = Set([inputName.lowercased()] + layers.map { $0.name.lowercased() })
+        let known = Set([inputName.lowercased()] + rawLayers.map { $0.name.lowercased() })
         for n in config.layerNames where !known.contains(n.lowercased()) {
             throw InputError(file: config.file, field: "HLSConfig.LayerName.\(n)",
                              message: "names no layer of the model (its layers, as hls4ml names them: \(([inputName] + layers.map { $0.name }).joined(separator: ", ")))")
@@ -71,18 +100,26 @@ public enum KerasImporter {
         var out: [Layer] = []
         var n = size
         var prevType = inType
+        var prov = Provenance(name: Array(repeating: nil, count: layers.count), inputSize: Array(repeating: 0, count: layers.count))
         for (i, l) in layers.enumerated() {
+            prov.inputSize[i] = n
             let next = i + 1 < layers.count ? layers[i + 1] : nil
             if case .activation("linear") = l.kind,
                try config.precision(layer: l.name, className: l.className, variable: "result") == prevType {
                 continue  // hls4ml's EliminateLinearActivation: no cast, no layer
             }
             // hls4ml's BatchNormalizationQuantizedTanh: a batchnorm followed by binary_tanh (its
-            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar).
+            // output is hls4ml's 1-bit xnor data; rtlgen's exact threshold, bipolar), or by a
+            // ternary activation (quantize 3: int<2> data), which rtlgen folds into the batchnorm's
+            // layer: the activation itself is then no layer of its own.
+            if i >= 1, l.foldsIntoBatchNorm(previous: layers[i - 1]) { continue }
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
-            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, config: config, options: options, names: &names, file: file)
+            let afterTernaryBNQT = i >= 1 && layers[i - 1].isTernaryBNQT(previous: i >= 2 ? layers[i - 2] : nil)
+            let (layer, units) = try emit(l, next: next, nIn: n, inType: prevType, afterBNQT: afterBNQT, afterTernaryBNQT: afterTernaryBNQT,
+                                          config: config, options: options, names: &names, file: file)
             out.append(layer)
+            prov.name[i] = layer.name
             n = units
             prevType = layer.outputType
             // hls4ml removes a linear activation before it retypes an xnor dense's output
@@ -96,9 +133,12 @@ public enum KerasImporter {
         let name = NameTable.identifier(config.projectName ?? graph.modelName, fallback: "keras_model")
         let model = Model(name: name,
                           description: "imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))",
-                          input: InputSpec(name: NameTable.identifier(inputName, fallback: "x"), size: size, type: inType),
+                          input: InputSpec(name: NameTable.identifier(inputName, fallback: "x"), size: size, type: inType,
+                                           shape: spatial ? graph.inputShape : nil),
                           layers: out)
-        return try ModelCore.validate(model, file: "\(file) (as imported)")
+        let validated = try ModelCore.validate(model, file: "\(file) (as imported)")
+        try selfCheck(layers, prov, model: validated, file: file)
+        return validated
     }
 
     // MARK: Keras layers -> hls4ml's layer list
@@ -108,6 +148,9 @@ public enum KerasImporter {
         var inputName = g.inputName ?? (g.layers[0].name + "_input")
         var out: [HLSLayer] = []
         var size = g.inputSize
+        // Shapes are tracked (and Flatten is a layer) in models with conv / pooling / padding layers.
+        let spatial = KerasConv.isSpatialModel(g)
+        var shape = spatial ? g.inputShape : [size]
         func fail(_ l: KerasLayer, _ field: String, _ m: String) -> InputError {
             InputError(file: file, field: field.isEmpty ? l.path : "\(l.path).\(field)", message: m)
         }
@@ -118,9 +161,14 @@ public enum KerasImporter {
             case "Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization":
                 continue
             case "Flatten":
+                if spatial && shape.count > 1 {
+                    out.append(try KerasConv.flatten(l, shape: shape, file: file))
+                    shape = [size]
+                }
                 continue
             case "Dense", "QDense":
                 guard let units = l.int("units"), units >= 1, units <= 1_000_000 else { throw fail(l, "units", "expected a positive integer") }
+                if shape.count > 1 { throw fail(l, "", "a Dense layer on a multi-dimensional input (\(shape.map(String.init).joined(separator: ", "))) is not supported: add a Flatten before it") }
                 let useBias = l.bool("use_bias") ?? true
                 let w = try src.weights.arrays(layer: l.name, names: useBias ? ["kernel", "bias"] : ["kernel"])
                 guard let k = w["kernel"] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight 'kernel' of layer '\(l.name)'") }
@@ -140,7 +188,7 @@ public enum KerasImporter {
                     kq = try QKerasQuantizer.parseKernel(l.config["kernel_quantizer"], file: file, field: "\(l.path).kernel_quantizer")
                     bq = try QKerasQuantizer.parse(l.config["bias_quantizer"], file: file, field: "\(l.path).bias_quantizer")
                 }
-                if let kq, kq.kind != .quantizedBits {
+                if let kq, kq.kind == .binary || kq.kind == .ternary {
                     // A QDense with a binary / ternary kernel (hls4ml: QKerasBinaryQuantizer, an
                     // xnor kernel; QKerasQuantizer for ternary, int<2>).
                     let w = (0..<size).map { i in (0..<units).map { j in kq.weightCode(k.values[i * units + j]) } }
@@ -151,6 +199,7 @@ public enum KerasImporter {
                     out.append(HLSLayer(name: l.name, className: "Dense", kind: .dense(kernel: k, bias: b, kernelQuantizer: kq, biasQuantizer: bq), source: l.path))
                 }
                 size = units
+                shape = [units]
                 // hls4ml adds "<dense>_<activation>" for every activation, "linear" too (its Keras 3
                 // converter skips linear); a linear one whose result type equals the dense's is
                 // removed again (emitted below only as a cast).
@@ -187,6 +236,7 @@ public enum KerasImporter {
                                                        ternary: ternary, qkeras: false),
                                     source: l.path))
                 size = units
+                shape = [units]
                 if let act = try denseActivation(l, file: file), act != "linear" || !src.keras3 {
                     out.append(try activationLayer(name: "\(l.name)_\(act)", act: act, source: "\(l.path).activation", file: file))
                 }
@@ -214,20 +264,23 @@ public enum KerasImporter {
                         throw fail(l, q, "QBatchNormalization quantizers are not supported (hls4ml 1.3 ignores them too); remove the quantizer or use BatchNormalization")
                     }
                 }
+                let lastAxis = JSONValue.number(String(shape.count))  // the channels (batch is axis 0)
                 if case let .array(ax)? = l.config["axis"] {
-                    guard ax.count == 1, ax[0] == .number("-1") || ax[0] == .number("1") else { throw fail(l, "axis", "only the last axis is supported") }
-                } else if let ax = l.int("axis"), ax != -1 && ax != 1 {
+                    guard ax.count == 1, ax[0] == .number("-1") || ax[0] == lastAxis else { throw fail(l, "axis", "only the last axis is supported") }
+                } else if let ax = l.int("axis"), ax != -1 && ax != shape.count {
                     throw fail(l, "axis", "only the last axis is supported")
                 }
                 let scale = l.bool("scale") ?? true, center = l.bool("center") ?? true
                 let names = (scale ? ["gamma"] : []) + (center ? ["beta"] : []) + ["moving_mean", "moving_variance"]
                 let w = try src.weights.arrays(layer: l.name, names: names)
+                // After a conv: per channel, tiled over the positions (rtlgen's batchnorm is per element).
+                let ch = shape.last ?? size
                 func vec(_ k: String) throws -> [Double] {
                     guard let a = w[k] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight '\(k)' of layer '\(l.name)'") }
-                    guard a.shape == [size] else {
-                        throw InputError(file: src.weights.file.path, field: "\(l.name)/\(k)", message: "has shape (\(a.shape.map(String.init).joined(separator: ", "))), expected (\(size))")
+                    guard a.shape == [ch] else {
+                        throw InputError(file: src.weights.file.path, field: "\(l.name)/\(k)", message: "has shape (\(a.shape.map(String.init).joined(separator: ", "))), expected (\(ch))")
                     }
-                    return a.values
+                    return ch == size ? a.values : (0..<size).map { a.values[$0 % ch] }
                 }
                 let eps = l.number("epsilon") ?? "0.001"
                 var bn = HLSLayer(name: l.name, className: "BatchNormalization",
@@ -239,6 +292,8 @@ public enum KerasImporter {
             case "QActivation":
                 let q = try QKerasQuantizer.parseActivation(l.config["activation"], file: file, field: "\(l.path).activation")
                 switch q.kind {
+                case .po2:
+                    throw fail(l, "activation", "quantized_po2 as an activation is not supported")  // parseActivation refuses it first
                 case .quantizedRelu:
                     if q.negativeSlope != 0 { throw fail(l, "activation", "quantized_relu with negative_slope is not supported") }
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("relu"), source: l.path))
@@ -253,7 +308,13 @@ public enum KerasImporter {
                     out.append(t)
                 }
             default:
-                throw fail(l, "class_name", "unsupported layer \(l.className) (supported: InputLayer, Dense, BinaryDense, TernaryDense, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization, Dropout, Flatten, QDense, QActivation)")
+                if let (ls, s) = try KerasConv.layers(l, shape: shape, src: src) {
+                    out.append(contentsOf: ls)
+                    shape = s
+                    size = s.reduce(1, *)
+                    continue
+                }
+                throw fail(l, "class_name", "unsupported layer \(l.className) (supported: InputLayer, Dense, BinaryDense, TernaryDense, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization, Dropout, Flatten, QDense, QActivation, Conv1D, Conv2D, QConv1D, QConv2D, pooling 1D/2D and global, Reshape, ZeroPadding1D/2D)")
             }
         }
         return (inputName, out, g.inputSize)
@@ -272,7 +333,9 @@ public enum KerasImporter {
         case "relu", "linear", "sigmoid", "tanh", "binary_tanh":
             return HLSLayer(name: name, className: "Activation", kind: .activation(act), source: source)
         case "ternary_tanh":
-            return HLSLayer(name: name, className: "TernaryTanh", kind: .activation(act), source: source)
+            // hls4ml's Keras parser keeps class_name 'Activation' (only a QKeras ternary
+            // QActivation becomes a TernaryTanh, with a threshold).
+            return HLSLayer(name: name, className: "Activation", kind: .activation(act), source: source)
         case "softmax":
             return HLSLayer(name: name, className: "Softmax", kind: .softmax, source: source)
         case "elu":

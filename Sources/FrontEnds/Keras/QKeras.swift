@@ -7,13 +7,18 @@
 //   quantized_relu / quantized_bits / binary / ternary as QActivation: relu / linear /
 //     binary_tanh / ternary_tanh layers whose result type comes from the hls4ml configuration
 //     (hls4ml 1.3 with a configuration file takes QActivation result types from it).
-// alpha other than 1 (or "auto" scales), stochastic rounding and po2 quantizers are rejected.
+//   quantized_po2(bits, max_value) as a kernel quantizer: each weight becomes +-2^e exactly as
+//     QKeras computes it in float32 and hls4ml 1.3 then writes it (sign and exponent of an
+//     ExponentType weight, a shift in its product); in rtlgen the weights are ordinary fixed-point
+//     codes of +-2^e (see `po2Weight`, `KerasImporter.po2Kernel`).
+// alpha other than 1 (or "auto" scales), stochastic rounding, po2 biases and po2 activations
+// (quantized_relu_po2: hls4ml 1.3 raises "Unsupported QKeras activation") are rejected.
 import Foundation
 import FixedPoint
 import ModelIR
 
 struct QKerasQuantizer {
-    enum Kind { case quantizedBits, quantizedRelu, binary, ternary }
+    enum Kind { case quantizedBits, quantizedRelu, binary, ternary, po2 }
     let kind: Kind
     let bits: Int
     let integer: Int
@@ -22,13 +27,20 @@ struct QKerasQuantizer {
     let negativeSlope: Double
     /// ternary: the dead band |x| < threshold (QKeras' default 0.33 when the config gives none).
     var threshold: Double? = nil
+    /// quantized_po2: max_value (nil: none), log2 rounding "floor" (else "rnd"), and QKeras'
+    /// exponent range from bits and max_value.
+    var maxValue: Double? = nil
+    var log2Floor = false
+    var minExp = 0, maxExp = 0
 
     /// A weight quantizer (nil when absent).
     static func parse(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer? {
         guard let v, v != .null else { return nil }
         let q = try parseAny(v, file: file, field: field)
         guard q.kind == .quantizedBits else {
-            throw InputError(file: file, field: field, message: "only quantized_bits bias quantizers are supported (binary and ternary: kernels only)")
+            throw InputError(file: file, field: field, message: q.kind == .po2
+                ? "a quantized_po2 bias quantizer is not supported (hls4ml 1.3 adds the sign-and-exponent struct to its accumulator, which does not compile)"
+                : "only quantized_bits bias quantizers are supported (binary and ternary: kernels only)")
         }
         return q
     }
@@ -38,7 +50,7 @@ struct QKerasQuantizer {
         guard let v, v != .null else { return nil }
         let q = try parseAny(v, file: file, field: field)
         guard q.kind != .quantizedRelu else {
-            throw InputError(file: file, field: field, message: "quantized_relu is not a weight quantizer (supported: quantized_bits, binary, ternary)")
+            throw InputError(file: file, field: field, message: "quantized_relu is not a weight quantizer (supported: quantized_bits, quantized_po2, binary, ternary)")
         }
         return q
     }
@@ -54,7 +66,45 @@ struct QKerasQuantizer {
 
     static func parseActivation(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer {
         guard let v, v != .null else { throw InputError(file: file, field: field, message: "missing activation quantizer") }
-        return try parseAny(v, file: file, field: field)
+        let q = try parseAny(v, file: file, field: field)
+        if q.kind == .po2 {
+            throw InputError(file: file, field: field, message: "quantized_po2 as an activation is not supported (hls4ml 1.3 raises \"Unsupported QKeras activation\"; it is a weight quantizer)")
+        }
+        return q
+    }
+
+    /// A quantized_po2 weight as hls4ml 1.3 gets it: QKeras' forward value in float32
+    /// (y = x + (xq - x), xq = sign(x) * 2^clip(round(log(|x|) / log(2)), min, max), |x| < 1e-7
+    /// giving the smallest exponent, sign(0) = +1), then hls4ml's ExponentWeightVariable: sign
+    /// y < 0, exponent trunc(log2(|y|)) (numpy, float32). y is xq exactly unless the weight was
+    /// clipped far down; the exponent is then still hls4ml's. Float32 logarithms are taken
+    /// correctly rounded (through float64): TensorFlow's may differ in the last bit, which
+    /// matters only for a weight within a few float32 steps of a rounding boundary 2^(k+1/2).
+    /// nil: the weight lies within float32 rounding of a rounding boundary (2^(k+1/2), or 2^k
+    /// with log2_rounding floor), where QKeras' answer depends on TensorFlow's log implementation
+    /// (measured: its vectorized float32 log and its scalar one round 2^-0.5 differently); the
+    /// importer refuses such a weight rather than guess.
+    func po2Weight(_ x: Double) -> (negative: Bool, exponent: Int)? {
+        let xf = Float(x)
+        let sign: Float = xf < 0 ? -1 : 1
+        let a = abs(xf)
+        var e: Float
+        if a < Float(1e-7) || !a.isFinite {
+            e = Float(minExp)
+        } else {
+            var f = a
+            if let mv = maxValue, f >= Float(mv) { f = Float(mv) }
+            let l = Float(Foundation.log(Double(f))) / Float(Foundation.log(2.0))
+            let boundary = log2Floor ? l.rounded(.toNearestOrEven) : l.rounded(.down) + 0.5
+            if abs(l - boundary) <= 8 * l.ulp, boundary >= Float(minExp) - 0.5, boundary <= Float(maxExp) + 0.5 { return nil }
+            let r = log2Floor ? l.rounded(.down) : l.rounded(.toNearestOrEven)
+            e = Swift.min(Swift.max(r, Float(minExp)), Float(maxExp))
+        }
+        let xq = sign * Float(pow2(Int(e)))
+        let y = xf + (xq - xf)
+        let ey = Float(Foundation.log2(Double(abs(y))))
+        guard ey.isFinite, abs(ey) < 1000 else { return nil }  // unreachable within float32's exponents
+        return (y < 0, Int(ey.rounded(.towardZero)))
     }
 
     static func parseAny(_ v: JSONValue, file: String, field: String) throws -> QKerasQuantizer {
@@ -135,8 +185,38 @@ struct QKerasQuantizer {
                 throw fail("threshold: expected a number (\"auto\" thresholds are not supported)")
             }
             return q
+        case "quantized_po2":
+            let bits = try int("bits", 8)
+            guard bits >= 2, bits <= 16 else { throw fail("unsupported quantized_po2(\(bits)): bits must be 2 to 8") }
+            var q = QKerasQuantizer(kind: .po2, bits: bits, integer: 0, keepNegative: true, symmetric: false, negativeSlope: 0)
+            switch cfg["max_value"] {
+            case nil, .null?: break
+            case let .number(t)?:
+                guard let d = Double(t), d.isFinite, d > 0, d < 1e30 else { throw fail("max_value \(t): expected a positive number") }
+                q.maxValue = d
+            default: throw fail("max_value: expected a number")
+            }
+            if num("quadratic_approximation") == "1" { throw fail("quadratic_approximation is not supported") }
+            if let qn = num("qnoise_factor"), Double(qn) != 1 { throw fail("qnoise_factor \(qn) is not supported (the weights would not be powers of two)") }
+            switch cfg["log2_rounding"] {
+            case nil, .null?, .string("rnd")?: break
+            case .string("floor")?: q.log2Floor = true
+            default: throw fail("log2_rounding: expected \"rnd\" or \"floor\"")
+            }
+            // QKeras' _get_min_max_exponents: one bit for the sign of x, one for the exponent's
+            // sign unless 0 < max_value <= 1.
+            let expSign = (q.maxValue.map { $0 > 1 } ?? true) ? 1 : 0
+            let eff = bits - 1 - expSign
+            q.minExp = -(1 << eff)
+            q.maxExp = (1 << eff) - 1
+            guard q.minExp >= -126, q.maxExp <= 127 else {
+                throw fail("quantized_po2(\(bits)): exponents \(q.minExp) to \(q.maxExp) leave float32's range (QKeras' 2^e in float32 becomes 0 or infinity); at most 8 bits (7 when max_value <= 1)")
+            }
+            return q
+        case "quantized_relu_po2":
+            throw fail("quantized_relu_po2 is not supported (hls4ml 1.3 raises \"Unsupported QKeras activation: quantized_relu_po2\", so there is no hls4ml model to be identical to)")
         default:
-            throw fail("unsupported QKeras quantizer \(cls) (supported: quantized_bits, quantized_relu, binary, ternary)")
+            throw fail("unsupported QKeras quantizer \(cls) (supported: quantized_bits, quantized_relu, quantized_po2 (weights), binary, ternary)")
         }
     }
 

@@ -49,7 +49,8 @@ public enum ONNXImporter {
             ("format", .string("rtlgen-model")), ("version", .number("1")), ("name", .string(name)),
             ("description", .string("imported from \((path as NSString).lastPathComponent) (\(how))")),
             ("input", .object([("name", .string(NameTable.identifier(inputName, fallback: "x"))), ("size", .number(String(size))),
-                               ("type", .string(inputType.description))])),
+                               ("type", .string(inputType.description))]
+                              + (!isQONNX && ONNXConv.isSpatial(g) ? [("shape", .array(try ONNXConv.inputShape(g, file: path).map { .number(String($0)) }))] : []))),
             ("layers", .array(layers)),
         ])
         return JSONWriter.pretty(doc) + "\n"
@@ -154,13 +155,24 @@ public enum ONNXImporter {
         var count: [String: Int] = [:]
         func next(_ op: String) -> Int { defer { count[op, default: 0] += 1 }; return count[op, default: 0] }
         var hls: [(HLSLayer, JSONValue?)] = []   // an HLSLayer, or a finished JSON layer (ApplyAlpha)
+        // Convolutional graphs: the current tensor's shape and ONNX layout (ONNXConv.swift).
+        let spatial = ONNXConv.isSpatial(g)
+        var layout = ONNXLayout(shape: spatial ? try ONNXConv.inputShape(g, file: file) : [])
         var i = 0
         let chain = g.chain
         while i < chain.count {
             let n = chain[i]
             switch n.opType {
+            case "Conv", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Transpose" where spatial:
+                if let h = try ONNXConv.node(n, g, layout: &layout, index: next, file: file) { hls.append((h, nil)) }
+                size = layout.shape.reduce(1, *)
+            case "Flatten" where spatial:
+                if let h = try ONNXConv.node(n, g, layout: &layout, index: next, file: file) { hls.append((h, nil)) }
             case "MatMul", "Gemm":
                 if n.opType == "Gemm" { try gemmChecks(n, file: file) }
+                if spatial && layout.shape.count > 1 {
+                    throw InputError(file: file, field: n.label, message: "a \(n.opType) on a multi-dimensional tensor (\(layout.shape.map(String.init).joined(separator: ", "))) is not supported: flatten it first")
+                }
                 guard n.inputs.count >= 2, let w = g.constants[n.inputs[1]] else { throw InputError(file: file, field: n.label, message: "the weight (input 1) must be a constant initializer") }
                 let m = try weightMatrix(n, w, transposed: n.opType == "Gemm" && (n.int("transB") ?? 0) != 0, nIn: size, file: file)
                 var values = [Double](repeating: 0, count: m.rows * m.cols)
@@ -171,6 +183,7 @@ public enum ONNXImporter {
                                      kind: .dense(kernel: HDF5Array(shape: [m.rows, m.cols], values: values, isFloat64: w.isFloat64), bias: nil, kernelQuantizer: nil, biasQuantizer: nil),
                                      source: n.label), nil))
                 size = m.cols
+                layout.shape = [m.cols]
                 // The bias: Gemm's C, or the Add that follows a MatMul: hls4ml's ApplyAlpha.
                 var bias: (ONNXNode, String, ONNXTensor)? = nil
                 if n.opType == "Gemm", n.inputs.count >= 3, !n.inputs[2].isEmpty {
@@ -211,11 +224,13 @@ public enum ONNXImporter {
                 hls.append((HLSLayer(name: "Softmax_\(next(n.opType))", className: "Softmax", kind: .softmax, source: n.label), nil))
             case "BatchNormalization":
                 guard let s = size else { throw InputError(file: file, field: n.label, message: "the input size is unknown (declare the graph input's shape)") }
+                // On a conv's output: per channel, tiled over the positions (rtlgen's batchnorm is per element).
+                let ch = spatial && layout.shape.count > 1 ? layout.shape.last! : s
                 var vecs: [[Double]] = []
                 for (k, nm) in ["scale", "B", "mean", "var"].enumerated() {
                     guard k + 1 < n.inputs.count, let t = g.constants[n.inputs[k + 1]] else { throw InputError(file: file, field: "\(n.label).\(nm)", message: "must be a constant initializer") }
-                    guard t.count == s, t.shape == [s] else { throw InputError(file: file, field: "\(n.label).\(nm)", message: "has shape (\(t.shape.map(String.init).joined(separator: ", "))), expected (\(s))") }
-                    vecs.append(t.values)
+                    guard t.count == ch, t.shape == [ch] else { throw InputError(file: file, field: "\(n.label).\(nm)", message: "has shape (\(t.shape.map(String.init).joined(separator: ", "))), expected (\(ch))") }
+                    vecs.append(ch == s ? t.values : (0..<s).map { t.values[$0 % ch] })
                 }
                 let eps = Double(Float(n.float("epsilon") ?? 1e-5))
                 var bn = HLSLayer(name: "BatchNormalization_\(next(n.opType))", className: "BatchNormalization",

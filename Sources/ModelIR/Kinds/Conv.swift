@@ -145,7 +145,7 @@ public struct Conv: LayerKind, Equatable {
     public func reportDetails(input: TensorInfo) -> [(String, String)] {
         guard let g = geometry(input) else { return [] }
         return [("kernel_size", kernelSize.map(String.init).joined(separator: "x")), ("strides", strides.map(String.init).joined(separator: "x")),
-                ("padding", padding.name), ("positions", String(g.positions)), ("filters", String(filters))]
+                ("padding", padding.name), ("output_positions", String(g.positions))]
     }
 
     static func read(_ r: JSONObjectReader, rank: Int) throws -> any LayerKind {

@@ -67,6 +67,7 @@ extension DatapathBuilder {
         let x = signedVal(v, name: "\(name)_sx")
         var q = x.sig
         var qr = x.range
+        var floorBeforeIncrement: (sig: SignalID, range: CodeRange)? = nil
         let k = v.frac - t.fracBits
         if k > 0 {
             var src = x.sig
@@ -86,6 +87,7 @@ extension DatapathBuilder {
                 let fe = resize(floor, to: wq, name: "\(name)_fle")
                 let ie = emit("\(name)_incx", width: wq, repr: .signed, .extend(inc))
                 q = emit("\(name)_rnd", width: wq, repr: .signed, .add(fe, ie))
+                floorBeforeIncrement = (floor, fr)
             } else {
                 qr = fr
                 q = resize(floor, to: fr.signedWidth, name: "\(name)_flr")
@@ -98,7 +100,7 @@ extension DatapathBuilder {
             q = emit("\(name)_shl", width: module[x.sig].width + s, repr: .signed, .shiftLeft(x.sig, s))
             qr = CodeRange(x.range.lo << s, x.range.hi << s)
         }
-        return overflow(q, range: qr, to: t, name: name)
+        return overflow(q, range: qr, to: t, name: name, floor: floorBeforeIncrement)
     }
 
     /// The cast when it changes no value (same grid, range inside t's): only a width or
@@ -124,8 +126,12 @@ extension DatapathBuilder {
         return Val(sig: x, frac: t.fracBits, range: v.range)
     }
 
-    /// Applies t's overflow mode to the signed integer q (already on t's grid).
-    func overflow(_ q: SignalID, range qr: CodeRange, to t: FixedType, name: String) -> Val {
+    /// Applies t's overflow mode to the signed integer q (already on t's grid). `floor`: when q is
+    /// floor + a rounding increment of 0 or 1, the floor; a saturating cast then decides overflow
+    /// on it, beside the rounding adder instead of after it: floor >= MAX gives MAX whether or not
+    /// the increment is added, and floor < MIN gives MIN (floor = MIN - 1 rounded up is MIN).
+    func overflow(_ q: SignalID, range qr: CodeRange, to t: FixedType, name: String,
+                  floor: (sig: SignalID, range: CodeRange)? = nil) -> Val {
         let repr: Repr = t.signed ? .signed : .unsigned
         let wq = module[q].width
         let w = t.width
@@ -145,12 +151,27 @@ extension DatapathBuilder {
             let fits = qr.lo >= tr.lo && qr.hi <= tr.hi
             return Val(sig: wrapped, frac: t.fracBits, range: fits ? qr : tr)
         }
-        let hiOvf: SignalID? = needHigh
-            ? emit("\(name)_ovf_hi", width: 1, repr: .bit, .compare(.gt, q, const("\(name)_max", bigInt(t.maxCode), width: wq, repr: .signed)))
-            : nil
-        let loOvf: SignalID? = needLow
-            ? emit("\(name)_ovf_lo", width: 1, repr: .bit, .compare(.lt, q, const("\(name)_min", bigInt(lowBound), width: wq, repr: .signed)))
-            : nil
+        let saturates = t.overflow == .SAT || t.overflow == .SAT_SYM
+        let fl = saturates ? floor : nil
+        var hiOvf: SignalID? = nil
+        if needHigh {
+            if let fl {
+                let wf = module[fl.sig].width
+                hiOvf = emit("\(name)_ovf_hi", width: 1, repr: .bit, .compare(.ge, fl.sig, const("\(name)_max", bigInt(t.maxCode), width: wf, repr: .signed)))
+            } else {
+                hiOvf = emit("\(name)_ovf_hi", width: 1, repr: .bit, .compare(.gt, q, const("\(name)_max", bigInt(t.maxCode), width: wq, repr: .signed)))
+            }
+        }
+        var loOvf: SignalID? = nil
+        if needLow {
+            // Below zero is the sign bit (of the floor when it may decide, else of q).
+            let (src, ws) = fl.map { ($0.sig, module[$0.sig].width) } ?? (q, wq)
+            if lowBound == 0 {
+                loOvf = emit("\(name)_ovf_lo", width: 1, repr: .bit, .slice(src, lo: ws - 1))
+            } else {
+                loOvf = emit("\(name)_ovf_lo", width: 1, repr: .bit, .compare(.lt, src, const("\(name)_min", bigInt(lowBound), width: ws, repr: .signed)))
+            }
+        }
         var r = wrapped
         switch t.overflow {
         case .WRAP:

@@ -359,8 +359,8 @@ extension LayerLowering {
             for i in 0..<n {
                 let col = (0..<d.units).map { [d.kernel[i][$0]] }
                 if col.allSatisfy({ $0[0] == 0 }) { continue }
-                let plain = CMVMSolver.solve(matrix: col, inputWidths: [widths[i]], share: false)
-                let prog = CMVMSolver.solve(matrix: col, inputWidths: [widths[i]], maxDepth: depthCap(plain.outputs))
+                let plain = f.solve(matrix: col, inputWidths: [widths[i]], share: false)
+                let prog = f.solve(matrix: col, inputWidths: [widths[i]], maxDepth: depthCap(plain.outputs))
                 let vals = em.emitNodes(prog, inputs: [LinearVal(sig: xs[i].sig, coeffs: [1], offset: 0)], name: "\(p)_x\(i)")
                 for j in 0..<d.units where d.kernel[i][j] != 0 {
                     let terms = prog.outputs[j].map { ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift, negative: $0.negative) }
@@ -389,8 +389,8 @@ extension LayerLowering {
         }
         // Exact accumulator: one program over the whole matrix.
         let matrix = (0..<d.units).map { j in (0..<n).map { d.kernel[$0][j] } }
-        let plain = CMVMSolver.solve(matrix: matrix, inputWidths: widths, share: false)
-        let prog = CMVMSolver.solve(matrix: matrix, inputWidths: widths, maxDepth: depthCap(plain.outputs))
+        let plain = f.solve(matrix: matrix, inputWidths: widths, share: false)
+        let prog = f.solve(matrix: matrix, inputWidths: widths, maxDepth: depthCap(plain.outputs))
         f.m.header.append("constant products: shift-add, \(plain.outputs.map { $0.count }.reduce(0, +)) CSD digits, \(prog.nodes.count) subexpression(s) shared across the matrix")
         f.details.append(("shift_add_shared_nodes", prog.nodes.count))
         f.details.append(("shift_add_csd_digits", plain.outputs.map { $0.count }.reduce(0, +)))

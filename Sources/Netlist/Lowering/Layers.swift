@@ -130,6 +130,20 @@ final class LayerFrame {
 
     private var signedInputs: [Int: Val] = [:]
 
+    private struct SolveKey: Hashable {
+        let matrix: [[Int128]], widths: [Int], share: Bool, maxDepth: Int
+    }
+    private var programs: [SolveKey: CMVMProgram] = [:]
+    /// `CMVMSolver.solve`, memoized per module: the lanes of a time-multiplexed convolution
+    /// (and repeated columns) apply the same constant matrix to inputs of the same widths.
+    func solve(matrix: [[Int128]], inputWidths: [Int], share: Bool = true, maxDepth: Int = 64) -> CMVMProgram {
+        let key = SolveKey(matrix: matrix, widths: inputWidths, share: share, maxDepth: maxDepth)
+        if let p = programs[key] { return p }
+        let p = CMVMSolver.solve(matrix: matrix, inputWidths: inputWidths, share: share, maxDepth: maxDepth)
+        programs[key] = p
+        return p
+    }
+
     /// Points the frame at other values (the lanes of a time-multiplexed layer): the lowerings that
     /// read `inputs` and `prefix` then build on these; the ports stay as they are.
     func rebind(inputs v: [Val], prefix p: String) {
@@ -254,6 +268,10 @@ public enum LayerLowering {
             let zero = b.const("\(name)_zero", 0, width: 1, repr: .unsigned)
             return b.cast(Val(sig: zero, frac: x.frac, range: CodeRange(0, 0)), to: t, name: name).sig
         }
+        // Into an unsigned saturating type, max(x, 0) is the cast's own low saturation: a
+        // negative x rounds to at most 0 (every rounding mode is monotone and keeps 0), which
+        // saturates to 0, so the cast alone gives cast(max(x, 0)) with one mux level less.
+        if !t.signed && (t.overflow == .SAT || t.overflow == .SAT_SYM) { return b.cast(x, to: t, name: name).sig }
         // max(x, 0): the sign bit selects zero, else the other bits (as an unsigned value).
         let xs = b.signedVal(x, name: "\(name)_x")
         let w = b.module[xs.sig].width

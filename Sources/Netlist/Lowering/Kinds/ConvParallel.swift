@@ -58,7 +58,7 @@ extension LayerLowering {
         func value(_ i: Int?) -> Val {
             guard let i else {
                 if let z = cell[-1] { return z }
-                let z = Val(sig: b.const("\(name)_pad", 0, width: w, repr: repr, comment: "a padding cell"), frac: inT.fracBits, range: CodeRange(0, 0))
+                let z = Val(sig: b.const("\(name)_pad", 0, width: w, repr: repr), frac: inT.fracBits, range: CodeRange(0, 0))
                 cell[-1] = z
                 return z
             }
@@ -98,6 +98,7 @@ extension LayerLowering {
         let style = options.layerMultipliers[layer.name] ?? options.multipliers
         let shiftAdd = usesShiftAdd(dense, inputType: inT, style: style)
         var laneYs: [SignalID] = []
+        let headerBefore = m.header.count
         for l in 0..<lanes {
             var xs: [Val] = []
             for off in 0..<g.windowSize {
@@ -115,6 +116,9 @@ extension LayerLowering {
                 ? lowerDenseShiftAdd(dense, f: f, inputType: inT, outputType: outT)
                 : lowerDense(dense, f: f, inputType: inT, outputType: outT)
         }
+        // Every lane adds the same notes on its arithmetic: keep one of each.
+        var seen = Set<String>()
+        m.header = Array(m.header[..<headerBefore]) + m.header[headerBefore...].filter { seen.insert($0).inserted }
         let (regs, pStage) = b.registerAll(laneYs, names: laneYs.indices.map { "\(name)_l\($0 / filters)_y\($0 % filters)" })
         let cntP = b.delay(cnt, to: pStage)
         let runP = b.delay(run, to: pStage)

@@ -19,22 +19,14 @@ module activations_clip (
     wire signed [7:0] clip_in_5 = $signed(in_data[47:40]);
     wire signed [7:0] clip_in_6 = $signed(in_data[55:48]);
     wire signed [7:0] clip_in_7 = $signed(in_data[63:56]);
-    wire [6:0] clip_n0_max0 = clip_in_0[7] ? 7'd0 : clip_in_0[6:0];
-    wire [7:0] clip_n0_clip = (clip_in_0 > 8'sd96) ? 8'd96 : {1'd0, clip_n0_max0}; // max = 0.75
-    wire [6:0] clip_n1_max0 = clip_in_1[7] ? 7'd0 : clip_in_1[6:0];
-    wire [7:0] clip_n1_clip = (clip_in_1 > 8'sd96) ? 8'd96 : {1'd0, clip_n1_max0}; // max = 0.75
-    wire [6:0] clip_n2_max0 = clip_in_2[7] ? 7'd0 : clip_in_2[6:0];
-    wire [7:0] clip_n2_clip = (clip_in_2 > 8'sd96) ? 8'd96 : {1'd0, clip_n2_max0}; // max = 0.75
-    wire [6:0] clip_n3_max0 = clip_in_3[7] ? 7'd0 : clip_in_3[6:0];
-    wire [7:0] clip_n3_clip = (clip_in_3 > 8'sd96) ? 8'd96 : {1'd0, clip_n3_max0}; // max = 0.75
-    wire [6:0] clip_n4_max0 = clip_in_4[7] ? 7'd0 : clip_in_4[6:0];
-    wire [7:0] clip_n4_clip = (clip_in_4 > 8'sd96) ? 8'd96 : {1'd0, clip_n4_max0}; // max = 0.75
-    wire [6:0] clip_n5_max0 = clip_in_5[7] ? 7'd0 : clip_in_5[6:0];
-    wire [7:0] clip_n5_clip = (clip_in_5 > 8'sd96) ? 8'd96 : {1'd0, clip_n5_max0}; // max = 0.75
-    wire [6:0] clip_n6_max0 = clip_in_6[7] ? 7'd0 : clip_in_6[6:0];
-    wire [7:0] clip_n6_clip = (clip_in_6 > 8'sd96) ? 8'd96 : {1'd0, clip_n6_max0}; // max = 0.75
-    wire [6:0] clip_n7_max0 = clip_in_7[7] ? 7'd0 : clip_in_7[6:0];
-    wire [7:0] clip_n7_clip = (clip_in_7 > 8'sd96) ? 8'd96 : {1'd0, clip_n7_max0}; // max = 0.75
+    wire [7:0] clip_n0_clip = (clip_in_0 > 8'sd96) ? 8'd96 : (clip_in_0[7] ? 8'd0 : clip_in_0[7:0]); // max = 0.75
+    wire [7:0] clip_n1_clip = (clip_in_1 > 8'sd96) ? 8'd96 : (clip_in_1[7] ? 8'd0 : clip_in_1[7:0]); // max = 0.75
+    wire [7:0] clip_n2_clip = (clip_in_2 > 8'sd96) ? 8'd96 : (clip_in_2[7] ? 8'd0 : clip_in_2[7:0]); // max = 0.75
+    wire [7:0] clip_n3_clip = (clip_in_3 > 8'sd96) ? 8'd96 : (clip_in_3[7] ? 8'd0 : clip_in_3[7:0]); // max = 0.75
+    wire [7:0] clip_n4_clip = (clip_in_4 > 8'sd96) ? 8'd96 : (clip_in_4[7] ? 8'd0 : clip_in_4[7:0]); // max = 0.75
+    wire [7:0] clip_n5_clip = (clip_in_5 > 8'sd96) ? 8'd96 : (clip_in_5[7] ? 8'd0 : clip_in_5[7:0]); // max = 0.75
+    wire [7:0] clip_n6_clip = (clip_in_6 > 8'sd96) ? 8'd96 : (clip_in_6[7] ? 8'd0 : clip_in_6[7:0]); // max = 0.75
+    wire [7:0] clip_n7_clip = (clip_in_7 > 8'sd96) ? 8'd96 : (clip_in_7[7] ? 8'd0 : clip_in_7[7:0]); // max = 0.75
 
     assign out_data = {clip_n7_clip, clip_n6_clip, clip_n5_clip, clip_n4_clip, clip_n3_clip, clip_n2_clip, clip_n1_clip, clip_n0_clip};
 

@@ -4,8 +4,8 @@
 // output type: fixed<10,3,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 1 (fixed<16,6>)
 // ROM: 128 entries addressed directly by the input code (output cast folded in)
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.73 | 0.52
+// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.55
 `default_nettype none
 
 module activations_elu_n (
@@ -148,30 +148,22 @@ module activations_elu_n (
         elu_n_rom[127] = 10'd1016;
     end
 
-    reg  signed [6:0] elu_n_n0_addr_d1;
-    wire [6:0] elu_n_n0_addr_d1_v = $unsigned(elu_n_n0_addr_d1);
-    wire signed [9:0] elu_n_n0_rom = $signed(elu_n_rom[elu_n_n0_addr_d1_v]);
-    reg  signed [6:0] elu_n_n1_addr_d1;
-    wire [6:0] elu_n_n1_addr_d1_v = $unsigned(elu_n_n1_addr_d1);
-    wire signed [9:0] elu_n_n1_rom = $signed(elu_n_rom[elu_n_n1_addr_d1_v]);
-    reg  signed [6:0] elu_n_n2_addr_d1;
-    wire [6:0] elu_n_n2_addr_d1_v = $unsigned(elu_n_n2_addr_d1);
-    wire signed [9:0] elu_n_n2_rom = $signed(elu_n_rom[elu_n_n2_addr_d1_v]);
-    reg  signed [6:0] elu_n_n3_addr_d1;
-    wire [6:0] elu_n_n3_addr_d1_v = $unsigned(elu_n_n3_addr_d1);
-    wire signed [9:0] elu_n_n3_rom = $signed(elu_n_rom[elu_n_n3_addr_d1_v]);
-    reg  signed [6:0] elu_n_n4_addr_d1;
-    wire [6:0] elu_n_n4_addr_d1_v = $unsigned(elu_n_n4_addr_d1);
-    wire signed [9:0] elu_n_n4_rom = $signed(elu_n_rom[elu_n_n4_addr_d1_v]);
-    reg  signed [6:0] elu_n_n5_addr_d1;
-    wire [6:0] elu_n_n5_addr_d1_v = $unsigned(elu_n_n5_addr_d1);
-    wire signed [9:0] elu_n_n5_rom = $signed(elu_n_rom[elu_n_n5_addr_d1_v]);
-    reg  signed [6:0] elu_n_n6_addr_d1;
-    wire [6:0] elu_n_n6_addr_d1_v = $unsigned(elu_n_n6_addr_d1);
-    wire signed [9:0] elu_n_n6_rom = $signed(elu_n_rom[elu_n_n6_addr_d1_v]);
-    reg  signed [6:0] elu_n_n7_addr_d1;
-    wire [6:0] elu_n_n7_addr_d1_v = $unsigned(elu_n_n7_addr_d1);
-    wire signed [9:0] elu_n_n7_rom = $signed(elu_n_rom[elu_n_n7_addr_d1_v]);
+    wire [6:0] elu_n_n0_addr = $unsigned($signed(in_data[6:0]));
+    wire signed [9:0] elu_n_n0_rom = $signed(elu_n_rom[elu_n_n0_addr]);
+    wire [6:0] elu_n_n1_addr = $unsigned($signed(in_data[13:7]));
+    wire signed [9:0] elu_n_n1_rom = $signed(elu_n_rom[elu_n_n1_addr]);
+    wire [6:0] elu_n_n2_addr = $unsigned($signed(in_data[20:14]));
+    wire signed [9:0] elu_n_n2_rom = $signed(elu_n_rom[elu_n_n2_addr]);
+    wire [6:0] elu_n_n3_addr = $unsigned($signed(in_data[27:21]));
+    wire signed [9:0] elu_n_n3_rom = $signed(elu_n_rom[elu_n_n3_addr]);
+    wire [6:0] elu_n_n4_addr = $unsigned($signed(in_data[34:28]));
+    wire signed [9:0] elu_n_n4_rom = $signed(elu_n_rom[elu_n_n4_addr]);
+    wire [6:0] elu_n_n5_addr = $unsigned($signed(in_data[41:35]));
+    wire signed [9:0] elu_n_n5_rom = $signed(elu_n_rom[elu_n_n5_addr]);
+    wire [6:0] elu_n_n6_addr = $unsigned($signed(in_data[48:42]));
+    wire signed [9:0] elu_n_n6_rom = $signed(elu_n_rom[elu_n_n6_addr]);
+    wire [6:0] elu_n_n7_addr = $unsigned($signed(in_data[55:49]));
+    wire signed [9:0] elu_n_n7_rom = $signed(elu_n_rom[elu_n_n7_addr]);
     reg  signed [9:0] elu_n_out_0;
     reg  signed [9:0] elu_n_out_1;
     reg  signed [9:0] elu_n_out_2;
@@ -183,14 +175,6 @@ module activations_elu_n (
 
     always @(posedge clk) begin
         if (ce) begin
-            elu_n_n0_addr_d1 <= $signed(in_data[6:0]);
-            elu_n_n1_addr_d1 <= $signed(in_data[13:7]);
-            elu_n_n2_addr_d1 <= $signed(in_data[20:14]);
-            elu_n_n3_addr_d1 <= $signed(in_data[27:21]);
-            elu_n_n4_addr_d1 <= $signed(in_data[34:28]);
-            elu_n_n5_addr_d1 <= $signed(in_data[41:35]);
-            elu_n_n6_addr_d1 <= $signed(in_data[48:42]);
-            elu_n_n7_addr_d1 <= $signed(in_data[55:49]);
             elu_n_out_0 <= elu_n_n0_rom;
             elu_n_out_1 <= elu_n_n1_rom;
             elu_n_out_2 <= elu_n_n2_rom;

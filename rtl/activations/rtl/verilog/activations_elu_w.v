@@ -4,8 +4,8 @@
 // output type: fixed<12,4,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 0.5 (fixed<16,6>)
 // ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.73 | 0.40
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.70 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.70 | 1.98
 `default_nettype none
 
 module activations_elu_w (
@@ -1053,141 +1053,165 @@ module activations_elu_w (
     wire signed [13:0] elu_w_in_6 = $signed(in_data[97:84]);
     wire signed [13:0] elu_w_in_7 = $signed(in_data[111:98]);
     wire [12:0] elu_w_n0_corr = elu_w_in_0[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n0_xl_d1;
+    reg  [12:0] elu_w_n0_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n0_xc = elu_w_in_0[12:0] + elu_w_n0_corr;
+    wire [12:0] elu_w_n0_xc = elu_w_n0_xl_d1 + elu_w_n0_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n0_addr = elu_w_n0_xc[12:3];
     wire signed [11:0] elu_w_n0_rom = $signed(elu_w_rom[elu_w_n0_addr]);
-    wire signed [11:0] elu_w_n0_lo = (elu_w_in_0 < 14'sh2009) ? 12'shf80 : elu_w_n0_rom;
-    wire signed [11:0] elu_w_n0_pos_fl = $signed(elu_w_in_0[13:2]);
+    reg  signed [13:0] elu_w_in_0_d1;
+    wire signed [11:0] elu_w_n0_lo = (elu_w_in_0_d1 < 14'sh2009) ? 12'shf80 : elu_w_n0_rom;
     wire elu_w_n0_pos_sticky = elu_w_in_0[0];
-    wire elu_w_n0_pos_inc = elu_w_in_0[1] & (elu_w_n0_pos_sticky | elu_w_in_0[2]);
-    wire signed [12:0] elu_w_n0_pos_rnd = $signed({elu_w_n0_pos_fl[11], elu_w_n0_pos_fl}) + $signed({12'd0, elu_w_n0_pos_inc});
-    wire elu_w_n0_pos_ovf_hi = elu_w_n0_pos_rnd > 13'sd2047;
-    reg  elu_w_n0_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n0_pos_wrap_d1;
-    reg  elu_w_n0_xneg_d1;
-    reg  signed [11:0] elu_w_n0_lo_d1;
-    wire signed [11:0] elu_w_n0_y = elu_w_n0_xneg_d1 ? elu_w_n0_lo_d1 : (elu_w_n0_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n0_pos_wrap_d1);
-    wire [12:0] elu_w_n1_corr = elu_w_in_1[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n0_pos_half_d1;
+    reg  elu_w_n0_pos_inc_any_d1;
+    wire elu_w_n0_pos_inc = elu_w_n0_pos_half_d1 & elu_w_n0_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n0_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n1_xc = elu_w_in_1[12:0] + elu_w_n1_corr;
+    wire signed [12:0] elu_w_n0_pos_rnd = $signed({elu_w_n0_pos_fle_d1[11], elu_w_n0_pos_fle_d1}) + $signed({12'd0, elu_w_n0_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n0_xneg_d1;
+    wire signed [11:0] elu_w_n0_y = elu_w_n0_xneg_d1 ? elu_w_n0_lo : ((elu_w_n0_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n0_pos_rnd[11:0]));
+    wire [12:0] elu_w_n1_corr = elu_w_in_1[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n1_xl_d1;
+    reg  [12:0] elu_w_n1_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n1_xc = elu_w_n1_xl_d1 + elu_w_n1_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n1_addr = elu_w_n1_xc[12:3];
     wire signed [11:0] elu_w_n1_rom = $signed(elu_w_rom[elu_w_n1_addr]);
-    wire signed [11:0] elu_w_n1_lo = (elu_w_in_1 < 14'sh2009) ? 12'shf80 : elu_w_n1_rom;
-    wire signed [11:0] elu_w_n1_pos_fl = $signed(elu_w_in_1[13:2]);
+    reg  signed [13:0] elu_w_in_1_d1;
+    wire signed [11:0] elu_w_n1_lo = (elu_w_in_1_d1 < 14'sh2009) ? 12'shf80 : elu_w_n1_rom;
     wire elu_w_n1_pos_sticky = elu_w_in_1[0];
-    wire elu_w_n1_pos_inc = elu_w_in_1[1] & (elu_w_n1_pos_sticky | elu_w_in_1[2]);
-    wire signed [12:0] elu_w_n1_pos_rnd = $signed({elu_w_n1_pos_fl[11], elu_w_n1_pos_fl}) + $signed({12'd0, elu_w_n1_pos_inc});
-    wire elu_w_n1_pos_ovf_hi = elu_w_n1_pos_rnd > 13'sd2047;
-    reg  elu_w_n1_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n1_pos_wrap_d1;
-    reg  elu_w_n1_xneg_d1;
-    reg  signed [11:0] elu_w_n1_lo_d1;
-    wire signed [11:0] elu_w_n1_y = elu_w_n1_xneg_d1 ? elu_w_n1_lo_d1 : (elu_w_n1_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n1_pos_wrap_d1);
-    wire [12:0] elu_w_n2_corr = elu_w_in_2[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n1_pos_half_d1;
+    reg  elu_w_n1_pos_inc_any_d1;
+    wire elu_w_n1_pos_inc = elu_w_n1_pos_half_d1 & elu_w_n1_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n1_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n2_xc = elu_w_in_2[12:0] + elu_w_n2_corr;
+    wire signed [12:0] elu_w_n1_pos_rnd = $signed({elu_w_n1_pos_fle_d1[11], elu_w_n1_pos_fle_d1}) + $signed({12'd0, elu_w_n1_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n1_xneg_d1;
+    wire signed [11:0] elu_w_n1_y = elu_w_n1_xneg_d1 ? elu_w_n1_lo : ((elu_w_n1_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n1_pos_rnd[11:0]));
+    wire [12:0] elu_w_n2_corr = elu_w_in_2[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n2_xl_d1;
+    reg  [12:0] elu_w_n2_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n2_xc = elu_w_n2_xl_d1 + elu_w_n2_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n2_addr = elu_w_n2_xc[12:3];
     wire signed [11:0] elu_w_n2_rom = $signed(elu_w_rom[elu_w_n2_addr]);
-    wire signed [11:0] elu_w_n2_lo = (elu_w_in_2 < 14'sh2009) ? 12'shf80 : elu_w_n2_rom;
-    wire signed [11:0] elu_w_n2_pos_fl = $signed(elu_w_in_2[13:2]);
+    reg  signed [13:0] elu_w_in_2_d1;
+    wire signed [11:0] elu_w_n2_lo = (elu_w_in_2_d1 < 14'sh2009) ? 12'shf80 : elu_w_n2_rom;
     wire elu_w_n2_pos_sticky = elu_w_in_2[0];
-    wire elu_w_n2_pos_inc = elu_w_in_2[1] & (elu_w_n2_pos_sticky | elu_w_in_2[2]);
-    wire signed [12:0] elu_w_n2_pos_rnd = $signed({elu_w_n2_pos_fl[11], elu_w_n2_pos_fl}) + $signed({12'd0, elu_w_n2_pos_inc});
-    wire elu_w_n2_pos_ovf_hi = elu_w_n2_pos_rnd > 13'sd2047;
-    reg  elu_w_n2_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n2_pos_wrap_d1;
-    reg  elu_w_n2_xneg_d1;
-    reg  signed [11:0] elu_w_n2_lo_d1;
-    wire signed [11:0] elu_w_n2_y = elu_w_n2_xneg_d1 ? elu_w_n2_lo_d1 : (elu_w_n2_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n2_pos_wrap_d1);
-    wire [12:0] elu_w_n3_corr = elu_w_in_3[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n2_pos_half_d1;
+    reg  elu_w_n2_pos_inc_any_d1;
+    wire elu_w_n2_pos_inc = elu_w_n2_pos_half_d1 & elu_w_n2_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n2_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n3_xc = elu_w_in_3[12:0] + elu_w_n3_corr;
+    wire signed [12:0] elu_w_n2_pos_rnd = $signed({elu_w_n2_pos_fle_d1[11], elu_w_n2_pos_fle_d1}) + $signed({12'd0, elu_w_n2_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n2_xneg_d1;
+    wire signed [11:0] elu_w_n2_y = elu_w_n2_xneg_d1 ? elu_w_n2_lo : ((elu_w_n2_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n2_pos_rnd[11:0]));
+    wire [12:0] elu_w_n3_corr = elu_w_in_3[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n3_xl_d1;
+    reg  [12:0] elu_w_n3_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n3_xc = elu_w_n3_xl_d1 + elu_w_n3_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n3_addr = elu_w_n3_xc[12:3];
     wire signed [11:0] elu_w_n3_rom = $signed(elu_w_rom[elu_w_n3_addr]);
-    wire signed [11:0] elu_w_n3_lo = (elu_w_in_3 < 14'sh2009) ? 12'shf80 : elu_w_n3_rom;
-    wire signed [11:0] elu_w_n3_pos_fl = $signed(elu_w_in_3[13:2]);
+    reg  signed [13:0] elu_w_in_3_d1;
+    wire signed [11:0] elu_w_n3_lo = (elu_w_in_3_d1 < 14'sh2009) ? 12'shf80 : elu_w_n3_rom;
     wire elu_w_n3_pos_sticky = elu_w_in_3[0];
-    wire elu_w_n3_pos_inc = elu_w_in_3[1] & (elu_w_n3_pos_sticky | elu_w_in_3[2]);
-    wire signed [12:0] elu_w_n3_pos_rnd = $signed({elu_w_n3_pos_fl[11], elu_w_n3_pos_fl}) + $signed({12'd0, elu_w_n3_pos_inc});
-    wire elu_w_n3_pos_ovf_hi = elu_w_n3_pos_rnd > 13'sd2047;
-    reg  elu_w_n3_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n3_pos_wrap_d1;
-    reg  elu_w_n3_xneg_d1;
-    reg  signed [11:0] elu_w_n3_lo_d1;
-    wire signed [11:0] elu_w_n3_y = elu_w_n3_xneg_d1 ? elu_w_n3_lo_d1 : (elu_w_n3_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n3_pos_wrap_d1);
-    wire [12:0] elu_w_n4_corr = elu_w_in_4[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n3_pos_half_d1;
+    reg  elu_w_n3_pos_inc_any_d1;
+    wire elu_w_n3_pos_inc = elu_w_n3_pos_half_d1 & elu_w_n3_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n3_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n4_xc = elu_w_in_4[12:0] + elu_w_n4_corr;
+    wire signed [12:0] elu_w_n3_pos_rnd = $signed({elu_w_n3_pos_fle_d1[11], elu_w_n3_pos_fle_d1}) + $signed({12'd0, elu_w_n3_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n3_xneg_d1;
+    wire signed [11:0] elu_w_n3_y = elu_w_n3_xneg_d1 ? elu_w_n3_lo : ((elu_w_n3_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n3_pos_rnd[11:0]));
+    wire [12:0] elu_w_n4_corr = elu_w_in_4[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n4_xl_d1;
+    reg  [12:0] elu_w_n4_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n4_xc = elu_w_n4_xl_d1 + elu_w_n4_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n4_addr = elu_w_n4_xc[12:3];
     wire signed [11:0] elu_w_n4_rom = $signed(elu_w_rom[elu_w_n4_addr]);
-    wire signed [11:0] elu_w_n4_lo = (elu_w_in_4 < 14'sh2009) ? 12'shf80 : elu_w_n4_rom;
-    wire signed [11:0] elu_w_n4_pos_fl = $signed(elu_w_in_4[13:2]);
+    reg  signed [13:0] elu_w_in_4_d1;
+    wire signed [11:0] elu_w_n4_lo = (elu_w_in_4_d1 < 14'sh2009) ? 12'shf80 : elu_w_n4_rom;
     wire elu_w_n4_pos_sticky = elu_w_in_4[0];
-    wire elu_w_n4_pos_inc = elu_w_in_4[1] & (elu_w_n4_pos_sticky | elu_w_in_4[2]);
-    wire signed [12:0] elu_w_n4_pos_rnd = $signed({elu_w_n4_pos_fl[11], elu_w_n4_pos_fl}) + $signed({12'd0, elu_w_n4_pos_inc});
-    wire elu_w_n4_pos_ovf_hi = elu_w_n4_pos_rnd > 13'sd2047;
-    reg  elu_w_n4_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n4_pos_wrap_d1;
-    reg  elu_w_n4_xneg_d1;
-    reg  signed [11:0] elu_w_n4_lo_d1;
-    wire signed [11:0] elu_w_n4_y = elu_w_n4_xneg_d1 ? elu_w_n4_lo_d1 : (elu_w_n4_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n4_pos_wrap_d1);
-    wire [12:0] elu_w_n5_corr = elu_w_in_5[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n4_pos_half_d1;
+    reg  elu_w_n4_pos_inc_any_d1;
+    wire elu_w_n4_pos_inc = elu_w_n4_pos_half_d1 & elu_w_n4_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n4_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n5_xc = elu_w_in_5[12:0] + elu_w_n5_corr;
+    wire signed [12:0] elu_w_n4_pos_rnd = $signed({elu_w_n4_pos_fle_d1[11], elu_w_n4_pos_fle_d1}) + $signed({12'd0, elu_w_n4_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n4_xneg_d1;
+    wire signed [11:0] elu_w_n4_y = elu_w_n4_xneg_d1 ? elu_w_n4_lo : ((elu_w_n4_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n4_pos_rnd[11:0]));
+    wire [12:0] elu_w_n5_corr = elu_w_in_5[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n5_xl_d1;
+    reg  [12:0] elu_w_n5_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n5_xc = elu_w_n5_xl_d1 + elu_w_n5_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n5_addr = elu_w_n5_xc[12:3];
     wire signed [11:0] elu_w_n5_rom = $signed(elu_w_rom[elu_w_n5_addr]);
-    wire signed [11:0] elu_w_n5_lo = (elu_w_in_5 < 14'sh2009) ? 12'shf80 : elu_w_n5_rom;
-    wire signed [11:0] elu_w_n5_pos_fl = $signed(elu_w_in_5[13:2]);
+    reg  signed [13:0] elu_w_in_5_d1;
+    wire signed [11:0] elu_w_n5_lo = (elu_w_in_5_d1 < 14'sh2009) ? 12'shf80 : elu_w_n5_rom;
     wire elu_w_n5_pos_sticky = elu_w_in_5[0];
-    wire elu_w_n5_pos_inc = elu_w_in_5[1] & (elu_w_n5_pos_sticky | elu_w_in_5[2]);
-    wire signed [12:0] elu_w_n5_pos_rnd = $signed({elu_w_n5_pos_fl[11], elu_w_n5_pos_fl}) + $signed({12'd0, elu_w_n5_pos_inc});
-    wire elu_w_n5_pos_ovf_hi = elu_w_n5_pos_rnd > 13'sd2047;
-    reg  elu_w_n5_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n5_pos_wrap_d1;
-    reg  elu_w_n5_xneg_d1;
-    reg  signed [11:0] elu_w_n5_lo_d1;
-    wire signed [11:0] elu_w_n5_y = elu_w_n5_xneg_d1 ? elu_w_n5_lo_d1 : (elu_w_n5_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n5_pos_wrap_d1);
-    wire [12:0] elu_w_n6_corr = elu_w_in_6[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n5_pos_half_d1;
+    reg  elu_w_n5_pos_inc_any_d1;
+    wire elu_w_n5_pos_inc = elu_w_n5_pos_half_d1 & elu_w_n5_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n5_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n6_xc = elu_w_in_6[12:0] + elu_w_n6_corr;
+    wire signed [12:0] elu_w_n5_pos_rnd = $signed({elu_w_n5_pos_fle_d1[11], elu_w_n5_pos_fle_d1}) + $signed({12'd0, elu_w_n5_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n5_xneg_d1;
+    wire signed [11:0] elu_w_n5_y = elu_w_n5_xneg_d1 ? elu_w_n5_lo : ((elu_w_n5_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n5_pos_rnd[11:0]));
+    wire [12:0] elu_w_n6_corr = elu_w_in_6[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n6_xl_d1;
+    reg  [12:0] elu_w_n6_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n6_xc = elu_w_n6_xl_d1 + elu_w_n6_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n6_addr = elu_w_n6_xc[12:3];
     wire signed [11:0] elu_w_n6_rom = $signed(elu_w_rom[elu_w_n6_addr]);
-    wire signed [11:0] elu_w_n6_lo = (elu_w_in_6 < 14'sh2009) ? 12'shf80 : elu_w_n6_rom;
-    wire signed [11:0] elu_w_n6_pos_fl = $signed(elu_w_in_6[13:2]);
+    reg  signed [13:0] elu_w_in_6_d1;
+    wire signed [11:0] elu_w_n6_lo = (elu_w_in_6_d1 < 14'sh2009) ? 12'shf80 : elu_w_n6_rom;
     wire elu_w_n6_pos_sticky = elu_w_in_6[0];
-    wire elu_w_n6_pos_inc = elu_w_in_6[1] & (elu_w_n6_pos_sticky | elu_w_in_6[2]);
-    wire signed [12:0] elu_w_n6_pos_rnd = $signed({elu_w_n6_pos_fl[11], elu_w_n6_pos_fl}) + $signed({12'd0, elu_w_n6_pos_inc});
-    wire elu_w_n6_pos_ovf_hi = elu_w_n6_pos_rnd > 13'sd2047;
-    reg  elu_w_n6_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n6_pos_wrap_d1;
-    reg  elu_w_n6_xneg_d1;
-    reg  signed [11:0] elu_w_n6_lo_d1;
-    wire signed [11:0] elu_w_n6_y = elu_w_n6_xneg_d1 ? elu_w_n6_lo_d1 : (elu_w_n6_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n6_pos_wrap_d1);
-    wire [12:0] elu_w_n7_corr = elu_w_in_7[13] ? 13'd7 : 13'd0;
+    reg  elu_w_n6_pos_half_d1;
+    reg  elu_w_n6_pos_inc_any_d1;
+    wire elu_w_n6_pos_inc = elu_w_n6_pos_half_d1 & elu_w_n6_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n6_pos_fle_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [12:0] elu_w_n7_xc = elu_w_in_7[12:0] + elu_w_n7_corr;
+    wire signed [12:0] elu_w_n6_pos_rnd = $signed({elu_w_n6_pos_fle_d1[11], elu_w_n6_pos_fle_d1}) + $signed({12'd0, elu_w_n6_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  elu_w_n6_xneg_d1;
+    wire signed [11:0] elu_w_n6_y = elu_w_n6_xneg_d1 ? elu_w_n6_lo : ((elu_w_n6_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n6_pos_rnd[11:0]));
+    wire [12:0] elu_w_n7_corr = elu_w_in_7[13] ? 13'd7 : 13'd0;
+    reg  [12:0] elu_w_n7_xl_d1;
+    reg  [12:0] elu_w_n7_corr_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [12:0] elu_w_n7_xc = elu_w_n7_xl_d1 + elu_w_n7_corr_d1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] elu_w_n7_addr = elu_w_n7_xc[12:3];
     wire signed [11:0] elu_w_n7_rom = $signed(elu_w_rom[elu_w_n7_addr]);
-    wire signed [11:0] elu_w_n7_lo = (elu_w_in_7 < 14'sh2009) ? 12'shf80 : elu_w_n7_rom;
-    wire signed [11:0] elu_w_n7_pos_fl = $signed(elu_w_in_7[13:2]);
+    reg  signed [13:0] elu_w_in_7_d1;
+    wire signed [11:0] elu_w_n7_lo = (elu_w_in_7_d1 < 14'sh2009) ? 12'shf80 : elu_w_n7_rom;
     wire elu_w_n7_pos_sticky = elu_w_in_7[0];
-    wire elu_w_n7_pos_inc = elu_w_in_7[1] & (elu_w_n7_pos_sticky | elu_w_in_7[2]);
-    wire signed [12:0] elu_w_n7_pos_rnd = $signed({elu_w_n7_pos_fl[11], elu_w_n7_pos_fl}) + $signed({12'd0, elu_w_n7_pos_inc});
-    wire elu_w_n7_pos_ovf_hi = elu_w_n7_pos_rnd > 13'sd2047;
-    reg  elu_w_n7_pos_ovf_hi_d1;
-    reg  signed [11:0] elu_w_n7_pos_wrap_d1;
+    reg  elu_w_n7_pos_half_d1;
+    reg  elu_w_n7_pos_inc_any_d1;
+    wire elu_w_n7_pos_inc = elu_w_n7_pos_half_d1 & elu_w_n7_pos_inc_any_d1;
+    reg  signed [11:0] elu_w_n7_pos_fle_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] elu_w_n7_pos_rnd = $signed({elu_w_n7_pos_fle_d1[11], elu_w_n7_pos_fle_d1}) + $signed({12'd0, elu_w_n7_pos_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  elu_w_n7_xneg_d1;
-    reg  signed [11:0] elu_w_n7_lo_d1;
-    wire signed [11:0] elu_w_n7_y = elu_w_n7_xneg_d1 ? elu_w_n7_lo_d1 : (elu_w_n7_pos_ovf_hi_d1 ? 12'sd2047 : elu_w_n7_pos_wrap_d1);
+    wire signed [11:0] elu_w_n7_y = elu_w_n7_xneg_d1 ? elu_w_n7_lo : ((elu_w_n7_pos_fle_d1 >= 12'sd2047) ? 12'sd2047 : $signed(elu_w_n7_pos_rnd[11:0]));
     reg  signed [11:0] elu_w_out_0;
     reg  signed [11:0] elu_w_out_1;
     reg  signed [11:0] elu_w_out_2;
@@ -1199,38 +1223,62 @@ module activations_elu_w (
 
     always @(posedge clk) begin
         if (ce) begin
-            elu_w_n0_pos_ovf_hi_d1 <= elu_w_n0_pos_ovf_hi;
-            elu_w_n0_pos_wrap_d1 <= $signed(elu_w_n0_pos_rnd[11:0]);
+            elu_w_n0_xl_d1 <= elu_w_in_0[12:0];
+            elu_w_n0_corr_d1 <= elu_w_n0_corr;
+            elu_w_in_0_d1 <= elu_w_in_0;
+            elu_w_n0_pos_half_d1 <= elu_w_in_0[1];
+            elu_w_n0_pos_inc_any_d1 <= elu_w_n0_pos_sticky | elu_w_in_0[2];
+            elu_w_n0_pos_fle_d1 <= $signed(elu_w_in_0[13:2]);
             elu_w_n0_xneg_d1 <= elu_w_in_0[13];
-            elu_w_n0_lo_d1 <= elu_w_n0_lo;
-            elu_w_n1_pos_ovf_hi_d1 <= elu_w_n1_pos_ovf_hi;
-            elu_w_n1_pos_wrap_d1 <= $signed(elu_w_n1_pos_rnd[11:0]);
+            elu_w_n1_xl_d1 <= elu_w_in_1[12:0];
+            elu_w_n1_corr_d1 <= elu_w_n1_corr;
+            elu_w_in_1_d1 <= elu_w_in_1;
+            elu_w_n1_pos_half_d1 <= elu_w_in_1[1];
+            elu_w_n1_pos_inc_any_d1 <= elu_w_n1_pos_sticky | elu_w_in_1[2];
+            elu_w_n1_pos_fle_d1 <= $signed(elu_w_in_1[13:2]);
             elu_w_n1_xneg_d1 <= elu_w_in_1[13];
-            elu_w_n1_lo_d1 <= elu_w_n1_lo;
-            elu_w_n2_pos_ovf_hi_d1 <= elu_w_n2_pos_ovf_hi;
-            elu_w_n2_pos_wrap_d1 <= $signed(elu_w_n2_pos_rnd[11:0]);
+            elu_w_n2_xl_d1 <= elu_w_in_2[12:0];
+            elu_w_n2_corr_d1 <= elu_w_n2_corr;
+            elu_w_in_2_d1 <= elu_w_in_2;
+            elu_w_n2_pos_half_d1 <= elu_w_in_2[1];
+            elu_w_n2_pos_inc_any_d1 <= elu_w_n2_pos_sticky | elu_w_in_2[2];
+            elu_w_n2_pos_fle_d1 <= $signed(elu_w_in_2[13:2]);
             elu_w_n2_xneg_d1 <= elu_w_in_2[13];
-            elu_w_n2_lo_d1 <= elu_w_n2_lo;
-            elu_w_n3_pos_ovf_hi_d1 <= elu_w_n3_pos_ovf_hi;
-            elu_w_n3_pos_wrap_d1 <= $signed(elu_w_n3_pos_rnd[11:0]);
+            elu_w_n3_xl_d1 <= elu_w_in_3[12:0];
+            elu_w_n3_corr_d1 <= elu_w_n3_corr;
+            elu_w_in_3_d1 <= elu_w_in_3;
+            elu_w_n3_pos_half_d1 <= elu_w_in_3[1];
+            elu_w_n3_pos_inc_any_d1 <= elu_w_n3_pos_sticky | elu_w_in_3[2];
+            elu_w_n3_pos_fle_d1 <= $signed(elu_w_in_3[13:2]);
             elu_w_n3_xneg_d1 <= elu_w_in_3[13];
-            elu_w_n3_lo_d1 <= elu_w_n3_lo;
-            elu_w_n4_pos_ovf_hi_d1 <= elu_w_n4_pos_ovf_hi;
-            elu_w_n4_pos_wrap_d1 <= $signed(elu_w_n4_pos_rnd[11:0]);
+            elu_w_n4_xl_d1 <= elu_w_in_4[12:0];
+            elu_w_n4_corr_d1 <= elu_w_n4_corr;
+            elu_w_in_4_d1 <= elu_w_in_4;
+            elu_w_n4_pos_half_d1 <= elu_w_in_4[1];
+            elu_w_n4_pos_inc_any_d1 <= elu_w_n4_pos_sticky | elu_w_in_4[2];
+            elu_w_n4_pos_fle_d1 <= $signed(elu_w_in_4[13:2]);
             elu_w_n4_xneg_d1 <= elu_w_in_4[13];
-            elu_w_n4_lo_d1 <= elu_w_n4_lo;
-            elu_w_n5_pos_ovf_hi_d1 <= elu_w_n5_pos_ovf_hi;
-            elu_w_n5_pos_wrap_d1 <= $signed(elu_w_n5_pos_rnd[11:0]);
+            elu_w_n5_xl_d1 <= elu_w_in_5[12:0];
+            elu_w_n5_corr_d1 <= elu_w_n5_corr;
+            elu_w_in_5_d1 <= elu_w_in_5;
+            elu_w_n5_pos_half_d1 <= elu_w_in_5[1];
+            elu_w_n5_pos_inc_any_d1 <= elu_w_n5_pos_sticky | elu_w_in_5[2];
+            elu_w_n5_pos_fle_d1 <= $signed(elu_w_in_5[13:2]);
             elu_w_n5_xneg_d1 <= elu_w_in_5[13];
-            elu_w_n5_lo_d1 <= elu_w_n5_lo;
-            elu_w_n6_pos_ovf_hi_d1 <= elu_w_n6_pos_ovf_hi;
-            elu_w_n6_pos_wrap_d1 <= $signed(elu_w_n6_pos_rnd[11:0]);
+            elu_w_n6_xl_d1 <= elu_w_in_6[12:0];
+            elu_w_n6_corr_d1 <= elu_w_n6_corr;
+            elu_w_in_6_d1 <= elu_w_in_6;
+            elu_w_n6_pos_half_d1 <= elu_w_in_6[1];
+            elu_w_n6_pos_inc_any_d1 <= elu_w_n6_pos_sticky | elu_w_in_6[2];
+            elu_w_n6_pos_fle_d1 <= $signed(elu_w_in_6[13:2]);
             elu_w_n6_xneg_d1 <= elu_w_in_6[13];
-            elu_w_n6_lo_d1 <= elu_w_n6_lo;
-            elu_w_n7_pos_ovf_hi_d1 <= elu_w_n7_pos_ovf_hi;
-            elu_w_n7_pos_wrap_d1 <= $signed(elu_w_n7_pos_rnd[11:0]);
+            elu_w_n7_xl_d1 <= elu_w_in_7[12:0];
+            elu_w_n7_corr_d1 <= elu_w_n7_corr;
+            elu_w_in_7_d1 <= elu_w_in_7;
+            elu_w_n7_pos_half_d1 <= elu_w_in_7[1];
+            elu_w_n7_pos_inc_any_d1 <= elu_w_n7_pos_sticky | elu_w_in_7[2];
+            elu_w_n7_pos_fle_d1 <= $signed(elu_w_in_7[13:2]);
             elu_w_n7_xneg_d1 <= elu_w_in_7[13];
-            elu_w_n7_lo_d1 <= elu_w_n7_lo;
             elu_w_out_0 <= elu_w_n0_y;
             elu_w_out_1 <= elu_w_n1_y;
             elu_w_out_2 <= elu_w_n2_y;

@@ -4,8 +4,8 @@
 // output type: fixed<10,4,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 192 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 125 adder(s)
-// longest path per stage (delay model, ns): 3.63 | 3.73 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 125 adder(s)
+// longest path per stage (delay model, ns): 3.63 | 3.03 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc2 (
@@ -109,8 +109,10 @@ module activations_fc2 (
     reg  fc2_n0_y_half_d1;
     wire fc2_n0_y_inc = fc2_n0_y_half_d1 & (fc2_n0_y_sticky | fc2_n0_y_lsb_d1);
     reg  signed [12:0] fc2_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({12'd0, fc2_n0_y_inc});
-    wire signed [9:0] fc2_n0_y_sat = (fc2_n0_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n0_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n0_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n0_y_sat = (fc2_n0_y_fl_d1 >= 13'sd511) ? 10'sd511 : ((fc2_n0_y_fl_d1 < 13'sh1e00) ? 10'sh200 : $signed(fc2_n0_y_rnd[9:0]));
     wire signed [6:0] fc2_n1_s0_xh = $signed(fc2_e3_yo[10:4]);
     wire signed [15:0] fc2_n1_s0 = $signed({1'b0, ($signed({{4{fc2_n1_s0_xh[6]}}, fc2_n1_s0_xh}) + fc2_e3_yo), fc2_e3_yo[3:0]});
     wire signed [8:0] fc2_n1_s1_xh = $signed(fc2_in_6[9:1]);
@@ -143,8 +145,10 @@ module activations_fc2 (
     wire signed [20:0] fc2_n1_acc = $signed({($signed(fc2_n1_s10_n_neg_d1[20:1]) - $signed(fc2_n1_s9_d1)), fc2_n1_s10_n_neg_d1[0]});
     wire fc2_n1_y_sticky = |fc2_n1_acc[7:0];
     wire fc2_n1_y_inc = fc2_n1_acc[8] & (fc2_n1_y_sticky | fc2_n1_acc[9]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] fc2_n1_y_rnd = $signed(fc2_n1_acc[20:9]) + $signed({11'd0, fc2_n1_y_inc});
-    wire signed [9:0] fc2_n1_y_sat = (fc2_n1_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n1_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n1_y_sat = ($signed(fc2_n1_acc[20:9]) >= 12'sd511) ? 10'sd511 : (($signed(fc2_n1_acc[20:9]) < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]));
     wire signed [6:0] fc2_n2_s0_xh = $signed(fc2_in_7[9:3]);
     wire signed [13:0] fc2_n2_s0_2 = $signed({($signed({{4{fc2_n2_s0_xh[6]}}, fc2_n2_s0_xh}) - $signed({fc2_in_2[9], fc2_in_2})), fc2_in_7[2:0]});
     wire signed [10:0] fc2_n2_s2_xh_2 = $signed(fc2_e1[11:1]);
@@ -166,8 +170,10 @@ module activations_fc2 (
     reg  fc2_n2_y_half_d1;
     wire fc2_n2_y_inc = fc2_n2_y_half_d1 & (fc2_n2_y_sticky | fc2_n2_y_lsb_d1);
     reg  signed [11:0] fc2_n2_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({11'd0, fc2_n2_y_inc});
-    wire signed [9:0] fc2_n2_y_sat = (fc2_n2_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n2_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n2_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n2_y_sat = (fc2_n2_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n2_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n2_y_rnd[9:0]));
     wire signed [9:0] fc2_n3_s2_xh = $signed(fc2_e1[11:2]);
     wire signed [13:0] fc2_n3_s2 = $signed({($signed({{2{fc2_n3_s2_xh[9]}}, fc2_n3_s2_xh}) - fc2_e1), fc2_e1[1:0]});
     wire signed [7:0] fc2_n3_s5_xh = $signed(fc2_e8[11:4]);
@@ -197,8 +203,10 @@ module activations_fc2 (
     reg  fc2_n3_y_half_d1;
     wire fc2_n3_y_inc = fc2_n3_y_half_d1 & (fc2_n3_y_sticky | fc2_n3_y_lsb_d1);
     reg  signed [11:0] fc2_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({11'd0, fc2_n3_y_inc});
-    wire signed [9:0] fc2_n3_y_sat = (fc2_n3_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n3_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n3_y_sat = (fc2_n3_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n3_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]));
     wire signed [15:0] fc2_n4_s0 = $signed({1'b0, ($signed({{4{fc2_n1_s0_xh[6]}}, fc2_n1_s0_xh}) + fc2_e10_xo), fc2_e3_yo[3:0]});
     wire signed [9:0] fc2_n4_s1_xh = $signed(fc2_e12_yo[10:1]);
     wire signed [12:0] fc2_n4_s1 = $signed({1'b0, ($signed({fc2_n4_s1_xh[9], fc2_n4_s1_xh}) + fc2_e2_yo), fc2_e12_yo[0]});
@@ -227,8 +235,10 @@ module activations_fc2 (
     reg  fc2_n4_y_half_d1;
     wire fc2_n4_y_inc = fc2_n4_y_half_d1 & (fc2_n4_y_sticky | fc2_n4_y_lsb_d1);
     reg  signed [11:0] fc2_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] fc2_n4_y_rnd = fc2_n4_y_fl_d1 + $signed({11'd0, fc2_n4_y_inc});
-    wire signed [9:0] fc2_n4_y_sat = (fc2_n4_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n4_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n4_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n4_y_sat = (fc2_n4_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n4_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n4_y_rnd[9:0]));
     wire signed [10:0] fc2_n5_s0_yo = $signed({1'b1, fc2_e2_yo_i, fc2_in_5[8:0]});
     wire signed [1:0] fc2_n5_s0_xh = $signed(fc2_in_4[9:8]);
     wire signed [19:0] fc2_n5_s0 = $signed({($signed({{10{fc2_n5_s0_xh[1]}}, fc2_n5_s0_xh}) - $signed({fc2_n5_s0_yo[10], fc2_n5_s0_yo})), fc2_in_4[7:0]});
@@ -260,8 +270,10 @@ module activations_fc2 (
     wire signed [21:0] fc2_n5_acc = ($signed(fc2_n5_s10_d1) - $signed({fc2_n5_s9_d1_v[20], fc2_n5_s9_d1_v}));
     wire fc2_n5_y_sticky = |fc2_n5_acc[7:0];
     wire fc2_n5_y_inc = fc2_n5_acc[8] & (fc2_n5_y_sticky | fc2_n5_acc[9]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc2_n5_y_rnd = $signed(fc2_n5_acc[21:9]) + $signed({12'd0, fc2_n5_y_inc});
-    wire signed [9:0] fc2_n5_y_sat = (fc2_n5_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n5_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n5_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n5_y_sat = ($signed(fc2_n5_acc[21:9]) >= 13'sd511) ? 10'sd511 : (($signed(fc2_n5_acc[21:9]) < 13'sh1e00) ? 10'sh200 : $signed(fc2_n5_y_rnd[9:0]));
     wire signed [6:0] fc2_n6_s0_xh = $signed(fc2_in_3[9:3]);
     wire signed [14:0] fc2_n6_s0 = $signed({($signed({{5{fc2_n6_s0_xh[6]}}, fc2_n6_s0_xh}) - $signed({fc2_e11_yo[10], fc2_e11_yo})), fc2_in_3[2:0]});
     wire signed [11:0] fc2_n6_s1 = $signed({{2{fc2_in_6[9]}}, fc2_in_6}) - $signed({fc2_e0_yo[10], fc2_e0_yo});
@@ -296,8 +308,10 @@ module activations_fc2 (
     wire signed [21:0] fc2_n6_acc = ($signed({fc2_n6_s11_d1_v[20], fc2_n6_s11_d1_v}) + $signed(fc2_n6_s12_d1));
     wire fc2_n6_y_sticky = |fc2_n6_acc[7:0];
     wire fc2_n6_y_inc = fc2_n6_acc[8] & (fc2_n6_y_sticky | fc2_n6_acc[9]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc2_n6_y_rnd = $signed(fc2_n6_acc[21:9]) + $signed({12'd0, fc2_n6_y_inc});
-    wire signed [9:0] fc2_n6_y_sat = (fc2_n6_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n6_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n6_y_sat = ($signed(fc2_n6_acc[21:9]) >= 13'sd511) ? 10'sd511 : (($signed(fc2_n6_acc[21:9]) < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]));
     wire signed [6:0] fc2_n7_s0_xh = $signed(fc2_e6_xo[10:4]);
     wire signed [15:0] fc2_n7_s0 = $signed({1'b0, ($signed({{4{fc2_n7_s0_xh[6]}}, fc2_n7_s0_xh}) + fc2_e6_yo), fc2_e6_xo[3:0]});
     wire signed [2:0] fc2_n7_s1_xh = $signed(fc2_in_5[9:7]);
@@ -328,8 +342,10 @@ module activations_fc2 (
     reg  fc2_n7_y_half_d1;
     wire fc2_n7_y_inc = fc2_n7_y_half_d1 & (fc2_n7_y_sticky | fc2_n7_y_lsb_d1);
     reg  signed [11:0] fc2_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] fc2_n7_y_rnd = fc2_n7_y_fl_d1 + $signed({11'd0, fc2_n7_y_inc});
-    wire signed [9:0] fc2_n7_y_sat = (fc2_n7_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n7_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n7_y_rnd[9:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n7_y_sat = (fc2_n7_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n7_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n7_y_rnd[9:0]));
 
     always @(posedge clk) begin
         if (ce) begin

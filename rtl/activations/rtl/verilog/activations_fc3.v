@@ -4,8 +4,8 @@
 // output type: fixed<8,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 187 CSD digits, 30 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
-// longest path per stage (delay model, ns): 3.56 | 3.73 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+// longest path per stage (delay model, ns): 3.56 | 3.03 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc3 (
@@ -115,8 +115,10 @@ module activations_fc3 (
     reg  fc3_n0_y_half_d1;
     wire fc3_n0_y_inc = fc3_n0_y_half_d1 & (fc3_n0_y_sticky | fc3_n0_y_lsb_d1);
     reg  signed [9:0] fc3_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [9:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({9'd0, fc3_n0_y_inc});
-    wire signed [7:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 10'sh380) ? 8'sh80 : $signed(fc3_n0_y_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n0_y_satlo = (fc3_n0_y_fl_d1 < 10'sh380) ? 8'sh80 : $signed(fc3_n0_y_rnd[7:0]);
     wire signed [5:0] fc3_n1_s0_xh = $signed(fc3_e0[8:3]);
     wire signed [3:0] fc3_n1_s2_xh = $signed(fc3_e3[9:6]);
     wire signed [3:0] fc3_n1_s0_xh_2 = $signed(fc3_in_7_s_2[8:5]);
@@ -136,8 +138,10 @@ module activations_fc3 (
     reg  fc3_n1_y_half_d1;
     wire fc3_n1_y_inc = fc3_n1_y_half_d1 & (fc3_n1_y_sticky | fc3_n1_y_lsb_d1);
     reg  signed [8:0] fc3_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n1_y_rnd = fc3_n1_y_fl_d1 + $signed({8'd0, fc3_n1_y_inc});
-    wire signed [7:0] fc3_n1_y_satlo = (fc3_n1_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n1_y_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n1_y_satlo = (fc3_n1_y_fl_d1 < 9'sh180) ? 8'sh80 : $signed(fc3_n1_y_rnd[7:0]);
     wire signed [13:0] fc3_n2_s0 = $signed({1'b0, ($signed({{4{fc3_e11_xh[4]}}, fc3_e11_xh}) + fc3_in_0_s_2), fc3_in_2_s_2[3:0]});
     wire signed [0:0] fc3_n2_s1_xh = $signed(fc3_e22_b[9]);
     wire signed [17:0] fc3_n2_s1 = $signed({($signed({{8{fc3_n2_s1_xh}}, fc3_n2_s1_xh}) - fc3_in_2_s_2), fc3_e22_b[8:0]});
@@ -165,8 +169,10 @@ module activations_fc3 (
     reg  fc3_n2_y_half_d1;
     wire fc3_n2_y_inc = fc3_n2_y_half_d1 & (fc3_n2_y_sticky | fc3_n2_y_lsb_d1);
     reg  signed [8:0] fc3_n2_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({8'd0, fc3_n2_y_inc});
-    wire signed [7:0] fc3_n2_y_sat = (fc3_n2_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n2_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n2_y_rnd[7:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n2_y_sat = (fc3_n2_y_fl_d1 >= 9'sd127) ? 8'sd127 : ((fc3_n2_y_fl_d1 < 9'sh180) ? 8'sh80 : $signed(fc3_n2_y_rnd[7:0]));
     wire signed [0:0] fc3_n3_s0_xh = $signed(fc3_in_2_s_2[8]);
     wire signed [16:0] fc3_n3_s0 = $signed({1'b0, ($signed({{7{fc3_n3_s0_xh}}, fc3_n3_s0_xh}) + $signed(fc3_in_3_s_2[7:0])), fc3_in_2_s_2[7:0]});
     wire signed [16:0] fc3_n3_s1 = $signed({($signed(fc3_n3_s0[16:2]) - $signed({{6{fc3_in_6_s_2[8]}}, fc3_in_6_s_2})), fc3_n3_s0[1:0]});
@@ -193,8 +199,10 @@ module activations_fc3 (
     reg  fc3_n3_y_half_d1;
     wire fc3_n3_y_inc = fc3_n3_y_half_d1 & (fc3_n3_y_sticky | fc3_n3_y_lsb_d1);
     reg  signed [8:0] fc3_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n3_y_rnd = fc3_n3_y_fl_d1 + $signed({8'd0, fc3_n3_y_inc});
-    wire signed [7:0] fc3_n3_y_sat = (fc3_n3_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n3_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n3_y_rnd[7:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n3_y_sat = (fc3_n3_y_fl_d1 >= 9'sd127) ? 8'sd127 : ((fc3_n3_y_fl_d1 < 9'sh180) ? 8'sh80 : $signed(fc3_n3_y_rnd[7:0]));
     wire signed [11:0] fc3_n4_s0 = $signed({($signed({{3{fc3_e18_xh[5]}}, fc3_e18_xh}) - fc3_in_4_s_2), fc3_in_5_s_2[2:0]});
     wire signed [8:0] fc3_n4_s2_xh = $signed(fc3_e3[9:1]);
     wire signed [11:0] fc3_n4_s2 = $signed({1'b0, ($signed({fc3_n4_s2_xh[8], fc3_n4_s2_xh}) + $signed(fc3_e2[9:0])), fc3_e3[0]});
@@ -216,8 +224,10 @@ module activations_fc3 (
     reg  fc3_n4_y_half_d1;
     wire fc3_n4_y_inc = fc3_n4_y_half_d1 & (fc3_n4_y_sticky | fc3_n4_y_lsb_d1);
     reg  signed [8:0] fc3_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({8'd0, fc3_n4_y_inc});
-    wire signed [7:0] fc3_n4_y_sat = (fc3_n4_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n4_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n4_y_rnd[7:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n4_y_sat = (fc3_n4_y_fl_d1 >= 9'sd127) ? 8'sd127 : ((fc3_n4_y_fl_d1 < 9'sh180) ? 8'sh80 : $signed(fc3_n4_y_rnd[7:0]));
     wire signed [10:0] fc3_n5_s0 = $signed({1'b0, ($signed({fc3_e6_xh[7], fc3_e6_xh}) + fc3_in_1_s_2), fc3_in_4_s_2[0]});
     wire signed [0:0] fc3_n5_s1_xh = $signed(fc3_in_6_s_2[8]);
     wire signed [16:0] fc3_n5_s1 = $signed({($signed({{8{fc3_n5_s1_xh}}, fc3_n5_s1_xh}) - fc3_in_5_s_2), fc3_in_6_s_2[7:0]});
@@ -243,8 +253,10 @@ module activations_fc3 (
     reg  fc3_n5_y_half_d1;
     wire fc3_n5_y_inc = fc3_n5_y_half_d1 & (fc3_n5_y_sticky | fc3_n5_y_lsb_d1);
     reg  signed [8:0] fc3_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({8'd0, fc3_n5_y_inc});
-    wire signed [7:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n5_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n5_y_rnd[7:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n5_y_sat = (fc3_n5_y_fl_d1 >= 9'sd127) ? 8'sd127 : ((fc3_n5_y_fl_d1 < 9'sh180) ? 8'sh80 : $signed(fc3_n5_y_rnd[7:0]));
     wire signed [12:0] fc3_n6_s0 = $signed({1'b0, ($signed({{3{fc3_e26_xh[5]}}, fc3_e26_xh}) + fc3_in_7_s_2), fc3_in_3_s_2[2:0]});
     wire signed [5:0] fc3_n6_s1_xh = $signed(fc3_n6_s0[12:7]);
     wire signed [16:0] fc3_n6_s1 = $signed({1'b0, ($signed({{3{fc3_n6_s1_xh[5]}}, fc3_n6_s1_xh}) + fc3_in_7_s_2), fc3_n6_s0[6:0]});
@@ -276,8 +288,10 @@ module activations_fc3 (
     wire signed [18:0] fc3_n6_acc = ($signed(fc3_n6_s10_d1) - $signed({fc3_n6_s9_d1_v[17], fc3_n6_s9_d1_v}));
     wire fc3_n6_y_sticky = |fc3_n6_acc[8:0];
     wire fc3_n6_y_inc = fc3_n6_acc[9] & (fc3_n6_y_sticky | fc3_n6_acc[10]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n6_y_rnd = $signed(fc3_n6_acc[18:10]) + $signed({8'd0, fc3_n6_y_inc});
-    wire signed [7:0] fc3_n6_y_sat = (fc3_n6_y_rnd > 9'sd127) ? 8'sd127 : $signed(fc3_n6_y_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n6_y_sat = ($signed(fc3_n6_acc[18:10]) >= 9'sd127) ? 8'sd127 : $signed(fc3_n6_y_rnd[7:0]);
     wire signed [7:0] fc3_n7_s0_xh = $signed(fc3_in_0_s_2[8:1]);
     wire signed [9:0] fc3_n7_s0 = $signed({($signed({fc3_n7_s0_xh[7], fc3_n7_s0_xh}) - fc3_in_1_s_2), fc3_in_0_s_2[0]});
     wire signed [2:0] fc3_n7_s1_xh = $signed(fc3_in_4_s_2[8:6]);
@@ -306,8 +320,10 @@ module activations_fc3 (
     reg  fc3_n7_y_half_d1;
     wire fc3_n7_y_inc = fc3_n7_y_half_d1 & (fc3_n7_y_sticky | fc3_n7_y_lsb_d1);
     reg  signed [8:0] fc3_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc3_n7_y_rnd = fc3_n7_y_fl_d1 + $signed({8'd0, fc3_n7_y_inc});
-    wire signed [7:0] fc3_n7_y_sat = (fc3_n7_y_rnd > 9'sd127) ? 8'sd127 : $signed(fc3_n7_y_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc3_n7_y_sat = (fc3_n7_y_fl_d1 >= 9'sd127) ? 8'sd127 : $signed(fc3_n7_y_rnd[7:0]);
 
     always @(posedge clk) begin
         if (ce) begin

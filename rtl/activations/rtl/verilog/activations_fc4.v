@@ -4,8 +4,8 @@
 // output type: fixed<12,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 177 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
-// longest path per stage (delay model, ns): 3.60 | 3.33 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.63 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+// longest path per stage (delay model, ns): 3.60 | 2.63 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc4 (
@@ -111,8 +111,10 @@ module activations_fc4 (
     reg  fc4_n0_y_half_d1;
     wire fc4_n0_y_inc = fc4_n0_y_half_d1 & (fc4_n0_y_sticky | fc4_n0_y_lsb_d1);
     reg  signed [13:0] fc4_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({13'd0, fc4_n0_y_inc});
-    wire signed [11:0] fc4_n0_y_satlo = (fc4_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n0_y_rnd[11:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n0_y_satlo = (fc4_n0_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc4_n0_y_rnd[11:0]);
     wire signed [6:0] fc4_n1_s0_xh = $signed(fc4_e3_xo[10:4]);
     wire signed [15:0] fc4_n1_s0 = $signed({1'b0, ($signed({{4{fc4_n1_s0_xh[6]}}, fc4_n1_s0_xh}) + fc4_e3_xo), fc4_e3_xo[3:0]});
     wire signed [0:0] fc4_n1_s1_xh = $signed(fc4_in_1[9]);
@@ -140,8 +142,10 @@ module activations_fc4 (
     wire signed [20:0] fc4_n1_acc = (fc4_n1_s9_d1 - $signed({fc4_n1_s10_d1_v[19], fc4_n1_s10_d1_v}));
     wire fc4_n1_y_sticky = |fc4_n1_acc[5:0];
     wire fc4_n1_y_inc = fc4_n1_acc[6] & (fc4_n1_y_sticky | fc4_n1_acc[7]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n1_y_rnd = $signed(fc4_n1_acc[20:7]) + $signed({13'd0, fc4_n1_y_inc});
-    wire signed [11:0] fc4_n1_y_sat = (fc4_n1_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n1_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n1_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n1_y_sat = ($signed(fc4_n1_acc[20:7]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc4_n1_acc[20:7]) < 14'sh3800) ? 12'sh800 : $signed(fc4_n1_y_rnd[11:0]));
     wire signed [5:0] fc4_n2_s0_xh = $signed(fc4_e5_xo[10:5]);
     wire signed [16:0] fc4_n2_s0 = $signed({1'b0, ($signed({{5{fc4_n2_s0_xh[5]}}, fc4_n2_s0_xh}) + fc4_e5_xo), fc4_e5_xo[4:0]});
     /* verilator lint_off UNUSEDSIGNAL */
@@ -174,8 +178,10 @@ module activations_fc4 (
     reg  fc4_n2_y_half_d1;
     wire fc4_n2_y_inc = fc4_n2_y_half_d1 & (fc4_n2_y_sticky | fc4_n2_y_lsb_d1);
     reg  signed [13:0] fc4_n2_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({13'd0, fc4_n2_y_inc});
-    wire signed [11:0] fc4_n2_y_sat = (fc4_n2_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n2_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n2_y_sat = (fc4_n2_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc4_n2_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc4_n2_y_rnd[11:0]));
     wire signed [6:0] fc4_n3_s0_xh = $signed(fc4_e16_xo[10:4]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc4_n3_s0 = $signed({1'b0, ($signed({{4{fc4_n3_s0_xh[6]}}, fc4_n3_s0_xh}) + fc4_e16_xo), fc4_e16_xo[3:0]});
@@ -202,8 +208,10 @@ module activations_fc4 (
     wire signed [19:0] fc4_n3_acc = ($signed(fc4_n3_s7_d1) + $signed({fc4_n3_s6_d1[18], fc4_n3_s6_d1}));
     wire fc4_n3_y_sticky = |fc4_n3_acc[5:0];
     wire fc4_n3_y_inc = fc4_n3_acc[6] & (fc4_n3_y_sticky | fc4_n3_acc[7]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc4_n3_y_rnd = $signed(fc4_n3_acc[19:7]) + $signed({12'd0, fc4_n3_y_inc});
-    wire signed [11:0] fc4_n3_y_sat = (fc4_n3_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n3_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n3_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n3_y_sat = ($signed(fc4_n3_acc[19:7]) >= 13'sd2047) ? 12'sd2047 : (($signed(fc4_n3_acc[19:7]) < 13'sh1800) ? 12'sh800 : $signed(fc4_n3_y_rnd[11:0]));
     wire signed [3:0] fc4_n4_s0_xh = $signed(fc4_in_2[9:6]);
     wire signed [15:0] fc4_n4_s0 = $signed({($signed({{6{fc4_n4_s0_xh[3]}}, fc4_n4_s0_xh}) - fc4_in_2), fc4_in_2[5:0]});
     wire signed [6:0] fc4_n4_s1_xh = $signed(fc4_e5_yo[10:4]);
@@ -244,8 +252,10 @@ module activations_fc4 (
     reg  fc4_n4_y_half_d1;
     wire fc4_n4_y_inc = fc4_n4_y_half_d1 & (fc4_n4_y_sticky | fc4_n4_y_lsb_d1);
     reg  signed [12:0] fc4_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({12'd0, fc4_n4_y_inc});
-    wire signed [11:0] fc4_n4_y_sat = (fc4_n4_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n4_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n4_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n4_y_sat = (fc4_n4_y_fl_d1 >= 13'sd2047) ? 12'sd2047 : ((fc4_n4_y_fl_d1 < 13'sh1800) ? 12'sh800 : $signed(fc4_n4_y_rnd[11:0]));
     wire signed [12:0] fc4_n5_s1_yo = $signed({1'b0, (~fc4_e11[11]), fc4_e11[10:0]});
     wire signed [14:0] fc4_n5_s0_x = $signed({{3{fc4_e0[11]}}, fc4_e0});
     wire signed [0:0] fc4_n5_s0_xh = $signed(fc4_n5_s0_x[14]);
@@ -270,8 +280,10 @@ module activations_fc4 (
     reg  fc4_n5_y_half_d1;
     wire fc4_n5_y_inc = fc4_n5_y_half_d1 & (fc4_n5_y_sticky | fc4_n5_y_lsb_d1);
     reg  signed [12:0] fc4_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({12'd0, fc4_n5_y_inc});
-    wire signed [11:0] fc4_n5_y_sat = (fc4_n5_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n5_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n5_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n5_y_sat = (fc4_n5_y_fl_d1 >= 13'sd2047) ? 12'sd2047 : ((fc4_n5_y_fl_d1 < 13'sh1800) ? 12'sh800 : $signed(fc4_n5_y_rnd[11:0]));
     wire signed [6:0] fc4_n6_s0_xh = $signed(fc4_e6[15:9]);
     wire signed [20:0] fc4_n6_s0 = $signed({1'b0, ($signed({{4{fc4_n6_s0_xh[6]}}, fc4_n6_s0_xh}) - fc4_e11_yo), fc4_e6[8:0]});
     /* verilator lint_off UNUSEDSIGNAL */
@@ -305,8 +317,10 @@ module activations_fc4 (
     wire signed [20:0] fc4_n6_acc = ($signed(fc4_n6_s9_n_neg_d1[20:0]) - $signed(fc4_n6_s8_d1_v[20:0]));
     wire fc4_n6_y_sticky = |fc4_n6_acc[5:0];
     wire fc4_n6_y_inc = fc4_n6_acc[6] & (fc4_n6_y_sticky | fc4_n6_acc[7]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n6_y_rnd = $signed(fc4_n6_acc[20:7]) + $signed({13'd0, fc4_n6_y_inc});
-    wire signed [11:0] fc4_n6_y_sat = (fc4_n6_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n6_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n6_y_sat = ($signed(fc4_n6_acc[20:7]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc4_n6_acc[20:7]) < 14'sh3800) ? 12'sh800 : $signed(fc4_n6_y_rnd[11:0]));
     wire signed [13:0] fc4_n7_s0 = $signed({($signed({{4{fc4_n4_s1_xh_2[5]}}, fc4_n4_s1_xh_2}) - fc4_in_4), fc4_in_4[3:0]});
     wire signed [10:0] fc4_n7_s1_yo = $signed({1'b1, fc4_e2_yo_i, fc4_in_7[8:0]});
     wire signed [6:0] fc4_n7_s1_xh = $signed(fc4_in_6[9:3]);
@@ -339,8 +353,10 @@ module activations_fc4 (
     wire signed [20:0] fc4_n7_acc = (fc4_n7_s11_n_neg_d1 - $signed({fc4_n7_s10_d1_v[19], fc4_n7_s10_d1_v}));
     wire fc4_n7_y_sticky = |fc4_n7_acc[5:0];
     wire fc4_n7_y_inc = fc4_n7_acc[6] & (fc4_n7_y_sticky | fc4_n7_acc[7]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n7_y_rnd = $signed(fc4_n7_acc[20:7]) + $signed({13'd0, fc4_n7_y_inc});
-    wire signed [11:0] fc4_n7_y_sat = (fc4_n7_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n7_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc4_n7_y_sat = ($signed(fc4_n7_acc[20:7]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc4_n7_acc[20:7]) < 14'sh3800) ? 12'sh800 : $signed(fc4_n7_y_rnd[11:0]));
 
     always @(posedge clk) begin
         if (ce) begin

@@ -4,8 +4,8 @@
 // output type: fixed<12,5,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 162 CSD digits, 24 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 107 adder(s)
-// longest path per stage (delay model, ns): 3.63 | 3.73 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 107 adder(s)
+// longest path per stage (delay model, ns): 3.63 | 3.03 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc5 (
@@ -115,8 +115,10 @@ module activations_fc5 (
     reg  fc5_n0_y_half_d1;
     wire fc5_n0_y_inc = fc5_n0_y_half_d1 & (fc5_n0_y_sticky | fc5_n0_y_lsb_d1);
     reg  signed [13:0] fc5_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n0_y_rnd = fc5_n0_y_fl_d1 + $signed({13'd0, fc5_n0_y_inc});
-    wire signed [11:0] fc5_n0_y_sat = (fc5_n0_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n0_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n0_y_sat = (fc5_n0_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n0_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n0_y_rnd[11:0]));
     wire signed [12:0] fc5_n1_s0_yo = $signed({1'b1, fc5_e8_xo_i, fc5_in_2[10:0]});
     wire signed [9:0] fc5_n1_s0_xh = $signed(fc5_in_1[11:2]);
     wire signed [15:0] fc5_n1_s0 = $signed({($signed({{4{fc5_n1_s0_xh[9]}}, fc5_n1_s0_xh}) - $signed({fc5_n1_s0_yo[12], fc5_n1_s0_yo})), fc5_in_1[1:0]});
@@ -156,8 +158,10 @@ module activations_fc5 (
     reg  fc5_n1_y_half_d1;
     wire fc5_n1_y_inc = fc5_n1_y_half_d1 & (fc5_n1_y_sticky | fc5_n1_y_lsb_d1);
     reg  signed [13:0] fc5_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n1_y_rnd = fc5_n1_y_fl_d1 + $signed({13'd0, fc5_n1_y_inc});
-    wire signed [11:0] fc5_n1_y_sat = (fc5_n1_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n1_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n1_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n1_y_sat = (fc5_n1_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n1_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n1_y_rnd[11:0]));
     wire signed [11:0] fc5_n2_s0_xh = $signed(fc5_e0[13:2]);
     wire signed [15:0] fc5_n2_s0 = $signed({1'b0, ($signed({fc5_n2_s0_xh[11], fc5_n2_s0_xh}) + fc5_e23_yo), fc5_e0[1:0]});
     wire signed [9:0] fc5_n2_s1_xh = $signed(fc5_e2[13:4]);
@@ -178,8 +182,10 @@ module activations_fc5 (
     wire signed [21:0] fc5_n2_acc = $signed({($signed({{2{fc5_n2_s8_xh[15]}}, fc5_n2_s8_xh}) - $signed(fc5_n2_s7_d1)), fc5_n2_s8_n_neg_d1[3:0]});
     wire fc5_n2_y_sticky = |fc5_n2_acc[6:0];
     wire fc5_n2_y_inc = fc5_n2_acc[7] & (fc5_n2_y_sticky | fc5_n2_acc[8]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n2_y_rnd = $signed(fc5_n2_acc[21:8]) + $signed({13'd0, fc5_n2_y_inc});
-    wire signed [11:0] fc5_n2_y_sat = (fc5_n2_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n2_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n2_y_sat = ($signed(fc5_n2_acc[21:8]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc5_n2_acc[21:8]) < 14'sh3800) ? 12'sh800 : $signed(fc5_n2_y_rnd[11:0]));
     wire signed [4:0] fc5_n3_s0_xh = $signed(fc5_in_3[11:7]);
     wire signed [18:0] fc5_n3_s0 = $signed({($signed({{7{fc5_n3_s0_xh[4]}}, fc5_n3_s0_xh}) - fc5_in_3), fc5_in_3[6:0]});
     wire signed [9:0] fc5_n3_s2_xh = $signed(fc5_e5[14:5]);
@@ -200,8 +206,10 @@ module activations_fc5 (
     reg  fc5_n3_y_half_d1;
     wire fc5_n3_y_inc = fc5_n3_y_half_d1 & (fc5_n3_y_sticky | fc5_n3_y_lsb_d1);
     reg  signed [13:0] fc5_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n3_y_rnd = fc5_n3_y_fl_d1 + $signed({13'd0, fc5_n3_y_inc});
-    wire signed [11:0] fc5_n3_y_sat = (fc5_n3_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n3_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n3_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n3_y_sat = (fc5_n3_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n3_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n3_y_rnd[11:0]));
     wire signed [13:0] fc5_n4_s0 = $signed({1'b0, (fc5_e8_xo + fc5_e5_xo)});
     wire signed [13:0] fc5_n4_s1 = $signed({($signed({{2{fc5_e18_xh[9]}}, fc5_e18_xh}) - fc5_in_4), fc5_in_4[1:0]});
     wire signed [10:0] fc5_n4_s2_xh = $signed(fc5_in_5[11:1]);
@@ -236,8 +244,10 @@ module activations_fc5 (
     reg  fc5_n4_y_half_d1;
     wire fc5_n4_y_inc = fc5_n4_y_half_d1 & (fc5_n4_y_sticky | fc5_n4_y_lsb_d1);
     reg  signed [13:0] fc5_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n4_y_rnd = fc5_n4_y_fl_d1 + $signed({13'd0, fc5_n4_y_inc});
-    wire signed [11:0] fc5_n4_y_sat = (fc5_n4_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n4_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n4_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n4_y_sat = (fc5_n4_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n4_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n4_y_rnd[11:0]));
     wire signed [6:0] fc5_n5_s1_xh = $signed(fc5_in_6[11:5]);
     wire signed [5:0] fc5_n5_s0_xh_2 = $signed(fc5_in_3[11:6]);
     wire signed [18:0] fc5_n5_s0_2 = $signed({($signed({{7{fc5_n5_s0_xh_2[5]}}, fc5_n5_s0_xh_2}) + $signed({fc5_in_4[11], fc5_in_4})), fc5_in_3[5:0]});
@@ -263,8 +273,10 @@ module activations_fc5 (
     reg  fc5_n5_y_half_d1;
     wire fc5_n5_y_inc = fc5_n5_y_half_d1 & (fc5_n5_y_sticky | fc5_n5_y_lsb_d1);
     reg  signed [13:0] fc5_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n5_y_rnd = fc5_n5_y_fl_d1 + $signed({13'd0, fc5_n5_y_inc});
-    wire signed [11:0] fc5_n5_y_sat = (fc5_n5_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n5_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n5_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n5_y_sat = (fc5_n5_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n5_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n5_y_rnd[11:0]));
     wire signed [8:0] fc5_n6_s0_xh = $signed(fc5_in_0[11:3]);
     wire signed [15:0] fc5_n6_s0_2 = $signed({($signed({{4{fc5_n6_s0_xh[8]}}, fc5_n6_s0_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_0[2:0]});
     wire signed [8:0] fc5_n6_s1_xh_2 = $signed(fc5_n6_s0_2[15:7]);
@@ -288,8 +300,10 @@ module activations_fc5 (
     reg  fc5_n6_y_half_d1;
     wire fc5_n6_y_inc = fc5_n6_y_half_d1 & (fc5_n6_y_sticky | fc5_n6_y_lsb_d1);
     reg  signed [13:0] fc5_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n6_y_rnd = fc5_n6_y_fl_d1 + $signed({13'd0, fc5_n6_y_inc});
-    wire signed [11:0] fc5_n6_y_sat = (fc5_n6_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n6_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n6_y_sat = (fc5_n6_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n6_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n6_y_rnd[11:0]));
     wire signed [10:0] fc5_n7_s0_xh = $signed(fc5_in_7[11:1]);
     wire signed [17:0] fc5_n7_s4 = $signed({1'b0, ($signed({{2{fc5_n4_s7_xh[11]}}, fc5_n4_s7_xh}) + $signed(fc5_e5[13:0])), fc5_e8[2:0]});
     wire signed [13:0] fc5_n7_s0_2 = $signed({($signed({{2{fc5_n7_s0_xh[10]}}, fc5_n7_s0_xh}) - $signed({fc5_in_0[11], fc5_in_0})), fc5_in_7[0]});
@@ -310,8 +324,10 @@ module activations_fc5 (
     reg  fc5_n7_y_half_d1;
     wire fc5_n7_y_inc = fc5_n7_y_half_d1 & (fc5_n7_y_sticky | fc5_n7_y_lsb_d1);
     reg  signed [13:0] fc5_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc5_n7_y_rnd = fc5_n7_y_fl_d1 + $signed({13'd0, fc5_n7_y_inc});
-    wire signed [11:0] fc5_n7_y_sat = (fc5_n7_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n7_y_rnd[11:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_n7_y_sat = (fc5_n7_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n7_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n7_y_rnd[11:0]));
 
     always @(posedge clk) begin
         if (ce) begin

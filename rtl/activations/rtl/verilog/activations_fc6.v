@@ -4,8 +4,8 @@
 // output type: fixed<16,5,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 135 CSD digits, 21 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s) (outputs not registered: they arrive 0.40 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 95 adder(s); inputs arrive 1.10 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.62 | 3.70 | 0.40 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.57 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 95 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.62 | 2.57 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc6 (
@@ -42,12 +42,13 @@ module activations_fc6 (
     wire signed [6:0] fc6_e9_xh = $signed(fc6_in_7_s_2[10:4]);
     wire signed [15:0] fc6_e9 = $signed({1'b0, ($signed({{4{fc6_e9_xh[6]}}, fc6_e9_xh}) + fc6_in_4_s_2), fc6_in_7_s_2[3:0]});
     wire signed [15:0] fc6_e10_yo = $signed({1'b1, (~fc6_e3[14]), fc6_e3[13:0]});
-    wire [16:0] fc6_e10_u = {1'b0, ($signed({{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2}) - fc6_e10_yo)};
+    wire signed [16:0] fc6_e10 = $signed({1'b0, ($signed({{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2}) - fc6_e10_yo)});
     wire signed [14:0] fc6_e11 = $signed({{4{fc6_in_1_s_2[10]}}, fc6_in_1_s_2}) - fc6_e4;
     wire signed [14:0] fc6_e12_xh = $signed(fc6_e6[16:2]);
     wire signed [15:0] fc6_e12_hi = $signed({fc6_e12_xh[14], fc6_e12_xh}) - $signed({1'b1, (~fc6_e11[14]), fc6_e11[13:0]});
+    wire signed [18:0] fc6_e12 = $signed({1'b0, fc6_e12_hi, fc6_e6[1:0]});
     wire signed [12:0] fc6_e13_m = $signed({{2{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) - $signed({1'b1, (~fc6_e2[11]), fc6_e2[10:0]});
-    wire [13:0] fc6_e13_u = {1'b0, fc6_e13_m};
+    wire signed [13:0] fc6_e13 = $signed({1'b0, fc6_e13_m});
     wire fc6_e14_xo_i = ~fc6_e5[10];
     wire signed [11:0] fc6_e14_xo = $signed({1'b0, fc6_e14_xo_i, fc6_e5[9:0]});
     wire signed [7:0] fc6_e14_xh = $signed(fc6_e14_xo[11:4]);
@@ -78,22 +79,21 @@ module activations_fc6 (
     wire signed [11:0] fc6_n0_s3_xh = $signed(fc6_n0_s3_xo[12:1]);
     wire signed [14:0] fc6_n0_s3 = $signed({1'b0, ($signed({fc6_n0_s3_xh[11], fc6_n0_s3_xh}) + $signed(fc6_n0_s3_yo[12:0])), fc6_n0_s3_xo[0]});
     wire signed [11:0] fc6_n0_s4_xh = $signed(fc6_e17[12:1]);
-    wire [16:0] fc6_n0_s4_u = {($signed({{4{fc6_n0_s4_xh[11]}}, fc6_n0_s4_xh}) + fc6_n0_s2), fc6_e17[0]};
-    reg  [18:0] fc6_e12_d1;
-    wire signed [18:0] fc6_e12_d1_v = $signed(fc6_e12_d1);
-    reg  [16:0] fc6_n0_s4_d1;
-    wire signed [16:0] fc6_n0_s4_d1_v = $signed(fc6_n0_s4_d1);
-    wire signed [16:0] fc6_n0_s6_xh = $signed(fc6_e12_d1_v[18:2]);
-    wire signed [17:0] fc6_n0_s6_hi = $signed({fc6_n0_s6_xh[16], fc6_n0_s6_xh}) - $signed({1'b1, (~fc6_n0_s4_d1_v[16]), fc6_n0_s4_d1_v[15:0]});
+    wire signed [16:0] fc6_n0_s4 = $signed({($signed({{4{fc6_n0_s4_xh[11]}}, fc6_n0_s4_xh}) + fc6_n0_s2), fc6_e17[0]});
+    wire signed [15:0] fc6_n0_s5 = $signed({fc6_n0_s3[14], fc6_n0_s3}) + fc6_e14;
+    wire signed [16:0] fc6_n0_s6_xh = $signed(fc6_e12[18:2]);
+    wire signed [17:0] fc6_n0_s6_hi = $signed({fc6_n0_s6_xh[16], fc6_n0_s6_xh}) - $signed({1'b1, (~fc6_n0_s4[16]), fc6_n0_s4[15:0]});
+    wire signed [5:0] fc6_n0_s7_xh = $signed(fc6_n0_s5[15:10]);
+    wire [19:0] fc6_n0_s7_u = {1'b0, ($signed({{3{fc6_n0_s7_xh[5]}}, fc6_n0_s7_xh}) + 9'sh1b5), fc6_n0_s5[9:0]};
+    reg  [20:0] fc6_n0_s6_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc6_n0_s6 = $signed({1'b0, fc6_n0_s6_hi, fc6_e12_d1_v[1:0]});
+    wire signed [20:0] fc6_n0_s6_d1_v = $signed(fc6_n0_s6_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [15:0] fc6_n0_s5_d1;
-    wire signed [5:0] fc6_n0_s7_xh = $signed(fc6_n0_s5_d1[15:10]);
+    reg  [19:0] fc6_n0_s7_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n0_s7 = $signed({1'b0, ($signed({{3{fc6_n0_s7_xh[5]}}, fc6_n0_s7_xh}) + 9'sh1b5), fc6_n0_s5_d1[9:0]});
+    wire signed [19:0] fc6_n0_s7_d1_v = $signed(fc6_n0_s7_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n0_acc = ($signed(fc6_n0_s6[18:0]) - $signed(fc6_n0_s7[18:0]));
+    wire signed [18:0] fc6_n0_acc = ($signed(fc6_n0_s6_d1_v[18:0]) - $signed(fc6_n0_s7_d1_v[18:0]));
     wire fc6_n0_y_sticky = |fc6_n0_acc[1:0];
     wire fc6_n0_y_inc = fc6_n0_acc[2] & (fc6_n0_y_sticky | fc6_n0_acc[3]);
     wire signed [15:0] fc6_n0_y_rnd = $signed(fc6_n0_acc[18:3]) + $signed({15'd0, fc6_n0_y_inc});
@@ -110,22 +110,19 @@ module activations_fc6 (
     wire signed [12:0] fc6_n1_s5_xh = $signed(fc6_e4[14:2]);
     wire signed [16:0] fc6_n1_s5 = $signed({1'b0, ($signed({fc6_n1_s5_xh[12], fc6_n1_s5_xh}) - fc6_n1_s5_yo), fc6_e4[1:0]});
     wire signed [9:0] fc6_n1_s6_xh = $signed(fc6_e20[11:2]);
-    wire [16:0] fc6_n1_s6_u = {($signed({{5{fc6_n1_s6_xh[9]}}, fc6_n1_s6_xh}) - fc6_n1_s3), fc6_e20[1:0]};
-    reg  signed [15:0] fc6_n1_s7_a_d1;
-    reg  [18:0] fc6_n1_s7_yo_d1;
-    reg  [0:0] fc6_n1_s7_lo_d1;
+    wire signed [16:0] fc6_n1_s6 = $signed({($signed({{5{fc6_n1_s6_xh[9]}}, fc6_n1_s6_xh}) - fc6_n1_s3), fc6_e20[1:0]});
+    wire signed [15:0] fc6_n1_s7_xh = $signed(fc6_n1_s5[16:1]);
+    wire signed [18:0] fc6_n1_s7_hi = $signed({{3{fc6_n1_s7_xh[15]}}, fc6_n1_s7_xh}) - $signed({1'b1, (~fc6_n1_s4[17]), fc6_n1_s4[16:0]});
+    reg  signed [16:0] fc6_n1_s8_d1;
+    wire signed [8:0] fc6_n1_s9_xh = $signed(fc6_n1_s8_d1[16:8]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc6_n1_s7 = $signed({1'b0, ($signed({{3{fc6_n1_s7_a_d1[15]}}, fc6_n1_s7_a_d1}) - $signed(fc6_n1_s7_yo_d1)), fc6_n1_s7_lo_d1});
+    wire signed [19:0] fc6_n1_s9 = $signed({($signed({{3{fc6_n1_s9_xh[8]}}, fc6_n1_s9_xh}) - 12'sd1425), fc6_n1_s8_d1[7:0]}); // bias -7.140625, less the terms' sign-extension offsets
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [13:0] fc6_e13_d1;
-    wire signed [13:0] fc6_e13_d1_v = $signed(fc6_e13_d1);
-    reg  [16:0] fc6_n1_s6_d1;
-    wire signed [16:0] fc6_n1_s8 = $signed({{3{fc6_e13_d1_v[13]}}, fc6_e13_d1_v}) - $signed(fc6_n1_s6_d1);
-    wire signed [8:0] fc6_n1_s9_xh = $signed(fc6_n1_s8[16:8]);
+    reg  [20:0] fc6_n1_s7_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n1_s9 = $signed({($signed({{3{fc6_n1_s9_xh[8]}}, fc6_n1_s9_xh}) - 12'sd1425), fc6_n1_s8[7:0]}); // bias -7.140625, less the terms' sign-extension offsets
+    wire signed [20:0] fc6_n1_s7_d1_v = $signed(fc6_n1_s7_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n1_acc = ($signed(fc6_n1_s9[18:0]) + $signed(fc6_n1_s7[18:0]));
+    wire signed [18:0] fc6_n1_acc = ($signed(fc6_n1_s9[18:0]) + $signed(fc6_n1_s7_d1_v[18:0]));
     wire fc6_n1_y_sticky = |fc6_n1_acc[1:0];
     wire fc6_n1_y_inc = fc6_n1_acc[2] & (fc6_n1_y_sticky | fc6_n1_acc[3]);
     wire signed [15:0] fc6_n1_y_rnd = $signed(fc6_n1_acc[18:3]) + $signed({15'd0, fc6_n1_y_inc});
@@ -145,14 +142,14 @@ module activations_fc6 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc6_n2_s6_xh = $signed(fc6_n2_s2[20:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [19:0] fc6_n2_s6_d1;
-    wire signed [19:0] fc6_n2_s6_d1_v = $signed(fc6_n2_s6_d1);
+    wire signed [19:0] fc6_n2_s6 = $signed({1'b0, ($signed(fc6_n2_s6_xh[13:0]) - fc6_e13), fc6_n2_s2[4:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc6_n2_s7_xh = $signed(fc6_n2_s6_d1_v[19:9]);
+    wire signed [10:0] fc6_n2_s7_xh = $signed(fc6_n2_s6[19:9]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [18:0] fc6_n2_s7_d1;
     reg  [17:0] fc6_n2_s5_d1;
     wire signed [17:0] fc6_n2_s5_d1_v = $signed(fc6_n2_s5_d1);
-    wire signed [18:0] fc6_n2_acc = ($signed({($signed(fc6_n2_s7_xh[9:0]) - 10'sh289), fc6_n2_s6_d1_v[8:0]}) - $signed({fc6_n2_s5_d1_v[17], fc6_n2_s5_d1_v}));
+    wire signed [18:0] fc6_n2_acc = ($signed(fc6_n2_s7_d1) - $signed({fc6_n2_s5_d1_v[17], fc6_n2_s5_d1_v}));
     wire fc6_n2_y_sticky = |fc6_n2_acc[1:0];
     wire fc6_n2_y_inc = fc6_n2_acc[2] & (fc6_n2_y_sticky | fc6_n2_acc[3]);
     wire signed [15:0] fc6_n2_y_rnd = $signed(fc6_n2_acc[18:3]) + $signed({15'd0, fc6_n2_y_inc});
@@ -162,20 +159,18 @@ module activations_fc6 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc6_n3_s2_xh = $signed(fc6_n3_s1[17:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [17:0] fc6_n3_s2_u = {1'b0, ($signed(fc6_n3_s2_xh[15:0]) + $signed({{3{fc6_e17[12]}}, fc6_e17})), fc6_n3_s1[0]};
-    wire signed [13:0] fc6_n3_s3_yo = $signed({1'b1, (~fc6_e16[12]), fc6_e16[11:0]});
-    wire [15:0] fc6_n3_s3_u = {($signed(fc6_e14[15:1]) - $signed({fc6_n3_s3_yo[13], fc6_n3_s3_yo})), fc6_e14[0]};
-    reg  [17:0] fc6_n3_s2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc6_n3_s2_d1_v = $signed(fc6_n3_s2_d1);
+    wire signed [17:0] fc6_n3_s2 = $signed({1'b0, ($signed(fc6_n3_s2_xh[15:0]) + $signed({{3{fc6_e17[12]}}, fc6_e17})), fc6_n3_s1[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [15:0] fc6_n3_s3_d1;
-    wire signed [15:0] fc6_n3_s3_d1_v = $signed(fc6_n3_s3_d1);
-    wire signed [7:0] fc6_n3_s5_xh = $signed(fc6_n3_s3_d1_v[15:8]);
-    wire signed [16:0] fc6_n3_s5 = $signed({($signed({fc6_n3_s5_xh[7], fc6_n3_s5_xh}) + 9'sd55), fc6_n3_s3_d1_v[7:0]});
-    wire signed [18:0] fc6_n3_s6_n_neg = -$signed({(fc6_n0_s6_xh - $signed(fc6_n3_s2_d1_v[16:0])), fc6_e12_d1_v[1:0]});
+    wire signed [13:0] fc6_n3_s3_yo = $signed({1'b1, (~fc6_e16[12]), fc6_e16[11:0]});
+    wire signed [15:0] fc6_n3_s3 = $signed({($signed(fc6_e14[15:1]) - $signed({fc6_n3_s3_yo[13], fc6_n3_s3_yo})), fc6_e14[0]});
+    wire signed [7:0] fc6_n3_s5_xh = $signed(fc6_n3_s3[15:8]);
+    wire [16:0] fc6_n3_s5_u = {($signed({fc6_n3_s5_xh[7], fc6_n3_s5_xh}) + 9'sd55), fc6_n3_s3[7:0]};
+    reg  [18:0] fc6_n3_s4_d1;
+    reg  [16:0] fc6_n3_s5_d1;
+    wire signed [16:0] fc6_n3_s5_d1_v = $signed(fc6_n3_s5_d1);
     wire signed [6:0] fc6_n3_s0_xh = $signed(fc6_in_5_s_2[10:4]);
-    wire signed [18:0] fc6_n3_acc = (fc6_n3_s6_n_neg - $signed({{2{fc6_n3_s5[16]}}, fc6_n3_s5}));
+    wire signed [18:0] fc6_n3_acc = ((-$signed(fc6_n3_s4_d1)) - $signed({{2{fc6_n3_s5_d1_v[16]}}, fc6_n3_s5_d1_v}));
     wire fc6_n3_y_sticky = |fc6_n3_acc[1:0];
     wire fc6_n3_y_inc = fc6_n3_acc[2] & (fc6_n3_y_sticky | fc6_n3_acc[3]);
     wire signed [15:0] fc6_n3_y_rnd = $signed(fc6_n3_acc[18:3]) + $signed({15'd0, fc6_n3_y_inc});
@@ -186,28 +181,26 @@ module activations_fc6 (
     wire signed [16:0] fc6_n4_s1 = $signed({($signed({{5{fc6_n4_s1_xh[9]}}, fc6_n4_s1_xh}) - fc6_n4_s0), fc6_e2[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [14:0] fc6_n4_s3_xh = $signed(fc6_e9[15:1]);
-    wire [16:0] fc6_n4_s3_u = {($signed({fc6_n4_s3_xh[14], fc6_n4_s3_xh}) + $signed(fc6_n4_s1[15:0])), fc6_e9[0]};
+    wire signed [16:0] fc6_n4_s3 = $signed({($signed({fc6_n4_s3_xh[14], fc6_n4_s3_xh}) + $signed(fc6_n4_s1[15:0])), fc6_e9[0]});
     wire signed [11:0] fc6_n4_s4_xh = $signed(fc6_e16[12:1]);
     wire signed [15:0] fc6_n4_s4_hi = $signed({{4{fc6_n4_s4_xh[11]}}, fc6_n4_s4_xh}) - $signed({1'b0, ($signed(fc6_e4[14:1]) - fc6_n1_s5_yo), fc6_e4[0]});
-    reg  [16:0] fc6_e10_d1;
-    wire signed [16:0] fc6_e10_d1_v = $signed(fc6_e10_d1);
-    reg  [16:0] fc6_n4_s3_d1;
-    wire signed [14:0] fc6_n4_s5_xh = $signed(fc6_e10_d1_v[16:2]);
-    wire signed [18:0] fc6_n4_s5 = $signed({($signed({{2{fc6_n4_s5_xh[14]}}, fc6_n4_s5_xh}) + $signed(fc6_n4_s3_d1)), fc6_e10_d1_v[1:0]});
-    reg  [16:0] fc6_n4_s4_d1;
-    wire signed [16:0] fc6_n4_s4_d1_v = $signed(fc6_n4_s4_d1);
+    wire signed [16:0] fc6_n4_s4 = $signed({fc6_n4_s4_hi, fc6_e16[0]});
+    wire signed [14:0] fc6_n4_s5_xh = $signed(fc6_e10[16:2]);
+    wire [18:0] fc6_n4_s5_u = {($signed({{2{fc6_n4_s5_xh[14]}}, fc6_n4_s5_xh}) + fc6_n4_s3), fc6_e10[1:0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc6_n4_s6_xh = $signed(fc6_n4_s4_d1_v[16:8]);
+    wire signed [8:0] fc6_n4_s6_xh = $signed(fc6_n4_s4[16:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n4_s6 = $signed({1'b0, ($signed(fc6_n4_s6_xh[7:0]) + 8'sd37), fc6_n4_s4_d1_v[7:0]});
-    wire signed [18:0] fc6_n4_acc = ((-fc6_n4_s5) - $signed({{2{fc6_n4_s6[16]}}, fc6_n4_s6}));
+    reg  [18:0] fc6_n4_s5_d1;
+    reg  [16:0] fc6_n4_s6_d1;
+    wire signed [16:0] fc6_n4_s6_d1_v = $signed(fc6_n4_s6_d1);
+    wire signed [18:0] fc6_n4_acc = ((-$signed(fc6_n4_s5_d1)) - $signed({{2{fc6_n4_s6_d1_v[16]}}, fc6_n4_s6_d1_v}));
     wire fc6_n4_y_sticky = |fc6_n4_acc[1:0];
     wire fc6_n4_y_inc = fc6_n4_acc[2] & (fc6_n4_y_sticky | fc6_n4_acc[3]);
     wire signed [15:0] fc6_n4_y_rnd = $signed(fc6_n4_acc[18:3]) + $signed({15'd0, fc6_n4_y_inc});
     wire signed [6:0] fc6_n5_s0_xh = $signed(fc6_in_6_s_2[10:4]);
     wire signed [14:0] fc6_n5_s0 = $signed({($signed({{4{fc6_n5_s0_xh[6]}}, fc6_n5_s0_xh}) - fc6_in_7_s_2), fc6_in_6_s_2[3:0]});
     wire signed [12:0] fc6_n5_s1_xh = $signed(fc6_n5_s0[14:2]);
-    wire [15:0] fc6_n5_s1_u = {($signed({fc6_n5_s1_xh[12], fc6_n5_s1_xh}) - $signed({fc6_n2_s3_yo[12], fc6_n2_s3_yo})), fc6_n5_s0[1:0]};
+    wire signed [15:0] fc6_n5_s1 = $signed({($signed({fc6_n5_s1_xh[12], fc6_n5_s1_xh}) - $signed({fc6_n2_s3_yo[12], fc6_n2_s3_yo})), fc6_n5_s0[1:0]});
     wire signed [10:0] fc6_n5_s2_xh = $signed(fc6_e3[14:4]);
     wire signed [16:0] fc6_n5_s2 = $signed({($signed({{2{fc6_n5_s2_xh[10]}}, fc6_n5_s2_xh}) - $signed({fc6_e15_yo[11], fc6_e15_yo})), fc6_e3[3:0]});
     wire signed [11:0] fc6_n5_s3_yo = $signed({1'b1, fc6_e14_xo_i, fc6_e5[9:0]});
@@ -215,17 +208,14 @@ module activations_fc6 (
     wire signed [11:0] fc6_n5_s4_xh = $signed(fc6_e18[13:2]);
     wire signed [15:0] fc6_n5_s4 = $signed({($signed({{2{fc6_n5_s4_xh[11]}}, fc6_n5_s4_xh}) - fc6_e18), fc6_e18[1:0]});
     wire signed [12:0] fc6_n5_s5_yo = $signed({1'b0, (~fc6_e19[11]), fc6_e19[10:0]});
-    wire [16:0] fc6_n5_s5_u = {($signed(fc6_n5_s2[16:2]) + $signed({{2{fc6_n5_s5_yo[12]}}, fc6_n5_s5_yo})), fc6_n5_s2[1:0]};
+    wire signed [16:0] fc6_n5_s5 = $signed({($signed(fc6_n5_s2[16:2]) + $signed({{2{fc6_n5_s5_yo[12]}}, fc6_n5_s5_yo})), fc6_n5_s2[1:0]});
     wire signed [12:0] fc6_n5_s6_xh = $signed(fc6_n5_s3[15:3]);
-    wire [18:0] fc6_n5_s6_u = {($signed({{3{fc6_n5_s6_xh[12]}}, fc6_n5_s6_xh}) + fc6_n5_s4), fc6_n5_s3[2:0]};
-    reg  [15:0] fc6_n5_s1_d1;
-    wire signed [15:0] fc6_n5_s1_d1_v = $signed(fc6_n5_s1_d1);
-    reg  [16:0] fc6_n5_s5_d1;
-    wire signed [16:0] fc6_n5_s7_m = $signed({1'b0, (~fc6_n5_s1_d1_v[15]), fc6_n5_s1_d1_v[14:0]}) + $signed(fc6_n5_s5_d1);
-    wire signed [17:0] fc6_n5_s7 = $signed({1'b0, fc6_n5_s7_m});
-    reg  [18:0] fc6_n5_s6_d1;
-    wire signed [18:0] fc6_n5_s6_d1_v = $signed(fc6_n5_s6_d1);
-    wire signed [18:0] fc6_n5_acc = ($signed({fc6_n5_s7[17], fc6_n5_s7}) + $signed({($signed(fc6_n5_s6_d1_v[18:9]) - 10'sd249), fc6_n5_s6_d1_v[8:0]}));
+    wire signed [18:0] fc6_n5_s6 = $signed({($signed({{3{fc6_n5_s6_xh[12]}}, fc6_n5_s6_xh}) + fc6_n5_s4), fc6_n5_s3[2:0]});
+    wire signed [16:0] fc6_n5_s7_m = $signed({1'b0, (~fc6_n5_s1[15]), fc6_n5_s1[14:0]}) + fc6_n5_s5;
+    reg  [17:0] fc6_n5_s7_d1;
+    wire signed [17:0] fc6_n5_s7_d1_v = $signed(fc6_n5_s7_d1);
+    reg  [18:0] fc6_n5_s8_d1;
+    wire signed [18:0] fc6_n5_acc = ($signed({fc6_n5_s7_d1_v[17], fc6_n5_s7_d1_v}) + $signed(fc6_n5_s8_d1));
     wire fc6_n5_y_sticky = |fc6_n5_acc[1:0];
     wire fc6_n5_y_inc = fc6_n5_acc[2] & (fc6_n5_y_sticky | fc6_n5_acc[3]);
     wire signed [15:0] fc6_n5_y_rnd = $signed(fc6_n5_acc[18:3]) + $signed({15'd0, fc6_n5_y_inc});
@@ -233,23 +223,25 @@ module activations_fc6 (
     wire signed [11:0] fc6_n6_s1_xh = $signed(fc6_n6_s0[14:3]);
     wire signed [16:0] fc6_n6_s1 = $signed({($signed({{2{fc6_n6_s1_xh[11]}}, fc6_n6_s1_xh}) - $signed({fc6_n2_s3_yo[12], fc6_n2_s3_yo})), fc6_n6_s0[2:0]});
     wire signed [16:0] fc6_n6_s2 = $signed({(fc6_e12_xh + fc6_e3), fc6_e6[1:0]});
+    wire signed [17:0] fc6_n6_s3 = $signed({fc6_n6_s2[16], fc6_n6_s2}) - $signed({{2{fc6_e9[15]}}, fc6_e9});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc6_n6_s4_xh = $signed(fc6_n6_s1[16:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [15:0] fc6_n6_s4_u = {($signed(fc6_n6_s4_xh[14:0]) - $signed({fc6_e15[13], fc6_e15})), fc6_n6_s1[0]};
-    reg  signed [17:0] fc6_n6_s3_d1;
-    wire signed [18:0] fc6_n6_s5_xo = $signed({1'b0, (~fc6_n6_s3_d1[17]), fc6_n6_s3_d1[16:0]});
+    wire signed [15:0] fc6_n6_s4 = $signed({($signed(fc6_n6_s4_xh[14:0]) - $signed({fc6_e15[13], fc6_e15})), fc6_n6_s1[0]});
+    wire signed [18:0] fc6_n6_s5_xo = $signed({1'b0, (~fc6_n6_s3[17]), fc6_n6_s3[16:0]});
     wire signed [14:0] fc6_n6_s5_xh = $signed(fc6_n6_s5_xo[18:4]);
+    wire [20:0] fc6_n6_s5_u = {1'b0, ($signed({fc6_n6_s5_xh[14], fc6_n6_s5_xh}) + $signed(fc6_e10[15:0])), fc6_n6_s5_xo[3:0]};
+    wire signed [7:0] fc6_n6_s6_xh = $signed(fc6_n6_s4[15:8]);
+    wire [19:0] fc6_n6_s6_u = {($signed({{4{fc6_n6_s6_xh[7]}}, fc6_n6_s6_xh}) - 12'sd1767), fc6_n6_s4[7:0]}; // bias -2.859375, less the terms' sign-extension offsets
+    reg  [19:0] fc6_n6_s6_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc6_n6_s5 = $signed({1'b0, ($signed({fc6_n6_s5_xh[14], fc6_n6_s5_xh}) + $signed(fc6_e10_d1_v[15:0])), fc6_n6_s5_xo[3:0]});
+    wire signed [19:0] fc6_n6_s6_d1_v = $signed(fc6_n6_s6_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [15:0] fc6_n6_s4_d1;
-    wire signed [15:0] fc6_n6_s4_d1_v = $signed(fc6_n6_s4_d1);
-    wire signed [7:0] fc6_n6_s6_xh = $signed(fc6_n6_s4_d1_v[15:8]);
+    reg  [20:0] fc6_n6_s5_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n6_s6 = $signed({($signed({{4{fc6_n6_s6_xh[7]}}, fc6_n6_s6_xh}) - 12'sd1767), fc6_n6_s4_d1_v[7:0]}); // bias -2.859375, less the terms' sign-extension offsets
+    wire signed [20:0] fc6_n6_s5_d1_v = $signed(fc6_n6_s5_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n6_acc = ($signed(fc6_n6_s6[18:0]) + $signed(fc6_n6_s5[18:0]));
+    wire signed [18:0] fc6_n6_acc = ($signed(fc6_n6_s6_d1_v[18:0]) + $signed(fc6_n6_s5_d1_v[18:0]));
     wire fc6_n6_y_sticky = |fc6_n6_acc[1:0];
     wire fc6_n6_y_inc = fc6_n6_acc[2] & (fc6_n6_y_sticky | fc6_n6_acc[3]);
     wire signed [15:0] fc6_n6_y_rnd = $signed(fc6_n6_acc[18:3]) + $signed({15'd0, fc6_n6_y_inc});
@@ -261,73 +253,46 @@ module activations_fc6 (
     wire signed [16:0] fc6_n7_s2 = $signed({($signed({{2{fc6_n7_s2_xh[11]}}, fc6_n7_s2_xh}) + fc6_n7_s1), fc6_n7_s2_xo[2:0]});
     wire signed [16:0] fc6_n7_s3 = $signed({1'b0, ($signed({{5{fc6_e1[10]}}, fc6_e1}) - fc6_e10_yo)});
     wire signed [8:0] fc6_n7_s4_xh = $signed(fc6_n5_s5_yo[12:4]);
-    wire [16:0] fc6_n7_s4_u = {1'b0, ($signed({{3{fc6_n7_s4_xh[8]}}, fc6_n7_s4_xh}) + $signed(fc6_e7[11:0])), fc6_n5_s5_yo[3:0]};
+    wire signed [16:0] fc6_n7_s4 = $signed({1'b0, ($signed({{3{fc6_n7_s4_xh[8]}}, fc6_n7_s4_xh}) + $signed(fc6_e7[11:0])), fc6_n5_s5_yo[3:0]});
     wire signed [12:0] fc6_n7_s5_xo = $signed({1'b0, (~fc6_e20[11]), fc6_e20[10:0]});
     wire signed [10:0] fc6_n7_s5_xh = $signed(fc6_n7_s5_xo[12:2]);
-    wire [15:0] fc6_n7_s5_u = {1'b0, ($signed({{2{fc6_n7_s5_xh[10]}}, fc6_n7_s5_xh}) + $signed(fc6_e15[12:0])), fc6_n7_s5_xo[1:0]};
+    wire signed [15:0] fc6_n7_s5 = $signed({1'b0, ($signed({{2{fc6_n7_s5_xh[10]}}, fc6_n7_s5_xh}) + $signed(fc6_e15[12:0])), fc6_n7_s5_xo[1:0]});
     wire signed [14:0] fc6_n7_s6_xh = $signed(fc6_n7_s3[16:2]);
-    wire [18:0] fc6_n7_s6_u = {($signed({{2{fc6_n7_s6_xh[14]}}, fc6_n7_s6_xh}) - fc6_n7_s2), fc6_n7_s3[1:0]};
-    reg  [16:0] fc6_n7_s4_d1;
-    wire signed [16:0] fc6_n7_s4_d1_v = $signed(fc6_n7_s4_d1);
-    reg  [15:0] fc6_n7_s5_d1;
-    wire signed [16:0] fc6_n7_s7 = $signed({($signed(fc6_n7_s4_d1_v[16:1]) - $signed(fc6_n7_s5_d1)), fc6_n7_s4_d1_v[0]});
-    reg  [18:0] fc6_n7_s6_d1;
-    wire signed [18:0] fc6_n7_s6_d1_v = $signed(fc6_n7_s6_d1);
-    wire signed [18:0] fc6_n7_s8 = $signed({($signed(fc6_n7_s6_d1_v[18:11]) + 8'sd1), fc6_n7_s6_d1_v[10:0]});
-    wire signed [19:0] fc6_n7_acc = ($signed({fc6_n7_s8[18], fc6_n7_s8}) + $signed({{3{fc6_n7_s7[16]}}, fc6_n7_s7}));
+    wire signed [18:0] fc6_n7_s6 = $signed({($signed({{2{fc6_n7_s6_xh[14]}}, fc6_n7_s6_xh}) - fc6_n7_s2), fc6_n7_s3[1:0]});
+    reg  [18:0] fc6_n7_s8_d1;
+    wire signed [18:0] fc6_n7_s8_d1_v = $signed(fc6_n7_s8_d1);
+    reg  [16:0] fc6_n7_s7_d1;
+    wire signed [16:0] fc6_n7_s7_d1_v = $signed(fc6_n7_s7_d1);
+    wire signed [19:0] fc6_n7_acc = ($signed({fc6_n7_s8_d1_v[18], fc6_n7_s8_d1_v}) + $signed({{3{fc6_n7_s7_d1_v[16]}}, fc6_n7_s7_d1_v}));
     wire fc6_n7_y_sticky = |fc6_n7_acc[1:0];
     wire fc6_n7_y_inc = fc6_n7_acc[2] & (fc6_n7_y_sticky | fc6_n7_acc[3]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc6_n7_y_rnd = $signed(fc6_n7_acc[19:3]) + $signed({16'd0, fc6_n7_y_inc});
-    wire fc6_n7_y_ovf_hi = fc6_n7_y_rnd > 17'sd32767;
-    reg  fc6_n7_y_ovf_hi_d1;
-    reg  signed [15:0] fc6_n7_y_wrap_d1;
-    wire signed [15:0] fc6_n7_y_sat = fc6_n7_y_ovf_hi_d1 ? 16'sd32767 : fc6_n7_y_wrap_d1;
-    reg  signed [15:0] fc6_n0_y_wrap_d1;
-    reg  signed [15:0] fc6_n1_y_wrap_d1;
-    reg  signed [15:0] fc6_n2_y_wrap_d1;
-    reg  signed [15:0] fc6_n3_y_wrap_d1;
-    reg  signed [15:0] fc6_n4_y_wrap_d1;
-    reg  signed [15:0] fc6_n5_y_wrap_d1;
-    reg  signed [15:0] fc6_n6_y_wrap_d1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc6_n7_y_sat = ($signed(fc6_n7_acc[19:3]) >= 17'sd32767) ? 16'sd32767 : $signed(fc6_n7_y_rnd[15:0]);
 
     always @(posedge clk) begin
         if (ce) begin
-            fc6_e12_d1 <= {1'b0, fc6_e12_hi, fc6_e6[1:0]};
-            fc6_n0_s4_d1 <= fc6_n0_s4_u;
-            fc6_n0_s5_d1 <= $signed({fc6_n0_s3[14], fc6_n0_s3}) + fc6_e14;
-            fc6_n1_s7_a_d1 <= $signed(fc6_n1_s5[16:1]);
-            fc6_n1_s7_yo_d1 <= {1'b1, (~fc6_n1_s4[17]), fc6_n1_s4[16:0]};
-            fc6_n1_s7_lo_d1 <= fc6_n1_s5[0];
-            fc6_e13_d1 <= fc6_e13_u;
-            fc6_n1_s6_d1 <= fc6_n1_s6_u;
-            fc6_n2_s6_d1 <= {1'b0, ($signed(fc6_n2_s6_xh[13:0]) - $signed(fc6_e13_u)), fc6_n2_s2[4:0]};
+            fc6_n0_s6_d1 <= {1'b0, fc6_n0_s6_hi, fc6_e12[1:0]};
+            fc6_n0_s7_d1 <= fc6_n0_s7_u;
+            fc6_n1_s8_d1 <= $signed({{3{fc6_e13[13]}}, fc6_e13}) - fc6_n1_s6;
+            fc6_n1_s7_d1 <= {1'b0, fc6_n1_s7_hi, fc6_n1_s5[0]};
+            fc6_n2_s7_d1 <= {($signed(fc6_n2_s7_xh[9:0]) - 10'sh289), fc6_n2_s6[8:0]};
             fc6_n2_s5_d1 <= fc6_n2_s5_u;
-            fc6_n3_s2_d1 <= fc6_n3_s2_u;
-            fc6_n3_s3_d1 <= fc6_n3_s3_u;
-            fc6_e10_d1 <= fc6_e10_u;
-            fc6_n4_s3_d1 <= fc6_n4_s3_u;
-            fc6_n4_s4_d1 <= {fc6_n4_s4_hi, fc6_e16[0]};
-            fc6_n5_s1_d1 <= fc6_n5_s1_u;
-            fc6_n5_s5_d1 <= fc6_n5_s5_u;
-            fc6_n5_s6_d1 <= fc6_n5_s6_u;
-            fc6_n6_s3_d1 <= $signed({fc6_n6_s2[16], fc6_n6_s2}) - $signed({{2{fc6_e9[15]}}, fc6_e9});
-            fc6_n6_s4_d1 <= fc6_n6_s4_u;
-            fc6_n7_s4_d1 <= fc6_n7_s4_u;
-            fc6_n7_s5_d1 <= fc6_n7_s5_u;
-            fc6_n7_s6_d1 <= fc6_n7_s6_u;
-            fc6_n7_y_ovf_hi_d1 <= fc6_n7_y_ovf_hi;
-            fc6_n7_y_wrap_d1 <= $signed(fc6_n7_y_rnd[15:0]);
-            fc6_n0_y_wrap_d1 <= $signed(fc6_n0_y_rnd[15:0]);
-            fc6_n1_y_wrap_d1 <= $signed(fc6_n1_y_rnd[15:0]);
-            fc6_n2_y_wrap_d1 <= $signed(fc6_n2_y_rnd[15:0]);
-            fc6_n3_y_wrap_d1 <= $signed(fc6_n3_y_rnd[15:0]);
-            fc6_n4_y_wrap_d1 <= $signed(fc6_n4_y_rnd[15:0]);
-            fc6_n5_y_wrap_d1 <= $signed(fc6_n5_y_rnd[15:0]);
-            fc6_n6_y_wrap_d1 <= $signed(fc6_n6_y_rnd[15:0]);
+            fc6_n3_s4_d1 <= {(fc6_n0_s6_xh - $signed(fc6_n3_s2[16:0])), fc6_e12[1:0]};
+            fc6_n3_s5_d1 <= fc6_n3_s5_u;
+            fc6_n4_s5_d1 <= fc6_n4_s5_u;
+            fc6_n4_s6_d1 <= {1'b0, ($signed(fc6_n4_s6_xh[7:0]) + 8'sd37), fc6_n4_s4[7:0]};
+            fc6_n5_s7_d1 <= {1'b0, fc6_n5_s7_m};
+            fc6_n5_s8_d1 <= {($signed(fc6_n5_s6[18:9]) - 10'sd249), fc6_n5_s6[8:0]};
+            fc6_n6_s6_d1 <= fc6_n6_s6_u;
+            fc6_n6_s5_d1 <= fc6_n6_s5_u;
+            fc6_n7_s8_d1 <= {($signed(fc6_n7_s6[18:11]) + 8'sd1), fc6_n7_s6[10:0]};
+            fc6_n7_s7_d1 <= {($signed(fc6_n7_s4[16:1]) - fc6_n7_s5), fc6_n7_s4[0]};
         end
     end
 
-    assign out_data = {fc6_n7_y_sat, fc6_n6_y_wrap_d1, fc6_n5_y_wrap_d1, fc6_n4_y_wrap_d1, fc6_n3_y_wrap_d1, fc6_n2_y_wrap_d1, fc6_n1_y_wrap_d1, fc6_n0_y_wrap_d1};
+    assign out_data = {fc6_n7_y_sat, $signed(fc6_n6_y_rnd[15:0]), $signed(fc6_n5_y_rnd[15:0]), $signed(fc6_n4_y_rnd[15:0]), $signed(fc6_n3_y_rnd[15:0]), $signed(fc6_n2_y_rnd[15:0]), $signed(fc6_n1_y_rnd[15:0]), $signed(fc6_n0_y_rnd[15:0])};
 
 endmodule
 

@@ -4,8 +4,8 @@
 // output type: fixed<7,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 185 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 126 adder(s)
-// longest path per stage (delay model, ns): 3.60 | 3.73 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 126 adder(s)
+// longest path per stage (delay model, ns): 3.60 | 3.03 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc7 (
@@ -97,8 +97,10 @@ module activations_fc7 (
     reg  fc7_n0_y_half_d1;
     wire fc7_n0_y_inc = fc7_n0_y_half_d1 & (fc7_n0_y_sticky | fc7_n0_y_lsb_d1);
     reg  signed [8:0] fc7_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc7_n0_y_rnd = fc7_n0_y_fl_d1 + $signed({8'd0, fc7_n0_y_inc});
-    wire signed [6:0] fc7_n0_y_satlo = (fc7_n0_y_rnd < 9'sh1c0) ? 7'sh40 : $signed(fc7_n0_y_rnd[6:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n0_y_satlo = (fc7_n0_y_fl_d1 < 9'sh1c0) ? 7'sh40 : $signed(fc7_n0_y_rnd[6:0]);
     wire signed [9:0] fc7_n1_s0_x = $signed({fc7_in_3_s_2[8], fc7_in_3_s_2});
     wire signed [0:0] fc7_n1_s0_xh = $signed(fc7_n1_s0_x[9]);
     wire signed [17:0] fc7_n1_s0 = $signed({($signed({{8{fc7_n1_s0_xh}}, fc7_n1_s0_xh}) - fc7_in_1_s_2), fc7_n1_s0_x[8:0]});
@@ -134,8 +136,10 @@ module activations_fc7 (
     wire signed [18:0] fc7_n1_acc = (fc7_n1_s9_n_neg_d1 - $signed(fc7_n1_s7_d1));
     wire fc7_n1_y_sticky = |fc7_n1_acc[9:0];
     wire fc7_n1_y_inc = fc7_n1_acc[10] & (fc7_n1_y_sticky | fc7_n1_acc[11]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n1_y_rnd = $signed(fc7_n1_acc[18:11]) + $signed({7'd0, fc7_n1_y_inc});
-    wire signed [6:0] fc7_n1_y_sat = (fc7_n1_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n1_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n1_y_sat = ($signed(fc7_n1_acc[18:11]) >= 8'sd63) ? 7'sd63 : (($signed(fc7_n1_acc[18:11]) < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
     wire signed [4:0] fc7_n2_s0_xh = $signed(fc7_in_4_s_2[8:4]);
     wire signed [13:0] fc7_n2_s0 = $signed({1'b0, ($signed({{4{fc7_n2_s0_xh[4]}}, fc7_n2_s0_xh}) + fc7_in_2_s_2), fc7_in_4_s_2[3:0]});
     wire signed [1:0] fc7_n2_s1_xh = $signed(fc7_in_5_s_2[8:7]);
@@ -169,8 +173,10 @@ module activations_fc7 (
     reg  fc7_n2_y_half_d1;
     wire fc7_n2_y_inc = fc7_n2_y_half_d1 & (fc7_n2_y_sticky | fc7_n2_y_lsb_d1);
     reg  signed [7:0] fc7_n2_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n2_y_rnd = fc7_n2_y_fl_d1 + $signed({7'd0, fc7_n2_y_inc});
-    wire signed [6:0] fc7_n2_y_sat = (fc7_n2_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n2_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n2_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n2_y_sat = (fc7_n2_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n2_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n2_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
     wire signed [2:0] fc7_n3_s0_xh = $signed(fc7_in_4_s_2[8:6]);
     wire signed [14:0] fc7_n3_s0 = $signed({($signed({{6{fc7_n3_s0_xh[2]}}, fc7_n3_s0_xh}) - fc7_in_3_s_2), fc7_in_4_s_2[5:0]});
     wire signed [18:0] fc7_n3_s1 = $signed({($signed({{10{fc7_e14_xh[4]}}, fc7_e14_xh}) + fc7_n3_s0), fc7_in_7_s_2[3:0]});
@@ -196,8 +202,10 @@ module activations_fc7 (
     wire signed [19:0] fc7_n3_acc = ($signed({fc7_n3_s11_n_neg_d1[18], fc7_n3_s11_n_neg_d1}) - $signed({fc7_n3_s10_d1_v[18], fc7_n3_s10_d1_v}));
     wire fc7_n3_y_sticky = |fc7_n3_acc[9:0];
     wire fc7_n3_y_inc = fc7_n3_acc[10] & (fc7_n3_y_sticky | fc7_n3_acc[11]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc7_n3_y_rnd = $signed(fc7_n3_acc[19:11]) + $signed({8'd0, fc7_n3_y_inc});
-    wire signed [6:0] fc7_n3_y_satlo = (fc7_n3_y_rnd < 9'sh1c0) ? 7'sh40 : $signed(fc7_n3_y_rnd[6:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n3_y_satlo = ($signed(fc7_n3_acc[19:11]) < 9'sh1c0) ? 7'sh40 : $signed(fc7_n3_y_rnd[6:0]);
     wire signed [2:0] fc7_n4_s0_xh = $signed(fc7_in_3_s_2[8:6]);
     wire signed [14:0] fc7_n4_s0 = $signed({($signed({{6{fc7_n4_s0_xh[2]}}, fc7_n4_s0_xh}) - fc7_in_1_s_2), fc7_in_3_s_2[5:0]});
     wire signed [5:0] fc7_n4_s1_xh = $signed(fc7_in_3_s_2[8:3]);
@@ -228,8 +236,10 @@ module activations_fc7 (
     reg  fc7_n4_y_half_d1;
     wire fc7_n4_y_inc = fc7_n4_y_half_d1 & (fc7_n4_y_sticky | fc7_n4_y_lsb_d1);
     reg  signed [7:0] fc7_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n4_y_rnd = fc7_n4_y_fl_d1 + $signed({7'd0, fc7_n4_y_inc});
-    wire signed [6:0] fc7_n4_y_sat = (fc7_n4_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n4_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n4_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n4_y_sat = (fc7_n4_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n4_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n4_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
     wire signed [1:0] fc7_n5_s0_xh = $signed(fc7_in_1_s_2[8:7]);
     wire signed [16:0] fc7_n5_s0 = $signed({1'b0, ($signed({{7{fc7_n5_s0_xh[1]}}, fc7_n5_s0_xh}) + fc7_in_0_s_2), fc7_in_1_s_2[6:0]});
     wire signed [7:0] fc7_n5_s1_xh = $signed(fc7_in_3_s_2[8:1]);
@@ -255,8 +265,10 @@ module activations_fc7 (
     wire signed [19:0] fc7_n5_acc = (fc7_n5_s12_n_neg_d1 - $signed({{2{fc7_n5_s11_d1_v[17]}}, fc7_n5_s11_d1_v}));
     wire fc7_n5_y_sticky = |fc7_n5_acc[9:0];
     wire fc7_n5_y_inc = fc7_n5_acc[10] & (fc7_n5_y_sticky | fc7_n5_acc[11]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc7_n5_y_rnd = $signed(fc7_n5_acc[19:11]) + $signed({8'd0, fc7_n5_y_inc});
-    wire signed [6:0] fc7_n5_y_sat = (fc7_n5_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n5_y_sat = ($signed(fc7_n5_acc[19:11]) >= 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
     wire signed [9:0] fc7_n6_s0 = $signed({($signed({fc7_e2_xh[7], fc7_e2_xh}) - fc7_in_1_s_2), fc7_in_0_s_2[0]});
     wire signed [6:0] fc7_n6_s1_xh = $signed(fc7_in_7_s_2[8:2]);
     wire signed [10:0] fc7_n6_s1 = $signed({($signed({{2{fc7_n6_s1_xh[6]}}, fc7_n6_s1_xh}) - fc7_in_6_s_2), fc7_in_7_s_2[1:0]});
@@ -289,8 +301,10 @@ module activations_fc7 (
     reg  fc7_n6_y_half_d1;
     wire fc7_n6_y_inc = fc7_n6_y_half_d1 & (fc7_n6_y_sticky | fc7_n6_y_lsb_d1);
     reg  signed [7:0] fc7_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n6_y_rnd = fc7_n6_y_fl_d1 + $signed({7'd0, fc7_n6_y_inc});
-    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_rnd > 8'sd63) ? 7'sd63 : $signed(fc7_n6_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_fl_d1 >= 8'sd63) ? 7'sd63 : $signed(fc7_n6_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
     wire signed [10:0] fc7_n7_s0 = $signed({1'b0, ($signed({fc7_e10_xh[7], fc7_e10_xh}) + fc7_in_2_s_2), fc7_in_1_s_2[0]});
     wire signed [11:0] fc7_n7_s1 = $signed({($signed({{3{fc7_e15_xh[5]}}, fc7_e15_xh}) - fc7_in_4_s_2), fc7_in_5_s_2[2:0]});
     wire signed [9:0] fc7_n7_s4_xh = $signed(fc7_e10[10:1]);
@@ -313,8 +327,10 @@ module activations_fc7 (
     reg  fc7_n7_y_half_d1;
     wire fc7_n7_y_inc = fc7_n7_y_half_d1 & (fc7_n7_y_sticky | fc7_n7_y_lsb_d1);
     reg  signed [8:0] fc7_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc7_n7_y_rnd = fc7_n7_y_fl_d1 + $signed({8'd0, fc7_n7_y_inc});
-    wire signed [6:0] fc7_n7_y_sat = (fc7_n7_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n7_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc7_n7_y_sat = (fc7_n7_y_fl_d1 >= 9'sd63) ? 7'sd63 : $signed(fc7_n7_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
 
     always @(posedge clk) begin
         if (ce) begin

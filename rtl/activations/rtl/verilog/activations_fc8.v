@@ -4,8 +4,8 @@
 // output type: fixed<14,4,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 205 CSD digits, 33 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.13 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 130 adder(s); inputs arrive 0.99 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.81 | 3.74 | 1.13 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.70 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 130 adder(s); inputs arrive 0.99 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.81 | 3.70 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc8 (
@@ -125,10 +125,10 @@ module activations_fc8 (
     wire signed [19:0] fc8_n0_acc = (fc8_n0_s10_n_neg - $signed({1'b0, fc8_n0_s8_hi, fc8_n0_s6_d1_v[0]}));
     wire fc8_n0_y_sticky = |fc8_n0_acc[2:0];
     wire fc8_n0_y_inc = fc8_n0_acc[3] & (fc8_n0_y_sticky | fc8_n0_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc8_n0_y_rnd = $signed(fc8_n0_acc[19:4]) + $signed({15'd0, fc8_n0_y_inc});
-    reg  signed [15:0] fc8_n0_y_rnd_d1;
-    reg  signed [13:0] fc8_n0_y_wrap_d1;
-    wire signed [13:0] fc8_n0_y_sat = (fc8_n0_y_rnd_d1 > 16'sd8191) ? 14'sd8191 : ((fc8_n0_y_rnd_d1 < 16'she000) ? 14'sh2000 : fc8_n0_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n0_y_sat = ($signed(fc8_n0_acc[19:4]) >= 16'sd8191) ? 14'sd8191 : (($signed(fc8_n0_acc[19:4]) < 16'she000) ? 14'sh2000 : $signed(fc8_n0_y_rnd[13:0]));
     wire signed [3:0] fc8_n1_s0_xh = $signed(fc8_in_4_s_2[8:5]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [14:0] fc8_n1_s0 = $signed({1'b0, ($signed({{5{fc8_n1_s0_xh[3]}}, fc8_n1_s0_xh}) + fc8_in_1_s_2), fc8_in_4_s_2[4:0]});
@@ -169,10 +169,10 @@ module activations_fc8 (
     wire signed [19:0] fc8_n1_acc = ($signed({fc8_n1_s9[18], fc8_n1_s9}) - $signed({($signed(fc8_n1_s11_xh[11:0]) + 12'sd1073), fc8_n1_s10[7:0]})); // bias -13, less the terms' sign-extension offsets
     wire fc8_n1_y_sticky = |fc8_n1_acc[2:0];
     wire fc8_n1_y_inc = fc8_n1_acc[3] & (fc8_n1_y_sticky | fc8_n1_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc8_n1_y_rnd = $signed(fc8_n1_acc[19:4]) + $signed({15'd0, fc8_n1_y_inc});
-    reg  signed [15:0] fc8_n1_y_rnd_d1;
-    reg  signed [13:0] fc8_n1_y_wrap_d1;
-    wire signed [13:0] fc8_n1_y_sat = (fc8_n1_y_rnd_d1 > 16'sd8191) ? 14'sd8191 : ((fc8_n1_y_rnd_d1 < 16'she000) ? 14'sh2000 : fc8_n1_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n1_y_sat = ($signed(fc8_n1_acc[19:4]) >= 16'sd8191) ? 14'sd8191 : (($signed(fc8_n1_acc[19:4]) < 16'she000) ? 14'sh2000 : $signed(fc8_n1_y_rnd[13:0]));
     wire signed [11:0] fc8_n2_s0 = $signed({($signed({{3{fc8_e6_xh[5]}}, fc8_e6_xh}) - fc8_in_2_s_2), fc8_in_1_s_2[2:0]});
     wire signed [1:0] fc8_n2_s1_xh = $signed(fc8_in_6_s_2[8:7]);
     wire signed [18:0] fc8_n2_s1 = $signed({($signed({{10{fc8_n2_s1_xh[1]}}, fc8_n2_s1_xh}) + fc8_n2_s0), fc8_in_6_s_2[6:0]});
@@ -195,10 +195,10 @@ module activations_fc8 (
     wire signed [19:0] fc8_n2_acc = $signed({fc8_n2_s9_hi, fc8_n2_s9_n_neg[0]});
     wire fc8_n2_y_sticky = |fc8_n2_acc[2:0];
     wire fc8_n2_y_inc = fc8_n2_acc[3] & (fc8_n2_y_sticky | fc8_n2_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc8_n2_y_rnd = $signed(fc8_n2_acc[19:4]) + $signed({15'd0, fc8_n2_y_inc});
-    reg  signed [15:0] fc8_n2_y_rnd_d1;
-    reg  signed [13:0] fc8_n2_y_wrap_d1;
-    wire signed [13:0] fc8_n2_y_sat = (fc8_n2_y_rnd_d1 > 16'sd8191) ? 14'sd8191 : ((fc8_n2_y_rnd_d1 < 16'she000) ? 14'sh2000 : fc8_n2_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n2_y_sat = ($signed(fc8_n2_acc[19:4]) >= 16'sd8191) ? 14'sd8191 : (($signed(fc8_n2_acc[19:4]) < 16'she000) ? 14'sh2000 : $signed(fc8_n2_y_rnd[13:0]));
     wire signed [13:0] fc8_n3_s0 = $signed({1'b0, ($signed({{4{fc8_n0_s2_xh[4]}}, fc8_n0_s2_xh}) + fc8_in_6_s_2), fc8_in_7_s_2[3:0]});
     wire signed [4:0] fc8_n3_s1_xh = $signed(fc8_e0[8:4]);
     wire signed [17:0] fc8_n3_s1 = $signed({($signed({{9{fc8_n3_s1_xh[4]}}, fc8_n3_s1_xh}) - fc8_n3_s0), fc8_e0[3:0]});
@@ -220,10 +220,10 @@ module activations_fc8 (
     wire signed [20:0] fc8_n3_acc = ($signed({{3{fc8_n3_s7[17]}}, fc8_n3_s7}) - $signed({($signed(fc8_n3_s5[20:9]) + 12'sd187), fc8_n3_s5[8:0]}));
     wire fc8_n3_y_sticky = |fc8_n3_acc[2:0];
     wire fc8_n3_y_inc = fc8_n3_acc[3] & (fc8_n3_y_sticky | fc8_n3_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc8_n3_y_rnd = $signed(fc8_n3_acc[20:4]) + $signed({16'd0, fc8_n3_y_inc});
-    reg  signed [16:0] fc8_n3_y_rnd_d1;
-    reg  signed [13:0] fc8_n3_y_wrap_d1;
-    wire signed [13:0] fc8_n3_y_sat = (fc8_n3_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n3_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n3_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n3_y_sat = ($signed(fc8_n3_acc[20:4]) >= 17'sd8191) ? 14'sd8191 : (($signed(fc8_n3_acc[20:4]) < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n3_y_rnd[13:0]));
     wire signed [2:0] fc8_n4_s0_xh = $signed(fc8_in_1_s_2[8:6]);
     wire signed [14:0] fc8_n4_s0 = $signed({($signed({{6{fc8_n4_s0_xh[2]}}, fc8_n4_s0_xh}) - fc8_in_4_s_2), fc8_in_1_s_2[5:0]});
     wire signed [14:0] fc8_n4_s1 = $signed({($signed(fc8_n4_s0[14:3]) + $signed({{3{fc8_in_5_s_2[8]}}, fc8_in_5_s_2})), fc8_n4_s0[2:0]});
@@ -259,10 +259,10 @@ module activations_fc8 (
     wire signed [20:0] fc8_n4_acc = $signed({($signed({fc8_n4_s10_xh[17], fc8_n4_s10_xh}) + $signed({fc8_n4_s9[17], fc8_n4_s9})), fc8_n4_s8[1:0]});
     wire fc8_n4_y_sticky = |fc8_n4_acc[2:0];
     wire fc8_n4_y_inc = fc8_n4_acc[3] & (fc8_n4_y_sticky | fc8_n4_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc8_n4_y_rnd = $signed(fc8_n4_acc[20:4]) + $signed({16'd0, fc8_n4_y_inc});
-    reg  signed [16:0] fc8_n4_y_rnd_d1;
-    reg  signed [13:0] fc8_n4_y_wrap_d1;
-    wire signed [13:0] fc8_n4_y_sat = (fc8_n4_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n4_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n4_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n4_y_sat = ($signed(fc8_n4_acc[20:4]) >= 17'sd8191) ? 14'sd8191 : (($signed(fc8_n4_acc[20:4]) < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n4_y_rnd[13:0]));
     wire signed [0:0] fc8_n5_s0_xh = $signed(fc8_e19_a[9]);
     wire signed [17:0] fc8_n5_s0 = $signed({($signed({{8{fc8_n5_s0_xh}}, fc8_n5_s0_xh}) - fc8_in_3_s_2), fc8_e19_a[8:0]});
     wire signed [17:0] fc8_n5_s1 = $signed({($signed(fc8_n5_s0[17:8]) + $signed({fc8_in_7_s_2[8], fc8_in_7_s_2})), fc8_n5_s0[7:0]});
@@ -295,13 +295,10 @@ module activations_fc8 (
     wire signed [20:0] fc8_n5_acc = ($signed({{2{fc8_n5_s10[18]}}, fc8_n5_s10}) - $signed({fc8_n5_s11[19], fc8_n5_s11}));
     wire fc8_n5_y_sticky = |fc8_n5_acc[2:0];
     wire fc8_n5_y_inc = fc8_n5_acc[3] & (fc8_n5_y_sticky | fc8_n5_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc8_n5_y_rnd = $signed(fc8_n5_acc[20:4]) + $signed({16'd0, fc8_n5_y_inc});
-    wire fc8_n5_y_ovf_hi = fc8_n5_y_rnd > 17'sd8191;
-    wire fc8_n5_y_ovf_lo = fc8_n5_y_rnd < 17'sh1e000;
-    reg  fc8_n5_y_ovf_lo_d1;
-    reg  signed [13:0] fc8_n5_y_wrap_d1;
-    reg  fc8_n5_y_ovf_hi_d1;
-    wire signed [13:0] fc8_n5_y_sat = fc8_n5_y_ovf_hi_d1 ? 14'sd8191 : (fc8_n5_y_ovf_lo_d1 ? 14'sh2000 : fc8_n5_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n5_y_sat = ($signed(fc8_n5_acc[20:4]) >= 17'sd8191) ? 14'sd8191 : (($signed(fc8_n5_acc[20:4]) < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n5_y_rnd[13:0]));
     wire signed [2:0] fc8_n6_s0_xh = $signed(fc8_in_0_s_2[8:6]);
     wire signed [15:0] fc8_n6_s0 = $signed({1'b0, ($signed({{6{fc8_n6_s0_xh[2]}}, fc8_n6_s0_xh}) + fc8_in_2_s_2), fc8_in_0_s_2[5:0]});
     wire signed [5:0] fc8_n6_s1_xh = $signed(fc8_in_7_s_2[8:3]);
@@ -337,10 +334,10 @@ module activations_fc8 (
     wire signed [20:0] fc8_n6_acc = ($signed(fc8_n6_s11_n_neg[20:0]) - fc8_n6_s10);
     wire fc8_n6_y_sticky = |fc8_n6_acc[2:0];
     wire fc8_n6_y_inc = fc8_n6_acc[3] & (fc8_n6_y_sticky | fc8_n6_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc8_n6_y_rnd = $signed(fc8_n6_acc[20:4]) + $signed({16'd0, fc8_n6_y_inc});
-    reg  signed [16:0] fc8_n6_y_rnd_d1;
-    reg  signed [13:0] fc8_n6_y_wrap_d1;
-    wire signed [13:0] fc8_n6_y_sat = (fc8_n6_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n6_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n6_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n6_y_sat = ($signed(fc8_n6_acc[20:4]) >= 17'sd8191) ? 14'sd8191 : (($signed(fc8_n6_acc[20:4]) < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n6_y_rnd[13:0]));
     wire signed [13:0] fc8_n7_s0 = $signed({($signed({{5{fc8_n1_s0_xh[3]}}, fc8_n1_s0_xh}) - fc8_in_0_s_2), fc8_in_4_s_2[4:0]});
     wire signed [11:0] fc8_n7_s1 = $signed({($signed({{3{fc8_n4_s1_xh_2[5]}}, fc8_n4_s1_xh_2}) - fc8_in_6_s_2), fc8_in_5_s_2[2:0]});
     wire signed [8:0] fc8_n7_s2_xh = $signed(fc8_n7_s0[13:5]);
@@ -374,60 +371,43 @@ module activations_fc8 (
     wire signed [20:0] fc8_n7_acc = ($signed({fc8_n7_s12[19], fc8_n7_s12}) + fc8_n7_s10);
     wire fc8_n7_y_sticky = |fc8_n7_acc[2:0];
     wire fc8_n7_y_inc = fc8_n7_acc[3] & (fc8_n7_y_sticky | fc8_n7_acc[4]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc8_n7_y_rnd = $signed(fc8_n7_acc[20:4]) + $signed({16'd0, fc8_n7_y_inc});
-    reg  signed [16:0] fc8_n7_y_rnd_d1;
-    reg  signed [13:0] fc8_n7_y_wrap_d1;
-    wire signed [13:0] fc8_n7_y_sat = (fc8_n7_y_rnd_d1 > 17'sd8191) ? 14'sd8191 : ((fc8_n7_y_rnd_d1 < 17'sh1e000) ? 14'sh2000 : fc8_n7_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc8_n7_y_sat = ($signed(fc8_n7_acc[20:4]) >= 17'sd8191) ? 14'sd8191 : (($signed(fc8_n7_acc[20:4]) < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n7_y_rnd[13:0]));
 
     always @(posedge clk) begin
         if (ce) begin
             fc8_n0_s6_d1 <= fc8_n0_s6_u;
             fc8_n0_s7_d1 <= fc8_n0_s7_u;
             fc8_n0_s5_d1 <= fc8_n0_s5_u;
-            fc8_n0_y_rnd_d1 <= fc8_n0_y_rnd;
-            fc8_n0_y_wrap_d1 <= $signed(fc8_n0_y_rnd[13:0]);
             fc8_n1_s6_d1 <= fc8_n1_s6_u;
             fc8_n1_s7_d1 <= fc8_n1_s7_u;
             fc8_n1_s8_d1 <= fc8_n1_s8_u;
             fc8_n1_s5_d1 <= fc8_n1_s5_u;
-            fc8_n1_y_rnd_d1 <= fc8_n1_y_rnd;
-            fc8_n1_y_wrap_d1 <= $signed(fc8_n1_y_rnd[13:0]);
             fc8_n2_s4_d1 <= {($signed(fc8_n2_s2[17:4]) - fc8_n2_s4_yo), fc8_n2_s2[3:0]};
             fc8_e18_d1 <= fc8_e18_u;
             fc8_n2_s5_d1 <= fc8_n2_s5_u;
-            fc8_n2_y_rnd_d1 <= fc8_n2_y_rnd;
-            fc8_n2_y_wrap_d1 <= $signed(fc8_n2_y_rnd[13:0]);
             fc8_n3_s5_xh_d1 <= $signed(fc8_n3_s3[20:2]);
             fc8_n3_s5_b_d1 <= {1'b0, (~fc8_e16[12]), fc8_e16[11:0]};
             fc8_n3_s5_lo_d1 <= fc8_n3_s3[1:0];
             fc8_n3_s6_xh_d1 <= $signed(fc8_e32[17:4]);
             fc8_n3_s6_lo_d1 <= fc8_e32[3:0];
             fc8_n3_s4_d1 <= fc8_n3_s4_u;
-            fc8_n3_y_rnd_d1 <= fc8_n3_y_rnd;
-            fc8_n3_y_wrap_d1 <= $signed(fc8_n3_y_rnd[13:0]);
             fc8_n4_s3_d1 <= {1'b0, fc8_n4_s3_hi, fc8_n4_s2[2:0]};
             fc8_e26_d1 <= fc8_e26_u;
             fc8_n4_s5_d1 <= fc8_n4_s5_u;
             fc8_n4_s6_d1 <= {($signed(fc8_e20[16:1]) - fc8_n4_s4), fc8_e20[0]};
-            fc8_n4_y_rnd_d1 <= fc8_n4_y_rnd;
-            fc8_n4_y_wrap_d1 <= $signed(fc8_n4_y_rnd[13:0]);
             fc8_n5_s6_d1 <= {1'b0, fc8_n5_s6_m};
             fc8_n5_s7_d1 <= {1'b0, fc8_n5_s7_hi, fc8_n5_s4[1:0]};
             fc8_n5_s9_d1 <= fc8_n5_s9_u;
-            fc8_n5_y_ovf_lo_d1 <= fc8_n5_y_ovf_lo;
-            fc8_n5_y_wrap_d1 <= $signed(fc8_n5_y_rnd[13:0]);
-            fc8_n5_y_ovf_hi_d1 <= fc8_n5_y_ovf_hi;
             fc8_n6_s7_d1 <= fc8_n6_s7_u;
             fc8_e15_d1 <= fc8_e15_u;
             fc8_n6_s8_d1 <= fc8_n6_s8_u;
-            fc8_n6_y_rnd_d1 <= fc8_n6_y_rnd;
-            fc8_n6_y_wrap_d1 <= $signed(fc8_n6_y_rnd[13:0]);
             fc8_n7_s8_d1 <= $signed({{2{fc8_e25[11]}}, fc8_e25}) - fc8_n7_s3;
             fc8_e32_d1 <= fc8_e32_u;
             fc8_n7_s9_d1 <= fc8_n7_s9_u;
             fc8_n7_s7_d1 <= {1'b0, ($signed(fc8_n7_s7_xo[18:6]) + fc8_n7_s4), fc8_n7_s7_xo[5:0]};
-            fc8_n7_y_rnd_d1 <= fc8_n7_y_rnd;
-            fc8_n7_y_wrap_d1 <= $signed(fc8_n7_y_rnd[13:0]);
         end
     end
 

@@ -4,8 +4,8 @@
 // output type: fixed<16,6,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 // constant products: shift-add, 185 CSD digits, 29 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s) (outputs not registered: they arrive 0.40 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
-// longest path per stage (delay model, ns): 3.63 | 3.70 | 0.40 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.96 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+// longest path per stage (delay model, ns): 3.63 | 2.96 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_fc9 (
@@ -126,13 +126,10 @@ module activations_fc9 (
     wire signed [22:0] fc9_n0_acc = ($signed({fc9_n0_s8, 3'd0}) - $signed(fc9_n0_s7_d1_v[22:0]));
     wire fc9_n0_y_sticky = |fc9_n0_acc[3:0];
     wire fc9_n0_y_inc = fc9_n0_acc[4] & (fc9_n0_y_sticky | fc9_n0_acc[5]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc9_n0_y_rnd = $signed(fc9_n0_acc[22:5]) + $signed({17'd0, fc9_n0_y_inc});
-    wire fc9_n0_y_ovf_hi = fc9_n0_y_rnd > 18'sd32767;
-    wire fc9_n0_y_ovf_lo = fc9_n0_y_rnd < 18'sh38000;
-    reg  fc9_n0_y_ovf_lo_d1;
-    reg  signed [15:0] fc9_n0_y_wrap_d1;
-    reg  fc9_n0_y_ovf_hi_d1;
-    wire signed [15:0] fc9_n0_y_sat = fc9_n0_y_ovf_hi_d1 ? 16'sd32767 : (fc9_n0_y_ovf_lo_d1 ? 16'sh8000 : fc9_n0_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n0_y_sat = ($signed(fc9_n0_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n0_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n0_y_rnd[15:0]));
     wire signed [6:0] fc9_n1_s0_xh = $signed(fc9_e12_xo[12:6]);
     wire signed [19:0] fc9_n1_s0 = $signed({1'b0, ($signed({{6{fc9_n1_s0_xh[6]}}, fc9_n1_s0_xh}) + fc9_e12_xo), fc9_e12_xo[5:0]});
     wire signed [9:0] fc9_n1_s1_xh = $signed(fc9_e14_xo[12:3]);
@@ -174,8 +171,10 @@ module activations_fc9 (
     wire signed [22:0] fc9_n1_acc = $signed({($signed(fc9_n1_s11_xh[21:0]) - $signed(fc9_n1_s10_d1)), fc9_n1_s9_d1_v[0]});
     wire fc9_n1_y_sticky = |fc9_n1_acc[3:0];
     wire fc9_n1_y_inc = fc9_n1_acc[4] & (fc9_n1_y_sticky | fc9_n1_acc[5]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc9_n1_y_rnd = $signed(fc9_n1_acc[22:5]) + $signed({17'd0, fc9_n1_y_inc});
-    wire signed [15:0] fc9_n1_y_sat = (fc9_n1_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n1_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n1_y_rnd[15:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n1_y_sat = ($signed(fc9_n1_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n1_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n1_y_rnd[15:0]));
     wire signed [17:0] fc9_n2_s0 = $signed({($signed({{6{fc9_e0_xh[7]}}, fc9_e0_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_4[3:0]});
     wire signed [12:0] fc9_n2_s1_xo = $signed({1'b0, fc9_e2_yo_i, fc9_in_6[10:0]});
     wire signed [9:0] fc9_n2_s1_xh = $signed(fc9_n2_s1_xo[12:3]);
@@ -208,8 +207,10 @@ module activations_fc9 (
     reg  fc9_n2_y_half_d1;
     wire fc9_n2_y_inc = fc9_n2_y_half_d1 & (fc9_n2_y_sticky | fc9_n2_y_lsb_d1);
     reg  signed [16:0] fc9_n2_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc9_n2_y_rnd = fc9_n2_y_fl_d1 + $signed({16'd0, fc9_n2_y_inc});
-    wire signed [15:0] fc9_n2_y_sat = (fc9_n2_y_rnd > 17'sd32767) ? 16'sd32767 : ((fc9_n2_y_rnd < 17'sh18000) ? 16'sh8000 : $signed(fc9_n2_y_rnd[15:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n2_y_sat = (fc9_n2_y_fl_d1 >= 17'sd32767) ? 16'sd32767 : ((fc9_n2_y_fl_d1 < 17'sh18000) ? 16'sh8000 : $signed(fc9_n2_y_rnd[15:0]));
     wire signed [10:0] fc9_n3_s0_xh = $signed(fc9_e26_yo[12:2]);
     wire signed [15:0] fc9_n3_s0 = $signed({1'b0, ($signed({{2{fc9_n3_s0_xh[10]}}, fc9_n3_s0_xh}) + fc9_e12_xo), fc9_e26_yo[1:0]});
     wire signed [7:0] fc9_n3_s1_xh = $signed(fc9_e14_xo[12:5]);
@@ -241,8 +242,10 @@ module activations_fc9 (
     wire signed [22:0] fc9_n3_acc = $signed({($signed(fc9_n3_s9_xh[20:0]) + $signed(fc9_n3_s8_d1)), fc9_n3_s7_d1_v[1:0]});
     wire fc9_n3_y_sticky = |fc9_n3_acc[3:0];
     wire fc9_n3_y_inc = fc9_n3_acc[4] & (fc9_n3_y_sticky | fc9_n3_acc[5]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc9_n3_y_rnd = $signed(fc9_n3_acc[22:5]) + $signed({17'd0, fc9_n3_y_inc});
-    wire signed [15:0] fc9_n3_y_sat = (fc9_n3_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n3_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n3_y_rnd[15:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n3_y_sat = ($signed(fc9_n3_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n3_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n3_y_rnd[15:0]));
     wire signed [7:0] fc9_n4_s0_xh = $signed(fc9_in_3[11:4]);
     wire signed [17:0] fc9_n4_s0 = $signed({($signed({{6{fc9_n4_s0_xh[7]}}, fc9_n4_s0_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_3[3:0]});
     wire signed [5:0] fc9_n4_s1_xh = $signed(fc9_in_6[11:6]);
@@ -270,8 +273,10 @@ module activations_fc9 (
     wire signed [22:0] fc9_n4_acc = ($signed(fc9_n4_s8_d1_v[22:0]) - $signed(fc9_n4_s9_d1));
     wire fc9_n4_y_sticky = |fc9_n4_acc[3:0];
     wire fc9_n4_y_inc = fc9_n4_acc[4] & (fc9_n4_y_sticky | fc9_n4_acc[5]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc9_n4_y_rnd = $signed(fc9_n4_acc[22:5]) + $signed({17'd0, fc9_n4_y_inc});
-    wire signed [15:0] fc9_n4_y_sat = (fc9_n4_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n4_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n4_y_rnd[15:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n4_y_sat = ($signed(fc9_n4_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n4_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n4_y_rnd[15:0]));
     wire signed [8:0] fc9_n5_s0_xh = $signed(fc9_in_4[11:3]);
     wire signed [16:0] fc9_n5_s0 = $signed({($signed({{5{fc9_n5_s0_xh[8]}}, fc9_n5_s0_xh}) - $signed({fc9_e20_yo[12], fc9_e20_yo})), fc9_in_4[2:0]});
     wire signed [11:0] fc9_n5_s1_xh = $signed(fc9_n5_s0[16:5]);
@@ -299,13 +304,10 @@ module activations_fc9 (
     wire signed [22:0] fc9_n5_acc = ($signed(fc9_n5_s8_d1[22:0]) + $signed(fc9_n5_s9[22:0]));
     wire fc9_n5_y_sticky = |fc9_n5_acc[3:0];
     wire fc9_n5_y_inc = fc9_n5_acc[4] & (fc9_n5_y_sticky | fc9_n5_acc[5]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc9_n5_y_rnd = $signed(fc9_n5_acc[22:5]) + $signed({17'd0, fc9_n5_y_inc});
-    wire fc9_n5_y_ovf_hi = fc9_n5_y_rnd > 18'sd32767;
-    wire fc9_n5_y_ovf_lo = fc9_n5_y_rnd < 18'sh38000;
-    reg  fc9_n5_y_ovf_lo_d1;
-    reg  signed [15:0] fc9_n5_y_wrap_d1;
-    reg  fc9_n5_y_ovf_hi_d1;
-    wire signed [15:0] fc9_n5_y_sat = fc9_n5_y_ovf_hi_d1 ? 16'sd32767 : (fc9_n5_y_ovf_lo_d1 ? 16'sh8000 : fc9_n5_y_wrap_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n5_y_sat = ($signed(fc9_n5_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n5_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n5_y_rnd[15:0]));
     wire signed [2:0] fc9_n6_s0_xh_2 = $signed(fc9_in_1[11:9]);
     wire signed [21:0] fc9_n6_s0_2 = $signed({($signed({{10{fc9_n6_s0_xh_2[2]}}, fc9_n6_s0_xh_2}) + $signed({fc9_in_6[11], fc9_in_6})), fc9_in_1[8:0]});
     wire signed [13:0] fc9_n6_s2_xh = $signed(fc9_e0[15:2]);
@@ -325,8 +327,10 @@ module activations_fc9 (
     reg  fc9_n6_y_half_d1;
     wire fc9_n6_y_inc = fc9_n6_y_half_d1 & (fc9_n6_y_sticky | fc9_n6_y_lsb_d1);
     reg  signed [16:0] fc9_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [16:0] fc9_n6_y_rnd = fc9_n6_y_fl_d1 + $signed({16'd0, fc9_n6_y_inc});
-    wire signed [15:0] fc9_n6_y_sat = (fc9_n6_y_rnd > 17'sd32767) ? 16'sd32767 : ((fc9_n6_y_rnd < 17'sh18000) ? 16'sh8000 : $signed(fc9_n6_y_rnd[15:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n6_y_sat = (fc9_n6_y_fl_d1 >= 17'sd32767) ? 16'sd32767 : ((fc9_n6_y_fl_d1 < 17'sh18000) ? 16'sh8000 : $signed(fc9_n6_y_rnd[15:0]));
     wire signed [13:0] fc9_n7_s0 = $signed({{2{fc9_in_6[11]}}, fc9_in_6}) - $signed({fc9_e20_yo[12], fc9_e20_yo});
     wire signed [14:0] fc9_n7_s1_xo = $signed({1'b0, (~fc9_n7_s0[13]), fc9_n7_s0[12:0]});
     wire signed [8:0] fc9_n7_s1_xh = $signed(fc9_n7_s1_xo[14:6]);
@@ -358,22 +362,15 @@ module activations_fc9 (
     reg  fc9_n7_y_half_d1;
     wire fc9_n7_y_inc = fc9_n7_y_half_d1 & (fc9_n7_y_sticky | fc9_n7_y_lsb_d1);
     reg  signed [17:0] fc9_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [17:0] fc9_n7_y_rnd = fc9_n7_y_fl_d1 + $signed({17'd0, fc9_n7_y_inc});
-    wire signed [15:0] fc9_n7_y_sat = (fc9_n7_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n7_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n7_y_rnd[15:0]));
-    reg  signed [15:0] fc9_n1_y_sat_d1;
-    reg  signed [15:0] fc9_n2_y_sat_d1;
-    reg  signed [15:0] fc9_n3_y_sat_d1;
-    reg  signed [15:0] fc9_n4_y_sat_d1;
-    reg  signed [15:0] fc9_n6_y_sat_d1;
-    reg  signed [15:0] fc9_n7_y_sat_d1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_n7_y_sat = (fc9_n7_y_fl_d1 >= 18'sd32767) ? 16'sd32767 : ((fc9_n7_y_fl_d1 < 18'sh38000) ? 16'sh8000 : $signed(fc9_n7_y_rnd[15:0]));
 
     always @(posedge clk) begin
         if (ce) begin
             fc9_e20_d1 <= fc9_e20_u;
             fc9_n0_s7_d1 <= fc9_n0_s7_u;
-            fc9_n0_y_ovf_lo_d1 <= fc9_n0_y_ovf_lo;
-            fc9_n0_y_wrap_d1 <= $signed(fc9_n0_y_rnd[15:0]);
-            fc9_n0_y_ovf_hi_d1 <= fc9_n0_y_ovf_hi;
             fc9_n1_s9_d1 <= fc9_n1_s9_u;
             fc9_n1_s10_d1 <= fc9_n1_s10_u;
             fc9_n2_y_low_d1 <= fc9_n2_acc[3:0];
@@ -385,9 +382,6 @@ module activations_fc9 (
             fc9_n4_s8_d1 <= fc9_n4_s8_u;
             fc9_n4_s9_d1 <= {($signed(fc9_n4_s7[22:11]) - 12'sh8d7), fc9_n4_s7[10:0]};
             fc9_n5_s8_d1 <= fc9_n5_s7 - $signed({{4{fc9_n5_s5[20]}}, fc9_n5_s5});
-            fc9_n5_y_ovf_lo_d1 <= fc9_n5_y_ovf_lo;
-            fc9_n5_y_wrap_d1 <= $signed(fc9_n5_y_rnd[15:0]);
-            fc9_n5_y_ovf_hi_d1 <= fc9_n5_y_ovf_hi;
             fc9_n6_y_low_d1 <= fc9_n6_acc[3:0];
             fc9_n6_y_lsb_d1 <= fc9_n6_acc[5];
             fc9_n6_y_half_d1 <= fc9_n6_acc[4];
@@ -396,16 +390,10 @@ module activations_fc9 (
             fc9_n7_y_lsb_d1 <= fc9_n7_acc[5];
             fc9_n7_y_half_d1 <= fc9_n7_acc[4];
             fc9_n7_y_fl_d1 <= $signed(fc9_n7_acc[22:5]);
-            fc9_n1_y_sat_d1 <= fc9_n1_y_sat;
-            fc9_n2_y_sat_d1 <= fc9_n2_y_sat;
-            fc9_n3_y_sat_d1 <= fc9_n3_y_sat;
-            fc9_n4_y_sat_d1 <= fc9_n4_y_sat;
-            fc9_n6_y_sat_d1 <= fc9_n6_y_sat;
-            fc9_n7_y_sat_d1 <= fc9_n7_y_sat;
         end
     end
 
-    assign out_data = {fc9_n7_y_sat_d1, fc9_n6_y_sat_d1, fc9_n5_y_sat, fc9_n4_y_sat_d1, fc9_n3_y_sat_d1, fc9_n2_y_sat_d1, fc9_n1_y_sat_d1, fc9_n0_y_sat};
+    assign out_data = {fc9_n7_y_sat, fc9_n6_y_sat, fc9_n5_y_sat, fc9_n4_y_sat, fc9_n3_y_sat, fc9_n2_y_sat, fc9_n1_y_sat, fc9_n0_y_sat};
 
 endmodule
 

@@ -3,8 +3,8 @@
 // input  type: fixed<16,5,RND_CONV,SAT>
 // output type: ufixed<8,0,RND_CONV,SAT>
 // slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
-// latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.17 | 3.54 | 2.19
+// latency: 4 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 2.57 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 2.57 | 3.54 | 3.17 | 1.10
 `default_nettype none
 
 module activations_hsig (
@@ -14,118 +14,158 @@ module activations_hsig (
     output wire [63:0] out_data
 );
 
-    wire signed [15:0] hsig_in_0 = $signed(in_data[15:0]);
-    wire signed [15:0] hsig_in_1 = $signed(in_data[31:16]);
-    wire signed [15:0] hsig_in_2 = $signed(in_data[47:32]);
-    wire signed [15:0] hsig_in_3 = $signed(in_data[63:48]);
-    wire signed [15:0] hsig_in_4 = $signed(in_data[79:64]);
-    wire signed [15:0] hsig_in_5 = $signed(in_data[95:80]);
-    wire signed [15:0] hsig_in_6 = $signed(in_data[111:96]);
-    wire signed [15:0] hsig_in_7 = $signed(in_data[127:112]);
+    reg  signed [15:0] hsig_in_0_d1;
+    wire signed [29:0] hsig_n0_v = (hsig_in_0_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n0_c_over = hsig_n0_v > 30'sd134217728;
+    reg  hsig_n0_c_over_d1;
     reg  signed [29:0] hsig_n0_v_d1;
-    wire signed [29:0] hsig_n0_c_top = (hsig_n0_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n0_v_d1;
+    wire signed [29:0] hsig_n0_c_top = hsig_n0_c_over_d1 ? 30'sd134217728 : hsig_n0_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n0_c_bot = (hsig_n0_c_top < 30'sd0) ? 30'sd0 : hsig_n0_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n0_sx_2 = $signed(hsig_n0_c_bot[28:0]);
     wire hsig_n0_sticky = |hsig_n0_sx_2[17:0];
-    reg  hsig_n0_half_d1;
-    reg  hsig_n0_inc_any_d1;
-    wire hsig_n0_inc = hsig_n0_half_d1 & hsig_n0_inc_any_d1;
     reg  signed [9:0] hsig_n0_fl_d1;
-    wire signed [9:0] hsig_n0_rnd = hsig_n0_fl_d1 + $signed({9'd0, hsig_n0_inc});
-    wire [7:0] hsig_n0_sat = (hsig_n0_rnd > 10'sd255) ? 8'd255 : hsig_n0_rnd[7:0];
+    reg  hsig_n0_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n0_rnd = hsig_n0_fl_d1 + $signed({9'd0, hsig_n0_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n0_ovf_hi = $signed(hsig_n0_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n0_ovf_hi_d1;
+    wire [7:0] hsig_n0_sat = hsig_n0_ovf_hi_d1 ? 8'd255 : hsig_n0_rnd[7:0];
+    reg  signed [15:0] hsig_in_1_d1;
+    wire signed [29:0] hsig_n1_v = (hsig_in_1_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n1_c_over = hsig_n1_v > 30'sd134217728;
+    reg  hsig_n1_c_over_d1;
     reg  signed [29:0] hsig_n1_v_d1;
-    wire signed [29:0] hsig_n1_c_top = (hsig_n1_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n1_v_d1;
+    wire signed [29:0] hsig_n1_c_top = hsig_n1_c_over_d1 ? 30'sd134217728 : hsig_n1_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n1_c_bot = (hsig_n1_c_top < 30'sd0) ? 30'sd0 : hsig_n1_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n1_sx_2 = $signed(hsig_n1_c_bot[28:0]);
     wire hsig_n1_sticky = |hsig_n1_sx_2[17:0];
-    reg  hsig_n1_half_d1;
-    reg  hsig_n1_inc_any_d1;
-    wire hsig_n1_inc = hsig_n1_half_d1 & hsig_n1_inc_any_d1;
     reg  signed [9:0] hsig_n1_fl_d1;
-    wire signed [9:0] hsig_n1_rnd = hsig_n1_fl_d1 + $signed({9'd0, hsig_n1_inc});
-    wire [7:0] hsig_n1_sat = (hsig_n1_rnd > 10'sd255) ? 8'd255 : hsig_n1_rnd[7:0];
+    reg  hsig_n1_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n1_rnd = hsig_n1_fl_d1 + $signed({9'd0, hsig_n1_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n1_ovf_hi = $signed(hsig_n1_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n1_ovf_hi_d1;
+    wire [7:0] hsig_n1_sat = hsig_n1_ovf_hi_d1 ? 8'd255 : hsig_n1_rnd[7:0];
+    reg  signed [15:0] hsig_in_2_d1;
+    wire signed [29:0] hsig_n2_v = (hsig_in_2_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n2_c_over = hsig_n2_v > 30'sd134217728;
+    reg  hsig_n2_c_over_d1;
     reg  signed [29:0] hsig_n2_v_d1;
-    wire signed [29:0] hsig_n2_c_top = (hsig_n2_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n2_v_d1;
+    wire signed [29:0] hsig_n2_c_top = hsig_n2_c_over_d1 ? 30'sd134217728 : hsig_n2_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n2_c_bot = (hsig_n2_c_top < 30'sd0) ? 30'sd0 : hsig_n2_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n2_sx_2 = $signed(hsig_n2_c_bot[28:0]);
     wire hsig_n2_sticky = |hsig_n2_sx_2[17:0];
-    reg  hsig_n2_half_d1;
-    reg  hsig_n2_inc_any_d1;
-    wire hsig_n2_inc = hsig_n2_half_d1 & hsig_n2_inc_any_d1;
     reg  signed [9:0] hsig_n2_fl_d1;
-    wire signed [9:0] hsig_n2_rnd = hsig_n2_fl_d1 + $signed({9'd0, hsig_n2_inc});
-    wire [7:0] hsig_n2_sat = (hsig_n2_rnd > 10'sd255) ? 8'd255 : hsig_n2_rnd[7:0];
+    reg  hsig_n2_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n2_rnd = hsig_n2_fl_d1 + $signed({9'd0, hsig_n2_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n2_ovf_hi = $signed(hsig_n2_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n2_ovf_hi_d1;
+    wire [7:0] hsig_n2_sat = hsig_n2_ovf_hi_d1 ? 8'd255 : hsig_n2_rnd[7:0];
+    reg  signed [15:0] hsig_in_3_d1;
+    wire signed [29:0] hsig_n3_v = (hsig_in_3_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n3_c_over = hsig_n3_v > 30'sd134217728;
+    reg  hsig_n3_c_over_d1;
     reg  signed [29:0] hsig_n3_v_d1;
-    wire signed [29:0] hsig_n3_c_top = (hsig_n3_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n3_v_d1;
+    wire signed [29:0] hsig_n3_c_top = hsig_n3_c_over_d1 ? 30'sd134217728 : hsig_n3_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n3_c_bot = (hsig_n3_c_top < 30'sd0) ? 30'sd0 : hsig_n3_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n3_sx_2 = $signed(hsig_n3_c_bot[28:0]);
     wire hsig_n3_sticky = |hsig_n3_sx_2[17:0];
-    reg  hsig_n3_half_d1;
-    reg  hsig_n3_inc_any_d1;
-    wire hsig_n3_inc = hsig_n3_half_d1 & hsig_n3_inc_any_d1;
     reg  signed [9:0] hsig_n3_fl_d1;
-    wire signed [9:0] hsig_n3_rnd = hsig_n3_fl_d1 + $signed({9'd0, hsig_n3_inc});
-    wire [7:0] hsig_n3_sat = (hsig_n3_rnd > 10'sd255) ? 8'd255 : hsig_n3_rnd[7:0];
+    reg  hsig_n3_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n3_rnd = hsig_n3_fl_d1 + $signed({9'd0, hsig_n3_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n3_ovf_hi = $signed(hsig_n3_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n3_ovf_hi_d1;
+    wire [7:0] hsig_n3_sat = hsig_n3_ovf_hi_d1 ? 8'd255 : hsig_n3_rnd[7:0];
+    reg  signed [15:0] hsig_in_4_d1;
+    wire signed [29:0] hsig_n4_v = (hsig_in_4_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n4_c_over = hsig_n4_v > 30'sd134217728;
+    reg  hsig_n4_c_over_d1;
     reg  signed [29:0] hsig_n4_v_d1;
-    wire signed [29:0] hsig_n4_c_top = (hsig_n4_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n4_v_d1;
+    wire signed [29:0] hsig_n4_c_top = hsig_n4_c_over_d1 ? 30'sd134217728 : hsig_n4_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n4_c_bot = (hsig_n4_c_top < 30'sd0) ? 30'sd0 : hsig_n4_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n4_sx_2 = $signed(hsig_n4_c_bot[28:0]);
     wire hsig_n4_sticky = |hsig_n4_sx_2[17:0];
-    reg  hsig_n4_half_d1;
-    reg  hsig_n4_inc_any_d1;
-    wire hsig_n4_inc = hsig_n4_half_d1 & hsig_n4_inc_any_d1;
     reg  signed [9:0] hsig_n4_fl_d1;
-    wire signed [9:0] hsig_n4_rnd = hsig_n4_fl_d1 + $signed({9'd0, hsig_n4_inc});
-    wire [7:0] hsig_n4_sat = (hsig_n4_rnd > 10'sd255) ? 8'd255 : hsig_n4_rnd[7:0];
+    reg  hsig_n4_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n4_rnd = hsig_n4_fl_d1 + $signed({9'd0, hsig_n4_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n4_ovf_hi = $signed(hsig_n4_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n4_ovf_hi_d1;
+    wire [7:0] hsig_n4_sat = hsig_n4_ovf_hi_d1 ? 8'd255 : hsig_n4_rnd[7:0];
+    reg  signed [15:0] hsig_in_5_d1;
+    wire signed [29:0] hsig_n5_v = (hsig_in_5_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n5_c_over = hsig_n5_v > 30'sd134217728;
+    reg  hsig_n5_c_over_d1;
     reg  signed [29:0] hsig_n5_v_d1;
-    wire signed [29:0] hsig_n5_c_top = (hsig_n5_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n5_v_d1;
+    wire signed [29:0] hsig_n5_c_top = hsig_n5_c_over_d1 ? 30'sd134217728 : hsig_n5_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n5_c_bot = (hsig_n5_c_top < 30'sd0) ? 30'sd0 : hsig_n5_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n5_sx_2 = $signed(hsig_n5_c_bot[28:0]);
     wire hsig_n5_sticky = |hsig_n5_sx_2[17:0];
-    reg  hsig_n5_half_d1;
-    reg  hsig_n5_inc_any_d1;
-    wire hsig_n5_inc = hsig_n5_half_d1 & hsig_n5_inc_any_d1;
     reg  signed [9:0] hsig_n5_fl_d1;
-    wire signed [9:0] hsig_n5_rnd = hsig_n5_fl_d1 + $signed({9'd0, hsig_n5_inc});
-    wire [7:0] hsig_n5_sat = (hsig_n5_rnd > 10'sd255) ? 8'd255 : hsig_n5_rnd[7:0];
+    reg  hsig_n5_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n5_rnd = hsig_n5_fl_d1 + $signed({9'd0, hsig_n5_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n5_ovf_hi = $signed(hsig_n5_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n5_ovf_hi_d1;
+    wire [7:0] hsig_n5_sat = hsig_n5_ovf_hi_d1 ? 8'd255 : hsig_n5_rnd[7:0];
+    reg  signed [15:0] hsig_in_6_d1;
+    wire signed [29:0] hsig_n6_v = (hsig_in_6_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n6_c_over = hsig_n6_v > 30'sd134217728;
+    reg  hsig_n6_c_over_d1;
     reg  signed [29:0] hsig_n6_v_d1;
-    wire signed [29:0] hsig_n6_c_top = (hsig_n6_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n6_v_d1;
+    wire signed [29:0] hsig_n6_c_top = hsig_n6_c_over_d1 ? 30'sd134217728 : hsig_n6_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n6_c_bot = (hsig_n6_c_top < 30'sd0) ? 30'sd0 : hsig_n6_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n6_sx_2 = $signed(hsig_n6_c_bot[28:0]);
     wire hsig_n6_sticky = |hsig_n6_sx_2[17:0];
-    reg  hsig_n6_half_d1;
-    reg  hsig_n6_inc_any_d1;
-    wire hsig_n6_inc = hsig_n6_half_d1 & hsig_n6_inc_any_d1;
     reg  signed [9:0] hsig_n6_fl_d1;
-    wire signed [9:0] hsig_n6_rnd = hsig_n6_fl_d1 + $signed({9'd0, hsig_n6_inc});
-    wire [7:0] hsig_n6_sat = (hsig_n6_rnd > 10'sd255) ? 8'd255 : hsig_n6_rnd[7:0];
+    reg  hsig_n6_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n6_rnd = hsig_n6_fl_d1 + $signed({9'd0, hsig_n6_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n6_ovf_hi = $signed(hsig_n6_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n6_ovf_hi_d1;
+    wire [7:0] hsig_n6_sat = hsig_n6_ovf_hi_d1 ? 8'd255 : hsig_n6_rnd[7:0];
+    reg  signed [15:0] hsig_in_7_d1;
+    wire signed [29:0] hsig_n7_v = (hsig_in_7_d1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+    wire hsig_n7_c_over = hsig_n7_v > 30'sd134217728;
+    reg  hsig_n7_c_over_d1;
     reg  signed [29:0] hsig_n7_v_d1;
-    wire signed [29:0] hsig_n7_c_top = (hsig_n7_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n7_v_d1;
+    wire signed [29:0] hsig_n7_c_top = hsig_n7_c_over_d1 ? 30'sd134217728 : hsig_n7_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [29:0] hsig_n7_c_bot = (hsig_n7_c_top < 30'sd0) ? 30'sd0 : hsig_n7_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [28:0] hsig_n7_sx_2 = $signed(hsig_n7_c_bot[28:0]);
     wire hsig_n7_sticky = |hsig_n7_sx_2[17:0];
-    reg  hsig_n7_half_d1;
-    reg  hsig_n7_inc_any_d1;
-    wire hsig_n7_inc = hsig_n7_half_d1 & hsig_n7_inc_any_d1;
     reg  signed [9:0] hsig_n7_fl_d1;
-    wire signed [9:0] hsig_n7_rnd = hsig_n7_fl_d1 + $signed({9'd0, hsig_n7_inc});
-    wire [7:0] hsig_n7_sat = (hsig_n7_rnd > 10'sd255) ? 8'd255 : hsig_n7_rnd[7:0];
+    reg  hsig_n7_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] hsig_n7_rnd = hsig_n7_fl_d1 + $signed({9'd0, hsig_n7_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire hsig_n7_ovf_hi = $signed(hsig_n7_sx_2[28:19]) >= 10'sd255;
+    reg  hsig_n7_ovf_hi_d1;
+    wire [7:0] hsig_n7_sat = hsig_n7_ovf_hi_d1 ? 8'd255 : hsig_n7_rnd[7:0];
     reg  [7:0] hsig_out_0;
     reg  [7:0] hsig_out_1;
     reg  [7:0] hsig_out_2;
@@ -137,38 +177,54 @@ module activations_hsig (
 
     always @(posedge clk) begin
         if (ce) begin
-            hsig_n0_v_d1 <= (hsig_in_0 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n0_half_d1 <= hsig_n0_sx_2[18];
-            hsig_n0_inc_any_d1 <= hsig_n0_sticky | hsig_n0_sx_2[19];
+            hsig_in_0_d1 <= $signed(in_data[15:0]);
+            hsig_n0_c_over_d1 <= hsig_n0_c_over;
+            hsig_n0_v_d1 <= hsig_n0_v;
             hsig_n0_fl_d1 <= $signed(hsig_n0_sx_2[28:19]);
-            hsig_n1_v_d1 <= (hsig_in_1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n1_half_d1 <= hsig_n1_sx_2[18];
-            hsig_n1_inc_any_d1 <= hsig_n1_sticky | hsig_n1_sx_2[19];
+            hsig_n0_incx_d1 <= hsig_n0_sx_2[18] & (hsig_n0_sticky | hsig_n0_sx_2[19]);
+            hsig_n0_ovf_hi_d1 <= hsig_n0_ovf_hi;
+            hsig_in_1_d1 <= $signed(in_data[31:16]);
+            hsig_n1_c_over_d1 <= hsig_n1_c_over;
+            hsig_n1_v_d1 <= hsig_n1_v;
             hsig_n1_fl_d1 <= $signed(hsig_n1_sx_2[28:19]);
-            hsig_n2_v_d1 <= (hsig_in_2 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n2_half_d1 <= hsig_n2_sx_2[18];
-            hsig_n2_inc_any_d1 <= hsig_n2_sticky | hsig_n2_sx_2[19];
+            hsig_n1_incx_d1 <= hsig_n1_sx_2[18] & (hsig_n1_sticky | hsig_n1_sx_2[19]);
+            hsig_n1_ovf_hi_d1 <= hsig_n1_ovf_hi;
+            hsig_in_2_d1 <= $signed(in_data[47:32]);
+            hsig_n2_c_over_d1 <= hsig_n2_c_over;
+            hsig_n2_v_d1 <= hsig_n2_v;
             hsig_n2_fl_d1 <= $signed(hsig_n2_sx_2[28:19]);
-            hsig_n3_v_d1 <= (hsig_in_3 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n3_half_d1 <= hsig_n3_sx_2[18];
-            hsig_n3_inc_any_d1 <= hsig_n3_sticky | hsig_n3_sx_2[19];
+            hsig_n2_incx_d1 <= hsig_n2_sx_2[18] & (hsig_n2_sticky | hsig_n2_sx_2[19]);
+            hsig_n2_ovf_hi_d1 <= hsig_n2_ovf_hi;
+            hsig_in_3_d1 <= $signed(in_data[63:48]);
+            hsig_n3_c_over_d1 <= hsig_n3_c_over;
+            hsig_n3_v_d1 <= hsig_n3_v;
             hsig_n3_fl_d1 <= $signed(hsig_n3_sx_2[28:19]);
-            hsig_n4_v_d1 <= (hsig_in_4 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n4_half_d1 <= hsig_n4_sx_2[18];
-            hsig_n4_inc_any_d1 <= hsig_n4_sticky | hsig_n4_sx_2[19];
+            hsig_n3_incx_d1 <= hsig_n3_sx_2[18] & (hsig_n3_sticky | hsig_n3_sx_2[19]);
+            hsig_n3_ovf_hi_d1 <= hsig_n3_ovf_hi;
+            hsig_in_4_d1 <= $signed(in_data[79:64]);
+            hsig_n4_c_over_d1 <= hsig_n4_c_over;
+            hsig_n4_v_d1 <= hsig_n4_v;
             hsig_n4_fl_d1 <= $signed(hsig_n4_sx_2[28:19]);
-            hsig_n5_v_d1 <= (hsig_in_5 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n5_half_d1 <= hsig_n5_sx_2[18];
-            hsig_n5_inc_any_d1 <= hsig_n5_sticky | hsig_n5_sx_2[19];
+            hsig_n4_incx_d1 <= hsig_n4_sx_2[18] & (hsig_n4_sticky | hsig_n4_sx_2[19]);
+            hsig_n4_ovf_hi_d1 <= hsig_n4_ovf_hi;
+            hsig_in_5_d1 <= $signed(in_data[95:80]);
+            hsig_n5_c_over_d1 <= hsig_n5_c_over;
+            hsig_n5_v_d1 <= hsig_n5_v;
             hsig_n5_fl_d1 <= $signed(hsig_n5_sx_2[28:19]);
-            hsig_n6_v_d1 <= (hsig_in_6 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n6_half_d1 <= hsig_n6_sx_2[18];
-            hsig_n6_inc_any_d1 <= hsig_n6_sticky | hsig_n6_sx_2[19];
+            hsig_n5_incx_d1 <= hsig_n5_sx_2[18] & (hsig_n5_sticky | hsig_n5_sx_2[19]);
+            hsig_n5_ovf_hi_d1 <= hsig_n5_ovf_hi;
+            hsig_in_6_d1 <= $signed(in_data[111:96]);
+            hsig_n6_c_over_d1 <= hsig_n6_c_over;
+            hsig_n6_v_d1 <= hsig_n6_v;
             hsig_n6_fl_d1 <= $signed(hsig_n6_sx_2[28:19]);
-            hsig_n7_v_d1 <= (hsig_in_7 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
-            hsig_n7_half_d1 <= hsig_n7_sx_2[18];
-            hsig_n7_inc_any_d1 <= hsig_n7_sticky | hsig_n7_sx_2[19];
+            hsig_n6_incx_d1 <= hsig_n6_sx_2[18] & (hsig_n6_sticky | hsig_n6_sx_2[19]);
+            hsig_n6_ovf_hi_d1 <= hsig_n6_ovf_hi;
+            hsig_in_7_d1 <= $signed(in_data[127:112]);
+            hsig_n7_c_over_d1 <= hsig_n7_c_over;
+            hsig_n7_v_d1 <= hsig_n7_v;
             hsig_n7_fl_d1 <= $signed(hsig_n7_sx_2[28:19]);
+            hsig_n7_incx_d1 <= hsig_n7_sx_2[18] & (hsig_n7_sticky | hsig_n7_sx_2[19]);
+            hsig_n7_ovf_hi_d1 <= hsig_n7_ovf_hi;
             hsig_out_0 <= hsig_n0_sat;
             hsig_out_1 <= hsig_n1_sat;
             hsig_out_2 <= hsig_n2_sat;

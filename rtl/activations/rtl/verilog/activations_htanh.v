@@ -4,7 +4,7 @@
 // output type: fixed<8,1,RND_CONV,SAT>
 // slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
 // latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s)
-// longest path per stage (delay model, ns): 3.54 | 3.54 | 1.79
+// longest path per stage (delay model, ns): 3.54 | 3.54 | 1.10
 `default_nettype none
 
 module activations_htanh (
@@ -36,8 +36,12 @@ module activations_htanh (
     wire htanh_n0_sticky = |htanh_n0_sx_2[14:0];
     reg  signed [8:0] htanh_n0_fl_d1;
     reg  htanh_n0_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n0_rnd = htanh_n0_fl_d1 + $signed({8'd0, htanh_n0_incx_d1});
-    wire signed [7:0] htanh_n0_sat = (htanh_n0_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n0_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n0_ovf_hi = $signed(htanh_n0_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n0_ovf_hi_d1;
+    wire signed [7:0] htanh_n0_sat = htanh_n0_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n0_rnd[7:0]);
     wire signed [23:0] htanh_n1_sx = htanh_in_1 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n1_v = $signed({htanh_n1_sx[23], htanh_n1_sx}) + 25'sd4194304;
     wire htanh_n1_c_over = htanh_n1_v > 25'sd8388608;
@@ -52,8 +56,12 @@ module activations_htanh (
     wire htanh_n1_sticky = |htanh_n1_sx_2[14:0];
     reg  signed [8:0] htanh_n1_fl_d1;
     reg  htanh_n1_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n1_rnd = htanh_n1_fl_d1 + $signed({8'd0, htanh_n1_incx_d1});
-    wire signed [7:0] htanh_n1_sat = (htanh_n1_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n1_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n1_ovf_hi = $signed(htanh_n1_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n1_ovf_hi_d1;
+    wire signed [7:0] htanh_n1_sat = htanh_n1_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n1_rnd[7:0]);
     wire signed [23:0] htanh_n2_sx = htanh_in_2 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n2_v = $signed({htanh_n2_sx[23], htanh_n2_sx}) + 25'sd4194304;
     wire htanh_n2_c_over = htanh_n2_v > 25'sd8388608;
@@ -68,8 +76,12 @@ module activations_htanh (
     wire htanh_n2_sticky = |htanh_n2_sx_2[14:0];
     reg  signed [8:0] htanh_n2_fl_d1;
     reg  htanh_n2_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n2_rnd = htanh_n2_fl_d1 + $signed({8'd0, htanh_n2_incx_d1});
-    wire signed [7:0] htanh_n2_sat = (htanh_n2_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n2_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n2_ovf_hi = $signed(htanh_n2_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n2_ovf_hi_d1;
+    wire signed [7:0] htanh_n2_sat = htanh_n2_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n2_rnd[7:0]);
     wire signed [23:0] htanh_n3_sx = htanh_in_3 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n3_v = $signed({htanh_n3_sx[23], htanh_n3_sx}) + 25'sd4194304;
     wire htanh_n3_c_over = htanh_n3_v > 25'sd8388608;
@@ -84,8 +96,12 @@ module activations_htanh (
     wire htanh_n3_sticky = |htanh_n3_sx_2[14:0];
     reg  signed [8:0] htanh_n3_fl_d1;
     reg  htanh_n3_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n3_rnd = htanh_n3_fl_d1 + $signed({8'd0, htanh_n3_incx_d1});
-    wire signed [7:0] htanh_n3_sat = (htanh_n3_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n3_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n3_ovf_hi = $signed(htanh_n3_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n3_ovf_hi_d1;
+    wire signed [7:0] htanh_n3_sat = htanh_n3_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n3_rnd[7:0]);
     wire signed [23:0] htanh_n4_sx = htanh_in_4 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n4_v = $signed({htanh_n4_sx[23], htanh_n4_sx}) + 25'sd4194304;
     wire htanh_n4_c_over = htanh_n4_v > 25'sd8388608;
@@ -100,8 +116,12 @@ module activations_htanh (
     wire htanh_n4_sticky = |htanh_n4_sx_2[14:0];
     reg  signed [8:0] htanh_n4_fl_d1;
     reg  htanh_n4_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n4_rnd = htanh_n4_fl_d1 + $signed({8'd0, htanh_n4_incx_d1});
-    wire signed [7:0] htanh_n4_sat = (htanh_n4_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n4_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n4_ovf_hi = $signed(htanh_n4_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n4_ovf_hi_d1;
+    wire signed [7:0] htanh_n4_sat = htanh_n4_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n4_rnd[7:0]);
     wire signed [23:0] htanh_n5_sx = htanh_in_5 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n5_v = $signed({htanh_n5_sx[23], htanh_n5_sx}) + 25'sd4194304;
     wire htanh_n5_c_over = htanh_n5_v > 25'sd8388608;
@@ -116,8 +136,12 @@ module activations_htanh (
     wire htanh_n5_sticky = |htanh_n5_sx_2[14:0];
     reg  signed [8:0] htanh_n5_fl_d1;
     reg  htanh_n5_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n5_rnd = htanh_n5_fl_d1 + $signed({8'd0, htanh_n5_incx_d1});
-    wire signed [7:0] htanh_n5_sat = (htanh_n5_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n5_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n5_ovf_hi = $signed(htanh_n5_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n5_ovf_hi_d1;
+    wire signed [7:0] htanh_n5_sat = htanh_n5_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n5_rnd[7:0]);
     wire signed [23:0] htanh_n6_sx = htanh_in_6 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n6_v = $signed({htanh_n6_sx[23], htanh_n6_sx}) + 25'sd4194304;
     wire htanh_n6_c_over = htanh_n6_v > 25'sd8388608;
@@ -132,8 +156,12 @@ module activations_htanh (
     wire htanh_n6_sticky = |htanh_n6_sx_2[14:0];
     reg  signed [8:0] htanh_n6_fl_d1;
     reg  htanh_n6_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n6_rnd = htanh_n6_fl_d1 + $signed({8'd0, htanh_n6_incx_d1});
-    wire signed [7:0] htanh_n6_sat = (htanh_n6_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n6_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n6_ovf_hi = $signed(htanh_n6_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n6_ovf_hi_d1;
+    wire signed [7:0] htanh_n6_sat = htanh_n6_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n6_rnd[7:0]);
     wire signed [23:0] htanh_n7_sx = htanh_in_7 * 15'sd13107; // weight 0.1999969482421875
     wire signed [24:0] htanh_n7_v = $signed({htanh_n7_sx[23], htanh_n7_sx}) + 25'sd4194304;
     wire htanh_n7_c_over = htanh_n7_v > 25'sd8388608;
@@ -148,8 +176,12 @@ module activations_htanh (
     wire htanh_n7_sticky = |htanh_n7_sx_2[14:0];
     reg  signed [8:0] htanh_n7_fl_d1;
     reg  htanh_n7_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] htanh_n7_rnd = htanh_n7_fl_d1 + $signed({8'd0, htanh_n7_incx_d1});
-    wire signed [7:0] htanh_n7_sat = (htanh_n7_rnd > 9'sd127) ? 8'sd127 : $signed(htanh_n7_rnd[7:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire htanh_n7_ovf_hi = $signed(htanh_n7_sx_2[24:16]) >= 9'sd127;
+    reg  htanh_n7_ovf_hi_d1;
+    wire signed [7:0] htanh_n7_sat = htanh_n7_ovf_hi_d1 ? 8'sd127 : $signed(htanh_n7_rnd[7:0]);
     reg  signed [7:0] htanh_out_0;
     reg  signed [7:0] htanh_out_1;
     reg  signed [7:0] htanh_out_2;
@@ -165,34 +197,42 @@ module activations_htanh (
             htanh_n0_v_d1 <= htanh_n0_v;
             htanh_n0_fl_d1 <= $signed(htanh_n0_sx_2[24:16]);
             htanh_n0_incx_d1 <= htanh_n0_sx_2[15] & (htanh_n0_sticky | htanh_n0_sx_2[16]);
+            htanh_n0_ovf_hi_d1 <= htanh_n0_ovf_hi;
             htanh_n1_c_over_d1 <= htanh_n1_c_over;
             htanh_n1_v_d1 <= htanh_n1_v;
             htanh_n1_fl_d1 <= $signed(htanh_n1_sx_2[24:16]);
             htanh_n1_incx_d1 <= htanh_n1_sx_2[15] & (htanh_n1_sticky | htanh_n1_sx_2[16]);
+            htanh_n1_ovf_hi_d1 <= htanh_n1_ovf_hi;
             htanh_n2_c_over_d1 <= htanh_n2_c_over;
             htanh_n2_v_d1 <= htanh_n2_v;
             htanh_n2_fl_d1 <= $signed(htanh_n2_sx_2[24:16]);
             htanh_n2_incx_d1 <= htanh_n2_sx_2[15] & (htanh_n2_sticky | htanh_n2_sx_2[16]);
+            htanh_n2_ovf_hi_d1 <= htanh_n2_ovf_hi;
             htanh_n3_c_over_d1 <= htanh_n3_c_over;
             htanh_n3_v_d1 <= htanh_n3_v;
             htanh_n3_fl_d1 <= $signed(htanh_n3_sx_2[24:16]);
             htanh_n3_incx_d1 <= htanh_n3_sx_2[15] & (htanh_n3_sticky | htanh_n3_sx_2[16]);
+            htanh_n3_ovf_hi_d1 <= htanh_n3_ovf_hi;
             htanh_n4_c_over_d1 <= htanh_n4_c_over;
             htanh_n4_v_d1 <= htanh_n4_v;
             htanh_n4_fl_d1 <= $signed(htanh_n4_sx_2[24:16]);
             htanh_n4_incx_d1 <= htanh_n4_sx_2[15] & (htanh_n4_sticky | htanh_n4_sx_2[16]);
+            htanh_n4_ovf_hi_d1 <= htanh_n4_ovf_hi;
             htanh_n5_c_over_d1 <= htanh_n5_c_over;
             htanh_n5_v_d1 <= htanh_n5_v;
             htanh_n5_fl_d1 <= $signed(htanh_n5_sx_2[24:16]);
             htanh_n5_incx_d1 <= htanh_n5_sx_2[15] & (htanh_n5_sticky | htanh_n5_sx_2[16]);
+            htanh_n5_ovf_hi_d1 <= htanh_n5_ovf_hi;
             htanh_n6_c_over_d1 <= htanh_n6_c_over;
             htanh_n6_v_d1 <= htanh_n6_v;
             htanh_n6_fl_d1 <= $signed(htanh_n6_sx_2[24:16]);
             htanh_n6_incx_d1 <= htanh_n6_sx_2[15] & (htanh_n6_sticky | htanh_n6_sx_2[16]);
+            htanh_n6_ovf_hi_d1 <= htanh_n6_ovf_hi;
             htanh_n7_c_over_d1 <= htanh_n7_c_over;
             htanh_n7_v_d1 <= htanh_n7_v;
             htanh_n7_fl_d1 <= $signed(htanh_n7_sx_2[24:16]);
             htanh_n7_incx_d1 <= htanh_n7_sx_2[15] & (htanh_n7_sticky | htanh_n7_sx_2[16]);
+            htanh_n7_ovf_hi_d1 <= htanh_n7_ovf_hi;
             htanh_out_0 <= htanh_n0_sat;
             htanh_out_1 <= htanh_n1_sat;
             htanh_out_2 <= htanh_n2_sat;

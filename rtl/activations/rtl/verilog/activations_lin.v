@@ -3,11 +3,13 @@
 // input  type: fixed<16,6,RND_CONV,SAT>
 // output type: fixed<12,4,RND_CONV,SAT>
 // a plain cast
-// latency: 0 clock cycle(s) (outputs not registered: they arrive 3.39 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.39 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 1.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.96 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.66 | 1.10 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_lin (
+    input  wire clk,
+    input  wire ce,
     input  wire [127:0] in_data,
     output wire [95:0] out_data
 );
@@ -20,46 +22,131 @@ module activations_lin (
     wire signed [15:0] lin_in_5 = $signed(in_data[95:80]);
     wire signed [15:0] lin_in_6 = $signed(in_data[111:96]);
     wire signed [15:0] lin_in_7 = $signed(in_data[127:112]);
-    wire signed [13:0] lin_n0_fl = $signed(lin_in_0[15:2]);
     wire lin_n0_sticky = lin_in_0[0];
-    wire lin_n0_inc = lin_in_0[1] & (lin_n0_sticky | lin_in_0[2]);
-    wire signed [14:0] lin_n0_rnd = $signed({lin_n0_fl[13], lin_n0_fl}) + $signed({14'd0, lin_n0_inc});
-    wire signed [11:0] lin_n0_sat = (lin_n0_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n0_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n0_rnd[11:0]));
-    wire signed [13:0] lin_n1_fl = $signed(lin_in_1[15:2]);
+    reg  signed [13:0] lin_n0_fle_d1;
+    reg  lin_n0_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n0_rnd = $signed({lin_n0_fle_d1[13], lin_n0_fle_d1}) + $signed({14'd0, lin_n0_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n0_ovf_hi = $signed(lin_in_0[15:2]) >= 14'sd2047;
+    wire lin_n0_ovf_lo = $signed(lin_in_0[15:2]) < 14'sh3800;
+    reg  lin_n0_ovf_lo_d1;
+    reg  lin_n0_ovf_hi_d1;
+    wire signed [11:0] lin_n0_sat = lin_n0_ovf_hi_d1 ? 12'sd2047 : (lin_n0_ovf_lo_d1 ? 12'sh800 : $signed(lin_n0_rnd[11:0]));
     wire lin_n1_sticky = lin_in_1[0];
-    wire lin_n1_inc = lin_in_1[1] & (lin_n1_sticky | lin_in_1[2]);
-    wire signed [14:0] lin_n1_rnd = $signed({lin_n1_fl[13], lin_n1_fl}) + $signed({14'd0, lin_n1_inc});
-    wire signed [11:0] lin_n1_sat = (lin_n1_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n1_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n1_rnd[11:0]));
-    wire signed [13:0] lin_n2_fl = $signed(lin_in_2[15:2]);
+    reg  signed [13:0] lin_n1_fle_d1;
+    reg  lin_n1_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n1_rnd = $signed({lin_n1_fle_d1[13], lin_n1_fle_d1}) + $signed({14'd0, lin_n1_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n1_ovf_hi = $signed(lin_in_1[15:2]) >= 14'sd2047;
+    wire lin_n1_ovf_lo = $signed(lin_in_1[15:2]) < 14'sh3800;
+    reg  lin_n1_ovf_lo_d1;
+    reg  lin_n1_ovf_hi_d1;
+    wire signed [11:0] lin_n1_sat = lin_n1_ovf_hi_d1 ? 12'sd2047 : (lin_n1_ovf_lo_d1 ? 12'sh800 : $signed(lin_n1_rnd[11:0]));
     wire lin_n2_sticky = lin_in_2[0];
-    wire lin_n2_inc = lin_in_2[1] & (lin_n2_sticky | lin_in_2[2]);
-    wire signed [14:0] lin_n2_rnd = $signed({lin_n2_fl[13], lin_n2_fl}) + $signed({14'd0, lin_n2_inc});
-    wire signed [11:0] lin_n2_sat = (lin_n2_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n2_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n2_rnd[11:0]));
-    wire signed [13:0] lin_n3_fl = $signed(lin_in_3[15:2]);
+    reg  signed [13:0] lin_n2_fle_d1;
+    reg  lin_n2_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n2_rnd = $signed({lin_n2_fle_d1[13], lin_n2_fle_d1}) + $signed({14'd0, lin_n2_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n2_ovf_hi = $signed(lin_in_2[15:2]) >= 14'sd2047;
+    wire lin_n2_ovf_lo = $signed(lin_in_2[15:2]) < 14'sh3800;
+    reg  lin_n2_ovf_lo_d1;
+    reg  lin_n2_ovf_hi_d1;
+    wire signed [11:0] lin_n2_sat = lin_n2_ovf_hi_d1 ? 12'sd2047 : (lin_n2_ovf_lo_d1 ? 12'sh800 : $signed(lin_n2_rnd[11:0]));
     wire lin_n3_sticky = lin_in_3[0];
-    wire lin_n3_inc = lin_in_3[1] & (lin_n3_sticky | lin_in_3[2]);
-    wire signed [14:0] lin_n3_rnd = $signed({lin_n3_fl[13], lin_n3_fl}) + $signed({14'd0, lin_n3_inc});
-    wire signed [11:0] lin_n3_sat = (lin_n3_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n3_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n3_rnd[11:0]));
-    wire signed [13:0] lin_n4_fl = $signed(lin_in_4[15:2]);
+    reg  signed [13:0] lin_n3_fle_d1;
+    reg  lin_n3_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n3_rnd = $signed({lin_n3_fle_d1[13], lin_n3_fle_d1}) + $signed({14'd0, lin_n3_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n3_ovf_hi = $signed(lin_in_3[15:2]) >= 14'sd2047;
+    wire lin_n3_ovf_lo = $signed(lin_in_3[15:2]) < 14'sh3800;
+    reg  lin_n3_ovf_lo_d1;
+    reg  lin_n3_ovf_hi_d1;
+    wire signed [11:0] lin_n3_sat = lin_n3_ovf_hi_d1 ? 12'sd2047 : (lin_n3_ovf_lo_d1 ? 12'sh800 : $signed(lin_n3_rnd[11:0]));
     wire lin_n4_sticky = lin_in_4[0];
-    wire lin_n4_inc = lin_in_4[1] & (lin_n4_sticky | lin_in_4[2]);
-    wire signed [14:0] lin_n4_rnd = $signed({lin_n4_fl[13], lin_n4_fl}) + $signed({14'd0, lin_n4_inc});
-    wire signed [11:0] lin_n4_sat = (lin_n4_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n4_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n4_rnd[11:0]));
-    wire signed [13:0] lin_n5_fl = $signed(lin_in_5[15:2]);
+    reg  signed [13:0] lin_n4_fle_d1;
+    reg  lin_n4_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n4_rnd = $signed({lin_n4_fle_d1[13], lin_n4_fle_d1}) + $signed({14'd0, lin_n4_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n4_ovf_hi = $signed(lin_in_4[15:2]) >= 14'sd2047;
+    wire lin_n4_ovf_lo = $signed(lin_in_4[15:2]) < 14'sh3800;
+    reg  lin_n4_ovf_lo_d1;
+    reg  lin_n4_ovf_hi_d1;
+    wire signed [11:0] lin_n4_sat = lin_n4_ovf_hi_d1 ? 12'sd2047 : (lin_n4_ovf_lo_d1 ? 12'sh800 : $signed(lin_n4_rnd[11:0]));
     wire lin_n5_sticky = lin_in_5[0];
-    wire lin_n5_inc = lin_in_5[1] & (lin_n5_sticky | lin_in_5[2]);
-    wire signed [14:0] lin_n5_rnd = $signed({lin_n5_fl[13], lin_n5_fl}) + $signed({14'd0, lin_n5_inc});
-    wire signed [11:0] lin_n5_sat = (lin_n5_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n5_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n5_rnd[11:0]));
-    wire signed [13:0] lin_n6_fl = $signed(lin_in_6[15:2]);
+    reg  signed [13:0] lin_n5_fle_d1;
+    reg  lin_n5_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n5_rnd = $signed({lin_n5_fle_d1[13], lin_n5_fle_d1}) + $signed({14'd0, lin_n5_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n5_ovf_hi = $signed(lin_in_5[15:2]) >= 14'sd2047;
+    wire lin_n5_ovf_lo = $signed(lin_in_5[15:2]) < 14'sh3800;
+    reg  lin_n5_ovf_lo_d1;
+    reg  lin_n5_ovf_hi_d1;
+    wire signed [11:0] lin_n5_sat = lin_n5_ovf_hi_d1 ? 12'sd2047 : (lin_n5_ovf_lo_d1 ? 12'sh800 : $signed(lin_n5_rnd[11:0]));
     wire lin_n6_sticky = lin_in_6[0];
-    wire lin_n6_inc = lin_in_6[1] & (lin_n6_sticky | lin_in_6[2]);
-    wire signed [14:0] lin_n6_rnd = $signed({lin_n6_fl[13], lin_n6_fl}) + $signed({14'd0, lin_n6_inc});
-    wire signed [11:0] lin_n6_sat = (lin_n6_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n6_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n6_rnd[11:0]));
-    wire signed [13:0] lin_n7_fl = $signed(lin_in_7[15:2]);
+    reg  signed [13:0] lin_n6_fle_d1;
+    reg  lin_n6_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n6_rnd = $signed({lin_n6_fle_d1[13], lin_n6_fle_d1}) + $signed({14'd0, lin_n6_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n6_ovf_hi = $signed(lin_in_6[15:2]) >= 14'sd2047;
+    wire lin_n6_ovf_lo = $signed(lin_in_6[15:2]) < 14'sh3800;
+    reg  lin_n6_ovf_lo_d1;
+    reg  lin_n6_ovf_hi_d1;
+    wire signed [11:0] lin_n6_sat = lin_n6_ovf_hi_d1 ? 12'sd2047 : (lin_n6_ovf_lo_d1 ? 12'sh800 : $signed(lin_n6_rnd[11:0]));
     wire lin_n7_sticky = lin_in_7[0];
-    wire lin_n7_inc = lin_in_7[1] & (lin_n7_sticky | lin_in_7[2]);
-    wire signed [14:0] lin_n7_rnd = $signed({lin_n7_fl[13], lin_n7_fl}) + $signed({14'd0, lin_n7_inc});
-    wire signed [11:0] lin_n7_sat = (lin_n7_rnd > 15'sd2047) ? 12'sd2047 : ((lin_n7_rnd < 15'sh7800) ? 12'sh800 : $signed(lin_n7_rnd[11:0]));
+    reg  signed [13:0] lin_n7_fle_d1;
+    reg  lin_n7_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] lin_n7_rnd = $signed({lin_n7_fle_d1[13], lin_n7_fle_d1}) + $signed({14'd0, lin_n7_incx_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire lin_n7_ovf_hi = $signed(lin_in_7[15:2]) >= 14'sd2047;
+    wire lin_n7_ovf_lo = $signed(lin_in_7[15:2]) < 14'sh3800;
+    reg  lin_n7_ovf_lo_d1;
+    reg  lin_n7_ovf_hi_d1;
+    wire signed [11:0] lin_n7_sat = lin_n7_ovf_hi_d1 ? 12'sd2047 : (lin_n7_ovf_lo_d1 ? 12'sh800 : $signed(lin_n7_rnd[11:0]));
+
+    always @(posedge clk) begin
+        if (ce) begin
+            lin_n0_fle_d1 <= $signed(lin_in_0[15:2]);
+            lin_n0_incx_d1 <= lin_in_0[1] & (lin_n0_sticky | lin_in_0[2]);
+            lin_n0_ovf_lo_d1 <= lin_n0_ovf_lo;
+            lin_n0_ovf_hi_d1 <= lin_n0_ovf_hi;
+            lin_n1_fle_d1 <= $signed(lin_in_1[15:2]);
+            lin_n1_incx_d1 <= lin_in_1[1] & (lin_n1_sticky | lin_in_1[2]);
+            lin_n1_ovf_lo_d1 <= lin_n1_ovf_lo;
+            lin_n1_ovf_hi_d1 <= lin_n1_ovf_hi;
+            lin_n2_fle_d1 <= $signed(lin_in_2[15:2]);
+            lin_n2_incx_d1 <= lin_in_2[1] & (lin_n2_sticky | lin_in_2[2]);
+            lin_n2_ovf_lo_d1 <= lin_n2_ovf_lo;
+            lin_n2_ovf_hi_d1 <= lin_n2_ovf_hi;
+            lin_n3_fle_d1 <= $signed(lin_in_3[15:2]);
+            lin_n3_incx_d1 <= lin_in_3[1] & (lin_n3_sticky | lin_in_3[2]);
+            lin_n3_ovf_lo_d1 <= lin_n3_ovf_lo;
+            lin_n3_ovf_hi_d1 <= lin_n3_ovf_hi;
+            lin_n4_fle_d1 <= $signed(lin_in_4[15:2]);
+            lin_n4_incx_d1 <= lin_in_4[1] & (lin_n4_sticky | lin_in_4[2]);
+            lin_n4_ovf_lo_d1 <= lin_n4_ovf_lo;
+            lin_n4_ovf_hi_d1 <= lin_n4_ovf_hi;
+            lin_n5_fle_d1 <= $signed(lin_in_5[15:2]);
+            lin_n5_incx_d1 <= lin_in_5[1] & (lin_n5_sticky | lin_in_5[2]);
+            lin_n5_ovf_lo_d1 <= lin_n5_ovf_lo;
+            lin_n5_ovf_hi_d1 <= lin_n5_ovf_hi;
+            lin_n6_fle_d1 <= $signed(lin_in_6[15:2]);
+            lin_n6_incx_d1 <= lin_in_6[1] & (lin_n6_sticky | lin_in_6[2]);
+            lin_n6_ovf_lo_d1 <= lin_n6_ovf_lo;
+            lin_n6_ovf_hi_d1 <= lin_n6_ovf_hi;
+            lin_n7_fle_d1 <= $signed(lin_in_7[15:2]);
+            lin_n7_incx_d1 <= lin_in_7[1] & (lin_n7_sticky | lin_in_7[2]);
+            lin_n7_ovf_lo_d1 <= lin_n7_ovf_lo;
+            lin_n7_ovf_hi_d1 <= lin_n7_ovf_hi;
+        end
+    end
 
     assign out_data = {lin_n7_sat, lin_n6_sat, lin_n5_sat, lin_n4_sat, lin_n3_sat, lin_n2_sat, lin_n1_sat, lin_n0_sat};
 

@@ -3,8 +3,8 @@
 // input  type: fixed<12,5,RND_CONV,SAT>
 // output type: ufixed<10,3,RND_CONV,SAT>
 // max = 6
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 1.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.73 | 1.10 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 0.40 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.73 | 0.40 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module activations_relu6 (
@@ -22,105 +22,89 @@ module activations_relu6 (
     wire signed [11:0] relu6_in_5 = $signed(in_data[71:60]);
     wire signed [11:0] relu6_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] relu6_in_7 = $signed(in_data[95:84]);
-    wire [10:0] relu6_n0_max0 = relu6_in_0[11] ? 11'd0 : relu6_in_0[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n0_sx_2 = $signed({1'd0, relu6_n0_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n0_sx_2_d1;
-    reg  [9:0] relu6_n0_wrap_d1;
-    wire [9:0] relu6_n0_sat = ($signed({1'd0, relu6_n0_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n0_wrap_d1;
-    reg  signed [11:0] relu6_in_0_d1;
-    wire [9:0] relu6_n0_clip = (relu6_in_0_d1 > 12'sd768) ? 10'd768 : relu6_n0_sat; // max = 6
-    wire [10:0] relu6_n1_max0 = relu6_in_1[11] ? 11'd0 : relu6_in_1[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n1_sx_2 = $signed({1'd0, relu6_n1_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n1_sx_2_d1;
-    reg  [9:0] relu6_n1_wrap_d1;
-    wire [9:0] relu6_n1_sat = ($signed({1'd0, relu6_n1_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n1_wrap_d1;
-    reg  signed [11:0] relu6_in_1_d1;
-    wire [9:0] relu6_n1_clip = (relu6_in_1_d1 > 12'sd768) ? 10'd768 : relu6_n1_sat; // max = 6
-    wire [10:0] relu6_n2_max0 = relu6_in_2[11] ? 11'd0 : relu6_in_2[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n2_sx_2 = $signed({1'd0, relu6_n2_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n2_sx_2_d1;
-    reg  [9:0] relu6_n2_wrap_d1;
-    wire [9:0] relu6_n2_sat = ($signed({1'd0, relu6_n2_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n2_wrap_d1;
-    reg  signed [11:0] relu6_in_2_d1;
-    wire [9:0] relu6_n2_clip = (relu6_in_2_d1 > 12'sd768) ? 10'd768 : relu6_n2_sat; // max = 6
-    wire [10:0] relu6_n3_max0 = relu6_in_3[11] ? 11'd0 : relu6_in_3[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n3_sx_2 = $signed({1'd0, relu6_n3_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n3_sx_2_d1;
-    reg  [9:0] relu6_n3_wrap_d1;
-    wire [9:0] relu6_n3_sat = ($signed({1'd0, relu6_n3_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n3_wrap_d1;
-    reg  signed [11:0] relu6_in_3_d1;
-    wire [9:0] relu6_n3_clip = (relu6_in_3_d1 > 12'sd768) ? 10'd768 : relu6_n3_sat; // max = 6
-    wire [10:0] relu6_n4_max0 = relu6_in_4[11] ? 11'd0 : relu6_in_4[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n4_sx_2 = $signed({1'd0, relu6_n4_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n4_sx_2_d1;
-    reg  [9:0] relu6_n4_wrap_d1;
-    wire [9:0] relu6_n4_sat = ($signed({1'd0, relu6_n4_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n4_wrap_d1;
-    reg  signed [11:0] relu6_in_4_d1;
-    wire [9:0] relu6_n4_clip = (relu6_in_4_d1 > 12'sd768) ? 10'd768 : relu6_n4_sat; // max = 6
-    wire [10:0] relu6_n5_max0 = relu6_in_5[11] ? 11'd0 : relu6_in_5[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n5_sx_2 = $signed({1'd0, relu6_n5_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n5_sx_2_d1;
-    reg  [9:0] relu6_n5_wrap_d1;
-    wire [9:0] relu6_n5_sat = ($signed({1'd0, relu6_n5_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n5_wrap_d1;
-    reg  signed [11:0] relu6_in_5_d1;
-    wire [9:0] relu6_n5_clip = (relu6_in_5_d1 > 12'sd768) ? 10'd768 : relu6_n5_sat; // max = 6
-    wire [10:0] relu6_n6_max0 = relu6_in_6[11] ? 11'd0 : relu6_in_6[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n6_sx_2 = $signed({1'd0, relu6_n6_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n6_sx_2_d1;
-    reg  [9:0] relu6_n6_wrap_d1;
-    wire [9:0] relu6_n6_sat = ($signed({1'd0, relu6_n6_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n6_wrap_d1;
-    reg  signed [11:0] relu6_in_6_d1;
-    wire [9:0] relu6_n6_clip = (relu6_in_6_d1 > 12'sd768) ? 10'd768 : relu6_n6_sat; // max = 6
-    wire [10:0] relu6_n7_max0 = relu6_in_7[11] ? 11'd0 : relu6_in_7[10:0];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] relu6_n7_sx_2 = $signed({1'd0, relu6_n7_max0});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] relu6_n7_sx_2_d1;
-    reg  [9:0] relu6_n7_wrap_d1;
-    wire [9:0] relu6_n7_sat = ($signed({1'd0, relu6_n7_sx_2_d1}) > 12'sd1023) ? 10'd1023 : relu6_n7_wrap_d1;
-    reg  signed [11:0] relu6_in_7_d1;
-    wire [9:0] relu6_n7_clip = (relu6_in_7_d1 > 12'sd768) ? 10'd768 : relu6_n7_sat; // max = 6
+    wire relu6_n0_ovf_hi = relu6_in_0 > 12'sd1023;
+    wire [9:0] relu6_n0_satlo = relu6_in_0[11] ? 10'd0 : relu6_in_0[9:0];
+    reg  relu6_n0_ovf_hi_d1;
+    reg  [9:0] relu6_n0_satlo_d1;
+    wire relu6_n0_above = relu6_in_0 > 12'sd768;
+    reg  relu6_n0_above_d1;
+    wire [9:0] relu6_n0_clip = relu6_n0_above_d1 ? 10'd768 : (relu6_n0_ovf_hi_d1 ? 10'd1023 : relu6_n0_satlo_d1); // max = 6
+    wire relu6_n1_ovf_hi = relu6_in_1 > 12'sd1023;
+    wire [9:0] relu6_n1_satlo = relu6_in_1[11] ? 10'd0 : relu6_in_1[9:0];
+    reg  relu6_n1_ovf_hi_d1;
+    reg  [9:0] relu6_n1_satlo_d1;
+    wire relu6_n1_above = relu6_in_1 > 12'sd768;
+    reg  relu6_n1_above_d1;
+    wire [9:0] relu6_n1_clip = relu6_n1_above_d1 ? 10'd768 : (relu6_n1_ovf_hi_d1 ? 10'd1023 : relu6_n1_satlo_d1); // max = 6
+    wire relu6_n2_ovf_hi = relu6_in_2 > 12'sd1023;
+    wire [9:0] relu6_n2_satlo = relu6_in_2[11] ? 10'd0 : relu6_in_2[9:0];
+    reg  relu6_n2_ovf_hi_d1;
+    reg  [9:0] relu6_n2_satlo_d1;
+    wire relu6_n2_above = relu6_in_2 > 12'sd768;
+    reg  relu6_n2_above_d1;
+    wire [9:0] relu6_n2_clip = relu6_n2_above_d1 ? 10'd768 : (relu6_n2_ovf_hi_d1 ? 10'd1023 : relu6_n2_satlo_d1); // max = 6
+    wire relu6_n3_ovf_hi = relu6_in_3 > 12'sd1023;
+    wire [9:0] relu6_n3_satlo = relu6_in_3[11] ? 10'd0 : relu6_in_3[9:0];
+    reg  relu6_n3_ovf_hi_d1;
+    reg  [9:0] relu6_n3_satlo_d1;
+    wire relu6_n3_above = relu6_in_3 > 12'sd768;
+    reg  relu6_n3_above_d1;
+    wire [9:0] relu6_n3_clip = relu6_n3_above_d1 ? 10'd768 : (relu6_n3_ovf_hi_d1 ? 10'd1023 : relu6_n3_satlo_d1); // max = 6
+    wire relu6_n4_ovf_hi = relu6_in_4 > 12'sd1023;
+    wire [9:0] relu6_n4_satlo = relu6_in_4[11] ? 10'd0 : relu6_in_4[9:0];
+    reg  relu6_n4_ovf_hi_d1;
+    reg  [9:0] relu6_n4_satlo_d1;
+    wire relu6_n4_above = relu6_in_4 > 12'sd768;
+    reg  relu6_n4_above_d1;
+    wire [9:0] relu6_n4_clip = relu6_n4_above_d1 ? 10'd768 : (relu6_n4_ovf_hi_d1 ? 10'd1023 : relu6_n4_satlo_d1); // max = 6
+    wire relu6_n5_ovf_hi = relu6_in_5 > 12'sd1023;
+    wire [9:0] relu6_n5_satlo = relu6_in_5[11] ? 10'd0 : relu6_in_5[9:0];
+    reg  relu6_n5_ovf_hi_d1;
+    reg  [9:0] relu6_n5_satlo_d1;
+    wire relu6_n5_above = relu6_in_5 > 12'sd768;
+    reg  relu6_n5_above_d1;
+    wire [9:0] relu6_n5_clip = relu6_n5_above_d1 ? 10'd768 : (relu6_n5_ovf_hi_d1 ? 10'd1023 : relu6_n5_satlo_d1); // max = 6
+    wire relu6_n6_ovf_hi = relu6_in_6 > 12'sd1023;
+    wire [9:0] relu6_n6_satlo = relu6_in_6[11] ? 10'd0 : relu6_in_6[9:0];
+    reg  relu6_n6_ovf_hi_d1;
+    reg  [9:0] relu6_n6_satlo_d1;
+    wire relu6_n6_above = relu6_in_6 > 12'sd768;
+    reg  relu6_n6_above_d1;
+    wire [9:0] relu6_n6_clip = relu6_n6_above_d1 ? 10'd768 : (relu6_n6_ovf_hi_d1 ? 10'd1023 : relu6_n6_satlo_d1); // max = 6
+    wire relu6_n7_ovf_hi = relu6_in_7 > 12'sd1023;
+    wire [9:0] relu6_n7_satlo = relu6_in_7[11] ? 10'd0 : relu6_in_7[9:0];
+    reg  relu6_n7_ovf_hi_d1;
+    reg  [9:0] relu6_n7_satlo_d1;
+    wire relu6_n7_above = relu6_in_7 > 12'sd768;
+    reg  relu6_n7_above_d1;
+    wire [9:0] relu6_n7_clip = relu6_n7_above_d1 ? 10'd768 : (relu6_n7_ovf_hi_d1 ? 10'd1023 : relu6_n7_satlo_d1); // max = 6
 
     always @(posedge clk) begin
         if (ce) begin
-            relu6_n0_sx_2_d1 <= relu6_n0_max0;
-            relu6_n0_wrap_d1 <= relu6_n0_sx_2[9:0];
-            relu6_in_0_d1 <= relu6_in_0;
-            relu6_n1_sx_2_d1 <= relu6_n1_max0;
-            relu6_n1_wrap_d1 <= relu6_n1_sx_2[9:0];
-            relu6_in_1_d1 <= relu6_in_1;
-            relu6_n2_sx_2_d1 <= relu6_n2_max0;
-            relu6_n2_wrap_d1 <= relu6_n2_sx_2[9:0];
-            relu6_in_2_d1 <= relu6_in_2;
-            relu6_n3_sx_2_d1 <= relu6_n3_max0;
-            relu6_n3_wrap_d1 <= relu6_n3_sx_2[9:0];
-            relu6_in_3_d1 <= relu6_in_3;
-            relu6_n4_sx_2_d1 <= relu6_n4_max0;
-            relu6_n4_wrap_d1 <= relu6_n4_sx_2[9:0];
-            relu6_in_4_d1 <= relu6_in_4;
-            relu6_n5_sx_2_d1 <= relu6_n5_max0;
-            relu6_n5_wrap_d1 <= relu6_n5_sx_2[9:0];
-            relu6_in_5_d1 <= relu6_in_5;
-            relu6_n6_sx_2_d1 <= relu6_n6_max0;
-            relu6_n6_wrap_d1 <= relu6_n6_sx_2[9:0];
-            relu6_in_6_d1 <= relu6_in_6;
-            relu6_n7_sx_2_d1 <= relu6_n7_max0;
-            relu6_n7_wrap_d1 <= relu6_n7_sx_2[9:0];
-            relu6_in_7_d1 <= relu6_in_7;
+            relu6_n0_ovf_hi_d1 <= relu6_n0_ovf_hi;
+            relu6_n0_satlo_d1 <= relu6_n0_satlo;
+            relu6_n0_above_d1 <= relu6_n0_above;
+            relu6_n1_ovf_hi_d1 <= relu6_n1_ovf_hi;
+            relu6_n1_satlo_d1 <= relu6_n1_satlo;
+            relu6_n1_above_d1 <= relu6_n1_above;
+            relu6_n2_ovf_hi_d1 <= relu6_n2_ovf_hi;
+            relu6_n2_satlo_d1 <= relu6_n2_satlo;
+            relu6_n2_above_d1 <= relu6_n2_above;
+            relu6_n3_ovf_hi_d1 <= relu6_n3_ovf_hi;
+            relu6_n3_satlo_d1 <= relu6_n3_satlo;
+            relu6_n3_above_d1 <= relu6_n3_above;
+            relu6_n4_ovf_hi_d1 <= relu6_n4_ovf_hi;
+            relu6_n4_satlo_d1 <= relu6_n4_satlo;
+            relu6_n4_above_d1 <= relu6_n4_above;
+            relu6_n5_ovf_hi_d1 <= relu6_n5_ovf_hi;
+            relu6_n5_satlo_d1 <= relu6_n5_satlo;
+            relu6_n5_above_d1 <= relu6_n5_above;
+            relu6_n6_ovf_hi_d1 <= relu6_n6_ovf_hi;
+            relu6_n6_satlo_d1 <= relu6_n6_satlo;
+            relu6_n6_above_d1 <= relu6_n6_above;
+            relu6_n7_ovf_hi_d1 <= relu6_n7_ovf_hi;
+            relu6_n7_satlo_d1 <= relu6_n7_satlo;
+            relu6_n7_above_d1 <= relu6_n7_above;
         end
     end
 

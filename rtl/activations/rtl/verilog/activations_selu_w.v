@@ -4,7 +4,7 @@
 // output type: fixed<12,4,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-8, 0), lambda = 1.050689697265625 (ufixed<16,1>)
 // ROM: 512 entries addressed by the low 9 bits of u = x / 2^2 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
-// latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 3.33 ns into the first stage (combinational layer in front)
+// latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 2.63 ns into the first stage (combinational layer in front)
 // longest path per stage (delay model, ns): 3.33 | 3.20 | 1.10
 `default_nettype none
 
@@ -541,15 +541,15 @@ module activations_selu_w (
     wire signed [11:0] selu_w_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] selu_w_in_7 = $signed(in_data[95:84]);
     wire [10:0] selu_w_n0_corr = selu_w_in_0[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n0_xl_d1;
-    reg  [10:0] selu_w_n0_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n0_xc = selu_w_n0_xl_d1 + selu_w_n0_corr_d1;
+    wire [10:0] selu_w_n0_xc = selu_w_in_0[10:0] + selu_w_n0_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n0_addr = selu_w_n0_xc[10:2];
-    wire signed [11:0] selu_w_n0_rom = $signed(selu_w_rom[selu_w_n0_addr]);
+    reg  [8:0] selu_w_n0_addr_d1;
+    wire signed [11:0] selu_w_n0_rom = $signed(selu_w_rom[selu_w_n0_addr_d1]);
+    wire selu_w_n0_below = selu_w_in_0 < 12'sh801;
+    reg  selu_w_n0_below_d1;
+    wire signed [11:0] selu_w_n0_lo = selu_w_n0_below_d1 ? 12'she46 : selu_w_n0_rom;
     reg  signed [11:0] selu_w_in_0_d1;
-    wire signed [11:0] selu_w_n0_lo = (selu_w_in_0_d1 < 12'sh801) ? 12'she46 : selu_w_n0_rom;
     wire signed [27:0] selu_w_n0_lx = selu_w_in_0_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n0_pos_sticky = |selu_w_n0_lx[14:0];
     reg  signed [11:0] selu_w_n0_pos_fl_d1;
@@ -560,15 +560,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n0_lo_d1;
     wire signed [11:0] selu_w_n0_y = selu_w_n0_xneg_d2 ? selu_w_n0_lo_d1 : $signed(selu_w_n0_pos_rnd[11:0]);
     wire [10:0] selu_w_n1_corr = selu_w_in_1[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n1_xl_d1;
-    reg  [10:0] selu_w_n1_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n1_xc = selu_w_n1_xl_d1 + selu_w_n1_corr_d1;
+    wire [10:0] selu_w_n1_xc = selu_w_in_1[10:0] + selu_w_n1_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n1_addr = selu_w_n1_xc[10:2];
-    wire signed [11:0] selu_w_n1_rom = $signed(selu_w_rom[selu_w_n1_addr]);
+    reg  [8:0] selu_w_n1_addr_d1;
+    wire signed [11:0] selu_w_n1_rom = $signed(selu_w_rom[selu_w_n1_addr_d1]);
+    wire selu_w_n1_below = selu_w_in_1 < 12'sh801;
+    reg  selu_w_n1_below_d1;
+    wire signed [11:0] selu_w_n1_lo = selu_w_n1_below_d1 ? 12'she46 : selu_w_n1_rom;
     reg  signed [11:0] selu_w_in_1_d1;
-    wire signed [11:0] selu_w_n1_lo = (selu_w_in_1_d1 < 12'sh801) ? 12'she46 : selu_w_n1_rom;
     wire signed [27:0] selu_w_n1_lx = selu_w_in_1_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n1_pos_sticky = |selu_w_n1_lx[14:0];
     reg  signed [11:0] selu_w_n1_pos_fl_d1;
@@ -579,15 +579,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n1_lo_d1;
     wire signed [11:0] selu_w_n1_y = selu_w_n1_xneg_d2 ? selu_w_n1_lo_d1 : $signed(selu_w_n1_pos_rnd[11:0]);
     wire [10:0] selu_w_n2_corr = selu_w_in_2[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n2_xl_d1;
-    reg  [10:0] selu_w_n2_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n2_xc = selu_w_n2_xl_d1 + selu_w_n2_corr_d1;
+    wire [10:0] selu_w_n2_xc = selu_w_in_2[10:0] + selu_w_n2_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n2_addr = selu_w_n2_xc[10:2];
-    wire signed [11:0] selu_w_n2_rom = $signed(selu_w_rom[selu_w_n2_addr]);
+    reg  [8:0] selu_w_n2_addr_d1;
+    wire signed [11:0] selu_w_n2_rom = $signed(selu_w_rom[selu_w_n2_addr_d1]);
+    wire selu_w_n2_below = selu_w_in_2 < 12'sh801;
+    reg  selu_w_n2_below_d1;
+    wire signed [11:0] selu_w_n2_lo = selu_w_n2_below_d1 ? 12'she46 : selu_w_n2_rom;
     reg  signed [11:0] selu_w_in_2_d1;
-    wire signed [11:0] selu_w_n2_lo = (selu_w_in_2_d1 < 12'sh801) ? 12'she46 : selu_w_n2_rom;
     wire signed [27:0] selu_w_n2_lx = selu_w_in_2_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n2_pos_sticky = |selu_w_n2_lx[14:0];
     reg  signed [11:0] selu_w_n2_pos_fl_d1;
@@ -598,15 +598,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n2_lo_d1;
     wire signed [11:0] selu_w_n2_y = selu_w_n2_xneg_d2 ? selu_w_n2_lo_d1 : $signed(selu_w_n2_pos_rnd[11:0]);
     wire [10:0] selu_w_n3_corr = selu_w_in_3[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n3_xl_d1;
-    reg  [10:0] selu_w_n3_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n3_xc = selu_w_n3_xl_d1 + selu_w_n3_corr_d1;
+    wire [10:0] selu_w_n3_xc = selu_w_in_3[10:0] + selu_w_n3_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n3_addr = selu_w_n3_xc[10:2];
-    wire signed [11:0] selu_w_n3_rom = $signed(selu_w_rom[selu_w_n3_addr]);
+    reg  [8:0] selu_w_n3_addr_d1;
+    wire signed [11:0] selu_w_n3_rom = $signed(selu_w_rom[selu_w_n3_addr_d1]);
+    wire selu_w_n3_below = selu_w_in_3 < 12'sh801;
+    reg  selu_w_n3_below_d1;
+    wire signed [11:0] selu_w_n3_lo = selu_w_n3_below_d1 ? 12'she46 : selu_w_n3_rom;
     reg  signed [11:0] selu_w_in_3_d1;
-    wire signed [11:0] selu_w_n3_lo = (selu_w_in_3_d1 < 12'sh801) ? 12'she46 : selu_w_n3_rom;
     wire signed [27:0] selu_w_n3_lx = selu_w_in_3_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n3_pos_sticky = |selu_w_n3_lx[14:0];
     reg  signed [11:0] selu_w_n3_pos_fl_d1;
@@ -617,15 +617,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n3_lo_d1;
     wire signed [11:0] selu_w_n3_y = selu_w_n3_xneg_d2 ? selu_w_n3_lo_d1 : $signed(selu_w_n3_pos_rnd[11:0]);
     wire [10:0] selu_w_n4_corr = selu_w_in_4[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n4_xl_d1;
-    reg  [10:0] selu_w_n4_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n4_xc = selu_w_n4_xl_d1 + selu_w_n4_corr_d1;
+    wire [10:0] selu_w_n4_xc = selu_w_in_4[10:0] + selu_w_n4_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n4_addr = selu_w_n4_xc[10:2];
-    wire signed [11:0] selu_w_n4_rom = $signed(selu_w_rom[selu_w_n4_addr]);
+    reg  [8:0] selu_w_n4_addr_d1;
+    wire signed [11:0] selu_w_n4_rom = $signed(selu_w_rom[selu_w_n4_addr_d1]);
+    wire selu_w_n4_below = selu_w_in_4 < 12'sh801;
+    reg  selu_w_n4_below_d1;
+    wire signed [11:0] selu_w_n4_lo = selu_w_n4_below_d1 ? 12'she46 : selu_w_n4_rom;
     reg  signed [11:0] selu_w_in_4_d1;
-    wire signed [11:0] selu_w_n4_lo = (selu_w_in_4_d1 < 12'sh801) ? 12'she46 : selu_w_n4_rom;
     wire signed [27:0] selu_w_n4_lx = selu_w_in_4_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n4_pos_sticky = |selu_w_n4_lx[14:0];
     reg  signed [11:0] selu_w_n4_pos_fl_d1;
@@ -636,15 +636,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n4_lo_d1;
     wire signed [11:0] selu_w_n4_y = selu_w_n4_xneg_d2 ? selu_w_n4_lo_d1 : $signed(selu_w_n4_pos_rnd[11:0]);
     wire [10:0] selu_w_n5_corr = selu_w_in_5[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n5_xl_d1;
-    reg  [10:0] selu_w_n5_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n5_xc = selu_w_n5_xl_d1 + selu_w_n5_corr_d1;
+    wire [10:0] selu_w_n5_xc = selu_w_in_5[10:0] + selu_w_n5_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n5_addr = selu_w_n5_xc[10:2];
-    wire signed [11:0] selu_w_n5_rom = $signed(selu_w_rom[selu_w_n5_addr]);
+    reg  [8:0] selu_w_n5_addr_d1;
+    wire signed [11:0] selu_w_n5_rom = $signed(selu_w_rom[selu_w_n5_addr_d1]);
+    wire selu_w_n5_below = selu_w_in_5 < 12'sh801;
+    reg  selu_w_n5_below_d1;
+    wire signed [11:0] selu_w_n5_lo = selu_w_n5_below_d1 ? 12'she46 : selu_w_n5_rom;
     reg  signed [11:0] selu_w_in_5_d1;
-    wire signed [11:0] selu_w_n5_lo = (selu_w_in_5_d1 < 12'sh801) ? 12'she46 : selu_w_n5_rom;
     wire signed [27:0] selu_w_n5_lx = selu_w_in_5_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n5_pos_sticky = |selu_w_n5_lx[14:0];
     reg  signed [11:0] selu_w_n5_pos_fl_d1;
@@ -655,15 +655,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n5_lo_d1;
     wire signed [11:0] selu_w_n5_y = selu_w_n5_xneg_d2 ? selu_w_n5_lo_d1 : $signed(selu_w_n5_pos_rnd[11:0]);
     wire [10:0] selu_w_n6_corr = selu_w_in_6[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n6_xl_d1;
-    reg  [10:0] selu_w_n6_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n6_xc = selu_w_n6_xl_d1 + selu_w_n6_corr_d1;
+    wire [10:0] selu_w_n6_xc = selu_w_in_6[10:0] + selu_w_n6_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n6_addr = selu_w_n6_xc[10:2];
-    wire signed [11:0] selu_w_n6_rom = $signed(selu_w_rom[selu_w_n6_addr]);
+    reg  [8:0] selu_w_n6_addr_d1;
+    wire signed [11:0] selu_w_n6_rom = $signed(selu_w_rom[selu_w_n6_addr_d1]);
+    wire selu_w_n6_below = selu_w_in_6 < 12'sh801;
+    reg  selu_w_n6_below_d1;
+    wire signed [11:0] selu_w_n6_lo = selu_w_n6_below_d1 ? 12'she46 : selu_w_n6_rom;
     reg  signed [11:0] selu_w_in_6_d1;
-    wire signed [11:0] selu_w_n6_lo = (selu_w_in_6_d1 < 12'sh801) ? 12'she46 : selu_w_n6_rom;
     wire signed [27:0] selu_w_n6_lx = selu_w_in_6_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n6_pos_sticky = |selu_w_n6_lx[14:0];
     reg  signed [11:0] selu_w_n6_pos_fl_d1;
@@ -674,15 +674,15 @@ module activations_selu_w (
     reg  signed [11:0] selu_w_n6_lo_d1;
     wire signed [11:0] selu_w_n6_y = selu_w_n6_xneg_d2 ? selu_w_n6_lo_d1 : $signed(selu_w_n6_pos_rnd[11:0]);
     wire [10:0] selu_w_n7_corr = selu_w_in_7[11] ? 11'd3 : 11'd0;
-    reg  [10:0] selu_w_n7_xl_d1;
-    reg  [10:0] selu_w_n7_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [10:0] selu_w_n7_xc = selu_w_n7_xl_d1 + selu_w_n7_corr_d1;
+    wire [10:0] selu_w_n7_xc = selu_w_in_7[10:0] + selu_w_n7_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [8:0] selu_w_n7_addr = selu_w_n7_xc[10:2];
-    wire signed [11:0] selu_w_n7_rom = $signed(selu_w_rom[selu_w_n7_addr]);
+    reg  [8:0] selu_w_n7_addr_d1;
+    wire signed [11:0] selu_w_n7_rom = $signed(selu_w_rom[selu_w_n7_addr_d1]);
+    wire selu_w_n7_below = selu_w_in_7 < 12'sh801;
+    reg  selu_w_n7_below_d1;
+    wire signed [11:0] selu_w_n7_lo = selu_w_n7_below_d1 ? 12'she46 : selu_w_n7_rom;
     reg  signed [11:0] selu_w_in_7_d1;
-    wire signed [11:0] selu_w_n7_lo = (selu_w_in_7_d1 < 12'sh801) ? 12'she46 : selu_w_n7_rom;
     wire signed [27:0] selu_w_n7_lx = selu_w_in_7_d1 * 17'sd34429; // weight 1.050689697265625
     wire selu_w_n7_pos_sticky = |selu_w_n7_lx[14:0];
     reg  signed [11:0] selu_w_n7_pos_fl_d1;
@@ -703,64 +703,64 @@ module activations_selu_w (
 
     always @(posedge clk) begin
         if (ce) begin
-            selu_w_n0_xl_d1 <= selu_w_in_0[10:0];
-            selu_w_n0_corr_d1 <= selu_w_n0_corr;
+            selu_w_n0_addr_d1 <= selu_w_n0_xc[10:2];
+            selu_w_n0_below_d1 <= selu_w_n0_below;
             selu_w_in_0_d1 <= selu_w_in_0;
             selu_w_n0_pos_fl_d1 <= $signed(selu_w_n0_lx[27:16]);
             selu_w_n0_pos_incx_d1 <= selu_w_n0_lx[15] & (selu_w_n0_pos_sticky | selu_w_n0_lx[16]);
             selu_w_n0_xneg_d1 <= selu_w_in_0[11];
             selu_w_n0_xneg_d2 <= selu_w_n0_xneg_d1;
             selu_w_n0_lo_d1 <= selu_w_n0_lo;
-            selu_w_n1_xl_d1 <= selu_w_in_1[10:0];
-            selu_w_n1_corr_d1 <= selu_w_n1_corr;
+            selu_w_n1_addr_d1 <= selu_w_n1_xc[10:2];
+            selu_w_n1_below_d1 <= selu_w_n1_below;
             selu_w_in_1_d1 <= selu_w_in_1;
             selu_w_n1_pos_fl_d1 <= $signed(selu_w_n1_lx[27:16]);
             selu_w_n1_pos_incx_d1 <= selu_w_n1_lx[15] & (selu_w_n1_pos_sticky | selu_w_n1_lx[16]);
             selu_w_n1_xneg_d1 <= selu_w_in_1[11];
             selu_w_n1_xneg_d2 <= selu_w_n1_xneg_d1;
             selu_w_n1_lo_d1 <= selu_w_n1_lo;
-            selu_w_n2_xl_d1 <= selu_w_in_2[10:0];
-            selu_w_n2_corr_d1 <= selu_w_n2_corr;
+            selu_w_n2_addr_d1 <= selu_w_n2_xc[10:2];
+            selu_w_n2_below_d1 <= selu_w_n2_below;
             selu_w_in_2_d1 <= selu_w_in_2;
             selu_w_n2_pos_fl_d1 <= $signed(selu_w_n2_lx[27:16]);
             selu_w_n2_pos_incx_d1 <= selu_w_n2_lx[15] & (selu_w_n2_pos_sticky | selu_w_n2_lx[16]);
             selu_w_n2_xneg_d1 <= selu_w_in_2[11];
             selu_w_n2_xneg_d2 <= selu_w_n2_xneg_d1;
             selu_w_n2_lo_d1 <= selu_w_n2_lo;
-            selu_w_n3_xl_d1 <= selu_w_in_3[10:0];
-            selu_w_n3_corr_d1 <= selu_w_n3_corr;
+            selu_w_n3_addr_d1 <= selu_w_n3_xc[10:2];
+            selu_w_n3_below_d1 <= selu_w_n3_below;
             selu_w_in_3_d1 <= selu_w_in_3;
             selu_w_n3_pos_fl_d1 <= $signed(selu_w_n3_lx[27:16]);
             selu_w_n3_pos_incx_d1 <= selu_w_n3_lx[15] & (selu_w_n3_pos_sticky | selu_w_n3_lx[16]);
             selu_w_n3_xneg_d1 <= selu_w_in_3[11];
             selu_w_n3_xneg_d2 <= selu_w_n3_xneg_d1;
             selu_w_n3_lo_d1 <= selu_w_n3_lo;
-            selu_w_n4_xl_d1 <= selu_w_in_4[10:0];
-            selu_w_n4_corr_d1 <= selu_w_n4_corr;
+            selu_w_n4_addr_d1 <= selu_w_n4_xc[10:2];
+            selu_w_n4_below_d1 <= selu_w_n4_below;
             selu_w_in_4_d1 <= selu_w_in_4;
             selu_w_n4_pos_fl_d1 <= $signed(selu_w_n4_lx[27:16]);
             selu_w_n4_pos_incx_d1 <= selu_w_n4_lx[15] & (selu_w_n4_pos_sticky | selu_w_n4_lx[16]);
             selu_w_n4_xneg_d1 <= selu_w_in_4[11];
             selu_w_n4_xneg_d2 <= selu_w_n4_xneg_d1;
             selu_w_n4_lo_d1 <= selu_w_n4_lo;
-            selu_w_n5_xl_d1 <= selu_w_in_5[10:0];
-            selu_w_n5_corr_d1 <= selu_w_n5_corr;
+            selu_w_n5_addr_d1 <= selu_w_n5_xc[10:2];
+            selu_w_n5_below_d1 <= selu_w_n5_below;
             selu_w_in_5_d1 <= selu_w_in_5;
             selu_w_n5_pos_fl_d1 <= $signed(selu_w_n5_lx[27:16]);
             selu_w_n5_pos_incx_d1 <= selu_w_n5_lx[15] & (selu_w_n5_pos_sticky | selu_w_n5_lx[16]);
             selu_w_n5_xneg_d1 <= selu_w_in_5[11];
             selu_w_n5_xneg_d2 <= selu_w_n5_xneg_d1;
             selu_w_n5_lo_d1 <= selu_w_n5_lo;
-            selu_w_n6_xl_d1 <= selu_w_in_6[10:0];
-            selu_w_n6_corr_d1 <= selu_w_n6_corr;
+            selu_w_n6_addr_d1 <= selu_w_n6_xc[10:2];
+            selu_w_n6_below_d1 <= selu_w_n6_below;
             selu_w_in_6_d1 <= selu_w_in_6;
             selu_w_n6_pos_fl_d1 <= $signed(selu_w_n6_lx[27:16]);
             selu_w_n6_pos_incx_d1 <= selu_w_n6_lx[15] & (selu_w_n6_pos_sticky | selu_w_n6_lx[16]);
             selu_w_n6_xneg_d1 <= selu_w_in_6[11];
             selu_w_n6_xneg_d2 <= selu_w_n6_xneg_d1;
             selu_w_n6_lo_d1 <= selu_w_n6_lo;
-            selu_w_n7_xl_d1 <= selu_w_in_7[10:0];
-            selu_w_n7_corr_d1 <= selu_w_n7_corr;
+            selu_w_n7_addr_d1 <= selu_w_n7_xc[10:2];
+            selu_w_n7_below_d1 <= selu_w_n7_below;
             selu_w_in_7_d1 <= selu_w_in_7;
             selu_w_n7_pos_fl_d1 <= $signed(selu_w_n7_lx[27:16]);
             selu_w_n7_pos_incx_d1 <= selu_w_n7_lx[15] & (selu_w_n7_pos_sticky | selu_w_n7_lx[16]);

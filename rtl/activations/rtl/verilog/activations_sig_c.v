@@ -4,8 +4,8 @@
 // output type: ufixed<12,0,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-8, 8), mode centered
 // ROM: 1024 entries addressed by the low 10 bits of u = x / 2^2 (floor: a bit slice) (output cast folded in)
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.39 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.39 | 0.88
+// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.10 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 1.98
 `default_nettype none
 
 module activations_sig_c (
@@ -1068,22 +1068,22 @@ module activations_sig_c (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [11:0] sig_c_in_7 = $signed(in_data[95:84]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [9:0] sig_c_n0_addr_d1;
-    wire [11:0] sig_c_n0_rom = sig_c_rom[sig_c_n0_addr_d1];
-    reg  [9:0] sig_c_n1_addr_d1;
-    wire [11:0] sig_c_n1_rom = sig_c_rom[sig_c_n1_addr_d1];
-    reg  [9:0] sig_c_n2_addr_d1;
-    wire [11:0] sig_c_n2_rom = sig_c_rom[sig_c_n2_addr_d1];
-    reg  [9:0] sig_c_n3_addr_d1;
-    wire [11:0] sig_c_n3_rom = sig_c_rom[sig_c_n3_addr_d1];
-    reg  [9:0] sig_c_n4_addr_d1;
-    wire [11:0] sig_c_n4_rom = sig_c_rom[sig_c_n4_addr_d1];
-    reg  [9:0] sig_c_n5_addr_d1;
-    wire [11:0] sig_c_n5_rom = sig_c_rom[sig_c_n5_addr_d1];
-    reg  [9:0] sig_c_n6_addr_d1;
-    wire [11:0] sig_c_n6_rom = sig_c_rom[sig_c_n6_addr_d1];
-    reg  [9:0] sig_c_n7_addr_d1;
-    wire [11:0] sig_c_n7_rom = sig_c_rom[sig_c_n7_addr_d1];
+    wire [9:0] sig_c_n0_addr = sig_c_in_0[11:2];
+    wire [11:0] sig_c_n0_rom = sig_c_rom[sig_c_n0_addr];
+    wire [9:0] sig_c_n1_addr = sig_c_in_1[11:2];
+    wire [11:0] sig_c_n1_rom = sig_c_rom[sig_c_n1_addr];
+    wire [9:0] sig_c_n2_addr = sig_c_in_2[11:2];
+    wire [11:0] sig_c_n2_rom = sig_c_rom[sig_c_n2_addr];
+    wire [9:0] sig_c_n3_addr = sig_c_in_3[11:2];
+    wire [11:0] sig_c_n3_rom = sig_c_rom[sig_c_n3_addr];
+    wire [9:0] sig_c_n4_addr = sig_c_in_4[11:2];
+    wire [11:0] sig_c_n4_rom = sig_c_rom[sig_c_n4_addr];
+    wire [9:0] sig_c_n5_addr = sig_c_in_5[11:2];
+    wire [11:0] sig_c_n5_rom = sig_c_rom[sig_c_n5_addr];
+    wire [9:0] sig_c_n6_addr = sig_c_in_6[11:2];
+    wire [11:0] sig_c_n6_rom = sig_c_rom[sig_c_n6_addr];
+    wire [9:0] sig_c_n7_addr = sig_c_in_7[11:2];
+    wire [11:0] sig_c_n7_rom = sig_c_rom[sig_c_n7_addr];
     reg  [11:0] sig_c_out_0;
     reg  [11:0] sig_c_out_1;
     reg  [11:0] sig_c_out_2;
@@ -1095,14 +1095,6 @@ module activations_sig_c (
 
     always @(posedge clk) begin
         if (ce) begin
-            sig_c_n0_addr_d1 <= sig_c_in_0[11:2];
-            sig_c_n1_addr_d1 <= sig_c_in_1[11:2];
-            sig_c_n2_addr_d1 <= sig_c_in_2[11:2];
-            sig_c_n3_addr_d1 <= sig_c_in_3[11:2];
-            sig_c_n4_addr_d1 <= sig_c_in_4[11:2];
-            sig_c_n5_addr_d1 <= sig_c_in_5[11:2];
-            sig_c_n6_addr_d1 <= sig_c_in_6[11:2];
-            sig_c_n7_addr_d1 <= sig_c_in_7[11:2];
             sig_c_out_0 <= sig_c_n0_rom;
             sig_c_out_1 <= sig_c_n1_rom;
             sig_c_out_2 <= sig_c_n2_rom;

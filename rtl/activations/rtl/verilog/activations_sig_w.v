@@ -4,8 +4,8 @@
 // output type: ufixed<8,0,RND_CONV,SAT>
 // table: 256 entries of fixed<18,8> over [-8, 8), mode hls4ml
 // ROM: 256 entries addressed by the low 8 bits of u = x / 2^2 rounded toward zero (output cast folded in)
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.73 | 1.34
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.73 | 0.64
 `default_nettype none
 
 module activations_sig_w (
@@ -285,69 +285,53 @@ module activations_sig_w (
     wire signed [9:0] sig_w_in_6 = $signed(in_data[69:60]);
     wire signed [9:0] sig_w_in_7 = $signed(in_data[79:70]);
     wire [9:0] sig_w_n0_corr = sig_w_in_0[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n0_xl_d1;
-    reg  [9:0] sig_w_n0_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n0_xc = sig_w_n0_xl_d1 + sig_w_n0_corr_d1;
+    wire [9:0] sig_w_n0_xc = sig_w_in_0[9:0] + sig_w_n0_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n0_addr = sig_w_n0_xc[9:2];
-    wire [7:0] sig_w_n0_rom = sig_w_rom[sig_w_n0_addr];
+    reg  [7:0] sig_w_n0_addr_d1;
+    wire [7:0] sig_w_n0_rom = sig_w_rom[sig_w_n0_addr_d1];
     wire [9:0] sig_w_n1_corr = sig_w_in_1[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n1_xl_d1;
-    reg  [9:0] sig_w_n1_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n1_xc = sig_w_n1_xl_d1 + sig_w_n1_corr_d1;
+    wire [9:0] sig_w_n1_xc = sig_w_in_1[9:0] + sig_w_n1_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n1_addr = sig_w_n1_xc[9:2];
-    wire [7:0] sig_w_n1_rom = sig_w_rom[sig_w_n1_addr];
+    reg  [7:0] sig_w_n1_addr_d1;
+    wire [7:0] sig_w_n1_rom = sig_w_rom[sig_w_n1_addr_d1];
     wire [9:0] sig_w_n2_corr = sig_w_in_2[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n2_xl_d1;
-    reg  [9:0] sig_w_n2_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n2_xc = sig_w_n2_xl_d1 + sig_w_n2_corr_d1;
+    wire [9:0] sig_w_n2_xc = sig_w_in_2[9:0] + sig_w_n2_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n2_addr = sig_w_n2_xc[9:2];
-    wire [7:0] sig_w_n2_rom = sig_w_rom[sig_w_n2_addr];
+    reg  [7:0] sig_w_n2_addr_d1;
+    wire [7:0] sig_w_n2_rom = sig_w_rom[sig_w_n2_addr_d1];
     wire [9:0] sig_w_n3_corr = sig_w_in_3[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n3_xl_d1;
-    reg  [9:0] sig_w_n3_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n3_xc = sig_w_n3_xl_d1 + sig_w_n3_corr_d1;
+    wire [9:0] sig_w_n3_xc = sig_w_in_3[9:0] + sig_w_n3_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n3_addr = sig_w_n3_xc[9:2];
-    wire [7:0] sig_w_n3_rom = sig_w_rom[sig_w_n3_addr];
+    reg  [7:0] sig_w_n3_addr_d1;
+    wire [7:0] sig_w_n3_rom = sig_w_rom[sig_w_n3_addr_d1];
     wire [9:0] sig_w_n4_corr = sig_w_in_4[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n4_xl_d1;
-    reg  [9:0] sig_w_n4_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n4_xc = sig_w_n4_xl_d1 + sig_w_n4_corr_d1;
+    wire [9:0] sig_w_n4_xc = sig_w_in_4[9:0] + sig_w_n4_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n4_addr = sig_w_n4_xc[9:2];
-    wire [7:0] sig_w_n4_rom = sig_w_rom[sig_w_n4_addr];
+    reg  [7:0] sig_w_n4_addr_d1;
+    wire [7:0] sig_w_n4_rom = sig_w_rom[sig_w_n4_addr_d1];
     wire [9:0] sig_w_n5_corr = sig_w_in_5[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n5_xl_d1;
-    reg  [9:0] sig_w_n5_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n5_xc = sig_w_n5_xl_d1 + sig_w_n5_corr_d1;
+    wire [9:0] sig_w_n5_xc = sig_w_in_5[9:0] + sig_w_n5_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n5_addr = sig_w_n5_xc[9:2];
-    wire [7:0] sig_w_n5_rom = sig_w_rom[sig_w_n5_addr];
+    reg  [7:0] sig_w_n5_addr_d1;
+    wire [7:0] sig_w_n5_rom = sig_w_rom[sig_w_n5_addr_d1];
     wire [9:0] sig_w_n6_corr = sig_w_in_6[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n6_xl_d1;
-    reg  [9:0] sig_w_n6_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n6_xc = sig_w_n6_xl_d1 + sig_w_n6_corr_d1;
+    wire [9:0] sig_w_n6_xc = sig_w_in_6[9:0] + sig_w_n6_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n6_addr = sig_w_n6_xc[9:2];
-    wire [7:0] sig_w_n6_rom = sig_w_rom[sig_w_n6_addr];
+    reg  [7:0] sig_w_n6_addr_d1;
+    wire [7:0] sig_w_n6_rom = sig_w_rom[sig_w_n6_addr_d1];
     wire [9:0] sig_w_n7_corr = sig_w_in_7[9] ? 10'd3 : 10'd0;
-    reg  [9:0] sig_w_n7_xl_d1;
-    reg  [9:0] sig_w_n7_corr_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [9:0] sig_w_n7_xc = sig_w_n7_xl_d1 + sig_w_n7_corr_d1;
+    wire [9:0] sig_w_n7_xc = sig_w_in_7[9:0] + sig_w_n7_corr;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0] sig_w_n7_addr = sig_w_n7_xc[9:2];
-    wire [7:0] sig_w_n7_rom = sig_w_rom[sig_w_n7_addr];
+    reg  [7:0] sig_w_n7_addr_d1;
+    wire [7:0] sig_w_n7_rom = sig_w_rom[sig_w_n7_addr_d1];
     reg  [7:0] sig_w_out_0;
     reg  [7:0] sig_w_out_1;
     reg  [7:0] sig_w_out_2;
@@ -359,22 +343,14 @@ module activations_sig_w (
 
     always @(posedge clk) begin
         if (ce) begin
-            sig_w_n0_xl_d1 <= sig_w_in_0[9:0];
-            sig_w_n0_corr_d1 <= sig_w_n0_corr;
-            sig_w_n1_xl_d1 <= sig_w_in_1[9:0];
-            sig_w_n1_corr_d1 <= sig_w_n1_corr;
-            sig_w_n2_xl_d1 <= sig_w_in_2[9:0];
-            sig_w_n2_corr_d1 <= sig_w_n2_corr;
-            sig_w_n3_xl_d1 <= sig_w_in_3[9:0];
-            sig_w_n3_corr_d1 <= sig_w_n3_corr;
-            sig_w_n4_xl_d1 <= sig_w_in_4[9:0];
-            sig_w_n4_corr_d1 <= sig_w_n4_corr;
-            sig_w_n5_xl_d1 <= sig_w_in_5[9:0];
-            sig_w_n5_corr_d1 <= sig_w_n5_corr;
-            sig_w_n6_xl_d1 <= sig_w_in_6[9:0];
-            sig_w_n6_corr_d1 <= sig_w_n6_corr;
-            sig_w_n7_xl_d1 <= sig_w_in_7[9:0];
-            sig_w_n7_corr_d1 <= sig_w_n7_corr;
+            sig_w_n0_addr_d1 <= sig_w_n0_xc[9:2];
+            sig_w_n1_addr_d1 <= sig_w_n1_xc[9:2];
+            sig_w_n2_addr_d1 <= sig_w_n2_xc[9:2];
+            sig_w_n3_addr_d1 <= sig_w_n3_xc[9:2];
+            sig_w_n4_addr_d1 <= sig_w_n4_xc[9:2];
+            sig_w_n5_addr_d1 <= sig_w_n5_xc[9:2];
+            sig_w_n6_addr_d1 <= sig_w_n6_xc[9:2];
+            sig_w_n7_addr_d1 <= sig_w_n7_xc[9:2];
             sig_w_out_0 <= sig_w_n0_rom;
             sig_w_out_1 <= sig_w_n1_rom;
             sig_w_out_2 <= sig_w_n2_rom;

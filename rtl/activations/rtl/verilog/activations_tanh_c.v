@@ -4,8 +4,8 @@
 // output type: fixed<10,1,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-4, 4), mode centered
 // ROM: 256 entries addressed directly by the input code (output cast folded in)
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.73 | 0.64
+// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.67
 `default_nettype none
 
 module activations_tanh_c (
@@ -276,30 +276,22 @@ module activations_tanh_c (
         tanh_c_rom[255] = 10'd1010;
     end
 
-    reg  signed [7:0] tanh_c_n0_addr_d1;
-    wire [7:0] tanh_c_n0_addr_d1_v = $unsigned(tanh_c_n0_addr_d1);
-    wire signed [9:0] tanh_c_n0_rom = $signed(tanh_c_rom[tanh_c_n0_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n1_addr_d1;
-    wire [7:0] tanh_c_n1_addr_d1_v = $unsigned(tanh_c_n1_addr_d1);
-    wire signed [9:0] tanh_c_n1_rom = $signed(tanh_c_rom[tanh_c_n1_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n2_addr_d1;
-    wire [7:0] tanh_c_n2_addr_d1_v = $unsigned(tanh_c_n2_addr_d1);
-    wire signed [9:0] tanh_c_n2_rom = $signed(tanh_c_rom[tanh_c_n2_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n3_addr_d1;
-    wire [7:0] tanh_c_n3_addr_d1_v = $unsigned(tanh_c_n3_addr_d1);
-    wire signed [9:0] tanh_c_n3_rom = $signed(tanh_c_rom[tanh_c_n3_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n4_addr_d1;
-    wire [7:0] tanh_c_n4_addr_d1_v = $unsigned(tanh_c_n4_addr_d1);
-    wire signed [9:0] tanh_c_n4_rom = $signed(tanh_c_rom[tanh_c_n4_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n5_addr_d1;
-    wire [7:0] tanh_c_n5_addr_d1_v = $unsigned(tanh_c_n5_addr_d1);
-    wire signed [9:0] tanh_c_n5_rom = $signed(tanh_c_rom[tanh_c_n5_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n6_addr_d1;
-    wire [7:0] tanh_c_n6_addr_d1_v = $unsigned(tanh_c_n6_addr_d1);
-    wire signed [9:0] tanh_c_n6_rom = $signed(tanh_c_rom[tanh_c_n6_addr_d1_v]);
-    reg  signed [7:0] tanh_c_n7_addr_d1;
-    wire [7:0] tanh_c_n7_addr_d1_v = $unsigned(tanh_c_n7_addr_d1);
-    wire signed [9:0] tanh_c_n7_rom = $signed(tanh_c_rom[tanh_c_n7_addr_d1_v]);
+    wire [7:0] tanh_c_n0_addr = $unsigned($signed(in_data[7:0]));
+    wire signed [9:0] tanh_c_n0_rom = $signed(tanh_c_rom[tanh_c_n0_addr]);
+    wire [7:0] tanh_c_n1_addr = $unsigned($signed(in_data[15:8]));
+    wire signed [9:0] tanh_c_n1_rom = $signed(tanh_c_rom[tanh_c_n1_addr]);
+    wire [7:0] tanh_c_n2_addr = $unsigned($signed(in_data[23:16]));
+    wire signed [9:0] tanh_c_n2_rom = $signed(tanh_c_rom[tanh_c_n2_addr]);
+    wire [7:0] tanh_c_n3_addr = $unsigned($signed(in_data[31:24]));
+    wire signed [9:0] tanh_c_n3_rom = $signed(tanh_c_rom[tanh_c_n3_addr]);
+    wire [7:0] tanh_c_n4_addr = $unsigned($signed(in_data[39:32]));
+    wire signed [9:0] tanh_c_n4_rom = $signed(tanh_c_rom[tanh_c_n4_addr]);
+    wire [7:0] tanh_c_n5_addr = $unsigned($signed(in_data[47:40]));
+    wire signed [9:0] tanh_c_n5_rom = $signed(tanh_c_rom[tanh_c_n5_addr]);
+    wire [7:0] tanh_c_n6_addr = $unsigned($signed(in_data[55:48]));
+    wire signed [9:0] tanh_c_n6_rom = $signed(tanh_c_rom[tanh_c_n6_addr]);
+    wire [7:0] tanh_c_n7_addr = $unsigned($signed(in_data[63:56]));
+    wire signed [9:0] tanh_c_n7_rom = $signed(tanh_c_rom[tanh_c_n7_addr]);
     reg  signed [9:0] tanh_c_out_0;
     reg  signed [9:0] tanh_c_out_1;
     reg  signed [9:0] tanh_c_out_2;
@@ -311,14 +303,6 @@ module activations_tanh_c (
 
     always @(posedge clk) begin
         if (ce) begin
-            tanh_c_n0_addr_d1 <= $signed(in_data[7:0]);
-            tanh_c_n1_addr_d1 <= $signed(in_data[15:8]);
-            tanh_c_n2_addr_d1 <= $signed(in_data[23:16]);
-            tanh_c_n3_addr_d1 <= $signed(in_data[31:24]);
-            tanh_c_n4_addr_d1 <= $signed(in_data[39:32]);
-            tanh_c_n5_addr_d1 <= $signed(in_data[47:40]);
-            tanh_c_n6_addr_d1 <= $signed(in_data[55:48]);
-            tanh_c_n7_addr_d1 <= $signed(in_data[63:56]);
             tanh_c_out_0 <= tanh_c_n0_rom;
             tanh_c_out_1 <= tanh_c_n1_rom;
             tanh_c_out_2 <= tanh_c_n2_rom;

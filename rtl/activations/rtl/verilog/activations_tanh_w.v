@@ -4,8 +4,8 @@
 // output type: fixed<10,2,RND_CONV,SAT>
 // table: 1024 entries of fixed<18,8> over [-4, 4), mode hls4ml
 // ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.23 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.81 | 0.40
+// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.83 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.81
 `default_nettype none
 
 module activations_tanh_w (
@@ -1058,96 +1058,56 @@ module activations_tanh_w (
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n0_addr = tanh_w_n0_xc[12:3];
     wire signed [9:0] tanh_w_n0_rom = $signed(tanh_w_rom[tanh_w_n0_addr]);
-    wire tanh_w_n0_below = tanh_w_in_0 < 16'shf001;
-    reg  tanh_w_n0_below_d1;
-    reg  signed [9:0] tanh_w_n0_rom_d1;
-    wire tanh_w_n0_above = tanh_w_in_0 > 16'sd4087;
-    reg  tanh_w_n0_above_d1;
-    wire signed [9:0] tanh_w_n0_hi = tanh_w_n0_above_d1 ? 10'sd256 : (tanh_w_n0_below_d1 ? 10'sh300 : tanh_w_n0_rom_d1);
+    wire signed [9:0] tanh_w_n0_hi = (tanh_w_in_0 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_0 < 16'shf001) ? 10'sh300 : tanh_w_n0_rom);
     wire [12:0] tanh_w_n1_corr = tanh_w_in_1[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n1_xc = tanh_w_in_1[12:0] + tanh_w_n1_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n1_addr = tanh_w_n1_xc[12:3];
     wire signed [9:0] tanh_w_n1_rom = $signed(tanh_w_rom[tanh_w_n1_addr]);
-    wire tanh_w_n1_below = tanh_w_in_1 < 16'shf001;
-    reg  tanh_w_n1_below_d1;
-    reg  signed [9:0] tanh_w_n1_rom_d1;
-    wire tanh_w_n1_above = tanh_w_in_1 > 16'sd4087;
-    reg  tanh_w_n1_above_d1;
-    wire signed [9:0] tanh_w_n1_hi = tanh_w_n1_above_d1 ? 10'sd256 : (tanh_w_n1_below_d1 ? 10'sh300 : tanh_w_n1_rom_d1);
+    wire signed [9:0] tanh_w_n1_hi = (tanh_w_in_1 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_1 < 16'shf001) ? 10'sh300 : tanh_w_n1_rom);
     wire [12:0] tanh_w_n2_corr = tanh_w_in_2[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n2_xc = tanh_w_in_2[12:0] + tanh_w_n2_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n2_addr = tanh_w_n2_xc[12:3];
     wire signed [9:0] tanh_w_n2_rom = $signed(tanh_w_rom[tanh_w_n2_addr]);
-    wire tanh_w_n2_below = tanh_w_in_2 < 16'shf001;
-    reg  tanh_w_n2_below_d1;
-    reg  signed [9:0] tanh_w_n2_rom_d1;
-    wire tanh_w_n2_above = tanh_w_in_2 > 16'sd4087;
-    reg  tanh_w_n2_above_d1;
-    wire signed [9:0] tanh_w_n2_hi = tanh_w_n2_above_d1 ? 10'sd256 : (tanh_w_n2_below_d1 ? 10'sh300 : tanh_w_n2_rom_d1);
+    wire signed [9:0] tanh_w_n2_hi = (tanh_w_in_2 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_2 < 16'shf001) ? 10'sh300 : tanh_w_n2_rom);
     wire [12:0] tanh_w_n3_corr = tanh_w_in_3[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n3_xc = tanh_w_in_3[12:0] + tanh_w_n3_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n3_addr = tanh_w_n3_xc[12:3];
     wire signed [9:0] tanh_w_n3_rom = $signed(tanh_w_rom[tanh_w_n3_addr]);
-    wire tanh_w_n3_below = tanh_w_in_3 < 16'shf001;
-    reg  tanh_w_n3_below_d1;
-    reg  signed [9:0] tanh_w_n3_rom_d1;
-    wire tanh_w_n3_above = tanh_w_in_3 > 16'sd4087;
-    reg  tanh_w_n3_above_d1;
-    wire signed [9:0] tanh_w_n3_hi = tanh_w_n3_above_d1 ? 10'sd256 : (tanh_w_n3_below_d1 ? 10'sh300 : tanh_w_n3_rom_d1);
+    wire signed [9:0] tanh_w_n3_hi = (tanh_w_in_3 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_3 < 16'shf001) ? 10'sh300 : tanh_w_n3_rom);
     wire [12:0] tanh_w_n4_corr = tanh_w_in_4[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n4_xc = tanh_w_in_4[12:0] + tanh_w_n4_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n4_addr = tanh_w_n4_xc[12:3];
     wire signed [9:0] tanh_w_n4_rom = $signed(tanh_w_rom[tanh_w_n4_addr]);
-    wire tanh_w_n4_below = tanh_w_in_4 < 16'shf001;
-    reg  tanh_w_n4_below_d1;
-    reg  signed [9:0] tanh_w_n4_rom_d1;
-    wire tanh_w_n4_above = tanh_w_in_4 > 16'sd4087;
-    reg  tanh_w_n4_above_d1;
-    wire signed [9:0] tanh_w_n4_hi = tanh_w_n4_above_d1 ? 10'sd256 : (tanh_w_n4_below_d1 ? 10'sh300 : tanh_w_n4_rom_d1);
+    wire signed [9:0] tanh_w_n4_hi = (tanh_w_in_4 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_4 < 16'shf001) ? 10'sh300 : tanh_w_n4_rom);
     wire [12:0] tanh_w_n5_corr = tanh_w_in_5[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n5_xc = tanh_w_in_5[12:0] + tanh_w_n5_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n5_addr = tanh_w_n5_xc[12:3];
     wire signed [9:0] tanh_w_n5_rom = $signed(tanh_w_rom[tanh_w_n5_addr]);
-    wire tanh_w_n5_below = tanh_w_in_5 < 16'shf001;
-    reg  tanh_w_n5_below_d1;
-    reg  signed [9:0] tanh_w_n5_rom_d1;
-    wire tanh_w_n5_above = tanh_w_in_5 > 16'sd4087;
-    reg  tanh_w_n5_above_d1;
-    wire signed [9:0] tanh_w_n5_hi = tanh_w_n5_above_d1 ? 10'sd256 : (tanh_w_n5_below_d1 ? 10'sh300 : tanh_w_n5_rom_d1);
+    wire signed [9:0] tanh_w_n5_hi = (tanh_w_in_5 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_5 < 16'shf001) ? 10'sh300 : tanh_w_n5_rom);
     wire [12:0] tanh_w_n6_corr = tanh_w_in_6[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n6_xc = tanh_w_in_6[12:0] + tanh_w_n6_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n6_addr = tanh_w_n6_xc[12:3];
     wire signed [9:0] tanh_w_n6_rom = $signed(tanh_w_rom[tanh_w_n6_addr]);
-    wire tanh_w_n6_below = tanh_w_in_6 < 16'shf001;
-    reg  tanh_w_n6_below_d1;
-    reg  signed [9:0] tanh_w_n6_rom_d1;
-    wire tanh_w_n6_above = tanh_w_in_6 > 16'sd4087;
-    reg  tanh_w_n6_above_d1;
-    wire signed [9:0] tanh_w_n6_hi = tanh_w_n6_above_d1 ? 10'sd256 : (tanh_w_n6_below_d1 ? 10'sh300 : tanh_w_n6_rom_d1);
+    wire signed [9:0] tanh_w_n6_hi = (tanh_w_in_6 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_6 < 16'shf001) ? 10'sh300 : tanh_w_n6_rom);
     wire [12:0] tanh_w_n7_corr = tanh_w_in_7[15] ? 13'd7 : 13'd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [12:0] tanh_w_n7_xc = tanh_w_in_7[12:0] + tanh_w_n7_corr;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [9:0] tanh_w_n7_addr = tanh_w_n7_xc[12:3];
     wire signed [9:0] tanh_w_n7_rom = $signed(tanh_w_rom[tanh_w_n7_addr]);
-    wire tanh_w_n7_below = tanh_w_in_7 < 16'shf001;
-    reg  tanh_w_n7_below_d1;
-    reg  signed [9:0] tanh_w_n7_rom_d1;
-    wire tanh_w_n7_above = tanh_w_in_7 > 16'sd4087;
-    reg  tanh_w_n7_above_d1;
-    wire signed [9:0] tanh_w_n7_hi = tanh_w_n7_above_d1 ? 10'sd256 : (tanh_w_n7_below_d1 ? 10'sh300 : tanh_w_n7_rom_d1);
+    wire signed [9:0] tanh_w_n7_hi = (tanh_w_in_7 > 16'sd4087) ? 10'sd256 : ((tanh_w_in_7 < 16'shf001) ? 10'sh300 : tanh_w_n7_rom);
     reg  signed [9:0] tanh_w_out_0;
     reg  signed [9:0] tanh_w_out_1;
     reg  signed [9:0] tanh_w_out_2;
@@ -1159,30 +1119,6 @@ module activations_tanh_w (
 
     always @(posedge clk) begin
         if (ce) begin
-            tanh_w_n0_below_d1 <= tanh_w_n0_below;
-            tanh_w_n0_rom_d1 <= tanh_w_n0_rom;
-            tanh_w_n0_above_d1 <= tanh_w_n0_above;
-            tanh_w_n1_below_d1 <= tanh_w_n1_below;
-            tanh_w_n1_rom_d1 <= tanh_w_n1_rom;
-            tanh_w_n1_above_d1 <= tanh_w_n1_above;
-            tanh_w_n2_below_d1 <= tanh_w_n2_below;
-            tanh_w_n2_rom_d1 <= tanh_w_n2_rom;
-            tanh_w_n2_above_d1 <= tanh_w_n2_above;
-            tanh_w_n3_below_d1 <= tanh_w_n3_below;
-            tanh_w_n3_rom_d1 <= tanh_w_n3_rom;
-            tanh_w_n3_above_d1 <= tanh_w_n3_above;
-            tanh_w_n4_below_d1 <= tanh_w_n4_below;
-            tanh_w_n4_rom_d1 <= tanh_w_n4_rom;
-            tanh_w_n4_above_d1 <= tanh_w_n4_above;
-            tanh_w_n5_below_d1 <= tanh_w_n5_below;
-            tanh_w_n5_rom_d1 <= tanh_w_n5_rom;
-            tanh_w_n5_above_d1 <= tanh_w_n5_above;
-            tanh_w_n6_below_d1 <= tanh_w_n6_below;
-            tanh_w_n6_rom_d1 <= tanh_w_n6_rom;
-            tanh_w_n6_above_d1 <= tanh_w_n6_above;
-            tanh_w_n7_below_d1 <= tanh_w_n7_below;
-            tanh_w_n7_rom_d1 <= tanh_w_n7_rom;
-            tanh_w_n7_above_d1 <= tanh_w_n7_above;
             tanh_w_out_0 <= tanh_w_n0_hi;
             tanh_w_out_1 <= tanh_w_n1_hi;
             tanh_w_out_2 <= tanh_w_n2_hi;

@@ -19,21 +19,13 @@ end entity activations_clip;
 architecture rtl of activations_clip is
   signal clip_in_0, clip_in_1, clip_in_2, clip_in_3, clip_in_4, clip_in_5 : signed(7 downto 0);
   signal clip_in_6, clip_in_7 : signed(7 downto 0);
-  signal clip_n0_max0 : unsigned(6 downto 0);
   signal clip_n0_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n1_max0 : unsigned(6 downto 0);
   signal clip_n1_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n2_max0 : unsigned(6 downto 0);
   signal clip_n2_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n3_max0 : unsigned(6 downto 0);
   signal clip_n3_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n4_max0 : unsigned(6 downto 0);
   signal clip_n4_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n5_max0 : unsigned(6 downto 0);
   signal clip_n5_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n6_max0 : unsigned(6 downto 0);
   signal clip_n6_clip : unsigned(7 downto 0); -- max = 0.75
-  signal clip_n7_max0 : unsigned(6 downto 0);
   signal clip_n7_clip : unsigned(7 downto 0); -- max = 0.75
 begin
   clip_in_0 <= signed(in_data(7 downto 0));
@@ -44,21 +36,13 @@ begin
   clip_in_5 <= signed(in_data(47 downto 40));
   clip_in_6 <= signed(in_data(55 downto 48));
   clip_in_7 <= signed(in_data(63 downto 56));
-  clip_n0_max0 <= to_unsigned(0, 7) when clip_in_0(7) = '1' else unsigned(clip_in_0(6 downto 0));
-  clip_n0_clip <= to_unsigned(96, 8) when clip_in_0 > to_signed(96, 8) else resize(clip_n0_max0, 8);
-  clip_n1_max0 <= to_unsigned(0, 7) when clip_in_1(7) = '1' else unsigned(clip_in_1(6 downto 0));
-  clip_n1_clip <= to_unsigned(96, 8) when clip_in_1 > to_signed(96, 8) else resize(clip_n1_max0, 8);
-  clip_n2_max0 <= to_unsigned(0, 7) when clip_in_2(7) = '1' else unsigned(clip_in_2(6 downto 0));
-  clip_n2_clip <= to_unsigned(96, 8) when clip_in_2 > to_signed(96, 8) else resize(clip_n2_max0, 8);
-  clip_n3_max0 <= to_unsigned(0, 7) when clip_in_3(7) = '1' else unsigned(clip_in_3(6 downto 0));
-  clip_n3_clip <= to_unsigned(96, 8) when clip_in_3 > to_signed(96, 8) else resize(clip_n3_max0, 8);
-  clip_n4_max0 <= to_unsigned(0, 7) when clip_in_4(7) = '1' else unsigned(clip_in_4(6 downto 0));
-  clip_n4_clip <= to_unsigned(96, 8) when clip_in_4 > to_signed(96, 8) else resize(clip_n4_max0, 8);
-  clip_n5_max0 <= to_unsigned(0, 7) when clip_in_5(7) = '1' else unsigned(clip_in_5(6 downto 0));
-  clip_n5_clip <= to_unsigned(96, 8) when clip_in_5 > to_signed(96, 8) else resize(clip_n5_max0, 8);
-  clip_n6_max0 <= to_unsigned(0, 7) when clip_in_6(7) = '1' else unsigned(clip_in_6(6 downto 0));
-  clip_n6_clip <= to_unsigned(96, 8) when clip_in_6 > to_signed(96, 8) else resize(clip_n6_max0, 8);
-  clip_n7_max0 <= to_unsigned(0, 7) when clip_in_7(7) = '1' else unsigned(clip_in_7(6 downto 0));
-  clip_n7_clip <= to_unsigned(96, 8) when clip_in_7 > to_signed(96, 8) else resize(clip_n7_max0, 8);
+  clip_n0_clip <= to_unsigned(96, 8) when clip_in_0 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_0(7) = '1' else unsigned(clip_in_0(7 downto 0));
+  clip_n1_clip <= to_unsigned(96, 8) when clip_in_1 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_1(7) = '1' else unsigned(clip_in_1(7 downto 0));
+  clip_n2_clip <= to_unsigned(96, 8) when clip_in_2 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_2(7) = '1' else unsigned(clip_in_2(7 downto 0));
+  clip_n3_clip <= to_unsigned(96, 8) when clip_in_3 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_3(7) = '1' else unsigned(clip_in_3(7 downto 0));
+  clip_n4_clip <= to_unsigned(96, 8) when clip_in_4 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_4(7) = '1' else unsigned(clip_in_4(7 downto 0));
+  clip_n5_clip <= to_unsigned(96, 8) when clip_in_5 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_5(7) = '1' else unsigned(clip_in_5(7 downto 0));
+  clip_n6_clip <= to_unsigned(96, 8) when clip_in_6 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_6(7) = '1' else unsigned(clip_in_6(7 downto 0));
+  clip_n7_clip <= to_unsigned(96, 8) when clip_in_7 > to_signed(96, 8) else to_unsigned(0, 8) when clip_in_7(7) = '1' else unsigned(clip_in_7(7 downto 0));
   out_data <= std_logic_vector(clip_n7_clip) & std_logic_vector(clip_n6_clip) & std_logic_vector(clip_n5_clip) & std_logic_vector(clip_n4_clip) & std_logic_vector(clip_n3_clip) & std_logic_vector(clip_n2_clip) & std_logic_vector(clip_n1_clip) & std_logic_vector(clip_n0_clip);
 end architecture rtl;

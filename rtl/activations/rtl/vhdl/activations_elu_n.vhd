@@ -4,8 +4,8 @@
 -- output type: fixed<10,3,RND_CONV,SAT>
 -- table: 1024 entries of fixed<18,8> over [-8, 0), alpha = 1 (fixed<16,6>)
 -- ROM: 128 entries addressed directly by the input code (output cast folded in)
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.73 | 0.52
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.55
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -153,57 +153,47 @@ architecture rtl of activations_elu_n is
     126 => "1111110001",
     127 => "1111111000"
   );
-  signal elu_n_n0_addr_d1, elu_n_n1_addr_d1, elu_n_n2_addr_d1, elu_n_n3_addr_d1, elu_n_n4_addr_d1, elu_n_n5_addr_d1 : signed(6 downto 0);
-  signal elu_n_n6_addr_d1, elu_n_n7_addr_d1 : signed(6 downto 0);
   signal elu_n_out_0, elu_n_out_1, elu_n_out_2, elu_n_out_3, elu_n_out_4, elu_n_out_5 : signed(9 downto 0);
   signal elu_n_out_6, elu_n_out_7 : signed(9 downto 0);
 begin
   out_data <= std_logic_vector(elu_n_out_7) & std_logic_vector(elu_n_out_6) & std_logic_vector(elu_n_out_5) & std_logic_vector(elu_n_out_4) & std_logic_vector(elu_n_out_3) & std_logic_vector(elu_n_out_2) & std_logic_vector(elu_n_out_1) & std_logic_vector(elu_n_out_0);
 
   process (clk)
-    variable elu_n_n0_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n0_addr : unsigned(6 downto 0);
     variable elu_n_n0_rom : signed(9 downto 0);
-    variable elu_n_n1_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n1_addr : unsigned(6 downto 0);
     variable elu_n_n1_rom : signed(9 downto 0);
-    variable elu_n_n2_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n2_addr : unsigned(6 downto 0);
     variable elu_n_n2_rom : signed(9 downto 0);
-    variable elu_n_n3_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n3_addr : unsigned(6 downto 0);
     variable elu_n_n3_rom : signed(9 downto 0);
-    variable elu_n_n4_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n4_addr : unsigned(6 downto 0);
     variable elu_n_n4_rom : signed(9 downto 0);
-    variable elu_n_n5_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n5_addr : unsigned(6 downto 0);
     variable elu_n_n5_rom : signed(9 downto 0);
-    variable elu_n_n6_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n6_addr : unsigned(6 downto 0);
     variable elu_n_n6_rom : signed(9 downto 0);
-    variable elu_n_n7_addr_d1_v : unsigned(6 downto 0);
+    variable elu_n_n7_addr : unsigned(6 downto 0);
     variable elu_n_n7_rom : signed(9 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        elu_n_n0_addr_d1_v := unsigned(elu_n_n0_addr_d1);
-        elu_n_n0_rom := elu_n_rom(to_integer(elu_n_n0_addr_d1_v));
-        elu_n_n1_addr_d1_v := unsigned(elu_n_n1_addr_d1);
-        elu_n_n1_rom := elu_n_rom(to_integer(elu_n_n1_addr_d1_v));
-        elu_n_n2_addr_d1_v := unsigned(elu_n_n2_addr_d1);
-        elu_n_n2_rom := elu_n_rom(to_integer(elu_n_n2_addr_d1_v));
-        elu_n_n3_addr_d1_v := unsigned(elu_n_n3_addr_d1);
-        elu_n_n3_rom := elu_n_rom(to_integer(elu_n_n3_addr_d1_v));
-        elu_n_n4_addr_d1_v := unsigned(elu_n_n4_addr_d1);
-        elu_n_n4_rom := elu_n_rom(to_integer(elu_n_n4_addr_d1_v));
-        elu_n_n5_addr_d1_v := unsigned(elu_n_n5_addr_d1);
-        elu_n_n5_rom := elu_n_rom(to_integer(elu_n_n5_addr_d1_v));
-        elu_n_n6_addr_d1_v := unsigned(elu_n_n6_addr_d1);
-        elu_n_n6_rom := elu_n_rom(to_integer(elu_n_n6_addr_d1_v));
-        elu_n_n7_addr_d1_v := unsigned(elu_n_n7_addr_d1);
-        elu_n_n7_rom := elu_n_rom(to_integer(elu_n_n7_addr_d1_v));
-        elu_n_n0_addr_d1 <= signed(in_data(6 downto 0));
-        elu_n_n1_addr_d1 <= signed(in_data(13 downto 7));
-        elu_n_n2_addr_d1 <= signed(in_data(20 downto 14));
-        elu_n_n3_addr_d1 <= signed(in_data(27 downto 21));
-        elu_n_n4_addr_d1 <= signed(in_data(34 downto 28));
-        elu_n_n5_addr_d1 <= signed(in_data(41 downto 35));
-        elu_n_n6_addr_d1 <= signed(in_data(48 downto 42));
-        elu_n_n7_addr_d1 <= signed(in_data(55 downto 49));
+        elu_n_n0_addr := unsigned(signed(in_data(6 downto 0)));
+        elu_n_n0_rom := elu_n_rom(to_integer(elu_n_n0_addr));
+        elu_n_n1_addr := unsigned(signed(in_data(13 downto 7)));
+        elu_n_n1_rom := elu_n_rom(to_integer(elu_n_n1_addr));
+        elu_n_n2_addr := unsigned(signed(in_data(20 downto 14)));
+        elu_n_n2_rom := elu_n_rom(to_integer(elu_n_n2_addr));
+        elu_n_n3_addr := unsigned(signed(in_data(27 downto 21)));
+        elu_n_n3_rom := elu_n_rom(to_integer(elu_n_n3_addr));
+        elu_n_n4_addr := unsigned(signed(in_data(34 downto 28)));
+        elu_n_n4_rom := elu_n_rom(to_integer(elu_n_n4_addr));
+        elu_n_n5_addr := unsigned(signed(in_data(41 downto 35)));
+        elu_n_n5_rom := elu_n_rom(to_integer(elu_n_n5_addr));
+        elu_n_n6_addr := unsigned(signed(in_data(48 downto 42)));
+        elu_n_n6_rom := elu_n_rom(to_integer(elu_n_n6_addr));
+        elu_n_n7_addr := unsigned(signed(in_data(55 downto 49)));
+        elu_n_n7_rom := elu_n_rom(to_integer(elu_n_n7_addr));
         elu_n_out_0 <= elu_n_n0_rom;
         elu_n_out_1 <= elu_n_n1_rom;
         elu_n_out_2 <= elu_n_n2_rom;

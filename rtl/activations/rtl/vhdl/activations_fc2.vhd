@@ -4,8 +4,8 @@
 -- output type: fixed<10,4,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 -- constant products: shift-add, 192 CSD digits, 27 subexpression(s) shared across the matrix
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 125 adder(s)
--- longest path per stage (delay model, ns): 3.63 | 3.73 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 125 adder(s)
+-- longest path per stage (delay model, ns): 3.63 | 3.03 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -65,40 +65,40 @@ begin
   fc2_n0_y_sticky <= '1' when fc2_n0_y_low_d1 /= 0 else '0';
   fc2_n0_y_inc <= fc2_n0_y_half_d1 and (fc2_n0_y_sticky or fc2_n0_y_lsb_d1);
   fc2_n0_y_rnd <= fc2_n0_y_fl_d1 + (to_signed(0, 12) & fc2_n0_y_inc);
-  fc2_n0_y_sat <= to_signed(511, 10) when fc2_n0_y_rnd > to_signed(511, 13) else to_signed(-512, 10) when fc2_n0_y_rnd < to_signed(-512, 13) else fc2_n0_y_rnd(9 downto 0);
+  fc2_n0_y_sat <= to_signed(511, 10) when fc2_n0_y_fl_d1 >= to_signed(511, 13) else to_signed(-512, 10) when fc2_n0_y_fl_d1 < to_signed(-512, 13) else fc2_n0_y_rnd(9 downto 0);
   fc2_n1_acc <= signed((unsigned(std_logic_vector'(std_logic_vector((fc2_n1_s10_n_neg_d1(20 downto 1) - signed(fc2_n1_s9_d1))) & std_logic_vector(unsigned(fc2_n1_s10_n_neg_d1(0 downto 0)))))));
   fc2_n1_y_sticky <= '1' when unsigned(fc2_n1_acc(7 downto 0)) /= 0 else '0';
   fc2_n1_y_inc <= fc2_n1_acc(8) and (fc2_n1_y_sticky or fc2_n1_acc(9));
   fc2_n1_y_rnd <= fc2_n1_acc(20 downto 9) + (to_signed(0, 11) & fc2_n1_y_inc);
-  fc2_n1_y_sat <= to_signed(511, 10) when fc2_n1_y_rnd > to_signed(511, 12) else to_signed(-512, 10) when fc2_n1_y_rnd < to_signed(-512, 12) else fc2_n1_y_rnd(9 downto 0);
+  fc2_n1_y_sat <= to_signed(511, 10) when fc2_n1_acc(20 downto 9) >= to_signed(511, 12) else to_signed(-512, 10) when fc2_n1_acc(20 downto 9) < to_signed(-512, 12) else fc2_n1_y_rnd(9 downto 0);
   fc2_n2_y_sticky <= '1' when fc2_n2_y_low_d1 /= 0 else '0';
   fc2_n2_y_inc <= fc2_n2_y_half_d1 and (fc2_n2_y_sticky or fc2_n2_y_lsb_d1);
   fc2_n2_y_rnd <= fc2_n2_y_fl_d1 + (to_signed(0, 11) & fc2_n2_y_inc);
-  fc2_n2_y_sat <= to_signed(511, 10) when fc2_n2_y_rnd > to_signed(511, 12) else to_signed(-512, 10) when fc2_n2_y_rnd < to_signed(-512, 12) else fc2_n2_y_rnd(9 downto 0);
+  fc2_n2_y_sat <= to_signed(511, 10) when fc2_n2_y_fl_d1 >= to_signed(511, 12) else to_signed(-512, 10) when fc2_n2_y_fl_d1 < to_signed(-512, 12) else fc2_n2_y_rnd(9 downto 0);
   fc2_n3_y_sticky <= '1' when fc2_n3_y_low_d1 /= 0 else '0';
   fc2_n3_y_inc <= fc2_n3_y_half_d1 and (fc2_n3_y_sticky or fc2_n3_y_lsb_d1);
   fc2_n3_y_rnd <= fc2_n3_y_fl_d1 + (to_signed(0, 11) & fc2_n3_y_inc);
-  fc2_n3_y_sat <= to_signed(511, 10) when fc2_n3_y_rnd > to_signed(511, 12) else to_signed(-512, 10) when fc2_n3_y_rnd < to_signed(-512, 12) else fc2_n3_y_rnd(9 downto 0);
+  fc2_n3_y_sat <= to_signed(511, 10) when fc2_n3_y_fl_d1 >= to_signed(511, 12) else to_signed(-512, 10) when fc2_n3_y_fl_d1 < to_signed(-512, 12) else fc2_n3_y_rnd(9 downto 0);
   fc2_n4_y_sticky <= '1' when fc2_n4_y_low_d1 /= 0 else '0';
   fc2_n4_y_inc <= fc2_n4_y_half_d1 and (fc2_n4_y_sticky or fc2_n4_y_lsb_d1);
   fc2_n4_y_rnd <= fc2_n4_y_fl_d1 + (to_signed(0, 11) & fc2_n4_y_inc);
-  fc2_n4_y_sat <= to_signed(511, 10) when fc2_n4_y_rnd > to_signed(511, 12) else to_signed(-512, 10) when fc2_n4_y_rnd < to_signed(-512, 12) else fc2_n4_y_rnd(9 downto 0);
+  fc2_n4_y_sat <= to_signed(511, 10) when fc2_n4_y_fl_d1 >= to_signed(511, 12) else to_signed(-512, 10) when fc2_n4_y_fl_d1 < to_signed(-512, 12) else fc2_n4_y_rnd(9 downto 0);
   fc2_n5_s9_d1_v <= signed(fc2_n5_s9_d1);
   fc2_n5_acc <= (signed(fc2_n5_s10_d1) - resize(fc2_n5_s9_d1_v, 22));
   fc2_n5_y_sticky <= '1' when unsigned(fc2_n5_acc(7 downto 0)) /= 0 else '0';
   fc2_n5_y_inc <= fc2_n5_acc(8) and (fc2_n5_y_sticky or fc2_n5_acc(9));
   fc2_n5_y_rnd <= fc2_n5_acc(21 downto 9) + (to_signed(0, 12) & fc2_n5_y_inc);
-  fc2_n5_y_sat <= to_signed(511, 10) when fc2_n5_y_rnd > to_signed(511, 13) else to_signed(-512, 10) when fc2_n5_y_rnd < to_signed(-512, 13) else fc2_n5_y_rnd(9 downto 0);
+  fc2_n5_y_sat <= to_signed(511, 10) when fc2_n5_acc(21 downto 9) >= to_signed(511, 13) else to_signed(-512, 10) when fc2_n5_acc(21 downto 9) < to_signed(-512, 13) else fc2_n5_y_rnd(9 downto 0);
   fc2_n6_s11_d1_v <= signed(fc2_n6_s11_d1);
   fc2_n6_acc <= (resize(fc2_n6_s11_d1_v, 22) + signed(fc2_n6_s12_d1));
   fc2_n6_y_sticky <= '1' when unsigned(fc2_n6_acc(7 downto 0)) /= 0 else '0';
   fc2_n6_y_inc <= fc2_n6_acc(8) and (fc2_n6_y_sticky or fc2_n6_acc(9));
   fc2_n6_y_rnd <= fc2_n6_acc(21 downto 9) + (to_signed(0, 12) & fc2_n6_y_inc);
-  fc2_n6_y_sat <= to_signed(511, 10) when fc2_n6_y_rnd > to_signed(511, 13) else to_signed(-512, 10) when fc2_n6_y_rnd < to_signed(-512, 13) else fc2_n6_y_rnd(9 downto 0);
+  fc2_n6_y_sat <= to_signed(511, 10) when fc2_n6_acc(21 downto 9) >= to_signed(511, 13) else to_signed(-512, 10) when fc2_n6_acc(21 downto 9) < to_signed(-512, 13) else fc2_n6_y_rnd(9 downto 0);
   fc2_n7_y_sticky <= '1' when fc2_n7_y_low_d1 /= 0 else '0';
   fc2_n7_y_inc <= fc2_n7_y_half_d1 and (fc2_n7_y_sticky or fc2_n7_y_lsb_d1);
   fc2_n7_y_rnd <= fc2_n7_y_fl_d1 + (to_signed(0, 11) & fc2_n7_y_inc);
-  fc2_n7_y_sat <= to_signed(511, 10) when fc2_n7_y_rnd > to_signed(511, 12) else to_signed(-512, 10) when fc2_n7_y_rnd < to_signed(-512, 12) else fc2_n7_y_rnd(9 downto 0);
+  fc2_n7_y_sat <= to_signed(511, 10) when fc2_n7_y_fl_d1 >= to_signed(511, 12) else to_signed(-512, 10) when fc2_n7_y_fl_d1 < to_signed(-512, 12) else fc2_n7_y_rnd(9 downto 0);
   out_data <= std_logic_vector(fc2_n7_y_sat) & std_logic_vector(fc2_n6_y_sat) & std_logic_vector(fc2_n5_y_sat) & std_logic_vector(fc2_n4_y_sat) & std_logic_vector(fc2_n3_y_sat) & std_logic_vector(fc2_n2_y_sat) & std_logic_vector(fc2_n1_y_sat) & std_logic_vector(fc2_n0_y_sat);
 
   process (clk)

@@ -4,8 +4,8 @@
 -- output type: fixed<8,3,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 -- constant products: shift-add, 187 CSD digits, 30 subexpression(s) shared across the matrix
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
--- longest path per stage (delay model, ns): 3.56 | 3.73 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+-- longest path per stage (delay model, ns): 3.56 | 3.03 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -60,37 +60,37 @@ begin
   fc3_n0_y_sticky <= '1' when fc3_n0_y_low_d1 /= 0 else '0';
   fc3_n0_y_inc <= fc3_n0_y_half_d1 and (fc3_n0_y_sticky or fc3_n0_y_lsb_d1);
   fc3_n0_y_rnd <= fc3_n0_y_fl_d1 + (to_signed(0, 9) & fc3_n0_y_inc);
-  fc3_n0_y_satlo <= to_signed(-128, 8) when fc3_n0_y_rnd < to_signed(-128, 10) else fc3_n0_y_rnd(7 downto 0);
+  fc3_n0_y_satlo <= to_signed(-128, 8) when fc3_n0_y_fl_d1 < to_signed(-128, 10) else fc3_n0_y_rnd(7 downto 0);
   fc3_n1_y_sticky <= '1' when fc3_n1_y_low_d1 /= 0 else '0';
   fc3_n1_y_inc <= fc3_n1_y_half_d1 and (fc3_n1_y_sticky or fc3_n1_y_lsb_d1);
   fc3_n1_y_rnd <= fc3_n1_y_fl_d1 + (to_signed(0, 8) & fc3_n1_y_inc);
-  fc3_n1_y_satlo <= to_signed(-128, 8) when fc3_n1_y_rnd < to_signed(-128, 9) else fc3_n1_y_rnd(7 downto 0);
+  fc3_n1_y_satlo <= to_signed(-128, 8) when fc3_n1_y_fl_d1 < to_signed(-128, 9) else fc3_n1_y_rnd(7 downto 0);
   fc3_n2_y_sticky <= '1' when fc3_n2_y_low_d1 /= 0 else '0';
   fc3_n2_y_inc <= fc3_n2_y_half_d1 and (fc3_n2_y_sticky or fc3_n2_y_lsb_d1);
   fc3_n2_y_rnd <= fc3_n2_y_fl_d1 + (to_signed(0, 8) & fc3_n2_y_inc);
-  fc3_n2_y_sat <= to_signed(127, 8) when fc3_n2_y_rnd > to_signed(127, 9) else to_signed(-128, 8) when fc3_n2_y_rnd < to_signed(-128, 9) else fc3_n2_y_rnd(7 downto 0);
+  fc3_n2_y_sat <= to_signed(127, 8) when fc3_n2_y_fl_d1 >= to_signed(127, 9) else to_signed(-128, 8) when fc3_n2_y_fl_d1 < to_signed(-128, 9) else fc3_n2_y_rnd(7 downto 0);
   fc3_n3_y_sticky <= '1' when fc3_n3_y_low_d1 /= 0 else '0';
   fc3_n3_y_inc <= fc3_n3_y_half_d1 and (fc3_n3_y_sticky or fc3_n3_y_lsb_d1);
   fc3_n3_y_rnd <= fc3_n3_y_fl_d1 + (to_signed(0, 8) & fc3_n3_y_inc);
-  fc3_n3_y_sat <= to_signed(127, 8) when fc3_n3_y_rnd > to_signed(127, 9) else to_signed(-128, 8) when fc3_n3_y_rnd < to_signed(-128, 9) else fc3_n3_y_rnd(7 downto 0);
+  fc3_n3_y_sat <= to_signed(127, 8) when fc3_n3_y_fl_d1 >= to_signed(127, 9) else to_signed(-128, 8) when fc3_n3_y_fl_d1 < to_signed(-128, 9) else fc3_n3_y_rnd(7 downto 0);
   fc3_n4_y_sticky <= '1' when fc3_n4_y_low_d1 /= 0 else '0';
   fc3_n4_y_inc <= fc3_n4_y_half_d1 and (fc3_n4_y_sticky or fc3_n4_y_lsb_d1);
   fc3_n4_y_rnd <= fc3_n4_y_fl_d1 + (to_signed(0, 8) & fc3_n4_y_inc);
-  fc3_n4_y_sat <= to_signed(127, 8) when fc3_n4_y_rnd > to_signed(127, 9) else to_signed(-128, 8) when fc3_n4_y_rnd < to_signed(-128, 9) else fc3_n4_y_rnd(7 downto 0);
+  fc3_n4_y_sat <= to_signed(127, 8) when fc3_n4_y_fl_d1 >= to_signed(127, 9) else to_signed(-128, 8) when fc3_n4_y_fl_d1 < to_signed(-128, 9) else fc3_n4_y_rnd(7 downto 0);
   fc3_n5_y_sticky <= '1' when fc3_n5_y_low_d1 /= 0 else '0';
   fc3_n5_y_inc <= fc3_n5_y_half_d1 and (fc3_n5_y_sticky or fc3_n5_y_lsb_d1);
   fc3_n5_y_rnd <= fc3_n5_y_fl_d1 + (to_signed(0, 8) & fc3_n5_y_inc);
-  fc3_n5_y_sat <= to_signed(127, 8) when fc3_n5_y_rnd > to_signed(127, 9) else to_signed(-128, 8) when fc3_n5_y_rnd < to_signed(-128, 9) else fc3_n5_y_rnd(7 downto 0);
+  fc3_n5_y_sat <= to_signed(127, 8) when fc3_n5_y_fl_d1 >= to_signed(127, 9) else to_signed(-128, 8) when fc3_n5_y_fl_d1 < to_signed(-128, 9) else fc3_n5_y_rnd(7 downto 0);
   fc3_n6_s9_d1_v <= signed(fc3_n6_s9_d1);
   fc3_n6_acc <= (signed(fc3_n6_s10_d1) - resize(fc3_n6_s9_d1_v, 19));
   fc3_n6_y_sticky <= '1' when unsigned(fc3_n6_acc(8 downto 0)) /= 0 else '0';
   fc3_n6_y_inc <= fc3_n6_acc(9) and (fc3_n6_y_sticky or fc3_n6_acc(10));
   fc3_n6_y_rnd <= fc3_n6_acc(18 downto 10) + (to_signed(0, 8) & fc3_n6_y_inc);
-  fc3_n6_y_sat <= to_signed(127, 8) when fc3_n6_y_rnd > to_signed(127, 9) else fc3_n6_y_rnd(7 downto 0);
+  fc3_n6_y_sat <= to_signed(127, 8) when fc3_n6_acc(18 downto 10) >= to_signed(127, 9) else fc3_n6_y_rnd(7 downto 0);
   fc3_n7_y_sticky <= '1' when fc3_n7_y_low_d1 /= 0 else '0';
   fc3_n7_y_inc <= fc3_n7_y_half_d1 and (fc3_n7_y_sticky or fc3_n7_y_lsb_d1);
   fc3_n7_y_rnd <= fc3_n7_y_fl_d1 + (to_signed(0, 8) & fc3_n7_y_inc);
-  fc3_n7_y_sat <= to_signed(127, 8) when fc3_n7_y_rnd > to_signed(127, 9) else fc3_n7_y_rnd(7 downto 0);
+  fc3_n7_y_sat <= to_signed(127, 8) when fc3_n7_y_fl_d1 >= to_signed(127, 9) else fc3_n7_y_rnd(7 downto 0);
   out_data <= std_logic_vector(fc3_n7_y_sat) & std_logic_vector(fc3_n6_y_sat) & std_logic_vector(fc3_n5_y_sat) & std_logic_vector(fc3_n4_y_sat) & std_logic_vector(fc3_n3_y_sat) & std_logic_vector(fc3_n2_y_sat) & std_logic_vector(fc3_n1_y_satlo) & std_logic_vector(fc3_n0_y_satlo);
 
   process (clk)

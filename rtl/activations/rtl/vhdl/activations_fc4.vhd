@@ -4,8 +4,8 @@
 -- output type: fixed<12,3,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 -- constant products: shift-add, 177 CSD digits, 27 subexpression(s) shared across the matrix
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
--- longest path per stage (delay model, ns): 3.60 | 3.33 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 2.63 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+-- longest path per stage (delay model, ns): 3.60 | 2.63 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -68,42 +68,42 @@ begin
   fc4_n0_y_sticky <= '1' when fc4_n0_y_low_d1 /= 0 else '0';
   fc4_n0_y_inc <= fc4_n0_y_half_d1 and (fc4_n0_y_sticky or fc4_n0_y_lsb_d1);
   fc4_n0_y_rnd <= fc4_n0_y_fl_d1 + (to_signed(0, 13) & fc4_n0_y_inc);
-  fc4_n0_y_satlo <= to_signed(-2048, 12) when fc4_n0_y_rnd < to_signed(-2048, 14) else fc4_n0_y_rnd(11 downto 0);
+  fc4_n0_y_satlo <= to_signed(-2048, 12) when fc4_n0_y_fl_d1 < to_signed(-2048, 14) else fc4_n0_y_rnd(11 downto 0);
   fc4_n1_s10_d1_v <= signed(fc4_n1_s10_d1);
   fc4_n1_acc <= (fc4_n1_s9_d1 - resize(fc4_n1_s10_d1_v, 21));
   fc4_n1_y_sticky <= '1' when unsigned(fc4_n1_acc(5 downto 0)) /= 0 else '0';
   fc4_n1_y_inc <= fc4_n1_acc(6) and (fc4_n1_y_sticky or fc4_n1_acc(7));
   fc4_n1_y_rnd <= fc4_n1_acc(20 downto 7) + (to_signed(0, 13) & fc4_n1_y_inc);
-  fc4_n1_y_sat <= to_signed(2047, 12) when fc4_n1_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n1_y_rnd < to_signed(-2048, 14) else fc4_n1_y_rnd(11 downto 0);
+  fc4_n1_y_sat <= to_signed(2047, 12) when fc4_n1_acc(20 downto 7) >= to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n1_acc(20 downto 7) < to_signed(-2048, 14) else fc4_n1_y_rnd(11 downto 0);
   fc4_n2_y_sticky <= '1' when fc4_n2_y_low_d1 /= 0 else '0';
   fc4_n2_y_inc <= fc4_n2_y_half_d1 and (fc4_n2_y_sticky or fc4_n2_y_lsb_d1);
   fc4_n2_y_rnd <= fc4_n2_y_fl_d1 + (to_signed(0, 13) & fc4_n2_y_inc);
-  fc4_n2_y_sat <= to_signed(2047, 12) when fc4_n2_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n2_y_rnd < to_signed(-2048, 14) else fc4_n2_y_rnd(11 downto 0);
+  fc4_n2_y_sat <= to_signed(2047, 12) when fc4_n2_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n2_y_fl_d1 < to_signed(-2048, 14) else fc4_n2_y_rnd(11 downto 0);
   fc4_n3_acc <= (signed(fc4_n3_s7_d1) + resize(fc4_n3_s6_d1, 20));
   fc4_n3_y_sticky <= '1' when unsigned(fc4_n3_acc(5 downto 0)) /= 0 else '0';
   fc4_n3_y_inc <= fc4_n3_acc(6) and (fc4_n3_y_sticky or fc4_n3_acc(7));
   fc4_n3_y_rnd <= fc4_n3_acc(19 downto 7) + (to_signed(0, 12) & fc4_n3_y_inc);
-  fc4_n3_y_sat <= to_signed(2047, 12) when fc4_n3_y_rnd > to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n3_y_rnd < to_signed(-2048, 13) else fc4_n3_y_rnd(11 downto 0);
+  fc4_n3_y_sat <= to_signed(2047, 12) when fc4_n3_acc(19 downto 7) >= to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n3_acc(19 downto 7) < to_signed(-2048, 13) else fc4_n3_y_rnd(11 downto 0);
   fc4_n4_y_sticky <= '1' when fc4_n4_y_low_d1 /= 0 else '0';
   fc4_n4_y_inc <= fc4_n4_y_half_d1 and (fc4_n4_y_sticky or fc4_n4_y_lsb_d1);
   fc4_n4_y_rnd <= fc4_n4_y_fl_d1 + (to_signed(0, 12) & fc4_n4_y_inc);
-  fc4_n4_y_sat <= to_signed(2047, 12) when fc4_n4_y_rnd > to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n4_y_rnd < to_signed(-2048, 13) else fc4_n4_y_rnd(11 downto 0);
+  fc4_n4_y_sat <= to_signed(2047, 12) when fc4_n4_y_fl_d1 >= to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n4_y_fl_d1 < to_signed(-2048, 13) else fc4_n4_y_rnd(11 downto 0);
   fc4_n5_y_sticky <= '1' when fc4_n5_y_low_d1 /= 0 else '0';
   fc4_n5_y_inc <= fc4_n5_y_half_d1 and (fc4_n5_y_sticky or fc4_n5_y_lsb_d1);
   fc4_n5_y_rnd <= fc4_n5_y_fl_d1 + (to_signed(0, 12) & fc4_n5_y_inc);
-  fc4_n5_y_sat <= to_signed(2047, 12) when fc4_n5_y_rnd > to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n5_y_rnd < to_signed(-2048, 13) else fc4_n5_y_rnd(11 downto 0);
+  fc4_n5_y_sat <= to_signed(2047, 12) when fc4_n5_y_fl_d1 >= to_signed(2047, 13) else to_signed(-2048, 12) when fc4_n5_y_fl_d1 < to_signed(-2048, 13) else fc4_n5_y_rnd(11 downto 0);
   fc4_n6_s8_d1_v <= signed(fc4_n6_s8_d1);
   fc4_n6_acc <= (fc4_n6_s9_n_neg_d1(20 downto 0) - fc4_n6_s8_d1_v(20 downto 0));
   fc4_n6_y_sticky <= '1' when unsigned(fc4_n6_acc(5 downto 0)) /= 0 else '0';
   fc4_n6_y_inc <= fc4_n6_acc(6) and (fc4_n6_y_sticky or fc4_n6_acc(7));
   fc4_n6_y_rnd <= fc4_n6_acc(20 downto 7) + (to_signed(0, 13) & fc4_n6_y_inc);
-  fc4_n6_y_sat <= to_signed(2047, 12) when fc4_n6_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n6_y_rnd < to_signed(-2048, 14) else fc4_n6_y_rnd(11 downto 0);
+  fc4_n6_y_sat <= to_signed(2047, 12) when fc4_n6_acc(20 downto 7) >= to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n6_acc(20 downto 7) < to_signed(-2048, 14) else fc4_n6_y_rnd(11 downto 0);
   fc4_n7_s10_d1_v <= signed(fc4_n7_s10_d1);
   fc4_n7_acc <= (fc4_n7_s11_n_neg_d1 - resize(fc4_n7_s10_d1_v, 21));
   fc4_n7_y_sticky <= '1' when unsigned(fc4_n7_acc(5 downto 0)) /= 0 else '0';
   fc4_n7_y_inc <= fc4_n7_acc(6) and (fc4_n7_y_sticky or fc4_n7_acc(7));
   fc4_n7_y_rnd <= fc4_n7_acc(20 downto 7) + (to_signed(0, 13) & fc4_n7_y_inc);
-  fc4_n7_y_sat <= to_signed(2047, 12) when fc4_n7_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n7_y_rnd < to_signed(-2048, 14) else fc4_n7_y_rnd(11 downto 0);
+  fc4_n7_y_sat <= to_signed(2047, 12) when fc4_n7_acc(20 downto 7) >= to_signed(2047, 14) else to_signed(-2048, 12) when fc4_n7_acc(20 downto 7) < to_signed(-2048, 14) else fc4_n7_y_rnd(11 downto 0);
   out_data <= std_logic_vector(fc4_n7_y_sat) & std_logic_vector(fc4_n6_y_sat) & std_logic_vector(fc4_n5_y_sat) & std_logic_vector(fc4_n4_y_sat) & std_logic_vector(fc4_n3_y_sat) & std_logic_vector(fc4_n2_y_sat) & std_logic_vector(fc4_n1_y_sat) & std_logic_vector(fc4_n0_y_satlo);
 
   process (clk)

@@ -4,8 +4,8 @@
 -- output type: fixed<12,5,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 -- constant products: shift-add, 162 CSD digits, 24 subexpression(s) shared across the matrix
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 107 adder(s)
--- longest path per stage (delay model, ns): 3.63 | 3.73 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 107 adder(s)
+-- longest path per stage (delay model, ns): 3.63 | 3.03 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -60,37 +60,37 @@ begin
   fc5_n0_y_sticky <= '1' when fc5_n0_y_low_d1 /= 0 else '0';
   fc5_n0_y_inc <= fc5_n0_y_half_d1 and (fc5_n0_y_sticky or fc5_n0_y_lsb_d1);
   fc5_n0_y_rnd <= fc5_n0_y_fl_d1 + (to_signed(0, 13) & fc5_n0_y_inc);
-  fc5_n0_y_sat <= to_signed(2047, 12) when fc5_n0_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n0_y_rnd < to_signed(-2048, 14) else fc5_n0_y_rnd(11 downto 0);
+  fc5_n0_y_sat <= to_signed(2047, 12) when fc5_n0_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n0_y_fl_d1 < to_signed(-2048, 14) else fc5_n0_y_rnd(11 downto 0);
   fc5_n1_y_sticky <= '1' when fc5_n1_y_low_d1 /= 0 else '0';
   fc5_n1_y_inc <= fc5_n1_y_half_d1 and (fc5_n1_y_sticky or fc5_n1_y_lsb_d1);
   fc5_n1_y_rnd <= fc5_n1_y_fl_d1 + (to_signed(0, 13) & fc5_n1_y_inc);
-  fc5_n1_y_sat <= to_signed(2047, 12) when fc5_n1_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n1_y_rnd < to_signed(-2048, 14) else fc5_n1_y_rnd(11 downto 0);
+  fc5_n1_y_sat <= to_signed(2047, 12) when fc5_n1_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n1_y_fl_d1 < to_signed(-2048, 14) else fc5_n1_y_rnd(11 downto 0);
   fc5_n2_s8_xh <= fc5_n2_s8_n_neg_d1(19 downto 4);
   fc5_n2_acc <= signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc5_n2_s8_xh, 18) - signed(fc5_n2_s7_d1))) & std_logic_vector(unsigned(fc5_n2_s8_n_neg_d1(3 downto 0)))))));
   fc5_n2_y_sticky <= '1' when unsigned(fc5_n2_acc(6 downto 0)) /= 0 else '0';
   fc5_n2_y_inc <= fc5_n2_acc(7) and (fc5_n2_y_sticky or fc5_n2_acc(8));
   fc5_n2_y_rnd <= fc5_n2_acc(21 downto 8) + (to_signed(0, 13) & fc5_n2_y_inc);
-  fc5_n2_y_sat <= to_signed(2047, 12) when fc5_n2_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n2_y_rnd < to_signed(-2048, 14) else fc5_n2_y_rnd(11 downto 0);
+  fc5_n2_y_sat <= to_signed(2047, 12) when fc5_n2_acc(21 downto 8) >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n2_acc(21 downto 8) < to_signed(-2048, 14) else fc5_n2_y_rnd(11 downto 0);
   fc5_n3_y_sticky <= '1' when fc5_n3_y_low_d1 /= 0 else '0';
   fc5_n3_y_inc <= fc5_n3_y_half_d1 and (fc5_n3_y_sticky or fc5_n3_y_lsb_d1);
   fc5_n3_y_rnd <= fc5_n3_y_fl_d1 + (to_signed(0, 13) & fc5_n3_y_inc);
-  fc5_n3_y_sat <= to_signed(2047, 12) when fc5_n3_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n3_y_rnd < to_signed(-2048, 14) else fc5_n3_y_rnd(11 downto 0);
+  fc5_n3_y_sat <= to_signed(2047, 12) when fc5_n3_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n3_y_fl_d1 < to_signed(-2048, 14) else fc5_n3_y_rnd(11 downto 0);
   fc5_n4_y_sticky <= '1' when fc5_n4_y_low_d1 /= 0 else '0';
   fc5_n4_y_inc <= fc5_n4_y_half_d1 and (fc5_n4_y_sticky or fc5_n4_y_lsb_d1);
   fc5_n4_y_rnd <= fc5_n4_y_fl_d1 + (to_signed(0, 13) & fc5_n4_y_inc);
-  fc5_n4_y_sat <= to_signed(2047, 12) when fc5_n4_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n4_y_rnd < to_signed(-2048, 14) else fc5_n4_y_rnd(11 downto 0);
+  fc5_n4_y_sat <= to_signed(2047, 12) when fc5_n4_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n4_y_fl_d1 < to_signed(-2048, 14) else fc5_n4_y_rnd(11 downto 0);
   fc5_n5_y_sticky <= '1' when fc5_n5_y_low_d1 /= 0 else '0';
   fc5_n5_y_inc <= fc5_n5_y_half_d1 and (fc5_n5_y_sticky or fc5_n5_y_lsb_d1);
   fc5_n5_y_rnd <= fc5_n5_y_fl_d1 + (to_signed(0, 13) & fc5_n5_y_inc);
-  fc5_n5_y_sat <= to_signed(2047, 12) when fc5_n5_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n5_y_rnd < to_signed(-2048, 14) else fc5_n5_y_rnd(11 downto 0);
+  fc5_n5_y_sat <= to_signed(2047, 12) when fc5_n5_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n5_y_fl_d1 < to_signed(-2048, 14) else fc5_n5_y_rnd(11 downto 0);
   fc5_n6_y_sticky <= '1' when fc5_n6_y_low_d1 /= 0 else '0';
   fc5_n6_y_inc <= fc5_n6_y_half_d1 and (fc5_n6_y_sticky or fc5_n6_y_lsb_d1);
   fc5_n6_y_rnd <= fc5_n6_y_fl_d1 + (to_signed(0, 13) & fc5_n6_y_inc);
-  fc5_n6_y_sat <= to_signed(2047, 12) when fc5_n6_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n6_y_rnd < to_signed(-2048, 14) else fc5_n6_y_rnd(11 downto 0);
+  fc5_n6_y_sat <= to_signed(2047, 12) when fc5_n6_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n6_y_fl_d1 < to_signed(-2048, 14) else fc5_n6_y_rnd(11 downto 0);
   fc5_n7_y_sticky <= '1' when fc5_n7_y_low_d1 /= 0 else '0';
   fc5_n7_y_inc <= fc5_n7_y_half_d1 and (fc5_n7_y_sticky or fc5_n7_y_lsb_d1);
   fc5_n7_y_rnd <= fc5_n7_y_fl_d1 + (to_signed(0, 13) & fc5_n7_y_inc);
-  fc5_n7_y_sat <= to_signed(2047, 12) when fc5_n7_y_rnd > to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n7_y_rnd < to_signed(-2048, 14) else fc5_n7_y_rnd(11 downto 0);
+  fc5_n7_y_sat <= to_signed(2047, 12) when fc5_n7_y_fl_d1 >= to_signed(2047, 14) else to_signed(-2048, 12) when fc5_n7_y_fl_d1 < to_signed(-2048, 14) else fc5_n7_y_rnd(11 downto 0);
   out_data <= std_logic_vector(fc5_n7_y_sat) & std_logic_vector(fc5_n6_y_sat) & std_logic_vector(fc5_n5_y_sat) & std_logic_vector(fc5_n4_y_sat) & std_logic_vector(fc5_n3_y_sat) & std_logic_vector(fc5_n2_y_sat) & std_logic_vector(fc5_n1_y_sat) & std_logic_vector(fc5_n0_y_sat);
 
   process (clk)

@@ -4,8 +4,8 @@
 -- output type: fixed<7,3,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 -- constant products: shift-add, 185 CSD digits, 27 subexpression(s) shared across the matrix
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.73 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 126 adder(s)
--- longest path per stage (delay model, ns): 3.60 | 3.73 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 126 adder(s)
+-- longest path per stage (delay model, ns): 3.60 | 3.03 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -65,40 +65,40 @@ begin
   fc7_n0_y_sticky <= '1' when fc7_n0_y_low_d1 /= 0 else '0';
   fc7_n0_y_inc <= fc7_n0_y_half_d1 and (fc7_n0_y_sticky or fc7_n0_y_lsb_d1);
   fc7_n0_y_rnd <= fc7_n0_y_fl_d1 + (to_signed(0, 8) & fc7_n0_y_inc);
-  fc7_n0_y_satlo <= to_signed(-64, 7) when fc7_n0_y_rnd < to_signed(-64, 9) else fc7_n0_y_rnd(6 downto 0);
+  fc7_n0_y_satlo <= to_signed(-64, 7) when fc7_n0_y_fl_d1 < to_signed(-64, 9) else fc7_n0_y_rnd(6 downto 0);
   fc7_n1_acc <= (fc7_n1_s9_n_neg_d1 - signed(fc7_n1_s7_d1));
   fc7_n1_y_sticky <= '1' when unsigned(fc7_n1_acc(9 downto 0)) /= 0 else '0';
   fc7_n1_y_inc <= fc7_n1_acc(10) and (fc7_n1_y_sticky or fc7_n1_acc(11));
   fc7_n1_y_rnd <= fc7_n1_acc(18 downto 11) + (to_signed(0, 7) & fc7_n1_y_inc);
-  fc7_n1_y_sat <= to_signed(63, 7) when fc7_n1_y_rnd > to_signed(63, 8) else to_signed(-64, 7) when fc7_n1_y_rnd < to_signed(-64, 8) else fc7_n1_y_rnd(6 downto 0);
+  fc7_n1_y_sat <= to_signed(63, 7) when fc7_n1_acc(18 downto 11) >= to_signed(63, 8) else to_signed(-64, 7) when fc7_n1_acc(18 downto 11) < to_signed(-64, 8) else fc7_n1_y_rnd(6 downto 0);
   fc7_n2_y_sticky <= '1' when fc7_n2_y_low_d1 /= 0 else '0';
   fc7_n2_y_inc <= fc7_n2_y_half_d1 and (fc7_n2_y_sticky or fc7_n2_y_lsb_d1);
   fc7_n2_y_rnd <= fc7_n2_y_fl_d1 + (to_signed(0, 7) & fc7_n2_y_inc);
-  fc7_n2_y_sat <= to_signed(63, 7) when fc7_n2_y_rnd > to_signed(63, 8) else to_signed(-64, 7) when fc7_n2_y_rnd < to_signed(-64, 8) else fc7_n2_y_rnd(6 downto 0);
+  fc7_n2_y_sat <= to_signed(63, 7) when fc7_n2_y_fl_d1 >= to_signed(63, 8) else to_signed(-64, 7) when fc7_n2_y_fl_d1 < to_signed(-64, 8) else fc7_n2_y_rnd(6 downto 0);
   fc7_n3_s10_d1_v <= signed(fc7_n3_s10_d1);
   fc7_n3_acc <= (resize(fc7_n3_s11_n_neg_d1, 20) - resize(fc7_n3_s10_d1_v, 20));
   fc7_n3_y_sticky <= '1' when unsigned(fc7_n3_acc(9 downto 0)) /= 0 else '0';
   fc7_n3_y_inc <= fc7_n3_acc(10) and (fc7_n3_y_sticky or fc7_n3_acc(11));
   fc7_n3_y_rnd <= fc7_n3_acc(19 downto 11) + (to_signed(0, 8) & fc7_n3_y_inc);
-  fc7_n3_y_satlo <= to_signed(-64, 7) when fc7_n3_y_rnd < to_signed(-64, 9) else fc7_n3_y_rnd(6 downto 0);
+  fc7_n3_y_satlo <= to_signed(-64, 7) when fc7_n3_acc(19 downto 11) < to_signed(-64, 9) else fc7_n3_y_rnd(6 downto 0);
   fc7_n4_y_sticky <= '1' when fc7_n4_y_low_d1 /= 0 else '0';
   fc7_n4_y_inc <= fc7_n4_y_half_d1 and (fc7_n4_y_sticky or fc7_n4_y_lsb_d1);
   fc7_n4_y_rnd <= fc7_n4_y_fl_d1 + (to_signed(0, 7) & fc7_n4_y_inc);
-  fc7_n4_y_sat <= to_signed(63, 7) when fc7_n4_y_rnd > to_signed(63, 8) else to_signed(-64, 7) when fc7_n4_y_rnd < to_signed(-64, 8) else fc7_n4_y_rnd(6 downto 0);
+  fc7_n4_y_sat <= to_signed(63, 7) when fc7_n4_y_fl_d1 >= to_signed(63, 8) else to_signed(-64, 7) when fc7_n4_y_fl_d1 < to_signed(-64, 8) else fc7_n4_y_rnd(6 downto 0);
   fc7_n5_s11_d1_v <= signed(fc7_n5_s11_d1);
   fc7_n5_acc <= (fc7_n5_s12_n_neg_d1 - resize(fc7_n5_s11_d1_v, 20));
   fc7_n5_y_sticky <= '1' when unsigned(fc7_n5_acc(9 downto 0)) /= 0 else '0';
   fc7_n5_y_inc <= fc7_n5_acc(10) and (fc7_n5_y_sticky or fc7_n5_acc(11));
   fc7_n5_y_rnd <= fc7_n5_acc(19 downto 11) + (to_signed(0, 8) & fc7_n5_y_inc);
-  fc7_n5_y_sat <= to_signed(63, 7) when fc7_n5_y_rnd > to_signed(63, 9) else fc7_n5_y_rnd(6 downto 0);
+  fc7_n5_y_sat <= to_signed(63, 7) when fc7_n5_acc(19 downto 11) >= to_signed(63, 9) else fc7_n5_y_rnd(6 downto 0);
   fc7_n6_y_sticky <= '1' when fc7_n6_y_low_d1 /= 0 else '0';
   fc7_n6_y_inc <= fc7_n6_y_half_d1 and (fc7_n6_y_sticky or fc7_n6_y_lsb_d1);
   fc7_n6_y_rnd <= fc7_n6_y_fl_d1 + (to_signed(0, 7) & fc7_n6_y_inc);
-  fc7_n6_y_sat <= to_signed(63, 7) when fc7_n6_y_rnd > to_signed(63, 8) else fc7_n6_y_rnd(6 downto 0);
+  fc7_n6_y_sat <= to_signed(63, 7) when fc7_n6_y_fl_d1 >= to_signed(63, 8) else fc7_n6_y_rnd(6 downto 0);
   fc7_n7_y_sticky <= '1' when fc7_n7_y_low_d1 /= 0 else '0';
   fc7_n7_y_inc <= fc7_n7_y_half_d1 and (fc7_n7_y_sticky or fc7_n7_y_lsb_d1);
   fc7_n7_y_rnd <= fc7_n7_y_fl_d1 + (to_signed(0, 8) & fc7_n7_y_inc);
-  fc7_n7_y_sat <= to_signed(63, 7) when fc7_n7_y_rnd > to_signed(63, 9) else fc7_n7_y_rnd(6 downto 0);
+  fc7_n7_y_sat <= to_signed(63, 7) when fc7_n7_y_fl_d1 >= to_signed(63, 9) else fc7_n7_y_rnd(6 downto 0);
   out_data <= std_logic_vector(fc7_n7_y_sat) & std_logic_vector(fc7_n6_y_sat) & std_logic_vector(fc7_n5_y_sat) & std_logic_vector(fc7_n4_y_sat) & std_logic_vector(fc7_n3_y_satlo) & std_logic_vector(fc7_n2_y_sat) & std_logic_vector(fc7_n1_y_sat) & std_logic_vector(fc7_n0_y_satlo);
 
   process (clk)

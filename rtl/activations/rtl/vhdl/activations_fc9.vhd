@@ -4,8 +4,8 @@
 -- output type: fixed<16,6,RND_CONV,SAT>
 -- kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
 -- constant products: shift-add, 185 CSD digits, 29 subexpression(s) shared across the matrix
--- latency: 2 clock cycle(s) (outputs not registered: they arrive 0.40 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
--- longest path per stage (delay model, ns): 3.63 | 3.70 | 0.40 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 2.96 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+-- longest path per stage (delay model, ns): 3.63 | 2.96 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -22,36 +22,106 @@ end entity activations_fc9;
 
 architecture rtl of activations_fc9 is
   signal fc9_e20_d1 : unsigned(18 downto 0);
+  signal fc9_e20_d1_v : signed(18 downto 0);
+  signal fc9_n0_s8_xh : signed(11 downto 0);
+  signal fc9_n0_s8 : signed(19 downto 0); -- bias -16.53125, less the terms' sign-extension offsets
   signal fc9_n0_s7_d1 : unsigned(23 downto 0);
-  signal fc9_n0_y_ovf_lo_d1 : std_logic;
-  signal fc9_n0_y_wrap_d1 : signed(15 downto 0);
-  signal fc9_n0_y_ovf_hi_d1 : std_logic;
+  signal fc9_n0_s7_d1_v : signed(23 downto 0);
+  signal fc9_n0_acc : signed(22 downto 0);
+  signal fc9_n0_y_sticky, fc9_n0_y_inc : std_logic;
+  signal fc9_n0_y_rnd : signed(17 downto 0);
   signal fc9_n0_y_sat : signed(15 downto 0);
   signal fc9_n1_s9_d1 : unsigned(23 downto 0);
+  signal fc9_n1_s9_d1_v : signed(23 downto 0);
   signal fc9_n1_s10_d1 : unsigned(21 downto 0);
+  signal fc9_n1_s11_xh, fc9_n1_acc : signed(22 downto 0);
+  signal fc9_n1_y_sticky, fc9_n1_y_inc : std_logic;
+  signal fc9_n1_y_rnd : signed(17 downto 0);
+  signal fc9_n1_y_sat : signed(15 downto 0);
   signal fc9_n2_y_low_d1 : unsigned(3 downto 0);
-  signal fc9_n2_y_lsb_d1, fc9_n2_y_half_d1 : std_logic;
-  signal fc9_n2_y_fl_d1 : signed(16 downto 0);
+  signal fc9_n2_y_sticky, fc9_n2_y_lsb_d1, fc9_n2_y_half_d1, fc9_n2_y_inc : std_logic;
+  signal fc9_n2_y_fl_d1, fc9_n2_y_rnd : signed(16 downto 0);
+  signal fc9_n2_y_sat : signed(15 downto 0);
   signal fc9_n3_s7_d1 : unsigned(23 downto 0);
+  signal fc9_n3_s7_d1_v : signed(23 downto 0);
   signal fc9_n3_s8_d1 : unsigned(20 downto 0);
+  signal fc9_n3_s9_xh : signed(21 downto 0);
+  signal fc9_n3_acc : signed(22 downto 0);
+  signal fc9_n3_y_sticky, fc9_n3_y_inc : std_logic;
+  signal fc9_n3_y_rnd : signed(17 downto 0);
+  signal fc9_n3_y_sat : signed(15 downto 0);
   signal fc9_n4_s8_d1 : unsigned(23 downto 0);
+  signal fc9_n4_s8_d1_v : signed(23 downto 0);
   signal fc9_n4_s9_d1 : unsigned(22 downto 0);
+  signal fc9_n4_acc : signed(22 downto 0);
+  signal fc9_n4_y_sticky, fc9_n4_y_inc : std_logic;
+  signal fc9_n4_y_rnd : signed(17 downto 0);
+  signal fc9_n4_y_sat : signed(15 downto 0);
+  signal fc9_n5_s9_xh : signed(4 downto 0);
+  signal fc9_n5_s9 : signed(23 downto 0);
   signal fc9_n5_s8_d1 : signed(24 downto 0);
-  signal fc9_n5_y_ovf_lo_d1 : std_logic;
-  signal fc9_n5_y_wrap_d1 : signed(15 downto 0);
-  signal fc9_n5_y_ovf_hi_d1 : std_logic;
+  signal fc9_n5_acc : signed(22 downto 0);
+  signal fc9_n5_y_sticky, fc9_n5_y_inc : std_logic;
+  signal fc9_n5_y_rnd : signed(17 downto 0);
   signal fc9_n5_y_sat : signed(15 downto 0);
   signal fc9_n6_y_low_d1 : unsigned(3 downto 0);
-  signal fc9_n6_y_lsb_d1, fc9_n6_y_half_d1 : std_logic;
-  signal fc9_n6_y_fl_d1 : signed(16 downto 0);
+  signal fc9_n6_y_sticky, fc9_n6_y_lsb_d1, fc9_n6_y_half_d1, fc9_n6_y_inc : std_logic;
+  signal fc9_n6_y_fl_d1, fc9_n6_y_rnd : signed(16 downto 0);
+  signal fc9_n6_y_sat : signed(15 downto 0);
   signal fc9_n7_y_low_d1 : unsigned(3 downto 0);
-  signal fc9_n7_y_lsb_d1, fc9_n7_y_half_d1 : std_logic;
-  signal fc9_n7_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n1_y_sat_d1, fc9_n2_y_sat_d1, fc9_n3_y_sat_d1, fc9_n4_y_sat_d1, fc9_n6_y_sat_d1, fc9_n7_y_sat_d1 : signed(15 downto 0);
+  signal fc9_n7_y_sticky, fc9_n7_y_lsb_d1, fc9_n7_y_half_d1, fc9_n7_y_inc : std_logic;
+  signal fc9_n7_y_fl_d1, fc9_n7_y_rnd : signed(17 downto 0);
+  signal fc9_n7_y_sat : signed(15 downto 0);
 begin
-  fc9_n0_y_sat <= to_signed(32767, 16) when fc9_n0_y_ovf_hi_d1 = '1' else to_signed(-32768, 16) when fc9_n0_y_ovf_lo_d1 = '1' else fc9_n0_y_wrap_d1;
-  fc9_n5_y_sat <= to_signed(32767, 16) when fc9_n5_y_ovf_hi_d1 = '1' else to_signed(-32768, 16) when fc9_n5_y_ovf_lo_d1 = '1' else fc9_n5_y_wrap_d1;
-  out_data <= std_logic_vector(fc9_n7_y_sat_d1) & std_logic_vector(fc9_n6_y_sat_d1) & std_logic_vector(fc9_n5_y_sat) & std_logic_vector(fc9_n4_y_sat_d1) & std_logic_vector(fc9_n3_y_sat_d1) & std_logic_vector(fc9_n2_y_sat_d1) & std_logic_vector(fc9_n1_y_sat_d1) & std_logic_vector(fc9_n0_y_sat);
+  fc9_e20_d1_v <= signed(fc9_e20_d1);
+  fc9_n0_s8_xh <= fc9_e20_d1_v(18 downto 7);
+  fc9_n0_s8 <= signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s8_xh, 13) - to_signed(2467, 13))) & std_logic_vector(unsigned(fc9_e20_d1_v(6 downto 0)))))));
+  fc9_n0_s7_d1_v <= signed(fc9_n0_s7_d1);
+  fc9_n0_acc <= (shift_left(resize(fc9_n0_s8, 23), 3) - fc9_n0_s7_d1_v(22 downto 0));
+  fc9_n0_y_sticky <= '1' when unsigned(fc9_n0_acc(3 downto 0)) /= 0 else '0';
+  fc9_n0_y_inc <= fc9_n0_acc(4) and (fc9_n0_y_sticky or fc9_n0_acc(5));
+  fc9_n0_y_rnd <= fc9_n0_acc(22 downto 5) + (to_signed(0, 17) & fc9_n0_y_inc);
+  fc9_n0_y_sat <= to_signed(32767, 16) when fc9_n0_acc(22 downto 5) >= to_signed(32767, 18) else to_signed(-32768, 16) when fc9_n0_acc(22 downto 5) < to_signed(-32768, 18) else fc9_n0_y_rnd(15 downto 0);
+  fc9_n1_s9_d1_v <= signed(fc9_n1_s9_d1);
+  fc9_n1_s11_xh <= fc9_n1_s9_d1_v(23 downto 1);
+  fc9_n1_acc <= signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n1_s11_xh(21 downto 0) - signed(fc9_n1_s10_d1))) & std_logic_vector(unsigned(fc9_n1_s9_d1_v(0 downto 0)))))));
+  fc9_n1_y_sticky <= '1' when unsigned(fc9_n1_acc(3 downto 0)) /= 0 else '0';
+  fc9_n1_y_inc <= fc9_n1_acc(4) and (fc9_n1_y_sticky or fc9_n1_acc(5));
+  fc9_n1_y_rnd <= fc9_n1_acc(22 downto 5) + (to_signed(0, 17) & fc9_n1_y_inc);
+  fc9_n1_y_sat <= to_signed(32767, 16) when fc9_n1_acc(22 downto 5) >= to_signed(32767, 18) else to_signed(-32768, 16) when fc9_n1_acc(22 downto 5) < to_signed(-32768, 18) else fc9_n1_y_rnd(15 downto 0);
+  fc9_n2_y_sticky <= '1' when fc9_n2_y_low_d1 /= 0 else '0';
+  fc9_n2_y_inc <= fc9_n2_y_half_d1 and (fc9_n2_y_sticky or fc9_n2_y_lsb_d1);
+  fc9_n2_y_rnd <= fc9_n2_y_fl_d1 + (to_signed(0, 16) & fc9_n2_y_inc);
+  fc9_n2_y_sat <= to_signed(32767, 16) when fc9_n2_y_fl_d1 >= to_signed(32767, 17) else to_signed(-32768, 16) when fc9_n2_y_fl_d1 < to_signed(-32768, 17) else fc9_n2_y_rnd(15 downto 0);
+  fc9_n3_s7_d1_v <= signed(fc9_n3_s7_d1);
+  fc9_n3_s9_xh <= fc9_n3_s7_d1_v(23 downto 2);
+  fc9_n3_acc <= signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n3_s9_xh(20 downto 0) + signed(fc9_n3_s8_d1))) & std_logic_vector(unsigned(fc9_n3_s7_d1_v(1 downto 0)))))));
+  fc9_n3_y_sticky <= '1' when unsigned(fc9_n3_acc(3 downto 0)) /= 0 else '0';
+  fc9_n3_y_inc <= fc9_n3_acc(4) and (fc9_n3_y_sticky or fc9_n3_acc(5));
+  fc9_n3_y_rnd <= fc9_n3_acc(22 downto 5) + (to_signed(0, 17) & fc9_n3_y_inc);
+  fc9_n3_y_sat <= to_signed(32767, 16) when fc9_n3_acc(22 downto 5) >= to_signed(32767, 18) else to_signed(-32768, 16) when fc9_n3_acc(22 downto 5) < to_signed(-32768, 18) else fc9_n3_y_rnd(15 downto 0);
+  fc9_n4_s8_d1_v <= signed(fc9_n4_s8_d1);
+  fc9_n4_acc <= (fc9_n4_s8_d1_v(22 downto 0) - signed(fc9_n4_s9_d1));
+  fc9_n4_y_sticky <= '1' when unsigned(fc9_n4_acc(3 downto 0)) /= 0 else '0';
+  fc9_n4_y_inc <= fc9_n4_acc(4) and (fc9_n4_y_sticky or fc9_n4_acc(5));
+  fc9_n4_y_rnd <= fc9_n4_acc(22 downto 5) + (to_signed(0, 17) & fc9_n4_y_inc);
+  fc9_n4_y_sat <= to_signed(32767, 16) when fc9_n4_acc(22 downto 5) >= to_signed(32767, 18) else to_signed(-32768, 16) when fc9_n4_acc(22 downto 5) < to_signed(-32768, 18) else fc9_n4_y_rnd(15 downto 0);
+  fc9_n5_s9_xh <= fc9_e20_d1_v(18 downto 14);
+  fc9_n5_s9 <= signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc9_n5_s9_xh, 9) + to_signed(-91, 9))) & std_logic_vector(unsigned(fc9_e20_d1_v(13 downto 0)))))));
+  fc9_n5_acc <= (fc9_n5_s8_d1(22 downto 0) + fc9_n5_s9(22 downto 0));
+  fc9_n5_y_sticky <= '1' when unsigned(fc9_n5_acc(3 downto 0)) /= 0 else '0';
+  fc9_n5_y_inc <= fc9_n5_acc(4) and (fc9_n5_y_sticky or fc9_n5_acc(5));
+  fc9_n5_y_rnd <= fc9_n5_acc(22 downto 5) + (to_signed(0, 17) & fc9_n5_y_inc);
+  fc9_n5_y_sat <= to_signed(32767, 16) when fc9_n5_acc(22 downto 5) >= to_signed(32767, 18) else to_signed(-32768, 16) when fc9_n5_acc(22 downto 5) < to_signed(-32768, 18) else fc9_n5_y_rnd(15 downto 0);
+  fc9_n6_y_sticky <= '1' when fc9_n6_y_low_d1 /= 0 else '0';
+  fc9_n6_y_inc <= fc9_n6_y_half_d1 and (fc9_n6_y_sticky or fc9_n6_y_lsb_d1);
+  fc9_n6_y_rnd <= fc9_n6_y_fl_d1 + (to_signed(0, 16) & fc9_n6_y_inc);
+  fc9_n6_y_sat <= to_signed(32767, 16) when fc9_n6_y_fl_d1 >= to_signed(32767, 17) else to_signed(-32768, 16) when fc9_n6_y_fl_d1 < to_signed(-32768, 17) else fc9_n6_y_rnd(15 downto 0);
+  fc9_n7_y_sticky <= '1' when fc9_n7_y_low_d1 /= 0 else '0';
+  fc9_n7_y_inc <= fc9_n7_y_half_d1 and (fc9_n7_y_sticky or fc9_n7_y_lsb_d1);
+  fc9_n7_y_rnd <= fc9_n7_y_fl_d1 + (to_signed(0, 17) & fc9_n7_y_inc);
+  fc9_n7_y_sat <= to_signed(32767, 16) when fc9_n7_y_fl_d1 >= to_signed(32767, 18) else to_signed(-32768, 16) when fc9_n7_y_fl_d1 < to_signed(-32768, 18) else fc9_n7_y_rnd(15 downto 0);
+  out_data <= std_logic_vector(fc9_n7_y_sat) & std_logic_vector(fc9_n6_y_sat) & std_logic_vector(fc9_n5_y_sat) & std_logic_vector(fc9_n4_y_sat) & std_logic_vector(fc9_n3_y_sat) & std_logic_vector(fc9_n2_y_sat) & std_logic_vector(fc9_n1_y_sat) & std_logic_vector(fc9_n0_y_sat);
 
   process (clk)
     variable fc9_in_0, fc9_in_1, fc9_in_2, fc9_in_3, fc9_in_4, fc9_in_5 : signed(11 downto 0);
@@ -140,14 +210,6 @@ begin
     variable fc9_n0_s6 : signed(21 downto 0);
     variable fc9_n0_s7_xh : signed(20 downto 0);
     variable fc9_n0_s7_u : unsigned(23 downto 0);
-    variable fc9_e20_d1_v : signed(18 downto 0);
-    variable fc9_n0_s8_xh : signed(11 downto 0);
-    variable fc9_n0_s8 : signed(19 downto 0); -- bias -16.53125, less the terms' sign-extension offsets
-    variable fc9_n0_s7_d1_v : signed(23 downto 0);
-    variable fc9_n0_acc : signed(22 downto 0);
-    variable fc9_n0_y_sticky, fc9_n0_y_inc : std_logic;
-    variable fc9_n0_y_rnd : signed(17 downto 0);
-    variable fc9_n0_y_ovf_hi, fc9_n0_y_ovf_lo : std_logic;
     variable fc9_n1_s0_xh : signed(6 downto 0);
     variable fc9_n1_s0 : signed(19 downto 0);
     variable fc9_n1_s1_xh : signed(9 downto 0);
@@ -172,11 +234,6 @@ begin
     variable fc9_n1_s9_u : unsigned(23 downto 0);
     variable fc9_n1_s10_xh : signed(9 downto 0);
     variable fc9_n1_s10_u : unsigned(21 downto 0);
-    variable fc9_n1_s9_d1_v : signed(23 downto 0);
-    variable fc9_n1_s11_xh, fc9_n1_acc : signed(22 downto 0);
-    variable fc9_n1_y_sticky, fc9_n1_y_inc : std_logic;
-    variable fc9_n1_y_rnd : signed(17 downto 0);
-    variable fc9_n1_y_sat : signed(15 downto 0);
     variable fc9_n2_s0 : signed(17 downto 0);
     variable fc9_n2_s1_xo : signed(12 downto 0);
     variable fc9_n2_s1_xh : signed(9 downto 0);
@@ -196,9 +253,6 @@ begin
     variable fc9_n2_s10_xh : signed(19 downto 0);
     variable fc9_n2_s10_hi : signed(20 downto 0); -- bias -12.421875, less the terms' sign-extension offsets
     variable fc9_n2_acc : signed(21 downto 0);
-    variable fc9_n2_y_sticky, fc9_n2_y_inc : std_logic;
-    variable fc9_n2_y_rnd : signed(16 downto 0);
-    variable fc9_n2_y_sat : signed(15 downto 0);
     variable fc9_n3_s0_xh : signed(10 downto 0);
     variable fc9_n3_s0 : signed(15 downto 0);
     variable fc9_n3_s1_xh : signed(7 downto 0);
@@ -215,12 +269,6 @@ begin
     variable fc9_n3_s7_hi : signed(18 downto 0);
     variable fc9_n3_s8_xh : signed(11 downto 0);
     variable fc9_n3_s8_u : unsigned(20 downto 0); -- bias -10.359375, less the terms' sign-extension offsets
-    variable fc9_n3_s7_d1_v : signed(23 downto 0);
-    variable fc9_n3_s9_xh : signed(21 downto 0);
-    variable fc9_n3_acc : signed(22 downto 0);
-    variable fc9_n3_y_sticky, fc9_n3_y_inc : std_logic;
-    variable fc9_n3_y_rnd : signed(17 downto 0);
-    variable fc9_n3_y_sat : signed(15 downto 0);
     variable fc9_n4_s0_xh : signed(7 downto 0);
     variable fc9_n4_s0 : signed(17 downto 0);
     variable fc9_n4_s1_xh : signed(5 downto 0);
@@ -237,11 +285,6 @@ begin
     variable fc9_n4_s7 : signed(22 downto 0);
     variable fc9_n4_s8_xh : signed(16 downto 0);
     variable fc9_n4_s8_u : unsigned(23 downto 0);
-    variable fc9_n4_s8_d1_v : signed(23 downto 0);
-    variable fc9_n4_acc : signed(22 downto 0);
-    variable fc9_n4_y_sticky, fc9_n4_y_inc : std_logic;
-    variable fc9_n4_y_rnd : signed(17 downto 0);
-    variable fc9_n4_y_sat : signed(15 downto 0);
     variable fc9_n5_s0_xh : signed(8 downto 0);
     variable fc9_n5_s0 : signed(16 downto 0);
     variable fc9_n5_s1_xh : signed(11 downto 0);
@@ -259,12 +302,6 @@ begin
     variable fc9_n5_s6 : signed(18 downto 0);
     variable fc9_n5_s7_xh : signed(14 downto 0);
     variable fc9_n5_s7 : signed(24 downto 0);
-    variable fc9_n5_s9_xh : signed(4 downto 0);
-    variable fc9_n5_s9 : signed(23 downto 0);
-    variable fc9_n5_acc : signed(22 downto 0);
-    variable fc9_n5_y_sticky, fc9_n5_y_inc : std_logic;
-    variable fc9_n5_y_rnd : signed(17 downto 0);
-    variable fc9_n5_y_ovf_hi, fc9_n5_y_ovf_lo : std_logic;
     variable fc9_n6_s0_xh_2 : signed(2 downto 0);
     variable fc9_n6_s0_2 : signed(21 downto 0);
     variable fc9_n6_s2_xh : signed(13 downto 0);
@@ -278,9 +315,6 @@ begin
     variable fc9_n6_s7_xh : signed(16 downto 0);
     variable fc9_n6_s7_2 : signed(20 downto 0);
     variable fc9_n6_acc : signed(21 downto 0);
-    variable fc9_n6_y_sticky, fc9_n6_y_inc : std_logic;
-    variable fc9_n6_y_rnd : signed(16 downto 0);
-    variable fc9_n6_y_sat : signed(15 downto 0);
     variable fc9_n7_s0 : signed(13 downto 0);
     variable fc9_n7_s1_xo : signed(14 downto 0);
     variable fc9_n7_s1_xh : signed(8 downto 0);
@@ -302,9 +336,6 @@ begin
     variable fc9_n7_s9_xh : signed(11 downto 0);
     variable fc9_n7_s9 : signed(22 downto 0); -- bias -2.140625, less the terms' sign-extension offsets
     variable fc9_n7_acc : signed(22 downto 0);
-    variable fc9_n7_y_sticky, fc9_n7_y_inc : std_logic;
-    variable fc9_n7_y_rnd : signed(17 downto 0);
-    variable fc9_n7_y_sat : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -404,16 +435,6 @@ begin
         fc9_n0_s6 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((signed((unsigned(std_logic_vector'('0' & std_logic_vector(fc9_n0_s4_hi) & std_logic_vector(unsigned(fc9_n0_s3(1 downto 0))))))) + fc9_n0_s6_yo))))));
         fc9_n0_s7_xh := fc9_n0_s6(21 downto 1);
         fc9_n0_s7_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s7_xh, 23) - fc9_n0_s5)) & std_logic_vector(unsigned(fc9_n0_s6(0 downto 0)))));
-        fc9_e20_d1_v := signed(fc9_e20_d1);
-        fc9_n0_s8_xh := fc9_e20_d1_v(18 downto 7);
-        fc9_n0_s8 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n0_s8_xh, 13) - to_signed(2467, 13))) & std_logic_vector(unsigned(fc9_e20_d1_v(6 downto 0)))))));
-        fc9_n0_s7_d1_v := signed(fc9_n0_s7_d1);
-        fc9_n0_acc := (shift_left(resize(fc9_n0_s8, 23), 3) - fc9_n0_s7_d1_v(22 downto 0));
-        if unsigned(fc9_n0_acc(3 downto 0)) /= 0 then fc9_n0_y_sticky := '1'; else fc9_n0_y_sticky := '0'; end if;
-        fc9_n0_y_inc := fc9_n0_acc(4) and (fc9_n0_y_sticky or fc9_n0_acc(5));
-        fc9_n0_y_rnd := fc9_n0_acc(22 downto 5) + (to_signed(0, 17) & fc9_n0_y_inc);
-        if fc9_n0_y_rnd > to_signed(32767, 18) then fc9_n0_y_ovf_hi := '1'; else fc9_n0_y_ovf_hi := '0'; end if;
-        if fc9_n0_y_rnd < to_signed(-32768, 18) then fc9_n0_y_ovf_lo := '1'; else fc9_n0_y_ovf_lo := '0'; end if;
         fc9_n1_s0_xh := fc9_e12_xo(12 downto 6);
         fc9_n1_s0 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc9_n1_s0_xh, 13) + fc9_e12_xo)) & std_logic_vector(unsigned(fc9_e12_xo(5 downto 0)))))));
         fc9_n1_s1_xh := fc9_e14_xo(12 downto 3);
@@ -438,13 +459,6 @@ begin
         fc9_n1_s9_u := unsigned(std_logic_vector'('0' & std_logic_vector((fc9_n1_s8 + resize(fc9_n1_s7, 23)))));
         fc9_n1_s10_xh := fc9_e15(18 downto 9);
         fc9_n1_s10_u := unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc9_n1_s10_xh, 12) + to_signed(-1147, 12))) & std_logic_vector(unsigned(fc9_e15(8 downto 0)))));
-        fc9_n1_s9_d1_v := signed(fc9_n1_s9_d1);
-        fc9_n1_s11_xh := fc9_n1_s9_d1_v(23 downto 1);
-        fc9_n1_acc := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n1_s11_xh(21 downto 0) - signed(fc9_n1_s10_d1))) & std_logic_vector(unsigned(fc9_n1_s9_d1_v(0 downto 0)))))));
-        if unsigned(fc9_n1_acc(3 downto 0)) /= 0 then fc9_n1_y_sticky := '1'; else fc9_n1_y_sticky := '0'; end if;
-        fc9_n1_y_inc := fc9_n1_acc(4) and (fc9_n1_y_sticky or fc9_n1_acc(5));
-        fc9_n1_y_rnd := fc9_n1_acc(22 downto 5) + (to_signed(0, 17) & fc9_n1_y_inc);
-        if fc9_n1_y_rnd > to_signed(32767, 18) then fc9_n1_y_sat := to_signed(32767, 16); elsif fc9_n1_y_rnd < to_signed(-32768, 18) then fc9_n1_y_sat := to_signed(-32768, 16); else fc9_n1_y_sat := fc9_n1_y_rnd(15 downto 0); end if;
         fc9_n2_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_e0_xh, 14) - resize(fc9_e3_yo, 14))) & std_logic_vector(unsigned(fc9_in_4(3 downto 0)))))));
         fc9_n2_s1_xo := signed((unsigned(std_logic_vector'('0' & fc9_e2_yo_i & std_logic_vector(unsigned(fc9_in_6(10 downto 0)))))));
         fc9_n2_s1_xh := fc9_n2_s1_xo(12 downto 3);
@@ -465,10 +479,6 @@ begin
         fc9_n2_s10_xh := fc9_n2_s8(20 downto 1);
         fc9_n2_s10_hi := resize(fc9_n2_s10_xh, 21) + signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n2_s9_xh(12 downto 0) + to_signed(2145, 13))) & std_logic_vector(unsigned(fc9_n2_s7(7 downto 0)))))));
         fc9_n2_acc := signed((unsigned(std_logic_vector'(std_logic_vector(fc9_n2_s10_hi) & std_logic_vector(unsigned(fc9_n2_s8(0 downto 0)))))));
-        if fc9_n2_y_low_d1 /= 0 then fc9_n2_y_sticky := '1'; else fc9_n2_y_sticky := '0'; end if;
-        fc9_n2_y_inc := fc9_n2_y_half_d1 and (fc9_n2_y_sticky or fc9_n2_y_lsb_d1);
-        fc9_n2_y_rnd := fc9_n2_y_fl_d1 + (to_signed(0, 16) & fc9_n2_y_inc);
-        if fc9_n2_y_rnd > to_signed(32767, 17) then fc9_n2_y_sat := to_signed(32767, 16); elsif fc9_n2_y_rnd < to_signed(-32768, 17) then fc9_n2_y_sat := to_signed(-32768, 16); else fc9_n2_y_sat := fc9_n2_y_rnd(15 downto 0); end if;
         fc9_n3_s0_xh := fc9_e26_yo(12 downto 2);
         fc9_n3_s0 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc9_n3_s0_xh, 13) + fc9_e12_xo)) & std_logic_vector(unsigned(fc9_e26_yo(1 downto 0)))))));
         fc9_n3_s1_xh := fc9_e14_xo(12 downto 5);
@@ -485,13 +495,6 @@ begin
         fc9_n3_s7_hi := resize(fc9_n3_s7_xh, 19) + signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc9_n3_s3(17 downto 0) + fc9_e24))))));
         fc9_n3_s8_xh := fc9_e15(18 downto 7);
         fc9_n3_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n3_s8_xh, 14) - to_signed(6755, 14))) & std_logic_vector(unsigned(fc9_e15(6 downto 0)))));
-        fc9_n3_s7_d1_v := signed(fc9_n3_s7_d1);
-        fc9_n3_s9_xh := fc9_n3_s7_d1_v(23 downto 2);
-        fc9_n3_acc := signed((unsigned(std_logic_vector'(std_logic_vector((fc9_n3_s9_xh(20 downto 0) + signed(fc9_n3_s8_d1))) & std_logic_vector(unsigned(fc9_n3_s7_d1_v(1 downto 0)))))));
-        if unsigned(fc9_n3_acc(3 downto 0)) /= 0 then fc9_n3_y_sticky := '1'; else fc9_n3_y_sticky := '0'; end if;
-        fc9_n3_y_inc := fc9_n3_acc(4) and (fc9_n3_y_sticky or fc9_n3_acc(5));
-        fc9_n3_y_rnd := fc9_n3_acc(22 downto 5) + (to_signed(0, 17) & fc9_n3_y_inc);
-        if fc9_n3_y_rnd > to_signed(32767, 18) then fc9_n3_y_sat := to_signed(32767, 16); elsif fc9_n3_y_rnd < to_signed(-32768, 18) then fc9_n3_y_sat := to_signed(-32768, 16); else fc9_n3_y_sat := fc9_n3_y_rnd(15 downto 0); end if;
         fc9_n4_s0_xh := fc9_in_3(11 downto 4);
         fc9_n4_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s0_xh, 14) - resize(fc9_e3_yo, 14))) & std_logic_vector(unsigned(fc9_in_3(3 downto 0)))))));
         fc9_n4_s1_xh := fc9_in_6(11 downto 6);
@@ -509,12 +512,6 @@ begin
         fc9_n4_s7 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc9_n4_s7_xh, 19) + fc9_e17)) & std_logic_vector(unsigned(fc9_n0_s6_yo(2 downto 0)))))));
         fc9_n4_s8_xh := fc9_n4_s6(19 downto 3);
         fc9_n4_s8_u := unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n4_s8_xh, 21) - fc9_n4_s5)) & std_logic_vector(unsigned(fc9_n4_s6(2 downto 0)))));
-        fc9_n4_s8_d1_v := signed(fc9_n4_s8_d1);
-        fc9_n4_acc := (fc9_n4_s8_d1_v(22 downto 0) - signed(fc9_n4_s9_d1));
-        if unsigned(fc9_n4_acc(3 downto 0)) /= 0 then fc9_n4_y_sticky := '1'; else fc9_n4_y_sticky := '0'; end if;
-        fc9_n4_y_inc := fc9_n4_acc(4) and (fc9_n4_y_sticky or fc9_n4_acc(5));
-        fc9_n4_y_rnd := fc9_n4_acc(22 downto 5) + (to_signed(0, 17) & fc9_n4_y_inc);
-        if fc9_n4_y_rnd > to_signed(32767, 18) then fc9_n4_y_sat := to_signed(32767, 16); elsif fc9_n4_y_rnd < to_signed(-32768, 18) then fc9_n4_y_sat := to_signed(-32768, 16); else fc9_n4_y_sat := fc9_n4_y_rnd(15 downto 0); end if;
         fc9_n5_s0_xh := fc9_in_4(11 downto 3);
         fc9_n5_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s0_xh, 14) - resize(fc9_e20_yo, 14))) & std_logic_vector(unsigned(fc9_in_4(2 downto 0)))))));
         fc9_n5_s1_xh := fc9_n5_s0(16 downto 5);
@@ -532,14 +529,6 @@ begin
         fc9_n5_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s6_xh, 15) - fc9_e10)) & std_logic_vector(unsigned(fc9_e6(3 downto 0)))))));
         fc9_n5_s7_xh := fc9_n5_s6(18 downto 4);
         fc9_n5_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n5_s7_xh, 21) - fc9_n5_s4)) & std_logic_vector(unsigned(fc9_n5_s6(3 downto 0)))))));
-        fc9_n5_s9_xh := fc9_e20_d1_v(18 downto 14);
-        fc9_n5_s9 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc9_n5_s9_xh, 9) + to_signed(-91, 9))) & std_logic_vector(unsigned(fc9_e20_d1_v(13 downto 0)))))));
-        fc9_n5_acc := (fc9_n5_s8_d1(22 downto 0) + fc9_n5_s9(22 downto 0));
-        if unsigned(fc9_n5_acc(3 downto 0)) /= 0 then fc9_n5_y_sticky := '1'; else fc9_n5_y_sticky := '0'; end if;
-        fc9_n5_y_inc := fc9_n5_acc(4) and (fc9_n5_y_sticky or fc9_n5_acc(5));
-        fc9_n5_y_rnd := fc9_n5_acc(22 downto 5) + (to_signed(0, 17) & fc9_n5_y_inc);
-        if fc9_n5_y_rnd > to_signed(32767, 18) then fc9_n5_y_ovf_hi := '1'; else fc9_n5_y_ovf_hi := '0'; end if;
-        if fc9_n5_y_rnd < to_signed(-32768, 18) then fc9_n5_y_ovf_lo := '1'; else fc9_n5_y_ovf_lo := '0'; end if;
         fc9_n6_s0_xh_2 := fc9_in_1(11 downto 9);
         fc9_n6_s0_2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s0_xh_2, 13) + resize(fc9_in_6, 13))) & std_logic_vector(unsigned(fc9_in_1(8 downto 0)))))));
         fc9_n6_s2_xh := fc9_e0(15 downto 2);
@@ -553,10 +542,6 @@ begin
         fc9_n6_s7_xh := fc9_n6_s3_2(18 downto 2);
         fc9_n6_s7_2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n6_s7_xh, 19) - fc9_n6_s6_2)) & std_logic_vector(unsigned(fc9_n6_s3_2(1 downto 0)))))));
         fc9_n6_acc := ((fc9_n6_s4_2 + resize(fc9_n6_s5_2, 22)) - resize(fc9_n6_s7_2, 22));
-        if fc9_n6_y_low_d1 /= 0 then fc9_n6_y_sticky := '1'; else fc9_n6_y_sticky := '0'; end if;
-        fc9_n6_y_inc := fc9_n6_y_half_d1 and (fc9_n6_y_sticky or fc9_n6_y_lsb_d1);
-        fc9_n6_y_rnd := fc9_n6_y_fl_d1 + (to_signed(0, 16) & fc9_n6_y_inc);
-        if fc9_n6_y_rnd > to_signed(32767, 17) then fc9_n6_y_sat := to_signed(32767, 16); elsif fc9_n6_y_rnd < to_signed(-32768, 17) then fc9_n6_y_sat := to_signed(-32768, 16); else fc9_n6_y_sat := fc9_n6_y_rnd(15 downto 0); end if;
         fc9_n7_s0 := resize(fc9_in_6, 14) - resize(fc9_e20_yo, 14);
         fc9_n7_s1_xo := signed((unsigned(std_logic_vector'('0' & (not fc9_n7_s0(13)) & std_logic_vector(unsigned(fc9_n7_s0(12 downto 0)))))));
         fc9_n7_s1_xh := fc9_n7_s1_xo(14 downto 6);
@@ -578,15 +563,8 @@ begin
         fc9_n7_s9_xh := fc9_n7_s7(20 downto 9);
         fc9_n7_s9 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc9_n7_s9_xh, 14) - to_signed(5061, 14))) & std_logic_vector(unsigned(fc9_n7_s7(8 downto 0)))))));
         fc9_n7_acc := (fc9_n7_s8(22 downto 0) + fc9_n7_s9);
-        if fc9_n7_y_low_d1 /= 0 then fc9_n7_y_sticky := '1'; else fc9_n7_y_sticky := '0'; end if;
-        fc9_n7_y_inc := fc9_n7_y_half_d1 and (fc9_n7_y_sticky or fc9_n7_y_lsb_d1);
-        fc9_n7_y_rnd := fc9_n7_y_fl_d1 + (to_signed(0, 17) & fc9_n7_y_inc);
-        if fc9_n7_y_rnd > to_signed(32767, 18) then fc9_n7_y_sat := to_signed(32767, 16); elsif fc9_n7_y_rnd < to_signed(-32768, 18) then fc9_n7_y_sat := to_signed(-32768, 16); else fc9_n7_y_sat := fc9_n7_y_rnd(15 downto 0); end if;
         fc9_e20_d1 <= fc9_e20_u;
         fc9_n0_s7_d1 <= fc9_n0_s7_u;
-        fc9_n0_y_ovf_lo_d1 <= fc9_n0_y_ovf_lo;
-        fc9_n0_y_wrap_d1 <= fc9_n0_y_rnd(15 downto 0);
-        fc9_n0_y_ovf_hi_d1 <= fc9_n0_y_ovf_hi;
         fc9_n1_s9_d1 <= fc9_n1_s9_u;
         fc9_n1_s10_d1 <= fc9_n1_s10_u;
         fc9_n2_y_low_d1 <= unsigned(fc9_n2_acc(3 downto 0));
@@ -598,9 +576,6 @@ begin
         fc9_n4_s8_d1 <= fc9_n4_s8_u;
         fc9_n4_s9_d1 <= unsigned(std_logic_vector'(std_logic_vector((fc9_n4_s7(22 downto 11) - to_signed(-1833, 12))) & std_logic_vector(unsigned(fc9_n4_s7(10 downto 0)))));
         fc9_n5_s8_d1 <= fc9_n5_s7 - resize(fc9_n5_s5, 25);
-        fc9_n5_y_ovf_lo_d1 <= fc9_n5_y_ovf_lo;
-        fc9_n5_y_wrap_d1 <= fc9_n5_y_rnd(15 downto 0);
-        fc9_n5_y_ovf_hi_d1 <= fc9_n5_y_ovf_hi;
         fc9_n6_y_low_d1 <= unsigned(fc9_n6_acc(3 downto 0));
         fc9_n6_y_lsb_d1 <= fc9_n6_acc(5);
         fc9_n6_y_half_d1 <= fc9_n6_acc(4);
@@ -609,12 +584,6 @@ begin
         fc9_n7_y_lsb_d1 <= fc9_n7_acc(5);
         fc9_n7_y_half_d1 <= fc9_n7_acc(4);
         fc9_n7_y_fl_d1 <= fc9_n7_acc(22 downto 5);
-        fc9_n1_y_sat_d1 <= fc9_n1_y_sat;
-        fc9_n2_y_sat_d1 <= fc9_n2_y_sat;
-        fc9_n3_y_sat_d1 <= fc9_n3_y_sat;
-        fc9_n4_y_sat_d1 <= fc9_n4_y_sat;
-        fc9_n6_y_sat_d1 <= fc9_n6_y_sat;
-        fc9_n7_y_sat_d1 <= fc9_n7_y_sat;
       end if;
     end if;
   end process;

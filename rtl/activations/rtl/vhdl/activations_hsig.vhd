@@ -3,8 +3,8 @@
 -- input  type: fixed<16,5,RND_CONV,SAT>
 -- output type: ufixed<8,0,RND_CONV,SAT>
 -- slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
--- latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.17 | 3.54 | 2.19
+-- latency: 4 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 2.57 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 2.57 | 3.54 | 3.17 | 1.10
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -20,177 +20,239 @@ entity activations_hsig is
 end entity activations_hsig;
 
 architecture rtl of activations_hsig is
+  signal hsig_in_0_d1 : signed(15 downto 0);
+  signal hsig_n0_c_over_d1 : std_logic;
   signal hsig_n0_v_d1 : signed(29 downto 0);
-  signal hsig_n0_half_d1, hsig_n0_inc_any_d1 : std_logic;
   signal hsig_n0_fl_d1 : signed(9 downto 0);
+  signal hsig_n0_incx_d1, hsig_n0_ovf_hi_d1 : std_logic;
+  signal hsig_in_1_d1 : signed(15 downto 0);
+  signal hsig_n1_c_over_d1 : std_logic;
   signal hsig_n1_v_d1 : signed(29 downto 0);
-  signal hsig_n1_half_d1, hsig_n1_inc_any_d1 : std_logic;
   signal hsig_n1_fl_d1 : signed(9 downto 0);
+  signal hsig_n1_incx_d1, hsig_n1_ovf_hi_d1 : std_logic;
+  signal hsig_in_2_d1 : signed(15 downto 0);
+  signal hsig_n2_c_over_d1 : std_logic;
   signal hsig_n2_v_d1 : signed(29 downto 0);
-  signal hsig_n2_half_d1, hsig_n2_inc_any_d1 : std_logic;
   signal hsig_n2_fl_d1 : signed(9 downto 0);
+  signal hsig_n2_incx_d1, hsig_n2_ovf_hi_d1 : std_logic;
+  signal hsig_in_3_d1 : signed(15 downto 0);
+  signal hsig_n3_c_over_d1 : std_logic;
   signal hsig_n3_v_d1 : signed(29 downto 0);
-  signal hsig_n3_half_d1, hsig_n3_inc_any_d1 : std_logic;
   signal hsig_n3_fl_d1 : signed(9 downto 0);
+  signal hsig_n3_incx_d1, hsig_n3_ovf_hi_d1 : std_logic;
+  signal hsig_in_4_d1 : signed(15 downto 0);
+  signal hsig_n4_c_over_d1 : std_logic;
   signal hsig_n4_v_d1 : signed(29 downto 0);
-  signal hsig_n4_half_d1, hsig_n4_inc_any_d1 : std_logic;
   signal hsig_n4_fl_d1 : signed(9 downto 0);
+  signal hsig_n4_incx_d1, hsig_n4_ovf_hi_d1 : std_logic;
+  signal hsig_in_5_d1 : signed(15 downto 0);
+  signal hsig_n5_c_over_d1 : std_logic;
   signal hsig_n5_v_d1 : signed(29 downto 0);
-  signal hsig_n5_half_d1, hsig_n5_inc_any_d1 : std_logic;
   signal hsig_n5_fl_d1 : signed(9 downto 0);
+  signal hsig_n5_incx_d1, hsig_n5_ovf_hi_d1 : std_logic;
+  signal hsig_in_6_d1 : signed(15 downto 0);
+  signal hsig_n6_c_over_d1 : std_logic;
   signal hsig_n6_v_d1 : signed(29 downto 0);
-  signal hsig_n6_half_d1, hsig_n6_inc_any_d1 : std_logic;
   signal hsig_n6_fl_d1 : signed(9 downto 0);
+  signal hsig_n6_incx_d1, hsig_n6_ovf_hi_d1 : std_logic;
+  signal hsig_in_7_d1 : signed(15 downto 0);
+  signal hsig_n7_c_over_d1 : std_logic;
   signal hsig_n7_v_d1 : signed(29 downto 0);
-  signal hsig_n7_half_d1, hsig_n7_inc_any_d1 : std_logic;
   signal hsig_n7_fl_d1 : signed(9 downto 0);
+  signal hsig_n7_incx_d1, hsig_n7_ovf_hi_d1 : std_logic;
   signal hsig_out_0, hsig_out_1, hsig_out_2, hsig_out_3, hsig_out_4, hsig_out_5 : unsigned(7 downto 0);
   signal hsig_out_6, hsig_out_7 : unsigned(7 downto 0);
 begin
   out_data <= std_logic_vector(hsig_out_7) & std_logic_vector(hsig_out_6) & std_logic_vector(hsig_out_5) & std_logic_vector(hsig_out_4) & std_logic_vector(hsig_out_3) & std_logic_vector(hsig_out_2) & std_logic_vector(hsig_out_1) & std_logic_vector(hsig_out_0);
 
   process (clk)
-    variable hsig_in_0, hsig_in_1, hsig_in_2, hsig_in_3, hsig_in_4, hsig_in_5 : signed(15 downto 0);
-    variable hsig_in_6, hsig_in_7 : signed(15 downto 0);
+    variable hsig_n0_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n0_c_over : std_logic;
     variable hsig_n0_c_top, hsig_n0_c_bot : signed(29 downto 0);
     variable hsig_n0_sx_2 : signed(28 downto 0);
-    variable hsig_n0_sticky, hsig_n0_inc : std_logic;
+    variable hsig_n0_sticky : std_logic;
     variable hsig_n0_rnd : signed(9 downto 0);
+    variable hsig_n0_ovf_hi : std_logic;
     variable hsig_n0_sat : unsigned(7 downto 0);
+    variable hsig_n1_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n1_c_over : std_logic;
     variable hsig_n1_c_top, hsig_n1_c_bot : signed(29 downto 0);
     variable hsig_n1_sx_2 : signed(28 downto 0);
-    variable hsig_n1_sticky, hsig_n1_inc : std_logic;
+    variable hsig_n1_sticky : std_logic;
     variable hsig_n1_rnd : signed(9 downto 0);
+    variable hsig_n1_ovf_hi : std_logic;
     variable hsig_n1_sat : unsigned(7 downto 0);
+    variable hsig_n2_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n2_c_over : std_logic;
     variable hsig_n2_c_top, hsig_n2_c_bot : signed(29 downto 0);
     variable hsig_n2_sx_2 : signed(28 downto 0);
-    variable hsig_n2_sticky, hsig_n2_inc : std_logic;
+    variable hsig_n2_sticky : std_logic;
     variable hsig_n2_rnd : signed(9 downto 0);
+    variable hsig_n2_ovf_hi : std_logic;
     variable hsig_n2_sat : unsigned(7 downto 0);
+    variable hsig_n3_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n3_c_over : std_logic;
     variable hsig_n3_c_top, hsig_n3_c_bot : signed(29 downto 0);
     variable hsig_n3_sx_2 : signed(28 downto 0);
-    variable hsig_n3_sticky, hsig_n3_inc : std_logic;
+    variable hsig_n3_sticky : std_logic;
     variable hsig_n3_rnd : signed(9 downto 0);
+    variable hsig_n3_ovf_hi : std_logic;
     variable hsig_n3_sat : unsigned(7 downto 0);
+    variable hsig_n4_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n4_c_over : std_logic;
     variable hsig_n4_c_top, hsig_n4_c_bot : signed(29 downto 0);
     variable hsig_n4_sx_2 : signed(28 downto 0);
-    variable hsig_n4_sticky, hsig_n4_inc : std_logic;
+    variable hsig_n4_sticky : std_logic;
     variable hsig_n4_rnd : signed(9 downto 0);
+    variable hsig_n4_ovf_hi : std_logic;
     variable hsig_n4_sat : unsigned(7 downto 0);
+    variable hsig_n5_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n5_c_over : std_logic;
     variable hsig_n5_c_top, hsig_n5_c_bot : signed(29 downto 0);
     variable hsig_n5_sx_2 : signed(28 downto 0);
-    variable hsig_n5_sticky, hsig_n5_inc : std_logic;
+    variable hsig_n5_sticky : std_logic;
     variable hsig_n5_rnd : signed(9 downto 0);
+    variable hsig_n5_ovf_hi : std_logic;
     variable hsig_n5_sat : unsigned(7 downto 0);
+    variable hsig_n6_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n6_c_over : std_logic;
     variable hsig_n6_c_top, hsig_n6_c_bot : signed(29 downto 0);
     variable hsig_n6_sx_2 : signed(28 downto 0);
-    variable hsig_n6_sticky, hsig_n6_inc : std_logic;
+    variable hsig_n6_sticky : std_logic;
     variable hsig_n6_rnd : signed(9 downto 0);
+    variable hsig_n6_ovf_hi : std_logic;
     variable hsig_n6_sat : unsigned(7 downto 0);
+    variable hsig_n7_v : signed(29 downto 0); -- weight 0.1999969482421875
+    variable hsig_n7_c_over : std_logic;
     variable hsig_n7_c_top, hsig_n7_c_bot : signed(29 downto 0);
     variable hsig_n7_sx_2 : signed(28 downto 0);
-    variable hsig_n7_sticky, hsig_n7_inc : std_logic;
+    variable hsig_n7_sticky : std_logic;
     variable hsig_n7_rnd : signed(9 downto 0);
+    variable hsig_n7_ovf_hi : std_logic;
     variable hsig_n7_sat : unsigned(7 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        hsig_in_0 := signed(in_data(15 downto 0));
-        hsig_in_1 := signed(in_data(31 downto 16));
-        hsig_in_2 := signed(in_data(47 downto 32));
-        hsig_in_3 := signed(in_data(63 downto 48));
-        hsig_in_4 := signed(in_data(79 downto 64));
-        hsig_in_5 := signed(in_data(95 downto 80));
-        hsig_in_6 := signed(in_data(111 downto 96));
-        hsig_in_7 := signed(in_data(127 downto 112));
-        if hsig_n0_v_d1 > to_signed(134217728, 30) then hsig_n0_c_top := to_signed(134217728, 30); else hsig_n0_c_top := hsig_n0_v_d1; end if;
+        hsig_n0_v := signed(to_unsigned((to_integer(hsig_in_0_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n0_v > to_signed(134217728, 30) then hsig_n0_c_over := '1'; else hsig_n0_c_over := '0'; end if;
+        if hsig_n0_c_over_d1 = '1' then hsig_n0_c_top := to_signed(134217728, 30); else hsig_n0_c_top := hsig_n0_v_d1; end if;
         if hsig_n0_c_top < to_signed(0, 30) then hsig_n0_c_bot := to_signed(0, 30); else hsig_n0_c_bot := hsig_n0_c_top; end if;
         hsig_n0_sx_2 := hsig_n0_c_bot(28 downto 0);
         if unsigned(hsig_n0_sx_2(17 downto 0)) /= 0 then hsig_n0_sticky := '1'; else hsig_n0_sticky := '0'; end if;
-        hsig_n0_inc := hsig_n0_half_d1 and hsig_n0_inc_any_d1;
-        hsig_n0_rnd := hsig_n0_fl_d1 + (to_signed(0, 9) & hsig_n0_inc);
-        if hsig_n0_rnd > to_signed(255, 10) then hsig_n0_sat := to_unsigned(255, 8); else hsig_n0_sat := unsigned(hsig_n0_rnd(7 downto 0)); end if;
-        if hsig_n1_v_d1 > to_signed(134217728, 30) then hsig_n1_c_top := to_signed(134217728, 30); else hsig_n1_c_top := hsig_n1_v_d1; end if;
+        hsig_n0_rnd := hsig_n0_fl_d1 + (to_signed(0, 9) & hsig_n0_incx_d1);
+        if hsig_n0_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n0_ovf_hi := '1'; else hsig_n0_ovf_hi := '0'; end if;
+        if hsig_n0_ovf_hi_d1 = '1' then hsig_n0_sat := to_unsigned(255, 8); else hsig_n0_sat := unsigned(hsig_n0_rnd(7 downto 0)); end if;
+        hsig_n1_v := signed(to_unsigned((to_integer(hsig_in_1_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n1_v > to_signed(134217728, 30) then hsig_n1_c_over := '1'; else hsig_n1_c_over := '0'; end if;
+        if hsig_n1_c_over_d1 = '1' then hsig_n1_c_top := to_signed(134217728, 30); else hsig_n1_c_top := hsig_n1_v_d1; end if;
         if hsig_n1_c_top < to_signed(0, 30) then hsig_n1_c_bot := to_signed(0, 30); else hsig_n1_c_bot := hsig_n1_c_top; end if;
         hsig_n1_sx_2 := hsig_n1_c_bot(28 downto 0);
         if unsigned(hsig_n1_sx_2(17 downto 0)) /= 0 then hsig_n1_sticky := '1'; else hsig_n1_sticky := '0'; end if;
-        hsig_n1_inc := hsig_n1_half_d1 and hsig_n1_inc_any_d1;
-        hsig_n1_rnd := hsig_n1_fl_d1 + (to_signed(0, 9) & hsig_n1_inc);
-        if hsig_n1_rnd > to_signed(255, 10) then hsig_n1_sat := to_unsigned(255, 8); else hsig_n1_sat := unsigned(hsig_n1_rnd(7 downto 0)); end if;
-        if hsig_n2_v_d1 > to_signed(134217728, 30) then hsig_n2_c_top := to_signed(134217728, 30); else hsig_n2_c_top := hsig_n2_v_d1; end if;
+        hsig_n1_rnd := hsig_n1_fl_d1 + (to_signed(0, 9) & hsig_n1_incx_d1);
+        if hsig_n1_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n1_ovf_hi := '1'; else hsig_n1_ovf_hi := '0'; end if;
+        if hsig_n1_ovf_hi_d1 = '1' then hsig_n1_sat := to_unsigned(255, 8); else hsig_n1_sat := unsigned(hsig_n1_rnd(7 downto 0)); end if;
+        hsig_n2_v := signed(to_unsigned((to_integer(hsig_in_2_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n2_v > to_signed(134217728, 30) then hsig_n2_c_over := '1'; else hsig_n2_c_over := '0'; end if;
+        if hsig_n2_c_over_d1 = '1' then hsig_n2_c_top := to_signed(134217728, 30); else hsig_n2_c_top := hsig_n2_v_d1; end if;
         if hsig_n2_c_top < to_signed(0, 30) then hsig_n2_c_bot := to_signed(0, 30); else hsig_n2_c_bot := hsig_n2_c_top; end if;
         hsig_n2_sx_2 := hsig_n2_c_bot(28 downto 0);
         if unsigned(hsig_n2_sx_2(17 downto 0)) /= 0 then hsig_n2_sticky := '1'; else hsig_n2_sticky := '0'; end if;
-        hsig_n2_inc := hsig_n2_half_d1 and hsig_n2_inc_any_d1;
-        hsig_n2_rnd := hsig_n2_fl_d1 + (to_signed(0, 9) & hsig_n2_inc);
-        if hsig_n2_rnd > to_signed(255, 10) then hsig_n2_sat := to_unsigned(255, 8); else hsig_n2_sat := unsigned(hsig_n2_rnd(7 downto 0)); end if;
-        if hsig_n3_v_d1 > to_signed(134217728, 30) then hsig_n3_c_top := to_signed(134217728, 30); else hsig_n3_c_top := hsig_n3_v_d1; end if;
+        hsig_n2_rnd := hsig_n2_fl_d1 + (to_signed(0, 9) & hsig_n2_incx_d1);
+        if hsig_n2_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n2_ovf_hi := '1'; else hsig_n2_ovf_hi := '0'; end if;
+        if hsig_n2_ovf_hi_d1 = '1' then hsig_n2_sat := to_unsigned(255, 8); else hsig_n2_sat := unsigned(hsig_n2_rnd(7 downto 0)); end if;
+        hsig_n3_v := signed(to_unsigned((to_integer(hsig_in_3_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n3_v > to_signed(134217728, 30) then hsig_n3_c_over := '1'; else hsig_n3_c_over := '0'; end if;
+        if hsig_n3_c_over_d1 = '1' then hsig_n3_c_top := to_signed(134217728, 30); else hsig_n3_c_top := hsig_n3_v_d1; end if;
         if hsig_n3_c_top < to_signed(0, 30) then hsig_n3_c_bot := to_signed(0, 30); else hsig_n3_c_bot := hsig_n3_c_top; end if;
         hsig_n3_sx_2 := hsig_n3_c_bot(28 downto 0);
         if unsigned(hsig_n3_sx_2(17 downto 0)) /= 0 then hsig_n3_sticky := '1'; else hsig_n3_sticky := '0'; end if;
-        hsig_n3_inc := hsig_n3_half_d1 and hsig_n3_inc_any_d1;
-        hsig_n3_rnd := hsig_n3_fl_d1 + (to_signed(0, 9) & hsig_n3_inc);
-        if hsig_n3_rnd > to_signed(255, 10) then hsig_n3_sat := to_unsigned(255, 8); else hsig_n3_sat := unsigned(hsig_n3_rnd(7 downto 0)); end if;
-        if hsig_n4_v_d1 > to_signed(134217728, 30) then hsig_n4_c_top := to_signed(134217728, 30); else hsig_n4_c_top := hsig_n4_v_d1; end if;
+        hsig_n3_rnd := hsig_n3_fl_d1 + (to_signed(0, 9) & hsig_n3_incx_d1);
+        if hsig_n3_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n3_ovf_hi := '1'; else hsig_n3_ovf_hi := '0'; end if;
+        if hsig_n3_ovf_hi_d1 = '1' then hsig_n3_sat := to_unsigned(255, 8); else hsig_n3_sat := unsigned(hsig_n3_rnd(7 downto 0)); end if;
+        hsig_n4_v := signed(to_unsigned((to_integer(hsig_in_4_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n4_v > to_signed(134217728, 30) then hsig_n4_c_over := '1'; else hsig_n4_c_over := '0'; end if;
+        if hsig_n4_c_over_d1 = '1' then hsig_n4_c_top := to_signed(134217728, 30); else hsig_n4_c_top := hsig_n4_v_d1; end if;
         if hsig_n4_c_top < to_signed(0, 30) then hsig_n4_c_bot := to_signed(0, 30); else hsig_n4_c_bot := hsig_n4_c_top; end if;
         hsig_n4_sx_2 := hsig_n4_c_bot(28 downto 0);
         if unsigned(hsig_n4_sx_2(17 downto 0)) /= 0 then hsig_n4_sticky := '1'; else hsig_n4_sticky := '0'; end if;
-        hsig_n4_inc := hsig_n4_half_d1 and hsig_n4_inc_any_d1;
-        hsig_n4_rnd := hsig_n4_fl_d1 + (to_signed(0, 9) & hsig_n4_inc);
-        if hsig_n4_rnd > to_signed(255, 10) then hsig_n4_sat := to_unsigned(255, 8); else hsig_n4_sat := unsigned(hsig_n4_rnd(7 downto 0)); end if;
-        if hsig_n5_v_d1 > to_signed(134217728, 30) then hsig_n5_c_top := to_signed(134217728, 30); else hsig_n5_c_top := hsig_n5_v_d1; end if;
+        hsig_n4_rnd := hsig_n4_fl_d1 + (to_signed(0, 9) & hsig_n4_incx_d1);
+        if hsig_n4_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n4_ovf_hi := '1'; else hsig_n4_ovf_hi := '0'; end if;
+        if hsig_n4_ovf_hi_d1 = '1' then hsig_n4_sat := to_unsigned(255, 8); else hsig_n4_sat := unsigned(hsig_n4_rnd(7 downto 0)); end if;
+        hsig_n5_v := signed(to_unsigned((to_integer(hsig_in_5_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n5_v > to_signed(134217728, 30) then hsig_n5_c_over := '1'; else hsig_n5_c_over := '0'; end if;
+        if hsig_n5_c_over_d1 = '1' then hsig_n5_c_top := to_signed(134217728, 30); else hsig_n5_c_top := hsig_n5_v_d1; end if;
         if hsig_n5_c_top < to_signed(0, 30) then hsig_n5_c_bot := to_signed(0, 30); else hsig_n5_c_bot := hsig_n5_c_top; end if;
         hsig_n5_sx_2 := hsig_n5_c_bot(28 downto 0);
         if unsigned(hsig_n5_sx_2(17 downto 0)) /= 0 then hsig_n5_sticky := '1'; else hsig_n5_sticky := '0'; end if;
-        hsig_n5_inc := hsig_n5_half_d1 and hsig_n5_inc_any_d1;
-        hsig_n5_rnd := hsig_n5_fl_d1 + (to_signed(0, 9) & hsig_n5_inc);
-        if hsig_n5_rnd > to_signed(255, 10) then hsig_n5_sat := to_unsigned(255, 8); else hsig_n5_sat := unsigned(hsig_n5_rnd(7 downto 0)); end if;
-        if hsig_n6_v_d1 > to_signed(134217728, 30) then hsig_n6_c_top := to_signed(134217728, 30); else hsig_n6_c_top := hsig_n6_v_d1; end if;
+        hsig_n5_rnd := hsig_n5_fl_d1 + (to_signed(0, 9) & hsig_n5_incx_d1);
+        if hsig_n5_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n5_ovf_hi := '1'; else hsig_n5_ovf_hi := '0'; end if;
+        if hsig_n5_ovf_hi_d1 = '1' then hsig_n5_sat := to_unsigned(255, 8); else hsig_n5_sat := unsigned(hsig_n5_rnd(7 downto 0)); end if;
+        hsig_n6_v := signed(to_unsigned((to_integer(hsig_in_6_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n6_v > to_signed(134217728, 30) then hsig_n6_c_over := '1'; else hsig_n6_c_over := '0'; end if;
+        if hsig_n6_c_over_d1 = '1' then hsig_n6_c_top := to_signed(134217728, 30); else hsig_n6_c_top := hsig_n6_v_d1; end if;
         if hsig_n6_c_top < to_signed(0, 30) then hsig_n6_c_bot := to_signed(0, 30); else hsig_n6_c_bot := hsig_n6_c_top; end if;
         hsig_n6_sx_2 := hsig_n6_c_bot(28 downto 0);
         if unsigned(hsig_n6_sx_2(17 downto 0)) /= 0 then hsig_n6_sticky := '1'; else hsig_n6_sticky := '0'; end if;
-        hsig_n6_inc := hsig_n6_half_d1 and hsig_n6_inc_any_d1;
-        hsig_n6_rnd := hsig_n6_fl_d1 + (to_signed(0, 9) & hsig_n6_inc);
-        if hsig_n6_rnd > to_signed(255, 10) then hsig_n6_sat := to_unsigned(255, 8); else hsig_n6_sat := unsigned(hsig_n6_rnd(7 downto 0)); end if;
-        if hsig_n7_v_d1 > to_signed(134217728, 30) then hsig_n7_c_top := to_signed(134217728, 30); else hsig_n7_c_top := hsig_n7_v_d1; end if;
+        hsig_n6_rnd := hsig_n6_fl_d1 + (to_signed(0, 9) & hsig_n6_incx_d1);
+        if hsig_n6_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n6_ovf_hi := '1'; else hsig_n6_ovf_hi := '0'; end if;
+        if hsig_n6_ovf_hi_d1 = '1' then hsig_n6_sat := to_unsigned(255, 8); else hsig_n6_sat := unsigned(hsig_n6_rnd(7 downto 0)); end if;
+        hsig_n7_v := signed(to_unsigned((to_integer(hsig_in_7_d1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30);
+        if hsig_n7_v > to_signed(134217728, 30) then hsig_n7_c_over := '1'; else hsig_n7_c_over := '0'; end if;
+        if hsig_n7_c_over_d1 = '1' then hsig_n7_c_top := to_signed(134217728, 30); else hsig_n7_c_top := hsig_n7_v_d1; end if;
         if hsig_n7_c_top < to_signed(0, 30) then hsig_n7_c_bot := to_signed(0, 30); else hsig_n7_c_bot := hsig_n7_c_top; end if;
         hsig_n7_sx_2 := hsig_n7_c_bot(28 downto 0);
         if unsigned(hsig_n7_sx_2(17 downto 0)) /= 0 then hsig_n7_sticky := '1'; else hsig_n7_sticky := '0'; end if;
-        hsig_n7_inc := hsig_n7_half_d1 and hsig_n7_inc_any_d1;
-        hsig_n7_rnd := hsig_n7_fl_d1 + (to_signed(0, 9) & hsig_n7_inc);
-        if hsig_n7_rnd > to_signed(255, 10) then hsig_n7_sat := to_unsigned(255, 8); else hsig_n7_sat := unsigned(hsig_n7_rnd(7 downto 0)); end if;
-        hsig_n0_v_d1 <= signed(to_unsigned((to_integer(hsig_in_0) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n0_half_d1 <= hsig_n0_sx_2(18);
-        hsig_n0_inc_any_d1 <= hsig_n0_sticky or hsig_n0_sx_2(19);
+        hsig_n7_rnd := hsig_n7_fl_d1 + (to_signed(0, 9) & hsig_n7_incx_d1);
+        if hsig_n7_sx_2(28 downto 19) >= to_signed(255, 10) then hsig_n7_ovf_hi := '1'; else hsig_n7_ovf_hi := '0'; end if;
+        if hsig_n7_ovf_hi_d1 = '1' then hsig_n7_sat := to_unsigned(255, 8); else hsig_n7_sat := unsigned(hsig_n7_rnd(7 downto 0)); end if;
+        hsig_in_0_d1 <= signed(in_data(15 downto 0));
+        hsig_n0_c_over_d1 <= hsig_n0_c_over;
+        hsig_n0_v_d1 <= hsig_n0_v;
         hsig_n0_fl_d1 <= hsig_n0_sx_2(28 downto 19);
-        hsig_n1_v_d1 <= signed(to_unsigned((to_integer(hsig_in_1) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n1_half_d1 <= hsig_n1_sx_2(18);
-        hsig_n1_inc_any_d1 <= hsig_n1_sticky or hsig_n1_sx_2(19);
+        hsig_n0_incx_d1 <= hsig_n0_sx_2(18) and (hsig_n0_sticky or hsig_n0_sx_2(19));
+        hsig_n0_ovf_hi_d1 <= hsig_n0_ovf_hi;
+        hsig_in_1_d1 <= signed(in_data(31 downto 16));
+        hsig_n1_c_over_d1 <= hsig_n1_c_over;
+        hsig_n1_v_d1 <= hsig_n1_v;
         hsig_n1_fl_d1 <= hsig_n1_sx_2(28 downto 19);
-        hsig_n2_v_d1 <= signed(to_unsigned((to_integer(hsig_in_2) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n2_half_d1 <= hsig_n2_sx_2(18);
-        hsig_n2_inc_any_d1 <= hsig_n2_sticky or hsig_n2_sx_2(19);
+        hsig_n1_incx_d1 <= hsig_n1_sx_2(18) and (hsig_n1_sticky or hsig_n1_sx_2(19));
+        hsig_n1_ovf_hi_d1 <= hsig_n1_ovf_hi;
+        hsig_in_2_d1 <= signed(in_data(47 downto 32));
+        hsig_n2_c_over_d1 <= hsig_n2_c_over;
+        hsig_n2_v_d1 <= hsig_n2_v;
         hsig_n2_fl_d1 <= hsig_n2_sx_2(28 downto 19);
-        hsig_n3_v_d1 <= signed(to_unsigned((to_integer(hsig_in_3) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n3_half_d1 <= hsig_n3_sx_2(18);
-        hsig_n3_inc_any_d1 <= hsig_n3_sticky or hsig_n3_sx_2(19);
+        hsig_n2_incx_d1 <= hsig_n2_sx_2(18) and (hsig_n2_sticky or hsig_n2_sx_2(19));
+        hsig_n2_ovf_hi_d1 <= hsig_n2_ovf_hi;
+        hsig_in_3_d1 <= signed(in_data(63 downto 48));
+        hsig_n3_c_over_d1 <= hsig_n3_c_over;
+        hsig_n3_v_d1 <= hsig_n3_v;
         hsig_n3_fl_d1 <= hsig_n3_sx_2(28 downto 19);
-        hsig_n4_v_d1 <= signed(to_unsigned((to_integer(hsig_in_4) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n4_half_d1 <= hsig_n4_sx_2(18);
-        hsig_n4_inc_any_d1 <= hsig_n4_sticky or hsig_n4_sx_2(19);
+        hsig_n3_incx_d1 <= hsig_n3_sx_2(18) and (hsig_n3_sticky or hsig_n3_sx_2(19));
+        hsig_n3_ovf_hi_d1 <= hsig_n3_ovf_hi;
+        hsig_in_4_d1 <= signed(in_data(79 downto 64));
+        hsig_n4_c_over_d1 <= hsig_n4_c_over;
+        hsig_n4_v_d1 <= hsig_n4_v;
         hsig_n4_fl_d1 <= hsig_n4_sx_2(28 downto 19);
-        hsig_n5_v_d1 <= signed(to_unsigned((to_integer(hsig_in_5) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n5_half_d1 <= hsig_n5_sx_2(18);
-        hsig_n5_inc_any_d1 <= hsig_n5_sticky or hsig_n5_sx_2(19);
+        hsig_n4_incx_d1 <= hsig_n4_sx_2(18) and (hsig_n4_sticky or hsig_n4_sx_2(19));
+        hsig_n4_ovf_hi_d1 <= hsig_n4_ovf_hi;
+        hsig_in_5_d1 <= signed(in_data(95 downto 80));
+        hsig_n5_c_over_d1 <= hsig_n5_c_over;
+        hsig_n5_v_d1 <= hsig_n5_v;
         hsig_n5_fl_d1 <= hsig_n5_sx_2(28 downto 19);
-        hsig_n6_v_d1 <= signed(to_unsigned((to_integer(hsig_in_6) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n6_half_d1 <= hsig_n6_sx_2(18);
-        hsig_n6_inc_any_d1 <= hsig_n6_sticky or hsig_n6_sx_2(19);
+        hsig_n5_incx_d1 <= hsig_n5_sx_2(18) and (hsig_n5_sticky or hsig_n5_sx_2(19));
+        hsig_n5_ovf_hi_d1 <= hsig_n5_ovf_hi;
+        hsig_in_6_d1 <= signed(in_data(111 downto 96));
+        hsig_n6_c_over_d1 <= hsig_n6_c_over;
+        hsig_n6_v_d1 <= hsig_n6_v;
         hsig_n6_fl_d1 <= hsig_n6_sx_2(28 downto 19);
-        hsig_n7_v_d1 <= signed(to_unsigned((to_integer(hsig_in_7) * 13107) mod 2**30, 30)) + to_signed(67108864, 30); -- weight 0.1999969482421875
-        hsig_n7_half_d1 <= hsig_n7_sx_2(18);
-        hsig_n7_inc_any_d1 <= hsig_n7_sticky or hsig_n7_sx_2(19);
+        hsig_n6_incx_d1 <= hsig_n6_sx_2(18) and (hsig_n6_sticky or hsig_n6_sx_2(19));
+        hsig_n6_ovf_hi_d1 <= hsig_n6_ovf_hi;
+        hsig_in_7_d1 <= signed(in_data(127 downto 112));
+        hsig_n7_c_over_d1 <= hsig_n7_c_over;
+        hsig_n7_v_d1 <= hsig_n7_v;
         hsig_n7_fl_d1 <= hsig_n7_sx_2(28 downto 19);
+        hsig_n7_incx_d1 <= hsig_n7_sx_2(18) and (hsig_n7_sticky or hsig_n7_sx_2(19));
+        hsig_n7_ovf_hi_d1 <= hsig_n7_ovf_hi;
         hsig_out_0 <= hsig_n0_sat;
         hsig_out_1 <= hsig_n1_sat;
         hsig_out_2 <= hsig_n2_sat;

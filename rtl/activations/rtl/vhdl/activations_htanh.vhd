@@ -4,7 +4,7 @@
 -- output type: fixed<8,1,RND_CONV,SAT>
 -- slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
 -- latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s)
--- longest path per stage (delay model, ns): 3.54 | 3.54 | 1.79
+-- longest path per stage (delay model, ns): 3.54 | 3.54 | 1.10
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -23,28 +23,28 @@ architecture rtl of activations_htanh is
   signal htanh_n0_c_over_d1 : std_logic;
   signal htanh_n0_v_d1 : signed(24 downto 0);
   signal htanh_n0_fl_d1 : signed(8 downto 0);
-  signal htanh_n0_incx_d1, htanh_n1_c_over_d1 : std_logic;
+  signal htanh_n0_incx_d1, htanh_n0_ovf_hi_d1, htanh_n1_c_over_d1 : std_logic;
   signal htanh_n1_v_d1 : signed(24 downto 0);
   signal htanh_n1_fl_d1 : signed(8 downto 0);
-  signal htanh_n1_incx_d1, htanh_n2_c_over_d1 : std_logic;
+  signal htanh_n1_incx_d1, htanh_n1_ovf_hi_d1, htanh_n2_c_over_d1 : std_logic;
   signal htanh_n2_v_d1 : signed(24 downto 0);
   signal htanh_n2_fl_d1 : signed(8 downto 0);
-  signal htanh_n2_incx_d1, htanh_n3_c_over_d1 : std_logic;
+  signal htanh_n2_incx_d1, htanh_n2_ovf_hi_d1, htanh_n3_c_over_d1 : std_logic;
   signal htanh_n3_v_d1 : signed(24 downto 0);
   signal htanh_n3_fl_d1 : signed(8 downto 0);
-  signal htanh_n3_incx_d1, htanh_n4_c_over_d1 : std_logic;
+  signal htanh_n3_incx_d1, htanh_n3_ovf_hi_d1, htanh_n4_c_over_d1 : std_logic;
   signal htanh_n4_v_d1 : signed(24 downto 0);
   signal htanh_n4_fl_d1 : signed(8 downto 0);
-  signal htanh_n4_incx_d1, htanh_n5_c_over_d1 : std_logic;
+  signal htanh_n4_incx_d1, htanh_n4_ovf_hi_d1, htanh_n5_c_over_d1 : std_logic;
   signal htanh_n5_v_d1 : signed(24 downto 0);
   signal htanh_n5_fl_d1 : signed(8 downto 0);
-  signal htanh_n5_incx_d1, htanh_n6_c_over_d1 : std_logic;
+  signal htanh_n5_incx_d1, htanh_n5_ovf_hi_d1, htanh_n6_c_over_d1 : std_logic;
   signal htanh_n6_v_d1 : signed(24 downto 0);
   signal htanh_n6_fl_d1 : signed(8 downto 0);
-  signal htanh_n6_incx_d1, htanh_n7_c_over_d1 : std_logic;
+  signal htanh_n6_incx_d1, htanh_n6_ovf_hi_d1, htanh_n7_c_over_d1 : std_logic;
   signal htanh_n7_v_d1 : signed(24 downto 0);
   signal htanh_n7_fl_d1 : signed(8 downto 0);
-  signal htanh_n7_incx_d1 : std_logic;
+  signal htanh_n7_incx_d1, htanh_n7_ovf_hi_d1 : std_logic;
   signal htanh_out_0, htanh_out_1, htanh_out_2, htanh_out_3, htanh_out_4, htanh_out_5 : signed(7 downto 0);
   signal htanh_out_6, htanh_out_7 : signed(7 downto 0);
 begin
@@ -61,6 +61,7 @@ begin
     variable htanh_n0_sx_2 : signed(24 downto 0);
     variable htanh_n0_sticky : std_logic;
     variable htanh_n0_rnd : signed(8 downto 0);
+    variable htanh_n0_ovf_hi : std_logic;
     variable htanh_n0_sat : signed(7 downto 0);
     variable htanh_n1_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n1_v : signed(24 downto 0);
@@ -70,6 +71,7 @@ begin
     variable htanh_n1_sx_2 : signed(24 downto 0);
     variable htanh_n1_sticky : std_logic;
     variable htanh_n1_rnd : signed(8 downto 0);
+    variable htanh_n1_ovf_hi : std_logic;
     variable htanh_n1_sat : signed(7 downto 0);
     variable htanh_n2_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n2_v : signed(24 downto 0);
@@ -79,6 +81,7 @@ begin
     variable htanh_n2_sx_2 : signed(24 downto 0);
     variable htanh_n2_sticky : std_logic;
     variable htanh_n2_rnd : signed(8 downto 0);
+    variable htanh_n2_ovf_hi : std_logic;
     variable htanh_n2_sat : signed(7 downto 0);
     variable htanh_n3_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n3_v : signed(24 downto 0);
@@ -88,6 +91,7 @@ begin
     variable htanh_n3_sx_2 : signed(24 downto 0);
     variable htanh_n3_sticky : std_logic;
     variable htanh_n3_rnd : signed(8 downto 0);
+    variable htanh_n3_ovf_hi : std_logic;
     variable htanh_n3_sat : signed(7 downto 0);
     variable htanh_n4_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n4_v : signed(24 downto 0);
@@ -97,6 +101,7 @@ begin
     variable htanh_n4_sx_2 : signed(24 downto 0);
     variable htanh_n4_sticky : std_logic;
     variable htanh_n4_rnd : signed(8 downto 0);
+    variable htanh_n4_ovf_hi : std_logic;
     variable htanh_n4_sat : signed(7 downto 0);
     variable htanh_n5_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n5_v : signed(24 downto 0);
@@ -106,6 +111,7 @@ begin
     variable htanh_n5_sx_2 : signed(24 downto 0);
     variable htanh_n5_sticky : std_logic;
     variable htanh_n5_rnd : signed(8 downto 0);
+    variable htanh_n5_ovf_hi : std_logic;
     variable htanh_n5_sat : signed(7 downto 0);
     variable htanh_n6_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n6_v : signed(24 downto 0);
@@ -115,6 +121,7 @@ begin
     variable htanh_n6_sx_2 : signed(24 downto 0);
     variable htanh_n6_sticky : std_logic;
     variable htanh_n6_rnd : signed(8 downto 0);
+    variable htanh_n6_ovf_hi : std_logic;
     variable htanh_n6_sat : signed(7 downto 0);
     variable htanh_n7_sx : signed(23 downto 0); -- weight 0.1999969482421875
     variable htanh_n7_v : signed(24 downto 0);
@@ -124,6 +131,7 @@ begin
     variable htanh_n7_sx_2 : signed(24 downto 0);
     variable htanh_n7_sticky : std_logic;
     variable htanh_n7_rnd : signed(8 downto 0);
+    variable htanh_n7_ovf_hi : std_logic;
     variable htanh_n7_sat : signed(7 downto 0);
   begin
     if rising_edge(clk) then
@@ -145,7 +153,8 @@ begin
         htanh_n0_sx_2 := htanh_n0_t(24 downto 0);
         if unsigned(htanh_n0_sx_2(14 downto 0)) /= 0 then htanh_n0_sticky := '1'; else htanh_n0_sticky := '0'; end if;
         htanh_n0_rnd := htanh_n0_fl_d1 + (to_signed(0, 8) & htanh_n0_incx_d1);
-        if htanh_n0_rnd > to_signed(127, 9) then htanh_n0_sat := to_signed(127, 8); else htanh_n0_sat := htanh_n0_rnd(7 downto 0); end if;
+        if htanh_n0_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n0_ovf_hi := '1'; else htanh_n0_ovf_hi := '0'; end if;
+        if htanh_n0_ovf_hi_d1 = '1' then htanh_n0_sat := to_signed(127, 8); else htanh_n0_sat := htanh_n0_rnd(7 downto 0); end if;
         htanh_n1_sx := signed(to_unsigned((to_integer(htanh_in_1) * 13107) mod 2**24, 24));
         htanh_n1_v := resize(htanh_n1_sx, 25) + to_signed(4194304, 25);
         if htanh_n1_v > to_signed(8388608, 25) then htanh_n1_c_over := '1'; else htanh_n1_c_over := '0'; end if;
@@ -155,7 +164,8 @@ begin
         htanh_n1_sx_2 := htanh_n1_t(24 downto 0);
         if unsigned(htanh_n1_sx_2(14 downto 0)) /= 0 then htanh_n1_sticky := '1'; else htanh_n1_sticky := '0'; end if;
         htanh_n1_rnd := htanh_n1_fl_d1 + (to_signed(0, 8) & htanh_n1_incx_d1);
-        if htanh_n1_rnd > to_signed(127, 9) then htanh_n1_sat := to_signed(127, 8); else htanh_n1_sat := htanh_n1_rnd(7 downto 0); end if;
+        if htanh_n1_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n1_ovf_hi := '1'; else htanh_n1_ovf_hi := '0'; end if;
+        if htanh_n1_ovf_hi_d1 = '1' then htanh_n1_sat := to_signed(127, 8); else htanh_n1_sat := htanh_n1_rnd(7 downto 0); end if;
         htanh_n2_sx := signed(to_unsigned((to_integer(htanh_in_2) * 13107) mod 2**24, 24));
         htanh_n2_v := resize(htanh_n2_sx, 25) + to_signed(4194304, 25);
         if htanh_n2_v > to_signed(8388608, 25) then htanh_n2_c_over := '1'; else htanh_n2_c_over := '0'; end if;
@@ -165,7 +175,8 @@ begin
         htanh_n2_sx_2 := htanh_n2_t(24 downto 0);
         if unsigned(htanh_n2_sx_2(14 downto 0)) /= 0 then htanh_n2_sticky := '1'; else htanh_n2_sticky := '0'; end if;
         htanh_n2_rnd := htanh_n2_fl_d1 + (to_signed(0, 8) & htanh_n2_incx_d1);
-        if htanh_n2_rnd > to_signed(127, 9) then htanh_n2_sat := to_signed(127, 8); else htanh_n2_sat := htanh_n2_rnd(7 downto 0); end if;
+        if htanh_n2_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n2_ovf_hi := '1'; else htanh_n2_ovf_hi := '0'; end if;
+        if htanh_n2_ovf_hi_d1 = '1' then htanh_n2_sat := to_signed(127, 8); else htanh_n2_sat := htanh_n2_rnd(7 downto 0); end if;
         htanh_n3_sx := signed(to_unsigned((to_integer(htanh_in_3) * 13107) mod 2**24, 24));
         htanh_n3_v := resize(htanh_n3_sx, 25) + to_signed(4194304, 25);
         if htanh_n3_v > to_signed(8388608, 25) then htanh_n3_c_over := '1'; else htanh_n3_c_over := '0'; end if;
@@ -175,7 +186,8 @@ begin
         htanh_n3_sx_2 := htanh_n3_t(24 downto 0);
         if unsigned(htanh_n3_sx_2(14 downto 0)) /= 0 then htanh_n3_sticky := '1'; else htanh_n3_sticky := '0'; end if;
         htanh_n3_rnd := htanh_n3_fl_d1 + (to_signed(0, 8) & htanh_n3_incx_d1);
-        if htanh_n3_rnd > to_signed(127, 9) then htanh_n3_sat := to_signed(127, 8); else htanh_n3_sat := htanh_n3_rnd(7 downto 0); end if;
+        if htanh_n3_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n3_ovf_hi := '1'; else htanh_n3_ovf_hi := '0'; end if;
+        if htanh_n3_ovf_hi_d1 = '1' then htanh_n3_sat := to_signed(127, 8); else htanh_n3_sat := htanh_n3_rnd(7 downto 0); end if;
         htanh_n4_sx := signed(to_unsigned((to_integer(htanh_in_4) * 13107) mod 2**24, 24));
         htanh_n4_v := resize(htanh_n4_sx, 25) + to_signed(4194304, 25);
         if htanh_n4_v > to_signed(8388608, 25) then htanh_n4_c_over := '1'; else htanh_n4_c_over := '0'; end if;
@@ -185,7 +197,8 @@ begin
         htanh_n4_sx_2 := htanh_n4_t(24 downto 0);
         if unsigned(htanh_n4_sx_2(14 downto 0)) /= 0 then htanh_n4_sticky := '1'; else htanh_n4_sticky := '0'; end if;
         htanh_n4_rnd := htanh_n4_fl_d1 + (to_signed(0, 8) & htanh_n4_incx_d1);
-        if htanh_n4_rnd > to_signed(127, 9) then htanh_n4_sat := to_signed(127, 8); else htanh_n4_sat := htanh_n4_rnd(7 downto 0); end if;
+        if htanh_n4_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n4_ovf_hi := '1'; else htanh_n4_ovf_hi := '0'; end if;
+        if htanh_n4_ovf_hi_d1 = '1' then htanh_n4_sat := to_signed(127, 8); else htanh_n4_sat := htanh_n4_rnd(7 downto 0); end if;
         htanh_n5_sx := signed(to_unsigned((to_integer(htanh_in_5) * 13107) mod 2**24, 24));
         htanh_n5_v := resize(htanh_n5_sx, 25) + to_signed(4194304, 25);
         if htanh_n5_v > to_signed(8388608, 25) then htanh_n5_c_over := '1'; else htanh_n5_c_over := '0'; end if;
@@ -195,7 +208,8 @@ begin
         htanh_n5_sx_2 := htanh_n5_t(24 downto 0);
         if unsigned(htanh_n5_sx_2(14 downto 0)) /= 0 then htanh_n5_sticky := '1'; else htanh_n5_sticky := '0'; end if;
         htanh_n5_rnd := htanh_n5_fl_d1 + (to_signed(0, 8) & htanh_n5_incx_d1);
-        if htanh_n5_rnd > to_signed(127, 9) then htanh_n5_sat := to_signed(127, 8); else htanh_n5_sat := htanh_n5_rnd(7 downto 0); end if;
+        if htanh_n5_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n5_ovf_hi := '1'; else htanh_n5_ovf_hi := '0'; end if;
+        if htanh_n5_ovf_hi_d1 = '1' then htanh_n5_sat := to_signed(127, 8); else htanh_n5_sat := htanh_n5_rnd(7 downto 0); end if;
         htanh_n6_sx := signed(to_unsigned((to_integer(htanh_in_6) * 13107) mod 2**24, 24));
         htanh_n6_v := resize(htanh_n6_sx, 25) + to_signed(4194304, 25);
         if htanh_n6_v > to_signed(8388608, 25) then htanh_n6_c_over := '1'; else htanh_n6_c_over := '0'; end if;
@@ -205,7 +219,8 @@ begin
         htanh_n6_sx_2 := htanh_n6_t(24 downto 0);
         if unsigned(htanh_n6_sx_2(14 downto 0)) /= 0 then htanh_n6_sticky := '1'; else htanh_n6_sticky := '0'; end if;
         htanh_n6_rnd := htanh_n6_fl_d1 + (to_signed(0, 8) & htanh_n6_incx_d1);
-        if htanh_n6_rnd > to_signed(127, 9) then htanh_n6_sat := to_signed(127, 8); else htanh_n6_sat := htanh_n6_rnd(7 downto 0); end if;
+        if htanh_n6_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n6_ovf_hi := '1'; else htanh_n6_ovf_hi := '0'; end if;
+        if htanh_n6_ovf_hi_d1 = '1' then htanh_n6_sat := to_signed(127, 8); else htanh_n6_sat := htanh_n6_rnd(7 downto 0); end if;
         htanh_n7_sx := signed(to_unsigned((to_integer(htanh_in_7) * 13107) mod 2**24, 24));
         htanh_n7_v := resize(htanh_n7_sx, 25) + to_signed(4194304, 25);
         if htanh_n7_v > to_signed(8388608, 25) then htanh_n7_c_over := '1'; else htanh_n7_c_over := '0'; end if;
@@ -215,39 +230,48 @@ begin
         htanh_n7_sx_2 := htanh_n7_t(24 downto 0);
         if unsigned(htanh_n7_sx_2(14 downto 0)) /= 0 then htanh_n7_sticky := '1'; else htanh_n7_sticky := '0'; end if;
         htanh_n7_rnd := htanh_n7_fl_d1 + (to_signed(0, 8) & htanh_n7_incx_d1);
-        if htanh_n7_rnd > to_signed(127, 9) then htanh_n7_sat := to_signed(127, 8); else htanh_n7_sat := htanh_n7_rnd(7 downto 0); end if;
+        if htanh_n7_sx_2(24 downto 16) >= to_signed(127, 9) then htanh_n7_ovf_hi := '1'; else htanh_n7_ovf_hi := '0'; end if;
+        if htanh_n7_ovf_hi_d1 = '1' then htanh_n7_sat := to_signed(127, 8); else htanh_n7_sat := htanh_n7_rnd(7 downto 0); end if;
         htanh_n0_c_over_d1 <= htanh_n0_c_over;
         htanh_n0_v_d1 <= htanh_n0_v;
         htanh_n0_fl_d1 <= htanh_n0_sx_2(24 downto 16);
         htanh_n0_incx_d1 <= htanh_n0_sx_2(15) and (htanh_n0_sticky or htanh_n0_sx_2(16));
+        htanh_n0_ovf_hi_d1 <= htanh_n0_ovf_hi;
         htanh_n1_c_over_d1 <= htanh_n1_c_over;
         htanh_n1_v_d1 <= htanh_n1_v;
         htanh_n1_fl_d1 <= htanh_n1_sx_2(24 downto 16);
         htanh_n1_incx_d1 <= htanh_n1_sx_2(15) and (htanh_n1_sticky or htanh_n1_sx_2(16));
+        htanh_n1_ovf_hi_d1 <= htanh_n1_ovf_hi;
         htanh_n2_c_over_d1 <= htanh_n2_c_over;
         htanh_n2_v_d1 <= htanh_n2_v;
         htanh_n2_fl_d1 <= htanh_n2_sx_2(24 downto 16);
         htanh_n2_incx_d1 <= htanh_n2_sx_2(15) and (htanh_n2_sticky or htanh_n2_sx_2(16));
+        htanh_n2_ovf_hi_d1 <= htanh_n2_ovf_hi;
         htanh_n3_c_over_d1 <= htanh_n3_c_over;
         htanh_n3_v_d1 <= htanh_n3_v;
         htanh_n3_fl_d1 <= htanh_n3_sx_2(24 downto 16);
         htanh_n3_incx_d1 <= htanh_n3_sx_2(15) and (htanh_n3_sticky or htanh_n3_sx_2(16));
+        htanh_n3_ovf_hi_d1 <= htanh_n3_ovf_hi;
         htanh_n4_c_over_d1 <= htanh_n4_c_over;
         htanh_n4_v_d1 <= htanh_n4_v;
         htanh_n4_fl_d1 <= htanh_n4_sx_2(24 downto 16);
         htanh_n4_incx_d1 <= htanh_n4_sx_2(15) and (htanh_n4_sticky or htanh_n4_sx_2(16));
+        htanh_n4_ovf_hi_d1 <= htanh_n4_ovf_hi;
         htanh_n5_c_over_d1 <= htanh_n5_c_over;
         htanh_n5_v_d1 <= htanh_n5_v;
         htanh_n5_fl_d1 <= htanh_n5_sx_2(24 downto 16);
         htanh_n5_incx_d1 <= htanh_n5_sx_2(15) and (htanh_n5_sticky or htanh_n5_sx_2(16));
+        htanh_n5_ovf_hi_d1 <= htanh_n5_ovf_hi;
         htanh_n6_c_over_d1 <= htanh_n6_c_over;
         htanh_n6_v_d1 <= htanh_n6_v;
         htanh_n6_fl_d1 <= htanh_n6_sx_2(24 downto 16);
         htanh_n6_incx_d1 <= htanh_n6_sx_2(15) and (htanh_n6_sticky or htanh_n6_sx_2(16));
+        htanh_n6_ovf_hi_d1 <= htanh_n6_ovf_hi;
         htanh_n7_c_over_d1 <= htanh_n7_c_over;
         htanh_n7_v_d1 <= htanh_n7_v;
         htanh_n7_fl_d1 <= htanh_n7_sx_2(24 downto 16);
         htanh_n7_incx_d1 <= htanh_n7_sx_2(15) and (htanh_n7_sticky or htanh_n7_sx_2(16));
+        htanh_n7_ovf_hi_d1 <= htanh_n7_ovf_hi;
         htanh_out_0 <= htanh_n0_sat;
         htanh_out_1 <= htanh_n1_sat;
         htanh_out_2 <= htanh_n2_sat;

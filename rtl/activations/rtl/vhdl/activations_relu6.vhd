@@ -3,8 +3,8 @@
 -- input  type: fixed<12,5,RND_CONV,SAT>
 -- output type: ufixed<10,3,RND_CONV,SAT>
 -- max = 6
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 1.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.73 | 1.10 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 0.40 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.73 | 0.40 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -20,76 +20,69 @@ entity activations_relu6 is
 end entity activations_relu6;
 
 architecture rtl of activations_relu6 is
-  signal relu6_n0_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n0_wrap_d1, relu6_n0_sat : unsigned(9 downto 0);
-  signal relu6_in_0_d1 : signed(11 downto 0);
+  signal relu6_n0_ovf_hi_d1 : std_logic;
+  signal relu6_n0_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n0_above_d1 : std_logic;
   signal relu6_n0_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n1_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n1_wrap_d1, relu6_n1_sat : unsigned(9 downto 0);
-  signal relu6_in_1_d1 : signed(11 downto 0);
+  signal relu6_n1_ovf_hi_d1 : std_logic;
+  signal relu6_n1_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n1_above_d1 : std_logic;
   signal relu6_n1_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n2_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n2_wrap_d1, relu6_n2_sat : unsigned(9 downto 0);
-  signal relu6_in_2_d1 : signed(11 downto 0);
+  signal relu6_n2_ovf_hi_d1 : std_logic;
+  signal relu6_n2_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n2_above_d1 : std_logic;
   signal relu6_n2_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n3_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n3_wrap_d1, relu6_n3_sat : unsigned(9 downto 0);
-  signal relu6_in_3_d1 : signed(11 downto 0);
+  signal relu6_n3_ovf_hi_d1 : std_logic;
+  signal relu6_n3_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n3_above_d1 : std_logic;
   signal relu6_n3_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n4_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n4_wrap_d1, relu6_n4_sat : unsigned(9 downto 0);
-  signal relu6_in_4_d1 : signed(11 downto 0);
+  signal relu6_n4_ovf_hi_d1 : std_logic;
+  signal relu6_n4_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n4_above_d1 : std_logic;
   signal relu6_n4_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n5_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n5_wrap_d1, relu6_n5_sat : unsigned(9 downto 0);
-  signal relu6_in_5_d1 : signed(11 downto 0);
+  signal relu6_n5_ovf_hi_d1 : std_logic;
+  signal relu6_n5_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n5_above_d1 : std_logic;
   signal relu6_n5_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n6_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n6_wrap_d1, relu6_n6_sat : unsigned(9 downto 0);
-  signal relu6_in_6_d1 : signed(11 downto 0);
+  signal relu6_n6_ovf_hi_d1 : std_logic;
+  signal relu6_n6_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n6_above_d1 : std_logic;
   signal relu6_n6_clip : unsigned(9 downto 0); -- max = 6
-  signal relu6_n7_sx_2_d1 : unsigned(10 downto 0);
-  signal relu6_n7_wrap_d1, relu6_n7_sat : unsigned(9 downto 0);
-  signal relu6_in_7_d1 : signed(11 downto 0);
+  signal relu6_n7_ovf_hi_d1 : std_logic;
+  signal relu6_n7_satlo_d1 : unsigned(9 downto 0);
+  signal relu6_n7_above_d1 : std_logic;
   signal relu6_n7_clip : unsigned(9 downto 0); -- max = 6
 begin
-  relu6_n0_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n0_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n0_wrap_d1;
-  relu6_n0_clip <= to_unsigned(768, 10) when relu6_in_0_d1 > to_signed(768, 12) else relu6_n0_sat;
-  relu6_n1_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n1_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n1_wrap_d1;
-  relu6_n1_clip <= to_unsigned(768, 10) when relu6_in_1_d1 > to_signed(768, 12) else relu6_n1_sat;
-  relu6_n2_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n2_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n2_wrap_d1;
-  relu6_n2_clip <= to_unsigned(768, 10) when relu6_in_2_d1 > to_signed(768, 12) else relu6_n2_sat;
-  relu6_n3_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n3_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n3_wrap_d1;
-  relu6_n3_clip <= to_unsigned(768, 10) when relu6_in_3_d1 > to_signed(768, 12) else relu6_n3_sat;
-  relu6_n4_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n4_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n4_wrap_d1;
-  relu6_n4_clip <= to_unsigned(768, 10) when relu6_in_4_d1 > to_signed(768, 12) else relu6_n4_sat;
-  relu6_n5_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n5_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n5_wrap_d1;
-  relu6_n5_clip <= to_unsigned(768, 10) when relu6_in_5_d1 > to_signed(768, 12) else relu6_n5_sat;
-  relu6_n6_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n6_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n6_wrap_d1;
-  relu6_n6_clip <= to_unsigned(768, 10) when relu6_in_6_d1 > to_signed(768, 12) else relu6_n6_sat;
-  relu6_n7_sat <= to_unsigned(1023, 10) when signed(resize(relu6_n7_sx_2_d1, 12)) > to_signed(1023, 12) else relu6_n7_wrap_d1;
-  relu6_n7_clip <= to_unsigned(768, 10) when relu6_in_7_d1 > to_signed(768, 12) else relu6_n7_sat;
+  relu6_n0_clip <= to_unsigned(768, 10) when relu6_n0_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n0_ovf_hi_d1 = '1' else relu6_n0_satlo_d1;
+  relu6_n1_clip <= to_unsigned(768, 10) when relu6_n1_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n1_ovf_hi_d1 = '1' else relu6_n1_satlo_d1;
+  relu6_n2_clip <= to_unsigned(768, 10) when relu6_n2_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n2_ovf_hi_d1 = '1' else relu6_n2_satlo_d1;
+  relu6_n3_clip <= to_unsigned(768, 10) when relu6_n3_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n3_ovf_hi_d1 = '1' else relu6_n3_satlo_d1;
+  relu6_n4_clip <= to_unsigned(768, 10) when relu6_n4_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n4_ovf_hi_d1 = '1' else relu6_n4_satlo_d1;
+  relu6_n5_clip <= to_unsigned(768, 10) when relu6_n5_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n5_ovf_hi_d1 = '1' else relu6_n5_satlo_d1;
+  relu6_n6_clip <= to_unsigned(768, 10) when relu6_n6_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n6_ovf_hi_d1 = '1' else relu6_n6_satlo_d1;
+  relu6_n7_clip <= to_unsigned(768, 10) when relu6_n7_above_d1 = '1' else to_unsigned(1023, 10) when relu6_n7_ovf_hi_d1 = '1' else relu6_n7_satlo_d1;
   out_data <= std_logic_vector(relu6_n7_clip) & std_logic_vector(relu6_n6_clip) & std_logic_vector(relu6_n5_clip) & std_logic_vector(relu6_n4_clip) & std_logic_vector(relu6_n3_clip) & std_logic_vector(relu6_n2_clip) & std_logic_vector(relu6_n1_clip) & std_logic_vector(relu6_n0_clip);
 
   process (clk)
     variable relu6_in_0, relu6_in_1, relu6_in_2, relu6_in_3, relu6_in_4, relu6_in_5 : signed(11 downto 0);
     variable relu6_in_6, relu6_in_7 : signed(11 downto 0);
-    variable relu6_n0_max0 : unsigned(10 downto 0);
-    variable relu6_n0_sx_2 : signed(11 downto 0);
-    variable relu6_n1_max0 : unsigned(10 downto 0);
-    variable relu6_n1_sx_2 : signed(11 downto 0);
-    variable relu6_n2_max0 : unsigned(10 downto 0);
-    variable relu6_n2_sx_2 : signed(11 downto 0);
-    variable relu6_n3_max0 : unsigned(10 downto 0);
-    variable relu6_n3_sx_2 : signed(11 downto 0);
-    variable relu6_n4_max0 : unsigned(10 downto 0);
-    variable relu6_n4_sx_2 : signed(11 downto 0);
-    variable relu6_n5_max0 : unsigned(10 downto 0);
-    variable relu6_n5_sx_2 : signed(11 downto 0);
-    variable relu6_n6_max0 : unsigned(10 downto 0);
-    variable relu6_n6_sx_2 : signed(11 downto 0);
-    variable relu6_n7_max0 : unsigned(10 downto 0);
-    variable relu6_n7_sx_2 : signed(11 downto 0);
+    variable relu6_n0_ovf_hi : std_logic;
+    variable relu6_n0_satlo : unsigned(9 downto 0);
+    variable relu6_n0_above, relu6_n1_ovf_hi : std_logic;
+    variable relu6_n1_satlo : unsigned(9 downto 0);
+    variable relu6_n1_above, relu6_n2_ovf_hi : std_logic;
+    variable relu6_n2_satlo : unsigned(9 downto 0);
+    variable relu6_n2_above, relu6_n3_ovf_hi : std_logic;
+    variable relu6_n3_satlo : unsigned(9 downto 0);
+    variable relu6_n3_above, relu6_n4_ovf_hi : std_logic;
+    variable relu6_n4_satlo : unsigned(9 downto 0);
+    variable relu6_n4_above, relu6_n5_ovf_hi : std_logic;
+    variable relu6_n5_satlo : unsigned(9 downto 0);
+    variable relu6_n5_above, relu6_n6_ovf_hi : std_logic;
+    variable relu6_n6_satlo : unsigned(9 downto 0);
+    variable relu6_n6_above, relu6_n7_ovf_hi : std_logic;
+    variable relu6_n7_satlo : unsigned(9 downto 0);
+    variable relu6_n7_above : std_logic;
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -101,46 +94,54 @@ begin
         relu6_in_5 := signed(in_data(71 downto 60));
         relu6_in_6 := signed(in_data(83 downto 72));
         relu6_in_7 := signed(in_data(95 downto 84));
-        if relu6_in_0(11) = '1' then relu6_n0_max0 := to_unsigned(0, 11); else relu6_n0_max0 := unsigned(relu6_in_0(10 downto 0)); end if;
-        relu6_n0_sx_2 := signed(resize(relu6_n0_max0, 12));
-        if relu6_in_1(11) = '1' then relu6_n1_max0 := to_unsigned(0, 11); else relu6_n1_max0 := unsigned(relu6_in_1(10 downto 0)); end if;
-        relu6_n1_sx_2 := signed(resize(relu6_n1_max0, 12));
-        if relu6_in_2(11) = '1' then relu6_n2_max0 := to_unsigned(0, 11); else relu6_n2_max0 := unsigned(relu6_in_2(10 downto 0)); end if;
-        relu6_n2_sx_2 := signed(resize(relu6_n2_max0, 12));
-        if relu6_in_3(11) = '1' then relu6_n3_max0 := to_unsigned(0, 11); else relu6_n3_max0 := unsigned(relu6_in_3(10 downto 0)); end if;
-        relu6_n3_sx_2 := signed(resize(relu6_n3_max0, 12));
-        if relu6_in_4(11) = '1' then relu6_n4_max0 := to_unsigned(0, 11); else relu6_n4_max0 := unsigned(relu6_in_4(10 downto 0)); end if;
-        relu6_n4_sx_2 := signed(resize(relu6_n4_max0, 12));
-        if relu6_in_5(11) = '1' then relu6_n5_max0 := to_unsigned(0, 11); else relu6_n5_max0 := unsigned(relu6_in_5(10 downto 0)); end if;
-        relu6_n5_sx_2 := signed(resize(relu6_n5_max0, 12));
-        if relu6_in_6(11) = '1' then relu6_n6_max0 := to_unsigned(0, 11); else relu6_n6_max0 := unsigned(relu6_in_6(10 downto 0)); end if;
-        relu6_n6_sx_2 := signed(resize(relu6_n6_max0, 12));
-        if relu6_in_7(11) = '1' then relu6_n7_max0 := to_unsigned(0, 11); else relu6_n7_max0 := unsigned(relu6_in_7(10 downto 0)); end if;
-        relu6_n7_sx_2 := signed(resize(relu6_n7_max0, 12));
-        relu6_n0_sx_2_d1 <= relu6_n0_max0;
-        relu6_n0_wrap_d1 <= unsigned(relu6_n0_sx_2(9 downto 0));
-        relu6_in_0_d1 <= relu6_in_0;
-        relu6_n1_sx_2_d1 <= relu6_n1_max0;
-        relu6_n1_wrap_d1 <= unsigned(relu6_n1_sx_2(9 downto 0));
-        relu6_in_1_d1 <= relu6_in_1;
-        relu6_n2_sx_2_d1 <= relu6_n2_max0;
-        relu6_n2_wrap_d1 <= unsigned(relu6_n2_sx_2(9 downto 0));
-        relu6_in_2_d1 <= relu6_in_2;
-        relu6_n3_sx_2_d1 <= relu6_n3_max0;
-        relu6_n3_wrap_d1 <= unsigned(relu6_n3_sx_2(9 downto 0));
-        relu6_in_3_d1 <= relu6_in_3;
-        relu6_n4_sx_2_d1 <= relu6_n4_max0;
-        relu6_n4_wrap_d1 <= unsigned(relu6_n4_sx_2(9 downto 0));
-        relu6_in_4_d1 <= relu6_in_4;
-        relu6_n5_sx_2_d1 <= relu6_n5_max0;
-        relu6_n5_wrap_d1 <= unsigned(relu6_n5_sx_2(9 downto 0));
-        relu6_in_5_d1 <= relu6_in_5;
-        relu6_n6_sx_2_d1 <= relu6_n6_max0;
-        relu6_n6_wrap_d1 <= unsigned(relu6_n6_sx_2(9 downto 0));
-        relu6_in_6_d1 <= relu6_in_6;
-        relu6_n7_sx_2_d1 <= relu6_n7_max0;
-        relu6_n7_wrap_d1 <= unsigned(relu6_n7_sx_2(9 downto 0));
-        relu6_in_7_d1 <= relu6_in_7;
+        if relu6_in_0 > to_signed(1023, 12) then relu6_n0_ovf_hi := '1'; else relu6_n0_ovf_hi := '0'; end if;
+        if relu6_in_0(11) = '1' then relu6_n0_satlo := to_unsigned(0, 10); else relu6_n0_satlo := unsigned(relu6_in_0(9 downto 0)); end if;
+        if relu6_in_0 > to_signed(768, 12) then relu6_n0_above := '1'; else relu6_n0_above := '0'; end if;
+        if relu6_in_1 > to_signed(1023, 12) then relu6_n1_ovf_hi := '1'; else relu6_n1_ovf_hi := '0'; end if;
+        if relu6_in_1(11) = '1' then relu6_n1_satlo := to_unsigned(0, 10); else relu6_n1_satlo := unsigned(relu6_in_1(9 downto 0)); end if;
+        if relu6_in_1 > to_signed(768, 12) then relu6_n1_above := '1'; else relu6_n1_above := '0'; end if;
+        if relu6_in_2 > to_signed(1023, 12) then relu6_n2_ovf_hi := '1'; else relu6_n2_ovf_hi := '0'; end if;
+        if relu6_in_2(11) = '1' then relu6_n2_satlo := to_unsigned(0, 10); else relu6_n2_satlo := unsigned(relu6_in_2(9 downto 0)); end if;
+        if relu6_in_2 > to_signed(768, 12) then relu6_n2_above := '1'; else relu6_n2_above := '0'; end if;
+        if relu6_in_3 > to_signed(1023, 12) then relu6_n3_ovf_hi := '1'; else relu6_n3_ovf_hi := '0'; end if;
+        if relu6_in_3(11) = '1' then relu6_n3_satlo := to_unsigned(0, 10); else relu6_n3_satlo := unsigned(relu6_in_3(9 downto 0)); end if;
+        if relu6_in_3 > to_signed(768, 12) then relu6_n3_above := '1'; else relu6_n3_above := '0'; end if;
+        if relu6_in_4 > to_signed(1023, 12) then relu6_n4_ovf_hi := '1'; else relu6_n4_ovf_hi := '0'; end if;
+        if relu6_in_4(11) = '1' then relu6_n4_satlo := to_unsigned(0, 10); else relu6_n4_satlo := unsigned(relu6_in_4(9 downto 0)); end if;
+        if relu6_in_4 > to_signed(768, 12) then relu6_n4_above := '1'; else relu6_n4_above := '0'; end if;
+        if relu6_in_5 > to_signed(1023, 12) then relu6_n5_ovf_hi := '1'; else relu6_n5_ovf_hi := '0'; end if;
+        if relu6_in_5(11) = '1' then relu6_n5_satlo := to_unsigned(0, 10); else relu6_n5_satlo := unsigned(relu6_in_5(9 downto 0)); end if;
+        if relu6_in_5 > to_signed(768, 12) then relu6_n5_above := '1'; else relu6_n5_above := '0'; end if;
+        if relu6_in_6 > to_signed(1023, 12) then relu6_n6_ovf_hi := '1'; else relu6_n6_ovf_hi := '0'; end if;
+        if relu6_in_6(11) = '1' then relu6_n6_satlo := to_unsigned(0, 10); else relu6_n6_satlo := unsigned(relu6_in_6(9 downto 0)); end if;
+        if relu6_in_6 > to_signed(768, 12) then relu6_n6_above := '1'; else relu6_n6_above := '0'; end if;
+        if relu6_in_7 > to_signed(1023, 12) then relu6_n7_ovf_hi := '1'; else relu6_n7_ovf_hi := '0'; end if;
+        if relu6_in_7(11) = '1' then relu6_n7_satlo := to_unsigned(0, 10); else relu6_n7_satlo := unsigned(relu6_in_7(9 downto 0)); end if;
+        if relu6_in_7 > to_signed(768, 12) then relu6_n7_above := '1'; else relu6_n7_above := '0'; end if;
+        relu6_n0_ovf_hi_d1 <= relu6_n0_ovf_hi;
+        relu6_n0_satlo_d1 <= relu6_n0_satlo;
+        relu6_n0_above_d1 <= relu6_n0_above;
+        relu6_n1_ovf_hi_d1 <= relu6_n1_ovf_hi;
+        relu6_n1_satlo_d1 <= relu6_n1_satlo;
+        relu6_n1_above_d1 <= relu6_n1_above;
+        relu6_n2_ovf_hi_d1 <= relu6_n2_ovf_hi;
+        relu6_n2_satlo_d1 <= relu6_n2_satlo;
+        relu6_n2_above_d1 <= relu6_n2_above;
+        relu6_n3_ovf_hi_d1 <= relu6_n3_ovf_hi;
+        relu6_n3_satlo_d1 <= relu6_n3_satlo;
+        relu6_n3_above_d1 <= relu6_n3_above;
+        relu6_n4_ovf_hi_d1 <= relu6_n4_ovf_hi;
+        relu6_n4_satlo_d1 <= relu6_n4_satlo;
+        relu6_n4_above_d1 <= relu6_n4_above;
+        relu6_n5_ovf_hi_d1 <= relu6_n5_ovf_hi;
+        relu6_n5_satlo_d1 <= relu6_n5_satlo;
+        relu6_n5_above_d1 <= relu6_n5_above;
+        relu6_n6_ovf_hi_d1 <= relu6_n6_ovf_hi;
+        relu6_n6_satlo_d1 <= relu6_n6_satlo;
+        relu6_n6_above_d1 <= relu6_n6_above;
+        relu6_n7_ovf_hi_d1 <= relu6_n7_ovf_hi;
+        relu6_n7_satlo_d1 <= relu6_n7_satlo;
+        relu6_n7_above_d1 <= relu6_n7_above;
       end if;
     end if;
   end process;

@@ -4,8 +4,8 @@
 -- output type: ufixed<12,0,RND_CONV,SAT>
 -- table: 1024 entries of fixed<18,8> over [-8, 8), mode centered
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^2 (floor: a bit slice) (output cast folded in)
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.39 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.39 | 0.88
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.10 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 1.98
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -1049,8 +1049,6 @@ architecture rtl of activations_sig_c is
     1022 => "011111101000",
     1023 => "011111111000"
   );
-  signal sig_c_n0_addr_d1, sig_c_n1_addr_d1, sig_c_n2_addr_d1, sig_c_n3_addr_d1, sig_c_n4_addr_d1, sig_c_n5_addr_d1 : unsigned(9 downto 0);
-  signal sig_c_n6_addr_d1, sig_c_n7_addr_d1 : unsigned(9 downto 0);
   signal sig_c_out_0, sig_c_out_1, sig_c_out_2, sig_c_out_3, sig_c_out_4, sig_c_out_5 : unsigned(11 downto 0);
   signal sig_c_out_6, sig_c_out_7 : unsigned(11 downto 0);
 begin
@@ -1059,8 +1057,22 @@ begin
   process (clk)
     variable sig_c_in_0, sig_c_in_1, sig_c_in_2, sig_c_in_3, sig_c_in_4, sig_c_in_5 : signed(11 downto 0);
     variable sig_c_in_6, sig_c_in_7 : signed(11 downto 0);
-    variable sig_c_n0_rom, sig_c_n1_rom, sig_c_n2_rom, sig_c_n3_rom, sig_c_n4_rom, sig_c_n5_rom : unsigned(11 downto 0);
-    variable sig_c_n6_rom, sig_c_n7_rom : unsigned(11 downto 0);
+    variable sig_c_n0_addr : unsigned(9 downto 0);
+    variable sig_c_n0_rom : unsigned(11 downto 0);
+    variable sig_c_n1_addr : unsigned(9 downto 0);
+    variable sig_c_n1_rom : unsigned(11 downto 0);
+    variable sig_c_n2_addr : unsigned(9 downto 0);
+    variable sig_c_n2_rom : unsigned(11 downto 0);
+    variable sig_c_n3_addr : unsigned(9 downto 0);
+    variable sig_c_n3_rom : unsigned(11 downto 0);
+    variable sig_c_n4_addr : unsigned(9 downto 0);
+    variable sig_c_n4_rom : unsigned(11 downto 0);
+    variable sig_c_n5_addr : unsigned(9 downto 0);
+    variable sig_c_n5_rom : unsigned(11 downto 0);
+    variable sig_c_n6_addr : unsigned(9 downto 0);
+    variable sig_c_n6_rom : unsigned(11 downto 0);
+    variable sig_c_n7_addr : unsigned(9 downto 0);
+    variable sig_c_n7_rom : unsigned(11 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -1072,22 +1084,22 @@ begin
         sig_c_in_5 := signed(in_data(71 downto 60));
         sig_c_in_6 := signed(in_data(83 downto 72));
         sig_c_in_7 := signed(in_data(95 downto 84));
-        sig_c_n0_rom := sig_c_rom(to_integer(sig_c_n0_addr_d1));
-        sig_c_n1_rom := sig_c_rom(to_integer(sig_c_n1_addr_d1));
-        sig_c_n2_rom := sig_c_rom(to_integer(sig_c_n2_addr_d1));
-        sig_c_n3_rom := sig_c_rom(to_integer(sig_c_n3_addr_d1));
-        sig_c_n4_rom := sig_c_rom(to_integer(sig_c_n4_addr_d1));
-        sig_c_n5_rom := sig_c_rom(to_integer(sig_c_n5_addr_d1));
-        sig_c_n6_rom := sig_c_rom(to_integer(sig_c_n6_addr_d1));
-        sig_c_n7_rom := sig_c_rom(to_integer(sig_c_n7_addr_d1));
-        sig_c_n0_addr_d1 <= unsigned(sig_c_in_0(11 downto 2));
-        sig_c_n1_addr_d1 <= unsigned(sig_c_in_1(11 downto 2));
-        sig_c_n2_addr_d1 <= unsigned(sig_c_in_2(11 downto 2));
-        sig_c_n3_addr_d1 <= unsigned(sig_c_in_3(11 downto 2));
-        sig_c_n4_addr_d1 <= unsigned(sig_c_in_4(11 downto 2));
-        sig_c_n5_addr_d1 <= unsigned(sig_c_in_5(11 downto 2));
-        sig_c_n6_addr_d1 <= unsigned(sig_c_in_6(11 downto 2));
-        sig_c_n7_addr_d1 <= unsigned(sig_c_in_7(11 downto 2));
+        sig_c_n0_addr := unsigned(sig_c_in_0(11 downto 2));
+        sig_c_n0_rom := sig_c_rom(to_integer(sig_c_n0_addr));
+        sig_c_n1_addr := unsigned(sig_c_in_1(11 downto 2));
+        sig_c_n1_rom := sig_c_rom(to_integer(sig_c_n1_addr));
+        sig_c_n2_addr := unsigned(sig_c_in_2(11 downto 2));
+        sig_c_n2_rom := sig_c_rom(to_integer(sig_c_n2_addr));
+        sig_c_n3_addr := unsigned(sig_c_in_3(11 downto 2));
+        sig_c_n3_rom := sig_c_rom(to_integer(sig_c_n3_addr));
+        sig_c_n4_addr := unsigned(sig_c_in_4(11 downto 2));
+        sig_c_n4_rom := sig_c_rom(to_integer(sig_c_n4_addr));
+        sig_c_n5_addr := unsigned(sig_c_in_5(11 downto 2));
+        sig_c_n5_rom := sig_c_rom(to_integer(sig_c_n5_addr));
+        sig_c_n6_addr := unsigned(sig_c_in_6(11 downto 2));
+        sig_c_n6_rom := sig_c_rom(to_integer(sig_c_n6_addr));
+        sig_c_n7_addr := unsigned(sig_c_in_7(11 downto 2));
+        sig_c_n7_rom := sig_c_rom(to_integer(sig_c_n7_addr));
         sig_c_out_0 <= sig_c_n0_rom;
         sig_c_out_1 <= sig_c_n1_rom;
         sig_c_out_2 <= sig_c_n2_rom;

@@ -4,8 +4,8 @@
 -- output type: ufixed<8,0,RND_CONV,SAT>
 -- table: 256 entries of fixed<18,8> over [-8, 8), mode hls4ml
 -- ROM: 256 entries addressed by the low 8 bits of u = x / 2^2 rounded toward zero (output cast folded in)
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.73 | 1.34
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.73 | 0.64
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -281,11 +281,9 @@ architecture rtl of activations_sig_w is
     254 => "01111000",
     255 => "01111100"
   );
-  signal sig_w_n0_xl_d1, sig_w_n0_corr_d1, sig_w_n1_xl_d1, sig_w_n1_corr_d1, sig_w_n2_xl_d1, sig_w_n2_corr_d1 : unsigned(9 downto 0);
-  signal sig_w_n3_xl_d1, sig_w_n3_corr_d1, sig_w_n4_xl_d1, sig_w_n4_corr_d1, sig_w_n5_xl_d1, sig_w_n5_corr_d1 : unsigned(9 downto 0);
-  signal sig_w_n6_xl_d1, sig_w_n6_corr_d1, sig_w_n7_xl_d1, sig_w_n7_corr_d1 : unsigned(9 downto 0);
-  signal sig_w_out_0, sig_w_out_1, sig_w_out_2, sig_w_out_3, sig_w_out_4, sig_w_out_5 : unsigned(7 downto 0);
-  signal sig_w_out_6, sig_w_out_7 : unsigned(7 downto 0);
+  signal sig_w_n0_addr_d1, sig_w_n1_addr_d1, sig_w_n2_addr_d1, sig_w_n3_addr_d1, sig_w_n4_addr_d1, sig_w_n5_addr_d1 : unsigned(7 downto 0);
+  signal sig_w_n6_addr_d1, sig_w_n7_addr_d1, sig_w_out_0, sig_w_out_1, sig_w_out_2, sig_w_out_3 : unsigned(7 downto 0);
+  signal sig_w_out_4, sig_w_out_5, sig_w_out_6, sig_w_out_7 : unsigned(7 downto 0);
 begin
   out_data <= std_logic_vector(sig_w_out_7) & std_logic_vector(sig_w_out_6) & std_logic_vector(sig_w_out_5) & std_logic_vector(sig_w_out_4) & std_logic_vector(sig_w_out_3) & std_logic_vector(sig_w_out_2) & std_logic_vector(sig_w_out_1) & std_logic_vector(sig_w_out_0);
 
@@ -293,21 +291,21 @@ begin
     variable sig_w_in_0, sig_w_in_1, sig_w_in_2, sig_w_in_3, sig_w_in_4, sig_w_in_5 : signed(9 downto 0);
     variable sig_w_in_6, sig_w_in_7 : signed(9 downto 0);
     variable sig_w_n0_corr, sig_w_n0_xc : unsigned(9 downto 0);
-    variable sig_w_n0_addr, sig_w_n0_rom : unsigned(7 downto 0);
+    variable sig_w_n0_rom : unsigned(7 downto 0);
     variable sig_w_n1_corr, sig_w_n1_xc : unsigned(9 downto 0);
-    variable sig_w_n1_addr, sig_w_n1_rom : unsigned(7 downto 0);
+    variable sig_w_n1_rom : unsigned(7 downto 0);
     variable sig_w_n2_corr, sig_w_n2_xc : unsigned(9 downto 0);
-    variable sig_w_n2_addr, sig_w_n2_rom : unsigned(7 downto 0);
+    variable sig_w_n2_rom : unsigned(7 downto 0);
     variable sig_w_n3_corr, sig_w_n3_xc : unsigned(9 downto 0);
-    variable sig_w_n3_addr, sig_w_n3_rom : unsigned(7 downto 0);
+    variable sig_w_n3_rom : unsigned(7 downto 0);
     variable sig_w_n4_corr, sig_w_n4_xc : unsigned(9 downto 0);
-    variable sig_w_n4_addr, sig_w_n4_rom : unsigned(7 downto 0);
+    variable sig_w_n4_rom : unsigned(7 downto 0);
     variable sig_w_n5_corr, sig_w_n5_xc : unsigned(9 downto 0);
-    variable sig_w_n5_addr, sig_w_n5_rom : unsigned(7 downto 0);
+    variable sig_w_n5_rom : unsigned(7 downto 0);
     variable sig_w_n6_corr, sig_w_n6_xc : unsigned(9 downto 0);
-    variable sig_w_n6_addr, sig_w_n6_rom : unsigned(7 downto 0);
+    variable sig_w_n6_rom : unsigned(7 downto 0);
     variable sig_w_n7_corr, sig_w_n7_xc : unsigned(9 downto 0);
-    variable sig_w_n7_addr, sig_w_n7_rom : unsigned(7 downto 0);
+    variable sig_w_n7_rom : unsigned(7 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -320,53 +318,37 @@ begin
         sig_w_in_6 := signed(in_data(69 downto 60));
         sig_w_in_7 := signed(in_data(79 downto 70));
         if sig_w_in_0(9) = '1' then sig_w_n0_corr := to_unsigned(3, 10); else sig_w_n0_corr := to_unsigned(0, 10); end if;
-        sig_w_n0_xc := sig_w_n0_xl_d1 + sig_w_n0_corr_d1;
-        sig_w_n0_addr := sig_w_n0_xc(9 downto 2);
-        sig_w_n0_rom := sig_w_rom(to_integer(sig_w_n0_addr));
+        sig_w_n0_xc := unsigned(sig_w_in_0(9 downto 0)) + sig_w_n0_corr;
+        sig_w_n0_rom := sig_w_rom(to_integer(sig_w_n0_addr_d1));
         if sig_w_in_1(9) = '1' then sig_w_n1_corr := to_unsigned(3, 10); else sig_w_n1_corr := to_unsigned(0, 10); end if;
-        sig_w_n1_xc := sig_w_n1_xl_d1 + sig_w_n1_corr_d1;
-        sig_w_n1_addr := sig_w_n1_xc(9 downto 2);
-        sig_w_n1_rom := sig_w_rom(to_integer(sig_w_n1_addr));
+        sig_w_n1_xc := unsigned(sig_w_in_1(9 downto 0)) + sig_w_n1_corr;
+        sig_w_n1_rom := sig_w_rom(to_integer(sig_w_n1_addr_d1));
         if sig_w_in_2(9) = '1' then sig_w_n2_corr := to_unsigned(3, 10); else sig_w_n2_corr := to_unsigned(0, 10); end if;
-        sig_w_n2_xc := sig_w_n2_xl_d1 + sig_w_n2_corr_d1;
-        sig_w_n2_addr := sig_w_n2_xc(9 downto 2);
-        sig_w_n2_rom := sig_w_rom(to_integer(sig_w_n2_addr));
+        sig_w_n2_xc := unsigned(sig_w_in_2(9 downto 0)) + sig_w_n2_corr;
+        sig_w_n2_rom := sig_w_rom(to_integer(sig_w_n2_addr_d1));
         if sig_w_in_3(9) = '1' then sig_w_n3_corr := to_unsigned(3, 10); else sig_w_n3_corr := to_unsigned(0, 10); end if;
-        sig_w_n3_xc := sig_w_n3_xl_d1 + sig_w_n3_corr_d1;
-        sig_w_n3_addr := sig_w_n3_xc(9 downto 2);
-        sig_w_n3_rom := sig_w_rom(to_integer(sig_w_n3_addr));
+        sig_w_n3_xc := unsigned(sig_w_in_3(9 downto 0)) + sig_w_n3_corr;
+        sig_w_n3_rom := sig_w_rom(to_integer(sig_w_n3_addr_d1));
         if sig_w_in_4(9) = '1' then sig_w_n4_corr := to_unsigned(3, 10); else sig_w_n4_corr := to_unsigned(0, 10); end if;
-        sig_w_n4_xc := sig_w_n4_xl_d1 + sig_w_n4_corr_d1;
-        sig_w_n4_addr := sig_w_n4_xc(9 downto 2);
-        sig_w_n4_rom := sig_w_rom(to_integer(sig_w_n4_addr));
+        sig_w_n4_xc := unsigned(sig_w_in_4(9 downto 0)) + sig_w_n4_corr;
+        sig_w_n4_rom := sig_w_rom(to_integer(sig_w_n4_addr_d1));
         if sig_w_in_5(9) = '1' then sig_w_n5_corr := to_unsigned(3, 10); else sig_w_n5_corr := to_unsigned(0, 10); end if;
-        sig_w_n5_xc := sig_w_n5_xl_d1 + sig_w_n5_corr_d1;
-        sig_w_n5_addr := sig_w_n5_xc(9 downto 2);
-        sig_w_n5_rom := sig_w_rom(to_integer(sig_w_n5_addr));
+        sig_w_n5_xc := unsigned(sig_w_in_5(9 downto 0)) + sig_w_n5_corr;
+        sig_w_n5_rom := sig_w_rom(to_integer(sig_w_n5_addr_d1));
         if sig_w_in_6(9) = '1' then sig_w_n6_corr := to_unsigned(3, 10); else sig_w_n6_corr := to_unsigned(0, 10); end if;
-        sig_w_n6_xc := sig_w_n6_xl_d1 + sig_w_n6_corr_d1;
-        sig_w_n6_addr := sig_w_n6_xc(9 downto 2);
-        sig_w_n6_rom := sig_w_rom(to_integer(sig_w_n6_addr));
+        sig_w_n6_xc := unsigned(sig_w_in_6(9 downto 0)) + sig_w_n6_corr;
+        sig_w_n6_rom := sig_w_rom(to_integer(sig_w_n6_addr_d1));
         if sig_w_in_7(9) = '1' then sig_w_n7_corr := to_unsigned(3, 10); else sig_w_n7_corr := to_unsigned(0, 10); end if;
-        sig_w_n7_xc := sig_w_n7_xl_d1 + sig_w_n7_corr_d1;
-        sig_w_n7_addr := sig_w_n7_xc(9 downto 2);
-        sig_w_n7_rom := sig_w_rom(to_integer(sig_w_n7_addr));
-        sig_w_n0_xl_d1 <= unsigned(sig_w_in_0(9 downto 0));
-        sig_w_n0_corr_d1 <= sig_w_n0_corr;
-        sig_w_n1_xl_d1 <= unsigned(sig_w_in_1(9 downto 0));
-        sig_w_n1_corr_d1 <= sig_w_n1_corr;
-        sig_w_n2_xl_d1 <= unsigned(sig_w_in_2(9 downto 0));
-        sig_w_n2_corr_d1 <= sig_w_n2_corr;
-        sig_w_n3_xl_d1 <= unsigned(sig_w_in_3(9 downto 0));
-        sig_w_n3_corr_d1 <= sig_w_n3_corr;
-        sig_w_n4_xl_d1 <= unsigned(sig_w_in_4(9 downto 0));
-        sig_w_n4_corr_d1 <= sig_w_n4_corr;
-        sig_w_n5_xl_d1 <= unsigned(sig_w_in_5(9 downto 0));
-        sig_w_n5_corr_d1 <= sig_w_n5_corr;
-        sig_w_n6_xl_d1 <= unsigned(sig_w_in_6(9 downto 0));
-        sig_w_n6_corr_d1 <= sig_w_n6_corr;
-        sig_w_n7_xl_d1 <= unsigned(sig_w_in_7(9 downto 0));
-        sig_w_n7_corr_d1 <= sig_w_n7_corr;
+        sig_w_n7_xc := unsigned(sig_w_in_7(9 downto 0)) + sig_w_n7_corr;
+        sig_w_n7_rom := sig_w_rom(to_integer(sig_w_n7_addr_d1));
+        sig_w_n0_addr_d1 <= sig_w_n0_xc(9 downto 2);
+        sig_w_n1_addr_d1 <= sig_w_n1_xc(9 downto 2);
+        sig_w_n2_addr_d1 <= sig_w_n2_xc(9 downto 2);
+        sig_w_n3_addr_d1 <= sig_w_n3_xc(9 downto 2);
+        sig_w_n4_addr_d1 <= sig_w_n4_xc(9 downto 2);
+        sig_w_n5_addr_d1 <= sig_w_n5_xc(9 downto 2);
+        sig_w_n6_addr_d1 <= sig_w_n6_xc(9 downto 2);
+        sig_w_n7_addr_d1 <= sig_w_n7_xc(9 downto 2);
         sig_w_out_0 <= sig_w_n0_rom;
         sig_w_out_1 <= sig_w_n1_rom;
         sig_w_out_2 <= sig_w_n2_rom;

@@ -4,8 +4,8 @@
 -- output type: fixed<10,1,RND_CONV,SAT>
 -- table: 1024 entries of fixed<18,8> over [-4, 4), mode centered
 -- ROM: 256 entries addressed directly by the input code (output cast folded in)
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.73 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.73 | 0.64
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.67
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -281,57 +281,47 @@ architecture rtl of activations_tanh_c is
     254 => "1111100010",
     255 => "1111110010"
   );
-  signal tanh_c_n0_addr_d1, tanh_c_n1_addr_d1, tanh_c_n2_addr_d1, tanh_c_n3_addr_d1, tanh_c_n4_addr_d1, tanh_c_n5_addr_d1 : signed(7 downto 0);
-  signal tanh_c_n6_addr_d1, tanh_c_n7_addr_d1 : signed(7 downto 0);
   signal tanh_c_out_0, tanh_c_out_1, tanh_c_out_2, tanh_c_out_3, tanh_c_out_4, tanh_c_out_5 : signed(9 downto 0);
   signal tanh_c_out_6, tanh_c_out_7 : signed(9 downto 0);
 begin
   out_data <= std_logic_vector(tanh_c_out_7) & std_logic_vector(tanh_c_out_6) & std_logic_vector(tanh_c_out_5) & std_logic_vector(tanh_c_out_4) & std_logic_vector(tanh_c_out_3) & std_logic_vector(tanh_c_out_2) & std_logic_vector(tanh_c_out_1) & std_logic_vector(tanh_c_out_0);
 
   process (clk)
-    variable tanh_c_n0_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n0_addr : unsigned(7 downto 0);
     variable tanh_c_n0_rom : signed(9 downto 0);
-    variable tanh_c_n1_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n1_addr : unsigned(7 downto 0);
     variable tanh_c_n1_rom : signed(9 downto 0);
-    variable tanh_c_n2_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n2_addr : unsigned(7 downto 0);
     variable tanh_c_n2_rom : signed(9 downto 0);
-    variable tanh_c_n3_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n3_addr : unsigned(7 downto 0);
     variable tanh_c_n3_rom : signed(9 downto 0);
-    variable tanh_c_n4_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n4_addr : unsigned(7 downto 0);
     variable tanh_c_n4_rom : signed(9 downto 0);
-    variable tanh_c_n5_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n5_addr : unsigned(7 downto 0);
     variable tanh_c_n5_rom : signed(9 downto 0);
-    variable tanh_c_n6_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n6_addr : unsigned(7 downto 0);
     variable tanh_c_n6_rom : signed(9 downto 0);
-    variable tanh_c_n7_addr_d1_v : unsigned(7 downto 0);
+    variable tanh_c_n7_addr : unsigned(7 downto 0);
     variable tanh_c_n7_rom : signed(9 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        tanh_c_n0_addr_d1_v := unsigned(tanh_c_n0_addr_d1);
-        tanh_c_n0_rom := tanh_c_rom(to_integer(tanh_c_n0_addr_d1_v));
-        tanh_c_n1_addr_d1_v := unsigned(tanh_c_n1_addr_d1);
-        tanh_c_n1_rom := tanh_c_rom(to_integer(tanh_c_n1_addr_d1_v));
-        tanh_c_n2_addr_d1_v := unsigned(tanh_c_n2_addr_d1);
-        tanh_c_n2_rom := tanh_c_rom(to_integer(tanh_c_n2_addr_d1_v));
-        tanh_c_n3_addr_d1_v := unsigned(tanh_c_n3_addr_d1);
-        tanh_c_n3_rom := tanh_c_rom(to_integer(tanh_c_n3_addr_d1_v));
-        tanh_c_n4_addr_d1_v := unsigned(tanh_c_n4_addr_d1);
-        tanh_c_n4_rom := tanh_c_rom(to_integer(tanh_c_n4_addr_d1_v));
-        tanh_c_n5_addr_d1_v := unsigned(tanh_c_n5_addr_d1);
-        tanh_c_n5_rom := tanh_c_rom(to_integer(tanh_c_n5_addr_d1_v));
-        tanh_c_n6_addr_d1_v := unsigned(tanh_c_n6_addr_d1);
-        tanh_c_n6_rom := tanh_c_rom(to_integer(tanh_c_n6_addr_d1_v));
-        tanh_c_n7_addr_d1_v := unsigned(tanh_c_n7_addr_d1);
-        tanh_c_n7_rom := tanh_c_rom(to_integer(tanh_c_n7_addr_d1_v));
-        tanh_c_n0_addr_d1 <= signed(in_data(7 downto 0));
-        tanh_c_n1_addr_d1 <= signed(in_data(15 downto 8));
-        tanh_c_n2_addr_d1 <= signed(in_data(23 downto 16));
-        tanh_c_n3_addr_d1 <= signed(in_data(31 downto 24));
-        tanh_c_n4_addr_d1 <= signed(in_data(39 downto 32));
-        tanh_c_n5_addr_d1 <= signed(in_data(47 downto 40));
-        tanh_c_n6_addr_d1 <= signed(in_data(55 downto 48));
-        tanh_c_n7_addr_d1 <= signed(in_data(63 downto 56));
+        tanh_c_n0_addr := unsigned(signed(in_data(7 downto 0)));
+        tanh_c_n0_rom := tanh_c_rom(to_integer(tanh_c_n0_addr));
+        tanh_c_n1_addr := unsigned(signed(in_data(15 downto 8)));
+        tanh_c_n1_rom := tanh_c_rom(to_integer(tanh_c_n1_addr));
+        tanh_c_n2_addr := unsigned(signed(in_data(23 downto 16)));
+        tanh_c_n2_rom := tanh_c_rom(to_integer(tanh_c_n2_addr));
+        tanh_c_n3_addr := unsigned(signed(in_data(31 downto 24)));
+        tanh_c_n3_rom := tanh_c_rom(to_integer(tanh_c_n3_addr));
+        tanh_c_n4_addr := unsigned(signed(in_data(39 downto 32)));
+        tanh_c_n4_rom := tanh_c_rom(to_integer(tanh_c_n4_addr));
+        tanh_c_n5_addr := unsigned(signed(in_data(47 downto 40)));
+        tanh_c_n5_rom := tanh_c_rom(to_integer(tanh_c_n5_addr));
+        tanh_c_n6_addr := unsigned(signed(in_data(55 downto 48)));
+        tanh_c_n6_rom := tanh_c_rom(to_integer(tanh_c_n6_addr));
+        tanh_c_n7_addr := unsigned(signed(in_data(63 downto 56)));
+        tanh_c_n7_rom := tanh_c_rom(to_integer(tanh_c_n7_addr));
         tanh_c_out_0 <= tanh_c_n0_rom;
         tanh_c_out_1 <= tanh_c_n1_rom;
         tanh_c_out_2 <= tanh_c_n2_rom;

@@ -4,8 +4,8 @@
 -- output type: fixed<10,2,RND_CONV,SAT>
 -- table: 1024 entries of fixed<18,8> over [-4, 4), mode hls4ml
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.23 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.81 | 0.40
+-- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.83 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.81
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -1049,23 +1049,6 @@ architecture rtl of activations_tanh_w is
     1022 => "1111111100",
     1023 => "1111111110"
   );
-  signal tanh_w_n0_below_d1 : std_logic;
-  signal tanh_w_n0_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n0_above_d1, tanh_w_n1_below_d1 : std_logic;
-  signal tanh_w_n1_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n1_above_d1, tanh_w_n2_below_d1 : std_logic;
-  signal tanh_w_n2_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n2_above_d1, tanh_w_n3_below_d1 : std_logic;
-  signal tanh_w_n3_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n3_above_d1, tanh_w_n4_below_d1 : std_logic;
-  signal tanh_w_n4_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n4_above_d1, tanh_w_n5_below_d1 : std_logic;
-  signal tanh_w_n5_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n5_above_d1, tanh_w_n6_below_d1 : std_logic;
-  signal tanh_w_n6_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n6_above_d1, tanh_w_n7_below_d1 : std_logic;
-  signal tanh_w_n7_rom_d1 : signed(9 downto 0);
-  signal tanh_w_n7_above_d1 : std_logic;
   signal tanh_w_out_0, tanh_w_out_1, tanh_w_out_2, tanh_w_out_3, tanh_w_out_4, tanh_w_out_5 : signed(9 downto 0);
   signal tanh_w_out_6, tanh_w_out_7 : signed(9 downto 0);
 begin
@@ -1076,44 +1059,28 @@ begin
     variable tanh_w_in_6, tanh_w_in_7 : signed(15 downto 0);
     variable tanh_w_n0_corr, tanh_w_n0_xc : unsigned(12 downto 0);
     variable tanh_w_n0_addr : unsigned(9 downto 0);
-    variable tanh_w_n0_rom : signed(9 downto 0);
-    variable tanh_w_n0_below, tanh_w_n0_above : std_logic;
-    variable tanh_w_n0_hi : signed(9 downto 0);
+    variable tanh_w_n0_rom, tanh_w_n0_hi : signed(9 downto 0);
     variable tanh_w_n1_corr, tanh_w_n1_xc : unsigned(12 downto 0);
     variable tanh_w_n1_addr : unsigned(9 downto 0);
-    variable tanh_w_n1_rom : signed(9 downto 0);
-    variable tanh_w_n1_below, tanh_w_n1_above : std_logic;
-    variable tanh_w_n1_hi : signed(9 downto 0);
+    variable tanh_w_n1_rom, tanh_w_n1_hi : signed(9 downto 0);
     variable tanh_w_n2_corr, tanh_w_n2_xc : unsigned(12 downto 0);
     variable tanh_w_n2_addr : unsigned(9 downto 0);
-    variable tanh_w_n2_rom : signed(9 downto 0);
-    variable tanh_w_n2_below, tanh_w_n2_above : std_logic;
-    variable tanh_w_n2_hi : signed(9 downto 0);
+    variable tanh_w_n2_rom, tanh_w_n2_hi : signed(9 downto 0);
     variable tanh_w_n3_corr, tanh_w_n3_xc : unsigned(12 downto 0);
     variable tanh_w_n3_addr : unsigned(9 downto 0);
-    variable tanh_w_n3_rom : signed(9 downto 0);
-    variable tanh_w_n3_below, tanh_w_n3_above : std_logic;
-    variable tanh_w_n3_hi : signed(9 downto 0);
+    variable tanh_w_n3_rom, tanh_w_n3_hi : signed(9 downto 0);
     variable tanh_w_n4_corr, tanh_w_n4_xc : unsigned(12 downto 0);
     variable tanh_w_n4_addr : unsigned(9 downto 0);
-    variable tanh_w_n4_rom : signed(9 downto 0);
-    variable tanh_w_n4_below, tanh_w_n4_above : std_logic;
-    variable tanh_w_n4_hi : signed(9 downto 0);
+    variable tanh_w_n4_rom, tanh_w_n4_hi : signed(9 downto 0);
     variable tanh_w_n5_corr, tanh_w_n5_xc : unsigned(12 downto 0);
     variable tanh_w_n5_addr : unsigned(9 downto 0);
-    variable tanh_w_n5_rom : signed(9 downto 0);
-    variable tanh_w_n5_below, tanh_w_n5_above : std_logic;
-    variable tanh_w_n5_hi : signed(9 downto 0);
+    variable tanh_w_n5_rom, tanh_w_n5_hi : signed(9 downto 0);
     variable tanh_w_n6_corr, tanh_w_n6_xc : unsigned(12 downto 0);
     variable tanh_w_n6_addr : unsigned(9 downto 0);
-    variable tanh_w_n6_rom : signed(9 downto 0);
-    variable tanh_w_n6_below, tanh_w_n6_above : std_logic;
-    variable tanh_w_n6_hi : signed(9 downto 0);
+    variable tanh_w_n6_rom, tanh_w_n6_hi : signed(9 downto 0);
     variable tanh_w_n7_corr, tanh_w_n7_xc : unsigned(12 downto 0);
     variable tanh_w_n7_addr : unsigned(9 downto 0);
-    variable tanh_w_n7_rom : signed(9 downto 0);
-    variable tanh_w_n7_below, tanh_w_n7_above : std_logic;
-    variable tanh_w_n7_hi : signed(9 downto 0);
+    variable tanh_w_n7_rom, tanh_w_n7_hi : signed(9 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -1129,82 +1096,42 @@ begin
         tanh_w_n0_xc := unsigned(tanh_w_in_0(12 downto 0)) + tanh_w_n0_corr;
         tanh_w_n0_addr := tanh_w_n0_xc(12 downto 3);
         tanh_w_n0_rom := tanh_w_rom(to_integer(tanh_w_n0_addr));
-        if tanh_w_in_0 < to_signed(-4095, 16) then tanh_w_n0_below := '1'; else tanh_w_n0_below := '0'; end if;
-        if tanh_w_in_0 > to_signed(4087, 16) then tanh_w_n0_above := '1'; else tanh_w_n0_above := '0'; end if;
-        if tanh_w_n0_above_d1 = '1' then tanh_w_n0_hi := to_signed(256, 10); elsif tanh_w_n0_below_d1 = '1' then tanh_w_n0_hi := to_signed(-256, 10); else tanh_w_n0_hi := tanh_w_n0_rom_d1; end if;
+        if tanh_w_in_0 > to_signed(4087, 16) then tanh_w_n0_hi := to_signed(256, 10); elsif tanh_w_in_0 < to_signed(-4095, 16) then tanh_w_n0_hi := to_signed(-256, 10); else tanh_w_n0_hi := tanh_w_n0_rom; end if;
         if tanh_w_in_1(15) = '1' then tanh_w_n1_corr := to_unsigned(7, 13); else tanh_w_n1_corr := to_unsigned(0, 13); end if;
         tanh_w_n1_xc := unsigned(tanh_w_in_1(12 downto 0)) + tanh_w_n1_corr;
         tanh_w_n1_addr := tanh_w_n1_xc(12 downto 3);
         tanh_w_n1_rom := tanh_w_rom(to_integer(tanh_w_n1_addr));
-        if tanh_w_in_1 < to_signed(-4095, 16) then tanh_w_n1_below := '1'; else tanh_w_n1_below := '0'; end if;
-        if tanh_w_in_1 > to_signed(4087, 16) then tanh_w_n1_above := '1'; else tanh_w_n1_above := '0'; end if;
-        if tanh_w_n1_above_d1 = '1' then tanh_w_n1_hi := to_signed(256, 10); elsif tanh_w_n1_below_d1 = '1' then tanh_w_n1_hi := to_signed(-256, 10); else tanh_w_n1_hi := tanh_w_n1_rom_d1; end if;
+        if tanh_w_in_1 > to_signed(4087, 16) then tanh_w_n1_hi := to_signed(256, 10); elsif tanh_w_in_1 < to_signed(-4095, 16) then tanh_w_n1_hi := to_signed(-256, 10); else tanh_w_n1_hi := tanh_w_n1_rom; end if;
         if tanh_w_in_2(15) = '1' then tanh_w_n2_corr := to_unsigned(7, 13); else tanh_w_n2_corr := to_unsigned(0, 13); end if;
         tanh_w_n2_xc := unsigned(tanh_w_in_2(12 downto 0)) + tanh_w_n2_corr;
         tanh_w_n2_addr := tanh_w_n2_xc(12 downto 3);
         tanh_w_n2_rom := tanh_w_rom(to_integer(tanh_w_n2_addr));
-        if tanh_w_in_2 < to_signed(-4095, 16) then tanh_w_n2_below := '1'; else tanh_w_n2_below := '0'; end if;
-        if tanh_w_in_2 > to_signed(4087, 16) then tanh_w_n2_above := '1'; else tanh_w_n2_above := '0'; end if;
-        if tanh_w_n2_above_d1 = '1' then tanh_w_n2_hi := to_signed(256, 10); elsif tanh_w_n2_below_d1 = '1' then tanh_w_n2_hi := to_signed(-256, 10); else tanh_w_n2_hi := tanh_w_n2_rom_d1; end if;
+        if tanh_w_in_2 > to_signed(4087, 16) then tanh_w_n2_hi := to_signed(256, 10); elsif tanh_w_in_2 < to_signed(-4095, 16) then tanh_w_n2_hi := to_signed(-256, 10); else tanh_w_n2_hi := tanh_w_n2_rom; end if;
         if tanh_w_in_3(15) = '1' then tanh_w_n3_corr := to_unsigned(7, 13); else tanh_w_n3_corr := to_unsigned(0, 13); end if;
         tanh_w_n3_xc := unsigned(tanh_w_in_3(12 downto 0)) + tanh_w_n3_corr;
         tanh_w_n3_addr := tanh_w_n3_xc(12 downto 3);
         tanh_w_n3_rom := tanh_w_rom(to_integer(tanh_w_n3_addr));
-        if tanh_w_in_3 < to_signed(-4095, 16) then tanh_w_n3_below := '1'; else tanh_w_n3_below := '0'; end if;
-        if tanh_w_in_3 > to_signed(4087, 16) then tanh_w_n3_above := '1'; else tanh_w_n3_above := '0'; end if;
-        if tanh_w_n3_above_d1 = '1' then tanh_w_n3_hi := to_signed(256, 10); elsif tanh_w_n3_below_d1 = '1' then tanh_w_n3_hi := to_signed(-256, 10); else tanh_w_n3_hi := tanh_w_n3_rom_d1; end if;
+        if tanh_w_in_3 > to_signed(4087, 16) then tanh_w_n3_hi := to_signed(256, 10); elsif tanh_w_in_3 < to_signed(-4095, 16) then tanh_w_n3_hi := to_signed(-256, 10); else tanh_w_n3_hi := tanh_w_n3_rom; end if;
         if tanh_w_in_4(15) = '1' then tanh_w_n4_corr := to_unsigned(7, 13); else tanh_w_n4_corr := to_unsigned(0, 13); end if;
         tanh_w_n4_xc := unsigned(tanh_w_in_4(12 downto 0)) + tanh_w_n4_corr;
         tanh_w_n4_addr := tanh_w_n4_xc(12 downto 3);
         tanh_w_n4_rom := tanh_w_rom(to_integer(tanh_w_n4_addr));
-        if tanh_w_in_4 < to_signed(-4095, 16) then tanh_w_n4_below := '1'; else tanh_w_n4_below := '0'; end if;
-        if tanh_w_in_4 > to_signed(4087, 16) then tanh_w_n4_above := '1'; else tanh_w_n4_above := '0'; end if;
-        if tanh_w_n4_above_d1 = '1' then tanh_w_n4_hi := to_signed(256, 10); elsif tanh_w_n4_below_d1 = '1' then tanh_w_n4_hi := to_signed(-256, 10); else tanh_w_n4_hi := tanh_w_n4_rom_d1; end if;
+        if tanh_w_in_4 > to_signed(4087, 16) then tanh_w_n4_hi := to_signed(256, 10); elsif tanh_w_in_4 < to_signed(-4095, 16) then tanh_w_n4_hi := to_signed(-256, 10); else tanh_w_n4_hi := tanh_w_n4_rom; end if;
         if tanh_w_in_5(15) = '1' then tanh_w_n5_corr := to_unsigned(7, 13); else tanh_w_n5_corr := to_unsigned(0, 13); end if;
         tanh_w_n5_xc := unsigned(tanh_w_in_5(12 downto 0)) + tanh_w_n5_corr;
         tanh_w_n5_addr := tanh_w_n5_xc(12 downto 3);
         tanh_w_n5_rom := tanh_w_rom(to_integer(tanh_w_n5_addr));
-        if tanh_w_in_5 < to_signed(-4095, 16) then tanh_w_n5_below := '1'; else tanh_w_n5_below := '0'; end if;
-        if tanh_w_in_5 > to_signed(4087, 16) then tanh_w_n5_above := '1'; else tanh_w_n5_above := '0'; end if;
-        if tanh_w_n5_above_d1 = '1' then tanh_w_n5_hi := to_signed(256, 10); elsif tanh_w_n5_below_d1 = '1' then tanh_w_n5_hi := to_signed(-256, 10); else tanh_w_n5_hi := tanh_w_n5_rom_d1; end if;
+        if tanh_w_in_5 > to_signed(4087, 16) then tanh_w_n5_hi := to_signed(256, 10); elsif tanh_w_in_5 < to_signed(-4095, 16) then tanh_w_n5_hi := to_signed(-256, 10); else tanh_w_n5_hi := tanh_w_n5_rom; end if;
         if tanh_w_in_6(15) = '1' then tanh_w_n6_corr := to_unsigned(7, 13); else tanh_w_n6_corr := to_unsigned(0, 13); end if;
         tanh_w_n6_xc := unsigned(tanh_w_in_6(12 downto 0)) + tanh_w_n6_corr;
         tanh_w_n6_addr := tanh_w_n6_xc(12 downto 3);
         tanh_w_n6_rom := tanh_w_rom(to_integer(tanh_w_n6_addr));
-        if tanh_w_in_6 < to_signed(-4095, 16) then tanh_w_n6_below := '1'; else tanh_w_n6_below := '0'; end if;
-        if tanh_w_in_6 > to_signed(4087, 16) then tanh_w_n6_above := '1'; else tanh_w_n6_above := '0'; end if;
-        if tanh_w_n6_above_d1 = '1' then tanh_w_n6_hi := to_signed(256, 10); elsif tanh_w_n6_below_d1 = '1' then tanh_w_n6_hi := to_signed(-256, 10); else tanh_w_n6_hi := tanh_w_n6_rom_d1; end if;
+        if tanh_w_in_6 > to_signed(4087, 16) then tanh_w_n6_hi := to_signed(256, 10); elsif tanh_w_in_6 < to_signed(-4095, 16) then tanh_w_n6_hi := to_signed(-256, 10); else tanh_w_n6_hi := tanh_w_n6_rom; end if;
         if tanh_w_in_7(15) = '1' then tanh_w_n7_corr := to_unsigned(7, 13); else tanh_w_n7_corr := to_unsigned(0, 13); end if;
         tanh_w_n7_xc := unsigned(tanh_w_in_7(12 downto 0)) + tanh_w_n7_corr;
         tanh_w_n7_addr := tanh_w_n7_xc(12 downto 3);
         tanh_w_n7_rom := tanh_w_rom(to_integer(tanh_w_n7_addr));
-        if tanh_w_in_7 < to_signed(-4095, 16) then tanh_w_n7_below := '1'; else tanh_w_n7_below := '0'; end if;
-        if tanh_w_in_7 > to_signed(4087, 16) then tanh_w_n7_above := '1'; else tanh_w_n7_above := '0'; end if;
-        if tanh_w_n7_above_d1 = '1' then tanh_w_n7_hi := to_signed(256, 10); elsif tanh_w_n7_below_d1 = '1' then tanh_w_n7_hi := to_signed(-256, 10); else tanh_w_n7_hi := tanh_w_n7_rom_d1; end if;
-        tanh_w_n0_below_d1 <= tanh_w_n0_below;
-        tanh_w_n0_rom_d1 <= tanh_w_n0_rom;
-        tanh_w_n0_above_d1 <= tanh_w_n0_above;
-        tanh_w_n1_below_d1 <= tanh_w_n1_below;
-        tanh_w_n1_rom_d1 <= tanh_w_n1_rom;
-        tanh_w_n1_above_d1 <= tanh_w_n1_above;
-        tanh_w_n2_below_d1 <= tanh_w_n2_below;
-        tanh_w_n2_rom_d1 <= tanh_w_n2_rom;
-        tanh_w_n2_above_d1 <= tanh_w_n2_above;
-        tanh_w_n3_below_d1 <= tanh_w_n3_below;
-        tanh_w_n3_rom_d1 <= tanh_w_n3_rom;
-        tanh_w_n3_above_d1 <= tanh_w_n3_above;
-        tanh_w_n4_below_d1 <= tanh_w_n4_below;
-        tanh_w_n4_rom_d1 <= tanh_w_n4_rom;
-        tanh_w_n4_above_d1 <= tanh_w_n4_above;
-        tanh_w_n5_below_d1 <= tanh_w_n5_below;
-        tanh_w_n5_rom_d1 <= tanh_w_n5_rom;
-        tanh_w_n5_above_d1 <= tanh_w_n5_above;
-        tanh_w_n6_below_d1 <= tanh_w_n6_below;
-        tanh_w_n6_rom_d1 <= tanh_w_n6_rom;
-        tanh_w_n6_above_d1 <= tanh_w_n6_above;
-        tanh_w_n7_below_d1 <= tanh_w_n7_below;
-        tanh_w_n7_rom_d1 <= tanh_w_n7_rom;
-        tanh_w_n7_above_d1 <= tanh_w_n7_above;
+        if tanh_w_in_7 > to_signed(4087, 16) then tanh_w_n7_hi := to_signed(256, 10); elsif tanh_w_in_7 < to_signed(-4095, 16) then tanh_w_n7_hi := to_signed(-256, 10); else tanh_w_n7_hi := tanh_w_n7_rom; end if;
         tanh_w_out_0 <= tanh_w_n0_hi;
         tanh_w_out_1 <= tanh_w_n1_hi;
         tanh_w_out_2 <= tanh_w_n2_hi;

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     // Inputs are presented on every enabled cycle, so output k must appear right before
     // enabled edge k + LATENCY + 1: this checks the reported latency too.
     long next = 0, received = 0, cycle = 0, edges = 0;
-    const long limit = 2 * n + 37 + 100;
+    const long limit = 2 * n + 32 + 100;
     while (received < n && cycle < limit) {
         const bool ce = (cycle % 7) != 3;
         top->ce = ce ? 1 : 0;
@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
         if (next < n) setBits(top->in_data, inputs[next]);
         top->clk = 0; top->eval();
         if (ce && top->out_valid) {
-            if (edges != received + 37) {
-                std::fprintf(stderr, "LATENCY: output %ld after %ld enabled edges, expected %ld\n", received, edges - received, (long)37);
+            if (edges != received + 32) {
+                std::fprintf(stderr, "LATENCY: output %ld after %ld enabled edges, expected %ld\n", received, edges - received, (long)32);
                 return 1;
             }
             fout << getBits(top->out_data, 96) << "\n"; ++received;

@@ -45,7 +45,7 @@ begin
     wait until rising_edge(clk);
     wait until rising_edge(clk);
     rst <= '0';
-    while received < N_SAMPLES and cycle < 2 * N_SAMPLES + 37 + 100 loop
+    while received < N_SAMPLES and cycle < 2 * N_SAMPLES + 32 + 100 loop
       if cycle mod 7 = 3 then ce_v := '0'; else ce_v := '1'; end if;
       ce <= ce_v;
       if not pending and not endfile(fin) then
@@ -61,7 +61,7 @@ begin
       if ce_v = '1' and out_valid = '1' then
         -- Inputs are presented every enabled cycle: output k must come after exactly
         -- k + LATENCY enabled edges (checks the reported latency).
-        assert edges = received + 37
+        assert edges = received + 32
           report "LATENCY: an output arrived after the wrong number of enabled edges" severity failure;
         for k in 1 to OUT_W loop
           if out_data(OUT_W - k) = '1' then s_out(k) := '1'; else s_out(k) := '0'; end if;

@@ -4,8 +4,8 @@
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
 // constant products: shift-add, 119 CSD digits, 16 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.84 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 74 adder(s)
-// longest path per stage (delay model, ns): 3.74 | 3.84 (the last runs on into the next layer's first stage)
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 74 adder(s)
+// longest path per stage (delay model, ns): 3.74 | 3.10 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module muon_recal_fc1 (
@@ -98,8 +98,10 @@ module muon_recal_fc1 (
     reg  fc1_n0_y_half_d1;
     wire fc1_n0_y_inc = fc1_n0_y_half_d1 & (fc1_n0_y_sticky | fc1_n0_y_lsb_d1);
     reg  signed [19:0] fc1_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n0_y_rnd = fc1_n0_y_fl_d1 + $signed({19'd0, fc1_n0_y_inc});
-    wire signed [17:0] fc1_n0_y_sat = (fc1_n0_y_rnd > 20'sd131071) ? 18'sd131071 : ((fc1_n0_y_rnd < 20'she0000) ? 18'sh20000 : $signed(fc1_n0_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n0_y_sat = (fc1_n0_y_fl_d1 >= 20'sd131071) ? 18'sd131071 : ((fc1_n0_y_fl_d1 < 20'she0000) ? 18'sh20000 : $signed(fc1_n0_y_rnd[17:0]));
     wire signed [18:0] fc1_n1_s0_yo = $signed({1'b1, fc1_e0_xo_i, fc1_in_0[16:0]});
     wire signed [15:0] fc1_n1_s0_xh = $signed(fc1_in_1[17:2]);
     wire signed [21:0] fc1_n1_s0 = $signed({($signed({{4{fc1_n1_s0_xh[15]}}, fc1_n1_s0_xh}) - $signed({fc1_n1_s0_yo[18], fc1_n1_s0_yo})), fc1_in_1[1:0]});
@@ -122,8 +124,10 @@ module muon_recal_fc1 (
     reg  fc1_n1_y_half_d1;
     wire fc1_n1_y_inc = fc1_n1_y_half_d1 & (fc1_n1_y_sticky | fc1_n1_y_lsb_d1);
     reg  signed [18:0] fc1_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n1_y_rnd = fc1_n1_y_fl_d1 + $signed({18'd0, fc1_n1_y_inc});
-    wire signed [17:0] fc1_n1_y_sat = (fc1_n1_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n1_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n1_y_sat = (fc1_n1_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n1_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n1_y_rnd[17:0]));
     wire signed [15:0] fc1_n2_s0_xh = $signed(fc1_in_0[17:2]);
     wire signed [19:0] fc1_n2_s0 = $signed({($signed({{2{fc1_n2_s0_xh[15]}}, fc1_n2_s0_xh}) - fc1_in_0), fc1_in_0[1:0]});
     wire signed [17:0] fc1_n2_s1_xh = $signed(fc1_e1_yo[18:1]);
@@ -137,8 +141,10 @@ module muon_recal_fc1 (
     wire signed [26:0] fc1_n2_acc = $signed({($signed({{2{fc1_n2_s5_xh[22]}}, fc1_n2_s5_xh}) - $signed(fc1_n2_s4_d1)), fc1_n2_s5_n_neg_d1[1:0]});
     wire fc1_n2_y_sticky = |fc1_n2_acc[6:0];
     wire fc1_n2_y_inc = fc1_n2_acc[7] & (fc1_n2_y_sticky | fc1_n2_acc[8]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n2_y_rnd = $signed(fc1_n2_acc[26:8]) + $signed({18'd0, fc1_n2_y_inc});
-    wire signed [17:0] fc1_n2_y_sat = (fc1_n2_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n2_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n2_y_sat = ($signed(fc1_n2_acc[26:8]) >= 19'sd131071) ? 18'sd131071 : (($signed(fc1_n2_acc[26:8]) < 19'sh60000) ? 18'sh20000 : $signed(fc1_n2_y_rnd[17:0]));
     wire signed [22:0] fc1_n3_s0 = $signed({($signed({{2{fc1_e7_xh[18]}}, fc1_e7_xh}) + $signed(fc1_e13[20:0])), fc1_e3[1:0]});
     wire signed [23:0] fc1_n3_s1_hi = $signed(fc1_e15[26:3]) + $signed({1'b0, (~fc1_n3_s0[22]), fc1_n3_s0[21:0]});
     /* verilator lint_off UNUSEDSIGNAL */
@@ -153,8 +159,10 @@ module muon_recal_fc1 (
     reg  fc1_n3_y_half_d1;
     wire fc1_n3_y_inc = fc1_n3_y_half_d1 & (fc1_n3_y_sticky | fc1_n3_y_lsb_d1);
     reg  signed [18:0] fc1_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n3_y_rnd = fc1_n3_y_fl_d1 + $signed({18'd0, fc1_n3_y_inc});
-    wire signed [17:0] fc1_n3_y_sat = (fc1_n3_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n3_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n3_y_sat = (fc1_n3_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n3_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n3_y_rnd[17:0]));
     wire signed [15:0] fc1_n4_s0_xh = $signed(fc1_e2_yo[18:3]);
     wire signed [22:0] fc1_n4_s0 = $signed({1'b0, ($signed({{3{fc1_n4_s0_xh[15]}}, fc1_n4_s0_xh}) + fc1_e0_xo), fc1_e2_yo[2:0]});
     wire signed [18:0] fc1_n4_s1_xh = $signed(fc1_n4_s0[22:4]);
@@ -171,8 +179,10 @@ module muon_recal_fc1 (
     reg  fc1_n4_y_half_d1;
     wire fc1_n4_y_inc = fc1_n4_y_half_d1 & (fc1_n4_y_sticky | fc1_n4_y_lsb_d1);
     reg  signed [18:0] fc1_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n4_y_rnd = fc1_n4_y_fl_d1 + $signed({18'd0, fc1_n4_y_inc});
-    wire signed [17:0] fc1_n4_y_sat = (fc1_n4_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n4_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n4_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n4_y_sat = (fc1_n4_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n4_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n4_y_rnd[17:0]));
     wire signed [13:0] fc1_n5_s0_xh = $signed(fc1_e0[20:7]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [26:0] fc1_n5_s0 = $signed({1'b0, ($signed({{5{fc1_n5_s0_xh[13]}}, fc1_n5_s0_xh}) - fc1_e6_yo), fc1_e0[6:0]});
@@ -197,8 +207,10 @@ module muon_recal_fc1 (
     reg  fc1_n5_y_half_d1;
     wire fc1_n5_y_inc = fc1_n5_y_half_d1 & (fc1_n5_y_sticky | fc1_n5_y_lsb_d1);
     reg  signed [18:0] fc1_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n5_y_rnd = fc1_n5_y_fl_d1 + $signed({18'd0, fc1_n5_y_inc});
-    wire signed [17:0] fc1_n5_y_sat = (fc1_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n5_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n5_y_sat = (fc1_n5_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n5_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n5_y_rnd[17:0]));
     wire signed [19:0] fc1_n6_s0 = $signed({1'b0, (fc1_e0_xo + fc1_e1_xo)});
     wire signed [16:0] fc1_n6_s1_xh = $signed(fc1_in_3[17:1]);
     wire signed [20:0] fc1_n6_s1 = $signed({($signed({{3{fc1_n6_s1_xh[16]}}, fc1_n6_s1_xh}) - $signed({fc1_e5_yo[18], fc1_e5_yo})), fc1_in_3[0]});
@@ -227,8 +239,10 @@ module muon_recal_fc1 (
     reg  fc1_n6_y_half_d1;
     wire fc1_n6_y_inc = fc1_n6_y_half_d1 & (fc1_n6_y_sticky | fc1_n6_y_lsb_d1);
     reg  signed [18:0] fc1_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n6_y_rnd = fc1_n6_y_fl_d1 + $signed({18'd0, fc1_n6_y_inc});
-    wire signed [17:0] fc1_n6_y_sat = (fc1_n6_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n6_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n6_y_sat = (fc1_n6_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n6_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n6_y_rnd[17:0]));
     wire signed [19:0] fc1_n7_s0 = $signed({1'b0, (fc1_e0_xo + fc1_e0_yo)});
     wire signed [16:0] fc1_n7_s1_xh = $signed(fc1_n7_s0[19:3]);
     wire signed [22:0] fc1_n7_s1 = $signed({1'b0, ($signed({{2{fc1_n7_s1_xh[16]}}, fc1_n7_s1_xh}) - fc1_e5_yo), fc1_n7_s0[2:0]});

@@ -4,8 +4,8 @@
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
 // constant products: shift-add, 175 CSD digits, 30 subexpression(s) shared across the matrix
-// latency: 3 clock cycle(s) (outputs not registered: they arrive 1.13 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 105 adder(s); inputs arrive 3.84 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.84 | 3.74 | 3.84 | 1.13 (the last runs on into the next layer's first stage)
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 2.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 105 adder(s); inputs arrive 3.10 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.84 | 3.81 | 2.33 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module muon_recal_fc2 (
@@ -15,116 +15,135 @@ module muon_recal_fc2 (
     output wire [143:0] out_data
 );
 
-    reg  [16:0] fc2_in_0_s_2_d1;
-    wire signed [17:0] fc2_in_0_s_2_d1_v = $signed({1'd0, fc2_in_0_s_2_d1});
-    reg  [16:0] fc2_in_4_s_2_d1;
-    wire signed [17:0] fc2_in_4_s_2_d1_v = $signed({1'd0, fc2_in_4_s_2_d1});
-    wire signed [18:0] fc2_e0 = $signed({1'b0, (fc2_in_0_s_2_d1_v + fc2_in_4_s_2_d1_v)});
-    reg  [16:0] fc2_in_3_s_2_d1;
-    wire signed [17:0] fc2_in_3_s_2_d1_v = $signed({1'd0, fc2_in_3_s_2_d1});
-    reg  [16:0] fc2_in_5_s_2_d1;
-    wire signed [17:0] fc2_in_5_s_2_d1_v = $signed({1'd0, fc2_in_5_s_2_d1});
-    wire signed [17:0] fc2_e1 = fc2_in_3_s_2_d1_v - fc2_in_5_s_2_d1_v;
-    reg  [16:0] fc2_in_2_s_2_d1;
-    wire signed [17:0] fc2_in_2_s_2_d1_v = $signed({1'd0, fc2_in_2_s_2_d1});
-    wire signed [16:0] fc2_e2_xh = $signed(fc2_in_2_s_2_d1_v[17:1]);
-    wire signed [18:0] fc2_e2 = $signed({($signed({fc2_e2_xh[16], fc2_e2_xh}) - fc2_in_3_s_2_d1_v), fc2_in_2_s_2_d1_v[0]});
-    reg  [16:0] fc2_in_7_s_2_d1;
-    wire signed [17:0] fc2_in_7_s_2_d1_v = $signed({1'd0, fc2_in_7_s_2_d1});
-    wire signed [18:0] fc2_e3 = $signed({1'b0, (fc2_in_5_s_2_d1_v + fc2_in_7_s_2_d1_v)});
-    wire signed [17:0] fc2_e4 = fc2_in_0_s_2_d1_v - fc2_in_4_s_2_d1_v;
-    wire signed [16:0] fc2_e5_xh = $signed(fc2_in_0_s_2_d1_v[17:1]);
-    wire signed [18:0] fc2_e5 = $signed({($signed({fc2_e5_xh[16], fc2_e5_xh}) - fc2_in_4_s_2_d1_v), fc2_in_0_s_2_d1_v[0]});
-    reg  [16:0] fc2_in_6_s_2_d1;
-    wire signed [17:0] fc2_in_6_s_2_d1_v = $signed({1'd0, fc2_in_6_s_2_d1});
+    wire signed [17:0] fc2_in_0_s_2 = $signed({1'd0, in_data[16:0]});
+    wire signed [17:0] fc2_in_1_s_2 = $signed({1'd0, in_data[33:17]});
+    wire signed [17:0] fc2_in_2_s_2 = $signed({1'd0, in_data[50:34]});
+    wire signed [17:0] fc2_in_3_s_2 = $signed({1'd0, in_data[67:51]});
+    wire signed [17:0] fc2_in_4_s_2 = $signed({1'd0, in_data[84:68]});
+    wire signed [17:0] fc2_in_5_s_2 = $signed({1'd0, in_data[101:85]});
+    wire signed [17:0] fc2_in_6_s_2 = $signed({1'd0, in_data[118:102]});
+    wire signed [17:0] fc2_in_7_s_2 = $signed({1'd0, in_data[135:119]});
+    wire signed [16:0] fc2_e2_xh = $signed(fc2_in_2_s_2[17:1]);
+    wire [18:0] fc2_e2_u = {($signed({fc2_e2_xh[16], fc2_e2_xh}) - fc2_in_3_s_2), fc2_in_2_s_2[0]};
+    wire signed [16:0] fc2_e5_xh = $signed(fc2_in_0_s_2[17:1]);
+    wire [18:0] fc2_e5_u = {($signed({fc2_e5_xh[16], fc2_e5_xh}) - fc2_in_4_s_2), fc2_in_0_s_2[0]};
+    wire signed [15:0] fc2_e6_xh = $signed(fc2_in_6_s_2[17:2]);
+    wire [20:0] fc2_e6_u = {1'b0, ($signed({{2{fc2_e6_xh[15]}}, fc2_e6_xh}) + fc2_in_1_s_2), fc2_in_6_s_2[1:0]};
     reg  [16:0] fc2_in_1_s_2_d1;
     wire signed [17:0] fc2_in_1_s_2_d1_v = $signed({1'd0, fc2_in_1_s_2_d1});
-    wire signed [15:0] fc2_e6_xh = $signed(fc2_in_6_s_2_d1_v[17:2]);
-    wire signed [20:0] fc2_e6 = $signed({1'b0, ($signed({{2{fc2_e6_xh[15]}}, fc2_e6_xh}) + fc2_in_1_s_2_d1_v), fc2_in_6_s_2_d1_v[1:0]});
+    reg  [18:0] fc2_e2_d1;
+    wire signed [18:0] fc2_e2_d1_v = $signed(fc2_e2_d1);
     wire signed [16:0] fc2_e7_xh = $signed(fc2_in_1_s_2_d1_v[17:1]);
-    wire signed [19:0] fc2_e7 = $signed({($signed({{2{fc2_e7_xh[16]}}, fc2_e7_xh}) + fc2_e2), fc2_in_1_s_2_d1_v[0]});
-    wire signed [18:0] fc2_e8_yo = $signed({1'b0, (~fc2_e1[17]), fc2_e1[16:0]});
+    wire signed [19:0] fc2_e7 = $signed({($signed({{2{fc2_e7_xh[16]}}, fc2_e7_xh}) + fc2_e2_d1_v), fc2_in_1_s_2_d1_v[0]});
+    reg  signed [17:0] fc2_e1_d1;
+    wire fc2_e8_yo_i = ~fc2_e1_d1[17];
+    wire signed [18:0] fc2_e8_yo = $signed({1'b0, fc2_e8_yo_i, fc2_e1_d1[16:0]});
     wire signed [11:0] fc2_e8_xh = $signed(fc2_in_1_s_2_d1_v[17:6]);
     wire signed [25:0] fc2_e8 = $signed({1'b0, ($signed({{7{fc2_e8_xh[11]}}, fc2_e8_xh}) + fc2_e8_yo), fc2_in_1_s_2_d1_v[5:0]});
+    reg  [16:0] fc2_in_3_s_2_d1;
+    wire signed [17:0] fc2_in_3_s_2_d1_v = $signed({1'd0, fc2_in_3_s_2_d1});
+    reg  [18:0] fc2_e0_d1;
+    wire signed [18:0] fc2_e0_d1_v = $signed(fc2_e0_d1);
     wire signed [15:0] fc2_e9_xh = $signed(fc2_in_3_s_2_d1_v[17:2]);
-    wire signed [20:0] fc2_e9 = $signed({($signed({{3{fc2_e9_xh[15]}}, fc2_e9_xh}) - fc2_e0), fc2_in_3_s_2_d1_v[1:0]});
-    wire signed [17:0] fc2_e10_xh = $signed(fc2_e5[18:1]);
-    wire signed [19:0] fc2_e10 = $signed({($signed({fc2_e10_xh[17], fc2_e10_xh}) - $signed({fc2_in_2_s_2_d1_v[17], fc2_in_2_s_2_d1_v})), fc2_e5[0]});
-    wire signed [16:0] fc2_e11_xh = $signed(fc2_in_5_s_2_d1_v[17:1]);
-    wire signed [18:0] fc2_e11 = $signed({($signed({fc2_e11_xh[16], fc2_e11_xh}) - fc2_in_7_s_2_d1_v), fc2_in_5_s_2_d1_v[0]});
-    wire signed [12:0] fc2_e12_xh = $signed(fc2_in_6_s_2_d1_v[17:5]);
+    wire signed [20:0] fc2_e9 = $signed({($signed({{3{fc2_e9_xh[15]}}, fc2_e9_xh}) - fc2_e0_d1_v), fc2_in_3_s_2_d1_v[1:0]});
+    reg  [18:0] fc2_e5_d1;
+    wire signed [18:0] fc2_e5_d1_v = $signed(fc2_e5_d1);
+    reg  [16:0] fc2_in_2_s_2_d1;
+    wire signed [17:0] fc2_in_2_s_2_d1_v = $signed({1'd0, fc2_in_2_s_2_d1});
+    wire signed [17:0] fc2_e10_xh = $signed(fc2_e5_d1_v[18:1]);
+    wire signed [19:0] fc2_e10 = $signed({($signed({fc2_e10_xh[17], fc2_e10_xh}) - $signed({fc2_in_2_s_2_d1_v[17], fc2_in_2_s_2_d1_v})), fc2_e5_d1_v[0]});
+    wire signed [16:0] fc2_e11_xh = $signed(fc2_in_5_s_2[17:1]);
+    wire [18:0] fc2_e11_u = {($signed({fc2_e11_xh[16], fc2_e11_xh}) - fc2_in_7_s_2), fc2_in_5_s_2[0]};
+    wire signed [12:0] fc2_e12_xh = $signed(fc2_in_6_s_2[17:5]);
+    wire [22:0] fc2_e12_u = {($signed({{5{fc2_e12_xh[12]}}, fc2_e12_xh}) - fc2_in_6_s_2), fc2_in_6_s_2[4:0]};
+    reg  [18:0] fc2_e3_d1;
+    wire signed [18:0] fc2_e3_d1_v = $signed(fc2_e3_d1);
+    reg  [16:0] fc2_in_7_s_2_d1;
+    wire signed [17:0] fc2_in_7_s_2_d1_v = $signed({1'd0, fc2_in_7_s_2_d1});
+    wire signed [13:0] fc2_e13_xh = $signed(fc2_e3_d1_v[18:5]);
+    wire signed [22:0] fc2_e13 = $signed({($signed({{4{fc2_e13_xh[13]}}, fc2_e13_xh}) - fc2_in_7_s_2_d1_v), fc2_e3_d1_v[4:0]});
+    reg  [22:0] fc2_e12_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc2_e12 = $signed({($signed({{5{fc2_e12_xh[12]}}, fc2_e12_xh}) - fc2_in_6_s_2_d1_v), fc2_in_6_s_2_d1_v[4:0]});
+    wire signed [22:0] fc2_e12_d1_v = $signed(fc2_e12_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc2_e13_xh = $signed(fc2_e3[18:5]);
-    wire signed [22:0] fc2_e13 = $signed({($signed({{4{fc2_e13_xh[13]}}, fc2_e13_xh}) - fc2_in_7_s_2_d1_v), fc2_e3[4:0]});
-    wire signed [17:0] fc2_e14_xh = $signed(fc2_e0[18:1]);
-    wire signed [23:0] fc2_e14 = $signed({1'b0, ($signed({{4{fc2_e14_xh[17]}}, fc2_e14_xh}) - $signed(fc2_e12[21:0])), fc2_e0[0]});
-    wire signed [17:0] fc2_e15_xh = $signed(fc2_e2[18:1]);
-    wire signed [20:0] fc2_e15 = $signed({($signed({{2{fc2_e15_xh[17]}}, fc2_e15_xh}) - fc2_e7), fc2_e2[0]});
-    wire fc2_e16_xo_i = ~fc2_e4[17];
-    wire signed [18:0] fc2_e16_xo = $signed({1'b0, fc2_e16_xo_i, fc2_e4[16:0]});
+    wire signed [17:0] fc2_e14_xh = $signed(fc2_e0_d1_v[18:1]);
+    wire signed [23:0] fc2_e14 = $signed({1'b0, ($signed({{4{fc2_e14_xh[17]}}, fc2_e14_xh}) - $signed(fc2_e12_d1_v[21:0])), fc2_e0_d1_v[0]});
+    wire signed [17:0] fc2_e15_xh = $signed(fc2_e2_d1_v[18:1]);
+    wire signed [20:0] fc2_e15 = $signed({($signed({{2{fc2_e15_xh[17]}}, fc2_e15_xh}) - fc2_e7), fc2_e2_d1_v[0]});
+    reg  signed [17:0] fc2_e4_d1;
+    wire fc2_e16_xo_i = ~fc2_e4_d1[17];
+    wire signed [18:0] fc2_e16_xo = $signed({1'b0, fc2_e16_xo_i, fc2_e4_d1[16:0]});
     wire signed [20:0] fc2_e16 = $signed({{2{fc2_e16_xo[18]}}, fc2_e16_xo}) + fc2_e9;
+    reg  [16:0] fc2_in_5_s_2_d1;
+    wire signed [17:0] fc2_in_5_s_2_d1_v = $signed({1'd0, fc2_in_5_s_2_d1});
     wire signed [22:0] fc2_e17 = $signed({($signed(fc2_e13[22:2]) + $signed({{3{fc2_in_5_s_2_d1_v[17]}}, fc2_in_5_s_2_d1_v})), fc2_e13[1:0]});
-    wire signed [20:0] fc2_e18 = $signed({1'b0, ($signed({{2{fc2_in_2_s_2_d1_v[17]}}, fc2_in_2_s_2_d1_v}) + $signed(fc2_e6[19:0]))});
+    reg  [20:0] fc2_e6_d1;
+    wire signed [20:0] fc2_e6_d1_v = $signed(fc2_e6_d1);
+    wire signed [20:0] fc2_e18 = $signed({1'b0, ($signed({{2{fc2_in_2_s_2_d1_v[17]}}, fc2_in_2_s_2_d1_v}) + $signed(fc2_e6_d1_v[19:0]))});
     wire signed [17:0] fc2_e19_xh = $signed(fc2_e15[20:3]);
     wire signed [21:0] fc2_e19 = $signed({($signed({fc2_e19_xh[17], fc2_e19_xh}) - $signed({fc2_in_1_s_2_d1_v[17], fc2_in_1_s_2_d1_v})), fc2_e15[2:0]});
-    wire signed [18:0] fc2_e20 = $signed({fc2_in_3_s_2_d1_v[17], fc2_in_3_s_2_d1_v}) + fc2_e11;
-    wire signed [18:0] fc2_e21 = $signed({fc2_in_1_s_2_d1_v[17], fc2_in_1_s_2_d1_v}) - fc2_e3;
-    wire signed [20:0] fc2_e22 = $signed({1'b0, ($signed({{2{fc2_e2_xh[16]}}, fc2_e2_xh}) - $signed({1'b1, fc2_e16_xo_i, fc2_e4[16:0]})), fc2_in_2_s_2_d1_v[0]});
-    wire signed [25:0] fc2_e23 = $signed({($signed(fc2_e8[25:7]) - fc2_e0), fc2_e8[6:0]});
+    reg  [18:0] fc2_e11_d1;
+    wire signed [18:0] fc2_e11_d1_v = $signed(fc2_e11_d1);
+    wire signed [18:0] fc2_e20 = $signed({fc2_in_3_s_2_d1_v[17], fc2_in_3_s_2_d1_v}) + fc2_e11_d1_v;
+    wire signed [18:0] fc2_e21 = $signed({fc2_in_1_s_2_d1_v[17], fc2_in_1_s_2_d1_v}) - fc2_e3_d1_v;
+    wire signed [16:0] fc2_e22_xh = $signed(fc2_in_2_s_2_d1_v[17:1]);
+    wire signed [20:0] fc2_e22 = $signed({1'b0, ($signed({{2{fc2_e22_xh[16]}}, fc2_e22_xh}) - $signed({1'b1, fc2_e16_xo_i, fc2_e4_d1[16:0]})), fc2_in_2_s_2_d1_v[0]});
+    wire signed [25:0] fc2_e23 = $signed({($signed(fc2_e8[25:7]) - fc2_e0_d1_v), fc2_e8[6:0]});
     wire signed [15:0] fc2_e24_xh = $signed(fc2_e19[21:6]);
-    wire [24:0] fc2_e24_u = {($signed({{3{fc2_e24_xh[15]}}, fc2_e24_xh}) - $signed({fc2_in_1_s_2_d1_v[17], fc2_in_1_s_2_d1_v})), fc2_e19[5:0]};
-    wire signed [17:0] fc2_e25 = fc2_in_0_s_2_d1_v - fc2_in_7_s_2_d1_v;
+    wire signed [24:0] fc2_e24 = $signed({($signed({{3{fc2_e24_xh[15]}}, fc2_e24_xh}) - $signed({fc2_in_1_s_2_d1_v[17], fc2_in_1_s_2_d1_v})), fc2_e19[5:0]});
+    reg  signed [17:0] fc2_e25_d1;
     wire signed [14:0] fc2_e26_xh = $signed(fc2_in_2_s_2_d1_v[17:3]);
-    wire signed [18:0] fc2_e26_hi = $signed({{4{fc2_e26_xh[14]}}, fc2_e26_xh}) + $signed({1'b0, (~fc2_e25[17]), fc2_e25[16:0]});
+    wire signed [18:0] fc2_e26_hi = $signed({{4{fc2_e26_xh[14]}}, fc2_e26_xh}) + $signed({1'b0, (~fc2_e25_d1[17]), fc2_e25_d1[16:0]});
     wire signed [22:0] fc2_e26 = $signed({1'b0, fc2_e26_hi, fc2_in_2_s_2_d1_v[2:0]});
-    wire signed [20:0] fc2_e27 = $signed({($signed({{3{fc2_e26_xh[14]}}, fc2_e26_xh}) - fc2_in_6_s_2_d1_v), fc2_in_2_s_2_d1_v[2:0]});
-    wire signed [11:0] fc2_e28_xh = $signed(fc2_in_7_s_2_d1_v[17:6]);
-    wire signed [24:0] fc2_e28 = $signed({1'b0, ($signed({{6{fc2_e28_xh[11]}}, fc2_e28_xh}) + fc2_in_6_s_2_d1_v), fc2_in_7_s_2_d1_v[5:0]});
-    wire signed [20:0] fc2_e29 = $signed({($signed(fc2_e6[20:3]) - fc2_in_7_s_2_d1_v), fc2_e6[2:0]});
-    wire signed [12:0] fc2_n0_s0_xh = $signed(fc2_in_0_s_2_d1_v[17:5]);
-    wire signed [22:0] fc2_n0_s0 = $signed({($signed({{5{fc2_n0_s0_xh[12]}}, fc2_n0_s0_xh}) - fc2_in_3_s_2_d1_v), fc2_in_0_s_2_d1_v[4:0]});
-    wire signed [13:0] fc2_n0_s1_xh = $signed(fc2_in_4_s_2_d1_v[17:4]);
-    wire signed [22:0] fc2_n0_s1 = $signed({1'b0, ($signed({{4{fc2_n0_s1_xh[13]}}, fc2_n0_s1_xh}) + fc2_in_4_s_2_d1_v), fc2_in_4_s_2_d1_v[3:0]});
-    wire signed [22:0] fc2_n0_s2 = $signed({($signed(fc2_n0_s0[22:2]) + $signed({{3{fc2_in_7_s_2_d1_v[17]}}, fc2_in_7_s_2_d1_v})), fc2_n0_s0[1:0]});
-    wire signed [19:0] fc2_n0_s3_yo = $signed({1'b1, (~fc2_e2[18]), fc2_e2[17:0]});
-    wire signed [18:0] fc2_n0_s3_xh = $signed(fc2_n0_s1[22:4]);
-    wire signed [24:0] fc2_n0_s3 = $signed({1'b0, ($signed({fc2_n0_s3_xh[18], fc2_n0_s3_xh}) - fc2_n0_s3_yo), fc2_n0_s1[3:0]});
-    wire signed [17:0] fc2_n0_s4_xh = $signed(fc2_e3[18:1]);
-    wire signed [23:0] fc2_n0_s4 = $signed({1'b0, ($signed({{4{fc2_n0_s4_xh[17]}}, fc2_n0_s4_xh}) - $signed(fc2_e12[21:0])), fc2_e3[0]});
-    wire signed [24:0] fc2_n0_s5 = $signed({($signed(fc2_n0_s3[24:2]) + fc2_n0_s2), fc2_n0_s3[1:0]});
+    wire signed [14:0] fc2_e27_xh = $signed(fc2_in_2_s_2[17:3]);
+    wire [20:0] fc2_e27_u = {($signed({{3{fc2_e27_xh[14]}}, fc2_e27_xh}) - fc2_in_6_s_2), fc2_in_2_s_2[2:0]};
+    wire signed [11:0] fc2_e28_xh = $signed(fc2_in_7_s_2[17:6]);
+    wire [24:0] fc2_e28_u = {1'b0, ($signed({{6{fc2_e28_xh[11]}}, fc2_e28_xh}) + fc2_in_6_s_2), fc2_in_7_s_2[5:0]};
+    wire signed [20:0] fc2_e29 = $signed({($signed(fc2_e6_d1_v[20:3]) - fc2_in_7_s_2_d1_v), fc2_e6_d1_v[2:0]});
+    wire signed [12:0] fc2_n0_s0_xh = $signed(fc2_in_0_s_2[17:5]);
+    wire signed [17:0] fc2_n0_s4_xh = $signed(fc2_e3_d1_v[18:1]);
+    wire signed [23:0] fc2_n0_s4 = $signed({1'b0, ($signed({{4{fc2_n0_s4_xh[17]}}, fc2_n0_s4_xh}) - $signed(fc2_e12_d1_v[21:0])), fc2_e3_d1_v[0]});
     wire fc2_n0_s6_yo_i = ~fc2_e10[19];
-    wire signed [20:0] fc2_n0_s6_yo = $signed({1'b1, fc2_n0_s6_yo_i, fc2_e10[18:0]});
     wire signed [17:0] fc2_n0_s6_xh = $signed(fc2_n0_s4[23:6]);
+    wire signed [10:0] fc2_n0_s1_xh_2 = $signed(fc2_in_4_s_2[17:7]);
+    wire [24:0] fc2_n0_s1_u_2 = {($signed({{7{fc2_n0_s1_xh_2[10]}}, fc2_n0_s1_xh_2}) - fc2_in_3_s_2), fc2_in_4_s_2[6:0]};
+    reg  [24:0] fc2_n0_s1_2_d1;
+    wire signed [24:0] fc2_n0_s1_2_d1_v = $signed(fc2_n0_s1_2_d1);
+    reg  [17:0] fc2_n0_s0_2_d1;
+    wire signed [17:0] fc2_n0_s0_2_d1_v = $signed(fc2_n0_s0_2_d1);
+    wire signed [22:0] fc2_n0_s3_xh_2 = $signed(fc2_n0_s1_2_d1_v[24:2]);
+    wire signed [25:0] fc2_n0_s3_2 = $signed({($signed({fc2_n0_s3_xh_2[22], fc2_n0_s3_xh_2}) + $signed({{6{fc2_n0_s0_2_d1_v[17]}}, fc2_n0_s0_2_d1_v})), fc2_n0_s1_2_d1_v[1:0]});
+    reg  [18:0] fc2_n0_s2_2_d1;
+    wire signed [18:0] fc2_n0_s2_2_d1_v = $signed(fc2_n0_s2_2_d1);
+    wire signed [19:0] fc2_n0_s4_2 = $signed({fc2_e2_d1_v[18], fc2_e2_d1_v}) - $signed({fc2_n0_s2_2_d1_v[18], fc2_n0_s2_2_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc2_n0_s6 = $signed({1'b0, ($signed({{3{fc2_n0_s6_xh[17]}}, fc2_n0_s6_xh}) - fc2_n0_s6_yo), fc2_n0_s4[5:0]});
+    wire signed [21:0] fc2_n0_s6_xh_2 = $signed(fc2_n0_s3_2[25:4]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_s7_xo = $signed({1'b0, (~fc2_n0_s5[24]), fc2_n0_s5[23:0]});
-    wire signed [27:0] fc2_n0_s7 = $signed({1'b0, ($signed({fc2_n0_s7_xo[25], fc2_n0_s7_xo}) + $signed(fc2_n0_s6[26:0]))});
-    wire signed [23:0] fc2_n0_s8_yo = $signed({1'b1, (~fc2_e17[22]), fc2_e17[21:0]});
+    wire signed [24:0] fc2_n0_s6_2 = $signed({($signed(fc2_n0_s6_xh_2[20:0]) - $signed({fc2_n0_s4_2[19], fc2_n0_s4_2})), fc2_n0_s3_2[3:0]});
+    wire signed [26:0] fc2_n0_s7_2 = $signed({($signed({{3{fc2_n0_s6_xh[17]}}, fc2_n0_s6_xh}) - $signed({fc2_e10[19], fc2_e10})), fc2_n0_s4[5:0]});
+    wire signed [26:0] fc2_n0_s8_2 = $signed({{2{fc2_n0_s6_2[24]}}, fc2_n0_s6_2}) + fc2_n0_s7_2;
+    wire signed [26:0] fc2_n0_s9_2 = $signed({($signed(fc2_n0_s8_2[26:2]) - $signed({{2{fc2_e17[22]}}, fc2_e17})), fc2_n0_s8_2[1:0]});
+    wire signed [27:0] fc2_n0_acc = ($signed({{3{fc2_e24[24]}}, fc2_e24}) - $signed({fc2_n0_s9_2[26], fc2_n0_s9_2}));
+    reg  [6:0] fc2_n0_y_low_d1;
+    wire fc2_n0_y_sticky = |fc2_n0_y_low_d1;
+    reg  fc2_n0_y_lsb_d1;
+    reg  fc2_n0_y_half_d1;
+    wire fc2_n0_y_inc = fc2_n0_y_half_d1 & (fc2_n0_y_sticky | fc2_n0_y_lsb_d1);
+    reg  signed [19:0] fc2_n0_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_s8_xh = $signed(fc2_n0_s7[27:2]);
+    wire signed [19:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({19'd0, fc2_n0_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [27:0] fc2_n0_s8_u = {1'b0, ($signed(fc2_n0_s8_xh[24:0]) - $signed({fc2_n0_s8_yo[23], fc2_n0_s8_yo})), fc2_n0_s7[1:0]};
-    reg  [24:0] fc2_e24_d1;
-    wire signed [24:0] fc2_e24_d1_v = $signed(fc2_e24_d1);
-    wire signed [12:0] fc2_n0_s9_xh = $signed(fc2_e24_d1_v[24:12]);
-    wire signed [27:0] fc2_n0_s9 = $signed({1'b0, ($signed({{2{fc2_n0_s9_xh[12]}}, fc2_n0_s9_xh}) + 15'sh440d), fc2_e24_d1_v[11:0]});
-    reg  [27:0] fc2_n0_s8_d1;
-    wire signed [27:0] fc2_n0_acc = (fc2_n0_s9 - $signed(fc2_n0_s8_d1));
-    wire fc2_n0_y_sticky = |fc2_n0_acc[6:0];
-    wire fc2_n0_y_inc = fc2_n0_acc[7] & (fc2_n0_y_sticky | fc2_n0_acc[8]);
-    wire signed [19:0] fc2_n0_y_rnd = $signed(fc2_n0_acc[27:8]) + $signed({19'd0, fc2_n0_y_inc});
-    reg  signed [19:0] fc2_n0_y_rnd_d1;
-    reg  signed [17:0] fc2_n0_y_wrap_d1;
-    wire signed [17:0] fc2_n0_y_satlo = (fc2_n0_y_rnd_d1 < 20'she0000) ? 18'sh20000 : fc2_n0_y_wrap_d1;
-    wire signed [12:0] fc2_n1_s0_xh = $signed(fc2_e0[18:6]);
-    wire signed [24:0] fc2_n1_s0 = $signed({1'b0, ($signed({{5{fc2_n1_s0_xh[12]}}, fc2_n1_s0_xh}) + fc2_in_5_s_2_d1_v), fc2_e0[5:0]});
-    wire signed [21:0] fc2_n1_s1_yo = $signed({1'b0, (~fc2_e27[20]), fc2_e27[19:0]});
+    wire signed [17:0] fc2_n0_y_satlo = (fc2_n0_y_fl_d1 < 20'she0000) ? 18'sh20000 : $signed(fc2_n0_y_rnd[17:0]);
+    wire signed [12:0] fc2_n1_s0_xh = $signed(fc2_e0_d1_v[18:6]);
+    wire signed [24:0] fc2_n1_s0 = $signed({1'b0, ($signed({{5{fc2_n1_s0_xh[12]}}, fc2_n1_s0_xh}) + fc2_in_5_s_2_d1_v), fc2_e0_d1_v[5:0]});
+    reg  [20:0] fc2_e27_d1;
+    wire signed [20:0] fc2_e27_d1_v = $signed(fc2_e27_d1);
+    wire signed [21:0] fc2_n1_s1_yo = $signed({1'b0, (~fc2_e27_d1_v[20]), fc2_e27_d1_v[19:0]});
     wire signed [21:0] fc2_n1_s1 = $signed({1'b0, ($signed({{2{fc2_e8_yo[18]}}, fc2_e8_yo}) + $signed(fc2_n1_s1_yo[20:0]))});
-    wire signed [23:0] fc2_n1_s2_xh = $signed(fc2_e28[24:1]);
-    wire signed [25:0] fc2_n1_s2 = $signed({($signed({fc2_n1_s2_xh[23], fc2_n1_s2_xh}) - fc2_n1_s0), fc2_e28[0]});
+    reg  [24:0] fc2_e28_d1;
+    wire signed [24:0] fc2_e28_d1_v = $signed(fc2_e28_d1);
+    wire signed [23:0] fc2_n1_s2_xh = $signed(fc2_e28_d1_v[24:1]);
+    wire signed [25:0] fc2_n1_s2 = $signed({($signed({fc2_n1_s2_xh[23], fc2_n1_s2_xh}) - fc2_n1_s0), fc2_e28_d1_v[0]});
     wire signed [17:0] fc2_n1_s3_xh = $signed(fc2_n1_s1[21:4]);
     wire signed [23:0] fc2_n1_s3 = $signed({($signed({{2{fc2_n1_s3_xh[17]}}, fc2_n1_s3_xh}) + fc2_e7), fc2_n1_s1[3:0]});
     wire signed [17:0] fc2_n1_s4_xh = $signed(fc2_e21[18:1]);
@@ -133,30 +152,39 @@ module muon_recal_fc2 (
     wire signed [22:0] fc2_n1_s5_hi = $signed({fc2_n1_s5_xh[21], fc2_n1_s5_xh}) - $signed({1'b1, (~fc2_n1_s4[21]), fc2_n1_s4[20:0]});
     wire signed [12:0] fc2_n1_s6_xh = $signed(fc2_n1_s2[25:13]);
     wire signed [26:0] fc2_n1_s6 = $signed({($signed({fc2_n1_s6_xh[12], fc2_n1_s6_xh}) - 14'sd2901), fc2_n1_s2[12:0]});
+    wire signed [11:0] fc2_n1_s0_xh_2 = $signed(fc2_in_5_s_2[17:6]);
     wire signed [26:0] fc2_n1_acc = $signed({($signed(fc2_n1_s6[26:1]) + $signed({1'b0, fc2_n1_s5_hi, fc2_n1_s3[1:0]})), fc2_n1_s6[0]});
-    reg  [6:0] fc2_n1_y_low_d1;
-    wire fc2_n1_y_sticky = |fc2_n1_y_low_d1;
+    wire fc2_n1_y_sticky = |fc2_n1_acc[6:0];
+    reg  fc2_n1_y_sticky_d1;
     reg  fc2_n1_y_lsb_d1;
     reg  fc2_n1_y_half_d1;
-    wire fc2_n1_y_inc = fc2_n1_y_half_d1 & (fc2_n1_y_sticky | fc2_n1_y_lsb_d1);
+    wire fc2_n1_y_inc = fc2_n1_y_half_d1 & (fc2_n1_y_sticky_d1 | fc2_n1_y_lsb_d1);
     reg  signed [18:0] fc2_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n1_y_rnd = fc2_n1_y_fl_d1 + $signed({18'd0, fc2_n1_y_inc});
-    wire signed [17:0] fc2_n1_y_satlo = (fc2_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n1_y_rnd[17:0]);
-    wire signed [23:0] fc2_n2_s0 = $signed({1'b0, ($signed({{5{fc2_n0_s0_xh[12]}}, fc2_n0_s0_xh}) + fc2_in_1_s_2_d1_v), fc2_in_0_s_2_d1_v[4:0]});
-    wire signed [16:0] fc2_n2_s1_xh = $signed(fc2_n2_s0[23:7]);
-    wire signed [25:0] fc2_n2_s1 = $signed({1'b0, ($signed({fc2_n2_s1_xh[16], fc2_n2_s1_xh}) + fc2_in_4_s_2_d1_v), fc2_n2_s0[6:0]});
-    wire signed [14:0] fc2_n2_s2_xh = $signed(fc2_e1[17:3]);
-    wire signed [23:0] fc2_n2_s2 = $signed({1'b0, ($signed({{5{fc2_n2_s2_xh[14]}}, fc2_n2_s2_xh}) - fc2_n0_s3_yo), fc2_e1[2:0]});
-    wire signed [19:0] fc2_n2_s3_xo = $signed({1'b0, (~fc2_e5[18]), fc2_e5[17:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc2_n1_y_ovf_lo = $signed(fc2_n1_acc[26:8]) < 19'sh60000;
+    reg  fc2_n1_y_ovf_lo_d1;
+    wire signed [17:0] fc2_n1_y_satlo = fc2_n1_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc2_n1_y_rnd[17:0]);
+    wire [23:0] fc2_n2_s0_u = {1'b0, ($signed({{5{fc2_n0_s0_xh[12]}}, fc2_n0_s0_xh}) + fc2_in_1_s_2), fc2_in_0_s_2[4:0]};
+    reg  [23:0] fc2_n2_s0_d1;
+    wire signed [23:0] fc2_n2_s0_d1_v = $signed(fc2_n2_s0_d1);
+    reg  [16:0] fc2_in_4_s_2_d1;
+    wire signed [16:0] fc2_n2_s1_xh = $signed(fc2_n2_s0_d1_v[23:7]);
+    wire signed [25:0] fc2_n2_s1 = $signed({1'b0, ($signed({fc2_n2_s1_xh[16], fc2_n2_s1_xh}) + $signed({1'd0, fc2_in_4_s_2_d1})), fc2_n2_s0_d1_v[6:0]});
+    wire signed [14:0] fc2_n2_s2_xh = $signed(fc2_e1_d1[17:3]);
+    wire signed [19:0] fc2_n2_s2_hi = $signed({{5{fc2_n2_s2_xh[14]}}, fc2_n2_s2_xh}) - $signed({1'b1, (~fc2_e2_d1_v[18]), fc2_e2_d1_v[17:0]});
+    wire signed [23:0] fc2_n2_s2 = $signed({1'b0, fc2_n2_s2_hi, fc2_e1_d1[2:0]});
+    wire signed [19:0] fc2_n2_s3_xo = $signed({1'b0, (~fc2_e5_d1_v[18]), fc2_e5_d1_v[17:0]});
     wire signed [18:0] fc2_n2_s3_xh = $signed(fc2_n2_s3_xo[19:1]);
-    wire signed [19:0] fc2_n2_s3_hi = $signed({fc2_n2_s3_xh[18], fc2_n2_s3_xh}) + $signed({1'b0, (~fc2_e11[18]), fc2_e11[17:0]});
+    wire signed [19:0] fc2_n2_s3_hi = $signed({fc2_n2_s3_xh[18], fc2_n2_s3_xh}) + $signed({1'b0, (~fc2_e11_d1_v[18]), fc2_e11_d1_v[17:0]});
     wire signed [21:0] fc2_n2_s3 = $signed({1'b0, fc2_n2_s3_hi, fc2_n2_s3_xo[0]});
     wire signed [25:0] fc2_n2_s4 = $signed({{2{fc2_n2_s2[23]}}, fc2_n2_s2}) - fc2_n2_s1;
     wire signed [19:0] fc2_n2_s5_xh = $signed(fc2_n2_s3[21:2]);
-    wire signed [23:0] fc2_n2_s5 = $signed({1'b0, ($signed({fc2_n2_s5_xh[19], fc2_n2_s5_xh}) - fc2_n0_s6_yo), fc2_n2_s3[1:0]});
-    wire fc2_n2_s6_yo_i = ~fc2_e20[18];
+    wire signed [23:0] fc2_n2_s5 = $signed({1'b0, ($signed({fc2_n2_s5_xh[19], fc2_n2_s5_xh}) - $signed({1'b1, fc2_n0_s6_yo_i, fc2_e10[18:0]})), fc2_n2_s3[1:0]});
     wire signed [15:0] fc2_n2_s6_xh = $signed(fc2_e18[20:5]);
-    wire signed [25:0] fc2_n2_s6 = $signed({1'b0, ($signed({{4{fc2_n2_s6_xh[15]}}, fc2_n2_s6_xh}) - $signed({1'b1, fc2_n2_s6_yo_i, fc2_e20[17:0]})), fc2_e18[4:0]});
+    wire signed [19:0] fc2_n2_s6_hi = $signed({{4{fc2_n2_s6_xh[15]}}, fc2_n2_s6_xh}) - $signed({1'b1, (~fc2_e20[18]), fc2_e20[17:0]});
+    wire signed [25:0] fc2_n2_s6 = $signed({1'b0, fc2_n2_s6_hi, fc2_e18[4:0]});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [24:0] fc2_n2_s7_xh = $signed(fc2_n2_s6[25:1]);
     /* verilator lint_on UNUSEDSIGNAL */
@@ -167,119 +195,149 @@ module muon_recal_fc2 (
     wire signed [24:0] fc2_n2_s8 = $signed({($signed(fc2_n2_s8_xh[12:0]) + 13'sd893), fc2_n2_s4[11:0]});
     wire signed [23:0] fc2_n2_s9_xh = $signed(fc2_n2_s8[24:1]);
     wire signed [26:0] fc2_n2_acc = $signed({($signed({{2{fc2_n2_s9_xh[23]}}, fc2_n2_s9_xh}) - $signed({fc2_n2_s7[24], fc2_n2_s7})), fc2_n2_s8[0]});
-    reg  [6:0] fc2_n2_y_low_d1;
-    wire fc2_n2_y_sticky = |fc2_n2_y_low_d1;
+    wire fc2_n2_y_sticky = |fc2_n2_acc[6:0];
+    reg  fc2_n2_y_sticky_d1;
     reg  fc2_n2_y_lsb_d1;
     reg  fc2_n2_y_half_d1;
-    wire fc2_n2_y_inc = fc2_n2_y_half_d1 & (fc2_n2_y_sticky | fc2_n2_y_lsb_d1);
+    wire fc2_n2_y_inc = fc2_n2_y_half_d1 & (fc2_n2_y_sticky_d1 | fc2_n2_y_lsb_d1);
     reg  signed [18:0] fc2_n2_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({18'd0, fc2_n2_y_inc});
-    wire signed [17:0] fc2_n2_y_satlo = (fc2_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n2_y_rnd[17:0]);
-    wire signed [10:0] fc2_n3_s0_xh = $signed(fc2_in_2_s_2_d1_v[17:7]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc2_n2_y_ovf_lo = $signed(fc2_n2_acc[26:8]) < 19'sh60000;
+    reg  fc2_n2_y_ovf_lo_d1;
+    wire signed [17:0] fc2_n2_y_satlo = fc2_n2_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc2_n2_y_rnd[17:0]);
+    wire signed [10:0] fc2_n3_s0_xh = $signed(fc2_in_2_s_2[17:7]);
+    wire [25:0] fc2_n3_s0_u = {1'b0, ($signed({{7{fc2_n3_s0_xh[10]}}, fc2_n3_s0_xh}) + fc2_in_1_s_2), fc2_in_2_s_2[6:0]};
+    wire signed [10:0] fc2_n3_s1_xh = $signed(fc2_in_6_s_2[17:7]);
+    wire [24:0] fc2_n3_s1_u = {($signed({{7{fc2_n3_s1_xh[10]}}, fc2_n3_s1_xh}) - fc2_in_3_s_2), fc2_in_6_s_2[6:0]};
+    reg  [25:0] fc2_n3_s0_d1;
+    wire signed [25:0] fc2_n3_s0_d1_v = $signed(fc2_n3_s0_d1);
+    reg  [16:0] fc2_in_6_s_2_d1;
+    wire signed [17:0] fc2_in_6_s_2_d1_v = $signed({1'd0, fc2_in_6_s_2_d1});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc2_n3_s2_xh = $signed(fc2_n3_s0_d1_v[25:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc2_n3_s2 = $signed({1'b0, ($signed(fc2_n3_s2_xh[21:0]) + $signed({{4{fc2_in_6_s_2_d1_v[17]}}, fc2_in_6_s_2_d1_v})), fc2_n3_s0_d1_v[2:0]});
+    reg  [24:0] fc2_n3_s1_d1;
+    wire signed [18:0] fc2_n3_s3_yo = $signed({1'b1, fc2_e8_yo_i, fc2_e1_d1[16:0]});
+    wire signed [24:0] fc2_n3_s3 = $signed(fc2_n3_s1_d1) - $signed({{6{fc2_n3_s3_yo[18]}}, fc2_n3_s3_yo});
+    wire signed [24:0] fc2_n3_s4 = $signed({1'b0, ($signed({{5{fc2_e16_xo[18]}}, fc2_e16_xo}) + $signed(fc2_e28_d1_v[23:0]))});
+    wire signed [26:0] fc2_n3_s5 = $signed({1'b0, ($signed(fc2_n3_s2[25:1]) + fc2_n3_s4), fc2_n3_s2[0]});
+    wire signed [19:0] fc2_n3_s6_yo = $signed({1'b1, (~fc2_e21[18]), fc2_e21[17:0]});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [21:0] fc2_n3_s6_xh = $signed(fc2_e26[22:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n3_s0_2 = $signed({($signed(fc2_in_1_s_2_d1_v[17:8]) - 10'sd489), fc2_in_1_s_2_d1_v[7:0]}); // bias -0.28125
-    wire signed [24:0] fc2_n3_s1_2 = $signed({($signed({{7{fc2_n3_s0_xh[10]}}, fc2_n3_s0_xh}) - fc2_in_3_s_2_d1_v), fc2_in_2_s_2_d1_v[6:0]});
-    wire signed [14:0] fc2_n3_s2_xh_2 = $signed(fc2_in_6_s_2_d1_v[17:3]);
-    wire signed [21:0] fc2_n3_s2_2 = $signed({1'b0, ($signed({{3{fc2_n3_s2_xh_2[14]}}, fc2_n3_s2_xh_2}) + fc2_in_6_s_2_d1_v), fc2_in_6_s_2_d1_v[2:0]});
-    wire signed [17:0] fc2_n3_s3_xh = $signed(fc2_n3_s1_2[24:7]);
-    wire signed [25:0] fc2_n3_s3_2 = $signed({($signed({fc2_n3_s3_xh[17], fc2_n3_s3_xh}) + $signed({fc2_n3_s0_2[17], fc2_n3_s0_2})), fc2_n3_s1_2[6:0]});
-    wire signed [21:0] fc2_n3_s4_2 = fc2_n3_s2_2 - $signed({{4{fc2_e1[17]}}, fc2_e1});
-    wire signed [24:0] fc2_n3_s5_2 = $signed({{7{fc2_e4[17]}}, fc2_e4}) + fc2_e28;
-    wire signed [25:0] fc2_n3_s6_2 = fc2_n3_s3_2 + $signed({{4{fc2_n3_s4_2[21]}}, fc2_n3_s4_2});
-    wire signed [22:0] fc2_n3_s7_2 = $signed({1'b0, ($signed(fc2_n3_s6_xh[20:0]) - $signed({{2{fc2_e21[18]}}, fc2_e21})), fc2_e26[0]});
-    wire signed [24:0] fc2_n3_s8_2 = $signed({($signed(fc2_n3_s5_2[24:2]) - $signed({{2{fc2_e16[20]}}, fc2_e16})), fc2_n3_s5_2[1:0]});
-    wire signed [21:0] fc2_n3_s9_xh_2 = $signed(fc2_n3_s6_2[25:4]);
-    wire signed [26:0] fc2_n3_s9_2 = $signed({($signed({fc2_n3_s9_xh_2[21], fc2_n3_s9_xh_2}) + fc2_n3_s7_2), fc2_n3_s6_2[3:0]});
-    wire signed [26:0] fc2_n3_acc = $signed({($signed(fc2_n3_s9_2[26:1]) + $signed({fc2_n3_s8_2[24], fc2_n3_s8_2})), fc2_n3_s9_2[0]});
+    wire signed [22:0] fc2_n3_s6 = $signed({1'b0, ($signed(fc2_n3_s6_xh[20:0]) - $signed({fc2_n3_s6_yo[19], fc2_n3_s6_yo})), fc2_e26[0]});
+    wire signed [21:0] fc2_n3_s7_hi = $signed(fc2_n3_s3[24:3]) - $signed({1'b1, (~fc2_e16[20]), fc2_e16[19:0]});
+    wire signed [24:0] fc2_n3_s7 = $signed({fc2_n3_s7_hi, fc2_n3_s3[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc2_n3_s8 = $signed({1'b0, ($signed(fc2_n3_s5[26:4]) + fc2_n3_s6), fc2_n3_s5[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc2_n3_s9_xh = $signed(fc2_n3_s7[24:15]);
+    wire signed [26:0] fc2_n3_s9 = $signed({($signed({{2{fc2_n3_s9_xh[9]}}, fc2_n3_s9_xh}) - 12'sd1013), fc2_n3_s7[14:0]});
+    wire signed [26:0] fc2_n3_acc = ($signed(fc2_n3_s8[26:0]) + fc2_n3_s9);
     reg  [6:0] fc2_n3_y_low_d1;
     wire fc2_n3_y_sticky = |fc2_n3_y_low_d1;
     reg  fc2_n3_y_lsb_d1;
     reg  fc2_n3_y_half_d1;
     wire fc2_n3_y_inc = fc2_n3_y_half_d1 & (fc2_n3_y_sticky | fc2_n3_y_lsb_d1);
     reg  signed [18:0] fc2_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({18'd0, fc2_n3_y_inc});
-    wire signed [17:0] fc2_n3_y_sat = (fc2_n3_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc2_n3_y_rnd[17:0]);
-    wire signed [4:0] fc2_n4_s0_xh = $signed(fc2_in_5_s_2_d1_v[17:13]);
-    wire signed [22:0] fc2_n4_s0_2 = $signed({1'b0, ($signed({{4{fc2_n4_s0_xh[4]}}, fc2_n4_s0_xh}) + 9'sh125), fc2_in_5_s_2_d1_v[12:0]});
-    wire signed [16:0] fc2_n4_s1_xh = $signed(fc2_n4_s0_2[22:6]);
-    wire signed [23:0] fc2_n4_s1_2 = $signed({($signed({fc2_n4_s1_xh[16], fc2_n4_s1_xh}) - fc2_in_6_s_2_d1_v), fc2_n4_s0_2[5:0]});
-    wire signed [24:0] fc2_n4_s2_2 = $signed({($signed({{6{fc2_e14_xh[17]}}, fc2_e14_xh}) + fc2_n4_s1_2), fc2_e0[0]});
-    wire signed [19:0] fc2_n4_s3_xh_2 = $signed(fc2_e18[20:1]);
-    wire signed [21:0] fc2_n4_s3_2 = $signed({($signed({fc2_n4_s3_xh_2[19], fc2_n4_s3_xh_2}) + fc2_e9), fc2_e18[0]});
-    wire signed [20:0] fc2_n4_s4_xh_2 = $signed(fc2_e26[22:2]);
-    wire signed [23:0] fc2_n4_s4_2 = $signed({($signed({fc2_n4_s4_xh_2[20], fc2_n4_s4_xh_2}) - $signed({fc2_e29[20], fc2_e29})), fc2_e26[1:0]});
-    wire signed [24:0] fc2_n4_s5_2 = fc2_n4_s2_2 + $signed({{3{fc2_n4_s3_2[21]}}, fc2_n4_s3_2});
-    wire signed [23:0] fc2_n4_s6_xh_2 = $signed(fc2_e23[25:2]);
-    wire signed [26:0] fc2_n4_s6_2 = $signed({($signed({fc2_n4_s6_xh_2[23], fc2_n4_s6_xh_2}) - $signed({fc2_n4_s4_2[23], fc2_n4_s4_2})), fc2_e23[1:0]});
-    wire signed [26:0] fc2_n4_acc = ($signed({{2{fc2_n4_s5_2[24]}}, fc2_n4_s5_2}) - fc2_n4_s6_2);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc2_n3_y_sat = (fc2_n3_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : $signed(fc2_n3_y_rnd[17:0]);
+    wire [23:0] fc2_n4_s0_u = {($signed({{6{fc2_n1_s0_xh_2[11]}}, fc2_n1_s0_xh_2}) - fc2_in_6_s_2), fc2_in_5_s_2[5:0]};
+    reg  [23:0] fc2_n4_s0_d1;
+    wire signed [24:0] fc2_n4_s1 = $signed({($signed({{6{fc2_e14_xh[17]}}, fc2_e14_xh}) + $signed(fc2_n4_s0_d1)), fc2_e0_d1_v[0]});
+    wire signed [21:0] fc2_n4_s2_yo = $signed({1'b0, (~fc2_e9[20]), fc2_e9[19:0]});
+    wire signed [24:0] fc2_n4_s2 = $signed({($signed(fc2_n4_s1[24:1]) + $signed({{2{fc2_n4_s2_yo[21]}}, fc2_n4_s2_yo})), fc2_n4_s1[0]});
+    wire signed [18:0] fc2_n4_s3_xh = $signed(fc2_e18[20:2]);
+    wire signed [24:0] fc2_n4_s3 = $signed({1'b0, ($signed({{3{fc2_n4_s3_xh[18]}}, fc2_n4_s3_xh}) + $signed(fc2_e26[21:0])), fc2_e18[1:0]});
+    wire fc2_n4_s4_yo_i = ~fc2_e29[20];
+    wire signed [21:0] fc2_n4_s4_yo = $signed({1'b1, fc2_n4_s4_yo_i, fc2_e29[19:0]});
+    wire signed [20:0] fc2_n4_s4_xh = $signed(fc2_n4_s2[24:4]);
+    wire signed [26:0] fc2_n4_s4 = $signed({($signed({{2{fc2_n4_s4_xh[20]}}, fc2_n4_s4_xh}) - $signed({fc2_n4_s4_yo[21], fc2_n4_s4_yo})), fc2_n4_s2[3:0]});
+    wire signed [26:0] fc2_n4_s5_yo = $signed({1'b1, (~fc2_e23[25]), fc2_e23[24:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc2_n4_s5 = $signed({1'b0, ($signed({{2{fc2_n4_s3[24]}}, fc2_n4_s3}) - fc2_n4_s5_yo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc2_n4_acc = ($signed({($signed(fc2_n4_s4[26:14]) - 13'sd2907), fc2_n4_s4[13:0]}) + $signed(fc2_n4_s5[26:0])); // bias 0.578125, less the terms' sign-extension offsets
     reg  [6:0] fc2_n4_y_low_d1;
     wire fc2_n4_y_sticky = |fc2_n4_y_low_d1;
     reg  fc2_n4_y_lsb_d1;
     reg  fc2_n4_y_half_d1;
     wire fc2_n4_y_inc = fc2_n4_y_half_d1 & (fc2_n4_y_sticky | fc2_n4_y_lsb_d1);
     reg  signed [18:0] fc2_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc2_n4_y_rnd = fc2_n4_y_fl_d1 + $signed({18'd0, fc2_n4_y_inc});
-    wire signed [17:0] fc2_n4_y_sat = (fc2_n4_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc2_n4_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n4_y_rnd[17:0]));
-    wire signed [18:0] fc2_n5_s1 = $signed({fc2_in_7_s_2_d1_v[17], fc2_in_7_s_2_d1_v}) - $signed({1'b0, (fc2_in_4_s_2_d1_v + fc2_in_5_s_2_d1_v)});
-    wire signed [19:0] fc2_n5_s2_yo = $signed({1'b1, (~fc2_n5_s1[18]), fc2_n5_s1[17:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc2_n4_y_sat = (fc2_n4_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc2_n4_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc2_n4_y_rnd[17:0]));
     wire signed [19:0] fc2_n5_s2_xh = $signed(fc2_e13[22:3]);
-    wire signed [23:0] fc2_n5_s2 = $signed({($signed({fc2_n5_s2_xh[19], fc2_n5_s2_xh}) - $signed({fc2_n5_s2_yo[19], fc2_n5_s2_yo})), fc2_e13[2:0]});
     wire signed [17:0] fc2_n5_s3_xh = $signed(fc2_e14[23:6]);
-    wire signed [26:0] fc2_n5_s3 = $signed({1'b0, ($signed({{2{fc2_n5_s3_xh[17]}}, fc2_n5_s3_xh}) + $signed({1'b0, fc2_n2_s6_yo_i, fc2_e20[17:0]})), fc2_e14[5:0]});
-    wire signed [17:0] fc2_n5_s4_xh = $signed(fc2_n5_s2[23:6]);
-    wire signed [26:0] fc2_n5_s4 = $signed({($signed({{3{fc2_n5_s4_xh[17]}}, fc2_n5_s4_xh}) - fc2_e22), fc2_n5_s2[5:0]});
-    wire signed [27:0] fc2_n5_s5_m = $signed({fc2_n5_s3[26], fc2_n5_s3}) - $signed({1'b1, (~fc2_n5_s4[26]), fc2_n5_s4[25:0]});
-    wire signed [13:0] fc2_n5_s6_xh = $signed(fc2_e24_d1_v[24:11]);
+    wire signed [8:0] fc2_n5_s0_xh = $signed(fc2_in_4_s_2[17:9]);
+    wire [22:0] fc2_n5_s0_u_2 = {1'b0, ($signed({{4{fc2_n5_s0_xh[8]}}, fc2_n5_s0_xh}) + 13'sd4089), fc2_in_4_s_2[8:0]}; // bias 0.02734375
+    reg  signed [17:0] fc2_n5_s1_2_d1;
+    reg  [22:0] fc2_n5_s0_2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n5_s6 = $signed({($signed({{2{fc2_n5_s6_xh[13]}}, fc2_n5_s6_xh}) - 16'sd24057), fc2_e24_d1_v[10:0]}); // bias 0.02734375, less the terms' sign-extension offsets
+    wire signed [22:0] fc2_n5_s2_2 = $signed({{5{fc2_n5_s1_2_d1[17]}}, fc2_n5_s1_2_d1}) - $signed(fc2_n5_s0_2_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc2_n5_s5_d1;
-    wire signed [28:0] fc2_n5_s5_d1_v = $signed(fc2_n5_s5_d1);
+    wire signed [25:0] fc2_n5_s3_2 = $signed({1'b0, ($signed({{2{fc2_n5_s2_xh[19]}}, fc2_n5_s2_xh}) - $signed(fc2_n5_s2_2[21:0])), fc2_e13[2:0]});
+    wire signed [25:0] fc2_n5_s4_2 = $signed({($signed({{2{fc2_n5_s3_xh[17]}}, fc2_n5_s3_xh}) + $signed({fc2_e20[18], fc2_e20})), fc2_e14[5:0]});
+    wire signed [25:0] fc2_n5_s5_2 = $signed({($signed(fc2_n5_s3_2[25:6]) - $signed(fc2_e22[19:0])), fc2_n5_s3_2[5:0]});
+    wire signed [26:0] fc2_n5_s6_2 = $signed({fc2_n5_s4_2[25], fc2_n5_s4_2}) - $signed({fc2_n5_s5_2[25], fc2_n5_s5_2});
+    wire signed [26:0] fc2_n5_acc = $signed({($signed(fc2_n5_s6_2[26:1]) + $signed({fc2_e24[24], fc2_e24})), fc2_n5_s6_2[0]});
+    reg  [6:0] fc2_n5_y_low_d1;
+    wire fc2_n5_y_sticky = |fc2_n5_y_low_d1;
+    reg  fc2_n5_y_lsb_d1;
+    reg  fc2_n5_y_half_d1;
+    wire fc2_n5_y_inc = fc2_n5_y_half_d1 & (fc2_n5_y_sticky | fc2_n5_y_lsb_d1);
+    reg  signed [18:0] fc2_n5_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc2_n5_s7_xh = $signed(fc2_n5_s5_d1_v[28:1]);
+    wire signed [18:0] fc2_n5_y_rnd = fc2_n5_y_fl_d1 + $signed({18'd0, fc2_n5_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n5_acc = $signed({($signed(fc2_n5_s7_xh[25:0]) + $signed(fc2_n5_s6[25:0])), fc2_n5_s5_d1_v[0]});
-    wire fc2_n5_y_sticky = |fc2_n5_acc[6:0];
-    wire fc2_n5_y_inc = fc2_n5_acc[7] & (fc2_n5_y_sticky | fc2_n5_acc[8]);
-    wire signed [18:0] fc2_n5_y_rnd = $signed(fc2_n5_acc[26:8]) + $signed({18'd0, fc2_n5_y_inc});
-    reg  signed [18:0] fc2_n5_y_rnd_d1;
-    reg  signed [17:0] fc2_n5_y_wrap_d1;
-    wire signed [17:0] fc2_n5_y_sat = (fc2_n5_y_rnd_d1 > 19'sd131071) ? 18'sd131071 : ((fc2_n5_y_rnd_d1 < 19'sh60000) ? 18'sh20000 : fc2_n5_y_wrap_d1);
-    wire signed [15:0] fc2_n6_s0_xh = $signed(fc2_in_2_s_2_d1_v[17:2]);
-    wire signed [19:0] fc2_n6_s0 = $signed({($signed({{2{fc2_n6_s0_xh[15]}}, fc2_n6_s0_xh}) - fc2_in_2_s_2_d1_v), fc2_in_2_s_2_d1_v[1:0]});
-    wire signed [19:0] fc2_n6_s1 = $signed({($signed(fc2_n6_s0[19:2]) + fc2_in_3_s_2_d1_v), fc2_n6_s0[1:0]});
+    wire signed [17:0] fc2_n5_y_sat = (fc2_n5_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc2_n5_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc2_n5_y_rnd[17:0]));
+    wire signed [15:0] fc2_n6_s0_xh = $signed(fc2_in_2_s_2[17:2]);
+    wire [19:0] fc2_n6_s0_u = {($signed({{2{fc2_n6_s0_xh[15]}}, fc2_n6_s0_xh}) - fc2_in_2_s_2), fc2_in_2_s_2[1:0]};
+    reg  [19:0] fc2_n6_s0_d1;
+    wire signed [19:0] fc2_n6_s0_d1_v = $signed(fc2_n6_s0_d1);
+    wire signed [19:0] fc2_n6_s1 = $signed({($signed(fc2_n6_s0_d1_v[19:2]) + fc2_in_3_s_2_d1_v), fc2_n6_s0_d1_v[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n6_s2 = $signed({1'b0, ($signed({fc2_n2_s3_xh[18], fc2_n2_s3_xh}) + $signed(fc2_e6[19:0])), fc2_n2_s3_xo[0]});
+    wire signed [21:0] fc2_n6_s2 = $signed({1'b0, ($signed({fc2_n2_s3_xh[18], fc2_n2_s3_xh}) + $signed(fc2_e6_d1_v[19:0])), fc2_n2_s3_xo[0]});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [19:0] fc2_n6_s3_xh = $signed(fc2_n1_s1_yo[21:2]);
     wire signed [20:0] fc2_n6_s3_hi = $signed({fc2_n6_s3_xh[19], fc2_n6_s3_xh}) + $signed({1'b0, (~fc2_n6_s1[19]), fc2_n6_s1[18:0]});
     wire signed [23:0] fc2_n6_s3 = $signed({1'b0, fc2_n6_s3_hi, fc2_n1_s1_yo[1:0]});
-    wire signed [21:0] fc2_n6_s4_xo = $signed({1'b0, (~fc2_e29[20]), fc2_e29[19:0]});
+    wire signed [21:0] fc2_n6_s4_xo = $signed({1'b0, fc2_n4_s4_yo_i, fc2_e29[19:0]});
     wire signed [18:0] fc2_n6_s4_xh = $signed(fc2_n6_s4_xo[21:3]);
     wire signed [24:0] fc2_n6_s4 = $signed({1'b0, ($signed({{2{fc2_n6_s4_xh[18]}}, fc2_n6_s4_xh}) + $signed(fc2_n6_s2[20:0])), fc2_n6_s4_xo[2:0]});
     wire signed [22:0] fc2_n6_s5_xh = $signed(fc2_n6_s3[23:1]);
     wire signed [25:0] fc2_n6_s5 = $signed({($signed({{2{fc2_n6_s5_xh[22]}}, fc2_n6_s5_xh}) - fc2_n6_s4), fc2_n6_s3[0]});
     wire signed [19:0] fc2_n6_s6_xh = $signed(fc2_e16[20:1]);
     wire signed [23:0] fc2_n6_s6 = $signed({($signed({{3{fc2_n6_s6_xh[19]}}, fc2_n6_s6_xh}) - fc2_e17), fc2_e16[0]});
-    wire signed [26:0] fc2_n6_s7_m = $signed({{3{fc2_n6_s6[23]}}, fc2_n6_s6}) - $signed({1'b1, (~fc2_e23[25]), fc2_e23[24:0]});
-    reg  [27:0] fc2_n6_s7_d1;
-    reg  [25:0] fc2_n6_s8_d1;
-    wire signed [25:0] fc2_n6_s8_d1_v = $signed(fc2_n6_s8_d1);
-    wire signed [27:0] fc2_n6_acc = ($signed(fc2_n6_s7_d1) - $signed({{2{fc2_n6_s8_d1_v[25]}}, fc2_n6_s8_d1_v}));
-    wire fc2_n6_y_sticky = |fc2_n6_acc[6:0];
-    wire fc2_n6_y_inc = fc2_n6_acc[7] & (fc2_n6_y_sticky | fc2_n6_acc[8]);
-    wire signed [19:0] fc2_n6_y_rnd = $signed(fc2_n6_acc[27:8]) + $signed({19'd0, fc2_n6_y_inc});
-    wire signed [17:0] fc2_n6_y_sat = (fc2_n6_y_rnd > 20'sd131071) ? 18'sd131071 : $signed(fc2_n6_y_rnd[17:0]);
-    wire signed [11:0] fc2_n7_s0_xh = $signed(fc2_in_3_s_2_d1_v[17:6]);
-    wire signed [24:0] fc2_n7_s0 = $signed({1'b0, ($signed({{6{fc2_n7_s0_xh[11]}}, fc2_n7_s0_xh}) + fc2_in_1_s_2_d1_v), fc2_in_3_s_2_d1_v[5:0]});
+    wire signed [27:0] fc2_n6_s7 = $signed({1'b0, ($signed({{3{fc2_n6_s6[23]}}, fc2_n6_s6}) - fc2_n4_s5_yo)});
+    wire signed [25:0] fc2_n6_s8 = $signed({($signed(fc2_n6_s5[25:12]) + 14'sd6865), fc2_n6_s5[11:0]}); // bias 0.30859375, less the terms' sign-extension offsets
+    wire signed [27:0] fc2_n6_acc = (fc2_n6_s7 - $signed({{2{fc2_n6_s8[25]}}, fc2_n6_s8}));
+    reg  [6:0] fc2_n6_y_low_d1;
+    wire fc2_n6_y_sticky = |fc2_n6_y_low_d1;
+    reg  fc2_n6_y_lsb_d1;
+    reg  fc2_n6_y_half_d1;
+    wire fc2_n6_y_inc = fc2_n6_y_half_d1 & (fc2_n6_y_sticky | fc2_n6_y_lsb_d1);
+    reg  signed [19:0] fc2_n6_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n7_s1 = $signed({1'b0, ($signed(fc2_n7_s0[24:6]) + fc2_e0), fc2_n7_s0[5:0]});
+    wire signed [19:0] fc2_n6_y_rnd = fc2_n6_y_fl_d1 + $signed({19'd0, fc2_n6_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n7_s2_xh = $signed(fc2_e1[17:2]);
-    wire signed [19:0] fc2_n7_s2 = $signed({($signed({{2{fc2_n7_s2_xh[15]}}, fc2_n7_s2_xh}) - fc2_e1), fc2_e1[1:0]});
-    wire signed [25:0] fc2_n7_s3 = $signed({1'b0, ($signed(fc2_n7_s1[24:0]) + $signed({{6{fc2_e3[18]}}, fc2_e3}))});
+    wire signed [17:0] fc2_n6_y_sat = (fc2_n6_y_fl_d1 >= 20'sd131071) ? 18'sd131071 : $signed(fc2_n6_y_rnd[17:0]);
+    wire signed [11:0] fc2_n7_s0_xh = $signed(fc2_in_3_s_2[17:6]);
+    wire [24:0] fc2_n7_s0_u = {1'b0, ($signed({{6{fc2_n7_s0_xh[11]}}, fc2_n7_s0_xh}) + fc2_in_1_s_2), fc2_in_3_s_2[5:0]};
+    reg  [24:0] fc2_n7_s0_d1;
+    wire signed [24:0] fc2_n7_s0_d1_v = $signed(fc2_n7_s0_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc2_n7_s1 = $signed({1'b0, ($signed(fc2_n7_s0_d1_v[24:6]) + fc2_e0_d1_v), fc2_n7_s0_d1_v[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc2_n7_s2_xh = $signed(fc2_e1_d1[17:2]);
+    wire signed [19:0] fc2_n7_s2 = $signed({($signed({{2{fc2_n7_s2_xh[15]}}, fc2_n7_s2_xh}) - fc2_e1_d1), fc2_e1_d1[1:0]});
+    wire signed [25:0] fc2_n7_s3 = $signed({1'b0, ($signed(fc2_n7_s1[24:0]) + $signed({{6{fc2_e3_d1_v[18]}}, fc2_e3_d1_v}))});
     wire signed [20:0] fc2_n7_s4_yo = $signed({1'b1, (~fc2_n7_s2[19]), fc2_n7_s2[18:0]});
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [23:0] fc2_n7_s4_xh = $signed(fc2_e8[25:2]);
@@ -292,70 +350,90 @@ module muon_recal_fc2 (
     wire signed [25:0] fc2_n7_s8_xh = $signed(fc2_n7_s6[26:1]);
     wire signed [26:0] fc2_n7_s8_hi = $signed({fc2_n7_s8_xh[25], fc2_n7_s8_xh}) + $signed({1'b0, ($signed(fc2_n7_s3[25:13]) + 13'sd1173), fc2_n7_s3[12:0]});
     wire signed [27:0] fc2_n7_acc = $signed({fc2_n7_s8_hi, fc2_n7_s6[0]});
-    reg  [6:0] fc2_n7_y_low_d1;
-    wire fc2_n7_y_sticky = |fc2_n7_y_low_d1;
+    wire fc2_n7_y_sticky = |fc2_n7_acc[6:0];
+    reg  fc2_n7_y_sticky_d1;
     reg  fc2_n7_y_lsb_d1;
     reg  fc2_n7_y_half_d1;
-    wire fc2_n7_y_inc = fc2_n7_y_half_d1 & (fc2_n7_y_sticky | fc2_n7_y_lsb_d1);
+    wire fc2_n7_y_inc = fc2_n7_y_half_d1 & (fc2_n7_y_sticky_d1 | fc2_n7_y_lsb_d1);
     reg  signed [19:0] fc2_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc2_n7_y_rnd = fc2_n7_y_fl_d1 + $signed({19'd0, fc2_n7_y_inc});
-    wire signed [17:0] fc2_n7_y_sat = (fc2_n7_y_rnd > 20'sd131071) ? 18'sd131071 : $signed(fc2_n7_y_rnd[17:0]);
-    reg  signed [17:0] fc2_n1_y_satlo_d1;
-    reg  signed [17:0] fc2_n2_y_satlo_d1;
-    reg  signed [17:0] fc2_n3_y_sat_d1;
-    reg  signed [17:0] fc2_n4_y_sat_d1;
-    reg  signed [17:0] fc2_n6_y_sat_d1;
-    reg  signed [17:0] fc2_n7_y_sat_d1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc2_n7_y_ovf_hi = $signed(fc2_n7_acc[27:8]) >= 20'sd131071;
+    reg  fc2_n7_y_ovf_hi_d1;
+    wire signed [17:0] fc2_n7_y_sat = fc2_n7_y_ovf_hi_d1 ? 18'sd131071 : $signed(fc2_n7_y_rnd[17:0]);
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_in_0_s_2_d1 <= in_data[16:0];
-            fc2_in_4_s_2_d1 <= in_data[84:68];
-            fc2_in_3_s_2_d1 <= in_data[67:51];
-            fc2_in_5_s_2_d1 <= in_data[101:85];
-            fc2_in_2_s_2_d1 <= in_data[50:34];
-            fc2_in_7_s_2_d1 <= in_data[135:119];
-            fc2_in_6_s_2_d1 <= in_data[118:102];
             fc2_in_1_s_2_d1 <= in_data[33:17];
-            fc2_e24_d1 <= fc2_e24_u;
-            fc2_n0_s8_d1 <= fc2_n0_s8_u;
-            fc2_n0_y_rnd_d1 <= fc2_n0_y_rnd;
-            fc2_n0_y_wrap_d1 <= $signed(fc2_n0_y_rnd[17:0]);
-            fc2_n1_y_low_d1 <= fc2_n1_acc[6:0];
+            fc2_e2_d1 <= fc2_e2_u;
+            fc2_e1_d1 <= fc2_in_3_s_2 - fc2_in_5_s_2;
+            fc2_in_3_s_2_d1 <= in_data[67:51];
+            fc2_e0_d1 <= {1'b0, (fc2_in_0_s_2 + fc2_in_4_s_2)};
+            fc2_e5_d1 <= fc2_e5_u;
+            fc2_in_2_s_2_d1 <= in_data[50:34];
+            fc2_e3_d1 <= {1'b0, (fc2_in_5_s_2 + fc2_in_7_s_2)};
+            fc2_in_7_s_2_d1 <= in_data[135:119];
+            fc2_e12_d1 <= fc2_e12_u;
+            fc2_e4_d1 <= fc2_in_0_s_2 - fc2_in_4_s_2;
+            fc2_in_5_s_2_d1 <= in_data[101:85];
+            fc2_e6_d1 <= fc2_e6_u;
+            fc2_e11_d1 <= fc2_e11_u;
+            fc2_e25_d1 <= fc2_in_0_s_2 - fc2_in_7_s_2;
+            fc2_n0_s1_2_d1 <= fc2_n0_s1_u_2;
+            fc2_n0_s0_2_d1 <= {($signed(fc2_in_0_s_2[17:10]) - 8'sd13), fc2_in_0_s_2[9:0]};
+            fc2_n0_s2_2_d1 <= {1'b0, (fc2_in_4_s_2 + fc2_in_7_s_2)};
+            fc2_n0_y_low_d1 <= fc2_n0_acc[6:0];
+            fc2_n0_y_lsb_d1 <= fc2_n0_acc[8];
+            fc2_n0_y_half_d1 <= fc2_n0_acc[7];
+            fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[27:8]);
+            fc2_e27_d1 <= fc2_e27_u;
+            fc2_e28_d1 <= fc2_e28_u;
+            fc2_n1_y_sticky_d1 <= fc2_n1_y_sticky;
             fc2_n1_y_lsb_d1 <= fc2_n1_acc[8];
             fc2_n1_y_half_d1 <= fc2_n1_acc[7];
             fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[26:8]);
-            fc2_n2_y_low_d1 <= fc2_n2_acc[6:0];
+            fc2_n1_y_ovf_lo_d1 <= fc2_n1_y_ovf_lo;
+            fc2_n2_s0_d1 <= fc2_n2_s0_u;
+            fc2_in_4_s_2_d1 <= in_data[84:68];
+            fc2_n2_y_sticky_d1 <= fc2_n2_y_sticky;
             fc2_n2_y_lsb_d1 <= fc2_n2_acc[8];
             fc2_n2_y_half_d1 <= fc2_n2_acc[7];
             fc2_n2_y_fl_d1 <= $signed(fc2_n2_acc[26:8]);
+            fc2_n2_y_ovf_lo_d1 <= fc2_n2_y_ovf_lo;
+            fc2_n3_s0_d1 <= fc2_n3_s0_u;
+            fc2_in_6_s_2_d1 <= in_data[118:102];
+            fc2_n3_s1_d1 <= fc2_n3_s1_u;
             fc2_n3_y_low_d1 <= fc2_n3_acc[6:0];
             fc2_n3_y_lsb_d1 <= fc2_n3_acc[8];
             fc2_n3_y_half_d1 <= fc2_n3_acc[7];
             fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[26:8]);
+            fc2_n4_s0_d1 <= fc2_n4_s0_u;
             fc2_n4_y_low_d1 <= fc2_n4_acc[6:0];
             fc2_n4_y_lsb_d1 <= fc2_n4_acc[8];
             fc2_n4_y_half_d1 <= fc2_n4_acc[7];
             fc2_n4_y_fl_d1 <= $signed(fc2_n4_acc[26:8]);
-            fc2_n5_s5_d1 <= {1'b0, fc2_n5_s5_m};
-            fc2_n5_y_rnd_d1 <= fc2_n5_y_rnd;
-            fc2_n5_y_wrap_d1 <= $signed(fc2_n5_y_rnd[17:0]);
-            fc2_n6_s7_d1 <= {1'b0, fc2_n6_s7_m};
-            fc2_n6_s8_d1 <= {($signed(fc2_n6_s5[25:12]) + 14'sd6865), fc2_n6_s5[11:0]}; // bias 0.30859375, less the terms' sign-extension offsets
-            fc2_n7_y_low_d1 <= fc2_n7_acc[6:0];
+            fc2_n5_s1_2_d1 <= fc2_in_7_s_2 - fc2_in_5_s_2;
+            fc2_n5_s0_2_d1 <= fc2_n5_s0_u_2;
+            fc2_n5_y_low_d1 <= fc2_n5_acc[6:0];
+            fc2_n5_y_lsb_d1 <= fc2_n5_acc[8];
+            fc2_n5_y_half_d1 <= fc2_n5_acc[7];
+            fc2_n5_y_fl_d1 <= $signed(fc2_n5_acc[26:8]);
+            fc2_n6_s0_d1 <= fc2_n6_s0_u;
+            fc2_n6_y_low_d1 <= fc2_n6_acc[6:0];
+            fc2_n6_y_lsb_d1 <= fc2_n6_acc[8];
+            fc2_n6_y_half_d1 <= fc2_n6_acc[7];
+            fc2_n6_y_fl_d1 <= $signed(fc2_n6_acc[27:8]);
+            fc2_n7_s0_d1 <= fc2_n7_s0_u;
+            fc2_n7_y_sticky_d1 <= fc2_n7_y_sticky;
             fc2_n7_y_lsb_d1 <= fc2_n7_acc[8];
             fc2_n7_y_half_d1 <= fc2_n7_acc[7];
             fc2_n7_y_fl_d1 <= $signed(fc2_n7_acc[27:8]);
-            fc2_n1_y_satlo_d1 <= fc2_n1_y_satlo;
-            fc2_n2_y_satlo_d1 <= fc2_n2_y_satlo;
-            fc2_n3_y_sat_d1 <= fc2_n3_y_sat;
-            fc2_n4_y_sat_d1 <= fc2_n4_y_sat;
-            fc2_n6_y_sat_d1 <= fc2_n6_y_sat;
-            fc2_n7_y_sat_d1 <= fc2_n7_y_sat;
+            fc2_n7_y_ovf_hi_d1 <= fc2_n7_y_ovf_hi;
         end
     end
 
-    assign out_data = {fc2_n7_y_sat_d1, fc2_n6_y_sat_d1, fc2_n5_y_sat, fc2_n4_y_sat_d1, fc2_n3_y_sat_d1, fc2_n2_y_satlo_d1, fc2_n1_y_satlo_d1, fc2_n0_y_satlo};
+    assign out_data = {fc2_n7_y_sat, fc2_n6_y_sat, fc2_n5_y_sat, fc2_n4_y_sat, fc2_n3_y_sat, fc2_n2_y_satlo, fc2_n1_y_satlo, fc2_n0_y_satlo};
 
 endmodule
 

@@ -4,8 +4,8 @@
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
 // constant products: shift-add, 181 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s) (outputs not registered: they arrive 1.87 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 112 adder(s); inputs arrive 1.13 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.77 | 3.48 | 1.87 (the last runs on into the next layer's first stage)
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 2.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 112 adder(s); inputs arrive 2.33 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.80 | 3.81 | 2.33 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module muon_recal_fc3 (
@@ -27,358 +27,463 @@ module muon_recal_fc3 (
     wire signed [19:0] fc3_e0 = $signed({($signed({{2{fc3_e0_xh[15]}}, fc3_e0_xh}) - fc3_in_2_s_2), fc3_in_2_s_2[1:0]});
     wire signed [18:0] fc3_e1 = $signed({1'b0, (fc3_in_1_s_2 + fc3_in_5_s_2)});
     wire signed [16:0] fc3_e2_xh = $signed(fc3_in_3_s_2[17:1]);
-    wire signed [19:0] fc3_e2 = $signed({1'b0, ($signed({fc3_e2_xh[16], fc3_e2_xh}) + fc3_in_6_s_2), fc3_in_3_s_2[0]});
+    wire [19:0] fc3_e2_u = {1'b0, ($signed({fc3_e2_xh[16], fc3_e2_xh}) + fc3_in_6_s_2), fc3_in_3_s_2[0]};
+    wire signed [19:0] fc3_e2 = $signed(fc3_e2_u);
     wire signed [17:0] fc3_e3 = fc3_in_0_s_2 - fc3_in_1_s_2;
     wire signed [16:0] fc3_e4_xh = $signed(fc3_in_7_s_2[17:1]);
-    wire signed [18:0] fc3_e4 = $signed({($signed({fc3_e4_xh[16], fc3_e4_xh}) - fc3_in_4_s_2), fc3_in_7_s_2[0]});
+    wire [18:0] fc3_e4_u = {($signed({fc3_e4_xh[16], fc3_e4_xh}) - fc3_in_4_s_2), fc3_in_7_s_2[0]};
+    wire signed [18:0] fc3_e4 = $signed(fc3_e4_u);
     wire signed [16:0] fc3_e5_xh = $signed(fc3_in_0_s_2[17:1]);
-    wire signed [20:0] fc3_e5 = $signed({($signed({{3{fc3_e5_xh[16]}}, fc3_e5_xh}) - fc3_e2), fc3_in_0_s_2[0]});
+    wire [20:0] fc3_e5_u = {($signed({{3{fc3_e5_xh[16]}}, fc3_e5_xh}) - fc3_e2), fc3_in_0_s_2[0]};
     wire signed [17:0] fc3_e6 = fc3_in_1_s_2 - fc3_in_7_s_2;
     wire signed [16:0] fc3_e7_xh = $signed(fc3_in_4_s_2[17:1]);
     wire signed [18:0] fc3_e7 = $signed({($signed({fc3_e7_xh[16], fc3_e7_xh}) - fc3_in_1_s_2), fc3_in_4_s_2[0]});
     wire signed [12:0] fc3_e8_xh = $signed(fc3_in_4_s_2[17:5]);
-    wire signed [24:0] fc3_e8 = $signed({1'b0, ($signed({{6{fc3_e8_xh[12]}}, fc3_e8_xh}) - $signed(fc3_e0[18:0])), fc3_in_4_s_2[4:0]});
-    wire signed [18:0] fc3_e9 = $signed({fc3_in_7_s_2[17], fc3_in_7_s_2}) - fc3_e1;
+    wire [24:0] fc3_e8_u = {1'b0, ($signed({{6{fc3_e8_xh[12]}}, fc3_e8_xh}) - $signed(fc3_e0[18:0])), fc3_in_4_s_2[4:0]};
     wire fc3_e10_yo_i = ~fc3_e3[17];
     wire signed [18:0] fc3_e10_yo = $signed({1'b1, fc3_e10_yo_i, fc3_e3[16:0]});
-    wire signed [19:0] fc3_e10 = $signed({1'b0, ($signed({fc3_in_7_s_2[17], fc3_in_7_s_2}) - fc3_e10_yo)});
+    wire [19:0] fc3_e10_u = {1'b0, ($signed({fc3_in_7_s_2[17], fc3_in_7_s_2}) - fc3_e10_yo)};
     wire signed [14:0] fc3_e11_xh = $signed(fc3_in_0_s_2[17:3]);
     wire signed [21:0] fc3_e11 = $signed({1'b0, ($signed({{3{fc3_e11_xh[14]}}, fc3_e11_xh}) + fc3_in_3_s_2), fc3_in_0_s_2[2:0]});
     wire signed [18:0] fc3_e12 = $signed({1'b0, (fc3_in_3_s_2 + fc3_in_6_s_2)});
     wire signed [16:0] fc3_e13_xh = $signed(fc3_in_5_s_2[17:1]);
-    wire signed [19:0] fc3_e13 = $signed({1'b0, ($signed({fc3_e13_xh[16], fc3_e13_xh}) + fc3_in_0_s_2), fc3_in_5_s_2[0]});
-    wire signed [19:0] fc3_e14_yo = $signed({1'b0, (~fc3_e9[18]), fc3_e9[17:0]});
-    wire [24:0] fc3_e14_u = {1'b0, ($signed(fc3_e8[23:0]) + $signed({{4{fc3_e14_yo[19]}}, fc3_e14_yo}))};
+    wire [19:0] fc3_e13_u = {1'b0, ($signed({fc3_e13_xh[16], fc3_e13_xh}) + fc3_in_0_s_2), fc3_in_5_s_2[0]};
+    reg  [24:0] fc3_e8_d1;
+    wire signed [24:0] fc3_e8_d1_v = $signed(fc3_e8_d1);
+    reg  signed [18:0] fc3_e9_d1;
+    wire signed [19:0] fc3_e14_yo = $signed({1'b0, (~fc3_e9_d1[18]), fc3_e9_d1[17:0]});
+    wire signed [24:0] fc3_e14 = $signed({1'b0, ($signed(fc3_e8_d1_v[23:0]) + $signed({{4{fc3_e14_yo[19]}}, fc3_e14_yo}))});
+    reg  [16:0] fc3_in_2_s_2_d1;
+    wire signed [17:0] fc3_in_2_s_2_d1_v = $signed({1'd0, fc3_in_2_s_2_d1});
+    reg  [20:0] fc3_e5_d1;
+    wire signed [20:0] fc3_e5_d1_v = $signed(fc3_e5_d1);
+    wire signed [20:0] fc3_e15 = $signed({{3{fc3_in_2_s_2_d1_v[17]}}, fc3_in_2_s_2_d1_v}) - fc3_e5_d1_v;
     wire fc3_e16_yo_i = ~fc3_e4[18];
-    wire [20:0] fc3_e16_u = {1'b0, ($signed({{2{fc3_in_2_s_2[17]}}, fc3_in_2_s_2}) - $signed({1'b1, fc3_e16_yo_i, fc3_e4[17:0]}))};
-    wire signed [20:0] fc3_e16 = $signed(fc3_e16_u);
+    reg  [19:0] fc3_e16_yo_d1;
+    wire signed [20:0] fc3_e16 = $signed({1'b0, ($signed({{2{fc3_in_2_s_2_d1_v[17]}}, fc3_in_2_s_2_d1_v}) - $signed(fc3_e16_yo_d1))});
     wire signed [15:0] fc3_e17_xh = $signed(fc3_in_3_s_2[17:2]);
-    wire signed [20:0] fc3_e17 = $signed({($signed({{3{fc3_e17_xh[15]}}, fc3_e17_xh}) + fc3_e7), fc3_in_3_s_2[1:0]});
+    wire [20:0] fc3_e17_u = {($signed({{3{fc3_e17_xh[15]}}, fc3_e17_xh}) + fc3_e7), fc3_in_3_s_2[1:0]};
     wire signed [15:0] fc3_e18_xh = $signed(fc3_in_5_s_2[17:2]);
-    wire signed [21:0] fc3_e18 = $signed({($signed({{4{fc3_e18_xh[15]}}, fc3_e18_xh}) - fc3_e13), fc3_in_5_s_2[1:0]});
+    wire [21:0] fc3_e18_u = {($signed({{4{fc3_e18_xh[15]}}, fc3_e18_xh}) - $signed(fc3_e13_u)), fc3_in_5_s_2[1:0]};
     wire signed [20:0] fc3_e19_xo = $signed({1'b0, (~fc3_e0[19]), fc3_e0[18:0]});
-    wire signed [21:0] fc3_e19 = $signed({1'b0, ($signed(fc3_e19_xo[20:1]) + fc3_e2), fc3_e19_xo[0]});
+    reg  signed [19:0] fc3_e19_xh_d1;
+    reg  [19:0] fc3_e2_d1;
+    reg  [0:0] fc3_e19_lo_d1;
+    wire signed [21:0] fc3_e19 = $signed({1'b0, (fc3_e19_xh_d1 + $signed(fc3_e2_d1)), fc3_e19_lo_d1});
     wire signed [18:0] fc3_e20_yo = $signed({1'b0, (~fc3_e6[17]), fc3_e6[16:0]});
-    wire signed [19:0] fc3_e20 = $signed({1'b0, ($signed({fc3_in_4_s_2[17], fc3_in_4_s_2}) + fc3_e20_yo)});
+    wire [19:0] fc3_e20_u = {1'b0, ($signed({fc3_in_4_s_2[17], fc3_in_4_s_2}) + fc3_e20_yo)};
     wire signed [16:0] fc3_e21_xh = $signed(fc3_e1[18:2]);
-    wire signed [20:0] fc3_e21 = $signed({($signed({{2{fc3_e21_xh[16]}}, fc3_e21_xh}) - fc3_e1), fc3_e1[1:0]});
+    wire [20:0] fc3_e21_u = {($signed({{2{fc3_e21_xh[16]}}, fc3_e21_xh}) - fc3_e1), fc3_e1[1:0]};
     wire signed [17:0] fc3_e22_xh = $signed(fc3_e7[18:1]);
-    wire signed [19:0] fc3_e22 = $signed({($signed({fc3_e22_xh[17], fc3_e22_xh}) - $signed({fc3_in_6_s_2[17], fc3_in_6_s_2})), fc3_e7[0]});
+    wire [19:0] fc3_e22_u = {($signed({fc3_e22_xh[17], fc3_e22_xh}) - $signed({fc3_in_6_s_2[17], fc3_in_6_s_2})), fc3_e7[0]};
     wire signed [17:0] fc3_e23 = fc3_in_0_s_2 - fc3_in_4_s_2;
     wire signed [18:0] fc3_e24 = $signed({($signed({fc3_e7_xh[16], fc3_e7_xh}) - fc3_in_5_s_2), fc3_in_4_s_2[0]});
     wire signed [15:0] fc3_e25_xh = $signed(fc3_in_7_s_2[17:2]);
-    wire signed [19:0] fc3_e25 = $signed({($signed({{2{fc3_e25_xh[15]}}, fc3_e25_xh}) - fc3_in_7_s_2), fc3_in_7_s_2[1:0]});
+    wire [19:0] fc3_e25_u = {($signed({{2{fc3_e25_xh[15]}}, fc3_e25_xh}) - fc3_in_7_s_2), fc3_in_7_s_2[1:0]};
+    wire signed [19:0] fc3_e25 = $signed(fc3_e25_u);
     wire signed [18:0] fc3_e26_xo = $signed({1'b0, fc3_e10_yo_i, fc3_e3[16:0]});
     wire signed [13:0] fc3_e26_xh = $signed(fc3_e26_xo[18:5]);
     wire [23:0] fc3_e26_u = {1'b0, ($signed({{4{fc3_e26_xh[13]}}, fc3_e26_xh}) + fc3_in_6_s_2), fc3_e26_xo[4:0]};
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_e26 = $signed(fc3_e26_u);
-    /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [20:0] fc3_n0_s0 = $signed({1'b0, ($signed({{2{fc3_e0_xh[15]}}, fc3_e0_xh}) + fc3_in_2_s_2), fc3_in_2_s_2[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [23:0] fc3_n0_s1 = $signed({1'b0, ($signed({{5{fc3_e8_xh[12]}}, fc3_e8_xh}) + fc3_in_4_s_2), fc3_in_4_s_2[4:0]});
     wire signed [14:0] fc3_n0_s2_xh = $signed(fc3_in_5_s_2[17:3]);
-    wire signed [23:0] fc3_n0_s2 = $signed({1'b0, ($signed({{5{fc3_n0_s2_xh[14]}}, fc3_n0_s2_xh}) + $signed(fc3_n0_s0[19:0])), fc3_in_5_s_2[2:0]});
-    wire signed [23:0] fc3_n0_s3 = $signed({($signed(fc3_n0_s1[23:3]) - $signed({{2{fc3_e1[18]}}, fc3_e1})), fc3_n0_s1[2:0]});
+    wire [23:0] fc3_n0_s2_u = {1'b0, ($signed({{5{fc3_n0_s2_xh[14]}}, fc3_n0_s2_xh}) + $signed(fc3_n0_s0[19:0])), fc3_in_5_s_2[2:0]};
+    wire [23:0] fc3_n0_s3_u = {($signed(fc3_n0_s1[23:3]) - $signed({{2{fc3_e1[18]}}, fc3_e1})), fc3_n0_s1[2:0]};
     wire signed [15:0] fc3_n0_s4_xh = $signed(fc3_e2[19:4]);
-    wire signed [23:0] fc3_n0_s4 = $signed({($signed({{4{fc3_n0_s4_xh[15]}}, fc3_n0_s4_xh}) - fc3_e2), fc3_e2[3:0]});
+    wire [23:0] fc3_n0_s4_u = {($signed({{4{fc3_n0_s4_xh[15]}}, fc3_n0_s4_xh}) - fc3_e2), fc3_e2[3:0]};
     wire signed [14:0] fc3_n0_s5_xh = $signed(fc3_e3[17:3]);
-    wire signed [24:0] fc3_n0_s5 = $signed({($signed({{7{fc3_n0_s5_xh[14]}}, fc3_n0_s5_xh}) - fc3_e11), fc3_e3[2:0]});
-    wire fc3_n0_s6_xo_i = ~fc3_e25[19];
-    wire signed [20:0] fc3_n0_s6_xo = $signed({1'b0, fc3_n0_s6_xo_i, fc3_e25[18:0]});
+    wire [24:0] fc3_n0_s5_u = {($signed({{7{fc3_n0_s5_xh[14]}}, fc3_n0_s5_xh}) - fc3_e11), fc3_e3[2:0]};
+    wire signed [20:0] fc3_n0_s6_xo = $signed({1'b0, (~fc3_e25[19]), fc3_e25[18:0]});
+    reg  signed [19:0] fc3_n0_s6_xh_d1;
+    reg  [19:0] fc3_e13_d1;
+    reg  [0:0] fc3_n0_s6_lo_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_s6 = $signed({1'b0, ($signed(fc3_n0_s6_xo[20:1]) + fc3_e13), fc3_n0_s6_xo[0]});
+    wire signed [21:0] fc3_n0_s6 = $signed({1'b0, (fc3_n0_s6_xh_d1 + $signed(fc3_e13_d1)), fc3_n0_s6_lo_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_s7_xo = $signed({1'b0, (~fc3_n0_s3[23]), fc3_n0_s3[22:0]});
-    wire signed [24:0] fc3_n0_s8 = $signed({1'b0, (~fc3_n0_s4[23]), fc3_n0_s4[22:0]}) + fc3_n0_s5;
-    wire signed [17:0] fc3_n0_s9_xh = $signed(fc3_e16[20:3]);
-    wire [24:0] fc3_n0_s9_u = {1'b0, ($signed({{3{fc3_n0_s9_xh[17]}}, fc3_n0_s9_xh}) + $signed(fc3_n0_s6[20:0])), fc3_e16[2:0]};
-    reg  [25:0] fc3_n0_s7_d1;
-    wire signed [25:0] fc3_n0_s7_d1_v = $signed(fc3_n0_s7_d1);
-    reg  [24:0] fc3_n0_s9_d1;
+    reg  [23:0] fc3_n0_s3_d1;
+    wire signed [23:0] fc3_n0_s3_d1_v = $signed(fc3_n0_s3_d1);
+    reg  [23:0] fc3_n0_s2_d1;
+    wire signed [24:0] fc3_n0_s7_xo = $signed({1'b0, (~fc3_n0_s3_d1_v[23]), fc3_n0_s3_d1_v[22:0]});
+    wire signed [25:0] fc3_n0_s7 = $signed({1'b0, ($signed(fc3_n0_s7_xo[24:1]) + $signed(fc3_n0_s2_d1)), fc3_n0_s7_xo[0]});
+    reg  [23:0] fc3_n0_s4_d1;
+    wire signed [23:0] fc3_n0_s4_d1_v = $signed(fc3_n0_s4_d1);
+    reg  [24:0] fc3_n0_s5_d1;
+    wire signed [24:0] fc3_n0_s8 = $signed({1'b0, (~fc3_n0_s4_d1_v[23]), fc3_n0_s4_d1_v[22:0]}) + $signed(fc3_n0_s5_d1);
+    wire signed [26:0] fc3_n0_s9 = $signed({1'b0, ($signed(fc3_n0_s7[25:5]) + $signed(fc3_n0_s6[20:0])), fc3_n0_s7[4:0]});
+    wire signed [24:0] fc3_n0_s10 = $signed({($signed(fc3_n0_s8[24:2]) + $signed({{2{fc3_e16[20]}}, fc3_e16})), fc3_n0_s8[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_s9_d1_v = $signed(fc3_n0_s9_d1);
+    wire signed [10:0] fc3_n0_s11_xh = $signed(fc3_n0_s9[26:16]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [24:0] fc3_n0_s8_d1;
-    wire signed [8:0] fc3_n0_s11_xh = $signed(fc3_n0_s8_d1[24:16]);
-    wire signed [26:0] fc3_n0_s11 = $signed({($signed({{2{fc3_n0_s11_xh[8]}}, fc3_n0_s11_xh}) - 11'sd535), fc3_n0_s8_d1[15:0]}); // bias 0.4375, less the terms' sign-extension offsets
-    wire signed [26:0] fc3_n0_s12_n_neg = -$signed({1'b0, ($signed(fc3_n0_s7_d1_v[25:2]) + $signed(fc3_n0_s9_d1_v[23:0])), fc3_n0_s7_d1_v[1:0]});
-    wire signed [26:0] fc3_n0_acc = (fc3_n0_s12_n_neg - fc3_n0_s11);
-    wire fc3_n0_y_sticky = |fc3_n0_acc[6:0];
+    wire signed [25:0] fc3_n0_s12_n_neg = -$signed({($signed(fc3_n0_s11_xh[9:0]) - 10'sh217), fc3_n0_s9[15:0]});
+    wire signed [26:0] fc3_n0_acc = ($signed({fc3_n0_s12_n_neg[25], fc3_n0_s12_n_neg}) - $signed({{2{fc3_n0_s10[24]}}, fc3_n0_s10}));
+    reg  [6:0] fc3_n0_y_low_d1;
+    wire fc3_n0_y_sticky = |fc3_n0_y_low_d1;
+    reg  fc3_n0_y_lsb_d1;
+    reg  fc3_n0_y_half_d1;
+    wire fc3_n0_y_inc = fc3_n0_y_half_d1 & (fc3_n0_y_sticky | fc3_n0_y_lsb_d1);
     reg  signed [18:0] fc3_n0_y_fl_d1;
-    reg  fc3_n0_y_incx_d1;
-    wire signed [18:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({18'd0, fc3_n0_y_incx_d1});
-    wire signed [17:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n0_y_rnd[17:0]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({18'd0, fc3_n0_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc3_n0_y_satlo = (fc3_n0_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc3_n0_y_rnd[17:0]);
     wire signed [13:0] fc3_n1_s0_xh = $signed(fc3_in_2_s_2[17:4]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [22:0] fc3_n1_s0 = $signed({1'b0, ($signed({{4{fc3_n1_s0_xh[13]}}, fc3_n1_s0_xh}) + fc3_in_1_s_2), fc3_in_2_s_2[3:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_s1 = $signed({1'b0, ($signed(fc3_n1_s0[21:0]) + $signed({{4{fc3_in_3_s_2[17]}}, fc3_in_3_s_2}))});
+    wire [22:0] fc3_n1_s1_u = {1'b0, ($signed(fc3_n1_s0[21:0]) + $signed({{4{fc3_in_3_s_2[17]}}, fc3_in_3_s_2}))};
     wire signed [18:0] fc3_n1_s3_xo = $signed({1'b0, (~fc3_e23[17]), fc3_e23[16:0]});
     wire signed [13:0] fc3_n1_s3_xh = $signed(fc3_n1_s3_xo[18:5]);
-    wire signed [23:0] fc3_n1_s3 = $signed({($signed({{5{fc3_n1_s3_xh[13]}}, fc3_n1_s3_xh}) + fc3_e24), fc3_n1_s3_xo[4:0]});
-    wire [23:0] fc3_n1_s4_u = {1'b0, ($signed(fc3_n1_s1[22:2]) - $signed({1'b1, fc3_n0_s6_xo_i, fc3_e25[18:0]})), fc3_n1_s1[1:0]};
-    wire signed [17:0] fc3_n1_s5_xh = $signed(fc3_e22[19:2]);
-    wire signed [22:0] fc3_n1_s5_hi = $signed({{5{fc3_n1_s5_xh[17]}}, fc3_n1_s5_xh}) - $signed({1'b0, ($signed(fc3_e11[21:3]) + fc3_e20_yo), fc3_e11[2:0]});
-    wire signed [20:0] fc3_n1_s6_xh = $signed(fc3_n1_s3[23:3]);
-    wire [25:0] fc3_n1_s6_u = {($signed({{2{fc3_n1_s6_xh[20]}}, fc3_n1_s6_xh}) - $signed({fc3_e19[21], fc3_e19})), fc3_n1_s3[2:0]};
-    reg  [23:0] fc3_n1_s4_d1;
-    wire signed [23:0] fc3_n1_s4_d1_v = $signed(fc3_n1_s4_d1);
-    reg  [24:0] fc3_n1_s5_d1;
-    wire signed [22:0] fc3_n1_s7_xh = $signed(fc3_n1_s4_d1_v[23:1]);
-    wire signed [25:0] fc3_n1_s7 = $signed({($signed({{2{fc3_n1_s7_xh[22]}}, fc3_n1_s7_xh}) + $signed(fc3_n1_s5_d1)), fc3_n1_s4_d1_v[0]});
-    reg  [25:0] fc3_n1_s6_d1;
-    wire signed [25:0] fc3_n1_s6_d1_v = $signed(fc3_n1_s6_d1);
-    wire signed [25:0] fc3_n1_s8 = $signed({($signed(fc3_n1_s6_d1_v[25:12]) - 14'sd2203), fc3_n1_s6_d1_v[11:0]});
-    wire signed [24:0] fc3_n1_s9_xh = $signed(fc3_n1_s8[25:1]);
-    wire signed [26:0] fc3_n1_acc = $signed({($signed({fc3_n1_s9_xh[24], fc3_n1_s9_xh}) - fc3_n1_s7), fc3_n1_s8[0]});
+    wire [23:0] fc3_n1_s3_u = {($signed({{5{fc3_n1_s3_xh[13]}}, fc3_n1_s3_xh}) + fc3_e24), fc3_n1_s3_xo[4:0]};
+    reg  [22:0] fc3_n1_s1_d1;
+    wire signed [22:0] fc3_n1_s1_d1_v = $signed(fc3_n1_s1_d1);
+    reg  [19:0] fc3_e25_d1;
+    wire signed [19:0] fc3_e25_d1_v = $signed(fc3_e25_d1);
+    wire signed [20:0] fc3_n1_s4_hi = $signed(fc3_n1_s1_d1_v[22:2]) - $signed({1'b1, (~fc3_e25_d1_v[19]), fc3_e25_d1_v[18:0]});
+    wire signed [23:0] fc3_n1_s4 = $signed({1'b0, fc3_n1_s4_hi, fc3_n1_s1_d1_v[1:0]});
+    reg  [19:0] fc3_e22_d1;
+    wire signed [19:0] fc3_e22_d1_v = $signed(fc3_e22_d1);
+    reg  [22:0] fc3_n1_s2_d1;
+    wire signed [17:0] fc3_n1_s5_xh = $signed(fc3_e22_d1_v[19:2]);
+    wire signed [24:0] fc3_n1_s5 = $signed({($signed({{5{fc3_n1_s5_xh[17]}}, fc3_n1_s5_xh}) - $signed(fc3_n1_s2_d1)), fc3_e22_d1_v[1:0]});
+    reg  [23:0] fc3_n1_s3_d1;
+    wire signed [23:0] fc3_n1_s3_d1_v = $signed(fc3_n1_s3_d1);
+    wire signed [22:0] fc3_n1_s6_xh = $signed(fc3_n1_s3_d1_v[23:1]);
+    wire signed [25:0] fc3_n1_s6 = $signed({($signed({{2{fc3_n1_s6_xh[22]}}, fc3_n1_s6_xh}) - $signed({fc3_n1_s4[23], fc3_n1_s4})), fc3_n1_s3_d1_v[0]});
+    wire signed [24:0] fc3_n1_s7 = $signed({($signed(fc3_n1_s5[24:1]) + $signed({{2{fc3_e19[21]}}, fc3_e19})), fc3_n1_s5[0]});
+    wire signed [23:0] fc3_n1_s9_xh = $signed(fc3_n1_s6[25:2]);
+    wire signed [24:0] fc3_n1_s9_hi = $signed({fc3_n1_s9_xh[23], fc3_n1_s9_xh}) - $signed({($signed(fc3_n1_s7[24:10]) + 15'sd2203), fc3_n1_s7[9:0]});
+    wire signed [26:0] fc3_n1_acc = $signed({fc3_n1_s9_hi, fc3_n1_s6[1:0]});
     wire fc3_n1_y_sticky = |fc3_n1_acc[6:0];
-    wire fc3_n1_y_inc = fc3_n1_acc[7] & (fc3_n1_y_sticky | fc3_n1_acc[8]);
-    wire signed [18:0] fc3_n1_y_rnd = $signed(fc3_n1_acc[26:8]) + $signed({18'd0, fc3_n1_y_inc});
-    reg  signed [18:0] fc3_n1_y_rnd_d1;
-    reg  signed [17:0] fc3_n1_y_wrap_d1;
-    wire signed [17:0] fc3_n1_y_sat = (fc3_n1_y_rnd_d1 > 19'sd131071) ? 18'sd131071 : fc3_n1_y_wrap_d1;
+    reg  fc3_n1_y_sticky_d1;
+    reg  fc3_n1_y_lsb_d1;
+    reg  fc3_n1_y_half_d1;
+    wire fc3_n1_y_inc = fc3_n1_y_half_d1 & (fc3_n1_y_sticky_d1 | fc3_n1_y_lsb_d1);
+    reg  signed [18:0] fc3_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n1_y_rnd = fc3_n1_y_fl_d1 + $signed({18'd0, fc3_n1_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc3_n1_y_ovf_hi = $signed(fc3_n1_acc[26:8]) >= 19'sd131071;
+    reg  fc3_n1_y_ovf_hi_d1;
+    wire signed [17:0] fc3_n1_y_sat = fc3_n1_y_ovf_hi_d1 ? 18'sd131071 : $signed(fc3_n1_y_rnd[17:0]);
     wire signed [14:0] fc3_n2_s0_xh = $signed(fc3_in_4_s_2[17:3]);
     wire signed [20:0] fc3_n2_s0 = $signed({($signed({{3{fc3_n2_s0_xh[14]}}, fc3_n2_s0_xh}) - fc3_in_5_s_2), fc3_in_4_s_2[2:0]});
     wire signed [18:0] fc3_n2_s1_xh = $signed(fc3_e0[19:1]);
-    wire signed [21:0] fc3_n2_s1 = $signed({($signed({{2{fc3_n2_s1_xh[18]}}, fc3_n2_s1_xh}) - fc3_n2_s0), fc3_e0[0]});
+    wire [21:0] fc3_n2_s1_u = {($signed({{2{fc3_n2_s1_xh[18]}}, fc3_n2_s1_xh}) - fc3_n2_s0), fc3_e0[0]};
     wire signed [11:0] fc3_n2_s2_xh = $signed(fc3_e12[18:7]);
-    wire signed [25:0] fc3_n2_s2 = $signed({($signed({{7{fc3_n2_s2_xh[11]}}, fc3_n2_s2_xh}) - fc3_e12), fc3_e12[6:0]});
-    wire signed [21:0] fc3_n2_s3_yo = $signed({1'b1, (~fc3_e5[20]), fc3_e5[19:0]});
-    wire signed [17:0] fc3_n2_s4_xh = $signed(fc3_e10[19:2]);
-    wire [21:0] fc3_n2_s4_u = {1'b0, ($signed({fc3_n2_s4_xh[17], fc3_n2_s4_xh}) + $signed(fc3_e10[18:0])), fc3_e10[1:0]};
-    wire signed [21:0] fc3_n2_s5_hi = $signed(fc3_n2_s2[25:4]) - $signed({1'b1, (~fc3_e17[20]), fc3_e17[19:0]});
-    reg  [24:0] fc3_e14_d1;
-    wire signed [24:0] fc3_e14_d1_v = $signed(fc3_e14_d1);
-    reg  [21:0] fc3_n2_s4_d1;
-    wire signed [25:0] fc3_n2_s6 = $signed({1'b0, ($signed(fc3_e14_d1_v[24:3]) + $signed(fc3_n2_s4_d1)), fc3_e14_d1_v[2:0]});
-    reg  [25:0] fc3_n2_s5_d1;
-    wire signed [25:0] fc3_n2_s5_d1_v = $signed(fc3_n2_s5_d1);
-    reg  [22:0] fc3_n2_s3_d1;
-    wire signed [22:0] fc3_n2_s3_d1_v = $signed(fc3_n2_s3_d1);
-    wire signed [26:0] fc3_n2_s7_xo = $signed({1'b0, (~fc3_n2_s5_d1_v[25]), fc3_n2_s5_d1_v[24:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n2_s7 = $signed({1'b0, ($signed(fc3_n2_s7_xo[26:1]) + $signed({{3{fc3_n2_s3_d1_v[22]}}, fc3_n2_s3_d1_v})), fc3_n2_s7_xo[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n2_s8_xh = $signed(fc3_n2_s6[25:12]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n2_s8 = $signed({1'b0, ($signed({fc3_n2_s8_xh[13], fc3_n2_s8_xh}) + 15'sd11405), fc3_n2_s6[11:0]}); // bias 0.19921875, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_s8_xh_2 = $signed(fc3_e14_d1_v[24:2]);
-    wire signed [26:0] fc3_n2_acc = ($signed(fc3_n2_s7[26:0]) - $signed(fc3_n2_s8[26:0]));
+    wire [25:0] fc3_n2_s2_u = {($signed({{7{fc3_n2_s2_xh[11]}}, fc3_n2_s2_xh}) - fc3_e12), fc3_e12[6:0]};
+    reg  [21:0] fc3_n2_s1_d1;
+    wire signed [21:0] fc3_n2_s3_yo = $signed({1'b1, (~fc3_e5_d1_v[20]), fc3_e5_d1_v[19:0]});
+    wire signed [22:0] fc3_n2_s3 = $signed({1'b0, ($signed(fc3_n2_s1_d1) - fc3_n2_s3_yo)});
+    reg  [19:0] fc3_e10_d1;
+    wire signed [19:0] fc3_e10_d1_v = $signed(fc3_e10_d1);
+    wire signed [17:0] fc3_n2_s4_xh = $signed(fc3_e10_d1_v[19:2]);
+    wire signed [21:0] fc3_n2_s4 = $signed({1'b0, ($signed({fc3_n2_s4_xh[17], fc3_n2_s4_xh}) + $signed(fc3_e10_d1_v[18:0])), fc3_e10_d1_v[1:0]});
+    reg  [25:0] fc3_n2_s2_d1;
+    wire signed [25:0] fc3_n2_s2_d1_v = $signed(fc3_n2_s2_d1);
+    reg  [20:0] fc3_e17_d1;
+    wire signed [20:0] fc3_e17_d1_v = $signed(fc3_e17_d1);
+    wire signed [21:0] fc3_n2_s5_hi = $signed(fc3_n2_s2_d1_v[25:4]) - $signed({1'b1, (~fc3_e17_d1_v[20]), fc3_e17_d1_v[19:0]});
+    wire signed [25:0] fc3_n2_s5 = $signed({fc3_n2_s5_hi, fc3_n2_s2_d1_v[3:0]});
+    wire signed [20:0] fc3_n2_s6_xh = $signed(fc3_n2_s3[22:2]);
+    wire signed [23:0] fc3_n2_s6 = $signed({($signed({fc3_n2_s6_xh[20], fc3_n2_s6_xh}) - fc3_n2_s4), fc3_n2_s3[1:0]});
+    wire signed [26:0] fc3_n2_s7 = $signed({fc3_n2_s5[25], fc3_n2_s5}) - $signed({{2{fc3_e14[24]}}, fc3_e14});
+    wire signed [12:0] fc3_n2_s8_xh = $signed(fc3_n2_s6[23:11]);
+    wire signed [24:0] fc3_n2_s8 = $signed({($signed({fc3_n2_s8_xh[12], fc3_n2_s8_xh}) - 14'sd3213), fc3_n2_s6[10:0]});
+    wire signed [22:0] fc3_n2_s8_xh_2 = $signed(fc3_e14[24:2]);
+    wire signed [26:0] fc3_n2_acc = $signed({($signed(fc3_n2_s7[26:1]) + $signed({fc3_n2_s8[24], fc3_n2_s8})), fc3_n2_s7[0]});
     wire fc3_n2_y_sticky = |fc3_n2_acc[6:0];
+    reg  fc3_n2_y_sticky_d1;
+    reg  fc3_n2_y_lsb_d1;
+    reg  fc3_n2_y_half_d1;
+    wire fc3_n2_y_inc = fc3_n2_y_half_d1 & (fc3_n2_y_sticky_d1 | fc3_n2_y_lsb_d1);
     reg  signed [18:0] fc3_n2_y_fl_d1;
-    reg  fc3_n2_y_incx_d1;
-    wire signed [18:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({18'd0, fc3_n2_y_incx_d1});
-    wire signed [17:0] fc3_n2_y_satlo = (fc3_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n2_y_rnd[17:0]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({18'd0, fc3_n2_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc3_n2_y_ovf_lo = $signed(fc3_n2_acc[26:8]) < 19'sh60000;
+    reg  fc3_n2_y_ovf_lo_d1;
+    wire signed [17:0] fc3_n2_y_satlo = fc3_n2_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc3_n2_y_rnd[17:0]);
     wire signed [18:0] fc3_n3_s1 = $signed({1'b0, (fc3_in_1_s_2 + fc3_in_2_s_2)}) - $signed({fc3_in_3_s_2[17], fc3_in_3_s_2});
     wire signed [16:0] fc3_n3_s2_xh = $signed(fc3_e4[18:2]);
-    wire signed [21:0] fc3_n3_s2 = $signed({($signed({{3{fc3_n3_s2_xh[16]}}, fc3_n3_s2_xh}) - fc3_e2), fc3_e4[1:0]});
+    wire [21:0] fc3_n3_s2_u = {($signed({{3{fc3_n3_s2_xh[16]}}, fc3_n3_s2_xh}) - fc3_e2), fc3_e4[1:0]};
     wire signed [19:0] fc3_n3_s3_yo = $signed({1'b0, fc3_e16_yo_i, fc3_e4[17:0]});
-    wire signed [15:0] fc3_n3_s3_xh = $signed(fc3_n3_s3_yo[19:4]);
-    wire signed [23:0] fc3_n3_s3 = $signed({1'b0, ($signed({{3{fc3_n3_s3_xh[15]}}, fc3_n3_s3_xh}) + $signed(fc3_n3_s3_yo[18:0])), fc3_n3_s3_yo[3:0]});
-    wire signed [22:0] fc3_n3_s4_xo = $signed({1'b0, (~fc3_n3_s2[21]), fc3_n3_s2[20:0]});
+    reg  signed [15:0] fc3_n3_s3_a_d1;
+    reg  signed [18:0] fc3_n3_s3_b_d1;
+    reg  [3:0] fc3_n3_s3_lo_d1;
+    wire signed [23:0] fc3_n3_s3 = $signed({1'b0, ($signed({{3{fc3_n3_s3_a_d1[15]}}, fc3_n3_s3_a_d1}) + fc3_n3_s3_b_d1), fc3_n3_s3_lo_d1});
+    reg  [21:0] fc3_n3_s2_d1;
+    wire signed [21:0] fc3_n3_s2_d1_v = $signed(fc3_n3_s2_d1);
+    reg  signed [18:0] fc3_n3_s1_d1;
+    wire signed [22:0] fc3_n3_s4_xo = $signed({1'b0, (~fc3_n3_s2_d1_v[21]), fc3_n3_s2_d1_v[20:0]});
     wire signed [15:0] fc3_n3_s4_xh = $signed(fc3_n3_s4_xo[22:7]);
-    wire signed [19:0] fc3_n3_s4_hi = $signed({{4{fc3_n3_s4_xh[15]}}, fc3_n3_s4_xh}) + $signed({1'b0, (~fc3_n3_s1[18]), fc3_n3_s1[17:0]});
-    wire signed [17:0] fc3_n3_s5_xh = $signed(fc3_e18[21:4]);
-    wire [22:0] fc3_n3_s5_u = {($signed({fc3_n3_s5_xh[17], fc3_n3_s5_xh}) - fc3_e9), fc3_e18[3:0]};
-    wire [24:0] fc3_n3_s6_u = {1'b0, ($signed(fc3_n3_s3[23:1]) + $signed({fc3_e19[21], fc3_e19})), fc3_n3_s3[0]};
-    reg  [27:0] fc3_n3_s4_d1;
+    wire signed [19:0] fc3_n3_s4_hi = $signed({{4{fc3_n3_s4_xh[15]}}, fc3_n3_s4_xh}) + $signed({1'b0, (~fc3_n3_s1_d1[18]), fc3_n3_s1_d1[17:0]});
+    wire signed [27:0] fc3_n3_s4 = $signed({1'b0, fc3_n3_s4_hi, fc3_n3_s4_xo[6:0]});
+    reg  [21:0] fc3_e18_d1;
+    wire signed [21:0] fc3_e18_d1_v = $signed(fc3_e18_d1);
+    wire signed [17:0] fc3_n3_s5_xh = $signed(fc3_e18_d1_v[21:4]);
+    wire signed [22:0] fc3_n3_s5 = $signed({($signed({fc3_n3_s5_xh[17], fc3_n3_s5_xh}) - fc3_e9_d1), fc3_e18_d1_v[3:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n3_s4_d1_v = $signed(fc3_n3_s4_d1);
+    wire signed [27:0] fc3_n3_s6 = $signed({($signed(fc3_n3_s4[27:2]) - $signed({{2{fc3_n3_s3[23]}}, fc3_n3_s3})), fc3_n3_s4[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [22:0] fc3_n3_s5_d1;
-    wire signed [22:0] fc3_n3_s5_d1_v = $signed(fc3_n3_s5_d1);
-    wire signed [23:0] fc3_n3_s7_yo = $signed({1'b0, (~fc3_n3_s5_d1_v[22]), fc3_n3_s5_d1_v[21:0]});
-    wire signed [27:0] fc3_n3_s7 = $signed({1'b0, ($signed(fc3_n3_s4_d1_v[26:0]) + $signed({{3{fc3_n3_s7_yo[23]}}, fc3_n3_s7_yo}))});
-    reg  [24:0] fc3_n3_s6_d1;
-    wire signed [24:0] fc3_n3_s6_d1_v = $signed(fc3_n3_s6_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n3_s8_xh = $signed(fc3_n3_s6_d1_v[24:11]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_s9_xh = $signed(fc3_n3_s7[27:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_s9_hi = $signed(fc3_n3_s9_xh[24:0]) - $signed({1'b0, ($signed(fc3_n3_s8_xh[12:0]) + 13'sd2209), fc3_n3_s6_d1_v[10:0]}); // bias -0.2578125, less the terms' sign-extension offsets
-    wire signed [26:0] fc3_n3_acc = $signed({fc3_n3_s9_hi, fc3_n3_s7[1:0]});
+    wire signed [19:0] fc3_n3_s7_xh = $signed(fc3_n3_s5[22:3]);
+    wire signed [24:0] fc3_n3_s7 = $signed({($signed({{2{fc3_n3_s7_xh[19]}}, fc3_n3_s7_xh}) - fc3_e19), fc3_n3_s5[2:0]});
+    wire signed [11:0] fc3_n3_s8_xh = $signed(fc3_n3_s7[24:13]);
+    wire signed [25:0] fc3_n3_s8 = $signed({($signed({fc3_n3_s8_xh[11], fc3_n3_s8_xh}) - 13'sd1697), fc3_n3_s7[12:0]});
+    wire signed [26:0] fc3_n3_acc = ($signed(fc3_n3_s6[26:0]) + $signed({fc3_n3_s8[25], fc3_n3_s8}));
     wire fc3_n3_y_sticky = |fc3_n3_acc[6:0];
-    wire fc3_n3_y_inc = fc3_n3_acc[7] & (fc3_n3_y_sticky | fc3_n3_acc[8]);
-    wire signed [18:0] fc3_n3_y_rnd = $signed(fc3_n3_acc[26:8]) + $signed({18'd0, fc3_n3_y_inc});
-    reg  signed [18:0] fc3_n3_y_rnd_d1;
-    reg  signed [17:0] fc3_n3_y_wrap_d1;
-    wire signed [17:0] fc3_n3_y_sat = (fc3_n3_y_rnd_d1 > 19'sd131071) ? 18'sd131071 : ((fc3_n3_y_rnd_d1 < 19'sh60000) ? 18'sh20000 : fc3_n3_y_wrap_d1);
+    reg  fc3_n3_y_sticky_d1;
+    reg  fc3_n3_y_lsb_d1;
+    reg  fc3_n3_y_half_d1;
+    wire fc3_n3_y_inc = fc3_n3_y_half_d1 & (fc3_n3_y_sticky_d1 | fc3_n3_y_lsb_d1);
+    reg  signed [18:0] fc3_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n3_y_rnd = fc3_n3_y_fl_d1 + $signed({18'd0, fc3_n3_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc3_n3_y_ovf_hi = $signed(fc3_n3_acc[26:8]) >= 19'sd131071;
+    wire fc3_n3_y_ovf_lo = $signed(fc3_n3_acc[26:8]) < 19'sh60000;
+    reg  fc3_n3_y_ovf_lo_d1;
+    reg  fc3_n3_y_ovf_hi_d1;
+    wire signed [17:0] fc3_n3_y_sat = fc3_n3_y_ovf_hi_d1 ? 18'sd131071 : (fc3_n3_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc3_n3_y_rnd[17:0]));
     wire signed [11:0] fc3_n4_s0_xh = $signed(fc3_in_5_s_2[17:6]);
-    wire signed [24:0] fc3_n4_s0 = $signed({1'b0, ($signed({{6{fc3_n4_s0_xh[11]}}, fc3_n4_s0_xh}) + fc3_in_0_s_2), fc3_in_5_s_2[5:0]});
+    wire [24:0] fc3_n4_s0_u = {1'b0, ($signed({{6{fc3_n4_s0_xh[11]}}, fc3_n4_s0_xh}) + fc3_in_0_s_2), fc3_in_5_s_2[5:0]};
     wire signed [11:0] fc3_n4_s1_xh = $signed(fc3_in_6_s_2[17:6]);
     wire signed [23:0] fc3_n4_s1 = $signed({($signed({{6{fc3_n4_s1_xh[11]}}, fc3_n4_s1_xh}) - fc3_in_6_s_2), fc3_in_6_s_2[5:0]});
-    wire signed [24:0] fc3_n4_s2_m = fc3_n4_s0 + $signed({1'b0, (~fc3_n4_s1[23]), fc3_n4_s1[22:0]});
+    reg  [24:0] fc3_n4_s0_d1;
+    reg  [24:0] fc3_n4_s2_yo_d1;
+    wire signed [25:0] fc3_n4_s2 = $signed({1'b0, ($signed(fc3_n4_s0_d1) + $signed(fc3_n4_s2_yo_d1))});
     wire signed [14:0] fc3_n4_s3_xh = $signed(fc3_e0[19:5]);
-    wire signed [24:0] fc3_n4_s3 = $signed({1'b0, ($signed({{4{fc3_n4_s3_xh[14]}}, fc3_n4_s3_xh}) - $signed(fc3_e0[18:0])), fc3_e0[4:0]});
+    wire [24:0] fc3_n4_s3_u = {1'b0, ($signed({{4{fc3_n4_s3_xh[14]}}, fc3_n4_s3_xh}) - $signed(fc3_e0[18:0])), fc3_e0[4:0]};
     wire signed [14:0] fc3_n4_s4_xh = $signed(fc3_e20_yo[18:4]);
-    wire signed [23:0] fc3_n4_s4 = $signed({1'b0, ($signed({{4{fc3_n4_s4_xh[14]}}, fc3_n4_s4_xh}) + fc3_n1_s3_xo), fc3_e20_yo[3:0]});
+    wire [23:0] fc3_n4_s4_u = {1'b0, ($signed({{4{fc3_n4_s4_xh[14]}}, fc3_n4_s4_xh}) + fc3_n1_s3_xo), fc3_e20_yo[3:0]};
+    reg  [24:0] fc3_n4_s3_d1;
+    wire signed [24:0] fc3_n4_s3_d1_v = $signed(fc3_n4_s3_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_s5_xh = $signed(fc3_n4_s3[24:1]);
+    wire signed [23:0] fc3_n4_s5_xh = $signed(fc3_n4_s3_d1_v[24:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [24:0] fc3_n4_s5_u = {1'b0, ($signed(fc3_n4_s5_xh[22:0]) - $signed({fc3_n2_s3_yo[21], fc3_n2_s3_yo})), fc3_n4_s3[0]};
-    wire fc3_n4_s6_yo_i = ~fc3_e21[20];
-    wire signed [20:0] fc3_n4_s6_xh = $signed(fc3_n4_s4[23:3]);
-    wire [25:0] fc3_n4_s6_u = {1'b0, ($signed({fc3_n4_s6_xh[20], fc3_n4_s6_xh}) - $signed({1'b1, fc3_n4_s6_yo_i, fc3_e21[19:0]})), fc3_n4_s4[2:0]};
-    reg  [25:0] fc3_n4_s6_d1;
-    wire signed [25:0] fc3_n4_s6_d1_v = $signed(fc3_n4_s6_d1);
-    reg  [25:0] fc3_n4_s2_d1;
+    wire signed [24:0] fc3_n4_s5 = $signed({1'b0, ($signed(fc3_n4_s5_xh[22:0]) - $signed({fc3_n2_s3_yo[21], fc3_n2_s3_yo})), fc3_n4_s3_d1_v[0]});
+    reg  [23:0] fc3_n4_s4_d1;
+    wire signed [23:0] fc3_n4_s4_d1_v = $signed(fc3_n4_s4_d1);
+    reg  [20:0] fc3_e21_d1;
+    wire signed [20:0] fc3_e21_d1_v = $signed(fc3_e21_d1);
+    wire fc3_n4_s6_yo_i = ~fc3_e21_d1_v[20];
+    wire signed [20:0] fc3_n4_s6_xh = $signed(fc3_n4_s4_d1_v[23:3]);
+    wire signed [25:0] fc3_n4_s6 = $signed({1'b0, ($signed({fc3_n4_s6_xh[20], fc3_n4_s6_xh}) - $signed({1'b1, fc3_n4_s6_yo_i, fc3_e21_d1_v[19:0]})), fc3_n4_s4_d1_v[2:0]});
+    wire signed [25:0] fc3_n4_s7 = $signed({fc3_n4_s5[24], fc3_n4_s5}) - fc3_n4_s6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_s2_d1_v = $signed(fc3_n4_s2_d1);
+    wire signed [14:0] fc3_n4_s8_xh = $signed(fc3_n4_s2[25:11]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [24:0] fc3_n4_s5_d1;
-    wire signed [24:0] fc3_n4_s5_d1_v = $signed(fc3_n4_s5_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc3_n4_s8_xh = $signed(fc3_n4_s5_d1_v[24:12]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_s8 = $signed({($signed(fc3_n4_s8_xh[11:0]) - 12'sd1861), fc3_n4_s5_d1_v[11:0]}); // bias 0.60546875, less the terms' sign-extension offsets
-    wire signed [25:0] fc3_n4_acc = ($signed({{2{fc3_n4_s8[23]}}, fc3_n4_s8}) - $signed({($signed(fc3_n4_s6_d1_v[25:1]) - $signed(fc3_n4_s2_d1_v[24:0])), fc3_n4_s6_d1_v[0]}));
+    wire signed [24:0] fc3_n4_s9_hi = $signed(fc3_n4_s7[25:1]) + $signed({($signed(fc3_n4_s8_xh[13:0]) - 14'sd1861), fc3_n4_s2[10:0]});
+    wire signed [25:0] fc3_n4_acc = $signed({fc3_n4_s9_hi, fc3_n4_s7[0]});
     wire fc3_n4_y_sticky = |fc3_n4_acc[6:0];
-    wire fc3_n4_y_inc = fc3_n4_acc[7] & (fc3_n4_y_sticky | fc3_n4_acc[8]);
-    wire signed [17:0] fc3_n4_y_rnd = $signed(fc3_n4_acc[25:8]) + $signed({17'd0, fc3_n4_y_inc});
+    reg  signed [17:0] fc3_n4_y_fl_d1;
+    reg  fc3_n4_y_incx_d1;
+    wire signed [17:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({17'd0, fc3_n4_y_incx_d1});
     wire signed [17:0] fc3_n5_s0 = fc3_in_3_s_2 - fc3_in_0_s_2;
     wire signed [18:0] fc3_n5_s1_hi = $signed({{2{fc3_e7_xh[16]}}, fc3_e7_xh}) - $signed({1'b1, (~fc3_n5_s0[17]), fc3_n5_s0[16:0]});
-    wire signed [15:0] fc3_n5_s2_xh = $signed(fc3_e4[18:3]);
-    wire [23:0] fc3_n5_s2_u = {($signed({{5{fc3_n5_s2_xh[15]}}, fc3_n5_s2_xh}) - $signed({1'b0, fc3_n5_s1_hi, fc3_in_4_s_2[0]})), fc3_e4[2:0]};
-    wire signed [21:0] fc3_n5_s3_xo = $signed({1'b0, fc3_n4_s6_yo_i, fc3_e21[19:0]});
+    reg  [18:0] fc3_e4_d1;
+    wire signed [18:0] fc3_e4_d1_v = $signed(fc3_e4_d1);
+    reg  [20:0] fc3_n5_s1_d1;
+    wire signed [15:0] fc3_n5_s2_xh = $signed(fc3_e4_d1_v[18:3]);
+    wire signed [23:0] fc3_n5_s2 = $signed({($signed({{5{fc3_n5_s2_xh[15]}}, fc3_n5_s2_xh}) - $signed(fc3_n5_s1_d1)), fc3_e4_d1_v[2:0]});
+    reg  [19:0] fc3_e20_d1;
+    wire signed [19:0] fc3_e20_d1_v = $signed(fc3_e20_d1);
+    wire signed [21:0] fc3_n5_s3_xo = $signed({1'b0, fc3_n4_s6_yo_i, fc3_e21_d1_v[19:0]});
     wire signed [16:0] fc3_n5_s3_xh = $signed(fc3_n5_s3_xo[21:5]);
-    wire [24:0] fc3_n5_s3_u = {1'b0, ($signed({{2{fc3_n5_s3_xh[16]}}, fc3_n5_s3_xh}) + $signed(fc3_e20[18:0])), fc3_n5_s3_xo[4:0]};
-    reg  [23:0] fc3_n5_s2_d1;
-    wire signed [23:0] fc3_n5_s2_d1_v = $signed(fc3_n5_s2_d1);
-    wire signed [24:0] fc3_n5_s4_hi = $signed({{2{fc3_n2_s8_xh_2[22]}}, fc3_n2_s8_xh_2}) - $signed({1'b1, (~fc3_n5_s2_d1_v[23]), fc3_n5_s2_d1_v[22:0]});
-    wire signed [27:0] fc3_n5_s4 = $signed({1'b0, fc3_n5_s4_hi, fc3_e14_d1_v[1:0]});
-    reg  signed [20:0] fc3_e15_d1;
-    wire signed [21:0] fc3_n5_s5_xo = $signed({1'b0, (~fc3_e15_d1[20]), fc3_e15_d1[19:0]});
+    wire signed [24:0] fc3_n5_s3 = $signed({1'b0, ($signed({{2{fc3_n5_s3_xh[16]}}, fc3_n5_s3_xh}) + $signed(fc3_e20_d1_v[18:0])), fc3_n5_s3_xo[4:0]});
+    wire signed [24:0] fc3_n5_s4_hi = $signed({{2{fc3_n2_s8_xh_2[22]}}, fc3_n2_s8_xh_2}) - $signed({1'b1, (~fc3_n5_s2[23]), fc3_n5_s2[22:0]});
+    wire signed [27:0] fc3_n5_s4 = $signed({1'b0, fc3_n5_s4_hi, fc3_e14[1:0]});
+    wire signed [21:0] fc3_n5_s5_xo = $signed({1'b0, (~fc3_e15[20]), fc3_e15[19:0]});
     wire signed [18:0] fc3_n5_s5_xh = $signed(fc3_n5_s5_xo[21:3]);
-    wire signed [24:0] fc3_n5_s5 = $signed({($signed({{3{fc3_n5_s5_xh[18]}}, fc3_n5_s5_xh}) + $signed({fc3_e15_d1[20], fc3_e15_d1})), fc3_n5_s5_xo[2:0]});
-    reg  [24:0] fc3_n5_s3_d1;
+    wire signed [24:0] fc3_n5_s5 = $signed({($signed({{3{fc3_n5_s5_xh[18]}}, fc3_n5_s5_xh}) + $signed({fc3_e15[20], fc3_e15})), fc3_n5_s5_xo[2:0]});
     wire signed [25:0] fc3_n5_s6_xo = $signed({1'b0, (~fc3_n5_s5[24]), fc3_n5_s5[23:0]});
     wire signed [23:0] fc3_n5_s6_xh = $signed(fc3_n5_s6_xo[25:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n5_s6 = $signed({1'b0, ($signed({fc3_n5_s6_xh[23], fc3_n5_s6_xh}) + $signed(fc3_n5_s3_d1)), fc3_n5_s6_xo[1:0]});
+    wire signed [27:0] fc3_n5_s6 = $signed({1'b0, ($signed({fc3_n5_s6_xh[23], fc3_n5_s6_xh}) + fc3_n5_s3), fc3_n5_s6_xo[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] fc3_n5_s7_xh = $signed(fc3_n5_s4[27:12]);
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [26:0] fc3_n5_acc = ($signed(fc3_n5_s6[26:0]) - $signed({1'b0, ($signed(fc3_n5_s7_xh[13:0]) - 14'sd691), fc3_n5_s4[11:0]}));
     wire fc3_n5_y_sticky = |fc3_n5_acc[6:0];
+    reg  fc3_n5_y_sticky_d1;
+    reg  fc3_n5_y_lsb_d1;
+    reg  fc3_n5_y_half_d1;
+    wire fc3_n5_y_inc = fc3_n5_y_half_d1 & (fc3_n5_y_sticky_d1 | fc3_n5_y_lsb_d1);
     reg  signed [18:0] fc3_n5_y_fl_d1;
-    reg  fc3_n5_y_incx_d1;
-    wire signed [18:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({18'd0, fc3_n5_y_incx_d1});
-    wire signed [17:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n5_y_rnd[17:0]));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({18'd0, fc3_n5_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc3_n5_y_ovf_hi = $signed(fc3_n5_acc[26:8]) >= 19'sd131071;
+    wire fc3_n5_y_ovf_lo = $signed(fc3_n5_acc[26:8]) < 19'sh60000;
+    reg  fc3_n5_y_ovf_lo_d1;
+    reg  fc3_n5_y_ovf_hi_d1;
+    wire signed [17:0] fc3_n5_y_sat = fc3_n5_y_ovf_hi_d1 ? 18'sd131071 : (fc3_n5_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc3_n5_y_rnd[17:0]));
     wire signed [20:0] fc3_n6_s0 = $signed({($signed({{3{fc3_n0_s2_xh[14]}}, fc3_n0_s2_xh}) - fc3_in_2_s_2), fc3_in_5_s_2[2:0]});
     wire signed [14:0] fc3_n6_s1_xh = $signed(fc3_in_6_s_2[17:3]);
-    wire signed [20:0] fc3_n6_s1 = $signed({($signed({{3{fc3_n6_s1_xh[14]}}, fc3_n6_s1_xh}) - fc3_in_5_s_2), fc3_in_6_s_2[2:0]});
-    wire signed [21:0] fc3_n6_s2_yo = $signed({1'b1, (~fc3_n6_s0[20]), fc3_n6_s0[19:0]});
-    wire signed [22:0] fc3_n6_s2 = $signed({{2{fc3_n6_s1[20]}}, fc3_n6_s1}) - $signed({fc3_n6_s2_yo[21], fc3_n6_s2_yo});
+    wire [20:0] fc3_n6_s1_u = {($signed({{3{fc3_n6_s1_xh[14]}}, fc3_n6_s1_xh}) - fc3_in_5_s_2), fc3_in_6_s_2[2:0]};
+    reg  [20:0] fc3_n6_s2_a_d1;
+    wire signed [20:0] fc3_n6_s2_a_d1_v = $signed(fc3_n6_s2_a_d1);
+    reg  [21:0] fc3_n6_s2_b_d1;
+    wire signed [21:0] fc3_n6_s2_b_d1_v = $signed(fc3_n6_s2_b_d1);
+    wire signed [22:0] fc3_n6_s2 = $signed({{2{fc3_n6_s2_a_d1_v[20]}}, fc3_n6_s2_a_d1_v}) - $signed({fc3_n6_s2_b_d1_v[21], fc3_n6_s2_b_d1_v});
     wire signed [15:0] fc3_n6_s3_xh = $signed(fc3_e11[21:6]);
-    wire signed [25:0] fc3_n6_s3 = $signed({1'b0, ($signed({{3{fc3_n6_s3_xh[15]}}, fc3_n6_s3_xh}) - fc3_e10_yo), fc3_e11[5:0]});
-    wire signed [19:0] fc3_n6_s4 = $signed({fc3_e24[18], fc3_e24}) - $signed({fc3_e12[18], fc3_e12});
-    wire signed [20:0] fc3_n6_s5_hi = $signed(fc3_n6_s3[25:5]) + $signed({1'b0, (~fc3_n6_s4[19]), fc3_n6_s4[18:0]});
-    wire signed [18:0] fc3_n6_s6_xh = $signed(fc3_e20[19:1]);
-    wire [21:0] fc3_n6_s6_u = {($signed({{2{fc3_n6_s6_xh[18]}}, fc3_n6_s6_xh}) + fc3_e17), fc3_e20[0]};
+    wire [25:0] fc3_n6_s3_u = {1'b0, ($signed({{3{fc3_n6_s3_xh[15]}}, fc3_n6_s3_xh}) - fc3_e10_yo), fc3_e11[5:0]};
+    reg  [25:0] fc3_n6_s3_d1;
+    wire signed [25:0] fc3_n6_s3_d1_v = $signed(fc3_n6_s3_d1);
+    reg  signed [19:0] fc3_n6_s4_d1;
+    wire signed [20:0] fc3_n6_s5_hi = $signed(fc3_n6_s3_d1_v[25:5]) + $signed({1'b0, (~fc3_n6_s4_d1[19]), fc3_n6_s4_d1[18:0]});
+    wire signed [26:0] fc3_n6_s5 = $signed({1'b0, fc3_n6_s5_hi, fc3_n6_s3_d1_v[4:0]});
+    wire signed [18:0] fc3_n6_s6_xh = $signed(fc3_e20_d1_v[19:1]);
+    wire signed [21:0] fc3_n6_s6 = $signed({($signed({{2{fc3_n6_s6_xh[18]}}, fc3_n6_s6_xh}) + fc3_e17_d1_v), fc3_e20_d1_v[0]});
+    reg  [23:0] fc3_e26_d1;
+    wire signed [23:0] fc3_e26_d1_v = $signed(fc3_e26_d1);
     wire signed [23:0] fc3_n6_s7_xo = $signed({1'b0, (~fc3_n6_s2[22]), fc3_n6_s2[21:0]});
     wire signed [21:0] fc3_n6_s7_xh = $signed(fc3_n6_s7_xo[23:2]);
-    wire [25:0] fc3_n6_s7_u = {1'b0, ($signed({fc3_n6_s7_xh[21], fc3_n6_s7_xh}) + $signed(fc3_e26[22:0])), fc3_n6_s7_xo[1:0]};
-    reg  [26:0] fc3_n6_s5_d1;
-    wire signed [26:0] fc3_n6_s5_d1_v = $signed(fc3_n6_s5_d1);
-    reg  [20:0] fc3_e16_d1;
-    wire signed [26:0] fc3_n6_s8 = $signed({($signed(fc3_n6_s5_d1_v[26:6]) - $signed(fc3_e16_d1)), fc3_n6_s5_d1_v[5:0]});
-    reg  [25:0] fc3_n6_s7_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_s7_d1_v = $signed(fc3_n6_s7_d1);
+    wire signed [25:0] fc3_n6_s7 = $signed({1'b0, ($signed({fc3_n6_s7_xh[21], fc3_n6_s7_xh}) + $signed(fc3_e26_d1_v[22:0])), fc3_n6_s7_xo[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [21:0] fc3_n6_s6_d1;
-    wire signed [21:0] fc3_n6_s6_d1_v = $signed(fc3_n6_s6_d1);
-    wire signed [22:0] fc3_n6_s9_yo = $signed({1'b0, (~fc3_n6_s6_d1_v[21]), fc3_n6_s6_d1_v[20:0]});
-    wire signed [25:0] fc3_n6_s9 = $signed({1'b0, ($signed(fc3_n6_s7_d1_v[24:0]) + $signed({{2{fc3_n6_s9_yo[22]}}, fc3_n6_s9_yo}))});
+    wire signed [26:0] fc3_n6_s8 = $signed({($signed(fc3_n6_s5[26:6]) - fc3_e16), fc3_n6_s5[5:0]});
+    wire signed [22:0] fc3_n6_s9_yo = $signed({1'b0, (~fc3_n6_s6[21]), fc3_n6_s6[20:0]});
+    wire signed [25:0] fc3_n6_s9 = $signed({1'b0, ($signed(fc3_n6_s7[24:0]) + $signed({{2{fc3_n6_s9_yo[22]}}, fc3_n6_s9_yo}))});
     wire signed [26:0] fc3_n6_acc = ($signed({fc3_n6_s9[25], fc3_n6_s9}) + $signed({($signed(fc3_n6_s8[26:13]) - 14'sd1993), fc3_n6_s8[12:0]}));
     wire fc3_n6_y_sticky = |fc3_n6_acc[6:0];
+    reg  fc3_n6_y_sticky_d1;
+    reg  fc3_n6_y_lsb_d1;
+    reg  fc3_n6_y_half_d1;
+    wire fc3_n6_y_inc = fc3_n6_y_half_d1 & (fc3_n6_y_sticky_d1 | fc3_n6_y_lsb_d1);
     reg  signed [18:0] fc3_n6_y_fl_d1;
-    reg  fc3_n6_y_incx_d1;
-    wire signed [18:0] fc3_n6_y_rnd = fc3_n6_y_fl_d1 + $signed({18'd0, fc3_n6_y_incx_d1});
-    wire signed [17:0] fc3_n6_y_satlo = (fc3_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n6_y_rnd[17:0]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n6_y_rnd = fc3_n6_y_fl_d1 + $signed({18'd0, fc3_n6_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc3_n6_y_ovf_lo = $signed(fc3_n6_acc[26:8]) < 19'sh60000;
+    reg  fc3_n6_y_ovf_lo_d1;
+    wire signed [17:0] fc3_n6_y_satlo = fc3_n6_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc3_n6_y_rnd[17:0]);
     wire signed [17:0] fc3_n7_s0 = fc3_in_3_s_2 - fc3_in_7_s_2;
     wire signed [17:0] fc3_n7_s1_xh = $signed(fc3_e0[19:2]);
     wire signed [18:0] fc3_n7_s1_hi = $signed({fc3_n7_s1_xh[17], fc3_n7_s1_xh}) - $signed({1'b1, (~fc3_n7_s0[17]), fc3_n7_s0[16:0]});
-    wire signed [20:0] fc3_n7_s1 = $signed({fc3_n7_s1_hi, fc3_e0[1:0]});
     wire signed [17:0] fc3_n7_s2_xh = $signed(fc3_e4[18:1]);
-    wire signed [20:0] fc3_n7_s2 = $signed({($signed({{2{fc3_n7_s2_xh[17]}}, fc3_n7_s2_xh}) - $signed({fc3_e1[18], fc3_e1})), fc3_e4[0]});
-    wire signed [21:0] fc3_n7_s3_xo = $signed({1'b0, (~fc3_n7_s1[20]), fc3_n7_s1[19:0]});
+    wire [20:0] fc3_n7_s2_u = {($signed({{2{fc3_n7_s2_xh[17]}}, fc3_n7_s2_xh}) - $signed({fc3_e1[18], fc3_e1})), fc3_e4[0]};
+    reg  [20:0] fc3_n7_s1_d1;
+    wire signed [20:0] fc3_n7_s1_d1_v = $signed(fc3_n7_s1_d1);
+    reg  [20:0] fc3_n7_s2_d1;
+    wire signed [21:0] fc3_n7_s3_xo = $signed({1'b0, (~fc3_n7_s1_d1_v[20]), fc3_n7_s1_d1_v[19:0]});
     wire signed [15:0] fc3_n7_s3_xh = $signed(fc3_n7_s3_xo[21:6]);
-    wire [26:0] fc3_n7_s3_u = {($signed({{5{fc3_n7_s3_xh[15]}}, fc3_n7_s3_xh}) + fc3_n7_s2), fc3_n7_s3_xo[5:0]};
-    wire signed [22:0] fc3_n7_s5_xo = $signed({1'b0, (~fc3_e18[21]), fc3_e18[20:0]});
-    wire signed [20:0] fc3_n7_s5_hi = $signed(fc3_n7_s5_xo[22:2]) + $signed({1'b0, (~fc3_e22[19]), fc3_e22[18:0]});
-    reg  signed [24:0] fc3_n7_s4_d1;
-    reg  [23:0] fc3_e26_d1;
-    wire signed [22:0] fc3_n7_s6_xh = $signed(fc3_n7_s4_d1[24:2]);
-    wire signed [25:0] fc3_n7_s6 = $signed({($signed({fc3_n7_s6_xh[22], fc3_n7_s6_xh}) - $signed(fc3_e26_d1)), fc3_n7_s4_d1[1:0]});
-    reg  [26:0] fc3_n7_s3_d1;
-    wire signed [26:0] fc3_n7_s3_d1_v = $signed(fc3_n7_s3_d1);
-    reg  [23:0] fc3_n7_s5_d1;
-    wire signed [23:0] fc3_n7_s5_d1_v = $signed(fc3_n7_s5_d1);
-    wire signed [26:0] fc3_n7_s7 = $signed({($signed(fc3_n7_s3_d1_v[26:1]) + $signed({{2{fc3_n7_s5_d1_v[23]}}, fc3_n7_s5_d1_v})), fc3_n7_s3_d1_v[0]});
-    wire signed [25:0] fc3_n7_s8 = $signed({($signed(fc3_n7_s6[25:12]) + 14'sd2453), fc3_n7_s6[11:0]});
-    wire signed [26:0] fc3_n7_acc = ($signed({fc3_n7_s8[25], fc3_n7_s8}) - fc3_n7_s7);
+    wire signed [26:0] fc3_n7_s3 = $signed({($signed({{5{fc3_n7_s3_xh[15]}}, fc3_n7_s3_xh}) + $signed(fc3_n7_s2_d1)), fc3_n7_s3_xo[5:0]});
+    wire signed [24:0] fc3_n7_s4 = $signed({{5{fc3_e10_d1_v[19]}}, fc3_e10_d1_v}) - fc3_e8_d1_v;
+    wire signed [22:0] fc3_n7_s5_xo = $signed({1'b0, (~fc3_e18_d1_v[21]), fc3_e18_d1_v[20:0]});
+    wire signed [20:0] fc3_n7_s5_hi = $signed(fc3_n7_s5_xo[22:2]) + $signed({1'b0, (~fc3_e22_d1_v[19]), fc3_e22_d1_v[18:0]});
+    wire signed [23:0] fc3_n7_s5 = $signed({1'b0, fc3_n7_s5_hi, fc3_n7_s5_xo[1:0]});
+    wire signed [26:0] fc3_n7_s6 = $signed({($signed(fc3_n7_s3[26:2]) + $signed({fc3_e26_d1_v[23], fc3_e26_d1_v})), fc3_n7_s3[1:0]});
+    wire signed [23:0] fc3_n7_s7_xh = $signed(fc3_n7_s4[24:1]);
+    wire signed [25:0] fc3_n7_s7 = $signed({($signed({fc3_n7_s7_xh[23], fc3_n7_s7_xh}) - $signed({fc3_n7_s5[23], fc3_n7_s5})), fc3_n7_s4[0]});
+    wire signed [26:0] fc3_n7_acc = ($signed({fc3_n7_s7[25], fc3_n7_s7}) - $signed({($signed(fc3_n7_s6[26:12]) - 15'sd2453), fc3_n7_s6[11:0]}));
     wire fc3_n7_y_sticky = |fc3_n7_acc[6:0];
+    reg  fc3_n7_y_sticky_d1;
+    reg  fc3_n7_y_lsb_d1;
+    reg  fc3_n7_y_half_d1;
+    wire fc3_n7_y_inc = fc3_n7_y_half_d1 & (fc3_n7_y_sticky_d1 | fc3_n7_y_lsb_d1);
     reg  signed [18:0] fc3_n7_y_fl_d1;
-    reg  fc3_n7_y_incx_d1;
-    wire signed [18:0] fc3_n7_y_rnd = fc3_n7_y_fl_d1 + $signed({18'd0, fc3_n7_y_incx_d1});
-    wire signed [17:0] fc3_n7_y_sat = (fc3_n7_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n7_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n7_y_rnd[17:0]));
-    reg  signed [17:0] fc3_n4_y_wrap_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc3_n7_y_rnd = fc3_n7_y_fl_d1 + $signed({18'd0, fc3_n7_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc3_n7_y_ovf_hi = $signed(fc3_n7_acc[26:8]) >= 19'sd131071;
+    wire fc3_n7_y_ovf_lo = $signed(fc3_n7_acc[26:8]) < 19'sh60000;
+    reg  fc3_n7_y_ovf_lo_d1;
+    reg  fc3_n7_y_ovf_hi_d1;
+    wire signed [17:0] fc3_n7_y_sat = fc3_n7_y_ovf_hi_d1 ? 18'sd131071 : (fc3_n7_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc3_n7_y_rnd[17:0]));
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_s7_d1 <= {1'b0, ($signed(fc3_n0_s7_xo[24:1]) + fc3_n0_s2), fc3_n0_s7_xo[0]};
-            fc3_n0_s9_d1 <= fc3_n0_s9_u;
-            fc3_n0_s8_d1 <= fc3_n0_s8;
+            fc3_e8_d1 <= fc3_e8_u;
+            fc3_e9_d1 <= $signed({fc3_in_7_s_2[17], fc3_in_7_s_2}) - fc3_e1;
+            fc3_in_2_s_2_d1 <= in_data[50:34];
+            fc3_e5_d1 <= fc3_e5_u;
+            fc3_e16_yo_d1 <= {1'b1, fc3_e16_yo_i, fc3_e4[17:0]};
+            fc3_e19_xh_d1 <= $signed(fc3_e19_xo[20:1]);
+            fc3_e2_d1 <= fc3_e2_u;
+            fc3_e19_lo_d1 <= fc3_e19_xo[0];
+            fc3_n0_s6_xh_d1 <= $signed(fc3_n0_s6_xo[20:1]);
+            fc3_e13_d1 <= fc3_e13_u;
+            fc3_n0_s6_lo_d1 <= fc3_n0_s6_xo[0];
+            fc3_n0_s3_d1 <= fc3_n0_s3_u;
+            fc3_n0_s2_d1 <= fc3_n0_s2_u;
+            fc3_n0_s4_d1 <= fc3_n0_s4_u;
+            fc3_n0_s5_d1 <= fc3_n0_s5_u;
+            fc3_n0_y_low_d1 <= fc3_n0_acc[6:0];
+            fc3_n0_y_lsb_d1 <= fc3_n0_acc[8];
+            fc3_n0_y_half_d1 <= fc3_n0_acc[7];
             fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[26:8]);
-            fc3_n0_y_incx_d1 <= fc3_n0_acc[7] & (fc3_n0_y_sticky | fc3_n0_acc[8]);
-            fc3_n1_s4_d1 <= fc3_n1_s4_u;
-            fc3_n1_s5_d1 <= {fc3_n1_s5_hi, fc3_e22[1:0]};
-            fc3_n1_s6_d1 <= fc3_n1_s6_u;
-            fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
-            fc3_n1_y_wrap_d1 <= $signed(fc3_n1_y_rnd[17:0]);
-            fc3_e14_d1 <= fc3_e14_u;
-            fc3_n2_s4_d1 <= fc3_n2_s4_u;
-            fc3_n2_s5_d1 <= {fc3_n2_s5_hi, fc3_n2_s2[3:0]};
-            fc3_n2_s3_d1 <= {1'b0, (fc3_n2_s1 - fc3_n2_s3_yo)};
+            fc3_n1_s1_d1 <= fc3_n1_s1_u;
+            fc3_e25_d1 <= fc3_e25_u;
+            fc3_e22_d1 <= fc3_e22_u;
+            fc3_n1_s2_d1 <= {1'b0, ($signed(fc3_e11[21:3]) + fc3_e20_yo), fc3_e11[2:0]};
+            fc3_n1_s3_d1 <= fc3_n1_s3_u;
+            fc3_n1_y_sticky_d1 <= fc3_n1_y_sticky;
+            fc3_n1_y_lsb_d1 <= fc3_n1_acc[8];
+            fc3_n1_y_half_d1 <= fc3_n1_acc[7];
+            fc3_n1_y_fl_d1 <= $signed(fc3_n1_acc[26:8]);
+            fc3_n1_y_ovf_hi_d1 <= fc3_n1_y_ovf_hi;
+            fc3_n2_s1_d1 <= fc3_n2_s1_u;
+            fc3_e10_d1 <= fc3_e10_u;
+            fc3_n2_s2_d1 <= fc3_n2_s2_u;
+            fc3_e17_d1 <= fc3_e17_u;
+            fc3_n2_y_sticky_d1 <= fc3_n2_y_sticky;
+            fc3_n2_y_lsb_d1 <= fc3_n2_acc[8];
+            fc3_n2_y_half_d1 <= fc3_n2_acc[7];
             fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[26:8]);
-            fc3_n2_y_incx_d1 <= fc3_n2_acc[7] & (fc3_n2_y_sticky | fc3_n2_acc[8]);
-            fc3_n3_s4_d1 <= {1'b0, fc3_n3_s4_hi, fc3_n3_s4_xo[6:0]};
-            fc3_n3_s5_d1 <= fc3_n3_s5_u;
-            fc3_n3_s6_d1 <= fc3_n3_s6_u;
-            fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
-            fc3_n3_y_wrap_d1 <= $signed(fc3_n3_y_rnd[17:0]);
-            fc3_n4_s6_d1 <= fc3_n4_s6_u;
-            fc3_n4_s2_d1 <= {1'b0, fc3_n4_s2_m};
-            fc3_n4_s5_d1 <= fc3_n4_s5_u;
-            fc3_n5_s2_d1 <= fc3_n5_s2_u;
-            fc3_e15_d1 <= $signed({{3{fc3_in_2_s_2[17]}}, fc3_in_2_s_2}) - fc3_e5;
-            fc3_n5_s3_d1 <= fc3_n5_s3_u;
+            fc3_n2_y_ovf_lo_d1 <= fc3_n2_y_ovf_lo;
+            fc3_n3_s3_a_d1 <= $signed(fc3_n3_s3_yo[19:4]);
+            fc3_n3_s3_b_d1 <= $signed(fc3_n3_s3_yo[18:0]);
+            fc3_n3_s3_lo_d1 <= fc3_n3_s3_yo[3:0];
+            fc3_n3_s2_d1 <= fc3_n3_s2_u;
+            fc3_n3_s1_d1 <= fc3_n3_s1;
+            fc3_e18_d1 <= fc3_e18_u;
+            fc3_n3_y_sticky_d1 <= fc3_n3_y_sticky;
+            fc3_n3_y_lsb_d1 <= fc3_n3_acc[8];
+            fc3_n3_y_half_d1 <= fc3_n3_acc[7];
+            fc3_n3_y_fl_d1 <= $signed(fc3_n3_acc[26:8]);
+            fc3_n3_y_ovf_lo_d1 <= fc3_n3_y_ovf_lo;
+            fc3_n3_y_ovf_hi_d1 <= fc3_n3_y_ovf_hi;
+            fc3_n4_s0_d1 <= fc3_n4_s0_u;
+            fc3_n4_s2_yo_d1 <= {1'b0, (~fc3_n4_s1[23]), fc3_n4_s1[22:0]};
+            fc3_n4_s3_d1 <= fc3_n4_s3_u;
+            fc3_n4_s4_d1 <= fc3_n4_s4_u;
+            fc3_e21_d1 <= fc3_e21_u;
+            fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[25:8]);
+            fc3_n4_y_incx_d1 <= fc3_n4_acc[7] & (fc3_n4_y_sticky | fc3_n4_acc[8]);
+            fc3_e4_d1 <= fc3_e4_u;
+            fc3_n5_s1_d1 <= {1'b0, fc3_n5_s1_hi, fc3_in_4_s_2[0]};
+            fc3_e20_d1 <= fc3_e20_u;
+            fc3_n5_y_sticky_d1 <= fc3_n5_y_sticky;
+            fc3_n5_y_lsb_d1 <= fc3_n5_acc[8];
+            fc3_n5_y_half_d1 <= fc3_n5_acc[7];
             fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[26:8]);
-            fc3_n5_y_incx_d1 <= fc3_n5_acc[7] & (fc3_n5_y_sticky | fc3_n5_acc[8]);
-            fc3_n6_s5_d1 <= {1'b0, fc3_n6_s5_hi, fc3_n6_s3[4:0]};
-            fc3_e16_d1 <= fc3_e16_u;
-            fc3_n6_s7_d1 <= fc3_n6_s7_u;
-            fc3_n6_s6_d1 <= fc3_n6_s6_u;
-            fc3_n6_y_fl_d1 <= $signed(fc3_n6_acc[26:8]);
-            fc3_n6_y_incx_d1 <= fc3_n6_acc[7] & (fc3_n6_y_sticky | fc3_n6_acc[8]);
-            fc3_n7_s4_d1 <= $signed({{5{fc3_e10[19]}}, fc3_e10}) - fc3_e8;
+            fc3_n5_y_ovf_lo_d1 <= fc3_n5_y_ovf_lo;
+            fc3_n5_y_ovf_hi_d1 <= fc3_n5_y_ovf_hi;
+            fc3_n6_s2_a_d1 <= fc3_n6_s1_u;
+            fc3_n6_s2_b_d1 <= {1'b1, (~fc3_n6_s0[20]), fc3_n6_s0[19:0]};
+            fc3_n6_s3_d1 <= fc3_n6_s3_u;
+            fc3_n6_s4_d1 <= $signed({fc3_e24[18], fc3_e24}) - $signed({fc3_e12[18], fc3_e12});
             fc3_e26_d1 <= fc3_e26_u;
-            fc3_n7_s3_d1 <= fc3_n7_s3_u;
-            fc3_n7_s5_d1 <= {1'b0, fc3_n7_s5_hi, fc3_n7_s5_xo[1:0]};
+            fc3_n6_y_sticky_d1 <= fc3_n6_y_sticky;
+            fc3_n6_y_lsb_d1 <= fc3_n6_acc[8];
+            fc3_n6_y_half_d1 <= fc3_n6_acc[7];
+            fc3_n6_y_fl_d1 <= $signed(fc3_n6_acc[26:8]);
+            fc3_n6_y_ovf_lo_d1 <= fc3_n6_y_ovf_lo;
+            fc3_n7_s1_d1 <= {fc3_n7_s1_hi, fc3_e0[1:0]};
+            fc3_n7_s2_d1 <= fc3_n7_s2_u;
+            fc3_n7_y_sticky_d1 <= fc3_n7_y_sticky;
+            fc3_n7_y_lsb_d1 <= fc3_n7_acc[8];
+            fc3_n7_y_half_d1 <= fc3_n7_acc[7];
             fc3_n7_y_fl_d1 <= $signed(fc3_n7_acc[26:8]);
-            fc3_n7_y_incx_d1 <= fc3_n7_acc[7] & (fc3_n7_y_sticky | fc3_n7_acc[8]);
-            fc3_n4_y_wrap_d1 <= $signed(fc3_n4_y_rnd[17:0]);
+            fc3_n7_y_ovf_lo_d1 <= fc3_n7_y_ovf_lo;
+            fc3_n7_y_ovf_hi_d1 <= fc3_n7_y_ovf_hi;
         end
     end
 
-    assign out_data = {fc3_n7_y_sat, fc3_n6_y_satlo, fc3_n5_y_sat, fc3_n4_y_wrap_d1, fc3_n3_y_sat, fc3_n2_y_satlo, fc3_n1_y_sat, fc3_n0_y_satlo};
+    assign out_data = {fc3_n7_y_sat, fc3_n6_y_satlo, fc3_n5_y_sat, $signed(fc3_n4_y_rnd[17:0]), fc3_n3_y_sat, fc3_n2_y_satlo, fc3_n1_y_sat, fc3_n0_y_satlo};
 
 endmodule
 

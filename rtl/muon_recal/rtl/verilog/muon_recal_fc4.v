@@ -4,8 +4,8 @@
 // output type: fixed<18,6,RND_CONV,SAT>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
 // constant products: shift-add, 173 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s) (outputs not registered: they arrive 3.07 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 116 adder(s); inputs arrive 1.87 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.74 | 3.78 | 3.07 (the last runs on into the next layer's first stage)
+// latency: 2 clock cycle(s) (outputs not registered: they arrive 2.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s); inputs arrive 2.33 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.80 | 3.81 | 2.33 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module muon_recal_fc4 (
@@ -39,8 +39,10 @@ module muon_recal_fc4 (
     wire signed [20:0] fc4_e7 = $signed({1'b0, ($signed({{2{fc4_e7_xh[15]}}, fc4_e7_xh}) + fc4_in_4_s_2), fc4_in_6_s_2[1:0]});
     wire signed [17:0] fc4_e8 = fc4_in_6_s_2 - fc4_in_7_s_2;
     wire fc4_e9_yo_i = ~fc4_e3[19];
-    wire signed [17:0] fc4_e9_xh = $signed(fc4_e1[18:1]);
-    wire [22:0] fc4_e9_u = {1'b0, ($signed({{3{fc4_e9_xh[17]}}, fc4_e9_xh}) - $signed({1'b1, fc4_e9_yo_i, fc4_e3[18:0]})), fc4_e1[0]};
+    reg  signed [17:0] fc4_e9_a_d1;
+    reg  [20:0] fc4_e9_yo_d1;
+    reg  [0:0] fc4_e9_lo_d1;
+    wire signed [22:0] fc4_e9 = $signed({1'b0, ($signed({{3{fc4_e9_a_d1[17]}}, fc4_e9_a_d1}) - $signed(fc4_e9_yo_d1)), fc4_e9_lo_d1});
     wire signed [15:0] fc4_e10_xh = $signed(fc4_in_0_s_2[17:2]);
     wire signed [20:0] fc4_e10 = $signed({1'b0, ($signed({{2{fc4_e10_xh[15]}}, fc4_e10_xh}) + fc4_in_2_s_2), fc4_in_0_s_2[1:0]});
     wire signed [16:0] fc4_e11_xh = $signed(fc4_in_5_s_2[17:1]);
@@ -51,10 +53,8 @@ module muon_recal_fc4 (
     wire signed [18:0] fc4_e12_xo = $signed({1'b0, (~fc4_e0[17]), fc4_e0[16:0]});
     wire signed [14:0] fc4_e13_xh = $signed(fc4_in_1_s_2[17:3]);
     wire [23:0] fc4_e13_u = {1'b0, ($signed({{5{fc4_e13_xh[14]}}, fc4_e13_xh}) + $signed(fc4_e7[19:0])), fc4_in_1_s_2[2:0]};
-    reg  [22:0] fc4_e9_d1;
-    wire signed [22:0] fc4_e9_d1_v = $signed(fc4_e9_d1);
     reg  [19:0] fc4_e3_d1;
-    wire signed [22:0] fc4_e14 = $signed({($signed(fc4_e9_d1_v[22:3]) + $signed(fc4_e3_d1)), fc4_e9_d1_v[2:0]});
+    wire signed [22:0] fc4_e14 = $signed({($signed(fc4_e9[22:3]) + $signed(fc4_e3_d1)), fc4_e9[2:0]});
     wire signed [16:0] fc4_e15_xh = $signed(fc4_in_7_s_2[17:1]);
     wire [20:0] fc4_e15_u = {1'b0, ($signed({{2{fc4_e15_xh[16]}}, fc4_e15_xh}) + $signed(fc4_e11[18:0])), fc4_in_7_s_2[0]};
     wire [19:0] fc4_e16_u = {($signed(fc4_e4[19:1]) + $signed({fc4_in_2_s_2[17], fc4_in_2_s_2})), fc4_e4[0]};
@@ -84,13 +84,22 @@ module muon_recal_fc4 (
     wire [19:0] fc4_e25_u = {($signed({{2{fc4_e25_xh[15]}}, fc4_e25_xh}) - fc4_in_5_s_2), fc4_in_4_s_2[1:0]};
     wire signed [19:0] fc4_e25 = $signed(fc4_e25_u);
     wire signed [20:0] fc4_e26_xo = $signed({1'b0, fc4_e9_yo_i, fc4_e3[18:0]});
+    reg  signed [17:0] fc4_e26_xh_d1;
+    reg  [16:0] fc4_in_0_s_2_d1;
+    reg  [2:0] fc4_e26_lo_d1;
+    wire signed [21:0] fc4_e26 = $signed({1'b0, (fc4_e26_xh_d1 + $signed({1'd0, fc4_in_0_s_2_d1})), fc4_e26_lo_d1});
     wire signed [16:0] fc4_n0_s1_xh = $signed(fc4_e4[19:3]);
     wire [21:0] fc4_n0_s1_u = {($signed({{2{fc4_n0_s1_xh[16]}}, fc4_n0_s1_xh}) - fc4_e21_yo), fc4_e4[2:0]};
-    wire signed [18:0] fc4_n0_s2_yo = $signed({1'b0, (~fc4_e8[17]), fc4_e8[16:0]});
+    wire [18:0] fc4_n0_s2_yo_u = {1'b0, (~fc4_e8[17]), fc4_e8[16:0]};
+    wire signed [18:0] fc4_n0_s2_yo = $signed(fc4_n0_s2_yo_u);
     wire [20:0] fc4_n0_s2_u = {1'b0, (fc4_e6 + $signed({fc4_n0_s2_yo[18], fc4_n0_s2_yo}))};
     wire fc4_n0_s3_yo_i = ~fc4_e24[20];
-    wire signed [16:0] fc4_n0_s3_xh = $signed(fc4_e8[17:1]);
-    wire [23:0] fc4_n0_s3_u = {1'b0, ($signed({{5{fc4_n0_s3_xh[16]}}, fc4_n0_s3_xh}) - $signed({1'b1, fc4_n0_s3_yo_i, fc4_e24[19:0]})), fc4_e8[0]};
+    reg  signed [16:0] fc4_n0_s3_a_d1;
+    reg  [21:0] fc4_n0_s3_yo_d1;
+    reg  [0:0] fc4_n0_s3_lo_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc4_n0_s3 = $signed({1'b0, ($signed({{5{fc4_n0_s3_a_d1[16]}}, fc4_n0_s3_a_d1}) - $signed(fc4_n0_s3_yo_d1)), fc4_n0_s3_lo_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  [21:0] fc4_n0_s1_d1;
     wire signed [21:0] fc4_n0_s1_d1_v = $signed(fc4_n0_s1_d1);
     reg  signed [18:0] fc4_n0_s0_d1;
@@ -103,35 +112,39 @@ module muon_recal_fc4 (
     reg  [19:0] fc4_e12_d1;
     wire signed [19:0] fc4_e12_d1_v = $signed(fc4_e12_d1);
     wire signed [20:0] fc4_n0_s5 = $signed(fc4_n0_s2_d1) - $signed({fc4_e12_d1_v[19], fc4_e12_d1_v});
-    reg  [23:0] fc4_n0_s3_d1;
+    wire signed [21:0] fc4_n0_s6_xo = $signed({1'b0, (~fc4_n0_s5[20]), fc4_n0_s5[19:0]});
+    wire signed [17:0] fc4_n0_s6_xh = $signed(fc4_n0_s6_xo[21:4]);
+    wire signed [27:0] fc4_n0_s6 = $signed({1'b0, ($signed({{5{fc4_n0_s6_xh[17]}}, fc4_n0_s6_xh}) + $signed(fc4_n0_s4[22:0])), fc4_n0_s6_xo[3:0]});
+    wire signed [23:0] fc4_n0_s7 = $signed({1'b0, ($signed(fc4_n0_s3[22:0]) + $signed({fc4_e26[21], fc4_e26}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n0_s3_d1_v = $signed(fc4_n0_s3_d1);
+    wire signed [15:0] fc4_n0_s8_xh = $signed(fc4_n0_s6[27:12]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [21:0] fc4_e26_d1;
-    wire signed [21:0] fc4_e26_d1_v = $signed(fc4_e26_d1);
-    wire signed [23:0] fc4_n0_s6 = $signed({1'b0, ($signed(fc4_n0_s3_d1_v[22:0]) + $signed({fc4_e26_d1_v[21], fc4_e26_d1_v}))});
-    wire signed [21:0] fc4_n0_s7_xo = $signed({1'b0, (~fc4_n0_s5[20]), fc4_n0_s5[19:0]});
-    wire signed [17:0] fc4_n0_s7_xh = $signed(fc4_n0_s7_xo[21:4]);
-    wire signed [27:0] fc4_n0_s7 = $signed({1'b0, ($signed({{5{fc4_n0_s7_xh[17]}}, fc4_n0_s7_xh}) + $signed(fc4_n0_s4[22:0])), fc4_n0_s7_xo[3:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_s8 = $signed({1'b0, ($signed(fc4_n0_s6[23:9]) + 15'sd9617), fc4_n0_s6[8:0]}); // bias -0.56640625, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_s9_xh = $signed(fc4_n0_s7[27:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc4_n0_s8 = $signed({($signed(fc4_n0_s8_xh[14:0]) - 15'sd9617), fc4_n0_s6[11:0]}); // bias -0.56640625, less the terms' sign-extension offsets
     wire signed [10:0] fc4_n0_s0_xh = $signed(fc4_in_6_s_2[17:7]);
-    wire signed [26:0] fc4_n0_acc = $signed({($signed(fc4_n0_s9_xh[23:0]) - $signed(fc4_n0_s8[23:0])), fc4_n0_s7[2:0]});
+    wire signed [26:0] fc4_n0_acc = $signed({($signed(fc4_n0_s8[26:3]) - fc4_n0_s7), fc4_n0_s8[2:0]});
     wire fc4_n0_y_sticky = |fc4_n0_acc[6:0];
+    reg  fc4_n0_y_sticky_d1;
+    reg  fc4_n0_y_lsb_d1;
+    reg  fc4_n0_y_half_d1;
+    wire fc4_n0_y_inc = fc4_n0_y_half_d1 & (fc4_n0_y_sticky_d1 | fc4_n0_y_lsb_d1);
     reg  signed [18:0] fc4_n0_y_fl_d1;
-    reg  fc4_n0_y_incx_d1;
-    wire signed [18:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({18'd0, fc4_n0_y_incx_d1});
-    wire signed [17:0] fc4_n0_y_satlo = (fc4_n0_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n0_y_rnd[17:0]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({18'd0, fc4_n0_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc4_n0_y_ovf_lo = $signed(fc4_n0_acc[26:8]) < 19'sh60000;
+    reg  fc4_n0_y_ovf_lo_d1;
+    wire signed [17:0] fc4_n0_y_satlo = fc4_n0_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc4_n0_y_rnd[17:0]);
     wire signed [16:0] fc4_n1_s0_xh = $signed(fc4_in_0_s_2[17:1]);
     wire signed [18:0] fc4_n1_s0 = $signed({($signed({fc4_n1_s0_xh[16], fc4_n1_s0_xh}) - fc4_in_3_s_2), fc4_in_0_s_2[0]});
     wire signed [13:0] fc4_n1_s1_xh = $signed(fc4_in_5_s_2[17:4]);
     wire signed [21:0] fc4_n1_s1 = $signed({($signed({{4{fc4_n1_s1_xh[13]}}, fc4_n1_s1_xh}) - fc4_in_7_s_2), fc4_in_5_s_2[3:0]});
     wire signed [22:0] fc4_n1_s2_xo = $signed({1'b0, (~fc4_n1_s1[21]), fc4_n1_s1[20:0]});
-    wire signed [19:0] fc4_n1_s2_hi = $signed(fc4_n1_s2_xo[22:3]) + $signed({1'b0, (~fc4_n1_s0[18]), fc4_n1_s0[17:0]});
+    reg  signed [19:0] fc4_n1_s2_xh_d1;
+    reg  [19:0] fc4_n1_s2_yo_d1;
+    reg  [2:0] fc4_n1_s2_lo_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc4_n1_s2 = $signed({1'b0, (fc4_n1_s2_xh_d1 + $signed(fc4_n1_s2_yo_d1)), fc4_n1_s2_lo_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [12:0] fc4_n1_s3_xh = $signed(fc4_e0[17:5]);
     wire [24:0] fc4_n1_s3_u = {1'b0, ($signed({{6{fc4_n1_s3_xh[12]}}, fc4_n1_s3_xh}) - $signed(fc4_e4[18:0])), fc4_e0[4:0]};
     wire fc4_n1_s4_yo_i = ~fc4_e5[17];
@@ -149,34 +162,29 @@ module muon_recal_fc4 (
     wire signed [24:0] fc4_n1_s6 = $signed({($signed({{3{fc4_n1_s6_xh[20]}}, fc4_n1_s6_xh}) - $signed(fc4_e13_d1)), fc4_n1_s4_d1_v[0]});
     reg  [20:0] fc4_e21_d1;
     wire signed [20:0] fc4_e21_d1_v = $signed(fc4_e21_d1);
-    reg  [23:0] fc4_n1_s2_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n1_s2_d1_v = $signed(fc4_n1_s2_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [18:0] fc4_n1_s7_xh = $signed(fc4_e21_d1_v[20:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_s7 = $signed({1'b0, ($signed({{4{fc4_n1_s7_xh[18]}}, fc4_n1_s7_xh}) + $signed(fc4_n1_s2_d1_v[22:0])), fc4_e21_d1_v[1:0]});
+    wire signed [25:0] fc4_n1_s7 = $signed({1'b0, ($signed({{4{fc4_n1_s7_xh[18]}}, fc4_n1_s7_xh}) + $signed(fc4_n1_s2[22:0])), fc4_e21_d1_v[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_s8 = $signed({1'b0, ($signed(fc4_n1_s7[24:0]) + $signed({{3{fc4_e26_d1_v[21]}}, fc4_e26_d1_v}))});
-    wire signed [23:0] fc4_n1_s9_xh = $signed(fc4_n1_s5[24:1]);
-    wire signed [25:0] fc4_n1_s9_hi = $signed({{2{fc4_n1_s9_xh[23]}}, fc4_n1_s9_xh}) - $signed({1'b1, (~fc4_n1_s6[24]), fc4_n1_s6[23:0]});
-    wire signed [14:0] fc4_n1_s10_xh = $signed(fc4_n1_s8[25:11]);
+    wire signed [23:0] fc4_n1_s8_xh = $signed(fc4_n1_s5[24:1]);
+    wire signed [25:0] fc4_n1_s8_hi = $signed({{2{fc4_n1_s8_xh[23]}}, fc4_n1_s8_xh}) - $signed({1'b1, (~fc4_n1_s6[24]), fc4_n1_s6[23:0]});
+    wire signed [27:0] fc4_n1_s8 = $signed({1'b0, fc4_n1_s8_hi, fc4_n1_s5[0]});
+    wire signed [25:0] fc4_n1_s9 = $signed({1'b0, ($signed(fc4_n1_s7[24:0]) + $signed({{3{fc4_e26[21]}}, fc4_e26}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n1_s10 = $signed({($signed({fc4_n1_s10_xh[14], fc4_n1_s10_xh}) - 16'sd16531), fc4_n1_s8[10:0]}); // bias 0.32421875, less the terms' sign-extension offsets
+    wire signed [15:0] fc4_n1_s10_xh = $signed(fc4_n1_s8[27:12]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc4_n1_s11_n_neg = -$signed({1'b0, fc4_n1_s9_hi, fc4_n1_s5[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n1_s11_xh = $signed(fc4_n1_s11_n_neg[27:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n1_acc = $signed({($signed(fc4_n1_s11_xh[25:0]) - $signed(fc4_n1_s10[25:0])), fc4_n1_s11_n_neg[0]});
+    wire signed [26:0] fc4_n1_s11_n_neg = -$signed({($signed(fc4_n1_s10_xh[14:0]) - 15'sh4093), fc4_n1_s8[11:0]});
+    wire signed [26:0] fc4_n1_acc = $signed({($signed(fc4_n1_s11_n_neg[26:1]) - fc4_n1_s9), fc4_n1_s11_n_neg[0]});
     reg  [6:0] fc4_n1_y_low_d1;
     wire fc4_n1_y_sticky = |fc4_n1_y_low_d1;
     reg  fc4_n1_y_lsb_d1;
     reg  fc4_n1_y_half_d1;
     wire fc4_n1_y_inc = fc4_n1_y_half_d1 & (fc4_n1_y_sticky | fc4_n1_y_lsb_d1);
     reg  signed [18:0] fc4_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n1_y_rnd = fc4_n1_y_fl_d1 + $signed({18'd0, fc4_n1_y_inc});
-    wire signed [17:0] fc4_n1_y_sat = (fc4_n1_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc4_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n1_y_rnd[17:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc4_n1_y_sat = (fc4_n1_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc4_n1_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc4_n1_y_rnd[17:0]));
     wire signed [17:0] fc4_n2_s0 = fc4_in_2_s_2 - fc4_in_5_s_2;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc4_n2_s1 = $signed({1'b0, ($signed({fc4_e15_xh[16], fc4_e15_xh}) + fc4_in_5_s_2), fc4_in_7_s_2[0]});
@@ -209,48 +217,62 @@ module muon_recal_fc4 (
     wire fc4_n2_y_sticky = |fc4_n2_acc[6:0];
     reg  signed [18:0] fc4_n2_y_fl_d1;
     reg  fc4_n2_y_incx_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({18'd0, fc4_n2_y_incx_d1});
-    wire signed [17:0] fc4_n2_y_satlo = (fc4_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n2_y_rnd[17:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc4_n2_y_ovf_lo = $signed(fc4_n2_acc[26:8]) < 19'sh60000;
+    reg  fc4_n2_y_ovf_lo_d1;
+    wire signed [17:0] fc4_n2_y_satlo = fc4_n2_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc4_n2_y_rnd[17:0]);
     wire signed [21:0] fc4_n3_s0 = $signed({($signed({{4{fc4_n1_s1_xh[13]}}, fc4_n1_s1_xh}) - fc4_in_0_s_2), fc4_in_5_s_2[3:0]});
     wire signed [17:0] fc4_n3_s1 = fc4_in_6_s_2 - fc4_in_5_s_2;
-    wire signed [22:0] fc4_n3_s2_m = $signed({{5{fc4_in_7_s_2[17]}}, fc4_in_7_s_2}) - $signed({1'b1, (~fc4_n3_s0[21]), fc4_n3_s0[20:0]});
+    reg  [16:0] fc4_n3_s2_a_d1;
+    wire signed [17:0] fc4_n3_s2_a_d1_v = $signed({1'd0, fc4_n3_s2_a_d1});
+    reg  [22:0] fc4_n3_s2_yo_d1;
+    wire signed [23:0] fc4_n3_s2 = $signed({1'b0, ($signed({{5{fc4_n3_s2_a_d1_v[17]}}, fc4_n3_s2_a_d1_v}) - $signed(fc4_n3_s2_yo_d1))});
     wire signed [18:0] fc4_n3_s3_yo = $signed({1'b1, (~fc4_n3_s1[17]), fc4_n3_s1[16:0]});
     wire signed [14:0] fc4_n3_s3_xh = $signed(fc4_e1[18:4]);
     wire [23:0] fc4_n3_s3_u = {($signed({{5{fc4_n3_s3_xh[14]}}, fc4_n3_s3_xh}) - $signed({fc4_n3_s3_yo[18], fc4_n3_s3_yo})), fc4_e1[3:0]};
-    wire signed [18:0] fc4_n3_s4_xh = $signed(fc4_e6[19:1]);
-    wire signed [19:0] fc4_n3_s4_hi = $signed({fc4_n3_s4_xh[18], fc4_n3_s4_xh}) - $signed({1'b1, (~fc4_e1[18]), fc4_e1[17:0]});
+    reg  signed [18:0] fc4_n3_s4_a_d1;
+    reg  [19:0] fc4_n3_s4_yo_d1;
+    reg  [0:0] fc4_n3_s4_lo_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc4_n3_s4 = $signed({1'b0, ($signed({fc4_n3_s4_a_d1[18], fc4_n3_s4_a_d1}) - $signed(fc4_n3_s4_yo_d1)), fc4_n3_s4_lo_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [21:0] fc4_n3_s5_xo = $signed({1'b0, fc4_n0_s3_yo_i, fc4_e24[19:0]});
-    wire signed [15:0] fc4_n3_s5_xh = $signed(fc4_n3_s5_xo[21:6]);
-    wire [25:0] fc4_n3_s5_u = {1'b0, ($signed({{3{fc4_n3_s5_xh[15]}}, fc4_n3_s5_xh}) + fc4_n0_s2_yo), fc4_n3_s5_xo[5:0]};
+    reg  signed [15:0] fc4_n3_s5_a_d1;
+    reg  [18:0] fc4_n0_s2_yo_d1;
+    reg  [5:0] fc4_n3_s5_lo_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc4_n3_s5 = $signed({1'b0, ($signed({{3{fc4_n3_s5_a_d1[15]}}, fc4_n3_s5_a_d1}) + $signed(fc4_n0_s2_yo_d1)), fc4_n3_s5_lo_d1});
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  [23:0] fc4_n3_s3_d1;
     wire signed [23:0] fc4_n3_s3_d1_v = $signed(fc4_n3_s3_d1);
     wire signed [23:0] fc4_n3_s6 = $signed({($signed(fc4_n3_s3_d1_v[23:2]) - $signed({{2{fc4_e12_d1_v[19]}}, fc4_e12_d1_v})), fc4_n3_s3_d1_v[1:0]});
-    reg  [23:0] fc4_n3_s2_d1;
-    wire signed [23:0] fc4_n3_s2_d1_v = $signed(fc4_n3_s2_d1);
     reg  [19:0] fc4_e16_d1;
     wire signed [19:0] fc4_e16_d1_v = $signed(fc4_e16_d1);
     wire signed [20:0] fc4_n3_s7_yo = $signed({1'b0, (~fc4_e16_d1_v[19]), fc4_e16_d1_v[18:0]});
-    reg  [25:0] fc4_n3_s5_d1;
-    wire signed [25:0] fc4_n3_s5_d1_v = $signed(fc4_n3_s5_d1);
-    reg  [21:0] fc4_n3_s4_d1;
-    wire signed [26:0] fc4_n3_s8 = $signed({1'b0, ($signed(fc4_n3_s5_d1_v[25:4]) + $signed(fc4_n3_s4_d1)), fc4_n3_s5_d1_v[3:0]});
-    wire signed [22:0] fc4_n3_s9_xh = $signed(fc4_n3_s6[23:1]);
-    wire signed [24:0] fc4_n3_s9_hi = $signed({{2{fc4_n3_s9_xh[22]}}, fc4_n3_s9_xh}) - $signed({1'b0, ($signed(fc4_n3_s2_d1_v[23:3]) + fc4_n3_s7_yo), fc4_n3_s2_d1_v[2:0]});
+    wire signed [24:0] fc4_n3_s8_xo = $signed({1'b0, (~fc4_n3_s6[23]), fc4_n3_s6[22:0]});
+    wire signed [19:0] fc4_n3_s8_xh = $signed(fc4_n3_s8_xo[24:5]);
+    wire signed [26:0] fc4_n3_s8 = $signed({1'b0, ($signed({fc4_n3_s8_xh[19], fc4_n3_s8_xh}) + $signed(fc4_n3_s4[20:0])), fc4_n3_s8_xo[4:0]});
+    wire signed [24:0] fc4_n3_s9 = $signed({1'b0, ($signed(fc4_n3_s2[23:3]) + fc4_n3_s7_yo), fc4_n3_s2[2:0]}) - $signed(fc4_n3_s5[24:0]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n3_s10_xh = $signed(fc4_n3_s8[26:13]);
+    wire signed [12:0] fc4_n3_s10_xh = $signed(fc4_n3_s8[26:14]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n3_s11_n_neg = -$signed({fc4_n3_s9_hi, fc4_n3_s6[0]});
-    wire signed [24:0] fc4_n3_s11_xh = $signed(fc4_n3_s11_n_neg[25:1]);
-    wire signed [25:0] fc4_n3_s11_hi = $signed({fc4_n3_s11_xh[24], fc4_n3_s11_xh}) - $signed({($signed(fc4_n3_s10_xh[12:0]) - 13'sd1485), fc4_n3_s8[12:0]});
-    wire signed [26:0] fc4_n3_acc = $signed({fc4_n3_s11_hi, fc4_n3_s11_n_neg[0]});
-    reg  [6:0] fc4_n3_y_low_d1;
-    wire fc4_n3_y_sticky = |fc4_n3_y_low_d1;
+    wire signed [25:0] fc4_n3_s10 = $signed({($signed(fc4_n3_s10_xh[11:0]) - 12'sd1997), fc4_n3_s8[13:0]}); // bias -0.296875, less the terms' sign-extension offsets
+    wire signed [25:0] fc4_n3_s11_hs = $signed({fc4_n3_s9, 1'd0});
+    wire signed [26:0] fc4_n3_acc = ($signed({fc4_n3_s11_hs[25], fc4_n3_s11_hs}) - $signed({fc4_n3_s10[25], fc4_n3_s10}));
+    wire fc4_n3_y_sticky = |fc4_n3_acc[6:0];
+    reg  fc4_n3_y_sticky_d1;
     reg  fc4_n3_y_lsb_d1;
     reg  fc4_n3_y_half_d1;
-    wire fc4_n3_y_inc = fc4_n3_y_half_d1 & (fc4_n3_y_sticky | fc4_n3_y_lsb_d1);
+    wire fc4_n3_y_inc = fc4_n3_y_half_d1 & (fc4_n3_y_sticky_d1 | fc4_n3_y_lsb_d1);
     reg  signed [18:0] fc4_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({18'd0, fc4_n3_y_inc});
-    wire signed [17:0] fc4_n3_y_satlo = (fc4_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n3_y_rnd[17:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc4_n3_y_ovf_lo = $signed(fc4_n3_acc[26:8]) < 19'sh60000;
+    reg  fc4_n3_y_ovf_lo_d1;
+    wire signed [17:0] fc4_n3_y_satlo = fc4_n3_y_ovf_lo_d1 ? 18'sh20000 : $signed(fc4_n3_y_rnd[17:0]);
     wire signed [15:0] fc4_n4_s0_xh = $signed(fc4_in_3_s_2[17:2]);
     wire signed [19:0] fc4_n4_s0 = $signed({($signed({{2{fc4_n4_s0_xh[15]}}, fc4_n4_s0_xh}) - fc4_in_6_s_2), fc4_in_3_s_2[1:0]});
     wire signed [18:0] fc4_n4_s1_xh = $signed(fc4_n4_s0[19:1]);
@@ -269,22 +291,26 @@ module muon_recal_fc4 (
     reg  [19:0] fc4_e20_d1;
     wire signed [19:0] fc4_e20_d1_v = $signed(fc4_e20_d1);
     wire signed [24:0] fc4_n4_s5 = $signed({($signed(fc4_n4_s4[24:3]) - $signed({{2{fc4_e20_d1_v[19]}}, fc4_e20_d1_v})), fc4_n4_s4[2:0]});
-    wire fc4_n4_s6_yo_i = ~fc4_e14[22];
+    wire signed [25:0] fc4_n4_s6_hi = $signed(fc4_n4_s3[26:1]) - $signed({1'b1, (~fc4_n4_s5[24]), fc4_n4_s5[23:0]});
+    wire signed [27:0] fc4_n4_s6 = $signed({1'b0, fc4_n4_s6_hi, fc4_n4_s3[0]});
+    wire signed [12:0] fc4_n4_s7_xh = $signed(fc4_e14[22:10]);
+    wire signed [24:0] fc4_n4_s7 = $signed({1'b0, ($signed({fc4_n4_s7_xh[12], fc4_n4_s7_xh}) + 14'sh2e11), fc4_e14[9:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_s6_xh = $signed(fc4_n4_s3[26:2]);
+    wire signed [25:0] fc4_n4_s8_xh = $signed(fc4_n4_s6[27:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n4_s6 = $signed({1'b0, ($signed(fc4_n4_s6_xh[23:0]) - $signed({1'b1, fc4_n4_s6_yo_i, fc4_e14[21:0]})), fc4_n4_s3[1:0]});
-    wire signed [13:0] fc4_n4_s7_xh = $signed(fc4_n4_s5[24:11]);
-    wire signed [25:0] fc4_n4_s7 = $signed({($signed({fc4_n4_s7_xh[13], fc4_n4_s7_xh}) + 15'sd7697), fc4_n4_s5[10:0]});
-    wire signed [26:0] fc4_n4_acc = $signed({($signed(fc4_n4_s6[26:1]) - fc4_n4_s7), fc4_n4_s6[0]});
+    wire signed [26:0] fc4_n4_acc = $signed({($signed(fc4_n4_s8_xh[24:0]) - fc4_n4_s7), fc4_n4_s6[1:0]});
     wire fc4_n4_y_sticky = |fc4_n4_acc[6:0];
     reg  fc4_n4_y_sticky_d1;
     reg  fc4_n4_y_lsb_d1;
     reg  fc4_n4_y_half_d1;
     wire fc4_n4_y_inc = fc4_n4_y_half_d1 & (fc4_n4_y_sticky_d1 | fc4_n4_y_lsb_d1);
     reg  signed [18:0] fc4_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({18'd0, fc4_n4_y_inc});
-    wire signed [17:0] fc4_n4_y_sat = (fc4_n4_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc4_n4_y_rnd[17:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc4_n4_y_ovf_hi = $signed(fc4_n4_acc[26:8]) >= 19'sd131071;
+    reg  fc4_n4_y_ovf_hi_d1;
+    wire signed [17:0] fc4_n4_y_sat = fc4_n4_y_ovf_hi_d1 ? 18'sd131071 : $signed(fc4_n4_y_rnd[17:0]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [20:0] fc4_n5_s0 = $signed({1'b0, ($signed({{2{fc4_e4_xh[15]}}, fc4_e4_xh}) + fc4_in_0_s_2), fc4_in_1_s_2[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
@@ -296,29 +322,31 @@ module muon_recal_fc4 (
     wire signed [20:0] fc4_n5_s4_yo = $signed({1'b0, (~fc4_e25[19]), fc4_e25[18:0]});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [18:0] fc4_n5_s4_xo = $signed({1'b0, (~fc4_e22[17]), fc4_e22[16:0]});
-    wire signed [14:0] fc4_n5_s4_xh = $signed(fc4_n5_s4_xo[18:4]);
-    wire [24:0] fc4_n5_s4_u = {1'b0, ($signed({{5{fc4_n5_s4_xh[14]}}, fc4_n5_s4_xh}) + $signed(fc4_n5_s4_yo[19:0])), fc4_n5_s4_xo[3:0]};
+    reg  signed [14:0] fc4_n5_s4_a_d1;
+    reg  signed [19:0] fc4_n5_s4_b_d1;
+    reg  [3:0] fc4_n5_s4_lo_d1;
+    wire signed [24:0] fc4_n5_s4 = $signed({1'b0, ($signed({{5{fc4_n5_s4_a_d1[14]}}, fc4_n5_s4_a_d1}) + fc4_n5_s4_b_d1), fc4_n5_s4_lo_d1});
     reg  [24:0] fc4_n5_s3_d1;
     wire signed [24:0] fc4_n5_s3_d1_v = $signed(fc4_n5_s3_d1);
     reg  [20:0] fc4_n5_s2_d1;
     wire signed [20:0] fc4_n5_s2_d1_v = $signed(fc4_n5_s2_d1);
     wire signed [22:0] fc4_n5_s5_xh = $signed(fc4_n5_s3_d1_v[24:2]);
     wire signed [25:0] fc4_n5_s5 = $signed({($signed({fc4_n5_s5_xh[22], fc4_n5_s5_xh}) - $signed({{3{fc4_n5_s2_d1_v[20]}}, fc4_n5_s2_d1_v})), fc4_n5_s3_d1_v[1:0]});
-    reg  [24:0] fc4_n5_s4_d1;
-    wire signed [24:0] fc4_n5_s4_d1_v = $signed(fc4_n5_s4_d1);
-    wire signed [25:0] fc4_n5_s7 = fc4_n5_s5 + $signed({1'b0, ($signed(fc4_n5_s4_d1_v[24:2]) + fc4_e9_d1_v), fc4_n5_s4_d1_v[1:0]});
-    wire signed [24:0] fc4_n5_s8 = $signed({($signed(fc4_e19[24:11]) - 14'sd1977), fc4_e19[10:0]});
-    wire signed [25:0] fc4_n5_s9_n_neg = -fc4_n5_s7;
-    wire signed [24:0] fc4_n5_s9_xh = $signed(fc4_n5_s9_n_neg[25:1]);
-    wire signed [26:0] fc4_n5_acc = $signed({($signed({fc4_n5_s9_xh[24], fc4_n5_s9_xh}) - $signed({fc4_n5_s8[24], fc4_n5_s8})), fc4_n5_s9_n_neg[0]});
+    wire signed [25:0] fc4_n5_s6 = $signed({($signed(fc4_n5_s5[25:2]) + $signed({fc4_e9[22], fc4_e9})), fc4_n5_s5[1:0]});
+    wire signed [23:0] fc4_n5_s7_xh = $signed(fc4_n5_s4[24:1]);
+    wire signed [25:0] fc4_n5_s7 = $signed({($signed({fc4_n5_s7_xh[23], fc4_n5_s7_xh}) + fc4_e19), fc4_n5_s4[0]});
+    wire signed [25:0] fc4_n5_s9_n_neg = -$signed({($signed(fc4_n5_s6[25:12]) - 14'sd1977), fc4_n5_s6[11:0]});
+    wire signed [26:0] fc4_n5_acc = ($signed({fc4_n5_s9_n_neg[25], fc4_n5_s9_n_neg}) - $signed({fc4_n5_s7[25], fc4_n5_s7}));
     reg  [6:0] fc4_n5_y_low_d1;
     wire fc4_n5_y_sticky = |fc4_n5_y_low_d1;
     reg  fc4_n5_y_lsb_d1;
     reg  fc4_n5_y_half_d1;
     wire fc4_n5_y_inc = fc4_n5_y_half_d1 & (fc4_n5_y_sticky | fc4_n5_y_lsb_d1);
     reg  signed [18:0] fc4_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({18'd0, fc4_n5_y_inc});
-    wire signed [17:0] fc4_n5_y_sat = (fc4_n5_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc4_n5_y_rnd[17:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc4_n5_y_sat = (fc4_n5_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : $signed(fc4_n5_y_rnd[17:0]);
     wire signed [13:0] fc4_n6_s0_xh = $signed(fc4_in_1_s_2[17:4]);
     wire signed [22:0] fc4_n6_s0 = $signed({1'b0, ($signed({{4{fc4_n6_s0_xh[13]}}, fc4_n6_s0_xh}) + fc4_in_3_s_2), fc4_in_1_s_2[3:0]});
     wire [22:0] fc4_n6_s1_u = {($signed(fc4_n6_s0[22:2]) - $signed({{3{fc4_in_6_s_2[17]}}, fc4_in_6_s_2})), fc4_n6_s0[1:0]};
@@ -343,22 +371,25 @@ module muon_recal_fc4 (
     wire signed [24:0] fc4_n6_s6 = $signed({($signed({{4{fc4_n6_s6_xh[15]}}, fc4_n6_s6_xh}) - fc4_e20_d1_v), fc4_e17_d1_v[4:0]});
     wire signed [21:0] fc4_n6_s7_xh = $signed(fc4_n6_s5[24:3]);
     wire signed [27:0] fc4_n6_s7 = $signed({1'b0, ($signed({{2{fc4_n6_s7_xh[21]}}, fc4_n6_s7_xh}) + $signed(fc4_n6_s4[23:0])), fc4_n6_s5[2:0]});
-    wire signed [23:0] fc4_n6_s8_xo = $signed({1'b0, fc4_n4_s6_yo_i, fc4_e14[21:0]});
-    wire signed [21:0] fc4_n6_s8_xh = $signed(fc4_n6_s8_xo[23:2]);
-    wire signed [26:0] fc4_n6_s8 = $signed({($signed({{3{fc4_n6_s8_xh[21]}}, fc4_n6_s8_xh}) + fc4_n6_s6), fc4_n6_s8_xo[1:0]});
+    wire signed [25:0] fc4_n6_s8_hi = $signed(fc4_n6_s7[27:2]) + $signed({1'b0, (~fc4_n6_s6[24]), fc4_n6_s6[23:0]});
+    wire signed [4:0] fc4_n6_s9_xh = $signed(fc4_e14[22:18]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc4_n6_s9_xh = $signed(fc4_n6_s7[27:18]);
+    wire signed [27:0] fc4_n6_s9 = $signed({($signed({{5{fc4_n6_s9_xh[4]}}, fc4_n6_s9_xh}) - 10'sd341), fc4_e14[17:0]}); // bias 0.125, less the terms' sign-extension offsets
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n6_s10_n_neg = -$signed({1'b0, ($signed(fc4_n6_s9_xh[7:0]) - 8'sd101), fc4_n6_s7[17:0]}); // bias 0.125, less the terms' sign-extension offsets
-    wire signed [26:0] fc4_n6_acc = (fc4_n6_s10_n_neg - fc4_n6_s8);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc4_n6_s10_n_neg = -$signed({1'b0, fc4_n6_s8_hi, fc4_n6_s7[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc4_n6_acc = ($signed(fc4_n6_s10_n_neg[26:0]) - $signed(fc4_n6_s9[26:0]));
     reg  [6:0] fc4_n6_y_low_d1;
     wire fc4_n6_y_sticky = |fc4_n6_y_low_d1;
     reg  fc4_n6_y_lsb_d1;
     reg  fc4_n6_y_half_d1;
     wire fc4_n6_y_inc = fc4_n6_y_half_d1 & (fc4_n6_y_sticky | fc4_n6_y_lsb_d1);
     reg  signed [18:0] fc4_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n6_y_rnd = fc4_n6_y_fl_d1 + $signed({18'd0, fc4_n6_y_inc});
-    wire signed [17:0] fc4_n6_y_satlo = (fc4_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n6_y_rnd[17:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc4_n6_y_satlo = (fc4_n6_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc4_n6_y_rnd[17:0]);
     wire [20:0] fc4_n7_s0_u = {1'b0, ($signed({fc4_n6_s3_xh[16], fc4_n6_s3_xh}) + fc4_in_6_s_2), fc4_e20_yo[1:0]};
     wire signed [16:0] fc4_n7_s1_xh = $signed(fc4_e5[17:1]);
     wire [20:0] fc4_n7_s1_u = {($signed({{3{fc4_n7_s1_xh[16]}}, fc4_n7_s1_xh}) - fc4_e6), fc4_e5[0]};
@@ -388,29 +419,42 @@ module muon_recal_fc4 (
     reg  fc4_n7_y_half_d1;
     wire fc4_n7_y_inc = fc4_n7_y_half_d1 & (fc4_n7_y_sticky | fc4_n7_y_lsb_d1);
     reg  signed [18:0] fc4_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc4_n7_y_rnd = fc4_n7_y_fl_d1 + $signed({18'd0, fc4_n7_y_inc});
-    wire signed [17:0] fc4_n7_y_satlo = (fc4_n7_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n7_y_rnd[17:0]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc4_n7_y_satlo = (fc4_n7_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc4_n7_y_rnd[17:0]);
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_e9_d1 <= fc4_e9_u;
+            fc4_e9_a_d1 <= $signed(fc4_e1[18:1]);
+            fc4_e9_yo_d1 <= {1'b1, fc4_e9_yo_i, fc4_e3[18:0]};
+            fc4_e9_lo_d1 <= fc4_e1[0];
             fc4_e3_d1 <= fc4_e3_u;
             fc4_in_4_s_2_d1 <= in_data[84:68];
             fc4_e18_d1 <= fc4_e18_u;
+            fc4_e26_xh_d1 <= $signed(fc4_e26_xo[20:3]);
+            fc4_in_0_s_2_d1 <= in_data[16:0];
+            fc4_e26_lo_d1 <= fc4_e26_xo[2:0];
+            fc4_n0_s3_a_d1 <= $signed(fc4_e8[17:1]);
+            fc4_n0_s3_yo_d1 <= {1'b1, fc4_n0_s3_yo_i, fc4_e24[19:0]};
+            fc4_n0_s3_lo_d1 <= fc4_e8[0];
             fc4_n0_s1_d1 <= fc4_n0_s1_u;
             fc4_n0_s0_d1 <= $signed({fc4_in_6_s_2[17], fc4_in_6_s_2}) + fc4_e1;
             fc4_n0_s2_d1 <= fc4_n0_s2_u;
             fc4_e12_d1 <= {1'b0, ($signed(fc4_e12_xo[18:1]) + fc4_in_2_s_2), fc4_e12_xo[0]};
-            fc4_n0_s3_d1 <= fc4_n0_s3_u;
-            fc4_e26_d1 <= {1'b0, ($signed(fc4_e26_xo[20:3]) + fc4_in_0_s_2), fc4_e26_xo[2:0]};
+            fc4_n0_y_sticky_d1 <= fc4_n0_y_sticky;
+            fc4_n0_y_lsb_d1 <= fc4_n0_acc[8];
+            fc4_n0_y_half_d1 <= fc4_n0_acc[7];
             fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[26:8]);
-            fc4_n0_y_incx_d1 <= fc4_n0_acc[7] & (fc4_n0_y_sticky | fc4_n0_acc[8]);
+            fc4_n0_y_ovf_lo_d1 <= fc4_n0_y_ovf_lo;
+            fc4_n1_s2_xh_d1 <= $signed(fc4_n1_s2_xo[22:3]);
+            fc4_n1_s2_yo_d1 <= {1'b0, (~fc4_n1_s0[18]), fc4_n1_s0[17:0]};
+            fc4_n1_s2_lo_d1 <= fc4_n1_s2_xo[2:0];
             fc4_n1_s3_d1 <= fc4_n1_s3_u;
             fc4_e25_d1 <= fc4_e25_u;
             fc4_n1_s4_d1 <= fc4_n1_s4_u;
             fc4_e13_d1 <= fc4_e13_u;
             fc4_e21_d1 <= fc4_e21_u;
-            fc4_n1_s2_d1 <= {1'b0, fc4_n1_s2_hi, fc4_n1_s2_xo[2:0]};
             fc4_n1_y_low_d1 <= fc4_n1_acc[6:0];
             fc4_n1_y_lsb_d1 <= fc4_n1_acc[8];
             fc4_n1_y_half_d1 <= fc4_n1_acc[7];
@@ -422,15 +466,22 @@ module muon_recal_fc4 (
             fc4_e23_d1 <= fc4_e23_u;
             fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[26:8]);
             fc4_n2_y_incx_d1 <= fc4_n2_acc[7] & (fc4_n2_y_sticky | fc4_n2_acc[8]);
+            fc4_n2_y_ovf_lo_d1 <= fc4_n2_y_ovf_lo;
+            fc4_n3_s2_a_d1 <= in_data[135:119];
+            fc4_n3_s2_yo_d1 <= {1'b1, (~fc4_n3_s0[21]), fc4_n3_s0[20:0]};
+            fc4_n3_s4_a_d1 <= $signed(fc4_e6[19:1]);
+            fc4_n3_s4_yo_d1 <= {1'b1, (~fc4_e1[18]), fc4_e1[17:0]};
+            fc4_n3_s4_lo_d1 <= fc4_e6[0];
+            fc4_n3_s5_a_d1 <= $signed(fc4_n3_s5_xo[21:6]);
+            fc4_n0_s2_yo_d1 <= fc4_n0_s2_yo_u;
+            fc4_n3_s5_lo_d1 <= fc4_n3_s5_xo[5:0];
             fc4_n3_s3_d1 <= fc4_n3_s3_u;
-            fc4_n3_s2_d1 <= {1'b0, fc4_n3_s2_m};
             fc4_e16_d1 <= fc4_e16_u;
-            fc4_n3_s5_d1 <= fc4_n3_s5_u;
-            fc4_n3_s4_d1 <= {1'b0, fc4_n3_s4_hi, fc4_e6[0]};
-            fc4_n3_y_low_d1 <= fc4_n3_acc[6:0];
+            fc4_n3_y_sticky_d1 <= fc4_n3_y_sticky;
             fc4_n3_y_lsb_d1 <= fc4_n3_acc[8];
             fc4_n3_y_half_d1 <= fc4_n3_acc[7];
             fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[26:8]);
+            fc4_n3_y_ovf_lo_d1 <= fc4_n3_y_ovf_lo;
             fc4_n4_s1_d1 <= fc4_n4_s1_u;
             fc4_n4_s2_d1 <= fc4_n4_s2_u;
             fc4_e17_d1 <= fc4_e17_u;
@@ -439,9 +490,12 @@ module muon_recal_fc4 (
             fc4_n4_y_lsb_d1 <= fc4_n4_acc[8];
             fc4_n4_y_half_d1 <= fc4_n4_acc[7];
             fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[26:8]);
+            fc4_n4_y_ovf_hi_d1 <= fc4_n4_y_ovf_hi;
+            fc4_n5_s4_a_d1 <= $signed(fc4_n5_s4_xo[18:4]);
+            fc4_n5_s4_b_d1 <= $signed(fc4_n5_s4_yo[19:0]);
+            fc4_n5_s4_lo_d1 <= fc4_n5_s4_xo[3:0];
             fc4_n5_s3_d1 <= fc4_n5_s3_u;
             fc4_n5_s2_d1 <= fc4_n5_s2_u;
-            fc4_n5_s4_d1 <= fc4_n5_s4_u;
             fc4_n5_y_low_d1 <= fc4_n5_acc[6:0];
             fc4_n5_y_lsb_d1 <= fc4_n5_acc[8];
             fc4_n5_y_half_d1 <= fc4_n5_acc[7];

@@ -2,8 +2,8 @@
 // Layer 7: relu4 (relu), 8 -> 8
 // input  type: fixed<18,6,RND_CONV,SAT>
 // output type: ufixed<17,5,RND_CONV,SAT>
-// latency: 0 clock cycle(s) (outputs not registered: they arrive 3.07 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.07 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.07 (the last runs on into the next layer's first stage)
+// latency: 0 clock cycle(s) (outputs not registered: they arrive 2.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.33 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 2.33 (the last runs on into the next layer's first stage)
 `default_nettype none
 
 module muon_recal_relu4 (
@@ -19,16 +19,16 @@ module muon_recal_relu4 (
     wire signed [17:0] relu4_in_5 = $signed(in_data[107:90]);
     wire signed [17:0] relu4_in_6 = $signed(in_data[125:108]);
     wire signed [17:0] relu4_in_7 = $signed(in_data[143:126]);
-    wire [16:0] relu4_n0_max0 = relu4_in_0[17] ? 17'd0 : relu4_in_0[16:0];
-    wire [16:0] relu4_n1_max0 = relu4_in_1[17] ? 17'd0 : relu4_in_1[16:0];
-    wire [16:0] relu4_n2_max0 = relu4_in_2[17] ? 17'd0 : relu4_in_2[16:0];
-    wire [16:0] relu4_n3_max0 = relu4_in_3[17] ? 17'd0 : relu4_in_3[16:0];
-    wire [16:0] relu4_n4_max0 = relu4_in_4[17] ? 17'd0 : relu4_in_4[16:0];
-    wire [16:0] relu4_n5_max0 = relu4_in_5[17] ? 17'd0 : relu4_in_5[16:0];
-    wire [16:0] relu4_n6_max0 = relu4_in_6[17] ? 17'd0 : relu4_in_6[16:0];
-    wire [16:0] relu4_n7_max0 = relu4_in_7[17] ? 17'd0 : relu4_in_7[16:0];
+    wire [16:0] relu4_n0_satlo = relu4_in_0[17] ? 17'd0 : relu4_in_0[16:0];
+    wire [16:0] relu4_n1_satlo = relu4_in_1[17] ? 17'd0 : relu4_in_1[16:0];
+    wire [16:0] relu4_n2_satlo = relu4_in_2[17] ? 17'd0 : relu4_in_2[16:0];
+    wire [16:0] relu4_n3_satlo = relu4_in_3[17] ? 17'd0 : relu4_in_3[16:0];
+    wire [16:0] relu4_n4_satlo = relu4_in_4[17] ? 17'd0 : relu4_in_4[16:0];
+    wire [16:0] relu4_n5_satlo = relu4_in_5[17] ? 17'd0 : relu4_in_5[16:0];
+    wire [16:0] relu4_n6_satlo = relu4_in_6[17] ? 17'd0 : relu4_in_6[16:0];
+    wire [16:0] relu4_n7_satlo = relu4_in_7[17] ? 17'd0 : relu4_in_7[16:0];
 
-    assign out_data = {relu4_n7_max0, relu4_n6_max0, relu4_n5_max0, relu4_n4_max0, relu4_n3_max0, relu4_n2_max0, relu4_n1_max0, relu4_n0_max0};
+    assign out_data = {relu4_n7_satlo, relu4_n6_satlo, relu4_n5_satlo, relu4_n4_satlo, relu4_n3_satlo, relu4_n2_satlo, relu4_n1_satlo, relu4_n0_satlo};
 
 endmodule
 

@@ -4,8 +4,8 @@
 -- output type: fixed<18,6,RND_CONV,SAT>
 -- kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
 -- constant products: shift-add, 119 CSD digits, 16 subexpression(s) shared across the matrix
--- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.84 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 74 adder(s)
--- longest path per stage (delay model, ns): 3.74 | 3.84 (the last runs on into the next layer's first stage)
+-- latency: 1 clock cycle(s) (outputs not registered: they arrive 3.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 74 adder(s)
+-- longest path per stage (delay model, ns): 3.74 | 3.10 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -59,33 +59,33 @@ begin
   fc1_n0_y_sticky <= '1' when fc1_n0_y_low_d1 /= 0 else '0';
   fc1_n0_y_inc <= fc1_n0_y_half_d1 and (fc1_n0_y_sticky or fc1_n0_y_lsb_d1);
   fc1_n0_y_rnd <= fc1_n0_y_fl_d1 + (to_signed(0, 19) & fc1_n0_y_inc);
-  fc1_n0_y_sat <= to_signed(131071, 18) when fc1_n0_y_rnd > to_signed(131071, 20) else to_signed(-131072, 18) when fc1_n0_y_rnd < to_signed(-131072, 20) else fc1_n0_y_rnd(17 downto 0);
+  fc1_n0_y_sat <= to_signed(131071, 18) when fc1_n0_y_fl_d1 >= to_signed(131071, 20) else to_signed(-131072, 18) when fc1_n0_y_fl_d1 < to_signed(-131072, 20) else fc1_n0_y_rnd(17 downto 0);
   fc1_n1_y_sticky <= '1' when fc1_n1_y_low_d1 /= 0 else '0';
   fc1_n1_y_inc <= fc1_n1_y_half_d1 and (fc1_n1_y_sticky or fc1_n1_y_lsb_d1);
   fc1_n1_y_rnd <= fc1_n1_y_fl_d1 + (to_signed(0, 18) & fc1_n1_y_inc);
-  fc1_n1_y_sat <= to_signed(131071, 18) when fc1_n1_y_rnd > to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n1_y_rnd < to_signed(-131072, 19) else fc1_n1_y_rnd(17 downto 0);
+  fc1_n1_y_sat <= to_signed(131071, 18) when fc1_n1_y_fl_d1 >= to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n1_y_fl_d1 < to_signed(-131072, 19) else fc1_n1_y_rnd(17 downto 0);
   fc1_n2_s5_xh <= fc1_n2_s5_n_neg_d1(24 downto 2);
   fc1_n2_acc <= signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc1_n2_s5_xh, 25) - signed(fc1_n2_s4_d1))) & std_logic_vector(unsigned(fc1_n2_s5_n_neg_d1(1 downto 0)))))));
   fc1_n2_y_sticky <= '1' when unsigned(fc1_n2_acc(6 downto 0)) /= 0 else '0';
   fc1_n2_y_inc <= fc1_n2_acc(7) and (fc1_n2_y_sticky or fc1_n2_acc(8));
   fc1_n2_y_rnd <= fc1_n2_acc(26 downto 8) + (to_signed(0, 18) & fc1_n2_y_inc);
-  fc1_n2_y_sat <= to_signed(131071, 18) when fc1_n2_y_rnd > to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n2_y_rnd < to_signed(-131072, 19) else fc1_n2_y_rnd(17 downto 0);
+  fc1_n2_y_sat <= to_signed(131071, 18) when fc1_n2_acc(26 downto 8) >= to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n2_acc(26 downto 8) < to_signed(-131072, 19) else fc1_n2_y_rnd(17 downto 0);
   fc1_n3_y_sticky <= '1' when fc1_n3_y_low_d1 /= 0 else '0';
   fc1_n3_y_inc <= fc1_n3_y_half_d1 and (fc1_n3_y_sticky or fc1_n3_y_lsb_d1);
   fc1_n3_y_rnd <= fc1_n3_y_fl_d1 + (to_signed(0, 18) & fc1_n3_y_inc);
-  fc1_n3_y_sat <= to_signed(131071, 18) when fc1_n3_y_rnd > to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n3_y_rnd < to_signed(-131072, 19) else fc1_n3_y_rnd(17 downto 0);
+  fc1_n3_y_sat <= to_signed(131071, 18) when fc1_n3_y_fl_d1 >= to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n3_y_fl_d1 < to_signed(-131072, 19) else fc1_n3_y_rnd(17 downto 0);
   fc1_n4_y_sticky <= '1' when fc1_n4_y_low_d1 /= 0 else '0';
   fc1_n4_y_inc <= fc1_n4_y_half_d1 and (fc1_n4_y_sticky or fc1_n4_y_lsb_d1);
   fc1_n4_y_rnd <= fc1_n4_y_fl_d1 + (to_signed(0, 18) & fc1_n4_y_inc);
-  fc1_n4_y_sat <= to_signed(131071, 18) when fc1_n4_y_rnd > to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n4_y_rnd < to_signed(-131072, 19) else fc1_n4_y_rnd(17 downto 0);
+  fc1_n4_y_sat <= to_signed(131071, 18) when fc1_n4_y_fl_d1 >= to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n4_y_fl_d1 < to_signed(-131072, 19) else fc1_n4_y_rnd(17 downto 0);
   fc1_n5_y_sticky <= '1' when fc1_n5_y_low_d1 /= 0 else '0';
   fc1_n5_y_inc <= fc1_n5_y_half_d1 and (fc1_n5_y_sticky or fc1_n5_y_lsb_d1);
   fc1_n5_y_rnd <= fc1_n5_y_fl_d1 + (to_signed(0, 18) & fc1_n5_y_inc);
-  fc1_n5_y_sat <= to_signed(131071, 18) when fc1_n5_y_rnd > to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n5_y_rnd < to_signed(-131072, 19) else fc1_n5_y_rnd(17 downto 0);
+  fc1_n5_y_sat <= to_signed(131071, 18) when fc1_n5_y_fl_d1 >= to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n5_y_fl_d1 < to_signed(-131072, 19) else fc1_n5_y_rnd(17 downto 0);
   fc1_n6_y_sticky <= '1' when fc1_n6_y_low_d1 /= 0 else '0';
   fc1_n6_y_inc <= fc1_n6_y_half_d1 and (fc1_n6_y_sticky or fc1_n6_y_lsb_d1);
   fc1_n6_y_rnd <= fc1_n6_y_fl_d1 + (to_signed(0, 18) & fc1_n6_y_inc);
-  fc1_n6_y_sat <= to_signed(131071, 18) when fc1_n6_y_rnd > to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n6_y_rnd < to_signed(-131072, 19) else fc1_n6_y_rnd(17 downto 0);
+  fc1_n6_y_sat <= to_signed(131071, 18) when fc1_n6_y_fl_d1 >= to_signed(131071, 19) else to_signed(-131072, 18) when fc1_n6_y_fl_d1 < to_signed(-131072, 19) else fc1_n6_y_rnd(17 downto 0);
   fc1_n7_y_sticky <= '1' when fc1_n7_y_low_d1 /= 0 else '0';
   fc1_n7_y_inc <= fc1_n7_y_half_d1 and (fc1_n7_y_sticky or fc1_n7_y_lsb_d1);
   fc1_n7_y_rnd <= fc1_n7_y_fl_d1 + (to_signed(0, 17) & fc1_n7_y_inc);

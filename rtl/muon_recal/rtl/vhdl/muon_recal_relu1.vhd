@@ -2,8 +2,8 @@
 -- Layer 1: relu1 (relu), 8 -> 8
 -- input  type: fixed<18,6,RND_CONV,SAT>
 -- output type: ufixed<17,5,RND_CONV,SAT>
--- latency: 0 clock cycle(s) (outputs not registered: they arrive 3.84 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.84 ns into the first stage (combinational layer in front)
--- longest path per stage (delay model, ns): 3.84 (the last runs on into the next layer's first stage)
+-- latency: 0 clock cycle(s) (outputs not registered: they arrive 3.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.10 ns into the first stage (combinational layer in front)
+-- longest path per stage (delay model, ns): 3.10 (the last runs on into the next layer's first stage)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -19,8 +19,8 @@ end entity muon_recal_relu1;
 architecture rtl of muon_recal_relu1 is
   signal relu1_in_0, relu1_in_1, relu1_in_2, relu1_in_3, relu1_in_4, relu1_in_5 : signed(17 downto 0);
   signal relu1_in_6, relu1_in_7 : signed(17 downto 0);
-  signal relu1_n0_max0, relu1_n1_max0, relu1_n2_max0, relu1_n3_max0, relu1_n4_max0, relu1_n5_max0 : unsigned(16 downto 0);
-  signal relu1_n6_max0, relu1_n7_max0 : unsigned(16 downto 0);
+  signal relu1_n0_satlo, relu1_n1_satlo, relu1_n2_satlo, relu1_n3_satlo, relu1_n4_satlo, relu1_n5_satlo : unsigned(16 downto 0);
+  signal relu1_n6_satlo, relu1_n7_satlo : unsigned(16 downto 0);
 begin
   relu1_in_0 <= signed(in_data(17 downto 0));
   relu1_in_1 <= signed(in_data(35 downto 18));
@@ -30,13 +30,13 @@ begin
   relu1_in_5 <= signed(in_data(107 downto 90));
   relu1_in_6 <= signed(in_data(125 downto 108));
   relu1_in_7 <= signed(in_data(143 downto 126));
-  relu1_n0_max0 <= to_unsigned(0, 17) when relu1_in_0(17) = '1' else unsigned(relu1_in_0(16 downto 0));
-  relu1_n1_max0 <= to_unsigned(0, 17) when relu1_in_1(17) = '1' else unsigned(relu1_in_1(16 downto 0));
-  relu1_n2_max0 <= to_unsigned(0, 17) when relu1_in_2(17) = '1' else unsigned(relu1_in_2(16 downto 0));
-  relu1_n3_max0 <= to_unsigned(0, 17) when relu1_in_3(17) = '1' else unsigned(relu1_in_3(16 downto 0));
-  relu1_n4_max0 <= to_unsigned(0, 17) when relu1_in_4(17) = '1' else unsigned(relu1_in_4(16 downto 0));
-  relu1_n5_max0 <= to_unsigned(0, 17) when relu1_in_5(17) = '1' else unsigned(relu1_in_5(16 downto 0));
-  relu1_n6_max0 <= to_unsigned(0, 17) when relu1_in_6(17) = '1' else unsigned(relu1_in_6(16 downto 0));
-  relu1_n7_max0 <= to_unsigned(0, 17) when relu1_in_7(17) = '1' else unsigned(relu1_in_7(16 downto 0));
-  out_data <= std_logic_vector(relu1_n7_max0) & std_logic_vector(relu1_n6_max0) & std_logic_vector(relu1_n5_max0) & std_logic_vector(relu1_n4_max0) & std_logic_vector(relu1_n3_max0) & std_logic_vector(relu1_n2_max0) & std_logic_vector(relu1_n1_max0) & std_logic_vector(relu1_n0_max0);
+  relu1_n0_satlo <= to_unsigned(0, 17) when relu1_in_0(17) = '1' else unsigned(relu1_in_0(16 downto 0));
+  relu1_n1_satlo <= to_unsigned(0, 17) when relu1_in_1(17) = '1' else unsigned(relu1_in_1(16 downto 0));
+  relu1_n2_satlo <= to_unsigned(0, 17) when relu1_in_2(17) = '1' else unsigned(relu1_in_2(16 downto 0));
+  relu1_n3_satlo <= to_unsigned(0, 17) when relu1_in_3(17) = '1' else unsigned(relu1_in_3(16 downto 0));
+  relu1_n4_satlo <= to_unsigned(0, 17) when relu1_in_4(17) = '1' else unsigned(relu1_in_4(16 downto 0));
+  relu1_n5_satlo <= to_unsigned(0, 17) when relu1_in_5(17) = '1' else unsigned(relu1_in_5(16 downto 0));
+  relu1_n6_satlo <= to_unsigned(0, 17) when relu1_in_6(17) = '1' else unsigned(relu1_in_6(16 downto 0));
+  relu1_n7_satlo <= to_unsigned(0, 17) when relu1_in_7(17) = '1' else unsigned(relu1_in_7(16 downto 0));
+  out_data <= std_logic_vector(relu1_n7_satlo) & std_logic_vector(relu1_n6_satlo) & std_logic_vector(relu1_n5_satlo) & std_logic_vector(relu1_n4_satlo) & std_logic_vector(relu1_n3_satlo) & std_logic_vector(relu1_n2_satlo) & std_logic_vector(relu1_n1_satlo) & std_logic_vector(relu1_n0_satlo);
 end architecture rtl;

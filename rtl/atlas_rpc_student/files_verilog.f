@@ -1,0 +1,15 @@
+rtl/verilog/atlas_rpc_student_conv1.v
+rtl/verilog/atlas_rpc_student_relu1.v
+rtl/verilog/atlas_rpc_student_conv2.v
+rtl/verilog/atlas_rpc_student_relu2.v
+rtl/verilog/atlas_rpc_student_conv3.v
+rtl/verilog/atlas_rpc_student_relu3.v
+rtl/verilog/atlas_rpc_student_conv4.v
+rtl/verilog/atlas_rpc_student_relu4.v
+rtl/verilog/atlas_rpc_student_flatten.v
+rtl/verilog/atlas_rpc_student_fc1.v
+rtl/verilog/atlas_rpc_student_relu5.v
+rtl/verilog/atlas_rpc_student_fc2.v
+rtl/verilog/atlas_rpc_student_relu6.v
+rtl/verilog/atlas_rpc_student_fc3.v
+rtl/verilog/atlas_rpc_student.v

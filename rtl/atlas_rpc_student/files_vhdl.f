@@ -1,0 +1,15 @@
+rtl/vhdl/atlas_rpc_student_conv1.vhd
+rtl/vhdl/atlas_rpc_student_relu1.vhd
+rtl/vhdl/atlas_rpc_student_conv2.vhd
+rtl/vhdl/atlas_rpc_student_relu2.vhd
+rtl/vhdl/atlas_rpc_student_conv3.vhd
+rtl/vhdl/atlas_rpc_student_relu3.vhd
+rtl/vhdl/atlas_rpc_student_conv4.vhd
+rtl/vhdl/atlas_rpc_student_relu4.vhd
+rtl/vhdl/atlas_rpc_student_flatten.vhd
+rtl/vhdl/atlas_rpc_student_fc1.vhd
+rtl/vhdl/atlas_rpc_student_relu5.vhd
+rtl/vhdl/atlas_rpc_student_fc2.vhd
+rtl/vhdl/atlas_rpc_student_relu6.vhd
+rtl/vhdl/atlas_rpc_student_fc3.vhd
+rtl/vhdl/atlas_rpc_student.vhd

@@ -171,7 +171,7 @@ public struct TreeEnsemble: LayerKind, Equatable {
     }
 
     public func reportDetails(input: TensorInfo) -> [(String, String)] {
-        [("trees", "\(trees.count) x \(nClasses) class(es)"), ("max depth", String(maxTreeDepth)),
+        [("ensemble", "\(trees.count) trees x \(nClasses) class(es)"), ("max depth", String(maxTreeDepth)),
          ("split", "x \(split.rawValue) threshold (\(thresholdType))")]
     }
 

@@ -3,12 +3,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations atlas_rpc_student
+EXAMPLES   := jet_tagger jet_tagger_argmax muon_recal keras_bnn activations atlas_rpc_student muon_pt_bdt track_quality_bdt
 VECTORS    ?= 10000
 # Examples that get VECTORS/5 vectors: activations is slow for its size (23 layers);
 # jet_tagger_argmax repeats the jet tagger's dense layers (the slowest GHDL simulation), its own
-# logic is a small compare tree.
-SHORT_SIM  := activations jet_tagger_argmax
+# logic is a small compare tree; the BDT examples are checked on 10,000 rows per model against
+# conifer by conifer-parity.
+SHORT_SIM  := activations jet_tagger_argmax muon_pt_bdt track_quality_bdt
 # Examples that get VECTORS/20: atlas_rpc_student (a 9x16 CNN, 5,000 adders) costs about 80 s of
 # Verilator compilation whatever the count, and GHDL about 0.04 s per vector.
 TINY_SIM   := atlas_rpc_student
@@ -20,7 +21,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
+.PHONY: conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -35,6 +36,8 @@ help:
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
 	@echo "make hls4ml-conv     conv models (Keras/QKeras/ONNX) + hls4ml configs: rtlgen predict vs hls4ml, built and simulated (part of make test)"
+	@echo "make conifer-parity    BDTs (conifer JSON, XGBoost JSON, scikit-learn via conifer): rtlgen predict vs conifer's cpp emulation (part of make test)"
+	@echo "make bdt-examples      retrain the BDT examples (scripts/make_bdt_examples.py) and re-import their model.json"
 	@echo "make onnx-parity       ONNX / QONNX models: rtlgen predict vs hls4ml's ONNX emulation and qonnx's execution (part of make test)"
 	@echo "make hls4ml-importers-binary  binary/ternary Keras/QKeras (keras_bnn, fixtures) vs hls4ml (part of make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
@@ -363,6 +366,19 @@ onnx-parity: $(RTLGEN)
 	@PY=$$(scripts/onnx-venv.sh) || { echo "onnx-parity: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
 	$$PY Tests/onnx/parity.py --rtlgen $(RTLGEN)
 
+# --- boosted decision trees: conifer's cpp emulation (g++ on the ap_fixed headers) is the oracle:
+# the two BDT examples and models trained in the test itself, 10,000 rows each (about 2 minutes).
+conifer-parity: $(RTLGEN)
+	@PY=$$(scripts/bdt-venv.sh) || { echo "conifer-parity: FAILED: cannot create the venv (scripts/bdt-venv.sh)"; exit 1; }; \
+	$$PY Tests/bdt/conifer_parity.py --rtlgen $(RTLGEN)
+
+# The BDT examples: seeded toy training (XGBoost), then the native model.json by rtlgen import.
+bdt-examples: $(RTLGEN)
+	@PY=$$(scripts/bdt-venv.sh) || { echo "bdt-examples: needs the venv (scripts/bdt-venv.sh)"; exit 1; }; \
+	$$PY scripts/make_bdt_examples.py examples; \
+	$(RTLGEN) import examples/muon_pt_bdt/muon_pt_bdt.conifer.json --config examples/muon_pt_bdt/config.yml -o examples/muon_pt_bdt/model.json; \
+	$(RTLGEN) import examples/track_quality_bdt/track_quality_bdt.xgb.json --config examples/track_quality_bdt/config.yml -o examples/track_quality_bdt/model.json
+
 # --- input files as Python writes them (csv module, pandas, numpy.save) in predict and sim, and
 # imported models built and simulated in both simulators ---
 importers-data: $(RTLGEN)
@@ -387,7 +403,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test hls4ml-conv
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test hls4ml-conv conifer-parity
 	@echo "make test: all passed"
 
 demo: deps build

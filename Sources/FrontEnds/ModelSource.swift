@@ -5,7 +5,8 @@
 //   HDF5 (full-model .h5 from model.save)              -> the Keras importer;
 //   zip (Keras 3 .keras)                               -> the Keras importer;
 //   an hls4ml configuration (.yml/.yaml)               -> the model files it names, with its settings;
-//   .onnx                                              -> the ONNX / QONNX importer (ONNX/).
+//   .onnx                                              -> the ONNX / QONNX importer (ONNX/);
+//   conifer JSON / XGBoost JSON (tree ensembles)       -> Trees/TreeImport.swift (precisions: --config).
 import Foundation
 import ModelIR
 
@@ -62,6 +63,11 @@ public enum ModelSource {
         var nativeText: String? = nil
         if k == .native {
             let text = try readInputText(path: r.path)
+            // Tree ensembles (conifer JSON, XGBoost JSON): Trees/TreeImport.swift; a tree
+            // --config arrives as the file of an empty hls4ml configuration (splitConfig).
+            if let m = try TreeImport.model(text: text, file: r.path, configPath: r.hlsConfig.flatMap { TreeConfig.isTreeConfig($0) }) {
+                return LoadedModel(model: m, hlsConfig: nil)
+            }
             if isKerasArchitecture(text) { k = .kerasJSON } else { nativeText = text }
         }
         if k == .native {
@@ -88,7 +94,7 @@ public enum ModelSource {
         if k == .native {
             let text = try readInputText(path: r.path)
             if isKerasArchitecture(text) { k = .kerasJSON } else {
-                return ModelWriter.json(try load(r).model)
+                return ModelWriter.json(try load(r).model)   // also tree files (TreeImport)
             }
         }
         if k == .hlsConfig {

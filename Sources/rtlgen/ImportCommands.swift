@@ -32,6 +32,7 @@ struct ModelOptions: ParsableArguments {
     static func splitConfig(_ path: String?) throws -> (settings: Config?, hls: HLSConfig?) {
         guard let path else { return (nil, nil) }
         let text = try readInputText(path: path)
+        if TreeConfig.looks(like: text) { return (nil, TreeConfig.carrier(path: path)) }   // tree precisions (FrontEnds/Trees)
         if HLSConfig.looks(like: text) { return (nil, try HLSConfig.load(path: path)) }
         return (try Config.load(path: path), nil)
     }
@@ -86,7 +87,7 @@ struct ImportCmd: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
-        let hls = try config.map { try HLSConfig.load(path: $0) }
+        let hls = try config.map { TreeConfig.looks(like: (try? readInputText(path: $0)) ?? "") ? TreeConfig.carrier(path: $0) : try HLSConfig.load(path: $0) }
         let req = try modelOptions.request(model: model, hlsConfig: hls)
         let text = try ModelSource.nativeJSON(req)
         // Validate before writing: what is written must read back.

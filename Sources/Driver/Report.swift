@@ -40,10 +40,14 @@ public enum Report {
                 fields.append(("input_shape", .array(inShape.map(num))))
                 fields.append(("output_shape", .array(l.outputShape.map(num))))
             }
+            // A kind's figures and the hardware's, each key once (the hardware's count wins).
+            let hwKeys = Set(hw.details.map { $0.0 })
             if case let .kind(k) = l.op {
-                fields += k.base.reportDetails(input: model.tensorInto(layer: i)).map { ($0.0, .string($0.1)) }
+                fields += k.base.reportDetails(input: model.tensorInto(layer: i))
+                    .filter { d in !hwKeys.contains(d.0) && !fields.contains { $0.0 == d.0 } }.map { ($0.0, .string($0.1)) }
             }
-            fields += hw.details.map { ($0.0, num($0.1)) }
+            var seen = Set(fields.map { $0.0 })
+            fields += hw.details.filter { seen.insert($0.0).inserted }.map { ($0.0, num($0.1)) }
             if !hw.stageDelaysNs.isEmpty { fields.append(("stage_delays_ns", ns(hw.stageDelaysNs))) }
             if let y = yosys[hw.module.name] { fields.append(("yosys", y)) }
             layers.append(.object(fields))

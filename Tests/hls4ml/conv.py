@@ -212,15 +212,25 @@ def main():
         print('hls4ml conv: the example models are missing (set EXAMPLE_MODELS); only the models made here run')
     for stem in ('qkeras_cnn', 'keras_c1d'):
         models.append((stem, os.path.join(made, stem + '.json'), os.path.join(made, stem + '_weights.h5')))
+    # The ATLAS RPC student (examples/atlas_rpc_student, scripts/make_atlas_student.py), also with
+    # its own committed hls4ml configuration.
+    atlas = os.path.join(ROOT, 'examples', 'atlas_rpc_student')
+    models.append(('atlas_rpc_student', os.path.join(atlas, 'atlas_rpc_student.json'), os.path.join(atlas, 'atlas_rpc_student_weights.h5')))
 
     failed = False
     n = 0
     for stem, j, h in models:
         if args.only and args.only not in stem:
             continue
-        for clabel, hls in configs(j):
+        cases = configs(j)
+        if stem == 'atlas_rpc_student':
+            committed = yaml.safe_load(open(os.path.join(atlas, 'atlas_rpc_student_config.yml')))['HLSConfig']
+            cases = [('committed config', committed)] + cases
+        for clabel, hls in cases:
             if args.quick and clabel.startswith("'auto'") and stem != 'qkeras_cnn':
                 continue
+            if args.quick and stem == 'atlas_rpc_student' and clabel != 'committed config':
+                continue   # its hardware is an example of make sim; the generic configs run in hls4ml-conv-full
             n += 1
             tag = 'c%d-%s' % (n, stem)
             cfg = {'KerasJson': j, 'KerasH5': h, 'IOType': 'io_parallel', 'Backend': 'Vivado', 'ProjectName': 'myproject',
@@ -248,7 +258,7 @@ def main():
             if not ok:
                 k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
                 print('    first difference, sample %d:\n      rtlgen %s\n      hls4ml %s' % (k, ','.join(got[k]), ','.join(want[k])))
-            if clabel == 'per-layer precisions' and args.sim_count > 0 and not (args.quick and stem in ('KERAS_conv1d_small', 'keras_c1d')):
+            if clabel == 'per-layer precisions' and args.sim_count > 0 and not (args.quick and stem in ('KERAS_conv1d_small', 'keras_c1d')) and stem != 'atlas_rpc_student':
                 d = os.path.join(CACHE, 'build-' + tag)
                 run([rtlgen, 'build', yml, '--out', d])
                 vec = d + '-vectors.csv'

@@ -50,6 +50,9 @@ CONFIG_HEAD = """\
 # and by rtlgen. Conv and dense results and accumulators are fixed<18,11>: every sum exact (as the
 # native model.json's accum "auto"), so the ReLUs (quantized_relu(8, 4)) are the only rounding.
 # ParallelizationFactor = the output positions of each conv layer: all computed at once (II = 1).
+# The Model precision is the results' too: hls4ml puts a "<layer>_linear" activation after every
+# QConv2D / QDense in the Model precision (kept only when it differs from the layer's result), so
+# anything else would add a cast there that model.json does not have.
 KerasJson: atlas_rpc_student.json
 KerasH5: atlas_rpc_student_weights.h5
 OutputDir: atlas-rpc-student-hls4ml
@@ -59,7 +62,7 @@ ClockPeriod: 4
 IOType: io_parallel
 HLSConfig:
   Model:
-    Precision: ap_fixed<16,6>
+    Precision: ap_fixed<18,11>
     ReuseFactor: 1
     Strategy: Latency
   LayerName:

@@ -141,4 +141,16 @@ final class StreamBuildRefusedTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), name)
         }
     }
+
+    /// A convolutional model with a stream section: refused (image frames are not streamable).
+    func testConvCoreIsRefused() throws {
+        let t = try tempDir(self)
+        let out = t.appendingPathComponent("out")
+        let r = try rtlgen(["build", packageRoot.appendingPathComponent("Tests/models/conv/tiny_c1d.json").path,
+                            "--config", packageRoot.appendingPathComponent("examples/muon_recal/stream.yaml").path, "--out", out.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("stream.yaml: stream:") && r.stderr.contains("vector models only"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
 }

@@ -33,7 +33,15 @@ run() {  # model csv
   fi
   models=$((models + 1))
 }
+# The reference implements the contract's dense, activation, softmax and binary ops. Layer kinds
+# added later have their own outside oracles instead (conv / pooling: ConvTests' Keras-rule
+# reference and hls4ml itself in make hls4ml-conv; bdt: conifer's emulation in make
+# conifer-parity): examples using them are listed as skipped, not compared.
+skipped=""
 for m in "$root"/examples/*/model.json; do
+  if grep -qE '"op": *"(conv[12]d|(global_)?(max|avg)_pool[12]d|flatten|reshape|zero_pad[12]d|bdt)"' "$m"; then
+    skipped="$skipped $(basename "$(dirname "$m")")"; continue
+  fi
   "$RTLGEN" vectors "$m" --count "$count" > "$tmp/x.csv" || exit 2
   run "$m" "$tmp/x.csv"
 done
@@ -53,4 +61,5 @@ for s in $(seq 1 "$nbin"); do
   run "$tmp/binary_$s.json" "$tmp/x.csv"
 done
 echo "reference vs rtlgen predict: $((models - fail))/$models models agree, $samples samples, $total values compared"
+[ -z "$skipped" ] || echo "reference: skipped (layer kinds with their own oracles):$skipped"
 [ "$fail" -eq 0 ]

@@ -219,6 +219,7 @@ final class ConvTests: XCTestCase {
         check(#"{"name": "p", "op": "max_pool2d", "pool_size": [6, 1], "output_type": "fixed<8,4>"}"#, "layers[0].pool_size", ["larger than"])
         check(#"{"name": "p", "op": "avg_pool2d", "accum_type": "fixed<16,8,TRN,SAT>", "output_type": "fixed<8,4>"}"#, "layers[0].accum_type", ["SAT"])
         check(#"{"name": "d", "op": "relu", "output_type": "fixed<8,4>"}"#, shape: #"[3, 3], "size": 10"#, "input.shape", ["does not hold"])
+        check(#"{"name": "p", "op": "global_avg_pool2d", "accum_type": "fixed<60,20>", "output_type": "fixed<8,4>"}"#, "layers[0].accum_type", ["wider than 48"])
     }
 }
 

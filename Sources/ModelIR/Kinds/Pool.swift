@@ -73,7 +73,11 @@ public struct Pool: LayerKind, Equatable {
             }
             guard a.width <= 120, a.fracBits - x.fracBits <= 100 else { throw c.fail("accum_type", "unsupported width \(a)") }
         }
-        guard accumulator(c.input).width <= 120 else { throw c.fail("", "unsupported width: the accumulator would exceed 120 bits") }
+        // An average divides by a constant reciprocal in 128-bit arithmetic: at most 48-bit sums.
+        let limit = op == .average ? 48 : 120
+        guard accumulator(c.input).width <= limit else {
+            throw c.fail(accumType == nil ? "" : "accum_type", "unsupported width: the \(opName) accumulator \(accumulator(c.input)) is wider than \(limit) bits")
+        }
         guard let g = geometry(c.input) else {
             throw c.fail("pool_size", "the pool window \(poolSize) is larger than the \(padding.name)-padded input \(c.input.spatial)")
         }

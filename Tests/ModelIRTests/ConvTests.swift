@@ -176,6 +176,23 @@ final class ConvTests: XCTestCase {
                            7, 8, 9, 10, 11, 12, 0, 0, 0, 0])
     }
 
+    /// Two batchnorms in a row keep the tensor's shape (the pooling behind them needs it).
+    func testBatchNormsKeepTheShape() throws {
+        // One channel per value (24 = 4 x 3 x 2), as the importers expand a channels-last batchnorm.
+        let scale = Array(repeating: "0.5, -1.25", count: 12).joined(separator: ", ")
+        let bias = Array(repeating: "0.25, 1", count: 12).joined(separator: ", ")
+        let bn = #"{"op": "batchnorm", "scale": [S], "bias": [B], "scale_type": "fixed<8,2>", "bias_type": "fixed<8,3>", "output_type": "fixed<12,5>"}"#
+            .replacingOccurrences(of: "[S]", with: "[\(scale)]").replacingOccurrences(of: "[B]", with: "[\(bias)]")
+        func named(_ n: String) -> String { bn.replacingOccurrences(of: "{", with: "{\"name\": \"\(n)\", ") }
+        let text = """
+        {"format": "rtlgen-model", "version": 1, "name": "bns", "input": {"shape": [4, 3, 2], "type": "fixed<8,4>"},
+         "layers": [\(named("bn1")), \(named("bn2")),
+                    {"name": "pool", "op": "max_pool2d", "pool_size": [2, 3], "output_type": "fixed<12,5>"}]}
+        """
+        let m = try ModelLoader.parse(text: text, file: "bns.json")
+        XCTAssertEqual(m.layers.map(\.outputShape), [[4, 3, 2], [4, 3, 2], [2, 1, 2]])
+    }
+
     /// parse(json(m)) == m for conv models (nested Keras-layout kernels, every field written).
     func testRoundTrip() throws {
         var r = RNG(s: 3)

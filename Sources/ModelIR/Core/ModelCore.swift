@@ -53,7 +53,10 @@ public enum ModelCore {
             try checkName(i)
             let check = LayerCheck(file: file, path: "layers[\(i)]", nIn: size, inType: inType)
             if case let .binary(.batchnorm(bn)) = l.op {
-                checked.append((l, check, try check.batchNormChannels(bn)))
+                // A batchnorm keeps its input's shape (pass 2 sets its size and type).
+                var v = l
+                v.outputShape = shape
+                checked.append((v, check, try check.batchNormChannels(bn)))
                 inType = bn.hasOutputType ? l.outputType : inType
             } else if case let .kind(k) = l.op {
                 let kc = KindCheck(file: file, path: "layers[\(i)]", input: TensorInfo(shape: shape, type: inType), outputType: l.outputType)
@@ -92,7 +95,7 @@ public enum ModelCore {
                     continue
                 }
                 var v = try check.standaloneBatchNorm(l, bn, channels: channels)
-                v.outputShape = i > 0 ? checked[i - 1].layer.outputShape : input.shape
+                v.outputShape = l.outputShape
                 if v.outputShape.reduce(1, *) != v.outputSize { v.outputShape = [v.outputSize] }
                 layers.append(v)
             } else {

@@ -11,7 +11,7 @@ BREVITAS_VERSION="0.13"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.cache/venv-brevitas"
 PY="$VENV/bin/python"
-CHECK="import torch, brevitas, onnx, onnxscript, qonnx, numpy; assert brevitas.__version__.startswith('$BREVITAS_VERSION'), brevitas.__version__"
+CHECK="import torch, brevitas, onnx, onnxscript, onnxoptimizer, qonnx, numpy; assert brevitas.__version__.startswith('$BREVITAS_VERSION'), brevitas.__version__"
 
 if [ -x "$PY" ] && "$PY" -c "$CHECK" 2>/dev/null; then
     echo "$PY"; exit 0
@@ -20,8 +20,8 @@ command -v python3 >/dev/null 2>&1 || { echo "brevitas-venv: python3 not found" 
 mkdir -p "$ROOT/.cache"
 rm -rf "$VENV"
 python3 -m venv "$VENV" >&2 || { echo "brevitas-venv: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
-if ! "$VENV/bin/pip" install -q --disable-pip-version-check "brevitas==$BREVITAS_VERSION.*" torch onnx onnxscript qonnx numpy >&2; then
-    echo "brevitas-venv: pip install brevitas==$BREVITAS_VERSION.* torch onnx onnxscript qonnx numpy FAILED (is PyPI reachable?)" >&2
+if ! "$VENV/bin/pip" install -q --disable-pip-version-check "brevitas==$BREVITAS_VERSION.*" torch onnx onnxscript onnxoptimizer qonnx numpy >&2; then
+    echo "brevitas-venv: pip install brevitas==$BREVITAS_VERSION.* torch onnx onnxscript onnxoptimizer qonnx numpy FAILED (is PyPI reachable?)" >&2
     rm -rf "$VENV"; exit 1
 fi
 "$PY" -c "$CHECK" >&2 || { echo "brevitas-venv: the installed packages do not import" >&2; exit 1; }

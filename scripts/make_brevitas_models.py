@@ -17,6 +17,8 @@ Models (QuantIdentity input, QuantLinear, BatchNorm1d, QuantReLU):
                           Int8ActPerTensorFloat output
   brevitas_student_fixed  5-8-8-8-8-3, fixed-point quantizers (power-of-two scales), BatchNorm1d,
                           an unquantized (float) output
+  brevitas_tiny           4-6-3, per-channel weights, a zero point at the input, a negative gamma,
+                          4-bit relu and output: the seed of the importer fuzz (make fuzz)
   brevitas_tagger_fixed   16-64-32-32-5, fixed-point quantizers, no batchnorm, float output
 
 Run in the venv of scripts/brevitas-venv.sh (torch + brevitas; not needed by make test).
@@ -42,7 +44,7 @@ OUT = os.path.join(ROOT, 'Tests', 'onnx', 'brevitas')
 
 
 class Net(nn.Module):
-    def __init__(self, sizes, weight_quant, in_quant, relu_quant, out_quant, batchnorm, relu_bits=None):
+    def __init__(self, sizes, weight_quant, in_quant, relu_quant, out_quant, batchnorm, relu_bits=None, out_bits=None):
         super().__init__()
         self.inp = qnn.QuantIdentity(act_quant=in_quant, return_quant_tensor=True)
         self.linears = nn.ModuleList()
@@ -54,7 +56,8 @@ class Net(nn.Module):
             kw = {'bit_width': relu_bits} if relu_bits else {}
             self.relus.append(qnn.QuantReLU(act_quant=relu_quant, return_quant_tensor=True, **kw))
         self.last = qnn.QuantLinear(sizes[-2], sizes[-1], bias=True, weight_quant=weight_quant)
-        self.out = qnn.QuantIdentity(act_quant=out_quant) if out_quant else None
+        okw = {'bit_width': out_bits} if out_bits else {}
+        self.out = qnn.QuantIdentity(act_quant=out_quant, **okw) if out_quant is not None else None
 
     def forward(self, x):
         x = self.inp(x)
@@ -74,6 +77,9 @@ MODELS = {
                                    relu_quant=Uint8ActPerTensorFixedPoint, out_quant=None, batchnorm=True),
     'brevitas_tagger_fixed': dict(sizes=[16, 64, 32, 32, 5], weight_quant=Int8WeightPerTensorFixedPoint, in_quant=Int8ActPerTensorFixedPoint,
                                   relu_quant=Uint8ActPerTensorFixedPoint, out_quant=None, batchnorm=False),
+    'brevitas_tiny': dict(sizes=[4, 6, 3], weight_quant=Int8WeightPerChannelFloat, in_quant=ShiftedUint8ActPerTensorFloat,
+                          relu_quant=Uint8ActPerTensorFloat, out_quant=Int8ActPerTensorFloat, batchnorm=True, relu_bits=4,
+                          out_bits=4, negative_gammas=True),
 }
 
 
@@ -91,7 +97,7 @@ def build(name, spec, seed, steps):
     rng = np.random.default_rng(seed)
     sizes = spec['sizes']
     net = Net(sizes, spec['weight_quant'], spec['in_quant'], spec['relu_quant'], spec['out_quant'], spec['batchnorm'],
-              spec.get('relu_bits'))
+              spec.get('relu_bits'), spec.get('out_bits'))
     x, y = task(rng, 4096, sizes[0], sizes[-1])
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)

@@ -21,7 +21,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: brevitas-parity brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
+.PHONY: brevitas-parity brevitas-parity-full brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -375,6 +375,12 @@ onnx-parity: $(RTLGEN)
 brevitas-parity: $(RTLGEN)
 	@PY=$$(scripts/onnx-venv.sh) || { echo "brevitas-parity: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
 	$$PY -u Tests/onnx/brevitas_parity.py --rtlgen $(RTLGEN)
+
+# The same with 10,000 inputs per model and every model simulated in Verilator too (slow: the
+# taggers' threshold layers take Verilator minutes to compile).
+brevitas-parity-full: $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "brevitas-parity-full: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY -u Tests/onnx/brevitas_parity.py --rtlgen $(RTLGEN) --count 10000 --sim-count 200 --verilator all
 
 # Regenerates Tests/onnx/brevitas/*.onnx and *.npz with torch + brevitas (a ~6 GB venv made by
 # scripts/brevitas-venv.sh; not part of make test).

@@ -135,8 +135,9 @@ extension QONNXQuant {
     /// Whether a Quant node is a plain fixed-point cast (one scale 2^e, zero point 0): `quant`
     /// reads it (and gives its messages); otherwise `scaled` does.
     static func isPlain(_ n: ONNXNode, _ g: ONNXGraph) -> Bool {
-        guard n.inputs.count >= 3, let s = g.constants[n.inputs[1]], let z = g.constants[n.inputs[2]],
-              let s0 = s.values.first, s.values.allSatisfy({ $0 == s0 }), z.values.allSatisfy({ $0 == 0 }) else { return true }
+        // Missing or computed inputs: `quant` reports them.
+        guard n.inputs.count >= 3, let s = g.constants[n.inputs[1]], let z = g.constants[n.inputs[2]], let s0 = s.values.first else { return true }
+        guard s.values.allSatisfy({ $0 == s0 }), z.values.allSatisfy({ $0 == 0 }) else { return false }
         return powerOfTwo(s0) != nil || !(s0 > 0)
     }
 

@@ -31,8 +31,9 @@ struct ScaledQuant {
 
     /// Per-tensor, zero point 0, scale 2^e: a plain fixed-point cast (QONNXQuant.quant).
     var isPlain: Bool {
-        perTensor && zeroPoints[0].isZero && scales[0].num == 1 && scales[0].den.magnitude.nonzeroBitCount == 1
-            || perTensor && zeroPoints[0].isZero && scales[0].den == 1 && scales[0].num.magnitude.nonzeroBitCount == 1
+        func pow2(_ m: BigUInt) -> Bool { !m.isZero && (m & (m - 1)).isZero }
+        let s = scales[0]
+        return perTensor && zeroPoints[0].isZero && s.sign > 0 && (s.num == 1 && pow2(s.den.magnitude) || s.den == 1 && pow2(s.num.magnitude))
     }
 
     func scale(_ k: Int) -> Rational { scales.count == 1 ? scales[0] : scales[k] }

@@ -115,9 +115,10 @@ def explain(ref, ctx, row, qnodes, consts):
             from brevitas_exact import D
             sn, sk = Fraction(float(sj)).numerator, Fraction(float(sj)).denominator.bit_length() - 1
             lvl = (b - int(zj)) * Fraction(sn, 1 << sk)
-            sub = type(te)(type(te.p)(te.p.n[row:row + 1].reshape(-1)[j:j + 1], te.p.k),
-                           type(te.q)(te.q.n[row:row + 1].reshape(-1)[j:j + 1], te.q.k),
-                           te.vn.reshape(-1)[j % te.vn.size:j % te.vn.size + 1] if te.vn.size > 1 else te.vn, te.kv, te.relu)
+            shape = te.q.n.shape            # (rows, channels); P and V are per channel
+            def elem(a):
+                return np.array([np.broadcast_to(a, shape)[row].ravel()[j]], dtype=object)
+            sub = type(te)(type(te.p)(elem(te.p.n), te.p.k), type(te.q)(elem(te.q.n), te.q.k), elem(te.vn), te.kv, te.relu)
             ge = bool(sub.geq(D(np.array([lvl.numerator * (1 << 200) // lvl.denominator], dtype=object), 200))[0])
             exact_side = ge                    # t >= b (within 2^-200)
             q_side = tq >= b

@@ -21,7 +21,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
+.PHONY: brevitas-parity brevitas-parity-full brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -39,6 +39,8 @@ help:
 	@echo "make conifer-parity    BDTs (conifer JSON, XGBoost JSON, scikit-learn via conifer): rtlgen predict vs conifer's cpp emulation (part of make test)"
 	@echo "make bdt-examples      retrain the BDT examples (scripts/make_bdt_examples.py) and re-import their model.json"
 	@echo "make onnx-parity       ONNX / QONNX models: rtlgen predict vs hls4ml's ONNX emulation and qonnx's execution (part of make test)"
+	@echo "make brevitas-parity   Brevitas QONNX models: rtlgen vs the exact integer semantics, qonnx float32, Verilator/GHDL (part of make test)"
+	@echo "make brevitas-models   regenerate Tests/onnx/brevitas/ with torch + brevitas (a ~6 GB venv; not in make test)"
 	@echo "make hls4ml-importers-binary  binary/ternary Keras/QKeras (keras_bnn, fixtures) vs hls4ml (part of make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
@@ -366,6 +368,26 @@ onnx-parity: $(RTLGEN)
 	@PY=$$(scripts/onnx-venv.sh) || { echo "onnx-parity: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
 	$$PY Tests/onnx/parity.py --rtlgen $(RTLGEN)
 
+# --- Brevitas QONNX models (float and per-channel scales, zero points, batchnorm): rtlgen against the
+# exact integer semantics (Tests/onnx/brevitas_exact.py) on every row, qonnx's float32 execution
+# (each differing row proven a float32 rounding across a boundary), Brevitas' recorded forward pass,
+# and Verilator + GHDL simulation; only the committed .onnx files and the onnx venv (about a minute).
+brevitas-parity: $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "brevitas-parity: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY -u Tests/onnx/brevitas_parity.py --rtlgen $(RTLGEN)
+
+# The same with 10,000 inputs per model and every model simulated in Verilator too (slow: the
+# taggers' threshold layers take Verilator minutes to compile).
+brevitas-parity-full: $(RTLGEN)
+	@PY=$$(scripts/onnx-venv.sh) || { echo "brevitas-parity-full: FAILED: cannot create the venv (scripts/onnx-venv.sh)"; exit 1; }; \
+	$$PY -u Tests/onnx/brevitas_parity.py --rtlgen $(RTLGEN) --count 10000 --sim-count 200 --verilator all
+
+# Regenerates Tests/onnx/brevitas/*.onnx and *.npz with torch + brevitas (a ~6 GB venv made by
+# scripts/brevitas-venv.sh; not part of make test).
+brevitas-models:
+	@PY=$$(scripts/brevitas-venv.sh) || { echo "brevitas-models: FAILED: cannot create the venv (scripts/brevitas-venv.sh)"; exit 1; }; \
+	$$PY scripts/make_brevitas_models.py
+
 # --- boosted decision trees: conifer's cpp emulation (g++ on the ap_fixed headers) is the oracle:
 # the two BDT examples and models trained in the test itself, 10,000 rows each (about 2 minutes).
 conifer-parity: $(RTLGEN)
@@ -403,7 +425,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity report-html python-test sweep-test hls4ml-conv conifer-parity
+test: deps build rtl-check latency-check lint lint-random lint-reuse lint-conv lint-stream stream-full-rate fusesoc-stream unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers hls4ml-importers-binary importers-data onnx-parity brevitas-parity report-html python-test sweep-test hls4ml-conv conifer-parity
 	@echo "make test: all passed"
 
 demo: deps build

@@ -8,8 +8,8 @@ public enum CSV {
     /// Reads samples (CSV text or a NumPy .npy array, told apart by the .npy magic bytes) and
     /// quantizes them to `type`. Throws InputError naming the line and column (CSV) or the
     /// sample and column (.npy). A skipped CSV header is said once on stderr.
-    public static func readSamples(path: String, size: Int, type: FixedType) throws -> [[Int128]] {
-        try InputData.read(path: path, size: size, type: type) { note in
+    public static func readSamples(path: String, size: Int, type: FixedType, scale: InputScale? = nil) throws -> [[Int128]] {
+        try InputData.read(path: path, size: size, type: type, scale: scale) { note in
             FileHandle.standardError.write(Data(("rtlgen: " + note + "\n").utf8))
         }
     }

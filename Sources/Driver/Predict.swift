@@ -56,7 +56,7 @@ public enum PredictFile {
     /// `sink` or told to `notice`, when the input (.npy, non-ASCII) or the model does not take it.
     static func fastPath(_ g: GoldenModel, data: Data, path: String, notice: (String) -> Void,
                          sink: @escaping (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
-        guard !NPY.isNPY(data), let c = CompiledModel(g) else { return false }
+        guard !NPY.isNPY(data), g.model.input.scale == nil, let c = CompiledModel(g) else { return false }
         return try data.withUnsafeBytes { raw in
             try FastCSV.predict(raw.bindMemory(to: UInt8.self), file: path, model: g.model, compiled: c, notice: notice, sink: sink)
         }
@@ -65,7 +65,7 @@ public enum PredictFile {
     /// The exact path: every input format InputData reads, GoldenModel, CSV.format.
     static func exact(_ g: GoldenModel, data: Data, path: String, notice: (String) -> Void) throws -> Data {
         let model = g.model
-        let xs = try InputData.read(data: data, path: path, size: model.input.size, type: model.input.type, notice: notice)
+        let xs = try InputData.read(data: data, path: path, size: model.input.size, type: model.input.type, scale: model.input.scale, notice: notice)
         return Data(CSV.format(xs.map { g.evaluate(codes: $0) }, type: model.outputType).utf8)
     }
 

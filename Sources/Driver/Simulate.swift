@@ -89,7 +89,7 @@ public enum Simulation {
         var latency = "?"
         if case let .number(n)? = report?["latency_cycles"] { latency = n }
         let golden = try GoldenModel(model)
-        let samples = try CSV.readSamples(path: inputPath, size: model.input.size, type: model.input.type)
+        let samples = try CSV.readSamples(path: inputPath, size: model.input.size, type: model.input.type, scale: model.input.scale)
         guard !samples.isEmpty else { throw InputError(file: inputPath, field: "", message: "no samples") }
         let expected = samples.map { golden.evaluate(codes: $0) }
         let fm = FileManager.default

@@ -1,5 +1,6 @@
 // Test-vector generation for `rtlgen vectors` and the `make sim` regression: random codes,
 // edge values, off-grid values and out-of-range values of the model's input type.
+import BigInt
 import FixedPoint
 import ModelIR
 import RandomModels
@@ -46,9 +47,32 @@ public enum Vectors {
                     cells.append(t.decimalString(randomCode()))
                 }
             }
+            if let sc = model.input.scale { cells = cells.map { scaled($0, sc) } }
             out += cells.joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// A scaled input (InputScale): the cell's value v read as a code value, written as the real
+    /// input (v - zero_point) * scale that quantizes back to it (exact decimal text).
+    static func scaled(_ cell: String, _ s: InputScale) -> String {
+        guard let e = try? ExactDecimal(parsing: cell) else { return cell }
+        let r = (Rational(e) - Rational(s.zeroPoint)) * s.scale
+        // The denominator is 2^a 5^b (decimals times decimals): scale to a power of ten.
+        var den = r.den, twos = 0, fives = 0
+        while den % 2 == 0 { den /= 2; twos += 1 }
+        while den % 5 == 0 { den /= 5; fives += 1 }
+        guard den == 1 else { return cell }
+        let k = max(twos, fives)
+        var num = r.num
+        for _ in twos..<k { num *= 2 }
+        for _ in fives..<k { num *= 5 }
+        var digits = String(num.magnitude)
+        if k > 0 {
+            if digits.count <= k { digits = String(repeating: "0", count: k - digits.count + 1) + digits }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -k))
+        }
+        return (num.sign == .minus ? "-" : "") + digits
     }
 
     /// The value (code + 0.<digits>) * 2^-frac as exact decimal text.

@@ -61,13 +61,13 @@ enum CSVText {
     }
 
     /// Samples quantized to `type`; `notice` hears about a skipped header (once).
-    static func samples(_ data: Data, file: String, size: Int, type: FixedType,
+    static func samples(_ data: Data, file: String, size: Int, type: FixedType, scale: InputScale? = nil,
                         notice: (String) -> Void) throws -> [[Int128]] {
         var ls = try lines(data, file: file)
         if let first = ls.first, try skipHeader(first, file: file, size: size, notice: notice) { ls.removeFirst() }
         var out: [[Int128]] = []
         out.reserveCapacity(ls.count)
-        for l in ls { out.append(try row(l, file: file, size: size, type: type)) }
+        for l in ls { out.append(try row(l, file: file, size: size, type: type, scale: scale)) }
         return out
     }
 
@@ -83,14 +83,21 @@ enum CSVText {
     }
 
     /// One data line's codes: `size` cells, each quantized exactly.
-    static func row(_ l: Line, file: String, size: Int, type: FixedType) throws -> [Int128] {
+    static func row(_ l: Line, file: String, size: Int, type: FixedType, scale: InputScale? = nil) throws -> [Int128] {
         guard l.cells.count == size else {
             throw InputError(file: file, field: "line \(l.number)", message: "expected \(size) values, found \(l.cells.count)")
         }
         var row: [Int128] = []
         row.reserveCapacity(size)
         for (c, cell) in l.cells.enumerated() {
-            do { row.append(try type.quantize(decimal: cell)) } catch let e as DecimalParseError {
+            do {
+                if let s = scale {
+                    let e = try ExactDecimal(parsing: cell)
+                    row.append(s.quantize(numerator: e.numerator, denominator: e.denominator, to: type))
+                } else {
+                    row.append(try type.quantize(decimal: cell))
+                }
+            } catch let e as DecimalParseError {
                 throw InputError(file: file, field: "line \(l.number), column \(c + 1)", message: e.description)
             }
         }

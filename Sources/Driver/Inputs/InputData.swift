@@ -5,7 +5,7 @@ import FixedPoint
 import ModelIR
 
 public enum InputData {
-    public static func read(path: String, size: Int, type: FixedType, notice: (String) -> Void) throws -> [[Int128]] {
+    public static func read(path: String, size: Int, type: FixedType, scale: InputScale? = nil, notice: (String) -> Void) throws -> [[Int128]] {
         guard let h = FileHandle(forReadingAtPath: path) else {
             throw InputError(file: path, field: "", message: "cannot read the file")
         }
@@ -13,12 +13,12 @@ public enum InputData {
         guard let data = try? h.readToEnd() ?? Data() else {
             throw InputError(file: path, field: "", message: "cannot read the file")
         }
-        return try read(data: data, path: path, size: size, type: type, notice: notice)
+        return try read(data: data, path: path, size: size, type: type, scale: scale, notice: notice)
     }
 
     /// The same for bytes in memory (named `path` in messages).
-    public static func read(data: Data, path: String, size: Int, type: FixedType, notice: (String) -> Void) throws -> [[Int128]] {
-        if NPY.isNPY(data) { return try NPY.samples(data, file: path, size: size, type: type) }
-        return try CSVText.samples(data, file: path, size: size, type: type, notice: notice)
+    public static func read(data: Data, path: String, size: Int, type: FixedType, scale: InputScale? = nil, notice: (String) -> Void) throws -> [[Int128]] {
+        if NPY.isNPY(data) { return try NPY.samples(data, file: path, size: size, type: type, scale: scale) }
+        return try CSVText.samples(data, file: path, size: size, type: type, scale: scale, notice: notice)
     }
 }

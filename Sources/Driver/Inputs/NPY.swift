@@ -90,7 +90,7 @@ enum NPY {
         return rest[..<end].trimmingCharacters(in: .whitespaces)
     }
 
-    static func samples(_ data: Data, file: String, size: Int, type: FixedType) throws -> [[Int128]] {
+    static func samples(_ data: Data, file: String, size: Int, type: FixedType, scale: InputScale? = nil) throws -> [[Int128]] {
         let b = [UInt8](data)
         let h = try header(b, file: file)
         let rows: Int
@@ -131,13 +131,13 @@ enum NPY {
                     guard d.isFinite else {
                         throw InputError(file: file, field: "sample \(r + 1), column \(c + 1)", message: "\(d) is not a finite number")
                     }
-                    row.append(type.quantize(double: d))
+                    row.append(scale.map { $0.quantize(double: d, to: type) } ?? type.quantize(double: d))
                 case .signed:
                     let shift = UInt64(64 - 8 * h.itemSize)
                     let v = Int64(bitPattern: u << shift) >> shift
-                    row.append(type.quantize(numerator: BigInt(v), denominator: 1))
+                    row.append(scale.map { $0.quantize(numerator: BigInt(v), denominator: 1, to: type) } ?? type.quantize(numerator: BigInt(v), denominator: 1))
                 case .unsigned:
-                    row.append(type.quantize(numerator: BigInt(u), denominator: 1))
+                    row.append(scale.map { $0.quantize(numerator: BigInt(u), denominator: 1, to: type) } ?? type.quantize(numerator: BigInt(u), denominator: 1))
                 }
             }
             out.append(row)

@@ -31,9 +31,13 @@ public enum ONNXImporter {
         if isQONNX, !config.typePrecision.isEmpty || !config.namePrecision.isEmpty {
             throw InputError(file: config.file, field: "HLSConfig", message: "LayerType / LayerName precisions cannot apply to a QONNX graph: its Quant nodes give every type (\((path as NSString).lastPathComponent))")
         }
-        var (inputName, inputType, size, layers) = isQONNX
-            ? try ONNXExact.layers(g, file: path)
-            : try floatLayers(g, config: config, options: options, file: path)
+        var inputName: String, inputType: FixedType, size: Int, layers: [JSONValue]
+        var inputScale: InputScale? = nil
+        if isQONNX {
+            (inputName, inputType, size, layers, inputScale) = try ONNXExact.layers(g, file: path)
+        } else {
+            (inputName, inputType, size, layers) = try floatLayers(g, config: config, options: options, file: path)
+        }
         guard !layers.isEmpty else {
             throw InputError(file: path, field: "graph", message: "the model computes nothing (only shape no-ops)")
         }
@@ -50,6 +54,7 @@ public enum ONNXImporter {
             ("description", .string("imported from \((path as NSString).lastPathComponent) (\(how))")),
             ("input", .object([("name", .string(NameTable.identifier(inputName, fallback: "x"))), ("size", .number(String(size))),
                                ("type", .string(inputType.description))]
+                              + (inputScale.map { [("scale", .number($0.scaleText)), ("zero_point", .number(String($0.zeroPoint)))] } ?? [])
                               + (!isQONNX && ONNXConv.isSpatial(g) ? [("shape", .array(try ONNXConv.inputShape(g, file: path).map { .number(String($0)) }))] : []))),
             ("layers", .array(layers)),
         ])

@@ -130,3 +130,79 @@ struct Dyadic {
         return FixedType(signed: false, width: w, intBits: w - frac)
     }
 }
+
+extension QONNXQuant {
+    /// Whether a Quant node is a plain fixed-point cast (one scale 2^e, zero point 0): `quant`
+    /// reads it (and gives its messages); otherwise `scaled` does.
+    static func isPlain(_ n: ONNXNode, _ g: ONNXGraph) -> Bool {
+        // Missing or computed inputs: `quant` reports them.
+        guard n.inputs.count >= 3, let s = g.constants[n.inputs[1]], let z = g.constants[n.inputs[2]], let s0 = s.values.first else { return true }
+        guard s.values.allSatisfy({ $0 == s0 }), z.values.allSatisfy({ $0 == 0 }) else { return false }
+        return powerOfTwo(s0) != nil || !(s0 > 0)
+    }
+
+    /// The exact parameters of a Quant node, its scale and zero point broadcast (numpy rules) to
+    /// `shape` (the quantized tensor's shape; nil: they must be one value each, per tensor).
+    static func scaled(_ n: ONNXNode, _ g: ONNXGraph, shape: [Int]?, file: String) throws -> ScaledQuant {
+        func tensor(_ index: Int, _ what: String) throws -> ONNXTensor {
+            guard index < n.inputs.count, !n.inputs[index].isEmpty else {
+                throw InputError(file: file, field: n.label, message: "missing input \(index) (\(what))")
+            }
+            guard let t = g.constants[n.inputs[index]] else {
+                throw InputError(file: file, field: "\(n.label).\(what)", message: "must be a constant (an initializer), '\(n.inputs[index])' is computed")
+            }
+            guard !t.values.isEmpty else { throw InputError(file: file, field: "\(n.label).\(what)", message: "is empty") }
+            return t
+        }
+        func broadcast(_ t: ONNXTensor, _ what: String) throws -> [Double] {
+            if t.values.allSatisfy({ $0 == t.values[0] }) { return [t.values[0]] }
+            guard let shape else {
+                throw InputError(file: file, field: "\(n.label).\(what)", message: "has \(t.values.count) different values: per-channel \(what)s are supported for weights only (activations: one \(what) per tensor)")
+            }
+            // numpy broadcasting of t.shape against shape (t's dimensions align to the right).
+            let r = shape.count
+            guard t.shape.count <= r else {
+                throw InputError(file: file, field: "\(n.label).\(what)", message: "shape (\(t.shape.map(String.init).joined(separator: ", "))) does not broadcast to the tensor's (\(shape.map(String.init).joined(separator: ", ")))")
+            }
+            let ts = Array(repeating: 1, count: r - t.shape.count) + t.shape
+            for (a, b) in zip(ts, shape) where a != 1 && a != b {
+                throw InputError(file: file, field: "\(n.label).\(what)", message: "shape (\(t.shape.map(String.init).joined(separator: ", "))) does not broadcast to the tensor's (\(shape.map(String.init).joined(separator: ", ")))")
+            }
+            let total = shape.reduce(1, *)
+            var out = [Double](repeating: 0, count: total)
+            for idx in 0..<total {
+                var rem = idx, src = 0, step = 1
+                for d in (0..<r).reversed() {
+                    let i = rem % shape[d]
+                    rem /= shape[d]
+                    if ts[d] != 1 { src += i * step }
+                    step *= ts[d]
+                }
+                out[idx] = t.values[src]
+            }
+            return out
+        }
+        let st = try tensor(1, "scale")
+        let scales = try broadcast(st, "scale")
+        for s in scales where !(s > 0) || !s.isFinite {
+            throw InputError(file: file, field: "\(n.label).scale", message: "scale \(s) is not a positive number")
+        }
+        let zt = try tensor(2, "zeropt")
+        let zps = try broadcast(zt, "zeropt")
+        for z in zps where z != z.rounded() || abs(z) > 1e15 {
+            throw InputError(file: file, field: "\(n.label).zeropt", message: "zero point \(z) is not an integer")
+        }
+        let bw = try scalar(n, 3, "bitwidth", g, file: file)
+        guard bw == bw.rounded(), bw >= 2, bw <= 64 else {
+            throw InputError(file: file, field: "\(n.label).bitwidth", message: "bit width \(bw) is not an integer from 2 to 64 (with a scale that is not a power of two or a zero point)")
+        }
+        let signed = (n.int("signed") ?? 1) != 0
+        let narrow = (n.int("narrow") ?? 0) != 0
+        let mode = (n.string("rounding_mode") ?? "ROUND").uppercased()
+        guard let r = roundingModes[mode] else {
+            throw InputError(file: file, field: "\(n.label).rounding_mode", message: "rounding mode \(mode) has no ap_fixed equivalent (supported: ROUND, HALF_EVEN, FLOOR, DOWN, HALF_UP, HALF_DOWN)")
+        }
+        return ScaledQuant(scales: scales.map { let (a, b) = WeightText.exactRatio($0); return Rational(a, b) },
+                           zeroPoints: zps.map { BigInt(Int64($0)) }, bits: Int(bw), signed: signed, narrow: narrow, rounding: r)
+    }
+}

@@ -4,6 +4,7 @@
 // Any front end (the native JSON reader, an importer) builds a `Model` with these public
 // initializers and hands it to `ModelCore.validate(_:file:)`, which checks it and returns the
 // normalized model every later stage (golden model, lowering, writer) relies on.
+import BigInt
 import FixedPoint
 
 public struct Model: Sendable, Equatable {
@@ -61,11 +62,54 @@ public struct InputSpec: Sendable, Equatable {
     /// The input's shape, channels last (`[9, 16, 1]` for a 9x16 one-channel image, `[10, 4]` for
     /// a sequence of 10 steps of 4 channels); `[size]` for a vector. Its product is `size`.
     public var shape: [Int]
-    public init(name: String, size: Int, type: FixedType, shape: [Int]? = nil) {
+    /// How a real input becomes a code when it is not simply cast to `type` (nil: cast(x, type)).
+    public var scale: InputScale?
+    public init(name: String, size: Int, type: FixedType, shape: [Int]? = nil, scale: InputScale? = nil) {
         self.name = name
         self.size = size
         self.type = type
         self.shape = shape ?? [size]
+        self.scale = scale
+    }
+
+    /// The code of the exact real input n / d (d > 0): cast(x, type), or with a scale
+    /// cast(x / scale + zero_point, type), with the type's rounding and overflow modes.
+    public func quantize(numerator n: BigInt, denominator d: BigInt) -> Int128 {
+        guard let s = scale else { return type.quantize(numerator: n, denominator: d) }
+        return s.quantize(numerator: n, denominator: d, to: type)
+    }
+}
+
+/// An input quantizer with a real scale and a zero point (a QONNX / Brevitas input `Quant` whose
+/// scale is not a power of two): the real input x is the code cast(x / scale + zero_point, type);
+/// the hardware receives that code. The scale is an exact decimal > 0, the zero point an integer.
+public struct InputScale: Sendable, Equatable {
+    /// The scale as exact decimal text (kept as written).
+    public let scaleText: String
+    public let zeroPoint: BigInt
+    public let scale: Rational
+
+    /// Throws `DecimalParseError` for text that is not a decimal; the model core checks scale > 0.
+    public init(scaleText: String, zeroPoint: BigInt = 0) throws {
+        self.scaleText = scaleText
+        self.zeroPoint = zeroPoint
+        scale = try Rational(decimal: scaleText)
+    }
+
+    /// The same for a finite double (its exact binary value).
+    public func quantize(double x: Double, to t: FixedType) -> Int128 {
+        precondition(x.isFinite)
+        if x == 0 { return quantize(numerator: 0, denominator: 1, to: t) }
+        let e = Int(x.exponent) - Double.significandBitCount
+        let m = BigInt(x.significandBitPattern | (x.isNormal ? UInt64(1) << Double.significandBitCount : 0))
+        let n = x < 0 ? -m : m
+        let exp = x.isNormal ? e : Int(Double.leastNormalMagnitude.exponent) - Double.significandBitCount
+        return exp >= 0 ? quantize(numerator: n << exp, denominator: 1, to: t) : quantize(numerator: n, denominator: BigInt(1) << -exp, to: t)
+    }
+
+    /// cast(n / d / scale + zero_point, t), exactly (d > 0, scale > 0).
+    public func quantize(numerator n: BigInt, denominator d: BigInt, to t: FixedType) -> Int128 {
+        t.quantize(numerator: n * scale.den + zeroPoint * d * scale.num, denominator: d * scale.num)
     }
 }
 

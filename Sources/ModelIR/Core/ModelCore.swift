@@ -45,6 +45,10 @@ public enum ModelCore {
         var checked: [(layer: Layer, check: LayerCheck, channels: [BNChannel]?)] = []
         var size = input.size
         var inType = input.type
+        if let s = input.scale {
+            guard s.scale.sign > 0 else { throw InputError(file: file, field: "input.scale", message: "the scale \(s.scaleText) must be > 0") }
+            guard input.type.encoding == .plain else { throw InputError(file: file, field: "input.scale", message: "a scaled input needs a fixed-point type, not \(input.type)") }
+        }
         guard !input.shape.isEmpty, input.shape.allSatisfy({ $0 >= 1 }), input.shape.reduce(1, *) == input.size else {
             throw InputError(file: file, field: "input.shape", message: "the shape \(input.shape) does not hold input.size = \(input.size) values")
         }

@@ -4,6 +4,7 @@
 // Problems of the spelling (malformed JSON, unknown fields, wrong kinds of values) are reported
 // here, everything else by the core; both as one InputError naming the file and the field.
 import Foundation
+import BigInt
 import FixedPoint
 
 /// Reads a user's text file (a regular file or a pipe such as /dev/stdin) as UTF-8.
@@ -159,13 +160,24 @@ public enum ModelLoader {
         let description = try top.optionalString("description")
 
         let inp = try JSONObjectReader(file: file, path: "input", value: try top.value("input"))
-        try inp.checkKeys(["name", "size", "shape", "type"])
+        try inp.checkKeys(["name", "size", "shape", "type", "scale", "zero_point"])
         let inputName = try inp.has("name") ? inp.string("name") : "x"
         // "shape" (channels last, e.g. [9, 16, 1]) may stand for "size" or come with it.
         let shape: [Int]? = inp.has("shape") ? try Shapes.ints(inp, "shape", min: 1, max: 1_000_000) : nil
         if let shape, shape.isEmpty { throw inp.fail("shape", "expected at least one dimension") }
         let size = inp.has("size") || shape == nil ? try inp.int("size") : shape!.reduce(1, *)
-        let input = InputSpec(name: inputName, size: size, type: try inp.type("type"), shape: shape)
+        // "scale" / "zero_point": a real input x becomes the code cast(x / scale + zero_point, type).
+        var scale: InputScale? = nil
+        if inp.has("scale") || inp.has("zero_point") {
+            var text = "1"
+            if inp.has("scale") {
+                guard case let .number(t) = try inp.value("scale") else { throw inp.fail("scale", "expected a number, found \(try inp.value("scale").kindName)") }
+                text = t
+            }
+            let zp = inp.has("zero_point") ? try inp.int("zero_point", min: -(1 << 62), max: 1 << 62) : 0
+            do { scale = try InputScale(scaleText: text, zeroPoint: BigInt(zp)) } catch let e as DecimalParseError { throw inp.fail("scale", e.description) }
+        }
+        let input = InputSpec(name: inputName, size: size, type: try inp.type("type"), shape: shape, scale: scale)
 
         // The type flowing into each layer, for the ops whose output_type defaults to it.
         var flowing = input.type

@@ -16,7 +16,7 @@ public enum ModelWriter {
             ("size", .number(String(m.input.size))),
         ] + (m.input.shape.count > 1 ? [("shape", Shapes.json(m.input.shape))] : []) + [
             ("type", .string(m.input.type.description)),
-        ])))
+        ] + (m.input.scale.map { [("scale", .number($0.scaleText)), ("zero_point", .number(String($0.zeroPoint)))] } ?? []))))
         top.append(("layers", .array(m.layers.map(layerJSON))))
         return JSONWriter.pretty(.object(top)) + "\n"
     }

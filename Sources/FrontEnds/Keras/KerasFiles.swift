@@ -178,7 +178,7 @@ public enum KerasFiles {
     }
 
     static func parseJSON(_ text: String, file: String) throws -> JSONValue {
-        do { return try JSONParser.parse(text) } catch let e as JSONSyntaxError {
+        do { return try JSONParser.parse(text, nonFiniteTokens: true) } catch let e as JSONSyntaxError {
             throw InputError(file: file, field: "", message: "malformed JSON at line \(e.line), column \(e.column): \(e.message)")
         }
     }

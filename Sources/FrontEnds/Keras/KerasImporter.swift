@@ -86,6 +86,8 @@ public enum KerasImporter {
     public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
         let file = src.architectureFile
         let graph = try KerasGraph.parse(src.architecture, file: file)
+        // HGQ2 models: exactly as HGQ2 computes them (HGQ2Importer.swift), not as hls4ml converts.
+        if HGQ2Importer.isHGQ2(graph) { return try HGQ2Importer.model(graph, src: src, config: config) }
         let (inputName, rawLayers, size) = try hlsLayers(graph, src: src)
         let spatial = KerasConv.isSpatialModel(graph)
         let layers = spatial ? try KerasConv.configPasses(rawLayers, config: config) : rawLayers

@@ -5,10 +5,10 @@
 # file") and the run goes on in the same process. Anything else (a crash of rtlgen itself, an
 # unexpected error, a message of several lines) fails.
 #
-#   scripts/fuzz-importers.sh RTLGEN COUNT SEED [FORMATS...]    (default: all eight formats)
+#   scripts/fuzz-importers.sh RTLGEN COUNT SEED [FORMATS...]    (default: all nine formats)
 set -euo pipefail
 RTLGEN=$1; COUNT=$2; SEED=$3; shift 3
-FORMATS=("$@"); [ ${#FORMATS[@]} -gt 0 ] || FORMATS=(h5 keras json yaml csv npy bnn onnx)
+FORMATS=("$@"); [ ${#FORMATS[@]} -gt 0 ] || FORMATS=(h5 keras json yaml csv npy bnn onnx hgq2)
 PROG=$(mktemp); trap 'rm -f "$PROG"' EXIT
 for f in "${FORMATS[@]}"; do
   set +e

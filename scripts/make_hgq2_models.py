@@ -22,10 +22,14 @@ quantizer's range so that saturation, zero-bit weights and wrap-around all occur
                       bits are then HGQ2's own tracing), then bit widths re-drawn per element
   hgq2_tagger         16-32-5, QDense(relu) + QEinsumDense('bc,cd->bd') with an output quantizer;
                       weights kif RND_CONV SAT, activations kif TRN SAT, output kif RND SAT
+  hgq2_mixed          6-10-12-4: a Quantizer layer as input quantizer (RND_CONV, SAT_SYM, one
+                      fractional width), QDense without input quantizer, Keras ReLU,
+                      QUnaryFunctionLUT('relu'), kbi weights with WRAP (HGQ2 only rounds them),
+                      an output quantizer
 
-The script checks that HGQ2's float32 forward pass is exact on every row (its sums recomputed
-with exact fractions from HGQ2's own quantized inputs, kernels and biases); a row where float32
-rounding moved a sum would not be an oracle for exact fixed-point arithmetic.
+The script checks that HGQ2's float32 forward pass is exact on every row (its sums recomputed in
+float64 from HGQ2's own quantized inputs, kernels and biases); a row where float32 rounding moved
+a sum would not be an oracle for exact fixed-point arithmetic.
 """
 import argparse
 import os
@@ -132,38 +136,29 @@ def input_rows(rng, n, width):
     return x
 
 
-def exact_forward(model, x):
-    """The model recomputed with exact fractions from HGQ2's own quantized tensors."""
-    h = [[Fraction(float(v)) for v in row] for row in x]
+def float64_forward(model, x):
+    """The model recomputed with its dense sums in float64 from HGQ2's own quantized tensors
+    (exact here: every value has far fewer than 53 significant bits); element-wise layers
+    (quantizers, ReLU) are HGQ2's own calls, exact in float32."""
+    h = np.asarray(x, dtype='float32')
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        if not isinstance(layer, (QDense, QEinsumDense)):
-            raise SystemExit('exact_forward: unexpected layer %s' % layer.name)
-        xin = np.asarray([[float(v) for v in row] for row in h], dtype='float32')
-        if layer.enable_iq:
-            xq = np.asarray(layer.iq(xin, training=False))
-            # the input to the quantizer must itself be exact in float32
-            assert all(Fraction(float(a)) == b for ra, rb in zip(xin, h) for a, b in zip(ra, rb)), 'inexact float32 input'
-        else:
-            xq = xin
-        k = np.asarray(layer.qkernel)
-        b = np.asarray(layer.qbias) if layer.bias is not None else np.zeros(k.shape[1], dtype='float32')
-        kf = [[Fraction(float(v)) for v in row] for row in k]
-        bf = [Fraction(float(v)) for v in b]
-        out = []
-        for row in xq:
-            xr = [Fraction(float(v)) for v in row]
-            y = [bf[j] + sum(xr[i] * kf[i][j] for i in range(len(xr))) for j in range(len(bf))]
+        if isinstance(layer, (QDense, QEinsumDense)):
+            xq = np.asarray(layer.iq(h, training=False)) if layer.enable_iq else h
+            k = np.asarray(layer.qkernel, dtype='float64')
+            b = np.asarray(layer.qbias, dtype='float64') if layer.bias is not None else 0.0
+            y = xq.astype('float64') @ k + b
             if layer.activation is keras.activations.relu:
-                y = [max(v, Fraction(0)) for v in y]
-            out.append(y)
-        if layer.enable_oq:
-            arr = np.asarray([[float(v) for v in r] for r in out], dtype='float32')
-            assert all(Fraction(float(a)) == b for ra, rb in zip(arr, out) for a, b in zip(ra, rb)), 'inexact float32 before the output quantizer'
-            out = [[Fraction(float(v)) for v in r] for r in np.asarray(layer.oq(arr, training=False))]
-        h = out
-    return h
+                y = np.maximum(y, 0.0)
+            if np.any(y.astype('float32').astype('float64') != y):
+                raise SystemExit('%s: a sum is not a float32 value: HGQ2\'s float32 pass cannot be exact' % layer.name)
+            h = y.astype('float32')
+            if layer.enable_oq:
+                h = np.asarray(layer.oq(h, training=False))
+        else:
+            h = np.asarray(layer(h, training=False))
+    return h.astype('float64')
 
 
 def muon_student(rng):
@@ -205,6 +200,39 @@ def tagger(rng):
     return m
 
 
+def mixed(rng):
+    """A standalone Quantizer as the input quantizer (one fractional width, RND_CONV), QDense
+    without an input quantizer after it, Keras ReLU, QUnaryFunctionLUT('relu') (its input and
+    table quantizers), kbi weights with WRAP overflow (HGQ2 only rounds them), a last QDense
+    with an output quantizer."""
+    keras.utils.set_random_seed(13)
+    from hgq.layers import Quantizer, QUnaryFunctionLUT
+    from hgq.quantizer import QuantizerConfig
+    inp = keras.Input((6,), name='feat')
+    h = Quantizer(QuantizerConfig('kif', 'datalane', round_mode='RND_CONV', overflow_mode='SAT_SYM', f0=4, i0=3), name='in_q')(inp)
+    with QuantizerConfigScope(place='weight', overflow_mode='WRAP'):
+        h = QDense(10, enable_iq=False, name='fc1')(h)
+    h = keras.layers.ReLU(name='relu1')(h)
+    h = QUnaryFunctionLUT('relu', name='lut_relu')(h)
+    h = QDense(12, activation='relu', name='fc2')(h)
+    y = QDense(4, enable_oq=True, name='out')(h)
+    m = keras.Model(inp, y, name='hgq2_mixed')
+    for layer in m.layers:
+        if isinstance(layer, (QDense, QEinsumDense)):
+            draw_weights(layer, rng)
+            randomize_bits(layer, rng)
+        elif isinstance(layer, QUnaryFunctionLUT):
+            iq, oq = quantizer_vars(layer.iq), quantizer_vars(layer.oq)
+            iq._i.assign(rng.integers(0, 5, tuple(iq._i.shape)).astype('float32'))
+            iq._f.assign(rng.integers(-1, 5, tuple(iq._f.shape)).astype('float32'))
+            oq._b.assign(rng.integers(0, 7, tuple(oq._b.shape)).astype('float32'))
+            oq._i.assign(rng.integers(-1, 4, tuple(oq._i.shape)).astype('float32'))
+        elif isinstance(layer, Quantizer):
+            q = quantizer_vars(layer)
+            q._i.assign(rng.integers(0, 5, tuple(q._i.shape)).astype('float32'))
+    return m
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
@@ -213,7 +241,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
-    for make in (muon_student, tagger):
+    for make in (muon_student, tagger, mixed):
         m = make(rng)
         name = m.name
         path = os.path.join(a.out, name + '.keras')
@@ -224,8 +252,8 @@ def main():
         y0 = np.asarray(m.predict(x, verbose=0, batch_size=1024), dtype='float32')
         if not np.array_equal(y, y0):
             sys.exit('%s: the reloaded model predicts differently' % name)
-        ref = exact_forward(m2, x)
-        bad = [r for r in range(len(x)) if any(Fraction(float(u)) != v for u, v in zip(y[r], ref[r]))]
+        ref = float64_forward(m2, x)
+        bad = [r for r in range(len(x)) if np.any(y[r].astype('float64') != ref[r])]
         if bad:
             sys.exit('%s: HGQ2\'s float32 forward pass is not exact on %d rows (first: %d)' % (name, len(bad), bad[0]))
         with open(os.path.join(a.out, name + '_x.csv'), 'w') as f:

@@ -323,8 +323,13 @@ enum HGQ2Importer {
             try raw.enumerated().map { j, v in
                 let y = q.weightValue(Float(v), j)
                 guard y.isFinite, abs(y) < 0x1p60 else { throw InputError(file: file, field: "\(field)[\(j)]", message: "the quantized value \(y) is out of range") }
-                let (num, den) = WeightText.exactRatio(Double(y))
-                return (num, den.trailingZeroBitCount)
+                let (n0, den) = WeightText.exactRatio(Double(y))
+                var num = n0, frac = den.trailingZeroBitCount
+                if num == 0 { return (0, 0) }
+                let tz = min(num.trailingZeroBitCount, frac)   // lowest terms
+                num >>= tz
+                frac -= tz
+                return (num, frac)
             }
         }
 

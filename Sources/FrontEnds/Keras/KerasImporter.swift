@@ -35,6 +35,8 @@ struct HLSLayer {
         case binaryDense(kernel: [[Int8]], bias: [Double]?, biasQuantizer: QKerasQuantizer?, biasType: FixedType?, ternary: Bool, qkeras: Bool)
         /// Conv, pooling, flatten / reshape, zero padding (KerasConv.swift).
         case spatial(SpatialLayer)
+        /// A QKeras quantized_relu_po2 activation (QKerasReluPo2.swift): two layers.
+        case reluPo2(QKerasQuantizer)
     }
     let name: String
     /// hls4ml's class name (the LayerType key).
@@ -115,6 +117,13 @@ public enum KerasImporter {
             // ternary activation (quantize 3: int<2> data), which rtlgen folds into the batchnorm's
             // layer: the activation itself is then no layer of its own.
             if i >= 1, l.foldsIntoBatchNorm(previous: layers[i - 1]) { continue }
+            if case let .reluPo2(q) = l.kind {
+                let ls = try reluPo2Layers(l, q, inType: prevType, names: &names, file: file)
+                out.append(contentsOf: ls)
+                prov.name[i] = ls.last!.name
+                prevType = ls.last!.outputType
+                continue
+            }
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
             let afterTernaryBNQT = i >= 1 && layers[i - 1].isTernaryBNQT(previous: i >= 2 ? layers[i - 2] : nil)
@@ -301,6 +310,8 @@ public enum KerasImporter {
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("relu"), source: l.path))
                 case .quantizedBits:
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("linear"), source: l.path))
+                case .reluPo2:
+                    out.append(HLSLayer(name: l.name, className: "Activation", kind: .reluPo2(q), source: l.path))
                 case .binary:
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("binary_tanh"), source: l.path))
                 case .ternary:

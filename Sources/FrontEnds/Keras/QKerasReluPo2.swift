@@ -39,17 +39,20 @@ extension KerasImporter {
         func e(_ c: Int128) -> Int { reluPo2Exponent(value(c), q) }
         let lo = e(t.minCode), hi = e(t.maxCode)
         guard hi >= lo else { throw fail("quantized_relu_po2: the exponent decreases over the input range (unexpected)") }
-        // QKeras' y = x' + (2^e - x') is 2^e when every x', 2^e and their difference lie on one
-        // float32 grid: all multiples of 2^-L below 2^H with H + L <= 24.
-        var L = max(frac, -lo)
-        var H = max(t.signed ? t.intBits - 1 : t.intBits, hi + 1)
-        if let m = q.maxValue {
-            let (num, den) = WeightText.exactRatio(Double(Float(m)))
-            L = max(L, den.trailingZeroBitCount - num.trailingZeroBitCount)
-            H = max(H, Int(Foundation.log2(Double(Float(m))).rounded(.up)) + 1)
-        }
-        guard H + L <= 24 else {
-            throw fail("quantized_relu_po2 on \(t) with exponents \(lo) to \(hi): QKeras' float32 x + (2^e - x) is not exactly 2^e for every input (a span of \(H + L) bits, float32 holds 24); rtlgen would differ from QKeras there: use a narrower input type or fewer bits")
+        // QKeras' y = x' + (2^e - x') (float32) must be 2^e exactly: x' = 0 for x <= 0; every
+        // positive code is checked (at most 2^23 of them).
+        if t.maxCode >= 1 {
+            var c: Int128 = 1
+            while c <= t.maxCode {
+                let x = value(c)
+                var xp = x
+                if let m = q.maxValue, x > Float(m) { xp = Float(m) }
+                let xq = Float(sign: .plus, exponent: e(c), significand: 1)
+                if xp + (xq - xp) != xq {
+                    throw fail("quantized_relu_po2 on \(t): QKeras' float32 x + (2^e - x) is not exactly 2^e for the input \(exactDecimal(Double(x))) (e = \(e(c))); rtlgen would differ from QKeras there: use a narrower input type or fewer bits")
+                }
+                c += 1
+            }
         }
         // One threshold per exponent step: the first code whose exponent reaches the level.
         var thresholds: [Rational] = []

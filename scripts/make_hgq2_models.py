@@ -61,7 +61,7 @@ def quantizer_vars(q):
     return q.quantizer
 
 
-def randomize_bits(layer, rng, weight_bits=(0, 8), weight_int=(-2, 2), in_int=(-1, 4), in_frac=(-1, 6), bias_bits=(0, 10)):
+def randomize_bits(layer, rng, weight_bits=(0, 8), weight_int=(-2, 2), in_int=(0, 4), in_frac=(1, 6), bias_bits=(0, 10)):
     """Per-element bit widths drawn at random for each quantizer of a QDense / QEinsumDense."""
     kq = quantizer_vars(layer.kq)
     shp = tuple(kq._k.shape)
@@ -224,9 +224,9 @@ def mixed(rng):
         elif isinstance(layer, QUnaryFunctionLUT):
             iq, oq = quantizer_vars(layer.iq), quantizer_vars(layer.oq)
             iq._i.assign(rng.integers(0, 5, tuple(iq._i.shape)).astype('float32'))
-            iq._f.assign(rng.integers(-1, 5, tuple(iq._f.shape)).astype('float32'))
-            oq._b.assign(rng.integers(0, 7, tuple(oq._b.shape)).astype('float32'))
-            oq._i.assign(rng.integers(-1, 4, tuple(oq._i.shape)).astype('float32'))
+            iq._f.assign(rng.integers(1, 6, tuple(iq._f.shape)).astype('float32'))
+            oq._b.assign(rng.integers(5, 9, tuple(oq._b.shape)).astype('float32'))
+            oq._i.assign(rng.integers(2, 5, tuple(oq._i.shape)).astype('float32'))
         elif isinstance(layer, Quantizer):
             q = quantizer_vars(layer)
             q._i.assign(rng.integers(0, 5, tuple(q._i.shape)).astype('float32'))

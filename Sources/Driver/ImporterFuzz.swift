@@ -8,7 +8,7 @@
 //   csv    CSV input text;   npy  a NumPy .npy array
 //   onnx   an ONNX / QONNX model's protobuf bytes (examples/qonnx_mlp by default)
 //   bnn    binary / ternary / power-of-two QKeras networks (qkeras_binary, small_bnn with its
-//          TernaryDense layers, qkeras_po2, in turn): the architecture JSON (its weights
+//          TernaryDense layers, qkeras_po2, qkeras_relu_po2, in turn): the architecture JSON (its weights
 //          unmutated) and, alternately, the HDF5 weights
 //   hgq2   HGQ2 .keras models (Tests/FrontEndsTests/Fixtures/hgq2, in turn): config.json's text
 //          (with Infinity tokens; weights unmutated) and, alternately, model.weights.h5

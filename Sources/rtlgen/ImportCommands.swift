@@ -127,7 +127,7 @@ struct FuzzImportersCmd: ParsableCommand {
     var corpus: String = "examples/muon_student_keras"
     @Flag(help: "Print each mutation's number before running it (to find the one that crashes).")
     var verbose = false
-    @Option(help: "Folder of the binary corpus for the bnn format (qkeras_binary, and when present small_bnn and qkeras_po2: NAME.json + NAME_weights.h5).")
+    @Option(help: "Folder of the binary corpus for the bnn format (qkeras_binary, and when present small_bnn, qkeras_po2 and qkeras_relu_po2: NAME.json + NAME_weights.h5).")
     var binaryCorpus: String = "Tests/FrontEndsTests/Fixtures"
     @Option(help: "Folder of HGQ2 .keras models for the hgq2 format.")
     var hgq2Corpus: String = "Tests/FrontEndsTests/Fixtures/hgq2"
@@ -150,7 +150,7 @@ struct FuzzImportersCmd: ParsableCommand {
                            binaryH5: try data((binaryCorpus as NSString).appendingPathComponent("qkeras_binary_weights.h5")))
         if format == "all" || format == "onnx" { c.onnx = try data(onnx) }
         let bdir = binaryCorpus as NSString
-        for n in ["small_bnn", "qkeras_po2"] {
+        for n in ["small_bnn", "qkeras_po2", "qkeras_relu_po2"] {
             let j = bdir.appendingPathComponent("\(n).json"), w = bdir.appendingPathComponent("\(n)_weights.h5")
             if FileManager.default.fileExists(atPath: j), FileManager.default.fileExists(atPath: w) {
                 c.binarySeeds.append((json: try readInputText(path: j), h5: try data(w)))

@@ -98,8 +98,6 @@ enum HGQ2Importer {
             case (true, "QDense"), (true, "QEinsumDense"):
                 try dense(l)
             case (true, "Quantizer"):
-                guard case let .object(m)? = l.config["config"] else { throw fail(l, "config", "expected a QuantizerConfig") }
-                _ = m
                 let g = try group(l)
                 try quantize(l, conf: l.config["config"], confField: "\(l.path).config", group: "\(g)/quantizer/vars", name: l.name)
             case (true, "QUnaryFunctionLUT"):
@@ -158,7 +156,7 @@ enum HGQ2Importer {
             let ts = q.types
             let nonNil = ts.compactMap { $0 }
             let homogeneous = nonNil.count == ts.count && Set(nonNil).count == 1
-            guard let cur = type else {
+            guard type != nil else {
                 // The model's input: HGQ2 rounds each float input at its own grid. rtlgen rounds the
                 // input once, to a type whose grid is finer, then each element: exact for TRN (any
                 // finer grid) and RND (at least one bit finer: floor(floor(x 2^F + 2^(F-f-1)) /
@@ -199,7 +197,6 @@ enum HGQ2Importer {
                 try emitQuantize(ts, name: name, l)
                 return
             }
-            _ = cur
             if homogeneous {
                 let t = nonNil[0]
                 layers.append(Layer(name: names.unique(name), op: .activation(.linear), outputType: t))

@@ -3,6 +3,7 @@
 // forms (one InputError, one line); and the HDF5 reader's child process on damaged files.
 // The fixtures are written by scripts/make_qkeras_binary.py (their hls4ml parity:
 // Tests/hls4ml/importers_binary.py).
+import Driver
 @testable import FrontEnds
 import Golden
 import FixedPoint
@@ -223,6 +224,15 @@ final class KerasBinaryTests: XCTestCase {
         XCTAssertThrowsError(try QKerasQuantizer.parseKernel(.string("quantized_relu_po2(4)"), file: "f", field: "k")) { e in
             XCTAssertTrue("\(e)".contains("quantized_relu_po2 is not a weight quantizer"), "\(e)")
         }
+        // The fixture qkeras_relu_po2 (scripts/make_qkeras_po2.py): 200 rows of the reference that
+        // `make relu-po2` composes from hls4ml's dense layers and QKeras' relu_po2 (recorded with
+        // --record), identical.
+        let rp = try ModelSource.load(ModelRequest(path: fixtures.appendingPathComponent("qkeras_relu_po2.json").path)).model
+        XCTAssertEqual(rp.layers.map(\.opName), ["dense", "multi_threshold", "lut", "dense", "multi_threshold", "lut", "dense"])
+        let got = String(decoding: try PredictFile.run(model: rp, inputPath: fixtures.appendingPathComponent("qkeras_relu_po2_x.csv").path) { _ in }, as: UTF8.self)
+        let want = try String(contentsOf: fixtures.appendingPathComponent("qkeras_relu_po2_y.csv"), encoding: .utf8)
+        XCTAssertEqual(want.split(separator: "\n").count, 200)
+        XCTAssertEqual(got, want, "qkeras_relu_po2: rtlgen predict vs the recorded hls4ml + QKeras reference")
         // The staircase on every code of an input type equals QKeras' exponent, as 2^e exactly.
         for (q, ts) in [(r4, "fixed<10,4>"), (r3, "ufixed<8,3>"), (try QKerasQuantizer.parseActivation(.object([("class_name", .string("quantized_relu_po2")), ("config", .object([("bits", .number("3")), ("log2_rounding", .string("floor"))]))]), file: "f", field: "a"), "fixed<9,6>")] {
             let t = try FixedType.parse(ts)

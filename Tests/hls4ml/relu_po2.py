@@ -17,7 +17,7 @@ activation receives in an hls4ml-converted model (the previous layer's fixed-poi
 
 Runs itself in scripts/hls4ml-tf-venv.sh's venv; "SKIP: ..." only when PyPI is unreachable.
 
-    python3 Tests/hls4ml/relu_po2.py [--rtlgen PATH] [--count 10000]
+    python3 Tests/hls4ml/relu_po2.py [--rtlgen PATH] [--count 10000] [--record]
 """
 import argparse
 import os
@@ -58,6 +58,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--rtlgen', default=os.path.join(ROOT, '.build', 'release', 'rtlgen'))
     ap.add_argument('--count', type=int, default=10000)
+    ap.add_argument('--record', action='store_true',
+                    help='write the first 200 inputs and reference outputs of the fixture to Tests/FrontEndsTests/Fixtures/qkeras_relu_po2_{x,y}.csv (KerasBinaryTests)')
     args = ap.parse_args()
     rtlgen = os.path.abspath(args.rtlgen)
     hls4ml_venv.enter('relu_po2 parity', 'hls4ml-tf-venv.sh')
@@ -148,6 +150,9 @@ def main():
     ok = same == len(want) and len(got) == len(want)
     failed |= not ok
     levels = len(set(z1.ravel())), len(set(z2.ravel()))
+    if args.record and ok:
+        open(os.path.join(FX, 'qkeras_relu_po2_x.csv'), 'w').write(''.join(','.join(r) + '\n' for r in rows[:200]))
+        open(os.path.join(FX, 'qkeras_relu_po2_y.csv'), 'w').write(''.join(','.join(r) + '\n' for r in want[:200]))
     print('  qkeras_relu_po2 (hls4ml dense layers + QKeras relu_po2)  %d/%d samples, %d/%d outputs identical (%d and %d distinct powers of two)%s'
           % (same, len(want), outs, sum(len(r) for r in want), levels[0], levels[1], '' if ok else '  FAILED'))
     if not ok:

@@ -21,7 +21,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: brevitas-parity brevitas-parity-full brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full
+.PHONY: brevitas-parity brevitas-parity-full brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full hgq2-parity relu-po2
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -42,6 +42,8 @@ help:
 	@echo "make brevitas-parity   Brevitas QONNX models: rtlgen vs the exact integer semantics, qonnx float32, Verilator/GHDL (part of make test)"
 	@echo "make brevitas-models   regenerate Tests/onnx/brevitas/ with torch + brevitas (a ~6 GB venv; not in make test)"
 	@echo "make hls4ml-importers-binary  binary/ternary Keras/QKeras (keras_bnn, fixtures) vs hls4ml (part of make test)"
+	@echo "make hgq2-parity      HGQ2 models (heterogeneous precision): rtlgen predict vs HGQ2's forward pass, built and simulated (not in make test)"
+	@echo "make relu-po2         QKeras quantized_relu_po2 vs QKeras' own quantizer (every input code) and hls4ml+QKeras composed (not in make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
 	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
@@ -342,6 +344,19 @@ hls4ml-importers: $(RTLGEN)
 # exact threshold folding (shown by swapping in hls4ml's own thresholds) ---
 hls4ml-importers-binary: $(RTLGEN)
 	python3 Tests/hls4ml/importers_binary.py --rtlgen $(RTLGEN)
+
+# --- HGQ2 (heterogeneous-precision Keras 3 models, PyPI hgq2 + jax CPU venv by scripts/hgq2-venv.sh):
+# the three seeded models of Tests/FrontEndsTests/Fixtures/hgq2 rebuilt by scripts/make_hgq2_models.py
+# with 10,000 rows, HGQ2's own forward pass vs rtlgen predict, each built and simulated in both
+# simulators (not in make test: about 3 minutes; the committed outputs are checked by swift test) ---
+hgq2-parity: $(RTLGEN)
+	python3 Tests/importers/hgq2_parity.py --rtlgen $(RTLGEN)
+
+# --- QKeras quantized_relu_po2 (no hls4ml conversion exists): rtlgen against QKeras' own quantizer on
+# every code of six input types, and a fixture model against hls4ml's dense layers composed with
+# QKeras' relu_po2 on 10,000 inputs, built and simulated (hls4ml-tf venv; not in make test) ---
+relu-po2: $(RTLGEN)
+	python3 Tests/hls4ml/relu_po2.py --rtlgen $(RTLGEN)
 
 # --- a Keras 3 .keras archive through hls4ml's Keras 3 converter (a third venv; not in make test) ---
 hls4ml-importers-keras3: $(RTLGEN)

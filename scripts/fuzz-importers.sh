@@ -5,13 +5,13 @@
 # file") and the run goes on in the same process. Anything else (a crash of rtlgen itself, an
 # unexpected error, a message of several lines) fails.
 #
-#   scripts/fuzz-importers.sh RTLGEN COUNT SEED [FORMATS...]    (default: all nine formats)
+#   scripts/fuzz-importers.sh RTLGEN COUNT SEED [FORMATS...]    (default: all ten formats)
 #
 # "brevitas" is the onnx format seeded with a Brevitas QONNX model (real and per-channel scales, a
 # zero point, batchnorm folded into thresholds: Tests/onnx/brevitas/brevitas_tiny.onnx).
 set -euo pipefail
 RTLGEN=$1; COUNT=$2; SEED=$3; shift 3
-FORMATS=("$@"); [ ${#FORMATS[@]} -gt 0 ] || FORMATS=(h5 keras json yaml csv npy bnn onnx brevitas)
+FORMATS=("$@"); [ ${#FORMATS[@]} -gt 0 ] || FORMATS=(h5 keras json yaml csv npy bnn onnx brevitas hgq2)
 PROG=$(mktemp); trap 'rm -f "$PROG"' EXIT
 for f in "${FORMATS[@]}"; do
   set +e

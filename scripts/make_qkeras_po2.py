@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Writes a small QKeras network with power-of-two weights (8-16-8-4, seeded weights): the fixture
-of the Keras importer's quantized_po2 path (unit tests, fuzzing, hls4ml parity).
+"""Writes small QKeras networks with power-of-two weights and activations (seeded): the fixtures of
+the Keras importer's quantized_po2 and quantized_relu_po2 paths (unit tests, fuzzing, parity).
 
-    DIR/qkeras_po2.json          model.to_json()
+    DIR/qkeras_po2.json          model.to_json()          (hls4ml parity: Tests/hls4ml/importers.py)
     DIR/qkeras_po2_weights.h5    model.save_weights()
+    DIR/qkeras_relu_po2.json     6-12-6-3 with quantized_relu_po2 activations (QKeras parity:
+    DIR/qkeras_relu_po2_weights.h5  Tests/hls4ml/relu_po2.py; hls4ml 1.3 cannot convert it)
+
+qkeras_relu_po2: QDense(12, quantized_bits(6,2) kernel and bias) -> QActivation(
+quantized_relu_po2(4)) -> QDense(6, quantized_po2(4) kernel, quantized_bits(8,3) bias) ->
+QActivation(quantized_relu_po2(3, max_value=1, log2_rounding='floor')) -> QDense(3,
+quantized_bits(8,3) kernel, no bias).
 
 Layers: QDense(16, quantized_po2(4) kernel, quantized_bits(8,3) bias) -> QActivation(
 quantized_relu(6,2)) -> QDense(8, quantized_po2(4) kernel, no bias) -> QActivation(
@@ -22,7 +29,7 @@ import sys
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from qkeras import QActivation, QDense, quantized_bits, quantized_po2, quantized_relu  # noqa: E402
+from qkeras import QActivation, QDense, quantized_bits, quantized_po2, quantized_relu, quantized_relu_po2  # noqa: E402
 
 
 def main():
@@ -57,6 +64,22 @@ def main():
         f.write(model.to_json())
     model.save_weights(os.path.join(out, 'qkeras_po2_weights.h5'))
     print('wrote %s/qkeras_po2.json and qkeras_po2_weights.h5' % out)
+
+    inp = tf.keras.Input(shape=(6,), name='x')
+    h = QDense(12, kernel_quantizer=quantized_bits(6, 2, alpha=1), bias_quantizer=quantized_bits(6, 2, alpha=1), name='fc1')(inp)
+    h = QActivation(quantized_relu_po2(4), name='po2act1')(h)
+    h = QDense(6, kernel_quantizer=quantized_po2(4), bias_quantizer=quantized_bits(8, 3, alpha=1), name='fc2')(h)
+    h = QActivation(quantized_relu_po2(3, max_value=1, log2_rounding='floor'), name='po2act2')(h)
+    y = QDense(3, kernel_quantizer=quantized_bits(8, 3, alpha=1), use_bias=False, name='fc3')(h)
+    model = tf.keras.Model(inp, y, name='qkeras_relu_po2')
+    for layer in model.layers:
+        ws = layer.get_weights()
+        if ws:
+            layer.set_weights([rng.uniform(-2, 2, a.shape).astype(np.float32) for a in ws])
+    with open(os.path.join(out, 'qkeras_relu_po2.json'), 'w') as f:
+        f.write(model.to_json())
+    model.save_weights(os.path.join(out, 'qkeras_relu_po2_weights.h5'))
+    print('wrote %s/qkeras_relu_po2.json and qkeras_relu_po2_weights.h5' % out)
 
 
 if __name__ == '__main__':

@@ -7,8 +7,11 @@
 //   yaml   an hls4ml configuration (with the original Keras files)
 //   csv    CSV input text;   npy  a NumPy .npy array
 //   onnx   an ONNX / QONNX model's protobuf bytes (examples/qonnx_mlp by default)
-//   bnn    a QKeras binary / ternary network's architecture JSON (its weights unmutated) and,
-//          alternately, its HDF5 weights (the binary and ternary import paths)
+//   bnn    binary / ternary / power-of-two QKeras networks (qkeras_binary, small_bnn with its
+//          TernaryDense layers, qkeras_po2, qkeras_relu_po2, in turn): the architecture JSON (its weights
+//          unmutated) and, alternately, the HDF5 weights
+//   hgq2   HGQ2 .keras models (Tests/FrontEndsTests/Fixtures/hgq2, in turn): config.json's text
+//          (with Infinity tokens; weights unmutated) and, alternately, model.weights.h5
 import Foundation
 import FixedPoint
 import FrontEnds
@@ -25,6 +28,10 @@ public struct FuzzCorpus {
         /// A binary / ternary QKeras network (architecture JSON + weights).
     public var binaryJSON: String
     public var binaryH5: Data
+    /// More binary / ternary / po2 networks for the bnn format (used in turn with the one above).
+    public var binarySeeds: [(json: String, h5: Data)] = []
+    /// HGQ2 models (config.json text, model.weights.h5 bytes) for the hgq2 format.
+    public var hgq2Seeds: [(config: String, weights: Data)] = []
     public init(kerasJSON: String, weightsH5: Data, kerasArchive: Data, hlsConfig: String, binaryJSON: String = "", binaryH5: Data = Data()) {
         self.kerasJSON = kerasJSON
         self.weightsH5 = weightsH5
@@ -36,7 +43,7 @@ public struct FuzzCorpus {
 }
 
 public enum ImporterFuzz {
-    public static let formats = ["h5", "keras", "json", "yaml", "csv", "npy", "bnn", "onnx"]
+    public static let formats = ["h5", "keras", "json", "yaml", "csv", "npy", "bnn", "onnx", "hgq2"]
 
     public struct Outcome {
         public var imported = 0
@@ -129,7 +136,9 @@ public enum ImporterFuzz {
         for v in [1.5, -2, 0.25, 3, -31.5, 0, 1e-3, -7, 33, 0.1] { npy += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
         // The unmutated weights, read once (json, yaml and half of bnn mutate the text only).
         let muonWeights = try? KerasFiles.weights(image: c.weightsH5, name: "w.h5")
-        let bnnWeights = try? KerasFiles.weights(image: c.binaryH5, name: "bnn.h5")
+        let bnnSeeds = [(json: c.binaryJSON, h5: c.binaryH5)] + c.binarySeeds
+        let bnnWeights = bnnSeeds.map { try? KerasFiles.weights(image: $0.h5, name: "bnn.h5") }
+        let hgqWeights = c.hgq2Seeds.map { try? KerasFiles.weights(image: $0.weights, name: "hgq2.h5") }
         for i in start..<(start + count) {
             var r = RNG(s: seed &* 0x2545_F491_4F6C_DD1D ^ (UInt64(formats.firstIndex(of: format) ?? 0) << 56) ^ UInt64(i))
             _ = r.next()
@@ -160,14 +169,27 @@ public enum ImporterFuzz {
                     try exercise(try KerasImporter.model(src, config: cfg, options: ImportOptions()))
                 case "bnn":
                     let src: KerasSource
+                    let k = (i / 2) % bnnSeeds.count, seed = bnnSeeds[k]
                     if i % 2 == 0 {
-                        let t = String(decoding: mutateText(c.binaryJSON, &r), as: UTF8.self)
-                        src = try KerasFiles.load(jsonText: t, jsonName: "fuzz_bnn.json", weights: try bnnWeights ?? KerasFiles.weights(image: c.binaryH5, name: "bnn.h5"))
+                        let t = String(decoding: mutateText(seed.json, &r), as: UTF8.self)
+                        src = try KerasFiles.load(jsonText: t, jsonName: "fuzz_bnn.json", weights: try bnnWeights[k] ?? KerasFiles.weights(image: seed.h5, name: "bnn.h5"))
                     } else {
-                        let img = Data(mutateBytes(Array(c.binaryH5), &r))
-                        src = try KerasFiles.load(jsonText: c.binaryJSON, jsonName: "bnn.json", weightsImage: img, weightsName: "fuzz_bnn.h5")
+                        let img = Data(mutateBytes(Array(seed.h5), &r))
+                        src = try KerasFiles.load(jsonText: seed.json, jsonName: "bnn.json", weightsImage: img, weightsName: "fuzz_bnn.h5")
                     }
                     try exercise(try KerasImporter.model(src, config: .defaults(file: "fuzz_bnn.json"), options: ImportOptions()))
+                case "hgq2":
+                    guard !c.hgq2Seeds.isEmpty else { o.unexpected.append("no HGQ2 seeds"); return o }
+                    let src: KerasSource
+                    let k = (i / 2) % c.hgq2Seeds.count, seed = c.hgq2Seeds[k]
+                    if i % 2 == 0 {
+                        let t = String(decoding: mutateText(seed.config, &r), as: UTF8.self)
+                        src = try KerasFiles.load(jsonText: t, jsonName: "fuzz_hgq2.keras", weights: try hgqWeights[k] ?? KerasFiles.weights(image: seed.weights, name: "hgq2.h5"))
+                    } else {
+                        let img = Data(mutateBytes(Array(seed.weights), &r))
+                        src = try KerasFiles.load(jsonText: seed.config, jsonName: "hgq2.keras", weightsImage: img, weightsName: "fuzz_hgq2.h5")
+                    }
+                    try exercise(try KerasImporter.model(src, config: .defaults(file: "fuzz_hgq2.keras"), options: ImportOptions()))
                 case "csv":
                     _ = try InputData.read(data: Data(mutateText(csv, &r)), path: "fuzz.csv", size: 5, type: sample) { _ in }
                 case "npy":

@@ -111,7 +111,7 @@ struct FuzzImportersCmd: ParsableCommand {
         abstract: "Seeded mutation fuzzing of the importers and input readers (development; make fuzz / fuzz-long).",
         discussion: "Each mutated file must import or fail with one message (exit status 2 in real use); anything else is reported and exits 1.")
 
-    @Option(help: "h5, keras, json, yaml, csv, npy, bnn or all.")
+    @Option(help: "h5, keras, json, yaml, csv, npy, bnn, onnx, hgq2 or all.")
     var format: String = "all"
     @Option(help: "Mutations per format.")
     var count: Int = 1000
@@ -127,8 +127,10 @@ struct FuzzImportersCmd: ParsableCommand {
     var corpus: String = "examples/muon_student_keras"
     @Flag(help: "Print each mutation's number before running it (to find the one that crashes).")
     var verbose = false
-    @Option(help: "Folder of the binary corpus (qkeras_binary.json, qkeras_binary_weights.h5) for the bnn format.")
+    @Option(help: "Folder of the binary corpus for the bnn format (qkeras_binary, and when present small_bnn, qkeras_po2 and qkeras_relu_po2: NAME.json + NAME_weights.h5).")
     var binaryCorpus: String = "Tests/FrontEndsTests/Fixtures"
+    @Option(help: "Folder of HGQ2 .keras models for the hgq2 format.")
+    var hgq2Corpus: String = "Tests/FrontEndsTests/Fixtures/hgq2"
     @Option(help: "A Keras 3 .keras archive for the keras format.")
     var keras: String = "Tests/FrontEndsTests/Fixtures/small_keras3.keras"
     @Option(help: "An ONNX model for the onnx format.")
@@ -147,6 +149,18 @@ struct FuzzImportersCmd: ParsableCommand {
                            binaryJSON: try readInputText(path: (binaryCorpus as NSString).appendingPathComponent("qkeras_binary.json")),
                            binaryH5: try data((binaryCorpus as NSString).appendingPathComponent("qkeras_binary_weights.h5")))
         if format == "all" || format == "onnx" { c.onnx = try data(onnx) }
+        let bdir = binaryCorpus as NSString
+        for n in ["small_bnn", "qkeras_po2", "qkeras_relu_po2"] {
+            let j = bdir.appendingPathComponent("\(n).json"), w = bdir.appendingPathComponent("\(n)_weights.h5")
+            if FileManager.default.fileExists(atPath: j), FileManager.default.fileExists(atPath: w) {
+                c.binarySeeds.append((json: try readInputText(path: j), h5: try data(w)))
+            }
+        }
+        if format == "all" || format == "hgq2" {
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: hgq2Corpus)) ?? []).filter { $0.hasSuffix(".keras") }.sorted()
+            guard !files.isEmpty else { throw InputError(file: hgq2Corpus, field: "", message: "no .keras files for the hgq2 format") }
+            for f in files { c.hgq2Seeds.append(try KerasFiles.archiveEntries(path: (hgq2Corpus as NSString).appendingPathComponent(f))) }
+        }
         let formats = format == "all" ? ImporterFuzz.formats : [format]
         HDF5File.guardSeconds = hdf5Timeout
         let pf: FileHandle? = progressFile.flatMap { p in

@@ -3,7 +3,9 @@
 // forms (one InputError, one line); and the HDF5 reader's child process on damaged files.
 // The fixtures are written by scripts/make_qkeras_binary.py (their hls4ml parity:
 // Tests/hls4ml/importers_binary.py).
+import Driver
 @testable import FrontEnds
+import Golden
 import FixedPoint
 import Foundation
 import ModelIR
@@ -183,8 +185,8 @@ final class KerasBinaryTests: XCTestCase {
     }
 
     /// quantized_po2 kernels (scripts/make_qkeras_po2.py): QKeras' exponents, hls4ml's weights as
-    /// fixed-point codes of +-2^e, and the refusals (boundary weights, po2 biases and activations,
-    /// quantized_relu_po2). hls4ml parity: Tests/hls4ml/importers.py.
+    /// fixed-point codes of +-2^e, and the refusals (boundary weights, po2 biases and activations);
+    /// quantized_relu_po2 activations. hls4ml parity: Tests/hls4ml/importers.py.
     func testQuantizedPo2() throws {
         let q4 = try XCTUnwrap(QKerasQuantizer.parseKernel(.string("quantized_po2(4)"), file: "f", field: "k"))
         XCTAssertEqual([q4.minExp, q4.maxExp], [-4, 3])
@@ -204,8 +206,49 @@ final class KerasBinaryTests: XCTestCase {
         XCTAssertThrowsError(try QKerasQuantizer.parse(.string("quantized_po2(4)"), file: "f", field: "bias_quantizer")) { e in
             XCTAssertTrue("\(e)".contains("quantized_po2 bias quantizer is not supported"), "\(e)")
         }
-        XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string("quantized_relu_po2(4)"), file: "f", field: "a")) { e in
-            XCTAssertTrue("\(e)".contains("Unsupported QKeras activation: quantized_relu_po2"), "\(e)")
+        // quantized_relu_po2 (QKerasReluPo2.swift; its QKeras parity: Tests/hls4ml/relu_po2.py).
+        let r4 = try QKerasQuantizer.parseActivation(.string("quantized_relu_po2(4)"), file: "f", field: "a")
+        XCTAssertEqual([r4.minExp, r4.maxExp], [-8, 7])
+        let r3 = try QKerasQuantizer.parseActivation(.string("quantized_relu_po2(3, max_value=1)"), file: "f", field: "a")
+        XCTAssertEqual([r3.minExp, r3.maxExp], [-8, 7])   // no exponent sign bit when max_value <= 1
+        for (x, want) in [(-3.0, -8), (0.0, -8), (5e-8, -8), (1e-3, -8), (0.3, -2), (1.0, 0), (1.4142, 0), (1.4143, 1), (200.0, 7)] {
+            XCTAssertEqual(KerasImporter.reluPo2Exponent(Float(x), r4), want, "relu_po2(4) of \(x)")
+        }
+        XCTAssertEqual(KerasImporter.reluPo2Exponent(3, r3), 0, "max_value 1 clips the exponent's input")
+        for (text, want) in [("quantized_relu_po2(8)", "below float32's normal range"), ("quantized_relu_po2(4, negative_slope=0.5)", "negative_slope 0.5 is not supported"),
+                             ("quantized_relu_po2(4, quadratic_approximation=1)", "quadratic_approximation is not supported")] {
+            XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string(text), file: "f", field: "a"), text) { e in
+                XCTAssertTrue("\(e)".contains(want), "\(e)")
+            }
+        }
+        XCTAssertThrowsError(try QKerasQuantizer.parseKernel(.string("quantized_relu_po2(4)"), file: "f", field: "k")) { e in
+            XCTAssertTrue("\(e)".contains("quantized_relu_po2 is not a weight quantizer"), "\(e)")
+        }
+        // The fixture qkeras_relu_po2 (scripts/make_qkeras_po2.py): 200 rows of the reference that
+        // `make relu-po2` composes from hls4ml's dense layers and QKeras' relu_po2 (recorded with
+        // --record), identical.
+        let rp = try ModelSource.load(ModelRequest(path: fixtures.appendingPathComponent("qkeras_relu_po2.json").path)).model
+        XCTAssertEqual(rp.layers.map(\.opName), ["dense", "multi_threshold", "lut", "dense", "multi_threshold", "lut", "dense"])
+        let got = String(decoding: try PredictFile.run(model: rp, inputPath: fixtures.appendingPathComponent("qkeras_relu_po2_x.csv").path) { _ in }, as: UTF8.self)
+        let want = try String(contentsOf: fixtures.appendingPathComponent("qkeras_relu_po2_y.csv"), encoding: .utf8)
+        XCTAssertEqual(want.split(separator: "\n").count, 200)
+        XCTAssertEqual(got, want, "qkeras_relu_po2: rtlgen predict vs the recorded hls4ml + QKeras reference")
+        // The staircase on every code of an input type equals QKeras' exponent, as 2^e exactly.
+        for (q, ts) in [(r4, "fixed<10,4>"), (r3, "ufixed<8,3>"), (try QKerasQuantizer.parseActivation(.object([("class_name", .string("quantized_relu_po2")), ("config", .object([("bits", .number("3")), ("log2_rounding", .string("floor"))]))]), file: "f", field: "a"), "fixed<9,6>")] {
+            let t = try FixedType.parse(ts)
+            var names = NameTable()
+            let hl = HLSLayer(name: "act", className: "Activation", kind: .reluPo2(q), source: "a")
+            let ls = try KerasImporter.reluPo2Layers(hl, q, inType: t, names: &names, file: "f")
+            XCTAssertEqual(ls.map(\.opName), ["multi_threshold", "lut"])
+            let n = Int(t.maxCode - t.minCode + 1)
+            let m = try ModelCore.validate(Model(name: "p", input: InputSpec(name: "x", size: n, type: t), layers: ls), file: "p")
+            let y = try GoldenModel(m).evaluate(codes: (0..<n).map { t.minCode + Int128($0) })
+            let out = m.outputType
+            for (j, c) in y.enumerated() {
+                let x = t.minCode + Int128(j)
+                let e = KerasImporter.reluPo2Exponent(Float(Double(x) * pow(2, Double(-t.fracBits))), q)
+                XCTAssertEqual(c, Int128(1) << (e + out.fracBits), "\(ts) code \(x): 2^\(e)")
+            }
         }
         XCTAssertThrowsError(try QKerasQuantizer.parseActivation(.string("quantized_po2(4)"), file: "f", field: "a"))
         // The fixture: every kernel a power of two, in the smallest type holding its exponents.

@@ -71,6 +71,8 @@ extension KerasImporter {
         }
         func accum() throws -> FixedType? { options.exactAccumulators ? nil : try prec("accum") }
         switch l.kind {
+        case .reluPo2:
+            throw InputError(file: file, field: l.source, message: "quantized_relu_po2 is emitted by reluPo2Layers (an importer bug)")
         case let .spatial(s):
             return try KerasConv.emit(l, s, name: name, inType: inType, config: config, options: options, file: file)
         case let .dense(kernel, bias, kq, bq):

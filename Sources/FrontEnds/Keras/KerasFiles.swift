@@ -148,6 +148,23 @@ public enum KerasFiles {
     }
 
     static func load(archive: Archive, path: String) throws -> KerasSource {
+        let (text, weights) = try entries(archive: archive, path: path)
+        let arch = try parseJSON(text, file: "\(path) (config.json)")
+        let f = try HDF5File(image: weights, name: "\(path) (model.weights.h5)")
+        return KerasSource(architecture: arch, architectureFile: path, weights: KerasWeights(file: f, layout: .keras3))
+    }
+
+    /// The two parts of a .keras archive on disk: config.json's text and model.weights.h5's bytes
+    /// (the fuzzer mutates each alone; tests edit the configuration).
+    public static func archiveEntries(path: String) throws -> (config: String, weights: Data) {
+        let archive: Archive
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+            throw InputError(file: path, field: "", message: "not a readable .keras archive (a zip file)")
+        }
+        return try entries(archive: archive, path: path)
+    }
+
+    static func entries(archive: Archive, path: String) throws -> (config: String, weights: Data) {
         func entry(_ name: String) throws -> Data {
             guard let e = archive[name] else {
                 throw InputError(file: path, field: name, message: "missing from the .keras archive")
@@ -163,9 +180,7 @@ public enum KerasFiles {
         guard let text = String(data: cfgData, encoding: .utf8) else {
             throw InputError(file: path, field: "config.json", message: "not UTF-8 text")
         }
-        let arch = try parseJSON(text, file: "\(path) (config.json)")
-        let f = try HDF5File(image: try entry("model.weights.h5"), name: "\(path) (model.weights.h5)")
-        return KerasSource(architecture: arch, architectureFile: path, weights: KerasWeights(file: f, layout: .keras3))
+        return (text, try entry("model.weights.h5"))
     }
 
     static func store(_ f: HDF5File) throws -> KerasWeights {
@@ -178,7 +193,7 @@ public enum KerasFiles {
     }
 
     static func parseJSON(_ text: String, file: String) throws -> JSONValue {
-        do { return try JSONParser.parse(text) } catch let e as JSONSyntaxError {
+        do { return try JSONParser.parse(text, nonFiniteTokens: true) } catch let e as JSONSyntaxError {
             throw InputError(file: file, field: "", message: "malformed JSON at line \(e.line), column \(e.column): \(e.message)")
         }
     }

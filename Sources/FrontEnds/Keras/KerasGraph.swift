@@ -9,6 +9,10 @@ public struct KerasLayer {
     public let config: JSONValue
     /// Where in the architecture JSON (for messages): "layers[3] (fc1)".
     public let path: String
+    /// Keras 3's "module" and "registered_name" of the layer entry ("hgq.layers.core.dense",
+    /// "hgq>QDense"): tell an HGQ2 QDense from a QKeras one.
+    public var module: String? = nil
+    public var registeredName: String? = nil
 
     func string(_ k: String) -> String? { if case let .string(s)? = config[k] { return s }; return nil }
     func bool(_ k: String) -> Bool? { if case let .bool(b)? = config[k] { return b }; return nil }
@@ -46,7 +50,10 @@ public struct KerasGraph {
             }
             var name = "layer\(i)"
             if case let .string(n)? = lc["name"] { name = n } else if case let .string(n)? = e["name"] { name = n }
-            layers.append(KerasLayer(className: c, name: name, config: lc, path: "config.layers[\(i)] (\(name))"))
+            var layer = KerasLayer(className: c, name: name, config: lc, path: "config.layers[\(i)] (\(name))")
+            if case let .string(m)? = e["module"] { layer.module = m }
+            if case let .string(r)? = e["registered_name"] { layer.registeredName = r }
+            layers.append(layer)
         }
         guard !layers.isEmpty else { throw fail("config.layers", "the model has no layers") }
         if cls != "Sequential" { try checkChain(entries, layers, file: file) }

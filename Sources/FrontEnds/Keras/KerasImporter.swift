@@ -35,6 +35,8 @@ struct HLSLayer {
         case binaryDense(kernel: [[Int8]], bias: [Double]?, biasQuantizer: QKerasQuantizer?, biasType: FixedType?, ternary: Bool, qkeras: Bool)
         /// Conv, pooling, flatten / reshape, zero padding (KerasConv.swift).
         case spatial(SpatialLayer)
+        /// A QKeras quantized_relu_po2 activation (QKerasReluPo2.swift): two layers.
+        case reluPo2(QKerasQuantizer)
     }
     let name: String
     /// hls4ml's class name (the LayerType key).
@@ -86,6 +88,8 @@ public enum KerasImporter {
     public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
         let file = src.architectureFile
         let graph = try KerasGraph.parse(src.architecture, file: file)
+        // HGQ2 models: exactly as HGQ2 computes them (HGQ2Importer.swift), not as hls4ml converts.
+        if HGQ2Importer.isHGQ2(graph) { return try HGQ2Importer.model(graph, src: src, config: config) }
         let (inputName, rawLayers, size) = try hlsLayers(graph, src: src)
         let spatial = KerasConv.isSpatialModel(graph)
         let layers = spatial ? try KerasConv.configPasses(rawLayers, config: config) : rawLayers
@@ -113,6 +117,13 @@ public enum KerasImporter {
             // ternary activation (quantize 3: int<2> data), which rtlgen folds into the batchnorm's
             // layer: the activation itself is then no layer of its own.
             if i >= 1, l.foldsIntoBatchNorm(previous: layers[i - 1]) { continue }
+            if case let .reluPo2(q) = l.kind {
+                let ls = try reluPo2Layers(l, q, inType: prevType, names: &names, file: file)
+                out.append(contentsOf: ls)
+                prov.name[i] = ls.last!.name
+                prevType = ls.last!.outputType
+                continue
+            }
             var afterBNQT = false
             if i >= 2, case .activation("binary_tanh") = layers[i - 1].kind, case .batchnorm = layers[i - 2].kind { afterBNQT = true }
             let afterTernaryBNQT = i >= 1 && layers[i - 1].isTernaryBNQT(previous: i >= 2 ? layers[i - 2] : nil)
@@ -299,6 +310,8 @@ public enum KerasImporter {
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("relu"), source: l.path))
                 case .quantizedBits:
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("linear"), source: l.path))
+                case .reluPo2:
+                    out.append(HLSLayer(name: l.name, className: "Activation", kind: .reluPo2(q), source: l.path))
                 case .binary:
                     out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("binary_tanh"), source: l.path))
                 case .ternary:

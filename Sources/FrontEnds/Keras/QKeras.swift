@@ -11,14 +11,16 @@
 //     QKeras computes it in float32 and hls4ml 1.3 then writes it (sign and exponent of an
 //     ExponentType weight, a shift in its product); in rtlgen the weights are ordinary fixed-point
 //     codes of +-2^e (see `po2Weight`, `KerasImporter.po2Kernel`).
-// alpha other than 1 (or "auto" scales), stochastic rounding, po2 biases and po2 activations
-// (quantized_relu_po2: hls4ml 1.3 raises "Unsupported QKeras activation") are rejected.
+//   quantized_relu_po2(bits, max_value) as a QActivation: 2^e exactly as QKeras computes it
+//     (QKerasReluPo2.swift; hls4ml 1.3 has no conversion, QKeras is the reference).
+// alpha other than 1 (or "auto" scales), stochastic rounding, po2 biases and quantized_po2 as an
+// activation are rejected.
 import Foundation
 import FixedPoint
 import ModelIR
 
 struct QKerasQuantizer {
-    enum Kind { case quantizedBits, quantizedRelu, binary, ternary, po2 }
+    enum Kind { case quantizedBits, quantizedRelu, binary, ternary, po2, reluPo2 }
     let kind: Kind
     let bits: Int
     let integer: Int
@@ -49,8 +51,8 @@ struct QKerasQuantizer {
     static func parseKernel(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer? {
         guard let v, v != .null else { return nil }
         let q = try parseAny(v, file: file, field: field)
-        guard q.kind != .quantizedRelu else {
-            throw InputError(file: file, field: field, message: "quantized_relu is not a weight quantizer (supported: quantized_bits, quantized_po2, binary, ternary)")
+        guard q.kind != .quantizedRelu, q.kind != .reluPo2 else {
+            throw InputError(file: file, field: field, message: "\(q.kind == .reluPo2 ? "quantized_relu_po2" : "quantized_relu") is not a weight quantizer (supported: quantized_bits, quantized_po2, binary, ternary)")
         }
         return q
     }
@@ -214,9 +216,39 @@ struct QKerasQuantizer {
             }
             return q
         case "quantized_relu_po2":
-            throw fail("quantized_relu_po2 is not supported (hls4ml 1.3 raises \"Unsupported QKeras activation: quantized_relu_po2\", so there is no hls4ml model to be identical to)")
+            // An activation (QKerasReluPo2.swift): 2^e with e = clip(round(log2(relu(x)))), QKeras'
+            // exponent range from bits and max_value (no sign bit for x: -2^(bits-s) .. 2^(bits-s) - 1,
+            // s = 1 unless 0 < max_value <= 1).
+            let bits = try int("bits", 8)
+            guard bits >= 1, bits <= 16 else { throw fail("unsupported quantized_relu_po2(\(bits)): bits must be 1 to 16") }
+            var q = QKerasQuantizer(kind: .reluPo2, bits: bits, integer: 0, keepNegative: false, symmetric: false, negativeSlope: 0)
+            switch cfg["max_value"] {
+            case nil, .null?: break
+            case let .number(t)?:
+                guard let d = Double(t), d.isFinite, d > 0, d < 1e30 else { throw fail("max_value \(t): expected a positive number") }
+                q.maxValue = d
+            default: throw fail("max_value: expected a number")
+            }
+            if let ns = num("negative_slope"), Double(ns) != 0 {
+                throw fail("negative_slope \(ns) is not supported (only 0: the output is 2^e for every input)")
+            }
+            if num("quadratic_approximation") == "1" { throw fail("quadratic_approximation is not supported") }
+            if let qn = num("qnoise_factor"), Double(qn) != 1 { throw fail("qnoise_factor \(qn) is not supported (the outputs would not be powers of two)") }
+            switch cfg["log2_rounding"] {
+            case nil, .null?, .string("rnd")?: break
+            case .string("floor")?: q.log2Floor = true
+            default: throw fail("log2_rounding: expected \"rnd\" or \"floor\"")
+            }
+            let expSign = (q.maxValue.map { $0 > 1 } ?? true) ? 1 : 0
+            let eff = bits - expSign
+            guard eff <= 6 else {
+                throw fail("quantized_relu_po2(\(bits)\(q.maxValue.map { ", max_value=\($0)" } ?? "")): exponents down to -\(1 << eff) are below float32's normal range (TensorFlow flushes 2^e to zero there); at most \(6 + expSign) bits")
+            }
+            q.minExp = -(1 << eff)
+            q.maxExp = (1 << eff) - 1
+            return q
         default:
-            throw fail("unsupported QKeras quantizer \(cls) (supported: quantized_bits, quantized_relu, quantized_po2 (weights), binary, ternary)")
+            throw fail("unsupported QKeras quantizer \(cls) (supported: quantized_bits, quantized_relu, quantized_po2 (weights), quantized_relu_po2 (activations), binary, ternary)")
         }
     }
 

@@ -87,6 +87,7 @@ public enum LayerKinds {
         .merging(Reshape.readers) { a, _ in a }
         .merging(ZeroPad.readers) { a, _ in a }
         .merging(TreeEnsemble.readers) { a, _ in a }
+        .merging(Quantize.readers) { a, _ in a }
 
     /// Ops whose `output_type` may be left out (then the input's type: pure data movement).
     public static let outputTypeOptional: Set<String> = Reshape.opNames.union(ZeroPad.opNames)

@@ -50,9 +50,15 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var pos = 0
     private var depth = 0
+    private var nonFinite = false
 
-    public static func parse(_ text: String) throws -> JSONValue {
+    /// `nonFiniteTokens`: also accept Python's `Infinity`, `-Infinity` and `NaN` (json.dumps
+    /// writes them; Keras 3 / HGQ2 config.json holds `Infinity`), read as the strings
+    /// "Infinity", "-Infinity", "NaN", so that a reader expecting a number refuses them as it
+    /// refuses any string. The native model file never allows them.
+    public static func parse(_ text: String, nonFiniteTokens: Bool = false) throws -> JSONValue {
         var p = JSONParser(bytes: Array(text.utf8))
+        p.nonFinite = nonFiniteTokens
         p.skipWhitespace()
         let v = try p.parseValue()
         p.skipWhitespace()
@@ -83,6 +89,10 @@ public struct JSONParser {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "I") where nonFinite: try literal("Infinity"); return .string("Infinity")
+        case UInt8(ascii: "N") where nonFinite: try literal("NaN"); return .string("NaN")
+        case UInt8(ascii: "-") where nonFinite && pos + 1 < bytes.count && bytes[pos + 1] == UInt8(ascii: "I"):
+            try literal("-Infinity"); return .string("-Infinity")
         case UInt8(ascii: "-"), 48...57: return .number(try parseNumber())
         default: throw error("unexpected character '\(Character(UnicodeScalar(bytes[pos])))'")
         }

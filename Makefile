@@ -353,7 +353,7 @@ hgq2-parity: $(RTLGEN)
 	python3 Tests/importers/hgq2_parity.py --rtlgen $(RTLGEN)
 
 # --- QKeras quantized_relu_po2 (no hls4ml conversion exists): rtlgen against QKeras' own quantizer on
-# every code of six input types, and a fixture model against hls4ml's dense layers composed with
+# every code of seven input types, and a fixture model against hls4ml's dense layers composed with
 # QKeras' relu_po2 on 10,000 inputs, built and simulated (hls4ml-tf venv; not in make test) ---
 relu-po2: $(RTLGEN)
 	python3 Tests/hls4ml/relu_po2.py --rtlgen $(RTLGEN)

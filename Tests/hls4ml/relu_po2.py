@@ -77,7 +77,8 @@ def main():
              ('quantized_relu_po2(5, floor)', quantized_relu_po2(5, log2_rounding='floor'), 'fixed<14,6>'),
              ('quantized_relu_po2(2)', quantized_relu_po2(2), 'fixed<16,8>'),
              ('quantized_relu_po2(6, max_value=6)', quantized_relu_po2(6, max_value=6), 'fixed<10,4>'),
-             ('quantized_relu_po2(7)', quantized_relu_po2(7), 'fixed<8,3>')]
+             ('quantized_relu_po2(7)', quantized_relu_po2(7), 'fixed<8,3>'),
+             ('quantized_relu_po2(8) (0 for x <= 0)', quantized_relu_po2(8), 'fixed<12,4>')]
     for n, (label, q, t) in enumerate(cases):
         vals = codes_of(t)
         width = 16

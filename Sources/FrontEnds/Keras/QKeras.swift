@@ -241,8 +241,8 @@ struct QKerasQuantizer {
             }
             let expSign = (q.maxValue.map { $0 > 1 } ?? true) ? 1 : 0
             let eff = bits - expSign
-            guard eff <= 6 else {
-                throw fail("quantized_relu_po2(\(bits)\(q.maxValue.map { ", max_value=\($0)" } ?? "")): exponents down to -\(1 << eff) are below float32's normal range (TensorFlow flushes 2^e to zero there); at most \(6 + expSign) bits")
+            guard eff <= 7 else {
+                throw fail("quantized_relu_po2(\(bits)\(q.maxValue.map { ", max_value=\($0)" } ?? "")): exponents up to \((1 << eff) - 1) leave float32's range (2^e is infinite); at most \(7 + expSign) bits")
             }
             q.minExp = -(1 << eff)
             q.maxExp = (1 << eff) - 1

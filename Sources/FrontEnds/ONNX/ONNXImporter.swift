@@ -168,7 +168,8 @@ public enum ONNXImporter {
         while i < chain.count {
             let n = chain[i]
             switch n.opType {
-            case "Conv", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Transpose" where spatial:
+            case "Conv" where spatial, "MaxPool" where spatial, "AveragePool" where spatial, "GlobalMaxPool" where spatial,
+                 "GlobalAveragePool" where spatial, "Transpose" where spatial:
                 if let h = try ONNXConv.node(n, g, layout: &layout, index: next, file: file) { hls.append((h, nil)) }
                 size = layout.shape.reduce(1, *)
             case "Flatten" where spatial:

@@ -33,11 +33,15 @@ enum Cond {
 }
 
 extension LayerLowering {
-    static func lowerBinary(_ op: BinaryLayerOp, f: LayerFrame, inputType: FixedType, outputType: FixedType) -> [SignalID] {
+    static func lowerBinary(_ op: BinaryLayerOp, f: LayerFrame, inputType: FixedType, outputType: FixedType,
+                            style: MultiplierStyle = .auto) -> [SignalID] {
         let b = f.b
         let p = f.prefix
         switch op {
         case let .binaryDense(d), let .ternaryDense(d):
+            if usesBinaryShiftAdd(d, inputType: inputType, style: style) {
+                return lowerBinaryDenseShiftAdd(d, f: f, outputType: outputType)
+            }
             return lowerBinaryDense(d, f: f, outputType: outputType)
         case .sign:
             if let bits = f.inputBits { return bits }

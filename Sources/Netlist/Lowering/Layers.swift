@@ -239,7 +239,8 @@ public enum LayerLowering {
         case .relu:
             ys = f.inputs.enumerated().map { i, x in lowerRelu(x, f: f, name: "\(layer.name)_n\(i)", to: layer.outputType) }
         case let .binary(op):
-            ys = lowerBinary(op, f: f, inputType: inType, outputType: layer.outputType)
+            ys = lowerBinary(op, f: f, inputType: inType, outputType: layer.outputType,
+                             style: options.layerMultipliers[layer.name] ?? options.multipliers)
         case let .activation(a):
             ys = lowerActivation(a, f: f, inputType: inType, outputType: layer.outputType, name: layer.name)
         case let .softmax(s):

@@ -86,13 +86,12 @@ final class BinaryLoweringTests: XCTestCase {
                 let muls = mod.defs.filter { if case .mul = $0 { return true }; return false }.count
                 XCTAssertEqual(muls, 0, "\(op) \(inType) \(n)x\(m)")
                 XCTAssertEqual(design.layers[0].multipliers, 0)
-                if inType == "bipolar" {
-                    // XNOR-popcount: a popcount tree of depth about log2(n), the inverted bits named.
-                    let depth = design.layers[0].details.first { $0.0 == "popcount_depth" }?.1 ?? -1
-                    XCTAssertGreaterThanOrEqual(depth, 2, "\(n) inputs")
-                    XCTAssertLessThanOrEqual(depth, 2 + Int(log2(Double(n))))
-                    XCTAssertTrue(mod.signals.contains { $0.name.hasPrefix("bd1_n0_xnor_") || $0.name.hasPrefix("bd1_n0_pop") })
-                }
+                // Shared shift-add partial sums (XNOR-popcount over bipolar bits): an adder depth
+                // of about log2(n), each neuron's accumulator named.
+                let depth = design.layers[0].details.first { $0.0 == "adder_depth" }?.1 ?? -1
+                XCTAssertGreaterThanOrEqual(depth, 2, "\(n) inputs")
+                XCTAssertLessThanOrEqual(depth, 2 + Int(log2(Double(n))))
+                XCTAssertTrue(mod.signals.contains { $0.name.hasPrefix("bd1_n0_") })
             }
         }
         let dense = Self.binaryModel(inType: "fixed<10,4>", nIn: 8, units: 3)

@@ -48,7 +48,21 @@ extension LayerLowering {
         }
         let widths = xs.map { b.module[$0.sig].width }
         let plain = f.solve(matrix: ps.rows, inputWidths: widths, share: false)
-        let prog = f.solve(matrix: ps.rows, inputWidths: widths, maxDepth: ps.depthCap)
+        // Fixed-point inputs: the deepest sharing whose adder depth (shared nodes + each neuron's
+        // tree) is no more than the plain per-neuron trees', so that sharing costs no pipeline
+        // stage (keras_bnn's fc1: 16 inputs of 16 bits stay in one stage; full sharing took two).
+        // Bipolar inputs: full sharing (the node depth capped as for dense layers); their adders
+        // are a few bits wide and the deeper trees cost no stage there (measured on keras_bnn:
+        // fewer LUTs and flip-flops than the depth-limited choice).
+        var prog = f.solve(matrix: ps.rows, inputWidths: widths, maxDepth: ps.depthCap)
+        if bits == nil {
+            let target = ps.adderDepths(plain).max() ?? 0
+            prog = plain
+            for cap in stride(from: ps.depthCap, through: 1, by: -1) {
+                let q = f.solve(matrix: ps.rows, inputWidths: widths, maxDepth: cap)
+                if (ps.adderDepths(q).max() ?? 0) <= target { prog = q; break }
+            }
+        }
         let digits = plain.outputs.map { $0.count }.reduce(0, +)
         let over = bits == nil ? "the input codes" : "the input bits (y = 2 * sum - row sum: XNOR-popcount)"
         f.m.header.append("binary weights: shift-add over \(over), \(digits) nonzero weights, \(prog.nodes.count) partial sum(s) shared across the neurons")

@@ -1,5 +1,5 @@
 // The binary example through the CLI: yosys statistics (no $mul in binary_dense layers), the
-// popcount depth in report.json, bipolar CSV output, and a bad binary model's exit status.
+// adder depth of binary dense layers in report.json, bipolar CSV output, and a bad binary model's exit status.
 import Foundation
 import ModelIR
 import XCTest
@@ -47,15 +47,21 @@ final class BinaryCLITests: XCTestCase {
         XCTAssertNil((try report(plain)["layers"] as! [[String: Any]])[0]["yosys"])
     }
 
-    /// The report gives each XNOR layer's popcount depth; a sign layer's output prints as -1/1.
+    /// The report gives each binary dense layer's adder depth; a sign layer's output prints as -1/1.
     func testReportAndBipolarOutput() throws {
         let out = try tempDir(self).appendingPathComponent("bnn")
         XCTAssertEqual(try rtlgen(["build", bnn, "--out", out.path, "--lang", "vhdl"]).status, 0)
         let layers = try report(out)["layers"] as! [[String: Any]]
         XCTAssertEqual(layers.map { $0["op"] as! String },
                        ["binary_dense", "threshold", "binary_dense", "threshold", "binary_dense", "threshold", "binary_dense", "batchnorm"])
-        XCTAssertEqual(layers[2]["popcount_depth"] as? Int, 6)   // 64 inputs: 22 counters, then 5 adder levels
-        XCTAssertNil(layers[0]["popcount_depth"])                // fixed-point input: an adder tree
+        // Shared shift-add partial sums: 64 bipolar inputs plus the offset need 7 levels at least
+        // (sharing may go deeper); 16 fixed-point inputs keep a balanced tree's 4 levels.
+        let d2 = try XCTUnwrap(layers[2]["adder_depth"] as? Int)
+        XCTAssertGreaterThanOrEqual(d2, 7)
+        XCTAssertLessThanOrEqual(d2, 12)
+        XCTAssertEqual(layers[0]["adder_depth"] as? Int, 4)
+        XCTAssertNil(layers[2]["popcount_depth"])
+        XCTAssertGreaterThan(layers[2]["shift_add_shared_nodes"] as? Int ?? 0, 0)
         let dir = try tempDir(self)
         let model = dir.appendingPathComponent("s.json")
         try """

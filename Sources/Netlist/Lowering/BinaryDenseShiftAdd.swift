@@ -14,11 +14,18 @@ extension LayerLowering {
     /// (`dsp` keeps the per-neuron adder trees and popcounts of lowerBinaryDense).
     static func usesBinaryShiftAdd(_ d: BinaryDense, inputType: FixedType, style: MultiplierStyle) -> Bool {
         if style == .dsp || d.inputs == 0 || d.units == 0 { return false }
+        // The solver's pair counting grows with units x inputs^2: beyond 65,536 nonzero weights
+        // (a 256 x 256 layer takes about 5 s) the per-neuron lowering keeps generation fast
+        // (512 x 512: 3 s instead of about 60 s).
+        if d.kernel.reduce(0, { $0 + $1.filter { $0 != 0 }.count }) > maxSharedBinaryWeights { return false }
         // The exact linear forms are Int128: keep every sum below 2^100.
         func bits(_ m: UInt128) -> Int { 128 - m.leadingZeroBitCount }
         let xBits = inputType.isBipolar ? 1 : bits(max(inputType.minCode.magnitude, inputType.maxCode.magnitude))
         return xBits + bits(UInt128(d.inputs + 1)) + 1 <= 100
     }
+
+    /// The largest binary/ternary layer (nonzero weights) whose partial sums are shared.
+    static let maxSharedBinaryWeights = 65_536
 
     static func lowerBinaryDenseShiftAdd(_ d: BinaryDense, f: LayerFrame, outputType: FixedType) -> [SignalID] {
         let b = f.b

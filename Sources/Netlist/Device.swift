@@ -49,9 +49,9 @@ public struct Device: Sendable, Hashable {
     /// figure and the routing allowance come from the critical paths of rtlgen designs.
     public static let ecp5 = Device(
         name: "ecp5", title: "Lattice ECP5 -6 as nextpnr models it: 4-input LUTs, CCU2C", lutInputs: 4,
-        registerOverheadNs: 0.53, netNs: 0.70, lutNs: 0.24,
+        registerOverheadNs: 0.53, netNs: 1.3, lutNs: 0.24,
         carryEntryNs: 0.447 - 0.24, carryBitsPerCell: 2, carryPerCellNs: 0.071, carryExitNs: 0.403,
-        routingAllowanceNs: 0.8, romBaseNs: 0.70 + 0.24, romPerBitNs: 0.256 + 0.30, mulSmallNs: 5.0, mulLargeNs: 7.5)
+        routingAllowanceNs: 1.2, romBaseNs: 1.3 + 0.24, romPerBitNs: 0.256 + 0.5, mulSmallNs: 5.0, mulLargeNs: 7.5)
 
     public static let all: [Device] = [.xcup, .ecp5]
     public static let `default` = Device.xcup

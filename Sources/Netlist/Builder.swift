@@ -20,8 +20,8 @@ public struct Timing: Sendable, Hashable {
     public static let registered = Timing(ns: 0)
 }
 
-/// The delay model (nanoseconds, AMD UltraScale+ fabric, routing included), calibrated on two
-/// published sources (docs/hardware.md, "Pipelining", lists them with the figures):
+/// The delay model of a device (Device.swift). The default device, xcup (nanoseconds, AMD
+/// UltraScale+ fabric, routing included), is calibrated on two published sources (docs/hardware.md, "Pipelining", lists them with the figures):
 ///  [V] a Vivado 2021.2 timing report of an xczu3eg-sbva484 at speed grade -1 (the slowest grade;
 ///      nets are Vivado's pre-placement estimates), in the lakeroad-evaluation repository
 ///      (gussmith23/lakeroad-evaluation, runs/2022-07-06-1704-full/vivado-eval/...): FDRE

@@ -74,7 +74,7 @@ public struct DelayModel: Sendable {
             let a = operandWidths[0], b = operandWidths[1]
             return (min(a, b) <= 18 && max(a, b) <= 27) ? device.mulSmallNs : device.mulLargeNs
         case .compare:
-            return carryChainNs(operandWidths[0])
+            return carryChainNs(operandWidths[0]) + device.compareExtraNs
         case .mux, .bitwise, .not:
             return lutLevelNs
         case .rom:

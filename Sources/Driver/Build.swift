@@ -45,7 +45,7 @@ public enum Builder {
     public static func generate(model: Model, options: BuildOptions) throws -> (files: [(String, String)], design: Design) {
         let top = options.top ?? model.name
         try options.config.check(model: model)
-        var lo = LoweringOptions(clockPeriodNs: options.config.clockPeriodNs)
+        var lo = LoweringOptions(clockPeriodNs: options.config.clockPeriodNs, device: options.config.device)
         lo.multipliers = options.config.multipliers
         lo.layerMultipliers = options.config.layerMultipliers
         lo.reuseFactor = options.config.reuseFactor
@@ -54,7 +54,7 @@ public enum Builder {
         lo.layerParallelizationFactors = options.config.layerParallelizationFactors
         if let p = options.progress { lo.progress = { k, n, what in p.step(k, of: n, what) } }
         let design = DesignLowering.lower(model, topName: top, options: lo)
-        for m in design.modules { m.eliminateDeadSignals() }
+        for m in design.modules { m.eliminateDeadSignals(); m.header.append(options.config.device.headerLine) }
         var files: [(String, String)] = []
         var vfiles: [String] = []
         var hfiles: [String] = []

@@ -1,6 +1,7 @@
 // The optional --config file (YAML): implementation settings that are not part of the model.
 //
 //   clock_period_ns: 4.0     # target clock for register placement (default 4.0 = 250 MHz)
+//   device: xcup             # the delay model's FPGA family: xcup (default) or ecp5
 //   multipliers: auto        # dense layers' constant products: shift_add | dsp | auto (default)
 //   reuse_factor: 1          # dense layers: II = RF, weights in ROMs, shared multipliers (default 1)
 //   parallelization_factor: 8  # conv layers: output positions per cycle, II = ceil(positions / PF)
@@ -15,6 +16,8 @@ import Yams
 
 public struct Config: Sendable {
     public var clockPeriodNs: Double = 4.0
+    /// The device the delay model describes (Device.swift): `device: xcup | ecp5` (default xcup).
+    public var device: Device = .default
     /// The AXI4-Stream wrapper (the `stream:` section, see StreamConfig.swift).
     public var stream: StreamSpec?
     /// Constant multiplication in dense layers (see MultiplierStyle): default and per layer.
@@ -32,7 +35,10 @@ public struct Config: Sendable {
     public var path: String?
     public init() {}
 
-    public static let keys = ["clock_period_ns", "multipliers", "reuse_factor", "parallelization_factor", "layers", "stream"]
+    public static let keys = ["clock_period_ns", "device", "multipliers", "reuse_factor", "parallelization_factor", "layers", "stream"]
+    /// The devices `device:` and `--device` take (Netlist/Device.swift).
+    public static func device(named n: String) -> Device? { Device.named(n) }
+    public static var deviceNames: String { Device.names }
     public static let layerKeys = ["multipliers", "reuse_factor", "parallelization_factor"]
 
     /// The parallelization factor of a layer (nil: every position in parallel).
@@ -108,6 +114,12 @@ public struct Config: Sendable {
                 throw InputError(file: path, field: "clock_period_ns", message: "expected a number of nanoseconds in [0.5, 1000]")
             }
             c.clockPeriodNs = d
+        }
+        if let v = map["device"] {
+            guard let n = v as? String, let d = Device.named(n) else {
+                throw InputError(file: path, field: "device", message: "unknown device '\(v)' (expected one of: \(Device.names))")
+            }
+            c.device = d
         }
         if let v = map["multipliers"] { c.multipliers = try style(v, file: path, field: "multipliers") }
         if let v = map["reuse_factor"] { c.reuseFactor = try reuse(v, file: path, field: "reuse_factor") }

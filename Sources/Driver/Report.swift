@@ -59,13 +59,14 @@ public enum Report {
         let obj: JSONValue = .object([
             ("model", .string(model.name)),
             ("top", .string(top)),
+            ("device", .string(config.device.name)),
             ("latency_cycles", num(design.latency)),
             ("initiation_interval", num(design.initiationInterval)),
             ("clock_period_ns", .number(String(period))),
             ("latency_ns", .number(String(Double(design.latency) * period))),
         ] + (design.stageDelaysNs.map { ds -> [(String, JSONValue)] in
             [("stage_delays_ns", ns(ds)),
-             ("stage_budget_ns", .number(String(format: "%.3f", DelayModel(clockPeriodNs: config.clockPeriodNs).budget)))]
+             ("stage_budget_ns", .number(String(format: "%.3f", DelayModel(clockPeriodNs: config.clockPeriodNs, device: config.device).budget)))]
         } ?? []) + [
             ("input", .object([("size", num(model.input.size)), ("type", .string(model.input.type.description)),
                                ("bus_bits", num(model.input.size * model.input.type.width))]

@@ -16,9 +16,10 @@ public enum StreamBuild {
         -> (files: [(String, String)], verilog: [String], vhdl: [String], design: StreamDesign) {
         try StreamConfig.validate(spec, model: model, file: options.config.path ?? "config")
         let g = try StreamGolden(spec: spec, model: model)
-        let sd = StreamLowering.lower(core: core, golden: g, name: top, clockPeriodNs: options.config.clockPeriodNs)
+        let sd = StreamLowering.lower(core: core, golden: g, name: top, clockPeriodNs: options.config.clockPeriodNs, device: options.config.device)
         var files: [(String, String)] = [], v: [String] = [], h: [String] = []
         for m in sd.modules.prefix(3) + [sd.top] {
+            m.header.append(options.config.device.headerLine)
             if options.language.verilog { let p = "rtl/verilog/\(m.name).v"; files.append((p, VerilogEmitter.emit(m))); v.append(p) }
             if options.language.vhdl { let p = "rtl/vhdl/\(m.name).vhd"; files.append((p, VHDLEmitter.emit(m))); h.append(p) }
         }

@@ -1,7 +1,8 @@
 // `rtlgen synth DIR`: out-of-context synthesis of a build with Yosys for an UltraScale+ part
 // (`synth_xilinx -family xcup -flatten`), and the LUT / FF / CARRY / DSP counts it reports, added to
 // DIR/report.json under "synthesis". The same command synthesizes other tools' Verilog (the peers
-// in `make bench`), so every design in docs/benchmarks.md is counted by one flow.
+// in `make bench`), so every design in docs/benchmarks.md is counted by one flow. With
+// `--device ecp5` (or a build made for ecp5) it runs `synth_ecp5` instead (LUT4, TRELLIS_FF, CCU2C).
 import Foundation
 import ModelIR
 
@@ -16,13 +17,14 @@ public struct SynthesisResult: Sendable {
     }
     /// LUT1..LUT6 (logic LUTs).
     public var luts: Int { sum(["LUT"]) }
+    /// ECP5 wide-function muxes (PFUMX, L6MUX21), which combine LUT4s into LUT5..LUT7.
     /// Shift-register LUTs (SRL16E/SRLC32E): delay lines Yosys packed into LUTs.
     public var srls: Int { sum(["SRL"]) }
     /// Flip-flops of every kind (FDRE, FDSE, FDCE, FDPE).
-    public var ffs: Int { sum(["FD"]) }
-    public var carries: Int { sum(["CARRY"]) }
-    public var dsps: Int { sum(["DSP"]) }
-    public var brams: Int { sum(["RAMB"]) }
+    public var ffs: Int { sum(["FD", "TRELLIS_FF"]) }
+    public var carries: Int { sum(["CARRY", "CCU2"]) }
+    public var dsps: Int { sum(["DSP", "MULT18", "ALU54"]) }
+    public var brams: Int { sum(["RAMB", "DP16KD", "PDPW16KD"]) }
 
     public var json: JSONValue {
         func n(_ x: Int) -> JSONValue { .number(String(x)) }
@@ -40,21 +42,29 @@ public struct SynthesisResult: Sendable {
 }
 
 public enum Synthesis {
-    public static func script(files: [String], top: String) -> String {
-        "read_verilog \(files.joined(separator: " ")); synth_xilinx -family xcup -flatten -top \(top); stat"
+    public static func script(files: [String], top: String, device: String = "xcup") -> String {
+        let synth = device == "ecp5" ? "synth_ecp5" : "synth_xilinx -family xcup"
+        return "read_verilog \(files.joined(separator: " ")); \(synth) -flatten -top \(top); stat"
+    }
+
+    /// The device a synthesis name stands for (xcup, ecp5), or a clear error.
+    public static func checkDevice(_ d: String) throws {
+        guard Config.device(named: d) != nil else {
+            throw InputError(file: "--device", field: "", message: "unknown device '\(d)' (expected one of: \(Config.deviceNames))")
+        }
     }
 
     /// Synthesizes Verilog files (paths relative to `cwd`) with `top` as the top module.
     /// The Yosys log is written to `logPath`.
-    public static func run(files: [String], top: String, cwd: String, logPath: String) throws -> SynthesisResult {
+    public static func run(files: [String], top: String, cwd: String, logPath: String, device: String = "xcup") throws -> SynthesisResult {
         guard Simulation.which("yosys") else {
             throw SimulationFailure(description: "synth: yosys not found (Debian: apt-get install yosys)")
         }
-        let cmd = script(files: files, top: top)
+        let cmd = script(files: files, top: top, device: device)
         let t0 = Date()
         let log: String
         do {
-            log = try Simulation.run(["yosys", "-q", "-l", logPath, "-p", cmd], cwd: cwd, what: "yosys synth_xilinx on \(top)")
+            log = try Simulation.run(["yosys", "-q", "-l", logPath, "-p", cmd], cwd: cwd, what: "yosys \(device == "ecp5" ? "synth_ecp5" : "synth_xilinx") on \(top)")
         } catch let e as SimulationFailure {
             throw SimulationFailure(description: "\(e.description) (log: \(logPath))")
         }
@@ -63,7 +73,7 @@ public enum Synthesis {
         let types = parseCells(text)
         guard !types.isEmpty else { throw SimulationFailure(description: "synth: no cell statistics in \(logPath)") }
         return SynthesisResult(cells: types, seconds: Date().timeIntervalSince(t0),
-                               command: "yosys -p '\(script(files: ["<files>"], top: top))'")
+                               command: "yosys -p '\(script(files: ["<files>"], top: top, device: device))'")
     }
 
     /// The cell counts of the last `stat` block of a Yosys log (primitive names such as LUT6).
@@ -80,7 +90,8 @@ public enum Synthesis {
     }
 
     /// Synthesizes an rtlgen build folder and adds the figures to its report.json.
-    public static func build(dir: String) throws -> SynthesisResult {
+    /// `device` nil: the device the build was made for (report.json's "device"; xcup when absent).
+    public static func build(dir: String, device: String? = nil) throws -> SynthesisResult {
         let dir = URL(fileURLWithPath: dir).standardizedFileURL.path
         let reportPath = (dir as NSString).appendingPathComponent("report.json")
         let listPath = (dir as NSString).appendingPathComponent("files_verilog.f")
@@ -96,7 +107,10 @@ public enum Synthesis {
             throw InputError(file: reportPath, field: "top", message: "expected the top module's name")
         }
         let files = list.split(whereSeparator: { $0.isNewline }).map(String.init).filter { !$0.isEmpty }
-        let r = try run(files: files, top: top, cwd: dir, logPath: (dir as NSString).appendingPathComponent("synth.log"))
+        var dev = "xcup"
+        if case let .string(d)? = report["device"] { dev = d }
+        if let device { dev = device }
+        let r = try run(files: files, top: top, cwd: dir, logPath: (dir as NSString).appendingPathComponent("synth.log"), device: dev)
         var fields = members.filter { $0.0 != "synthesis" }
         fields.append(("synthesis", r.json))
         let updated = JSONWriter.pretty(.object(fields)) + "\n"

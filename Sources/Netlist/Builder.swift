@@ -20,8 +20,8 @@ public struct Timing: Sendable, Hashable {
     public static let registered = Timing(ns: 0)
 }
 
-/// The delay model (nanoseconds, AMD UltraScale+ fabric, routing included), calibrated on two
-/// published sources (docs/hardware.md, "Pipelining", lists them with the figures):
+/// The delay model of a device (Device.swift). The default device, xcup (nanoseconds, AMD
+/// UltraScale+ fabric, routing included), is calibrated on two published sources (docs/hardware.md, "Pipelining", lists them with the figures):
 ///  [V] a Vivado 2021.2 timing report of an xczu3eg-sbva484 at speed grade -1 (the slowest grade;
 ///      nets are Vivado's pre-placement estimates), in the lakeroad-evaluation repository
 ///      (gussmith23/lakeroad-evaluation, runs/2022-07-06-1704-full/vivado-eval/...): FDRE
@@ -35,30 +35,32 @@ public struct Timing: Sendable, Hashable {
 /// almost all the per-level constant: what counts is the number of levels, not the width.
 public struct DelayModel: Sendable {
     public var clockPeriodNs: Double
-    /// Clock-to-out, setup and clock uncertainty, taken off every stage's budget ([V]).
-    public var registerOverheadNs: Double = 0.093 + 0.027 + 0.035
-    /// A net between two cells: the mid of [V]'s estimates, above [F]'s local routing.
-    public var netNs: Double = 0.25
-    /// A LUT level ([F] LUT6 0.148; [V] 0.040..0.171 by input pin).
-    public var lutNs: Double = 0.15
-    /// Into the carry chain and through the first CARRY8: LUT -> CARRY8 0.011 [F], DI -> CO7 0.177 [V].
-    public var carryEntryNs: Double = 0.011 + 0.177
-    /// Each further CARRY8: CI -> CO7 0.030 plus 0.007 of net [V].
-    public var carryPer8Ns: Double = 0.037
-    /// Out of the last CARRY8 (CI -> O) [V].
-    public var carryExitNs: Double = 0.109
+    /// The device the figures describe (Device.swift; xcup: the figures above).
+    public var device: Device
+    public var registerOverheadNs: Double { device.registerOverheadNs }
+    public var netNs: Double { device.netNs }
+    public var lutNs: Double { device.lutNs }
+    public var carryEntryNs: Double { device.carryEntryNs }
+    public var carryExitNs: Double { device.carryExitNs }
+    /// Inputs of one LUT (the size of a LUT cone).
+    public var lutInputs: Int { device.lutInputs }
 
-    public init(clockPeriodNs: Double = 4.0) { self.clockPeriodNs = clockPeriodNs }
+    public init(clockPeriodNs: Double = 4.0, device: Device = .default) {
+        self.clockPeriodNs = clockPeriodNs
+        self.device = device
+    }
 
-    public var budget: Double { clockPeriodNs - registerOverheadNs }
+    /// Logic that fits a stage: the period less the register overhead and the routing allowance.
+    public var budget: Double { clockPeriodNs - registerOverheadNs - device.routingAllowanceNs }
     /// A net and one LUT.
     public var lutLevelNs: Double { netNs + lutNs }
 
     /// A w-bit carry chain (adder, subtractor, comparator): a LUT level, then the chain.
     public func carryChainNs(_ w: Int) -> Double {
-        let carry8s = (max(w, 1) + 7) / 8
-        if carry8s == 1 { return lutLevelNs + carryEntryNs }
-        return lutLevelNs + carryEntryNs + Double(carry8s - 2) * carryPer8Ns + carryExitNs
+        let per = device.carryBitsPerCell
+        let cells = (max(w, 1) + per - 1) / per
+        if cells == 1 { return lutLevelNs + carryEntryNs }
+        return lutLevelNs + carryEntryNs + Double(cells - 2) * device.carryPerCellNs + carryExitNs
     }
 
     public func delay(of op: Op, width: Int, operandWidths: [Int]) -> Double {
@@ -70,18 +72,18 @@ public struct DelayModel: Sendable {
         case .mul:
             // Not recalibrated (DSP paths; the figures the model had before).
             let a = operandWidths[0], b = operandWidths[1]
-            return (min(a, b) <= 18 && max(a, b) <= 27) ? 2.0 : 3.0
+            return (min(a, b) <= 18 && max(a, b) <= 27) ? device.mulSmallNs : device.mulLargeNs
         case .compare:
-            return carryChainNs(operandWidths[0])
+            return carryChainNs(operandWidths[0]) + device.compareExtraNs
         case .mux, .bitwise, .not:
             return lutLevelNs
         case .rom:
             // LUT ROM: one 6-input LUT level, then a 2:1 mux level (F7/F8 and beyond) per extra
             // bit (not recalibrated: the figures the model had before).
-            return 0.4 + 0.12 * Double(max(0, operandWidths[0] - 6))
+            return device.romBaseNs + device.romPerBitNs * Double(max(0, operandWidths[0] - lutInputs))
         case .reduceOr:
             var levels = 1, n = operandWidths[0]
-            while n > 6 { n = (n + 5) / 6; levels += 1 }
+            while n > lutInputs { n = (n + lutInputs - 1) / lutInputs; levels += 1 }
             return lutLevelNs * Double(levels)
         }
     }
@@ -107,7 +109,7 @@ public struct DelayModel: Sendable {
                 inputs += t.cone?.inputs ?? 1
                 base = max(base, t.cone?.base ?? t.ns)
             }
-            if inputs <= 6 { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
+            if inputs <= lutInputs { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
             return Timing(ns: latest + lutLevelNs, cone: .init(inputs: live.count, base: latest))
         case .add, .sub:
             // An operand that is a one-input function of a signal (an inverted bit) is computed
@@ -120,7 +122,7 @@ public struct DelayModel: Sendable {
             if let t = live.first {
                 let inputs = operandWidths[0] * (t.cone?.inputs ?? 1)
                 let base = t.cone?.base ?? t.ns
-                if inputs <= 6 { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
+                if inputs <= lutInputs { return Timing(ns: base + lutLevelNs, cone: .init(inputs: inputs, base: base)) }
             }
             return Timing(ns: latest + delay(of: op, width: width, operandWidths: operandWidths))
         default:

@@ -78,6 +78,8 @@ struct Build: ParsableCommand {
     var top: String?
     @Option(name: .customLong("clock-period"), help: ArgumentHelp("Target clock period in ns that pipelining is placed for (default 4.0; wins over the config's clock_period_ns and an hls4ml ClockPeriod).", valueName: "NS"))
     var clockPeriod: String?
+    @Option(help: ArgumentHelp("FPGA family the delay model describes: xcup (AMD UltraScale+, default) or ecp5 (Lattice ECP5 -6); wins over the config's device.", valueName: "NAME"))
+    var device: String?
     @Flag(name: .customLong("yosys-stats"), help: "Run yosys on every layer module and add its cell counts (e.g. $mul) to report.json.")
     var yosysStats = false
     @Flag(help: "Print progress on stderr even when it is not a terminal (on a terminal it is shown anyway once a build takes more than 2 s).")
@@ -102,6 +104,12 @@ struct Build: ParsableCommand {
             }
             o.config.clockPeriodNs = d
             o.clockPeriodGiven = true
+        }
+        if let n = device {
+            guard let d = Config.device(named: n) else {
+                throw InputError(file: "--device", field: "", message: "unknown device '\(n)' (expected one of: \(Config.deviceNames))")
+            }
+            o.config.device = d
         }
         o.weights = modelOptions.weights
         o.importOptions = try modelOptions.importOptions()
@@ -232,16 +240,19 @@ struct SynthCmd: ParsableCommand {
     var top: String?
     @Option(name: .customLong("file"), help: "A Verilog file relative to DIR (repeat; with --top).")
     var files: [String] = []
+    @Option(help: ArgumentHelp("xcup (synth_xilinx -family xcup) or ecp5 (synth_ecp5); default: the build's device, else xcup.", valueName: "NAME"))
+    var device: String?
 
     func run() throws {
+        if let device { try Synthesis.checkDevice(device) }
         if let top {
             guard !files.isEmpty else { throw InputError(file: "--file", field: "", message: "--top needs at least one --file") }
             let d = URL(fileURLWithPath: dir).standardizedFileURL.path
-            let r = try Synthesis.run(files: files, top: top, cwd: d, logPath: (d as NSString).appendingPathComponent("synth.log"))
+            let r = try Synthesis.run(files: files, top: top, cwd: d, logPath: (d as NSString).appendingPathComponent("synth.log"), device: device ?? "xcup")
             print(JSONWriter.pretty(r.json))
             return
         }
-        let r = try Synthesis.build(dir: dir)
+        let r = try Synthesis.build(dir: dir, device: device)
         print("rtlgen: synthesized \(dir) in \(String(format: "%.0f", r.seconds)) s: \(r.summary)")
     }
 }

@@ -42,7 +42,7 @@ public struct LoweringOptions: Sendable {
     }
     /// Told (layer k of n, what) as each layer is lowered (build progress).
     public var progress: (@Sendable (Int, Int, String) -> Void)?
-    public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
+    public init(clockPeriodNs: Double = 4.0, device: Device = .default) { delays = DelayModel(clockPeriodNs: clockPeriodNs, device: device) }
 }
 
 /// What a layer module looks like from outside.

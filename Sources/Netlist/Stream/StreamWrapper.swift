@@ -28,9 +28,9 @@ public struct StreamDesign {
 public enum StreamLowering {
     public static let ports = (clock: "aclk", resetN: "aresetn")
 
-    public static func lower(core: Design, golden g: StreamGolden, name: String, clockPeriodNs: Double) -> StreamDesign {
+    public static func lower(core: Design, golden g: StreamGolden, name: String, clockPeriodNs: Double, device: Device = .default) -> StreamDesign {
         let spec = g.spec
-        let delays = DelayModel(clockPeriodNs: clockPeriodNs)
+        let delays = DelayModel(clockPeriodNs: clockPeriodNs, device: device)
         let unitSize = spec.arrangement == .lanes ? 1 : 2
         let fmap = StreamParts.featureMap(name: "\(name)_fmap", golden: g, unitSize: unitSize, delays: delays)
         let omap = StreamParts.outputMap(name: "\(name)_omap", golden: g, unitSize: unitSize, delays: delays)

@@ -1,0 +1,89 @@
+// Device models (Netlist/Device.swift): selection by name, xcup's figures unchanged, and the
+// ecp5 model's timing is sane (slower than xcup, monotonic in width and depth, 4-input LUT cones).
+import Netlist
+import XCTest
+
+final class DeviceTests: XCTestCase {
+    func testNamesSelectDevicesAndUnknownNamesAreRefused() {
+        XCTAssertEqual(Device.named("xcup")?.name, "xcup")
+        XCTAssertEqual(Device.named("ecp5")?.name, "ecp5")
+        XCTAssertNil(Device.named("ECP5"))
+        XCTAssertNil(Device.named("virtex7"))
+        XCTAssertEqual(Device.default, Device.xcup)
+        XCTAssertEqual(Device.xcup.lutInputs, 6)
+        XCTAssertEqual(Device.ecp5.lutInputs, 4)
+        XCTAssertEqual(Device.ecp5.carryBitsPerCell, 2, "a CCU2C covers 2 bits")
+        XCTAssertTrue(Device.ecp5.headerLine.hasPrefix("device: ecp5"))
+    }
+
+    /// The default delay model is the xcup device with the figures the model always had
+    /// (register overhead 0.155, net 0.25, LUT 0.15, CARRY8 0.188 / 0.037 / 0.109, no allowance).
+    func testXcupIsTheDefaultWithItsFigures() {
+        let d = DelayModel(clockPeriodNs: 4)
+        XCTAssertEqual(d.device, .xcup)
+        XCTAssertEqual(d.budget, 4 - 0.155, accuracy: 1e-12)
+        XCTAssertEqual(d.lutLevelNs, 0.40, accuracy: 1e-12)
+        XCTAssertEqual(d.carryChainNs(8), 0.25 + 0.15 + 0.188, accuracy: 1e-12)
+        XCTAssertEqual(d.carryChainNs(17), 0.25 + 0.15 + 0.188 + 0.037 + 0.109, accuracy: 1e-12)
+        XCTAssertEqual(d.delay(of: .rom(SignalID(index: 0), table: 0), width: 8, operandWidths: [8]), 0.4 + 0.24, accuracy: 1e-12)
+        XCTAssertEqual(d.delay(of: .reduceOr(SignalID(index: 0)), width: 1, operandWidths: [36]), 0.8, accuracy: 1e-12)
+        XCTAssertEqual(d.delay(of: .reduceOr(SignalID(index: 0)), width: 1, operandWidths: [37]), 1.2, accuracy: 1e-12)
+    }
+
+    /// ECP5 is slower than UltraScale+ everywhere, an adder gets slower with its width (a CCU2C
+    /// per 2 bits), a reduction gets a level per 4x inputs, and the stage budget leaves the
+    /// routing allowance free.
+    func testEcp5TimingIsMonotonicAndSlowerThanXcup() {
+        let e = DelayModel(clockPeriodNs: 8, device: .ecp5), x = DelayModel(clockPeriodNs: 8)
+        XCTAssertLessThan(e.budget, x.budget)
+        XCTAssertEqual(e.budget, 8 - Device.ecp5.registerOverheadNs - Device.ecp5.routingAllowanceNs, accuracy: 1e-12)
+        XCTAssertGreaterThan(e.lutLevelNs, x.lutLevelNs)
+        var last = 0.0
+        for w in 1...64 {
+            let c = e.carryChainNs(w)
+            XCTAssertGreaterThanOrEqual(c, last, "width \(w)")
+            XCTAssertGreaterThan(c, x.carryChainNs(w), "width \(w)")
+            last = c
+        }
+        XCTAssertGreaterThan(e.carryChainNs(32), e.carryChainNs(4), "the carry ripples through CCU2Cs")
+        let or = { (n: Int) in e.delay(of: .reduceOr(SignalID(index: 0)), width: 1, operandWidths: [n]) }
+        XCTAssertEqual(or(4), e.lutLevelNs, accuracy: 1e-12)
+        XCTAssertEqual(or(5), 2 * e.lutLevelNs, accuracy: 1e-12)
+        XCTAssertEqual(or(16), 2 * e.lutLevelNs, accuracy: 1e-12)
+        XCTAssertEqual(or(17), 3 * e.lutLevelNs, accuracy: 1e-12)
+    }
+
+    /// A comparison is its carry chain on xcup; on ecp5 its result leaves the chain through one
+    /// more CCU2C and a LUT level (seen on nextpnr's critical path of muon_recal at 8 ns).
+    func testCompareEndsInALutLevelOnEcp5() {
+        let (a, b) = (SignalID(index: 0), SignalID(index: 1))
+        let x = DelayModel(clockPeriodNs: 4), e = DelayModel(clockPeriodNs: 8, device: .ecp5)
+        XCTAssertEqual(x.delay(of: .compare(.ge, a, b), width: 1, operandWidths: [19, 19]), x.carryChainNs(19), accuracy: 1e-12)
+        XCTAssertEqual(e.delay(of: .compare(.ge, a, b), width: 1, operandWidths: [19, 19]),
+                       e.carryChainNs(19) + 0.071 + e.lutLevelNs, accuracy: 1e-9)
+    }
+
+    /// LUT-level logic packs into cones of the device's LUT size: 5 inputs are one level on
+    /// xcup and two on ecp5.
+    func testLutConesFollowTheDeviceLutSize() {
+        let (s0, s1, s2) = (SignalID(index: 0), SignalID(index: 1), SignalID(index: 2))
+        let mux = Op.mux(s0, s1, s2)
+        for (dev, joins) in [(Device.xcup, true), (Device.ecp5, false)] {
+            let d = DelayModel(clockPeriodNs: 8, device: dev)
+            let a = d.timing(of: mux, width: 8, operandWidths: [1, 8, 8], operands: [Timing(ns: 1), Timing(ns: 1), Timing(ns: 1)])
+            XCTAssertEqual(a.cone?.inputs, 3)
+            // Two more inputs: 5 per bit.
+            let b = d.timing(of: mux, width: 8, operandWidths: [1, 8, 8], operands: [Timing(ns: 1), a, Timing(ns: 1)])
+            XCTAssertEqual(b.ns, 1 + (joins ? 1 : 2) * d.lutLevelNs, accuracy: 1e-12, dev.name)
+        }
+    }
+
+    /// The same model needs at least as many stages at the same clock on ecp5 as on xcup.
+    func testEcp5PipelinesDeeperThanXcup() {
+        let x = DelayModel(clockPeriodNs: 4), e = DelayModel(clockPeriodNs: 4, device: .ecp5)
+        // Levels of 16-bit adders per stage.
+        let fit = { (d: DelayModel) -> Int in Int(d.budget / d.carryChainNs(16)) }
+        XCTAssertGreaterThan(fit(x), fit(e))
+        XCTAssertGreaterThanOrEqual(fit(DelayModel(clockPeriodNs: 8, device: .ecp5)), 1)
+    }
+}

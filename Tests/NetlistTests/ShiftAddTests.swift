@@ -23,6 +23,25 @@ final class ShiftAddTests: XCTestCase {
         XCTAssertEqual(CSD.digits(7).count, 2)
     }
 
+    /// minimalDigits: the value, CSD's digit count, and binary (digits of one sign) where it has
+    /// as few digits as CSD.
+    func testMinimalDigitsSumToTheValueWithCSDsCount() {
+        var rng = TestRNG(seed: 8)
+        var values: [Int128] = [0, 1, -1, 3, -3, 5, 7, -7, 11, -13, 23, 0x55, Int128.max, Int128.min + 1, Int128.min]
+        for _ in 0..<2000 { values.append(Int128(Int64(bitPattern: rng.next())) >> rng.int(0...60)) }
+        for v in values {
+            let ds = CSD.minimalDigits(v)
+            var sum: Int128 = 0
+            for d in ds { sum = d.negative ? sum &- (Int128(1) &<< d.shift) : sum &+ (Int128(1) &<< d.shift) }
+            XCTAssertEqual(sum, v)
+            XCTAssertEqual(ds.count, CSD.digits(v).count, "\(v)")
+            if v.magnitude.nonzeroBitCount == ds.count { XCTAssertTrue(ds.allSatisfy { $0.negative == (v < 0) }, "\(v)") }
+        }
+        XCTAssertEqual(CSD.minimalDigits(3).map { $0.shift }, [0, 1])      // 2 + 1, not 4 - 1
+        XCTAssertEqual(CSD.minimalDigits(-3).map { $0.negative }, [true, true])
+        XCTAssertEqual(CSD.minimalDigits(7).count, 2)                      // 8 - 1 stays
+    }
+
     /// Random matrices (zeros, +-2^k, negative, wide, repeated rows and columns): the solved
     /// program computes exactly the matrix, shares nodes, and never needs more adders than CSD.
     func testProgramComputesTheMatrix() {

@@ -3,7 +3,8 @@
 //
 // Method (written for rtlgen; the idea of greedy pair extraction is the classic one also used by
 // da4ml/alkaid):
-//  1. Every weight is recoded to canonical signed digits, so output j starts as a list of terms
+//  1. Every weight is recoded to signed digits with the fewest nonzero digits (CSD, or plain
+//     binary where it has as few: CSD.minimalDigits), so output j starts as a list of terms
 //     +-(x_i << k).
 //  2. A pair of terms of one output, +-(a << s) and +-(b << s + d), is an instance of the pattern
 //     a +- (b << d). Patterns are counted over all outputs at once; the pattern with the best score
@@ -84,7 +85,7 @@ public enum CMVMSolver {
             precondition(row.count == n)
             var terms: [CMVMTerm] = []
             for (i, c) in row.enumerated() where c != 0 {
-                for d in CSD.digits(c) { terms.append(CMVMTerm(node: i, shift: d.shift, negative: d.negative)) }
+                for d in CSD.minimalDigits(c) { terms.append(CMVMTerm(node: i, shift: d.shift, negative: d.negative)) }
             }
             return terms
         }

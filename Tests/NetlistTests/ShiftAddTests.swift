@@ -42,6 +42,25 @@ final class ShiftAddTests: XCTestCase {
         XCTAssertEqual(CSD.minimalDigits(7).count, 2)                      // 8 - 1 stays
     }
 
+    /// The two recodings a layer chooses between: both programs compute the matrix, the plain
+    /// (unshared) programs start from CSD.digits resp. CSD.minimalDigits of each weight.
+    func testBothRecodingsComputeTheMatrix() {
+        let w: [[Int128]] = [[3, -3, 7, 0], [5, 11, -13, 23], [3, 0, 0x55, -1]]
+        let widths = [8, 8, 6, 9]
+        for digits in [CMVMDigits.minimal, .csd] {
+            let plain = CMVMSolver.solve(matrix: w, inputWidths: widths, share: false, digits: digits)
+            let shared = CMVMSolver.solve(matrix: w, inputWidths: widths, digits: digits)
+            XCTAssertEqual(plain.matrix(), w)
+            XCTAssertEqual(shared.matrix(), w)
+            let recode = digits == .csd ? CSD.digits : CSD.minimalDigits
+            XCTAssertEqual(plain.outputs[0].count, w[0].map { recode($0).count }.reduce(0, +))
+            XCTAssertEqual(plain.outputs[0].filter { $0.node == 0 }.map(\.shift).sorted(), recode(3).map { $0.shift }.sorted())
+        }
+        // 3 = 2 + 1 (binary) against 4 - 1 (CSD): the programs differ.
+        XCTAssertNotEqual(CMVMSolver.solve(matrix: w, inputWidths: widths, share: false, digits: .csd).outputs,
+                          CMVMSolver.solve(matrix: w, inputWidths: widths, share: false).outputs)
+    }
+
     /// Random matrices (zeros, +-2^k, negative, wide, repeated rows and columns): the solved
     /// program computes exactly the matrix, shares nodes, and never needs more adders than CSD.
     func testProgramComputesTheMatrix() {

@@ -453,10 +453,14 @@ extension LayerLowering {
         let a0 = f.adders
         let minimal = solved(.minimal)
         var chosen = (digits: CMVMDigits.minimal, solved: minimal, built: build(minimal.prog, prefix: p))
-        // Emitting twice only where the recodings differ (the unshared programs are cheap).
+        // Emitting twice only where the recodings differ (the unshared programs are cheap) and
+        // the CSD program could win: fewer adder levels or no more adders than the binary one
+        // (the programs' own estimates, cheap beside emitting; a program deeper and larger on
+        // both counts did not end earlier on the models measured).
         let csdPlain = f.solve(matrix: matrix, inputWidths: widths, share: false, digits: .csd)
-        if csdPlain.outputs != minimal.plain.outputs {
-            let csd = solved(.csd)
+        if csdPlain.outputs != minimal.plain.outputs, case let csd = solved(.csd),
+           csd.prog.adderDepth(extraTerm: true) < minimal.prog.adderDepth(extraTerm: true)
+            || csd.prog.adderCount <= minimal.prog.adderCount {
             let built = build(csd.prog, prefix: "\(p)_csd")
             let (em_, ec) = (end(chosen.built.ys), end(built.ys))
             if ec < em_ || (ec == em_ && built.adders < chosen.built.adders) { chosen = (.csd, csd, built) }

@@ -45,6 +45,29 @@ public struct CMVMProgram: Sendable {
     /// Adders of the shared nodes plus those the output sums will need (terms - 1 per output).
     public var adderCount: Int { nodes.count + outputs.map { max($0.count - 1, 0) }.reduce(0, +) }
 
+    /// Adder levels of the deepest output: each shared node is one level above its deeper operand,
+    /// and each output's terms are summed by a tree that joins the two shallowest first (as the
+    /// lowering's tree joins the earliest-arriving terms). `extraTerm`: one more term of depth 0
+    /// per nonempty output (the bias the lowering adds). A cheap predictor of the layer's latency.
+    public func adderDepth(extraTerm: Bool = false) -> Int {
+        var depth = [Int](repeating: 0, count: inputCount)
+        for n in nodes { depth.append(max(depth[n.a], depth[n.b]) + 1) }
+        var worst = 0
+        for terms in outputs where !terms.isEmpty {
+            var ds = terms.map { depth[$0.node] }
+            if extraTerm { ds.append(0) }
+            ds.sort()
+            while ds.count > 1 {
+                let x = ds.removeFirst(), y = ds.removeFirst()
+                let z = max(x, y) + 1
+                let at = ds.firstIndex(where: { $0 > z }) ?? ds.count
+                ds.insert(z, at: at)
+            }
+            worst = max(worst, ds[0])
+        }
+        return worst
+    }
+
     /// The integer coefficient of every input in node k (for checks).
     public func coefficients(ofNode k: Int) -> [Int128] {
         var memo: [Int: [Int128]] = [:]

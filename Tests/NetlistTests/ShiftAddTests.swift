@@ -55,6 +55,12 @@ final class ShiftAddTests: XCTestCase {
             let recode = digits == .csd ? CSD.digits : CSD.minimalDigits
             XCTAssertEqual(plain.outputs[0].count, w[0].map { recode($0).count }.reduce(0, +))
             XCTAssertEqual(plain.outputs[0].filter { $0.node == 0 }.map(\.shift).sorted(), recode(3).map { $0.shift }.sorted())
+            // Unshared: a balanced tree over the longest output's terms (one more with the bias).
+            let longest = plain.outputs.map { $0.count }.max()!
+            func levels(_ t: Int) -> Int { var l = 0; while (1 << l) < t { l += 1 }; return l }
+            XCTAssertEqual(plain.adderDepth(), levels(longest))
+            XCTAssertEqual(plain.adderDepth(extraTerm: true), levels(longest + 1))
+            XCTAssertGreaterThanOrEqual(shared.adderDepth(), plain.adderDepth())
         }
         // 3 = 2 + 1 (binary) against 4 - 1 (CSD): the programs differ.
         XCTAssertNotEqual(CMVMSolver.solve(matrix: w, inputWidths: widths, share: false, digits: .csd).outputs,

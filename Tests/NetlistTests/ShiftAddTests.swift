@@ -23,6 +23,50 @@ final class ShiftAddTests: XCTestCase {
         XCTAssertEqual(CSD.digits(7).count, 2)
     }
 
+    /// minimalDigits: the value, CSD's digit count, and binary (digits of one sign) where it has
+    /// as few digits as CSD.
+    func testMinimalDigitsSumToTheValueWithCSDsCount() {
+        var rng = TestRNG(seed: 8)
+        var values: [Int128] = [0, 1, -1, 3, -3, 5, 7, -7, 11, -13, 23, 0x55, Int128.max, Int128.min + 1, Int128.min]
+        for _ in 0..<2000 { values.append(Int128(Int64(bitPattern: rng.next())) >> rng.int(0...60)) }
+        for v in values {
+            let ds = CSD.minimalDigits(v)
+            var sum: Int128 = 0
+            for d in ds { sum = d.negative ? sum &- (Int128(1) &<< d.shift) : sum &+ (Int128(1) &<< d.shift) }
+            XCTAssertEqual(sum, v)
+            XCTAssertEqual(ds.count, CSD.digits(v).count, "\(v)")
+            if v.magnitude.nonzeroBitCount == ds.count { XCTAssertTrue(ds.allSatisfy { $0.negative == (v < 0) }, "\(v)") }
+        }
+        XCTAssertEqual(CSD.minimalDigits(3).map { $0.shift }, [0, 1])      // 2 + 1, not 4 - 1
+        XCTAssertEqual(CSD.minimalDigits(-3).map { $0.negative }, [true, true])
+        XCTAssertEqual(CSD.minimalDigits(7).count, 2)                      // 8 - 1 stays
+    }
+
+    /// The two recodings a layer chooses between: both programs compute the matrix, the plain
+    /// (unshared) programs start from CSD.digits resp. CSD.minimalDigits of each weight.
+    func testBothRecodingsComputeTheMatrix() {
+        let w: [[Int128]] = [[3, -3, 7, 0], [5, 11, -13, 23], [3, 0, 0x55, -1]]
+        let widths = [8, 8, 6, 9]
+        for digits in [CMVMDigits.minimal, .csd] {
+            let plain = CMVMSolver.solve(matrix: w, inputWidths: widths, share: false, digits: digits)
+            let shared = CMVMSolver.solve(matrix: w, inputWidths: widths, digits: digits)
+            XCTAssertEqual(plain.matrix(), w)
+            XCTAssertEqual(shared.matrix(), w)
+            let recode = digits == .csd ? CSD.digits : CSD.minimalDigits
+            XCTAssertEqual(plain.outputs[0].count, w[0].map { recode($0).count }.reduce(0, +))
+            XCTAssertEqual(plain.outputs[0].filter { $0.node == 0 }.map(\.shift).sorted(), recode(3).map { $0.shift }.sorted())
+            // Unshared: a balanced tree over the longest output's terms (one more with the bias).
+            let longest = plain.outputs.map { $0.count }.max()!
+            func levels(_ t: Int) -> Int { var l = 0; while (1 << l) < t { l += 1 }; return l }
+            XCTAssertEqual(plain.adderDepth(), levels(longest))
+            XCTAssertEqual(plain.adderDepth(extraTerm: true), levels(longest + 1))
+            XCTAssertGreaterThanOrEqual(shared.adderDepth(), plain.adderDepth())
+        }
+        // 3 = 2 + 1 (binary) against 4 - 1 (CSD): the programs differ.
+        XCTAssertNotEqual(CMVMSolver.solve(matrix: w, inputWidths: widths, share: false, digits: .csd).outputs,
+                          CMVMSolver.solve(matrix: w, inputWidths: widths, share: false).outputs)
+    }
+
     /// Random matrices (zeros, +-2^k, negative, wide, repeated rows and columns): the solved
     /// program computes exactly the matrix, shares nodes, and never needs more adders than CSD.
     func testProgramComputesTheMatrix() {

@@ -389,55 +389,91 @@ extension LayerLowering {
         }
         // Exact accumulator: one program over the whole matrix.
         let matrix = (0..<d.units).map { j in (0..<n).map { d.kernel[$0][j] } }
-        let plain = f.solve(matrix: matrix, inputWidths: widths, share: false)
-        let prog = f.solve(matrix: matrix, inputWidths: widths, maxDepth: depthCap(plain.outputs))
-        f.m.header.append("constant products: shift-add, \(plain.outputs.map { $0.count }.reduce(0, +)) CSD digits, \(prog.nodes.count) subexpression(s) shared across the matrix")
-        f.details.append(("shift_add_shared_nodes", prog.nodes.count))
-        f.details.append(("shift_add_csd_digits", plain.outputs.map { $0.count }.reduce(0, +)))
-        let vals = em.emitNodes(prog, inputs: inputs, name: p)
+        // Both recodings are solved for the layer: binary-where-as-few digits (narrower terms,
+        // fewer LUTs as a rule) are kept unless the plain CSD program, emitted beside it, ends in
+        // an earlier pipeline stage, or in the same stage with fewer adders. One choice for the
+        // whole layer keeps each program's sharing intact; the program not kept is never read
+        // and is removed with the dead signals.
+        func solved(_ digits: CMVMDigits) -> (plain: CMVMProgram, prog: CMVMProgram) {
+            let plain = f.solve(matrix: matrix, inputWidths: widths, share: false, digits: digits)
+            return (plain, f.solve(matrix: matrix, inputWidths: widths, maxDepth: depthCap(plain.outputs), digits: digits))
+        }
         // Rounding half up (RND) or half down (RND_MIN_INF) to k fewer fractional bits is
         // floor((x + 2^(k-1)) / 2^k), resp. floor((x + 2^(k-1) - 1) / 2^k): the constant joins the
         // bias (an adder the sum has anyway) and the cast truncates, one adder level shorter.
         var castType = outputType
         var roundConst: Int128 = 0
+        var roundFolded = false
         let k = plan.accFrac - outputType.fracBits
         if k > 0 && k < 100 && outputType.encoding == .plain && (outputType.rounding == .RND || outputType.rounding == .RND_MIN_INF) {
             roundConst = (Int128(1) << (k - 1)) - (outputType.rounding == .RND_MIN_INF ? 1 : 0)
             castType = FixedType(signed: outputType.signed, width: outputType.width, intBits: outputType.intBits,
                                  rounding: .TRN, overflow: outputType.overflow)
+            roundFolded = true
+        }
+        /// Emits a program and its output sums; returns the outputs and the adders it took.
+        func build(_ prog: CMVMProgram, prefix: String) -> (ys: [SignalID], adders: Int) {
+            let a0 = f.adders
+            let vals = em.emitNodes(prog, inputs: inputs, name: prefix)
+            var ys: [SignalID] = []
+            for j in 0..<d.units {
+                let nn = "\(prefix)_n\(j)"
+                // Products aligned to the accumulator grid by the term's shift (no extra logic).
+                let terms = prog.outputs[j].map {
+                    ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift + plan.productShift, negative: $0.negative)
+                }
+                let bias = (d.bias[j] << plan.biasShift) + roundConst
+                let note = roundConst == 0 ? "" : " + rounding constant"
+                let comment = "bias \(d.biasType.decimalString(d.bias[j]))\(note)"
+                var sum: Val
+                if terms.isEmpty && bias == 0 {
+                    let c = b.const("\(nn)_bias", 0, width: 1, repr: .signed, comment: "no weight, no bias")
+                    sum = Val(sig: c, frac: plan.accFrac, range: CodeRange(0, 0))
+                } else {
+                    // The sum with folded sign extensions is kept unless it ends in a later pipeline
+                    // stage than the plain one (its constant joins last, which can cost an adder
+                    // level); the other is never read and is removed with the dead signals.
+                    let a0 = f.adders
+                    let folded = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias",
+                                        constComment: comment + ", less the terms' sign-extension offsets", foldTree: true)
+                    let a1 = f.adders
+                    let plainSum = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias", constComment: comment)
+                    let a2 = f.adders
+                    let keep = b.stage(of: folded.sig) <= b.stage(of: plainSum.sig)
+                    let v = keep ? folded : plainSum
+                    f.adders = a0 + (keep ? a1 - a0 : a2 - a1)
+                    sum = Val(sig: v.sig, frac: plan.accFrac, range: v.range(ranges))
+                }
+                sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))
+                ys.append(b.cast(sum, to: castType, name: "\(nn)_y").sig)
+            }
+            return (ys, f.adders - a0)
+        }
+        func end(_ ys: [SignalID]) -> Int { ys.map { b.stage(of: $0) }.max() ?? 0 }
+        let a0 = f.adders
+        let minimal = solved(.minimal)
+        var chosen = (digits: CMVMDigits.minimal, solved: minimal, built: build(minimal.prog, prefix: p))
+        // Emitting twice only where the recodings differ (the unshared programs are cheap) and
+        // the CSD program could win: fewer adder levels or no more adders than the binary one
+        // (the programs' own estimates, cheap beside emitting; a program deeper and larger on
+        // both counts did not end earlier on the models measured).
+        let csdPlain = f.solve(matrix: matrix, inputWidths: widths, share: false, digits: .csd)
+        if csdPlain.outputs != minimal.plain.outputs, case let csd = solved(.csd),
+           csd.prog.adderDepth(extraTerm: true) < minimal.prog.adderDepth(extraTerm: true)
+            || csd.prog.adderCount <= minimal.prog.adderCount {
+            let built = build(csd.prog, prefix: "\(p)_csd")
+            let (em_, ec) = (end(chosen.built.ys), end(built.ys))
+            if ec < em_ || (ec == em_ && built.adders < chosen.built.adders) { chosen = (.csd, csd, built) }
+        }
+        f.adders = a0 + chosen.built.adders
+        let (plain, prog) = chosen.solved
+        let digitsNote = chosen.digits == .csd ? "CSD" : "signed (binary where as few as CSD)"
+        f.m.header.append("constant products: shift-add, \(plain.outputs.map { $0.count }.reduce(0, +)) \(digitsNote) digits, \(prog.nodes.count) subexpression(s) shared across the matrix")
+        if roundFolded {
             f.m.header.append("rounding \(outputType.rounding) folded into the bias: +\(roundConst) on the accumulator grid, then truncation")
         }
-        for j in 0..<d.units {
-            let nn = "\(p)_n\(j)"
-            // Products aligned to the accumulator grid by the term's shift (no extra logic).
-            let terms = prog.outputs[j].map {
-                ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift + plan.productShift, negative: $0.negative)
-            }
-            let bias = (d.bias[j] << plan.biasShift) + roundConst
-            let note = roundConst == 0 ? "" : " + rounding constant"
-            let comment = "bias \(d.biasType.decimalString(d.bias[j]))\(note)"
-            var sum: Val
-            if terms.isEmpty && bias == 0 {
-                let c = b.const("\(nn)_bias", 0, width: 1, repr: .signed, comment: "no weight, no bias")
-                sum = Val(sig: c, frac: plan.accFrac, range: CodeRange(0, 0))
-            } else {
-                // The sum with folded sign extensions is kept unless it ends in a later pipeline
-                // stage than the plain one (its constant joins last, which can cost an adder
-                // level); the other is never read and is removed with the dead signals.
-                let a0 = f.adders
-                let folded = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias",
-                                    constComment: comment + ", less the terms' sign-extension offsets", foldTree: true)
-                let a1 = f.adders
-                let plainSum = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias", constComment: comment)
-                let a2 = f.adders
-                let keep = b.stage(of: folded.sig) <= b.stage(of: plainSum.sig)
-                let v = keep ? folded : plainSum
-                f.adders = a0 + (keep ? a1 - a0 : a2 - a1)
-                sum = Val(sig: v.sig, frac: plan.accFrac, range: v.range(ranges))
-            }
-            sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))
-            ys.append(b.cast(sum, to: castType, name: "\(nn)_y").sig)
-        }
-        return ys
+        f.details.append(("shift_add_shared_nodes", prog.nodes.count))
+        f.details.append(("shift_add_csd_digits", plain.outputs.map { $0.count }.reduce(0, +)))
+        return chosen.built.ys
     }
 }

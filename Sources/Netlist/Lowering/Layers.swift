@@ -131,15 +131,16 @@ final class LayerFrame {
     private var signedInputs: [Int: Val] = [:]
 
     private struct SolveKey: Hashable {
-        let matrix: [[Int128]], widths: [Int], share: Bool, maxDepth: Int
+        let matrix: [[Int128]], widths: [Int], share: Bool, maxDepth: Int, digits: CMVMDigits
     }
     private var programs: [SolveKey: CMVMProgram] = [:]
     /// `CMVMSolver.solve`, memoized per module: the lanes of a time-multiplexed convolution
     /// (and repeated columns) apply the same constant matrix to inputs of the same widths.
-    func solve(matrix: [[Int128]], inputWidths: [Int], share: Bool = true, maxDepth: Int = 64) -> CMVMProgram {
-        let key = SolveKey(matrix: matrix, widths: inputWidths, share: share, maxDepth: maxDepth)
+    func solve(matrix: [[Int128]], inputWidths: [Int], share: Bool = true, maxDepth: Int = 64,
+               digits: CMVMDigits = .minimal) -> CMVMProgram {
+        let key = SolveKey(matrix: matrix, widths: inputWidths, share: share, maxDepth: maxDepth, digits: digits)
         if let p = programs[key] { return p }
-        let p = CMVMSolver.solve(matrix: matrix, inputWidths: inputWidths, share: share, maxDepth: maxDepth)
+        let p = CMVMSolver.solve(matrix: matrix, inputWidths: inputWidths, share: share, maxDepth: maxDepth, digits: digits)
         programs[key] = p
         return p
     }

@@ -3,7 +3,8 @@
 //
 // Method (written for rtlgen; the idea of greedy pair extraction is the classic one also used by
 // da4ml/alkaid):
-//  1. Every weight is recoded to canonical signed digits, so output j starts as a list of terms
+//  1. Every weight is recoded to signed digits with the fewest nonzero digits (CSD, or plain
+//     binary where it has as few: CSD.minimalDigits), so output j starts as a list of terms
 //     +-(x_i << k).
 //  2. A pair of terms of one output, +-(a << s) and +-(b << s + d), is an instance of the pattern
 //     a +- (b << d). Patterns are counted over all outputs at once; the pattern with the best score
@@ -44,6 +45,29 @@ public struct CMVMProgram: Sendable {
     /// Adders of the shared nodes plus those the output sums will need (terms - 1 per output).
     public var adderCount: Int { nodes.count + outputs.map { max($0.count - 1, 0) }.reduce(0, +) }
 
+    /// Adder levels of the deepest output: each shared node is one level above its deeper operand,
+    /// and each output's terms are summed by a tree that joins the two shallowest first (as the
+    /// lowering's tree joins the earliest-arriving terms). `extraTerm`: one more term of depth 0
+    /// per nonempty output (the bias the lowering adds). A cheap predictor of the layer's latency.
+    public func adderDepth(extraTerm: Bool = false) -> Int {
+        var depth = [Int](repeating: 0, count: inputCount)
+        for n in nodes { depth.append(max(depth[n.a], depth[n.b]) + 1) }
+        var worst = 0
+        for terms in outputs where !terms.isEmpty {
+            var ds = terms.map { depth[$0.node] }
+            if extraTerm { ds.append(0) }
+            ds.sort()
+            while ds.count > 1 {
+                let x = ds.removeFirst(), y = ds.removeFirst()
+                let z = max(x, y) + 1
+                let at = ds.firstIndex(where: { $0 > z }) ?? ds.count
+                ds.insert(z, at: at)
+            }
+            worst = max(worst, ds[0])
+        }
+        return worst
+    }
+
     /// The integer coefficient of every input in node k (for checks).
     public func coefficients(ofNode k: Int) -> [Int128] {
         var memo: [Int: [Int128]] = [:]
@@ -74,17 +98,27 @@ public struct CMVMProgram: Sendable {
     }
 }
 
+/// The signed digits each weight starts from.
+public enum CMVMDigits: Sendable, Hashable {
+    /// CSD, or plain binary where it has as few nonzero digits (`CSD.minimalDigits`).
+    case minimal
+    /// Canonical signed digits always (`CSD.digits`).
+    case csd
+}
+
 public enum CMVMSolver {
     /// Solves y = W x for W given as rows (one row per output, one column per input).
     /// `inputWidths`: the signed width of each input (used by the carry-aware score).
-    /// `share`: false gives the plain CSD program (no shared nodes).
-    public static func solve(matrix w: [[Int128]], inputWidths: [Int], share: Bool = true, maxDepth: Int = 64) -> CMVMProgram {
+    /// `share`: false gives the plain digit program (no shared nodes).
+    /// `digits`: the recoding each weight starts from.
+    public static func solve(matrix w: [[Int128]], inputWidths: [Int], share: Bool = true, maxDepth: Int = 64,
+                             digits: CMVMDigits = .minimal) -> CMVMProgram {
         let n = inputWidths.count
         var outputs: [[CMVMTerm]] = w.map { row in
             precondition(row.count == n)
             var terms: [CMVMTerm] = []
             for (i, c) in row.enumerated() where c != 0 {
-                for d in CSD.digits(c) { terms.append(CMVMTerm(node: i, shift: d.shift, negative: d.negative)) }
+                for d in (digits == .csd ? CSD.digits(c) : CSD.minimalDigits(c)) { terms.append(CMVMTerm(node: i, shift: d.shift, negative: d.negative)) }
             }
             return terms
         }

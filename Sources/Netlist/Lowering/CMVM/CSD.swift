@@ -26,4 +26,17 @@ public enum CSD {
         }
         return out
     }
+
+    /// The digits a CMVM starts from: plain binary (all digits of v's sign) when it has no more
+    /// nonzero digits than CSD, CSD otherwise. Of two forms with equally many digits, binary's
+    /// top digit is lower (3 = 2 + 1, not 4 - 1), so its terms are narrower and never negative
+    /// inside a positive weight; measured in docs/benchmarks.md ("LUT reduction steps").
+    public static func minimalDigits(_ v: Int128) -> [(shift: Int, negative: Bool)] {
+        let c = digits(v)
+        let m = v.magnitude
+        guard m.nonzeroBitCount <= c.count else { return c }
+        var out: [(Int, Bool)] = []
+        for k in 0..<(128 - m.leadingZeroBitCount) where (m >> k) & 1 == 1 { out.append((k, v < 0)) }
+        return out
+    }
 }

@@ -4,6 +4,7 @@
 // output type: ufixed<8,1,RND_CONV,SAT>
 // max = 0.75
 // latency: 0 (combinational, 0.99 ns of logic: it shares the next layer's first stage), II = 1
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_clip (

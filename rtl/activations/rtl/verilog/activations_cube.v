@@ -6,6 +6,7 @@
 // ROM: 16 entries addressed by the low 4 bits of u = x / 2^4 (floor: a bit slice) (output cast folded in)
 // latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
 // longest path per stage (delay model, ns): 0.40
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_cube (

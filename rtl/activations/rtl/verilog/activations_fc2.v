@@ -3,9 +3,10 @@
 // input  type: fixed<10,2,RND_CONV,SAT>
 // output type: fixed<10,4,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// constant products: shift-add, 192 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 125 adder(s)
+// constant products: shift-add, 192 signed (binary where as few as CSD) digits, 29 subexpression(s) shared across the matrix
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 123 adder(s)
 // longest path per stage (delay model, ns): 3.63 | 3.03 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_fc2 (
@@ -25,84 +26,101 @@ module activations_fc2 (
     wire signed [9:0] fc2_in_7 = $signed(in_data[79:70]);
     wire fc2_e0_yo_i = ~fc2_in_4[9];
     wire signed [10:0] fc2_e0_yo = $signed({1'b1, fc2_e0_yo_i, fc2_in_4[8:0]});
-    wire signed [11:0] fc2_e0 = $signed({{2{fc2_in_0[9]}}, fc2_in_0}) - $signed({fc2_e0_yo[10], fc2_e0_yo});
-    wire fc2_e1_yo_i = ~fc2_in_7[9];
-    wire signed [10:0] fc2_e1_yo = $signed({1'b1, fc2_e1_yo_i, fc2_in_7[8:0]});
-    wire signed [11:0] fc2_e1 = $signed({{2{fc2_in_2[9]}}, fc2_in_2}) - $signed({fc2_e1_yo[10], fc2_e1_yo});
-    wire fc2_e2_yo_i = ~fc2_in_5[9];
-    wire signed [10:0] fc2_e2_yo = $signed({1'b0, fc2_e2_yo_i, fc2_in_5[8:0]});
-    wire signed [10:0] fc2_e2_xo = $signed({1'b0, (~fc2_in_6[9]), fc2_in_6[8:0]});
-    wire signed [7:0] fc2_e2_xh = $signed(fc2_e2_xo[10:3]);
-    wire signed [14:0] fc2_e2 = $signed({1'b0, ($signed({{3{fc2_e2_xh[7]}}, fc2_e2_xh}) + fc2_e2_yo), fc2_e2_xo[2:0]});
-    wire signed [10:0] fc2_e3_yo = $signed({1'b0, (~fc2_in_1[9]), fc2_in_1[8:0]});
-    wire signed [8:0] fc2_e3_xh = $signed(fc2_e3_yo[10:2]);
-    wire signed [13:0] fc2_e3 = $signed({1'b0, ($signed({{2{fc2_e3_xh[8]}}, fc2_e3_xh}) + fc2_e3_yo), fc2_e3_yo[1:0]});
-    wire fc2_e4_yo_i = ~fc2_in_3[9];
-    wire signed [10:0] fc2_e4_yo = $signed({1'b1, fc2_e4_yo_i, fc2_in_3[8:0]});
-    wire signed [11:0] fc2_e4 = $signed({{2{fc2_in_0[9]}}, fc2_in_0}) - $signed({fc2_e4_yo[10], fc2_e4_yo});
-    wire signed [5:0] fc2_e5_xh = $signed(fc2_in_4[9:4]);
-    wire signed [15:0] fc2_e5 = $signed({($signed({{6{fc2_e5_xh[5]}}, fc2_e5_xh}) - $signed({fc2_e4_yo[10], fc2_e4_yo})), fc2_in_4[3:0]});
-    wire signed [10:0] fc2_e6_yo = $signed({1'b0, fc2_e4_yo_i, fc2_in_3[8:0]});
-    wire signed [10:0] fc2_e6_xo = $signed({1'b0, (~fc2_in_0[9]), fc2_in_0[8:0]});
-    wire signed [11:0] fc2_e6 = $signed({1'b0, (fc2_e6_xo + fc2_e6_yo)});
-    wire signed [7:0] fc2_e7_xh = $signed(fc2_in_1[9:2]);
-    wire signed [13:0] fc2_e7 = $signed({($signed({{4{fc2_e7_xh[7]}}, fc2_e7_xh}) - $signed({fc2_e0_yo[10], fc2_e0_yo})), fc2_in_1[1:0]});
-    wire signed [11:0] fc2_e8 = $signed({1'b0, (fc2_e2_yo + fc2_e2_xo)});
-    wire signed [13:0] fc2_e9 = $signed({($signed({{4{fc2_e7_xh[7]}}, fc2_e7_xh}) - $signed({fc2_e1_yo[10], fc2_e1_yo})), fc2_in_1[1:0]});
-    wire signed [10:0] fc2_e10_xo = $signed({1'b0, fc2_e0_yo_i, fc2_in_4[8:0]});
-    wire signed [9:0] fc2_e10_xh = $signed(fc2_e10_xo[10:1]);
-    wire signed [12:0] fc2_e10 = $signed({1'b0, ($signed({fc2_e10_xh[9], fc2_e10_xh}) + fc2_e6_yo), fc2_e10_xo[0]});
-    wire fc2_e11_yo_i = ~fc2_in_2[9];
-    wire signed [10:0] fc2_e11_yo = $signed({1'b1, fc2_e11_yo_i, fc2_in_2[8:0]});
-    wire signed [7:0] fc2_e11_xh = $signed(fc2_in_6[9:2]);
-    wire signed [13:0] fc2_e11 = $signed({($signed({{4{fc2_e11_xh[7]}}, fc2_e11_xh}) - $signed({fc2_e11_yo[10], fc2_e11_yo})), fc2_in_6[1:0]});
-    wire signed [10:0] fc2_e12_yo = $signed({1'b0, fc2_e1_yo_i, fc2_in_7[8:0]});
-    wire signed [12:0] fc2_e12_xo = $signed({1'b0, (~fc2_e1[11]), fc2_e1[10:0]});
-    wire signed [13:0] fc2_e12 = $signed({1'b0, ($signed(fc2_e12_xo[12:2]) + fc2_e12_yo), fc2_e12_xo[1:0]});
-    wire signed [8:0] fc2_e13_xh = $signed(fc2_in_5[9:1]);
-    wire signed [16:0] fc2_e13 = $signed({($signed({{7{fc2_e13_xh[8]}}, fc2_e13_xh}) - fc2_e5), fc2_in_5[0]});
-    wire signed [14:0] fc2_e14 = $signed({{5{fc2_in_2[9]}}, fc2_in_2}) - fc2_e2;
-    wire signed [10:0] fc2_e15_xo = $signed({1'b0, fc2_e11_yo_i, fc2_in_2[8:0]});
-    wire signed [9:0] fc2_e15_xh = $signed(fc2_e15_xo[10:1]);
-    wire signed [15:0] fc2_e15 = $signed({1'b0, ($signed({{4{fc2_e15_xh[9]}}, fc2_e15_xh}) + $signed(fc2_e2[13:0])), fc2_e15_xo[0]});
-    wire signed [12:0] fc2_e16_xo = $signed({1'b0, (~fc2_e0[11]), fc2_e0[10:0]});
-    wire signed [14:0] fc2_e16 = $signed({1'b0, ($signed({fc2_e16_xo[12], fc2_e16_xo}) + $signed(fc2_e2[13:0]))});
+    wire signed [8:0] fc2_e0_xh = $signed(fc2_in_7[9:1]);
+    wire signed [12:0] fc2_e0 = $signed({($signed({{3{fc2_e0_xh[8]}}, fc2_e0_xh}) - $signed({fc2_e0_yo[10], fc2_e0_yo})), fc2_in_7[0]});
+    wire fc2_e1_yo_i = ~fc2_in_1[9];
+    wire signed [10:0] fc2_e1_yo = $signed({1'b0, fc2_e1_yo_i, fc2_in_1[8:0]});
+    wire fc2_e1_xo_i = ~fc2_in_2[9];
+    wire signed [10:0] fc2_e1_xo = $signed({1'b0, fc2_e1_xo_i, fc2_in_2[8:0]});
+    wire signed [8:0] fc2_e1_xh = $signed(fc2_e1_xo[10:2]);
+    wire signed [13:0] fc2_e1 = $signed({1'b0, ($signed({{2{fc2_e1_xh[8]}}, fc2_e1_xh}) + fc2_e1_yo), fc2_e1_xo[1:0]});
+    wire fc2_e2_yo_i = ~fc2_in_0[9];
+    wire signed [10:0] fc2_e2_yo = $signed({1'b1, fc2_e2_yo_i, fc2_in_0[8:0]});
+    wire signed [6:0] fc2_e2_xh = $signed(fc2_in_1[9:3]);
+    wire signed [14:0] fc2_e2 = $signed({($signed({{5{fc2_e2_xh[6]}}, fc2_e2_xh}) - $signed({fc2_e2_yo[10], fc2_e2_yo})), fc2_in_1[2:0]});
+    wire signed [10:0] fc2_e3_yo = $signed({1'b0, (~fc2_in_5[9]), fc2_in_5[8:0]});
+    wire fc2_e3_xo_i = ~fc2_in_6[9];
+    wire signed [10:0] fc2_e3_xo = $signed({1'b0, fc2_e3_xo_i, fc2_in_6[8:0]});
+    wire signed [7:0] fc2_e3_xh = $signed(fc2_e3_xo[10:3]);
+    wire signed [14:0] fc2_e3 = $signed({1'b0, ($signed({{3{fc2_e3_xh[7]}}, fc2_e3_xh}) + fc2_e3_yo), fc2_e3_xo[2:0]});
+    wire signed [10:0] fc2_e4_yo = $signed({1'b0, fc2_e0_yo_i, fc2_in_4[8:0]});
+    wire signed [11:0] fc2_e4 = $signed({1'b0, ($signed({1'b0, fc2_e2_yo_i, fc2_in_0[8:0]}) + fc2_e4_yo)});
+    wire fc2_e5_yo_i = ~fc2_in_3[9];
+    wire signed [10:0] fc2_e5_yo = $signed({1'b0, fc2_e5_yo_i, fc2_in_3[8:0]});
+    wire signed [6:0] fc2_e5_xh = $signed(fc2_e5_yo[10:4]);
+    wire signed [15:0] fc2_e5 = $signed({1'b0, ($signed({{4{fc2_e5_xh[6]}}, fc2_e5_xh}) + fc2_e5_yo), fc2_e5_yo[3:0]});
+    wire signed [10:0] fc2_e6_yo = $signed({1'b0, (~fc2_in_7[9]), fc2_in_7[8:0]});
+    wire signed [11:0] fc2_e6 = $signed({1'b0, (fc2_e4_yo + fc2_e6_yo)});
+    wire signed [9:0] fc2_e7_xh = $signed(fc2_e1[13:4]);
+    wire signed [18:0] fc2_e7 = $signed({($signed({{5{fc2_e7_xh[9]}}, fc2_e7_xh}) + fc2_e2), fc2_e1[3:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc2_e17_xh = $signed(fc2_e13[16:3]);
+    wire signed [13:0] fc2_e8_xh = $signed(fc2_e3[14:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_e17 = $signed({($signed(fc2_e17_xh[12:0]) + fc2_e16_xo), fc2_e13[2:0]});
-    wire signed [13:0] fc2_e18 = $signed({{4{fc2_in_5[9]}}, fc2_in_5}) - fc2_e11;
-    wire signed [8:0] fc2_e19_xh = $signed(fc2_e12_yo[10:2]);
-    wire signed [15:0] fc2_e19 = $signed({($signed({{5{fc2_e19_xh[8]}}, fc2_e19_xh}) + fc2_e9), fc2_e12_yo[1:0]});
-    wire signed [12:0] fc2_e20 = $signed({fc2_e0[11], fc2_e0}) - $signed(fc2_e7[12:0]);
-    wire signed [12:0] fc2_e21_xh = $signed(fc2_e3[13:1]);
-    wire signed [13:0] fc2_e21 = $signed({1'b0, ($signed(fc2_e21_xh[11:0]) + $signed({fc2_e10_xo[10], fc2_e10_xo})), fc2_e3[0]});
-    wire signed [12:0] fc2_e22 = $signed({1'b0, ($signed({fc2_e3_yo[10], fc2_e3_yo}) + fc2_e6)});
-    wire signed [6:0] fc2_e23_xh = $signed(fc2_e4[11:5]);
-    wire signed [16:0] fc2_e23 = $signed({($signed({{5{fc2_e23_xh[6]}}, fc2_e23_xh}) - fc2_e1), fc2_e4[4:0]});
-    wire signed [8:0] fc2_e24_xh = $signed(fc2_e6_xo[10:2]);
-    wire signed [13:0] fc2_e24 = $signed({1'b0, ($signed({{2{fc2_e24_xh[8]}}, fc2_e24_xh}) + fc2_e15_xo), fc2_e6_xo[1:0]});
-    wire signed [5:0] fc2_e25_xh = $signed(fc2_e6_yo[10:5]);
-    wire signed [16:0] fc2_e25 = $signed({1'b0, ($signed({{5{fc2_e25_xh[5]}}, fc2_e25_xh}) + fc2_e6_xo), fc2_e6_yo[4:0]});
-    wire signed [11:0] fc2_e26 = $signed({1'b0, (fc2_e2_xo + fc2_e12_yo)});
-    wire signed [2:0] fc2_n0_s1_xh = $signed(fc2_in_4[9:7]);
-    wire signed [16:0] fc2_n0_s1 = $signed({($signed({{7{fc2_n0_s1_xh[2]}}, fc2_n0_s1_xh}) - fc2_in_4), fc2_in_4[6:0]});
-    wire signed [7:0] fc2_n0_s0_xh_2 = $signed(fc2_in_2[9:2]);
-    wire signed [12:0] fc2_n0_s0_2 = $signed({($signed({{3{fc2_n0_s0_xh_2[7]}}, fc2_n0_s0_xh_2}) + $signed({fc2_in_1[9], fc2_in_1})), fc2_in_2[1:0]});
-    wire signed [4:0] fc2_n0_s2_xh_2 = $signed(fc2_in_5[9:5]);
-    wire signed [16:0] fc2_n0_s2_2 = $signed({($signed({{7{fc2_n0_s2_xh_2[4]}}, fc2_n0_s2_xh_2}) - 12'sd1249), fc2_in_5[4:0]}); // bias -5.40625
-    wire signed [15:0] fc2_n0_s3_xh_2 = $signed(fc2_n0_s1[16:1]);
-    wire signed [17:0] fc2_n0_s3_2 = $signed({($signed({fc2_n0_s3_xh_2[15], fc2_n0_s3_xh_2}) + $signed({{4{fc2_n0_s0_2[12]}}, fc2_n0_s0_2})), fc2_n0_s1[0]});
-    wire signed [16:0] fc2_n0_s4_2 = $signed({($signed(fc2_n0_s2_2[16:1]) - $signed({{2{fc2_e3[13]}}, fc2_e3})), fc2_n0_s2_2[0]});
-    wire signed [9:0] fc2_n0_s6_xh_2 = $signed(fc2_e22[12:3]);
-    wire signed [18:0] fc2_n0_s6_2 = $signed({($signed({{6{fc2_n0_s6_xh_2[9]}}, fc2_n0_s6_xh_2}) - fc2_e15), fc2_e22[2:0]});
-    wire signed [15:0] fc2_n0_s7_xh_2 = $signed(fc2_n0_s3_2[17:2]);
-    wire signed [19:0] fc2_n0_s7_2 = $signed({($signed({{2{fc2_n0_s7_xh_2[15]}}, fc2_n0_s7_xh_2}) - $signed({fc2_e23[16], fc2_e23})), fc2_n0_s3_2[1:0]});
-    wire signed [14:0] fc2_n0_s8_xh = $signed(fc2_n0_s6_2[18:4]);
-    wire signed [16:0] fc2_n0_s8_hi = $signed({{2{fc2_n0_s8_xh[14]}}, fc2_n0_s8_xh}) + $signed({($signed(fc2_n0_s4_2[16:1]) + $signed(fc2_e25[15:0])), fc2_n0_s4_2[0]});
-    wire signed [20:0] fc2_n0_s8_2 = $signed({fc2_n0_s8_hi, fc2_n0_s6_2[3:0]});
-    wire signed [19:0] fc2_n0_s9_2 = $signed({($signed(fc2_n0_s7_2[19:2]) + $signed({{2{fc2_e17[15]}}, fc2_e17})), fc2_n0_s7_2[1:0]});
-    wire signed [21:0] fc2_n0_acc = ($signed({{2{fc2_n0_s9_2[19]}}, fc2_n0_s9_2}) + $signed({fc2_n0_s8_2[20], fc2_n0_s8_2}));
+    wire signed [14:0] fc2_e8 = $signed({1'b0, ($signed(fc2_e8_xh[12:0]) - $signed({{2{fc2_e2_yo[10]}}, fc2_e2_yo})), fc2_e3[0]});
+    wire signed [13:0] fc2_e9_xo = $signed({1'b0, (~fc2_e0[12]), fc2_e0[11:0]});
+    wire signed [14:0] fc2_e9 = $signed({1'b0, ($signed(fc2_e9_xo[13:1]) + $signed({{2{fc2_e3_yo[10]}}, fc2_e3_yo})), fc2_e9_xo[0]});
+    wire signed [8:0] fc2_e10_xh = $signed(fc2_in_1[9:1]);
+    wire signed [12:0] fc2_e10 = $signed({($signed({{3{fc2_e10_xh[8]}}, fc2_e10_xh}) - $signed({fc2_e2_yo[10], fc2_e2_yo})), fc2_in_1[0]});
+    wire signed [8:0] fc2_e11_xh = $signed(fc2_e1_yo[10:2]);
+    wire signed [13:0] fc2_e11 = $signed({1'b0, ($signed({{2{fc2_e11_xh[8]}}, fc2_e11_xh}) + fc2_e5_yo), fc2_e1_yo[1:0]});
+    wire signed [4:0] fc2_e12_xh = $signed(fc2_e3_yo[10:6]);
+    wire signed [17:0] fc2_e12 = $signed({1'b0, ($signed({{6{fc2_e12_xh[4]}}, fc2_e12_xh}) + fc2_e1_xo), fc2_e3_yo[5:0]});
+    wire signed [18:0] fc2_e13 = $signed({{8{fc2_e4_yo[10]}}, fc2_e4_yo}) + fc2_e7;
+    wire signed [8:0] fc2_e14_xh = $signed(fc2_e6_yo[10:2]);
+    wire signed [17:0] fc2_e14 = $signed({1'b0, ($signed({{6{fc2_e14_xh[8]}}, fc2_e14_xh}) + $signed(fc2_e5[14:0])), fc2_e6_yo[1:0]});
+    wire signed [10:0] fc2_e15_xh = $signed(fc2_e4[11:1]);
+    wire signed [14:0] fc2_e15 = $signed({1'b0, ($signed({{2{fc2_e15_xh[10]}}, fc2_e15_xh}) + $signed(fc2_e1[12:0])), fc2_e4[0]});
+    wire signed [5:0] fc2_e16_xh = $signed(fc2_in_5[9:4]);
+    wire signed [16:0] fc2_e16 = $signed({($signed({{7{fc2_e16_xh[5]}}, fc2_e16_xh}) - fc2_e10), fc2_in_5[3:0]});
+    wire signed [16:0] fc2_e17 = $signed({($signed(fc2_e16[16:4]) + $signed({{2{fc2_e3_xo[10]}}, fc2_e3_xo})), fc2_e16[3:0]});
+    wire signed [12:0] fc2_e18 = $signed({{2{fc2_e3_xo[10]}}, fc2_e3_xo}) + fc2_e0;
+    wire signed [10:0] fc2_e19_yo = $signed({1'b1, fc2_e1_xo_i, fc2_in_2[8:0]});
+    wire signed [15:0] fc2_e19 = $signed({1'b0, ($signed(fc2_e8[14:3]) - $signed({fc2_e19_yo[10], fc2_e19_yo})), fc2_e8[2:0]});
+    wire signed [10:0] fc2_e20_yo = $signed({1'b1, fc2_e1_yo_i, fc2_in_1[8:0]});
+    wire signed [11:0] fc2_e20_xh = $signed(fc2_e3[14:3]);
+    wire signed [15:0] fc2_e20 = $signed({1'b0, (fc2_e20_xh - $signed({fc2_e20_yo[10], fc2_e20_yo})), fc2_e3[2:0]});
+    wire signed [7:0] fc2_e21_xh = $signed(fc2_in_0[9:2]);
+    wire signed [13:0] fc2_e21 = $signed({($signed({{4{fc2_e21_xh[7]}}, fc2_e21_xh}) - $signed({fc2_e19_yo[10], fc2_e19_yo})), fc2_in_0[1:0]});
+    wire signed [5:0] fc2_e22_xh = $signed(fc2_e1_yo[10:5]);
+    wire signed [16:0] fc2_e22 = $signed({1'b0, ($signed({{5{fc2_e22_xh[5]}}, fc2_e22_xh}) + fc2_e6_yo), fc2_e1_yo[4:0]});
+    wire signed [6:0] fc2_e23_xh = $signed(fc2_e1_xo[10:4]);
+    wire signed [15:0] fc2_e23 = $signed({1'b0, ($signed({{4{fc2_e23_xh[6]}}, fc2_e23_xh}) + fc2_e5_yo), fc2_e1_xo[3:0]});
+    wire signed [9:0] fc2_e24_xh = $signed(fc2_e3_yo[10:1]);
+    wire signed [12:0] fc2_e24 = $signed({1'b0, ($signed({fc2_e24_xh[9], fc2_e24_xh}) + fc2_e5_yo), fc2_e3_yo[0]});
+    wire signed [8:0] fc2_e25_xh = $signed(fc2_e3_xo[10:2]);
+    wire signed [13:0] fc2_e25 = $signed({1'b0, ($signed({{2{fc2_e25_xh[8]}}, fc2_e25_xh}) + fc2_e3_xo), fc2_e3_xo[1:0]});
+    wire signed [10:0] fc2_e26_yo = $signed({1'b1, fc2_e3_xo_i, fc2_in_6[8:0]});
+    wire signed [4:0] fc2_e26_xh = $signed(fc2_in_7[9:5]);
+    wire signed [16:0] fc2_e26 = $signed({($signed({{7{fc2_e26_xh[4]}}, fc2_e26_xh}) - $signed({fc2_e26_yo[10], fc2_e26_yo})), fc2_in_7[4:0]});
+    wire signed [15:0] fc2_e27_xo = $signed({1'b0, (~fc2_e2[14]), fc2_e2[13:0]});
+    wire signed [9:0] fc2_e27_xh = $signed(fc2_e27_xo[15:6]);
+    wire signed [17:0] fc2_e27 = $signed({1'b0, ($signed({fc2_e27_xh[9], fc2_e27_xh}) + fc2_e6_yo), fc2_e27_xo[5:0]});
+    wire signed [9:0] fc2_e28_xh = $signed(fc2_e4[11:2]);
+    wire signed [13:0] fc2_e28 = $signed({1'b0, ($signed({fc2_e28_xh[9], fc2_e28_xh}) - fc2_e19_yo), fc2_e4[1:0]});
+    wire signed [7:0] fc2_n0_s0_xh = $signed(fc2_in_3[9:2]);
+    wire signed [10:0] fc2_n0_s1_yo = $signed({1'b1, fc2_e5_yo_i, fc2_in_3[8:0]});
+    wire signed [7:0] fc2_n0_s1_xh = $signed(fc2_in_4[9:2]);
+    wire signed [9:0] fc2_n0_s4_xh = $signed(fc2_e11[13:4]);
+    wire signed [16:0] fc2_n0_s4 = $signed({1'b0, ($signed({{2{fc2_n0_s4_xh[9]}}, fc2_n0_s4_xh}) + $signed(fc2_e24[11:0])), fc2_e11[3:0]});
+    wire signed [17:0] fc2_n0_s6 = $signed({1'b0, (fc2_n0_s4 + $signed({{2{fc2_e15[14]}}, fc2_e15}))});
+    wire signed [14:0] fc2_n0_s8_xh = $signed(fc2_n0_s6[17:3]);
+    wire signed [21:0] fc2_n0_s8 = $signed({($signed({{4{fc2_n0_s8_xh[14]}}, fc2_n0_s8_xh}) - fc2_e13), fc2_n0_s6[2:0]});
+    wire signed [12:0] fc2_n0_s0_2 = $signed({($signed({{3{fc2_n0_s0_xh[7]}}, fc2_n0_s0_xh}) - $signed({fc2_in_0[9], fc2_in_0})), fc2_in_3[1:0]});
+    wire signed [12:0] fc2_n0_s1_2 = $signed({($signed({{3{fc2_n0_s1_xh[7]}}, fc2_n0_s1_xh}) - $signed({fc2_in_3[9], fc2_in_3})), fc2_in_4[1:0]});
+    wire signed [2:0] fc2_n0_s2_xh_2 = $signed(fc2_in_5[9:7]);
+    wire signed [18:0] fc2_n0_s2_2 = $signed({1'b0, ($signed({{8{fc2_n0_s2_xh_2[2]}}, fc2_n0_s2_xh_2}) + 11'sh4c5), fc2_in_5[6:0]});
+    wire signed [7:0] fc2_n0_s3_xh_2 = $signed(fc2_n0_s0_2[12:5]);
+    wire signed [17:0] fc2_n0_s3_2 = $signed({($signed({{5{fc2_n0_s3_xh_2[7]}}, fc2_n0_s3_xh_2}) - fc2_n0_s1_2), fc2_n0_s0_2[4:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc2_n0_s4_xh_2 = $signed(fc2_n0_s2_2[18:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc2_n0_s4_2 = $signed({1'b0, ($signed(fc2_n0_s4_xh_2[12:0]) - $signed({fc2_e6[11], fc2_e6})), fc2_n0_s2_2[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc2_n0_s6_xh = $signed(fc2_n0_s3_2[17:2]);
+    wire signed [20:0] fc2_n0_s6_2 = $signed({1'b0, ($signed({{2{fc2_n0_s6_xh[15]}}, fc2_n0_s6_xh}) + $signed(fc2_n0_s4_2[17:0])), fc2_n0_s3_2[1:0]});
+    wire signed [20:0] fc2_n0_s8_2 = $signed({($signed(fc2_n0_s6_2[20:4]) - $signed({fc2_e19[15], fc2_e19})), fc2_n0_s6_2[3:0]});
+    wire signed [21:0] fc2_n0_acc = ($signed({fc2_n0_s8_2[20], fc2_n0_s8_2}) + fc2_n0_s8);
     reg  [7:0] fc2_n0_y_low_d1;
     wire fc2_n0_y_sticky = |fc2_n0_y_low_d1;
     reg  fc2_n0_y_lsb_d1;
@@ -113,57 +131,53 @@ module activations_fc2 (
     wire signed [12:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({12'd0, fc2_n0_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [9:0] fc2_n0_y_sat = (fc2_n0_y_fl_d1 >= 13'sd511) ? 10'sd511 : ((fc2_n0_y_fl_d1 < 13'sh1e00) ? 10'sh200 : $signed(fc2_n0_y_rnd[9:0]));
-    wire signed [6:0] fc2_n1_s0_xh = $signed(fc2_e3_yo[10:4]);
-    wire signed [15:0] fc2_n1_s0 = $signed({1'b0, ($signed({{4{fc2_n1_s0_xh[6]}}, fc2_n1_s0_xh}) + fc2_e3_yo), fc2_e3_yo[3:0]});
-    wire signed [8:0] fc2_n1_s1_xh = $signed(fc2_in_6[9:1]);
-    wire signed [16:0] fc2_n1_s1 = $signed({($signed({{7{fc2_n1_s1_xh[8]}}, fc2_n1_s1_xh}) - fc2_n1_s0), fc2_in_6[0]});
-    wire signed [12:0] fc2_n1_s2_xo = $signed({1'b0, (~fc2_e4[11]), fc2_e4[10:0]});
-    wire signed [8:0] fc2_n1_s2_xh = $signed(fc2_n1_s2_xo[12:4]);
-    wire signed [16:0] fc2_n1_s2 = $signed({1'b0, ($signed({{3{fc2_n1_s2_xh[8]}}, fc2_n1_s2_xh}) + $signed(fc2_e10[11:0])), fc2_n1_s2_xo[3:0]});
-    wire signed [10:0] fc2_n1_s3_xh = $signed(fc2_e24[13:3]);
-    wire signed [14:0] fc2_n1_s3 = $signed({($signed({fc2_n1_s3_xh[10], fc2_n1_s3_xh}) - fc2_e26), fc2_e24[2:0]});
-    wire signed [13:0] fc2_n1_s4_xh = $signed(fc2_n1_s2[16:3]);
+    wire signed [9:0] fc2_n1_s6_xh = $signed(fc2_e15[14:5]);
+    wire signed [17:0] fc2_n1_s6 = $signed({($signed({{3{fc2_n1_s6_xh[9]}}, fc2_n1_s6_xh}) - fc2_e18), fc2_e15[4:0]});
+    wire signed [5:0] fc2_n1_s0_xh_2 = $signed(fc2_in_1[9:4]);
+    wire signed [14:0] fc2_n1_s0_2 = $signed({($signed({{5{fc2_n1_s0_xh_2[5]}}, fc2_n1_s0_xh_2}) + $signed({fc2_in_1[9], fc2_in_1})), fc2_in_1[3:0]});
+    wire signed [8:0] fc2_n1_s1_xh_2 = $signed(fc2_in_6[9:1]);
+    wire signed [11:0] fc2_n1_s1_2 = $signed({($signed({{2{fc2_n1_s1_xh_2[8]}}, fc2_n1_s1_xh_2}) + $signed({fc2_in_7[9], fc2_in_7})), fc2_in_6[0]});
+    wire signed [6:0] fc2_n1_s3_xh_2 = $signed(fc2_e6[11:5]);
+    wire signed [16:0] fc2_n1_s3_2 = $signed({($signed({{5{fc2_n1_s3_xh_2[6]}}, fc2_n1_s3_xh_2}) - fc2_n1_s1_2), fc2_e6[4:0]});
+    wire signed [10:0] fc2_n1_s4_xh_2 = $signed(fc2_e11[13:3]);
+    wire signed [18:0] fc2_n1_s4_2 = $signed({($signed({{5{fc2_n1_s4_xh_2[10]}}, fc2_n1_s4_xh_2}) - fc2_e23), fc2_e11[2:0]});
+    wire signed [11:0] fc2_n1_s5_xh_2 = $signed(fc2_n1_s3_2[16:5]);
+    wire signed [14:0] fc2_n1_s5_hi_2 = $signed({{3{fc2_n1_s5_xh_2[11]}}, fc2_n1_s5_xh_2}) - $signed({($signed(fc2_n1_s0_2[14:4]) - 11'sd185), fc2_n1_s0_2[3:0]});
+    wire signed [18:0] fc2_n1_s6_2 = $signed({($signed(fc2_n1_s4_2[18:1]) + $signed({{3{fc2_e8[14]}}, fc2_e8})), fc2_n1_s4_2[0]});
+    wire signed [16:0] fc2_n1_s8_xh_2 = $signed(fc2_n1_s6[17:1]);
+    wire signed [20:0] fc2_n1_s8_2 = $signed({($signed({{3{fc2_n1_s8_xh_2[16]}}, fc2_n1_s8_xh_2}) + $signed({fc2_n1_s5_hi_2, fc2_n1_s3_2[4:0]})), fc2_n1_s6[0]});
+    wire signed [18:0] fc2_n1_s9_2 = $signed({($signed(fc2_n1_s6_2[18:3]) + fc2_e19), fc2_n1_s6_2[2:0]});
+    wire signed [20:0] fc2_n1_acc = ($signed({{2{fc2_n1_s9_2[18]}}, fc2_n1_s9_2}) - fc2_n1_s8_2);
+    reg  [7:0] fc2_n1_y_low_d1;
+    wire fc2_n1_y_sticky = |fc2_n1_y_low_d1;
+    reg  fc2_n1_y_lsb_d1;
+    reg  fc2_n1_y_half_d1;
+    wire fc2_n1_y_inc = fc2_n1_y_half_d1 & (fc2_n1_y_sticky | fc2_n1_y_lsb_d1);
+    reg  signed [11:0] fc2_n1_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n1_s4 = $signed({($signed({{3{fc2_n1_s4_xh[13]}}, fc2_n1_s4_xh}) + fc2_n1_s1), fc2_n1_s2[2:0]});
+    wire signed [11:0] fc2_n1_y_rnd = fc2_n1_y_fl_d1 + $signed({11'd0, fc2_n1_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n1_s5_xo = $signed({1'b0, (~fc2_e14[14]), fc2_e14[13:0]});
-    wire signed [15:0] fc2_n1_s5 = $signed({($signed(fc2_n1_s5_xo[15:2]) + $signed(fc2_e14[13:0])), fc2_n1_s5_xo[1:0]});
-    wire signed [13:0] fc2_n1_s6_xo = $signed({1'b0, (~fc2_e20[12]), fc2_e20[11:0]});
-    wire signed [12:0] fc2_n1_s6_xh = $signed(fc2_n1_s6_xo[13:1]);
-    wire signed [16:0] fc2_n1_s6 = $signed({($signed({{3{fc2_n1_s6_xh[12]}}, fc2_n1_s6_xh}) + fc2_e19), fc2_n1_s6_xo[0]});
+    wire signed [9:0] fc2_n1_y_sat = (fc2_n1_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n1_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]));
+    wire signed [6:0] fc2_n2_s1_xh = $signed(fc2_e4_yo[10:4]);
+    wire signed [15:0] fc2_n2_s1 = $signed({1'b0, ($signed({{4{fc2_n2_s1_xh[6]}}, fc2_n2_s1_xh}) + fc2_e6_yo), fc2_e4_yo[3:0]});
+    wire signed [9:0] fc2_n2_s2_xh = $signed(fc2_n2_s1[15:6]);
+    wire signed [11:0] fc2_n2_s2_hi = $signed({{2{fc2_n2_s2_xh[9]}}, fc2_n2_s2_xh}) + ($signed({{2{fc2_in_0[9]}}, fc2_in_0}) - $signed({fc2_n0_s1_yo[10], fc2_n0_s1_yo}));
+    wire signed [15:0] fc2_n2_s3 = $signed({($signed({{2{fc2_e7_xh[9]}}, fc2_e7_xh}) - fc2_e6), fc2_e1[3:0]});
+    wire signed [10:0] fc2_n2_s4_xh = $signed(fc2_e10[12:2]);
+    wire signed [19:0] fc2_n2_s4 = $signed({($signed({{7{fc2_n2_s4_xh[10]}}, fc2_n2_s4_xh}) - fc2_e12), fc2_e10[1:0]});
+    wire signed [14:0] fc2_n2_s5_m = $signed({1'b0, (~fc2_e21[13]), fc2_e21[12:0]}) + $signed({fc2_e25[13], fc2_e25});
+    wire signed [15:0] fc2_n2_s5 = $signed({1'b0, fc2_n2_s5_m});
+    wire fc2_n2_s6_yo_i = ~fc2_e26[16];
+    wire signed [18:0] fc2_n2_s6 = $signed({1'b0, ($signed({fc2_n2_s2_hi, fc2_n2_s1[5:0]}) - $signed({1'b1, fc2_n2_s6_yo_i, fc2_e26[15:0]}))});
+    wire signed [13:0] fc2_n2_s7_xh = $signed(fc2_e9[14:1]);
+    wire signed [16:0] fc2_n2_s7 = $signed({($signed({{2{fc2_n2_s7_xh[13]}}, fc2_n2_s7_xh}) + fc2_n2_s3), fc2_e9[0]});
+    wire signed [13:0] fc2_n2_s8_xh = $signed(fc2_n2_s5[15:2]);
+    wire signed [21:0] fc2_n2_s8 = $signed({($signed({{6{fc2_n2_s8_xh[13]}}, fc2_n2_s8_xh}) + fc2_n2_s4), fc2_n2_s5[1:0]});
+    wire signed [18:0] fc2_n2_s9 = $signed({($signed(fc2_n2_s6[18:2]) + fc2_n2_s7), fc2_n2_s6[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n1_s7_yo = $signed({1'b0, (~fc2_n1_s3[14]), fc2_n1_s3[13:0]});
+    wire signed [10:0] fc2_n2_s10_xh = $signed(fc2_n2_s8[21:11]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n1_s7_xo = $signed({1'b0, (~fc2_n1_s5[15]), fc2_n1_s5[14:0]});
-    wire signed [13:0] fc2_n1_s7_xh = $signed(fc2_n1_s7_xo[16:3]);
-    wire signed [18:0] fc2_n1_s7 = $signed({1'b0, ($signed({fc2_n1_s7_xh[13], fc2_n1_s7_xh}) + $signed(fc2_n1_s7_yo[14:0])), fc2_n1_s7_xo[2:0]});
-    wire signed [17:0] fc2_n1_s8_xo = $signed({1'b0, (~fc2_n1_s6[16]), fc2_n1_s6[15:0]});
-    wire signed [15:0] fc2_n1_s8_xh = $signed(fc2_n1_s8_xo[17:2]);
-    wire signed [20:0] fc2_n1_s8 = $signed({($signed({{3{fc2_n1_s8_xh[15]}}, fc2_n1_s8_xh}) + $signed(fc2_n1_s4[18:0])), fc2_n1_s8_xo[1:0]});
-    reg  signed [20:0] fc2_n1_s10_n_neg_d1;
-    reg  [19:0] fc2_n1_s9_d1;
-    wire signed [20:0] fc2_n1_acc = $signed({($signed(fc2_n1_s10_n_neg_d1[20:1]) - $signed(fc2_n1_s9_d1)), fc2_n1_s10_n_neg_d1[0]});
-    wire fc2_n1_y_sticky = |fc2_n1_acc[7:0];
-    wire fc2_n1_y_inc = fc2_n1_acc[8] & (fc2_n1_y_sticky | fc2_n1_acc[9]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc2_n1_y_rnd = $signed(fc2_n1_acc[20:9]) + $signed({11'd0, fc2_n1_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc2_n1_y_sat = ($signed(fc2_n1_acc[20:9]) >= 12'sd511) ? 10'sd511 : (($signed(fc2_n1_acc[20:9]) < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]));
-    wire signed [6:0] fc2_n2_s0_xh = $signed(fc2_in_7[9:3]);
-    wire signed [13:0] fc2_n2_s0_2 = $signed({($signed({{4{fc2_n2_s0_xh[6]}}, fc2_n2_s0_xh}) - $signed({fc2_in_2[9], fc2_in_2})), fc2_in_7[2:0]});
-    wire signed [10:0] fc2_n2_s2_xh_2 = $signed(fc2_e1[11:1]);
-    wire signed [12:0] fc2_n2_s2_2 = $signed({($signed({fc2_n2_s2_xh_2[10], fc2_n2_s2_xh_2}) - fc2_e0), fc2_e1[0]});
-    wire signed [13:0] fc2_n2_s3_2 = $signed({($signed(fc2_e7[13:1]) + $signed({fc2_e4[11], fc2_e4})), fc2_e7[0]});
-    wire signed [10:0] fc2_n2_s4_xh_2 = $signed(fc2_e11[13:3]);
-    wire signed [14:0] fc2_n2_s4_2 = $signed({($signed({fc2_n2_s4_xh_2[10], fc2_n2_s4_xh_2}) - fc2_e8), fc2_e11[2:0]});
-    wire signed [7:0] fc2_n2_s5_xh_2 = $signed(fc2_n2_s2_2[12:5]);
-    wire signed [13:0] fc2_n2_s5_hi_2 = $signed({{6{fc2_n2_s5_xh_2[7]}}, fc2_n2_s5_xh_2}) + $signed({($signed(fc2_n2_s0_2[13:2]) + 12'sd361), fc2_n2_s0_2[1:0]});
-    wire signed [11:0] fc2_n2_s6_xh = $signed(fc2_n2_s4_2[14:3]);
-    wire signed [17:0] fc2_n2_s6_2 = $signed({($signed({{3{fc2_n2_s6_xh[11]}}, fc2_n2_s6_xh}) - $signed({fc2_n2_s3_2[13], fc2_n2_s3_2})), fc2_n2_s4_2[2:0]});
-    wire signed [15:0] fc2_n2_s9_n_neg_2 = -$signed({1'b0, (fc2_e16 + $signed(fc2_e19[14:0]))});
-    wire signed [13:0] fc2_n2_s9_xh_2 = $signed(fc2_n2_s9_n_neg_2[15:2]);
-    wire signed [18:0] fc2_n2_s9_hi_2 = $signed({{5{fc2_n2_s9_xh_2[13]}}, fc2_n2_s9_xh_2}) - ($signed({fc2_n2_s5_hi_2, fc2_n2_s2_2[4:0]}) + $signed({fc2_n2_s6_2[17], fc2_n2_s6_2}));
-    wire signed [20:0] fc2_n2_acc = $signed({fc2_n2_s9_hi_2, fc2_n2_s9_n_neg_2[1:0]});
+    wire signed [20:0] fc2_n2_acc = ($signed({{2{fc2_n2_s9[18]}}, fc2_n2_s9}) - $signed({($signed(fc2_n2_s10_xh[9:0]) + 10'sd291), fc2_n2_s8[10:0]})); // bias -2.3125, less the terms' sign-extension offsets
     reg  [7:0] fc2_n2_y_low_d1;
     wire fc2_n2_y_sticky = |fc2_n2_y_low_d1;
     reg  fc2_n2_y_lsb_d1;
@@ -174,61 +188,48 @@ module activations_fc2 (
     wire signed [11:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({11'd0, fc2_n2_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [9:0] fc2_n2_y_sat = (fc2_n2_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n2_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n2_y_rnd[9:0]));
-    wire signed [9:0] fc2_n3_s2_xh = $signed(fc2_e1[11:2]);
-    wire signed [13:0] fc2_n3_s2 = $signed({($signed({{2{fc2_n3_s2_xh[9]}}, fc2_n3_s2_xh}) - fc2_e1), fc2_e1[1:0]});
-    wire signed [7:0] fc2_n3_s5_xh = $signed(fc2_e8[11:4]);
-    wire signed [16:0] fc2_n3_s5 = $signed({1'b0, ($signed({{4{fc2_n3_s5_xh[7]}}, fc2_n3_s5_xh}) + fc2_e8), fc2_e8[3:0]});
-    wire signed [12:0] fc2_n3_s7_xh = $signed(fc2_n3_s2[13:1]);
-    wire signed [12:0] fc2_n3_s8_xh = $signed(fc2_n3_s5[16:4]);
-    wire signed [8:0] fc2_n3_s0_xh_2 = $signed(fc2_in_3[9:1]);
-    wire signed [11:0] fc2_n3_s0_2 = $signed({($signed({{2{fc2_n3_s0_xh_2[8]}}, fc2_n3_s0_xh_2}) + $signed({fc2_in_5[9], fc2_in_5})), fc2_in_3[0]});
-    wire signed [10:0] fc2_n3_s1_x = $signed({fc2_in_7[9], fc2_in_7});
-    wire signed [0:0] fc2_n3_s1_xh_2 = $signed(fc2_n3_s1_x[10]);
-    wire signed [20:0] fc2_n3_s1_2 = $signed({($signed({{10{fc2_n3_s1_xh_2}}, fc2_n3_s1_xh_2}) - 11'sd567), fc2_n3_s1_x[9:0]}); // bias -0.765625
-    wire signed [20:0] fc2_n3_s2_2 = $signed({($signed(fc2_n3_s1_2[20:6]) + $signed({{3{fc2_n3_s0_2[11]}}, fc2_n3_s0_2})), fc2_n3_s1_2[5:0]});
-    wire signed [10:0] fc2_n3_s4_xh_2 = $signed(fc2_e4[11:1]);
-    wire signed [14:0] fc2_n3_s4_2 = $signed({($signed({{3{fc2_n3_s4_xh_2[10]}}, fc2_n3_s4_xh_2}) + fc2_e3), fc2_e4[0]});
-    wire signed [13:0] fc2_n3_s5_xh_2 = $signed(fc2_e5[15:2]);
-    wire signed [17:0] fc2_n3_s5_2 = $signed({($signed({{2{fc2_n3_s5_xh_2[13]}}, fc2_n3_s5_xh_2}) + fc2_e5), fc2_e5[1:0]});
-    wire signed [20:0] fc2_n3_s7_2 = $signed({($signed(fc2_n3_s2_2[20:5]) - $signed({{2{fc2_e24[13]}}, fc2_e24})), fc2_n3_s2_2[4:0]});
-    wire signed [15:0] fc2_n3_s8_2 = $signed({($signed({{2{fc2_n3_s7_xh[12]}}, fc2_n3_s7_xh}) - fc2_n3_s4_2), fc2_n3_s2[0]});
-    wire signed [21:0] fc2_n3_s9_2 = $signed({($signed({{5{fc2_n3_s8_xh[12]}}, fc2_n3_s8_xh}) - fc2_n3_s5_2), fc2_n3_s5[3:0]});
+    wire signed [8:0] fc2_n3_s0_xh = $signed(fc2_in_4[9:1]);
+    wire signed [12:0] fc2_n3_s0 = $signed({($signed({{3{fc2_n3_s0_xh[8]}}, fc2_n3_s0_xh}) - $signed({fc2_e19_yo[10], fc2_e19_yo})), fc2_in_4[0]});
+    wire signed [13:0] fc2_n3_s1_xo = $signed({1'b0, (~fc2_n3_s0[12]), fc2_n3_s0[11:0]});
+    wire signed [14:0] fc2_n3_s1 = $signed({1'b0, ($signed(fc2_n3_s1_xo[13:1]) + $signed({{2{fc2_e3_yo[10]}}, fc2_e3_yo})), fc2_n3_s1_xo[0]});
+    wire signed [10:0] fc2_n3_s2_xh = $signed(fc2_e2[14:4]);
+    wire signed [17:0] fc2_n3_s2 = $signed({($signed({{3{fc2_n3_s2_xh[10]}}, fc2_n3_s2_xh}) - fc2_e1), fc2_e2[3:0]});
+    wire signed [17:0] fc2_n3_s4 = $signed({($signed(fc2_n3_s2[17:3]) + fc2_e9), fc2_n3_s2[2:0]});
+    wire signed [13:0] fc2_n3_s5_xo = $signed({1'b0, (~fc2_e18[12]), fc2_e18[11:0]});
+    wire signed [12:0] fc2_n3_s5_xh = $signed(fc2_n3_s5_xo[13:1]);
+    wire signed [18:0] fc2_n3_s5 = $signed({1'b0, ($signed({{4{fc2_n3_s5_xh[12]}}, fc2_n3_s5_xh}) + $signed(fc2_e14[16:0])), fc2_n3_s5_xo[0]});
+    wire signed [7:0] fc2_n3_s6_xh = $signed(fc2_e28[13:6]);
+    wire signed [20:0] fc2_n3_s6 = $signed({($signed({{7{fc2_n3_s6_xh[7]}}, fc2_n3_s6_xh}) - ($signed(fc2_e5[14:0]) - fc2_n3_s1)), fc2_e28[5:0]});
+    wire signed [17:0] fc2_n3_s7_yo = $signed({1'b0, (~fc2_e17[16]), fc2_e17[15:0]});
+    wire signed [18:0] fc2_n3_s7_m = $signed({1'b0, (~fc2_n3_s4[17]), fc2_n3_s4[16:0]}) + $signed({fc2_n3_s7_yo[17], fc2_n3_s7_yo});
+    wire signed [19:0] fc2_n3_s7 = $signed({1'b0, fc2_n3_s7_m});
+    reg  signed [20:0] fc2_n3_s8_d1;
+    reg  [19:0] fc2_n3_s9_d1;
+    wire signed [19:0] fc2_n3_s9_d1_v = $signed(fc2_n3_s9_d1);
+    wire signed [20:0] fc2_n3_acc = (fc2_n3_s8_d1 + $signed({fc2_n3_s9_d1_v[19], fc2_n3_s9_d1_v}));
+    wire fc2_n3_y_sticky = |fc2_n3_acc[7:0];
+    wire fc2_n3_y_inc = fc2_n3_acc[8] & (fc2_n3_y_sticky | fc2_n3_acc[9]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n3_s11_2 = $signed({($signed(fc2_n3_s9_2[21:2]) + $signed({{4{fc2_n3_s8_2[15]}}, fc2_n3_s8_2})), fc2_n3_s9_2[1:0]});
+    wire signed [11:0] fc2_n3_y_rnd = $signed(fc2_n3_acc[20:9]) + $signed({11'd0, fc2_n3_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n3_acc = ($signed(fc2_n3_s11_2[20:0]) - (fc2_n3_s7_2 + $signed({{8{fc2_e20[12]}}, fc2_e20})));
-    reg  [7:0] fc2_n3_y_low_d1;
-    wire fc2_n3_y_sticky = |fc2_n3_y_low_d1;
-    reg  fc2_n3_y_lsb_d1;
-    reg  fc2_n3_y_half_d1;
-    wire fc2_n3_y_inc = fc2_n3_y_half_d1 & (fc2_n3_y_sticky | fc2_n3_y_lsb_d1);
-    reg  signed [11:0] fc2_n3_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({11'd0, fc2_n3_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc2_n3_y_sat = (fc2_n3_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n3_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]));
-    wire signed [15:0] fc2_n4_s0 = $signed({1'b0, ($signed({{4{fc2_n1_s0_xh[6]}}, fc2_n1_s0_xh}) + fc2_e10_xo), fc2_e3_yo[3:0]});
-    wire signed [9:0] fc2_n4_s1_xh = $signed(fc2_e12_yo[10:1]);
-    wire signed [12:0] fc2_n4_s1 = $signed({1'b0, ($signed({fc2_n4_s1_xh[9], fc2_n4_s1_xh}) + fc2_e2_yo), fc2_e12_yo[0]});
-    wire signed [6:0] fc2_n4_s2_xh = $signed(fc2_n4_s1[12:6]);
-    wire signed [21:0] fc2_n4_s2 = $signed({($signed({{9{fc2_n4_s2_xh[6]}}, fc2_n4_s2_xh}) - fc2_n4_s0), fc2_n4_s1[5:0]});
-    wire signed [9:0] fc2_n4_s3_xh = $signed(fc2_e0[11:2]);
-    wire signed [13:0] fc2_n4_s3 = $signed({($signed({{2{fc2_n4_s3_xh[9]}}, fc2_n4_s3_xh}) - fc2_e0), fc2_e0[1:0]});
-    wire signed [15:0] fc2_n4_s4 = $signed({($signed({{2{fc2_e21_xh[12]}}, fc2_e21_xh}) - fc2_e2), fc2_e3[0]});
-    wire signed [10:0] fc2_n4_s5_xh = $signed(fc2_e8[11:1]);
-    wire signed [13:0] fc2_n4_s5 = $signed({1'b0, ($signed({fc2_n4_s5_xh[10], fc2_n4_s5_xh}) + fc2_e6), fc2_e8[0]});
-    wire signed [8:0] fc2_n4_s6_xh = $signed(fc2_e10[12:4]);
-    wire signed [17:0] fc2_n4_s6 = $signed({($signed({{5{fc2_n4_s6_xh[8]}}, fc2_n4_s6_xh}) + fc2_e9), fc2_e10[3:0]});
-    wire signed [21:0] fc2_n4_s7 = $signed({($signed(fc2_n4_s2[21:4]) - $signed({{6{fc2_e26[11]}}, fc2_e26})), fc2_n4_s2[3:0]});
-    wire signed [12:0] fc2_n4_s8_xh = $signed(fc2_n4_s4[15:3]);
-    wire signed [16:0] fc2_n4_s8 = $signed({($signed({fc2_n4_s8_xh[12], fc2_n4_s8_xh}) - fc2_n4_s3), fc2_n4_s4[2:0]});
-    wire signed [18:0] fc2_n4_s9_xo = $signed({1'b0, (~fc2_n4_s6[17]), fc2_n4_s6[16:0]});
-    wire signed [12:0] fc2_n4_s9_xh = $signed(fc2_n4_s9_xo[18:6]);
-    wire signed [20:0] fc2_n4_s9 = $signed({1'b0, ($signed({fc2_n4_s9_xh[12], fc2_n4_s9_xh}) + fc2_n4_s5), fc2_n4_s9_xo[5:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc2_n4_s11_xh = $signed(fc2_n4_s7[21:11]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n4_acc = (($signed({{4{fc2_n4_s8[16]}}, fc2_n4_s8}) - fc2_n4_s9) - $signed({($signed(fc2_n4_s11_xh[9:0]) + 10'sd93), fc2_n4_s7[10:0]}));
+    wire signed [9:0] fc2_n3_y_sat = ($signed(fc2_n3_acc[20:9]) >= 12'sd511) ? 10'sd511 : (($signed(fc2_n3_acc[20:9]) < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]));
+    wire signed [3:0] fc2_n4_s1_xh = $signed(fc2_in_6[9:6]);
+    wire signed [12:0] fc2_n4_s0_2 = $signed({($signed({{3{fc2_n0_s0_xh[7]}}, fc2_n0_s0_xh}) - $signed({fc2_in_4[9], fc2_in_4})), fc2_in_3[1:0]});
+    wire signed [16:0] fc2_n4_s1_2 = $signed({($signed({{7{fc2_n4_s1_xh[3]}}, fc2_n4_s1_xh}) - $signed({fc2_in_4[9], fc2_in_4})), fc2_in_6[5:0]});
+    wire signed [4:0] fc2_n4_s2_xh_2 = $signed(fc2_n4_s0_2[12:8]);
+    wire signed [15:0] fc2_n4_s2_2 = $signed({($signed({{3{fc2_n4_s2_xh_2[4]}}, fc2_n4_s2_xh_2}) - 8'sd77), fc2_n4_s0_2[7:0]}); // bias 0.765625
+    wire signed [9:0] fc2_n4_s4_xh_2 = $signed(fc2_e6[11:2]);
+    wire signed [16:0] fc2_n4_s4_2 = $signed({($signed({{5{fc2_n4_s4_xh_2[9]}}, fc2_n4_s4_xh_2}) - fc2_e2), fc2_e6[1:0]});
+    wire signed [10:0] fc2_n4_s5_xh_2 = $signed(fc2_n4_s2_2[15:5]);
+    wire signed [17:0] fc2_n4_s5_2 = $signed({($signed({{2{fc2_n4_s5_xh_2[10]}}, fc2_n4_s5_xh_2}) + fc2_e24), fc2_n4_s2_2[4:0]});
+    wire signed [16:0] fc2_n4_s6_2 = $signed({($signed(fc2_n4_s4_2[16:1]) + fc2_e20), fc2_n4_s4_2[0]});
+    wire signed [13:0] fc2_n4_s7_xh = $signed(fc2_e27[17:4]);
+    wire signed [16:0] fc2_n4_s7_hi = $signed({{3{fc2_n4_s7_xh[13]}}, fc2_n4_s7_xh}) + ($signed({{4{fc2_e0[12]}}, fc2_e0}) - fc2_n4_s1_2);
+    wire signed [20:0] fc2_n4_s7_2 = $signed({fc2_n4_s7_hi, fc2_e27[3:0]});
+    wire signed [15:0] fc2_n4_s8_xh = $signed(fc2_n4_s6_2[16:1]);
+    wire signed [18:0] fc2_n4_s8_2 = $signed({($signed({{2{fc2_n4_s8_xh[15]}}, fc2_n4_s8_xh}) + fc2_n4_s5_2), fc2_n4_s6_2[0]});
+    wire signed [20:0] fc2_n4_s9_2 = $signed({($signed(fc2_n4_s7_2[20:1]) - $signed({{3{fc2_e17[16]}}, fc2_e17})), fc2_n4_s7_2[0]});
+    wire signed [20:0] fc2_n4_acc = (fc2_n4_s9_2 - $signed({{2{fc2_n4_s8_2[18]}}, fc2_n4_s8_2}));
     reg  [7:0] fc2_n4_y_low_d1;
     wire fc2_n4_y_sticky = |fc2_n4_y_low_d1;
     reg  fc2_n4_y_lsb_d1;
@@ -239,103 +240,92 @@ module activations_fc2 (
     wire signed [11:0] fc2_n4_y_rnd = fc2_n4_y_fl_d1 + $signed({11'd0, fc2_n4_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [9:0] fc2_n4_y_sat = (fc2_n4_y_fl_d1 >= 12'sd511) ? 10'sd511 : ((fc2_n4_y_fl_d1 < 12'she00) ? 10'sh200 : $signed(fc2_n4_y_rnd[9:0]));
-    wire signed [10:0] fc2_n5_s0_yo = $signed({1'b1, fc2_e2_yo_i, fc2_in_5[8:0]});
-    wire signed [1:0] fc2_n5_s0_xh = $signed(fc2_in_4[9:8]);
-    wire signed [19:0] fc2_n5_s0 = $signed({($signed({{10{fc2_n5_s0_xh[1]}}, fc2_n5_s0_xh}) - $signed({fc2_n5_s0_yo[10], fc2_n5_s0_yo})), fc2_in_4[7:0]});
-    wire signed [19:0] fc2_n5_s1 = $signed({($signed(fc2_n5_s0[19:5]) + $signed({{4{fc2_e2_xo[10]}}, fc2_e2_xo})), fc2_n5_s0[4:0]});
-    wire signed [9:0] fc2_n5_s2_xh = $signed(fc2_e6[11:2]);
-    wire signed [15:0] fc2_n5_s2 = $signed({1'b0, ($signed({{3{fc2_n5_s2_xh[9]}}, fc2_n5_s2_xh}) + $signed(fc2_e3[12:0])), fc2_e6[1:0]});
-    wire signed [19:0] fc2_n5_s3 = $signed({($signed(fc2_n5_s1[19:4]) + $signed({{3{fc2_e10[12]}}, fc2_e10})), fc2_n5_s1[3:0]});
-    wire signed [10:0] fc2_n5_s4_xh = $signed(fc2_e12[13:3]);
-    wire signed [18:0] fc2_n5_s4 = $signed({($signed({{5{fc2_n5_s4_xh[10]}}, fc2_n5_s4_xh}) - fc2_n5_s2), fc2_e12[2:0]});
-    wire signed [14:0] fc2_n5_s5_xo = $signed({1'b0, (~fc2_e18[13]), fc2_e18[12:0]});
-    wire signed [7:0] fc2_n5_s5_xh = $signed(fc2_n5_s5_xo[14:7]);
+    wire signed [8:0] fc2_n5_s0_xh = $signed(fc2_in_5[9:1]);
+    wire signed [12:0] fc2_n5_s0 = $signed({($signed({{3{fc2_n5_s0_xh[8]}}, fc2_n5_s0_xh}) - $signed({fc2_e19_yo[10], fc2_e19_yo})), fc2_in_5[0]});
+    wire signed [13:0] fc2_n5_s1_xo = $signed({1'b0, (~fc2_n5_s0[12]), fc2_n5_s0[11:0]});
+    wire signed [5:0] fc2_n5_s1_xh = $signed(fc2_n5_s1_xo[13:8]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n5_s5 = $signed({1'b0, ($signed({{6{fc2_n5_s5_xh[7]}}, fc2_n5_s5_xh}) + $signed(fc2_e16[13:0])), fc2_n5_s5_xo[6:0]});
+    wire signed [19:0] fc2_n5_s1 = $signed({1'b0, ($signed({{5{fc2_n5_s1_xh[5]}}, fc2_n5_s1_xh}) + fc2_e3_yo), fc2_n5_s1_xo[7:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc2_n5_s6_xh = $signed(fc2_e21[13:1]);
-    wire signed [14:0] fc2_n5_s6 = $signed({($signed({fc2_n5_s6_xh[12], fc2_n5_s6_xh}) + fc2_e18), fc2_e21[0]});
-    wire signed [17:0] fc2_n5_s7_yo = $signed({1'b1, (~fc2_e23[16]), fc2_e23[15:0]});
-    wire signed [20:0] fc2_n5_s7 = $signed({1'b0, ($signed(fc2_n5_s3[19:1]) - $signed({fc2_n5_s7_yo[17], fc2_n5_s7_yo})), fc2_n5_s3[0]});
-    wire signed [19:0] fc2_n5_s8_xo = $signed({1'b0, (~fc2_n5_s4[18]), fc2_n5_s4[17:0]});
-    wire signed [21:0] fc2_n5_s8 = $signed({1'b0, ($signed({fc2_n5_s8_xo[19], fc2_n5_s8_xo}) + $signed(fc2_n5_s5[20:0]))});
-    wire signed [15:0] fc2_n5_s9_yo = $signed({1'b1, (~fc2_n5_s6[14]), fc2_n5_s6[13:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n5_s9_xh = $signed(fc2_n5_s7[20:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [20:0] fc2_n5_s9_u = {1'b0, ($signed(fc2_n5_s9_xh[18:0]) - $signed({{3{fc2_n5_s9_yo[15]}}, fc2_n5_s9_yo})), fc2_n5_s7[0]};
-    reg  [21:0] fc2_n5_s10_d1;
-    reg  [20:0] fc2_n5_s9_d1;
-    wire signed [20:0] fc2_n5_s9_d1_v = $signed(fc2_n5_s9_d1);
-    wire signed [21:0] fc2_n5_acc = ($signed(fc2_n5_s10_d1) - $signed({fc2_n5_s9_d1_v[20], fc2_n5_s9_d1_v}));
+    wire signed [13:0] fc2_n5_s2 = $signed({($signed(fc2_e1[13:1]) - fc2_e0), fc2_e1[0]});
+    wire signed [7:0] fc2_n5_s3_xh = $signed(fc2_e4[11:4]);
+    wire signed [18:0] fc2_n5_s3 = $signed({($signed({{7{fc2_n5_s3_xh[7]}}, fc2_n5_s3_xh}) - fc2_e3), fc2_e4[3:0]});
+    wire signed [15:0] fc2_n5_s4 = $signed({1'b0, ($signed(fc2_e5[14:0]) + $signed({fc2_e11[13], fc2_e11}))});
+    wire signed [12:0] fc2_n5_s5_xh = $signed(fc2_e25[13:1]);
+    wire signed [14:0] fc2_n5_s5 = $signed({($signed({fc2_n5_s5_xh[12], fc2_n5_s5_xh}) - fc2_e21), fc2_e25[0]});
+    wire signed [17:0] fc2_n5_s6_yo = $signed({1'b0, fc2_n2_s6_yo_i, fc2_e26[15:0]});
+    wire signed [19:0] fc2_n5_s6 = $signed({1'b0, ($signed(fc2_n5_s1[18:0]) + $signed({fc2_n5_s6_yo[17], fc2_n5_s6_yo}))});
+    wire signed [14:0] fc2_n5_s7_yo = $signed({1'b0, (~fc2_n5_s2[13]), fc2_n5_s2[12:0]});
+    wire signed [18:0] fc2_n5_s7 = $signed({($signed(fc2_n5_s3[18:2]) + $signed({{2{fc2_n5_s7_yo[14]}}, fc2_n5_s7_yo})), fc2_n5_s3[1:0]});
+    wire signed [13:0] fc2_n5_s9_xh = $signed(fc2_n5_s5[14:1]);
+    wire signed [15:0] fc2_n5_s9_hi = $signed({{2{fc2_n5_s9_xh[13]}}, fc2_n5_s9_xh}) - ($signed({fc2_e9[14], fc2_e9}) - fc2_n5_s4);
+    wire signed [16:0] fc2_n5_s9 = $signed({fc2_n5_s9_hi, fc2_n5_s5[0]});
+    wire signed [16:0] fc2_n5_s10_xh = $signed(fc2_n5_s6[19:3]);
+    wire signed [21:0] fc2_n5_s10 = $signed({($signed({{2{fc2_n5_s10_xh[16]}}, fc2_n5_s10_xh}) - fc2_n5_s7), fc2_n5_s6[2:0]});
+    wire signed [17:0] fc2_n5_s11_m = $signed({1'b0, (~fc2_n5_s9[16]), fc2_n5_s9[15:0]}) + $signed(fc2_e13[17:0]);
+    reg  [21:0] fc2_n5_s12_d1;
+    reg  [18:0] fc2_n5_s11_d1;
+    wire signed [18:0] fc2_n5_s11_d1_v = $signed(fc2_n5_s11_d1);
+    wire signed [21:0] fc2_n5_acc = ($signed(fc2_n5_s12_d1) - $signed({{3{fc2_n5_s11_d1_v[18]}}, fc2_n5_s11_d1_v}));
     wire fc2_n5_y_sticky = |fc2_n5_acc[7:0];
     wire fc2_n5_y_inc = fc2_n5_acc[8] & (fc2_n5_y_sticky | fc2_n5_acc[9]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [12:0] fc2_n5_y_rnd = $signed(fc2_n5_acc[21:9]) + $signed({12'd0, fc2_n5_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [9:0] fc2_n5_y_sat = ($signed(fc2_n5_acc[21:9]) >= 13'sd511) ? 10'sd511 : (($signed(fc2_n5_acc[21:9]) < 13'sh1e00) ? 10'sh200 : $signed(fc2_n5_y_rnd[9:0]));
-    wire signed [6:0] fc2_n6_s0_xh = $signed(fc2_in_3[9:3]);
-    wire signed [14:0] fc2_n6_s0 = $signed({($signed({{5{fc2_n6_s0_xh[6]}}, fc2_n6_s0_xh}) - $signed({fc2_e11_yo[10], fc2_e11_yo})), fc2_in_3[2:0]});
-    wire signed [11:0] fc2_n6_s1 = $signed({{2{fc2_in_6[9]}}, fc2_in_6}) - $signed({fc2_e0_yo[10], fc2_e0_yo});
-    wire signed [5:0] fc2_n6_s2_xh = $signed(fc2_e12_yo[10:5]);
-    wire signed [16:0] fc2_n6_s2 = $signed({1'b0, ($signed({{5{fc2_n6_s2_xh[5]}}, fc2_n6_s2_xh}) + fc2_e2_xo), fc2_e12_yo[4:0]});
-    wire signed [15:0] fc2_n6_s3_xo = $signed({1'b0, (~fc2_n6_s0[14]), fc2_n6_s0[13:0]});
+    wire signed [6:0] fc2_n6_s1_xh = $signed(fc2_in_7[9:3]);
+    wire signed [6:0] fc2_n6_s0_xh_2 = $signed(fc2_in_0[9:3]);
+    wire signed [13:0] fc2_n6_s0_2 = $signed({($signed({{4{fc2_n6_s0_xh_2[6]}}, fc2_n6_s0_xh_2}) + $signed({fc2_in_6[9], fc2_in_6})), fc2_in_0[2:0]});
+    wire signed [13:0] fc2_n6_s1_2 = $signed({($signed({{4{fc2_n6_s1_xh[6]}}, fc2_n6_s1_xh}) - $signed({fc2_in_6[9], fc2_in_6})), fc2_in_7[2:0]});
+    wire signed [4:0] fc2_n6_s2_xh_2 = $signed(fc2_n6_s0_2[13:9]);
+    wire signed [15:0] fc2_n6_s2_2 = $signed({($signed({{2{fc2_n6_s2_xh_2[4]}}, fc2_n6_s2_xh_2}) - 7'sd27), fc2_n6_s0_2[8:0]});
+    wire signed [7:0] fc2_n6_s3_xh_2 = $signed(fc2_e0[12:5]);
+    wire signed [18:0] fc2_n6_s3_2 = $signed({($signed({{6{fc2_n6_s3_xh_2[7]}}, fc2_n6_s3_xh_2}) - fc2_n6_s1_2), fc2_e0[4:0]});
+    wire signed [15:0] fc2_n6_s4_2 = $signed({($signed({fc2_e20_xh[11], fc2_e20_xh}) + fc2_e0), fc2_e3[2:0]});
+    wire signed [17:0] fc2_n6_s5_2 = $signed({($signed(fc2_e12[17:1]) - $signed({fc2_e5[15], fc2_e5})), fc2_e12[0]});
+    wire signed [18:0] fc2_n6_s6_2 = $signed({($signed(fc2_n6_s3_2[18:1]) + $signed({{2{fc2_n6_s2_2[15]}}, fc2_n6_s2_2})), fc2_n6_s3_2[0]});
+    wire signed [16:0] fc2_n6_s7_xh = $signed(fc2_e7[18:2]);
+    wire signed [19:0] fc2_n6_s7_2 = $signed({($signed({fc2_n6_s7_xh[16], fc2_n6_s7_xh}) + $signed({{2{fc2_n6_s4_2[15]}}, fc2_n6_s4_2})), fc2_e7[1:0]});
+    wire signed [13:0] fc2_n6_s8_xh_2 = $signed(fc2_e14[17:4]);
+    wire signed [19:0] fc2_n6_s8_2 = $signed({($signed({{2{fc2_n6_s8_xh_2[13]}}, fc2_n6_s8_xh_2}) - fc2_e20), fc2_e14[3:0]});
+    wire signed [17:0] fc2_n6_s9_2 = $signed({($signed(fc2_n6_s5_2[17:1]) - $signed({{3{fc2_e28[13]}}, fc2_e28})), fc2_n6_s5_2[0]});
+    wire signed [17:0] fc2_n6_s10_xh_2 = $signed(fc2_n6_s8_2[19:2]);
+    wire signed [20:0] fc2_n6_s10_2 = $signed({($signed({fc2_n6_s10_xh_2[17], fc2_n6_s10_xh_2}) - fc2_n6_s6_2), fc2_n6_s8_2[1:0]});
+    wire signed [19:0] fc2_n6_s11_2 = fc2_n6_s7_2 + $signed({{2{fc2_n6_s9_2[17]}}, fc2_n6_s9_2});
+    wire signed [21:0] fc2_n6_acc = ($signed({{2{fc2_n6_s11_2[19]}}, fc2_n6_s11_2}) - $signed({fc2_n6_s10_2[20], fc2_n6_s10_2}));
+    reg  [7:0] fc2_n6_y_low_d1;
+    wire fc2_n6_y_sticky = |fc2_n6_y_low_d1;
+    reg  fc2_n6_y_lsb_d1;
+    reg  fc2_n6_y_half_d1;
+    wire fc2_n6_y_inc = fc2_n6_y_half_d1 & (fc2_n6_y_sticky | fc2_n6_y_lsb_d1);
+    reg  signed [12:0] fc2_n6_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_s3 = $signed({1'b0, ($signed(fc2_n6_s3_xo[15:4]) + $signed({fc2_e12_yo[10], fc2_e12_yo})), fc2_n6_s3_xo[3:0]});
+    wire signed [12:0] fc2_n6_y_rnd = fc2_n6_y_fl_d1 + $signed({12'd0, fc2_n6_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc2_n6_s4_yo = $signed({1'b0, (~fc2_n6_s1[11]), fc2_n6_s1[10:0]});
+    wire signed [9:0] fc2_n6_y_sat = (fc2_n6_y_fl_d1 >= 13'sd511) ? 10'sd511 : ((fc2_n6_y_fl_d1 < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]));
+    wire signed [4:0] fc2_n7_s0_xh = $signed(fc2_in_4[9:5]);
+    wire signed [14:0] fc2_n7_s0 = $signed({($signed({{5{fc2_n7_s0_xh[4]}}, fc2_n7_s0_xh}) - fc2_in_4), fc2_in_4[4:0]});
+    wire signed [15:0] fc2_n7_s1_xo = $signed({1'b0, (~fc2_n7_s0[14]), fc2_n7_s0[13:0]});
+    wire signed [16:0] fc2_n7_s1 = $signed({1'b0, ($signed(fc2_n7_s1_xo[15:1]) + $signed({{4{fc2_e6_yo[10]}}, fc2_e6_yo})), fc2_n7_s1_xo[0]});
+    wire signed [16:0] fc2_n7_s2 = $signed({1'b0, ($signed(fc2_e5[15:4]) + fc2_e4), fc2_e5[3:0]});
+    wire signed [14:0] fc2_n7_s4_xh = $signed(fc2_e22[16:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n6_s4_xh = $signed(fc2_n6_s2[16:1]);
+    wire signed [18:0] fc2_n7_s4 = $signed({1'b0, ($signed({fc2_n7_s4_xh[14], fc2_n7_s4_xh}) + $signed(fc2_e22[15:0])), fc2_e22[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc2_n7_s5 = $signed({($signed(fc2_n7_s1[16:1]) - fc2_e23), fc2_n7_s1[0]});
+    wire signed [13:0] fc2_n7_s6_xh = $signed(fc2_n7_s2[16:3]);
+    wire signed [21:0] fc2_n7_s6 = $signed({1'b0, ($signed({{4{fc2_n7_s6_xh[13]}}, fc2_n7_s6_xh}) + $signed(fc2_n7_s4[17:0])), fc2_n7_s2[2:0]});
+    wire signed [17:0] fc2_n7_s7 = (fc2_e12 - $signed({{6{fc2_e6[11]}}, fc2_e6})) - fc2_e27;
+    wire signed [17:0] fc2_n7_s8_yo = $signed({1'b0, (~fc2_n7_s5[16]), fc2_n7_s5[15:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_s4 = $signed({1'b0, ($signed(fc2_n6_s4_xh[14:0]) + $signed({{2{fc2_n6_s4_yo[12]}}, fc2_n6_s4_yo})), fc2_n6_s2[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n6_s5 = $signed({1'b0, ($signed(fc2_e2[13:0]) + fc2_e3)});
-    wire signed [10:0] fc2_n6_s6_xh = $signed(fc2_n1_s2_xo[12:2]);
-    wire signed [18:0] fc2_n6_s6 = $signed({1'b0, ($signed({{5{fc2_n6_s6_xh[10]}}, fc2_n6_s6_xh}) + $signed(fc2_n6_s3[15:0])), fc2_n1_s2_xo[1:0]});
-    wire signed [11:0] fc2_n6_s7_xh = $signed(fc2_n6_s5[14:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n6_s7 = $signed({1'b0, ($signed({{4{fc2_n6_s7_xh[11]}}, fc2_n6_s7_xh}) + $signed(fc2_n6_s4[15:0])), fc2_n6_s5[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n6_s8 = $signed({1'b0, ($signed({{4{fc2_n5_s4_xh[10]}}, fc2_n5_s4_xh}) + $signed(fc2_e15[14:0])), fc2_e12[2:0]});
-    wire signed [16:0] fc2_n6_s10_xh = $signed(fc2_n6_s8[18:2]);
-    wire signed [21:0] fc2_n6_s10 = $signed({1'b0, ($signed({{2{fc2_n6_s10_xh[16]}}, fc2_n6_s10_xh}) + $signed(fc2_n6_s7[18:0])), fc2_n6_s8[1:0]});
-    wire signed [14:0] fc2_n6_s11_xh = $signed(fc2_e17[15:1]);
-    wire signed [19:0] fc2_n6_s11_hi = $signed({{5{fc2_n6_s11_xh[14]}}, fc2_n6_s11_xh}) - $signed({1'b0, ($signed(fc2_n6_s6[18:6]) + fc2_e22), fc2_n6_s6[5:0]});
-    reg  [20:0] fc2_n6_s11_d1;
-    wire signed [20:0] fc2_n6_s11_d1_v = $signed(fc2_n6_s11_d1);
-    reg  [21:0] fc2_n6_s12_d1;
-    wire signed [21:0] fc2_n6_acc = ($signed({fc2_n6_s11_d1_v[20], fc2_n6_s11_d1_v}) + $signed(fc2_n6_s12_d1));
-    wire fc2_n6_y_sticky = |fc2_n6_acc[7:0];
-    wire fc2_n6_y_inc = fc2_n6_acc[8] & (fc2_n6_y_sticky | fc2_n6_acc[9]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc2_n6_y_rnd = $signed(fc2_n6_acc[21:9]) + $signed({12'd0, fc2_n6_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc2_n6_y_sat = ($signed(fc2_n6_acc[21:9]) >= 13'sd511) ? 10'sd511 : (($signed(fc2_n6_acc[21:9]) < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]));
-    wire signed [6:0] fc2_n7_s0_xh = $signed(fc2_e6_xo[10:4]);
-    wire signed [15:0] fc2_n7_s0 = $signed({1'b0, ($signed({{4{fc2_n7_s0_xh[6]}}, fc2_n7_s0_xh}) + fc2_e6_yo), fc2_e6_xo[3:0]});
-    wire signed [2:0] fc2_n7_s1_xh = $signed(fc2_in_5[9:7]);
-    wire signed [18:0] fc2_n7_s1 = $signed({($signed({{9{fc2_n7_s1_xh[2]}}, fc2_n7_s1_xh}) - $signed({fc2_e0_yo[10], fc2_e0_yo})), fc2_in_5[6:0]});
-    wire signed [19:0] fc2_n7_s2 = $signed({($signed({{9{fc2_n3_s1_xh_2}}, fc2_n3_s1_xh_2}) - fc2_in_7), fc2_n3_s1_x[9:0]});
-    wire signed [20:0] fc2_n7_s4_xo = $signed({1'b0, (~fc2_n7_s2[19]), fc2_n7_s2[18:0]});
-    wire signed [21:0] fc2_n7_s4 = $signed({1'b0, ($signed(fc2_n7_s4_xo[20:3]) + $signed({{5{fc2_e12_xo[12]}}, fc2_e12_xo})), fc2_n7_s4_xo[2:0]});
-    wire signed [14:0] fc2_n7_s5_m = $signed(fc2_e5[14:0]) + $signed({1'b0, (~fc2_e7[13]), fc2_e7[12:0]});
-    wire signed [15:0] fc2_n7_s5 = $signed({1'b0, fc2_n7_s5_m});
-    wire signed [18:0] fc2_n7_s6 = $signed({($signed(fc2_n7_s1[18:3]) - fc2_n7_s0), fc2_n7_s1[2:0]}) + $signed({{2{fc2_e25[16]}}, fc2_e25});
-    wire signed [9:0] fc2_n7_s7_xh = $signed(fc2_n7_s5[15:6]);
-    wire signed [19:0] fc2_n7_s7 = $signed({($signed({{4{fc2_n7_s7_xh[9]}}, fc2_n7_s7_xh}) - fc2_e12), fc2_n7_s5[5:0]});
-    wire signed [21:0] fc2_n7_s8 = $signed({($signed(fc2_n7_s4[21:3]) - $signed({{5{fc2_e21[13]}}, fc2_e21})), fc2_n7_s4[2:0]});
-    wire signed [20:0] fc2_n7_s9_m = $signed({{2{fc2_n7_s6[18]}}, fc2_n7_s6}) - $signed({1'b1, (~fc2_n7_s7[19]), fc2_n7_s7[18:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n7_s9 = $signed({1'b0, fc2_n7_s9_m});
+    wire signed [19:0] fc2_n7_s8_xh = $signed(fc2_n7_s6[21:2]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc2_n7_s10_xh = $signed(fc2_n7_s8[21:9]);
+    wire signed [21:0] fc2_n7_s8 = $signed({1'b0, ($signed(fc2_n7_s8_xh[18:0]) + $signed({fc2_n7_s8_yo[17], fc2_n7_s8_yo})), fc2_n7_s6[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n7_s10 = $signed({1'b0, ($signed(fc2_n7_s10_xh[11:0]) + 12'sd235), fc2_n7_s8[8:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n7_acc = ($signed(fc2_n7_s9[20:0]) - $signed(fc2_n7_s10[20:0]));
+    wire signed [7:0] fc2_n7_s9_xh = $signed(fc2_n7_s7[17:10]);
+    wire signed [20:0] fc2_n7_s9 = $signed({($signed({{3{fc2_n7_s9_xh[7]}}, fc2_n7_s9_xh}) - 11'sd747), fc2_n7_s7[9:0]}); // bias 5.40625, less the terms' sign-extension offsets
+    wire signed [20:0] fc2_n7_acc = ($signed(fc2_n7_s8[20:0]) + fc2_n7_s9);
     reg  [7:0] fc2_n7_y_low_d1;
     wire fc2_n7_y_sticky = |fc2_n7_y_low_d1;
     reg  fc2_n7_y_lsb_d1;
@@ -353,24 +343,26 @@ module activations_fc2 (
             fc2_n0_y_lsb_d1 <= fc2_n0_acc[9];
             fc2_n0_y_half_d1 <= fc2_n0_acc[8];
             fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[21:9]);
-            fc2_n1_s10_n_neg_d1 <= -fc2_n1_s8;
-            fc2_n1_s9_d1 <= {1'b0, ($signed(fc2_n1_s7[18:9]) + 10'sd259), fc2_n1_s7[8:0]}; // bias -3.859375, less the terms' sign-extension offsets
+            fc2_n1_y_low_d1 <= fc2_n1_acc[7:0];
+            fc2_n1_y_lsb_d1 <= fc2_n1_acc[9];
+            fc2_n1_y_half_d1 <= fc2_n1_acc[8];
+            fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[20:9]);
             fc2_n2_y_low_d1 <= fc2_n2_acc[7:0];
             fc2_n2_y_lsb_d1 <= fc2_n2_acc[9];
             fc2_n2_y_half_d1 <= fc2_n2_acc[8];
             fc2_n2_y_fl_d1 <= $signed(fc2_n2_acc[20:9]);
-            fc2_n3_y_low_d1 <= fc2_n3_acc[7:0];
-            fc2_n3_y_lsb_d1 <= fc2_n3_acc[9];
-            fc2_n3_y_half_d1 <= fc2_n3_acc[8];
-            fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[20:9]);
+            fc2_n3_s8_d1 <= $signed({{2{fc2_n3_s5[18]}}, fc2_n3_s5}) - fc2_n3_s6;
+            fc2_n3_s9_d1 <= {($signed(fc2_n3_s7[19:12]) - 8'sd113), fc2_n3_s7[11:0]}; // bias -0.765625, less the terms' sign-extension offsets
             fc2_n4_y_low_d1 <= fc2_n4_acc[7:0];
             fc2_n4_y_lsb_d1 <= fc2_n4_acc[9];
             fc2_n4_y_half_d1 <= fc2_n4_acc[8];
             fc2_n4_y_fl_d1 <= $signed(fc2_n4_acc[20:9]);
-            fc2_n5_s10_d1 <= {($signed(fc2_n5_s8[21:9]) - 13'sd1281), fc2_n5_s8[8:0]};
-            fc2_n5_s9_d1 <= fc2_n5_s9_u;
-            fc2_n6_s11_d1 <= {fc2_n6_s11_hi, fc2_e17[0]};
-            fc2_n6_s12_d1 <= {($signed(fc2_n6_s10[21:18]) - 4'sd1), fc2_n6_s10[17:0]};
+            fc2_n5_s12_d1 <= {($signed(fc2_n5_s10[21:9]) - 13'sd591), fc2_n5_s10[8:0]};
+            fc2_n5_s11_d1 <= {1'b0, fc2_n5_s11_m};
+            fc2_n6_y_low_d1 <= fc2_n6_acc[7:0];
+            fc2_n6_y_lsb_d1 <= fc2_n6_acc[9];
+            fc2_n6_y_half_d1 <= fc2_n6_acc[8];
+            fc2_n6_y_fl_d1 <= $signed(fc2_n6_acc[21:9]);
             fc2_n7_y_low_d1 <= fc2_n7_acc[7:0];
             fc2_n7_y_lsb_d1 <= fc2_n7_acc[9];
             fc2_n7_y_half_d1 <= fc2_n7_acc[8];

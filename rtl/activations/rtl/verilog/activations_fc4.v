@@ -3,9 +3,10 @@
 // input  type: fixed<10,1,RND_CONV,SAT>
 // output type: fixed<12,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// constant products: shift-add, 177 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.63 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
+// constant products: shift-add, 177 signed (binary where as few as CSD) digits, 30 subexpression(s) shared across the matrix
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.63 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 111 adder(s)
 // longest path per stage (delay model, ns): 3.60 | 2.63 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_fc4 (
@@ -23,88 +24,105 @@ module activations_fc4 (
     wire signed [9:0] fc4_in_5 = $signed(in_data[59:50]);
     wire signed [9:0] fc4_in_6 = $signed(in_data[69:60]);
     wire signed [9:0] fc4_in_7 = $signed(in_data[79:70]);
-    wire fc4_e0_yo_i = ~fc4_in_3[9];
-    wire signed [10:0] fc4_e0_yo = $signed({1'b1, fc4_e0_yo_i, fc4_in_3[8:0]});
-    wire signed [11:0] fc4_e0 = $signed({{2{fc4_in_2[9]}}, fc4_in_2}) - $signed({fc4_e0_yo[10], fc4_e0_yo});
-    wire signed [10:0] fc4_e1_yo = $signed({1'b0, (~fc4_in_1[9]), fc4_in_1[8:0]});
-    wire fc4_e1_xo_i = ~fc4_in_6[9];
-    wire signed [10:0] fc4_e1_xo = $signed({1'b0, fc4_e1_xo_i, fc4_in_6[8:0]});
-    wire signed [7:0] fc4_e1_xh = $signed(fc4_e1_xo[10:3]);
-    wire signed [14:0] fc4_e1 = $signed({1'b0, ($signed({{3{fc4_e1_xh[7]}}, fc4_e1_xh}) + fc4_e1_yo), fc4_e1_xo[2:0]});
-    wire fc4_e2_yo_i = ~fc4_in_7[9];
-    wire signed [10:0] fc4_e2_yo = $signed({1'b0, fc4_e2_yo_i, fc4_in_7[8:0]});
-    wire signed [8:0] fc4_e2_xh = $signed(fc4_e2_yo[10:2]);
-    wire signed [13:0] fc4_e2 = $signed({1'b0, ($signed({{2{fc4_e2_xh[8]}}, fc4_e2_xh}) + fc4_e2_yo), fc4_e2_yo[1:0]});
-    wire fc4_e3_yo_i = ~fc4_in_5[9];
-    wire signed [10:0] fc4_e3_yo = $signed({1'b0, fc4_e3_yo_i, fc4_in_5[8:0]});
-    wire fc4_e3_xo_i = ~fc4_in_0[9];
-    wire signed [10:0] fc4_e3_xo = $signed({1'b0, fc4_e3_xo_i, fc4_in_0[8:0]});
-    wire signed [7:0] fc4_e3_xh = $signed(fc4_e3_xo[10:3]);
-    wire signed [14:0] fc4_e3 = $signed({1'b0, ($signed({{3{fc4_e3_xh[7]}}, fc4_e3_xh}) + fc4_e3_yo), fc4_e3_xo[2:0]});
-    wire signed [11:0] fc4_e4 = $signed({1'b0, (fc4_e1_yo + fc4_e1_xo)});
-    wire fc4_e5_yo_i = ~fc4_in_4[9];
-    wire signed [10:0] fc4_e5_yo = $signed({1'b0, fc4_e5_yo_i, fc4_in_4[8:0]});
-    wire signed [10:0] fc4_e5_xo = $signed({1'b0, (~fc4_in_2[9]), fc4_in_2[8:0]});
-    wire signed [8:0] fc4_e5_xh = $signed(fc4_e5_xo[10:2]);
-    wire signed [13:0] fc4_e5 = $signed({1'b0, ($signed({{2{fc4_e5_xh[8]}}, fc4_e5_xh}) + fc4_e5_yo), fc4_e5_xo[1:0]});
-    wire signed [10:0] fc4_e6_yo = $signed({1'b1, fc4_e3_xo_i, fc4_in_0[8:0]});
-    wire signed [5:0] fc4_e6_xh = $signed(fc4_in_5[9:4]);
-    wire signed [15:0] fc4_e6 = $signed({($signed({{6{fc4_e6_xh[5]}}, fc4_e6_xh}) - $signed({fc4_e6_yo[10], fc4_e6_yo})), fc4_in_5[3:0]});
-    wire signed [10:0] fc4_e7_yo = $signed({1'b1, fc4_e5_yo_i, fc4_in_4[8:0]});
-    wire signed [7:0] fc4_e7_xh = $signed(fc4_in_7[9:2]);
-    wire signed [13:0] fc4_e7 = $signed({($signed({{4{fc4_e7_xh[7]}}, fc4_e7_xh}) - $signed({fc4_e7_yo[10], fc4_e7_yo})), fc4_in_7[1:0]});
-    wire signed [9:0] fc4_e8_xh = $signed(fc4_e1[14:5]);
-    wire signed [16:0] fc4_e8 = $signed({1'b0, ($signed({fc4_e8_xh[9], fc4_e8_xh}) + fc4_e2_yo), fc4_e1[4:0]});
-    wire signed [13:0] fc4_e9 = $signed({{4{fc4_in_3[9]}}, fc4_in_3}) - fc4_e2;
-    wire signed [12:0] fc4_e10 = $signed({{2{fc4_e2_yo[10]}}, fc4_e2_yo}) + $signed({fc4_e0[11], fc4_e0});
-    wire signed [10:0] fc4_e11_yo = $signed({1'b1, fc4_e1_xo_i, fc4_in_6[8:0]});
-    wire signed [11:0] fc4_e11 = $signed({{2{fc4_in_1[9]}}, fc4_in_1}) - $signed({fc4_e11_yo[10], fc4_e11_yo});
-    wire signed [11:0] fc4_e12 = $signed({1'b0, (fc4_e5_xo + fc4_e3_yo)});
-    wire signed [6:0] fc4_e13_xh = $signed(fc4_e3_yo[10:4]);
-    wire signed [15:0] fc4_e13 = $signed({1'b0, ($signed({{4{fc4_e13_xh[6]}}, fc4_e13_xh}) + fc4_e3_xo), fc4_e3_yo[3:0]});
-    wire signed [8:0] fc4_e14_xh = $signed(fc4_in_4[9:1]);
-    wire signed [17:0] fc4_e14 = $signed({($signed({{8{fc4_e14_xh[8]}}, fc4_e14_xh}) - fc4_e8), fc4_in_4[0]});
-    wire signed [14:0] fc4_e15_xh = $signed(fc4_e14[17:3]);
-    wire signed [18:0] fc4_e15 = $signed({($signed({fc4_e15_xh[14], fc4_e15_xh}) - $signed({fc4_e1[14], fc4_e1})), fc4_e14[2:0]});
-    wire signed [10:0] fc4_e16_xo = $signed({1'b0, fc4_e0_yo_i, fc4_in_3[8:0]});
-    wire signed [14:0] fc4_e16 = $signed({1'b0, ($signed({{3{fc4_e16_xo[10]}}, fc4_e16_xo}) + $signed(fc4_e3[13:0]))});
-    wire signed [14:0] fc4_e17 = fc4_e3 - $signed({{3{fc4_e4[11]}}, fc4_e4});
-    wire signed [16:0] fc4_e18 = $signed({1'b0, ($signed(fc4_e13[15:2]) + $signed(fc4_e1[13:0])), fc4_e13[1:0]});
-    wire signed [13:0] fc4_e19 = $signed({{3{fc4_e16_xo[10]}}, fc4_e16_xo}) + fc4_e7;
-    wire signed [15:0] fc4_e20 = $signed({($signed(fc4_e6[15:3]) - $signed({{2{fc4_e0_yo[10]}}, fc4_e0_yo})), fc4_e6[2:0]});
-    wire signed [8:0] fc4_e21_xh = $signed(fc4_in_0[9:1]);
-    wire signed [12:0] fc4_e21 = $signed({($signed({{3{fc4_e21_xh[8]}}, fc4_e21_xh}) - $signed({fc4_e7_yo[10], fc4_e7_yo})), fc4_in_0[0]});
-    wire signed [9:0] fc4_e22_xh = $signed(fc4_e1_yo[10:1]);
-    wire signed [12:0] fc4_e22 = $signed({1'b0, ($signed({fc4_e22_xh[9], fc4_e22_xh}) + fc4_e3_xo), fc4_e1_yo[0]});
-    wire signed [10:0] fc4_e23_yo = $signed({1'b1, fc4_e3_yo_i, fc4_in_5[8:0]});
-    wire signed [11:0] fc4_e23 = $signed({{2{fc4_in_3[9]}}, fc4_in_3}) - $signed({fc4_e23_yo[10], fc4_e23_yo});
-    wire signed [4:0] fc4_e24_xh = $signed(fc4_e3_yo[10:6]);
-    wire signed [17:0] fc4_e24 = $signed({1'b0, ($signed({{6{fc4_e24_xh[4]}}, fc4_e24_xh}) + fc4_e5_xo), fc4_e3_yo[5:0]});
-    wire signed [8:0] fc4_e25_xh = $signed(fc4_in_5[9:1]);
-    wire signed [12:0] fc4_e25 = $signed({($signed({{3{fc4_e25_xh[8]}}, fc4_e25_xh}) - $signed({fc4_e11_yo[10], fc4_e11_yo})), fc4_in_5[0]});
-    wire signed [9:0] fc4_e26_xh = $signed(fc4_e3[14:5]);
-    wire signed [16:0] fc4_e26 = $signed({1'b0, ($signed({fc4_e26_xh[9], fc4_e26_xh}) + fc4_e1_xo), fc4_e3[4:0]});
+    wire fc4_e0_yo_i = ~fc4_in_7[9];
+    wire signed [10:0] fc4_e0_yo = $signed({1'b0, fc4_e0_yo_i, fc4_in_7[8:0]});
+    wire fc4_e0_xo_i = ~fc4_in_5[9];
+    wire signed [10:0] fc4_e0_xo = $signed({1'b0, fc4_e0_xo_i, fc4_in_5[8:0]});
+    wire signed [11:0] fc4_e0 = $signed({1'b0, (fc4_e0_xo + fc4_e0_yo)});
+    wire fc4_e1_yo_i = ~fc4_in_6[9];
+    wire signed [10:0] fc4_e1_yo = $signed({1'b1, fc4_e1_yo_i, fc4_in_6[8:0]});
+    wire signed [11:0] fc4_e1 = $signed({{2{fc4_in_2[9]}}, fc4_in_2}) - $signed({fc4_e1_yo[10], fc4_e1_yo});
+    wire fc4_e2_yo_i = ~fc4_in_4[9];
+    wire signed [10:0] fc4_e2_yo = $signed({1'b1, fc4_e2_yo_i, fc4_in_4[8:0]});
+    wire signed [8:0] fc4_e2_xh = $signed(fc4_in_0[9:1]);
+    wire signed [12:0] fc4_e2 = $signed({($signed({{3{fc4_e2_xh[8]}}, fc4_e2_xh}) - $signed({fc4_e2_yo[10], fc4_e2_yo})), fc4_in_0[0]});
+    wire fc4_e3_yo_i = ~fc4_in_3[9];
+    wire signed [10:0] fc4_e3_yo = $signed({1'b1, fc4_e3_yo_i, fc4_in_3[8:0]});
+    wire signed [11:0] fc4_e3 = $signed({{2{fc4_in_1[9]}}, fc4_in_1}) - $signed({fc4_e3_yo[10], fc4_e3_yo});
+    wire fc4_e4_xo_i = ~fc4_in_1[9];
+    wire signed [10:0] fc4_e4_xo = $signed({1'b0, fc4_e4_xo_i, fc4_in_1[8:0]});
+    wire signed [11:0] fc4_e4 = $signed({1'b0, (fc4_e4_xo + fc4_e0_yo)});
+    wire signed [10:0] fc4_e5_yo = $signed({1'b0, fc4_e1_yo_i, fc4_in_6[8:0]});
+    wire fc4_e5_xo_i = ~fc4_in_2[9];
+    wire signed [10:0] fc4_e5_xo = $signed({1'b0, fc4_e5_xo_i, fc4_in_2[8:0]});
+    wire signed [11:0] fc4_e5 = $signed({1'b0, (fc4_e5_xo + fc4_e5_yo)});
+    wire signed [10:0] fc4_e6_xo = $signed({1'b0, fc4_e3_yo_i, fc4_in_3[8:0]});
+    wire signed [9:0] fc4_e6_xh = $signed(fc4_e6_xo[10:1]);
+    wire signed [12:0] fc4_e6 = $signed({1'b0, ($signed({fc4_e6_xh[9], fc4_e6_xh}) + fc4_e5_yo), fc4_e6_xo[0]});
+    wire signed [8:0] fc4_e7_xh = $signed(fc4_in_1[9:1]);
+    wire signed [13:0] fc4_e7 = $signed({($signed({{4{fc4_e7_xh[8]}}, fc4_e7_xh}) - $signed({fc4_e0[11], fc4_e0})), fc4_in_1[0]});
+    wire signed [13:0] fc4_e8 = $signed({{4{fc4_in_0[9]}}, fc4_in_0}) - fc4_e7;
+    wire signed [12:0] fc4_e9 = $signed({{3{fc4_in_3[9]}}, fc4_in_3}) - fc4_e2;
+    wire signed [10:0] fc4_e10_xo = $signed({1'b0, fc4_e2_yo_i, fc4_in_4[8:0]});
+    wire signed [9:0] fc4_e10_xh = $signed(fc4_e10_xo[10:1]);
+    wire signed [12:0] fc4_e10 = $signed({($signed({{2{fc4_e10_xh[9]}}, fc4_e10_xh}) + fc4_e1), fc4_e10_xo[0]});
+    wire fc4_e11_xo_i = ~fc4_in_0[9];
+    wire signed [10:0] fc4_e11_xo = $signed({1'b0, fc4_e11_xo_i, fc4_in_0[8:0]});
+    wire signed [11:0] fc4_e11 = $signed({1'b0, (fc4_e11_xo + fc4_e6_xo)});
+    wire signed [11:0] fc4_e12 = $signed({1'b0, (fc4_e10_xo + fc4_e0_xo)});
+    wire signed [12:0] fc4_e13 = $signed({fc4_e0[11], fc4_e0}) - fc4_e6;
+    wire signed [10:0] fc4_e14_xh = $signed(fc4_e5[11:1]);
+    wire signed [13:0] fc4_e14 = $signed({($signed({{2{fc4_e14_xh[10]}}, fc4_e14_xh}) - fc4_e2), fc4_e5[0]});
+    wire signed [12:0] fc4_e15 = $signed({($signed(fc4_e9[12:1]) + $signed({fc4_e5_xo[10], fc4_e5_xo})), fc4_e9[0]});
+    wire signed [9:0] fc4_e16_xh = $signed(fc4_e11_xo[10:1]);
+    wire signed [12:0] fc4_e16 = $signed({($signed({{2{fc4_e16_xh[9]}}, fc4_e16_xh}) + fc4_e3), fc4_e11_xo[0]});
+    wire signed [9:0] fc4_e17_xh = $signed(fc4_e12[11:2]);
+    wire signed [13:0] fc4_e17_hi = $signed({{4{fc4_e17_xh[9]}}, fc4_e17_xh}) + $signed({1'b0, (~fc4_e16[12]), fc4_e16[11:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n0_s0 = $signed({1'b0, ($signed({{2{fc4_e2_xh[8]}}, fc4_e2_xh}) + fc4_e1_yo), fc4_e2_yo[1:0]});
+    wire signed [16:0] fc4_e17 = $signed({1'b0, fc4_e17_hi, fc4_e12[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n0_s1 = $signed({fc4_e4[11], fc4_e4}) - $signed(fc4_n0_s0[12:0]);
-    wire signed [11:0] fc4_n0_s2_xh = $signed(fc4_e5[13:2]);
-    wire signed [13:0] fc4_n0_s2 = $signed({(fc4_n0_s2_xh - fc4_e12), fc4_e5[1:0]});
-    wire signed [13:0] fc4_n0_s3_xo = $signed({1'b0, (~fc4_n0_s1[12]), fc4_n0_s1[11:0]});
-    wire signed [8:0] fc4_n0_s3_xh = $signed(fc4_n0_s3_xo[13:5]);
-    wire signed [20:0] fc4_n0_s3 = $signed({1'b0, ($signed({{6{fc4_n0_s3_xh[8]}}, fc4_n0_s3_xh}) + $signed(fc4_e13[14:0])), fc4_n0_s3_xo[4:0]});
-    wire signed [12:0] fc4_n0_s4_xh = $signed(fc4_n0_s2[13:1]);
-    wire signed [14:0] fc4_n0_s4 = $signed({($signed({fc4_n0_s4_xh[12], fc4_n0_s4_xh}) - fc4_e9), fc4_n0_s2[0]});
-    wire signed [13:0] fc4_n0_s5_yo = $signed({1'b0, (~fc4_e10[12]), fc4_e10[11:0]});
-    wire signed [11:0] fc4_n0_s5_xh = $signed(fc4_e18[16:5]);
-    wire signed [19:0] fc4_n0_s5 = $signed({1'b0, ($signed({{2{fc4_n0_s5_xh[11]}}, fc4_n0_s5_xh}) + fc4_n0_s5_yo), fc4_e18[4:0]});
-    wire signed [15:0] fc4_n0_s6_yo = $signed({1'b0, (~fc4_n0_s4[14]), fc4_n0_s4[13:0]});
+    wire signed [8:0] fc4_e18_xh = $signed(fc4_e4_xo[10:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n0_s6_xh = $signed(fc4_n0_s3[20:1]);
+    wire signed [14:0] fc4_e18 = $signed({1'b0, ($signed({{3{fc4_e18_xh[8]}}, fc4_e18_xh}) + fc4_e4), fc4_e4_xo[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n0_s6 = $signed({1'b0, ($signed(fc4_n0_s6_xh[18:0]) + $signed({{3{fc4_n0_s6_yo[15]}}, fc4_n0_s6_yo})), fc4_n0_s3[0]});
-    wire signed [19:0] fc4_n0_s8_hi = $signed(fc4_n0_s6[20:1]) + $signed({($signed(fc4_n0_s5[19:8]) - 12'sd1783), fc4_n0_s5[7:0]}); // bias -3.203125, less the terms' sign-extension offsets
-    wire signed [20:0] fc4_n0_acc = $signed({fc4_n0_s8_hi, fc4_n0_s6[0]});
+    wire signed [15:0] fc4_e19 = $signed({1'b0, ($signed({{4{fc4_e6_xh[9]}}, fc4_e6_xh}) + $signed(fc4_e18[13:0])), fc4_e6_xo[0]});
+    wire signed [8:0] fc4_e20_xh = $signed(fc4_e0_yo[10:2]);
+    wire signed [14:0] fc4_e20 = $signed({1'b0, ($signed({{3{fc4_e20_xh[8]}}, fc4_e20_xh}) + fc4_e0), fc4_e0_yo[1:0]});
+    wire signed [8:0] fc4_e21_xh = $signed(fc4_e3[11:3]);
+    wire signed [15:0] fc4_e21 = $signed({($signed({{4{fc4_e21_xh[8]}}, fc4_e21_xh}) - $signed({fc4_e11[11], fc4_e11})), fc4_e3[2:0]});
+    wire signed [10:0] fc4_e22_yo = $signed({1'b1, fc4_e0_yo_i, fc4_in_7[8:0]});
+    wire signed [10:0] fc4_e22_xh = $signed(fc4_e10[12:2]);
+    wire signed [13:0] fc4_e22 = $signed({($signed({fc4_e22_xh[10], fc4_e22_xh}) - $signed({fc4_e22_yo[10], fc4_e22_yo})), fc4_e10[1:0]});
+    wire signed [10:0] fc4_e23_yo = $signed({1'b1, fc4_e0_xo_i, fc4_in_5[8:0]});
+    wire signed [7:0] fc4_e23_xh = $signed(fc4_in_0[9:2]);
+    wire signed [13:0] fc4_e23 = $signed({($signed({{4{fc4_e23_xh[7]}}, fc4_e23_xh}) - $signed({fc4_e23_yo[10], fc4_e23_yo})), fc4_in_0[1:0]});
+    wire signed [10:0] fc4_e24_yo = $signed({1'b1, fc4_e5_xo_i, fc4_in_2[8:0]});
+    wire signed [5:0] fc4_e24_xh = $signed(fc4_in_1[9:4]);
+    wire signed [15:0] fc4_e24 = $signed({($signed({{6{fc4_e24_xh[5]}}, fc4_e24_xh}) - $signed({fc4_e24_yo[10], fc4_e24_yo})), fc4_in_1[3:0]});
+    wire signed [8:0] fc4_e25_xh = $signed(fc4_in_2[9:1]);
+    wire signed [16:0] fc4_e25 = $signed({($signed({{7{fc4_e25_xh[8]}}, fc4_e25_xh}) - fc4_e24), fc4_in_2[0]});
+    wire signed [4:0] fc4_e26_xh = $signed(fc4_e5_xo[10:6]);
+    wire signed [17:0] fc4_e26 = $signed({1'b0, ($signed({{6{fc4_e26_xh[4]}}, fc4_e26_xh}) + fc4_e10_xo), fc4_e5_xo[5:0]});
+    wire signed [7:0] fc4_e27_xh = $signed(fc4_in_5[9:2]);
+    wire signed [13:0] fc4_e27 = $signed({($signed({{4{fc4_e27_xh[7]}}, fc4_e27_xh}) - $signed({fc4_e22_yo[10], fc4_e22_yo})), fc4_in_5[1:0]});
+    wire signed [7:0] fc4_e28_xh = $signed(fc4_e5_yo[10:3]);
+    wire signed [14:0] fc4_e28 = $signed({1'b0, ($signed({{3{fc4_e28_xh[7]}}, fc4_e28_xh}) + fc4_e5_yo), fc4_e5_yo[2:0]});
+    wire signed [14:0] fc4_e29 = $signed({($signed({{3{fc4_e21_xh[8]}}, fc4_e21_xh}) - $signed({fc4_e2_yo[10], fc4_e2_yo})), fc4_e3[2:0]});
+    wire signed [10:0] fc4_n0_s0_yo = $signed({1'b1, fc4_e11_xo_i, fc4_in_0[8:0]});
+    wire signed [2:0] fc4_n0_s0_xh = $signed(fc4_in_3[9:7]);
+    wire signed [18:0] fc4_n0_s0 = $signed({($signed({{9{fc4_n0_s0_xh[2]}}, fc4_n0_s0_xh}) - $signed({fc4_n0_s0_yo[10], fc4_n0_s0_yo})), fc4_in_3[6:0]});
+    wire signed [4:0] fc4_n0_s1_xh = $signed(fc4_e5_yo[10:6]);
+    wire signed [17:0] fc4_n0_s1 = $signed({1'b0, ($signed({{6{fc4_n0_s1_xh[4]}}, fc4_n0_s1_xh}) + fc4_e0_yo), fc4_e5_yo[5:0]});
+    wire signed [15:0] fc4_n0_s2_xh = $signed(fc4_n0_s1[17:2]);
+    wire signed [20:0] fc4_n0_s2 = $signed({($signed({{3{fc4_n0_s2_xh[15]}}, fc4_n0_s2_xh}) - fc4_n0_s0), fc4_n0_s1[1:0]});
+    wire signed [8:0] fc4_n0_s3_xh = $signed(fc4_e0[11:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] fc4_n0_s3 = $signed({1'b0, ($signed({{3{fc4_n0_s3_xh[8]}}, fc4_n0_s3_xh}) + fc4_e0), fc4_e0[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc4_n0_s4_xh = $signed(fc4_e4[11:3]);
+    wire signed [14:0] fc4_n0_s4 = $signed({($signed({{3{fc4_n0_s4_xh[8]}}, fc4_n0_s4_xh}) - fc4_e1), fc4_e4[2:0]});
+    wire signed [15:0] fc4_n0_s5_xo = $signed({1'b0, (~fc4_n0_s4[14]), fc4_n0_s4[13:0]});
+    wire signed [16:0] fc4_n0_s5 = $signed({1'b0, ($signed(fc4_n0_s5_xo[15:1]) + $signed(fc4_n0_s3[14:0])), fc4_n0_s5_xo[0]});
+    wire signed [17:0] fc4_n0_s6_yo = $signed({1'b0, (~fc4_e25[16]), fc4_e25[15:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc4_n0_s6_xh = $signed(fc4_n0_s2[20:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc4_n0_s6 = $signed({($signed(fc4_n0_s6_xh[18:0]) + $signed({fc4_n0_s6_yo[17], fc4_n0_s6_yo})), fc4_n0_s2[0]});
+    wire signed [13:0] fc4_n0_s7_xh = $signed(fc4_n0_s5[16:3]);
+    wire signed [19:0] fc4_n0_s7 = $signed({1'b0, ($signed({{2{fc4_n0_s7_xh[13]}}, fc4_n0_s7_xh}) + $signed(fc4_e17[15:0])), fc4_n0_s5[2:0]});
+    wire signed [10:0] fc4_n0_s8_xh = $signed(fc4_n0_s6[19:9]);
+    wire signed [20:0] fc4_n0_s8 = $signed({($signed({fc4_n0_s8_xh[10], fc4_n0_s8_xh}) - 12'sd585), fc4_n0_s6[8:0]});
+    wire signed [20:0] fc4_n0_acc = (fc4_n0_s8 + $signed({fc4_n0_s7[19], fc4_n0_s7}));
     reg  [5:0] fc4_n0_y_low_d1;
     wire fc4_n0_y_sticky = |fc4_n0_y_low_d1;
     reg  fc4_n0_y_lsb_d1;
@@ -115,63 +133,68 @@ module activations_fc4 (
     wire signed [13:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({13'd0, fc4_n0_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [11:0] fc4_n0_y_satlo = (fc4_n0_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc4_n0_y_rnd[11:0]);
-    wire signed [6:0] fc4_n1_s0_xh = $signed(fc4_e3_xo[10:4]);
-    wire signed [15:0] fc4_n1_s0 = $signed({1'b0, ($signed({{4{fc4_n1_s0_xh[6]}}, fc4_n1_s0_xh}) + fc4_e3_xo), fc4_e3_xo[3:0]});
-    wire signed [0:0] fc4_n1_s1_xh = $signed(fc4_in_1[9]);
-    wire signed [18:0] fc4_n1_s1 = $signed({($signed({{9{fc4_n1_s1_xh}}, fc4_n1_s1_xh}) - fc4_in_1), fc4_in_1[8:0]});
-    wire signed [4:0] fc4_n1_s2_xh = $signed(fc4_in_2[9:5]);
-    wire signed [16:0] fc4_n1_s2 = $signed({($signed({{7{fc4_n1_s2_xh[4]}}, fc4_n1_s2_xh}) - $signed({fc4_e7_yo[10], fc4_e7_yo})), fc4_in_2[4:0]});
-    wire signed [16:0] fc4_n1_s3 = $signed({1'b0, ($signed(fc4_n1_s0[15:5]) - fc4_e11_yo), fc4_n1_s0[4:0]});
-    wire signed [17:0] fc4_n1_s4_yo = $signed({1'b0, (~fc4_n1_s2[16]), fc4_n1_s2[15:0]});
-    wire signed [19:0] fc4_n1_s4_xo = $signed({1'b0, (~fc4_n1_s1[18]), fc4_n1_s1[17:0]});
-    wire signed [20:0] fc4_n1_s4 = $signed({1'b0, ($signed(fc4_n1_s4_xo[19:1]) + $signed({fc4_n1_s4_yo[17], fc4_n1_s4_yo})), fc4_n1_s4_xo[0]});
-    wire signed [14:0] fc4_n1_s6_xo = $signed({1'b0, (~fc4_e19[13]), fc4_e19[12:0]});
-    wire signed [11:0] fc4_n1_s6_xh = $signed(fc4_n1_s6_xo[14:3]);
-    wire signed [16:0] fc4_n1_s6 = $signed({1'b0, ($signed({fc4_n1_s6_xh[11], fc4_n1_s6_xh}) + fc4_e10), fc4_n1_s6_xo[2:0]});
-    wire signed [16:0] fc4_n1_s7_yo = $signed({1'b0, (~fc4_e20[15]), fc4_e20[14:0]});
+    wire signed [8:0] fc4_n1_s0_xh = $signed(fc4_e11_xo[10:2]);
+    wire signed [13:0] fc4_n1_s0 = $signed({1'b0, ($signed({{2{fc4_n1_s0_xh[8]}}, fc4_n1_s0_xh}) + fc4_e11_xo), fc4_e11_xo[1:0]});
+    wire signed [0:0] fc4_n1_s1_xh = $signed(fc4_in_3[9]);
+    wire signed [20:0] fc4_n1_s1 = $signed({1'b0, ($signed({{10{fc4_n1_s1_xh}}, fc4_n1_s1_xh}) - $signed({1'b1, fc4_e4_xo_i, fc4_in_1[8:0]})), fc4_in_3[8:0]});
+    wire signed [12:0] fc4_n1_s2 = $signed({1'b0, ($signed({fc4_e6_xh[9], fc4_e6_xh}) + fc4_e10_xo), fc4_e6_xo[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc4_n1_s7_xh = $signed(fc4_n1_s4[20:2]);
+    wire signed [12:0] fc4_n1_s3_xh = $signed(fc4_n1_s0[13:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n1_s7 = $signed({1'b0, ($signed(fc4_n1_s7_xh[17:0]) + $signed({fc4_n1_s7_yo[16], fc4_n1_s7_yo})), fc4_n1_s4[1:0]});
-    wire signed [17:0] fc4_n1_s8 = $signed({1'b0, ($signed(fc4_n1_s3[16:5]) + fc4_e12), fc4_n1_s3[4:0]}) - $signed({fc4_n1_s6[16], fc4_n1_s6});
-    wire signed [7:0] fc4_n1_s10_xh = $signed(fc4_e15[18:11]);
-    wire [19:0] fc4_n1_s10_u = {($signed({fc4_n1_s10_xh[7], fc4_n1_s10_xh}) - 9'sd161), fc4_e15[10:0]}; // bias -2.421875, less the terms' sign-extension offsets
-    reg  signed [20:0] fc4_n1_s9_d1;
-    reg  [19:0] fc4_n1_s10_d1;
-    wire signed [19:0] fc4_n1_s10_d1_v = $signed(fc4_n1_s10_d1);
-    wire signed [20:0] fc4_n1_acc = (fc4_n1_s9_d1 - $signed({fc4_n1_s10_d1_v[19], fc4_n1_s10_d1_v}));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc4_n1_s3 = $signed({1'b0, ($signed(fc4_n1_s3_xh[11:0]) + $signed({fc4_e0_xo[10], fc4_e0_xo})), fc4_n1_s0[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] fc4_n1_s4_xh = $signed(fc4_n1_s1[20:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc4_n1_s4 = $signed({($signed(fc4_n1_s4_xh[14:0]) - $signed({{2{fc4_n1_s2[12]}}, fc4_n1_s2})), fc4_n1_s1[4:0]});
+    wire signed [7:0] fc4_n1_s5_xh = $signed(fc4_e4[11:4]);
+    wire signed [15:0] fc4_n1_s5 = $signed({($signed({{4{fc4_n1_s5_xh[7]}}, fc4_n1_s5_xh}) - fc4_e1), fc4_e4[3:0]});
+    wire signed [14:0] fc4_n1_s6_xo = $signed({1'b0, (~fc4_e23[13]), fc4_e23[12:0]});
+    wire signed [10:0] fc4_n1_s6_xh = $signed(fc4_n1_s6_xo[14:4]);
+    wire signed [17:0] fc4_n1_s6 = $signed({1'b0, ($signed({{2{fc4_n1_s6_xh[10]}}, fc4_n1_s6_xh}) + $signed(fc4_n1_s3[12:0])), fc4_n1_s6_xo[3:0]});
+    wire signed [16:0] fc4_n1_s7_yo = $signed({1'b0, (~fc4_n1_s5[15]), fc4_n1_s5[14:0]});
+    wire signed [20:0] fc4_n1_s7_m = $signed({1'b0, (~fc4_n1_s4[19]), fc4_n1_s4[18:0]}) + $signed({{4{fc4_n1_s7_yo[16]}}, fc4_n1_s7_yo});
+    wire signed [21:0] fc4_n1_s7 = $signed({1'b0, fc4_n1_s7_m});
+    wire signed [13:0] fc4_n1_s8_yo = $signed({1'b0, (~fc4_e10[12]), fc4_e10[11:0]});
+    wire signed [18:0] fc4_n1_s8 = $signed({1'b0, (fc4_n1_s6 + $signed({{4{fc4_n1_s8_yo[13]}}, fc4_n1_s8_yo}))});
+    wire signed [14:0] fc4_n1_s9_xo = $signed({1'b0, (~fc4_e22[13]), fc4_e22[12:0]});
+    wire signed [12:0] fc4_n1_s9_xh = $signed(fc4_n1_s9_xo[14:2]);
+    wire signed [17:0] fc4_n1_s9 = $signed({1'b0, ($signed({{2{fc4_n1_s9_xh[12]}}, fc4_n1_s9_xh}) + $signed(fc4_e19[14:0])), fc4_n1_s9_xo[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc4_n1_s10_xh = $signed(fc4_n1_s7[21:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [21:0] fc4_n1_s10_u = {1'b0, ($signed(fc4_n1_s10_xh[19:0]) - $signed({{2{fc4_n1_s9[17]}}, fc4_n1_s9})), fc4_n1_s7[0]};
+    wire signed [9:0] fc4_n1_s11_xh = $signed(fc4_n1_s8[18:9]);
+    wire [20:0] fc4_n1_s11_u = {1'b0, ($signed({fc4_n1_s11_xh[9], fc4_n1_s11_xh}) + 11'sd839), fc4_n1_s8[8:0]}; // bias -2.421875, less the terms' sign-extension offsets
+    reg  [20:0] fc4_n1_s11_d1;
+    reg  [21:0] fc4_n1_s10_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc4_n1_s10_d1_v = $signed(fc4_n1_s10_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc4_n1_acc = ($signed(fc4_n1_s11_d1) - $signed(fc4_n1_s10_d1_v[20:0]));
     wire fc4_n1_y_sticky = |fc4_n1_acc[5:0];
     wire fc4_n1_y_inc = fc4_n1_acc[6] & (fc4_n1_y_sticky | fc4_n1_acc[7]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n1_y_rnd = $signed(fc4_n1_acc[20:7]) + $signed({13'd0, fc4_n1_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [11:0] fc4_n1_y_sat = ($signed(fc4_n1_acc[20:7]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc4_n1_acc[20:7]) < 14'sh3800) ? 12'sh800 : $signed(fc4_n1_y_rnd[11:0]));
-    wire signed [5:0] fc4_n2_s0_xh = $signed(fc4_e5_xo[10:5]);
-    wire signed [16:0] fc4_n2_s0 = $signed({1'b0, ($signed({{5{fc4_n2_s0_xh[5]}}, fc4_n2_s0_xh}) + fc4_e5_xo), fc4_e5_xo[4:0]});
+    wire signed [3:0] fc4_n2_s0_xh = $signed(fc4_in_5[9:6]);
+    wire signed [17:0] fc4_n2_s0 = $signed({($signed({{8{fc4_n2_s0_xh[3]}}, fc4_n2_s0_xh}) - $signed({fc4_e24_yo[10], fc4_e24_yo})), fc4_in_5[5:0]});
+    wire signed [17:0] fc4_n2_s1 = $signed({($signed(fc4_n2_s0[17:3]) + $signed({{2{fc4_e6[12]}}, fc4_e6})), fc4_n2_s0[2:0]});
+    wire signed [12:0] fc4_n2_s2_xh = $signed(fc4_e14[13:1]);
+    wire signed [18:0] fc4_n2_s2 = $signed({($signed({{5{fc4_n2_s2_xh[12]}}, fc4_n2_s2_xh}) - fc4_n2_s1), fc4_e14[0]});
+    wire signed [10:0] fc4_n2_s3_xh = $signed(fc4_e20[14:4]);
+    wire signed [18:0] fc4_n2_s3 = $signed({1'b0, ($signed({{3{fc4_n2_s3_xh[10]}}, fc4_n2_s3_xh}) + $signed(fc4_e20[13:0])), fc4_e20[3:0]});
+    wire signed [16:0] fc4_n2_s4_xo = $signed({1'b0, (~fc4_e21[15]), fc4_e21[14:0]});
+    wire signed [12:0] fc4_n2_s4_xh = $signed(fc4_n2_s4_xo[16:4]);
+    wire signed [20:0] fc4_n2_s4 = $signed({($signed({{4{fc4_n2_s4_xh[12]}}, fc4_n2_s4_xh}) + fc4_e25), fc4_n2_s4_xo[3:0]});
+    wire signed [19:0] fc4_n2_s5 = $signed({fc4_n2_s2[18], fc4_n2_s2}) - $signed({fc4_n2_s3[18], fc4_n2_s3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n2_s1_xh = $signed(fc4_n2_s0[16:1]);
+    wire signed [10:0] fc4_n2_s6_xh = $signed(fc4_n2_s4[20:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n2_s1 = $signed({1'b0, ($signed(fc4_n2_s1_xh[14:0]) - $signed({{4{fc4_e0_yo[10]}}, fc4_e0_yo})), fc4_n2_s0[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n2_s2 = $signed({{2{fc4_e0[11]}}, fc4_e0}) - fc4_e2;
-    wire signed [6:0] fc4_n2_s4_xh = $signed(fc4_e4[11:5]);
-    wire signed [16:0] fc4_n2_s4 = $signed({($signed({{5{fc4_n2_s4_xh[6]}}, fc4_n2_s4_xh}) - fc4_e4), fc4_e4[4:0]});
-    wire signed [10:0] fc4_n2_s5_xh = $signed(fc4_e21[12:2]);
-    wire signed [13:0] fc4_n2_s5 = $signed({($signed({fc4_n2_s5_xh[10], fc4_n2_s5_xh}) - fc4_e23), fc4_e21[1:0]});
-    wire signed [14:0] fc4_n2_s6_xh = $signed(fc4_e24[17:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n2_s6 = $signed({1'b0, ($signed({fc4_n2_s6_xh[14], fc4_n2_s6_xh}) + $signed(fc4_n2_s1[15:0])), fc4_e24[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc4_n2_s7_xh = $signed(fc4_n2_s2[13:3]);
-    wire signed [15:0] fc4_n2_s7_hi = $signed({{5{fc4_n2_s7_xh[10]}}, fc4_n2_s7_xh}) - $signed({1'b0, ($signed(fc4_e3[14:1]) + fc4_e2), fc4_e3[0]});
-    wire signed [18:0] fc4_n2_s7 = $signed({fc4_n2_s7_hi, fc4_n2_s2[2:0]});
-    wire signed [14:0] fc4_n2_s8_yo = $signed({1'b1, (~fc4_n2_s5[13]), fc4_n2_s5[12:0]});
-    wire signed [16:0] fc4_n2_s8 = $signed({($signed(fc4_n2_s4[16:1]) - $signed({fc4_n2_s8_yo[14], fc4_n2_s8_yo})), fc4_n2_s4[0]});
-    wire signed [19:0] fc4_n2_s9_xo = $signed({1'b0, (~fc4_n2_s7[18]), fc4_n2_s7[17:0]});
-    wire signed [3:0] fc4_n2_s10_xh = $signed(fc4_n2_s8[16:13]);
-    wire signed [20:0] fc4_n2_s10 = $signed({($signed({{4{fc4_n2_s10_xh[3]}}, fc4_n2_s10_xh}) - 8'sd77), fc4_n2_s8[12:0]}); // bias -1.65625, less the terms' sign-extension offsets
-    wire signed [20:0] fc4_n2_acc = ($signed({1'b0, ($signed(fc4_n2_s9_xo[19:1]) + $signed(fc4_n2_s6[18:0])), fc4_n2_s9_xo[0]}) + fc4_n2_s10);
+    wire signed [19:0] fc4_n2_s6 = $signed({($signed(fc4_n2_s6_xh[9:0]) + 10'sd291), fc4_n2_s4[9:0]}); // bias -1.65625, less the terms' sign-extension offsets
+    wire signed [20:0] fc4_n2_acc = ($signed({fc4_n2_s5[19], fc4_n2_s5}) + $signed({fc4_n2_s6[19], fc4_n2_s6}));
     reg  [5:0] fc4_n2_y_low_d1;
     wire fc4_n2_y_sticky = |fc4_n2_y_low_d1;
     reg  fc4_n2_y_lsb_d1;
@@ -182,70 +205,47 @@ module activations_fc4 (
     wire signed [13:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({13'd0, fc4_n2_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [11:0] fc4_n2_y_sat = (fc4_n2_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc4_n2_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc4_n2_y_rnd[11:0]));
-    wire signed [6:0] fc4_n3_s0_xh = $signed(fc4_e16_xo[10:4]);
+    wire signed [13:0] fc4_n3_s2 = $signed({1'b0, ($signed({fc4_e14_xh[10], fc4_e14_xh}) + $signed(fc4_e6[11:0])), fc4_e5[0]});
+    wire signed [11:0] fc4_n3_s3 = fc4_e12 - fc4_e11;
+    wire signed [16:0] fc4_n3_s0_2 = $signed({($signed({{7{fc4_n2_s0_xh[3]}}, fc4_n2_s0_xh}) + $signed({fc4_in_3[9], fc4_in_3})), fc4_in_5[5:0]});
+    wire signed [1:0] fc4_n3_s1_xh_2 = $signed(fc4_in_6[9:8]);
+    wire signed [16:0] fc4_n3_s1_2 = $signed({($signed({{7{fc4_n3_s1_xh_2[1]}}, fc4_n3_s1_xh_2}) - 9'sd131), fc4_in_6[7:0]}); // bias -0.890625
+    wire signed [14:0] fc4_n3_s2_xh = $signed(fc4_n3_s1_2[16:2]);
+    wire signed [18:0] fc4_n3_s2_2 = $signed({($signed({{2{fc4_n3_s2_xh[14]}}, fc4_n3_s2_xh}) + fc4_n3_s0_2), fc4_n3_s1_2[1:0]});
+    wire signed [17:0] fc4_n3_s5_2 = $signed({($signed(fc4_e26[17:2]) - $signed({{2{fc4_e23[13]}}, fc4_e23})), fc4_e26[1:0]});
+    wire signed [7:0] fc4_n3_s6_xh_2 = $signed(fc4_n3_s3[11:4]);
+    wire signed [18:0] fc4_n3_s6_2 = $signed({($signed({{7{fc4_n3_s6_xh_2[7]}}, fc4_n3_s6_xh_2}) + $signed({fc4_n3_s2[13], fc4_n3_s2})), fc4_n3_s3[3:0]});
+    wire signed [17:0] fc4_n3_s7_2 = $signed({($signed(fc4_n3_s5_2[17:2]) + $signed({{2{fc4_e14[13]}}, fc4_e14})), fc4_n3_s5_2[1:0]});
+    wire signed [17:0] fc4_n3_s8_xh_2 = $signed(fc4_n3_s6_2[18:1]);
+    wire signed [19:0] fc4_n3_s8_2 = $signed({($signed({fc4_n3_s8_xh_2[17], fc4_n3_s8_xh_2}) + fc4_n3_s2_2), fc4_n3_s6_2[0]});
+    wire signed [14:0] fc4_n3_s9_xh_2 = $signed(fc4_n3_s7_2[17:3]);
+    wire signed [18:0] fc4_n3_s9_2 = $signed({($signed({fc4_n3_s9_xh_2[14], fc4_n3_s9_xh_2}) - fc4_e19), fc4_n3_s7_2[2:0]});
+    wire signed [19:0] fc4_n3_acc = (fc4_n3_s8_2 + $signed({fc4_n3_s9_2[18], fc4_n3_s9_2}));
+    reg  [5:0] fc4_n3_y_low_d1;
+    wire fc4_n3_y_sticky = |fc4_n3_y_low_d1;
+    reg  fc4_n3_y_lsb_d1;
+    reg  fc4_n3_y_half_d1;
+    wire fc4_n3_y_inc = fc4_n3_y_half_d1 & (fc4_n3_y_sticky | fc4_n3_y_lsb_d1);
+    reg  signed [12:0] fc4_n3_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n3_s0 = $signed({1'b0, ($signed({{4{fc4_n3_s0_xh[6]}}, fc4_n3_s0_xh}) + fc4_e16_xo), fc4_e16_xo[3:0]});
+    wire signed [12:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({12'd0, fc4_n3_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n3_s1_xo = $signed({1'b0, (~fc4_e0[11]), fc4_e0[10:0]});
-    wire signed [7:0] fc4_n3_s1_xh = $signed(fc4_n3_s1_xo[12:5]);
-    wire signed [20:0] fc4_n3_s1 = $signed({1'b0, ($signed({{7{fc4_n3_s1_xh[7]}}, fc4_n3_s1_xh}) + $signed(fc4_n3_s0[14:0])), fc4_n3_s1_xo[4:0]});
-    wire signed [15:0] fc4_n3_s2 = $signed({1'b0, ($signed({fc4_n0_s2_xh[11], fc4_n0_s2_xh}) + $signed(fc4_e5[12:0])), fc4_e5[1:0]});
+    wire signed [11:0] fc4_n3_y_sat = (fc4_n3_y_fl_d1 >= 13'sd2047) ? 12'sd2047 : ((fc4_n3_y_fl_d1 < 13'sh1800) ? 12'sh800 : $signed(fc4_n3_y_rnd[11:0]));
+    wire signed [8:0] fc4_n4_s2_xh = $signed(fc4_e1[11:3]);
+    wire signed [15:0] fc4_n4_s2 = $signed({($signed({{4{fc4_n4_s2_xh[8]}}, fc4_n4_s2_xh}) - fc4_e6), fc4_e1[2:0]});
+    wire signed [10:0] fc4_n4_s0_2 = $signed({fc4_in_4[9], fc4_in_4}) - $signed({fc4_in_2[9], fc4_in_2});
+    wire signed [10:0] fc4_n4_s1_2 = $signed({fc4_in_4[9], fc4_in_4}) - 11'sd391;
+    wire signed [7:0] fc4_n4_s2_xh_2 = $signed(fc4_n4_s0_2[10:3]);
+    wire signed [14:0] fc4_n4_s2_2 = $signed({($signed({{4{fc4_n4_s2_xh_2[7]}}, fc4_n4_s2_xh_2}) + $signed({fc4_n4_s1_2[10], fc4_n4_s1_2})), fc4_n4_s0_2[2:0]});
+    wire signed [9:0] fc4_n4_s4_xh = $signed(fc4_n4_s2[15:6]);
+    wire signed [20:0] fc4_n4_s4_2 = $signed({($signed({{5{fc4_n4_s4_xh[9]}}, fc4_n4_s4_xh}) + fc4_n4_s2_2), fc4_n4_s2[5:0]});
+    wire signed [20:0] fc4_n4_s5_2 = fc4_n4_s4_2 + $signed({{7{fc4_e8[13]}}, fc4_e8});
+    wire signed [12:0] fc4_n4_s6_xh_2 = $signed(fc4_e22[13:1]);
+    wire signed [17:0] fc4_n4_s6_2 = $signed({1'b0, ($signed({{3{fc4_n4_s6_xh_2[12]}}, fc4_n4_s6_xh_2}) + $signed(fc4_e17[15:0])), fc4_e22[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc4_n3_s3_xh = $signed(fc4_n3_s1[20:2]);
+    wire signed [18:0] fc4_n4_s7_xh_2 = $signed(fc4_n4_s5_2[20:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n3_s3 = $signed({1'b0, ($signed(fc4_n3_s3_xh[17:0]) + $signed({{2{fc4_n3_s2[15]}}, fc4_n3_s2})), fc4_n3_s1[1:0]});
-    wire signed [16:0] fc4_n3_s4 = $signed({fc4_e20[15], fc4_e20}) - fc4_e26;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc4_n3_s5_xh = $signed(fc4_n3_s3[20:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n3_s5 = $signed({1'b0, ($signed(fc4_n3_s5_xh[17:0]) + $signed({fc4_e26[16], fc4_e26})), fc4_n3_s3[1:0]});
-    wire signed [17:0] fc4_n3_s6_yo = $signed({1'b0, (~fc4_n3_s4[16]), fc4_n3_s4[15:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc4_n3_s7_xh = $signed(fc4_n3_s5[20:11]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [19:0] fc4_n3_s7_d1;
-    reg  signed [18:0] fc4_n3_s6_d1;
-    wire signed [19:0] fc4_n3_acc = ($signed(fc4_n3_s7_d1) + $signed({fc4_n3_s6_d1[18], fc4_n3_s6_d1}));
-    wire fc4_n3_y_sticky = |fc4_n3_acc[5:0];
-    wire fc4_n3_y_inc = fc4_n3_acc[6] & (fc4_n3_y_sticky | fc4_n3_acc[7]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n3_y_rnd = $signed(fc4_n3_acc[19:7]) + $signed({12'd0, fc4_n3_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc4_n3_y_sat = ($signed(fc4_n3_acc[19:7]) >= 13'sd2047) ? 12'sd2047 : (($signed(fc4_n3_acc[19:7]) < 13'sh1800) ? 12'sh800 : $signed(fc4_n3_y_rnd[11:0]));
-    wire signed [3:0] fc4_n4_s0_xh = $signed(fc4_in_2[9:6]);
-    wire signed [15:0] fc4_n4_s0 = $signed({($signed({{6{fc4_n4_s0_xh[3]}}, fc4_n4_s0_xh}) - fc4_in_2), fc4_in_2[5:0]});
-    wire signed [6:0] fc4_n4_s1_xh = $signed(fc4_e5_yo[10:4]);
-    wire signed [15:0] fc4_n4_s1 = $signed({1'b0, ($signed({{4{fc4_n4_s1_xh[6]}}, fc4_n4_s1_xh}) + fc4_e16_xo), fc4_e5_yo[3:0]});
-    wire signed [5:0] fc4_n4_s2_xh = $signed(fc4_e5_yo[10:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n4_s2 = $signed({1'b0, ($signed({{5{fc4_n4_s2_xh[5]}}, fc4_n4_s2_xh}) + fc4_e5_yo), fc4_e5_yo[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [5:0] fc4_n4_s3_xh = $signed(fc4_in_7[9:4]);
-    wire signed [15:0] fc4_n4_s3 = $signed({($signed({{6{fc4_n4_s3_xh[5]}}, fc4_n4_s3_xh}) - $signed({fc4_e11_yo[10], fc4_e11_yo})), fc4_in_7[3:0]});
-    wire signed [13:0] fc4_n4_s4_xh = $signed(fc4_n4_s0[15:2]);
-    wire signed [17:0] fc4_n4_s4 = $signed({($signed({{2{fc4_n4_s4_xh[13]}}, fc4_n4_s4_xh}) - fc4_n4_s1), fc4_n4_s0[1:0]});
-    wire signed [16:0] fc4_n4_s5_xo = $signed({1'b0, (~fc4_n4_s3[15]), fc4_n4_s3[14:0]});
-    wire signed [13:0] fc4_n4_s5_xh = $signed(fc4_n4_s5_xo[16:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n4_s5 = $signed({1'b0, ($signed({{2{fc4_n4_s5_xh[13]}}, fc4_n4_s5_xh}) + $signed(fc4_n4_s2[15:0])), fc4_n4_s5_xo[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc4_n4_s6_xh = $signed(fc4_e0[11:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n4_s6 = $signed({($signed({{3{fc4_n4_s6_xh[10]}}, fc4_n4_s6_xh}) - fc4_e7), fc4_e0[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc4_n4_s7_xo = $signed({1'b0, (~fc4_n4_s4[17]), fc4_n4_s4[16:0]});
-    wire signed [17:0] fc4_n4_s7_xh = $signed(fc4_n4_s7_xo[18:1]);
-    wire signed [20:0] fc4_n4_s7 = $signed({1'b0, ($signed({fc4_n4_s7_xh[17], fc4_n4_s7_xh}) + $signed(fc4_n4_s5[18:0])), fc4_n4_s7_xo[0]});
-    wire signed [15:0] fc4_n4_s8_xo = $signed({1'b0, (~fc4_e17[14]), fc4_e17[13:0]});
-    wire signed [12:0] fc4_n4_s8_xh = $signed(fc4_n4_s8_xo[15:3]);
-    wire signed [16:0] fc4_n4_s8 = $signed({($signed({fc4_n4_s8_xh[12], fc4_n4_s8_xh}) + $signed(fc4_n4_s6[13:0])), fc4_n4_s8_xo[2:0]});
-    wire signed [17:0] fc4_n4_s9_xo = $signed({1'b0, (~fc4_n4_s8[16]), fc4_n4_s8[15:0]});
-    wire signed [18:0] fc4_n4_s9 = $signed({1'b0, ($signed(fc4_n4_s9_xo[17:1]) + fc4_e18), fc4_n4_s9_xo[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc4_n4_s10_xh = $signed(fc4_n4_s7[20:9]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [5:0] fc4_n4_s1_xh_2 = $signed(fc4_in_4[9:4]);
-    wire signed [19:0] fc4_n4_acc = ($signed({($signed(fc4_n4_s10_xh[10:0]) - 11'sh453), fc4_n4_s7[8:0]}) + $signed({fc4_n4_s9[18], fc4_n4_s9}));
+    wire signed [19:0] fc4_n4_acc = $signed({($signed(fc4_n4_s7_xh_2[17:0]) + fc4_n4_s6_2), fc4_n4_s5_2[1:0]});
     reg  [5:0] fc4_n4_y_low_d1;
     wire fc4_n4_y_sticky = |fc4_n4_y_low_d1;
     reg  fc4_n4_y_lsb_d1;
@@ -256,101 +256,98 @@ module activations_fc4 (
     wire signed [12:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({12'd0, fc4_n4_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [11:0] fc4_n4_y_sat = (fc4_n4_y_fl_d1 >= 13'sd2047) ? 12'sd2047 : ((fc4_n4_y_fl_d1 < 13'sh1800) ? 12'sh800 : $signed(fc4_n4_y_rnd[11:0]));
-    wire signed [12:0] fc4_n5_s1_yo = $signed({1'b0, (~fc4_e11[11]), fc4_e11[10:0]});
-    wire signed [14:0] fc4_n5_s0_x = $signed({{3{fc4_e0[11]}}, fc4_e0});
-    wire signed [0:0] fc4_n5_s0_xh = $signed(fc4_n5_s0_x[14]);
+    wire signed [7:0] fc4_n5_s0_xh = $signed(fc4_e0_xo[10:3]);
+    wire signed [14:0] fc4_n5_s0 = $signed({1'b0, ($signed({{3{fc4_n5_s0_xh[7]}}, fc4_n5_s0_xh}) + fc4_e0_xo), fc4_e0_xo[2:0]});
+    wire signed [5:0] fc4_n5_s1_xh = $signed(fc4_e1[11:6]);
+    wire signed [20:0] fc4_n5_s1 = $signed({($signed({{9{fc4_n5_s1_xh[5]}}, fc4_n5_s1_xh}) - fc4_n5_s0), fc4_e1[5:0]});
+    wire signed [8:0] fc4_n5_s2_xh = $signed(fc4_e27[13:5]);
+    wire signed [16:0] fc4_n5_s2 = $signed({($signed({{3{fc4_n5_s2_xh[8]}}, fc4_n5_s2_xh}) - fc4_e1), fc4_e27[4:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n5_s0_2 = $signed({($signed({{3{fc4_n5_s0_xh}}, fc4_n5_s0_xh}) - 4'sd5), fc4_n5_s0_x[13:0]}); // bias 0.65625
+    wire signed [20:0] fc4_n5_s3 = $signed({{4{fc4_n5_s2[16]}}, fc4_n5_s2}) - fc4_n5_s1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n5_s1_2 = $signed({1'b0, ($signed({fc4_n0_s2_xh[11], fc4_n0_s2_xh}) + $signed(fc4_e7[12:0])), fc4_e5[1:0]});
-    wire signed [13:0] fc4_n5_s3_2 = $signed({fc4_e22[12], fc4_e22}) + $signed({{2{fc4_e23[11]}}, fc4_e23});
-    wire signed [13:0] fc4_n5_s4_xh_2 = $signed(fc4_n5_s1_2[15:2]);
-    wire signed [19:0] fc4_n5_s4_2 = $signed({1'b0, ($signed({{3{fc4_n5_s4_xh_2[13]}}, fc4_n5_s4_xh_2}) - $signed(fc4_n5_s0_2[16:0])), fc4_n5_s1_2[1:0]});
-    wire signed [11:0] fc4_n5_s5_xh_2 = $signed(fc4_e8[16:5]);
-    wire signed [12:0] fc4_n5_s5_hi_2 = $signed({fc4_n5_s5_xh_2[11], fc4_n5_s5_xh_2}) - ($signed({fc4_e11[11], fc4_e11}) + $signed({fc4_e12[11], fc4_e12}));
-    wire signed [12:0] fc4_n5_s6_xh_2 = $signed(fc4_e16[14:2]);
+    wire fc4_n5_s4_xo_i = ~fc4_e29[14];
+    wire signed [15:0] fc4_n5_s4_xo = $signed({1'b0, fc4_n5_s4_xo_i, fc4_e29[13:0]});
+    wire signed [12:0] fc4_n5_s4_xh = $signed(fc4_n5_s4_xo[15:3]);
+    wire signed [17:0] fc4_n5_s4 = $signed({($signed({{2{fc4_n5_s4_xh[12]}}, fc4_n5_s4_xh}) + $signed(fc4_e21[14:0])), fc4_n5_s4_xo[2:0]});
+    wire signed [13:0] fc4_n5_s5_xo = $signed({1'b0, (~fc4_e15[12]), fc4_e15[11:0]});
+    wire signed [10:0] fc4_n5_s5_xh = $signed(fc4_n5_s5_xo[13:3]);
+    wire signed [16:0] fc4_n5_s5 = $signed({($signed({{3{fc4_n5_s5_xh[10]}}, fc4_n5_s5_xh}) + fc4_e8), fc4_n5_s5_xo[2:0]});
+    wire signed [18:0] fc4_n5_s6_yo = $signed({1'b1, (~fc4_n5_s4[17]), fc4_n5_s4[16:0]});
+    wire [20:0] fc4_n5_s6_u = {1'b0, ($signed(fc4_n5_s3[19:0]) - $signed({fc4_n5_s6_yo[18], fc4_n5_s6_yo}))};
+    wire signed [7:0] fc4_n5_s7_xh = $signed(fc4_n5_s5[16:9]);
+    wire [18:0] fc4_n5_s7_u = {($signed({{2{fc4_n5_s7_xh[7]}}, fc4_n5_s7_xh}) - 10'sd439), fc4_n5_s5[8:0]}; // bias 0.65625, less the terms' sign-extension offsets
+    reg  [20:0] fc4_n5_s6_d1;
+    wire signed [20:0] fc4_n5_s6_d1_v = $signed(fc4_n5_s6_d1);
+    reg  [18:0] fc4_n5_s7_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n5_s6_2 = $signed({1'b0, ($signed({fc4_n5_s6_xh_2[12], fc4_n5_s6_xh_2}) + $signed(fc4_e16[13:0])), fc4_e16[1:0]});
+    wire signed [19:0] fc4_n5_s8_xh = $signed(fc4_n5_s6_d1_v[20:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n5_s7_2 = $signed({fc4_n5_s5_hi_2, fc4_e8[4:0]}) - $signed({{4{fc4_n5_s3_2[13]}}, fc4_n5_s3_2});
-    wire signed [19:0] fc4_n5_acc = ($signed({{2{fc4_n5_s7_2[17]}}, fc4_n5_s7_2}) - $signed({($signed(fc4_n5_s4_2[19:4]) - $signed(fc4_n5_s6_2[15:0])), fc4_n5_s4_2[3:0]}));
-    reg  [5:0] fc4_n5_y_low_d1;
-    wire fc4_n5_y_sticky = |fc4_n5_y_low_d1;
-    reg  fc4_n5_y_lsb_d1;
-    reg  fc4_n5_y_half_d1;
-    wire fc4_n5_y_inc = fc4_n5_y_half_d1 & (fc4_n5_y_sticky | fc4_n5_y_lsb_d1);
-    reg  signed [12:0] fc4_n5_y_fl_d1;
+    wire signed [19:0] fc4_n5_acc = $signed({($signed(fc4_n5_s8_xh[18:0]) + $signed(fc4_n5_s7_d1)), fc4_n5_s6_d1_v[0]});
+    wire fc4_n5_y_sticky = |fc4_n5_acc[5:0];
+    wire fc4_n5_y_inc = fc4_n5_acc[6] & (fc4_n5_y_sticky | fc4_n5_acc[7]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({12'd0, fc4_n5_y_inc});
+    wire signed [12:0] fc4_n5_y_rnd = $signed(fc4_n5_acc[19:7]) + $signed({12'd0, fc4_n5_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc4_n5_y_sat = (fc4_n5_y_fl_d1 >= 13'sd2047) ? 12'sd2047 : ((fc4_n5_y_fl_d1 < 13'sh1800) ? 12'sh800 : $signed(fc4_n5_y_rnd[11:0]));
-    wire signed [6:0] fc4_n6_s0_xh = $signed(fc4_e6[15:9]);
-    wire signed [20:0] fc4_n6_s0 = $signed({1'b0, ($signed({{4{fc4_n6_s0_xh[6]}}, fc4_n6_s0_xh}) - fc4_e11_yo), fc4_e6[8:0]});
+    wire signed [11:0] fc4_n5_y_sat = ($signed(fc4_n5_acc[19:7]) >= 13'sd2047) ? 12'sd2047 : (($signed(fc4_n5_acc[19:7]) < 13'sh1800) ? 12'sh800 : $signed(fc4_n5_y_rnd[11:0]));
+    wire signed [12:0] fc4_n6_s0 = $signed({($signed({{3{fc4_e7_xh[8]}}, fc4_e7_xh}) - $signed({fc4_n0_s0_yo[10], fc4_n0_s0_yo})), fc4_in_1[0]});
+    wire signed [13:0] fc4_n6_s1_xo = $signed({1'b0, (~fc4_n6_s0[12]), fc4_n6_s0[11:0]});
+    wire signed [7:0] fc4_n6_s1_xh = $signed(fc4_n6_s1_xo[13:6]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n6_s1_xh = $signed(fc4_e6[15:1]);
+    wire signed [17:0] fc4_n6_s1 = $signed({1'b0, ($signed({{3{fc4_n6_s1_xh[7]}}, fc4_n6_s1_xh}) + fc4_e5_yo), fc4_n6_s1_xo[5:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n6_s1 = $signed({1'b0, ($signed(fc4_n6_s1_xh[13:0]) + $signed({fc4_n5_s1_yo[12], fc4_n5_s1_yo})), fc4_e6[0]});
-    wire signed [10:0] fc4_n6_s2_xh = $signed(fc4_e11[11:1]);
-    wire signed [13:0] fc4_n6_s2 = $signed({($signed({{2{fc4_n6_s2_xh[10]}}, fc4_n6_s2_xh}) - fc4_e25), fc4_e11[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc4_n6_s3_xh = $signed(fc4_n6_s0[20:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n6_s3 = $signed({($signed(fc4_n6_s3_xh[17:0]) - $signed({{2{fc4_n6_s1[15]}}, fc4_n6_s1})), fc4_n6_s0[1:0]});
-    wire signed [11:0] fc4_n6_s4_xh = $signed(fc4_n0_s5_yo[13:2]);
-    wire signed [15:0] fc4_n6_s4 = $signed({($signed({{2{fc4_n6_s4_xh[11]}}, fc4_n6_s4_xh}) + fc4_e9), fc4_n0_s5_yo[1:0]});
-    wire signed [10:0] fc4_n6_s5_xh = $signed(fc4_e17[14:4]);
-    wire signed [17:0] fc4_n6_s5 = $signed({($signed({{3{fc4_n6_s5_xh[10]}}, fc4_n6_s5_xh}) - fc4_n6_s2), fc4_e17[3:0]});
-    wire signed [11:0] fc4_n6_s6_xh = $signed(fc4_e19[13:2]);
-    wire signed [17:0] fc4_n6_s6 = $signed({($signed({{4{fc4_n6_s6_xh[11]}}, fc4_n6_s6_xh}) - fc4_n6_s4), fc4_e19[1:0]});
-    wire signed [18:0] fc4_n6_s7_yo = $signed({1'b0, (~fc4_n6_s5[17]), fc4_n6_s5[16:0]});
-    wire signed [20:0] fc4_n6_s7_xo = $signed({1'b0, (~fc4_n6_s3[19]), fc4_n6_s3[18:0]});
-    wire signed [21:0] fc4_n6_s7 = $signed({1'b0, ($signed(fc4_n6_s7_xo[20:1]) + $signed({fc4_n6_s7_yo[18], fc4_n6_s7_yo})), fc4_n6_s7_xo[0]});
-    wire signed [8:0] fc4_n6_s8_xh = $signed(fc4_n6_s6[17:9]);
-    wire [21:0] fc4_n6_s8_u = {($signed({{4{fc4_n6_s8_xh[8]}}, fc4_n6_s8_xh}) - 13'sd2297), fc4_n6_s6[8:0]}; // bias 1.421875, less the terms' sign-extension offsets
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg  signed [21:0] fc4_n6_s9_n_neg_d1;
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [21:0] fc4_n6_s8_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n6_s8_d1_v = $signed(fc4_n6_s8_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n6_acc = ($signed(fc4_n6_s9_n_neg_d1[20:0]) - $signed(fc4_n6_s8_d1_v[20:0]));
+    wire signed [17:0] fc4_n6_s2 = $signed({1'b0, ($signed(fc4_n6_s1[16:0]) + $signed({{2{fc4_e28[14]}}, fc4_e28}))});
+    wire signed [11:0] fc4_n6_s3_xh = $signed(fc4_e13[12:1]);
+    wire signed [14:0] fc4_n6_s3 = $signed({($signed({{2{fc4_n6_s3_xh[11]}}, fc4_n6_s3_xh}) - fc4_e7), fc4_e13[0]});
+    wire signed [15:0] fc4_n6_s4_xo = $signed({1'b0, (~fc4_n6_s3[14]), fc4_n6_s3[13:0]});
+    wire signed [12:0] fc4_n6_s4_xh = $signed(fc4_n6_s4_xo[15:3]);
+    wire signed [16:0] fc4_n6_s4 = $signed({($signed({fc4_n6_s4_xh[12], fc4_n6_s4_xh}) + $signed({fc4_e13[12], fc4_e13})), fc4_n6_s4_xo[2:0]});
+    wire signed [8:0] fc4_n6_s5_xh = $signed(fc4_e15[12:4]);
+    wire signed [17:0] fc4_n6_s5 = $signed({($signed({{5{fc4_n6_s5_xh[8]}}, fc4_n6_s5_xh}) - fc4_e8), fc4_e15[3:0]});
+    wire signed [13:0] fc4_n6_s6_xh = $signed(fc4_n6_s4[16:3]);
+    wire [20:0] fc4_n6_s6_u = {($signed({{4{fc4_n6_s6_xh[13]}}, fc4_n6_s6_xh}) - fc4_n6_s2), fc4_n6_s4[2:0]};
+    wire signed [9:0] fc4_n6_s7_xh = $signed(fc4_n6_s5[17:8]);
+    wire [18:0] fc4_n6_s7_u = {($signed({fc4_n6_s7_xh[9], fc4_n6_s7_xh}) - 11'sd323), fc4_n6_s5[7:0]};
+    reg  [18:0] fc4_n6_s8_hs_d1;
+    wire signed [19:0] fc4_n6_s8_hs_d1_sh = $signed({$signed(fc4_n6_s8_hs_d1), 1'd0});
+    reg  [20:0] fc4_n6_s6_d1;
+    wire signed [20:0] fc4_n6_acc = ($signed({fc4_n6_s8_hs_d1_sh[19], fc4_n6_s8_hs_d1_sh}) - $signed(fc4_n6_s6_d1));
     wire fc4_n6_y_sticky = |fc4_n6_acc[5:0];
     wire fc4_n6_y_inc = fc4_n6_acc[6] & (fc4_n6_y_sticky | fc4_n6_acc[7]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] fc4_n6_y_rnd = $signed(fc4_n6_acc[20:7]) + $signed({13'd0, fc4_n6_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [11:0] fc4_n6_y_sat = ($signed(fc4_n6_acc[20:7]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc4_n6_acc[20:7]) < 14'sh3800) ? 12'sh800 : $signed(fc4_n6_y_rnd[11:0]));
-    wire signed [13:0] fc4_n7_s0 = $signed({($signed({{4{fc4_n4_s1_xh_2[5]}}, fc4_n4_s1_xh_2}) - fc4_in_4), fc4_in_4[3:0]});
-    wire signed [10:0] fc4_n7_s1_yo = $signed({1'b1, fc4_e2_yo_i, fc4_in_7[8:0]});
-    wire signed [6:0] fc4_n7_s1_xh = $signed(fc4_in_6[9:3]);
-    wire signed [14:0] fc4_n7_s1 = $signed({($signed({{5{fc4_n7_s1_xh[6]}}, fc4_n7_s1_xh}) - $signed({fc4_n7_s1_yo[10], fc4_n7_s1_yo})), fc4_in_6[2:0]});
-    wire signed [10:0] fc4_n7_s2_xh = $signed(fc4_n7_s0[13:3]);
-    wire signed [17:0] fc4_n7_s2 = $signed({($signed({{4{fc4_n7_s2_xh[10]}}, fc4_n7_s2_xh}) - fc4_n7_s1), fc4_n7_s0[2:0]});
-    wire signed [8:0] fc4_n7_s3_xh = $signed(fc4_e0[11:3]);
-    wire signed [16:0] fc4_n7_s3 = $signed({($signed({{5{fc4_n7_s3_xh[8]}}, fc4_n7_s3_xh}) - fc4_e5), fc4_e0[2:0]});
-    wire signed [11:0] fc4_n7_s4_xh = $signed(fc4_e21[12:1]);
-    wire signed [13:0] fc4_n7_s4 = $signed({($signed({fc4_n7_s4_xh[11], fc4_n7_s4_xh}) - fc4_e22), fc4_e21[0]});
-    wire signed [13:0] fc4_n7_s5_yo = $signed({1'b0, (~fc4_e25[12]), fc4_e25[11:0]});
+    wire signed [8:0] fc4_n7_s0_xh = $signed(fc4_in_6[9:1]);
+    wire signed [12:0] fc4_n7_s0 = $signed({($signed({{3{fc4_n7_s0_xh[8]}}, fc4_n7_s0_xh}) - $signed({fc4_e23_yo[10], fc4_e23_yo})), fc4_in_6[0]});
+    wire signed [7:0] fc4_n7_s1_xh = $signed(fc4_e0_yo[10:3]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n7_s5_xh = $signed(fc4_e24[17:2]);
+    wire signed [14:0] fc4_n7_s1 = $signed({1'b0, ($signed({{3{fc4_n7_s1_xh[7]}}, fc4_n7_s1_xh}) + fc4_e0_yo), fc4_e0_yo[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc4_n7_s2_xo = $signed({1'b0, (~fc4_n7_s0[12]), fc4_n7_s0[11:0]});
+    wire signed [8:0] fc4_n7_s2_xh = $signed(fc4_n7_s2_xo[13:5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n7_s5 = $signed({1'b0, ($signed(fc4_n7_s5_xh[14:0]) + $signed({fc4_n7_s5_yo[13], fc4_n7_s5_yo})), fc4_e24[1:0]});
+    wire signed [19:0] fc4_n7_s2 = $signed({1'b0, ($signed({{5{fc4_n7_s2_xh[8]}}, fc4_n7_s2_xh}) + $signed(fc4_n7_s1[13:0])), fc4_n7_s2_xo[4:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n7_s6_xh = $signed(fc4_n7_s3[16:3]);
-    wire signed [20:0] fc4_n7_s6 = $signed({($signed({{4{fc4_n7_s6_xh[13]}}, fc4_n7_s6_xh}) - fc4_n7_s2), fc4_n7_s3[2:0]});
-    wire signed [14:0] fc4_n7_s7_yo = $signed({1'b1, (~fc4_e9[13]), fc4_e9[12:0]});
-    wire signed [17:0] fc4_n7_s7 = $signed({1'b0, ($signed(fc4_e8[16:1]) - $signed({fc4_n7_s7_yo[14], fc4_n7_s7_yo})), fc4_e8[0]});
-    wire signed [14:0] fc4_n7_s8_xo = $signed({1'b0, (~fc4_n7_s4[13]), fc4_n7_s4[12:0]});
-    wire signed [17:0] fc4_n7_s8 = $signed({1'b0, ($signed({{2{fc4_n7_s8_xo[14]}}, fc4_n7_s8_xo}) + $signed(fc4_n7_s5[16:0]))});
-    wire signed [20:0] fc4_n7_s9 = $signed({($signed(fc4_n7_s6[20:1]) - $signed({{2{fc4_n7_s7[17]}}, fc4_n7_s7})), fc4_n7_s6[0]});
-    wire signed [7:0] fc4_n7_s10_xh = $signed(fc4_n7_s8[17:10]);
-    wire [19:0] fc4_n7_s10_u = {($signed({{2{fc4_n7_s10_xh[7]}}, fc4_n7_s10_xh}) - 10'sd353), fc4_n7_s8[9:0]}; // bias 2.203125, less the terms' sign-extension offsets
+    wire signed [13:0] fc4_n7_s3_xo = $signed({1'b0, (~fc4_e2[12]), fc4_e2[11:0]});
+    wire signed [10:0] fc4_n7_s3_xh = $signed(fc4_n7_s3_xo[13:3]);
+    wire signed [15:0] fc4_n7_s3 = $signed({1'b0, ($signed({fc4_n7_s3_xh[10], fc4_n7_s3_xh}) + fc4_e4), fc4_n7_s3_xo[2:0]});
+    wire signed [8:0] fc4_n7_s4_xh = $signed(fc4_e5[11:3]);
+    wire signed [14:0] fc4_n7_s4 = $signed({($signed({{3{fc4_n7_s4_xh[8]}}, fc4_n7_s4_xh}) - fc4_e5), fc4_e5[2:0]});
+    wire signed [14:0] fc4_n7_s5_yo = $signed({1'b0, (~fc4_e27[13]), fc4_e27[12:0]});
+    wire signed [17:0] fc4_n7_s5 = $signed({1'b0, ($signed(fc4_e26[16:0]) + $signed({{2{fc4_n7_s5_yo[14]}}, fc4_n7_s5_yo}))});
+    wire signed [19:0] fc4_n7_s6 = $signed({1'b0, ($signed(fc4_n7_s2[18:0]) + $signed({{3{fc4_n7_s3[15]}}, fc4_n7_s3}))});
+    wire signed [9:0] fc4_n7_s7_xh = $signed(fc4_e9[12:3]);
+    wire signed [17:0] fc4_n7_s7 = $signed({($signed({{5{fc4_n7_s7_xh[9]}}, fc4_n7_s7_xh}) - fc4_n7_s4), fc4_e9[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc4_n7_s8_xh = $signed(fc4_n7_s5[17:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc4_n7_s8 = $signed({1'b0, ($signed(fc4_n7_s8_xh[15:0]) - $signed({1'b1, fc4_n5_s4_xo_i, fc4_e29[13:0]})), fc4_n7_s5[0]});
+    wire signed [16:0] fc4_n7_s9_xh = $signed(fc4_n7_s7[17:1]);
+    wire signed [20:0] fc4_n7_s9 = $signed({($signed({{3{fc4_n7_s9_xh[16]}}, fc4_n7_s9_xh}) - fc4_n7_s6), fc4_n7_s7[0]});
     reg  signed [20:0] fc4_n7_s11_n_neg_d1;
-    reg  [19:0] fc4_n7_s10_d1;
-    wire signed [19:0] fc4_n7_s10_d1_v = $signed(fc4_n7_s10_d1);
-    wire signed [20:0] fc4_n7_acc = (fc4_n7_s11_n_neg_d1 - $signed({fc4_n7_s10_d1_v[19], fc4_n7_s10_d1_v}));
+    reg  [18:0] fc4_n7_s10_d1;
+    wire signed [18:0] fc4_n7_s10_d1_v = $signed(fc4_n7_s10_d1);
+    wire signed [20:0] fc4_n7_acc = (fc4_n7_s11_n_neg_d1 - $signed({{2{fc4_n7_s10_d1_v[18]}}, fc4_n7_s10_d1_v}));
     wire fc4_n7_y_sticky = |fc4_n7_acc[5:0];
     wire fc4_n7_y_inc = fc4_n7_acc[6] & (fc4_n7_y_sticky | fc4_n7_acc[7]);
     /* verilator lint_off UNUSEDSIGNAL */
@@ -364,26 +361,26 @@ module activations_fc4 (
             fc4_n0_y_lsb_d1 <= fc4_n0_acc[7];
             fc4_n0_y_half_d1 <= fc4_n0_acc[6];
             fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[20:7]);
-            fc4_n1_s9_d1 <= $signed({{3{fc4_n1_s8[17]}}, fc4_n1_s8}) - fc4_n1_s7;
+            fc4_n1_s11_d1 <= fc4_n1_s11_u;
             fc4_n1_s10_d1 <= fc4_n1_s10_u;
             fc4_n2_y_low_d1 <= fc4_n2_acc[5:0];
             fc4_n2_y_lsb_d1 <= fc4_n2_acc[7];
             fc4_n2_y_half_d1 <= fc4_n2_acc[6];
             fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[20:7]);
-            fc4_n3_s7_d1 <= {($signed(fc4_n3_s7_xh[8:0]) - 9'sd221), fc4_n3_s5[10:0]}; // bias -0.890625, less the terms' sign-extension offsets
-            fc4_n3_s6_d1 <= fc4_e15 + $signed({fc4_n3_s6_yo[17], fc4_n3_s6_yo});
+            fc4_n3_y_low_d1 <= fc4_n3_acc[5:0];
+            fc4_n3_y_lsb_d1 <= fc4_n3_acc[7];
+            fc4_n3_y_half_d1 <= fc4_n3_acc[6];
+            fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[19:7]);
             fc4_n4_y_low_d1 <= fc4_n4_acc[5:0];
             fc4_n4_y_lsb_d1 <= fc4_n4_acc[7];
             fc4_n4_y_half_d1 <= fc4_n4_acc[6];
             fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[19:7]);
-            fc4_n5_y_low_d1 <= fc4_n5_acc[5:0];
-            fc4_n5_y_lsb_d1 <= fc4_n5_acc[7];
-            fc4_n5_y_half_d1 <= fc4_n5_acc[6];
-            fc4_n5_y_fl_d1 <= $signed(fc4_n5_acc[19:7]);
-            fc4_n6_s9_n_neg_d1 <= -fc4_n6_s7;
-            fc4_n6_s8_d1 <= fc4_n6_s8_u;
+            fc4_n5_s6_d1 <= fc4_n5_s6_u;
+            fc4_n5_s7_d1 <= fc4_n5_s7_u;
+            fc4_n6_s8_hs_d1 <= fc4_n6_s7_u;
+            fc4_n6_s6_d1 <= fc4_n6_s6_u;
             fc4_n7_s11_n_neg_d1 <= -fc4_n7_s9;
-            fc4_n7_s10_d1 <= fc4_n7_s10_u;
+            fc4_n7_s10_d1 <= {1'b0, ($signed(fc4_n7_s8[17:9]) + 9'sd125), fc4_n7_s8[8:0]};
         end
     end
 

@@ -6,6 +6,7 @@
 // constant products: shift-add, 162 CSD digits, 24 subexpression(s) shared across the matrix
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 107 adder(s)
 // longest path per stage (delay model, ns): 3.63 | 3.03 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_fc5 (
@@ -27,344 +28,344 @@ module activations_fc5 (
     wire signed [12:0] fc5_e0_yo = $signed({1'b0, fc5_e0_yo_i, fc5_in_4[10:0]});
     wire signed [12:0] fc5_e0_xo = $signed({1'b0, (~fc5_in_0[11]), fc5_in_0[10:0]});
     wire signed [13:0] fc5_e0 = $signed({1'b0, (fc5_e0_xo + fc5_e0_yo)});
-    wire fc5_e1_yo_i = ~fc5_in_5[11];
-    wire signed [12:0] fc5_e1_yo = $signed({1'b0, fc5_e1_yo_i, fc5_in_5[10:0]});
-    wire fc5_e1_xo_i = ~fc5_in_1[11];
-    wire signed [13:0] fc5_e1 = $signed({1'b0, ($signed({1'b0, fc5_e1_xo_i, fc5_in_1[10:0]}) + fc5_e1_yo)});
-    wire signed [9:0] fc5_e2_xh = $signed(fc5_in_2[11:2]);
-    wire signed [13:0] fc5_e2 = $signed({($signed({{2{fc5_e2_xh[9]}}, fc5_e2_xh}) - fc5_in_2), fc5_in_2[1:0]});
-    wire signed [9:0] fc5_e3_xh = $signed(fc5_in_6[11:2]);
-    wire signed [13:0] fc5_e3 = $signed({($signed({{2{fc5_e3_xh[9]}}, fc5_e3_xh}) - fc5_in_6), fc5_in_6[1:0]});
-    wire signed [9:0] fc5_e4_xh = $signed(fc5_in_7[11:2]);
-    wire signed [13:0] fc5_e4 = $signed({($signed({{2{fc5_e4_xh[9]}}, fc5_e4_xh}) - fc5_in_7), fc5_in_7[1:0]});
-    wire signed [12:0] fc5_e5_xo = $signed({1'b0, (~fc5_in_3[11]), fc5_in_3[10:0]});
-    wire signed [14:0] fc5_e5 = $signed({1'b0, ($signed({fc5_e5_xo[12], fc5_e5_xo}) + fc5_e1)});
-    wire signed [12:0] fc5_e6_yo = $signed({1'b1, fc5_e1_yo_i, fc5_in_5[10:0]});
-    wire signed [13:0] fc5_e6 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - $signed({fc5_e6_yo[12], fc5_e6_yo});
-    wire signed [11:0] fc5_e7_xh = $signed(fc5_e5_xo[12:1]);
-    wire signed [14:0] fc5_e7 = $signed({1'b0, ($signed({fc5_e7_xh[11], fc5_e7_xh}) + fc5_e1_yo), fc5_e5_xo[0]});
-    wire fc5_e8_xo_i = ~fc5_in_2[11];
-    wire signed [12:0] fc5_e8_xo = $signed({1'b0, fc5_e8_xo_i, fc5_in_2[10:0]});
-    wire signed [14:0] fc5_e8 = $signed({1'b0, ($signed({fc5_e8_xo[12], fc5_e8_xo}) + fc5_e0)});
-    wire signed [11:0] fc5_e9_xh = $signed(fc5_e0_yo[12:1]);
-    wire signed [14:0] fc5_e9 = $signed({($signed({{2{fc5_e9_xh[11]}}, fc5_e9_xh}) + fc5_e6), fc5_e0_yo[0]});
-    wire fc5_e10_yo_i = ~fc5_in_6[11];
-    wire signed [12:0] fc5_e10_yo = $signed({1'b1, fc5_e10_yo_i, fc5_in_6[10:0]});
-    wire signed [13:0] fc5_e10 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - $signed({fc5_e10_yo[12], fc5_e10_yo});
-    wire signed [10:0] fc5_e11_xh = $signed(fc5_e8_xo[12:2]);
-    wire signed [15:0] fc5_e11 = $signed({1'b0, ($signed({{2{fc5_e11_xh[10]}}, fc5_e11_xh}) + fc5_e5_xo), fc5_e8_xo[1:0]});
-    wire signed [14:0] fc5_e12 = $signed({{2{fc5_e0_xo[12]}}, fc5_e0_xo}) + $signed({fc5_e2[13], fc5_e2});
-    wire signed [13:0] fc5_e13 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - fc5_e4;
-    wire signed [15:0] fc5_e14 = $signed({{4{fc5_in_2[11]}}, fc5_in_2}) - $signed({1'b1, (~fc5_e9[14]), fc5_e9[13:0]});
-    wire signed [14:0] fc5_e15_yo = $signed({1'b0, (~fc5_e3[13]), fc5_e3[12:0]});
-    wire signed [15:0] fc5_e15_xo = $signed({1'b0, (~fc5_e12[14]), fc5_e12[13:0]});
-    wire signed [13:0] fc5_e15_xh = $signed(fc5_e15_xo[15:2]);
-    wire signed [17:0] fc5_e15 = $signed({1'b0, ($signed({fc5_e15_xh[13], fc5_e15_xh}) + fc5_e15_yo), fc5_e15_xo[1:0]});
-    wire signed [12:0] fc5_e16_xh = $signed(fc5_e1[13:1]);
-    wire signed [15:0] fc5_e16 = $signed({($signed({{2{fc5_e16_xh[12]}}, fc5_e16_xh}) - fc5_e7), fc5_e1[0]});
-    wire signed [12:0] fc5_e17_yo = $signed({1'b1, fc5_e0_yo_i, fc5_in_4[10:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc5_e17_xh = $signed(fc5_e11[15:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc5_e17 = $signed({1'b0, ($signed(fc5_e17_xh[13:0]) - $signed({fc5_e17_yo[12], fc5_e17_yo})), fc5_e11[0]});
-    wire signed [9:0] fc5_e18_xh = $signed(fc5_in_4[11:2]);
-    wire signed [15:0] fc5_e18 = $signed({($signed({{4{fc5_e18_xh[9]}}, fc5_e18_xh}) - fc5_e0), fc5_in_4[1:0]});
-    wire signed [7:0] fc5_e19_xh = $signed(fc5_in_0[11:4]);
-    wire signed [17:0] fc5_e19 = $signed({($signed({{6{fc5_e19_xh[7]}}, fc5_e19_xh}) - $signed({fc5_e6_yo[12], fc5_e6_yo})), fc5_in_0[3:0]});
-    wire fc5_e20_yo_i = ~fc5_in_7[11];
-    wire signed [12:0] fc5_e20_yo = $signed({1'b1, fc5_e20_yo_i, fc5_in_7[10:0]});
-    wire signed [13:0] fc5_e20 = $signed({{2{fc5_in_0[11]}}, fc5_in_0}) - $signed({fc5_e20_yo[12], fc5_e20_yo});
-    wire signed [13:0] fc5_e21 = $signed({{2{fc5_in_3[11]}}, fc5_in_3}) - $signed({fc5_e10_yo[12], fc5_e10_yo});
-    wire signed [12:0] fc5_e22_yo = $signed({1'b1, fc5_e1_xo_i, fc5_in_1[10:0]});
-    wire signed [7:0] fc5_e22_xh = $signed(fc5_in_4[11:4]);
-    wire signed [17:0] fc5_e22 = $signed({($signed({{6{fc5_e22_xh[7]}}, fc5_e22_xh}) - $signed({fc5_e22_yo[12], fc5_e22_yo})), fc5_in_4[3:0]});
-    wire signed [12:0] fc5_e23_yo = $signed({1'b0, fc5_e20_yo_i, fc5_in_7[10:0]});
-    wire signed [12:0] fc5_e23_xo = $signed({1'b0, fc5_e10_yo_i, fc5_in_6[10:0]});
-    wire signed [11:0] fc5_e23_xh = $signed(fc5_e23_xo[12:1]);
-    wire signed [14:0] fc5_e23 = $signed({1'b0, ($signed({fc5_e23_xh[11], fc5_e23_xh}) + fc5_e23_yo), fc5_e23_xo[0]});
-    wire signed [9:0] fc5_n0_s0_xh = $signed(fc5_in_0[11:2]);
-    wire signed [13:0] fc5_n0_s0 = $signed({($signed({{2{fc5_n0_s0_xh[9]}}, fc5_n0_s0_xh}) - fc5_in_0), fc5_in_0[1:0]});
-    wire signed [7:0] fc5_n0_s1_xh = $signed(fc5_e0_yo[12:5]);
-    wire signed [18:0] fc5_n0_s1 = $signed({1'b0, ($signed({{5{fc5_n0_s1_xh[7]}}, fc5_n0_s1_xh}) + fc5_e0_yo), fc5_e0_yo[4:0]});
-    wire signed [7:0] fc5_n0_s2_xh = $signed(fc5_e23_yo[12:5]);
-    wire signed [18:0] fc5_n0_s2 = $signed({1'b0, ($signed({{5{fc5_n0_s2_xh[7]}}, fc5_n0_s2_xh}) + fc5_e23_xo), fc5_e23_yo[4:0]});
-    wire signed [10:0] fc5_n0_s3_xh = $signed(fc5_e23_yo[12:2]);
-    wire signed [15:0] fc5_n0_s3 = $signed({($signed({{3{fc5_n0_s3_xh[10]}}, fc5_n0_s3_xh}) + fc5_n0_s0), fc5_e23_yo[1:0]});
-    wire signed [18:0] fc5_n0_s4 = fc5_n0_s2 - fc5_n0_s1;
-    wire signed [18:0] fc5_n0_s5_xo = $signed({1'b0, (~fc5_e19[17]), fc5_e19[16:0]});
-    wire signed [14:0] fc5_n0_s5_hi = $signed(fc5_n0_s5_xo[18:4]) + $signed({1'b0, (~fc5_e2[13]), fc5_e2[12:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc5_n0_s5 = $signed({1'b0, fc5_n0_s5_hi, fc5_n0_s5_xo[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc5_n0_s6_xh = $signed(fc5_e21[13:3]);
-    wire signed [18:0] fc5_n0_s6 = $signed({($signed({{5{fc5_n0_s6_xh[10]}}, fc5_n0_s6_xh}) - fc5_n0_s3), fc5_e21[2:0]});
-    wire signed [19:0] fc5_n0_s7 = $signed({1'b0, ($signed(fc5_n0_s5[18:0]) - $signed({{4{fc5_e5[14]}}, fc5_e5}))});
-    wire signed [18:0] fc5_n0_s8 = $signed({($signed(fc5_n0_s4[18:2]) + $signed({fc5_e17[15], fc5_e17})), fc5_n0_s4[1:0]});
-    wire signed [17:0] fc5_n0_s9_xh = $signed(fc5_n0_s7[19:2]);
-    wire signed [19:0] fc5_n0_s9_hi = $signed({{2{fc5_n0_s9_xh[17]}}, fc5_n0_s9_xh}) + $signed({1'b0, (~fc5_n0_s6[18]), fc5_n0_s6[17:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n0_s9 = $signed({1'b0, fc5_n0_s9_hi, fc5_n0_s7[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc5_n0_s10_xh = $signed(fc5_n0_s8[18:10]);
-    wire signed [21:0] fc5_n0_s10 = $signed({($signed({{3{fc5_n0_s10_xh[8]}}, fc5_n0_s10_xh}) - 12'sd1479), fc5_n0_s8[9:0]}); // bias -5.40625, less the terms' sign-extension offsets
-    wire signed [6:0] fc5_n0_s2_xh_2 = $signed(fc5_in_7[11:5]);
-    wire signed [21:0] fc5_n0_acc = ($signed(fc5_n0_s9[21:0]) + fc5_n0_s10);
-    reg  [6:0] fc5_n0_y_low_d1;
-    wire fc5_n0_y_sticky = |fc5_n0_y_low_d1;
-    reg  fc5_n0_y_lsb_d1;
-    reg  fc5_n0_y_half_d1;
-    wire fc5_n0_y_inc = fc5_n0_y_half_d1 & (fc5_n0_y_sticky | fc5_n0_y_lsb_d1);
-    reg  signed [13:0] fc5_n0_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n0_y_rnd = fc5_n0_y_fl_d1 + $signed({13'd0, fc5_n0_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n0_y_sat = (fc5_n0_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n0_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n0_y_rnd[11:0]));
-    wire signed [12:0] fc5_n1_s0_yo = $signed({1'b1, fc5_e8_xo_i, fc5_in_2[10:0]});
-    wire signed [9:0] fc5_n1_s0_xh = $signed(fc5_in_1[11:2]);
-    wire signed [15:0] fc5_n1_s0 = $signed({($signed({{4{fc5_n1_s0_xh[9]}}, fc5_n1_s0_xh}) - $signed({fc5_n1_s0_yo[12], fc5_n1_s0_yo})), fc5_in_1[1:0]});
-    wire signed [7:0] fc5_n1_s1_xh = $signed(fc5_in_6[11:4]);
-    wire signed [15:0] fc5_n1_s1 = $signed({($signed({{4{fc5_n1_s1_xh[7]}}, fc5_n1_s1_xh}) - fc5_in_6), fc5_in_6[3:0]});
-    wire signed [10:0] fc5_n1_s2_xh = $signed(fc5_n1_s0[15:5]);
-    wire signed [18:0] fc5_n1_s2 = $signed({($signed({{3{fc5_n1_s2_xh[10]}}, fc5_n1_s2_xh}) - $signed({fc5_e20_yo[12], fc5_e20_yo})), fc5_n1_s0[4:0]});
-    wire signed [12:0] fc5_n1_s3_xh = $signed(fc5_e0[13:1]);
-    wire signed [16:0] fc5_n1_s3_hi = $signed({{4{fc5_n1_s3_xh[12]}}, fc5_n1_s3_xh}) - $signed({1'b1, (~fc5_n1_s1[15]), fc5_n1_s1[14:0]});
-    wire signed [18:0] fc5_n1_s3 = $signed({1'b0, fc5_n1_s3_hi, fc5_e0[0]});
-    wire signed [13:0] fc5_n1_s4_xh = $signed(fc5_e7[14:1]);
-    wire signed [14:0] fc5_n1_s4_hi = $signed({fc5_n1_s4_xh[13], fc5_n1_s4_xh}) - $signed({1'b1, (~fc5_e4[13]), fc5_e4[12:0]});
-    wire signed [16:0] fc5_n1_s4 = $signed({1'b0, fc5_n1_s4_hi, fc5_e7[0]});
-    wire signed [18:0] fc5_n1_s5_xo = $signed({1'b0, (~fc5_e22[17]), fc5_e22[16:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc5_n1_s5 = $signed({1'b0, ($signed(fc5_n1_s5_xo[18:2]) + $signed({fc5_e11[15], fc5_e11})), fc5_n1_s5_xo[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc5_n1_s6_xh = $signed(fc5_n1_s2[18:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n1_s6 = $signed({($signed({{3{fc5_n1_s6_xh[14]}}, fc5_n1_s6_xh}) - fc5_e22), fc5_n1_s2[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n1_s7_xh = $signed(fc5_n1_s4[16:3]);
-    wire signed [18:0] fc5_n1_s7 = $signed({($signed({{2{fc5_n1_s7_xh[13]}}, fc5_n1_s7_xh}) - fc5_e16), fc5_n1_s4[2:0]});
-    wire signed [16:0] fc5_n1_s8_xh = $signed(fc5_n1_s3[18:2]);
-    wire signed [21:0] fc5_n1_s8 = $signed({1'b0, ($signed({{2{fc5_n1_s8_xh[16]}}, fc5_n1_s8_xh}) + $signed(fc5_n1_s5[18:0])), fc5_n1_s3[1:0]});
-    wire signed [19:0] fc5_n1_s9_yo = $signed({1'b0, (~fc5_n1_s7[18]), fc5_n1_s7[17:0]});
-    wire signed [20:0] fc5_n1_s9 = $signed(fc5_n1_s6[20:0]) + $signed({fc5_n1_s9_yo[19], fc5_n1_s9_yo});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc5_n1_s10_xh = $signed(fc5_n1_s8[21:9]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc5_n1_s10 = $signed({($signed(fc5_n1_s10_xh[10:0]) - 11'sh67f), fc5_n1_s8[8:0]});
-    wire signed [8:0] fc5_n1_s4_xh_2 = $signed(fc5_e0[13:5]);
-    wire signed [21:0] fc5_n1_acc = ($signed({fc5_n1_s9[20], fc5_n1_s9}) - $signed({{2{fc5_n1_s10[19]}}, fc5_n1_s10}));
-    reg  [6:0] fc5_n1_y_low_d1;
-    wire fc5_n1_y_sticky = |fc5_n1_y_low_d1;
-    reg  fc5_n1_y_lsb_d1;
-    reg  fc5_n1_y_half_d1;
-    wire fc5_n1_y_inc = fc5_n1_y_half_d1 & (fc5_n1_y_sticky | fc5_n1_y_lsb_d1);
-    reg  signed [13:0] fc5_n1_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n1_y_rnd = fc5_n1_y_fl_d1 + $signed({13'd0, fc5_n1_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n1_y_sat = (fc5_n1_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n1_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n1_y_rnd[11:0]));
-    wire signed [11:0] fc5_n2_s0_xh = $signed(fc5_e0[13:2]);
-    wire signed [15:0] fc5_n2_s0 = $signed({1'b0, ($signed({fc5_n2_s0_xh[11], fc5_n2_s0_xh}) + fc5_e23_yo), fc5_e0[1:0]});
-    wire signed [9:0] fc5_n2_s1_xh = $signed(fc5_e2[13:4]);
-    wire signed [18:0] fc5_n2_s1 = $signed({($signed({{5{fc5_n2_s1_xh[9]}}, fc5_n2_s1_xh}) - $signed({fc5_e0[13], fc5_e0})), fc5_e2[3:0]});
-    wire signed [11:0] fc5_n2_s2_xh = $signed(fc5_e15_yo[14:3]);
-    wire signed [16:0] fc5_n2_s2 = $signed({($signed({{2{fc5_n2_s2_xh[11]}}, fc5_n2_s2_xh}) + fc5_e2), fc5_e15_yo[2:0]});
-    wire signed [12:0] fc5_n2_s3_xh = $signed(fc5_e20[13:1]);
-    wire signed [14:0] fc5_n2_s3 = $signed({($signed({fc5_n2_s3_xh[12], fc5_n2_s3_xh}) - fc5_e10), fc5_e20[0]});
-    wire signed [18:0] fc5_n2_s4 = $signed({($signed(fc5_n2_s1[18:2]) - $signed({fc5_n2_s0[15], fc5_n2_s0})), fc5_n2_s1[1:0]});
-    wire signed [15:0] fc5_n2_s5_xh = $signed(fc5_n2_s2[16:1]);
-    wire signed [17:0] fc5_n2_s5 = $signed({($signed({fc5_n2_s5_xh[15], fc5_n2_s5_xh}) - $signed({{2{fc5_e5[14]}}, fc5_e5})), fc5_n2_s2[0]});
-    wire signed [15:0] fc5_n2_s6_xo = $signed({1'b0, (~fc5_n2_s3[14]), fc5_n2_s3[13:0]});
-    wire signed [14:0] fc5_n2_s6_xh = $signed(fc5_n2_s6_xo[15:1]);
-    wire signed [19:0] fc5_n2_s6 = $signed({($signed({{4{fc5_n2_s6_xh[14]}}, fc5_n2_s6_xh}) + fc5_n2_s4), fc5_n2_s6_xo[0]});
-    reg  signed [19:0] fc5_n2_s8_n_neg_d1;
-    reg  [17:0] fc5_n2_s7_d1;
-    wire signed [15:0] fc5_n2_s8_xh = $signed(fc5_n2_s8_n_neg_d1[19:4]);
-    wire signed [21:0] fc5_n2_acc = $signed({($signed({{2{fc5_n2_s8_xh[15]}}, fc5_n2_s8_xh}) - $signed(fc5_n2_s7_d1)), fc5_n2_s8_n_neg_d1[3:0]});
-    wire fc5_n2_y_sticky = |fc5_n2_acc[6:0];
-    wire fc5_n2_y_inc = fc5_n2_acc[7] & (fc5_n2_y_sticky | fc5_n2_acc[8]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n2_y_rnd = $signed(fc5_n2_acc[21:8]) + $signed({13'd0, fc5_n2_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n2_y_sat = ($signed(fc5_n2_acc[21:8]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc5_n2_acc[21:8]) < 14'sh3800) ? 12'sh800 : $signed(fc5_n2_y_rnd[11:0]));
-    wire signed [4:0] fc5_n3_s0_xh = $signed(fc5_in_3[11:7]);
-    wire signed [18:0] fc5_n3_s0 = $signed({($signed({{7{fc5_n3_s0_xh[4]}}, fc5_n3_s0_xh}) - fc5_in_3), fc5_in_3[6:0]});
-    wire signed [9:0] fc5_n3_s2_xh = $signed(fc5_e5[14:5]);
-    wire signed [19:0] fc5_n3_s2 = $signed({1'b0, ($signed({{4{fc5_n3_s2_xh[9]}}, fc5_n3_s2_xh}) + fc5_e1), fc5_e5[4:0]});
-    wire signed [12:0] fc5_n3_s3_xh = $signed(fc5_e18[15:3]);
-    wire signed [18:0] fc5_n3_s3 = $signed({($signed({{3{fc5_n3_s3_xh[12]}}, fc5_n3_s3_xh}) - fc5_e17), fc5_e18[2:0]});
-    wire signed [17:0] fc5_n3_s4_xh = $signed(fc5_n3_s2[19:2]);
-    wire signed [16:0] fc5_n3_s5_xh = $signed(fc5_e15[17:1]);
-    wire signed [15:0] fc5_n3_s1_2 = $signed({($signed({{4{fc5_n0_s2_xh_2[6]}}, fc5_n0_s2_xh_2}) - 11'sd841), fc5_in_7[4:0]}); // bias -1.796875
-    wire signed [16:0] fc5_n3_s2_xh_2 = $signed(fc5_n3_s0[18:2]);
-    wire signed [19:0] fc5_n3_s2_2 = $signed({($signed({fc5_n3_s2_xh_2[16], fc5_n3_s2_xh_2}) + $signed({{2{fc5_n3_s1_2[15]}}, fc5_n3_s1_2})), fc5_n3_s0[1:0]});
-    wire signed [21:0] fc5_n3_s5_2 = $signed({($signed({{2{fc5_n3_s4_xh[17]}}, fc5_n3_s4_xh}) - fc5_n3_s2_2), fc5_n3_s2[1:0]});
-    wire signed [20:0] fc5_n3_s6_2 = $signed({1'b0, ($signed({{2{fc5_n3_s5_xh[16]}}, fc5_n3_s5_xh}) - fc5_n3_s3), fc5_e15[0]});
-    wire signed [21:0] fc5_n3_acc = $signed({($signed(fc5_n3_s5_2[21:1]) - fc5_n3_s6_2), fc5_n3_s5_2[0]});
-    reg  [6:0] fc5_n3_y_low_d1;
-    wire fc5_n3_y_sticky = |fc5_n3_y_low_d1;
-    reg  fc5_n3_y_lsb_d1;
-    reg  fc5_n3_y_half_d1;
-    wire fc5_n3_y_inc = fc5_n3_y_half_d1 & (fc5_n3_y_sticky | fc5_n3_y_lsb_d1);
-    reg  signed [13:0] fc5_n3_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n3_y_rnd = fc5_n3_y_fl_d1 + $signed({13'd0, fc5_n3_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n3_y_sat = (fc5_n3_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n3_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n3_y_rnd[11:0]));
-    wire signed [13:0] fc5_n4_s0 = $signed({1'b0, (fc5_e8_xo + fc5_e5_xo)});
-    wire signed [13:0] fc5_n4_s1 = $signed({($signed({{2{fc5_e18_xh[9]}}, fc5_e18_xh}) - fc5_in_4), fc5_in_4[1:0]});
-    wire signed [10:0] fc5_n4_s2_xh = $signed(fc5_in_5[11:1]);
-    wire signed [15:0] fc5_n4_s2 = $signed({($signed({{4{fc5_n4_s2_xh[10]}}, fc5_n4_s2_xh}) - $signed({fc5_n4_s0[13], fc5_n4_s0})), fc5_in_5[0]});
-    wire signed [18:0] fc5_n4_s3 = $signed({($signed({{5{fc5_n1_s4_xh_2[8]}}, fc5_n1_s4_xh_2}) + fc5_n4_s1), fc5_e0[4:0]});
-    wire signed [14:0] fc5_n4_s4_xo = $signed({1'b0, (~fc5_e10[13]), fc5_e10[12:0]});
-    wire signed [12:0] fc5_n4_s4_xh = $signed(fc5_n4_s4_xo[14:2]);
-    wire signed [16:0] fc5_n4_s4 = $signed({($signed({{2{fc5_n4_s4_xh[12]}}, fc5_n4_s4_xh}) + $signed({fc5_e10[13], fc5_e10})), fc5_n4_s4_xo[1:0]});
-    wire signed [9:0] fc5_n4_s5_xh = $signed(fc5_e23[14:5]);
-    wire signed [18:0] fc5_n4_s5 = $signed({($signed({{4{fc5_n4_s5_xh[9]}}, fc5_n4_s5_xh}) - fc5_e20), fc5_e23[4:0]});
-    wire signed [16:0] fc5_n4_s6_yo = $signed({1'b0, (~fc5_n4_s2[15]), fc5_n4_s2[14:0]});
-    wire signed [19:0] fc5_n4_s6_xo = $signed({1'b0, (~fc5_n4_s3[18]), fc5_n4_s3[17:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n4_s6 = $signed({1'b0, ($signed(fc5_n4_s6_xo[19:2]) + $signed({fc5_n4_s6_yo[16], fc5_n4_s6_yo})), fc5_n4_s6_xo[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n4_s7_xh = $signed(fc5_e8[14:3]);
-    wire signed [19:0] fc5_n4_s7 = $signed({($signed({{5{fc5_n4_s7_xh[11]}}, fc5_n4_s7_xh}) + fc5_n4_s4), fc5_e8[2:0]});
-    wire signed [18:0] fc5_n4_s8 = $signed({{3{fc5_e16[15]}}, fc5_e16}) - fc5_n4_s5;
-    wire signed [20:0] fc5_n4_s9_xo = $signed({1'b0, (~fc5_n4_s7[19]), fc5_n4_s7[18:0]});
-    wire signed [18:0] fc5_n4_s9_xh = $signed(fc5_n4_s9_xo[20:2]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n4_s9 = $signed({1'b0, ($signed({fc5_n4_s9_xh[18], fc5_n4_s9_xh}) + $signed(fc5_n4_s6[19:0])), fc5_n4_s9_xo[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc5_n4_s10_xh = $signed(fc5_n4_s8[18:10]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n4_s10 = $signed({1'b0, ($signed({{3{fc5_n4_s10_xh[8]}}, fc5_n4_s10_xh}) + 12'sd2017), fc5_n4_s8[9:0]}); // bias -0.59375, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n4_acc = ($signed(fc5_n4_s10[21:0]) - $signed(fc5_n4_s9[21:0]));
-    reg  [6:0] fc5_n4_y_low_d1;
-    wire fc5_n4_y_sticky = |fc5_n4_y_low_d1;
-    reg  fc5_n4_y_lsb_d1;
-    reg  fc5_n4_y_half_d1;
-    wire fc5_n4_y_inc = fc5_n4_y_half_d1 & (fc5_n4_y_sticky | fc5_n4_y_lsb_d1);
-    reg  signed [13:0] fc5_n4_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n4_y_rnd = fc5_n4_y_fl_d1 + $signed({13'd0, fc5_n4_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n4_y_sat = (fc5_n4_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n4_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n4_y_rnd[11:0]));
-    wire signed [6:0] fc5_n5_s1_xh = $signed(fc5_in_6[11:5]);
-    wire signed [5:0] fc5_n5_s0_xh_2 = $signed(fc5_in_3[11:6]);
-    wire signed [18:0] fc5_n5_s0_2 = $signed({($signed({{7{fc5_n5_s0_xh_2[5]}}, fc5_n5_s0_xh_2}) + $signed({fc5_in_4[11], fc5_in_4})), fc5_in_3[5:0]});
-    wire signed [17:0] fc5_n5_s1_2 = $signed({($signed({{6{fc5_n5_s1_xh[6]}}, fc5_n5_s1_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_6[4:0]});
-    wire signed [8:0] fc5_n5_s2_xh_2 = $signed(fc5_n5_s0_2[18:10]);
-    wire signed [20:0] fc5_n5_s2_2 = $signed({($signed({{2{fc5_n5_s2_xh_2[8]}}, fc5_n5_s2_xh_2}) - 11'sd763), fc5_n5_s0_2[9:0]}); // bias 0.59375
-    wire signed [12:0] fc5_n5_s3_xh_2 = $signed(fc5_e4[13:1]);
-    wire signed [18:0] fc5_n5_s3_2 = $signed({($signed({{5{fc5_n5_s3_xh_2[12]}}, fc5_n5_s3_xh_2}) - fc5_n5_s1_2), fc5_e4[0]});
-    wire signed [11:0] fc5_n5_s4_xh_2 = $signed(fc5_e6[13:2]);
-    wire signed [16:0] fc5_n5_s4_2 = $signed({($signed({{3{fc5_n5_s4_xh_2[11]}}, fc5_n5_s4_xh_2}) - fc5_e7), fc5_e6[1:0]});
-    wire signed [15:0] fc5_n5_s5_xh = $signed(fc5_n5_s2_2[20:5]);
-    wire signed [21:0] fc5_n5_s5_2 = $signed({($signed({fc5_n5_s5_xh[15], fc5_n5_s5_xh}) + $signed(fc5_e19[16:0])), fc5_n5_s2_2[4:0]});
-    wire signed [16:0] fc5_n5_s6_2 = fc5_n5_s4_2 + $signed({{2{fc5_e8[14]}}, fc5_e8});
-    wire signed [15:0] fc5_n5_s7_xh_2 = $signed(fc5_n5_s3_2[18:3]);
-    wire signed [19:0] fc5_n5_s7_2 = $signed({($signed({fc5_n5_s7_xh_2[15], fc5_n5_s7_xh_2}) - $signed({{2{fc5_e9[14]}}, fc5_e9})), fc5_n5_s3_2[2:0]});
-    wire signed [21:0] fc5_n5_s8_2 = $signed({($signed(fc5_n5_s5_2[21:2]) - $signed({{2{fc5_e15[17]}}, fc5_e15})), fc5_n5_s5_2[1:0]});
-    wire signed [15:0] fc5_n5_s9_xh_2 = $signed(fc5_n5_s6_2[16:1]);
-    wire signed [20:0] fc5_n5_s9_2 = $signed({($signed({{4{fc5_n5_s9_xh_2[15]}}, fc5_n5_s9_xh_2}) - fc5_n5_s7_2), fc5_n5_s6_2[0]});
-    wire signed [21:0] fc5_n5_acc = ($signed({fc5_n5_s9_2[20], fc5_n5_s9_2}) - fc5_n5_s8_2);
-    reg  [6:0] fc5_n5_y_low_d1;
-    wire fc5_n5_y_sticky = |fc5_n5_y_low_d1;
-    reg  fc5_n5_y_lsb_d1;
-    reg  fc5_n5_y_half_d1;
-    wire fc5_n5_y_inc = fc5_n5_y_half_d1 & (fc5_n5_y_sticky | fc5_n5_y_lsb_d1);
-    reg  signed [13:0] fc5_n5_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n5_y_rnd = fc5_n5_y_fl_d1 + $signed({13'd0, fc5_n5_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n5_y_sat = (fc5_n5_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n5_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n5_y_rnd[11:0]));
+    wire fc5_e1_yo_i = ~fc5_in_6[11];
+    wire signed [12:0] fc5_e1_yo = $signed({1'b1, fc5_e1_yo_i, fc5_in_6[10:0]});
+    wire signed [13:0] fc5_e1 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - $signed({fc5_e1_yo[12], fc5_e1_yo});
+    wire fc5_e2_yo_i = ~fc5_in_5[11];
+    wire signed [12:0] fc5_e2_yo = $signed({1'b0, fc5_e2_yo_i, fc5_in_5[10:0]});
+    wire signed [12:0] fc5_e2_xo = $signed({1'b0, (~fc5_in_3[11]), fc5_in_3[10:0]});
+    wire fc5_e3_yo_i = ~fc5_in_2[11];
+    wire signed [12:0] fc5_e3_yo = $signed({1'b0, fc5_e3_yo_i, fc5_in_2[10:0]});
+    wire signed [12:0] fc5_e4_yo = $signed({1'b1, fc5_e0_yo_i, fc5_in_4[10:0]});
+    wire fc5_e5_yo_i = ~fc5_in_7[11];
+    wire signed [12:0] fc5_e5_yo = $signed({1'b0, fc5_e5_yo_i, fc5_in_7[10:0]});
+    wire fc5_e5_xo_i = ~fc5_in_1[11];
+    wire signed [12:0] fc5_e7_yo = $signed({1'b1, fc5_e5_yo_i, fc5_in_7[10:0]});
+    wire signed [12:0] fc5_e11_yo = $signed({1'b0, fc5_e1_yo_i, fc5_in_6[10:0]});
+    wire signed [10:0] fc5_e19_xh = $signed(fc5_in_7[11:1]);
+    wire signed [12:0] fc5_n1_s1_yo = $signed({1'b1, fc5_e5_xo_i, fc5_in_1[10:0]});
+    wire signed [7:0] fc5_n1_s3_xh_2 = $signed(fc5_in_6[11:4]);
+    wire signed [11:0] fc5_n2_s2_xh = $signed(fc5_e0[13:2]);
+    wire signed [14:0] fc5_n2_s3_xo = $signed({1'b0, (~fc5_e1[13]), fc5_e1[12:0]});
+    wire signed [7:0] fc5_n2_s0_xh_2 = $signed(fc5_in_0[11:4]);
+    wire signed [12:0] fc5_n5_s0_yo = $signed({1'b1, fc5_e2_yo_i, fc5_in_5[10:0]});
+    wire signed [17:0] fc5_n5_s0 = $signed({($signed({{6{fc5_n2_s0_xh_2[7]}}, fc5_n2_s0_xh_2}) - $signed({fc5_n5_s0_yo[12], fc5_n5_s0_yo})), fc5_in_0[3:0]});
+    wire signed [8:0] fc5_n5_s2_xh = $signed(fc5_e0[13:5]);
+    wire signed [12:0] fc5_n6_s0_yo = $signed({1'b1, fc5_e3_yo_i, fc5_in_2[10:0]});
     wire signed [8:0] fc5_n6_s0_xh = $signed(fc5_in_0[11:3]);
-    wire signed [15:0] fc5_n6_s0_2 = $signed({($signed({{4{fc5_n6_s0_xh[8]}}, fc5_n6_s0_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_0[2:0]});
-    wire signed [8:0] fc5_n6_s1_xh_2 = $signed(fc5_n6_s0_2[15:7]);
-    wire signed [17:0] fc5_n6_s1_2 = $signed({1'b0, ($signed({fc5_n6_s1_xh_2[8], fc5_n6_s1_xh_2}) + 10'sd511), fc5_n6_s0_2[6:0]}); // bias 1.796875
-    wire signed [10:0] fc5_n6_s2_xh_2 = $signed(fc5_e2[13:3]);
+    wire signed [6:0] fc5_n6_s2_xh = $signed(fc5_in_7[11:5]);
+    wire signed [7:0] fc5_n7_s2_xh_2 = $signed(fc5_in_4[11:4]);
+    wire signed [13:0] fc5_csd_e1 = $signed({1'b0, ($signed({1'b0, fc5_e5_xo_i, fc5_in_1[10:0]}) + fc5_e2_yo)});
+    wire signed [9:0] fc5_csd_e2_xh = $signed(fc5_in_2[11:2]);
+    wire signed [13:0] fc5_csd_e2 = $signed({($signed({{2{fc5_csd_e2_xh[9]}}, fc5_csd_e2_xh}) - fc5_in_2), fc5_in_2[1:0]});
+    wire signed [9:0] fc5_csd_e3_xh = $signed(fc5_in_6[11:2]);
+    wire signed [13:0] fc5_csd_e3 = $signed({($signed({{2{fc5_csd_e3_xh[9]}}, fc5_csd_e3_xh}) - fc5_in_6), fc5_in_6[1:0]});
+    wire signed [9:0] fc5_csd_e4_xh = $signed(fc5_in_7[11:2]);
+    wire signed [13:0] fc5_csd_e4 = $signed({($signed({{2{fc5_csd_e4_xh[9]}}, fc5_csd_e4_xh}) - fc5_in_7), fc5_in_7[1:0]});
+    wire signed [14:0] fc5_csd_e5 = $signed({1'b0, ($signed({fc5_e2_xo[12], fc5_e2_xo}) + fc5_csd_e1)});
+    wire signed [13:0] fc5_csd_e6 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - $signed({fc5_n5_s0_yo[12], fc5_n5_s0_yo});
+    wire signed [11:0] fc5_csd_e7_xh = $signed(fc5_e2_xo[12:1]);
+    wire signed [14:0] fc5_csd_e7 = $signed({1'b0, ($signed({fc5_csd_e7_xh[11], fc5_csd_e7_xh}) + fc5_e2_yo), fc5_e2_xo[0]});
+    wire signed [14:0] fc5_csd_e8 = $signed({1'b0, ($signed({fc5_e3_yo[12], fc5_e3_yo}) + fc5_e0)});
+    wire signed [11:0] fc5_csd_e9_xh = $signed(fc5_e0_yo[12:1]);
+    wire signed [14:0] fc5_csd_e9 = $signed({($signed({{2{fc5_csd_e9_xh[11]}}, fc5_csd_e9_xh}) + fc5_csd_e6), fc5_e0_yo[0]});
+    wire signed [10:0] fc5_csd_e11_xh = $signed(fc5_e3_yo[12:2]);
+    wire signed [15:0] fc5_csd_e11 = $signed({1'b0, ($signed({{2{fc5_csd_e11_xh[10]}}, fc5_csd_e11_xh}) + fc5_e2_xo), fc5_e3_yo[1:0]});
+    wire signed [14:0] fc5_csd_e12 = $signed({{2{fc5_e0_xo[12]}}, fc5_e0_xo}) + $signed({fc5_csd_e2[13], fc5_csd_e2});
+    wire signed [13:0] fc5_csd_e13 = $signed({{2{fc5_in_1[11]}}, fc5_in_1}) - fc5_csd_e4;
+    wire signed [15:0] fc5_csd_e14 = $signed({{4{fc5_in_2[11]}}, fc5_in_2}) - $signed({1'b1, (~fc5_csd_e9[14]), fc5_csd_e9[13:0]});
+    wire signed [14:0] fc5_csd_e15_yo = $signed({1'b0, (~fc5_csd_e3[13]), fc5_csd_e3[12:0]});
+    wire signed [15:0] fc5_csd_e15_xo = $signed({1'b0, (~fc5_csd_e12[14]), fc5_csd_e12[13:0]});
+    wire signed [13:0] fc5_csd_e15_xh = $signed(fc5_csd_e15_xo[15:2]);
+    wire signed [17:0] fc5_csd_e15 = $signed({1'b0, ($signed({fc5_csd_e15_xh[13], fc5_csd_e15_xh}) + fc5_csd_e15_yo), fc5_csd_e15_xo[1:0]});
+    wire signed [12:0] fc5_csd_e16_xh = $signed(fc5_csd_e1[13:1]);
+    wire signed [15:0] fc5_csd_e16 = $signed({($signed({{2{fc5_csd_e16_xh[12]}}, fc5_csd_e16_xh}) - fc5_csd_e7), fc5_csd_e1[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n6_s2_2 = $signed({($signed({{4{fc5_n6_s2_xh_2[10]}}, fc5_n6_s2_xh_2}) + $signed({fc5_e0[13], fc5_e0})), fc5_e2[2:0]});
+    wire signed [14:0] fc5_csd_e17_xh = $signed(fc5_csd_e11[15:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] fc5_n6_s3_xh_2 = $signed(fc5_e21[13:6]);
-    wire signed [19:0] fc5_n6_s3_2 = $signed({($signed({{6{fc5_n6_s3_xh_2[7]}}, fc5_n6_s3_xh_2}) - fc5_e3), fc5_e21[5:0]});
-    wire signed [17:0] fc5_n6_s4_2 = $signed({($signed(fc5_n6_s1_2[17:1]) - $signed(fc5_n6_s2_2[16:0])), fc5_n6_s1_2[0]});
-    wire signed [19:0] fc5_n6_s5_2 = $signed({($signed(fc5_n6_s3_2[19:3]) - $signed({{3{fc5_e13[13]}}, fc5_e13})), fc5_n6_s3_2[2:0]});
-    wire signed [13:0] fc5_n6_s6_xh_2 = $signed(fc5_e14[15:2]);
-    wire signed [17:0] fc5_n6_s6_2 = $signed({($signed({{2{fc5_n6_s6_xh_2[13]}}, fc5_n6_s6_xh_2}) + fc5_e18), fc5_e14[1:0]});
-    wire signed [18:0] fc5_n6_s7_xh_2 = $signed(fc5_n6_s5_2[19:1]);
-    wire signed [20:0] fc5_n6_s7_2 = $signed({($signed({fc5_n6_s7_xh_2[18], fc5_n6_s7_xh_2}) + $signed({{2{fc5_n6_s4_2[17]}}, fc5_n6_s4_2})), fc5_n6_s5_2[0]});
-    wire signed [21:0] fc5_n6_acc = ($signed({fc5_n6_s7_2, 1'd0}) - $signed({{4{fc5_n6_s6_2[17]}}, fc5_n6_s6_2}));
-    reg  [6:0] fc5_n6_y_low_d1;
-    wire fc5_n6_y_sticky = |fc5_n6_y_low_d1;
-    reg  fc5_n6_y_lsb_d1;
-    reg  fc5_n6_y_half_d1;
-    wire fc5_n6_y_inc = fc5_n6_y_half_d1 & (fc5_n6_y_sticky | fc5_n6_y_lsb_d1);
-    reg  signed [13:0] fc5_n6_y_fl_d1;
+    wire signed [15:0] fc5_csd_e17 = $signed({1'b0, ($signed(fc5_csd_e17_xh[13:0]) - $signed({fc5_e4_yo[12], fc5_e4_yo})), fc5_csd_e11[0]});
+    wire signed [9:0] fc5_csd_e18_xh = $signed(fc5_in_4[11:2]);
+    wire signed [15:0] fc5_csd_e18 = $signed({($signed({{4{fc5_csd_e18_xh[9]}}, fc5_csd_e18_xh}) - fc5_e0), fc5_in_4[1:0]});
+    wire signed [13:0] fc5_csd_e20 = $signed({{2{fc5_in_0[11]}}, fc5_in_0}) - $signed({fc5_e7_yo[12], fc5_e7_yo});
+    wire signed [13:0] fc5_csd_e21 = $signed({{2{fc5_in_3[11]}}, fc5_in_3}) - $signed({fc5_e1_yo[12], fc5_e1_yo});
+    wire signed [17:0] fc5_csd_e22 = $signed({($signed({{6{fc5_n7_s2_xh_2[7]}}, fc5_n7_s2_xh_2}) - $signed({fc5_n1_s1_yo[12], fc5_n1_s1_yo})), fc5_in_4[3:0]});
+    wire signed [11:0] fc5_csd_e23_xh = $signed(fc5_e11_yo[12:1]);
+    wire signed [14:0] fc5_csd_e23 = $signed({1'b0, ($signed({fc5_csd_e23_xh[11], fc5_csd_e23_xh}) + fc5_e5_yo), fc5_e11_yo[0]});
+    wire signed [9:0] fc5_csd_n0_s0_xh = $signed(fc5_in_0[11:2]);
+    wire signed [13:0] fc5_csd_n0_s0 = $signed({($signed({{2{fc5_csd_n0_s0_xh[9]}}, fc5_csd_n0_s0_xh}) - fc5_in_0), fc5_in_0[1:0]});
+    wire signed [7:0] fc5_csd_n0_s1_xh = $signed(fc5_e0_yo[12:5]);
+    wire signed [18:0] fc5_csd_n0_s1 = $signed({1'b0, ($signed({{5{fc5_csd_n0_s1_xh[7]}}, fc5_csd_n0_s1_xh}) + fc5_e0_yo), fc5_e0_yo[4:0]});
+    wire signed [7:0] fc5_csd_n0_s2_xh = $signed(fc5_e5_yo[12:5]);
+    wire signed [18:0] fc5_csd_n0_s2 = $signed({1'b0, ($signed({{5{fc5_csd_n0_s2_xh[7]}}, fc5_csd_n0_s2_xh}) + fc5_e11_yo), fc5_e5_yo[4:0]});
+    wire signed [10:0] fc5_csd_n0_s3_xh = $signed(fc5_e5_yo[12:2]);
+    wire signed [15:0] fc5_csd_n0_s3 = $signed({($signed({{3{fc5_csd_n0_s3_xh[10]}}, fc5_csd_n0_s3_xh}) + fc5_csd_n0_s0), fc5_e5_yo[1:0]});
+    wire signed [18:0] fc5_csd_n0_s4 = fc5_csd_n0_s2 - fc5_csd_n0_s1;
+    wire signed [18:0] fc5_csd_n0_s5_xo = $signed({1'b0, (~fc5_n5_s0[17]), fc5_n5_s0[16:0]});
+    wire signed [14:0] fc5_csd_n0_s5_hi = $signed(fc5_csd_n0_s5_xo[18:4]) + $signed({1'b0, (~fc5_csd_e2[13]), fc5_csd_e2[12:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n6_y_rnd = fc5_n6_y_fl_d1 + $signed({13'd0, fc5_n6_y_inc});
+    wire signed [19:0] fc5_csd_n0_s5 = $signed({1'b0, fc5_csd_n0_s5_hi, fc5_csd_n0_s5_xo[3:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n6_y_sat = (fc5_n6_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n6_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n6_y_rnd[11:0]));
-    wire signed [10:0] fc5_n7_s0_xh = $signed(fc5_in_7[11:1]);
-    wire signed [17:0] fc5_n7_s4 = $signed({1'b0, ($signed({{2{fc5_n4_s7_xh[11]}}, fc5_n4_s7_xh}) + $signed(fc5_e5[13:0])), fc5_e8[2:0]});
-    wire signed [13:0] fc5_n7_s0_2 = $signed({($signed({{2{fc5_n7_s0_xh[10]}}, fc5_n7_s0_xh}) - $signed({fc5_in_0[11], fc5_in_0})), fc5_in_7[0]});
-    wire signed [8:0] fc5_n7_s1_xh_2 = $signed(fc5_in_7[11:3]);
-    wire signed [12:0] fc5_n7_s1_2 = $signed({($signed({fc5_n7_s1_xh_2[8], fc5_n7_s1_xh_2}) + 10'sd59), fc5_in_7[2:0]});
-    wire signed [9:0] fc5_n7_s2_xh_2 = $signed(fc5_n7_s0_2[13:4]);
-    wire signed [16:0] fc5_n7_s2_2 = $signed({($signed({{3{fc5_n7_s2_xh_2[9]}}, fc5_n7_s2_xh_2}) + fc5_n7_s1_2), fc5_n7_s0_2[3:0]});
-    wire signed [9:0] fc5_n7_s3_xh_2 = $signed(fc5_e3[13:4]);
-    wire signed [18:0] fc5_n7_s3_2 = $signed({1'b0, ($signed({{4{fc5_n7_s3_xh_2[9]}}, fc5_n7_s3_xh_2}) + $signed(fc5_e23[13:0])), fc5_e3[3:0]});
-    wire signed [15:0] fc5_n7_s4_xh = $signed(fc5_n7_s3_2[18:3]);
-    wire signed [20:0] fc5_n7_s4_2 = $signed({($signed({{2{fc5_n7_s4_xh[15]}}, fc5_n7_s4_xh}) + $signed({fc5_n7_s2_2[16], fc5_n7_s2_2})), fc5_n7_s3_2[2:0]});
-    wire signed [17:0] fc5_n7_s6_2 = fc5_n7_s4 + $signed({{4{fc5_e13[13]}}, fc5_e13});
-    wire signed [20:0] fc5_n7_s7_2 = $signed({($signed(fc5_n7_s4_2[20:3]) - $signed({{2{fc5_e14[15]}}, fc5_e14})), fc5_n7_s4_2[2:0]});
-    wire signed [21:0] fc5_n7_acc = ($signed({fc5_n7_s7_2, 1'd0}) - $signed({{4{fc5_n7_s6_2[17]}}, fc5_n7_s6_2}));
-    reg  [6:0] fc5_n7_y_low_d1;
-    wire fc5_n7_y_sticky = |fc5_n7_y_low_d1;
-    reg  fc5_n7_y_lsb_d1;
-    reg  fc5_n7_y_half_d1;
-    wire fc5_n7_y_inc = fc5_n7_y_half_d1 & (fc5_n7_y_sticky | fc5_n7_y_lsb_d1);
-    reg  signed [13:0] fc5_n7_y_fl_d1;
+    wire signed [10:0] fc5_csd_n0_s6_xh = $signed(fc5_csd_e21[13:3]);
+    wire signed [18:0] fc5_csd_n0_s6 = $signed({($signed({{5{fc5_csd_n0_s6_xh[10]}}, fc5_csd_n0_s6_xh}) - fc5_csd_n0_s3), fc5_csd_e21[2:0]});
+    wire signed [19:0] fc5_csd_n0_s7 = $signed({1'b0, ($signed(fc5_csd_n0_s5[18:0]) - $signed({{4{fc5_csd_e5[14]}}, fc5_csd_e5}))});
+    wire signed [18:0] fc5_csd_n0_s8 = $signed({($signed(fc5_csd_n0_s4[18:2]) + $signed({fc5_csd_e17[15], fc5_csd_e17})), fc5_csd_n0_s4[1:0]});
+    wire signed [17:0] fc5_csd_n0_s9_xh = $signed(fc5_csd_n0_s7[19:2]);
+    wire signed [19:0] fc5_csd_n0_s9_hi = $signed({{2{fc5_csd_n0_s9_xh[17]}}, fc5_csd_n0_s9_xh}) + $signed({1'b0, (~fc5_csd_n0_s6[18]), fc5_csd_n0_s6[17:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc5_n7_y_rnd = fc5_n7_y_fl_d1 + $signed({13'd0, fc5_n7_y_inc});
+    wire signed [22:0] fc5_csd_n0_s9 = $signed({1'b0, fc5_csd_n0_s9_hi, fc5_csd_n0_s7[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc5_n7_y_sat = (fc5_n7_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_n7_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_n7_y_rnd[11:0]));
+    wire signed [8:0] fc5_csd_n0_s10_xh = $signed(fc5_csd_n0_s8[18:10]);
+    wire signed [21:0] fc5_csd_n0_s10 = $signed({($signed({{3{fc5_csd_n0_s10_xh[8]}}, fc5_csd_n0_s10_xh}) - 12'sd1479), fc5_csd_n0_s8[9:0]}); // bias -5.40625, less the terms' sign-extension offsets
+    wire signed [21:0] fc5_csd_n0_acc = ($signed(fc5_csd_n0_s9[21:0]) + fc5_csd_n0_s10);
+    reg  [6:0] fc5_csd_n0_y_low_d1;
+    wire fc5_csd_n0_y_sticky = |fc5_csd_n0_y_low_d1;
+    reg  fc5_csd_n0_y_lsb_d1;
+    reg  fc5_csd_n0_y_half_d1;
+    wire fc5_csd_n0_y_inc = fc5_csd_n0_y_half_d1 & (fc5_csd_n0_y_sticky | fc5_csd_n0_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n0_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n0_y_rnd = fc5_csd_n0_y_fl_d1 + $signed({13'd0, fc5_csd_n0_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n0_y_sat = (fc5_csd_n0_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n0_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n0_y_rnd[11:0]));
+    wire signed [9:0] fc5_csd_n1_s0_xh = $signed(fc5_in_1[11:2]);
+    wire signed [15:0] fc5_csd_n1_s0 = $signed({($signed({{4{fc5_csd_n1_s0_xh[9]}}, fc5_csd_n1_s0_xh}) - $signed({fc5_n6_s0_yo[12], fc5_n6_s0_yo})), fc5_in_1[1:0]});
+    wire signed [15:0] fc5_csd_n1_s1 = $signed({($signed({{4{fc5_n1_s3_xh_2[7]}}, fc5_n1_s3_xh_2}) - fc5_in_6), fc5_in_6[3:0]});
+    wire signed [10:0] fc5_csd_n1_s2_xh = $signed(fc5_csd_n1_s0[15:5]);
+    wire signed [18:0] fc5_csd_n1_s2 = $signed({($signed({{3{fc5_csd_n1_s2_xh[10]}}, fc5_csd_n1_s2_xh}) - $signed({fc5_e7_yo[12], fc5_e7_yo})), fc5_csd_n1_s0[4:0]});
+    wire signed [12:0] fc5_csd_n1_s3_xh = $signed(fc5_e0[13:1]);
+    wire signed [16:0] fc5_csd_n1_s3_hi = $signed({{4{fc5_csd_n1_s3_xh[12]}}, fc5_csd_n1_s3_xh}) - $signed({1'b1, (~fc5_csd_n1_s1[15]), fc5_csd_n1_s1[14:0]});
+    wire signed [18:0] fc5_csd_n1_s3 = $signed({1'b0, fc5_csd_n1_s3_hi, fc5_e0[0]});
+    wire signed [13:0] fc5_csd_n1_s4_xh = $signed(fc5_csd_e7[14:1]);
+    wire signed [14:0] fc5_csd_n1_s4_hi = $signed({fc5_csd_n1_s4_xh[13], fc5_csd_n1_s4_xh}) - $signed({1'b1, (~fc5_csd_e4[13]), fc5_csd_e4[12:0]});
+    wire signed [16:0] fc5_csd_n1_s4 = $signed({1'b0, fc5_csd_n1_s4_hi, fc5_csd_e7[0]});
+    wire signed [18:0] fc5_csd_n1_s5_xo = $signed({1'b0, (~fc5_csd_e22[17]), fc5_csd_e22[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc5_csd_n1_s5 = $signed({1'b0, ($signed(fc5_csd_n1_s5_xo[18:2]) + $signed({fc5_csd_e11[15], fc5_csd_e11})), fc5_csd_n1_s5_xo[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [14:0] fc5_csd_n1_s6_xh = $signed(fc5_csd_n1_s2[18:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc5_csd_n1_s6 = $signed({($signed({{3{fc5_csd_n1_s6_xh[14]}}, fc5_csd_n1_s6_xh}) - fc5_csd_e22), fc5_csd_n1_s2[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n1_s7_xh = $signed(fc5_csd_n1_s4[16:3]);
+    wire signed [18:0] fc5_csd_n1_s7 = $signed({($signed({{2{fc5_csd_n1_s7_xh[13]}}, fc5_csd_n1_s7_xh}) - fc5_csd_e16), fc5_csd_n1_s4[2:0]});
+    wire signed [16:0] fc5_csd_n1_s8_xh = $signed(fc5_csd_n1_s3[18:2]);
+    wire signed [21:0] fc5_csd_n1_s8 = $signed({1'b0, ($signed({{2{fc5_csd_n1_s8_xh[16]}}, fc5_csd_n1_s8_xh}) + $signed(fc5_csd_n1_s5[18:0])), fc5_csd_n1_s3[1:0]});
+    wire signed [19:0] fc5_csd_n1_s9_yo = $signed({1'b0, (~fc5_csd_n1_s7[18]), fc5_csd_n1_s7[17:0]});
+    wire signed [20:0] fc5_csd_n1_s9 = $signed(fc5_csd_n1_s6[20:0]) + $signed({fc5_csd_n1_s9_yo[19], fc5_csd_n1_s9_yo});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] fc5_csd_n1_s10_xh = $signed(fc5_csd_n1_s8[21:9]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc5_csd_n1_s10 = $signed({($signed(fc5_csd_n1_s10_xh[10:0]) - 11'sh67f), fc5_csd_n1_s8[8:0]});
+    wire signed [21:0] fc5_csd_n1_acc = ($signed({fc5_csd_n1_s9[20], fc5_csd_n1_s9}) - $signed({{2{fc5_csd_n1_s10[19]}}, fc5_csd_n1_s10}));
+    reg  [6:0] fc5_csd_n1_y_low_d1;
+    wire fc5_csd_n1_y_sticky = |fc5_csd_n1_y_low_d1;
+    reg  fc5_csd_n1_y_lsb_d1;
+    reg  fc5_csd_n1_y_half_d1;
+    wire fc5_csd_n1_y_inc = fc5_csd_n1_y_half_d1 & (fc5_csd_n1_y_sticky | fc5_csd_n1_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n1_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n1_y_rnd = fc5_csd_n1_y_fl_d1 + $signed({13'd0, fc5_csd_n1_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n1_y_sat = (fc5_csd_n1_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n1_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n1_y_rnd[11:0]));
+    wire signed [15:0] fc5_csd_n2_s0 = $signed({1'b0, ($signed({fc5_n2_s2_xh[11], fc5_n2_s2_xh}) + fc5_e5_yo), fc5_e0[1:0]});
+    wire signed [9:0] fc5_csd_n2_s1_xh = $signed(fc5_csd_e2[13:4]);
+    wire signed [18:0] fc5_csd_n2_s1 = $signed({($signed({{5{fc5_csd_n2_s1_xh[9]}}, fc5_csd_n2_s1_xh}) - $signed({fc5_e0[13], fc5_e0})), fc5_csd_e2[3:0]});
+    wire signed [11:0] fc5_csd_n2_s2_xh = $signed(fc5_csd_e15_yo[14:3]);
+    wire signed [16:0] fc5_csd_n2_s2 = $signed({($signed({{2{fc5_csd_n2_s2_xh[11]}}, fc5_csd_n2_s2_xh}) + fc5_csd_e2), fc5_csd_e15_yo[2:0]});
+    wire signed [12:0] fc5_csd_n2_s3_xh = $signed(fc5_csd_e20[13:1]);
+    wire signed [14:0] fc5_csd_n2_s3 = $signed({($signed({fc5_csd_n2_s3_xh[12], fc5_csd_n2_s3_xh}) - fc5_e1), fc5_csd_e20[0]});
+    wire signed [18:0] fc5_csd_n2_s4 = $signed({($signed(fc5_csd_n2_s1[18:2]) - $signed({fc5_csd_n2_s0[15], fc5_csd_n2_s0})), fc5_csd_n2_s1[1:0]});
+    wire signed [15:0] fc5_csd_n2_s5_xh = $signed(fc5_csd_n2_s2[16:1]);
+    wire signed [17:0] fc5_csd_n2_s5 = $signed({($signed({fc5_csd_n2_s5_xh[15], fc5_csd_n2_s5_xh}) - $signed({{2{fc5_csd_e5[14]}}, fc5_csd_e5})), fc5_csd_n2_s2[0]});
+    wire signed [15:0] fc5_csd_n2_s6_xo = $signed({1'b0, (~fc5_csd_n2_s3[14]), fc5_csd_n2_s3[13:0]});
+    wire signed [14:0] fc5_csd_n2_s6_xh = $signed(fc5_csd_n2_s6_xo[15:1]);
+    wire signed [19:0] fc5_csd_n2_s6 = $signed({($signed({{4{fc5_csd_n2_s6_xh[14]}}, fc5_csd_n2_s6_xh}) + fc5_csd_n2_s4), fc5_csd_n2_s6_xo[0]});
+    reg  signed [19:0] fc5_csd_n2_s8_n_neg_d1;
+    reg  [17:0] fc5_csd_n2_s7_d1;
+    wire signed [15:0] fc5_csd_n2_s8_xh = $signed(fc5_csd_n2_s8_n_neg_d1[19:4]);
+    wire signed [21:0] fc5_csd_n2_acc = $signed({($signed({{2{fc5_csd_n2_s8_xh[15]}}, fc5_csd_n2_s8_xh}) - $signed(fc5_csd_n2_s7_d1)), fc5_csd_n2_s8_n_neg_d1[3:0]});
+    wire fc5_csd_n2_y_sticky = |fc5_csd_n2_acc[6:0];
+    wire fc5_csd_n2_y_inc = fc5_csd_n2_acc[7] & (fc5_csd_n2_y_sticky | fc5_csd_n2_acc[8]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n2_y_rnd = $signed(fc5_csd_n2_acc[21:8]) + $signed({13'd0, fc5_csd_n2_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n2_y_sat = ($signed(fc5_csd_n2_acc[21:8]) >= 14'sd2047) ? 12'sd2047 : (($signed(fc5_csd_n2_acc[21:8]) < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n2_y_rnd[11:0]));
+    wire signed [4:0] fc5_csd_n3_s0_xh = $signed(fc5_in_3[11:7]);
+    wire signed [18:0] fc5_csd_n3_s0 = $signed({($signed({{7{fc5_csd_n3_s0_xh[4]}}, fc5_csd_n3_s0_xh}) - fc5_in_3), fc5_in_3[6:0]});
+    wire signed [9:0] fc5_csd_n3_s2_xh = $signed(fc5_csd_e5[14:5]);
+    wire signed [19:0] fc5_csd_n3_s2 = $signed({1'b0, ($signed({{4{fc5_csd_n3_s2_xh[9]}}, fc5_csd_n3_s2_xh}) + fc5_csd_e1), fc5_csd_e5[4:0]});
+    wire signed [12:0] fc5_csd_n3_s3_xh = $signed(fc5_csd_e18[15:3]);
+    wire signed [18:0] fc5_csd_n3_s3 = $signed({($signed({{3{fc5_csd_n3_s3_xh[12]}}, fc5_csd_n3_s3_xh}) - fc5_csd_e17), fc5_csd_e18[2:0]});
+    wire signed [17:0] fc5_csd_n3_s4_xh = $signed(fc5_csd_n3_s2[19:2]);
+    wire signed [16:0] fc5_csd_n3_s5_xh = $signed(fc5_csd_e15[17:1]);
+    wire signed [15:0] fc5_csd_n3_s1_2 = $signed({($signed({{4{fc5_n6_s2_xh[6]}}, fc5_n6_s2_xh}) - 11'sd841), fc5_in_7[4:0]}); // bias -1.796875
+    wire signed [16:0] fc5_csd_n3_s2_xh_2 = $signed(fc5_csd_n3_s0[18:2]);
+    wire signed [19:0] fc5_csd_n3_s2_2 = $signed({($signed({fc5_csd_n3_s2_xh_2[16], fc5_csd_n3_s2_xh_2}) + $signed({{2{fc5_csd_n3_s1_2[15]}}, fc5_csd_n3_s1_2})), fc5_csd_n3_s0[1:0]});
+    wire signed [21:0] fc5_csd_n3_s5_2 = $signed({($signed({{2{fc5_csd_n3_s4_xh[17]}}, fc5_csd_n3_s4_xh}) - fc5_csd_n3_s2_2), fc5_csd_n3_s2[1:0]});
+    wire signed [20:0] fc5_csd_n3_s6_2 = $signed({1'b0, ($signed({{2{fc5_csd_n3_s5_xh[16]}}, fc5_csd_n3_s5_xh}) - fc5_csd_n3_s3), fc5_csd_e15[0]});
+    wire signed [21:0] fc5_csd_n3_acc = $signed({($signed(fc5_csd_n3_s5_2[21:1]) - fc5_csd_n3_s6_2), fc5_csd_n3_s5_2[0]});
+    reg  [6:0] fc5_csd_n3_y_low_d1;
+    wire fc5_csd_n3_y_sticky = |fc5_csd_n3_y_low_d1;
+    reg  fc5_csd_n3_y_lsb_d1;
+    reg  fc5_csd_n3_y_half_d1;
+    wire fc5_csd_n3_y_inc = fc5_csd_n3_y_half_d1 & (fc5_csd_n3_y_sticky | fc5_csd_n3_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n3_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n3_y_rnd = fc5_csd_n3_y_fl_d1 + $signed({13'd0, fc5_csd_n3_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n3_y_sat = (fc5_csd_n3_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n3_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n3_y_rnd[11:0]));
+    wire signed [13:0] fc5_csd_n4_s0 = $signed({1'b0, (fc5_e3_yo + fc5_e2_xo)});
+    wire signed [13:0] fc5_csd_n4_s1 = $signed({($signed({{2{fc5_csd_e18_xh[9]}}, fc5_csd_e18_xh}) - fc5_in_4), fc5_in_4[1:0]});
+    wire signed [10:0] fc5_csd_n4_s2_xh = $signed(fc5_in_5[11:1]);
+    wire signed [15:0] fc5_csd_n4_s2 = $signed({($signed({{4{fc5_csd_n4_s2_xh[10]}}, fc5_csd_n4_s2_xh}) - $signed({fc5_csd_n4_s0[13], fc5_csd_n4_s0})), fc5_in_5[0]});
+    wire signed [18:0] fc5_csd_n4_s3 = $signed({($signed({{5{fc5_n5_s2_xh[8]}}, fc5_n5_s2_xh}) + fc5_csd_n4_s1), fc5_e0[4:0]});
+    wire signed [12:0] fc5_csd_n4_s4_xh = $signed(fc5_n2_s3_xo[14:2]);
+    wire signed [16:0] fc5_csd_n4_s4 = $signed({($signed({{2{fc5_csd_n4_s4_xh[12]}}, fc5_csd_n4_s4_xh}) + $signed({fc5_e1[13], fc5_e1})), fc5_n2_s3_xo[1:0]});
+    wire signed [9:0] fc5_csd_n4_s5_xh = $signed(fc5_csd_e23[14:5]);
+    wire signed [18:0] fc5_csd_n4_s5 = $signed({($signed({{4{fc5_csd_n4_s5_xh[9]}}, fc5_csd_n4_s5_xh}) - fc5_csd_e20), fc5_csd_e23[4:0]});
+    wire signed [16:0] fc5_csd_n4_s6_yo = $signed({1'b0, (~fc5_csd_n4_s2[15]), fc5_csd_n4_s2[14:0]});
+    wire signed [19:0] fc5_csd_n4_s6_xo = $signed({1'b0, (~fc5_csd_n4_s3[18]), fc5_csd_n4_s3[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc5_csd_n4_s6 = $signed({1'b0, ($signed(fc5_csd_n4_s6_xo[19:2]) + $signed({fc5_csd_n4_s6_yo[16], fc5_csd_n4_s6_yo})), fc5_csd_n4_s6_xo[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n4_s7_xh = $signed(fc5_csd_e8[14:3]);
+    wire signed [19:0] fc5_csd_n4_s7 = $signed({($signed({{5{fc5_csd_n4_s7_xh[11]}}, fc5_csd_n4_s7_xh}) + fc5_csd_n4_s4), fc5_csd_e8[2:0]});
+    wire signed [18:0] fc5_csd_n4_s8 = $signed({{3{fc5_csd_e16[15]}}, fc5_csd_e16}) - fc5_csd_n4_s5;
+    wire signed [20:0] fc5_csd_n4_s9_xo = $signed({1'b0, (~fc5_csd_n4_s7[19]), fc5_csd_n4_s7[18:0]});
+    wire signed [18:0] fc5_csd_n4_s9_xh = $signed(fc5_csd_n4_s9_xo[20:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc5_csd_n4_s9 = $signed({1'b0, ($signed({fc5_csd_n4_s9_xh[18], fc5_csd_n4_s9_xh}) + $signed(fc5_csd_n4_s6[19:0])), fc5_csd_n4_s9_xo[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc5_csd_n4_s10_xh = $signed(fc5_csd_n4_s8[18:10]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc5_csd_n4_s10 = $signed({1'b0, ($signed({{3{fc5_csd_n4_s10_xh[8]}}, fc5_csd_n4_s10_xh}) + 12'sd2017), fc5_csd_n4_s8[9:0]}); // bias -0.59375, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc5_csd_n4_acc = ($signed(fc5_csd_n4_s10[21:0]) - $signed(fc5_csd_n4_s9[21:0]));
+    reg  [6:0] fc5_csd_n4_y_low_d1;
+    wire fc5_csd_n4_y_sticky = |fc5_csd_n4_y_low_d1;
+    reg  fc5_csd_n4_y_lsb_d1;
+    reg  fc5_csd_n4_y_half_d1;
+    wire fc5_csd_n4_y_inc = fc5_csd_n4_y_half_d1 & (fc5_csd_n4_y_sticky | fc5_csd_n4_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n4_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n4_y_rnd = fc5_csd_n4_y_fl_d1 + $signed({13'd0, fc5_csd_n4_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n4_y_sat = (fc5_csd_n4_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n4_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n4_y_rnd[11:0]));
+    wire signed [6:0] fc5_csd_n5_s1_xh = $signed(fc5_in_6[11:5]);
+    wire signed [5:0] fc5_csd_n5_s0_xh_2 = $signed(fc5_in_3[11:6]);
+    wire signed [18:0] fc5_csd_n5_s0_2 = $signed({($signed({{7{fc5_csd_n5_s0_xh_2[5]}}, fc5_csd_n5_s0_xh_2}) + $signed({fc5_in_4[11], fc5_in_4})), fc5_in_3[5:0]});
+    wire signed [17:0] fc5_csd_n5_s1_2 = $signed({($signed({{6{fc5_csd_n5_s1_xh[6]}}, fc5_csd_n5_s1_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_6[4:0]});
+    wire signed [8:0] fc5_csd_n5_s2_xh_2 = $signed(fc5_csd_n5_s0_2[18:10]);
+    wire signed [20:0] fc5_csd_n5_s2_2 = $signed({($signed({{2{fc5_csd_n5_s2_xh_2[8]}}, fc5_csd_n5_s2_xh_2}) - 11'sd763), fc5_csd_n5_s0_2[9:0]}); // bias 1.796875
+    wire signed [12:0] fc5_csd_n5_s3_xh_2 = $signed(fc5_csd_e4[13:1]);
+    wire signed [18:0] fc5_csd_n5_s3_2 = $signed({($signed({{5{fc5_csd_n5_s3_xh_2[12]}}, fc5_csd_n5_s3_xh_2}) - fc5_csd_n5_s1_2), fc5_csd_e4[0]});
+    wire signed [11:0] fc5_csd_n5_s4_xh_2 = $signed(fc5_csd_e6[13:2]);
+    wire signed [16:0] fc5_csd_n5_s4_2 = $signed({($signed({{3{fc5_csd_n5_s4_xh_2[11]}}, fc5_csd_n5_s4_xh_2}) - fc5_csd_e7), fc5_csd_e6[1:0]});
+    wire signed [15:0] fc5_csd_n5_s5_xh = $signed(fc5_csd_n5_s2_2[20:5]);
+    wire signed [21:0] fc5_csd_n5_s5_2 = $signed({($signed({fc5_csd_n5_s5_xh[15], fc5_csd_n5_s5_xh}) + $signed(fc5_n5_s0[16:0])), fc5_csd_n5_s2_2[4:0]});
+    wire signed [16:0] fc5_csd_n5_s6_2 = fc5_csd_n5_s4_2 + $signed({{2{fc5_csd_e8[14]}}, fc5_csd_e8});
+    wire signed [15:0] fc5_csd_n5_s7_xh_2 = $signed(fc5_csd_n5_s3_2[18:3]);
+    wire signed [19:0] fc5_csd_n5_s7_2 = $signed({($signed({fc5_csd_n5_s7_xh_2[15], fc5_csd_n5_s7_xh_2}) - $signed({{2{fc5_csd_e9[14]}}, fc5_csd_e9})), fc5_csd_n5_s3_2[2:0]});
+    wire signed [21:0] fc5_csd_n5_s8_2 = $signed({($signed(fc5_csd_n5_s5_2[21:2]) - $signed({{2{fc5_csd_e15[17]}}, fc5_csd_e15})), fc5_csd_n5_s5_2[1:0]});
+    wire signed [15:0] fc5_csd_n5_s9_xh_2 = $signed(fc5_csd_n5_s6_2[16:1]);
+    wire signed [20:0] fc5_csd_n5_s9_2 = $signed({($signed({{4{fc5_csd_n5_s9_xh_2[15]}}, fc5_csd_n5_s9_xh_2}) - fc5_csd_n5_s7_2), fc5_csd_n5_s6_2[0]});
+    wire signed [21:0] fc5_csd_n5_acc = ($signed({fc5_csd_n5_s9_2[20], fc5_csd_n5_s9_2}) - fc5_csd_n5_s8_2);
+    reg  [6:0] fc5_csd_n5_y_low_d1;
+    wire fc5_csd_n5_y_sticky = |fc5_csd_n5_y_low_d1;
+    reg  fc5_csd_n5_y_lsb_d1;
+    reg  fc5_csd_n5_y_half_d1;
+    wire fc5_csd_n5_y_inc = fc5_csd_n5_y_half_d1 & (fc5_csd_n5_y_sticky | fc5_csd_n5_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n5_y_rnd = fc5_csd_n5_y_fl_d1 + $signed({13'd0, fc5_csd_n5_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n5_y_sat = (fc5_csd_n5_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n5_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n5_y_rnd[11:0]));
+    wire signed [15:0] fc5_csd_n6_s0_2 = $signed({($signed({{4{fc5_n6_s0_xh[8]}}, fc5_n6_s0_xh}) - $signed({fc5_in_5[11], fc5_in_5})), fc5_in_0[2:0]});
+    wire signed [8:0] fc5_csd_n6_s1_xh_2 = $signed(fc5_csd_n6_s0_2[15:7]);
+    wire signed [17:0] fc5_csd_n6_s1_2 = $signed({1'b0, ($signed({fc5_csd_n6_s1_xh_2[8], fc5_csd_n6_s1_xh_2}) + 10'sd511), fc5_csd_n6_s0_2[6:0]}); // bias 1.796875
+    wire signed [10:0] fc5_csd_n6_s2_xh_2 = $signed(fc5_csd_e2[13:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc5_csd_n6_s2_2 = $signed({($signed({{4{fc5_csd_n6_s2_xh_2[10]}}, fc5_csd_n6_s2_xh_2}) + $signed({fc5_e0[13], fc5_e0})), fc5_csd_e2[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc5_csd_n6_s3_xh_2 = $signed(fc5_csd_e21[13:6]);
+    wire signed [19:0] fc5_csd_n6_s3_2 = $signed({($signed({{6{fc5_csd_n6_s3_xh_2[7]}}, fc5_csd_n6_s3_xh_2}) - fc5_csd_e3), fc5_csd_e21[5:0]});
+    wire signed [17:0] fc5_csd_n6_s4_2 = $signed({($signed(fc5_csd_n6_s1_2[17:1]) - $signed(fc5_csd_n6_s2_2[16:0])), fc5_csd_n6_s1_2[0]});
+    wire signed [19:0] fc5_csd_n6_s5_2 = $signed({($signed(fc5_csd_n6_s3_2[19:3]) - $signed({{3{fc5_csd_e13[13]}}, fc5_csd_e13})), fc5_csd_n6_s3_2[2:0]});
+    wire signed [13:0] fc5_csd_n6_s6_xh_2 = $signed(fc5_csd_e14[15:2]);
+    wire signed [17:0] fc5_csd_n6_s6_2 = $signed({($signed({{2{fc5_csd_n6_s6_xh_2[13]}}, fc5_csd_n6_s6_xh_2}) + fc5_csd_e18), fc5_csd_e14[1:0]});
+    wire signed [18:0] fc5_csd_n6_s7_xh_2 = $signed(fc5_csd_n6_s5_2[19:1]);
+    wire signed [20:0] fc5_csd_n6_s7_2 = $signed({($signed({fc5_csd_n6_s7_xh_2[18], fc5_csd_n6_s7_xh_2}) + $signed({{2{fc5_csd_n6_s4_2[17]}}, fc5_csd_n6_s4_2})), fc5_csd_n6_s5_2[0]});
+    wire signed [21:0] fc5_csd_n6_acc = ($signed({fc5_csd_n6_s7_2, 1'd0}) - $signed({{4{fc5_csd_n6_s6_2[17]}}, fc5_csd_n6_s6_2}));
+    reg  [6:0] fc5_csd_n6_y_low_d1;
+    wire fc5_csd_n6_y_sticky = |fc5_csd_n6_y_low_d1;
+    reg  fc5_csd_n6_y_lsb_d1;
+    reg  fc5_csd_n6_y_half_d1;
+    wire fc5_csd_n6_y_inc = fc5_csd_n6_y_half_d1 & (fc5_csd_n6_y_sticky | fc5_csd_n6_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n6_y_rnd = fc5_csd_n6_y_fl_d1 + $signed({13'd0, fc5_csd_n6_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n6_y_sat = (fc5_csd_n6_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n6_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n6_y_rnd[11:0]));
+    wire signed [17:0] fc5_csd_n7_s4 = $signed({1'b0, ($signed({{2{fc5_csd_n4_s7_xh[11]}}, fc5_csd_n4_s7_xh}) + $signed(fc5_csd_e5[13:0])), fc5_csd_e8[2:0]});
+    wire signed [13:0] fc5_csd_n7_s0_2 = $signed({($signed({{2{fc5_e19_xh[10]}}, fc5_e19_xh}) - $signed({fc5_in_0[11], fc5_in_0})), fc5_in_7[0]});
+    wire signed [8:0] fc5_csd_n7_s1_xh_2 = $signed(fc5_in_7[11:3]);
+    wire signed [12:0] fc5_csd_n7_s1_2 = $signed({($signed({fc5_csd_n7_s1_xh_2[8], fc5_csd_n7_s1_xh_2}) + 10'sd59), fc5_in_7[2:0]});
+    wire signed [9:0] fc5_csd_n7_s2_xh_2 = $signed(fc5_csd_n7_s0_2[13:4]);
+    wire signed [16:0] fc5_csd_n7_s2_2 = $signed({($signed({{3{fc5_csd_n7_s2_xh_2[9]}}, fc5_csd_n7_s2_xh_2}) + fc5_csd_n7_s1_2), fc5_csd_n7_s0_2[3:0]});
+    wire signed [9:0] fc5_csd_n7_s3_xh_2 = $signed(fc5_csd_e3[13:4]);
+    wire signed [18:0] fc5_csd_n7_s3_2 = $signed({1'b0, ($signed({{4{fc5_csd_n7_s3_xh_2[9]}}, fc5_csd_n7_s3_xh_2}) + $signed(fc5_csd_e23[13:0])), fc5_csd_e3[3:0]});
+    wire signed [15:0] fc5_csd_n7_s4_xh = $signed(fc5_csd_n7_s3_2[18:3]);
+    wire signed [20:0] fc5_csd_n7_s4_2 = $signed({($signed({{2{fc5_csd_n7_s4_xh[15]}}, fc5_csd_n7_s4_xh}) + $signed({fc5_csd_n7_s2_2[16], fc5_csd_n7_s2_2})), fc5_csd_n7_s3_2[2:0]});
+    wire signed [17:0] fc5_csd_n7_s6_2 = fc5_csd_n7_s4 + $signed({{4{fc5_csd_e13[13]}}, fc5_csd_e13});
+    wire signed [20:0] fc5_csd_n7_s7_2 = $signed({($signed(fc5_csd_n7_s4_2[20:3]) - $signed({{2{fc5_csd_e14[15]}}, fc5_csd_e14})), fc5_csd_n7_s4_2[2:0]});
+    wire signed [21:0] fc5_csd_n7_acc = ($signed({fc5_csd_n7_s7_2, 1'd0}) - $signed({{4{fc5_csd_n7_s6_2[17]}}, fc5_csd_n7_s6_2}));
+    reg  [6:0] fc5_csd_n7_y_low_d1;
+    wire fc5_csd_n7_y_sticky = |fc5_csd_n7_y_low_d1;
+    reg  fc5_csd_n7_y_lsb_d1;
+    reg  fc5_csd_n7_y_half_d1;
+    wire fc5_csd_n7_y_inc = fc5_csd_n7_y_half_d1 & (fc5_csd_n7_y_sticky | fc5_csd_n7_y_lsb_d1);
+    reg  signed [13:0] fc5_csd_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc5_csd_n7_y_rnd = fc5_csd_n7_y_fl_d1 + $signed({13'd0, fc5_csd_n7_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc5_csd_n7_y_sat = (fc5_csd_n7_y_fl_d1 >= 14'sd2047) ? 12'sd2047 : ((fc5_csd_n7_y_fl_d1 < 14'sh3800) ? 12'sh800 : $signed(fc5_csd_n7_y_rnd[11:0]));
 
     always @(posedge clk) begin
         if (ce) begin
-            fc5_n0_y_low_d1 <= fc5_n0_acc[6:0];
-            fc5_n0_y_lsb_d1 <= fc5_n0_acc[8];
-            fc5_n0_y_half_d1 <= fc5_n0_acc[7];
-            fc5_n0_y_fl_d1 <= $signed(fc5_n0_acc[21:8]);
-            fc5_n1_y_low_d1 <= fc5_n1_acc[6:0];
-            fc5_n1_y_lsb_d1 <= fc5_n1_acc[8];
-            fc5_n1_y_half_d1 <= fc5_n1_acc[7];
-            fc5_n1_y_fl_d1 <= $signed(fc5_n1_acc[21:8]);
-            fc5_n2_s8_n_neg_d1 <= -fc5_n2_s6;
-            fc5_n2_s7_d1 <= {($signed(fc5_n2_s5[17:7]) + 11'sd185), fc5_n2_s5[6:0]};
-            fc5_n3_y_low_d1 <= fc5_n3_acc[6:0];
-            fc5_n3_y_lsb_d1 <= fc5_n3_acc[8];
-            fc5_n3_y_half_d1 <= fc5_n3_acc[7];
-            fc5_n3_y_fl_d1 <= $signed(fc5_n3_acc[21:8]);
-            fc5_n4_y_low_d1 <= fc5_n4_acc[6:0];
-            fc5_n4_y_lsb_d1 <= fc5_n4_acc[8];
-            fc5_n4_y_half_d1 <= fc5_n4_acc[7];
-            fc5_n4_y_fl_d1 <= $signed(fc5_n4_acc[21:8]);
-            fc5_n5_y_low_d1 <= fc5_n5_acc[6:0];
-            fc5_n5_y_lsb_d1 <= fc5_n5_acc[8];
-            fc5_n5_y_half_d1 <= fc5_n5_acc[7];
-            fc5_n5_y_fl_d1 <= $signed(fc5_n5_acc[21:8]);
-            fc5_n6_y_low_d1 <= fc5_n6_acc[6:0];
-            fc5_n6_y_lsb_d1 <= fc5_n6_acc[8];
-            fc5_n6_y_half_d1 <= fc5_n6_acc[7];
-            fc5_n6_y_fl_d1 <= $signed(fc5_n6_acc[21:8]);
-            fc5_n7_y_low_d1 <= fc5_n7_acc[6:0];
-            fc5_n7_y_lsb_d1 <= fc5_n7_acc[8];
-            fc5_n7_y_half_d1 <= fc5_n7_acc[7];
-            fc5_n7_y_fl_d1 <= $signed(fc5_n7_acc[21:8]);
+            fc5_csd_n0_y_low_d1 <= fc5_csd_n0_acc[6:0];
+            fc5_csd_n0_y_lsb_d1 <= fc5_csd_n0_acc[8];
+            fc5_csd_n0_y_half_d1 <= fc5_csd_n0_acc[7];
+            fc5_csd_n0_y_fl_d1 <= $signed(fc5_csd_n0_acc[21:8]);
+            fc5_csd_n1_y_low_d1 <= fc5_csd_n1_acc[6:0];
+            fc5_csd_n1_y_lsb_d1 <= fc5_csd_n1_acc[8];
+            fc5_csd_n1_y_half_d1 <= fc5_csd_n1_acc[7];
+            fc5_csd_n1_y_fl_d1 <= $signed(fc5_csd_n1_acc[21:8]);
+            fc5_csd_n2_s8_n_neg_d1 <= -fc5_csd_n2_s6;
+            fc5_csd_n2_s7_d1 <= {($signed(fc5_csd_n2_s5[17:7]) + 11'sd185), fc5_csd_n2_s5[6:0]};
+            fc5_csd_n3_y_low_d1 <= fc5_csd_n3_acc[6:0];
+            fc5_csd_n3_y_lsb_d1 <= fc5_csd_n3_acc[8];
+            fc5_csd_n3_y_half_d1 <= fc5_csd_n3_acc[7];
+            fc5_csd_n3_y_fl_d1 <= $signed(fc5_csd_n3_acc[21:8]);
+            fc5_csd_n4_y_low_d1 <= fc5_csd_n4_acc[6:0];
+            fc5_csd_n4_y_lsb_d1 <= fc5_csd_n4_acc[8];
+            fc5_csd_n4_y_half_d1 <= fc5_csd_n4_acc[7];
+            fc5_csd_n4_y_fl_d1 <= $signed(fc5_csd_n4_acc[21:8]);
+            fc5_csd_n5_y_low_d1 <= fc5_csd_n5_acc[6:0];
+            fc5_csd_n5_y_lsb_d1 <= fc5_csd_n5_acc[8];
+            fc5_csd_n5_y_half_d1 <= fc5_csd_n5_acc[7];
+            fc5_csd_n5_y_fl_d1 <= $signed(fc5_csd_n5_acc[21:8]);
+            fc5_csd_n6_y_low_d1 <= fc5_csd_n6_acc[6:0];
+            fc5_csd_n6_y_lsb_d1 <= fc5_csd_n6_acc[8];
+            fc5_csd_n6_y_half_d1 <= fc5_csd_n6_acc[7];
+            fc5_csd_n6_y_fl_d1 <= $signed(fc5_csd_n6_acc[21:8]);
+            fc5_csd_n7_y_low_d1 <= fc5_csd_n7_acc[6:0];
+            fc5_csd_n7_y_lsb_d1 <= fc5_csd_n7_acc[8];
+            fc5_csd_n7_y_half_d1 <= fc5_csd_n7_acc[7];
+            fc5_csd_n7_y_fl_d1 <= $signed(fc5_csd_n7_acc[21:8]);
         end
     end
 
-    assign out_data = {fc5_n7_y_sat, fc5_n6_y_sat, fc5_n5_y_sat, fc5_n4_y_sat, fc5_n3_y_sat, fc5_n2_y_sat, fc5_n1_y_sat, fc5_n0_y_sat};
+    assign out_data = {fc5_csd_n7_y_sat, fc5_csd_n6_y_sat, fc5_csd_n5_y_sat, fc5_csd_n4_y_sat, fc5_csd_n3_y_sat, fc5_csd_n2_y_sat, fc5_csd_n1_y_sat, fc5_csd_n0_y_sat};
 
 endmodule
 

@@ -3,9 +3,10 @@
 // input  type: ufixed<10,3,RND_CONV,SAT>
 // output type: fixed<16,5,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// constant products: shift-add, 135 CSD digits, 21 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.57 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 95 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.62 | 2.57 (the last runs on into the next layer's first stage)
+// constant products: shift-add, 135 signed (binary where as few as CSD) digits, 21 subexpression(s) shared across the matrix
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.27 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 94 adder(s); inputs arrive 0.40 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.62 | 2.27 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_fc6 (
@@ -23,247 +24,247 @@ module activations_fc6 (
     wire signed [10:0] fc6_in_5_s_2 = $signed({1'd0, in_data[59:50]});
     wire signed [10:0] fc6_in_6_s_2 = $signed({1'd0, in_data[69:60]});
     wire signed [10:0] fc6_in_7_s_2 = $signed({1'd0, in_data[79:70]});
-    wire signed [9:0] fc6_e0_xh = $signed(fc6_in_7_s_2[10:1]);
-    wire signed [11:0] fc6_e0 = $signed({($signed({fc6_e0_xh[9], fc6_e0_xh}) - fc6_in_5_s_2), fc6_in_7_s_2[0]});
-    wire signed [10:0] fc6_e1 = fc6_in_0_s_2 - fc6_in_3_s_2;
-    wire signed [9:0] fc6_e2_xh = $signed(fc6_in_1_s_2[10:1]);
-    wire signed [11:0] fc6_e2 = $signed({($signed({fc6_e2_xh[9], fc6_e2_xh}) - fc6_in_2_s_2), fc6_in_1_s_2[0]});
-    wire signed [6:0] fc6_e3_xh = $signed(fc6_in_1_s_2[10:4]);
-    wire signed [14:0] fc6_e3 = $signed({($signed({{4{fc6_e3_xh[6]}}, fc6_e3_xh}) - fc6_in_6_s_2), fc6_in_1_s_2[3:0]});
-    wire signed [7:0] fc6_e4_xh = $signed(fc6_in_4_s_2[10:3]);
-    wire signed [14:0] fc6_e4 = $signed({1'b0, ($signed({{3{fc6_e4_xh[7]}}, fc6_e4_xh}) + fc6_in_3_s_2), fc6_in_4_s_2[2:0]});
-    wire signed [10:0] fc6_e5 = fc6_in_2_s_2 - fc6_in_4_s_2;
-    wire signed [5:0] fc6_e6_xh = $signed(fc6_in_3_s_2[10:5]);
-    wire signed [16:0] fc6_e6 = $signed({1'b0, ($signed({{5{fc6_e6_xh[5]}}, fc6_e6_xh}) + fc6_in_7_s_2), fc6_in_3_s_2[4:0]});
-    wire signed [9:0] fc6_e7_xh = $signed(fc6_in_4_s_2[10:1]);
-    wire signed [12:0] fc6_e7 = $signed({1'b0, ($signed({fc6_e7_xh[9], fc6_e7_xh}) + fc6_in_2_s_2), fc6_in_4_s_2[0]});
-    wire signed [8:0] fc6_e8_xh = $signed(fc6_in_6_s_2[10:2]);
-    wire signed [12:0] fc6_e8 = $signed({($signed({{2{fc6_e8_xh[8]}}, fc6_e8_xh}) - fc6_in_5_s_2), fc6_in_6_s_2[1:0]});
-    wire signed [6:0] fc6_e9_xh = $signed(fc6_in_7_s_2[10:4]);
-    wire signed [15:0] fc6_e9 = $signed({1'b0, ($signed({{4{fc6_e9_xh[6]}}, fc6_e9_xh}) + fc6_in_4_s_2), fc6_in_7_s_2[3:0]});
-    wire signed [15:0] fc6_e10_yo = $signed({1'b1, (~fc6_e3[14]), fc6_e3[13:0]});
-    wire signed [16:0] fc6_e10 = $signed({1'b0, ($signed({{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2}) - fc6_e10_yo)});
-    wire signed [14:0] fc6_e11 = $signed({{4{fc6_in_1_s_2[10]}}, fc6_in_1_s_2}) - fc6_e4;
-    wire signed [14:0] fc6_e12_xh = $signed(fc6_e6[16:2]);
-    wire signed [15:0] fc6_e12_hi = $signed({fc6_e12_xh[14], fc6_e12_xh}) - $signed({1'b1, (~fc6_e11[14]), fc6_e11[13:0]});
-    wire signed [18:0] fc6_e12 = $signed({1'b0, fc6_e12_hi, fc6_e6[1:0]});
-    wire signed [12:0] fc6_e13_m = $signed({{2{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) - $signed({1'b1, (~fc6_e2[11]), fc6_e2[10:0]});
-    wire signed [13:0] fc6_e13 = $signed({1'b0, fc6_e13_m});
-    wire fc6_e14_xo_i = ~fc6_e5[10];
-    wire signed [11:0] fc6_e14_xo = $signed({1'b0, fc6_e14_xo_i, fc6_e5[9:0]});
-    wire signed [7:0] fc6_e14_xh = $signed(fc6_e14_xo[11:4]);
-    wire signed [15:0] fc6_e14 = $signed({($signed({{4{fc6_e14_xh[7]}}, fc6_e14_xh}) + fc6_e2), fc6_e14_xo[3:0]});
-    wire signed [11:0] fc6_e15_yo = $signed({1'b1, (~fc6_e1[10]), fc6_e1[9:0]});
-    wire signed [9:0] fc6_e15_xh = $signed(fc6_in_2_s_2[10:1]);
-    wire signed [13:0] fc6_e15 = $signed({1'b0, ($signed({{2{fc6_e15_xh[9]}}, fc6_e15_xh}) - fc6_e15_yo), fc6_in_2_s_2[0]});
-    wire signed [10:0] fc6_e16_xh = $signed(fc6_e0[11:1]);
-    wire signed [12:0] fc6_e16 = $signed({($signed({fc6_e16_xh[10], fc6_e16_xh}) - $signed({fc6_in_2_s_2[10], fc6_in_2_s_2})), fc6_e0[0]});
-    wire signed [9:0] fc6_e17_xh = $signed(fc6_in_0_s_2[10:1]);
-    wire signed [12:0] fc6_e17 = $signed({1'b0, ($signed({fc6_e17_xh[9], fc6_e17_xh}) + fc6_in_6_s_2), fc6_in_0_s_2[0]});
-    wire signed [7:0] fc6_e18_xh = $signed(fc6_in_1_s_2[10:3]);
-    wire signed [13:0] fc6_e18 = $signed({($signed({{3{fc6_e18_xh[7]}}, fc6_e18_xh}) - fc6_in_5_s_2), fc6_in_1_s_2[2:0]});
-    wire signed [11:0] fc6_e19 = $signed({($signed({fc6_e7_xh[9], fc6_e7_xh}) - fc6_in_2_s_2), fc6_in_4_s_2[0]});
-    wire signed [9:0] fc6_e20_xh = $signed(fc6_in_5_s_2[10:1]);
-    wire signed [11:0] fc6_e20 = $signed({($signed({fc6_e20_xh[9], fc6_e20_xh}) - fc6_in_7_s_2), fc6_in_5_s_2[0]});
-    wire signed [8:0] fc6_n0_s0_xh = $signed(fc6_in_0_s_2[10:2]);
-    wire signed [12:0] fc6_n0_s0 = $signed({($signed({{2{fc6_n0_s0_xh[8]}}, fc6_n0_s0_xh}) - fc6_in_0_s_2), fc6_in_0_s_2[1:0]});
-    wire signed [11:0] fc6_n0_s1 = $signed({1'b0, (fc6_in_2_s_2 + fc6_in_3_s_2)});
-    wire signed [8:0] fc6_n0_s2_xh = $signed(fc6_n0_s1[11:3]);
-    wire signed [15:0] fc6_n0_s2 = $signed({($signed({{4{fc6_n0_s2_xh[8]}}, fc6_n0_s2_xh}) + fc6_n0_s0), fc6_n0_s1[2:0]});
-    wire fc6_n0_s3_yo_i = ~fc6_e8[12];
+    wire signed [9:0] fc6_e0_xh = $signed(fc6_in_1_s_2[10:1]);
+    wire signed [11:0] fc6_e0 = $signed({($signed({fc6_e0_xh[9], fc6_e0_xh}) - fc6_in_5_s_2), fc6_in_1_s_2[0]});
+    wire signed [10:0] fc6_e1 = fc6_in_2_s_2 - fc6_in_3_s_2;
+    wire signed [10:0] fc6_e2 = fc6_in_4_s_2 - fc6_in_7_s_2;
+    wire signed [8:0] fc6_e3_xh = $signed(fc6_in_6_s_2[10:2]);
+    wire signed [13:0] fc6_e3 = $signed({1'b0, ($signed({{2{fc6_e3_xh[8]}}, fc6_e3_xh}) + fc6_in_6_s_2), fc6_in_6_s_2[1:0]});
+    wire signed [11:0] fc6_e4 = $signed({1'b0, (fc6_in_2_s_2 + fc6_in_3_s_2)});
+    wire signed [9:0] fc6_e5_xh = $signed(fc6_in_4_s_2[10:1]);
+    wire signed [11:0] fc6_e5 = $signed({($signed({fc6_e5_xh[9], fc6_e5_xh}) - fc6_in_7_s_2), fc6_in_4_s_2[0]});
+    wire fc6_e6_yo_i = ~fc6_e0[11];
+    wire signed [12:0] fc6_e6_yo = $signed({1'b1, fc6_e6_yo_i, fc6_e0[10:0]});
+    wire signed [13:0] fc6_e6 = $signed({1'b0, ($signed({{2{fc6_in_4_s_2[10]}}, fc6_in_4_s_2}) - fc6_e6_yo)});
+    wire signed [10:0] fc6_e7 = fc6_in_0_s_2 - fc6_in_1_s_2;
+    wire signed [10:0] fc6_e8 = fc6_in_2_s_2 - fc6_in_5_s_2;
+    wire signed [7:0] fc6_e9_xh = $signed(fc6_in_7_s_2[10:3]);
+    wire signed [14:0] fc6_e9 = $signed({1'b0, ($signed({{3{fc6_e9_xh[7]}}, fc6_e9_xh}) + fc6_in_0_s_2), fc6_in_7_s_2[2:0]});
+    wire signed [15:0] fc6_e10 = $signed({($signed({{5{fc6_e0_xh[9]}}, fc6_e0_xh}) - fc6_e9), fc6_in_1_s_2[0]});
+    wire signed [8:0] fc6_e11_xh = $signed(fc6_in_0_s_2[10:2]);
+    wire signed [13:0] fc6_e11 = $signed({($signed({{3{fc6_e11_xh[8]}}, fc6_e11_xh}) + fc6_e5), fc6_in_0_s_2[1:0]});
+    wire signed [9:0] fc6_e12_xh = $signed(fc6_e4[11:2]);
+    wire signed [13:0] fc6_e12 = $signed({($signed({{2{fc6_e12_xh[9]}}, fc6_e12_xh}) + fc6_e0), fc6_e4[1:0]});
+    wire fc6_e13_yo_i = ~fc6_e1[10];
+    wire signed [11:0] fc6_e13_yo = $signed({1'b0, fc6_e13_yo_i, fc6_e1[9:0]});
+    wire signed [9:0] fc6_e13_xh = $signed(fc6_in_0_s_2[10:1]);
+    wire signed [13:0] fc6_e13 = $signed({1'b0, ($signed({{2{fc6_e13_xh[9]}}, fc6_e13_xh}) + fc6_e13_yo), fc6_in_0_s_2[0]});
+    wire signed [11:0] fc6_e14 = $signed({fc6_in_6_s_2[10], fc6_in_6_s_2}) - fc6_e4;
+    wire signed [8:0] fc6_e15_xh = $signed(fc6_in_2_s_2[10:2]);
+    wire signed [12:0] fc6_e15 = $signed({($signed({{2{fc6_e15_xh[8]}}, fc6_e15_xh}) - fc6_in_2_s_2), fc6_in_2_s_2[1:0]});
+    wire signed [8:0] fc6_e16_xh = $signed(fc6_in_3_s_2[10:2]);
+    wire signed [13:0] fc6_e16 = $signed({1'b0, ($signed({{2{fc6_e16_xh[8]}}, fc6_e16_xh}) + fc6_in_1_s_2), fc6_in_3_s_2[1:0]});
+    wire signed [5:0] fc6_e17_xh = $signed(fc6_in_4_s_2[10:5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n0_s3_yo = $signed({1'b0, fc6_n0_s3_yo_i, fc6_e8[11:0]});
+    wire signed [16:0] fc6_e17 = $signed({1'b0, ($signed({{5{fc6_e17_xh[5]}}, fc6_e17_xh}) + fc6_in_5_s_2), fc6_in_4_s_2[4:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc6_n0_s3_xo_i = ~fc6_e0[11];
-    wire signed [12:0] fc6_n0_s3_xo = $signed({1'b0, fc6_n0_s3_xo_i, fc6_e0[10:0]});
-    wire signed [11:0] fc6_n0_s3_xh = $signed(fc6_n0_s3_xo[12:1]);
-    wire signed [14:0] fc6_n0_s3 = $signed({1'b0, ($signed({fc6_n0_s3_xh[11], fc6_n0_s3_xh}) + $signed(fc6_n0_s3_yo[12:0])), fc6_n0_s3_xo[0]});
-    wire signed [11:0] fc6_n0_s4_xh = $signed(fc6_e17[12:1]);
-    wire signed [16:0] fc6_n0_s4 = $signed({($signed({{4{fc6_n0_s4_xh[11]}}, fc6_n0_s4_xh}) + fc6_n0_s2), fc6_e17[0]});
-    wire signed [15:0] fc6_n0_s5 = $signed({fc6_n0_s3[14], fc6_n0_s3}) + fc6_e14;
-    wire signed [16:0] fc6_n0_s6_xh = $signed(fc6_e12[18:2]);
-    wire signed [17:0] fc6_n0_s6_hi = $signed({fc6_n0_s6_xh[16], fc6_n0_s6_xh}) - $signed({1'b1, (~fc6_n0_s4[16]), fc6_n0_s4[15:0]});
-    wire signed [5:0] fc6_n0_s7_xh = $signed(fc6_n0_s5[15:10]);
-    wire [19:0] fc6_n0_s7_u = {1'b0, ($signed({{3{fc6_n0_s7_xh[5]}}, fc6_n0_s7_xh}) + 9'sh1b5), fc6_n0_s5[9:0]};
-    reg  [20:0] fc6_n0_s6_d1;
+    wire signed [11:0] fc6_e18_xo = $signed({1'b0, (~fc6_e2[10]), fc6_e2[9:0]});
+    wire signed [7:0] fc6_e18_xh = $signed(fc6_e18_xo[11:4]);
+    wire signed [15:0] fc6_e18 = $signed({1'b0, ($signed({{3{fc6_e18_xh[7]}}, fc6_e18_xh}) + fc6_in_3_s_2), fc6_e18_xo[3:0]});
+    wire signed [12:0] fc6_e19_xo = $signed({1'b0, (~fc6_e5[11]), fc6_e5[10:0]});
+    wire signed [8:0] fc6_e19_xh = $signed(fc6_e19_xo[12:4]);
+    wire signed [15:0] fc6_e19 = $signed({1'b0, ($signed({{2{fc6_e19_xh[8]}}, fc6_e19_xh}) + fc6_in_7_s_2), fc6_e19_xo[3:0]});
+    wire signed [11:0] fc6_e20_xo = $signed({1'b0, (~fc6_e8[10]), fc6_e8[9:0]});
+    wire signed [12:0] fc6_e20 = $signed({1'b0, ($signed(fc6_e20_xo[11:1]) + fc6_in_6_s_2), fc6_e20_xo[0]});
+    wire signed [9:0] fc6_n0_s0_xh = $signed(fc6_in_2_s_2[10:1]);
+    wire signed [11:0] fc6_n0_s0 = $signed({($signed({fc6_n0_s0_xh[9], fc6_n0_s0_xh}) - fc6_in_0_s_2), fc6_in_2_s_2[0]});
+    wire signed [6:0] fc6_n0_s1_xh = $signed(fc6_in_5_s_2[10:4]);
+    wire signed [15:0] fc6_n0_s1 = $signed({($signed({{5{fc6_n0_s1_xh[6]}}, fc6_n0_s1_xh}) + fc6_n0_s0), fc6_in_5_s_2[3:0]});
+    wire signed [10:0] fc6_n0_s2_xh = $signed(fc6_e13_yo[11:1]);
+    wire signed [14:0] fc6_n0_s2 = $signed({1'b0, ($signed({{2{fc6_n0_s2_xh[10]}}, fc6_n0_s2_xh}) + $signed(fc6_e3[12:0])), fc6_e13_yo[0]});
+    wire signed [13:0] fc6_n0_s3_xh = $signed(fc6_n0_s2[14:1]);
+    wire signed [16:0] fc6_n0_s3_hi = $signed({{3{fc6_n0_s3_xh[13]}}, fc6_n0_s3_xh}) - $signed({1'b1, (~fc6_n0_s1[15]), fc6_n0_s1[14:0]});
+    wire signed [18:0] fc6_n0_s3 = $signed({1'b0, fc6_n0_s3_hi, fc6_n0_s2[0]});
+    wire signed [11:0] fc6_n0_s4_xh = $signed(fc6_e13[13:2]);
+    wire signed [17:0] fc6_n0_s4 = $signed({($signed({{4{fc6_n0_s4_xh[11]}}, fc6_n0_s4_xh}) + fc6_e10), fc6_e13[1:0]});
+    wire signed [16:0] fc6_n0_s5 = $signed({1'b0, ($signed(fc6_e18[15:2]) + fc6_e6), fc6_e18[1:0]});
+    wire signed [14:0] fc6_n0_s6_xh = $signed(fc6_n0_s5[16:2]);
+    wire [19:0] fc6_n0_s6_u = {($signed({{3{fc6_n0_s6_xh[14]}}, fc6_n0_s6_xh}) - fc6_n0_s4), fc6_n0_s5[1:0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc6_n0_s6_d1_v = $signed(fc6_n0_s6_d1);
+    wire signed [2:0] fc6_n0_s7_xh = $signed(fc6_n0_s3[18:16]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [19:0] fc6_n0_s7_d1;
+    reg  [19:0] fc6_n0_s6_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n0_s7_d1_v = $signed(fc6_n0_s7_d1);
+    wire signed [19:0] fc6_n0_s6_d1_v = $signed(fc6_n0_s6_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n0_acc = ($signed(fc6_n0_s6_d1_v[18:0]) - $signed(fc6_n0_s7_d1_v[18:0]));
+    reg  [18:0] fc6_n0_s7_d1;
+    wire signed [18:0] fc6_n0_acc = ($signed(fc6_n0_s6_d1_v[18:0]) - $signed(fc6_n0_s7_d1));
     wire fc6_n0_y_sticky = |fc6_n0_acc[1:0];
     wire fc6_n0_y_inc = fc6_n0_acc[2] & (fc6_n0_y_sticky | fc6_n0_acc[3]);
     wire signed [15:0] fc6_n0_y_rnd = $signed(fc6_n0_acc[18:3]) + $signed({15'd0, fc6_n0_y_inc});
-    wire signed [8:0] fc6_n1_s0_xh = $signed(fc6_in_1_s_2[10:2]);
-    wire signed [13:0] fc6_n1_s0 = $signed({1'b0, ($signed({{2{fc6_n1_s0_xh[8]}}, fc6_n1_s0_xh}) + fc6_in_1_s_2), fc6_in_1_s_2[1:0]});
-    wire signed [3:0] fc6_n1_s1_xh = $signed(fc6_in_3_s_2[10:7]);
-    wire signed [17:0] fc6_n1_s1 = $signed({($signed({{7{fc6_n1_s1_xh[3]}}, fc6_n1_s1_xh}) - fc6_in_1_s_2), fc6_in_3_s_2[6:0]});
-    wire signed [8:0] fc6_n1_s2_xh = $signed(fc6_in_4_s_2[10:2]);
-    wire signed [12:0] fc6_n1_s2 = $signed({($signed({{2{fc6_n1_s2_xh[8]}}, fc6_n1_s2_xh}) - fc6_in_3_s_2), fc6_in_4_s_2[1:0]});
-    wire signed [14:0] fc6_n1_s3 = $signed({($signed({{4{fc6_e20_xh[9]}}, fc6_e20_xh}) - fc6_n1_s0), fc6_in_5_s_2[0]});
-    wire signed [13:0] fc6_n1_s4_yo = $signed({1'b1, (~fc6_n1_s2[12]), fc6_n1_s2[11:0]});
-    wire signed [17:0] fc6_n1_s4 = $signed({($signed(fc6_n1_s1[17:2]) - $signed({{2{fc6_n1_s4_yo[13]}}, fc6_n1_s4_yo})), fc6_n1_s1[1:0]});
-    wire signed [13:0] fc6_n1_s5_yo = $signed({1'b1, fc6_n0_s3_yo_i, fc6_e8[11:0]});
-    wire signed [12:0] fc6_n1_s5_xh = $signed(fc6_e4[14:2]);
-    wire signed [16:0] fc6_n1_s5 = $signed({1'b0, ($signed({fc6_n1_s5_xh[12], fc6_n1_s5_xh}) - fc6_n1_s5_yo), fc6_e4[1:0]});
-    wire signed [9:0] fc6_n1_s6_xh = $signed(fc6_e20[11:2]);
-    wire signed [16:0] fc6_n1_s6 = $signed({($signed({{5{fc6_n1_s6_xh[9]}}, fc6_n1_s6_xh}) - fc6_n1_s3), fc6_e20[1:0]});
-    wire signed [15:0] fc6_n1_s7_xh = $signed(fc6_n1_s5[16:1]);
-    wire signed [18:0] fc6_n1_s7_hi = $signed({{3{fc6_n1_s7_xh[15]}}, fc6_n1_s7_xh}) - $signed({1'b1, (~fc6_n1_s4[17]), fc6_n1_s4[16:0]});
-    reg  signed [16:0] fc6_n1_s8_d1;
-    wire signed [8:0] fc6_n1_s9_xh = $signed(fc6_n1_s8_d1[16:8]);
+    wire signed [6:0] fc6_n1_s0_xh = $signed(fc6_in_3_s_2[10:4]);
+    wire signed [14:0] fc6_n1_s0 = $signed({($signed({{4{fc6_n1_s0_xh[6]}}, fc6_n1_s0_xh}) - fc6_in_1_s_2), fc6_in_3_s_2[3:0]});
+    wire signed [8:0] fc6_n1_s1_xh = $signed(fc6_in_5_s_2[10:2]);
+    wire signed [12:0] fc6_n1_s1 = $signed({($signed({{2{fc6_n1_s1_xh[8]}}, fc6_n1_s1_xh}) - fc6_in_6_s_2), fc6_in_5_s_2[1:0]});
+    wire signed [15:0] fc6_n1_s2_hi = $signed({{8{fc6_e9_xh[7]}}, fc6_e9_xh}) - $signed({1'b1, (~fc6_n1_s0[14]), fc6_n1_s0[13:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n1_s9 = $signed({($signed({{3{fc6_n1_s9_xh[8]}}, fc6_n1_s9_xh}) - 12'sd1425), fc6_n1_s8_d1[7:0]}); // bias -7.140625, less the terms' sign-extension offsets
+    wire signed [19:0] fc6_n1_s2 = $signed({1'b0, fc6_n1_s2_hi, fc6_in_7_s_2[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [20:0] fc6_n1_s7_d1;
+    wire signed [9:0] fc6_n1_s3_xh = $signed(fc6_n1_s1[12:3]);
+    wire signed [16:0] fc6_n1_s3 = $signed({($signed({{4{fc6_n1_s3_xh[9]}}, fc6_n1_s3_xh}) - fc6_e16), fc6_n1_s1[2:0]});
+    wire signed [16:0] fc6_n1_s4 = fc6_n1_s3 + $signed({{3{fc6_e13[13]}}, fc6_e13});
+    wire signed [12:0] fc6_n1_s5_xh = $signed(fc6_e6[13:1]);
+    wire signed [20:0] fc6_n1_s5 = $signed({1'b0, ($signed({{6{fc6_n1_s5_xh[12]}}, fc6_n1_s5_xh}) + $signed(fc6_n1_s2[18:0])), fc6_e6[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc6_n1_s7_d1_v = $signed(fc6_n1_s7_d1);
+    wire signed [12:0] fc6_n1_s7_xh = $signed(fc6_n1_s5[20:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n1_acc = ($signed(fc6_n1_s9[18:0]) + $signed(fc6_n1_s7_d1_v[18:0]));
+    reg  [18:0] fc6_n1_s7_d1;
+    reg  [16:0] fc6_n1_s6_d1;
+    wire signed [16:0] fc6_n1_s6_d1_v = $signed(fc6_n1_s6_d1);
+    wire signed [9:0] fc6_n1_s2_xh = $signed(fc6_in_7_s_2[10:1]);
+    wire signed [18:0] fc6_n1_acc = ($signed(fc6_n1_s7_d1) + $signed({{2{fc6_n1_s6_d1_v[16]}}, fc6_n1_s6_d1_v}));
     wire fc6_n1_y_sticky = |fc6_n1_acc[1:0];
     wire fc6_n1_y_inc = fc6_n1_acc[2] & (fc6_n1_y_sticky | fc6_n1_acc[3]);
     wire signed [15:0] fc6_n1_y_rnd = $signed(fc6_n1_acc[18:3]) + $signed({15'd0, fc6_n1_y_inc});
     wire signed [4:0] fc6_n2_s0_xh = $signed(fc6_in_5_s_2[10:6]);
     wire signed [16:0] fc6_n2_s0 = $signed({($signed({{6{fc6_n2_s0_xh[4]}}, fc6_n2_s0_xh}) - fc6_in_2_s_2), fc6_in_5_s_2[5:0]});
-    wire signed [12:0] fc6_n2_s1 = $signed({1'b0, ($signed({fc6_e0_xh[9], fc6_e0_xh}) + fc6_in_6_s_2), fc6_in_7_s_2[0]});
-    wire signed [10:0] fc6_n2_s2_xh = $signed(fc6_n2_s1[12:2]);
-    wire signed [17:0] fc6_n2_s2_hi = $signed({{7{fc6_n2_s2_xh[10]}}, fc6_n2_s2_xh}) - $signed({1'b1, (~fc6_n2_s0[16]), fc6_n2_s0[15:0]});
-    wire signed [20:0] fc6_n2_s2 = $signed({1'b0, fc6_n2_s2_hi, fc6_n2_s1[1:0]});
-    wire signed [12:0] fc6_n2_s3_yo = $signed({1'b1, fc6_n0_s3_xo_i, fc6_e0[10:0]});
-    wire signed [7:0] fc6_n2_s3_xh = $signed(fc6_e1[10:3]);
-    wire signed [16:0] fc6_n2_s3 = $signed({1'b0, ($signed({{5{fc6_n2_s3_xh[7]}}, fc6_n2_s3_xh}) - fc6_n2_s3_yo), fc6_e1[2:0]});
-    wire signed [9:0] fc6_n2_s4_xh = $signed(fc6_e7[12:3]);
-    wire signed [15:0] fc6_n2_s4 = $signed({($signed({{3{fc6_n2_s4_xh[9]}}, fc6_n2_s4_xh}) - fc6_e7), fc6_e7[2:0]});
-    wire signed [14:0] fc6_n2_s5_xh = $signed(fc6_n2_s4[15:1]);
-    wire [17:0] fc6_n2_s5_u = {($signed({{2{fc6_n2_s5_xh[14]}}, fc6_n2_s5_xh}) - fc6_n2_s3), fc6_n2_s4[0]};
+    wire signed [13:0] fc6_n2_s1_xh = $signed(fc6_n2_s0[16:3]);
+    wire signed [17:0] fc6_n2_s1 = $signed({($signed({fc6_n2_s1_xh[13], fc6_n2_s1_xh}) - $signed({{4{fc6_in_5_s_2[10]}}, fc6_in_5_s_2})), fc6_n2_s0[2:0]});
+    wire signed [11:0] fc6_n2_s2_yo = $signed({1'b0, (~fc6_e7[10]), fc6_e7[9:0]});
+    wire signed [6:0] fc6_n2_s2_xh = $signed(fc6_e18_xo[11:5]);
+    wire signed [17:0] fc6_n2_s2 = $signed({1'b0, ($signed({{5{fc6_n2_s2_xh[6]}}, fc6_n2_s2_xh}) + fc6_n2_s2_yo), fc6_e18_xo[4:0]});
+    wire signed [13:0] fc6_n2_s3_yo = $signed({1'b1, (~fc6_e15[12]), fc6_e15[11:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n2_s6_xh = $signed(fc6_n2_s2[20:5]);
+    wire signed [15:0] fc6_n2_s3_xh = $signed(fc6_n2_s1[17:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n2_s6 = $signed({1'b0, ($signed(fc6_n2_s6_xh[13:0]) - fc6_e13), fc6_n2_s2[4:0]});
+    wire signed [16:0] fc6_n2_s3 = $signed({($signed(fc6_n2_s3_xh[14:0]) - $signed({fc6_n2_s3_yo[13], fc6_n2_s3_yo})), fc6_n2_s1[1:0]});
+    wire fc6_n2_s4_yo_i = ~fc6_e11[13];
+    wire signed [14:0] fc6_n2_s4_yo = $signed({1'b1, fc6_n2_s4_yo_i, fc6_e11[12:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc6_n2_s7_xh = $signed(fc6_n2_s6[19:9]);
+    wire signed [16:0] fc6_n2_s4_xh = $signed(fc6_n2_s2[17:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [18:0] fc6_n2_s7_d1;
-    reg  [17:0] fc6_n2_s5_d1;
-    wire signed [17:0] fc6_n2_s5_d1_v = $signed(fc6_n2_s5_d1);
-    wire signed [18:0] fc6_n2_acc = ($signed(fc6_n2_s7_d1) - $signed({fc6_n2_s5_d1_v[17], fc6_n2_s5_d1_v}));
+    wire signed [17:0] fc6_n2_s4 = $signed({1'b0, ($signed(fc6_n2_s4_xh[15:0]) - $signed({fc6_n2_s4_yo[14], fc6_n2_s4_yo})), fc6_n2_s2[0]});
+    wire signed [10:0] fc6_n2_s5_xh = $signed(fc6_e14[11:1]);
+    wire [17:0] fc6_n2_s5_u = {($signed({{6{fc6_n2_s5_xh[10]}}, fc6_n2_s5_xh}) - fc6_n2_s3), fc6_e14[0]};
+    reg  [17:0] fc6_n2_s7_hs_d1;
+    reg  [17:0] fc6_n2_s6_d1;
+    wire signed [17:0] fc6_n2_s6_d1_v = $signed(fc6_n2_s6_d1);
+    wire signed [18:0] fc6_n2_acc = ($signed({$signed(fc6_n2_s7_hs_d1), 1'd0}) - $signed({fc6_n2_s6_d1_v[17], fc6_n2_s6_d1_v}));
     wire fc6_n2_y_sticky = |fc6_n2_acc[1:0];
     wire fc6_n2_y_inc = fc6_n2_acc[2] & (fc6_n2_y_sticky | fc6_n2_acc[3]);
     wire signed [15:0] fc6_n2_y_rnd = $signed(fc6_n2_acc[18:3]) + $signed({15'd0, fc6_n2_y_inc});
-    wire signed [13:0] fc6_n3_s0 = $signed({1'b0, ($signed({{2{fc6_e8_xh[8]}}, fc6_e8_xh}) + fc6_in_5_s_2), fc6_in_6_s_2[1:0]});
-    wire signed [10:0] fc6_n3_s1_xh = $signed(fc6_n3_s0[13:3]);
-    wire signed [17:0] fc6_n3_s1 = $signed({1'b0, ($signed({{3{fc6_n3_s1_xh[10]}}, fc6_n3_s1_xh}) + $signed(fc6_e4[13:0])), fc6_n3_s0[2:0]});
+    wire signed [2:0] fc6_n3_s0_xh = $signed(fc6_in_4_s_2[10:8]);
+    wire signed [19:0] fc6_n3_s0 = $signed({1'b0, ($signed({{8{fc6_n3_s0_xh[2]}}, fc6_n3_s0_xh}) + fc6_in_3_s_2), fc6_in_4_s_2[7:0]});
+    wire signed [11:0] fc6_n3_s1 = $signed({($signed({fc6_n1_s2_xh[9], fc6_n1_s2_xh}) - fc6_in_4_s_2), fc6_in_7_s_2[0]});
+    wire signed [12:0] fc6_n3_s2_yo = $signed({1'b0, (~fc6_n3_s1[11]), fc6_n3_s1[10:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n3_s2_xh = $signed(fc6_n3_s1[17:1]);
+    wire signed [18:0] fc6_n3_s2_xh = $signed(fc6_n3_s0[19:1]);
     /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc6_n3_s2 = $signed({1'b0, ($signed(fc6_n3_s2_xh[17:0]) + $signed({{5{fc6_n3_s2_yo[12]}}, fc6_n3_s2_yo})), fc6_n3_s0[0]});
+    wire signed [14:0] fc6_n3_s4 = $signed({1'b0, ($signed(fc6_e3[13:1]) + $signed({fc6_n2_s2_yo[11], fc6_n2_s2_yo})), fc6_e3[0]});
+    wire signed [7:0] fc6_n3_s5_xh = $signed(fc6_e8[10:3]);
+    wire signed [12:0] fc6_n3_s5_hi = $signed({{5{fc6_n3_s5_xh[7]}}, fc6_n3_s5_xh}) - $signed({1'b0, (fc6_e13_yo + fc6_e18_xo)});
+    wire signed [15:0] fc6_n3_s5 = $signed({fc6_n3_s5_hi, fc6_e8[2:0]});
+    wire signed [11:0] fc6_n3_s6_xh = $signed(fc6_e12[13:2]);
+    wire signed [16:0] fc6_n3_s6 = $signed({($signed({{3{fc6_n3_s6_xh[11]}}, fc6_n3_s6_xh}) - fc6_n3_s4), fc6_e12[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc6_n3_s2 = $signed({1'b0, ($signed(fc6_n3_s2_xh[15:0]) + $signed({{3{fc6_e17[12]}}, fc6_e17})), fc6_n3_s1[0]});
+    wire signed [17:0] fc6_n3_s7_xh = $signed(fc6_n3_s2[19:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n3_s3_yo = $signed({1'b1, (~fc6_e16[12]), fc6_e16[11:0]});
-    wire signed [15:0] fc6_n3_s3 = $signed({($signed(fc6_e14[15:1]) - $signed({fc6_n3_s3_yo[13], fc6_n3_s3_yo})), fc6_e14[0]});
-    wire signed [7:0] fc6_n3_s5_xh = $signed(fc6_n3_s3[15:8]);
-    wire [16:0] fc6_n3_s5_u = {($signed({fc6_n3_s5_xh[7], fc6_n3_s5_xh}) + 9'sd55), fc6_n3_s3[7:0]};
-    reg  [18:0] fc6_n3_s4_d1;
-    reg  [16:0] fc6_n3_s5_d1;
-    wire signed [16:0] fc6_n3_s5_d1_v = $signed(fc6_n3_s5_d1);
-    wire signed [6:0] fc6_n3_s0_xh = $signed(fc6_in_5_s_2[10:4]);
-    wire signed [18:0] fc6_n3_acc = ((-$signed(fc6_n3_s4_d1)) - $signed({{2{fc6_n3_s5_d1_v[16]}}, fc6_n3_s5_d1_v}));
+    wire signed [16:0] fc6_n3_s7_hi = $signed(fc6_n3_s7_xh[16:0]) - $signed({1'b1, (~fc6_n3_s5[15]), fc6_n3_s5[14:0]});
+    wire signed [8:0] fc6_n3_s8_xh = $signed(fc6_n3_s6[16:8]);
+    wire [19:0] fc6_n3_s8_u = {1'b0, ($signed({{2{fc6_n3_s8_xh[8]}}, fc6_n3_s8_xh}) + 11'sh48b), fc6_n3_s6[7:0]};
+    reg  [19:0] fc6_n3_s7_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc6_n3_s7_d1_v = $signed(fc6_n3_s7_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [19:0] fc6_n3_s8_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc6_n3_s8_d1_v = $signed(fc6_n3_s8_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc6_n3_acc = ($signed(fc6_n3_s7_d1_v[18:0]) - $signed(fc6_n3_s8_d1_v[18:0]));
     wire fc6_n3_y_sticky = |fc6_n3_acc[1:0];
     wire fc6_n3_y_inc = fc6_n3_acc[2] & (fc6_n3_y_sticky | fc6_n3_acc[3]);
     wire signed [15:0] fc6_n3_y_rnd = $signed(fc6_n3_acc[18:3]) + $signed({15'd0, fc6_n3_y_inc});
-    wire signed [7:0] fc6_n4_s0_xh = $signed(fc6_in_7_s_2[10:3]);
-    wire signed [14:0] fc6_n4_s0 = $signed({1'b0, ($signed({{3{fc6_n4_s0_xh[7]}}, fc6_n4_s0_xh}) + fc6_in_4_s_2), fc6_in_7_s_2[2:0]});
-    wire signed [9:0] fc6_n4_s1_xh = $signed(fc6_e2[11:2]);
+    wire signed [12:0] fc6_n4_s0 = $signed({1'b0, ($signed({fc6_e0_xh[9], fc6_e0_xh}) + fc6_in_2_s_2), fc6_in_1_s_2[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n4_s1 = $signed({($signed({{5{fc6_n4_s1_xh[9]}}, fc6_n4_s1_xh}) - fc6_n4_s0), fc6_e2[1:0]});
+    wire signed [12:0] fc6_n4_s1 = $signed({1'b0, ($signed({fc6_e5_xh[9], fc6_e5_xh}) + fc6_in_4_s_2), fc6_in_4_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n4_s3_xh = $signed(fc6_e9[15:1]);
-    wire signed [16:0] fc6_n4_s3 = $signed({($signed({fc6_n4_s3_xh[14], fc6_n4_s3_xh}) + $signed(fc6_n4_s1[15:0])), fc6_e9[0]});
-    wire signed [11:0] fc6_n4_s4_xh = $signed(fc6_e16[12:1]);
-    wire signed [15:0] fc6_n4_s4_hi = $signed({{4{fc6_n4_s4_xh[11]}}, fc6_n4_s4_xh}) - $signed({1'b0, ($signed(fc6_e4[14:1]) - fc6_n1_s5_yo), fc6_e4[0]});
-    wire signed [16:0] fc6_n4_s4 = $signed({fc6_n4_s4_hi, fc6_e16[0]});
-    wire signed [14:0] fc6_n4_s5_xh = $signed(fc6_e10[16:2]);
-    wire [18:0] fc6_n4_s5_u = {($signed({{2{fc6_n4_s5_xh[14]}}, fc6_n4_s5_xh}) + fc6_n4_s3), fc6_e10[1:0]};
+    wire signed [11:0] fc6_n4_s2 = $signed({($signed({fc6_n1_s2_xh[9], fc6_n1_s2_xh}) - fc6_in_5_s_2), fc6_in_7_s_2[0]});
+    wire signed [6:0] fc6_n4_s3_xh = $signed(fc6_n4_s0[12:6]);
+    wire signed [18:0] fc6_n4_s3 = $signed({1'b0, ($signed({{5{fc6_n4_s3_xh[6]}}, fc6_n4_s3_xh}) + $signed(fc6_n4_s1[11:0])), fc6_n4_s0[5:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc6_n4_s6_xh = $signed(fc6_n4_s4[16:8]);
+    wire signed [12:0] fc6_n4_s4_yo = $signed({1'b0, fc6_e6_yo_i, fc6_e0[10:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [18:0] fc6_n4_s5_d1;
-    reg  [16:0] fc6_n4_s6_d1;
-    wire signed [16:0] fc6_n4_s6_d1_v = $signed(fc6_n4_s6_d1);
-    wire signed [18:0] fc6_n4_acc = ((-$signed(fc6_n4_s5_d1)) - $signed({{2{fc6_n4_s6_d1_v[16]}}, fc6_n4_s6_d1_v}));
+    wire signed [12:0] fc6_n4_s4_xo = $signed({1'b0, (~fc6_n4_s2[11]), fc6_n4_s2[10:0]});
+    wire signed [9:0] fc6_n4_s4_xh = $signed(fc6_n4_s4_xo[12:3]);
+    wire signed [15:0] fc6_n4_s4 = $signed({1'b0, ($signed({{2{fc6_n4_s4_xh[9]}}, fc6_n4_s4_xh}) + $signed(fc6_n4_s4_yo[11:0])), fc6_n4_s4_xo[2:0]});
+    wire signed [18:0] fc6_n4_s5 = fc6_n4_s3 - $signed({{5{fc6_e3[13]}}, fc6_e3});
+    wire signed [11:0] fc6_n4_s6_xh = $signed(fc6_n4_s4[15:4]);
+    wire signed [12:0] fc6_n4_s6_hi = $signed({fc6_n4_s6_xh[11], fc6_n4_s6_xh}) + $signed({1'b0, (~fc6_e14[11]), fc6_e14[10:0]});
+    wire signed [17:0] fc6_n4_s6 = $signed({1'b0, fc6_n4_s6_hi, fc6_n4_s4[3:0]});
+    wire [18:0] fc6_n4_s7_u = {($signed(fc6_n4_s5[18:1]) + $signed({{2{fc6_e19[15]}}, fc6_e19})), fc6_n4_s5[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [9:0] fc6_n4_s8_xh = $signed(fc6_n4_s6[17:8]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [18:0] fc6_n4_s7_d1;
+    reg  [17:0] fc6_n4_s8_d1;
+    wire signed [17:0] fc6_n4_s8_d1_v = $signed(fc6_n4_s8_d1);
+    wire signed [18:0] fc6_n4_acc = ($signed(fc6_n4_s7_d1) - $signed({fc6_n4_s8_d1_v[17], fc6_n4_s8_d1_v}));
     wire fc6_n4_y_sticky = |fc6_n4_acc[1:0];
     wire fc6_n4_y_inc = fc6_n4_acc[2] & (fc6_n4_y_sticky | fc6_n4_acc[3]);
     wire signed [15:0] fc6_n4_y_rnd = $signed(fc6_n4_acc[18:3]) + $signed({15'd0, fc6_n4_y_inc});
-    wire signed [6:0] fc6_n5_s0_xh = $signed(fc6_in_6_s_2[10:4]);
-    wire signed [14:0] fc6_n5_s0 = $signed({($signed({{4{fc6_n5_s0_xh[6]}}, fc6_n5_s0_xh}) - fc6_in_7_s_2), fc6_in_6_s_2[3:0]});
-    wire signed [12:0] fc6_n5_s1_xh = $signed(fc6_n5_s0[14:2]);
-    wire signed [15:0] fc6_n5_s1 = $signed({($signed({fc6_n5_s1_xh[12], fc6_n5_s1_xh}) - $signed({fc6_n2_s3_yo[12], fc6_n2_s3_yo})), fc6_n5_s0[1:0]});
-    wire signed [10:0] fc6_n5_s2_xh = $signed(fc6_e3[14:4]);
-    wire signed [16:0] fc6_n5_s2 = $signed({($signed({{2{fc6_n5_s2_xh[10]}}, fc6_n5_s2_xh}) - $signed({fc6_e15_yo[11], fc6_e15_yo})), fc6_e3[3:0]});
-    wire signed [11:0] fc6_n5_s3_yo = $signed({1'b1, fc6_e14_xo_i, fc6_e5[9:0]});
-    wire signed [15:0] fc6_n5_s3 = $signed({1'b0, ($signed(fc6_e9[14:0]) - $signed({{3{fc6_n5_s3_yo[11]}}, fc6_n5_s3_yo}))});
-    wire signed [11:0] fc6_n5_s4_xh = $signed(fc6_e18[13:2]);
-    wire signed [15:0] fc6_n5_s4 = $signed({($signed({{2{fc6_n5_s4_xh[11]}}, fc6_n5_s4_xh}) - fc6_e18), fc6_e18[1:0]});
-    wire signed [12:0] fc6_n5_s5_yo = $signed({1'b0, (~fc6_e19[11]), fc6_e19[10:0]});
-    wire signed [16:0] fc6_n5_s5 = $signed({($signed(fc6_n5_s2[16:2]) + $signed({{2{fc6_n5_s5_yo[12]}}, fc6_n5_s5_yo})), fc6_n5_s2[1:0]});
-    wire signed [12:0] fc6_n5_s6_xh = $signed(fc6_n5_s3[15:3]);
-    wire signed [18:0] fc6_n5_s6 = $signed({($signed({{3{fc6_n5_s6_xh[12]}}, fc6_n5_s6_xh}) + fc6_n5_s4), fc6_n5_s3[2:0]});
-    wire signed [16:0] fc6_n5_s7_m = $signed({1'b0, (~fc6_n5_s1[15]), fc6_n5_s1[14:0]}) + fc6_n5_s5;
-    reg  [17:0] fc6_n5_s7_d1;
-    wire signed [17:0] fc6_n5_s7_d1_v = $signed(fc6_n5_s7_d1);
-    reg  [18:0] fc6_n5_s8_d1;
-    wire signed [18:0] fc6_n5_acc = ($signed({fc6_n5_s7_d1_v[17], fc6_n5_s7_d1_v}) + $signed(fc6_n5_s8_d1));
+    wire signed [7:0] fc6_n5_s0_xh = $signed(fc6_in_2_s_2[10:3]);
+    wire signed [13:0] fc6_n5_s0 = $signed({($signed({{3{fc6_n5_s0_xh[7]}}, fc6_n5_s0_xh}) - fc6_in_1_s_2), fc6_in_2_s_2[2:0]});
+    wire signed [14:0] fc6_n5_s1_m = $signed({{4{fc6_in_6_s_2[10]}}, fc6_in_6_s_2}) - $signed({1'b1, (~fc6_n5_s0[13]), fc6_n5_s0[12:0]});
+    wire signed [15:0] fc6_n5_s1 = $signed({1'b0, fc6_n5_s1_m});
+    wire signed [9:0] fc6_n5_s2_xh = $signed(fc6_e2[10:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [14:0] fc6_n5_s2 = $signed({1'b0, ($signed({{3{fc6_n5_s2_xh[9]}}, fc6_n5_s2_xh}) - fc6_e6_yo), fc6_e2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc6_n5_s3_xo = $signed({1'b0, (~fc6_e10[15]), fc6_e10[14:0]});
+    wire signed [14:0] fc6_n5_s3_xh = $signed(fc6_n5_s3_xo[16:2]);
+    wire signed [18:0] fc6_n5_s3 = $signed({1'b0, ($signed({fc6_n5_s3_xh[14], fc6_n5_s3_xh}) + $signed(fc6_e17[15:0])), fc6_n5_s3_xo[1:0]});
+    wire signed [15:0] fc6_n5_s4 = $signed({($signed(fc6_e18[15:3]) - fc6_e20), fc6_e18[2:0]});
+    wire signed [11:0] fc6_n5_s5_xh = $signed(fc6_n5_s1[15:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc6_n5_s5 = $signed({1'b0, ($signed({{2{fc6_n5_s5_xh[11]}}, fc6_n5_s5_xh}) + $signed(fc6_n5_s2[13:0])), fc6_n5_s1[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc6_n5_s6_yo = $signed({1'b0, (~fc6_n5_s4[15]), fc6_n5_s4[14:0]});
+    wire [18:0] fc6_n5_s6_u = {1'b0, ($signed(fc6_n5_s5[17:0]) + $signed({fc6_n5_s6_yo[16], fc6_n5_s6_yo}))};
+    reg  [18:0] fc6_n5_s6_d1;
+    reg  [18:0] fc6_n5_s7_d1;
+    wire signed [18:0] fc6_n5_acc = ($signed(fc6_n5_s6_d1) + $signed(fc6_n5_s7_d1));
     wire fc6_n5_y_sticky = |fc6_n5_acc[1:0];
     wire fc6_n5_y_inc = fc6_n5_acc[2] & (fc6_n5_y_sticky | fc6_n5_acc[3]);
     wire signed [15:0] fc6_n5_y_rnd = $signed(fc6_n5_acc[18:3]) + $signed({15'd0, fc6_n5_y_inc});
-    wire signed [14:0] fc6_n6_s0 = $signed({($signed({{4{fc6_n3_s0_xh[6]}}, fc6_n3_s0_xh}) - fc6_in_0_s_2), fc6_in_5_s_2[3:0]});
-    wire signed [11:0] fc6_n6_s1_xh = $signed(fc6_n6_s0[14:3]);
-    wire signed [16:0] fc6_n6_s1 = $signed({($signed({{2{fc6_n6_s1_xh[11]}}, fc6_n6_s1_xh}) - $signed({fc6_n2_s3_yo[12], fc6_n2_s3_yo})), fc6_n6_s0[2:0]});
-    wire signed [16:0] fc6_n6_s2 = $signed({(fc6_e12_xh + fc6_e3), fc6_e6[1:0]});
-    wire signed [17:0] fc6_n6_s3 = $signed({fc6_n6_s2[16], fc6_n6_s2}) - $signed({{2{fc6_e9[15]}}, fc6_e9});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_s4_xh = $signed(fc6_n6_s1[16:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_s4 = $signed({($signed(fc6_n6_s4_xh[14:0]) - $signed({fc6_e15[13], fc6_e15})), fc6_n6_s1[0]});
-    wire signed [18:0] fc6_n6_s5_xo = $signed({1'b0, (~fc6_n6_s3[17]), fc6_n6_s3[16:0]});
-    wire signed [14:0] fc6_n6_s5_xh = $signed(fc6_n6_s5_xo[18:4]);
-    wire [20:0] fc6_n6_s5_u = {1'b0, ($signed({fc6_n6_s5_xh[14], fc6_n6_s5_xh}) + $signed(fc6_e10[15:0])), fc6_n6_s5_xo[3:0]};
-    wire signed [7:0] fc6_n6_s6_xh = $signed(fc6_n6_s4[15:8]);
-    wire [19:0] fc6_n6_s6_u = {($signed({{4{fc6_n6_s6_xh[7]}}, fc6_n6_s6_xh}) - 12'sd1767), fc6_n6_s4[7:0]}; // bias -2.859375, less the terms' sign-extension offsets
-    reg  [19:0] fc6_n6_s6_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n6_s6_d1_v = $signed(fc6_n6_s6_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [20:0] fc6_n6_s5_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc6_n6_s5_d1_v = $signed(fc6_n6_s5_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n6_acc = ($signed(fc6_n6_s6_d1_v[18:0]) + $signed(fc6_n6_s5_d1_v[18:0]));
+    wire signed [3:0] fc6_n6_s0_xh = $signed(fc6_in_5_s_2[10:7]);
+    wire signed [18:0] fc6_n6_s0 = $signed({1'b0, ($signed({{7{fc6_n6_s0_xh[3]}}, fc6_n6_s0_xh}) + fc6_in_6_s_2), fc6_in_5_s_2[6:0]});
+    wire signed [18:0] fc6_n6_s1 = $signed({($signed(fc6_n6_s0[18:3]) - $signed({{5{fc6_in_7_s_2[10]}}, fc6_in_7_s_2})), fc6_n6_s0[2:0]});
+    wire signed [10:0] fc6_n6_s2_xh = $signed(fc6_e9[14:4]);
+    wire signed [17:0] fc6_n6_s2 = $signed({($signed({{3{fc6_n6_s2_xh[10]}}, fc6_n6_s2_xh}) - fc6_e3), fc6_e9[3:0]});
+    wire signed [18:0] fc6_n6_s3 = fc6_n6_s1 - $signed({{5{fc6_e16[13]}}, fc6_e16});
+    wire signed [14:0] fc6_n6_s4_yo = $signed({1'b0, fc6_n2_s4_yo_i, fc6_e11[12:0]});
+    wire signed [17:0] fc6_n6_s4 = $signed({($signed(fc6_n6_s2[17:2]) + $signed({fc6_n6_s4_yo[14], fc6_n6_s4_yo})), fc6_n6_s2[1:0]});
+    wire signed [14:0] fc6_n6_s5_yo = $signed({1'b1, (~fc6_e12[13]), fc6_e12[12:0]});
+    wire [18:0] fc6_n6_s5_u = {($signed(fc6_n6_s3[18:1]) - $signed({{3{fc6_n6_s5_yo[14]}}, fc6_n6_s5_yo})), fc6_n6_s3[0]};
+    reg  [18:0] fc6_n6_s5_d1;
+    reg  [17:0] fc6_n6_s6_d1;
+    wire signed [17:0] fc6_n6_s6_d1_v = $signed(fc6_n6_s6_d1);
+    wire signed [18:0] fc6_n6_acc = ($signed(fc6_n6_s5_d1) - $signed({fc6_n6_s6_d1_v[17], fc6_n6_s6_d1_v}));
     wire fc6_n6_y_sticky = |fc6_n6_acc[1:0];
     wire fc6_n6_y_inc = fc6_n6_acc[2] & (fc6_n6_y_sticky | fc6_n6_acc[3]);
     wire signed [15:0] fc6_n6_y_rnd = $signed(fc6_n6_acc[18:3]) + $signed({15'd0, fc6_n6_y_inc});
-    wire signed [7:0] fc6_n7_s0_xh = $signed(fc6_in_6_s_2[10:3]);
-    wire signed [13:0] fc6_n7_s0 = $signed({($signed({{3{fc6_n7_s0_xh[7]}}, fc6_n7_s0_xh}) - fc6_in_5_s_2), fc6_in_6_s_2[2:0]});
-    wire signed [13:0] fc6_n7_s1 = $signed({($signed({{3{fc6_n4_s0_xh[7]}}, fc6_n4_s0_xh}) - fc6_in_7_s_2), fc6_in_7_s_2[2:0]});
-    wire signed [14:0] fc6_n7_s2_xo = $signed({1'b0, (~fc6_n7_s0[13]), fc6_n7_s0[12:0]});
-    wire signed [11:0] fc6_n7_s2_xh = $signed(fc6_n7_s2_xo[14:3]);
-    wire signed [16:0] fc6_n7_s2 = $signed({($signed({{2{fc6_n7_s2_xh[11]}}, fc6_n7_s2_xh}) + fc6_n7_s1), fc6_n7_s2_xo[2:0]});
-    wire signed [16:0] fc6_n7_s3 = $signed({1'b0, ($signed({{5{fc6_e1[10]}}, fc6_e1}) - fc6_e10_yo)});
-    wire signed [8:0] fc6_n7_s4_xh = $signed(fc6_n5_s5_yo[12:4]);
-    wire signed [16:0] fc6_n7_s4 = $signed({1'b0, ($signed({{3{fc6_n7_s4_xh[8]}}, fc6_n7_s4_xh}) + $signed(fc6_e7[11:0])), fc6_n5_s5_yo[3:0]});
-    wire signed [12:0] fc6_n7_s5_xo = $signed({1'b0, (~fc6_e20[11]), fc6_e20[10:0]});
-    wire signed [10:0] fc6_n7_s5_xh = $signed(fc6_n7_s5_xo[12:2]);
-    wire signed [15:0] fc6_n7_s5 = $signed({1'b0, ($signed({{2{fc6_n7_s5_xh[10]}}, fc6_n7_s5_xh}) + $signed(fc6_e15[12:0])), fc6_n7_s5_xo[1:0]});
-    wire signed [14:0] fc6_n7_s6_xh = $signed(fc6_n7_s3[16:2]);
-    wire signed [18:0] fc6_n7_s6 = $signed({($signed({{2{fc6_n7_s6_xh[14]}}, fc6_n7_s6_xh}) - fc6_n7_s2), fc6_n7_s3[1:0]});
-    reg  [18:0] fc6_n7_s8_d1;
-    wire signed [18:0] fc6_n7_s8_d1_v = $signed(fc6_n7_s8_d1);
-    reg  [16:0] fc6_n7_s7_d1;
-    wire signed [16:0] fc6_n7_s7_d1_v = $signed(fc6_n7_s7_d1);
-    wire signed [19:0] fc6_n7_acc = ($signed({fc6_n7_s8_d1_v[18], fc6_n7_s8_d1_v}) + $signed({{3{fc6_n7_s7_d1_v[16]}}, fc6_n7_s7_d1_v}));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc6_n7_s0 = $signed({1'b0, ($signed({{2{fc6_e15_xh[8]}}, fc6_e15_xh}) + fc6_in_0_s_2), fc6_in_2_s_2[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc6_n7_s1_xh = $signed(fc6_in_3_s_2[10:3]);
+    wire signed [13:0] fc6_n7_s1 = $signed({($signed({{3{fc6_n7_s1_xh[7]}}, fc6_n7_s1_xh}) - fc6_in_6_s_2), fc6_in_3_s_2[2:0]});
+    wire signed [13:0] fc6_n7_s2 = $signed({1'b0, ($signed(fc6_n7_s0[12:0]) + $signed({{2{fc6_in_7_s_2[10]}}, fc6_in_7_s_2}))});
+    wire signed [11:0] fc6_n7_s3_yo = $signed({1'b1, fc6_e13_yo_i, fc6_e1[9:0]});
+    wire signed [9:0] fc6_n7_s3_xh = $signed(fc6_n7_s1[13:4]);
+    wire signed [16:0] fc6_n7_s3 = $signed({($signed({{3{fc6_n7_s3_xh[9]}}, fc6_n7_s3_xh}) - $signed({fc6_n7_s3_yo[11], fc6_n7_s3_yo})), fc6_n7_s1[3:0]});
+    wire signed [16:0] fc6_n7_s4 = $signed({1'b0, ($signed({{4{fc6_n2_s2_yo[11]}}, fc6_n2_s2_yo}) + $signed(fc6_e17[15:0]))});
+    wire signed [16:0] fc6_n7_s5 = $signed({($signed(fc6_n7_s3[16:2]) - $signed({fc6_n7_s2[13], fc6_n7_s2})), fc6_n7_s3[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] fc6_n7_s6_xh = $signed(fc6_n7_s4[16:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc6_n7_s6 = $signed({1'b0, ($signed(fc6_n7_s6_xh[14:0]) + $signed({{2{fc6_e20[12]}}, fc6_e20})), fc6_n7_s4[0]});
+    wire signed [12:0] fc6_n7_s7_xh = $signed(fc6_n7_s5[16:4]);
+    wire [19:0] fc6_n7_s7_u = {($signed({{3{fc6_n7_s7_xh[12]}}, fc6_n7_s7_xh}) - fc6_e19), fc6_n7_s5[3:0]};
+    reg  [16:0] fc6_n7_s8_d1;
+    wire signed [16:0] fc6_n7_s8_d1_v = $signed(fc6_n7_s8_d1);
+    reg  [19:0] fc6_n7_s7_d1;
+    wire signed [19:0] fc6_n7_acc = ($signed({{3{fc6_n7_s8_d1_v[16]}}, fc6_n7_s8_d1_v}) - $signed(fc6_n7_s7_d1));
     wire fc6_n7_y_sticky = |fc6_n7_acc[1:0];
     wire fc6_n7_y_inc = fc6_n7_acc[2] & (fc6_n7_y_sticky | fc6_n7_acc[3]);
     /* verilator lint_off UNUSEDSIGNAL */
@@ -273,22 +274,22 @@ module activations_fc6 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc6_n0_s6_d1 <= {1'b0, fc6_n0_s6_hi, fc6_e12[1:0]};
-            fc6_n0_s7_d1 <= fc6_n0_s7_u;
-            fc6_n1_s8_d1 <= $signed({{3{fc6_e13[13]}}, fc6_e13}) - fc6_n1_s6;
-            fc6_n1_s7_d1 <= {1'b0, fc6_n1_s7_hi, fc6_n1_s5[0]};
-            fc6_n2_s7_d1 <= {($signed(fc6_n2_s7_xh[9:0]) - 10'sh289), fc6_n2_s6[8:0]};
-            fc6_n2_s5_d1 <= fc6_n2_s5_u;
-            fc6_n3_s4_d1 <= {(fc6_n0_s6_xh - $signed(fc6_n3_s2[16:0])), fc6_e12[1:0]};
-            fc6_n3_s5_d1 <= fc6_n3_s5_u;
-            fc6_n4_s5_d1 <= fc6_n4_s5_u;
-            fc6_n4_s6_d1 <= {1'b0, ($signed(fc6_n4_s6_xh[7:0]) + 8'sd37), fc6_n4_s4[7:0]};
-            fc6_n5_s7_d1 <= {1'b0, fc6_n5_s7_m};
-            fc6_n5_s8_d1 <= {($signed(fc6_n5_s6[18:9]) - 10'sd249), fc6_n5_s6[8:0]};
-            fc6_n6_s6_d1 <= fc6_n6_s6_u;
+            fc6_n0_s6_d1 <= fc6_n0_s6_u;
+            fc6_n0_s7_d1 <= {1'b0, ($signed(fc6_n0_s7_xh[1:0]) + 2'sd1), fc6_n0_s3[15:0]}; // bias -8, less the terms' sign-extension offsets
+            fc6_n1_s7_d1 <= {($signed(fc6_n1_s7_xh[10:0]) - 11'sh619), fc6_n1_s5[7:0]};
+            fc6_n1_s6_d1 <= {($signed(fc6_n1_s4[16:3]) + fc6_e6), fc6_n1_s4[2:0]};
+            fc6_n2_s7_hs_d1 <= fc6_n2_s5_u;
+            fc6_n2_s6_d1 <= {($signed(fc6_n2_s4[17:9]) - 9'sd25), fc6_n2_s4[8:0]};
+            fc6_n3_s7_d1 <= {1'b0, fc6_n3_s7_hi, fc6_n3_s2[1:0]};
+            fc6_n3_s8_d1 <= fc6_n3_s8_u;
+            fc6_n4_s7_d1 <= fc6_n4_s7_u;
+            fc6_n4_s8_d1 <= {1'b0, ($signed(fc6_n4_s8_xh[8:0]) + 9'sd109), fc6_n4_s6[7:0]};
+            fc6_n5_s6_d1 <= fc6_n5_s6_u;
+            fc6_n5_s7_d1 <= {($signed(fc6_n5_s3[18:9]) - 10'sd377), fc6_n5_s3[8:0]}; // bias -3.71875, less the terms' sign-extension offsets
             fc6_n6_s5_d1 <= fc6_n6_s5_u;
-            fc6_n7_s8_d1 <= {($signed(fc6_n7_s6[18:11]) + 8'sd1), fc6_n7_s6[10:0]};
-            fc6_n7_s7_d1 <= {($signed(fc6_n7_s4[16:1]) - fc6_n7_s5), fc6_n7_s4[0]};
+            fc6_n6_s6_d1 <= {($signed(fc6_n6_s4[17:8]) + 10'sd119), fc6_n6_s4[7:0]};
+            fc6_n7_s8_d1 <= {($signed(fc6_n7_s6[16:10]) - 7'sd51), fc6_n7_s6[9:0]}; // bias -2, less the terms' sign-extension offsets
+            fc6_n7_s7_d1 <= fc6_n7_s7_u;
         end
     end
 

@@ -3,9 +3,10 @@
 // input  type: ufixed<8,0,RND_CONV,SAT>
 // output type: fixed<7,3,RND_CONV,SAT>
 // kernel type: fixed<12,5,RND_CONV,SAT>, bias type: fixed<12,6,RND_CONV,SAT>, accumulator: auto (exact)
-// constant products: shift-add, 185 CSD digits, 27 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 3.03 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 126 adder(s)
-// longest path per stage (delay model, ns): 3.60 | 3.03 (the last runs on into the next layer's first stage)
+// constant products: shift-add, 185 signed (binary where as few as CSD) digits, 26 subexpression(s) shared across the matrix
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.30 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 121 adder(s)
+// longest path per stage (delay model, ns): 3.60 | 2.30 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_fc7 (
@@ -23,74 +24,82 @@ module activations_fc7 (
     wire signed [8:0] fc7_in_5_s_2 = $signed({1'd0, in_data[47:40]});
     wire signed [8:0] fc7_in_6_s_2 = $signed({1'd0, in_data[55:48]});
     wire signed [8:0] fc7_in_7_s_2 = $signed({1'd0, in_data[63:56]});
-    wire signed [8:0] fc7_e0 = fc7_in_1_s_2 - fc7_in_3_s_2;
-    wire signed [7:0] fc7_e1_xh = $signed(fc7_in_6_s_2[8:1]);
-    wire signed [9:0] fc7_e1 = $signed({($signed({fc7_e1_xh[7], fc7_e1_xh}) - fc7_in_2_s_2), fc7_in_6_s_2[0]});
-    wire signed [7:0] fc7_e2_xh = $signed(fc7_in_0_s_2[8:1]);
-    wire signed [10:0] fc7_e2 = $signed({1'b0, ($signed({fc7_e2_xh[7], fc7_e2_xh}) + fc7_in_1_s_2), fc7_in_0_s_2[0]});
-    wire signed [6:0] fc7_e3_xh = $signed(fc7_in_5_s_2[8:2]);
-    wire signed [11:0] fc7_e3 = $signed({1'b0, ($signed({{2{fc7_e3_xh[6]}}, fc7_e3_xh}) + fc7_in_5_s_2), fc7_in_5_s_2[1:0]});
-    wire signed [5:0] fc7_e4_xh = $signed(fc7_in_2_s_2[8:3]);
-    wire signed [12:0] fc7_e4 = $signed({1'b0, ($signed({{3{fc7_e4_xh[5]}}, fc7_e4_xh}) + fc7_in_7_s_2), fc7_in_2_s_2[2:0]});
-    wire signed [6:0] fc7_e5_xh = $signed(fc7_in_4_s_2[8:2]);
-    wire signed [11:0] fc7_e5 = $signed({1'b0, ($signed({{2{fc7_e5_xh[6]}}, fc7_e5_xh}) + fc7_in_4_s_2), fc7_in_4_s_2[1:0]});
-    wire signed [5:0] fc7_e6_xh = $signed(fc7_in_7_s_2[8:3]);
-    wire signed [12:0] fc7_e6 = $signed({1'b0, ($signed({{3{fc7_e6_xh[5]}}, fc7_e6_xh}) + fc7_in_0_s_2), fc7_in_7_s_2[2:0]});
-    wire signed [10:0] fc7_e7 = $signed({($signed({{2{fc7_e5_xh[6]}}, fc7_e5_xh}) - fc7_in_4_s_2), fc7_in_4_s_2[1:0]});
-    wire signed [11:0] fc7_e8 = $signed({{3{fc7_in_6_s_2[8]}}, fc7_in_6_s_2}) - fc7_e3;
-    wire signed [10:0] fc7_e9 = $signed({1'b0, ($signed({fc7_e2_xh[7], fc7_e2_xh}) + fc7_in_5_s_2), fc7_in_0_s_2[0]});
-    wire signed [7:0] fc7_e10_xh = $signed(fc7_in_1_s_2[8:1]);
-    wire signed [10:0] fc7_e10 = $signed({1'b0, ($signed({fc7_e10_xh[7], fc7_e10_xh}) + fc7_in_3_s_2), fc7_in_1_s_2[0]});
-    wire signed [3:0] fc7_e11_xh = $signed(fc7_in_2_s_2[8:5]);
-    wire signed [13:0] fc7_e11 = $signed({($signed({{5{fc7_e11_xh[3]}}, fc7_e11_xh}) - fc7_in_2_s_2), fc7_in_2_s_2[4:0]});
-    wire signed [9:0] fc7_e12 = $signed({1'b0, (fc7_in_2_s_2 + fc7_in_3_s_2)});
-    wire signed [1:0] fc7_e13_xh = $signed(fc7_in_7_s_2[8:7]);
-    wire signed [16:0] fc7_e13 = $signed({1'b0, ($signed({{7{fc7_e13_xh[1]}}, fc7_e13_xh}) + fc7_in_5_s_2), fc7_in_7_s_2[6:0]});
-    wire signed [4:0] fc7_e14_xh = $signed(fc7_in_7_s_2[8:4]);
-    wire signed [12:0] fc7_e14 = $signed({($signed({{4{fc7_e14_xh[4]}}, fc7_e14_xh}) - fc7_in_6_s_2), fc7_in_7_s_2[3:0]});
-    wire signed [5:0] fc7_e15_xh = $signed(fc7_in_5_s_2[8:3]);
-    wire signed [13:0] fc7_e15_hi = $signed({{8{fc7_e15_xh[5]}}, fc7_e15_xh}) - $signed({1'b1, (~fc7_e14[12]), fc7_e14[11:0]});
-    wire signed [17:0] fc7_e15 = $signed({1'b0, fc7_e15_hi, fc7_in_5_s_2[2:0]});
-    wire signed [5:0] fc7_e16_xh = $signed(fc7_in_6_s_2[8:3]);
-    wire signed [15:0] fc7_e16 = $signed({($signed({{7{fc7_e16_xh[5]}}, fc7_e16_xh}) - fc7_e6), fc7_in_6_s_2[2:0]});
-    wire signed [11:0] fc7_e17 = $signed({{3{fc7_e0[8]}}, fc7_e0}) - fc7_e8;
-    wire signed [11:0] fc7_e18 = $signed({{3{fc7_in_7_s_2[8]}}, fc7_in_7_s_2}) - fc7_e5;
-    wire signed [10:0] fc7_e19_yo = $signed({1'b1, (~fc7_e1[9]), fc7_e1[8:0]});
-    wire signed [11:0] fc7_e19 = $signed({1'b0, ($signed({{2{fc7_in_0_s_2[8]}}, fc7_in_0_s_2}) - fc7_e19_yo)});
-    wire signed [4:0] fc7_e20_xh = $signed(fc7_in_3_s_2[8:4]);
-    wire signed [15:0] fc7_e20 = $signed({1'b0, ($signed({{6{fc7_e20_xh[4]}}, fc7_e20_xh}) - fc7_e19_yo), fc7_in_3_s_2[3:0]});
-    wire signed [10:0] fc7_e21 = $signed({1'b0, ($signed({fc7_in_5_s_2[8], fc7_in_5_s_2}) + $signed(fc7_e2[9:0]))});
-    wire signed [11:0] fc7_e22_xo = $signed({1'b0, (~fc7_e7[10]), fc7_e7[9:0]});
-    wire signed [12:0] fc7_e22 = $signed({1'b0, ($signed(fc7_e22_xo[11:1]) + fc7_e2), fc7_e22_xo[0]});
+    wire signed [5:0] fc7_e0_xh = $signed(fc7_in_0_s_2[8:3]);
+    wire signed [12:0] fc7_e0 = $signed({1'b0, ($signed({{3{fc7_e0_xh[5]}}, fc7_e0_xh}) + fc7_in_1_s_2), fc7_in_0_s_2[2:0]});
+    wire signed [9:0] fc7_e1 = $signed({1'b0, (fc7_in_3_s_2 + fc7_in_4_s_2)});
+    wire signed [7:0] fc7_e2_xh = $signed(fc7_in_5_s_2[8:1]);
+    wire signed [10:0] fc7_e2 = $signed({1'b0, ($signed({fc7_e2_xh[7], fc7_e2_xh}) + fc7_in_7_s_2), fc7_in_5_s_2[0]});
+    wire signed [7:0] fc7_e3_xh = $signed(fc7_in_2_s_2[8:1]);
+    wire signed [9:0] fc7_e3 = $signed({($signed({fc7_e3_xh[7], fc7_e3_xh}) - fc7_in_6_s_2), fc7_in_2_s_2[0]});
+    wire signed [7:0] fc7_e4_xh = $signed(fc7_in_0_s_2[8:1]);
+    wire signed [9:0] fc7_e4 = $signed({($signed({fc7_e4_xh[7], fc7_e4_xh}) - fc7_in_6_s_2), fc7_in_0_s_2[0]});
+    wire signed [7:0] fc7_e5_xh = $signed(fc7_in_1_s_2[8:1]);
+    wire signed [9:0] fc7_e5 = $signed({($signed({fc7_e5_xh[7], fc7_e5_xh}) - fc7_in_2_s_2), fc7_in_1_s_2[0]});
+    wire signed [9:0] fc7_e6 = $signed({1'b0, (fc7_in_1_s_2 + fc7_in_7_s_2)});
+    wire signed [7:0] fc7_e7_xh = $signed(fc7_in_4_s_2[8:1]);
+    wire signed [10:0] fc7_e7 = $signed({1'b0, ($signed({fc7_e7_xh[7], fc7_e7_xh}) + fc7_in_2_s_2), fc7_in_4_s_2[0]});
+    wire signed [5:0] fc7_e8_xh = $signed(fc7_in_5_s_2[8:3]);
+    wire signed [12:0] fc7_e8 = $signed({1'b0, ($signed({{3{fc7_e8_xh[5]}}, fc7_e8_xh}) + fc7_in_5_s_2), fc7_in_5_s_2[2:0]});
+    wire signed [8:0] fc7_e9 = fc7_in_4_s_2 - fc7_in_6_s_2;
+    wire signed [10:0] fc7_e10_m = $signed({{2{fc7_in_7_s_2[8]}}, fc7_in_7_s_2}) - $signed({1'b1, (~fc7_e5[9]), fc7_e5[8:0]});
+    wire signed [11:0] fc7_e10 = $signed({1'b0, fc7_e10_m});
+    wire signed [4:0] fc7_e11_xh = $signed(fc7_in_1_s_2[8:4]);
+    wire signed [13:0] fc7_e11 = $signed({1'b0, ($signed({{4{fc7_e11_xh[4]}}, fc7_e11_xh}) + fc7_in_5_s_2), fc7_in_1_s_2[3:0]});
+    wire signed [2:0] fc7_e12_xh = $signed(fc7_in_2_s_2[8:6]);
+    wire signed [14:0] fc7_e12 = $signed({($signed({{6{fc7_e12_xh[2]}}, fc7_e12_xh}) - fc7_in_0_s_2), fc7_in_2_s_2[5:0]});
+    wire signed [12:0] fc7_e13 = $signed({1'b0, ($signed({{3{fc7_in_3_s_2[8]}}, fc7_in_3_s_2}) + $signed(fc7_e0[11:0]))});
+    wire signed [12:0] fc7_e14 = $signed({1'b0, ($signed({{3{fc7_in_6_s_2[8]}}, fc7_in_6_s_2}) + $signed(fc7_e8[11:0]))});
+    wire signed [12:0] fc7_e15 = $signed({1'b0, ($signed(fc7_e0[11:0]) + $signed({fc7_e2[10], fc7_e2}))});
+    wire signed [7:0] fc7_e16_xh = $signed(fc7_in_3_s_2[8:1]);
+    wire signed [11:0] fc7_e16 = $signed({1'b0, ($signed({{2{fc7_e16_xh[7]}}, fc7_e16_xh}) + $signed(fc7_e2[9:0])), fc7_in_3_s_2[0]});
+    wire signed [8:0] fc7_e17_xh = $signed(fc7_e2[10:2]);
+    wire signed [11:0] fc7_e17 = $signed({($signed({fc7_e17_xh[8], fc7_e17_xh}) + fc7_e4), fc7_e2[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc7_e23_xh = $signed(fc7_e20[15:5]);
+    wire signed [11:0] fc7_e18 = $signed({1'b0, ($signed({{2{fc7_e3_xh[7]}}, fc7_e3_xh}) + fc7_e6), fc7_in_2_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_e23 = $signed({1'b0, ($signed(fc7_e23_xh[9:0]) + $signed({fc7_in_7_s_2[8], fc7_in_7_s_2})), fc7_e20[4:0]});
-    wire signed [11:0] fc7_e24 = $signed({($signed({{3{fc7_e16_xh[5]}}, fc7_e16_xh}) - fc7_in_1_s_2), fc7_in_6_s_2[2:0]});
-    wire signed [13:0] fc7_e25 = $signed({1'b0, ($signed(fc7_e4[12:4]) + fc7_in_0_s_2), fc7_e4[3:0]});
-    wire signed [5:0] fc7_e26_xh = $signed(fc7_e9[10:5]);
-    wire signed [13:0] fc7_e26 = $signed({($signed({{3{fc7_e26_xh[5]}}, fc7_e26_xh}) - fc7_in_2_s_2), fc7_e9[4:0]});
-    wire signed [4:0] fc7_n0_s0_xh = $signed(fc7_in_1_s_2[8:4]);
-    wire signed [13:0] fc7_n0_s0 = $signed({1'b0, ($signed({{4{fc7_n0_s0_xh[4]}}, fc7_n0_s0_xh}) + fc7_in_0_s_2), fc7_in_1_s_2[3:0]});
-    wire signed [8:0] fc7_n0_s1 = fc7_in_2_s_2 - fc7_in_4_s_2;
-    wire signed [6:0] fc7_n0_s2_xh = $signed(fc7_in_6_s_2[8:2]);
-    wire signed [10:0] fc7_n0_s2 = $signed({($signed({{2{fc7_n0_s2_xh[6]}}, fc7_n0_s2_xh}) - fc7_in_6_s_2), fc7_in_6_s_2[1:0]});
-    wire signed [13:0] fc7_n0_s3 = $signed({{5{fc7_n0_s1[8]}}, fc7_n0_s1}) - fc7_n0_s0;
-    wire signed [7:0] fc7_n0_s4_xh = $signed(fc7_e0[8:1]);
-    wire signed [11:0] fc7_n0_s4 = $signed({($signed({{3{fc7_n0_s4_xh[7]}}, fc7_n0_s4_xh}) - fc7_n0_s2), fc7_e0[0]});
-    wire signed [3:0] fc7_n0_s5_xh = $signed(fc7_e9[10:7]);
-    wire signed [19:0] fc7_n0_s5 = $signed({1'b0, ($signed({{8{fc7_n0_s5_xh[3]}}, fc7_n0_s5_xh}) + $signed(fc7_e6[11:0])), fc7_e9[6:0]});
-    wire signed [17:0] fc7_n0_s6 = $signed({1'b0, ($signed(fc7_e13[16:6]) + fc7_e10), fc7_e13[5:0]});
-    wire signed [9:0] fc7_n0_s7_xh = $signed(fc7_n0_s3[13:4]);
-    wire signed [12:0] fc7_n0_s7_hi = $signed({{3{fc7_n0_s7_xh[9]}}, fc7_n0_s7_xh}) - $signed({1'b1, (~fc7_n0_s4[11]), fc7_n0_s4[10:0]});
-    wire signed [16:0] fc7_n0_s7 = $signed({fc7_n0_s7_hi, fc7_n0_s3[3:0]});
-    wire signed [19:0] fc7_n0_s8 = fc7_n0_s5 - $signed({{2{fc7_n0_s6[17]}}, fc7_n0_s6});
-    wire signed [13:0] fc7_n0_s9_xh = $signed(fc7_e16[15:2]);
-    wire signed [14:0] fc7_n0_s9_hi = $signed({fc7_n0_s9_xh[13], fc7_n0_s9_xh}) - $signed({1'b1, (~fc7_e26[13]), fc7_e26[12:0]});
-    wire signed [17:0] fc7_n0_s10_m = $signed({1'b0, (~fc7_n0_s7[16]), fc7_n0_s7[15:0]}) + $signed({1'b0, fc7_n0_s9_hi, fc7_e16[1:0]});
-    wire signed [18:0] fc7_n0_s10 = $signed({1'b0, fc7_n0_s10_m});
-    wire signed [5:0] fc7_n0_s5_xh_2 = $signed(fc7_e0[8:3]);
-    wire signed [19:0] fc7_n0_acc = ($signed({fc7_n0_s10[18], fc7_n0_s10}) + $signed({($signed(fc7_n0_s8[19:10]) - 10'sd333), fc7_n0_s8[9:0]})); // bias -6.40625, less the terms' sign-extension offsets
+    wire signed [10:0] fc7_e19_xo = $signed({1'b0, (~fc7_e3[9]), fc7_e3[8:0]});
+    wire signed [8:0] fc7_e19_xh = $signed(fc7_e19_xo[10:2]);
+    wire signed [12:0] fc7_e19 = $signed({1'b0, ($signed({fc7_e19_xh[8], fc7_e19_xh}) + fc7_e1), fc7_e19_xo[1:0]});
+    wire signed [8:0] fc7_e20_xh = $signed(fc7_e5[9:1]);
+    wire signed [10:0] fc7_e20 = $signed({($signed({fc7_e20_xh[8], fc7_e20_xh}) - $signed({fc7_in_7_s_2[8], fc7_in_7_s_2})), fc7_e5[0]});
+    wire signed [13:0] fc7_e21 = $signed({1'b0, ($signed(fc7_e8[12:3]) + $signed({fc7_in_0_s_2[8], fc7_in_0_s_2})), fc7_e8[2:0]});
+    wire signed [9:0] fc7_e22 = $signed({($signed({fc7_e16_xh[7], fc7_e16_xh}) - fc7_in_6_s_2), fc7_in_3_s_2[0]});
+    wire signed [11:0] fc7_e23 = $signed({($signed({{3{fc7_e8_xh[5]}}, fc7_e8_xh}) - fc7_in_3_s_2), fc7_in_5_s_2[2:0]});
+    wire signed [4:0] fc7_e24_xh = $signed(fc7_in_7_s_2[8:4]);
+    wire signed [12:0] fc7_e24 = $signed({($signed({{4{fc7_e24_xh[4]}}, fc7_e24_xh}) - fc7_in_6_s_2), fc7_in_7_s_2[3:0]});
+    wire signed [8:0] fc7_e25_xh = $signed(fc7_e1[9:1]);
+    wire signed [9:0] fc7_e25 = $signed({(fc7_e25_xh - fc7_in_1_s_2), fc7_e1[0]});
+    wire signed [6:0] fc7_n0_s0_xh = $signed(fc7_in_0_s_2[8:2]);
+    wire signed [10:0] fc7_n0_s0 = $signed({($signed({{2{fc7_n0_s0_xh[6]}}, fc7_n0_s0_xh}) - fc7_in_0_s_2), fc7_in_0_s_2[1:0]});
+    wire signed [2:0] fc7_n0_s1_xh = $signed(fc7_in_1_s_2[8:6]);
+    wire signed [14:0] fc7_n0_s1 = $signed({($signed({{6{fc7_n0_s1_xh[2]}}, fc7_n0_s1_xh}) - fc7_in_0_s_2), fc7_in_1_s_2[5:0]});
+    wire signed [9:0] fc7_n0_s2 = $signed({1'b0, (fc7_in_3_s_2 + fc7_in_5_s_2)});
+    wire signed [3:0] fc7_n0_s3_xh = $signed(fc7_n0_s0[10:7]);
+    wire signed [16:0] fc7_n0_s3 = $signed({($signed({{6{fc7_n0_s3_xh[3]}}, fc7_n0_s3_xh}) - $signed({fc7_in_6_s_2[8], fc7_in_6_s_2})), fc7_n0_s0[6:0]});
+    wire signed [14:0] fc7_n0_s4 = $signed({($signed(fc7_n0_s1[14:3]) + $signed({{2{fc7_n0_s2[9]}}, fc7_n0_s2})), fc7_n0_s1[2:0]});
+    wire fc7_n0_s5_yo_i = ~fc7_e9[8];
+    wire signed [10:0] fc7_n0_s5 = $signed({1'b0, (fc7_e6 + $signed({1'b0, fc7_n0_s5_yo_i, fc7_e9[7:0]}))});
+    wire signed [12:0] fc7_n0_s6_yo = $signed({1'b1, (~fc7_e23[11]), fc7_e23[10:0]});
+    wire signed [14:0] fc7_n0_s6 = $signed({($signed(fc7_e12[14:1]) - $signed({fc7_n0_s6_yo[12], fc7_n0_s6_yo})), fc7_e12[0]});
+    wire signed [12:0] fc7_n0_s7_xh = $signed(fc7_n0_s3[16:4]);
+    wire signed [18:0] fc7_n0_s7 = $signed({($signed({{2{fc7_n0_s7_xh[12]}}, fc7_n0_s7_xh}) - fc7_n0_s4), fc7_n0_s3[3:0]});
+    wire signed [14:0] fc7_n0_s8 = fc7_n0_s6 - $signed({{4{fc7_n0_s5[10]}}, fc7_n0_s5});
+    wire fc7_n0_s9_yo_i = ~fc7_e20[10];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [11:0] fc7_n0_s9_yo = $signed({1'b0, fc7_n0_s9_yo_i, fc7_e20[9:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [12:0] fc7_n0_s9_xo = $signed({1'b0, (~fc7_e17[11]), fc7_e17[10:0]});
+    wire signed [8:0] fc7_n0_s9_xh = $signed(fc7_n0_s9_xo[12:4]);
+    wire signed [15:0] fc7_n0_s9 = $signed({1'b0, ($signed({{2{fc7_n0_s9_xh[8]}}, fc7_n0_s9_xh}) + $signed(fc7_n0_s9_yo[10:0])), fc7_n0_s9_xo[3:0]});
+    wire signed [15:0] fc7_n0_s10_yo = $signed({1'b0, (~fc7_n0_s8[14]), fc7_n0_s8[13:0]});
+    wire signed [19:0] fc7_n0_s10_m = $signed({1'b0, (~fc7_n0_s7[18]), fc7_n0_s7[17:0]}) + $signed({{4{fc7_n0_s10_yo[15]}}, fc7_n0_s10_yo});
+    wire signed [20:0] fc7_n0_s10 = $signed({1'b0, fc7_n0_s10_m});
+    wire signed [9:0] fc7_n0_s11_xh = $signed(fc7_n0_s9[15:6]);
+    wire signed [17:0] fc7_n0_s11 = $signed({1'b0, ($signed({fc7_n0_s11_xh[9], fc7_n0_s11_xh}) + 11'sh663), fc7_n0_s9[5:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc7_n0_s12_xh = $signed(fc7_n0_s10[20:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc7_n0_acc = $signed({($signed(fc7_n0_s12_xh[17:0]) - fc7_n0_s11), fc7_n0_s10[1:0]});
     reg  [9:0] fc7_n0_y_low_d1;
     wire fc7_n0_y_sticky = |fc7_n0_y_low_d1;
     reg  fc7_n0_y_lsb_d1;
@@ -101,72 +110,55 @@ module activations_fc7 (
     wire signed [8:0] fc7_n0_y_rnd = fc7_n0_y_fl_d1 + $signed({8'd0, fc7_n0_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [6:0] fc7_n0_y_satlo = (fc7_n0_y_fl_d1 < 9'sh1c0) ? 7'sh40 : $signed(fc7_n0_y_rnd[6:0]);
-    wire signed [9:0] fc7_n1_s0_x = $signed({fc7_in_3_s_2[8], fc7_in_3_s_2});
-    wire signed [0:0] fc7_n1_s0_xh = $signed(fc7_n1_s0_x[9]);
-    wire signed [17:0] fc7_n1_s0 = $signed({($signed({{8{fc7_n1_s0_xh}}, fc7_n1_s0_xh}) - fc7_in_1_s_2), fc7_n1_s0_x[8:0]});
-    wire signed [15:0] fc7_n1_s1_xh = $signed(fc7_n1_s0[17:2]);
-    wire signed [18:0] fc7_n1_s1 = $signed({($signed({fc7_n1_s1_xh[15], fc7_n1_s1_xh}) - $signed({{4{fc7_e4[12]}}, fc7_e4})), fc7_n1_s0[1:0]});
-    wire signed [6:0] fc7_n1_s2_xh = $signed(fc7_e10[10:4]);
+    wire signed [10:0] fc7_n1_s0 = $signed({1'b0, ($signed({fc7_e2_xh[7], fc7_e2_xh}) + fc7_in_1_s_2), fc7_in_5_s_2[0]});
+    wire signed [1:0] fc7_n1_s1_xh = $signed(fc7_in_7_s_2[8:7]);
+    wire signed [15:0] fc7_n1_s1 = $signed({($signed({{7{fc7_n1_s1_xh[1]}}, fc7_n1_s1_xh}) - fc7_in_5_s_2), fc7_in_7_s_2[6:0]});
+    wire signed [10:0] fc7_n1_s2 = $signed({($signed(fc7_n1_s0[10:1]) - $signed({fc7_in_7_s_2[8], fc7_in_7_s_2})), fc7_n1_s0[0]});
+    wire signed [15:0] fc7_n1_s3 = $signed({($signed(fc7_n1_s1[15:4]) + $signed({{2{fc7_e1[9]}}, fc7_e1})), fc7_n1_s1[3:0]});
+    wire signed [6:0] fc7_n1_s4_xh = $signed(fc7_e4[9:3]);
+    wire signed [13:0] fc7_n1_s4 = $signed({($signed({{4{fc7_n1_s4_xh[6]}}, fc7_n1_s4_xh}) - $signed({fc7_e6[9], fc7_e6})), fc7_e4[2:0]});
+    wire signed [8:0] fc7_n1_s5_xh = $signed(fc7_e22[9:1]);
+    wire signed [11:0] fc7_n1_s5 = $signed({($signed({{2{fc7_n1_s5_xh[8]}}, fc7_n1_s5_xh}) - fc7_e7), fc7_e22[0]});
+    wire signed [11:0] fc7_n1_s6_yo = $signed({1'b1, (~fc7_n1_s2[10]), fc7_n1_s2[9:0]});
+    wire signed [12:0] fc7_n1_s7_hi = $signed(fc7_n1_s4[13:1]) + $signed({1'b0, (~fc7_n1_s5[11]), fc7_n1_s5[10:0]});
+    wire signed [13:0] fc7_n1_s7 = $signed({fc7_n1_s7_hi, fc7_n1_s4[0]});
+    wire signed [10:0] fc7_n1_s8_xh = $signed(fc7_e10[11:1]);
+    wire signed [13:0] fc7_n1_s8 = $signed({1'b0, ($signed({fc7_n1_s8_xh[10], fc7_n1_s8_xh}) + $signed(fc7_e13[11:0])), fc7_e10[0]});
+    wire signed [14:0] fc7_n1_s9_yo = $signed({1'b1, (~fc7_n1_s7[13]), fc7_n1_s7[12:0]});
+    wire signed [15:0] fc7_n1_s9 = (fc7_n1_s3 - $signed({{4{fc7_n1_s6_yo[11]}}, fc7_n1_s6_yo})) - $signed({fc7_n1_s9_yo[14], fc7_n1_s9_yo});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n1_s2 = $signed({1'b0, ($signed({{3{fc7_n1_s2_xh[6]}}, fc7_n1_s2_xh}) + fc7_e12), fc7_e10[3:0]});
+    wire signed [7:0] fc7_n1_s10_xh = $signed(fc7_n1_s8[13:6]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc7_n1_s3_yo_i = ~fc7_e24[11];
-    wire signed [12:0] fc7_n1_s3_yo = $signed({1'b1, fc7_n1_s3_yo_i, fc7_e24[10:0]});
-    wire signed [17:0] fc7_n1_s3 = $signed({1'b0, ($signed(fc7_e13[16:3]) - $signed({fc7_n1_s3_yo[12], fc7_n1_s3_yo})), fc7_e13[2:0]});
+    wire signed [9:0] fc7_n1_s11_xh = $signed(fc7_n1_s9[15:6]);
+    wire signed [12:0] fc7_n1_s11_hi = $signed({{3{fc7_n1_s11_xh[9]}}, fc7_n1_s11_xh}) + $signed({($signed(fc7_n1_s10_xh[6:0]) - 7'sd55), fc7_n1_s8[5:0]}); // bias -5.71875, less the terms' sign-extension offsets
+    wire signed [18:0] fc7_n1_acc = $signed({fc7_n1_s11_hi, fc7_n1_s9[5:0]});
+    reg  [9:0] fc7_n1_y_low_d1;
+    wire fc7_n1_y_sticky = |fc7_n1_y_low_d1;
+    reg  fc7_n1_y_lsb_d1;
+    reg  fc7_n1_y_half_d1;
+    wire fc7_n1_y_inc = fc7_n1_y_half_d1 & (fc7_n1_y_sticky | fc7_n1_y_lsb_d1);
+    reg  signed [7:0] fc7_n1_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n1_s4_xh = $signed(fc7_n1_s3[17:3]);
+    wire signed [7:0] fc7_n1_y_rnd = fc7_n1_y_fl_d1 + $signed({7'd0, fc7_n1_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n1_s4 = $signed({($signed(fc7_n1_s4_xh[13:0]) - $signed(fc7_n1_s2[13:0])), fc7_n1_s3[2:0]});
-    wire signed [12:0] fc7_n1_s5_yo = $signed({1'b0, (~fc7_e18[11]), fc7_e18[10:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n1_s5_xh = $signed(fc7_e16[15:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n1_s5 = $signed({($signed(fc7_n1_s5_xh[13:0]) + $signed({fc7_n1_s5_yo[12], fc7_n1_s5_yo})), fc7_e16[0]});
-    wire signed [9:0] fc7_n1_s6_xh = $signed(fc7_e21[10:1]);
-    wire signed [19:0] fc7_n1_s6 = $signed({($signed({{9{fc7_n1_s6_xh[9]}}, fc7_n1_s6_xh}) + fc7_n1_s1), fc7_e21[0]});
-    wire signed [15:0] fc7_n1_s7_yo = $signed({1'b0, (~fc7_n1_s5[14]), fc7_n1_s5[13:0]});
-    wire signed [17:0] fc7_n1_s7_xo = $signed({1'b0, (~fc7_n1_s4[16]), fc7_n1_s4[15:0]});
-    wire [18:0] fc7_n1_s7_u = {1'b0, ($signed(fc7_n1_s7_xo[17:1]) + $signed({fc7_n1_s7_yo[15], fc7_n1_s7_yo})), fc7_n1_s7_xo[0]};
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc7_n1_s8_xh = $signed(fc7_n1_s6[19:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n1_s9_n_neg = -$signed({($signed(fc7_n1_s8_xh[8:0]) + 9'sd63), fc7_n1_s6[9:0]});
-    reg  signed [18:0] fc7_n1_s9_n_neg_d1;
-    reg  [18:0] fc7_n1_s7_d1;
-    wire signed [18:0] fc7_n1_acc = (fc7_n1_s9_n_neg_d1 - $signed(fc7_n1_s7_d1));
-    wire fc7_n1_y_sticky = |fc7_n1_acc[9:0];
-    wire fc7_n1_y_inc = fc7_n1_acc[10] & (fc7_n1_y_sticky | fc7_n1_acc[11]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc7_n1_y_rnd = $signed(fc7_n1_acc[18:11]) + $signed({7'd0, fc7_n1_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n1_y_sat = ($signed(fc7_n1_acc[18:11]) >= 8'sd63) ? 7'sd63 : (($signed(fc7_n1_acc[18:11]) < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
-    wire signed [4:0] fc7_n2_s0_xh = $signed(fc7_in_4_s_2[8:4]);
-    wire signed [13:0] fc7_n2_s0 = $signed({1'b0, ($signed({{4{fc7_n2_s0_xh[4]}}, fc7_n2_s0_xh}) + fc7_in_2_s_2), fc7_in_4_s_2[3:0]});
-    wire signed [1:0] fc7_n2_s1_xh = $signed(fc7_in_5_s_2[8:7]);
-    wire signed [15:0] fc7_n2_s1 = $signed({($signed({{7{fc7_n2_s1_xh[1]}}, fc7_n2_s1_xh}) - fc7_in_5_s_2), fc7_in_5_s_2[6:0]});
-    wire signed [9:0] fc7_n2_s3_yo = $signed({1'b0, (~fc7_e0[8]), fc7_e0[7:0]});
-    wire signed [12:0] fc7_n2_s5_xh = $signed(fc7_e11[13:1]);
-    wire signed [14:0] fc7_n2_s5 = $signed({($signed({fc7_n2_s5_xh[12], fc7_n2_s5_xh}) - $signed({fc7_e6[12], fc7_e6})), fc7_e11[0]});
-    wire signed [13:0] fc7_n2_s7_xh = $signed(fc7_n2_s5[14:1]);
-    wire signed [1:0] fc7_n2_s2_xh = $signed(fc7_in_6_s_2[8:7]);
-    wire signed [15:0] fc7_n2_s2_2 = $signed({($signed({{7{fc7_n2_s2_xh[1]}}, fc7_n2_s2_xh}) - 9'sd191), fc7_in_6_s_2[6:0]}); // bias -5.03125
-    wire signed [9:0] fc7_n2_s3_xh_2 = $signed(fc7_n2_s1[15:6]);
-    wire signed [19:0] fc7_n2_s3_2 = $signed({($signed({{4{fc7_n2_s3_xh_2[9]}}, fc7_n2_s3_xh_2}) + fc7_n2_s0), fc7_n2_s1[5:0]});
-    wire signed [15:0] fc7_n2_s4_2 = $signed({($signed(fc7_n2_s2_2[15:4]) + $signed({{3{fc7_e0[8]}}, fc7_e0})), fc7_n2_s2_2[3:0]});
-    wire signed [8:0] fc7_n2_s5_xh_2 = $signed(fc7_e1[9:1]);
-    wire signed [12:0] fc7_n2_s5_2 = $signed({($signed({{3{fc7_n2_s5_xh_2[8]}}, fc7_n2_s5_xh_2}) + fc7_e3), fc7_e1[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n2_s7_xh_2 = $signed(fc7_n2_s3_2[19:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n2_s7_2 = $signed({($signed(fc7_n2_s7_xh_2[15:0]) + fc7_n2_s4_2), fc7_n2_s3_2[2:0]});
-    wire signed [15:0] fc7_n2_s8_2 = $signed({($signed({fc7_n2_s7_xh[13], fc7_n2_s7_xh}) - $signed({{2{fc7_n2_s5_2[12]}}, fc7_n2_s5_2})), fc7_n2_s5[0]});
-    wire signed [17:0] fc7_n2_s9_xh_2 = $signed(fc7_n2_s7_2[18:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n2_s9_2 = $signed({($signed({fc7_n2_s9_xh_2[17], fc7_n2_s9_xh_2}) - $signed({{6{fc7_e22[12]}}, fc7_e22})), fc7_n2_s7_2[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n2_s10_xh_2 = $signed(fc7_n2_s8_2[15:2]);
-    wire signed [17:0] fc7_n2_s10_2 = $signed({1'b0, ($signed({fc7_n2_s10_xh_2[13], fc7_n2_s10_xh_2}) + $signed(fc7_e23[14:0])), fc7_n2_s8_2[1:0]});
-    wire signed [18:0] fc7_n2_acc = ($signed(fc7_n2_s9_2[18:0]) + $signed({fc7_n2_s10_2[17], fc7_n2_s10_2}));
+    wire signed [6:0] fc7_n1_y_sat = (fc7_n1_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n1_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0]));
+    wire signed [5:0] fc7_n2_s0_xh = $signed(fc7_in_3_s_2[8:3]);
+    wire signed [11:0] fc7_n2_s0 = $signed({($signed({{3{fc7_n2_s0_xh[5]}}, fc7_n2_s0_xh}) - fc7_in_2_s_2), fc7_in_3_s_2[2:0]});
+    wire signed [6:0] fc7_n2_s2_xh = $signed(fc7_e7[10:4]);
+    wire signed [13:0] fc7_n2_s2 = $signed({($signed({{3{fc7_n2_s2_xh[6]}}, fc7_n2_s2_xh}) + fc7_e3), fc7_e7[3:0]});
+    wire signed [10:0] fc7_n2_s3_xh = $signed(fc7_e11[13:3]);
+    wire signed [10:0] fc7_n2_s4_xh = $signed(fc7_e17[11:1]);
+    wire signed [14:0] fc7_n2_s4 = $signed({($signed({{3{fc7_n2_s4_xh[10]}}, fc7_n2_s4_xh}) - fc7_n2_s2), fc7_e17[0]});
+    wire signed [6:0] fc7_n2_s5_xh = $signed(fc7_e19[12:6]);
+    wire signed [17:0] fc7_n2_s5 = $signed({1'b0, ($signed({{4{fc7_n2_s5_xh[6]}}, fc7_n2_s5_xh}) + $signed(fc7_e18[10:0])), fc7_e19[5:0]});
+    wire signed [11:0] fc7_n2_s6_xh = $signed(fc7_e21[13:2]);
+    wire signed [5:0] fc7_n2_s1_xh = $signed(fc7_in_4_s_2[8:3]);
+    wire signed [12:0] fc7_n2_s1_2 = $signed({($signed({{4{fc7_n2_s1_xh[5]}}, fc7_n2_s1_xh}) - 10'sd323), fc7_in_4_s_2[2:0]}); // bias -5.03125
+    wire signed [12:0] fc7_n2_s4_hi_2 = $signed({{2{fc7_n2_s3_xh[10]}}, fc7_n2_s3_xh}) - $signed({($signed(fc7_n2_s1_2[12:1]) - fc7_n2_s0), fc7_n2_s1_2[0]});
+    wire signed [17:0] fc7_n2_s7_2 = $signed({($signed({{4{fc7_n2_s6_xh[11]}}, fc7_n2_s6_xh}) + $signed({fc7_n2_s4_hi_2, fc7_e11[2:0]})), fc7_e21[1:0]});
+    wire signed [17:0] fc7_n2_s8_2 = fc7_n2_s5 - $signed({{3{fc7_n2_s4[14]}}, fc7_n2_s4});
+    wire signed [16:0] fc7_n2_s9_xh_2 = $signed(fc7_n2_s8_2[17:1]);
+    wire signed [18:0] fc7_n2_acc = $signed({($signed({fc7_n2_s9_xh_2[16], fc7_n2_s9_xh_2}) - fc7_n2_s7_2), fc7_n2_s8_2[0]});
     reg  [9:0] fc7_n2_y_low_d1;
     wire fc7_n2_y_sticky = |fc7_n2_y_low_d1;
     reg  fc7_n2_y_lsb_d1;
@@ -176,60 +168,66 @@ module activations_fc7 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n2_y_rnd = fc7_n2_y_fl_d1 + $signed({7'd0, fc7_n2_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n2_y_sat = (fc7_n2_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n2_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n2_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
-    wire signed [2:0] fc7_n3_s0_xh = $signed(fc7_in_4_s_2[8:6]);
-    wire signed [14:0] fc7_n3_s0 = $signed({($signed({{6{fc7_n3_s0_xh[2]}}, fc7_n3_s0_xh}) - fc7_in_3_s_2), fc7_in_4_s_2[5:0]});
-    wire signed [18:0] fc7_n3_s1 = $signed({($signed({{10{fc7_e14_xh[4]}}, fc7_e14_xh}) + fc7_n3_s0), fc7_in_7_s_2[3:0]});
-    wire signed [6:0] fc7_n3_s2_xh = $signed(fc7_n2_s3_yo[9:3]);
-    wire signed [13:0] fc7_n3_s2 = $signed({1'b0, ($signed({{3{fc7_n3_s2_xh[6]}}, fc7_n3_s2_xh}) + fc7_n2_s3_yo), fc7_n2_s3_yo[2:0]});
-    wire signed [6:0] fc7_n3_s3_xh = $signed(fc7_e5[11:5]);
+    wire signed [6:0] fc7_n2_y_sat = (fc7_n2_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n2_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n2_y_rnd[6:0]));
+    wire signed [4:0] fc7_n3_s0_xh = $signed(fc7_in_3_s_2[8:4]);
+    wire signed [12:0] fc7_n3_s0 = $signed({($signed({{4{fc7_n3_s0_xh[4]}}, fc7_n3_s0_xh}) - fc7_in_2_s_2), fc7_in_3_s_2[3:0]});
+    wire signed [2:0] fc7_n3_s1_xh = $signed(fc7_in_4_s_2[8:6]);
+    wire signed [14:0] fc7_n3_s1 = $signed({($signed({{6{fc7_n3_s1_xh[2]}}, fc7_n3_s1_xh}) - fc7_in_3_s_2), fc7_in_4_s_2[5:0]});
+    wire signed [9:0] fc7_n3_s2_xh = $signed(fc7_n3_s0[12:3]);
+    wire signed [8:0] fc7_n3_s3_xh = $signed(fc7_e0[12:4]);
+    wire signed [18:0] fc7_n3_s3 = $signed({($signed({{6{fc7_n3_s3_xh[8]}}, fc7_n3_s3_xh}) + fc7_n3_s1), fc7_e0[3:0]});
+    wire signed [7:0] fc7_n3_s4_xh = $signed(fc7_e6[9:2]);
+    wire signed [14:0] fc7_n3_s4 = $signed({($signed({{5{fc7_n3_s4_xh[7]}}, fc7_n3_s4_xh}) - fc7_e0), fc7_e6[1:0]});
+    wire signed [8:0] fc7_n3_s5_xh = $signed(fc7_e7[10:2]);
+    wire signed [12:0] fc7_n3_s5 = $signed({1'b0, ($signed({fc7_n3_s5_xh[8], fc7_n3_s5_xh}) + $signed(fc7_e7[9:0])), fc7_e7[1:0]});
+    wire signed [14:0] fc7_n3_s8 = fc7_n3_s4 + $signed({{2{fc7_n3_s5[12]}}, fc7_n3_s5});
+    wire signed [8:0] fc7_n3_s9_xh = $signed(fc7_e14[12:4]);
+    wire signed [17:0] fc7_n3_s9 = $signed({1'b0, ($signed({{4{fc7_n3_s9_xh[8]}}, fc7_n3_s9_xh}) + $signed(fc7_e21[12:0])), fc7_e14[3:0]});
+    wire signed [12:0] fc7_n3_s2_2 = $signed({1'b0, ($signed({{3{fc7_e24_xh[4]}}, fc7_e24_xh}) + 8'sh8b), fc7_in_7_s_2[3:0]});
+    wire signed [15:0] fc7_n3_s3_2 = $signed({($signed({{3{fc7_n3_s2_xh[9]}}, fc7_n3_s2_xh}) - fc7_n3_s2_2), fc7_n3_s0[2:0]});
+    wire signed [6:0] fc7_n3_s7_xh_2 = $signed(fc7_e22[9:3]);
+    wire signed [16:0] fc7_n3_s7_2 = $signed({($signed({{7{fc7_n3_s7_xh_2[6]}}, fc7_n3_s7_xh_2}) + $signed({fc7_e24[12], fc7_e24})), fc7_e22[2:0]});
+    wire signed [18:0] fc7_n3_s11_2 = $signed({{2{fc7_n3_s7_2[16]}}, fc7_n3_s7_2}) - $signed({($signed(fc7_n3_s3[18:3]) - fc7_n3_s3_2), fc7_n3_s3[2:0]});
+    wire signed [17:0] fc7_n3_s12_2 = $signed({{3{fc7_n3_s8[14]}}, fc7_n3_s8}) + fc7_n3_s9;
+    wire signed [19:0] fc7_n3_acc = ($signed({fc7_n3_s11_2[18], fc7_n3_s11_2}) - $signed({{2{fc7_n3_s12_2[17]}}, fc7_n3_s12_2}));
+    reg  [9:0] fc7_n3_y_low_d1;
+    wire fc7_n3_y_sticky = |fc7_n3_y_low_d1;
+    reg  fc7_n3_y_lsb_d1;
+    reg  fc7_n3_y_half_d1;
+    wire fc7_n3_y_inc = fc7_n3_y_half_d1 & (fc7_n3_y_sticky | fc7_n3_y_lsb_d1);
+    reg  signed [8:0] fc7_n3_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n3_s3 = $signed({1'b0, ($signed({{4{fc7_n3_s3_xh[6]}}, fc7_n3_s3_xh}) + $signed(fc7_e3[10:0])), fc7_e5[4:0]});
+    wire signed [8:0] fc7_n3_y_rnd = fc7_n3_y_fl_d1 + $signed({8'd0, fc7_n3_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc7_n3_s4_yo = $signed({1'b0, fc7_n1_s3_yo_i, fc7_e24[10:0]});
-    wire signed [18:0] fc7_n3_s4 = $signed({($signed(fc7_n3_s1[18:2]) + $signed({{4{fc7_n3_s4_yo[12]}}, fc7_n3_s4_yo})), fc7_n3_s1[1:0]});
-    wire signed [16:0] fc7_n3_s5 = $signed({1'b0, ($signed({{2{fc7_n3_s2[13]}}, fc7_n3_s2}) + $signed(fc7_n3_s3[15:0]))});
-    wire signed [17:0] fc7_n3_s6 = $signed({1'b0, ($signed(fc7_e15[16:0]) + $signed({{5{fc7_e19[11]}}, fc7_e19}))});
-    wire signed [12:0] fc7_n3_s7_xh = $signed(fc7_e26[13:1]);
+    wire signed [6:0] fc7_n3_y_satlo = (fc7_n3_y_fl_d1 < 9'sh1c0) ? 7'sh40 : $signed(fc7_n3_y_rnd[6:0]);
+    wire signed [9:0] fc7_n4_s0 = $signed({($signed({fc7_e16_xh[7], fc7_e16_xh}) - fc7_in_2_s_2), fc7_in_3_s_2[0]});
+    wire signed [15:0] fc7_n4_s1 = $signed({1'b0, ($signed({{6{fc7_n3_s1_xh[2]}}, fc7_n3_s1_xh}) + fc7_in_4_s_2), fc7_in_4_s_2[5:0]});
+    wire signed [2:0] fc7_n4_s2_xh = $signed(fc7_in_6_s_2[8:6]);
+    wire signed [15:0] fc7_n4_s2 = $signed({1'b0, ($signed({{6{fc7_n4_s2_xh[2]}}, fc7_n4_s2_xh}) + fc7_in_5_s_2), fc7_in_6_s_2[5:0]});
+    wire signed [7:0] fc7_n4_s3_xh = $signed(fc7_in_7_s_2[8:1]);
+    wire signed [10:0] fc7_n4_s3_hi = $signed({{3{fc7_n4_s3_xh[7]}}, fc7_n4_s3_xh}) - $signed({1'b1, (~fc7_n4_s0[9]), fc7_n4_s0[8:0]});
+    wire signed [12:0] fc7_n4_s3 = $signed({1'b0, fc7_n4_s3_hi, fc7_in_7_s_2[0]});
+    wire signed [11:0] fc7_n4_s4_xh = $signed(fc7_n4_s2[15:4]);
+    wire signed [19:0] fc7_n4_s4 = $signed({($signed({{4{fc7_n4_s4_xh[11]}}, fc7_n4_s4_xh}) - fc7_n4_s1), fc7_n4_s2[3:0]});
+    wire signed [9:0] fc7_n4_s5_xh = $signed(fc7_e19_xo[10:1]);
+    wire signed [10:0] fc7_n4_s5_hi = $signed({fc7_n4_s5_xh[9], fc7_n4_s5_xh}) + $signed({1'b0, (~fc7_e4[9]), fc7_e4[8:0]});
+    wire signed [12:0] fc7_n4_s5 = $signed({1'b0, fc7_n4_s5_hi, fc7_e19_xo[0]});
+    wire signed [9:0] fc7_n4_s6_yo = $signed({1'b1, fc7_n0_s5_yo_i, fc7_e9[7:0]});
+    wire signed [11:0] fc7_n4_s6 = $signed({($signed(fc7_e23[11:1]) - $signed({fc7_n4_s6_yo[9], fc7_n4_s6_yo})), fc7_e23[0]});
+    wire signed [19:0] fc7_n4_s7 = $signed({($signed(fc7_n4_s4[19:1]) + $signed({{6{fc7_n4_s3[12]}}, fc7_n4_s3})), fc7_n4_s4[0]});
+    wire signed [9:0] fc7_n4_s8_xh = $signed(fc7_n4_s5[12:3]);
+    wire signed [12:0] fc7_n4_s8_hi = $signed({{3{fc7_n4_s8_xh[9]}}, fc7_n4_s8_xh}) - $signed({1'b1, (~fc7_n4_s6[11]), fc7_n4_s6[10:0]});
+    wire signed [6:0] fc7_n4_s9_xh = $signed(fc7_e13[12:6]);
+    wire signed [18:0] fc7_n4_s9 = $signed({1'b0, ($signed({{5{fc7_n4_s9_xh[6]}}, fc7_n4_s9_xh}) - $signed({1'b1, fc7_n0_s9_yo_i, fc7_e20[9:0]})), fc7_e13[5:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n3_s7 = $signed({($signed({{2{fc7_n3_s7_xh[12]}}, fc7_n3_s7_xh}) - $signed({fc7_e25[13], fc7_e25})), fc7_e26[0]});
+    wire signed [17:0] fc7_n4_s10_xh = $signed(fc7_n4_s9[18:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n3_s8 = $signed({1'b0, ($signed(fc7_n3_s5[16:2]) - $signed(fc7_n3_s7[14:0])), fc7_n3_s5[1:0]});
-    wire signed [18:0] fc7_n3_s11_n_neg = -(fc7_n3_s4 + $signed({fc7_n3_s6[17], fc7_n3_s6}));
-    reg  signed [18:0] fc7_n3_s11_n_neg_d1;
-    reg  [18:0] fc7_n3_s10_d1;
-    wire signed [18:0] fc7_n3_s10_d1_v = $signed(fc7_n3_s10_d1);
-    wire signed [19:0] fc7_n3_acc = ($signed({fc7_n3_s11_n_neg_d1[18], fc7_n3_s11_n_neg_d1}) - $signed({fc7_n3_s10_d1_v[18], fc7_n3_s10_d1_v}));
-    wire fc7_n3_y_sticky = |fc7_n3_acc[9:0];
-    wire fc7_n3_y_inc = fc7_n3_acc[10] & (fc7_n3_y_sticky | fc7_n3_acc[11]);
+    wire signed [18:0] fc7_n4_s10 = $signed({1'b0, ($signed(fc7_n4_s10_xh[16:0]) + $signed({1'b0, fc7_n4_s8_hi, fc7_n4_s5[2:0]})), fc7_n4_s9[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc7_n3_y_rnd = $signed(fc7_n3_acc[19:11]) + $signed({8'd0, fc7_n3_y_inc});
+    wire signed [8:0] fc7_n4_s11_xh = $signed(fc7_n4_s7[19:11]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n3_y_satlo = ($signed(fc7_n3_acc[19:11]) < 9'sh1c0) ? 7'sh40 : $signed(fc7_n3_y_rnd[6:0]);
-    wire signed [2:0] fc7_n4_s0_xh = $signed(fc7_in_3_s_2[8:6]);
-    wire signed [14:0] fc7_n4_s0 = $signed({($signed({{6{fc7_n4_s0_xh[2]}}, fc7_n4_s0_xh}) - fc7_in_1_s_2), fc7_in_3_s_2[5:0]});
-    wire signed [5:0] fc7_n4_s1_xh = $signed(fc7_in_3_s_2[8:3]);
-    wire signed [12:0] fc7_n4_s1 = $signed({1'b0, ($signed({{3{fc7_n4_s1_xh[5]}}, fc7_n4_s1_xh}) + fc7_in_4_s_2), fc7_in_3_s_2[2:0]});
-    wire signed [8:0] fc7_n4_s4_xh = $signed(fc7_e2[10:2]);
-    wire signed [12:0] fc7_n4_s4 = $signed({1'b0, ($signed({fc7_n4_s4_xh[8], fc7_n4_s4_xh}) - $signed(fc7_e7[9:0])), fc7_e2[1:0]});
-    wire signed [10:0] fc7_n4_s6_xh = $signed(fc7_n4_s4[12:2]);
-    wire signed [13:0] fc7_n4_s6 = $signed({($signed({fc7_n4_s6_xh[10], fc7_n4_s6_xh}) + fc7_e8), fc7_n4_s4[1:0]});
-    wire signed [9:0] fc7_n4_s7_xh = $signed(fc7_e19[11:2]);
-    wire signed [15:0] fc7_n4_s7 = $signed({($signed({{4{fc7_n4_s7_xh[9]}}, fc7_n4_s7_xh}) + fc7_n4_s6), fc7_e19[1:0]});
-    wire signed [0:0] fc7_n4_s2_xh_2 = $signed(fc7_in_7_s_2[8]);
-    wire signed [17:0] fc7_n4_s2_2 = $signed({1'b0, ($signed({{8{fc7_n4_s2_xh_2}}, fc7_n4_s2_xh_2}) + 9'sh12b), fc7_in_7_s_2[7:0]});
-    wire signed [7:0] fc7_n4_s3_xh_2 = $signed(fc7_n4_s0[14:7]);
-    wire signed [19:0] fc7_n4_s3_2 = $signed({($signed({{5{fc7_n4_s3_xh_2[7]}}, fc7_n4_s3_xh_2}) + fc7_n4_s1), fc7_n4_s0[6:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n4_s4_xh_2 = $signed(fc7_n4_s2_2[17:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n4_s4_2 = $signed({1'b0, ($signed(fc7_n4_s4_xh_2[15:0]) - $signed({{6{fc7_e1[9]}}, fc7_e1})), fc7_n4_s2_2[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n4_s6_xh_2 = $signed(fc7_n4_s3_2[19:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n4_s6_2 = $signed({($signed(fc7_n4_s6_xh_2[17:0]) - fc7_n4_s4_2), fc7_n4_s3_2[0]});
-    wire signed [18:0] fc7_n4_s9_2 = $signed({($signed(fc7_n4_s6_2[18:2]) + $signed({fc7_e23[15], fc7_e23})), fc7_n4_s6_2[1:0]});
-    wire signed [18:0] fc7_n4_acc = (fc7_n4_s9_2 + $signed({{3{fc7_n4_s7[15]}}, fc7_n4_s7}));
+    wire signed [8:0] fc7_n4_s6_xh_2 = $signed(fc7_e3[9:1]);
+    wire signed [18:0] fc7_n4_acc = (fc7_n4_s10 - $signed({($signed(fc7_n4_s11_xh[7:0]) + 8'sd103), fc7_n4_s7[10:0]})); // bias -3.65625, less the terms' sign-extension offsets
     reg  [9:0] fc7_n4_y_low_d1;
     wire fc7_n4_y_sticky = |fc7_n4_y_low_d1;
     reg  fc7_n4_y_lsb_d1;
@@ -239,62 +237,56 @@ module activations_fc7 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n4_y_rnd = fc7_n4_y_fl_d1 + $signed({7'd0, fc7_n4_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n4_y_sat = (fc7_n4_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n4_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n4_y_rnd[6:0])); // bias -5.71875, less the terms' sign-extension offsets
-    wire signed [1:0] fc7_n5_s0_xh = $signed(fc7_in_1_s_2[8:7]);
-    wire signed [16:0] fc7_n5_s0 = $signed({1'b0, ($signed({{7{fc7_n5_s0_xh[1]}}, fc7_n5_s0_xh}) + fc7_in_0_s_2), fc7_in_1_s_2[6:0]});
-    wire signed [7:0] fc7_n5_s1_xh = $signed(fc7_in_3_s_2[8:1]);
-    wire signed [10:0] fc7_n5_s1 = $signed({1'b0, ($signed({fc7_n5_s1_xh[7], fc7_n5_s1_xh}) + fc7_in_4_s_2), fc7_in_3_s_2[0]});
-    wire signed [16:0] fc7_n5_s3 = $signed({($signed(fc7_n5_s0[16:5]) - $signed({fc7_n5_s1[10], fc7_n5_s1})), fc7_n5_s0[4:0]});
-    wire signed [9:0] fc7_n5_s4_hi = $signed(fc7_e2[10:1]) + $signed({1'b0, (fc7_in_5_s_2 + fc7_in_6_s_2)});
-    wire signed [11:0] fc7_n5_s4 = $signed({1'b0, fc7_n5_s4_hi, fc7_e2[0]});
-    wire signed [7:0] fc7_n5_s5_xh = $signed(fc7_e5[11:4]);
-    wire signed [16:0] fc7_n5_s5 = $signed({($signed({{5{fc7_n5_s5_xh[7]}}, fc7_n5_s5_xh}) - fc7_e4), fc7_e5[3:0]});
-    wire signed [7:0] fc7_n5_s6_xh = $signed(fc7_e12[9:2]);
-    wire signed [15:0] fc7_n5_s6 = $signed({($signed({{6{fc7_n5_s6_xh[7]}}, fc7_n5_s6_xh}) + fc7_e11), fc7_e12[1:0]});
-    wire signed [13:0] fc7_n5_s7_xh = $signed(fc7_n5_s3[16:3]);
-    wire signed [19:0] fc7_n5_s7 = $signed({($signed({{3{fc7_n5_s7_xh[13]}}, fc7_n5_s7_xh}) - fc7_e13), fc7_n5_s3[2:0]});
-    wire signed [11:0] fc7_n5_s8_xh = $signed(fc7_n5_s5[16:5]);
-    wire signed [17:0] fc7_n5_s8 = $signed({($signed({fc7_n5_s8_xh[11], fc7_n5_s8_xh}) - $signed({fc7_n5_s4[11], fc7_n5_s4})), fc7_n5_s5[4:0]});
-    wire signed [16:0] fc7_n5_s9_yo = $signed({1'b0, (~fc7_n5_s6[15]), fc7_n5_s6[14:0]});
-    wire signed [17:0] fc7_n5_s9 = fc7_n5_s8 + $signed({fc7_n5_s9_yo[16], fc7_n5_s9_yo});
-    wire signed [12:0] fc7_n5_s10_yo = $signed({1'b1, (~fc7_e17[11]), fc7_e17[10:0]});
-    wire signed [19:0] fc7_n5_s10 = $signed({($signed(fc7_n5_s7[19:2]) - $signed({{5{fc7_n5_s10_yo[12]}}, fc7_n5_s10_yo})), fc7_n5_s7[1:0]});
-    reg  signed [19:0] fc7_n5_s12_n_neg_d1;
-    reg  [17:0] fc7_n5_s11_d1;
-    wire signed [17:0] fc7_n5_s11_d1_v = $signed(fc7_n5_s11_d1);
-    wire signed [19:0] fc7_n5_acc = (fc7_n5_s12_n_neg_d1 - $signed({{2{fc7_n5_s11_d1_v[17]}}, fc7_n5_s11_d1_v}));
-    wire fc7_n5_y_sticky = |fc7_n5_acc[9:0];
-    wire fc7_n5_y_inc = fc7_n5_acc[10] & (fc7_n5_y_sticky | fc7_n5_acc[11]);
+    wire signed [6:0] fc7_n4_y_sat = (fc7_n4_y_fl_d1 >= 8'sd63) ? 7'sd63 : ((fc7_n4_y_fl_d1 < 8'shc0) ? 7'sh40 : $signed(fc7_n4_y_rnd[6:0]));
+    wire signed [8:0] fc7_n5_s2_xh = $signed(fc7_e4[9:1]);
+    wire signed [11:0] fc7_n5_s2 = $signed({($signed({{2{fc7_n5_s2_xh[8]}}, fc7_n5_s2_xh}) - fc7_e7), fc7_e4[0]});
+    wire signed [7:0] fc7_n5_s3_xh = $signed(fc7_e11[13:6]);
+    wire signed [19:0] fc7_n5_s3 = $signed({1'b0, ($signed({{5{fc7_n5_s3_xh[7]}}, fc7_n5_s3_xh}) + $signed(fc7_e11[12:0])), fc7_e11[5:0]});
+    wire signed [12:0] fc7_n5_s4_xh = $signed(fc7_e12[14:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc7_n5_y_rnd = $signed(fc7_n5_acc[19:11]) + $signed({8'd0, fc7_n5_y_inc});
+    wire signed [14:0] fc7_n5_s6_xh = $signed(fc7_n5_s3[19:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n5_y_sat = ($signed(fc7_n5_acc[19:11]) >= 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
-    wire signed [9:0] fc7_n6_s0 = $signed({($signed({fc7_e2_xh[7], fc7_e2_xh}) - fc7_in_1_s_2), fc7_in_0_s_2[0]});
-    wire signed [6:0] fc7_n6_s1_xh = $signed(fc7_in_7_s_2[8:2]);
-    wire signed [10:0] fc7_n6_s1 = $signed({($signed({{2{fc7_n6_s1_xh[6]}}, fc7_n6_s1_xh}) - fc7_in_6_s_2), fc7_in_7_s_2[1:0]});
-    wire signed [1:0] fc7_n6_s2_xh_2 = $signed(fc7_n6_s0[9:8]);
+    wire signed [19:0] fc7_n5_s6 = $signed({1'b0, ($signed(fc7_n5_s6_xh[13:0]) + $signed({{2{fc7_e16[11]}}, fc7_e16})), fc7_n5_s3[4:0]});
+    wire signed [1:0] fc7_n5_s0_xh = $signed(fc7_in_2_s_2[8:7]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n6_s2_2 = $signed({1'b0, ($signed({{7{fc7_n6_s2_xh_2[1]}}, fc7_n6_s2_xh_2}) + 9'sh169), fc7_n6_s0[7:0]});
+    wire signed [14:0] fc7_n5_s0_2 = $signed({($signed({{6{fc7_n5_s0_xh[1]}}, fc7_n5_s0_xh}) - 8'sd95), fc7_in_2_s_2[6:0]}); // bias -2.96875
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc7_n6_s3_xh_2 = $signed(fc7_n6_s1[10:1]);
-    wire signed [11:0] fc7_n6_s3_2 = $signed({($signed({fc7_n6_s3_xh_2[9], fc7_n6_s3_xh_2}) - $signed({{2{fc7_e0[8]}}, fc7_e0})), fc7_n6_s1[0]});
-    wire signed [7:0] fc7_n6_s4_xh_2 = $signed(fc7_e1[9:2]);
-    wire signed [12:0] fc7_n6_s4_2 = $signed({($signed({{3{fc7_n6_s4_xh_2[7]}}, fc7_n6_s4_xh_2}) + $signed({fc7_e1[9], fc7_e1})), fc7_e1[1:0]});
-    wire signed [9:0] fc7_n6_s5_xh = $signed(fc7_e7[10:1]);
-    wire signed [13:0] fc7_n6_s5_2 = $signed({($signed({{3{fc7_n6_s5_xh[9]}}, fc7_n6_s5_xh}) - fc7_e6), fc7_e7[0]});
+    wire signed [15:0] fc7_n5_s1_2 = $signed({1'b0, ($signed({{5{fc7_e25_xh[8]}}, fc7_e25_xh}) - $signed(fc7_n5_s0_2[13:0])), fc7_e1[0]});
+    wire signed [11:0] fc7_n5_s2_2 = $signed({($signed({{2{fc7_n4_s6_xh_2[8]}}, fc7_n4_s6_xh_2}) + fc7_e2), fc7_e3[0]});
+    wire signed [17:0] fc7_n5_s5_2 = $signed({($signed({{3{fc7_n5_s4_xh[12]}}, fc7_n5_s4_xh}) - fc7_n5_s1_2), fc7_e12[1:0]});
+    wire signed [7:0] fc7_n5_s6_xh_2 = $signed(fc7_n5_s2_2[11:4]);
+    wire signed [16:0] fc7_n5_s6_2 = $signed({($signed({{5{fc7_n5_s6_xh_2[7]}}, fc7_n5_s6_xh_2}) - $signed({fc7_n5_s2[11], fc7_n5_s2})), fc7_n5_s2_2[3:0]});
+    wire signed [17:0] fc7_n5_s8_2 = fc7_n5_s5_2 - $signed({{8{fc7_e25[9]}}, fc7_e25});
+    wire signed [19:0] fc7_n5_s9_2 = $signed({($signed(fc7_n5_s6[19:1]) + $signed({{2{fc7_n5_s6_2[16]}}, fc7_n5_s6_2})), fc7_n5_s6[0]});
+    wire signed [19:0] fc7_n5_acc = ($signed({{2{fc7_n5_s8_2[17]}}, fc7_n5_s8_2}) + fc7_n5_s9_2);
+    reg  [9:0] fc7_n5_y_low_d1;
+    wire fc7_n5_y_sticky = |fc7_n5_y_low_d1;
+    reg  fc7_n5_y_lsb_d1;
+    reg  fc7_n5_y_half_d1;
+    wire fc7_n5_y_inc = fc7_n5_y_half_d1 & (fc7_n5_y_sticky | fc7_n5_y_lsb_d1);
+    reg  signed [8:0] fc7_n5_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n6_s6_2 = $signed({1'b0, ($signed({{9{fc7_n5_s6_xh[7]}}, fc7_n5_s6_xh}) + $signed(fc7_n6_s2_2[16:0])), fc7_e12[1:0]});
+    wire signed [8:0] fc7_n5_y_rnd = fc7_n5_y_fl_d1 + $signed({8'd0, fc7_n5_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc7_n6_s7_xh_2 = $signed(fc7_n6_s4_2[12:2]);
-    wire signed [13:0] fc7_n6_s7_2 = $signed({($signed({fc7_n6_s7_xh_2[10], fc7_n6_s7_xh_2}) - fc7_n6_s3_2), fc7_n6_s4_2[1:0]});
-    wire signed [10:0] fc7_n6_s8_xh_2 = $signed(fc7_n6_s5_2[13:3]);
+    wire signed [6:0] fc7_n5_y_sat = (fc7_n5_y_fl_d1 >= 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]);
+    wire signed [7:0] fc7_n6_s0_xh = $signed(fc7_e0[12:5]);
+    wire signed [13:0] fc7_n6_s5 = $signed({1'b0, (fc7_e15 + fc7_e19)});
+    wire signed [7:0] fc7_n6_s6_xh = $signed(fc7_e25[9:2]);
+    wire signed [10:0] fc7_n6_s0_2 = $signed({1'b0, ($signed({fc7_n2_s1_xh[5], fc7_n2_s1_xh}) + 7'sh4d), fc7_in_4_s_2[2:0]});
+    wire signed [15:0] fc7_n6_s1_2 = $signed({($signed({{3{fc7_n6_s0_xh[7]}}, fc7_n6_s0_xh}) - fc7_n6_s0_2), fc7_e0[4:0]});
+    wire signed [5:0] fc7_n6_s2_xh_2 = $signed(fc7_e9[8:3]);
+    wire signed [13:0] fc7_n6_s2_2 = $signed({($signed({{5{fc7_n6_s2_xh_2[5]}}, fc7_n6_s2_xh_2}) + $signed({fc7_e3[9], fc7_e3})), fc7_e9[2:0]});
+    wire signed [8:0] fc7_n6_s3_xh = $signed(fc7_e12[14:6]);
+    wire signed [19:0] fc7_n6_s3_2 = $signed({($signed({{5{fc7_n6_s3_xh[8]}}, fc7_n6_s3_xh}) + $signed({fc7_e24[12], fc7_e24})), fc7_e12[5:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc7_n6_s8_2 = $signed({($signed({{7{fc7_n6_s8_xh_2[10]}}, fc7_n6_s8_xh_2}) - fc7_e15), fc7_n6_s5_2[2:0]});
+    wire signed [15:0] fc7_n6_s4_2 = fc7_n6_s1_2 + $signed({{2{fc7_n6_s2_2[13]}}, fc7_n6_s2_2});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [5:0] fc7_n6_s9_xh_2 = $signed(fc7_e21[10:5]);
-    wire signed [17:0] fc7_n6_s9_2 = $signed({1'b0, ($signed({{6{fc7_n6_s9_xh_2[5]}}, fc7_n6_s9_xh_2}) + $signed(fc7_e22[11:0])), fc7_e21[4:0]});
-    wire signed [17:0] fc7_n6_s10_2 = $signed({($signed(fc7_n6_s9_2[17:2]) - $signed({{2{fc7_n6_s7_2[13]}}, fc7_n6_s7_2})), fc7_n6_s9_2[1:0]});
-    wire signed [18:0] fc7_n6_acc = ($signed({fc7_n6_s10_2[17], fc7_n6_s10_2}) - ($signed(fc7_n6_s6_2[18:0]) + $signed(fc7_n6_s8_2[18:0])));
+    wire signed [19:0] fc7_n6_s5_2 = $signed({{7{fc7_e15[12]}}, fc7_e15}) - fc7_n6_s3_2;
+    wire signed [17:0] fc7_n6_s7_2 = $signed({1'b0, ($signed({{7{fc7_n6_s6_xh[7]}}, fc7_n6_s6_xh}) - $signed(fc7_n6_s4_2[14:0])), fc7_e25[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc7_n6_s8_2 = $signed({($signed(fc7_n6_s5_2[19:3]) + $signed({{3{fc7_n6_s5[13]}}, fc7_n6_s5})), fc7_n6_s5_2[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc7_n6_acc = ($signed(fc7_n6_s8_2[18:0]) - $signed({fc7_n6_s7_2[17], fc7_n6_s7_2}));
     reg  [9:0] fc7_n6_y_low_d1;
     wire fc7_n6_y_sticky = |fc7_n6_y_low_d1;
     reg  fc7_n6_y_lsb_d1;
@@ -304,23 +296,26 @@ module activations_fc7 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc7_n6_y_rnd = fc7_n6_y_fl_d1 + $signed({7'd0, fc7_n6_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_fl_d1 >= 8'sd63) ? 7'sd63 : $signed(fc7_n6_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
-    wire signed [10:0] fc7_n7_s0 = $signed({1'b0, ($signed({fc7_e10_xh[7], fc7_e10_xh}) + fc7_in_2_s_2), fc7_in_1_s_2[0]});
-    wire signed [11:0] fc7_n7_s1 = $signed({($signed({{3{fc7_e15_xh[5]}}, fc7_e15_xh}) - fc7_in_4_s_2), fc7_in_5_s_2[2:0]});
-    wire signed [9:0] fc7_n7_s4_xh = $signed(fc7_e10[10:1]);
-    wire signed [13:0] fc7_n7_s4 = $signed({($signed({{3{fc7_n7_s4_xh[9]}}, fc7_n7_s4_xh}) - fc7_e4), fc7_e10[0]});
-    wire signed [10:0] fc7_n7_s9_xh = $signed(fc7_e17[11:1]);
-    wire signed [11:0] fc7_n7_s3_2 = $signed({($signed(fc7_n7_s1[11:1]) + fc7_n7_s0), fc7_n7_s1[0]});
-    wire signed [11:0] fc7_n7_s4_2 = $signed({($signed({{3{fc7_n0_s5_xh_2[5]}}, fc7_n0_s5_xh_2}) + (fc7_in_7_s_2 - 9'sd51)), fc7_e0[2:0]});
-    wire signed [8:0] fc7_n7_s6_xh_2 = $signed(fc7_e14[12:4]);
-    wire signed [16:0] fc7_n7_s6_2 = $signed({($signed({{4{fc7_n7_s6_xh_2[8]}}, fc7_n7_s6_xh_2}) + $signed({fc7_n7_s3_2[11], fc7_n7_s3_2})), fc7_e14[3:0]});
-    wire signed [9:0] fc7_n7_s7_xh_2 = $signed(fc7_n7_s4[13:4]);
-    wire signed [16:0] fc7_n7_s7_2 = $signed({($signed({{3{fc7_n7_s7_xh_2[9]}}, fc7_n7_s7_xh_2}) - $signed({fc7_n7_s4_2[11], fc7_n7_s4_2})), fc7_n7_s4[3:0]});
-    wire signed [14:0] fc7_n7_s8_2 = $signed({1'b0, ($signed(fc7_e25[13:1]) - $signed({fc7_e18[11], fc7_e18})), fc7_e25[0]});
-    wire signed [13:0] fc7_n7_s9_xh_2 = $signed(fc7_n7_s6_2[16:3]);
-    wire signed [19:0] fc7_n7_s9_2 = $signed({($signed({{3{fc7_n7_s9_xh_2[13]}}, fc7_n7_s9_xh_2}) - fc7_n7_s7_2), fc7_n7_s6_2[2:0]});
-    wire signed [15:0] fc7_n7_s10_2 = $signed({($signed({{4{fc7_n7_s9_xh[10]}}, fc7_n7_s9_xh}) - fc7_n7_s8_2), fc7_e17[0]});
-    wire signed [19:0] fc7_n7_acc = (fc7_n7_s9_2 - $signed({{4{fc7_n7_s10_2[15]}}, fc7_n7_s10_2}));
+    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_fl_d1 >= 8'sd63) ? 7'sd63 : $signed(fc7_n6_y_rnd[6:0]);
+    wire signed [9:0] fc7_n7_s0 = $signed({1'b0, (fc7_in_0_s_2 + fc7_in_1_s_2)});
+    wire signed [6:0] fc7_n7_s1_xh = $signed(fc7_in_4_s_2[8:2]);
+    wire signed [10:0] fc7_n7_s1 = $signed({($signed({{2{fc7_n7_s1_xh[6]}}, fc7_n7_s1_xh}) - fc7_in_3_s_2), fc7_in_4_s_2[1:0]});
+    wire signed [9:0] fc7_n7_s6_xh = $signed(fc7_e14[12:3]);
+    wire signed [14:0] fc7_n7_s6 = $signed({1'b0, ($signed({fc7_n7_s6_xh[9], fc7_n7_s6_xh}) + $signed(fc7_e10[10:0])), fc7_e14[2:0]});
+    wire signed [5:0] fc7_n7_s7_xh = $signed(fc7_e16[11:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc7_n7_s7 = $signed({1'b0, ($signed({{5{fc7_n7_s7_xh[5]}}, fc7_n7_s7_xh}) + $signed(fc7_e18[10:0])), fc7_e16[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc7_n7_s9 = $signed({1'b0, ($signed({{2{fc7_n7_s6[14]}}, fc7_n7_s6}) + $signed(fc7_n7_s7[16:0]))});
+    wire signed [7:0] fc7_n7_s3_xh_2 = $signed(fc7_n7_s1[10:3]);
+    wire signed [13:0] fc7_n7_s3_2 = $signed({($signed({{3{fc7_n7_s3_xh_2[7]}}, fc7_n7_s3_xh_2}) + $signed({fc7_n7_s0[9], fc7_n7_s0})), fc7_n7_s1[2:0]});
+    wire signed [7:0] fc7_n7_s4_xh_2 = $signed(fc7_e1[9:2]);
+    wire signed [9:0] fc7_n7_s4_hi_2 = $signed({{2{fc7_n7_s4_xh_2[7]}}, fc7_n7_s4_xh_2}) + $signed({(9'sd55 - fc7_in_7_s_2), 1'd1});
+    wire signed [13:0] fc7_n7_s5_2 = $signed({($signed(fc7_n7_s3_2[13:2]) + $signed({{3{fc7_e9[8]}}, fc7_e9})), fc7_n7_s3_2[1:0]});
+    wire signed [4:0] fc7_n7_s6_xh_2 = $signed(fc7_e10[11:7]);
+    wire signed [18:0] fc7_n7_s6_2 = $signed({($signed({{7{fc7_n7_s6_xh_2[4]}}, fc7_n7_s6_xh_2}) - $signed({fc7_n7_s4_hi_2, fc7_e1[1:0]})), fc7_e10[6:0]});
+    wire signed [18:0] fc7_n7_s9_2 = $signed({($signed(fc7_n7_s6_2[18:2]) + $signed({{3{fc7_n7_s5_2[13]}}, fc7_n7_s5_2})), fc7_n7_s6_2[1:0]});
+    wire signed [19:0] fc7_n7_acc = ($signed({fc7_n7_s9_2[18], fc7_n7_s9_2}) + $signed({{2{fc7_n7_s9[17]}}, fc7_n7_s9}));
     reg  [9:0] fc7_n7_y_low_d1;
     wire fc7_n7_y_sticky = |fc7_n7_y_low_d1;
     reg  fc7_n7_y_lsb_d1;
@@ -330,7 +325,7 @@ module activations_fc7 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] fc7_n7_y_rnd = fc7_n7_y_fl_d1 + $signed({8'd0, fc7_n7_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc7_n7_y_sat = (fc7_n7_y_fl_d1 >= 9'sd63) ? 7'sd63 : $signed(fc7_n7_y_rnd[6:0]); // bias -5.71875, less the terms' sign-extension offsets
+    wire signed [6:0] fc7_n7_y_sat = (fc7_n7_y_fl_d1 >= 9'sd63) ? 7'sd63 : $signed(fc7_n7_y_rnd[6:0]);
 
     always @(posedge clk) begin
         if (ce) begin
@@ -338,20 +333,26 @@ module activations_fc7 (
             fc7_n0_y_lsb_d1 <= fc7_n0_acc[11];
             fc7_n0_y_half_d1 <= fc7_n0_acc[10];
             fc7_n0_y_fl_d1 <= $signed(fc7_n0_acc[19:11]);
-            fc7_n1_s9_n_neg_d1 <= fc7_n1_s9_n_neg;
-            fc7_n1_s7_d1 <= fc7_n1_s7_u;
+            fc7_n1_y_low_d1 <= fc7_n1_acc[9:0];
+            fc7_n1_y_lsb_d1 <= fc7_n1_acc[11];
+            fc7_n1_y_half_d1 <= fc7_n1_acc[10];
+            fc7_n1_y_fl_d1 <= $signed(fc7_n1_acc[18:11]);
             fc7_n2_y_low_d1 <= fc7_n2_acc[9:0];
             fc7_n2_y_lsb_d1 <= fc7_n2_acc[11];
             fc7_n2_y_half_d1 <= fc7_n2_acc[10];
             fc7_n2_y_fl_d1 <= $signed(fc7_n2_acc[18:11]);
-            fc7_n3_s11_n_neg_d1 <= fc7_n3_s11_n_neg;
-            fc7_n3_s10_d1 <= {1'b0, ($signed(fc7_n3_s8[17:8]) + 10'sd385), fc7_n3_s8[7:0]}; // bias -4.34375, less the terms' sign-extension offsets
+            fc7_n3_y_low_d1 <= fc7_n3_acc[9:0];
+            fc7_n3_y_lsb_d1 <= fc7_n3_acc[11];
+            fc7_n3_y_half_d1 <= fc7_n3_acc[10];
+            fc7_n3_y_fl_d1 <= $signed(fc7_n3_acc[19:11]);
             fc7_n4_y_low_d1 <= fc7_n4_acc[9:0];
             fc7_n4_y_lsb_d1 <= fc7_n4_acc[11];
             fc7_n4_y_half_d1 <= fc7_n4_acc[10];
             fc7_n4_y_fl_d1 <= $signed(fc7_n4_acc[18:11]);
-            fc7_n5_s12_n_neg_d1 <= -fc7_n5_s10;
-            fc7_n5_s11_d1 <= {($signed(fc7_n5_s9[17:10]) + 8'sd55), fc7_n5_s9[9:0]};
+            fc7_n5_y_low_d1 <= fc7_n5_acc[9:0];
+            fc7_n5_y_lsb_d1 <= fc7_n5_acc[11];
+            fc7_n5_y_half_d1 <= fc7_n5_acc[10];
+            fc7_n5_y_fl_d1 <= $signed(fc7_n5_acc[19:11]);
             fc7_n6_y_low_d1 <= fc7_n6_acc[9:0];
             fc7_n6_y_lsb_d1 <= fc7_n6_acc[11];
             fc7_n6_y_half_d1 <= fc7_n6_acc[10];

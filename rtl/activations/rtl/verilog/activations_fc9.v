@@ -6,6 +6,7 @@
 // constant products: shift-add, 185 CSD digits, 29 subexpression(s) shared across the matrix
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 2.96 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 115 adder(s)
 // longest path per stage (delay model, ns): 3.63 | 2.96 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_fc9 (
@@ -23,377 +24,377 @@ module activations_fc9 (
     wire signed [11:0] fc9_in_5 = $signed(in_data[71:60]);
     wire signed [11:0] fc9_in_6 = $signed(in_data[83:72]);
     wire signed [11:0] fc9_in_7 = $signed(in_data[95:84]);
-    wire signed [7:0] fc9_e0_xh = $signed(fc9_in_4[11:4]);
-    wire signed [15:0] fc9_e0 = $signed({($signed({{4{fc9_e0_xh[7]}}, fc9_e0_xh}) - fc9_in_4), fc9_in_4[3:0]});
-    wire signed [9:0] fc9_e1_xh = $signed(fc9_in_5[11:2]);
-    wire signed [13:0] fc9_e1 = $signed({($signed({{2{fc9_e1_xh[9]}}, fc9_e1_xh}) - fc9_in_5), fc9_in_5[1:0]});
+    wire signed [12:0] fc9_e0_yo = $signed({1'b0, (~fc9_in_7[11]), fc9_in_7[10:0]});
+    wire fc9_e0_xo_i = ~fc9_in_4[11];
+    wire signed [12:0] fc9_e0_xo = $signed({1'b0, fc9_e0_xo_i, fc9_in_4[10:0]});
+    wire fc9_e1_yo_i = ~fc9_in_5[11];
+    wire signed [12:0] fc9_e1_yo = $signed({1'b1, fc9_e1_yo_i, fc9_in_5[10:0]});
     wire fc9_e2_yo_i = ~fc9_in_6[11];
-    wire signed [12:0] fc9_e2_yo = $signed({1'b1, fc9_e2_yo_i, fc9_in_6[10:0]});
-    wire signed [10:0] fc9_e2_xh = $signed(fc9_in_0[11:1]);
-    wire signed [14:0] fc9_e2 = $signed({($signed({{3{fc9_e2_xh[10]}}, fc9_e2_xh}) - $signed({fc9_e2_yo[12], fc9_e2_yo})), fc9_in_0[0]});
-    wire fc9_e3_yo_i = ~fc9_in_2[11];
-    wire signed [12:0] fc9_e3_yo = $signed({1'b1, fc9_e3_yo_i, fc9_in_2[10:0]});
-    wire signed [10:0] fc9_e3_xh = $signed(fc9_in_6[11:1]);
-    wire signed [14:0] fc9_e3 = $signed({($signed({{3{fc9_e3_xh[10]}}, fc9_e3_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_6[0]});
-    wire signed [9:0] fc9_e4_xh = $signed(fc9_in_7[11:2]);
-    wire signed [13:0] fc9_e4 = $signed({($signed({{2{fc9_e4_xh[9]}}, fc9_e4_xh}) - fc9_in_7), fc9_in_7[1:0]});
-    wire fc9_e5_yo_i = ~fc9_in_3[11];
-    wire signed [12:0] fc9_e5_yo = $signed({1'b1, fc9_e5_yo_i, fc9_in_3[10:0]});
-    wire signed [9:0] fc9_e5_xh = $signed(fc9_in_1[11:2]);
-    wire signed [15:0] fc9_e5 = $signed({($signed({{4{fc9_e5_xh[9]}}, fc9_e5_xh}) - $signed({fc9_e5_yo[12], fc9_e5_yo})), fc9_in_1[1:0]});
-    wire signed [15:0] fc9_e6 = $signed({($signed(fc9_e5[15:1]) - $signed({{2{fc9_e3_yo[12]}}, fc9_e3_yo})), fc9_e5[0]});
-    wire signed [14:0] fc9_e7 = $signed({($signed({{3{fc9_e2_xh[10]}}, fc9_e2_xh}) - $signed({fc9_e5_yo[12], fc9_e5_yo})), fc9_in_0[0]});
-    wire fc9_e8_xo_i = ~fc9_in_0[11];
-    wire signed [12:0] fc9_e8_xo = $signed({1'b0, fc9_e8_xo_i, fc9_in_0[10:0]});
-    wire signed [16:0] fc9_e8 = $signed({{4{fc9_e8_xo[12]}}, fc9_e8_xo}) + $signed({fc9_e0[15], fc9_e0});
-    wire fc9_e9_yo_i = ~fc9_e0[15];
-    wire signed [16:0] fc9_e9_yo = $signed({1'b1, fc9_e9_yo_i, fc9_e0[14:0]});
-    wire signed [12:0] fc9_e9_xh = $signed(fc9_e1[13:1]);
-    wire signed [18:0] fc9_e9 = $signed({($signed({{5{fc9_e9_xh[12]}}, fc9_e9_xh}) - $signed({fc9_e9_yo[16], fc9_e9_yo})), fc9_e1[0]});
-    wire signed [10:0] fc9_e10_xh = $signed(fc9_in_5[11:1]);
-    wire signed [14:0] fc9_e10 = $signed({($signed({{3{fc9_e10_xh[10]}}, fc9_e10_xh}) - fc9_e4), fc9_in_5[0]});
-    wire signed [14:0] fc9_e11 = $signed({{2{fc9_e8_xo[12]}}, fc9_e8_xo}) + fc9_e3;
-    wire signed [12:0] fc9_e12_yo = $signed({1'b0, (~fc9_in_7[11]), fc9_in_7[10:0]});
-    wire fc9_e12_xo_i = ~fc9_in_1[11];
-    wire signed [12:0] fc9_e12_xo = $signed({1'b0, fc9_e12_xo_i, fc9_in_1[10:0]});
-    wire signed [13:0] fc9_e12 = $signed({1'b0, (fc9_e12_xo + fc9_e12_yo)});
-    wire signed [15:0] fc9_e13 = $signed({($signed({{4{fc9_e4_xh[9]}}, fc9_e4_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_7[1:0]});
-    wire signed [12:0] fc9_e14_xo = $signed({1'b0, fc9_e5_yo_i, fc9_in_3[10:0]});
-    wire signed [18:0] fc9_e14 = $signed({{6{fc9_e14_xo[12]}}, fc9_e14_xo}) + fc9_e9;
-    wire signed [12:0] fc9_e15_yo = $signed({1'b1, fc9_e12_xo_i, fc9_in_1[10:0]});
-    wire signed [18:0] fc9_e15 = $signed({($signed(fc9_e14[18:3]) - $signed({{3{fc9_e15_yo[12]}}, fc9_e15_yo})), fc9_e14[2:0]});
-    wire signed [7:0] fc9_e16_xh = $signed(fc9_in_5[11:4]);
-    wire signed [19:0] fc9_e16 = $signed({($signed({{8{fc9_e16_xh[7]}}, fc9_e16_xh}) - fc9_e6), fc9_in_5[3:0]});
-    wire signed [15:0] fc9_e17_yo = $signed({1'b0, (~fc9_e2[14]), fc9_e2[13:0]});
-    wire signed [17:0] fc9_e17_xo = $signed({1'b0, (~fc9_e8[16]), fc9_e8[15:0]});
-    wire signed [18:0] fc9_e17 = $signed({1'b0, ($signed(fc9_e17_xo[17:2]) + fc9_e17_yo), fc9_e17_xo[1:0]});
-    wire signed [8:0] fc9_e18_xh = $signed(fc9_in_3[11:3]);
-    wire signed [17:0] fc9_e18 = $signed({($signed({{6{fc9_e18_xh[8]}}, fc9_e18_xh}) - fc9_e11), fc9_in_3[2:0]});
-    wire signed [17:0] fc9_e19 = $signed({($signed(fc9_e18[17:3]) + $signed({{2{fc9_e12_yo[12]}}, fc9_e12_yo})), fc9_e18[2:0]});
-    wire signed [12:0] fc9_e20_yo = $signed({1'b1, fc9_e8_xo_i, fc9_in_0[10:0]});
-    wire signed [12:0] fc9_e20_xh = $signed(fc9_e19[17:5]);
-    wire [18:0] fc9_e20_u = {($signed({fc9_e20_xh[12], fc9_e20_xh}) - $signed({fc9_e20_yo[12], fc9_e20_yo})), fc9_e19[4:0]};
-    wire signed [8:0] fc9_e21_xh = $signed(fc9_in_2[11:3]);
-    wire signed [17:0] fc9_e21 = $signed({($signed({{6{fc9_e21_xh[8]}}, fc9_e21_xh}) - fc9_e2), fc9_in_2[2:0]});
-    wire signed [9:0] fc9_e22_xh = $signed(fc9_in_6[11:2]);
-    wire signed [16:0] fc9_e22 = $signed({($signed({{5{fc9_e22_xh[9]}}, fc9_e22_xh}) - fc9_e3), fc9_in_6[1:0]});
-    wire signed [14:0] fc9_e23 = $signed({{3{fc9_in_5[11]}}, fc9_in_5}) - $signed({fc9_e12[13], fc9_e12});
-    wire fc9_e24_yo_i = ~fc9_in_5[11];
-    wire signed [12:0] fc9_e24_yo = $signed({1'b0, fc9_e24_yo_i, fc9_in_5[10:0]});
-    wire signed [16:0] fc9_e24_xo = $signed({1'b0, (~fc9_e13[15]), fc9_e13[14:0]});
-    wire signed [17:0] fc9_e24 = $signed({1'b0, ($signed(fc9_e24_xo[16:2]) + $signed({{2{fc9_e24_yo[12]}}, fc9_e24_yo})), fc9_e24_xo[1:0]});
-    wire fc9_e25_yo_i = ~fc9_in_4[11];
-    wire signed [12:0] fc9_e25_yo = $signed({1'b1, fc9_e25_yo_i, fc9_in_4[10:0]});
-    wire signed [13:0] fc9_e25 = $signed({{2{fc9_in_1[11]}}, fc9_in_1}) - $signed({fc9_e25_yo[12], fc9_e25_yo});
-    wire signed [12:0] fc9_e26_yo = $signed({1'b0, fc9_e3_yo_i, fc9_in_2[10:0]});
-    wire signed [11:0] fc9_e26_xh = $signed(fc9_e14_xo[12:1]);
-    wire signed [14:0] fc9_e26 = $signed({1'b0, ($signed({fc9_e26_xh[11], fc9_e26_xh}) + fc9_e26_yo), fc9_e14_xo[0]});
-    wire signed [12:0] fc9_e27_yo = $signed({1'b1, fc9_e24_yo_i, fc9_in_5[10:0]});
-    wire signed [15:0] fc9_e27 = $signed({($signed({{4{fc9_e22_xh[9]}}, fc9_e22_xh}) - $signed({fc9_e27_yo[12], fc9_e27_yo})), fc9_in_6[1:0]});
-    wire signed [5:0] fc9_e28_xh = $signed(fc9_in_7[11:6]);
-    wire signed [19:0] fc9_e28 = $signed({($signed({{8{fc9_e28_xh[5]}}, fc9_e28_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_7[5:0]});
-    wire signed [12:0] fc9_n0_s0_xo = $signed({1'b0, fc9_e25_yo_i, fc9_in_4[10:0]});
-    wire signed [6:0] fc9_n0_s0_xh = $signed(fc9_n0_s0_xo[12:6]);
+    wire signed [12:0] fc9_e2_yo = $signed({1'b0, fc9_e2_yo_i, fc9_in_6[10:0]});
+    wire fc9_e2_xo_i = ~fc9_in_3[11];
+    wire signed [12:0] fc9_e2_xo = $signed({1'b0, fc9_e2_xo_i, fc9_in_3[10:0]});
+    wire fc9_e4_yo_i = ~fc9_in_0[11];
+    wire signed [12:0] fc9_e4_yo = $signed({1'b0, fc9_e4_yo_i, fc9_in_0[10:0]});
+    wire signed [12:0] fc9_e5_yo = $signed({1'b0, fc9_e1_yo_i, fc9_in_5[10:0]});
+    wire fc9_e5_xo_i = ~fc9_in_1[11];
+    wire signed [12:0] fc9_e5_xo = $signed({1'b0, fc9_e5_xo_i, fc9_in_1[10:0]});
+    wire fc9_e8_xo_i = ~fc9_in_2[11];
+    wire signed [12:0] fc9_e8_xo = $signed({1'b0, fc9_e8_xo_i, fc9_in_2[10:0]});
+    wire signed [10:0] fc9_e8_xh = $signed(fc9_e8_xo[12:2]);
+    wire signed [12:0] fc9_e10_yo = $signed({1'b1, fc9_e2_xo_i, fc9_in_3[10:0]});
+    wire signed [10:0] fc9_e10_xh = $signed(fc9_in_0[11:1]);
+    wire signed [14:0] fc9_e10 = $signed({($signed({{3{fc9_e10_xh[10]}}, fc9_e10_xh}) - $signed({fc9_e10_yo[12], fc9_e10_yo})), fc9_in_0[0]});
+    wire signed [9:0] fc9_e12_xh = $signed(fc9_in_6[11:2]);
+    wire signed [15:0] fc9_e12 = $signed({($signed({{4{fc9_e12_xh[9]}}, fc9_e12_xh}) - $signed({fc9_e1_yo[12], fc9_e1_yo})), fc9_in_6[1:0]});
+    wire signed [12:0] fc9_e13_yo = $signed({1'b1, fc9_e8_xo_i, fc9_in_2[10:0]});
+    wire signed [12:0] fc9_e20_yo = $signed({1'b1, fc9_e5_xo_i, fc9_in_1[10:0]});
+    wire signed [9:0] fc9_e21_xh = $signed(fc9_e2_xo[12:3]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n0_s0 = $signed({1'b0, ($signed({{6{fc9_n0_s0_xh[6]}}, fc9_n0_s0_xh}) + fc9_e8_xo), fc9_n0_s0_xo[5:0]});
+    wire signed [16:0] fc9_e21 = $signed({1'b0, ($signed({{3{fc9_e21_xh[9]}}, fc9_e21_xh}) + fc9_e5_xo), fc9_e2_xo[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n0_s1_xo = $signed({1'b0, fc9_e9_yo_i, fc9_e0[14:0]});
-    wire signed [14:0] fc9_n0_s1_xh = $signed(fc9_n0_s1_xo[16:2]);
+    wire signed [12:0] fc9_e27_yo = $signed({1'b1, fc9_e2_yo_i, fc9_in_6[10:0]});
+    wire signed [9:0] fc9_n2_s0_xh = $signed(fc9_in_1[11:2]);
+    wire signed [8:0] fc9_n3_s0_xh = $signed(fc9_in_2[11:3]);
+    wire fc9_n3_s4_xo_i = ~fc9_e10[14];
+    wire signed [12:0] fc9_n5_s0_yo = $signed({1'b1, fc9_e4_yo_i, fc9_in_0[10:0]});
+    wire signed [7:0] fc9_csd_e0_xh = $signed(fc9_in_4[11:4]);
+    wire signed [15:0] fc9_csd_e0 = $signed({($signed({{4{fc9_csd_e0_xh[7]}}, fc9_csd_e0_xh}) - fc9_in_4), fc9_in_4[3:0]});
+    wire signed [9:0] fc9_csd_e1_xh = $signed(fc9_in_5[11:2]);
+    wire signed [13:0] fc9_csd_e1 = $signed({($signed({{2{fc9_csd_e1_xh[9]}}, fc9_csd_e1_xh}) - fc9_in_5), fc9_in_5[1:0]});
+    wire signed [14:0] fc9_csd_e2 = $signed({($signed({{3{fc9_e10_xh[10]}}, fc9_e10_xh}) - $signed({fc9_e27_yo[12], fc9_e27_yo})), fc9_in_0[0]});
+    wire signed [10:0] fc9_csd_e3_xh = $signed(fc9_in_6[11:1]);
+    wire signed [14:0] fc9_csd_e3 = $signed({($signed({{3{fc9_csd_e3_xh[10]}}, fc9_csd_e3_xh}) - $signed({fc9_e13_yo[12], fc9_e13_yo})), fc9_in_6[0]});
+    wire signed [9:0] fc9_csd_e4_xh = $signed(fc9_in_7[11:2]);
+    wire signed [13:0] fc9_csd_e4 = $signed({($signed({{2{fc9_csd_e4_xh[9]}}, fc9_csd_e4_xh}) - fc9_in_7), fc9_in_7[1:0]});
+    wire signed [15:0] fc9_csd_e5 = $signed({($signed({{4{fc9_n2_s0_xh[9]}}, fc9_n2_s0_xh}) - $signed({fc9_e10_yo[12], fc9_e10_yo})), fc9_in_1[1:0]});
+    wire signed [15:0] fc9_csd_e6 = $signed({($signed(fc9_csd_e5[15:1]) - $signed({{2{fc9_e13_yo[12]}}, fc9_e13_yo})), fc9_csd_e5[0]});
+    wire signed [16:0] fc9_csd_e8 = $signed({{4{fc9_e4_yo[12]}}, fc9_e4_yo}) + $signed({fc9_csd_e0[15], fc9_csd_e0});
+    wire fc9_csd_e9_yo_i = ~fc9_csd_e0[15];
+    wire signed [16:0] fc9_csd_e9_yo = $signed({1'b1, fc9_csd_e9_yo_i, fc9_csd_e0[14:0]});
+    wire signed [12:0] fc9_csd_e9_xh = $signed(fc9_csd_e1[13:1]);
+    wire signed [18:0] fc9_csd_e9 = $signed({($signed({{5{fc9_csd_e9_xh[12]}}, fc9_csd_e9_xh}) - $signed({fc9_csd_e9_yo[16], fc9_csd_e9_yo})), fc9_csd_e1[0]});
+    wire signed [10:0] fc9_csd_e10_xh = $signed(fc9_in_5[11:1]);
+    wire signed [14:0] fc9_csd_e10 = $signed({($signed({{3{fc9_csd_e10_xh[10]}}, fc9_csd_e10_xh}) - fc9_csd_e4), fc9_in_5[0]});
+    wire signed [14:0] fc9_csd_e11 = $signed({{2{fc9_e4_yo[12]}}, fc9_e4_yo}) + fc9_csd_e3;
+    wire signed [13:0] fc9_csd_e12 = $signed({1'b0, (fc9_e5_xo + fc9_e0_yo)});
+    wire signed [15:0] fc9_csd_e13 = $signed({($signed({{4{fc9_csd_e4_xh[9]}}, fc9_csd_e4_xh}) - $signed({fc9_e13_yo[12], fc9_e13_yo})), fc9_in_7[1:0]});
+    wire signed [18:0] fc9_csd_e14 = $signed({{6{fc9_e2_xo[12]}}, fc9_e2_xo}) + fc9_csd_e9;
+    wire signed [18:0] fc9_csd_e15 = $signed({($signed(fc9_csd_e14[18:3]) - $signed({{3{fc9_e20_yo[12]}}, fc9_e20_yo})), fc9_csd_e14[2:0]});
+    wire signed [7:0] fc9_csd_e16_xh = $signed(fc9_in_5[11:4]);
+    wire signed [19:0] fc9_csd_e16 = $signed({($signed({{8{fc9_csd_e16_xh[7]}}, fc9_csd_e16_xh}) - fc9_csd_e6), fc9_in_5[3:0]});
+    wire signed [15:0] fc9_csd_e17_yo = $signed({1'b0, (~fc9_csd_e2[14]), fc9_csd_e2[13:0]});
+    wire signed [17:0] fc9_csd_e17_xo = $signed({1'b0, (~fc9_csd_e8[16]), fc9_csd_e8[15:0]});
+    wire signed [18:0] fc9_csd_e17 = $signed({1'b0, ($signed(fc9_csd_e17_xo[17:2]) + fc9_csd_e17_yo), fc9_csd_e17_xo[1:0]});
+    wire signed [8:0] fc9_csd_e18_xh = $signed(fc9_in_3[11:3]);
+    wire signed [17:0] fc9_csd_e18 = $signed({($signed({{6{fc9_csd_e18_xh[8]}}, fc9_csd_e18_xh}) - fc9_csd_e11), fc9_in_3[2:0]});
+    wire signed [17:0] fc9_csd_e19 = $signed({($signed(fc9_csd_e18[17:3]) + $signed({{2{fc9_e0_yo[12]}}, fc9_e0_yo})), fc9_csd_e18[2:0]});
+    wire signed [12:0] fc9_csd_e20_xh = $signed(fc9_csd_e19[17:5]);
+    wire [18:0] fc9_csd_e20_u = {($signed({fc9_csd_e20_xh[12], fc9_csd_e20_xh}) - $signed({fc9_n5_s0_yo[12], fc9_n5_s0_yo})), fc9_csd_e19[4:0]};
+    wire signed [17:0] fc9_csd_e21 = $signed({($signed({{6{fc9_n3_s0_xh[8]}}, fc9_n3_s0_xh}) - fc9_csd_e2), fc9_in_2[2:0]});
+    wire signed [16:0] fc9_csd_e22 = $signed({($signed({{5{fc9_e12_xh[9]}}, fc9_e12_xh}) - fc9_csd_e3), fc9_in_6[1:0]});
+    wire signed [14:0] fc9_csd_e23 = $signed({{3{fc9_in_5[11]}}, fc9_in_5}) - $signed({fc9_csd_e12[13], fc9_csd_e12});
+    wire signed [16:0] fc9_csd_e24_xo = $signed({1'b0, (~fc9_csd_e13[15]), fc9_csd_e13[14:0]});
+    wire signed [17:0] fc9_csd_e24 = $signed({1'b0, ($signed(fc9_csd_e24_xo[16:2]) + $signed({{2{fc9_e5_yo[12]}}, fc9_e5_yo})), fc9_csd_e24_xo[1:0]});
+    wire signed [12:0] fc9_csd_e25_yo = $signed({1'b1, fc9_e0_xo_i, fc9_in_4[10:0]});
+    wire signed [13:0] fc9_csd_e25 = $signed({{2{fc9_in_1[11]}}, fc9_in_1}) - $signed({fc9_csd_e25_yo[12], fc9_csd_e25_yo});
+    wire signed [11:0] fc9_csd_e26_xh = $signed(fc9_e2_xo[12:1]);
+    wire signed [14:0] fc9_csd_e26 = $signed({1'b0, ($signed({fc9_csd_e26_xh[11], fc9_csd_e26_xh}) + fc9_e8_xo), fc9_e2_xo[0]});
+    wire signed [5:0] fc9_csd_e28_xh = $signed(fc9_in_7[11:6]);
+    wire signed [19:0] fc9_csd_e28 = $signed({($signed({{8{fc9_csd_e28_xh[5]}}, fc9_csd_e28_xh}) - $signed({fc9_e13_yo[12], fc9_e13_yo})), fc9_in_7[5:0]});
+    wire signed [6:0] fc9_csd_n0_s0_xh = $signed(fc9_e0_xo[12:6]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n0_s1 = $signed({1'b0, ($signed({{4{fc9_n0_s1_xh[14]}}, fc9_n0_s1_xh}) + $signed(fc9_n0_s0[18:0])), fc9_n0_s1_xo[1:0]});
+    wire signed [19:0] fc9_csd_n0_s0 = $signed({1'b0, ($signed({{6{fc9_csd_n0_s0_xh[6]}}, fc9_csd_n0_s0_xh}) + fc9_e4_yo), fc9_e0_xo[5:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc9_n0_s2_xh = $signed(fc9_e2[14:3]);
-    wire signed [16:0] fc9_n0_s2 = $signed({($signed({{2{fc9_n0_s2_xh[11]}}, fc9_n0_s2_xh}) - fc9_e1), fc9_e2[2:0]});
-    wire signed [14:0] fc9_n0_s3_yo = $signed({1'b0, (~fc9_e25[13]), fc9_e25[12:0]});
-    wire fc9_n0_s3_xo_i = ~fc9_e7[14];
-    wire signed [16:0] fc9_n0_s3 = $signed({1'b0, ($signed({1'b0, fc9_n0_s3_xo_i, fc9_e7[13:0]}) + $signed({fc9_n0_s3_yo[14], fc9_n0_s3_yo}))});
-    wire signed [14:0] fc9_n0_s4_xh = $signed(fc9_n0_s3[16:2]);
-    wire signed [17:0] fc9_n0_s4_hi = $signed({{3{fc9_n0_s4_xh[14]}}, fc9_n0_s4_xh}) + $signed({1'b0, (~fc9_n0_s2[16]), fc9_n0_s2[15:0]});
-    wire signed [16:0] fc9_n0_s5_xh = $signed(fc9_e24[17:1]);
-    wire signed [22:0] fc9_n0_s5 = $signed({1'b0, ($signed({{4{fc9_n0_s5_xh[16]}}, fc9_n0_s5_xh}) + $signed(fc9_n0_s1[20:0])), fc9_e24[0]});
-    wire signed [20:0] fc9_n0_s6_yo = $signed({1'b0, (~fc9_e16[19]), fc9_e16[18:0]});
-    wire signed [21:0] fc9_n0_s6 = $signed({1'b0, ($signed({1'b0, fc9_n0_s4_hi, fc9_n0_s3[1:0]}) + fc9_n0_s6_yo)});
-    wire signed [20:0] fc9_n0_s7_xh = $signed(fc9_n0_s6[21:1]);
-    wire [23:0] fc9_n0_s7_u = {($signed({{2{fc9_n0_s7_xh[20]}}, fc9_n0_s7_xh}) - fc9_n0_s5), fc9_n0_s6[0]};
-    reg  [18:0] fc9_e20_d1;
-    wire signed [18:0] fc9_e20_d1_v = $signed(fc9_e20_d1);
-    wire signed [11:0] fc9_n0_s8_xh = $signed(fc9_e20_d1_v[18:7]);
-    wire signed [19:0] fc9_n0_s8 = $signed({($signed({fc9_n0_s8_xh[11], fc9_n0_s8_xh}) - 13'sd2467), fc9_e20_d1_v[6:0]}); // bias -16.53125, less the terms' sign-extension offsets
-    reg  [23:0] fc9_n0_s7_d1;
+    wire signed [16:0] fc9_csd_n0_s1_xo = $signed({1'b0, fc9_csd_e9_yo_i, fc9_csd_e0[14:0]});
+    wire signed [14:0] fc9_csd_n0_s1_xh = $signed(fc9_csd_n0_s1_xo[16:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc9_n0_s7_d1_v = $signed(fc9_n0_s7_d1);
+    wire signed [21:0] fc9_csd_n0_s1 = $signed({1'b0, ($signed({{4{fc9_csd_n0_s1_xh[14]}}, fc9_csd_n0_s1_xh}) + $signed(fc9_csd_n0_s0[18:0])), fc9_csd_n0_s1_xo[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n0_acc = ($signed({fc9_n0_s8, 3'd0}) - $signed(fc9_n0_s7_d1_v[22:0]));
-    wire fc9_n0_y_sticky = |fc9_n0_acc[3:0];
-    wire fc9_n0_y_inc = fc9_n0_acc[4] & (fc9_n0_y_sticky | fc9_n0_acc[5]);
+    wire signed [11:0] fc9_csd_n0_s2_xh = $signed(fc9_csd_e2[14:3]);
+    wire signed [16:0] fc9_csd_n0_s2 = $signed({($signed({{2{fc9_csd_n0_s2_xh[11]}}, fc9_csd_n0_s2_xh}) - fc9_csd_e1), fc9_csd_e2[2:0]});
+    wire signed [14:0] fc9_csd_n0_s3_yo = $signed({1'b0, (~fc9_csd_e25[13]), fc9_csd_e25[12:0]});
+    wire signed [16:0] fc9_csd_n0_s3 = $signed({1'b0, ($signed({1'b0, fc9_n3_s4_xo_i, fc9_e10[13:0]}) + $signed({fc9_csd_n0_s3_yo[14], fc9_csd_n0_s3_yo}))});
+    wire signed [14:0] fc9_csd_n0_s4_xh = $signed(fc9_csd_n0_s3[16:2]);
+    wire signed [17:0] fc9_csd_n0_s4_hi = $signed({{3{fc9_csd_n0_s4_xh[14]}}, fc9_csd_n0_s4_xh}) + $signed({1'b0, (~fc9_csd_n0_s2[16]), fc9_csd_n0_s2[15:0]});
+    wire signed [16:0] fc9_csd_n0_s5_xh = $signed(fc9_csd_e24[17:1]);
+    wire signed [22:0] fc9_csd_n0_s5 = $signed({1'b0, ($signed({{4{fc9_csd_n0_s5_xh[16]}}, fc9_csd_n0_s5_xh}) + $signed(fc9_csd_n0_s1[20:0])), fc9_csd_e24[0]});
+    wire signed [20:0] fc9_csd_n0_s6_yo = $signed({1'b0, (~fc9_csd_e16[19]), fc9_csd_e16[18:0]});
+    wire signed [21:0] fc9_csd_n0_s6 = $signed({1'b0, ($signed({1'b0, fc9_csd_n0_s4_hi, fc9_csd_n0_s3[1:0]}) + fc9_csd_n0_s6_yo)});
+    wire signed [20:0] fc9_csd_n0_s7_xh = $signed(fc9_csd_n0_s6[21:1]);
+    wire [23:0] fc9_csd_n0_s7_u = {($signed({{2{fc9_csd_n0_s7_xh[20]}}, fc9_csd_n0_s7_xh}) - fc9_csd_n0_s5), fc9_csd_n0_s6[0]};
+    reg  [18:0] fc9_csd_e20_d1;
+    wire signed [18:0] fc9_csd_e20_d1_v = $signed(fc9_csd_e20_d1);
+    wire signed [11:0] fc9_csd_n0_s8_xh = $signed(fc9_csd_e20_d1_v[18:7]);
+    wire signed [19:0] fc9_csd_n0_s8 = $signed({($signed({fc9_csd_n0_s8_xh[11], fc9_csd_n0_s8_xh}) - 13'sd2467), fc9_csd_e20_d1_v[6:0]}); // bias -16.53125
+    reg  [23:0] fc9_csd_n0_s7_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n0_y_rnd = $signed(fc9_n0_acc[22:5]) + $signed({17'd0, fc9_n0_y_inc});
+    wire signed [23:0] fc9_csd_n0_s7_d1_v = $signed(fc9_csd_n0_s7_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n0_y_sat = ($signed(fc9_n0_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n0_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n0_y_rnd[15:0]));
-    wire signed [6:0] fc9_n1_s0_xh = $signed(fc9_e12_xo[12:6]);
-    wire signed [19:0] fc9_n1_s0 = $signed({1'b0, ($signed({{6{fc9_n1_s0_xh[6]}}, fc9_n1_s0_xh}) + fc9_e12_xo), fc9_e12_xo[5:0]});
-    wire signed [9:0] fc9_n1_s1_xh = $signed(fc9_e14_xo[12:3]);
+    wire signed [22:0] fc9_csd_n0_acc = ($signed({fc9_csd_n0_s8, 3'd0}) - $signed(fc9_csd_n0_s7_d1_v[22:0]));
+    wire fc9_csd_n0_y_sticky = |fc9_csd_n0_acc[3:0];
+    wire fc9_csd_n0_y_inc = fc9_csd_n0_acc[4] & (fc9_csd_n0_y_sticky | fc9_csd_n0_acc[5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n1_s1 = $signed({1'b0, ($signed({{3{fc9_n1_s1_xh[9]}}, fc9_n1_s1_xh}) + fc9_e12_xo), fc9_e14_xo[2:0]});
+    wire signed [17:0] fc9_csd_n0_y_rnd = $signed(fc9_csd_n0_acc[22:5]) + $signed({17'd0, fc9_csd_n0_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc9_n1_s2_xh = $signed(fc9_n0_s0_xo[12:4]);
-    wire signed [17:0] fc9_n1_s2 = $signed({1'b0, ($signed({{4{fc9_n1_s2_xh[8]}}, fc9_n1_s2_xh}) + fc9_n0_s0_xo), fc9_n0_s0_xo[3:0]});
-    wire signed [14:0] fc9_n1_s3_xh = $signed(fc9_n1_s0[19:5]);
+    wire signed [15:0] fc9_csd_n0_y_sat = ($signed(fc9_csd_n0_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_csd_n0_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_csd_n0_y_rnd[15:0]));
+    wire signed [6:0] fc9_csd_n1_s0_xh = $signed(fc9_e5_xo[12:6]);
+    wire signed [19:0] fc9_csd_n1_s0 = $signed({1'b0, ($signed({{6{fc9_csd_n1_s0_xh[6]}}, fc9_csd_n1_s0_xh}) + fc9_e5_xo), fc9_e5_xo[5:0]});
+    wire signed [8:0] fc9_csd_n1_s2_xh = $signed(fc9_e0_xo[12:4]);
+    wire signed [17:0] fc9_csd_n1_s2 = $signed({1'b0, ($signed({{4{fc9_csd_n1_s2_xh[8]}}, fc9_csd_n1_s2_xh}) + fc9_e0_xo), fc9_e0_xo[3:0]});
+    wire signed [14:0] fc9_csd_n1_s3_xh = $signed(fc9_csd_n1_s0[19:5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n1_s3 = $signed({1'b0, ($signed({fc9_n1_s3_xh[14], fc9_n1_s3_xh}) + $signed(fc9_n1_s1[15:0])), fc9_n1_s0[4:0]});
+    wire signed [21:0] fc9_csd_n1_s3 = $signed({1'b0, ($signed({fc9_csd_n1_s3_xh[14], fc9_csd_n1_s3_xh}) + $signed(fc9_e21[15:0])), fc9_csd_n1_s0[4:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc9_n1_s4_yo_i = ~fc9_e1[13];
-    wire signed [14:0] fc9_n1_s4_yo = $signed({1'b1, fc9_n1_s4_yo_i, fc9_e1[12:0]});
-    wire signed [12:0] fc9_n1_s4_xh = $signed(fc9_n1_s2[17:5]);
-    wire signed [20:0] fc9_n1_s4 = $signed({1'b0, ($signed({{2{fc9_n1_s4_xh[12]}}, fc9_n1_s4_xh}) - fc9_n1_s4_yo), fc9_n1_s2[4:0]});
-    wire signed [14:0] fc9_n1_s5_hi = $signed(fc9_e24_xo[16:2]) + $signed({1'b0, (~fc9_e4[13]), fc9_e4[12:0]});
-    wire signed [20:0] fc9_n1_s6_xo = $signed({1'b0, (~fc9_e28[19]), fc9_e28[18:0]});
-    wire signed [19:0] fc9_n1_s6_xh = $signed(fc9_n1_s6_xo[20:1]);
-    wire signed [22:0] fc9_n1_s6 = $signed({1'b0, ($signed({fc9_n1_s6_xh[19], fc9_n1_s6_xh}) + $signed(fc9_n1_s3[20:0])), fc9_n1_s6_xo[0]});
+    wire fc9_csd_n1_s4_yo_i = ~fc9_csd_e1[13];
+    wire signed [14:0] fc9_csd_n1_s4_yo = $signed({1'b1, fc9_csd_n1_s4_yo_i, fc9_csd_e1[12:0]});
+    wire signed [12:0] fc9_csd_n1_s4_xh = $signed(fc9_csd_n1_s2[17:5]);
+    wire signed [20:0] fc9_csd_n1_s4 = $signed({1'b0, ($signed({{2{fc9_csd_n1_s4_xh[12]}}, fc9_csd_n1_s4_xh}) - fc9_csd_n1_s4_yo), fc9_csd_n1_s2[4:0]});
+    wire signed [14:0] fc9_csd_n1_s5_hi = $signed(fc9_csd_e24_xo[16:2]) + $signed({1'b0, (~fc9_csd_e4[13]), fc9_csd_e4[12:0]});
+    wire signed [20:0] fc9_csd_n1_s6_xo = $signed({1'b0, (~fc9_csd_e28[19]), fc9_csd_e28[18:0]});
+    wire signed [19:0] fc9_csd_n1_s6_xh = $signed(fc9_csd_n1_s6_xo[20:1]);
+    wire signed [22:0] fc9_csd_n1_s6 = $signed({1'b0, ($signed({fc9_csd_n1_s6_xh[19], fc9_csd_n1_s6_xh}) + $signed(fc9_csd_n1_s3[20:0])), fc9_csd_n1_s6_xo[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n1_s7_xh = $signed(fc9_n1_s4[20:2]);
+    wire signed [18:0] fc9_csd_n1_s7_xh = $signed(fc9_csd_n1_s4[20:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc9_n1_s7 = $signed({1'b0, ($signed(fc9_n1_s7_xh[17:0]) + $signed({1'b0, fc9_n1_s5_hi, fc9_e24_xo[1:0]})), fc9_n1_s4[1:0]});
-    wire signed [15:0] fc9_n1_s8_yo = $signed({1'b1, (~fc9_e11[14]), fc9_e11[13:0]});
+    wire signed [20:0] fc9_csd_n1_s7 = $signed({1'b0, ($signed(fc9_csd_n1_s7_xh[17:0]) + $signed({1'b0, fc9_csd_n1_s5_hi, fc9_csd_e24_xo[1:0]})), fc9_csd_n1_s4[1:0]});
+    wire signed [15:0] fc9_csd_n1_s8_yo = $signed({1'b1, (~fc9_csd_e11[14]), fc9_csd_e11[13:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n1_s8_xh = $signed(fc9_n1_s6[22:1]);
+    wire signed [21:0] fc9_csd_n1_s8_xh = $signed(fc9_csd_n1_s6[22:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n1_s8 = $signed({1'b0, ($signed(fc9_n1_s8_xh[20:0]) - $signed({{5{fc9_n1_s8_yo[15]}}, fc9_n1_s8_yo})), fc9_n1_s6[0]});
-    wire [23:0] fc9_n1_s9_u = {1'b0, (fc9_n1_s8 + $signed({{2{fc9_n1_s7[20]}}, fc9_n1_s7}))};
-    wire signed [9:0] fc9_n1_s10_xh = $signed(fc9_e15[18:9]);
-    wire [21:0] fc9_n1_s10_u = {1'b0, ($signed({{2{fc9_n1_s10_xh[9]}}, fc9_n1_s10_xh}) + 12'shb85), fc9_e15[8:0]};
-    reg  [23:0] fc9_n1_s9_d1;
-    wire signed [23:0] fc9_n1_s9_d1_v = $signed(fc9_n1_s9_d1);
-    reg  [21:0] fc9_n1_s10_d1;
+    wire signed [22:0] fc9_csd_n1_s8 = $signed({1'b0, ($signed(fc9_csd_n1_s8_xh[20:0]) - $signed({{5{fc9_csd_n1_s8_yo[15]}}, fc9_csd_n1_s8_yo})), fc9_csd_n1_s6[0]});
+    wire [23:0] fc9_csd_n1_s9_u = {1'b0, (fc9_csd_n1_s8 + $signed({{2{fc9_csd_n1_s7[20]}}, fc9_csd_n1_s7}))};
+    wire signed [9:0] fc9_csd_n1_s10_xh = $signed(fc9_csd_e15[18:9]);
+    wire [21:0] fc9_csd_n1_s10_u = {1'b0, ($signed({{2{fc9_csd_n1_s10_xh[9]}}, fc9_csd_n1_s10_xh}) + 12'shb85), fc9_csd_e15[8:0]};
+    reg  [23:0] fc9_csd_n1_s9_d1;
+    wire signed [23:0] fc9_csd_n1_s9_d1_v = $signed(fc9_csd_n1_s9_d1);
+    reg  [21:0] fc9_csd_n1_s10_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n1_s11_xh = $signed(fc9_n1_s9_d1_v[23:1]);
+    wire signed [22:0] fc9_csd_n1_s11_xh = $signed(fc9_csd_n1_s9_d1_v[23:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n1_acc = $signed({($signed(fc9_n1_s11_xh[21:0]) - $signed(fc9_n1_s10_d1)), fc9_n1_s9_d1_v[0]});
-    wire fc9_n1_y_sticky = |fc9_n1_acc[3:0];
-    wire fc9_n1_y_inc = fc9_n1_acc[4] & (fc9_n1_y_sticky | fc9_n1_acc[5]);
+    wire signed [22:0] fc9_csd_n1_acc = $signed({($signed(fc9_csd_n1_s11_xh[21:0]) - $signed(fc9_csd_n1_s10_d1)), fc9_csd_n1_s9_d1_v[0]});
+    wire fc9_csd_n1_y_sticky = |fc9_csd_n1_acc[3:0];
+    wire fc9_csd_n1_y_inc = fc9_csd_n1_acc[4] & (fc9_csd_n1_y_sticky | fc9_csd_n1_acc[5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n1_y_rnd = $signed(fc9_n1_acc[22:5]) + $signed({17'd0, fc9_n1_y_inc});
+    wire signed [17:0] fc9_csd_n1_y_rnd = $signed(fc9_csd_n1_acc[22:5]) + $signed({17'd0, fc9_csd_n1_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n1_y_sat = ($signed(fc9_n1_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n1_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n1_y_rnd[15:0]));
-    wire signed [17:0] fc9_n2_s0 = $signed({($signed({{6{fc9_e0_xh[7]}}, fc9_e0_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_4[3:0]});
-    wire signed [12:0] fc9_n2_s1_xo = $signed({1'b0, fc9_e2_yo_i, fc9_in_6[10:0]});
-    wire signed [9:0] fc9_n2_s1_xh = $signed(fc9_n2_s1_xo[12:3]);
-    wire signed [16:0] fc9_n2_s1 = $signed({1'b0, ($signed({{3{fc9_n2_s1_xh[9]}}, fc9_n2_s1_xh}) + fc9_e24_yo), fc9_n2_s1_xo[2:0]});
-    wire signed [17:0] fc9_n2_s2 = $signed({($signed(fc9_n2_s0[17:1]) + $signed({{4{fc9_e12_yo[12]}}, fc9_e12_yo})), fc9_n2_s0[0]});
+    wire signed [15:0] fc9_csd_n1_y_sat = ($signed(fc9_csd_n1_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_csd_n1_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_csd_n1_y_rnd[15:0]));
+    wire signed [17:0] fc9_csd_n2_s0 = $signed({($signed({{6{fc9_csd_e0_xh[7]}}, fc9_csd_e0_xh}) - $signed({fc9_e13_yo[12], fc9_e13_yo})), fc9_in_4[3:0]});
+    wire signed [9:0] fc9_csd_n2_s1_xh = $signed(fc9_e2_yo[12:3]);
+    wire signed [16:0] fc9_csd_n2_s1 = $signed({1'b0, ($signed({{3{fc9_csd_n2_s1_xh[9]}}, fc9_csd_n2_s1_xh}) + fc9_e5_yo), fc9_e2_yo[2:0]});
+    wire signed [17:0] fc9_csd_n2_s2 = $signed({($signed(fc9_csd_n2_s0[17:1]) + $signed({{4{fc9_e0_yo[12]}}, fc9_e0_yo})), fc9_csd_n2_s0[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n2_s3 = $signed({1'b0, ($signed(fc9_n2_s1[16:1]) + fc9_e17_yo), fc9_n2_s1[0]});
+    wire signed [17:0] fc9_csd_n2_s3 = $signed({1'b0, ($signed(fc9_csd_n2_s1[16:1]) + fc9_csd_e17_yo), fc9_csd_n2_s1[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc9_n2_s4_xh = $signed(fc9_e7[14:6]);
-    wire signed [20:0] fc9_n2_s4 = $signed({($signed({{6{fc9_n2_s4_xh[8]}}, fc9_n2_s4_xh}) - fc9_e3), fc9_e7[5:0]});
-    wire signed [12:0] fc9_n2_s5_xh = $signed(fc9_n0_s3_yo[14:2]);
-    wire signed [19:0] fc9_n2_s5 = $signed({1'b0, ($signed({{4{fc9_n2_s5_xh[12]}}, fc9_n2_s5_xh}) + $signed(fc9_n2_s3[16:0])), fc9_n0_s3_yo[1:0]});
-    wire signed [16:0] fc9_n2_s6_yo = $signed({1'b0, (~fc9_e6[15]), fc9_e6[14:0]});
+    wire signed [8:0] fc9_csd_n2_s4_xh = $signed(fc9_e10[14:6]);
+    wire signed [20:0] fc9_csd_n2_s4 = $signed({($signed({{6{fc9_csd_n2_s4_xh[8]}}, fc9_csd_n2_s4_xh}) - fc9_csd_e3), fc9_e10[5:0]});
+    wire signed [12:0] fc9_csd_n2_s5_xh = $signed(fc9_csd_n0_s3_yo[14:2]);
+    wire signed [19:0] fc9_csd_n2_s5 = $signed({1'b0, ($signed({{4{fc9_csd_n2_s5_xh[12]}}, fc9_csd_n2_s5_xh}) + $signed(fc9_csd_n2_s3[16:0])), fc9_csd_n0_s3_yo[1:0]});
+    wire signed [16:0] fc9_csd_n2_s6_yo = $signed({1'b0, (~fc9_csd_e6[15]), fc9_csd_e6[14:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n2_s6_xh = $signed(fc9_n2_s4[20:2]);
+    wire signed [18:0] fc9_csd_n2_s6_xh = $signed(fc9_csd_n2_s4[20:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n2_s6 = $signed({($signed(fc9_n2_s6_xh[17:0]) + $signed({fc9_n2_s6_yo[16], fc9_n2_s6_yo})), fc9_n2_s4[1:0]});
-    wire signed [10:0] fc9_n2_s7_xh = $signed(fc9_e10[14:4]);
-    wire signed [21:0] fc9_n2_s7 = $signed({($signed({{7{fc9_n2_s7_xh[10]}}, fc9_n2_s7_xh}) - fc9_n2_s2), fc9_e10[3:0]});
-    wire signed [20:0] fc9_n2_s8 = $signed({fc9_n2_s6[19], fc9_n2_s6}) - $signed({fc9_n2_s5[19], fc9_n2_s5});
+    wire signed [19:0] fc9_csd_n2_s6 = $signed({($signed(fc9_csd_n2_s6_xh[17:0]) + $signed({fc9_csd_n2_s6_yo[16], fc9_csd_n2_s6_yo})), fc9_csd_n2_s4[1:0]});
+    wire signed [10:0] fc9_csd_n2_s7_xh = $signed(fc9_csd_e10[14:4]);
+    wire signed [21:0] fc9_csd_n2_s7 = $signed({($signed({{7{fc9_csd_n2_s7_xh[10]}}, fc9_csd_n2_s7_xh}) - fc9_csd_n2_s2), fc9_csd_e10[3:0]});
+    wire signed [20:0] fc9_csd_n2_s8 = $signed({fc9_csd_n2_s6[19], fc9_csd_n2_s6}) - $signed({fc9_csd_n2_s5[19], fc9_csd_n2_s5});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc9_n2_s9_xh = $signed(fc9_n2_s7[21:8]);
+    wire signed [13:0] fc9_csd_n2_s9_xh = $signed(fc9_csd_n2_s7[21:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n2_s10_xh = $signed(fc9_n2_s8[20:1]);
-    wire signed [20:0] fc9_n2_s10_hi = $signed({fc9_n2_s10_xh[19], fc9_n2_s10_xh}) + $signed({($signed(fc9_n2_s9_xh[12:0]) + 13'sd2145), fc9_n2_s7[7:0]}); // bias -12.421875, less the terms' sign-extension offsets
-    wire signed [21:0] fc9_n2_acc = $signed({fc9_n2_s10_hi, fc9_n2_s8[0]});
-    reg  [3:0] fc9_n2_y_low_d1;
-    wire fc9_n2_y_sticky = |fc9_n2_y_low_d1;
-    reg  fc9_n2_y_lsb_d1;
-    reg  fc9_n2_y_half_d1;
-    wire fc9_n2_y_inc = fc9_n2_y_half_d1 & (fc9_n2_y_sticky | fc9_n2_y_lsb_d1);
-    reg  signed [16:0] fc9_n2_y_fl_d1;
+    wire signed [19:0] fc9_csd_n2_s10_xh = $signed(fc9_csd_n2_s8[20:1]);
+    wire signed [20:0] fc9_csd_n2_s10_hi = $signed({fc9_csd_n2_s10_xh[19], fc9_csd_n2_s10_xh}) + $signed({($signed(fc9_csd_n2_s9_xh[12:0]) + 13'sd2145), fc9_csd_n2_s7[7:0]}); // bias -12.421875, less the terms' sign-extension offsets
+    wire signed [21:0] fc9_csd_n2_acc = $signed({fc9_csd_n2_s10_hi, fc9_csd_n2_s8[0]});
+    reg  [3:0] fc9_csd_n2_y_low_d1;
+    wire fc9_csd_n2_y_sticky = |fc9_csd_n2_y_low_d1;
+    reg  fc9_csd_n2_y_lsb_d1;
+    reg  fc9_csd_n2_y_half_d1;
+    wire fc9_csd_n2_y_inc = fc9_csd_n2_y_half_d1 & (fc9_csd_n2_y_sticky | fc9_csd_n2_y_lsb_d1);
+    reg  signed [16:0] fc9_csd_n2_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n2_y_rnd = fc9_n2_y_fl_d1 + $signed({16'd0, fc9_n2_y_inc});
+    wire signed [16:0] fc9_csd_n2_y_rnd = fc9_csd_n2_y_fl_d1 + $signed({16'd0, fc9_csd_n2_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n2_y_sat = (fc9_n2_y_fl_d1 >= 17'sd32767) ? 16'sd32767 : ((fc9_n2_y_fl_d1 < 17'sh18000) ? 16'sh8000 : $signed(fc9_n2_y_rnd[15:0]));
-    wire signed [10:0] fc9_n3_s0_xh = $signed(fc9_e26_yo[12:2]);
-    wire signed [15:0] fc9_n3_s0 = $signed({1'b0, ($signed({{2{fc9_n3_s0_xh[10]}}, fc9_n3_s0_xh}) + fc9_e12_xo), fc9_e26_yo[1:0]});
-    wire signed [7:0] fc9_n3_s1_xh = $signed(fc9_e14_xo[12:5]);
-    wire signed [18:0] fc9_n3_s1 = $signed({1'b0, ($signed({{5{fc9_n3_s1_xh[7]}}, fc9_n3_s1_xh}) + fc9_e14_xo), fc9_e14_xo[4:0]});
-    wire signed [9:0] fc9_n3_s2_xh = $signed(fc9_n3_s0[15:6]);
+    wire signed [15:0] fc9_csd_n2_y_sat = (fc9_csd_n2_y_fl_d1 >= 17'sd32767) ? 16'sd32767 : ((fc9_csd_n2_y_fl_d1 < 17'sh18000) ? 16'sh8000 : $signed(fc9_csd_n2_y_rnd[15:0]));
+    wire signed [15:0] fc9_csd_n3_s0 = $signed({1'b0, ($signed({{2{fc9_e8_xh[10]}}, fc9_e8_xh}) + fc9_e5_xo), fc9_e8_xo[1:0]});
+    wire signed [7:0] fc9_csd_n3_s1_xh = $signed(fc9_e2_xo[12:5]);
+    wire signed [18:0] fc9_csd_n3_s1 = $signed({1'b0, ($signed({{5{fc9_csd_n3_s1_xh[7]}}, fc9_csd_n3_s1_xh}) + fc9_e2_xo), fc9_e2_xo[4:0]});
+    wire signed [9:0] fc9_csd_n3_s2_xh = $signed(fc9_csd_n3_s0[15:6]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n3_s2 = $signed({1'b0, ($signed({{3{fc9_n3_s2_xh[9]}}, fc9_n3_s2_xh}) + fc9_e12_yo), fc9_n3_s0[5:0]});
+    wire signed [19:0] fc9_csd_n3_s2 = $signed({1'b0, ($signed({{3{fc9_csd_n3_s2_xh[9]}}, fc9_csd_n3_s2_xh}) + fc9_e0_yo), fc9_csd_n3_s0[5:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n3_s3_yo = $signed({1'b1, fc9_n0_s3_xo_i, fc9_e7[13:0]});
+    wire signed [15:0] fc9_csd_n3_s3_yo = $signed({1'b1, fc9_n3_s4_xo_i, fc9_e10[13:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n3_s3_xh = $signed(fc9_n3_s1[18:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n3_s3 = $signed({1'b0, ($signed(fc9_n3_s3_xh[16:0]) - $signed({fc9_n3_s3_yo[15], fc9_n3_s3_yo})), fc9_n3_s1[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n3_s4_yo = $signed({1'b1, (~fc9_e22[16]), fc9_e22[15:0]});
-    wire signed [19:0] fc9_n3_s4 = $signed({1'b0, ($signed(fc9_n3_s2[18:0]) - $signed({fc9_n3_s4_yo[17], fc9_n3_s4_yo}))});
-    wire signed [20:0] fc9_n3_s6 = $signed({1'b0, ($signed(fc9_n3_s4[19:1]) + fc9_e17), fc9_n3_s4[0]});
-    wire signed [16:0] fc9_n3_s7_xh = $signed(fc9_n3_s6[20:4]);
-    wire signed [18:0] fc9_n3_s7_hi = $signed({{2{fc9_n3_s7_xh[16]}}, fc9_n3_s7_xh}) + $signed({1'b0, ($signed(fc9_n3_s3[17:0]) + fc9_e24)});
-    wire signed [11:0] fc9_n3_s8_xh = $signed(fc9_e15[18:7]);
-    wire [20:0] fc9_n3_s8_u = {($signed({{2{fc9_n3_s8_xh[11]}}, fc9_n3_s8_xh}) - 14'sd6755), fc9_e15[6:0]}; // bias -10.359375, less the terms' sign-extension offsets
-    reg  [23:0] fc9_n3_s7_d1;
-    wire signed [23:0] fc9_n3_s7_d1_v = $signed(fc9_n3_s7_d1);
-    reg  [20:0] fc9_n3_s8_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n3_s9_xh = $signed(fc9_n3_s7_d1_v[23:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n3_acc = $signed({($signed(fc9_n3_s9_xh[20:0]) + $signed(fc9_n3_s8_d1)), fc9_n3_s7_d1_v[1:0]});
-    wire fc9_n3_y_sticky = |fc9_n3_acc[3:0];
-    wire fc9_n3_y_inc = fc9_n3_acc[4] & (fc9_n3_y_sticky | fc9_n3_acc[5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n3_y_rnd = $signed(fc9_n3_acc[22:5]) + $signed({17'd0, fc9_n3_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n3_y_sat = ($signed(fc9_n3_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n3_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n3_y_rnd[15:0]));
-    wire signed [7:0] fc9_n4_s0_xh = $signed(fc9_in_3[11:4]);
-    wire signed [17:0] fc9_n4_s0 = $signed({($signed({{6{fc9_n4_s0_xh[7]}}, fc9_n4_s0_xh}) - $signed({fc9_e3_yo[12], fc9_e3_yo})), fc9_in_3[3:0]});
-    wire signed [5:0] fc9_n4_s1_xh = $signed(fc9_in_6[11:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n4_s1 = $signed({($signed({{8{fc9_n4_s1_xh[5]}}, fc9_n4_s1_xh}) - $signed({fc9_e25_yo[12], fc9_e25_yo})), fc9_in_6[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_s2_m = $signed({1'b0, (~fc9_n4_s0[17]), fc9_n4_s0[16:0]}) + $signed(fc9_n4_s1[18:0]);
-    wire signed [19:0] fc9_n4_s2 = $signed({1'b0, fc9_n4_s2_m});
-    wire signed [12:0] fc9_n4_s3_xh = $signed(fc9_e3[14:2]);
-    wire signed [17:0] fc9_n4_s3 = $signed({1'b0, ($signed({{2{fc9_n4_s3_xh[12]}}, fc9_n4_s3_xh}) - fc9_n1_s4_yo), fc9_e3[1:0]});
-    wire signed [17:0] fc9_n4_s4 = $signed({($signed(fc9_n4_s3[17:2]) - $signed({{2{fc9_e12[13]}}, fc9_e12})), fc9_n4_s3[1:0]});
-    wire signed [15:0] fc9_n4_s5_yo = $signed({1'b1, (~fc9_e23[14]), fc9_e23[13:0]});
-    wire signed [20:0] fc9_n4_s5 = $signed({1'b0, ($signed(fc9_n4_s2[19:3]) - $signed({fc9_n4_s5_yo[15], fc9_n4_s5_yo})), fc9_n4_s2[2:0]});
-    wire signed [18:0] fc9_n4_s6_xo = $signed({1'b0, (~fc9_n4_s4[17]), fc9_n4_s4[16:0]});
-    wire signed [19:0] fc9_n4_s6 = $signed({1'b0, ($signed(fc9_n4_s6_xo[18:1]) + fc9_e17_xo), fc9_n4_s6_xo[0]});
-    wire signed [17:0] fc9_n4_s7_xh = $signed(fc9_n0_s6_yo[20:3]);
-    wire signed [22:0] fc9_n4_s7 = $signed({1'b0, ($signed({fc9_n4_s7_xh[17], fc9_n4_s7_xh}) + fc9_e17), fc9_n0_s6_yo[2:0]});
-    wire signed [16:0] fc9_n4_s8_xh = $signed(fc9_n4_s6[19:3]);
-    wire [23:0] fc9_n4_s8_u = {($signed({{4{fc9_n4_s8_xh[16]}}, fc9_n4_s8_xh}) - fc9_n4_s5), fc9_n4_s6[2:0]};
-    reg  [23:0] fc9_n4_s8_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc9_n4_s8_d1_v = $signed(fc9_n4_s8_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [22:0] fc9_n4_s9_d1;
-    wire signed [22:0] fc9_n4_acc = ($signed(fc9_n4_s8_d1_v[22:0]) - $signed(fc9_n4_s9_d1));
-    wire fc9_n4_y_sticky = |fc9_n4_acc[3:0];
-    wire fc9_n4_y_inc = fc9_n4_acc[4] & (fc9_n4_y_sticky | fc9_n4_acc[5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n4_y_rnd = $signed(fc9_n4_acc[22:5]) + $signed({17'd0, fc9_n4_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n4_y_sat = ($signed(fc9_n4_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n4_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n4_y_rnd[15:0]));
-    wire signed [8:0] fc9_n5_s0_xh = $signed(fc9_in_4[11:3]);
-    wire signed [16:0] fc9_n5_s0 = $signed({($signed({{5{fc9_n5_s0_xh[8]}}, fc9_n5_s0_xh}) - $signed({fc9_e20_yo[12], fc9_e20_yo})), fc9_in_4[2:0]});
-    wire signed [11:0] fc9_n5_s1_xh = $signed(fc9_n5_s0[16:5]);
-    wire signed [18:0] fc9_n5_s1 = $signed({($signed({{2{fc9_n5_s1_xh[11]}}, fc9_n5_s1_xh}) - $signed({fc9_e27_yo[12], fc9_e27_yo})), fc9_n5_s0[4:0]});
-    wire signed [11:0] fc9_n5_s2_xh = $signed(fc9_e1[13:2]);
-    wire signed [17:0] fc9_n5_s2 = $signed({($signed({{4{fc9_n5_s2_xh[11]}}, fc9_n5_s2_xh}) - fc9_e0), fc9_e1[1:0]});
-    wire signed [18:0] fc9_n5_s3 = $signed({($signed({{4{fc9_n0_s2_xh[11]}}, fc9_n0_s2_xh}) - fc9_e5), fc9_e2[2:0]});
-    wire signed [16:0] fc9_n5_s4_yo = $signed({1'b0, (~fc9_e27[15]), fc9_e27[14:0]});
-    wire signed [19:0] fc9_n5_s4_xo = $signed({1'b0, (~fc9_n5_s1[18]), fc9_n5_s1[17:0]});
-    wire signed [20:0] fc9_n5_s4 = $signed({1'b0, ($signed(fc9_n5_s4_xo[19:1]) + $signed({{2{fc9_n5_s4_yo[16]}}, fc9_n5_s4_yo})), fc9_n5_s4_xo[0]});
-    wire signed [18:0] fc9_n5_s5_xo = $signed({1'b0, (~fc9_n5_s2[17]), fc9_n5_s2[16:0]});
-    wire signed [19:0] fc9_n5_s5_m = $signed({fc9_n5_s5_xo[18], fc9_n5_s5_xo}) + $signed({1'b0, (~fc9_n5_s3[18]), fc9_n5_s3[17:0]});
-    wire signed [20:0] fc9_n5_s5 = $signed({1'b0, fc9_n5_s5_m});
-    wire signed [11:0] fc9_n5_s6_xh = $signed(fc9_e6[15:4]);
-    wire signed [18:0] fc9_n5_s6 = $signed({($signed({{3{fc9_n5_s6_xh[11]}}, fc9_n5_s6_xh}) - fc9_e10), fc9_e6[3:0]});
-    wire signed [14:0] fc9_n5_s7_xh = $signed(fc9_n5_s6[18:4]);
-    wire signed [24:0] fc9_n5_s7 = $signed({($signed({{6{fc9_n5_s7_xh[14]}}, fc9_n5_s7_xh}) - fc9_n5_s4), fc9_n5_s6[3:0]});
-    wire signed [4:0] fc9_n5_s9_xh = $signed(fc9_e20_d1_v[18:14]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc9_n5_s9 = $signed({1'b0, ($signed({{4{fc9_n5_s9_xh[4]}}, fc9_n5_s9_xh}) + 9'sh1a5), fc9_e20_d1_v[13:0]});
+    wire signed [17:0] fc9_csd_n3_s3_xh = $signed(fc9_csd_n3_s1[18:1]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    reg  signed [24:0] fc9_n5_s8_d1;
+    wire signed [18:0] fc9_csd_n3_s3 = $signed({1'b0, ($signed(fc9_csd_n3_s3_xh[16:0]) - $signed({fc9_csd_n3_s3_yo[15], fc9_csd_n3_s3_yo})), fc9_csd_n3_s1[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n5_acc = ($signed(fc9_n5_s8_d1[22:0]) + $signed(fc9_n5_s9[22:0]));
-    wire fc9_n5_y_sticky = |fc9_n5_acc[3:0];
-    wire fc9_n5_y_inc = fc9_n5_acc[4] & (fc9_n5_y_sticky | fc9_n5_acc[5]);
+    wire signed [17:0] fc9_csd_n3_s4_yo = $signed({1'b1, (~fc9_csd_e22[16]), fc9_csd_e22[15:0]});
+    wire signed [19:0] fc9_csd_n3_s4 = $signed({1'b0, ($signed(fc9_csd_n3_s2[18:0]) - $signed({fc9_csd_n3_s4_yo[17], fc9_csd_n3_s4_yo}))});
+    wire signed [20:0] fc9_csd_n3_s6 = $signed({1'b0, ($signed(fc9_csd_n3_s4[19:1]) + fc9_csd_e17), fc9_csd_n3_s4[0]});
+    wire signed [16:0] fc9_csd_n3_s7_xh = $signed(fc9_csd_n3_s6[20:4]);
+    wire signed [18:0] fc9_csd_n3_s7_hi = $signed({{2{fc9_csd_n3_s7_xh[16]}}, fc9_csd_n3_s7_xh}) + $signed({1'b0, ($signed(fc9_csd_n3_s3[17:0]) + fc9_csd_e24)});
+    wire signed [11:0] fc9_csd_n3_s8_xh = $signed(fc9_csd_e15[18:7]);
+    wire [20:0] fc9_csd_n3_s8_u = {($signed({{2{fc9_csd_n3_s8_xh[11]}}, fc9_csd_n3_s8_xh}) - 14'sd6755), fc9_csd_e15[6:0]}; // bias -10.359375, less the terms' sign-extension offsets
+    reg  [23:0] fc9_csd_n3_s7_d1;
+    wire signed [23:0] fc9_csd_n3_s7_d1_v = $signed(fc9_csd_n3_s7_d1);
+    reg  [20:0] fc9_csd_n3_s8_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n5_y_rnd = $signed(fc9_n5_acc[22:5]) + $signed({17'd0, fc9_n5_y_inc});
+    wire signed [21:0] fc9_csd_n3_s9_xh = $signed(fc9_csd_n3_s7_d1_v[23:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n5_y_sat = ($signed(fc9_n5_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_n5_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_n5_y_rnd[15:0]));
-    wire signed [2:0] fc9_n6_s0_xh_2 = $signed(fc9_in_1[11:9]);
-    wire signed [21:0] fc9_n6_s0_2 = $signed({($signed({{10{fc9_n6_s0_xh_2[2]}}, fc9_n6_s0_xh_2}) + $signed({fc9_in_6[11], fc9_in_6})), fc9_in_1[8:0]});
-    wire signed [13:0] fc9_n6_s2_xh = $signed(fc9_e0[15:2]);
-    wire signed [17:0] fc9_n6_s2_2 = $signed({($signed({{2{fc9_n6_s2_xh[13]}}, fc9_n6_s2_xh}) - fc9_e0), fc9_e0[1:0]});
-    wire signed [11:0] fc9_n6_s3_xh_2 = $signed(fc9_e27[15:4]);
-    wire signed [18:0] fc9_n6_s3_2 = $signed({($signed({{3{fc9_n6_s3_xh_2[11]}}, fc9_n6_s3_xh_2}) - fc9_e26), fc9_e27[3:0]});
-    wire signed [21:0] fc9_n6_s4_2 = $signed({($signed(fc9_n6_s0_2[21:11]) + 11'sd33), fc9_n6_s0_2[10:0]}) - $signed({{4{fc9_n6_s2_2[17]}}, fc9_n6_s2_2});
-    wire signed [17:0] fc9_n6_s5_2 = $signed({{3{fc9_e10[14]}}, fc9_e10}) + fc9_e21;
-    wire signed [14:0] fc9_n6_s6_xh_2 = $signed(fc9_e21[17:3]);
-    wire signed [18:0] fc9_n6_s6_2 = $signed({($signed({fc9_n6_s6_xh_2[14], fc9_n6_s6_xh_2}) + $signed({fc9_e23[14], fc9_e23})), fc9_e21[2:0]});
-    wire signed [16:0] fc9_n6_s7_xh = $signed(fc9_n6_s3_2[18:2]);
-    wire signed [20:0] fc9_n6_s7_2 = $signed({($signed({{2{fc9_n6_s7_xh[16]}}, fc9_n6_s7_xh}) - fc9_n6_s6_2), fc9_n6_s3_2[1:0]});
-    wire signed [21:0] fc9_n6_acc = ((fc9_n6_s4_2 + $signed({{4{fc9_n6_s5_2[17]}}, fc9_n6_s5_2})) - $signed({fc9_n6_s7_2[20], fc9_n6_s7_2}));
-    reg  [3:0] fc9_n6_y_low_d1;
-    wire fc9_n6_y_sticky = |fc9_n6_y_low_d1;
-    reg  fc9_n6_y_lsb_d1;
-    reg  fc9_n6_y_half_d1;
-    wire fc9_n6_y_inc = fc9_n6_y_half_d1 & (fc9_n6_y_sticky | fc9_n6_y_lsb_d1);
-    reg  signed [16:0] fc9_n6_y_fl_d1;
+    wire signed [22:0] fc9_csd_n3_acc = $signed({($signed(fc9_csd_n3_s9_xh[20:0]) + $signed(fc9_csd_n3_s8_d1)), fc9_csd_n3_s7_d1_v[1:0]});
+    wire fc9_csd_n3_y_sticky = |fc9_csd_n3_acc[3:0];
+    wire fc9_csd_n3_y_inc = fc9_csd_n3_acc[4] & (fc9_csd_n3_y_sticky | fc9_csd_n3_acc[5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n6_y_rnd = fc9_n6_y_fl_d1 + $signed({16'd0, fc9_n6_y_inc});
+    wire signed [17:0] fc9_csd_n3_y_rnd = $signed(fc9_csd_n3_acc[22:5]) + $signed({17'd0, fc9_csd_n3_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n6_y_sat = (fc9_n6_y_fl_d1 >= 17'sd32767) ? 16'sd32767 : ((fc9_n6_y_fl_d1 < 17'sh18000) ? 16'sh8000 : $signed(fc9_n6_y_rnd[15:0]));
-    wire signed [13:0] fc9_n7_s0 = $signed({{2{fc9_in_6[11]}}, fc9_in_6}) - $signed({fc9_e20_yo[12], fc9_e20_yo});
-    wire signed [14:0] fc9_n7_s1_xo = $signed({1'b0, (~fc9_n7_s0[13]), fc9_n7_s0[12:0]});
-    wire signed [8:0] fc9_n7_s1_xh = $signed(fc9_n7_s1_xo[14:6]);
-    wire signed [19:0] fc9_n7_s1 = $signed({1'b0, ($signed({{4{fc9_n7_s1_xh[8]}}, fc9_n7_s1_xh}) + fc9_n2_s1_xo), fc9_n7_s1_xo[5:0]});
-    wire signed [14:0] fc9_n7_s2_xo = $signed({1'b0, fc9_n1_s4_yo_i, fc9_e1[12:0]});
-    wire signed [10:0] fc9_n7_s2_xh = $signed(fc9_n7_s2_xo[14:4]);
-    wire signed [17:0] fc9_n7_s2 = $signed({($signed({{3{fc9_n7_s2_xh[10]}}, fc9_n7_s2_xh}) + fc9_e4), fc9_n7_s2_xo[3:0]});
-    wire signed [16:0] fc9_n7_s3_xo = $signed({1'b0, (~fc9_e5[15]), fc9_e5[14:0]});
-    wire signed [13:0] fc9_n7_s3_xh = $signed(fc9_n7_s3_xo[16:3]);
+    wire signed [15:0] fc9_csd_n3_y_sat = ($signed(fc9_csd_n3_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_csd_n3_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_csd_n3_y_rnd[15:0]));
+    wire signed [7:0] fc9_csd_n4_s0_xh = $signed(fc9_in_3[11:4]);
+    wire signed [17:0] fc9_csd_n4_s0 = $signed({($signed({{6{fc9_csd_n4_s0_xh[7]}}, fc9_csd_n4_s0_xh}) - $signed({fc9_e13_yo[12], fc9_e13_yo})), fc9_in_3[3:0]});
+    wire signed [5:0] fc9_csd_n4_s1_xh = $signed(fc9_in_6[11:6]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n7_s3 = $signed({1'b0, ($signed({fc9_n7_s3_xh[13], fc9_n7_s3_xh}) + fc9_e7), fc9_n7_s3_xo[2:0]});
+    wire signed [19:0] fc9_csd_n4_s1 = $signed({($signed({{8{fc9_csd_n4_s1_xh[5]}}, fc9_csd_n4_s1_xh}) - $signed({fc9_csd_e25_yo[12], fc9_csd_e25_yo})), fc9_in_6[5:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n7_s4 = $signed({1'b0, ($signed({{4{fc9_e26[14]}}, fc9_e26}) + $signed(fc9_e28[18:0]))});
-    wire signed [15:0] fc9_n7_s5_xh = $signed(fc9_n7_s1[19:4]);
-    wire signed [21:0] fc9_n7_s5 = $signed({($signed({{2{fc9_n7_s5_xh[15]}}, fc9_n7_s5_xh}) - fc9_n7_s2), fc9_n7_s1[3:0]});
-    wire signed [18:0] fc9_n7_s6 = $signed({1'b0, ($signed(fc9_n7_s3[17:0]) - fc9_n3_s4_yo)});
-    wire signed [17:0] fc9_n7_s7_xh = $signed(fc9_e9[18:1]);
-    wire signed [20:0] fc9_n7_s7 = $signed({($signed({{2{fc9_n7_s7_xh[17]}}, fc9_n7_s7_xh}) - fc9_n7_s4), fc9_e9[0]});
-    wire signed [22:0] fc9_n7_s8_xo = $signed({1'b0, (~fc9_n7_s5[21]), fc9_n7_s5[20:0]});
+    wire signed [18:0] fc9_csd_n4_s2_m = $signed({1'b0, (~fc9_csd_n4_s0[17]), fc9_csd_n4_s0[16:0]}) + $signed(fc9_csd_n4_s1[18:0]);
+    wire signed [19:0] fc9_csd_n4_s2 = $signed({1'b0, fc9_csd_n4_s2_m});
+    wire signed [12:0] fc9_csd_n4_s3_xh = $signed(fc9_csd_e3[14:2]);
+    wire signed [17:0] fc9_csd_n4_s3 = $signed({1'b0, ($signed({{2{fc9_csd_n4_s3_xh[12]}}, fc9_csd_n4_s3_xh}) - fc9_csd_n1_s4_yo), fc9_csd_e3[1:0]});
+    wire signed [17:0] fc9_csd_n4_s4 = $signed({($signed(fc9_csd_n4_s3[17:2]) - $signed({{2{fc9_csd_e12[13]}}, fc9_csd_e12})), fc9_csd_n4_s3[1:0]});
+    wire signed [15:0] fc9_csd_n4_s5_yo = $signed({1'b1, (~fc9_csd_e23[14]), fc9_csd_e23[13:0]});
+    wire signed [20:0] fc9_csd_n4_s5 = $signed({1'b0, ($signed(fc9_csd_n4_s2[19:3]) - $signed({fc9_csd_n4_s5_yo[15], fc9_csd_n4_s5_yo})), fc9_csd_n4_s2[2:0]});
+    wire signed [18:0] fc9_csd_n4_s6_xo = $signed({1'b0, (~fc9_csd_n4_s4[17]), fc9_csd_n4_s4[16:0]});
+    wire signed [19:0] fc9_csd_n4_s6 = $signed({1'b0, ($signed(fc9_csd_n4_s6_xo[18:1]) + fc9_csd_e17_xo), fc9_csd_n4_s6_xo[0]});
+    wire signed [17:0] fc9_csd_n4_s7_xh = $signed(fc9_csd_n0_s6_yo[20:3]);
+    wire signed [22:0] fc9_csd_n4_s7 = $signed({1'b0, ($signed({fc9_csd_n4_s7_xh[17], fc9_csd_n4_s7_xh}) + fc9_csd_e17), fc9_csd_n0_s6_yo[2:0]});
+    wire signed [16:0] fc9_csd_n4_s8_xh = $signed(fc9_csd_n4_s6[19:3]);
+    wire [23:0] fc9_csd_n4_s8_u = {($signed({{4{fc9_csd_n4_s8_xh[16]}}, fc9_csd_n4_s8_xh}) - fc9_csd_n4_s5), fc9_csd_n4_s6[2:0]};
+    reg  [23:0] fc9_csd_n4_s8_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc9_n7_s8 = $signed({1'b0, ($signed(fc9_n7_s8_xo[22:2]) + $signed({{2{fc9_n7_s6[18]}}, fc9_n7_s6})), fc9_n7_s8_xo[1:0]});
+    wire signed [23:0] fc9_csd_n4_s8_d1_v = $signed(fc9_csd_n4_s8_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc9_n7_s9_xh = $signed(fc9_n7_s7[20:9]);
-    wire signed [22:0] fc9_n7_s9 = $signed({($signed({{2{fc9_n7_s9_xh[11]}}, fc9_n7_s9_xh}) - 14'sd5061), fc9_n7_s7[8:0]}); // bias -2.140625, less the terms' sign-extension offsets
-    wire signed [22:0] fc9_n7_acc = ($signed(fc9_n7_s8[22:0]) + fc9_n7_s9);
-    reg  [3:0] fc9_n7_y_low_d1;
-    wire fc9_n7_y_sticky = |fc9_n7_y_low_d1;
-    reg  fc9_n7_y_lsb_d1;
-    reg  fc9_n7_y_half_d1;
-    wire fc9_n7_y_inc = fc9_n7_y_half_d1 & (fc9_n7_y_sticky | fc9_n7_y_lsb_d1);
-    reg  signed [17:0] fc9_n7_y_fl_d1;
+    reg  [22:0] fc9_csd_n4_s9_d1;
+    wire signed [22:0] fc9_csd_n4_acc = ($signed(fc9_csd_n4_s8_d1_v[22:0]) - $signed(fc9_csd_n4_s9_d1));
+    wire fc9_csd_n4_y_sticky = |fc9_csd_n4_acc[3:0];
+    wire fc9_csd_n4_y_inc = fc9_csd_n4_acc[4] & (fc9_csd_n4_y_sticky | fc9_csd_n4_acc[5]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n7_y_rnd = fc9_n7_y_fl_d1 + $signed({17'd0, fc9_n7_y_inc});
+    wire signed [17:0] fc9_csd_n4_y_rnd = $signed(fc9_csd_n4_acc[22:5]) + $signed({17'd0, fc9_csd_n4_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n7_y_sat = (fc9_n7_y_fl_d1 >= 18'sd32767) ? 16'sd32767 : ((fc9_n7_y_fl_d1 < 18'sh38000) ? 16'sh8000 : $signed(fc9_n7_y_rnd[15:0]));
+    wire signed [15:0] fc9_csd_n4_y_sat = ($signed(fc9_csd_n4_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_csd_n4_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_csd_n4_y_rnd[15:0]));
+    wire signed [8:0] fc9_csd_n5_s0_xh = $signed(fc9_in_4[11:3]);
+    wire signed [16:0] fc9_csd_n5_s0 = $signed({($signed({{5{fc9_csd_n5_s0_xh[8]}}, fc9_csd_n5_s0_xh}) - $signed({fc9_n5_s0_yo[12], fc9_n5_s0_yo})), fc9_in_4[2:0]});
+    wire signed [11:0] fc9_csd_n5_s1_xh = $signed(fc9_csd_n5_s0[16:5]);
+    wire signed [18:0] fc9_csd_n5_s1 = $signed({($signed({{2{fc9_csd_n5_s1_xh[11]}}, fc9_csd_n5_s1_xh}) - $signed({fc9_e1_yo[12], fc9_e1_yo})), fc9_csd_n5_s0[4:0]});
+    wire signed [11:0] fc9_csd_n5_s2_xh = $signed(fc9_csd_e1[13:2]);
+    wire signed [17:0] fc9_csd_n5_s2 = $signed({($signed({{4{fc9_csd_n5_s2_xh[11]}}, fc9_csd_n5_s2_xh}) - fc9_csd_e0), fc9_csd_e1[1:0]});
+    wire signed [18:0] fc9_csd_n5_s3 = $signed({($signed({{4{fc9_csd_n0_s2_xh[11]}}, fc9_csd_n0_s2_xh}) - fc9_csd_e5), fc9_csd_e2[2:0]});
+    wire signed [16:0] fc9_csd_n5_s4_yo = $signed({1'b0, (~fc9_e12[15]), fc9_e12[14:0]});
+    wire signed [19:0] fc9_csd_n5_s4_xo = $signed({1'b0, (~fc9_csd_n5_s1[18]), fc9_csd_n5_s1[17:0]});
+    wire signed [20:0] fc9_csd_n5_s4 = $signed({1'b0, ($signed(fc9_csd_n5_s4_xo[19:1]) + $signed({{2{fc9_csd_n5_s4_yo[16]}}, fc9_csd_n5_s4_yo})), fc9_csd_n5_s4_xo[0]});
+    wire signed [18:0] fc9_csd_n5_s5_xo = $signed({1'b0, (~fc9_csd_n5_s2[17]), fc9_csd_n5_s2[16:0]});
+    wire signed [19:0] fc9_csd_n5_s5_m = $signed({fc9_csd_n5_s5_xo[18], fc9_csd_n5_s5_xo}) + $signed({1'b0, (~fc9_csd_n5_s3[18]), fc9_csd_n5_s3[17:0]});
+    wire signed [20:0] fc9_csd_n5_s5 = $signed({1'b0, fc9_csd_n5_s5_m});
+    wire signed [11:0] fc9_csd_n5_s6_xh = $signed(fc9_csd_e6[15:4]);
+    wire signed [18:0] fc9_csd_n5_s6 = $signed({($signed({{3{fc9_csd_n5_s6_xh[11]}}, fc9_csd_n5_s6_xh}) - fc9_csd_e10), fc9_csd_e6[3:0]});
+    wire signed [14:0] fc9_csd_n5_s7_xh = $signed(fc9_csd_n5_s6[18:4]);
+    wire signed [24:0] fc9_csd_n5_s7 = $signed({($signed({{6{fc9_csd_n5_s7_xh[14]}}, fc9_csd_n5_s7_xh}) - fc9_csd_n5_s4), fc9_csd_n5_s6[3:0]});
+    wire signed [4:0] fc9_csd_n5_s9_xh = $signed(fc9_csd_e20_d1_v[18:14]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc9_csd_n5_s9 = $signed({1'b0, ($signed({{4{fc9_csd_n5_s9_xh[4]}}, fc9_csd_n5_s9_xh}) + 9'sh1a5), fc9_csd_e20_d1_v[13:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg  signed [24:0] fc9_csd_n5_s8_d1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc9_csd_n5_acc = ($signed(fc9_csd_n5_s8_d1[22:0]) + $signed(fc9_csd_n5_s9[22:0]));
+    wire fc9_csd_n5_y_sticky = |fc9_csd_n5_acc[3:0];
+    wire fc9_csd_n5_y_inc = fc9_csd_n5_acc[4] & (fc9_csd_n5_y_sticky | fc9_csd_n5_acc[5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc9_csd_n5_y_rnd = $signed(fc9_csd_n5_acc[22:5]) + $signed({17'd0, fc9_csd_n5_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_csd_n5_y_sat = ($signed(fc9_csd_n5_acc[22:5]) >= 18'sd32767) ? 16'sd32767 : (($signed(fc9_csd_n5_acc[22:5]) < 18'sh38000) ? 16'sh8000 : $signed(fc9_csd_n5_y_rnd[15:0]));
+    wire signed [2:0] fc9_csd_n6_s0_xh_2 = $signed(fc9_in_1[11:9]);
+    wire signed [21:0] fc9_csd_n6_s0_2 = $signed({($signed({{10{fc9_csd_n6_s0_xh_2[2]}}, fc9_csd_n6_s0_xh_2}) + $signed({fc9_in_6[11], fc9_in_6})), fc9_in_1[8:0]});
+    wire signed [13:0] fc9_csd_n6_s2_xh = $signed(fc9_csd_e0[15:2]);
+    wire signed [17:0] fc9_csd_n6_s2_2 = $signed({($signed({{2{fc9_csd_n6_s2_xh[13]}}, fc9_csd_n6_s2_xh}) - fc9_csd_e0), fc9_csd_e0[1:0]});
+    wire signed [11:0] fc9_csd_n6_s3_xh_2 = $signed(fc9_e12[15:4]);
+    wire signed [18:0] fc9_csd_n6_s3_2 = $signed({($signed({{3{fc9_csd_n6_s3_xh_2[11]}}, fc9_csd_n6_s3_xh_2}) - fc9_csd_e26), fc9_e12[3:0]});
+    wire signed [21:0] fc9_csd_n6_s4_2 = $signed({($signed(fc9_csd_n6_s0_2[21:11]) + 11'sd33), fc9_csd_n6_s0_2[10:0]}) - $signed({{4{fc9_csd_n6_s2_2[17]}}, fc9_csd_n6_s2_2});
+    wire signed [17:0] fc9_csd_n6_s5_2 = $signed({{3{fc9_csd_e10[14]}}, fc9_csd_e10}) + fc9_csd_e21;
+    wire signed [14:0] fc9_csd_n6_s6_xh_2 = $signed(fc9_csd_e21[17:3]);
+    wire signed [18:0] fc9_csd_n6_s6_2 = $signed({($signed({fc9_csd_n6_s6_xh_2[14], fc9_csd_n6_s6_xh_2}) + $signed({fc9_csd_e23[14], fc9_csd_e23})), fc9_csd_e21[2:0]});
+    wire signed [16:0] fc9_csd_n6_s7_xh = $signed(fc9_csd_n6_s3_2[18:2]);
+    wire signed [20:0] fc9_csd_n6_s7_2 = $signed({($signed({{2{fc9_csd_n6_s7_xh[16]}}, fc9_csd_n6_s7_xh}) - fc9_csd_n6_s6_2), fc9_csd_n6_s3_2[1:0]});
+    wire signed [21:0] fc9_csd_n6_acc = ((fc9_csd_n6_s4_2 + $signed({{4{fc9_csd_n6_s5_2[17]}}, fc9_csd_n6_s5_2})) - $signed({fc9_csd_n6_s7_2[20], fc9_csd_n6_s7_2}));
+    reg  [3:0] fc9_csd_n6_y_low_d1;
+    wire fc9_csd_n6_y_sticky = |fc9_csd_n6_y_low_d1;
+    reg  fc9_csd_n6_y_lsb_d1;
+    reg  fc9_csd_n6_y_half_d1;
+    wire fc9_csd_n6_y_inc = fc9_csd_n6_y_half_d1 & (fc9_csd_n6_y_sticky | fc9_csd_n6_y_lsb_d1);
+    reg  signed [16:0] fc9_csd_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc9_csd_n6_y_rnd = fc9_csd_n6_y_fl_d1 + $signed({16'd0, fc9_csd_n6_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_csd_n6_y_sat = (fc9_csd_n6_y_fl_d1 >= 17'sd32767) ? 16'sd32767 : ((fc9_csd_n6_y_fl_d1 < 17'sh18000) ? 16'sh8000 : $signed(fc9_csd_n6_y_rnd[15:0]));
+    wire signed [13:0] fc9_csd_n7_s0 = $signed({{2{fc9_in_6[11]}}, fc9_in_6}) - $signed({fc9_n5_s0_yo[12], fc9_n5_s0_yo});
+    wire signed [14:0] fc9_csd_n7_s1_xo = $signed({1'b0, (~fc9_csd_n7_s0[13]), fc9_csd_n7_s0[12:0]});
+    wire signed [8:0] fc9_csd_n7_s1_xh = $signed(fc9_csd_n7_s1_xo[14:6]);
+    wire signed [19:0] fc9_csd_n7_s1 = $signed({1'b0, ($signed({{4{fc9_csd_n7_s1_xh[8]}}, fc9_csd_n7_s1_xh}) + fc9_e2_yo), fc9_csd_n7_s1_xo[5:0]});
+    wire signed [14:0] fc9_csd_n7_s2_xo = $signed({1'b0, fc9_csd_n1_s4_yo_i, fc9_csd_e1[12:0]});
+    wire signed [10:0] fc9_csd_n7_s2_xh = $signed(fc9_csd_n7_s2_xo[14:4]);
+    wire signed [17:0] fc9_csd_n7_s2 = $signed({($signed({{3{fc9_csd_n7_s2_xh[10]}}, fc9_csd_n7_s2_xh}) + fc9_csd_e4), fc9_csd_n7_s2_xo[3:0]});
+    wire signed [16:0] fc9_csd_n7_s3_xo = $signed({1'b0, (~fc9_csd_e5[15]), fc9_csd_e5[14:0]});
+    wire signed [13:0] fc9_csd_n7_s3_xh = $signed(fc9_csd_n7_s3_xo[16:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc9_csd_n7_s3 = $signed({1'b0, ($signed({fc9_csd_n7_s3_xh[13], fc9_csd_n7_s3_xh}) + fc9_e10), fc9_csd_n7_s3_xo[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc9_csd_n7_s4 = $signed({1'b0, ($signed({{4{fc9_csd_e26[14]}}, fc9_csd_e26}) + $signed(fc9_csd_e28[18:0]))});
+    wire signed [15:0] fc9_csd_n7_s5_xh = $signed(fc9_csd_n7_s1[19:4]);
+    wire signed [21:0] fc9_csd_n7_s5 = $signed({($signed({{2{fc9_csd_n7_s5_xh[15]}}, fc9_csd_n7_s5_xh}) - fc9_csd_n7_s2), fc9_csd_n7_s1[3:0]});
+    wire signed [18:0] fc9_csd_n7_s6 = $signed({1'b0, ($signed(fc9_csd_n7_s3[17:0]) - fc9_csd_n3_s4_yo)});
+    wire signed [17:0] fc9_csd_n7_s7_xh = $signed(fc9_csd_e9[18:1]);
+    wire signed [20:0] fc9_csd_n7_s7 = $signed({($signed({{2{fc9_csd_n7_s7_xh[17]}}, fc9_csd_n7_s7_xh}) - fc9_csd_n7_s4), fc9_csd_e9[0]});
+    wire signed [22:0] fc9_csd_n7_s8_xo = $signed({1'b0, (~fc9_csd_n7_s5[21]), fc9_csd_n7_s5[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc9_csd_n7_s8 = $signed({1'b0, ($signed(fc9_csd_n7_s8_xo[22:2]) + $signed({{2{fc9_csd_n7_s6[18]}}, fc9_csd_n7_s6})), fc9_csd_n7_s8_xo[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc9_csd_n7_s9_xh = $signed(fc9_csd_n7_s7[20:9]);
+    wire signed [22:0] fc9_csd_n7_s9 = $signed({($signed({{2{fc9_csd_n7_s9_xh[11]}}, fc9_csd_n7_s9_xh}) - 14'sd5061), fc9_csd_n7_s7[8:0]}); // bias -2.140625, less the terms' sign-extension offsets
+    wire signed [22:0] fc9_csd_n7_acc = ($signed(fc9_csd_n7_s8[22:0]) + fc9_csd_n7_s9);
+    reg  [3:0] fc9_csd_n7_y_low_d1;
+    wire fc9_csd_n7_y_sticky = |fc9_csd_n7_y_low_d1;
+    reg  fc9_csd_n7_y_lsb_d1;
+    reg  fc9_csd_n7_y_half_d1;
+    wire fc9_csd_n7_y_inc = fc9_csd_n7_y_half_d1 & (fc9_csd_n7_y_sticky | fc9_csd_n7_y_lsb_d1);
+    reg  signed [17:0] fc9_csd_n7_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc9_csd_n7_y_rnd = fc9_csd_n7_y_fl_d1 + $signed({17'd0, fc9_csd_n7_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc9_csd_n7_y_sat = (fc9_csd_n7_y_fl_d1 >= 18'sd32767) ? 16'sd32767 : ((fc9_csd_n7_y_fl_d1 < 18'sh38000) ? 16'sh8000 : $signed(fc9_csd_n7_y_rnd[15:0]));
 
     always @(posedge clk) begin
         if (ce) begin
-            fc9_e20_d1 <= fc9_e20_u;
-            fc9_n0_s7_d1 <= fc9_n0_s7_u;
-            fc9_n1_s9_d1 <= fc9_n1_s9_u;
-            fc9_n1_s10_d1 <= fc9_n1_s10_u;
-            fc9_n2_y_low_d1 <= fc9_n2_acc[3:0];
-            fc9_n2_y_lsb_d1 <= fc9_n2_acc[5];
-            fc9_n2_y_half_d1 <= fc9_n2_acc[4];
-            fc9_n2_y_fl_d1 <= $signed(fc9_n2_acc[21:5]);
-            fc9_n3_s7_d1 <= {1'b0, fc9_n3_s7_hi, fc9_n3_s6[3:0]};
-            fc9_n3_s8_d1 <= fc9_n3_s8_u;
-            fc9_n4_s8_d1 <= fc9_n4_s8_u;
-            fc9_n4_s9_d1 <= {($signed(fc9_n4_s7[22:11]) - 12'sh8d7), fc9_n4_s7[10:0]};
-            fc9_n5_s8_d1 <= fc9_n5_s7 - $signed({{4{fc9_n5_s5[20]}}, fc9_n5_s5});
-            fc9_n6_y_low_d1 <= fc9_n6_acc[3:0];
-            fc9_n6_y_lsb_d1 <= fc9_n6_acc[5];
-            fc9_n6_y_half_d1 <= fc9_n6_acc[4];
-            fc9_n6_y_fl_d1 <= $signed(fc9_n6_acc[21:5]);
-            fc9_n7_y_low_d1 <= fc9_n7_acc[3:0];
-            fc9_n7_y_lsb_d1 <= fc9_n7_acc[5];
-            fc9_n7_y_half_d1 <= fc9_n7_acc[4];
-            fc9_n7_y_fl_d1 <= $signed(fc9_n7_acc[22:5]);
+            fc9_csd_e20_d1 <= fc9_csd_e20_u;
+            fc9_csd_n0_s7_d1 <= fc9_csd_n0_s7_u;
+            fc9_csd_n1_s9_d1 <= fc9_csd_n1_s9_u;
+            fc9_csd_n1_s10_d1 <= fc9_csd_n1_s10_u;
+            fc9_csd_n2_y_low_d1 <= fc9_csd_n2_acc[3:0];
+            fc9_csd_n2_y_lsb_d1 <= fc9_csd_n2_acc[5];
+            fc9_csd_n2_y_half_d1 <= fc9_csd_n2_acc[4];
+            fc9_csd_n2_y_fl_d1 <= $signed(fc9_csd_n2_acc[21:5]);
+            fc9_csd_n3_s7_d1 <= {1'b0, fc9_csd_n3_s7_hi, fc9_csd_n3_s6[3:0]};
+            fc9_csd_n3_s8_d1 <= fc9_csd_n3_s8_u;
+            fc9_csd_n4_s8_d1 <= fc9_csd_n4_s8_u;
+            fc9_csd_n4_s9_d1 <= {($signed(fc9_csd_n4_s7[22:11]) - 12'sh8d7), fc9_csd_n4_s7[10:0]};
+            fc9_csd_n5_s8_d1 <= fc9_csd_n5_s7 - $signed({{4{fc9_csd_n5_s5[20]}}, fc9_csd_n5_s5});
+            fc9_csd_n6_y_low_d1 <= fc9_csd_n6_acc[3:0];
+            fc9_csd_n6_y_lsb_d1 <= fc9_csd_n6_acc[5];
+            fc9_csd_n6_y_half_d1 <= fc9_csd_n6_acc[4];
+            fc9_csd_n6_y_fl_d1 <= $signed(fc9_csd_n6_acc[21:5]);
+            fc9_csd_n7_y_low_d1 <= fc9_csd_n7_acc[3:0];
+            fc9_csd_n7_y_lsb_d1 <= fc9_csd_n7_acc[5];
+            fc9_csd_n7_y_half_d1 <= fc9_csd_n7_acc[4];
+            fc9_csd_n7_y_fl_d1 <= $signed(fc9_csd_n7_acc[22:5]);
         end
     end
 
-    assign out_data = {fc9_n7_y_sat, fc9_n6_y_sat, fc9_n5_y_sat, fc9_n4_y_sat, fc9_n3_y_sat, fc9_n2_y_sat, fc9_n1_y_sat, fc9_n0_y_sat};
+    assign out_data = {fc9_csd_n7_y_sat, fc9_csd_n6_y_sat, fc9_csd_n5_y_sat, fc9_csd_n4_y_sat, fc9_csd_n3_y_sat, fc9_csd_n2_y_sat, fc9_csd_n1_y_sat, fc9_csd_n0_y_sat};
 
 endmodule
 

@@ -5,6 +5,7 @@
 // slope = 0.1999969482421875 (ufixed<16,0>), shift = 0.5 (ufixed<2,0>)
 // latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s)
 // longest path per stage (delay model, ns): 3.54 | 3.54 | 1.10
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_htanh (

@@ -5,6 +5,7 @@
 // alpha = 0.09375 (fixed<8,1>)
 // latency: 2 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s)
 // longest path per stage (delay model, ns): 3.50 | 0.40
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_leaky (

@@ -5,6 +5,7 @@
 // max = 6
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 0.40 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
 // longest path per stage (delay model, ns): 3.73 | 0.40 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module activations_relu6 (

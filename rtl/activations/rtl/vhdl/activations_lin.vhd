@@ -5,6 +5,7 @@
 -- a plain cast
 -- latency: 1 clock cycle(s) (outputs not registered: they arrive 1.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.96 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 3.66 | 1.10 (the last runs on into the next layer's first stage)
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

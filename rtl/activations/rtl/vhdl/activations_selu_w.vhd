@@ -6,6 +6,7 @@
 -- ROM: 512 entries addressed by the low 9 bits of u = x / 2^2 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
 -- latency: 3 clock cycle(s), II = 1; 8 multiplier(s), 0 adder(s); inputs arrive 2.63 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 3.33 | 3.20 | 1.10
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -6,6 +6,7 @@
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^2 (floor: a bit slice) (output cast folded in)
 -- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.10 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 1.98
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -6,6 +6,7 @@
 -- ROM: 256 entries addressed by the low 8 bits of u = x / 2^2 rounded toward zero (output cast folded in)
 -- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 3.03 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 3.73 | 0.64
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

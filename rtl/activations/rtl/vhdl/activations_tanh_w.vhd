@@ -6,6 +6,7 @@
 -- ROM: 1024 entries addressed by the low 10 bits of u = x / 2^3 rounded toward zero (output cast folded in); inputs beyond the table's range select constants
 -- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.83 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 3.81
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

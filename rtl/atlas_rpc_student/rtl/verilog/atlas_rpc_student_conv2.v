@@ -6,9 +6,10 @@
 // conv2d: 1 filter(s) of 3x3 x 1, strides 1x1, padding valid (before [0, 0], after [0, 0])
 // kernel type: fixed<4,1>, bias type: fixed<4,2>, accumulator: auto (exact)
 // 60 output positions x 1 filters in parallel: output n = position * 1 + filter; one shift-add constant matrix over the unrolled layer (partial sums shared across windows and filters)
-// constant products: shift-add, 840 CSD digits, 123 subexpression(s) shared across the matrix
-// latency: 1 clock cycle(s) (outputs not registered: they arrive 2.09 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 633 adder(s); inputs arrive 1.50 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.59 | 2.09 (the last runs on into the next layer's first stage)
+// constant products: shift-add, 840 signed (binary where as few as CSD) digits, 138 subexpression(s) shared across the matrix
+// latency: 1 clock cycle(s) (outputs not registered: they arrive 1.39 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 616 adder(s); inputs arrive 1.10 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.78 | 1.39 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module atlas_rpc_student_conv2 (
@@ -30,6 +31,7 @@ module atlas_rpc_student_conv2 (
     wire signed [8:0] conv2_in_10_s_2 = $signed({1'd0, in_data[87:80]});
     wire signed [8:0] conv2_in_11_s_2 = $signed({1'd0, in_data[95:88]});
     wire signed [8:0] conv2_in_12_s_2 = $signed({1'd0, in_data[103:96]});
+    wire signed [8:0] conv2_in_13_s_2 = $signed({1'd0, in_data[111:104]});
     wire signed [8:0] conv2_in_14_s_2 = $signed({1'd0, in_data[119:112]});
     wire signed [8:0] conv2_in_15_s_2 = $signed({1'd0, in_data[127:120]});
     wire signed [8:0] conv2_in_16_s_2 = $signed({1'd0, in_data[135:128]});
@@ -111,1350 +113,1495 @@ module atlas_rpc_student_conv2 (
     wire signed [8:0] conv2_in_93_s_2 = $signed({1'd0, in_data[751:744]});
     wire signed [8:0] conv2_in_94_s_2 = $signed({1'd0, in_data[759:752]});
     wire signed [8:0] conv2_in_95_s_2 = $signed({1'd0, in_data[767:760]});
-    wire signed [9:0] conv2_e0 = $signed({1'b0, (conv2_in_16_s_2 + conv2_in_29_s_2)});
-    wire signed [9:0] conv2_e1 = $signed({1'b0, (conv2_in_17_s_2 + conv2_in_30_s_2)});
-    wire signed [9:0] conv2_e2 = $signed({1'b0, (conv2_in_18_s_2 + conv2_in_31_s_2)});
-    wire signed [9:0] conv2_e3 = $signed({1'b0, (conv2_in_19_s_2 + conv2_in_32_s_2)});
-    wire signed [9:0] conv2_e4 = $signed({1'b0, (conv2_in_20_s_2 + conv2_in_33_s_2)});
-    wire signed [9:0] conv2_e5 = $signed({1'b0, (conv2_in_21_s_2 + conv2_in_34_s_2)});
-    wire signed [9:0] conv2_e6 = $signed({1'b0, (conv2_in_22_s_2 + conv2_in_35_s_2)});
-    wire signed [9:0] conv2_e7 = $signed({1'b0, (conv2_in_23_s_2 + conv2_in_36_s_2)});
-    wire signed [9:0] conv2_e8 = $signed({1'b0, (conv2_in_24_s_2 + conv2_in_37_s_2)});
-    wire signed [9:0] conv2_e9 = $signed({1'b0, (conv2_in_25_s_2 + conv2_in_38_s_2)});
-    wire signed [9:0] conv2_e10 = $signed({1'b0, (conv2_in_26_s_2 + conv2_in_39_s_2)});
-    wire signed [9:0] conv2_e11 = $signed({1'b0, (conv2_in_40_s_2 + conv2_in_53_s_2)});
-    wire signed [9:0] conv2_e12 = $signed({1'b0, (conv2_in_43_s_2 + conv2_in_44_s_2)});
-    wire signed [6:0] conv2_e13_xh = $signed(conv2_in_45_s_2[8:2]);
-    wire signed [10:0] conv2_e13 = $signed({($signed({{2{conv2_e13_xh[6]}}, conv2_e13_xh}) - conv2_in_45_s_2), conv2_in_45_s_2[1:0]});
-    wire signed [6:0] conv2_e14_xh = $signed(conv2_in_46_s_2[8:2]);
-    wire signed [10:0] conv2_e14 = $signed({($signed({{2{conv2_e14_xh[6]}}, conv2_e14_xh}) - conv2_in_46_s_2), conv2_in_46_s_2[1:0]});
-    wire signed [6:0] conv2_e15_xh = $signed(conv2_in_47_s_2[8:2]);
-    wire signed [10:0] conv2_e15 = $signed({($signed({{2{conv2_e15_xh[6]}}, conv2_e15_xh}) - conv2_in_47_s_2), conv2_in_47_s_2[1:0]});
-    wire signed [6:0] conv2_e16_xh = $signed(conv2_in_48_s_2[8:2]);
-    wire signed [10:0] conv2_e16 = $signed({($signed({{2{conv2_e16_xh[6]}}, conv2_e16_xh}) - conv2_in_48_s_2), conv2_in_48_s_2[1:0]});
-    wire signed [6:0] conv2_e17_xh = $signed(conv2_in_49_s_2[8:2]);
-    wire signed [10:0] conv2_e17 = $signed({($signed({{2{conv2_e17_xh[6]}}, conv2_e17_xh}) - conv2_in_49_s_2), conv2_in_49_s_2[1:0]});
-    wire signed [6:0] conv2_e18_xh = $signed(conv2_in_50_s_2[8:2]);
-    wire signed [10:0] conv2_e18 = $signed({($signed({{2{conv2_e18_xh[6]}}, conv2_e18_xh}) - conv2_in_50_s_2), conv2_in_50_s_2[1:0]});
-    wire signed [6:0] conv2_e19_xh = $signed(conv2_in_51_s_2[8:2]);
-    wire signed [10:0] conv2_e19 = $signed({($signed({{2{conv2_e19_xh[6]}}, conv2_e19_xh}) - conv2_in_51_s_2), conv2_in_51_s_2[1:0]});
-    wire signed [6:0] conv2_e20_xh = $signed(conv2_in_52_s_2[8:2]);
-    wire signed [10:0] conv2_e20 = $signed({($signed({{2{conv2_e20_xh[6]}}, conv2_e20_xh}) - conv2_in_52_s_2), conv2_in_52_s_2[1:0]});
-    wire signed [9:0] conv2_e21 = $signed({1'b0, (conv2_in_54_s_2 + conv2_in_67_s_2)});
-    wire signed [9:0] conv2_e22 = $signed({1'b0, (conv2_in_57_s_2 + conv2_in_58_s_2)});
-    wire signed [6:0] conv2_e23_xh = $signed(conv2_in_59_s_2[8:2]);
-    wire signed [10:0] conv2_e23 = $signed({($signed({{2{conv2_e23_xh[6]}}, conv2_e23_xh}) - conv2_in_59_s_2), conv2_in_59_s_2[1:0]});
-    wire signed [6:0] conv2_e24_xh = $signed(conv2_in_60_s_2[8:2]);
-    wire signed [10:0] conv2_e24 = $signed({($signed({{2{conv2_e24_xh[6]}}, conv2_e24_xh}) - conv2_in_60_s_2), conv2_in_60_s_2[1:0]});
-    wire signed [6:0] conv2_e25_xh = $signed(conv2_in_61_s_2[8:2]);
-    wire signed [10:0] conv2_e25 = $signed({($signed({{2{conv2_e25_xh[6]}}, conv2_e25_xh}) - conv2_in_61_s_2), conv2_in_61_s_2[1:0]});
-    wire signed [6:0] conv2_e26_xh = $signed(conv2_in_62_s_2[8:2]);
-    wire signed [10:0] conv2_e26 = $signed({($signed({{2{conv2_e26_xh[6]}}, conv2_e26_xh}) - conv2_in_62_s_2), conv2_in_62_s_2[1:0]});
-    wire signed [6:0] conv2_e27_xh = $signed(conv2_in_63_s_2[8:2]);
-    wire signed [10:0] conv2_e27 = $signed({($signed({{2{conv2_e27_xh[6]}}, conv2_e27_xh}) - conv2_in_63_s_2), conv2_in_63_s_2[1:0]});
-    wire signed [6:0] conv2_e28_xh = $signed(conv2_in_64_s_2[8:2]);
-    wire signed [10:0] conv2_e28 = $signed({($signed({{2{conv2_e28_xh[6]}}, conv2_e28_xh}) - conv2_in_64_s_2), conv2_in_64_s_2[1:0]});
-    wire signed [6:0] conv2_e29_xh = $signed(conv2_in_65_s_2[8:2]);
-    wire signed [10:0] conv2_e29 = $signed({($signed({{2{conv2_e29_xh[6]}}, conv2_e29_xh}) - conv2_in_65_s_2), conv2_in_65_s_2[1:0]});
-    wire signed [6:0] conv2_e30_xh = $signed(conv2_in_66_s_2[8:2]);
-    wire signed [10:0] conv2_e30 = $signed({($signed({{2{conv2_e30_xh[6]}}, conv2_e30_xh}) - conv2_in_66_s_2), conv2_in_66_s_2[1:0]});
-    wire signed [9:0] conv2_e31 = $signed({1'b0, (conv2_in_68_s_2 + conv2_in_81_s_2)});
-    wire signed [9:0] conv2_e32 = $signed({1'b0, (conv2_in_71_s_2 + conv2_in_72_s_2)});
-    wire signed [9:0] conv2_e33 = $signed({1'b0, (conv2_in_73_s_2 + conv2_in_74_s_2)});
-    wire signed [9:0] conv2_e34 = $signed({1'b0, (conv2_in_75_s_2 + conv2_in_76_s_2)});
-    wire signed [9:0] conv2_e35 = $signed({1'b0, (conv2_in_77_s_2 + conv2_in_78_s_2)});
-    wire signed [9:0] conv2_e36 = $signed({1'b0, (conv2_in_79_s_2 + conv2_in_80_s_2)});
-    wire signed [9:0] conv2_e37 = $signed({conv2_in_15_s_2[8], conv2_in_15_s_2}) - conv2_e0;
-    wire signed [9:0] conv2_e38 = $signed({1'b0, (conv2_in_28_s_2 + conv2_in_30_s_2)});
-    wire signed [9:0] conv2_e39 = $signed({1'b0, (conv2_in_29_s_2 + conv2_in_31_s_2)});
-    wire signed [9:0] conv2_e40 = $signed({1'b0, (conv2_in_30_s_2 + conv2_in_32_s_2)});
-    wire signed [9:0] conv2_e41 = $signed({1'b0, (conv2_in_31_s_2 + conv2_in_33_s_2)});
-    wire signed [9:0] conv2_e42 = $signed({1'b0, (conv2_in_32_s_2 + conv2_in_34_s_2)});
-    wire signed [9:0] conv2_e43 = $signed({1'b0, (conv2_in_33_s_2 + conv2_in_35_s_2)});
-    wire signed [9:0] conv2_e44 = $signed({1'b0, (conv2_in_34_s_2 + conv2_in_36_s_2)});
-    wire signed [9:0] conv2_e45 = $signed({1'b0, (conv2_in_35_s_2 + conv2_in_37_s_2)});
-    wire signed [9:0] conv2_e46 = $signed({1'b0, (conv2_in_36_s_2 + conv2_in_38_s_2)});
-    wire signed [9:0] conv2_e47 = $signed({1'b0, (conv2_in_37_s_2 + conv2_in_39_s_2)});
-    wire signed [9:0] conv2_e48 = $signed({1'b0, (conv2_in_39_s_2 + conv2_in_41_s_2)});
-    wire signed [8:0] conv2_e49 = conv2_in_43_s_2 - conv2_in_44_s_2;
-    wire signed [9:0] conv2_e50 = $signed({1'b0, (conv2_in_53_s_2 + conv2_in_55_s_2)});
-    wire signed [8:0] conv2_e51 = conv2_in_57_s_2 - conv2_in_58_s_2;
-    wire signed [9:0] conv2_e52 = $signed({1'b0, (conv2_in_58_s_2 + conv2_in_86_s_2)});
-    wire signed [9:0] conv2_e53 = $signed({1'b0, (conv2_in_67_s_2 + conv2_in_69_s_2)});
-    wire signed [9:0] conv2_e54 = $signed({1'b0, (conv2_in_87_s_2 + conv2_in_88_s_2)});
-    wire signed [9:0] conv2_e55 = $signed({1'b0, (conv2_in_89_s_2 + conv2_in_90_s_2)});
-    wire signed [9:0] conv2_e56 = $signed({1'b0, (conv2_in_91_s_2 + conv2_in_92_s_2)});
-    wire signed [9:0] conv2_e57 = $signed({1'b0, (conv2_in_93_s_2 + conv2_in_94_s_2)});
-    wire signed [9:0] conv2_e58 = $signed({1'b0, (conv2_in_95_s_2 + $signed({1'd0, in_data[775:768]}))});
-    wire signed [10:0] conv2_e59 = $signed({{2{conv2_in_46_s_2[8]}}, conv2_in_46_s_2}) + conv2_e23;
-    wire signed [10:0] conv2_e60 = $signed({{2{conv2_in_47_s_2[8]}}, conv2_in_47_s_2}) + conv2_e24;
-    wire signed [10:0] conv2_e61 = $signed({{2{conv2_in_48_s_2[8]}}, conv2_in_48_s_2}) + conv2_e25;
-    wire signed [10:0] conv2_e62 = $signed({{2{conv2_in_49_s_2[8]}}, conv2_in_49_s_2}) + conv2_e26;
-    wire signed [10:0] conv2_e63 = $signed({{2{conv2_in_50_s_2[8]}}, conv2_in_50_s_2}) + conv2_e27;
-    wire signed [10:0] conv2_e64 = $signed({{2{conv2_in_51_s_2[8]}}, conv2_in_51_s_2}) + conv2_e28;
-    wire signed [10:0] conv2_e65 = $signed({{2{conv2_in_52_s_2[8]}}, conv2_in_52_s_2}) + conv2_e29;
-    wire signed [9:0] conv2_e66 = $signed({conv2_in_16_s_2[8], conv2_in_16_s_2}) - conv2_e1;
-    wire signed [9:0] conv2_e67 = $signed({conv2_in_17_s_2[8], conv2_in_17_s_2}) - conv2_e2;
-    wire signed [9:0] conv2_e68 = $signed({conv2_in_18_s_2[8], conv2_in_18_s_2}) - conv2_e3;
-    wire signed [9:0] conv2_e69 = $signed({conv2_in_19_s_2[8], conv2_in_19_s_2}) - conv2_e4;
-    wire signed [9:0] conv2_e70 = $signed({conv2_in_20_s_2[8], conv2_in_20_s_2}) - conv2_e5;
-    wire signed [9:0] conv2_e71 = $signed({conv2_in_21_s_2[8], conv2_in_21_s_2}) - conv2_e6;
-    wire signed [9:0] conv2_e72 = $signed({conv2_in_22_s_2[8], conv2_in_22_s_2}) - conv2_e7;
-    wire signed [9:0] conv2_e73 = $signed({conv2_in_23_s_2[8], conv2_in_23_s_2}) - conv2_e8;
-    wire signed [9:0] conv2_e74 = $signed({conv2_in_24_s_2[8], conv2_in_24_s_2}) - conv2_e9;
-    wire signed [9:0] conv2_e75 = $signed({conv2_in_25_s_2[8], conv2_in_25_s_2}) - conv2_e10;
-    wire signed [10:0] conv2_e76 = $signed({1'b0, ($signed({conv2_in_53_s_2[8], conv2_in_53_s_2}) + conv2_e36)});
-    wire [10:0] conv2_e77_u = {1'b0, ($signed({conv2_in_56_s_2[8], conv2_in_56_s_2}) + conv2_e38)};
-    wire signed [10:0] conv2_e77 = $signed(conv2_e77_u);
-    wire [10:0] conv2_e78_u = {1'b0, ($signed({conv2_in_58_s_2[8], conv2_in_58_s_2}) + conv2_e40)};
-    wire signed [9:0] conv2_e79 = $signed({conv2_in_59_s_2[8], conv2_in_59_s_2}) - conv2_e33;
-    wire signed [11:0] conv2_e80 = $signed({($signed({{3{conv2_e24_xh[6]}}, conv2_e24_xh}) - conv2_e33), conv2_in_60_s_2[1:0]});
-    wire signed [9:0] conv2_e81 = $signed({conv2_in_61_s_2[8], conv2_in_61_s_2}) - conv2_e34;
-    wire signed [11:0] conv2_e82 = $signed({($signed({{3{conv2_e26_xh[6]}}, conv2_e26_xh}) - conv2_e34), conv2_in_62_s_2[1:0]});
-    wire signed [9:0] conv2_e83 = $signed({conv2_in_63_s_2[8], conv2_in_63_s_2}) - conv2_e35;
-    wire signed [11:0] conv2_e84 = $signed({($signed({{3{conv2_e28_xh[6]}}, conv2_e28_xh}) - conv2_e35), conv2_in_64_s_2[1:0]});
-    wire [10:0] conv2_e85_u = {1'b0, ($signed({conv2_in_67_s_2[8], conv2_in_67_s_2}) + conv2_e57)};
-    wire [10:0] conv2_e86_u = {1'b0, ($signed({conv2_in_68_s_2[8], conv2_in_68_s_2}) + conv2_e48)};
-    wire signed [10:0] conv2_e86 = $signed(conv2_e86_u);
-    wire [10:0] conv2_e87_u = {1'b0, ($signed({conv2_in_82_s_2[8], conv2_in_82_s_2}) + conv2_e31)};
-    wire signed [10:0] conv2_e87 = $signed(conv2_e87_u);
-    wire signed [8:0] conv2_e88_xh = $signed(conv2_e20[10:2]);
-    wire signed [11:0] conv2_e88 = $signed({($signed({conv2_e88_xh[8], conv2_e88_xh}) - $signed({conv2_in_53_s_2[8], conv2_in_53_s_2})), conv2_e20[1:0]});
-    wire [10:0] conv2_e89_u = {1'b0, (conv2_e22 + conv2_e39)};
-    wire signed [10:0] conv2_e89 = $signed(conv2_e89_u);
-    wire signed [8:0] conv2_e90_xh = $signed(conv2_e30[10:2]);
-    wire [11:0] conv2_e90_u = {($signed({conv2_e90_xh[8], conv2_e90_xh}) - $signed({conv2_in_67_s_2[8], conv2_in_67_s_2})), conv2_e30[1:0]};
-    wire signed [11:0] conv2_e90 = $signed(conv2_e90_u);
-    wire conv2_e91_yo_i = ~conv2_e51[8];
-    wire signed [10:0] conv2_e91 = $signed({1'b0, (conv2_e32 - $signed({1'b1, conv2_e91_yo_i, conv2_e51[7:0]}))});
-    wire [10:0] conv2_e92_u = {1'b0, (conv2_e53 + conv2_e58)};
-    wire signed [9:0] conv2_e93 = $signed({1'b0, ($signed({1'd0, in_data[7:0]}) + conv2_in_2_s_2)});
-    wire signed [9:0] conv2_e94 = $signed({1'b0, (conv2_in_1_s_2 + conv2_in_3_s_2)});
-    wire signed [9:0] conv2_e95 = $signed({1'b0, (conv2_in_2_s_2 + conv2_in_4_s_2)});
-    wire signed [9:0] conv2_e96 = $signed({1'b0, (conv2_in_3_s_2 + conv2_in_5_s_2)});
-    wire signed [9:0] conv2_e97 = $signed({1'b0, (conv2_in_4_s_2 + conv2_in_6_s_2)});
-    wire signed [9:0] conv2_e98 = $signed({1'b0, (conv2_in_5_s_2 + conv2_in_7_s_2)});
-    wire signed [9:0] conv2_e99 = $signed({1'b0, (conv2_in_6_s_2 + conv2_in_8_s_2)});
-    wire signed [9:0] conv2_e100 = $signed({1'b0, (conv2_in_7_s_2 + conv2_in_9_s_2)});
-    wire signed [9:0] conv2_e101 = $signed({1'b0, (conv2_in_8_s_2 + conv2_in_10_s_2)});
-    wire signed [9:0] conv2_e102 = $signed({1'b0, (conv2_in_9_s_2 + conv2_in_11_s_2)});
-    wire signed [9:0] conv2_e103 = $signed({1'b0, (conv2_in_10_s_2 + conv2_in_12_s_2)});
-    wire signed [9:0] conv2_e104 = $signed({1'b0, (conv2_in_11_s_2 + $signed({1'd0, in_data[111:104]}))});
-    wire [10:0] conv2_e105_u = {1'b0, ($signed({conv2_in_40_s_2[8], conv2_in_40_s_2}) + conv2_e104)};
-    wire signed [10:0] conv2_e105 = $signed(conv2_e105_u);
-    wire signed [8:0] conv2_e106 = conv2_in_14_s_2 - conv2_in_28_s_2;
-    wire signed [9:0] conv2_e107 = $signed({1'b0, (conv2_in_27_s_2 + conv2_in_54_s_2)});
-    wire signed [9:0] conv2_e108 = $signed({1'b0, (conv2_in_38_s_2 + conv2_in_40_s_2)});
-    wire signed [6:0] conv2_e109_xh = $signed(conv2_in_42_s_2[8:2]);
-    wire signed [10:0] conv2_e109 = $signed({($signed({{2{conv2_e109_xh[6]}}, conv2_e109_xh}) - conv2_in_42_s_2), conv2_in_42_s_2[1:0]});
-    wire signed [6:0] conv2_e110_xh = $signed(conv2_in_44_s_2[8:2]);
-    wire signed [10:0] conv2_e110 = $signed({($signed({{2{conv2_e110_xh[6]}}, conv2_e110_xh}) - conv2_in_44_s_2), conv2_in_44_s_2[1:0]});
-    wire signed [8:0] conv2_e111 = conv2_in_56_s_2 - conv2_in_70_s_2;
-    wire signed [8:0] conv2_e112 = conv2_in_60_s_2 - conv2_in_74_s_2;
-    wire signed [9:0] conv2_e113_m = $signed({conv2_in_75_s_2[8], conv2_in_75_s_2}) - $signed({1'b1, (~conv2_e112[8]), conv2_e112[7:0]});
-    wire signed [8:0] conv2_e114 = conv2_in_62_s_2 - conv2_in_76_s_2;
-    wire signed [9:0] conv2_e115_m = $signed({conv2_in_77_s_2[8], conv2_in_77_s_2}) - $signed({1'b1, (~conv2_e114[8]), conv2_e114[7:0]});
-    wire signed [8:0] conv2_e116 = conv2_in_64_s_2 - conv2_in_78_s_2;
-    wire signed [9:0] conv2_e117_m = $signed({conv2_in_79_s_2[8], conv2_in_79_s_2}) - $signed({1'b1, (~conv2_e116[8]), conv2_e116[7:0]});
-    wire signed [8:0] conv2_e118 = conv2_in_66_s_2 - conv2_in_80_s_2;
-    wire signed [9:0] conv2_e119 = $signed({1'b0, (conv2_in_72_s_2 + conv2_in_73_s_2)});
-    wire signed [9:0] conv2_e120 = $signed({1'b0, (conv2_in_81_s_2 + conv2_in_82_s_2)});
-    wire signed [9:0] conv2_e121 = $signed({1'b0, ($signed({1'd0, in_data[679:672]}) + conv2_in_85_s_2)});
-    wire signed [9:0] conv2_e122 = $signed({1'b0, (conv2_in_85_s_2 + conv2_in_86_s_2)});
-    wire signed [8:0] conv2_n0_s0 = conv2_in_1_s_2 - conv2_in_15_s_2;
-    wire signed [7:0] conv2_n0_s1_xh = $signed(conv2_in_29_s_2[8:1]);
+    wire signed [8:0] conv2_in_96_s_2 = $signed({1'd0, in_data[775:768]});
+    wire signed [9:0] conv2_e0 = $signed({1'b0, (conv2_in_29_s_2 + conv2_in_30_s_2)});
+    wire signed [9:0] conv2_e1 = $signed({1'b0, (conv2_in_31_s_2 + conv2_in_32_s_2)});
+    wire signed [9:0] conv2_e2 = $signed({1'b0, (conv2_in_33_s_2 + conv2_in_34_s_2)});
+    wire signed [9:0] conv2_e3 = $signed({1'b0, (conv2_in_35_s_2 + conv2_in_36_s_2)});
+    wire signed [9:0] conv2_e4 = $signed({1'b0, (conv2_in_37_s_2 + conv2_in_38_s_2)});
+    wire signed [9:0] conv2_e5 = $signed({1'b0, (conv2_in_39_s_2 + conv2_in_40_s_2)});
+    wire signed [9:0] conv2_e6 = $signed({1'b0, (conv2_in_43_s_2 + conv2_in_44_s_2)});
+    wire signed [9:0] conv2_e7 = $signed({1'b0, (conv2_in_45_s_2 + conv2_in_46_s_2)});
+    wire signed [9:0] conv2_e8 = $signed({1'b0, (conv2_in_47_s_2 + conv2_in_48_s_2)});
+    wire signed [9:0] conv2_e9 = $signed({1'b0, (conv2_in_49_s_2 + conv2_in_50_s_2)});
+    wire signed [9:0] conv2_e10 = $signed({1'b0, (conv2_in_51_s_2 + conv2_in_52_s_2)});
+    wire signed [9:0] conv2_e11 = $signed({1'b0, (conv2_in_53_s_2 + conv2_in_54_s_2)});
+    wire signed [9:0] conv2_e12 = $signed({1'b0, (conv2_in_57_s_2 + conv2_in_58_s_2)});
+    wire signed [9:0] conv2_e13 = $signed({1'b0, (conv2_in_59_s_2 + conv2_in_60_s_2)});
+    wire signed [9:0] conv2_e14 = $signed({1'b0, (conv2_in_61_s_2 + conv2_in_62_s_2)});
+    wire signed [9:0] conv2_e15 = $signed({1'b0, (conv2_in_63_s_2 + conv2_in_64_s_2)});
+    wire signed [9:0] conv2_e16 = $signed({1'b0, (conv2_in_65_s_2 + conv2_in_66_s_2)});
+    wire signed [9:0] conv2_e17 = $signed({1'b0, (conv2_in_67_s_2 + conv2_in_68_s_2)});
+    wire signed [9:0] conv2_e18 = $signed({1'b0, (conv2_in_15_s_2 + conv2_in_16_s_2)});
+    wire signed [9:0] conv2_e19 = $signed({1'b0, (conv2_in_17_s_2 + conv2_in_18_s_2)});
+    wire signed [9:0] conv2_e20 = $signed({1'b0, (conv2_in_19_s_2 + conv2_in_20_s_2)});
+    wire signed [9:0] conv2_e21 = $signed({1'b0, (conv2_in_21_s_2 + conv2_in_22_s_2)});
+    wire signed [9:0] conv2_e22 = $signed({1'b0, (conv2_in_23_s_2 + conv2_in_24_s_2)});
+    wire signed [9:0] conv2_e23 = $signed({1'b0, (conv2_in_25_s_2 + conv2_in_26_s_2)});
+    wire signed [9:0] conv2_e24 = $signed({1'b0, (conv2_in_30_s_2 + conv2_in_31_s_2)});
+    wire signed [9:0] conv2_e25 = $signed({1'b0, (conv2_in_32_s_2 + conv2_in_33_s_2)});
+    wire signed [9:0] conv2_e26 = $signed({1'b0, (conv2_in_34_s_2 + conv2_in_35_s_2)});
+    wire signed [9:0] conv2_e27 = $signed({1'b0, (conv2_in_36_s_2 + conv2_in_37_s_2)});
+    wire signed [9:0] conv2_e28 = $signed({1'b0, (conv2_in_38_s_2 + conv2_in_39_s_2)});
+    wire signed [9:0] conv2_e29 = $signed({1'b0, (conv2_in_44_s_2 + conv2_in_45_s_2)});
+    wire signed [9:0] conv2_e30 = $signed({1'b0, (conv2_in_46_s_2 + conv2_in_47_s_2)});
+    wire signed [9:0] conv2_e31 = $signed({1'b0, (conv2_in_48_s_2 + conv2_in_49_s_2)});
+    wire signed [9:0] conv2_e32 = $signed({1'b0, (conv2_in_50_s_2 + conv2_in_51_s_2)});
+    wire signed [9:0] conv2_e33 = $signed({1'b0, (conv2_in_52_s_2 + conv2_in_53_s_2)});
+    wire signed [9:0] conv2_e34 = $signed({1'b0, (conv2_in_58_s_2 + conv2_in_59_s_2)});
+    wire signed [9:0] conv2_e35 = $signed({1'b0, (conv2_in_60_s_2 + conv2_in_61_s_2)});
+    wire signed [9:0] conv2_e36 = $signed({1'b0, (conv2_in_62_s_2 + conv2_in_63_s_2)});
+    wire signed [9:0] conv2_e37 = $signed({1'b0, (conv2_in_64_s_2 + conv2_in_65_s_2)});
+    wire signed [9:0] conv2_e38 = $signed({1'b0, (conv2_in_66_s_2 + conv2_in_67_s_2)});
+    wire signed [9:0] conv2_e39 = $signed({1'b0, (conv2_in_71_s_2 + conv2_in_72_s_2)});
+    wire signed [9:0] conv2_e40 = $signed({1'b0, (conv2_in_72_s_2 + conv2_in_73_s_2)});
+    wire signed [9:0] conv2_e41 = $signed({1'b0, (conv2_in_73_s_2 + conv2_in_74_s_2)});
+    wire signed [9:0] conv2_e42 = $signed({1'b0, (conv2_in_74_s_2 + conv2_in_75_s_2)});
+    wire signed [9:0] conv2_e43 = $signed({1'b0, (conv2_in_75_s_2 + conv2_in_76_s_2)});
+    wire signed [9:0] conv2_e44 = $signed({1'b0, (conv2_in_76_s_2 + conv2_in_77_s_2)});
+    wire signed [9:0] conv2_e45 = $signed({1'b0, (conv2_in_77_s_2 + conv2_in_78_s_2)});
+    wire signed [9:0] conv2_e46 = $signed({1'b0, (conv2_in_78_s_2 + conv2_in_79_s_2)});
+    wire signed [9:0] conv2_e47 = $signed({1'b0, (conv2_in_79_s_2 + conv2_in_80_s_2)});
+    wire signed [9:0] conv2_e48 = $signed({1'b0, (conv2_in_80_s_2 + conv2_in_81_s_2)});
+    wire signed [9:0] conv2_e49 = $signed({1'b0, (conv2_in_81_s_2 + conv2_in_82_s_2)});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n0_s1 = $signed({1'b0, ($signed({conv2_n0_s1_xh[7], conv2_n0_s1_xh}) + conv2_in_15_s_2), conv2_in_29_s_2[0]});
+    wire signed [10:0] conv2_e50 = $signed({1'b0, ($signed({conv2_in_1_s_2[8], conv2_in_1_s_2}) + conv2_e0)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n0_s2_xo = $signed({1'b0, (~conv2_n0_s0[8]), conv2_n0_s0[7:0]});
-    wire signed [7:0] conv2_n0_s2_xh = $signed(conv2_n0_s2_xo[9:2]);
+    wire [10:0] conv2_e51_u = {1'b0, ($signed({conv2_in_3_s_2[8], conv2_in_3_s_2}) + $signed(conv2_e50[9:0]))};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n0_s2 = $signed({1'b0, ($signed({{2{conv2_n0_s2_xh[7]}}, conv2_n0_s2_xh}) + $signed(conv2_n0_s1[9:0])), conv2_n0_s2_xo[1:0]});
+    wire signed [10:0] conv2_e52 = $signed({1'b0, ($signed({conv2_in_2_s_2[8], conv2_in_2_s_2}) + conv2_e24)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n0_s3_xh = $signed(conv2_e0[9:2]);
-    wire signed [11:0] conv2_n0_s3 = $signed({($signed({{2{conv2_n0_s3_xh[7]}}, conv2_n0_s3_xh}) - conv2_e38), conv2_e0[1:0]});
-    wire signed [7:0] conv2_n0_s4_xh = $signed(conv2_e93[9:2]);
-    wire signed [11:0] conv2_n0_s4 = $signed({($signed({{2{conv2_n0_s4_xh[7]}}, conv2_n0_s4_xh}) - conv2_e93), conv2_e93[1:0]});
-    wire signed [9:0] conv2_n0_s5_yo = $signed({1'b0, (~conv2_e106[8]), conv2_e106[7:0]});
-    wire [12:0] conv2_n0_s5_u = {1'b0, ($signed(conv2_n0_s2[11:0]) + $signed({{2{conv2_n0_s5_yo[9]}}, conv2_n0_s5_yo}))};
-    wire signed [12:0] conv2_n0_s6_m = $signed({1'b0, (~conv2_n0_s3[11]), conv2_n0_s3[10:0]}) + $signed({1'b0, (~conv2_n0_s4[11]), conv2_n0_s4[10:0]});
-    reg  [12:0] conv2_n0_s5_d1;
-    wire signed [12:0] conv2_n0_s5_d1_v = $signed(conv2_n0_s5_d1);
-    reg  [13:0] conv2_n0_s6_d1;
-    wire signed [13:0] conv2_n0_acc = ($signed({1'b0, ($signed(conv2_n0_s5_d1_v[12:5]) + 8'sd111), conv2_n0_s5_d1_v[4:0]}) - $signed(conv2_n0_s6_d1)); // bias -0.25, less the terms' sign-extension offsets
-    wire signed [5:0] conv2_n1_s0_xh = $signed(conv2_in_2_s_2[8:3]);
-    wire signed [12:0] conv2_n1_s0 = $signed({1'b0, ($signed({{3{conv2_n1_s0_xh[5]}}, conv2_n1_s0_xh}) + conv2_in_16_s_2), conv2_in_2_s_2[2:0]});
+    wire [10:0] conv2_e53_u = {1'b0, ($signed({conv2_in_4_s_2[8], conv2_in_4_s_2}) + $signed(conv2_e52[9:0]))};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n1_s1_xh = $signed(conv2_n1_s0[12:2]);
+    wire signed [10:0] conv2_e54 = $signed({1'b0, ($signed({conv2_in_3_s_2[8], conv2_in_3_s_2}) + conv2_e1)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n1_s1 = $signed({1'b0, ($signed(conv2_n1_s1_xh[9:0]) + $signed({conv2_in_30_s_2[8], conv2_in_30_s_2})), conv2_n1_s0[1:0]});
-    wire signed [7:0] conv2_n1_s2_xh = $signed(conv2_e1[9:2]);
-    wire signed [11:0] conv2_n1_s2 = $signed({($signed({{2{conv2_n1_s2_xh[7]}}, conv2_n1_s2_xh}) - conv2_e39), conv2_e1[1:0]});
-    wire signed [7:0] conv2_n1_s3_xh = $signed(conv2_e94[9:2]);
-    wire signed [11:0] conv2_n1_s3 = $signed({($signed({{2{conv2_n1_s3_xh[7]}}, conv2_n1_s3_xh}) - conv2_e94), conv2_e94[1:0]});
-    wire signed [12:0] conv2_n1_s4_m = conv2_n1_s1 - $signed({1'b1, (~conv2_n1_s2[11]), conv2_n1_s2[10:0]});
+    wire [10:0] conv2_e55_u = {1'b0, ($signed({conv2_in_5_s_2[8], conv2_in_5_s_2}) + $signed(conv2_e54[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e56 = $signed({1'b0, ($signed({conv2_in_4_s_2[8], conv2_in_4_s_2}) + conv2_e25)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e57_u = {1'b0, ($signed({conv2_in_6_s_2[8], conv2_in_6_s_2}) + $signed(conv2_e56[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e58 = $signed({1'b0, ($signed({conv2_in_5_s_2[8], conv2_in_5_s_2}) + conv2_e2)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e59_u = {1'b0, ($signed({conv2_in_7_s_2[8], conv2_in_7_s_2}) + $signed(conv2_e58[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e60 = $signed({1'b0, ($signed({conv2_in_6_s_2[8], conv2_in_6_s_2}) + conv2_e26)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e61_u = {1'b0, ($signed({conv2_in_8_s_2[8], conv2_in_8_s_2}) + $signed(conv2_e60[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e62 = $signed({1'b0, ($signed({conv2_in_7_s_2[8], conv2_in_7_s_2}) + conv2_e3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e63_u = {1'b0, ($signed({conv2_in_9_s_2[8], conv2_in_9_s_2}) + $signed(conv2_e62[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e64 = $signed({1'b0, ($signed({conv2_in_8_s_2[8], conv2_in_8_s_2}) + conv2_e27)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e65_u = {1'b0, ($signed({conv2_in_10_s_2[8], conv2_in_10_s_2}) + $signed(conv2_e64[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e66 = $signed({1'b0, ($signed({conv2_in_9_s_2[8], conv2_in_9_s_2}) + conv2_e4)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e67_u = {1'b0, ($signed({conv2_in_11_s_2[8], conv2_in_11_s_2}) + $signed(conv2_e66[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e68 = $signed({1'b0, ($signed({conv2_in_10_s_2[8], conv2_in_10_s_2}) + conv2_e28)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e69_u = {1'b0, ($signed({conv2_in_12_s_2[8], conv2_in_12_s_2}) + $signed(conv2_e68[9:0]))};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e70 = $signed({1'b0, ($signed({conv2_in_11_s_2[8], conv2_in_11_s_2}) + conv2_e5)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e71_u = {1'b0, ($signed({conv2_in_13_s_2[8], conv2_in_13_s_2}) + $signed(conv2_e70[9:0]))};
+    wire signed [10:0] conv2_e72 = $signed({1'b0, ($signed({conv2_in_16_s_2[8], conv2_in_16_s_2}) + conv2_e29)});
+    wire signed [10:0] conv2_e73 = $signed({1'b0, ($signed({conv2_in_17_s_2[8], conv2_in_17_s_2}) + conv2_e6)});
+    wire signed [10:0] conv2_e74 = $signed({1'b0, ($signed({conv2_in_18_s_2[8], conv2_in_18_s_2}) + conv2_e30)});
+    wire signed [10:0] conv2_e75 = $signed({1'b0, ($signed({conv2_in_19_s_2[8], conv2_in_19_s_2}) + conv2_e7)});
+    wire signed [10:0] conv2_e76 = $signed({1'b0, ($signed({conv2_in_20_s_2[8], conv2_in_20_s_2}) + conv2_e31)});
+    wire signed [10:0] conv2_e77 = $signed({1'b0, ($signed({conv2_in_21_s_2[8], conv2_in_21_s_2}) + conv2_e8)});
+    wire signed [10:0] conv2_e78 = $signed({1'b0, ($signed({conv2_in_22_s_2[8], conv2_in_22_s_2}) + conv2_e32)});
+    wire signed [10:0] conv2_e79 = $signed({1'b0, ($signed({conv2_in_23_s_2[8], conv2_in_23_s_2}) + conv2_e9)});
+    wire signed [10:0] conv2_e80 = $signed({1'b0, ($signed({conv2_in_24_s_2[8], conv2_in_24_s_2}) + conv2_e33)});
+    wire signed [10:0] conv2_e81 = $signed({1'b0, ($signed({conv2_in_25_s_2[8], conv2_in_25_s_2}) + conv2_e10)});
+    wire signed [10:0] conv2_e82 = $signed({1'b0, ($signed({conv2_in_27_s_2[8], conv2_in_27_s_2}) + conv2_e11)});
+    wire signed [10:0] conv2_e83 = $signed({1'b0, ($signed({conv2_in_30_s_2[8], conv2_in_30_s_2}) + conv2_e34)});
+    wire signed [10:0] conv2_e84 = $signed({1'b0, ($signed({conv2_in_31_s_2[8], conv2_in_31_s_2}) + conv2_e12)});
+    wire signed [10:0] conv2_e85 = $signed({1'b0, ($signed({conv2_in_32_s_2[8], conv2_in_32_s_2}) + conv2_e35)});
+    wire signed [10:0] conv2_e86 = $signed({1'b0, ($signed({conv2_in_33_s_2[8], conv2_in_33_s_2}) + conv2_e13)});
+    wire signed [10:0] conv2_e87 = $signed({1'b0, ($signed({conv2_in_34_s_2[8], conv2_in_34_s_2}) + conv2_e36)});
+    wire signed [10:0] conv2_e88 = $signed({1'b0, ($signed({conv2_in_35_s_2[8], conv2_in_35_s_2}) + conv2_e14)});
+    wire signed [10:0] conv2_e89 = $signed({1'b0, ($signed({conv2_in_36_s_2[8], conv2_in_36_s_2}) + conv2_e37)});
+    wire signed [10:0] conv2_e90 = $signed({1'b0, ($signed({conv2_in_37_s_2[8], conv2_in_37_s_2}) + conv2_e15)});
+    wire signed [10:0] conv2_e91 = $signed({1'b0, ($signed({conv2_in_38_s_2[8], conv2_in_38_s_2}) + conv2_e38)});
+    wire signed [10:0] conv2_e92 = $signed({1'b0, ($signed({conv2_in_39_s_2[8], conv2_in_39_s_2}) + conv2_e16)});
+    wire signed [10:0] conv2_e93 = $signed({1'b0, ($signed({conv2_in_41_s_2[8], conv2_in_41_s_2}) + conv2_e17)});
+    wire signed [10:0] conv2_e94 = $signed({1'b0, ($signed({conv2_in_44_s_2[8], conv2_in_44_s_2}) + conv2_e40)});
+    wire signed [10:0] conv2_e95 = $signed({1'b0, ($signed({conv2_in_45_s_2[8], conv2_in_45_s_2}) + conv2_e39)});
+    wire signed [10:0] conv2_e96 = $signed({1'b0, ($signed({conv2_in_46_s_2[8], conv2_in_46_s_2}) + conv2_e42)});
+    wire signed [10:0] conv2_e97 = $signed({1'b0, ($signed({conv2_in_47_s_2[8], conv2_in_47_s_2}) + conv2_e41)});
+    wire signed [10:0] conv2_e98 = $signed({1'b0, ($signed({conv2_in_48_s_2[8], conv2_in_48_s_2}) + conv2_e44)});
+    wire signed [10:0] conv2_e99 = $signed({1'b0, ($signed({conv2_in_49_s_2[8], conv2_in_49_s_2}) + conv2_e43)});
+    wire signed [10:0] conv2_e100 = $signed({1'b0, ($signed({conv2_in_50_s_2[8], conv2_in_50_s_2}) + conv2_e46)});
+    wire signed [10:0] conv2_e101 = $signed({1'b0, ($signed({conv2_in_51_s_2[8], conv2_in_51_s_2}) + conv2_e45)});
+    wire signed [10:0] conv2_e102 = $signed({1'b0, ($signed({conv2_in_52_s_2[8], conv2_in_52_s_2}) + conv2_e48)});
+    wire signed [10:0] conv2_e103 = $signed({1'b0, ($signed({conv2_in_53_s_2[8], conv2_in_53_s_2}) + conv2_e47)});
+    wire signed [10:0] conv2_e104 = $signed({1'b0, ($signed({conv2_in_55_s_2[8], conv2_in_55_s_2}) + conv2_e49)});
+    wire signed [10:0] conv2_e105 = $signed({1'b0, ($signed({conv2_in_85_s_2[8], conv2_in_85_s_2}) + conv2_e12)});
+    wire signed [10:0] conv2_e106 = $signed({1'b0, ($signed({conv2_in_87_s_2[8], conv2_in_87_s_2}) + conv2_e13)});
+    wire signed [10:0] conv2_e107 = $signed({1'b0, ($signed({conv2_in_89_s_2[8], conv2_in_89_s_2}) + conv2_e14)});
+    wire signed [10:0] conv2_e108 = $signed({1'b0, ($signed({conv2_in_91_s_2[8], conv2_in_91_s_2}) + conv2_e15)});
+    wire signed [10:0] conv2_e109 = $signed({1'b0, ($signed({conv2_in_93_s_2[8], conv2_in_93_s_2}) + conv2_e16)});
+    wire signed [10:0] conv2_e110 = $signed({1'b0, ($signed({conv2_in_95_s_2[8], conv2_in_95_s_2}) + conv2_e17)});
+    wire signed [11:0] conv2_e111 = $signed({1'b0, ($signed(conv2_e105[10:1]) + $signed({conv2_in_85_s_2[8], conv2_in_85_s_2})), conv2_e105[0]});
+    wire signed [11:0] conv2_e112 = $signed({1'b0, ($signed(conv2_e106[10:1]) + $signed({conv2_in_87_s_2[8], conv2_in_87_s_2})), conv2_e106[0]});
+    wire signed [11:0] conv2_e113 = $signed({1'b0, ($signed(conv2_e107[10:1]) + $signed({conv2_in_89_s_2[8], conv2_in_89_s_2})), conv2_e107[0]});
+    wire signed [11:0] conv2_e114 = $signed({1'b0, ($signed(conv2_e108[10:1]) + $signed({conv2_in_91_s_2[8], conv2_in_91_s_2})), conv2_e108[0]});
+    wire signed [11:0] conv2_e115 = $signed({1'b0, ($signed(conv2_e109[10:1]) + $signed({conv2_in_93_s_2[8], conv2_in_93_s_2})), conv2_e109[0]});
+    wire [11:0] conv2_e116_u = {1'b0, ($signed(conv2_e110[10:1]) + $signed({conv2_in_95_s_2[8], conv2_in_95_s_2})), conv2_e110[0]};
+    wire signed [11:0] conv2_e116 = $signed(conv2_e116_u);
+    wire signed [9:0] conv2_e117 = $signed({1'b0, ($signed({1'd0, in_data[7:0]}) + conv2_in_2_s_2)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_e118 = $signed({1'b0, ($signed({conv2_in_28_s_2[8], conv2_in_28_s_2}) + conv2_e117)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [10:0] conv2_e119_u = {1'b0, ($signed({conv2_in_29_s_2[8], conv2_in_29_s_2}) + $signed(conv2_e118[9:0]))};
+    wire signed [9:0] conv2_e121_m = $signed({conv2_in_43_s_2[8], conv2_in_43_s_2}) + $signed({1'b0, (conv2_in_14_s_2 + conv2_in_42_s_2)});
+    wire signed [10:0] conv2_e121 = $signed({1'b0, conv2_e121_m});
+    wire signed [9:0] conv2_e123_m = $signed({conv2_in_57_s_2[8], conv2_in_57_s_2}) + $signed({1'b0, (conv2_in_28_s_2 + conv2_in_56_s_2)});
+    wire signed [10:0] conv2_e123 = $signed({1'b0, conv2_e123_m});
+    wire signed [9:0] conv2_e125_m = $signed({conv2_in_71_s_2[8], conv2_in_71_s_2}) + $signed({1'b0, (conv2_in_42_s_2 + conv2_in_70_s_2)});
+    wire signed [10:0] conv2_e125 = $signed({1'b0, conv2_e125_m});
+    wire signed [9:0] conv2_e126 = $signed({1'b0, (conv2_in_56_s_2 + $signed({1'd0, in_data[679:672]}))});
+    wire signed [9:0] conv2_e127 = $signed({1'b0, (conv2_in_58_s_2 + conv2_in_86_s_2)});
+    wire signed [9:0] conv2_e128 = $signed({1'b0, (conv2_in_59_s_2 + conv2_in_86_s_2)});
+    wire signed [9:0] conv2_e129 = $signed({1'b0, (conv2_in_60_s_2 + conv2_in_88_s_2)});
+    wire signed [9:0] conv2_e130 = $signed({1'b0, (conv2_in_61_s_2 + conv2_in_88_s_2)});
+    wire signed [9:0] conv2_e131 = $signed({1'b0, (conv2_in_62_s_2 + conv2_in_90_s_2)});
+    wire signed [9:0] conv2_e132 = $signed({1'b0, (conv2_in_63_s_2 + conv2_in_90_s_2)});
+    wire signed [9:0] conv2_e133 = $signed({1'b0, (conv2_in_64_s_2 + conv2_in_92_s_2)});
+    wire signed [9:0] conv2_e134 = $signed({1'b0, (conv2_in_65_s_2 + conv2_in_92_s_2)});
+    wire signed [9:0] conv2_e135 = $signed({1'b0, (conv2_in_66_s_2 + conv2_in_94_s_2)});
+    wire signed [9:0] conv2_e136 = $signed({1'b0, (conv2_in_67_s_2 + conv2_in_94_s_2)});
+    wire signed [9:0] conv2_e137 = $signed({1'b0, (conv2_in_69_s_2 + conv2_in_96_s_2)});
+    wire signed [9:0] conv2_n0_s0 = $signed({1'b0, (conv2_in_1_s_2 + conv2_in_14_s_2)});
+    wire signed [7:0] conv2_n0_s1_xh = $signed(conv2_in_30_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n0_s1 = $signed({1'b0, ($signed({conv2_n0_s1_xh[7], conv2_n0_s1_xh}) + conv2_in_15_s_2), conv2_in_30_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] conv2_n0_s2_xh = $signed(conv2_n0_s0[9:2]);
+    wire signed [12:0] conv2_n0_s2 = $signed({1'b0, ($signed({{2{conv2_n0_s2_xh[7]}}, conv2_n0_s2_xh}) + $signed(conv2_n0_s1[9:0])), conv2_n0_s0[1:0]});
+    reg  signed [12:0] conv2_n0_s3_d1;
+    reg  [10:0] conv2_e119_d1;
+    wire signed [10:0] conv2_e119_d1_v = $signed(conv2_e119_d1);
+    wire signed [13:0] conv2_n0_s4_m = $signed({1'b0, (~conv2_n0_s3_d1[12]), conv2_n0_s3_d1[11:0]}) + $signed({{3{conv2_e119_d1_v[10]}}, conv2_e119_d1_v});
+    wire signed [14:0] conv2_n0_s4 = $signed({1'b0, conv2_n0_s4_m});
+    wire signed [6:0] conv2_n0_s5_xh = $signed(conv2_e119_d1_v[10:4]);
+    wire signed [12:0] conv2_n0_s5 = $signed({($signed({{2{conv2_n0_s5_xh[6]}}, conv2_n0_s5_xh}) - 9'sd129), conv2_e119_d1_v[3:0]}); // bias -0.25, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n0_s6_xh = $signed(conv2_n0_s4[14:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n0_acc = $signed({($signed(conv2_n0_s6_xh[12:0]) + conv2_n0_s5), conv2_n0_s4[0]});
+    wire signed [9:0] conv2_n1_s0 = $signed({1'b0, (conv2_in_2_s_2 + conv2_in_15_s_2)});
+    wire signed [5:0] conv2_n1_s1_xh = $signed(conv2_in_16_s_2[8:3]);
+    wire signed [11:0] conv2_n1_s1 = $signed({($signed({{3{conv2_n1_s1_xh[5]}}, conv2_n1_s1_xh}) - conv2_in_16_s_2), conv2_in_16_s_2[2:0]});
+    wire signed [6:0] conv2_n1_s2_xh = $signed(conv2_in_17_s_2[8:2]);
+    wire signed [10:0] conv2_n1_s2 = $signed({($signed({{2{conv2_n1_s2_xh[6]}}, conv2_n1_s2_xh}) - conv2_in_31_s_2), conv2_in_17_s_2[1:0]});
+    wire signed [12:0] conv2_n1_s3_m = $signed({{3{conv2_n1_s0[9]}}, conv2_n1_s0}) - $signed({1'b1, (~conv2_n1_s1[11]), conv2_n1_s1[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n1_s3 = $signed({1'b0, conv2_n1_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] conv2_n1_s4_yo = $signed({1'b1, (~conv2_n1_s2[10]), conv2_n1_s2[9:0]});
+    wire [13:0] conv2_n1_s4_u = {1'b0, ($signed(conv2_n1_s3[12:0]) - $signed({conv2_n1_s4_yo[11], conv2_n1_s4_yo}))};
+    reg  [10:0] conv2_e51_d1;
+    wire signed [10:0] conv2_e51_d1_v = $signed(conv2_e51_d1);
+    wire signed [9:0] conv2_n1_s5_xh = $signed(conv2_e51_d1_v[10:1]);
+    wire signed [12:0] conv2_n1_s5 = $signed({1'b0, ($signed({conv2_n1_s5_xh[9], conv2_n1_s5_xh}) + conv2_e51_d1_v), conv2_e51_d1_v[0]});
     reg  [13:0] conv2_n1_s4_d1;
     wire signed [13:0] conv2_n1_s4_d1_v = $signed(conv2_n1_s4_d1);
-    reg  signed [11:0] conv2_n1_s5_d1;
-    wire signed [13:0] conv2_n1_acc = ($signed({($signed(conv2_n1_s4_d1_v[13:5]) - 9'sd65), conv2_n1_s4_d1_v[4:0]}) + $signed({{2{conv2_n1_s5_d1[11]}}, conv2_n1_s5_d1}));
-    wire signed [5:0] conv2_n2_s0_xh = $signed(conv2_in_3_s_2[8:3]);
-    wire signed [12:0] conv2_n2_s0 = $signed({1'b0, ($signed({{3{conv2_n2_s0_xh[5]}}, conv2_n2_s0_xh}) + conv2_in_17_s_2), conv2_in_3_s_2[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n2_s1_xh = $signed(conv2_n2_s0[12:2]);
+    wire signed [8:0] conv2_n1_s6_xh = $signed(conv2_n1_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n2_s1 = $signed({1'b0, ($signed(conv2_n2_s1_xh[9:0]) + $signed({conv2_in_31_s_2[8], conv2_in_31_s_2})), conv2_n2_s0[1:0]});
-    wire signed [7:0] conv2_n2_s2_xh = $signed(conv2_e2[9:2]);
-    wire signed [11:0] conv2_n2_s2 = $signed({($signed({{2{conv2_n2_s2_xh[7]}}, conv2_n2_s2_xh}) - conv2_e40), conv2_e2[1:0]});
-    wire signed [7:0] conv2_n2_s3_xh = $signed(conv2_e95[9:2]);
-    wire signed [11:0] conv2_n2_s3 = $signed({($signed({{2{conv2_n2_s3_xh[7]}}, conv2_n2_s3_xh}) - conv2_e95), conv2_e95[1:0]});
-    wire signed [12:0] conv2_n2_s4_m = conv2_n2_s1 - $signed({1'b1, (~conv2_n2_s2[11]), conv2_n2_s2[10:0]});
-    reg  [13:0] conv2_n2_s4_d1;
-    wire signed [13:0] conv2_n2_s4_d1_v = $signed(conv2_n2_s4_d1);
-    reg  signed [11:0] conv2_n2_s5_d1;
-    wire signed [13:0] conv2_n2_acc = ($signed({($signed(conv2_n2_s4_d1_v[13:5]) - 9'sd65), conv2_n2_s4_d1_v[4:0]}) + $signed({{2{conv2_n2_s5_d1[11]}}, conv2_n2_s5_d1}));
-    wire signed [5:0] conv2_n3_s0_xh = $signed(conv2_in_4_s_2[8:3]);
-    wire signed [12:0] conv2_n3_s0 = $signed({1'b0, ($signed({{3{conv2_n3_s0_xh[5]}}, conv2_n3_s0_xh}) + conv2_in_18_s_2), conv2_in_4_s_2[2:0]});
+    wire signed [12:0] conv2_n1_s6 = $signed({($signed(conv2_n1_s6_xh[7:0]) - 8'sd97), conv2_n1_s4_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n1_acc = ($signed({conv2_n1_s6[12], conv2_n1_s6}) + $signed({conv2_n1_s5[12], conv2_n1_s5}));
+    wire signed [9:0] conv2_n2_s0 = $signed({1'b0, (conv2_in_3_s_2 + conv2_in_16_s_2)});
+    wire signed [7:0] conv2_n2_s1_xh = $signed(conv2_in_32_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n3_s1_xh = $signed(conv2_n3_s0[12:2]);
+    wire signed [10:0] conv2_n2_s1 = $signed({1'b0, ($signed({conv2_n2_s1_xh[7], conv2_n2_s1_xh}) + conv2_in_17_s_2), conv2_in_32_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n3_s1 = $signed({1'b0, ($signed(conv2_n3_s1_xh[9:0]) + $signed({conv2_in_32_s_2[8], conv2_in_32_s_2})), conv2_n3_s0[1:0]});
-    wire signed [7:0] conv2_n3_s2_xh = $signed(conv2_e3[9:2]);
-    wire signed [11:0] conv2_n3_s2 = $signed({($signed({{2{conv2_n3_s2_xh[7]}}, conv2_n3_s2_xh}) - conv2_e41), conv2_e3[1:0]});
-    wire signed [7:0] conv2_n3_s3_xh = $signed(conv2_e96[9:2]);
-    wire signed [11:0] conv2_n3_s3 = $signed({($signed({{2{conv2_n3_s3_xh[7]}}, conv2_n3_s3_xh}) - conv2_e96), conv2_e96[1:0]});
-    wire signed [12:0] conv2_n3_s4_m = conv2_n3_s1 - $signed({1'b1, (~conv2_n3_s2[11]), conv2_n3_s2[10:0]});
+    wire signed [7:0] conv2_n2_s2_xh = $signed(conv2_n2_s0[9:2]);
+    wire signed [12:0] conv2_n2_s2 = $signed({1'b0, ($signed({{2{conv2_n2_s2_xh[7]}}, conv2_n2_s2_xh}) + $signed(conv2_n2_s1[9:0])), conv2_n2_s0[1:0]});
+    reg  signed [12:0] conv2_n2_s3_d1;
+    reg  [10:0] conv2_e53_d1;
+    wire signed [10:0] conv2_e53_d1_v = $signed(conv2_e53_d1);
+    wire signed [13:0] conv2_n2_s4_m = $signed({1'b0, (~conv2_n2_s3_d1[12]), conv2_n2_s3_d1[11:0]}) + $signed({{3{conv2_e53_d1_v[10]}}, conv2_e53_d1_v});
+    wire signed [14:0] conv2_n2_s4 = $signed({1'b0, conv2_n2_s4_m});
+    wire signed [6:0] conv2_n2_s5_xh = $signed(conv2_e53_d1_v[10:4]);
+    wire signed [12:0] conv2_n2_s5 = $signed({($signed({{2{conv2_n2_s5_xh[6]}}, conv2_n2_s5_xh}) - 9'sd129), conv2_e53_d1_v[3:0]}); // bias -0.25, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n2_s6_xh = $signed(conv2_n2_s4[14:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n2_acc = $signed({($signed(conv2_n2_s6_xh[12:0]) + conv2_n2_s5), conv2_n2_s4[0]});
+    wire signed [9:0] conv2_n3_s0 = $signed({1'b0, (conv2_in_4_s_2 + conv2_in_17_s_2)});
+    wire signed [5:0] conv2_n3_s1_xh = $signed(conv2_in_18_s_2[8:3]);
+    wire signed [11:0] conv2_n3_s1 = $signed({($signed({{3{conv2_n3_s1_xh[5]}}, conv2_n3_s1_xh}) - conv2_in_18_s_2), conv2_in_18_s_2[2:0]});
+    wire signed [6:0] conv2_n3_s2_xh = $signed(conv2_in_19_s_2[8:2]);
+    wire signed [10:0] conv2_n3_s2 = $signed({($signed({{2{conv2_n3_s2_xh[6]}}, conv2_n3_s2_xh}) - conv2_in_33_s_2), conv2_in_19_s_2[1:0]});
+    wire signed [12:0] conv2_n3_s3_m = $signed({{3{conv2_n3_s0[9]}}, conv2_n3_s0}) - $signed({1'b1, (~conv2_n3_s1[11]), conv2_n3_s1[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n3_s3 = $signed({1'b0, conv2_n3_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] conv2_n3_s4_yo = $signed({1'b1, (~conv2_n3_s2[10]), conv2_n3_s2[9:0]});
+    wire [13:0] conv2_n3_s4_u = {1'b0, ($signed(conv2_n3_s3[12:0]) - $signed({conv2_n3_s4_yo[11], conv2_n3_s4_yo}))};
+    reg  [10:0] conv2_e55_d1;
+    wire signed [10:0] conv2_e55_d1_v = $signed(conv2_e55_d1);
+    wire signed [9:0] conv2_n3_s5_xh = $signed(conv2_e55_d1_v[10:1]);
+    wire signed [12:0] conv2_n3_s5 = $signed({1'b0, ($signed({conv2_n3_s5_xh[9], conv2_n3_s5_xh}) + conv2_e55_d1_v), conv2_e55_d1_v[0]});
     reg  [13:0] conv2_n3_s4_d1;
     wire signed [13:0] conv2_n3_s4_d1_v = $signed(conv2_n3_s4_d1);
-    reg  signed [11:0] conv2_n3_s5_d1;
-    wire signed [13:0] conv2_n3_acc = ($signed({($signed(conv2_n3_s4_d1_v[13:5]) - 9'sd65), conv2_n3_s4_d1_v[4:0]}) + $signed({{2{conv2_n3_s5_d1[11]}}, conv2_n3_s5_d1}));
-    wire signed [5:0] conv2_n4_s0_xh = $signed(conv2_in_5_s_2[8:3]);
-    wire signed [12:0] conv2_n4_s0 = $signed({1'b0, ($signed({{3{conv2_n4_s0_xh[5]}}, conv2_n4_s0_xh}) + conv2_in_19_s_2), conv2_in_5_s_2[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n4_s1_xh = $signed(conv2_n4_s0[12:2]);
+    wire signed [8:0] conv2_n3_s6_xh = $signed(conv2_n3_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n4_s1 = $signed({1'b0, ($signed(conv2_n4_s1_xh[9:0]) + $signed({conv2_in_33_s_2[8], conv2_in_33_s_2})), conv2_n4_s0[1:0]});
-    wire signed [7:0] conv2_n4_s2_xh = $signed(conv2_e4[9:2]);
-    wire signed [11:0] conv2_n4_s2 = $signed({($signed({{2{conv2_n4_s2_xh[7]}}, conv2_n4_s2_xh}) - conv2_e42), conv2_e4[1:0]});
-    wire signed [7:0] conv2_n4_s3_xh = $signed(conv2_e97[9:2]);
-    wire signed [11:0] conv2_n4_s3 = $signed({($signed({{2{conv2_n4_s3_xh[7]}}, conv2_n4_s3_xh}) - conv2_e97), conv2_e97[1:0]});
-    wire signed [12:0] conv2_n4_s4_m = conv2_n4_s1 - $signed({1'b1, (~conv2_n4_s2[11]), conv2_n4_s2[10:0]});
-    reg  [13:0] conv2_n4_s4_d1;
-    wire signed [13:0] conv2_n4_s4_d1_v = $signed(conv2_n4_s4_d1);
-    reg  signed [11:0] conv2_n4_s5_d1;
-    wire signed [13:0] conv2_n4_acc = ($signed({($signed(conv2_n4_s4_d1_v[13:5]) - 9'sd65), conv2_n4_s4_d1_v[4:0]}) + $signed({{2{conv2_n4_s5_d1[11]}}, conv2_n4_s5_d1}));
-    wire signed [5:0] conv2_n5_s0_xh = $signed(conv2_in_6_s_2[8:3]);
-    wire signed [12:0] conv2_n5_s0 = $signed({1'b0, ($signed({{3{conv2_n5_s0_xh[5]}}, conv2_n5_s0_xh}) + conv2_in_20_s_2), conv2_in_6_s_2[2:0]});
+    wire signed [12:0] conv2_n3_s6 = $signed({($signed(conv2_n3_s6_xh[7:0]) - 8'sd97), conv2_n3_s4_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n3_acc = ($signed({conv2_n3_s6[12], conv2_n3_s6}) + $signed({conv2_n3_s5[12], conv2_n3_s5}));
+    wire signed [9:0] conv2_n4_s0 = $signed({1'b0, (conv2_in_5_s_2 + conv2_in_18_s_2)});
+    wire signed [7:0] conv2_n4_s1_xh = $signed(conv2_in_34_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n5_s1_xh = $signed(conv2_n5_s0[12:2]);
+    wire signed [10:0] conv2_n4_s1 = $signed({1'b0, ($signed({conv2_n4_s1_xh[7], conv2_n4_s1_xh}) + conv2_in_19_s_2), conv2_in_34_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n5_s1 = $signed({1'b0, ($signed(conv2_n5_s1_xh[9:0]) + $signed({conv2_in_34_s_2[8], conv2_in_34_s_2})), conv2_n5_s0[1:0]});
-    wire signed [7:0] conv2_n5_s2_xh = $signed(conv2_e5[9:2]);
-    wire signed [11:0] conv2_n5_s2 = $signed({($signed({{2{conv2_n5_s2_xh[7]}}, conv2_n5_s2_xh}) - conv2_e43), conv2_e5[1:0]});
-    wire signed [7:0] conv2_n5_s3_xh = $signed(conv2_e98[9:2]);
-    wire signed [11:0] conv2_n5_s3 = $signed({($signed({{2{conv2_n5_s3_xh[7]}}, conv2_n5_s3_xh}) - conv2_e98), conv2_e98[1:0]});
-    wire signed [12:0] conv2_n5_s4_m = conv2_n5_s1 - $signed({1'b1, (~conv2_n5_s2[11]), conv2_n5_s2[10:0]});
+    wire signed [7:0] conv2_n4_s2_xh = $signed(conv2_n4_s0[9:2]);
+    wire signed [12:0] conv2_n4_s2 = $signed({1'b0, ($signed({{2{conv2_n4_s2_xh[7]}}, conv2_n4_s2_xh}) + $signed(conv2_n4_s1[9:0])), conv2_n4_s0[1:0]});
+    reg  signed [12:0] conv2_n4_s3_d1;
+    reg  [10:0] conv2_e57_d1;
+    wire signed [10:0] conv2_e57_d1_v = $signed(conv2_e57_d1);
+    wire signed [13:0] conv2_n4_s4_m = $signed({1'b0, (~conv2_n4_s3_d1[12]), conv2_n4_s3_d1[11:0]}) + $signed({{3{conv2_e57_d1_v[10]}}, conv2_e57_d1_v});
+    wire signed [14:0] conv2_n4_s4 = $signed({1'b0, conv2_n4_s4_m});
+    wire signed [6:0] conv2_n4_s5_xh = $signed(conv2_e57_d1_v[10:4]);
+    wire signed [12:0] conv2_n4_s5 = $signed({($signed({{2{conv2_n4_s5_xh[6]}}, conv2_n4_s5_xh}) - 9'sd129), conv2_e57_d1_v[3:0]}); // bias -0.25, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n4_s6_xh = $signed(conv2_n4_s4[14:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n4_acc = $signed({($signed(conv2_n4_s6_xh[12:0]) + conv2_n4_s5), conv2_n4_s4[0]});
+    wire signed [9:0] conv2_n5_s0 = $signed({1'b0, (conv2_in_6_s_2 + conv2_in_19_s_2)});
+    wire signed [5:0] conv2_n5_s1_xh = $signed(conv2_in_20_s_2[8:3]);
+    wire signed [11:0] conv2_n5_s1 = $signed({($signed({{3{conv2_n5_s1_xh[5]}}, conv2_n5_s1_xh}) - conv2_in_20_s_2), conv2_in_20_s_2[2:0]});
+    wire signed [6:0] conv2_n5_s2_xh = $signed(conv2_in_21_s_2[8:2]);
+    wire signed [10:0] conv2_n5_s2 = $signed({($signed({{2{conv2_n5_s2_xh[6]}}, conv2_n5_s2_xh}) - conv2_in_35_s_2), conv2_in_21_s_2[1:0]});
+    wire signed [12:0] conv2_n5_s3_m = $signed({{3{conv2_n5_s0[9]}}, conv2_n5_s0}) - $signed({1'b1, (~conv2_n5_s1[11]), conv2_n5_s1[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n5_s3 = $signed({1'b0, conv2_n5_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] conv2_n5_s4_yo = $signed({1'b1, (~conv2_n5_s2[10]), conv2_n5_s2[9:0]});
+    wire [13:0] conv2_n5_s4_u = {1'b0, ($signed(conv2_n5_s3[12:0]) - $signed({conv2_n5_s4_yo[11], conv2_n5_s4_yo}))};
+    reg  [10:0] conv2_e59_d1;
+    wire signed [10:0] conv2_e59_d1_v = $signed(conv2_e59_d1);
+    wire signed [9:0] conv2_n5_s5_xh = $signed(conv2_e59_d1_v[10:1]);
+    wire signed [12:0] conv2_n5_s5 = $signed({1'b0, ($signed({conv2_n5_s5_xh[9], conv2_n5_s5_xh}) + conv2_e59_d1_v), conv2_e59_d1_v[0]});
     reg  [13:0] conv2_n5_s4_d1;
     wire signed [13:0] conv2_n5_s4_d1_v = $signed(conv2_n5_s4_d1);
-    reg  signed [11:0] conv2_n5_s5_d1;
-    wire signed [13:0] conv2_n5_acc = ($signed({($signed(conv2_n5_s4_d1_v[13:5]) - 9'sd65), conv2_n5_s4_d1_v[4:0]}) + $signed({{2{conv2_n5_s5_d1[11]}}, conv2_n5_s5_d1}));
-    wire signed [5:0] conv2_n6_s0_xh = $signed(conv2_in_7_s_2[8:3]);
-    wire signed [12:0] conv2_n6_s0 = $signed({1'b0, ($signed({{3{conv2_n6_s0_xh[5]}}, conv2_n6_s0_xh}) + conv2_in_21_s_2), conv2_in_7_s_2[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n6_s1_xh = $signed(conv2_n6_s0[12:2]);
+    wire signed [8:0] conv2_n5_s6_xh = $signed(conv2_n5_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n6_s1 = $signed({1'b0, ($signed(conv2_n6_s1_xh[9:0]) + $signed({conv2_in_35_s_2[8], conv2_in_35_s_2})), conv2_n6_s0[1:0]});
-    wire signed [7:0] conv2_n6_s2_xh = $signed(conv2_e6[9:2]);
-    wire signed [11:0] conv2_n6_s2 = $signed({($signed({{2{conv2_n6_s2_xh[7]}}, conv2_n6_s2_xh}) - conv2_e44), conv2_e6[1:0]});
-    wire signed [7:0] conv2_n6_s3_xh = $signed(conv2_e99[9:2]);
-    wire signed [11:0] conv2_n6_s3 = $signed({($signed({{2{conv2_n6_s3_xh[7]}}, conv2_n6_s3_xh}) - conv2_e99), conv2_e99[1:0]});
-    wire signed [12:0] conv2_n6_s4_m = conv2_n6_s1 - $signed({1'b1, (~conv2_n6_s2[11]), conv2_n6_s2[10:0]});
-    reg  [13:0] conv2_n6_s4_d1;
-    wire signed [13:0] conv2_n6_s4_d1_v = $signed(conv2_n6_s4_d1);
-    reg  signed [11:0] conv2_n6_s5_d1;
-    wire signed [13:0] conv2_n6_acc = ($signed({($signed(conv2_n6_s4_d1_v[13:5]) - 9'sd65), conv2_n6_s4_d1_v[4:0]}) + $signed({{2{conv2_n6_s5_d1[11]}}, conv2_n6_s5_d1}));
-    wire signed [5:0] conv2_n7_s0_xh = $signed(conv2_in_8_s_2[8:3]);
-    wire signed [12:0] conv2_n7_s0 = $signed({1'b0, ($signed({{3{conv2_n7_s0_xh[5]}}, conv2_n7_s0_xh}) + conv2_in_22_s_2), conv2_in_8_s_2[2:0]});
+    wire signed [12:0] conv2_n5_s6 = $signed({($signed(conv2_n5_s6_xh[7:0]) - 8'sd97), conv2_n5_s4_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n5_acc = ($signed({conv2_n5_s6[12], conv2_n5_s6}) + $signed({conv2_n5_s5[12], conv2_n5_s5}));
+    wire signed [9:0] conv2_n6_s0 = $signed({1'b0, (conv2_in_7_s_2 + conv2_in_20_s_2)});
+    wire signed [7:0] conv2_n6_s1_xh = $signed(conv2_in_36_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n7_s1_xh = $signed(conv2_n7_s0[12:2]);
+    wire signed [10:0] conv2_n6_s1 = $signed({1'b0, ($signed({conv2_n6_s1_xh[7], conv2_n6_s1_xh}) + conv2_in_21_s_2), conv2_in_36_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n7_s1 = $signed({1'b0, ($signed(conv2_n7_s1_xh[9:0]) + $signed({conv2_in_36_s_2[8], conv2_in_36_s_2})), conv2_n7_s0[1:0]});
-    wire signed [7:0] conv2_n7_s2_xh = $signed(conv2_e7[9:2]);
-    wire signed [11:0] conv2_n7_s2 = $signed({($signed({{2{conv2_n7_s2_xh[7]}}, conv2_n7_s2_xh}) - conv2_e45), conv2_e7[1:0]});
-    wire signed [7:0] conv2_n7_s3_xh = $signed(conv2_e100[9:2]);
-    wire signed [11:0] conv2_n7_s3 = $signed({($signed({{2{conv2_n7_s3_xh[7]}}, conv2_n7_s3_xh}) - conv2_e100), conv2_e100[1:0]});
-    wire signed [12:0] conv2_n7_s4_m = conv2_n7_s1 - $signed({1'b1, (~conv2_n7_s2[11]), conv2_n7_s2[10:0]});
+    wire signed [7:0] conv2_n6_s2_xh = $signed(conv2_n6_s0[9:2]);
+    wire signed [12:0] conv2_n6_s2 = $signed({1'b0, ($signed({{2{conv2_n6_s2_xh[7]}}, conv2_n6_s2_xh}) + $signed(conv2_n6_s1[9:0])), conv2_n6_s0[1:0]});
+    reg  signed [12:0] conv2_n6_s3_d1;
+    reg  [10:0] conv2_e61_d1;
+    wire signed [10:0] conv2_e61_d1_v = $signed(conv2_e61_d1);
+    wire signed [13:0] conv2_n6_s4_m = $signed({1'b0, (~conv2_n6_s3_d1[12]), conv2_n6_s3_d1[11:0]}) + $signed({{3{conv2_e61_d1_v[10]}}, conv2_e61_d1_v});
+    wire signed [14:0] conv2_n6_s4 = $signed({1'b0, conv2_n6_s4_m});
+    wire signed [6:0] conv2_n6_s5_xh = $signed(conv2_e61_d1_v[10:4]);
+    wire signed [12:0] conv2_n6_s5 = $signed({($signed({{2{conv2_n6_s5_xh[6]}}, conv2_n6_s5_xh}) - 9'sd129), conv2_e61_d1_v[3:0]}); // bias -0.25, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n6_s6_xh = $signed(conv2_n6_s4[14:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n6_acc = $signed({($signed(conv2_n6_s6_xh[12:0]) + conv2_n6_s5), conv2_n6_s4[0]});
+    wire signed [9:0] conv2_n7_s0 = $signed({1'b0, (conv2_in_8_s_2 + conv2_in_21_s_2)});
+    wire signed [5:0] conv2_n7_s1_xh = $signed(conv2_in_22_s_2[8:3]);
+    wire signed [11:0] conv2_n7_s1 = $signed({($signed({{3{conv2_n7_s1_xh[5]}}, conv2_n7_s1_xh}) - conv2_in_22_s_2), conv2_in_22_s_2[2:0]});
+    wire signed [6:0] conv2_n7_s2_xh = $signed(conv2_in_23_s_2[8:2]);
+    wire signed [10:0] conv2_n7_s2 = $signed({($signed({{2{conv2_n7_s2_xh[6]}}, conv2_n7_s2_xh}) - conv2_in_37_s_2), conv2_in_23_s_2[1:0]});
+    wire signed [12:0] conv2_n7_s3_m = $signed({{3{conv2_n7_s0[9]}}, conv2_n7_s0}) - $signed({1'b1, (~conv2_n7_s1[11]), conv2_n7_s1[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n7_s3 = $signed({1'b0, conv2_n7_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] conv2_n7_s4_yo = $signed({1'b1, (~conv2_n7_s2[10]), conv2_n7_s2[9:0]});
+    wire [13:0] conv2_n7_s4_u = {1'b0, ($signed(conv2_n7_s3[12:0]) - $signed({conv2_n7_s4_yo[11], conv2_n7_s4_yo}))};
+    reg  [10:0] conv2_e63_d1;
+    wire signed [10:0] conv2_e63_d1_v = $signed(conv2_e63_d1);
+    wire signed [9:0] conv2_n7_s5_xh = $signed(conv2_e63_d1_v[10:1]);
+    wire signed [12:0] conv2_n7_s5 = $signed({1'b0, ($signed({conv2_n7_s5_xh[9], conv2_n7_s5_xh}) + conv2_e63_d1_v), conv2_e63_d1_v[0]});
     reg  [13:0] conv2_n7_s4_d1;
     wire signed [13:0] conv2_n7_s4_d1_v = $signed(conv2_n7_s4_d1);
-    reg  signed [11:0] conv2_n7_s5_d1;
-    wire signed [13:0] conv2_n7_acc = ($signed({($signed(conv2_n7_s4_d1_v[13:5]) - 9'sd65), conv2_n7_s4_d1_v[4:0]}) + $signed({{2{conv2_n7_s5_d1[11]}}, conv2_n7_s5_d1}));
-    wire signed [5:0] conv2_n8_s0_xh = $signed(conv2_in_9_s_2[8:3]);
-    wire signed [12:0] conv2_n8_s0 = $signed({1'b0, ($signed({{3{conv2_n8_s0_xh[5]}}, conv2_n8_s0_xh}) + conv2_in_23_s_2), conv2_in_9_s_2[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n8_s1_xh = $signed(conv2_n8_s0[12:2]);
+    wire signed [8:0] conv2_n7_s6_xh = $signed(conv2_n7_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n8_s1 = $signed({1'b0, ($signed(conv2_n8_s1_xh[9:0]) + $signed({conv2_in_37_s_2[8], conv2_in_37_s_2})), conv2_n8_s0[1:0]});
-    wire signed [7:0] conv2_n8_s2_xh = $signed(conv2_e8[9:2]);
-    wire signed [11:0] conv2_n8_s2 = $signed({($signed({{2{conv2_n8_s2_xh[7]}}, conv2_n8_s2_xh}) - conv2_e46), conv2_e8[1:0]});
-    wire signed [7:0] conv2_n8_s3_xh = $signed(conv2_e101[9:2]);
-    wire signed [11:0] conv2_n8_s3 = $signed({($signed({{2{conv2_n8_s3_xh[7]}}, conv2_n8_s3_xh}) - conv2_e101), conv2_e101[1:0]});
-    wire signed [12:0] conv2_n8_s4_m = conv2_n8_s1 - $signed({1'b1, (~conv2_n8_s2[11]), conv2_n8_s2[10:0]});
-    reg  [13:0] conv2_n8_s4_d1;
-    wire signed [13:0] conv2_n8_s4_d1_v = $signed(conv2_n8_s4_d1);
-    reg  signed [11:0] conv2_n8_s5_d1;
-    wire signed [13:0] conv2_n8_acc = ($signed({($signed(conv2_n8_s4_d1_v[13:5]) - 9'sd65), conv2_n8_s4_d1_v[4:0]}) + $signed({{2{conv2_n8_s5_d1[11]}}, conv2_n8_s5_d1}));
-    wire signed [5:0] conv2_n9_s0_xh = $signed(conv2_in_10_s_2[8:3]);
-    wire signed [12:0] conv2_n9_s0 = $signed({1'b0, ($signed({{3{conv2_n9_s0_xh[5]}}, conv2_n9_s0_xh}) + conv2_in_24_s_2), conv2_in_10_s_2[2:0]});
+    wire signed [12:0] conv2_n7_s6 = $signed({($signed(conv2_n7_s6_xh[7:0]) - 8'sd97), conv2_n7_s4_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n7_acc = ($signed({conv2_n7_s6[12], conv2_n7_s6}) + $signed({conv2_n7_s5[12], conv2_n7_s5}));
+    wire signed [9:0] conv2_n8_s0 = $signed({1'b0, (conv2_in_9_s_2 + conv2_in_22_s_2)});
+    wire signed [7:0] conv2_n8_s1_xh = $signed(conv2_in_38_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n9_s1_xh = $signed(conv2_n9_s0[12:2]);
+    wire signed [10:0] conv2_n8_s1 = $signed({1'b0, ($signed({conv2_n8_s1_xh[7], conv2_n8_s1_xh}) + conv2_in_23_s_2), conv2_in_38_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n9_s1 = $signed({1'b0, ($signed(conv2_n9_s1_xh[9:0]) + $signed({conv2_in_38_s_2[8], conv2_in_38_s_2})), conv2_n9_s0[1:0]});
-    wire signed [7:0] conv2_n9_s2_xh = $signed(conv2_e9[9:2]);
-    wire signed [11:0] conv2_n9_s2 = $signed({($signed({{2{conv2_n9_s2_xh[7]}}, conv2_n9_s2_xh}) - conv2_e47), conv2_e9[1:0]});
-    wire signed [7:0] conv2_n9_s3_xh = $signed(conv2_e102[9:2]);
-    wire signed [11:0] conv2_n9_s3 = $signed({($signed({{2{conv2_n9_s3_xh[7]}}, conv2_n9_s3_xh}) - conv2_e102), conv2_e102[1:0]});
-    wire signed [12:0] conv2_n9_s4_m = conv2_n9_s1 - $signed({1'b1, (~conv2_n9_s2[11]), conv2_n9_s2[10:0]});
+    wire signed [7:0] conv2_n8_s2_xh = $signed(conv2_n8_s0[9:2]);
+    wire signed [12:0] conv2_n8_s2 = $signed({1'b0, ($signed({{2{conv2_n8_s2_xh[7]}}, conv2_n8_s2_xh}) + $signed(conv2_n8_s1[9:0])), conv2_n8_s0[1:0]});
+    reg  signed [12:0] conv2_n8_s3_d1;
+    reg  [10:0] conv2_e65_d1;
+    wire signed [10:0] conv2_e65_d1_v = $signed(conv2_e65_d1);
+    wire signed [13:0] conv2_n8_s4_m = $signed({1'b0, (~conv2_n8_s3_d1[12]), conv2_n8_s3_d1[11:0]}) + $signed({{3{conv2_e65_d1_v[10]}}, conv2_e65_d1_v});
+    wire signed [14:0] conv2_n8_s4 = $signed({1'b0, conv2_n8_s4_m});
+    wire signed [6:0] conv2_n8_s5_xh = $signed(conv2_e65_d1_v[10:4]);
+    wire signed [12:0] conv2_n8_s5 = $signed({($signed({{2{conv2_n8_s5_xh[6]}}, conv2_n8_s5_xh}) - 9'sd129), conv2_e65_d1_v[3:0]}); // bias -0.25, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n8_s6_xh = $signed(conv2_n8_s4[14:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n8_acc = $signed({($signed(conv2_n8_s6_xh[12:0]) + conv2_n8_s5), conv2_n8_s4[0]});
+    wire signed [9:0] conv2_n9_s0 = $signed({1'b0, (conv2_in_10_s_2 + conv2_in_23_s_2)});
+    wire signed [5:0] conv2_n9_s1_xh = $signed(conv2_in_24_s_2[8:3]);
+    wire signed [11:0] conv2_n9_s1 = $signed({($signed({{3{conv2_n9_s1_xh[5]}}, conv2_n9_s1_xh}) - conv2_in_24_s_2), conv2_in_24_s_2[2:0]});
+    wire signed [6:0] conv2_n9_s2_xh = $signed(conv2_in_25_s_2[8:2]);
+    wire signed [10:0] conv2_n9_s2 = $signed({($signed({{2{conv2_n9_s2_xh[6]}}, conv2_n9_s2_xh}) - conv2_in_39_s_2), conv2_in_25_s_2[1:0]});
+    wire signed [12:0] conv2_n9_s3_m = $signed({{3{conv2_n9_s0[9]}}, conv2_n9_s0}) - $signed({1'b1, (~conv2_n9_s1[11]), conv2_n9_s1[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n9_s3 = $signed({1'b0, conv2_n9_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] conv2_n9_s4_yo = $signed({1'b1, (~conv2_n9_s2[10]), conv2_n9_s2[9:0]});
+    wire [13:0] conv2_n9_s4_u = {1'b0, ($signed(conv2_n9_s3[12:0]) - $signed({conv2_n9_s4_yo[11], conv2_n9_s4_yo}))};
+    reg  [10:0] conv2_e67_d1;
+    wire signed [10:0] conv2_e67_d1_v = $signed(conv2_e67_d1);
+    wire signed [9:0] conv2_n9_s5_xh = $signed(conv2_e67_d1_v[10:1]);
+    wire signed [12:0] conv2_n9_s5 = $signed({1'b0, ($signed({conv2_n9_s5_xh[9], conv2_n9_s5_xh}) + conv2_e67_d1_v), conv2_e67_d1_v[0]});
     reg  [13:0] conv2_n9_s4_d1;
     wire signed [13:0] conv2_n9_s4_d1_v = $signed(conv2_n9_s4_d1);
-    reg  signed [11:0] conv2_n9_s5_d1;
-    wire signed [13:0] conv2_n9_acc = ($signed({($signed(conv2_n9_s4_d1_v[13:5]) - 9'sd65), conv2_n9_s4_d1_v[4:0]}) + $signed({{2{conv2_n9_s5_d1[11]}}, conv2_n9_s5_d1}));
-    wire signed [5:0] conv2_n10_s0_xh = $signed(conv2_in_11_s_2[8:3]);
-    wire signed [12:0] conv2_n10_s0 = $signed({1'b0, ($signed({{3{conv2_n10_s0_xh[5]}}, conv2_n10_s0_xh}) + conv2_in_25_s_2), conv2_in_11_s_2[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n10_s1_xh = $signed(conv2_n10_s0[12:2]);
+    wire signed [8:0] conv2_n9_s6_xh = $signed(conv2_n9_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n10_s1 = $signed({1'b0, ($signed(conv2_n10_s1_xh[9:0]) + $signed({conv2_in_39_s_2[8], conv2_in_39_s_2})), conv2_n10_s0[1:0]});
-    wire signed [10:0] conv2_n10_s2 = $signed({1'b0, (conv2_e10 + conv2_e103)});
-    wire [10:0] conv2_n10_s5_xo_u = {1'b0, (~conv2_e74[9]), conv2_e74[8:0]};
-    wire signed [10:0] conv2_n10_s5_xo = $signed(conv2_n10_s5_xo_u);
-    wire signed [8:0] conv2_n10_s5_xh = $signed(conv2_n10_s5_xo[10:2]);
-    wire signed [10:0] conv2_n10_s5_hi = $signed({{2{conv2_n10_s5_xh[8]}}, conv2_n10_s5_xh}) + $signed({1'b0, (conv2_e103 + conv2_e108)});
-    reg  signed [12:0] conv2_n10_s4_d1;
-    wire signed [12:0] conv2_n10_s6 = $signed({($signed(conv2_n10_s4_d1[12:5]) - 8'sd17), conv2_n10_s4_d1[4:0]});
-    reg  [13:0] conv2_n10_s5_d1;
-    wire signed [13:0] conv2_n10_acc = ($signed({conv2_n10_s6[12], conv2_n10_s6}) + $signed(conv2_n10_s5_d1));
-    wire signed [5:0] conv2_n11_s0_xh = $signed(conv2_in_12_s_2[8:3]);
-    wire signed [12:0] conv2_n11_s0 = $signed({1'b0, ($signed({{3{conv2_n11_s0_xh[5]}}, conv2_n11_s0_xh}) + conv2_in_26_s_2), conv2_in_12_s_2[2:0]});
-    wire signed [12:0] conv2_n11_s1 = conv2_n11_s0 - $signed({{4{conv2_in_27_s_2[8]}}, conv2_in_27_s_2});
-    wire signed [13:0] conv2_n11_s2_xo = $signed({1'b0, (~conv2_n11_s1[12]), conv2_n11_s1[11:0]});
-    wire [14:0] conv2_n11_s2_u = {1'b0, ($signed(conv2_n11_s2_xo[13:2]) + $signed({{2{conv2_e48[9]}}, conv2_e48})), conv2_n11_s2_xo[1:0]};
-    reg  [14:0] conv2_n11_s2_d1;
-    wire signed [14:0] conv2_n11_s2_d1_v = $signed(conv2_n11_s2_d1);
-    reg  [10:0] conv2_e105_d1;
-    wire signed [10:0] conv2_e105_d1_v = $signed(conv2_e105_d1);
+    wire signed [12:0] conv2_n9_s6 = $signed({($signed(conv2_n9_s6_xh[7:0]) - 8'sd97), conv2_n9_s4_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n9_acc = ($signed({conv2_n9_s6[12], conv2_n9_s6}) + $signed({conv2_n9_s5[12], conv2_n9_s5}));
+    wire signed [9:0] conv2_n10_s0 = $signed({1'b0, (conv2_in_11_s_2 + conv2_in_24_s_2)});
+    wire signed [7:0] conv2_n10_s1_xh = $signed(conv2_in_40_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n11_s4_xh = $signed(conv2_n11_s2_d1_v[14:2]);
+    wire signed [10:0] conv2_n10_s1 = $signed({1'b0, ($signed({conv2_n10_s1_xh[7], conv2_n10_s1_xh}) + conv2_in_25_s_2), conv2_in_40_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] conv2_n10_s2_xh = $signed(conv2_n10_s0[9:2]);
+    wire signed [12:0] conv2_n10_s2 = $signed({1'b0, ($signed({{2{conv2_n10_s2_xh[7]}}, conv2_n10_s2_xh}) + $signed(conv2_n10_s1[9:0])), conv2_n10_s0[1:0]});
+    reg  signed [12:0] conv2_n10_s3_d1;
+    reg  [10:0] conv2_e69_d1;
+    wire signed [10:0] conv2_e69_d1_v = $signed(conv2_e69_d1);
+    wire signed [13:0] conv2_n10_s4_m = $signed({1'b0, (~conv2_n10_s3_d1[12]), conv2_n10_s3_d1[11:0]}) + $signed({{3{conv2_e69_d1_v[10]}}, conv2_e69_d1_v});
+    wire signed [14:0] conv2_n10_s4 = $signed({1'b0, conv2_n10_s4_m});
+    wire signed [6:0] conv2_n10_s5_xh = $signed(conv2_e69_d1_v[10:4]);
+    wire signed [12:0] conv2_n10_s5 = $signed({($signed({{2{conv2_n10_s5_xh[6]}}, conv2_n10_s5_xh}) - 9'sd129), conv2_e69_d1_v[3:0]}); // bias -0.25, less the terms' sign-extension offsets
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] conv2_n11_s4 = $signed({1'b0, ($signed(conv2_n11_s4_xh[11:0]) + $signed({conv2_e105_d1_v[10], conv2_e105_d1_v})), conv2_n11_s2_d1_v[1:0]});
+    wire signed [13:0] conv2_n10_s6_xh = $signed(conv2_n10_s4[14:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [11:0] conv2_n11_s3_d1;
-    wire signed [6:0] conv2_n11_s5_xh = $signed(conv2_n11_s3_d1[11:5]);
-    wire signed [13:0] conv2_n11_s5 = $signed({($signed({{2{conv2_n11_s5_xh[6]}}, conv2_n11_s5_xh}) - 9'sd129), conv2_n11_s3_d1[4:0]}); // bias -0.25, less the terms' sign-extension offsets
-    wire signed [13:0] conv2_n11_acc = ($signed(conv2_n11_s4[13:0]) + conv2_n11_s5);
-    wire signed [5:0] conv2_n12_s1_xh = $signed(conv2_in_30_s_2[8:3]);
-    wire signed [11:0] conv2_n12_s1 = $signed({($signed({{3{conv2_n12_s1_xh[5]}}, conv2_n12_s1_xh}) - conv2_in_29_s_2), conv2_in_30_s_2[2:0]});
-    wire signed [6:0] conv2_n12_s2_xh = $signed(conv2_in_43_s_2[8:2]);
-    wire signed [9:0] conv2_n12_s2_hi = $signed({{3{conv2_n12_s2_xh[6]}}, conv2_n12_s2_xh}) - $signed({1'b0, (conv2_in_14_s_2 + conv2_in_16_s_2)});
-    wire signed [11:0] conv2_n12_s2 = $signed({conv2_n12_s2_hi, conv2_in_43_s_2[1:0]});
-    wire signed [9:0] conv2_n12_s3_xh = $signed(conv2_n12_s1[11:2]);
-    wire signed [12:0] conv2_n12_s3 = $signed({($signed({conv2_n12_s3_xh[9], conv2_n12_s3_xh}) - $signed({conv2_e12[9], conv2_e12})), conv2_n12_s1[1:0]});
+    wire signed [13:0] conv2_n10_acc = $signed({($signed(conv2_n10_s6_xh[12:0]) + conv2_n10_s5), conv2_n10_s4[0]});
+    wire signed [9:0] conv2_n11_s0 = $signed({1'b0, (conv2_in_12_s_2 + conv2_in_25_s_2)});
+    wire signed [5:0] conv2_n11_s1_xh = $signed(conv2_in_26_s_2[8:3]);
+    wire signed [11:0] conv2_n11_s1 = $signed({($signed({{3{conv2_n11_s1_xh[5]}}, conv2_n11_s1_xh}) - conv2_in_26_s_2), conv2_in_26_s_2[2:0]});
+    wire signed [6:0] conv2_n11_s2_xh = $signed(conv2_in_27_s_2[8:2]);
+    wire signed [10:0] conv2_n11_s2 = $signed({($signed({{2{conv2_n11_s2_xh[6]}}, conv2_n11_s2_xh}) - conv2_in_41_s_2), conv2_in_27_s_2[1:0]});
+    wire signed [12:0] conv2_n11_s3_m = $signed({{3{conv2_n11_s0[9]}}, conv2_n11_s0}) - $signed({1'b1, (~conv2_n11_s1[11]), conv2_n11_s1[10:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n12_s5_yo = $signed({1'b0, (~conv2_n12_s3[12]), conv2_n12_s3[11:0]});
+    wire signed [13:0] conv2_n11_s3 = $signed({1'b0, conv2_n11_s3_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n12_s5_xo_d1;
-    reg  signed [12:0] conv2_n12_s5_b_d1;
-    wire signed [10:0] conv2_n12_s6 = $signed({conv2_e37[9], conv2_e37}) - ($signed({conv2_n0_s5_yo[9], conv2_n0_s5_yo}) + conv2_e109);
-    reg  signed [10:0] conv2_n12_s6_d1;
-    wire signed [5:0] conv2_n12_s7_xh = $signed(conv2_n12_s6_d1[10:5]);
-    wire signed [13:0] conv2_n12_s7 = $signed({1'b0, ($signed({{2{conv2_n12_s7_xh[5]}}, conv2_n12_s7_xh}) + 8'shc7), conv2_n12_s6_d1[4:0]});
-    wire signed [13:0] conv2_n12_acc = (conv2_n12_s7 - $signed({1'b0, ($signed(conv2_n12_s5_xo_d1) + conv2_n12_s5_b_d1)}));
-    wire signed [5:0] conv2_n13_s1_xh = $signed(conv2_in_31_s_2[8:3]);
-    wire signed [11:0] conv2_n13_s1 = $signed({($signed({{3{conv2_n13_s1_xh[5]}}, conv2_n13_s1_xh}) - conv2_in_30_s_2), conv2_in_31_s_2[2:0]});
-    wire signed [9:0] conv2_n13_s2_m = $signed({1'b0, (conv2_in_15_s_2 + conv2_in_17_s_2)}) + $signed({conv2_in_45_s_2[8], conv2_in_45_s_2});
-    wire signed [10:0] conv2_n13_s2 = $signed({1'b0, conv2_n13_s2_m});
-    wire signed [11:0] conv2_n13_s3 = conv2_n13_s1 + $signed({{2{conv2_e1[9]}}, conv2_e1});
-    wire signed [7:0] conv2_n13_s4_xh = $signed(conv2_e12[9:2]);
-    wire signed [11:0] conv2_n13_s4 = $signed({($signed({{2{conv2_n13_s4_xh[7]}}, conv2_n13_s4_xh}) - conv2_e12), conv2_e12[1:0]});
-    wire signed [9:0] conv2_n13_s5_xh = $signed(conv2_n13_s3[11:2]);
-    wire [13:0] conv2_n13_s5_u = {($signed({{2{conv2_n13_s5_xh[9]}}, conv2_n13_s5_xh}) - $signed({conv2_n13_s2[10], conv2_n13_s2})), conv2_n13_s3[1:0]};
-    wire signed [10:0] conv2_n13_s6_yo = $signed({1'b0, (~conv2_e37[9]), conv2_e37[8:0]});
-    reg  [13:0] conv2_n13_s5_d1;
-    wire signed [13:0] conv2_n13_s5_d1_v = $signed(conv2_n13_s5_d1);
-    wire signed [13:0] conv2_n13_s8_n_neg = -$signed({($signed(conv2_n13_s5_d1_v[13:5]) - 9'sd15), conv2_n13_s5_d1_v[4:0]});
-    reg  signed [11:0] conv2_n13_s6_d1;
-    wire signed [13:0] conv2_n13_acc = (conv2_n13_s8_n_neg - $signed({{2{conv2_n13_s6_d1[11]}}, conv2_n13_s6_d1}));
-    wire signed [5:0] conv2_n14_s1_xh = $signed(conv2_in_32_s_2[8:3]);
-    wire signed [11:0] conv2_n14_s1 = $signed({($signed({{3{conv2_n14_s1_xh[5]}}, conv2_n14_s1_xh}) - conv2_in_31_s_2), conv2_in_32_s_2[2:0]});
-    wire signed [9:0] conv2_n14_s2_m = $signed({1'b0, (conv2_in_16_s_2 + conv2_in_18_s_2)}) + $signed({conv2_in_46_s_2[8], conv2_in_46_s_2});
-    wire signed [10:0] conv2_n14_s2 = $signed({1'b0, conv2_n14_s2_m});
-    wire signed [11:0] conv2_n14_s3 = conv2_n14_s1 + $signed({{2{conv2_e2[9]}}, conv2_e2});
-    wire signed [11:0] conv2_n14_s4_xo = $signed({1'b0, (~conv2_e13[10]), conv2_e13[9:0]});
-    wire signed [11:0] conv2_n14_s4_m = conv2_n14_s4_xo + $signed({1'b0, (~conv2_e110[10]), conv2_e110[9:0]});
-    wire signed [9:0] conv2_n14_s5_xh = $signed(conv2_n14_s3[11:2]);
-    wire [13:0] conv2_n14_s5_u = {($signed({{2{conv2_n14_s5_xh[9]}}, conv2_n14_s5_xh}) - $signed({conv2_n14_s2[10], conv2_n14_s2})), conv2_n14_s3[1:0]};
-    reg  [12:0] conv2_n14_s4_d1;
+    wire signed [11:0] conv2_n11_s4_yo = $signed({1'b1, (~conv2_n11_s2[10]), conv2_n11_s2[9:0]});
+    wire [13:0] conv2_n11_s4_u = {1'b0, ($signed(conv2_n11_s3[12:0]) - $signed({conv2_n11_s4_yo[11], conv2_n11_s4_yo}))};
+    reg  [10:0] conv2_e71_d1;
+    wire signed [10:0] conv2_e71_d1_v = $signed(conv2_e71_d1);
+    wire signed [9:0] conv2_n11_s5_xh = $signed(conv2_e71_d1_v[10:1]);
+    wire signed [12:0] conv2_n11_s5 = $signed({1'b0, ($signed({conv2_n11_s5_xh[9], conv2_n11_s5_xh}) + conv2_e71_d1_v), conv2_e71_d1_v[0]});
+    reg  [13:0] conv2_n11_s4_d1;
+    wire signed [13:0] conv2_n11_s4_d1_v = $signed(conv2_n11_s4_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n14_s4_d1_v = $signed(conv2_n14_s4_d1);
+    wire signed [8:0] conv2_n11_s6_xh = $signed(conv2_n11_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e66_d1;
-    wire signed [10:0] conv2_n14_s6_yo = $signed({1'b0, (~conv2_e66_d1[9]), conv2_e66_d1[8:0]});
-    wire signed [12:0] conv2_n14_s6 = $signed({1'b0, ($signed(conv2_n14_s4_d1_v[11:0]) + $signed({conv2_n14_s6_yo[10], conv2_n14_s6_yo}))});
-    reg  [13:0] conv2_n14_s5_d1;
-    wire signed [13:0] conv2_n14_s5_d1_v = $signed(conv2_n14_s5_d1);
-    wire signed [13:0] conv2_n14_s8_n_neg = -$signed({($signed(conv2_n14_s5_d1_v[13:5]) - 9'sd79), conv2_n14_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n14_acc = (conv2_n14_s8_n_neg - $signed({conv2_n14_s6[12], conv2_n14_s6}));
-    wire signed [5:0] conv2_n15_s1_xh = $signed(conv2_in_33_s_2[8:3]);
-    wire signed [11:0] conv2_n15_s1 = $signed({($signed({{3{conv2_n15_s1_xh[5]}}, conv2_n15_s1_xh}) - conv2_in_32_s_2), conv2_in_33_s_2[2:0]});
-    wire signed [9:0] conv2_n15_s2_m = $signed({1'b0, (conv2_in_17_s_2 + conv2_in_19_s_2)}) + $signed({conv2_in_47_s_2[8], conv2_in_47_s_2});
-    wire signed [10:0] conv2_n15_s2 = $signed({1'b0, conv2_n15_s2_m});
-    wire signed [11:0] conv2_n15_s3 = conv2_n15_s1 + $signed({{2{conv2_e3[9]}}, conv2_e3});
-    wire signed [11:0] conv2_n15_s4_yo = $signed({1'b0, (~conv2_e14[10]), conv2_e14[9:0]});
-    wire signed [9:0] conv2_n15_s5_xh = $signed(conv2_n15_s3[11:2]);
-    wire [13:0] conv2_n15_s5_u = {($signed({{2{conv2_n15_s5_xh[9]}}, conv2_n15_s5_xh}) - $signed({conv2_n15_s2[10], conv2_n15_s2})), conv2_n15_s3[1:0]};
-    reg  [12:0] conv2_n15_s4_d1;
+    wire signed [12:0] conv2_n11_s6 = $signed({($signed(conv2_n11_s6_xh[7:0]) - 8'sd97), conv2_n11_s4_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n11_acc = ($signed({conv2_n11_s6[12], conv2_n11_s6}) + $signed({conv2_n11_s5[12], conv2_n11_s5}));
+    wire signed [7:0] conv2_n12_s0_xh = $signed(conv2_in_28_s_2[8:1]);
+    wire signed [10:0] conv2_n12_s0 = $signed({1'b0, ($signed({conv2_n12_s0_xh[7], conv2_n12_s0_xh}) + conv2_in_16_s_2), conv2_in_28_s_2[0]});
+    wire signed [7:0] conv2_n12_s1_xh = $signed(conv2_in_44_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n15_s4_d1_v = $signed(conv2_n15_s4_d1);
+    wire signed [10:0] conv2_n12_s1 = $signed({1'b0, ($signed({conv2_n12_s1_xh[7], conv2_n12_s1_xh}) + conv2_in_29_s_2), conv2_in_44_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e67_d1;
-    wire signed [10:0] conv2_n15_s6_yo = $signed({1'b0, (~conv2_e67_d1[9]), conv2_e67_d1[8:0]});
-    wire signed [12:0] conv2_n15_s6 = $signed({1'b0, ($signed(conv2_n15_s4_d1_v[11:0]) + $signed({conv2_n15_s6_yo[10], conv2_n15_s6_yo}))});
-    reg  [13:0] conv2_n15_s5_d1;
-    wire signed [13:0] conv2_n15_s5_d1_v = $signed(conv2_n15_s5_d1);
-    wire signed [13:0] conv2_n15_s8_n_neg = -$signed({($signed(conv2_n15_s5_d1_v[13:5]) - 9'sd79), conv2_n15_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n15_acc = (conv2_n15_s8_n_neg - $signed({conv2_n15_s6[12], conv2_n15_s6}));
-    wire signed [5:0] conv2_n16_s1_xh = $signed(conv2_in_34_s_2[8:3]);
-    wire signed [11:0] conv2_n16_s1 = $signed({($signed({{3{conv2_n16_s1_xh[5]}}, conv2_n16_s1_xh}) - conv2_in_33_s_2), conv2_in_34_s_2[2:0]});
-    wire signed [9:0] conv2_n16_s2_m = $signed({1'b0, (conv2_in_18_s_2 + conv2_in_20_s_2)}) + $signed({conv2_in_48_s_2[8], conv2_in_48_s_2});
-    wire signed [10:0] conv2_n16_s2 = $signed({1'b0, conv2_n16_s2_m});
-    wire signed [11:0] conv2_n16_s3 = conv2_n16_s1 + $signed({{2{conv2_e4[9]}}, conv2_e4});
-    wire signed [11:0] conv2_n16_s4_yo = $signed({1'b0, (~conv2_e15[10]), conv2_e15[9:0]});
-    wire signed [9:0] conv2_n16_s5_xh = $signed(conv2_n16_s3[11:2]);
-    wire [13:0] conv2_n16_s5_u = {($signed({{2{conv2_n16_s5_xh[9]}}, conv2_n16_s5_xh}) - $signed({conv2_n16_s2[10], conv2_n16_s2})), conv2_n16_s3[1:0]};
-    reg  [12:0] conv2_n16_s4_d1;
+    wire signed [8:0] conv2_n12_s2_xh = $signed(conv2_n12_s0[10:2]);
+    wire signed [12:0] conv2_n12_s2 = $signed({1'b0, ($signed({conv2_n12_s2_xh[8], conv2_n12_s2_xh}) + $signed(conv2_n12_s1[9:0])), conv2_n12_s0[1:0]});
+    wire signed [9:0] conv2_n12_s3 = conv2_e18 - conv2_e0;
+    wire signed [10:0] conv2_n12_s4_yo = $signed({1'b0, (~conv2_n12_s3[9]), conv2_n12_s3[8:0]});
+    wire signed [13:0] conv2_n12_s4 = $signed({1'b0, (conv2_n12_s2 + $signed({{2{conv2_n12_s4_yo[10]}}, conv2_n12_s4_yo}))});
+    wire signed [9:0] conv2_n12_s5_xh = $signed(conv2_e121[10:1]);
+    wire [12:0] conv2_n12_s5_u = {1'b0, ($signed({conv2_n12_s5_xh[9], conv2_n12_s5_xh}) + conv2_e121), conv2_e121[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n16_s4_d1_v = $signed(conv2_n16_s4_d1);
+    wire signed [8:0] conv2_n12_s6_xh = $signed(conv2_n12_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e68_d1;
-    wire signed [10:0] conv2_n16_s6_yo = $signed({1'b0, (~conv2_e68_d1[9]), conv2_e68_d1[8:0]});
-    wire signed [12:0] conv2_n16_s6 = $signed({1'b0, ($signed(conv2_n16_s4_d1_v[11:0]) + $signed({conv2_n16_s6_yo[10], conv2_n16_s6_yo}))});
-    reg  [13:0] conv2_n16_s5_d1;
-    wire signed [13:0] conv2_n16_s5_d1_v = $signed(conv2_n16_s5_d1);
-    wire signed [13:0] conv2_n16_s8_n_neg = -$signed({($signed(conv2_n16_s5_d1_v[13:5]) - 9'sd79), conv2_n16_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n16_acc = (conv2_n16_s8_n_neg - $signed({conv2_n16_s6[12], conv2_n16_s6}));
-    wire signed [5:0] conv2_n17_s1_xh = $signed(conv2_in_35_s_2[8:3]);
-    wire signed [11:0] conv2_n17_s1 = $signed({($signed({{3{conv2_n17_s1_xh[5]}}, conv2_n17_s1_xh}) - conv2_in_34_s_2), conv2_in_35_s_2[2:0]});
-    wire signed [9:0] conv2_n17_s2_m = $signed({1'b0, (conv2_in_19_s_2 + conv2_in_21_s_2)}) + $signed({conv2_in_49_s_2[8], conv2_in_49_s_2});
-    wire signed [10:0] conv2_n17_s2 = $signed({1'b0, conv2_n17_s2_m});
-    wire signed [11:0] conv2_n17_s3 = conv2_n17_s1 + $signed({{2{conv2_e5[9]}}, conv2_e5});
-    wire signed [11:0] conv2_n17_s4_yo = $signed({1'b0, (~conv2_e16[10]), conv2_e16[9:0]});
-    wire signed [9:0] conv2_n17_s5_xh = $signed(conv2_n17_s3[11:2]);
-    wire [13:0] conv2_n17_s5_u = {($signed({{2{conv2_n17_s5_xh[9]}}, conv2_n17_s5_xh}) - $signed({conv2_n17_s2[10], conv2_n17_s2})), conv2_n17_s3[1:0]};
-    reg  [12:0] conv2_n17_s4_d1;
+    reg  [12:0] conv2_n12_s6_d1;
+    wire signed [12:0] conv2_n12_s6_d1_v = $signed(conv2_n12_s6_d1);
+    reg  [12:0] conv2_n12_s5_d1;
+    wire signed [12:0] conv2_n12_s5_d1_v = $signed(conv2_n12_s5_d1);
+    wire signed [13:0] conv2_n12_acc = ($signed({conv2_n12_s6_d1_v[12], conv2_n12_s6_d1_v}) + $signed({conv2_n12_s5_d1_v[12], conv2_n12_s5_d1_v}));
+    wire signed [7:0] conv2_n13_s0_xh = $signed(conv2_in_29_s_2[8:1]);
+    wire signed [10:0] conv2_n13_s0 = $signed({1'b0, ($signed({conv2_n13_s0_xh[7], conv2_n13_s0_xh}) + conv2_in_15_s_2), conv2_in_29_s_2[0]});
+    wire signed [7:0] conv2_n13_s1_xh = $signed(conv2_in_45_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n17_s4_d1_v = $signed(conv2_n17_s4_d1);
+    wire signed [10:0] conv2_n13_s1 = $signed({1'b0, ($signed({conv2_n13_s1_xh[7], conv2_n13_s1_xh}) + conv2_in_30_s_2), conv2_in_45_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e69_d1;
-    wire signed [10:0] conv2_n17_s6_yo = $signed({1'b0, (~conv2_e69_d1[9]), conv2_e69_d1[8:0]});
-    wire signed [12:0] conv2_n17_s6 = $signed({1'b0, ($signed(conv2_n17_s4_d1_v[11:0]) + $signed({conv2_n17_s6_yo[10], conv2_n17_s6_yo}))});
-    reg  [13:0] conv2_n17_s5_d1;
-    wire signed [13:0] conv2_n17_s5_d1_v = $signed(conv2_n17_s5_d1);
-    wire signed [13:0] conv2_n17_s8_n_neg = -$signed({($signed(conv2_n17_s5_d1_v[13:5]) - 9'sd79), conv2_n17_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n17_acc = (conv2_n17_s8_n_neg - $signed({conv2_n17_s6[12], conv2_n17_s6}));
-    wire signed [5:0] conv2_n18_s1_xh = $signed(conv2_in_36_s_2[8:3]);
-    wire signed [11:0] conv2_n18_s1 = $signed({($signed({{3{conv2_n18_s1_xh[5]}}, conv2_n18_s1_xh}) - conv2_in_35_s_2), conv2_in_36_s_2[2:0]});
-    wire signed [9:0] conv2_n18_s2_m = $signed({1'b0, (conv2_in_20_s_2 + conv2_in_22_s_2)}) + $signed({conv2_in_50_s_2[8], conv2_in_50_s_2});
-    wire signed [10:0] conv2_n18_s2 = $signed({1'b0, conv2_n18_s2_m});
-    wire signed [11:0] conv2_n18_s3 = conv2_n18_s1 + $signed({{2{conv2_e6[9]}}, conv2_e6});
-    wire signed [11:0] conv2_n18_s4_yo = $signed({1'b0, (~conv2_e17[10]), conv2_e17[9:0]});
-    wire signed [9:0] conv2_n18_s5_xh = $signed(conv2_n18_s3[11:2]);
-    wire [13:0] conv2_n18_s5_u = {($signed({{2{conv2_n18_s5_xh[9]}}, conv2_n18_s5_xh}) - $signed({conv2_n18_s2[10], conv2_n18_s2})), conv2_n18_s3[1:0]};
-    reg  [12:0] conv2_n18_s4_d1;
+    wire signed [8:0] conv2_n13_s2_xh = $signed(conv2_n13_s0[10:2]);
+    wire signed [12:0] conv2_n13_s2 = $signed({1'b0, ($signed({conv2_n13_s2_xh[8], conv2_n13_s2_xh}) + $signed(conv2_n13_s1[9:0])), conv2_n13_s0[1:0]});
+    wire signed [9:0] conv2_n13_s3 = conv2_e18 - conv2_e24;
+    wire signed [10:0] conv2_n13_s4_yo = $signed({1'b0, (~conv2_n13_s3[9]), conv2_n13_s3[8:0]});
+    wire signed [13:0] conv2_n13_s4 = $signed({1'b0, (conv2_n13_s2 + $signed({{2{conv2_n13_s4_yo[10]}}, conv2_n13_s4_yo}))});
+    wire signed [9:0] conv2_n13_s5_xh = $signed(conv2_e73[10:1]);
+    wire [12:0] conv2_n13_s5_u = {1'b0, ($signed({conv2_n13_s5_xh[9], conv2_n13_s5_xh}) + conv2_e73), conv2_e73[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n18_s4_d1_v = $signed(conv2_n18_s4_d1);
+    wire signed [8:0] conv2_n13_s6_xh = $signed(conv2_n13_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e70_d1;
-    wire signed [10:0] conv2_n18_s6_yo = $signed({1'b0, (~conv2_e70_d1[9]), conv2_e70_d1[8:0]});
-    wire signed [12:0] conv2_n18_s6 = $signed({1'b0, ($signed(conv2_n18_s4_d1_v[11:0]) + $signed({conv2_n18_s6_yo[10], conv2_n18_s6_yo}))});
-    reg  [13:0] conv2_n18_s5_d1;
-    wire signed [13:0] conv2_n18_s5_d1_v = $signed(conv2_n18_s5_d1);
-    wire signed [13:0] conv2_n18_s8_n_neg = -$signed({($signed(conv2_n18_s5_d1_v[13:5]) - 9'sd79), conv2_n18_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n18_acc = (conv2_n18_s8_n_neg - $signed({conv2_n18_s6[12], conv2_n18_s6}));
-    wire signed [5:0] conv2_n19_s1_xh = $signed(conv2_in_37_s_2[8:3]);
-    wire signed [11:0] conv2_n19_s1 = $signed({($signed({{3{conv2_n19_s1_xh[5]}}, conv2_n19_s1_xh}) - conv2_in_36_s_2), conv2_in_37_s_2[2:0]});
-    wire signed [9:0] conv2_n19_s2_m = $signed({1'b0, (conv2_in_21_s_2 + conv2_in_23_s_2)}) + $signed({conv2_in_51_s_2[8], conv2_in_51_s_2});
-    wire signed [10:0] conv2_n19_s2 = $signed({1'b0, conv2_n19_s2_m});
-    wire signed [11:0] conv2_n19_s3 = conv2_n19_s1 + $signed({{2{conv2_e7[9]}}, conv2_e7});
-    wire signed [11:0] conv2_n19_s4_yo = $signed({1'b0, (~conv2_e18[10]), conv2_e18[9:0]});
-    wire signed [9:0] conv2_n19_s5_xh = $signed(conv2_n19_s3[11:2]);
-    wire [13:0] conv2_n19_s5_u = {($signed({{2{conv2_n19_s5_xh[9]}}, conv2_n19_s5_xh}) - $signed({conv2_n19_s2[10], conv2_n19_s2})), conv2_n19_s3[1:0]};
-    reg  [12:0] conv2_n19_s4_d1;
+    reg  [12:0] conv2_n13_s6_d1;
+    wire signed [12:0] conv2_n13_s6_d1_v = $signed(conv2_n13_s6_d1);
+    reg  [12:0] conv2_n13_s5_d1;
+    wire signed [12:0] conv2_n13_s5_d1_v = $signed(conv2_n13_s5_d1);
+    wire signed [13:0] conv2_n13_acc = ($signed({conv2_n13_s6_d1_v[12], conv2_n13_s6_d1_v}) + $signed({conv2_n13_s5_d1_v[12], conv2_n13_s5_d1_v}));
+    wire signed [10:0] conv2_n14_s0 = $signed({1'b0, ($signed({conv2_n0_s1_xh[7], conv2_n0_s1_xh}) + conv2_in_18_s_2), conv2_in_30_s_2[0]});
+    wire signed [7:0] conv2_n14_s1_xh = $signed(conv2_in_46_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n19_s4_d1_v = $signed(conv2_n19_s4_d1);
+    wire signed [10:0] conv2_n14_s1 = $signed({1'b0, ($signed({conv2_n14_s1_xh[7], conv2_n14_s1_xh}) + conv2_in_31_s_2), conv2_in_46_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e71_d1;
-    wire signed [10:0] conv2_n19_s6_yo = $signed({1'b0, (~conv2_e71_d1[9]), conv2_e71_d1[8:0]});
-    wire signed [12:0] conv2_n19_s6 = $signed({1'b0, ($signed(conv2_n19_s4_d1_v[11:0]) + $signed({conv2_n19_s6_yo[10], conv2_n19_s6_yo}))});
-    reg  [13:0] conv2_n19_s5_d1;
-    wire signed [13:0] conv2_n19_s5_d1_v = $signed(conv2_n19_s5_d1);
-    wire signed [13:0] conv2_n19_s8_n_neg = -$signed({($signed(conv2_n19_s5_d1_v[13:5]) - 9'sd79), conv2_n19_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n19_acc = (conv2_n19_s8_n_neg - $signed({conv2_n19_s6[12], conv2_n19_s6}));
-    wire signed [5:0] conv2_n20_s1_xh = $signed(conv2_in_38_s_2[8:3]);
-    wire signed [11:0] conv2_n20_s1 = $signed({($signed({{3{conv2_n20_s1_xh[5]}}, conv2_n20_s1_xh}) - conv2_in_37_s_2), conv2_in_38_s_2[2:0]});
-    wire signed [9:0] conv2_n20_s2_m = $signed({1'b0, (conv2_in_22_s_2 + conv2_in_24_s_2)}) + $signed({conv2_in_52_s_2[8], conv2_in_52_s_2});
-    wire signed [10:0] conv2_n20_s2 = $signed({1'b0, conv2_n20_s2_m});
-    wire signed [11:0] conv2_n20_s3 = conv2_n20_s1 + $signed({{2{conv2_e8[9]}}, conv2_e8});
-    wire signed [11:0] conv2_n20_s4_yo = $signed({1'b0, (~conv2_e19[10]), conv2_e19[9:0]});
-    wire signed [9:0] conv2_n20_s5_xh = $signed(conv2_n20_s3[11:2]);
-    wire [13:0] conv2_n20_s5_u = {($signed({{2{conv2_n20_s5_xh[9]}}, conv2_n20_s5_xh}) - $signed({conv2_n20_s2[10], conv2_n20_s2})), conv2_n20_s3[1:0]};
-    reg  [12:0] conv2_n20_s4_d1;
+    wire signed [8:0] conv2_n14_s2_xh = $signed(conv2_n14_s0[10:2]);
+    wire signed [12:0] conv2_n14_s2 = $signed({1'b0, ($signed({conv2_n14_s2_xh[8], conv2_n14_s2_xh}) + $signed(conv2_n14_s1[9:0])), conv2_n14_s0[1:0]});
+    wire signed [9:0] conv2_n14_s3 = conv2_e19 - conv2_e1;
+    wire signed [10:0] conv2_n14_s4_yo = $signed({1'b0, (~conv2_n14_s3[9]), conv2_n14_s3[8:0]});
+    wire signed [13:0] conv2_n14_s4 = $signed({1'b0, (conv2_n14_s2 + $signed({{2{conv2_n14_s4_yo[10]}}, conv2_n14_s4_yo}))});
+    wire signed [9:0] conv2_n14_s5_xh = $signed(conv2_e72[10:1]);
+    wire [12:0] conv2_n14_s5_u = {1'b0, ($signed({conv2_n14_s5_xh[9], conv2_n14_s5_xh}) + conv2_e72), conv2_e72[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n20_s4_d1_v = $signed(conv2_n20_s4_d1);
+    wire signed [8:0] conv2_n14_s6_xh = $signed(conv2_n14_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [9:0] conv2_e72_d1;
-    wire signed [10:0] conv2_n20_s6_yo = $signed({1'b0, (~conv2_e72_d1[9]), conv2_e72_d1[8:0]});
-    wire signed [12:0] conv2_n20_s6 = $signed({1'b0, ($signed(conv2_n20_s4_d1_v[11:0]) + $signed({conv2_n20_s6_yo[10], conv2_n20_s6_yo}))});
-    reg  [13:0] conv2_n20_s5_d1;
-    wire signed [13:0] conv2_n20_s5_d1_v = $signed(conv2_n20_s5_d1);
-    wire signed [13:0] conv2_n20_s8_n_neg = -$signed({($signed(conv2_n20_s5_d1_v[13:5]) - 9'sd79), conv2_n20_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n20_acc = (conv2_n20_s8_n_neg - $signed({conv2_n20_s6[12], conv2_n20_s6}));
-    wire signed [9:0] conv2_n21_s0 = $signed({1'b0, (conv2_in_23_s_2 + conv2_in_25_s_2)});
-    wire signed [5:0] conv2_n21_s1_xh = $signed(conv2_in_39_s_2[8:3]);
-    wire signed [11:0] conv2_n21_s1 = $signed({($signed({{3{conv2_n21_s1_xh[5]}}, conv2_n21_s1_xh}) - conv2_in_38_s_2), conv2_in_39_s_2[2:0]});
-    wire signed [9:0] conv2_n21_s2_xh = $signed(conv2_n21_s1[11:2]);
-    wire signed [12:0] conv2_n21_s2 = $signed({($signed({conv2_n21_s2_xh[9], conv2_n21_s2_xh}) - $signed({conv2_n21_s0[9], conv2_n21_s0})), conv2_n21_s1[1:0]});
-    wire signed [10:0] conv2_n21_s3 = $signed({conv2_e9[9], conv2_e9}) + conv2_e19;
-    wire signed [11:0] conv2_n21_s4_yo = $signed({1'b0, (~conv2_n21_s3[10]), conv2_n21_s3[9:0]});
+    reg  [12:0] conv2_n14_s6_d1;
+    wire signed [12:0] conv2_n14_s6_d1_v = $signed(conv2_n14_s6_d1);
+    reg  [12:0] conv2_n14_s5_d1;
+    wire signed [12:0] conv2_n14_s5_d1_v = $signed(conv2_n14_s5_d1);
+    wire signed [13:0] conv2_n14_acc = ($signed({conv2_n14_s6_d1_v[12], conv2_n14_s6_d1_v}) + $signed({conv2_n14_s5_d1_v[12], conv2_n14_s5_d1_v}));
+    wire signed [7:0] conv2_n15_s0_xh = $signed(conv2_in_31_s_2[8:1]);
+    wire signed [10:0] conv2_n15_s0 = $signed({1'b0, ($signed({conv2_n15_s0_xh[7], conv2_n15_s0_xh}) + conv2_in_17_s_2), conv2_in_31_s_2[0]});
+    wire signed [7:0] conv2_n15_s1_xh = $signed(conv2_in_47_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n21_s5_yo = $signed({1'b0, (~conv2_e88[11]), conv2_e88[10:0]});
+    wire signed [10:0] conv2_n15_s1 = $signed({1'b0, ($signed({conv2_n15_s1_xh[7], conv2_n15_s1_xh}) + conv2_in_32_s_2), conv2_in_47_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] conv2_n21_s5_a_d1;
-    wire signed [10:0] conv2_n21_s5_a_d1_v = $signed(conv2_n21_s5_a_d1);
-    reg  signed [11:0] conv2_n21_s5_b_d1;
-    wire signed [12:0] conv2_n21_s5 = $signed({1'b0, ($signed({conv2_n21_s5_a_d1_v[10], conv2_n21_s5_a_d1_v}) + conv2_n21_s5_b_d1)});
-    reg  signed [12:0] conv2_n21_s4_d1;
-    wire signed [7:0] conv2_n21_s6_xh = $signed(conv2_n21_s4_d1[12:5]);
-    wire signed [13:0] conv2_n21_s6 = $signed({($signed({conv2_n21_s6_xh[7], conv2_n21_s6_xh}) - 9'sd111), conv2_n21_s4_d1[4:0]});
-    wire signed [7:0] conv2_n21_s1_xh_2 = $signed(conv2_in_25_s_2[8:1]);
-    wire signed [13:0] conv2_n21_acc = ((-conv2_n21_s6) - $signed({conv2_n21_s5[12], conv2_n21_s5}));
-    wire signed [9:0] conv2_n22_s0 = $signed({1'b0, (conv2_in_24_s_2 + conv2_in_26_s_2)});
+    wire signed [8:0] conv2_n15_s2_xh = $signed(conv2_n15_s0[10:2]);
+    wire signed [12:0] conv2_n15_s2 = $signed({1'b0, ($signed({conv2_n15_s2_xh[8], conv2_n15_s2_xh}) + $signed(conv2_n15_s1[9:0])), conv2_n15_s0[1:0]});
+    wire signed [9:0] conv2_n15_s3 = conv2_e19 - conv2_e25;
+    wire signed [10:0] conv2_n15_s4_yo = $signed({1'b0, (~conv2_n15_s3[9]), conv2_n15_s3[8:0]});
+    wire signed [13:0] conv2_n15_s4 = $signed({1'b0, (conv2_n15_s2 + $signed({{2{conv2_n15_s4_yo[10]}}, conv2_n15_s4_yo}))});
+    wire signed [9:0] conv2_n15_s5_xh = $signed(conv2_e75[10:1]);
+    wire [12:0] conv2_n15_s5_u = {1'b0, ($signed({conv2_n15_s5_xh[9], conv2_n15_s5_xh}) + conv2_e75), conv2_e75[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n15_s6_xh = $signed(conv2_n15_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n15_s6_d1;
+    wire signed [12:0] conv2_n15_s6_d1_v = $signed(conv2_n15_s6_d1);
+    reg  [12:0] conv2_n15_s5_d1;
+    wire signed [12:0] conv2_n15_s5_d1_v = $signed(conv2_n15_s5_d1);
+    wire signed [13:0] conv2_n15_acc = ($signed({conv2_n15_s6_d1_v[12], conv2_n15_s6_d1_v}) + $signed({conv2_n15_s5_d1_v[12], conv2_n15_s5_d1_v}));
+    wire signed [10:0] conv2_n16_s0 = $signed({1'b0, ($signed({conv2_n2_s1_xh[7], conv2_n2_s1_xh}) + conv2_in_20_s_2), conv2_in_32_s_2[0]});
+    wire signed [7:0] conv2_n16_s1_xh = $signed(conv2_in_48_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n16_s1 = $signed({1'b0, ($signed({conv2_n16_s1_xh[7], conv2_n16_s1_xh}) + conv2_in_33_s_2), conv2_in_48_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n16_s2_xh = $signed(conv2_n16_s0[10:2]);
+    wire signed [12:0] conv2_n16_s2 = $signed({1'b0, ($signed({conv2_n16_s2_xh[8], conv2_n16_s2_xh}) + $signed(conv2_n16_s1[9:0])), conv2_n16_s0[1:0]});
+    wire signed [9:0] conv2_n16_s3 = conv2_e20 - conv2_e2;
+    wire signed [10:0] conv2_n16_s4_yo = $signed({1'b0, (~conv2_n16_s3[9]), conv2_n16_s3[8:0]});
+    wire signed [13:0] conv2_n16_s4 = $signed({1'b0, (conv2_n16_s2 + $signed({{2{conv2_n16_s4_yo[10]}}, conv2_n16_s4_yo}))});
+    wire signed [9:0] conv2_n16_s5_xh = $signed(conv2_e74[10:1]);
+    wire [12:0] conv2_n16_s5_u = {1'b0, ($signed({conv2_n16_s5_xh[9], conv2_n16_s5_xh}) + conv2_e74), conv2_e74[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n16_s6_xh = $signed(conv2_n16_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n16_s6_d1;
+    wire signed [12:0] conv2_n16_s6_d1_v = $signed(conv2_n16_s6_d1);
+    reg  [12:0] conv2_n16_s5_d1;
+    wire signed [12:0] conv2_n16_s5_d1_v = $signed(conv2_n16_s5_d1);
+    wire signed [13:0] conv2_n16_acc = ($signed({conv2_n16_s6_d1_v[12], conv2_n16_s6_d1_v}) + $signed({conv2_n16_s5_d1_v[12], conv2_n16_s5_d1_v}));
+    wire signed [7:0] conv2_n17_s0_xh = $signed(conv2_in_33_s_2[8:1]);
+    wire signed [10:0] conv2_n17_s0 = $signed({1'b0, ($signed({conv2_n17_s0_xh[7], conv2_n17_s0_xh}) + conv2_in_19_s_2), conv2_in_33_s_2[0]});
+    wire signed [7:0] conv2_n17_s1_xh = $signed(conv2_in_49_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n17_s1 = $signed({1'b0, ($signed({conv2_n17_s1_xh[7], conv2_n17_s1_xh}) + conv2_in_34_s_2), conv2_in_49_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n17_s2_xh = $signed(conv2_n17_s0[10:2]);
+    wire signed [12:0] conv2_n17_s2 = $signed({1'b0, ($signed({conv2_n17_s2_xh[8], conv2_n17_s2_xh}) + $signed(conv2_n17_s1[9:0])), conv2_n17_s0[1:0]});
+    wire signed [9:0] conv2_n17_s3 = conv2_e20 - conv2_e26;
+    wire signed [10:0] conv2_n17_s4_yo = $signed({1'b0, (~conv2_n17_s3[9]), conv2_n17_s3[8:0]});
+    wire signed [13:0] conv2_n17_s4 = $signed({1'b0, (conv2_n17_s2 + $signed({{2{conv2_n17_s4_yo[10]}}, conv2_n17_s4_yo}))});
+    wire signed [9:0] conv2_n17_s5_xh = $signed(conv2_e77[10:1]);
+    wire [12:0] conv2_n17_s5_u = {1'b0, ($signed({conv2_n17_s5_xh[9], conv2_n17_s5_xh}) + conv2_e77), conv2_e77[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n17_s6_xh = $signed(conv2_n17_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n17_s6_d1;
+    wire signed [12:0] conv2_n17_s6_d1_v = $signed(conv2_n17_s6_d1);
+    reg  [12:0] conv2_n17_s5_d1;
+    wire signed [12:0] conv2_n17_s5_d1_v = $signed(conv2_n17_s5_d1);
+    wire signed [13:0] conv2_n17_acc = ($signed({conv2_n17_s6_d1_v[12], conv2_n17_s6_d1_v}) + $signed({conv2_n17_s5_d1_v[12], conv2_n17_s5_d1_v}));
+    wire signed [10:0] conv2_n18_s0 = $signed({1'b0, ($signed({conv2_n4_s1_xh[7], conv2_n4_s1_xh}) + conv2_in_22_s_2), conv2_in_34_s_2[0]});
+    wire signed [7:0] conv2_n18_s1_xh = $signed(conv2_in_50_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n18_s1 = $signed({1'b0, ($signed({conv2_n18_s1_xh[7], conv2_n18_s1_xh}) + conv2_in_35_s_2), conv2_in_50_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n18_s2_xh = $signed(conv2_n18_s0[10:2]);
+    wire signed [12:0] conv2_n18_s2 = $signed({1'b0, ($signed({conv2_n18_s2_xh[8], conv2_n18_s2_xh}) + $signed(conv2_n18_s1[9:0])), conv2_n18_s0[1:0]});
+    wire signed [9:0] conv2_n18_s3 = conv2_e21 - conv2_e3;
+    wire signed [10:0] conv2_n18_s4_yo = $signed({1'b0, (~conv2_n18_s3[9]), conv2_n18_s3[8:0]});
+    wire signed [13:0] conv2_n18_s4 = $signed({1'b0, (conv2_n18_s2 + $signed({{2{conv2_n18_s4_yo[10]}}, conv2_n18_s4_yo}))});
+    wire signed [9:0] conv2_n18_s5_xh = $signed(conv2_e76[10:1]);
+    wire [12:0] conv2_n18_s5_u = {1'b0, ($signed({conv2_n18_s5_xh[9], conv2_n18_s5_xh}) + conv2_e76), conv2_e76[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n18_s6_xh = $signed(conv2_n18_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n18_s6_d1;
+    wire signed [12:0] conv2_n18_s6_d1_v = $signed(conv2_n18_s6_d1);
+    reg  [12:0] conv2_n18_s5_d1;
+    wire signed [12:0] conv2_n18_s5_d1_v = $signed(conv2_n18_s5_d1);
+    wire signed [13:0] conv2_n18_acc = ($signed({conv2_n18_s6_d1_v[12], conv2_n18_s6_d1_v}) + $signed({conv2_n18_s5_d1_v[12], conv2_n18_s5_d1_v}));
+    wire signed [7:0] conv2_n19_s0_xh = $signed(conv2_in_35_s_2[8:1]);
+    wire signed [10:0] conv2_n19_s0 = $signed({1'b0, ($signed({conv2_n19_s0_xh[7], conv2_n19_s0_xh}) + conv2_in_21_s_2), conv2_in_35_s_2[0]});
+    wire signed [7:0] conv2_n19_s1_xh = $signed(conv2_in_51_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n19_s1 = $signed({1'b0, ($signed({conv2_n19_s1_xh[7], conv2_n19_s1_xh}) + conv2_in_36_s_2), conv2_in_51_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n19_s2_xh = $signed(conv2_n19_s0[10:2]);
+    wire signed [12:0] conv2_n19_s2 = $signed({1'b0, ($signed({conv2_n19_s2_xh[8], conv2_n19_s2_xh}) + $signed(conv2_n19_s1[9:0])), conv2_n19_s0[1:0]});
+    wire signed [9:0] conv2_n19_s3 = conv2_e21 - conv2_e27;
+    wire signed [10:0] conv2_n19_s4_yo = $signed({1'b0, (~conv2_n19_s3[9]), conv2_n19_s3[8:0]});
+    wire signed [13:0] conv2_n19_s4 = $signed({1'b0, (conv2_n19_s2 + $signed({{2{conv2_n19_s4_yo[10]}}, conv2_n19_s4_yo}))});
+    wire signed [9:0] conv2_n19_s5_xh = $signed(conv2_e79[10:1]);
+    wire [12:0] conv2_n19_s5_u = {1'b0, ($signed({conv2_n19_s5_xh[9], conv2_n19_s5_xh}) + conv2_e79), conv2_e79[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n19_s6_xh = $signed(conv2_n19_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n19_s6_d1;
+    wire signed [12:0] conv2_n19_s6_d1_v = $signed(conv2_n19_s6_d1);
+    reg  [12:0] conv2_n19_s5_d1;
+    wire signed [12:0] conv2_n19_s5_d1_v = $signed(conv2_n19_s5_d1);
+    wire signed [13:0] conv2_n19_acc = ($signed({conv2_n19_s6_d1_v[12], conv2_n19_s6_d1_v}) + $signed({conv2_n19_s5_d1_v[12], conv2_n19_s5_d1_v}));
+    wire signed [10:0] conv2_n20_s0 = $signed({1'b0, ($signed({conv2_n6_s1_xh[7], conv2_n6_s1_xh}) + conv2_in_24_s_2), conv2_in_36_s_2[0]});
+    wire signed [7:0] conv2_n20_s1_xh = $signed(conv2_in_52_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n20_s1 = $signed({1'b0, ($signed({conv2_n20_s1_xh[7], conv2_n20_s1_xh}) + conv2_in_37_s_2), conv2_in_52_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n20_s2_xh = $signed(conv2_n20_s0[10:2]);
+    wire signed [12:0] conv2_n20_s2 = $signed({1'b0, ($signed({conv2_n20_s2_xh[8], conv2_n20_s2_xh}) + $signed(conv2_n20_s1[9:0])), conv2_n20_s0[1:0]});
+    wire signed [9:0] conv2_n20_s3 = conv2_e22 - conv2_e4;
+    wire signed [10:0] conv2_n20_s4_yo = $signed({1'b0, (~conv2_n20_s3[9]), conv2_n20_s3[8:0]});
+    wire signed [13:0] conv2_n20_s4 = $signed({1'b0, (conv2_n20_s2 + $signed({{2{conv2_n20_s4_yo[10]}}, conv2_n20_s4_yo}))});
+    wire signed [9:0] conv2_n20_s5_xh = $signed(conv2_e78[10:1]);
+    wire [12:0] conv2_n20_s5_u = {1'b0, ($signed({conv2_n20_s5_xh[9], conv2_n20_s5_xh}) + conv2_e78), conv2_e78[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n20_s6_xh = $signed(conv2_n20_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n20_s6_d1;
+    wire signed [12:0] conv2_n20_s6_d1_v = $signed(conv2_n20_s6_d1);
+    reg  [12:0] conv2_n20_s5_d1;
+    wire signed [12:0] conv2_n20_s5_d1_v = $signed(conv2_n20_s5_d1);
+    wire signed [13:0] conv2_n20_acc = ($signed({conv2_n20_s6_d1_v[12], conv2_n20_s6_d1_v}) + $signed({conv2_n20_s5_d1_v[12], conv2_n20_s5_d1_v}));
+    wire signed [7:0] conv2_n21_s0_xh = $signed(conv2_in_37_s_2[8:1]);
+    wire signed [10:0] conv2_n21_s0 = $signed({1'b0, ($signed({conv2_n21_s0_xh[7], conv2_n21_s0_xh}) + conv2_in_23_s_2), conv2_in_37_s_2[0]});
+    wire signed [7:0] conv2_n21_s1_xh = $signed(conv2_in_53_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n21_s1 = $signed({1'b0, ($signed({conv2_n21_s1_xh[7], conv2_n21_s1_xh}) + conv2_in_38_s_2), conv2_in_53_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n21_s2_xh = $signed(conv2_n21_s0[10:2]);
+    wire signed [12:0] conv2_n21_s2 = $signed({1'b0, ($signed({conv2_n21_s2_xh[8], conv2_n21_s2_xh}) + $signed(conv2_n21_s1[9:0])), conv2_n21_s0[1:0]});
+    wire signed [9:0] conv2_n21_s3 = conv2_e22 - conv2_e28;
+    wire signed [10:0] conv2_n21_s4_yo = $signed({1'b0, (~conv2_n21_s3[9]), conv2_n21_s3[8:0]});
+    wire signed [13:0] conv2_n21_s4 = $signed({1'b0, (conv2_n21_s2 + $signed({{2{conv2_n21_s4_yo[10]}}, conv2_n21_s4_yo}))});
+    wire signed [9:0] conv2_n21_s5_xh = $signed(conv2_e81[10:1]);
+    wire [12:0] conv2_n21_s5_u = {1'b0, ($signed({conv2_n21_s5_xh[9], conv2_n21_s5_xh}) + conv2_e81), conv2_e81[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n21_s6_xh = $signed(conv2_n21_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n21_s6_d1;
+    wire signed [12:0] conv2_n21_s6_d1_v = $signed(conv2_n21_s6_d1);
+    reg  [12:0] conv2_n21_s5_d1;
+    wire signed [12:0] conv2_n21_s5_d1_v = $signed(conv2_n21_s5_d1);
+    wire signed [13:0] conv2_n21_acc = ($signed({conv2_n21_s6_d1_v[12], conv2_n21_s6_d1_v}) + $signed({conv2_n21_s5_d1_v[12], conv2_n21_s5_d1_v}));
+    wire signed [10:0] conv2_n22_s0 = $signed({1'b0, ($signed({conv2_n8_s1_xh[7], conv2_n8_s1_xh}) + conv2_in_26_s_2), conv2_in_38_s_2[0]});
     wire signed [7:0] conv2_n22_s1_xh = $signed(conv2_in_54_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n22_s1 = $signed({1'b0, ($signed({conv2_n22_s1_xh[7], conv2_n22_s1_xh}) + conv2_in_39_s_2), conv2_in_54_s_2[0]});
-    wire signed [11:0] conv2_n22_s2 = $signed({1'b0, ($signed({conv2_n22_s0[9], conv2_n22_s0}) + conv2_n22_s1)});
-    wire signed [10:0] conv2_n22_s3 = $signed({1'b0, (conv2_e10 + conv2_e11)});
-    wire signed [8:0] conv2_n22_s4_xh = $signed(conv2_n22_s3[10:2]);
-    wire [13:0] conv2_n22_s4_u = {($signed({{3{conv2_n22_s4_xh[8]}}, conv2_n22_s4_xh}) - conv2_n22_s2), conv2_n22_s3[1:0]};
-    reg  [10:0] conv2_n22_s5_a_d1;
-    wire signed [10:0] conv2_n22_s5_a_d1_v = $signed(conv2_n22_s5_a_d1);
-    wire signed [12:0] conv2_n22_s5 = $signed({1'b0, ($signed({conv2_n22_s5_a_d1_v[10], conv2_n22_s5_a_d1_v}) + conv2_n21_s5_b_d1)});
-    reg  [13:0] conv2_n22_s4_d1;
-    wire signed [13:0] conv2_n22_s4_d1_v = $signed(conv2_n22_s4_d1);
-    wire signed [13:0] conv2_n22_s7_n_neg = -$signed({($signed(conv2_n22_s4_d1_v[13:5]) - 9'sd79), conv2_n22_s4_d1_v[4:0]});
-    wire signed [7:0] conv2_n22_s4_xh_2 = $signed(conv2_e11[9:2]);
-    wire signed [13:0] conv2_n22_acc = (conv2_n22_s7_n_neg - $signed({conv2_n22_s5[12], conv2_n22_s5}));
-    wire signed [10:0] conv2_n23_s0 = $signed({1'b0, ($signed({conv2_n21_s1_xh_2[7], conv2_n21_s1_xh_2}) + conv2_in_40_s_2), conv2_in_25_s_2[0]});
-    wire signed [6:0] conv2_n23_s1_xh = $signed(conv2_in_41_s_2[8:2]);
-    wire signed [12:0] conv2_n23_s1 = $signed({($signed({{4{conv2_n23_s1_xh[6]}}, conv2_n23_s1_xh}) - conv2_n23_s0), conv2_in_41_s_2[1:0]});
-    wire signed [11:0] conv2_n23_s2 = $signed({($signed({{2{conv2_n22_s4_xh_2[7]}}, conv2_n22_s4_xh_2}) - conv2_e50), conv2_e11[1:0]});
-    wire signed [7:0] conv2_n23_s3_xh = $signed(conv2_e107[9:2]);
-    wire signed [11:0] conv2_n23_s3 = $signed({($signed({{2{conv2_n23_s3_xh[7]}}, conv2_n23_s3_xh}) - conv2_e107), conv2_e107[1:0]});
-    wire signed [12:0] conv2_n23_s4 = conv2_n23_s1 + $signed({1'b0, (~conv2_n23_s2[11]), conv2_n23_s2[10:0]});
-    wire signed [10:0] conv2_n23_s5_xo = $signed({1'b0, (~conv2_e75[9]), conv2_e75[8:0]});
-    reg  signed [12:0] conv2_n23_s4_d1;
-    wire signed [7:0] conv2_n23_s6_xh = $signed(conv2_n23_s4_d1[12:5]);
-    wire signed [13:0] conv2_n23_s6 = $signed({($signed({conv2_n23_s6_xh[7], conv2_n23_s6_xh}) - 9'sd79), conv2_n23_s4_d1[4:0]});
-    reg  signed [11:0] conv2_n23_s5_d1;
-    wire signed [13:0] conv2_n23_acc = ((-conv2_n23_s6) - $signed({{2{conv2_n23_s5_d1[11]}}, conv2_n23_s5_d1}));
-    wire signed [9:0] conv2_n24_s0 = $signed({1'b0, (conv2_in_29_s_2 + conv2_in_42_s_2)});
-    wire signed [5:0] conv2_n24_s1_xh = $signed(conv2_in_57_s_2[8:3]);
-    wire signed [11:0] conv2_n24_s1 = $signed({($signed({{3{conv2_n24_s1_xh[5]}}, conv2_n24_s1_xh}) - conv2_in_43_s_2), conv2_in_57_s_2[2:0]});
-    wire signed [12:0] conv2_n24_s2_m = $signed({{3{conv2_n24_s0[9]}}, conv2_n24_s0}) - $signed({1'b1, (~conv2_n24_s1[11]), conv2_n24_s1[10:0]});
-    wire signed [11:0] conv2_n24_s3 = $signed({($signed({{2{conv2_n13_s4_xh[7]}}, conv2_n13_s4_xh}) - conv2_e22), conv2_e12[1:0]});
-    reg  [13:0] conv2_n24_s2_d1;
-    wire signed [13:0] conv2_n24_s2_d1_v = $signed(conv2_n24_s2_d1);
-    reg  [10:0] conv2_e77_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n24_s5_xh = $signed(conv2_n24_s2_d1_v[13:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [11:0] conv2_n24_s4_d1;
-    wire signed [12:0] conv2_n24_s6 = $signed({1'b0, ($signed(conv2_n24_s4_d1[11:5]) + 7'sh41), conv2_n24_s4_d1[4:0]});
-    wire signed [13:0] conv2_n24_acc = ($signed({1'b0, ($signed(conv2_n24_s5_xh[10:0]) + $signed(conv2_e77_d1)), conv2_n24_s2_d1_v[1:0]}) - $signed({conv2_n24_s6[12], conv2_n24_s6}));
-    wire signed [12:0] conv2_n25_s0 = $signed({1'b0, ($signed({{3{conv2_n12_s1_xh[5]}}, conv2_n12_s1_xh}) + conv2_in_44_s_2), conv2_in_30_s_2[2:0]});
-    wire signed [10:0] conv2_n25_s1 = $signed({($signed({{2{conv2_e13_xh[6]}}, conv2_e13_xh}) - conv2_in_59_s_2), conv2_in_45_s_2[1:0]});
-    wire signed [11:0] conv2_n25_s2_yo = $signed({1'b1, (~conv2_n25_s1[10]), conv2_n25_s1[9:0]});
-    wire [13:0] conv2_n25_s2_u = {1'b0, (conv2_n25_s0 - $signed({conv2_n25_s2_yo[11], conv2_n25_s2_yo}))};
-    reg  [13:0] conv2_n25_s2_d1;
-    wire signed [13:0] conv2_n25_s2_d1_v = $signed(conv2_n25_s2_d1);
-    reg  [10:0] conv2_e89_d1;
-    wire signed [10:0] conv2_e89_d1_v = $signed(conv2_e89_d1);
+    wire signed [8:0] conv2_n22_s2_xh = $signed(conv2_n22_s0[10:2]);
+    wire signed [12:0] conv2_n22_s2 = $signed({1'b0, ($signed({conv2_n22_s2_xh[8], conv2_n22_s2_xh}) + $signed(conv2_n22_s1[9:0])), conv2_n22_s0[1:0]});
+    wire signed [9:0] conv2_n22_s3 = conv2_e23 - conv2_e5;
+    wire signed [10:0] conv2_n22_s4_yo = $signed({1'b0, (~conv2_n22_s3[9]), conv2_n22_s3[8:0]});
+    wire signed [13:0] conv2_n22_s4 = $signed({1'b0, (conv2_n22_s2 + $signed({{2{conv2_n22_s4_yo[10]}}, conv2_n22_s4_yo}))});
+    wire signed [9:0] conv2_n22_s5_xh = $signed(conv2_e80[10:1]);
+    wire [12:0] conv2_n22_s5_u = {1'b0, ($signed({conv2_n22_s5_xh[9], conv2_n22_s5_xh}) + conv2_e80), conv2_e80[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] conv2_n25_s4 = $signed({1'b0, ($signed(conv2_n25_s2_d1_v[13:2]) + $signed({conv2_e89_d1_v[10], conv2_e89_d1_v})), conv2_n25_s2_d1_v[1:0]});
+    wire signed [8:0] conv2_n22_s6_xh = $signed(conv2_n22_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [11:0] conv2_n25_s3_d1;
-    wire signed [6:0] conv2_n25_s5_xh = $signed(conv2_n25_s3_d1[11:5]);
-    wire signed [12:0] conv2_n25_s5 = $signed({($signed({conv2_n25_s5_xh[6], conv2_n25_s5_xh}) - 8'sd33), conv2_n25_s3_d1[4:0]});
-    wire signed [5:0] conv2_n25_s1_xh = $signed(conv2_in_45_s_2[8:3]);
-    wire signed [13:0] conv2_n25_acc = ($signed(conv2_n25_s4[13:0]) + $signed({conv2_n25_s5[12], conv2_n25_s5}));
-    wire signed [9:0] conv2_n26_s0 = $signed({1'b0, (conv2_in_31_s_2 + conv2_in_44_s_2)});
-    wire signed [11:0] conv2_n26_s1 = $signed({($signed({{3{conv2_n25_s1_xh[5]}}, conv2_n25_s1_xh}) - conv2_in_45_s_2), conv2_in_45_s_2[2:0]});
-    wire signed [7:0] conv2_n26_s2_xh = $signed(conv2_n26_s0[9:2]);
-    wire signed [11:0] conv2_n26_s2 = $signed({1'b0, ($signed({conv2_n26_s2_xh[7], conv2_n26_s2_xh}) + conv2_in_60_s_2), conv2_n26_s0[1:0]});
-    wire signed [12:0] conv2_n26_s3_m = $signed({conv2_n26_s2[11], conv2_n26_s2}) - $signed({1'b1, (~conv2_n26_s1[11]), conv2_n26_s1[10:0]});
-    reg  [13:0] conv2_n26_s3_d1;
-    wire signed [13:0] conv2_n26_s3_d1_v = $signed(conv2_n26_s3_d1);
-    reg  [10:0] conv2_e78_d1;
-    wire signed [10:0] conv2_e78_d1_v = $signed(conv2_e78_d1);
+    reg  [12:0] conv2_n22_s6_d1;
+    wire signed [12:0] conv2_n22_s6_d1_v = $signed(conv2_n22_s6_d1);
+    reg  [12:0] conv2_n22_s5_d1;
+    wire signed [12:0] conv2_n22_s5_d1_v = $signed(conv2_n22_s5_d1);
+    wire signed [13:0] conv2_n22_acc = ($signed({conv2_n22_s6_d1_v[12], conv2_n22_s6_d1_v}) + $signed({conv2_n22_s5_d1_v[12], conv2_n22_s5_d1_v}));
+    wire signed [7:0] conv2_n23_s0_xh = $signed(conv2_in_39_s_2[8:1]);
+    wire signed [10:0] conv2_n23_s0 = $signed({1'b0, ($signed({conv2_n23_s0_xh[7], conv2_n23_s0_xh}) + conv2_in_25_s_2), conv2_in_39_s_2[0]});
+    wire signed [5:0] conv2_n23_s1_xh = $signed(conv2_in_40_s_2[8:3]);
+    wire signed [11:0] conv2_n23_s1 = $signed({($signed({{3{conv2_n23_s1_xh[5]}}, conv2_n23_s1_xh}) - conv2_in_40_s_2), conv2_in_40_s_2[2:0]});
+    wire signed [6:0] conv2_n23_s2_xh = $signed(conv2_in_41_s_2[8:2]);
+    wire signed [10:0] conv2_n23_s2 = $signed({($signed({{2{conv2_n23_s2_xh[6]}}, conv2_n23_s2_xh}) - conv2_in_55_s_2), conv2_in_41_s_2[1:0]});
+    wire signed [12:0] conv2_n23_s3_m = $signed({{2{conv2_n23_s0[10]}}, conv2_n23_s0}) - $signed({1'b1, (~conv2_n23_s1[11]), conv2_n23_s1[10:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] conv2_n26_s5 = $signed({1'b0, ($signed(conv2_n26_s3_d1_v[13:2]) + $signed({conv2_e78_d1_v[10], conv2_e78_d1_v})), conv2_n26_s3_d1_v[1:0]});
+    wire signed [13:0] conv2_n23_s3 = $signed({1'b0, conv2_n23_s3_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [10:0] conv2_n26_s4_d1;
-    wire signed [5:0] conv2_n26_s6_xh = $signed(conv2_n26_s4_d1[10:5]);
-    wire signed [12:0] conv2_n26_s6 = $signed({1'b0, ($signed({conv2_n26_s6_xh[5], conv2_n26_s6_xh}) + 7'sh41), conv2_n26_s4_d1[4:0]});
-    wire signed [13:0] conv2_n26_acc = ($signed(conv2_n26_s5[13:0]) - $signed({conv2_n26_s6[12], conv2_n26_s6}));
-    wire signed [9:0] conv2_n27_s0 = $signed({1'b0, (conv2_in_32_s_2 + conv2_in_45_s_2)});
+    wire signed [11:0] conv2_n23_s4_m = $signed({{2{conv2_e23[9]}}, conv2_e23}) - $signed({1'b1, (~conv2_n23_s2[10]), conv2_n23_s2[9:0]});
+    wire signed [9:0] conv2_n23_s5_xh = $signed(conv2_e82[10:1]);
+    wire signed [12:0] conv2_n23_s5 = $signed({1'b0, ($signed({conv2_n23_s5_xh[9], conv2_n23_s5_xh}) + conv2_e82), conv2_e82[0]});
+    wire [13:0] conv2_n23_s6_u = {1'b0, ($signed(conv2_n23_s3[12:0]) + $signed({1'b0, conv2_n23_s4_m}))};
+    reg  [13:0] conv2_n23_s6_d1;
+    reg  [12:0] conv2_n23_s7_d1;
+    wire signed [12:0] conv2_n23_s7_d1_v = $signed(conv2_n23_s7_d1);
+    wire signed [13:0] conv2_n23_acc = ($signed(conv2_n23_s6_d1) + $signed({conv2_n23_s7_d1_v[12], conv2_n23_s7_d1_v}));
+    wire signed [7:0] conv2_n24_s0_xh = $signed(conv2_in_42_s_2[8:1]);
+    wire signed [10:0] conv2_n24_s0 = $signed({1'b0, ($signed({conv2_n24_s0_xh[7], conv2_n24_s0_xh}) + conv2_in_30_s_2), conv2_in_42_s_2[0]});
+    wire signed [7:0] conv2_n24_s1_xh = $signed(conv2_in_58_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n24_s1 = $signed({1'b0, ($signed({conv2_n24_s1_xh[7], conv2_n24_s1_xh}) + conv2_in_43_s_2), conv2_in_58_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n24_s2_xh = $signed(conv2_n24_s0[10:2]);
+    wire signed [12:0] conv2_n24_s2 = $signed({1'b0, ($signed({conv2_n24_s2_xh[8], conv2_n24_s2_xh}) + $signed(conv2_n24_s1[9:0])), conv2_n24_s0[1:0]});
+    wire signed [9:0] conv2_n24_s3 = conv2_e0 - conv2_e6;
+    wire signed [10:0] conv2_n24_s4_yo = $signed({1'b0, (~conv2_n24_s3[9]), conv2_n24_s3[8:0]});
+    wire signed [13:0] conv2_n24_s4 = $signed({1'b0, (conv2_n24_s2 + $signed({{2{conv2_n24_s4_yo[10]}}, conv2_n24_s4_yo}))});
+    wire signed [9:0] conv2_n24_s5_xh = $signed(conv2_e123[10:1]);
+    wire [12:0] conv2_n24_s5_u = {1'b0, ($signed({conv2_n24_s5_xh[9], conv2_n24_s5_xh}) + conv2_e123), conv2_e123[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n24_s6_xh = $signed(conv2_n24_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n24_s6_d1;
+    wire signed [12:0] conv2_n24_s6_d1_v = $signed(conv2_n24_s6_d1);
+    reg  [12:0] conv2_n24_s5_d1;
+    wire signed [12:0] conv2_n24_s5_d1_v = $signed(conv2_n24_s5_d1);
+    wire signed [13:0] conv2_n24_acc = ($signed({conv2_n24_s6_d1_v[12], conv2_n24_s6_d1_v}) + $signed({conv2_n24_s5_d1_v[12], conv2_n24_s5_d1_v}));
+    wire signed [7:0] conv2_n25_s0_xh = $signed(conv2_in_43_s_2[8:1]);
+    wire signed [10:0] conv2_n25_s0 = $signed({1'b0, ($signed({conv2_n25_s0_xh[7], conv2_n25_s0_xh}) + conv2_in_29_s_2), conv2_in_43_s_2[0]});
+    wire signed [7:0] conv2_n25_s1_xh = $signed(conv2_in_59_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n25_s1 = $signed({1'b0, ($signed({conv2_n25_s1_xh[7], conv2_n25_s1_xh}) + conv2_in_44_s_2), conv2_in_59_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n25_s2_xh = $signed(conv2_n25_s0[10:2]);
+    wire signed [12:0] conv2_n25_s2 = $signed({1'b0, ($signed({conv2_n25_s2_xh[8], conv2_n25_s2_xh}) + $signed(conv2_n25_s1[9:0])), conv2_n25_s0[1:0]});
+    wire signed [9:0] conv2_n25_s3 = conv2_e0 - conv2_e29;
+    wire signed [10:0] conv2_n25_s4_yo = $signed({1'b0, (~conv2_n25_s3[9]), conv2_n25_s3[8:0]});
+    wire signed [13:0] conv2_n25_s4 = $signed({1'b0, (conv2_n25_s2 + $signed({{2{conv2_n25_s4_yo[10]}}, conv2_n25_s4_yo}))});
+    wire signed [9:0] conv2_n25_s5_xh = $signed(conv2_e84[10:1]);
+    wire [12:0] conv2_n25_s5_u = {1'b0, ($signed({conv2_n25_s5_xh[9], conv2_n25_s5_xh}) + conv2_e84), conv2_e84[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n25_s6_xh = $signed(conv2_n25_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n25_s6_d1;
+    wire signed [12:0] conv2_n25_s6_d1_v = $signed(conv2_n25_s6_d1);
+    reg  [12:0] conv2_n25_s5_d1;
+    wire signed [12:0] conv2_n25_s5_d1_v = $signed(conv2_n25_s5_d1);
+    wire signed [13:0] conv2_n25_acc = ($signed({conv2_n25_s6_d1_v[12], conv2_n25_s6_d1_v}) + $signed({conv2_n25_s5_d1_v[12], conv2_n25_s5_d1_v}));
+    wire signed [10:0] conv2_n26_s0 = $signed({1'b0, ($signed({conv2_n12_s1_xh[7], conv2_n12_s1_xh}) + conv2_in_32_s_2), conv2_in_44_s_2[0]});
+    wire signed [7:0] conv2_n26_s1_xh = $signed(conv2_in_60_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n26_s1 = $signed({1'b0, ($signed({conv2_n26_s1_xh[7], conv2_n26_s1_xh}) + conv2_in_45_s_2), conv2_in_60_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n26_s2_xh = $signed(conv2_n26_s0[10:2]);
+    wire signed [12:0] conv2_n26_s2 = $signed({1'b0, ($signed({conv2_n26_s2_xh[8], conv2_n26_s2_xh}) + $signed(conv2_n26_s1[9:0])), conv2_n26_s0[1:0]});
+    wire signed [9:0] conv2_n26_s3 = conv2_e1 - conv2_e7;
+    wire signed [10:0] conv2_n26_s4_yo = $signed({1'b0, (~conv2_n26_s3[9]), conv2_n26_s3[8:0]});
+    wire signed [13:0] conv2_n26_s4 = $signed({1'b0, (conv2_n26_s2 + $signed({{2{conv2_n26_s4_yo[10]}}, conv2_n26_s4_yo}))});
+    wire signed [9:0] conv2_n26_s5_xh = $signed(conv2_e83[10:1]);
+    wire [12:0] conv2_n26_s5_u = {1'b0, ($signed({conv2_n26_s5_xh[9], conv2_n26_s5_xh}) + conv2_e83), conv2_e83[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n26_s6_xh = $signed(conv2_n26_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n26_s6_d1;
+    wire signed [12:0] conv2_n26_s6_d1_v = $signed(conv2_n26_s6_d1);
+    reg  [12:0] conv2_n26_s5_d1;
+    wire signed [12:0] conv2_n26_s5_d1_v = $signed(conv2_n26_s5_d1);
+    wire signed [13:0] conv2_n26_acc = ($signed({conv2_n26_s6_d1_v[12], conv2_n26_s6_d1_v}) + $signed({conv2_n26_s5_d1_v[12], conv2_n26_s5_d1_v}));
+    wire signed [10:0] conv2_n27_s0 = $signed({1'b0, ($signed({conv2_n13_s1_xh[7], conv2_n13_s1_xh}) + conv2_in_31_s_2), conv2_in_45_s_2[0]});
     wire signed [7:0] conv2_n27_s1_xh = $signed(conv2_in_61_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n27_s1 = $signed({1'b0, ($signed({conv2_n27_s1_xh[7], conv2_n27_s1_xh}) + conv2_in_46_s_2), conv2_in_61_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n27_s2_xh = $signed(conv2_n27_s0[9:2]);
-    wire signed [12:0] conv2_n27_s2 = $signed({1'b0, ($signed({{2{conv2_n27_s2_xh[7]}}, conv2_n27_s2_xh}) + $signed(conv2_n27_s1[9:0])), conv2_n27_s0[1:0]});
-    wire signed [7:0] conv2_n27_s3_xh = $signed(conv2_e41[9:2]);
-    wire signed [11:0] conv2_n27_s3 = $signed({($signed({{2{conv2_n27_s3_xh[7]}}, conv2_n27_s3_xh}) - conv2_e41), conv2_e41[1:0]});
-    wire signed [12:0] conv2_n27_s4_m = conv2_n27_s2 - $signed({1'b1, (~conv2_n27_s3[11]), conv2_n27_s3[10:0]});
-    wire signed [11:0] conv2_n27_s5_yo = $signed({1'b0, (~conv2_e60[10]), conv2_e60[9:0]});
-    wire signed [11:0] conv2_n27_s5_m = $signed({1'b0, (~conv2_e59[10]), conv2_e59[9:0]}) + conv2_n27_s5_yo;
-    reg  [13:0] conv2_n27_s4_d1;
-    wire signed [13:0] conv2_n27_s4_d1_v = $signed(conv2_n27_s4_d1);
+    wire signed [8:0] conv2_n27_s2_xh = $signed(conv2_n27_s0[10:2]);
+    wire signed [12:0] conv2_n27_s2 = $signed({1'b0, ($signed({conv2_n27_s2_xh[8], conv2_n27_s2_xh}) + $signed(conv2_n27_s1[9:0])), conv2_n27_s0[1:0]});
+    wire signed [9:0] conv2_n27_s3 = conv2_e1 - conv2_e30;
+    wire signed [10:0] conv2_n27_s4_yo = $signed({1'b0, (~conv2_n27_s3[9]), conv2_n27_s3[8:0]});
+    wire signed [13:0] conv2_n27_s4 = $signed({1'b0, (conv2_n27_s2 + $signed({{2{conv2_n27_s4_yo[10]}}, conv2_n27_s4_yo}))});
+    wire signed [9:0] conv2_n27_s5_xh = $signed(conv2_e86[10:1]);
+    wire [12:0] conv2_n27_s5_u = {1'b0, ($signed({conv2_n27_s5_xh[9], conv2_n27_s5_xh}) + conv2_e86), conv2_e86[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n27_s6_xh = $signed(conv2_n27_s4_d1_v[13:5]);
+    wire signed [8:0] conv2_n27_s6_xh = $signed(conv2_n27_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n27_s6_d1;
+    wire signed [12:0] conv2_n27_s6_d1_v = $signed(conv2_n27_s6_d1);
     reg  [12:0] conv2_n27_s5_d1;
     wire signed [12:0] conv2_n27_s5_d1_v = $signed(conv2_n27_s5_d1);
-    wire signed [13:0] conv2_n27_acc = ($signed({1'b0, ($signed(conv2_n27_s6_xh[7:0]) - 8'sd1), conv2_n27_s4_d1_v[4:0]}) - $signed({conv2_n27_s5_d1_v[12], conv2_n27_s5_d1_v}));
-    wire signed [9:0] conv2_n28_s0 = $signed({1'b0, (conv2_in_33_s_2 + conv2_in_46_s_2)});
+    wire signed [13:0] conv2_n27_acc = ($signed({conv2_n27_s6_d1_v[12], conv2_n27_s6_d1_v}) + $signed({conv2_n27_s5_d1_v[12], conv2_n27_s5_d1_v}));
+    wire signed [10:0] conv2_n28_s0 = $signed({1'b0, ($signed({conv2_n14_s1_xh[7], conv2_n14_s1_xh}) + conv2_in_34_s_2), conv2_in_46_s_2[0]});
     wire signed [7:0] conv2_n28_s1_xh = $signed(conv2_in_62_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n28_s1 = $signed({1'b0, ($signed({conv2_n28_s1_xh[7], conv2_n28_s1_xh}) + conv2_in_47_s_2), conv2_in_62_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n28_s2_xh = $signed(conv2_n28_s0[9:2]);
-    wire signed [12:0] conv2_n28_s2 = $signed({1'b0, ($signed({{2{conv2_n28_s2_xh[7]}}, conv2_n28_s2_xh}) + $signed(conv2_n28_s1[9:0])), conv2_n28_s0[1:0]});
-    wire signed [7:0] conv2_n28_s3_xh = $signed(conv2_e42[9:2]);
-    wire signed [11:0] conv2_n28_s3 = $signed({($signed({{2{conv2_n28_s3_xh[7]}}, conv2_n28_s3_xh}) - conv2_e42), conv2_e42[1:0]});
-    wire signed [12:0] conv2_n28_s4_m = conv2_n28_s2 - $signed({1'b1, (~conv2_n28_s3[11]), conv2_n28_s3[10:0]});
-    wire signed [11:0] conv2_n28_s5_yo = $signed({1'b0, (~conv2_e61[10]), conv2_e61[9:0]});
-    reg  [13:0] conv2_n28_s4_d1;
-    wire signed [13:0] conv2_n28_s4_d1_v = $signed(conv2_n28_s4_d1);
+    wire signed [8:0] conv2_n28_s2_xh = $signed(conv2_n28_s0[10:2]);
+    wire signed [12:0] conv2_n28_s2 = $signed({1'b0, ($signed({conv2_n28_s2_xh[8], conv2_n28_s2_xh}) + $signed(conv2_n28_s1[9:0])), conv2_n28_s0[1:0]});
+    wire signed [9:0] conv2_n28_s3 = conv2_e2 - conv2_e8;
+    wire signed [10:0] conv2_n28_s4_yo = $signed({1'b0, (~conv2_n28_s3[9]), conv2_n28_s3[8:0]});
+    wire signed [13:0] conv2_n28_s4 = $signed({1'b0, (conv2_n28_s2 + $signed({{2{conv2_n28_s4_yo[10]}}, conv2_n28_s4_yo}))});
+    wire signed [9:0] conv2_n28_s5_xh = $signed(conv2_e85[10:1]);
+    wire [12:0] conv2_n28_s5_u = {1'b0, ($signed({conv2_n28_s5_xh[9], conv2_n28_s5_xh}) + conv2_e85), conv2_e85[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n28_s6_xh = $signed(conv2_n28_s4_d1_v[13:5]);
+    wire signed [8:0] conv2_n28_s6_xh = $signed(conv2_n28_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n28_s6_d1;
+    wire signed [12:0] conv2_n28_s6_d1_v = $signed(conv2_n28_s6_d1);
     reg  [12:0] conv2_n28_s5_d1;
     wire signed [12:0] conv2_n28_s5_d1_v = $signed(conv2_n28_s5_d1);
-    wire signed [5:0] conv2_n28_s1_xh_2 = $signed(conv2_in_46_s_2[8:3]);
-    wire signed [13:0] conv2_n28_acc = ($signed({1'b0, ($signed(conv2_n28_s6_xh[7:0]) - 8'sd1), conv2_n28_s4_d1_v[4:0]}) - $signed({conv2_n28_s5_d1_v[12], conv2_n28_s5_d1_v}));
-    wire signed [9:0] conv2_n29_s0 = $signed({1'b0, (conv2_in_34_s_2 + conv2_in_47_s_2)});
+    wire signed [13:0] conv2_n28_acc = ($signed({conv2_n28_s6_d1_v[12], conv2_n28_s6_d1_v}) + $signed({conv2_n28_s5_d1_v[12], conv2_n28_s5_d1_v}));
+    wire signed [10:0] conv2_n29_s0 = $signed({1'b0, ($signed({conv2_n15_s1_xh[7], conv2_n15_s1_xh}) + conv2_in_33_s_2), conv2_in_47_s_2[0]});
     wire signed [7:0] conv2_n29_s1_xh = $signed(conv2_in_63_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n29_s1 = $signed({1'b0, ($signed({conv2_n29_s1_xh[7], conv2_n29_s1_xh}) + conv2_in_48_s_2), conv2_in_63_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n29_s2_xh = $signed(conv2_n29_s0[9:2]);
-    wire signed [12:0] conv2_n29_s2 = $signed({1'b0, ($signed({{2{conv2_n29_s2_xh[7]}}, conv2_n29_s2_xh}) + $signed(conv2_n29_s1[9:0])), conv2_n29_s0[1:0]});
-    wire signed [7:0] conv2_n29_s3_xh = $signed(conv2_e43[9:2]);
-    wire signed [11:0] conv2_n29_s3 = $signed({($signed({{2{conv2_n29_s3_xh[7]}}, conv2_n29_s3_xh}) - conv2_e43), conv2_e43[1:0]});
-    wire signed [12:0] conv2_n29_s4_m = conv2_n29_s2 - $signed({1'b1, (~conv2_n29_s3[11]), conv2_n29_s3[10:0]});
-    wire signed [11:0] conv2_n29_s5_yo = $signed({1'b0, (~conv2_e62[10]), conv2_e62[9:0]});
-    reg  [13:0] conv2_n29_s4_d1;
-    wire signed [13:0] conv2_n29_s4_d1_v = $signed(conv2_n29_s4_d1);
+    wire signed [8:0] conv2_n29_s2_xh = $signed(conv2_n29_s0[10:2]);
+    wire signed [12:0] conv2_n29_s2 = $signed({1'b0, ($signed({conv2_n29_s2_xh[8], conv2_n29_s2_xh}) + $signed(conv2_n29_s1[9:0])), conv2_n29_s0[1:0]});
+    wire signed [9:0] conv2_n29_s3 = conv2_e2 - conv2_e31;
+    wire signed [10:0] conv2_n29_s4_yo = $signed({1'b0, (~conv2_n29_s3[9]), conv2_n29_s3[8:0]});
+    wire signed [13:0] conv2_n29_s4 = $signed({1'b0, (conv2_n29_s2 + $signed({{2{conv2_n29_s4_yo[10]}}, conv2_n29_s4_yo}))});
+    wire signed [9:0] conv2_n29_s5_xh = $signed(conv2_e88[10:1]);
+    wire [12:0] conv2_n29_s5_u = {1'b0, ($signed({conv2_n29_s5_xh[9], conv2_n29_s5_xh}) + conv2_e88), conv2_e88[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n29_s6_xh = $signed(conv2_n29_s4_d1_v[13:5]);
+    wire signed [8:0] conv2_n29_s6_xh = $signed(conv2_n29_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n29_s6_d1;
+    wire signed [12:0] conv2_n29_s6_d1_v = $signed(conv2_n29_s6_d1);
     reg  [12:0] conv2_n29_s5_d1;
     wire signed [12:0] conv2_n29_s5_d1_v = $signed(conv2_n29_s5_d1);
-    wire signed [13:0] conv2_n29_acc = ($signed({1'b0, ($signed(conv2_n29_s6_xh[7:0]) - 8'sd1), conv2_n29_s4_d1_v[4:0]}) - $signed({conv2_n29_s5_d1_v[12], conv2_n29_s5_d1_v}));
-    wire signed [9:0] conv2_n30_s0 = $signed({1'b0, (conv2_in_35_s_2 + conv2_in_48_s_2)});
+    wire signed [13:0] conv2_n29_acc = ($signed({conv2_n29_s6_d1_v[12], conv2_n29_s6_d1_v}) + $signed({conv2_n29_s5_d1_v[12], conv2_n29_s5_d1_v}));
+    wire signed [10:0] conv2_n30_s0 = $signed({1'b0, ($signed({conv2_n16_s1_xh[7], conv2_n16_s1_xh}) + conv2_in_36_s_2), conv2_in_48_s_2[0]});
     wire signed [7:0] conv2_n30_s1_xh = $signed(conv2_in_64_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n30_s1 = $signed({1'b0, ($signed({conv2_n30_s1_xh[7], conv2_n30_s1_xh}) + conv2_in_49_s_2), conv2_in_64_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n30_s2_xh = $signed(conv2_n30_s0[9:2]);
-    wire signed [12:0] conv2_n30_s2 = $signed({1'b0, ($signed({{2{conv2_n30_s2_xh[7]}}, conv2_n30_s2_xh}) + $signed(conv2_n30_s1[9:0])), conv2_n30_s0[1:0]});
-    wire signed [7:0] conv2_n30_s3_xh = $signed(conv2_e44[9:2]);
-    wire signed [11:0] conv2_n30_s3 = $signed({($signed({{2{conv2_n30_s3_xh[7]}}, conv2_n30_s3_xh}) - conv2_e44), conv2_e44[1:0]});
-    wire signed [12:0] conv2_n30_s4_m = conv2_n30_s2 - $signed({1'b1, (~conv2_n30_s3[11]), conv2_n30_s3[10:0]});
-    wire signed [11:0] conv2_n30_s5_yo = $signed({1'b0, (~conv2_e63[10]), conv2_e63[9:0]});
-    reg  [13:0] conv2_n30_s4_d1;
-    wire signed [13:0] conv2_n30_s4_d1_v = $signed(conv2_n30_s4_d1);
+    wire signed [8:0] conv2_n30_s2_xh = $signed(conv2_n30_s0[10:2]);
+    wire signed [12:0] conv2_n30_s2 = $signed({1'b0, ($signed({conv2_n30_s2_xh[8], conv2_n30_s2_xh}) + $signed(conv2_n30_s1[9:0])), conv2_n30_s0[1:0]});
+    wire signed [9:0] conv2_n30_s3 = conv2_e3 - conv2_e9;
+    wire signed [10:0] conv2_n30_s4_yo = $signed({1'b0, (~conv2_n30_s3[9]), conv2_n30_s3[8:0]});
+    wire signed [13:0] conv2_n30_s4 = $signed({1'b0, (conv2_n30_s2 + $signed({{2{conv2_n30_s4_yo[10]}}, conv2_n30_s4_yo}))});
+    wire signed [9:0] conv2_n30_s5_xh = $signed(conv2_e87[10:1]);
+    wire [12:0] conv2_n30_s5_u = {1'b0, ($signed({conv2_n30_s5_xh[9], conv2_n30_s5_xh}) + conv2_e87), conv2_e87[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n30_s6_xh = $signed(conv2_n30_s4_d1_v[13:5]);
+    wire signed [8:0] conv2_n30_s6_xh = $signed(conv2_n30_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n30_s6_d1;
+    wire signed [12:0] conv2_n30_s6_d1_v = $signed(conv2_n30_s6_d1);
     reg  [12:0] conv2_n30_s5_d1;
     wire signed [12:0] conv2_n30_s5_d1_v = $signed(conv2_n30_s5_d1);
-    wire signed [5:0] conv2_n30_s1_xh_2 = $signed(conv2_in_48_s_2[8:3]);
-    wire signed [13:0] conv2_n30_acc = ($signed({1'b0, ($signed(conv2_n30_s6_xh[7:0]) - 8'sd1), conv2_n30_s4_d1_v[4:0]}) - $signed({conv2_n30_s5_d1_v[12], conv2_n30_s5_d1_v}));
-    wire signed [9:0] conv2_n31_s0 = $signed({1'b0, (conv2_in_36_s_2 + conv2_in_49_s_2)});
+    wire signed [13:0] conv2_n30_acc = ($signed({conv2_n30_s6_d1_v[12], conv2_n30_s6_d1_v}) + $signed({conv2_n30_s5_d1_v[12], conv2_n30_s5_d1_v}));
+    wire signed [10:0] conv2_n31_s0 = $signed({1'b0, ($signed({conv2_n17_s1_xh[7], conv2_n17_s1_xh}) + conv2_in_35_s_2), conv2_in_49_s_2[0]});
     wire signed [7:0] conv2_n31_s1_xh = $signed(conv2_in_65_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n31_s1 = $signed({1'b0, ($signed({conv2_n31_s1_xh[7], conv2_n31_s1_xh}) + conv2_in_50_s_2), conv2_in_65_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n31_s2_xh = $signed(conv2_n31_s0[9:2]);
-    wire signed [12:0] conv2_n31_s2 = $signed({1'b0, ($signed({{2{conv2_n31_s2_xh[7]}}, conv2_n31_s2_xh}) + $signed(conv2_n31_s1[9:0])), conv2_n31_s0[1:0]});
-    wire signed [7:0] conv2_n31_s3_xh = $signed(conv2_e45[9:2]);
-    wire signed [11:0] conv2_n31_s3 = $signed({($signed({{2{conv2_n31_s3_xh[7]}}, conv2_n31_s3_xh}) - conv2_e45), conv2_e45[1:0]});
-    wire signed [12:0] conv2_n31_s4_m = conv2_n31_s2 - $signed({1'b1, (~conv2_n31_s3[11]), conv2_n31_s3[10:0]});
-    wire signed [11:0] conv2_n31_s5_yo = $signed({1'b0, (~conv2_e64[10]), conv2_e64[9:0]});
-    reg  [13:0] conv2_n31_s4_d1;
-    wire signed [13:0] conv2_n31_s4_d1_v = $signed(conv2_n31_s4_d1);
+    wire signed [8:0] conv2_n31_s2_xh = $signed(conv2_n31_s0[10:2]);
+    wire signed [12:0] conv2_n31_s2 = $signed({1'b0, ($signed({conv2_n31_s2_xh[8], conv2_n31_s2_xh}) + $signed(conv2_n31_s1[9:0])), conv2_n31_s0[1:0]});
+    wire signed [9:0] conv2_n31_s3 = conv2_e3 - conv2_e32;
+    wire signed [10:0] conv2_n31_s4_yo = $signed({1'b0, (~conv2_n31_s3[9]), conv2_n31_s3[8:0]});
+    wire signed [13:0] conv2_n31_s4 = $signed({1'b0, (conv2_n31_s2 + $signed({{2{conv2_n31_s4_yo[10]}}, conv2_n31_s4_yo}))});
+    wire signed [9:0] conv2_n31_s5_xh = $signed(conv2_e90[10:1]);
+    wire [12:0] conv2_n31_s5_u = {1'b0, ($signed({conv2_n31_s5_xh[9], conv2_n31_s5_xh}) + conv2_e90), conv2_e90[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n31_s6_xh = $signed(conv2_n31_s4_d1_v[13:5]);
+    wire signed [8:0] conv2_n31_s6_xh = $signed(conv2_n31_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n31_s6_d1;
+    wire signed [12:0] conv2_n31_s6_d1_v = $signed(conv2_n31_s6_d1);
     reg  [12:0] conv2_n31_s5_d1;
     wire signed [12:0] conv2_n31_s5_d1_v = $signed(conv2_n31_s5_d1);
-    wire signed [13:0] conv2_n31_acc = ($signed({1'b0, ($signed(conv2_n31_s6_xh[7:0]) - 8'sd1), conv2_n31_s4_d1_v[4:0]}) - $signed({conv2_n31_s5_d1_v[12], conv2_n31_s5_d1_v}));
-    wire signed [9:0] conv2_n32_s0 = $signed({1'b0, (conv2_in_37_s_2 + conv2_in_50_s_2)});
+    wire signed [13:0] conv2_n31_acc = ($signed({conv2_n31_s6_d1_v[12], conv2_n31_s6_d1_v}) + $signed({conv2_n31_s5_d1_v[12], conv2_n31_s5_d1_v}));
+    wire signed [10:0] conv2_n32_s0 = $signed({1'b0, ($signed({conv2_n18_s1_xh[7], conv2_n18_s1_xh}) + conv2_in_38_s_2), conv2_in_50_s_2[0]});
     wire signed [7:0] conv2_n32_s1_xh = $signed(conv2_in_66_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n32_s1 = $signed({1'b0, ($signed({conv2_n32_s1_xh[7], conv2_n32_s1_xh}) + conv2_in_51_s_2), conv2_in_66_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] conv2_n32_s2_xh = $signed(conv2_n32_s0[9:2]);
-    wire signed [12:0] conv2_n32_s2 = $signed({1'b0, ($signed({{2{conv2_n32_s2_xh[7]}}, conv2_n32_s2_xh}) + $signed(conv2_n32_s1[9:0])), conv2_n32_s0[1:0]});
-    wire signed [7:0] conv2_n32_s3_xh = $signed(conv2_e46[9:2]);
-    wire signed [11:0] conv2_n32_s3 = $signed({($signed({{2{conv2_n32_s3_xh[7]}}, conv2_n32_s3_xh}) - conv2_e46), conv2_e46[1:0]});
-    wire signed [12:0] conv2_n32_s4_m = conv2_n32_s2 - $signed({1'b1, (~conv2_n32_s3[11]), conv2_n32_s3[10:0]});
-    wire signed [11:0] conv2_n32_s5_yo = $signed({1'b0, (~conv2_e65[10]), conv2_e65[9:0]});
-    reg  [13:0] conv2_n32_s4_d1;
-    wire signed [13:0] conv2_n32_s4_d1_v = $signed(conv2_n32_s4_d1);
+    wire signed [8:0] conv2_n32_s2_xh = $signed(conv2_n32_s0[10:2]);
+    wire signed [12:0] conv2_n32_s2 = $signed({1'b0, ($signed({conv2_n32_s2_xh[8], conv2_n32_s2_xh}) + $signed(conv2_n32_s1[9:0])), conv2_n32_s0[1:0]});
+    wire signed [9:0] conv2_n32_s3 = conv2_e4 - conv2_e10;
+    wire signed [10:0] conv2_n32_s4_yo = $signed({1'b0, (~conv2_n32_s3[9]), conv2_n32_s3[8:0]});
+    wire signed [13:0] conv2_n32_s4 = $signed({1'b0, (conv2_n32_s2 + $signed({{2{conv2_n32_s4_yo[10]}}, conv2_n32_s4_yo}))});
+    wire signed [9:0] conv2_n32_s5_xh = $signed(conv2_e89[10:1]);
+    wire [12:0] conv2_n32_s5_u = {1'b0, ($signed({conv2_n32_s5_xh[9], conv2_n32_s5_xh}) + conv2_e89), conv2_e89[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n32_s6_xh = $signed(conv2_n32_s4_d1_v[13:5]);
+    wire signed [8:0] conv2_n32_s6_xh = $signed(conv2_n32_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n32_s6_d1;
+    wire signed [12:0] conv2_n32_s6_d1_v = $signed(conv2_n32_s6_d1);
     reg  [12:0] conv2_n32_s5_d1;
     wire signed [12:0] conv2_n32_s5_d1_v = $signed(conv2_n32_s5_d1);
-    wire signed [5:0] conv2_n32_s1_xh_2 = $signed(conv2_in_50_s_2[8:3]);
-    wire signed [13:0] conv2_n32_acc = ($signed({1'b0, ($signed(conv2_n32_s6_xh[7:0]) - 8'sd1), conv2_n32_s4_d1_v[4:0]}) - $signed({conv2_n32_s5_d1_v[12], conv2_n32_s5_d1_v}));
-    wire signed [9:0] conv2_n33_s0 = $signed({1'b0, (conv2_in_38_s_2 + conv2_in_51_s_2)});
-    wire signed [5:0] conv2_n33_s1_xh = $signed(conv2_in_53_s_2[8:3]);
-    wire signed [11:0] conv2_n33_s1 = $signed({($signed({{3{conv2_n33_s1_xh[5]}}, conv2_n33_s1_xh}) - conv2_in_52_s_2), conv2_in_53_s_2[2:0]});
-    wire signed [12:0] conv2_n33_s2_m = $signed({{3{conv2_n33_s0[9]}}, conv2_n33_s0}) - $signed({1'b1, (~conv2_n33_s1[11]), conv2_n33_s1[10:0]});
-    wire signed [7:0] conv2_n33_s3_xh = $signed(conv2_e47[9:2]);
-    wire signed [11:0] conv2_n33_s3 = $signed({($signed({{2{conv2_n33_s3_xh[7]}}, conv2_n33_s3_xh}) - conv2_e47), conv2_e47[1:0]});
-    reg  [13:0] conv2_n33_s2_d1;
-    reg  [11:0] conv2_e90_d1;
-    wire signed [11:0] conv2_e90_d1_v = $signed(conv2_e90_d1);
-    wire signed [12:0] conv2_n33_s5_yo = $signed({1'b1, (~conv2_e90_d1_v[11]), conv2_e90_d1_v[10:0]});
+    wire signed [13:0] conv2_n32_acc = ($signed({conv2_n32_s6_d1_v[12], conv2_n32_s6_d1_v}) + $signed({conv2_n32_s5_d1_v[12], conv2_n32_s5_d1_v}));
+    wire signed [10:0] conv2_n33_s0 = $signed({1'b0, ($signed({conv2_n19_s1_xh[7], conv2_n19_s1_xh}) + conv2_in_37_s_2), conv2_in_51_s_2[0]});
+    wire signed [7:0] conv2_n33_s1_xh = $signed(conv2_in_67_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] conv2_n33_s5 = $signed({1'b0, ($signed(conv2_n33_s2_d1) - $signed({conv2_n33_s5_yo[12], conv2_n33_s5_yo}))});
+    wire signed [10:0] conv2_n33_s1 = $signed({1'b0, ($signed({conv2_n33_s1_xh[7], conv2_n33_s1_xh}) + conv2_in_52_s_2), conv2_in_67_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [11:0] conv2_n33_s4_d1;
-    wire signed [6:0] conv2_n33_s6_xh = $signed(conv2_n33_s4_d1[11:5]);
-    wire signed [13:0] conv2_n33_s6 = $signed({1'b0, ($signed({conv2_n33_s6_xh[6], conv2_n33_s6_xh}) + 8'sd97), conv2_n33_s4_d1[4:0]}); // bias -0.25, less the terms' sign-extension offsets
-    wire signed [13:0] conv2_n33_acc = ($signed(conv2_n33_s5[13:0]) - conv2_n33_s6);
-    wire signed [8:0] conv2_n34_s0 = conv2_in_39_s_2 - conv2_in_38_s_2;
-    wire signed [5:0] conv2_n34_s1_xh = $signed(conv2_in_52_s_2[8:3]);
+    wire signed [8:0] conv2_n33_s2_xh = $signed(conv2_n33_s0[10:2]);
+    wire signed [12:0] conv2_n33_s2 = $signed({1'b0, ($signed({conv2_n33_s2_xh[8], conv2_n33_s2_xh}) + $signed(conv2_n33_s1[9:0])), conv2_n33_s0[1:0]});
+    wire signed [9:0] conv2_n33_s3 = conv2_e4 - conv2_e33;
+    wire signed [10:0] conv2_n33_s4_yo = $signed({1'b0, (~conv2_n33_s3[9]), conv2_n33_s3[8:0]});
+    wire signed [13:0] conv2_n33_s4 = $signed({1'b0, (conv2_n33_s2 + $signed({{2{conv2_n33_s4_yo[10]}}, conv2_n33_s4_yo}))});
+    wire signed [9:0] conv2_n33_s5_xh = $signed(conv2_e92[10:1]);
+    wire [12:0] conv2_n33_s5_u = {1'b0, ($signed({conv2_n33_s5_xh[9], conv2_n33_s5_xh}) + conv2_e92), conv2_e92[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n34_s1 = $signed({1'b0, ($signed({{3{conv2_n34_s1_xh[5]}}, conv2_n34_s1_xh}) + conv2_in_53_s_2), conv2_in_52_s_2[2:0]});
+    wire signed [8:0] conv2_n33_s6_xh = $signed(conv2_n33_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n34_s2_xo = $signed({1'b0, (~conv2_n34_s0[8]), conv2_n34_s0[7:0]});
-    wire signed [7:0] conv2_n34_s2_xh = $signed(conv2_n34_s2_xo[9:2]);
-    wire signed [11:0] conv2_n34_s2 = $signed({1'b0, ($signed({conv2_n34_s2_xh[7], conv2_n34_s2_xh}) + conv2_in_68_s_2), conv2_n34_s2_xo[1:0]});
-    wire signed [11:0] conv2_n34_s3 = $signed(conv2_n34_s1[11:0]) - $signed({{2{conv2_e11[9]}}, conv2_e11});
-    wire signed [7:0] conv2_n34_s4_xh = $signed(conv2_e21[9:2]);
-    wire signed [11:0] conv2_n34_s4 = $signed({($signed({{2{conv2_n34_s4_xh[7]}}, conv2_n34_s4_xh}) - conv2_e108), conv2_e21[1:0]});
-    wire signed [12:0] conv2_n34_s5_m = $signed({conv2_n34_s2[11], conv2_n34_s2}) + $signed({1'b0, (~conv2_n34_s3[11]), conv2_n34_s3[10:0]});
-    reg  [12:0] conv2_n34_s6_xo_d1;
-    reg  [12:0] conv2_n34_s6_yo_d1;
-    reg  [13:0] conv2_n34_s5_d1;
-    wire signed [13:0] conv2_n34_s5_d1_v = $signed(conv2_n34_s5_d1);
+    reg  [12:0] conv2_n33_s6_d1;
+    wire signed [12:0] conv2_n33_s6_d1_v = $signed(conv2_n33_s6_d1);
+    reg  [12:0] conv2_n33_s5_d1;
+    wire signed [12:0] conv2_n33_s5_d1_v = $signed(conv2_n33_s5_d1);
+    wire signed [13:0] conv2_n33_acc = ($signed({conv2_n33_s6_d1_v[12], conv2_n33_s6_d1_v}) + $signed({conv2_n33_s5_d1_v[12], conv2_n33_s5_d1_v}));
+    wire signed [10:0] conv2_n34_s0 = $signed({1'b0, ($signed({conv2_n20_s1_xh[7], conv2_n20_s1_xh}) + conv2_in_40_s_2), conv2_in_52_s_2[0]});
+    wire signed [7:0] conv2_n34_s1_xh = $signed(conv2_in_68_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n34_s7_xh = $signed(conv2_n34_s5_d1_v[13:5]);
+    wire signed [10:0] conv2_n34_s1 = $signed({1'b0, ($signed({conv2_n34_s1_xh[7], conv2_n34_s1_xh}) + conv2_in_53_s_2), conv2_in_68_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n34_acc = ($signed({1'b0, ($signed(conv2_n34_s7_xh[7:0]) + 8'sd55), conv2_n34_s5_d1_v[4:0]}) - $signed({1'b0, ($signed(conv2_n34_s6_xo_d1) + $signed(conv2_n34_s6_yo_d1))}));
-    wire signed [5:0] conv2_n35_s0_xh = $signed(conv2_in_55_s_2[8:3]);
-    wire signed [11:0] conv2_n35_s0 = $signed({($signed({{3{conv2_n35_s0_xh[5]}}, conv2_n35_s0_xh}) - conv2_in_54_s_2), conv2_in_55_s_2[2:0]});
-    wire signed [12:0] conv2_n35_s1_m = $signed({{3{conv2_e11[9]}}, conv2_e11}) - $signed({1'b1, (~conv2_n35_s0[11]), conv2_n35_s0[10:0]});
-    wire signed [11:0] conv2_n35_s2 = $signed({($signed({{2{conv2_n34_s4_xh[7]}}, conv2_n34_s4_xh}) - conv2_e53), conv2_e21[1:0]});
-    reg  [13:0] conv2_n35_s1_d1;
-    wire signed [13:0] conv2_n35_s1_d1_v = $signed(conv2_n35_s1_d1);
-    reg  [10:0] conv2_e86_d1;
+    wire signed [8:0] conv2_n34_s2_xh = $signed(conv2_n34_s0[10:2]);
+    wire signed [12:0] conv2_n34_s2 = $signed({1'b0, ($signed({conv2_n34_s2_xh[8], conv2_n34_s2_xh}) + $signed(conv2_n34_s1[9:0])), conv2_n34_s0[1:0]});
+    wire signed [9:0] conv2_n34_s3 = conv2_e5 - conv2_e11;
+    wire signed [10:0] conv2_n34_s4_yo = $signed({1'b0, (~conv2_n34_s3[9]), conv2_n34_s3[8:0]});
+    wire signed [13:0] conv2_n34_s4 = $signed({1'b0, (conv2_n34_s2 + $signed({{2{conv2_n34_s4_yo[10]}}, conv2_n34_s4_yo}))});
+    wire signed [9:0] conv2_n34_s5_xh = $signed(conv2_e91[10:1]);
+    wire [12:0] conv2_n34_s5_u = {1'b0, ($signed({conv2_n34_s5_xh[9], conv2_n34_s5_xh}) + conv2_e91), conv2_e91[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n35_s4_xh = $signed(conv2_n35_s1_d1_v[13:2]);
+    wire signed [8:0] conv2_n34_s6_xh = $signed(conv2_n34_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [11:0] conv2_n35_s3_d1;
-    wire signed [12:0] conv2_n35_s5 = $signed({1'b0, ($signed(conv2_n35_s3_d1[11:5]) + 7'sh41), conv2_n35_s3_d1[4:0]});
-    wire signed [13:0] conv2_n35_acc = ($signed({1'b0, ($signed(conv2_n35_s4_xh[10:0]) + $signed(conv2_e86_d1)), conv2_n35_s1_d1_v[1:0]}) - $signed({conv2_n35_s5[12], conv2_n35_s5}));
-    wire signed [7:0] conv2_n36_s0_xh = $signed(conv2_in_44_s_2[8:1]);
-    wire signed [10:0] conv2_n36_s0 = $signed({1'b0, ($signed({conv2_n36_s0_xh[7], conv2_n36_s0_xh}) + conv2_in_57_s_2), conv2_in_44_s_2[0]});
-    wire signed [6:0] conv2_n36_s1_xh = $signed(conv2_in_71_s_2[8:2]);
-    wire signed [10:0] conv2_n36_s1 = $signed({($signed({{2{conv2_n36_s1_xh[6]}}, conv2_n36_s1_xh}) - conv2_in_70_s_2), conv2_in_71_s_2[1:0]});
-    wire signed [8:0] conv2_n36_s2_xh = $signed(conv2_n36_s1[10:2]);
-    wire signed [12:0] conv2_n36_s2 = $signed({($signed({{2{conv2_n36_s2_xh[8]}}, conv2_n36_s2_xh}) - conv2_n36_s0), conv2_n36_s1[1:0]});
-    wire signed [7:0] conv2_n36_s3_xh = $signed(conv2_e22[9:2]);
-    wire signed [11:0] conv2_n36_s3 = $signed({($signed({{2{conv2_n36_s3_xh[7]}}, conv2_n36_s3_xh}) - conv2_e32), conv2_e22[1:0]});
-    wire signed [10:0] conv2_n36_s4 = $signed({{2{conv2_e49[8]}}, conv2_e49}) - conv2_e109;
-    wire signed [12:0] conv2_n36_s6_m = $signed({{2{conv2_n36_s4[10]}}, conv2_n36_s4}) - $signed({1'b1, (~conv2_n36_s3[11]), conv2_n36_s3[10:0]});
-    reg  signed [12:0] conv2_n36_s5_d1;
-    wire signed [12:0] conv2_n36_s7 = $signed({($signed(conv2_n36_s5_d1[12:5]) - 8'sd65), conv2_n36_s5_d1[4:0]}); // bias -0.25, less the terms' sign-extension offsets
-    reg  [13:0] conv2_n36_s6_d1;
-    wire signed [13:0] conv2_n36_acc = ($signed({conv2_n36_s7[12], conv2_n36_s7}) + $signed(conv2_n36_s6_d1));
-    wire signed [7:0] conv2_n37_s0_xh = $signed(conv2_in_43_s_2[8:1]);
-    wire signed [10:0] conv2_n37_s0 = $signed({1'b0, ($signed({conv2_n37_s0_xh[7], conv2_n37_s0_xh}) + conv2_in_58_s_2), conv2_in_43_s_2[0]});
-    wire signed [10:0] conv2_n37_s1 = $signed({($signed({{2{conv2_e23_xh[6]}}, conv2_e23_xh}) - conv2_in_73_s_2), conv2_in_59_s_2[1:0]});
-    wire signed [8:0] conv2_n37_s2_xh = $signed(conv2_n37_s1[10:2]);
-    wire signed [12:0] conv2_n37_s2 = $signed({($signed({{2{conv2_n37_s2_xh[8]}}, conv2_n37_s2_xh}) - conv2_n37_s0), conv2_n37_s1[1:0]});
-    wire signed [8:0] conv2_n37_s3_xh = $signed(conv2_e13[10:2]);
-    wire signed [12:0] conv2_n37_s3 = $signed({($signed({{2{conv2_n37_s3_xh[8]}}, conv2_n37_s3_xh}) - $signed({conv2_e32[9], conv2_e32})), conv2_e13[1:0]});
-    wire signed [9:0] conv2_n37_s4_yo = $signed({1'b0, (~conv2_e49[8]), conv2_e49[7:0]});
-    reg  signed [12:0] conv2_n37_s4_d1;
-    wire signed [7:0] conv2_n37_s6_xh = $signed(conv2_n37_s4_d1[12:5]);
-    wire signed [13:0] conv2_n37_s6 = $signed({($signed({conv2_n37_s6_xh[7], conv2_n37_s6_xh}) - 9'sd15), conv2_n37_s4_d1[4:0]});
-    reg  signed [12:0] conv2_n37_s5_d1;
-    wire signed [5:0] conv2_n37_s1_xh = $signed(conv2_in_59_s_2[8:3]);
-    wire signed [13:0] conv2_n37_acc = ((-conv2_n37_s6) - $signed({conv2_n37_s5_d1[12], conv2_n37_s5_d1}));
-    wire signed [9:0] conv2_n38_s0 = $signed({1'b0, (conv2_in_45_s_2 + conv2_in_58_s_2)});
-    wire signed [11:0] conv2_n38_s1 = $signed({($signed({{3{conv2_n37_s1_xh[5]}}, conv2_n37_s1_xh}) - conv2_in_59_s_2), conv2_in_59_s_2[2:0]});
-    wire signed [7:0] conv2_n38_s2_xh = $signed(conv2_n38_s0[9:2]);
-    wire [11:0] conv2_n38_s2_u = {1'b0, ($signed({conv2_n38_s2_xh[7], conv2_n38_s2_xh}) + conv2_in_72_s_2), conv2_n38_s0[1:0]};
-    reg  [11:0] conv2_n38_s5_a_d1;
-    wire signed [11:0] conv2_n38_s5_a_d1_v = $signed(conv2_n38_s5_a_d1);
-    reg  [12:0] conv2_n38_s5_yo_d1;
-    wire signed [13:0] conv2_n38_s5 = $signed({1'b0, ($signed({conv2_n38_s5_a_d1_v[11], conv2_n38_s5_a_d1_v}) - $signed(conv2_n38_s5_yo_d1))});
-    reg  signed [11:0] conv2_n38_s3_d1;
-    reg  signed [10:0] conv2_n38_s4_d1;
-    wire signed [11:0] conv2_n38_s6_yo = $signed({1'b0, (~conv2_n38_s4_d1[10]), conv2_n38_s4_d1[9:0]});
-    wire signed [12:0] conv2_n38_s6_m = $signed({1'b0, (~conv2_n38_s3_d1[11]), conv2_n38_s3_d1[10:0]}) + $signed({conv2_n38_s6_yo[11], conv2_n38_s6_yo});
+    reg  [12:0] conv2_n34_s6_d1;
+    wire signed [12:0] conv2_n34_s6_d1_v = $signed(conv2_n34_s6_d1);
+    reg  [12:0] conv2_n34_s5_d1;
+    wire signed [12:0] conv2_n34_s5_d1_v = $signed(conv2_n34_s5_d1);
+    wire signed [13:0] conv2_n34_acc = ($signed({conv2_n34_s6_d1_v[12], conv2_n34_s6_d1_v}) + $signed({conv2_n34_s5_d1_v[12], conv2_n34_s5_d1_v}));
+    wire signed [10:0] conv2_n35_s0 = $signed({1'b0, ($signed({conv2_n21_s1_xh[7], conv2_n21_s1_xh}) + conv2_in_39_s_2), conv2_in_53_s_2[0]});
+    wire signed [5:0] conv2_n35_s1_xh = $signed(conv2_in_54_s_2[8:3]);
+    wire signed [11:0] conv2_n35_s1 = $signed({($signed({{3{conv2_n35_s1_xh[5]}}, conv2_n35_s1_xh}) - conv2_in_54_s_2), conv2_in_54_s_2[2:0]});
+    wire signed [6:0] conv2_n35_s2_xh = $signed(conv2_in_55_s_2[8:2]);
+    wire signed [10:0] conv2_n35_s2 = $signed({($signed({{2{conv2_n35_s2_xh[6]}}, conv2_n35_s2_xh}) - conv2_in_69_s_2), conv2_in_55_s_2[1:0]});
+    wire signed [12:0] conv2_n35_s3_m = $signed({{2{conv2_n35_s0[10]}}, conv2_n35_s0}) - $signed({1'b1, (~conv2_n35_s1[11]), conv2_n35_s1[10:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n38_s7_xh = $signed(conv2_n38_s5[13:5]);
+    wire signed [13:0] conv2_n35_s3 = $signed({1'b0, conv2_n35_s3_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n38_acc = ($signed({1'b0, ($signed(conv2_n38_s7_xh[7:0]) + 8'sd63), conv2_n38_s5[4:0]}) - $signed({1'b0, conv2_n38_s6_m}));
-    wire signed [12:0] conv2_n39_s0 = $signed({1'b0, ($signed({{3{conv2_n28_s1_xh_2[5]}}, conv2_n28_s1_xh_2}) + conv2_in_60_s_2), conv2_in_46_s_2[2:0]});
-    wire signed [10:0] conv2_n39_s1 = $signed({($signed({{2{conv2_e25_xh[6]}}, conv2_e25_xh}) - conv2_in_75_s_2), conv2_in_61_s_2[1:0]});
-    wire signed [11:0] conv2_n39_s2_yo = $signed({1'b1, (~conv2_n39_s1[10]), conv2_n39_s1[9:0]});
-    wire [13:0] conv2_n39_s2_u = {1'b0, (conv2_n39_s0 - $signed({conv2_n39_s2_yo[11], conv2_n39_s2_yo}))};
-    reg  [13:0] conv2_n39_s2_d1;
+    wire signed [11:0] conv2_n35_s4_m = $signed({{2{conv2_e5[9]}}, conv2_e5}) - $signed({1'b1, (~conv2_n35_s2[10]), conv2_n35_s2[9:0]});
+    wire signed [9:0] conv2_n35_s5_xh = $signed(conv2_e93[10:1]);
+    wire signed [12:0] conv2_n35_s5 = $signed({1'b0, ($signed({conv2_n35_s5_xh[9], conv2_n35_s5_xh}) + conv2_e93), conv2_e93[0]});
+    wire [13:0] conv2_n35_s6_u = {1'b0, ($signed(conv2_n35_s3[12:0]) + $signed({1'b0, conv2_n35_s4_m}))};
+    reg  [13:0] conv2_n35_s6_d1;
+    reg  [12:0] conv2_n35_s7_d1;
+    wire signed [12:0] conv2_n35_s7_d1_v = $signed(conv2_n35_s7_d1);
+    wire signed [13:0] conv2_n35_acc = ($signed(conv2_n35_s6_d1) + $signed({conv2_n35_s7_d1_v[12], conv2_n35_s7_d1_v}));
+    wire signed [7:0] conv2_n36_s0_xh = $signed(conv2_in_56_s_2[8:1]);
+    wire signed [10:0] conv2_n36_s0 = $signed({1'b0, ($signed({conv2_n36_s0_xh[7], conv2_n36_s0_xh}) + conv2_in_44_s_2), conv2_in_56_s_2[0]});
+    wire signed [7:0] conv2_n36_s1_xh = $signed(conv2_in_72_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n39_s2_d1_v = $signed(conv2_n39_s2_d1);
+    wire signed [10:0] conv2_n36_s1 = $signed({1'b0, ($signed({conv2_n36_s1_xh[7], conv2_n36_s1_xh}) + conv2_in_57_s_2), conv2_in_72_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n39_s3_d1;
-    wire signed [12:0] conv2_n39_s5 = $signed(conv2_n39_s2_d1_v[12:0]) - $signed(conv2_n39_s3_d1);
-    reg  signed [11:0] conv2_n39_s4_d1;
-    wire signed [12:0] conv2_n39_s6 = $signed({1'b0, ($signed(conv2_n39_s4_d1[11:5]) + 7'sd31), conv2_n39_s4_d1[4:0]});
-    wire signed [13:0] conv2_n39_acc = ($signed({conv2_n39_s5[12], conv2_n39_s5}) + $signed({conv2_n39_s6[12], conv2_n39_s6}));
-    wire signed [8:0] conv2_n40_s0 = conv2_in_47_s_2 - conv2_in_61_s_2;
-    wire signed [7:0] conv2_n40_s1_xh = $signed(conv2_in_74_s_2[8:1]);
+    wire signed [8:0] conv2_n36_s2_xh = $signed(conv2_n36_s0[10:2]);
+    wire signed [12:0] conv2_n36_s2 = $signed({1'b0, ($signed({conv2_n36_s2_xh[8], conv2_n36_s2_xh}) + $signed(conv2_n36_s1[9:0])), conv2_n36_s0[1:0]});
+    wire signed [9:0] conv2_n36_s3 = conv2_e6 - conv2_e12;
+    wire signed [10:0] conv2_n36_s4_yo = $signed({1'b0, (~conv2_n36_s3[9]), conv2_n36_s3[8:0]});
+    wire signed [13:0] conv2_n36_s4 = $signed({1'b0, (conv2_n36_s2 + $signed({{2{conv2_n36_s4_yo[10]}}, conv2_n36_s4_yo}))});
+    wire signed [9:0] conv2_n36_s5_xh = $signed(conv2_e125[10:1]);
+    wire [12:0] conv2_n36_s5_u = {1'b0, ($signed({conv2_n36_s5_xh[9], conv2_n36_s5_xh}) + conv2_e125), conv2_e125[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n40_s1 = $signed({1'b0, ($signed({conv2_n40_s1_xh[7], conv2_n40_s1_xh}) + conv2_in_61_s_2), conv2_in_74_s_2[0]});
+    wire signed [8:0] conv2_n36_s6_xh = $signed(conv2_n36_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n40_s2_xo = $signed({1'b0, (~conv2_n40_s0[8]), conv2_n40_s0[7:0]});
-    wire signed [7:0] conv2_n40_s2_xh = $signed(conv2_n40_s2_xo[9:2]);
-    wire [12:0] conv2_n40_s2_u = {1'b0, ($signed({{2{conv2_n40_s2_xh[7]}}, conv2_n40_s2_xh}) + $signed(conv2_n40_s1[9:0])), conv2_n40_s2_xo[1:0]};
-    reg  [12:0] conv2_n40_s2_d1;
-    reg  [12:0] conv2_n40_s4_yo_d1;
-    wire signed [13:0] conv2_n40_s4 = $signed({1'b0, ($signed(conv2_n40_s2_d1) - $signed(conv2_n40_s4_yo_d1))});
-    reg  [12:0] conv2_n40_s3_d1;
+    reg  [12:0] conv2_n36_s6_d1;
+    wire signed [12:0] conv2_n36_s6_d1_v = $signed(conv2_n36_s6_d1);
+    reg  [12:0] conv2_n36_s5_d1;
+    wire signed [12:0] conv2_n36_s5_d1_v = $signed(conv2_n36_s5_d1);
+    wire signed [13:0] conv2_n36_acc = ($signed({conv2_n36_s6_d1_v[12], conv2_n36_s6_d1_v}) + $signed({conv2_n36_s5_d1_v[12], conv2_n36_s5_d1_v}));
+    wire signed [7:0] conv2_n37_s0_xh = $signed(conv2_in_57_s_2[8:1]);
+    wire signed [10:0] conv2_n37_s0 = $signed({1'b0, ($signed({conv2_n37_s0_xh[7], conv2_n37_s0_xh}) + conv2_in_43_s_2), conv2_in_57_s_2[0]});
+    wire signed [7:0] conv2_n37_s1_xh = $signed(conv2_in_73_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n40_s3_d1_v = $signed(conv2_n40_s3_d1);
+    wire signed [10:0] conv2_n37_s1 = $signed({1'b0, ($signed({conv2_n37_s1_xh[7], conv2_n37_s1_xh}) + conv2_in_58_s_2), conv2_in_73_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] conv2_e113_d1;
-    wire signed [10:0] conv2_e113_d1_v = $signed(conv2_e113_d1);
-    wire signed [12:0] conv2_n40_s5 = $signed({1'b0, ($signed(conv2_n40_s3_d1_v[11:0]) + $signed({conv2_e113_d1_v[10], conv2_e113_d1_v}))});
+    wire signed [8:0] conv2_n37_s2_xh = $signed(conv2_n37_s0[10:2]);
+    wire signed [12:0] conv2_n37_s2 = $signed({1'b0, ($signed({conv2_n37_s2_xh[8], conv2_n37_s2_xh}) + $signed(conv2_n37_s1[9:0])), conv2_n37_s0[1:0]});
+    wire signed [9:0] conv2_n37_s3 = conv2_e6 - conv2_e34;
+    wire signed [10:0] conv2_n37_s4_yo = $signed({1'b0, (~conv2_n37_s3[9]), conv2_n37_s3[8:0]});
+    wire signed [13:0] conv2_n37_s4 = $signed({1'b0, (conv2_n37_s2 + $signed({{2{conv2_n37_s4_yo[10]}}, conv2_n37_s4_yo}))});
+    wire signed [9:0] conv2_n37_s5_xh = $signed(conv2_e95[10:1]);
+    wire [12:0] conv2_n37_s5_u = {1'b0, ($signed({conv2_n37_s5_xh[9], conv2_n37_s5_xh}) + conv2_e95), conv2_e95[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n37_s6_xh = $signed(conv2_n37_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n37_s6_d1;
+    wire signed [12:0] conv2_n37_s6_d1_v = $signed(conv2_n37_s6_d1);
+    reg  [12:0] conv2_n37_s5_d1;
+    wire signed [12:0] conv2_n37_s5_d1_v = $signed(conv2_n37_s5_d1);
+    wire signed [13:0] conv2_n37_acc = ($signed({conv2_n37_s6_d1_v[12], conv2_n37_s6_d1_v}) + $signed({conv2_n37_s5_d1_v[12], conv2_n37_s5_d1_v}));
+    wire signed [10:0] conv2_n38_s0 = $signed({1'b0, ($signed({conv2_n24_s1_xh[7], conv2_n24_s1_xh}) + conv2_in_46_s_2), conv2_in_58_s_2[0]});
+    wire signed [7:0] conv2_n38_s1_xh = $signed(conv2_in_74_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n38_s1 = $signed({1'b0, ($signed({conv2_n38_s1_xh[7], conv2_n38_s1_xh}) + conv2_in_59_s_2), conv2_in_74_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n38_s2_xh = $signed(conv2_n38_s0[10:2]);
+    wire signed [12:0] conv2_n38_s2 = $signed({1'b0, ($signed({conv2_n38_s2_xh[8], conv2_n38_s2_xh}) + $signed(conv2_n38_s1[9:0])), conv2_n38_s0[1:0]});
+    wire signed [9:0] conv2_n38_s3 = conv2_e7 - conv2_e13;
+    wire signed [10:0] conv2_n38_s4_yo = $signed({1'b0, (~conv2_n38_s3[9]), conv2_n38_s3[8:0]});
+    wire signed [13:0] conv2_n38_s4 = $signed({1'b0, (conv2_n38_s2 + $signed({{2{conv2_n38_s4_yo[10]}}, conv2_n38_s4_yo}))});
+    wire signed [9:0] conv2_n38_s5_xh = $signed(conv2_e94[10:1]);
+    wire [12:0] conv2_n38_s5_u = {1'b0, ($signed({conv2_n38_s5_xh[9], conv2_n38_s5_xh}) + conv2_e94), conv2_e94[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n38_s6_xh = $signed(conv2_n38_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n38_s6_d1;
+    wire signed [12:0] conv2_n38_s6_d1_v = $signed(conv2_n38_s6_d1);
+    reg  [12:0] conv2_n38_s5_d1;
+    wire signed [12:0] conv2_n38_s5_d1_v = $signed(conv2_n38_s5_d1);
+    wire signed [13:0] conv2_n38_acc = ($signed({conv2_n38_s6_d1_v[12], conv2_n38_s6_d1_v}) + $signed({conv2_n38_s5_d1_v[12], conv2_n38_s5_d1_v}));
+    wire signed [10:0] conv2_n39_s0 = $signed({1'b0, ($signed({conv2_n25_s1_xh[7], conv2_n25_s1_xh}) + conv2_in_45_s_2), conv2_in_59_s_2[0]});
+    wire signed [7:0] conv2_n39_s1_xh = $signed(conv2_in_75_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n39_s1 = $signed({1'b0, ($signed({conv2_n39_s1_xh[7], conv2_n39_s1_xh}) + conv2_in_60_s_2), conv2_in_75_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n39_s2_xh = $signed(conv2_n39_s0[10:2]);
+    wire signed [12:0] conv2_n39_s2 = $signed({1'b0, ($signed({conv2_n39_s2_xh[8], conv2_n39_s2_xh}) + $signed(conv2_n39_s1[9:0])), conv2_n39_s0[1:0]});
+    wire signed [9:0] conv2_n39_s3 = conv2_e7 - conv2_e35;
+    wire signed [10:0] conv2_n39_s4_yo = $signed({1'b0, (~conv2_n39_s3[9]), conv2_n39_s3[8:0]});
+    wire signed [13:0] conv2_n39_s4 = $signed({1'b0, (conv2_n39_s2 + $signed({{2{conv2_n39_s4_yo[10]}}, conv2_n39_s4_yo}))});
+    wire signed [9:0] conv2_n39_s5_xh = $signed(conv2_e97[10:1]);
+    wire [12:0] conv2_n39_s5_u = {1'b0, ($signed({conv2_n39_s5_xh[9], conv2_n39_s5_xh}) + conv2_e97), conv2_e97[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n39_s6_xh = $signed(conv2_n39_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n39_s6_d1;
+    wire signed [12:0] conv2_n39_s6_d1_v = $signed(conv2_n39_s6_d1);
+    reg  [12:0] conv2_n39_s5_d1;
+    wire signed [12:0] conv2_n39_s5_d1_v = $signed(conv2_n39_s5_d1);
+    wire signed [13:0] conv2_n39_acc = ($signed({conv2_n39_s6_d1_v[12], conv2_n39_s6_d1_v}) + $signed({conv2_n39_s5_d1_v[12], conv2_n39_s5_d1_v}));
+    wire signed [10:0] conv2_n40_s0 = $signed({1'b0, ($signed({conv2_n26_s1_xh[7], conv2_n26_s1_xh}) + conv2_in_48_s_2), conv2_in_60_s_2[0]});
+    wire signed [7:0] conv2_n40_s1_xh = $signed(conv2_in_76_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n40_s1 = $signed({1'b0, ($signed({conv2_n40_s1_xh[7], conv2_n40_s1_xh}) + conv2_in_61_s_2), conv2_in_76_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n40_s2_xh = $signed(conv2_n40_s0[10:2]);
+    wire signed [12:0] conv2_n40_s2 = $signed({1'b0, ($signed({conv2_n40_s2_xh[8], conv2_n40_s2_xh}) + $signed(conv2_n40_s1[9:0])), conv2_n40_s0[1:0]});
+    wire signed [9:0] conv2_n40_s3 = conv2_e8 - conv2_e14;
+    wire signed [10:0] conv2_n40_s4_yo = $signed({1'b0, (~conv2_n40_s3[9]), conv2_n40_s3[8:0]});
+    wire signed [13:0] conv2_n40_s4 = $signed({1'b0, (conv2_n40_s2 + $signed({{2{conv2_n40_s4_yo[10]}}, conv2_n40_s4_yo}))});
+    wire signed [9:0] conv2_n40_s5_xh = $signed(conv2_e96[10:1]);
+    wire [12:0] conv2_n40_s5_u = {1'b0, ($signed({conv2_n40_s5_xh[9], conv2_n40_s5_xh}) + conv2_e96), conv2_e96[0]};
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] conv2_n40_s6_xh = $signed(conv2_n40_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n40_acc = ($signed({1'b0, ($signed(conv2_n40_s6_xh[7:0]) - 8'sd1), conv2_n40_s4[4:0]}) - $signed({conv2_n40_s5[12], conv2_n40_s5}));
-    wire signed [12:0] conv2_n41_s0 = $signed({1'b0, ($signed({{3{conv2_n30_s1_xh_2[5]}}, conv2_n30_s1_xh_2}) + conv2_in_62_s_2), conv2_in_48_s_2[2:0]});
-    wire signed [10:0] conv2_n41_s1 = $signed({($signed({{2{conv2_e27_xh[6]}}, conv2_e27_xh}) - conv2_in_77_s_2), conv2_in_63_s_2[1:0]});
-    wire signed [11:0] conv2_n41_s2_yo = $signed({1'b1, (~conv2_n41_s1[10]), conv2_n41_s1[9:0]});
-    wire [13:0] conv2_n41_s2_u = {1'b0, (conv2_n41_s0 - $signed({conv2_n41_s2_yo[11], conv2_n41_s2_yo}))};
-    reg  [13:0] conv2_n41_s2_d1;
+    reg  [12:0] conv2_n40_s6_d1;
+    wire signed [12:0] conv2_n40_s6_d1_v = $signed(conv2_n40_s6_d1);
+    reg  [12:0] conv2_n40_s5_d1;
+    wire signed [12:0] conv2_n40_s5_d1_v = $signed(conv2_n40_s5_d1);
+    wire signed [13:0] conv2_n40_acc = ($signed({conv2_n40_s6_d1_v[12], conv2_n40_s6_d1_v}) + $signed({conv2_n40_s5_d1_v[12], conv2_n40_s5_d1_v}));
+    wire signed [10:0] conv2_n41_s0 = $signed({1'b0, ($signed({conv2_n27_s1_xh[7], conv2_n27_s1_xh}) + conv2_in_47_s_2), conv2_in_61_s_2[0]});
+    wire signed [7:0] conv2_n41_s1_xh = $signed(conv2_in_77_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n41_s2_d1_v = $signed(conv2_n41_s2_d1);
+    wire signed [10:0] conv2_n41_s1 = $signed({1'b0, ($signed({conv2_n41_s1_xh[7], conv2_n41_s1_xh}) + conv2_in_62_s_2), conv2_in_77_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n41_s3_d1;
-    wire signed [12:0] conv2_n41_s5 = $signed(conv2_n41_s2_d1_v[12:0]) - $signed(conv2_n41_s3_d1);
-    reg  signed [11:0] conv2_n41_s4_d1;
-    wire signed [12:0] conv2_n41_s6 = $signed({1'b0, ($signed(conv2_n41_s4_d1[11:5]) + 7'sd31), conv2_n41_s4_d1[4:0]});
-    wire signed [13:0] conv2_n41_acc = ($signed({conv2_n41_s5[12], conv2_n41_s5}) + $signed({conv2_n41_s6[12], conv2_n41_s6}));
-    wire signed [8:0] conv2_n42_s0 = conv2_in_49_s_2 - conv2_in_63_s_2;
-    wire signed [7:0] conv2_n42_s1_xh = $signed(conv2_in_76_s_2[8:1]);
+    wire signed [8:0] conv2_n41_s2_xh = $signed(conv2_n41_s0[10:2]);
+    wire signed [12:0] conv2_n41_s2 = $signed({1'b0, ($signed({conv2_n41_s2_xh[8], conv2_n41_s2_xh}) + $signed(conv2_n41_s1[9:0])), conv2_n41_s0[1:0]});
+    wire signed [9:0] conv2_n41_s3 = conv2_e8 - conv2_e36;
+    wire signed [10:0] conv2_n41_s4_yo = $signed({1'b0, (~conv2_n41_s3[9]), conv2_n41_s3[8:0]});
+    wire signed [13:0] conv2_n41_s4 = $signed({1'b0, (conv2_n41_s2 + $signed({{2{conv2_n41_s4_yo[10]}}, conv2_n41_s4_yo}))});
+    wire signed [9:0] conv2_n41_s5_xh = $signed(conv2_e99[10:1]);
+    wire [12:0] conv2_n41_s5_u = {1'b0, ($signed({conv2_n41_s5_xh[9], conv2_n41_s5_xh}) + conv2_e99), conv2_e99[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n42_s1 = $signed({1'b0, ($signed({conv2_n42_s1_xh[7], conv2_n42_s1_xh}) + conv2_in_63_s_2), conv2_in_76_s_2[0]});
+    wire signed [8:0] conv2_n41_s6_xh = $signed(conv2_n41_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n42_s2_xo = $signed({1'b0, (~conv2_n42_s0[8]), conv2_n42_s0[7:0]});
-    wire signed [7:0] conv2_n42_s2_xh = $signed(conv2_n42_s2_xo[9:2]);
-    wire [12:0] conv2_n42_s2_u = {1'b0, ($signed({{2{conv2_n42_s2_xh[7]}}, conv2_n42_s2_xh}) + $signed(conv2_n42_s1[9:0])), conv2_n42_s2_xo[1:0]};
-    reg  [12:0] conv2_n42_s2_d1;
-    reg  [12:0] conv2_n42_s4_yo_d1;
-    wire signed [13:0] conv2_n42_s4 = $signed({1'b0, ($signed(conv2_n42_s2_d1) - $signed(conv2_n42_s4_yo_d1))});
-    reg  [12:0] conv2_n42_s3_d1;
+    reg  [12:0] conv2_n41_s6_d1;
+    wire signed [12:0] conv2_n41_s6_d1_v = $signed(conv2_n41_s6_d1);
+    reg  [12:0] conv2_n41_s5_d1;
+    wire signed [12:0] conv2_n41_s5_d1_v = $signed(conv2_n41_s5_d1);
+    wire signed [13:0] conv2_n41_acc = ($signed({conv2_n41_s6_d1_v[12], conv2_n41_s6_d1_v}) + $signed({conv2_n41_s5_d1_v[12], conv2_n41_s5_d1_v}));
+    wire signed [10:0] conv2_n42_s0 = $signed({1'b0, ($signed({conv2_n28_s1_xh[7], conv2_n28_s1_xh}) + conv2_in_50_s_2), conv2_in_62_s_2[0]});
+    wire signed [7:0] conv2_n42_s1_xh = $signed(conv2_in_78_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n42_s3_d1_v = $signed(conv2_n42_s3_d1);
+    wire signed [10:0] conv2_n42_s1 = $signed({1'b0, ($signed({conv2_n42_s1_xh[7], conv2_n42_s1_xh}) + conv2_in_63_s_2), conv2_in_78_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] conv2_e115_d1;
-    wire signed [10:0] conv2_e115_d1_v = $signed(conv2_e115_d1);
-    wire signed [12:0] conv2_n42_s5 = $signed({1'b0, ($signed(conv2_n42_s3_d1_v[11:0]) + $signed({conv2_e115_d1_v[10], conv2_e115_d1_v}))});
+    wire signed [8:0] conv2_n42_s2_xh = $signed(conv2_n42_s0[10:2]);
+    wire signed [12:0] conv2_n42_s2 = $signed({1'b0, ($signed({conv2_n42_s2_xh[8], conv2_n42_s2_xh}) + $signed(conv2_n42_s1[9:0])), conv2_n42_s0[1:0]});
+    wire signed [9:0] conv2_n42_s3 = conv2_e9 - conv2_e15;
+    wire signed [10:0] conv2_n42_s4_yo = $signed({1'b0, (~conv2_n42_s3[9]), conv2_n42_s3[8:0]});
+    wire signed [13:0] conv2_n42_s4 = $signed({1'b0, (conv2_n42_s2 + $signed({{2{conv2_n42_s4_yo[10]}}, conv2_n42_s4_yo}))});
+    wire signed [9:0] conv2_n42_s5_xh = $signed(conv2_e98[10:1]);
+    wire [12:0] conv2_n42_s5_u = {1'b0, ($signed({conv2_n42_s5_xh[9], conv2_n42_s5_xh}) + conv2_e98), conv2_e98[0]};
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [8:0] conv2_n42_s6_xh = $signed(conv2_n42_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n42_acc = ($signed({1'b0, ($signed(conv2_n42_s6_xh[7:0]) - 8'sd1), conv2_n42_s4[4:0]}) - $signed({conv2_n42_s5[12], conv2_n42_s5}));
-    wire signed [12:0] conv2_n43_s0 = $signed({1'b0, ($signed({{3{conv2_n32_s1_xh_2[5]}}, conv2_n32_s1_xh_2}) + conv2_in_64_s_2), conv2_in_50_s_2[2:0]});
-    wire signed [10:0] conv2_n43_s1 = $signed({($signed({{2{conv2_e29_xh[6]}}, conv2_e29_xh}) - conv2_in_79_s_2), conv2_in_65_s_2[1:0]});
-    wire signed [11:0] conv2_n43_s2_yo = $signed({1'b1, (~conv2_n43_s1[10]), conv2_n43_s1[9:0]});
-    wire [13:0] conv2_n43_s2_u = {1'b0, (conv2_n43_s0 - $signed({conv2_n43_s2_yo[11], conv2_n43_s2_yo}))};
-    reg  [13:0] conv2_n43_s2_d1;
+    reg  [12:0] conv2_n42_s6_d1;
+    wire signed [12:0] conv2_n42_s6_d1_v = $signed(conv2_n42_s6_d1);
+    reg  [12:0] conv2_n42_s5_d1;
+    wire signed [12:0] conv2_n42_s5_d1_v = $signed(conv2_n42_s5_d1);
+    wire signed [13:0] conv2_n42_acc = ($signed({conv2_n42_s6_d1_v[12], conv2_n42_s6_d1_v}) + $signed({conv2_n42_s5_d1_v[12], conv2_n42_s5_d1_v}));
+    wire signed [10:0] conv2_n43_s0 = $signed({1'b0, ($signed({conv2_n29_s1_xh[7], conv2_n29_s1_xh}) + conv2_in_49_s_2), conv2_in_63_s_2[0]});
+    wire signed [7:0] conv2_n43_s1_xh = $signed(conv2_in_79_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n43_s2_d1_v = $signed(conv2_n43_s2_d1);
+    wire signed [10:0] conv2_n43_s1 = $signed({1'b0, ($signed({conv2_n43_s1_xh[7], conv2_n43_s1_xh}) + conv2_in_64_s_2), conv2_in_79_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n43_s3_d1;
-    wire signed [12:0] conv2_n43_s5 = $signed(conv2_n43_s2_d1_v[12:0]) - $signed(conv2_n43_s3_d1);
-    reg  signed [11:0] conv2_n43_s4_d1;
-    wire signed [12:0] conv2_n43_s6 = $signed({1'b0, ($signed(conv2_n43_s4_d1[11:5]) + 7'sd31), conv2_n43_s4_d1[4:0]});
-    wire signed [13:0] conv2_n43_acc = ($signed({conv2_n43_s5[12], conv2_n43_s5}) + $signed({conv2_n43_s6[12], conv2_n43_s6}));
-    wire signed [8:0] conv2_n44_s0 = conv2_in_51_s_2 - conv2_in_65_s_2;
-    wire signed [5:0] conv2_n44_s1_xh = $signed(conv2_in_66_s_2[8:3]);
-    wire signed [11:0] conv2_n44_s1 = $signed({($signed({{3{conv2_n44_s1_xh[5]}}, conv2_n44_s1_xh}) - conv2_in_65_s_2), conv2_in_66_s_2[2:0]});
-    wire signed [9:0] conv2_n44_s2_xo = $signed({1'b0, (~conv2_n44_s0[8]), conv2_n44_s0[7:0]});
-    wire signed [7:0] conv2_n44_s2_xh = $signed(conv2_n44_s2_xo[9:2]);
-    wire [11:0] conv2_n44_s2_u = {1'b0, ($signed({conv2_n44_s2_xh[7], conv2_n44_s2_xh}) + conv2_in_78_s_2), conv2_n44_s2_xo[1:0]};
-    wire signed [12:0] conv2_n44_s4 = $signed({($signed({{2{conv2_e88_xh[8]}}, conv2_e88_xh}) - $signed({conv2_e36[9], conv2_e36})), conv2_e20[1:0]});
-    reg  [11:0] conv2_n44_s5_a_d1;
-    wire signed [11:0] conv2_n44_s5_a_d1_v = $signed(conv2_n44_s5_a_d1);
-    reg  [13:0] conv2_n44_s5_yo_d1;
-    wire signed [14:0] conv2_n44_s5 = $signed({1'b0, ($signed({{2{conv2_n44_s5_a_d1_v[11]}}, conv2_n44_s5_a_d1_v}) - $signed(conv2_n44_s5_yo_d1))});
-    reg  signed [11:0] conv2_n44_s3_d1;
-    reg  [10:0] conv2_e117_d1;
-    wire signed [10:0] conv2_e117_d1_v = $signed(conv2_e117_d1);
-    wire signed [11:0] conv2_n44_s6 = conv2_n44_s3_d1 + $signed({conv2_e117_d1_v[10], conv2_e117_d1_v});
+    wire signed [8:0] conv2_n43_s2_xh = $signed(conv2_n43_s0[10:2]);
+    wire signed [12:0] conv2_n43_s2 = $signed({1'b0, ($signed({conv2_n43_s2_xh[8], conv2_n43_s2_xh}) + $signed(conv2_n43_s1[9:0])), conv2_n43_s0[1:0]});
+    wire signed [9:0] conv2_n43_s3 = conv2_e9 - conv2_e37;
+    wire signed [10:0] conv2_n43_s4_yo = $signed({1'b0, (~conv2_n43_s3[9]), conv2_n43_s3[8:0]});
+    wire signed [13:0] conv2_n43_s4 = $signed({1'b0, (conv2_n43_s2 + $signed({{2{conv2_n43_s4_yo[10]}}, conv2_n43_s4_yo}))});
+    wire signed [9:0] conv2_n43_s5_xh = $signed(conv2_e101[10:1]);
+    wire [12:0] conv2_n43_s5_u = {1'b0, ($signed({conv2_n43_s5_xh[9], conv2_n43_s5_xh}) + conv2_e101), conv2_e101[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n44_s7_xh = $signed(conv2_n44_s5[14:5]);
+    wire signed [8:0] conv2_n43_s6_xh = $signed(conv2_n43_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n44_acc = ($signed({1'b0, ($signed(conv2_n44_s7_xh[7:0]) - 8'sd97), conv2_n44_s5[4:0]}) - $signed({{2{conv2_n44_s6[11]}}, conv2_n44_s6})); // bias -0.25, less the terms' sign-extension offsets
-    wire signed [9:0] conv2_n45_s0 = $signed({1'b0, (conv2_in_52_s_2 + conv2_in_65_s_2)});
-    wire signed [11:0] conv2_n45_s1 = $signed({($signed({{3{conv2_n44_s1_xh[5]}}, conv2_n44_s1_xh}) - conv2_in_66_s_2), conv2_in_66_s_2[2:0]});
-    wire signed [6:0] conv2_n45_s2_xh = $signed(conv2_in_67_s_2[8:2]);
-    wire signed [10:0] conv2_n45_s2 = $signed({($signed({{2{conv2_n45_s2_xh[6]}}, conv2_n45_s2_xh}) - conv2_in_81_s_2), conv2_in_67_s_2[1:0]});
-    wire signed [12:0] conv2_n45_s3_m = $signed({{3{conv2_n45_s0[9]}}, conv2_n45_s0}) - $signed({1'b1, (~conv2_n45_s1[11]), conv2_n45_s1[10:0]});
-    wire signed [11:0] conv2_n45_s4_m = $signed({1'b0, (~conv2_n45_s2[10]), conv2_n45_s2[9:0]}) + conv2_n20_s4_yo;
-    wire signed [8:0] conv2_n45_s5_xh = $signed(conv2_e76[10:2]);
-    wire [12:0] conv2_n45_s5_u = {($signed({{2{conv2_n45_s5_xh[8]}}, conv2_n45_s5_xh}) - conv2_e76), conv2_e76[1:0]};
-    reg  [13:0] conv2_n45_s3_d1;
+    reg  [12:0] conv2_n43_s6_d1;
+    wire signed [12:0] conv2_n43_s6_d1_v = $signed(conv2_n43_s6_d1);
+    reg  [12:0] conv2_n43_s5_d1;
+    wire signed [12:0] conv2_n43_s5_d1_v = $signed(conv2_n43_s5_d1);
+    wire signed [13:0] conv2_n43_acc = ($signed({conv2_n43_s6_d1_v[12], conv2_n43_s6_d1_v}) + $signed({conv2_n43_s5_d1_v[12], conv2_n43_s5_d1_v}));
+    wire signed [10:0] conv2_n44_s0 = $signed({1'b0, ($signed({conv2_n30_s1_xh[7], conv2_n30_s1_xh}) + conv2_in_52_s_2), conv2_in_64_s_2[0]});
+    wire signed [7:0] conv2_n44_s1_xh = $signed(conv2_in_80_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n45_s3_d1_v = $signed(conv2_n45_s3_d1);
+    wire signed [10:0] conv2_n44_s1 = $signed({1'b0, ($signed({conv2_n44_s1_xh[7], conv2_n44_s1_xh}) + conv2_in_65_s_2), conv2_in_80_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n45_s4_d1;
-    wire signed [12:0] conv2_n45_s6 = $signed(conv2_n45_s3_d1_v[12:0]) - $signed(conv2_n45_s4_d1);
+    wire signed [8:0] conv2_n44_s2_xh = $signed(conv2_n44_s0[10:2]);
+    wire signed [12:0] conv2_n44_s2 = $signed({1'b0, ($signed({conv2_n44_s2_xh[8], conv2_n44_s2_xh}) + $signed(conv2_n44_s1[9:0])), conv2_n44_s0[1:0]});
+    wire signed [9:0] conv2_n44_s3 = conv2_e10 - conv2_e16;
+    wire signed [10:0] conv2_n44_s4_yo = $signed({1'b0, (~conv2_n44_s3[9]), conv2_n44_s3[8:0]});
+    wire signed [13:0] conv2_n44_s4 = $signed({1'b0, (conv2_n44_s2 + $signed({{2{conv2_n44_s4_yo[10]}}, conv2_n44_s4_yo}))});
+    wire signed [9:0] conv2_n44_s5_xh = $signed(conv2_e100[10:1]);
+    wire [12:0] conv2_n44_s5_u = {1'b0, ($signed({conv2_n44_s5_xh[9], conv2_n44_s5_xh}) + conv2_e100), conv2_e100[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n44_s6_xh = $signed(conv2_n44_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n44_s6_d1;
+    wire signed [12:0] conv2_n44_s6_d1_v = $signed(conv2_n44_s6_d1);
+    reg  [12:0] conv2_n44_s5_d1;
+    wire signed [12:0] conv2_n44_s5_d1_v = $signed(conv2_n44_s5_d1);
+    wire signed [13:0] conv2_n44_acc = ($signed({conv2_n44_s6_d1_v[12], conv2_n44_s6_d1_v}) + $signed({conv2_n44_s5_d1_v[12], conv2_n44_s5_d1_v}));
+    wire signed [10:0] conv2_n45_s0 = $signed({1'b0, ($signed({conv2_n31_s1_xh[7], conv2_n31_s1_xh}) + conv2_in_51_s_2), conv2_in_65_s_2[0]});
+    wire signed [7:0] conv2_n45_s1_xh = $signed(conv2_in_81_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n45_s1 = $signed({1'b0, ($signed({conv2_n45_s1_xh[7], conv2_n45_s1_xh}) + conv2_in_66_s_2), conv2_in_81_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n45_s2_xh = $signed(conv2_n45_s0[10:2]);
+    wire signed [12:0] conv2_n45_s2 = $signed({1'b0, ($signed({conv2_n45_s2_xh[8], conv2_n45_s2_xh}) + $signed(conv2_n45_s1[9:0])), conv2_n45_s0[1:0]});
+    wire signed [9:0] conv2_n45_s3 = conv2_e10 - conv2_e38;
+    wire signed [10:0] conv2_n45_s4_yo = $signed({1'b0, (~conv2_n45_s3[9]), conv2_n45_s3[8:0]});
+    wire signed [13:0] conv2_n45_s4 = $signed({1'b0, (conv2_n45_s2 + $signed({{2{conv2_n45_s4_yo[10]}}, conv2_n45_s4_yo}))});
+    wire signed [9:0] conv2_n45_s5_xh = $signed(conv2_e103[10:1]);
+    wire [12:0] conv2_n45_s5_u = {1'b0, ($signed({conv2_n45_s5_xh[9], conv2_n45_s5_xh}) + conv2_e103), conv2_e103[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n45_s6_xh = $signed(conv2_n45_s4[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [12:0] conv2_n45_s6_d1;
+    wire signed [12:0] conv2_n45_s6_d1_v = $signed(conv2_n45_s6_d1);
     reg  [12:0] conv2_n45_s5_d1;
     wire signed [12:0] conv2_n45_s5_d1_v = $signed(conv2_n45_s5_d1);
-    wire signed [12:0] conv2_n45_s7 = $signed({($signed(conv2_n45_s5_d1_v[12:5]) + 8'sd1), conv2_n45_s5_d1_v[4:0]});
-    wire signed [13:0] conv2_n45_acc = ($signed({conv2_n45_s6[12], conv2_n45_s6}) - $signed({conv2_n45_s7[12], conv2_n45_s7}));
-    wire signed [6:0] conv2_n46_s0_xh = $signed(conv2_in_53_s_2[8:2]);
-    wire signed [11:0] conv2_n46_s0 = $signed({1'b0, ($signed({{2{conv2_n46_s0_xh[6]}}, conv2_n46_s0_xh}) + conv2_in_54_s_2), conv2_in_53_s_2[1:0]});
-    wire signed [7:0] conv2_n46_s1_xh = $signed(conv2_in_80_s_2[8:1]);
-    wire signed [10:0] conv2_n46_s1 = $signed({1'b0, ($signed({conv2_n46_s1_xh[7], conv2_n46_s1_xh}) + conv2_in_67_s_2), conv2_in_80_s_2[0]});
-    wire signed [9:0] conv2_n46_s2_xh = $signed(conv2_n46_s0[11:2]);
-    wire signed [13:0] conv2_n46_s2 = $signed({1'b0, ($signed({conv2_n46_s2_xh[9], conv2_n46_s2_xh}) + conv2_n46_s1), conv2_n46_s0[1:0]});
-    wire signed [10:0] conv2_n46_s3 = conv2_e20 + $signed({conv2_e21[9], conv2_e21});
-    wire signed [10:0] conv2_n46_s4 = $signed({{2{conv2_e118[8]}}, conv2_e118}) - $signed({conv2_e31[9], conv2_e31});
+    wire signed [13:0] conv2_n45_acc = ($signed({conv2_n45_s6_d1_v[12], conv2_n45_s6_d1_v}) + $signed({conv2_n45_s5_d1_v[12], conv2_n45_s5_d1_v}));
+    wire signed [10:0] conv2_n46_s0 = $signed({1'b0, ($signed({conv2_n32_s1_xh[7], conv2_n32_s1_xh}) + conv2_in_54_s_2), conv2_in_66_s_2[0]});
+    wire signed [7:0] conv2_n46_s1_xh = $signed(conv2_in_82_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n46_s5_xh = $signed(conv2_n46_s2[13:2]);
+    wire signed [10:0] conv2_n46_s1 = $signed({1'b0, ($signed({conv2_n46_s1_xh[7], conv2_n46_s1_xh}) + conv2_in_67_s_2), conv2_in_82_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [13:0] conv2_n46_s5_u = {1'b0, ($signed(conv2_n46_s5_xh[10:0]) + $signed({conv2_e120[9], conv2_e120})), conv2_n46_s2[1:0]};
-    wire signed [11:0] conv2_n46_s6 = $signed({conv2_n46_s4[10], conv2_n46_s4}) - $signed({1'b1, (~conv2_n46_s3[10]), conv2_n46_s3[9:0]});
-    reg  [13:0] conv2_n46_s5_d1;
-    wire signed [13:0] conv2_n46_s5_d1_v = $signed(conv2_n46_s5_d1);
-    reg  signed [11:0] conv2_n46_s6_d1;
-    wire signed [13:0] conv2_n46_acc = ($signed({($signed(conv2_n46_s5_d1_v[13:5]) - 9'sd33), conv2_n46_s5_d1_v[4:0]}) + $signed({{2{conv2_n46_s6_d1[11]}}, conv2_n46_s6_d1}));
-    wire signed [5:0] conv2_n47_s0_xh = $signed(conv2_in_69_s_2[8:3]);
-    wire signed [11:0] conv2_n47_s0 = $signed({($signed({{3{conv2_n47_s0_xh[5]}}, conv2_n47_s0_xh}) - conv2_in_68_s_2), conv2_in_69_s_2[2:0]});
-    wire signed [9:0] conv2_n47_s1_xh = $signed(conv2_n47_s0[11:2]);
-    wire signed [12:0] conv2_n47_s1 = $signed({($signed({conv2_n47_s1_xh[9], conv2_n47_s1_xh}) - $signed({{2{conv2_in_83_s_2[8]}}, conv2_in_83_s_2})), conv2_n47_s0[1:0]});
-    wire signed [9:0] conv2_n47_s2 = conv2_e21 - conv2_e50;
-    wire signed [8:0] conv2_n47_s5_xh = $signed(conv2_e87[10:2]);
-    wire signed [10:0] conv2_n47_s5_hi = $signed({{2{conv2_n47_s5_xh[8]}}, conv2_n47_s5_xh}) - $signed({1'b0, (conv2_e50 + conv2_e120)});
-    reg  signed [12:0] conv2_n47_s4_d1;
-    wire signed [12:0] conv2_n47_s6 = $signed({($signed(conv2_n47_s4_d1[12:5]) - 8'sd1), conv2_n47_s4_d1[4:0]});
-    reg  [12:0] conv2_n47_s5_d1;
-    wire signed [12:0] conv2_n47_s5_d1_v = $signed(conv2_n47_s5_d1);
-    wire signed [13:0] conv2_n47_acc = ($signed({conv2_n47_s6[12], conv2_n47_s6}) - $signed({conv2_n47_s5_d1_v[12], conv2_n47_s5_d1_v}));
-    wire signed [7:0] conv2_n48_s0_xh = $signed(conv2_in_56_s_2[8:1]);
-    wire signed [10:0] conv2_n48_s0 = $signed({1'b0, ($signed({conv2_n48_s0_xh[7], conv2_n48_s0_xh}) + conv2_in_71_s_2), conv2_in_56_s_2[0]});
+    wire signed [8:0] conv2_n46_s2_xh = $signed(conv2_n46_s0[10:2]);
+    wire signed [12:0] conv2_n46_s2 = $signed({1'b0, ($signed({conv2_n46_s2_xh[8], conv2_n46_s2_xh}) + $signed(conv2_n46_s1[9:0])), conv2_n46_s0[1:0]});
+    wire signed [9:0] conv2_n46_s3 = conv2_e11 - conv2_e17;
+    wire signed [10:0] conv2_n46_s4_yo = $signed({1'b0, (~conv2_n46_s3[9]), conv2_n46_s3[8:0]});
+    wire signed [13:0] conv2_n46_s4 = $signed({1'b0, (conv2_n46_s2 + $signed({{2{conv2_n46_s4_yo[10]}}, conv2_n46_s4_yo}))});
+    wire signed [9:0] conv2_n46_s5_xh = $signed(conv2_e102[10:1]);
+    wire [12:0] conv2_n46_s5_u = {1'b0, ($signed({conv2_n46_s5_xh[9], conv2_n46_s5_xh}) + conv2_e102), conv2_e102[0]};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n48_s1 = $signed({1'b0, (conv2_n48_s0 + $signed({conv2_e52[9], conv2_e52}))});
+    wire signed [8:0] conv2_n46_s6_xh = $signed(conv2_n46_s4[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n48_s2_m = $signed({1'b0, (~conv2_e111[8]), conv2_e111[7:0]}) + conv2_e121;
-    wire [11:0] conv2_n48_s3_u = {1'b0, ($signed(conv2_n48_s1[10:0]) + $signed({conv2_e121[9], conv2_e121}))};
-    wire [11:0] conv2_n48_s4_u = {1'b0, (conv2_e91 + $signed({1'b0, conv2_n48_s2_m}))};
-    reg  [11:0] conv2_n48_s3_d1;
-    wire signed [11:0] conv2_n48_s3_d1_v = $signed(conv2_n48_s3_d1);
+    reg  [12:0] conv2_n46_s6_d1;
+    wire signed [12:0] conv2_n46_s6_d1_v = $signed(conv2_n46_s6_d1);
+    reg  [12:0] conv2_n46_s5_d1;
+    wire signed [12:0] conv2_n46_s5_d1_v = $signed(conv2_n46_s5_d1);
+    wire signed [13:0] conv2_n46_acc = ($signed({conv2_n46_s6_d1_v[12], conv2_n46_s6_d1_v}) + $signed({conv2_n46_s5_d1_v[12], conv2_n46_s5_d1_v}));
+    wire signed [10:0] conv2_n47_s0 = $signed({1'b0, ($signed({conv2_n33_s1_xh[7], conv2_n33_s1_xh}) + conv2_in_53_s_2), conv2_in_67_s_2[0]});
+    wire signed [5:0] conv2_n47_s1_xh = $signed(conv2_in_68_s_2[8:3]);
+    wire signed [11:0] conv2_n47_s1 = $signed({($signed({{3{conv2_n47_s1_xh[5]}}, conv2_n47_s1_xh}) - conv2_in_68_s_2), conv2_in_68_s_2[2:0]});
+    wire signed [6:0] conv2_n47_s2_xh = $signed(conv2_in_69_s_2[8:2]);
+    wire signed [10:0] conv2_n47_s2 = $signed({($signed({{2{conv2_n47_s2_xh[6]}}, conv2_n47_s2_xh}) - conv2_in_83_s_2), conv2_in_69_s_2[1:0]});
+    wire signed [12:0] conv2_n47_s3_m = $signed({{2{conv2_n47_s0[10]}}, conv2_n47_s0}) - $signed({1'b1, (~conv2_n47_s1[11]), conv2_n47_s1[10:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n48_s5_xh = $signed(conv2_n48_s3_d1_v[11:3]);
+    wire signed [13:0] conv2_n47_s3 = $signed({1'b0, conv2_n47_s3_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n48_s6_hs = $signed({$signed({1'b0, ($signed(conv2_n48_s5_xh[7:0]) + 8'sd15), conv2_n48_s3_d1_v[2:0]}), 2'd0});
-    reg  [11:0] conv2_n48_s4_d1;
-    wire signed [11:0] conv2_n48_s4_d1_v = $signed(conv2_n48_s4_d1);
-    wire signed [13:0] conv2_n48_acc = (conv2_n48_s6_hs - $signed({{2{conv2_n48_s4_d1_v[11]}}, conv2_n48_s4_d1_v}));
-    wire signed [11:0] conv2_n49_s0 = $signed({1'b0, ($signed({{2{conv2_n36_s1_xh[6]}}, conv2_n36_s1_xh}) + conv2_in_57_s_2), conv2_in_71_s_2[1:0]});
+    wire signed [11:0] conv2_n47_s4_m = $signed({{2{conv2_e11[9]}}, conv2_e11}) - $signed({1'b1, (~conv2_n47_s2[10]), conv2_n47_s2[9:0]});
+    wire signed [9:0] conv2_n47_s5_xh = $signed(conv2_e104[10:1]);
+    wire signed [12:0] conv2_n47_s5 = $signed({1'b0, ($signed({conv2_n47_s5_xh[9], conv2_n47_s5_xh}) + conv2_e104), conv2_e104[0]});
+    wire [13:0] conv2_n47_s6_u = {1'b0, ($signed(conv2_n47_s3[12:0]) + $signed({1'b0, conv2_n47_s4_m}))};
+    reg  [13:0] conv2_n47_s6_d1;
+    reg  [12:0] conv2_n47_s7_d1;
+    wire signed [12:0] conv2_n47_s7_d1_v = $signed(conv2_n47_s7_d1);
+    wire signed [13:0] conv2_n47_acc = ($signed(conv2_n47_s6_d1) + $signed({conv2_n47_s7_d1_v[12], conv2_n47_s7_d1_v}));
+    wire signed [7:0] conv2_n48_s0_xh = $signed(conv2_in_70_s_2[8:1]);
+    wire signed [10:0] conv2_n48_s0 = $signed({1'b0, ($signed({conv2_n48_s0_xh[7], conv2_n48_s0_xh}) + conv2_in_58_s_2), conv2_in_70_s_2[0]});
+    wire signed [7:0] conv2_n48_s1_xh = $signed(conv2_in_86_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n48_s1 = $signed({1'b0, ($signed({conv2_n48_s1_xh[7], conv2_n48_s1_xh}) + conv2_in_71_s_2), conv2_in_86_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n48_s2_xh = $signed(conv2_n48_s0[10:2]);
+    wire signed [12:0] conv2_n48_s2 = $signed({1'b0, ($signed({conv2_n48_s2_xh[8], conv2_n48_s2_xh}) + $signed(conv2_n48_s1[9:0])), conv2_n48_s0[1:0]});
+    wire [13:0] conv2_n48_s4_u = {1'b0, ($signed(conv2_n48_s2[12:1]) + $signed({{2{conv2_e126[9]}}, conv2_e126})), conv2_n48_s2[0]};
+    reg  [13:0] conv2_n48_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n48_s4_d1_v = $signed(conv2_n48_s4_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [9:0] conv2_n48_s3_d1;
+    wire signed [10:0] conv2_n48_s5_yo = $signed({1'b0, (~conv2_n48_s3_d1[9]), conv2_n48_s3_d1[8:0]});
+    wire signed [13:0] conv2_n48_s5 = $signed({1'b0, ($signed(conv2_n48_s4_d1_v[12:0]) + $signed({{2{conv2_n48_s5_yo[10]}}, conv2_n48_s5_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] conv2_n48_s6_xh = $signed(conv2_e111[11:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] conv2_n48_s6_d1;
+    wire signed [10:0] conv2_n48_s6_d1_v = $signed(conv2_n48_s6_d1);
+    wire signed [13:0] conv2_n48_acc = (conv2_n48_s5 + $signed({{3{conv2_n48_s6_d1_v[10]}}, conv2_n48_s6_d1_v}));
+    wire signed [7:0] conv2_n49_s0_xh = $signed(conv2_in_71_s_2[8:1]);
+    wire signed [10:0] conv2_n49_s0 = $signed({1'b0, ($signed({conv2_n49_s0_xh[7], conv2_n49_s0_xh}) + conv2_in_57_s_2), conv2_in_71_s_2[0]});
     wire signed [7:0] conv2_n49_s1_xh = $signed(conv2_in_87_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [10:0] conv2_n49_s1 = $signed({1'b0, ($signed({conv2_n49_s1_xh[7], conv2_n49_s1_xh}) + conv2_in_72_s_2), conv2_in_87_s_2[0]});
-    wire signed [9:0] conv2_n49_s2_xh = $signed(conv2_n49_s0[11:2]);
-    wire signed [13:0] conv2_n49_s2 = $signed({1'b0, ($signed({conv2_n49_s2_xh[9], conv2_n49_s2_xh}) + conv2_n49_s1), conv2_n49_s0[1:0]});
-    wire signed [9:0] conv2_n49_s3_yo = $signed({1'b0, conv2_e91_yo_i, conv2_e51[7:0]});
-    wire signed [10:0] conv2_n49_s3 = conv2_e23 + $signed({conv2_n49_s3_yo[9], conv2_n49_s3_yo});
-    wire signed [10:0] conv2_n49_s4 = $signed({1'b0, (conv2_e119 + conv2_e122)});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n49_s5_xh = $signed(conv2_n49_s2[13:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [13:0] conv2_n49_s5_u = {1'b0, ($signed(conv2_n49_s5_xh[10:0]) + $signed({conv2_e122[9], conv2_e122})), conv2_n49_s2[1:0]};
-    wire signed [11:0] conv2_n49_s6_m = $signed({1'b0, (~conv2_n49_s3[10]), conv2_n49_s3[9:0]}) + $signed({conv2_n49_s4[10], conv2_n49_s4});
-    reg  [13:0] conv2_n49_s5_d1;
-    wire signed [13:0] conv2_n49_s5_d1_v = $signed(conv2_n49_s5_d1);
+    wire signed [8:0] conv2_n49_s2_xh = $signed(conv2_n49_s0[10:2]);
+    wire signed [12:0] conv2_n49_s2 = $signed({1'b0, ($signed({conv2_n49_s2_xh[8], conv2_n49_s2_xh}) + $signed(conv2_n49_s1[9:0])), conv2_n49_s0[1:0]});
+    wire [13:0] conv2_n49_s4_u = {1'b0, ($signed(conv2_n49_s2[12:1]) + $signed({{2{conv2_e128[9]}}, conv2_e128})), conv2_n49_s2[0]};
+    reg  [13:0] conv2_n49_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n49_s7_xh = $signed(conv2_n49_s5_d1_v[13:5]);
+    wire signed [13:0] conv2_n49_s4_d1_v = $signed(conv2_n49_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n49_s6_d1;
-    wire signed [12:0] conv2_n49_s6_d1_v = $signed(conv2_n49_s6_d1);
-    wire signed [13:0] conv2_n49_acc = ($signed({1'b0, ($signed(conv2_n49_s7_xh[7:0]) + 8'sd39), conv2_n49_s5_d1_v[4:0]}) - $signed({conv2_n49_s6_d1_v[12], conv2_n49_s6_d1_v}));
-    wire signed [5:0] conv2_n50_s0_xh = $signed(conv2_in_72_s_2[8:3]);
-    wire signed [12:0] conv2_n50_s0 = $signed({1'b0, ($signed({{3{conv2_n50_s0_xh[5]}}, conv2_n50_s0_xh}) + conv2_in_73_s_2), conv2_in_72_s_2[2:0]});
+    reg  signed [9:0] conv2_n49_s3_d1;
+    wire signed [10:0] conv2_n49_s5_yo = $signed({1'b0, (~conv2_n49_s3_d1[9]), conv2_n49_s3_d1[8:0]});
+    wire signed [13:0] conv2_n49_s5 = $signed({1'b0, ($signed(conv2_n49_s4_d1_v[12:0]) + $signed({{2{conv2_n49_s5_yo[10]}}, conv2_n49_s5_yo}))});
+    wire signed [13:0] conv2_n49_acc = (conv2_n49_s5 + $signed({{3{conv2_n48_s6_d1_v[10]}}, conv2_n48_s6_d1_v}));
+    wire signed [10:0] conv2_n50_s0 = $signed({1'b0, ($signed({conv2_n36_s1_xh[7], conv2_n36_s1_xh}) + conv2_in_60_s_2), conv2_in_72_s_2[0]});
+    wire signed [7:0] conv2_n50_s1_xh = $signed(conv2_in_88_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n50_s1 = conv2_n50_s0 - $signed({{4{conv2_in_87_s_2[8]}}, conv2_in_87_s_2});
+    wire signed [10:0] conv2_n50_s1 = $signed({1'b0, ($signed({conv2_n50_s1_xh[7], conv2_n50_s1_xh}) + conv2_in_73_s_2), conv2_in_88_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n50_s2 = conv2_e24 + $signed({conv2_e52[9], conv2_e52});
-    wire signed [11:0] conv2_n50_s4_m = $signed(conv2_n50_s1[11:0]) - $signed({1'b1, (~conv2_n50_s2[10]), conv2_n50_s2[9:0]});
-    wire signed [10:0] conv2_n50_s5_xo = $signed({1'b0, (~conv2_e79[9]), conv2_e79[8:0]});
-    wire signed [8:0] conv2_n50_s5_xh = $signed(conv2_n50_s5_xo[10:2]);
-    wire signed [10:0] conv2_n50_s5_hi = $signed({{2{conv2_n50_s5_xh[8]}}, conv2_n50_s5_xh}) + $signed({1'b0, (conv2_e52 + conv2_e54)});
-    reg  [12:0] conv2_n50_s4_d1;
-    wire signed [12:0] conv2_n50_s4_d1_v = $signed(conv2_n50_s4_d1);
-    wire signed [12:0] conv2_n50_s6 = $signed({($signed(conv2_n50_s4_d1_v[12:5]) - 8'sd49), conv2_n50_s4_d1_v[4:0]});
-    reg  [13:0] conv2_n50_s5_d1;
-    wire signed [13:0] conv2_n50_acc = ($signed({conv2_n50_s6[12], conv2_n50_s6}) + $signed(conv2_n50_s5_d1));
-    wire signed [5:0] conv2_n51_s0_xh = $signed(conv2_in_73_s_2[8:3]);
-    wire signed [12:0] conv2_n51_s0 = $signed({1'b0, ($signed({{3{conv2_n51_s0_xh[5]}}, conv2_n51_s0_xh}) + conv2_in_74_s_2), conv2_in_73_s_2[2:0]});
+    wire signed [8:0] conv2_n50_s2_xh = $signed(conv2_n50_s0[10:2]);
+    wire signed [12:0] conv2_n50_s2 = $signed({1'b0, ($signed({conv2_n50_s2_xh[8], conv2_n50_s2_xh}) + $signed(conv2_n50_s1[9:0])), conv2_n50_s0[1:0]});
+    wire [13:0] conv2_n50_s4_u = {1'b0, ($signed(conv2_n50_s2[12:1]) + $signed({{2{conv2_e127[9]}}, conv2_e127})), conv2_n50_s2[0]};
+    reg  [13:0] conv2_n50_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n51_s1_xh = $signed(conv2_n51_s0[12:2]);
+    wire signed [13:0] conv2_n50_s4_d1_v = $signed(conv2_n50_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n51_s1 = $signed({1'b0, ($signed(conv2_n51_s1_xh[9:0]) + $signed({conv2_in_89_s_2[8], conv2_in_89_s_2})), conv2_n51_s0[1:0]});
-    wire signed [11:0] conv2_n51_s2_yo = $signed({1'b0, (~conv2_e25[10]), conv2_e25[9:0]});
-    wire signed [11:0] conv2_n51_s2_m = $signed({1'b0, (~conv2_e23[10]), conv2_e23[9:0]}) + conv2_n51_s2_yo;
-    wire signed [7:0] conv2_n51_s3_xh = $signed(conv2_e54[9:2]);
-    wire signed [11:0] conv2_n51_s3 = $signed({($signed({{2{conv2_n51_s3_xh[7]}}, conv2_n51_s3_xh}) - conv2_e54), conv2_e54[1:0]});
-    wire signed [12:0] conv2_n51_s4_m = conv2_n51_s1 - $signed({1'b1, (~conv2_n51_s3[11]), conv2_n51_s3[10:0]});
-    reg  [12:0] conv2_n51_s2_d1;
+    reg  signed [9:0] conv2_n50_s3_d1;
+    wire signed [10:0] conv2_n50_s5_yo = $signed({1'b0, (~conv2_n50_s3_d1[9]), conv2_n50_s3_d1[8:0]});
+    wire signed [13:0] conv2_n50_s5 = $signed({1'b0, ($signed(conv2_n50_s4_d1_v[12:0]) + $signed({{2{conv2_n50_s5_yo[10]}}, conv2_n50_s5_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n51_s2_d1_v = $signed(conv2_n51_s2_d1);
+    wire signed [6:0] conv2_n50_s6_xh = $signed(conv2_e112[11:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n51_s5 = $signed({1'b0, ($signed(conv2_n51_s2_d1_v[11:0]) + $signed({conv2_e113_d1_v[10], conv2_e113_d1_v}))});
+    reg  [10:0] conv2_n50_s6_d1;
+    wire signed [10:0] conv2_n50_s6_d1_v = $signed(conv2_n50_s6_d1);
+    wire signed [13:0] conv2_n50_acc = (conv2_n50_s5 + $signed({{3{conv2_n50_s6_d1_v[10]}}, conv2_n50_s6_d1_v}));
+    wire signed [10:0] conv2_n51_s0 = $signed({1'b0, ($signed({conv2_n37_s1_xh[7], conv2_n37_s1_xh}) + conv2_in_59_s_2), conv2_in_73_s_2[0]});
+    wire signed [7:0] conv2_n51_s1_xh = $signed(conv2_in_89_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n51_s1 = $signed({1'b0, ($signed({conv2_n51_s1_xh[7], conv2_n51_s1_xh}) + conv2_in_74_s_2), conv2_in_89_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n51_s2_xh = $signed(conv2_n51_s0[10:2]);
+    wire signed [12:0] conv2_n51_s2 = $signed({1'b0, ($signed({conv2_n51_s2_xh[8], conv2_n51_s2_xh}) + $signed(conv2_n51_s1[9:0])), conv2_n51_s0[1:0]});
+    wire [13:0] conv2_n51_s4_u = {1'b0, ($signed(conv2_n51_s2[12:1]) + $signed({{2{conv2_e130[9]}}, conv2_e130})), conv2_n51_s2[0]};
     reg  [13:0] conv2_n51_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] conv2_n51_s4_d1_v = $signed(conv2_n51_s4_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n51_s6_xh = $signed(conv2_n51_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n51_acc = ($signed({1'b0, ($signed(conv2_n51_s6_xh[7:0]) + 8'sd7), conv2_n51_s4_d1_v[4:0]}) - $signed({conv2_n51_s5[12], conv2_n51_s5}));
-    wire signed [5:0] conv2_n52_s0_xh = $signed(conv2_in_74_s_2[8:3]);
-    wire signed [12:0] conv2_n52_s0 = $signed({1'b0, ($signed({{3{conv2_n52_s0_xh[5]}}, conv2_n52_s0_xh}) + conv2_in_75_s_2), conv2_in_74_s_2[2:0]});
-    wire signed [6:0] conv2_n52_s1_xh = $signed(conv2_in_88_s_2[8:2]);
-    wire signed [10:0] conv2_n52_s1 = $signed({($signed({{2{conv2_n52_s1_xh[6]}}, conv2_n52_s1_xh}) - conv2_in_88_s_2), conv2_in_88_s_2[1:0]});
-    wire signed [11:0] conv2_n52_s3_m = $signed({1'b0, (~conv2_n52_s1[10]), conv2_n52_s1[9:0]}) + $signed({1'b0, (~conv2_e24[10]), conv2_e24[9:0]});
-    wire signed [8:0] conv2_n52_s4_xh = $signed(conv2_e26[10:2]);
-    wire signed [12:0] conv2_n52_s4 = $signed({($signed({{2{conv2_n52_s4_xh[8]}}, conv2_n52_s4_xh}) - $signed({conv2_e55[9], conv2_e55})), conv2_e26[1:0]});
-    reg  signed [12:0] conv2_n52_s5_a_d1;
-    reg  [13:0] conv2_n52_s5_yo_d1;
-    wire signed [14:0] conv2_n52_s5 = $signed({1'b0, ($signed({conv2_n52_s5_a_d1[12], conv2_n52_s5_a_d1}) - $signed(conv2_n52_s5_yo_d1))});
-    reg  signed [9:0] conv2_e81_d1;
-    reg  [12:0] conv2_n52_s3_d1;
-    wire signed [12:0] conv2_n52_s6 = $signed({{3{conv2_e81_d1[9]}}, conv2_e81_d1}) - $signed(conv2_n52_s3_d1);
+    reg  signed [9:0] conv2_n51_s3_d1;
+    wire signed [10:0] conv2_n51_s5_yo = $signed({1'b0, (~conv2_n51_s3_d1[9]), conv2_n51_s3_d1[8:0]});
+    wire signed [13:0] conv2_n51_s5 = $signed({1'b0, ($signed(conv2_n51_s4_d1_v[12:0]) + $signed({{2{conv2_n51_s5_yo[10]}}, conv2_n51_s5_yo}))});
+    wire signed [13:0] conv2_n51_acc = (conv2_n51_s5 + $signed({{3{conv2_n50_s6_d1_v[10]}}, conv2_n50_s6_d1_v}));
+    wire signed [10:0] conv2_n52_s0 = $signed({1'b0, ($signed({conv2_n38_s1_xh[7], conv2_n38_s1_xh}) + conv2_in_62_s_2), conv2_in_74_s_2[0]});
+    wire signed [7:0] conv2_n52_s1_xh = $signed(conv2_in_90_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n52_s7_xh = $signed(conv2_n52_s5[14:5]);
+    wire signed [10:0] conv2_n52_s1 = $signed({1'b0, ($signed({conv2_n52_s1_xh[7], conv2_n52_s1_xh}) + conv2_in_75_s_2), conv2_in_90_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n52_acc = ($signed({1'b0, ($signed(conv2_n52_s7_xh[7:0]) - 8'sd65), conv2_n52_s5[4:0]}) + $signed({conv2_n52_s6[12], conv2_n52_s6})); // bias -0.25, less the terms' sign-extension offsets
-    wire signed [5:0] conv2_n53_s0_xh = $signed(conv2_in_75_s_2[8:3]);
-    wire signed [12:0] conv2_n53_s0 = $signed({1'b0, ($signed({{3{conv2_n53_s0_xh[5]}}, conv2_n53_s0_xh}) + conv2_in_76_s_2), conv2_in_75_s_2[2:0]});
+    wire signed [8:0] conv2_n52_s2_xh = $signed(conv2_n52_s0[10:2]);
+    wire signed [12:0] conv2_n52_s2 = $signed({1'b0, ($signed({conv2_n52_s2_xh[8], conv2_n52_s2_xh}) + $signed(conv2_n52_s1[9:0])), conv2_n52_s0[1:0]});
+    wire [13:0] conv2_n52_s4_u = {1'b0, ($signed(conv2_n52_s2[12:1]) + $signed({{2{conv2_e129[9]}}, conv2_e129})), conv2_n52_s2[0]};
+    reg  [13:0] conv2_n52_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n53_s1_xh = $signed(conv2_n53_s0[12:2]);
+    wire signed [13:0] conv2_n52_s4_d1_v = $signed(conv2_n52_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n53_s1 = $signed({1'b0, ($signed(conv2_n53_s1_xh[9:0]) + $signed({conv2_in_91_s_2[8], conv2_in_91_s_2})), conv2_n53_s0[1:0]});
-    wire signed [11:0] conv2_n53_s2_yo = $signed({1'b0, (~conv2_e27[10]), conv2_e27[9:0]});
-    wire signed [7:0] conv2_n53_s3_xh = $signed(conv2_e55[9:2]);
-    wire signed [11:0] conv2_n53_s3 = $signed({($signed({{2{conv2_n53_s3_xh[7]}}, conv2_n53_s3_xh}) - conv2_e55), conv2_e55[1:0]});
-    wire signed [12:0] conv2_n53_s4_m = conv2_n53_s1 - $signed({1'b1, (~conv2_n53_s3[11]), conv2_n53_s3[10:0]});
-    reg  [12:0] conv2_n53_s2_d1;
+    reg  signed [9:0] conv2_n52_s3_d1;
+    wire signed [10:0] conv2_n52_s5_yo = $signed({1'b0, (~conv2_n52_s3_d1[9]), conv2_n52_s3_d1[8:0]});
+    wire signed [13:0] conv2_n52_s5 = $signed({1'b0, ($signed(conv2_n52_s4_d1_v[12:0]) + $signed({{2{conv2_n52_s5_yo[10]}}, conv2_n52_s5_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n53_s2_d1_v = $signed(conv2_n53_s2_d1);
+    wire signed [6:0] conv2_n52_s6_xh = $signed(conv2_e113[11:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n53_s5 = $signed({1'b0, ($signed(conv2_n53_s2_d1_v[11:0]) + $signed({conv2_e115_d1_v[10], conv2_e115_d1_v}))});
+    reg  [10:0] conv2_n52_s6_d1;
+    wire signed [10:0] conv2_n52_s6_d1_v = $signed(conv2_n52_s6_d1);
+    wire signed [13:0] conv2_n52_acc = (conv2_n52_s5 + $signed({{3{conv2_n52_s6_d1_v[10]}}, conv2_n52_s6_d1_v}));
+    wire signed [10:0] conv2_n53_s0 = $signed({1'b0, ($signed({conv2_n39_s1_xh[7], conv2_n39_s1_xh}) + conv2_in_61_s_2), conv2_in_75_s_2[0]});
+    wire signed [7:0] conv2_n53_s1_xh = $signed(conv2_in_91_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n53_s1 = $signed({1'b0, ($signed({conv2_n53_s1_xh[7], conv2_n53_s1_xh}) + conv2_in_76_s_2), conv2_in_91_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n53_s2_xh = $signed(conv2_n53_s0[10:2]);
+    wire signed [12:0] conv2_n53_s2 = $signed({1'b0, ($signed({conv2_n53_s2_xh[8], conv2_n53_s2_xh}) + $signed(conv2_n53_s1[9:0])), conv2_n53_s0[1:0]});
+    wire [13:0] conv2_n53_s4_u = {1'b0, ($signed(conv2_n53_s2[12:1]) + $signed({{2{conv2_e132[9]}}, conv2_e132})), conv2_n53_s2[0]};
     reg  [13:0] conv2_n53_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] conv2_n53_s4_d1_v = $signed(conv2_n53_s4_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n53_s6_xh = $signed(conv2_n53_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n53_acc = ($signed({1'b0, ($signed(conv2_n53_s6_xh[7:0]) + 8'sd7), conv2_n53_s4_d1_v[4:0]}) - $signed({conv2_n53_s5[12], conv2_n53_s5}));
-    wire signed [5:0] conv2_n54_s0_xh = $signed(conv2_in_76_s_2[8:3]);
-    wire signed [12:0] conv2_n54_s0 = $signed({1'b0, ($signed({{3{conv2_n54_s0_xh[5]}}, conv2_n54_s0_xh}) + conv2_in_77_s_2), conv2_in_76_s_2[2:0]});
-    wire signed [6:0] conv2_n54_s1_xh = $signed(conv2_in_90_s_2[8:2]);
-    wire signed [10:0] conv2_n54_s1 = $signed({($signed({{2{conv2_n54_s1_xh[6]}}, conv2_n54_s1_xh}) - conv2_in_90_s_2), conv2_in_90_s_2[1:0]});
-    wire signed [11:0] conv2_n54_s3_m = $signed({1'b0, (~conv2_n54_s1[10]), conv2_n54_s1[9:0]}) + $signed({1'b0, (~conv2_e26[10]), conv2_e26[9:0]});
-    wire signed [8:0] conv2_n54_s4_xh = $signed(conv2_e28[10:2]);
-    wire signed [12:0] conv2_n54_s4 = $signed({($signed({{2{conv2_n54_s4_xh[8]}}, conv2_n54_s4_xh}) - $signed({conv2_e56[9], conv2_e56})), conv2_e28[1:0]});
-    reg  signed [12:0] conv2_n54_s5_a_d1;
-    reg  [13:0] conv2_n54_s5_yo_d1;
-    wire signed [14:0] conv2_n54_s5 = $signed({1'b0, ($signed({conv2_n54_s5_a_d1[12], conv2_n54_s5_a_d1}) - $signed(conv2_n54_s5_yo_d1))});
-    reg  signed [9:0] conv2_e83_d1;
-    reg  [12:0] conv2_n54_s3_d1;
-    wire signed [12:0] conv2_n54_s6 = $signed({{3{conv2_e83_d1[9]}}, conv2_e83_d1}) - $signed(conv2_n54_s3_d1);
+    reg  signed [9:0] conv2_n53_s3_d1;
+    wire signed [10:0] conv2_n53_s5_yo = $signed({1'b0, (~conv2_n53_s3_d1[9]), conv2_n53_s3_d1[8:0]});
+    wire signed [13:0] conv2_n53_s5 = $signed({1'b0, ($signed(conv2_n53_s4_d1_v[12:0]) + $signed({{2{conv2_n53_s5_yo[10]}}, conv2_n53_s5_yo}))});
+    wire signed [13:0] conv2_n53_acc = (conv2_n53_s5 + $signed({{3{conv2_n52_s6_d1_v[10]}}, conv2_n52_s6_d1_v}));
+    wire signed [10:0] conv2_n54_s0 = $signed({1'b0, ($signed({conv2_n40_s1_xh[7], conv2_n40_s1_xh}) + conv2_in_64_s_2), conv2_in_76_s_2[0]});
+    wire signed [7:0] conv2_n54_s1_xh = $signed(conv2_in_92_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] conv2_n54_s7_xh = $signed(conv2_n54_s5[14:5]);
+    wire signed [10:0] conv2_n54_s1 = $signed({1'b0, ($signed({conv2_n54_s1_xh[7], conv2_n54_s1_xh}) + conv2_in_77_s_2), conv2_in_92_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n54_acc = ($signed({1'b0, ($signed(conv2_n54_s7_xh[7:0]) - 8'sd65), conv2_n54_s5[4:0]}) + $signed({conv2_n54_s6[12], conv2_n54_s6})); // bias -0.25, less the terms' sign-extension offsets
-    wire signed [5:0] conv2_n55_s0_xh = $signed(conv2_in_77_s_2[8:3]);
-    wire signed [12:0] conv2_n55_s0 = $signed({1'b0, ($signed({{3{conv2_n55_s0_xh[5]}}, conv2_n55_s0_xh}) + conv2_in_78_s_2), conv2_in_77_s_2[2:0]});
+    wire signed [8:0] conv2_n54_s2_xh = $signed(conv2_n54_s0[10:2]);
+    wire signed [12:0] conv2_n54_s2 = $signed({1'b0, ($signed({conv2_n54_s2_xh[8], conv2_n54_s2_xh}) + $signed(conv2_n54_s1[9:0])), conv2_n54_s0[1:0]});
+    wire [13:0] conv2_n54_s4_u = {1'b0, ($signed(conv2_n54_s2[12:1]) + $signed({{2{conv2_e131[9]}}, conv2_e131})), conv2_n54_s2[0]};
+    reg  [13:0] conv2_n54_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] conv2_n55_s1_xh = $signed(conv2_n55_s0[12:2]);
+    wire signed [13:0] conv2_n54_s4_d1_v = $signed(conv2_n54_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n55_s1 = $signed({1'b0, ($signed(conv2_n55_s1_xh[9:0]) + $signed({conv2_in_93_s_2[8], conv2_in_93_s_2})), conv2_n55_s0[1:0]});
-    wire signed [11:0] conv2_n55_s2_m = conv2_n53_s2_yo + $signed({1'b0, (~conv2_e29[10]), conv2_e29[9:0]});
-    wire signed [7:0] conv2_n55_s3_xh = $signed(conv2_e56[9:2]);
-    wire signed [11:0] conv2_n55_s3 = $signed({($signed({{2{conv2_n55_s3_xh[7]}}, conv2_n55_s3_xh}) - conv2_e56), conv2_e56[1:0]});
-    wire signed [12:0] conv2_n55_s4_m = conv2_n55_s1 - $signed({1'b1, (~conv2_n55_s3[11]), conv2_n55_s3[10:0]});
-    reg  [12:0] conv2_n55_s2_d1;
+    reg  signed [9:0] conv2_n54_s3_d1;
+    wire signed [10:0] conv2_n54_s5_yo = $signed({1'b0, (~conv2_n54_s3_d1[9]), conv2_n54_s3_d1[8:0]});
+    wire signed [13:0] conv2_n54_s5 = $signed({1'b0, ($signed(conv2_n54_s4_d1_v[12:0]) + $signed({{2{conv2_n54_s5_yo[10]}}, conv2_n54_s5_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n55_s2_d1_v = $signed(conv2_n55_s2_d1);
+    wire signed [6:0] conv2_n54_s6_xh = $signed(conv2_e114[11:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n55_s5 = $signed({1'b0, ($signed(conv2_n55_s2_d1_v[11:0]) + $signed({conv2_e117_d1_v[10], conv2_e117_d1_v}))});
+    reg  [10:0] conv2_n54_s6_d1;
+    wire signed [10:0] conv2_n54_s6_d1_v = $signed(conv2_n54_s6_d1);
+    wire signed [13:0] conv2_n54_acc = (conv2_n54_s5 + $signed({{3{conv2_n54_s6_d1_v[10]}}, conv2_n54_s6_d1_v}));
+    wire signed [10:0] conv2_n55_s0 = $signed({1'b0, ($signed({conv2_n41_s1_xh[7], conv2_n41_s1_xh}) + conv2_in_63_s_2), conv2_in_77_s_2[0]});
+    wire signed [7:0] conv2_n55_s1_xh = $signed(conv2_in_93_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n55_s1 = $signed({1'b0, ($signed({conv2_n55_s1_xh[7], conv2_n55_s1_xh}) + conv2_in_78_s_2), conv2_in_93_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n55_s2_xh = $signed(conv2_n55_s0[10:2]);
+    wire signed [12:0] conv2_n55_s2 = $signed({1'b0, ($signed({conv2_n55_s2_xh[8], conv2_n55_s2_xh}) + $signed(conv2_n55_s1[9:0])), conv2_n55_s0[1:0]});
+    wire [13:0] conv2_n55_s4_u = {1'b0, ($signed(conv2_n55_s2[12:1]) + $signed({{2{conv2_e134[9]}}, conv2_e134})), conv2_n55_s2[0]};
     reg  [13:0] conv2_n55_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [13:0] conv2_n55_s4_d1_v = $signed(conv2_n55_s4_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] conv2_n55_s6_xh = $signed(conv2_n55_s4_d1_v[13:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n55_acc = ($signed({1'b0, ($signed(conv2_n55_s6_xh[7:0]) + 8'sd7), conv2_n55_s4_d1_v[4:0]}) - $signed({conv2_n55_s5[12], conv2_n55_s5}));
-    wire signed [9:0] conv2_n56_s0 = $signed({1'b0, (conv2_in_65_s_2 + conv2_in_78_s_2)});
-    wire signed [5:0] conv2_n56_s1_xh = $signed(conv2_in_92_s_2[8:3]);
-    wire signed [11:0] conv2_n56_s1 = $signed({($signed({{3{conv2_n56_s1_xh[5]}}, conv2_n56_s1_xh}) - conv2_in_79_s_2), conv2_in_92_s_2[2:0]});
-    wire signed [6:0] conv2_n56_s2_xh = $signed(conv2_in_93_s_2[8:2]);
-    wire signed [10:0] conv2_n56_s2 = $signed({($signed({{2{conv2_n56_s2_xh[6]}}, conv2_n56_s2_xh}) - conv2_in_92_s_2), conv2_in_93_s_2[1:0]});
-    wire signed [12:0] conv2_n56_s3_m = $signed({{3{conv2_n56_s0[9]}}, conv2_n56_s0}) - $signed({1'b1, (~conv2_n56_s1[11]), conv2_n56_s1[10:0]});
-    wire signed [11:0] conv2_n56_s4_m = $signed({1'b0, (~conv2_n56_s2[10]), conv2_n56_s2[9:0]}) + $signed({1'b0, (~conv2_e28[10]), conv2_e28[9:0]});
-    wire signed [10:0] conv2_n56_s5 = conv2_e30 + $signed({conv2_e36[9], conv2_e36});
-    wire signed [8:0] conv2_n56_s6_xh = $signed(conv2_n56_s5[10:2]);
-    wire [12:0] conv2_n56_s6_u = {($signed({{2{conv2_n56_s6_xh[8]}}, conv2_n56_s6_xh}) - $signed({conv2_e57[9], conv2_e57})), conv2_n56_s5[1:0]};
-    reg  [13:0] conv2_n56_s3_d1;
+    reg  signed [9:0] conv2_n55_s3_d1;
+    wire signed [10:0] conv2_n55_s5_yo = $signed({1'b0, (~conv2_n55_s3_d1[9]), conv2_n55_s3_d1[8:0]});
+    wire signed [13:0] conv2_n55_s5 = $signed({1'b0, ($signed(conv2_n55_s4_d1_v[12:0]) + $signed({{2{conv2_n55_s5_yo[10]}}, conv2_n55_s5_yo}))});
+    wire signed [13:0] conv2_n55_acc = (conv2_n55_s5 + $signed({{3{conv2_n54_s6_d1_v[10]}}, conv2_n54_s6_d1_v}));
+    wire signed [10:0] conv2_n56_s0 = $signed({1'b0, ($signed({conv2_n42_s1_xh[7], conv2_n42_s1_xh}) + conv2_in_66_s_2), conv2_in_78_s_2[0]});
+    wire signed [7:0] conv2_n56_s1_xh = $signed(conv2_in_94_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] conv2_n56_s3_d1_v = $signed(conv2_n56_s3_d1);
+    wire signed [10:0] conv2_n56_s1 = $signed({1'b0, ($signed({conv2_n56_s1_xh[7], conv2_n56_s1_xh}) + conv2_in_79_s_2), conv2_in_94_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [12:0] conv2_n56_s4_d1;
-    wire signed [12:0] conv2_n56_s7 = $signed(conv2_n56_s3_d1_v[12:0]) - $signed(conv2_n56_s4_d1);
-    reg  [12:0] conv2_n56_s6_d1;
-    wire signed [12:0] conv2_n56_s6_d1_v = $signed(conv2_n56_s6_d1);
-    wire signed [12:0] conv2_n56_s8 = $signed({($signed(conv2_n56_s6_d1_v[12:5]) + 8'sd1), conv2_n56_s6_d1_v[4:0]});
-    wire signed [13:0] conv2_n56_acc = ($signed({conv2_n56_s7[12], conv2_n56_s7}) - $signed({conv2_n56_s8[12], conv2_n56_s8}));
-    wire signed [5:0] conv2_n57_s0_xh = $signed(conv2_in_79_s_2[8:3]);
-    wire signed [12:0] conv2_n57_s0 = $signed({1'b0, ($signed({{3{conv2_n57_s0_xh[5]}}, conv2_n57_s0_xh}) + conv2_in_80_s_2), conv2_in_79_s_2[2:0]});
-    wire signed [6:0] conv2_n57_s1_xh = $signed(conv2_in_81_s_2[8:2]);
-    wire signed [10:0] conv2_n57_s1 = $signed({($signed({{2{conv2_n57_s1_xh[6]}}, conv2_n57_s1_xh}) - conv2_in_95_s_2), conv2_in_81_s_2[1:0]});
-    wire signed [11:0] conv2_n57_s2_yo = $signed({1'b1, (~conv2_n57_s1[10]), conv2_n57_s1[9:0]});
-    wire [13:0] conv2_n57_s2_u = {1'b0, (conv2_n57_s0 - $signed({conv2_n57_s2_yo[11], conv2_n57_s2_yo}))};
-    wire signed [10:0] conv2_n57_s4 = ($signed({{2{conv2_e118[8]}}, conv2_e118}) - conv2_e29) - $signed(conv2_e85_u);
-    reg  [13:0] conv2_n57_s2_d1;
-    wire signed [13:0] conv2_n57_s2_d1_v = $signed(conv2_n57_s2_d1);
-    reg  [10:0] conv2_e85_d1;
+    wire signed [8:0] conv2_n56_s2_xh = $signed(conv2_n56_s0[10:2]);
+    wire signed [12:0] conv2_n56_s2 = $signed({1'b0, ($signed({conv2_n56_s2_xh[8], conv2_n56_s2_xh}) + $signed(conv2_n56_s1[9:0])), conv2_n56_s0[1:0]});
+    wire [13:0] conv2_n56_s4_u = {1'b0, ($signed(conv2_n56_s2[12:1]) + $signed({{2{conv2_e133[9]}}, conv2_e133})), conv2_n56_s2[0]};
+    reg  [13:0] conv2_n56_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n57_s5_xh = $signed(conv2_n57_s2_d1_v[13:2]);
+    wire signed [13:0] conv2_n56_s4_d1_v = $signed(conv2_n56_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [10:0] conv2_n57_s4_d1;
-    wire signed [5:0] conv2_n57_s6_xh = $signed(conv2_n57_s4_d1[10:5]);
-    wire signed [12:0] conv2_n57_s6 = $signed({($signed({{2{conv2_n57_s6_xh[5]}}, conv2_n57_s6_xh}) - 8'sd33), conv2_n57_s4_d1[4:0]});
-    wire signed [13:0] conv2_n57_acc = ($signed({1'b0, ($signed(conv2_n57_s5_xh[10:0]) + $signed(conv2_e85_d1)), conv2_n57_s2_d1_v[1:0]}) + $signed({conv2_n57_s6[12], conv2_n57_s6}));
-    wire signed [11:0] conv2_n58_s0 = $signed({1'b0, ($signed({{2{conv2_n45_s2_xh[6]}}, conv2_n45_s2_xh}) + conv2_in_68_s_2), conv2_in_67_s_2[1:0]});
-    wire signed [5:0] conv2_n58_s1_xh = $signed(conv2_in_80_s_2[8:3]);
+    reg  signed [9:0] conv2_n56_s3_d1;
+    wire signed [10:0] conv2_n56_s5_yo = $signed({1'b0, (~conv2_n56_s3_d1[9]), conv2_n56_s3_d1[8:0]});
+    wire signed [13:0] conv2_n56_s5 = $signed({1'b0, ($signed(conv2_n56_s4_d1_v[12:0]) + $signed({{2{conv2_n56_s5_yo[10]}}, conv2_n56_s5_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n58_s1 = $signed({1'b0, ($signed({{3{conv2_n58_s1_xh[5]}}, conv2_n58_s1_xh}) + conv2_in_81_s_2), conv2_in_80_s_2[2:0]});
+    wire signed [6:0] conv2_n56_s6_xh = $signed(conv2_e115[11:5]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] conv2_n58_s2_xh = $signed(conv2_in_94_s_2[8:2]);
-    wire signed [10:0] conv2_n58_s2 = $signed({($signed({{2{conv2_n58_s2_xh[6]}}, conv2_n58_s2_xh}) - conv2_in_94_s_2), conv2_in_94_s_2[1:0]});
-    wire signed [11:0] conv2_n58_s4_m = $signed(conv2_n58_s1[11:0]) - $signed({1'b1, (~conv2_n58_s2[10]), conv2_n58_s2[9:0]});
+    reg  [10:0] conv2_n56_s6_d1;
+    wire signed [10:0] conv2_n56_s6_d1_v = $signed(conv2_n56_s6_d1);
+    wire signed [13:0] conv2_n56_acc = (conv2_n56_s5 + $signed({{3{conv2_n56_s6_d1_v[10]}}, conv2_n56_s6_d1_v}));
+    wire signed [10:0] conv2_n57_s0 = $signed({1'b0, ($signed({conv2_n43_s1_xh[7], conv2_n43_s1_xh}) + conv2_in_65_s_2), conv2_in_79_s_2[0]});
+    wire signed [7:0] conv2_n57_s1_xh = $signed(conv2_in_95_s_2[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n58_s5 = $signed({($signed({{2{conv2_e90_xh[8]}}, conv2_e90_xh}) - $signed({conv2_e58[9], conv2_e58})), conv2_e30[1:0]});
+    wire signed [10:0] conv2_n57_s1 = $signed({1'b0, ($signed({conv2_n57_s1_xh[7], conv2_n57_s1_xh}) + conv2_in_80_s_2), conv2_in_95_s_2[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] conv2_n58_s6_m = (conv2_n58_s0 - $signed({{3{conv2_in_95_s_2[8]}}, conv2_in_95_s_2})) - $signed(conv2_n58_s5[11:0]);
-    reg  [12:0] conv2_n58_s4_d1;
+    wire signed [8:0] conv2_n57_s2_xh = $signed(conv2_n57_s0[10:2]);
+    wire signed [12:0] conv2_n57_s2 = $signed({1'b0, ($signed({conv2_n57_s2_xh[8], conv2_n57_s2_xh}) + $signed(conv2_n57_s1[9:0])), conv2_n57_s0[1:0]});
+    wire [13:0] conv2_n57_s4_u = {1'b0, ($signed(conv2_n57_s2[12:1]) + $signed({{2{conv2_e136[9]}}, conv2_e136})), conv2_n57_s2[0]};
+    reg  [13:0] conv2_n57_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] conv2_n58_s4_d1_v = $signed(conv2_n58_s4_d1);
+    wire signed [13:0] conv2_n57_s4_d1_v = $signed(conv2_n57_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [10:0] conv2_e87_d1;
-    wire signed [10:0] conv2_e87_d1_v = $signed(conv2_e87_d1);
-    wire signed [12:0] conv2_n58_s7 = $signed({1'b0, ($signed(conv2_n58_s4_d1_v[11:0]) - $signed({conv2_e87_d1_v[10], conv2_e87_d1_v}))});
-    reg  [12:0] conv2_n58_s6_d1;
-    wire signed [12:0] conv2_n58_s6_d1_v = $signed(conv2_n58_s6_d1);
-    wire signed [12:0] conv2_n58_s8 = $signed({($signed(conv2_n58_s6_d1_v[12:5]) - 8'sd33), conv2_n58_s6_d1_v[4:0]});
-    wire signed [13:0] conv2_n58_acc = ($signed({conv2_n58_s8[12], conv2_n58_s8}) + $signed({conv2_n58_s7[12], conv2_n58_s7}));
-    wire signed [5:0] conv2_n59_s0_xh = $signed(conv2_in_82_s_2[8:3]);
-    wire signed [11:0] conv2_n59_s0 = $signed({($signed({{3{conv2_n59_s0_xh[5]}}, conv2_n59_s0_xh}) - conv2_in_82_s_2), conv2_in_82_s_2[2:0]});
-    wire signed [6:0] conv2_n59_s1_xh = $signed(conv2_in_83_s_2[8:2]);
-    wire signed [10:0] conv2_n59_s1 = $signed({($signed({{2{conv2_n59_s1_xh[6]}}, conv2_n59_s1_xh}) - $signed({1'd0, in_data[783:776]})), conv2_in_83_s_2[1:0]});
-    wire signed [11:0] conv2_n59_s2 = conv2_n59_s0 + $signed({1'b0, (~conv2_n59_s1[10]), conv2_n59_s1[9:0]});
-    reg  signed [11:0] conv2_n59_s2_d1;
-    reg  [10:0] conv2_e92_d1;
-    wire signed [10:0] conv2_e92_d1_v = $signed(conv2_e92_d1);
-    wire signed [9:0] conv2_n59_s4_xh = $signed(conv2_n59_s2_d1[11:2]);
-    wire signed [13:0] conv2_n59_s4 = $signed({($signed({{2{conv2_n59_s4_xh[9]}}, conv2_n59_s4_xh}) - $signed({conv2_e92_d1_v[10], conv2_e92_d1_v})), conv2_n59_s2_d1[1:0]});
-    reg  signed [10:0] conv2_n59_s3_d1;
-    wire signed [5:0] conv2_n59_s5_xh = $signed(conv2_n59_s3_d1[10:5]);
-    wire signed [11:0] conv2_n59_s5 = $signed({($signed({conv2_n59_s5_xh[5], conv2_n59_s5_xh}) + 7'sd31), conv2_n59_s3_d1[4:0]});
-    wire signed [13:0] conv2_n59_acc = ($signed({{2{conv2_n59_s5[11]}}, conv2_n59_s5}) - conv2_n59_s4);
+    reg  signed [9:0] conv2_n57_s3_d1;
+    wire signed [10:0] conv2_n57_s5_yo = $signed({1'b0, (~conv2_n57_s3_d1[9]), conv2_n57_s3_d1[8:0]});
+    wire signed [13:0] conv2_n57_s5 = $signed({1'b0, ($signed(conv2_n57_s4_d1_v[12:0]) + $signed({{2{conv2_n57_s5_yo[10]}}, conv2_n57_s5_yo}))});
+    wire signed [13:0] conv2_n57_acc = (conv2_n57_s5 + $signed({{3{conv2_n56_s6_d1_v[10]}}, conv2_n56_s6_d1_v}));
+    wire signed [10:0] conv2_n58_s0 = $signed({1'b0, ($signed({conv2_n44_s1_xh[7], conv2_n44_s1_xh}) + conv2_in_68_s_2), conv2_in_80_s_2[0]});
+    wire signed [7:0] conv2_n58_s1_xh = $signed(conv2_in_96_s_2[8:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] conv2_n58_s1 = $signed({1'b0, ($signed({conv2_n58_s1_xh[7], conv2_n58_s1_xh}) + conv2_in_81_s_2), conv2_in_96_s_2[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n58_s2_xh = $signed(conv2_n58_s0[10:2]);
+    wire signed [12:0] conv2_n58_s2 = $signed({1'b0, ($signed({conv2_n58_s2_xh[8], conv2_n58_s2_xh}) + $signed(conv2_n58_s1[9:0])), conv2_n58_s0[1:0]});
+    wire [13:0] conv2_n58_s4_u = {1'b0, ($signed(conv2_n58_s2[12:1]) + $signed({{2{conv2_e135[9]}}, conv2_e135})), conv2_n58_s2[0]};
+    reg  [13:0] conv2_n58_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] conv2_n58_s4_d1_v = $signed(conv2_n58_s4_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [9:0] conv2_n58_s3_d1;
+    wire signed [10:0] conv2_n58_s5_yo = $signed({1'b0, (~conv2_n58_s3_d1[9]), conv2_n58_s3_d1[8:0]});
+    wire signed [13:0] conv2_n58_s5 = $signed({1'b0, ($signed(conv2_n58_s4_d1_v[12:0]) + $signed({{2{conv2_n58_s5_yo[10]}}, conv2_n58_s5_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] conv2_n58_s6_xh = $signed(conv2_e116[11:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [10:0] conv2_n58_s6_d1;
+    wire signed [10:0] conv2_n58_s6_d1_v = $signed(conv2_n58_s6_d1);
+    reg  [11:0] conv2_e116_d1;
+    wire signed [13:0] conv2_n58_acc = (conv2_n58_s5 + $signed({{3{conv2_n58_s6_d1_v[10]}}, conv2_n58_s6_d1_v}));
+    wire signed [10:0] conv2_n59_s0 = $signed({1'b0, ($signed({conv2_n45_s1_xh[7], conv2_n45_s1_xh}) + conv2_in_67_s_2), conv2_in_81_s_2[0]});
+    wire signed [5:0] conv2_n59_s1_xh = $signed(conv2_in_82_s_2[8:3]);
+    wire signed [11:0] conv2_n59_s1 = $signed({($signed({{3{conv2_n59_s1_xh[5]}}, conv2_n59_s1_xh}) - conv2_in_82_s_2), conv2_in_82_s_2[2:0]});
+    wire signed [6:0] conv2_n59_s2_xh = $signed(conv2_in_83_s_2[8:2]);
+    wire signed [10:0] conv2_n59_s2 = $signed({($signed({{2{conv2_n59_s2_xh[6]}}, conv2_n59_s2_xh}) - $signed({1'd0, in_data[783:776]})), conv2_in_83_s_2[1:0]});
+    wire signed [12:0] conv2_n59_s3_m = $signed({{2{conv2_n59_s0[10]}}, conv2_n59_s0}) - $signed({1'b1, (~conv2_n59_s1[11]), conv2_n59_s1[10:0]});
+    wire signed [13:0] conv2_n59_s3 = $signed({1'b0, conv2_n59_s3_m});
+    wire signed [11:0] conv2_n59_s4_m = $signed({{2{conv2_e137[9]}}, conv2_e137}) - $signed({1'b1, (~conv2_n59_s2[10]), conv2_n59_s2[9:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] conv2_n59_s5_xh = $signed(conv2_n59_s3[13:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [13:0] conv2_n59_s5_u = {1'b0, ($signed(conv2_n59_s5_xh[11:0]) + $signed({{2{conv2_e137[9]}}, conv2_e137})), conv2_n59_s3[0]};
+    reg  [12:0] conv2_n59_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] conv2_n59_s4_d1_v = $signed(conv2_n59_s4_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [12:0] conv2_n59_s6 = $signed({1'b0, ($signed(conv2_n59_s4_d1_v[11:0]) + $signed(conv2_e116_d1))});
+    reg  [13:0] conv2_n59_s5_d1;
+    wire signed [13:0] conv2_n59_s5_d1_v = $signed(conv2_n59_s5_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [8:0] conv2_n59_s7_xh = $signed(conv2_n59_s5_d1_v[13:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [12:0] conv2_n59_s7 = $signed({($signed(conv2_n59_s7_xh[7:0]) - 8'sd97), conv2_n59_s5_d1_v[4:0]}); // bias -0.25, less the terms' sign-extension offsets
+    wire signed [13:0] conv2_n59_acc = ($signed({conv2_n59_s7[12], conv2_n59_s7}) + $signed({conv2_n59_s6[12], conv2_n59_s6}));
 
     always @(posedge clk) begin
         if (ce) begin
-            conv2_n0_s5_d1 <= conv2_n0_s5_u;
-            conv2_n0_s6_d1 <= {1'b0, conv2_n0_s6_m};
-            conv2_n1_s4_d1 <= {1'b0, conv2_n1_s4_m};
-            conv2_n1_s5_d1 <= $signed({{2{conv2_e37[9]}}, conv2_e37}) - conv2_n1_s3;
-            conv2_n2_s4_d1 <= {1'b0, conv2_n2_s4_m};
-            conv2_n2_s5_d1 <= $signed({{2{conv2_e66[9]}}, conv2_e66}) - conv2_n2_s3;
-            conv2_n3_s4_d1 <= {1'b0, conv2_n3_s4_m};
-            conv2_n3_s5_d1 <= $signed({{2{conv2_e67[9]}}, conv2_e67}) - conv2_n3_s3;
-            conv2_n4_s4_d1 <= {1'b0, conv2_n4_s4_m};
-            conv2_n4_s5_d1 <= $signed({{2{conv2_e68[9]}}, conv2_e68}) - conv2_n4_s3;
-            conv2_n5_s4_d1 <= {1'b0, conv2_n5_s4_m};
-            conv2_n5_s5_d1 <= $signed({{2{conv2_e69[9]}}, conv2_e69}) - conv2_n5_s3;
-            conv2_n6_s4_d1 <= {1'b0, conv2_n6_s4_m};
-            conv2_n6_s5_d1 <= $signed({{2{conv2_e70[9]}}, conv2_e70}) - conv2_n6_s3;
-            conv2_n7_s4_d1 <= {1'b0, conv2_n7_s4_m};
-            conv2_n7_s5_d1 <= $signed({{2{conv2_e71[9]}}, conv2_e71}) - conv2_n7_s3;
-            conv2_n8_s4_d1 <= {1'b0, conv2_n8_s4_m};
-            conv2_n8_s5_d1 <= $signed({{2{conv2_e72[9]}}, conv2_e72}) - conv2_n8_s3;
-            conv2_n9_s4_d1 <= {1'b0, conv2_n9_s4_m};
-            conv2_n9_s5_d1 <= $signed({{2{conv2_e73[9]}}, conv2_e73}) - conv2_n9_s3;
-            conv2_n10_s4_d1 <= conv2_n10_s1 - $signed({{2{conv2_n10_s2[10]}}, conv2_n10_s2});
-            conv2_n10_s5_d1 <= {1'b0, conv2_n10_s5_hi, conv2_n10_s5_xo[1:0]};
-            conv2_n11_s2_d1 <= conv2_n11_s2_u;
-            conv2_e105_d1 <= conv2_e105_u;
-            conv2_n11_s3_d1 <= $signed({{2{conv2_e75[9]}}, conv2_e75}) - $signed({conv2_e105[10], conv2_e105});
-            conv2_n12_s5_xo_d1 <= {1'b0, (~conv2_n12_s2[11]), conv2_n12_s2[10:0]};
-            conv2_n12_s5_b_d1 <= $signed(conv2_n12_s5_yo[12:0]);
-            conv2_n12_s6_d1 <= conv2_n12_s6;
+            conv2_n0_s3_d1 <= conv2_n0_s2 - $signed({{3{conv2_e18[9]}}, conv2_e18});
+            conv2_e119_d1 <= conv2_e119_u;
+            conv2_e51_d1 <= conv2_e51_u;
+            conv2_n1_s4_d1 <= conv2_n1_s4_u;
+            conv2_n2_s3_d1 <= conv2_n2_s2 - $signed({{3{conv2_e19[9]}}, conv2_e19});
+            conv2_e53_d1 <= conv2_e53_u;
+            conv2_e55_d1 <= conv2_e55_u;
+            conv2_n3_s4_d1 <= conv2_n3_s4_u;
+            conv2_n4_s3_d1 <= conv2_n4_s2 - $signed({{3{conv2_e20[9]}}, conv2_e20});
+            conv2_e57_d1 <= conv2_e57_u;
+            conv2_e59_d1 <= conv2_e59_u;
+            conv2_n5_s4_d1 <= conv2_n5_s4_u;
+            conv2_n6_s3_d1 <= conv2_n6_s2 - $signed({{3{conv2_e21[9]}}, conv2_e21});
+            conv2_e61_d1 <= conv2_e61_u;
+            conv2_e63_d1 <= conv2_e63_u;
+            conv2_n7_s4_d1 <= conv2_n7_s4_u;
+            conv2_n8_s3_d1 <= conv2_n8_s2 - $signed({{3{conv2_e22[9]}}, conv2_e22});
+            conv2_e65_d1 <= conv2_e65_u;
+            conv2_e67_d1 <= conv2_e67_u;
+            conv2_n9_s4_d1 <= conv2_n9_s4_u;
+            conv2_n10_s3_d1 <= conv2_n10_s2 - $signed({{3{conv2_e23[9]}}, conv2_e23});
+            conv2_e69_d1 <= conv2_e69_u;
+            conv2_e71_d1 <= conv2_e71_u;
+            conv2_n11_s4_d1 <= conv2_n11_s4_u;
+            conv2_n12_s6_d1 <= {($signed(conv2_n12_s6_xh[7:0]) - 8'sd17), conv2_n12_s4[4:0]};
+            conv2_n12_s5_d1 <= conv2_n12_s5_u;
+            conv2_n13_s6_d1 <= {($signed(conv2_n13_s6_xh[7:0]) - 8'sd17), conv2_n13_s4[4:0]};
             conv2_n13_s5_d1 <= conv2_n13_s5_u;
-            conv2_n13_s6_d1 <= conv2_n13_s4 + $signed({conv2_n13_s6_yo[10], conv2_n13_s6_yo});
-            conv2_n14_s4_d1 <= {1'b0, conv2_n14_s4_m};
-            conv2_e66_d1 <= conv2_e66;
+            conv2_n14_s6_d1 <= {($signed(conv2_n14_s6_xh[7:0]) - 8'sd17), conv2_n14_s4[4:0]};
             conv2_n14_s5_d1 <= conv2_n14_s5_u;
-            conv2_n15_s4_d1 <= {1'b0, (conv2_n14_s4_xo + conv2_n15_s4_yo)};
-            conv2_e67_d1 <= conv2_e67;
+            conv2_n15_s6_d1 <= {($signed(conv2_n15_s6_xh[7:0]) - 8'sd17), conv2_n15_s4[4:0]};
             conv2_n15_s5_d1 <= conv2_n15_s5_u;
-            conv2_n16_s4_d1 <= {1'b0, (conv2_n15_s4_yo + conv2_n16_s4_yo)};
-            conv2_e68_d1 <= conv2_e68;
+            conv2_n16_s6_d1 <= {($signed(conv2_n16_s6_xh[7:0]) - 8'sd17), conv2_n16_s4[4:0]};
             conv2_n16_s5_d1 <= conv2_n16_s5_u;
-            conv2_n17_s4_d1 <= {1'b0, (conv2_n16_s4_yo + conv2_n17_s4_yo)};
-            conv2_e69_d1 <= conv2_e69;
+            conv2_n17_s6_d1 <= {($signed(conv2_n17_s6_xh[7:0]) - 8'sd17), conv2_n17_s4[4:0]};
             conv2_n17_s5_d1 <= conv2_n17_s5_u;
-            conv2_n18_s4_d1 <= {1'b0, (conv2_n17_s4_yo + conv2_n18_s4_yo)};
-            conv2_e70_d1 <= conv2_e70;
+            conv2_n18_s6_d1 <= {($signed(conv2_n18_s6_xh[7:0]) - 8'sd17), conv2_n18_s4[4:0]};
             conv2_n18_s5_d1 <= conv2_n18_s5_u;
-            conv2_n19_s4_d1 <= {1'b0, (conv2_n18_s4_yo + conv2_n19_s4_yo)};
-            conv2_e71_d1 <= conv2_e71;
+            conv2_n19_s6_d1 <= {($signed(conv2_n19_s6_xh[7:0]) - 8'sd17), conv2_n19_s4[4:0]};
             conv2_n19_s5_d1 <= conv2_n19_s5_u;
-            conv2_n20_s4_d1 <= {1'b0, (conv2_n19_s4_yo + conv2_n20_s4_yo)};
-            conv2_e72_d1 <= conv2_e72;
+            conv2_n20_s6_d1 <= {($signed(conv2_n20_s6_xh[7:0]) - 8'sd17), conv2_n20_s4[4:0]};
             conv2_n20_s5_d1 <= conv2_n20_s5_u;
-            conv2_n21_s5_a_d1 <= {1'b0, (~conv2_e73[9]), conv2_e73[8:0]};
-            conv2_n21_s5_b_d1 <= $signed(conv2_n21_s5_yo[11:0]);
-            conv2_n21_s4_d1 <= conv2_n21_s2 + $signed({conv2_n21_s4_yo[11], conv2_n21_s4_yo});
-            conv2_n22_s5_a_d1 <= conv2_n10_s5_xo_u;
-            conv2_n22_s4_d1 <= conv2_n22_s4_u;
-            conv2_n23_s4_d1 <= conv2_n23_s4;
-            conv2_n23_s5_d1 <= $signed({conv2_n23_s5_xo[10], conv2_n23_s5_xo}) + conv2_n23_s3;
-            conv2_n24_s2_d1 <= {1'b0, conv2_n24_s2_m};
-            conv2_e77_d1 <= conv2_e77_u;
-            conv2_n24_s4_d1 <= conv2_n24_s3 + $signed({conv2_e77[10], conv2_e77});
-            conv2_n25_s2_d1 <= conv2_n25_s2_u;
-            conv2_e89_d1 <= conv2_e89_u;
-            conv2_n25_s3_d1 <= $signed({{3{conv2_e49[8]}}, conv2_e49}) - $signed({conv2_e89[10], conv2_e89});
-            conv2_n26_s3_d1 <= {1'b0, conv2_n26_s3_m};
-            conv2_e78_d1 <= conv2_e78_u;
-            conv2_n26_s4_d1 <= conv2_e59 + $signed(conv2_e78_u);
-            conv2_n27_s4_d1 <= {1'b0, conv2_n27_s4_m};
-            conv2_n27_s5_d1 <= {1'b0, conv2_n27_s5_m};
-            conv2_n28_s4_d1 <= {1'b0, conv2_n28_s4_m};
-            conv2_n28_s5_d1 <= {1'b0, (conv2_n27_s5_yo + conv2_n28_s5_yo)};
-            conv2_n29_s4_d1 <= {1'b0, conv2_n29_s4_m};
-            conv2_n29_s5_d1 <= {1'b0, (conv2_n28_s5_yo + conv2_n29_s5_yo)};
-            conv2_n30_s4_d1 <= {1'b0, conv2_n30_s4_m};
-            conv2_n30_s5_d1 <= {1'b0, (conv2_n29_s5_yo + conv2_n30_s5_yo)};
-            conv2_n31_s4_d1 <= {1'b0, conv2_n31_s4_m};
-            conv2_n31_s5_d1 <= {1'b0, (conv2_n30_s5_yo + conv2_n31_s5_yo)};
-            conv2_n32_s4_d1 <= {1'b0, conv2_n32_s4_m};
-            conv2_n32_s5_d1 <= {1'b0, (conv2_n31_s5_yo + conv2_n32_s5_yo)};
-            conv2_n33_s2_d1 <= {1'b0, conv2_n33_s2_m};
-            conv2_e90_d1 <= conv2_e90_u;
-            conv2_n33_s4_d1 <= conv2_n33_s3 + conv2_n32_s5_yo;
-            conv2_n34_s6_xo_d1 <= {1'b0, (~conv2_n34_s4[11]), conv2_n34_s4[10:0]};
-            conv2_n34_s6_yo_d1 <= {1'b0, (~conv2_e90[11]), conv2_e90[10:0]};
-            conv2_n34_s5_d1 <= {1'b0, conv2_n34_s5_m};
-            conv2_n35_s1_d1 <= {1'b0, conv2_n35_s1_m};
-            conv2_e86_d1 <= conv2_e86_u;
-            conv2_n35_s3_d1 <= conv2_n35_s2 + $signed({conv2_e86[10], conv2_e86});
-            conv2_n36_s5_d1 <= $signed({{4{conv2_e111[8]}}, conv2_e111}) - conv2_n36_s2;
-            conv2_n36_s6_d1 <= {1'b0, conv2_n36_s6_m};
-            conv2_n37_s4_d1 <= conv2_n37_s2 + $signed({{3{conv2_n37_s4_yo[9]}}, conv2_n37_s4_yo});
-            conv2_n37_s5_d1 <= conv2_n37_s3 + $signed({{2{conv2_e91[10]}}, conv2_e91});
-            conv2_n38_s5_a_d1 <= conv2_n38_s2_u;
-            conv2_n38_s5_yo_d1 <= {1'b1, (~conv2_e80[11]), conv2_e80[10:0]};
-            conv2_n38_s3_d1 <= conv2_n38_s1 + conv2_n15_s4_yo;
-            conv2_n38_s4_d1 <= conv2_e110 + $signed({conv2_e119[9], conv2_e119});
-            conv2_n39_s2_d1 <= conv2_n39_s2_u;
-            conv2_n39_s3_d1 <= {1'b0, (conv2_n14_s4_xo + conv2_n16_s4_yo)};
-            conv2_n39_s4_d1 <= $signed({{2{conv2_e79[9]}}, conv2_e79}) - conv2_e80;
-            conv2_n40_s2_d1 <= conv2_n40_s2_u;
-            conv2_n40_s4_yo_d1 <= {1'b1, (~conv2_e82[11]), conv2_e82[10:0]};
-            conv2_n40_s3_d1 <= {1'b0, (conv2_n15_s4_yo + conv2_n17_s4_yo)};
-            conv2_e113_d1 <= {1'b0, conv2_e113_m};
-            conv2_n41_s2_d1 <= conv2_n41_s2_u;
-            conv2_n41_s3_d1 <= {1'b0, (conv2_n16_s4_yo + conv2_n18_s4_yo)};
-            conv2_n41_s4_d1 <= $signed({{2{conv2_e81[9]}}, conv2_e81}) - conv2_e82;
-            conv2_n42_s2_d1 <= conv2_n42_s2_u;
-            conv2_n42_s4_yo_d1 <= {1'b1, (~conv2_e84[11]), conv2_e84[10:0]};
-            conv2_n42_s3_d1 <= {1'b0, (conv2_n17_s4_yo + conv2_n19_s4_yo)};
-            conv2_e115_d1 <= {1'b0, conv2_e115_m};
-            conv2_n43_s2_d1 <= conv2_n43_s2_u;
-            conv2_n43_s3_d1 <= {1'b0, (conv2_n18_s4_yo + conv2_n20_s4_yo)};
-            conv2_n43_s4_d1 <= $signed({{2{conv2_e83[9]}}, conv2_e83}) - conv2_e84;
-            conv2_n44_s5_a_d1 <= conv2_n44_s2_u;
-            conv2_n44_s5_yo_d1 <= {1'b1, (~conv2_n44_s4[12]), conv2_n44_s4[11:0]};
-            conv2_n44_s3_d1 <= conv2_n44_s1 + conv2_n19_s4_yo;
-            conv2_e117_d1 <= {1'b0, conv2_e117_m};
-            conv2_n45_s3_d1 <= {1'b0, conv2_n45_s3_m};
-            conv2_n45_s4_d1 <= {1'b0, conv2_n45_s4_m};
+            conv2_n21_s6_d1 <= {($signed(conv2_n21_s6_xh[7:0]) - 8'sd17), conv2_n21_s4[4:0]};
+            conv2_n21_s5_d1 <= conv2_n21_s5_u;
+            conv2_n22_s6_d1 <= {($signed(conv2_n22_s6_xh[7:0]) - 8'sd17), conv2_n22_s4[4:0]};
+            conv2_n22_s5_d1 <= conv2_n22_s5_u;
+            conv2_n23_s6_d1 <= conv2_n23_s6_u;
+            conv2_n23_s7_d1 <= {($signed(conv2_n23_s5[12:5]) - 8'sd97), conv2_n23_s5[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n24_s6_d1 <= {($signed(conv2_n24_s6_xh[7:0]) - 8'sd17), conv2_n24_s4[4:0]};
+            conv2_n24_s5_d1 <= conv2_n24_s5_u;
+            conv2_n25_s6_d1 <= {($signed(conv2_n25_s6_xh[7:0]) - 8'sd17), conv2_n25_s4[4:0]};
+            conv2_n25_s5_d1 <= conv2_n25_s5_u;
+            conv2_n26_s6_d1 <= {($signed(conv2_n26_s6_xh[7:0]) - 8'sd17), conv2_n26_s4[4:0]};
+            conv2_n26_s5_d1 <= conv2_n26_s5_u;
+            conv2_n27_s6_d1 <= {($signed(conv2_n27_s6_xh[7:0]) - 8'sd17), conv2_n27_s4[4:0]};
+            conv2_n27_s5_d1 <= conv2_n27_s5_u;
+            conv2_n28_s6_d1 <= {($signed(conv2_n28_s6_xh[7:0]) - 8'sd17), conv2_n28_s4[4:0]};
+            conv2_n28_s5_d1 <= conv2_n28_s5_u;
+            conv2_n29_s6_d1 <= {($signed(conv2_n29_s6_xh[7:0]) - 8'sd17), conv2_n29_s4[4:0]};
+            conv2_n29_s5_d1 <= conv2_n29_s5_u;
+            conv2_n30_s6_d1 <= {($signed(conv2_n30_s6_xh[7:0]) - 8'sd17), conv2_n30_s4[4:0]};
+            conv2_n30_s5_d1 <= conv2_n30_s5_u;
+            conv2_n31_s6_d1 <= {($signed(conv2_n31_s6_xh[7:0]) - 8'sd17), conv2_n31_s4[4:0]};
+            conv2_n31_s5_d1 <= conv2_n31_s5_u;
+            conv2_n32_s6_d1 <= {($signed(conv2_n32_s6_xh[7:0]) - 8'sd17), conv2_n32_s4[4:0]};
+            conv2_n32_s5_d1 <= conv2_n32_s5_u;
+            conv2_n33_s6_d1 <= {($signed(conv2_n33_s6_xh[7:0]) - 8'sd17), conv2_n33_s4[4:0]};
+            conv2_n33_s5_d1 <= conv2_n33_s5_u;
+            conv2_n34_s6_d1 <= {($signed(conv2_n34_s6_xh[7:0]) - 8'sd17), conv2_n34_s4[4:0]};
+            conv2_n34_s5_d1 <= conv2_n34_s5_u;
+            conv2_n35_s6_d1 <= conv2_n35_s6_u;
+            conv2_n35_s7_d1 <= {($signed(conv2_n35_s5[12:5]) - 8'sd97), conv2_n35_s5[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n36_s6_d1 <= {($signed(conv2_n36_s6_xh[7:0]) - 8'sd17), conv2_n36_s4[4:0]};
+            conv2_n36_s5_d1 <= conv2_n36_s5_u;
+            conv2_n37_s6_d1 <= {($signed(conv2_n37_s6_xh[7:0]) - 8'sd17), conv2_n37_s4[4:0]};
+            conv2_n37_s5_d1 <= conv2_n37_s5_u;
+            conv2_n38_s6_d1 <= {($signed(conv2_n38_s6_xh[7:0]) - 8'sd17), conv2_n38_s4[4:0]};
+            conv2_n38_s5_d1 <= conv2_n38_s5_u;
+            conv2_n39_s6_d1 <= {($signed(conv2_n39_s6_xh[7:0]) - 8'sd17), conv2_n39_s4[4:0]};
+            conv2_n39_s5_d1 <= conv2_n39_s5_u;
+            conv2_n40_s6_d1 <= {($signed(conv2_n40_s6_xh[7:0]) - 8'sd17), conv2_n40_s4[4:0]};
+            conv2_n40_s5_d1 <= conv2_n40_s5_u;
+            conv2_n41_s6_d1 <= {($signed(conv2_n41_s6_xh[7:0]) - 8'sd17), conv2_n41_s4[4:0]};
+            conv2_n41_s5_d1 <= conv2_n41_s5_u;
+            conv2_n42_s6_d1 <= {($signed(conv2_n42_s6_xh[7:0]) - 8'sd17), conv2_n42_s4[4:0]};
+            conv2_n42_s5_d1 <= conv2_n42_s5_u;
+            conv2_n43_s6_d1 <= {($signed(conv2_n43_s6_xh[7:0]) - 8'sd17), conv2_n43_s4[4:0]};
+            conv2_n43_s5_d1 <= conv2_n43_s5_u;
+            conv2_n44_s6_d1 <= {($signed(conv2_n44_s6_xh[7:0]) - 8'sd17), conv2_n44_s4[4:0]};
+            conv2_n44_s5_d1 <= conv2_n44_s5_u;
+            conv2_n45_s6_d1 <= {($signed(conv2_n45_s6_xh[7:0]) - 8'sd17), conv2_n45_s4[4:0]};
             conv2_n45_s5_d1 <= conv2_n45_s5_u;
+            conv2_n46_s6_d1 <= {($signed(conv2_n46_s6_xh[7:0]) - 8'sd17), conv2_n46_s4[4:0]};
             conv2_n46_s5_d1 <= conv2_n46_s5_u;
-            conv2_n46_s6_d1 <= conv2_n46_s6;
-            conv2_n47_s4_d1 <= $signed({{3{conv2_n47_s2[9]}}, conv2_n47_s2}) - conv2_n47_s1;
-            conv2_n47_s5_d1 <= {conv2_n47_s5_hi, conv2_e87[1:0]};
-            conv2_n48_s3_d1 <= conv2_n48_s3_u;
+            conv2_n47_s6_d1 <= conv2_n47_s6_u;
+            conv2_n47_s7_d1 <= {($signed(conv2_n47_s5[12:5]) - 8'sd97), conv2_n47_s5[4:0]}; // bias -0.25, less the terms' sign-extension offsets
             conv2_n48_s4_d1 <= conv2_n48_s4_u;
-            conv2_n49_s5_d1 <= conv2_n49_s5_u;
-            conv2_n49_s6_d1 <= {1'b0, conv2_n49_s6_m};
-            conv2_n50_s4_d1 <= {1'b0, conv2_n50_s4_m};
-            conv2_n50_s5_d1 <= {1'b0, conv2_n50_s5_hi, conv2_n50_s5_xo[1:0]};
-            conv2_n51_s2_d1 <= {1'b0, conv2_n51_s2_m};
-            conv2_n51_s4_d1 <= {1'b0, conv2_n51_s4_m};
-            conv2_n52_s5_a_d1 <= conv2_n52_s0 - $signed({{4{conv2_in_89_s_2[8]}}, conv2_in_89_s_2});
-            conv2_n52_s5_yo_d1 <= {1'b1, (~conv2_n52_s4[12]), conv2_n52_s4[11:0]};
-            conv2_e81_d1 <= conv2_e81;
-            conv2_n52_s3_d1 <= {1'b0, conv2_n52_s3_m};
-            conv2_n53_s2_d1 <= {1'b0, (conv2_n51_s2_yo + conv2_n53_s2_yo)};
-            conv2_n53_s4_d1 <= {1'b0, conv2_n53_s4_m};
-            conv2_n54_s5_a_d1 <= conv2_n54_s0 - $signed({{4{conv2_in_91_s_2[8]}}, conv2_in_91_s_2});
-            conv2_n54_s5_yo_d1 <= {1'b1, (~conv2_n54_s4[12]), conv2_n54_s4[11:0]};
-            conv2_e83_d1 <= conv2_e83;
-            conv2_n54_s3_d1 <= {1'b0, conv2_n54_s3_m};
-            conv2_n55_s2_d1 <= {1'b0, conv2_n55_s2_m};
-            conv2_n55_s4_d1 <= {1'b0, conv2_n55_s4_m};
-            conv2_n56_s3_d1 <= {1'b0, conv2_n56_s3_m};
-            conv2_n56_s4_d1 <= {1'b0, conv2_n56_s4_m};
-            conv2_n56_s6_d1 <= conv2_n56_s6_u;
-            conv2_n57_s2_d1 <= conv2_n57_s2_u;
-            conv2_e85_d1 <= conv2_e85_u;
-            conv2_n57_s4_d1 <= conv2_n57_s4;
-            conv2_n58_s4_d1 <= {1'b0, conv2_n58_s4_m};
-            conv2_e87_d1 <= conv2_e87_u;
-            conv2_n58_s6_d1 <= {1'b0, conv2_n58_s6_m};
-            conv2_n59_s2_d1 <= conv2_n59_s2;
-            conv2_e92_d1 <= conv2_e92_u;
-            conv2_n59_s3_d1 <= $signed({conv2_e31[9], conv2_e31}) - $signed(conv2_e92_u);
+            conv2_n48_s3_d1 <= conv2_e126 - conv2_e39;
+            conv2_n48_s6_d1 <= {($signed(conv2_n48_s6_xh[5:0]) - 6'sd17), conv2_e111[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n49_s4_d1 <= conv2_n49_s4_u;
+            conv2_n49_s3_d1 <= conv2_e128 - conv2_e40;
+            conv2_n50_s4_d1 <= conv2_n50_s4_u;
+            conv2_n50_s3_d1 <= conv2_e127 - conv2_e41;
+            conv2_n50_s6_d1 <= {($signed(conv2_n50_s6_xh[5:0]) - 6'sd17), conv2_e112[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n51_s4_d1 <= conv2_n51_s4_u;
+            conv2_n51_s3_d1 <= conv2_e130 - conv2_e42;
+            conv2_n52_s4_d1 <= conv2_n52_s4_u;
+            conv2_n52_s3_d1 <= conv2_e129 - conv2_e43;
+            conv2_n52_s6_d1 <= {($signed(conv2_n52_s6_xh[5:0]) - 6'sd17), conv2_e113[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n53_s4_d1 <= conv2_n53_s4_u;
+            conv2_n53_s3_d1 <= conv2_e132 - conv2_e44;
+            conv2_n54_s4_d1 <= conv2_n54_s4_u;
+            conv2_n54_s3_d1 <= conv2_e131 - conv2_e45;
+            conv2_n54_s6_d1 <= {($signed(conv2_n54_s6_xh[5:0]) - 6'sd17), conv2_e114[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n55_s4_d1 <= conv2_n55_s4_u;
+            conv2_n55_s3_d1 <= conv2_e134 - conv2_e46;
+            conv2_n56_s4_d1 <= conv2_n56_s4_u;
+            conv2_n56_s3_d1 <= conv2_e133 - conv2_e47;
+            conv2_n56_s6_d1 <= {($signed(conv2_n56_s6_xh[5:0]) - 6'sd17), conv2_e115[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_n57_s4_d1 <= conv2_n57_s4_u;
+            conv2_n57_s3_d1 <= conv2_e136 - conv2_e48;
+            conv2_n58_s4_d1 <= conv2_n58_s4_u;
+            conv2_n58_s3_d1 <= conv2_e135 - conv2_e49;
+            conv2_n58_s6_d1 <= {($signed(conv2_n58_s6_xh[5:0]) - 6'sd17), conv2_e116[4:0]}; // bias -0.25, less the terms' sign-extension offsets
+            conv2_e116_d1 <= conv2_e116_u;
+            conv2_n59_s4_d1 <= {1'b0, conv2_n59_s4_m};
+            conv2_n59_s5_d1 <= conv2_n59_s5_u;
         end
     end
 

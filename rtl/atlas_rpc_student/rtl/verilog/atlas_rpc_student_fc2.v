@@ -6,6 +6,7 @@
 // constant products: shift-add, 117 CSD digits, 18 subexpression(s) shared across the matrix
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 1.98 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 83 adder(s); inputs arrive 1.50 ns into the first stage (combinational layer in front)
 // longest path per stage (delay model, ns): 3.59 | 1.98 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module atlas_rpc_student_fc2 (
@@ -25,189 +26,189 @@ module atlas_rpc_student_fc2 (
     wire signed [8:0] fc2_in_7_s_2 = $signed({1'd0, in_data[63:56]});
     wire signed [8:0] fc2_in_8_s_2 = $signed({1'd0, in_data[71:64]});
     wire signed [8:0] fc2_in_9_s_2 = $signed({1'd0, in_data[79:72]});
-    wire signed [7:0] fc2_e0_xh = $signed(fc2_in_1_s_2[8:1]);
-    wire signed [10:0] fc2_e0 = $signed({1'b0, ($signed({fc2_e0_xh[7], fc2_e0_xh}) + fc2_in_5_s_2), fc2_in_1_s_2[0]});
-    wire signed [8:0] fc2_e1 = fc2_in_2_s_2 - fc2_in_6_s_2;
-    wire signed [9:0] fc2_e2 = $signed({1'b0, (fc2_in_3_s_2 + fc2_in_7_s_2)});
-    wire signed [9:0] fc2_e3 = $signed({1'b0, (fc2_in_0_s_2 + fc2_in_4_s_2)});
-    wire signed [8:0] fc2_e4 = fc2_in_7_s_2 - fc2_in_9_s_2;
-    wire signed [9:0] fc2_e5 = $signed({1'b0, (fc2_in_3_s_2 + fc2_in_6_s_2)});
-    wire signed [9:0] fc2_e6 = $signed({1'b0, (fc2_in_7_s_2 + fc2_in_9_s_2)});
-    wire signed [7:0] fc2_e7_xh = $signed(fc2_e1[8:1]);
-    wire signed [10:0] fc2_e7 = $signed({($signed({{2{fc2_e7_xh[7]}}, fc2_e7_xh}) - $signed({fc2_in_0_s_2[8], fc2_in_0_s_2})), fc2_e1[0]});
-    wire signed [7:0] fc2_e8_xh = $signed(fc2_in_5_s_2[8:1]);
-    wire [11:0] fc2_e8_u = {($signed({{3{fc2_e8_xh[7]}}, fc2_e8_xh}) - fc2_e7), fc2_in_5_s_2[0]};
-    reg  [11:0] fc2_e8_d1;
-    wire signed [11:0] fc2_e8_d1_v = $signed(fc2_e8_d1);
+    wire signed [7:0] fc2_e7_xh = $signed(fc2_in_2_s_2[8:1]);
+    wire signed [7:0] fc2_e9_xh = $signed(fc2_in_5_s_2[8:1]);
+    wire signed [7:0] fc2_n1_s0_xh = $signed(fc2_in_1_s_2[8:1]);
+    wire signed [7:0] fc2_n1_s1_xh = $signed(fc2_in_7_s_2[8:1]);
+    wire signed [9:0] fc2_n3_s1 = $signed({($signed({fc2_e9_xh[7], fc2_e9_xh}) - fc2_in_4_s_2), fc2_in_5_s_2[0]});
+    wire signed [8:0] fc2_n3_s1_2 = fc2_in_3_s_2 - fc2_in_4_s_2;
+    wire signed [6:0] fc2_n5_s0_xh_2 = $signed(fc2_in_3_s_2[8:2]);
+    wire signed [9:0] fc2_n6_s1_2 = $signed({($signed({fc2_n1_s1_xh[7], fc2_n1_s1_xh}) - fc2_in_9_s_2), fc2_in_7_s_2[0]});
+    wire signed [5:0] fc2_n8_s1_xh = $signed(fc2_in_8_s_2[8:3]);
+    wire signed [8:0] fc2_n9_s0 = fc2_in_0_s_2 - fc2_in_3_s_2;
+    wire signed [10:0] fc2_csd_e0 = $signed({1'b0, ($signed({fc2_n1_s0_xh[7], fc2_n1_s0_xh}) + fc2_in_5_s_2), fc2_in_1_s_2[0]});
+    wire signed [8:0] fc2_csd_e1 = fc2_in_2_s_2 - fc2_in_6_s_2;
+    wire signed [9:0] fc2_csd_e2 = $signed({1'b0, (fc2_in_3_s_2 + fc2_in_7_s_2)});
+    wire signed [9:0] fc2_csd_e3 = $signed({1'b0, (fc2_in_0_s_2 + fc2_in_4_s_2)});
+    wire signed [8:0] fc2_csd_e4 = fc2_in_7_s_2 - fc2_in_9_s_2;
+    wire signed [9:0] fc2_csd_e5 = $signed({1'b0, (fc2_in_3_s_2 + fc2_in_6_s_2)});
+    wire signed [9:0] fc2_csd_e6 = $signed({1'b0, (fc2_in_7_s_2 + fc2_in_9_s_2)});
+    wire signed [7:0] fc2_csd_e7_xh = $signed(fc2_csd_e1[8:1]);
+    wire signed [10:0] fc2_csd_e7 = $signed({($signed({{2{fc2_csd_e7_xh[7]}}, fc2_csd_e7_xh}) - $signed({fc2_in_0_s_2[8], fc2_in_0_s_2})), fc2_csd_e1[0]});
+    wire [11:0] fc2_csd_e8_u = {($signed({{3{fc2_e9_xh[7]}}, fc2_e9_xh}) - fc2_csd_e7), fc2_in_5_s_2[0]};
+    reg  [11:0] fc2_csd_e8_d1;
+    wire signed [11:0] fc2_csd_e8_d1_v = $signed(fc2_csd_e8_d1);
     reg  [7:0] fc2_in_5_s_2_d1;
     wire signed [8:0] fc2_in_5_s_2_d1_v = $signed({1'd0, fc2_in_5_s_2_d1});
-    wire signed [11:0] fc2_e10 = $signed({($signed(fc2_e8_d1_v[11:2]) - $signed({fc2_in_5_s_2_d1_v[8], fc2_in_5_s_2_d1_v})), fc2_e8_d1_v[1:0]});
-    wire fc2_e11_yo_i = ~fc2_e4[8];
-    wire signed [9:0] fc2_e11_yo = $signed({1'b1, fc2_e11_yo_i, fc2_e4[7:0]});
-    wire signed [10:0] fc2_e11 = $signed({1'b0, ($signed({fc2_in_1_s_2[8], fc2_in_1_s_2}) - fc2_e11_yo)});
-    wire signed [6:0] fc2_e12_xh = $signed(fc2_in_4_s_2[8:2]);
-    wire signed [11:0] fc2_e12 = $signed({($signed({{3{fc2_e12_xh[6]}}, fc2_e12_xh}) - fc2_e3), fc2_in_4_s_2[1:0]});
-    wire signed [7:0] fc2_e13_xh = $signed(fc2_in_8_s_2[8:1]);
-    wire signed [11:0] fc2_e13 = $signed({1'b0, ($signed({{2{fc2_e13_xh[7]}}, fc2_e13_xh}) + fc2_e5), fc2_in_8_s_2[0]});
-    wire [10:0] fc2_e14_u = {1'b0, ($signed({fc2_in_8_s_2[8], fc2_in_8_s_2}) + fc2_e6)};
-    wire signed [10:0] fc2_e14 = $signed(fc2_e14_u);
-    wire signed [8:0] fc2_e15_xh = $signed(fc2_e12[11:3]);
-    wire [12:0] fc2_e15_u = {($signed({fc2_e15_xh[8], fc2_e15_xh}) - $signed({fc2_in_5_s_2[8], fc2_in_5_s_2})), fc2_e12[2:0]};
-    wire signed [7:0] fc2_e16_xh = $signed(fc2_in_2_s_2[8:1]);
-    wire signed [9:0] fc2_e16 = $signed({($signed({fc2_e16_xh[7], fc2_e16_xh}) - fc2_in_6_s_2), fc2_in_2_s_2[0]});
-    wire signed [7:0] fc2_e17_xh = $signed(fc2_in_6_s_2[8:1]);
-    wire signed [10:0] fc2_e17 = $signed({1'b0, ($signed({fc2_e17_xh[7], fc2_e17_xh}) + fc2_in_9_s_2), fc2_in_6_s_2[0]});
-    wire signed [9:0] fc2_n0_s0 = $signed({1'b0, (fc2_in_4_s_2 + fc2_in_8_s_2)});
-    reg  signed [10:0] fc2_n0_s1_d1;
-    reg  [10:0] fc2_e14_d1;
-    wire signed [11:0] fc2_n0_s2_xo = $signed({1'b0, (~fc2_n0_s1_d1[10]), fc2_n0_s1_d1[9:0]});
-    wire signed [9:0] fc2_n0_s2_xh = $signed(fc2_n0_s2_xo[11:2]);
-    wire signed [13:0] fc2_n0_s2 = $signed({1'b0, ($signed({fc2_n0_s2_xh[9], fc2_n0_s2_xh}) + $signed(fc2_e14_d1)), fc2_n0_s2_xo[1:0]});
+    wire signed [11:0] fc2_csd_e10 = $signed({($signed(fc2_csd_e8_d1_v[11:2]) - $signed({fc2_in_5_s_2_d1_v[8], fc2_in_5_s_2_d1_v})), fc2_csd_e8_d1_v[1:0]});
+    wire fc2_csd_e11_yo_i = ~fc2_csd_e4[8];
+    wire signed [9:0] fc2_csd_e11_yo = $signed({1'b1, fc2_csd_e11_yo_i, fc2_csd_e4[7:0]});
+    wire signed [10:0] fc2_csd_e11 = $signed({1'b0, ($signed({fc2_in_1_s_2[8], fc2_in_1_s_2}) - fc2_csd_e11_yo)});
+    wire signed [6:0] fc2_csd_e12_xh = $signed(fc2_in_4_s_2[8:2]);
+    wire signed [11:0] fc2_csd_e12 = $signed({($signed({{3{fc2_csd_e12_xh[6]}}, fc2_csd_e12_xh}) - fc2_csd_e3), fc2_in_4_s_2[1:0]});
+    wire signed [7:0] fc2_csd_e13_xh = $signed(fc2_in_8_s_2[8:1]);
+    wire signed [11:0] fc2_csd_e13 = $signed({1'b0, ($signed({{2{fc2_csd_e13_xh[7]}}, fc2_csd_e13_xh}) + fc2_csd_e5), fc2_in_8_s_2[0]});
+    wire [10:0] fc2_csd_e14_u = {1'b0, ($signed({fc2_in_8_s_2[8], fc2_in_8_s_2}) + fc2_csd_e6)};
+    wire signed [10:0] fc2_csd_e14 = $signed(fc2_csd_e14_u);
+    wire signed [8:0] fc2_csd_e15_xh = $signed(fc2_csd_e12[11:3]);
+    wire [12:0] fc2_csd_e15_u = {($signed({fc2_csd_e15_xh[8], fc2_csd_e15_xh}) - $signed({fc2_in_5_s_2[8], fc2_in_5_s_2})), fc2_csd_e12[2:0]};
+    wire signed [9:0] fc2_csd_e16 = $signed({($signed({fc2_e7_xh[7], fc2_e7_xh}) - fc2_in_6_s_2), fc2_in_2_s_2[0]});
+    wire signed [7:0] fc2_csd_e17_xh = $signed(fc2_in_6_s_2[8:1]);
+    wire signed [10:0] fc2_csd_e17 = $signed({1'b0, ($signed({fc2_csd_e17_xh[7], fc2_csd_e17_xh}) + fc2_in_9_s_2), fc2_in_6_s_2[0]});
+    wire signed [9:0] fc2_csd_n0_s0 = $signed({1'b0, (fc2_in_4_s_2 + fc2_in_8_s_2)});
+    reg  signed [10:0] fc2_csd_n0_s1_d1;
+    reg  [10:0] fc2_csd_e14_d1;
+    wire signed [11:0] fc2_csd_n0_s2_xo = $signed({1'b0, (~fc2_csd_n0_s1_d1[10]), fc2_csd_n0_s1_d1[9:0]});
+    wire signed [9:0] fc2_csd_n0_s2_xh = $signed(fc2_csd_n0_s2_xo[11:2]);
+    wire signed [13:0] fc2_csd_n0_s2 = $signed({1'b0, ($signed({fc2_csd_n0_s2_xh[9], fc2_csd_n0_s2_xh}) + $signed(fc2_csd_e14_d1)), fc2_csd_n0_s2_xo[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [5:0] fc2_n0_s3_xh = $signed(fc2_n0_s2[13:8]);
+    wire signed [5:0] fc2_csd_n0_s3_xh = $signed(fc2_csd_n0_s2[13:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc2_n0_s3 = $signed({($signed(fc2_n0_s3_xh[4:0]) - 5'sd5), fc2_n0_s2[7:0]});
-    wire signed [13:0] fc2_n0_acc = ($signed({fc2_n0_s3[12], fc2_n0_s3}) + $signed({{2{fc2_e10[11]}}, fc2_e10}));
-    wire signed [9:0] fc2_n1_s1 = $signed({fc2_in_4_s_2[8], fc2_in_4_s_2}) - $signed({1'b0, (fc2_in_1_s_2 + fc2_in_2_s_2)});
-    wire signed [8:0] fc2_n1_s2_xh = $signed(fc2_e0[10:2]);
-    wire signed [12:0] fc2_n1_s2 = $signed({1'b0, ($signed({fc2_n1_s2_xh[8], fc2_n1_s2_xh}) + fc2_e2), fc2_e0[1:0]});
+    wire signed [12:0] fc2_csd_n0_s3 = $signed({($signed(fc2_csd_n0_s3_xh[4:0]) - 5'sd5), fc2_csd_n0_s2[7:0]});
+    wire signed [13:0] fc2_csd_n0_acc = ($signed({fc2_csd_n0_s3[12], fc2_csd_n0_s3}) + $signed({{2{fc2_csd_e10[11]}}, fc2_csd_e10}));
+    wire signed [9:0] fc2_csd_n1_s1 = $signed({fc2_in_4_s_2[8], fc2_in_4_s_2}) - $signed({1'b0, (fc2_in_1_s_2 + fc2_in_2_s_2)});
+    wire signed [8:0] fc2_csd_n1_s2_xh = $signed(fc2_csd_e0[10:2]);
+    wire signed [12:0] fc2_csd_n1_s2 = $signed({1'b0, ($signed({fc2_csd_n1_s2_xh[8], fc2_csd_n1_s2_xh}) + fc2_csd_e2), fc2_csd_e0[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc2_n1_s3_yo = $signed({1'b0, (~fc2_n1_s1[9]), fc2_n1_s1[8:0]});
+    wire signed [10:0] fc2_csd_n1_s3_yo = $signed({1'b0, (~fc2_csd_n1_s1[9]), fc2_csd_n1_s1[8:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc2_n1_s3_xo = $signed({1'b0, fc2_e11_yo_i, fc2_e4[7:0]});
-    wire signed [7:0] fc2_n1_s3_xh = $signed(fc2_n1_s3_xo[9:2]);
-    wire [12:0] fc2_n1_s3_u = {1'b0, ($signed({{2{fc2_n1_s3_xh[7]}}, fc2_n1_s3_xh}) + $signed(fc2_n1_s3_yo[9:0])), fc2_n1_s3_xo[1:0]};
-    wire signed [11:0] fc2_n1_s4_yo = $signed({1'b1, (~fc2_e7[10]), fc2_e7[9:0]});
-    wire [13:0] fc2_n1_s4_u = {1'b0, (fc2_n1_s2 - $signed({fc2_n1_s4_yo[11], fc2_n1_s4_yo}))};
-    reg  [12:0] fc2_n1_s3_d1;
-    wire signed [12:0] fc2_n1_s3_d1_v = $signed(fc2_n1_s3_d1);
-    wire signed [12:0] fc2_n1_s5 = $signed({($signed(fc2_n1_s3_d1_v[12:8]) - 5'sd13), fc2_n1_s3_d1_v[7:0]}); // bias 0, less the terms' sign-extension offsets
-    reg  [13:0] fc2_n1_s4_d1;
-    wire signed [13:0] fc2_n1_acc = ($signed({fc2_n1_s5[12], fc2_n1_s5}) + $signed(fc2_n1_s4_d1));
-    wire signed [6:0] fc2_n2_s0_xh = $signed(fc2_in_3_s_2[8:2]);
-    wire signed [10:0] fc2_n2_s0 = $signed({($signed({{2{fc2_n2_s0_xh[6]}}, fc2_n2_s0_xh}) - fc2_in_2_s_2), fc2_in_3_s_2[1:0]});
-    wire signed [9:0] fc2_n2_s1 = $signed({1'b0, (fc2_in_4_s_2 + fc2_in_5_s_2)});
-    wire signed [10:0] fc2_n2_s2 = fc2_n2_s0 + $signed({fc2_n2_s1[9], fc2_n2_s1});
-    wire signed [9:0] fc2_n2_s3_xo = $signed({1'b0, (~fc2_e1[8]), fc2_e1[7:0]});
-    wire signed [8:0] fc2_n2_s3_xh = $signed(fc2_n2_s3_xo[9:1]);
-    wire signed [11:0] fc2_n2_s3 = $signed({1'b0, ($signed({fc2_n2_s3_xh[8], fc2_n2_s3_xh}) + $signed(fc2_e0[9:0])), fc2_n2_s3_xo[0]});
-    wire signed [11:0] fc2_n2_s4_m = $signed({{2{fc2_e6[9]}}, fc2_e6}) - $signed({1'b1, (~fc2_n2_s2[10]), fc2_n2_s2[9:0]});
-    reg  [12:0] fc2_n2_s4_d1;
-    reg  [11:0] fc2_n2_s5_d1;
-    wire signed [11:0] fc2_n2_s5_d1_v = $signed(fc2_n2_s5_d1);
-    wire signed [12:0] fc2_n2_acc = ($signed(fc2_n2_s4_d1) + $signed({fc2_n2_s5_d1_v[11], fc2_n2_s5_d1_v}));
-    wire signed [8:0] fc2_n3_s0 = fc2_in_5_s_2 - fc2_in_6_s_2;
-    wire signed [10:0] fc2_n3_s1 = $signed({{2{fc2_n3_s0[8]}}, fc2_n3_s0}) - $signed({fc2_e2[9], fc2_e2});
-    wire signed [11:0] fc2_n3_s2_xo = $signed({1'b0, (~fc2_n3_s1[10]), fc2_n3_s1[9:0]});
-    reg  [12:0] fc2_n3_s2_d1;
-    wire signed [12:0] fc2_n3_s2_d1_v = $signed(fc2_n3_s2_d1);
-    reg  [12:0] fc2_e15_d1;
-    wire signed [12:0] fc2_e15_d1_v = $signed(fc2_e15_d1);
-    wire signed [12:0] fc2_n3_acc = ($signed({($signed(fc2_n3_s2_d1_v[12:5]) - 8'sd33), fc2_n3_s2_d1_v[4:0]}) + fc2_e15_d1_v);
-    wire signed [10:0] fc2_n4_s1_m = $signed({1'b0, (fc2_n2_s3_xh + fc2_in_4_s_2), fc2_n2_s3_xo[0]}) + $signed({fc2_e2[9], fc2_e2});
-    reg  [11:0] fc2_n4_s1_d1;
-    wire signed [11:0] fc2_n4_s1_d1_v = $signed(fc2_n4_s1_d1);
-    wire signed [11:0] fc2_n4_s4_n_neg = -$signed({($signed(fc2_n4_s1_d1_v[11:8]) - 4'sd5), fc2_n4_s1_d1_v[7:0]}); // bias 0, less the terms' sign-extension offsets
-    reg  [12:0] fc2_n4_s2_d1;
-    wire signed [10:0] fc2_n4_s4_xh = $signed(fc2_n4_s4_n_neg[11:1]);
-    wire signed [13:0] fc2_n4_acc = $signed({($signed({{2{fc2_n4_s4_xh[10]}}, fc2_n4_s4_xh}) - $signed(fc2_n4_s2_d1)), fc2_n4_s4_n_neg[0]});
-    wire signed [5:0] fc2_n5_s0_xh = $signed(fc2_in_3_s_2[8:3]);
-    wire signed [11:0] fc2_n5_s0 = $signed({($signed({{3{fc2_n5_s0_xh[5]}}, fc2_n5_s0_xh}) - fc2_in_3_s_2), fc2_in_3_s_2[2:0]});
-    wire signed [10:0] fc2_n5_s1_xh = $signed(fc2_n5_s0[11:1]);
-    wire signed [12:0] fc2_n5_s1 = $signed({($signed({fc2_n5_s1_xh[10], fc2_n5_s1_xh}) - $signed({{3{fc2_in_9_s_2[8]}}, fc2_in_9_s_2})), fc2_n5_s0[0]});
-    wire signed [11:0] fc2_n5_s2 = $signed({1'b0, (fc2_e0 + $signed({fc2_e3[9], fc2_e3}))});
-    wire fc2_n5_s3_xo_i = ~fc2_e16[9];
-    wire signed [10:0] fc2_n5_s3_xo = $signed({1'b0, fc2_n5_s3_xo_i, fc2_e16[8:0]});
-    wire signed [8:0] fc2_n5_s3_xh = $signed(fc2_n5_s3_xo[10:2]);
-    wire [12:0] fc2_n5_s3_u = {1'b0, ($signed({fc2_n5_s3_xh[8], fc2_n5_s3_xh}) + fc2_e3), fc2_n5_s3_xo[1:0]};
-    reg  [12:0] fc2_n5_s3_d1;
-    wire signed [12:0] fc2_n5_s3_d1_v = $signed(fc2_n5_s3_d1);
-    reg  signed [10:0] fc2_e9_d1;
-    wire signed [11:0] fc2_n5_s5_yo = $signed({1'b1, (~fc2_e9_d1[10]), fc2_e9_d1[9:0]});
-    wire signed [10:0] fc2_n5_s5_xh = $signed(fc2_n5_s3_d1_v[12:2]);
+    wire signed [9:0] fc2_csd_n1_s3_xo = $signed({1'b0, fc2_csd_e11_yo_i, fc2_csd_e4[7:0]});
+    wire signed [7:0] fc2_csd_n1_s3_xh = $signed(fc2_csd_n1_s3_xo[9:2]);
+    wire [12:0] fc2_csd_n1_s3_u = {1'b0, ($signed({{2{fc2_csd_n1_s3_xh[7]}}, fc2_csd_n1_s3_xh}) + $signed(fc2_csd_n1_s3_yo[9:0])), fc2_csd_n1_s3_xo[1:0]};
+    wire signed [11:0] fc2_csd_n1_s4_yo = $signed({1'b1, (~fc2_csd_e7[10]), fc2_csd_e7[9:0]});
+    wire [13:0] fc2_csd_n1_s4_u = {1'b0, (fc2_csd_n1_s2 - $signed({fc2_csd_n1_s4_yo[11], fc2_csd_n1_s4_yo}))};
+    reg  [12:0] fc2_csd_n1_s3_d1;
+    wire signed [12:0] fc2_csd_n1_s3_d1_v = $signed(fc2_csd_n1_s3_d1);
+    wire signed [12:0] fc2_csd_n1_s5 = $signed({($signed(fc2_csd_n1_s3_d1_v[12:8]) - 5'sd13), fc2_csd_n1_s3_d1_v[7:0]}); // bias 0, less the terms' sign-extension offsets
+    reg  [13:0] fc2_csd_n1_s4_d1;
+    wire signed [13:0] fc2_csd_n1_acc = ($signed({fc2_csd_n1_s5[12], fc2_csd_n1_s5}) + $signed(fc2_csd_n1_s4_d1));
+    wire signed [10:0] fc2_csd_n2_s0 = $signed({($signed({{2{fc2_n5_s0_xh_2[6]}}, fc2_n5_s0_xh_2}) - fc2_in_2_s_2), fc2_in_3_s_2[1:0]});
+    wire signed [9:0] fc2_csd_n2_s1 = $signed({1'b0, (fc2_in_4_s_2 + fc2_in_5_s_2)});
+    wire signed [10:0] fc2_csd_n2_s2 = fc2_csd_n2_s0 + $signed({fc2_csd_n2_s1[9], fc2_csd_n2_s1});
+    wire signed [9:0] fc2_csd_n2_s3_xo = $signed({1'b0, (~fc2_csd_e1[8]), fc2_csd_e1[7:0]});
+    wire signed [8:0] fc2_csd_n2_s3_xh = $signed(fc2_csd_n2_s3_xo[9:1]);
+    wire signed [11:0] fc2_csd_n2_s3 = $signed({1'b0, ($signed({fc2_csd_n2_s3_xh[8], fc2_csd_n2_s3_xh}) + $signed(fc2_csd_e0[9:0])), fc2_csd_n2_s3_xo[0]});
+    wire signed [11:0] fc2_csd_n2_s4_m = $signed({{2{fc2_csd_e6[9]}}, fc2_csd_e6}) - $signed({1'b1, (~fc2_csd_n2_s2[10]), fc2_csd_n2_s2[9:0]});
+    reg  [12:0] fc2_csd_n2_s4_d1;
+    reg  [11:0] fc2_csd_n2_s5_d1;
+    wire signed [11:0] fc2_csd_n2_s5_d1_v = $signed(fc2_csd_n2_s5_d1);
+    wire signed [12:0] fc2_csd_n2_acc = ($signed(fc2_csd_n2_s4_d1) + $signed({fc2_csd_n2_s5_d1_v[11], fc2_csd_n2_s5_d1_v}));
+    wire signed [8:0] fc2_csd_n3_s0 = fc2_in_5_s_2 - fc2_in_6_s_2;
+    wire signed [10:0] fc2_csd_n3_s1 = $signed({{2{fc2_csd_n3_s0[8]}}, fc2_csd_n3_s0}) - $signed({fc2_csd_e2[9], fc2_csd_e2});
+    wire signed [11:0] fc2_csd_n3_s2_xo = $signed({1'b0, (~fc2_csd_n3_s1[10]), fc2_csd_n3_s1[9:0]});
+    reg  [12:0] fc2_csd_n3_s2_d1;
+    wire signed [12:0] fc2_csd_n3_s2_d1_v = $signed(fc2_csd_n3_s2_d1);
+    reg  [12:0] fc2_csd_e15_d1;
+    wire signed [12:0] fc2_csd_e15_d1_v = $signed(fc2_csd_e15_d1);
+    wire signed [12:0] fc2_csd_n3_acc = ($signed({($signed(fc2_csd_n3_s2_d1_v[12:5]) - 8'sd33), fc2_csd_n3_s2_d1_v[4:0]}) + fc2_csd_e15_d1_v);
+    wire signed [10:0] fc2_csd_n4_s1_m = $signed({1'b0, (fc2_csd_n2_s3_xh + fc2_in_4_s_2), fc2_csd_n2_s3_xo[0]}) + $signed({fc2_csd_e2[9], fc2_csd_e2});
+    reg  [11:0] fc2_csd_n4_s1_d1;
+    wire signed [11:0] fc2_csd_n4_s1_d1_v = $signed(fc2_csd_n4_s1_d1);
+    wire signed [11:0] fc2_csd_n4_s4_n_neg = -$signed({($signed(fc2_csd_n4_s1_d1_v[11:8]) - 4'sd5), fc2_csd_n4_s1_d1_v[7:0]}); // bias 0.75, less the terms' sign-extension offsets
+    reg  [12:0] fc2_csd_n4_s2_d1;
+    wire signed [10:0] fc2_csd_n4_s4_xh = $signed(fc2_csd_n4_s4_n_neg[11:1]);
+    wire signed [13:0] fc2_csd_n4_acc = $signed({($signed({{2{fc2_csd_n4_s4_xh[10]}}, fc2_csd_n4_s4_xh}) - $signed(fc2_csd_n4_s2_d1)), fc2_csd_n4_s4_n_neg[0]});
+    wire signed [5:0] fc2_csd_n5_s0_xh = $signed(fc2_in_3_s_2[8:3]);
+    wire signed [11:0] fc2_csd_n5_s0 = $signed({($signed({{3{fc2_csd_n5_s0_xh[5]}}, fc2_csd_n5_s0_xh}) - fc2_in_3_s_2), fc2_in_3_s_2[2:0]});
+    wire signed [10:0] fc2_csd_n5_s1_xh = $signed(fc2_csd_n5_s0[11:1]);
+    wire signed [12:0] fc2_csd_n5_s1 = $signed({($signed({fc2_csd_n5_s1_xh[10], fc2_csd_n5_s1_xh}) - $signed({{3{fc2_in_9_s_2[8]}}, fc2_in_9_s_2})), fc2_csd_n5_s0[0]});
+    wire signed [11:0] fc2_csd_n5_s2 = $signed({1'b0, (fc2_csd_e0 + $signed({fc2_csd_e3[9], fc2_csd_e3}))});
+    wire fc2_csd_n5_s3_xo_i = ~fc2_csd_e16[9];
+    wire signed [10:0] fc2_csd_n5_s3_xo = $signed({1'b0, fc2_csd_n5_s3_xo_i, fc2_csd_e16[8:0]});
+    wire signed [8:0] fc2_csd_n5_s3_xh = $signed(fc2_csd_n5_s3_xo[10:2]);
+    wire [12:0] fc2_csd_n5_s3_u = {1'b0, ($signed({fc2_csd_n5_s3_xh[8], fc2_csd_n5_s3_xh}) + fc2_csd_e3), fc2_csd_n5_s3_xo[1:0]};
+    reg  [12:0] fc2_csd_n5_s3_d1;
+    wire signed [12:0] fc2_csd_n5_s3_d1_v = $signed(fc2_csd_n5_s3_d1);
+    reg  signed [10:0] fc2_csd_e9_d1;
+    wire signed [11:0] fc2_csd_n5_s5_yo = $signed({1'b1, (~fc2_csd_e9_d1[10]), fc2_csd_e9_d1[9:0]});
+    wire signed [10:0] fc2_csd_n5_s5_xh = $signed(fc2_csd_n5_s3_d1_v[12:2]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n5_s5 = $signed({1'b0, ($signed({fc2_n5_s5_xh[10], fc2_n5_s5_xh}) - fc2_n5_s5_yo), fc2_n5_s3_d1_v[1:0]});
+    wire signed [14:0] fc2_csd_n5_s5 = $signed({1'b0, ($signed({fc2_csd_n5_s5_xh[10], fc2_csd_n5_s5_xh}) - fc2_csd_n5_s5_yo), fc2_csd_n5_s3_d1_v[1:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [12:0] fc2_n5_s4_d1;
-    wire signed [13:0] fc2_n5_acc = ($signed({1'b0, ($signed(fc2_n5_s4_d1[12:5]) + 8'sh91), fc2_n5_s4_d1[4:0]}) - $signed(fc2_n5_s5[13:0]));
-    wire signed [9:0] fc2_n6_s0 = $signed({($signed({fc2_e8_xh[7], fc2_e8_xh}) - fc2_in_4_s_2), fc2_in_5_s_2[0]});
-    wire signed [7:0] fc2_n6_s1_xh = $signed(fc2_in_7_s_2[8:1]);
-    wire signed [9:0] fc2_n6_s1 = $signed({($signed({fc2_n6_s1_xh[7], fc2_n6_s1_xh}) - fc2_in_9_s_2), fc2_in_7_s_2[0]});
+    reg  signed [12:0] fc2_csd_n5_s4_d1;
+    wire signed [13:0] fc2_csd_n5_acc = ($signed({1'b0, ($signed(fc2_csd_n5_s4_d1[12:5]) + 8'sh91), fc2_csd_n5_s4_d1[4:0]}) - $signed(fc2_csd_n5_s5[13:0]));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc2_n6_s2_yo = $signed({1'b0, (~fc2_n6_s1[9]), fc2_n6_s1[8:0]});
+    wire signed [10:0] fc2_csd_n6_s2_yo = $signed({1'b0, (~fc2_n6_s1_2[9]), fc2_n6_s1_2[8:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc2_n6_s2_xo = $signed({1'b0, (~fc2_n6_s0[9]), fc2_n6_s0[8:0]});
-    wire signed [8:0] fc2_n6_s2_xh = $signed(fc2_n6_s2_xo[10:2]);
-    wire [12:0] fc2_n6_s2_u = {1'b0, ($signed({fc2_n6_s2_xh[8], fc2_n6_s2_xh}) + $signed(fc2_n6_s2_yo[9:0])), fc2_n6_s2_xo[1:0]};
-    wire signed [9:0] fc2_n6_s3_xh = $signed(fc2_e14[10:1]);
-    wire [12:0] fc2_n6_s3_u = {1'b0, ($signed({fc2_n6_s3_xh[9], fc2_n6_s3_xh}) - $signed({1'b1, fc2_n5_s3_xo_i, fc2_e16[8:0]})), fc2_e14[0]};
-    reg  [12:0] fc2_n6_s2_d1;
-    wire signed [12:0] fc2_n6_s2_d1_v = $signed(fc2_n6_s2_d1);
-    reg  [12:0] fc2_n6_s3_d1;
-    wire signed [12:0] fc2_n6_acc = ($signed({($signed(fc2_n6_s2_d1_v[12:5]) - 8'sd111), fc2_n6_s2_d1_v[4:0]}) + $signed(fc2_n6_s3_d1)); // bias 0.25, less the terms' sign-extension offsets
-    wire signed [8:0] fc2_n7_s0 = fc2_in_0_s_2 - fc2_in_2_s_2;
-    wire signed [8:0] fc2_n7_s1 = fc2_in_3_s_2 - fc2_in_4_s_2;
-    wire signed [5:0] fc2_n7_s2_xh = $signed(fc2_in_8_s_2[8:3]);
-    wire signed [11:0] fc2_n7_s2 = $signed({($signed({{3{fc2_n7_s2_xh[5]}}, fc2_n7_s2_xh}) - fc2_in_8_s_2), fc2_in_8_s_2[2:0]});
-    wire signed [9:0] fc2_n7_s3_xo = $signed({1'b0, (~fc2_n7_s0[8]), fc2_n7_s0[7:0]});
-    wire signed [7:0] fc2_n7_s3_xh = $signed(fc2_n7_s3_xo[9:2]);
-    wire signed [9:0] fc2_n7_s3_hi = $signed({{2{fc2_n7_s3_xh[7]}}, fc2_n7_s3_xh}) + $signed({1'b0, (~fc2_n7_s1[8]), fc2_n7_s1[7:0]});
-    wire signed [11:0] fc2_n7_s4 = $signed({($signed(fc2_n7_s2[11:1]) + fc2_e0), fc2_n7_s2[0]});
-    wire signed [8:0] fc2_n7_s5_xh = $signed(fc2_e2[9:1]);
-    wire signed [11:0] fc2_n7_s5 = $signed({1'b0, ($signed({fc2_n7_s5_xh[8], fc2_n7_s5_xh}) + $signed(fc2_e17[9:0])), fc2_e2[0]});
-    reg  [12:0] fc2_n7_s3_d1;
-    reg  [12:0] fc2_n7_s6_yo_d1;
-    wire signed [6:0] fc2_n7_s7_xh = $signed(fc2_n7_s5[11:5]);
-    wire [13:0] fc2_n7_s7_u = {1'b0, ($signed({fc2_n7_s7_xh[6], fc2_n7_s7_xh}) + 8'sd103), fc2_n7_s5[4:0]}; // bias 0.25, less the terms' sign-extension offsets
-    reg  [13:0] fc2_n7_s7_d1;
-    wire signed [13:0] fc2_n7_acc = ($signed({1'b0, ($signed(fc2_n7_s3_d1) - $signed(fc2_n7_s6_yo_d1))}) - $signed(fc2_n7_s7_d1));
-    wire signed [8:0] fc2_n8_s0 = fc2_in_9_s_2 - fc2_in_0_s_2;
-    wire signed [5:0] fc2_n8_s1_xh = $signed(fc2_n8_s0[8:3]);
-    wire signed [13:0] fc2_n8_s1 = $signed({($signed({{5{fc2_n8_s1_xh[5]}}, fc2_n8_s1_xh}) - $signed({fc2_e2[9], fc2_e2})), fc2_n8_s0[2:0]});
-    wire signed [7:0] fc2_n8_s2_xh = $signed(fc2_e5[9:2]);
-    wire signed [12:0] fc2_n8_s2 = $signed({($signed({{3{fc2_n8_s2_xh[7]}}, fc2_n8_s2_xh}) - fc2_e17), fc2_e5[1:0]});
-    wire signed [13:0] fc2_n8_s3 = fc2_n8_s1 + $signed({1'b0, (~fc2_n8_s2[12]), fc2_n8_s2[11:0]});
-    reg  signed [13:0] fc2_n8_s3_d1;
-    wire signed [13:0] fc2_n8_s4 = fc2_n8_s3_d1 - $signed({{2{fc2_n5_s5_yo[11]}}, fc2_n5_s5_yo});
-    wire signed [2:0] fc2_n8_s5_xh = $signed(fc2_e15_d1_v[12:10]);
-    wire signed [14:0] fc2_n8_s5 = $signed({($signed({{2{fc2_n8_s5_xh[2]}}, fc2_n8_s5_xh}) - 5'sd5), fc2_e15_d1_v[9:0]});
-    wire signed [14:0] fc2_n8_acc = ($signed({fc2_n8_s4[13], fc2_n8_s4}) + fc2_n8_s5);
-    wire signed [8:0] fc2_n9_s0 = fc2_in_0_s_2 - fc2_in_3_s_2;
-    wire signed [5:0] fc2_n9_s1_xh = $signed(fc2_n9_s0[8:3]);
-    wire signed [12:0] fc2_n9_s1 = $signed({($signed({{4{fc2_n9_s1_xh[5]}}, fc2_n9_s1_xh}) - $signed({fc2_in_8_s_2[8], fc2_in_8_s_2})), fc2_n9_s0[2:0]});
-    wire [12:0] fc2_n9_s2_u = {($signed(fc2_n9_s1[12:1]) - $signed({{2{fc2_e11_yo[9]}}, fc2_e11_yo})), fc2_n9_s1[0]};
-    reg  [12:0] fc2_n9_s2_d1;
-    wire signed [12:0] fc2_n9_s2_d1_v = $signed(fc2_n9_s2_d1);
-    wire signed [12:0] fc2_n9_acc = ($signed({($signed(fc2_n9_s2_d1_v[12:5]) - 8'sd13), fc2_n9_s2_d1_v[4:0]}) + $signed({fc2_e10[11], fc2_e10}));
+    wire signed [10:0] fc2_csd_n6_s2_xo = $signed({1'b0, (~fc2_n3_s1[9]), fc2_n3_s1[8:0]});
+    wire signed [8:0] fc2_csd_n6_s2_xh = $signed(fc2_csd_n6_s2_xo[10:2]);
+    wire [12:0] fc2_csd_n6_s2_u = {1'b0, ($signed({fc2_csd_n6_s2_xh[8], fc2_csd_n6_s2_xh}) + $signed(fc2_csd_n6_s2_yo[9:0])), fc2_csd_n6_s2_xo[1:0]};
+    wire signed [9:0] fc2_csd_n6_s3_xh = $signed(fc2_csd_e14[10:1]);
+    wire [12:0] fc2_csd_n6_s3_u = {1'b0, ($signed({fc2_csd_n6_s3_xh[9], fc2_csd_n6_s3_xh}) - $signed({1'b1, fc2_csd_n5_s3_xo_i, fc2_csd_e16[8:0]})), fc2_csd_e14[0]};
+    reg  [12:0] fc2_csd_n6_s2_d1;
+    wire signed [12:0] fc2_csd_n6_s2_d1_v = $signed(fc2_csd_n6_s2_d1);
+    reg  [12:0] fc2_csd_n6_s3_d1;
+    wire signed [12:0] fc2_csd_n6_acc = ($signed({($signed(fc2_csd_n6_s2_d1_v[12:5]) - 8'sd111), fc2_csd_n6_s2_d1_v[4:0]}) + $signed(fc2_csd_n6_s3_d1)); // bias 0.25, less the terms' sign-extension offsets
+    wire signed [8:0] fc2_csd_n7_s0 = fc2_in_0_s_2 - fc2_in_2_s_2;
+    wire signed [11:0] fc2_csd_n7_s2 = $signed({($signed({{3{fc2_n8_s1_xh[5]}}, fc2_n8_s1_xh}) - fc2_in_8_s_2), fc2_in_8_s_2[2:0]});
+    wire signed [9:0] fc2_csd_n7_s3_xo = $signed({1'b0, (~fc2_csd_n7_s0[8]), fc2_csd_n7_s0[7:0]});
+    wire signed [7:0] fc2_csd_n7_s3_xh = $signed(fc2_csd_n7_s3_xo[9:2]);
+    wire signed [9:0] fc2_csd_n7_s3_hi = $signed({{2{fc2_csd_n7_s3_xh[7]}}, fc2_csd_n7_s3_xh}) + $signed({1'b0, (~fc2_n3_s1_2[8]), fc2_n3_s1_2[7:0]});
+    wire signed [11:0] fc2_csd_n7_s4 = $signed({($signed(fc2_csd_n7_s2[11:1]) + fc2_csd_e0), fc2_csd_n7_s2[0]});
+    wire signed [8:0] fc2_csd_n7_s5_xh = $signed(fc2_csd_e2[9:1]);
+    wire signed [11:0] fc2_csd_n7_s5 = $signed({1'b0, ($signed({fc2_csd_n7_s5_xh[8], fc2_csd_n7_s5_xh}) + $signed(fc2_csd_e17[9:0])), fc2_csd_e2[0]});
+    reg  [12:0] fc2_csd_n7_s3_d1;
+    reg  [12:0] fc2_csd_n7_s6_yo_d1;
+    wire signed [6:0] fc2_csd_n7_s7_xh = $signed(fc2_csd_n7_s5[11:5]);
+    wire [13:0] fc2_csd_n7_s7_u = {1'b0, ($signed({fc2_csd_n7_s7_xh[6], fc2_csd_n7_s7_xh}) + 8'sd103), fc2_csd_n7_s5[4:0]}; // bias 0.25, less the terms' sign-extension offsets
+    reg  [13:0] fc2_csd_n7_s7_d1;
+    wire signed [13:0] fc2_csd_n7_acc = ($signed({1'b0, ($signed(fc2_csd_n7_s3_d1) - $signed(fc2_csd_n7_s6_yo_d1))}) - $signed(fc2_csd_n7_s7_d1));
+    wire signed [8:0] fc2_csd_n8_s0 = fc2_in_9_s_2 - fc2_in_0_s_2;
+    wire signed [5:0] fc2_csd_n8_s1_xh = $signed(fc2_csd_n8_s0[8:3]);
+    wire signed [13:0] fc2_csd_n8_s1 = $signed({($signed({{5{fc2_csd_n8_s1_xh[5]}}, fc2_csd_n8_s1_xh}) - $signed({fc2_csd_e2[9], fc2_csd_e2})), fc2_csd_n8_s0[2:0]});
+    wire signed [7:0] fc2_csd_n8_s2_xh = $signed(fc2_csd_e5[9:2]);
+    wire signed [12:0] fc2_csd_n8_s2 = $signed({($signed({{3{fc2_csd_n8_s2_xh[7]}}, fc2_csd_n8_s2_xh}) - fc2_csd_e17), fc2_csd_e5[1:0]});
+    wire signed [13:0] fc2_csd_n8_s3 = fc2_csd_n8_s1 + $signed({1'b0, (~fc2_csd_n8_s2[12]), fc2_csd_n8_s2[11:0]});
+    reg  signed [13:0] fc2_csd_n8_s3_d1;
+    wire signed [13:0] fc2_csd_n8_s4 = fc2_csd_n8_s3_d1 - $signed({{2{fc2_csd_n5_s5_yo[11]}}, fc2_csd_n5_s5_yo});
+    wire signed [2:0] fc2_csd_n8_s5_xh = $signed(fc2_csd_e15_d1_v[12:10]);
+    wire signed [14:0] fc2_csd_n8_s5 = $signed({($signed({{2{fc2_csd_n8_s5_xh[2]}}, fc2_csd_n8_s5_xh}) - 5'sd5), fc2_csd_e15_d1_v[9:0]});
+    wire signed [14:0] fc2_csd_n8_acc = ($signed({fc2_csd_n8_s4[13], fc2_csd_n8_s4}) + fc2_csd_n8_s5);
+    wire signed [5:0] fc2_csd_n9_s1_xh = $signed(fc2_n9_s0[8:3]);
+    wire signed [12:0] fc2_csd_n9_s1 = $signed({($signed({{4{fc2_csd_n9_s1_xh[5]}}, fc2_csd_n9_s1_xh}) - $signed({fc2_in_8_s_2[8], fc2_in_8_s_2})), fc2_n9_s0[2:0]});
+    wire [12:0] fc2_csd_n9_s2_u = {($signed(fc2_csd_n9_s1[12:1]) - $signed({{2{fc2_csd_e11_yo[9]}}, fc2_csd_e11_yo})), fc2_csd_n9_s1[0]};
+    reg  [12:0] fc2_csd_n9_s2_d1;
+    wire signed [12:0] fc2_csd_n9_s2_d1_v = $signed(fc2_csd_n9_s2_d1);
+    wire signed [12:0] fc2_csd_n9_acc = ($signed({($signed(fc2_csd_n9_s2_d1_v[12:5]) - 8'sd13), fc2_csd_n9_s2_d1_v[4:0]}) + $signed({fc2_csd_e10[11], fc2_csd_e10}));
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_e8_d1 <= fc2_e8_u;
+            fc2_csd_e8_d1 <= fc2_csd_e8_u;
             fc2_in_5_s_2_d1 <= in_data[47:40];
-            fc2_n0_s1_d1 <= fc2_e11 - $signed({fc2_n0_s0[9], fc2_n0_s0});
-            fc2_e14_d1 <= fc2_e14_u;
-            fc2_n1_s3_d1 <= fc2_n1_s3_u;
-            fc2_n1_s4_d1 <= fc2_n1_s4_u;
-            fc2_n2_s4_d1 <= {1'b0, fc2_n2_s4_m};
-            fc2_n2_s5_d1 <= {($signed(fc2_n2_s3[11:5]) - 7'sd39), fc2_n2_s3[4:0]}; // bias 0.25, less the terms' sign-extension offsets
-            fc2_n3_s2_d1 <= {1'b0, ($signed(fc2_n3_s2_xo[11:1]) + $signed(fc2_e13[10:0])), fc2_n3_s2_xo[0]};
-            fc2_e15_d1 <= fc2_e15_u;
-            fc2_n4_s1_d1 <= {1'b0, fc2_n4_s1_m};
-            fc2_n4_s2_d1 <= {1'b0, ($signed(fc2_e13[11:1]) + fc2_e11), fc2_e13[0]};
-            fc2_n5_s3_d1 <= fc2_n5_s3_u;
-            fc2_e9_d1 <= $signed({{2{fc2_in_8_s_2[8]}}, fc2_in_8_s_2}) - fc2_e0;
-            fc2_n5_s4_d1 <= fc2_n5_s1 + $signed({fc2_n5_s2[11], fc2_n5_s2});
-            fc2_n6_s2_d1 <= fc2_n6_s2_u;
-            fc2_n6_s3_d1 <= fc2_n6_s3_u;
-            fc2_n7_s3_d1 <= {1'b0, fc2_n7_s3_hi, fc2_n7_s3_xo[1:0]};
-            fc2_n7_s6_yo_d1 <= {1'b1, (~fc2_n7_s4[11]), fc2_n7_s4[10:0]};
-            fc2_n7_s7_d1 <= fc2_n7_s7_u;
-            fc2_n8_s3_d1 <= fc2_n8_s3;
-            fc2_n9_s2_d1 <= fc2_n9_s2_u;
+            fc2_csd_n0_s1_d1 <= fc2_csd_e11 - $signed({fc2_csd_n0_s0[9], fc2_csd_n0_s0});
+            fc2_csd_e14_d1 <= fc2_csd_e14_u;
+            fc2_csd_n1_s3_d1 <= fc2_csd_n1_s3_u;
+            fc2_csd_n1_s4_d1 <= fc2_csd_n1_s4_u;
+            fc2_csd_n2_s4_d1 <= {1'b0, fc2_csd_n2_s4_m};
+            fc2_csd_n2_s5_d1 <= {($signed(fc2_csd_n2_s3[11:5]) - 7'sd39), fc2_csd_n2_s3[4:0]}; // bias 0.25, less the terms' sign-extension offsets
+            fc2_csd_n3_s2_d1 <= {1'b0, ($signed(fc2_csd_n3_s2_xo[11:1]) + $signed(fc2_csd_e13[10:0])), fc2_csd_n3_s2_xo[0]};
+            fc2_csd_e15_d1 <= fc2_csd_e15_u;
+            fc2_csd_n4_s1_d1 <= {1'b0, fc2_csd_n4_s1_m};
+            fc2_csd_n4_s2_d1 <= {1'b0, ($signed(fc2_csd_e13[11:1]) + fc2_csd_e11), fc2_csd_e13[0]};
+            fc2_csd_n5_s3_d1 <= fc2_csd_n5_s3_u;
+            fc2_csd_e9_d1 <= $signed({{2{fc2_in_8_s_2[8]}}, fc2_in_8_s_2}) - fc2_csd_e0;
+            fc2_csd_n5_s4_d1 <= fc2_csd_n5_s1 + $signed({fc2_csd_n5_s2[11], fc2_csd_n5_s2});
+            fc2_csd_n6_s2_d1 <= fc2_csd_n6_s2_u;
+            fc2_csd_n6_s3_d1 <= fc2_csd_n6_s3_u;
+            fc2_csd_n7_s3_d1 <= {1'b0, fc2_csd_n7_s3_hi, fc2_csd_n7_s3_xo[1:0]};
+            fc2_csd_n7_s6_yo_d1 <= {1'b1, (~fc2_csd_n7_s4[11]), fc2_csd_n7_s4[10:0]};
+            fc2_csd_n7_s7_d1 <= fc2_csd_n7_s7_u;
+            fc2_csd_n8_s3_d1 <= fc2_csd_n8_s3;
+            fc2_csd_n9_s2_d1 <= fc2_csd_n9_s2_u;
         end
     end
 
-    assign out_data = {$signed({{5{fc2_n9_acc[12]}}, fc2_n9_acc}), $signed({{3{fc2_n8_acc[14]}}, fc2_n8_acc}), $signed({{4{fc2_n7_acc[13]}}, fc2_n7_acc}), $signed({{5{fc2_n6_acc[12]}}, fc2_n6_acc}), $signed({{4{fc2_n5_acc[13]}}, fc2_n5_acc}), $signed({{4{fc2_n4_acc[13]}}, fc2_n4_acc}), $signed({{5{fc2_n3_acc[12]}}, fc2_n3_acc}), $signed({{5{fc2_n2_acc[12]}}, fc2_n2_acc}), $signed({{4{fc2_n1_acc[13]}}, fc2_n1_acc}), $signed({{4{fc2_n0_acc[13]}}, fc2_n0_acc})};
+    assign out_data = {$signed({{5{fc2_csd_n9_acc[12]}}, fc2_csd_n9_acc}), $signed({{3{fc2_csd_n8_acc[14]}}, fc2_csd_n8_acc}), $signed({{4{fc2_csd_n7_acc[13]}}, fc2_csd_n7_acc}), $signed({{5{fc2_csd_n6_acc[12]}}, fc2_csd_n6_acc}), $signed({{4{fc2_csd_n5_acc[13]}}, fc2_csd_n5_acc}), $signed({{4{fc2_csd_n4_acc[13]}}, fc2_csd_n4_acc}), $signed({{5{fc2_csd_n3_acc[12]}}, fc2_csd_n3_acc}), $signed({{5{fc2_csd_n2_acc[12]}}, fc2_csd_n2_acc}), $signed({{4{fc2_csd_n1_acc[13]}}, fc2_csd_n1_acc}), $signed({{4{fc2_csd_n0_acc[13]}}, fc2_csd_n0_acc})};
 
 endmodule
 

@@ -3,9 +3,10 @@
 // input  type: ufixed<8,4,RND_CONV,SAT>
 // output type: fixed<18,11>
 // kernel type: fixed<4,1>, bias type: fixed<4,2>, accumulator: auto (exact)
-// constant products: shift-add, 25 CSD digits, 3 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 22 adder(s); inputs arrive 3.48 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 25 signed (binary where as few as CSD) digits, 4 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 21 adder(s); inputs arrive 3.48 ns into the first stage (combinational layer in front)
 // longest path per stage (delay model, ns): 3.48 | 3.38
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module atlas_rpc_student_fc3 (
@@ -15,64 +16,62 @@ module atlas_rpc_student_fc3 (
     output wire [35:0] out_data
 );
 
+    reg  [7:0] fc3_in_0_s_2_d1;
+    reg  [7:0] fc3_in_6_s_2_d1;
+    wire signed [8:0] fc3_in_6_s_2_d1_v = $signed({1'd0, fc3_in_6_s_2_d1});
+    wire signed [8:0] fc3_e0 = $signed({1'd0, fc3_in_0_s_2_d1}) - fc3_in_6_s_2_d1_v;
     reg  [7:0] fc3_in_2_s_2_d1;
     wire signed [8:0] fc3_in_2_s_2_d1_v = $signed({1'd0, fc3_in_2_s_2_d1});
     reg  [7:0] fc3_in_4_s_2_d1;
     wire signed [8:0] fc3_in_4_s_2_d1_v = $signed({1'd0, fc3_in_4_s_2_d1});
-    wire signed [8:0] fc3_e0 = fc3_in_2_s_2_d1_v - fc3_in_4_s_2_d1_v;
+    wire signed [8:0] fc3_e1 = fc3_in_2_s_2_d1_v - fc3_in_4_s_2_d1_v;
     reg  [7:0] fc3_in_5_s_2_d1;
     reg  [7:0] fc3_in_7_s_2_d1;
-    wire signed [9:0] fc3_e1 = $signed({1'b0, ($signed({1'd0, fc3_in_5_s_2_d1}) + $signed({1'd0, fc3_in_7_s_2_d1}))});
-    reg  [7:0] fc3_in_6_s_2_d1;
-    wire signed [8:0] fc3_in_6_s_2_d1_v = $signed({1'd0, fc3_in_6_s_2_d1});
-    wire signed [7:0] fc3_e2_xh = $signed(fc3_in_6_s_2_d1_v[8:1]);
-    wire signed [10:0] fc3_e2 = $signed({($signed({{2{fc3_e2_xh[7]}}, fc3_e2_xh}) - fc3_e1), fc3_in_6_s_2_d1_v[0]});
-    reg  [7:0] fc3_in_0_s_2_d1;
-    wire signed [8:0] fc3_in_0_s_2_d1_v = $signed({1'd0, fc3_in_0_s_2_d1});
-    reg  [7:0] fc3_in_1_s_2_d1;
-    wire signed [8:0] fc3_in_1_s_2_d1_v = $signed({1'd0, fc3_in_1_s_2_d1});
-    wire signed [9:0] fc3_n0_s0 = $signed({1'b0, (fc3_in_0_s_2_d1_v + fc3_in_1_s_2_d1_v)});
-    reg  [7:0] fc3_in_3_s_2_d1;
-    wire signed [8:0] fc3_in_3_s_2_d1_v = $signed({1'd0, fc3_in_3_s_2_d1});
-    wire signed [6:0] fc3_n0_s1_xh = $signed(fc3_in_3_s_2_d1_v[8:2]);
-    wire signed [11:0] fc3_n0_s1 = $signed({1'b0, ($signed({{2{fc3_n0_s1_xh[6]}}, fc3_n0_s1_xh}) + fc3_in_1_s_2_d1_v), fc3_in_3_s_2_d1_v[1:0]});
-    reg  [7:0] fc3_in_8_s_2_d1;
-    wire signed [8:0] fc3_in_8_s_2_d1_v = $signed({1'd0, fc3_in_8_s_2_d1});
+    wire signed [9:0] fc3_e2 = $signed({1'b0, ($signed({1'd0, fc3_in_5_s_2_d1}) + $signed({1'd0, fc3_in_7_s_2_d1}))});
     reg  [7:0] fc3_in_9_s_2_d1;
     wire signed [8:0] fc3_in_9_s_2_d1_v = $signed({1'd0, fc3_in_9_s_2_d1});
-    wire signed [8:0] fc3_n0_s2 = fc3_in_8_s_2_d1_v - fc3_in_9_s_2_d1_v;
-    wire signed [8:0] fc3_n0_s3_xh = $signed(fc3_n0_s0[9:1]);
-    wire signed [12:0] fc3_n0_s3 = $signed({($signed({{3{fc3_n0_s3_xh[8]}}, fc3_n0_s3_xh}) - fc3_n0_s1), fc3_n0_s0[0]});
-    wire signed [9:0] fc3_n0_s4_yo = $signed({1'b0, (~fc3_e0[8]), fc3_e0[7:0]});
-    wire signed [9:0] fc3_n0_s4_m = $signed({1'b0, (~fc3_n0_s2[8]), fc3_n0_s2[7:0]}) + fc3_n0_s4_yo;
-    wire signed [10:0] fc3_n0_s4 = $signed({1'b0, fc3_n0_s4_m});
-    wire signed [12:0] fc3_n0_s5 = $signed({($signed(fc3_n0_s3[12:2]) + $signed({fc3_n0_s4_yo[9], fc3_n0_s4_yo})), fc3_n0_s3[1:0]});
-    wire fc3_n0_s6_yo_i = ~fc3_e2[10];
-    wire signed [12:0] fc3_n0_s6 = $signed({1'b0, ($signed({fc3_n0_s4[10], fc3_n0_s4}) - $signed({1'b1, fc3_n0_s6_yo_i, fc3_e2[9:0]}))});
-    wire signed [3:0] fc3_n0_s7_xh = $signed(fc3_n0_s5[12:9]);
+    wire signed [7:0] fc3_e3_xh = $signed(fc3_in_9_s_2_d1_v[8:1]);
+    wire signed [10:0] fc3_e3 = $signed({($signed({{2{fc3_e3_xh[7]}}, fc3_e3_xh}) - fc3_e2), fc3_in_9_s_2_d1_v[0]});
+    reg  [7:0] fc3_in_1_s_2_d1;
+    wire signed [8:0] fc3_in_1_s_2_d1_v = $signed({1'd0, fc3_in_1_s_2_d1});
+    wire signed [5:0] fc3_n0_s0_xh = $signed(fc3_in_1_s_2_d1_v[8:3]);
+    wire signed [11:0] fc3_n0_s0 = $signed({($signed({{3{fc3_n0_s0_xh[5]}}, fc3_n0_s0_xh}) - fc3_in_1_s_2_d1_v), fc3_in_1_s_2_d1_v[2:0]});
+    reg  [7:0] fc3_in_8_s_2_d1;
+    wire signed [8:0] fc3_in_8_s_2_d1_v = $signed({1'd0, fc3_in_8_s_2_d1});
+    reg  [7:0] fc3_in_3_s_2_d1;
+    wire signed [8:0] fc3_in_3_s_2_d1_v = $signed({1'd0, fc3_in_3_s_2_d1});
+    wire signed [7:0] fc3_n0_s1_xh = $signed(fc3_in_8_s_2_d1_v[8:1]);
+    wire signed [9:0] fc3_n0_s1 = $signed({($signed({fc3_n0_s1_xh[7], fc3_n0_s1_xh}) - fc3_in_3_s_2_d1_v), fc3_in_8_s_2_d1_v[0]});
+    wire signed [10:0] fc3_n0_s2_yo = $signed({1'b0, (~fc3_n0_s1[9]), fc3_n0_s1[8:0]});
+    wire signed [11:0] fc3_n0_s2 = fc3_n0_s0 + $signed({fc3_n0_s2_yo[10], fc3_n0_s2_yo});
+    wire signed [9:0] fc3_n0_s3_yo = $signed({1'b0, (~fc3_e1[8]), fc3_e1[7:0]});
+    wire signed [9:0] fc3_n0_s3_xo = $signed({1'b0, (~fc3_e0[8]), fc3_e0[7:0]});
+    wire signed [10:0] fc3_n0_s3 = $signed({1'b0, (fc3_n0_s3_xo + fc3_n0_s3_yo)});
+    wire signed [12:0] fc3_n0_s4_xo = $signed({1'b0, (~fc3_n0_s2[11]), fc3_n0_s2[10:0]});
+    wire signed [13:0] fc3_n0_s4 = $signed({1'b0, ($signed(fc3_n0_s4_xo[12:2]) + $signed({fc3_n0_s3_yo[9], fc3_n0_s3_yo})), fc3_n0_s4_xo[1:0]});
+    wire signed [11:0] fc3_n0_s5_yo = $signed({1'b1, (~fc3_e3[10]), fc3_e3[9:0]});
+    wire signed [12:0] fc3_n0_s5 = $signed({1'b0, ($signed({fc3_n0_s3[10], fc3_n0_s3}) - fc3_n0_s5_yo)});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n0_s7 = $signed({($signed({fc3_n0_s7_xh[3], fc3_n0_s7_xh}) - 5'sd5), fc3_n0_s5[8:0]});
+    wire signed [13:0] fc3_n0_s6 = $signed({($signed(fc3_n0_s4[13:10]) - 4'sd5), fc3_n0_s4[9:0]}); // bias 0, less the terms' sign-extension offsets
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n1_s0_xh = $signed(fc3_in_1_s_2_d1_v[8:1]);
-    wire signed [10:0] fc3_n1_s0 = $signed({1'b0, ($signed({fc3_n1_s0_xh[7], fc3_n1_s0_xh}) + fc3_in_0_s_2_d1_v), fc3_in_1_s_2_d1_v[0]});
-    wire signed [8:0] fc3_n1_s1 = fc3_in_2_s_2_d1_v - fc3_in_3_s_2_d1_v;
-    wire signed [6:0] fc3_n1_s2_xh = $signed(fc3_in_4_s_2_d1_v[8:2]);
-    wire signed [10:0] fc3_n1_s2 = $signed({($signed({{2{fc3_n1_s2_xh[6]}}, fc3_n1_s2_xh}) - fc3_in_6_s_2_d1_v), fc3_in_4_s_2_d1_v[1:0]});
-    wire signed [9:0] fc3_n1_s3 = $signed({1'b0, (fc3_in_8_s_2_d1_v + fc3_in_9_s_2_d1_v)});
-    wire signed [11:0] fc3_n1_s4 = $signed({1'b0, ($signed(fc3_n1_s0[10:1]) + $signed({fc3_in_9_s_2_d1_v[8], fc3_in_9_s_2_d1_v})), fc3_n1_s0[0]});
+    wire signed [7:0] fc3_n1_s0_xh = $signed(fc3_in_2_s_2_d1_v[8:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc3_n1_s5_yo = $signed({1'b0, (~fc3_n1_s2[10]), fc3_n1_s2[9:0]});
+    wire signed [10:0] fc3_n1_s0 = $signed({1'b0, ($signed({fc3_n1_s0_xh[7], fc3_n1_s0_xh}) + fc3_in_1_s_2_d1_v), fc3_in_2_s_2_d1_v[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc3_n1_s5_xo = $signed({1'b0, (~fc3_n1_s1[8]), fc3_n1_s1[7:0]});
-    wire signed [8:0] fc3_n1_s5_xh = $signed(fc3_n1_s5_xo[9:1]);
-    wire signed [12:0] fc3_n1_s5 = $signed({1'b0, ($signed({{2{fc3_n1_s5_xh[8]}}, fc3_n1_s5_xh}) + $signed(fc3_n1_s5_yo[10:0])), fc3_n1_s5_xo[0]});
-    wire signed [8:0] fc3_n1_s6_xh = $signed(fc3_n1_s3[9:1]);
-    wire signed [12:0] fc3_n1_s6 = $signed({($signed({{3{fc3_n1_s6_xh[8]}}, fc3_n1_s6_xh}) - fc3_n1_s4), fc3_n1_s3[0]});
+    wire signed [7:0] fc3_n1_s1_xh = $signed(fc3_in_3_s_2_d1_v[8:1]);
+    wire signed [9:0] fc3_n1_s1 = $signed({($signed({fc3_n1_s1_xh[7], fc3_n1_s1_xh}) - fc3_in_4_s_2_d1_v), fc3_in_3_s_2_d1_v[0]});
+    wire signed [10:0] fc3_n1_s2 = $signed({1'b0, ($signed({fc3_n0_s1_xh[7], fc3_n0_s1_xh}) + fc3_in_6_s_2_d1_v), fc3_in_8_s_2_d1_v[0]});
+    wire signed [10:0] fc3_n1_s3 = $signed({1'b0, ($signed(fc3_n1_s0[9:0]) + $signed({fc3_in_9_s_2_d1_v[8], fc3_in_9_s_2_d1_v}))});
+    wire signed [10:0] fc3_n1_s4_m = $signed({1'b0, (~fc3_n1_s1[9]), fc3_n1_s1[8:0]}) + fc3_n1_s2;
+    wire signed [11:0] fc3_n1_s4 = $signed({1'b0, fc3_n1_s4_m});
+    wire signed [8:0] fc3_n1_s5_xh = $signed(fc3_n1_s3[10:2]);
+    wire signed [12:0] fc3_n1_s5 = $signed({1'b0, ($signed({fc3_n1_s5_xh[8], fc3_n1_s5_xh}) + fc3_n0_s3_xo), fc3_n1_s3[1:0]});
+    wire signed [10:0] fc3_n1_s6_xh = $signed(fc3_n1_s4[11:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n1_s7 = $signed({1'b0, ($signed(fc3_n1_s5[12:1]) + $signed({1'b0, fc3_n0_s6_yo_i, fc3_e2[9:0]})), fc3_n1_s5[0]});
+    wire signed [13:0] fc3_n1_s6 = $signed({1'b0, ($signed({fc3_n1_s6_xh[10], fc3_n1_s6_xh}) - fc3_n0_s5_yo), fc3_n1_s4[0]});
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n1_s8 = $signed({1'b0, ($signed(fc3_n1_s6[12:8]) + 5'sh11), fc3_n1_s6[7:0]});
+    wire signed [13:0] fc3_n1_s7 = $signed({1'b0, ($signed(fc3_n1_s5[12:9]) + 4'sd3), fc3_n1_s5[8:0]});
     /* verilator lint_on UNUSEDSIGNAL */
     reg  signed [12:0] fc3_out_0;
     wire signed [12:0] fc3_out_0_v = fc3_out_0;
@@ -81,18 +80,18 @@ module atlas_rpc_student_fc3 (
 
     always @(posedge clk) begin
         if (ce) begin
+            fc3_in_0_s_2_d1 <= in_data[7:0];
+            fc3_in_6_s_2_d1 <= in_data[55:48];
             fc3_in_2_s_2_d1 <= in_data[23:16];
             fc3_in_4_s_2_d1 <= in_data[39:32];
             fc3_in_5_s_2_d1 <= in_data[47:40];
             fc3_in_7_s_2_d1 <= in_data[63:56];
-            fc3_in_6_s_2_d1 <= in_data[55:48];
-            fc3_in_0_s_2_d1 <= in_data[7:0];
-            fc3_in_1_s_2_d1 <= in_data[15:8];
-            fc3_in_3_s_2_d1 <= in_data[31:24];
-            fc3_in_8_s_2_d1 <= in_data[71:64];
             fc3_in_9_s_2_d1 <= in_data[79:72];
-            fc3_out_0 <= $signed(fc3_n0_s7[12:0]) + fc3_n0_s6;
-            fc3_out_1 <= $signed(fc3_n1_s7[12:0]) - $signed(fc3_n1_s8[12:0]);
+            fc3_in_1_s_2_d1 <= in_data[15:8];
+            fc3_in_8_s_2_d1 <= in_data[71:64];
+            fc3_in_3_s_2_d1 <= in_data[31:24];
+            fc3_out_0 <= $signed(fc3_n0_s6[12:0]) + fc3_n0_s5;
+            fc3_out_1 <= $signed(fc3_n1_s7[12:0]) - $signed(fc3_n1_s6[12:0]);
         end
     end
 

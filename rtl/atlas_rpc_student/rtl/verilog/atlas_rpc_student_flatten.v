@@ -6,6 +6,7 @@
 // flatten: the values pass through in order (wiring)
 // latency: 0 clock cycle(s) (outputs not registered: they arrive 1.50 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.50 ns into the first stage (combinational layer in front)
 // longest path per stage (delay model, ns): 1.50 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module atlas_rpc_student_flatten (

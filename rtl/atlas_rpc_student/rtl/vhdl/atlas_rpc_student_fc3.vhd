@@ -3,9 +3,10 @@
 -- input  type: ufixed<8,4,RND_CONV,SAT>
 -- output type: fixed<18,11>
 -- kernel type: fixed<4,1>, bias type: fixed<4,2>, accumulator: auto (exact)
--- constant products: shift-add, 25 CSD digits, 3 subexpression(s) shared across the matrix
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 22 adder(s); inputs arrive 3.48 ns into the first stage (combinational layer in front)
+-- constant products: shift-add, 25 signed (binary where as few as CSD) digits, 4 subexpression(s) shared across the matrix
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 21 adder(s); inputs arrive 3.48 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 3.48 | 3.38
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -21,8 +22,8 @@ entity atlas_rpc_student_fc3 is
 end entity atlas_rpc_student_fc3;
 
 architecture rtl of atlas_rpc_student_fc3 is
-  signal fc3_in_2_s_2_d1, fc3_in_4_s_2_d1, fc3_in_5_s_2_d1, fc3_in_7_s_2_d1, fc3_in_6_s_2_d1, fc3_in_0_s_2_d1 : unsigned(7 downto 0);
-  signal fc3_in_1_s_2_d1, fc3_in_3_s_2_d1, fc3_in_8_s_2_d1, fc3_in_9_s_2_d1 : unsigned(7 downto 0);
+  signal fc3_in_0_s_2_d1, fc3_in_6_s_2_d1, fc3_in_2_s_2_d1, fc3_in_4_s_2_d1, fc3_in_5_s_2_d1, fc3_in_7_s_2_d1 : unsigned(7 downto 0);
+  signal fc3_in_9_s_2_d1, fc3_in_1_s_2_d1, fc3_in_8_s_2_d1, fc3_in_3_s_2_d1 : unsigned(7 downto 0);
   signal fc3_out_0, fc3_out_0_v, fc3_out_1, fc3_out_1_v : signed(12 downto 0);
 begin
   fc3_out_0_v <= fc3_out_0;
@@ -30,94 +31,90 @@ begin
   out_data <= std_logic_vector(resize(fc3_out_1_v, 18)) & std_logic_vector(resize(fc3_out_0_v, 18));
 
   process (clk)
-    variable fc3_in_2_s_2_d1_v, fc3_in_4_s_2_d1_v, fc3_e0 : signed(8 downto 0);
-    variable fc3_e1 : signed(9 downto 0);
-    variable fc3_in_6_s_2_d1_v : signed(8 downto 0);
-    variable fc3_e2_xh : signed(7 downto 0);
-    variable fc3_e2 : signed(10 downto 0);
-    variable fc3_in_0_s_2_d1_v, fc3_in_1_s_2_d1_v : signed(8 downto 0);
-    variable fc3_n0_s0 : signed(9 downto 0);
-    variable fc3_in_3_s_2_d1_v : signed(8 downto 0);
-    variable fc3_n0_s1_xh : signed(6 downto 0);
-    variable fc3_n0_s1 : signed(11 downto 0);
-    variable fc3_in_8_s_2_d1_v, fc3_in_9_s_2_d1_v, fc3_n0_s2, fc3_n0_s3_xh : signed(8 downto 0);
-    variable fc3_n0_s3 : signed(12 downto 0);
-    variable fc3_n0_s4_yo, fc3_n0_s4_m : signed(9 downto 0);
-    variable fc3_n0_s4 : signed(10 downto 0);
+    variable fc3_in_6_s_2_d1_v, fc3_e0, fc3_in_2_s_2_d1_v, fc3_in_4_s_2_d1_v, fc3_e1 : signed(8 downto 0);
+    variable fc3_e2 : signed(9 downto 0);
+    variable fc3_in_9_s_2_d1_v : signed(8 downto 0);
+    variable fc3_e3_xh : signed(7 downto 0);
+    variable fc3_e3 : signed(10 downto 0);
+    variable fc3_in_1_s_2_d1_v : signed(8 downto 0);
+    variable fc3_n0_s0_xh : signed(5 downto 0);
+    variable fc3_n0_s0 : signed(11 downto 0);
+    variable fc3_in_8_s_2_d1_v, fc3_in_3_s_2_d1_v : signed(8 downto 0);
+    variable fc3_n0_s1_xh : signed(7 downto 0);
+    variable fc3_n0_s1 : signed(9 downto 0);
+    variable fc3_n0_s2_yo : signed(10 downto 0);
+    variable fc3_n0_s2 : signed(11 downto 0);
+    variable fc3_n0_s3_yo, fc3_n0_s3_xo : signed(9 downto 0);
+    variable fc3_n0_s3 : signed(10 downto 0);
+    variable fc3_n0_s4_xo : signed(12 downto 0);
+    variable fc3_n0_s4 : signed(13 downto 0);
+    variable fc3_n0_s5_yo : signed(11 downto 0);
     variable fc3_n0_s5 : signed(12 downto 0);
-    variable fc3_n0_s6_yo_i : std_logic;
-    variable fc3_n0_s6 : signed(12 downto 0);
-    variable fc3_n0_s7_xh : signed(3 downto 0);
-    variable fc3_n0_s7 : signed(13 downto 0);
+    variable fc3_n0_s6 : signed(13 downto 0); -- bias 0, less the terms' sign-extension offsets
     variable fc3_n1_s0_xh : signed(7 downto 0);
     variable fc3_n1_s0 : signed(10 downto 0);
-    variable fc3_n1_s1 : signed(8 downto 0);
-    variable fc3_n1_s2_xh : signed(6 downto 0);
-    variable fc3_n1_s2 : signed(10 downto 0);
-    variable fc3_n1_s3 : signed(9 downto 0);
-    variable fc3_n1_s4, fc3_n1_s5_yo : signed(11 downto 0);
-    variable fc3_n1_s5_xo : signed(9 downto 0);
+    variable fc3_n1_s1_xh : signed(7 downto 0);
+    variable fc3_n1_s1 : signed(9 downto 0);
+    variable fc3_n1_s2, fc3_n1_s3, fc3_n1_s4_m : signed(10 downto 0);
+    variable fc3_n1_s4 : signed(11 downto 0);
     variable fc3_n1_s5_xh : signed(8 downto 0);
     variable fc3_n1_s5 : signed(12 downto 0);
-    variable fc3_n1_s6_xh : signed(8 downto 0);
-    variable fc3_n1_s6 : signed(12 downto 0);
-    variable fc3_n1_s7, fc3_n1_s8 : signed(13 downto 0);
+    variable fc3_n1_s6_xh : signed(10 downto 0);
+    variable fc3_n1_s6, fc3_n1_s7 : signed(13 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
+        fc3_in_6_s_2_d1_v := signed(resize(fc3_in_6_s_2_d1, 9));
+        fc3_e0 := signed(resize(fc3_in_0_s_2_d1, 9)) - fc3_in_6_s_2_d1_v;
         fc3_in_2_s_2_d1_v := signed(resize(fc3_in_2_s_2_d1, 9));
         fc3_in_4_s_2_d1_v := signed(resize(fc3_in_4_s_2_d1, 9));
-        fc3_e0 := fc3_in_2_s_2_d1_v - fc3_in_4_s_2_d1_v;
-        fc3_e1 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((signed(resize(fc3_in_5_s_2_d1, 9)) + signed(resize(fc3_in_7_s_2_d1, 9))))))));
-        fc3_in_6_s_2_d1_v := signed(resize(fc3_in_6_s_2_d1, 9));
-        fc3_e2_xh := fc3_in_6_s_2_d1_v(8 downto 1);
-        fc3_e2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e2_xh, 10) - fc3_e1)) & std_logic_vector(unsigned(fc3_in_6_s_2_d1_v(0 downto 0)))))));
-        fc3_in_0_s_2_d1_v := signed(resize(fc3_in_0_s_2_d1, 9));
-        fc3_in_1_s_2_d1_v := signed(resize(fc3_in_1_s_2_d1, 9));
-        fc3_n0_s0 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_in_0_s_2_d1_v + fc3_in_1_s_2_d1_v))))));
-        fc3_in_3_s_2_d1_v := signed(resize(fc3_in_3_s_2_d1, 9));
-        fc3_n0_s1_xh := fc3_in_3_s_2_d1_v(8 downto 2);
-        fc3_n0_s1 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n0_s1_xh, 9) + fc3_in_1_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_3_s_2_d1_v(1 downto 0)))))));
-        fc3_in_8_s_2_d1_v := signed(resize(fc3_in_8_s_2_d1, 9));
+        fc3_e1 := fc3_in_2_s_2_d1_v - fc3_in_4_s_2_d1_v;
+        fc3_e2 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((signed(resize(fc3_in_5_s_2_d1, 9)) + signed(resize(fc3_in_7_s_2_d1, 9))))))));
         fc3_in_9_s_2_d1_v := signed(resize(fc3_in_9_s_2_d1, 9));
-        fc3_n0_s2 := fc3_in_8_s_2_d1_v - fc3_in_9_s_2_d1_v;
-        fc3_n0_s3_xh := fc3_n0_s0(9 downto 1);
-        fc3_n0_s3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s3_xh, 12) - fc3_n0_s1)) & std_logic_vector(unsigned(fc3_n0_s0(0 downto 0)))))));
-        fc3_n0_s4_yo := signed((unsigned(std_logic_vector'('0' & (not fc3_e0(8)) & std_logic_vector(unsigned(fc3_e0(7 downto 0)))))));
-        fc3_n0_s4_m := signed((unsigned(std_logic_vector'('0' & (not fc3_n0_s2(8)) & std_logic_vector(unsigned(fc3_n0_s2(7 downto 0))))))) + fc3_n0_s4_yo;
-        fc3_n0_s4 := signed((unsigned(std_logic_vector'('0' & std_logic_vector(fc3_n0_s4_m)))));
-        fc3_n0_s5 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n0_s3(12 downto 2) + resize(fc3_n0_s4_yo, 11))) & std_logic_vector(unsigned(fc3_n0_s3(1 downto 0)))))));
-        fc3_n0_s6_yo_i := not fc3_e2(10);
-        fc3_n0_s6 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n0_s4, 12) - signed((unsigned(std_logic_vector'('1' & fc3_n0_s6_yo_i & std_logic_vector(unsigned(fc3_e2(9 downto 0)))))))))))));
-        fc3_n0_s7_xh := fc3_n0_s5(12 downto 9);
-        fc3_n0_s7 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s7_xh, 5) - to_signed(5, 5))) & std_logic_vector(unsigned(fc3_n0_s5(8 downto 0)))))));
-        fc3_n1_s0_xh := fc3_in_1_s_2_d1_v(8 downto 1);
-        fc3_n1_s0 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n1_s0_xh, 9) + fc3_in_0_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_1_s_2_d1_v(0 downto 0)))))));
-        fc3_n1_s1 := fc3_in_2_s_2_d1_v - fc3_in_3_s_2_d1_v;
-        fc3_n1_s2_xh := fc3_in_4_s_2_d1_v(8 downto 2);
-        fc3_n1_s2 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s2_xh, 9) - fc3_in_6_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_4_s_2_d1_v(1 downto 0)))))));
-        fc3_n1_s3 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_in_8_s_2_d1_v + fc3_in_9_s_2_d1_v))))));
-        fc3_n1_s4 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n1_s0(10 downto 1) + resize(fc3_in_9_s_2_d1_v, 10))) & std_logic_vector(unsigned(fc3_n1_s0(0 downto 0)))))));
-        fc3_n1_s5_yo := signed((unsigned(std_logic_vector'('0' & (not fc3_n1_s2(10)) & std_logic_vector(unsigned(fc3_n1_s2(9 downto 0)))))));
-        fc3_n1_s5_xo := signed((unsigned(std_logic_vector'('0' & (not fc3_n1_s1(8)) & std_logic_vector(unsigned(fc3_n1_s1(7 downto 0)))))));
-        fc3_n1_s5_xh := fc3_n1_s5_xo(9 downto 1);
-        fc3_n1_s5 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n1_s5_xh, 11) + fc3_n1_s5_yo(10 downto 0))) & std_logic_vector(unsigned(fc3_n1_s5_xo(0 downto 0)))))));
-        fc3_n1_s6_xh := fc3_n1_s3(9 downto 1);
-        fc3_n1_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s6_xh, 12) - fc3_n1_s4)) & std_logic_vector(unsigned(fc3_n1_s3(0 downto 0)))))));
-        fc3_n1_s7 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n1_s5(12 downto 1) + signed((unsigned(std_logic_vector'('0' & fc3_n0_s6_yo_i & std_logic_vector(unsigned(fc3_e2(9 downto 0))))))))) & std_logic_vector(unsigned(fc3_n1_s5(0 downto 0)))))));
-        fc3_n1_s8 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n1_s6(12 downto 8) + to_signed(-15, 5))) & std_logic_vector(unsigned(fc3_n1_s6(7 downto 0)))))));
+        fc3_e3_xh := fc3_in_9_s_2_d1_v(8 downto 1);
+        fc3_e3 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_e3_xh, 10) - fc3_e2)) & std_logic_vector(unsigned(fc3_in_9_s_2_d1_v(0 downto 0)))))));
+        fc3_in_1_s_2_d1_v := signed(resize(fc3_in_1_s_2_d1, 9));
+        fc3_n0_s0_xh := fc3_in_1_s_2_d1_v(8 downto 3);
+        fc3_n0_s0 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s0_xh, 9) - fc3_in_1_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_1_s_2_d1_v(2 downto 0)))))));
+        fc3_in_8_s_2_d1_v := signed(resize(fc3_in_8_s_2_d1, 9));
+        fc3_in_3_s_2_d1_v := signed(resize(fc3_in_3_s_2_d1, 9));
+        fc3_n0_s1_xh := fc3_in_8_s_2_d1_v(8 downto 1);
+        fc3_n0_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n0_s1_xh, 9) - fc3_in_3_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_8_s_2_d1_v(0 downto 0)))))));
+        fc3_n0_s2_yo := signed((unsigned(std_logic_vector'('0' & (not fc3_n0_s1(9)) & std_logic_vector(unsigned(fc3_n0_s1(8 downto 0)))))));
+        fc3_n0_s2 := fc3_n0_s0 + resize(fc3_n0_s2_yo, 12);
+        fc3_n0_s3_yo := signed((unsigned(std_logic_vector'('0' & (not fc3_e1(8)) & std_logic_vector(unsigned(fc3_e1(7 downto 0)))))));
+        fc3_n0_s3_xo := signed((unsigned(std_logic_vector'('0' & (not fc3_e0(8)) & std_logic_vector(unsigned(fc3_e0(7 downto 0)))))));
+        fc3_n0_s3 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n0_s3_xo + fc3_n0_s3_yo))))));
+        fc3_n0_s4_xo := signed((unsigned(std_logic_vector'('0' & (not fc3_n0_s2(11)) & std_logic_vector(unsigned(fc3_n0_s2(10 downto 0)))))));
+        fc3_n0_s4 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n0_s4_xo(12 downto 2) + resize(fc3_n0_s3_yo, 11))) & std_logic_vector(unsigned(fc3_n0_s4_xo(1 downto 0)))))));
+        fc3_n0_s5_yo := signed((unsigned(std_logic_vector'('1' & (not fc3_e3(10)) & std_logic_vector(unsigned(fc3_e3(9 downto 0)))))));
+        fc3_n0_s5 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n0_s3, 12) - fc3_n0_s5_yo))))));
+        fc3_n0_s6 := signed((unsigned(std_logic_vector'(std_logic_vector((fc3_n0_s4(13 downto 10) - to_signed(5, 4))) & std_logic_vector(unsigned(fc3_n0_s4(9 downto 0)))))));
+        fc3_n1_s0_xh := fc3_in_2_s_2_d1_v(8 downto 1);
+        fc3_n1_s0 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n1_s0_xh, 9) + fc3_in_1_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_2_s_2_d1_v(0 downto 0)))))));
+        fc3_n1_s1_xh := fc3_in_3_s_2_d1_v(8 downto 1);
+        fc3_n1_s1 := signed((unsigned(std_logic_vector'(std_logic_vector((resize(fc3_n1_s1_xh, 9) - fc3_in_4_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_3_s_2_d1_v(0 downto 0)))))));
+        fc3_n1_s2 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n0_s1_xh, 9) + fc3_in_6_s_2_d1_v)) & std_logic_vector(unsigned(fc3_in_8_s_2_d1_v(0 downto 0)))))));
+        fc3_n1_s3 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n1_s0(9 downto 0) + resize(fc3_in_9_s_2_d1_v, 10)))))));
+        fc3_n1_s4_m := signed((unsigned(std_logic_vector'('0' & (not fc3_n1_s1(9)) & std_logic_vector(unsigned(fc3_n1_s1(8 downto 0))))))) + fc3_n1_s2;
+        fc3_n1_s4 := signed((unsigned(std_logic_vector'('0' & std_logic_vector(fc3_n1_s4_m)))));
+        fc3_n1_s5_xh := fc3_n1_s3(10 downto 2);
+        fc3_n1_s5 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n1_s5_xh, 10) + fc3_n0_s3_xo)) & std_logic_vector(unsigned(fc3_n1_s3(1 downto 0)))))));
+        fc3_n1_s6_xh := fc3_n1_s4(11 downto 1);
+        fc3_n1_s6 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((resize(fc3_n1_s6_xh, 12) - fc3_n0_s5_yo)) & std_logic_vector(unsigned(fc3_n1_s4(0 downto 0)))))));
+        fc3_n1_s7 := signed((unsigned(std_logic_vector'('0' & std_logic_vector((fc3_n1_s5(12 downto 9) + to_signed(3, 4))) & std_logic_vector(unsigned(fc3_n1_s5(8 downto 0)))))));
+        fc3_in_0_s_2_d1 <= unsigned(in_data(7 downto 0));
+        fc3_in_6_s_2_d1 <= unsigned(in_data(55 downto 48));
         fc3_in_2_s_2_d1 <= unsigned(in_data(23 downto 16));
         fc3_in_4_s_2_d1 <= unsigned(in_data(39 downto 32));
         fc3_in_5_s_2_d1 <= unsigned(in_data(47 downto 40));
         fc3_in_7_s_2_d1 <= unsigned(in_data(63 downto 56));
-        fc3_in_6_s_2_d1 <= unsigned(in_data(55 downto 48));
-        fc3_in_0_s_2_d1 <= unsigned(in_data(7 downto 0));
-        fc3_in_1_s_2_d1 <= unsigned(in_data(15 downto 8));
-        fc3_in_3_s_2_d1 <= unsigned(in_data(31 downto 24));
-        fc3_in_8_s_2_d1 <= unsigned(in_data(71 downto 64));
         fc3_in_9_s_2_d1 <= unsigned(in_data(79 downto 72));
-        fc3_out_0 <= fc3_n0_s7(12 downto 0) + fc3_n0_s6;
-        fc3_out_1 <= fc3_n1_s7(12 downto 0) - fc3_n1_s8(12 downto 0);
+        fc3_in_1_s_2_d1 <= unsigned(in_data(15 downto 8));
+        fc3_in_8_s_2_d1 <= unsigned(in_data(71 downto 64));
+        fc3_in_3_s_2_d1 <= unsigned(in_data(31 downto 24));
+        fc3_out_0 <= fc3_n0_s6(12 downto 0) + fc3_n0_s5;
+        fc3_out_1 <= fc3_n1_s7(12 downto 0) - fc3_n1_s6(12 downto 0);
       end if;
     end if;
   end process;

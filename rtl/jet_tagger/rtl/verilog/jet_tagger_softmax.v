@@ -6,8 +6,9 @@
 // max - x_i in ufixed<15,5> (wraps); exp table 1024 x fixed<18,8,RND,SAT> addressed by its top 10 bits
 // sum in fixed<16,6>, cast to fixed<18,8,RND,SAT>; inverse table 1024 x fixed<18,8,RND,SAT> addressed by its top 10 bits
 // the sum never exceeds 5: only the first 32 inverse-table entries can be read
-// latency: 3 clock cycle(s), II = 1; 5 multiplier(s), 4 adder(s); inputs arrive 1.51 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.70 | 3.37 | 3.79
+// latency: 3 clock cycle(s), II = 1; 5 multiplier(s), 4 adder(s); inputs arrive 1.54 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.74 | 3.37 | 3.79
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module jet_tagger_softmax (

@@ -3,8 +3,9 @@
 // input  type: fixed<16,6>
 // output type: uint<3>
 // softmax implementation: argmax (index of the largest input, lowest index on ties)
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.51 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.70 | 1.10
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 1.54 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.74 | 1.10
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module jet_tagger_argmax_argmax (

@@ -6,6 +6,7 @@
 // constant products: shift-add, 3722 CSD digits, 386 subexpression(s) shared across the matrix
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 2.31 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 1722 adder(s)
 // longest path per stage (delay model, ns): 3.78 | 2.31 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module jet_tagger_argmax_fc1 (
@@ -31,4195 +32,4195 @@ module jet_tagger_argmax_fc1 (
     wire signed [15:0] fc1_in_13 = $signed(in_data[223:208]);
     wire signed [15:0] fc1_in_14 = $signed(in_data[239:224]);
     wire signed [15:0] fc1_in_15 = $signed(in_data[255:240]);
-    wire signed [13:0] fc1_e0_xh = $signed(fc1_in_5[15:2]);
-    wire signed [17:0] fc1_e0 = $signed({($signed({{2{fc1_e0_xh[13]}}, fc1_e0_xh}) - fc1_in_5), fc1_in_5[1:0]});
-    wire signed [13:0] fc1_e1_xh = $signed(fc1_in_3[15:2]);
-    wire signed [17:0] fc1_e1 = $signed({($signed({{2{fc1_e1_xh[13]}}, fc1_e1_xh}) - fc1_in_3), fc1_in_3[1:0]});
-    wire fc1_e2_yo_i = ~fc1_in_4[15];
-    wire signed [16:0] fc1_e2_yo = $signed({1'b0, fc1_e2_yo_i, fc1_in_4[14:0]});
-    wire fc1_e2_xo_i = ~fc1_in_2[15];
-    wire signed [16:0] fc1_e2_xo = $signed({1'b0, fc1_e2_xo_i, fc1_in_2[14:0]});
-    wire signed [17:0] fc1_e2 = $signed({1'b0, (fc1_e2_xo + fc1_e2_yo)});
-    wire signed [13:0] fc1_e3_xh = $signed(fc1_in_6[15:2]);
-    wire signed [17:0] fc1_e3 = $signed({($signed({{2{fc1_e3_xh[13]}}, fc1_e3_xh}) - fc1_in_6), fc1_in_6[1:0]});
-    wire fc1_e4_yo_i = ~fc1_in_13[15];
-    wire signed [16:0] fc1_e4_yo = $signed({1'b0, fc1_e4_yo_i, fc1_in_13[14:0]});
-    wire fc1_e4_xo_i = ~fc1_in_1[15];
-    wire signed [16:0] fc1_e4_xo = $signed({1'b0, fc1_e4_xo_i, fc1_in_1[14:0]});
+    wire fc1_e0_yo_i = ~fc1_in_4[15];
+    wire signed [16:0] fc1_e0_yo = $signed({1'b0, fc1_e0_yo_i, fc1_in_4[14:0]});
+    wire fc1_e0_xo_i = ~fc1_in_3[15];
+    wire signed [16:0] fc1_e0_xo = $signed({1'b0, fc1_e0_xo_i, fc1_in_3[14:0]});
+    wire fc1_e1_yo_i = ~fc1_in_5[15];
+    wire signed [16:0] fc1_e1_yo = $signed({1'b0, fc1_e1_yo_i, fc1_in_5[14:0]});
+    wire fc1_e1_xo_i = ~fc1_in_2[15];
+    wire signed [16:0] fc1_e1_xo = $signed({1'b0, fc1_e1_xo_i, fc1_in_2[14:0]});
+    wire fc1_e2_yo_i = ~fc1_in_9[15];
+    wire signed [16:0] fc1_e2_yo = $signed({1'b0, fc1_e2_yo_i, fc1_in_9[14:0]});
+    wire fc1_e2_xo_i = ~fc1_in_1[15];
+    wire signed [16:0] fc1_e2_xo = $signed({1'b0, fc1_e2_xo_i, fc1_in_1[14:0]});
+    wire fc1_e3_yo_i = ~fc1_in_11[15];
+    wire signed [16:0] fc1_e3_yo = $signed({1'b0, fc1_e3_yo_i, fc1_in_11[14:0]});
+    wire fc1_e3_xo_i = ~fc1_in_10[15];
+    wire signed [16:0] fc1_e3_xo = $signed({1'b0, fc1_e3_xo_i, fc1_in_10[14:0]});
+    wire signed [17:0] fc1_e3 = $signed({1'b0, (fc1_e3_xo + fc1_e3_yo)});
+    wire fc1_e4_yo_i = ~fc1_in_8[15];
+    wire signed [16:0] fc1_e4_yo = $signed({1'b0, fc1_e4_yo_i, fc1_in_8[14:0]});
+    wire fc1_e4_xo_i = ~fc1_in_7[15];
+    wire signed [16:0] fc1_e4_xo = $signed({1'b0, fc1_e4_xo_i, fc1_in_7[14:0]});
     wire signed [17:0] fc1_e4 = $signed({1'b0, (fc1_e4_xo + fc1_e4_yo)});
-    wire fc1_e5_yo_i = ~fc1_in_8[15];
-    wire signed [16:0] fc1_e5_yo = $signed({1'b0, fc1_e5_yo_i, fc1_in_8[14:0]});
-    wire fc1_e5_xo_i = ~fc1_in_7[15];
-    wire signed [16:0] fc1_e5_xo = $signed({1'b0, fc1_e5_xo_i, fc1_in_7[14:0]});
-    wire signed [17:0] fc1_e5 = $signed({1'b0, (fc1_e5_xo + fc1_e5_yo)});
-    wire signed [13:0] fc1_e6_xh = $signed(fc1_in_11[15:2]);
-    wire signed [17:0] fc1_e6 = $signed({($signed({{2{fc1_e6_xh[13]}}, fc1_e6_xh}) - fc1_in_11), fc1_in_11[1:0]});
-    wire signed [13:0] fc1_e7_xh = $signed(fc1_in_10[15:2]);
-    wire signed [17:0] fc1_e7 = $signed({($signed({{2{fc1_e7_xh[13]}}, fc1_e7_xh}) - fc1_in_10), fc1_in_10[1:0]});
-    wire signed [13:0] fc1_e8_xh = $signed(fc1_in_15[15:2]);
-    wire signed [17:0] fc1_e8 = $signed({($signed({{2{fc1_e8_xh[13]}}, fc1_e8_xh}) - fc1_in_15), fc1_in_15[1:0]});
-    wire signed [13:0] fc1_e9_xh = $signed(fc1_in_12[15:2]);
-    wire signed [17:0] fc1_e9 = $signed({($signed({{2{fc1_e9_xh[13]}}, fc1_e9_xh}) - fc1_in_12), fc1_in_12[1:0]});
-    wire signed [13:0] fc1_e10_xh = $signed(fc1_in_14[15:2]);
-    wire signed [17:0] fc1_e10 = $signed({($signed({{2{fc1_e10_xh[13]}}, fc1_e10_xh}) - fc1_in_14), fc1_in_14[1:0]});
-    wire fc1_e11_yo_i = ~fc1_in_9[15];
-    wire signed [16:0] fc1_e11_yo = $signed({1'b0, fc1_e11_yo_i, fc1_in_9[14:0]});
-    wire signed [14:0] fc1_e11_xh = $signed(fc1_e11_yo[16:2]);
-    wire signed [19:0] fc1_e11 = $signed({1'b0, ($signed({{2{fc1_e11_xh[14]}}, fc1_e11_xh}) + fc1_e11_yo), fc1_e11_yo[1:0]});
-    wire signed [13:0] fc1_e12_xh = $signed(fc1_in_0[15:2]);
-    wire signed [17:0] fc1_e12 = $signed({($signed({{2{fc1_e12_xh[13]}}, fc1_e12_xh}) - fc1_in_0), fc1_in_0[1:0]});
-    wire signed [16:0] fc1_e13_yo = $signed({1'b1, fc1_e2_yo_i, fc1_in_4[14:0]});
-    wire signed [17:0] fc1_e13 = $signed({{2{fc1_in_2[15]}}, fc1_in_2}) - $signed({fc1_e13_yo[16], fc1_e13_yo});
-    wire fc1_e14_yo_i = ~fc1_in_3[15];
-    wire signed [16:0] fc1_e14_yo = $signed({1'b0, fc1_e14_yo_i, fc1_in_3[14:0]});
-    wire signed [14:0] fc1_e14_xh = $signed(fc1_e14_yo[16:2]);
-    wire signed [19:0] fc1_e14 = $signed({1'b0, ($signed({{2{fc1_e14_xh[14]}}, fc1_e14_xh}) + fc1_e14_yo), fc1_e14_yo[1:0]});
-    wire signed [15:0] fc1_e15_xh = $signed(fc1_e2_xo[16:1]);
-    wire signed [18:0] fc1_e15 = $signed({1'b0, ($signed({fc1_e15_xh[15], fc1_e15_xh}) + fc1_e2_yo), fc1_e2_xo[0]});
-    wire signed [16:0] fc1_e16_yo = $signed({1'b1, fc1_e4_yo_i, fc1_in_13[14:0]});
-    wire signed [17:0] fc1_e16 = $signed({{2{fc1_in_1[15]}}, fc1_in_1}) - $signed({fc1_e16_yo[16], fc1_e16_yo});
-    wire signed [16:0] fc1_e17_yo = $signed({1'b1, fc1_e5_yo_i, fc1_in_8[14:0]});
-    wire signed [14:0] fc1_e17_xh = $signed(fc1_in_7[15:1]);
-    wire signed [18:0] fc1_e17 = $signed({($signed({{3{fc1_e17_xh[14]}}, fc1_e17_xh}) - $signed({fc1_e17_yo[16], fc1_e17_yo})), fc1_in_7[0]});
-    wire fc1_e18_yo_i = ~fc1_in_5[15];
-    wire signed [16:0] fc1_e18_yo = $signed({1'b0, fc1_e18_yo_i, fc1_in_5[14:0]});
-    wire signed [14:0] fc1_e18_xh = $signed(fc1_e18_yo[16:2]);
-    wire signed [19:0] fc1_e18 = $signed({1'b0, ($signed({{2{fc1_e18_xh[14]}}, fc1_e18_xh}) + fc1_e18_yo), fc1_e18_yo[1:0]});
-    wire signed [15:0] fc1_e19_xh = $signed(fc1_e4_xo[16:1]);
-    wire signed [18:0] fc1_e19 = $signed({1'b0, ($signed({fc1_e19_xh[15], fc1_e19_xh}) + fc1_e4_yo), fc1_e4_xo[0]});
-    wire signed [15:0] fc1_e20_xh = $signed(fc1_e5_xo[16:1]);
-    wire signed [18:0] fc1_e20 = $signed({1'b0, ($signed({fc1_e20_xh[15], fc1_e20_xh}) + fc1_e5_yo), fc1_e5_xo[0]});
-    wire signed [13:0] fc1_e21_xh = $signed(fc1_in_9[15:2]);
-    wire signed [17:0] fc1_e21 = $signed({($signed({{2{fc1_e21_xh[13]}}, fc1_e21_xh}) - fc1_in_9), fc1_in_9[1:0]});
-    wire signed [14:0] fc1_e22_xh = $signed(fc1_in_2[15:1]);
-    wire signed [18:0] fc1_e22 = $signed({($signed({{3{fc1_e22_xh[14]}}, fc1_e22_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_2[0]});
-    wire signed [14:0] fc1_e23_xh = $signed(fc1_in_1[15:1]);
-    wire signed [18:0] fc1_e23 = $signed({($signed({{3{fc1_e23_xh[14]}}, fc1_e23_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_in_1[0]});
-    wire fc1_e24_yo_i = ~fc1_in_11[15];
-    wire signed [16:0] fc1_e24_yo = $signed({1'b0, fc1_e24_yo_i, fc1_in_11[14:0]});
-    wire signed [14:0] fc1_e24_xh = $signed(fc1_e24_yo[16:2]);
-    wire signed [19:0] fc1_e24 = $signed({1'b0, ($signed({{2{fc1_e24_xh[14]}}, fc1_e24_xh}) + fc1_e24_yo), fc1_e24_yo[1:0]});
-    wire fc1_e25_yo_i = ~fc1_in_12[15];
-    wire signed [16:0] fc1_e25_yo = $signed({1'b0, fc1_e25_yo_i, fc1_in_12[14:0]});
-    wire signed [14:0] fc1_e25_xh = $signed(fc1_e25_yo[16:2]);
-    wire signed [19:0] fc1_e25 = $signed({1'b0, ($signed({{2{fc1_e25_xh[14]}}, fc1_e25_xh}) + fc1_e25_yo), fc1_e25_yo[1:0]});
-    wire fc1_e26_yo_i = ~fc1_in_15[15];
-    wire signed [16:0] fc1_e26_yo = $signed({1'b0, fc1_e26_yo_i, fc1_in_15[14:0]});
-    wire signed [14:0] fc1_e26_xh = $signed(fc1_e26_yo[16:2]);
-    wire signed [19:0] fc1_e26 = $signed({1'b0, ($signed({{2{fc1_e26_xh[14]}}, fc1_e26_xh}) + fc1_e26_yo), fc1_e26_yo[1:0]});
-    wire signed [17:0] fc1_e27 = $signed({{2{fc1_in_7[15]}}, fc1_in_7}) - $signed({fc1_e17_yo[16], fc1_e17_yo});
-    wire fc1_e28_yo_i = ~fc1_in_14[15];
-    wire signed [16:0] fc1_e28_yo = $signed({1'b0, fc1_e28_yo_i, fc1_in_14[14:0]});
-    wire signed [14:0] fc1_e28_xh = $signed(fc1_e28_yo[16:2]);
-    wire signed [19:0] fc1_e28 = $signed({1'b0, ($signed({{2{fc1_e28_xh[14]}}, fc1_e28_xh}) + fc1_e28_yo), fc1_e28_yo[1:0]});
-    wire fc1_e29_yo_i = ~fc1_in_0[15];
-    wire signed [16:0] fc1_e29_yo = $signed({1'b0, fc1_e29_yo_i, fc1_in_0[14:0]});
-    wire signed [14:0] fc1_e29_xh = $signed(fc1_e29_yo[16:2]);
-    wire signed [19:0] fc1_e29 = $signed({1'b0, ($signed({{2{fc1_e29_xh[14]}}, fc1_e29_xh}) + fc1_e29_yo), fc1_e29_yo[1:0]});
-    wire fc1_e30_yo_i = ~fc1_in_10[15];
-    wire signed [16:0] fc1_e30_yo = $signed({1'b0, fc1_e30_yo_i, fc1_in_10[14:0]});
-    wire signed [17:0] fc1_e30 = $signed({1'b0, (fc1_e11_yo + fc1_e30_yo)});
-    wire signed [16:0] fc1_e31_yo = $signed({1'b1, fc1_e25_yo_i, fc1_in_12[14:0]});
-    wire signed [17:0] fc1_e31 = $signed({{2{fc1_in_6[15]}}, fc1_in_6}) - $signed({fc1_e31_yo[16], fc1_e31_yo});
-    wire signed [15:0] fc1_e32_xh = $signed(fc1_e2_yo[16:1]);
-    wire signed [18:0] fc1_e32 = $signed({1'b0, ($signed({fc1_e32_xh[15], fc1_e32_xh}) + fc1_e2_xo), fc1_e2_yo[0]});
-    wire fc1_e33_yo_i = ~fc1_in_6[15];
-    wire signed [16:0] fc1_e33_yo = $signed({1'b0, fc1_e33_yo_i, fc1_in_6[14:0]});
-    wire signed [15:0] fc1_e33_xh = $signed(fc1_e30_yo[16:1]);
-    wire signed [18:0] fc1_e33 = $signed({1'b0, ($signed({fc1_e33_xh[15], fc1_e33_xh}) + fc1_e33_yo), fc1_e30_yo[0]});
-    wire signed [12:0] fc1_e34_xh = $signed(fc1_in_11[15:3]);
-    wire signed [18:0] fc1_e34 = $signed({($signed({{3{fc1_e34_xh[12]}}, fc1_e34_xh}) - fc1_in_11), fc1_in_11[2:0]});
-    wire signed [16:0] fc1_e35_xh = $signed(fc1_e0[17:1]);
-    wire signed [19:0] fc1_e35 = $signed({($signed({{2{fc1_e35_xh[16]}}, fc1_e35_xh}) - $signed({fc1_e2[17], fc1_e2})), fc1_e0[0]});
-    wire signed [16:0] fc1_e36_yo = $signed({1'b1, fc1_e30_yo_i, fc1_in_10[14:0]});
-    wire signed [17:0] fc1_e36 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - $signed({fc1_e36_yo[16], fc1_e36_yo});
-    wire signed [16:0] fc1_e37_yo = $signed({1'b1, fc1_e28_yo_i, fc1_in_14[14:0]});
-    wire signed [17:0] fc1_e37 = $signed({{2{fc1_in_6[15]}}, fc1_in_6}) - $signed({fc1_e37_yo[16], fc1_e37_yo});
-    wire signed [15:0] fc1_e38_xh = $signed(fc1_e5_yo[16:1]);
-    wire signed [18:0] fc1_e38 = $signed({1'b0, ($signed({fc1_e38_xh[15], fc1_e38_xh}) + fc1_e5_xo), fc1_e5_yo[0]});
-    wire signed [14:0] fc1_e39_xh = $signed(fc1_e4_xo[16:2]);
-    wire signed [19:0] fc1_e39 = $signed({1'b0, ($signed({{2{fc1_e39_xh[14]}}, fc1_e39_xh}) + fc1_e4_yo), fc1_e4_xo[1:0]});
-    wire signed [17:0] fc1_e40 = $signed({1'b0, (fc1_e14_yo + fc1_e18_yo)});
-    wire signed [17:0] fc1_e41 = $signed({1'b0, (fc1_e14_yo + fc1_e25_yo)});
-    wire signed [12:0] fc1_e42_xh = $signed(fc1_in_15[15:3]);
-    wire signed [18:0] fc1_e42 = $signed({($signed({{3{fc1_e42_xh[12]}}, fc1_e42_xh}) - fc1_in_15), fc1_in_15[2:0]});
-    wire signed [19:0] fc1_e43 = $signed({($signed({{3{fc1_e28_xh[14]}}, fc1_e28_xh}) + fc1_e10), fc1_e28_yo[1:0]});
-    wire signed [17:0] fc1_e44 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e13_yo[16], fc1_e13_yo});
-    wire signed [12:0] fc1_e45_xh = $signed(fc1_in_5[15:3]);
-    wire signed [18:0] fc1_e45 = $signed({($signed({{3{fc1_e45_xh[12]}}, fc1_e45_xh}) - fc1_in_5), fc1_in_5[2:0]});
-    wire signed [14:0] fc1_e46_xh = $signed(fc1_in_6[15:1]);
-    wire signed [18:0] fc1_e46 = $signed({($signed({{3{fc1_e46_xh[14]}}, fc1_e46_xh}) - $signed({fc1_e36_yo[16], fc1_e36_yo})), fc1_in_6[0]});
-    wire signed [16:0] fc1_e47_yo = $signed({1'b1, fc1_e2_xo_i, fc1_in_2[14:0]});
-    wire signed [16:0] fc1_e47_xh = $signed(fc1_e7[17:1]);
-    wire signed [18:0] fc1_e47 = $signed({($signed({fc1_e47_xh[16], fc1_e47_xh}) - $signed({fc1_e47_yo[16], fc1_e47_yo})), fc1_e7[0]});
-    wire signed [15:0] fc1_e48_xh = $signed(fc1_e4[17:2]);
-    wire signed [19:0] fc1_e48 = $signed({($signed({{2{fc1_e48_xh[15]}}, fc1_e48_xh}) - fc1_e4), fc1_e4[1:0]});
-    wire signed [21:0] fc1_e49 = $signed({($signed({{6{fc1_e21_xh[13]}}, fc1_e21_xh}) - fc1_e11), fc1_in_9[1:0]});
-    wire signed [12:0] fc1_e50_xh = $signed(fc1_in_0[15:3]);
-    wire signed [18:0] fc1_e50 = $signed({($signed({{3{fc1_e50_xh[12]}}, fc1_e50_xh}) - fc1_in_0), fc1_in_0[2:0]});
-    wire signed [16:0] fc1_e51_yo = $signed({1'b1, fc1_e18_yo_i, fc1_in_5[14:0]});
-    wire signed [12:0] fc1_e51_xh = $signed(fc1_in_1[15:3]);
-    wire signed [20:0] fc1_e51 = $signed({($signed({{5{fc1_e51_xh[12]}}, fc1_e51_xh}) - $signed({fc1_e51_yo[16], fc1_e51_yo})), fc1_in_1[2:0]});
-    wire signed [16:0] fc1_e52_yo = $signed({1'b1, fc1_e5_xo_i, fc1_in_7[14:0]});
-    wire signed [17:0] fc1_e52 = $signed({{2{fc1_in_4[15]}}, fc1_in_4}) - $signed({fc1_e52_yo[16], fc1_e52_yo});
-    wire signed [14:0] fc1_e53_xh = $signed(fc1_e33_yo[16:2]);
-    wire signed [19:0] fc1_e53 = $signed({1'b0, ($signed({{2{fc1_e53_xh[14]}}, fc1_e53_xh}) + fc1_e33_yo), fc1_e33_yo[1:0]});
-    wire signed [17:0] fc1_e54 = $signed({1'b0, (fc1_e30_yo + fc1_e24_yo)});
-    wire signed [19:0] fc1_e55 = $signed({($signed({{4{fc1_e9_xh[13]}}, fc1_e9_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_in_12[1:0]});
-    wire signed [16:0] fc1_e56_yo = $signed({1'b1, fc1_e24_yo_i, fc1_in_11[14:0]});
-    wire signed [18:0] fc1_e56 = $signed({($signed({fc1_e47_xh[16], fc1_e47_xh}) - $signed({fc1_e56_yo[16], fc1_e56_yo})), fc1_e7[0]});
-    wire signed [15:0] fc1_e57_xh = $signed(fc1_e11_yo[16:1]);
-    wire signed [18:0] fc1_e57 = $signed({($signed({{2{fc1_e57_xh[15]}}, fc1_e57_xh}) + fc1_e6), fc1_e11_yo[0]});
-    wire signed [17:0] fc1_e58 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - fc1_e0;
-    wire signed [15:0] fc1_e59_xh = $signed(fc1_e4_yo[16:1]);
-    wire signed [18:0] fc1_e59 = $signed({($signed({{2{fc1_e59_xh[15]}}, fc1_e59_xh}) + fc1_e1), fc1_e4_yo[0]});
-    wire signed [14:0] fc1_e60_xh = $signed(fc1_in_8[15:1]);
-    wire signed [18:0] fc1_e60 = $signed({($signed({{3{fc1_e60_xh[14]}}, fc1_e60_xh}) - $signed({fc1_e52_yo[16], fc1_e52_yo})), fc1_in_8[0]});
-    wire signed [17:0] fc1_e61 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - $signed({fc1_e37_yo[16], fc1_e37_yo});
-    wire signed [13:0] fc1_e62_xh = $signed(fc1_in_2[15:2]);
-    wire signed [19:0] fc1_e62 = $signed({($signed({{4{fc1_e62_xh[13]}}, fc1_e62_xh}) - fc1_e2), fc1_in_2[1:0]});
-    wire signed [15:0] fc1_e63_xh = $signed(fc1_e5[17:2]);
-    wire signed [19:0] fc1_e63 = $signed({($signed({{2{fc1_e63_xh[15]}}, fc1_e63_xh}) - fc1_e5), fc1_e5[1:0]});
-    wire signed [16:0] fc1_e64_yo = $signed({1'b1, fc1_e11_yo_i, fc1_in_9[14:0]});
-    wire signed [17:0] fc1_e64 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e64_yo[16], fc1_e64_yo});
-    wire signed [12:0] fc1_e65_xh = $signed(fc1_in_6[15:3]);
-    wire signed [18:0] fc1_e65 = $signed({($signed({{3{fc1_e65_xh[12]}}, fc1_e65_xh}) - fc1_in_6), fc1_in_6[2:0]});
-    wire signed [15:0] fc1_e66_xh = $signed(fc1_e13[17:2]);
-    wire signed [19:0] fc1_e66 = $signed({1'b0, ($signed({fc1_e66_xh[15], fc1_e66_xh}) - fc1_e47_yo), fc1_e13[1:0]});
-    wire signed [19:0] fc1_e67 = $signed({($signed({{3{fc1_e29_xh[14]}}, fc1_e29_xh}) + fc1_e12), fc1_e29_yo[1:0]});
-    wire signed [18:0] fc1_e68 = $signed({{2{fc1_e29_yo[16]}}, fc1_e29_yo}) + $signed({fc1_e21[17], fc1_e21});
-    wire signed [17:0] fc1_e69 = $signed({{2{fc1_in_5[15]}}, fc1_in_5}) - fc1_e3;
-    wire signed [17:0] fc1_e70 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - fc1_e12;
-    wire signed [18:0] fc1_e71 = $signed({{2{fc1_e30_yo[16]}}, fc1_e30_yo}) + $signed({fc1_e1[17], fc1_e1});
-    wire signed [14:0] fc1_e72_xh = $signed(fc1_in_10[15:1]);
-    wire signed [18:0] fc1_e72 = $signed({($signed({{3{fc1_e72_xh[14]}}, fc1_e72_xh}) - fc1_e1), fc1_in_10[0]});
-    wire signed [18:0] fc1_e73_yo = $signed({1'b0, (~fc1_e9[17]), fc1_e9[16:0]});
-    wire signed [19:0] fc1_e73 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) + fc1_e73_yo)});
-    wire signed [18:0] fc1_e74_xo = $signed({1'b0, (~fc1_e8[17]), fc1_e8[16:0]});
-    wire signed [19:0] fc1_e74 = $signed({1'b0, ($signed(fc1_e74_xo[18:1]) + $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_e74_xo[0]});
-    wire signed [19:0] fc1_e75 = $signed({($signed({{3{fc1_e39_xh[14]}}, fc1_e39_xh}) + fc1_e16), fc1_e4_xo[1:0]});
-    wire signed [19:0] fc1_e76 = $signed({($signed({{2{fc1_e63_xh[15]}}, fc1_e63_xh}) - fc1_e2), fc1_e5[1:0]});
-    wire signed [17:0] fc1_e77 = $signed({1'b0, (fc1_e29_yo + fc1_e11_yo)});
-    wire signed [18:0] fc1_e78 = $signed({1'b0, ($signed({fc1_e19_xh[15], fc1_e19_xh}) + fc1_e30_yo), fc1_e4_xo[0]});
-    wire signed [13:0] fc1_e79_xh = $signed(fc1_e14_yo[16:3]);
-    wire signed [20:0] fc1_e79 = $signed({1'b0, ($signed({{3{fc1_e79_xh[13]}}, fc1_e79_xh}) + fc1_e14_yo), fc1_e14_yo[2:0]});
-    wire signed [14:0] fc1_e80_xh = $signed(fc1_in_4[15:1]);
-    wire signed [18:0] fc1_e80 = $signed({($signed({{3{fc1_e80_xh[14]}}, fc1_e80_xh}) - $signed({fc1_e47_yo[16], fc1_e47_yo})), fc1_in_4[0]});
-    wire signed [16:0] fc1_e81_yo = $signed({1'b1, fc1_e26_yo_i, fc1_in_15[14:0]});
-    wire signed [17:0] fc1_e81 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - $signed({fc1_e81_yo[16], fc1_e81_yo});
-    wire signed [18:0] fc1_e82 = $signed({1'b0, ($signed({fc1_e33_xh[15], fc1_e33_xh}) + fc1_e24_yo), fc1_e30_yo[0]});
-    wire signed [12:0] fc1_e83_xh = $signed(fc1_e4_yo[16:4]);
-    wire signed [21:0] fc1_e83 = $signed({1'b0, ($signed({{4{fc1_e83_xh[12]}}, fc1_e83_xh}) + fc1_e25_yo), fc1_e4_yo[3:0]});
-    wire signed [13:0] fc1_e84_xh = $signed(fc1_e13[17:4]);
-    wire signed [21:0] fc1_e84 = $signed({($signed({{4{fc1_e84_xh[13]}}, fc1_e84_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_e13[3:0]});
-    wire signed [12:0] fc1_e85_xh = $signed(fc1_e27[17:5]);
-    wire signed [22:0] fc1_e85 = $signed({($signed({{5{fc1_e85_xh[12]}}, fc1_e85_xh}) - $signed({fc1_e51_yo[16], fc1_e51_yo})), fc1_e27[4:0]});
-    wire signed [14:0] fc1_e86_xh = $signed(fc1_e30_yo[16:2]);
-    wire signed [19:0] fc1_e86 = $signed({($signed({{3{fc1_e86_xh[14]}}, fc1_e86_xh}) + fc1_e7), fc1_e30_yo[1:0]});
-    wire fc1_e87_xo_i = ~fc1_e3[17];
-    wire signed [18:0] fc1_e87_xo = $signed({1'b0, fc1_e87_xo_i, fc1_e3[16:0]});
-    wire signed [19:0] fc1_e87 = $signed({1'b0, (fc1_e87_xo + fc1_e74_xo)});
-    wire fc1_e88_yo_i = ~fc1_e12[17];
-    wire signed [18:0] fc1_e88_yo = $signed({1'b0, fc1_e88_yo_i, fc1_e12[16:0]});
-    wire signed [20:0] fc1_e88 = $signed({1'b0, (fc1_e11 + $signed({fc1_e88_yo[18], fc1_e88_yo}))});
-    wire signed [19:0] fc1_e89 = $signed({($signed({{4{fc1_e80_xh[14]}}, fc1_e80_xh}) - fc1_e15), fc1_in_4[0]});
-    wire signed [18:0] fc1_e90 = $signed({1'b0, ($signed({fc1_e11_yo[16], fc1_e11_yo}) + $signed(fc1_e19[17:0]))});
-    wire signed [17:0] fc1_e91_xh = $signed(fc1_e73_yo[18:1]);
-    wire signed [19:0] fc1_e91 = $signed({1'b0, (fc1_e91_xh + $signed({fc1_e30_yo[16], fc1_e30_yo})), fc1_e73_yo[0]});
-    wire fc1_e92_xo_i = ~fc1_e10[17];
-    wire signed [18:0] fc1_e92_xo = $signed({1'b0, fc1_e92_xo_i, fc1_e10[16:0]});
-    wire signed [17:0] fc1_e92_xh = $signed(fc1_e92_xo[18:1]);
-    wire signed [20:0] fc1_e92 = $signed({1'b0, ($signed({fc1_e92_xh[17], fc1_e92_xh}) + fc1_e20), fc1_e92_xo[0]});
-    wire signed [18:0] fc1_e93 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) - $signed({fc1_e2[17], fc1_e2});
-    wire fc1_e94_xo_i = ~fc1_e7[17];
-    wire signed [18:0] fc1_e94_xo = $signed({1'b0, fc1_e94_xo_i, fc1_e7[16:0]});
-    wire signed [16:0] fc1_e94_xh = $signed(fc1_e94_xo[18:2]);
-    wire signed [20:0] fc1_e94 = $signed({($signed({{2{fc1_e94_xh[16]}}, fc1_e94_xh}) + $signed({fc1_e16[17], fc1_e16})), fc1_e94_xo[1:0]});
-    wire signed [17:0] fc1_e95_xh = $signed(fc1_e26[19:2]);
-    wire signed [20:0] fc1_e95 = $signed({1'b0, (fc1_e95_xh - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_e26[1:0]});
-    wire signed [15:0] fc1_e96_xh = $signed(fc1_e29_yo[16:1]);
-    wire signed [18:0] fc1_e96 = $signed({1'b0, ($signed({fc1_e96_xh[15], fc1_e96_xh}) + fc1_e24_yo), fc1_e29_yo[0]});
-    wire signed [17:0] fc1_e97 = $signed({1'b0, (fc1_e4_xo + fc1_e18_yo)});
-    wire signed [17:0] fc1_e98 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - $signed({fc1_e81_yo[16], fc1_e81_yo});
-    wire signed [13:0] fc1_e99_xh = $signed(fc1_e2_yo[16:3]);
-    wire signed [20:0] fc1_e99 = $signed({1'b0, ($signed({{3{fc1_e99_xh[13]}}, fc1_e99_xh}) + fc1_e5_xo), fc1_e2_yo[2:0]});
-    wire signed [18:0] fc1_e100 = $signed({1'b0, ($signed({fc1_e33_xh[15], fc1_e33_xh}) + fc1_e11_yo), fc1_e30_yo[0]});
-    wire signed [16:0] fc1_e101_yo = $signed({1'b1, fc1_e4_xo_i, fc1_in_1[14:0]});
-    wire signed [19:0] fc1_e101 = $signed({($signed({{4{fc1_e6_xh[13]}}, fc1_e6_xh}) - $signed({fc1_e101_yo[16], fc1_e101_yo})), fc1_in_11[1:0]});
-    wire signed [16:0] fc1_e102_yo = $signed({1'b1, fc1_e14_yo_i, fc1_in_3[14:0]});
-    wire signed [12:0] fc1_e102_xh = $signed(fc1_in_13[15:3]);
-    wire signed [20:0] fc1_e102 = $signed({($signed({{5{fc1_e102_xh[12]}}, fc1_e102_xh}) - $signed({fc1_e102_yo[16], fc1_e102_yo})), fc1_in_13[2:0]});
-    wire signed [12:0] fc1_e103_xh = $signed(fc1_e6[17:5]);
-    wire signed [22:0] fc1_e103 = $signed({($signed({{5{fc1_e103_xh[12]}}, fc1_e103_xh}) - $signed({fc1_e64_yo[16], fc1_e64_yo})), fc1_e6[4:0]});
-    wire fc1_e104_xo_i = ~fc1_e6[17];
-    wire signed [18:0] fc1_e104_xo = $signed({1'b0, fc1_e104_xo_i, fc1_e6[16:0]});
-    wire signed [14:0] fc1_e104_xh = $signed(fc1_e104_xo[18:4]);
-    wire signed [20:0] fc1_e104 = $signed({($signed({{2{fc1_e104_xh[14]}}, fc1_e104_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_e104_xo[3:0]});
-    wire signed [18:0] fc1_e105 = $signed({{2{fc1_e29_yo[16]}}, fc1_e29_yo}) + $signed({fc1_e0[17], fc1_e0});
-    wire signed [18:0] fc1_e106 = $signed({{2{fc1_e5_xo[16]}}, fc1_e5_xo}) + $signed({fc1_e6[17], fc1_e6});
-    wire signed [12:0] fc1_e107_xh = $signed(fc1_in_8[15:3]);
-    wire signed [22:0] fc1_e107 = $signed({($signed({{7{fc1_e107_xh[12]}}, fc1_e107_xh}) - fc1_e18), fc1_in_8[2:0]});
-    wire signed [13:0] fc1_e108_xh = $signed(fc1_e11_yo[16:3]);
-    wire signed [22:0] fc1_e108 = $signed({1'b0, ($signed({{5{fc1_e108_xh[13]}}, fc1_e108_xh}) + $signed(fc1_e25[18:0])), fc1_e11_yo[2:0]});
-    wire signed [18:0] fc1_e109 = $signed({{2{fc1_e25_yo[16]}}, fc1_e25_yo}) + $signed({fc1_e10[17], fc1_e10});
-    wire fc1_e110_xo_i = ~fc1_e0[17];
-    wire signed [18:0] fc1_e110_xo = $signed({1'b0, fc1_e110_xo_i, fc1_e0[16:0]});
-    wire signed [16:0] fc1_e110_xh = $signed(fc1_e110_xo[18:2]);
-    wire signed [20:0] fc1_e110 = $signed({($signed({{2{fc1_e110_xh[16]}}, fc1_e110_xh}) + $signed({fc1_e3[17], fc1_e3})), fc1_e110_xo[1:0]});
-    wire signed [19:0] fc1_e111 = $signed({1'b0, (fc1_e110_xo + fc1_e74_xo)});
-    wire signed [19:0] fc1_e112 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) + $signed(fc1_e11[18:0]))});
-    wire signed [20:0] fc1_e113 = $signed({1'b0, ($signed({fc1_e73_yo[18], fc1_e73_yo}) + fc1_e28)});
-    wire signed [18:0] fc1_e114_yo = $signed({1'b1, fc1_e104_xo_i, fc1_e6[16:0]});
-    wire signed [17:0] fc1_e114_xh = $signed(fc1_e19[18:1]);
-    wire signed [20:0] fc1_e114 = $signed({1'b0, ($signed({fc1_e114_xh[17], fc1_e114_xh}) - fc1_e114_yo), fc1_e19[0]});
-    wire signed [19:0] fc1_e115 = $signed({($signed({{4{fc1_e60_xh[14]}}, fc1_e60_xh}) - fc1_e20), fc1_in_8[0]});
-    wire signed [15:0] fc1_e116_xh = $signed(fc1_e28_yo[16:1]);
-    wire signed [19:0] fc1_e116 = $signed({($signed({{3{fc1_e116_xh[15]}}, fc1_e116_xh}) + fc1_e17), fc1_e28_yo[0]});
-    wire signed [12:0] fc1_e117_xh = $signed(fc1_e0[17:5]);
-    wire signed [23:0] fc1_e117 = $signed({($signed({{6{fc1_e117_xh[12]}}, fc1_e117_xh}) - fc1_e22), fc1_e0[4:0]});
-    wire signed [16:0] fc1_e118_xh = $signed(fc1_e5[17:1]);
-    wire signed [19:0] fc1_e118 = $signed({($signed({{2{fc1_e118_xh[16]}}, fc1_e118_xh}) + fc1_e23), fc1_e5[0]});
-    wire signed [19:0] fc1_e119 = $signed({1'b0, ($signed(fc1_e74_xo[18:1]) + $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_e74_xo[0]});
-    wire signed [17:0] fc1_e120_xh = $signed(fc1_e88_yo[18:1]);
-    wire signed [19:0] fc1_e120 = $signed({1'b0, (fc1_e120_xh + $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_e88_yo[0]});
-    wire signed [18:0] fc1_e121 = $signed({1'b0, ($signed({fc1_e2_xo[16], fc1_e2_xo}) + fc1_e5)});
-    wire signed [18:0] fc1_e122 = $signed({1'b0, ($signed({fc1_e24_yo[16], fc1_e24_yo}) + fc1_e4)});
-    wire signed [18:0] fc1_e123 = $signed({{3{fc1_in_12[15]}}, fc1_in_12}) - $signed({fc1_e4[17], fc1_e4});
-    wire signed [15:0] fc1_e124_xh = $signed(fc1_e3[17:2]);
-    wire signed [19:0] fc1_e124 = $signed({($signed({{2{fc1_e124_xh[15]}}, fc1_e124_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_e3[1:0]});
-    wire signed [19:0] fc1_e125 = $signed({1'b0, ($signed(fc1_e87_xo[18:2]) + fc1_e25_yo), fc1_e87_xo[1:0]});
-    wire signed [18:0] fc1_e126_xo = $signed({1'b0, (~fc1_e13[17]), fc1_e13[16:0]});
-    wire signed [16:0] fc1_e126_xh = $signed(fc1_e126_xo[18:2]);
-    wire signed [20:0] fc1_e126 = $signed({($signed({{2{fc1_e126_xh[16]}}, fc1_e126_xh}) + $signed({fc1_e13[17], fc1_e13})), fc1_e126_xo[1:0]});
-    wire signed [20:0] fc1_e127 = $signed({1'b0, ($signed(fc1_e14[19:2]) + $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_e14[1:0]});
-    wire signed [11:0] fc1_e128_xh = $signed(fc1_in_0[15:4]);
-    wire signed [21:0] fc1_e128 = $signed({($signed({{6{fc1_e128_xh[11]}}, fc1_e128_xh}) - $signed({fc1_e17_yo[16], fc1_e17_yo})), fc1_in_0[3:0]});
-    wire signed [18:0] fc1_e129 = $signed({($signed({{3{fc1_e46_xh[14]}}, fc1_e46_xh}) - $signed({fc1_e81_yo[16], fc1_e81_yo})), fc1_in_6[0]});
-    wire signed [17:0] fc1_e130 = $signed({1'b0, (fc1_e5_yo + fc1_e26_yo)});
-    wire signed [19:0] fc1_e131 = $signed({1'b0, ($signed({{2{fc1_e86_xh[14]}}, fc1_e86_xh}) + fc1_e5_xo), fc1_e30_yo[1:0]});
-    wire signed [9:0] fc1_e132_xh = $signed(fc1_in_10[15:6]);
-    wire signed [23:0] fc1_e132 = $signed({($signed({{8{fc1_e132_xh[9]}}, fc1_e132_xh}) - $signed({fc1_e52_yo[16], fc1_e52_yo})), fc1_in_10[5:0]});
-    wire signed [18:0] fc1_e133 = $signed({1'b0, ($signed({fc1_e59_xh[15], fc1_e59_xh}) + fc1_e28_yo), fc1_e4_yo[0]});
-    wire fc1_e134_xo_i = ~fc1_e1[17];
-    wire signed [18:0] fc1_e134_xo = $signed({1'b0, fc1_e134_xo_i, fc1_e1[16:0]});
-    wire signed [14:0] fc1_e134_xh = $signed(fc1_e134_xo[18:4]);
-    wire signed [21:0] fc1_e134 = $signed({1'b0, ($signed({{2{fc1_e134_xh[14]}}, fc1_e134_xh}) + fc1_e28_yo), fc1_e134_xo[3:0]});
-    wire signed [20:0] fc1_e135 = $signed({1'b0, ($signed(fc1_e14[19:3]) - fc1_e16_yo), fc1_e14[2:0]});
-    wire signed [13:0] fc1_e136_xh = $signed(fc1_e15[18:5]);
-    wire signed [22:0] fc1_e136 = $signed({1'b0, ($signed({{3{fc1_e136_xh[13]}}, fc1_e136_xh}) + fc1_e5_yo), fc1_e15[4:0]});
-    wire signed [19:0] fc1_e137 = $signed({1'b0, ($signed(fc1_e22[18:2]) - fc1_e47_yo), fc1_e22[1:0]});
-    wire signed [20:0] fc1_e138 = $signed({($signed({{5{fc1_e12_xh[13]}}, fc1_e12_xh}) - fc1_e71), fc1_in_0[1:0]});
-    wire signed [15:0] fc1_e139_xh = $signed(fc1_e33_yo[16:1]);
-    wire signed [19:0] fc1_e139 = $signed({($signed({{3{fc1_e139_xh[15]}}, fc1_e139_xh}) + fc1_e34), fc1_e33_yo[0]});
-    wire signed [11:0] fc1_e140_xh = $signed(fc1_e11_yo[16:5]);
-    wire signed [24:0] fc1_e140 = $signed({($signed({{8{fc1_e140_xh[11]}}, fc1_e140_xh}) + fc1_e62), fc1_e11_yo[4:0]});
-    wire signed [14:0] fc1_e141_xh = $signed(fc1_in_13[15:1]);
-    wire signed [19:0] fc1_e141 = $signed({($signed({{4{fc1_e141_xh[14]}}, fc1_e141_xh}) - fc1_e42), fc1_in_13[0]});
-    wire signed [19:0] fc1_e142 = $signed({fc1_e134_xo[18], fc1_e134_xo}) + fc1_e35;
-    wire signed [19:0] fc1_e143_yo = $signed({1'b0, (~fc1_e47[18]), fc1_e47[17:0]});
-    wire signed [19:0] fc1_e143_xo = $signed({1'b0, (~fc1_e17[18]), fc1_e17[17:0]});
-    wire signed [20:0] fc1_e143 = $signed({1'b0, (fc1_e143_xo + fc1_e143_yo)});
-    wire signed [18:0] fc1_e144 = $signed({{2{fc1_e18_yo[16]}}, fc1_e18_yo}) + $signed({fc1_e8[17], fc1_e8});
-    wire signed [19:0] fc1_e145 = $signed({($signed({{3{fc1_e18_xh[14]}}, fc1_e18_xh}) + fc1_e9), fc1_e18_yo[1:0]});
-    wire signed [11:0] fc1_e146_xh = $signed(fc1_in_11[15:4]);
-    wire signed [21:0] fc1_e146 = $signed({($signed({{6{fc1_e146_xh[11]}}, fc1_e146_xh}) - fc1_e10), fc1_in_11[3:0]});
-    wire signed [17:0] fc1_e147 = $signed({{2{fc1_in_13[15]}}, fc1_in_13}) - fc1_e6;
-    wire signed [19:0] fc1_e148 = $signed({{4{fc1_in_13[15]}}, fc1_in_13}) - fc1_e14;
-    wire signed [17:0] fc1_e149 = $signed({{2{fc1_in_14[15]}}, fc1_in_14}) - fc1_e12;
-    wire signed [11:0] fc1_e150_xh = $signed(fc1_e3[17:6]);
-    wire signed [23:0] fc1_e150 = $signed({($signed({{6{fc1_e150_xh[11]}}, fc1_e150_xh}) - fc1_e9), fc1_e3[5:0]});
-    wire fc1_e151_yo_i = ~fc1_e16[17];
-    wire signed [18:0] fc1_e151_yo = $signed({1'b0, fc1_e151_yo_i, fc1_e16[16:0]});
-    wire signed [19:0] fc1_e151 = $signed({1'b0, (fc1_e87_xo + fc1_e151_yo)});
-    wire signed [15:0] fc1_e152_xh = $signed(fc1_e87_xo[18:3]);
-    wire signed [22:0] fc1_e152 = $signed({1'b0, ($signed({{3{fc1_e152_xh[15]}}, fc1_e152_xh}) + $signed(fc1_e29[18:0])), fc1_e87_xo[2:0]});
-    wire signed [19:0] fc1_e153 = $signed({1'b0, (fc1_e104_xo + fc1_e92_xo)});
-    wire signed [17:0] fc1_e154_xh = $signed(fc1_e11[19:2]);
-    wire signed [21:0] fc1_e154 = $signed({1'b0, ($signed({fc1_e154_xh[17], fc1_e154_xh}) + $signed(fc1_e26[18:0])), fc1_e11[1:0]});
-    wire signed [13:0] fc1_e155_xh = $signed(fc1_e14[19:6]);
-    wire signed [23:0] fc1_e155 = $signed({($signed({{4{fc1_e155_xh[13]}}, fc1_e155_xh}) - fc1_e3), fc1_e14[5:0]});
-    wire signed [17:0] fc1_e156_xh = $signed(fc1_e17[18:1]);
-    wire signed [20:0] fc1_e156 = $signed({1'b0, ($signed({fc1_e156_xh[17], fc1_e156_xh}) - $signed({1'b1, fc1_e87_xo_i, fc1_e3[16:0]})), fc1_e17[0]});
-    wire signed [19:0] fc1_e157 = $signed({1'b0, ($signed(fc1_e18[18:0]) + $signed({fc1_e30[17], fc1_e30}))});
-    wire signed [15:0] fc1_e158_xh = $signed(fc1_e19[18:3]);
-    wire signed [20:0] fc1_e158 = $signed({($signed({{2{fc1_e158_xh[15]}}, fc1_e158_xh}) - fc1_e7), fc1_e19[2:0]});
-    wire signed [14:0] fc1_e159_xh = $signed(fc1_e19[18:4]);
-    wire signed [21:0] fc1_e159 = $signed({($signed({{3{fc1_e159_xh[14]}}, fc1_e159_xh}) + fc1_e8), fc1_e19[3:0]});
-    wire signed [18:0] fc1_e160_xo = $signed({1'b0, (~fc1_e21[17]), fc1_e21[16:0]});
-    wire signed [16:0] fc1_e160_xh = $signed(fc1_e160_xo[18:2]);
-    wire signed [21:0] fc1_e160 = $signed({1'b0, ($signed({{2{fc1_e160_xh[16]}}, fc1_e160_xh}) + $signed(fc1_e18[18:0])), fc1_e160_xo[1:0]});
-    wire signed [16:0] fc1_e161_xh = $signed(fc1_e24[19:3]);
-    wire signed [22:0] fc1_e161 = $signed({($signed({{3{fc1_e161_xh[16]}}, fc1_e161_xh}) - fc1_e18), fc1_e24[2:0]});
-    wire signed [18:0] fc1_e162_yo = $signed({1'b1, fc1_e110_xo_i, fc1_e0[16:0]});
-    wire signed [20:0] fc1_e162 = $signed({1'b0, ($signed(fc1_e39[19:1]) - fc1_e162_yo), fc1_e39[0]});
-    wire fc1_e163_xo_i = ~fc1_e42[18];
-    wire signed [19:0] fc1_e163_xo = $signed({1'b0, fc1_e163_xo_i, fc1_e42[17:0]});
-    wire signed [20:0] fc1_e163 = $signed({1'b0, ($signed(fc1_e163_xo[19:1]) + $signed({{2{fc1_e4_xo[16]}}, fc1_e4_xo})), fc1_e163_xo[0]});
-    wire signed [18:0] fc1_e164_xo = $signed({1'b0, (~fc1_e61[17]), fc1_e61[16:0]});
-    wire signed [16:0] fc1_e164_xh = $signed(fc1_e164_xo[18:2]);
-    wire signed [20:0] fc1_e164 = $signed({($signed({{2{fc1_e164_xh[16]}}, fc1_e164_xh}) + $signed({fc1_e9[17], fc1_e9})), fc1_e164_xo[1:0]});
-    wire signed [19:0] fc1_e165 = $signed({($signed({{4{fc1_e80_xh[14]}}, fc1_e80_xh}) - fc1_e22), fc1_in_4[0]});
-    wire signed [15:0] fc1_e166_xh = $signed(fc1_e18_yo[16:1]);
-    wire signed [19:0] fc1_e166 = $signed({1'b0, ($signed({{2{fc1_e166_xh[15]}}, fc1_e166_xh}) + $signed(fc1_e19[17:0])), fc1_e18_yo[0]});
-    wire signed [12:0] fc1_e167_xh = $signed(fc1_in_10[15:3]);
-    wire signed [21:0] fc1_e167 = $signed({($signed({{6{fc1_e167_xh[12]}}, fc1_e167_xh}) - fc1_e17), fc1_in_10[2:0]});
-    wire signed [18:0] fc1_e168 = $signed({{3{fc1_in_10[15]}}, fc1_in_10}) - fc1_e20;
-    wire signed [18:0] fc1_e169 = $signed({{3{fc1_in_12[15]}}, fc1_in_12}) - fc1_e15;
-    wire signed [10:0] fc1_e170_xh = $signed(fc1_e25_yo[16:6]);
-    wire signed [24:0] fc1_e170 = $signed({1'b0, ($signed({{7{fc1_e170_xh[10]}}, fc1_e170_xh}) + $signed(fc1_e15[17:0])), fc1_e25_yo[5:0]});
-    wire signed [18:0] fc1_e171 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) - fc1_e22;
-    wire signed [18:0] fc1_e172 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) - fc1_e23;
-    wire signed [19:0] fc1_e173 = $signed({1'b0, ($signed(fc1_e134_xo[18:1]) + $signed({fc1_e26_yo[16], fc1_e26_yo})), fc1_e134_xo[0]});
-    wire signed [16:0] fc1_e174_xh = $signed(fc1_e1[17:1]);
-    wire signed [19:0] fc1_e174 = $signed({($signed({{2{fc1_e174_xh[16]}}, fc1_e174_xh}) - $signed({fc1_e2[17], fc1_e2})), fc1_e1[0]});
-    wire signed [16:0] fc1_e175_xh = $signed(fc1_e12[17:1]);
-    wire signed [18:0] fc1_e175 = $signed({($signed({fc1_e175_xh[16], fc1_e175_xh}) - $signed({fc1_e81_yo[16], fc1_e81_yo})), fc1_e12[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_e176_xh = $signed(fc1_e18[19:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_e176 = $signed({1'b0, ($signed(fc1_e176_xh[17:0]) - $signed({fc1_e31_yo[16], fc1_e31_yo})), fc1_e18[0]});
-    wire signed [18:0] fc1_e177_xo = $signed({1'b0, (~fc1_e44[17]), fc1_e44[16:0]});
-    wire signed [17:0] fc1_e177_xh = $signed(fc1_e177_xo[18:1]);
-    wire signed [20:0] fc1_e177 = $signed({1'b0, ($signed({fc1_e177_xh[17], fc1_e177_xh}) + fc1_e22), fc1_e177_xo[0]});
-    wire signed [18:0] fc1_e178_xh = $signed(fc1_e135[20:2]);
-    wire signed [21:0] fc1_e178 = $signed({1'b0, (fc1_e178_xh + $signed({{2{fc1_e2_yo[16]}}, fc1_e2_yo})), fc1_e135[1:0]});
-    wire signed [14:0] fc1_e179_xh = $signed(fc1_e2_xo[16:2]);
-    wire signed [20:0] fc1_e179 = $signed({1'b0, ($signed({{3{fc1_e179_xh[14]}}, fc1_e179_xh}) + fc1_e4), fc1_e2_xo[1:0]});
-    wire signed [8:0] fc1_e180_xh = $signed(fc1_in_3[15:7]);
-    wire signed [24:0] fc1_e180 = $signed({($signed({{9{fc1_e180_xh[8]}}, fc1_e180_xh}) - fc1_e13), fc1_in_3[6:0]});
-    wire signed [18:0] fc1_e181 = $signed({{2{fc1_e14_yo[16]}}, fc1_e14_yo}) + $signed({fc1_e27[17], fc1_e27});
-    wire signed [18:0] fc1_e182 = $signed({1'b0, ($signed({fc1_e5_xo[16], fc1_e5_xo}) + fc1_e2)});
-    wire signed [19:0] fc1_e183 = $signed({1'b0, ($signed({{2{fc1_e38_xh[15]}}, fc1_e38_xh}) + fc1_e2), fc1_e5_yo[0]});
-    wire signed [17:0] fc1_e184 = $signed({{2{fc1_in_9[15]}}, fc1_in_9}) - fc1_e16;
-    wire signed [17:0] fc1_e185 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - fc1_e36;
-    wire signed [13:0] fc1_e186_xh = $signed(fc1_e25_yo[16:3]);
-    wire signed [21:0] fc1_e186 = $signed({1'b0, ($signed({{4{fc1_e186_xh[13]}}, fc1_e186_xh}) + fc1_e41), fc1_e25_yo[2:0]});
-    wire signed [21:0] fc1_e187 = $signed({($signed({{5{fc1_e83_xh[12]}}, fc1_e83_xh}) + fc1_e36), fc1_e4_yo[3:0]});
-    wire signed [5:0] fc1_e188_xh = $signed(fc1_in_14[15:10]);
-    wire signed [28:0] fc1_e188 = $signed({($signed({{13{fc1_e188_xh[5]}}, fc1_e188_xh}) - $signed({fc1_e2[17], fc1_e2})), fc1_in_14[9:0]});
-    wire signed [16:0] fc1_e189_xh = $signed(fc1_e134_xo[18:2]);
-    wire signed [20:0] fc1_e189 = $signed({($signed({{2{fc1_e189_xh[16]}}, fc1_e189_xh}) + $signed({fc1_e13[17], fc1_e13})), fc1_e134_xo[1:0]});
-    wire signed [14:0] fc1_e190_xh = $signed(fc1_e87_xo[18:4]);
-    wire signed [21:0] fc1_e190 = $signed({($signed({{3{fc1_e190_xh[14]}}, fc1_e190_xh}) + fc1_e31), fc1_e87_xo[3:0]});
-    wire signed [17:0] fc1_e191_xh = $signed(fc1_e15[18:1]);
-    wire signed [19:0] fc1_e191 = $signed({1'b0, (fc1_e191_xh + $signed({fc1_e5_xo[16], fc1_e5_xo})), fc1_e15[0]});
-    wire signed [13:0] fc1_e192_xh = $signed(fc1_in_1[15:2]);
-    wire signed [19:0] fc1_e192 = $signed({($signed({{4{fc1_e192_xh[13]}}, fc1_e192_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_in_1[1:0]});
-    wire signed [13:0] fc1_e193_xh = $signed(fc1_e24_yo[16:3]);
-    wire signed [20:0] fc1_e193 = $signed({1'b0, ($signed({{3{fc1_e193_xh[13]}}, fc1_e193_xh}) + fc1_e24_yo), fc1_e24_yo[2:0]});
-    wire signed [20:0] fc1_e194 = $signed({($signed({{5{fc1_e102_xh[12]}}, fc1_e102_xh}) - $signed({fc1_e101_yo[16], fc1_e101_yo})), fc1_in_13[2:0]});
-    wire signed [10:0] fc1_e195_xh = $signed(fc1_in_14[15:5]);
-    wire signed [22:0] fc1_e195 = $signed({($signed({{7{fc1_e195_xh[10]}}, fc1_e195_xh}) - $signed({fc1_e64_yo[16], fc1_e64_yo})), fc1_in_14[4:0]});
-    wire signed [14:0] fc1_e196_xh = $signed(fc1_in_15[15:1]);
-    wire signed [18:0] fc1_e196 = $signed({($signed({{3{fc1_e196_xh[14]}}, fc1_e196_xh}) - $signed({fc1_e101_yo[16], fc1_e101_yo})), fc1_in_15[0]});
-    wire signed [19:0] fc1_e197 = $signed({($signed({{4{fc1_e8_xh[13]}}, fc1_e8_xh}) - $signed({fc1_e102_yo[16], fc1_e102_yo})), fc1_in_15[1:0]});
-    wire signed [14:0] fc1_e198_xh = $signed(fc1_e8[17:3]);
-    wire signed [20:0] fc1_e198 = $signed({($signed({{3{fc1_e198_xh[14]}}, fc1_e198_xh}) - $signed({fc1_e31_yo[16], fc1_e31_yo})), fc1_e8[2:0]});
-    wire signed [14:0] fc1_e199_xh = $signed(fc1_e11[19:5]);
-    wire signed [22:0] fc1_e199 = $signed({1'b0, ($signed({{2{fc1_e199_xh[14]}}, fc1_e199_xh}) - fc1_e17_yo), fc1_e11[4:0]});
-    wire signed [14:0] fc1_e200_xh = $signed(fc1_e126_xo[18:4]);
-    wire signed [21:0] fc1_e200 = $signed({1'b0, ($signed({{2{fc1_e200_xh[14]}}, fc1_e200_xh}) + fc1_e24_yo), fc1_e126_xo[3:0]});
-    wire signed [12:0] fc1_e201_xh = $signed(fc1_e160_xo[18:6]);
-    wire signed [23:0] fc1_e201 = $signed({1'b0, ($signed({{4{fc1_e201_xh[12]}}, fc1_e201_xh}) + fc1_e30_yo), fc1_e160_xo[5:0]});
-    wire signed [24:0] fc1_e202 = $signed({{6{fc1_e104_xo[18]}}, fc1_e104_xo}) + fc1_e140;
-    wire signed [18:0] fc1_e203_xh = $signed(fc1_e11[19:1]);
-    wire signed [24:0] fc1_e203 = $signed({($signed({{5{fc1_e203_xh[18]}}, fc1_e203_xh}) + fc1_e150), fc1_e11[0]});
-    wire signed [22:0] fc1_e204_xh = $signed(fc1_e117[23:1]);
-    wire signed [25:0] fc1_e204 = $signed({($signed({{2{fc1_e204_xh[22]}}, fc1_e204_xh}) - fc1_e170), fc1_e117[0]});
-    wire signed [20:0] fc1_e205 = $signed({{5{fc1_in_10[15]}}, fc1_in_10}) - fc1_e158;
-    wire signed [17:0] fc1_e206_xh = $signed(fc1_e76[19:2]);
-    wire signed [24:0] fc1_e206 = $signed({($signed({{5{fc1_e206_xh[17]}}, fc1_e206_xh}) - fc1_e161), fc1_e76[1:0]});
-    wire signed [22:0] fc1_e207 = $signed({1'b0, ($signed({{6{fc1_e46_xh[14]}}, fc1_e46_xh}) - $signed(fc1_e49[20:0])), fc1_in_6[0]});
-    wire signed [19:0] fc1_e208 = $signed({{2{fc1_e1[17]}}, fc1_e1}) - fc1_e86;
-    wire signed [15:0] fc1_e209_xh = $signed(fc1_e74_xo[18:3]);
-    wire signed [24:0] fc1_e209 = $signed({1'b0, ($signed({{5{fc1_e209_xh[15]}}, fc1_e209_xh}) + $signed(fc1_e154[20:0])), fc1_e74_xo[2:0]});
-    wire signed [20:0] fc1_e210 = $signed({{2{fc1_e151_yo[18]}}, fc1_e151_yo}) + $signed({fc1_e43[19], fc1_e43});
-    wire signed [19:0] fc1_e211_xo = $signed({1'b0, (~fc1_e23[18]), fc1_e23[17:0]});
-    wire signed [20:0] fc1_e211 = $signed({fc1_e211_xo[19], fc1_e211_xo}) + fc1_e110;
-    wire signed [16:0] fc1_e212_xh = $signed(fc1_e25[19:3]);
-    wire signed [25:0] fc1_e212 = $signed({($signed({{6{fc1_e212_xh[16]}}, fc1_e212_xh}) - fc1_e103), fc1_e25[2:0]});
-    wire fc1_e213_xo_i = ~fc1_e31[17];
-    wire signed [18:0] fc1_e213_xo = $signed({1'b0, fc1_e213_xo_i, fc1_e31[16:0]});
-    wire signed [20:0] fc1_e213 = $signed({{2{fc1_e213_xo[18]}}, fc1_e213_xo}) + $signed({fc1_e86[19], fc1_e86});
-    wire signed [10:0] fc1_e214_xh = $signed(fc1_e2_xo[16:6]);
-    wire signed [27:0] fc1_e214 = $signed({1'b0, ($signed({{10{fc1_e214_xh[10]}}, fc1_e214_xh}) + $signed(fc1_e200[20:0])), fc1_e2_xo[5:0]});
-    wire signed [11:0] fc1_e215_xh = $signed(fc1_in_5[15:4]);
-    wire signed [22:0] fc1_e215 = $signed({($signed({{7{fc1_e215_xh[11]}}, fc1_e215_xh}) - fc1_e72), fc1_in_5[3:0]});
-    wire signed [7:0] fc1_e216_xh = $signed(fc1_in_10[15:8]);
-    wire signed [28:0] fc1_e216 = $signed({($signed({{13{fc1_e216_xh[7]}}, fc1_e216_xh}) - fc1_e114), fc1_in_10[7:0]});
-    wire signed [20:0] fc1_e217 = $signed({{3{fc1_e8[17]}}, fc1_e8}) - fc1_e156;
-    wire signed [15:0] fc1_e218_xh = $signed(fc1_e14[19:4]);
-    wire signed [25:0] fc1_e218 = $signed({($signed({{6{fc1_e218_xh[15]}}, fc1_e218_xh}) - fc1_e83), fc1_e14[3:0]});
-    wire fc1_e219_yo_i = ~fc1_e59[18];
-    wire signed [19:0] fc1_e219_yo = $signed({1'b0, fc1_e219_yo_i, fc1_e59[17:0]});
-    wire signed [21:0] fc1_e219 = $signed({1'b0, ($signed({{2{fc1_e191_xh[17]}}, fc1_e191_xh}) + fc1_e219_yo), fc1_e15[0]});
-    wire fc1_e220_yo_i = ~fc1_e57[18];
-    wire signed [19:0] fc1_e220_yo = $signed({1'b1, fc1_e220_yo_i, fc1_e57[17:0]});
-    wire signed [20:0] fc1_e220 = $signed({1'b0, ($signed({fc1_e20[18], fc1_e20}) - fc1_e220_yo)});
-    wire signed [12:0] fc1_e221_xh = $signed(fc1_e30[17:5]);
-    wire signed [26:0] fc1_e221 = $signed({1'b0, ($signed({{8{fc1_e221_xh[12]}}, fc1_e221_xh}) + $signed(fc1_e186[20:0])), fc1_e30[4:0]});
-    wire signed [21:0] fc1_e222 = $signed({($signed(fc1_e49[21:1]) + $signed({{4{fc1_e5_yo[16]}}, fc1_e5_yo})), fc1_e49[0]});
-    wire signed [21:0] fc1_e223 = $signed({($signed(fc1_e49[21:1]) + $signed({{2{fc1_e88_yo[18]}}, fc1_e88_yo})), fc1_e49[0]});
-    wire fc1_e224_yo_i = ~fc1_e65[18];
-    wire signed [19:0] fc1_e224_yo = $signed({1'b0, fc1_e224_yo_i, fc1_e65[17:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_e224_xh = $signed(fc1_e218[25:5]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_e224 = $signed({($signed(fc1_e224_xh[19:0]) + fc1_e224_yo), fc1_e218[4:0]});
-    wire signed [19:0] fc1_e225 = $signed({($signed({{3{fc1_e19_xh[15]}}, fc1_e19_xh}) + fc1_e45), fc1_e4_xo[0]});
-    wire signed [12:0] fc1_e226_xh = $signed(fc1_e2_xo[16:4]);
-    wire signed [24:0] fc1_e226 = $signed({($signed({{8{fc1_e226_xh[12]}}, fc1_e226_xh}) + fc1_e51), fc1_e2_xo[3:0]});
-    wire signed [11:0] fc1_e227_xh = $signed(fc1_in_6[15:4]);
-    wire signed [23:0] fc1_e227 = $signed({($signed({{8{fc1_e227_xh[11]}}, fc1_e227_xh}) - fc1_e48), fc1_in_6[3:0]});
-    wire signed [12:0] fc1_e228_xh = $signed(fc1_in_7[15:3]);
-    wire signed [21:0] fc1_e228 = $signed({($signed({{6{fc1_e228_xh[12]}}, fc1_e228_xh}) - fc1_e34), fc1_in_7[2:0]});
-    wire signed [19:0] fc1_e229 = $signed({($signed({{4{fc1_e17_xh[14]}}, fc1_e17_xh}) - fc1_e68), fc1_in_7[0]});
-    wire signed [19:0] fc1_e230 = $signed({{2{fc1_e4[17]}}, fc1_e4}) - fc1_e229;
-    wire signed [20:0] fc1_e231_m = $signed({fc1_e24[19], fc1_e24}) + $signed({1'b0, (~fc1_e230[19]), fc1_e230[18:0]});
-    wire signed [20:0] fc1_e232 = $signed({{5{fc1_in_7[15]}}, fc1_in_7}) - fc1_e102;
-    wire signed [20:0] fc1_e233 = $signed({{5{fc1_in_9[15]}}, fc1_in_9}) - fc1_e51;
-    wire signed [11:0] fc1_e234_xh = $signed(fc1_e30_yo[16:5]);
-    wire signed [23:0] fc1_e234 = $signed({($signed({{7{fc1_e234_xh[11]}}, fc1_e234_xh}) + fc1_e56), fc1_e30_yo[4:0]});
-    wire signed [19:0] fc1_e235 = $signed({{3{fc1_e26_yo[16]}}, fc1_e26_yo}) + fc1_e35;
-    wire signed [12:0] fc1_e236_xh = $signed(fc1_e2[17:5]);
-    wire signed [24:0] fc1_e236 = $signed({($signed({{7{fc1_e236_xh[12]}}, fc1_e236_xh}) + fc1_e118), fc1_e2[4:0]});
-    wire signed [21:0] fc1_e237 = $signed({($signed({{4{fc1_e118_xh[16]}}, fc1_e118_xh}) + fc1_e51), fc1_e5[0]});
-    wire signed [14:0] fc1_e238_xh = $signed(fc1_e5[17:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_e238 = $signed({($signed({{6{fc1_e238_xh[14]}}, fc1_e238_xh}) - fc1_e177), fc1_e5[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc1_e239_xh = $signed(fc1_e7[17:9]);
-    wire signed [29:0] fc1_e239 = $signed({($signed({{12{fc1_e239_xh[8]}}, fc1_e239_xh}) - fc1_e127), fc1_e7[8:0]});
-    wire signed [13:0] fc1_e240_xh = $signed(fc1_e9[17:4]);
-    wire signed [22:0] fc1_e240 = $signed({($signed({{5{fc1_e240_xh[13]}}, fc1_e240_xh}) - fc1_e56), fc1_e9[3:0]});
-    wire signed [25:0] fc1_e241 = $signed({($signed({{6{fc1_e199_xh[14]}}, fc1_e199_xh}) + fc1_e94), fc1_e11[4:0]});
-    wire signed [18:0] fc1_e242_xh = $signed(fc1_e14[19:1]);
-    wire signed [20:0] fc1_e242 = $signed({($signed({fc1_e242_xh[18], fc1_e242_xh}) - fc1_e35), fc1_e14[0]});
-    wire signed [15:0] fc1_e243_xh = $signed(fc1_e15[18:3]);
-    wire signed [21:0] fc1_e243 = $signed({($signed({{3{fc1_e243_xh[15]}}, fc1_e243_xh}) - fc1_e45), fc1_e15[2:0]});
-    wire signed [16:0] fc1_e244_xh = $signed(fc1_e17[18:2]);
-    wire signed [22:0] fc1_e244 = $signed({($signed({{4{fc1_e244_xh[16]}}, fc1_e244_xh}) - fc1_e51), fc1_e17[1:0]});
-    wire signed [17:0] fc1_e245_xh = $signed(fc1_e143_xo[19:2]);
-    wire signed [21:0] fc1_e245 = $signed({($signed({{2{fc1_e245_xh[17]}}, fc1_e245_xh}) + $signed({fc1_e144[18], fc1_e144})), fc1_e143_xo[1:0]});
-    wire signed [20:0] fc1_e246 = $signed({{2{fc1_e19[18]}}, fc1_e19}) - fc1_e95;
-    wire signed [14:0] fc1_e247_xh = $signed(fc1_e20[18:4]);
-    wire signed [23:0] fc1_e247 = $signed({($signed({{5{fc1_e247_xh[14]}}, fc1_e247_xh}) + fc1_e35), fc1_e20[3:0]});
-    wire signed [17:0] fc1_e248_xh = $signed(fc1_e20[18:1]);
-    wire signed [20:0] fc1_e248 = $signed({($signed({{2{fc1_e248_xh[17]}}, fc1_e248_xh}) - $signed(fc1_e92[19:0])), fc1_e20[0]});
-    wire signed [12:0] fc1_e249_xh = $signed(fc1_e21[17:5]);
-    wire signed [23:0] fc1_e249 = $signed({($signed({{6{fc1_e249_xh[12]}}, fc1_e249_xh}) - fc1_e56), fc1_e21[4:0]});
-    wire signed [19:0] fc1_e250_xh = $signed(fc1_e84[21:2]);
-    wire signed [25:0] fc1_e250 = $signed({($signed({{4{fc1_e250_xh[19]}}, fc1_e250_xh}) - fc1_e249), fc1_e84[1:0]});
-    wire signed [19:0] fc1_e251_xo = $signed({1'b0, (~fc1_e22[18]), fc1_e22[17:0]});
-    wire signed [20:0] fc1_e251 = $signed({1'b0, (fc1_e251_xo + fc1_e87)});
-    wire signed [16:0] fc1_e252_xh = $signed(fc1_e26[19:3]);
-    wire signed [22:0] fc1_e252 = $signed({($signed({{3{fc1_e252_xh[16]}}, fc1_e252_xh}) + fc1_e48), fc1_e26[2:0]});
-    wire signed [21:0] fc1_e253 = $signed({($signed({{2{fc1_e95_xh[17]}}, fc1_e95_xh}) - fc1_e124), fc1_e26[1:0]});
-    wire signed [18:0] fc1_e254_xo = $signed({1'b0, (~fc1_e37[17]), fc1_e37[16:0]});
-    wire signed [16:0] fc1_e254_xh = $signed(fc1_e254_xo[18:2]);
-    wire signed [22:0] fc1_e254 = $signed({1'b0, ($signed({{3{fc1_e254_xh[16]}}, fc1_e254_xh}) + $signed(fc1_e99[19:0])), fc1_e254_xo[1:0]});
-    wire signed [20:0] fc1_e255 = $signed({{3{fc1_e37[17]}}, fc1_e37}) - fc1_e102;
-    wire signed [18:0] fc1_e256_yo = $signed({1'b1, fc1_e134_xo_i, fc1_e1[16:0]});
-    wire signed [17:0] fc1_e256_xh = $signed(fc1_e43[19:2]);
-    wire signed [21:0] fc1_e256 = $signed({($signed({{2{fc1_e256_xh[17]}}, fc1_e256_xh}) - $signed({fc1_e256_yo[18], fc1_e256_yo})), fc1_e43[1:0]});
-    wire signed [19:0] fc1_e257_xo = $signed({1'b0, (~fc1_e45[18]), fc1_e45[17:0]});
-    wire signed [15:0] fc1_e257_xh = $signed(fc1_e257_xo[19:4]);
-    wire signed [22:0] fc1_e257 = $signed({($signed({{3{fc1_e257_xh[15]}}, fc1_e257_xh}) + fc1_e68), fc1_e257_xo[3:0]});
-    wire fc1_e258_yo_i = ~fc1_e34[18];
-    wire signed [19:0] fc1_e258_yo = $signed({1'b1, fc1_e258_yo_i, fc1_e34[17:0]});
-    wire signed [17:0] fc1_e258_xh = $signed(fc1_e67[19:2]);
-    wire signed [22:0] fc1_e258 = $signed({($signed({{3{fc1_e258_xh[17]}}, fc1_e258_xh}) - $signed({fc1_e258_yo[19], fc1_e258_yo})), fc1_e67[1:0]});
-    wire signed [19:0] fc1_e259_xo = $signed({1'b0, (~fc1_e72[18]), fc1_e72[17:0]});
-    wire signed [20:0] fc1_e259 = $signed({1'b0, ($signed(fc1_e259_xo[19:1]) + fc1_e74_xo), fc1_e259_xo[0]});
-    wire fc1_e260_yo_i = ~fc1_e50[18];
-    wire signed [16:0] fc1_e260_xh = $signed(fc1_e85[22:6]);
-    wire signed [26:0] fc1_e260 = $signed({1'b0, ($signed({{3{fc1_e260_xh[16]}}, fc1_e260_xh}) - $signed({1'b1, fc1_e260_yo_i, fc1_e50[17:0]})), fc1_e85[5:0]});
-    wire signed [21:0] fc1_e261_xo = $signed({1'b0, (~fc1_e110[20]), fc1_e110[19:0]});
-    wire signed [14:0] fc1_e261_xh = $signed(fc1_e261_xo[21:7]);
-    wire signed [26:0] fc1_e261 = $signed({($signed({{5{fc1_e261_xh[14]}}, fc1_e261_xh}) + fc1_e48), fc1_e261_xo[6:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_e262_xh = $signed(fc1_e136[22:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_e262 = $signed({1'b0, ($signed(fc1_e262_xh[19:0]) - $signed({fc1_e114_yo[18], fc1_e114_yo})), fc1_e136[1:0]});
-    wire signed [20:0] fc1_e263 = $signed({($signed(fc1_e246[20:1]) + $signed({{3{fc1_e33_yo[16]}}, fc1_e33_yo})), fc1_e246[0]});
-    wire signed [18:0] fc1_e264 = $signed({($signed({{2{fc1_e96_xh[15]}}, fc1_e96_xh}) + fc1_e0), fc1_e29_yo[0]});
-    wire signed [20:0] fc1_e265 = $signed({1'b0, ($signed({{3{fc1_e96_xh[15]}}, fc1_e96_xh}) + $signed(fc1_e24[18:0])), fc1_e29_yo[0]});
-    wire signed [20:0] fc1_e266 = $signed({($signed({{5{fc1_e51_xh[12]}}, fc1_e51_xh}) - fc1_e0), fc1_in_1[2:0]});
-    wire signed [19:0] fc1_e267 = $signed({{4{fc1_in_1[15]}}, fc1_in_1}) - fc1_e29;
-    wire signed [17:0] fc1_e268 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - fc1_e0;
-    wire signed [20:0] fc1_e269 = $signed({($signed({{4{fc1_e79_xh[13]}}, fc1_e79_xh}) + fc1_e1), fc1_e14_yo[2:0]});
-    wire signed [14:0] fc1_e270_xh = $signed(fc1_in_3[15:1]);
-    wire signed [18:0] fc1_e270 = $signed({($signed({{3{fc1_e270_xh[14]}}, fc1_e270_xh}) - fc1_e9), fc1_in_3[0]});
-    wire signed [19:0] fc1_e271 = $signed({{4{fc1_in_3[15]}}, fc1_in_3}) - fc1_e24;
-    wire signed [11:0] fc1_e272_xh = $signed(fc1_in_3[15:4]);
-    wire signed [23:0] fc1_e272 = $signed({($signed({{8{fc1_e272_xh[11]}}, fc1_e272_xh}) - fc1_e26), fc1_in_3[3:0]});
-    wire signed [20:0] fc1_e273 = $signed({1'b0, ($signed({{3{fc1_e32_xh[15]}}, fc1_e32_xh}) + $signed(fc1_e11[18:0])), fc1_e2_yo[0]});
-    wire signed [19:0] fc1_e274 = $signed({{4{fc1_in_4[15]}}, fc1_in_4}) - fc1_e25;
-    wire signed [12:0] fc1_e275_xh = $signed(fc1_e2_yo[16:4]);
-    wire signed [23:0] fc1_e275 = $signed({1'b0, ($signed({{6{fc1_e275_xh[12]}}, fc1_e275_xh}) + $signed(fc1_e53[18:0])), fc1_e2_yo[3:0]});
-    wire signed [21:0] fc1_e276 = $signed({1'b0, ($signed({{4{fc1_e18_xh[14]}}, fc1_e18_xh}) + $signed(fc1_e14[18:0])), fc1_e18_yo[1:0]});
-    wire signed [22:0] fc1_e277 = $signed({($signed({{7{fc1_e45_xh[12]}}, fc1_e45_xh}) - fc1_e28), fc1_in_5[2:0]});
-    wire signed [13:0] fc1_e278_xh = $signed(fc1_e33_yo[16:3]);
-    wire signed [20:0] fc1_e278 = $signed({($signed({{4{fc1_e278_xh[13]}}, fc1_e278_xh}) + fc1_e0), fc1_e33_yo[2:0]});
-    wire signed [19:0] fc1_e279 = $signed({1'b0, ($signed({{2{fc1_e33_yo[16]}}, fc1_e33_yo}) + $signed(fc1_e25[18:0]))});
-    wire signed [17:0] fc1_e280 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - fc1_e7;
-    wire signed [19:0] fc1_e281 = $signed({{4{fc1_in_8[15]}}, fc1_in_8}) - fc1_e29;
-    wire signed [19:0] fc1_e282 = $signed({1'b0, ($signed({{2{fc1_e11_yo[16]}}, fc1_e11_yo}) + $signed(fc1_e18[18:0]))});
-    wire signed [20:0] fc1_e283 = $signed({($signed({{4{fc1_e186_xh[13]}}, fc1_e186_xh}) + fc1_e12), fc1_e25_yo[2:0]});
-    wire signed [21:0] fc1_e284 = $signed({1'b0, ($signed({{4{fc1_e28_xh[14]}}, fc1_e28_xh}) + $signed(fc1_e18[18:0])), fc1_e28_yo[1:0]});
-    wire signed [19:0] fc1_e285 = $signed({1'b0, ($signed({{2{fc1_e28_yo[16]}}, fc1_e28_yo}) + $signed(fc1_e26[18:0]))});
-    wire signed [12:0] fc1_e286_xh = $signed(fc1_in_14[15:3]);
-    wire signed [22:0] fc1_e286 = $signed({($signed({{7{fc1_e286_xh[12]}}, fc1_e286_xh}) - fc1_e29), fc1_in_14[2:0]});
-    wire signed [15:0] fc1_e287_xh = $signed(fc1_e26_yo[16:1]);
-    wire signed [20:0] fc1_e287 = $signed({1'b0, ($signed({{3{fc1_e287_xh[15]}}, fc1_e287_xh}) + $signed(fc1_e11[18:0])), fc1_e26_yo[0]});
-    wire signed [19:0] fc1_e288 = $signed({1'b0, (fc1_e134_xo + fc1_e94_xo)});
-    wire signed [19:0] fc1_e289 = $signed({{2{fc1_e1[17]}}, fc1_e1}) - fc1_e26;
-    wire signed [10:0] fc1_e290_xh = $signed(fc1_e3[17:7]);
-    wire signed [26:0] fc1_e290 = $signed({($signed({{9{fc1_e290_xh[10]}}, fc1_e290_xh}) - fc1_e14), fc1_e3[6:0]});
-    wire signed [19:0] fc1_e291 = $signed({{2{fc1_e3[17]}}, fc1_e3}) - $signed({fc1_e38[18], fc1_e38});
-    wire signed [14:0] fc1_e292_xh = $signed(fc1_e4[17:3]);
-    wire signed [20:0] fc1_e292 = $signed({($signed({{3{fc1_e292_xh[14]}}, fc1_e292_xh}) + fc1_e3), fc1_e4[2:0]});
-    wire signed [11:0] fc1_e293_xh = $signed(fc1_e5[17:6]);
-    wire signed [23:0] fc1_e293 = $signed({($signed({{6{fc1_e293_xh[11]}}, fc1_e293_xh}) - fc1_e0), fc1_e5[5:0]});
-    wire signed [20:0] fc1_e294 = $signed({1'b0, ($signed({{2{fc1_e118_xh[16]}}, fc1_e118_xh}) + fc1_e74_xo), fc1_e5[0]});
-    wire signed [11:0] fc1_e295_xh = $signed(fc1_e104_xo[18:7]);
-    wire signed [24:0] fc1_e295 = $signed({($signed({{6{fc1_e295_xh[11]}}, fc1_e295_xh}) + fc1_e6), fc1_e104_xo[6:0]});
-    wire signed [20:0] fc1_e296 = $signed({1'b0, ($signed({fc1_e91_xh[17], fc1_e91_xh}) + fc1_e92_xo), fc1_e73_yo[0]});
-    wire signed [16:0] fc1_e297_xh = $signed(fc1_e9[17:1]);
-    wire signed [20:0] fc1_e297 = $signed({($signed({{3{fc1_e297_xh[16]}}, fc1_e297_xh}) - fc1_e24), fc1_e9[0]});
-    wire signed [12:0] fc1_e298_xh = $signed(fc1_e73_yo[18:6]);
-    wire signed [25:0] fc1_e298 = $signed({1'b0, ($signed({{6{fc1_e298_xh[12]}}, fc1_e298_xh}) + $signed(fc1_e66[18:0])), fc1_e73_yo[5:0]});
-    wire signed [20:0] fc1_e299 = $signed({1'b0, ($signed({fc1_e92_xo[18], fc1_e92_xo}) + fc1_e24)});
-    wire signed [20:0] fc1_e300 = $signed({1'b0, ($signed({fc1_e92_xo[18], fc1_e92_xo}) + fc1_e29)});
-    wire signed [19:0] fc1_e301 = $signed({{2{fc1_e10[17]}}, fc1_e10}) - fc1_e39;
-    wire signed [19:0] fc1_e302 = $signed({($signed({fc1_e191_xh[17], fc1_e191_xh}) - fc1_e90), fc1_e15[0]});
-    wire signed [19:0] fc1_e303 = $signed({1'b0, (fc1_e15 + $signed(fc1_e131[18:0]))});
-    wire signed [16:0] fc1_e304_xh = $signed(fc1_e16[17:1]);
-    wire signed [20:0] fc1_e304 = $signed({1'b0, ($signed({{2{fc1_e304_xh[16]}}, fc1_e304_xh}) - fc1_e162_yo), fc1_e16[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_e305 = $signed({1'b0, (fc1_e143_xo + fc1_e24)});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_e306 = $signed({1'b0, ($signed(fc1_e24[19:1]) + $signed(fc1_e11[18:0])), fc1_e24[0]});
-    wire signed [19:0] fc1_e307 = $signed({($signed(fc1_e24[19:1]) - fc1_e90), fc1_e24[0]});
-    wire signed [13:0] fc1_e308_xh = $signed(fc1_e32[18:5]);
-    wire signed [22:0] fc1_e308 = $signed({($signed({{4{fc1_e308_xh[13]}}, fc1_e308_xh}) + fc1_e10), fc1_e32[4:0]});
-    wire signed [16:0] fc1_e309_xh = $signed(fc1_e32[18:2]);
-    wire signed [21:0] fc1_e309 = $signed({($signed({{3{fc1_e309_xh[16]}}, fc1_e309_xh}) - fc1_e28), fc1_e32[1:0]});
-    wire signed [12:0] fc1_e310_xh = $signed(fc1_e33[18:6]);
-    wire signed [23:0] fc1_e310 = $signed({($signed({{5{fc1_e310_xh[12]}}, fc1_e310_xh}) + fc1_e0), fc1_e33[5:0]});
-    wire signed [17:0] fc1_e311_xh = $signed(fc1_e163_xo[19:2]);
-    wire signed [21:0] fc1_e311 = $signed({1'b0, ($signed({fc1_e311_xh[17], fc1_e311_xh}) + fc1_e110_xo), fc1_e163_xo[1:0]});
-    wire signed [16:0] fc1_e312_xh = $signed(fc1_e58[17:1]);
-    wire signed [19:0] fc1_e312 = $signed({($signed({{2{fc1_e312_xh[16]}}, fc1_e312_xh}) - fc1_e20), fc1_e58[0]});
-    wire signed [19:0] fc1_e313 = $signed({($signed(fc1_e76[19:1]) + $signed({{2{fc1_e25_yo[16]}}, fc1_e25_yo})), fc1_e76[0]});
-    wire signed [16:0] fc1_e314_xh = $signed(fc1_e96[18:2]);
-    wire signed [21:0] fc1_e314 = $signed({1'b0, ($signed({{2{fc1_e314_xh[16]}}, fc1_e314_xh}) + fc1_e73_yo), fc1_e96[1:0]});
-    wire signed [19:0] fc1_e315_hi = $signed(fc1_e99[20:1]) - $signed({1'b1, (~fc1_e129[18]), fc1_e129[17:0]});
-    wire signed [21:0] fc1_e315 = $signed({1'b0, fc1_e315_hi, fc1_e99[0]});
-    wire signed [18:0] fc1_e316_xh = $signed(fc1_e111[19:1]);
-    wire signed [21:0] fc1_e316 = $signed({1'b0, ($signed({fc1_e316_xh[18], fc1_e316_xh}) + fc1_e251_xo), fc1_e111[0]});
-    wire signed [18:0] fc1_e317_yo = $signed({1'b0, (~fc1_e52[17]), fc1_e52[16:0]});
-    wire signed [24:0] fc1_e317_xo = $signed({1'b0, (~fc1_e155[23]), fc1_e155[22:0]});
-    wire signed [17:0] fc1_e317_xh = $signed(fc1_e317_xo[24:7]);
-    wire signed [26:0] fc1_e317 = $signed({1'b0, ($signed({fc1_e317_xh[17], fc1_e317_xh}) + fc1_e317_yo), fc1_e317_xo[6:0]});
-    wire signed [19:0] fc1_e318_yo = $signed({1'b1, (~fc1_e60[18]), fc1_e60[17:0]});
-    wire signed [21:0] fc1_e318 = $signed({1'b0, ($signed(fc1_e179[20:1]) - fc1_e318_yo), fc1_e179[0]});
-    wire signed [16:0] fc1_e319_xh = $signed(fc1_e283[20:4]);
-    wire signed [22:0] fc1_e319 = $signed({($signed({{2{fc1_e319_xh[16]}}, fc1_e319_xh}) - fc1_e15), fc1_e283[3:0]});
-    wire signed [19:0] fc1_e320 = $signed({($signed({{4{fc1_e23_xh[14]}}, fc1_e23_xh}) - fc1_e22), fc1_in_1[0]});
-    wire signed [20:0] fc1_e321 = $signed({($signed({{5{fc1_e0_xh[13]}}, fc1_e0_xh}) - fc1_e23), fc1_in_5[1:0]});
-    wire signed [12:0] fc1_e322_xh = $signed(fc1_e33_yo[16:4]);
-    wire signed [22:0] fc1_e322 = $signed({1'b0, ($signed({{5{fc1_e322_xh[12]}}, fc1_e322_xh}) + $signed(fc1_e20[17:0])), fc1_e33_yo[3:0]});
-    wire signed [21:0] fc1_e323 = $signed({($signed({{5{fc1_e278_xh[13]}}, fc1_e278_xh}) + fc1_e23), fc1_e33_yo[2:0]});
-    wire signed [18:0] fc1_e324 = $signed({1'b0, ($signed({fc1_e28_yo[16], fc1_e28_yo}) + $signed(fc1_e19[17:0]))});
-    wire signed [20:0] fc1_e325 = $signed({1'b0, ($signed({{3{fc1_e28_xh[14]}}, fc1_e28_xh}) + $signed(fc1_e133[17:0])), fc1_e28_yo[1:0]});
-    wire signed [13:0] fc1_e326_xh = $signed(fc1_e7[17:4]);
-    wire signed [22:0] fc1_e326 = $signed({($signed({{5{fc1_e326_xh[13]}}, fc1_e326_xh}) - fc1_e33), fc1_e7[3:0]});
-    wire signed [19:0] fc1_e327 = $signed({1'b0, (fc1_e91_xh + $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_e73_yo[0]});
-    wire signed [15:0] fc1_e328_xh = $signed(fc1_e211_xo[19:4]);
-    wire signed [22:0] fc1_e328 = $signed({1'b0, ($signed({{2{fc1_e328_xh[15]}}, fc1_e328_xh}) + $signed(fc1_e19[17:0])), fc1_e211_xo[3:0]});
-    wire signed [18:0] fc1_e329 = $signed({fc1_e41[17], fc1_e41}) - fc1_e60;
-    wire signed [19:0] fc1_e330_xo = $signed({1'b0, (~fc1_e46[18]), fc1_e46[17:0]});
-    wire signed [16:0] fc1_e330_xh = $signed(fc1_e330_xo[19:3]);
-    wire signed [21:0] fc1_e330 = $signed({($signed({{2{fc1_e330_xh[16]}}, fc1_e330_xh}) + fc1_e46), fc1_e330_xo[2:0]});
-    wire signed [19:0] fc1_e331_xo = $signed({1'b0, fc1_e260_yo_i, fc1_e50[17:0]});
-    wire signed [20:0] fc1_e331 = $signed({1'b0, ($signed(fc1_e331_xo[19:2]) + $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_e331_xo[1:0]});
-    wire signed [18:0] fc1_e332_yo = $signed({1'b0, (~fc1_e98[17]), fc1_e98[16:0]});
-    wire signed [20:0] fc1_e332_xo = $signed({1'b0, (~fc1_e55[19]), fc1_e55[18:0]});
-    wire signed [21:0] fc1_e332 = $signed({1'b0, ($signed(fc1_e332_xo[20:1]) + $signed({fc1_e332_yo[18], fc1_e332_yo})), fc1_e332_xo[0]});
-    wire signed [8:0] fc1_e333_xh = $signed(fc1_e69[17:9]);
-    wire signed [27:0] fc1_e333 = $signed({($signed({{10{fc1_e333_xh[8]}}, fc1_e333_xh}) - fc1_e82), fc1_e69[8:0]});
-    wire signed [17:0] fc1_e334_xh = $signed(fc1_e74[19:2]);
-    wire signed [19:0] fc1_e334 = $signed({(fc1_e334_xh - fc1_e5), fc1_e74[1:0]});
-    wire signed [17:0] fc1_e335_xh = $signed(fc1_e75[19:2]);
-    wire signed [20:0] fc1_e335 = $signed({($signed({fc1_e335_xh[17], fc1_e335_xh}) - $signed({fc1_e30[17], fc1_e30})), fc1_e75[1:0]});
-    wire signed [17:0] fc1_e336_xh = $signed(fc1_e108[22:5]);
-    wire signed [23:0] fc1_e336 = $signed({1'b0, (fc1_e336_xh + fc1_e2), fc1_e108[4:0]});
-    wire signed [22:0] fc1_e337 = $signed({($signed(fc1_e195[22:4]) + $signed({{2{fc1_e29_yo[16]}}, fc1_e29_yo})), fc1_e195[3:0]});
-    wire signed [18:0] fc1_e338 = $signed({{2{fc1_e29_yo[16]}}, fc1_e29_yo}) + $signed({fc1_e52[17], fc1_e52});
-    wire signed [18:0] fc1_e339 = $signed({{2{fc1_e2_xo[16]}}, fc1_e2_xo}) + $signed({fc1_e27[17], fc1_e27});
-    wire signed [8:0] fc1_e340_xh = $signed(fc1_e14_yo[16:8]);
-    wire signed [26:0] fc1_e340 = $signed({1'b0, ($signed({{9{fc1_e340_xh[8]}}, fc1_e340_xh}) + fc1_e97), fc1_e14_yo[7:0]});
-    wire signed [8:0] fc1_e341_xh = $signed(fc1_in_7[15:7]);
-    wire signed [25:0] fc1_e341 = $signed({($signed({{10{fc1_e341_xh[8]}}, fc1_e341_xh}) - $signed({fc1_e54[17], fc1_e54})), fc1_in_7[6:0]});
-    wire signed [18:0] fc1_e342 = $signed({{3{fc1_in_9[15]}}, fc1_in_9}) - $signed({fc1_e5[17], fc1_e5});
-    wire signed [22:0] fc1_e343 = $signed({($signed({{6{fc1_e234_xh[11]}}, fc1_e234_xh}) + fc1_e44), fc1_e30_yo[4:0]});
-    wire signed [18:0] fc1_e344 = $signed({1'b0, ($signed({fc1_e24_yo[16], fc1_e24_yo}) + fc1_e2)});
-    wire signed [20:0] fc1_e345 = $signed({1'b0, ($signed({{3{fc1_e25_xh[14]}}, fc1_e25_xh}) + fc1_e40), fc1_e25_yo[1:0]});
-    wire signed [18:0] fc1_e346 = $signed({1'b0, ($signed({fc1_e4_yo[16], fc1_e4_yo}) + fc1_e41)});
-    wire signed [18:0] fc1_e347 = $signed({{2{fc1_e28_yo[16]}}, fc1_e28_yo}) + $signed({fc1_e64[17], fc1_e64});
-    wire fc1_e348_yo_i = ~fc1_e27[17];
-    wire signed [19:0] fc1_e348 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) - $signed({1'b1, fc1_e348_yo_i, fc1_e27[16:0]}))});
-    wire signed [19:0] fc1_e349 = $signed({1'b0, ($signed({fc1_e5[17], fc1_e5}) + fc1_e254_xo)});
-    wire signed [12:0] fc1_e350_xh = $signed(fc1_e74_xo[18:6]);
-    wire signed [24:0] fc1_e350 = $signed({1'b0, ($signed({{5{fc1_e350_xh[12]}}, fc1_e350_xh}) + fc1_e2), fc1_e74_xo[5:0]});
-    wire signed [15:0] fc1_e351_xh = $signed(fc1_e12[17:2]);
-    wire signed [19:0] fc1_e351 = $signed({($signed({{2{fc1_e351_xh[15]}}, fc1_e351_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_e12[1:0]});
-    wire signed [16:0] fc1_e352_xh = $signed(fc1_e88_yo[18:2]);
-    wire signed [19:0] fc1_e352 = $signed({1'b0, (fc1_e352_xh + fc1_e28_yo), fc1_e88_yo[1:0]});
-    wire signed [12:0] fc1_e353_xh = $signed(fc1_e12[17:5]);
-    wire signed [22:0] fc1_e353 = $signed({($signed({{5{fc1_e353_xh[12]}}, fc1_e353_xh}) - fc1_e27), fc1_e12[4:0]});
-    wire signed [19:0] fc1_e354 = $signed({($signed({{2{fc1_e66_xh[15]}}, fc1_e66_xh}) - fc1_e27), fc1_e13[1:0]});
-    wire signed [17:0] fc1_e355_xh = $signed(fc1_e151_yo[18:1]);
-    wire signed [19:0] fc1_e355 = $signed({1'b0, (fc1_e355_xh + fc1_e40), fc1_e151_yo[0]});
-    wire signed [6:0] fc1_e356_xh = $signed(fc1_e31[17:11]);
-    wire signed [29:0] fc1_e356 = $signed({($signed({{12{fc1_e356_xh[6]}}, fc1_e356_xh}) - $signed({fc1_e40[17], fc1_e40})), fc1_e31[10:0]});
-    wire signed [19:0] fc1_e357 = $signed({1'b0, ($signed(fc1_e32[18:1]) + $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_e32[0]});
-    wire signed [9:0] fc1_e358_xh = $signed(fc1_e38[18:9]);
-    wire signed [26:0] fc1_e358 = $signed({($signed({{8{fc1_e358_xh[9]}}, fc1_e358_xh}) - fc1_e30), fc1_e38[8:0]});
-    wire signed [14:0] fc1_e359_xh = $signed(fc1_e69[17:3]);
-    wire signed [20:0] fc1_e359 = $signed({($signed({{3{fc1_e359_xh[14]}}, fc1_e359_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_e69[2:0]});
-    wire signed [16:0] fc1_e360_xh = $signed(fc1_e101[19:3]);
-    wire signed [20:0] fc1_e360 = $signed({($signed({fc1_e360_xh[16], fc1_e360_xh}) - fc1_e13), fc1_e101[2:0]});
-    wire signed [22:0] fc1_e361_xo = $signed({1'b0, (~fc1_e146[21]), fc1_e146[20:0]});
-    wire signed [12:0] fc1_e361_xh = $signed(fc1_e361_xo[22:10]);
-    wire signed [28:0] fc1_e361 = $signed({1'b0, ($signed({{5{fc1_e361_xh[12]}}, fc1_e361_xh}) + fc1_e30), fc1_e361_xo[9:0]});
-    wire signed [13:0] fc1_e362_xh = $signed(fc1_e278[20:7]);
-    wire signed [25:0] fc1_e362 = $signed({($signed({{5{fc1_e362_xh[13]}}, fc1_e362_xh}) - $signed({fc1_e5[17], fc1_e5})), fc1_e278[6:0]});
-    wire signed [21:0] fc1_e363_xo = $signed({1'b0, (~fc1_e359[20]), fc1_e359[19:0]});
-    wire signed [22:0] fc1_e363 = $signed({1'b0, ($signed(fc1_e363_xo[21:4]) + $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_e363_xo[3:0]});
-    wire signed [16:0] fc1_e364_yo = $signed({1'b1, fc1_e33_yo_i, fc1_in_6[14:0]});
-    wire signed [17:0] fc1_e364 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e364_yo[16], fc1_e364_yo});
-    wire signed [8:0] fc1_e365_xh = $signed(fc1_e33_yo[16:8]);
-    wire signed [25:0] fc1_e365 = $signed({1'b0, ($signed({{8{fc1_e365_xh[8]}}, fc1_e365_xh}) + fc1_e30_yo), fc1_e33_yo[7:0]});
-    wire signed [17:0] fc1_e366 = $signed({1'b0, (fc1_e5_yo + fc1_e4_yo)});
-    wire signed [19:0] fc1_e367 = $signed({($signed({{4{fc1_e7_xh[13]}}, fc1_e7_xh}) - $signed({fc1_e64_yo[16], fc1_e64_yo})), fc1_in_10[1:0]});
-    wire signed [10:0] fc1_e368_xh = $signed(fc1_e30_yo[16:6]);
-    wire signed [23:0] fc1_e368 = $signed({1'b0, ($signed({{6{fc1_e368_xh[10]}}, fc1_e368_xh}) + fc1_e25_yo), fc1_e30_yo[5:0]});
-    wire signed [18:0] fc1_e369 = $signed({1'b0, ($signed({fc1_e59_xh[15], fc1_e59_xh}) + fc1_e26_yo), fc1_e4_yo[0]});
-    wire signed [8:0] fc1_e370_xh = $signed(fc1_e2[17:9]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_e370 = $signed({1'b0, ($signed({{8{fc1_e370_xh[8]}}, fc1_e370_xh}) + fc1_e5_xo), fc1_e2[8:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_e371 = $signed({1'b0, ($signed(fc1_e4[17:1]) - fc1_e56_yo), fc1_e4[0]});
-    wire signed [20:0] fc1_e372 = $signed({1'b0, ($signed({{2{fc1_e238_xh[14]}}, fc1_e238_xh}) + fc1_e2_yo), fc1_e5[2:0]});
-    wire signed [22:0] fc1_e373 = $signed({1'b0, ($signed({{2{fc1_e199_xh[14]}}, fc1_e199_xh}) - fc1_e52_yo), fc1_e11[4:0]});
-    wire signed [19:0] fc1_e374 = $signed({1'b0, ($signed(fc1_e15[18:2]) + fc1_e2_xo), fc1_e15[1:0]});
-    wire signed [14:0] fc1_e375_xh = $signed(fc1_e151_yo[18:4]);
-    wire signed [21:0] fc1_e375 = $signed({1'b0, ($signed({{2{fc1_e375_xh[14]}}, fc1_e375_xh}) + fc1_e24_yo), fc1_e151_yo[3:0]});
-    wire signed [15:0] fc1_e376_xh = $signed(fc1_e18[19:4]);
-    wire signed [21:0] fc1_e376 = $signed({1'b0, ($signed({fc1_e376_xh[15], fc1_e376_xh}) + fc1_e2_xo), fc1_e18[3:0]});
-    wire signed [13:0] fc1_e377_xh = $signed(fc1_e160_xo[18:5]);
-    wire signed [22:0] fc1_e377 = $signed({1'b0, ($signed({{3{fc1_e377_xh[13]}}, fc1_e377_xh}) + fc1_e2_yo), fc1_e160_xo[4:0]});
-    wire signed [16:0] fc1_e378_xh = $signed(fc1_e23[18:2]);
-    wire signed [19:0] fc1_e378 = $signed({1'b0, (fc1_e378_xh - fc1_e101_yo), fc1_e23[1:0]});
-    wire signed [15:0] fc1_e379_xh = $signed(fc1_e28[19:4]);
-    wire signed [21:0] fc1_e379 = $signed({1'b0, ($signed({fc1_e379_xh[15], fc1_e379_xh}) - fc1_e52_yo), fc1_e28[3:0]});
-    wire signed [16:0] fc1_e380_yo = $signed({1'b1, fc1_e29_yo_i, fc1_in_0[14:0]});
-    wire signed [10:0] fc1_e380_xh = $signed(fc1_e31[17:7]);
-    wire signed [24:0] fc1_e380 = $signed({($signed({{7{fc1_e380_xh[10]}}, fc1_e380_xh}) - $signed({fc1_e380_yo[16], fc1_e380_yo})), fc1_e31[6:0]});
-    wire signed [13:0] fc1_e381_xh = $signed(fc1_e33[18:5]);
-    wire signed [22:0] fc1_e381 = $signed({1'b0, ($signed({{3{fc1_e381_xh[13]}}, fc1_e381_xh}) - fc1_e102_yo), fc1_e33[4:0]});
-    wire signed [15:0] fc1_e382_xh = $signed(fc1_e38[18:3]);
-    wire signed [20:0] fc1_e382 = $signed({1'b0, ($signed({fc1_e382_xh[15], fc1_e382_xh}) + fc1_e2_yo), fc1_e38[2:0]});
-    wire signed [15:0] fc1_e383_xh = $signed(fc1_e53[19:4]);
-    wire signed [21:0] fc1_e383 = $signed({1'b0, ($signed({fc1_e383_xh[15], fc1_e383_xh}) + fc1_e2_xo), fc1_e53[3:0]});
-    wire signed [14:0] fc1_e384_xh = $signed(fc1_e77[17:3]);
-    wire signed [20:0] fc1_e384 = $signed({1'b0, ($signed({{2{fc1_e384_xh[14]}}, fc1_e384_xh}) + fc1_e29_yo), fc1_e77[2:0]});
-    wire signed [9:0] fc1_e385_xh = $signed(fc1_e164[20:11]);
-    wire signed [28:0] fc1_e385 = $signed({($signed({{8{fc1_e385_xh[9]}}, fc1_e385_xh}) - $signed({fc1_e102_yo[16], fc1_e102_yo})), fc1_e164[10:0]});
-    wire signed [13:0] fc1_n0_s0_xh = $signed(fc1_e1[17:4]);
-    wire signed [21:0] fc1_n0_s0 = $signed({($signed({{4{fc1_n0_s0_xh[13]}}, fc1_n0_s0_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_e1[3:0]});
-    wire signed [16:0] fc1_n0_s1_xh = $signed(fc1_e73_yo[18:2]);
-    wire signed [20:0] fc1_n0_s1 = $signed({1'b0, ($signed({fc1_n0_s1_xh[16], fc1_n0_s1_xh}) + fc1_e4), fc1_e73_yo[1:0]});
-    wire signed [24:0] fc1_n0_s2 = $signed({($signed({{6{fc1_e310_xh[12]}}, fc1_e310_xh}) - fc1_e46), fc1_e33[5:0]});
-    wire signed [14:0] fc1_n0_s3_xh = $signed(fc1_e219_yo[19:5]);
-    wire signed [26:0] fc1_n0_s3 = $signed({($signed({{7{fc1_n0_s3_xh[14]}}, fc1_n0_s3_xh}) + fc1_n0_s0), fc1_e219_yo[4:0]});
-    wire signed [14:0] fc1_n0_s4_xh = $signed(fc1_e119[19:5]);
-    wire signed [25:0] fc1_n0_s4 = $signed({($signed({{6{fc1_n0_s4_xh[14]}}, fc1_n0_s4_xh}) - fc1_e104), fc1_e119[4:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n0_s5 = $signed({1'b0, ($signed(fc1_e311[21:1]) + fc1_n0_s1), fc1_e311[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n0_s6_xh = $signed(fc1_n0_s2[24:5]);
-    wire signed [25:0] fc1_n0_s6 = $signed({($signed({fc1_n0_s6_xh[19], fc1_n0_s6_xh}) - fc1_e92), fc1_n0_s2[4:0]});
-    wire signed [12:0] fc1_n0_s7_xh = $signed(fc1_e116[19:7]);
-    wire signed [27:0] fc1_n0_s7 = $signed({($signed({{8{fc1_n0_s7_xh[12]}}, fc1_n0_s7_xh}) - fc1_e127), fc1_e116[6:0]});
-    wire signed [9:0] fc1_n0_s8_xh = $signed(fc1_e137[19:10]);
-    wire signed [28:0] fc1_n0_s8 = $signed({($signed({{9{fc1_n0_s8_xh[9]}}, fc1_n0_s8_xh}) + fc1_e169), fc1_e137[9:0]});
-    wire fc1_n0_s9_yo_i = ~fc1_e184[17];
-    wire signed [18:0] fc1_n0_s9_yo = $signed({1'b1, fc1_n0_s9_yo_i, fc1_e184[16:0]});
-    wire signed [14:0] fc1_n0_s9_xh = $signed(fc1_e265[20:6]);
-    wire signed [25:0] fc1_n0_s9 = $signed({1'b0, ($signed({{4{fc1_n0_s9_xh[14]}}, fc1_n0_s9_xh}) - fc1_n0_s9_yo), fc1_e265[5:0]});
-    wire signed [19:0] fc1_n0_s10_xh = $signed(fc1_e304[20:1]);
-    wire signed [23:0] fc1_n0_s10 = $signed({($signed({{3{fc1_n0_s10_xh[19]}}, fc1_n0_s10_xh}) + fc1_e343), fc1_e304[0]});
-    wire signed [27:0] fc1_n0_s11 = $signed({fc1_e358[26], fc1_e358}) - $signed({1'b1, (~fc1_n0_s3[26]), fc1_n0_s3[25:0]});
-    wire signed [21:0] fc1_n0_s12_xh = $signed(fc1_e319[22:1]);
-    wire signed [26:0] fc1_n0_s12 = $signed({($signed({{4{fc1_n0_s12_xh[21]}}, fc1_n0_s12_xh}) - fc1_n0_s4), fc1_e319[0]});
-    wire signed [26:0] fc1_n0_s13_xo = $signed({1'b0, (~fc1_n0_s6[25]), fc1_n0_s6[24:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n0_s14_yo = $signed({1'b0, (~fc1_n0_s7[27]), fc1_n0_s7[26:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n0_s14_xo = $signed({1'b0, (~fc1_n0_s8[28]), fc1_n0_s8[27:0]});
-    wire signed [25:0] fc1_n0_s15 = $signed({($signed(fc1_n0_s9[25:2]) - fc1_n0_s10), fc1_n0_s9[1:0]});
-    wire signed [27:0] fc1_n0_s16_yo = $signed({1'b1, (~fc1_n0_s12[26]), fc1_n0_s12[25:0]});
-    wire signed [26:0] fc1_n0_s17_yo = $signed({1'b0, (~fc1_n0_s15[25]), fc1_n0_s15[24:0]});
-    wire signed [27:0] fc1_n0_s17_m = $signed({1'b0, ($signed(fc1_n0_s13_xo[26:5]) + $signed(fc1_n0_s5[21:0])), fc1_n0_s13_xo[4:0]}) + $signed({fc1_n0_s17_yo[26], fc1_n0_s17_yo});
-    reg  signed [28:0] fc1_n0_s16_d1;
-    reg  [30:0] fc1_n0_s14_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n0_s18 = $signed({{2{fc1_n0_s16_d1[28]}}, fc1_n0_s16_d1}) - $signed(fc1_n0_s14_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n0_s17_d1;
-    wire signed [28:0] fc1_n0_s17_d1_v = $signed(fc1_n0_s17_d1);
-    wire signed [17:0] fc1_n0_s19_xh = $signed(fc1_n0_s17_d1_v[28:11]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n0_s19 = $signed({($signed({{2{fc1_n0_s19_xh[17]}}, fc1_n0_s19_xh}) - 20'sd283427), fc1_n0_s17_d1_v[10:0]}); // bias -0.650390625, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n0_acc = ($signed(fc1_n0_s18[29:0]) - $signed(fc1_n0_s19[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n0_y_fl = $signed(fc1_n0_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n1_s0_xh = $signed(fc1_e5_xo[16:2]);
-    wire signed [19:0] fc1_n1_s0 = $signed({1'b0, ($signed({{2{fc1_n1_s0_xh[14]}}, fc1_n1_s0_xh}) + fc1_e5_xo), fc1_e5_xo[1:0]});
-    wire signed [14:0] fc1_n1_s1_xh = $signed(fc1_e110_xo[18:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n1_s1 = $signed({1'b0, ($signed({{2{fc1_n1_s1_xh[14]}}, fc1_n1_s1_xh}) + fc1_e26_yo), fc1_e110_xo[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n1_s2 = $signed({1'b0, (fc1_e94_xo + fc1_e73_yo)});
-    wire signed [17:0] fc1_n1_s3_xh = $signed(fc1_e224_yo[19:2]);
-    wire signed [21:0] fc1_n1_s3 = $signed({1'b0, ($signed({fc1_n1_s3_xh[17], fc1_n1_s3_xh}) + fc1_e92_xo), fc1_e224_yo[1:0]});
-    wire signed [19:0] fc1_n1_s4 = $signed({($signed(fc1_n1_s0[19:2]) - fc1_e2), fc1_n1_s0[1:0]});
-    wire signed [23:0] fc1_n1_s5 = $signed({($signed({{5{fc1_e247_xh[14]}}, fc1_e247_xh}) - fc1_e25), fc1_e20[3:0]});
-    wire signed [13:0] fc1_n1_s6_xh = $signed(fc1_e37[17:4]);
-    wire signed [22:0] fc1_n1_s6 = $signed({($signed({{5{fc1_n1_s6_xh[13]}}, fc1_n1_s6_xh}) - $signed({fc1_e77[17], fc1_e77})), fc1_e37[3:0]});
-    wire signed [17:0] fc1_n1_s7_xh = $signed(fc1_e193[20:3]);
-    wire signed [24:0] fc1_n1_s7 = $signed({1'b0, ($signed({{3{fc1_n1_s7_xh[17]}}, fc1_n1_s7_xh}) + $signed(fc1_n1_s1[20:0])), fc1_e193[2:0]});
-    wire signed [14:0] fc1_n1_s8_xh = $signed(fc1_n1_s2[19:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_s8 = $signed({($signed({{7{fc1_n1_s8_xh[14]}}, fc1_n1_s8_xh}) - fc1_n1_s3), fc1_n1_s2[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n1_s9_xh = $signed(fc1_n1_s5[23:6]);
-    wire signed [20:0] fc1_n1_s9_hi = $signed({{3{fc1_n1_s9_xh[17]}}, fc1_n1_s9_xh}) - $signed({1'b1, (~fc1_n1_s4[19]), fc1_n1_s4[18:0]});
-    wire signed [27:0] fc1_n1_s9 = $signed({1'b0, fc1_n1_s9_hi, fc1_n1_s5[5:0]});
-    wire signed [20:0] fc1_n1_s10_xo = $signed({1'b0, (~fc1_e48[19]), fc1_e48[18:0]});
-    wire signed [17:0] fc1_n1_s10_xh = $signed(fc1_n1_s10_xo[20:3]);
-    wire signed [25:0] fc1_n1_s10 = $signed({($signed({{5{fc1_n1_s10_xh[17]}}, fc1_n1_s10_xh}) + fc1_n1_s6), fc1_n1_s10_xo[2:0]});
-    wire signed [19:0] fc1_n1_s11_yo = $signed({1'b0, (~fc1_e93[18]), fc1_e93[17:0]});
-    wire signed [21:0] fc1_n1_s11 = $signed({1'b0, ($signed(fc1_e88[20:1]) + fc1_n1_s11_yo), fc1_e88[0]});
-    wire signed [20:0] fc1_n1_s12_yo = $signed({1'b0, (~fc1_e174[19]), fc1_e174[18:0]});
-    wire signed [21:0] fc1_n1_s12_m = $signed({1'b0, (~fc1_e94[20]), fc1_e94[19:0]}) + $signed({fc1_n1_s12_yo[20], fc1_n1_s12_yo});
-    wire signed [22:0] fc1_n1_s12 = $signed({1'b0, fc1_n1_s12_m});
-    wire signed [22:0] fc1_n1_s13_yo = $signed({1'b0, (~fc1_e187[21]), fc1_e187[20:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_s13_xh = $signed(fc1_e188[28:4]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n1_s13 = $signed({($signed(fc1_n1_s13_xh[23:0]) + $signed({fc1_n1_s13_yo[22], fc1_n1_s13_yo})), fc1_e188[3:0]});
-    wire signed [17:0] fc1_n1_s14_xh = $signed(fc1_e340[26:9]);
-    wire signed [29:0] fc1_n1_s14 = $signed({1'b0, ($signed({{2{fc1_n1_s14_xh[17]}}, fc1_n1_s14_xh}) + $signed(fc1_e345[19:0])), fc1_e340[8:0]});
-    wire signed [26:0] fc1_n1_s15 = $signed({1'b0, ($signed({fc1_n1_s7[24], fc1_n1_s7}) - $signed(fc1_n1_s8[25:0]))});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_s16_xh = $signed(fc1_n1_s9[27:4]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n1_s16 = $signed({1'b0, ($signed(fc1_n1_s16_xh[22:0]) + $signed({{2{fc1_e220[20]}}, fc1_e220})), fc1_n1_s9[3:0]});
-    wire signed [27:0] fc1_n1_s18 = $signed({($signed(fc1_n1_s13[27:4]) + $signed({fc1_n1_s12[22], fc1_n1_s12})), fc1_n1_s13[3:0]});
-    reg  signed [29:0] fc1_n1_s19_d1;
-    reg  signed [25:0] fc1_n1_s17_d1;
-    wire signed [26:0] fc1_n1_s21_yo = $signed({1'b0, (~fc1_n1_s17_d1[25]), fc1_n1_s17_d1[24:0]});
-    reg  signed [28:0] fc1_n1_s20_d1;
-    wire signed [28:0] fc1_n1_s22 = $signed({($signed(fc1_n1_s20_d1[28:10]) + 19'sd148347), fc1_n1_s20_d1[9:0]}); // bias -0.3173828125, less the terms' sign-extension offsets
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n1_acc = ($signed({fc1_n1_s22[28], fc1_n1_s22}) + (fc1_n1_s19_d1 + $signed({{3{fc1_n1_s21_yo[26]}}, fc1_n1_s21_yo})));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n1_y_fl = $signed(fc1_n1_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n2_s0 = $signed({($signed({{6{fc1_e272_xh[11]}}, fc1_e272_xh}) - $signed({fc1_e380_yo[16], fc1_e380_yo})), fc1_in_3[3:0]});
-    wire signed [13:0] fc1_n2_s1_xh = $signed(fc1_in_8[15:2]);
-    wire signed [17:0] fc1_n2_s1 = $signed({($signed({{2{fc1_n2_s1_xh[13]}}, fc1_n2_s1_xh}) - fc1_in_8), fc1_in_8[1:0]});
-    wire signed [8:0] fc1_n2_s2_xh = $signed(fc1_e11_yo[16:8]);
-    wire signed [25:0] fc1_n2_s2 = $signed({1'b0, ($signed({{8{fc1_n2_s2_xh[8]}}, fc1_n2_s2_xh}) + fc1_e25_yo), fc1_e11_yo[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n2_s3_xh = $signed(fc1_n2_s0[21:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n2_s3_hi = $signed(fc1_n2_s3_xh[18:0]) + $signed({1'b0, (~fc1_n2_s1[17]), fc1_n2_s1[16:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n2_s3 = $signed({1'b0, fc1_n2_s3_hi, fc1_n2_s0[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n2_s4_xh = $signed(fc1_n2_s2[25:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_s4 = $signed({1'b0, ($signed(fc1_n2_s4_xh[21:0]) + $signed({{4{fc1_e2[17]}}, fc1_e2})), fc1_n2_s2[2:0]});
-    wire signed [11:0] fc1_n2_s5_xh = $signed(fc1_e29[19:8]);
-    wire signed [26:0] fc1_n2_s5 = $signed({($signed({{7{fc1_n2_s5_xh[11]}}, fc1_n2_s5_xh}) - fc1_e32), fc1_e29[7:0]});
-    wire signed [20:0] fc1_n2_s6 = $signed({1'b0, (fc1_e55 - fc1_e318_yo)});
-    wire signed [12:0] fc1_n2_s7_xh = $signed(fc1_e131[19:7]);
-    wire signed [25:0] fc1_n2_s7 = $signed({($signed({{6{fc1_n2_s7_xh[12]}}, fc1_n2_s7_xh}) - fc1_e78), fc1_e131[6:0]});
-    wire signed [17:0] fc1_n2_s8_xh = $signed(fc1_e131[19:2]);
-    wire signed [21:0] fc1_n2_s8 = $signed({($signed({{2{fc1_n2_s8_xh[17]}}, fc1_n2_s8_xh}) - fc1_e91), fc1_e131[1:0]});
-    wire signed [16:0] fc1_n2_s9_xh = $signed(fc1_e125[19:3]);
-    wire signed [23:0] fc1_n2_s9 = $signed({($signed({{4{fc1_n2_s9_xh[16]}}, fc1_n2_s9_xh}) - fc1_e104), fc1_e125[2:0]});
-    wire signed [18:0] fc1_n2_s10_xo = $signed({1'b0, (~fc1_e147[17]), fc1_e147[16:0]});
-    wire signed [13:0] fc1_n2_s10_xh = $signed(fc1_n2_s10_xo[18:5]);
-    wire signed [26:0] fc1_n2_s10 = $signed({1'b0, ($signed({{7{fc1_n2_s10_xh[13]}}, fc1_n2_s10_xh}) + $signed(fc1_n2_s3[20:0])), fc1_n2_s10_xo[4:0]});
-    wire signed [25:0] fc1_n2_s11_xh = $signed(fc1_n2_s5[26:1]);
-    wire signed [27:0] fc1_n2_s11 = $signed({($signed({fc1_n2_s11_xh[25], fc1_n2_s11_xh}) - $signed({fc1_n2_s4[25], fc1_n2_s4})), fc1_n2_s5[0]});
-    wire signed [19:0] fc1_n2_s12_xh = $signed(fc1_n2_s6[20:1]);
-    wire signed [26:0] fc1_n2_s12 = $signed({($signed({{6{fc1_n2_s12_xh[19]}}, fc1_n2_s12_xh}) - fc1_n2_s7), fc1_n2_s6[0]});
-    wire signed [21:0] fc1_n2_s13 = fc1_e84 - $signed({{2{fc1_e166[19]}}, fc1_e166});
-    wire signed [20:0] fc1_n2_s14_xh = $signed(fc1_n2_s8[21:1]);
-    wire signed [22:0] fc1_n2_s14 = $signed({($signed({fc1_n2_s14_xh[20], fc1_n2_s14_xh}) - $signed({fc1_e287[20], fc1_e287})), fc1_n2_s8[0]});
-    wire fc1_n2_s15_yo_i = ~fc1_e211[20];
-    wire signed [19:0] fc1_n2_s15_xh = $signed(fc1_n2_s9[23:4]);
-    wire signed [25:0] fc1_n2_s15 = $signed({($signed({{2{fc1_n2_s15_xh[19]}}, fc1_n2_s15_xh}) - $signed({1'b1, fc1_n2_s15_yo_i, fc1_e211[19:0]})), fc1_n2_s9[3:0]});
-    wire signed [26:0] fc1_n2_s16 = $signed({{5{fc1_n2_s13[21]}}, fc1_n2_s13}) - fc1_n2_s10;
-    wire signed [17:0] fc1_n2_s17_xh = $signed(fc1_n2_s11[27:10]);
-    wire [29:0] fc1_n2_s17_u = {($signed({{2{fc1_n2_s17_xh[17]}}, fc1_n2_s17_xh}) - fc1_e142), fc1_n2_s11[9:0]};
-    wire signed [23:0] fc1_n2_s18_hi = $signed(fc1_n2_s12[26:3]) - $signed({1'b1, (~fc1_n2_s14[22]), fc1_n2_s14[21:0]});
-    wire signed [27:0] fc1_n2_s19_xo = $signed({1'b0, (~fc1_n2_s16[26]), fc1_n2_s16[25:0]});
-    wire signed [26:0] fc1_n2_s19_hi = $signed(fc1_n2_s19_xo[27:1]) + $signed({1'b0, (~fc1_n2_s15[25]), fc1_n2_s15[24:0]});
-    reg  [27:0] fc1_n2_s18_d1;
-    wire signed [27:0] fc1_n2_s18_d1_v = $signed(fc1_n2_s18_d1);
-    reg  [29:0] fc1_n2_s17_d1;
-    reg  [28:0] fc1_n2_s19_d1;
-    wire signed [28:0] fc1_n2_s19_d1_v = $signed(fc1_n2_s19_d1);
-    wire signed [28:0] fc1_n2_s21 = $signed({($signed(fc1_n2_s19_d1_v[28:10]) - 19'sd224245), fc1_n2_s19_d1_v[9:0]}); // bias 0.8544921875, less the terms' sign-extension offsets
-    wire signed [16:0] fc1_n2_s11_xh_2 = $signed(fc1_e147[17:1]);
-    wire signed [18:0] fc1_n2_s14_xh_2 = $signed(fc1_e166[19:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n2_acc = ($signed({fc1_n2_s21[28], fc1_n2_s21}) + ($signed({{2{fc1_n2_s18_d1_v[27]}}, fc1_n2_s18_d1_v}) - $signed(fc1_n2_s17_d1)));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n2_y_fl = $signed(fc1_n2_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n3_s0 = $signed({($signed({{6{fc1_e128_xh[11]}}, fc1_e128_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_in_0[3:0]});
-    wire signed [14:0] fc1_n3_s1_xh = $signed(fc1_e12[17:3]);
-    wire signed [20:0] fc1_n3_s1 = $signed({($signed({{3{fc1_n3_s1_xh[14]}}, fc1_n3_s1_xh}) - fc1_e6), fc1_e12[2:0]});
-    wire signed [22:0] fc1_n3_s2 = $signed({($signed({{4{fc1_e248_xh[17]}}, fc1_e248_xh}) + fc1_n3_s0), fc1_e20[0]});
-    wire signed [14:0] fc1_n3_s3_xh = $signed(fc1_e30[17:3]);
-    wire signed [21:0] fc1_n3_s3 = $signed({($signed({{4{fc1_n3_s3_xh[14]}}, fc1_n3_s3_xh}) - fc1_e32), fc1_e30[2:0]});
-    wire signed [16:0] fc1_n3_s4_xh = $signed(fc1_e61[17:1]);
-    wire signed [19:0] fc1_n3_s4 = $signed({($signed({{2{fc1_n3_s4_xh[16]}}, fc1_n3_s4_xh}) - $signed({fc1_e40[17], fc1_e40})), fc1_e61[0]});
-    wire signed [18:0] fc1_n3_s5 = $signed({($signed(fc1_e80[18:1]) - fc1_e81), fc1_e80[0]});
-    wire signed [21:0] fc1_n3_s6 = $signed({($signed({{4{fc1_n2_s11_xh_2[16]}}, fc1_n2_s11_xh_2}) - fc1_n3_s1), fc1_e147[0]});
-    wire signed [19:0] fc1_n3_s7_xh = $signed(fc1_n3_s3[21:2]);
-    wire signed [24:0] fc1_n3_s7 = $signed({($signed({{3{fc1_n3_s7_xh[19]}}, fc1_n3_s7_xh}) - fc1_n3_s2), fc1_n3_s3[1:0]});
-    wire signed [19:0] fc1_n3_s8_yo = $signed({1'b1, (~fc1_n3_s5[18]), fc1_n3_s5[17:0]});
-    wire signed [18:0] fc1_n3_s8_xh = $signed(fc1_n3_s4[19:1]);
-    wire signed [21:0] fc1_n3_s8 = $signed({($signed({{2{fc1_n3_s8_xh[18]}}, fc1_n3_s8_xh}) - $signed({fc1_n3_s8_yo[19], fc1_n3_s8_yo})), fc1_n3_s4[0]});
-    wire signed [16:0] fc1_n3_s10_xh = $signed(fc1_e179[20:4]);
-    wire signed [24:0] fc1_n3_s10 = $signed({1'b0, ($signed({{3{fc1_n3_s10_xh[16]}}, fc1_n3_s10_xh}) + $signed(fc1_e113[19:0])), fc1_e179[3:0]});
-    wire signed [17:0] fc1_n3_s11_xh = $signed(fc1_e310[23:6]);
-    wire signed [26:0] fc1_n3_s11 = $signed({($signed({{3{fc1_n3_s11_xh[17]}}, fc1_n3_s11_xh}) - fc1_e189), fc1_e310[5:0]});
-    wire signed [22:0] fc1_n3_s12_xh = $signed(fc1_e358[26:4]);
-    wire signed [27:0] fc1_n3_s12 = $signed({($signed({fc1_n3_s12_xh[22], fc1_n3_s12_xh}) - $signed({fc1_e322[22], fc1_e322})), fc1_e358[3:0]});
-    wire signed [19:0] fc1_n3_s13_xh = $signed(fc1_n3_s6[21:2]);
-    wire signed [26:0] fc1_n3_s13 = $signed({($signed({{5{fc1_n3_s13_xh[19]}}, fc1_n3_s13_xh}) - fc1_n3_s7), fc1_n3_s6[1:0]});
-    wire signed [17:0] fc1_n3_s14_xh = $signed(fc1_n3_s8[21:4]);
-    wire signed [20:0] fc1_n3_s14_hi = $signed({{3{fc1_n3_s14_xh[17]}}, fc1_n3_s14_xh}) - ($signed({fc1_e112[19], fc1_e112}) - fc1_e94);
-    wire signed [24:0] fc1_n3_s14 = $signed({fc1_n3_s14_hi, fc1_n3_s8[3:0]});
-    wire signed [26:0] fc1_n3_s15 = $signed({{2{fc1_n3_s10[24]}}, fc1_n3_s10}) - fc1_n3_s11;
-    wire signed [21:0] fc1_n3_s16_yo = $signed({1'b0, (~fc1_e217[20]), fc1_e217[19:0]});
-    wire signed [27:0] fc1_n3_s16 = $signed({($signed(fc1_n3_s12[27:6]) + fc1_n3_s16_yo), fc1_n3_s12[5:0]});
-    wire signed [25:0] fc1_n3_s17_yo = $signed({1'b1, (~fc1_n3_s14[24]), fc1_n3_s14[23:0]});
-    wire [27:0] fc1_n3_s17_u = {($signed(fc1_n3_s16[27:1]) - $signed({fc1_n3_s17_yo[25], fc1_n3_s17_yo})), fc1_n3_s16[0]};
-    wire signed [27:0] fc1_n3_s18_m = $signed({1'b0, (~fc1_n3_s13[26]), fc1_n3_s13[25:0]}) + $signed({1'b0, (~fc1_n3_s15[26]), fc1_n3_s15[25:0]});
-    reg  [27:0] fc1_n3_s17_d1;
-    wire signed [27:0] fc1_n3_s17_d1_v = $signed(fc1_n3_s17_d1);
-    wire signed [12:0] fc1_n3_s19_xh = $signed(fc1_n3_s17_d1_v[27:15]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n3_s19 = $signed({($signed({fc1_n3_s19_xh[12], fc1_n3_s19_xh}) - 14'sd5975), fc1_n3_s17_d1_v[14:0]}); // bias 0, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n3_s18_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n3_s18_d1_v = $signed(fc1_n3_s18_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n3_s6_xh = $signed(fc1_e81[17:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n3_acc = ($signed(fc1_n3_s18_d1_v[27:0]) + $signed(fc1_n3_s19[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n3_y_fl = $signed(fc1_n3_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n4_s0 = $signed({1'b0, ($signed({{3{fc1_e79_xh[13]}}, fc1_e79_xh}) + fc1_e29_yo), fc1_e14_yo[2:0]});
-    wire signed [25:0] fc1_n4_s1 = $signed({1'b0, ($signed({{8{fc1_e365_xh[8]}}, fc1_e365_xh}) + fc1_e5_xo), fc1_e33_yo[7:0]});
-    wire signed [7:0] fc1_n4_s2_xh = $signed(fc1_in_11[15:8]);
-    wire signed [25:0] fc1_n4_s2 = $signed({($signed({{10{fc1_n4_s2_xh[7]}}, fc1_n4_s2_xh}) - fc1_e7), fc1_in_11[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_s3_xh = $signed(fc1_n4_s1[25:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_s3 = $signed({1'b0, ($signed(fc1_n4_s3_xh[23:0]) + $signed({{3{fc1_n4_s0[20]}}, fc1_n4_s0})), fc1_n4_s1[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n4_s4 = $signed({($signed({{2{fc1_e66_xh[15]}}, fc1_e66_xh}) - fc1_e13), fc1_e13[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n4_s5_xh = $signed(fc1_e30[17:4]);
-    wire signed [23:0] fc1_n4_s5 = $signed({($signed({{6{fc1_n4_s5_xh[13]}}, fc1_n4_s5_xh}) + fc1_e55), fc1_e30[3:0]});
-    wire signed [13:0] fc1_n4_s6_xh = $signed(fc1_e99[20:7]);
-    wire signed [25:0] fc1_n4_s6 = $signed({($signed({{5{fc1_n4_s6_xh[13]}}, fc1_n4_s6_xh}) - fc1_e129), fc1_e99[6:0]});
-    wire signed [21:0] fc1_n4_s7_yo = $signed({1'b0, (~fc1_e194[20]), fc1_e194[19:0]});
-    wire signed [26:0] fc1_n4_s7_xo = $signed({1'b0, (~fc1_n4_s2[25]), fc1_n4_s2[24:0]});
-    wire signed [27:0] fc1_n4_s7 = $signed({1'b0, ($signed(fc1_n4_s7_xo[26:4]) + $signed({fc1_n4_s7_yo[21], fc1_n4_s7_yo})), fc1_n4_s7_xo[3:0]});
-    wire signed [12:0] fc1_n4_s8_xh = $signed(fc1_e72[18:6]);
-    wire signed [25:0] fc1_n4_s8 = $signed({($signed({{7{fc1_n4_s8_xh[12]}}, fc1_n4_s8_xh}) - $signed({1'b1, fc1_e219_yo_i, fc1_e59[17:0]})), fc1_e72[5:0]});
-    wire signed [15:0] fc1_n4_s9_xh = $signed(fc1_e111[19:4]);
-    wire signed [24:0] fc1_n4_s9 = $signed({($signed({{5{fc1_n4_s9_xh[15]}}, fc1_n4_s9_xh}) - fc1_e198), fc1_e111[3:0]});
-    wire signed [25:0] fc1_n4_s10 = $signed({1'b0, ($signed(fc1_n4_s3[24:0]) + $signed({{4{fc1_e296[20]}}, fc1_e296}))});
-    wire signed [24:0] fc1_n4_s11_xo = $signed({1'b0, (~fc1_n4_s5[23]), fc1_n4_s5[22:0]});
-    wire signed [17:0] fc1_n4_s11_xh = $signed(fc1_n4_s11_xo[24:7]);
-    wire signed [25:0] fc1_n4_s11 = $signed({($signed({fc1_n4_s11_xh[17], fc1_n4_s11_xh}) + $signed(fc1_n4_s4[18:0])), fc1_n4_s11_xo[6:0]});
-    wire signed [21:0] fc1_n4_s12_yo = $signed({1'b0, (~fc1_e126[20]), fc1_e126[19:0]});
-    wire signed [25:0] fc1_n4_s12 = $signed({($signed(fc1_n4_s6[25:2]) + $signed({{2{fc1_n4_s12_yo[21]}}, fc1_n4_s12_yo})), fc1_n4_s6[1:0]});
-    wire signed [20:0] fc1_n4_s13_xo = $signed({1'b0, (~fc1_e281[19]), fc1_e281[18:0]});
-    wire signed [21:0] fc1_n4_s13 = $signed({1'b0, ($signed(fc1_n4_s13_xo[20:1]) + $signed(fc1_e156[19:0])), fc1_n4_s13_xo[0]});
-    wire signed [23:0] fc1_n4_s14 = $signed({1'b0, ($signed(fc1_e328[22:2]) + fc1_e306), fc1_e328[1:0]});
-    wire signed [24:0] fc1_n4_s15_xh = $signed(fc1_n4_s7[27:3]);
-    wire signed [28:0] fc1_n4_s15 = $signed({($signed({fc1_n4_s15_xh[24], fc1_n4_s15_xh}) - fc1_n4_s8), fc1_n4_s7[2:0]});
-    wire signed [25:0] fc1_n4_s16_xo = $signed({1'b0, (~fc1_n4_s9[24]), fc1_n4_s9[23:0]});
-    wire signed [21:0] fc1_n4_s16_xh = $signed(fc1_n4_s16_xo[25:4]);
-    wire signed [27:0] fc1_n4_s16 = $signed({($signed({{2{fc1_n4_s16_xh[21]}}, fc1_n4_s16_xh}) + $signed({fc1_e257[22], fc1_e257})), fc1_n4_s16_xo[3:0]});
-    wire signed [26:0] fc1_n4_s17_yo = $signed({1'b1, (~fc1_n4_s11[25]), fc1_n4_s11[24:0]});
-    wire signed [27:0] fc1_n4_s17 = $signed({{2{fc1_n4_s12[25]}}, fc1_n4_s12}) - $signed({fc1_n4_s17_yo[26], fc1_n4_s17_yo});
-    wire signed [15:0] fc1_n4_s18_xh = $signed(fc1_n4_s13[21:6]);
-    wire signed [29:0] fc1_n4_s18 = $signed({($signed({{8{fc1_n4_s18_xh[15]}}, fc1_n4_s18_xh}) - fc1_e247), fc1_n4_s13[5:0]});
-    wire [25:0] fc1_n4_s19_u = {($signed(fc1_n4_s10[25:1]) - $signed({fc1_n4_s14[23], fc1_n4_s14})), fc1_n4_s10[0]};
-    wire signed [28:0] fc1_n4_s20 = fc1_n4_s15 - $signed({1'b1, (~fc1_n4_s16[27]), fc1_n4_s16[26:0]});
-    reg  [25:0] fc1_n4_s19_d1;
-    wire signed [25:0] fc1_n4_s19_d1_v = $signed(fc1_n4_s19_d1);
-    reg  signed [28:0] fc1_n4_s20_d1;
-    wire signed [26:0] fc1_n4_s22_xo = $signed({1'b0, (~fc1_n4_s19_d1_v[25]), fc1_n4_s19_d1_v[24:0]});
-    reg  signed [29:0] fc1_n4_s21_d1;
-    wire signed [5:0] fc1_n4_s2_xh_2 = $signed(fc1_in_11[15:10]);
-    wire signed [16:0] fc1_n4_s14_xh_2 = $signed(fc1_e281[19:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n4_acc = (($signed({{3{fc1_n4_s22_xo[26]}}, fc1_n4_s22_xo}) + $signed({fc1_n4_s20_d1[28], fc1_n4_s20_d1})) + $signed({($signed(fc1_n4_s21_d1[29:10]) + 20'sd15229), fc1_n4_s21_d1[9:0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n4_y_fl = $signed(fc1_n4_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n5_s0_xh = $signed(fc1_e2[17:3]);
-    wire signed [21:0] fc1_n5_s0 = $signed({($signed({{4{fc1_n5_s0_xh[14]}}, fc1_n5_s0_xh}) - fc1_e19), fc1_e2[2:0]});
-    wire signed [18:0] fc1_n5_s1_xh = $signed(fc1_e83[21:3]);
-    wire signed [23:0] fc1_n5_s1 = $signed({1'b0, ($signed({fc1_n5_s1_xh[18], fc1_n5_s1_xh}) + fc1_e330_xo), fc1_e83[2:0]});
-    wire signed [16:0] fc1_n5_s2_xh = $signed(fc1_e198[20:4]);
-    wire signed [23:0] fc1_n5_s2 = $signed({($signed({{3{fc1_n5_s2_xh[16]}}, fc1_n5_s2_xh}) - fc1_e197), fc1_e198[3:0]});
-    wire fc1_n5_s3_yo_i = ~fc1_e264[18];
-    wire signed [21:0] fc1_n5_s3_xo = $signed({1'b0, (~fc1_e269[20]), fc1_e269[19:0]});
-    wire signed [17:0] fc1_n5_s3_xh = $signed(fc1_n5_s3_xo[21:4]);
-    wire signed [24:0] fc1_n5_s3 = $signed({1'b0, ($signed({{2{fc1_n5_s3_xh[17]}}, fc1_n5_s3_xh}) + $signed({1'b0, fc1_n5_s3_yo_i, fc1_e264[17:0]})), fc1_n5_s3_xo[3:0]});
-    wire signed [16:0] fc1_n5_s4_xh = $signed(fc1_n5_s0[21:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_s4 = $signed({($signed({{4{fc1_n5_s4_xh[16]}}, fc1_n5_s4_xh}) - $signed({fc1_e352[19], fc1_e352})), fc1_n5_s0[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n5_s6_xh = $signed(fc1_e73[19:8]);
-    wire signed [26:0] fc1_n5_s6 = $signed({($signed({{7{fc1_n5_s6_xh[11]}}, fc1_n5_s6_xh}) - fc1_e121), fc1_e73[7:0]});
-    wire signed [20:0] fc1_n5_s7_xh = $signed(fc1_e330[21:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_s7 = $signed({($signed({{2{fc1_n5_s7_xh[20]}}, fc1_n5_s7_xh}) - fc1_e277), fc1_e330[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n5_s8_xh = $signed(fc1_e347[18:7]);
-    wire signed [26:0] fc1_n5_s8 = $signed({($signed({{8{fc1_n5_s8_xh[11]}}, fc1_n5_s8_xh}) - fc1_e378), fc1_e347[6:0]});
-    wire signed [20:0] fc1_n5_s9_xh = $signed(fc1_n5_s2[23:3]);
-    wire signed [24:0] fc1_n5_s9 = $signed({($signed({fc1_n5_s9_xh[20], fc1_n5_s9_xh}) - $signed({fc1_e220[20], fc1_e220})), fc1_n5_s2[2:0]});
-    wire signed [22:0] fc1_n5_s10_xh = $signed(fc1_n5_s3[24:2]);
-    wire [27:0] fc1_n5_s10_u = {1'b0, ($signed({{2{fc1_n5_s10_xh[22]}}, fc1_n5_s10_xh}) - $signed(fc1_n5_s4[24:0])), fc1_n5_s3[1:0]};
-    wire signed [22:0] fc1_n5_s11_xh = $signed(fc1_n5_s6[26:4]);
-    wire signed [23:0] fc1_n5_s11_hi = $signed({fc1_n5_s11_xh[22], fc1_n5_s11_xh}) + ($signed({{4{fc1_e66[19]}}, fc1_e66}) - fc1_n5_s1);
-    wire signed [23:0] fc1_n5_s12 = $signed({1'b0, ($signed(fc1_n5_s7[22:0]) + $signed({fc1_e318[21], fc1_e318}))});
-    wire signed [27:0] fc1_n5_s13_xo = $signed({1'b0, (~fc1_n5_s8[26]), fc1_n5_s8[25:0]});
-    wire signed [25:0] fc1_n5_s13_hi = $signed(fc1_n5_s13_xo[27:2]) + $signed({1'b0, (~fc1_n5_s9[24]), fc1_n5_s9[23:0]});
-    reg  [28:0] fc1_n5_s13_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n5_s13_d1_v = $signed(fc1_n5_s13_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [27:0] fc1_n5_s10_d1;
-    reg  signed [27:0] fc1_n5_s14_d1;
-    wire signed [15:0] fc1_n5_s6_xh_2 = $signed(fc1_e73[19:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n5_acc = (($signed(fc1_n5_s13_d1_v[27:0]) - $signed(fc1_n5_s10_d1)) + $signed({($signed(fc1_n5_s14_d1[27:16]) + 12'sd305), fc1_n5_s14_d1[15:0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n5_y_fl = $signed(fc1_n5_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n6_s0_xh = $signed(fc1_e5_yo[16:6]);
-    wire signed [23:0] fc1_n6_s0 = $signed({1'b0, ($signed({{6{fc1_n6_s0_xh[10]}}, fc1_n6_s0_xh}) + fc1_e30_yo), fc1_e5_yo[5:0]});
-    wire signed [14:0] fc1_n6_s1_xh = $signed(fc1_e50[18:4]);
-    wire signed [21:0] fc1_n6_s1 = $signed({($signed({{3{fc1_n6_s1_xh[14]}}, fc1_n6_s1_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_e50[3:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n6_s2_xh = $signed(fc1_n6_s0[23:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_s2 = $signed({1'b0, ($signed(fc1_n6_s2_xh[19:0]) + $signed({{2{fc1_e4[17]}}, fc1_e4})), fc1_n6_s0[2:0]});
-    wire signed [20:0] fc1_n6_s3 = $signed({1'b0, (fc1_e242_xh - $signed({1'b1, fc1_e151_yo_i, fc1_e16[16:0]})), fc1_e14[0]});
-    wire signed [19:0] fc1_n6_s4_xh = $signed(fc1_n6_s1[21:2]);
-    wire signed [25:0] fc1_n6_s4 = $signed({($signed({{4{fc1_n6_s4_xh[19]}}, fc1_n6_s4_xh}) - fc1_e132), fc1_n6_s1[1:0]});
-    wire signed [23:0] fc1_n6_s5_xo = $signed({1'b0, (~fc1_e103[22]), fc1_e103[21:0]});
-    wire signed [18:0] fc1_n6_s5_xh = $signed(fc1_n6_s5_xo[23:5]);
-    wire signed [25:0] fc1_n6_s5 = $signed({1'b0, ($signed({fc1_n6_s5_xh[18], fc1_n6_s5_xh}) + fc1_e153), fc1_n6_s5_xo[4:0]});
-    wire signed [19:0] fc1_n6_s6_xh = $signed(fc1_n6_s3[20:1]);
-    wire signed [24:0] fc1_n6_s6 = $signed({($signed({{4{fc1_n6_s6_xh[19]}}, fc1_n6_s6_xh}) - fc1_n6_s2), fc1_n6_s3[0]});
-    wire signed [17:0] fc1_n6_s7_xh = $signed(fc1_e123[18:1]);
-    wire signed [20:0] fc1_n6_s7 = $signed({($signed({{2{fc1_n6_s7_xh[17]}}, fc1_n6_s7_xh}) - fc1_e165), fc1_e123[0]});
-    wire signed [19:0] fc1_n6_s8_xo = $signed({1'b0, (~fc1_e339[18]), fc1_e339[17:0]});
-    wire signed [20:0] fc1_n6_s8 = $signed({1'b0, ($signed(fc1_n6_s8_xo[19:2]) + $signed(fc1_e338[17:0])), fc1_n6_s8_xo[1:0]});
-    wire signed [21:0] fc1_n6_s9_xh = $signed(fc1_n6_s4[25:4]);
-    wire signed [26:0] fc1_n6_s9 = $signed({($signed({fc1_n6_s9_xh[21], fc1_n6_s9_xh}) - $signed({fc1_e376[21], fc1_e376})), fc1_n6_s4[3:0]});
-    wire signed [23:0] fc1_n6_s10_xh = $signed(fc1_n6_s6[24:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n6_s10 = $signed({($signed({{2{fc1_n6_s10_xh[23]}}, fc1_n6_s10_xh}) - fc1_n6_s5), fc1_n6_s6[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_s11 = $signed({{4{fc1_n6_s7[20]}}, fc1_n6_s7}) - fc1_e209;
-    wire [26:0] fc1_n6_s13_u = {($signed(fc1_n6_s9[26:4]) - $signed({{2{fc1_n6_s8[20]}}, fc1_n6_s8})), fc1_n6_s9[3:0]};
-    wire signed [23:0] fc1_n6_s14_xh = $signed(fc1_n6_s11[24:1]);
-    wire [27:0] fc1_n6_s14_u = {1'b0, ($signed({{2{fc1_n6_s14_xh[23]}}, fc1_n6_s14_xh}) - $signed(fc1_n6_s10[25:0])), fc1_n6_s11[0]};
-    reg  signed [26:0] fc1_n6_s12_d1;
-    reg  [26:0] fc1_n6_s13_d1;
-    wire signed [26:0] fc1_n6_s13_d1_v = $signed(fc1_n6_s13_d1);
-    wire signed [27:0] fc1_n6_s15_m = $signed({fc1_n6_s12_d1[26], fc1_n6_s12_d1}) - $signed({1'b1, (~fc1_n6_s13_d1_v[26]), fc1_n6_s13_d1_v[25:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n6_s15 = $signed({1'b0, fc1_n6_s15_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [27:0] fc1_n6_s14_d1;
-    wire signed [27:0] fc1_n6_s14_d1_v = $signed(fc1_n6_s14_d1);
-    wire signed [11:0] fc1_n6_s16_xh = $signed(fc1_n6_s14_d1_v[27:16]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n6_s16 = $signed({($signed({fc1_n6_s16_xh[11], fc1_n6_s16_xh}) - 13'sd2247), fc1_n6_s14_d1_v[15:0]}); // bias 0, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc1_n6_s0_xh_2 = $signed(fc1_in_8[15:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n6_acc = ($signed(fc1_n6_s16[27:0]) + $signed(fc1_n6_s15[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n6_y_fl = $signed(fc1_n6_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc1_n7_s0_xh = $signed(fc1_in_6[15:7]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_s0 = $signed({($signed({{9{fc1_n7_s0_xh[8]}}, fc1_n7_s0_xh}) - $signed({fc1_e51_yo[16], fc1_e51_yo})), fc1_in_6[6:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc1_n7_s1_xh = $signed(fc1_in_11[15:7]);
-    wire signed [24:0] fc1_n7_s1 = $signed({($signed({{9{fc1_n7_s1_xh[8]}}, fc1_n7_s1_xh}) - $signed({fc1_e364_yo[16], fc1_e364_yo})), fc1_in_11[6:0]});
-    wire signed [6:0] fc1_n7_s2_xh = $signed(fc1_in_13[15:9]);
-    wire signed [26:0] fc1_n7_s2 = $signed({($signed({{11{fc1_n7_s2_xh[6]}}, fc1_n7_s2_xh}) - $signed({fc1_e56_yo[16], fc1_e56_yo})), fc1_in_13[8:0]});
-    wire signed [13:0] fc1_n7_s3_xh = $signed(fc1_e0[17:4]);
-    wire signed [21:0] fc1_n7_s3 = $signed({($signed({{4{fc1_n7_s3_xh[13]}}, fc1_n7_s3_xh}) - fc1_e21), fc1_e0[3:0]});
-    wire signed [19:0] fc1_n7_s4_yo = $signed({1'b0, fc1_e258_yo_i, fc1_e34[17:0]});
-    wire signed [24:0] fc1_n7_s4 = $signed({1'b0, ($signed(fc1_n7_s0[23:0]) + $signed({{4{fc1_n7_s4_yo[19]}}, fc1_n7_s4_yo}))});
-    wire signed [26:0] fc1_n7_s5 = $signed({{2{fc1_n7_s1[24]}}, fc1_n7_s1}) - fc1_n7_s2;
-    wire signed [16:0] fc1_n7_s6_xh = $signed(fc1_e20[18:2]);
-    wire signed [20:0] fc1_n7_s6 = $signed({1'b0, ($signed({fc1_n7_s6_xh[16], fc1_n7_s6_xh}) + $signed(fc1_e17[17:0])), fc1_e20[1:0]});
-    wire signed [13:0] fc1_n7_s7_xh = $signed(fc1_e25[19:6]);
-    wire signed [24:0] fc1_n7_s7 = $signed({($signed({{5{fc1_n7_s7_xh[13]}}, fc1_n7_s7_xh}) - fc1_e32), fc1_e25[5:0]});
-    wire signed [22:0] fc1_n7_s8_xo = $signed({1'b0, (~fc1_n7_s3[21]), fc1_n7_s3[20:0]});
-    wire signed [23:0] fc1_n7_s8 = $signed({1'b0, ($signed(fc1_n7_s8_xo[22:2]) + $signed({{2{fc1_e78[18]}}, fc1_e78})), fc1_n7_s8_xo[1:0]});
-    wire signed [20:0] fc1_n7_s9 = $signed({($signed(fc1_e163[20:2]) - fc1_e105), fc1_e163[1:0]});
-    wire signed [24:0] fc1_n7_s10 = $signed({($signed(fc1_n7_s4[24:3]) - $signed({{2{fc1_e327[19]}}, fc1_e327})), fc1_n7_s4[2:0]});
-    wire signed [24:0] fc1_n7_s11 = $signed({($signed(fc1_n7_s7[24:1]) + $signed({{3{fc1_n7_s6[20]}}, fc1_n7_s6})), fc1_n7_s7[0]});
-    wire signed [22:0] fc1_n7_s12_xo = $signed({1'b0, (~fc1_e167[21]), fc1_e167[20:0]});
-    wire signed [14:0] fc1_n7_s12_xh = $signed(fc1_n7_s12_xo[22:8]);
-    wire signed [27:0] fc1_n7_s12 = $signed({($signed({{5{fc1_n7_s12_xh[14]}}, fc1_n7_s12_xh}) + fc1_e174), fc1_n7_s12_xo[7:0]});
-    wire signed [23:0] fc1_n7_s13_xo = $signed({1'b0, (~fc1_e277[22]), fc1_e277[21:0]});
-    wire signed [15:0] fc1_n7_s13_xh = $signed(fc1_n7_s13_xo[23:8]);
-    wire signed [26:0] fc1_n7_s13 = $signed({($signed({{3{fc1_n7_s13_xh[15]}}, fc1_n7_s13_xh}) + fc1_e181), fc1_n7_s13_xo[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_s14_xh = $signed(fc1_n7_s5[26:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_s14 = $signed({($signed(fc1_n7_s14_xh[24:0]) + $signed({fc1_n7_s8[23], fc1_n7_s8})), fc1_n7_s5[0]});
-    wire signed [18:0] fc1_n7_s15_xh = $signed(fc1_e219[21:3]);
-    wire signed [21:0] fc1_n7_s15_hi = $signed({{3{fc1_n7_s15_xh[18]}}, fc1_n7_s15_xh}) + $signed({1'b0, (~fc1_n7_s9[20]), fc1_n7_s9[19:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_s15 = $signed({1'b0, fc1_n7_s15_hi, fc1_e219[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n7_s16_xh = $signed(fc1_n7_s11[24:4]);
-    wire signed [28:0] fc1_n7_s16 = $signed({($signed({{4{fc1_n7_s16_xh[20]}}, fc1_n7_s16_xh}) - fc1_n7_s10), fc1_n7_s11[3:0]});
-    wire signed [27:0] fc1_n7_s17_xo = $signed({1'b0, (~fc1_n7_s13[26]), fc1_n7_s13[25:0]});
-    wire signed [25:0] fc1_n7_s17_xh = $signed(fc1_n7_s17_xo[27:2]);
-    wire [29:0] fc1_n7_s17_u = {($signed({{2{fc1_n7_s17_xh[25]}}, fc1_n7_s17_xh}) + fc1_n7_s12), fc1_n7_s17_xo[1:0]};
-    wire signed [22:0] fc1_n7_s18_xo = $signed({1'b0, (~fc1_e223[21]), fc1_e223[20:0]});
-    wire signed [20:0] fc1_n7_s18_xh = $signed(fc1_n7_s18_xo[22:2]);
-    wire [27:0] fc1_n7_s18_u = {1'b0, ($signed({{4{fc1_n7_s18_xh[20]}}, fc1_n7_s18_xh}) + $signed(fc1_n7_s15[24:0])), fc1_n7_s18_xo[1:0]};
-    wire signed [26:0] fc1_n7_s19_yo = $signed({1'b1, (~fc1_n7_s14[25]), fc1_n7_s14[24:0]});
-    wire [28:0] fc1_n7_s19_u = {($signed(fc1_n7_s16[28:1]) - $signed({fc1_n7_s19_yo[26], fc1_n7_s19_yo})), fc1_n7_s16[0]};
-    reg  [29:0] fc1_n7_s17_d1;
-    reg  [27:0] fc1_n7_s18_d1;
-    wire signed [27:0] fc1_n7_s18_d1_v = $signed(fc1_n7_s18_d1);
-    reg  [28:0] fc1_n7_s19_d1;
-    wire signed [28:0] fc1_n7_s19_d1_v = $signed(fc1_n7_s19_d1);
-    wire signed [28:0] fc1_n7_s21 = $signed({($signed(fc1_n7_s19_d1_v[28:11]) - 18'sd56593), fc1_n7_s19_d1_v[10:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n7_acc = (($signed(fc1_n7_s17_d1) - $signed({{2{fc1_n7_s18_d1_v[27]}}, fc1_n7_s18_d1_v})) - $signed({fc1_n7_s21[28], fc1_n7_s21}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n7_y_fl = $signed(fc1_n7_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n8_s0_xh = $signed(fc1_e10[17:4]);
-    wire signed [22:0] fc1_n8_s0 = $signed({($signed({{5{fc1_n8_s0_xh[13]}}, fc1_n8_s0_xh}) - fc1_e34), fc1_e10[3:0]});
-    wire signed [11:0] fc1_n8_s1_xh = $signed(fc1_e211_xo[19:8]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n8_s1 = $signed({1'b0, ($signed({{7{fc1_n8_s1_xh[11]}}, fc1_n8_s1_xh}) + $signed(fc1_e14[18:0])), fc1_e211_xo[7:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n8_s2 = $signed({1'b0, ($signed({{2{fc1_e252_xh[16]}}, fc1_e252_xh}) + $signed(fc1_e29[18:0])), fc1_e26[2:0]});
-    wire signed [16:0] fc1_n8_s3_xh = $signed(fc1_e30[17:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n8_s3 = $signed({1'b0, ($signed({{2{fc1_n8_s3_xh[16]}}, fc1_n8_s3_xh}) + fc1_e177_xo), fc1_e30[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n8_s4_xo = $signed({1'b0, (~fc1_e64[17]), fc1_e64[16:0]});
-    wire signed [10:0] fc1_n8_s4_xh = $signed(fc1_n8_s4_xo[18:8]);
-    wire signed [26:0] fc1_n8_s4 = $signed({($signed({{8{fc1_n8_s4_xh[10]}}, fc1_n8_s4_xh}) + fc1_e60), fc1_n8_s4_xo[7:0]});
-    wire signed [23:0] fc1_n8_s5_xo = $signed({1'b0, (~fc1_n8_s0[22]), fc1_n8_s0[21:0]});
-    wire signed [27:0] fc1_n8_s5 = $signed({1'b0, ($signed({{3{fc1_n8_s5_xo[23]}}, fc1_n8_s5_xo}) + $signed(fc1_n8_s1[26:0]))});
-    wire signed [16:0] fc1_n8_s6_xh = $signed(fc1_n8_s2[22:6]);
-    wire signed [26:0] fc1_n8_s6 = $signed({1'b0, ($signed({{3{fc1_n8_s6_xh[16]}}, fc1_n8_s6_xh}) + $signed(fc1_n8_s3[19:0])), fc1_n8_s2[5:0]});
-    wire signed [26:0] fc1_n8_s7 = $signed({($signed(fc1_n8_s4[26:6]) + $signed({fc1_n1_s11_yo[19], fc1_n1_s11_yo})), fc1_n8_s4[5:0]});
-    wire signed [9:0] fc1_n8_s8_xh = $signed(fc1_e121[18:9]);
-    wire signed [28:0] fc1_n8_s8 = $signed({($signed({{10{fc1_n8_s8_xh[9]}}, fc1_n8_s8_xh}) - fc1_e137), fc1_e121[8:0]});
-    wire signed [18:0] fc1_n8_s9_xh = $signed(fc1_e273[20:2]);
-    wire signed [23:0] fc1_n8_s9 = $signed({($signed({{3{fc1_n8_s9_xh[18]}}, fc1_n8_s9_xh}) - fc1_e190), fc1_e273[1:0]});
-    wire signed [19:0] fc1_n8_s10_xh = $signed(fc1_e293[23:4]);
-    wire signed [20:0] fc1_n8_s10_hi = $signed({fc1_n8_s10_xh[19], fc1_n8_s10_xh}) - $signed({1'b1, (~fc1_e301[19]), fc1_e301[18:0]});
-    wire signed [16:0] fc1_n8_s11_xh = $signed(fc1_e360[20:4]);
-    wire signed [22:0] fc1_n8_s11 = $signed({($signed({{2{fc1_n8_s11_xh[16]}}, fc1_n8_s11_xh}) - fc1_e329), fc1_e360[3:0]});
-    wire fc1_n8_s12_xo_i = ~fc1_e208[19];
-    wire signed [20:0] fc1_n8_s12_xo = $signed({1'b0, fc1_n8_s12_xo_i, fc1_e208[18:0]});
-    wire signed [27:0] fc1_n8_s12 = $signed({{7{fc1_n8_s12_xo[20]}}, fc1_n8_s12_xo}) + fc1_e333;
-    wire signed [27:0] fc1_n8_s13_xo = $signed({1'b0, (~fc1_n8_s7[26]), fc1_n8_s7[25:0]});
-    wire signed [24:0] fc1_n8_s14_yo = $signed({1'b0, (~fc1_n8_s9[23]), fc1_n8_s9[22:0]});
-    wire signed [28:0] fc1_n8_s14 = $signed({($signed(fc1_n8_s8[28:2]) + $signed({{2{fc1_n8_s14_yo[24]}}, fc1_n8_s14_yo})), fc1_n8_s8[1:0]});
-    wire signed [20:0] fc1_n8_s15_xh = $signed(fc1_n8_s11[22:2]);
-    wire [27:0] fc1_n8_s15_u = {($signed({{5{fc1_n8_s15_xh[20]}}, fc1_n8_s15_xh}) - $signed({1'b0, fc1_n8_s10_hi, fc1_e293[3:0]})), fc1_n8_s11[1:0]};
-    wire signed [28:0] fc1_n8_s16_m = $signed({fc1_n8_s5[27], fc1_n8_s5}) - $signed({1'b1, (~fc1_n8_s12[27]), fc1_n8_s12[26:0]});
-    wire signed [28:0] fc1_n8_s17 = $signed({1'b0, ($signed(fc1_n8_s13_xo[27:1]) + fc1_n8_s6), fc1_n8_s13_xo[0]}) + fc1_n8_s14;
-    reg  [29:0] fc1_n8_s16_d1;
-    wire signed [29:0] fc1_n8_s16_d1_v = $signed(fc1_n8_s16_d1);
-    reg  [27:0] fc1_n8_s15_d1;
-    wire signed [27:0] fc1_n8_s15_d1_v = $signed(fc1_n8_s15_d1);
-    wire signed [28:0] fc1_n8_s18_hi = $signed(fc1_n8_s16_d1_v[29:1]) - $signed({1'b1, (~fc1_n8_s15_d1_v[27]), fc1_n8_s15_d1_v[26:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n8_s18 = $signed({1'b0, fc1_n8_s18_hi, fc1_n8_s16_d1_v[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [28:0] fc1_n8_s17_d1;
-    wire signed [17:0] fc1_n8_s19_xh = $signed(fc1_n8_s17_d1[28:11]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n8_s19 = $signed({($signed({{2{fc1_n8_s19_xh[17]}}, fc1_n8_s19_xh}) - 20'sd322741), fc1_n8_s17_d1[10:0]}); // bias 0.677734375, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n8_s3_xh_2 = $signed(fc1_e29[19:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n8_acc = ($signed(fc1_n8_s18[29:0]) + $signed(fc1_n8_s19[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n8_y_fl = $signed(fc1_n8_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n9_s0 = $signed({1'b0, ($signed({fc1_e19_xh[15], fc1_e19_xh}) + fc1_e5_yo), fc1_e4_xo[0]});
-    wire signed [21:0] fc1_n9_s1 = $signed({1'b0, ($signed({{2{fc1_e120_xh[17]}}, fc1_e120_xh}) + fc1_e257_xo), fc1_e88_yo[0]});
-    wire signed [15:0] fc1_n9_s2_xh = $signed(fc1_n9_s0[18:3]);
-    wire signed [20:0] fc1_n9_s2 = $signed({($signed({{2{fc1_n9_s2_xh[15]}}, fc1_n9_s2_xh}) - fc1_e2), fc1_n9_s0[2:0]});
-    wire signed [19:0] fc1_n9_s3 = $signed({($signed({{2{fc1_e48_xh[15]}}, fc1_e48_xh}) + fc1_e13), fc1_e4[1:0]});
-    wire signed [13:0] fc1_n9_s5_xh = $signed(fc1_n9_s1[21:8]);
-    wire signed [26:0] fc1_n9_s5 = $signed({($signed({{5{fc1_n9_s5_xh[13]}}, fc1_n9_s5_xh}) - fc1_e100), fc1_n9_s1[7:0]});
-    wire signed [12:0] fc1_n9_s6_xh = $signed(fc1_e106[18:6]);
-    wire signed [25:0] fc1_n9_s6 = $signed({($signed({{7{fc1_n9_s6_xh[12]}}, fc1_n9_s6_xh}) - fc1_e87), fc1_e106[5:0]});
-    wire signed [20:0] fc1_n9_s7_xh = $signed(fc1_e134[21:1]);
-    wire signed [21:0] fc1_n9_s7_hi = $signed({fc1_n9_s7_xh[20], fc1_n9_s7_xh}) - $signed({1'b1, (~fc1_n9_s2[20]), fc1_n9_s2[19:0]});
-    wire signed [23:0] fc1_n9_s7 = $signed({1'b0, fc1_n9_s7_hi, fc1_e134[0]});
-    wire signed [20:0] fc1_n9_s8_xo = $signed({1'b0, (~fc1_n9_s3[19]), fc1_n9_s3[18:0]});
-    wire signed [17:0] fc1_n9_s8_xh = $signed(fc1_n9_s8_xo[20:3]);
-    wire signed [20:0] fc1_n9_s8_hi = $signed({{3{fc1_n9_s8_xh[17]}}, fc1_n9_s8_xh}) + $signed({1'b0, ($signed(fc1_e211_xo[19:1]) + $signed(fc1_e55[18:0])), fc1_e211_xo[0]});
-    wire signed [24:0] fc1_n9_s8 = $signed({1'b0, fc1_n9_s8_hi, fc1_n9_s8_xo[2:0]});
-    wire signed [17:0] fc1_n9_s9_xh = $signed(fc1_e154[21:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_s9 = $signed({1'b0, ($signed({{2{fc1_n9_s9_xh[17]}}, fc1_n9_s9_xh}) + $signed(fc1_e88[19:0])), fc1_e154[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n9_s10_xo = $signed({1'b0, (~fc1_e185[17]), fc1_e185[16:0]});
-    wire signed [17:0] fc1_n9_s10_xh = $signed(fc1_n9_s10_xo[18:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n9_s10 = $signed({($signed({{11{fc1_n9_s10_xh[17]}}, fc1_n9_s10_xh}) + fc1_e188), fc1_n9_s10_xo[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_s11_xh = $signed(fc1_e290[26:2]);
-    wire signed [25:0] fc1_n9_s12_xh = $signed(fc1_n9_s5[26:1]);
-    wire signed [27:0] fc1_n9_s12 = $signed({($signed({fc1_n9_s12_xh[25], fc1_n9_s12_xh}) + $signed({fc1_n9_s6[25], fc1_n9_s6})), fc1_n9_s5[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n9_s13_xh = $signed(fc1_n9_s7[23:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n9_s13_hi = $signed(fc1_n9_s13_xh[20:0]) + $signed({1'b0, (~fc1_e312[19]), fc1_e312[18:0]});
-    wire signed [25:0] fc1_n9_s14 = $signed({1'b0, ($signed(fc1_n9_s8[24:1]) + $signed(fc1_n9_s9[23:0])), fc1_n9_s8[0]});
-    wire signed [25:0] fc1_n9_s16_xh = $signed(fc1_n9_s12[27:2]);
-    wire signed [26:0] fc1_n9_s16_hi = $signed({fc1_n9_s16_xh[25], fc1_n9_s16_xh}) - $signed({(fc1_n9_s11_xh + fc1_e226), fc1_e290[1:0]});
-    wire signed [20:0] fc1_n9_s17_xh = $signed(fc1_n9_s14[25:5]);
-    wire [29:0] fc1_n9_s17_u = {1'b0, ($signed({{3{fc1_n9_s17_xh[20]}}, fc1_n9_s17_xh}) + $signed({1'b0, fc1_n9_s13_hi, fc1_n9_s7[1:0]})), fc1_n9_s14[4:0]};
-    reg  [29:0] fc1_n9_s17_d1;
-    reg  signed [28:0] fc1_n9_s15_d1;
-    wire signed [29:0] fc1_n9_s18_m = $signed(fc1_n9_s17_d1) + $signed({1'b0, (~fc1_n9_s15_d1[28]), fc1_n9_s15_d1[27:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n9_s18 = $signed({1'b0, fc1_n9_s18_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n9_s16_d1;
-    wire signed [28:0] fc1_n9_s16_d1_v = $signed(fc1_n9_s16_d1);
-    wire signed [18:0] fc1_n9_s19_xh = $signed(fc1_n9_s16_d1_v[28:10]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n9_s19 = $signed({1'b0, ($signed({fc1_n9_s19_xh[18], fc1_n9_s19_xh}) + 20'sd384053), fc1_n9_s16_d1_v[9:0]}); // bias 0.6357421875, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n9_s2_xh_2 = $signed(fc1_e45[18:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n9_acc = ($signed(fc1_n9_s18[29:0]) - $signed(fc1_n9_s19[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n9_y_fl = $signed(fc1_n9_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n10_s0 = $signed({1'b0, ($signed({{3{fc1_e278_xh[13]}}, fc1_e278_xh}) + fc1_e26_yo), fc1_e33_yo[2:0]});
-    wire signed [21:0] fc1_n10_s2 = $signed({($signed({{4{fc1_e297_xh[16]}}, fc1_e297_xh}) - fc1_n10_s0), fc1_e9[0]});
-    wire signed [10:0] fc1_n10_s3_xh = $signed(fc1_e2[17:7]);
-    wire signed [24:0] fc1_n10_s3 = $signed({($signed({{7{fc1_n10_s3_xh[10]}}, fc1_n10_s3_xh}) - fc1_e2), fc1_e2[6:0]});
-    wire signed [18:0] fc1_n10_s4 = fc1_e17 - fc1_e15;
-    wire signed [17:0] fc1_n10_s5_xh = $signed(fc1_e24[19:2]);
-    wire signed [20:0] fc1_n10_s5 = $signed({($signed({fc1_n10_s5_xh[17], fc1_n10_s5_xh}) + fc1_e23), fc1_e24[1:0]});
-    wire signed [13:0] fc1_n10_s6_xh = $signed(fc1_e60[18:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_s6 = $signed({($signed({{5{fc1_n10_s6_xh[13]}}, fc1_n10_s6_xh}) - $signed({fc1_e54[17], fc1_e54})), fc1_e60[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n10_s7_xh = $signed(fc1_e77[17:1]);
-    wire signed [19:0] fc1_n10_s7 = $signed({1'b0, ($signed({fc1_n10_s7_xh[16], fc1_n10_s7_xh}) + fc1_e130), fc1_e77[0]});
-    wire signed [17:0] fc1_n10_s8_xh = $signed(fc1_e192[19:2]);
-    wire signed [19:0] fc1_n10_s8_hi = $signed({{2{fc1_n10_s8_xh[17]}}, fc1_n10_s8_xh}) - ($signed({{2{fc1_e0[17]}}, fc1_e0}) - $signed({fc1_e256_yo[18], fc1_e256_yo}));
-    wire signed [21:0] fc1_n10_s8 = $signed({fc1_n10_s8_hi, fc1_e192[1:0]});
-    wire signed [14:0] fc1_n10_s9_xh = $signed(fc1_e109[18:4]);
-    wire signed [25:0] fc1_n10_s9 = $signed({($signed({{7{fc1_n10_s9_xh[14]}}, fc1_n10_s9_xh}) - fc1_n10_s2), fc1_e109[3:0]});
-    wire signed [19:0] fc1_n10_s10_yo = $signed({1'b1, (~fc1_n10_s4[18]), fc1_n10_s4[17:0]});
-    wire signed [24:0] fc1_n10_s10 = $signed({($signed(fc1_n10_s3[24:2]) - $signed({{3{fc1_n10_s10_yo[19]}}, fc1_n10_s10_yo})), fc1_n10_s3[1:0]});
-    wire signed [21:0] fc1_n10_s11_xo = $signed({1'b0, (~fc1_n10_s5[20]), fc1_n10_s5[19:0]});
-    wire signed [17:0] fc1_n10_s11_xh = $signed(fc1_n10_s11_xo[21:4]);
-    wire signed [26:0] fc1_n10_s11 = $signed({($signed({{5{fc1_n10_s11_xh[17]}}, fc1_n10_s11_xh}) + $signed(fc1_n10_s6[22:0])), fc1_n10_s11_xo[3:0]});
-    wire signed [14:0] fc1_n10_s12_xh = $signed(fc1_n10_s7[19:5]);
-    wire signed [25:0] fc1_n10_s12 = $signed({($signed({{6{fc1_n10_s12_xh[14]}}, fc1_n10_s12_xh}) - fc1_e162), fc1_n10_s7[4:0]});
-    wire signed [24:0] fc1_n10_s13_xo = $signed({1'b0, (~fc1_e272[23]), fc1_e272[22:0]});
-    wire signed [20:0] fc1_n10_s13_xh = $signed(fc1_n10_s13_xo[24:4]);
-    wire signed [26:0] fc1_n10_s13 = $signed({1'b0, ($signed({fc1_n10_s13_xh[20], fc1_n10_s13_xh}) + $signed(fc1_e337[21:0])), fc1_n10_s13_xo[3:0]});
-    wire signed [14:0] fc1_n10_s14_xh = $signed(fc1_e383[21:7]);
-    wire signed [26:0] fc1_n10_s14 = $signed({($signed({{5{fc1_n10_s14_xh[14]}}, fc1_n10_s14_xh}) - fc1_e349), fc1_e383[6:0]});
-    wire signed [22:0] fc1_n10_s15_xo = $signed({1'b0, (~fc1_n10_s8[21]), fc1_n10_s8[20:0]});
-    wire signed [24:0] fc1_n10_s15 = $signed({{2{fc1_n10_s15_xo[22]}}, fc1_n10_s15_xo}) + $signed({fc1_e234[23], fc1_e234});
-    wire signed [25:0] fc1_n10_s16_m = fc1_n10_s9 - $signed({1'b1, (~fc1_n10_s10[24]), fc1_n10_s10[23:0]});
-    wire signed [26:0] fc1_n10_s16 = $signed({1'b0, fc1_n10_s16_m});
-    wire signed [24:0] fc1_n10_s17_xh = $signed(fc1_n10_s12[25:1]);
-    wire signed [27:0] fc1_n10_s17 = $signed({($signed({{2{fc1_n10_s17_xh[24]}}, fc1_n10_s17_xh}) - fc1_n10_s11), fc1_n10_s12[0]});
-    wire signed [18:0] fc1_n10_s18_xh = $signed(fc1_n7_s18_xo[22:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_s18 = $signed({1'b0, ($signed({{2{fc1_n10_s18_xh[18]}}, fc1_n10_s18_xh}) + $signed(fc1_e178[20:0])), fc1_n7_s18_xo[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_s19_xh = $signed(fc1_n10_s13[26:1]);
-    wire signed [27:0] fc1_n10_s19_hi = $signed({{2{fc1_n10_s19_xh[25]}}, fc1_n10_s19_xh}) - $signed({1'b1, (~fc1_n10_s14[26]), fc1_n10_s14[25:0]});
-    wire signed [25:0] fc1_n10_s20_xo = $signed({1'b0, (~fc1_n10_s15[24]), fc1_n10_s15[23:0]});
-    wire signed [22:0] fc1_n10_s20_xh = $signed(fc1_n10_s20_xo[25:3]);
-    wire [28:0] fc1_n10_s20_u = {1'b0, ($signed({{2{fc1_n10_s20_xh[22]}}, fc1_n10_s20_xh}) + $signed(fc1_n10_s18[24:0])), fc1_n10_s20_xo[2:0]};
-    wire signed [28:0] fc1_n10_s21_m = $signed({{2{fc1_n10_s16[26]}}, fc1_n10_s16}) + $signed({1'b0, (~fc1_n10_s17[27]), fc1_n10_s17[26:0]});
-    reg  [28:0] fc1_n10_s20_d1;
-    reg  [29:0] fc1_n10_s19_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n10_s19_d1_v = $signed(fc1_n10_s19_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n10_s22 = $signed({1'b0, ($signed(fc1_n10_s20_d1) + $signed(fc1_n10_s19_d1_v[28:0]))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [29:0] fc1_n10_s21_d1;
-    wire signed [29:0] fc1_n10_s21_d1_v = $signed(fc1_n10_s21_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n10_s23_xh = $signed(fc1_n10_s21_d1_v[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n10_s23 = $signed({1'b0, ($signed(fc1_n10_s23_xh[18:0]) + 19'sd110011), fc1_n10_s21_d1_v[9:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n10_acc = ($signed(fc1_n10_s23[28:0]) - $signed(fc1_n10_s22[28:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n10_y_fl = $signed(fc1_n10_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc1_n11_s0_xh = $signed(fc1_e24_yo[16:7]);
-    wire signed [24:0] fc1_n11_s0 = $signed({1'b0, ($signed({{7{fc1_n11_s0_xh[9]}}, fc1_n11_s0_xh}) + fc1_e5_xo), fc1_e24_yo[6:0]});
-    wire signed [18:0] fc1_n11_s1_yo = $signed({1'b1, fc1_e92_xo_i, fc1_e10[16:0]});
-    wire signed [17:0] fc1_n11_s1_xh = $signed(fc1_n11_s0[24:7]);
-    wire signed [26:0] fc1_n11_s1 = $signed({1'b0, ($signed({fc1_n11_s1_xh[17], fc1_n11_s1_xh}) - fc1_n11_s1_yo), fc1_n11_s0[6:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n11_s2 = $signed({1'b0, ($signed({{2{fc1_e212_xh[16]}}, fc1_e212_xh}) + fc1_e332_yo), fc1_e25[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire fc1_n11_s3_xo_i = ~fc1_e70[17];
-    wire signed [18:0] fc1_n11_s3_xo = $signed({1'b0, fc1_n11_s3_xo_i, fc1_e70[16:0]});
-    wire signed [9:0] fc1_n11_s3_xh = $signed(fc1_n11_s3_xo[18:9]);
-    wire signed [26:0] fc1_n11_s3 = $signed({($signed({{8{fc1_n11_s3_xh[9]}}, fc1_n11_s3_xh}) + fc1_e364), fc1_n11_s3_xo[8:0]});
-    wire signed [26:0] fc1_n11_s4 = $signed({($signed(fc1_n11_s1[26:5]) - $signed(fc1_n11_s2[21:0])), fc1_n11_s1[4:0]});
-    wire signed [20:0] fc1_n11_s5_xo = $signed({1'b0, (~fc1_e89[19]), fc1_e89[18:0]});
-    wire signed [17:0] fc1_n11_s5_xh = $signed(fc1_n11_s5_xo[20:3]);
-    wire signed [22:0] fc1_n11_s5 = $signed({($signed({{2{fc1_n11_s5_xh[17]}}, fc1_n11_s5_xh}) + fc1_e75), fc1_n11_s5_xo[2:0]});
-    wire signed [20:0] fc1_n11_s6_xo = $signed({1'b0, (~fc1_e116[19]), fc1_e116[18:0]});
-    wire signed [19:0] fc1_n11_s6_xh = $signed(fc1_n11_s6_xo[20:1]);
-    wire signed [22:0] fc1_n11_s6 = $signed({1'b0, ($signed({fc1_n11_s6_xh[19], fc1_n11_s6_xh}) + fc1_e114), fc1_n11_s6_xo[0]});
-    wire signed [20:0] fc1_n11_s7_xh = $signed(fc1_e187[21:1]);
-    wire signed [23:0] fc1_n11_s7 = $signed({($signed({{2{fc1_n11_s7_xh[20]}}, fc1_n11_s7_xh}) - fc1_e152), fc1_e187[0]});
-    wire signed [15:0] fc1_n11_s8_xh = $signed(fc1_e282[19:4]);
-    wire signed [25:0] fc1_n11_s8 = $signed({1'b0, ($signed({{5{fc1_n11_s8_xh[15]}}, fc1_n11_s8_xh}) + $signed(fc1_e284[20:0])), fc1_e282[3:0]});
-    wire signed [20:0] fc1_n11_s9_yo = $signed({1'b1, (~fc1_e289[19]), fc1_e289[18:0]});
-    wire signed [26:0] fc1_n11_s9 = $signed({1'b0, ($signed(fc1_e370[25:0]) - $signed({{5{fc1_n11_s9_yo[20]}}, fc1_n11_s9_yo}))});
-    wire signed [27:0] fc1_n11_s10_xo = $signed({1'b0, (~fc1_n11_s3[26]), fc1_n11_s3[25:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n11_s10 = $signed({1'b0, ($signed(fc1_n11_s10_xo[27:4]) + $signed({{2{fc1_e375[21]}}, fc1_e375})), fc1_n11_s10_xo[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n11_s11_yo = $signed({1'b0, (~fc1_n11_s5[22]), fc1_n11_s5[21:0]});
-    wire signed [27:0] fc1_n11_s11_xo = $signed({1'b0, (~fc1_n11_s4[26]), fc1_n11_s4[25:0]});
-    wire signed [28:0] fc1_n11_s11 = $signed({1'b0, ($signed(fc1_n11_s11_xo[27:3]) + $signed({fc1_n11_s11_yo[23], fc1_n11_s11_yo})), fc1_n11_s11_xo[2:0]});
-    wire signed [23:0] fc1_n11_s12 = $signed({fc1_n11_s6[22], fc1_n11_s6}) - fc1_n11_s7;
-    wire signed [26:0] fc1_n11_s13 = $signed({1'b0, ($signed(fc1_n11_s8[25:4]) + fc1_n3_s16_yo), fc1_n11_s8[3:0]});
-    reg  signed [27:0] fc1_n11_s15_d1;
-    reg  [27:0] fc1_n11_s14_d1;
-    reg  signed [28:0] fc1_n11_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n11_s18_xh = $signed(fc1_n11_s16_d1[28:16]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n11_acc = ($signed({($signed(fc1_n11_s18_xh[11:0]) + 12'sd1791), fc1_n11_s16_d1[15:0]}) + (fc1_n11_s15_d1 + $signed(fc1_n11_s14_d1))); // bias 0, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n11_y_fl = $signed(fc1_n11_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n12_s0_xh = $signed(fc1_in_5[15:5]);
-    wire signed [22:0] fc1_n12_s0 = $signed({($signed({{7{fc1_n12_s0_xh[10]}}, fc1_n12_s0_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_5[4:0]});
-    wire signed [12:0] fc1_n12_s1_xh = $signed(fc1_in_9[15:3]);
-    wire signed [20:0] fc1_n12_s1 = $signed({($signed({{5{fc1_n12_s1_xh[12]}}, fc1_n12_s1_xh}) - $signed({fc1_e364_yo[16], fc1_e364_yo})), fc1_in_9[2:0]});
-    wire signed [12:0] fc1_n12_s2_xh = $signed(fc1_n7_s4_yo[19:7]);
-    wire signed [24:0] fc1_n12_s2 = $signed({1'b0, ($signed({{4{fc1_n12_s2_xh[12]}}, fc1_n12_s2_xh}) + fc1_e25_yo), fc1_n7_s4_yo[6:0]});
-    wire signed [17:0] fc1_n12_s3_xh = $signed(fc1_n12_s0[22:5]);
-    wire signed [25:0] fc1_n12_s3 = $signed({($signed({{3{fc1_n12_s3_xh[17]}}, fc1_n12_s3_xh}) - fc1_n12_s1), fc1_n12_s0[4:0]});
-    wire signed [18:0] fc1_n12_s4_xo = $signed({1'b0, fc1_e348_yo_i, fc1_e27[16:0]});
-    wire signed [16:0] fc1_n12_s4_xh = $signed(fc1_n12_s4_xo[18:2]);
-    wire signed [23:0] fc1_n12_s4 = $signed({($signed({{5{fc1_n12_s4_xh[16]}}, fc1_n12_s4_xh}) + fc1_e128), fc1_n12_s4_xo[1:0]});
-    wire signed [25:0] fc1_n12_s5 = $signed({($signed(fc1_n12_s3[25:1]) + fc1_n12_s2), fc1_n12_s3[0]});
-    wire signed [18:0] fc1_n12_s6_xh = $signed(fc1_e66[19:1]);
-    wire signed [24:0] fc1_n12_s6 = $signed({($signed({{5{fc1_n12_s6_xh[18]}}, fc1_n12_s6_xh}) - fc1_n12_s4), fc1_e66[0]});
-    wire signed [23:0] fc1_n12_s7 = $signed({1'b0, ($signed({{3{fc1_n5_s6_xh_2[15]}}, fc1_n5_s6_xh_2}) - $signed(fc1_e89[18:0])), fc1_e73[3:0]});
-    wire signed [20:0] fc1_n12_s8_xo = $signed({1'b0, (~fc1_e267[19]), fc1_e267[18:0]});
-    wire signed [16:0] fc1_n12_s8_xh = $signed(fc1_n12_s8_xo[20:4]);
-    wire signed [25:0] fc1_n12_s8 = $signed({($signed({{5{fc1_n12_s8_xh[16]}}, fc1_n12_s8_xh}) + fc1_e237), fc1_n12_s8_xo[3:0]});
-    wire signed [25:0] fc1_n12_s9 = $signed({{5{fc1_e287[20]}}, fc1_e287}) + fc1_e341;
-    wire fc1_n12_s10_yo_i = ~fc1_e213[20];
-    wire signed [22:0] fc1_n12_s10 = $signed({1'b0, (fc1_e256 - $signed({1'b1, fc1_n12_s10_yo_i, fc1_e213[19:0]}))});
-    wire signed [25:0] fc1_n12_s11_xo = $signed({1'b0, (~fc1_n12_s6[24]), fc1_n12_s6[23:0]});
-    wire signed [21:0] fc1_n12_s12_xh = $signed(fc1_n12_s8[25:4]);
-    wire signed [23:0] fc1_n12_s12_hi = $signed({{2{fc1_n12_s12_xh[21]}}, fc1_n12_s12_xh}) - $signed({1'b1, (~fc1_e252[22]), fc1_e252[21:0]});
-    wire signed [28:0] fc1_n12_s12 = $signed({1'b0, fc1_n12_s12_hi, fc1_n12_s8[3:0]});
-    wire signed [26:0] fc1_n12_s13_m = $signed({1'b0, (~fc1_n12_s5[25]), fc1_n12_s5[24:0]}) + $signed({1'b0, (~fc1_n12_s9[25]), fc1_n12_s9[24:0]});
-    wire signed [18:0] fc1_n12_s14_xh = $signed(fc1_n12_s10[22:4]);
-    wire [26:0] fc1_n12_s14_u = {1'b0, ($signed({{3{fc1_n12_s14_xh[18]}}, fc1_n12_s14_xh}) + $signed(fc1_e363[21:0])), fc1_n12_s10[3:0]};
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n12_s15_xh = $signed(fc1_n12_s12[28:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n12_s15_hi = $signed(fc1_n12_s15_xh[26:0]) + $signed({1'b0, ($signed(fc1_n12_s11_xo[25:2]) + fc1_n12_s7), fc1_n12_s11_xo[1:0]});
-    reg  [26:0] fc1_n12_s14_d1;
-    wire signed [26:0] fc1_n12_s14_d1_v = $signed(fc1_n12_s14_d1);
-    reg  [27:0] fc1_n12_s13_d1;
-    reg  [28:0] fc1_n12_s15_d1;
-    wire signed [28:0] fc1_n12_s15_d1_v = $signed(fc1_n12_s15_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n12_s17_xh = $signed(fc1_n12_s15_d1_v[28:15]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n12_s5_xh_2 = $signed(fc1_e27[17:2]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n12_acc = (($signed({fc1_n12_s14_d1_v[26], fc1_n12_s14_d1_v}) - $signed(fc1_n12_s13_d1)) + $signed({($signed(fc1_n12_s17_xh[12:0]) - 13'sd3697), fc1_n12_s15_d1_v[14:0]})); // bias 0, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n12_y_fl = $signed(fc1_n12_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n13_s0_xh = $signed(fc1_e14_yo[16:6]);
-    wire signed [23:0] fc1_n13_s0 = $signed({1'b0, ($signed({{6{fc1_n13_s0_xh[10]}}, fc1_n13_s0_xh}) + fc1_e2_xo), fc1_e14_yo[5:0]});
-    wire signed [13:0] fc1_n13_s1_xh = $signed(fc1_e3[17:4]);
-    wire signed [21:0] fc1_n13_s1 = $signed({($signed({{4{fc1_n13_s1_xh[13]}}, fc1_n13_s1_xh}) - $signed({fc1_e102_yo[16], fc1_e102_yo})), fc1_e3[3:0]});
-    wire signed [13:0] fc1_n13_s2_xh = $signed(fc1_e74_xo[18:5]);
-    wire signed [22:0] fc1_n13_s2 = $signed({($signed({{4{fc1_n13_s2_xh[13]}}, fc1_n13_s2_xh}) + fc1_e10), fc1_e74_xo[4:0]});
-    wire signed [18:0] fc1_n13_s3_yo = $signed({1'b1, fc1_e88_yo_i, fc1_e12[16:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n13_s3_xh = $signed(fc1_n13_s0[23:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n13_s3 = $signed({1'b0, ($signed(fc1_n13_s3_xh[19:0]) - $signed({fc1_n13_s3_yo[18], fc1_n13_s3_yo})), fc1_n13_s0[2:0]});
-    wire signed [14:0] fc1_n13_s4_xh = $signed(fc1_e317_yo[18:4]);
-    wire signed [21:0] fc1_n13_s4 = $signed({($signed({{3{fc1_n13_s4_xh[14]}}, fc1_n13_s4_xh}) + fc1_e31), fc1_e317_yo[3:0]});
-    wire signed [13:0] fc1_n13_s5_xh = $signed(fc1_e97[17:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n13_s5 = $signed({1'b0, ($signed({{4{fc1_n13_s5_xh[13]}}, fc1_n13_s5_xh}) + fc1_e130), fc1_e97[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n13_s6_xo = $signed({1'b0, (~fc1_e132[23]), fc1_e132[22:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_s6 = $signed({1'b0, ($signed(fc1_n13_s6_xo[24:3]) + fc1_n4_s7_yo), fc1_n13_s6_xo[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n13_s7_xh = $signed(fc1_n13_s1[21:1]);
-    wire signed [23:0] fc1_n13_s7 = $signed({($signed({{2{fc1_n13_s7_xh[20]}}, fc1_n13_s7_xh}) - fc1_n13_s2), fc1_n13_s1[0]});
-    wire signed [20:0] fc1_n13_s8 = $signed({fc1_e86[19], fc1_e86}) - fc1_e104;
-    wire signed [20:0] fc1_n13_s9_xh = $signed(fc1_n13_s3[23:3]);
-    wire signed [22:0] fc1_n13_s9_hi = $signed({{2{fc1_n13_s9_xh[20]}}, fc1_n13_s9_xh}) + $signed({1'b0, (~fc1_n13_s4[21]), fc1_n13_s4[20:0]});
-    wire fc1_n13_s10_xo_i = ~fc1_e49[21];
-    wire signed [22:0] fc1_n13_s10_xo = $signed({1'b0, fc1_n13_s10_xo_i, fc1_e49[20:0]});
-    wire signed [14:0] fc1_n13_s10_xh = $signed(fc1_n13_s10_xo[22:8]);
-    wire signed [27:0] fc1_n13_s10 = $signed({($signed({{5{fc1_n13_s10_xh[14]}}, fc1_n13_s10_xh}) + fc1_e48), fc1_n13_s10_xo[7:0]});
-    wire signed [20:0] fc1_n13_s11_xo = $signed({1'b0, (~fc1_e63[19]), fc1_e63[18:0]});
-    wire signed [16:0] fc1_n13_s11_xh = $signed(fc1_n13_s11_xo[20:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_s11 = $signed({1'b0, ($signed({{5{fc1_n13_s11_xh[16]}}, fc1_n13_s11_xh}) + $signed(fc1_n13_s5[21:0])), fc1_n13_s11_xo[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire fc1_n13_s12_yo_i = ~fc1_e123[18];
-    wire signed [19:0] fc1_n13_s12_yo = $signed({1'b0, fc1_n13_s12_yo_i, fc1_e123[17:0]});
-    wire signed [23:0] fc1_n13_s12 = fc1_e117 + $signed({{4{fc1_n13_s12_yo[19]}}, fc1_n13_s12_yo});
-    wire signed [25:0] fc1_n13_s13 = $signed({1'b0, ($signed({{3{fc1_n4_s12_yo[21]}}, fc1_n4_s12_yo}) + $signed(fc1_n13_s6[24:0]))});
-    wire signed [16:0] fc1_n13_s14_xh = $signed(fc1_e299[20:4]);
-    wire signed [25:0] fc1_n13_s14 = $signed({1'b0, ($signed({{4{fc1_n13_s14_xh[16]}}, fc1_n13_s14_xh}) + $signed(fc1_e160[20:0])), fc1_e299[3:0]});
-    wire signed [17:0] fc1_n13_s15_xh = $signed(fc1_e381[22:5]);
-    wire signed [24:0] fc1_n13_s15 = $signed({($signed({{2{fc1_n13_s15_xh[17]}}, fc1_n13_s15_xh}) - fc1_e357), fc1_e381[4:0]});
-    wire signed [24:0] fc1_n13_s16_xo = $signed({1'b0, (~fc1_n13_s7[23]), fc1_n13_s7[22:0]});
-    wire signed [19:0] fc1_n13_s16_xh = $signed(fc1_n13_s16_xo[24:5]);
-    wire signed [21:0] fc1_n13_s16_hi = $signed({{2{fc1_n13_s16_xh[19]}}, fc1_n13_s16_xh}) + $signed({1'b0, (~fc1_n13_s8[20]), fc1_n13_s8[19:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n13_s16 = $signed({1'b0, fc1_n13_s16_hi, fc1_n13_s16_xo[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n13_s17 = $signed({($signed(fc1_n13_s10[27:1]) + $signed({1'b0, fc1_n13_s9_hi, fc1_n13_s3[2:0]})), fc1_n13_s10[0]});
-    wire signed [24:0] fc1_n13_s18_yo = $signed({1'b0, (~fc1_n13_s12[23]), fc1_n13_s12[22:0]});
-    wire signed [26:0] fc1_n13_s18 = $signed({1'b0, ($signed(fc1_n13_s11[25:0]) + $signed({fc1_n13_s18_yo[24], fc1_n13_s18_yo}))});
-    wire signed [23:0] fc1_n13_s19_xh = $signed(fc1_n13_s14[25:2]);
-    wire [26:0] fc1_n13_s19_u = {($signed({fc1_n13_s19_xh[23], fc1_n13_s19_xh}) - fc1_n13_s15), fc1_n13_s14[1:0]};
-    wire signed [24:0] fc1_n13_s20_xh = $signed(fc1_n13_s13[25:1]);
-    wire [27:0] fc1_n13_s20_u = {($signed({{2{fc1_n13_s20_xh[24]}}, fc1_n13_s20_xh}) - $signed(fc1_n13_s16[26:0])), fc1_n13_s13[0]};
-    reg  [27:0] fc1_n13_s20_d1;
-    wire signed [27:0] fc1_n13_s20_d1_v = $signed(fc1_n13_s20_d1);
-    reg  [26:0] fc1_n13_s19_d1;
-    wire signed [26:0] fc1_n13_s19_d1_v = $signed(fc1_n13_s19_d1);
-    wire signed [28:0] fc1_n13_s22_xo = $signed({1'b0, (~fc1_n13_s20_d1_v[27]), fc1_n13_s20_d1_v[26:0]});
-    wire signed [26:0] fc1_n13_s22_xh = $signed(fc1_n13_s22_xo[28:2]);
-    wire signed [29:0] fc1_n13_s22 = $signed({($signed({fc1_n13_s22_xh[26], fc1_n13_s22_xh}) + $signed({fc1_n13_s19_d1_v[26], fc1_n13_s19_d1_v})), fc1_n13_s22_xo[1:0]});
-    reg  signed [27:0] fc1_n13_s21_d1;
-    wire signed [15:0] fc1_n13_s23_xh = $signed(fc1_n13_s21_d1[27:12]);
-    wire signed [29:0] fc1_n13_s23 = $signed({1'b0, ($signed({fc1_n13_s23_xh[15], fc1_n13_s23_xh}) + 17'sd53009), fc1_n13_s21_d1[11:0]}); // bias -0.90234375, less the terms' sign-extension offsets
-    wire signed [15:0] fc1_n13_s12_xh = $signed(fc1_e63[19:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n13_acc = (fc1_n13_s23 - fc1_n13_s22);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n13_y_fl = $signed(fc1_n13_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n14_s0_xh = $signed(fc1_e2[17:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n14_s0 = $signed({1'b0, ($signed({{3{fc1_n14_s0_xh[13]}}, fc1_n14_s0_xh}) - fc1_e36_yo), fc1_e2[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n14_s1 = $signed({1'b0, (fc1_e151_yo + fc1_e17)});
-    wire signed [21:0] fc1_n14_s2 = $signed({1'b0, ($signed({fc1_e95_xh[17], fc1_e95_xh}) + $signed(fc1_e29[18:0])), fc1_e26[1:0]});
-    wire signed [12:0] fc1_n14_s3_xh = $signed(fc1_e44[17:5]);
-    wire signed [23:0] fc1_n14_s3 = $signed({($signed({{6{fc1_n14_s3_xh[12]}}, fc1_n14_s3_xh}) - fc1_e46), fc1_e44[4:0]});
-    wire signed [13:0] fc1_n14_s4_xh = $signed(fc1_e61[17:4]);
-    wire signed [25:0] fc1_n14_s4 = $signed({($signed({{8{fc1_n14_s4_xh[13]}}, fc1_n14_s4_xh}) - fc1_e83), fc1_e61[3:0]});
-    wire signed [19:0] fc1_n14_s5_xo = $signed({1'b0, (~fc1_e106[18]), fc1_e106[17:0]});
-    wire signed [20:0] fc1_n14_s5 = $signed({1'b0, (fc1_n14_s5_xo + fc1_e288)});
-    wire signed [16:0] fc1_n14_s6_xh = $signed(fc1_n14_s1[19:3]);
-    wire signed [24:0] fc1_n14_s6 = $signed({1'b0, ($signed({{4{fc1_n14_s6_xh[16]}}, fc1_n14_s6_xh}) + $signed(fc1_n14_s0[20:0])), fc1_n14_s1[2:0]});
-    wire signed [23:0] fc1_n14_s7 = $signed({($signed(fc1_n14_s3[23:1]) + $signed({fc1_n14_s2[21], fc1_n14_s2})), fc1_n14_s3[0]});
-    wire signed [25:0] fc1_n14_s8 = $signed({($signed(fc1_n14_s4[25:6]) + fc1_e183), fc1_n14_s4[5:0]});
-    wire signed [20:0] fc1_n14_s9 = $signed({fc1_e282[19], fc1_e282}) + fc1_e297;
-    wire signed [23:0] fc1_n14_s10_xo = $signed({1'b0, (~fc1_e308[22]), fc1_e308[21:0]});
-    wire signed [24:0] fc1_n14_s10 = $signed({1'b0, ($signed(fc1_n14_s10_xo[23:4]) + $signed(fc1_e304[19:0])), fc1_n14_s10_xo[3:0]});
-    wire signed [19:0] fc1_n14_s11_m = $signed({1'b0, (~fc1_e342[18]), fc1_e342[17:0]}) + $signed({fc1_e371[18], fc1_e371});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n14_s11 = $signed({1'b0, fc1_n14_s11_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_s12_yo = $signed({1'b0, (~fc1_e215[22]), fc1_e215[21:0]});
-    wire signed [24:0] fc1_n14_s12 = $signed({1'b0, ($signed({{3{fc1_n14_s5[20]}}, fc1_n14_s5}) + fc1_n14_s12_yo)});
-    wire signed [24:0] fc1_n14_s13 = $signed({($signed(fc1_n14_s6[24:3]) + fc1_e253), fc1_n14_s6[2:0]});
-    wire signed [24:0] fc1_n14_s14_yo = $signed({1'b1, (~fc1_n14_s7[23]), fc1_n14_s7[22:0]});
-    wire signed [21:0] fc1_n14_s15_yo = $signed({1'b1, (~fc1_n14_s9[20]), fc1_n14_s9[19:0]});
-    wire signed [25:0] fc1_n14_s15 = $signed({1'b0, ($signed(fc1_n14_s10[24:1]) - $signed({{2{fc1_n14_s15_yo[21]}}, fc1_n14_s15_yo})), fc1_n14_s10[0]});
-    wire signed [16:0] fc1_n14_s16_xh = $signed(fc1_n14_s12[24:8]);
-    wire [28:0] fc1_n14_s16_u = {1'b0, ($signed({{3{fc1_n14_s16_xh[16]}}, fc1_n14_s16_xh}) + $signed(fc1_n14_s11[19:0])), fc1_n14_s12[7:0]};
-    wire signed [25:0] fc1_n14_s17_m = fc1_n14_s15 - $signed({1'b1, (~fc1_n14_s13[24]), fc1_n14_s13[23:0]});
-    reg  signed [26:0] fc1_n14_s14_d1;
-    reg  [28:0] fc1_n14_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n14_s16_d1_v = $signed(fc1_n14_s16_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n14_s18_m = $signed({1'b0, (~fc1_n14_s14_d1[26]), fc1_n14_s14_d1[25:0]}) + $signed(fc1_n14_s16_d1_v[27:0]);
-    wire signed [28:0] fc1_n14_s18 = $signed({1'b0, fc1_n14_s18_m});
-    reg  [26:0] fc1_n14_s17_d1;
-    wire signed [26:0] fc1_n14_s17_d1_v = $signed(fc1_n14_s17_d1);
-    wire signed [26:0] fc1_n14_s20_hi = $signed(fc1_n14_s18[28:2]) + $signed({($signed(fc1_n14_s17_d1_v[26:13]) - 14'sh203f), fc1_n14_s17_d1_v[12:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n14_acc = $signed({fc1_n14_s20_hi, fc1_n14_s18[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n14_y_fl = $signed(fc1_n14_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n15_s0 = $signed({($signed({fc1_e174_xh[16], fc1_e174_xh}) - $signed({fc1_e380_yo[16], fc1_e380_yo})), fc1_e1[0]});
-    wire signed [14:0] fc1_n15_s1_xh = $signed(fc1_e28[19:5]);
-    wire signed [23:0] fc1_n15_s1 = $signed({($signed({{4{fc1_n15_s1_xh[14]}}, fc1_n15_s1_xh}) - fc1_e17), fc1_e28[4:0]});
-    wire signed [20:0] fc1_n15_s2 = $signed({1'b0, ($signed(fc1_e29[19:1]) - $signed({1'b1, fc1_e213_xo_i, fc1_e31[16:0]})), fc1_e29[0]});
-    wire signed [15:0] fc1_n15_s3_xh = $signed(fc1_e83[21:6]);
-    wire signed [25:0] fc1_n15_s3 = $signed({($signed({{4{fc1_n15_s3_xh[15]}}, fc1_n15_s3_xh}) - fc1_e192), fc1_e83[5:0]});
-    wire signed [18:0] fc1_n15_s4 = fc1_n15_s0 - fc1_e196;
-    wire signed [18:0] fc1_n15_s5_yo = $signed({1'b1, (~fc1_e69[17]), fc1_e69[16:0]});
-    wire signed [20:0] fc1_n15_s5 = fc1_e104 - $signed({{2{fc1_n15_s5_yo[18]}}, fc1_n15_s5_yo});
-    wire signed [18:0] fc1_n15_s7_yo = $signed({1'b0, (~fc1_e280[17]), fc1_e280[16:0]});
-    wire signed [23:0] fc1_n15_s7 = $signed({($signed(fc1_n15_s1[23:3]) + $signed({{2{fc1_n15_s7_yo[18]}}, fc1_n15_s7_yo})), fc1_n15_s1[2:0]});
-    wire signed [19:0] fc1_n15_s8_xh = $signed(fc1_n15_s3[25:6]);
-    wire signed [26:0] fc1_n15_s8 = $signed({($signed({fc1_n15_s8_xh[19], fc1_n15_s8_xh}) - fc1_n15_s2), fc1_n15_s3[5:0]});
-    wire signed [19:0] fc1_n15_s9_xh = $signed(fc1_e107[22:3]);
-    wire signed [23:0] fc1_n15_s9 = $signed({($signed({fc1_n15_s9_xh[19], fc1_n15_s9_xh}) - fc1_e255), fc1_e107[2:0]});
-    wire signed [13:0] fc1_n15_s10_xh = $signed(fc1_n6_s8_xo[19:6]);
-    wire signed [25:0] fc1_n15_s10 = $signed({1'b0, ($signed({{5{fc1_n15_s10_xh[13]}}, fc1_n15_s10_xh}) + $signed(fc1_e374[18:0])), fc1_n6_s8_xo[5:0]});
-    wire signed [19:0] fc1_n15_s11_xo = $signed({1'b0, (~fc1_n15_s4[18]), fc1_n15_s4[17:0]});
-    wire signed [21:0] fc1_n15_s11_m = $signed({{2{fc1_n15_s11_xo[19]}}, fc1_n15_s11_xo}) + $signed({1'b0, (~fc1_n15_s5[20]), fc1_n15_s5[19:0]});
-    wire signed [22:0] fc1_n15_s11 = $signed({1'b0, fc1_n15_s11_m});
-    wire signed [22:0] fc1_n15_s12_xh = $signed(fc1_n15_s7[23:1]);
-    wire signed [24:0] fc1_n15_s12_hi = $signed({{2{fc1_n15_s12_xh[22]}}, fc1_n15_s12_xh}) - $signed({1'b0, ($signed(fc1_e201[23:2]) + fc1_e134), fc1_e201[1:0]});
-    wire signed [25:0] fc1_n15_s12 = $signed({fc1_n15_s12_hi, fc1_n15_s7[0]});
-    wire signed [24:0] fc1_n15_s13_hi = $signed(fc1_n15_s8[26:2]) - $signed({1'b1, (~fc1_n15_s9[23]), fc1_n15_s9[22:0]});
-    wire signed [26:0] fc1_n15_s13 = $signed({fc1_n15_s13_hi, fc1_n15_s8[1:0]});
-    wire signed [21:0] fc1_n15_s14_xh = $signed(fc1_n15_s10[25:4]);
-    wire signed [27:0] fc1_n15_s14 = $signed({1'b0, ($signed({fc1_n15_s14_xh[21], fc1_n15_s14_xh}) + fc1_e262), fc1_n15_s10[3:0]});
-    wire signed [25:0] fc1_n15_s16_xh = $signed(fc1_n15_s13[26:1]);
-    wire signed [26:0] fc1_n15_s16_hi = $signed({fc1_n15_s16_xh[25], fc1_n15_s16_xh}) - $signed({1'b1, (~fc1_n15_s12[25]), fc1_n15_s12[24:0]});
-    reg  signed [27:0] fc1_n15_s15_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n15_s17_xh = $signed(fc1_n15_s15_d1[27:15]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n15_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n15_s16_d1_v = $signed(fc1_n15_s16_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n15_acc = ($signed({1'b0, ($signed(fc1_n15_s17_xh[11:0]) + 12'shf61), fc1_n15_s15_d1[14:0]}) - $signed(fc1_n15_s16_d1_v[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n15_y_fl = $signed(fc1_n15_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n16_s0_xh = $signed(fc1_in_7[15:5]);
-    wire signed [23:0] fc1_n16_s0 = $signed({($signed({{8{fc1_n16_s0_xh[10]}}, fc1_n16_s0_xh}) - $signed({fc1_e4[17], fc1_e4})), fc1_in_7[4:0]});
-    wire signed [22:0] fc1_n16_s1 = $signed({($signed({{3{fc1_e161_xh[16]}}, fc1_e161_xh}) - fc1_e14), fc1_e24[2:0]});
-    wire signed [22:0] fc1_n16_s2 = $signed({1'b0, ($signed({{2{fc1_e379_xh[15]}}, fc1_e379_xh}) + fc1_e30), fc1_e28[3:0]});
-    wire signed [15:0] fc1_n16_s3_xh = $signed(fc1_e97[17:2]);
-    wire signed [19:0] fc1_n16_s3 = $signed({($signed({{2{fc1_n16_s3_xh[15]}}, fc1_n16_s3_xh}) - fc1_e54), fc1_e97[1:0]});
-    wire signed [10:0] fc1_n16_s4_xh = $signed(fc1_e100[18:8]);
-    wire signed [25:0] fc1_n16_s4 = $signed({($signed({{7{fc1_n16_s4_xh[10]}}, fc1_n16_s4_xh}) - fc1_e364), fc1_e100[7:0]});
-    wire signed [18:0] fc1_n16_s5_xo = $signed({1'b0, (~fc1_e149[17]), fc1_e149[16:0]});
-    wire signed [14:0] fc1_n16_s5_xh = $signed(fc1_n16_s5_xo[18:4]);
-    wire signed [27:0] fc1_n16_s5 = $signed({1'b0, ($signed({{8{fc1_n16_s5_xh[14]}}, fc1_n16_s5_xh}) + $signed(fc1_e368[22:0])), fc1_n16_s5_xo[3:0]});
-    wire signed [19:0] fc1_n16_s6_xo = $signed({1'b0, (~fc1_e270[18]), fc1_e270[17:0]});
-    wire signed [13:0] fc1_n16_s6_xh = $signed(fc1_n16_s6_xo[19:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_s6 = $signed({1'b0, ($signed({{5{fc1_n16_s6_xh[13]}}, fc1_n16_s6_xh}) + $signed(fc1_e327[18:0])), fc1_n16_s6_xo[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_s7 = $signed({($signed(fc1_n16_s0[23:1]) - fc1_n16_s1), fc1_n16_s0[0]});
-    wire signed [18:0] fc1_n16_s8_xh = $signed(fc1_n16_s2[22:4]);
-    wire signed [20:0] fc1_n16_s8_hi = $signed({{2{fc1_n16_s8_xh[18]}}, fc1_n16_s8_xh}) - $signed({1'b1, (~fc1_n16_s3[19]), fc1_n16_s3[18:0]});
-    wire signed [25:0] fc1_n16_s8 = $signed({1'b0, fc1_n16_s8_hi, fc1_n16_s2[3:0]});
-    wire signed [19:0] fc1_n16_s9_xh = $signed(fc1_n16_s4[25:6]);
-    wire signed [26:0] fc1_n16_s9 = $signed({($signed({fc1_n16_s9_xh[19], fc1_n16_s9_xh}) - $signed({{2{fc1_e121[18]}}, fc1_e121})), fc1_n16_s4[5:0]});
-    wire signed [14:0] fc1_n16_s10_xh = $signed(fc1_e276[21:7]);
-    wire signed [25:0] fc1_n16_s10 = $signed({1'b0, ($signed({{3{fc1_n16_s10_xh[14]}}, fc1_n16_s10_xh}) + $signed(fc1_e182[17:0])), fc1_e276[6:0]});
-    wire signed [21:0] fc1_n16_s11_m = $signed({{2{fc1_e348[19]}}, fc1_e348}) - $signed({1'b1, (~fc1_e360[20]), fc1_e360[19:0]});
-    wire signed [22:0] fc1_n16_s11 = $signed({1'b0, fc1_n16_s11_m});
-    wire fc1_n16_s12_yo_i = ~fc1_e245[21];
-    wire signed [22:0] fc1_n16_s12_yo = $signed({1'b1, fc1_n16_s12_yo_i, fc1_e245[20:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_s12_xh = $signed(fc1_n16_s5[27:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n16_s12 = $signed({1'b0, ($signed(fc1_n16_s12_xh[24:0]) - $signed({{2{fc1_n16_s12_yo[22]}}, fc1_n16_s12_yo})), fc1_n16_s5[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_s13 = $signed({1'b0, ($signed({{4{fc1_e251[20]}}, fc1_e251}) + $signed(fc1_n16_s6[24:0]))});
-    wire signed [24:0] fc1_n16_s14_hi = $signed(fc1_n16_s8[25:1]) - $signed({1'b1, (~fc1_n16_s7[23]), fc1_n16_s7[22:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n16_s14 = $signed({1'b0, fc1_n16_s14_hi, fc1_n16_s8[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_s15_xh = $signed(fc1_n16_s9[26:1]);
-    wire [27:0] fc1_n16_s15_u = {($signed({fc1_n16_s15_xh[25], fc1_n16_s15_xh}) - $signed({fc1_n16_s10[25], fc1_n16_s10})), fc1_n16_s9[0]};
-    wire [27:0] fc1_n16_s16_u = {1'b0, ($signed(fc1_n16_s12[26:0]) + $signed({{4{fc1_n16_s11[22]}}, fc1_n16_s11}))};
-    wire signed [22:0] fc1_n16_s17_xh = $signed(fc1_n16_s13[25:3]);
-    wire [29:0] fc1_n16_s17_u = {1'b0, ($signed({{3{fc1_n16_s17_xh[22]}}, fc1_n16_s17_xh}) + $signed(fc1_n16_s14[25:0])), fc1_n16_s13[2:0]};
-    reg  [27:0] fc1_n16_s15_d1;
-    reg  [27:0] fc1_n16_s16_d1;
-    wire signed [27:0] fc1_n16_s18 = $signed(fc1_n16_s15_d1) + $signed(fc1_n16_s16_d1);
-    reg  [29:0] fc1_n16_s17_d1;
-    wire signed [29:0] fc1_n16_s17_d1_v = $signed(fc1_n16_s17_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n16_s19_xh = $signed(fc1_n16_s17_d1_v[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc1_n16_s0_xh_2 = $signed(fc1_in_7[15:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n16_acc = ($signed({($signed(fc1_n16_s19_xh[18:0]) - 19'sd240923), fc1_n16_s17_d1_v[9:0]}) + $signed({fc1_n16_s18[27], fc1_n16_s18})); // bias 0.7236328125, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n16_y_fl = $signed(fc1_n16_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n17_s0 = $signed({($signed({{3{fc1_e141_xh[14]}}, fc1_e141_xh}) - $signed({fc1_e56_yo[16], fc1_e56_yo})), fc1_in_13[0]});
-    wire signed [18:0] fc1_n17_s1 = $signed({fc1_e8[17], fc1_e8}) - fc1_n17_s0;
-    wire signed [10:0] fc1_n17_s2_xh = $signed(fc1_e5[17:7]);
-    wire signed [25:0] fc1_n17_s2 = $signed({($signed({{8{fc1_n17_s2_xh[10]}}, fc1_n17_s2_xh}) - fc1_e20), fc1_e5[6:0]});
-    wire signed [17:0] fc1_n17_s3_xh = $signed(fc1_e33[18:1]);
-    wire signed [20:0] fc1_n17_s3 = $signed({1'b0, ($signed({fc1_n17_s3_xh[17], fc1_n17_s3_xh}) + $signed(fc1_e29[18:0])), fc1_e33[0]});
-    wire signed [13:0] fc1_n17_s4_xh = $signed(fc1_e41[17:4]);
-    wire signed [21:0] fc1_n17_s4 = $signed({($signed({{4{fc1_n17_s4_xh[13]}}, fc1_n17_s4_xh}) - fc1_e64), fc1_e41[3:0]});
-    wire fc1_n17_s5_yo_i = ~fc1_e80[18];
-    wire signed [19:0] fc1_n17_s5_yo = $signed({1'b1, fc1_n17_s5_yo_i, fc1_e80[17:0]});
-    wire signed [23:0] fc1_n17_s5 = $signed({1'b0, ($signed(fc1_e132[22:0]) - $signed({{3{fc1_n17_s5_yo[19]}}, fc1_n17_s5_yo}))});
-    wire signed [16:0] fc1_n17_s6_xh = $signed(fc1_e103[22:6]);
-    wire signed [24:0] fc1_n17_s6 = $signed({($signed({{2{fc1_n17_s6_xh[16]}}, fc1_n17_s6_xh}) - fc1_e71), fc1_e103[5:0]});
-    wire signed [18:0] fc1_n17_s7_xh = $signed(fc1_n17_s2[25:7]);
-    wire signed [19:0] fc1_n17_s7_hi = $signed({fc1_n17_s7_xh[18], fc1_n17_s7_xh}) - $signed({1'b1, (~fc1_n17_s1[18]), fc1_n17_s1[17:0]});
-    wire signed [26:0] fc1_n17_s7 = $signed({fc1_n17_s7_hi, fc1_n17_s2[6:0]});
-    wire signed [17:0] fc1_n17_s8_xh = $signed(fc1_n17_s3[20:3]);
-    wire signed [24:0] fc1_n17_s8 = $signed({($signed({{4{fc1_n17_s8_xh[17]}}, fc1_n17_s8_xh}) + fc1_n17_s4), fc1_n17_s3[2:0]});
-    wire signed [23:0] fc1_n17_s9_m = fc1_n17_s5 - $signed({1'b1, (~fc1_e107[22]), fc1_e107[21:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_s9 = $signed({1'b0, fc1_n17_s9_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n17_s10_xh = $signed(fc1_e285[19:2]);
-    wire signed [22:0] fc1_n17_s10 = $signed({1'b0, ($signed({{2{fc1_n17_s10_xh[17]}}, fc1_n17_s10_xh}) + $signed(fc1_e305[19:0])), fc1_e285[1:0]});
-    wire signed [24:0] fc1_n17_s11 = fc1_n17_s6 + $signed({{5{fc1_e357[19]}}, fc1_e357});
-    wire signed [25:0] fc1_n17_s12_hi = $signed(fc1_n17_s7[26:1]) - $signed({1'b1, (~fc1_n17_s8[24]), fc1_n17_s8[23:0]});
-    wire signed [25:0] fc1_n17_s13_xo = $signed({1'b0, (~fc1_e224[24]), fc1_e224[23:0]});
-    wire signed [22:0] fc1_n17_s13_xh = $signed(fc1_n17_s13_xo[25:3]);
-    wire signed [27:0] fc1_n17_s13 = $signed({1'b0, ($signed({fc1_n17_s13_xh[22], fc1_n17_s13_xh}) + $signed(fc1_n17_s9[23:0])), fc1_n17_s13_xo[2:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_s14_xh = $signed(fc1_e298[25:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_s14 = $signed({($signed(fc1_n17_s14_xh[22:0]) - fc1_n17_s10), fc1_e298[1:0]});
-    wire signed [25:0] fc1_n17_s15_yo = $signed({1'b1, (~fc1_n17_s11[24]), fc1_n17_s11[23:0]});
-    wire [28:0] fc1_n17_s15_u = {1'b0, (fc1_n17_s13 - $signed({{2{fc1_n17_s15_yo[25]}}, fc1_n17_s15_yo}))};
-    wire signed [25:0] fc1_n17_s16_yo = $signed({1'b0, (~fc1_n17_s14[24]), fc1_n17_s14[23:0]});
-    wire [28:0] fc1_n17_s16_u = {1'b0, ($signed({1'b0, fc1_n17_s12_hi, fc1_n17_s7[0]}) + $signed({{2{fc1_n17_s16_yo[25]}}, fc1_n17_s16_yo}))};
-    reg  [28:0] fc1_n17_s15_d1;
-    wire signed [28:0] fc1_n17_s15_d1_v = $signed(fc1_n17_s15_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n17_s17_xh = $signed(fc1_n17_s15_d1_v[28:17]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n17_s17 = $signed({1'b0, ($signed(fc1_n17_s17_xh[10:0]) - 11'sd63), fc1_n17_s15_d1_v[16:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n17_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n17_s16_d1_v = $signed(fc1_n17_s16_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n17_s3_xh_2 = $signed(fc1_e29[19:5]);
-    wire signed [15:0] fc1_n17_s4_xh_2 = $signed(fc1_e33[18:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n17_acc = ($signed(fc1_n17_s17[27:0]) - $signed(fc1_n17_s16_d1_v[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n17_y_fl = $signed(fc1_n17_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_s0 = $signed({($signed({{12{fc1_n4_s2_xh_2[5]}}, fc1_n4_s2_xh_2}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_in_11[9:0]});
-    wire signed [17:0] fc1_n18_s1_xh = $signed(fc1_e160_xo[18:1]);
-    wire signed [20:0] fc1_n18_s1 = $signed({1'b0, ($signed({fc1_n18_s1_xh[17], fc1_n18_s1_xh}) + fc1_e94_xo), fc1_e160_xo[0]});
-    wire signed [27:0] fc1_n18_s2 = $signed({($signed(fc1_n18_s0[27:2]) - $signed({{8{fc1_e4[17]}}, fc1_e4})), fc1_n18_s0[1:0]});
-    wire signed [12:0] fc1_n18_s3_xh = $signed(fc1_e28[19:7]);
-    wire signed [24:0] fc1_n18_s3 = $signed({($signed({{5{fc1_n18_s3_xh[12]}}, fc1_n18_s3_xh}) - fc1_e5), fc1_e28[6:0]});
-    wire signed [12:0] fc1_n18_s4_xh = $signed(fc1_e29[19:7]);
-    wire signed [26:0] fc1_n18_s4 = $signed({1'b0, ($signed({{6{fc1_n18_s4_xh[12]}}, fc1_n18_s4_xh}) + $signed(fc1_e39[18:0])), fc1_e29[6:0]});
-    wire signed [13:0] fc1_n18_s5_xh = $signed(fc1_e130[17:4]);
-    wire signed [27:0] fc1_n18_s5 = $signed({($signed({{10{fc1_n18_s5_xh[13]}}, fc1_n18_s5_xh}) - fc1_e132), fc1_e130[3:0]});
-    wire signed [11:0] fc1_n18_s6_xh = $signed(fc1_e270[18:7]);
-    wire signed [27:0] fc1_n18_s6 = $signed({($signed({{9{fc1_n18_s6_xh[11]}}, fc1_n18_s6_xh}) - fc1_n18_s1), fc1_e270[6:0]});
-    wire signed [25:0] fc1_n18_s7_hi = $signed(fc1_n18_s4[26:1]) - $signed({1'b1, (~fc1_n18_s3[24]), fc1_n18_s3[23:0]});
-    wire signed [27:0] fc1_n18_s7 = $signed({1'b0, fc1_n18_s7_hi, fc1_n18_s4[0]});
-    wire signed [27:0] fc1_n18_s8 = $signed({{7{fc1_e126[20]}}, fc1_e126}) - fc1_n18_s5;
-    wire signed [22:0] fc1_n18_s9 = $signed({($signed(fc1_e152[22:2]) - fc1_e189), fc1_e152[1:0]});
-    wire signed [9:0] fc1_n18_s10_xh = $signed(fc1_e233[20:11]);
-    wire signed [29:0] fc1_n18_s10 = $signed({($signed({{9{fc1_n18_s10_xh[9]}}, fc1_n18_s10_xh}) - fc1_e344), fc1_e233[10:0]});
-    wire signed [26:0] fc1_n18_s11_xh = $signed(fc1_n18_s6[27:1]);
-    wire signed [28:0] fc1_n18_s11 = $signed({($signed({fc1_n18_s11_xh[26], fc1_n18_s11_xh}) - fc1_n18_s2), fc1_n18_s6[0]});
-    wire signed [24:0] fc1_n18_s12 = $signed({{2{fc1_n18_s9[22]}}, fc1_n18_s9}) - fc1_e206;
-    wire signed [27:0] fc1_n18_s14 = $signed({($signed(fc1_n18_s7[27:3]) - $signed({fc1_e336[23], fc1_e336})), fc1_n18_s7[2:0]});
-    wire signed [29:0] fc1_n18_s15_m = $signed({{2{fc1_n18_s8[27]}}, fc1_n18_s8}) - $signed({1'b1, (~fc1_n18_s11[28]), fc1_n18_s11[27:0]});
-    wire signed [21:0] fc1_n18_s16_yo = $signed({1'b0, (~fc1_e263[20]), fc1_e263[19:0]});
-    wire signed [28:0] fc1_n18_s17_xo = $signed({1'b0, (~fc1_n18_s14[27]), fc1_n18_s14[26:0]});
-    wire signed [30:0] fc1_n18_s17 = $signed({{2{fc1_n18_s17_xo[28]}}, fc1_n18_s17_xo}) + ($signed({fc1_n18_s10[29], fc1_n18_s10}) + $signed({fc1_e239[29], fc1_e239}));
-    reg  [30:0] fc1_n18_s15_d1;
-    wire signed [30:0] fc1_n18_s15_d1_v = $signed(fc1_n18_s15_d1);
-    reg  [24:0] fc1_n18_s16_d1;
-    wire signed [24:0] fc1_n18_s16_d1_v = $signed(fc1_n18_s16_d1);
-    wire signed [25:0] fc1_n18_s18_yo = $signed({1'b0, (~fc1_n18_s16_d1_v[24]), fc1_n18_s16_d1_v[23:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n18_s18_xh = $signed(fc1_n18_s15_d1_v[30:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n18_s18 = $signed({1'b0, ($signed(fc1_n18_s18_xh[27:0]) + $signed({{2{fc1_n18_s18_yo[25]}}, fc1_n18_s18_yo})), fc1_n18_s15_d1_v[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [30:0] fc1_n18_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n18_s19 = $signed({($signed(fc1_n18_s17_d1[30:11]) - 20'sd158447), fc1_n18_s17_d1[10:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n18_acc = ($signed(fc1_n18_s18[29:0]) + $signed(fc1_n18_s19[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n18_y_fl = $signed(fc1_n18_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc1_n19_s0_xh = $signed(fc1_in_5[15:9]);
-    wire signed [26:0] fc1_n19_s0 = $signed({($signed({{11{fc1_n19_s0_xh[6]}}, fc1_n19_s0_xh}) - $signed({fc1_e17_yo[16], fc1_e17_yo})), fc1_in_5[8:0]});
-    wire signed [12:0] fc1_n19_s1_xh = $signed(fc1_in_12[15:3]);
-    wire signed [20:0] fc1_n19_s1 = $signed({($signed({{5{fc1_n19_s1_xh[12]}}, fc1_n19_s1_xh}) - fc1_e0), fc1_in_12[2:0]});
-    wire signed [17:0] fc1_n19_s2_xh = $signed(fc1_e94_xo[18:1]);
-    wire signed [21:0] fc1_n19_s2 = $signed({1'b0, ($signed({{2{fc1_n19_s2_xh[17]}}, fc1_n19_s2_xh}) + fc1_n7_s4_yo), fc1_e94_xo[0]});
-    wire signed [19:0] fc1_n19_s3_yo = $signed({1'b1, fc1_e163_xo_i, fc1_e42[17:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_s3_xh = $signed(fc1_n19_s0[26:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n19_s3 = $signed({1'b0, ($signed(fc1_n19_s3_xh[23:0]) - $signed({{4{fc1_n19_s3_yo[19]}}, fc1_n19_s3_yo})), fc1_n19_s0[1:0]});
-    wire signed [23:0] fc1_n19_s4 = $signed({($signed({{4{fc1_e379_xh[15]}}, fc1_e379_xh}) - fc1_e11), fc1_e28[3:0]});
-    wire signed [20:0] fc1_n19_s5 = $signed({1'b0, ($signed({fc1_e254_xh[16], fc1_e254_xh}) + $signed(fc1_e33[17:0])), fc1_e254_xo[1:0]});
-    wire signed [14:0] fc1_n19_s6_xh = $signed(fc1_n19_s1[20:6]);
-    wire signed [24:0] fc1_n19_s6 = $signed({($signed({{4{fc1_n19_s6_xh[14]}}, fc1_n19_s6_xh}) - fc1_e96), fc1_n19_s1[5:0]});
-    wire signed [14:0] fc1_n19_s7_xh = $signed(fc1_n19_s2[21:7]);
-    wire signed [26:0] fc1_n19_s7 = $signed({1'b0, ($signed({{4{fc1_n19_s7_xh[14]}}, fc1_n19_s7_xh}) + $signed(fc1_e173[18:0])), fc1_n19_s2[6:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_s8_xh = $signed(fc1_n19_s3[26:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_s8_hi = $signed(fc1_n19_s8_xh[24:0]) + $signed({1'b0, (~fc1_n19_s4[23]), fc1_n19_s4[22:0]});
-    wire signed [26:0] fc1_n19_s8 = $signed({1'b0, fc1_n19_s8_hi, fc1_n19_s3[0]});
-    wire signed [23:0] fc1_n19_s9 = $signed({1'b0, ($signed({{2{fc1_e178_xh[18]}}, fc1_e178_xh}) + fc1_n19_s5), fc1_e135[1:0]});
-    wire signed [13:0] fc1_n19_s10_xh = $signed(fc1_e181[18:5]);
-    wire signed [26:0] fc1_n19_s10 = $signed({($signed({{8{fc1_n19_s10_xh[13]}}, fc1_n19_s10_xh}) - fc1_e243), fc1_e181[4:0]});
-    wire signed [17:0] fc1_n19_s11_xh = $signed(fc1_e353[22:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_s11 = $signed({($signed({{3{fc1_n19_s11_xh[17]}}, fc1_n19_s11_xh}) - $signed({fc1_e374[19], fc1_e374})), fc1_e353[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_s12_yo = $signed({1'b1, (~fc1_n19_s6[24]), fc1_n19_s6[23:0]});
-    wire signed [27:0] fc1_n19_s12 = $signed({1'b0, (fc1_n19_s7 - $signed({fc1_n19_s12_yo[25], fc1_n19_s12_yo}))});
-    wire signed [25:0] fc1_n19_s13_xo = $signed({1'b0, (~fc1_e203[24]), fc1_e203[23:0]});
-    wire signed [22:0] fc1_n19_s13_xh = $signed(fc1_n19_s13_xo[25:3]);
-    wire signed [27:0] fc1_n19_s13 = $signed({1'b0, ($signed({fc1_n19_s13_xh[22], fc1_n19_s13_xh}) + fc1_n19_s9), fc1_n19_s13_xo[2:0]});
-    wire signed [24:0] fc1_n19_s14_xh = $signed(fc1_n19_s10[26:2]);
-    wire signed [27:0] fc1_n19_s14 = $signed({($signed({fc1_n19_s14_xh[24], fc1_n19_s14_xh}) - $signed({{4{fc1_e318[21]}}, fc1_e318})), fc1_n19_s10[1:0]});
-    wire signed [27:0] fc1_n19_s15 = $signed({1'b0, ($signed(fc1_n19_s8[26:2]) - $signed(fc1_n19_s11[24:0])), fc1_n19_s8[1:0]});
-    reg  [28:0] fc1_n19_s16_d1;
-    wire signed [28:0] fc1_n19_s16_d1_v = $signed(fc1_n19_s16_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n19_s18_xh = $signed(fc1_n19_s16_d1_v[28:12]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n19_s18 = $signed({1'b0, ($signed(fc1_n19_s18_xh[14:0]) - 15'sd4561), fc1_n19_s16_d1_v[11:0]});
-    reg  signed [28:0] fc1_n19_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n19_acc = (fc1_n19_s17_d1 + $signed({fc1_n19_s18[27], fc1_n19_s18}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n19_y_fl = $signed(fc1_n19_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n20_s0_xh = $signed(fc1_in_13[15:2]);
-    wire signed [19:0] fc1_n20_s0 = $signed({($signed({{4{fc1_n20_s0_xh[13]}}, fc1_n20_s0_xh}) - $signed({fc1_e51_yo[16], fc1_e51_yo})), fc1_in_13[1:0]});
-    wire signed [17:0] fc1_n20_s1_xh = $signed(fc1_e18[19:2]);
-    wire signed [21:0] fc1_n20_s1 = $signed({($signed({{2{fc1_n20_s1_xh[17]}}, fc1_n20_s1_xh}) - fc1_n20_s0), fc1_e18[1:0]});
-    wire signed [14:0] fc1_n20_s2_xh = $signed(fc1_e211_xo[19:5]);
-    wire signed [22:0] fc1_n20_s2 = $signed({($signed({{3{fc1_n20_s2_xh[14]}}, fc1_n20_s2_xh}) + fc1_e27), fc1_e211_xo[4:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n20_s3_xh = $signed(fc1_e368[23:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n20_s3 = $signed({1'b0, ($signed(fc1_n20_s3_xh[20:0]) + $signed({fc1_e74[19], fc1_e74})), fc1_e368[1:0]});
-    wire signed [13:0] fc1_n20_s4_xh = $signed(fc1_e153[19:6]);
-    wire signed [27:0] fc1_n20_s4 = $signed({($signed({{8{fc1_n20_s4_xh[13]}}, fc1_n20_s4_xh}) - fc1_n20_s1), fc1_e153[5:0]});
-    wire signed [23:0] fc1_n20_s5_xo = $signed({1'b0, (~fc1_n20_s2[22]), fc1_n20_s2[21:0]});
-    wire signed [16:0] fc1_n20_s5_xh = $signed(fc1_n20_s5_xo[23:7]);
-    wire signed [26:0] fc1_n20_s5 = $signed({($signed({{3{fc1_n20_s5_xh[16]}}, fc1_n20_s5_xh}) + fc1_e63), fc1_n20_s5_xo[6:0]});
-    wire signed [12:0] fc1_n20_s6_xh = $signed(fc1_e88[20:8]);
-    wire signed [26:0] fc1_n20_s6 = $signed({($signed({{6{fc1_n20_s6_xh[12]}}, fc1_n20_s6_xh}) - fc1_e171), fc1_e88[7:0]});
-    wire signed [18:0] fc1_n20_s7_xh = $signed(fc1_e275[23:5]);
-    wire signed [25:0] fc1_n20_s7 = $signed({($signed({{2{fc1_n20_s7_xh[18]}}, fc1_n20_s7_xh}) - fc1_e306), fc1_e275[4:0]});
-    wire signed [24:0] fc1_n20_s8 = $signed({($signed(fc1_e350[24:5]) - $signed({fc1_e346[18], fc1_e346})), fc1_e350[4:0]});
-    wire signed [27:0] fc1_n20_s10 = $signed({($signed(fc1_n20_s4[27:2]) - $signed({{2{fc1_n20_s3[23]}}, fc1_n20_s3})), fc1_n20_s4[1:0]});
-    wire signed [26:0] fc1_n20_s11 = fc1_n20_s5 + fc1_n20_s6;
-    wire signed [25:0] fc1_n20_s12 = $signed({{4{fc1_e178[21]}}, fc1_e178}) + fc1_n20_s7;
-    wire signed [23:0] fc1_n20_s13_xh = $signed(fc1_n20_s8[24:1]);
-    wire signed [24:0] fc1_n20_s13_hi = $signed({fc1_n20_s13_xh[23], fc1_n20_s13_xh}) - (fc1_e380 + $signed({{4{fc1_e382[20]}}, fc1_e382}));
-    wire signed [25:0] fc1_n20_s13 = $signed({fc1_n20_s13_hi, fc1_n20_s8[0]});
-    wire signed [27:0] fc1_n20_s14_yo = $signed({1'b1, (~fc1_n20_s11[26]), fc1_n20_s11[25:0]});
-    wire signed [26:0] fc1_n20_s15_m = $signed({fc1_n20_s13[25], fc1_n20_s13}) - $signed({1'b1, (~fc1_n20_s12[25]), fc1_n20_s12[24:0]});
-    reg  signed [28:0] fc1_n20_s14_d1;
-    reg  [27:0] fc1_n20_s15_d1;
-    wire signed [27:0] fc1_n20_s15_d1_v = $signed(fc1_n20_s15_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n20_acc = ($signed({($signed(fc1_n20_s14_d1[28:10]) - 19'sd117359), fc1_n20_s14_d1[9:0]}) + $signed({fc1_n20_s15_d1_v[27], fc1_n20_s15_d1_v}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n20_y_fl = $signed(fc1_n20_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n21_s0_xh = $signed(fc1_e6[17:7]);
-    wire signed [24:0] fc1_n21_s0 = $signed({($signed({{7{fc1_n21_s0_xh[10]}}, fc1_n21_s0_xh}) - $signed({fc1_e64_yo[16], fc1_e64_yo})), fc1_e6[6:0]});
-    wire signed [18:0] fc1_n21_s2 = $signed({(fc1_e156_xh - fc1_e37), fc1_e17[0]});
-    wire signed [18:0] fc1_n21_s3_yo = $signed({1'b0, (~fc1_e58[17]), fc1_e58[16:0]});
-    wire signed [24:0] fc1_n21_s3 = $signed({($signed(fc1_n21_s0[24:1]) + $signed({{5{fc1_n21_s3_yo[18]}}, fc1_n21_s3_yo})), fc1_n21_s0[0]});
-    wire signed [14:0] fc1_n21_s4_xh = $signed(fc1_n11_s3_xo[18:4]);
-    wire signed [23:0] fc1_n21_s4 = $signed({($signed({{5{fc1_n21_s4_xh[14]}}, fc1_n21_s4_xh}) + fc1_e67), fc1_n11_s3_xo[3:0]});
-    wire signed [15:0] fc1_n21_s5_xh = $signed(fc1_e87[19:4]);
-    wire signed [23:0] fc1_n21_s5 = $signed({1'b0, ($signed({{3{fc1_n21_s5_xh[15]}}, fc1_n21_s5_xh}) + $signed(fc1_e125[18:0])), fc1_e87[3:0]});
-    wire signed [18:0] fc1_n21_s6_xh = $signed(fc1_e153[19:1]);
-    wire signed [19:0] fc1_n21_s6_hi = $signed({fc1_n21_s6_xh[18], fc1_n21_s6_xh}) + $signed({1'b0, (fc1_e191_xh + fc1_e4), fc1_e15[0]});
-    wire signed [21:0] fc1_n21_s6 = $signed({1'b0, fc1_n21_s6_hi, fc1_e153[0]});
-    wire signed [17:0] fc1_n21_s7_xh = $signed(fc1_e85[22:5]);
-    wire signed [19:0] fc1_n21_s7_hi = $signed({{2{fc1_n21_s7_xh[17]}}, fc1_n21_s7_xh}) - $signed({1'b1, (~fc1_n21_s2[18]), fc1_n21_s2[17:0]});
-    wire signed [25:0] fc1_n21_s7 = $signed({1'b0, fc1_n21_s7_hi, fc1_e85[4:0]});
-    wire signed [20:0] fc1_n21_s8_xo = $signed({1'b0, (~fc1_e320[19]), fc1_e320[18:0]});
-    wire signed [18:0] fc1_n21_s8_xh = $signed(fc1_n21_s8_xo[20:2]);
-    wire signed [21:0] fc1_n21_s8 = $signed({($signed({fc1_n21_s8_xh[18], fc1_n21_s8_xh}) + fc1_e289), fc1_n21_s8_xo[1:0]});
-    wire signed [13:0] fc1_n21_s9_xh = $signed(fc1_e324[18:5]);
-    wire signed [25:0] fc1_n21_s9 = $signed({($signed({{7{fc1_n21_s9_xh[13]}}, fc1_n21_s9_xh}) - fc1_e372), fc1_e324[4:0]});
-    wire signed [24:0] fc1_n21_s10_yo = $signed({1'b0, (~fc1_n21_s4[23]), fc1_n21_s4[22:0]});
-    wire signed [25:0] fc1_n21_s10_m = $signed({1'b0, (~fc1_n21_s3[24]), fc1_n21_s3[23:0]}) + $signed({fc1_n21_s10_yo[24], fc1_n21_s10_yo});
-    wire signed [26:0] fc1_n21_s10 = $signed({1'b0, fc1_n21_s10_m});
-    wire signed [20:0] fc1_n21_s11_yo = $signed({1'b1, fc1_n8_s12_xo_i, fc1_e208[18:0]});
-    wire signed [24:0] fc1_n21_s11 = $signed({1'b0, (fc1_n21_s5 - $signed({{3{fc1_n21_s11_yo[20]}}, fc1_n21_s11_yo}))});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_s12_xh = $signed(fc1_n21_s7[25:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n21_s12 = $signed({1'b0, ($signed(fc1_n21_s12_xh[22:0]) + $signed({fc1_n21_s6[21], fc1_n21_s6})), fc1_n21_s7[1:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_s13_xh = $signed(fc1_n21_s9[25:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_s13_hi = $signed(fc1_n21_s13_xh[22:0]) - $signed({1'b1, (~fc1_n21_s8[21]), fc1_n21_s8[20:0]});
-    wire signed [26:0] fc1_n21_s14_yo = $signed({1'b0, (~fc1_e250[25]), fc1_e250[24:0]});
-    wire [27:0] fc1_n21_s14_u = {1'b0, ($signed({{2{fc1_n21_s11[24]}}, fc1_n21_s11}) + fc1_n21_s14_yo)};
-    wire signed [24:0] fc1_n21_s15_xh = $signed(fc1_n21_s10[26:2]);
-    wire [27:0] fc1_n21_s15_u = {($signed({fc1_n21_s15_xh[24], fc1_n21_s15_xh}) - fc1_n21_s12), fc1_n21_s10[1:0]};
-    reg  [27:0] fc1_n21_s14_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n21_s14_d1_v = $signed(fc1_n21_s14_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [24:0] fc1_n21_s13_d1;
-    wire signed [24:0] fc1_n21_s13_d1_v = $signed(fc1_n21_s13_d1);
-    wire signed [25:0] fc1_n21_s16_yo = $signed({1'b1, (~fc1_n21_s13_d1_v[24]), fc1_n21_s13_d1_v[23:0]});
-    wire signed [27:0] fc1_n21_s16 = $signed({1'b0, ($signed(fc1_n21_s14_d1_v[26:0]) - $signed({fc1_n21_s16_yo[25], fc1_n21_s16_yo}))});
-    reg  [27:0] fc1_n21_s15_d1;
-    wire signed [27:0] fc1_n21_s15_d1_v = $signed(fc1_n21_s15_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n21_s17_xh = $signed(fc1_n21_s15_d1_v[27:16]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n21_acc = (fc1_n21_s16 - $signed({1'b0, ($signed(fc1_n21_s17_xh[10:0]) + 11'sh507), fc1_n21_s15_d1_v[15:0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n21_y_fl = $signed(fc1_n21_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n22_s0 = $signed({{2{fc1_in_1[15]}}, fc1_in_1}) - $signed({fc1_e364_yo[16], fc1_e364_yo});
-    wire signed [18:0] fc1_n22_s1 = $signed({($signed({{2{fc1_e116_xh[15]}}, fc1_e116_xh}) + fc1_e8), fc1_e28_yo[0]});
-    wire signed [18:0] fc1_n22_s2_xo = $signed({1'b0, (~fc1_n22_s0[17]), fc1_n22_s0[16:0]});
-    wire signed [10:0] fc1_n22_s2_xh = $signed(fc1_n22_s2_xo[18:8]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_s2 = $signed({1'b0, ($signed({{7{fc1_n22_s2_xh[10]}}, fc1_n22_s2_xh}) + fc1_e4), fc1_n22_s2_xo[7:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n22_s3 = $signed({($signed({{4{fc1_n7_s7_xh[13]}}, fc1_n7_s7_xh}) + fc1_e37), fc1_e25[5:0]});
-    wire signed [13:0] fc1_n22_s4_xh = $signed(fc1_n22_s1[18:5]);
-    wire signed [23:0] fc1_n22_s4 = $signed({($signed({{5{fc1_n22_s4_xh[13]}}, fc1_n22_s4_xh}) - fc1_e38), fc1_n22_s1[4:0]});
-    wire signed [15:0] fc1_n22_s5_xh = $signed(fc1_e47[18:3]);
-    wire signed [24:0] fc1_n22_s5 = $signed({($signed({{6{fc1_n22_s5_xh[15]}}, fc1_n22_s5_xh}) - fc1_e228), fc1_e47[2:0]});
-    wire signed [24:0] fc1_n22_s6_yo = $signed({1'b0, (~fc1_n22_s3[23]), fc1_n22_s3[22:0]});
-    wire signed [26:0] fc1_n22_s6 = $signed({1'b0, ($signed(fc1_n22_s2[25:0]) + $signed({fc1_n22_s6_yo[24], fc1_n22_s6_yo}))});
-    wire signed [20:0] fc1_n22_s7_yo = $signed({1'b1, (~fc1_e76[19]), fc1_e76[18:0]});
-    wire signed [15:0] fc1_n22_s7_xh = $signed(fc1_e88[20:5]);
-    wire signed [26:0] fc1_n22_s7 = $signed({1'b0, ($signed({{5{fc1_n22_s7_xh[15]}}, fc1_n22_s7_xh}) - fc1_n22_s7_yo), fc1_e88[4:0]});
-    wire signed [20:0] fc1_n22_s8_xo = $signed({1'b0, (~fc1_e115[19]), fc1_e115[18:0]});
-    wire signed [16:0] fc1_n22_s8_xh = $signed(fc1_n22_s8_xo[20:4]);
-    wire signed [24:0] fc1_n22_s8 = $signed({1'b0, ($signed({{3{fc1_n22_s8_xh[16]}}, fc1_n22_s8_xh}) + $signed(fc1_e127[19:0])), fc1_n22_s8_xo[3:0]});
-    wire signed [16:0] fc1_n22_s9_xh = $signed(fc1_e151[19:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_s9 = $signed({($signed({{5{fc1_n22_s9_xh[16]}}, fc1_n22_s9_xh}) - fc1_e186), fc1_e151[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n22_s10_xh = $signed(fc1_n10_s13_xo[24:2]);
-    wire signed [26:0] fc1_n22_s10 = $signed({1'b0, ($signed({fc1_n22_s10_xh[22], fc1_n22_s10_xh}) + $signed(fc1_e226[23:0])), fc1_n10_s13_xo[1:0]});
-    wire signed [19:0] fc1_n22_s11_xh = $signed(fc1_n22_s4[23:4]);
-    wire signed [26:0] fc1_n22_s11 = $signed({($signed({{3{fc1_n22_s11_xh[19]}}, fc1_n22_s11_xh}) - fc1_e337), fc1_n22_s4[3:0]});
-    wire signed [21:0] fc1_n22_s12_xh = $signed(fc1_n22_s5[24:3]);
-    wire signed [29:0] fc1_n22_s12 = $signed({($signed({{5{fc1_n22_s12_xh[21]}}, fc1_n22_s12_xh}) - fc1_n22_s7), fc1_n22_s5[2:0]});
-    wire signed [21:0] fc1_n22_s13_xh = $signed(fc1_n22_s8[24:3]);
-    wire signed [26:0] fc1_n22_s13 = $signed({($signed({{2{fc1_n22_s13_xh[21]}}, fc1_n22_s13_xh}) + $signed(fc1_n22_s9[23:0])), fc1_n22_s8[2:0]});
-    wire signed [21:0] fc1_n22_s14_yo = $signed({1'b0, (~fc1_e205[20]), fc1_e205[19:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n22_s14 = $signed({1'b0, ($signed(fc1_n22_s10[26:4]) + $signed({fc1_n22_s14_yo[21], fc1_n22_s14_yo})), fc1_n22_s10[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n22_s15_xo = $signed({1'b0, (~fc1_n22_s11[26]), fc1_n22_s11[25:0]});
-    wire signed [27:0] fc1_n22_s16_xo = $signed({1'b0, (~fc1_n22_s13[26]), fc1_n22_s13[25:0]});
-    wire signed [25:0] fc1_n22_s17_yo = $signed({1'b0, (~fc1_e202[24]), fc1_e202[23:0]});
-    reg  [28:0] fc1_n22_s15_d1;
-    reg  [28:0] fc1_n22_s16_d1;
-    wire signed [28:0] fc1_n22_s18 = $signed(fc1_n22_s15_d1) - $signed(fc1_n22_s16_d1);
-    reg  signed [29:0] fc1_n22_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n22_s19_xh = $signed(fc1_n22_s17_d1[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n22_s19 = $signed({($signed(fc1_n22_s19_xh[17:0]) + 18'sh2580d), fc1_n22_s17_d1[9:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n22_acc = ($signed({fc1_n22_s18[28], fc1_n22_s18}) - $signed({{2{fc1_n22_s19[27]}}, fc1_n22_s19}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n22_y_fl = $signed(fc1_n22_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n23_s0 = $signed({1'b0, ($signed({fc1_e166_xh[15], fc1_e166_xh}) + fc1_e2_yo), fc1_e18_yo[0]});
-    wire signed [25:0] fc1_n23_s1 = $signed({1'b0, ($signed({{8{fc1_n2_s2_xh[8]}}, fc1_n2_s2_xh}) + fc1_e4_yo), fc1_e11_yo[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_s2_xh = $signed(fc1_n23_s1[25:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_s2 = $signed({1'b0, ($signed(fc1_n23_s2_xh[23:0]) + $signed({{5{fc1_n23_s0[18]}}, fc1_n23_s0})), fc1_n23_s1[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n23_s3 = $signed({1'b0, ($signed({fc1_e355_xh[17], fc1_e355_xh}) + $signed(fc1_e25[18:0])), fc1_e151_yo[0]});
-    wire signed [14:0] fc1_n23_s4_xh = $signed(fc1_e33[18:4]);
-    wire signed [22:0] fc1_n23_s4 = $signed({($signed({{4{fc1_n23_s4_xh[14]}}, fc1_n23_s4_xh}) - fc1_e32), fc1_e33[3:0]});
-    wire signed [13:0] fc1_n23_s5_xh = $signed(fc1_e79[20:7]);
-    wire signed [25:0] fc1_n23_s5 = $signed({($signed({{5{fc1_n23_s5_xh[13]}}, fc1_n23_s5_xh}) - fc1_e82), fc1_e79[6:0]});
-    wire signed [18:0] fc1_n23_s6_yo = $signed({1'b1, fc1_n11_s3_xo_i, fc1_e70[16:0]});
-    wire signed [26:0] fc1_n23_s6 = $signed({1'b0, ($signed(fc1_e365[25:6]) - $signed({fc1_n23_s6_yo[18], fc1_n23_s6_yo})), fc1_e365[5:0]});
-    wire fc1_n23_s7_yo_i = ~fc1_e268[17];
-    wire fc1_n23_s7_xo_i = ~fc1_e295[24];
-    wire signed [25:0] fc1_n23_s7_xo = $signed({1'b0, fc1_n23_s7_xo_i, fc1_e295[23:0]});
-    wire signed [16:0] fc1_n23_s7_xh = $signed(fc1_n23_s7_xo[25:9]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n23_s7 = $signed({1'b0, ($signed({{2{fc1_n23_s7_xh[16]}}, fc1_n23_s7_xh}) + $signed({1'b0, fc1_n23_s7_yo_i, fc1_e268[16:0]})), fc1_n23_s7_xo[8:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n23_s8_xo = $signed({1'b0, (~fc1_e351[19]), fc1_e351[18:0]});
-    wire signed [19:0] fc1_n23_s8_xh = $signed(fc1_n23_s8_xo[20:1]);
-    wire signed [26:0] fc1_n23_s8 = $signed({1'b0, ($signed({{5{fc1_n23_s8_xh[19]}}, fc1_n23_s8_xh}) + $signed(fc1_n23_s2[24:0])), fc1_n23_s8_xo[0]});
-    wire signed [15:0] fc1_n23_s9_xh = $signed(fc1_n23_s3[20:5]);
-    wire signed [27:0] fc1_n23_s9 = $signed({($signed({{7{fc1_n23_s9_xh[15]}}, fc1_n23_s9_xh}) - fc1_n23_s4), fc1_n23_s3[4:0]});
-    wire signed [17:0] fc1_n23_s10_xh = $signed(fc1_n13_s11_xo[20:3]);
-    wire signed [28:0] fc1_n23_s10 = $signed({($signed({{8{fc1_n23_s10_xh[17]}}, fc1_n23_s10_xh}) + fc1_n23_s5), fc1_n13_s11_xo[2:0]});
-    wire signed [21:0] fc1_n23_s11 = $signed({1'b0, ($signed({fc1_n2_s14_xh_2[18], fc1_n2_s14_xh_2}) + $signed(fc1_e95[19:0])), fc1_e166[0]});
-    wire fc1_n23_s12_xo_i = ~fc1_e171[18];
-    wire signed [19:0] fc1_n23_s12_xo = $signed({1'b0, fc1_n23_s12_xo_i, fc1_e171[17:0]});
-    wire signed [24:0] fc1_n23_s12 = $signed({{5{fc1_n23_s12_xo[19]}}, fc1_n23_s12_xo}) + fc1_e180;
-    wire signed [17:0] fc1_n23_s13_xh = $signed(fc1_e371[18:1]);
-    wire signed [20:0] fc1_n23_s13 = $signed({($signed({{2{fc1_n23_s13_xh[17]}}, fc1_n23_s13_xh}) + fc1_e274), fc1_e371[0]});
-    wire signed [28:0] fc1_n23_s14 = $signed({1'b0, ($signed({fc1_n23_s6[26], fc1_n23_s6}) + $signed(fc1_n23_s7[27:0]))});
-    wire fc1_n23_s15_yo_i = ~fc1_e334[19];
-    wire signed [20:0] fc1_n23_s15_yo = $signed({1'b0, fc1_n23_s15_yo_i, fc1_e334[18:0]});
-    wire signed [27:0] fc1_n23_s15 = $signed({($signed(fc1_n23_s9[27:2]) + $signed({{5{fc1_n23_s15_yo[20]}}, fc1_n23_s15_yo})), fc1_n23_s9[1:0]});
-    wire signed [20:0] fc1_n23_s16_xh = $signed(fc1_e207[22:2]);
-    wire signed [24:0] fc1_n23_s16 = $signed({1'b0, ($signed({fc1_n23_s16_xh[20], fc1_n23_s16_xh}) + fc1_n23_s11), fc1_e207[1:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n23_s17_xh = $signed(fc1_n23_s8[26:4]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n23_s17_hi = $signed(fc1_n23_s17_xh[21:0]) - $signed({1'b1, (~fc1_n23_s13[20]), fc1_n23_s13[19:0]});
-    wire signed [26:0] fc1_n23_s17 = $signed({1'b0, fc1_n23_s17_hi, fc1_n23_s8[3:0]});
-    wire signed [25:0] fc1_n23_s18_yo = $signed({1'b1, (~fc1_n23_s12[24]), fc1_n23_s12[23:0]});
-    wire [29:0] fc1_n23_s19_u = {1'b0, ($signed(fc1_n23_s14[28:3]) + $signed({fc1_n23_s16[24], fc1_n23_s16})), fc1_n23_s14[2:0]};
-    wire signed [28:0] fc1_n23_s20_m = $signed({{2{fc1_n23_s17[26]}}, fc1_n23_s17}) + $signed({1'b0, (~fc1_n23_s15[27]), fc1_n23_s15[26:0]});
-    reg  signed [28:0] fc1_n23_s18_d1;
-    reg  [29:0] fc1_n23_s19_d1;
-    reg  [29:0] fc1_n23_s20_d1;
-    wire signed [29:0] fc1_n23_s20_d1_v = $signed(fc1_n23_s20_d1);
-    wire signed [14:0] fc1_n23_s0_xh = $signed(fc1_in_5[15:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n23_acc = (($signed({fc1_n23_s18_d1[28], fc1_n23_s18_d1}) - $signed(fc1_n23_s19_d1)) - $signed({($signed(fc1_n23_s20_d1_v[29:11]) - 19'sd212633), fc1_n23_s20_d1_v[10:0]})); // bias -0.763671875, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n23_y_fl = $signed(fc1_n23_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n24_s0 = $signed({1'b0, ($signed({{3{fc1_e193_xh[13]}}, fc1_e193_xh}) + fc1_e4_xo), fc1_e24_yo[2:0]});
-    wire signed [11:0] fc1_n24_s1_xh = $signed(fc1_e8[17:6]);
-    wire signed [23:0] fc1_n24_s1 = $signed({($signed({{6{fc1_n24_s1_xh[11]}}, fc1_n24_s1_xh}) - $signed({fc1_e81_yo[16], fc1_e81_yo})), fc1_e8[5:0]});
-    wire signed [14:0] fc1_n24_s2_xh = $signed(fc1_e92_xo[18:4]);
-    wire signed [22:0] fc1_n24_s2 = $signed({($signed({{4{fc1_n24_s2_xh[14]}}, fc1_n24_s2_xh}) + fc1_e50), fc1_e92_xo[3:0]});
-    wire signed [10:0] fc1_n24_s4_xh = $signed(fc1_e40[17:7]);
-    wire signed [25:0] fc1_n24_s4 = $signed({($signed({{8{fc1_n24_s4_xh[10]}}, fc1_n24_s4_xh}) - fc1_e19), fc1_e40[6:0]});
-    wire signed [16:0] fc1_n24_s5_xh = $signed(fc1_e80[18:2]);
-    wire signed [20:0] fc1_n24_s5 = $signed({($signed({{2{fc1_n24_s5_xh[16]}}, fc1_n24_s5_xh}) - fc1_e100), fc1_e80[1:0]});
-    wire signed [21:0] fc1_n24_s6_xh = $signed(fc1_n24_s2[22:1]);
-    wire signed [24:0] fc1_n24_s6 = $signed({($signed({{2{fc1_n24_s6_xh[21]}}, fc1_n24_s6_xh}) - fc1_n24_s1), fc1_n24_s2[0]});
-    wire signed [19:0] fc1_n24_s7_xh = $signed(fc1_n24_s4[25:6]);
-    wire signed [20:0] fc1_n24_s7_hi = $signed({fc1_n24_s7_xh[19], fc1_n24_s7_xh}) - ($signed({fc1_e14[19], fc1_e14}) - fc1_n24_s0);
-    wire signed [26:0] fc1_n24_s7 = $signed({fc1_n24_s7_hi, fc1_n24_s4[5:0]});
-    wire signed [16:0] fc1_n24_s8_xh = $signed(fc1_e199[22:6]);
-    wire signed [26:0] fc1_n24_s8 = $signed({($signed({{4{fc1_n24_s8_xh[16]}}, fc1_n24_s8_xh}) - fc1_n24_s5), fc1_e199[5:0]});
-    wire signed [24:0] fc1_n24_s10 = $signed({($signed(fc1_n24_s6[24:2]) + $signed({{3{fc1_e348[19]}}, fc1_e348})), fc1_n24_s6[1:0]});
-    wire signed [25:0] fc1_n24_s11 = $signed({($signed(fc1_e362[25:5]) + fc1_e210), fc1_e362[4:0]});
-    wire signed [27:0] fc1_n24_s12_m = $signed({fc1_n24_s8[26], fc1_n24_s8}) - $signed({1'b1, (~fc1_n24_s7[26]), fc1_n24_s7[25:0]});
-    wire signed [16:0] fc1_n24_s13_xh = $signed(fc1_e205[20:4]);
-    wire signed [22:0] fc1_n24_s13_hi = $signed({{6{fc1_n24_s13_xh[16]}}, fc1_n24_s13_xh}) - ($signed({{3{fc1_e279[19]}}, fc1_e279}) - fc1_e199);
-    wire signed [18:0] fc1_n24_s14_xh = $signed(fc1_e313[19:1]);
-    wire [25:0] fc1_n24_s14_u = {($signed({{6{fc1_n24_s14_xh[18]}}, fc1_n24_s14_xh}) - fc1_n24_s10), fc1_e313[0]};
-    reg  [28:0] fc1_n24_s12_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n24_s12_d1_v = $signed(fc1_n24_s12_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [25:0] fc1_n24_s14_d1;
-    wire signed [25:0] fc1_n24_s14_d1_v = $signed(fc1_n24_s14_d1);
-    wire signed [26:0] fc1_n24_s16_yo = $signed({1'b0, (~fc1_n24_s14_d1_v[25]), fc1_n24_s14_d1_v[24:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n24_s16 = $signed({1'b0, ($signed(fc1_n24_s12_d1_v[27:0]) + $signed({fc1_n24_s16_yo[26], fc1_n24_s16_yo}))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [26:0] fc1_n24_s15_d1;
-    wire signed [11:0] fc1_n24_s17_xh = $signed(fc1_n24_s15_d1[26:15]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n24_s17 = $signed({($signed({{2{fc1_n24_s17_xh[11]}}, fc1_n24_s17_xh}) - 14'sd3523), fc1_n24_s15_d1[14:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n24_acc = ($signed(fc1_n24_s16[27:0]) + $signed(fc1_n24_s17[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n24_y_fl = $signed(fc1_n24_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n25_s0 = $signed({{2{fc1_e11_yo[16]}}, fc1_e11_yo}) + $signed({fc1_e8[17], fc1_e8});
-    wire signed [20:0] fc1_n25_s1 = $signed({1'b0, ($signed({fc1_e20[18], fc1_e20}) + fc1_e163_xo)});
-    wire signed [21:0] fc1_n25_s2 = $signed({($signed({{2{fc1_e328_xh[15]}}, fc1_e328_xh}) + fc1_e27), fc1_e211_xo[3:0]});
-    wire signed [19:0] fc1_n25_s3_m = fc1_e39 - $signed({1'b1, (~fc1_n25_s0[18]), fc1_n25_s0[17:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n25_s3 = $signed({1'b0, fc1_n25_s3_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n25_s4_xh = $signed(fc1_e43[19:3]);
-    wire signed [22:0] fc1_n25_s4 = $signed({($signed({{3{fc1_n25_s4_xh[16]}}, fc1_n25_s4_xh}) - fc1_e91), fc1_e43[2:0]});
-    wire signed [22:0] fc1_n25_s5 = $signed({1'b0, ($signed({fc1_n25_s1[20], fc1_n25_s1}) + $signed(fc1_e377[21:0]))});
-    wire signed [22:0] fc1_n25_s6_xo = $signed({1'b0, (~fc1_e84[21]), fc1_e84[20:0]});
-    wire signed [21:0] fc1_n25_s6_xh = $signed(fc1_n25_s6_xo[22:1]);
-    wire signed [22:0] fc1_n25_s6_hi = $signed({fc1_n25_s6_xh[21], fc1_n25_s6_xh}) + $signed({1'b0, (~fc1_n25_s2[21]), fc1_n25_s2[20:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_s6 = $signed({1'b0, fc1_n25_s6_hi, fc1_n25_s6_xo[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n25_s7 = $signed({{2{fc1_e164[20]}}, fc1_e164}) - fc1_e161;
-    wire signed [12:0] fc1_n25_s8_xh = $signed(fc1_e191[19:7]);
-    wire signed [25:0] fc1_n25_s8 = $signed({1'b0, ($signed({{5{fc1_n25_s8_xh[12]}}, fc1_n25_s8_xh}) + $signed(fc1_e182[17:0])), fc1_e191[6:0]});
-    wire signed [25:0] fc1_n25_s9 = $signed({1'b0, ($signed({{2{fc1_n13_s15_xh[17]}}, fc1_n13_s15_xh}) + $signed(fc1_n25_s3[19:0])), fc1_e381[4:0]});
-    wire signed [21:0] fc1_n25_s10_xh = $signed(fc1_e258[22:1]);
-    wire signed [23:0] fc1_n25_s10_hi = $signed({{2{fc1_n25_s10_xh[21]}}, fc1_n25_s10_xh}) - $signed({1'b1, (~fc1_n25_s4[22]), fc1_n25_s4[21:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n25_s10 = $signed({1'b0, fc1_n25_s10_hi, fc1_e258[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_s11 = $signed({1'b0, ($signed({fc1_n25_s5[22], fc1_n25_s5}) + $signed(fc1_n25_s6[23:0]))});
-    wire signed [20:0] fc1_n25_s12_xh = $signed(fc1_n25_s7[22:2]);
-    wire [27:0] fc1_n25_s12_u = {($signed({{5{fc1_n25_s12_xh[20]}}, fc1_n25_s12_xh}) - fc1_n25_s8), fc1_n25_s7[1:0]};
-    wire signed [21:0] fc1_n25_s13_yo = $signed({1'b0, (~fc1_e242[20]), fc1_e242[19:0]});
-    wire signed [17:0] fc1_n25_s13_xh = $signed(fc1_e317[26:9]);
-    wire signed [31:0] fc1_n25_s13 = $signed({1'b0, ($signed({{4{fc1_n25_s13_xh[17]}}, fc1_n25_s13_xh}) + fc1_n25_s13_yo), fc1_e317[8:0]});
-    wire signed [23:0] fc1_n25_s14_xh = $signed(fc1_n25_s9[25:2]);
-    wire [26:0] fc1_n25_s14_u = {($signed({fc1_n25_s14_xh[23], fc1_n25_s14_xh}) - $signed(fc1_n25_s10[24:0])), fc1_n25_s9[1:0]};
-    reg  [27:0] fc1_n25_s12_d1;
-    wire signed [27:0] fc1_n25_s12_d1_v = $signed(fc1_n25_s12_d1);
-    reg  [26:0] fc1_n25_s14_d1;
-    wire signed [26:0] fc1_n25_s14_d1_v = $signed(fc1_n25_s14_d1);
-    wire signed [26:0] fc1_n25_s16_xh = $signed(fc1_n25_s12_d1_v[27:1]);
-    wire signed [28:0] fc1_n25_s16 = $signed({($signed({fc1_n25_s16_xh[26], fc1_n25_s16_xh}) + $signed({fc1_n25_s14_d1_v[26], fc1_n25_s14_d1_v})), fc1_n25_s12_d1_v[0]});
-    reg  signed [31:0] fc1_n25_s15_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n25_s17_xh = $signed(fc1_n25_s15_d1[31:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n25_s2_xh = $signed(fc1_e20[18:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n25_acc = ($signed({fc1_n25_s16[28], fc1_n25_s16}) + $signed({($signed(fc1_n25_s17_xh[19:0]) + 20'shd5d17), fc1_n25_s15_d1[9:0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n25_y_fl = $signed(fc1_n25_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n26_s0 = $signed({1'b0, ($signed({{3{fc1_e79_xh[13]}}, fc1_e79_xh}) + fc1_e4_yo), fc1_e14_yo[2:0]});
-    wire signed [25:0] fc1_n26_s1 = $signed({($signed({{7{fc1_n9_s2_xh_2[13]}}, fc1_n9_s2_xh_2}) - fc1_n26_s0), fc1_e45[4:0]});
-    wire signed [23:0] fc1_n26_s2 = $signed({($signed({{5{fc1_n25_s2_xh[12]}}, fc1_n25_s2_xh}) - fc1_e16), fc1_e20[5:0]});
-    wire signed [14:0] fc1_n26_s3_xh = $signed(fc1_e24[19:5]);
-    wire signed [22:0] fc1_n26_s3 = $signed({($signed({{3{fc1_n26_s3_xh[14]}}, fc1_n26_s3_xh}) - fc1_e30), fc1_e24[4:0]});
-    wire signed [14:0] fc1_n26_s4_xh = $signed(fc1_e61[17:3]);
-    wire signed [21:0] fc1_n26_s4 = $signed({($signed({{4{fc1_n26_s4_xh[14]}}, fc1_n26_s4_xh}) - $signed({fc1_e40[17], fc1_e40})), fc1_e61[2:0]});
-    wire signed [23:0] fc1_n26_s5_xo = $signed({1'b0, (~fc1_e195[22]), fc1_e195[21:0]});
-    wire signed [17:0] fc1_n26_s5_xh = $signed(fc1_n26_s5_xo[23:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_s5 = $signed({1'b0, ($signed({fc1_n26_s5_xh[17], fc1_n26_s5_xh}) + fc1_e129), fc1_n26_s5_xo[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n26_s6_xh = $signed(fc1_e288[19:4]);
-    wire signed [22:0] fc1_n26_s6 = $signed({($signed({{3{fc1_n26_s6_xh[15]}}, fc1_n26_s6_xh}) + fc1_e47), fc1_e288[3:0]});
-    wire signed [25:0] fc1_n26_s7 = fc1_n26_s1 + $signed({{5{fc1_e331[20]}}, fc1_e331});
-    wire signed [19:0] fc1_n26_s8_xh = $signed(fc1_n26_s2[23:4]);
-    wire signed [23:0] fc1_n26_s8_hi = $signed({{4{fc1_n26_s8_xh[19]}}, fc1_n26_s8_xh}) - $signed({1'b1, (~fc1_n26_s3[22]), fc1_n26_s3[21:0]});
-    wire signed [28:0] fc1_n26_s8 = $signed({1'b0, fc1_n26_s8_hi, fc1_n26_s2[3:0]});
-    wire signed [13:0] fc1_n26_s9_xh = $signed(fc1_e62[19:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n26_s9 = $signed({($signed({{8{fc1_n26_s9_xh[13]}}, fc1_n26_s9_xh}) - fc1_n26_s4), fc1_e62[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_s10 = $signed({1'b0, ($signed({fc1_e336_xh[17], fc1_e336_xh}) - $signed(fc1_e115[18:0])), fc1_e108[4:0]});
-    wire signed [18:0] fc1_n26_s11_xh = $signed(fc1_n13_s12_yo[19:1]);
-    wire signed [26:0] fc1_n26_s11 = $signed({1'b0, ($signed({{6{fc1_n26_s11_xh[18]}}, fc1_n26_s11_xh}) + $signed(fc1_n26_s5[24:0])), fc1_n13_s12_yo[0]});
-    wire signed [16:0] fc1_n26_s12_xh = $signed(fc1_e244[22:6]);
-    wire signed [24:0] fc1_n26_s12 = $signed({($signed({{2{fc1_n26_s12_xh[16]}}, fc1_n26_s12_xh}) - fc1_e338), fc1_e244[5:0]});
-    wire signed [23:0] fc1_n26_s13_xo = $signed({1'b0, (~fc1_n26_s6[22]), fc1_n26_s6[21:0]});
-    wire signed [14:0] fc1_n26_s13_xh = $signed(fc1_n26_s13_xo[23:9]);
-    wire signed [27:0] fc1_n26_s13 = $signed({1'b0, ($signed({{3{fc1_n26_s13_xh[14]}}, fc1_n26_s13_xh}) + $signed(fc1_e344[17:0])), fc1_n26_s13_xo[8:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n26_s14 = $signed({1'b0, ($signed(fc1_n26_s8[28:2]) + $signed(fc1_n26_s9[26:0])), fc1_n26_s8[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n26_s15_xh = $signed(fc1_n26_s10[24:2]);
-    wire signed [26:0] fc1_n26_s15 = $signed({($signed({{2{fc1_n26_s15_xh[22]}}, fc1_n26_s15_xh}) - fc1_n26_s12), fc1_n26_s10[1:0]});
-    wire signed [25:0] fc1_n26_s16_xh = $signed(fc1_n26_s11[26:1]);
-    wire signed [26:0] fc1_n26_s16_hi = $signed({fc1_n26_s16_xh[25], fc1_n26_s16_xh}) - $signed({1'b1, (~fc1_n26_s7[25]), fc1_n26_s7[24:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n26_s17_xh = $signed(fc1_n26_s13[27:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [27:0] fc1_n26_s17_u = {1'b0, ($signed(fc1_n26_s17_xh[25:0]) + $signed({{4{fc1_n18_s16_yo[21]}}, fc1_n18_s16_yo})), fc1_n26_s13[0]};
-    wire signed [27:0] fc1_n26_s18_yo = $signed({1'b0, (~fc1_n26_s15[26]), fc1_n26_s15[25:0]});
-    wire [29:0] fc1_n26_s18_u = {1'b0, ($signed(fc1_n26_s14[28:0]) + $signed({fc1_n26_s18_yo[27], fc1_n26_s18_yo}))};
-    reg  [28:0] fc1_n26_s16_d1;
-    wire signed [28:0] fc1_n26_s16_d1_v = $signed(fc1_n26_s16_d1);
-    reg  [27:0] fc1_n26_s17_d1;
-    reg  [29:0] fc1_n26_s18_d1;
-    wire signed [29:0] fc1_n26_s18_d1_v = $signed(fc1_n26_s18_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n26_acc = ($signed({1'b0, ($signed(fc1_n26_s16_d1_v[28:1]) + $signed(fc1_n26_s17_d1)), fc1_n26_s16_d1_v[0]}) + $signed({($signed(fc1_n26_s18_d1_v[29:13]) - 17'sd65525), fc1_n26_s18_d1_v[12:0]})); // bias -0.8515625, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n26_y_fl = $signed(fc1_n26_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n27_s0_xh = $signed(fc1_e6[17:4]);
-    wire signed [21:0] fc1_n27_s0 = $signed({($signed({{4{fc1_n27_s0_xh[13]}}, fc1_n27_s0_xh}) - fc1_e7), fc1_e6[3:0]});
-    wire signed [14:0] fc1_n27_s1_xh = $signed(fc1_e160_xo[18:4]);
-    wire signed [22:0] fc1_n27_s1 = $signed({($signed({{4{fc1_n27_s1_xh[14]}}, fc1_n27_s1_xh}) + fc1_e65), fc1_e160_xo[3:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n27_s2 = $signed({1'b0, ($signed({{2{fc1_e48_xh[15]}}, fc1_e48_xh}) + fc1_e2), fc1_e4[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n27_s3_xo = $signed({1'b0, (~fc1_n27_s0[21]), fc1_n27_s0[20:0]});
-    wire signed [23:0] fc1_n27_s3 = $signed({1'b0, ($signed(fc1_n27_s3_xo[22:3]) + fc1_e11), fc1_n27_s3_xo[2:0]});
-    wire signed [21:0] fc1_n27_s4_xh = $signed(fc1_n27_s1[22:1]);
-    wire signed [23:0] fc1_n27_s4 = $signed({($signed({fc1_n27_s4_xh[21], fc1_n27_s4_xh}) - $signed({{3{fc1_e74[19]}}, fc1_e74})), fc1_n27_s1[0]});
-    wire signed [19:0] fc1_n27_s5_yo = $signed({1'b1, fc1_n5_s3_yo_i, fc1_e264[17:0]});
-    wire signed [17:0] fc1_n27_s5_xh = $signed(fc1_e150[23:6]);
-    wire signed [26:0] fc1_n27_s5 = $signed({($signed({{3{fc1_n27_s5_xh[17]}}, fc1_n27_s5_xh}) - $signed({fc1_n27_s5_yo[19], fc1_n27_s5_yo})), fc1_e150[5:0]});
-    wire signed [17:0] fc1_n27_s6_xh = $signed(fc1_e73[19:2]);
-    wire signed [22:0] fc1_n27_s6 = $signed({1'b0, ($signed({{2{fc1_n27_s6_xh[17]}}, fc1_n27_s6_xh}) + $signed(fc1_n27_s2[19:0])), fc1_e73[1:0]});
-    wire signed [20:0] fc1_n27_s7_xh = $signed(fc1_e379[21:1]);
-    wire signed [23:0] fc1_n27_s7 = $signed({($signed({{2{fc1_n27_s7_xh[20]}}, fc1_n27_s7_xh}) - fc1_e85), fc1_e379[0]});
-    wire signed [21:0] fc1_n27_s9_xo = $signed({1'b0, (~fc1_e138[20]), fc1_e138[19:0]});
-    wire signed [19:0] fc1_n27_s9_xh = $signed(fc1_n27_s9_xo[21:2]);
-    wire signed [25:0] fc1_n27_s9 = $signed({($signed({{4{fc1_n27_s9_xh[19]}}, fc1_n27_s9_xh}) + fc1_n27_s4), fc1_n27_s9_xo[1:0]});
-    wire signed [23:0] fc1_n27_s10_xo = $signed({1'b0, (~fc1_e319[22]), fc1_e319[21:0]});
-    wire signed [22:0] fc1_n27_s10_xh = $signed(fc1_n27_s10_xo[23:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n27_s10 = $signed({($signed({{4{fc1_n27_s10_xh[22]}}, fc1_n27_s10_xh}) + fc1_n27_s5), fc1_n27_s10_xo[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n27_s11_xh = $signed(fc1_n27_s6[22:4]);
-    wire signed [25:0] fc1_n27_s11 = $signed({1'b0, ($signed({{2{fc1_n27_s11_xh[18]}}, fc1_n27_s11_xh}) - $signed({1'b1, fc1_n23_s15_yo_i, fc1_e334[18:0]})), fc1_n27_s6[3:0]});
-    wire signed [24:0] fc1_n27_s12_xo = $signed({1'b0, (~fc1_n27_s7[23]), fc1_n27_s7[22:0]});
-    wire signed [28:0] fc1_n27_s12 = $signed({{4{fc1_n27_s12_xo[24]}}, fc1_n27_s12_xo}) + fc1_e216;
-    wire signed [17:0] fc1_n27_s13_xh = $signed(fc1_e235[19:2]);
-    wire signed [23:0] fc1_n27_s13_hi = $signed({{6{fc1_n27_s13_xh[17]}}, fc1_n27_s13_xh}) - $signed({($signed(fc1_n27_s3[23:3]) - fc1_e382), fc1_n27_s3[2:0]});
-    wire signed [26:0] fc1_n27_s14_m = $signed({1'b0, (~fc1_n27_s9[25]), fc1_n27_s9[24:0]}) + $signed(fc1_n27_s10[26:0]);
-    reg  [27:0] fc1_n27_s14_d1;
-    wire signed [27:0] fc1_n27_s14_d1_v = $signed(fc1_n27_s14_d1);
-    reg  [25:0] fc1_n27_s13_d1;
-    wire signed [25:0] fc1_n27_s13_d1_v = $signed(fc1_n27_s13_d1);
-    wire signed [26:0] fc1_n27_s16_hi = $signed(fc1_n27_s14_d1_v[27:1]) - $signed({1'b1, (~fc1_n27_s13_d1_v[25]), fc1_n27_s13_d1_v[24:0]});
-    reg  [28:0] fc1_n27_s15_d1;
-    wire signed [28:0] fc1_n27_s15_d1_v = $signed(fc1_n27_s15_d1);
-    wire signed [18:0] fc1_n27_s17_xh = $signed(fc1_n27_s15_d1_v[28:10]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n27_s17 = $signed({($signed({fc1_n27_s17_xh[18], fc1_n27_s17_xh}) + 20'sd130805), fc1_n27_s15_d1_v[9:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n27_acc = ($signed({1'b0, fc1_n27_s16_hi, fc1_n27_s14_d1_v[0]}) - $signed(fc1_n27_s17[28:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n27_y_fl = $signed(fc1_n27_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n28_s0 = $signed({1'b0, (fc1_e29_yo + fc1_e2_yo)});
-    wire signed [8:0] fc1_n28_s1_xh = $signed(fc1_n28_s0[17:9]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n28_s1 = $signed({1'b0, ($signed({{8{fc1_n28_s1_xh[8]}}, fc1_n28_s1_xh}) - fc1_e37_yo), fc1_n28_s0[8:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [9:0] fc1_n28_s2_xh = $signed(fc1_e4[17:8]);
-    wire signed [26:0] fc1_n28_s2 = $signed({1'b0, ($signed({{8{fc1_n28_s2_xh[9]}}, fc1_n28_s2_xh}) + fc1_e5), fc1_e4[7:0]});
-    wire signed [18:0] fc1_n28_s3 = $signed({($signed(fc1_e78[18:1]) - fc1_e77), fc1_e78[0]});
-    wire signed [16:0] fc1_n28_s4_xh = $signed(fc1_n15_s7_yo[18:2]);
-    wire signed [21:0] fc1_n28_s4 = $signed({($signed({{3{fc1_n28_s4_xh[16]}}, fc1_n28_s4_xh}) + fc1_e43), fc1_n15_s7_yo[1:0]});
-    wire signed [26:0] fc1_n28_s5 = $signed({1'b0, ($signed(fc1_n28_s1[25:0]) - $signed({1'b1, fc1_n23_s7_xo_i, fc1_e295[23:0]}))});
-    wire signed [19:0] fc1_n28_s6_hi = $signed(fc1_n28_s2[26:7]) + $signed({1'b0, (~fc1_n28_s3[18]), fc1_n28_s3[17:0]});
-    wire signed [27:0] fc1_n28_s6 = $signed({1'b0, fc1_n28_s6_hi, fc1_n28_s2[6:0]});
-    wire signed [14:0] fc1_n28_s7_xh = $signed(fc1_e169[18:4]);
-    wire signed [23:0] fc1_n28_s7 = $signed({($signed({{5{fc1_n28_s7_xh[14]}}, fc1_n28_s7_xh}) - fc1_e151), fc1_e169[3:0]});
-    wire signed [19:0] fc1_n28_s8_yo = $signed({1'b1, (~fc1_e172[18]), fc1_e172[17:0]});
-    wire signed [24:0] fc1_n28_s8 = $signed({($signed(fc1_e180[24:2]) - $signed({{3{fc1_n28_s8_yo[19]}}, fc1_n28_s8_yo})), fc1_e180[1:0]});
-    wire signed [23:0] fc1_n28_s9_xo = $signed({1'b0, (~fc1_e286[22]), fc1_e286[21:0]});
-    wire signed [19:0] fc1_n28_s9_xh = $signed(fc1_n28_s9_xo[23:4]);
-    wire signed [25:0] fc1_n28_s9 = $signed({1'b0, ($signed({fc1_n28_s9_xh[19], fc1_n28_s9_xh}) + $signed(fc1_e276[20:0])), fc1_n28_s9_xo[3:0]});
-    wire signed [21:0] fc1_n28_s10_xh = $signed(fc1_e373[22:1]);
-    wire signed [22:0] fc1_n28_s10_hi = $signed({fc1_n28_s10_xh[21], fc1_n28_s10_xh}) - $signed({1'b1, (~fc1_n28_s4[21]), fc1_n28_s4[20:0]});
-    wire signed [24:0] fc1_n28_s10 = $signed({1'b0, fc1_n28_s10_hi, fc1_e373[0]});
-    wire signed [24:0] fc1_n28_s11_yo = $signed({1'b0, (~fc1_n28_s7[23]), fc1_n28_s7[22:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n28_s11_xh = $signed(fc1_n28_s6[27:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n28_s11 = $signed({1'b0, ($signed(fc1_n28_s11_xh[25:0]) + $signed({fc1_n28_s11_yo[24], fc1_n28_s11_yo})), fc1_n28_s6[0]});
-    wire signed [25:0] fc1_n28_s12_m = $signed({1'b0, (~fc1_n28_s8[24]), fc1_n28_s8[23:0]}) + fc1_n28_s9;
-    wire signed [26:0] fc1_n28_s12 = $signed({1'b0, fc1_n28_s12_m});
-    wire signed [20:0] fc1_n28_s13_yo = $signed({1'b0, (~fc1_e313[19]), fc1_e313[18:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n28_s13 = $signed({1'b0, ($signed(fc1_n28_s5[26:3]) + $signed({{3{fc1_n28_s13_yo[20]}}, fc1_n28_s13_yo})), fc1_n28_s5[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [27:0] fc1_n28_s14_u = {1'b0, ($signed(fc1_n28_s13[26:0]) + $signed({{2{fc1_n28_s10[24]}}, fc1_n28_s10}))};
-    reg  [27:0] fc1_n28_s14_d1;
-    wire signed [27:0] fc1_n28_s14_d1_v = $signed(fc1_n28_s14_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n28_s16_xh = $signed(fc1_n28_s14_d1_v[27:15]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n28_s16 = $signed({($signed(fc1_n28_s16_xh[11:0]) - 12'sd487), fc1_n28_s14_d1_v[14:0]});
-    reg  signed [27:0] fc1_n28_s15_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n28_acc = ($signed({fc1_n28_s16[26], fc1_n28_s16}) + fc1_n28_s15_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n28_y_fl = $signed(fc1_n28_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n29_s0_xh = $signed(fc1_e5_yo[16:5]);
-    wire signed [22:0] fc1_n29_s0 = $signed({1'b0, ($signed({{5{fc1_n29_s0_xh[11]}}, fc1_n29_s0_xh}) + fc1_e14_yo), fc1_e5_yo[4:0]});
-    wire signed [19:0] fc1_n29_s1 = $signed({1'b0, (fc1_n18_s1_xh + $signed({fc1_e5_yo[16], fc1_e5_yo})), fc1_e160_xo[0]});
-    wire signed [22:0] fc1_n29_s2 = $signed({($signed(fc1_n29_s0[22:4]) - $signed({fc1_e4[17], fc1_e4})), fc1_n29_s0[3:0]});
-    wire signed [19:0] fc1_n29_s3 = $signed({fc1_e17[18], fc1_e17}) - fc1_e14;
-    wire signed [21:0] fc1_n29_s4 = $signed({($signed({{3{fc1_e378_xh[16]}}, fc1_e378_xh}) - fc1_e28), fc1_e23[1:0]});
-    wire signed [13:0] fc1_n29_s5_xh = $signed(fc1_e44[17:4]);
-    wire signed [23:0] fc1_n29_s5 = $signed({($signed({{6{fc1_n29_s5_xh[13]}}, fc1_n29_s5_xh}) - fc1_e53), fc1_e44[3:0]});
-    wire signed [19:0] fc1_n29_s6 = $signed({1'b0, (fc1_e100 + fc1_e369)});
-    wire signed [18:0] fc1_n29_s7_xh = $signed(fc1_e120[19:1]);
-    wire signed [20:0] fc1_n29_s7 = $signed({($signed({fc1_n29_s7_xh[18], fc1_n29_s7_xh}) - fc1_n29_s1), fc1_e120[0]});
-    wire fc1_n29_s8_yo_i = ~fc1_e141[19];
-    wire signed [20:0] fc1_n29_s8_yo = $signed({1'b0, fc1_n29_s8_yo_i, fc1_e141[18:0]});
-    wire signed [23:0] fc1_n29_s8_xo = $signed({1'b0, (~fc1_n29_s2[22]), fc1_n29_s2[21:0]});
-    wire signed [24:0] fc1_n29_s8 = $signed({1'b0, ($signed(fc1_n29_s8_xo[23:2]) + $signed({fc1_n29_s8_yo[20], fc1_n29_s8_yo})), fc1_n29_s8_xo[1:0]});
-    wire signed [22:0] fc1_n29_s9_xo = $signed({1'b0, (~fc1_n29_s4[21]), fc1_n29_s4[20:0]});
-    wire signed [20:0] fc1_n29_s9_hi = $signed(fc1_n29_s9_xo[22:2]) + $signed({1'b0, (~fc1_n29_s3[19]), fc1_n29_s3[18:0]});
-    wire signed [23:0] fc1_n29_s9 = $signed({1'b0, fc1_n29_s9_hi, fc1_n29_s9_xo[1:0]});
-    wire signed [23:0] fc1_n29_s10 = fc1_n29_s5 - $signed({1'b1, (~fc1_e85[22]), fc1_e85[21:0]});
-    wire signed [22:0] fc1_n29_s11 = $signed({{3{fc1_n29_s6[19]}}, fc1_n29_s6}) - fc1_e254;
-    wire signed [20:0] fc1_n29_s12_xh = $signed(fc1_e314[21:1]);
-    wire signed [23:0] fc1_n29_s12 = $signed({($signed({{2{fc1_n29_s12_xh[20]}}, fc1_n29_s12_xh}) - fc1_e326), fc1_e314[0]});
-    wire signed [20:0] fc1_n29_s13_xh = $signed(fc1_e340[26:6]);
-    wire signed [21:0] fc1_n29_s13_hi = $signed({fc1_n29_s13_xh[20], fc1_n29_s13_xh}) - $signed({1'b1, (~fc1_n29_s7[20]), fc1_n29_s7[19:0]});
-    wire signed [28:0] fc1_n29_s13 = $signed({1'b0, fc1_n29_s13_hi, fc1_e340[5:0]});
-    wire signed [22:0] fc1_n29_s14_xh = $signed(fc1_n29_s9[23:1]);
-    wire signed [25:0] fc1_n29_s14 = $signed({($signed({{2{fc1_n29_s14_xh[22]}}, fc1_n29_s14_xh}) - fc1_n29_s8), fc1_n29_s9[0]});
-    wire signed [23:0] fc1_n29_s15_yo = $signed({1'b0, (~fc1_n29_s11[22]), fc1_n29_s11[21:0]});
-    wire signed [24:0] fc1_n29_s15_m = $signed({1'b0, (~fc1_n29_s10[23]), fc1_n29_s10[22:0]}) + $signed({fc1_n29_s15_yo[23], fc1_n29_s15_yo});
-    wire signed [25:0] fc1_n29_s15 = $signed({1'b0, fc1_n29_s15_m});
-    wire signed [22:0] fc1_n29_s16_xh = $signed(fc1_e204[25:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n29_s16 = $signed({($signed({{2{fc1_n29_s16_xh[22]}}, fc1_n29_s16_xh}) - $signed({fc1_n29_s12[23], fc1_n29_s12})), fc1_e204[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n29_s17_xh = $signed(fc1_n29_s13[28:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n29_s17_hi = $signed(fc1_n29_s17_xh[26:0]) + $signed({1'b0, (~fc1_n29_s14[25]), fc1_n29_s14[24:0]});
-    wire [27:0] fc1_n29_s18_u = {1'b0, ($signed({fc1_n29_s15[25], fc1_n29_s15}) - $signed(fc1_n29_s16[26:0]))};
-    reg  [28:0] fc1_n29_s17_d1;
-    wire signed [28:0] fc1_n29_s17_d1_v = $signed(fc1_n29_s17_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n29_s19_xh = $signed(fc1_n29_s17_d1_v[28:18]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [27:0] fc1_n29_s18_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n29_acc = ($signed({($signed(fc1_n29_s19_xh[9:0]) - 10'sh301), fc1_n29_s17_d1_v[17:0]}) + $signed(fc1_n29_s18_d1));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n29_y_fl = $signed(fc1_n29_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] fc1_n30_s0_xh = $signed(fc1_in_0[15:8]);
-    wire signed [23:0] fc1_n30_s0 = $signed({($signed({{8{fc1_n30_s0_xh[7]}}, fc1_n30_s0_xh}) - fc1_in_0), fc1_in_0[7:0]});
-    wire signed [18:0] fc1_n30_s1_xh = $signed(fc1_n30_s0[23:5]);
-    wire signed [24:0] fc1_n30_s1 = $signed({($signed({fc1_n30_s1_xh[18], fc1_n30_s1_xh}) - $signed({{3{fc1_e64_yo[16]}}, fc1_e64_yo})), fc1_n30_s0[4:0]});
-    wire signed [21:0] fc1_n30_s2 = $signed({($signed({{2{fc1_e212_xh[16]}}, fc1_e212_xh}) - fc1_e22), fc1_e25[2:0]});
-    wire signed [15:0] fc1_n30_s3_xh = $signed(fc1_e31[17:2]);
-    wire signed [20:0] fc1_n30_s3 = $signed({($signed({{3{fc1_n30_s3_xh[15]}}, fc1_n30_s3_xh}) - fc1_e32), fc1_e31[1:0]});
-    wire signed [17:0] fc1_n30_s4_xh = $signed(fc1_e38[18:1]);
-    wire signed [20:0] fc1_n30_s4 = $signed({1'b0, ($signed({fc1_n30_s4_xh[17], fc1_n30_s4_xh}) + $signed(fc1_e39[18:0])), fc1_e38[0]});
-    wire signed [16:0] fc1_n30_s5_xh = $signed(fc1_e40[17:1]);
-    wire signed [25:0] fc1_n30_s5 = $signed({($signed({{8{fc1_n30_s5_xh[16]}}, fc1_n30_s5_xh}) - fc1_n30_s1), fc1_e40[0]});
-    wire signed [18:0] fc1_n30_s6_xh = $signed(fc1_e201[23:5]);
-    wire signed [24:0] fc1_n30_s6 = $signed({($signed({fc1_n30_s6_xh[18], fc1_n30_s6_xh}) - fc1_e43), fc1_e201[4:0]});
-    wire signed [22:0] fc1_n30_s7_xo = $signed({1'b0, (~fc1_n30_s2[21]), fc1_n30_s2[20:0]});
-    wire signed [15:0] fc1_n30_s7_xh = $signed(fc1_n30_s7_xo[22:7]);
-    wire signed [27:0] fc1_n30_s7 = $signed({($signed({{5{fc1_n30_s7_xh[15]}}, fc1_n30_s7_xh}) + fc1_n30_s3), fc1_n30_s7_xo[6:0]});
-    wire signed [23:0] fc1_n30_s8 = fc1_e117 - $signed({{3{fc1_n30_s4[20]}}, fc1_n30_s4});
-    wire fc1_n30_s9_yo_i = ~fc1_e159[21];
-    wire signed [24:0] fc1_n30_s9 = $signed({1'b0, ($signed({{2{fc1_n11_s7_xh[20]}}, fc1_n11_s7_xh}) - $signed({1'b1, fc1_n30_s9_yo_i, fc1_e159[20:0]})), fc1_e187[0]});
-    wire signed [26:0] fc1_n30_s10 = $signed({1'b0, ($signed({{3{fc1_e254[22]}}, fc1_e254}) + $signed(fc1_e370[25:0]))});
-    wire signed [25:0] fc1_n30_s11_yo = $signed({1'b1, (~fc1_n30_s6[24]), fc1_n30_s6[23:0]});
-    wire signed [26:0] fc1_n30_s11 = $signed({fc1_n30_s5[25], fc1_n30_s5}) - $signed({fc1_n30_s11_yo[25], fc1_n30_s11_yo});
-    wire signed [24:0] fc1_n30_s12_yo = $signed({1'b1, (~fc1_n30_s8[23]), fc1_n30_s8[22:0]});
-    wire signed [27:0] fc1_n30_s12 = $signed({($signed(fc1_n30_s7[27:1]) - $signed({{2{fc1_n30_s12_yo[24]}}, fc1_n30_s12_yo})), fc1_n30_s7[0]});
-    wire signed [21:0] fc1_n30_s13_xh = $signed(fc1_n30_s9[24:3]);
-    wire signed [26:0] fc1_n30_s13 = $signed({1'b0, ($signed({fc1_n30_s13_xh[21], fc1_n30_s13_xh}) + $signed(fc1_e227[22:0])), fc1_n30_s9[2:0]});
-    wire signed [29:0] fc1_n30_s14 = $signed({1'b0, ($signed({{2{fc1_n30_s10[26]}}, fc1_n30_s10}) - $signed(fc1_e239[28:0]))});
-    wire signed [27:0] fc1_n30_s15_m = $signed({1'b0, (~fc1_n30_s11[26]), fc1_n30_s11[25:0]}) + $signed({fc1_n30_s13[26], fc1_n30_s13});
-    wire signed [28:0] fc1_n30_s16_hi = $signed(fc1_n30_s14[29:1]) - $signed({1'b1, (~fc1_n30_s12[27]), fc1_n30_s12[26:0]});
-    reg  [28:0] fc1_n30_s15_d1;
-    wire signed [28:0] fc1_n30_s15_d1_v = $signed(fc1_n30_s15_d1);
-    wire signed [18:0] fc1_n30_s17_xh = $signed(fc1_n30_s15_d1_v[28:10]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n30_s17 = $signed({($signed({{2{fc1_n30_s17_xh[18]}}, fc1_n30_s17_xh}) - 21'sd578781), fc1_n30_s15_d1_v[9:0]}); // bias 0.4716796875, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [30:0] fc1_n30_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n30_s16_d1_v = $signed(fc1_n30_s16_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n30_acc = ($signed(fc1_n30_s17[29:0]) + $signed(fc1_n30_s16_d1_v[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n30_y_fl = $signed(fc1_n30_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n31_s0 = $signed({1'b0, (fc1_e189_xh + fc1_e4_xo), fc1_e134_xo[1:0]});
-    wire signed [12:0] fc1_n31_s1_xh = $signed(fc1_e92_xo[18:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_s1 = $signed({1'b0, ($signed({{6{fc1_n31_s1_xh[12]}}, fc1_n31_s1_xh}) + $signed(fc1_e14[18:0])), fc1_e92_xo[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n31_s2_xh = $signed(fc1_e41[17:6]);
-    wire signed [24:0] fc1_n31_s2 = $signed({1'b0, ($signed({{6{fc1_n31_s2_xh[11]}}, fc1_n31_s2_xh}) + $signed(fc1_e15[17:0])), fc1_e41[5:0]});
-    wire signed [17:0] fc1_n31_s3_xh = $signed(fc1_e96[18:1]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n31_s3 = $signed({1'b0, ($signed({fc1_n31_s3_xh[17], fc1_n31_s3_xh}) + fc1_e78), fc1_e96[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n31_s4_xh = $signed(fc1_n31_s0[19:2]);
-    wire signed [21:0] fc1_n31_s4 = $signed({($signed({{2{fc1_n31_s4_xh[17]}}, fc1_n31_s4_xh}) - fc1_e367), fc1_n31_s0[1:0]});
-    wire signed [19:0] fc1_n31_s5_xo = $signed({1'b0, fc1_e220_yo_i, fc1_e57[17:0]});
-    wire signed [17:0] fc1_n31_s5_xh = $signed(fc1_n31_s5_xo[19:2]);
-    wire signed [22:0] fc1_n31_s5 = $signed({($signed({{3{fc1_n31_s5_xh[17]}}, fc1_n31_s5_xh}) + $signed({fc1_e145[19], fc1_e145})), fc1_n31_s5_xo[1:0]});
-    wire signed [22:0] fc1_n31_s6_xh = $signed(fc1_n31_s2[24:2]);
-    wire signed [27:0] fc1_n31_s6 = $signed({1'b0, ($signed({{2{fc1_n31_s6_xh[22]}}, fc1_n31_s6_xh}) + $signed(fc1_n31_s1[24:0])), fc1_n31_s2[1:0]});
-    wire signed [18:0] fc1_n31_s7_xh = $signed(fc1_e95[20:2]);
-    wire signed [22:0] fc1_n31_s7 = $signed({1'b0, ($signed({fc1_n31_s7_xh[18], fc1_n31_s7_xh}) + $signed(fc1_n31_s3[19:0])), fc1_e95[1:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n31_s8 = $signed({1'b0, ($signed({{2{fc1_e112[19]}}, fc1_e112}) + $signed(fc1_e152[21:0]))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n31_s9 = fc1_e165 + $signed({1'b0, (~fc1_e168[18]), fc1_e168[17:0]});
-    wire signed [19:0] fc1_n31_s10_xh = $signed(fc1_e372[20:1]);
-    wire signed [23:0] fc1_n31_s10 = $signed({($signed({{3{fc1_n31_s10_xh[19]}}, fc1_n31_s10_xh}) - fc1_e322), fc1_e372[0]});
-    wire signed [16:0] fc1_n31_s11_xh = $signed(fc1_e376[21:5]);
-    wire signed [26:0] fc1_n31_s11 = $signed({($signed({{5{fc1_n31_s11_xh[16]}}, fc1_n31_s11_xh}) + fc1_n31_s4), fc1_e376[4:0]});
-    wire signed [20:0] fc1_n31_s12_xh = $signed(fc1_n31_s5[22:2]);
-    wire signed [24:0] fc1_n31_s12 = $signed({($signed({{2{fc1_n31_s12_xh[20]}}, fc1_n31_s12_xh}) - fc1_n31_s7), fc1_n31_s5[1:0]});
-    wire signed [20:0] fc1_n31_s13_yo = $signed({1'b1, (~fc1_n31_s9[19]), fc1_n31_s9[18:0]});
-    wire signed [22:0] fc1_n31_s13 = $signed({1'b0, ($signed(fc1_n31_s8[21:0]) - $signed({fc1_n31_s13_yo[20], fc1_n31_s13_yo}))});
-    wire signed [17:0] fc1_n31_s14_xh = $signed(fc1_e252[22:5]);
-    wire signed [28:0] fc1_n31_s14 = $signed({($signed({{6{fc1_n31_s14_xh[17]}}, fc1_n31_s14_xh}) - fc1_e247), fc1_e252[4:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_s15_xh = $signed(fc1_n31_s6[27:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n31_s15_hi = $signed(fc1_n31_s15_xh[24:0]) + $signed({1'b0, (~fc1_n31_s10[23]), fc1_n31_s10[22:0]});
-    wire signed [22:0] fc1_n31_s16_xh = $signed(fc1_n31_s11[26:4]);
-    wire [28:0] fc1_n31_s16_u = {($signed({{2{fc1_n31_s16_xh[22]}}, fc1_n31_s16_xh}) - fc1_n31_s12), fc1_n31_s11[3:0]};
-    reg  [28:0] fc1_n31_s16_d1;
-    wire signed [28:0] fc1_n31_s16_d1_v = $signed(fc1_n31_s16_d1);
-    reg  [27:0] fc1_n31_s15_d1;
-    wire signed [27:0] fc1_n31_s15_d1_v = $signed(fc1_n31_s15_d1);
-    wire signed [27:0] fc1_n31_s18_xh = $signed(fc1_n31_s16_d1_v[28:1]);
-    wire signed [29:0] fc1_n31_s18 = $signed({($signed({fc1_n31_s18_xh[27], fc1_n31_s18_xh}) - $signed({fc1_n31_s15_d1_v[27], fc1_n31_s15_d1_v})), fc1_n31_s16_d1_v[0]});
-    reg  signed [28:0] fc1_n31_s17_d1;
-    wire signed [28:0] fc1_n31_s19 = $signed({($signed(fc1_n31_s17_d1[28:10]) - 19'sd124591), fc1_n31_s17_d1[9:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n31_acc = ($signed({fc1_n31_s19[28], fc1_n31_s19}) - fc1_n31_s18);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n31_y_fl = $signed(fc1_n31_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n32_s0 = $signed({($signed({{2{fc1_e351_xh[15]}}, fc1_e351_xh}) - $signed({fc1_e17_yo[16], fc1_e17_yo})), fc1_e12[1:0]});
-    wire signed [20:0] fc1_n32_s1 = $signed({1'b0, (fc1_e257_xo + fc1_e224_yo)});
-    wire signed [19:0] fc1_n32_s2 = $signed({($signed({fc1_e114_xh[17], fc1_e114_xh}) + fc1_e17), fc1_e19[0]});
-    wire signed [14:0] fc1_n32_s3_xh = $signed(fc1_e54[17:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n32_s3 = $signed({1'b0, ($signed({{4{fc1_n32_s3_xh[14]}}, fc1_n32_s3_xh}) + $signed(fc1_e25[18:0])), fc1_e54[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n32_s4_xh = $signed(fc1_n32_s1[20:7]);
-    wire signed [26:0] fc1_n32_s4 = $signed({($signed({{6{fc1_n32_s4_xh[13]}}, fc1_n32_s4_xh}) + fc1_n32_s0), fc1_n32_s1[6:0]});
-    wire signed [16:0] fc1_n32_s5_xh = $signed(fc1_e74[19:3]);
-    wire signed [24:0] fc1_n32_s5 = $signed({($signed({{5{fc1_n32_s5_xh[16]}}, fc1_n32_s5_xh}) + fc1_e228), fc1_e74[2:0]});
-    wire signed [20:0] fc1_n32_s6_xo = $signed({1'b0, (~fc1_n32_s2[19]), fc1_n32_s2[18:0]});
-    wire signed [22:0] fc1_n32_s6 = $signed({1'b0, ($signed({fc1_n32_s6_xo[20], fc1_n32_s6_xo}) + $signed(fc1_n32_s3[21:0]))});
-    wire signed [21:0] fc1_n32_s7 = $signed({1'b0, ($signed(fc1_n1_s10_xo[20:1]) + $signed(fc1_e92[19:0])), fc1_n1_s10_xo[0]});
-    wire signed [19:0] fc1_n32_s8_xh = $signed(fc1_e317_xo[24:5]);
-    wire signed [20:0] fc1_n32_s8_hi = $signed({fc1_n32_s8_xh[19], fc1_n32_s8_xh}) + $signed({1'b0, (~fc1_e165[19]), fc1_e165[18:0]});
-    wire signed [26:0] fc1_n32_s8 = $signed({1'b0, fc1_n32_s8_hi, fc1_e317_xo[4:0]});
-    wire signed [18:0] fc1_n32_s9_xh = $signed(fc1_e267[19:1]);
-    wire signed [22:0] fc1_n32_s9_hi = $signed({{4{fc1_n32_s9_xh[18]}}, fc1_n32_s9_xh}) - $signed({1'b1, (~fc1_e243[21]), fc1_e243[20:0]});
-    wire signed [23:0] fc1_n32_s9 = $signed({fc1_n32_s9_hi, fc1_e267[0]});
-    wire signed [19:0] fc1_n32_s10_xh = $signed(fc1_n32_s4[26:7]);
-    wire signed [28:0] fc1_n32_s10 = $signed({($signed({{2{fc1_n32_s10_xh[19]}}, fc1_n32_s10_xh}) - fc1_e332), fc1_n32_s4[6:0]});
-    wire signed [25:0] fc1_n32_s11_m = $signed({{3{fc1_n32_s6[22]}}, fc1_n32_s6}) + $signed({1'b0, (~fc1_n32_s5[24]), fc1_n32_s5[23:0]});
-    wire signed [26:0] fc1_n32_s11 = $signed({1'b0, fc1_n32_s11_m});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n32_s12_xh = $signed(fc1_n32_s8[26:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n32_s12 = $signed({1'b0, ($signed(fc1_n32_s12_xh[22:0]) + $signed({fc1_n32_s7[21], fc1_n32_s7})), fc1_n32_s8[2:0]});
-    wire signed [24:0] fc1_n32_s13_yo = $signed({1'b1, (~fc1_n32_s9[23]), fc1_n32_s9[22:0]});
-    wire signed [24:0] fc1_n32_s13_xh = $signed(fc1_e241[25:1]);
-    wire [26:0] fc1_n32_s13_u = {($signed({fc1_n32_s13_xh[24], fc1_n32_s13_xh}) - $signed({fc1_n32_s13_yo[24], fc1_n32_s13_yo})), fc1_e241[0]};
-    wire signed [25:0] fc1_n32_s15_xh = $signed(fc1_n32_s11[26:1]);
-    wire [27:0] fc1_n32_s15_u = {($signed({fc1_n32_s15_xh[25], fc1_n32_s15_xh}) - fc1_n32_s12), fc1_n32_s11[0]};
-    reg  signed [28:0] fc1_n32_s14_d1;
-    reg  [26:0] fc1_n32_s13_d1;
-    wire signed [26:0] fc1_n32_s13_d1_v = $signed(fc1_n32_s13_d1);
-    wire signed [27:0] fc1_n32_s16_hi = $signed(fc1_n32_s14_d1[28:1]) + $signed({1'b0, (~fc1_n32_s13_d1_v[26]), fc1_n32_s13_d1_v[25:0]});
-    reg  [27:0] fc1_n32_s15_d1;
-    wire signed [27:0] fc1_n32_s15_d1_v = $signed(fc1_n32_s15_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n32_s17_xh = $signed(fc1_n32_s15_d1_v[27:17]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n32_s17 = $signed({1'b0, ($signed(fc1_n32_s17_xh[9:0]) + 10'sh307), fc1_n32_s15_d1_v[16:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n32_acc = ($signed({fc1_n32_s17[27], fc1_n32_s17}) - $signed({fc1_n32_s16_hi, fc1_n32_s14_d1[0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n32_y_fl = $signed(fc1_n32_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n33_s0 = $signed({1'b0, ($signed({{4{fc1_e275_xh[12]}}, fc1_e275_xh}) + fc1_e29_yo), fc1_e2_yo[3:0]});
-    wire signed [20:0] fc1_n33_s1 = $signed({($signed({{5{fc1_e45_xh[12]}}, fc1_e45_xh}) - $signed({fc1_e56_yo[16], fc1_e56_yo})), fc1_in_5[2:0]});
-    wire signed [18:0] fc1_n33_s2_yo = $signed({1'b1, fc1_e94_xo_i, fc1_e7[16:0]});
-    wire signed [19:0] fc1_n33_s2 = $signed({{2{fc1_e9[17]}}, fc1_e9}) - $signed({fc1_n33_s2_yo[18], fc1_n33_s2_yo});
-    wire signed [21:0] fc1_n33_s3_m = fc1_n33_s0 + $signed({1'b0, (~fc1_n33_s1[20]), fc1_n33_s1[19:0]});
-    wire signed [20:0] fc1_n33_s4 = $signed({1'b0, ($signed({fc1_e126_xh[16], fc1_e126_xh}) + fc1_e5), fc1_e126_xo[1:0]});
-    wire signed [15:0] fc1_n33_s5_xh = $signed(fc1_e22[18:3]);
-    wire signed [21:0] fc1_n33_s5 = $signed({($signed({{3{fc1_n33_s5_xh[15]}}, fc1_n33_s5_xh}) - fc1_e17), fc1_e22[2:0]});
-    wire signed [20:0] fc1_n33_s6_xo = $signed({1'b0, (~fc1_n33_s2[19]), fc1_n33_s2[18:0]});
-    wire signed [12:0] fc1_n33_s6_xh = $signed(fc1_n33_s6_xo[20:8]);
-    wire signed [26:0] fc1_n33_s6 = $signed({($signed({{6{fc1_n33_s6_xh[12]}}, fc1_n33_s6_xh}) + fc1_e47), fc1_n33_s6_xo[7:0]});
-    wire signed [15:0] fc1_n33_s7_xh = $signed(fc1_n14_s5_xo[19:4]);
-    wire signed [23:0] fc1_n33_s7 = $signed({1'b0, ($signed({{3{fc1_n33_s7_xh[15]}}, fc1_n33_s7_xh}) + fc1_n11_s3_xo), fc1_n14_s5_xo[3:0]});
-    wire signed [13:0] fc1_n33_s8_xh = $signed(fc1_e163[20:7]);
-    wire signed [25:0] fc1_n33_s8 = $signed({($signed({{5{fc1_n33_s8_xh[13]}}, fc1_n33_s8_xh}) - fc1_e109), fc1_e163[6:0]});
-    wire signed [15:0] fc1_n33_s9_xh = $signed(fc1_n33_s4[20:5]);
-    wire signed [27:0] fc1_n33_s9 = $signed({($signed({{7{fc1_n33_s9_xh[15]}}, fc1_n33_s9_xh}) - $signed({1'b0, fc1_n33_s3_m})), fc1_n33_s4[4:0]});
-    wire fc1_n33_s10_yo_i = ~fc1_e75[19];
-    wire signed [21:0] fc1_n33_s10 = $signed({($signed(fc1_n33_s5[21:1]) - $signed({1'b1, fc1_n33_s10_yo_i, fc1_e75[18:0]})), fc1_n33_s5[0]});
-    wire signed [20:0] fc1_n33_s11_xo = $signed({1'b0, (~fc1_e148[19]), fc1_e148[18:0]});
-    wire signed [13:0] fc1_n33_s11_xh = $signed(fc1_n33_s11_xo[20:7]);
-    wire signed [28:0] fc1_n33_s11 = $signed({1'b0, ($signed({{7{fc1_n33_s11_xh[13]}}, fc1_n33_s11_xh}) + $signed(fc1_e160[20:0])), fc1_n33_s11_xo[6:0]});
-    wire signed [16:0] fc1_n33_s12_xh = $signed(fc1_e191[19:3]);
-    wire signed [22:0] fc1_n33_s12 = $signed({($signed({{3{fc1_n33_s12_xh[16]}}, fc1_n33_s12_xh}) + fc1_e174), fc1_e191[2:0]});
-    wire signed [26:0] fc1_n33_s13 = fc1_n33_s6 - $signed({{6{fc1_e300[20]}}, fc1_e300});
-    wire signed [25:0] fc1_n33_s14 = $signed({{2{fc1_n33_s7[23]}}, fc1_n33_s7}) - fc1_n33_s8;
-    wire signed [27:0] fc1_n33_s15 = $signed({($signed(fc1_n33_s9[27:5]) + $signed({{2{fc1_e259[20]}}, fc1_e259})), fc1_n33_s9[4:0]});
-    wire signed [22:0] fc1_n33_s16_yo = $signed({1'b1, (~fc1_n33_s10[21]), fc1_n33_s10[20:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n33_s16_xh = $signed(fc1_n33_s11[28:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n33_s16 = $signed({1'b0, ($signed(fc1_n33_s16_xh[25:0]) - $signed({{3{fc1_n33_s16_yo[22]}}, fc1_n33_s16_yo})), fc1_n33_s11[1:0]});
-    wire signed [15:0] fc1_n33_s17_xh = $signed(fc1_e207[22:7]);
-    wire signed [29:0] fc1_n33_s17 = $signed({($signed({{7{fc1_n33_s17_xh[15]}}, fc1_n33_s17_xh}) - fc1_n33_s12), fc1_e207[6:0]});
-    wire signed [27:0] fc1_n33_s18_m = $signed({1'b0, (~fc1_n33_s13[26]), fc1_n33_s13[25:0]}) + $signed({1'b0, (~fc1_e261[26]), fc1_e261[25:0]});
-    wire signed [30:0] fc1_n33_s20_m = $signed({{2{fc1_n33_s16[28]}}, fc1_n33_s16}) + $signed({1'b0, (~fc1_n33_s17[29]), fc1_n33_s17[28:0]});
-    reg  signed [27:0] fc1_n33_s19_d1;
-    reg  [28:0] fc1_n33_s18_d1;
-    wire signed [28:0] fc1_n33_s21_m = $signed({1'b0, (~fc1_n33_s19_d1[27]), fc1_n33_s19_d1[26:0]}) + $signed(fc1_n33_s18_d1);
-    reg  [31:0] fc1_n33_s20_d1;
-    wire signed [31:0] fc1_n33_s20_d1_v = $signed(fc1_n33_s20_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n33_s22_xh = $signed(fc1_n33_s20_d1_v[31:13]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n33_s22 = $signed({($signed(fc1_n33_s22_xh[17:0]) - 18'sd130611), fc1_n33_s20_d1_v[12:0]}); // bias 0.2265625, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n33_acc = ($signed({1'b0, fc1_n33_s21_m}) + $signed(fc1_n33_s22[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n33_y_fl = $signed(fc1_n33_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n34_s0_xh = $signed(fc1_e26_yo[16:6]);
-    wire signed [23:0] fc1_n34_s0 = $signed({1'b0, ($signed({{6{fc1_n34_s0_xh[10]}}, fc1_n34_s0_xh}) + fc1_e30_yo), fc1_e26_yo[5:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n34_s1_xh = $signed(fc1_n34_s0[23:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_s1 = $signed({1'b0, ($signed(fc1_n34_s1_xh[21:0]) - $signed({{2{fc1_e258_yo[19]}}, fc1_e258_yo})), fc1_n34_s0[0]});
-    wire signed [13:0] fc1_n34_s3_xh = $signed(fc1_e31[17:4]);
-    wire signed [22:0] fc1_n34_s3 = $signed({($signed({{5{fc1_n34_s3_xh[13]}}, fc1_n34_s3_xh}) - $signed({fc1_e30[17], fc1_e30})), fc1_e31[3:0]});
-    wire signed [24:0] fc1_n34_s4 = $signed({1'b0, ($signed(fc1_n34_s1[23:5]) + $signed(fc1_e173[18:0])), fc1_n34_s1[4:0]});
-    wire signed [16:0] fc1_n34_s5_xh = $signed(fc1_n34_s3[22:6]);
-    wire signed [20:0] fc1_n34_s5_hi = $signed({{4{fc1_n34_s5_xh[16]}}, fc1_n34_s5_xh}) - $signed({1'b0, ($signed(fc1_e251_xo[19:2]) + fc1_e5), fc1_e251_xo[1:0]});
-    wire signed [26:0] fc1_n34_s5 = $signed({fc1_n34_s5_hi, fc1_n34_s3[5:0]});
-    wire signed [14:0] fc1_n34_s6_xh = $signed(fc1_e116[19:5]);
-    wire signed [27:0] fc1_n34_s6 = $signed({($signed({{8{fc1_n34_s6_xh[14]}}, fc1_n34_s6_xh}) - fc1_e244), fc1_e116[4:0]});
-    wire signed [22:0] fc1_n34_s7 = $signed({($signed({{3{fc1_n4_s14_xh_2[16]}}, fc1_n4_s14_xh_2}) - fc1_e279), fc1_e281[2:0]});
-    wire signed [21:0] fc1_n34_s8_xo = $signed({1'b0, (~fc1_e321[20]), fc1_e321[19:0]});
-    wire signed [19:0] fc1_n34_s8_xh = $signed(fc1_n34_s8_xo[21:2]);
-    wire signed [23:0] fc1_n34_s8 = $signed({($signed({{2{fc1_n34_s8_xh[19]}}, fc1_n34_s8_xh}) + fc1_e309), fc1_n34_s8_xo[1:0]});
-    wire signed [19:0] fc1_n34_s9_xh = $signed(fc1_e341[25:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n34_s9 = $signed({($signed({fc1_n34_s9_xh[19], fc1_n34_s9_xh}) - $signed({{2{fc1_e324[18]}}, fc1_e324})), fc1_e341[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_s10_xo = $signed({1'b0, (~fc1_e343[22]), fc1_e343[21:0]});
-    wire signed [19:0] fc1_n34_s10_xh = $signed(fc1_n34_s10_xo[23:4]);
-    wire signed [26:0] fc1_n34_s10 = $signed({($signed({{3{fc1_n34_s10_xh[19]}}, fc1_n34_s10_xh}) + fc1_e257), fc1_n34_s10_xo[3:0]});
-    wire signed [26:0] fc1_n34_s11 = $signed({($signed(fc1_n34_s5[26:1]) + $signed({fc1_n34_s4[24], fc1_n34_s4})), fc1_n34_s5[0]});
-    wire signed [28:0] fc1_n34_s12_xo = $signed({1'b0, (~fc1_n34_s6[27]), fc1_n34_s6[26:0]});
-    wire [29:0] fc1_n34_s12_u = {1'b0, ($signed(fc1_n34_s12_xo[28:1]) + $signed({{2{fc1_n17_s13_xo[25]}}, fc1_n17_s13_xo})), fc1_n34_s12_xo[0]};
-    wire signed [23:0] fc1_n34_s13 = $signed({1'b0, (~fc1_n34_s7[22]), fc1_n34_s7[21:0]}) + fc1_n34_s8;
-    wire signed [27:0] fc1_n34_s14_xo = $signed({1'b0, (~fc1_n34_s10[26]), fc1_n34_s10[25:0]});
-    wire signed [24:0] fc1_n34_s14_xh = $signed(fc1_n34_s14_xo[27:3]);
-    wire [28:0] fc1_n34_s14_u = {($signed({fc1_n34_s14_xh[24], fc1_n34_s14_xh}) + $signed(fc1_n34_s9[25:0])), fc1_n34_s14_xo[2:0]};
-    reg  [29:0] fc1_n34_s12_d1;
-    reg  [28:0] fc1_n34_s14_d1;
-    wire signed [28:0] fc1_n34_s14_d1_v = $signed(fc1_n34_s14_d1);
-    wire signed [29:0] fc1_n34_s16_m = $signed(fc1_n34_s12_d1) + $signed({1'b0, (~fc1_n34_s14_d1_v[28]), fc1_n34_s14_d1_v[27:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n34_s16 = $signed({1'b0, fc1_n34_s16_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [26:0] fc1_n34_s15_d1;
-    wire signed [16:0] fc1_n34_s17_xh = $signed(fc1_n34_s15_d1[26:10]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n34_s17 = $signed({1'b0, ($signed({{2{fc1_n34_s17_xh[16]}}, fc1_n34_s17_xh}) + 19'sh5ea17), fc1_n34_s15_d1[9:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n34_s6_xh_2 = $signed(fc1_e116[19:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n34_acc = ($signed(fc1_n34_s17[28:0]) - $signed(fc1_n34_s16[28:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n34_y_fl = $signed(fc1_n34_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n35_s0 = $signed({($signed({{4{fc1_n20_s0_xh[13]}}, fc1_n20_s0_xh}) - $signed({fc1_e81_yo[16], fc1_e81_yo})), fc1_in_13[1:0]});
-    wire signed [20:0] fc1_n35_s1 = $signed({($signed({{2{fc1_e352_xh[16]}}, fc1_e352_xh}) + $signed({fc1_e0[17], fc1_e0})), fc1_e88_yo[1:0]});
-    wire signed [13:0] fc1_n35_s2_xh = $signed(fc1_n35_s0[19:6]);
-    wire signed [25:0] fc1_n35_s2 = $signed({($signed({{6{fc1_n35_s2_xh[13]}}, fc1_n35_s2_xh}) - fc1_e14), fc1_n35_s0[5:0]});
-    wire signed [16:0] fc1_n35_s3_xh = $signed(fc1_e38[18:2]);
-    wire signed [19:0] fc1_n35_s3 = $signed({($signed({fc1_n35_s3_xh[16], fc1_n35_s3_xh}) - fc1_e16), fc1_e38[1:0]});
-    wire signed [21:0] fc1_n35_s4 = $signed({($signed({{2{fc1_e383_xh[15]}}, fc1_e383_xh}) + fc1_e52), fc1_e53[3:0]});
-    wire signed [13:0] fc1_n35_s5_xh = $signed(fc1_e54[17:4]);
-    wire signed [22:0] fc1_n35_s5 = $signed({($signed({{5{fc1_n35_s5_xh[13]}}, fc1_n35_s5_xh}) + fc1_e196), fc1_e54[3:0]});
-    wire signed [21:0] fc1_n35_s6_xo = $signed({1'b0, (~fc1_n35_s1[20]), fc1_n35_s1[19:0]});
-    wire signed [17:0] fc1_n35_s6_xh = $signed(fc1_n35_s6_xo[21:4]);
-    wire signed [24:0] fc1_n35_s6 = $signed({1'b0, ($signed({{2{fc1_n35_s6_xh[17]}}, fc1_n35_s6_xh}) + fc1_n31_s5_xo), fc1_n35_s6_xo[3:0]});
-    wire signed [13:0] fc1_n35_s7_xh = $signed(fc1_e134[21:8]);
-    wire signed [26:0] fc1_n35_s7 = $signed({($signed({{5{fc1_n35_s7_xh[13]}}, fc1_n35_s7_xh}) - fc1_e68), fc1_e134[7:0]});
-    wire signed [20:0] fc1_n35_s8_yo = $signed({1'b1, (~fc1_n35_s3[19]), fc1_n35_s3[18:0]});
-    wire signed [25:0] fc1_n35_s8 = $signed({($signed(fc1_n35_s2[25:2]) - $signed({{3{fc1_n35_s8_yo[20]}}, fc1_n35_s8_yo})), fc1_n35_s2[1:0]});
-    wire signed [16:0] fc1_n35_s9_xh = $signed(fc1_n35_s4[21:5]);
-    wire signed [24:0] fc1_n35_s9 = $signed({($signed({{3{fc1_n35_s9_xh[16]}}, fc1_n35_s9_xh}) - fc1_e35), fc1_n35_s4[4:0]});
-    wire signed [22:0] fc1_n35_s10 = $signed({($signed(fc1_n35_s5[22:1]) + $signed({{2{fc1_e66[19]}}, fc1_e66})), fc1_n35_s5[0]});
-    wire signed [17:0] fc1_n35_s11_xh = $signed(fc1_e167[21:4]);
-    wire signed [22:0] fc1_n35_s11 = $signed({($signed({fc1_n35_s11_xh[17], fc1_n35_s11_xh}) - fc1_e172), fc1_e167[3:0]});
-    wire signed [11:0] fc1_n35_s12_xh = $signed(fc1_e182[18:7]);
-    wire signed [26:0] fc1_n35_s12 = $signed({($signed({{8{fc1_n35_s12_xh[11]}}, fc1_n35_s12_xh}) - fc1_e274), fc1_e182[6:0]});
-    wire signed [25:0] fc1_n35_s13 = $signed({($signed({{3{fc1_n28_s10_xh[21]}}, fc1_n28_s10_xh}) - fc1_n35_s6), fc1_e373[0]});
-    wire signed [20:0] fc1_n35_s15_xh = $signed(fc1_n35_s8[25:5]);
-    wire signed [29:0] fc1_n35_s15 = $signed({($signed({{4{fc1_n35_s15_xh[20]}}, fc1_n35_s15_xh}) - fc1_n35_s9), fc1_n35_s8[4:0]});
-    wire signed [19:0] fc1_n35_s16_xh = $signed(fc1_n35_s10[22:3]);
-    wire signed [25:0] fc1_n35_s16 = $signed({($signed({{3{fc1_n35_s16_xh[19]}}, fc1_n35_s16_xh}) - fc1_n35_s11), fc1_n35_s10[2:0]});
-    wire signed [26:0] fc1_n35_s18_yo = $signed({1'b1, (~fc1_n35_s13[25]), fc1_n35_s13[24:0]});
-    wire signed [27:0] fc1_n35_s18_m = ($signed({fc1_n35_s7[26], fc1_n35_s7}) - fc1_e333) - $signed({fc1_n35_s18_yo[26], fc1_n35_s18_yo});
-    wire signed [26:0] fc1_n35_s19_yo = $signed({1'b1, (~fc1_n35_s16[25]), fc1_n35_s16[24:0]});
-    wire [29:0] fc1_n35_s19_u = {($signed(fc1_n35_s15[29:1]) - $signed({{2{fc1_n35_s19_yo[26]}}, fc1_n35_s19_yo})), fc1_n35_s15[0]};
-    reg  [28:0] fc1_n35_s18_d1;
-    reg  signed [28:0] fc1_n35_s17_d1;
-    wire signed [28:0] fc1_n35_s20 = $signed(fc1_n35_s18_d1) + fc1_n35_s17_d1;
-    reg  [29:0] fc1_n35_s19_d1;
-    wire signed [29:0] fc1_n35_s19_d1_v = $signed(fc1_n35_s19_d1);
-    wire signed [15:0] fc1_n35_s3_xh_2 = $signed(fc1_e16[17:2]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n35_s18_xh = $signed(fc1_e385[28:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n35_acc = ($signed({fc1_n35_s20[28], fc1_n35_s20}) - $signed({($signed(fc1_n35_s19_d1_v[29:10]) + 20'sd129777), fc1_n35_s19_d1_v[9:0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n35_y_fl = $signed(fc1_n35_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [6:0] fc1_n36_s0_xh = $signed(fc1_in_2[15:9]);
-    wire signed [26:0] fc1_n36_s0 = $signed({($signed({{11{fc1_n36_s0_xh[6]}}, fc1_n36_s0_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_2[8:0]});
-    wire signed [26:0] fc1_n36_s1 = $signed({($signed(fc1_n36_s0[26:6]) + $signed({{4{fc1_e25_yo[16]}}, fc1_e25_yo})), fc1_n36_s0[5:0]});
-    wire signed [8:0] fc1_n36_s2_xh = $signed(fc1_e16[17:9]);
-    wire signed [26:0] fc1_n36_s2 = $signed({($signed({{9{fc1_n36_s2_xh[8]}}, fc1_n36_s2_xh}) - fc1_e13), fc1_e16[8:0]});
-    wire signed [25:0] fc1_n36_s3 = $signed({1'b0, ($signed({{5{fc1_n20_s2_xh[14]}}, fc1_n20_s2_xh}) + $signed(fc1_e79[19:0])), fc1_e211_xo[4:0]});
-    wire signed [18:0] fc1_n36_s4_xh = $signed(fc1_e67[19:1]);
-    wire signed [20:0] fc1_n36_s4 = $signed({($signed({fc1_n36_s4_xh[18], fc1_n36_s4_xh}) - $signed({{2{fc1_e130[17]}}, fc1_e130})), fc1_e67[0]});
-    wire fc1_n36_s5_xo_i = ~fc1_e139[19];
-    wire signed [20:0] fc1_n36_s5_xo = $signed({1'b0, fc1_n36_s5_xo_i, fc1_e139[18:0]});
-    wire signed [15:0] fc1_n36_s5_xh = $signed(fc1_n36_s5_xo[20:5]);
-    wire signed [24:0] fc1_n36_s5 = $signed({1'b0, ($signed({{3{fc1_n36_s5_xh[15]}}, fc1_n36_s5_xh}) + $signed(fc1_e87[18:0])), fc1_n36_s5_xo[4:0]});
-    wire signed [16:0] fc1_n36_s6_xh = $signed(fc1_e144[18:2]);
-    wire signed [28:0] fc1_n36_s6 = $signed({($signed({{10{fc1_n36_s6_xh[16]}}, fc1_n36_s6_xh}) - fc1_n36_s1), fc1_e144[1:0]});
-    wire signed [23:0] fc1_n36_s7_xh = $signed(fc1_n36_s2[26:3]);
-    wire signed [28:0] fc1_n36_s7 = $signed({($signed({{2{fc1_n36_s7_xh[23]}}, fc1_n36_s7_xh}) - fc1_n36_s3), fc1_n36_s2[2:0]});
-    wire signed [22:0] fc1_n36_s8 = $signed({1'b0, ($signed({fc1_e113[20], fc1_e113}) - $signed(fc1_e107[21:0]))});
-    wire signed [21:0] fc1_n36_s9_hi = $signed(fc1_e199[22:1]) - $signed({1'b1, (~fc1_e232[20]), fc1_e232[19:0]});
-    wire signed [23:0] fc1_n36_s9 = $signed({1'b0, fc1_n36_s9_hi, fc1_e199[0]});
-    wire signed [24:0] fc1_n36_s10_xo = $signed({1'b0, (~fc1_e310[23]), fc1_e310[22:0]});
-    wire signed [25:0] fc1_n36_s10 = $signed({1'b0, ($signed(fc1_n36_s10_xo[24:3]) + $signed({{2{fc1_e303[19]}}, fc1_e303})), fc1_n36_s10_xo[2:0]});
-    wire signed [21:0] fc1_n36_s11_yo = $signed({1'b0, (~fc1_n36_s4[20]), fc1_n36_s4[19:0]});
-    wire signed [25:0] fc1_n36_s11 = $signed({1'b0, ($signed(fc1_n36_s5[24:1]) + $signed({{2{fc1_n36_s11_yo[21]}}, fc1_n36_s11_yo})), fc1_n36_s5[0]});
-    wire signed [28:0] fc1_n36_s12 = $signed({{6{fc1_n36_s8[22]}}, fc1_n36_s8}) - fc1_e361;
-    wire signed [28:0] fc1_n36_s13 = $signed({($signed(fc1_e216[28:1]) + $signed({{4{fc1_n36_s9[23]}}, fc1_n36_s9})), fc1_e216[0]});
-    wire signed [20:0] fc1_n36_s14_yo = $signed({1'b0, (~fc1_e302[19]), fc1_e302[18:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_s14_xh = $signed(fc1_n36_s10[25:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_s14 = $signed({1'b0, ($signed(fc1_n36_s14_xh[23:0]) + $signed({{3{fc1_n36_s14_yo[20]}}, fc1_n36_s14_yo})), fc1_n36_s10[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [28:0] fc1_n36_s15_d1;
-    reg  [26:0] fc1_n36_s16_d1;
-    wire signed [26:0] fc1_n36_s16_d1_v = $signed(fc1_n36_s16_d1);
-    wire signed [26:0] fc1_n36_s18_xh = $signed(fc1_n36_s15_d1[28:2]);
-    wire signed [29:0] fc1_n36_s18 = $signed({($signed({fc1_n36_s18_xh[26], fc1_n36_s18_xh}) - $signed({fc1_n36_s16_d1_v[26], fc1_n36_s16_d1_v})), fc1_n36_s15_d1[1:0]});
-    reg  signed [29:0] fc1_n36_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n36_s19_xh = $signed(fc1_n36_s17_d1[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n36_s19 = $signed({($signed(fc1_n36_s19_xh[18:0]) + 19'sd259551), fc1_n36_s17_d1[9:0]}); // bias -0.8134765625, less the terms' sign-extension offsets
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n36_acc = (fc1_n36_s18 + $signed({fc1_n36_s19[28], fc1_n36_s19}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n36_y_fl = $signed(fc1_n36_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n37_s0_xh = $signed(fc1_e25_yo[16:5]);
-    wire signed [22:0] fc1_n37_s0 = $signed({1'b0, ($signed({{5{fc1_n37_s0_xh[11]}}, fc1_n37_s0_xh}) + fc1_e29_yo), fc1_e25_yo[4:0]});
-    wire signed [11:0] fc1_n37_s1_xh = $signed(fc1_e10[17:6]);
-    wire signed [23:0] fc1_n37_s1 = $signed({($signed({{6{fc1_n37_s1_xh[11]}}, fc1_n37_s1_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_e10[5:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n37_s2_xh = $signed(fc1_n37_s0[22:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n37_s2 = $signed({1'b0, ($signed(fc1_n37_s2_xh[19:0]) + $signed({{2{fc1_e5[17]}}, fc1_e5})), fc1_n37_s0[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n37_s3_xh = $signed(fc1_e143_xo[19:4]);
-    wire signed [22:0] fc1_n37_s3 = $signed({($signed({{3{fc1_n37_s3_xh[15]}}, fc1_n37_s3_xh}) + fc1_e23), fc1_e143_xo[3:0]});
-    wire signed [17:0] fc1_n37_s4_xh = $signed(fc1_e53[19:2]);
-    wire signed [21:0] fc1_n37_s4 = $signed({1'b0, ($signed({fc1_n37_s4_xh[17], fc1_n37_s4_xh}) + $signed(fc1_e25[18:0])), fc1_e53[1:0]});
-    wire signed [20:0] fc1_n37_s5 = $signed({($signed({{3{fc1_n3_s6_xh[16]}}, fc1_n3_s6_xh}) - fc1_e101), fc1_e81[0]});
-    wire signed [21:0] fc1_n37_s6_yo = $signed({1'b0, (~fc1_e104[20]), fc1_e104[19:0]});
-    wire signed [24:0] fc1_n37_s6_xo = $signed({1'b0, (~fc1_n37_s1[23]), fc1_n37_s1[22:0]});
-    wire signed [25:0] fc1_n37_s6 = $signed({1'b0, ($signed(fc1_n37_s6_xo[24:2]) + $signed({fc1_n37_s6_yo[21], fc1_n37_s6_yo})), fc1_n37_s6_xo[1:0]});
-    wire signed [15:0] fc1_n37_s7_xh = $signed(fc1_e225[19:4]);
-    wire signed [25:0] fc1_n37_s7 = $signed({($signed({{6{fc1_n37_s7_xh[15]}}, fc1_n37_s7_xh}) - fc1_e311), fc1_e225[3:0]});
-    wire signed [23:0] fc1_n37_s8 = $signed({1'b0, ($signed(fc1_e377[22:1]) + $signed(fc1_n37_s2[21:0])), fc1_e377[0]});
-    wire signed [23:0] fc1_n37_s9_xo = $signed({1'b0, (~fc1_n37_s3[22]), fc1_n37_s3[21:0]});
-    wire signed [20:0] fc1_n37_s9_xh = $signed(fc1_n37_s9_xo[23:3]);
-    wire signed [25:0] fc1_n37_s9 = $signed({1'b0, ($signed({fc1_n37_s9_xh[20], fc1_n37_s9_xh}) + fc1_n37_s4), fc1_n37_s9_xo[2:0]});
-    wire signed [21:0] fc1_n37_s10_xo = $signed({1'b0, (~fc1_n37_s5[20]), fc1_n37_s5[19:0]});
-    wire signed [14:0] fc1_n37_s10_xh = $signed(fc1_n37_s10_xo[21:7]);
-    wire signed [26:0] fc1_n37_s10 = $signed({($signed({{5{fc1_n37_s10_xh[14]}}, fc1_n37_s10_xh}) + fc1_e115), fc1_n37_s10_xo[6:0]});
-    wire signed [20:0] fc1_n37_s11 = $signed({1'b0, (fc1_e137 + $signed({fc1_n9_s10_xo[18], fc1_n9_s10_xo}))});
-    wire signed [15:0] fc1_n37_s12_xh = $signed(fc1_e255[20:5]);
-    wire signed [25:0] fc1_n37_s12 = $signed({($signed({{5{fc1_n37_s12_xh[15]}}, fc1_n37_s12_xh}) - fc1_e273), fc1_e255[4:0]});
-    wire signed [25:0] fc1_n37_s13 = $signed({($signed(fc1_n37_s6[25:5]) - $signed({fc1_e378[19], fc1_e378})), fc1_n37_s6[4:0]});
-    wire signed [25:0] fc1_n37_s14 = $signed({($signed(fc1_n37_s7[25:3]) + $signed({fc1_n27_s9_xo[21], fc1_n27_s9_xo})), fc1_n37_s7[2:0]});
-    wire signed [26:0] fc1_n37_s15 = $signed({1'b0, ($signed(fc1_n37_s9[25:1]) + $signed({fc1_n37_s8[23], fc1_n37_s8})), fc1_n37_s9[0]});
-    wire signed [23:0] fc1_n37_s17_xh = $signed(fc1_n37_s12[25:2]);
-    wire [27:0] fc1_n37_s17_u = {($signed({{2{fc1_n37_s17_xh[23]}}, fc1_n37_s17_xh}) - fc1_n37_s13), fc1_n37_s12[1:0]};
-    wire signed [26:0] fc1_n37_s18_m = fc1_n37_s15 - $signed({1'b1, (~fc1_n37_s14[25]), fc1_n37_s14[24:0]});
-    reg  signed [26:0] fc1_n37_s16_d1;
-    reg  [27:0] fc1_n37_s17_d1;
-    wire signed [27:0] fc1_n37_s19 = $signed({fc1_n37_s16_d1[26], fc1_n37_s16_d1}) - $signed(fc1_n37_s17_d1);
-    reg  [27:0] fc1_n37_s18_d1;
-    wire signed [27:0] fc1_n37_s18_d1_v = $signed(fc1_n37_s18_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n37_s20_xh = $signed(fc1_n37_s18_d1_v[27:14]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n37_s21_hi = $signed(fc1_n37_s19[27:1]) + $signed({($signed(fc1_n37_s20_xh[12:0]) - 13'sh10b1), fc1_n37_s18_d1_v[13:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n37_acc = $signed({fc1_n37_s21_hi, fc1_n37_s19[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n37_y_fl = $signed(fc1_n37_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_s0 = $signed({($signed({{8{fc1_n16_s0_xh_2[9]}}, fc1_n16_s0_xh_2}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_7[5:0]});
-    wire signed [17:0] fc1_n38_s1_xh = $signed(fc1_e87_xo[18:1]);
-    wire signed [20:0] fc1_n38_s1 = $signed({1'b0, ($signed({fc1_n38_s1_xh[17], fc1_n38_s1_xh}) + fc1_e88_yo), fc1_e87_xo[0]});
-    wire signed [25:0] fc1_n38_s2 = $signed({($signed({{7{fc1_e126_xh[16]}}, fc1_e126_xh}) + fc1_n38_s0), fc1_e126_xo[1:0]});
-    wire signed [23:0] fc1_n38_s3 = $signed({1'b0, ($signed({{3{fc1_e218_xh[15]}}, fc1_e218_xh}) + $signed(fc1_e25[18:0])), fc1_e14[3:0]});
-    wire signed [21:0] fc1_n38_s4 = $signed({1'b0, ($signed(fc1_n38_s1[20:2]) + fc1_e32), fc1_n38_s1[1:0]});
-    wire signed [20:0] fc1_n38_s5 = $signed({1'b0, (fc1_n31_s5_xo + fc1_e91)});
-    wire signed [20:0] fc1_n38_s6_yo = $signed({1'b1, fc1_n29_s8_yo_i, fc1_e141[18:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n38_s6_xh = $signed(fc1_n38_s2[25:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_s6 = $signed({1'b0, ($signed(fc1_n38_s6_xh[21:0]) - $signed({fc1_n38_s6_yo[20], fc1_n38_s6_yo})), fc1_n38_s2[2:0]});
-    wire signed [16:0] fc1_n38_s7_xh = $signed(fc1_n38_s3[23:7]);
-    wire signed [27:0] fc1_n38_s7 = $signed({($signed({{4{fc1_n38_s7_xh[16]}}, fc1_n38_s7_xh}) - fc1_e92), fc1_n38_s3[6:0]});
-    wire signed [23:0] fc1_n38_s8 = $signed({($signed({{4{fc1_n34_s6_xh_2[15]}}, fc1_n34_s6_xh_2}) - fc1_e166), fc1_e116[3:0]});
-    wire signed [20:0] fc1_n38_s9_xh = $signed(fc1_n7_s12_xo[22:2]);
-    wire signed [24:0] fc1_n38_s9 = $signed({($signed({{2{fc1_n38_s9_xh[20]}}, fc1_n38_s9_xh}) + $signed({fc1_e190[21], fc1_e190})), fc1_n7_s12_xo[1:0]});
-    wire signed [16:0] fc1_n38_s10_xh = $signed(fc1_e284[21:5]);
-    wire signed [24:0] fc1_n38_s10 = $signed({($signed({{3{fc1_n38_s10_xh[16]}}, fc1_n38_s10_xh}) + fc1_e271), fc1_e284[4:0]});
-    wire signed [23:0] fc1_n38_s11 = $signed({1'b0, ($signed({fc1_n38_s4[21], fc1_n38_s4}) + fc1_e328)});
-    wire signed [15:0] fc1_n38_s12_xh = $signed(fc1_n38_s5[20:5]);
-    wire signed [25:0] fc1_n38_s12 = $signed({($signed({{5{fc1_n38_s12_xh[15]}}, fc1_n38_s12_xh}) + fc1_e138), fc1_n38_s5[4:0]});
-    wire signed [27:0] fc1_n38_s13 = $signed({{2{fc1_n38_s6[25]}}, fc1_n38_s6}) - fc1_n38_s7;
-    wire signed [24:0] fc1_n38_s14_m = $signed({1'b0, (~fc1_n38_s8[23]), fc1_n38_s8[22:0]}) + fc1_n38_s9;
-    wire signed [25:0] fc1_n38_s15_xo = $signed({1'b0, (~fc1_n38_s10[24]), fc1_n38_s10[23:0]});
-    wire signed [26:0] fc1_n38_s15 = $signed({1'b0, ($signed(fc1_n38_s15_xo[25:5]) + fc1_n36_s14_yo), fc1_n38_s15_xo[4:0]});
-    wire signed [28:0] fc1_n38_s17_m = $signed({1'b0, (~fc1_n38_s13[27]), fc1_n38_s13[26:0]}) + $signed({{2{fc1_n38_s15[26]}}, fc1_n38_s15});
-    reg  signed [25:0] fc1_n38_s16_d1;
-    reg  [25:0] fc1_n38_s14_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_s14_d1_v = $signed(fc1_n38_s14_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n38_s18_xo = $signed({1'b0, (~fc1_n38_s16_d1[25]), fc1_n38_s16_d1[24:0]});
-    wire signed [23:0] fc1_n38_s18_xh = $signed(fc1_n38_s18_xo[26:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n38_s18 = $signed({1'b0, ($signed({fc1_n38_s18_xh[23], fc1_n38_s18_xh}) + $signed(fc1_n38_s14_d1_v[24:0])), fc1_n38_s18_xo[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [29:0] fc1_n38_s17_d1;
-    wire signed [29:0] fc1_n38_s17_d1_v = $signed(fc1_n38_s17_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n38_s19_xh = $signed(fc1_n38_s17_d1_v[29:17]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n38_s19 = $signed({1'b0, ($signed(fc1_n38_s19_xh[10:0]) - 11'sd799), fc1_n38_s17_d1_v[16:0]}); // bias 0, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n38_acc = ($signed(fc1_n38_s19[27:0]) - $signed(fc1_n38_s18[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n38_y_fl = $signed(fc1_n38_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [4:0] fc1_n39_s0_xh = $signed(fc1_in_6[15:11]);
-    wire signed [28:0] fc1_n39_s0 = $signed({($signed({{13{fc1_n39_s0_xh[4]}}, fc1_n39_s0_xh}) - $signed({fc1_e102_yo[16], fc1_e102_yo})), fc1_in_6[10:0]});
-    wire signed [7:0] fc1_n39_s1_xh = $signed(fc1_e30_yo[16:9]);
-    wire signed [26:0] fc1_n39_s1 = $signed({1'b0, ($signed({{9{fc1_n39_s1_xh[7]}}, fc1_n39_s1_xh}) + fc1_e24_yo), fc1_e30_yo[8:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_s2_xh = $signed(fc1_n39_s0[28:5]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n39_s2 = $signed({1'b0, ($signed(fc1_n39_s2_xh[22:0]) - $signed({{4{fc1_n11_s1_yo[18]}}, fc1_n11_s1_yo})), fc1_n39_s0[4:0]});
-    wire signed [19:0] fc1_n39_s4 = $signed({($signed(fc1_e39[19:1]) - fc1_e32), fc1_e39[0]});
-    wire signed [20:0] fc1_n39_s5 = $signed({1'b0, ($signed({fc1_e177_xo[18], fc1_e177_xo}) + $signed(fc1_e51[19:0]))});
-    wire signed [12:0] fc1_n39_s6_xh = $signed(fc1_n8_s4_xo[18:6]);
-    wire signed [26:0] fc1_n39_s6 = $signed({1'b0, ($signed({{7{fc1_n39_s6_xh[12]}}, fc1_n39_s6_xh}) + fc1_e219_yo), fc1_n8_s4_xo[5:0]});
-    wire signed [16:0] fc1_n39_s7_xh = $signed(fc1_e145[19:3]);
-    wire signed [25:0] fc1_n39_s7 = $signed({($signed({{6{fc1_n39_s7_xh[16]}}, fc1_n39_s7_xh}) - fc1_e103), fc1_e145[2:0]});
-    wire signed [18:0] fc1_n39_s8_xh = $signed(fc1_n39_s4[19:1]);
-    wire signed [29:0] fc1_n39_s8 = $signed({($signed({{10{fc1_n39_s8_xh[18]}}, fc1_n39_s8_xh}) - fc1_n39_s2), fc1_n39_s4[0]});
-    wire signed [22:0] fc1_n39_s10 = $signed({($signed({{3{fc1_n13_s12_xh[15]}}, fc1_n13_s12_xh}) - fc1_e168), fc1_e63[3:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n39_s11_xh = $signed(fc1_e315[21:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n39_s12 = ($signed({{9{fc1_e5[17]}}, fc1_e5}) - fc1_n39_s1) - $signed({{5{fc1_e332[21]}}, fc1_e332});
-    wire signed [15:0] fc1_n39_s14_xh = $signed(fc1_e259[20:5]);
-    wire signed [20:0] fc1_n39_s14_hi = $signed({{5{fc1_n39_s14_xh[15]}}, fc1_n39_s14_xh}) - $signed({($signed(fc1_n39_s5[20:1]) + fc1_e62), fc1_n39_s5[0]});
-    wire signed [25:0] fc1_n39_s14 = $signed({fc1_n39_s14_hi, fc1_e259[4:0]});
-    wire signed [19:0] fc1_n39_s15_xh = $signed(fc1_n39_s10[22:3]);
-    wire signed [21:0] fc1_n39_s15_hi = $signed({{2{fc1_n39_s15_xh[19]}}, fc1_n39_s15_xh}) - $signed({1'b0, ($signed(fc1_n39_s11_xh[19:0]) + fc1_e176), fc1_e315[0]});
-    wire signed [24:0] fc1_n39_s15 = $signed({fc1_n39_s15_hi, fc1_n39_s10[2:0]});
-    wire signed [21:0] fc1_n39_s16_yo = $signed({1'b1, (~fc1_e335[20]), fc1_e335[19:0]});
-    wire [29:0] fc1_n39_s16_u = {($signed(fc1_n39_s8[29:3]) - $signed({{5{fc1_n39_s16_yo[21]}}, fc1_n39_s16_yo})), fc1_n39_s8[2:0]};
-    wire signed [27:0] fc1_n39_s17_xo = $signed({1'b0, (~fc1_n39_s12[26]), fc1_n39_s12[25:0]});
-    wire signed [26:0] fc1_n39_s17_hi = $signed(fc1_n39_s17_xo[27:1]) + ($signed({fc1_n39_s7[25], fc1_n39_s7}) - fc1_n39_s6);
-    wire signed [26:0] fc1_n39_s18 = $signed({{2{fc1_n39_s15[24]}}, fc1_n39_s15}) - $signed({1'b1, (~fc1_n39_s14[25]), fc1_n39_s14[24:0]});
-    reg  [27:0] fc1_n39_s17_d1;
-    wire signed [27:0] fc1_n39_s17_d1_v = $signed(fc1_n39_s17_d1);
-    reg  [29:0] fc1_n39_s16_d1;
-    wire signed [29:0] fc1_n39_s19 = $signed({{2{fc1_n39_s17_d1_v[27]}}, fc1_n39_s17_d1_v}) - $signed(fc1_n39_s16_d1);
-    reg  signed [26:0] fc1_n39_s18_d1;
-    wire signed [26:0] fc1_n39_s21_hi = $signed(fc1_n39_s19[29:3]) + $signed({($signed(fc1_n39_s18_d1[26:8]) - 19'sd148337), fc1_n39_s18_d1[7:0]}); // bias 0.904296875, less the terms' sign-extension offsets
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n39_acc = $signed({fc1_n39_s21_hi, fc1_n39_s19[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n39_y_fl = $signed(fc1_n39_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n40_s0_xh = $signed(fc1_e5_xo[16:5]);
-    wire signed [22:0] fc1_n40_s0 = $signed({1'b0, ($signed({{5{fc1_n40_s0_xh[11]}}, fc1_n40_s0_xh}) + fc1_e2_yo), fc1_e5_xo[4:0]});
-    wire signed [11:0] fc1_n40_s1_xh = $signed(fc1_e24_yo[16:5]);
-    wire signed [22:0] fc1_n40_s1 = $signed({1'b0, ($signed({{5{fc1_n40_s1_xh[11]}}, fc1_n40_s1_xh}) + fc1_e11_yo), fc1_e24_yo[4:0]});
-    wire signed [10:0] fc1_n40_s2_xh = $signed(fc1_e160_xo[18:8]);
-    wire signed [25:0] fc1_n40_s2 = $signed({1'b0, ($signed({{6{fc1_n40_s2_xh[10]}}, fc1_n40_s2_xh}) + fc1_e26_yo), fc1_e160_xo[7:0]});
-    wire signed [19:0] fc1_n40_s3_xh = $signed(fc1_n40_s1[22:3]);
-    wire signed [25:0] fc1_n40_s3 = $signed({($signed({{3{fc1_n40_s3_xh[19]}}, fc1_n40_s3_xh}) - fc1_n40_s0), fc1_n40_s1[2:0]});
-    wire signed [20:0] fc1_n40_s4 = $signed({($signed({{2{fc1_e243_xh[15]}}, fc1_e243_xh}) - fc1_e13), fc1_e15[2:0]});
-    wire signed [19:0] fc1_n40_s5 = $signed({($signed({{2{fc1_n35_s3_xh_2[15]}}, fc1_n35_s3_xh_2}) - fc1_e16), fc1_e16[1:0]});
-    wire signed [11:0] fc1_n40_s6_xh = $signed(fc1_e213_xo[18:7]);
-    wire signed [24:0] fc1_n40_s6 = $signed({($signed({{6{fc1_n40_s6_xh[11]}}, fc1_n40_s6_xh}) + fc1_e36), fc1_e213_xo[6:0]});
-    wire signed [25:0] fc1_n40_s7 = $signed({{7{fc1_e59[18]}}, fc1_e59}) - fc1_n40_s2;
-    wire signed [19:0] fc1_n40_s8_xo = $signed({1'b0, (~fc1_e105[18]), fc1_e105[17:0]});
-    wire signed [12:0] fc1_n40_s8_xh = $signed(fc1_n40_s8_xo[19:7]);
-    wire signed [25:0] fc1_n40_s8 = $signed({($signed({{6{fc1_n40_s8_xh[12]}}, fc1_n40_s8_xh}) + fc1_e106), fc1_n40_s8_xo[6:0]});
-    wire signed [26:0] fc1_n40_s9_xo = $signed({1'b0, (~fc1_n40_s3[25]), fc1_n40_s3[24:0]});
-    wire signed [27:0] fc1_n40_s9 = $signed({1'b0, ($signed(fc1_n40_s9_xo[26:6]) + $signed({fc1_e352[19], fc1_e352})), fc1_n40_s9_xo[5:0]});
-    wire signed [20:0] fc1_n40_s10 = fc1_n40_s4 + $signed({1'b0, (~fc1_n40_s5[19]), fc1_n40_s5[18:0]});
-    wire signed [25:0] fc1_n40_s11_xo = $signed({1'b0, (~fc1_n40_s6[24]), fc1_n40_s6[23:0]});
-    wire signed [26:0] fc1_n40_s11 = $signed({1'b0, ($signed(fc1_n40_s11_xo[25:4]) + $signed({fc1_e113[20], fc1_e113})), fc1_n40_s11_xo[3:0]});
-    wire signed [13:0] fc1_n40_s12_xh = $signed(fc1_e200[21:8]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n40_s12 = $signed({1'b0, ($signed({{5{fc1_n40_s12_xh[13]}}, fc1_n40_s12_xh}) - fc1_n0_s9_yo), fc1_e200[7:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n40_s13_xh = $signed(fc1_e237[21:2]);
-    wire signed [23:0] fc1_n40_s13 = $signed({($signed({{2{fc1_n40_s13_xh[19]}}, fc1_n40_s13_xh}) - fc1_e315), fc1_e237[1:0]});
-    wire signed [23:0] fc1_n40_s14_yo = $signed({1'b0, (~fc1_e326[22]), fc1_e326[21:0]});
-    wire signed [25:0] fc1_n40_s14 = fc1_n40_s8 + $signed({{2{fc1_n40_s14_yo[23]}}, fc1_n40_s14_yo});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n40_s15 = $signed({{2{fc1_n40_s7[25]}}, fc1_n40_s7}) - fc1_n40_s9;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n40_s16_yo = $signed({1'b1, (~fc1_n40_s10[20]), fc1_n40_s10[19:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_s16_xh = $signed(fc1_n40_s11[26:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n40_s16 = $signed({1'b0, ($signed(fc1_n40_s16_xh[22:0]) - $signed({fc1_n40_s16_yo[21], fc1_n40_s16_yo})), fc1_n40_s11[2:0]});
-    wire signed [24:0] fc1_n40_s17_yo = $signed({1'b1, (~fc1_n40_s13[23]), fc1_n40_s13[22:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n40_s17 = $signed({1'b0, ($signed(fc1_n40_s12[26:0]) - $signed({{2{fc1_n40_s17_yo[24]}}, fc1_n40_s17_yo}))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [26:0] fc1_n40_s18_d1;
-    wire signed [26:0] fc1_n40_s20 = $signed({($signed(fc1_n40_s18_d1[26:15]) + 12'sd705), fc1_n40_s18_d1[14:0]});
-    reg  signed [26:0] fc1_n40_s19_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n40_acc = ($signed({fc1_n40_s19_d1[26], fc1_n40_s19_d1}) + $signed({fc1_n40_s20[26], fc1_n40_s20}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n40_y_fl = $signed(fc1_n40_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n41_s0 = $signed({($signed({{4{fc1_e192_xh[13]}}, fc1_e192_xh}) - $signed({fc1_e52_yo[16], fc1_e52_yo})), fc1_in_1[1:0]});
-    wire signed [24:0] fc1_n41_s1 = $signed({($signed({{7{fc1_e117_xh[12]}}, fc1_e117_xh}) - fc1_n41_s0), fc1_e0[4:0]});
-    wire signed [12:0] fc1_n41_s2_xh = $signed(fc1_e5[17:5]);
-    wire signed [23:0] fc1_n41_s2 = $signed({1'b0, ($signed({{5{fc1_n41_s2_xh[12]}}, fc1_n41_s2_xh}) + fc1_e4), fc1_e5[4:0]});
-    wire signed [21:0] fc1_n41_s3 = $signed({($signed({{4{fc1_n35_s5_xh[13]}}, fc1_n35_s5_xh}) + fc1_e81), fc1_e54[3:0]});
-    wire signed [18:0] fc1_n41_s4_xh = $signed(fc1_e143_yo[19:1]);
-    wire signed [19:0] fc1_n41_s4_hi = $signed({fc1_n41_s4_xh[18], fc1_n41_s4_xh}) + $signed({1'b0, (~fc1_e196[18]), fc1_e196[17:0]});
-    wire signed [20:0] fc1_n41_s6_yo = $signed({1'b1, fc1_n36_s5_xo_i, fc1_e139[18:0]});
-    wire signed [24:0] fc1_n41_s6 = $signed({($signed(fc1_n41_s1[24:2]) - $signed({{2{fc1_n41_s6_yo[20]}}, fc1_n41_s6_yo})), fc1_n41_s1[1:0]});
-    wire signed [22:0] fc1_n41_s7_hi = $signed(fc1_n41_s2[23:1]) - $signed({1'b1, (~fc1_n41_s3[21]), fc1_n41_s3[20:0]});
-    wire signed [24:0] fc1_n41_s7 = $signed({1'b0, fc1_n41_s7_hi, fc1_n41_s2[0]});
-    wire signed [20:0] fc1_n41_s8_yo = $signed({1'b1, (~fc1_e62[19]), fc1_e62[18:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n41_s8_xh = $signed(fc1_e170[24:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_s8 = $signed({1'b0, ($signed(fc1_n41_s8_xh[21:0]) - $signed({fc1_n41_s8_yo[20], fc1_n41_s8_yo})), fc1_e170[1:0]});
-    wire signed [26:0] fc1_n41_s9 = $signed({($signed({{4{fc1_n19_s11_xh[17]}}, fc1_n19_s11_xh}) - $signed({1'b0, fc1_n41_s4_hi, fc1_e143_yo[0]})), fc1_e353[4:0]});
-    wire signed [14:0] fc1_n41_s10_xh = $signed(fc1_e210[20:6]);
-    wire signed [20:0] fc1_n41_s10_hi = $signed({{6{fc1_n41_s10_xh[14]}}, fc1_n41_s10_xh}) - $signed({1'b0, (fc1_n29_s7_xh + fc1_n21_s3_yo), fc1_e120[0]});
-    wire signed [26:0] fc1_n41_s10 = $signed({fc1_n41_s10_hi, fc1_e210[5:0]});
-    wire signed [24:0] fc1_n41_s11 = $signed({1'b0, (fc1_n14_s12_yo + $signed({{3{fc1_e251[20]}}, fc1_e251}))});
-    wire signed [22:0] fc1_n41_s12_xh = $signed(fc1_n41_s7[24:2]);
-    wire [26:0] fc1_n41_s12_u = {($signed({{2{fc1_n41_s12_xh[22]}}, fc1_n41_s12_xh}) - fc1_n41_s6), fc1_n41_s7[1:0]};
-    wire signed [22:0] fc1_n41_s13_hi = $signed(fc1_n41_s8[24:2]) - $signed({1'b1, (~fc1_e222[21]), fc1_e222[20:0]});
-    wire signed [27:0] fc1_n41_s14_xo = $signed({1'b0, (~fc1_n41_s10[26]), fc1_n41_s10[25:0]});
-    wire signed [25:0] fc1_n41_s14_xh = $signed(fc1_n41_s14_xo[27:2]);
-    wire [28:0] fc1_n41_s14_u = {($signed({fc1_n41_s14_xh[25], fc1_n41_s14_xh}) + fc1_n41_s9), fc1_n41_s14_xo[1:0]};
-    reg  [28:0] fc1_n41_s14_d1;
-    reg  [26:0] fc1_n41_s12_d1;
-    wire signed [26:0] fc1_n41_s12_d1_v = $signed(fc1_n41_s12_d1);
-    wire signed [27:0] fc1_n41_s16_yo = $signed({1'b1, (~fc1_n41_s12_d1_v[26]), fc1_n41_s12_d1_v[25:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n41_s16 = $signed(fc1_n41_s14_d1) - $signed({fc1_n41_s16_yo[27], fc1_n41_s16_yo});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [25:0] fc1_n41_s15_d1;
-    wire signed [26:0] fc1_n41_s17 = $signed({1'b0, ($signed(fc1_n41_s15_d1[25:15]) + 11'sh67f), fc1_n41_s15_d1[14:0]});
-    wire signed [14:0] fc1_n41_s4_xh_2 = $signed(fc1_e81[17:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n41_acc = ($signed(fc1_n41_s16[27:0]) + $signed({fc1_n41_s17[26], fc1_n41_s17}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n41_y_fl = $signed(fc1_n41_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n42_s0 = $signed({1'b0, ($signed({fc1_e166_xh[15], fc1_e166_xh}) + fc1_e5_yo), fc1_e18_yo[0]});
-    wire signed [16:0] fc1_n42_s1_xh = $signed(fc1_e6[17:1]);
-    wire signed [18:0] fc1_n42_s1 = $signed({($signed({fc1_n42_s1_xh[16], fc1_n42_s1_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_e6[0]});
-    wire signed [12:0] fc1_n42_s2_xh = $signed(fc1_n42_s0[18:6]);
-    wire signed [23:0] fc1_n42_s2 = $signed({($signed({{5{fc1_n42_s2_xh[12]}}, fc1_n42_s2_xh}) + fc1_e13), fc1_n42_s0[5:0]});
-    wire signed [12:0] fc1_n42_s3_xh = $signed(fc1_e25[19:7]);
-    wire signed [25:0] fc1_n42_s3 = $signed({($signed({{6{fc1_n42_s3_xh[12]}}, fc1_n42_s3_xh}) - fc1_e33), fc1_e25[6:0]});
-    wire signed [18:0] fc1_n42_s4_xo = $signed({1'b0, (~fc1_e36[17]), fc1_e36[16:0]});
-    wire signed [14:0] fc1_n42_s4_xh = $signed(fc1_n42_s4_xo[18:4]);
-    wire signed [21:0] fc1_n42_s4 = $signed({($signed({{3{fc1_n42_s4_xh[14]}}, fc1_n42_s4_xh}) + fc1_e64), fc1_n42_s4_xo[3:0]});
-    wire signed [15:0] fc1_n42_s6_xh = $signed(fc1_e105[18:3]);
-    wire signed [21:0] fc1_n42_s6 = $signed({($signed({{3{fc1_n42_s6_xh[15]}}, fc1_n42_s6_xh}) - fc1_n42_s1), fc1_e105[2:0]});
-    wire signed [15:0] fc1_n42_s7_xh = $signed(fc1_e173[19:4]);
-    wire signed [24:0] fc1_n42_s7 = $signed({1'b0, ($signed({{4{fc1_n42_s7_xh[15]}}, fc1_n42_s7_xh}) + $signed(fc1_e163[19:0])), fc1_e173[3:0]});
-    wire signed [23:0] fc1_n42_s8_xh = $signed(fc1_n42_s3[25:2]);
-    wire signed [24:0] fc1_n42_s8_hi = $signed({fc1_n42_s8_xh[23], fc1_n42_s8_xh}) - $signed({1'b1, (~fc1_n42_s2[23]), fc1_n42_s2[22:0]});
-    wire signed [21:0] fc1_n42_s9 = fc1_n42_s4 - $signed({{2{fc1_e66[19]}}, fc1_e66});
-    wire signed [14:0] fc1_n42_s10_xh = $signed(fc1_e112[19:5]);
-    wire signed [24:0] fc1_n42_s10 = $signed({($signed({{5{fc1_n42_s10_xh[14]}}, fc1_n42_s10_xh}) + fc1_e115), fc1_e112[4:0]});
-    wire signed [19:0] fc1_n42_s11_xh = $signed(fc1_e292[20:1]);
-    wire signed [21:0] fc1_n42_s11_hi = $signed({{2{fc1_n42_s11_xh[19]}}, fc1_n42_s11_xh}) - (fc1_e128 - $signed({fc1_e193[20], fc1_e193}));
-    wire signed [22:0] fc1_n42_s11 = $signed({fc1_n42_s11_hi, fc1_e292[0]});
-    wire signed [18:0] fc1_n42_s12_xh = $signed(fc1_e349[19:1]);
-    wire signed [22:0] fc1_n42_s12 = $signed({($signed({{3{fc1_n42_s12_xh[18]}}, fc1_n42_s12_xh}) + fc1_e309), fc1_e349[0]});
-    wire signed [20:0] fc1_n42_s13_xh = $signed(fc1_n42_s7[24:4]);
-    wire signed [25:0] fc1_n42_s13 = $signed({($signed({fc1_n42_s13_xh[20], fc1_n42_s13_xh}) + fc1_n42_s6), fc1_n42_s7[3:0]});
-    wire signed [22:0] fc1_n42_s14_hi = $signed(fc1_n42_s10[24:2]) - $signed({1'b1, (~fc1_n42_s9[21]), fc1_n42_s9[20:0]});
-    wire signed [24:0] fc1_n42_s14 = $signed({fc1_n42_s14_hi, fc1_n42_s10[1:0]});
-    wire signed [23:0] fc1_n42_s15_yo = $signed({1'b1, (~fc1_n42_s11[22]), fc1_n42_s11[21:0]});
-    wire signed [26:0] fc1_n42_s15 = $signed({1'b0, ($signed(fc1_e221[25:0]) - $signed({{2{fc1_n42_s15_yo[23]}}, fc1_n42_s15_yo}))});
-    wire signed [23:0] fc1_n42_s17_xh = $signed(fc1_n42_s13[25:2]);
-    wire signed [25:0] fc1_n42_s17_hi = $signed({{2{fc1_n42_s17_xh[23]}}, fc1_n42_s17_xh}) - $signed({1'b1, (~fc1_n42_s14[24]), fc1_n42_s14[23:0]});
-    wire signed [26:0] fc1_n42_s18 = ($signed({{4{fc1_n42_s12[22]}}, fc1_n42_s12}) - $signed({fc1_n42_s8_hi, fc1_n42_s3[1:0]})) + fc1_n42_s15;
-    reg  [27:0] fc1_n42_s17_d1;
-    wire signed [27:0] fc1_n42_s17_d1_v = $signed(fc1_n42_s17_d1);
-    reg  signed [26:0] fc1_n42_s18_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n42_acc = ($signed({fc1_n42_s18_d1[26], fc1_n42_s18_d1}) + $signed({($signed(fc1_n42_s17_d1_v[27:10]) - 18'sd71225), fc1_n42_s17_d1_v[9:0]})); // bias 0.0693359375, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n42_y_fl = $signed(fc1_n42_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc1_n43_s0_xh = $signed(fc1_e2_xo[16:8]);
-    wire signed [25:0] fc1_n43_s0 = $signed({1'b0, ($signed({{8{fc1_n43_s0_xh[8]}}, fc1_n43_s0_xh}) + fc1_e28_yo), fc1_e2_xo[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n43_s1_xh = $signed(fc1_n43_s0[25:5]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_s1 = $signed({1'b0, ($signed(fc1_n43_s1_xh[19:0]) + $signed({{2{fc1_e5[17]}}, fc1_e5})), fc1_n43_s0[4:0]});
-    wire signed [21:0] fc1_n43_s2 = $signed({1'b0, ($signed(fc1_e332_xo[20:2]) + fc1_e19), fc1_e332_xo[1:0]});
-    wire signed [16:0] fc1_n43_s3_xh = $signed(fc1_e332_xo[20:4]);
-    wire signed [22:0] fc1_n43_s3 = $signed({($signed({{2{fc1_n43_s3_xh[16]}}, fc1_n43_s3_xh}) + $signed({fc1_e98[17], fc1_e98})), fc1_e332_xo[3:0]});
-    wire signed [25:0] fc1_n43_s4 = $signed({1'b0, ($signed({{4{fc1_e193[20]}}, fc1_e193}) + $signed(fc1_e365[24:0]))});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n43_s5_xh = $signed(fc1_n43_s1[25:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_s5 = $signed({1'b0, ($signed(fc1_n43_s5_xh[23:0]) + $signed({{3{fc1_e331[20]}}, fc1_e331})), fc1_n43_s1[0]});
-    wire signed [18:0] fc1_n43_s6_xh = $signed(fc1_n43_s2[21:3]);
-    wire signed [25:0] fc1_n43_s6 = $signed({($signed({{4{fc1_n43_s6_xh[18]}}, fc1_n43_s6_xh}) - fc1_n43_s3), fc1_n43_s2[2:0]});
-    wire signed [14:0] fc1_n43_s7_xh = $signed(fc1_e63[19:5]);
-    wire signed [26:0] fc1_n43_s7 = $signed({($signed({{7{fc1_n43_s7_xh[14]}}, fc1_n43_s7_xh}) - fc1_e84), fc1_e63[4:0]});
-    wire signed [17:0] fc1_n43_s8_xh = $signed(fc1_e136[22:5]);
-    wire signed [24:0] fc1_n43_s8 = $signed({($signed({{2{fc1_n43_s8_xh[17]}}, fc1_n43_s8_xh}) - fc1_e112), fc1_e136[4:0]});
-    wire signed [20:0] fc1_n43_s9 = $signed({{2{fc1_e172[18]}}, fc1_e172}) - $signed({fc1_e157[19], fc1_e157});
-    wire signed [25:0] fc1_n43_s10_xo = $signed({1'b0, (~fc1_e180[24]), fc1_e180[23:0]});
-    wire signed [18:0] fc1_n43_s10_xh = $signed(fc1_n43_s10_xo[25:7]);
-    wire signed [27:0] fc1_n43_s10 = $signed({1'b0, ($signed({fc1_n43_s10_xh[18], fc1_n43_s10_xh}) + $signed(fc1_e305[19:0])), fc1_n43_s10_xo[6:0]});
-    wire signed [21:0] fc1_n43_s11_yo = $signed({1'b0, fc1_n2_s15_yo_i, fc1_e211[19:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n43_s11_xh = $signed(fc1_n43_s4[25:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_s11 = $signed({1'b0, ($signed(fc1_n43_s11_xh[22:0]) + $signed({fc1_n43_s11_yo[21], fc1_n43_s11_yo})), fc1_n43_s4[1:0]});
-    wire signed [26:0] fc1_n43_s12 = $signed({fc1_n43_s6[25], fc1_n43_s6}) - $signed({fc1_n43_s5[25], fc1_n43_s5});
-    wire signed [11:0] fc1_n43_s14_xh = $signed(fc1_n43_s9[20:9]);
-    wire signed [28:0] fc1_n43_s14 = $signed({($signed({{8{fc1_n43_s14_xh[11]}}, fc1_n43_s14_xh}) - fc1_e142), fc1_n43_s9[8:0]});
-    wire [28:0] fc1_n43_s15_u = {1'b0, ($signed(fc1_n43_s10[27:1]) + $signed({fc1_n43_s11[25], fc1_n43_s11})), fc1_n43_s10[0]};
-    wire signed [27:0] fc1_n43_s16_xo = $signed({1'b0, (~fc1_n43_s12[26]), fc1_n43_s12[25:0]});
-    reg  [26:0] fc1_n43_s13_d1;
-    wire signed [26:0] fc1_n43_s13_d1_v = $signed(fc1_n43_s13_d1);
-    reg  [28:0] fc1_n43_s15_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n43_s15_d1_v = $signed(fc1_n43_s15_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n43_s17_xo = $signed({1'b0, (~fc1_n43_s13_d1_v[26]), fc1_n43_s13_d1_v[25:0]});
-    wire signed [26:0] fc1_n43_s17_xh = $signed(fc1_n43_s17_xo[27:1]);
-    wire signed [29:0] fc1_n43_s17 = $signed({1'b0, ($signed({fc1_n43_s17_xh[26], fc1_n43_s17_xh}) + $signed(fc1_n43_s15_d1_v[27:0])), fc1_n43_s17_xo[0]});
-    reg  signed [28:0] fc1_n43_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n43_acc = ($signed({1'b0, ($signed(fc1_n43_s16_d1[28:10]) + 19'sd231553), fc1_n43_s16_d1[9:0]}) - fc1_n43_s17); // bias 0.3759765625, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n43_y_fl = $signed(fc1_n43_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n44_s0 = $signed({($signed({{5{fc1_e72_xh[14]}}, fc1_e72_xh}) - fc1_e14), fc1_in_10[0]});
-    wire signed [13:0] fc1_n44_s1_xh = $signed(fc1_e16[17:4]);
-    wire signed [22:0] fc1_n44_s1 = $signed({($signed({{5{fc1_n44_s1_xh[13]}}, fc1_n44_s1_xh}) - fc1_e32), fc1_e16[3:0]});
-    wire signed [22:0] fc1_n44_s2 = $signed({($signed({{4{fc1_n23_s4_xh[14]}}, fc1_n23_s4_xh}) - fc1_e46), fc1_e33[3:0]});
-    wire signed [19:0] fc1_n44_s3 = $signed({1'b0, (fc1_e164_xo + $signed(fc1_e197[18:0]))});
-    wire signed [16:0] fc1_n44_s4_xh = $signed(fc1_e366[17:1]);
-    wire signed [19:0] fc1_n44_s4 = $signed({($signed({{2{fc1_n44_s4_xh[16]}}, fc1_n44_s4_xh}) + fc1_e109), fc1_e366[0]});
-    wire signed [20:0] fc1_n44_s5 = fc1_n44_s0 + $signed({{2{fc1_n16_s5_xo[18]}}, fc1_n16_s5_xo});
-    wire signed [18:0] fc1_n44_s6_xh = $signed(fc1_n44_s1[22:4]);
-    wire signed [26:0] fc1_n44_s6 = $signed({($signed({{4{fc1_n44_s6_xh[18]}}, fc1_n44_s6_xh}) - fc1_n44_s2), fc1_n44_s1[3:0]});
-    wire signed [16:0] fc1_n44_s7_xh = $signed(fc1_e118[19:3]);
-    wire signed [23:0] fc1_n44_s7 = $signed({($signed({{4{fc1_n44_s7_xh[16]}}, fc1_n44_s7_xh}) - $signed({fc1_n44_s3[19], fc1_n44_s3})), fc1_e118[2:0]});
-    wire signed [25:0] fc1_n44_s9 = $signed({($signed(fc1_e212[25:6]) + fc1_n44_s4), fc1_e212[5:0]});
-    wire signed [16:0] fc1_n44_s10_xh = $signed(fc1_e316[21:5]);
-    wire signed [27:0] fc1_n44_s10 = $signed({($signed({{6{fc1_n44_s10_xh[16]}}, fc1_n44_s10_xh}) - fc1_e258), fc1_e316[4:0]});
-    wire signed [19:0] fc1_n44_s11_xh = $signed(fc1_n44_s5[20:1]);
-    wire signed [26:0] fc1_n44_s11 = $signed({($signed({{6{fc1_n44_s11_xh[19]}}, fc1_n44_s11_xh}) - fc1_e362), fc1_n44_s5[0]});
-    wire signed [24:0] fc1_n44_s12_yo = $signed({1'b0, (~fc1_n44_s7[23]), fc1_n44_s7[22:0]});
-    wire [26:0] fc1_n44_s12_u = {($signed(fc1_n44_s6[26:1]) + $signed({fc1_n44_s12_yo[24], fc1_n44_s12_yo})), fc1_n44_s6[0]};
-    wire signed [16:0] fc1_n44_s13_xh = $signed(fc1_e222[21:5]);
-    wire signed [20:0] fc1_n44_s13_hi = $signed({{4{fc1_n44_s13_xh[16]}}, fc1_n44_s13_xh}) - ($signed({fc1_e137[19], fc1_e137}) - fc1_e162);
-    wire signed [26:0] fc1_n44_s14_yo = $signed({1'b1, (~fc1_n44_s9[25]), fc1_n44_s9[24:0]});
-    wire signed [24:0] fc1_n44_s15_xh = $signed(fc1_n44_s11[26:2]);
-    wire [27:0] fc1_n44_s15_u = {($signed({fc1_n44_s15_xh[24], fc1_n44_s15_xh}) - $signed({fc1_n44_s13_hi, fc1_e222[4:0]})), fc1_n44_s11[1:0]};
-    reg  [26:0] fc1_n44_s12_d1;
-    wire signed [26:0] fc1_n44_s12_d1_v = $signed(fc1_n44_s12_d1);
-    reg  signed [27:0] fc1_n44_s14_d1;
-    wire signed [27:0] fc1_n44_s16_xo = $signed({1'b0, (~fc1_n44_s12_d1_v[26]), fc1_n44_s12_d1_v[25:0]});
-    reg  [27:0] fc1_n44_s15_d1;
-    wire signed [27:0] fc1_n44_s15_d1_v = $signed(fc1_n44_s15_d1);
-    wire signed [14:0] fc1_n44_s17_xh = $signed(fc1_n44_s15_d1_v[27:13]);
-    wire signed [28:0] fc1_n44_s17 = $signed({($signed({fc1_n44_s17_xh[14], fc1_n44_s17_xh}) - 16'sd10141), fc1_n44_s15_d1_v[12:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n44_acc = (fc1_n44_s17 + ($signed({fc1_n44_s16_xo[27], fc1_n44_s16_xo}) + $signed({fc1_n44_s14_d1[27], fc1_n44_s14_d1})));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n44_y_fl = $signed(fc1_n44_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n45_s0 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) - fc1_e114_yo)});
-    wire signed [15:0] fc1_n45_s1_xh = $signed(fc1_e52[17:2]);
-    wire signed [20:0] fc1_n45_s1 = $signed({($signed({{3{fc1_n45_s1_xh[15]}}, fc1_n45_s1_xh}) - fc1_e20), fc1_e52[1:0]});
-    wire signed [16:0] fc1_n45_s2_xh = $signed(fc1_e317_yo[18:2]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_s2 = $signed({1'b0, ($signed({{4{fc1_n45_s2_xh[16]}}, fc1_n45_s2_xh}) + $signed(fc1_e83[20:0])), fc1_e317_yo[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n45_s3_xo = $signed({1'b0, (~fc1_e56[18]), fc1_e56[17:0]});
-    wire signed [14:0] fc1_n45_s3_xh = $signed(fc1_n45_s3_xo[19:5]);
-    wire signed [23:0] fc1_n45_s3 = $signed({($signed({{4{fc1_n45_s3_xh[14]}}, fc1_n45_s3_xh}) + fc1_e47), fc1_n45_s3_xo[4:0]});
-    wire signed [17:0] fc1_n45_s4_xh = $signed(fc1_n21_s3_yo[18:1]);
-    wire signed [20:0] fc1_n45_s4 = $signed({($signed({{2{fc1_n45_s4_xh[17]}}, fc1_n45_s4_xh}) + $signed({fc1_e68[18], fc1_e68})), fc1_n21_s3_yo[0]});
-    wire signed [23:0] fc1_n45_s5 = $signed({1'b0, ($signed({{3{fc1_e120[19]}}, fc1_e120}) + $signed(fc1_e201[22:0]))});
-    wire signed [18:0] fc1_n45_s6_xh = $signed(fc1_n5_s3_xo[21:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_s6 = $signed({1'b0, ($signed({fc1_n45_s6_xh[18], fc1_n45_s6_xh}) + fc1_n45_s0), fc1_n5_s3_xo[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n45_s7_xo = $signed({1'b0, (~fc1_n45_s1[20]), fc1_n45_s1[19:0]});
-    wire signed [17:0] fc1_n45_s7_xh = $signed(fc1_n45_s7_xo[21:4]);
-    wire signed [27:0] fc1_n45_s7 = $signed({1'b0, ($signed({{5{fc1_n45_s7_xh[17]}}, fc1_n45_s7_xh}) + $signed(fc1_n45_s2[22:0])), fc1_n45_s7_xo[3:0]});
-    wire signed [14:0] fc1_n45_s8_xh = $signed(fc1_e108[22:8]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n45_s8 = $signed({1'b0, ($signed({{6{fc1_n45_s8_xh[14]}}, fc1_n45_s8_xh}) - fc1_n22_s7_yo), fc1_e108[7:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n45_s9_xh = $signed(fc1_e301[19:8]);
-    wire signed [27:0] fc1_n45_s9 = $signed({($signed({{8{fc1_n45_s9_xh[11]}}, fc1_n45_s9_xh}) - fc1_e271), fc1_e301[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_s10_xh = $signed(fc1_e356[29:5]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n45_s10 = $signed({($signed(fc1_n45_s10_xh[23:0]) + $signed({{2{fc1_n34_s8_xo[21]}}, fc1_n34_s8_xo})), fc1_e356[4:0]});
-    wire signed [16:0] fc1_n45_s11_xh = $signed(fc1_n45_s3[23:7]);
-    wire signed [27:0] fc1_n45_s11 = $signed({($signed({{4{fc1_n45_s11_xh[16]}}, fc1_n45_s11_xh}) - fc1_n45_s4), fc1_n45_s3[6:0]});
-    wire signed [22:0] fc1_n45_s12_hi = $signed(fc1_n45_s5[23:1]) - $signed({1'b1, (~fc1_e253[21]), fc1_e253[20:0]});
-    wire signed [20:0] fc1_n45_s13_xh = $signed(fc1_e316[21:1]);
-    wire signed [24:0] fc1_n45_s13 = $signed({1'b0, ($signed({{2{fc1_n45_s13_xh[20]}}, fc1_n45_s13_xh}) + $signed(fc1_n45_s6[22:0])), fc1_e316[0]});
-    wire signed [28:0] fc1_n45_s15 = $signed({1'b0, (~fc1_n45_s9[27]), fc1_n45_s9[26:0]}) + fc1_n45_s10;
-    wire [27:0] fc1_n45_s16_u = {($signed(fc1_n45_s11[27:3]) + $signed({1'b0, fc1_n45_s12_hi, fc1_n45_s5[0]})), fc1_n45_s11[2:0]};
-    wire signed [28:0] fc1_n45_s17_m = $signed({{4{fc1_n45_s13[24]}}, fc1_n45_s13}) + $signed({1'b0, ($signed(fc1_n45_s8[27:0]) - fc1_n45_s7)});
-    reg  [27:0] fc1_n45_s16_d1;
-    wire signed [27:0] fc1_n45_s16_d1_v = $signed(fc1_n45_s16_d1);
-    reg  signed [28:0] fc1_n45_s15_d1;
-    wire signed [28:0] fc1_n45_s18_xo = $signed({1'b0, (~fc1_n45_s16_d1_v[27]), fc1_n45_s16_d1_v[26:0]});
-    wire signed [29:0] fc1_n45_s18_m = $signed({fc1_n45_s18_xo[28], fc1_n45_s18_xo}) + $signed({1'b0, (~fc1_n45_s15_d1[28]), fc1_n45_s15_d1[27:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n45_s18 = $signed({1'b0, fc1_n45_s18_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [29:0] fc1_n45_s17_d1;
-    wire signed [29:0] fc1_n45_s17_d1_v = $signed(fc1_n45_s17_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n45_s19 = $signed({1'b0, ($signed(fc1_n45_s17_d1_v[29:10]) + 20'sd344829), fc1_n45_s17_d1_v[9:0]}); // bias 0.6220703125, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n45_acc = ($signed(fc1_n45_s19[29:0]) - $signed(fc1_n45_s18[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n45_y_fl = $signed(fc1_n45_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] fc1_n46_s0_xh = $signed(fc1_e2_xo[16:9]);
-    wire signed [26:0] fc1_n46_s0 = $signed({1'b0, ($signed({{9{fc1_n46_s0_xh[7]}}, fc1_n46_s0_xh}) + fc1_e14_yo), fc1_e2_xo[8:0]});
-    wire signed [24:0] fc1_n46_s1 = $signed({($signed({{9{fc1_e341_xh[8]}}, fc1_e341_xh}) - $signed({fc1_e364_yo[16], fc1_e364_yo})), fc1_in_7[6:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n46_s2_xh = $signed(fc1_n46_s0[26:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_s2 = $signed({1'b0, ($signed(fc1_n46_s2_xh[22:0]) + $signed({{6{fc1_e25_yo[16]}}, fc1_e25_yo})), fc1_n46_s0[2:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n46_s3_xh = $signed(fc1_n46_s1[24:4]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_s3 = $signed({1'b0, ($signed(fc1_n46_s3_xh[19:0]) + $signed({fc1_e126_xo[18], fc1_e126_xo})), fc1_n46_s1[3:0]});
-    wire signed [20:0] fc1_n46_s4 = $signed({1'b0, (fc1_e242_xh - fc1_n15_s5_yo), fc1_e14[0]});
-    wire signed [17:0] fc1_n46_s5_xh = $signed(fc1_e72[18:1]);
-    wire signed [20:0] fc1_n46_s5 = $signed({($signed({{2{fc1_n46_s5_xh[17]}}, fc1_n46_s5_xh}) - $signed({fc1_n23_s6_yo[18], fc1_n23_s6_yo})), fc1_e72[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_s6_xh = $signed(fc1_n46_s2[26:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_s6 = $signed({1'b0, ($signed(fc1_n46_s6_xh[24:0]) + $signed({{2{fc1_e361_xo[22]}}, fc1_e361_xo})), fc1_n46_s2[0]});
-    wire signed [17:0] fc1_n46_s7_xh = $signed(fc1_n46_s3[24:7]);
-    wire signed [25:0] fc1_n46_s7 = $signed({($signed({fc1_n46_s7_xh[17], fc1_n46_s7_xh}) - fc1_e93), fc1_n46_s3[6:0]});
-    wire signed [12:0] fc1_n46_s8_xh = $signed(fc1_e95[20:8]);
-    wire signed [26:0] fc1_n46_s8 = $signed({($signed({{6{fc1_n46_s8_xh[12]}}, fc1_n46_s8_xh}) - fc1_e122), fc1_e95[7:0]});
-    wire signed [10:0] fc1_n46_s9_xh = $signed(fc1_e176[19:9]);
-    wire signed [28:0] fc1_n46_s9 = $signed({($signed({{9{fc1_n46_s9_xh[10]}}, fc1_n46_s9_xh}) - fc1_e157), fc1_e176[8:0]});
-    wire signed [28:0] fc1_n46_s10 = fc1_e188 + $signed({{8{fc1_e384[20]}}, fc1_e384});
-    wire signed [17:0] fc1_n46_s11_xh = $signed(fc1_n46_s4[20:3]);
-    wire signed [23:0] fc1_n46_s11 = $signed({($signed({{3{fc1_n46_s11_xh[17]}}, fc1_n46_s11_xh}) - fc1_n46_s5), fc1_n46_s4[2:0]});
-    wire signed [27:0] fc1_n46_s12_m = $signed({{2{fc1_n46_s7[25]}}, fc1_n46_s7}) - $signed({1'b1, (~fc1_n46_s8[26]), fc1_n46_s8[25:0]});
-    wire signed [28:0] fc1_n46_s13 = $signed({{4{fc1_e236[24]}}, fc1_e236}) - fc1_n46_s9;
-    wire signed [19:0] fc1_n46_s14_xh = $signed(fc1_e335[20:1]);
-    wire [27:0] fc1_n46_s14_u = {($signed({{7{fc1_n46_s14_xh[19]}}, fc1_n46_s14_xh}) - fc1_n46_s6), fc1_e335[0]};
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_s15_xh = $signed(fc1_n46_s10[28:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_s15_hi = $signed(fc1_n46_s15_xh[24:0]) - $signed({1'b1, (~fc1_n46_s11[23]), fc1_n46_s11[22:0]});
-    wire signed [29:0] fc1_n46_s16_xo = $signed({1'b0, (~fc1_n46_s13[28]), fc1_n46_s13[27:0]});
-    wire [30:0] fc1_n46_s16_u = {1'b0, ($signed(fc1_n46_s16_xo[29:1]) + $signed({1'b0, fc1_n46_s12_m})), fc1_n46_s16_xo[0]};
-    reg  [27:0] fc1_n46_s15_d1;
-    wire signed [27:0] fc1_n46_s15_d1_v = $signed(fc1_n46_s15_d1);
-    reg  [27:0] fc1_n46_s14_d1;
-    wire signed [28:0] fc1_n46_s17_xo = $signed({1'b0, (~fc1_n46_s15_d1_v[27]), fc1_n46_s15_d1_v[26:0]});
-    wire signed [28:0] fc1_n46_s17 = $signed({($signed(fc1_n46_s17_xo[28:1]) + $signed(fc1_n46_s14_d1)), fc1_n46_s17_xo[0]});
-    reg  [30:0] fc1_n46_s16_d1;
-    wire signed [30:0] fc1_n46_s16_d1_v = $signed(fc1_n46_s16_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n46_s18_xh = $signed(fc1_n46_s16_d1_v[30:11]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n46_s18 = $signed({($signed(fc1_n46_s18_xh[17:0]) - 18'sd3053), fc1_n46_s16_d1_v[10:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n46_acc = ($signed({fc1_n46_s18[28], fc1_n46_s18}) - $signed({fc1_n46_s17[28], fc1_n46_s17}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n46_y_fl = $signed(fc1_n46_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n47_s0_xh = $signed(fc1_e18_yo[16:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n47_s0 = $signed({1'b0, ($signed({{3{fc1_n47_s0_xh[13]}}, fc1_n47_s0_xh}) + fc1_e29_yo), fc1_e18_yo[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n47_s1 = $signed({($signed({{2{fc1_e57_xh[15]}}, fc1_e57_xh}) + fc1_e10), fc1_e11_yo[0]});
-    wire signed [16:0] fc1_n47_s2_xh = $signed(fc1_e331_xo[19:3]);
-    wire signed [23:0] fc1_n47_s2 = $signed({1'b0, ($signed({{3{fc1_n47_s2_xh[16]}}, fc1_n47_s2_xh}) + $signed(fc1_n47_s0[19:0])), fc1_e331_xo[2:0]});
-    wire signed [22:0] fc1_n47_s3 = $signed({1'b0, ($signed({{3{fc1_e375_xh[14]}}, fc1_e375_xh}) + fc1_e2), fc1_e151_yo[3:0]});
-    wire signed [20:0] fc1_n47_s4 = $signed({($signed({{3{fc1_n41_s4_xh_2[14]}}, fc1_n41_s4_xh_2}) - fc1_e31), fc1_e81[2:0]});
-    wire signed [15:0] fc1_n47_s5_xh = $signed(fc1_n47_s1[18:3]);
-    wire signed [22:0] fc1_n47_s5 = $signed({($signed({{4{fc1_n47_s5_xh[15]}}, fc1_n47_s5_xh}) - fc1_e197), fc1_n47_s1[2:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n47_s6_xh = $signed(fc1_n47_s2[23:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n47_s6 = $signed({1'b0, ($signed(fc1_n47_s6_xh[19:0]) + $signed({fc1_n2_s10_xo[18], fc1_n2_s10_xo})), fc1_n47_s2[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n47_s7_xh = $signed(fc1_n47_s4[20:6]);
-    wire signed [28:0] fc1_n47_s7 = $signed({($signed({{8{fc1_n47_s7_xh[14]}}, fc1_n47_s7_xh}) - fc1_n47_s3), fc1_n47_s4[5:0]});
-    wire signed [12:0] fc1_n47_s8_xh = $signed(fc1_e122[18:6]);
-    wire signed [28:0] fc1_n47_s8 = $signed({($signed({{10{fc1_n47_s8_xh[12]}}, fc1_n47_s8_xh}) + fc1_e107), fc1_e122[5:0]});
-    wire signed [23:0] fc1_n47_s9 = $signed({{3{fc1_e189[20]}}, fc1_e189}) - fc1_e275;
-    wire signed [17:0] fc1_n47_s10_xh = $signed(fc1_e325[20:3]);
-    wire signed [23:0] fc1_n47_s10 = $signed({($signed({{3{fc1_n47_s10_xh[17]}}, fc1_n47_s10_xh}) - fc1_e294), fc1_e325[2:0]});
-    wire signed [19:0] fc1_n47_s11_yo = $signed({1'b0, (~fc1_e329[18]), fc1_e329[17:0]});
-    wire signed [22:0] fc1_n47_s11 = $signed({($signed(fc1_n47_s5[22:2]) + $signed({fc1_n47_s11_yo[19], fc1_n47_s11_yo})), fc1_n47_s5[1:0]});
-    wire signed [21:0] fc1_n47_s12_xo = $signed({1'b0, fc1_n12_s10_yo_i, fc1_e213[19:0]});
-    wire signed [19:0] fc1_n47_s12_xh = $signed(fc1_n47_s12_xo[21:2]);
-    wire signed [25:0] fc1_n47_s12 = $signed({1'b0, ($signed({{3{fc1_n47_s12_xh[19]}}, fc1_n47_s12_xh}) + $signed(fc1_n47_s6[22:0])), fc1_n47_s12_xo[1:0]});
-    wire signed [27:0] fc1_n47_s13_xh = $signed(fc1_n47_s8[28:1]);
-    wire signed [29:0] fc1_n47_s13 = $signed({($signed({fc1_n47_s13_xh[27], fc1_n47_s13_xh}) + fc1_n47_s7), fc1_n47_s8[0]});
-    wire signed [24:0] fc1_n47_s14_yo = $signed({1'b1, (~fc1_n47_s9[23]), fc1_n47_s9[22:0]});
-    wire signed [28:0] fc1_n47_s14 = $signed({1'b0, ($signed(fc1_e214[27:2]) - $signed({fc1_n47_s14_yo[24], fc1_n47_s14_yo})), fc1_e214[1:0]});
-    wire signed [22:0] fc1_n47_s15_xh = $signed(fc1_n47_s10[23:1]);
-    wire [26:0] fc1_n47_s15_u = {($signed({{3{fc1_n47_s15_xh[22]}}, fc1_n47_s15_xh}) - fc1_e241), fc1_n47_s10[0]};
-    wire signed [19:0] fc1_n47_s16_xh = $signed(fc1_n47_s12[25:6]);
-    wire [28:0] fc1_n47_s16_u = {($signed({{3{fc1_n47_s16_xh[19]}}, fc1_n47_s16_xh}) + fc1_n47_s11), fc1_n47_s12[5:0]};
-    reg  [28:0] fc1_n47_s16_d1;
-    wire signed [28:0] fc1_n47_s16_d1_v = $signed(fc1_n47_s16_d1);
-    reg  [26:0] fc1_n47_s15_d1;
-    wire signed [26:0] fc1_n47_s15_d1_v = $signed(fc1_n47_s15_d1);
-    wire signed [27:0] fc1_n47_s18_yo = $signed({1'b0, (~fc1_n47_s15_d1_v[26]), fc1_n47_s15_d1_v[25:0]});
-    wire signed [29:0] fc1_n47_s18_xo = $signed({1'b0, (~fc1_n47_s16_d1_v[28]), fc1_n47_s16_d1_v[27:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n47_s18 = $signed({1'b0, ($signed(fc1_n47_s18_xo[29:1]) + $signed({fc1_n47_s18_yo[27], fc1_n47_s18_yo})), fc1_n47_s18_xo[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [30:0] fc1_n47_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n47_s19_xh = $signed(fc1_n47_s17_d1[30:11]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n47_s19 = $signed({1'b0, ($signed(fc1_n47_s19_xh[18:0]) + 19'sh5484d), fc1_n47_s17_d1[10:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n47_acc = ($signed(fc1_n47_s19[29:0]) - $signed(fc1_n47_s18[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n47_y_fl = $signed(fc1_n47_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n48_s0_xh = $signed(fc1_in_2[15:3]);
-    wire signed [20:0] fc1_n48_s0 = $signed({($signed({{5{fc1_n48_s0_xh[12]}}, fc1_n48_s0_xh}) - $signed({fc1_e102_yo[16], fc1_e102_yo})), fc1_in_2[2:0]});
-    wire signed [4:0] fc1_n48_s1_xh = $signed(fc1_e4_yo[16:12]);
-    wire signed [29:0] fc1_n48_s1 = $signed({1'b0, ($signed({{12{fc1_n48_s1_xh[4]}}, fc1_n48_s1_xh}) + fc1_e18_yo), fc1_e4_yo[11:0]});
-    wire signed [24:0] fc1_n48_s2 = $signed({($signed({{6{fc1_e295_xh[11]}}, fc1_e295_xh}) + fc1_e1), fc1_e104_xo[6:0]});
-    wire signed [21:0] fc1_n48_s3_yo = $signed({1'b0, (~fc1_n48_s0[20]), fc1_n48_s0[19:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n48_s3_xh = $signed(fc1_n48_s1[29:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n48_s3 = $signed({1'b0, ($signed(fc1_n48_s3_xh[27:0]) + $signed({{6{fc1_n48_s3_yo[21]}}, fc1_n48_s3_yo})), fc1_n48_s1[0]});
-    wire signed [22:0] fc1_n48_s4 = $signed({($signed({{3{fc1_e376_xh[15]}}, fc1_e376_xh}) - fc1_e15), fc1_e18[3:0]});
-    wire signed [9:0] fc1_n48_s5_xh = $signed(fc1_e36[17:8]);
-    wire signed [25:0] fc1_n48_s5 = $signed({($signed({{8{fc1_n48_s5_xh[9]}}, fc1_n48_s5_xh}) - fc1_e27), fc1_e36[7:0]});
-    wire signed [18:0] fc1_n48_s6_yo = $signed({1'b0, (~fc1_e81[17]), fc1_e81[16:0]});
-    wire signed [20:0] fc1_n48_s6 = $signed({1'b0, (fc1_e53 + $signed({fc1_n48_s6_yo[18], fc1_n48_s6_yo}))});
-    wire signed [24:0] fc1_n48_s7 = $signed({($signed(fc1_n48_s2[24:4]) - $signed({{2{fc1_e133[18]}}, fc1_e133})), fc1_n48_s2[3:0]});
-    wire signed [17:0] fc1_n48_s8_xh = $signed(fc1_e71[18:1]);
-    wire signed [21:0] fc1_n48_s8 = $signed({($signed({{3{fc1_n48_s8_xh[17]}}, fc1_n48_s8_xh}) - $signed({fc1_e220_yo[19], fc1_e220_yo})), fc1_e71[0]});
-    wire signed [16:0] fc1_n48_s9_xh = $signed(fc1_n40_s8_xo[19:3]);
-    wire signed [22:0] fc1_n48_s9 = $signed({($signed({{3{fc1_n48_s9_xh[16]}}, fc1_n48_s9_xh}) + $signed({fc1_e175[18], fc1_e175})), fc1_n40_s8_xo[2:0]});
-    wire signed [26:0] fc1_n48_s10_xo = $signed({1'b0, (~fc1_n48_s5[25]), fc1_n48_s5[24:0]});
-    wire signed [19:0] fc1_n48_s10_xh = $signed(fc1_n48_s10_xo[26:7]);
-    wire signed [29:0] fc1_n48_s10 = $signed({($signed({{3{fc1_n48_s10_xh[19]}}, fc1_n48_s10_xh}) + fc1_n48_s4), fc1_n48_s10_xo[6:0]});
-    wire signed [17:0] fc1_n48_s11_xh = $signed(fc1_n48_s6[20:3]);
-    wire signed [22:0] fc1_n48_s11 = $signed({1'b0, ($signed({fc1_n48_s11_xh[17], fc1_n48_s11_xh}) + $signed({1'b0, fc1_n0_s9_yo_i, fc1_e184[16:0]})), fc1_n48_s6[2:0]});
-    wire signed [22:0] fc1_n48_s12_yo = $signed({1'b0, (~fc1_e190[21]), fc1_e190[20:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_s12_xh = $signed(fc1_n48_s3[29:5]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n48_s12 = $signed({1'b0, ($signed(fc1_n48_s12_xh[23:0]) + $signed({fc1_n48_s12_yo[22], fc1_n48_s12_yo})), fc1_n48_s3[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n48_s13_xo = $signed({1'b0, (~fc1_n48_s7[24]), fc1_n48_s7[23:0]});
-    wire signed [22:0] fc1_n48_s13_hi = $signed(fc1_n48_s13_xo[25:3]) + $signed({1'b0, (~fc1_n48_s8[21]), fc1_n48_s8[20:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n48_s14_xh = $signed(fc1_n48_s9[22:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n48_s14 = $signed({1'b0, ($signed(fc1_n48_s14_xh[20:0]) + fc1_e143), fc1_n48_s9[0]});
-    wire signed [17:0] fc1_n48_s16_xh = $signed(fc1_n48_s11[22:5]);
-    wire signed [28:0] fc1_n48_s16 = $signed({1'b0, ($signed({{5{fc1_n48_s16_xh[17]}}, fc1_n48_s16_xh}) - $signed(fc1_e238[22:0])), fc1_n48_s11[4:0]});
-    wire [29:0] fc1_n48_s17_u = {1'b0, ($signed(fc1_n48_s12[28:0]) - $signed({{5{fc1_e336[23]}}, fc1_e336}))};
-    wire signed [20:0] fc1_n48_s18_xh = $signed(fc1_n48_s14[22:2]);
-    wire [28:0] fc1_n48_s18_u = {($signed({{6{fc1_n48_s18_xh[20]}}, fc1_n48_s18_xh}) - $signed({1'b0, fc1_n48_s13_hi, fc1_n48_s13_xo[2:0]})), fc1_n48_s14[1:0]};
-    wire signed [29:0] fc1_n48_s19 = $signed({fc1_n48_s16[28], fc1_n48_s16}) - (fc1_n48_s10 + $signed({fc1_e361[28], fc1_e361}));
-    reg  [29:0] fc1_n48_s17_d1;
-    wire signed [29:0] fc1_n48_s17_d1_v = $signed(fc1_n48_s17_d1);
-    reg  [28:0] fc1_n48_s18_d1;
-    wire signed [29:0] fc1_n48_s20 = $signed({($signed(fc1_n48_s17_d1_v[29:1]) + $signed(fc1_n48_s18_d1)), fc1_n48_s17_d1_v[0]});
-    reg  signed [29:0] fc1_n48_s19_d1;
-    wire signed [29:0] fc1_n48_s21 = $signed({($signed(fc1_n48_s19_d1[29:17]) - 13'sd751), fc1_n48_s19_d1[16:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n48_acc = ($signed({fc1_n48_s20[29], fc1_n48_s20}) + $signed({fc1_n48_s21[29], fc1_n48_s21}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n48_y_fl = $signed(fc1_n48_acc[30:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n49_s0_xh = $signed(fc1_in_11[15:1]);
-    wire signed [18:0] fc1_n49_s0 = $signed({($signed({{3{fc1_n49_s0_xh[14]}}, fc1_n49_s0_xh}) - $signed({fc1_e81_yo[16], fc1_e81_yo})), fc1_in_11[0]});
-    wire signed [19:0] fc1_n49_s1_xo = $signed({1'b0, (~fc1_n49_s0[18]), fc1_n49_s0[17:0]});
-    wire signed [16:0] fc1_n49_s1_xh = $signed(fc1_n49_s1_xo[19:3]);
-    wire signed [21:0] fc1_n49_s1 = $signed({1'b0, ($signed({fc1_n49_s1_xh[16], fc1_n49_s1_xh}) + fc1_e4), fc1_n49_s1_xo[2:0]});
-    wire signed [9:0] fc1_n49_s2_xh = $signed(fc1_e177_xo[18:9]);
-    wire signed [28:0] fc1_n49_s2 = $signed({1'b0, ($signed({{9{fc1_n49_s2_xh[9]}}, fc1_n49_s2_xh}) + $signed(fc1_e14[18:0])), fc1_e177_xo[8:0]});
-    wire signed [15:0] fc1_n49_s3_xh = $signed(fc1_n21_s3_yo[18:3]);
-    wire signed [22:0] fc1_n49_s3 = $signed({1'b0, ($signed({{3{fc1_n49_s3_xh[15]}}, fc1_n49_s3_xh}) + $signed(fc1_e120[18:0])), fc1_n21_s3_yo[2:0]});
-    wire signed [16:0] fc1_n49_s4_xh = $signed(fc1_n49_s1[21:5]);
-    wire signed [24:0] fc1_n49_s4 = $signed({($signed({{3{fc1_n49_s4_xh[16]}}, fc1_n49_s4_xh}) - fc1_e139), fc1_n49_s1[4:0]});
-    wire signed [28:0] fc1_n49_s5 = $signed({($signed(fc1_n49_s2[28:6]) - $signed({{3{fc1_e73[19]}}, fc1_e73})), fc1_n49_s2[5:0]});
-    wire signed [15:0] fc1_n49_s6_xh = $signed(fc1_n1_s11_yo[19:4]);
-    wire signed [23:0] fc1_n49_s6 = $signed({($signed({{4{fc1_n49_s6_xh[15]}}, fc1_n49_s6_xh}) + fc1_e89), fc1_n1_s11_yo[3:0]});
-    wire signed [13:0] fc1_n49_s7_xh = $signed(fc1_e148[19:6]);
-    wire signed [27:0] fc1_n49_s7 = $signed({($signed({{8{fc1_n49_s7_xh[13]}}, fc1_n49_s7_xh}) - fc1_e160), fc1_e148[5:0]});
-    wire signed [19:0] fc1_n49_s8_xo = $signed({1'b0, (~fc1_e169[18]), fc1_e169[17:0]});
-    wire signed [13:0] fc1_n49_s8_xh = $signed(fc1_n49_s8_xo[19:6]);
-    wire signed [24:0] fc1_n49_s8 = $signed({($signed({{5{fc1_n49_s8_xh[13]}}, fc1_n49_s8_xh}) + fc1_e168), fc1_n49_s8_xo[5:0]});
-    wire signed [22:0] fc1_n49_s9 = $signed({{4{fc1_e342[18]}}, fc1_e342}) - fc1_e286;
-    wire signed [18:0] fc1_n49_s10_xh = $signed(fc1_e143[20:2]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_s10 = $signed({($signed({{4{fc1_n49_s10_xh[18]}}, fc1_n49_s10_xh}) - fc1_n49_s3), fc1_e143[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n49_s11 = $signed({{4{fc1_n49_s4[24]}}, fc1_n49_s4}) - fc1_n49_s5;
-    wire signed [23:0] fc1_n49_s12_xh = $signed(fc1_n49_s7[27:4]);
-    wire signed [28:0] fc1_n49_s12 = $signed({($signed({fc1_n49_s12_xh[23], fc1_n49_s12_xh}) + $signed({fc1_n49_s6[23], fc1_n49_s6})), fc1_n49_s7[3:0]});
-    wire signed [25:0] fc1_n49_s13_xo = $signed({1'b0, (~fc1_n49_s8[24]), fc1_n49_s8[23:0]});
-    wire signed [20:0] fc1_n49_s14_xh = $signed(fc1_n49_s9[22:2]);
-    wire [26:0] fc1_n49_s14_u = {1'b0, ($signed({{3{fc1_n49_s14_xh[20]}}, fc1_n49_s14_xh}) - $signed(fc1_n49_s10[23:0])), fc1_n49_s9[1:0]};
-    wire signed [21:0] fc1_n49_s15_xh = $signed(fc1_e363[22:1]);
-    wire signed [26:0] fc1_n49_s15_hi = $signed({{5{fc1_n49_s15_xh[21]}}, fc1_n49_s15_xh}) - $signed({1'b0, ($signed(fc1_n49_s13_xo[25:4]) + fc1_e178), fc1_n49_s13_xo[3:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n49_s16_yo = $signed({1'b0, (~fc1_n49_s12[28]), fc1_n49_s12[27:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n49_s16_xo = $signed({1'b0, (~fc1_n49_s11[28]), fc1_n49_s11[27:0]});
-    reg  [26:0] fc1_n49_s14_d1;
-    wire signed [26:0] fc1_n49_s14_d1_v = $signed(fc1_n49_s14_d1);
-    reg  [27:0] fc1_n49_s15_d1;
-    wire signed [27:0] fc1_n49_s17 = $signed({fc1_n49_s14_d1_v[26], fc1_n49_s14_d1_v}) + $signed(fc1_n49_s15_d1);
-    reg  [30:0] fc1_n49_s16_d1;
-    wire signed [30:0] fc1_n49_s16_d1_v = $signed(fc1_n49_s16_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n49_s18_xh = $signed(fc1_n49_s16_d1_v[30:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n49_s6_xh_2 = $signed(fc1_e73[19:3]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n49_acc = ($signed({($signed(fc1_n49_s18_xh[19:0]) - 20'sd513873), fc1_n49_s16_d1_v[9:0]}) + $signed({{2{fc1_n49_s17[27]}}, fc1_n49_s17})); // bias 0.6396484375, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n49_y_fl = $signed(fc1_n49_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n50_s0 = $signed({($signed({{3{fc1_n23_s0_xh[14]}}, fc1_n23_s0_xh}) - $signed({fc1_e47_yo[16], fc1_e47_yo})), fc1_in_5[0]});
-    wire signed [18:0] fc1_n50_s1 = $signed({($signed({fc1_e174_xh[16], fc1_e174_xh}) - $signed({fc1_e64_yo[16], fc1_e64_yo})), fc1_e1[0]});
-    wire signed [20:0] fc1_n50_s2 = $signed({($signed({{2{fc1_e160_xh[16]}}, fc1_e160_xh}) + fc1_n50_s0), fc1_e160_xo[1:0]});
-    wire signed [13:0] fc1_n50_s3_xh = $signed(fc1_e5[17:4]);
-    wire signed [21:0] fc1_n50_s3 = $signed({($signed({{4{fc1_n50_s3_xh[13]}}, fc1_n50_s3_xh}) - fc1_e40), fc1_e5[3:0]});
-    wire signed [19:0] fc1_n50_s4_xo = $signed({1'b0, fc1_n17_s5_yo_i, fc1_e80[17:0]});
-    wire signed [17:0] fc1_n50_s4_xh = $signed(fc1_n50_s4_xo[19:2]);
-    wire signed [21:0] fc1_n50_s4 = $signed({1'b0, ($signed({fc1_n50_s4_xh[17], fc1_n50_s4_xh}) + fc1_e78), fc1_n50_s4_xo[1:0]});
-    wire signed [10:0] fc1_n50_s5_xh = $signed(fc1_e96[18:8]);
-    wire signed [25:0] fc1_n50_s5 = $signed({($signed({{7{fc1_n50_s5_xh[10]}}, fc1_n50_s5_xh}) - fc1_e97), fc1_e96[7:0]});
-    wire signed [11:0] fc1_n50_s6_xh = $signed(fc1_e119[19:8]);
-    wire signed [26:0] fc1_n50_s6 = $signed({($signed({{7{fc1_n50_s6_xh[11]}}, fc1_n50_s6_xh}) + fc1_n50_s1), fc1_e119[7:0]});
-    wire signed [16:0] fc1_n50_s8_xh = $signed(fc1_n50_s3[21:5]);
-    wire signed [25:0] fc1_n50_s8 = $signed({($signed({{4{fc1_n50_s8_xh[16]}}, fc1_n50_s8_xh}) - fc1_n50_s2), fc1_n50_s3[4:0]});
-    wire signed [19:0] fc1_n50_s9_xh = $signed(fc1_n50_s4[21:2]);
-    wire signed [26:0] fc1_n50_s9_hi = $signed({{7{fc1_n50_s9_xh[19]}}, fc1_n50_s9_xh}) - $signed({1'b1, (~fc1_n50_s5[25]), fc1_n50_s5[24:0]});
-    wire signed [15:0] fc1_n50_s10_xh = $signed(fc1_e113[20:5]);
-    wire signed [24:0] fc1_n50_s10 = $signed({($signed({{4{fc1_n50_s10_xh[15]}}, fc1_n50_s10_xh}) + fc1_e118), fc1_e113[4:0]});
-    wire signed [17:0] fc1_n50_s11_xh = $signed(fc1_e183[19:2]);
-    wire signed [21:0] fc1_n50_s11 = $signed({1'b0, ($signed({fc1_n50_s11_xh[17], fc1_n50_s11_xh}) + $signed(fc1_e183[18:0])), fc1_e183[1:0]});
-    wire signed [16:0] fc1_n50_s12_xh = $signed(fc1_e355[19:3]);
-    wire signed [24:0] fc1_n50_s12 = $signed({($signed({{5{fc1_n50_s12_xh[16]}}, fc1_n50_s12_xh}) + fc1_e323), fc1_e355[2:0]});
-    wire signed [20:0] fc1_n50_s13_xh = $signed(fc1_n50_s6[26:6]);
-    wire signed [27:0] fc1_n50_s13 = $signed({($signed({fc1_n50_s13_xh[20], fc1_n50_s13_xh}) - fc1_e383), fc1_n50_s6[5:0]});
-    wire signed [18:0] fc1_n50_s14_xh = $signed(fc1_e234[23:5]);
-    wire signed [20:0] fc1_n50_s14_hi = $signed({{2{fc1_n50_s14_xh[18]}}, fc1_n50_s14_xh}) - ($signed({{2{fc1_e175[18]}}, fc1_e175}) - fc1_e296);
-    wire signed [25:0] fc1_n50_s14 = $signed({fc1_n50_s14_hi, fc1_e234[4:0]});
-    wire signed [26:0] fc1_n50_s15_xo = $signed({1'b0, (~fc1_n50_s8[25]), fc1_n50_s8[24:0]});
-    wire signed [24:0] fc1_n50_s15_xh = $signed(fc1_n50_s15_xo[26:2]);
-    wire [27:0] fc1_n50_s15_u = {($signed({fc1_n50_s15_xh[24], fc1_n50_s15_xh}) + $signed({fc1_n50_s10[24], fc1_n50_s10})), fc1_n50_s15_xo[1:0]};
-    wire signed [25:0] fc1_n50_s16_xo = $signed({1'b0, (~fc1_n50_s12[24]), fc1_n50_s12[23:0]});
-    wire signed [26:0] fc1_n50_s16 = $signed({1'b0, ($signed(fc1_n50_s16_xo[25:3]) + $signed({fc1_n50_s11[21], fc1_n50_s11})), fc1_n50_s16_xo[2:0]});
-    wire signed [25:0] fc1_n50_s18_xh = $signed(fc1_n50_s16[26:1]);
-    wire signed [26:0] fc1_n50_s18_hi = $signed({fc1_n50_s18_xh[25], fc1_n50_s18_xh}) + $signed({1'b0, (~fc1_n50_s14[25]), fc1_n50_s14[24:0]});
-    reg  [27:0] fc1_n50_s15_d1;
-    wire signed [27:0] fc1_n50_s15_d1_v = $signed(fc1_n50_s15_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg  signed [29:0] fc1_n50_s17_d1;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n50_s19 = $signed({1'b0, (~fc1_n50_s15_d1_v[27]), fc1_n50_s15_d1_v[26:0]}) + $signed(fc1_n50_s17_d1[28:0]);
-    reg  [28:0] fc1_n50_s18_d1;
-    wire signed [28:0] fc1_n50_s18_d1_v = $signed(fc1_n50_s18_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n50_s20_xh = $signed(fc1_n50_s18_d1_v[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n50_s20 = $signed({($signed(fc1_n50_s20_xh[17:0]) - 18'sh27f83), fc1_n50_s18_d1_v[9:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n50_acc = (fc1_n50_s19 - $signed({fc1_n50_s20[27], fc1_n50_s20}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n50_y_fl = $signed(fc1_n50_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n51_s0_xh = $signed(fc1_in_4[15:5]);
-    wire signed [22:0] fc1_n51_s0 = $signed({($signed({{7{fc1_n51_s0_xh[10]}}, fc1_n51_s0_xh}) - $signed({fc1_e101_yo[16], fc1_e101_yo})), fc1_in_4[4:0]});
-    wire signed [23:0] fc1_n51_s1 = $signed({($signed({{8{fc1_n6_s0_xh_2[9]}}, fc1_n6_s0_xh_2}) - fc1_e21), fc1_in_8[5:0]});
-    wire signed [16:0] fc1_n51_s2_xh = $signed(fc1_n51_s0[22:6]);
-    wire signed [24:0] fc1_n51_s2 = $signed({($signed({{2{fc1_n51_s2_xh[16]}}, fc1_n51_s2_xh}) - $signed({fc1_e5[17], fc1_e5})), fc1_n51_s0[5:0]});
-    wire signed [21:0] fc1_n51_s3 = $signed({($signed({{4{fc1_n17_s4_xh[13]}}, fc1_n17_s4_xh}) - fc1_e54), fc1_e41[3:0]});
-    wire signed [20:0] fc1_n51_s4_yo = $signed({1'b1, (~fc1_e43[19]), fc1_e43[18:0]});
-    wire signed [21:0] fc1_n51_s4_xh = $signed(fc1_n51_s1[23:2]);
-    wire signed [24:0] fc1_n51_s4 = $signed({($signed({fc1_n51_s4_xh[21], fc1_n51_s4_xh}) - $signed({{2{fc1_n51_s4_yo[20]}}, fc1_n51_s4_yo})), fc1_n51_s1[1:0]});
-    wire signed [20:0] fc1_n51_s5_xo = $signed({1'b0, (~fc1_e124[19]), fc1_e124[18:0]});
-    wire signed [21:0] fc1_n51_s5 = $signed({1'b0, ($signed(fc1_n51_s5_xo[20:1]) + fc1_e111), fc1_n51_s5_xo[0]});
-    wire signed [11:0] fc1_n51_s6_xh = $signed(fc1_n16_s5_xo[18:7]);
-    wire signed [26:0] fc1_n51_s6 = $signed({1'b0, ($signed({{7{fc1_n51_s6_xh[11]}}, fc1_n51_s6_xh}) + $signed(fc1_e125[18:0])), fc1_n16_s5_xo[6:0]});
-    wire signed [19:0] fc1_n51_s7_yo = $signed({1'b1, (~fc1_e175[18]), fc1_e175[17:0]});
-    wire signed [19:0] fc1_n51_s7_xh = $signed(fc1_e266[20:1]);
-    wire signed [21:0] fc1_n51_s7 = $signed({($signed({fc1_n51_s7_xh[19], fc1_n51_s7_xh}) - $signed({fc1_n51_s7_yo[19], fc1_n51_s7_yo})), fc1_e266[0]});
-    wire signed [18:0] fc1_n51_s8_xh = $signed(fc1_n51_s2[24:6]);
-    wire signed [22:0] fc1_n51_s8_hi = $signed({{4{fc1_n51_s8_xh[18]}}, fc1_n51_s8_xh}) - $signed({1'b1, (~fc1_n51_s3[21]), fc1_n51_s3[20:0]});
-    wire signed [29:0] fc1_n51_s8 = $signed({1'b0, fc1_n51_s8_hi, fc1_n51_s2[5:0]});
-    wire signed [17:0] fc1_n51_s9_xh = $signed(fc1_e232[20:3]);
-    wire signed [22:0] fc1_n51_s9 = $signed({($signed({{2{fc1_n51_s9_xh[17]}}, fc1_n51_s9_xh}) - fc1_e191), fc1_e232[2:0]});
-    wire signed [18:0] fc1_n51_s10_xh = $signed(fc1_e354[19:1]);
-    wire signed [20:0] fc1_n51_s10 = $signed({($signed({fc1_n51_s10_xh[18], fc1_n51_s10_xh}) - fc1_e320), fc1_e354[0]});
-    wire signed [19:0] fc1_n51_s11_xh = $signed(fc1_n51_s5[21:2]);
-    wire signed [26:0] fc1_n51_s11 = $signed({($signed({{5{fc1_n51_s11_xh[19]}}, fc1_n51_s11_xh}) + fc1_n51_s4), fc1_n51_s5[1:0]});
-    wire signed [22:0] fc1_n51_s12_yo = $signed({1'b1, (~fc1_n51_s7[21]), fc1_n51_s7[20:0]});
-    wire signed [27:0] fc1_n51_s12 = $signed({1'b0, ($signed(fc1_n51_s6[26:3]) - $signed({fc1_n51_s12_yo[22], fc1_n51_s12_yo})), fc1_n51_s6[2:0]});
-    wire signed [23:0] fc1_n51_s13_yo = $signed({1'b0, (~fc1_e240[22]), fc1_e240[21:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_s13_xh = $signed(fc1_n51_s8[29:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [29:0] fc1_n51_s13_u = {1'b0, ($signed(fc1_n51_s13_xh[26:0]) + $signed({{3{fc1_n51_s13_yo[23]}}, fc1_n51_s13_yo})), fc1_n51_s8[1:0]};
-    wire signed [23:0] fc1_n51_s14_xo = $signed({1'b0, (~fc1_n51_s9[22]), fc1_n51_s9[21:0]});
-    wire signed [13:0] fc1_n51_s14_xh = $signed(fc1_n51_s14_xo[23:10]);
-    wire signed [29:0] fc1_n51_s14 = $signed({($signed({{6{fc1_n51_s14_xh[13]}}, fc1_n51_s14_xh}) + fc1_e142), fc1_n51_s14_xo[9:0]});
-    wire fc1_n51_s15_xo_i = ~fc1_e307[19];
-    wire signed [20:0] fc1_n51_s15_xo = $signed({1'b0, fc1_n51_s15_xo_i, fc1_e307[18:0]});
-    wire signed [14:0] fc1_n51_s15_xh = $signed(fc1_n51_s15_xo[20:6]);
-    wire signed [26:0] fc1_n51_s15 = $signed({($signed({{6{fc1_n51_s15_xh[14]}}, fc1_n51_s15_xh}) + fc1_n51_s10), fc1_n51_s15_xo[5:0]});
-    wire signed [27:0] fc1_n51_s16_m = $signed({1'b0, (~fc1_n51_s11[26]), fc1_n51_s11[25:0]}) + fc1_n51_s12;
-    wire signed [27:0] fc1_n51_s17_yo = $signed({1'b0, (~fc1_n51_s15[26]), fc1_n51_s15[25:0]});
-    reg  [29:0] fc1_n51_s13_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n51_s13_d1_v = $signed(fc1_n51_s13_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n51_s16_d1;
-    reg  signed [29:0] fc1_n51_s17_d1;
-    wire signed [18:0] fc1_n51_s19_xh = $signed(fc1_n51_s17_d1[29:11]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n51_s19 = $signed({($signed({fc1_n51_s19_xh[18], fc1_n51_s19_xh}) - 20'sd200197), fc1_n51_s17_d1[10:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n51_acc = ($signed({1'b0, ($signed(fc1_n51_s13_d1_v[28:0]) + $signed(fc1_n51_s16_d1))}) + $signed(fc1_n51_s19[29:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n51_y_fl = $signed(fc1_n51_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n52_s0_xh = $signed(fc1_e14[19:8]);
-    wire signed [25:0] fc1_n52_s0 = $signed({1'b0, ($signed({{5{fc1_n52_s0_xh[11]}}, fc1_n52_s0_xh}) - fc1_e101_yo), fc1_e14[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n52_s1 = $signed({1'b0, ($signed({{3{fc1_e243_xh[15]}}, fc1_e243_xh}) + $signed(fc1_e14[18:0])), fc1_e15[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n52_s2 = $signed({1'b0, ($signed({fc1_e252_xh[16], fc1_e252_xh}) + fc1_e30), fc1_e26[2:0]});
-    wire signed [21:0] fc1_n52_s3 = $signed({($signed({{3{fc1_n17_s4_xh_2[15]}}, fc1_n17_s4_xh_2}) - fc1_e38), fc1_e33[2:0]});
-    wire signed [14:0] fc1_n52_s4_xh = $signed(fc1_e55[19:5]);
-    wire signed [23:0] fc1_n52_s4 = $signed({($signed({{4{fc1_n52_s4_xh[14]}}, fc1_n52_s4_xh}) - fc1_e46), fc1_e55[4:0]});
-    wire signed [13:0] fc1_n52_s5_xh = $signed(fc1_e78[18:5]);
-    wire signed [24:0] fc1_n52_s5 = $signed({($signed({{6{fc1_n52_s5_xh[13]}}, fc1_n52_s5_xh}) + fc1_e55), fc1_e78[4:0]});
-    wire signed [18:0] fc1_n52_s6_yo = $signed({1'b1, fc1_n23_s7_yo_i, fc1_e268[16:0]});
-    wire signed [15:0] fc1_n52_s6_xh = $signed(fc1_e145[19:4]);
-    wire signed [23:0] fc1_n52_s6 = $signed({($signed({{4{fc1_n52_s6_xh[15]}}, fc1_n52_s6_xh}) - $signed({fc1_n52_s6_yo[18], fc1_n52_s6_yo})), fc1_e145[3:0]});
-    wire signed [20:0] fc1_n52_s7_xh = $signed(fc1_n52_s0[25:5]);
-    wire signed [27:0] fc1_n52_s7 = $signed({1'b0, ($signed({fc1_n52_s7_xh[20], fc1_n52_s7_xh}) + $signed(fc1_n52_s1[21:0])), fc1_n52_s0[4:0]});
-    wire signed [15:0] fc1_n52_s8_xh = $signed(fc1_n52_s3[21:6]);
-    wire signed [27:0] fc1_n52_s8 = $signed({($signed({{6{fc1_n52_s8_xh[15]}}, fc1_n52_s8_xh}) - fc1_n52_s2), fc1_n52_s3[5:0]});
-    wire signed [24:0] fc1_n52_s9_xo = $signed({1'b0, (~fc1_n52_s4[23]), fc1_n52_s4[22:0]});
-    wire signed [22:0] fc1_n52_s9_xh = $signed(fc1_n52_s9_xo[24:2]);
-    wire signed [26:0] fc1_n52_s9 = $signed({($signed({{2{fc1_n52_s9_xh[22]}}, fc1_n52_s9_xh}) + fc1_n52_s5), fc1_n52_s9_xo[1:0]});
-    wire signed [14:0] fc1_n52_s10_xh = $signed(fc1_e88[20:6]);
-    wire signed [28:0] fc1_n52_s10 = $signed({($signed({{8{fc1_n52_s10_xh[14]}}, fc1_n52_s10_xh}) + fc1_e85), fc1_e88[5:0]});
-    wire signed [13:0] fc1_n52_s11_xh = $signed(fc1_e122[18:5]);
-    wire signed [25:0] fc1_n52_s11 = $signed({1'b0, ($signed({{6{fc1_n52_s11_xh[13]}}, fc1_n52_s11_xh}) + $signed(fc1_e114[19:0])), fc1_e122[4:0]});
-    wire signed [16:0] fc1_n52_s12_xh = $signed(fc1_e294[20:4]);
-    wire signed [26:0] fc1_n52_s12 = $signed({($signed({{6{fc1_n52_s12_xh[16]}}, fc1_n52_s12_xh}) - fc1_e136), fc1_e294[3:0]});
-    wire signed [21:0] fc1_n52_s13_xh = $signed(fc1_e308[22:1]);
-    wire signed [24:0] fc1_n52_s13 = $signed({($signed({{2{fc1_n52_s13_xh[21]}}, fc1_n52_s13_xh}) - fc1_n52_s6), fc1_e308[0]});
-    wire signed [28:0] fc1_n52_s14_xo = $signed({1'b0, (~fc1_n52_s8[27]), fc1_n52_s8[26:0]});
-    wire signed [28:0] fc1_n52_s15 = $signed({{3{fc1_n52_s11[25]}}, fc1_n52_s11}) - fc1_n52_s10;
-    wire signed [22:0] fc1_n52_s16_xh = $signed(fc1_n52_s12[26:4]);
-    wire [28:0] fc1_n52_s16_u = {($signed({{2{fc1_n52_s16_xh[22]}}, fc1_n52_s16_xh}) - fc1_e140), fc1_n52_s12[3:0]};
-    wire signed [29:0] fc1_n52_s18_m = $signed({1'b0, ($signed(fc1_n52_s14_xo[28:1]) + fc1_n52_s7), fc1_n52_s14_xo[0]}) + $signed({1'b0, (~fc1_n52_s15[28]), fc1_n52_s15[27:0]});
-    reg  signed [26:0] fc1_n52_s17_d1;
-    reg  [28:0] fc1_n52_s16_d1;
-    wire signed [28:0] fc1_n52_s16_d1_v = $signed(fc1_n52_s16_d1);
-    wire signed [27:0] fc1_n52_s19_xo = $signed({1'b0, (~fc1_n52_s17_d1[26]), fc1_n52_s17_d1[25:0]});
-    reg  [30:0] fc1_n52_s18_d1;
-    wire signed [30:0] fc1_n52_s18_d1_v = $signed(fc1_n52_s18_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n52_s20_xh = $signed(fc1_n52_s18_d1_v[30:11]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n52_acc = ($signed({($signed(fc1_n52_s20_xh[18:0]) - 19'sh43289), fc1_n52_s18_d1_v[10:0]}) + ($signed({{2{fc1_n52_s19_xo[27]}}, fc1_n52_s19_xo}) + $signed({fc1_n52_s16_d1_v[28], fc1_n52_s16_d1_v})));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n52_y_fl = $signed(fc1_n52_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n53_s1_hi = $signed({fc1_n0_s1_xh[16], fc1_n0_s1_xh}) + $signed({1'b0, (fc1_e4_xo + fc1_e26_yo)});
-    wire signed [16:0] fc1_n53_s2_xh = $signed(fc1_e28[19:3]);
-    wire signed [20:0] fc1_n53_s2 = $signed({($signed({fc1_n53_s2_xh[16], fc1_n53_s2_xh}) - fc1_e36), fc1_e28[2:0]});
-    wire signed [10:0] fc1_n53_s3_xh = $signed(fc1_e38[18:8]);
-    wire signed [25:0] fc1_n53_s3 = $signed({($signed({{7{fc1_n53_s3_xh[10]}}, fc1_n53_s3_xh}) + fc1_e36), fc1_e38[7:0]});
-    wire signed [15:0] fc1_n53_s4_xh = $signed(fc1_e332_yo[18:3]);
-    wire signed [22:0] fc1_n53_s4 = $signed({1'b0, ($signed({{3{fc1_n53_s4_xh[15]}}, fc1_n53_s4_xh}) + fc1_n11_s3_xo), fc1_e332_yo[2:0]});
-    wire signed [21:0] fc1_n53_s5 = $signed({($signed({{2{fc1_e334_xh[17]}}, fc1_e334_xh}) + fc1_e124), fc1_e74[1:0]});
-    wire signed [13:0] fc1_n53_s6_xh = $signed(fc1_n53_s2[20:7]);
-    wire signed [27:0] fc1_n53_s6 = $signed({($signed({{7{fc1_n53_s6_xh[13]}}, fc1_n53_s6_xh}) - $signed({1'b0, fc1_n53_s1_hi, fc1_e73_yo[1:0]})), fc1_n53_s2[6:0]});
-    wire signed [22:0] fc1_n53_s7_yo = $signed({1'b1, fc1_n13_s10_xo_i, fc1_e49[20:0]});
-    wire signed [25:0] fc1_n53_s7 = $signed({($signed(fc1_n53_s3[25:1]) - $signed({{2{fc1_n53_s7_yo[22]}}, fc1_n53_s7_yo})), fc1_n53_s3[0]});
-    wire signed [19:0] fc1_n53_s8_yo = $signed({1'b1, fc1_n13_s12_yo_i, fc1_e123[17:0]});
-    wire signed [21:0] fc1_n53_s8 = $signed({1'b0, ($signed(fc1_e84[20:0]) - $signed({fc1_n53_s8_yo[19], fc1_n53_s8_yo}))});
-    wire signed [21:0] fc1_n53_s9_m = $signed({fc1_e177[20], fc1_e177}) + $signed({1'b0, (~fc1_e292[20]), fc1_e292[19:0]});
-    wire signed [22:0] fc1_n53_s9 = $signed({1'b0, fc1_n53_s9_m});
-    wire signed [21:0] fc1_n53_s10_xo = $signed({1'b0, (~fc1_e297[20]), fc1_e297[19:0]});
-    wire signed [15:0] fc1_n53_s10_xh = $signed(fc1_n53_s10_xo[21:6]);
-    wire signed [26:0] fc1_n53_s10 = $signed({1'b0, ($signed({{4{fc1_n53_s10_xh[15]}}, fc1_n53_s10_xh}) + fc1_e303), fc1_n53_s10_xo[5:0]});
-    wire signed [17:0] fc1_n53_s11_xh = $signed(fc1_n53_s4[22:5]);
-    wire signed [26:0] fc1_n53_s11 = $signed({($signed({{4{fc1_n53_s11_xh[17]}}, fc1_n53_s11_xh}) + fc1_n53_s5), fc1_n53_s4[4:0]});
-    wire signed [27:0] fc1_n53_s12 = $signed({($signed(fc1_n53_s6[27:4]) + $signed({{2{fc1_n53_s8[21]}}, fc1_n53_s8})), fc1_n53_s6[3:0]});
-    wire signed [26:0] fc1_n53_s13 = $signed({{4{fc1_n53_s9[22]}}, fc1_n53_s9}) - fc1_n53_s10;
-    wire signed [27:0] fc1_n53_s15 = fc1_n53_s12 + $signed({1'b0, (~fc1_n53_s13[26]), fc1_n53_s13[25:0]});
-    reg  signed [26:0] fc1_n53_s14_d1;
-    reg  [21:0] fc1_e231_d1;
-    wire signed [21:0] fc1_e231_d1_v = $signed(fc1_e231_d1);
-    wire signed [27:0] fc1_n53_s16_xo = $signed({1'b0, (~fc1_n53_s14_d1[26]), fc1_n53_s14_d1[25:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n53_s16 = $signed({1'b0, ($signed(fc1_n53_s16_xo[27:6]) + fc1_e231_d1_v), fc1_n53_s16_xo[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [27:0] fc1_n53_s15_d1;
-    wire signed [9:0] fc1_n53_s17_xh = $signed(fc1_n53_s15_d1[27:18]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n53_s17 = $signed({($signed({fc1_n53_s17_xh[9], fc1_n53_s17_xh}) - 11'sd473), fc1_n53_s15_d1[17:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n53_acc = ($signed(fc1_n53_s17[27:0]) + $signed(fc1_n53_s16[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n53_y_fl = $signed(fc1_n53_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n54_s0 = $signed({1'b0, ($signed({fc1_e139_xh[15], fc1_e139_xh}) + fc1_e26_yo), fc1_e33_yo[0]});
-    wire signed [19:0] fc1_n54_s1 = $signed({{2{fc1_e7[17]}}, fc1_e7}) - $signed({fc1_e256_yo[18], fc1_e256_yo});
-    wire signed [16:0] fc1_n54_s2_xh = $signed(fc1_n54_s0[18:2]);
-    wire signed [21:0] fc1_n54_s2 = $signed({1'b0, ($signed({{2{fc1_n54_s2_xh[16]}}, fc1_n54_s2_xh}) + fc1_e88_yo), fc1_n54_s0[1:0]});
-    wire signed [16:0] fc1_n54_s3_xh = $signed(fc1_e36[17:1]);
-    wire signed [20:0] fc1_n54_s3 = $signed({($signed({{3{fc1_n54_s3_xh[16]}}, fc1_n54_s3_xh}) - fc1_e24), fc1_e36[0]});
-    wire signed [21:0] fc1_n54_s4 = $signed({($signed(fc1_e128[21:2]) - fc1_e192), fc1_e128[1:0]});
-    wire signed [20:0] fc1_n54_s5_xo = $signed({1'b0, (~fc1_n54_s1[19]), fc1_n54_s1[18:0]});
-    wire signed [14:0] fc1_n54_s5_xh = $signed(fc1_n54_s5_xo[20:6]);
-    wire signed [24:0] fc1_n54_s5 = $signed({1'b0, ($signed({{3{fc1_n54_s5_xh[14]}}, fc1_n54_s5_xh}) + fc1_e366), fc1_n54_s5_xo[5:0]});
-    wire signed [19:0] fc1_n54_s6_hi = $signed(fc1_n54_s2[21:2]) + $signed({1'b0, (~fc1_e109[18]), fc1_e109[17:0]});
-    wire signed [21:0] fc1_n54_s7_xo = $signed({1'b0, (~fc1_n54_s3[20]), fc1_n54_s3[19:0]});
-    wire signed [17:0] fc1_n54_s7_xh = $signed(fc1_n54_s7_xo[21:4]);
-    wire signed [23:0] fc1_n54_s7 = $signed({($signed({{2{fc1_n54_s7_xh[17]}}, fc1_n54_s7_xh}) + fc1_e62), fc1_n54_s7_xo[3:0]});
-    wire signed [20:0] fc1_n54_s8_xo = $signed({1'b0, fc1_n33_s10_yo_i, fc1_e75[18:0]});
-    wire signed [17:0] fc1_n54_s8_xh = $signed(fc1_n54_s8_xo[20:3]);
-    wire signed [22:0] fc1_n54_s8 = $signed({($signed({{2{fc1_n54_s8_xh[17]}}, fc1_n54_s8_xh}) + fc1_e63), fc1_n54_s8_xo[2:0]});
-    wire signed [15:0] fc1_n54_s9_xh = $signed(fc1_n54_s4[21:6]);
-    wire signed [25:0] fc1_n54_s9 = $signed({1'b0, ($signed({{3{fc1_n54_s9_xh[15]}}, fc1_n54_s9_xh}) - $signed(fc1_e89[18:0])), fc1_n54_s4[5:0]});
-    wire signed [20:0] fc1_n54_s10_xo = $signed({1'b0, (~fc1_e291[19]), fc1_e291[18:0]});
-    wire signed [12:0] fc1_n54_s10_xh = $signed(fc1_n54_s10_xo[20:8]);
-    wire signed [27:0] fc1_n54_s10 = $signed({1'b0, ($signed({{6{fc1_n54_s10_xh[12]}}, fc1_n54_s10_xh}) + $signed(fc1_e176[18:0])), fc1_n54_s10_xo[7:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n54_s11_xh = $signed(fc1_n54_s5[24:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n54_s11 = $signed({($signed(fc1_n54_s11_xh[22:0]) - $signed({1'b0, fc1_n54_s6_hi, fc1_n54_s2[1:0]})), fc1_n54_s5[0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n54_s12_yo = $signed({1'b0, (~fc1_n54_s7[23]), fc1_n54_s7[22:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n54_s12_xo = $signed({1'b0, (~fc1_n54_s8[22]), fc1_n54_s8[21:0]});
-    wire signed [22:0] fc1_n54_s12_xh = $signed(fc1_n54_s12_xo[23:1]);
-    wire signed [25:0] fc1_n54_s12 = $signed({1'b0, ($signed({fc1_n54_s12_xh[22], fc1_n54_s12_xh}) + $signed(fc1_n54_s12_yo[23:0])), fc1_n54_s12_xo[0]});
-    wire signed [24:0] fc1_n54_s13_xh = $signed(fc1_n54_s10[27:3]);
-    wire signed [29:0] fc1_n54_s13 = $signed({1'b0, ($signed({fc1_n54_s13_xh[24], fc1_n54_s13_xh}) + fc1_n54_s9), fc1_n54_s10[2:0]});
-    wire signed [20:0] fc1_n54_s14_yo = $signed({1'b1, (~fc1_e235[19]), fc1_e235[18:0]});
-    wire [28:0] fc1_n54_s14_u = {1'b0, ($signed(fc1_n35_s18_xh[26:0]) - $signed({{6{fc1_n54_s14_yo[20]}}, fc1_n54_s14_yo})), fc1_e385[0]};
-    wire signed [23:0] fc1_n54_s15_xh = $signed(fc1_n21_s14_yo[26:3]);
-    wire signed [24:0] fc1_n54_s15_hi = $signed({fc1_n54_s15_xh[23], fc1_n54_s15_xh}) + $signed({1'b0, (~fc1_n54_s11[23]), fc1_n54_s11[22:0]});
-    reg  [28:0] fc1_n54_s15_d1;
-    reg  [28:0] fc1_n54_s14_d1;
-    wire signed [28:0] fc1_n54_s17 = $signed(fc1_n54_s15_d1) - $signed(fc1_n54_s14_d1);
-    reg  signed [29:0] fc1_n54_s16_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n54_s18_xh = $signed(fc1_n54_s16_d1[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n54_s18 = $signed({($signed(fc1_n54_s18_xh[18:0]) - 19'sd193921), fc1_n54_s16_d1[9:0]}); // bias -0.8759765625, less the terms' sign-extension offsets
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n54_acc = ($signed({fc1_n54_s17[28], fc1_n54_s17}) + $signed({fc1_n54_s18[28], fc1_n54_s18}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n54_y_fl = $signed(fc1_n54_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_s0 = $signed({($signed({{9{fc1_n36_s0_xh[6]}}, fc1_n36_s0_xh}) - fc1_in_2), fc1_in_2[8:0]});
-    wire signed [15:0] fc1_n55_s1_xh = $signed(fc1_n55_s0[24:9]);
-    wire signed [26:0] fc1_n55_s1 = $signed({($signed({{2{fc1_n55_s1_xh[15]}}, fc1_n55_s1_xh}) - $signed({fc1_e31_yo[16], fc1_e31_yo})), fc1_n55_s0[8:0]});
-    wire signed [16:0] fc1_n55_s2_xh = $signed(fc1_e92_xo[18:2]);
-    wire signed [20:0] fc1_n55_s2 = $signed({($signed({{2{fc1_n55_s2_xh[16]}}, fc1_n55_s2_xh}) + $signed({fc1_e21[17], fc1_e21})), fc1_e92_xo[1:0]});
-    wire signed [22:0] fc1_n55_s3 = $signed({1'b0, ($signed({{2{fc1_n37_s3_xh[15]}}, fc1_n37_s3_xh}) + $signed(fc1_e20[17:0])), fc1_e143_xo[3:0]});
-    wire signed [21:0] fc1_n55_s4 = $signed({($signed({{3{fc1_n17_s3_xh[17]}}, fc1_n17_s3_xh}) - fc1_e79), fc1_e33[0]});
-    wire signed [14:0] fc1_n55_s5_xh = $signed(fc1_n50_s4_xo[19:5]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_s5 = $signed({1'b0, ($signed({{5{fc1_n55_s5_xh[14]}}, fc1_n55_s5_xh}) + $signed(fc1_e79[19:0])), fc1_n50_s4_xo[4:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n55_s6 = $signed({($signed(fc1_e128[21:1]) + $signed({{2{fc1_e82[18]}}, fc1_e82})), fc1_e128[0]});
-    wire signed [27:0] fc1_n55_s7_xo = $signed({1'b0, (~fc1_n55_s1[26]), fc1_n55_s1[25:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n55_s7 = $signed({1'b0, ($signed(fc1_n55_s7_xo[27:7]) + fc1_e194), fc1_n55_s7_xo[6:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n55_s8_xh = $signed(fc1_e198[20:1]);
-    wire signed [21:0] fc1_n55_s8 = $signed({($signed({fc1_n55_s8_xh[19], fc1_n55_s8_xh}) - fc1_n55_s2), fc1_e198[0]});
-    wire signed [21:0] fc1_n55_s9_xo = $signed({1'b0, (~fc1_e266[20]), fc1_e266[19:0]});
-    wire signed [20:0] fc1_n55_s9_xh = $signed(fc1_n55_s9_xo[21:1]);
-    wire signed [24:0] fc1_n55_s9 = $signed({1'b0, ($signed({{2{fc1_n55_s9_xh[20]}}, fc1_n55_s9_xh}) + fc1_n55_s3), fc1_n55_s9_xo[0]});
-    wire signed [22:0] fc1_n55_s10_xo = $signed({1'b0, (~fc1_n55_s4[21]), fc1_n55_s4[20:0]});
-    wire signed [20:0] fc1_n55_s10_xh = $signed(fc1_n55_s10_xo[22:2]);
-    wire signed [27:0] fc1_n55_s10 = $signed({1'b0, ($signed({{4{fc1_n55_s10_xh[20]}}, fc1_n55_s10_xh}) + $signed(fc1_n55_s5[24:0])), fc1_n55_s10_xo[1:0]});
-    wire signed [22:0] fc1_n55_s11_xo = $signed({1'b0, fc1_n30_s9_yo_i, fc1_e159[20:0]});
-    wire signed [20:0] fc1_n55_s11_xh = $signed(fc1_n55_s11_xo[22:2]);
-    wire signed [24:0] fc1_n55_s11 = $signed({1'b0, ($signed({fc1_n55_s11_xh[20], fc1_n55_s11_xh}) + fc1_n55_s6), fc1_n55_s11_xo[1:0]});
-    wire signed [18:0] fc1_n55_s12_xh = $signed(fc1_e330[21:3]);
-    wire signed [23:0] fc1_n55_s12 = $signed({($signed({{2{fc1_n55_s12_xh[18]}}, fc1_n55_s12_xh}) - fc1_e233), fc1_e330[2:0]});
-    wire signed [20:0] fc1_n55_s13_xh = $signed(fc1_e375[21:1]);
-    wire signed [22:0] fc1_n55_s13 = $signed({($signed({fc1_n55_s13_xh[20], fc1_n55_s13_xh}) - fc1_e379), fc1_e375[0]});
-    wire signed [22:0] fc1_n55_s14_yo = $signed({1'b1, (~fc1_n55_s8[21]), fc1_n55_s8[20:0]});
-    wire signed [28:0] fc1_n55_s14 = $signed({1'b0, ($signed(fc1_n55_s7[27:0]) - $signed({{5{fc1_n55_s14_yo[22]}}, fc1_n55_s14_yo}))});
-    wire signed [17:0] fc1_n55_s15_xh = $signed(fc1_e312[19:2]);
-    wire signed [26:0] fc1_n55_s15 = $signed({($signed({{7{fc1_n55_s15_xh[17]}}, fc1_n55_s15_xh}) - fc1_n55_s9), fc1_e312[1:0]});
-    wire signed [19:0] fc1_n55_s16_xh = $signed(fc1_n55_s11[24:5]);
-    wire signed [28:0] fc1_n55_s16 = $signed({($signed({{4{fc1_n55_s16_xh[19]}}, fc1_n55_s16_xh}) - fc1_n55_s12), fc1_n55_s11[4:0]});
-    wire signed [23:0] fc1_n55_s17_hi = $signed(fc1_n55_s10[27:4]) + $signed({1'b0, (~fc1_n55_s13[22]), fc1_n55_s13[21:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n55_s17 = $signed({1'b0, fc1_n55_s17_hi, fc1_n55_s10[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n55_s18_m = $signed({fc1_n55_s14[28], fc1_n55_s14}) - $signed({1'b1, (~fc1_n55_s16[28]), fc1_n55_s16[27:0]});
-    wire signed [27:0] fc1_n55_s19_m = $signed({1'b0, (~fc1_n55_s15[26]), fc1_n55_s15[25:0]}) + $signed(fc1_n55_s17[27:0]);
-    reg  [30:0] fc1_n55_s18_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n55_s18_d1_v = $signed(fc1_n55_s18_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [24:0] fc1_e202_d1;
-    wire signed [25:0] fc1_n55_s20_yo = $signed({1'b0, (~fc1_e202_d1[24]), fc1_e202_d1[23:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n55_s20 = $signed({1'b0, ($signed(fc1_n55_s18_d1_v[29:0]) + $signed({{4{fc1_n55_s20_yo[25]}}, fc1_n55_s20_yo}))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n55_s19_d1;
-    wire signed [28:0] fc1_n55_s19_d1_v = $signed(fc1_n55_s19_d1);
-    wire signed [15:0] fc1_n55_s21_xh = $signed(fc1_n55_s19_d1_v[28:13]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n55_s21 = $signed({1'b0, ($signed({fc1_n55_s21_xh[15], fc1_n55_s21_xh}) + 17'sd41793), fc1_n55_s19_d1_v[12:0]}); // bias -0.7890625, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n55_acc = ($signed(fc1_n55_s20[28:0]) - $signed(fc1_n55_s21[28:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n55_y_fl = $signed(fc1_n55_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n56_s0 = $signed({($signed({{3{fc1_e22_xh[14]}}, fc1_e22_xh}) - $signed({fc1_e37_yo[16], fc1_e37_yo})), fc1_in_2[0]});
-    wire signed [23:0] fc1_n56_s1 = $signed({($signed({{4{fc1_n17_s3_xh_2[14]}}, fc1_n17_s3_xh_2}) - fc1_n56_s0), fc1_e29[4:0]});
-    wire signed [20:0] fc1_n56_s2 = $signed({1'b0, ($signed(fc1_e39[19:2]) + fc1_e30), fc1_e39[1:0]});
-    wire signed [12:0] fc1_n56_s3_xh = $signed(fc1_e60[18:6]);
-    wire signed [24:0] fc1_n56_s3 = $signed({($signed({{6{fc1_n56_s3_xh[12]}}, fc1_n56_s3_xh}) - $signed({fc1_e41[17], fc1_e41})), fc1_e60[5:0]});
-    wire signed [11:0] fc1_n56_s4_xh = $signed(fc1_e80[18:7]);
-    wire signed [26:0] fc1_n56_s4 = $signed({($signed({{8{fc1_n56_s4_xh[11]}}, fc1_n56_s4_xh}) - fc1_e101), fc1_e80[6:0]});
-    wire signed [21:0] fc1_n56_s5_xo = $signed({1'b0, (~fc1_e102[20]), fc1_e102[19:0]});
-    wire signed [22:0] fc1_n56_s5 = $signed({1'b0, ($signed(fc1_n56_s5_xo[21:2]) + $signed({fc1_e133[18], fc1_e133})), fc1_n56_s5_xo[1:0]});
-    wire signed [20:0] fc1_n56_s6 = $signed({1'b0, (fc1_n45_s3_xo + $signed({fc1_n21_s3_yo[18], fc1_n21_s3_yo}))});
-    wire signed [23:0] fc1_n56_s7 = $signed({($signed(fc1_n56_s1[23:3]) - $signed({fc1_e91[19], fc1_e91})), fc1_n56_s1[2:0]});
-    wire signed [20:0] fc1_n56_s8 = $signed({($signed(fc1_n56_s2[20:1]) + fc1_e35), fc1_n56_s2[0]});
-    wire signed [27:0] fc1_n56_s9_xo = $signed({1'b0, (~fc1_n56_s4[26]), fc1_n56_s4[25:0]});
-    wire signed [25:0] fc1_n56_s9_hi = $signed(fc1_n56_s9_xo[27:2]) + $signed({1'b0, (~fc1_n56_s3[24]), fc1_n56_s3[23:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n56_s9 = $signed({1'b0, fc1_n56_s9_hi, fc1_n56_s9_xo[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n56_s10_xh = $signed(fc1_n56_s5[22:7]);
-    wire signed [26:0] fc1_n56_s10 = $signed({($signed({{4{fc1_n56_s10_xh[15]}}, fc1_n56_s10_xh}) + fc1_e291), fc1_n56_s5[6:0]});
-    wire signed [18:0] fc1_n56_s11_xh = $signed(fc1_e323[21:3]);
-    wire signed [20:0] fc1_n56_s11_hi = $signed({{2{fc1_n56_s11_xh[18]}}, fc1_n56_s11_xh}) - $signed({1'b1, (~fc1_e354[19]), fc1_e354[18:0]});
-    wire signed [24:0] fc1_n56_s11 = $signed({1'b0, fc1_n56_s11_hi, fc1_e323[2:0]});
-    wire signed [23:0] fc1_n56_s12 = fc1_n56_s7 + $signed({{3{fc1_n56_s6[20]}}, fc1_n56_s6});
-    wire signed [20:0] fc1_n56_s13_xh = $signed(fc1_n56_s10[26:6]);
-    wire signed [21:0] fc1_n56_s13_hi = $signed({fc1_n56_s13_xh[20], fc1_n56_s13_xh}) - $signed({1'b1, (~fc1_n56_s8[20]), fc1_n56_s8[19:0]});
-    wire signed [27:0] fc1_n56_s13 = $signed({fc1_n56_s13_hi, fc1_n56_s10[5:0]});
-    wire signed [26:0] fc1_n56_s14 = $signed({1'b0, ($signed({fc1_e209[24], fc1_e209}) + $signed(fc1_e260[25:0]))});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n56_s15 = $signed({1'b0, ($signed(fc1_n56_s9[27:0]) + $signed({{3{fc1_n56_s11[24]}}, fc1_n56_s11}))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_s16_yo = $signed({1'b0, (~fc1_n56_s12[23]), fc1_n56_s12[22:0]});
-    wire signed [28:0] fc1_n56_s16_xo = $signed({1'b0, (~fc1_n56_s13[27]), fc1_n56_s13[26:0]});
-    wire [29:0] fc1_n56_s16_u = {1'b0, ($signed(fc1_n56_s16_xo[28:1]) + $signed({{3{fc1_n56_s16_yo[24]}}, fc1_n56_s16_yo})), fc1_n56_s16_xo[0]};
-    wire [28:0] fc1_n56_s17_u = {1'b0, ($signed(fc1_n56_s15[27:0]) + $signed({fc1_n56_s14[26], fc1_n56_s14}))};
-    reg  [29:0] fc1_n56_s16_d1;
-    wire signed [29:0] fc1_n56_s16_d1_v = $signed(fc1_n56_s16_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n56_s18_xh = $signed(fc1_n56_s16_d1_v[29:13]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n56_s19_n_neg = -$signed({($signed(fc1_n56_s18_xh[15:0]) - 16'sh996b), fc1_n56_s16_d1_v[12:0]});
-    reg  [28:0] fc1_n56_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n56_acc = (fc1_n56_s19_n_neg - $signed(fc1_n56_s17_d1));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n56_y_fl = $signed(fc1_n56_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n57_s0_xh = $signed(fc1_in_2[15:4]);
-    wire signed [21:0] fc1_n57_s0 = $signed({($signed({{6{fc1_n57_s0_xh[11]}}, fc1_n57_s0_xh}) - $signed({fc1_e52_yo[16], fc1_e52_yo})), fc1_in_2[3:0]});
-    wire signed [25:0] fc1_n57_s1 = $signed({($signed({{7{fc1_n6_s1_xh[14]}}, fc1_n6_s1_xh}) - fc1_n57_s0), fc1_e50[3:0]});
-    wire signed [11:0] fc1_n57_s2_xh = $signed(fc1_e13[17:6]);
-    wire signed [24:0] fc1_n57_s2 = $signed({($signed({{7{fc1_n57_s2_xh[11]}}, fc1_n57_s2_xh}) - fc1_e15), fc1_e13[5:0]});
-    wire signed [19:0] fc1_n57_s3 = fc1_e18 - fc1_e28;
-    wire signed [16:0] fc1_n57_s4_xh = $signed(fc1_e82[18:2]);
-    wire signed [21:0] fc1_n57_s4 = $signed({($signed({{3{fc1_n57_s4_xh[16]}}, fc1_n57_s4_xh}) + fc1_e367), fc1_e82[1:0]});
-    wire signed [13:0] fc1_n57_s5_xh = $signed(fc1_e369[18:5]);
-    wire signed [24:0] fc1_n57_s5 = $signed({($signed({{6{fc1_n57_s5_xh[13]}}, fc1_n57_s5_xh}) - fc1_e43), fc1_e369[4:0]});
-    wire signed [26:0] fc1_n57_s6_xo = $signed({1'b0, (~fc1_n57_s1[25]), fc1_n57_s1[24:0]});
-    wire signed [25:0] fc1_n57_s6_hi = $signed(fc1_n57_s6_xo[26:1]) + $signed({1'b0, (~fc1_n57_s2[24]), fc1_n57_s2[23:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n57_s6 = $signed({1'b0, fc1_n57_s6_hi, fc1_n57_s6_xo[0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n57_s7_xo = $signed({1'b0, (~fc1_n57_s3[19]), fc1_n57_s3[18:0]});
-    wire signed [17:0] fc1_n57_s7_xh = $signed(fc1_n57_s7_xo[20:3]);
-    wire signed [23:0] fc1_n57_s7 = $signed({($signed({{3{fc1_n57_s7_xh[17]}}, fc1_n57_s7_xh}) + $signed({fc1_e75[19], fc1_e75})), fc1_n57_s7_xo[2:0]});
-    wire signed [22:0] fc1_n57_s8_xo = $signed({1'b0, (~fc1_n57_s4[21]), fc1_n57_s4[20:0]});
-    wire signed [15:0] fc1_n57_s8_xh = $signed(fc1_n57_s8_xo[22:7]);
-    wire signed [27:0] fc1_n57_s8 = $signed({($signed({{5{fc1_n57_s8_xh[15]}}, fc1_n57_s8_xh}) + fc1_e94), fc1_n57_s8_xo[6:0]});
-    wire signed [13:0] fc1_n57_s9_xh = $signed(fc1_e121[18:5]);
-    wire signed [23:0] fc1_n57_s9 = $signed({($signed({{5{fc1_n57_s9_xh[13]}}, fc1_n57_s9_xh}) + fc1_e181), fc1_e121[4:0]});
-    wire signed [25:0] fc1_n57_s10_xo = $signed({1'b0, (~fc1_n57_s5[24]), fc1_n57_s5[23:0]});
-    wire signed [18:0] fc1_n57_s10_xh = $signed(fc1_n57_s10_xo[25:7]);
-    wire signed [27:0] fc1_n57_s10 = $signed({1'b0, ($signed({fc1_n57_s10_xh[18], fc1_n57_s10_xh}) + fc1_e355), fc1_n57_s10_xo[6:0]});
-    wire signed [25:0] fc1_n57_s11 = fc1_n19_s13_xo + fc1_e212;
-    wire signed [24:0] fc1_n57_s12_xo = $signed({1'b0, (~fc1_n57_s7[23]), fc1_n57_s7[22:0]});
-    wire signed [25:0] fc1_n57_s12 = $signed({1'b0, ($signed(fc1_n57_s12_xo[24:2]) + $signed({1'b0, fc1_n16_s12_yo_i, fc1_e245[20:0]})), fc1_n57_s12_xo[1:0]});
-    wire signed [24:0] fc1_n57_s13_yo = $signed({1'b1, (~fc1_n57_s9[23]), fc1_n57_s9[22:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n57_s13 = fc1_n57_s8 - $signed({{3{fc1_n57_s13_yo[24]}}, fc1_n57_s13_yo});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_s14_xh = $signed(fc1_e317[26:1]);
-    wire [28:0] fc1_n57_s14_u = {1'b0, ($signed({fc1_n57_s14_xh[25], fc1_n57_s14_xh}) + $signed(fc1_n57_s6[26:0])), fc1_e317[0]};
-    wire signed [26:0] fc1_n57_s15_yo = $signed({1'b0, (~fc1_n57_s11[25]), fc1_n57_s11[24:0]});
-    wire [28:0] fc1_n57_s15_u = {1'b0, (fc1_n57_s10 + $signed({fc1_n57_s15_yo[26], fc1_n57_s15_yo}))};
-    wire [27:0] fc1_n57_s16_u = {1'b0, ($signed({fc1_n57_s12[25], fc1_n57_s12}) + $signed(fc1_n57_s13[26:0]))};
-    reg  [28:0] fc1_n57_s14_d1;
-    reg  [28:0] fc1_n57_s15_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n57_s17 = $signed({1'b0, ($signed(fc1_n57_s14_d1) + $signed(fc1_n57_s15_d1))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [27:0] fc1_n57_s16_d1;
-    wire signed [27:0] fc1_n57_s16_d1_v = $signed(fc1_n57_s16_d1);
-    wire signed [11:0] fc1_n57_s18_xh = $signed(fc1_n57_s16_d1_v[27:16]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n57_s18 = $signed({1'b0, ($signed({fc1_n57_s18_xh[11], fc1_n57_s18_xh}) + 13'sd2363), fc1_n57_s16_d1_v[15:0]}); // bias 0, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n57_acc = ($signed(fc1_n57_s18[28:0]) - $signed(fc1_n57_s17[28:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n57_y_fl = $signed(fc1_n57_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n58_s0 = $signed({{2{fc1_in_15[15]}}, fc1_in_15}) - $signed({fc1_e37_yo[16], fc1_e37_yo});
-    wire signed [19:0] fc1_n58_s1_yo = $signed({1'b1, fc1_e224_yo_i, fc1_e65[17:0]});
-    wire signed [20:0] fc1_n58_s1 = $signed({{3{fc1_e0[17]}}, fc1_e0}) - $signed({fc1_n58_s1_yo[19], fc1_n58_s1_yo});
-    wire signed [11:0] fc1_n58_s2_xh = $signed(fc1_n58_s0[17:6]);
-    wire signed [24:0] fc1_n58_s2 = $signed({($signed({{7{fc1_n58_s2_xh[11]}}, fc1_n58_s2_xh}) - $signed({fc1_e2[17], fc1_e2})), fc1_n58_s0[5:0]});
-    wire signed [20:0] fc1_n58_s3 = $signed({1'b0, ($signed({fc1_e191_xh[17], fc1_e191_xh}) + fc1_e151_yo), fc1_e15[0]});
-    wire signed [15:0] fc1_n58_s4_xh = $signed(fc1_e25[19:4]);
-    wire signed [21:0] fc1_n58_s4 = $signed({($signed({{2{fc1_n58_s4_xh[15]}}, fc1_n58_s4_xh}) - fc1_e27), fc1_e25[3:0]});
-    wire signed [12:0] fc1_n58_s5_xh = $signed(fc1_e317_yo[18:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_s5 = $signed({($signed({{5{fc1_n58_s5_xh[12]}}, fc1_n58_s5_xh}) + fc1_e27), fc1_e317_yo[5:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n58_s6_xh = $signed(fc1_e54[17:1]);
-    wire signed [20:0] fc1_n58_s6 = $signed({1'b0, ($signed({{2{fc1_n58_s6_xh[16]}}, fc1_n58_s6_xh}) + fc1_n48_s6_yo), fc1_e54[0]});
-    wire signed [21:0] fc1_n58_s7_xo = $signed({1'b0, (~fc1_n58_s1[20]), fc1_n58_s1[19:0]});
-    wire signed [16:0] fc1_n58_s7_xh = $signed(fc1_n58_s7_xo[21:5]);
-    wire signed [23:0] fc1_n58_s7 = $signed({1'b0, ($signed({fc1_n58_s7_xh[16], fc1_n58_s7_xh}) + $signed(fc1_e100[17:0])), fc1_n58_s7_xo[4:0]});
-    wire signed [19:0] fc1_n58_s8_yo = $signed({1'b0, (~fc1_e71[18]), fc1_e71[17:0]});
-    wire fc1_n58_s8_xo_i = ~fc1_e67[19];
-    wire signed [21:0] fc1_n58_s8 = $signed({1'b0, ($signed({1'b0, fc1_n58_s8_xo_i, fc1_e67[18:0]}) + $signed({fc1_n58_s8_yo[19], fc1_n58_s8_yo}))});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_s9_xh = $signed(fc1_n58_s2[24:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_s9 = $signed({($signed(fc1_n58_s9_xh[20:0]) + fc1_n58_s3), fc1_n58_s2[2:0]});
-    wire signed [22:0] fc1_n58_s10_m = $signed({1'b0, (~fc1_n58_s4[21]), fc1_n58_s4[20:0]}) + $signed(fc1_n58_s5[22:0]);
-    wire signed [23:0] fc1_n58_s10 = $signed({1'b0, fc1_n58_s10_m});
-    wire signed [16:0] fc1_n58_s11_xh = $signed(fc1_e90[18:2]);
-    wire signed [22:0] fc1_n58_s11 = $signed({($signed({{4{fc1_n58_s11_xh[16]}}, fc1_n58_s11_xh}) - fc1_n58_s6), fc1_e90[1:0]});
-    wire signed [17:0] fc1_n58_s12_xh = $signed(fc1_e151[19:2]);
-    wire signed [20:0] fc1_n58_s12 = $signed({($signed({fc1_n58_s12_xh[17], fc1_n58_s12_xh}) + fc1_e93), fc1_e151[1:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_s13 = $signed({1'b0, ($signed(fc1_e299[20:2]) + fc1_e346), fc1_e299[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_s14 = $signed({1'b0, (fc1_n58_s7 + $signed({{2{fc1_n58_s8[21]}}, fc1_n58_s8}))});
-    wire signed [21:0] fc1_n58_s15_xh = $signed(fc1_n58_s9[23:2]);
-    wire signed [26:0] fc1_n58_s15 = $signed({($signed({{3{fc1_n58_s15_xh[21]}}, fc1_n58_s15_xh}) - $signed({fc1_n58_s10[23], fc1_n58_s10})), fc1_n58_s9[1:0]});
-    wire signed [23:0] fc1_n58_s16_xo = $signed({1'b0, (~fc1_n58_s11[22]), fc1_n58_s11[21:0]});
-    wire signed [18:0] fc1_n58_s16_xh = $signed(fc1_n58_s16_xo[23:5]);
-    wire signed [25:0] fc1_n58_s16 = $signed({($signed({{2{fc1_n58_s16_xh[18]}}, fc1_n58_s16_xh}) + fc1_n58_s12), fc1_n58_s16_xo[4:0]});
-    wire signed [23:0] fc1_n58_s18_xh = $signed(fc1_n58_s14[24:1]);
-    wire [26:0] fc1_n58_s18_u = {($signed({{2{fc1_n58_s18_xh[23]}}, fc1_n58_s18_xh}) - fc1_n58_s16), fc1_n58_s14[0]};
-    wire signed [27:0] fc1_n58_s19_m = $signed({1'b0, (~fc1_n58_s15[26]), fc1_n58_s15[25:0]}) + $signed({1'b0, ($signed(fc1_e260[26:6]) + $signed(fc1_n58_s13[20:0])), fc1_e260[5:0]});
-    reg  [26:0] fc1_n58_s18_d1;
-    wire signed [26:0] fc1_n58_s18_d1_v = $signed(fc1_n58_s18_d1);
-    wire signed [9:0] fc1_n58_s20_xh = $signed(fc1_n58_s18_d1_v[26:17]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n58_s20 = $signed({($signed({{2{fc1_n58_s20_xh[9]}}, fc1_n58_s20_xh}) - 12'sd839), fc1_n58_s18_d1_v[16:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [28:0] fc1_n58_s19_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n58_s19_d1_v = $signed(fc1_n58_s19_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n58_acc = ($signed(fc1_n58_s19_d1_v[27:0]) + $signed(fc1_n58_s20[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n58_y_fl = $signed(fc1_n58_acc[27:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] fc1_n59_s0_xh = $signed(fc1_in_15[15:8]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_s0 = $signed({($signed({{10{fc1_n59_s0_xh[7]}}, fc1_n59_s0_xh}) - $signed({fc1_e47_yo[16], fc1_e47_yo})), fc1_in_15[7:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc1_n59_s1_xh = $signed(fc1_e3[17:5]);
-    wire signed [22:0] fc1_n59_s1 = $signed({($signed({{5{fc1_n59_s1_xh[12]}}, fc1_n59_s1_xh}) - fc1_e0), fc1_e3[4:0]});
-    wire signed [18:0] fc1_n59_s2_xh = $signed(fc1_e143_xo[19:1]);
-    wire signed [26:0] fc1_n59_s2 = $signed({1'b0, ($signed({{6{fc1_n59_s2_xh[18]}}, fc1_n59_s2_xh}) + $signed(fc1_n59_s0[24:0])), fc1_e143_xo[0]});
-    wire signed [21:0] fc1_n59_s4 = $signed({($signed({{2{fc1_n8_s3_xh_2[16]}}, fc1_n8_s3_xh_2}) - fc1_e22), fc1_e29[2:0]});
-    wire signed [9:0] fc1_n59_s5_xh = $signed(fc1_e64[17:8]);
-    wire signed [25:0] fc1_n59_s5 = $signed({($signed({{8{fc1_n59_s5_xh[9]}}, fc1_n59_s5_xh}) - fc1_e37), fc1_e64[7:0]});
-    wire signed [15:0] fc1_n59_s6_xh = $signed(fc1_e79[20:5]);
-    wire signed [22:0] fc1_n59_s6 = $signed({($signed({{2{fc1_n59_s6_xh[15]}}, fc1_n59_s6_xh}) - fc1_e77), fc1_e79[4:0]});
-    wire signed [19:0] fc1_n59_s7_xh = $signed(fc1_n59_s1[22:3]);
-    wire signed [23:0] fc1_n59_s7 = $signed({($signed({fc1_n59_s7_xh[19], fc1_n59_s7_xh}) - $signed({fc1_e220_yo[19], fc1_e220_yo})), fc1_n59_s1[2:0]});
-    wire signed [17:0] fc1_n59_s8_xh = $signed(fc1_n59_s4[21:4]);
-    wire signed [20:0] fc1_n59_s8_hi = $signed({{3{fc1_n59_s8_xh[17]}}, fc1_n59_s8_xh}) - $signed({1'b0, (fc1_n59_s2_xh + fc1_e19), fc1_e143_xo[0]});
-    wire signed [22:0] fc1_n59_s9_xh = $signed(fc1_n59_s5[25:3]);
-    wire signed [23:0] fc1_n59_s9_hi = $signed({fc1_n59_s9_xh[22], fc1_n59_s9_xh}) - $signed({1'b1, (~fc1_n59_s6[22]), fc1_n59_s6[21:0]});
-    wire signed [27:0] fc1_n59_s9 = $signed({1'b0, fc1_n59_s9_hi, fc1_n59_s5[2:0]});
-    wire signed [23:0] fc1_n59_s10 = $signed({1'b0, ($signed(fc1_n55_s11_xo[22:1]) + $signed({fc1_e325[20], fc1_e325})), fc1_n55_s11_xo[0]});
-    wire signed [19:0] fc1_n59_s11_xh = $signed(fc1_n59_s2[26:7]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n59_s11 = $signed({($signed({fc1_n59_s11_xh[19], fc1_n59_s11_xh}) - fc1_e345), fc1_n59_s2[6:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_s12 = $signed({($signed(fc1_n59_s7[23:2]) - $signed({fc1_e143[20], fc1_e143})), fc1_n59_s7[1:0]});
-    wire signed [24:0] fc1_n59_s13 = $signed({{2{fc1_e240[22]}}, fc1_e240}) - $signed({fc1_n59_s8_hi, fc1_n59_s4[3:0]});
-    wire signed [27:0] fc1_n59_s14 = $signed({($signed(fc1_n59_s9[27:1]) - $signed({{3{fc1_n59_s10[23]}}, fc1_n59_s10})), fc1_n59_s9[0]});
-    wire signed [25:0] fc1_n59_s15_yo = $signed({1'b0, (~fc1_e236[24]), fc1_e236[23:0]});
-    wire signed [26:0] fc1_n59_s15 = $signed(fc1_n59_s11[26:0]) + $signed({fc1_n59_s15_yo[25], fc1_n59_s15_yo});
-    wire signed [24:0] fc1_n59_s16_xo = $signed({1'b0, (~fc1_n59_s12[23]), fc1_n59_s12[22:0]});
-    wire signed [21:0] fc1_n59_s16_xh = $signed(fc1_n59_s16_xo[24:3]);
-    wire [28:0] fc1_n59_s16_u = {($signed({{4{fc1_n59_s16_xh[21]}}, fc1_n59_s16_xh}) + $signed({fc1_n59_s13[24], fc1_n59_s13})), fc1_n59_s16_xo[2:0]};
-    reg  [28:0] fc1_n59_s16_d1;
-    wire signed [28:0] fc1_n59_s16_d1_v = $signed(fc1_n59_s16_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n59_s18_xh = $signed(fc1_n59_s16_d1_v[28:15]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n59_s18 = $signed({($signed(fc1_n59_s18_xh[12:0]) - 13'sd1165), fc1_n59_s16_d1_v[14:0]});
-    reg  signed [27:0] fc1_n59_s17_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n59_acc = ($signed({fc1_n59_s17_d1[27], fc1_n59_s17_d1}) + $signed({fc1_n59_s18[27], fc1_n59_s18}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n59_y_fl = $signed(fc1_n59_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc1_n60_s0_xh = $signed(fc1_in_2[15:5]);
-    wire signed [22:0] fc1_n60_s0 = $signed({($signed({{7{fc1_n60_s0_xh[10]}}, fc1_n60_s0_xh}) - $signed({fc1_e52_yo[16], fc1_e52_yo})), fc1_in_2[4:0]});
-    wire signed [10:0] fc1_n60_s1_xh = $signed(fc1_in_10[15:5]);
-    wire signed [22:0] fc1_n60_s1 = $signed({($signed({{7{fc1_n60_s1_xh[10]}}, fc1_n60_s1_xh}) - $signed({fc1_e17_yo[16], fc1_e17_yo})), fc1_in_10[4:0]});
-    wire signed [13:0] fc1_n60_s2_xh = $signed(fc1_e30_yo[16:3]);
-    wire signed [20:0] fc1_n60_s2 = $signed({1'b0, ($signed({{3{fc1_n60_s2_xh[13]}}, fc1_n60_s2_xh}) + fc1_e24_yo), fc1_e30_yo[2:0]});
-    wire signed [23:0] fc1_n60_s3_xo = $signed({1'b0, (~fc1_n60_s0[22]), fc1_n60_s0[21:0]});
-    wire signed [17:0] fc1_n60_s3_xh = $signed(fc1_n60_s3_xo[23:6]);
-    wire signed [25:0] fc1_n60_s3 = $signed({1'b0, ($signed({fc1_n60_s3_xh[17], fc1_n60_s3_xh}) + fc1_e87_xo), fc1_n60_s3_xo[5:0]});
-    wire signed [23:0] fc1_n60_s4_xo = $signed({1'b0, (~fc1_n60_s1[22]), fc1_n60_s1[21:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_s4 = $signed({1'b0, ($signed(fc1_n60_s4_xo[23:3]) + fc1_n60_s2), fc1_n60_s4_xo[2:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n60_s5_xh = $signed(fc1_e37[17:3]);
-    wire signed [21:0] fc1_n60_s5 = $signed({($signed({{4{fc1_n60_s5_xh[14]}}, fc1_n60_s5_xh}) - $signed({fc1_e5[17], fc1_e5})), fc1_e37[2:0]});
-    wire signed [16:0] fc1_n60_s6_xh = $signed(fc1_e79[20:4]);
-    wire signed [22:0] fc1_n60_s6 = $signed({($signed({{2{fc1_n60_s6_xh[16]}}, fc1_n60_s6_xh}) + fc1_e59), fc1_e79[3:0]});
-    wire signed [19:0] fc1_n60_s7 = fc1_e125 - fc1_e119;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n60_s8_xh = $signed(fc1_n60_s3[25:3]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n60_s8 = $signed({1'b0, ($signed(fc1_n60_s8_xh[21:0]) - $signed({fc1_n38_s6_yo[20], fc1_n38_s6_yo})), fc1_n60_s3[2:0]});
-    wire signed [22:0] fc1_n60_s9_yo = $signed({1'b1, (~fc1_n60_s5[21]), fc1_n60_s5[20:0]});
-    wire signed [24:0] fc1_n60_s9 = $signed({1'b0, ($signed(fc1_n60_s4[23:0]) - $signed({fc1_n60_s9_yo[22], fc1_n60_s9_yo}))});
-    wire signed [22:0] fc1_n60_s10 = $signed({($signed({{3{fc1_n49_s6_xh_2[16]}}, fc1_n49_s6_xh_2}) - fc1_e35), fc1_e73[2:0]});
-    wire signed [23:0] fc1_n60_s11 = $signed({{5{fc1_e122[18]}}, fc1_e122}) + fc1_e293;
-    wire signed [12:0] fc1_n60_s12_xh = $signed(fc1_e300[20:8]);
-    wire signed [26:0] fc1_n60_s12 = $signed({($signed({{6{fc1_n60_s12_xh[12]}}, fc1_n60_s12_xh}) + fc1_e347), fc1_e300[7:0]});
-    wire signed [20:0] fc1_n60_s13_xo = $signed({1'b0, (~fc1_n60_s7[19]), fc1_n60_s7[18:0]});
-    wire signed [15:0] fc1_n60_s13_xh = $signed(fc1_n60_s13_xo[20:5]);
-    wire signed [23:0] fc1_n60_s13_hi = $signed({{8{fc1_n60_s13_xh[15]}}, fc1_n60_s13_xh}) + $signed({1'b0, (~fc1_n60_s6[22]), fc1_n60_s6[21:0]});
-    wire signed [21:0] fc1_n60_s14_xh = $signed(fc1_n60_s8[25:4]);
-    wire [28:0] fc1_n60_s14_u = {($signed({{3{fc1_n60_s14_xh[21]}}, fc1_n60_s14_xh}) - fc1_n60_s9), fc1_n60_s8[3:0]};
-    wire signed [16:0] fc1_n60_s15_xh = $signed(fc1_n60_s11[23:7]);
-    wire signed [29:0] fc1_n60_s15 = $signed({($signed({{6{fc1_n60_s15_xh[16]}}, fc1_n60_s15_xh}) - fc1_n60_s10), fc1_n60_s11[6:0]});
-    wire signed [20:0] fc1_n60_s16_xh = $signed(fc1_n25_s13_yo[21:1]);
-    wire signed [23:0] fc1_n60_s16 = $signed({($signed({{2{fc1_n60_s16_xh[20]}}, fc1_n60_s16_xh}) + $signed(fc1_e238[22:0])), fc1_n25_s13_yo[0]});
-    wire signed [20:0] fc1_n60_s17_yo = $signed({1'b1, fc1_n51_s15_xo_i, fc1_e307[18:0]});
-    wire signed [26:0] fc1_n60_s17 = $signed({($signed(fc1_n60_s12[26:3]) - $signed({{3{fc1_n60_s17_yo[20]}}, fc1_n60_s17_yo})), fc1_n60_s12[2:0]});
-    wire signed [24:0] fc1_n60_s19_yo = $signed({1'b1, (~fc1_n60_s16[23]), fc1_n60_s16[22:0]});
-    wire [27:0] fc1_n60_s19_u = {1'b0, ($signed(fc1_n60_s17[26:1]) - $signed({fc1_n60_s19_yo[24], fc1_n60_s19_yo})), fc1_n60_s17[0]};
-    reg  signed [29:0] fc1_n60_s18_d1;
-    reg  [28:0] fc1_n60_s14_d1;
-    wire signed [28:0] fc1_n60_s14_d1_v = $signed(fc1_n60_s14_d1);
-    wire signed [29:0] fc1_n60_s20_yo = $signed({1'b1, (~fc1_n60_s14_d1_v[28]), fc1_n60_s14_d1_v[27:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n60_s20 = $signed({fc1_n60_s18_d1[29], fc1_n60_s18_d1}) - $signed({fc1_n60_s20_yo[29], fc1_n60_s20_yo});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [27:0] fc1_n60_s19_d1;
-    wire signed [27:0] fc1_n60_s19_d1_v = $signed(fc1_n60_s19_d1);
-    wire signed [15:0] fc1_n60_s21_xh = $signed(fc1_n60_s19_d1_v[27:12]);
-    wire signed [29:0] fc1_n60_s21 = $signed({1'b0, ($signed({fc1_n60_s21_xh[15], fc1_n60_s21_xh}) + 17'sh1617f), fc1_n60_s19_d1_v[11:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n60_acc = ($signed(fc1_n60_s20[29:0]) - fc1_n60_s21);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n60_y_fl = $signed(fc1_n60_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc1_n61_s0_xh = $signed(fc1_e4_xo[16:8]);
-    wire signed [25:0] fc1_n61_s0 = $signed({1'b0, ($signed({{8{fc1_n61_s0_xh[8]}}, fc1_n61_s0_xh}) + fc1_e18_yo), fc1_e4_xo[7:0]});
-    wire signed [22:0] fc1_n61_s1 = $signed({($signed({{4{fc1_e377_xh[13]}}, fc1_e377_xh}) + fc1_e21), fc1_e160_xo[4:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_s2_xh = $signed(fc1_n61_s0[25:1]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_s2 = $signed({1'b0, ($signed(fc1_n61_s2_xh[23:0]) - $signed({{4{fc1_n58_s1_yo[19]}}, fc1_n58_s1_yo})), fc1_n61_s0[0]});
-    wire signed [13:0] fc1_n61_s4_xh = $signed(fc1_e18[19:6]);
-    wire signed [25:0] fc1_n61_s4 = $signed({($signed({{6{fc1_n61_s4_xh[13]}}, fc1_n61_s4_xh}) - fc1_e26), fc1_e18[5:0]});
-    wire signed [10:0] fc1_n61_s5_xh = $signed(fc1_e39[19:9]);
-    wire signed [27:0] fc1_n61_s5 = $signed({1'b0, ($signed({{7{fc1_n61_s5_xh[10]}}, fc1_n61_s5_xh}) + $signed(fc1_e82[17:0])), fc1_e39[8:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n61_s7_xh = $signed(fc1_n61_s2[25:4]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n61_s8_xh = $signed(fc1_n61_s4[25:4]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n61_s8_hi = $signed(fc1_n61_s8_xh[20:0]) + $signed({1'b0, (fc1_n59_s2_xh + fc1_e151_yo), fc1_e143_xo[0]});
-    wire signed [24:0] fc1_n61_s8 = $signed({fc1_n61_s8_hi, fc1_n61_s4[3:0]});
-    wire signed [27:0] fc1_n61_s9 = $signed({($signed(fc1_n61_s5[27:7]) - $signed({fc1_e73[19], fc1_e73})), fc1_n61_s5[6:0]});
-    wire signed [14:0] fc1_n61_s10_xh = $signed(fc1_n9_s10_xo[18:4]);
-    wire signed [24:0] fc1_n61_s10 = $signed({($signed({{6{fc1_n61_s10_xh[14]}}, fc1_n61_s10_xh}) + fc1_e126), fc1_n9_s10_xo[3:0]});
-    wire signed [27:0] fc1_n61_s11 = $signed({($signed({fc1_n9_s11_xh[24], fc1_n9_s11_xh}) - $signed({fc1_e350[24], fc1_e350})), fc1_e290[1:0]});
-    wire signed [17:0] fc1_n61_s12_xh = $signed(fc1_e384[20:3]);
-    wire signed [22:0] fc1_n61_s12_hi = $signed({{5{fc1_n61_s12_xh[17]}}, fc1_n61_s12_xh}) - (fc1_n61_s1 - $signed({{3{fc1_e91[19]}}, fc1_e91}));
-    wire signed [25:0] fc1_n61_s12 = $signed({fc1_n61_s12_hi, fc1_e384[2:0]});
-    wire signed [19:0] fc1_n61_s13_xh = $signed(fc1_e256[21:2]);
-    wire signed [25:0] fc1_n61_s13_hi = $signed({{6{fc1_n61_s13_xh[19]}}, fc1_n61_s13_xh}) - $signed({1'b0, ($signed(fc1_n61_s7_xh[20:0]) + fc1_n23_s8_xo), fc1_n61_s2[3:0]});
-    wire signed [25:0] fc1_n61_s14_xo = $signed({1'b0, (~fc1_n61_s8[24]), fc1_n61_s8[23:0]});
-    wire signed [27:0] fc1_n61_s14 = $signed({{2{fc1_n61_s14_xo[25]}}, fc1_n61_s14_xo}) + fc1_n61_s9;
-    wire signed [24:0] fc1_n61_s15 = fc1_n61_s10 - fc1_e206;
-    wire signed [21:0] fc1_n61_s16_hi = $signed(fc1_n61_s11[27:6]) - $signed({1'b1, (~fc1_e248[20]), fc1_e248[19:0]});
-    wire signed [26:0] fc1_n61_s17_xo = $signed({1'b0, (~fc1_n61_s12[25]), fc1_n61_s12[24:0]});
-    wire signed [25:0] fc1_n61_s17_xh = $signed(fc1_n61_s17_xo[26:1]);
-    wire [28:0] fc1_n61_s17_u = {($signed({{2{fc1_n61_s17_xh[25]}}, fc1_n61_s17_xh}) + $signed({fc1_n61_s13_hi, fc1_e256[1:0]})), fc1_n61_s17_xo[0]};
-    wire signed [28:0] fc1_n61_s18 = $signed({{4{fc1_n61_s15[24]}}, fc1_n61_s15}) - $signed({1'b1, (~fc1_n61_s14[27]), fc1_n61_s14[26:0]});
-    reg  [28:0] fc1_n61_s17_d1;
-    wire signed [28:0] fc1_n61_s17_d1_v = $signed(fc1_n61_s17_d1);
-    reg  [27:0] fc1_n61_s16_d1;
-    wire signed [27:0] fc1_n61_s16_d1_v = $signed(fc1_n61_s16_d1);
-    wire signed [28:0] fc1_n61_s19_yo = $signed({1'b0, (~fc1_n61_s16_d1_v[27]), fc1_n61_s16_d1_v[26:0]});
-    wire signed [29:0] fc1_n61_s19_m = $signed({1'b0, (~fc1_n61_s17_d1_v[28]), fc1_n61_s17_d1_v[27:0]}) + $signed({fc1_n61_s19_yo[28], fc1_n61_s19_yo});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n61_s19 = $signed({1'b0, fc1_n61_s19_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [28:0] fc1_n61_s18_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n61_s20 = $signed({1'b0, ($signed(fc1_n61_s18_d1[28:10]) + 19'sd249551), fc1_n61_s18_d1[9:0]}); // bias 0.6708984375, less the terms' sign-extension offsets
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n61_acc = ($signed(fc1_n61_s20[28:0]) - $signed(fc1_n61_s19[28:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n61_y_fl = $signed(fc1_n61_acc[28:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n62_s0 = $signed({1'b0, ($signed({{2{fc1_e134_xh[14]}}, fc1_e134_xh}) + fc1_e2_xo), fc1_e134_xo[3:0]});
-    wire signed [24:0] fc1_n62_s1 = $signed({($signed({{7{fc1_n10_s3_xh[10]}}, fc1_n10_s3_xh}) - fc1_e21), fc1_e2[6:0]});
-    wire signed [13:0] fc1_n62_s2_xh = $signed(fc1_e26[19:6]);
-    wire signed [24:0] fc1_n62_s2 = $signed({($signed({{5{fc1_n62_s2_xh[13]}}, fc1_n62_s2_xh}) - fc1_e38), fc1_e26[5:0]});
-    wire signed [13:0] fc1_n62_s3_xh = $signed(fc1_e46[18:5]);
-    wire signed [22:0] fc1_n62_s3 = $signed({($signed({{4{fc1_n62_s3_xh[13]}}, fc1_n62_s3_xh}) - fc1_e61), fc1_e46[4:0]});
-    wire signed [14:0] fc1_n62_s4_xh = $signed(fc1_n62_s0[21:7]);
-    wire signed [26:0] fc1_n62_s4 = $signed({($signed({{5{fc1_n62_s4_xh[14]}}, fc1_n62_s4_xh}) + fc1_e101), fc1_n62_s0[6:0]});
-    wire signed [20:0] fc1_n62_s5_yo = $signed({1'b1, fc1_n58_s8_xo_i, fc1_e67[18:0]});
-    wire signed [19:0] fc1_n62_s5_xh = $signed(fc1_n62_s1[24:5]);
-    wire signed [26:0] fc1_n62_s5 = $signed({($signed({{2{fc1_n62_s5_xh[19]}}, fc1_n62_s5_xh}) - $signed({fc1_n62_s5_yo[20], fc1_n62_s5_yo})), fc1_n62_s1[4:0]});
-    wire signed [25:0] fc1_n62_s6_xo = $signed({1'b0, (~fc1_n62_s2[24]), fc1_n62_s2[23:0]});
-    wire signed [23:0] fc1_n62_s6_hi = $signed(fc1_n62_s6_xo[25:2]) + $signed({1'b0, (~fc1_n62_s3[22]), fc1_n62_s3[21:0]});
-    wire signed [18:0] fc1_n62_s7_xh = $signed(fc1_e158[20:2]);
-    wire signed [22:0] fc1_n62_s7 = $signed({($signed({{2{fc1_n62_s7_xh[18]}}, fc1_n62_s7_xh}) - fc1_e162), fc1_e158[1:0]});
-    wire signed [19:0] fc1_n62_s8_yo = $signed({1'b1, fc1_n23_s12_xo_i, fc1_e171[17:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n62_s8_xh = $signed(fc1_e356[29:6]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n62_s8 = $signed({($signed(fc1_n62_s8_xh[22:0]) - $signed({{3{fc1_n62_s8_yo[19]}}, fc1_n62_s8_yo})), fc1_e356[5:0]});
-    wire signed [26:0] fc1_n62_s9 = $signed({($signed(fc1_n62_s4[26:2]) - $signed({{3{fc1_e219[21]}}, fc1_e219})), fc1_n62_s4[1:0]});
-    wire signed [27:0] fc1_n62_s10_xo = $signed({1'b0, (~fc1_n62_s5[26]), fc1_n62_s5[25:0]});
-    wire signed [28:0] fc1_n62_s10 = $signed({1'b0, ($signed(fc1_n62_s10_xo[27:1]) + $signed({1'b0, fc1_n62_s6_hi, fc1_n62_s6_xo[1:0]})), fc1_n62_s10_xo[0]});
-    wire signed [23:0] fc1_n62_s11_yo = $signed({1'b1, (~fc1_n62_s7[22]), fc1_n62_s7[21:0]});
-    wire signed [28:0] fc1_n62_s11 = $signed({($signed(fc1_n62_s8[28:4]) - $signed({fc1_n62_s11_yo[23], fc1_n62_s11_yo})), fc1_n62_s8[3:0]});
-    wire signed [19:0] fc1_n62_s12_xh = $signed(fc1_e248[20:1]);
-    wire signed [26:0] fc1_n62_s12 = $signed({1'b0, ($signed({{5{fc1_n62_s12_xh[19]}}, fc1_n62_s12_xh}) - $signed(fc1_e204[24:0])), fc1_e248[0]});
-    wire signed [27:0] fc1_n62_s13_xo = $signed({1'b0, (~fc1_n62_s9[26]), fc1_n62_s9[25:0]});
-    wire [29:0] fc1_n62_s13_u = {1'b0, ($signed({fc1_n62_s13_xo[27], fc1_n62_s13_xo}) + fc1_n62_s10)};
-    wire signed [26:0] fc1_n62_s14_xh = $signed(fc1_n62_s11[28:2]);
-    wire [29:0] fc1_n62_s14_u = {($signed({fc1_n62_s14_xh[26], fc1_n62_s14_xh}) - $signed({fc1_n62_s12[26], fc1_n62_s12})), fc1_n62_s11[1:0]};
-    reg  [29:0] fc1_n62_s13_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n62_s13_d1_v = $signed(fc1_n62_s13_d1);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n62_s15 = $signed({1'b0, ($signed(fc1_n62_s13_d1_v[28:0]) + $signed({{7{fc1_e231_d1_v[21]}}, fc1_e231_d1_v}))});
-    reg  [29:0] fc1_n62_s14_d1;
-    wire signed [29:0] fc1_n62_s14_d1_v = $signed(fc1_n62_s14_d1);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n62_acc = ((-fc1_n62_s15) - $signed({($signed(fc1_n62_s14_d1_v[29:10]) - 20'sd75033), fc1_n62_s14_d1_v[9:0]}));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n62_y_fl = $signed(fc1_n62_acc[29:10]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n63_s0 = $signed({($signed({{3{fc1_e72_xh[14]}}, fc1_e72_xh}) - $signed({fc1_e52_yo[16], fc1_e52_yo})), fc1_in_10[0]});
-    wire signed [23:0] fc1_n63_s1 = $signed({($signed({{4{fc1_e199_xh[14]}}, fc1_e199_xh}) + fc1_n63_s0), fc1_e11[4:0]});
-    wire signed [18:0] fc1_n63_s2 = fc1_e17 - fc1_e19;
-    wire signed [19:0] fc1_n63_s3 = $signed({($signed({{2{fc1_n12_s5_xh_2[15]}}, fc1_n12_s5_xh_2}) - fc1_e31), fc1_e27[1:0]});
-    wire signed [14:0] fc1_n63_s4_xh = $signed(fc1_e47[18:4]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_s4 = $signed({($signed({{5{fc1_n63_s4_xh[14]}}, fc1_n63_s4_xh}) - fc1_e119), fc1_e47[3:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n63_s5_xh = $signed(fc1_e134[21:5]);
-    wire signed [20:0] fc1_n63_s5_hi = $signed({{4{fc1_n63_s5_xh[16]}}, fc1_n63_s5_xh}) + $signed({1'b0, (~fc1_e225[19]), fc1_e225[18:0]});
-    wire signed [26:0] fc1_n63_s5 = $signed({1'b0, fc1_n63_s5_hi, fc1_e134[4:0]});
-    wire signed [17:0] fc1_n63_s6_xh = $signed(fc1_n63_s2[18:1]);
-    wire signed [24:0] fc1_n63_s6 = $signed({($signed({{6{fc1_n63_s6_xh[17]}}, fc1_n63_s6_xh}) - fc1_n63_s1), fc1_n63_s2[0]});
-    wire signed [19:0] fc1_n63_s7 = fc1_n63_s3 + fc1_e66;
-    wire signed [22:0] fc1_n63_s8 = $signed({($signed({{2{fc1_n11_s5_xh[17]}}, fc1_n11_s5_xh}) + fc1_e148), fc1_n11_s5_xo[2:0]});
-    wire signed [16:0] fc1_n63_s9_xh = $signed(fc1_e157[19:3]);
-    wire signed [23:0] fc1_n63_s9 = $signed({1'b0, ($signed({{3{fc1_n63_s9_xh[16]}}, fc1_n63_s9_xh}) + $signed(fc1_e265[19:0])), fc1_e157[2:0]});
-    wire signed [21:0] fc1_n63_s10 = $signed({1'b0, ($signed(fc1_n29_s12_xh[19:0]) + fc1_e285), fc1_e314[0]});
-    wire signed [25:0] fc1_n63_s11_xo = $signed({1'b0, (~fc1_e380[24]), fc1_e380[23:0]});
-    wire signed [25:0] fc1_n63_s12_hi = $signed(fc1_n63_s5[26:1]) + $signed({1'b0, (~fc1_n63_s6[24]), fc1_n63_s6[23:0]});
-    wire signed [23:0] fc1_n63_s13_xo = $signed({1'b0, (~fc1_n63_s8[22]), fc1_n63_s8[21:0]});
-    wire signed [18:0] fc1_n63_s13_xh = $signed(fc1_n63_s13_xo[23:5]);
-    wire signed [20:0] fc1_n63_s13_hi = $signed({{2{fc1_n63_s13_xh[18]}}, fc1_n63_s13_xh}) + $signed({1'b0, (~fc1_n63_s7[19]), fc1_n63_s7[18:0]});
-    wire signed [20:0] fc1_n63_s14_xh = $signed(fc1_n63_s9[23:3]);
-    wire signed [26:0] fc1_n63_s14 = $signed({($signed({{3{fc1_n63_s14_xh[20]}}, fc1_n63_s14_xh}) + fc1_e227), fc1_n63_s9[2:0]});
-    wire signed [25:0] fc1_n63_s15 = $signed({{4{fc1_n63_s10[21]}}, fc1_n63_s10}) - $signed({($signed(fc1_n63_s11_xo[25:3]) + $signed(fc1_n63_s4[22:0])), fc1_n63_s11_xo[2:0]});
-    wire signed [25:0] fc1_n63_s16_xh = $signed(fc1_n63_s14[26:1]);
-    wire [27:0] fc1_n63_s16_u = {($signed({fc1_n63_s16_xh[25], fc1_n63_s16_xh}) - $signed({1'b0, fc1_n63_s13_hi, fc1_n63_s13_xo[4:0]})), fc1_n63_s14[0]};
-    reg  [27:0] fc1_n63_s12_d1;
-    reg  signed [25:0] fc1_n63_s15_d1;
-    wire signed [26:0] fc1_n63_s17_yo = $signed({1'b0, (~fc1_n63_s15_d1[25]), fc1_n63_s15_d1[24:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n63_s17 = $signed({1'b0, ($signed(fc1_n63_s12_d1) + $signed({fc1_n63_s17_yo[26], fc1_n63_s17_yo}))});
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg  [27:0] fc1_n63_s16_d1;
-    wire signed [27:0] fc1_n63_s16_d1_v = $signed(fc1_n63_s16_d1);
-    wire signed [12:0] fc1_n63_s18_xh = $signed(fc1_n63_s16_d1_v[27:15]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n63_s18 = $signed({($signed({fc1_n63_s18_xh[12], fc1_n63_s18_xh}) - 14'sd1991), fc1_n63_s16_d1_v[14:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n63_acc = ($signed(fc1_n63_s17[27:0]) + $signed(fc1_n63_s18[27:0]));
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n63_y_fl = $signed(fc1_n63_acc[27:10]);
+    wire fc1_e5_yo_i = ~fc1_in_13[15];
+    wire signed [16:0] fc1_e5_yo = $signed({1'b0, fc1_e5_yo_i, fc1_in_13[14:0]});
+    wire fc1_e6_yo_i = ~fc1_in_14[15];
+    wire signed [16:0] fc1_e6_yo = $signed({1'b0, fc1_e6_yo_i, fc1_in_14[14:0]});
+    wire fc1_e6_xo_i = ~fc1_in_6[15];
+    wire signed [16:0] fc1_e6_xo = $signed({1'b0, fc1_e6_xo_i, fc1_in_6[14:0]});
+    wire fc1_e7_yo_i = ~fc1_in_12[15];
+    wire signed [16:0] fc1_e7_yo = $signed({1'b1, fc1_e7_yo_i, fc1_in_12[14:0]});
+    wire signed [15:0] fc1_e8_xh = $signed(fc1_e0_yo[16:1]);
+    wire signed [16:0] fc1_e9_yo = $signed({1'b1, fc1_e1_xo_i, fc1_in_2[14:0]});
+    wire signed [14:0] fc1_e9_xh = $signed(fc1_in_5[15:1]);
+    wire signed [18:0] fc1_e9 = $signed({($signed({{3{fc1_e9_xh[14]}}, fc1_e9_xh}) - $signed({fc1_e9_yo[16], fc1_e9_yo})), fc1_in_5[0]});
+    wire signed [16:0] fc1_e10_yo = $signed({1'b1, fc1_e2_yo_i, fc1_in_9[14:0]});
+    wire signed [16:0] fc1_e11_yo = $signed({1'b1, fc1_e3_yo_i, fc1_in_11[14:0]});
+    wire fc1_e12_yo_i = ~fc1_in_15[15];
+    wire signed [16:0] fc1_e12_yo = $signed({1'b0, fc1_e12_yo_i, fc1_in_15[14:0]});
+    wire signed [14:0] fc1_e12_xh = $signed(fc1_e12_yo[16:2]);
+    wire signed [19:0] fc1_e12 = $signed({1'b0, ($signed({{2{fc1_e12_xh[14]}}, fc1_e12_xh}) + fc1_e12_yo), fc1_e12_yo[1:0]});
+    wire signed [16:0] fc1_e13_yo = $signed({1'b1, fc1_e1_yo_i, fc1_in_5[14:0]});
+    wire signed [16:0] fc1_e14_yo = $signed({1'b1, fc1_e4_xo_i, fc1_in_7[14:0]});
+    wire signed [14:0] fc1_e14_xh = $signed(fc1_in_8[15:1]);
+    wire signed [18:0] fc1_e14 = $signed({($signed({{3{fc1_e14_xh[14]}}, fc1_e14_xh}) - $signed({fc1_e14_yo[16], fc1_e14_yo})), fc1_in_8[0]});
+    wire signed [15:0] fc1_e15_xh = $signed(fc1_e3_xo[16:1]);
+    wire signed [18:0] fc1_e15 = $signed({1'b0, ($signed({fc1_e15_xh[15], fc1_e15_xh}) + fc1_e3_yo), fc1_e3_xo[0]});
+    wire signed [16:0] fc1_e16_yo = $signed({1'b1, fc1_e6_xo_i, fc1_in_6[14:0]});
+    wire signed [16:0] fc1_e18_yo = $signed({1'b1, fc1_e0_xo_i, fc1_in_3[14:0]});
+    wire signed [14:0] fc1_e18_xh = $signed(fc1_in_4[15:1]);
+    wire signed [16:0] fc1_e19_yo = $signed({1'b0, fc1_e7_yo_i, fc1_in_12[14:0]});
+    wire fc1_e19_xo_i = ~fc1_in_0[15];
+    wire signed [16:0] fc1_e19_xo = $signed({1'b0, fc1_e19_xo_i, fc1_in_0[14:0]});
+    wire signed [15:0] fc1_e20_xh = $signed(fc1_e2_xo[16:1]);
+    wire signed [15:0] fc1_e21_xh = $signed(fc1_e4_yo[16:1]);
+    wire signed [18:0] fc1_e21 = $signed({1'b0, ($signed({fc1_e21_xh[15], fc1_e21_xh}) + fc1_e4_xo), fc1_e4_yo[0]});
+    wire signed [15:0] fc1_e22_xh = $signed(fc1_e6_yo[16:1]);
+    wire signed [16:0] fc1_e24_yo = $signed({1'b1, fc1_e12_yo_i, fc1_in_15[14:0]});
+    wire signed [15:0] fc1_e25_xh = $signed(fc1_e1_yo[16:1]);
+    wire signed [16:0] fc1_e26_yo = $signed({1'b1, fc1_e4_yo_i, fc1_in_8[14:0]});
+    wire signed [17:0] fc1_e26 = $signed({{2{fc1_in_7[15]}}, fc1_in_7}) - $signed({fc1_e26_yo[16], fc1_e26_yo});
+    wire signed [14:0] fc1_e27_xh = $signed(fc1_in_1[15:1]);
+    wire signed [16:0] fc1_e28_yo = $signed({1'b1, fc1_e0_yo_i, fc1_in_4[14:0]});
+    wire signed [16:0] fc1_e29_yo = $signed({1'b1, fc1_e6_yo_i, fc1_in_14[14:0]});
+    wire signed [17:0] fc1_e29 = $signed({{2{fc1_in_6[15]}}, fc1_in_6}) - $signed({fc1_e29_yo[16], fc1_e29_yo});
+    wire signed [14:0] fc1_e30_xh = $signed(fc1_in_10[15:1]);
+    wire signed [16:0] fc1_e31_yo = $signed({1'b1, fc1_e19_xo_i, fc1_in_0[14:0]});
+    wire signed [14:0] fc1_e32_xh = $signed(fc1_in_2[15:1]);
+    wire signed [14:0] fc1_e34_xh = $signed(fc1_in_6[15:1]);
+    wire signed [15:0] fc1_e37_xh = $signed(fc1_e6_xo[16:1]);
+    wire signed [14:0] fc1_e38_xh = $signed(fc1_in_7[15:1]);
+    wire signed [16:0] fc1_e40_yo = $signed({1'b1, fc1_e3_xo_i, fc1_in_10[14:0]});
+    wire signed [15:0] fc1_e41_xh = $signed(fc1_e2_yo[16:1]);
+    wire signed [13:0] fc1_e42_xh = $signed(fc1_in_0[15:2]);
+    wire signed [14:0] fc1_e43_xh = $signed(fc1_e3_xo[16:2]);
+    wire signed [15:0] fc1_e44_xh = $signed(fc1_e12_yo[16:1]);
+    wire signed [14:0] fc1_e47_xh = $signed(fc1_e1_yo[16:2]);
+    wire signed [12:0] fc1_e49_xh = $signed(fc1_in_11[15:3]);
+    wire signed [13:0] fc1_e64_xh = $signed(fc1_in_8[15:2]);
+    wire signed [10:0] fc1_e75_xh = $signed(fc1_in_2[15:5]);
+    wire signed [12:0] fc1_e80_xh = $signed(fc1_in_12[15:3]);
+    wire signed [14:0] fc1_e81_xh = $signed(fc1_in_13[15:1]);
+    wire signed [16:0] fc1_e84_xh = $signed(fc1_e3[17:1]);
+    wire signed [14:0] fc1_e88_xh = $signed(fc1_e1_xo[16:2]);
+    wire signed [15:0] fc1_e96_xh = $signed(fc1_e4[17:2]);
+    wire signed [14:0] fc1_e99_xh = $signed(fc1_e19_yo[16:2]);
+    wire signed [13:0] fc1_e103_xh = $signed(fc1_e0_xo[16:3]);
+    wire signed [14:0] fc1_e107_xh = $signed(fc1_e2_yo[16:2]);
+    wire signed [15:0] fc1_e110_xh = $signed(fc1_e5_yo[16:1]);
+    wire signed [12:0] fc1_e113_xh = $signed(fc1_in_2[15:3]);
+    wire signed [12:0] fc1_e115_xh = $signed(fc1_in_9[15:3]);
+    wire signed [7:0] fc1_e116_xh = $signed(fc1_e3_xo[16:9]);
+    wire signed [14:0] fc1_e117_xh = $signed(fc1_e3[17:3]);
+    wire signed [16:0] fc1_e122_yo = $signed({1'b1, fc1_e5_yo_i, fc1_in_13[14:0]});
+    wire signed [13:0] fc1_e124_xh = $signed(fc1_in_1[15:2]);
+    wire signed [13:0] fc1_e127_xh = $signed(fc1_e6_xo[16:3]);
+    wire signed [16:0] fc1_e134_yo = $signed({1'b1, fc1_e2_xo_i, fc1_in_1[14:0]});
+    wire signed [16:0] fc1_e134_xh = $signed(fc1_e21[18:2]);
+    wire signed [12:0] fc1_e138_xh = $signed(fc1_in_6[15:3]);
+    wire signed [15:0] fc1_e139_xh = $signed(fc1_e4_xo[16:1]);
+    wire signed [14:0] fc1_e146_xh = $signed(fc1_in_3[15:1]);
+    wire signed [11:0] fc1_e147_xh = $signed(fc1_in_3[15:4]);
+    wire signed [14:0] fc1_e152_xh = $signed(fc1_in_11[15:1]);
+    wire signed [16:0] fc1_e181_xh = $signed(fc1_e4[17:1]);
+    wire signed [14:0] fc1_e182_xh = $signed(fc1_e4[17:3]);
+    wire fc1_e183_yo_i = ~fc1_e26[17];
+    wire signed [13:0] fc1_e196_xh = $signed(fc1_e2_yo[16:3]);
+    wire signed [13:0] fc1_e200_xh = $signed(fc1_in_12[15:2]);
+    wire signed [13:0] fc1_e215_xh = $signed(fc1_in_3[15:2]);
+    wire signed [18:0] fc1_e221_xo = $signed({1'b0, (~fc1_e29[17]), fc1_e29[16:0]});
+    wire signed [11:0] fc1_e225_xh = $signed(fc1_in_6[15:4]);
+    wire signed [14:0] fc1_e226_xh = $signed(fc1_e3_yo[16:2]);
+    wire signed [15:0] fc1_e245_xh = $signed(fc1_e1_xo[16:1]);
+    wire signed [13:0] fc1_e249_xh = $signed(fc1_in_13[15:2]);
+    wire signed [12:0] fc1_e250_xh = $signed(fc1_in_14[15:3]);
+    wire signed [18:0] fc1_e252_xo = $signed({1'b0, fc1_e183_yo_i, fc1_e26[16:0]});
+    wire signed [13:0] fc1_e257_xh = $signed(fc1_e12[19:6]);
+    wire signed [16:0] fc1_e264_xh = $signed(fc1_e221_xo[18:2]);
+    wire signed [13:0] fc1_e283_xh = $signed(fc1_e0_yo[16:3]);
+    wire signed [13:0] fc1_e289_xh = $signed(fc1_in_9[15:2]);
+    wire signed [13:0] fc1_e293_xh = $signed(fc1_in_10[15:2]);
+    wire signed [14:0] fc1_e298_xh = $signed(fc1_in_15[15:1]);
+    wire signed [15:0] fc1_e335_xh = $signed(fc1_e19_xo[16:1]);
+    wire signed [13:0] fc1_e341_xh = $signed(fc1_e3_xo[16:3]);
+    wire signed [12:0] fc1_e343_xh = $signed(fc1_in_13[15:3]);
+    wire signed [19:0] fc1_e346 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) + fc1_e221_xo)});
+    wire signed [14:0] fc1_e372_xh = $signed(fc1_e4_xo[16:2]);
+    wire signed [13:0] fc1_n3_s0_xh = $signed(fc1_e3_yo[16:3]);
+    wire signed [6:0] fc1_n13_s0_xh_2 = $signed(fc1_in_5[15:9]);
+    wire signed [11:0] fc1_n14_s0_xh = $signed(fc1_in_5[15:4]);
+    wire signed [13:0] fc1_n15_s0_xh = $signed(fc1_in_2[15:2]);
+    wire signed [14:0] fc1_n15_s2_xh = $signed(fc1_e6_yo[16:2]);
+    wire signed [13:0] fc1_n15_s2_xh_2 = $signed(fc1_in_14[15:2]);
+    wire signed [13:0] fc1_n16_s0_xh = $signed(fc1_in_5[15:2]);
+    wire signed [13:0] fc1_n19_s3_xh_2 = $signed(fc1_e14[18:5]);
+    wire signed [14:0] fc1_n19_s5_xh_2 = $signed(fc1_e29[17:3]);
+    wire signed [11:0] fc1_n20_s0_xh = $signed(fc1_in_11[15:4]);
+    wire signed [19:0] fc1_n20_s2_2 = $signed({($signed({{2{fc1_e96_xh[15]}}, fc1_e96_xh}) - fc1_e4), fc1_e4[1:0]});
+    wire signed [13:0] fc1_n21_s0_xh = $signed(fc1_e3[17:4]);
+    wire signed [13:0] fc1_n25_s1_xh_2 = $signed(fc1_in_15[15:2]);
+    wire signed [11:0] fc1_n26_s0_xh = $signed(fc1_e3_xo[16:5]);
+    wire signed [7:0] fc1_n28_s0_xh = $signed(fc1_in_11[15:8]);
+    wire signed [18:0] fc1_n29_s1 = $signed({1'b0, ($signed({fc1_e15_xh[15], fc1_e15_xh}) + fc1_e6_xo), fc1_e3_xo[0]});
+    wire signed [12:0] fc1_n31_s5_xh = $signed(fc1_e4[17:5]);
+    wire signed [8:0] fc1_n31_s0_xh_2 = $signed(fc1_in_6[15:7]);
+    wire signed [11:0] fc1_n31_s5_xh_2 = $signed(fc1_e4[17:6]);
+    wire signed [15:0] fc1_n32_s4_xh = $signed(fc1_e21[18:3]);
+    wire signed [12:0] fc1_n42_s1_xh = $signed(fc1_in_15[15:3]);
+    wire signed [18:0] fc1_n42_s1 = $signed({($signed({{3{fc1_n42_s1_xh[12]}}, fc1_n42_s1_xh}) - fc1_in_15), fc1_in_15[2:0]});
+    wire fc1_n42_s2_xo_i = ~fc1_n42_s1[18];
+    wire signed [19:0] fc1_n42_s2_xo = $signed({1'b0, fc1_n42_s2_xo_i, fc1_n42_s1[17:0]});
+    wire signed [10:0] fc1_n43_s0_xh = $signed(fc1_in_4[15:5]);
+    wire signed [9:0] fc1_n46_s0_xh = $signed(fc1_in_7[15:6]);
+    wire signed [10:0] fc1_n46_s1_xh_2 = $signed(fc1_in_10[15:5]);
+    wire signed [10:0] fc1_n48_s0_xh = $signed(fc1_in_5[15:5]);
+    wire signed [17:0] fc1_n50_s1_xh = $signed(fc1_e21[18:1]);
+    wire signed [10:0] fc1_n52_s0_xh = $signed(fc1_e1_xo[16:6]);
+    wire signed [12:0] fc1_n54_s0_xh = $signed(fc1_e1_xo[16:4]);
+    wire signed [11:0] fc1_n54_s0_xh_2 = $signed(fc1_in_2[15:4]);
+    wire signed [16:0] fc1_n55_s4_xh = $signed(fc1_e15[18:2]);
+    wire signed [12:0] fc1_n60_s1_xh_2 = $signed(fc1_in_8[15:3]);
+    wire signed [17:0] fc1_csd_e0 = $signed({($signed({{2{fc1_n16_s0_xh[13]}}, fc1_n16_s0_xh}) - fc1_in_5), fc1_in_5[1:0]});
+    wire signed [17:0] fc1_csd_e1 = $signed({($signed({{2{fc1_e215_xh[13]}}, fc1_e215_xh}) - fc1_in_3), fc1_in_3[1:0]});
+    wire signed [17:0] fc1_csd_e2 = $signed({1'b0, (fc1_e1_xo + fc1_e0_yo)});
+    wire signed [13:0] fc1_csd_e3_xh = $signed(fc1_in_6[15:2]);
+    wire signed [17:0] fc1_csd_e3 = $signed({($signed({{2{fc1_csd_e3_xh[13]}}, fc1_csd_e3_xh}) - fc1_in_6), fc1_in_6[1:0]});
+    wire signed [17:0] fc1_csd_e4 = $signed({1'b0, (fc1_e2_xo + fc1_e5_yo)});
+    wire signed [13:0] fc1_csd_e6_xh = $signed(fc1_in_11[15:2]);
+    wire signed [17:0] fc1_csd_e6 = $signed({($signed({{2{fc1_csd_e6_xh[13]}}, fc1_csd_e6_xh}) - fc1_in_11), fc1_in_11[1:0]});
+    wire signed [17:0] fc1_csd_e7 = $signed({($signed({{2{fc1_e293_xh[13]}}, fc1_e293_xh}) - fc1_in_10), fc1_in_10[1:0]});
+    wire signed [17:0] fc1_csd_e8 = $signed({($signed({{2{fc1_n25_s1_xh_2[13]}}, fc1_n25_s1_xh_2}) - fc1_in_15), fc1_in_15[1:0]});
+    wire signed [17:0] fc1_csd_e9 = $signed({($signed({{2{fc1_e200_xh[13]}}, fc1_e200_xh}) - fc1_in_12), fc1_in_12[1:0]});
+    wire signed [17:0] fc1_csd_e10 = $signed({($signed({{2{fc1_n15_s2_xh_2[13]}}, fc1_n15_s2_xh_2}) - fc1_in_14), fc1_in_14[1:0]});
+    wire signed [19:0] fc1_csd_e11 = $signed({1'b0, ($signed({{2{fc1_e107_xh[14]}}, fc1_e107_xh}) + fc1_e2_yo), fc1_e2_yo[1:0]});
+    wire signed [17:0] fc1_csd_e12 = $signed({($signed({{2{fc1_e42_xh[13]}}, fc1_e42_xh}) - fc1_in_0), fc1_in_0[1:0]});
+    wire signed [17:0] fc1_csd_e13 = $signed({{2{fc1_in_2[15]}}, fc1_in_2}) - $signed({fc1_e28_yo[16], fc1_e28_yo});
+    wire signed [14:0] fc1_csd_e14_xh = $signed(fc1_e0_xo[16:2]);
+    wire signed [19:0] fc1_csd_e14 = $signed({1'b0, ($signed({{2{fc1_csd_e14_xh[14]}}, fc1_csd_e14_xh}) + fc1_e0_xo), fc1_e0_xo[1:0]});
+    wire signed [18:0] fc1_csd_e15 = $signed({1'b0, ($signed({fc1_e245_xh[15], fc1_e245_xh}) + fc1_e0_yo), fc1_e1_xo[0]});
+    wire signed [17:0] fc1_csd_e16 = $signed({{2{fc1_in_1[15]}}, fc1_in_1}) - $signed({fc1_e122_yo[16], fc1_e122_yo});
+    wire signed [18:0] fc1_csd_e17 = $signed({($signed({{3{fc1_e38_xh[14]}}, fc1_e38_xh}) - $signed({fc1_e26_yo[16], fc1_e26_yo})), fc1_in_7[0]});
+    wire signed [19:0] fc1_csd_e18 = $signed({1'b0, ($signed({{2{fc1_e47_xh[14]}}, fc1_e47_xh}) + fc1_e1_yo), fc1_e1_yo[1:0]});
+    wire signed [18:0] fc1_csd_e19 = $signed({1'b0, ($signed({fc1_e20_xh[15], fc1_e20_xh}) + fc1_e5_yo), fc1_e2_xo[0]});
+    wire signed [18:0] fc1_csd_e20 = $signed({1'b0, ($signed({fc1_e139_xh[15], fc1_e139_xh}) + fc1_e4_yo), fc1_e4_xo[0]});
+    wire signed [17:0] fc1_csd_e21 = $signed({($signed({{2{fc1_e289_xh[13]}}, fc1_e289_xh}) - fc1_in_9), fc1_in_9[1:0]});
+    wire signed [18:0] fc1_csd_e22 = $signed({($signed({{3{fc1_e32_xh[14]}}, fc1_e32_xh}) - $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_in_2[0]});
+    wire signed [18:0] fc1_csd_e23 = $signed({($signed({{3{fc1_e27_xh[14]}}, fc1_e27_xh}) - $signed({fc1_e122_yo[16], fc1_e122_yo})), fc1_in_1[0]});
+    wire signed [19:0] fc1_csd_e24 = $signed({1'b0, ($signed({{2{fc1_e226_xh[14]}}, fc1_e226_xh}) + fc1_e3_yo), fc1_e3_yo[1:0]});
+    wire signed [19:0] fc1_csd_e25 = $signed({1'b0, ($signed({{2{fc1_e99_xh[14]}}, fc1_e99_xh}) + fc1_e19_yo), fc1_e19_yo[1:0]});
+    wire signed [19:0] fc1_csd_e28 = $signed({1'b0, ($signed({{2{fc1_n15_s2_xh[14]}}, fc1_n15_s2_xh}) + fc1_e6_yo), fc1_e6_yo[1:0]});
+    wire signed [14:0] fc1_csd_e29_xh = $signed(fc1_e19_xo[16:2]);
+    wire signed [19:0] fc1_csd_e29 = $signed({1'b0, ($signed({{2{fc1_csd_e29_xh[14]}}, fc1_csd_e29_xh}) + fc1_e19_xo), fc1_e19_xo[1:0]});
+    wire signed [17:0] fc1_csd_e30 = $signed({1'b0, (fc1_e2_yo + fc1_e3_xo)});
+    wire signed [17:0] fc1_csd_e31 = $signed({{2{fc1_in_6[15]}}, fc1_in_6}) - $signed({fc1_e7_yo[16], fc1_e7_yo});
+    wire signed [18:0] fc1_csd_e32 = $signed({1'b0, ($signed({fc1_e8_xh[15], fc1_e8_xh}) + fc1_e1_xo), fc1_e0_yo[0]});
+    wire signed [18:0] fc1_csd_e34 = $signed({($signed({{3{fc1_e49_xh[12]}}, fc1_e49_xh}) - fc1_in_11), fc1_in_11[2:0]});
+    wire signed [16:0] fc1_csd_e35_xh = $signed(fc1_csd_e0[17:1]);
+    wire signed [19:0] fc1_csd_e35 = $signed({($signed({{2{fc1_csd_e35_xh[16]}}, fc1_csd_e35_xh}) - $signed({fc1_csd_e2[17], fc1_csd_e2})), fc1_csd_e0[0]});
+    wire signed [17:0] fc1_csd_e36 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - $signed({fc1_e40_yo[16], fc1_e40_yo});
+    wire signed [14:0] fc1_csd_e39_xh = $signed(fc1_e2_xo[16:2]);
+    wire signed [19:0] fc1_csd_e39 = $signed({1'b0, ($signed({{2{fc1_csd_e39_xh[14]}}, fc1_csd_e39_xh}) + fc1_e5_yo), fc1_e2_xo[1:0]});
+    wire signed [17:0] fc1_csd_e40 = $signed({1'b0, (fc1_e0_xo + fc1_e1_yo)});
+    wire signed [17:0] fc1_csd_e41 = $signed({1'b0, (fc1_e0_xo + fc1_e19_yo)});
+    wire signed [19:0] fc1_csd_e43 = $signed({($signed({{3{fc1_n15_s2_xh[14]}}, fc1_n15_s2_xh}) + fc1_csd_e10), fc1_e6_yo[1:0]});
+    wire signed [17:0] fc1_csd_e44 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e28_yo[16], fc1_e28_yo});
+    wire signed [12:0] fc1_csd_e45_xh = $signed(fc1_in_5[15:3]);
+    wire signed [18:0] fc1_csd_e45 = $signed({($signed({{3{fc1_csd_e45_xh[12]}}, fc1_csd_e45_xh}) - fc1_in_5), fc1_in_5[2:0]});
+    wire signed [18:0] fc1_csd_e46 = $signed({($signed({{3{fc1_e34_xh[14]}}, fc1_e34_xh}) - $signed({fc1_e40_yo[16], fc1_e40_yo})), fc1_in_6[0]});
+    wire signed [16:0] fc1_csd_e47_xh = $signed(fc1_csd_e7[17:1]);
+    wire signed [18:0] fc1_csd_e47 = $signed({($signed({fc1_csd_e47_xh[16], fc1_csd_e47_xh}) - $signed({fc1_e9_yo[16], fc1_e9_yo})), fc1_csd_e7[0]});
+    wire signed [15:0] fc1_csd_e48_xh = $signed(fc1_csd_e4[17:2]);
+    wire signed [19:0] fc1_csd_e48 = $signed({($signed({{2{fc1_csd_e48_xh[15]}}, fc1_csd_e48_xh}) - fc1_csd_e4), fc1_csd_e4[1:0]});
+    wire signed [21:0] fc1_csd_e49 = $signed({($signed({{6{fc1_e289_xh[13]}}, fc1_e289_xh}) - fc1_csd_e11), fc1_in_9[1:0]});
+    wire signed [12:0] fc1_csd_e50_xh = $signed(fc1_in_0[15:3]);
+    wire signed [18:0] fc1_csd_e50 = $signed({($signed({{3{fc1_csd_e50_xh[12]}}, fc1_csd_e50_xh}) - fc1_in_0), fc1_in_0[2:0]});
+    wire signed [12:0] fc1_csd_e51_xh = $signed(fc1_in_1[15:3]);
+    wire signed [20:0] fc1_csd_e51 = $signed({($signed({{5{fc1_csd_e51_xh[12]}}, fc1_csd_e51_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_1[2:0]});
+    wire signed [17:0] fc1_csd_e52 = $signed({{2{fc1_in_4[15]}}, fc1_in_4}) - $signed({fc1_e14_yo[16], fc1_e14_yo});
+    wire signed [14:0] fc1_csd_e53_xh = $signed(fc1_e6_xo[16:2]);
+    wire signed [19:0] fc1_csd_e53 = $signed({1'b0, ($signed({{2{fc1_csd_e53_xh[14]}}, fc1_csd_e53_xh}) + fc1_e6_xo), fc1_e6_xo[1:0]});
+    wire signed [19:0] fc1_csd_e55 = $signed({($signed({{4{fc1_e200_xh[13]}}, fc1_e200_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_in_12[1:0]});
+    wire signed [18:0] fc1_csd_e56 = $signed({($signed({fc1_csd_e47_xh[16], fc1_csd_e47_xh}) - $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_csd_e7[0]});
+    wire signed [18:0] fc1_csd_e57 = $signed({($signed({{2{fc1_e41_xh[15]}}, fc1_e41_xh}) + fc1_csd_e6), fc1_e2_yo[0]});
+    wire signed [17:0] fc1_csd_e58 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - fc1_csd_e0;
+    wire signed [18:0] fc1_csd_e59 = $signed({($signed({{2{fc1_e110_xh[15]}}, fc1_e110_xh}) + fc1_csd_e1), fc1_e5_yo[0]});
+    wire signed [17:0] fc1_csd_e61 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - $signed({fc1_e29_yo[16], fc1_e29_yo});
+    wire signed [19:0] fc1_csd_e62 = $signed({($signed({{4{fc1_n15_s0_xh[13]}}, fc1_n15_s0_xh}) - fc1_csd_e2), fc1_in_2[1:0]});
+    wire signed [17:0] fc1_csd_e64 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e10_yo[16], fc1_e10_yo});
+    wire signed [18:0] fc1_csd_e65 = $signed({($signed({{3{fc1_e138_xh[12]}}, fc1_e138_xh}) - fc1_in_6), fc1_in_6[2:0]});
+    wire signed [15:0] fc1_csd_e66_xh = $signed(fc1_csd_e13[17:2]);
+    wire signed [19:0] fc1_csd_e66 = $signed({1'b0, ($signed({fc1_csd_e66_xh[15], fc1_csd_e66_xh}) - fc1_e9_yo), fc1_csd_e13[1:0]});
+    wire signed [19:0] fc1_csd_e67 = $signed({($signed({{3{fc1_csd_e29_xh[14]}}, fc1_csd_e29_xh}) + fc1_csd_e12), fc1_e19_xo[1:0]});
+    wire signed [18:0] fc1_csd_e68 = $signed({{2{fc1_e19_xo[16]}}, fc1_e19_xo}) + $signed({fc1_csd_e21[17], fc1_csd_e21});
+    wire signed [17:0] fc1_csd_e69 = $signed({{2{fc1_in_5[15]}}, fc1_in_5}) - fc1_csd_e3;
+    wire signed [17:0] fc1_csd_e70 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - fc1_csd_e12;
+    wire signed [18:0] fc1_csd_e71 = $signed({{2{fc1_e3_xo[16]}}, fc1_e3_xo}) + $signed({fc1_csd_e1[17], fc1_csd_e1});
+    wire signed [18:0] fc1_csd_e72 = $signed({($signed({{3{fc1_e30_xh[14]}}, fc1_e30_xh}) - fc1_csd_e1), fc1_in_10[0]});
+    wire signed [18:0] fc1_csd_e73_yo = $signed({1'b0, (~fc1_csd_e9[17]), fc1_csd_e9[16:0]});
+    wire signed [19:0] fc1_csd_e73 = $signed({1'b0, ($signed({fc1_csd_e4[17], fc1_csd_e4}) + fc1_csd_e73_yo)});
+    wire signed [18:0] fc1_csd_e74_xo = $signed({1'b0, (~fc1_csd_e8[17]), fc1_csd_e8[16:0]});
+    wire signed [19:0] fc1_csd_e74 = $signed({1'b0, ($signed(fc1_csd_e74_xo[18:1]) + $signed({fc1_e6_yo[16], fc1_e6_yo})), fc1_csd_e74_xo[0]});
+    wire signed [19:0] fc1_csd_e75 = $signed({($signed({{3{fc1_csd_e39_xh[14]}}, fc1_csd_e39_xh}) + fc1_csd_e16), fc1_e2_xo[1:0]});
+    wire signed [19:0] fc1_csd_e76 = $signed({($signed({{2{fc1_e96_xh[15]}}, fc1_e96_xh}) - fc1_csd_e2), fc1_e4[1:0]});
+    wire signed [17:0] fc1_csd_e77 = $signed({1'b0, (fc1_e19_xo + fc1_e2_yo)});
+    wire signed [18:0] fc1_csd_e78 = $signed({1'b0, ($signed({fc1_e20_xh[15], fc1_e20_xh}) + fc1_e3_xo), fc1_e2_xo[0]});
+    wire signed [20:0] fc1_csd_e79 = $signed({1'b0, ($signed({{3{fc1_e103_xh[13]}}, fc1_e103_xh}) + fc1_e0_xo), fc1_e0_xo[2:0]});
+    wire signed [18:0] fc1_csd_e80 = $signed({($signed({{3{fc1_e18_xh[14]}}, fc1_e18_xh}) - $signed({fc1_e9_yo[16], fc1_e9_yo})), fc1_in_4[0]});
+    wire signed [17:0] fc1_csd_e81 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - $signed({fc1_e24_yo[16], fc1_e24_yo});
+    wire signed [12:0] fc1_csd_e83_xh = $signed(fc1_e5_yo[16:4]);
+    wire signed [21:0] fc1_csd_e83 = $signed({1'b0, ($signed({{4{fc1_csd_e83_xh[12]}}, fc1_csd_e83_xh}) + fc1_e19_yo), fc1_e5_yo[3:0]});
+    wire signed [13:0] fc1_csd_e84_xh = $signed(fc1_csd_e13[17:4]);
+    wire signed [21:0] fc1_csd_e84 = $signed({($signed({{4{fc1_csd_e84_xh[13]}}, fc1_csd_e84_xh}) - $signed({fc1_e122_yo[16], fc1_e122_yo})), fc1_csd_e13[3:0]});
+    wire signed [12:0] fc1_csd_e85_xh = $signed(fc1_e26[17:5]);
+    wire signed [22:0] fc1_csd_e85 = $signed({($signed({{5{fc1_csd_e85_xh[12]}}, fc1_csd_e85_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_e26[4:0]});
+    wire signed [19:0] fc1_csd_e86 = $signed({($signed({{3{fc1_e43_xh[14]}}, fc1_e43_xh}) + fc1_csd_e7), fc1_e3_xo[1:0]});
+    wire fc1_csd_e87_xo_i = ~fc1_csd_e3[17];
+    wire signed [18:0] fc1_csd_e87_xo = $signed({1'b0, fc1_csd_e87_xo_i, fc1_csd_e3[16:0]});
+    wire signed [19:0] fc1_csd_e87 = $signed({1'b0, (fc1_csd_e87_xo + fc1_csd_e74_xo)});
+    wire fc1_csd_e88_yo_i = ~fc1_csd_e12[17];
+    wire signed [18:0] fc1_csd_e88_yo = $signed({1'b0, fc1_csd_e88_yo_i, fc1_csd_e12[16:0]});
+    wire signed [20:0] fc1_csd_e88 = $signed({1'b0, (fc1_csd_e11 + $signed({fc1_csd_e88_yo[18], fc1_csd_e88_yo}))});
+    wire signed [19:0] fc1_csd_e89 = $signed({($signed({{4{fc1_e18_xh[14]}}, fc1_e18_xh}) - fc1_csd_e15), fc1_in_4[0]});
+    wire signed [18:0] fc1_csd_e90 = $signed({1'b0, ($signed({fc1_e2_yo[16], fc1_e2_yo}) + $signed(fc1_csd_e19[17:0]))});
+    wire signed [17:0] fc1_csd_e91_xh = $signed(fc1_csd_e73_yo[18:1]);
+    wire signed [19:0] fc1_csd_e91 = $signed({1'b0, (fc1_csd_e91_xh + $signed({fc1_e3_xo[16], fc1_e3_xo})), fc1_csd_e73_yo[0]});
+    wire fc1_csd_e92_xo_i = ~fc1_csd_e10[17];
+    wire signed [18:0] fc1_csd_e92_xo = $signed({1'b0, fc1_csd_e92_xo_i, fc1_csd_e10[16:0]});
+    wire signed [17:0] fc1_csd_e92_xh = $signed(fc1_csd_e92_xo[18:1]);
+    wire signed [20:0] fc1_csd_e92 = $signed({1'b0, ($signed({fc1_csd_e92_xh[17], fc1_csd_e92_xh}) + fc1_csd_e20), fc1_csd_e92_xo[0]});
+    wire signed [18:0] fc1_csd_e93 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) - $signed({fc1_csd_e2[17], fc1_csd_e2});
+    wire fc1_csd_e94_xo_i = ~fc1_csd_e7[17];
+    wire signed [18:0] fc1_csd_e94_xo = $signed({1'b0, fc1_csd_e94_xo_i, fc1_csd_e7[16:0]});
+    wire signed [16:0] fc1_csd_e94_xh = $signed(fc1_csd_e94_xo[18:2]);
+    wire signed [20:0] fc1_csd_e94 = $signed({($signed({{2{fc1_csd_e94_xh[16]}}, fc1_csd_e94_xh}) + $signed({fc1_csd_e16[17], fc1_csd_e16})), fc1_csd_e94_xo[1:0]});
+    wire signed [17:0] fc1_csd_e95_xh = $signed(fc1_e12[19:2]);
+    wire signed [20:0] fc1_csd_e95 = $signed({1'b0, (fc1_csd_e95_xh - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_e12[1:0]});
+    wire signed [18:0] fc1_csd_e96 = $signed({1'b0, ($signed({fc1_e335_xh[15], fc1_e335_xh}) + fc1_e3_yo), fc1_e19_xo[0]});
+    wire signed [17:0] fc1_csd_e97 = $signed({1'b0, (fc1_e2_xo + fc1_e1_yo)});
+    wire signed [17:0] fc1_csd_e98 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - $signed({fc1_e24_yo[16], fc1_e24_yo});
+    wire signed [20:0] fc1_csd_e99 = $signed({1'b0, ($signed({{3{fc1_e283_xh[13]}}, fc1_e283_xh}) + fc1_e4_xo), fc1_e0_yo[2:0]});
+    wire signed [18:0] fc1_csd_e100 = $signed({1'b0, ($signed({fc1_e15_xh[15], fc1_e15_xh}) + fc1_e2_yo), fc1_e3_xo[0]});
+    wire signed [19:0] fc1_csd_e101 = $signed({($signed({{4{fc1_csd_e6_xh[13]}}, fc1_csd_e6_xh}) - $signed({fc1_e134_yo[16], fc1_e134_yo})), fc1_in_11[1:0]});
+    wire signed [20:0] fc1_csd_e102 = $signed({($signed({{5{fc1_e343_xh[12]}}, fc1_e343_xh}) - $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_in_13[2:0]});
+    wire signed [12:0] fc1_csd_e103_xh = $signed(fc1_csd_e6[17:5]);
+    wire signed [22:0] fc1_csd_e103 = $signed({($signed({{5{fc1_csd_e103_xh[12]}}, fc1_csd_e103_xh}) - $signed({fc1_e10_yo[16], fc1_e10_yo})), fc1_csd_e6[4:0]});
+    wire fc1_csd_e104_xo_i = ~fc1_csd_e6[17];
+    wire signed [18:0] fc1_csd_e104_xo = $signed({1'b0, fc1_csd_e104_xo_i, fc1_csd_e6[16:0]});
+    wire signed [14:0] fc1_csd_e104_xh = $signed(fc1_csd_e104_xo[18:4]);
+    wire signed [20:0] fc1_csd_e104 = $signed({($signed({{2{fc1_csd_e104_xh[14]}}, fc1_csd_e104_xh}) + $signed({fc1_in_11[15], fc1_in_11})), fc1_csd_e104_xo[3:0]});
+    wire signed [18:0] fc1_csd_e105 = $signed({{2{fc1_e19_xo[16]}}, fc1_e19_xo}) + $signed({fc1_csd_e0[17], fc1_csd_e0});
+    wire signed [18:0] fc1_csd_e106 = $signed({{2{fc1_e4_xo[16]}}, fc1_e4_xo}) + $signed({fc1_csd_e6[17], fc1_csd_e6});
+    wire signed [22:0] fc1_csd_e107 = $signed({($signed({{7{fc1_n60_s1_xh_2[12]}}, fc1_n60_s1_xh_2}) - fc1_csd_e18), fc1_in_8[2:0]});
+    wire signed [22:0] fc1_csd_e108 = $signed({1'b0, ($signed({{5{fc1_e196_xh[13]}}, fc1_e196_xh}) + $signed(fc1_csd_e25[18:0])), fc1_e2_yo[2:0]});
+    wire signed [18:0] fc1_csd_e109 = $signed({{2{fc1_e19_yo[16]}}, fc1_e19_yo}) + $signed({fc1_csd_e10[17], fc1_csd_e10});
+    wire fc1_csd_e110_xo_i = ~fc1_csd_e0[17];
+    wire signed [18:0] fc1_csd_e110_xo = $signed({1'b0, fc1_csd_e110_xo_i, fc1_csd_e0[16:0]});
+    wire signed [16:0] fc1_csd_e110_xh = $signed(fc1_csd_e110_xo[18:2]);
+    wire signed [20:0] fc1_csd_e110 = $signed({($signed({{2{fc1_csd_e110_xh[16]}}, fc1_csd_e110_xh}) + $signed({fc1_csd_e3[17], fc1_csd_e3})), fc1_csd_e110_xo[1:0]});
+    wire signed [19:0] fc1_csd_e111 = $signed({1'b0, (fc1_csd_e110_xo + fc1_csd_e74_xo)});
+    wire signed [19:0] fc1_csd_e112 = $signed({1'b0, ($signed({fc1_csd_e4[17], fc1_csd_e4}) + $signed(fc1_csd_e11[18:0]))});
+    wire signed [20:0] fc1_csd_e113 = $signed({1'b0, ($signed({fc1_csd_e73_yo[18], fc1_csd_e73_yo}) + fc1_csd_e28)});
+    wire signed [18:0] fc1_csd_e114_yo = $signed({1'b1, fc1_csd_e104_xo_i, fc1_csd_e6[16:0]});
+    wire signed [17:0] fc1_csd_e114_xh = $signed(fc1_csd_e19[18:1]);
+    wire signed [20:0] fc1_csd_e114 = $signed({1'b0, ($signed({fc1_csd_e114_xh[17], fc1_csd_e114_xh}) - fc1_csd_e114_yo), fc1_csd_e19[0]});
+    wire signed [19:0] fc1_csd_e115 = $signed({($signed({{4{fc1_e14_xh[14]}}, fc1_e14_xh}) - fc1_csd_e20), fc1_in_8[0]});
+    wire signed [19:0] fc1_csd_e116 = $signed({($signed({{3{fc1_e22_xh[15]}}, fc1_e22_xh}) + fc1_csd_e17), fc1_e6_yo[0]});
+    wire signed [12:0] fc1_csd_e117_xh = $signed(fc1_csd_e0[17:5]);
+    wire signed [23:0] fc1_csd_e117 = $signed({($signed({{6{fc1_csd_e117_xh[12]}}, fc1_csd_e117_xh}) - fc1_csd_e22), fc1_csd_e0[4:0]});
+    wire signed [19:0] fc1_csd_e118 = $signed({($signed({{2{fc1_e181_xh[16]}}, fc1_e181_xh}) + fc1_csd_e23), fc1_e4[0]});
+    wire signed [19:0] fc1_csd_e119 = $signed({1'b0, ($signed(fc1_csd_e74_xo[18:1]) + $signed({fc1_e2_yo[16], fc1_e2_yo})), fc1_csd_e74_xo[0]});
+    wire signed [17:0] fc1_csd_e120_xh = $signed(fc1_csd_e88_yo[18:1]);
+    wire signed [19:0] fc1_csd_e120 = $signed({1'b0, (fc1_csd_e120_xh + $signed({fc1_e6_yo[16], fc1_e6_yo})), fc1_csd_e88_yo[0]});
+    wire signed [18:0] fc1_csd_e121 = $signed({1'b0, ($signed({fc1_e1_xo[16], fc1_e1_xo}) + fc1_e4)});
+    wire signed [18:0] fc1_csd_e122 = $signed({1'b0, ($signed({fc1_e3_yo[16], fc1_e3_yo}) + fc1_csd_e4)});
+    wire signed [18:0] fc1_csd_e123 = $signed({{3{fc1_in_12[15]}}, fc1_in_12}) - $signed({fc1_csd_e4[17], fc1_csd_e4});
+    wire signed [15:0] fc1_csd_e124_xh = $signed(fc1_csd_e3[17:2]);
+    wire signed [19:0] fc1_csd_e124 = $signed({($signed({{2{fc1_csd_e124_xh[15]}}, fc1_csd_e124_xh}) - $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_csd_e3[1:0]});
+    wire signed [19:0] fc1_csd_e125 = $signed({1'b0, ($signed(fc1_csd_e87_xo[18:2]) + fc1_e19_yo), fc1_csd_e87_xo[1:0]});
+    wire signed [18:0] fc1_csd_e126_xo = $signed({1'b0, (~fc1_csd_e13[17]), fc1_csd_e13[16:0]});
+    wire signed [16:0] fc1_csd_e126_xh = $signed(fc1_csd_e126_xo[18:2]);
+    wire signed [20:0] fc1_csd_e126 = $signed({($signed({{2{fc1_csd_e126_xh[16]}}, fc1_csd_e126_xh}) + $signed({fc1_csd_e13[17], fc1_csd_e13})), fc1_csd_e126_xo[1:0]});
+    wire signed [20:0] fc1_csd_e127 = $signed({1'b0, ($signed(fc1_csd_e14[19:2]) + $signed({fc1_e1_yo[16], fc1_e1_yo})), fc1_csd_e14[1:0]});
+    wire signed [11:0] fc1_csd_e128_xh = $signed(fc1_in_0[15:4]);
+    wire signed [21:0] fc1_csd_e128 = $signed({($signed({{6{fc1_csd_e128_xh[11]}}, fc1_csd_e128_xh}) - $signed({fc1_e26_yo[16], fc1_e26_yo})), fc1_in_0[3:0]});
+    wire signed [18:0] fc1_csd_e129 = $signed({($signed({{3{fc1_e34_xh[14]}}, fc1_e34_xh}) - $signed({fc1_e24_yo[16], fc1_e24_yo})), fc1_in_6[0]});
+    wire signed [17:0] fc1_csd_e130 = $signed({1'b0, (fc1_e4_yo + fc1_e12_yo)});
+    wire signed [19:0] fc1_csd_e131 = $signed({1'b0, ($signed({{2{fc1_e43_xh[14]}}, fc1_e43_xh}) + fc1_e4_xo), fc1_e3_xo[1:0]});
+    wire signed [9:0] fc1_csd_e132_xh = $signed(fc1_in_10[15:6]);
+    wire signed [23:0] fc1_csd_e132 = $signed({($signed({{8{fc1_csd_e132_xh[9]}}, fc1_csd_e132_xh}) - $signed({fc1_e14_yo[16], fc1_e14_yo})), fc1_in_10[5:0]});
+    wire signed [18:0] fc1_csd_e133 = $signed({1'b0, ($signed({fc1_e110_xh[15], fc1_e110_xh}) + fc1_e6_yo), fc1_e5_yo[0]});
+    wire fc1_csd_e134_xo_i = ~fc1_csd_e1[17];
+    wire signed [18:0] fc1_csd_e134_xo = $signed({1'b0, fc1_csd_e134_xo_i, fc1_csd_e1[16:0]});
+    wire signed [14:0] fc1_csd_e134_xh = $signed(fc1_csd_e134_xo[18:4]);
+    wire signed [21:0] fc1_csd_e134 = $signed({1'b0, ($signed({{2{fc1_csd_e134_xh[14]}}, fc1_csd_e134_xh}) + fc1_e6_yo), fc1_csd_e134_xo[3:0]});
+    wire signed [20:0] fc1_csd_e135 = $signed({1'b0, ($signed(fc1_csd_e14[19:3]) - fc1_e122_yo), fc1_csd_e14[2:0]});
+    wire signed [13:0] fc1_csd_e136_xh = $signed(fc1_csd_e15[18:5]);
+    wire signed [22:0] fc1_csd_e136 = $signed({1'b0, ($signed({{3{fc1_csd_e136_xh[13]}}, fc1_csd_e136_xh}) + fc1_e4_yo), fc1_csd_e15[4:0]});
+    wire signed [19:0] fc1_csd_e137 = $signed({1'b0, ($signed(fc1_csd_e22[18:2]) - fc1_e9_yo), fc1_csd_e22[1:0]});
+    wire signed [20:0] fc1_csd_e138 = $signed({($signed({{5{fc1_e42_xh[13]}}, fc1_e42_xh}) - fc1_csd_e71), fc1_in_0[1:0]});
+    wire signed [19:0] fc1_csd_e139 = $signed({($signed({{3{fc1_e37_xh[15]}}, fc1_e37_xh}) + fc1_csd_e34), fc1_e6_xo[0]});
+    wire signed [11:0] fc1_csd_e140_xh = $signed(fc1_e2_yo[16:5]);
+    wire signed [24:0] fc1_csd_e140 = $signed({($signed({{8{fc1_csd_e140_xh[11]}}, fc1_csd_e140_xh}) + fc1_csd_e62), fc1_e2_yo[4:0]});
+    wire signed [19:0] fc1_csd_e141 = $signed({($signed({{4{fc1_e81_xh[14]}}, fc1_e81_xh}) - fc1_n42_s1), fc1_in_13[0]});
+    wire signed [19:0] fc1_csd_e142 = $signed({fc1_csd_e134_xo[18], fc1_csd_e134_xo}) + fc1_csd_e35;
+    wire signed [19:0] fc1_csd_e143_yo = $signed({1'b0, (~fc1_csd_e47[18]), fc1_csd_e47[17:0]});
+    wire signed [19:0] fc1_csd_e143_xo = $signed({1'b0, (~fc1_csd_e17[18]), fc1_csd_e17[17:0]});
+    wire signed [20:0] fc1_csd_e143 = $signed({1'b0, (fc1_csd_e143_xo + fc1_csd_e143_yo)});
+    wire signed [18:0] fc1_csd_e144 = $signed({{2{fc1_e1_yo[16]}}, fc1_e1_yo}) + $signed({fc1_csd_e8[17], fc1_csd_e8});
+    wire signed [19:0] fc1_csd_e145 = $signed({($signed({{3{fc1_e47_xh[14]}}, fc1_e47_xh}) + fc1_csd_e9), fc1_e1_yo[1:0]});
+    wire signed [21:0] fc1_csd_e146 = $signed({($signed({{6{fc1_n20_s0_xh[11]}}, fc1_n20_s0_xh}) - fc1_csd_e10), fc1_in_11[3:0]});
+    wire signed [17:0] fc1_csd_e147 = $signed({{2{fc1_in_13[15]}}, fc1_in_13}) - fc1_csd_e6;
+    wire signed [19:0] fc1_csd_e148 = $signed({{4{fc1_in_13[15]}}, fc1_in_13}) - fc1_csd_e14;
+    wire signed [17:0] fc1_csd_e149 = $signed({{2{fc1_in_14[15]}}, fc1_in_14}) - fc1_csd_e12;
+    wire signed [11:0] fc1_csd_e150_xh = $signed(fc1_csd_e3[17:6]);
+    wire signed [23:0] fc1_csd_e150 = $signed({($signed({{6{fc1_csd_e150_xh[11]}}, fc1_csd_e150_xh}) - fc1_csd_e9), fc1_csd_e3[5:0]});
+    wire fc1_csd_e151_yo_i = ~fc1_csd_e16[17];
+    wire signed [18:0] fc1_csd_e151_yo = $signed({1'b0, fc1_csd_e151_yo_i, fc1_csd_e16[16:0]});
+    wire signed [19:0] fc1_csd_e151 = $signed({1'b0, (fc1_csd_e87_xo + fc1_csd_e151_yo)});
+    wire signed [15:0] fc1_csd_e152_xh = $signed(fc1_csd_e87_xo[18:3]);
+    wire signed [22:0] fc1_csd_e152 = $signed({1'b0, ($signed({{3{fc1_csd_e152_xh[15]}}, fc1_csd_e152_xh}) + $signed(fc1_csd_e29[18:0])), fc1_csd_e87_xo[2:0]});
+    wire signed [19:0] fc1_csd_e153 = $signed({1'b0, (fc1_csd_e104_xo + fc1_csd_e92_xo)});
+    wire signed [17:0] fc1_csd_e154_xh = $signed(fc1_csd_e11[19:2]);
+    wire signed [21:0] fc1_csd_e154 = $signed({1'b0, ($signed({fc1_csd_e154_xh[17], fc1_csd_e154_xh}) + $signed(fc1_e12[18:0])), fc1_csd_e11[1:0]});
+    wire signed [13:0] fc1_csd_e155_xh = $signed(fc1_csd_e14[19:6]);
+    wire signed [23:0] fc1_csd_e155 = $signed({($signed({{4{fc1_csd_e155_xh[13]}}, fc1_csd_e155_xh}) - fc1_csd_e3), fc1_csd_e14[5:0]});
+    wire signed [17:0] fc1_csd_e156_xh = $signed(fc1_csd_e17[18:1]);
+    wire signed [20:0] fc1_csd_e156 = $signed({1'b0, ($signed({fc1_csd_e156_xh[17], fc1_csd_e156_xh}) - $signed({1'b1, fc1_csd_e87_xo_i, fc1_csd_e3[16:0]})), fc1_csd_e17[0]});
+    wire signed [19:0] fc1_csd_e157 = $signed({1'b0, ($signed(fc1_csd_e18[18:0]) + $signed({fc1_csd_e30[17], fc1_csd_e30}))});
+    wire signed [15:0] fc1_csd_e158_xh = $signed(fc1_csd_e19[18:3]);
+    wire signed [20:0] fc1_csd_e158 = $signed({($signed({{2{fc1_csd_e158_xh[15]}}, fc1_csd_e158_xh}) - fc1_csd_e7), fc1_csd_e19[2:0]});
+    wire signed [14:0] fc1_csd_e159_xh = $signed(fc1_csd_e19[18:4]);
+    wire signed [21:0] fc1_csd_e159 = $signed({($signed({{3{fc1_csd_e159_xh[14]}}, fc1_csd_e159_xh}) + fc1_csd_e8), fc1_csd_e19[3:0]});
+    wire signed [18:0] fc1_csd_e160_xo = $signed({1'b0, (~fc1_csd_e21[17]), fc1_csd_e21[16:0]});
+    wire signed [16:0] fc1_csd_e160_xh = $signed(fc1_csd_e160_xo[18:2]);
+    wire signed [21:0] fc1_csd_e160 = $signed({1'b0, ($signed({{2{fc1_csd_e160_xh[16]}}, fc1_csd_e160_xh}) + $signed(fc1_csd_e18[18:0])), fc1_csd_e160_xo[1:0]});
+    wire signed [16:0] fc1_csd_e161_xh = $signed(fc1_csd_e24[19:3]);
+    wire signed [22:0] fc1_csd_e161 = $signed({($signed({{3{fc1_csd_e161_xh[16]}}, fc1_csd_e161_xh}) - fc1_csd_e18), fc1_csd_e24[2:0]});
+    wire signed [18:0] fc1_csd_e162_yo = $signed({1'b1, fc1_csd_e110_xo_i, fc1_csd_e0[16:0]});
+    wire signed [20:0] fc1_csd_e162 = $signed({1'b0, ($signed(fc1_csd_e39[19:1]) - fc1_csd_e162_yo), fc1_csd_e39[0]});
+    wire signed [20:0] fc1_csd_e163 = $signed({1'b0, ($signed(fc1_n42_s2_xo[19:1]) + $signed({{2{fc1_e2_xo[16]}}, fc1_e2_xo})), fc1_n42_s2_xo[0]});
+    wire signed [18:0] fc1_csd_e164_xo = $signed({1'b0, (~fc1_csd_e61[17]), fc1_csd_e61[16:0]});
+    wire signed [16:0] fc1_csd_e164_xh = $signed(fc1_csd_e164_xo[18:2]);
+    wire signed [20:0] fc1_csd_e164 = $signed({($signed({{2{fc1_csd_e164_xh[16]}}, fc1_csd_e164_xh}) + $signed({fc1_csd_e9[17], fc1_csd_e9})), fc1_csd_e164_xo[1:0]});
+    wire signed [19:0] fc1_csd_e165 = $signed({($signed({{4{fc1_e18_xh[14]}}, fc1_e18_xh}) - fc1_csd_e22), fc1_in_4[0]});
+    wire signed [19:0] fc1_csd_e166 = $signed({1'b0, ($signed({{2{fc1_e25_xh[15]}}, fc1_e25_xh}) + $signed(fc1_csd_e19[17:0])), fc1_e1_yo[0]});
+    wire signed [12:0] fc1_csd_e167_xh = $signed(fc1_in_10[15:3]);
+    wire signed [21:0] fc1_csd_e167 = $signed({($signed({{6{fc1_csd_e167_xh[12]}}, fc1_csd_e167_xh}) - fc1_csd_e17), fc1_in_10[2:0]});
+    wire signed [18:0] fc1_csd_e168 = $signed({{3{fc1_in_10[15]}}, fc1_in_10}) - fc1_csd_e20;
+    wire signed [18:0] fc1_csd_e169 = $signed({{3{fc1_in_12[15]}}, fc1_in_12}) - fc1_csd_e15;
+    wire signed [10:0] fc1_csd_e170_xh = $signed(fc1_e19_yo[16:6]);
+    wire signed [24:0] fc1_csd_e170 = $signed({1'b0, ($signed({{7{fc1_csd_e170_xh[10]}}, fc1_csd_e170_xh}) + $signed(fc1_csd_e15[17:0])), fc1_e19_yo[5:0]});
+    wire signed [18:0] fc1_csd_e171 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) - fc1_csd_e22;
+    wire signed [18:0] fc1_csd_e172 = $signed({{3{fc1_in_15[15]}}, fc1_in_15}) - fc1_csd_e23;
+    wire signed [19:0] fc1_csd_e173 = $signed({1'b0, ($signed(fc1_csd_e134_xo[18:1]) + $signed({fc1_e12_yo[16], fc1_e12_yo})), fc1_csd_e134_xo[0]});
+    wire signed [16:0] fc1_csd_e174_xh = $signed(fc1_csd_e1[17:1]);
+    wire signed [19:0] fc1_csd_e174 = $signed({($signed({{2{fc1_csd_e174_xh[16]}}, fc1_csd_e174_xh}) - $signed({fc1_csd_e2[17], fc1_csd_e2})), fc1_csd_e1[0]});
+    wire signed [16:0] fc1_csd_e175_xh = $signed(fc1_csd_e12[17:1]);
+    wire signed [18:0] fc1_csd_e175 = $signed({($signed({fc1_csd_e175_xh[16], fc1_csd_e175_xh}) - $signed({fc1_e24_yo[16], fc1_e24_yo})), fc1_csd_e12[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_e176_xh = $signed(fc1_csd_e18[19:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_e176 = $signed({1'b0, ($signed(fc1_csd_e176_xh[17:0]) - $signed({fc1_e7_yo[16], fc1_e7_yo})), fc1_csd_e18[0]});
+    wire signed [18:0] fc1_csd_e177_xo = $signed({1'b0, (~fc1_csd_e44[17]), fc1_csd_e44[16:0]});
+    wire signed [17:0] fc1_csd_e177_xh = $signed(fc1_csd_e177_xo[18:1]);
+    wire signed [20:0] fc1_csd_e177 = $signed({1'b0, ($signed({fc1_csd_e177_xh[17], fc1_csd_e177_xh}) + fc1_csd_e22), fc1_csd_e177_xo[0]});
+    wire signed [18:0] fc1_csd_e178_xh = $signed(fc1_csd_e135[20:2]);
+    wire signed [21:0] fc1_csd_e178 = $signed({1'b0, (fc1_csd_e178_xh + $signed({{2{fc1_e0_yo[16]}}, fc1_e0_yo})), fc1_csd_e135[1:0]});
+    wire signed [20:0] fc1_csd_e179 = $signed({1'b0, ($signed({{3{fc1_e88_xh[14]}}, fc1_e88_xh}) + fc1_csd_e4), fc1_e1_xo[1:0]});
+    wire signed [8:0] fc1_csd_e180_xh = $signed(fc1_in_3[15:7]);
+    wire signed [24:0] fc1_csd_e180 = $signed({($signed({{9{fc1_csd_e180_xh[8]}}, fc1_csd_e180_xh}) - fc1_csd_e13), fc1_in_3[6:0]});
+    wire signed [18:0] fc1_csd_e181 = $signed({{2{fc1_e0_xo[16]}}, fc1_e0_xo}) + $signed({fc1_e26[17], fc1_e26});
+    wire signed [18:0] fc1_csd_e182 = $signed({1'b0, ($signed({fc1_e4_xo[16], fc1_e4_xo}) + fc1_csd_e2)});
+    wire signed [19:0] fc1_csd_e183 = $signed({1'b0, ($signed({{2{fc1_e21_xh[15]}}, fc1_e21_xh}) + fc1_csd_e2), fc1_e4_yo[0]});
+    wire signed [17:0] fc1_csd_e184 = $signed({{2{fc1_in_9[15]}}, fc1_in_9}) - fc1_csd_e16;
+    wire signed [17:0] fc1_csd_e185 = $signed({{2{fc1_in_12[15]}}, fc1_in_12}) - fc1_csd_e36;
+    wire signed [13:0] fc1_csd_e186_xh = $signed(fc1_e19_yo[16:3]);
+    wire signed [21:0] fc1_csd_e186 = $signed({1'b0, ($signed({{4{fc1_csd_e186_xh[13]}}, fc1_csd_e186_xh}) + fc1_csd_e41), fc1_e19_yo[2:0]});
+    wire signed [21:0] fc1_csd_e187 = $signed({($signed({{5{fc1_csd_e83_xh[12]}}, fc1_csd_e83_xh}) + fc1_csd_e36), fc1_e5_yo[3:0]});
+    wire signed [5:0] fc1_csd_e188_xh = $signed(fc1_in_14[15:10]);
+    wire signed [28:0] fc1_csd_e188 = $signed({($signed({{13{fc1_csd_e188_xh[5]}}, fc1_csd_e188_xh}) - $signed({fc1_csd_e2[17], fc1_csd_e2})), fc1_in_14[9:0]});
+    wire signed [16:0] fc1_csd_e189_xh = $signed(fc1_csd_e134_xo[18:2]);
+    wire signed [20:0] fc1_csd_e189 = $signed({($signed({{2{fc1_csd_e189_xh[16]}}, fc1_csd_e189_xh}) + $signed({fc1_csd_e13[17], fc1_csd_e13})), fc1_csd_e134_xo[1:0]});
+    wire signed [14:0] fc1_csd_e190_xh = $signed(fc1_csd_e87_xo[18:4]);
+    wire signed [21:0] fc1_csd_e190 = $signed({($signed({{3{fc1_csd_e190_xh[14]}}, fc1_csd_e190_xh}) + fc1_csd_e31), fc1_csd_e87_xo[3:0]});
+    wire signed [17:0] fc1_csd_e191_xh = $signed(fc1_csd_e15[18:1]);
+    wire signed [19:0] fc1_csd_e191 = $signed({1'b0, (fc1_csd_e191_xh + $signed({fc1_e4_xo[16], fc1_e4_xo})), fc1_csd_e15[0]});
+    wire signed [19:0] fc1_csd_e192 = $signed({($signed({{4{fc1_e124_xh[13]}}, fc1_e124_xh}) - $signed({fc1_e122_yo[16], fc1_e122_yo})), fc1_in_1[1:0]});
+    wire signed [20:0] fc1_csd_e193 = $signed({1'b0, ($signed({{3{fc1_n3_s0_xh[13]}}, fc1_n3_s0_xh}) + fc1_e3_yo), fc1_e3_yo[2:0]});
+    wire signed [20:0] fc1_csd_e194 = $signed({($signed({{5{fc1_e343_xh[12]}}, fc1_e343_xh}) - $signed({fc1_e134_yo[16], fc1_e134_yo})), fc1_in_13[2:0]});
+    wire signed [10:0] fc1_csd_e195_xh = $signed(fc1_in_14[15:5]);
+    wire signed [22:0] fc1_csd_e195 = $signed({($signed({{7{fc1_csd_e195_xh[10]}}, fc1_csd_e195_xh}) - $signed({fc1_e10_yo[16], fc1_e10_yo})), fc1_in_14[4:0]});
+    wire signed [18:0] fc1_csd_e196 = $signed({($signed({{3{fc1_e298_xh[14]}}, fc1_e298_xh}) - $signed({fc1_e134_yo[16], fc1_e134_yo})), fc1_in_15[0]});
+    wire signed [19:0] fc1_csd_e197 = $signed({($signed({{4{fc1_n25_s1_xh_2[13]}}, fc1_n25_s1_xh_2}) - $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_in_15[1:0]});
+    wire signed [14:0] fc1_csd_e198_xh = $signed(fc1_csd_e8[17:3]);
+    wire signed [20:0] fc1_csd_e198 = $signed({($signed({{3{fc1_csd_e198_xh[14]}}, fc1_csd_e198_xh}) - $signed({fc1_e7_yo[16], fc1_e7_yo})), fc1_csd_e8[2:0]});
+    wire signed [14:0] fc1_csd_e199_xh = $signed(fc1_csd_e11[19:5]);
+    wire signed [22:0] fc1_csd_e199 = $signed({1'b0, ($signed({{2{fc1_csd_e199_xh[14]}}, fc1_csd_e199_xh}) - fc1_e26_yo), fc1_csd_e11[4:0]});
+    wire signed [14:0] fc1_csd_e200_xh = $signed(fc1_csd_e126_xo[18:4]);
+    wire signed [21:0] fc1_csd_e200 = $signed({1'b0, ($signed({{2{fc1_csd_e200_xh[14]}}, fc1_csd_e200_xh}) + fc1_e3_yo), fc1_csd_e126_xo[3:0]});
+    wire signed [12:0] fc1_csd_e201_xh = $signed(fc1_csd_e160_xo[18:6]);
+    wire signed [23:0] fc1_csd_e201 = $signed({1'b0, ($signed({{4{fc1_csd_e201_xh[12]}}, fc1_csd_e201_xh}) + fc1_e3_xo), fc1_csd_e160_xo[5:0]});
+    wire signed [24:0] fc1_csd_e202 = $signed({{6{fc1_csd_e104_xo[18]}}, fc1_csd_e104_xo}) + fc1_csd_e140;
+    wire signed [18:0] fc1_csd_e203_xh = $signed(fc1_csd_e11[19:1]);
+    wire signed [24:0] fc1_csd_e203 = $signed({($signed({{5{fc1_csd_e203_xh[18]}}, fc1_csd_e203_xh}) + fc1_csd_e150), fc1_csd_e11[0]});
+    wire signed [22:0] fc1_csd_e204_xh = $signed(fc1_csd_e117[23:1]);
+    wire signed [25:0] fc1_csd_e204 = $signed({($signed({{2{fc1_csd_e204_xh[22]}}, fc1_csd_e204_xh}) - fc1_csd_e170), fc1_csd_e117[0]});
+    wire signed [20:0] fc1_csd_e205 = $signed({{5{fc1_in_10[15]}}, fc1_in_10}) - fc1_csd_e158;
+    wire signed [17:0] fc1_csd_e206_xh = $signed(fc1_csd_e76[19:2]);
+    wire signed [24:0] fc1_csd_e206 = $signed({($signed({{5{fc1_csd_e206_xh[17]}}, fc1_csd_e206_xh}) - fc1_csd_e161), fc1_csd_e76[1:0]});
+    wire signed [22:0] fc1_csd_e207 = $signed({1'b0, ($signed({{6{fc1_e34_xh[14]}}, fc1_e34_xh}) - $signed(fc1_csd_e49[20:0])), fc1_in_6[0]});
+    wire signed [19:0] fc1_csd_e208 = $signed({{2{fc1_csd_e1[17]}}, fc1_csd_e1}) - fc1_csd_e86;
+    wire signed [15:0] fc1_csd_e209_xh = $signed(fc1_csd_e74_xo[18:3]);
+    wire signed [24:0] fc1_csd_e209 = $signed({1'b0, ($signed({{5{fc1_csd_e209_xh[15]}}, fc1_csd_e209_xh}) + $signed(fc1_csd_e154[20:0])), fc1_csd_e74_xo[2:0]});
+    wire signed [20:0] fc1_csd_e210 = $signed({{2{fc1_csd_e151_yo[18]}}, fc1_csd_e151_yo}) + $signed({fc1_csd_e43[19], fc1_csd_e43});
+    wire signed [19:0] fc1_csd_e211_xo = $signed({1'b0, (~fc1_csd_e23[18]), fc1_csd_e23[17:0]});
+    wire signed [20:0] fc1_csd_e211 = $signed({fc1_csd_e211_xo[19], fc1_csd_e211_xo}) + fc1_csd_e110;
+    wire signed [16:0] fc1_csd_e212_xh = $signed(fc1_csd_e25[19:3]);
+    wire signed [25:0] fc1_csd_e212 = $signed({($signed({{6{fc1_csd_e212_xh[16]}}, fc1_csd_e212_xh}) - fc1_csd_e103), fc1_csd_e25[2:0]});
+    wire fc1_csd_e213_xo_i = ~fc1_csd_e31[17];
+    wire signed [18:0] fc1_csd_e213_xo = $signed({1'b0, fc1_csd_e213_xo_i, fc1_csd_e31[16:0]});
+    wire signed [20:0] fc1_csd_e213 = $signed({{2{fc1_csd_e213_xo[18]}}, fc1_csd_e213_xo}) + $signed({fc1_csd_e86[19], fc1_csd_e86});
+    wire signed [27:0] fc1_csd_e214 = $signed({1'b0, ($signed({{10{fc1_n52_s0_xh[10]}}, fc1_n52_s0_xh}) + $signed(fc1_csd_e200[20:0])), fc1_e1_xo[5:0]});
+    wire signed [22:0] fc1_csd_e215 = $signed({($signed({{7{fc1_n14_s0_xh[11]}}, fc1_n14_s0_xh}) - fc1_csd_e72), fc1_in_5[3:0]});
+    wire signed [7:0] fc1_csd_e216_xh = $signed(fc1_in_10[15:8]);
+    wire signed [28:0] fc1_csd_e216 = $signed({($signed({{13{fc1_csd_e216_xh[7]}}, fc1_csd_e216_xh}) - fc1_csd_e114), fc1_in_10[7:0]});
+    wire signed [20:0] fc1_csd_e217 = $signed({{3{fc1_csd_e8[17]}}, fc1_csd_e8}) - fc1_csd_e156;
+    wire signed [15:0] fc1_csd_e218_xh = $signed(fc1_csd_e14[19:4]);
+    wire signed [25:0] fc1_csd_e218 = $signed({($signed({{6{fc1_csd_e218_xh[15]}}, fc1_csd_e218_xh}) - fc1_csd_e83), fc1_csd_e14[3:0]});
+    wire fc1_csd_e219_yo_i = ~fc1_csd_e59[18];
+    wire signed [19:0] fc1_csd_e219_yo = $signed({1'b0, fc1_csd_e219_yo_i, fc1_csd_e59[17:0]});
+    wire signed [21:0] fc1_csd_e219 = $signed({1'b0, ($signed({{2{fc1_csd_e191_xh[17]}}, fc1_csd_e191_xh}) + fc1_csd_e219_yo), fc1_csd_e15[0]});
+    wire fc1_csd_e220_yo_i = ~fc1_csd_e57[18];
+    wire signed [19:0] fc1_csd_e220_yo = $signed({1'b1, fc1_csd_e220_yo_i, fc1_csd_e57[17:0]});
+    wire signed [20:0] fc1_csd_e220 = $signed({1'b0, ($signed({fc1_csd_e20[18], fc1_csd_e20}) - fc1_csd_e220_yo)});
+    wire signed [12:0] fc1_csd_e221_xh = $signed(fc1_csd_e30[17:5]);
+    wire signed [26:0] fc1_csd_e221 = $signed({1'b0, ($signed({{8{fc1_csd_e221_xh[12]}}, fc1_csd_e221_xh}) + $signed(fc1_csd_e186[20:0])), fc1_csd_e30[4:0]});
+    wire signed [21:0] fc1_csd_e222 = $signed({($signed(fc1_csd_e49[21:1]) + $signed({{4{fc1_e4_yo[16]}}, fc1_e4_yo})), fc1_csd_e49[0]});
+    wire signed [21:0] fc1_csd_e223 = $signed({($signed(fc1_csd_e49[21:1]) + $signed({{2{fc1_csd_e88_yo[18]}}, fc1_csd_e88_yo})), fc1_csd_e49[0]});
+    wire fc1_csd_e224_yo_i = ~fc1_csd_e65[18];
+    wire signed [19:0] fc1_csd_e224_yo = $signed({1'b0, fc1_csd_e224_yo_i, fc1_csd_e65[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_e224_xh = $signed(fc1_csd_e218[25:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_e224 = $signed({($signed(fc1_csd_e224_xh[19:0]) + fc1_csd_e224_yo), fc1_csd_e218[4:0]});
+    wire signed [19:0] fc1_csd_e225 = $signed({($signed({{3{fc1_e20_xh[15]}}, fc1_e20_xh}) + fc1_csd_e45), fc1_e2_xo[0]});
+    wire signed [24:0] fc1_csd_e226 = $signed({($signed({{8{fc1_n54_s0_xh[12]}}, fc1_n54_s0_xh}) + fc1_csd_e51), fc1_e1_xo[3:0]});
+    wire signed [23:0] fc1_csd_e227 = $signed({($signed({{8{fc1_e225_xh[11]}}, fc1_e225_xh}) - fc1_csd_e48), fc1_in_6[3:0]});
+    wire signed [12:0] fc1_csd_e228_xh = $signed(fc1_in_7[15:3]);
+    wire signed [21:0] fc1_csd_e228 = $signed({($signed({{6{fc1_csd_e228_xh[12]}}, fc1_csd_e228_xh}) - fc1_csd_e34), fc1_in_7[2:0]});
+    wire signed [19:0] fc1_csd_e229 = $signed({($signed({{4{fc1_e38_xh[14]}}, fc1_e38_xh}) - fc1_csd_e68), fc1_in_7[0]});
+    wire signed [19:0] fc1_csd_e230 = $signed({{2{fc1_csd_e4[17]}}, fc1_csd_e4}) - fc1_csd_e229;
+    wire signed [20:0] fc1_csd_e231_m = $signed({fc1_csd_e24[19], fc1_csd_e24}) + $signed({1'b0, (~fc1_csd_e230[19]), fc1_csd_e230[18:0]});
+    wire signed [20:0] fc1_csd_e232 = $signed({{5{fc1_in_7[15]}}, fc1_in_7}) - fc1_csd_e102;
+    wire signed [20:0] fc1_csd_e233 = $signed({{5{fc1_in_9[15]}}, fc1_in_9}) - fc1_csd_e51;
+    wire signed [23:0] fc1_csd_e234 = $signed({($signed({{7{fc1_n26_s0_xh[11]}}, fc1_n26_s0_xh}) + fc1_csd_e56), fc1_e3_xo[4:0]});
+    wire signed [19:0] fc1_csd_e235 = $signed({{3{fc1_e12_yo[16]}}, fc1_e12_yo}) + fc1_csd_e35;
+    wire signed [12:0] fc1_csd_e236_xh = $signed(fc1_csd_e2[17:5]);
+    wire signed [24:0] fc1_csd_e236 = $signed({($signed({{7{fc1_csd_e236_xh[12]}}, fc1_csd_e236_xh}) + fc1_csd_e118), fc1_csd_e2[4:0]});
+    wire signed [21:0] fc1_csd_e237 = $signed({($signed({{4{fc1_e181_xh[16]}}, fc1_e181_xh}) + fc1_csd_e51), fc1_e4[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_e238 = $signed({($signed({{6{fc1_e182_xh[14]}}, fc1_e182_xh}) - fc1_csd_e177), fc1_e4[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc1_csd_e239_xh = $signed(fc1_csd_e7[17:9]);
+    wire signed [29:0] fc1_csd_e239 = $signed({($signed({{12{fc1_csd_e239_xh[8]}}, fc1_csd_e239_xh}) - fc1_csd_e127), fc1_csd_e7[8:0]});
+    wire signed [13:0] fc1_csd_e240_xh = $signed(fc1_csd_e9[17:4]);
+    wire signed [22:0] fc1_csd_e240 = $signed({($signed({{5{fc1_csd_e240_xh[13]}}, fc1_csd_e240_xh}) - fc1_csd_e56), fc1_csd_e9[3:0]});
+    wire signed [25:0] fc1_csd_e241 = $signed({($signed({{6{fc1_csd_e199_xh[14]}}, fc1_csd_e199_xh}) + fc1_csd_e94), fc1_csd_e11[4:0]});
+    wire signed [18:0] fc1_csd_e242_xh = $signed(fc1_csd_e14[19:1]);
+    wire signed [20:0] fc1_csd_e242 = $signed({($signed({fc1_csd_e242_xh[18], fc1_csd_e242_xh}) - fc1_csd_e35), fc1_csd_e14[0]});
+    wire signed [15:0] fc1_csd_e243_xh = $signed(fc1_csd_e15[18:3]);
+    wire signed [21:0] fc1_csd_e243 = $signed({($signed({{3{fc1_csd_e243_xh[15]}}, fc1_csd_e243_xh}) - fc1_csd_e45), fc1_csd_e15[2:0]});
+    wire signed [16:0] fc1_csd_e244_xh = $signed(fc1_csd_e17[18:2]);
+    wire signed [22:0] fc1_csd_e244 = $signed({($signed({{4{fc1_csd_e244_xh[16]}}, fc1_csd_e244_xh}) - fc1_csd_e51), fc1_csd_e17[1:0]});
+    wire signed [17:0] fc1_csd_e245_xh = $signed(fc1_csd_e143_xo[19:2]);
+    wire signed [21:0] fc1_csd_e245 = $signed({($signed({{2{fc1_csd_e245_xh[17]}}, fc1_csd_e245_xh}) + $signed({fc1_csd_e144[18], fc1_csd_e144})), fc1_csd_e143_xo[1:0]});
+    wire signed [20:0] fc1_csd_e246 = $signed({{2{fc1_csd_e19[18]}}, fc1_csd_e19}) - fc1_csd_e95;
+    wire signed [14:0] fc1_csd_e247_xh = $signed(fc1_csd_e20[18:4]);
+    wire signed [23:0] fc1_csd_e247 = $signed({($signed({{5{fc1_csd_e247_xh[14]}}, fc1_csd_e247_xh}) + fc1_csd_e35), fc1_csd_e20[3:0]});
+    wire signed [17:0] fc1_csd_e248_xh = $signed(fc1_csd_e20[18:1]);
+    wire signed [20:0] fc1_csd_e248 = $signed({($signed({{2{fc1_csd_e248_xh[17]}}, fc1_csd_e248_xh}) - $signed(fc1_csd_e92[19:0])), fc1_csd_e20[0]});
+    wire signed [12:0] fc1_csd_e249_xh = $signed(fc1_csd_e21[17:5]);
+    wire signed [23:0] fc1_csd_e249 = $signed({($signed({{6{fc1_csd_e249_xh[12]}}, fc1_csd_e249_xh}) - fc1_csd_e56), fc1_csd_e21[4:0]});
+    wire signed [19:0] fc1_csd_e250_xh = $signed(fc1_csd_e84[21:2]);
+    wire signed [25:0] fc1_csd_e250 = $signed({($signed({{4{fc1_csd_e250_xh[19]}}, fc1_csd_e250_xh}) - fc1_csd_e249), fc1_csd_e84[1:0]});
+    wire signed [19:0] fc1_csd_e251_xo = $signed({1'b0, (~fc1_csd_e22[18]), fc1_csd_e22[17:0]});
+    wire signed [20:0] fc1_csd_e251 = $signed({1'b0, (fc1_csd_e251_xo + fc1_csd_e87)});
+    wire signed [16:0] fc1_csd_e252_xh = $signed(fc1_e12[19:3]);
+    wire signed [22:0] fc1_csd_e252 = $signed({($signed({{3{fc1_csd_e252_xh[16]}}, fc1_csd_e252_xh}) + fc1_csd_e48), fc1_e12[2:0]});
+    wire signed [21:0] fc1_csd_e253 = $signed({($signed({{2{fc1_csd_e95_xh[17]}}, fc1_csd_e95_xh}) - fc1_csd_e124), fc1_e12[1:0]});
+    wire signed [22:0] fc1_csd_e254 = $signed({1'b0, ($signed({{3{fc1_e264_xh[16]}}, fc1_e264_xh}) + $signed(fc1_csd_e99[19:0])), fc1_e221_xo[1:0]});
+    wire signed [20:0] fc1_csd_e255 = $signed({{3{fc1_e29[17]}}, fc1_e29}) - fc1_csd_e102;
+    wire signed [18:0] fc1_csd_e256_yo = $signed({1'b1, fc1_csd_e134_xo_i, fc1_csd_e1[16:0]});
+    wire signed [17:0] fc1_csd_e256_xh = $signed(fc1_csd_e43[19:2]);
+    wire signed [21:0] fc1_csd_e256 = $signed({($signed({{2{fc1_csd_e256_xh[17]}}, fc1_csd_e256_xh}) - $signed({fc1_csd_e256_yo[18], fc1_csd_e256_yo})), fc1_csd_e43[1:0]});
+    wire signed [19:0] fc1_csd_e257_xo = $signed({1'b0, (~fc1_csd_e45[18]), fc1_csd_e45[17:0]});
+    wire signed [15:0] fc1_csd_e257_xh = $signed(fc1_csd_e257_xo[19:4]);
+    wire signed [22:0] fc1_csd_e257 = $signed({($signed({{3{fc1_csd_e257_xh[15]}}, fc1_csd_e257_xh}) + fc1_csd_e68), fc1_csd_e257_xo[3:0]});
+    wire fc1_csd_e258_yo_i = ~fc1_csd_e34[18];
+    wire signed [19:0] fc1_csd_e258_yo = $signed({1'b1, fc1_csd_e258_yo_i, fc1_csd_e34[17:0]});
+    wire signed [17:0] fc1_csd_e258_xh = $signed(fc1_csd_e67[19:2]);
+    wire signed [22:0] fc1_csd_e258 = $signed({($signed({{3{fc1_csd_e258_xh[17]}}, fc1_csd_e258_xh}) - $signed({fc1_csd_e258_yo[19], fc1_csd_e258_yo})), fc1_csd_e67[1:0]});
+    wire signed [19:0] fc1_csd_e259_xo = $signed({1'b0, (~fc1_csd_e72[18]), fc1_csd_e72[17:0]});
+    wire signed [20:0] fc1_csd_e259 = $signed({1'b0, ($signed(fc1_csd_e259_xo[19:1]) + fc1_csd_e74_xo), fc1_csd_e259_xo[0]});
+    wire fc1_csd_e260_yo_i = ~fc1_csd_e50[18];
+    wire signed [16:0] fc1_csd_e260_xh = $signed(fc1_csd_e85[22:6]);
+    wire signed [26:0] fc1_csd_e260 = $signed({1'b0, ($signed({{3{fc1_csd_e260_xh[16]}}, fc1_csd_e260_xh}) - $signed({1'b1, fc1_csd_e260_yo_i, fc1_csd_e50[17:0]})), fc1_csd_e85[5:0]});
+    wire signed [21:0] fc1_csd_e261_xo = $signed({1'b0, (~fc1_csd_e110[20]), fc1_csd_e110[19:0]});
+    wire signed [14:0] fc1_csd_e261_xh = $signed(fc1_csd_e261_xo[21:7]);
+    wire signed [26:0] fc1_csd_e261 = $signed({($signed({{5{fc1_csd_e261_xh[14]}}, fc1_csd_e261_xh}) + fc1_csd_e48), fc1_csd_e261_xo[6:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_e262_xh = $signed(fc1_csd_e136[22:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_e262 = $signed({1'b0, ($signed(fc1_csd_e262_xh[19:0]) - $signed({fc1_csd_e114_yo[18], fc1_csd_e114_yo})), fc1_csd_e136[1:0]});
+    wire signed [20:0] fc1_csd_e263 = $signed({($signed(fc1_csd_e246[20:1]) + $signed({{3{fc1_e6_xo[16]}}, fc1_e6_xo})), fc1_csd_e246[0]});
+    wire signed [18:0] fc1_csd_e264 = $signed({($signed({{2{fc1_e335_xh[15]}}, fc1_e335_xh}) + fc1_csd_e0), fc1_e19_xo[0]});
+    wire signed [20:0] fc1_csd_e265 = $signed({1'b0, ($signed({{3{fc1_e335_xh[15]}}, fc1_e335_xh}) + $signed(fc1_csd_e24[18:0])), fc1_e19_xo[0]});
+    wire signed [20:0] fc1_csd_e266 = $signed({($signed({{5{fc1_csd_e51_xh[12]}}, fc1_csd_e51_xh}) - fc1_csd_e0), fc1_in_1[2:0]});
+    wire signed [19:0] fc1_csd_e267 = $signed({{4{fc1_in_1[15]}}, fc1_in_1}) - fc1_csd_e29;
+    wire signed [17:0] fc1_csd_e268 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - fc1_csd_e0;
+    wire signed [20:0] fc1_csd_e269 = $signed({($signed({{4{fc1_e103_xh[13]}}, fc1_e103_xh}) + fc1_csd_e1), fc1_e0_xo[2:0]});
+    wire signed [18:0] fc1_csd_e270 = $signed({($signed({{3{fc1_e146_xh[14]}}, fc1_e146_xh}) - fc1_csd_e9), fc1_in_3[0]});
+    wire signed [19:0] fc1_csd_e271 = $signed({{4{fc1_in_3[15]}}, fc1_in_3}) - fc1_csd_e24;
+    wire signed [23:0] fc1_csd_e272 = $signed({($signed({{8{fc1_e147_xh[11]}}, fc1_e147_xh}) - fc1_e12), fc1_in_3[3:0]});
+    wire signed [20:0] fc1_csd_e273 = $signed({1'b0, ($signed({{3{fc1_e8_xh[15]}}, fc1_e8_xh}) + $signed(fc1_csd_e11[18:0])), fc1_e0_yo[0]});
+    wire signed [19:0] fc1_csd_e274 = $signed({{4{fc1_in_4[15]}}, fc1_in_4}) - fc1_csd_e25;
+    wire signed [12:0] fc1_csd_e275_xh = $signed(fc1_e0_yo[16:4]);
+    wire signed [23:0] fc1_csd_e275 = $signed({1'b0, ($signed({{6{fc1_csd_e275_xh[12]}}, fc1_csd_e275_xh}) + $signed(fc1_csd_e53[18:0])), fc1_e0_yo[3:0]});
+    wire signed [21:0] fc1_csd_e276 = $signed({1'b0, ($signed({{4{fc1_e47_xh[14]}}, fc1_e47_xh}) + $signed(fc1_csd_e14[18:0])), fc1_e1_yo[1:0]});
+    wire signed [22:0] fc1_csd_e277 = $signed({($signed({{7{fc1_csd_e45_xh[12]}}, fc1_csd_e45_xh}) - fc1_csd_e28), fc1_in_5[2:0]});
+    wire signed [20:0] fc1_csd_e278 = $signed({($signed({{4{fc1_e127_xh[13]}}, fc1_e127_xh}) + fc1_csd_e0), fc1_e6_xo[2:0]});
+    wire signed [19:0] fc1_csd_e279 = $signed({1'b0, ($signed({{2{fc1_e6_xo[16]}}, fc1_e6_xo}) + $signed(fc1_csd_e25[18:0]))});
+    wire signed [17:0] fc1_csd_e280 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - fc1_csd_e7;
+    wire signed [19:0] fc1_csd_e281 = $signed({{4{fc1_in_8[15]}}, fc1_in_8}) - fc1_csd_e29;
+    wire signed [19:0] fc1_csd_e282 = $signed({1'b0, ($signed({{2{fc1_e2_yo[16]}}, fc1_e2_yo}) + $signed(fc1_csd_e18[18:0]))});
+    wire signed [20:0] fc1_csd_e283 = $signed({($signed({{4{fc1_csd_e186_xh[13]}}, fc1_csd_e186_xh}) + fc1_csd_e12), fc1_e19_yo[2:0]});
+    wire signed [21:0] fc1_csd_e284 = $signed({1'b0, ($signed({{4{fc1_n15_s2_xh[14]}}, fc1_n15_s2_xh}) + $signed(fc1_csd_e18[18:0])), fc1_e6_yo[1:0]});
+    wire signed [19:0] fc1_csd_e285 = $signed({1'b0, ($signed({{2{fc1_e6_yo[16]}}, fc1_e6_yo}) + $signed(fc1_e12[18:0]))});
+    wire signed [22:0] fc1_csd_e286 = $signed({($signed({{7{fc1_e250_xh[12]}}, fc1_e250_xh}) - fc1_csd_e29), fc1_in_14[2:0]});
+    wire signed [20:0] fc1_csd_e287 = $signed({1'b0, ($signed({{3{fc1_e44_xh[15]}}, fc1_e44_xh}) + $signed(fc1_csd_e11[18:0])), fc1_e12_yo[0]});
+    wire signed [19:0] fc1_csd_e288 = $signed({1'b0, (fc1_csd_e134_xo + fc1_csd_e94_xo)});
+    wire signed [19:0] fc1_csd_e289 = $signed({{2{fc1_csd_e1[17]}}, fc1_csd_e1}) - fc1_e12;
+    wire signed [10:0] fc1_csd_e290_xh = $signed(fc1_csd_e3[17:7]);
+    wire signed [26:0] fc1_csd_e290 = $signed({($signed({{9{fc1_csd_e290_xh[10]}}, fc1_csd_e290_xh}) - fc1_csd_e14), fc1_csd_e3[6:0]});
+    wire signed [19:0] fc1_csd_e291 = $signed({{2{fc1_csd_e3[17]}}, fc1_csd_e3}) - $signed({fc1_e21[18], fc1_e21});
+    wire signed [14:0] fc1_csd_e292_xh = $signed(fc1_csd_e4[17:3]);
+    wire signed [20:0] fc1_csd_e292 = $signed({($signed({{3{fc1_csd_e292_xh[14]}}, fc1_csd_e292_xh}) + fc1_csd_e3), fc1_csd_e4[2:0]});
+    wire signed [23:0] fc1_csd_e293 = $signed({($signed({{6{fc1_n31_s5_xh_2[11]}}, fc1_n31_s5_xh_2}) - fc1_csd_e0), fc1_e4[5:0]});
+    wire signed [20:0] fc1_csd_e294 = $signed({1'b0, ($signed({{2{fc1_e181_xh[16]}}, fc1_e181_xh}) + fc1_csd_e74_xo), fc1_e4[0]});
+    wire signed [11:0] fc1_csd_e295_xh = $signed(fc1_csd_e104_xo[18:7]);
+    wire signed [24:0] fc1_csd_e295 = $signed({($signed({{6{fc1_csd_e295_xh[11]}}, fc1_csd_e295_xh}) + fc1_csd_e6), fc1_csd_e104_xo[6:0]});
+    wire signed [20:0] fc1_csd_e296 = $signed({1'b0, ($signed({fc1_csd_e91_xh[17], fc1_csd_e91_xh}) + fc1_csd_e92_xo), fc1_csd_e73_yo[0]});
+    wire signed [16:0] fc1_csd_e297_xh = $signed(fc1_csd_e9[17:1]);
+    wire signed [20:0] fc1_csd_e297 = $signed({($signed({{3{fc1_csd_e297_xh[16]}}, fc1_csd_e297_xh}) - fc1_csd_e24), fc1_csd_e9[0]});
+    wire signed [12:0] fc1_csd_e298_xh = $signed(fc1_csd_e73_yo[18:6]);
+    wire signed [25:0] fc1_csd_e298 = $signed({1'b0, ($signed({{6{fc1_csd_e298_xh[12]}}, fc1_csd_e298_xh}) + $signed(fc1_csd_e66[18:0])), fc1_csd_e73_yo[5:0]});
+    wire signed [20:0] fc1_csd_e299 = $signed({1'b0, ($signed({fc1_csd_e92_xo[18], fc1_csd_e92_xo}) + fc1_csd_e24)});
+    wire signed [20:0] fc1_csd_e300 = $signed({1'b0, ($signed({fc1_csd_e92_xo[18], fc1_csd_e92_xo}) + fc1_csd_e29)});
+    wire signed [19:0] fc1_csd_e301 = $signed({{2{fc1_csd_e10[17]}}, fc1_csd_e10}) - fc1_csd_e39;
+    wire signed [19:0] fc1_csd_e302 = $signed({($signed({fc1_csd_e191_xh[17], fc1_csd_e191_xh}) - fc1_csd_e90), fc1_csd_e15[0]});
+    wire signed [19:0] fc1_csd_e303 = $signed({1'b0, (fc1_csd_e15 + $signed(fc1_csd_e131[18:0]))});
+    wire signed [16:0] fc1_csd_e304_xh = $signed(fc1_csd_e16[17:1]);
+    wire signed [20:0] fc1_csd_e304 = $signed({1'b0, ($signed({{2{fc1_csd_e304_xh[16]}}, fc1_csd_e304_xh}) - fc1_csd_e162_yo), fc1_csd_e16[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_e305 = $signed({1'b0, (fc1_csd_e143_xo + fc1_csd_e24)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_e306 = $signed({1'b0, ($signed(fc1_csd_e24[19:1]) + $signed(fc1_csd_e11[18:0])), fc1_csd_e24[0]});
+    wire signed [19:0] fc1_csd_e307 = $signed({($signed(fc1_csd_e24[19:1]) - fc1_csd_e90), fc1_csd_e24[0]});
+    wire signed [13:0] fc1_csd_e308_xh = $signed(fc1_csd_e32[18:5]);
+    wire signed [22:0] fc1_csd_e308 = $signed({($signed({{4{fc1_csd_e308_xh[13]}}, fc1_csd_e308_xh}) + fc1_csd_e10), fc1_csd_e32[4:0]});
+    wire signed [16:0] fc1_csd_e309_xh = $signed(fc1_csd_e32[18:2]);
+    wire signed [21:0] fc1_csd_e309 = $signed({($signed({{3{fc1_csd_e309_xh[16]}}, fc1_csd_e309_xh}) - fc1_csd_e28), fc1_csd_e32[1:0]});
+    wire signed [12:0] fc1_csd_e310_xh = $signed(fc1_n29_s1[18:6]);
+    wire signed [23:0] fc1_csd_e310 = $signed({($signed({{5{fc1_csd_e310_xh[12]}}, fc1_csd_e310_xh}) + fc1_csd_e0), fc1_n29_s1[5:0]});
+    wire signed [17:0] fc1_csd_e311_xh = $signed(fc1_n42_s2_xo[19:2]);
+    wire signed [21:0] fc1_csd_e311 = $signed({1'b0, ($signed({fc1_csd_e311_xh[17], fc1_csd_e311_xh}) + fc1_csd_e110_xo), fc1_n42_s2_xo[1:0]});
+    wire signed [16:0] fc1_csd_e312_xh = $signed(fc1_csd_e58[17:1]);
+    wire signed [19:0] fc1_csd_e312 = $signed({($signed({{2{fc1_csd_e312_xh[16]}}, fc1_csd_e312_xh}) - fc1_csd_e20), fc1_csd_e58[0]});
+    wire signed [19:0] fc1_csd_e313 = $signed({($signed(fc1_csd_e76[19:1]) + $signed({{2{fc1_e19_yo[16]}}, fc1_e19_yo})), fc1_csd_e76[0]});
+    wire signed [16:0] fc1_csd_e314_xh = $signed(fc1_csd_e96[18:2]);
+    wire signed [21:0] fc1_csd_e314 = $signed({1'b0, ($signed({{2{fc1_csd_e314_xh[16]}}, fc1_csd_e314_xh}) + fc1_csd_e73_yo), fc1_csd_e96[1:0]});
+    wire signed [19:0] fc1_csd_e315_hi = $signed(fc1_csd_e99[20:1]) - $signed({1'b1, (~fc1_csd_e129[18]), fc1_csd_e129[17:0]});
+    wire signed [21:0] fc1_csd_e315 = $signed({1'b0, fc1_csd_e315_hi, fc1_csd_e99[0]});
+    wire signed [18:0] fc1_csd_e316_xh = $signed(fc1_csd_e111[19:1]);
+    wire signed [21:0] fc1_csd_e316 = $signed({1'b0, ($signed({fc1_csd_e316_xh[18], fc1_csd_e316_xh}) + fc1_csd_e251_xo), fc1_csd_e111[0]});
+    wire signed [18:0] fc1_csd_e317_yo = $signed({1'b0, (~fc1_csd_e52[17]), fc1_csd_e52[16:0]});
+    wire signed [24:0] fc1_csd_e317_xo = $signed({1'b0, (~fc1_csd_e155[23]), fc1_csd_e155[22:0]});
+    wire signed [17:0] fc1_csd_e317_xh = $signed(fc1_csd_e317_xo[24:7]);
+    wire signed [26:0] fc1_csd_e317 = $signed({1'b0, ($signed({fc1_csd_e317_xh[17], fc1_csd_e317_xh}) + fc1_csd_e317_yo), fc1_csd_e317_xo[6:0]});
+    wire signed [19:0] fc1_csd_e318_yo = $signed({1'b1, (~fc1_e14[18]), fc1_e14[17:0]});
+    wire signed [21:0] fc1_csd_e318 = $signed({1'b0, ($signed(fc1_csd_e179[20:1]) - fc1_csd_e318_yo), fc1_csd_e179[0]});
+    wire signed [16:0] fc1_csd_e319_xh = $signed(fc1_csd_e283[20:4]);
+    wire signed [22:0] fc1_csd_e319 = $signed({($signed({{2{fc1_csd_e319_xh[16]}}, fc1_csd_e319_xh}) - fc1_csd_e15), fc1_csd_e283[3:0]});
+    wire signed [19:0] fc1_csd_e320 = $signed({($signed({{4{fc1_e27_xh[14]}}, fc1_e27_xh}) - fc1_csd_e22), fc1_in_1[0]});
+    wire signed [20:0] fc1_csd_e321 = $signed({($signed({{5{fc1_n16_s0_xh[13]}}, fc1_n16_s0_xh}) - fc1_csd_e23), fc1_in_5[1:0]});
+    wire signed [12:0] fc1_csd_e322_xh = $signed(fc1_e6_xo[16:4]);
+    wire signed [22:0] fc1_csd_e322 = $signed({1'b0, ($signed({{5{fc1_csd_e322_xh[12]}}, fc1_csd_e322_xh}) + $signed(fc1_csd_e20[17:0])), fc1_e6_xo[3:0]});
+    wire signed [21:0] fc1_csd_e323 = $signed({($signed({{5{fc1_e127_xh[13]}}, fc1_e127_xh}) + fc1_csd_e23), fc1_e6_xo[2:0]});
+    wire signed [18:0] fc1_csd_e324 = $signed({1'b0, ($signed({fc1_e6_yo[16], fc1_e6_yo}) + $signed(fc1_csd_e19[17:0]))});
+    wire signed [20:0] fc1_csd_e325 = $signed({1'b0, ($signed({{3{fc1_n15_s2_xh[14]}}, fc1_n15_s2_xh}) + $signed(fc1_csd_e133[17:0])), fc1_e6_yo[1:0]});
+    wire signed [13:0] fc1_csd_e326_xh = $signed(fc1_csd_e7[17:4]);
+    wire signed [22:0] fc1_csd_e326 = $signed({($signed({{5{fc1_csd_e326_xh[13]}}, fc1_csd_e326_xh}) - fc1_n29_s1), fc1_csd_e7[3:0]});
+    wire signed [19:0] fc1_csd_e327 = $signed({1'b0, (fc1_csd_e91_xh + $signed({fc1_e6_yo[16], fc1_e6_yo})), fc1_csd_e73_yo[0]});
+    wire signed [15:0] fc1_csd_e328_xh = $signed(fc1_csd_e211_xo[19:4]);
+    wire signed [22:0] fc1_csd_e328 = $signed({1'b0, ($signed({{2{fc1_csd_e328_xh[15]}}, fc1_csd_e328_xh}) + $signed(fc1_csd_e19[17:0])), fc1_csd_e211_xo[3:0]});
+    wire signed [18:0] fc1_csd_e329 = $signed({fc1_csd_e41[17], fc1_csd_e41}) - fc1_e14;
+    wire signed [19:0] fc1_csd_e330_xo = $signed({1'b0, (~fc1_csd_e46[18]), fc1_csd_e46[17:0]});
+    wire signed [16:0] fc1_csd_e330_xh = $signed(fc1_csd_e330_xo[19:3]);
+    wire signed [21:0] fc1_csd_e330 = $signed({($signed({{2{fc1_csd_e330_xh[16]}}, fc1_csd_e330_xh}) + fc1_csd_e46), fc1_csd_e330_xo[2:0]});
+    wire signed [19:0] fc1_csd_e331_xo = $signed({1'b0, fc1_csd_e260_yo_i, fc1_csd_e50[17:0]});
+    wire signed [20:0] fc1_csd_e331 = $signed({1'b0, ($signed(fc1_csd_e331_xo[19:2]) + $signed({fc1_e2_yo[16], fc1_e2_yo})), fc1_csd_e331_xo[1:0]});
+    wire signed [18:0] fc1_csd_e332_yo = $signed({1'b0, (~fc1_csd_e98[17]), fc1_csd_e98[16:0]});
+    wire signed [20:0] fc1_csd_e332_xo = $signed({1'b0, (~fc1_csd_e55[19]), fc1_csd_e55[18:0]});
+    wire signed [21:0] fc1_csd_e332 = $signed({1'b0, ($signed(fc1_csd_e332_xo[20:1]) + $signed({fc1_csd_e332_yo[18], fc1_csd_e332_yo})), fc1_csd_e332_xo[0]});
+    wire signed [8:0] fc1_csd_e333_xh = $signed(fc1_csd_e69[17:9]);
+    wire signed [27:0] fc1_csd_e333 = $signed({($signed({{10{fc1_csd_e333_xh[8]}}, fc1_csd_e333_xh}) - fc1_e15), fc1_csd_e69[8:0]});
+    wire signed [17:0] fc1_csd_e334_xh = $signed(fc1_csd_e74[19:2]);
+    wire signed [19:0] fc1_csd_e334 = $signed({(fc1_csd_e334_xh - fc1_e4), fc1_csd_e74[1:0]});
+    wire signed [17:0] fc1_csd_e335_xh = $signed(fc1_csd_e75[19:2]);
+    wire signed [20:0] fc1_csd_e335 = $signed({($signed({fc1_csd_e335_xh[17], fc1_csd_e335_xh}) - $signed({fc1_csd_e30[17], fc1_csd_e30})), fc1_csd_e75[1:0]});
+    wire signed [17:0] fc1_csd_e336_xh = $signed(fc1_csd_e108[22:5]);
+    wire signed [23:0] fc1_csd_e336 = $signed({1'b0, (fc1_csd_e336_xh + fc1_csd_e2), fc1_csd_e108[4:0]});
+    wire signed [22:0] fc1_csd_e337 = $signed({($signed(fc1_csd_e195[22:4]) + $signed({{2{fc1_e19_xo[16]}}, fc1_e19_xo})), fc1_csd_e195[3:0]});
+    wire signed [18:0] fc1_csd_e338 = $signed({{2{fc1_e19_xo[16]}}, fc1_e19_xo}) + $signed({fc1_csd_e52[17], fc1_csd_e52});
+    wire signed [18:0] fc1_csd_e339 = $signed({{2{fc1_e1_xo[16]}}, fc1_e1_xo}) + $signed({fc1_e26[17], fc1_e26});
+    wire signed [8:0] fc1_csd_e340_xh = $signed(fc1_e0_xo[16:8]);
+    wire signed [26:0] fc1_csd_e340 = $signed({1'b0, ($signed({{9{fc1_csd_e340_xh[8]}}, fc1_csd_e340_xh}) + fc1_csd_e97), fc1_e0_xo[7:0]});
+    wire signed [8:0] fc1_csd_e341_xh = $signed(fc1_in_7[15:7]);
+    wire signed [25:0] fc1_csd_e341 = $signed({($signed({{10{fc1_csd_e341_xh[8]}}, fc1_csd_e341_xh}) - $signed({fc1_e3[17], fc1_e3})), fc1_in_7[6:0]});
+    wire signed [18:0] fc1_csd_e342 = $signed({{3{fc1_in_9[15]}}, fc1_in_9}) - $signed({fc1_e4[17], fc1_e4});
+    wire signed [22:0] fc1_csd_e343 = $signed({($signed({{6{fc1_n26_s0_xh[11]}}, fc1_n26_s0_xh}) + fc1_csd_e44), fc1_e3_xo[4:0]});
+    wire signed [18:0] fc1_csd_e344 = $signed({1'b0, ($signed({fc1_e3_yo[16], fc1_e3_yo}) + fc1_csd_e2)});
+    wire signed [20:0] fc1_csd_e345 = $signed({1'b0, ($signed({{3{fc1_e99_xh[14]}}, fc1_e99_xh}) + fc1_csd_e40), fc1_e19_yo[1:0]});
+    wire signed [18:0] fc1_csd_e346 = $signed({1'b0, ($signed({fc1_e5_yo[16], fc1_e5_yo}) + fc1_csd_e41)});
+    wire signed [18:0] fc1_csd_e347 = $signed({{2{fc1_e6_yo[16]}}, fc1_e6_yo}) + $signed({fc1_csd_e64[17], fc1_csd_e64});
+    wire signed [19:0] fc1_csd_e348 = $signed({1'b0, ($signed({fc1_csd_e4[17], fc1_csd_e4}) - $signed({1'b1, fc1_e183_yo_i, fc1_e26[16:0]}))});
+    wire signed [12:0] fc1_csd_e350_xh = $signed(fc1_csd_e74_xo[18:6]);
+    wire signed [24:0] fc1_csd_e350 = $signed({1'b0, ($signed({{5{fc1_csd_e350_xh[12]}}, fc1_csd_e350_xh}) + fc1_csd_e2), fc1_csd_e74_xo[5:0]});
+    wire signed [15:0] fc1_csd_e351_xh = $signed(fc1_csd_e12[17:2]);
+    wire signed [19:0] fc1_csd_e351 = $signed({($signed({{2{fc1_csd_e351_xh[15]}}, fc1_csd_e351_xh}) - $signed({fc1_e122_yo[16], fc1_e122_yo})), fc1_csd_e12[1:0]});
+    wire signed [16:0] fc1_csd_e352_xh = $signed(fc1_csd_e88_yo[18:2]);
+    wire signed [19:0] fc1_csd_e352 = $signed({1'b0, (fc1_csd_e352_xh + fc1_e6_yo), fc1_csd_e88_yo[1:0]});
+    wire signed [12:0] fc1_csd_e353_xh = $signed(fc1_csd_e12[17:5]);
+    wire signed [22:0] fc1_csd_e353 = $signed({($signed({{5{fc1_csd_e353_xh[12]}}, fc1_csd_e353_xh}) - fc1_e26), fc1_csd_e12[4:0]});
+    wire signed [19:0] fc1_csd_e354 = $signed({($signed({{2{fc1_csd_e66_xh[15]}}, fc1_csd_e66_xh}) - fc1_e26), fc1_csd_e13[1:0]});
+    wire signed [17:0] fc1_csd_e355_xh = $signed(fc1_csd_e151_yo[18:1]);
+    wire signed [19:0] fc1_csd_e355 = $signed({1'b0, (fc1_csd_e355_xh + fc1_csd_e40), fc1_csd_e151_yo[0]});
+    wire signed [6:0] fc1_csd_e356_xh = $signed(fc1_csd_e31[17:11]);
+    wire signed [29:0] fc1_csd_e356 = $signed({($signed({{12{fc1_csd_e356_xh[6]}}, fc1_csd_e356_xh}) - $signed({fc1_csd_e40[17], fc1_csd_e40})), fc1_csd_e31[10:0]});
+    wire signed [19:0] fc1_csd_e357 = $signed({1'b0, ($signed(fc1_csd_e32[18:1]) + $signed({fc1_e2_yo[16], fc1_e2_yo})), fc1_csd_e32[0]});
+    wire signed [9:0] fc1_csd_e358_xh = $signed(fc1_e21[18:9]);
+    wire signed [26:0] fc1_csd_e358 = $signed({($signed({{8{fc1_csd_e358_xh[9]}}, fc1_csd_e358_xh}) - fc1_csd_e30), fc1_e21[8:0]});
+    wire signed [14:0] fc1_csd_e359_xh = $signed(fc1_csd_e69[17:3]);
+    wire signed [20:0] fc1_csd_e359 = $signed({($signed({{3{fc1_csd_e359_xh[14]}}, fc1_csd_e359_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_csd_e69[2:0]});
+    wire signed [16:0] fc1_csd_e360_xh = $signed(fc1_csd_e101[19:3]);
+    wire signed [20:0] fc1_csd_e360 = $signed({($signed({fc1_csd_e360_xh[16], fc1_csd_e360_xh}) - fc1_csd_e13), fc1_csd_e101[2:0]});
+    wire signed [22:0] fc1_csd_e361_xo = $signed({1'b0, (~fc1_csd_e146[21]), fc1_csd_e146[20:0]});
+    wire signed [12:0] fc1_csd_e361_xh = $signed(fc1_csd_e361_xo[22:10]);
+    wire signed [28:0] fc1_csd_e361 = $signed({1'b0, ($signed({{5{fc1_csd_e361_xh[12]}}, fc1_csd_e361_xh}) + fc1_csd_e30), fc1_csd_e361_xo[9:0]});
+    wire signed [13:0] fc1_csd_e362_xh = $signed(fc1_csd_e278[20:7]);
+    wire signed [25:0] fc1_csd_e362 = $signed({($signed({{5{fc1_csd_e362_xh[13]}}, fc1_csd_e362_xh}) - $signed({fc1_e4[17], fc1_e4})), fc1_csd_e278[6:0]});
+    wire signed [21:0] fc1_csd_e363_xo = $signed({1'b0, (~fc1_csd_e359[20]), fc1_csd_e359[19:0]});
+    wire signed [22:0] fc1_csd_e363 = $signed({1'b0, ($signed(fc1_csd_e363_xo[21:4]) + $signed({fc1_e2_yo[16], fc1_e2_yo})), fc1_csd_e363_xo[3:0]});
+    wire signed [17:0] fc1_csd_e364 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e16_yo[16], fc1_e16_yo});
+    wire signed [8:0] fc1_csd_e365_xh = $signed(fc1_e6_xo[16:8]);
+    wire signed [25:0] fc1_csd_e365 = $signed({1'b0, ($signed({{8{fc1_csd_e365_xh[8]}}, fc1_csd_e365_xh}) + fc1_e3_xo), fc1_e6_xo[7:0]});
+    wire signed [17:0] fc1_csd_e366 = $signed({1'b0, (fc1_e4_yo + fc1_e5_yo)});
+    wire signed [19:0] fc1_csd_e367 = $signed({($signed({{4{fc1_e293_xh[13]}}, fc1_e293_xh}) - $signed({fc1_e10_yo[16], fc1_e10_yo})), fc1_in_10[1:0]});
+    wire signed [10:0] fc1_csd_e368_xh = $signed(fc1_e3_xo[16:6]);
+    wire signed [23:0] fc1_csd_e368 = $signed({1'b0, ($signed({{6{fc1_csd_e368_xh[10]}}, fc1_csd_e368_xh}) + fc1_e19_yo), fc1_e3_xo[5:0]});
+    wire signed [18:0] fc1_csd_e369 = $signed({1'b0, ($signed({fc1_e110_xh[15], fc1_e110_xh}) + fc1_e12_yo), fc1_e5_yo[0]});
+    wire signed [8:0] fc1_csd_e370_xh = $signed(fc1_csd_e2[17:9]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_e370 = $signed({1'b0, ($signed({{8{fc1_csd_e370_xh[8]}}, fc1_csd_e370_xh}) + fc1_e4_xo), fc1_csd_e2[8:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_e371 = $signed({1'b0, ($signed(fc1_csd_e4[17:1]) - fc1_e11_yo), fc1_csd_e4[0]});
+    wire signed [20:0] fc1_csd_e372 = $signed({1'b0, ($signed({{2{fc1_e182_xh[14]}}, fc1_e182_xh}) + fc1_e0_yo), fc1_e4[2:0]});
+    wire signed [22:0] fc1_csd_e373 = $signed({1'b0, ($signed({{2{fc1_csd_e199_xh[14]}}, fc1_csd_e199_xh}) - fc1_e14_yo), fc1_csd_e11[4:0]});
+    wire signed [19:0] fc1_csd_e374 = $signed({1'b0, ($signed(fc1_csd_e15[18:2]) + fc1_e1_xo), fc1_csd_e15[1:0]});
+    wire signed [14:0] fc1_csd_e375_xh = $signed(fc1_csd_e151_yo[18:4]);
+    wire signed [21:0] fc1_csd_e375 = $signed({1'b0, ($signed({{2{fc1_csd_e375_xh[14]}}, fc1_csd_e375_xh}) + fc1_e3_yo), fc1_csd_e151_yo[3:0]});
+    wire signed [15:0] fc1_csd_e376_xh = $signed(fc1_csd_e18[19:4]);
+    wire signed [21:0] fc1_csd_e376 = $signed({1'b0, ($signed({fc1_csd_e376_xh[15], fc1_csd_e376_xh}) + fc1_e1_xo), fc1_csd_e18[3:0]});
+    wire signed [13:0] fc1_csd_e377_xh = $signed(fc1_csd_e160_xo[18:5]);
+    wire signed [22:0] fc1_csd_e377 = $signed({1'b0, ($signed({{3{fc1_csd_e377_xh[13]}}, fc1_csd_e377_xh}) + fc1_e0_yo), fc1_csd_e160_xo[4:0]});
+    wire signed [16:0] fc1_csd_e378_xh = $signed(fc1_csd_e23[18:2]);
+    wire signed [19:0] fc1_csd_e378 = $signed({1'b0, (fc1_csd_e378_xh - fc1_e134_yo), fc1_csd_e23[1:0]});
+    wire signed [15:0] fc1_csd_e379_xh = $signed(fc1_csd_e28[19:4]);
+    wire signed [21:0] fc1_csd_e379 = $signed({1'b0, ($signed({fc1_csd_e379_xh[15], fc1_csd_e379_xh}) - fc1_e14_yo), fc1_csd_e28[3:0]});
+    wire signed [10:0] fc1_csd_e380_xh = $signed(fc1_csd_e31[17:7]);
+    wire signed [24:0] fc1_csd_e380 = $signed({($signed({{7{fc1_csd_e380_xh[10]}}, fc1_csd_e380_xh}) - $signed({fc1_e31_yo[16], fc1_e31_yo})), fc1_csd_e31[6:0]});
+    wire signed [13:0] fc1_csd_e381_xh = $signed(fc1_n29_s1[18:5]);
+    wire signed [22:0] fc1_csd_e381 = $signed({1'b0, ($signed({{3{fc1_csd_e381_xh[13]}}, fc1_csd_e381_xh}) - fc1_e18_yo), fc1_n29_s1[4:0]});
+    wire signed [20:0] fc1_csd_e382 = $signed({1'b0, ($signed({fc1_n32_s4_xh[15], fc1_n32_s4_xh}) + fc1_e0_yo), fc1_e21[2:0]});
+    wire signed [15:0] fc1_csd_e383_xh = $signed(fc1_csd_e53[19:4]);
+    wire signed [21:0] fc1_csd_e383 = $signed({1'b0, ($signed({fc1_csd_e383_xh[15], fc1_csd_e383_xh}) + fc1_e1_xo), fc1_csd_e53[3:0]});
+    wire signed [14:0] fc1_csd_e384_xh = $signed(fc1_csd_e77[17:3]);
+    wire signed [20:0] fc1_csd_e384 = $signed({1'b0, ($signed({{2{fc1_csd_e384_xh[14]}}, fc1_csd_e384_xh}) + fc1_e19_xo), fc1_csd_e77[2:0]});
+    wire signed [9:0] fc1_csd_e385_xh = $signed(fc1_csd_e164[20:11]);
+    wire signed [28:0] fc1_csd_e385 = $signed({($signed({{8{fc1_csd_e385_xh[9]}}, fc1_csd_e385_xh}) - $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_csd_e164[10:0]});
+    wire signed [13:0] fc1_csd_n0_s0_xh = $signed(fc1_csd_e1[17:4]);
+    wire signed [21:0] fc1_csd_n0_s0 = $signed({($signed({{4{fc1_csd_n0_s0_xh[13]}}, fc1_csd_n0_s0_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_csd_e1[3:0]});
+    wire signed [16:0] fc1_csd_n0_s1_xh = $signed(fc1_csd_e73_yo[18:2]);
+    wire signed [20:0] fc1_csd_n0_s1 = $signed({1'b0, ($signed({fc1_csd_n0_s1_xh[16], fc1_csd_n0_s1_xh}) + fc1_csd_e4), fc1_csd_e73_yo[1:0]});
+    wire signed [24:0] fc1_csd_n0_s2 = $signed({($signed({{6{fc1_csd_e310_xh[12]}}, fc1_csd_e310_xh}) - fc1_csd_e46), fc1_n29_s1[5:0]});
+    wire signed [14:0] fc1_csd_n0_s3_xh = $signed(fc1_csd_e219_yo[19:5]);
+    wire signed [26:0] fc1_csd_n0_s3 = $signed({($signed({{7{fc1_csd_n0_s3_xh[14]}}, fc1_csd_n0_s3_xh}) + fc1_csd_n0_s0), fc1_csd_e219_yo[4:0]});
+    wire signed [14:0] fc1_csd_n0_s4_xh = $signed(fc1_csd_e119[19:5]);
+    wire signed [25:0] fc1_csd_n0_s4 = $signed({($signed({{6{fc1_csd_n0_s4_xh[14]}}, fc1_csd_n0_s4_xh}) - fc1_csd_e104), fc1_csd_e119[4:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n0_s5 = $signed({1'b0, ($signed(fc1_csd_e311[21:1]) + fc1_csd_n0_s1), fc1_csd_e311[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n0_s6_xh = $signed(fc1_csd_n0_s2[24:5]);
+    wire signed [25:0] fc1_csd_n0_s6 = $signed({($signed({fc1_csd_n0_s6_xh[19], fc1_csd_n0_s6_xh}) - fc1_csd_e92), fc1_csd_n0_s2[4:0]});
+    wire signed [12:0] fc1_csd_n0_s7_xh = $signed(fc1_csd_e116[19:7]);
+    wire signed [27:0] fc1_csd_n0_s7 = $signed({($signed({{8{fc1_csd_n0_s7_xh[12]}}, fc1_csd_n0_s7_xh}) - fc1_csd_e127), fc1_csd_e116[6:0]});
+    wire signed [9:0] fc1_csd_n0_s8_xh = $signed(fc1_csd_e137[19:10]);
+    wire signed [28:0] fc1_csd_n0_s8 = $signed({($signed({{9{fc1_csd_n0_s8_xh[9]}}, fc1_csd_n0_s8_xh}) + fc1_csd_e169), fc1_csd_e137[9:0]});
+    wire fc1_csd_n0_s9_yo_i = ~fc1_csd_e184[17];
+    wire signed [18:0] fc1_csd_n0_s9_yo = $signed({1'b1, fc1_csd_n0_s9_yo_i, fc1_csd_e184[16:0]});
+    wire signed [14:0] fc1_csd_n0_s9_xh = $signed(fc1_csd_e265[20:6]);
+    wire signed [25:0] fc1_csd_n0_s9 = $signed({1'b0, ($signed({{4{fc1_csd_n0_s9_xh[14]}}, fc1_csd_n0_s9_xh}) - fc1_csd_n0_s9_yo), fc1_csd_e265[5:0]});
+    wire signed [19:0] fc1_csd_n0_s10_xh = $signed(fc1_csd_e304[20:1]);
+    wire signed [23:0] fc1_csd_n0_s10 = $signed({($signed({{3{fc1_csd_n0_s10_xh[19]}}, fc1_csd_n0_s10_xh}) + fc1_csd_e343), fc1_csd_e304[0]});
+    wire signed [27:0] fc1_csd_n0_s11 = $signed({fc1_csd_e358[26], fc1_csd_e358}) - $signed({1'b1, (~fc1_csd_n0_s3[26]), fc1_csd_n0_s3[25:0]});
+    wire signed [21:0] fc1_csd_n0_s12_xh = $signed(fc1_csd_e319[22:1]);
+    wire signed [26:0] fc1_csd_n0_s12 = $signed({($signed({{4{fc1_csd_n0_s12_xh[21]}}, fc1_csd_n0_s12_xh}) - fc1_csd_n0_s4), fc1_csd_e319[0]});
+    wire signed [26:0] fc1_csd_n0_s13_xo = $signed({1'b0, (~fc1_csd_n0_s6[25]), fc1_csd_n0_s6[24:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n0_s14_yo = $signed({1'b0, (~fc1_csd_n0_s7[27]), fc1_csd_n0_s7[26:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n0_s14_xo = $signed({1'b0, (~fc1_csd_n0_s8[28]), fc1_csd_n0_s8[27:0]});
+    wire signed [25:0] fc1_csd_n0_s15 = $signed({($signed(fc1_csd_n0_s9[25:2]) - fc1_csd_n0_s10), fc1_csd_n0_s9[1:0]});
+    wire signed [27:0] fc1_csd_n0_s16_yo = $signed({1'b1, (~fc1_csd_n0_s12[26]), fc1_csd_n0_s12[25:0]});
+    wire signed [26:0] fc1_csd_n0_s17_yo = $signed({1'b0, (~fc1_csd_n0_s15[25]), fc1_csd_n0_s15[24:0]});
+    wire signed [27:0] fc1_csd_n0_s17_m = $signed({1'b0, ($signed(fc1_csd_n0_s13_xo[26:5]) + $signed(fc1_csd_n0_s5[21:0])), fc1_csd_n0_s13_xo[4:0]}) + $signed({fc1_csd_n0_s17_yo[26], fc1_csd_n0_s17_yo});
+    reg  signed [28:0] fc1_csd_n0_s16_d1;
+    reg  [30:0] fc1_csd_n0_s14_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n0_s18 = $signed({{2{fc1_csd_n0_s16_d1[28]}}, fc1_csd_n0_s16_d1}) - $signed(fc1_csd_n0_s14_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n0_s17_d1;
+    wire signed [28:0] fc1_csd_n0_s17_d1_v = $signed(fc1_csd_n0_s17_d1);
+    wire signed [17:0] fc1_csd_n0_s19_xh = $signed(fc1_csd_n0_s17_d1_v[28:11]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n0_s19 = $signed({($signed({{2{fc1_csd_n0_s19_xh[17]}}, fc1_csd_n0_s19_xh}) - 20'sd283427), fc1_csd_n0_s17_d1_v[10:0]}); // bias -0.650390625, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n0_acc = ($signed(fc1_csd_n0_s18[29:0]) - $signed(fc1_csd_n0_s19[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n0_y_fl = $signed(fc1_csd_n0_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n1_s0 = $signed({1'b0, ($signed({{2{fc1_e372_xh[14]}}, fc1_e372_xh}) + fc1_e4_xo), fc1_e4_xo[1:0]});
+    wire signed [14:0] fc1_csd_n1_s1_xh = $signed(fc1_csd_e110_xo[18:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n1_s1 = $signed({1'b0, ($signed({{2{fc1_csd_n1_s1_xh[14]}}, fc1_csd_n1_s1_xh}) + fc1_e12_yo), fc1_csd_e110_xo[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n1_s2 = $signed({1'b0, (fc1_csd_e94_xo + fc1_csd_e73_yo)});
+    wire signed [17:0] fc1_csd_n1_s3_xh = $signed(fc1_csd_e224_yo[19:2]);
+    wire signed [21:0] fc1_csd_n1_s3 = $signed({1'b0, ($signed({fc1_csd_n1_s3_xh[17], fc1_csd_n1_s3_xh}) + fc1_csd_e92_xo), fc1_csd_e224_yo[1:0]});
+    wire signed [19:0] fc1_csd_n1_s4 = $signed({($signed(fc1_csd_n1_s0[19:2]) - fc1_csd_e2), fc1_csd_n1_s0[1:0]});
+    wire signed [23:0] fc1_csd_n1_s5 = $signed({($signed({{5{fc1_csd_e247_xh[14]}}, fc1_csd_e247_xh}) - fc1_csd_e25), fc1_csd_e20[3:0]});
+    wire signed [13:0] fc1_csd_n1_s6_xh = $signed(fc1_e29[17:4]);
+    wire signed [22:0] fc1_csd_n1_s6 = $signed({($signed({{5{fc1_csd_n1_s6_xh[13]}}, fc1_csd_n1_s6_xh}) - $signed({fc1_csd_e77[17], fc1_csd_e77})), fc1_e29[3:0]});
+    wire signed [17:0] fc1_csd_n1_s7_xh = $signed(fc1_csd_e193[20:3]);
+    wire signed [24:0] fc1_csd_n1_s7 = $signed({1'b0, ($signed({{3{fc1_csd_n1_s7_xh[17]}}, fc1_csd_n1_s7_xh}) + $signed(fc1_csd_n1_s1[20:0])), fc1_csd_e193[2:0]});
+    wire signed [14:0] fc1_csd_n1_s8_xh = $signed(fc1_csd_n1_s2[19:5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n1_s8 = $signed({($signed({{7{fc1_csd_n1_s8_xh[14]}}, fc1_csd_n1_s8_xh}) - fc1_csd_n1_s3), fc1_csd_n1_s2[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n1_s9_xh = $signed(fc1_csd_n1_s5[23:6]);
+    wire signed [20:0] fc1_csd_n1_s9_hi = $signed({{3{fc1_csd_n1_s9_xh[17]}}, fc1_csd_n1_s9_xh}) - $signed({1'b1, (~fc1_csd_n1_s4[19]), fc1_csd_n1_s4[18:0]});
+    wire signed [27:0] fc1_csd_n1_s9 = $signed({1'b0, fc1_csd_n1_s9_hi, fc1_csd_n1_s5[5:0]});
+    wire signed [20:0] fc1_csd_n1_s10_xo = $signed({1'b0, (~fc1_csd_e48[19]), fc1_csd_e48[18:0]});
+    wire signed [17:0] fc1_csd_n1_s10_xh = $signed(fc1_csd_n1_s10_xo[20:3]);
+    wire signed [25:0] fc1_csd_n1_s10 = $signed({($signed({{5{fc1_csd_n1_s10_xh[17]}}, fc1_csd_n1_s10_xh}) + fc1_csd_n1_s6), fc1_csd_n1_s10_xo[2:0]});
+    wire signed [19:0] fc1_csd_n1_s11_yo = $signed({1'b0, (~fc1_csd_e93[18]), fc1_csd_e93[17:0]});
+    wire signed [21:0] fc1_csd_n1_s11 = $signed({1'b0, ($signed(fc1_csd_e88[20:1]) + fc1_csd_n1_s11_yo), fc1_csd_e88[0]});
+    wire signed [20:0] fc1_csd_n1_s12_yo = $signed({1'b0, (~fc1_csd_e174[19]), fc1_csd_e174[18:0]});
+    wire signed [21:0] fc1_csd_n1_s12_m = $signed({1'b0, (~fc1_csd_e94[20]), fc1_csd_e94[19:0]}) + $signed({fc1_csd_n1_s12_yo[20], fc1_csd_n1_s12_yo});
+    wire signed [22:0] fc1_csd_n1_s12 = $signed({1'b0, fc1_csd_n1_s12_m});
+    wire signed [22:0] fc1_csd_n1_s13_yo = $signed({1'b0, (~fc1_csd_e187[21]), fc1_csd_e187[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n1_s13_xh = $signed(fc1_csd_e188[28:4]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n1_s13 = $signed({($signed(fc1_csd_n1_s13_xh[23:0]) + $signed({fc1_csd_n1_s13_yo[22], fc1_csd_n1_s13_yo})), fc1_csd_e188[3:0]});
+    wire signed [17:0] fc1_csd_n1_s14_xh = $signed(fc1_csd_e340[26:9]);
+    wire signed [29:0] fc1_csd_n1_s14 = $signed({1'b0, ($signed({{2{fc1_csd_n1_s14_xh[17]}}, fc1_csd_n1_s14_xh}) + $signed(fc1_csd_e345[19:0])), fc1_csd_e340[8:0]});
+    wire signed [26:0] fc1_csd_n1_s15 = $signed({1'b0, ($signed({fc1_csd_n1_s7[24], fc1_csd_n1_s7}) - $signed(fc1_csd_n1_s8[25:0]))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n1_s16_xh = $signed(fc1_csd_n1_s9[27:4]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n1_s16 = $signed({1'b0, ($signed(fc1_csd_n1_s16_xh[22:0]) + $signed({{2{fc1_csd_e220[20]}}, fc1_csd_e220})), fc1_csd_n1_s9[3:0]});
+    wire signed [27:0] fc1_csd_n1_s18 = $signed({($signed(fc1_csd_n1_s13[27:4]) + $signed({fc1_csd_n1_s12[22], fc1_csd_n1_s12})), fc1_csd_n1_s13[3:0]});
+    reg  signed [29:0] fc1_csd_n1_s19_d1;
+    reg  signed [25:0] fc1_csd_n1_s17_d1;
+    wire signed [26:0] fc1_csd_n1_s21_yo = $signed({1'b0, (~fc1_csd_n1_s17_d1[25]), fc1_csd_n1_s17_d1[24:0]});
+    reg  signed [28:0] fc1_csd_n1_s20_d1;
+    wire signed [28:0] fc1_csd_n1_s22 = $signed({($signed(fc1_csd_n1_s20_d1[28:10]) + 19'sd148347), fc1_csd_n1_s20_d1[9:0]}); // bias -0.3173828125, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n1_acc = ($signed({fc1_csd_n1_s22[28], fc1_csd_n1_s22}) + (fc1_csd_n1_s19_d1 + $signed({{3{fc1_csd_n1_s21_yo[26]}}, fc1_csd_n1_s21_yo})));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n1_y_fl = $signed(fc1_csd_n1_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n2_s0 = $signed({($signed({{6{fc1_e147_xh[11]}}, fc1_e147_xh}) - $signed({fc1_e31_yo[16], fc1_e31_yo})), fc1_in_3[3:0]});
+    wire signed [17:0] fc1_csd_n2_s1 = $signed({($signed({{2{fc1_e64_xh[13]}}, fc1_e64_xh}) - fc1_in_8), fc1_in_8[1:0]});
+    wire signed [8:0] fc1_csd_n2_s2_xh = $signed(fc1_e2_yo[16:8]);
+    wire signed [25:0] fc1_csd_n2_s2 = $signed({1'b0, ($signed({{8{fc1_csd_n2_s2_xh[8]}}, fc1_csd_n2_s2_xh}) + fc1_e19_yo), fc1_e2_yo[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n2_s3_xh = $signed(fc1_csd_n2_s0[21:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n2_s3_hi = $signed(fc1_csd_n2_s3_xh[18:0]) + $signed({1'b0, (~fc1_csd_n2_s1[17]), fc1_csd_n2_s1[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n2_s3 = $signed({1'b0, fc1_csd_n2_s3_hi, fc1_csd_n2_s0[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n2_s4_xh = $signed(fc1_csd_n2_s2[25:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n2_s4 = $signed({1'b0, ($signed(fc1_csd_n2_s4_xh[21:0]) + $signed({{4{fc1_csd_e2[17]}}, fc1_csd_e2})), fc1_csd_n2_s2[2:0]});
+    wire signed [11:0] fc1_csd_n2_s5_xh = $signed(fc1_csd_e29[19:8]);
+    wire signed [26:0] fc1_csd_n2_s5 = $signed({($signed({{7{fc1_csd_n2_s5_xh[11]}}, fc1_csd_n2_s5_xh}) - fc1_csd_e32), fc1_csd_e29[7:0]});
+    wire signed [20:0] fc1_csd_n2_s6 = $signed({1'b0, (fc1_csd_e55 - fc1_csd_e318_yo)});
+    wire signed [12:0] fc1_csd_n2_s7_xh = $signed(fc1_csd_e131[19:7]);
+    wire signed [25:0] fc1_csd_n2_s7 = $signed({($signed({{6{fc1_csd_n2_s7_xh[12]}}, fc1_csd_n2_s7_xh}) - fc1_csd_e78), fc1_csd_e131[6:0]});
+    wire signed [17:0] fc1_csd_n2_s8_xh = $signed(fc1_csd_e131[19:2]);
+    wire signed [21:0] fc1_csd_n2_s8 = $signed({($signed({{2{fc1_csd_n2_s8_xh[17]}}, fc1_csd_n2_s8_xh}) - fc1_csd_e91), fc1_csd_e131[1:0]});
+    wire signed [16:0] fc1_csd_n2_s9_xh = $signed(fc1_csd_e125[19:3]);
+    wire signed [23:0] fc1_csd_n2_s9 = $signed({($signed({{4{fc1_csd_n2_s9_xh[16]}}, fc1_csd_n2_s9_xh}) - fc1_csd_e104), fc1_csd_e125[2:0]});
+    wire signed [18:0] fc1_csd_n2_s10_xo = $signed({1'b0, (~fc1_csd_e147[17]), fc1_csd_e147[16:0]});
+    wire signed [13:0] fc1_csd_n2_s10_xh = $signed(fc1_csd_n2_s10_xo[18:5]);
+    wire signed [26:0] fc1_csd_n2_s10 = $signed({1'b0, ($signed({{7{fc1_csd_n2_s10_xh[13]}}, fc1_csd_n2_s10_xh}) + $signed(fc1_csd_n2_s3[20:0])), fc1_csd_n2_s10_xo[4:0]});
+    wire signed [25:0] fc1_csd_n2_s11_xh = $signed(fc1_csd_n2_s5[26:1]);
+    wire signed [27:0] fc1_csd_n2_s11 = $signed({($signed({fc1_csd_n2_s11_xh[25], fc1_csd_n2_s11_xh}) - $signed({fc1_csd_n2_s4[25], fc1_csd_n2_s4})), fc1_csd_n2_s5[0]});
+    wire signed [19:0] fc1_csd_n2_s12_xh = $signed(fc1_csd_n2_s6[20:1]);
+    wire signed [26:0] fc1_csd_n2_s12 = $signed({($signed({{6{fc1_csd_n2_s12_xh[19]}}, fc1_csd_n2_s12_xh}) - fc1_csd_n2_s7), fc1_csd_n2_s6[0]});
+    wire signed [21:0] fc1_csd_n2_s13 = fc1_csd_e84 - $signed({{2{fc1_csd_e166[19]}}, fc1_csd_e166});
+    wire signed [20:0] fc1_csd_n2_s14_xh = $signed(fc1_csd_n2_s8[21:1]);
+    wire signed [22:0] fc1_csd_n2_s14 = $signed({($signed({fc1_csd_n2_s14_xh[20], fc1_csd_n2_s14_xh}) - $signed({fc1_csd_e287[20], fc1_csd_e287})), fc1_csd_n2_s8[0]});
+    wire fc1_csd_n2_s15_yo_i = ~fc1_csd_e211[20];
+    wire signed [19:0] fc1_csd_n2_s15_xh = $signed(fc1_csd_n2_s9[23:4]);
+    wire signed [25:0] fc1_csd_n2_s15 = $signed({($signed({{2{fc1_csd_n2_s15_xh[19]}}, fc1_csd_n2_s15_xh}) - $signed({1'b1, fc1_csd_n2_s15_yo_i, fc1_csd_e211[19:0]})), fc1_csd_n2_s9[3:0]});
+    wire signed [26:0] fc1_csd_n2_s16 = $signed({{5{fc1_csd_n2_s13[21]}}, fc1_csd_n2_s13}) - fc1_csd_n2_s10;
+    wire signed [17:0] fc1_csd_n2_s17_xh = $signed(fc1_csd_n2_s11[27:10]);
+    wire [29:0] fc1_csd_n2_s17_u = {($signed({{2{fc1_csd_n2_s17_xh[17]}}, fc1_csd_n2_s17_xh}) - fc1_csd_e142), fc1_csd_n2_s11[9:0]};
+    wire signed [23:0] fc1_csd_n2_s18_hi = $signed(fc1_csd_n2_s12[26:3]) - $signed({1'b1, (~fc1_csd_n2_s14[22]), fc1_csd_n2_s14[21:0]});
+    wire signed [27:0] fc1_csd_n2_s19_xo = $signed({1'b0, (~fc1_csd_n2_s16[26]), fc1_csd_n2_s16[25:0]});
+    wire signed [26:0] fc1_csd_n2_s19_hi = $signed(fc1_csd_n2_s19_xo[27:1]) + $signed({1'b0, (~fc1_csd_n2_s15[25]), fc1_csd_n2_s15[24:0]});
+    reg  [27:0] fc1_csd_n2_s18_d1;
+    wire signed [27:0] fc1_csd_n2_s18_d1_v = $signed(fc1_csd_n2_s18_d1);
+    reg  [29:0] fc1_csd_n2_s17_d1;
+    reg  [28:0] fc1_csd_n2_s19_d1;
+    wire signed [28:0] fc1_csd_n2_s19_d1_v = $signed(fc1_csd_n2_s19_d1);
+    wire signed [28:0] fc1_csd_n2_s21 = $signed({($signed(fc1_csd_n2_s19_d1_v[28:10]) - 19'sd224245), fc1_csd_n2_s19_d1_v[9:0]}); // bias 0.8544921875, less the terms' sign-extension offsets
+    wire signed [16:0] fc1_csd_n2_s11_xh_2 = $signed(fc1_csd_e147[17:1]);
+    wire signed [18:0] fc1_csd_n2_s14_xh_2 = $signed(fc1_csd_e166[19:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n2_acc = ($signed({fc1_csd_n2_s21[28], fc1_csd_n2_s21}) + ($signed({{2{fc1_csd_n2_s18_d1_v[27]}}, fc1_csd_n2_s18_d1_v}) - $signed(fc1_csd_n2_s17_d1)));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n2_y_fl = $signed(fc1_csd_n2_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n3_s0 = $signed({($signed({{6{fc1_csd_e128_xh[11]}}, fc1_csd_e128_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_in_0[3:0]});
+    wire signed [14:0] fc1_csd_n3_s1_xh = $signed(fc1_csd_e12[17:3]);
+    wire signed [20:0] fc1_csd_n3_s1 = $signed({($signed({{3{fc1_csd_n3_s1_xh[14]}}, fc1_csd_n3_s1_xh}) - fc1_csd_e6), fc1_csd_e12[2:0]});
+    wire signed [22:0] fc1_csd_n3_s2 = $signed({($signed({{4{fc1_csd_e248_xh[17]}}, fc1_csd_e248_xh}) + fc1_csd_n3_s0), fc1_csd_e20[0]});
+    wire signed [14:0] fc1_csd_n3_s3_xh = $signed(fc1_csd_e30[17:3]);
+    wire signed [21:0] fc1_csd_n3_s3 = $signed({($signed({{4{fc1_csd_n3_s3_xh[14]}}, fc1_csd_n3_s3_xh}) - fc1_csd_e32), fc1_csd_e30[2:0]});
+    wire signed [16:0] fc1_csd_n3_s4_xh = $signed(fc1_csd_e61[17:1]);
+    wire signed [19:0] fc1_csd_n3_s4 = $signed({($signed({{2{fc1_csd_n3_s4_xh[16]}}, fc1_csd_n3_s4_xh}) - $signed({fc1_csd_e40[17], fc1_csd_e40})), fc1_csd_e61[0]});
+    wire signed [18:0] fc1_csd_n3_s5 = $signed({($signed(fc1_csd_e80[18:1]) - fc1_csd_e81), fc1_csd_e80[0]});
+    wire signed [21:0] fc1_csd_n3_s6 = $signed({($signed({{4{fc1_csd_n2_s11_xh_2[16]}}, fc1_csd_n2_s11_xh_2}) - fc1_csd_n3_s1), fc1_csd_e147[0]});
+    wire signed [19:0] fc1_csd_n3_s7_xh = $signed(fc1_csd_n3_s3[21:2]);
+    wire signed [24:0] fc1_csd_n3_s7 = $signed({($signed({{3{fc1_csd_n3_s7_xh[19]}}, fc1_csd_n3_s7_xh}) - fc1_csd_n3_s2), fc1_csd_n3_s3[1:0]});
+    wire signed [19:0] fc1_csd_n3_s8_yo = $signed({1'b1, (~fc1_csd_n3_s5[18]), fc1_csd_n3_s5[17:0]});
+    wire signed [18:0] fc1_csd_n3_s8_xh = $signed(fc1_csd_n3_s4[19:1]);
+    wire signed [21:0] fc1_csd_n3_s8 = $signed({($signed({{2{fc1_csd_n3_s8_xh[18]}}, fc1_csd_n3_s8_xh}) - $signed({fc1_csd_n3_s8_yo[19], fc1_csd_n3_s8_yo})), fc1_csd_n3_s4[0]});
+    wire signed [16:0] fc1_csd_n3_s10_xh = $signed(fc1_csd_e179[20:4]);
+    wire signed [24:0] fc1_csd_n3_s10 = $signed({1'b0, ($signed({{3{fc1_csd_n3_s10_xh[16]}}, fc1_csd_n3_s10_xh}) + $signed(fc1_csd_e113[19:0])), fc1_csd_e179[3:0]});
+    wire signed [17:0] fc1_csd_n3_s11_xh = $signed(fc1_csd_e310[23:6]);
+    wire signed [26:0] fc1_csd_n3_s11 = $signed({($signed({{3{fc1_csd_n3_s11_xh[17]}}, fc1_csd_n3_s11_xh}) - fc1_csd_e189), fc1_csd_e310[5:0]});
+    wire signed [22:0] fc1_csd_n3_s12_xh = $signed(fc1_csd_e358[26:4]);
+    wire signed [27:0] fc1_csd_n3_s12 = $signed({($signed({fc1_csd_n3_s12_xh[22], fc1_csd_n3_s12_xh}) - $signed({fc1_csd_e322[22], fc1_csd_e322})), fc1_csd_e358[3:0]});
+    wire signed [19:0] fc1_csd_n3_s13_xh = $signed(fc1_csd_n3_s6[21:2]);
+    wire signed [26:0] fc1_csd_n3_s13 = $signed({($signed({{5{fc1_csd_n3_s13_xh[19]}}, fc1_csd_n3_s13_xh}) - fc1_csd_n3_s7), fc1_csd_n3_s6[1:0]});
+    wire signed [17:0] fc1_csd_n3_s14_xh = $signed(fc1_csd_n3_s8[21:4]);
+    wire signed [20:0] fc1_csd_n3_s14_hi = $signed({{3{fc1_csd_n3_s14_xh[17]}}, fc1_csd_n3_s14_xh}) - ($signed({fc1_csd_e112[19], fc1_csd_e112}) - fc1_csd_e94);
+    wire signed [24:0] fc1_csd_n3_s14 = $signed({fc1_csd_n3_s14_hi, fc1_csd_n3_s8[3:0]});
+    wire signed [26:0] fc1_csd_n3_s15 = $signed({{2{fc1_csd_n3_s10[24]}}, fc1_csd_n3_s10}) - fc1_csd_n3_s11;
+    wire signed [21:0] fc1_csd_n3_s16_yo = $signed({1'b0, (~fc1_csd_e217[20]), fc1_csd_e217[19:0]});
+    wire signed [27:0] fc1_csd_n3_s16 = $signed({($signed(fc1_csd_n3_s12[27:6]) + fc1_csd_n3_s16_yo), fc1_csd_n3_s12[5:0]});
+    wire signed [25:0] fc1_csd_n3_s17_yo = $signed({1'b1, (~fc1_csd_n3_s14[24]), fc1_csd_n3_s14[23:0]});
+    wire [27:0] fc1_csd_n3_s17_u = {($signed(fc1_csd_n3_s16[27:1]) - $signed({fc1_csd_n3_s17_yo[25], fc1_csd_n3_s17_yo})), fc1_csd_n3_s16[0]};
+    wire signed [27:0] fc1_csd_n3_s18_m = $signed({1'b0, (~fc1_csd_n3_s13[26]), fc1_csd_n3_s13[25:0]}) + $signed({1'b0, (~fc1_csd_n3_s15[26]), fc1_csd_n3_s15[25:0]});
+    reg  [27:0] fc1_csd_n3_s17_d1;
+    wire signed [27:0] fc1_csd_n3_s17_d1_v = $signed(fc1_csd_n3_s17_d1);
+    wire signed [12:0] fc1_csd_n3_s19_xh = $signed(fc1_csd_n3_s17_d1_v[27:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n3_s19 = $signed({($signed({fc1_csd_n3_s19_xh[12], fc1_csd_n3_s19_xh}) - 14'sd5975), fc1_csd_n3_s17_d1_v[14:0]}); // bias 0, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n3_s18_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n3_s18_d1_v = $signed(fc1_csd_n3_s18_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n3_s6_xh = $signed(fc1_csd_e81[17:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n3_acc = ($signed(fc1_csd_n3_s18_d1_v[27:0]) + $signed(fc1_csd_n3_s19[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n3_y_fl = $signed(fc1_csd_n3_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n4_s0 = $signed({1'b0, ($signed({{3{fc1_e103_xh[13]}}, fc1_e103_xh}) + fc1_e19_xo), fc1_e0_xo[2:0]});
+    wire signed [25:0] fc1_csd_n4_s1 = $signed({1'b0, ($signed({{8{fc1_csd_e365_xh[8]}}, fc1_csd_e365_xh}) + fc1_e4_xo), fc1_e6_xo[7:0]});
+    wire signed [25:0] fc1_csd_n4_s2 = $signed({($signed({{10{fc1_n28_s0_xh[7]}}, fc1_n28_s0_xh}) - fc1_csd_e7), fc1_in_11[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n4_s3_xh = $signed(fc1_csd_n4_s1[25:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n4_s3 = $signed({1'b0, ($signed(fc1_csd_n4_s3_xh[23:0]) + $signed({{3{fc1_csd_n4_s0[20]}}, fc1_csd_n4_s0})), fc1_csd_n4_s1[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n4_s4 = $signed({($signed({{2{fc1_csd_e66_xh[15]}}, fc1_csd_e66_xh}) - fc1_csd_e13), fc1_csd_e13[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n4_s5_xh = $signed(fc1_csd_e30[17:4]);
+    wire signed [23:0] fc1_csd_n4_s5 = $signed({($signed({{6{fc1_csd_n4_s5_xh[13]}}, fc1_csd_n4_s5_xh}) + fc1_csd_e55), fc1_csd_e30[3:0]});
+    wire signed [13:0] fc1_csd_n4_s6_xh = $signed(fc1_csd_e99[20:7]);
+    wire signed [25:0] fc1_csd_n4_s6 = $signed({($signed({{5{fc1_csd_n4_s6_xh[13]}}, fc1_csd_n4_s6_xh}) - fc1_csd_e129), fc1_csd_e99[6:0]});
+    wire signed [21:0] fc1_csd_n4_s7_yo = $signed({1'b0, (~fc1_csd_e194[20]), fc1_csd_e194[19:0]});
+    wire signed [26:0] fc1_csd_n4_s7_xo = $signed({1'b0, (~fc1_csd_n4_s2[25]), fc1_csd_n4_s2[24:0]});
+    wire signed [27:0] fc1_csd_n4_s7 = $signed({1'b0, ($signed(fc1_csd_n4_s7_xo[26:4]) + $signed({fc1_csd_n4_s7_yo[21], fc1_csd_n4_s7_yo})), fc1_csd_n4_s7_xo[3:0]});
+    wire signed [12:0] fc1_csd_n4_s8_xh = $signed(fc1_csd_e72[18:6]);
+    wire signed [25:0] fc1_csd_n4_s8 = $signed({($signed({{7{fc1_csd_n4_s8_xh[12]}}, fc1_csd_n4_s8_xh}) - $signed({1'b1, fc1_csd_e219_yo_i, fc1_csd_e59[17:0]})), fc1_csd_e72[5:0]});
+    wire signed [15:0] fc1_csd_n4_s9_xh = $signed(fc1_csd_e111[19:4]);
+    wire signed [24:0] fc1_csd_n4_s9 = $signed({($signed({{5{fc1_csd_n4_s9_xh[15]}}, fc1_csd_n4_s9_xh}) - fc1_csd_e198), fc1_csd_e111[3:0]});
+    wire signed [25:0] fc1_csd_n4_s10 = $signed({1'b0, ($signed(fc1_csd_n4_s3[24:0]) + $signed({{4{fc1_csd_e296[20]}}, fc1_csd_e296}))});
+    wire signed [24:0] fc1_csd_n4_s11_xo = $signed({1'b0, (~fc1_csd_n4_s5[23]), fc1_csd_n4_s5[22:0]});
+    wire signed [17:0] fc1_csd_n4_s11_xh = $signed(fc1_csd_n4_s11_xo[24:7]);
+    wire signed [25:0] fc1_csd_n4_s11 = $signed({($signed({fc1_csd_n4_s11_xh[17], fc1_csd_n4_s11_xh}) + $signed(fc1_csd_n4_s4[18:0])), fc1_csd_n4_s11_xo[6:0]});
+    wire signed [21:0] fc1_csd_n4_s12_yo = $signed({1'b0, (~fc1_csd_e126[20]), fc1_csd_e126[19:0]});
+    wire signed [25:0] fc1_csd_n4_s12 = $signed({($signed(fc1_csd_n4_s6[25:2]) + $signed({{2{fc1_csd_n4_s12_yo[21]}}, fc1_csd_n4_s12_yo})), fc1_csd_n4_s6[1:0]});
+    wire signed [20:0] fc1_csd_n4_s13_xo = $signed({1'b0, (~fc1_csd_e281[19]), fc1_csd_e281[18:0]});
+    wire signed [21:0] fc1_csd_n4_s13 = $signed({1'b0, ($signed(fc1_csd_n4_s13_xo[20:1]) + $signed(fc1_csd_e156[19:0])), fc1_csd_n4_s13_xo[0]});
+    wire signed [23:0] fc1_csd_n4_s14 = $signed({1'b0, ($signed(fc1_csd_e328[22:2]) + fc1_csd_e306), fc1_csd_e328[1:0]});
+    wire signed [24:0] fc1_csd_n4_s15_xh = $signed(fc1_csd_n4_s7[27:3]);
+    wire signed [28:0] fc1_csd_n4_s15 = $signed({($signed({fc1_csd_n4_s15_xh[24], fc1_csd_n4_s15_xh}) - fc1_csd_n4_s8), fc1_csd_n4_s7[2:0]});
+    wire signed [25:0] fc1_csd_n4_s16_xo = $signed({1'b0, (~fc1_csd_n4_s9[24]), fc1_csd_n4_s9[23:0]});
+    wire signed [21:0] fc1_csd_n4_s16_xh = $signed(fc1_csd_n4_s16_xo[25:4]);
+    wire signed [27:0] fc1_csd_n4_s16 = $signed({($signed({{2{fc1_csd_n4_s16_xh[21]}}, fc1_csd_n4_s16_xh}) + $signed({fc1_csd_e257[22], fc1_csd_e257})), fc1_csd_n4_s16_xo[3:0]});
+    wire signed [26:0] fc1_csd_n4_s17_yo = $signed({1'b1, (~fc1_csd_n4_s11[25]), fc1_csd_n4_s11[24:0]});
+    wire signed [27:0] fc1_csd_n4_s17 = $signed({{2{fc1_csd_n4_s12[25]}}, fc1_csd_n4_s12}) - $signed({fc1_csd_n4_s17_yo[26], fc1_csd_n4_s17_yo});
+    wire signed [15:0] fc1_csd_n4_s18_xh = $signed(fc1_csd_n4_s13[21:6]);
+    wire signed [29:0] fc1_csd_n4_s18 = $signed({($signed({{8{fc1_csd_n4_s18_xh[15]}}, fc1_csd_n4_s18_xh}) - fc1_csd_e247), fc1_csd_n4_s13[5:0]});
+    wire [25:0] fc1_csd_n4_s19_u = {($signed(fc1_csd_n4_s10[25:1]) - $signed({fc1_csd_n4_s14[23], fc1_csd_n4_s14})), fc1_csd_n4_s10[0]};
+    wire signed [28:0] fc1_csd_n4_s20 = fc1_csd_n4_s15 - $signed({1'b1, (~fc1_csd_n4_s16[27]), fc1_csd_n4_s16[26:0]});
+    reg  [25:0] fc1_csd_n4_s19_d1;
+    wire signed [25:0] fc1_csd_n4_s19_d1_v = $signed(fc1_csd_n4_s19_d1);
+    reg  signed [28:0] fc1_csd_n4_s20_d1;
+    wire signed [26:0] fc1_csd_n4_s22_xo = $signed({1'b0, (~fc1_csd_n4_s19_d1_v[25]), fc1_csd_n4_s19_d1_v[24:0]});
+    reg  signed [29:0] fc1_csd_n4_s21_d1;
+    wire signed [5:0] fc1_csd_n4_s2_xh = $signed(fc1_in_11[15:10]);
+    wire signed [16:0] fc1_csd_n4_s14_xh_2 = $signed(fc1_csd_e281[19:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n4_acc = (($signed({{3{fc1_csd_n4_s22_xo[26]}}, fc1_csd_n4_s22_xo}) + $signed({fc1_csd_n4_s20_d1[28], fc1_csd_n4_s20_d1})) + $signed({($signed(fc1_csd_n4_s21_d1[29:10]) + 20'sd15229), fc1_csd_n4_s21_d1[9:0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n4_y_fl = $signed(fc1_csd_n4_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [14:0] fc1_csd_n5_s0_xh = $signed(fc1_csd_e2[17:3]);
+    wire signed [21:0] fc1_csd_n5_s0 = $signed({($signed({{4{fc1_csd_n5_s0_xh[14]}}, fc1_csd_n5_s0_xh}) - fc1_csd_e19), fc1_csd_e2[2:0]});
+    wire signed [18:0] fc1_csd_n5_s1_xh = $signed(fc1_csd_e83[21:3]);
+    wire signed [23:0] fc1_csd_n5_s1 = $signed({1'b0, ($signed({fc1_csd_n5_s1_xh[18], fc1_csd_n5_s1_xh}) + fc1_csd_e330_xo), fc1_csd_e83[2:0]});
+    wire signed [16:0] fc1_csd_n5_s2_xh = $signed(fc1_csd_e198[20:4]);
+    wire signed [23:0] fc1_csd_n5_s2 = $signed({($signed({{3{fc1_csd_n5_s2_xh[16]}}, fc1_csd_n5_s2_xh}) - fc1_csd_e197), fc1_csd_e198[3:0]});
+    wire fc1_csd_n5_s3_yo_i = ~fc1_csd_e264[18];
+    wire signed [21:0] fc1_csd_n5_s3_xo = $signed({1'b0, (~fc1_csd_e269[20]), fc1_csd_e269[19:0]});
+    wire signed [17:0] fc1_csd_n5_s3_xh = $signed(fc1_csd_n5_s3_xo[21:4]);
+    wire signed [24:0] fc1_csd_n5_s3 = $signed({1'b0, ($signed({{2{fc1_csd_n5_s3_xh[17]}}, fc1_csd_n5_s3_xh}) + $signed({1'b0, fc1_csd_n5_s3_yo_i, fc1_csd_e264[17:0]})), fc1_csd_n5_s3_xo[3:0]});
+    wire signed [16:0] fc1_csd_n5_s4_xh = $signed(fc1_csd_n5_s0[21:5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n5_s4 = $signed({($signed({{4{fc1_csd_n5_s4_xh[16]}}, fc1_csd_n5_s4_xh}) - $signed({fc1_csd_e352[19], fc1_csd_e352})), fc1_csd_n5_s0[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n5_s6_xh = $signed(fc1_csd_e73[19:8]);
+    wire signed [26:0] fc1_csd_n5_s6 = $signed({($signed({{7{fc1_csd_n5_s6_xh[11]}}, fc1_csd_n5_s6_xh}) - fc1_csd_e121), fc1_csd_e73[7:0]});
+    wire signed [20:0] fc1_csd_n5_s7_xh = $signed(fc1_csd_e330[21:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n5_s7 = $signed({($signed({{2{fc1_csd_n5_s7_xh[20]}}, fc1_csd_n5_s7_xh}) - fc1_csd_e277), fc1_csd_e330[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n5_s8_xh = $signed(fc1_csd_e347[18:7]);
+    wire signed [26:0] fc1_csd_n5_s8 = $signed({($signed({{8{fc1_csd_n5_s8_xh[11]}}, fc1_csd_n5_s8_xh}) - fc1_csd_e378), fc1_csd_e347[6:0]});
+    wire signed [20:0] fc1_csd_n5_s9_xh = $signed(fc1_csd_n5_s2[23:3]);
+    wire signed [24:0] fc1_csd_n5_s9 = $signed({($signed({fc1_csd_n5_s9_xh[20], fc1_csd_n5_s9_xh}) - $signed({fc1_csd_e220[20], fc1_csd_e220})), fc1_csd_n5_s2[2:0]});
+    wire signed [22:0] fc1_csd_n5_s10_xh = $signed(fc1_csd_n5_s3[24:2]);
+    wire [27:0] fc1_csd_n5_s10_u = {1'b0, ($signed({{2{fc1_csd_n5_s10_xh[22]}}, fc1_csd_n5_s10_xh}) - $signed(fc1_csd_n5_s4[24:0])), fc1_csd_n5_s3[1:0]};
+    wire signed [22:0] fc1_csd_n5_s11_xh = $signed(fc1_csd_n5_s6[26:4]);
+    wire signed [23:0] fc1_csd_n5_s11_hi = $signed({fc1_csd_n5_s11_xh[22], fc1_csd_n5_s11_xh}) + ($signed({{4{fc1_csd_e66[19]}}, fc1_csd_e66}) - fc1_csd_n5_s1);
+    wire signed [23:0] fc1_csd_n5_s12 = $signed({1'b0, ($signed(fc1_csd_n5_s7[22:0]) + $signed({fc1_csd_e318[21], fc1_csd_e318}))});
+    wire signed [27:0] fc1_csd_n5_s13_xo = $signed({1'b0, (~fc1_csd_n5_s8[26]), fc1_csd_n5_s8[25:0]});
+    wire signed [25:0] fc1_csd_n5_s13_hi = $signed(fc1_csd_n5_s13_xo[27:2]) + $signed({1'b0, (~fc1_csd_n5_s9[24]), fc1_csd_n5_s9[23:0]});
+    reg  [28:0] fc1_csd_n5_s13_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n5_s13_d1_v = $signed(fc1_csd_n5_s13_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [27:0] fc1_csd_n5_s10_d1;
+    reg  signed [27:0] fc1_csd_n5_s14_d1;
+    wire signed [15:0] fc1_csd_n5_s6_xh_2 = $signed(fc1_csd_e73[19:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n5_acc = (($signed(fc1_csd_n5_s13_d1_v[27:0]) - $signed(fc1_csd_n5_s10_d1)) + $signed({($signed(fc1_csd_n5_s14_d1[27:16]) + 12'sd305), fc1_csd_n5_s14_d1[15:0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n5_y_fl = $signed(fc1_csd_n5_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n6_s0_xh = $signed(fc1_e4_yo[16:6]);
+    wire signed [23:0] fc1_csd_n6_s0 = $signed({1'b0, ($signed({{6{fc1_csd_n6_s0_xh[10]}}, fc1_csd_n6_s0_xh}) + fc1_e3_xo), fc1_e4_yo[5:0]});
+    wire signed [14:0] fc1_csd_n6_s1_xh = $signed(fc1_csd_e50[18:4]);
+    wire signed [21:0] fc1_csd_n6_s1 = $signed({($signed({{3{fc1_csd_n6_s1_xh[14]}}, fc1_csd_n6_s1_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_csd_e50[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n6_s2_xh = $signed(fc1_csd_n6_s0[23:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n6_s2 = $signed({1'b0, ($signed(fc1_csd_n6_s2_xh[19:0]) + $signed({{2{fc1_csd_e4[17]}}, fc1_csd_e4})), fc1_csd_n6_s0[2:0]});
+    wire signed [20:0] fc1_csd_n6_s3 = $signed({1'b0, (fc1_csd_e242_xh - $signed({1'b1, fc1_csd_e151_yo_i, fc1_csd_e16[16:0]})), fc1_csd_e14[0]});
+    wire signed [19:0] fc1_csd_n6_s4_xh = $signed(fc1_csd_n6_s1[21:2]);
+    wire signed [25:0] fc1_csd_n6_s4 = $signed({($signed({{4{fc1_csd_n6_s4_xh[19]}}, fc1_csd_n6_s4_xh}) - fc1_csd_e132), fc1_csd_n6_s1[1:0]});
+    wire signed [23:0] fc1_csd_n6_s5_xo = $signed({1'b0, (~fc1_csd_e103[22]), fc1_csd_e103[21:0]});
+    wire signed [18:0] fc1_csd_n6_s5_xh = $signed(fc1_csd_n6_s5_xo[23:5]);
+    wire signed [25:0] fc1_csd_n6_s5 = $signed({1'b0, ($signed({fc1_csd_n6_s5_xh[18], fc1_csd_n6_s5_xh}) + fc1_csd_e153), fc1_csd_n6_s5_xo[4:0]});
+    wire signed [19:0] fc1_csd_n6_s6_xh = $signed(fc1_csd_n6_s3[20:1]);
+    wire signed [24:0] fc1_csd_n6_s6 = $signed({($signed({{4{fc1_csd_n6_s6_xh[19]}}, fc1_csd_n6_s6_xh}) - fc1_csd_n6_s2), fc1_csd_n6_s3[0]});
+    wire signed [17:0] fc1_csd_n6_s7_xh = $signed(fc1_csd_e123[18:1]);
+    wire signed [20:0] fc1_csd_n6_s7 = $signed({($signed({{2{fc1_csd_n6_s7_xh[17]}}, fc1_csd_n6_s7_xh}) - fc1_csd_e165), fc1_csd_e123[0]});
+    wire signed [19:0] fc1_csd_n6_s8_xo = $signed({1'b0, (~fc1_csd_e339[18]), fc1_csd_e339[17:0]});
+    wire signed [20:0] fc1_csd_n6_s8 = $signed({1'b0, ($signed(fc1_csd_n6_s8_xo[19:2]) + $signed(fc1_csd_e338[17:0])), fc1_csd_n6_s8_xo[1:0]});
+    wire signed [21:0] fc1_csd_n6_s9_xh = $signed(fc1_csd_n6_s4[25:4]);
+    wire signed [26:0] fc1_csd_n6_s9 = $signed({($signed({fc1_csd_n6_s9_xh[21], fc1_csd_n6_s9_xh}) - $signed({fc1_csd_e376[21], fc1_csd_e376})), fc1_csd_n6_s4[3:0]});
+    wire signed [23:0] fc1_csd_n6_s10_xh = $signed(fc1_csd_n6_s6[24:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n6_s10 = $signed({($signed({{2{fc1_csd_n6_s10_xh[23]}}, fc1_csd_n6_s10_xh}) - fc1_csd_n6_s5), fc1_csd_n6_s6[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n6_s11 = $signed({{4{fc1_csd_n6_s7[20]}}, fc1_csd_n6_s7}) - fc1_csd_e209;
+    wire [26:0] fc1_csd_n6_s13_u = {($signed(fc1_csd_n6_s9[26:4]) - $signed({{2{fc1_csd_n6_s8[20]}}, fc1_csd_n6_s8})), fc1_csd_n6_s9[3:0]};
+    wire signed [23:0] fc1_csd_n6_s14_xh = $signed(fc1_csd_n6_s11[24:1]);
+    wire [27:0] fc1_csd_n6_s14_u = {1'b0, ($signed({{2{fc1_csd_n6_s14_xh[23]}}, fc1_csd_n6_s14_xh}) - $signed(fc1_csd_n6_s10[25:0])), fc1_csd_n6_s11[0]};
+    reg  signed [26:0] fc1_csd_n6_s12_d1;
+    reg  [26:0] fc1_csd_n6_s13_d1;
+    wire signed [26:0] fc1_csd_n6_s13_d1_v = $signed(fc1_csd_n6_s13_d1);
+    wire signed [27:0] fc1_csd_n6_s15_m = $signed({fc1_csd_n6_s12_d1[26], fc1_csd_n6_s12_d1}) - $signed({1'b1, (~fc1_csd_n6_s13_d1_v[26]), fc1_csd_n6_s13_d1_v[25:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n6_s15 = $signed({1'b0, fc1_csd_n6_s15_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [27:0] fc1_csd_n6_s14_d1;
+    wire signed [27:0] fc1_csd_n6_s14_d1_v = $signed(fc1_csd_n6_s14_d1);
+    wire signed [11:0] fc1_csd_n6_s16_xh = $signed(fc1_csd_n6_s14_d1_v[27:16]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n6_s16 = $signed({($signed({fc1_csd_n6_s16_xh[11], fc1_csd_n6_s16_xh}) - 13'sd2247), fc1_csd_n6_s14_d1_v[15:0]}); // bias 0, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc1_csd_n6_s0_xh_2 = $signed(fc1_in_8[15:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n6_acc = ($signed(fc1_csd_n6_s16[27:0]) + $signed(fc1_csd_n6_s15[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n6_y_fl = $signed(fc1_csd_n6_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n7_s0 = $signed({($signed({{9{fc1_n31_s0_xh_2[8]}}, fc1_n31_s0_xh_2}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_6[6:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc1_csd_n7_s1_xh = $signed(fc1_in_11[15:7]);
+    wire signed [24:0] fc1_csd_n7_s1 = $signed({($signed({{9{fc1_csd_n7_s1_xh[8]}}, fc1_csd_n7_s1_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_in_11[6:0]});
+    wire signed [6:0] fc1_csd_n7_s2_xh = $signed(fc1_in_13[15:9]);
+    wire signed [26:0] fc1_csd_n7_s2 = $signed({($signed({{11{fc1_csd_n7_s2_xh[6]}}, fc1_csd_n7_s2_xh}) - $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_in_13[8:0]});
+    wire signed [13:0] fc1_csd_n7_s3_xh = $signed(fc1_csd_e0[17:4]);
+    wire signed [21:0] fc1_csd_n7_s3 = $signed({($signed({{4{fc1_csd_n7_s3_xh[13]}}, fc1_csd_n7_s3_xh}) - fc1_csd_e21), fc1_csd_e0[3:0]});
+    wire signed [19:0] fc1_csd_n7_s4_yo = $signed({1'b0, fc1_csd_e258_yo_i, fc1_csd_e34[17:0]});
+    wire signed [24:0] fc1_csd_n7_s4 = $signed({1'b0, ($signed(fc1_csd_n7_s0[23:0]) + $signed({{4{fc1_csd_n7_s4_yo[19]}}, fc1_csd_n7_s4_yo}))});
+    wire signed [26:0] fc1_csd_n7_s5 = $signed({{2{fc1_csd_n7_s1[24]}}, fc1_csd_n7_s1}) - fc1_csd_n7_s2;
+    wire signed [16:0] fc1_csd_n7_s6_xh = $signed(fc1_csd_e20[18:2]);
+    wire signed [20:0] fc1_csd_n7_s6 = $signed({1'b0, ($signed({fc1_csd_n7_s6_xh[16], fc1_csd_n7_s6_xh}) + $signed(fc1_csd_e17[17:0])), fc1_csd_e20[1:0]});
+    wire signed [13:0] fc1_csd_n7_s7_xh = $signed(fc1_csd_e25[19:6]);
+    wire signed [24:0] fc1_csd_n7_s7 = $signed({($signed({{5{fc1_csd_n7_s7_xh[13]}}, fc1_csd_n7_s7_xh}) - fc1_csd_e32), fc1_csd_e25[5:0]});
+    wire signed [22:0] fc1_csd_n7_s8_xo = $signed({1'b0, (~fc1_csd_n7_s3[21]), fc1_csd_n7_s3[20:0]});
+    wire signed [23:0] fc1_csd_n7_s8 = $signed({1'b0, ($signed(fc1_csd_n7_s8_xo[22:2]) + $signed({{2{fc1_csd_e78[18]}}, fc1_csd_e78})), fc1_csd_n7_s8_xo[1:0]});
+    wire signed [20:0] fc1_csd_n7_s9 = $signed({($signed(fc1_csd_e163[20:2]) - fc1_csd_e105), fc1_csd_e163[1:0]});
+    wire signed [24:0] fc1_csd_n7_s10 = $signed({($signed(fc1_csd_n7_s4[24:3]) - $signed({{2{fc1_csd_e327[19]}}, fc1_csd_e327})), fc1_csd_n7_s4[2:0]});
+    wire signed [24:0] fc1_csd_n7_s11 = $signed({($signed(fc1_csd_n7_s7[24:1]) + $signed({{3{fc1_csd_n7_s6[20]}}, fc1_csd_n7_s6})), fc1_csd_n7_s7[0]});
+    wire signed [22:0] fc1_csd_n7_s12_xo = $signed({1'b0, (~fc1_csd_e167[21]), fc1_csd_e167[20:0]});
+    wire signed [14:0] fc1_csd_n7_s12_xh = $signed(fc1_csd_n7_s12_xo[22:8]);
+    wire signed [27:0] fc1_csd_n7_s12 = $signed({($signed({{5{fc1_csd_n7_s12_xh[14]}}, fc1_csd_n7_s12_xh}) + fc1_csd_e174), fc1_csd_n7_s12_xo[7:0]});
+    wire signed [23:0] fc1_csd_n7_s13_xo = $signed({1'b0, (~fc1_csd_e277[22]), fc1_csd_e277[21:0]});
+    wire signed [15:0] fc1_csd_n7_s13_xh = $signed(fc1_csd_n7_s13_xo[23:8]);
+    wire signed [26:0] fc1_csd_n7_s13 = $signed({($signed({{3{fc1_csd_n7_s13_xh[15]}}, fc1_csd_n7_s13_xh}) + fc1_csd_e181), fc1_csd_n7_s13_xo[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n7_s14_xh = $signed(fc1_csd_n7_s5[26:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n7_s14 = $signed({($signed(fc1_csd_n7_s14_xh[24:0]) + $signed({fc1_csd_n7_s8[23], fc1_csd_n7_s8})), fc1_csd_n7_s5[0]});
+    wire signed [18:0] fc1_csd_n7_s15_xh = $signed(fc1_csd_e219[21:3]);
+    wire signed [21:0] fc1_csd_n7_s15_hi = $signed({{3{fc1_csd_n7_s15_xh[18]}}, fc1_csd_n7_s15_xh}) + $signed({1'b0, (~fc1_csd_n7_s9[20]), fc1_csd_n7_s9[19:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n7_s15 = $signed({1'b0, fc1_csd_n7_s15_hi, fc1_csd_e219[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n7_s16_xh = $signed(fc1_csd_n7_s11[24:4]);
+    wire signed [28:0] fc1_csd_n7_s16 = $signed({($signed({{4{fc1_csd_n7_s16_xh[20]}}, fc1_csd_n7_s16_xh}) - fc1_csd_n7_s10), fc1_csd_n7_s11[3:0]});
+    wire signed [27:0] fc1_csd_n7_s17_xo = $signed({1'b0, (~fc1_csd_n7_s13[26]), fc1_csd_n7_s13[25:0]});
+    wire signed [25:0] fc1_csd_n7_s17_xh = $signed(fc1_csd_n7_s17_xo[27:2]);
+    wire [29:0] fc1_csd_n7_s17_u = {($signed({{2{fc1_csd_n7_s17_xh[25]}}, fc1_csd_n7_s17_xh}) + fc1_csd_n7_s12), fc1_csd_n7_s17_xo[1:0]};
+    wire signed [22:0] fc1_csd_n7_s18_xo = $signed({1'b0, (~fc1_csd_e223[21]), fc1_csd_e223[20:0]});
+    wire signed [20:0] fc1_csd_n7_s18_xh = $signed(fc1_csd_n7_s18_xo[22:2]);
+    wire [27:0] fc1_csd_n7_s18_u = {1'b0, ($signed({{4{fc1_csd_n7_s18_xh[20]}}, fc1_csd_n7_s18_xh}) + $signed(fc1_csd_n7_s15[24:0])), fc1_csd_n7_s18_xo[1:0]};
+    wire signed [26:0] fc1_csd_n7_s19_yo = $signed({1'b1, (~fc1_csd_n7_s14[25]), fc1_csd_n7_s14[24:0]});
+    wire [28:0] fc1_csd_n7_s19_u = {($signed(fc1_csd_n7_s16[28:1]) - $signed({fc1_csd_n7_s19_yo[26], fc1_csd_n7_s19_yo})), fc1_csd_n7_s16[0]};
+    reg  [29:0] fc1_csd_n7_s17_d1;
+    reg  [27:0] fc1_csd_n7_s18_d1;
+    wire signed [27:0] fc1_csd_n7_s18_d1_v = $signed(fc1_csd_n7_s18_d1);
+    reg  [28:0] fc1_csd_n7_s19_d1;
+    wire signed [28:0] fc1_csd_n7_s19_d1_v = $signed(fc1_csd_n7_s19_d1);
+    wire signed [28:0] fc1_csd_n7_s21 = $signed({($signed(fc1_csd_n7_s19_d1_v[28:11]) - 18'sd56593), fc1_csd_n7_s19_d1_v[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n7_acc = (($signed(fc1_csd_n7_s17_d1) - $signed({{2{fc1_csd_n7_s18_d1_v[27]}}, fc1_csd_n7_s18_d1_v})) - $signed({fc1_csd_n7_s21[28], fc1_csd_n7_s21}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n7_y_fl = $signed(fc1_csd_n7_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n8_s0_xh = $signed(fc1_csd_e10[17:4]);
+    wire signed [22:0] fc1_csd_n8_s0 = $signed({($signed({{5{fc1_csd_n8_s0_xh[13]}}, fc1_csd_n8_s0_xh}) - fc1_csd_e34), fc1_csd_e10[3:0]});
+    wire signed [11:0] fc1_csd_n8_s1_xh = $signed(fc1_csd_e211_xo[19:8]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n8_s1 = $signed({1'b0, ($signed({{7{fc1_csd_n8_s1_xh[11]}}, fc1_csd_n8_s1_xh}) + $signed(fc1_csd_e14[18:0])), fc1_csd_e211_xo[7:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n8_s2 = $signed({1'b0, ($signed({{2{fc1_csd_e252_xh[16]}}, fc1_csd_e252_xh}) + $signed(fc1_csd_e29[18:0])), fc1_e12[2:0]});
+    wire signed [16:0] fc1_csd_n8_s3_xh = $signed(fc1_csd_e30[17:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n8_s3 = $signed({1'b0, ($signed({{2{fc1_csd_n8_s3_xh[16]}}, fc1_csd_n8_s3_xh}) + fc1_csd_e177_xo), fc1_csd_e30[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n8_s4_xo = $signed({1'b0, (~fc1_csd_e64[17]), fc1_csd_e64[16:0]});
+    wire signed [10:0] fc1_csd_n8_s4_xh = $signed(fc1_csd_n8_s4_xo[18:8]);
+    wire signed [26:0] fc1_csd_n8_s4 = $signed({($signed({{8{fc1_csd_n8_s4_xh[10]}}, fc1_csd_n8_s4_xh}) + fc1_e14), fc1_csd_n8_s4_xo[7:0]});
+    wire signed [23:0] fc1_csd_n8_s5_xo = $signed({1'b0, (~fc1_csd_n8_s0[22]), fc1_csd_n8_s0[21:0]});
+    wire signed [27:0] fc1_csd_n8_s5 = $signed({1'b0, ($signed({{3{fc1_csd_n8_s5_xo[23]}}, fc1_csd_n8_s5_xo}) + $signed(fc1_csd_n8_s1[26:0]))});
+    wire signed [16:0] fc1_csd_n8_s6_xh = $signed(fc1_csd_n8_s2[22:6]);
+    wire signed [26:0] fc1_csd_n8_s6 = $signed({1'b0, ($signed({{3{fc1_csd_n8_s6_xh[16]}}, fc1_csd_n8_s6_xh}) + $signed(fc1_csd_n8_s3[19:0])), fc1_csd_n8_s2[5:0]});
+    wire signed [26:0] fc1_csd_n8_s7 = $signed({($signed(fc1_csd_n8_s4[26:6]) + $signed({fc1_csd_n1_s11_yo[19], fc1_csd_n1_s11_yo})), fc1_csd_n8_s4[5:0]});
+    wire signed [9:0] fc1_csd_n8_s8_xh = $signed(fc1_csd_e121[18:9]);
+    wire signed [28:0] fc1_csd_n8_s8 = $signed({($signed({{10{fc1_csd_n8_s8_xh[9]}}, fc1_csd_n8_s8_xh}) - fc1_csd_e137), fc1_csd_e121[8:0]});
+    wire signed [18:0] fc1_csd_n8_s9_xh = $signed(fc1_csd_e273[20:2]);
+    wire signed [23:0] fc1_csd_n8_s9 = $signed({($signed({{3{fc1_csd_n8_s9_xh[18]}}, fc1_csd_n8_s9_xh}) - fc1_csd_e190), fc1_csd_e273[1:0]});
+    wire signed [19:0] fc1_csd_n8_s10_xh = $signed(fc1_csd_e293[23:4]);
+    wire signed [20:0] fc1_csd_n8_s10_hi = $signed({fc1_csd_n8_s10_xh[19], fc1_csd_n8_s10_xh}) - $signed({1'b1, (~fc1_csd_e301[19]), fc1_csd_e301[18:0]});
+    wire signed [16:0] fc1_csd_n8_s11_xh = $signed(fc1_csd_e360[20:4]);
+    wire signed [22:0] fc1_csd_n8_s11 = $signed({($signed({{2{fc1_csd_n8_s11_xh[16]}}, fc1_csd_n8_s11_xh}) - fc1_csd_e329), fc1_csd_e360[3:0]});
+    wire fc1_csd_n8_s12_xo_i = ~fc1_csd_e208[19];
+    wire signed [20:0] fc1_csd_n8_s12_xo = $signed({1'b0, fc1_csd_n8_s12_xo_i, fc1_csd_e208[18:0]});
+    wire signed [27:0] fc1_csd_n8_s12 = $signed({{7{fc1_csd_n8_s12_xo[20]}}, fc1_csd_n8_s12_xo}) + fc1_csd_e333;
+    wire signed [27:0] fc1_csd_n8_s13_xo = $signed({1'b0, (~fc1_csd_n8_s7[26]), fc1_csd_n8_s7[25:0]});
+    wire signed [24:0] fc1_csd_n8_s14_yo = $signed({1'b0, (~fc1_csd_n8_s9[23]), fc1_csd_n8_s9[22:0]});
+    wire signed [28:0] fc1_csd_n8_s14 = $signed({($signed(fc1_csd_n8_s8[28:2]) + $signed({{2{fc1_csd_n8_s14_yo[24]}}, fc1_csd_n8_s14_yo})), fc1_csd_n8_s8[1:0]});
+    wire signed [20:0] fc1_csd_n8_s15_xh = $signed(fc1_csd_n8_s11[22:2]);
+    wire [27:0] fc1_csd_n8_s15_u = {($signed({{5{fc1_csd_n8_s15_xh[20]}}, fc1_csd_n8_s15_xh}) - $signed({1'b0, fc1_csd_n8_s10_hi, fc1_csd_e293[3:0]})), fc1_csd_n8_s11[1:0]};
+    wire signed [28:0] fc1_csd_n8_s16_m = $signed({fc1_csd_n8_s5[27], fc1_csd_n8_s5}) - $signed({1'b1, (~fc1_csd_n8_s12[27]), fc1_csd_n8_s12[26:0]});
+    wire signed [28:0] fc1_csd_n8_s17 = $signed({1'b0, ($signed(fc1_csd_n8_s13_xo[27:1]) + fc1_csd_n8_s6), fc1_csd_n8_s13_xo[0]}) + fc1_csd_n8_s14;
+    reg  [29:0] fc1_csd_n8_s16_d1;
+    wire signed [29:0] fc1_csd_n8_s16_d1_v = $signed(fc1_csd_n8_s16_d1);
+    reg  [27:0] fc1_csd_n8_s15_d1;
+    wire signed [27:0] fc1_csd_n8_s15_d1_v = $signed(fc1_csd_n8_s15_d1);
+    wire signed [28:0] fc1_csd_n8_s18_hi = $signed(fc1_csd_n8_s16_d1_v[29:1]) - $signed({1'b1, (~fc1_csd_n8_s15_d1_v[27]), fc1_csd_n8_s15_d1_v[26:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n8_s18 = $signed({1'b0, fc1_csd_n8_s18_hi, fc1_csd_n8_s16_d1_v[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [28:0] fc1_csd_n8_s17_d1;
+    wire signed [17:0] fc1_csd_n8_s19_xh = $signed(fc1_csd_n8_s17_d1[28:11]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n8_s19 = $signed({($signed({{2{fc1_csd_n8_s19_xh[17]}}, fc1_csd_n8_s19_xh}) - 20'sd322741), fc1_csd_n8_s17_d1[10:0]}); // bias 0.677734375, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n8_s3_xh_2 = $signed(fc1_csd_e29[19:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n8_acc = ($signed(fc1_csd_n8_s18[29:0]) + $signed(fc1_csd_n8_s19[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n8_y_fl = $signed(fc1_csd_n8_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n9_s0 = $signed({1'b0, ($signed({fc1_e20_xh[15], fc1_e20_xh}) + fc1_e4_yo), fc1_e2_xo[0]});
+    wire signed [21:0] fc1_csd_n9_s1 = $signed({1'b0, ($signed({{2{fc1_csd_e120_xh[17]}}, fc1_csd_e120_xh}) + fc1_csd_e257_xo), fc1_csd_e88_yo[0]});
+    wire signed [15:0] fc1_csd_n9_s2_xh = $signed(fc1_csd_n9_s0[18:3]);
+    wire signed [20:0] fc1_csd_n9_s2 = $signed({($signed({{2{fc1_csd_n9_s2_xh[15]}}, fc1_csd_n9_s2_xh}) - fc1_csd_e2), fc1_csd_n9_s0[2:0]});
+    wire signed [19:0] fc1_csd_n9_s3 = $signed({($signed({{2{fc1_csd_e48_xh[15]}}, fc1_csd_e48_xh}) + fc1_csd_e13), fc1_csd_e4[1:0]});
+    wire signed [13:0] fc1_csd_n9_s5_xh = $signed(fc1_csd_n9_s1[21:8]);
+    wire signed [26:0] fc1_csd_n9_s5 = $signed({($signed({{5{fc1_csd_n9_s5_xh[13]}}, fc1_csd_n9_s5_xh}) - fc1_csd_e100), fc1_csd_n9_s1[7:0]});
+    wire signed [12:0] fc1_csd_n9_s6_xh = $signed(fc1_csd_e106[18:6]);
+    wire signed [25:0] fc1_csd_n9_s6 = $signed({($signed({{7{fc1_csd_n9_s6_xh[12]}}, fc1_csd_n9_s6_xh}) - fc1_csd_e87), fc1_csd_e106[5:0]});
+    wire signed [20:0] fc1_csd_n9_s7_xh = $signed(fc1_csd_e134[21:1]);
+    wire signed [21:0] fc1_csd_n9_s7_hi = $signed({fc1_csd_n9_s7_xh[20], fc1_csd_n9_s7_xh}) - $signed({1'b1, (~fc1_csd_n9_s2[20]), fc1_csd_n9_s2[19:0]});
+    wire signed [23:0] fc1_csd_n9_s7 = $signed({1'b0, fc1_csd_n9_s7_hi, fc1_csd_e134[0]});
+    wire signed [20:0] fc1_csd_n9_s8_xo = $signed({1'b0, (~fc1_csd_n9_s3[19]), fc1_csd_n9_s3[18:0]});
+    wire signed [17:0] fc1_csd_n9_s8_xh = $signed(fc1_csd_n9_s8_xo[20:3]);
+    wire signed [20:0] fc1_csd_n9_s8_hi = $signed({{3{fc1_csd_n9_s8_xh[17]}}, fc1_csd_n9_s8_xh}) + $signed({1'b0, ($signed(fc1_csd_e211_xo[19:1]) + $signed(fc1_csd_e55[18:0])), fc1_csd_e211_xo[0]});
+    wire signed [24:0] fc1_csd_n9_s8 = $signed({1'b0, fc1_csd_n9_s8_hi, fc1_csd_n9_s8_xo[2:0]});
+    wire signed [17:0] fc1_csd_n9_s9_xh = $signed(fc1_csd_e154[21:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n9_s9 = $signed({1'b0, ($signed({{2{fc1_csd_n9_s9_xh[17]}}, fc1_csd_n9_s9_xh}) + $signed(fc1_csd_e88[19:0])), fc1_csd_e154[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n9_s10_xo = $signed({1'b0, (~fc1_csd_e185[17]), fc1_csd_e185[16:0]});
+    wire signed [17:0] fc1_csd_n9_s10_xh = $signed(fc1_csd_n9_s10_xo[18:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n9_s10 = $signed({($signed({{11{fc1_csd_n9_s10_xh[17]}}, fc1_csd_n9_s10_xh}) + fc1_csd_e188), fc1_csd_n9_s10_xo[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n9_s11_xh = $signed(fc1_csd_e290[26:2]);
+    wire signed [25:0] fc1_csd_n9_s12_xh = $signed(fc1_csd_n9_s5[26:1]);
+    wire signed [27:0] fc1_csd_n9_s12 = $signed({($signed({fc1_csd_n9_s12_xh[25], fc1_csd_n9_s12_xh}) + $signed({fc1_csd_n9_s6[25], fc1_csd_n9_s6})), fc1_csd_n9_s5[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n9_s13_xh = $signed(fc1_csd_n9_s7[23:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n9_s13_hi = $signed(fc1_csd_n9_s13_xh[20:0]) + $signed({1'b0, (~fc1_csd_e312[19]), fc1_csd_e312[18:0]});
+    wire signed [25:0] fc1_csd_n9_s14 = $signed({1'b0, ($signed(fc1_csd_n9_s8[24:1]) + $signed(fc1_csd_n9_s9[23:0])), fc1_csd_n9_s8[0]});
+    wire signed [25:0] fc1_csd_n9_s16_xh = $signed(fc1_csd_n9_s12[27:2]);
+    wire signed [26:0] fc1_csd_n9_s16_hi = $signed({fc1_csd_n9_s16_xh[25], fc1_csd_n9_s16_xh}) - $signed({(fc1_csd_n9_s11_xh + fc1_csd_e226), fc1_csd_e290[1:0]});
+    wire signed [20:0] fc1_csd_n9_s17_xh = $signed(fc1_csd_n9_s14[25:5]);
+    wire [29:0] fc1_csd_n9_s17_u = {1'b0, ($signed({{3{fc1_csd_n9_s17_xh[20]}}, fc1_csd_n9_s17_xh}) + $signed({1'b0, fc1_csd_n9_s13_hi, fc1_csd_n9_s7[1:0]})), fc1_csd_n9_s14[4:0]};
+    reg  [29:0] fc1_csd_n9_s17_d1;
+    reg  signed [28:0] fc1_csd_n9_s15_d1;
+    wire signed [29:0] fc1_csd_n9_s18_m = $signed(fc1_csd_n9_s17_d1) + $signed({1'b0, (~fc1_csd_n9_s15_d1[28]), fc1_csd_n9_s15_d1[27:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n9_s18 = $signed({1'b0, fc1_csd_n9_s18_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n9_s16_d1;
+    wire signed [28:0] fc1_csd_n9_s16_d1_v = $signed(fc1_csd_n9_s16_d1);
+    wire signed [18:0] fc1_csd_n9_s19_xh = $signed(fc1_csd_n9_s16_d1_v[28:10]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n9_s19 = $signed({1'b0, ($signed({fc1_csd_n9_s19_xh[18], fc1_csd_n9_s19_xh}) + 20'sd384053), fc1_csd_n9_s16_d1_v[9:0]}); // bias 0.6357421875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n9_s2_xh_2 = $signed(fc1_csd_e45[18:5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n9_acc = ($signed(fc1_csd_n9_s18[29:0]) - $signed(fc1_csd_n9_s19[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n9_y_fl = $signed(fc1_csd_n9_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n10_s0 = $signed({1'b0, ($signed({{3{fc1_e127_xh[13]}}, fc1_e127_xh}) + fc1_e12_yo), fc1_e6_xo[2:0]});
+    wire signed [21:0] fc1_csd_n10_s2 = $signed({($signed({{4{fc1_csd_e297_xh[16]}}, fc1_csd_e297_xh}) - fc1_csd_n10_s0), fc1_csd_e9[0]});
+    wire signed [10:0] fc1_csd_n10_s3_xh = $signed(fc1_csd_e2[17:7]);
+    wire signed [24:0] fc1_csd_n10_s3 = $signed({($signed({{7{fc1_csd_n10_s3_xh[10]}}, fc1_csd_n10_s3_xh}) - fc1_csd_e2), fc1_csd_e2[6:0]});
+    wire signed [18:0] fc1_csd_n10_s4 = fc1_csd_e17 - fc1_csd_e15;
+    wire signed [17:0] fc1_csd_n10_s5_xh = $signed(fc1_csd_e24[19:2]);
+    wire signed [20:0] fc1_csd_n10_s5 = $signed({($signed({fc1_csd_n10_s5_xh[17], fc1_csd_n10_s5_xh}) + fc1_csd_e23), fc1_csd_e24[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n10_s6 = $signed({($signed({{5{fc1_n19_s3_xh_2[13]}}, fc1_n19_s3_xh_2}) - $signed({fc1_e3[17], fc1_e3})), fc1_e14[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n10_s7_xh = $signed(fc1_csd_e77[17:1]);
+    wire signed [19:0] fc1_csd_n10_s7 = $signed({1'b0, ($signed({fc1_csd_n10_s7_xh[16], fc1_csd_n10_s7_xh}) + fc1_csd_e130), fc1_csd_e77[0]});
+    wire signed [17:0] fc1_csd_n10_s8_xh = $signed(fc1_csd_e192[19:2]);
+    wire signed [19:0] fc1_csd_n10_s8_hi = $signed({{2{fc1_csd_n10_s8_xh[17]}}, fc1_csd_n10_s8_xh}) - ($signed({{2{fc1_csd_e0[17]}}, fc1_csd_e0}) - $signed({fc1_csd_e256_yo[18], fc1_csd_e256_yo}));
+    wire signed [21:0] fc1_csd_n10_s8 = $signed({fc1_csd_n10_s8_hi, fc1_csd_e192[1:0]});
+    wire signed [14:0] fc1_csd_n10_s9_xh = $signed(fc1_csd_e109[18:4]);
+    wire signed [25:0] fc1_csd_n10_s9 = $signed({($signed({{7{fc1_csd_n10_s9_xh[14]}}, fc1_csd_n10_s9_xh}) - fc1_csd_n10_s2), fc1_csd_e109[3:0]});
+    wire signed [19:0] fc1_csd_n10_s10_yo = $signed({1'b1, (~fc1_csd_n10_s4[18]), fc1_csd_n10_s4[17:0]});
+    wire signed [24:0] fc1_csd_n10_s10 = $signed({($signed(fc1_csd_n10_s3[24:2]) - $signed({{3{fc1_csd_n10_s10_yo[19]}}, fc1_csd_n10_s10_yo})), fc1_csd_n10_s3[1:0]});
+    wire signed [21:0] fc1_csd_n10_s11_xo = $signed({1'b0, (~fc1_csd_n10_s5[20]), fc1_csd_n10_s5[19:0]});
+    wire signed [17:0] fc1_csd_n10_s11_xh = $signed(fc1_csd_n10_s11_xo[21:4]);
+    wire signed [26:0] fc1_csd_n10_s11 = $signed({($signed({{5{fc1_csd_n10_s11_xh[17]}}, fc1_csd_n10_s11_xh}) + $signed(fc1_csd_n10_s6[22:0])), fc1_csd_n10_s11_xo[3:0]});
+    wire signed [14:0] fc1_csd_n10_s12_xh = $signed(fc1_csd_n10_s7[19:5]);
+    wire signed [25:0] fc1_csd_n10_s12 = $signed({($signed({{6{fc1_csd_n10_s12_xh[14]}}, fc1_csd_n10_s12_xh}) - fc1_csd_e162), fc1_csd_n10_s7[4:0]});
+    wire signed [24:0] fc1_csd_n10_s13_xo = $signed({1'b0, (~fc1_csd_e272[23]), fc1_csd_e272[22:0]});
+    wire signed [20:0] fc1_csd_n10_s13_xh = $signed(fc1_csd_n10_s13_xo[24:4]);
+    wire signed [26:0] fc1_csd_n10_s13 = $signed({1'b0, ($signed({fc1_csd_n10_s13_xh[20], fc1_csd_n10_s13_xh}) + $signed(fc1_csd_e337[21:0])), fc1_csd_n10_s13_xo[3:0]});
+    wire signed [14:0] fc1_csd_n10_s14_xh = $signed(fc1_csd_e383[21:7]);
+    wire signed [26:0] fc1_csd_n10_s14 = $signed({($signed({{5{fc1_csd_n10_s14_xh[14]}}, fc1_csd_n10_s14_xh}) - fc1_e346), fc1_csd_e383[6:0]});
+    wire signed [22:0] fc1_csd_n10_s15_xo = $signed({1'b0, (~fc1_csd_n10_s8[21]), fc1_csd_n10_s8[20:0]});
+    wire signed [24:0] fc1_csd_n10_s15 = $signed({{2{fc1_csd_n10_s15_xo[22]}}, fc1_csd_n10_s15_xo}) + $signed({fc1_csd_e234[23], fc1_csd_e234});
+    wire signed [25:0] fc1_csd_n10_s16_m = fc1_csd_n10_s9 - $signed({1'b1, (~fc1_csd_n10_s10[24]), fc1_csd_n10_s10[23:0]});
+    wire signed [26:0] fc1_csd_n10_s16 = $signed({1'b0, fc1_csd_n10_s16_m});
+    wire signed [24:0] fc1_csd_n10_s17_xh = $signed(fc1_csd_n10_s12[25:1]);
+    wire signed [27:0] fc1_csd_n10_s17 = $signed({($signed({{2{fc1_csd_n10_s17_xh[24]}}, fc1_csd_n10_s17_xh}) - fc1_csd_n10_s11), fc1_csd_n10_s12[0]});
+    wire signed [18:0] fc1_csd_n10_s18_xh = $signed(fc1_csd_n7_s18_xo[22:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n10_s18 = $signed({1'b0, ($signed({{2{fc1_csd_n10_s18_xh[18]}}, fc1_csd_n10_s18_xh}) + $signed(fc1_csd_e178[20:0])), fc1_csd_n7_s18_xo[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n10_s19_xh = $signed(fc1_csd_n10_s13[26:1]);
+    wire signed [27:0] fc1_csd_n10_s19_hi = $signed({{2{fc1_csd_n10_s19_xh[25]}}, fc1_csd_n10_s19_xh}) - $signed({1'b1, (~fc1_csd_n10_s14[26]), fc1_csd_n10_s14[25:0]});
+    wire signed [25:0] fc1_csd_n10_s20_xo = $signed({1'b0, (~fc1_csd_n10_s15[24]), fc1_csd_n10_s15[23:0]});
+    wire signed [22:0] fc1_csd_n10_s20_xh = $signed(fc1_csd_n10_s20_xo[25:3]);
+    wire [28:0] fc1_csd_n10_s20_u = {1'b0, ($signed({{2{fc1_csd_n10_s20_xh[22]}}, fc1_csd_n10_s20_xh}) + $signed(fc1_csd_n10_s18[24:0])), fc1_csd_n10_s20_xo[2:0]};
+    wire signed [28:0] fc1_csd_n10_s21_m = $signed({{2{fc1_csd_n10_s16[26]}}, fc1_csd_n10_s16}) + $signed({1'b0, (~fc1_csd_n10_s17[27]), fc1_csd_n10_s17[26:0]});
+    reg  [28:0] fc1_csd_n10_s20_d1;
+    reg  [29:0] fc1_csd_n10_s19_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n10_s19_d1_v = $signed(fc1_csd_n10_s19_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n10_s22 = $signed({1'b0, ($signed(fc1_csd_n10_s20_d1) + $signed(fc1_csd_n10_s19_d1_v[28:0]))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [29:0] fc1_csd_n10_s21_d1;
+    wire signed [29:0] fc1_csd_n10_s21_d1_v = $signed(fc1_csd_n10_s21_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n10_s23_xh = $signed(fc1_csd_n10_s21_d1_v[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n10_s23 = $signed({1'b0, ($signed(fc1_csd_n10_s23_xh[18:0]) + 19'sd110011), fc1_csd_n10_s21_d1_v[9:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n10_acc = ($signed(fc1_csd_n10_s23[28:0]) - $signed(fc1_csd_n10_s22[28:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n10_y_fl = $signed(fc1_csd_n10_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc1_csd_n11_s0_xh = $signed(fc1_e3_yo[16:7]);
+    wire signed [24:0] fc1_csd_n11_s0 = $signed({1'b0, ($signed({{7{fc1_csd_n11_s0_xh[9]}}, fc1_csd_n11_s0_xh}) + fc1_e4_xo), fc1_e3_yo[6:0]});
+    wire signed [18:0] fc1_csd_n11_s1_yo = $signed({1'b1, fc1_csd_e92_xo_i, fc1_csd_e10[16:0]});
+    wire signed [17:0] fc1_csd_n11_s1_xh = $signed(fc1_csd_n11_s0[24:7]);
+    wire signed [26:0] fc1_csd_n11_s1 = $signed({1'b0, ($signed({fc1_csd_n11_s1_xh[17], fc1_csd_n11_s1_xh}) - fc1_csd_n11_s1_yo), fc1_csd_n11_s0[6:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n11_s2 = $signed({1'b0, ($signed({{2{fc1_csd_e212_xh[16]}}, fc1_csd_e212_xh}) + fc1_csd_e332_yo), fc1_csd_e25[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc1_csd_n11_s3_xo_i = ~fc1_csd_e70[17];
+    wire signed [18:0] fc1_csd_n11_s3_xo = $signed({1'b0, fc1_csd_n11_s3_xo_i, fc1_csd_e70[16:0]});
+    wire signed [9:0] fc1_csd_n11_s3_xh = $signed(fc1_csd_n11_s3_xo[18:9]);
+    wire signed [26:0] fc1_csd_n11_s3 = $signed({($signed({{8{fc1_csd_n11_s3_xh[9]}}, fc1_csd_n11_s3_xh}) + fc1_csd_e364), fc1_csd_n11_s3_xo[8:0]});
+    wire signed [26:0] fc1_csd_n11_s4 = $signed({($signed(fc1_csd_n11_s1[26:5]) - $signed(fc1_csd_n11_s2[21:0])), fc1_csd_n11_s1[4:0]});
+    wire signed [20:0] fc1_csd_n11_s5_xo = $signed({1'b0, (~fc1_csd_e89[19]), fc1_csd_e89[18:0]});
+    wire signed [17:0] fc1_csd_n11_s5_xh = $signed(fc1_csd_n11_s5_xo[20:3]);
+    wire signed [22:0] fc1_csd_n11_s5 = $signed({($signed({{2{fc1_csd_n11_s5_xh[17]}}, fc1_csd_n11_s5_xh}) + fc1_csd_e75), fc1_csd_n11_s5_xo[2:0]});
+    wire signed [20:0] fc1_csd_n11_s6_xo = $signed({1'b0, (~fc1_csd_e116[19]), fc1_csd_e116[18:0]});
+    wire signed [19:0] fc1_csd_n11_s6_xh = $signed(fc1_csd_n11_s6_xo[20:1]);
+    wire signed [22:0] fc1_csd_n11_s6 = $signed({1'b0, ($signed({fc1_csd_n11_s6_xh[19], fc1_csd_n11_s6_xh}) + fc1_csd_e114), fc1_csd_n11_s6_xo[0]});
+    wire signed [20:0] fc1_csd_n11_s7_xh = $signed(fc1_csd_e187[21:1]);
+    wire signed [23:0] fc1_csd_n11_s7 = $signed({($signed({{2{fc1_csd_n11_s7_xh[20]}}, fc1_csd_n11_s7_xh}) - fc1_csd_e152), fc1_csd_e187[0]});
+    wire signed [15:0] fc1_csd_n11_s8_xh = $signed(fc1_csd_e282[19:4]);
+    wire signed [25:0] fc1_csd_n11_s8 = $signed({1'b0, ($signed({{5{fc1_csd_n11_s8_xh[15]}}, fc1_csd_n11_s8_xh}) + $signed(fc1_csd_e284[20:0])), fc1_csd_e282[3:0]});
+    wire signed [20:0] fc1_csd_n11_s9_yo = $signed({1'b1, (~fc1_csd_e289[19]), fc1_csd_e289[18:0]});
+    wire signed [26:0] fc1_csd_n11_s9 = $signed({1'b0, ($signed(fc1_csd_e370[25:0]) - $signed({{5{fc1_csd_n11_s9_yo[20]}}, fc1_csd_n11_s9_yo}))});
+    wire signed [27:0] fc1_csd_n11_s10_xo = $signed({1'b0, (~fc1_csd_n11_s3[26]), fc1_csd_n11_s3[25:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n11_s10 = $signed({1'b0, ($signed(fc1_csd_n11_s10_xo[27:4]) + $signed({{2{fc1_csd_e375[21]}}, fc1_csd_e375})), fc1_csd_n11_s10_xo[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n11_s11_yo = $signed({1'b0, (~fc1_csd_n11_s5[22]), fc1_csd_n11_s5[21:0]});
+    wire signed [27:0] fc1_csd_n11_s11_xo = $signed({1'b0, (~fc1_csd_n11_s4[26]), fc1_csd_n11_s4[25:0]});
+    wire signed [28:0] fc1_csd_n11_s11 = $signed({1'b0, ($signed(fc1_csd_n11_s11_xo[27:3]) + $signed({fc1_csd_n11_s11_yo[23], fc1_csd_n11_s11_yo})), fc1_csd_n11_s11_xo[2:0]});
+    wire signed [23:0] fc1_csd_n11_s12 = $signed({fc1_csd_n11_s6[22], fc1_csd_n11_s6}) - fc1_csd_n11_s7;
+    wire signed [26:0] fc1_csd_n11_s13 = $signed({1'b0, ($signed(fc1_csd_n11_s8[25:4]) + fc1_csd_n3_s16_yo), fc1_csd_n11_s8[3:0]});
+    reg  signed [27:0] fc1_csd_n11_s15_d1;
+    reg  [27:0] fc1_csd_n11_s14_d1;
+    reg  signed [28:0] fc1_csd_n11_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] fc1_csd_n11_s18_xh = $signed(fc1_csd_n11_s16_d1[28:16]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n11_acc = ($signed({($signed(fc1_csd_n11_s18_xh[11:0]) + 12'sd1791), fc1_csd_n11_s16_d1[15:0]}) + (fc1_csd_n11_s15_d1 + $signed(fc1_csd_n11_s14_d1))); // bias 0, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n11_y_fl = $signed(fc1_csd_n11_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n12_s0 = $signed({($signed({{7{fc1_n48_s0_xh[10]}}, fc1_n48_s0_xh}) - $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_in_5[4:0]});
+    wire signed [20:0] fc1_csd_n12_s1 = $signed({($signed({{5{fc1_e115_xh[12]}}, fc1_e115_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_in_9[2:0]});
+    wire signed [12:0] fc1_csd_n12_s2_xh = $signed(fc1_csd_n7_s4_yo[19:7]);
+    wire signed [24:0] fc1_csd_n12_s2 = $signed({1'b0, ($signed({{4{fc1_csd_n12_s2_xh[12]}}, fc1_csd_n12_s2_xh}) + fc1_e19_yo), fc1_csd_n7_s4_yo[6:0]});
+    wire signed [17:0] fc1_csd_n12_s3_xh = $signed(fc1_csd_n12_s0[22:5]);
+    wire signed [25:0] fc1_csd_n12_s3 = $signed({($signed({{3{fc1_csd_n12_s3_xh[17]}}, fc1_csd_n12_s3_xh}) - fc1_csd_n12_s1), fc1_csd_n12_s0[4:0]});
+    wire signed [16:0] fc1_csd_n12_s4_xh = $signed(fc1_e252_xo[18:2]);
+    wire signed [23:0] fc1_csd_n12_s4 = $signed({($signed({{5{fc1_csd_n12_s4_xh[16]}}, fc1_csd_n12_s4_xh}) + fc1_csd_e128), fc1_e252_xo[1:0]});
+    wire signed [25:0] fc1_csd_n12_s5 = $signed({($signed(fc1_csd_n12_s3[25:1]) + fc1_csd_n12_s2), fc1_csd_n12_s3[0]});
+    wire signed [18:0] fc1_csd_n12_s6_xh = $signed(fc1_csd_e66[19:1]);
+    wire signed [24:0] fc1_csd_n12_s6 = $signed({($signed({{5{fc1_csd_n12_s6_xh[18]}}, fc1_csd_n12_s6_xh}) - fc1_csd_n12_s4), fc1_csd_e66[0]});
+    wire signed [23:0] fc1_csd_n12_s7 = $signed({1'b0, ($signed({{3{fc1_csd_n5_s6_xh_2[15]}}, fc1_csd_n5_s6_xh_2}) - $signed(fc1_csd_e89[18:0])), fc1_csd_e73[3:0]});
+    wire signed [20:0] fc1_csd_n12_s8_xo = $signed({1'b0, (~fc1_csd_e267[19]), fc1_csd_e267[18:0]});
+    wire signed [16:0] fc1_csd_n12_s8_xh = $signed(fc1_csd_n12_s8_xo[20:4]);
+    wire signed [25:0] fc1_csd_n12_s8 = $signed({($signed({{5{fc1_csd_n12_s8_xh[16]}}, fc1_csd_n12_s8_xh}) + fc1_csd_e237), fc1_csd_n12_s8_xo[3:0]});
+    wire signed [25:0] fc1_csd_n12_s9 = $signed({{5{fc1_csd_e287[20]}}, fc1_csd_e287}) + fc1_csd_e341;
+    wire fc1_csd_n12_s10_yo_i = ~fc1_csd_e213[20];
+    wire signed [22:0] fc1_csd_n12_s10 = $signed({1'b0, (fc1_csd_e256 - $signed({1'b1, fc1_csd_n12_s10_yo_i, fc1_csd_e213[19:0]}))});
+    wire signed [25:0] fc1_csd_n12_s11_xo = $signed({1'b0, (~fc1_csd_n12_s6[24]), fc1_csd_n12_s6[23:0]});
+    wire signed [21:0] fc1_csd_n12_s12_xh = $signed(fc1_csd_n12_s8[25:4]);
+    wire signed [23:0] fc1_csd_n12_s12_hi = $signed({{2{fc1_csd_n12_s12_xh[21]}}, fc1_csd_n12_s12_xh}) - $signed({1'b1, (~fc1_csd_e252[22]), fc1_csd_e252[21:0]});
+    wire signed [28:0] fc1_csd_n12_s12 = $signed({1'b0, fc1_csd_n12_s12_hi, fc1_csd_n12_s8[3:0]});
+    wire signed [26:0] fc1_csd_n12_s13_m = $signed({1'b0, (~fc1_csd_n12_s5[25]), fc1_csd_n12_s5[24:0]}) + $signed({1'b0, (~fc1_csd_n12_s9[25]), fc1_csd_n12_s9[24:0]});
+    wire signed [18:0] fc1_csd_n12_s14_xh = $signed(fc1_csd_n12_s10[22:4]);
+    wire [26:0] fc1_csd_n12_s14_u = {1'b0, ($signed({{3{fc1_csd_n12_s14_xh[18]}}, fc1_csd_n12_s14_xh}) + $signed(fc1_csd_e363[21:0])), fc1_csd_n12_s10[3:0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n12_s15_xh = $signed(fc1_csd_n12_s12[28:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n12_s15_hi = $signed(fc1_csd_n12_s15_xh[26:0]) + $signed({1'b0, ($signed(fc1_csd_n12_s11_xo[25:2]) + fc1_csd_n12_s7), fc1_csd_n12_s11_xo[1:0]});
+    reg  [26:0] fc1_csd_n12_s14_d1;
+    wire signed [26:0] fc1_csd_n12_s14_d1_v = $signed(fc1_csd_n12_s14_d1);
+    reg  [27:0] fc1_csd_n12_s13_d1;
+    reg  [28:0] fc1_csd_n12_s15_d1;
+    wire signed [28:0] fc1_csd_n12_s15_d1_v = $signed(fc1_csd_n12_s15_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n12_s17_xh = $signed(fc1_csd_n12_s15_d1_v[28:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc1_csd_n12_s5_xh_2 = $signed(fc1_e26[17:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n12_acc = (($signed({fc1_csd_n12_s14_d1_v[26], fc1_csd_n12_s14_d1_v}) - $signed(fc1_csd_n12_s13_d1)) + $signed({($signed(fc1_csd_n12_s17_xh[12:0]) - 13'sd3697), fc1_csd_n12_s15_d1_v[14:0]})); // bias 0, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n12_y_fl = $signed(fc1_csd_n12_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n13_s0_xh = $signed(fc1_e0_xo[16:6]);
+    wire signed [23:0] fc1_csd_n13_s0 = $signed({1'b0, ($signed({{6{fc1_csd_n13_s0_xh[10]}}, fc1_csd_n13_s0_xh}) + fc1_e1_xo), fc1_e0_xo[5:0]});
+    wire signed [13:0] fc1_csd_n13_s1_xh = $signed(fc1_csd_e3[17:4]);
+    wire signed [21:0] fc1_csd_n13_s1 = $signed({($signed({{4{fc1_csd_n13_s1_xh[13]}}, fc1_csd_n13_s1_xh}) - $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_csd_e3[3:0]});
+    wire signed [13:0] fc1_csd_n13_s2_xh = $signed(fc1_csd_e74_xo[18:5]);
+    wire signed [22:0] fc1_csd_n13_s2 = $signed({($signed({{4{fc1_csd_n13_s2_xh[13]}}, fc1_csd_n13_s2_xh}) + fc1_csd_e10), fc1_csd_e74_xo[4:0]});
+    wire signed [18:0] fc1_csd_n13_s3_yo = $signed({1'b1, fc1_csd_e88_yo_i, fc1_csd_e12[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n13_s3_xh = $signed(fc1_csd_n13_s0[23:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n13_s3 = $signed({1'b0, ($signed(fc1_csd_n13_s3_xh[19:0]) - $signed({fc1_csd_n13_s3_yo[18], fc1_csd_n13_s3_yo})), fc1_csd_n13_s0[2:0]});
+    wire signed [14:0] fc1_csd_n13_s4_xh = $signed(fc1_csd_e317_yo[18:4]);
+    wire signed [21:0] fc1_csd_n13_s4 = $signed({($signed({{3{fc1_csd_n13_s4_xh[14]}}, fc1_csd_n13_s4_xh}) + fc1_csd_e31), fc1_csd_e317_yo[3:0]});
+    wire signed [13:0] fc1_csd_n13_s5_xh = $signed(fc1_csd_e97[17:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n13_s5 = $signed({1'b0, ($signed({{4{fc1_csd_n13_s5_xh[13]}}, fc1_csd_n13_s5_xh}) + fc1_csd_e130), fc1_csd_e97[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n13_s6_xo = $signed({1'b0, (~fc1_csd_e132[23]), fc1_csd_e132[22:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n13_s6 = $signed({1'b0, ($signed(fc1_csd_n13_s6_xo[24:3]) + fc1_csd_n4_s7_yo), fc1_csd_n13_s6_xo[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n13_s7_xh = $signed(fc1_csd_n13_s1[21:1]);
+    wire signed [23:0] fc1_csd_n13_s7 = $signed({($signed({{2{fc1_csd_n13_s7_xh[20]}}, fc1_csd_n13_s7_xh}) - fc1_csd_n13_s2), fc1_csd_n13_s1[0]});
+    wire signed [20:0] fc1_csd_n13_s8 = $signed({fc1_csd_e86[19], fc1_csd_e86}) - fc1_csd_e104;
+    wire signed [20:0] fc1_csd_n13_s9_xh = $signed(fc1_csd_n13_s3[23:3]);
+    wire signed [22:0] fc1_csd_n13_s9_hi = $signed({{2{fc1_csd_n13_s9_xh[20]}}, fc1_csd_n13_s9_xh}) + $signed({1'b0, (~fc1_csd_n13_s4[21]), fc1_csd_n13_s4[20:0]});
+    wire fc1_csd_n13_s10_xo_i = ~fc1_csd_e49[21];
+    wire signed [22:0] fc1_csd_n13_s10_xo = $signed({1'b0, fc1_csd_n13_s10_xo_i, fc1_csd_e49[20:0]});
+    wire signed [14:0] fc1_csd_n13_s10_xh = $signed(fc1_csd_n13_s10_xo[22:8]);
+    wire signed [27:0] fc1_csd_n13_s10 = $signed({($signed({{5{fc1_csd_n13_s10_xh[14]}}, fc1_csd_n13_s10_xh}) + fc1_csd_e48), fc1_csd_n13_s10_xo[7:0]});
+    wire signed [20:0] fc1_csd_n13_s11_xo = $signed({1'b0, (~fc1_n20_s2_2[19]), fc1_n20_s2_2[18:0]});
+    wire signed [16:0] fc1_csd_n13_s11_xh = $signed(fc1_csd_n13_s11_xo[20:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n13_s11 = $signed({1'b0, ($signed({{5{fc1_csd_n13_s11_xh[16]}}, fc1_csd_n13_s11_xh}) + $signed(fc1_csd_n13_s5[21:0])), fc1_csd_n13_s11_xo[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire fc1_csd_n13_s12_yo_i = ~fc1_csd_e123[18];
+    wire signed [19:0] fc1_csd_n13_s12_yo = $signed({1'b0, fc1_csd_n13_s12_yo_i, fc1_csd_e123[17:0]});
+    wire signed [23:0] fc1_csd_n13_s12 = fc1_csd_e117 + $signed({{4{fc1_csd_n13_s12_yo[19]}}, fc1_csd_n13_s12_yo});
+    wire signed [25:0] fc1_csd_n13_s13 = $signed({1'b0, ($signed({{3{fc1_csd_n4_s12_yo[21]}}, fc1_csd_n4_s12_yo}) + $signed(fc1_csd_n13_s6[24:0]))});
+    wire signed [16:0] fc1_csd_n13_s14_xh = $signed(fc1_csd_e299[20:4]);
+    wire signed [25:0] fc1_csd_n13_s14 = $signed({1'b0, ($signed({{4{fc1_csd_n13_s14_xh[16]}}, fc1_csd_n13_s14_xh}) + $signed(fc1_csd_e160[20:0])), fc1_csd_e299[3:0]});
+    wire signed [17:0] fc1_csd_n13_s15_xh = $signed(fc1_csd_e381[22:5]);
+    wire signed [24:0] fc1_csd_n13_s15 = $signed({($signed({{2{fc1_csd_n13_s15_xh[17]}}, fc1_csd_n13_s15_xh}) - fc1_csd_e357), fc1_csd_e381[4:0]});
+    wire signed [24:0] fc1_csd_n13_s16_xo = $signed({1'b0, (~fc1_csd_n13_s7[23]), fc1_csd_n13_s7[22:0]});
+    wire signed [19:0] fc1_csd_n13_s16_xh = $signed(fc1_csd_n13_s16_xo[24:5]);
+    wire signed [21:0] fc1_csd_n13_s16_hi = $signed({{2{fc1_csd_n13_s16_xh[19]}}, fc1_csd_n13_s16_xh}) + $signed({1'b0, (~fc1_csd_n13_s8[20]), fc1_csd_n13_s8[19:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n13_s16 = $signed({1'b0, fc1_csd_n13_s16_hi, fc1_csd_n13_s16_xo[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n13_s17 = $signed({($signed(fc1_csd_n13_s10[27:1]) + $signed({1'b0, fc1_csd_n13_s9_hi, fc1_csd_n13_s3[2:0]})), fc1_csd_n13_s10[0]});
+    wire signed [24:0] fc1_csd_n13_s18_yo = $signed({1'b0, (~fc1_csd_n13_s12[23]), fc1_csd_n13_s12[22:0]});
+    wire signed [26:0] fc1_csd_n13_s18 = $signed({1'b0, ($signed(fc1_csd_n13_s11[25:0]) + $signed({fc1_csd_n13_s18_yo[24], fc1_csd_n13_s18_yo}))});
+    wire signed [23:0] fc1_csd_n13_s19_xh = $signed(fc1_csd_n13_s14[25:2]);
+    wire [26:0] fc1_csd_n13_s19_u = {($signed({fc1_csd_n13_s19_xh[23], fc1_csd_n13_s19_xh}) - fc1_csd_n13_s15), fc1_csd_n13_s14[1:0]};
+    wire signed [24:0] fc1_csd_n13_s20_xh = $signed(fc1_csd_n13_s13[25:1]);
+    wire [27:0] fc1_csd_n13_s20_u = {($signed({{2{fc1_csd_n13_s20_xh[24]}}, fc1_csd_n13_s20_xh}) - $signed(fc1_csd_n13_s16[26:0])), fc1_csd_n13_s13[0]};
+    reg  [27:0] fc1_csd_n13_s20_d1;
+    wire signed [27:0] fc1_csd_n13_s20_d1_v = $signed(fc1_csd_n13_s20_d1);
+    reg  [26:0] fc1_csd_n13_s19_d1;
+    wire signed [26:0] fc1_csd_n13_s19_d1_v = $signed(fc1_csd_n13_s19_d1);
+    wire signed [28:0] fc1_csd_n13_s22_xo = $signed({1'b0, (~fc1_csd_n13_s20_d1_v[27]), fc1_csd_n13_s20_d1_v[26:0]});
+    wire signed [26:0] fc1_csd_n13_s22_xh = $signed(fc1_csd_n13_s22_xo[28:2]);
+    wire signed [29:0] fc1_csd_n13_s22 = $signed({($signed({fc1_csd_n13_s22_xh[26], fc1_csd_n13_s22_xh}) + $signed({fc1_csd_n13_s19_d1_v[26], fc1_csd_n13_s19_d1_v})), fc1_csd_n13_s22_xo[1:0]});
+    reg  signed [27:0] fc1_csd_n13_s21_d1;
+    wire signed [15:0] fc1_csd_n13_s23_xh = $signed(fc1_csd_n13_s21_d1[27:12]);
+    wire signed [29:0] fc1_csd_n13_s23 = $signed({1'b0, ($signed({fc1_csd_n13_s23_xh[15], fc1_csd_n13_s23_xh}) + 17'sd53009), fc1_csd_n13_s21_d1[11:0]}); // bias -0.90234375, less the terms' sign-extension offsets
+    wire signed [15:0] fc1_csd_n13_s12_xh = $signed(fc1_n20_s2_2[19:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n13_acc = (fc1_csd_n13_s23 - fc1_csd_n13_s22);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n13_y_fl = $signed(fc1_csd_n13_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n14_s0_xh = $signed(fc1_csd_e2[17:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n14_s0 = $signed({1'b0, ($signed({{3{fc1_csd_n14_s0_xh[13]}}, fc1_csd_n14_s0_xh}) - fc1_e40_yo), fc1_csd_e2[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n14_s1 = $signed({1'b0, (fc1_csd_e151_yo + fc1_csd_e17)});
+    wire signed [21:0] fc1_csd_n14_s2 = $signed({1'b0, ($signed({fc1_csd_e95_xh[17], fc1_csd_e95_xh}) + $signed(fc1_csd_e29[18:0])), fc1_e12[1:0]});
+    wire signed [12:0] fc1_csd_n14_s3_xh = $signed(fc1_csd_e44[17:5]);
+    wire signed [23:0] fc1_csd_n14_s3 = $signed({($signed({{6{fc1_csd_n14_s3_xh[12]}}, fc1_csd_n14_s3_xh}) - fc1_csd_e46), fc1_csd_e44[4:0]});
+    wire signed [13:0] fc1_csd_n14_s4_xh = $signed(fc1_csd_e61[17:4]);
+    wire signed [25:0] fc1_csd_n14_s4 = $signed({($signed({{8{fc1_csd_n14_s4_xh[13]}}, fc1_csd_n14_s4_xh}) - fc1_csd_e83), fc1_csd_e61[3:0]});
+    wire signed [19:0] fc1_csd_n14_s5_xo = $signed({1'b0, (~fc1_csd_e106[18]), fc1_csd_e106[17:0]});
+    wire signed [20:0] fc1_csd_n14_s5 = $signed({1'b0, (fc1_csd_n14_s5_xo + fc1_csd_e288)});
+    wire signed [16:0] fc1_csd_n14_s6_xh = $signed(fc1_csd_n14_s1[19:3]);
+    wire signed [24:0] fc1_csd_n14_s6 = $signed({1'b0, ($signed({{4{fc1_csd_n14_s6_xh[16]}}, fc1_csd_n14_s6_xh}) + $signed(fc1_csd_n14_s0[20:0])), fc1_csd_n14_s1[2:0]});
+    wire signed [23:0] fc1_csd_n14_s7 = $signed({($signed(fc1_csd_n14_s3[23:1]) + $signed({fc1_csd_n14_s2[21], fc1_csd_n14_s2})), fc1_csd_n14_s3[0]});
+    wire signed [25:0] fc1_csd_n14_s8 = $signed({($signed(fc1_csd_n14_s4[25:6]) + fc1_csd_e183), fc1_csd_n14_s4[5:0]});
+    wire signed [20:0] fc1_csd_n14_s9 = $signed({fc1_csd_e282[19], fc1_csd_e282}) + fc1_csd_e297;
+    wire signed [23:0] fc1_csd_n14_s10_xo = $signed({1'b0, (~fc1_csd_e308[22]), fc1_csd_e308[21:0]});
+    wire signed [24:0] fc1_csd_n14_s10 = $signed({1'b0, ($signed(fc1_csd_n14_s10_xo[23:4]) + $signed(fc1_csd_e304[19:0])), fc1_csd_n14_s10_xo[3:0]});
+    wire signed [19:0] fc1_csd_n14_s11_m = $signed({1'b0, (~fc1_csd_e342[18]), fc1_csd_e342[17:0]}) + $signed({fc1_csd_e371[18], fc1_csd_e371});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n14_s11 = $signed({1'b0, fc1_csd_n14_s11_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n14_s12_yo = $signed({1'b0, (~fc1_csd_e215[22]), fc1_csd_e215[21:0]});
+    wire signed [24:0] fc1_csd_n14_s12 = $signed({1'b0, ($signed({{3{fc1_csd_n14_s5[20]}}, fc1_csd_n14_s5}) + fc1_csd_n14_s12_yo)});
+    wire signed [24:0] fc1_csd_n14_s13 = $signed({($signed(fc1_csd_n14_s6[24:3]) + fc1_csd_e253), fc1_csd_n14_s6[2:0]});
+    wire signed [24:0] fc1_csd_n14_s14_yo = $signed({1'b1, (~fc1_csd_n14_s7[23]), fc1_csd_n14_s7[22:0]});
+    wire signed [21:0] fc1_csd_n14_s15_yo = $signed({1'b1, (~fc1_csd_n14_s9[20]), fc1_csd_n14_s9[19:0]});
+    wire signed [25:0] fc1_csd_n14_s15 = $signed({1'b0, ($signed(fc1_csd_n14_s10[24:1]) - $signed({{2{fc1_csd_n14_s15_yo[21]}}, fc1_csd_n14_s15_yo})), fc1_csd_n14_s10[0]});
+    wire signed [16:0] fc1_csd_n14_s16_xh = $signed(fc1_csd_n14_s12[24:8]);
+    wire [28:0] fc1_csd_n14_s16_u = {1'b0, ($signed({{3{fc1_csd_n14_s16_xh[16]}}, fc1_csd_n14_s16_xh}) + $signed(fc1_csd_n14_s11[19:0])), fc1_csd_n14_s12[7:0]};
+    wire signed [25:0] fc1_csd_n14_s17_m = fc1_csd_n14_s15 - $signed({1'b1, (~fc1_csd_n14_s13[24]), fc1_csd_n14_s13[23:0]});
+    reg  signed [26:0] fc1_csd_n14_s14_d1;
+    reg  [28:0] fc1_csd_n14_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n14_s16_d1_v = $signed(fc1_csd_n14_s16_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n14_s18_m = $signed({1'b0, (~fc1_csd_n14_s14_d1[26]), fc1_csd_n14_s14_d1[25:0]}) + $signed(fc1_csd_n14_s16_d1_v[27:0]);
+    wire signed [28:0] fc1_csd_n14_s18 = $signed({1'b0, fc1_csd_n14_s18_m});
+    reg  [26:0] fc1_csd_n14_s17_d1;
+    wire signed [26:0] fc1_csd_n14_s17_d1_v = $signed(fc1_csd_n14_s17_d1);
+    wire signed [26:0] fc1_csd_n14_s20_hi = $signed(fc1_csd_n14_s18[28:2]) + $signed({($signed(fc1_csd_n14_s17_d1_v[26:13]) - 14'sh203f), fc1_csd_n14_s17_d1_v[12:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n14_acc = $signed({fc1_csd_n14_s20_hi, fc1_csd_n14_s18[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n14_y_fl = $signed(fc1_csd_n14_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n15_s0 = $signed({($signed({fc1_csd_e174_xh[16], fc1_csd_e174_xh}) - $signed({fc1_e31_yo[16], fc1_e31_yo})), fc1_csd_e1[0]});
+    wire signed [14:0] fc1_csd_n15_s1_xh = $signed(fc1_csd_e28[19:5]);
+    wire signed [23:0] fc1_csd_n15_s1 = $signed({($signed({{4{fc1_csd_n15_s1_xh[14]}}, fc1_csd_n15_s1_xh}) - fc1_csd_e17), fc1_csd_e28[4:0]});
+    wire signed [20:0] fc1_csd_n15_s2 = $signed({1'b0, ($signed(fc1_csd_e29[19:1]) - $signed({1'b1, fc1_csd_e213_xo_i, fc1_csd_e31[16:0]})), fc1_csd_e29[0]});
+    wire signed [15:0] fc1_csd_n15_s3_xh = $signed(fc1_csd_e83[21:6]);
+    wire signed [25:0] fc1_csd_n15_s3 = $signed({($signed({{4{fc1_csd_n15_s3_xh[15]}}, fc1_csd_n15_s3_xh}) - fc1_csd_e192), fc1_csd_e83[5:0]});
+    wire signed [18:0] fc1_csd_n15_s4 = fc1_csd_n15_s0 - fc1_csd_e196;
+    wire signed [18:0] fc1_csd_n15_s5_yo = $signed({1'b1, (~fc1_csd_e69[17]), fc1_csd_e69[16:0]});
+    wire signed [20:0] fc1_csd_n15_s5 = fc1_csd_e104 - $signed({{2{fc1_csd_n15_s5_yo[18]}}, fc1_csd_n15_s5_yo});
+    wire signed [18:0] fc1_csd_n15_s7_yo = $signed({1'b0, (~fc1_csd_e280[17]), fc1_csd_e280[16:0]});
+    wire signed [23:0] fc1_csd_n15_s7 = $signed({($signed(fc1_csd_n15_s1[23:3]) + $signed({{2{fc1_csd_n15_s7_yo[18]}}, fc1_csd_n15_s7_yo})), fc1_csd_n15_s1[2:0]});
+    wire signed [19:0] fc1_csd_n15_s8_xh = $signed(fc1_csd_n15_s3[25:6]);
+    wire signed [26:0] fc1_csd_n15_s8 = $signed({($signed({fc1_csd_n15_s8_xh[19], fc1_csd_n15_s8_xh}) - fc1_csd_n15_s2), fc1_csd_n15_s3[5:0]});
+    wire signed [19:0] fc1_csd_n15_s9_xh = $signed(fc1_csd_e107[22:3]);
+    wire signed [23:0] fc1_csd_n15_s9 = $signed({($signed({fc1_csd_n15_s9_xh[19], fc1_csd_n15_s9_xh}) - fc1_csd_e255), fc1_csd_e107[2:0]});
+    wire signed [13:0] fc1_csd_n15_s10_xh = $signed(fc1_csd_n6_s8_xo[19:6]);
+    wire signed [25:0] fc1_csd_n15_s10 = $signed({1'b0, ($signed({{5{fc1_csd_n15_s10_xh[13]}}, fc1_csd_n15_s10_xh}) + $signed(fc1_csd_e374[18:0])), fc1_csd_n6_s8_xo[5:0]});
+    wire signed [19:0] fc1_csd_n15_s11_xo = $signed({1'b0, (~fc1_csd_n15_s4[18]), fc1_csd_n15_s4[17:0]});
+    wire signed [21:0] fc1_csd_n15_s11_m = $signed({{2{fc1_csd_n15_s11_xo[19]}}, fc1_csd_n15_s11_xo}) + $signed({1'b0, (~fc1_csd_n15_s5[20]), fc1_csd_n15_s5[19:0]});
+    wire signed [22:0] fc1_csd_n15_s11 = $signed({1'b0, fc1_csd_n15_s11_m});
+    wire signed [22:0] fc1_csd_n15_s12_xh = $signed(fc1_csd_n15_s7[23:1]);
+    wire signed [24:0] fc1_csd_n15_s12_hi = $signed({{2{fc1_csd_n15_s12_xh[22]}}, fc1_csd_n15_s12_xh}) - $signed({1'b0, ($signed(fc1_csd_e201[23:2]) + fc1_csd_e134), fc1_csd_e201[1:0]});
+    wire signed [25:0] fc1_csd_n15_s12 = $signed({fc1_csd_n15_s12_hi, fc1_csd_n15_s7[0]});
+    wire signed [24:0] fc1_csd_n15_s13_hi = $signed(fc1_csd_n15_s8[26:2]) - $signed({1'b1, (~fc1_csd_n15_s9[23]), fc1_csd_n15_s9[22:0]});
+    wire signed [26:0] fc1_csd_n15_s13 = $signed({fc1_csd_n15_s13_hi, fc1_csd_n15_s8[1:0]});
+    wire signed [21:0] fc1_csd_n15_s14_xh = $signed(fc1_csd_n15_s10[25:4]);
+    wire signed [27:0] fc1_csd_n15_s14 = $signed({1'b0, ($signed({fc1_csd_n15_s14_xh[21], fc1_csd_n15_s14_xh}) + fc1_csd_e262), fc1_csd_n15_s10[3:0]});
+    wire signed [25:0] fc1_csd_n15_s16_xh = $signed(fc1_csd_n15_s13[26:1]);
+    wire signed [26:0] fc1_csd_n15_s16_hi = $signed({fc1_csd_n15_s16_xh[25], fc1_csd_n15_s16_xh}) - $signed({1'b1, (~fc1_csd_n15_s12[25]), fc1_csd_n15_s12[24:0]});
+    reg  signed [27:0] fc1_csd_n15_s15_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] fc1_csd_n15_s17_xh = $signed(fc1_csd_n15_s15_d1[27:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n15_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n15_s16_d1_v = $signed(fc1_csd_n15_s16_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n15_acc = ($signed({1'b0, ($signed(fc1_csd_n15_s17_xh[11:0]) + 12'shf61), fc1_csd_n15_s15_d1[14:0]}) - $signed(fc1_csd_n15_s16_d1_v[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n15_y_fl = $signed(fc1_csd_n15_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n16_s0_xh = $signed(fc1_in_7[15:5]);
+    wire signed [23:0] fc1_csd_n16_s0 = $signed({($signed({{8{fc1_csd_n16_s0_xh[10]}}, fc1_csd_n16_s0_xh}) - $signed({fc1_csd_e4[17], fc1_csd_e4})), fc1_in_7[4:0]});
+    wire signed [22:0] fc1_csd_n16_s1 = $signed({($signed({{3{fc1_csd_e161_xh[16]}}, fc1_csd_e161_xh}) - fc1_csd_e14), fc1_csd_e24[2:0]});
+    wire signed [22:0] fc1_csd_n16_s2 = $signed({1'b0, ($signed({{2{fc1_csd_e379_xh[15]}}, fc1_csd_e379_xh}) + fc1_csd_e30), fc1_csd_e28[3:0]});
+    wire signed [15:0] fc1_csd_n16_s3_xh = $signed(fc1_csd_e97[17:2]);
+    wire signed [19:0] fc1_csd_n16_s3 = $signed({($signed({{2{fc1_csd_n16_s3_xh[15]}}, fc1_csd_n16_s3_xh}) - fc1_e3), fc1_csd_e97[1:0]});
+    wire signed [10:0] fc1_csd_n16_s4_xh = $signed(fc1_csd_e100[18:8]);
+    wire signed [25:0] fc1_csd_n16_s4 = $signed({($signed({{7{fc1_csd_n16_s4_xh[10]}}, fc1_csd_n16_s4_xh}) - fc1_csd_e364), fc1_csd_e100[7:0]});
+    wire signed [18:0] fc1_csd_n16_s5_xo = $signed({1'b0, (~fc1_csd_e149[17]), fc1_csd_e149[16:0]});
+    wire signed [14:0] fc1_csd_n16_s5_xh = $signed(fc1_csd_n16_s5_xo[18:4]);
+    wire signed [27:0] fc1_csd_n16_s5 = $signed({1'b0, ($signed({{8{fc1_csd_n16_s5_xh[14]}}, fc1_csd_n16_s5_xh}) + $signed(fc1_csd_e368[22:0])), fc1_csd_n16_s5_xo[3:0]});
+    wire signed [19:0] fc1_csd_n16_s6_xo = $signed({1'b0, (~fc1_csd_e270[18]), fc1_csd_e270[17:0]});
+    wire signed [13:0] fc1_csd_n16_s6_xh = $signed(fc1_csd_n16_s6_xo[19:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n16_s6 = $signed({1'b0, ($signed({{5{fc1_csd_n16_s6_xh[13]}}, fc1_csd_n16_s6_xh}) + $signed(fc1_csd_e327[18:0])), fc1_csd_n16_s6_xo[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n16_s7 = $signed({($signed(fc1_csd_n16_s0[23:1]) - fc1_csd_n16_s1), fc1_csd_n16_s0[0]});
+    wire signed [18:0] fc1_csd_n16_s8_xh = $signed(fc1_csd_n16_s2[22:4]);
+    wire signed [20:0] fc1_csd_n16_s8_hi = $signed({{2{fc1_csd_n16_s8_xh[18]}}, fc1_csd_n16_s8_xh}) - $signed({1'b1, (~fc1_csd_n16_s3[19]), fc1_csd_n16_s3[18:0]});
+    wire signed [25:0] fc1_csd_n16_s8 = $signed({1'b0, fc1_csd_n16_s8_hi, fc1_csd_n16_s2[3:0]});
+    wire signed [19:0] fc1_csd_n16_s9_xh = $signed(fc1_csd_n16_s4[25:6]);
+    wire signed [26:0] fc1_csd_n16_s9 = $signed({($signed({fc1_csd_n16_s9_xh[19], fc1_csd_n16_s9_xh}) - $signed({{2{fc1_csd_e121[18]}}, fc1_csd_e121})), fc1_csd_n16_s4[5:0]});
+    wire signed [14:0] fc1_csd_n16_s10_xh = $signed(fc1_csd_e276[21:7]);
+    wire signed [25:0] fc1_csd_n16_s10 = $signed({1'b0, ($signed({{3{fc1_csd_n16_s10_xh[14]}}, fc1_csd_n16_s10_xh}) + $signed(fc1_csd_e182[17:0])), fc1_csd_e276[6:0]});
+    wire signed [21:0] fc1_csd_n16_s11_m = $signed({{2{fc1_csd_e348[19]}}, fc1_csd_e348}) - $signed({1'b1, (~fc1_csd_e360[20]), fc1_csd_e360[19:0]});
+    wire signed [22:0] fc1_csd_n16_s11 = $signed({1'b0, fc1_csd_n16_s11_m});
+    wire fc1_csd_n16_s12_yo_i = ~fc1_csd_e245[21];
+    wire signed [22:0] fc1_csd_n16_s12_yo = $signed({1'b1, fc1_csd_n16_s12_yo_i, fc1_csd_e245[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n16_s12_xh = $signed(fc1_csd_n16_s5[27:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n16_s12 = $signed({1'b0, ($signed(fc1_csd_n16_s12_xh[24:0]) - $signed({{2{fc1_csd_n16_s12_yo[22]}}, fc1_csd_n16_s12_yo})), fc1_csd_n16_s5[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n16_s13 = $signed({1'b0, ($signed({{4{fc1_csd_e251[20]}}, fc1_csd_e251}) + $signed(fc1_csd_n16_s6[24:0]))});
+    wire signed [24:0] fc1_csd_n16_s14_hi = $signed(fc1_csd_n16_s8[25:1]) - $signed({1'b1, (~fc1_csd_n16_s7[23]), fc1_csd_n16_s7[22:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n16_s14 = $signed({1'b0, fc1_csd_n16_s14_hi, fc1_csd_n16_s8[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n16_s15_xh = $signed(fc1_csd_n16_s9[26:1]);
+    wire [27:0] fc1_csd_n16_s15_u = {($signed({fc1_csd_n16_s15_xh[25], fc1_csd_n16_s15_xh}) - $signed({fc1_csd_n16_s10[25], fc1_csd_n16_s10})), fc1_csd_n16_s9[0]};
+    wire [27:0] fc1_csd_n16_s16_u = {1'b0, ($signed(fc1_csd_n16_s12[26:0]) + $signed({{4{fc1_csd_n16_s11[22]}}, fc1_csd_n16_s11}))};
+    wire signed [22:0] fc1_csd_n16_s17_xh = $signed(fc1_csd_n16_s13[25:3]);
+    wire [29:0] fc1_csd_n16_s17_u = {1'b0, ($signed({{3{fc1_csd_n16_s17_xh[22]}}, fc1_csd_n16_s17_xh}) + $signed(fc1_csd_n16_s14[25:0])), fc1_csd_n16_s13[2:0]};
+    reg  [27:0] fc1_csd_n16_s15_d1;
+    reg  [27:0] fc1_csd_n16_s16_d1;
+    wire signed [27:0] fc1_csd_n16_s18 = $signed(fc1_csd_n16_s15_d1) + $signed(fc1_csd_n16_s16_d1);
+    reg  [29:0] fc1_csd_n16_s17_d1;
+    wire signed [29:0] fc1_csd_n16_s17_d1_v = $signed(fc1_csd_n16_s17_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n16_s19_xh = $signed(fc1_csd_n16_s17_d1_v[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n16_acc = ($signed({($signed(fc1_csd_n16_s19_xh[18:0]) - 19'sd240923), fc1_csd_n16_s17_d1_v[9:0]}) + $signed({fc1_csd_n16_s18[27], fc1_csd_n16_s18})); // bias 0.7236328125, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n16_y_fl = $signed(fc1_csd_n16_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n17_s0 = $signed({($signed({{3{fc1_e81_xh[14]}}, fc1_e81_xh}) - $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_in_13[0]});
+    wire signed [18:0] fc1_csd_n17_s1 = $signed({fc1_csd_e8[17], fc1_csd_e8}) - fc1_csd_n17_s0;
+    wire signed [10:0] fc1_csd_n17_s2_xh = $signed(fc1_e4[17:7]);
+    wire signed [25:0] fc1_csd_n17_s2 = $signed({($signed({{8{fc1_csd_n17_s2_xh[10]}}, fc1_csd_n17_s2_xh}) - fc1_csd_e20), fc1_e4[6:0]});
+    wire signed [17:0] fc1_csd_n17_s3_xh = $signed(fc1_n29_s1[18:1]);
+    wire signed [20:0] fc1_csd_n17_s3 = $signed({1'b0, ($signed({fc1_csd_n17_s3_xh[17], fc1_csd_n17_s3_xh}) + $signed(fc1_csd_e29[18:0])), fc1_n29_s1[0]});
+    wire signed [13:0] fc1_csd_n17_s4_xh = $signed(fc1_csd_e41[17:4]);
+    wire signed [21:0] fc1_csd_n17_s4 = $signed({($signed({{4{fc1_csd_n17_s4_xh[13]}}, fc1_csd_n17_s4_xh}) - fc1_csd_e64), fc1_csd_e41[3:0]});
+    wire fc1_csd_n17_s5_yo_i = ~fc1_csd_e80[18];
+    wire signed [19:0] fc1_csd_n17_s5_yo = $signed({1'b1, fc1_csd_n17_s5_yo_i, fc1_csd_e80[17:0]});
+    wire signed [23:0] fc1_csd_n17_s5 = $signed({1'b0, ($signed(fc1_csd_e132[22:0]) - $signed({{3{fc1_csd_n17_s5_yo[19]}}, fc1_csd_n17_s5_yo}))});
+    wire signed [16:0] fc1_csd_n17_s6_xh = $signed(fc1_csd_e103[22:6]);
+    wire signed [24:0] fc1_csd_n17_s6 = $signed({($signed({{2{fc1_csd_n17_s6_xh[16]}}, fc1_csd_n17_s6_xh}) - fc1_csd_e71), fc1_csd_e103[5:0]});
+    wire signed [18:0] fc1_csd_n17_s7_xh = $signed(fc1_csd_n17_s2[25:7]);
+    wire signed [19:0] fc1_csd_n17_s7_hi = $signed({fc1_csd_n17_s7_xh[18], fc1_csd_n17_s7_xh}) - $signed({1'b1, (~fc1_csd_n17_s1[18]), fc1_csd_n17_s1[17:0]});
+    wire signed [26:0] fc1_csd_n17_s7 = $signed({fc1_csd_n17_s7_hi, fc1_csd_n17_s2[6:0]});
+    wire signed [17:0] fc1_csd_n17_s8_xh = $signed(fc1_csd_n17_s3[20:3]);
+    wire signed [24:0] fc1_csd_n17_s8 = $signed({($signed({{4{fc1_csd_n17_s8_xh[17]}}, fc1_csd_n17_s8_xh}) + fc1_csd_n17_s4), fc1_csd_n17_s3[2:0]});
+    wire signed [23:0] fc1_csd_n17_s9_m = fc1_csd_n17_s5 - $signed({1'b1, (~fc1_csd_e107[22]), fc1_csd_e107[21:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n17_s9 = $signed({1'b0, fc1_csd_n17_s9_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n17_s10_xh = $signed(fc1_csd_e285[19:2]);
+    wire signed [22:0] fc1_csd_n17_s10 = $signed({1'b0, ($signed({{2{fc1_csd_n17_s10_xh[17]}}, fc1_csd_n17_s10_xh}) + $signed(fc1_csd_e305[19:0])), fc1_csd_e285[1:0]});
+    wire signed [24:0] fc1_csd_n17_s11 = fc1_csd_n17_s6 + $signed({{5{fc1_csd_e357[19]}}, fc1_csd_e357});
+    wire signed [25:0] fc1_csd_n17_s12_hi = $signed(fc1_csd_n17_s7[26:1]) - $signed({1'b1, (~fc1_csd_n17_s8[24]), fc1_csd_n17_s8[23:0]});
+    wire signed [25:0] fc1_csd_n17_s13_xo = $signed({1'b0, (~fc1_csd_e224[24]), fc1_csd_e224[23:0]});
+    wire signed [22:0] fc1_csd_n17_s13_xh = $signed(fc1_csd_n17_s13_xo[25:3]);
+    wire signed [27:0] fc1_csd_n17_s13 = $signed({1'b0, ($signed({fc1_csd_n17_s13_xh[22], fc1_csd_n17_s13_xh}) + $signed(fc1_csd_n17_s9[23:0])), fc1_csd_n17_s13_xo[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n17_s14_xh = $signed(fc1_csd_e298[25:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n17_s14 = $signed({($signed(fc1_csd_n17_s14_xh[22:0]) - fc1_csd_n17_s10), fc1_csd_e298[1:0]});
+    wire signed [25:0] fc1_csd_n17_s15_yo = $signed({1'b1, (~fc1_csd_n17_s11[24]), fc1_csd_n17_s11[23:0]});
+    wire [28:0] fc1_csd_n17_s15_u = {1'b0, (fc1_csd_n17_s13 - $signed({{2{fc1_csd_n17_s15_yo[25]}}, fc1_csd_n17_s15_yo}))};
+    wire signed [25:0] fc1_csd_n17_s16_yo = $signed({1'b0, (~fc1_csd_n17_s14[24]), fc1_csd_n17_s14[23:0]});
+    wire [28:0] fc1_csd_n17_s16_u = {1'b0, ($signed({1'b0, fc1_csd_n17_s12_hi, fc1_csd_n17_s7[0]}) + $signed({{2{fc1_csd_n17_s16_yo[25]}}, fc1_csd_n17_s16_yo}))};
+    reg  [28:0] fc1_csd_n17_s15_d1;
+    wire signed [28:0] fc1_csd_n17_s15_d1_v = $signed(fc1_csd_n17_s15_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n17_s17_xh = $signed(fc1_csd_n17_s15_d1_v[28:17]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n17_s17 = $signed({1'b0, ($signed(fc1_csd_n17_s17_xh[10:0]) - 11'sd63), fc1_csd_n17_s15_d1_v[16:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n17_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n17_s16_d1_v = $signed(fc1_csd_n17_s16_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [14:0] fc1_csd_n17_s3_xh_2 = $signed(fc1_csd_e29[19:5]);
+    wire signed [15:0] fc1_csd_n17_s4_xh_2 = $signed(fc1_n29_s1[18:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n17_acc = ($signed(fc1_csd_n17_s17[27:0]) - $signed(fc1_csd_n17_s16_d1_v[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n17_y_fl = $signed(fc1_csd_n17_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n18_s0 = $signed({($signed({{12{fc1_csd_n4_s2_xh[5]}}, fc1_csd_n4_s2_xh}) - $signed({fc1_e122_yo[16], fc1_e122_yo})), fc1_in_11[9:0]});
+    wire signed [17:0] fc1_csd_n18_s1_xh = $signed(fc1_csd_e160_xo[18:1]);
+    wire signed [20:0] fc1_csd_n18_s1 = $signed({1'b0, ($signed({fc1_csd_n18_s1_xh[17], fc1_csd_n18_s1_xh}) + fc1_csd_e94_xo), fc1_csd_e160_xo[0]});
+    wire signed [27:0] fc1_csd_n18_s2 = $signed({($signed(fc1_csd_n18_s0[27:2]) - $signed({{8{fc1_csd_e4[17]}}, fc1_csd_e4})), fc1_csd_n18_s0[1:0]});
+    wire signed [12:0] fc1_csd_n18_s3_xh = $signed(fc1_csd_e28[19:7]);
+    wire signed [24:0] fc1_csd_n18_s3 = $signed({($signed({{5{fc1_csd_n18_s3_xh[12]}}, fc1_csd_n18_s3_xh}) - fc1_e4), fc1_csd_e28[6:0]});
+    wire signed [12:0] fc1_csd_n18_s4_xh = $signed(fc1_csd_e29[19:7]);
+    wire signed [26:0] fc1_csd_n18_s4 = $signed({1'b0, ($signed({{6{fc1_csd_n18_s4_xh[12]}}, fc1_csd_n18_s4_xh}) + $signed(fc1_csd_e39[18:0])), fc1_csd_e29[6:0]});
+    wire signed [13:0] fc1_csd_n18_s5_xh = $signed(fc1_csd_e130[17:4]);
+    wire signed [27:0] fc1_csd_n18_s5 = $signed({($signed({{10{fc1_csd_n18_s5_xh[13]}}, fc1_csd_n18_s5_xh}) - fc1_csd_e132), fc1_csd_e130[3:0]});
+    wire signed [11:0] fc1_csd_n18_s6_xh = $signed(fc1_csd_e270[18:7]);
+    wire signed [27:0] fc1_csd_n18_s6 = $signed({($signed({{9{fc1_csd_n18_s6_xh[11]}}, fc1_csd_n18_s6_xh}) - fc1_csd_n18_s1), fc1_csd_e270[6:0]});
+    wire signed [25:0] fc1_csd_n18_s7_hi = $signed(fc1_csd_n18_s4[26:1]) - $signed({1'b1, (~fc1_csd_n18_s3[24]), fc1_csd_n18_s3[23:0]});
+    wire signed [27:0] fc1_csd_n18_s7 = $signed({1'b0, fc1_csd_n18_s7_hi, fc1_csd_n18_s4[0]});
+    wire signed [27:0] fc1_csd_n18_s8 = $signed({{7{fc1_csd_e126[20]}}, fc1_csd_e126}) - fc1_csd_n18_s5;
+    wire signed [22:0] fc1_csd_n18_s9 = $signed({($signed(fc1_csd_e152[22:2]) - fc1_csd_e189), fc1_csd_e152[1:0]});
+    wire signed [9:0] fc1_csd_n18_s10_xh = $signed(fc1_csd_e233[20:11]);
+    wire signed [29:0] fc1_csd_n18_s10 = $signed({($signed({{9{fc1_csd_n18_s10_xh[9]}}, fc1_csd_n18_s10_xh}) - fc1_csd_e344), fc1_csd_e233[10:0]});
+    wire signed [26:0] fc1_csd_n18_s11_xh = $signed(fc1_csd_n18_s6[27:1]);
+    wire signed [28:0] fc1_csd_n18_s11 = $signed({($signed({fc1_csd_n18_s11_xh[26], fc1_csd_n18_s11_xh}) - fc1_csd_n18_s2), fc1_csd_n18_s6[0]});
+    wire signed [24:0] fc1_csd_n18_s12 = $signed({{2{fc1_csd_n18_s9[22]}}, fc1_csd_n18_s9}) - fc1_csd_e206;
+    wire signed [27:0] fc1_csd_n18_s14 = $signed({($signed(fc1_csd_n18_s7[27:3]) - $signed({fc1_csd_e336[23], fc1_csd_e336})), fc1_csd_n18_s7[2:0]});
+    wire signed [29:0] fc1_csd_n18_s15_m = $signed({{2{fc1_csd_n18_s8[27]}}, fc1_csd_n18_s8}) - $signed({1'b1, (~fc1_csd_n18_s11[28]), fc1_csd_n18_s11[27:0]});
+    wire signed [21:0] fc1_csd_n18_s16_yo = $signed({1'b0, (~fc1_csd_e263[20]), fc1_csd_e263[19:0]});
+    wire signed [28:0] fc1_csd_n18_s17_xo = $signed({1'b0, (~fc1_csd_n18_s14[27]), fc1_csd_n18_s14[26:0]});
+    wire signed [30:0] fc1_csd_n18_s17 = $signed({{2{fc1_csd_n18_s17_xo[28]}}, fc1_csd_n18_s17_xo}) + ($signed({fc1_csd_n18_s10[29], fc1_csd_n18_s10}) + $signed({fc1_csd_e239[29], fc1_csd_e239}));
+    reg  [30:0] fc1_csd_n18_s15_d1;
+    wire signed [30:0] fc1_csd_n18_s15_d1_v = $signed(fc1_csd_n18_s15_d1);
+    reg  [24:0] fc1_csd_n18_s16_d1;
+    wire signed [24:0] fc1_csd_n18_s16_d1_v = $signed(fc1_csd_n18_s16_d1);
+    wire signed [25:0] fc1_csd_n18_s18_yo = $signed({1'b0, (~fc1_csd_n18_s16_d1_v[24]), fc1_csd_n18_s16_d1_v[23:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n18_s18_xh = $signed(fc1_csd_n18_s15_d1_v[30:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n18_s18 = $signed({1'b0, ($signed(fc1_csd_n18_s18_xh[27:0]) + $signed({{2{fc1_csd_n18_s18_yo[25]}}, fc1_csd_n18_s18_yo})), fc1_csd_n18_s15_d1_v[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [30:0] fc1_csd_n18_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n18_s19 = $signed({($signed(fc1_csd_n18_s17_d1[30:11]) - 20'sd158447), fc1_csd_n18_s17_d1[10:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n18_acc = ($signed(fc1_csd_n18_s18[29:0]) + $signed(fc1_csd_n18_s19[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n18_y_fl = $signed(fc1_csd_n18_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n19_s0 = $signed({($signed({{11{fc1_n13_s0_xh_2[6]}}, fc1_n13_s0_xh_2}) - $signed({fc1_e26_yo[16], fc1_e26_yo})), fc1_in_5[8:0]});
+    wire signed [20:0] fc1_csd_n19_s1 = $signed({($signed({{5{fc1_e80_xh[12]}}, fc1_e80_xh}) - fc1_csd_e0), fc1_in_12[2:0]});
+    wire signed [17:0] fc1_csd_n19_s2_xh = $signed(fc1_csd_e94_xo[18:1]);
+    wire signed [21:0] fc1_csd_n19_s2 = $signed({1'b0, ($signed({{2{fc1_csd_n19_s2_xh[17]}}, fc1_csd_n19_s2_xh}) + fc1_csd_n7_s4_yo), fc1_csd_e94_xo[0]});
+    wire signed [19:0] fc1_csd_n19_s3_yo = $signed({1'b1, fc1_n42_s2_xo_i, fc1_n42_s1[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n19_s3_xh = $signed(fc1_csd_n19_s0[26:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n19_s3 = $signed({1'b0, ($signed(fc1_csd_n19_s3_xh[23:0]) - $signed({{4{fc1_csd_n19_s3_yo[19]}}, fc1_csd_n19_s3_yo})), fc1_csd_n19_s0[1:0]});
+    wire signed [23:0] fc1_csd_n19_s4 = $signed({($signed({{4{fc1_csd_e379_xh[15]}}, fc1_csd_e379_xh}) - fc1_csd_e11), fc1_csd_e28[3:0]});
+    wire signed [20:0] fc1_csd_n19_s5 = $signed({1'b0, ($signed({fc1_e264_xh[16], fc1_e264_xh}) + $signed(fc1_n29_s1[17:0])), fc1_e221_xo[1:0]});
+    wire signed [14:0] fc1_csd_n19_s6_xh = $signed(fc1_csd_n19_s1[20:6]);
+    wire signed [24:0] fc1_csd_n19_s6 = $signed({($signed({{4{fc1_csd_n19_s6_xh[14]}}, fc1_csd_n19_s6_xh}) - fc1_csd_e96), fc1_csd_n19_s1[5:0]});
+    wire signed [14:0] fc1_csd_n19_s7_xh = $signed(fc1_csd_n19_s2[21:7]);
+    wire signed [26:0] fc1_csd_n19_s7 = $signed({1'b0, ($signed({{4{fc1_csd_n19_s7_xh[14]}}, fc1_csd_n19_s7_xh}) + $signed(fc1_csd_e173[18:0])), fc1_csd_n19_s2[6:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n19_s8_xh = $signed(fc1_csd_n19_s3[26:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n19_s8_hi = $signed(fc1_csd_n19_s8_xh[24:0]) + $signed({1'b0, (~fc1_csd_n19_s4[23]), fc1_csd_n19_s4[22:0]});
+    wire signed [26:0] fc1_csd_n19_s8 = $signed({1'b0, fc1_csd_n19_s8_hi, fc1_csd_n19_s3[0]});
+    wire signed [23:0] fc1_csd_n19_s9 = $signed({1'b0, ($signed({{2{fc1_csd_e178_xh[18]}}, fc1_csd_e178_xh}) + fc1_csd_n19_s5), fc1_csd_e135[1:0]});
+    wire signed [13:0] fc1_csd_n19_s10_xh = $signed(fc1_csd_e181[18:5]);
+    wire signed [26:0] fc1_csd_n19_s10 = $signed({($signed({{8{fc1_csd_n19_s10_xh[13]}}, fc1_csd_n19_s10_xh}) - fc1_csd_e243), fc1_csd_e181[4:0]});
+    wire signed [17:0] fc1_csd_n19_s11_xh = $signed(fc1_csd_e353[22:5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n19_s11 = $signed({($signed({{3{fc1_csd_n19_s11_xh[17]}}, fc1_csd_n19_s11_xh}) - $signed({fc1_csd_e374[19], fc1_csd_e374})), fc1_csd_e353[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n19_s12_yo = $signed({1'b1, (~fc1_csd_n19_s6[24]), fc1_csd_n19_s6[23:0]});
+    wire signed [27:0] fc1_csd_n19_s12 = $signed({1'b0, (fc1_csd_n19_s7 - $signed({fc1_csd_n19_s12_yo[25], fc1_csd_n19_s12_yo}))});
+    wire signed [25:0] fc1_csd_n19_s13_xo = $signed({1'b0, (~fc1_csd_e203[24]), fc1_csd_e203[23:0]});
+    wire signed [22:0] fc1_csd_n19_s13_xh = $signed(fc1_csd_n19_s13_xo[25:3]);
+    wire signed [27:0] fc1_csd_n19_s13 = $signed({1'b0, ($signed({fc1_csd_n19_s13_xh[22], fc1_csd_n19_s13_xh}) + fc1_csd_n19_s9), fc1_csd_n19_s13_xo[2:0]});
+    wire signed [24:0] fc1_csd_n19_s14_xh = $signed(fc1_csd_n19_s10[26:2]);
+    wire signed [27:0] fc1_csd_n19_s14 = $signed({($signed({fc1_csd_n19_s14_xh[24], fc1_csd_n19_s14_xh}) - $signed({{4{fc1_csd_e318[21]}}, fc1_csd_e318})), fc1_csd_n19_s10[1:0]});
+    wire signed [27:0] fc1_csd_n19_s15 = $signed({1'b0, ($signed(fc1_csd_n19_s8[26:2]) - $signed(fc1_csd_n19_s11[24:0])), fc1_csd_n19_s8[1:0]});
+    reg  [28:0] fc1_csd_n19_s16_d1;
+    wire signed [28:0] fc1_csd_n19_s16_d1_v = $signed(fc1_csd_n19_s16_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n19_s18_xh = $signed(fc1_csd_n19_s16_d1_v[28:12]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n19_s18 = $signed({1'b0, ($signed(fc1_csd_n19_s18_xh[14:0]) - 15'sd4561), fc1_csd_n19_s16_d1_v[11:0]});
+    reg  signed [28:0] fc1_csd_n19_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n19_acc = (fc1_csd_n19_s17_d1 + $signed({fc1_csd_n19_s18[27], fc1_csd_n19_s18}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n19_y_fl = $signed(fc1_csd_n19_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n20_s0 = $signed({($signed({{4{fc1_e249_xh[13]}}, fc1_e249_xh}) - $signed({fc1_e13_yo[16], fc1_e13_yo})), fc1_in_13[1:0]});
+    wire signed [17:0] fc1_csd_n20_s1_xh = $signed(fc1_csd_e18[19:2]);
+    wire signed [21:0] fc1_csd_n20_s1 = $signed({($signed({{2{fc1_csd_n20_s1_xh[17]}}, fc1_csd_n20_s1_xh}) - fc1_csd_n20_s0), fc1_csd_e18[1:0]});
+    wire signed [14:0] fc1_csd_n20_s2_xh = $signed(fc1_csd_e211_xo[19:5]);
+    wire signed [22:0] fc1_csd_n20_s2 = $signed({($signed({{3{fc1_csd_n20_s2_xh[14]}}, fc1_csd_n20_s2_xh}) + fc1_e26), fc1_csd_e211_xo[4:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n20_s3_xh = $signed(fc1_csd_e368[23:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n20_s3 = $signed({1'b0, ($signed(fc1_csd_n20_s3_xh[20:0]) + $signed({fc1_csd_e74[19], fc1_csd_e74})), fc1_csd_e368[1:0]});
+    wire signed [13:0] fc1_csd_n20_s4_xh = $signed(fc1_csd_e153[19:6]);
+    wire signed [27:0] fc1_csd_n20_s4 = $signed({($signed({{8{fc1_csd_n20_s4_xh[13]}}, fc1_csd_n20_s4_xh}) - fc1_csd_n20_s1), fc1_csd_e153[5:0]});
+    wire signed [23:0] fc1_csd_n20_s5_xo = $signed({1'b0, (~fc1_csd_n20_s2[22]), fc1_csd_n20_s2[21:0]});
+    wire signed [16:0] fc1_csd_n20_s5_xh = $signed(fc1_csd_n20_s5_xo[23:7]);
+    wire signed [26:0] fc1_csd_n20_s5 = $signed({($signed({{3{fc1_csd_n20_s5_xh[16]}}, fc1_csd_n20_s5_xh}) + fc1_n20_s2_2), fc1_csd_n20_s5_xo[6:0]});
+    wire signed [12:0] fc1_csd_n20_s6_xh = $signed(fc1_csd_e88[20:8]);
+    wire signed [26:0] fc1_csd_n20_s6 = $signed({($signed({{6{fc1_csd_n20_s6_xh[12]}}, fc1_csd_n20_s6_xh}) - fc1_csd_e171), fc1_csd_e88[7:0]});
+    wire signed [18:0] fc1_csd_n20_s7_xh = $signed(fc1_csd_e275[23:5]);
+    wire signed [25:0] fc1_csd_n20_s7 = $signed({($signed({{2{fc1_csd_n20_s7_xh[18]}}, fc1_csd_n20_s7_xh}) - fc1_csd_e306), fc1_csd_e275[4:0]});
+    wire signed [24:0] fc1_csd_n20_s8 = $signed({($signed(fc1_csd_e350[24:5]) - $signed({fc1_csd_e346[18], fc1_csd_e346})), fc1_csd_e350[4:0]});
+    wire signed [27:0] fc1_csd_n20_s10 = $signed({($signed(fc1_csd_n20_s4[27:2]) - $signed({{2{fc1_csd_n20_s3[23]}}, fc1_csd_n20_s3})), fc1_csd_n20_s4[1:0]});
+    wire signed [26:0] fc1_csd_n20_s11 = fc1_csd_n20_s5 + fc1_csd_n20_s6;
+    wire signed [25:0] fc1_csd_n20_s12 = $signed({{4{fc1_csd_e178[21]}}, fc1_csd_e178}) + fc1_csd_n20_s7;
+    wire signed [23:0] fc1_csd_n20_s13_xh = $signed(fc1_csd_n20_s8[24:1]);
+    wire signed [24:0] fc1_csd_n20_s13_hi = $signed({fc1_csd_n20_s13_xh[23], fc1_csd_n20_s13_xh}) - (fc1_csd_e380 + $signed({{4{fc1_csd_e382[20]}}, fc1_csd_e382}));
+    wire signed [25:0] fc1_csd_n20_s13 = $signed({fc1_csd_n20_s13_hi, fc1_csd_n20_s8[0]});
+    wire signed [27:0] fc1_csd_n20_s14_yo = $signed({1'b1, (~fc1_csd_n20_s11[26]), fc1_csd_n20_s11[25:0]});
+    wire signed [26:0] fc1_csd_n20_s15_m = $signed({fc1_csd_n20_s13[25], fc1_csd_n20_s13}) - $signed({1'b1, (~fc1_csd_n20_s12[25]), fc1_csd_n20_s12[24:0]});
+    reg  signed [28:0] fc1_csd_n20_s14_d1;
+    reg  [27:0] fc1_csd_n20_s15_d1;
+    wire signed [27:0] fc1_csd_n20_s15_d1_v = $signed(fc1_csd_n20_s15_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n20_acc = ($signed({($signed(fc1_csd_n20_s14_d1[28:10]) - 19'sd117359), fc1_csd_n20_s14_d1[9:0]}) + $signed({fc1_csd_n20_s15_d1_v[27], fc1_csd_n20_s15_d1_v}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n20_y_fl = $signed(fc1_csd_n20_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n21_s0_xh = $signed(fc1_csd_e6[17:7]);
+    wire signed [24:0] fc1_csd_n21_s0 = $signed({($signed({{7{fc1_csd_n21_s0_xh[10]}}, fc1_csd_n21_s0_xh}) - $signed({fc1_e10_yo[16], fc1_e10_yo})), fc1_csd_e6[6:0]});
+    wire signed [18:0] fc1_csd_n21_s2 = $signed({(fc1_csd_e156_xh - fc1_e29), fc1_csd_e17[0]});
+    wire signed [18:0] fc1_csd_n21_s3_yo = $signed({1'b0, (~fc1_csd_e58[17]), fc1_csd_e58[16:0]});
+    wire signed [24:0] fc1_csd_n21_s3 = $signed({($signed(fc1_csd_n21_s0[24:1]) + $signed({{5{fc1_csd_n21_s3_yo[18]}}, fc1_csd_n21_s3_yo})), fc1_csd_n21_s0[0]});
+    wire signed [14:0] fc1_csd_n21_s4_xh = $signed(fc1_csd_n11_s3_xo[18:4]);
+    wire signed [23:0] fc1_csd_n21_s4 = $signed({($signed({{5{fc1_csd_n21_s4_xh[14]}}, fc1_csd_n21_s4_xh}) + fc1_csd_e67), fc1_csd_n11_s3_xo[3:0]});
+    wire signed [15:0] fc1_csd_n21_s5_xh = $signed(fc1_csd_e87[19:4]);
+    wire signed [23:0] fc1_csd_n21_s5 = $signed({1'b0, ($signed({{3{fc1_csd_n21_s5_xh[15]}}, fc1_csd_n21_s5_xh}) + $signed(fc1_csd_e125[18:0])), fc1_csd_e87[3:0]});
+    wire signed [18:0] fc1_csd_n21_s6_xh = $signed(fc1_csd_e153[19:1]);
+    wire signed [19:0] fc1_csd_n21_s6_hi = $signed({fc1_csd_n21_s6_xh[18], fc1_csd_n21_s6_xh}) + $signed({1'b0, (fc1_csd_e191_xh + fc1_csd_e4), fc1_csd_e15[0]});
+    wire signed [21:0] fc1_csd_n21_s6 = $signed({1'b0, fc1_csd_n21_s6_hi, fc1_csd_e153[0]});
+    wire signed [17:0] fc1_csd_n21_s7_xh = $signed(fc1_csd_e85[22:5]);
+    wire signed [19:0] fc1_csd_n21_s7_hi = $signed({{2{fc1_csd_n21_s7_xh[17]}}, fc1_csd_n21_s7_xh}) - $signed({1'b1, (~fc1_csd_n21_s2[18]), fc1_csd_n21_s2[17:0]});
+    wire signed [25:0] fc1_csd_n21_s7 = $signed({1'b0, fc1_csd_n21_s7_hi, fc1_csd_e85[4:0]});
+    wire signed [20:0] fc1_csd_n21_s8_xo = $signed({1'b0, (~fc1_csd_e320[19]), fc1_csd_e320[18:0]});
+    wire signed [18:0] fc1_csd_n21_s8_xh = $signed(fc1_csd_n21_s8_xo[20:2]);
+    wire signed [21:0] fc1_csd_n21_s8 = $signed({($signed({fc1_csd_n21_s8_xh[18], fc1_csd_n21_s8_xh}) + fc1_csd_e289), fc1_csd_n21_s8_xo[1:0]});
+    wire signed [13:0] fc1_csd_n21_s9_xh = $signed(fc1_csd_e324[18:5]);
+    wire signed [25:0] fc1_csd_n21_s9 = $signed({($signed({{7{fc1_csd_n21_s9_xh[13]}}, fc1_csd_n21_s9_xh}) - fc1_csd_e372), fc1_csd_e324[4:0]});
+    wire signed [24:0] fc1_csd_n21_s10_yo = $signed({1'b0, (~fc1_csd_n21_s4[23]), fc1_csd_n21_s4[22:0]});
+    wire signed [25:0] fc1_csd_n21_s10_m = $signed({1'b0, (~fc1_csd_n21_s3[24]), fc1_csd_n21_s3[23:0]}) + $signed({fc1_csd_n21_s10_yo[24], fc1_csd_n21_s10_yo});
+    wire signed [26:0] fc1_csd_n21_s10 = $signed({1'b0, fc1_csd_n21_s10_m});
+    wire signed [20:0] fc1_csd_n21_s11_yo = $signed({1'b1, fc1_csd_n8_s12_xo_i, fc1_csd_e208[18:0]});
+    wire signed [24:0] fc1_csd_n21_s11 = $signed({1'b0, (fc1_csd_n21_s5 - $signed({{3{fc1_csd_n21_s11_yo[20]}}, fc1_csd_n21_s11_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n21_s12_xh = $signed(fc1_csd_n21_s7[25:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n21_s12 = $signed({1'b0, ($signed(fc1_csd_n21_s12_xh[22:0]) + $signed({fc1_csd_n21_s6[21], fc1_csd_n21_s6})), fc1_csd_n21_s7[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n21_s13_xh = $signed(fc1_csd_n21_s9[25:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n21_s13_hi = $signed(fc1_csd_n21_s13_xh[22:0]) - $signed({1'b1, (~fc1_csd_n21_s8[21]), fc1_csd_n21_s8[20:0]});
+    wire signed [26:0] fc1_csd_n21_s14_yo = $signed({1'b0, (~fc1_csd_e250[25]), fc1_csd_e250[24:0]});
+    wire [27:0] fc1_csd_n21_s14_u = {1'b0, ($signed({{2{fc1_csd_n21_s11[24]}}, fc1_csd_n21_s11}) + fc1_csd_n21_s14_yo)};
+    wire signed [24:0] fc1_csd_n21_s15_xh = $signed(fc1_csd_n21_s10[26:2]);
+    wire [27:0] fc1_csd_n21_s15_u = {($signed({fc1_csd_n21_s15_xh[24], fc1_csd_n21_s15_xh}) - fc1_csd_n21_s12), fc1_csd_n21_s10[1:0]};
+    reg  [27:0] fc1_csd_n21_s14_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n21_s14_d1_v = $signed(fc1_csd_n21_s14_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [24:0] fc1_csd_n21_s13_d1;
+    wire signed [24:0] fc1_csd_n21_s13_d1_v = $signed(fc1_csd_n21_s13_d1);
+    wire signed [25:0] fc1_csd_n21_s16_yo = $signed({1'b1, (~fc1_csd_n21_s13_d1_v[24]), fc1_csd_n21_s13_d1_v[23:0]});
+    wire signed [27:0] fc1_csd_n21_s16 = $signed({1'b0, ($signed(fc1_csd_n21_s14_d1_v[26:0]) - $signed({fc1_csd_n21_s16_yo[25], fc1_csd_n21_s16_yo}))});
+    reg  [27:0] fc1_csd_n21_s15_d1;
+    wire signed [27:0] fc1_csd_n21_s15_d1_v = $signed(fc1_csd_n21_s15_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n21_s17_xh = $signed(fc1_csd_n21_s15_d1_v[27:16]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n21_acc = (fc1_csd_n21_s16 - $signed({1'b0, ($signed(fc1_csd_n21_s17_xh[10:0]) + 11'sh507), fc1_csd_n21_s15_d1_v[15:0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n21_y_fl = $signed(fc1_csd_n21_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n22_s0 = $signed({{2{fc1_in_1[15]}}, fc1_in_1}) - $signed({fc1_e16_yo[16], fc1_e16_yo});
+    wire signed [18:0] fc1_csd_n22_s1 = $signed({($signed({{2{fc1_e22_xh[15]}}, fc1_e22_xh}) + fc1_csd_e8), fc1_e6_yo[0]});
+    wire signed [18:0] fc1_csd_n22_s2_xo = $signed({1'b0, (~fc1_csd_n22_s0[17]), fc1_csd_n22_s0[16:0]});
+    wire signed [10:0] fc1_csd_n22_s2_xh = $signed(fc1_csd_n22_s2_xo[18:8]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n22_s2 = $signed({1'b0, ($signed({{7{fc1_csd_n22_s2_xh[10]}}, fc1_csd_n22_s2_xh}) + fc1_csd_e4), fc1_csd_n22_s2_xo[7:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n22_s3 = $signed({($signed({{4{fc1_csd_n7_s7_xh[13]}}, fc1_csd_n7_s7_xh}) + fc1_e29), fc1_csd_e25[5:0]});
+    wire signed [13:0] fc1_csd_n22_s4_xh = $signed(fc1_csd_n22_s1[18:5]);
+    wire signed [23:0] fc1_csd_n22_s4 = $signed({($signed({{5{fc1_csd_n22_s4_xh[13]}}, fc1_csd_n22_s4_xh}) - fc1_e21), fc1_csd_n22_s1[4:0]});
+    wire signed [15:0] fc1_csd_n22_s5_xh = $signed(fc1_csd_e47[18:3]);
+    wire signed [24:0] fc1_csd_n22_s5 = $signed({($signed({{6{fc1_csd_n22_s5_xh[15]}}, fc1_csd_n22_s5_xh}) - fc1_csd_e228), fc1_csd_e47[2:0]});
+    wire signed [24:0] fc1_csd_n22_s6_yo = $signed({1'b0, (~fc1_csd_n22_s3[23]), fc1_csd_n22_s3[22:0]});
+    wire signed [26:0] fc1_csd_n22_s6 = $signed({1'b0, ($signed(fc1_csd_n22_s2[25:0]) + $signed({fc1_csd_n22_s6_yo[24], fc1_csd_n22_s6_yo}))});
+    wire signed [20:0] fc1_csd_n22_s7_yo = $signed({1'b1, (~fc1_csd_e76[19]), fc1_csd_e76[18:0]});
+    wire signed [15:0] fc1_csd_n22_s7_xh = $signed(fc1_csd_e88[20:5]);
+    wire signed [26:0] fc1_csd_n22_s7 = $signed({1'b0, ($signed({{5{fc1_csd_n22_s7_xh[15]}}, fc1_csd_n22_s7_xh}) - fc1_csd_n22_s7_yo), fc1_csd_e88[4:0]});
+    wire signed [20:0] fc1_csd_n22_s8_xo = $signed({1'b0, (~fc1_csd_e115[19]), fc1_csd_e115[18:0]});
+    wire signed [16:0] fc1_csd_n22_s8_xh = $signed(fc1_csd_n22_s8_xo[20:4]);
+    wire signed [24:0] fc1_csd_n22_s8 = $signed({1'b0, ($signed({{3{fc1_csd_n22_s8_xh[16]}}, fc1_csd_n22_s8_xh}) + $signed(fc1_csd_e127[19:0])), fc1_csd_n22_s8_xo[3:0]});
+    wire signed [16:0] fc1_csd_n22_s9_xh = $signed(fc1_csd_e151[19:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n22_s9 = $signed({($signed({{5{fc1_csd_n22_s9_xh[16]}}, fc1_csd_n22_s9_xh}) - fc1_csd_e186), fc1_csd_e151[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n22_s10_xh = $signed(fc1_csd_n10_s13_xo[24:2]);
+    wire signed [26:0] fc1_csd_n22_s10 = $signed({1'b0, ($signed({fc1_csd_n22_s10_xh[22], fc1_csd_n22_s10_xh}) + $signed(fc1_csd_e226[23:0])), fc1_csd_n10_s13_xo[1:0]});
+    wire signed [19:0] fc1_csd_n22_s11_xh = $signed(fc1_csd_n22_s4[23:4]);
+    wire signed [26:0] fc1_csd_n22_s11 = $signed({($signed({{3{fc1_csd_n22_s11_xh[19]}}, fc1_csd_n22_s11_xh}) - fc1_csd_e337), fc1_csd_n22_s4[3:0]});
+    wire signed [21:0] fc1_csd_n22_s12_xh = $signed(fc1_csd_n22_s5[24:3]);
+    wire signed [29:0] fc1_csd_n22_s12 = $signed({($signed({{5{fc1_csd_n22_s12_xh[21]}}, fc1_csd_n22_s12_xh}) - fc1_csd_n22_s7), fc1_csd_n22_s5[2:0]});
+    wire signed [21:0] fc1_csd_n22_s13_xh = $signed(fc1_csd_n22_s8[24:3]);
+    wire signed [26:0] fc1_csd_n22_s13 = $signed({($signed({{2{fc1_csd_n22_s13_xh[21]}}, fc1_csd_n22_s13_xh}) + $signed(fc1_csd_n22_s9[23:0])), fc1_csd_n22_s8[2:0]});
+    wire signed [21:0] fc1_csd_n22_s14_yo = $signed({1'b0, (~fc1_csd_e205[20]), fc1_csd_e205[19:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n22_s14 = $signed({1'b0, ($signed(fc1_csd_n22_s10[26:4]) + $signed({fc1_csd_n22_s14_yo[21], fc1_csd_n22_s14_yo})), fc1_csd_n22_s10[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n22_s15_xo = $signed({1'b0, (~fc1_csd_n22_s11[26]), fc1_csd_n22_s11[25:0]});
+    wire signed [27:0] fc1_csd_n22_s16_xo = $signed({1'b0, (~fc1_csd_n22_s13[26]), fc1_csd_n22_s13[25:0]});
+    wire signed [25:0] fc1_csd_n22_s17_yo = $signed({1'b0, (~fc1_csd_e202[24]), fc1_csd_e202[23:0]});
+    reg  [28:0] fc1_csd_n22_s15_d1;
+    reg  [28:0] fc1_csd_n22_s16_d1;
+    wire signed [28:0] fc1_csd_n22_s18 = $signed(fc1_csd_n22_s15_d1) - $signed(fc1_csd_n22_s16_d1);
+    reg  signed [29:0] fc1_csd_n22_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n22_s19_xh = $signed(fc1_csd_n22_s17_d1[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n22_s19 = $signed({($signed(fc1_csd_n22_s19_xh[17:0]) + 18'sh2580d), fc1_csd_n22_s17_d1[9:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n22_acc = ($signed({fc1_csd_n22_s18[28], fc1_csd_n22_s18}) - $signed({{2{fc1_csd_n22_s19[27]}}, fc1_csd_n22_s19}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n22_y_fl = $signed(fc1_csd_n22_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n23_s0 = $signed({1'b0, ($signed({fc1_e25_xh[15], fc1_e25_xh}) + fc1_e0_yo), fc1_e1_yo[0]});
+    wire signed [25:0] fc1_csd_n23_s1 = $signed({1'b0, ($signed({{8{fc1_csd_n2_s2_xh[8]}}, fc1_csd_n2_s2_xh}) + fc1_e5_yo), fc1_e2_yo[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n23_s2_xh = $signed(fc1_csd_n23_s1[25:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n23_s2 = $signed({1'b0, ($signed(fc1_csd_n23_s2_xh[23:0]) + $signed({{5{fc1_csd_n23_s0[18]}}, fc1_csd_n23_s0})), fc1_csd_n23_s1[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n23_s3 = $signed({1'b0, ($signed({fc1_csd_e355_xh[17], fc1_csd_e355_xh}) + $signed(fc1_csd_e25[18:0])), fc1_csd_e151_yo[0]});
+    wire signed [14:0] fc1_csd_n23_s4_xh = $signed(fc1_n29_s1[18:4]);
+    wire signed [22:0] fc1_csd_n23_s4 = $signed({($signed({{4{fc1_csd_n23_s4_xh[14]}}, fc1_csd_n23_s4_xh}) - fc1_csd_e32), fc1_n29_s1[3:0]});
+    wire signed [13:0] fc1_csd_n23_s5_xh = $signed(fc1_csd_e79[20:7]);
+    wire signed [25:0] fc1_csd_n23_s5 = $signed({($signed({{5{fc1_csd_n23_s5_xh[13]}}, fc1_csd_n23_s5_xh}) - fc1_e15), fc1_csd_e79[6:0]});
+    wire signed [18:0] fc1_csd_n23_s6_yo = $signed({1'b1, fc1_csd_n11_s3_xo_i, fc1_csd_e70[16:0]});
+    wire signed [26:0] fc1_csd_n23_s6 = $signed({1'b0, ($signed(fc1_csd_e365[25:6]) - $signed({fc1_csd_n23_s6_yo[18], fc1_csd_n23_s6_yo})), fc1_csd_e365[5:0]});
+    wire fc1_csd_n23_s7_yo_i = ~fc1_csd_e268[17];
+    wire fc1_csd_n23_s7_xo_i = ~fc1_csd_e295[24];
+    wire signed [25:0] fc1_csd_n23_s7_xo = $signed({1'b0, fc1_csd_n23_s7_xo_i, fc1_csd_e295[23:0]});
+    wire signed [16:0] fc1_csd_n23_s7_xh = $signed(fc1_csd_n23_s7_xo[25:9]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n23_s7 = $signed({1'b0, ($signed({{2{fc1_csd_n23_s7_xh[16]}}, fc1_csd_n23_s7_xh}) + $signed({1'b0, fc1_csd_n23_s7_yo_i, fc1_csd_e268[16:0]})), fc1_csd_n23_s7_xo[8:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n23_s8_xo = $signed({1'b0, (~fc1_csd_e351[19]), fc1_csd_e351[18:0]});
+    wire signed [19:0] fc1_csd_n23_s8_xh = $signed(fc1_csd_n23_s8_xo[20:1]);
+    wire signed [26:0] fc1_csd_n23_s8 = $signed({1'b0, ($signed({{5{fc1_csd_n23_s8_xh[19]}}, fc1_csd_n23_s8_xh}) + $signed(fc1_csd_n23_s2[24:0])), fc1_csd_n23_s8_xo[0]});
+    wire signed [15:0] fc1_csd_n23_s9_xh = $signed(fc1_csd_n23_s3[20:5]);
+    wire signed [27:0] fc1_csd_n23_s9 = $signed({($signed({{7{fc1_csd_n23_s9_xh[15]}}, fc1_csd_n23_s9_xh}) - fc1_csd_n23_s4), fc1_csd_n23_s3[4:0]});
+    wire signed [17:0] fc1_csd_n23_s10_xh = $signed(fc1_csd_n13_s11_xo[20:3]);
+    wire signed [28:0] fc1_csd_n23_s10 = $signed({($signed({{8{fc1_csd_n23_s10_xh[17]}}, fc1_csd_n23_s10_xh}) + fc1_csd_n23_s5), fc1_csd_n13_s11_xo[2:0]});
+    wire signed [21:0] fc1_csd_n23_s11 = $signed({1'b0, ($signed({fc1_csd_n2_s14_xh_2[18], fc1_csd_n2_s14_xh_2}) + $signed(fc1_csd_e95[19:0])), fc1_csd_e166[0]});
+    wire fc1_csd_n23_s12_xo_i = ~fc1_csd_e171[18];
+    wire signed [19:0] fc1_csd_n23_s12_xo = $signed({1'b0, fc1_csd_n23_s12_xo_i, fc1_csd_e171[17:0]});
+    wire signed [24:0] fc1_csd_n23_s12 = $signed({{5{fc1_csd_n23_s12_xo[19]}}, fc1_csd_n23_s12_xo}) + fc1_csd_e180;
+    wire signed [17:0] fc1_csd_n23_s13_xh = $signed(fc1_csd_e371[18:1]);
+    wire signed [20:0] fc1_csd_n23_s13 = $signed({($signed({{2{fc1_csd_n23_s13_xh[17]}}, fc1_csd_n23_s13_xh}) + fc1_csd_e274), fc1_csd_e371[0]});
+    wire signed [28:0] fc1_csd_n23_s14 = $signed({1'b0, ($signed({fc1_csd_n23_s6[26], fc1_csd_n23_s6}) + $signed(fc1_csd_n23_s7[27:0]))});
+    wire fc1_csd_n23_s15_yo_i = ~fc1_csd_e334[19];
+    wire signed [20:0] fc1_csd_n23_s15_yo = $signed({1'b0, fc1_csd_n23_s15_yo_i, fc1_csd_e334[18:0]});
+    wire signed [27:0] fc1_csd_n23_s15 = $signed({($signed(fc1_csd_n23_s9[27:2]) + $signed({{5{fc1_csd_n23_s15_yo[20]}}, fc1_csd_n23_s15_yo})), fc1_csd_n23_s9[1:0]});
+    wire signed [20:0] fc1_csd_n23_s16_xh = $signed(fc1_csd_e207[22:2]);
+    wire signed [24:0] fc1_csd_n23_s16 = $signed({1'b0, ($signed({fc1_csd_n23_s16_xh[20], fc1_csd_n23_s16_xh}) + fc1_csd_n23_s11), fc1_csd_e207[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n23_s17_xh = $signed(fc1_csd_n23_s8[26:4]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n23_s17_hi = $signed(fc1_csd_n23_s17_xh[21:0]) - $signed({1'b1, (~fc1_csd_n23_s13[20]), fc1_csd_n23_s13[19:0]});
+    wire signed [26:0] fc1_csd_n23_s17 = $signed({1'b0, fc1_csd_n23_s17_hi, fc1_csd_n23_s8[3:0]});
+    wire signed [25:0] fc1_csd_n23_s18_yo = $signed({1'b1, (~fc1_csd_n23_s12[24]), fc1_csd_n23_s12[23:0]});
+    wire [29:0] fc1_csd_n23_s19_u = {1'b0, ($signed(fc1_csd_n23_s14[28:3]) + $signed({fc1_csd_n23_s16[24], fc1_csd_n23_s16})), fc1_csd_n23_s14[2:0]};
+    wire signed [28:0] fc1_csd_n23_s20_m = $signed({{2{fc1_csd_n23_s17[26]}}, fc1_csd_n23_s17}) + $signed({1'b0, (~fc1_csd_n23_s15[27]), fc1_csd_n23_s15[26:0]});
+    reg  signed [28:0] fc1_csd_n23_s18_d1;
+    reg  [29:0] fc1_csd_n23_s19_d1;
+    reg  [29:0] fc1_csd_n23_s20_d1;
+    wire signed [29:0] fc1_csd_n23_s20_d1_v = $signed(fc1_csd_n23_s20_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n23_acc = (($signed({fc1_csd_n23_s18_d1[28], fc1_csd_n23_s18_d1}) - $signed(fc1_csd_n23_s19_d1)) - $signed({($signed(fc1_csd_n23_s20_d1_v[29:11]) - 19'sd212633), fc1_csd_n23_s20_d1_v[10:0]})); // bias -0.763671875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n23_y_fl = $signed(fc1_csd_n23_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n24_s0 = $signed({1'b0, ($signed({{3{fc1_n3_s0_xh[13]}}, fc1_n3_s0_xh}) + fc1_e2_xo), fc1_e3_yo[2:0]});
+    wire signed [11:0] fc1_csd_n24_s1_xh = $signed(fc1_csd_e8[17:6]);
+    wire signed [23:0] fc1_csd_n24_s1 = $signed({($signed({{6{fc1_csd_n24_s1_xh[11]}}, fc1_csd_n24_s1_xh}) - $signed({fc1_e24_yo[16], fc1_e24_yo})), fc1_csd_e8[5:0]});
+    wire signed [14:0] fc1_csd_n24_s2_xh = $signed(fc1_csd_e92_xo[18:4]);
+    wire signed [22:0] fc1_csd_n24_s2 = $signed({($signed({{4{fc1_csd_n24_s2_xh[14]}}, fc1_csd_n24_s2_xh}) + fc1_csd_e50), fc1_csd_e92_xo[3:0]});
+    wire signed [10:0] fc1_csd_n24_s4_xh = $signed(fc1_csd_e40[17:7]);
+    wire signed [25:0] fc1_csd_n24_s4 = $signed({($signed({{8{fc1_csd_n24_s4_xh[10]}}, fc1_csd_n24_s4_xh}) - fc1_csd_e19), fc1_csd_e40[6:0]});
+    wire signed [16:0] fc1_csd_n24_s5_xh = $signed(fc1_csd_e80[18:2]);
+    wire signed [20:0] fc1_csd_n24_s5 = $signed({($signed({{2{fc1_csd_n24_s5_xh[16]}}, fc1_csd_n24_s5_xh}) - fc1_csd_e100), fc1_csd_e80[1:0]});
+    wire signed [21:0] fc1_csd_n24_s6_xh = $signed(fc1_csd_n24_s2[22:1]);
+    wire signed [24:0] fc1_csd_n24_s6 = $signed({($signed({{2{fc1_csd_n24_s6_xh[21]}}, fc1_csd_n24_s6_xh}) - fc1_csd_n24_s1), fc1_csd_n24_s2[0]});
+    wire signed [19:0] fc1_csd_n24_s7_xh = $signed(fc1_csd_n24_s4[25:6]);
+    wire signed [20:0] fc1_csd_n24_s7_hi = $signed({fc1_csd_n24_s7_xh[19], fc1_csd_n24_s7_xh}) - ($signed({fc1_csd_e14[19], fc1_csd_e14}) - fc1_csd_n24_s0);
+    wire signed [26:0] fc1_csd_n24_s7 = $signed({fc1_csd_n24_s7_hi, fc1_csd_n24_s4[5:0]});
+    wire signed [16:0] fc1_csd_n24_s8_xh = $signed(fc1_csd_e199[22:6]);
+    wire signed [26:0] fc1_csd_n24_s8 = $signed({($signed({{4{fc1_csd_n24_s8_xh[16]}}, fc1_csd_n24_s8_xh}) - fc1_csd_n24_s5), fc1_csd_e199[5:0]});
+    wire signed [24:0] fc1_csd_n24_s10 = $signed({($signed(fc1_csd_n24_s6[24:2]) + $signed({{3{fc1_csd_e348[19]}}, fc1_csd_e348})), fc1_csd_n24_s6[1:0]});
+    wire signed [25:0] fc1_csd_n24_s11 = $signed({($signed(fc1_csd_e362[25:5]) + fc1_csd_e210), fc1_csd_e362[4:0]});
+    wire signed [27:0] fc1_csd_n24_s12_m = $signed({fc1_csd_n24_s8[26], fc1_csd_n24_s8}) - $signed({1'b1, (~fc1_csd_n24_s7[26]), fc1_csd_n24_s7[25:0]});
+    wire signed [16:0] fc1_csd_n24_s13_xh = $signed(fc1_csd_e205[20:4]);
+    wire signed [22:0] fc1_csd_n24_s13_hi = $signed({{6{fc1_csd_n24_s13_xh[16]}}, fc1_csd_n24_s13_xh}) - ($signed({{3{fc1_csd_e279[19]}}, fc1_csd_e279}) - fc1_csd_e199);
+    wire signed [18:0] fc1_csd_n24_s14_xh = $signed(fc1_csd_e313[19:1]);
+    wire [25:0] fc1_csd_n24_s14_u = {($signed({{6{fc1_csd_n24_s14_xh[18]}}, fc1_csd_n24_s14_xh}) - fc1_csd_n24_s10), fc1_csd_e313[0]};
+    reg  [28:0] fc1_csd_n24_s12_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n24_s12_d1_v = $signed(fc1_csd_n24_s12_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [25:0] fc1_csd_n24_s14_d1;
+    wire signed [25:0] fc1_csd_n24_s14_d1_v = $signed(fc1_csd_n24_s14_d1);
+    wire signed [26:0] fc1_csd_n24_s16_yo = $signed({1'b0, (~fc1_csd_n24_s14_d1_v[25]), fc1_csd_n24_s14_d1_v[24:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n24_s16 = $signed({1'b0, ($signed(fc1_csd_n24_s12_d1_v[27:0]) + $signed({fc1_csd_n24_s16_yo[26], fc1_csd_n24_s16_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [26:0] fc1_csd_n24_s15_d1;
+    wire signed [11:0] fc1_csd_n24_s17_xh = $signed(fc1_csd_n24_s15_d1[26:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n24_s17 = $signed({($signed({{2{fc1_csd_n24_s17_xh[11]}}, fc1_csd_n24_s17_xh}) - 14'sd3523), fc1_csd_n24_s15_d1[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n24_acc = ($signed(fc1_csd_n24_s16[27:0]) + $signed(fc1_csd_n24_s17[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n24_y_fl = $signed(fc1_csd_n24_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n25_s0 = $signed({{2{fc1_e2_yo[16]}}, fc1_e2_yo}) + $signed({fc1_csd_e8[17], fc1_csd_e8});
+    wire signed [20:0] fc1_csd_n25_s1 = $signed({1'b0, ($signed({fc1_csd_e20[18], fc1_csd_e20}) + fc1_n42_s2_xo)});
+    wire signed [21:0] fc1_csd_n25_s2 = $signed({($signed({{2{fc1_csd_e328_xh[15]}}, fc1_csd_e328_xh}) + fc1_e26), fc1_csd_e211_xo[3:0]});
+    wire signed [19:0] fc1_csd_n25_s3_m = fc1_csd_e39 - $signed({1'b1, (~fc1_csd_n25_s0[18]), fc1_csd_n25_s0[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n25_s3 = $signed({1'b0, fc1_csd_n25_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n25_s4_xh = $signed(fc1_csd_e43[19:3]);
+    wire signed [22:0] fc1_csd_n25_s4 = $signed({($signed({{3{fc1_csd_n25_s4_xh[16]}}, fc1_csd_n25_s4_xh}) - fc1_csd_e91), fc1_csd_e43[2:0]});
+    wire signed [22:0] fc1_csd_n25_s5 = $signed({1'b0, ($signed({fc1_csd_n25_s1[20], fc1_csd_n25_s1}) + $signed(fc1_csd_e377[21:0]))});
+    wire signed [22:0] fc1_csd_n25_s6_xo = $signed({1'b0, (~fc1_csd_e84[21]), fc1_csd_e84[20:0]});
+    wire signed [21:0] fc1_csd_n25_s6_xh = $signed(fc1_csd_n25_s6_xo[22:1]);
+    wire signed [22:0] fc1_csd_n25_s6_hi = $signed({fc1_csd_n25_s6_xh[21], fc1_csd_n25_s6_xh}) + $signed({1'b0, (~fc1_csd_n25_s2[21]), fc1_csd_n25_s2[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n25_s6 = $signed({1'b0, fc1_csd_n25_s6_hi, fc1_csd_n25_s6_xo[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n25_s7 = $signed({{2{fc1_csd_e164[20]}}, fc1_csd_e164}) - fc1_csd_e161;
+    wire signed [12:0] fc1_csd_n25_s8_xh = $signed(fc1_csd_e191[19:7]);
+    wire signed [25:0] fc1_csd_n25_s8 = $signed({1'b0, ($signed({{5{fc1_csd_n25_s8_xh[12]}}, fc1_csd_n25_s8_xh}) + $signed(fc1_csd_e182[17:0])), fc1_csd_e191[6:0]});
+    wire signed [25:0] fc1_csd_n25_s9 = $signed({1'b0, ($signed({{2{fc1_csd_n13_s15_xh[17]}}, fc1_csd_n13_s15_xh}) + $signed(fc1_csd_n25_s3[19:0])), fc1_csd_e381[4:0]});
+    wire signed [21:0] fc1_csd_n25_s10_xh = $signed(fc1_csd_e258[22:1]);
+    wire signed [23:0] fc1_csd_n25_s10_hi = $signed({{2{fc1_csd_n25_s10_xh[21]}}, fc1_csd_n25_s10_xh}) - $signed({1'b1, (~fc1_csd_n25_s4[22]), fc1_csd_n25_s4[21:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n25_s10 = $signed({1'b0, fc1_csd_n25_s10_hi, fc1_csd_e258[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n25_s11 = $signed({1'b0, ($signed({fc1_csd_n25_s5[22], fc1_csd_n25_s5}) + $signed(fc1_csd_n25_s6[23:0]))});
+    wire signed [20:0] fc1_csd_n25_s12_xh = $signed(fc1_csd_n25_s7[22:2]);
+    wire [27:0] fc1_csd_n25_s12_u = {($signed({{5{fc1_csd_n25_s12_xh[20]}}, fc1_csd_n25_s12_xh}) - fc1_csd_n25_s8), fc1_csd_n25_s7[1:0]};
+    wire signed [21:0] fc1_csd_n25_s13_yo = $signed({1'b0, (~fc1_csd_e242[20]), fc1_csd_e242[19:0]});
+    wire signed [17:0] fc1_csd_n25_s13_xh = $signed(fc1_csd_e317[26:9]);
+    wire signed [31:0] fc1_csd_n25_s13 = $signed({1'b0, ($signed({{4{fc1_csd_n25_s13_xh[17]}}, fc1_csd_n25_s13_xh}) + fc1_csd_n25_s13_yo), fc1_csd_e317[8:0]});
+    wire signed [23:0] fc1_csd_n25_s14_xh = $signed(fc1_csd_n25_s9[25:2]);
+    wire [26:0] fc1_csd_n25_s14_u = {($signed({fc1_csd_n25_s14_xh[23], fc1_csd_n25_s14_xh}) - $signed(fc1_csd_n25_s10[24:0])), fc1_csd_n25_s9[1:0]};
+    reg  [27:0] fc1_csd_n25_s12_d1;
+    wire signed [27:0] fc1_csd_n25_s12_d1_v = $signed(fc1_csd_n25_s12_d1);
+    reg  [26:0] fc1_csd_n25_s14_d1;
+    wire signed [26:0] fc1_csd_n25_s14_d1_v = $signed(fc1_csd_n25_s14_d1);
+    wire signed [26:0] fc1_csd_n25_s16_xh = $signed(fc1_csd_n25_s12_d1_v[27:1]);
+    wire signed [28:0] fc1_csd_n25_s16 = $signed({($signed({fc1_csd_n25_s16_xh[26], fc1_csd_n25_s16_xh}) + $signed({fc1_csd_n25_s14_d1_v[26], fc1_csd_n25_s14_d1_v})), fc1_csd_n25_s12_d1_v[0]});
+    reg  signed [31:0] fc1_csd_n25_s15_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n25_s17_xh = $signed(fc1_csd_n25_s15_d1[31:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [12:0] fc1_csd_n25_s2_xh = $signed(fc1_csd_e20[18:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n25_acc = ($signed({fc1_csd_n25_s16[28], fc1_csd_n25_s16}) + $signed({($signed(fc1_csd_n25_s17_xh[19:0]) + 20'shd5d17), fc1_csd_n25_s15_d1[9:0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n25_y_fl = $signed(fc1_csd_n25_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n26_s0 = $signed({1'b0, ($signed({{3{fc1_e103_xh[13]}}, fc1_e103_xh}) + fc1_e5_yo), fc1_e0_xo[2:0]});
+    wire signed [25:0] fc1_csd_n26_s1 = $signed({($signed({{7{fc1_csd_n9_s2_xh_2[13]}}, fc1_csd_n9_s2_xh_2}) - fc1_csd_n26_s0), fc1_csd_e45[4:0]});
+    wire signed [23:0] fc1_csd_n26_s2 = $signed({($signed({{5{fc1_csd_n25_s2_xh[12]}}, fc1_csd_n25_s2_xh}) - fc1_csd_e16), fc1_csd_e20[5:0]});
+    wire signed [14:0] fc1_csd_n26_s3_xh = $signed(fc1_csd_e24[19:5]);
+    wire signed [22:0] fc1_csd_n26_s3 = $signed({($signed({{3{fc1_csd_n26_s3_xh[14]}}, fc1_csd_n26_s3_xh}) - fc1_csd_e30), fc1_csd_e24[4:0]});
+    wire signed [14:0] fc1_csd_n26_s4_xh = $signed(fc1_csd_e61[17:3]);
+    wire signed [21:0] fc1_csd_n26_s4 = $signed({($signed({{4{fc1_csd_n26_s4_xh[14]}}, fc1_csd_n26_s4_xh}) - $signed({fc1_csd_e40[17], fc1_csd_e40})), fc1_csd_e61[2:0]});
+    wire signed [23:0] fc1_csd_n26_s5_xo = $signed({1'b0, (~fc1_csd_e195[22]), fc1_csd_e195[21:0]});
+    wire signed [17:0] fc1_csd_n26_s5_xh = $signed(fc1_csd_n26_s5_xo[23:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n26_s5 = $signed({1'b0, ($signed({fc1_csd_n26_s5_xh[17], fc1_csd_n26_s5_xh}) + fc1_csd_e129), fc1_csd_n26_s5_xo[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc1_csd_n26_s6_xh = $signed(fc1_csd_e288[19:4]);
+    wire signed [22:0] fc1_csd_n26_s6 = $signed({($signed({{3{fc1_csd_n26_s6_xh[15]}}, fc1_csd_n26_s6_xh}) + fc1_csd_e47), fc1_csd_e288[3:0]});
+    wire signed [25:0] fc1_csd_n26_s7 = fc1_csd_n26_s1 + $signed({{5{fc1_csd_e331[20]}}, fc1_csd_e331});
+    wire signed [19:0] fc1_csd_n26_s8_xh = $signed(fc1_csd_n26_s2[23:4]);
+    wire signed [23:0] fc1_csd_n26_s8_hi = $signed({{4{fc1_csd_n26_s8_xh[19]}}, fc1_csd_n26_s8_xh}) - $signed({1'b1, (~fc1_csd_n26_s3[22]), fc1_csd_n26_s3[21:0]});
+    wire signed [28:0] fc1_csd_n26_s8 = $signed({1'b0, fc1_csd_n26_s8_hi, fc1_csd_n26_s2[3:0]});
+    wire signed [13:0] fc1_csd_n26_s9_xh = $signed(fc1_csd_e62[19:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n26_s9 = $signed({($signed({{8{fc1_csd_n26_s9_xh[13]}}, fc1_csd_n26_s9_xh}) - fc1_csd_n26_s4), fc1_csd_e62[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n26_s10 = $signed({1'b0, ($signed({fc1_csd_e336_xh[17], fc1_csd_e336_xh}) - $signed(fc1_csd_e115[18:0])), fc1_csd_e108[4:0]});
+    wire signed [18:0] fc1_csd_n26_s11_xh = $signed(fc1_csd_n13_s12_yo[19:1]);
+    wire signed [26:0] fc1_csd_n26_s11 = $signed({1'b0, ($signed({{6{fc1_csd_n26_s11_xh[18]}}, fc1_csd_n26_s11_xh}) + $signed(fc1_csd_n26_s5[24:0])), fc1_csd_n13_s12_yo[0]});
+    wire signed [16:0] fc1_csd_n26_s12_xh = $signed(fc1_csd_e244[22:6]);
+    wire signed [24:0] fc1_csd_n26_s12 = $signed({($signed({{2{fc1_csd_n26_s12_xh[16]}}, fc1_csd_n26_s12_xh}) - fc1_csd_e338), fc1_csd_e244[5:0]});
+    wire signed [23:0] fc1_csd_n26_s13_xo = $signed({1'b0, (~fc1_csd_n26_s6[22]), fc1_csd_n26_s6[21:0]});
+    wire signed [14:0] fc1_csd_n26_s13_xh = $signed(fc1_csd_n26_s13_xo[23:9]);
+    wire signed [27:0] fc1_csd_n26_s13 = $signed({1'b0, ($signed({{3{fc1_csd_n26_s13_xh[14]}}, fc1_csd_n26_s13_xh}) + $signed(fc1_csd_e344[17:0])), fc1_csd_n26_s13_xo[8:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n26_s14 = $signed({1'b0, ($signed(fc1_csd_n26_s8[28:2]) + $signed(fc1_csd_n26_s9[26:0])), fc1_csd_n26_s8[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n26_s15_xh = $signed(fc1_csd_n26_s10[24:2]);
+    wire signed [26:0] fc1_csd_n26_s15 = $signed({($signed({{2{fc1_csd_n26_s15_xh[22]}}, fc1_csd_n26_s15_xh}) - fc1_csd_n26_s12), fc1_csd_n26_s10[1:0]});
+    wire signed [25:0] fc1_csd_n26_s16_xh = $signed(fc1_csd_n26_s11[26:1]);
+    wire signed [26:0] fc1_csd_n26_s16_hi = $signed({fc1_csd_n26_s16_xh[25], fc1_csd_n26_s16_xh}) - $signed({1'b1, (~fc1_csd_n26_s7[25]), fc1_csd_n26_s7[24:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n26_s17_xh = $signed(fc1_csd_n26_s13[27:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [27:0] fc1_csd_n26_s17_u = {1'b0, ($signed(fc1_csd_n26_s17_xh[25:0]) + $signed({{4{fc1_csd_n18_s16_yo[21]}}, fc1_csd_n18_s16_yo})), fc1_csd_n26_s13[0]};
+    wire signed [27:0] fc1_csd_n26_s18_yo = $signed({1'b0, (~fc1_csd_n26_s15[26]), fc1_csd_n26_s15[25:0]});
+    wire [29:0] fc1_csd_n26_s18_u = {1'b0, ($signed(fc1_csd_n26_s14[28:0]) + $signed({fc1_csd_n26_s18_yo[27], fc1_csd_n26_s18_yo}))};
+    reg  [28:0] fc1_csd_n26_s16_d1;
+    wire signed [28:0] fc1_csd_n26_s16_d1_v = $signed(fc1_csd_n26_s16_d1);
+    reg  [27:0] fc1_csd_n26_s17_d1;
+    reg  [29:0] fc1_csd_n26_s18_d1;
+    wire signed [29:0] fc1_csd_n26_s18_d1_v = $signed(fc1_csd_n26_s18_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n26_acc = ($signed({1'b0, ($signed(fc1_csd_n26_s16_d1_v[28:1]) + $signed(fc1_csd_n26_s17_d1)), fc1_csd_n26_s16_d1_v[0]}) + $signed({($signed(fc1_csd_n26_s18_d1_v[29:13]) - 17'sd65525), fc1_csd_n26_s18_d1_v[12:0]})); // bias -0.8515625, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n26_y_fl = $signed(fc1_csd_n26_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n27_s0_xh = $signed(fc1_csd_e6[17:4]);
+    wire signed [21:0] fc1_csd_n27_s0 = $signed({($signed({{4{fc1_csd_n27_s0_xh[13]}}, fc1_csd_n27_s0_xh}) - fc1_csd_e7), fc1_csd_e6[3:0]});
+    wire signed [14:0] fc1_csd_n27_s1_xh = $signed(fc1_csd_e160_xo[18:4]);
+    wire signed [22:0] fc1_csd_n27_s1 = $signed({($signed({{4{fc1_csd_n27_s1_xh[14]}}, fc1_csd_n27_s1_xh}) + fc1_csd_e65), fc1_csd_e160_xo[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n27_s2 = $signed({1'b0, ($signed({{2{fc1_csd_e48_xh[15]}}, fc1_csd_e48_xh}) + fc1_csd_e2), fc1_csd_e4[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n27_s3_xo = $signed({1'b0, (~fc1_csd_n27_s0[21]), fc1_csd_n27_s0[20:0]});
+    wire signed [23:0] fc1_csd_n27_s3 = $signed({1'b0, ($signed(fc1_csd_n27_s3_xo[22:3]) + fc1_csd_e11), fc1_csd_n27_s3_xo[2:0]});
+    wire signed [21:0] fc1_csd_n27_s4_xh = $signed(fc1_csd_n27_s1[22:1]);
+    wire signed [23:0] fc1_csd_n27_s4 = $signed({($signed({fc1_csd_n27_s4_xh[21], fc1_csd_n27_s4_xh}) - $signed({{3{fc1_csd_e74[19]}}, fc1_csd_e74})), fc1_csd_n27_s1[0]});
+    wire signed [19:0] fc1_csd_n27_s5_yo = $signed({1'b1, fc1_csd_n5_s3_yo_i, fc1_csd_e264[17:0]});
+    wire signed [17:0] fc1_csd_n27_s5_xh = $signed(fc1_csd_e150[23:6]);
+    wire signed [26:0] fc1_csd_n27_s5 = $signed({($signed({{3{fc1_csd_n27_s5_xh[17]}}, fc1_csd_n27_s5_xh}) - $signed({fc1_csd_n27_s5_yo[19], fc1_csd_n27_s5_yo})), fc1_csd_e150[5:0]});
+    wire signed [17:0] fc1_csd_n27_s6_xh = $signed(fc1_csd_e73[19:2]);
+    wire signed [22:0] fc1_csd_n27_s6 = $signed({1'b0, ($signed({{2{fc1_csd_n27_s6_xh[17]}}, fc1_csd_n27_s6_xh}) + $signed(fc1_csd_n27_s2[19:0])), fc1_csd_e73[1:0]});
+    wire signed [20:0] fc1_csd_n27_s7_xh = $signed(fc1_csd_e379[21:1]);
+    wire signed [23:0] fc1_csd_n27_s7 = $signed({($signed({{2{fc1_csd_n27_s7_xh[20]}}, fc1_csd_n27_s7_xh}) - fc1_csd_e85), fc1_csd_e379[0]});
+    wire signed [21:0] fc1_csd_n27_s9_xo = $signed({1'b0, (~fc1_csd_e138[20]), fc1_csd_e138[19:0]});
+    wire signed [19:0] fc1_csd_n27_s9_xh = $signed(fc1_csd_n27_s9_xo[21:2]);
+    wire signed [25:0] fc1_csd_n27_s9 = $signed({($signed({{4{fc1_csd_n27_s9_xh[19]}}, fc1_csd_n27_s9_xh}) + fc1_csd_n27_s4), fc1_csd_n27_s9_xo[1:0]});
+    wire signed [23:0] fc1_csd_n27_s10_xo = $signed({1'b0, (~fc1_csd_e319[22]), fc1_csd_e319[21:0]});
+    wire signed [22:0] fc1_csd_n27_s10_xh = $signed(fc1_csd_n27_s10_xo[23:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n27_s10 = $signed({($signed({{4{fc1_csd_n27_s10_xh[22]}}, fc1_csd_n27_s10_xh}) + fc1_csd_n27_s5), fc1_csd_n27_s10_xo[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n27_s11_xh = $signed(fc1_csd_n27_s6[22:4]);
+    wire signed [25:0] fc1_csd_n27_s11 = $signed({1'b0, ($signed({{2{fc1_csd_n27_s11_xh[18]}}, fc1_csd_n27_s11_xh}) - $signed({1'b1, fc1_csd_n23_s15_yo_i, fc1_csd_e334[18:0]})), fc1_csd_n27_s6[3:0]});
+    wire signed [24:0] fc1_csd_n27_s12_xo = $signed({1'b0, (~fc1_csd_n27_s7[23]), fc1_csd_n27_s7[22:0]});
+    wire signed [28:0] fc1_csd_n27_s12 = $signed({{4{fc1_csd_n27_s12_xo[24]}}, fc1_csd_n27_s12_xo}) + fc1_csd_e216;
+    wire signed [17:0] fc1_csd_n27_s13_xh = $signed(fc1_csd_e235[19:2]);
+    wire signed [23:0] fc1_csd_n27_s13_hi = $signed({{6{fc1_csd_n27_s13_xh[17]}}, fc1_csd_n27_s13_xh}) - $signed({($signed(fc1_csd_n27_s3[23:3]) - fc1_csd_e382), fc1_csd_n27_s3[2:0]});
+    wire signed [26:0] fc1_csd_n27_s14_m = $signed({1'b0, (~fc1_csd_n27_s9[25]), fc1_csd_n27_s9[24:0]}) + $signed(fc1_csd_n27_s10[26:0]);
+    reg  [27:0] fc1_csd_n27_s14_d1;
+    wire signed [27:0] fc1_csd_n27_s14_d1_v = $signed(fc1_csd_n27_s14_d1);
+    reg  [25:0] fc1_csd_n27_s13_d1;
+    wire signed [25:0] fc1_csd_n27_s13_d1_v = $signed(fc1_csd_n27_s13_d1);
+    wire signed [26:0] fc1_csd_n27_s16_hi = $signed(fc1_csd_n27_s14_d1_v[27:1]) - $signed({1'b1, (~fc1_csd_n27_s13_d1_v[25]), fc1_csd_n27_s13_d1_v[24:0]});
+    reg  [28:0] fc1_csd_n27_s15_d1;
+    wire signed [28:0] fc1_csd_n27_s15_d1_v = $signed(fc1_csd_n27_s15_d1);
+    wire signed [18:0] fc1_csd_n27_s17_xh = $signed(fc1_csd_n27_s15_d1_v[28:10]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n27_s17 = $signed({($signed({fc1_csd_n27_s17_xh[18], fc1_csd_n27_s17_xh}) + 20'sd130805), fc1_csd_n27_s15_d1_v[9:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n27_acc = ($signed({1'b0, fc1_csd_n27_s16_hi, fc1_csd_n27_s14_d1_v[0]}) - $signed(fc1_csd_n27_s17[28:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n27_y_fl = $signed(fc1_csd_n27_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n28_s0 = $signed({1'b0, (fc1_e19_xo + fc1_e0_yo)});
+    wire signed [8:0] fc1_csd_n28_s1_xh = $signed(fc1_csd_n28_s0[17:9]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n28_s1 = $signed({1'b0, ($signed({{8{fc1_csd_n28_s1_xh[8]}}, fc1_csd_n28_s1_xh}) - fc1_e29_yo), fc1_csd_n28_s0[8:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [9:0] fc1_csd_n28_s2_xh = $signed(fc1_csd_e4[17:8]);
+    wire signed [26:0] fc1_csd_n28_s2 = $signed({1'b0, ($signed({{8{fc1_csd_n28_s2_xh[9]}}, fc1_csd_n28_s2_xh}) + fc1_e4), fc1_csd_e4[7:0]});
+    wire signed [18:0] fc1_csd_n28_s3 = $signed({($signed(fc1_csd_e78[18:1]) - fc1_csd_e77), fc1_csd_e78[0]});
+    wire signed [16:0] fc1_csd_n28_s4_xh = $signed(fc1_csd_n15_s7_yo[18:2]);
+    wire signed [21:0] fc1_csd_n28_s4 = $signed({($signed({{3{fc1_csd_n28_s4_xh[16]}}, fc1_csd_n28_s4_xh}) + fc1_csd_e43), fc1_csd_n15_s7_yo[1:0]});
+    wire signed [26:0] fc1_csd_n28_s5 = $signed({1'b0, ($signed(fc1_csd_n28_s1[25:0]) - $signed({1'b1, fc1_csd_n23_s7_xo_i, fc1_csd_e295[23:0]}))});
+    wire signed [19:0] fc1_csd_n28_s6_hi = $signed(fc1_csd_n28_s2[26:7]) + $signed({1'b0, (~fc1_csd_n28_s3[18]), fc1_csd_n28_s3[17:0]});
+    wire signed [27:0] fc1_csd_n28_s6 = $signed({1'b0, fc1_csd_n28_s6_hi, fc1_csd_n28_s2[6:0]});
+    wire signed [14:0] fc1_csd_n28_s7_xh = $signed(fc1_csd_e169[18:4]);
+    wire signed [23:0] fc1_csd_n28_s7 = $signed({($signed({{5{fc1_csd_n28_s7_xh[14]}}, fc1_csd_n28_s7_xh}) - fc1_csd_e151), fc1_csd_e169[3:0]});
+    wire signed [19:0] fc1_csd_n28_s8_yo = $signed({1'b1, (~fc1_csd_e172[18]), fc1_csd_e172[17:0]});
+    wire signed [24:0] fc1_csd_n28_s8 = $signed({($signed(fc1_csd_e180[24:2]) - $signed({{3{fc1_csd_n28_s8_yo[19]}}, fc1_csd_n28_s8_yo})), fc1_csd_e180[1:0]});
+    wire signed [23:0] fc1_csd_n28_s9_xo = $signed({1'b0, (~fc1_csd_e286[22]), fc1_csd_e286[21:0]});
+    wire signed [19:0] fc1_csd_n28_s9_xh = $signed(fc1_csd_n28_s9_xo[23:4]);
+    wire signed [25:0] fc1_csd_n28_s9 = $signed({1'b0, ($signed({fc1_csd_n28_s9_xh[19], fc1_csd_n28_s9_xh}) + $signed(fc1_csd_e276[20:0])), fc1_csd_n28_s9_xo[3:0]});
+    wire signed [21:0] fc1_csd_n28_s10_xh = $signed(fc1_csd_e373[22:1]);
+    wire signed [22:0] fc1_csd_n28_s10_hi = $signed({fc1_csd_n28_s10_xh[21], fc1_csd_n28_s10_xh}) - $signed({1'b1, (~fc1_csd_n28_s4[21]), fc1_csd_n28_s4[20:0]});
+    wire signed [24:0] fc1_csd_n28_s10 = $signed({1'b0, fc1_csd_n28_s10_hi, fc1_csd_e373[0]});
+    wire signed [24:0] fc1_csd_n28_s11_yo = $signed({1'b0, (~fc1_csd_n28_s7[23]), fc1_csd_n28_s7[22:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n28_s11_xh = $signed(fc1_csd_n28_s6[27:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n28_s11 = $signed({1'b0, ($signed(fc1_csd_n28_s11_xh[25:0]) + $signed({fc1_csd_n28_s11_yo[24], fc1_csd_n28_s11_yo})), fc1_csd_n28_s6[0]});
+    wire signed [25:0] fc1_csd_n28_s12_m = $signed({1'b0, (~fc1_csd_n28_s8[24]), fc1_csd_n28_s8[23:0]}) + fc1_csd_n28_s9;
+    wire signed [26:0] fc1_csd_n28_s12 = $signed({1'b0, fc1_csd_n28_s12_m});
+    wire signed [20:0] fc1_csd_n28_s13_yo = $signed({1'b0, (~fc1_csd_e313[19]), fc1_csd_e313[18:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n28_s13 = $signed({1'b0, ($signed(fc1_csd_n28_s5[26:3]) + $signed({{3{fc1_csd_n28_s13_yo[20]}}, fc1_csd_n28_s13_yo})), fc1_csd_n28_s5[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [27:0] fc1_csd_n28_s14_u = {1'b0, ($signed(fc1_csd_n28_s13[26:0]) + $signed({{2{fc1_csd_n28_s10[24]}}, fc1_csd_n28_s10}))};
+    reg  [27:0] fc1_csd_n28_s14_d1;
+    wire signed [27:0] fc1_csd_n28_s14_d1_v = $signed(fc1_csd_n28_s14_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] fc1_csd_n28_s16_xh = $signed(fc1_csd_n28_s14_d1_v[27:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n28_s16 = $signed({($signed(fc1_csd_n28_s16_xh[11:0]) - 12'sd487), fc1_csd_n28_s14_d1_v[14:0]});
+    reg  signed [27:0] fc1_csd_n28_s15_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n28_acc = ($signed({fc1_csd_n28_s16[26], fc1_csd_n28_s16}) + fc1_csd_n28_s15_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n28_y_fl = $signed(fc1_csd_n28_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n29_s0_xh = $signed(fc1_e4_yo[16:5]);
+    wire signed [22:0] fc1_csd_n29_s0 = $signed({1'b0, ($signed({{5{fc1_csd_n29_s0_xh[11]}}, fc1_csd_n29_s0_xh}) + fc1_e0_xo), fc1_e4_yo[4:0]});
+    wire signed [19:0] fc1_csd_n29_s1 = $signed({1'b0, (fc1_csd_n18_s1_xh + $signed({fc1_e4_yo[16], fc1_e4_yo})), fc1_csd_e160_xo[0]});
+    wire signed [22:0] fc1_csd_n29_s2 = $signed({($signed(fc1_csd_n29_s0[22:4]) - $signed({fc1_csd_e4[17], fc1_csd_e4})), fc1_csd_n29_s0[3:0]});
+    wire signed [19:0] fc1_csd_n29_s3 = $signed({fc1_csd_e17[18], fc1_csd_e17}) - fc1_csd_e14;
+    wire signed [21:0] fc1_csd_n29_s4 = $signed({($signed({{3{fc1_csd_e378_xh[16]}}, fc1_csd_e378_xh}) - fc1_csd_e28), fc1_csd_e23[1:0]});
+    wire signed [13:0] fc1_csd_n29_s5_xh = $signed(fc1_csd_e44[17:4]);
+    wire signed [23:0] fc1_csd_n29_s5 = $signed({($signed({{6{fc1_csd_n29_s5_xh[13]}}, fc1_csd_n29_s5_xh}) - fc1_csd_e53), fc1_csd_e44[3:0]});
+    wire signed [19:0] fc1_csd_n29_s6 = $signed({1'b0, (fc1_csd_e100 + fc1_csd_e369)});
+    wire signed [18:0] fc1_csd_n29_s7_xh = $signed(fc1_csd_e120[19:1]);
+    wire signed [20:0] fc1_csd_n29_s7 = $signed({($signed({fc1_csd_n29_s7_xh[18], fc1_csd_n29_s7_xh}) - fc1_csd_n29_s1), fc1_csd_e120[0]});
+    wire fc1_csd_n29_s8_yo_i = ~fc1_csd_e141[19];
+    wire signed [20:0] fc1_csd_n29_s8_yo = $signed({1'b0, fc1_csd_n29_s8_yo_i, fc1_csd_e141[18:0]});
+    wire signed [23:0] fc1_csd_n29_s8_xo = $signed({1'b0, (~fc1_csd_n29_s2[22]), fc1_csd_n29_s2[21:0]});
+    wire signed [24:0] fc1_csd_n29_s8 = $signed({1'b0, ($signed(fc1_csd_n29_s8_xo[23:2]) + $signed({fc1_csd_n29_s8_yo[20], fc1_csd_n29_s8_yo})), fc1_csd_n29_s8_xo[1:0]});
+    wire signed [22:0] fc1_csd_n29_s9_xo = $signed({1'b0, (~fc1_csd_n29_s4[21]), fc1_csd_n29_s4[20:0]});
+    wire signed [20:0] fc1_csd_n29_s9_hi = $signed(fc1_csd_n29_s9_xo[22:2]) + $signed({1'b0, (~fc1_csd_n29_s3[19]), fc1_csd_n29_s3[18:0]});
+    wire signed [23:0] fc1_csd_n29_s9 = $signed({1'b0, fc1_csd_n29_s9_hi, fc1_csd_n29_s9_xo[1:0]});
+    wire signed [23:0] fc1_csd_n29_s10 = fc1_csd_n29_s5 - $signed({1'b1, (~fc1_csd_e85[22]), fc1_csd_e85[21:0]});
+    wire signed [22:0] fc1_csd_n29_s11 = $signed({{3{fc1_csd_n29_s6[19]}}, fc1_csd_n29_s6}) - fc1_csd_e254;
+    wire signed [20:0] fc1_csd_n29_s12_xh = $signed(fc1_csd_e314[21:1]);
+    wire signed [23:0] fc1_csd_n29_s12 = $signed({($signed({{2{fc1_csd_n29_s12_xh[20]}}, fc1_csd_n29_s12_xh}) - fc1_csd_e326), fc1_csd_e314[0]});
+    wire signed [20:0] fc1_csd_n29_s13_xh = $signed(fc1_csd_e340[26:6]);
+    wire signed [21:0] fc1_csd_n29_s13_hi = $signed({fc1_csd_n29_s13_xh[20], fc1_csd_n29_s13_xh}) - $signed({1'b1, (~fc1_csd_n29_s7[20]), fc1_csd_n29_s7[19:0]});
+    wire signed [28:0] fc1_csd_n29_s13 = $signed({1'b0, fc1_csd_n29_s13_hi, fc1_csd_e340[5:0]});
+    wire signed [22:0] fc1_csd_n29_s14_xh = $signed(fc1_csd_n29_s9[23:1]);
+    wire signed [25:0] fc1_csd_n29_s14 = $signed({($signed({{2{fc1_csd_n29_s14_xh[22]}}, fc1_csd_n29_s14_xh}) - fc1_csd_n29_s8), fc1_csd_n29_s9[0]});
+    wire signed [23:0] fc1_csd_n29_s15_yo = $signed({1'b0, (~fc1_csd_n29_s11[22]), fc1_csd_n29_s11[21:0]});
+    wire signed [24:0] fc1_csd_n29_s15_m = $signed({1'b0, (~fc1_csd_n29_s10[23]), fc1_csd_n29_s10[22:0]}) + $signed({fc1_csd_n29_s15_yo[23], fc1_csd_n29_s15_yo});
+    wire signed [25:0] fc1_csd_n29_s15 = $signed({1'b0, fc1_csd_n29_s15_m});
+    wire signed [22:0] fc1_csd_n29_s16_xh = $signed(fc1_csd_e204[25:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n29_s16 = $signed({($signed({{2{fc1_csd_n29_s16_xh[22]}}, fc1_csd_n29_s16_xh}) - $signed({fc1_csd_n29_s12[23], fc1_csd_n29_s12})), fc1_csd_e204[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n29_s17_xh = $signed(fc1_csd_n29_s13[28:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n29_s17_hi = $signed(fc1_csd_n29_s17_xh[26:0]) + $signed({1'b0, (~fc1_csd_n29_s14[25]), fc1_csd_n29_s14[24:0]});
+    wire [27:0] fc1_csd_n29_s18_u = {1'b0, ($signed({fc1_csd_n29_s15[25], fc1_csd_n29_s15}) - $signed(fc1_csd_n29_s16[26:0]))};
+    reg  [28:0] fc1_csd_n29_s17_d1;
+    wire signed [28:0] fc1_csd_n29_s17_d1_v = $signed(fc1_csd_n29_s17_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n29_s19_xh = $signed(fc1_csd_n29_s17_d1_v[28:18]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [27:0] fc1_csd_n29_s18_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n29_acc = ($signed({($signed(fc1_csd_n29_s19_xh[9:0]) - 10'sh301), fc1_csd_n29_s17_d1_v[17:0]}) + $signed(fc1_csd_n29_s18_d1));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n29_y_fl = $signed(fc1_csd_n29_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc1_csd_n30_s0_xh = $signed(fc1_in_0[15:8]);
+    wire signed [23:0] fc1_csd_n30_s0 = $signed({($signed({{8{fc1_csd_n30_s0_xh[7]}}, fc1_csd_n30_s0_xh}) - fc1_in_0), fc1_in_0[7:0]});
+    wire signed [18:0] fc1_csd_n30_s1_xh = $signed(fc1_csd_n30_s0[23:5]);
+    wire signed [24:0] fc1_csd_n30_s1 = $signed({($signed({fc1_csd_n30_s1_xh[18], fc1_csd_n30_s1_xh}) - $signed({{3{fc1_e10_yo[16]}}, fc1_e10_yo})), fc1_csd_n30_s0[4:0]});
+    wire signed [21:0] fc1_csd_n30_s2 = $signed({($signed({{2{fc1_csd_e212_xh[16]}}, fc1_csd_e212_xh}) - fc1_csd_e22), fc1_csd_e25[2:0]});
+    wire signed [15:0] fc1_csd_n30_s3_xh = $signed(fc1_csd_e31[17:2]);
+    wire signed [20:0] fc1_csd_n30_s3 = $signed({($signed({{3{fc1_csd_n30_s3_xh[15]}}, fc1_csd_n30_s3_xh}) - fc1_csd_e32), fc1_csd_e31[1:0]});
+    wire signed [20:0] fc1_csd_n30_s4 = $signed({1'b0, ($signed({fc1_n50_s1_xh[17], fc1_n50_s1_xh}) + $signed(fc1_csd_e39[18:0])), fc1_e21[0]});
+    wire signed [16:0] fc1_csd_n30_s5_xh = $signed(fc1_csd_e40[17:1]);
+    wire signed [25:0] fc1_csd_n30_s5 = $signed({($signed({{8{fc1_csd_n30_s5_xh[16]}}, fc1_csd_n30_s5_xh}) - fc1_csd_n30_s1), fc1_csd_e40[0]});
+    wire signed [18:0] fc1_csd_n30_s6_xh = $signed(fc1_csd_e201[23:5]);
+    wire signed [24:0] fc1_csd_n30_s6 = $signed({($signed({fc1_csd_n30_s6_xh[18], fc1_csd_n30_s6_xh}) - fc1_csd_e43), fc1_csd_e201[4:0]});
+    wire signed [22:0] fc1_csd_n30_s7_xo = $signed({1'b0, (~fc1_csd_n30_s2[21]), fc1_csd_n30_s2[20:0]});
+    wire signed [15:0] fc1_csd_n30_s7_xh = $signed(fc1_csd_n30_s7_xo[22:7]);
+    wire signed [27:0] fc1_csd_n30_s7 = $signed({($signed({{5{fc1_csd_n30_s7_xh[15]}}, fc1_csd_n30_s7_xh}) + fc1_csd_n30_s3), fc1_csd_n30_s7_xo[6:0]});
+    wire signed [23:0] fc1_csd_n30_s8 = fc1_csd_e117 - $signed({{3{fc1_csd_n30_s4[20]}}, fc1_csd_n30_s4});
+    wire fc1_csd_n30_s9_yo_i = ~fc1_csd_e159[21];
+    wire signed [24:0] fc1_csd_n30_s9 = $signed({1'b0, ($signed({{2{fc1_csd_n11_s7_xh[20]}}, fc1_csd_n11_s7_xh}) - $signed({1'b1, fc1_csd_n30_s9_yo_i, fc1_csd_e159[20:0]})), fc1_csd_e187[0]});
+    wire signed [26:0] fc1_csd_n30_s10 = $signed({1'b0, ($signed({{3{fc1_csd_e254[22]}}, fc1_csd_e254}) + $signed(fc1_csd_e370[25:0]))});
+    wire signed [25:0] fc1_csd_n30_s11_yo = $signed({1'b1, (~fc1_csd_n30_s6[24]), fc1_csd_n30_s6[23:0]});
+    wire signed [26:0] fc1_csd_n30_s11 = $signed({fc1_csd_n30_s5[25], fc1_csd_n30_s5}) - $signed({fc1_csd_n30_s11_yo[25], fc1_csd_n30_s11_yo});
+    wire signed [24:0] fc1_csd_n30_s12_yo = $signed({1'b1, (~fc1_csd_n30_s8[23]), fc1_csd_n30_s8[22:0]});
+    wire signed [27:0] fc1_csd_n30_s12 = $signed({($signed(fc1_csd_n30_s7[27:1]) - $signed({{2{fc1_csd_n30_s12_yo[24]}}, fc1_csd_n30_s12_yo})), fc1_csd_n30_s7[0]});
+    wire signed [21:0] fc1_csd_n30_s13_xh = $signed(fc1_csd_n30_s9[24:3]);
+    wire signed [26:0] fc1_csd_n30_s13 = $signed({1'b0, ($signed({fc1_csd_n30_s13_xh[21], fc1_csd_n30_s13_xh}) + $signed(fc1_csd_e227[22:0])), fc1_csd_n30_s9[2:0]});
+    wire signed [29:0] fc1_csd_n30_s14 = $signed({1'b0, ($signed({{2{fc1_csd_n30_s10[26]}}, fc1_csd_n30_s10}) - $signed(fc1_csd_e239[28:0]))});
+    wire signed [27:0] fc1_csd_n30_s15_m = $signed({1'b0, (~fc1_csd_n30_s11[26]), fc1_csd_n30_s11[25:0]}) + $signed({fc1_csd_n30_s13[26], fc1_csd_n30_s13});
+    wire signed [28:0] fc1_csd_n30_s16_hi = $signed(fc1_csd_n30_s14[29:1]) - $signed({1'b1, (~fc1_csd_n30_s12[27]), fc1_csd_n30_s12[26:0]});
+    reg  [28:0] fc1_csd_n30_s15_d1;
+    wire signed [28:0] fc1_csd_n30_s15_d1_v = $signed(fc1_csd_n30_s15_d1);
+    wire signed [18:0] fc1_csd_n30_s17_xh = $signed(fc1_csd_n30_s15_d1_v[28:10]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n30_s17 = $signed({($signed({{2{fc1_csd_n30_s17_xh[18]}}, fc1_csd_n30_s17_xh}) - 21'sd578781), fc1_csd_n30_s15_d1_v[9:0]}); // bias 0.4716796875, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [30:0] fc1_csd_n30_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n30_s16_d1_v = $signed(fc1_csd_n30_s16_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n30_acc = ($signed(fc1_csd_n30_s17[29:0]) + $signed(fc1_csd_n30_s16_d1_v[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n30_y_fl = $signed(fc1_csd_n30_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n31_s0 = $signed({1'b0, (fc1_csd_e189_xh + fc1_e2_xo), fc1_csd_e134_xo[1:0]});
+    wire signed [12:0] fc1_csd_n31_s1_xh = $signed(fc1_csd_e92_xo[18:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n31_s1 = $signed({1'b0, ($signed({{6{fc1_csd_n31_s1_xh[12]}}, fc1_csd_n31_s1_xh}) + $signed(fc1_csd_e14[18:0])), fc1_csd_e92_xo[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n31_s2_xh = $signed(fc1_csd_e41[17:6]);
+    wire signed [24:0] fc1_csd_n31_s2 = $signed({1'b0, ($signed({{6{fc1_csd_n31_s2_xh[11]}}, fc1_csd_n31_s2_xh}) + $signed(fc1_csd_e15[17:0])), fc1_csd_e41[5:0]});
+    wire signed [17:0] fc1_csd_n31_s3_xh = $signed(fc1_csd_e96[18:1]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n31_s3 = $signed({1'b0, ($signed({fc1_csd_n31_s3_xh[17], fc1_csd_n31_s3_xh}) + fc1_csd_e78), fc1_csd_e96[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n31_s4_xh = $signed(fc1_csd_n31_s0[19:2]);
+    wire signed [21:0] fc1_csd_n31_s4 = $signed({($signed({{2{fc1_csd_n31_s4_xh[17]}}, fc1_csd_n31_s4_xh}) - fc1_csd_e367), fc1_csd_n31_s0[1:0]});
+    wire signed [19:0] fc1_csd_n31_s5_xo = $signed({1'b0, fc1_csd_e220_yo_i, fc1_csd_e57[17:0]});
+    wire signed [17:0] fc1_csd_n31_s5_xh = $signed(fc1_csd_n31_s5_xo[19:2]);
+    wire signed [22:0] fc1_csd_n31_s5 = $signed({($signed({{3{fc1_csd_n31_s5_xh[17]}}, fc1_csd_n31_s5_xh}) + $signed({fc1_csd_e145[19], fc1_csd_e145})), fc1_csd_n31_s5_xo[1:0]});
+    wire signed [22:0] fc1_csd_n31_s6_xh = $signed(fc1_csd_n31_s2[24:2]);
+    wire signed [27:0] fc1_csd_n31_s6 = $signed({1'b0, ($signed({{2{fc1_csd_n31_s6_xh[22]}}, fc1_csd_n31_s6_xh}) + $signed(fc1_csd_n31_s1[24:0])), fc1_csd_n31_s2[1:0]});
+    wire signed [18:0] fc1_csd_n31_s7_xh = $signed(fc1_csd_e95[20:2]);
+    wire signed [22:0] fc1_csd_n31_s7 = $signed({1'b0, ($signed({fc1_csd_n31_s7_xh[18], fc1_csd_n31_s7_xh}) + $signed(fc1_csd_n31_s3[19:0])), fc1_csd_e95[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n31_s8 = $signed({1'b0, ($signed({{2{fc1_csd_e112[19]}}, fc1_csd_e112}) + $signed(fc1_csd_e152[21:0]))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n31_s9 = fc1_csd_e165 + $signed({1'b0, (~fc1_csd_e168[18]), fc1_csd_e168[17:0]});
+    wire signed [19:0] fc1_csd_n31_s10_xh = $signed(fc1_csd_e372[20:1]);
+    wire signed [23:0] fc1_csd_n31_s10 = $signed({($signed({{3{fc1_csd_n31_s10_xh[19]}}, fc1_csd_n31_s10_xh}) - fc1_csd_e322), fc1_csd_e372[0]});
+    wire signed [16:0] fc1_csd_n31_s11_xh = $signed(fc1_csd_e376[21:5]);
+    wire signed [26:0] fc1_csd_n31_s11 = $signed({($signed({{5{fc1_csd_n31_s11_xh[16]}}, fc1_csd_n31_s11_xh}) + fc1_csd_n31_s4), fc1_csd_e376[4:0]});
+    wire signed [20:0] fc1_csd_n31_s12_xh = $signed(fc1_csd_n31_s5[22:2]);
+    wire signed [24:0] fc1_csd_n31_s12 = $signed({($signed({{2{fc1_csd_n31_s12_xh[20]}}, fc1_csd_n31_s12_xh}) - fc1_csd_n31_s7), fc1_csd_n31_s5[1:0]});
+    wire signed [20:0] fc1_csd_n31_s13_yo = $signed({1'b1, (~fc1_csd_n31_s9[19]), fc1_csd_n31_s9[18:0]});
+    wire signed [22:0] fc1_csd_n31_s13 = $signed({1'b0, ($signed(fc1_csd_n31_s8[21:0]) - $signed({fc1_csd_n31_s13_yo[20], fc1_csd_n31_s13_yo}))});
+    wire signed [17:0] fc1_csd_n31_s14_xh = $signed(fc1_csd_e252[22:5]);
+    wire signed [28:0] fc1_csd_n31_s14 = $signed({($signed({{6{fc1_csd_n31_s14_xh[17]}}, fc1_csd_n31_s14_xh}) - fc1_csd_e247), fc1_csd_e252[4:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n31_s15_xh = $signed(fc1_csd_n31_s6[27:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n31_s15_hi = $signed(fc1_csd_n31_s15_xh[24:0]) + $signed({1'b0, (~fc1_csd_n31_s10[23]), fc1_csd_n31_s10[22:0]});
+    wire signed [22:0] fc1_csd_n31_s16_xh = $signed(fc1_csd_n31_s11[26:4]);
+    wire [28:0] fc1_csd_n31_s16_u = {($signed({{2{fc1_csd_n31_s16_xh[22]}}, fc1_csd_n31_s16_xh}) - fc1_csd_n31_s12), fc1_csd_n31_s11[3:0]};
+    reg  [28:0] fc1_csd_n31_s16_d1;
+    wire signed [28:0] fc1_csd_n31_s16_d1_v = $signed(fc1_csd_n31_s16_d1);
+    reg  [27:0] fc1_csd_n31_s15_d1;
+    wire signed [27:0] fc1_csd_n31_s15_d1_v = $signed(fc1_csd_n31_s15_d1);
+    wire signed [27:0] fc1_csd_n31_s18_xh = $signed(fc1_csd_n31_s16_d1_v[28:1]);
+    wire signed [29:0] fc1_csd_n31_s18 = $signed({($signed({fc1_csd_n31_s18_xh[27], fc1_csd_n31_s18_xh}) - $signed({fc1_csd_n31_s15_d1_v[27], fc1_csd_n31_s15_d1_v})), fc1_csd_n31_s16_d1_v[0]});
+    reg  signed [28:0] fc1_csd_n31_s17_d1;
+    wire signed [28:0] fc1_csd_n31_s19 = $signed({($signed(fc1_csd_n31_s17_d1[28:10]) - 19'sd124591), fc1_csd_n31_s17_d1[9:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n31_acc = ($signed({fc1_csd_n31_s19[28], fc1_csd_n31_s19}) - fc1_csd_n31_s18);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n31_y_fl = $signed(fc1_csd_n31_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n32_s0 = $signed({($signed({{2{fc1_csd_e351_xh[15]}}, fc1_csd_e351_xh}) - $signed({fc1_e26_yo[16], fc1_e26_yo})), fc1_csd_e12[1:0]});
+    wire signed [20:0] fc1_csd_n32_s1 = $signed({1'b0, (fc1_csd_e257_xo + fc1_csd_e224_yo)});
+    wire signed [19:0] fc1_csd_n32_s2 = $signed({($signed({fc1_csd_e114_xh[17], fc1_csd_e114_xh}) + fc1_csd_e17), fc1_csd_e19[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n32_s3 = $signed({1'b0, ($signed({{4{fc1_e117_xh[14]}}, fc1_e117_xh}) + $signed(fc1_csd_e25[18:0])), fc1_e3[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n32_s4_xh = $signed(fc1_csd_n32_s1[20:7]);
+    wire signed [26:0] fc1_csd_n32_s4 = $signed({($signed({{6{fc1_csd_n32_s4_xh[13]}}, fc1_csd_n32_s4_xh}) + fc1_csd_n32_s0), fc1_csd_n32_s1[6:0]});
+    wire signed [16:0] fc1_csd_n32_s5_xh = $signed(fc1_csd_e74[19:3]);
+    wire signed [24:0] fc1_csd_n32_s5 = $signed({($signed({{5{fc1_csd_n32_s5_xh[16]}}, fc1_csd_n32_s5_xh}) + fc1_csd_e228), fc1_csd_e74[2:0]});
+    wire signed [20:0] fc1_csd_n32_s6_xo = $signed({1'b0, (~fc1_csd_n32_s2[19]), fc1_csd_n32_s2[18:0]});
+    wire signed [22:0] fc1_csd_n32_s6 = $signed({1'b0, ($signed({fc1_csd_n32_s6_xo[20], fc1_csd_n32_s6_xo}) + $signed(fc1_csd_n32_s3[21:0]))});
+    wire signed [21:0] fc1_csd_n32_s7 = $signed({1'b0, ($signed(fc1_csd_n1_s10_xo[20:1]) + $signed(fc1_csd_e92[19:0])), fc1_csd_n1_s10_xo[0]});
+    wire signed [19:0] fc1_csd_n32_s8_xh = $signed(fc1_csd_e317_xo[24:5]);
+    wire signed [20:0] fc1_csd_n32_s8_hi = $signed({fc1_csd_n32_s8_xh[19], fc1_csd_n32_s8_xh}) + $signed({1'b0, (~fc1_csd_e165[19]), fc1_csd_e165[18:0]});
+    wire signed [26:0] fc1_csd_n32_s8 = $signed({1'b0, fc1_csd_n32_s8_hi, fc1_csd_e317_xo[4:0]});
+    wire signed [18:0] fc1_csd_n32_s9_xh = $signed(fc1_csd_e267[19:1]);
+    wire signed [22:0] fc1_csd_n32_s9_hi = $signed({{4{fc1_csd_n32_s9_xh[18]}}, fc1_csd_n32_s9_xh}) - $signed({1'b1, (~fc1_csd_e243[21]), fc1_csd_e243[20:0]});
+    wire signed [23:0] fc1_csd_n32_s9 = $signed({fc1_csd_n32_s9_hi, fc1_csd_e267[0]});
+    wire signed [19:0] fc1_csd_n32_s10_xh = $signed(fc1_csd_n32_s4[26:7]);
+    wire signed [28:0] fc1_csd_n32_s10 = $signed({($signed({{2{fc1_csd_n32_s10_xh[19]}}, fc1_csd_n32_s10_xh}) - fc1_csd_e332), fc1_csd_n32_s4[6:0]});
+    wire signed [25:0] fc1_csd_n32_s11_m = $signed({{3{fc1_csd_n32_s6[22]}}, fc1_csd_n32_s6}) + $signed({1'b0, (~fc1_csd_n32_s5[24]), fc1_csd_n32_s5[23:0]});
+    wire signed [26:0] fc1_csd_n32_s11 = $signed({1'b0, fc1_csd_n32_s11_m});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n32_s12_xh = $signed(fc1_csd_n32_s8[26:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n32_s12 = $signed({1'b0, ($signed(fc1_csd_n32_s12_xh[22:0]) + $signed({fc1_csd_n32_s7[21], fc1_csd_n32_s7})), fc1_csd_n32_s8[2:0]});
+    wire signed [24:0] fc1_csd_n32_s13_yo = $signed({1'b1, (~fc1_csd_n32_s9[23]), fc1_csd_n32_s9[22:0]});
+    wire signed [24:0] fc1_csd_n32_s13_xh = $signed(fc1_csd_e241[25:1]);
+    wire [26:0] fc1_csd_n32_s13_u = {($signed({fc1_csd_n32_s13_xh[24], fc1_csd_n32_s13_xh}) - $signed({fc1_csd_n32_s13_yo[24], fc1_csd_n32_s13_yo})), fc1_csd_e241[0]};
+    wire signed [25:0] fc1_csd_n32_s15_xh = $signed(fc1_csd_n32_s11[26:1]);
+    wire [27:0] fc1_csd_n32_s15_u = {($signed({fc1_csd_n32_s15_xh[25], fc1_csd_n32_s15_xh}) - fc1_csd_n32_s12), fc1_csd_n32_s11[0]};
+    reg  signed [28:0] fc1_csd_n32_s14_d1;
+    reg  [26:0] fc1_csd_n32_s13_d1;
+    wire signed [26:0] fc1_csd_n32_s13_d1_v = $signed(fc1_csd_n32_s13_d1);
+    wire signed [27:0] fc1_csd_n32_s16_hi = $signed(fc1_csd_n32_s14_d1[28:1]) + $signed({1'b0, (~fc1_csd_n32_s13_d1_v[26]), fc1_csd_n32_s13_d1_v[25:0]});
+    reg  [27:0] fc1_csd_n32_s15_d1;
+    wire signed [27:0] fc1_csd_n32_s15_d1_v = $signed(fc1_csd_n32_s15_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n32_s17_xh = $signed(fc1_csd_n32_s15_d1_v[27:17]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n32_s17 = $signed({1'b0, ($signed(fc1_csd_n32_s17_xh[9:0]) + 10'sh307), fc1_csd_n32_s15_d1_v[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n32_acc = ($signed({fc1_csd_n32_s17[27], fc1_csd_n32_s17}) - $signed({fc1_csd_n32_s16_hi, fc1_csd_n32_s14_d1[0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n32_y_fl = $signed(fc1_csd_n32_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n33_s0 = $signed({1'b0, ($signed({{4{fc1_csd_e275_xh[12]}}, fc1_csd_e275_xh}) + fc1_e19_xo), fc1_e0_yo[3:0]});
+    wire signed [20:0] fc1_csd_n33_s1 = $signed({($signed({{5{fc1_csd_e45_xh[12]}}, fc1_csd_e45_xh}) - $signed({fc1_e11_yo[16], fc1_e11_yo})), fc1_in_5[2:0]});
+    wire signed [18:0] fc1_csd_n33_s2_yo = $signed({1'b1, fc1_csd_e94_xo_i, fc1_csd_e7[16:0]});
+    wire signed [19:0] fc1_csd_n33_s2 = $signed({{2{fc1_csd_e9[17]}}, fc1_csd_e9}) - $signed({fc1_csd_n33_s2_yo[18], fc1_csd_n33_s2_yo});
+    wire signed [21:0] fc1_csd_n33_s3_m = fc1_csd_n33_s0 + $signed({1'b0, (~fc1_csd_n33_s1[20]), fc1_csd_n33_s1[19:0]});
+    wire signed [20:0] fc1_csd_n33_s4 = $signed({1'b0, ($signed({fc1_csd_e126_xh[16], fc1_csd_e126_xh}) + fc1_e4), fc1_csd_e126_xo[1:0]});
+    wire signed [15:0] fc1_csd_n33_s5_xh = $signed(fc1_csd_e22[18:3]);
+    wire signed [21:0] fc1_csd_n33_s5 = $signed({($signed({{3{fc1_csd_n33_s5_xh[15]}}, fc1_csd_n33_s5_xh}) - fc1_csd_e17), fc1_csd_e22[2:0]});
+    wire signed [20:0] fc1_csd_n33_s6_xo = $signed({1'b0, (~fc1_csd_n33_s2[19]), fc1_csd_n33_s2[18:0]});
+    wire signed [12:0] fc1_csd_n33_s6_xh = $signed(fc1_csd_n33_s6_xo[20:8]);
+    wire signed [26:0] fc1_csd_n33_s6 = $signed({($signed({{6{fc1_csd_n33_s6_xh[12]}}, fc1_csd_n33_s6_xh}) + fc1_csd_e47), fc1_csd_n33_s6_xo[7:0]});
+    wire signed [15:0] fc1_csd_n33_s7_xh = $signed(fc1_csd_n14_s5_xo[19:4]);
+    wire signed [23:0] fc1_csd_n33_s7 = $signed({1'b0, ($signed({{3{fc1_csd_n33_s7_xh[15]}}, fc1_csd_n33_s7_xh}) + fc1_csd_n11_s3_xo), fc1_csd_n14_s5_xo[3:0]});
+    wire signed [13:0] fc1_csd_n33_s8_xh = $signed(fc1_csd_e163[20:7]);
+    wire signed [25:0] fc1_csd_n33_s8 = $signed({($signed({{5{fc1_csd_n33_s8_xh[13]}}, fc1_csd_n33_s8_xh}) - fc1_csd_e109), fc1_csd_e163[6:0]});
+    wire signed [15:0] fc1_csd_n33_s9_xh = $signed(fc1_csd_n33_s4[20:5]);
+    wire signed [27:0] fc1_csd_n33_s9 = $signed({($signed({{7{fc1_csd_n33_s9_xh[15]}}, fc1_csd_n33_s9_xh}) - $signed({1'b0, fc1_csd_n33_s3_m})), fc1_csd_n33_s4[4:0]});
+    wire fc1_csd_n33_s10_yo_i = ~fc1_csd_e75[19];
+    wire signed [21:0] fc1_csd_n33_s10 = $signed({($signed(fc1_csd_n33_s5[21:1]) - $signed({1'b1, fc1_csd_n33_s10_yo_i, fc1_csd_e75[18:0]})), fc1_csd_n33_s5[0]});
+    wire signed [20:0] fc1_csd_n33_s11_xo = $signed({1'b0, (~fc1_csd_e148[19]), fc1_csd_e148[18:0]});
+    wire signed [13:0] fc1_csd_n33_s11_xh = $signed(fc1_csd_n33_s11_xo[20:7]);
+    wire signed [28:0] fc1_csd_n33_s11 = $signed({1'b0, ($signed({{7{fc1_csd_n33_s11_xh[13]}}, fc1_csd_n33_s11_xh}) + $signed(fc1_csd_e160[20:0])), fc1_csd_n33_s11_xo[6:0]});
+    wire signed [16:0] fc1_csd_n33_s12_xh = $signed(fc1_csd_e191[19:3]);
+    wire signed [22:0] fc1_csd_n33_s12 = $signed({($signed({{3{fc1_csd_n33_s12_xh[16]}}, fc1_csd_n33_s12_xh}) + fc1_csd_e174), fc1_csd_e191[2:0]});
+    wire signed [26:0] fc1_csd_n33_s13 = fc1_csd_n33_s6 - $signed({{6{fc1_csd_e300[20]}}, fc1_csd_e300});
+    wire signed [25:0] fc1_csd_n33_s14 = $signed({{2{fc1_csd_n33_s7[23]}}, fc1_csd_n33_s7}) - fc1_csd_n33_s8;
+    wire signed [27:0] fc1_csd_n33_s15 = $signed({($signed(fc1_csd_n33_s9[27:5]) + $signed({{2{fc1_csd_e259[20]}}, fc1_csd_e259})), fc1_csd_n33_s9[4:0]});
+    wire signed [22:0] fc1_csd_n33_s16_yo = $signed({1'b1, (~fc1_csd_n33_s10[21]), fc1_csd_n33_s10[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n33_s16_xh = $signed(fc1_csd_n33_s11[28:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n33_s16 = $signed({1'b0, ($signed(fc1_csd_n33_s16_xh[25:0]) - $signed({{3{fc1_csd_n33_s16_yo[22]}}, fc1_csd_n33_s16_yo})), fc1_csd_n33_s11[1:0]});
+    wire signed [15:0] fc1_csd_n33_s17_xh = $signed(fc1_csd_e207[22:7]);
+    wire signed [29:0] fc1_csd_n33_s17 = $signed({($signed({{7{fc1_csd_n33_s17_xh[15]}}, fc1_csd_n33_s17_xh}) - fc1_csd_n33_s12), fc1_csd_e207[6:0]});
+    wire signed [27:0] fc1_csd_n33_s18_m = $signed({1'b0, (~fc1_csd_n33_s13[26]), fc1_csd_n33_s13[25:0]}) + $signed({1'b0, (~fc1_csd_e261[26]), fc1_csd_e261[25:0]});
+    wire signed [30:0] fc1_csd_n33_s20_m = $signed({{2{fc1_csd_n33_s16[28]}}, fc1_csd_n33_s16}) + $signed({1'b0, (~fc1_csd_n33_s17[29]), fc1_csd_n33_s17[28:0]});
+    reg  signed [27:0] fc1_csd_n33_s19_d1;
+    reg  [28:0] fc1_csd_n33_s18_d1;
+    wire signed [28:0] fc1_csd_n33_s21_m = $signed({1'b0, (~fc1_csd_n33_s19_d1[27]), fc1_csd_n33_s19_d1[26:0]}) + $signed(fc1_csd_n33_s18_d1);
+    reg  [31:0] fc1_csd_n33_s20_d1;
+    wire signed [31:0] fc1_csd_n33_s20_d1_v = $signed(fc1_csd_n33_s20_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n33_s22_xh = $signed(fc1_csd_n33_s20_d1_v[31:13]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n33_s22 = $signed({($signed(fc1_csd_n33_s22_xh[17:0]) - 18'sd130611), fc1_csd_n33_s20_d1_v[12:0]}); // bias 0.2265625, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n33_acc = ($signed({1'b0, fc1_csd_n33_s21_m}) + $signed(fc1_csd_n33_s22[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n33_y_fl = $signed(fc1_csd_n33_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [10:0] fc1_csd_n34_s0_xh = $signed(fc1_e12_yo[16:6]);
+    wire signed [23:0] fc1_csd_n34_s0 = $signed({1'b0, ($signed({{6{fc1_csd_n34_s0_xh[10]}}, fc1_csd_n34_s0_xh}) + fc1_e3_xo), fc1_e12_yo[5:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n34_s1_xh = $signed(fc1_csd_n34_s0[23:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n34_s1 = $signed({1'b0, ($signed(fc1_csd_n34_s1_xh[21:0]) - $signed({{2{fc1_csd_e258_yo[19]}}, fc1_csd_e258_yo})), fc1_csd_n34_s0[0]});
+    wire signed [13:0] fc1_csd_n34_s3_xh = $signed(fc1_csd_e31[17:4]);
+    wire signed [22:0] fc1_csd_n34_s3 = $signed({($signed({{5{fc1_csd_n34_s3_xh[13]}}, fc1_csd_n34_s3_xh}) - $signed({fc1_csd_e30[17], fc1_csd_e30})), fc1_csd_e31[3:0]});
+    wire signed [24:0] fc1_csd_n34_s4 = $signed({1'b0, ($signed(fc1_csd_n34_s1[23:5]) + $signed(fc1_csd_e173[18:0])), fc1_csd_n34_s1[4:0]});
+    wire signed [16:0] fc1_csd_n34_s5_xh = $signed(fc1_csd_n34_s3[22:6]);
+    wire signed [20:0] fc1_csd_n34_s5_hi = $signed({{4{fc1_csd_n34_s5_xh[16]}}, fc1_csd_n34_s5_xh}) - $signed({1'b0, ($signed(fc1_csd_e251_xo[19:2]) + fc1_e4), fc1_csd_e251_xo[1:0]});
+    wire signed [26:0] fc1_csd_n34_s5 = $signed({fc1_csd_n34_s5_hi, fc1_csd_n34_s3[5:0]});
+    wire signed [14:0] fc1_csd_n34_s6_xh = $signed(fc1_csd_e116[19:5]);
+    wire signed [27:0] fc1_csd_n34_s6 = $signed({($signed({{8{fc1_csd_n34_s6_xh[14]}}, fc1_csd_n34_s6_xh}) - fc1_csd_e244), fc1_csd_e116[4:0]});
+    wire signed [22:0] fc1_csd_n34_s7 = $signed({($signed({{3{fc1_csd_n4_s14_xh_2[16]}}, fc1_csd_n4_s14_xh_2}) - fc1_csd_e279), fc1_csd_e281[2:0]});
+    wire signed [21:0] fc1_csd_n34_s8_xo = $signed({1'b0, (~fc1_csd_e321[20]), fc1_csd_e321[19:0]});
+    wire signed [19:0] fc1_csd_n34_s8_xh = $signed(fc1_csd_n34_s8_xo[21:2]);
+    wire signed [23:0] fc1_csd_n34_s8 = $signed({($signed({{2{fc1_csd_n34_s8_xh[19]}}, fc1_csd_n34_s8_xh}) + fc1_csd_e309), fc1_csd_n34_s8_xo[1:0]});
+    wire signed [19:0] fc1_csd_n34_s9_xh = $signed(fc1_csd_e341[25:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n34_s9 = $signed({($signed({fc1_csd_n34_s9_xh[19], fc1_csd_n34_s9_xh}) - $signed({{2{fc1_csd_e324[18]}}, fc1_csd_e324})), fc1_csd_e341[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n34_s10_xo = $signed({1'b0, (~fc1_csd_e343[22]), fc1_csd_e343[21:0]});
+    wire signed [19:0] fc1_csd_n34_s10_xh = $signed(fc1_csd_n34_s10_xo[23:4]);
+    wire signed [26:0] fc1_csd_n34_s10 = $signed({($signed({{3{fc1_csd_n34_s10_xh[19]}}, fc1_csd_n34_s10_xh}) + fc1_csd_e257), fc1_csd_n34_s10_xo[3:0]});
+    wire signed [26:0] fc1_csd_n34_s11 = $signed({($signed(fc1_csd_n34_s5[26:1]) + $signed({fc1_csd_n34_s4[24], fc1_csd_n34_s4})), fc1_csd_n34_s5[0]});
+    wire signed [28:0] fc1_csd_n34_s12_xo = $signed({1'b0, (~fc1_csd_n34_s6[27]), fc1_csd_n34_s6[26:0]});
+    wire [29:0] fc1_csd_n34_s12_u = {1'b0, ($signed(fc1_csd_n34_s12_xo[28:1]) + $signed({{2{fc1_csd_n17_s13_xo[25]}}, fc1_csd_n17_s13_xo})), fc1_csd_n34_s12_xo[0]};
+    wire signed [23:0] fc1_csd_n34_s13 = $signed({1'b0, (~fc1_csd_n34_s7[22]), fc1_csd_n34_s7[21:0]}) + fc1_csd_n34_s8;
+    wire signed [27:0] fc1_csd_n34_s14_xo = $signed({1'b0, (~fc1_csd_n34_s10[26]), fc1_csd_n34_s10[25:0]});
+    wire signed [24:0] fc1_csd_n34_s14_xh = $signed(fc1_csd_n34_s14_xo[27:3]);
+    wire [28:0] fc1_csd_n34_s14_u = {($signed({fc1_csd_n34_s14_xh[24], fc1_csd_n34_s14_xh}) + $signed(fc1_csd_n34_s9[25:0])), fc1_csd_n34_s14_xo[2:0]};
+    reg  [29:0] fc1_csd_n34_s12_d1;
+    reg  [28:0] fc1_csd_n34_s14_d1;
+    wire signed [28:0] fc1_csd_n34_s14_d1_v = $signed(fc1_csd_n34_s14_d1);
+    wire signed [29:0] fc1_csd_n34_s16_m = $signed(fc1_csd_n34_s12_d1) + $signed({1'b0, (~fc1_csd_n34_s14_d1_v[28]), fc1_csd_n34_s14_d1_v[27:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n34_s16 = $signed({1'b0, fc1_csd_n34_s16_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [26:0] fc1_csd_n34_s15_d1;
+    wire signed [16:0] fc1_csd_n34_s17_xh = $signed(fc1_csd_n34_s15_d1[26:10]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n34_s17 = $signed({1'b0, ($signed({{2{fc1_csd_n34_s17_xh[16]}}, fc1_csd_n34_s17_xh}) + 19'sh5ea17), fc1_csd_n34_s15_d1[9:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc1_csd_n34_s6_xh_2 = $signed(fc1_csd_e116[19:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n34_acc = ($signed(fc1_csd_n34_s17[28:0]) - $signed(fc1_csd_n34_s16[28:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n34_y_fl = $signed(fc1_csd_n34_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n35_s0 = $signed({($signed({{4{fc1_e249_xh[13]}}, fc1_e249_xh}) - $signed({fc1_e24_yo[16], fc1_e24_yo})), fc1_in_13[1:0]});
+    wire signed [20:0] fc1_csd_n35_s1 = $signed({($signed({{2{fc1_csd_e352_xh[16]}}, fc1_csd_e352_xh}) + $signed({fc1_csd_e0[17], fc1_csd_e0})), fc1_csd_e88_yo[1:0]});
+    wire signed [13:0] fc1_csd_n35_s2_xh = $signed(fc1_csd_n35_s0[19:6]);
+    wire signed [25:0] fc1_csd_n35_s2 = $signed({($signed({{6{fc1_csd_n35_s2_xh[13]}}, fc1_csd_n35_s2_xh}) - fc1_csd_e14), fc1_csd_n35_s0[5:0]});
+    wire signed [19:0] fc1_csd_n35_s3 = $signed({($signed({fc1_e134_xh[16], fc1_e134_xh}) - fc1_csd_e16), fc1_e21[1:0]});
+    wire signed [21:0] fc1_csd_n35_s4 = $signed({($signed({{2{fc1_csd_e383_xh[15]}}, fc1_csd_e383_xh}) + fc1_csd_e52), fc1_csd_e53[3:0]});
+    wire signed [22:0] fc1_csd_n35_s5 = $signed({($signed({{5{fc1_n21_s0_xh[13]}}, fc1_n21_s0_xh}) + fc1_csd_e196), fc1_e3[3:0]});
+    wire signed [21:0] fc1_csd_n35_s6_xo = $signed({1'b0, (~fc1_csd_n35_s1[20]), fc1_csd_n35_s1[19:0]});
+    wire signed [17:0] fc1_csd_n35_s6_xh = $signed(fc1_csd_n35_s6_xo[21:4]);
+    wire signed [24:0] fc1_csd_n35_s6 = $signed({1'b0, ($signed({{2{fc1_csd_n35_s6_xh[17]}}, fc1_csd_n35_s6_xh}) + fc1_csd_n31_s5_xo), fc1_csd_n35_s6_xo[3:0]});
+    wire signed [13:0] fc1_csd_n35_s7_xh = $signed(fc1_csd_e134[21:8]);
+    wire signed [26:0] fc1_csd_n35_s7 = $signed({($signed({{5{fc1_csd_n35_s7_xh[13]}}, fc1_csd_n35_s7_xh}) - fc1_csd_e68), fc1_csd_e134[7:0]});
+    wire signed [20:0] fc1_csd_n35_s8_yo = $signed({1'b1, (~fc1_csd_n35_s3[19]), fc1_csd_n35_s3[18:0]});
+    wire signed [25:0] fc1_csd_n35_s8 = $signed({($signed(fc1_csd_n35_s2[25:2]) - $signed({{3{fc1_csd_n35_s8_yo[20]}}, fc1_csd_n35_s8_yo})), fc1_csd_n35_s2[1:0]});
+    wire signed [16:0] fc1_csd_n35_s9_xh = $signed(fc1_csd_n35_s4[21:5]);
+    wire signed [24:0] fc1_csd_n35_s9 = $signed({($signed({{3{fc1_csd_n35_s9_xh[16]}}, fc1_csd_n35_s9_xh}) - fc1_csd_e35), fc1_csd_n35_s4[4:0]});
+    wire signed [22:0] fc1_csd_n35_s10 = $signed({($signed(fc1_csd_n35_s5[22:1]) + $signed({{2{fc1_csd_e66[19]}}, fc1_csd_e66})), fc1_csd_n35_s5[0]});
+    wire signed [17:0] fc1_csd_n35_s11_xh = $signed(fc1_csd_e167[21:4]);
+    wire signed [22:0] fc1_csd_n35_s11 = $signed({($signed({fc1_csd_n35_s11_xh[17], fc1_csd_n35_s11_xh}) - fc1_csd_e172), fc1_csd_e167[3:0]});
+    wire signed [11:0] fc1_csd_n35_s12_xh = $signed(fc1_csd_e182[18:7]);
+    wire signed [26:0] fc1_csd_n35_s12 = $signed({($signed({{8{fc1_csd_n35_s12_xh[11]}}, fc1_csd_n35_s12_xh}) - fc1_csd_e274), fc1_csd_e182[6:0]});
+    wire signed [25:0] fc1_csd_n35_s13 = $signed({($signed({{3{fc1_csd_n28_s10_xh[21]}}, fc1_csd_n28_s10_xh}) - fc1_csd_n35_s6), fc1_csd_e373[0]});
+    wire signed [20:0] fc1_csd_n35_s15_xh = $signed(fc1_csd_n35_s8[25:5]);
+    wire signed [29:0] fc1_csd_n35_s15 = $signed({($signed({{4{fc1_csd_n35_s15_xh[20]}}, fc1_csd_n35_s15_xh}) - fc1_csd_n35_s9), fc1_csd_n35_s8[4:0]});
+    wire signed [19:0] fc1_csd_n35_s16_xh = $signed(fc1_csd_n35_s10[22:3]);
+    wire signed [25:0] fc1_csd_n35_s16 = $signed({($signed({{3{fc1_csd_n35_s16_xh[19]}}, fc1_csd_n35_s16_xh}) - fc1_csd_n35_s11), fc1_csd_n35_s10[2:0]});
+    wire signed [26:0] fc1_csd_n35_s18_yo = $signed({1'b1, (~fc1_csd_n35_s13[25]), fc1_csd_n35_s13[24:0]});
+    wire signed [27:0] fc1_csd_n35_s18_m = ($signed({fc1_csd_n35_s7[26], fc1_csd_n35_s7}) - fc1_csd_e333) - $signed({fc1_csd_n35_s18_yo[26], fc1_csd_n35_s18_yo});
+    wire signed [26:0] fc1_csd_n35_s19_yo = $signed({1'b1, (~fc1_csd_n35_s16[25]), fc1_csd_n35_s16[24:0]});
+    wire [29:0] fc1_csd_n35_s19_u = {($signed(fc1_csd_n35_s15[29:1]) - $signed({{2{fc1_csd_n35_s19_yo[26]}}, fc1_csd_n35_s19_yo})), fc1_csd_n35_s15[0]};
+    reg  [28:0] fc1_csd_n35_s18_d1;
+    reg  signed [28:0] fc1_csd_n35_s17_d1;
+    wire signed [28:0] fc1_csd_n35_s20 = $signed(fc1_csd_n35_s18_d1) + fc1_csd_n35_s17_d1;
+    reg  [29:0] fc1_csd_n35_s19_d1;
+    wire signed [29:0] fc1_csd_n35_s19_d1_v = $signed(fc1_csd_n35_s19_d1);
+    wire signed [15:0] fc1_csd_n35_s3_xh = $signed(fc1_csd_e16[17:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n35_s18_xh = $signed(fc1_csd_e385[28:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n35_acc = ($signed({fc1_csd_n35_s20[28], fc1_csd_n35_s20}) - $signed({($signed(fc1_csd_n35_s19_d1_v[29:10]) + 20'sd129777), fc1_csd_n35_s19_d1_v[9:0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n35_y_fl = $signed(fc1_csd_n35_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc1_csd_n36_s0_xh = $signed(fc1_in_2[15:9]);
+    wire signed [26:0] fc1_csd_n36_s0 = $signed({($signed({{11{fc1_csd_n36_s0_xh[6]}}, fc1_csd_n36_s0_xh}) - $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_in_2[8:0]});
+    wire signed [26:0] fc1_csd_n36_s1 = $signed({($signed(fc1_csd_n36_s0[26:6]) + $signed({{4{fc1_e19_yo[16]}}, fc1_e19_yo})), fc1_csd_n36_s0[5:0]});
+    wire signed [8:0] fc1_csd_n36_s2_xh = $signed(fc1_csd_e16[17:9]);
+    wire signed [26:0] fc1_csd_n36_s2 = $signed({($signed({{9{fc1_csd_n36_s2_xh[8]}}, fc1_csd_n36_s2_xh}) - fc1_csd_e13), fc1_csd_e16[8:0]});
+    wire signed [25:0] fc1_csd_n36_s3 = $signed({1'b0, ($signed({{5{fc1_csd_n20_s2_xh[14]}}, fc1_csd_n20_s2_xh}) + $signed(fc1_csd_e79[19:0])), fc1_csd_e211_xo[4:0]});
+    wire signed [18:0] fc1_csd_n36_s4_xh = $signed(fc1_csd_e67[19:1]);
+    wire signed [20:0] fc1_csd_n36_s4 = $signed({($signed({fc1_csd_n36_s4_xh[18], fc1_csd_n36_s4_xh}) - $signed({{2{fc1_csd_e130[17]}}, fc1_csd_e130})), fc1_csd_e67[0]});
+    wire fc1_csd_n36_s5_xo_i = ~fc1_csd_e139[19];
+    wire signed [20:0] fc1_csd_n36_s5_xo = $signed({1'b0, fc1_csd_n36_s5_xo_i, fc1_csd_e139[18:0]});
+    wire signed [15:0] fc1_csd_n36_s5_xh = $signed(fc1_csd_n36_s5_xo[20:5]);
+    wire signed [24:0] fc1_csd_n36_s5 = $signed({1'b0, ($signed({{3{fc1_csd_n36_s5_xh[15]}}, fc1_csd_n36_s5_xh}) + $signed(fc1_csd_e87[18:0])), fc1_csd_n36_s5_xo[4:0]});
+    wire signed [16:0] fc1_csd_n36_s6_xh = $signed(fc1_csd_e144[18:2]);
+    wire signed [28:0] fc1_csd_n36_s6 = $signed({($signed({{10{fc1_csd_n36_s6_xh[16]}}, fc1_csd_n36_s6_xh}) - fc1_csd_n36_s1), fc1_csd_e144[1:0]});
+    wire signed [23:0] fc1_csd_n36_s7_xh = $signed(fc1_csd_n36_s2[26:3]);
+    wire signed [28:0] fc1_csd_n36_s7 = $signed({($signed({{2{fc1_csd_n36_s7_xh[23]}}, fc1_csd_n36_s7_xh}) - fc1_csd_n36_s3), fc1_csd_n36_s2[2:0]});
+    wire signed [22:0] fc1_csd_n36_s8 = $signed({1'b0, ($signed({fc1_csd_e113[20], fc1_csd_e113}) - $signed(fc1_csd_e107[21:0]))});
+    wire signed [21:0] fc1_csd_n36_s9_hi = $signed(fc1_csd_e199[22:1]) - $signed({1'b1, (~fc1_csd_e232[20]), fc1_csd_e232[19:0]});
+    wire signed [23:0] fc1_csd_n36_s9 = $signed({1'b0, fc1_csd_n36_s9_hi, fc1_csd_e199[0]});
+    wire signed [24:0] fc1_csd_n36_s10_xo = $signed({1'b0, (~fc1_csd_e310[23]), fc1_csd_e310[22:0]});
+    wire signed [25:0] fc1_csd_n36_s10 = $signed({1'b0, ($signed(fc1_csd_n36_s10_xo[24:3]) + $signed({{2{fc1_csd_e303[19]}}, fc1_csd_e303})), fc1_csd_n36_s10_xo[2:0]});
+    wire signed [21:0] fc1_csd_n36_s11_yo = $signed({1'b0, (~fc1_csd_n36_s4[20]), fc1_csd_n36_s4[19:0]});
+    wire signed [25:0] fc1_csd_n36_s11 = $signed({1'b0, ($signed(fc1_csd_n36_s5[24:1]) + $signed({{2{fc1_csd_n36_s11_yo[21]}}, fc1_csd_n36_s11_yo})), fc1_csd_n36_s5[0]});
+    wire signed [28:0] fc1_csd_n36_s12 = $signed({{6{fc1_csd_n36_s8[22]}}, fc1_csd_n36_s8}) - fc1_csd_e361;
+    wire signed [28:0] fc1_csd_n36_s13 = $signed({($signed(fc1_csd_e216[28:1]) + $signed({{4{fc1_csd_n36_s9[23]}}, fc1_csd_n36_s9})), fc1_csd_e216[0]});
+    wire signed [20:0] fc1_csd_n36_s14_yo = $signed({1'b0, (~fc1_csd_e302[19]), fc1_csd_e302[18:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n36_s14_xh = $signed(fc1_csd_n36_s10[25:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n36_s14 = $signed({1'b0, ($signed(fc1_csd_n36_s14_xh[23:0]) + $signed({{3{fc1_csd_n36_s14_yo[20]}}, fc1_csd_n36_s14_yo})), fc1_csd_n36_s10[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [28:0] fc1_csd_n36_s15_d1;
+    reg  [26:0] fc1_csd_n36_s16_d1;
+    wire signed [26:0] fc1_csd_n36_s16_d1_v = $signed(fc1_csd_n36_s16_d1);
+    wire signed [26:0] fc1_csd_n36_s18_xh = $signed(fc1_csd_n36_s15_d1[28:2]);
+    wire signed [29:0] fc1_csd_n36_s18 = $signed({($signed({fc1_csd_n36_s18_xh[26], fc1_csd_n36_s18_xh}) - $signed({fc1_csd_n36_s16_d1_v[26], fc1_csd_n36_s16_d1_v})), fc1_csd_n36_s15_d1[1:0]});
+    reg  signed [29:0] fc1_csd_n36_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n36_s19_xh = $signed(fc1_csd_n36_s17_d1[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n36_s19 = $signed({($signed(fc1_csd_n36_s19_xh[18:0]) + 19'sd259551), fc1_csd_n36_s17_d1[9:0]}); // bias -0.8134765625, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n36_acc = (fc1_csd_n36_s18 + $signed({fc1_csd_n36_s19[28], fc1_csd_n36_s19}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n36_y_fl = $signed(fc1_csd_n36_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n37_s0_xh = $signed(fc1_e19_yo[16:5]);
+    wire signed [22:0] fc1_csd_n37_s0 = $signed({1'b0, ($signed({{5{fc1_csd_n37_s0_xh[11]}}, fc1_csd_n37_s0_xh}) + fc1_e19_xo), fc1_e19_yo[4:0]});
+    wire signed [11:0] fc1_csd_n37_s1_xh = $signed(fc1_csd_e10[17:6]);
+    wire signed [23:0] fc1_csd_n37_s1 = $signed({($signed({{6{fc1_csd_n37_s1_xh[11]}}, fc1_csd_n37_s1_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_csd_e10[5:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n37_s2_xh = $signed(fc1_csd_n37_s0[22:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n37_s2 = $signed({1'b0, ($signed(fc1_csd_n37_s2_xh[19:0]) + $signed({{2{fc1_e4[17]}}, fc1_e4})), fc1_csd_n37_s0[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc1_csd_n37_s3_xh = $signed(fc1_csd_e143_xo[19:4]);
+    wire signed [22:0] fc1_csd_n37_s3 = $signed({($signed({{3{fc1_csd_n37_s3_xh[15]}}, fc1_csd_n37_s3_xh}) + fc1_csd_e23), fc1_csd_e143_xo[3:0]});
+    wire signed [17:0] fc1_csd_n37_s4_xh = $signed(fc1_csd_e53[19:2]);
+    wire signed [21:0] fc1_csd_n37_s4 = $signed({1'b0, ($signed({fc1_csd_n37_s4_xh[17], fc1_csd_n37_s4_xh}) + $signed(fc1_csd_e25[18:0])), fc1_csd_e53[1:0]});
+    wire signed [20:0] fc1_csd_n37_s5 = $signed({($signed({{3{fc1_csd_n3_s6_xh[16]}}, fc1_csd_n3_s6_xh}) - fc1_csd_e101), fc1_csd_e81[0]});
+    wire signed [21:0] fc1_csd_n37_s6_yo = $signed({1'b0, (~fc1_csd_e104[20]), fc1_csd_e104[19:0]});
+    wire signed [24:0] fc1_csd_n37_s6_xo = $signed({1'b0, (~fc1_csd_n37_s1[23]), fc1_csd_n37_s1[22:0]});
+    wire signed [25:0] fc1_csd_n37_s6 = $signed({1'b0, ($signed(fc1_csd_n37_s6_xo[24:2]) + $signed({fc1_csd_n37_s6_yo[21], fc1_csd_n37_s6_yo})), fc1_csd_n37_s6_xo[1:0]});
+    wire signed [15:0] fc1_csd_n37_s7_xh = $signed(fc1_csd_e225[19:4]);
+    wire signed [25:0] fc1_csd_n37_s7 = $signed({($signed({{6{fc1_csd_n37_s7_xh[15]}}, fc1_csd_n37_s7_xh}) - fc1_csd_e311), fc1_csd_e225[3:0]});
+    wire signed [23:0] fc1_csd_n37_s8 = $signed({1'b0, ($signed(fc1_csd_e377[22:1]) + $signed(fc1_csd_n37_s2[21:0])), fc1_csd_e377[0]});
+    wire signed [23:0] fc1_csd_n37_s9_xo = $signed({1'b0, (~fc1_csd_n37_s3[22]), fc1_csd_n37_s3[21:0]});
+    wire signed [20:0] fc1_csd_n37_s9_xh = $signed(fc1_csd_n37_s9_xo[23:3]);
+    wire signed [25:0] fc1_csd_n37_s9 = $signed({1'b0, ($signed({fc1_csd_n37_s9_xh[20], fc1_csd_n37_s9_xh}) + fc1_csd_n37_s4), fc1_csd_n37_s9_xo[2:0]});
+    wire signed [21:0] fc1_csd_n37_s10_xo = $signed({1'b0, (~fc1_csd_n37_s5[20]), fc1_csd_n37_s5[19:0]});
+    wire signed [14:0] fc1_csd_n37_s10_xh = $signed(fc1_csd_n37_s10_xo[21:7]);
+    wire signed [26:0] fc1_csd_n37_s10 = $signed({($signed({{5{fc1_csd_n37_s10_xh[14]}}, fc1_csd_n37_s10_xh}) + fc1_csd_e115), fc1_csd_n37_s10_xo[6:0]});
+    wire signed [20:0] fc1_csd_n37_s11 = $signed({1'b0, (fc1_csd_e137 + $signed({fc1_csd_n9_s10_xo[18], fc1_csd_n9_s10_xo}))});
+    wire signed [15:0] fc1_csd_n37_s12_xh = $signed(fc1_csd_e255[20:5]);
+    wire signed [25:0] fc1_csd_n37_s12 = $signed({($signed({{5{fc1_csd_n37_s12_xh[15]}}, fc1_csd_n37_s12_xh}) - fc1_csd_e273), fc1_csd_e255[4:0]});
+    wire signed [25:0] fc1_csd_n37_s13 = $signed({($signed(fc1_csd_n37_s6[25:5]) - $signed({fc1_csd_e378[19], fc1_csd_e378})), fc1_csd_n37_s6[4:0]});
+    wire signed [25:0] fc1_csd_n37_s14 = $signed({($signed(fc1_csd_n37_s7[25:3]) + $signed({fc1_csd_n27_s9_xo[21], fc1_csd_n27_s9_xo})), fc1_csd_n37_s7[2:0]});
+    wire signed [26:0] fc1_csd_n37_s15 = $signed({1'b0, ($signed(fc1_csd_n37_s9[25:1]) + $signed({fc1_csd_n37_s8[23], fc1_csd_n37_s8})), fc1_csd_n37_s9[0]});
+    wire signed [23:0] fc1_csd_n37_s17_xh = $signed(fc1_csd_n37_s12[25:2]);
+    wire [27:0] fc1_csd_n37_s17_u = {($signed({{2{fc1_csd_n37_s17_xh[23]}}, fc1_csd_n37_s17_xh}) - fc1_csd_n37_s13), fc1_csd_n37_s12[1:0]};
+    wire signed [26:0] fc1_csd_n37_s18_m = fc1_csd_n37_s15 - $signed({1'b1, (~fc1_csd_n37_s14[25]), fc1_csd_n37_s14[24:0]});
+    reg  signed [26:0] fc1_csd_n37_s16_d1;
+    reg  [27:0] fc1_csd_n37_s17_d1;
+    wire signed [27:0] fc1_csd_n37_s19 = $signed({fc1_csd_n37_s16_d1[26], fc1_csd_n37_s16_d1}) - $signed(fc1_csd_n37_s17_d1);
+    reg  [27:0] fc1_csd_n37_s18_d1;
+    wire signed [27:0] fc1_csd_n37_s18_d1_v = $signed(fc1_csd_n37_s18_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n37_s20_xh = $signed(fc1_csd_n37_s18_d1_v[27:14]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n37_s21_hi = $signed(fc1_csd_n37_s19[27:1]) + $signed({($signed(fc1_csd_n37_s20_xh[12:0]) - 13'sh10b1), fc1_csd_n37_s18_d1_v[13:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n37_acc = $signed({fc1_csd_n37_s21_hi, fc1_csd_n37_s19[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n37_y_fl = $signed(fc1_csd_n37_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n38_s0 = $signed({($signed({{8{fc1_n46_s0_xh[9]}}, fc1_n46_s0_xh}) - $signed({fc1_e28_yo[16], fc1_e28_yo})), fc1_in_7[5:0]});
+    wire signed [17:0] fc1_csd_n38_s1_xh = $signed(fc1_csd_e87_xo[18:1]);
+    wire signed [20:0] fc1_csd_n38_s1 = $signed({1'b0, ($signed({fc1_csd_n38_s1_xh[17], fc1_csd_n38_s1_xh}) + fc1_csd_e88_yo), fc1_csd_e87_xo[0]});
+    wire signed [25:0] fc1_csd_n38_s2 = $signed({($signed({{7{fc1_csd_e126_xh[16]}}, fc1_csd_e126_xh}) + fc1_csd_n38_s0), fc1_csd_e126_xo[1:0]});
+    wire signed [23:0] fc1_csd_n38_s3 = $signed({1'b0, ($signed({{3{fc1_csd_e218_xh[15]}}, fc1_csd_e218_xh}) + $signed(fc1_csd_e25[18:0])), fc1_csd_e14[3:0]});
+    wire signed [21:0] fc1_csd_n38_s4 = $signed({1'b0, ($signed(fc1_csd_n38_s1[20:2]) + fc1_csd_e32), fc1_csd_n38_s1[1:0]});
+    wire signed [20:0] fc1_csd_n38_s5 = $signed({1'b0, (fc1_csd_n31_s5_xo + fc1_csd_e91)});
+    wire signed [20:0] fc1_csd_n38_s6_yo = $signed({1'b1, fc1_csd_n29_s8_yo_i, fc1_csd_e141[18:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n38_s6_xh = $signed(fc1_csd_n38_s2[25:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n38_s6 = $signed({1'b0, ($signed(fc1_csd_n38_s6_xh[21:0]) - $signed({fc1_csd_n38_s6_yo[20], fc1_csd_n38_s6_yo})), fc1_csd_n38_s2[2:0]});
+    wire signed [16:0] fc1_csd_n38_s7_xh = $signed(fc1_csd_n38_s3[23:7]);
+    wire signed [27:0] fc1_csd_n38_s7 = $signed({($signed({{4{fc1_csd_n38_s7_xh[16]}}, fc1_csd_n38_s7_xh}) - fc1_csd_e92), fc1_csd_n38_s3[6:0]});
+    wire signed [23:0] fc1_csd_n38_s8 = $signed({($signed({{4{fc1_csd_n34_s6_xh_2[15]}}, fc1_csd_n34_s6_xh_2}) - fc1_csd_e166), fc1_csd_e116[3:0]});
+    wire signed [20:0] fc1_csd_n38_s9_xh = $signed(fc1_csd_n7_s12_xo[22:2]);
+    wire signed [24:0] fc1_csd_n38_s9 = $signed({($signed({{2{fc1_csd_n38_s9_xh[20]}}, fc1_csd_n38_s9_xh}) + $signed({fc1_csd_e190[21], fc1_csd_e190})), fc1_csd_n7_s12_xo[1:0]});
+    wire signed [16:0] fc1_csd_n38_s10_xh = $signed(fc1_csd_e284[21:5]);
+    wire signed [24:0] fc1_csd_n38_s10 = $signed({($signed({{3{fc1_csd_n38_s10_xh[16]}}, fc1_csd_n38_s10_xh}) + fc1_csd_e271), fc1_csd_e284[4:0]});
+    wire signed [23:0] fc1_csd_n38_s11 = $signed({1'b0, ($signed({fc1_csd_n38_s4[21], fc1_csd_n38_s4}) + fc1_csd_e328)});
+    wire signed [15:0] fc1_csd_n38_s12_xh = $signed(fc1_csd_n38_s5[20:5]);
+    wire signed [25:0] fc1_csd_n38_s12 = $signed({($signed({{5{fc1_csd_n38_s12_xh[15]}}, fc1_csd_n38_s12_xh}) + fc1_csd_e138), fc1_csd_n38_s5[4:0]});
+    wire signed [27:0] fc1_csd_n38_s13 = $signed({{2{fc1_csd_n38_s6[25]}}, fc1_csd_n38_s6}) - fc1_csd_n38_s7;
+    wire signed [24:0] fc1_csd_n38_s14_m = $signed({1'b0, (~fc1_csd_n38_s8[23]), fc1_csd_n38_s8[22:0]}) + fc1_csd_n38_s9;
+    wire signed [25:0] fc1_csd_n38_s15_xo = $signed({1'b0, (~fc1_csd_n38_s10[24]), fc1_csd_n38_s10[23:0]});
+    wire signed [26:0] fc1_csd_n38_s15 = $signed({1'b0, ($signed(fc1_csd_n38_s15_xo[25:5]) + fc1_csd_n36_s14_yo), fc1_csd_n38_s15_xo[4:0]});
+    wire signed [28:0] fc1_csd_n38_s17_m = $signed({1'b0, (~fc1_csd_n38_s13[27]), fc1_csd_n38_s13[26:0]}) + $signed({{2{fc1_csd_n38_s15[26]}}, fc1_csd_n38_s15});
+    reg  signed [25:0] fc1_csd_n38_s16_d1;
+    reg  [25:0] fc1_csd_n38_s14_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n38_s14_d1_v = $signed(fc1_csd_n38_s14_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n38_s18_xo = $signed({1'b0, (~fc1_csd_n38_s16_d1[25]), fc1_csd_n38_s16_d1[24:0]});
+    wire signed [23:0] fc1_csd_n38_s18_xh = $signed(fc1_csd_n38_s18_xo[26:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n38_s18 = $signed({1'b0, ($signed({fc1_csd_n38_s18_xh[23], fc1_csd_n38_s18_xh}) + $signed(fc1_csd_n38_s14_d1_v[24:0])), fc1_csd_n38_s18_xo[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [29:0] fc1_csd_n38_s17_d1;
+    wire signed [29:0] fc1_csd_n38_s17_d1_v = $signed(fc1_csd_n38_s17_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [12:0] fc1_csd_n38_s19_xh = $signed(fc1_csd_n38_s17_d1_v[29:17]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n38_s19 = $signed({1'b0, ($signed(fc1_csd_n38_s19_xh[10:0]) - 11'sd799), fc1_csd_n38_s17_d1_v[16:0]}); // bias 0, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n38_acc = ($signed(fc1_csd_n38_s19[27:0]) - $signed(fc1_csd_n38_s18[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n38_y_fl = $signed(fc1_csd_n38_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_csd_n39_s0_xh = $signed(fc1_in_6[15:11]);
+    wire signed [28:0] fc1_csd_n39_s0 = $signed({($signed({{13{fc1_csd_n39_s0_xh[4]}}, fc1_csd_n39_s0_xh}) - $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_in_6[10:0]});
+    wire signed [26:0] fc1_csd_n39_s1 = $signed({1'b0, ($signed({{9{fc1_e116_xh[7]}}, fc1_e116_xh}) + fc1_e3_yo), fc1_e3_xo[8:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n39_s2_xh = $signed(fc1_csd_n39_s0[28:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n39_s2 = $signed({1'b0, ($signed(fc1_csd_n39_s2_xh[22:0]) - $signed({{4{fc1_csd_n11_s1_yo[18]}}, fc1_csd_n11_s1_yo})), fc1_csd_n39_s0[4:0]});
+    wire signed [19:0] fc1_csd_n39_s4 = $signed({($signed(fc1_csd_e39[19:1]) - fc1_csd_e32), fc1_csd_e39[0]});
+    wire signed [20:0] fc1_csd_n39_s5 = $signed({1'b0, ($signed({fc1_csd_e177_xo[18], fc1_csd_e177_xo}) + $signed(fc1_csd_e51[19:0]))});
+    wire signed [12:0] fc1_csd_n39_s6_xh = $signed(fc1_csd_n8_s4_xo[18:6]);
+    wire signed [26:0] fc1_csd_n39_s6 = $signed({1'b0, ($signed({{7{fc1_csd_n39_s6_xh[12]}}, fc1_csd_n39_s6_xh}) + fc1_csd_e219_yo), fc1_csd_n8_s4_xo[5:0]});
+    wire signed [16:0] fc1_csd_n39_s7_xh = $signed(fc1_csd_e145[19:3]);
+    wire signed [25:0] fc1_csd_n39_s7 = $signed({($signed({{6{fc1_csd_n39_s7_xh[16]}}, fc1_csd_n39_s7_xh}) - fc1_csd_e103), fc1_csd_e145[2:0]});
+    wire signed [18:0] fc1_csd_n39_s8_xh = $signed(fc1_csd_n39_s4[19:1]);
+    wire signed [29:0] fc1_csd_n39_s8 = $signed({($signed({{10{fc1_csd_n39_s8_xh[18]}}, fc1_csd_n39_s8_xh}) - fc1_csd_n39_s2), fc1_csd_n39_s4[0]});
+    wire signed [22:0] fc1_csd_n39_s10 = $signed({($signed({{3{fc1_csd_n13_s12_xh[15]}}, fc1_csd_n13_s12_xh}) - fc1_csd_e168), fc1_n20_s2_2[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n39_s11_xh = $signed(fc1_csd_e315[21:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n39_s12 = ($signed({{9{fc1_e4[17]}}, fc1_e4}) - fc1_csd_n39_s1) - $signed({{5{fc1_csd_e332[21]}}, fc1_csd_e332});
+    wire signed [15:0] fc1_csd_n39_s14_xh = $signed(fc1_csd_e259[20:5]);
+    wire signed [20:0] fc1_csd_n39_s14_hi = $signed({{5{fc1_csd_n39_s14_xh[15]}}, fc1_csd_n39_s14_xh}) - $signed({($signed(fc1_csd_n39_s5[20:1]) + fc1_csd_e62), fc1_csd_n39_s5[0]});
+    wire signed [25:0] fc1_csd_n39_s14 = $signed({fc1_csd_n39_s14_hi, fc1_csd_e259[4:0]});
+    wire signed [19:0] fc1_csd_n39_s15_xh = $signed(fc1_csd_n39_s10[22:3]);
+    wire signed [21:0] fc1_csd_n39_s15_hi = $signed({{2{fc1_csd_n39_s15_xh[19]}}, fc1_csd_n39_s15_xh}) - $signed({1'b0, ($signed(fc1_csd_n39_s11_xh[19:0]) + fc1_csd_e176), fc1_csd_e315[0]});
+    wire signed [24:0] fc1_csd_n39_s15 = $signed({fc1_csd_n39_s15_hi, fc1_csd_n39_s10[2:0]});
+    wire signed [21:0] fc1_csd_n39_s16_yo = $signed({1'b1, (~fc1_csd_e335[20]), fc1_csd_e335[19:0]});
+    wire [29:0] fc1_csd_n39_s16_u = {($signed(fc1_csd_n39_s8[29:3]) - $signed({{5{fc1_csd_n39_s16_yo[21]}}, fc1_csd_n39_s16_yo})), fc1_csd_n39_s8[2:0]};
+    wire signed [27:0] fc1_csd_n39_s17_xo = $signed({1'b0, (~fc1_csd_n39_s12[26]), fc1_csd_n39_s12[25:0]});
+    wire signed [26:0] fc1_csd_n39_s17_hi = $signed(fc1_csd_n39_s17_xo[27:1]) + ($signed({fc1_csd_n39_s7[25], fc1_csd_n39_s7}) - fc1_csd_n39_s6);
+    wire signed [26:0] fc1_csd_n39_s18 = $signed({{2{fc1_csd_n39_s15[24]}}, fc1_csd_n39_s15}) - $signed({1'b1, (~fc1_csd_n39_s14[25]), fc1_csd_n39_s14[24:0]});
+    reg  [27:0] fc1_csd_n39_s17_d1;
+    wire signed [27:0] fc1_csd_n39_s17_d1_v = $signed(fc1_csd_n39_s17_d1);
+    reg  [29:0] fc1_csd_n39_s16_d1;
+    wire signed [29:0] fc1_csd_n39_s19 = $signed({{2{fc1_csd_n39_s17_d1_v[27]}}, fc1_csd_n39_s17_d1_v}) - $signed(fc1_csd_n39_s16_d1);
+    reg  signed [26:0] fc1_csd_n39_s18_d1;
+    wire signed [26:0] fc1_csd_n39_s21_hi = $signed(fc1_csd_n39_s19[29:3]) + $signed({($signed(fc1_csd_n39_s18_d1[26:8]) - 19'sd148337), fc1_csd_n39_s18_d1[7:0]}); // bias 0.904296875, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n39_acc = $signed({fc1_csd_n39_s21_hi, fc1_csd_n39_s19[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n39_y_fl = $signed(fc1_csd_n39_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n40_s0_xh = $signed(fc1_e4_xo[16:5]);
+    wire signed [22:0] fc1_csd_n40_s0 = $signed({1'b0, ($signed({{5{fc1_csd_n40_s0_xh[11]}}, fc1_csd_n40_s0_xh}) + fc1_e0_yo), fc1_e4_xo[4:0]});
+    wire signed [11:0] fc1_csd_n40_s1_xh = $signed(fc1_e3_yo[16:5]);
+    wire signed [22:0] fc1_csd_n40_s1 = $signed({1'b0, ($signed({{5{fc1_csd_n40_s1_xh[11]}}, fc1_csd_n40_s1_xh}) + fc1_e2_yo), fc1_e3_yo[4:0]});
+    wire signed [10:0] fc1_csd_n40_s2_xh = $signed(fc1_csd_e160_xo[18:8]);
+    wire signed [25:0] fc1_csd_n40_s2 = $signed({1'b0, ($signed({{6{fc1_csd_n40_s2_xh[10]}}, fc1_csd_n40_s2_xh}) + fc1_e12_yo), fc1_csd_e160_xo[7:0]});
+    wire signed [19:0] fc1_csd_n40_s3_xh = $signed(fc1_csd_n40_s1[22:3]);
+    wire signed [25:0] fc1_csd_n40_s3 = $signed({($signed({{3{fc1_csd_n40_s3_xh[19]}}, fc1_csd_n40_s3_xh}) - fc1_csd_n40_s0), fc1_csd_n40_s1[2:0]});
+    wire signed [20:0] fc1_csd_n40_s4 = $signed({($signed({{2{fc1_csd_e243_xh[15]}}, fc1_csd_e243_xh}) - fc1_csd_e13), fc1_csd_e15[2:0]});
+    wire signed [19:0] fc1_csd_n40_s5 = $signed({($signed({{2{fc1_csd_n35_s3_xh[15]}}, fc1_csd_n35_s3_xh}) - fc1_csd_e16), fc1_csd_e16[1:0]});
+    wire signed [11:0] fc1_csd_n40_s6_xh = $signed(fc1_csd_e213_xo[18:7]);
+    wire signed [24:0] fc1_csd_n40_s6 = $signed({($signed({{6{fc1_csd_n40_s6_xh[11]}}, fc1_csd_n40_s6_xh}) + fc1_csd_e36), fc1_csd_e213_xo[6:0]});
+    wire signed [25:0] fc1_csd_n40_s7 = $signed({{7{fc1_csd_e59[18]}}, fc1_csd_e59}) - fc1_csd_n40_s2;
+    wire signed [19:0] fc1_csd_n40_s8_xo = $signed({1'b0, (~fc1_csd_e105[18]), fc1_csd_e105[17:0]});
+    wire signed [12:0] fc1_csd_n40_s8_xh = $signed(fc1_csd_n40_s8_xo[19:7]);
+    wire signed [25:0] fc1_csd_n40_s8 = $signed({($signed({{6{fc1_csd_n40_s8_xh[12]}}, fc1_csd_n40_s8_xh}) + fc1_csd_e106), fc1_csd_n40_s8_xo[6:0]});
+    wire signed [26:0] fc1_csd_n40_s9_xo = $signed({1'b0, (~fc1_csd_n40_s3[25]), fc1_csd_n40_s3[24:0]});
+    wire signed [27:0] fc1_csd_n40_s9 = $signed({1'b0, ($signed(fc1_csd_n40_s9_xo[26:6]) + $signed({fc1_csd_e352[19], fc1_csd_e352})), fc1_csd_n40_s9_xo[5:0]});
+    wire signed [20:0] fc1_csd_n40_s10 = fc1_csd_n40_s4 + $signed({1'b0, (~fc1_csd_n40_s5[19]), fc1_csd_n40_s5[18:0]});
+    wire signed [25:0] fc1_csd_n40_s11_xo = $signed({1'b0, (~fc1_csd_n40_s6[24]), fc1_csd_n40_s6[23:0]});
+    wire signed [26:0] fc1_csd_n40_s11 = $signed({1'b0, ($signed(fc1_csd_n40_s11_xo[25:4]) + $signed({fc1_csd_e113[20], fc1_csd_e113})), fc1_csd_n40_s11_xo[3:0]});
+    wire signed [13:0] fc1_csd_n40_s12_xh = $signed(fc1_csd_e200[21:8]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n40_s12 = $signed({1'b0, ($signed({{5{fc1_csd_n40_s12_xh[13]}}, fc1_csd_n40_s12_xh}) - fc1_csd_n0_s9_yo), fc1_csd_e200[7:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n40_s13_xh = $signed(fc1_csd_e237[21:2]);
+    wire signed [23:0] fc1_csd_n40_s13 = $signed({($signed({{2{fc1_csd_n40_s13_xh[19]}}, fc1_csd_n40_s13_xh}) - fc1_csd_e315), fc1_csd_e237[1:0]});
+    wire signed [23:0] fc1_csd_n40_s14_yo = $signed({1'b0, (~fc1_csd_e326[22]), fc1_csd_e326[21:0]});
+    wire signed [25:0] fc1_csd_n40_s14 = fc1_csd_n40_s8 + $signed({{2{fc1_csd_n40_s14_yo[23]}}, fc1_csd_n40_s14_yo});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n40_s15 = $signed({{2{fc1_csd_n40_s7[25]}}, fc1_csd_n40_s7}) - fc1_csd_n40_s9;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n40_s16_yo = $signed({1'b1, (~fc1_csd_n40_s10[20]), fc1_csd_n40_s10[19:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n40_s16_xh = $signed(fc1_csd_n40_s11[26:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n40_s16 = $signed({1'b0, ($signed(fc1_csd_n40_s16_xh[22:0]) - $signed({fc1_csd_n40_s16_yo[21], fc1_csd_n40_s16_yo})), fc1_csd_n40_s11[2:0]});
+    wire signed [24:0] fc1_csd_n40_s17_yo = $signed({1'b1, (~fc1_csd_n40_s13[23]), fc1_csd_n40_s13[22:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n40_s17 = $signed({1'b0, ($signed(fc1_csd_n40_s12[26:0]) - $signed({{2{fc1_csd_n40_s17_yo[24]}}, fc1_csd_n40_s17_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [26:0] fc1_csd_n40_s18_d1;
+    wire signed [26:0] fc1_csd_n40_s20 = $signed({($signed(fc1_csd_n40_s18_d1[26:15]) + 12'sd705), fc1_csd_n40_s18_d1[14:0]});
+    reg  signed [26:0] fc1_csd_n40_s19_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n40_acc = ($signed({fc1_csd_n40_s19_d1[26], fc1_csd_n40_s19_d1}) + $signed({fc1_csd_n40_s20[26], fc1_csd_n40_s20}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n40_y_fl = $signed(fc1_csd_n40_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n41_s0 = $signed({($signed({{4{fc1_e124_xh[13]}}, fc1_e124_xh}) - $signed({fc1_e14_yo[16], fc1_e14_yo})), fc1_in_1[1:0]});
+    wire signed [24:0] fc1_csd_n41_s1 = $signed({($signed({{7{fc1_csd_e117_xh[12]}}, fc1_csd_e117_xh}) - fc1_csd_n41_s0), fc1_csd_e0[4:0]});
+    wire signed [23:0] fc1_csd_n41_s2 = $signed({1'b0, ($signed({{5{fc1_n31_s5_xh[12]}}, fc1_n31_s5_xh}) + fc1_csd_e4), fc1_e4[4:0]});
+    wire signed [21:0] fc1_csd_n41_s3 = $signed({($signed({{4{fc1_n21_s0_xh[13]}}, fc1_n21_s0_xh}) + fc1_csd_e81), fc1_e3[3:0]});
+    wire signed [18:0] fc1_csd_n41_s4_xh = $signed(fc1_csd_e143_yo[19:1]);
+    wire signed [19:0] fc1_csd_n41_s4_hi = $signed({fc1_csd_n41_s4_xh[18], fc1_csd_n41_s4_xh}) + $signed({1'b0, (~fc1_csd_e196[18]), fc1_csd_e196[17:0]});
+    wire signed [20:0] fc1_csd_n41_s6_yo = $signed({1'b1, fc1_csd_n36_s5_xo_i, fc1_csd_e139[18:0]});
+    wire signed [24:0] fc1_csd_n41_s6 = $signed({($signed(fc1_csd_n41_s1[24:2]) - $signed({{2{fc1_csd_n41_s6_yo[20]}}, fc1_csd_n41_s6_yo})), fc1_csd_n41_s1[1:0]});
+    wire signed [22:0] fc1_csd_n41_s7_hi = $signed(fc1_csd_n41_s2[23:1]) - $signed({1'b1, (~fc1_csd_n41_s3[21]), fc1_csd_n41_s3[20:0]});
+    wire signed [24:0] fc1_csd_n41_s7 = $signed({1'b0, fc1_csd_n41_s7_hi, fc1_csd_n41_s2[0]});
+    wire signed [20:0] fc1_csd_n41_s8_yo = $signed({1'b1, (~fc1_csd_e62[19]), fc1_csd_e62[18:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n41_s8_xh = $signed(fc1_csd_e170[24:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n41_s8 = $signed({1'b0, ($signed(fc1_csd_n41_s8_xh[21:0]) - $signed({fc1_csd_n41_s8_yo[20], fc1_csd_n41_s8_yo})), fc1_csd_e170[1:0]});
+    wire signed [26:0] fc1_csd_n41_s9 = $signed({($signed({{4{fc1_csd_n19_s11_xh[17]}}, fc1_csd_n19_s11_xh}) - $signed({1'b0, fc1_csd_n41_s4_hi, fc1_csd_e143_yo[0]})), fc1_csd_e353[4:0]});
+    wire signed [14:0] fc1_csd_n41_s10_xh = $signed(fc1_csd_e210[20:6]);
+    wire signed [20:0] fc1_csd_n41_s10_hi = $signed({{6{fc1_csd_n41_s10_xh[14]}}, fc1_csd_n41_s10_xh}) - $signed({1'b0, (fc1_csd_n29_s7_xh + fc1_csd_n21_s3_yo), fc1_csd_e120[0]});
+    wire signed [26:0] fc1_csd_n41_s10 = $signed({fc1_csd_n41_s10_hi, fc1_csd_e210[5:0]});
+    wire signed [24:0] fc1_csd_n41_s11 = $signed({1'b0, (fc1_csd_n14_s12_yo + $signed({{3{fc1_csd_e251[20]}}, fc1_csd_e251}))});
+    wire signed [22:0] fc1_csd_n41_s12_xh = $signed(fc1_csd_n41_s7[24:2]);
+    wire [26:0] fc1_csd_n41_s12_u = {($signed({{2{fc1_csd_n41_s12_xh[22]}}, fc1_csd_n41_s12_xh}) - fc1_csd_n41_s6), fc1_csd_n41_s7[1:0]};
+    wire signed [22:0] fc1_csd_n41_s13_hi = $signed(fc1_csd_n41_s8[24:2]) - $signed({1'b1, (~fc1_csd_e222[21]), fc1_csd_e222[20:0]});
+    wire signed [27:0] fc1_csd_n41_s14_xo = $signed({1'b0, (~fc1_csd_n41_s10[26]), fc1_csd_n41_s10[25:0]});
+    wire signed [25:0] fc1_csd_n41_s14_xh = $signed(fc1_csd_n41_s14_xo[27:2]);
+    wire [28:0] fc1_csd_n41_s14_u = {($signed({fc1_csd_n41_s14_xh[25], fc1_csd_n41_s14_xh}) + fc1_csd_n41_s9), fc1_csd_n41_s14_xo[1:0]};
+    reg  [28:0] fc1_csd_n41_s14_d1;
+    reg  [26:0] fc1_csd_n41_s12_d1;
+    wire signed [26:0] fc1_csd_n41_s12_d1_v = $signed(fc1_csd_n41_s12_d1);
+    wire signed [27:0] fc1_csd_n41_s16_yo = $signed({1'b1, (~fc1_csd_n41_s12_d1_v[26]), fc1_csd_n41_s12_d1_v[25:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n41_s16 = $signed(fc1_csd_n41_s14_d1) - $signed({fc1_csd_n41_s16_yo[27], fc1_csd_n41_s16_yo});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [25:0] fc1_csd_n41_s15_d1;
+    wire signed [26:0] fc1_csd_n41_s17 = $signed({1'b0, ($signed(fc1_csd_n41_s15_d1[25:15]) + 11'sh67f), fc1_csd_n41_s15_d1[14:0]});
+    wire signed [14:0] fc1_csd_n41_s4_xh_2 = $signed(fc1_csd_e81[17:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n41_acc = ($signed(fc1_csd_n41_s16[27:0]) + $signed({fc1_csd_n41_s17[26], fc1_csd_n41_s17}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n41_y_fl = $signed(fc1_csd_n41_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n42_s0 = $signed({1'b0, ($signed({fc1_e25_xh[15], fc1_e25_xh}) + fc1_e4_yo), fc1_e1_yo[0]});
+    wire signed [16:0] fc1_csd_n42_s1_xh = $signed(fc1_csd_e6[17:1]);
+    wire signed [18:0] fc1_csd_n42_s1 = $signed({($signed({fc1_csd_n42_s1_xh[16], fc1_csd_n42_s1_xh}) - $signed({fc1_e122_yo[16], fc1_e122_yo})), fc1_csd_e6[0]});
+    wire signed [12:0] fc1_csd_n42_s2_xh = $signed(fc1_csd_n42_s0[18:6]);
+    wire signed [23:0] fc1_csd_n42_s2 = $signed({($signed({{5{fc1_csd_n42_s2_xh[12]}}, fc1_csd_n42_s2_xh}) + fc1_csd_e13), fc1_csd_n42_s0[5:0]});
+    wire signed [12:0] fc1_csd_n42_s3_xh = $signed(fc1_csd_e25[19:7]);
+    wire signed [25:0] fc1_csd_n42_s3 = $signed({($signed({{6{fc1_csd_n42_s3_xh[12]}}, fc1_csd_n42_s3_xh}) - fc1_n29_s1), fc1_csd_e25[6:0]});
+    wire signed [18:0] fc1_csd_n42_s4_xo = $signed({1'b0, (~fc1_csd_e36[17]), fc1_csd_e36[16:0]});
+    wire signed [14:0] fc1_csd_n42_s4_xh = $signed(fc1_csd_n42_s4_xo[18:4]);
+    wire signed [21:0] fc1_csd_n42_s4 = $signed({($signed({{3{fc1_csd_n42_s4_xh[14]}}, fc1_csd_n42_s4_xh}) + fc1_csd_e64), fc1_csd_n42_s4_xo[3:0]});
+    wire signed [15:0] fc1_csd_n42_s6_xh = $signed(fc1_csd_e105[18:3]);
+    wire signed [21:0] fc1_csd_n42_s6 = $signed({($signed({{3{fc1_csd_n42_s6_xh[15]}}, fc1_csd_n42_s6_xh}) - fc1_csd_n42_s1), fc1_csd_e105[2:0]});
+    wire signed [15:0] fc1_csd_n42_s7_xh = $signed(fc1_csd_e173[19:4]);
+    wire signed [24:0] fc1_csd_n42_s7 = $signed({1'b0, ($signed({{4{fc1_csd_n42_s7_xh[15]}}, fc1_csd_n42_s7_xh}) + $signed(fc1_csd_e163[19:0])), fc1_csd_e173[3:0]});
+    wire signed [23:0] fc1_csd_n42_s8_xh = $signed(fc1_csd_n42_s3[25:2]);
+    wire signed [24:0] fc1_csd_n42_s8_hi = $signed({fc1_csd_n42_s8_xh[23], fc1_csd_n42_s8_xh}) - $signed({1'b1, (~fc1_csd_n42_s2[23]), fc1_csd_n42_s2[22:0]});
+    wire signed [21:0] fc1_csd_n42_s9 = fc1_csd_n42_s4 - $signed({{2{fc1_csd_e66[19]}}, fc1_csd_e66});
+    wire signed [14:0] fc1_csd_n42_s10_xh = $signed(fc1_csd_e112[19:5]);
+    wire signed [24:0] fc1_csd_n42_s10 = $signed({($signed({{5{fc1_csd_n42_s10_xh[14]}}, fc1_csd_n42_s10_xh}) + fc1_csd_e115), fc1_csd_e112[4:0]});
+    wire signed [19:0] fc1_csd_n42_s11_xh = $signed(fc1_csd_e292[20:1]);
+    wire signed [21:0] fc1_csd_n42_s11_hi = $signed({{2{fc1_csd_n42_s11_xh[19]}}, fc1_csd_n42_s11_xh}) - (fc1_csd_e128 - $signed({fc1_csd_e193[20], fc1_csd_e193}));
+    wire signed [22:0] fc1_csd_n42_s11 = $signed({fc1_csd_n42_s11_hi, fc1_csd_e292[0]});
+    wire signed [18:0] fc1_csd_n42_s12_xh = $signed(fc1_e346[19:1]);
+    wire signed [22:0] fc1_csd_n42_s12 = $signed({($signed({{3{fc1_csd_n42_s12_xh[18]}}, fc1_csd_n42_s12_xh}) + fc1_csd_e309), fc1_e346[0]});
+    wire signed [20:0] fc1_csd_n42_s13_xh = $signed(fc1_csd_n42_s7[24:4]);
+    wire signed [25:0] fc1_csd_n42_s13 = $signed({($signed({fc1_csd_n42_s13_xh[20], fc1_csd_n42_s13_xh}) + fc1_csd_n42_s6), fc1_csd_n42_s7[3:0]});
+    wire signed [22:0] fc1_csd_n42_s14_hi = $signed(fc1_csd_n42_s10[24:2]) - $signed({1'b1, (~fc1_csd_n42_s9[21]), fc1_csd_n42_s9[20:0]});
+    wire signed [24:0] fc1_csd_n42_s14 = $signed({fc1_csd_n42_s14_hi, fc1_csd_n42_s10[1:0]});
+    wire signed [23:0] fc1_csd_n42_s15_yo = $signed({1'b1, (~fc1_csd_n42_s11[22]), fc1_csd_n42_s11[21:0]});
+    wire signed [26:0] fc1_csd_n42_s15 = $signed({1'b0, ($signed(fc1_csd_e221[25:0]) - $signed({{2{fc1_csd_n42_s15_yo[23]}}, fc1_csd_n42_s15_yo}))});
+    wire signed [23:0] fc1_csd_n42_s17_xh = $signed(fc1_csd_n42_s13[25:2]);
+    wire signed [25:0] fc1_csd_n42_s17_hi = $signed({{2{fc1_csd_n42_s17_xh[23]}}, fc1_csd_n42_s17_xh}) - $signed({1'b1, (~fc1_csd_n42_s14[24]), fc1_csd_n42_s14[23:0]});
+    wire signed [26:0] fc1_csd_n42_s18 = ($signed({{4{fc1_csd_n42_s12[22]}}, fc1_csd_n42_s12}) - $signed({fc1_csd_n42_s8_hi, fc1_csd_n42_s3[1:0]})) + fc1_csd_n42_s15;
+    reg  [27:0] fc1_csd_n42_s17_d1;
+    wire signed [27:0] fc1_csd_n42_s17_d1_v = $signed(fc1_csd_n42_s17_d1);
+    reg  signed [26:0] fc1_csd_n42_s18_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n42_acc = ($signed({fc1_csd_n42_s18_d1[26], fc1_csd_n42_s18_d1}) + $signed({($signed(fc1_csd_n42_s17_d1_v[27:10]) - 18'sd71225), fc1_csd_n42_s17_d1_v[9:0]})); // bias 0.0693359375, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n42_y_fl = $signed(fc1_csd_n42_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc1_csd_n43_s0_xh = $signed(fc1_e1_xo[16:8]);
+    wire signed [25:0] fc1_csd_n43_s0 = $signed({1'b0, ($signed({{8{fc1_csd_n43_s0_xh[8]}}, fc1_csd_n43_s0_xh}) + fc1_e6_yo), fc1_e1_xo[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n43_s1_xh = $signed(fc1_csd_n43_s0[25:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n43_s1 = $signed({1'b0, ($signed(fc1_csd_n43_s1_xh[19:0]) + $signed({{2{fc1_e4[17]}}, fc1_e4})), fc1_csd_n43_s0[4:0]});
+    wire signed [21:0] fc1_csd_n43_s2 = $signed({1'b0, ($signed(fc1_csd_e332_xo[20:2]) + fc1_csd_e19), fc1_csd_e332_xo[1:0]});
+    wire signed [16:0] fc1_csd_n43_s3_xh = $signed(fc1_csd_e332_xo[20:4]);
+    wire signed [22:0] fc1_csd_n43_s3 = $signed({($signed({{2{fc1_csd_n43_s3_xh[16]}}, fc1_csd_n43_s3_xh}) + $signed({fc1_csd_e98[17], fc1_csd_e98})), fc1_csd_e332_xo[3:0]});
+    wire signed [25:0] fc1_csd_n43_s4 = $signed({1'b0, ($signed({{4{fc1_csd_e193[20]}}, fc1_csd_e193}) + $signed(fc1_csd_e365[24:0]))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n43_s5_xh = $signed(fc1_csd_n43_s1[25:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n43_s5 = $signed({1'b0, ($signed(fc1_csd_n43_s5_xh[23:0]) + $signed({{3{fc1_csd_e331[20]}}, fc1_csd_e331})), fc1_csd_n43_s1[0]});
+    wire signed [18:0] fc1_csd_n43_s6_xh = $signed(fc1_csd_n43_s2[21:3]);
+    wire signed [25:0] fc1_csd_n43_s6 = $signed({($signed({{4{fc1_csd_n43_s6_xh[18]}}, fc1_csd_n43_s6_xh}) - fc1_csd_n43_s3), fc1_csd_n43_s2[2:0]});
+    wire signed [14:0] fc1_csd_n43_s7_xh = $signed(fc1_n20_s2_2[19:5]);
+    wire signed [26:0] fc1_csd_n43_s7 = $signed({($signed({{7{fc1_csd_n43_s7_xh[14]}}, fc1_csd_n43_s7_xh}) - fc1_csd_e84), fc1_n20_s2_2[4:0]});
+    wire signed [17:0] fc1_csd_n43_s8_xh = $signed(fc1_csd_e136[22:5]);
+    wire signed [24:0] fc1_csd_n43_s8 = $signed({($signed({{2{fc1_csd_n43_s8_xh[17]}}, fc1_csd_n43_s8_xh}) - fc1_csd_e112), fc1_csd_e136[4:0]});
+    wire signed [20:0] fc1_csd_n43_s9 = $signed({{2{fc1_csd_e172[18]}}, fc1_csd_e172}) - $signed({fc1_csd_e157[19], fc1_csd_e157});
+    wire signed [25:0] fc1_csd_n43_s10_xo = $signed({1'b0, (~fc1_csd_e180[24]), fc1_csd_e180[23:0]});
+    wire signed [18:0] fc1_csd_n43_s10_xh = $signed(fc1_csd_n43_s10_xo[25:7]);
+    wire signed [27:0] fc1_csd_n43_s10 = $signed({1'b0, ($signed({fc1_csd_n43_s10_xh[18], fc1_csd_n43_s10_xh}) + $signed(fc1_csd_e305[19:0])), fc1_csd_n43_s10_xo[6:0]});
+    wire signed [21:0] fc1_csd_n43_s11_yo = $signed({1'b0, fc1_csd_n2_s15_yo_i, fc1_csd_e211[19:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n43_s11_xh = $signed(fc1_csd_n43_s4[25:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n43_s11 = $signed({1'b0, ($signed(fc1_csd_n43_s11_xh[22:0]) + $signed({fc1_csd_n43_s11_yo[21], fc1_csd_n43_s11_yo})), fc1_csd_n43_s4[1:0]});
+    wire signed [26:0] fc1_csd_n43_s12 = $signed({fc1_csd_n43_s6[25], fc1_csd_n43_s6}) - $signed({fc1_csd_n43_s5[25], fc1_csd_n43_s5});
+    wire signed [11:0] fc1_csd_n43_s14_xh = $signed(fc1_csd_n43_s9[20:9]);
+    wire signed [28:0] fc1_csd_n43_s14 = $signed({($signed({{8{fc1_csd_n43_s14_xh[11]}}, fc1_csd_n43_s14_xh}) - fc1_csd_e142), fc1_csd_n43_s9[8:0]});
+    wire [28:0] fc1_csd_n43_s15_u = {1'b0, ($signed(fc1_csd_n43_s10[27:1]) + $signed({fc1_csd_n43_s11[25], fc1_csd_n43_s11})), fc1_csd_n43_s10[0]};
+    wire signed [27:0] fc1_csd_n43_s16_xo = $signed({1'b0, (~fc1_csd_n43_s12[26]), fc1_csd_n43_s12[25:0]});
+    reg  [26:0] fc1_csd_n43_s13_d1;
+    wire signed [26:0] fc1_csd_n43_s13_d1_v = $signed(fc1_csd_n43_s13_d1);
+    reg  [28:0] fc1_csd_n43_s15_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n43_s15_d1_v = $signed(fc1_csd_n43_s15_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n43_s17_xo = $signed({1'b0, (~fc1_csd_n43_s13_d1_v[26]), fc1_csd_n43_s13_d1_v[25:0]});
+    wire signed [26:0] fc1_csd_n43_s17_xh = $signed(fc1_csd_n43_s17_xo[27:1]);
+    wire signed [29:0] fc1_csd_n43_s17 = $signed({1'b0, ($signed({fc1_csd_n43_s17_xh[26], fc1_csd_n43_s17_xh}) + $signed(fc1_csd_n43_s15_d1_v[27:0])), fc1_csd_n43_s17_xo[0]});
+    reg  signed [28:0] fc1_csd_n43_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n43_acc = ($signed({1'b0, ($signed(fc1_csd_n43_s16_d1[28:10]) + 19'sd231553), fc1_csd_n43_s16_d1[9:0]}) - fc1_csd_n43_s17); // bias 0.3759765625, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n43_y_fl = $signed(fc1_csd_n43_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n44_s0 = $signed({($signed({{5{fc1_e30_xh[14]}}, fc1_e30_xh}) - fc1_csd_e14), fc1_in_10[0]});
+    wire signed [13:0] fc1_csd_n44_s1_xh = $signed(fc1_csd_e16[17:4]);
+    wire signed [22:0] fc1_csd_n44_s1 = $signed({($signed({{5{fc1_csd_n44_s1_xh[13]}}, fc1_csd_n44_s1_xh}) - fc1_csd_e32), fc1_csd_e16[3:0]});
+    wire signed [22:0] fc1_csd_n44_s2 = $signed({($signed({{4{fc1_csd_n23_s4_xh[14]}}, fc1_csd_n23_s4_xh}) - fc1_csd_e46), fc1_n29_s1[3:0]});
+    wire signed [19:0] fc1_csd_n44_s3 = $signed({1'b0, (fc1_csd_e164_xo + $signed(fc1_csd_e197[18:0]))});
+    wire signed [16:0] fc1_csd_n44_s4_xh = $signed(fc1_csd_e366[17:1]);
+    wire signed [19:0] fc1_csd_n44_s4 = $signed({($signed({{2{fc1_csd_n44_s4_xh[16]}}, fc1_csd_n44_s4_xh}) + fc1_csd_e109), fc1_csd_e366[0]});
+    wire signed [20:0] fc1_csd_n44_s5 = fc1_csd_n44_s0 + $signed({{2{fc1_csd_n16_s5_xo[18]}}, fc1_csd_n16_s5_xo});
+    wire signed [18:0] fc1_csd_n44_s6_xh = $signed(fc1_csd_n44_s1[22:4]);
+    wire signed [26:0] fc1_csd_n44_s6 = $signed({($signed({{4{fc1_csd_n44_s6_xh[18]}}, fc1_csd_n44_s6_xh}) - fc1_csd_n44_s2), fc1_csd_n44_s1[3:0]});
+    wire signed [16:0] fc1_csd_n44_s7_xh = $signed(fc1_csd_e118[19:3]);
+    wire signed [23:0] fc1_csd_n44_s7 = $signed({($signed({{4{fc1_csd_n44_s7_xh[16]}}, fc1_csd_n44_s7_xh}) - $signed({fc1_csd_n44_s3[19], fc1_csd_n44_s3})), fc1_csd_e118[2:0]});
+    wire signed [25:0] fc1_csd_n44_s9 = $signed({($signed(fc1_csd_e212[25:6]) + fc1_csd_n44_s4), fc1_csd_e212[5:0]});
+    wire signed [16:0] fc1_csd_n44_s10_xh = $signed(fc1_csd_e316[21:5]);
+    wire signed [27:0] fc1_csd_n44_s10 = $signed({($signed({{6{fc1_csd_n44_s10_xh[16]}}, fc1_csd_n44_s10_xh}) - fc1_csd_e258), fc1_csd_e316[4:0]});
+    wire signed [19:0] fc1_csd_n44_s11_xh = $signed(fc1_csd_n44_s5[20:1]);
+    wire signed [26:0] fc1_csd_n44_s11 = $signed({($signed({{6{fc1_csd_n44_s11_xh[19]}}, fc1_csd_n44_s11_xh}) - fc1_csd_e362), fc1_csd_n44_s5[0]});
+    wire signed [24:0] fc1_csd_n44_s12_yo = $signed({1'b0, (~fc1_csd_n44_s7[23]), fc1_csd_n44_s7[22:0]});
+    wire [26:0] fc1_csd_n44_s12_u = {($signed(fc1_csd_n44_s6[26:1]) + $signed({fc1_csd_n44_s12_yo[24], fc1_csd_n44_s12_yo})), fc1_csd_n44_s6[0]};
+    wire signed [16:0] fc1_csd_n44_s13_xh = $signed(fc1_csd_e222[21:5]);
+    wire signed [20:0] fc1_csd_n44_s13_hi = $signed({{4{fc1_csd_n44_s13_xh[16]}}, fc1_csd_n44_s13_xh}) - ($signed({fc1_csd_e137[19], fc1_csd_e137}) - fc1_csd_e162);
+    wire signed [26:0] fc1_csd_n44_s14_yo = $signed({1'b1, (~fc1_csd_n44_s9[25]), fc1_csd_n44_s9[24:0]});
+    wire signed [24:0] fc1_csd_n44_s15_xh = $signed(fc1_csd_n44_s11[26:2]);
+    wire [27:0] fc1_csd_n44_s15_u = {($signed({fc1_csd_n44_s15_xh[24], fc1_csd_n44_s15_xh}) - $signed({fc1_csd_n44_s13_hi, fc1_csd_e222[4:0]})), fc1_csd_n44_s11[1:0]};
+    reg  [26:0] fc1_csd_n44_s12_d1;
+    wire signed [26:0] fc1_csd_n44_s12_d1_v = $signed(fc1_csd_n44_s12_d1);
+    reg  signed [27:0] fc1_csd_n44_s14_d1;
+    wire signed [27:0] fc1_csd_n44_s16_xo = $signed({1'b0, (~fc1_csd_n44_s12_d1_v[26]), fc1_csd_n44_s12_d1_v[25:0]});
+    reg  [27:0] fc1_csd_n44_s15_d1;
+    wire signed [27:0] fc1_csd_n44_s15_d1_v = $signed(fc1_csd_n44_s15_d1);
+    wire signed [14:0] fc1_csd_n44_s17_xh = $signed(fc1_csd_n44_s15_d1_v[27:13]);
+    wire signed [28:0] fc1_csd_n44_s17 = $signed({($signed({fc1_csd_n44_s17_xh[14], fc1_csd_n44_s17_xh}) - 16'sd10141), fc1_csd_n44_s15_d1_v[12:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n44_acc = (fc1_csd_n44_s17 + ($signed({fc1_csd_n44_s16_xo[27], fc1_csd_n44_s16_xo}) + $signed({fc1_csd_n44_s14_d1[27], fc1_csd_n44_s14_d1})));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n44_y_fl = $signed(fc1_csd_n44_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n45_s0 = $signed({1'b0, ($signed({fc1_csd_e4[17], fc1_csd_e4}) - fc1_csd_e114_yo)});
+    wire signed [15:0] fc1_csd_n45_s1_xh = $signed(fc1_csd_e52[17:2]);
+    wire signed [20:0] fc1_csd_n45_s1 = $signed({($signed({{3{fc1_csd_n45_s1_xh[15]}}, fc1_csd_n45_s1_xh}) - fc1_csd_e20), fc1_csd_e52[1:0]});
+    wire signed [16:0] fc1_csd_n45_s2_xh = $signed(fc1_csd_e317_yo[18:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n45_s2 = $signed({1'b0, ($signed({{4{fc1_csd_n45_s2_xh[16]}}, fc1_csd_n45_s2_xh}) + $signed(fc1_csd_e83[20:0])), fc1_csd_e317_yo[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n45_s3_xo = $signed({1'b0, (~fc1_csd_e56[18]), fc1_csd_e56[17:0]});
+    wire signed [14:0] fc1_csd_n45_s3_xh = $signed(fc1_csd_n45_s3_xo[19:5]);
+    wire signed [23:0] fc1_csd_n45_s3 = $signed({($signed({{4{fc1_csd_n45_s3_xh[14]}}, fc1_csd_n45_s3_xh}) + fc1_csd_e47), fc1_csd_n45_s3_xo[4:0]});
+    wire signed [17:0] fc1_csd_n45_s4_xh = $signed(fc1_csd_n21_s3_yo[18:1]);
+    wire signed [20:0] fc1_csd_n45_s4 = $signed({($signed({{2{fc1_csd_n45_s4_xh[17]}}, fc1_csd_n45_s4_xh}) + $signed({fc1_csd_e68[18], fc1_csd_e68})), fc1_csd_n21_s3_yo[0]});
+    wire signed [23:0] fc1_csd_n45_s5 = $signed({1'b0, ($signed({{3{fc1_csd_e120[19]}}, fc1_csd_e120}) + $signed(fc1_csd_e201[22:0]))});
+    wire signed [18:0] fc1_csd_n45_s6_xh = $signed(fc1_csd_n5_s3_xo[21:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n45_s6 = $signed({1'b0, ($signed({fc1_csd_n45_s6_xh[18], fc1_csd_n45_s6_xh}) + fc1_csd_n45_s0), fc1_csd_n5_s3_xo[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n45_s7_xo = $signed({1'b0, (~fc1_csd_n45_s1[20]), fc1_csd_n45_s1[19:0]});
+    wire signed [17:0] fc1_csd_n45_s7_xh = $signed(fc1_csd_n45_s7_xo[21:4]);
+    wire signed [27:0] fc1_csd_n45_s7 = $signed({1'b0, ($signed({{5{fc1_csd_n45_s7_xh[17]}}, fc1_csd_n45_s7_xh}) + $signed(fc1_csd_n45_s2[22:0])), fc1_csd_n45_s7_xo[3:0]});
+    wire signed [14:0] fc1_csd_n45_s8_xh = $signed(fc1_csd_e108[22:8]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n45_s8 = $signed({1'b0, ($signed({{6{fc1_csd_n45_s8_xh[14]}}, fc1_csd_n45_s8_xh}) - fc1_csd_n22_s7_yo), fc1_csd_e108[7:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n45_s9_xh = $signed(fc1_csd_e301[19:8]);
+    wire signed [27:0] fc1_csd_n45_s9 = $signed({($signed({{8{fc1_csd_n45_s9_xh[11]}}, fc1_csd_n45_s9_xh}) - fc1_csd_e271), fc1_csd_e301[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n45_s10_xh = $signed(fc1_csd_e356[29:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n45_s10 = $signed({($signed(fc1_csd_n45_s10_xh[23:0]) + $signed({{2{fc1_csd_n34_s8_xo[21]}}, fc1_csd_n34_s8_xo})), fc1_csd_e356[4:0]});
+    wire signed [16:0] fc1_csd_n45_s11_xh = $signed(fc1_csd_n45_s3[23:7]);
+    wire signed [27:0] fc1_csd_n45_s11 = $signed({($signed({{4{fc1_csd_n45_s11_xh[16]}}, fc1_csd_n45_s11_xh}) - fc1_csd_n45_s4), fc1_csd_n45_s3[6:0]});
+    wire signed [22:0] fc1_csd_n45_s12_hi = $signed(fc1_csd_n45_s5[23:1]) - $signed({1'b1, (~fc1_csd_e253[21]), fc1_csd_e253[20:0]});
+    wire signed [20:0] fc1_csd_n45_s13_xh = $signed(fc1_csd_e316[21:1]);
+    wire signed [24:0] fc1_csd_n45_s13 = $signed({1'b0, ($signed({{2{fc1_csd_n45_s13_xh[20]}}, fc1_csd_n45_s13_xh}) + $signed(fc1_csd_n45_s6[22:0])), fc1_csd_e316[0]});
+    wire signed [28:0] fc1_csd_n45_s15 = $signed({1'b0, (~fc1_csd_n45_s9[27]), fc1_csd_n45_s9[26:0]}) + fc1_csd_n45_s10;
+    wire [27:0] fc1_csd_n45_s16_u = {($signed(fc1_csd_n45_s11[27:3]) + $signed({1'b0, fc1_csd_n45_s12_hi, fc1_csd_n45_s5[0]})), fc1_csd_n45_s11[2:0]};
+    wire signed [28:0] fc1_csd_n45_s17_m = $signed({{4{fc1_csd_n45_s13[24]}}, fc1_csd_n45_s13}) + $signed({1'b0, ($signed(fc1_csd_n45_s8[27:0]) - fc1_csd_n45_s7)});
+    reg  [27:0] fc1_csd_n45_s16_d1;
+    wire signed [27:0] fc1_csd_n45_s16_d1_v = $signed(fc1_csd_n45_s16_d1);
+    reg  signed [28:0] fc1_csd_n45_s15_d1;
+    wire signed [28:0] fc1_csd_n45_s18_xo = $signed({1'b0, (~fc1_csd_n45_s16_d1_v[27]), fc1_csd_n45_s16_d1_v[26:0]});
+    wire signed [29:0] fc1_csd_n45_s18_m = $signed({fc1_csd_n45_s18_xo[28], fc1_csd_n45_s18_xo}) + $signed({1'b0, (~fc1_csd_n45_s15_d1[28]), fc1_csd_n45_s15_d1[27:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n45_s18 = $signed({1'b0, fc1_csd_n45_s18_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [29:0] fc1_csd_n45_s17_d1;
+    wire signed [29:0] fc1_csd_n45_s17_d1_v = $signed(fc1_csd_n45_s17_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n45_s19 = $signed({1'b0, ($signed(fc1_csd_n45_s17_d1_v[29:10]) + 20'sd344829), fc1_csd_n45_s17_d1_v[9:0]}); // bias 0.6220703125, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n45_acc = ($signed(fc1_csd_n45_s19[29:0]) - $signed(fc1_csd_n45_s18[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n45_y_fl = $signed(fc1_csd_n45_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc1_csd_n46_s0_xh = $signed(fc1_e1_xo[16:9]);
+    wire signed [26:0] fc1_csd_n46_s0 = $signed({1'b0, ($signed({{9{fc1_csd_n46_s0_xh[7]}}, fc1_csd_n46_s0_xh}) + fc1_e0_xo), fc1_e1_xo[8:0]});
+    wire signed [24:0] fc1_csd_n46_s1 = $signed({($signed({{9{fc1_csd_e341_xh[8]}}, fc1_csd_e341_xh}) - $signed({fc1_e16_yo[16], fc1_e16_yo})), fc1_in_7[6:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n46_s2_xh = $signed(fc1_csd_n46_s0[26:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n46_s2 = $signed({1'b0, ($signed(fc1_csd_n46_s2_xh[22:0]) + $signed({{6{fc1_e19_yo[16]}}, fc1_e19_yo})), fc1_csd_n46_s0[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n46_s3_xh = $signed(fc1_csd_n46_s1[24:4]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n46_s3 = $signed({1'b0, ($signed(fc1_csd_n46_s3_xh[19:0]) + $signed({fc1_csd_e126_xo[18], fc1_csd_e126_xo})), fc1_csd_n46_s1[3:0]});
+    wire signed [20:0] fc1_csd_n46_s4 = $signed({1'b0, (fc1_csd_e242_xh - fc1_csd_n15_s5_yo), fc1_csd_e14[0]});
+    wire signed [17:0] fc1_csd_n46_s5_xh = $signed(fc1_csd_e72[18:1]);
+    wire signed [20:0] fc1_csd_n46_s5 = $signed({($signed({{2{fc1_csd_n46_s5_xh[17]}}, fc1_csd_n46_s5_xh}) - $signed({fc1_csd_n23_s6_yo[18], fc1_csd_n23_s6_yo})), fc1_csd_e72[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n46_s6_xh = $signed(fc1_csd_n46_s2[26:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n46_s6 = $signed({1'b0, ($signed(fc1_csd_n46_s6_xh[24:0]) + $signed({{2{fc1_csd_e361_xo[22]}}, fc1_csd_e361_xo})), fc1_csd_n46_s2[0]});
+    wire signed [17:0] fc1_csd_n46_s7_xh = $signed(fc1_csd_n46_s3[24:7]);
+    wire signed [25:0] fc1_csd_n46_s7 = $signed({($signed({fc1_csd_n46_s7_xh[17], fc1_csd_n46_s7_xh}) - fc1_csd_e93), fc1_csd_n46_s3[6:0]});
+    wire signed [12:0] fc1_csd_n46_s8_xh = $signed(fc1_csd_e95[20:8]);
+    wire signed [26:0] fc1_csd_n46_s8 = $signed({($signed({{6{fc1_csd_n46_s8_xh[12]}}, fc1_csd_n46_s8_xh}) - fc1_csd_e122), fc1_csd_e95[7:0]});
+    wire signed [10:0] fc1_csd_n46_s9_xh = $signed(fc1_csd_e176[19:9]);
+    wire signed [28:0] fc1_csd_n46_s9 = $signed({($signed({{9{fc1_csd_n46_s9_xh[10]}}, fc1_csd_n46_s9_xh}) - fc1_csd_e157), fc1_csd_e176[8:0]});
+    wire signed [28:0] fc1_csd_n46_s10 = fc1_csd_e188 + $signed({{8{fc1_csd_e384[20]}}, fc1_csd_e384});
+    wire signed [17:0] fc1_csd_n46_s11_xh = $signed(fc1_csd_n46_s4[20:3]);
+    wire signed [23:0] fc1_csd_n46_s11 = $signed({($signed({{3{fc1_csd_n46_s11_xh[17]}}, fc1_csd_n46_s11_xh}) - fc1_csd_n46_s5), fc1_csd_n46_s4[2:0]});
+    wire signed [27:0] fc1_csd_n46_s12_m = $signed({{2{fc1_csd_n46_s7[25]}}, fc1_csd_n46_s7}) - $signed({1'b1, (~fc1_csd_n46_s8[26]), fc1_csd_n46_s8[25:0]});
+    wire signed [28:0] fc1_csd_n46_s13 = $signed({{4{fc1_csd_e236[24]}}, fc1_csd_e236}) - fc1_csd_n46_s9;
+    wire signed [19:0] fc1_csd_n46_s14_xh = $signed(fc1_csd_e335[20:1]);
+    wire [27:0] fc1_csd_n46_s14_u = {($signed({{7{fc1_csd_n46_s14_xh[19]}}, fc1_csd_n46_s14_xh}) - fc1_csd_n46_s6), fc1_csd_e335[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n46_s15_xh = $signed(fc1_csd_n46_s10[28:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n46_s15_hi = $signed(fc1_csd_n46_s15_xh[24:0]) - $signed({1'b1, (~fc1_csd_n46_s11[23]), fc1_csd_n46_s11[22:0]});
+    wire signed [29:0] fc1_csd_n46_s16_xo = $signed({1'b0, (~fc1_csd_n46_s13[28]), fc1_csd_n46_s13[27:0]});
+    wire [30:0] fc1_csd_n46_s16_u = {1'b0, ($signed(fc1_csd_n46_s16_xo[29:1]) + $signed({1'b0, fc1_csd_n46_s12_m})), fc1_csd_n46_s16_xo[0]};
+    reg  [27:0] fc1_csd_n46_s15_d1;
+    wire signed [27:0] fc1_csd_n46_s15_d1_v = $signed(fc1_csd_n46_s15_d1);
+    reg  [27:0] fc1_csd_n46_s14_d1;
+    wire signed [28:0] fc1_csd_n46_s17_xo = $signed({1'b0, (~fc1_csd_n46_s15_d1_v[27]), fc1_csd_n46_s15_d1_v[26:0]});
+    wire signed [28:0] fc1_csd_n46_s17 = $signed({($signed(fc1_csd_n46_s17_xo[28:1]) + $signed(fc1_csd_n46_s14_d1)), fc1_csd_n46_s17_xo[0]});
+    reg  [30:0] fc1_csd_n46_s16_d1;
+    wire signed [30:0] fc1_csd_n46_s16_d1_v = $signed(fc1_csd_n46_s16_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n46_s18_xh = $signed(fc1_csd_n46_s16_d1_v[30:11]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n46_s18 = $signed({($signed(fc1_csd_n46_s18_xh[17:0]) - 18'sd3053), fc1_csd_n46_s16_d1_v[10:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n46_acc = ($signed({fc1_csd_n46_s18[28], fc1_csd_n46_s18}) - $signed({fc1_csd_n46_s17[28], fc1_csd_n46_s17}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n46_y_fl = $signed(fc1_csd_n46_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n47_s0_xh = $signed(fc1_e1_yo[16:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n47_s0 = $signed({1'b0, ($signed({{3{fc1_csd_n47_s0_xh[13]}}, fc1_csd_n47_s0_xh}) + fc1_e19_xo), fc1_e1_yo[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n47_s1 = $signed({($signed({{2{fc1_e41_xh[15]}}, fc1_e41_xh}) + fc1_csd_e10), fc1_e2_yo[0]});
+    wire signed [16:0] fc1_csd_n47_s2_xh = $signed(fc1_csd_e331_xo[19:3]);
+    wire signed [23:0] fc1_csd_n47_s2 = $signed({1'b0, ($signed({{3{fc1_csd_n47_s2_xh[16]}}, fc1_csd_n47_s2_xh}) + $signed(fc1_csd_n47_s0[19:0])), fc1_csd_e331_xo[2:0]});
+    wire signed [22:0] fc1_csd_n47_s3 = $signed({1'b0, ($signed({{3{fc1_csd_e375_xh[14]}}, fc1_csd_e375_xh}) + fc1_csd_e2), fc1_csd_e151_yo[3:0]});
+    wire signed [20:0] fc1_csd_n47_s4 = $signed({($signed({{3{fc1_csd_n41_s4_xh_2[14]}}, fc1_csd_n41_s4_xh_2}) - fc1_csd_e31), fc1_csd_e81[2:0]});
+    wire signed [15:0] fc1_csd_n47_s5_xh = $signed(fc1_csd_n47_s1[18:3]);
+    wire signed [22:0] fc1_csd_n47_s5 = $signed({($signed({{4{fc1_csd_n47_s5_xh[15]}}, fc1_csd_n47_s5_xh}) - fc1_csd_e197), fc1_csd_n47_s1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n47_s6_xh = $signed(fc1_csd_n47_s2[23:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n47_s6 = $signed({1'b0, ($signed(fc1_csd_n47_s6_xh[19:0]) + $signed({fc1_csd_n2_s10_xo[18], fc1_csd_n2_s10_xo})), fc1_csd_n47_s2[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [14:0] fc1_csd_n47_s7_xh = $signed(fc1_csd_n47_s4[20:6]);
+    wire signed [28:0] fc1_csd_n47_s7 = $signed({($signed({{8{fc1_csd_n47_s7_xh[14]}}, fc1_csd_n47_s7_xh}) - fc1_csd_n47_s3), fc1_csd_n47_s4[5:0]});
+    wire signed [12:0] fc1_csd_n47_s8_xh = $signed(fc1_csd_e122[18:6]);
+    wire signed [28:0] fc1_csd_n47_s8 = $signed({($signed({{10{fc1_csd_n47_s8_xh[12]}}, fc1_csd_n47_s8_xh}) + fc1_csd_e107), fc1_csd_e122[5:0]});
+    wire signed [23:0] fc1_csd_n47_s9 = $signed({{3{fc1_csd_e189[20]}}, fc1_csd_e189}) - fc1_csd_e275;
+    wire signed [17:0] fc1_csd_n47_s10_xh = $signed(fc1_csd_e325[20:3]);
+    wire signed [23:0] fc1_csd_n47_s10 = $signed({($signed({{3{fc1_csd_n47_s10_xh[17]}}, fc1_csd_n47_s10_xh}) - fc1_csd_e294), fc1_csd_e325[2:0]});
+    wire signed [19:0] fc1_csd_n47_s11_yo = $signed({1'b0, (~fc1_csd_e329[18]), fc1_csd_e329[17:0]});
+    wire signed [22:0] fc1_csd_n47_s11 = $signed({($signed(fc1_csd_n47_s5[22:2]) + $signed({fc1_csd_n47_s11_yo[19], fc1_csd_n47_s11_yo})), fc1_csd_n47_s5[1:0]});
+    wire signed [21:0] fc1_csd_n47_s12_xo = $signed({1'b0, fc1_csd_n12_s10_yo_i, fc1_csd_e213[19:0]});
+    wire signed [19:0] fc1_csd_n47_s12_xh = $signed(fc1_csd_n47_s12_xo[21:2]);
+    wire signed [25:0] fc1_csd_n47_s12 = $signed({1'b0, ($signed({{3{fc1_csd_n47_s12_xh[19]}}, fc1_csd_n47_s12_xh}) + $signed(fc1_csd_n47_s6[22:0])), fc1_csd_n47_s12_xo[1:0]});
+    wire signed [27:0] fc1_csd_n47_s13_xh = $signed(fc1_csd_n47_s8[28:1]);
+    wire signed [29:0] fc1_csd_n47_s13 = $signed({($signed({fc1_csd_n47_s13_xh[27], fc1_csd_n47_s13_xh}) + fc1_csd_n47_s7), fc1_csd_n47_s8[0]});
+    wire signed [24:0] fc1_csd_n47_s14_yo = $signed({1'b1, (~fc1_csd_n47_s9[23]), fc1_csd_n47_s9[22:0]});
+    wire signed [28:0] fc1_csd_n47_s14 = $signed({1'b0, ($signed(fc1_csd_e214[27:2]) - $signed({fc1_csd_n47_s14_yo[24], fc1_csd_n47_s14_yo})), fc1_csd_e214[1:0]});
+    wire signed [22:0] fc1_csd_n47_s15_xh = $signed(fc1_csd_n47_s10[23:1]);
+    wire [26:0] fc1_csd_n47_s15_u = {($signed({{3{fc1_csd_n47_s15_xh[22]}}, fc1_csd_n47_s15_xh}) - fc1_csd_e241), fc1_csd_n47_s10[0]};
+    wire signed [19:0] fc1_csd_n47_s16_xh = $signed(fc1_csd_n47_s12[25:6]);
+    wire [28:0] fc1_csd_n47_s16_u = {($signed({{3{fc1_csd_n47_s16_xh[19]}}, fc1_csd_n47_s16_xh}) + fc1_csd_n47_s11), fc1_csd_n47_s12[5:0]};
+    reg  [28:0] fc1_csd_n47_s16_d1;
+    wire signed [28:0] fc1_csd_n47_s16_d1_v = $signed(fc1_csd_n47_s16_d1);
+    reg  [26:0] fc1_csd_n47_s15_d1;
+    wire signed [26:0] fc1_csd_n47_s15_d1_v = $signed(fc1_csd_n47_s15_d1);
+    wire signed [27:0] fc1_csd_n47_s18_yo = $signed({1'b0, (~fc1_csd_n47_s15_d1_v[26]), fc1_csd_n47_s15_d1_v[25:0]});
+    wire signed [29:0] fc1_csd_n47_s18_xo = $signed({1'b0, (~fc1_csd_n47_s16_d1_v[28]), fc1_csd_n47_s16_d1_v[27:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n47_s18 = $signed({1'b0, ($signed(fc1_csd_n47_s18_xo[29:1]) + $signed({fc1_csd_n47_s18_yo[27], fc1_csd_n47_s18_yo})), fc1_csd_n47_s18_xo[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [30:0] fc1_csd_n47_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n47_s19_xh = $signed(fc1_csd_n47_s17_d1[30:11]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n47_s19 = $signed({1'b0, ($signed(fc1_csd_n47_s19_xh[18:0]) + 19'sh5484d), fc1_csd_n47_s17_d1[10:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n47_acc = ($signed(fc1_csd_n47_s19[29:0]) - $signed(fc1_csd_n47_s18[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n47_y_fl = $signed(fc1_csd_n47_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n48_s0 = $signed({($signed({{5{fc1_e113_xh[12]}}, fc1_e113_xh}) - $signed({fc1_e18_yo[16], fc1_e18_yo})), fc1_in_2[2:0]});
+    wire signed [4:0] fc1_csd_n48_s1_xh = $signed(fc1_e5_yo[16:12]);
+    wire signed [29:0] fc1_csd_n48_s1 = $signed({1'b0, ($signed({{12{fc1_csd_n48_s1_xh[4]}}, fc1_csd_n48_s1_xh}) + fc1_e1_yo), fc1_e5_yo[11:0]});
+    wire signed [24:0] fc1_csd_n48_s2 = $signed({($signed({{6{fc1_csd_e295_xh[11]}}, fc1_csd_e295_xh}) + fc1_csd_e1), fc1_csd_e104_xo[6:0]});
+    wire signed [21:0] fc1_csd_n48_s3_yo = $signed({1'b0, (~fc1_csd_n48_s0[20]), fc1_csd_n48_s0[19:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n48_s3_xh = $signed(fc1_csd_n48_s1[29:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n48_s3 = $signed({1'b0, ($signed(fc1_csd_n48_s3_xh[27:0]) + $signed({{6{fc1_csd_n48_s3_yo[21]}}, fc1_csd_n48_s3_yo})), fc1_csd_n48_s1[0]});
+    wire signed [22:0] fc1_csd_n48_s4 = $signed({($signed({{3{fc1_csd_e376_xh[15]}}, fc1_csd_e376_xh}) - fc1_csd_e15), fc1_csd_e18[3:0]});
+    wire signed [9:0] fc1_csd_n48_s5_xh = $signed(fc1_csd_e36[17:8]);
+    wire signed [25:0] fc1_csd_n48_s5 = $signed({($signed({{8{fc1_csd_n48_s5_xh[9]}}, fc1_csd_n48_s5_xh}) - fc1_e26), fc1_csd_e36[7:0]});
+    wire signed [18:0] fc1_csd_n48_s6_yo = $signed({1'b0, (~fc1_csd_e81[17]), fc1_csd_e81[16:0]});
+    wire signed [20:0] fc1_csd_n48_s6 = $signed({1'b0, (fc1_csd_e53 + $signed({fc1_csd_n48_s6_yo[18], fc1_csd_n48_s6_yo}))});
+    wire signed [24:0] fc1_csd_n48_s7 = $signed({($signed(fc1_csd_n48_s2[24:4]) - $signed({{2{fc1_csd_e133[18]}}, fc1_csd_e133})), fc1_csd_n48_s2[3:0]});
+    wire signed [17:0] fc1_csd_n48_s8_xh = $signed(fc1_csd_e71[18:1]);
+    wire signed [21:0] fc1_csd_n48_s8 = $signed({($signed({{3{fc1_csd_n48_s8_xh[17]}}, fc1_csd_n48_s8_xh}) - $signed({fc1_csd_e220_yo[19], fc1_csd_e220_yo})), fc1_csd_e71[0]});
+    wire signed [16:0] fc1_csd_n48_s9_xh = $signed(fc1_csd_n40_s8_xo[19:3]);
+    wire signed [22:0] fc1_csd_n48_s9 = $signed({($signed({{3{fc1_csd_n48_s9_xh[16]}}, fc1_csd_n48_s9_xh}) + $signed({fc1_csd_e175[18], fc1_csd_e175})), fc1_csd_n40_s8_xo[2:0]});
+    wire signed [26:0] fc1_csd_n48_s10_xo = $signed({1'b0, (~fc1_csd_n48_s5[25]), fc1_csd_n48_s5[24:0]});
+    wire signed [19:0] fc1_csd_n48_s10_xh = $signed(fc1_csd_n48_s10_xo[26:7]);
+    wire signed [29:0] fc1_csd_n48_s10 = $signed({($signed({{3{fc1_csd_n48_s10_xh[19]}}, fc1_csd_n48_s10_xh}) + fc1_csd_n48_s4), fc1_csd_n48_s10_xo[6:0]});
+    wire signed [17:0] fc1_csd_n48_s11_xh = $signed(fc1_csd_n48_s6[20:3]);
+    wire signed [22:0] fc1_csd_n48_s11 = $signed({1'b0, ($signed({fc1_csd_n48_s11_xh[17], fc1_csd_n48_s11_xh}) + $signed({1'b0, fc1_csd_n0_s9_yo_i, fc1_csd_e184[16:0]})), fc1_csd_n48_s6[2:0]});
+    wire signed [22:0] fc1_csd_n48_s12_yo = $signed({1'b0, (~fc1_csd_e190[21]), fc1_csd_e190[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n48_s12_xh = $signed(fc1_csd_n48_s3[29:5]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n48_s12 = $signed({1'b0, ($signed(fc1_csd_n48_s12_xh[23:0]) + $signed({fc1_csd_n48_s12_yo[22], fc1_csd_n48_s12_yo})), fc1_csd_n48_s3[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n48_s13_xo = $signed({1'b0, (~fc1_csd_n48_s7[24]), fc1_csd_n48_s7[23:0]});
+    wire signed [22:0] fc1_csd_n48_s13_hi = $signed(fc1_csd_n48_s13_xo[25:3]) + $signed({1'b0, (~fc1_csd_n48_s8[21]), fc1_csd_n48_s8[20:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n48_s14_xh = $signed(fc1_csd_n48_s9[22:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n48_s14 = $signed({1'b0, ($signed(fc1_csd_n48_s14_xh[20:0]) + fc1_csd_e143), fc1_csd_n48_s9[0]});
+    wire signed [17:0] fc1_csd_n48_s16_xh = $signed(fc1_csd_n48_s11[22:5]);
+    wire signed [28:0] fc1_csd_n48_s16 = $signed({1'b0, ($signed({{5{fc1_csd_n48_s16_xh[17]}}, fc1_csd_n48_s16_xh}) - $signed(fc1_csd_e238[22:0])), fc1_csd_n48_s11[4:0]});
+    wire [29:0] fc1_csd_n48_s17_u = {1'b0, ($signed(fc1_csd_n48_s12[28:0]) - $signed({{5{fc1_csd_e336[23]}}, fc1_csd_e336}))};
+    wire signed [20:0] fc1_csd_n48_s18_xh = $signed(fc1_csd_n48_s14[22:2]);
+    wire [28:0] fc1_csd_n48_s18_u = {($signed({{6{fc1_csd_n48_s18_xh[20]}}, fc1_csd_n48_s18_xh}) - $signed({1'b0, fc1_csd_n48_s13_hi, fc1_csd_n48_s13_xo[2:0]})), fc1_csd_n48_s14[1:0]};
+    wire signed [29:0] fc1_csd_n48_s19 = $signed({fc1_csd_n48_s16[28], fc1_csd_n48_s16}) - (fc1_csd_n48_s10 + $signed({fc1_csd_e361[28], fc1_csd_e361}));
+    reg  [29:0] fc1_csd_n48_s17_d1;
+    wire signed [29:0] fc1_csd_n48_s17_d1_v = $signed(fc1_csd_n48_s17_d1);
+    reg  [28:0] fc1_csd_n48_s18_d1;
+    wire signed [29:0] fc1_csd_n48_s20 = $signed({($signed(fc1_csd_n48_s17_d1_v[29:1]) + $signed(fc1_csd_n48_s18_d1)), fc1_csd_n48_s17_d1_v[0]});
+    reg  signed [29:0] fc1_csd_n48_s19_d1;
+    wire signed [29:0] fc1_csd_n48_s21 = $signed({($signed(fc1_csd_n48_s19_d1[29:17]) - 13'sd751), fc1_csd_n48_s19_d1[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n48_acc = ($signed({fc1_csd_n48_s20[29], fc1_csd_n48_s20}) + $signed({fc1_csd_n48_s21[29], fc1_csd_n48_s21}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n48_y_fl = $signed(fc1_csd_n48_acc[30:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n49_s0 = $signed({($signed({{3{fc1_e152_xh[14]}}, fc1_e152_xh}) - $signed({fc1_e24_yo[16], fc1_e24_yo})), fc1_in_11[0]});
+    wire signed [19:0] fc1_csd_n49_s1_xo = $signed({1'b0, (~fc1_csd_n49_s0[18]), fc1_csd_n49_s0[17:0]});
+    wire signed [16:0] fc1_csd_n49_s1_xh = $signed(fc1_csd_n49_s1_xo[19:3]);
+    wire signed [21:0] fc1_csd_n49_s1 = $signed({1'b0, ($signed({fc1_csd_n49_s1_xh[16], fc1_csd_n49_s1_xh}) + fc1_csd_e4), fc1_csd_n49_s1_xo[2:0]});
+    wire signed [9:0] fc1_csd_n49_s2_xh = $signed(fc1_csd_e177_xo[18:9]);
+    wire signed [28:0] fc1_csd_n49_s2 = $signed({1'b0, ($signed({{9{fc1_csd_n49_s2_xh[9]}}, fc1_csd_n49_s2_xh}) + $signed(fc1_csd_e14[18:0])), fc1_csd_e177_xo[8:0]});
+    wire signed [15:0] fc1_csd_n49_s3_xh = $signed(fc1_csd_n21_s3_yo[18:3]);
+    wire signed [22:0] fc1_csd_n49_s3 = $signed({1'b0, ($signed({{3{fc1_csd_n49_s3_xh[15]}}, fc1_csd_n49_s3_xh}) + $signed(fc1_csd_e120[18:0])), fc1_csd_n21_s3_yo[2:0]});
+    wire signed [16:0] fc1_csd_n49_s4_xh = $signed(fc1_csd_n49_s1[21:5]);
+    wire signed [24:0] fc1_csd_n49_s4 = $signed({($signed({{3{fc1_csd_n49_s4_xh[16]}}, fc1_csd_n49_s4_xh}) - fc1_csd_e139), fc1_csd_n49_s1[4:0]});
+    wire signed [28:0] fc1_csd_n49_s5 = $signed({($signed(fc1_csd_n49_s2[28:6]) - $signed({{3{fc1_csd_e73[19]}}, fc1_csd_e73})), fc1_csd_n49_s2[5:0]});
+    wire signed [15:0] fc1_csd_n49_s6_xh = $signed(fc1_csd_n1_s11_yo[19:4]);
+    wire signed [23:0] fc1_csd_n49_s6 = $signed({($signed({{4{fc1_csd_n49_s6_xh[15]}}, fc1_csd_n49_s6_xh}) + fc1_csd_e89), fc1_csd_n1_s11_yo[3:0]});
+    wire signed [13:0] fc1_csd_n49_s7_xh = $signed(fc1_csd_e148[19:6]);
+    wire signed [27:0] fc1_csd_n49_s7 = $signed({($signed({{8{fc1_csd_n49_s7_xh[13]}}, fc1_csd_n49_s7_xh}) - fc1_csd_e160), fc1_csd_e148[5:0]});
+    wire signed [19:0] fc1_csd_n49_s8_xo = $signed({1'b0, (~fc1_csd_e169[18]), fc1_csd_e169[17:0]});
+    wire signed [13:0] fc1_csd_n49_s8_xh = $signed(fc1_csd_n49_s8_xo[19:6]);
+    wire signed [24:0] fc1_csd_n49_s8 = $signed({($signed({{5{fc1_csd_n49_s8_xh[13]}}, fc1_csd_n49_s8_xh}) + fc1_csd_e168), fc1_csd_n49_s8_xo[5:0]});
+    wire signed [22:0] fc1_csd_n49_s9 = $signed({{4{fc1_csd_e342[18]}}, fc1_csd_e342}) - fc1_csd_e286;
+    wire signed [18:0] fc1_csd_n49_s10_xh = $signed(fc1_csd_e143[20:2]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n49_s10 = $signed({($signed({{4{fc1_csd_n49_s10_xh[18]}}, fc1_csd_n49_s10_xh}) - fc1_csd_n49_s3), fc1_csd_e143[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n49_s11 = $signed({{4{fc1_csd_n49_s4[24]}}, fc1_csd_n49_s4}) - fc1_csd_n49_s5;
+    wire signed [23:0] fc1_csd_n49_s12_xh = $signed(fc1_csd_n49_s7[27:4]);
+    wire signed [28:0] fc1_csd_n49_s12 = $signed({($signed({fc1_csd_n49_s12_xh[23], fc1_csd_n49_s12_xh}) + $signed({fc1_csd_n49_s6[23], fc1_csd_n49_s6})), fc1_csd_n49_s7[3:0]});
+    wire signed [25:0] fc1_csd_n49_s13_xo = $signed({1'b0, (~fc1_csd_n49_s8[24]), fc1_csd_n49_s8[23:0]});
+    wire signed [20:0] fc1_csd_n49_s14_xh = $signed(fc1_csd_n49_s9[22:2]);
+    wire [26:0] fc1_csd_n49_s14_u = {1'b0, ($signed({{3{fc1_csd_n49_s14_xh[20]}}, fc1_csd_n49_s14_xh}) - $signed(fc1_csd_n49_s10[23:0])), fc1_csd_n49_s9[1:0]};
+    wire signed [21:0] fc1_csd_n49_s15_xh = $signed(fc1_csd_e363[22:1]);
+    wire signed [26:0] fc1_csd_n49_s15_hi = $signed({{5{fc1_csd_n49_s15_xh[21]}}, fc1_csd_n49_s15_xh}) - $signed({1'b0, ($signed(fc1_csd_n49_s13_xo[25:4]) + fc1_csd_e178), fc1_csd_n49_s13_xo[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n49_s16_yo = $signed({1'b0, (~fc1_csd_n49_s12[28]), fc1_csd_n49_s12[27:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n49_s16_xo = $signed({1'b0, (~fc1_csd_n49_s11[28]), fc1_csd_n49_s11[27:0]});
+    reg  [26:0] fc1_csd_n49_s14_d1;
+    wire signed [26:0] fc1_csd_n49_s14_d1_v = $signed(fc1_csd_n49_s14_d1);
+    reg  [27:0] fc1_csd_n49_s15_d1;
+    wire signed [27:0] fc1_csd_n49_s17 = $signed({fc1_csd_n49_s14_d1_v[26], fc1_csd_n49_s14_d1_v}) + $signed(fc1_csd_n49_s15_d1);
+    reg  [30:0] fc1_csd_n49_s16_d1;
+    wire signed [30:0] fc1_csd_n49_s16_d1_v = $signed(fc1_csd_n49_s16_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n49_s18_xh = $signed(fc1_csd_n49_s16_d1_v[30:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n49_s6_xh_2 = $signed(fc1_csd_e73[19:3]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n49_acc = ($signed({($signed(fc1_csd_n49_s18_xh[19:0]) - 20'sd513873), fc1_csd_n49_s16_d1_v[9:0]}) + $signed({{2{fc1_csd_n49_s17[27]}}, fc1_csd_n49_s17})); // bias 0.6396484375, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n49_y_fl = $signed(fc1_csd_n49_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n50_s1 = $signed({($signed({fc1_csd_e174_xh[16], fc1_csd_e174_xh}) - $signed({fc1_e10_yo[16], fc1_e10_yo})), fc1_csd_e1[0]});
+    wire signed [20:0] fc1_csd_n50_s2 = $signed({($signed({{2{fc1_csd_e160_xh[16]}}, fc1_csd_e160_xh}) + fc1_e9), fc1_csd_e160_xo[1:0]});
+    wire signed [13:0] fc1_csd_n50_s3_xh = $signed(fc1_e4[17:4]);
+    wire signed [21:0] fc1_csd_n50_s3 = $signed({($signed({{4{fc1_csd_n50_s3_xh[13]}}, fc1_csd_n50_s3_xh}) - fc1_csd_e40), fc1_e4[3:0]});
+    wire signed [19:0] fc1_csd_n50_s4_xo = $signed({1'b0, fc1_csd_n17_s5_yo_i, fc1_csd_e80[17:0]});
+    wire signed [17:0] fc1_csd_n50_s4_xh = $signed(fc1_csd_n50_s4_xo[19:2]);
+    wire signed [21:0] fc1_csd_n50_s4 = $signed({1'b0, ($signed({fc1_csd_n50_s4_xh[17], fc1_csd_n50_s4_xh}) + fc1_csd_e78), fc1_csd_n50_s4_xo[1:0]});
+    wire signed [10:0] fc1_csd_n50_s5_xh = $signed(fc1_csd_e96[18:8]);
+    wire signed [25:0] fc1_csd_n50_s5 = $signed({($signed({{7{fc1_csd_n50_s5_xh[10]}}, fc1_csd_n50_s5_xh}) - fc1_csd_e97), fc1_csd_e96[7:0]});
+    wire signed [11:0] fc1_csd_n50_s6_xh = $signed(fc1_csd_e119[19:8]);
+    wire signed [26:0] fc1_csd_n50_s6 = $signed({($signed({{7{fc1_csd_n50_s6_xh[11]}}, fc1_csd_n50_s6_xh}) + fc1_csd_n50_s1), fc1_csd_e119[7:0]});
+    wire signed [16:0] fc1_csd_n50_s8_xh = $signed(fc1_csd_n50_s3[21:5]);
+    wire signed [25:0] fc1_csd_n50_s8 = $signed({($signed({{4{fc1_csd_n50_s8_xh[16]}}, fc1_csd_n50_s8_xh}) - fc1_csd_n50_s2), fc1_csd_n50_s3[4:0]});
+    wire signed [19:0] fc1_csd_n50_s9_xh = $signed(fc1_csd_n50_s4[21:2]);
+    wire signed [26:0] fc1_csd_n50_s9_hi = $signed({{7{fc1_csd_n50_s9_xh[19]}}, fc1_csd_n50_s9_xh}) - $signed({1'b1, (~fc1_csd_n50_s5[25]), fc1_csd_n50_s5[24:0]});
+    wire signed [15:0] fc1_csd_n50_s10_xh = $signed(fc1_csd_e113[20:5]);
+    wire signed [24:0] fc1_csd_n50_s10 = $signed({($signed({{4{fc1_csd_n50_s10_xh[15]}}, fc1_csd_n50_s10_xh}) + fc1_csd_e118), fc1_csd_e113[4:0]});
+    wire signed [17:0] fc1_csd_n50_s11_xh = $signed(fc1_csd_e183[19:2]);
+    wire signed [21:0] fc1_csd_n50_s11 = $signed({1'b0, ($signed({fc1_csd_n50_s11_xh[17], fc1_csd_n50_s11_xh}) + $signed(fc1_csd_e183[18:0])), fc1_csd_e183[1:0]});
+    wire signed [16:0] fc1_csd_n50_s12_xh = $signed(fc1_csd_e355[19:3]);
+    wire signed [24:0] fc1_csd_n50_s12 = $signed({($signed({{5{fc1_csd_n50_s12_xh[16]}}, fc1_csd_n50_s12_xh}) + fc1_csd_e323), fc1_csd_e355[2:0]});
+    wire signed [20:0] fc1_csd_n50_s13_xh = $signed(fc1_csd_n50_s6[26:6]);
+    wire signed [27:0] fc1_csd_n50_s13 = $signed({($signed({fc1_csd_n50_s13_xh[20], fc1_csd_n50_s13_xh}) - fc1_csd_e383), fc1_csd_n50_s6[5:0]});
+    wire signed [18:0] fc1_csd_n50_s14_xh = $signed(fc1_csd_e234[23:5]);
+    wire signed [20:0] fc1_csd_n50_s14_hi = $signed({{2{fc1_csd_n50_s14_xh[18]}}, fc1_csd_n50_s14_xh}) - ($signed({{2{fc1_csd_e175[18]}}, fc1_csd_e175}) - fc1_csd_e296);
+    wire signed [25:0] fc1_csd_n50_s14 = $signed({fc1_csd_n50_s14_hi, fc1_csd_e234[4:0]});
+    wire signed [26:0] fc1_csd_n50_s15_xo = $signed({1'b0, (~fc1_csd_n50_s8[25]), fc1_csd_n50_s8[24:0]});
+    wire signed [24:0] fc1_csd_n50_s15_xh = $signed(fc1_csd_n50_s15_xo[26:2]);
+    wire [27:0] fc1_csd_n50_s15_u = {($signed({fc1_csd_n50_s15_xh[24], fc1_csd_n50_s15_xh}) + $signed({fc1_csd_n50_s10[24], fc1_csd_n50_s10})), fc1_csd_n50_s15_xo[1:0]};
+    wire signed [25:0] fc1_csd_n50_s16_xo = $signed({1'b0, (~fc1_csd_n50_s12[24]), fc1_csd_n50_s12[23:0]});
+    wire signed [26:0] fc1_csd_n50_s16 = $signed({1'b0, ($signed(fc1_csd_n50_s16_xo[25:3]) + $signed({fc1_csd_n50_s11[21], fc1_csd_n50_s11})), fc1_csd_n50_s16_xo[2:0]});
+    wire signed [25:0] fc1_csd_n50_s18_xh = $signed(fc1_csd_n50_s16[26:1]);
+    wire signed [26:0] fc1_csd_n50_s18_hi = $signed({fc1_csd_n50_s18_xh[25], fc1_csd_n50_s18_xh}) + $signed({1'b0, (~fc1_csd_n50_s14[25]), fc1_csd_n50_s14[24:0]});
+    reg  [27:0] fc1_csd_n50_s15_d1;
+    wire signed [27:0] fc1_csd_n50_s15_d1_v = $signed(fc1_csd_n50_s15_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg  signed [29:0] fc1_csd_n50_s17_d1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n50_s19 = $signed({1'b0, (~fc1_csd_n50_s15_d1_v[27]), fc1_csd_n50_s15_d1_v[26:0]}) + $signed(fc1_csd_n50_s17_d1[28:0]);
+    reg  [28:0] fc1_csd_n50_s18_d1;
+    wire signed [28:0] fc1_csd_n50_s18_d1_v = $signed(fc1_csd_n50_s18_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n50_s20_xh = $signed(fc1_csd_n50_s18_d1_v[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n50_s20 = $signed({($signed(fc1_csd_n50_s20_xh[17:0]) - 18'sh27f83), fc1_csd_n50_s18_d1_v[9:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n50_acc = (fc1_csd_n50_s19 - $signed({fc1_csd_n50_s20[27], fc1_csd_n50_s20}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n50_y_fl = $signed(fc1_csd_n50_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n51_s0 = $signed({($signed({{7{fc1_n43_s0_xh[10]}}, fc1_n43_s0_xh}) - $signed({fc1_e134_yo[16], fc1_e134_yo})), fc1_in_4[4:0]});
+    wire signed [23:0] fc1_csd_n51_s1 = $signed({($signed({{8{fc1_csd_n6_s0_xh_2[9]}}, fc1_csd_n6_s0_xh_2}) - fc1_csd_e21), fc1_in_8[5:0]});
+    wire signed [16:0] fc1_csd_n51_s2_xh = $signed(fc1_csd_n51_s0[22:6]);
+    wire signed [24:0] fc1_csd_n51_s2 = $signed({($signed({{2{fc1_csd_n51_s2_xh[16]}}, fc1_csd_n51_s2_xh}) - $signed({fc1_e4[17], fc1_e4})), fc1_csd_n51_s0[5:0]});
+    wire signed [21:0] fc1_csd_n51_s3 = $signed({($signed({{4{fc1_csd_n17_s4_xh[13]}}, fc1_csd_n17_s4_xh}) - fc1_e3), fc1_csd_e41[3:0]});
+    wire signed [20:0] fc1_csd_n51_s4_yo = $signed({1'b1, (~fc1_csd_e43[19]), fc1_csd_e43[18:0]});
+    wire signed [21:0] fc1_csd_n51_s4_xh = $signed(fc1_csd_n51_s1[23:2]);
+    wire signed [24:0] fc1_csd_n51_s4 = $signed({($signed({fc1_csd_n51_s4_xh[21], fc1_csd_n51_s4_xh}) - $signed({{2{fc1_csd_n51_s4_yo[20]}}, fc1_csd_n51_s4_yo})), fc1_csd_n51_s1[1:0]});
+    wire signed [20:0] fc1_csd_n51_s5_xo = $signed({1'b0, (~fc1_csd_e124[19]), fc1_csd_e124[18:0]});
+    wire signed [21:0] fc1_csd_n51_s5 = $signed({1'b0, ($signed(fc1_csd_n51_s5_xo[20:1]) + fc1_csd_e111), fc1_csd_n51_s5_xo[0]});
+    wire signed [11:0] fc1_csd_n51_s6_xh = $signed(fc1_csd_n16_s5_xo[18:7]);
+    wire signed [26:0] fc1_csd_n51_s6 = $signed({1'b0, ($signed({{7{fc1_csd_n51_s6_xh[11]}}, fc1_csd_n51_s6_xh}) + $signed(fc1_csd_e125[18:0])), fc1_csd_n16_s5_xo[6:0]});
+    wire signed [19:0] fc1_csd_n51_s7_yo = $signed({1'b1, (~fc1_csd_e175[18]), fc1_csd_e175[17:0]});
+    wire signed [19:0] fc1_csd_n51_s7_xh = $signed(fc1_csd_e266[20:1]);
+    wire signed [21:0] fc1_csd_n51_s7 = $signed({($signed({fc1_csd_n51_s7_xh[19], fc1_csd_n51_s7_xh}) - $signed({fc1_csd_n51_s7_yo[19], fc1_csd_n51_s7_yo})), fc1_csd_e266[0]});
+    wire signed [18:0] fc1_csd_n51_s8_xh = $signed(fc1_csd_n51_s2[24:6]);
+    wire signed [22:0] fc1_csd_n51_s8_hi = $signed({{4{fc1_csd_n51_s8_xh[18]}}, fc1_csd_n51_s8_xh}) - $signed({1'b1, (~fc1_csd_n51_s3[21]), fc1_csd_n51_s3[20:0]});
+    wire signed [29:0] fc1_csd_n51_s8 = $signed({1'b0, fc1_csd_n51_s8_hi, fc1_csd_n51_s2[5:0]});
+    wire signed [17:0] fc1_csd_n51_s9_xh = $signed(fc1_csd_e232[20:3]);
+    wire signed [22:0] fc1_csd_n51_s9 = $signed({($signed({{2{fc1_csd_n51_s9_xh[17]}}, fc1_csd_n51_s9_xh}) - fc1_csd_e191), fc1_csd_e232[2:0]});
+    wire signed [18:0] fc1_csd_n51_s10_xh = $signed(fc1_csd_e354[19:1]);
+    wire signed [20:0] fc1_csd_n51_s10 = $signed({($signed({fc1_csd_n51_s10_xh[18], fc1_csd_n51_s10_xh}) - fc1_csd_e320), fc1_csd_e354[0]});
+    wire signed [19:0] fc1_csd_n51_s11_xh = $signed(fc1_csd_n51_s5[21:2]);
+    wire signed [26:0] fc1_csd_n51_s11 = $signed({($signed({{5{fc1_csd_n51_s11_xh[19]}}, fc1_csd_n51_s11_xh}) + fc1_csd_n51_s4), fc1_csd_n51_s5[1:0]});
+    wire signed [22:0] fc1_csd_n51_s12_yo = $signed({1'b1, (~fc1_csd_n51_s7[21]), fc1_csd_n51_s7[20:0]});
+    wire signed [27:0] fc1_csd_n51_s12 = $signed({1'b0, ($signed(fc1_csd_n51_s6[26:3]) - $signed({fc1_csd_n51_s12_yo[22], fc1_csd_n51_s12_yo})), fc1_csd_n51_s6[2:0]});
+    wire signed [23:0] fc1_csd_n51_s13_yo = $signed({1'b0, (~fc1_csd_e240[22]), fc1_csd_e240[21:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n51_s13_xh = $signed(fc1_csd_n51_s8[29:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [29:0] fc1_csd_n51_s13_u = {1'b0, ($signed(fc1_csd_n51_s13_xh[26:0]) + $signed({{3{fc1_csd_n51_s13_yo[23]}}, fc1_csd_n51_s13_yo})), fc1_csd_n51_s8[1:0]};
+    wire signed [23:0] fc1_csd_n51_s14_xo = $signed({1'b0, (~fc1_csd_n51_s9[22]), fc1_csd_n51_s9[21:0]});
+    wire signed [13:0] fc1_csd_n51_s14_xh = $signed(fc1_csd_n51_s14_xo[23:10]);
+    wire signed [29:0] fc1_csd_n51_s14 = $signed({($signed({{6{fc1_csd_n51_s14_xh[13]}}, fc1_csd_n51_s14_xh}) + fc1_csd_e142), fc1_csd_n51_s14_xo[9:0]});
+    wire fc1_csd_n51_s15_xo_i = ~fc1_csd_e307[19];
+    wire signed [20:0] fc1_csd_n51_s15_xo = $signed({1'b0, fc1_csd_n51_s15_xo_i, fc1_csd_e307[18:0]});
+    wire signed [14:0] fc1_csd_n51_s15_xh = $signed(fc1_csd_n51_s15_xo[20:6]);
+    wire signed [26:0] fc1_csd_n51_s15 = $signed({($signed({{6{fc1_csd_n51_s15_xh[14]}}, fc1_csd_n51_s15_xh}) + fc1_csd_n51_s10), fc1_csd_n51_s15_xo[5:0]});
+    wire signed [27:0] fc1_csd_n51_s16_m = $signed({1'b0, (~fc1_csd_n51_s11[26]), fc1_csd_n51_s11[25:0]}) + fc1_csd_n51_s12;
+    wire signed [27:0] fc1_csd_n51_s17_yo = $signed({1'b0, (~fc1_csd_n51_s15[26]), fc1_csd_n51_s15[25:0]});
+    reg  [29:0] fc1_csd_n51_s13_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n51_s13_d1_v = $signed(fc1_csd_n51_s13_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n51_s16_d1;
+    reg  signed [29:0] fc1_csd_n51_s17_d1;
+    wire signed [18:0] fc1_csd_n51_s19_xh = $signed(fc1_csd_n51_s17_d1[29:11]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n51_s19 = $signed({($signed({fc1_csd_n51_s19_xh[18], fc1_csd_n51_s19_xh}) - 20'sd200197), fc1_csd_n51_s17_d1[10:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n51_acc = ($signed({1'b0, ($signed(fc1_csd_n51_s13_d1_v[28:0]) + $signed(fc1_csd_n51_s16_d1))}) + $signed(fc1_csd_n51_s19[29:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n51_y_fl = $signed(fc1_csd_n51_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [11:0] fc1_csd_n52_s0_xh = $signed(fc1_csd_e14[19:8]);
+    wire signed [25:0] fc1_csd_n52_s0 = $signed({1'b0, ($signed({{5{fc1_csd_n52_s0_xh[11]}}, fc1_csd_n52_s0_xh}) - fc1_e134_yo), fc1_csd_e14[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n52_s1 = $signed({1'b0, ($signed({{3{fc1_csd_e243_xh[15]}}, fc1_csd_e243_xh}) + $signed(fc1_csd_e14[18:0])), fc1_csd_e15[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n52_s2 = $signed({1'b0, ($signed({fc1_csd_e252_xh[16], fc1_csd_e252_xh}) + fc1_csd_e30), fc1_e12[2:0]});
+    wire signed [21:0] fc1_csd_n52_s3 = $signed({($signed({{3{fc1_csd_n17_s4_xh_2[15]}}, fc1_csd_n17_s4_xh_2}) - fc1_e21), fc1_n29_s1[2:0]});
+    wire signed [14:0] fc1_csd_n52_s4_xh = $signed(fc1_csd_e55[19:5]);
+    wire signed [23:0] fc1_csd_n52_s4 = $signed({($signed({{4{fc1_csd_n52_s4_xh[14]}}, fc1_csd_n52_s4_xh}) - fc1_csd_e46), fc1_csd_e55[4:0]});
+    wire signed [13:0] fc1_csd_n52_s5_xh = $signed(fc1_csd_e78[18:5]);
+    wire signed [24:0] fc1_csd_n52_s5 = $signed({($signed({{6{fc1_csd_n52_s5_xh[13]}}, fc1_csd_n52_s5_xh}) + fc1_csd_e55), fc1_csd_e78[4:0]});
+    wire signed [18:0] fc1_csd_n52_s6_yo = $signed({1'b1, fc1_csd_n23_s7_yo_i, fc1_csd_e268[16:0]});
+    wire signed [15:0] fc1_csd_n52_s6_xh = $signed(fc1_csd_e145[19:4]);
+    wire signed [23:0] fc1_csd_n52_s6 = $signed({($signed({{4{fc1_csd_n52_s6_xh[15]}}, fc1_csd_n52_s6_xh}) - $signed({fc1_csd_n52_s6_yo[18], fc1_csd_n52_s6_yo})), fc1_csd_e145[3:0]});
+    wire signed [20:0] fc1_csd_n52_s7_xh = $signed(fc1_csd_n52_s0[25:5]);
+    wire signed [27:0] fc1_csd_n52_s7 = $signed({1'b0, ($signed({fc1_csd_n52_s7_xh[20], fc1_csd_n52_s7_xh}) + $signed(fc1_csd_n52_s1[21:0])), fc1_csd_n52_s0[4:0]});
+    wire signed [15:0] fc1_csd_n52_s8_xh = $signed(fc1_csd_n52_s3[21:6]);
+    wire signed [27:0] fc1_csd_n52_s8 = $signed({($signed({{6{fc1_csd_n52_s8_xh[15]}}, fc1_csd_n52_s8_xh}) - fc1_csd_n52_s2), fc1_csd_n52_s3[5:0]});
+    wire signed [24:0] fc1_csd_n52_s9_xo = $signed({1'b0, (~fc1_csd_n52_s4[23]), fc1_csd_n52_s4[22:0]});
+    wire signed [22:0] fc1_csd_n52_s9_xh = $signed(fc1_csd_n52_s9_xo[24:2]);
+    wire signed [26:0] fc1_csd_n52_s9 = $signed({($signed({{2{fc1_csd_n52_s9_xh[22]}}, fc1_csd_n52_s9_xh}) + fc1_csd_n52_s5), fc1_csd_n52_s9_xo[1:0]});
+    wire signed [14:0] fc1_csd_n52_s10_xh = $signed(fc1_csd_e88[20:6]);
+    wire signed [28:0] fc1_csd_n52_s10 = $signed({($signed({{8{fc1_csd_n52_s10_xh[14]}}, fc1_csd_n52_s10_xh}) + fc1_csd_e85), fc1_csd_e88[5:0]});
+    wire signed [13:0] fc1_csd_n52_s11_xh = $signed(fc1_csd_e122[18:5]);
+    wire signed [25:0] fc1_csd_n52_s11 = $signed({1'b0, ($signed({{6{fc1_csd_n52_s11_xh[13]}}, fc1_csd_n52_s11_xh}) + $signed(fc1_csd_e114[19:0])), fc1_csd_e122[4:0]});
+    wire signed [16:0] fc1_csd_n52_s12_xh = $signed(fc1_csd_e294[20:4]);
+    wire signed [26:0] fc1_csd_n52_s12 = $signed({($signed({{6{fc1_csd_n52_s12_xh[16]}}, fc1_csd_n52_s12_xh}) - fc1_csd_e136), fc1_csd_e294[3:0]});
+    wire signed [21:0] fc1_csd_n52_s13_xh = $signed(fc1_csd_e308[22:1]);
+    wire signed [24:0] fc1_csd_n52_s13 = $signed({($signed({{2{fc1_csd_n52_s13_xh[21]}}, fc1_csd_n52_s13_xh}) - fc1_csd_n52_s6), fc1_csd_e308[0]});
+    wire signed [28:0] fc1_csd_n52_s14_xo = $signed({1'b0, (~fc1_csd_n52_s8[27]), fc1_csd_n52_s8[26:0]});
+    wire signed [28:0] fc1_csd_n52_s15 = $signed({{3{fc1_csd_n52_s11[25]}}, fc1_csd_n52_s11}) - fc1_csd_n52_s10;
+    wire signed [22:0] fc1_csd_n52_s16_xh = $signed(fc1_csd_n52_s12[26:4]);
+    wire [28:0] fc1_csd_n52_s16_u = {($signed({{2{fc1_csd_n52_s16_xh[22]}}, fc1_csd_n52_s16_xh}) - fc1_csd_e140), fc1_csd_n52_s12[3:0]};
+    wire signed [29:0] fc1_csd_n52_s18_m = $signed({1'b0, ($signed(fc1_csd_n52_s14_xo[28:1]) + fc1_csd_n52_s7), fc1_csd_n52_s14_xo[0]}) + $signed({1'b0, (~fc1_csd_n52_s15[28]), fc1_csd_n52_s15[27:0]});
+    reg  signed [26:0] fc1_csd_n52_s17_d1;
+    reg  [28:0] fc1_csd_n52_s16_d1;
+    wire signed [28:0] fc1_csd_n52_s16_d1_v = $signed(fc1_csd_n52_s16_d1);
+    wire signed [27:0] fc1_csd_n52_s19_xo = $signed({1'b0, (~fc1_csd_n52_s17_d1[26]), fc1_csd_n52_s17_d1[25:0]});
+    reg  [30:0] fc1_csd_n52_s18_d1;
+    wire signed [30:0] fc1_csd_n52_s18_d1_v = $signed(fc1_csd_n52_s18_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n52_s20_xh = $signed(fc1_csd_n52_s18_d1_v[30:11]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n52_acc = ($signed({($signed(fc1_csd_n52_s20_xh[18:0]) - 19'sh43289), fc1_csd_n52_s18_d1_v[10:0]}) + ($signed({{2{fc1_csd_n52_s19_xo[27]}}, fc1_csd_n52_s19_xo}) + $signed({fc1_csd_n52_s16_d1_v[28], fc1_csd_n52_s16_d1_v})));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n52_y_fl = $signed(fc1_csd_n52_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n53_s1_hi = $signed({fc1_csd_n0_s1_xh[16], fc1_csd_n0_s1_xh}) + $signed({1'b0, (fc1_e2_xo + fc1_e12_yo)});
+    wire signed [16:0] fc1_csd_n53_s2_xh = $signed(fc1_csd_e28[19:3]);
+    wire signed [20:0] fc1_csd_n53_s2 = $signed({($signed({fc1_csd_n53_s2_xh[16], fc1_csd_n53_s2_xh}) - fc1_csd_e36), fc1_csd_e28[2:0]});
+    wire signed [10:0] fc1_csd_n53_s3_xh = $signed(fc1_e21[18:8]);
+    wire signed [25:0] fc1_csd_n53_s3 = $signed({($signed({{7{fc1_csd_n53_s3_xh[10]}}, fc1_csd_n53_s3_xh}) + fc1_csd_e36), fc1_e21[7:0]});
+    wire signed [15:0] fc1_csd_n53_s4_xh = $signed(fc1_csd_e332_yo[18:3]);
+    wire signed [22:0] fc1_csd_n53_s4 = $signed({1'b0, ($signed({{3{fc1_csd_n53_s4_xh[15]}}, fc1_csd_n53_s4_xh}) + fc1_csd_n11_s3_xo), fc1_csd_e332_yo[2:0]});
+    wire signed [21:0] fc1_csd_n53_s5 = $signed({($signed({{2{fc1_csd_e334_xh[17]}}, fc1_csd_e334_xh}) + fc1_csd_e124), fc1_csd_e74[1:0]});
+    wire signed [13:0] fc1_csd_n53_s6_xh = $signed(fc1_csd_n53_s2[20:7]);
+    wire signed [27:0] fc1_csd_n53_s6 = $signed({($signed({{7{fc1_csd_n53_s6_xh[13]}}, fc1_csd_n53_s6_xh}) - $signed({1'b0, fc1_csd_n53_s1_hi, fc1_csd_e73_yo[1:0]})), fc1_csd_n53_s2[6:0]});
+    wire signed [22:0] fc1_csd_n53_s7_yo = $signed({1'b1, fc1_csd_n13_s10_xo_i, fc1_csd_e49[20:0]});
+    wire signed [25:0] fc1_csd_n53_s7 = $signed({($signed(fc1_csd_n53_s3[25:1]) - $signed({{2{fc1_csd_n53_s7_yo[22]}}, fc1_csd_n53_s7_yo})), fc1_csd_n53_s3[0]});
+    wire signed [19:0] fc1_csd_n53_s8_yo = $signed({1'b1, fc1_csd_n13_s12_yo_i, fc1_csd_e123[17:0]});
+    wire signed [21:0] fc1_csd_n53_s8 = $signed({1'b0, ($signed(fc1_csd_e84[20:0]) - $signed({fc1_csd_n53_s8_yo[19], fc1_csd_n53_s8_yo}))});
+    wire signed [21:0] fc1_csd_n53_s9_m = $signed({fc1_csd_e177[20], fc1_csd_e177}) + $signed({1'b0, (~fc1_csd_e292[20]), fc1_csd_e292[19:0]});
+    wire signed [22:0] fc1_csd_n53_s9 = $signed({1'b0, fc1_csd_n53_s9_m});
+    wire signed [21:0] fc1_csd_n53_s10_xo = $signed({1'b0, (~fc1_csd_e297[20]), fc1_csd_e297[19:0]});
+    wire signed [15:0] fc1_csd_n53_s10_xh = $signed(fc1_csd_n53_s10_xo[21:6]);
+    wire signed [26:0] fc1_csd_n53_s10 = $signed({1'b0, ($signed({{4{fc1_csd_n53_s10_xh[15]}}, fc1_csd_n53_s10_xh}) + fc1_csd_e303), fc1_csd_n53_s10_xo[5:0]});
+    wire signed [17:0] fc1_csd_n53_s11_xh = $signed(fc1_csd_n53_s4[22:5]);
+    wire signed [26:0] fc1_csd_n53_s11 = $signed({($signed({{4{fc1_csd_n53_s11_xh[17]}}, fc1_csd_n53_s11_xh}) + fc1_csd_n53_s5), fc1_csd_n53_s4[4:0]});
+    wire signed [27:0] fc1_csd_n53_s12 = $signed({($signed(fc1_csd_n53_s6[27:4]) + $signed({{2{fc1_csd_n53_s8[21]}}, fc1_csd_n53_s8})), fc1_csd_n53_s6[3:0]});
+    wire signed [26:0] fc1_csd_n53_s13 = $signed({{4{fc1_csd_n53_s9[22]}}, fc1_csd_n53_s9}) - fc1_csd_n53_s10;
+    wire signed [27:0] fc1_csd_n53_s15 = fc1_csd_n53_s12 + $signed({1'b0, (~fc1_csd_n53_s13[26]), fc1_csd_n53_s13[25:0]});
+    reg  signed [26:0] fc1_csd_n53_s14_d1;
+    reg  [21:0] fc1_csd_e231_d1;
+    wire signed [21:0] fc1_csd_e231_d1_v = $signed(fc1_csd_e231_d1);
+    wire signed [27:0] fc1_csd_n53_s16_xo = $signed({1'b0, (~fc1_csd_n53_s14_d1[26]), fc1_csd_n53_s14_d1[25:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n53_s16 = $signed({1'b0, ($signed(fc1_csd_n53_s16_xo[27:6]) + fc1_csd_e231_d1_v), fc1_csd_n53_s16_xo[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [27:0] fc1_csd_n53_s15_d1;
+    wire signed [9:0] fc1_csd_n53_s17_xh = $signed(fc1_csd_n53_s15_d1[27:18]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n53_s17 = $signed({($signed({fc1_csd_n53_s17_xh[9], fc1_csd_n53_s17_xh}) - 11'sd473), fc1_csd_n53_s15_d1[17:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n53_acc = ($signed(fc1_csd_n53_s17[27:0]) + $signed(fc1_csd_n53_s16[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n53_y_fl = $signed(fc1_csd_n53_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n54_s0 = $signed({1'b0, ($signed({fc1_e37_xh[15], fc1_e37_xh}) + fc1_e12_yo), fc1_e6_xo[0]});
+    wire signed [19:0] fc1_csd_n54_s1 = $signed({{2{fc1_csd_e7[17]}}, fc1_csd_e7}) - $signed({fc1_csd_e256_yo[18], fc1_csd_e256_yo});
+    wire signed [16:0] fc1_csd_n54_s2_xh = $signed(fc1_csd_n54_s0[18:2]);
+    wire signed [21:0] fc1_csd_n54_s2 = $signed({1'b0, ($signed({{2{fc1_csd_n54_s2_xh[16]}}, fc1_csd_n54_s2_xh}) + fc1_csd_e88_yo), fc1_csd_n54_s0[1:0]});
+    wire signed [16:0] fc1_csd_n54_s3_xh = $signed(fc1_csd_e36[17:1]);
+    wire signed [20:0] fc1_csd_n54_s3 = $signed({($signed({{3{fc1_csd_n54_s3_xh[16]}}, fc1_csd_n54_s3_xh}) - fc1_csd_e24), fc1_csd_e36[0]});
+    wire signed [21:0] fc1_csd_n54_s4 = $signed({($signed(fc1_csd_e128[21:2]) - fc1_csd_e192), fc1_csd_e128[1:0]});
+    wire signed [20:0] fc1_csd_n54_s5_xo = $signed({1'b0, (~fc1_csd_n54_s1[19]), fc1_csd_n54_s1[18:0]});
+    wire signed [14:0] fc1_csd_n54_s5_xh = $signed(fc1_csd_n54_s5_xo[20:6]);
+    wire signed [24:0] fc1_csd_n54_s5 = $signed({1'b0, ($signed({{3{fc1_csd_n54_s5_xh[14]}}, fc1_csd_n54_s5_xh}) + fc1_csd_e366), fc1_csd_n54_s5_xo[5:0]});
+    wire signed [19:0] fc1_csd_n54_s6_hi = $signed(fc1_csd_n54_s2[21:2]) + $signed({1'b0, (~fc1_csd_e109[18]), fc1_csd_e109[17:0]});
+    wire signed [21:0] fc1_csd_n54_s7_xo = $signed({1'b0, (~fc1_csd_n54_s3[20]), fc1_csd_n54_s3[19:0]});
+    wire signed [17:0] fc1_csd_n54_s7_xh = $signed(fc1_csd_n54_s7_xo[21:4]);
+    wire signed [23:0] fc1_csd_n54_s7 = $signed({($signed({{2{fc1_csd_n54_s7_xh[17]}}, fc1_csd_n54_s7_xh}) + fc1_csd_e62), fc1_csd_n54_s7_xo[3:0]});
+    wire signed [20:0] fc1_csd_n54_s8_xo = $signed({1'b0, fc1_csd_n33_s10_yo_i, fc1_csd_e75[18:0]});
+    wire signed [17:0] fc1_csd_n54_s8_xh = $signed(fc1_csd_n54_s8_xo[20:3]);
+    wire signed [22:0] fc1_csd_n54_s8 = $signed({($signed({{2{fc1_csd_n54_s8_xh[17]}}, fc1_csd_n54_s8_xh}) + fc1_n20_s2_2), fc1_csd_n54_s8_xo[2:0]});
+    wire signed [15:0] fc1_csd_n54_s9_xh = $signed(fc1_csd_n54_s4[21:6]);
+    wire signed [25:0] fc1_csd_n54_s9 = $signed({1'b0, ($signed({{3{fc1_csd_n54_s9_xh[15]}}, fc1_csd_n54_s9_xh}) - $signed(fc1_csd_e89[18:0])), fc1_csd_n54_s4[5:0]});
+    wire signed [20:0] fc1_csd_n54_s10_xo = $signed({1'b0, (~fc1_csd_e291[19]), fc1_csd_e291[18:0]});
+    wire signed [12:0] fc1_csd_n54_s10_xh = $signed(fc1_csd_n54_s10_xo[20:8]);
+    wire signed [27:0] fc1_csd_n54_s10 = $signed({1'b0, ($signed({{6{fc1_csd_n54_s10_xh[12]}}, fc1_csd_n54_s10_xh}) + $signed(fc1_csd_e176[18:0])), fc1_csd_n54_s10_xo[7:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n54_s11_xh = $signed(fc1_csd_n54_s5[24:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n54_s11 = $signed({($signed(fc1_csd_n54_s11_xh[22:0]) - $signed({1'b0, fc1_csd_n54_s6_hi, fc1_csd_n54_s2[1:0]})), fc1_csd_n54_s5[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n54_s12_yo = $signed({1'b0, (~fc1_csd_n54_s7[23]), fc1_csd_n54_s7[22:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n54_s12_xo = $signed({1'b0, (~fc1_csd_n54_s8[22]), fc1_csd_n54_s8[21:0]});
+    wire signed [22:0] fc1_csd_n54_s12_xh = $signed(fc1_csd_n54_s12_xo[23:1]);
+    wire signed [25:0] fc1_csd_n54_s12 = $signed({1'b0, ($signed({fc1_csd_n54_s12_xh[22], fc1_csd_n54_s12_xh}) + $signed(fc1_csd_n54_s12_yo[23:0])), fc1_csd_n54_s12_xo[0]});
+    wire signed [24:0] fc1_csd_n54_s13_xh = $signed(fc1_csd_n54_s10[27:3]);
+    wire signed [29:0] fc1_csd_n54_s13 = $signed({1'b0, ($signed({fc1_csd_n54_s13_xh[24], fc1_csd_n54_s13_xh}) + fc1_csd_n54_s9), fc1_csd_n54_s10[2:0]});
+    wire signed [20:0] fc1_csd_n54_s14_yo = $signed({1'b1, (~fc1_csd_e235[19]), fc1_csd_e235[18:0]});
+    wire [28:0] fc1_csd_n54_s14_u = {1'b0, ($signed(fc1_csd_n35_s18_xh[26:0]) - $signed({{6{fc1_csd_n54_s14_yo[20]}}, fc1_csd_n54_s14_yo})), fc1_csd_e385[0]};
+    wire signed [23:0] fc1_csd_n54_s15_xh = $signed(fc1_csd_n21_s14_yo[26:3]);
+    wire signed [24:0] fc1_csd_n54_s15_hi = $signed({fc1_csd_n54_s15_xh[23], fc1_csd_n54_s15_xh}) + $signed({1'b0, (~fc1_csd_n54_s11[23]), fc1_csd_n54_s11[22:0]});
+    reg  [28:0] fc1_csd_n54_s15_d1;
+    reg  [28:0] fc1_csd_n54_s14_d1;
+    wire signed [28:0] fc1_csd_n54_s17 = $signed(fc1_csd_n54_s15_d1) - $signed(fc1_csd_n54_s14_d1);
+    reg  signed [29:0] fc1_csd_n54_s16_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n54_s18_xh = $signed(fc1_csd_n54_s16_d1[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n54_s18 = $signed({($signed(fc1_csd_n54_s18_xh[18:0]) - 19'sd193921), fc1_csd_n54_s16_d1[9:0]}); // bias -0.8759765625, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n54_acc = ($signed({fc1_csd_n54_s17[28], fc1_csd_n54_s17}) + $signed({fc1_csd_n54_s18[28], fc1_csd_n54_s18}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n54_y_fl = $signed(fc1_csd_n54_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n55_s0 = $signed({($signed({{9{fc1_csd_n36_s0_xh[6]}}, fc1_csd_n36_s0_xh}) - fc1_in_2), fc1_in_2[8:0]});
+    wire signed [15:0] fc1_csd_n55_s1_xh = $signed(fc1_csd_n55_s0[24:9]);
+    wire signed [26:0] fc1_csd_n55_s1 = $signed({($signed({{2{fc1_csd_n55_s1_xh[15]}}, fc1_csd_n55_s1_xh}) - $signed({fc1_e7_yo[16], fc1_e7_yo})), fc1_csd_n55_s0[8:0]});
+    wire signed [16:0] fc1_csd_n55_s2_xh = $signed(fc1_csd_e92_xo[18:2]);
+    wire signed [20:0] fc1_csd_n55_s2 = $signed({($signed({{2{fc1_csd_n55_s2_xh[16]}}, fc1_csd_n55_s2_xh}) + $signed({fc1_csd_e21[17], fc1_csd_e21})), fc1_csd_e92_xo[1:0]});
+    wire signed [22:0] fc1_csd_n55_s3 = $signed({1'b0, ($signed({{2{fc1_csd_n37_s3_xh[15]}}, fc1_csd_n37_s3_xh}) + $signed(fc1_csd_e20[17:0])), fc1_csd_e143_xo[3:0]});
+    wire signed [21:0] fc1_csd_n55_s4 = $signed({($signed({{3{fc1_csd_n17_s3_xh[17]}}, fc1_csd_n17_s3_xh}) - fc1_csd_e79), fc1_n29_s1[0]});
+    wire signed [14:0] fc1_csd_n55_s5_xh = $signed(fc1_csd_n50_s4_xo[19:5]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n55_s5 = $signed({1'b0, ($signed({{5{fc1_csd_n55_s5_xh[14]}}, fc1_csd_n55_s5_xh}) + $signed(fc1_csd_e79[19:0])), fc1_csd_n50_s4_xo[4:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n55_s6 = $signed({($signed(fc1_csd_e128[21:1]) + $signed({{2{fc1_e15[18]}}, fc1_e15})), fc1_csd_e128[0]});
+    wire signed [27:0] fc1_csd_n55_s7_xo = $signed({1'b0, (~fc1_csd_n55_s1[26]), fc1_csd_n55_s1[25:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n55_s7 = $signed({1'b0, ($signed(fc1_csd_n55_s7_xo[27:7]) + fc1_csd_e194), fc1_csd_n55_s7_xo[6:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n55_s8_xh = $signed(fc1_csd_e198[20:1]);
+    wire signed [21:0] fc1_csd_n55_s8 = $signed({($signed({fc1_csd_n55_s8_xh[19], fc1_csd_n55_s8_xh}) - fc1_csd_n55_s2), fc1_csd_e198[0]});
+    wire signed [21:0] fc1_csd_n55_s9_xo = $signed({1'b0, (~fc1_csd_e266[20]), fc1_csd_e266[19:0]});
+    wire signed [20:0] fc1_csd_n55_s9_xh = $signed(fc1_csd_n55_s9_xo[21:1]);
+    wire signed [24:0] fc1_csd_n55_s9 = $signed({1'b0, ($signed({{2{fc1_csd_n55_s9_xh[20]}}, fc1_csd_n55_s9_xh}) + fc1_csd_n55_s3), fc1_csd_n55_s9_xo[0]});
+    wire signed [22:0] fc1_csd_n55_s10_xo = $signed({1'b0, (~fc1_csd_n55_s4[21]), fc1_csd_n55_s4[20:0]});
+    wire signed [20:0] fc1_csd_n55_s10_xh = $signed(fc1_csd_n55_s10_xo[22:2]);
+    wire signed [27:0] fc1_csd_n55_s10 = $signed({1'b0, ($signed({{4{fc1_csd_n55_s10_xh[20]}}, fc1_csd_n55_s10_xh}) + $signed(fc1_csd_n55_s5[24:0])), fc1_csd_n55_s10_xo[1:0]});
+    wire signed [22:0] fc1_csd_n55_s11_xo = $signed({1'b0, fc1_csd_n30_s9_yo_i, fc1_csd_e159[20:0]});
+    wire signed [20:0] fc1_csd_n55_s11_xh = $signed(fc1_csd_n55_s11_xo[22:2]);
+    wire signed [24:0] fc1_csd_n55_s11 = $signed({1'b0, ($signed({fc1_csd_n55_s11_xh[20], fc1_csd_n55_s11_xh}) + fc1_csd_n55_s6), fc1_csd_n55_s11_xo[1:0]});
+    wire signed [18:0] fc1_csd_n55_s12_xh = $signed(fc1_csd_e330[21:3]);
+    wire signed [23:0] fc1_csd_n55_s12 = $signed({($signed({{2{fc1_csd_n55_s12_xh[18]}}, fc1_csd_n55_s12_xh}) - fc1_csd_e233), fc1_csd_e330[2:0]});
+    wire signed [20:0] fc1_csd_n55_s13_xh = $signed(fc1_csd_e375[21:1]);
+    wire signed [22:0] fc1_csd_n55_s13 = $signed({($signed({fc1_csd_n55_s13_xh[20], fc1_csd_n55_s13_xh}) - fc1_csd_e379), fc1_csd_e375[0]});
+    wire signed [22:0] fc1_csd_n55_s14_yo = $signed({1'b1, (~fc1_csd_n55_s8[21]), fc1_csd_n55_s8[20:0]});
+    wire signed [28:0] fc1_csd_n55_s14 = $signed({1'b0, ($signed(fc1_csd_n55_s7[27:0]) - $signed({{5{fc1_csd_n55_s14_yo[22]}}, fc1_csd_n55_s14_yo}))});
+    wire signed [17:0] fc1_csd_n55_s15_xh = $signed(fc1_csd_e312[19:2]);
+    wire signed [26:0] fc1_csd_n55_s15 = $signed({($signed({{7{fc1_csd_n55_s15_xh[17]}}, fc1_csd_n55_s15_xh}) - fc1_csd_n55_s9), fc1_csd_e312[1:0]});
+    wire signed [19:0] fc1_csd_n55_s16_xh = $signed(fc1_csd_n55_s11[24:5]);
+    wire signed [28:0] fc1_csd_n55_s16 = $signed({($signed({{4{fc1_csd_n55_s16_xh[19]}}, fc1_csd_n55_s16_xh}) - fc1_csd_n55_s12), fc1_csd_n55_s11[4:0]});
+    wire signed [23:0] fc1_csd_n55_s17_hi = $signed(fc1_csd_n55_s10[27:4]) + $signed({1'b0, (~fc1_csd_n55_s13[22]), fc1_csd_n55_s13[21:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n55_s17 = $signed({1'b0, fc1_csd_n55_s17_hi, fc1_csd_n55_s10[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n55_s18_m = $signed({fc1_csd_n55_s14[28], fc1_csd_n55_s14}) - $signed({1'b1, (~fc1_csd_n55_s16[28]), fc1_csd_n55_s16[27:0]});
+    wire signed [27:0] fc1_csd_n55_s19_m = $signed({1'b0, (~fc1_csd_n55_s15[26]), fc1_csd_n55_s15[25:0]}) + $signed(fc1_csd_n55_s17[27:0]);
+    reg  [30:0] fc1_csd_n55_s18_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n55_s18_d1_v = $signed(fc1_csd_n55_s18_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [24:0] fc1_csd_e202_d1;
+    wire signed [25:0] fc1_csd_n55_s20_yo = $signed({1'b0, (~fc1_csd_e202_d1[24]), fc1_csd_e202_d1[23:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n55_s20 = $signed({1'b0, ($signed(fc1_csd_n55_s18_d1_v[29:0]) + $signed({{4{fc1_csd_n55_s20_yo[25]}}, fc1_csd_n55_s20_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n55_s19_d1;
+    wire signed [28:0] fc1_csd_n55_s19_d1_v = $signed(fc1_csd_n55_s19_d1);
+    wire signed [15:0] fc1_csd_n55_s21_xh = $signed(fc1_csd_n55_s19_d1_v[28:13]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n55_s21 = $signed({1'b0, ($signed({fc1_csd_n55_s21_xh[15], fc1_csd_n55_s21_xh}) + 17'sd41793), fc1_csd_n55_s19_d1_v[12:0]}); // bias -0.7890625, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n55_acc = ($signed(fc1_csd_n55_s20[28:0]) - $signed(fc1_csd_n55_s21[28:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n55_y_fl = $signed(fc1_csd_n55_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n56_s0 = $signed({($signed({{3{fc1_e32_xh[14]}}, fc1_e32_xh}) - $signed({fc1_e29_yo[16], fc1_e29_yo})), fc1_in_2[0]});
+    wire signed [23:0] fc1_csd_n56_s1 = $signed({($signed({{4{fc1_csd_n17_s3_xh_2[14]}}, fc1_csd_n17_s3_xh_2}) - fc1_csd_n56_s0), fc1_csd_e29[4:0]});
+    wire signed [20:0] fc1_csd_n56_s2 = $signed({1'b0, ($signed(fc1_csd_e39[19:2]) + fc1_csd_e30), fc1_csd_e39[1:0]});
+    wire signed [12:0] fc1_csd_n56_s3_xh = $signed(fc1_e14[18:6]);
+    wire signed [24:0] fc1_csd_n56_s3 = $signed({($signed({{6{fc1_csd_n56_s3_xh[12]}}, fc1_csd_n56_s3_xh}) - $signed({fc1_csd_e41[17], fc1_csd_e41})), fc1_e14[5:0]});
+    wire signed [11:0] fc1_csd_n56_s4_xh = $signed(fc1_csd_e80[18:7]);
+    wire signed [26:0] fc1_csd_n56_s4 = $signed({($signed({{8{fc1_csd_n56_s4_xh[11]}}, fc1_csd_n56_s4_xh}) - fc1_csd_e101), fc1_csd_e80[6:0]});
+    wire signed [21:0] fc1_csd_n56_s5_xo = $signed({1'b0, (~fc1_csd_e102[20]), fc1_csd_e102[19:0]});
+    wire signed [22:0] fc1_csd_n56_s5 = $signed({1'b0, ($signed(fc1_csd_n56_s5_xo[21:2]) + $signed({fc1_csd_e133[18], fc1_csd_e133})), fc1_csd_n56_s5_xo[1:0]});
+    wire signed [20:0] fc1_csd_n56_s6 = $signed({1'b0, (fc1_csd_n45_s3_xo + $signed({fc1_csd_n21_s3_yo[18], fc1_csd_n21_s3_yo}))});
+    wire signed [23:0] fc1_csd_n56_s7 = $signed({($signed(fc1_csd_n56_s1[23:3]) - $signed({fc1_csd_e91[19], fc1_csd_e91})), fc1_csd_n56_s1[2:0]});
+    wire signed [20:0] fc1_csd_n56_s8 = $signed({($signed(fc1_csd_n56_s2[20:1]) + fc1_csd_e35), fc1_csd_n56_s2[0]});
+    wire signed [27:0] fc1_csd_n56_s9_xo = $signed({1'b0, (~fc1_csd_n56_s4[26]), fc1_csd_n56_s4[25:0]});
+    wire signed [25:0] fc1_csd_n56_s9_hi = $signed(fc1_csd_n56_s9_xo[27:2]) + $signed({1'b0, (~fc1_csd_n56_s3[24]), fc1_csd_n56_s3[23:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n56_s9 = $signed({1'b0, fc1_csd_n56_s9_hi, fc1_csd_n56_s9_xo[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] fc1_csd_n56_s10_xh = $signed(fc1_csd_n56_s5[22:7]);
+    wire signed [26:0] fc1_csd_n56_s10 = $signed({($signed({{4{fc1_csd_n56_s10_xh[15]}}, fc1_csd_n56_s10_xh}) + fc1_csd_e291), fc1_csd_n56_s5[6:0]});
+    wire signed [18:0] fc1_csd_n56_s11_xh = $signed(fc1_csd_e323[21:3]);
+    wire signed [20:0] fc1_csd_n56_s11_hi = $signed({{2{fc1_csd_n56_s11_xh[18]}}, fc1_csd_n56_s11_xh}) - $signed({1'b1, (~fc1_csd_e354[19]), fc1_csd_e354[18:0]});
+    wire signed [24:0] fc1_csd_n56_s11 = $signed({1'b0, fc1_csd_n56_s11_hi, fc1_csd_e323[2:0]});
+    wire signed [23:0] fc1_csd_n56_s12 = fc1_csd_n56_s7 + $signed({{3{fc1_csd_n56_s6[20]}}, fc1_csd_n56_s6});
+    wire signed [20:0] fc1_csd_n56_s13_xh = $signed(fc1_csd_n56_s10[26:6]);
+    wire signed [21:0] fc1_csd_n56_s13_hi = $signed({fc1_csd_n56_s13_xh[20], fc1_csd_n56_s13_xh}) - $signed({1'b1, (~fc1_csd_n56_s8[20]), fc1_csd_n56_s8[19:0]});
+    wire signed [27:0] fc1_csd_n56_s13 = $signed({fc1_csd_n56_s13_hi, fc1_csd_n56_s10[5:0]});
+    wire signed [26:0] fc1_csd_n56_s14 = $signed({1'b0, ($signed({fc1_csd_e209[24], fc1_csd_e209}) + $signed(fc1_csd_e260[25:0]))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n56_s15 = $signed({1'b0, ($signed(fc1_csd_n56_s9[27:0]) + $signed({{3{fc1_csd_n56_s11[24]}}, fc1_csd_n56_s11}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n56_s16_yo = $signed({1'b0, (~fc1_csd_n56_s12[23]), fc1_csd_n56_s12[22:0]});
+    wire signed [28:0] fc1_csd_n56_s16_xo = $signed({1'b0, (~fc1_csd_n56_s13[27]), fc1_csd_n56_s13[26:0]});
+    wire [29:0] fc1_csd_n56_s16_u = {1'b0, ($signed(fc1_csd_n56_s16_xo[28:1]) + $signed({{3{fc1_csd_n56_s16_yo[24]}}, fc1_csd_n56_s16_yo})), fc1_csd_n56_s16_xo[0]};
+    wire [28:0] fc1_csd_n56_s17_u = {1'b0, ($signed(fc1_csd_n56_s15[27:0]) + $signed({fc1_csd_n56_s14[26], fc1_csd_n56_s14}))};
+    reg  [29:0] fc1_csd_n56_s16_d1;
+    wire signed [29:0] fc1_csd_n56_s16_d1_v = $signed(fc1_csd_n56_s16_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n56_s18_xh = $signed(fc1_csd_n56_s16_d1_v[29:13]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n56_s19_n_neg = -$signed({($signed(fc1_csd_n56_s18_xh[15:0]) - 16'sh996b), fc1_csd_n56_s16_d1_v[12:0]});
+    reg  [28:0] fc1_csd_n56_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n56_acc = (fc1_csd_n56_s19_n_neg - $signed(fc1_csd_n56_s17_d1));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n56_y_fl = $signed(fc1_csd_n56_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n57_s0 = $signed({($signed({{6{fc1_n54_s0_xh_2[11]}}, fc1_n54_s0_xh_2}) - $signed({fc1_e14_yo[16], fc1_e14_yo})), fc1_in_2[3:0]});
+    wire signed [25:0] fc1_csd_n57_s1 = $signed({($signed({{7{fc1_csd_n6_s1_xh[14]}}, fc1_csd_n6_s1_xh}) - fc1_csd_n57_s0), fc1_csd_e50[3:0]});
+    wire signed [11:0] fc1_csd_n57_s2_xh = $signed(fc1_csd_e13[17:6]);
+    wire signed [24:0] fc1_csd_n57_s2 = $signed({($signed({{7{fc1_csd_n57_s2_xh[11]}}, fc1_csd_n57_s2_xh}) - fc1_csd_e15), fc1_csd_e13[5:0]});
+    wire signed [19:0] fc1_csd_n57_s3 = fc1_csd_e18 - fc1_csd_e28;
+    wire signed [21:0] fc1_csd_n57_s4 = $signed({($signed({{3{fc1_n55_s4_xh[16]}}, fc1_n55_s4_xh}) + fc1_csd_e367), fc1_e15[1:0]});
+    wire signed [13:0] fc1_csd_n57_s5_xh = $signed(fc1_csd_e369[18:5]);
+    wire signed [24:0] fc1_csd_n57_s5 = $signed({($signed({{6{fc1_csd_n57_s5_xh[13]}}, fc1_csd_n57_s5_xh}) - fc1_csd_e43), fc1_csd_e369[4:0]});
+    wire signed [26:0] fc1_csd_n57_s6_xo = $signed({1'b0, (~fc1_csd_n57_s1[25]), fc1_csd_n57_s1[24:0]});
+    wire signed [25:0] fc1_csd_n57_s6_hi = $signed(fc1_csd_n57_s6_xo[26:1]) + $signed({1'b0, (~fc1_csd_n57_s2[24]), fc1_csd_n57_s2[23:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n57_s6 = $signed({1'b0, fc1_csd_n57_s6_hi, fc1_csd_n57_s6_xo[0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n57_s7_xo = $signed({1'b0, (~fc1_csd_n57_s3[19]), fc1_csd_n57_s3[18:0]});
+    wire signed [17:0] fc1_csd_n57_s7_xh = $signed(fc1_csd_n57_s7_xo[20:3]);
+    wire signed [23:0] fc1_csd_n57_s7 = $signed({($signed({{3{fc1_csd_n57_s7_xh[17]}}, fc1_csd_n57_s7_xh}) + $signed({fc1_csd_e75[19], fc1_csd_e75})), fc1_csd_n57_s7_xo[2:0]});
+    wire signed [22:0] fc1_csd_n57_s8_xo = $signed({1'b0, (~fc1_csd_n57_s4[21]), fc1_csd_n57_s4[20:0]});
+    wire signed [15:0] fc1_csd_n57_s8_xh = $signed(fc1_csd_n57_s8_xo[22:7]);
+    wire signed [27:0] fc1_csd_n57_s8 = $signed({($signed({{5{fc1_csd_n57_s8_xh[15]}}, fc1_csd_n57_s8_xh}) + fc1_csd_e94), fc1_csd_n57_s8_xo[6:0]});
+    wire signed [13:0] fc1_csd_n57_s9_xh = $signed(fc1_csd_e121[18:5]);
+    wire signed [23:0] fc1_csd_n57_s9 = $signed({($signed({{5{fc1_csd_n57_s9_xh[13]}}, fc1_csd_n57_s9_xh}) + fc1_csd_e181), fc1_csd_e121[4:0]});
+    wire signed [25:0] fc1_csd_n57_s10_xo = $signed({1'b0, (~fc1_csd_n57_s5[24]), fc1_csd_n57_s5[23:0]});
+    wire signed [18:0] fc1_csd_n57_s10_xh = $signed(fc1_csd_n57_s10_xo[25:7]);
+    wire signed [27:0] fc1_csd_n57_s10 = $signed({1'b0, ($signed({fc1_csd_n57_s10_xh[18], fc1_csd_n57_s10_xh}) + fc1_csd_e355), fc1_csd_n57_s10_xo[6:0]});
+    wire signed [25:0] fc1_csd_n57_s11 = fc1_csd_n19_s13_xo + fc1_csd_e212;
+    wire signed [24:0] fc1_csd_n57_s12_xo = $signed({1'b0, (~fc1_csd_n57_s7[23]), fc1_csd_n57_s7[22:0]});
+    wire signed [25:0] fc1_csd_n57_s12 = $signed({1'b0, ($signed(fc1_csd_n57_s12_xo[24:2]) + $signed({1'b0, fc1_csd_n16_s12_yo_i, fc1_csd_e245[20:0]})), fc1_csd_n57_s12_xo[1:0]});
+    wire signed [24:0] fc1_csd_n57_s13_yo = $signed({1'b1, (~fc1_csd_n57_s9[23]), fc1_csd_n57_s9[22:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n57_s13 = fc1_csd_n57_s8 - $signed({{3{fc1_csd_n57_s13_yo[24]}}, fc1_csd_n57_s13_yo});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n57_s14_xh = $signed(fc1_csd_e317[26:1]);
+    wire [28:0] fc1_csd_n57_s14_u = {1'b0, ($signed({fc1_csd_n57_s14_xh[25], fc1_csd_n57_s14_xh}) + $signed(fc1_csd_n57_s6[26:0])), fc1_csd_e317[0]};
+    wire signed [26:0] fc1_csd_n57_s15_yo = $signed({1'b0, (~fc1_csd_n57_s11[25]), fc1_csd_n57_s11[24:0]});
+    wire [28:0] fc1_csd_n57_s15_u = {1'b0, (fc1_csd_n57_s10 + $signed({fc1_csd_n57_s15_yo[26], fc1_csd_n57_s15_yo}))};
+    wire [27:0] fc1_csd_n57_s16_u = {1'b0, ($signed({fc1_csd_n57_s12[25], fc1_csd_n57_s12}) + $signed(fc1_csd_n57_s13[26:0]))};
+    reg  [28:0] fc1_csd_n57_s14_d1;
+    reg  [28:0] fc1_csd_n57_s15_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n57_s17 = $signed({1'b0, ($signed(fc1_csd_n57_s14_d1) + $signed(fc1_csd_n57_s15_d1))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [27:0] fc1_csd_n57_s16_d1;
+    wire signed [27:0] fc1_csd_n57_s16_d1_v = $signed(fc1_csd_n57_s16_d1);
+    wire signed [11:0] fc1_csd_n57_s18_xh = $signed(fc1_csd_n57_s16_d1_v[27:16]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n57_s18 = $signed({1'b0, ($signed({fc1_csd_n57_s18_xh[11], fc1_csd_n57_s18_xh}) + 13'sd2363), fc1_csd_n57_s16_d1_v[15:0]}); // bias 0, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n57_acc = ($signed(fc1_csd_n57_s18[28:0]) - $signed(fc1_csd_n57_s17[28:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n57_y_fl = $signed(fc1_csd_n57_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n58_s0 = $signed({{2{fc1_in_15[15]}}, fc1_in_15}) - $signed({fc1_e29_yo[16], fc1_e29_yo});
+    wire signed [19:0] fc1_csd_n58_s1_yo = $signed({1'b1, fc1_csd_e224_yo_i, fc1_csd_e65[17:0]});
+    wire signed [20:0] fc1_csd_n58_s1 = $signed({{3{fc1_csd_e0[17]}}, fc1_csd_e0}) - $signed({fc1_csd_n58_s1_yo[19], fc1_csd_n58_s1_yo});
+    wire signed [11:0] fc1_csd_n58_s2_xh = $signed(fc1_csd_n58_s0[17:6]);
+    wire signed [24:0] fc1_csd_n58_s2 = $signed({($signed({{7{fc1_csd_n58_s2_xh[11]}}, fc1_csd_n58_s2_xh}) - $signed({fc1_csd_e2[17], fc1_csd_e2})), fc1_csd_n58_s0[5:0]});
+    wire signed [20:0] fc1_csd_n58_s3 = $signed({1'b0, ($signed({fc1_csd_e191_xh[17], fc1_csd_e191_xh}) + fc1_csd_e151_yo), fc1_csd_e15[0]});
+    wire signed [15:0] fc1_csd_n58_s4_xh = $signed(fc1_csd_e25[19:4]);
+    wire signed [21:0] fc1_csd_n58_s4 = $signed({($signed({{2{fc1_csd_n58_s4_xh[15]}}, fc1_csd_n58_s4_xh}) - fc1_e26), fc1_csd_e25[3:0]});
+    wire signed [12:0] fc1_csd_n58_s5_xh = $signed(fc1_csd_e317_yo[18:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n58_s5 = $signed({($signed({{5{fc1_csd_n58_s5_xh[12]}}, fc1_csd_n58_s5_xh}) + fc1_e26), fc1_csd_e317_yo[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n58_s6 = $signed({1'b0, ($signed({{2{fc1_e84_xh[16]}}, fc1_e84_xh}) + fc1_csd_n48_s6_yo), fc1_e3[0]});
+    wire signed [21:0] fc1_csd_n58_s7_xo = $signed({1'b0, (~fc1_csd_n58_s1[20]), fc1_csd_n58_s1[19:0]});
+    wire signed [16:0] fc1_csd_n58_s7_xh = $signed(fc1_csd_n58_s7_xo[21:5]);
+    wire signed [23:0] fc1_csd_n58_s7 = $signed({1'b0, ($signed({fc1_csd_n58_s7_xh[16], fc1_csd_n58_s7_xh}) + $signed(fc1_csd_e100[17:0])), fc1_csd_n58_s7_xo[4:0]});
+    wire signed [19:0] fc1_csd_n58_s8_yo = $signed({1'b0, (~fc1_csd_e71[18]), fc1_csd_e71[17:0]});
+    wire fc1_csd_n58_s8_xo_i = ~fc1_csd_e67[19];
+    wire signed [21:0] fc1_csd_n58_s8 = $signed({1'b0, ($signed({1'b0, fc1_csd_n58_s8_xo_i, fc1_csd_e67[18:0]}) + $signed({fc1_csd_n58_s8_yo[19], fc1_csd_n58_s8_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n58_s9_xh = $signed(fc1_csd_n58_s2[24:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n58_s9 = $signed({($signed(fc1_csd_n58_s9_xh[20:0]) + fc1_csd_n58_s3), fc1_csd_n58_s2[2:0]});
+    wire signed [22:0] fc1_csd_n58_s10_m = $signed({1'b0, (~fc1_csd_n58_s4[21]), fc1_csd_n58_s4[20:0]}) + $signed(fc1_csd_n58_s5[22:0]);
+    wire signed [23:0] fc1_csd_n58_s10 = $signed({1'b0, fc1_csd_n58_s10_m});
+    wire signed [16:0] fc1_csd_n58_s11_xh = $signed(fc1_csd_e90[18:2]);
+    wire signed [22:0] fc1_csd_n58_s11 = $signed({($signed({{4{fc1_csd_n58_s11_xh[16]}}, fc1_csd_n58_s11_xh}) - fc1_csd_n58_s6), fc1_csd_e90[1:0]});
+    wire signed [17:0] fc1_csd_n58_s12_xh = $signed(fc1_csd_e151[19:2]);
+    wire signed [20:0] fc1_csd_n58_s12 = $signed({($signed({fc1_csd_n58_s12_xh[17], fc1_csd_n58_s12_xh}) + fc1_csd_e93), fc1_csd_e151[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n58_s13 = $signed({1'b0, ($signed(fc1_csd_e299[20:2]) + fc1_csd_e346), fc1_csd_e299[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n58_s14 = $signed({1'b0, (fc1_csd_n58_s7 + $signed({{2{fc1_csd_n58_s8[21]}}, fc1_csd_n58_s8}))});
+    wire signed [21:0] fc1_csd_n58_s15_xh = $signed(fc1_csd_n58_s9[23:2]);
+    wire signed [26:0] fc1_csd_n58_s15 = $signed({($signed({{3{fc1_csd_n58_s15_xh[21]}}, fc1_csd_n58_s15_xh}) - $signed({fc1_csd_n58_s10[23], fc1_csd_n58_s10})), fc1_csd_n58_s9[1:0]});
+    wire signed [23:0] fc1_csd_n58_s16_xo = $signed({1'b0, (~fc1_csd_n58_s11[22]), fc1_csd_n58_s11[21:0]});
+    wire signed [18:0] fc1_csd_n58_s16_xh = $signed(fc1_csd_n58_s16_xo[23:5]);
+    wire signed [25:0] fc1_csd_n58_s16 = $signed({($signed({{2{fc1_csd_n58_s16_xh[18]}}, fc1_csd_n58_s16_xh}) + fc1_csd_n58_s12), fc1_csd_n58_s16_xo[4:0]});
+    wire signed [23:0] fc1_csd_n58_s18_xh = $signed(fc1_csd_n58_s14[24:1]);
+    wire [26:0] fc1_csd_n58_s18_u = {($signed({{2{fc1_csd_n58_s18_xh[23]}}, fc1_csd_n58_s18_xh}) - fc1_csd_n58_s16), fc1_csd_n58_s14[0]};
+    wire signed [27:0] fc1_csd_n58_s19_m = $signed({1'b0, (~fc1_csd_n58_s15[26]), fc1_csd_n58_s15[25:0]}) + $signed({1'b0, ($signed(fc1_csd_e260[26:6]) + $signed(fc1_csd_n58_s13[20:0])), fc1_csd_e260[5:0]});
+    reg  [26:0] fc1_csd_n58_s18_d1;
+    wire signed [26:0] fc1_csd_n58_s18_d1_v = $signed(fc1_csd_n58_s18_d1);
+    wire signed [9:0] fc1_csd_n58_s20_xh = $signed(fc1_csd_n58_s18_d1_v[26:17]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n58_s20 = $signed({($signed({{2{fc1_csd_n58_s20_xh[9]}}, fc1_csd_n58_s20_xh}) - 12'sd839), fc1_csd_n58_s18_d1_v[16:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [28:0] fc1_csd_n58_s19_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n58_s19_d1_v = $signed(fc1_csd_n58_s19_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n58_acc = ($signed(fc1_csd_n58_s19_d1_v[27:0]) + $signed(fc1_csd_n58_s20[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n58_y_fl = $signed(fc1_csd_n58_acc[27:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [7:0] fc1_csd_n59_s0_xh = $signed(fc1_in_15[15:8]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n59_s0 = $signed({($signed({{10{fc1_csd_n59_s0_xh[7]}}, fc1_csd_n59_s0_xh}) - $signed({fc1_e9_yo[16], fc1_e9_yo})), fc1_in_15[7:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [12:0] fc1_csd_n59_s1_xh = $signed(fc1_csd_e3[17:5]);
+    wire signed [22:0] fc1_csd_n59_s1 = $signed({($signed({{5{fc1_csd_n59_s1_xh[12]}}, fc1_csd_n59_s1_xh}) - fc1_csd_e0), fc1_csd_e3[4:0]});
+    wire signed [18:0] fc1_csd_n59_s2_xh = $signed(fc1_csd_e143_xo[19:1]);
+    wire signed [26:0] fc1_csd_n59_s2 = $signed({1'b0, ($signed({{6{fc1_csd_n59_s2_xh[18]}}, fc1_csd_n59_s2_xh}) + $signed(fc1_csd_n59_s0[24:0])), fc1_csd_e143_xo[0]});
+    wire signed [21:0] fc1_csd_n59_s4 = $signed({($signed({{2{fc1_csd_n8_s3_xh_2[16]}}, fc1_csd_n8_s3_xh_2}) - fc1_csd_e22), fc1_csd_e29[2:0]});
+    wire signed [9:0] fc1_csd_n59_s5_xh = $signed(fc1_csd_e64[17:8]);
+    wire signed [25:0] fc1_csd_n59_s5 = $signed({($signed({{8{fc1_csd_n59_s5_xh[9]}}, fc1_csd_n59_s5_xh}) - fc1_e29), fc1_csd_e64[7:0]});
+    wire signed [15:0] fc1_csd_n59_s6_xh = $signed(fc1_csd_e79[20:5]);
+    wire signed [22:0] fc1_csd_n59_s6 = $signed({($signed({{2{fc1_csd_n59_s6_xh[15]}}, fc1_csd_n59_s6_xh}) - fc1_csd_e77), fc1_csd_e79[4:0]});
+    wire signed [19:0] fc1_csd_n59_s7_xh = $signed(fc1_csd_n59_s1[22:3]);
+    wire signed [23:0] fc1_csd_n59_s7 = $signed({($signed({fc1_csd_n59_s7_xh[19], fc1_csd_n59_s7_xh}) - $signed({fc1_csd_e220_yo[19], fc1_csd_e220_yo})), fc1_csd_n59_s1[2:0]});
+    wire signed [17:0] fc1_csd_n59_s8_xh = $signed(fc1_csd_n59_s4[21:4]);
+    wire signed [20:0] fc1_csd_n59_s8_hi = $signed({{3{fc1_csd_n59_s8_xh[17]}}, fc1_csd_n59_s8_xh}) - $signed({1'b0, (fc1_csd_n59_s2_xh + fc1_csd_e19), fc1_csd_e143_xo[0]});
+    wire signed [22:0] fc1_csd_n59_s9_xh = $signed(fc1_csd_n59_s5[25:3]);
+    wire signed [23:0] fc1_csd_n59_s9_hi = $signed({fc1_csd_n59_s9_xh[22], fc1_csd_n59_s9_xh}) - $signed({1'b1, (~fc1_csd_n59_s6[22]), fc1_csd_n59_s6[21:0]});
+    wire signed [27:0] fc1_csd_n59_s9 = $signed({1'b0, fc1_csd_n59_s9_hi, fc1_csd_n59_s5[2:0]});
+    wire signed [23:0] fc1_csd_n59_s10 = $signed({1'b0, ($signed(fc1_csd_n55_s11_xo[22:1]) + $signed({fc1_csd_e325[20], fc1_csd_e325})), fc1_csd_n55_s11_xo[0]});
+    wire signed [19:0] fc1_csd_n59_s11_xh = $signed(fc1_csd_n59_s2[26:7]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n59_s11 = $signed({($signed({fc1_csd_n59_s11_xh[19], fc1_csd_n59_s11_xh}) - fc1_csd_e345), fc1_csd_n59_s2[6:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n59_s12 = $signed({($signed(fc1_csd_n59_s7[23:2]) - $signed({fc1_csd_e143[20], fc1_csd_e143})), fc1_csd_n59_s7[1:0]});
+    wire signed [24:0] fc1_csd_n59_s13 = $signed({{2{fc1_csd_e240[22]}}, fc1_csd_e240}) - $signed({fc1_csd_n59_s8_hi, fc1_csd_n59_s4[3:0]});
+    wire signed [27:0] fc1_csd_n59_s14 = $signed({($signed(fc1_csd_n59_s9[27:1]) - $signed({{3{fc1_csd_n59_s10[23]}}, fc1_csd_n59_s10})), fc1_csd_n59_s9[0]});
+    wire signed [25:0] fc1_csd_n59_s15_yo = $signed({1'b0, (~fc1_csd_e236[24]), fc1_csd_e236[23:0]});
+    wire signed [26:0] fc1_csd_n59_s15 = $signed(fc1_csd_n59_s11[26:0]) + $signed({fc1_csd_n59_s15_yo[25], fc1_csd_n59_s15_yo});
+    wire signed [24:0] fc1_csd_n59_s16_xo = $signed({1'b0, (~fc1_csd_n59_s12[23]), fc1_csd_n59_s12[22:0]});
+    wire signed [21:0] fc1_csd_n59_s16_xh = $signed(fc1_csd_n59_s16_xo[24:3]);
+    wire [28:0] fc1_csd_n59_s16_u = {($signed({{4{fc1_csd_n59_s16_xh[21]}}, fc1_csd_n59_s16_xh}) + $signed({fc1_csd_n59_s13[24], fc1_csd_n59_s13})), fc1_csd_n59_s16_xo[2:0]};
+    reg  [28:0] fc1_csd_n59_s16_d1;
+    wire signed [28:0] fc1_csd_n59_s16_d1_v = $signed(fc1_csd_n59_s16_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n59_s18_xh = $signed(fc1_csd_n59_s16_d1_v[28:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n59_s18 = $signed({($signed(fc1_csd_n59_s18_xh[12:0]) - 13'sd1165), fc1_csd_n59_s16_d1_v[14:0]});
+    reg  signed [27:0] fc1_csd_n59_s17_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n59_acc = ($signed({fc1_csd_n59_s17_d1[27], fc1_csd_n59_s17_d1}) + $signed({fc1_csd_n59_s18[27], fc1_csd_n59_s18}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n59_y_fl = $signed(fc1_csd_n59_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n60_s0 = $signed({($signed({{7{fc1_e75_xh[10]}}, fc1_e75_xh}) - $signed({fc1_e14_yo[16], fc1_e14_yo})), fc1_in_2[4:0]});
+    wire signed [22:0] fc1_csd_n60_s1 = $signed({($signed({{7{fc1_n46_s1_xh_2[10]}}, fc1_n46_s1_xh_2}) - $signed({fc1_e26_yo[16], fc1_e26_yo})), fc1_in_10[4:0]});
+    wire signed [20:0] fc1_csd_n60_s2 = $signed({1'b0, ($signed({{3{fc1_e341_xh[13]}}, fc1_e341_xh}) + fc1_e3_yo), fc1_e3_xo[2:0]});
+    wire signed [23:0] fc1_csd_n60_s3_xo = $signed({1'b0, (~fc1_csd_n60_s0[22]), fc1_csd_n60_s0[21:0]});
+    wire signed [17:0] fc1_csd_n60_s3_xh = $signed(fc1_csd_n60_s3_xo[23:6]);
+    wire signed [25:0] fc1_csd_n60_s3 = $signed({1'b0, ($signed({fc1_csd_n60_s3_xh[17], fc1_csd_n60_s3_xh}) + fc1_csd_e87_xo), fc1_csd_n60_s3_xo[5:0]});
+    wire signed [23:0] fc1_csd_n60_s4_xo = $signed({1'b0, (~fc1_csd_n60_s1[22]), fc1_csd_n60_s1[21:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n60_s4 = $signed({1'b0, ($signed(fc1_csd_n60_s4_xo[23:3]) + fc1_csd_n60_s2), fc1_csd_n60_s4_xo[2:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n60_s5 = $signed({($signed({{4{fc1_n19_s5_xh_2[14]}}, fc1_n19_s5_xh_2}) - $signed({fc1_e4[17], fc1_e4})), fc1_e29[2:0]});
+    wire signed [16:0] fc1_csd_n60_s6_xh = $signed(fc1_csd_e79[20:4]);
+    wire signed [22:0] fc1_csd_n60_s6 = $signed({($signed({{2{fc1_csd_n60_s6_xh[16]}}, fc1_csd_n60_s6_xh}) + fc1_csd_e59), fc1_csd_e79[3:0]});
+    wire signed [19:0] fc1_csd_n60_s7 = fc1_csd_e125 - fc1_csd_e119;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [22:0] fc1_csd_n60_s8_xh = $signed(fc1_csd_n60_s3[25:3]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n60_s8 = $signed({1'b0, ($signed(fc1_csd_n60_s8_xh[21:0]) - $signed({fc1_csd_n38_s6_yo[20], fc1_csd_n38_s6_yo})), fc1_csd_n60_s3[2:0]});
+    wire signed [22:0] fc1_csd_n60_s9_yo = $signed({1'b1, (~fc1_csd_n60_s5[21]), fc1_csd_n60_s5[20:0]});
+    wire signed [24:0] fc1_csd_n60_s9 = $signed({1'b0, ($signed(fc1_csd_n60_s4[23:0]) - $signed({fc1_csd_n60_s9_yo[22], fc1_csd_n60_s9_yo}))});
+    wire signed [22:0] fc1_csd_n60_s10 = $signed({($signed({{3{fc1_csd_n49_s6_xh_2[16]}}, fc1_csd_n49_s6_xh_2}) - fc1_csd_e35), fc1_csd_e73[2:0]});
+    wire signed [23:0] fc1_csd_n60_s11 = $signed({{5{fc1_csd_e122[18]}}, fc1_csd_e122}) + fc1_csd_e293;
+    wire signed [12:0] fc1_csd_n60_s12_xh = $signed(fc1_csd_e300[20:8]);
+    wire signed [26:0] fc1_csd_n60_s12 = $signed({($signed({{6{fc1_csd_n60_s12_xh[12]}}, fc1_csd_n60_s12_xh}) + fc1_csd_e347), fc1_csd_e300[7:0]});
+    wire signed [20:0] fc1_csd_n60_s13_xo = $signed({1'b0, (~fc1_csd_n60_s7[19]), fc1_csd_n60_s7[18:0]});
+    wire signed [15:0] fc1_csd_n60_s13_xh = $signed(fc1_csd_n60_s13_xo[20:5]);
+    wire signed [23:0] fc1_csd_n60_s13_hi = $signed({{8{fc1_csd_n60_s13_xh[15]}}, fc1_csd_n60_s13_xh}) + $signed({1'b0, (~fc1_csd_n60_s6[22]), fc1_csd_n60_s6[21:0]});
+    wire signed [21:0] fc1_csd_n60_s14_xh = $signed(fc1_csd_n60_s8[25:4]);
+    wire [28:0] fc1_csd_n60_s14_u = {($signed({{3{fc1_csd_n60_s14_xh[21]}}, fc1_csd_n60_s14_xh}) - fc1_csd_n60_s9), fc1_csd_n60_s8[3:0]};
+    wire signed [16:0] fc1_csd_n60_s15_xh = $signed(fc1_csd_n60_s11[23:7]);
+    wire signed [29:0] fc1_csd_n60_s15 = $signed({($signed({{6{fc1_csd_n60_s15_xh[16]}}, fc1_csd_n60_s15_xh}) - fc1_csd_n60_s10), fc1_csd_n60_s11[6:0]});
+    wire signed [20:0] fc1_csd_n60_s16_xh = $signed(fc1_csd_n25_s13_yo[21:1]);
+    wire signed [23:0] fc1_csd_n60_s16 = $signed({($signed({{2{fc1_csd_n60_s16_xh[20]}}, fc1_csd_n60_s16_xh}) + $signed(fc1_csd_e238[22:0])), fc1_csd_n25_s13_yo[0]});
+    wire signed [20:0] fc1_csd_n60_s17_yo = $signed({1'b1, fc1_csd_n51_s15_xo_i, fc1_csd_e307[18:0]});
+    wire signed [26:0] fc1_csd_n60_s17 = $signed({($signed(fc1_csd_n60_s12[26:3]) - $signed({{3{fc1_csd_n60_s17_yo[20]}}, fc1_csd_n60_s17_yo})), fc1_csd_n60_s12[2:0]});
+    wire signed [24:0] fc1_csd_n60_s19_yo = $signed({1'b1, (~fc1_csd_n60_s16[23]), fc1_csd_n60_s16[22:0]});
+    wire [27:0] fc1_csd_n60_s19_u = {1'b0, ($signed(fc1_csd_n60_s17[26:1]) - $signed({fc1_csd_n60_s19_yo[24], fc1_csd_n60_s19_yo})), fc1_csd_n60_s17[0]};
+    reg  signed [29:0] fc1_csd_n60_s18_d1;
+    reg  [28:0] fc1_csd_n60_s14_d1;
+    wire signed [28:0] fc1_csd_n60_s14_d1_v = $signed(fc1_csd_n60_s14_d1);
+    wire signed [29:0] fc1_csd_n60_s20_yo = $signed({1'b1, (~fc1_csd_n60_s14_d1_v[28]), fc1_csd_n60_s14_d1_v[27:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n60_s20 = $signed({fc1_csd_n60_s18_d1[29], fc1_csd_n60_s18_d1}) - $signed({fc1_csd_n60_s20_yo[29], fc1_csd_n60_s20_yo});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [27:0] fc1_csd_n60_s19_d1;
+    wire signed [27:0] fc1_csd_n60_s19_d1_v = $signed(fc1_csd_n60_s19_d1);
+    wire signed [15:0] fc1_csd_n60_s21_xh = $signed(fc1_csd_n60_s19_d1_v[27:12]);
+    wire signed [29:0] fc1_csd_n60_s21 = $signed({1'b0, ($signed({fc1_csd_n60_s21_xh[15], fc1_csd_n60_s21_xh}) + 17'sh1617f), fc1_csd_n60_s19_d1_v[11:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n60_acc = ($signed(fc1_csd_n60_s20[29:0]) - fc1_csd_n60_s21);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n60_y_fl = $signed(fc1_csd_n60_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] fc1_csd_n61_s0_xh = $signed(fc1_e2_xo[16:8]);
+    wire signed [25:0] fc1_csd_n61_s0 = $signed({1'b0, ($signed({{8{fc1_csd_n61_s0_xh[8]}}, fc1_csd_n61_s0_xh}) + fc1_e1_yo), fc1_e2_xo[7:0]});
+    wire signed [22:0] fc1_csd_n61_s1 = $signed({($signed({{4{fc1_csd_e377_xh[13]}}, fc1_csd_e377_xh}) + fc1_csd_e21), fc1_csd_e160_xo[4:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [24:0] fc1_csd_n61_s2_xh = $signed(fc1_csd_n61_s0[25:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n61_s2 = $signed({1'b0, ($signed(fc1_csd_n61_s2_xh[23:0]) - $signed({{4{fc1_csd_n58_s1_yo[19]}}, fc1_csd_n58_s1_yo})), fc1_csd_n61_s0[0]});
+    wire signed [13:0] fc1_csd_n61_s4_xh = $signed(fc1_csd_e18[19:6]);
+    wire signed [25:0] fc1_csd_n61_s4 = $signed({($signed({{6{fc1_csd_n61_s4_xh[13]}}, fc1_csd_n61_s4_xh}) - fc1_e12), fc1_csd_e18[5:0]});
+    wire signed [10:0] fc1_csd_n61_s5_xh = $signed(fc1_csd_e39[19:9]);
+    wire signed [27:0] fc1_csd_n61_s5 = $signed({1'b0, ($signed({{7{fc1_csd_n61_s5_xh[10]}}, fc1_csd_n61_s5_xh}) + $signed(fc1_e15[17:0])), fc1_csd_e39[8:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n61_s7_xh = $signed(fc1_csd_n61_s2[25:4]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n61_s8_xh = $signed(fc1_csd_n61_s4[25:4]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n61_s8_hi = $signed(fc1_csd_n61_s8_xh[20:0]) + $signed({1'b0, (fc1_csd_n59_s2_xh + fc1_csd_e151_yo), fc1_csd_e143_xo[0]});
+    wire signed [24:0] fc1_csd_n61_s8 = $signed({fc1_csd_n61_s8_hi, fc1_csd_n61_s4[3:0]});
+    wire signed [27:0] fc1_csd_n61_s9 = $signed({($signed(fc1_csd_n61_s5[27:7]) - $signed({fc1_csd_e73[19], fc1_csd_e73})), fc1_csd_n61_s5[6:0]});
+    wire signed [14:0] fc1_csd_n61_s10_xh = $signed(fc1_csd_n9_s10_xo[18:4]);
+    wire signed [24:0] fc1_csd_n61_s10 = $signed({($signed({{6{fc1_csd_n61_s10_xh[14]}}, fc1_csd_n61_s10_xh}) + fc1_csd_e126), fc1_csd_n9_s10_xo[3:0]});
+    wire signed [27:0] fc1_csd_n61_s11 = $signed({($signed({fc1_csd_n9_s11_xh[24], fc1_csd_n9_s11_xh}) - $signed({fc1_csd_e350[24], fc1_csd_e350})), fc1_csd_e290[1:0]});
+    wire signed [17:0] fc1_csd_n61_s12_xh = $signed(fc1_csd_e384[20:3]);
+    wire signed [22:0] fc1_csd_n61_s12_hi = $signed({{5{fc1_csd_n61_s12_xh[17]}}, fc1_csd_n61_s12_xh}) - (fc1_csd_n61_s1 - $signed({{3{fc1_csd_e91[19]}}, fc1_csd_e91}));
+    wire signed [25:0] fc1_csd_n61_s12 = $signed({fc1_csd_n61_s12_hi, fc1_csd_e384[2:0]});
+    wire signed [19:0] fc1_csd_n61_s13_xh = $signed(fc1_csd_e256[21:2]);
+    wire signed [25:0] fc1_csd_n61_s13_hi = $signed({{6{fc1_csd_n61_s13_xh[19]}}, fc1_csd_n61_s13_xh}) - $signed({1'b0, ($signed(fc1_csd_n61_s7_xh[20:0]) + fc1_csd_n23_s8_xo), fc1_csd_n61_s2[3:0]});
+    wire signed [25:0] fc1_csd_n61_s14_xo = $signed({1'b0, (~fc1_csd_n61_s8[24]), fc1_csd_n61_s8[23:0]});
+    wire signed [27:0] fc1_csd_n61_s14 = $signed({{2{fc1_csd_n61_s14_xo[25]}}, fc1_csd_n61_s14_xo}) + fc1_csd_n61_s9;
+    wire signed [24:0] fc1_csd_n61_s15 = fc1_csd_n61_s10 - fc1_csd_e206;
+    wire signed [21:0] fc1_csd_n61_s16_hi = $signed(fc1_csd_n61_s11[27:6]) - $signed({1'b1, (~fc1_csd_e248[20]), fc1_csd_e248[19:0]});
+    wire signed [26:0] fc1_csd_n61_s17_xo = $signed({1'b0, (~fc1_csd_n61_s12[25]), fc1_csd_n61_s12[24:0]});
+    wire signed [25:0] fc1_csd_n61_s17_xh = $signed(fc1_csd_n61_s17_xo[26:1]);
+    wire [28:0] fc1_csd_n61_s17_u = {($signed({{2{fc1_csd_n61_s17_xh[25]}}, fc1_csd_n61_s17_xh}) + $signed({fc1_csd_n61_s13_hi, fc1_csd_e256[1:0]})), fc1_csd_n61_s17_xo[0]};
+    wire signed [28:0] fc1_csd_n61_s18 = $signed({{4{fc1_csd_n61_s15[24]}}, fc1_csd_n61_s15}) - $signed({1'b1, (~fc1_csd_n61_s14[27]), fc1_csd_n61_s14[26:0]});
+    reg  [28:0] fc1_csd_n61_s17_d1;
+    wire signed [28:0] fc1_csd_n61_s17_d1_v = $signed(fc1_csd_n61_s17_d1);
+    reg  [27:0] fc1_csd_n61_s16_d1;
+    wire signed [27:0] fc1_csd_n61_s16_d1_v = $signed(fc1_csd_n61_s16_d1);
+    wire signed [28:0] fc1_csd_n61_s19_yo = $signed({1'b0, (~fc1_csd_n61_s16_d1_v[27]), fc1_csd_n61_s16_d1_v[26:0]});
+    wire signed [29:0] fc1_csd_n61_s19_m = $signed({1'b0, (~fc1_csd_n61_s17_d1_v[28]), fc1_csd_n61_s17_d1_v[27:0]}) + $signed({fc1_csd_n61_s19_yo[28], fc1_csd_n61_s19_yo});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [30:0] fc1_csd_n61_s19 = $signed({1'b0, fc1_csd_n61_s19_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [28:0] fc1_csd_n61_s18_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n61_s20 = $signed({1'b0, ($signed(fc1_csd_n61_s18_d1[28:10]) + 19'sd249551), fc1_csd_n61_s18_d1[9:0]}); // bias 0.6708984375, less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n61_acc = ($signed(fc1_csd_n61_s20[28:0]) - $signed(fc1_csd_n61_s19[28:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n61_y_fl = $signed(fc1_csd_n61_acc[28:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n62_s0 = $signed({1'b0, ($signed({{2{fc1_csd_e134_xh[14]}}, fc1_csd_e134_xh}) + fc1_e1_xo), fc1_csd_e134_xo[3:0]});
+    wire signed [24:0] fc1_csd_n62_s1 = $signed({($signed({{7{fc1_csd_n10_s3_xh[10]}}, fc1_csd_n10_s3_xh}) - fc1_csd_e21), fc1_csd_e2[6:0]});
+    wire signed [24:0] fc1_csd_n62_s2 = $signed({($signed({{5{fc1_e257_xh[13]}}, fc1_e257_xh}) - fc1_e21), fc1_e12[5:0]});
+    wire signed [13:0] fc1_csd_n62_s3_xh = $signed(fc1_csd_e46[18:5]);
+    wire signed [22:0] fc1_csd_n62_s3 = $signed({($signed({{4{fc1_csd_n62_s3_xh[13]}}, fc1_csd_n62_s3_xh}) - fc1_csd_e61), fc1_csd_e46[4:0]});
+    wire signed [14:0] fc1_csd_n62_s4_xh = $signed(fc1_csd_n62_s0[21:7]);
+    wire signed [26:0] fc1_csd_n62_s4 = $signed({($signed({{5{fc1_csd_n62_s4_xh[14]}}, fc1_csd_n62_s4_xh}) + fc1_csd_e101), fc1_csd_n62_s0[6:0]});
+    wire signed [20:0] fc1_csd_n62_s5_yo = $signed({1'b1, fc1_csd_n58_s8_xo_i, fc1_csd_e67[18:0]});
+    wire signed [19:0] fc1_csd_n62_s5_xh = $signed(fc1_csd_n62_s1[24:5]);
+    wire signed [26:0] fc1_csd_n62_s5 = $signed({($signed({{2{fc1_csd_n62_s5_xh[19]}}, fc1_csd_n62_s5_xh}) - $signed({fc1_csd_n62_s5_yo[20], fc1_csd_n62_s5_yo})), fc1_csd_n62_s1[4:0]});
+    wire signed [25:0] fc1_csd_n62_s6_xo = $signed({1'b0, (~fc1_csd_n62_s2[24]), fc1_csd_n62_s2[23:0]});
+    wire signed [23:0] fc1_csd_n62_s6_hi = $signed(fc1_csd_n62_s6_xo[25:2]) + $signed({1'b0, (~fc1_csd_n62_s3[22]), fc1_csd_n62_s3[21:0]});
+    wire signed [18:0] fc1_csd_n62_s7_xh = $signed(fc1_csd_e158[20:2]);
+    wire signed [22:0] fc1_csd_n62_s7 = $signed({($signed({{2{fc1_csd_n62_s7_xh[18]}}, fc1_csd_n62_s7_xh}) - fc1_csd_e162), fc1_csd_e158[1:0]});
+    wire signed [19:0] fc1_csd_n62_s8_yo = $signed({1'b1, fc1_csd_n23_s12_xo_i, fc1_csd_e171[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n62_s8_xh = $signed(fc1_csd_e356[29:6]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n62_s8 = $signed({($signed(fc1_csd_n62_s8_xh[22:0]) - $signed({{3{fc1_csd_n62_s8_yo[19]}}, fc1_csd_n62_s8_yo})), fc1_csd_e356[5:0]});
+    wire signed [26:0] fc1_csd_n62_s9 = $signed({($signed(fc1_csd_n62_s4[26:2]) - $signed({{3{fc1_csd_e219[21]}}, fc1_csd_e219})), fc1_csd_n62_s4[1:0]});
+    wire signed [27:0] fc1_csd_n62_s10_xo = $signed({1'b0, (~fc1_csd_n62_s5[26]), fc1_csd_n62_s5[25:0]});
+    wire signed [28:0] fc1_csd_n62_s10 = $signed({1'b0, ($signed(fc1_csd_n62_s10_xo[27:1]) + $signed({1'b0, fc1_csd_n62_s6_hi, fc1_csd_n62_s6_xo[1:0]})), fc1_csd_n62_s10_xo[0]});
+    wire signed [23:0] fc1_csd_n62_s11_yo = $signed({1'b1, (~fc1_csd_n62_s7[22]), fc1_csd_n62_s7[21:0]});
+    wire signed [28:0] fc1_csd_n62_s11 = $signed({($signed(fc1_csd_n62_s8[28:4]) - $signed({fc1_csd_n62_s11_yo[23], fc1_csd_n62_s11_yo})), fc1_csd_n62_s8[3:0]});
+    wire signed [19:0] fc1_csd_n62_s12_xh = $signed(fc1_csd_e248[20:1]);
+    wire signed [26:0] fc1_csd_n62_s12 = $signed({1'b0, ($signed({{5{fc1_csd_n62_s12_xh[19]}}, fc1_csd_n62_s12_xh}) - $signed(fc1_csd_e204[24:0])), fc1_csd_e248[0]});
+    wire signed [27:0] fc1_csd_n62_s13_xo = $signed({1'b0, (~fc1_csd_n62_s9[26]), fc1_csd_n62_s9[25:0]});
+    wire [29:0] fc1_csd_n62_s13_u = {1'b0, ($signed({fc1_csd_n62_s13_xo[27], fc1_csd_n62_s13_xo}) + fc1_csd_n62_s10)};
+    wire signed [26:0] fc1_csd_n62_s14_xh = $signed(fc1_csd_n62_s11[28:2]);
+    wire [29:0] fc1_csd_n62_s14_u = {($signed({fc1_csd_n62_s14_xh[26], fc1_csd_n62_s14_xh}) - $signed({fc1_csd_n62_s12[26], fc1_csd_n62_s12})), fc1_csd_n62_s11[1:0]};
+    reg  [29:0] fc1_csd_n62_s13_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n62_s13_d1_v = $signed(fc1_csd_n62_s13_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n62_s15 = $signed({1'b0, ($signed(fc1_csd_n62_s13_d1_v[28:0]) + $signed({{7{fc1_csd_e231_d1_v[21]}}, fc1_csd_e231_d1_v}))});
+    reg  [29:0] fc1_csd_n62_s14_d1;
+    wire signed [29:0] fc1_csd_n62_s14_d1_v = $signed(fc1_csd_n62_s14_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [29:0] fc1_csd_n62_acc = ((-fc1_csd_n62_s15) - $signed({($signed(fc1_csd_n62_s14_d1_v[29:10]) - 20'sd75033), fc1_csd_n62_s14_d1_v[9:0]}));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [19:0] fc1_csd_n62_y_fl = $signed(fc1_csd_n62_acc[29:10]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n63_s0 = $signed({($signed({{3{fc1_e30_xh[14]}}, fc1_e30_xh}) - $signed({fc1_e14_yo[16], fc1_e14_yo})), fc1_in_10[0]});
+    wire signed [23:0] fc1_csd_n63_s1 = $signed({($signed({{4{fc1_csd_e199_xh[14]}}, fc1_csd_e199_xh}) + fc1_csd_n63_s0), fc1_csd_e11[4:0]});
+    wire signed [18:0] fc1_csd_n63_s2 = fc1_csd_e17 - fc1_csd_e19;
+    wire signed [19:0] fc1_csd_n63_s3 = $signed({($signed({{2{fc1_csd_n12_s5_xh_2[15]}}, fc1_csd_n12_s5_xh_2}) - fc1_csd_e31), fc1_e26[1:0]});
+    wire signed [14:0] fc1_csd_n63_s4_xh = $signed(fc1_csd_e47[18:4]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [23:0] fc1_csd_n63_s4 = $signed({($signed({{5{fc1_csd_n63_s4_xh[14]}}, fc1_csd_n63_s4_xh}) - fc1_csd_e119), fc1_csd_e47[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [16:0] fc1_csd_n63_s5_xh = $signed(fc1_csd_e134[21:5]);
+    wire signed [20:0] fc1_csd_n63_s5_hi = $signed({{4{fc1_csd_n63_s5_xh[16]}}, fc1_csd_n63_s5_xh}) + $signed({1'b0, (~fc1_csd_e225[19]), fc1_csd_e225[18:0]});
+    wire signed [26:0] fc1_csd_n63_s5 = $signed({1'b0, fc1_csd_n63_s5_hi, fc1_csd_e134[4:0]});
+    wire signed [17:0] fc1_csd_n63_s6_xh = $signed(fc1_csd_n63_s2[18:1]);
+    wire signed [24:0] fc1_csd_n63_s6 = $signed({($signed({{6{fc1_csd_n63_s6_xh[17]}}, fc1_csd_n63_s6_xh}) - fc1_csd_n63_s1), fc1_csd_n63_s2[0]});
+    wire signed [19:0] fc1_csd_n63_s7 = fc1_csd_n63_s3 + fc1_csd_e66;
+    wire signed [22:0] fc1_csd_n63_s8 = $signed({($signed({{2{fc1_csd_n11_s5_xh[17]}}, fc1_csd_n11_s5_xh}) + fc1_csd_e148), fc1_csd_n11_s5_xo[2:0]});
+    wire signed [16:0] fc1_csd_n63_s9_xh = $signed(fc1_csd_e157[19:3]);
+    wire signed [23:0] fc1_csd_n63_s9 = $signed({1'b0, ($signed({{3{fc1_csd_n63_s9_xh[16]}}, fc1_csd_n63_s9_xh}) + $signed(fc1_csd_e265[19:0])), fc1_csd_e157[2:0]});
+    wire signed [21:0] fc1_csd_n63_s10 = $signed({1'b0, ($signed(fc1_csd_n29_s12_xh[19:0]) + fc1_csd_e285), fc1_csd_e314[0]});
+    wire signed [25:0] fc1_csd_n63_s11_xo = $signed({1'b0, (~fc1_csd_e380[24]), fc1_csd_e380[23:0]});
+    wire signed [25:0] fc1_csd_n63_s12_hi = $signed(fc1_csd_n63_s5[26:1]) + $signed({1'b0, (~fc1_csd_n63_s6[24]), fc1_csd_n63_s6[23:0]});
+    wire signed [23:0] fc1_csd_n63_s13_xo = $signed({1'b0, (~fc1_csd_n63_s8[22]), fc1_csd_n63_s8[21:0]});
+    wire signed [18:0] fc1_csd_n63_s13_xh = $signed(fc1_csd_n63_s13_xo[23:5]);
+    wire signed [20:0] fc1_csd_n63_s13_hi = $signed({{2{fc1_csd_n63_s13_xh[18]}}, fc1_csd_n63_s13_xh}) + $signed({1'b0, (~fc1_csd_n63_s7[19]), fc1_csd_n63_s7[18:0]});
+    wire signed [20:0] fc1_csd_n63_s14_xh = $signed(fc1_csd_n63_s9[23:3]);
+    wire signed [26:0] fc1_csd_n63_s14 = $signed({($signed({{3{fc1_csd_n63_s14_xh[20]}}, fc1_csd_n63_s14_xh}) + fc1_csd_e227), fc1_csd_n63_s9[2:0]});
+    wire signed [25:0] fc1_csd_n63_s15 = $signed({{4{fc1_csd_n63_s10[21]}}, fc1_csd_n63_s10}) - $signed({($signed(fc1_csd_n63_s11_xo[25:3]) + $signed(fc1_csd_n63_s4[22:0])), fc1_csd_n63_s11_xo[2:0]});
+    wire signed [25:0] fc1_csd_n63_s16_xh = $signed(fc1_csd_n63_s14[26:1]);
+    wire [27:0] fc1_csd_n63_s16_u = {($signed({fc1_csd_n63_s16_xh[25], fc1_csd_n63_s16_xh}) - $signed({1'b0, fc1_csd_n63_s13_hi, fc1_csd_n63_s13_xo[4:0]})), fc1_csd_n63_s14[0]};
+    reg  [27:0] fc1_csd_n63_s12_d1;
+    reg  signed [25:0] fc1_csd_n63_s15_d1;
+    wire signed [26:0] fc1_csd_n63_s17_yo = $signed({1'b0, (~fc1_csd_n63_s15_d1[25]), fc1_csd_n63_s15_d1[24:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n63_s17 = $signed({1'b0, ($signed(fc1_csd_n63_s12_d1) + $signed({fc1_csd_n63_s17_yo[26], fc1_csd_n63_s17_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [27:0] fc1_csd_n63_s16_d1;
+    wire signed [27:0] fc1_csd_n63_s16_d1_v = $signed(fc1_csd_n63_s16_d1);
+    wire signed [12:0] fc1_csd_n63_s18_xh = $signed(fc1_csd_n63_s16_d1_v[27:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [28:0] fc1_csd_n63_s18 = $signed({($signed({fc1_csd_n63_s18_xh[12], fc1_csd_n63_s18_xh}) - 14'sd1991), fc1_csd_n63_s16_d1_v[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [27:0] fc1_csd_n63_acc = ($signed(fc1_csd_n63_s17[27:0]) + $signed(fc1_csd_n63_s18[27:0]));
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n63_y_fl = $signed(fc1_csd_n63_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_s16_d1 <= $signed({fc1_n0_s11[27], fc1_n0_s11}) - $signed({fc1_n0_s16_yo[27], fc1_n0_s16_yo});
-            fc1_n0_s14_d1 <= {1'b0, ($signed(fc1_n0_s14_xo[29:2]) + $signed(fc1_n0_s14_yo[27:0])), fc1_n0_s14_xo[1:0]};
-            fc1_n0_s17_d1 <= {1'b0, fc1_n0_s17_m};
-            fc1_n1_s19_d1 <= $signed({{3{fc1_n1_s15[26]}}, fc1_n1_s15}) - fc1_n1_s14;
-            fc1_n1_s17_d1 <= fc1_n1_s10 - $signed({{4{fc1_n1_s11[21]}}, fc1_n1_s11});
-            fc1_n1_s20_d1 <= $signed({fc1_n1_s18[27], fc1_n1_s18}) - $signed({fc1_n1_s16[27], fc1_n1_s16});
-            fc1_n2_s18_d1 <= {1'b0, fc1_n2_s18_hi, fc1_n2_s12[2:0]};
-            fc1_n2_s17_d1 <= fc1_n2_s17_u;
-            fc1_n2_s19_d1 <= {1'b0, fc1_n2_s19_hi, fc1_n2_s19_xo[0]};
-            fc1_n3_s17_d1 <= fc1_n3_s17_u;
-            fc1_n3_s18_d1 <= {1'b0, fc1_n3_s18_m};
-            fc1_n4_s19_d1 <= fc1_n4_s19_u;
-            fc1_n4_s20_d1 <= fc1_n4_s20;
-            fc1_n4_s21_d1 <= $signed({{2{fc1_n4_s17[27]}}, fc1_n4_s17}) - fc1_n4_s18;
-            fc1_n5_s13_d1 <= {1'b0, fc1_n5_s13_hi, fc1_n5_s13_xo[1:0]};
-            fc1_n5_s10_d1 <= fc1_n5_s10_u;
-            fc1_n5_s14_d1 <= $signed({fc1_n5_s11_hi, fc1_n5_s6[3:0]}) + $signed({{4{fc1_n5_s12[23]}}, fc1_n5_s12});
-            fc1_n6_s12_d1 <= fc1_e221 + fc1_e261;
-            fc1_n6_s13_d1 <= fc1_n6_s13_u;
-            fc1_n6_s14_d1 <= fc1_n6_s14_u;
-            fc1_n7_s17_d1 <= fc1_n7_s17_u;
-            fc1_n7_s18_d1 <= fc1_n7_s18_u;
-            fc1_n7_s19_d1 <= fc1_n7_s19_u;
-            fc1_n8_s16_d1 <= {1'b0, fc1_n8_s16_m};
-            fc1_n8_s15_d1 <= fc1_n8_s15_u;
-            fc1_n8_s17_d1 <= fc1_n8_s17;
-            fc1_n9_s17_d1 <= fc1_n9_s17_u;
-            fc1_n9_s15_d1 <= $signed(fc1_n9_s10[28:0]) + $signed({fc1_e214[27], fc1_e214});
-            fc1_n9_s16_d1 <= {fc1_n9_s16_hi, fc1_n9_s12[1:0]};
-            fc1_n10_s20_d1 <= fc1_n10_s20_u;
-            fc1_n10_s19_d1 <= {1'b0, fc1_n10_s19_hi, fc1_n10_s13[0]};
-            fc1_n10_s21_d1 <= {1'b0, fc1_n10_s21_m};
-            fc1_n11_s15_d1 <= $signed({{4{fc1_n11_s12[23]}}, fc1_n11_s12}) - $signed(fc1_n11_s10[27:0]);
-            fc1_n11_s14_d1 <= {1'b0, ($signed(fc1_n11_s9[26:1]) + fc1_e298), fc1_n11_s9[0]};
-            fc1_n11_s16_d1 <= $signed({{2{fc1_n11_s13[26]}}, fc1_n11_s13}) - fc1_n11_s11;
-            fc1_n12_s14_d1 <= fc1_n12_s14_u;
-            fc1_n12_s13_d1 <= {1'b0, fc1_n12_s13_m};
-            fc1_n12_s15_d1 <= {1'b0, fc1_n12_s15_hi, fc1_n12_s12[0]};
-            fc1_n13_s20_d1 <= fc1_n13_s20_u;
-            fc1_n13_s19_d1 <= fc1_n13_s19_u;
-            fc1_n13_s21_d1 <= fc1_n13_s17 - $signed({fc1_n13_s18[26], fc1_n13_s18});
-            fc1_n14_s14_d1 <= $signed({fc1_n14_s8[25], fc1_n14_s8}) - $signed({{2{fc1_n14_s14_yo[24]}}, fc1_n14_s14_yo});
-            fc1_n14_s16_d1 <= fc1_n14_s16_u;
-            fc1_n14_s17_d1 <= {1'b0, fc1_n14_s17_m};
-            fc1_n15_s15_d1 <= $signed({{5{fc1_n15_s11[22]}}, fc1_n15_s11}) - fc1_n15_s14;
-            fc1_n15_s16_d1 <= {1'b0, fc1_n15_s16_hi, fc1_n15_s13[0]};
-            fc1_n16_s15_d1 <= fc1_n16_s15_u;
-            fc1_n16_s16_d1 <= fc1_n16_s16_u;
-            fc1_n16_s17_d1 <= fc1_n16_s17_u;
-            fc1_n17_s15_d1 <= fc1_n17_s15_u;
-            fc1_n17_s16_d1 <= fc1_n17_s16_u;
-            fc1_n18_s15_d1 <= {1'b0, fc1_n18_s15_m};
-            fc1_n18_s16_d1 <= {($signed(fc1_n18_s12[24:3]) + fc1_n18_s16_yo), fc1_n18_s12[2:0]};
-            fc1_n18_s17_d1 <= fc1_n18_s17;
-            fc1_n19_s16_d1 <= {1'b0, (fc1_n19_s12 + fc1_n19_s13)};
-            fc1_n19_s17_d1 <= $signed({fc1_n19_s14[27], fc1_n19_s14}) - $signed({fc1_n19_s15[27], fc1_n19_s15});
-            fc1_n20_s14_d1 <= $signed({fc1_n20_s10[27], fc1_n20_s10}) - $signed({fc1_n20_s14_yo[27], fc1_n20_s14_yo});
-            fc1_n20_s15_d1 <= {1'b0, fc1_n20_s15_m};
-            fc1_n21_s14_d1 <= fc1_n21_s14_u;
-            fc1_n21_s13_d1 <= {fc1_n21_s13_hi, fc1_n21_s9[1:0]};
-            fc1_n21_s15_d1 <= fc1_n21_s15_u;
-            fc1_n22_s15_d1 <= {1'b0, ($signed(fc1_n22_s15_xo[27:1]) + fc1_n22_s6), fc1_n22_s15_xo[0]};
-            fc1_n22_s16_d1 <= {1'b0, ($signed(fc1_n22_s16_xo[27:1]) + $signed(fc1_n22_s14[26:0])), fc1_n22_s16_xo[0]};
-            fc1_n22_s17_d1 <= fc1_n22_s12 + $signed({{4{fc1_n22_s17_yo[25]}}, fc1_n22_s17_yo});
-            fc1_n23_s18_d1 <= fc1_n23_s10 - $signed({{3{fc1_n23_s18_yo[25]}}, fc1_n23_s18_yo});
-            fc1_n23_s19_d1 <= fc1_n23_s19_u;
-            fc1_n23_s20_d1 <= {1'b0, fc1_n23_s20_m};
-            fc1_n24_s12_d1 <= {1'b0, fc1_n24_s12_m};
-            fc1_n24_s14_d1 <= fc1_n24_s14_u;
-            fc1_n24_s15_d1 <= $signed({fc1_n24_s11[25], fc1_n24_s11}) - $signed({fc1_n24_s13_hi, fc1_e205[3:0]});
-            fc1_n25_s12_d1 <= fc1_n25_s12_u;
-            fc1_n25_s14_d1 <= fc1_n25_s14_u;
-            fc1_n25_s15_d1 <= $signed({{7{fc1_n25_s11[24]}}, fc1_n25_s11}) - fc1_n25_s13;
-            fc1_n26_s16_d1 <= {1'b0, fc1_n26_s16_hi, fc1_n26_s11[0]};
-            fc1_n26_s17_d1 <= fc1_n26_s17_u;
-            fc1_n26_s18_d1 <= fc1_n26_s18_u;
-            fc1_n27_s14_d1 <= {1'b0, fc1_n27_s14_m};
-            fc1_n27_s13_d1 <= {fc1_n27_s13_hi, fc1_e235[1:0]};
-            fc1_n27_s15_d1 <= {($signed(fc1_n27_s12[28:3]) + fc1_n27_s11), fc1_n27_s12[2:0]};
-            fc1_n28_s14_d1 <= fc1_n28_s14_u;
-            fc1_n28_s15_d1 <= $signed({fc1_n28_s12[26], fc1_n28_s12}) - fc1_n28_s11;
-            fc1_n29_s17_d1 <= {1'b0, fc1_n29_s17_hi, fc1_n29_s13[0]};
-            fc1_n29_s18_d1 <= fc1_n29_s18_u;
-            fc1_n30_s15_d1 <= {1'b0, fc1_n30_s15_m};
-            fc1_n30_s16_d1 <= {1'b0, fc1_n30_s16_hi, fc1_n30_s14[0]};
-            fc1_n31_s16_d1 <= fc1_n31_s16_u;
-            fc1_n31_s15_d1 <= {1'b0, fc1_n31_s15_hi, fc1_n31_s6[1:0]};
-            fc1_n31_s17_d1 <= $signed({{6{fc1_n31_s13[22]}}, fc1_n31_s13}) + fc1_n31_s14;
-            fc1_n32_s14_d1 <= fc1_n32_s10 + $signed({{6{fc1_e262[22]}}, fc1_e262});
-            fc1_n32_s13_d1 <= fc1_n32_s13_u;
-            fc1_n32_s15_d1 <= fc1_n32_s15_u;
-            fc1_n33_s19_d1 <= $signed({{2{fc1_n33_s14[25]}}, fc1_n33_s14}) - fc1_n33_s15;
-            fc1_n33_s18_d1 <= {1'b0, fc1_n33_s18_m};
-            fc1_n33_s20_d1 <= {1'b0, fc1_n33_s20_m};
-            fc1_n34_s12_d1 <= fc1_n34_s12_u;
-            fc1_n34_s14_d1 <= fc1_n34_s14_u;
-            fc1_n34_s15_d1 <= $signed({{3{fc1_n34_s13[23]}}, fc1_n34_s13}) - fc1_n34_s11;
-            fc1_n35_s18_d1 <= {1'b0, fc1_n35_s18_m};
-            fc1_n35_s17_d1 <= $signed({{2{fc1_n35_s12[26]}}, fc1_n35_s12}) - fc1_e385;
-            fc1_n35_s19_d1 <= fc1_n35_s19_u;
-            fc1_n36_s15_d1 <= fc1_n36_s6 - fc1_n36_s7;
-            fc1_n36_s16_d1 <= {1'b0, ($signed(fc1_n36_s11[25:1]) + $signed(fc1_n36_s14[24:0])), fc1_n36_s11[0]};
-            fc1_n36_s17_d1 <= $signed({fc1_n36_s12[28], fc1_n36_s12}) + $signed({fc1_n36_s13[28], fc1_n36_s13});
-            fc1_n37_s16_d1 <= fc1_n37_s10 - $signed({{6{fc1_n37_s11[20]}}, fc1_n37_s11});
-            fc1_n37_s17_d1 <= fc1_n37_s17_u;
-            fc1_n37_s18_d1 <= {1'b0, fc1_n37_s18_m};
-            fc1_n38_s16_d1 <= $signed({{2{fc1_n38_s11[23]}}, fc1_n38_s11}) + fc1_n38_s12;
-            fc1_n38_s14_d1 <= {1'b0, fc1_n38_s14_m};
-            fc1_n38_s17_d1 <= {1'b0, fc1_n38_s17_m};
-            fc1_n39_s17_d1 <= {fc1_n39_s17_hi, fc1_n39_s17_xo[0]};
-            fc1_n39_s16_d1 <= fc1_n39_s16_u;
-            fc1_n39_s18_d1 <= fc1_n39_s18;
-            fc1_n40_s18_d1 <= $signed({fc1_n40_s14[25], fc1_n40_s14}) - fc1_n40_s16;
-            fc1_n40_s19_d1 <= $signed(fc1_n40_s15[26:0]) + $signed(fc1_n40_s17[26:0]);
-            fc1_n41_s14_d1 <= fc1_n41_s14_u;
-            fc1_n41_s12_d1 <= fc1_n41_s12_u;
-            fc1_n41_s15_d1 <= $signed({fc1_n41_s11[24], fc1_n41_s11}) - $signed({1'b0, fc1_n41_s13_hi, fc1_n41_s8[1:0]});
-            fc1_n42_s17_d1 <= {fc1_n42_s17_hi, fc1_n42_s13[1:0]};
-            fc1_n42_s18_d1 <= fc1_n42_s18;
-            fc1_n43_s13_d1 <= {($signed(fc1_n43_s7[26:2]) - fc1_n43_s8), fc1_n43_s7[1:0]};
-            fc1_n43_s15_d1 <= fc1_n43_s15_u;
-            fc1_n43_s16_d1 <= $signed({fc1_n43_s16_xo[27], fc1_n43_s16_xo}) + fc1_n43_s14;
-            fc1_n44_s12_d1 <= fc1_n44_s12_u;
-            fc1_n44_s14_d1 <= fc1_n44_s10 - $signed({fc1_n44_s14_yo[26], fc1_n44_s14_yo});
-            fc1_n44_s15_d1 <= fc1_n44_s15_u;
-            fc1_n45_s16_d1 <= fc1_n45_s16_u;
-            fc1_n45_s15_d1 <= fc1_n45_s15;
-            fc1_n45_s17_d1 <= {1'b0, fc1_n45_s17_m};
-            fc1_n46_s15_d1 <= {fc1_n46_s15_hi, fc1_n46_s10[2:0]};
-            fc1_n46_s14_d1 <= fc1_n46_s14_u;
-            fc1_n46_s16_d1 <= fc1_n46_s16_u;
-            fc1_n47_s16_d1 <= fc1_n47_s16_u;
-            fc1_n47_s15_d1 <= fc1_n47_s15_u;
-            fc1_n47_s17_d1 <= $signed({fc1_n47_s13[29], fc1_n47_s13}) - $signed({{2{fc1_n47_s14[28]}}, fc1_n47_s14});
-            fc1_n48_s17_d1 <= fc1_n48_s17_u;
-            fc1_n48_s18_d1 <= fc1_n48_s18_u;
-            fc1_n48_s19_d1 <= fc1_n48_s19;
-            fc1_n49_s14_d1 <= fc1_n49_s14_u;
-            fc1_n49_s15_d1 <= {fc1_n49_s15_hi, fc1_e363[0]};
-            fc1_n49_s16_d1 <= {1'b0, ($signed(fc1_n49_s16_xo[29:1]) + $signed(fc1_n49_s16_yo[28:0])), fc1_n49_s16_xo[0]};
-            fc1_n50_s15_d1 <= fc1_n50_s15_u;
-            fc1_n50_s17_d1 <= $signed({{2{fc1_n50_s13[27]}}, fc1_n50_s13}) - $signed({1'b0, fc1_n50_s9_hi, fc1_n50_s4[1:0]});
-            fc1_n50_s18_d1 <= {1'b0, fc1_n50_s18_hi, fc1_n50_s16[0]};
-            fc1_n51_s13_d1 <= fc1_n51_s13_u;
-            fc1_n51_s16_d1 <= {1'b0, fc1_n51_s16_m};
-            fc1_n51_s17_d1 <= fc1_n51_s14 + $signed({{2{fc1_n51_s17_yo[27]}}, fc1_n51_s17_yo});
-            fc1_n52_s17_d1 <= $signed({{2{fc1_n52_s13[24]}}, fc1_n52_s13}) - fc1_n52_s9;
-            fc1_n52_s16_d1 <= fc1_n52_s16_u;
-            fc1_n52_s18_d1 <= {1'b0, fc1_n52_s18_m};
-            fc1_n53_s14_d1 <= $signed({fc1_n53_s7[25], fc1_n53_s7}) - fc1_n53_s11;
-            fc1_e231_d1 <= {1'b0, fc1_e231_m};
-            fc1_n53_s15_d1 <= fc1_n53_s15;
-            fc1_n54_s15_d1 <= {1'b0, fc1_n54_s15_hi, fc1_n21_s14_yo[2:0]};
-            fc1_n54_s14_d1 <= fc1_n54_s14_u;
-            fc1_n54_s16_d1 <= fc1_n54_s13 - $signed({{4{fc1_n54_s12[25]}}, fc1_n54_s12});
-            fc1_n55_s18_d1 <= {1'b0, fc1_n55_s18_m};
-            fc1_e202_d1 <= fc1_e202;
-            fc1_n55_s19_d1 <= {1'b0, fc1_n55_s19_m};
-            fc1_n56_s16_d1 <= fc1_n56_s16_u;
-            fc1_n56_s17_d1 <= fc1_n56_s17_u;
-            fc1_n57_s14_d1 <= fc1_n57_s14_u;
-            fc1_n57_s15_d1 <= fc1_n57_s15_u;
-            fc1_n57_s16_d1 <= fc1_n57_s16_u;
-            fc1_n58_s18_d1 <= fc1_n58_s18_u;
-            fc1_n58_s19_d1 <= {1'b0, fc1_n58_s19_m};
-            fc1_n59_s16_d1 <= fc1_n59_s16_u;
-            fc1_n59_s17_d1 <= $signed({fc1_n59_s15[26], fc1_n59_s15}) - fc1_n59_s14;
-            fc1_n60_s18_d1 <= fc1_n60_s15 + $signed({1'b0, fc1_n60_s13_hi, fc1_n60_s13_xo[4:0]});
-            fc1_n60_s14_d1 <= fc1_n60_s14_u;
-            fc1_n60_s19_d1 <= fc1_n60_s19_u;
-            fc1_n61_s17_d1 <= fc1_n61_s17_u;
-            fc1_n61_s16_d1 <= {fc1_n61_s16_hi, fc1_n61_s11[5:0]};
-            fc1_n61_s18_d1 <= fc1_n61_s18;
-            fc1_n62_s13_d1 <= fc1_n62_s13_u;
-            fc1_n62_s14_d1 <= fc1_n62_s14_u;
-            fc1_n63_s12_d1 <= {1'b0, fc1_n63_s12_hi, fc1_n63_s5[0]};
-            fc1_n63_s15_d1 <= fc1_n63_s15;
-            fc1_n63_s16_d1 <= fc1_n63_s16_u;
+            fc1_csd_n0_s16_d1 <= $signed({fc1_csd_n0_s11[27], fc1_csd_n0_s11}) - $signed({fc1_csd_n0_s16_yo[27], fc1_csd_n0_s16_yo});
+            fc1_csd_n0_s14_d1 <= {1'b0, ($signed(fc1_csd_n0_s14_xo[29:2]) + $signed(fc1_csd_n0_s14_yo[27:0])), fc1_csd_n0_s14_xo[1:0]};
+            fc1_csd_n0_s17_d1 <= {1'b0, fc1_csd_n0_s17_m};
+            fc1_csd_n1_s19_d1 <= $signed({{3{fc1_csd_n1_s15[26]}}, fc1_csd_n1_s15}) - fc1_csd_n1_s14;
+            fc1_csd_n1_s17_d1 <= fc1_csd_n1_s10 - $signed({{4{fc1_csd_n1_s11[21]}}, fc1_csd_n1_s11});
+            fc1_csd_n1_s20_d1 <= $signed({fc1_csd_n1_s18[27], fc1_csd_n1_s18}) - $signed({fc1_csd_n1_s16[27], fc1_csd_n1_s16});
+            fc1_csd_n2_s18_d1 <= {1'b0, fc1_csd_n2_s18_hi, fc1_csd_n2_s12[2:0]};
+            fc1_csd_n2_s17_d1 <= fc1_csd_n2_s17_u;
+            fc1_csd_n2_s19_d1 <= {1'b0, fc1_csd_n2_s19_hi, fc1_csd_n2_s19_xo[0]};
+            fc1_csd_n3_s17_d1 <= fc1_csd_n3_s17_u;
+            fc1_csd_n3_s18_d1 <= {1'b0, fc1_csd_n3_s18_m};
+            fc1_csd_n4_s19_d1 <= fc1_csd_n4_s19_u;
+            fc1_csd_n4_s20_d1 <= fc1_csd_n4_s20;
+            fc1_csd_n4_s21_d1 <= $signed({{2{fc1_csd_n4_s17[27]}}, fc1_csd_n4_s17}) - fc1_csd_n4_s18;
+            fc1_csd_n5_s13_d1 <= {1'b0, fc1_csd_n5_s13_hi, fc1_csd_n5_s13_xo[1:0]};
+            fc1_csd_n5_s10_d1 <= fc1_csd_n5_s10_u;
+            fc1_csd_n5_s14_d1 <= $signed({fc1_csd_n5_s11_hi, fc1_csd_n5_s6[3:0]}) + $signed({{4{fc1_csd_n5_s12[23]}}, fc1_csd_n5_s12});
+            fc1_csd_n6_s12_d1 <= fc1_csd_e221 + fc1_csd_e261;
+            fc1_csd_n6_s13_d1 <= fc1_csd_n6_s13_u;
+            fc1_csd_n6_s14_d1 <= fc1_csd_n6_s14_u;
+            fc1_csd_n7_s17_d1 <= fc1_csd_n7_s17_u;
+            fc1_csd_n7_s18_d1 <= fc1_csd_n7_s18_u;
+            fc1_csd_n7_s19_d1 <= fc1_csd_n7_s19_u;
+            fc1_csd_n8_s16_d1 <= {1'b0, fc1_csd_n8_s16_m};
+            fc1_csd_n8_s15_d1 <= fc1_csd_n8_s15_u;
+            fc1_csd_n8_s17_d1 <= fc1_csd_n8_s17;
+            fc1_csd_n9_s17_d1 <= fc1_csd_n9_s17_u;
+            fc1_csd_n9_s15_d1 <= $signed(fc1_csd_n9_s10[28:0]) + $signed({fc1_csd_e214[27], fc1_csd_e214});
+            fc1_csd_n9_s16_d1 <= {fc1_csd_n9_s16_hi, fc1_csd_n9_s12[1:0]};
+            fc1_csd_n10_s20_d1 <= fc1_csd_n10_s20_u;
+            fc1_csd_n10_s19_d1 <= {1'b0, fc1_csd_n10_s19_hi, fc1_csd_n10_s13[0]};
+            fc1_csd_n10_s21_d1 <= {1'b0, fc1_csd_n10_s21_m};
+            fc1_csd_n11_s15_d1 <= $signed({{4{fc1_csd_n11_s12[23]}}, fc1_csd_n11_s12}) - $signed(fc1_csd_n11_s10[27:0]);
+            fc1_csd_n11_s14_d1 <= {1'b0, ($signed(fc1_csd_n11_s9[26:1]) + fc1_csd_e298), fc1_csd_n11_s9[0]};
+            fc1_csd_n11_s16_d1 <= $signed({{2{fc1_csd_n11_s13[26]}}, fc1_csd_n11_s13}) - fc1_csd_n11_s11;
+            fc1_csd_n12_s14_d1 <= fc1_csd_n12_s14_u;
+            fc1_csd_n12_s13_d1 <= {1'b0, fc1_csd_n12_s13_m};
+            fc1_csd_n12_s15_d1 <= {1'b0, fc1_csd_n12_s15_hi, fc1_csd_n12_s12[0]};
+            fc1_csd_n13_s20_d1 <= fc1_csd_n13_s20_u;
+            fc1_csd_n13_s19_d1 <= fc1_csd_n13_s19_u;
+            fc1_csd_n13_s21_d1 <= fc1_csd_n13_s17 - $signed({fc1_csd_n13_s18[26], fc1_csd_n13_s18});
+            fc1_csd_n14_s14_d1 <= $signed({fc1_csd_n14_s8[25], fc1_csd_n14_s8}) - $signed({{2{fc1_csd_n14_s14_yo[24]}}, fc1_csd_n14_s14_yo});
+            fc1_csd_n14_s16_d1 <= fc1_csd_n14_s16_u;
+            fc1_csd_n14_s17_d1 <= {1'b0, fc1_csd_n14_s17_m};
+            fc1_csd_n15_s15_d1 <= $signed({{5{fc1_csd_n15_s11[22]}}, fc1_csd_n15_s11}) - fc1_csd_n15_s14;
+            fc1_csd_n15_s16_d1 <= {1'b0, fc1_csd_n15_s16_hi, fc1_csd_n15_s13[0]};
+            fc1_csd_n16_s15_d1 <= fc1_csd_n16_s15_u;
+            fc1_csd_n16_s16_d1 <= fc1_csd_n16_s16_u;
+            fc1_csd_n16_s17_d1 <= fc1_csd_n16_s17_u;
+            fc1_csd_n17_s15_d1 <= fc1_csd_n17_s15_u;
+            fc1_csd_n17_s16_d1 <= fc1_csd_n17_s16_u;
+            fc1_csd_n18_s15_d1 <= {1'b0, fc1_csd_n18_s15_m};
+            fc1_csd_n18_s16_d1 <= {($signed(fc1_csd_n18_s12[24:3]) + fc1_csd_n18_s16_yo), fc1_csd_n18_s12[2:0]};
+            fc1_csd_n18_s17_d1 <= fc1_csd_n18_s17;
+            fc1_csd_n19_s16_d1 <= {1'b0, (fc1_csd_n19_s12 + fc1_csd_n19_s13)};
+            fc1_csd_n19_s17_d1 <= $signed({fc1_csd_n19_s14[27], fc1_csd_n19_s14}) - $signed({fc1_csd_n19_s15[27], fc1_csd_n19_s15});
+            fc1_csd_n20_s14_d1 <= $signed({fc1_csd_n20_s10[27], fc1_csd_n20_s10}) - $signed({fc1_csd_n20_s14_yo[27], fc1_csd_n20_s14_yo});
+            fc1_csd_n20_s15_d1 <= {1'b0, fc1_csd_n20_s15_m};
+            fc1_csd_n21_s14_d1 <= fc1_csd_n21_s14_u;
+            fc1_csd_n21_s13_d1 <= {fc1_csd_n21_s13_hi, fc1_csd_n21_s9[1:0]};
+            fc1_csd_n21_s15_d1 <= fc1_csd_n21_s15_u;
+            fc1_csd_n22_s15_d1 <= {1'b0, ($signed(fc1_csd_n22_s15_xo[27:1]) + fc1_csd_n22_s6), fc1_csd_n22_s15_xo[0]};
+            fc1_csd_n22_s16_d1 <= {1'b0, ($signed(fc1_csd_n22_s16_xo[27:1]) + $signed(fc1_csd_n22_s14[26:0])), fc1_csd_n22_s16_xo[0]};
+            fc1_csd_n22_s17_d1 <= fc1_csd_n22_s12 + $signed({{4{fc1_csd_n22_s17_yo[25]}}, fc1_csd_n22_s17_yo});
+            fc1_csd_n23_s18_d1 <= fc1_csd_n23_s10 - $signed({{3{fc1_csd_n23_s18_yo[25]}}, fc1_csd_n23_s18_yo});
+            fc1_csd_n23_s19_d1 <= fc1_csd_n23_s19_u;
+            fc1_csd_n23_s20_d1 <= {1'b0, fc1_csd_n23_s20_m};
+            fc1_csd_n24_s12_d1 <= {1'b0, fc1_csd_n24_s12_m};
+            fc1_csd_n24_s14_d1 <= fc1_csd_n24_s14_u;
+            fc1_csd_n24_s15_d1 <= $signed({fc1_csd_n24_s11[25], fc1_csd_n24_s11}) - $signed({fc1_csd_n24_s13_hi, fc1_csd_e205[3:0]});
+            fc1_csd_n25_s12_d1 <= fc1_csd_n25_s12_u;
+            fc1_csd_n25_s14_d1 <= fc1_csd_n25_s14_u;
+            fc1_csd_n25_s15_d1 <= $signed({{7{fc1_csd_n25_s11[24]}}, fc1_csd_n25_s11}) - fc1_csd_n25_s13;
+            fc1_csd_n26_s16_d1 <= {1'b0, fc1_csd_n26_s16_hi, fc1_csd_n26_s11[0]};
+            fc1_csd_n26_s17_d1 <= fc1_csd_n26_s17_u;
+            fc1_csd_n26_s18_d1 <= fc1_csd_n26_s18_u;
+            fc1_csd_n27_s14_d1 <= {1'b0, fc1_csd_n27_s14_m};
+            fc1_csd_n27_s13_d1 <= {fc1_csd_n27_s13_hi, fc1_csd_e235[1:0]};
+            fc1_csd_n27_s15_d1 <= {($signed(fc1_csd_n27_s12[28:3]) + fc1_csd_n27_s11), fc1_csd_n27_s12[2:0]};
+            fc1_csd_n28_s14_d1 <= fc1_csd_n28_s14_u;
+            fc1_csd_n28_s15_d1 <= $signed({fc1_csd_n28_s12[26], fc1_csd_n28_s12}) - fc1_csd_n28_s11;
+            fc1_csd_n29_s17_d1 <= {1'b0, fc1_csd_n29_s17_hi, fc1_csd_n29_s13[0]};
+            fc1_csd_n29_s18_d1 <= fc1_csd_n29_s18_u;
+            fc1_csd_n30_s15_d1 <= {1'b0, fc1_csd_n30_s15_m};
+            fc1_csd_n30_s16_d1 <= {1'b0, fc1_csd_n30_s16_hi, fc1_csd_n30_s14[0]};
+            fc1_csd_n31_s16_d1 <= fc1_csd_n31_s16_u;
+            fc1_csd_n31_s15_d1 <= {1'b0, fc1_csd_n31_s15_hi, fc1_csd_n31_s6[1:0]};
+            fc1_csd_n31_s17_d1 <= $signed({{6{fc1_csd_n31_s13[22]}}, fc1_csd_n31_s13}) + fc1_csd_n31_s14;
+            fc1_csd_n32_s14_d1 <= fc1_csd_n32_s10 + $signed({{6{fc1_csd_e262[22]}}, fc1_csd_e262});
+            fc1_csd_n32_s13_d1 <= fc1_csd_n32_s13_u;
+            fc1_csd_n32_s15_d1 <= fc1_csd_n32_s15_u;
+            fc1_csd_n33_s19_d1 <= $signed({{2{fc1_csd_n33_s14[25]}}, fc1_csd_n33_s14}) - fc1_csd_n33_s15;
+            fc1_csd_n33_s18_d1 <= {1'b0, fc1_csd_n33_s18_m};
+            fc1_csd_n33_s20_d1 <= {1'b0, fc1_csd_n33_s20_m};
+            fc1_csd_n34_s12_d1 <= fc1_csd_n34_s12_u;
+            fc1_csd_n34_s14_d1 <= fc1_csd_n34_s14_u;
+            fc1_csd_n34_s15_d1 <= $signed({{3{fc1_csd_n34_s13[23]}}, fc1_csd_n34_s13}) - fc1_csd_n34_s11;
+            fc1_csd_n35_s18_d1 <= {1'b0, fc1_csd_n35_s18_m};
+            fc1_csd_n35_s17_d1 <= $signed({{2{fc1_csd_n35_s12[26]}}, fc1_csd_n35_s12}) - fc1_csd_e385;
+            fc1_csd_n35_s19_d1 <= fc1_csd_n35_s19_u;
+            fc1_csd_n36_s15_d1 <= fc1_csd_n36_s6 - fc1_csd_n36_s7;
+            fc1_csd_n36_s16_d1 <= {1'b0, ($signed(fc1_csd_n36_s11[25:1]) + $signed(fc1_csd_n36_s14[24:0])), fc1_csd_n36_s11[0]};
+            fc1_csd_n36_s17_d1 <= $signed({fc1_csd_n36_s12[28], fc1_csd_n36_s12}) + $signed({fc1_csd_n36_s13[28], fc1_csd_n36_s13});
+            fc1_csd_n37_s16_d1 <= fc1_csd_n37_s10 - $signed({{6{fc1_csd_n37_s11[20]}}, fc1_csd_n37_s11});
+            fc1_csd_n37_s17_d1 <= fc1_csd_n37_s17_u;
+            fc1_csd_n37_s18_d1 <= {1'b0, fc1_csd_n37_s18_m};
+            fc1_csd_n38_s16_d1 <= $signed({{2{fc1_csd_n38_s11[23]}}, fc1_csd_n38_s11}) + fc1_csd_n38_s12;
+            fc1_csd_n38_s14_d1 <= {1'b0, fc1_csd_n38_s14_m};
+            fc1_csd_n38_s17_d1 <= {1'b0, fc1_csd_n38_s17_m};
+            fc1_csd_n39_s17_d1 <= {fc1_csd_n39_s17_hi, fc1_csd_n39_s17_xo[0]};
+            fc1_csd_n39_s16_d1 <= fc1_csd_n39_s16_u;
+            fc1_csd_n39_s18_d1 <= fc1_csd_n39_s18;
+            fc1_csd_n40_s18_d1 <= $signed({fc1_csd_n40_s14[25], fc1_csd_n40_s14}) - fc1_csd_n40_s16;
+            fc1_csd_n40_s19_d1 <= $signed(fc1_csd_n40_s15[26:0]) + $signed(fc1_csd_n40_s17[26:0]);
+            fc1_csd_n41_s14_d1 <= fc1_csd_n41_s14_u;
+            fc1_csd_n41_s12_d1 <= fc1_csd_n41_s12_u;
+            fc1_csd_n41_s15_d1 <= $signed({fc1_csd_n41_s11[24], fc1_csd_n41_s11}) - $signed({1'b0, fc1_csd_n41_s13_hi, fc1_csd_n41_s8[1:0]});
+            fc1_csd_n42_s17_d1 <= {fc1_csd_n42_s17_hi, fc1_csd_n42_s13[1:0]};
+            fc1_csd_n42_s18_d1 <= fc1_csd_n42_s18;
+            fc1_csd_n43_s13_d1 <= {($signed(fc1_csd_n43_s7[26:2]) - fc1_csd_n43_s8), fc1_csd_n43_s7[1:0]};
+            fc1_csd_n43_s15_d1 <= fc1_csd_n43_s15_u;
+            fc1_csd_n43_s16_d1 <= $signed({fc1_csd_n43_s16_xo[27], fc1_csd_n43_s16_xo}) + fc1_csd_n43_s14;
+            fc1_csd_n44_s12_d1 <= fc1_csd_n44_s12_u;
+            fc1_csd_n44_s14_d1 <= fc1_csd_n44_s10 - $signed({fc1_csd_n44_s14_yo[26], fc1_csd_n44_s14_yo});
+            fc1_csd_n44_s15_d1 <= fc1_csd_n44_s15_u;
+            fc1_csd_n45_s16_d1 <= fc1_csd_n45_s16_u;
+            fc1_csd_n45_s15_d1 <= fc1_csd_n45_s15;
+            fc1_csd_n45_s17_d1 <= {1'b0, fc1_csd_n45_s17_m};
+            fc1_csd_n46_s15_d1 <= {fc1_csd_n46_s15_hi, fc1_csd_n46_s10[2:0]};
+            fc1_csd_n46_s14_d1 <= fc1_csd_n46_s14_u;
+            fc1_csd_n46_s16_d1 <= fc1_csd_n46_s16_u;
+            fc1_csd_n47_s16_d1 <= fc1_csd_n47_s16_u;
+            fc1_csd_n47_s15_d1 <= fc1_csd_n47_s15_u;
+            fc1_csd_n47_s17_d1 <= $signed({fc1_csd_n47_s13[29], fc1_csd_n47_s13}) - $signed({{2{fc1_csd_n47_s14[28]}}, fc1_csd_n47_s14});
+            fc1_csd_n48_s17_d1 <= fc1_csd_n48_s17_u;
+            fc1_csd_n48_s18_d1 <= fc1_csd_n48_s18_u;
+            fc1_csd_n48_s19_d1 <= fc1_csd_n48_s19;
+            fc1_csd_n49_s14_d1 <= fc1_csd_n49_s14_u;
+            fc1_csd_n49_s15_d1 <= {fc1_csd_n49_s15_hi, fc1_csd_e363[0]};
+            fc1_csd_n49_s16_d1 <= {1'b0, ($signed(fc1_csd_n49_s16_xo[29:1]) + $signed(fc1_csd_n49_s16_yo[28:0])), fc1_csd_n49_s16_xo[0]};
+            fc1_csd_n50_s15_d1 <= fc1_csd_n50_s15_u;
+            fc1_csd_n50_s17_d1 <= $signed({{2{fc1_csd_n50_s13[27]}}, fc1_csd_n50_s13}) - $signed({1'b0, fc1_csd_n50_s9_hi, fc1_csd_n50_s4[1:0]});
+            fc1_csd_n50_s18_d1 <= {1'b0, fc1_csd_n50_s18_hi, fc1_csd_n50_s16[0]};
+            fc1_csd_n51_s13_d1 <= fc1_csd_n51_s13_u;
+            fc1_csd_n51_s16_d1 <= {1'b0, fc1_csd_n51_s16_m};
+            fc1_csd_n51_s17_d1 <= fc1_csd_n51_s14 + $signed({{2{fc1_csd_n51_s17_yo[27]}}, fc1_csd_n51_s17_yo});
+            fc1_csd_n52_s17_d1 <= $signed({{2{fc1_csd_n52_s13[24]}}, fc1_csd_n52_s13}) - fc1_csd_n52_s9;
+            fc1_csd_n52_s16_d1 <= fc1_csd_n52_s16_u;
+            fc1_csd_n52_s18_d1 <= {1'b0, fc1_csd_n52_s18_m};
+            fc1_csd_n53_s14_d1 <= $signed({fc1_csd_n53_s7[25], fc1_csd_n53_s7}) - fc1_csd_n53_s11;
+            fc1_csd_e231_d1 <= {1'b0, fc1_csd_e231_m};
+            fc1_csd_n53_s15_d1 <= fc1_csd_n53_s15;
+            fc1_csd_n54_s15_d1 <= {1'b0, fc1_csd_n54_s15_hi, fc1_csd_n21_s14_yo[2:0]};
+            fc1_csd_n54_s14_d1 <= fc1_csd_n54_s14_u;
+            fc1_csd_n54_s16_d1 <= fc1_csd_n54_s13 - $signed({{4{fc1_csd_n54_s12[25]}}, fc1_csd_n54_s12});
+            fc1_csd_n55_s18_d1 <= {1'b0, fc1_csd_n55_s18_m};
+            fc1_csd_e202_d1 <= fc1_csd_e202;
+            fc1_csd_n55_s19_d1 <= {1'b0, fc1_csd_n55_s19_m};
+            fc1_csd_n56_s16_d1 <= fc1_csd_n56_s16_u;
+            fc1_csd_n56_s17_d1 <= fc1_csd_n56_s17_u;
+            fc1_csd_n57_s14_d1 <= fc1_csd_n57_s14_u;
+            fc1_csd_n57_s15_d1 <= fc1_csd_n57_s15_u;
+            fc1_csd_n57_s16_d1 <= fc1_csd_n57_s16_u;
+            fc1_csd_n58_s18_d1 <= fc1_csd_n58_s18_u;
+            fc1_csd_n58_s19_d1 <= {1'b0, fc1_csd_n58_s19_m};
+            fc1_csd_n59_s16_d1 <= fc1_csd_n59_s16_u;
+            fc1_csd_n59_s17_d1 <= $signed({fc1_csd_n59_s15[26], fc1_csd_n59_s15}) - fc1_csd_n59_s14;
+            fc1_csd_n60_s18_d1 <= fc1_csd_n60_s15 + $signed({1'b0, fc1_csd_n60_s13_hi, fc1_csd_n60_s13_xo[4:0]});
+            fc1_csd_n60_s14_d1 <= fc1_csd_n60_s14_u;
+            fc1_csd_n60_s19_d1 <= fc1_csd_n60_s19_u;
+            fc1_csd_n61_s17_d1 <= fc1_csd_n61_s17_u;
+            fc1_csd_n61_s16_d1 <= {fc1_csd_n61_s16_hi, fc1_csd_n61_s11[5:0]};
+            fc1_csd_n61_s18_d1 <= fc1_csd_n61_s18;
+            fc1_csd_n62_s13_d1 <= fc1_csd_n62_s13_u;
+            fc1_csd_n62_s14_d1 <= fc1_csd_n62_s14_u;
+            fc1_csd_n63_s12_d1 <= {1'b0, fc1_csd_n63_s12_hi, fc1_csd_n63_s5[0]};
+            fc1_csd_n63_s15_d1 <= fc1_csd_n63_s15;
+            fc1_csd_n63_s16_d1 <= fc1_csd_n63_s16_u;
         end
     end
 
-    assign out_data = {$signed(fc1_n63_y_fl[15:0]), $signed(fc1_n62_y_fl[15:0]), $signed(fc1_n61_y_fl[15:0]), $signed(fc1_n60_y_fl[15:0]), $signed(fc1_n59_y_fl[15:0]), $signed(fc1_n58_y_fl[15:0]), $signed(fc1_n57_y_fl[15:0]), $signed(fc1_n56_y_fl[15:0]), $signed(fc1_n55_y_fl[15:0]), $signed(fc1_n54_y_fl[15:0]), $signed(fc1_n53_y_fl[15:0]), $signed(fc1_n52_y_fl[15:0]), $signed(fc1_n51_y_fl[15:0]), $signed(fc1_n50_y_fl[15:0]), $signed(fc1_n49_y_fl[15:0]), $signed(fc1_n48_y_fl[15:0]), $signed(fc1_n47_y_fl[15:0]), $signed(fc1_n46_y_fl[15:0]), $signed(fc1_n45_y_fl[15:0]), $signed(fc1_n44_y_fl[15:0]), $signed(fc1_n43_y_fl[15:0]), $signed(fc1_n42_y_fl[15:0]), $signed(fc1_n41_y_fl[15:0]), $signed(fc1_n40_y_fl[15:0]), $signed(fc1_n39_y_fl[15:0]), $signed(fc1_n38_y_fl[15:0]), $signed(fc1_n37_y_fl[15:0]), $signed(fc1_n36_y_fl[15:0]), $signed(fc1_n35_y_fl[15:0]), $signed(fc1_n34_y_fl[15:0]), $signed(fc1_n33_y_fl[15:0]), $signed(fc1_n32_y_fl[15:0]), $signed(fc1_n31_y_fl[15:0]), $signed(fc1_n30_y_fl[15:0]), $signed(fc1_n29_y_fl[15:0]), $signed(fc1_n28_y_fl[15:0]), $signed(fc1_n27_y_fl[15:0]), $signed(fc1_n26_y_fl[15:0]), $signed(fc1_n25_y_fl[15:0]), $signed(fc1_n24_y_fl[15:0]), $signed(fc1_n23_y_fl[15:0]), $signed(fc1_n22_y_fl[15:0]), $signed(fc1_n21_y_fl[15:0]), $signed(fc1_n20_y_fl[15:0]), $signed(fc1_n19_y_fl[15:0]), $signed(fc1_n18_y_fl[15:0]), $signed(fc1_n17_y_fl[15:0]), $signed(fc1_n16_y_fl[15:0]), $signed(fc1_n15_y_fl[15:0]), $signed(fc1_n14_y_fl[15:0]), $signed(fc1_n13_y_fl[15:0]), $signed(fc1_n12_y_fl[15:0]), $signed(fc1_n11_y_fl[15:0]), $signed(fc1_n10_y_fl[15:0]), $signed(fc1_n9_y_fl[15:0]), $signed(fc1_n8_y_fl[15:0]), $signed(fc1_n7_y_fl[15:0]), $signed(fc1_n6_y_fl[15:0]), $signed(fc1_n5_y_fl[15:0]), $signed(fc1_n4_y_fl[15:0]), $signed(fc1_n3_y_fl[15:0]), $signed(fc1_n2_y_fl[15:0]), $signed(fc1_n1_y_fl[15:0]), $signed(fc1_n0_y_fl[15:0])};
+    assign out_data = {$signed(fc1_csd_n63_y_fl[15:0]), $signed(fc1_csd_n62_y_fl[15:0]), $signed(fc1_csd_n61_y_fl[15:0]), $signed(fc1_csd_n60_y_fl[15:0]), $signed(fc1_csd_n59_y_fl[15:0]), $signed(fc1_csd_n58_y_fl[15:0]), $signed(fc1_csd_n57_y_fl[15:0]), $signed(fc1_csd_n56_y_fl[15:0]), $signed(fc1_csd_n55_y_fl[15:0]), $signed(fc1_csd_n54_y_fl[15:0]), $signed(fc1_csd_n53_y_fl[15:0]), $signed(fc1_csd_n52_y_fl[15:0]), $signed(fc1_csd_n51_y_fl[15:0]), $signed(fc1_csd_n50_y_fl[15:0]), $signed(fc1_csd_n49_y_fl[15:0]), $signed(fc1_csd_n48_y_fl[15:0]), $signed(fc1_csd_n47_y_fl[15:0]), $signed(fc1_csd_n46_y_fl[15:0]), $signed(fc1_csd_n45_y_fl[15:0]), $signed(fc1_csd_n44_y_fl[15:0]), $signed(fc1_csd_n43_y_fl[15:0]), $signed(fc1_csd_n42_y_fl[15:0]), $signed(fc1_csd_n41_y_fl[15:0]), $signed(fc1_csd_n40_y_fl[15:0]), $signed(fc1_csd_n39_y_fl[15:0]), $signed(fc1_csd_n38_y_fl[15:0]), $signed(fc1_csd_n37_y_fl[15:0]), $signed(fc1_csd_n36_y_fl[15:0]), $signed(fc1_csd_n35_y_fl[15:0]), $signed(fc1_csd_n34_y_fl[15:0]), $signed(fc1_csd_n33_y_fl[15:0]), $signed(fc1_csd_n32_y_fl[15:0]), $signed(fc1_csd_n31_y_fl[15:0]), $signed(fc1_csd_n30_y_fl[15:0]), $signed(fc1_csd_n29_y_fl[15:0]), $signed(fc1_csd_n28_y_fl[15:0]), $signed(fc1_csd_n27_y_fl[15:0]), $signed(fc1_csd_n26_y_fl[15:0]), $signed(fc1_csd_n25_y_fl[15:0]), $signed(fc1_csd_n24_y_fl[15:0]), $signed(fc1_csd_n23_y_fl[15:0]), $signed(fc1_csd_n22_y_fl[15:0]), $signed(fc1_csd_n21_y_fl[15:0]), $signed(fc1_csd_n20_y_fl[15:0]), $signed(fc1_csd_n19_y_fl[15:0]), $signed(fc1_csd_n18_y_fl[15:0]), $signed(fc1_csd_n17_y_fl[15:0]), $signed(fc1_csd_n16_y_fl[15:0]), $signed(fc1_csd_n15_y_fl[15:0]), $signed(fc1_csd_n14_y_fl[15:0]), $signed(fc1_csd_n13_y_fl[15:0]), $signed(fc1_csd_n12_y_fl[15:0]), $signed(fc1_csd_n11_y_fl[15:0]), $signed(fc1_csd_n10_y_fl[15:0]), $signed(fc1_csd_n9_y_fl[15:0]), $signed(fc1_csd_n8_y_fl[15:0]), $signed(fc1_csd_n7_y_fl[15:0]), $signed(fc1_csd_n6_y_fl[15:0]), $signed(fc1_csd_n5_y_fl[15:0]), $signed(fc1_csd_n4_y_fl[15:0]), $signed(fc1_csd_n3_y_fl[15:0]), $signed(fc1_csd_n2_y_fl[15:0]), $signed(fc1_csd_n1_y_fl[15:0]), $signed(fc1_csd_n0_y_fl[15:0])};
 
 endmodule
 

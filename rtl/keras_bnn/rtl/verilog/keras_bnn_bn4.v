@@ -4,6 +4,7 @@
 // output type: fixed<16,6,RND_CONV,SAT>
 // latency: 2 clock cycle(s), II = 1; 5 multiplier(s), 5 adder(s)
 // longest path per stage (delay model, ns): 3.53 | 0.70
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module keras_bnn_bn4 (

@@ -2,8 +2,10 @@
 // Layer 0: fc1 (binary_dense), 16 -> 64
 // input  type: fixed<16,6>
 // output type: fixed<21,11>
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 960 adder(s)
-// longest path per stage (delay model, ns): 3.67
+// binary weights: shift-add over the input codes, 1024 nonzero weights, 15 partial sum(s) shared across the neurons
+// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 524 adder(s)
+// longest path per stage (delay model, ns): 3.52
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module keras_bnn_fc1 (
@@ -29,484 +31,663 @@ module keras_bnn_fc1 (
     wire signed [15:0] fc1_in_13 = $signed(in_data[223:208]);
     wire signed [15:0] fc1_in_14 = $signed(in_data[239:224]);
     wire signed [15:0] fc1_in_15 = $signed(in_data[255:240]);
-    wire signed [16:0] fc1_n0_pos_t0_0 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_1[15], fc1_in_1});
-    wire signed [16:0] fc1_n0_pos_t0_1 = $signed({fc1_in_2[15], fc1_in_2}) + $signed({fc1_in_4[15], fc1_in_4});
-    wire signed [16:0] fc1_n0_pos_t0_2 = $signed({fc1_in_6[15], fc1_in_6}) + $signed({fc1_in_8[15], fc1_in_8});
-    wire signed [17:0] fc1_n0_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n0_pos_t0_1[16], fc1_n0_pos_t0_1});
-    wire signed [17:0] fc1_n0_pos_t1_1 = $signed({fc1_n0_pos_t0_2[16], fc1_n0_pos_t0_2}) + $signed({{2{fc1_in_10[15]}}, fc1_in_10});
-    wire signed [18:0] fc1_n0_pos_t2_0 = $signed({fc1_n0_pos_t1_0[17], fc1_n0_pos_t1_0}) + $signed({fc1_n0_pos_t1_1[17], fc1_n0_pos_t1_1});
-    wire signed [16:0] fc1_n0_neg_t0_0 = $signed({fc1_in_3[15], fc1_in_3}) + $signed({fc1_in_5[15], fc1_in_5});
-    wire signed [16:0] fc1_n0_neg_t0_1 = $signed({fc1_in_7[15], fc1_in_7}) + $signed({fc1_in_9[15], fc1_in_9});
-    wire signed [16:0] fc1_n0_neg_t0_2 = $signed({fc1_in_11[15], fc1_in_11}) + $signed({fc1_in_12[15], fc1_in_12});
-    wire signed [16:0] fc1_n0_neg_t0_3 = $signed({fc1_in_13[15], fc1_in_13}) + $signed({fc1_in_14[15], fc1_in_14});
-    wire signed [17:0] fc1_n0_neg_t1_0 = $signed({fc1_n0_neg_t0_0[16], fc1_n0_neg_t0_0}) + $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1});
-    wire signed [17:0] fc1_n0_neg_t1_1 = $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2}) + $signed({fc1_n0_neg_t0_3[16], fc1_n0_neg_t0_3});
-    wire signed [18:0] fc1_n0_neg_t2_0 = $signed({fc1_n0_neg_t1_0[17], fc1_n0_neg_t1_0}) + $signed({fc1_n0_neg_t1_1[17], fc1_n0_neg_t1_1});
-    wire signed [19:0] fc1_n0_acc = $signed({fc1_n0_pos_t2_0[18], fc1_n0_pos_t2_0}) - ($signed({fc1_n0_neg_t2_0[18], fc1_n0_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [16:0] fc1_n1_pos_t0_0 = $signed({fc1_in_2[15], fc1_in_2}) + $signed({fc1_in_3[15], fc1_in_3});
-    wire signed [16:0] fc1_n1_pos_t0_1 = $signed({fc1_in_4[15], fc1_in_4}) + $signed({fc1_in_5[15], fc1_in_5});
-    wire signed [16:0] fc1_n1_pos_t0_2 = $signed({fc1_in_6[15], fc1_in_6}) + $signed({fc1_in_9[15], fc1_in_9});
-    wire signed [16:0] fc1_n1_pos_t0_3 = $signed({fc1_in_11[15], fc1_in_11}) + $signed({fc1_in_14[15], fc1_in_14});
-    wire signed [17:0] fc1_n1_pos_t1_0 = $signed({fc1_n1_pos_t0_0[16], fc1_n1_pos_t0_0}) + $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1});
-    wire signed [17:0] fc1_n1_pos_t1_1 = $signed({fc1_n1_pos_t0_2[16], fc1_n1_pos_t0_2}) + $signed({fc1_n1_pos_t0_3[16], fc1_n1_pos_t0_3});
-    wire signed [18:0] fc1_n1_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n1_pos_t1_1[17], fc1_n1_pos_t1_1});
-    wire signed [16:0] fc1_n1_neg_t0_1 = $signed({fc1_in_7[15], fc1_in_7}) + $signed({fc1_in_8[15], fc1_in_8});
-    wire signed [16:0] fc1_n1_neg_t0_2 = $signed({fc1_in_10[15], fc1_in_10}) + $signed({fc1_in_12[15], fc1_in_12});
-    wire signed [17:0] fc1_n1_neg_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1});
-    wire signed [17:0] fc1_n1_neg_t1_1 = $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2}) + $signed({{2{fc1_in_13[15]}}, fc1_in_13});
-    wire signed [18:0] fc1_n1_neg_t2_0 = $signed({fc1_n1_neg_t1_0[17], fc1_n1_neg_t1_0}) + $signed({fc1_n1_neg_t1_1[17], fc1_n1_neg_t1_1});
-    wire signed [19:0] fc1_n1_acc = ($signed({fc1_n1_pos_t2_0[18], fc1_n1_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n1_neg_t2_0[18], fc1_n1_neg_t2_0});
-    wire signed [16:0] fc1_n2_pos_t0_0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_2[15], fc1_in_2});
-    wire signed [16:0] fc1_n2_pos_t0_1 = $signed({fc1_in_3[15], fc1_in_3}) + $signed({fc1_in_4[15], fc1_in_4});
-    wire signed [16:0] fc1_n2_pos_t0_2 = $signed({fc1_in_5[15], fc1_in_5}) + $signed({fc1_in_11[15], fc1_in_11});
-    wire signed [16:0] fc1_n2_pos_t0_3 = $signed({fc1_in_12[15], fc1_in_12}) + $signed({fc1_in_14[15], fc1_in_14});
-    wire signed [17:0] fc1_n2_pos_t1_0 = $signed({fc1_n2_pos_t0_0[16], fc1_n2_pos_t0_0}) + $signed({fc1_n2_pos_t0_1[16], fc1_n2_pos_t0_1});
-    wire signed [17:0] fc1_n2_pos_t1_1 = $signed({fc1_n2_pos_t0_2[16], fc1_n2_pos_t0_2}) + $signed({fc1_n2_pos_t0_3[16], fc1_n2_pos_t0_3});
-    wire signed [18:0] fc1_n2_pos_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n2_pos_t1_1[17], fc1_n2_pos_t1_1});
-    wire signed [16:0] fc1_n2_neg_t0_0 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_6[15], fc1_in_6});
-    wire signed [16:0] fc1_n2_neg_t0_2 = $signed({fc1_in_9[15], fc1_in_9}) + $signed({fc1_in_10[15], fc1_in_10});
-    wire signed [16:0] fc1_n2_neg_t0_3 = $signed({fc1_in_13[15], fc1_in_13}) + $signed({fc1_in_15[15], fc1_in_15});
-    wire signed [17:0] fc1_n2_neg_t1_0 = $signed({fc1_n2_neg_t0_0[16], fc1_n2_neg_t0_0}) + $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1});
-    wire signed [17:0] fc1_n2_neg_t1_1 = $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2}) + $signed({fc1_n2_neg_t0_3[16], fc1_n2_neg_t0_3});
-    wire signed [18:0] fc1_n2_neg_t2_0 = $signed({fc1_n2_neg_t1_0[17], fc1_n2_neg_t1_0}) + $signed({fc1_n2_neg_t1_1[17], fc1_n2_neg_t1_1});
-    wire signed [16:0] fc1_n3_pos_t0_3 = $signed({fc1_in_9[15], fc1_in_9}) + $signed({fc1_in_11[15], fc1_in_11});
-    wire signed [16:0] fc1_n3_pos_t0_4 = $signed({fc1_in_12[15], fc1_in_12}) + $signed({fc1_in_13[15], fc1_in_13});
-    wire signed [16:0] fc1_n3_pos_t0_5 = $signed({fc1_in_14[15], fc1_in_14}) + $signed({fc1_in_15[15], fc1_in_15});
-    wire signed [17:0] fc1_n3_pos_t1_1 = $signed({fc1_n0_pos_t0_2[16], fc1_n0_pos_t0_2}) + $signed({fc1_n3_pos_t0_3[16], fc1_n3_pos_t0_3});
-    wire signed [17:0] fc1_n3_pos_t1_2 = $signed({fc1_n3_pos_t0_4[16], fc1_n3_pos_t0_4}) + $signed({fc1_n3_pos_t0_5[16], fc1_n3_pos_t0_5});
-    wire signed [18:0] fc1_n3_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n3_pos_t1_1[17], fc1_n3_pos_t1_1});
-    wire signed [16:0] fc1_n3_neg_t0_1 = $signed({fc1_in_7[15], fc1_in_7}) + $signed({fc1_in_10[15], fc1_in_10});
-    wire signed [17:0] fc1_n3_neg_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n3_neg_t0_1[16], fc1_n3_neg_t0_1});
-    wire signed [19:0] fc1_n3_acc = ($signed({fc1_n3_pos_t2_0[18], fc1_n3_pos_t2_0}) + $signed({{2{fc1_n3_pos_t1_2[17]}}, fc1_n3_pos_t1_2})) - $signed({{2{fc1_n3_neg_t1_0[17]}}, fc1_n3_neg_t1_0});
-    wire signed [16:0] fc1_n4_pos_t0_2 = $signed({fc1_in_9[15], fc1_in_9}) + $signed({fc1_in_12[15], fc1_in_12});
-    wire signed [17:0] fc1_n4_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n0_pos_t0_2[16], fc1_n0_pos_t0_2});
-    wire signed [17:0] fc1_n4_pos_t1_1 = $signed({fc1_n4_pos_t0_2[16], fc1_n4_pos_t0_2}) + $signed({{2{fc1_in_13[15]}}, fc1_in_13});
-    wire signed [18:0] fc1_n4_pos_t2_0 = $signed({fc1_n4_pos_t1_0[17], fc1_n4_pos_t1_0}) + $signed({fc1_n4_pos_t1_1[17], fc1_n4_pos_t1_1});
-    wire signed [17:0] fc1_n4_neg_t1_1 = $signed({fc1_n3_neg_t0_1[16], fc1_n3_neg_t0_1}) + $signed({fc1_n1_pos_t0_3[16], fc1_n1_pos_t0_3});
-    wire signed [18:0] fc1_n4_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n4_neg_t1_1[17], fc1_n4_neg_t1_1});
-    wire signed [19:0] fc1_n4_acc = $signed({fc1_n4_pos_t2_0[18], fc1_n4_pos_t2_0}) - ($signed({fc1_n4_neg_t2_0[18], fc1_n4_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [18:0] fc1_n5_pos_t2_0 = $signed({fc1_n1_neg_t1_0[17], fc1_n1_neg_t1_0}) + $signed({{2{fc1_n1_neg_t0_2[16]}}, fc1_n1_neg_t0_2});
-    wire signed [16:0] fc1_n5_neg_t0_3 = $signed({fc1_in_11[15], fc1_in_11}) + $signed({fc1_in_13[15], fc1_in_13});
-    wire signed [17:0] fc1_n5_neg_t1_1 = $signed({fc1_n1_pos_t0_2[16], fc1_n1_pos_t0_2}) + $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3});
-    wire signed [18:0] fc1_n5_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n5_neg_t1_1[17], fc1_n5_neg_t1_1});
-    wire signed [19:0] fc1_n5_acc = $signed({fc1_n5_pos_t2_0[18], fc1_n5_pos_t2_0}) - ($signed({fc1_n5_neg_t2_0[18], fc1_n5_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5}));
-    wire signed [16:0] fc1_n6_pos_t0_0 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_2[15], fc1_in_2});
-    wire signed [16:0] fc1_n6_pos_t0_2 = $signed({fc1_in_5[15], fc1_in_5}) + $signed({fc1_in_8[15], fc1_in_8});
-    wire signed [16:0] fc1_n6_pos_t0_3 = $signed({fc1_in_10[15], fc1_in_10}) + $signed({fc1_in_11[15], fc1_in_11});
-    wire signed [17:0] fc1_n6_pos_t1_0 = $signed({fc1_n6_pos_t0_0[16], fc1_n6_pos_t0_0}) + $signed({fc1_n2_pos_t0_1[16], fc1_n2_pos_t0_1});
-    wire signed [17:0] fc1_n6_pos_t1_1 = $signed({fc1_n6_pos_t0_2[16], fc1_n6_pos_t0_2}) + $signed({fc1_n6_pos_t0_3[16], fc1_n6_pos_t0_3});
-    wire signed [18:0] fc1_n6_pos_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n6_pos_t1_1[17], fc1_n6_pos_t1_1});
-    wire signed [16:0] fc1_n6_neg_t0_0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_6[15], fc1_in_6});
-    wire signed [17:0] fc1_n6_neg_t1_0 = $signed({fc1_n6_neg_t0_0[16], fc1_n6_neg_t0_0}) + $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1});
-    wire signed [18:0] fc1_n6_neg_t2_0 = $signed({fc1_n6_neg_t1_0[17], fc1_n6_neg_t1_0}) + $signed({{2{fc1_n2_neg_t0_3[16]}}, fc1_n2_neg_t0_3});
-    wire signed [19:0] fc1_n6_acc = ($signed({fc1_n6_pos_t2_0[18], fc1_n6_pos_t2_0}) + $signed({{3{fc1_n2_pos_t0_3[16]}}, fc1_n2_pos_t0_3})) - $signed({fc1_n6_neg_t2_0[18], fc1_n6_neg_t2_0});
-    wire signed [17:0] fc1_n7_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n1_pos_t0_0[16], fc1_n1_pos_t0_0});
-    wire signed [17:0] fc1_n7_pos_t1_1 = $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1}) + $signed({fc1_n1_pos_t0_2[16], fc1_n1_pos_t0_2});
-    wire signed [17:0] fc1_n7_pos_t1_2 = $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2}) + $signed({fc1_n3_pos_t0_5[16], fc1_n3_pos_t0_5});
-    wire signed [18:0] fc1_n7_pos_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n7_pos_t1_1[17], fc1_n7_pos_t1_1});
-    wire signed [17:0] fc1_n7_neg_t1_0 = $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1}) + $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3});
-    wire signed [19:0] fc1_n7_acc = ($signed({fc1_n7_pos_t2_0[18], fc1_n7_pos_t2_0}) + $signed({{2{fc1_n7_pos_t1_2[17]}}, fc1_n7_pos_t1_2})) - $signed({{2{fc1_n7_neg_t1_0[17]}}, fc1_n7_neg_t1_0});
-    wire signed [16:0] fc1_n8_pos_t0_0 = $signed({fc1_in_6[15], fc1_in_6}) + $signed({fc1_in_7[15], fc1_in_7});
-    wire signed [16:0] fc1_n8_pos_t0_1 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_10[15], fc1_in_10});
-    wire signed [17:0] fc1_n8_pos_t1_0 = $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n8_pos_t2_0 = $signed({fc1_n8_pos_t1_0[17], fc1_n8_pos_t1_0}) + $signed({{2{fc1_n2_neg_t0_3[16]}}, fc1_n2_neg_t0_3});
-    wire signed [17:0] fc1_n8_neg_t1_1 = $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1}) + $signed({fc1_n3_pos_t0_3[16], fc1_n3_pos_t0_3});
-    wire signed [18:0] fc1_n8_neg_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n8_neg_t1_1[17], fc1_n8_neg_t1_1});
-    wire signed [19:0] fc1_n8_acc = $signed({fc1_n8_pos_t2_0[18], fc1_n8_pos_t2_0}) - ($signed({fc1_n8_neg_t2_0[18], fc1_n8_neg_t2_0}) + $signed({{3{fc1_n2_pos_t0_3[16]}}, fc1_n2_pos_t0_3}));
-    wire signed [16:0] fc1_n9_pos_t0_2 = $signed({fc1_in_5[15], fc1_in_5}) + $signed({fc1_in_7[15], fc1_in_7});
-    wire signed [17:0] fc1_n9_pos_t1_1 = $signed({fc1_n9_pos_t0_2[16], fc1_n9_pos_t0_2}) + $signed({fc1_n6_pos_t0_3[16], fc1_n6_pos_t0_3});
-    wire signed [18:0] fc1_n9_pos_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n9_pos_t1_1[17], fc1_n9_pos_t1_1});
-    wire signed [16:0] fc1_n9_neg_t0_1 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_9[15], fc1_in_9});
-    wire signed [17:0] fc1_n9_neg_t1_0 = $signed({fc1_n2_neg_t0_0[16], fc1_n2_neg_t0_0}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [19:0] fc1_n9_acc = ($signed({fc1_n9_pos_t2_0[18], fc1_n9_pos_t2_0}) + $signed({{2{fc1_n3_pos_t1_2[17]}}, fc1_n3_pos_t1_2})) - $signed({{2{fc1_n9_neg_t1_0[17]}}, fc1_n9_neg_t1_0});
-    wire signed [16:0] fc1_n10_pos_t0_2 = $signed({fc1_in_5[15], fc1_in_5}) + $signed({fc1_in_6[15], fc1_in_6});
-    wire signed [17:0] fc1_n10_pos_t1_1 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2});
-    wire signed [18:0] fc1_n10_pos_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n10_pos_t1_1[17], fc1_n10_pos_t1_1});
-    wire signed [16:0] fc1_n10_neg_t0_0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_7[15], fc1_in_7});
-    wire signed [16:0] fc1_n10_neg_t0_1 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_11[15], fc1_in_11});
-    wire signed [17:0] fc1_n10_neg_t1_0 = $signed({fc1_n10_neg_t0_0[16], fc1_n10_neg_t0_0}) + $signed({fc1_n10_neg_t0_1[16], fc1_n10_neg_t0_1});
-    wire signed [18:0] fc1_n10_neg_t2_0 = $signed({fc1_n10_neg_t1_0[17], fc1_n10_neg_t1_0}) + $signed({{2{fc1_n2_neg_t0_3[16]}}, fc1_n2_neg_t0_3});
-    wire signed [19:0] fc1_n10_acc = ($signed({fc1_n10_pos_t2_0[18], fc1_n10_pos_t2_0}) + $signed({{3{fc1_n2_pos_t0_3[16]}}, fc1_n2_pos_t0_3})) - $signed({fc1_n10_neg_t2_0[18], fc1_n10_neg_t2_0});
-    wire signed [16:0] fc1_n11_pos_t0_0 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_7[15], fc1_in_7});
-    wire signed [17:0] fc1_n11_pos_t1_0 = $signed({fc1_n11_pos_t0_0[16], fc1_n11_pos_t0_0}) + $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2});
-    wire signed [17:0] fc1_n11_pos_t1_1 = $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2}) + $signed({{2{fc1_in_13[15]}}, fc1_in_13});
-    wire signed [18:0] fc1_n11_pos_t2_0 = $signed({fc1_n11_pos_t1_0[17], fc1_n11_pos_t1_0}) + $signed({fc1_n11_pos_t1_1[17], fc1_n11_pos_t1_1});
-    wire signed [16:0] fc1_n11_neg_t0_3 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_14[15], fc1_in_14});
-    wire signed [17:0] fc1_n11_neg_t1_1 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n11_neg_t0_3[16], fc1_n11_neg_t0_3});
-    wire signed [18:0] fc1_n11_neg_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n11_neg_t1_1[17], fc1_n11_neg_t1_1});
-    wire signed [19:0] fc1_n11_acc = $signed({fc1_n11_pos_t2_0[18], fc1_n11_pos_t2_0}) - ($signed({fc1_n11_neg_t2_0[18], fc1_n11_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [17:0] fc1_n12_pos_t1_1 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n3_pos_t0_3[16], fc1_n3_pos_t0_3});
-    wire signed [18:0] fc1_n12_pos_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n12_pos_t1_1[17], fc1_n12_pos_t1_1});
-    wire signed [17:0] fc1_n12_neg_t1_0 = $signed({fc1_n10_neg_t0_0[16], fc1_n10_neg_t0_0}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n12_neg_t2_0 = $signed({fc1_n12_neg_t1_0[17], fc1_n12_neg_t1_0}) + $signed({{2{fc1_n2_neg_t0_3[16]}}, fc1_n2_neg_t0_3});
-    wire signed [19:0] fc1_n12_acc = ($signed({fc1_n12_pos_t2_0[18], fc1_n12_pos_t2_0}) + $signed({{3{fc1_n2_pos_t0_3[16]}}, fc1_n2_pos_t0_3})) - $signed({fc1_n12_neg_t2_0[18], fc1_n12_neg_t2_0});
-    wire signed [17:0] fc1_n13_pos_t1_1 = $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1}) + $signed({fc1_n0_pos_t0_2[16], fc1_n0_pos_t0_2});
-    wire signed [17:0] fc1_n13_pos_t1_2 = $signed({fc1_n6_pos_t0_3[16], fc1_n6_pos_t0_3}) + $signed({fc1_n3_pos_t0_4[16], fc1_n3_pos_t0_4});
-    wire signed [18:0] fc1_n13_pos_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n13_pos_t1_1[17], fc1_n13_pos_t1_1});
-    wire signed [18:0] fc1_n13_pos_t2_1 = $signed({fc1_n13_pos_t1_2[17], fc1_n13_pos_t1_2}) + $signed({{3{fc1_in_14[15]}}, fc1_in_14});
-    wire signed [17:0] fc1_n13_neg_t1_0 = $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1}) + $signed({{2{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [19:0] fc1_n13_acc = ($signed({fc1_n13_pos_t2_0[18], fc1_n13_pos_t2_0}) + $signed({fc1_n13_pos_t2_1[18], fc1_n13_pos_t2_1})) - $signed({{2{fc1_n13_neg_t1_0[17]}}, fc1_n13_neg_t1_0});
-    wire signed [18:0] fc1_n14_pos_t2_0 = $signed({fc1_n3_neg_t1_0[17], fc1_n3_neg_t1_0}) + $signed({{2{fc1_n0_neg_t0_2[16]}}, fc1_n0_neg_t0_2});
-    wire signed [16:0] fc1_n14_neg_t0_3 = $signed({fc1_in_9[15], fc1_in_9}) + $signed({fc1_in_13[15], fc1_in_13});
-    wire signed [17:0] fc1_n14_neg_t1_1 = $signed({fc1_n0_pos_t0_2[16], fc1_n0_pos_t0_2}) + $signed({fc1_n14_neg_t0_3[16], fc1_n14_neg_t0_3});
-    wire signed [18:0] fc1_n14_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n14_neg_t1_1[17], fc1_n14_neg_t1_1});
-    wire signed [19:0] fc1_n14_acc = $signed({fc1_n14_pos_t2_0[18], fc1_n14_pos_t2_0}) - ($signed({fc1_n14_neg_t2_0[18], fc1_n14_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5}));
-    wire signed [17:0] fc1_n15_pos_t1_1 = $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1}) + $signed({fc1_n3_pos_t0_3[16], fc1_n3_pos_t0_3});
-    wire signed [17:0] fc1_n15_pos_t1_2 = $signed({fc1_n0_neg_t0_3[16], fc1_n0_neg_t0_3}) + $signed({{2{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [18:0] fc1_n15_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n15_pos_t1_1[17], fc1_n15_pos_t1_1});
-    wire signed [16:0] fc1_n15_neg_t0_1 = $signed({fc1_in_6[15], fc1_in_6}) + $signed({fc1_in_10[15], fc1_in_10});
-    wire signed [17:0] fc1_n15_neg_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n15_neg_t0_1[16], fc1_n15_neg_t0_1});
-    wire signed [18:0] fc1_n15_neg_t2_0 = $signed({fc1_n15_neg_t1_0[17], fc1_n15_neg_t1_0}) + $signed({{3{fc1_in_12[15]}}, fc1_in_12});
-    wire signed [19:0] fc1_n15_acc = ($signed({fc1_n15_pos_t2_0[18], fc1_n15_pos_t2_0}) + $signed({{2{fc1_n15_pos_t1_2[17]}}, fc1_n15_pos_t1_2})) - $signed({fc1_n15_neg_t2_0[18], fc1_n15_neg_t2_0});
-    wire signed [16:0] fc1_n16_pos_t0_3 = $signed({fc1_in_9[15], fc1_in_9}) + $signed({fc1_in_14[15], fc1_in_14});
-    wire signed [17:0] fc1_n16_pos_t1_1 = $signed({fc1_n6_pos_t0_2[16], fc1_n6_pos_t0_2}) + $signed({fc1_n16_pos_t0_3[16], fc1_n16_pos_t0_3});
-    wire signed [18:0] fc1_n16_pos_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n16_pos_t1_1[17], fc1_n16_pos_t1_1});
-    wire signed [17:0] fc1_n16_neg_t1_0 = $signed({fc1_n2_neg_t0_0[16], fc1_n2_neg_t0_0}) + $signed({fc1_n3_neg_t0_1[16], fc1_n3_neg_t0_1});
-    wire signed [18:0] fc1_n16_neg_t2_0 = $signed({fc1_n16_neg_t1_0[17], fc1_n16_neg_t1_0}) + $signed({fc1_n11_pos_t1_1[17], fc1_n11_pos_t1_1});
-    wire signed [19:0] fc1_n16_acc = ($signed({fc1_n16_pos_t2_0[18], fc1_n16_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n16_neg_t2_0[18], fc1_n16_neg_t2_0});
-    wire signed [18:0] fc1_n17_pos_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n12_pos_t1_1[17], fc1_n12_pos_t1_1});
-    wire signed [17:0] fc1_n17_neg_t1_0 = $signed({fc1_n11_pos_t0_0[16], fc1_n11_pos_t0_0}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n17_neg_t2_0 = $signed({fc1_n17_neg_t1_0[17], fc1_n17_neg_t1_0}) + $signed({{2{fc1_n3_pos_t0_4[16]}}, fc1_n3_pos_t0_4});
-    wire signed [19:0] fc1_n17_acc = ($signed({fc1_n17_pos_t2_0[18], fc1_n17_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n17_neg_t2_0[18], fc1_n17_neg_t2_0});
-    wire signed [16:0] fc1_n18_pos_t0_0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_3[15], fc1_in_3});
-    wire signed [17:0] fc1_n18_pos_t1_0 = $signed({fc1_n18_pos_t0_0[16], fc1_n18_pos_t0_0}) + $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1});
-    wire signed [17:0] fc1_n18_pos_t1_1 = $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2}) + $signed({fc1_n3_pos_t0_4[16], fc1_n3_pos_t0_4});
-    wire signed [18:0] fc1_n18_pos_t2_0 = $signed({fc1_n18_pos_t1_0[17], fc1_n18_pos_t1_0}) + $signed({fc1_n18_pos_t1_1[17], fc1_n18_pos_t1_1});
-    wire signed [16:0] fc1_n18_neg_t0_2 = $signed({fc1_in_6[15], fc1_in_6}) + $signed({fc1_in_11[15], fc1_in_11});
-    wire signed [17:0] fc1_n18_neg_t1_0 = $signed({fc1_n6_pos_t0_0[16], fc1_n6_pos_t0_0}) + $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1});
-    wire signed [18:0] fc1_n18_neg_t2_0 = $signed({fc1_n18_neg_t1_0[17], fc1_n18_neg_t1_0}) + $signed({{2{fc1_n18_neg_t0_2[16]}}, fc1_n18_neg_t0_2});
-    wire signed [19:0] fc1_n18_acc = ($signed({fc1_n18_pos_t2_0[18], fc1_n18_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n18_neg_t2_0[18], fc1_n18_neg_t2_0});
-    wire signed [16:0] fc1_n19_pos_t0_2 = $signed({fc1_in_10[15], fc1_in_10}) + $signed({fc1_in_13[15], fc1_in_13});
-    wire signed [17:0] fc1_n19_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n1_pos_t0_2[16], fc1_n1_pos_t0_2});
-    wire signed [18:0] fc1_n19_pos_t2_0 = $signed({fc1_n19_pos_t1_0[17], fc1_n19_pos_t1_0}) + $signed({{2{fc1_n19_pos_t0_2[16]}}, fc1_n19_pos_t0_2});
-    wire signed [17:0] fc1_n19_neg_t1_1 = $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1}) + $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2});
-    wire signed [18:0] fc1_n19_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n19_neg_t1_1[17], fc1_n19_neg_t1_1});
-    wire signed [19:0] fc1_n19_acc = $signed({fc1_n19_pos_t2_0[18], fc1_n19_pos_t2_0}) - ($signed({fc1_n19_neg_t2_0[18], fc1_n19_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5}));
-    wire signed [17:0] fc1_n20_pos_t1_1 = $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1}) + $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2});
-    wire signed [18:0] fc1_n20_pos_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n20_pos_t1_1[17], fc1_n20_pos_t1_1});
-    wire signed [19:0] fc1_n20_pos_t3_0 = $signed({fc1_n20_pos_t2_0[18], fc1_n20_pos_t2_0}) + $signed({{4{fc1_in_14[15]}}, fc1_in_14});
-    wire signed [17:0] fc1_n20_neg_t1_0 = $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [17:0] fc1_n20_neg_t1_1 = $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3}) + $signed({{2{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [18:0] fc1_n20_neg_t2_0 = $signed({fc1_n20_neg_t1_0[17], fc1_n20_neg_t1_0}) + $signed({fc1_n20_neg_t1_1[17], fc1_n20_neg_t1_1});
-    wire signed [17:0] fc1_n21_pos_t1_1 = $signed({fc1_n2_pos_t0_2[16], fc1_n2_pos_t0_2}) + $signed({{2{fc1_in_13[15]}}, fc1_in_13});
-    wire signed [18:0] fc1_n21_pos_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n21_pos_t1_1[17], fc1_n21_pos_t1_1});
-    wire signed [17:0] fc1_n21_neg_t1_0 = $signed({fc1_n6_neg_t0_0[16], fc1_n6_neg_t0_0}) + $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1});
-    wire signed [17:0] fc1_n21_neg_t1_1 = $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2}) + $signed({fc1_n2_pos_t0_3[16], fc1_n2_pos_t0_3});
-    wire signed [18:0] fc1_n21_neg_t2_0 = $signed({fc1_n21_neg_t1_0[17], fc1_n21_neg_t1_0}) + $signed({fc1_n21_neg_t1_1[17], fc1_n21_neg_t1_1});
-    wire signed [19:0] fc1_n21_acc = $signed({fc1_n21_pos_t2_0[18], fc1_n21_pos_t2_0}) - ($signed({fc1_n21_neg_t2_0[18], fc1_n21_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [17:0] fc1_n22_pos_t1_0 = $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0}) + $signed({fc1_n3_pos_t0_3[16], fc1_n3_pos_t0_3});
-    wire signed [18:0] fc1_n22_pos_t2_0 = $signed({fc1_n22_pos_t1_0[17], fc1_n22_pos_t1_0}) + $signed({{2{fc1_n2_neg_t0_3[16]}}, fc1_n2_neg_t0_3});
-    wire signed [17:0] fc1_n22_neg_t1_1 = $signed({fc1_n1_pos_t0_1[16], fc1_n1_pos_t0_1}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n22_neg_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n22_neg_t1_1[17], fc1_n22_neg_t1_1});
-    wire signed [19:0] fc1_n22_acc = $signed({fc1_n22_pos_t2_0[18], fc1_n22_pos_t2_0}) - ($signed({fc1_n22_neg_t2_0[18], fc1_n22_neg_t2_0}) + $signed({{3{fc1_n2_pos_t0_3[16]}}, fc1_n2_pos_t0_3}));
-    wire signed [17:0] fc1_n23_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n9_pos_t0_2[16], fc1_n9_pos_t0_2});
-    wire signed [17:0] fc1_n23_pos_t1_1 = $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2}) + $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3});
-    wire signed [18:0] fc1_n23_pos_t2_0 = $signed({fc1_n23_pos_t1_0[17], fc1_n23_pos_t1_0}) + $signed({fc1_n23_pos_t1_1[17], fc1_n23_pos_t1_1});
-    wire signed [16:0] fc1_n23_neg_t0_1 = $signed({fc1_in_4[15], fc1_in_4}) + $signed({fc1_in_6[15], fc1_in_6});
-    wire signed [16:0] fc1_n23_neg_t0_2 = $signed({fc1_in_8[15], fc1_in_8}) + $signed({fc1_in_12[15], fc1_in_12});
-    wire signed [17:0] fc1_n23_neg_t1_0 = $signed({fc1_n1_pos_t0_0[16], fc1_n1_pos_t0_0}) + $signed({fc1_n23_neg_t0_1[16], fc1_n23_neg_t0_1});
-    wire signed [17:0] fc1_n23_neg_t1_1 = $signed({fc1_n23_neg_t0_2[16], fc1_n23_neg_t0_2}) + $signed({fc1_n3_pos_t0_5[16], fc1_n3_pos_t0_5});
-    wire signed [18:0] fc1_n23_neg_t2_0 = $signed({fc1_n23_neg_t1_0[17], fc1_n23_neg_t1_0}) + $signed({fc1_n23_neg_t1_1[17], fc1_n23_neg_t1_1});
-    wire signed [16:0] fc1_n24_pos_t0_0 = $signed({fc1_in_3[15], fc1_in_3}) + $signed({fc1_in_6[15], fc1_in_6});
-    wire signed [17:0] fc1_n24_pos_t1_0 = $signed({fc1_n24_pos_t0_0[16], fc1_n24_pos_t0_0}) + $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1});
-    wire signed [17:0] fc1_n24_pos_t1_1 = $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2}) + $signed({fc1_n0_neg_t0_3[16], fc1_n0_neg_t0_3});
-    wire signed [18:0] fc1_n24_pos_t2_0 = $signed({fc1_n24_pos_t1_0[17], fc1_n24_pos_t1_0}) + $signed({fc1_n24_pos_t1_1[17], fc1_n24_pos_t1_1});
-    wire signed [17:0] fc1_n24_neg_t1_1 = $signed({fc1_n6_pos_t0_2[16], fc1_n6_pos_t0_2}) + $signed({{2{fc1_in_11[15]}}, fc1_in_11});
-    wire signed [18:0] fc1_n24_neg_t2_0 = $signed({fc1_n0_pos_t1_0[17], fc1_n0_pos_t1_0}) + $signed({fc1_n24_neg_t1_1[17], fc1_n24_neg_t1_1});
-    wire signed [19:0] fc1_n24_acc = ($signed({fc1_n24_pos_t2_0[18], fc1_n24_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n24_neg_t2_0[18], fc1_n24_neg_t2_0});
-    wire signed [17:0] fc1_n25_pos_t1_1 = $signed({fc1_n6_pos_t0_2[16], fc1_n6_pos_t0_2}) + $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2});
-    wire signed [18:0] fc1_n25_pos_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n25_pos_t1_1[17], fc1_n25_pos_t1_1});
-    wire signed [18:0] fc1_n25_neg_t2_0 = $signed({fc1_n6_neg_t1_0[17], fc1_n6_neg_t1_0}) + $signed({{2{fc1_n19_pos_t0_2[16]}}, fc1_n19_pos_t0_2});
-    wire signed [19:0] fc1_n25_acc = ($signed({fc1_n25_pos_t2_0[18], fc1_n25_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n25_neg_t2_0[18], fc1_n25_neg_t2_0});
-    wire signed [18:0] fc1_n26_pos_t2_0 = $signed({fc1_n2_neg_t1_0[17], fc1_n2_neg_t1_0}) + $signed({fc1_n18_pos_t1_1[17], fc1_n18_pos_t1_1});
-    wire signed [17:0] fc1_n26_neg_t1_1 = $signed({fc1_n2_pos_t0_2[16], fc1_n2_pos_t0_2}) + $signed({{2{fc1_in_14[15]}}, fc1_in_14});
-    wire signed [18:0] fc1_n26_neg_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n26_neg_t1_1[17], fc1_n26_neg_t1_1});
-    wire signed [19:0] fc1_n26_acc = ($signed({fc1_n26_pos_t2_0[18], fc1_n26_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n26_neg_t2_0[18], fc1_n26_neg_t2_0});
-    wire signed [17:0] fc1_n28_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0});
-    wire signed [18:0] fc1_n28_pos_t2_0 = $signed({fc1_n28_pos_t1_0[17], fc1_n28_pos_t1_0}) + $signed({{3{fc1_in_10[15]}}, fc1_in_10});
-    wire signed [17:0] fc1_n28_neg_t1_1 = $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1}) + $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2});
-    wire signed [18:0] fc1_n28_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n28_neg_t1_1[17], fc1_n28_neg_t1_1});
-    wire signed [19:0] fc1_n28_acc = $signed({fc1_n28_pos_t2_0[18], fc1_n28_pos_t2_0}) - ($signed({fc1_n28_neg_t2_0[18], fc1_n28_neg_t2_0}) + $signed({{2{fc1_n15_pos_t1_2[17]}}, fc1_n15_pos_t1_2}));
-    wire signed [17:0] fc1_n29_pos_t1_1 = $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1}) + $signed({fc1_n1_pos_t0_3[16], fc1_n1_pos_t0_3});
-    wire signed [18:0] fc1_n29_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n29_pos_t1_1[17], fc1_n29_pos_t1_1});
-    wire signed [18:0] fc1_n29_neg_t2_0 = $signed({fc1_n4_pos_t1_0[17], fc1_n4_pos_t1_0}) + $signed({fc1_n1_neg_t1_1[17], fc1_n1_neg_t1_1});
-    wire signed [19:0] fc1_n29_acc = ($signed({fc1_n29_pos_t2_0[18], fc1_n29_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n29_neg_t2_0[18], fc1_n29_neg_t2_0});
-    wire signed [17:0] fc1_n30_pos_t1_0 = $signed({fc1_n6_neg_t0_0[16], fc1_n6_neg_t0_0}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [18:0] fc1_n30_pos_t2_0 = $signed({fc1_n30_pos_t1_0[17], fc1_n30_pos_t1_0}) + $signed({fc1_n7_pos_t1_2[17], fc1_n7_pos_t1_2});
-    wire signed [17:0] fc1_n30_neg_t1_1 = $signed({fc1_n9_pos_t0_2[16], fc1_n9_pos_t0_2}) + $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3});
-    wire signed [18:0] fc1_n30_neg_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n30_neg_t1_1[17], fc1_n30_neg_t1_1});
-    wire signed [18:0] fc1_n31_pos_t2_0 = $signed({fc1_n4_pos_t1_0[17], fc1_n4_pos_t1_0}) + $signed({{2{fc1_n1_neg_t0_2[16]}}, fc1_n1_neg_t0_2});
-    wire signed [17:0] fc1_n31_neg_t1_1 = $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1}) + $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3});
-    wire signed [18:0] fc1_n31_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n31_neg_t1_1[17], fc1_n31_neg_t1_1});
-    wire signed [19:0] fc1_n31_acc = $signed({fc1_n31_pos_t2_0[18], fc1_n31_pos_t2_0}) - ($signed({fc1_n31_neg_t2_0[18], fc1_n31_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5}));
-    wire signed [18:0] fc1_n32_pos_t2_0 = $signed({fc1_n0_pos_t1_0[17], fc1_n0_pos_t1_0}) + $signed({fc1_n10_pos_t1_1[17], fc1_n10_pos_t1_1});
-    wire signed [16:0] fc1_n32_neg_t0_0 = $signed({fc1_in_3[15], fc1_in_3}) + $signed({fc1_in_7[15], fc1_in_7});
-    wire signed [17:0] fc1_n32_neg_t1_0 = $signed({fc1_n32_neg_t0_0[16], fc1_n32_neg_t0_0}) + $signed({fc1_n23_neg_t0_2[16], fc1_n23_neg_t0_2});
-    wire signed [18:0] fc1_n32_neg_t2_0 = $signed({fc1_n32_neg_t1_0[17], fc1_n32_neg_t1_0}) + $signed({{2{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5});
-    wire signed [19:0] fc1_n32_acc = ($signed({fc1_n32_pos_t2_0[18], fc1_n32_pos_t2_0}) + $signed({{3{fc1_n5_neg_t0_3[16]}}, fc1_n5_neg_t0_3})) - $signed({fc1_n32_neg_t2_0[18], fc1_n32_neg_t2_0});
-    wire signed [16:0] fc1_n33_pos_t0_2 = $signed({fc1_in_4[15], fc1_in_4}) + $signed({fc1_in_8[15], fc1_in_8});
-    wire signed [17:0] fc1_n33_pos_t1_1 = $signed({fc1_n33_pos_t0_2[16], fc1_n33_pos_t0_2}) + $signed({fc1_n19_pos_t0_2[16], fc1_n19_pos_t0_2});
-    wire signed [18:0] fc1_n33_pos_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n33_pos_t1_1[17], fc1_n33_pos_t1_1});
-    wire signed [17:0] fc1_n33_neg_t1_0 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1});
-    wire signed [17:0] fc1_n33_neg_t1_1 = $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2}) + $signed({fc1_n3_pos_t0_5[16], fc1_n3_pos_t0_5});
-    wire signed [18:0] fc1_n33_neg_t2_0 = $signed({fc1_n33_neg_t1_0[17], fc1_n33_neg_t1_0}) + $signed({fc1_n33_neg_t1_1[17], fc1_n33_neg_t1_1});
-    wire signed [16:0] fc1_n34_pos_t0_0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_8[15], fc1_in_8});
-    wire signed [16:0] fc1_n34_pos_t0_2 = $signed({fc1_in_12[15], fc1_in_12}) + $signed({fc1_in_15[15], fc1_in_15});
-    wire signed [17:0] fc1_n34_pos_t1_0 = $signed({fc1_n34_pos_t0_0[16], fc1_n34_pos_t0_0}) + $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2});
-    wire signed [18:0] fc1_n34_pos_t2_0 = $signed({fc1_n34_pos_t1_0[17], fc1_n34_pos_t1_0}) + $signed({{2{fc1_n34_pos_t0_2[16]}}, fc1_n34_pos_t0_2});
-    wire signed [16:0] fc1_n34_neg_t0_3 = $signed({fc1_in_7[15], fc1_in_7}) + $signed({fc1_in_11[15], fc1_in_11});
-    wire signed [17:0] fc1_n34_neg_t1_1 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n34_neg_t0_3[16], fc1_n34_neg_t0_3});
-    wire signed [18:0] fc1_n34_neg_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n34_neg_t1_1[17], fc1_n34_neg_t1_1});
-    wire signed [19:0] fc1_n34_acc = $signed({fc1_n34_pos_t2_0[18], fc1_n34_pos_t2_0}) - ($signed({fc1_n34_neg_t2_0[18], fc1_n34_neg_t2_0}) + $signed({{3{fc1_n0_neg_t0_3[16]}}, fc1_n0_neg_t0_3}));
-    wire signed [17:0] fc1_n35_pos_t1_0 = $signed({fc1_n32_neg_t0_0[16], fc1_n32_neg_t0_0}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [18:0] fc1_n35_pos_t2_0 = $signed({fc1_n35_pos_t1_0[17], fc1_n35_pos_t1_0}) + $signed({fc1_n13_pos_t1_2[17], fc1_n13_pos_t1_2});
-    wire signed [18:0] fc1_n35_neg_t2_0 = $signed({fc1_n0_pos_t1_0[17], fc1_n0_pos_t1_0}) + $signed({{2{fc1_n10_pos_t0_2[16]}}, fc1_n10_pos_t0_2});
-    wire signed [19:0] fc1_n35_acc = ($signed({fc1_n35_pos_t2_0[18], fc1_n35_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n35_neg_t2_0[18], fc1_n35_neg_t2_0});
-    wire signed [16:0] fc1_n36_pos_t0_0 = $signed({fc1_in_0[15], fc1_in_0}) + $signed({fc1_in_8[15], fc1_in_8});
-    wire signed [17:0] fc1_n36_pos_t1_0 = $signed({fc1_n36_pos_t0_0[16], fc1_n36_pos_t0_0}) + $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2});
-    wire signed [18:0] fc1_n36_pos_t2_0 = $signed({fc1_n36_pos_t1_0[17], fc1_n36_pos_t1_0}) + $signed({{2{fc1_n3_pos_t0_4[16]}}, fc1_n3_pos_t0_4});
-    wire signed [18:0] fc1_n36_neg_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n34_neg_t1_1[17], fc1_n34_neg_t1_1});
-    wire signed [19:0] fc1_n36_acc = $signed({fc1_n36_pos_t2_0[18], fc1_n36_pos_t2_0}) - ($signed({fc1_n36_neg_t2_0[18], fc1_n36_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5}));
-    wire signed [18:0] fc1_n37_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n22_pos_t1_0[17], fc1_n22_pos_t1_0});
-    wire signed [17:0] fc1_n37_neg_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n37_neg_t2_0 = $signed({fc1_n37_neg_t1_0[17], fc1_n37_neg_t1_0}) + $signed({{2{fc1_n3_pos_t0_4[16]}}, fc1_n3_pos_t0_4});
-    wire signed [19:0] fc1_n37_acc = ($signed({fc1_n37_pos_t2_0[18], fc1_n37_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n37_neg_t2_0[18], fc1_n37_neg_t2_0});
-    wire signed [17:0] fc1_n38_pos_t1_0 = $signed({fc1_n6_pos_t0_0[16], fc1_n6_pos_t0_0}) + $signed({fc1_n23_neg_t0_1[16], fc1_n23_neg_t0_1});
-    wire signed [18:0] fc1_n38_pos_t2_0 = $signed({fc1_n38_pos_t1_0[17], fc1_n38_pos_t1_0}) + $signed({{3{fc1_in_9[15]}}, fc1_in_9});
-    wire signed [17:0] fc1_n38_neg_t1_0 = $signed({fc1_n18_pos_t0_0[16], fc1_n18_pos_t0_0}) + $signed({fc1_n9_pos_t0_2[16], fc1_n9_pos_t0_2});
-    wire signed [17:0] fc1_n38_neg_t1_1 = $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1}) + $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2});
-    wire signed [18:0] fc1_n38_neg_t2_0 = $signed({fc1_n38_neg_t1_0[17], fc1_n38_neg_t1_0}) + $signed({fc1_n38_neg_t1_1[17], fc1_n38_neg_t1_1});
-    wire signed [19:0] fc1_n38_acc = $signed({fc1_n38_pos_t2_0[18], fc1_n38_pos_t2_0}) - ($signed({fc1_n38_neg_t2_0[18], fc1_n38_neg_t2_0}) + $signed({{2{fc1_n15_pos_t1_2[17]}}, fc1_n15_pos_t1_2}));
-    wire signed [17:0] fc1_n40_pos_t1_1 = $signed({fc1_n15_neg_t0_1[16], fc1_n15_neg_t0_1}) + $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3});
-    wire signed [18:0] fc1_n40_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n40_pos_t1_1[17], fc1_n40_pos_t1_1});
-    wire signed [18:0] fc1_n40_neg_t2_0 = $signed({fc1_n1_neg_t1_0[17], fc1_n1_neg_t1_0}) + $signed({{2{fc1_n4_pos_t0_2[16]}}, fc1_n4_pos_t0_2});
-    wire signed [19:0] fc1_n40_acc = ($signed({fc1_n40_pos_t2_0[18], fc1_n40_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n40_neg_t2_0[18], fc1_n40_neg_t2_0});
-    wire signed [17:0] fc1_n42_pos_t1_0 = $signed({fc1_n18_pos_t0_0[16], fc1_n18_pos_t0_0}) + $signed({fc1_n0_pos_t0_2[16], fc1_n0_pos_t0_2});
-    wire signed [18:0] fc1_n42_pos_t2_0 = $signed({fc1_n42_pos_t1_0[17], fc1_n42_pos_t1_0}) + $signed({fc1_n7_pos_t1_2[17], fc1_n7_pos_t1_2});
-    wire signed [18:0] fc1_n42_neg_t2_0 = $signed({fc1_n18_neg_t1_0[17], fc1_n18_neg_t1_0}) + $signed({fc1_n31_neg_t1_1[17], fc1_n31_neg_t1_1});
-    wire signed [18:0] fc1_n43_pos_t2_0 = $signed({fc1_n4_pos_t1_0[17], fc1_n4_pos_t1_0}) + $signed({fc1_n18_pos_t1_1[17], fc1_n18_pos_t1_1});
-    wire signed [17:0] fc1_n43_neg_t1_1 = $signed({fc1_n34_neg_t0_3[16], fc1_n34_neg_t0_3}) + $signed({{2{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [18:0] fc1_n43_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n43_neg_t1_1[17], fc1_n43_neg_t1_1});
-    wire signed [19:0] fc1_n43_acc = ($signed({fc1_n43_pos_t2_0[18], fc1_n43_pos_t2_0}) + $signed({{4{fc1_in_14[15]}}, fc1_in_14})) - $signed({fc1_n43_neg_t2_0[18], fc1_n43_neg_t2_0});
-    wire signed [18:0] fc1_n44_pos_t2_0 = $signed({fc1_n18_neg_t1_0[17], fc1_n18_neg_t1_0}) + $signed({{3{fc1_in_9[15]}}, fc1_in_9});
-    wire signed [17:0] fc1_n44_neg_t1_0 = $signed({fc1_n18_pos_t0_0[16], fc1_n18_pos_t0_0}) + $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0});
-    wire signed [18:0] fc1_n44_neg_t2_0 = $signed({fc1_n44_neg_t1_0[17], fc1_n44_neg_t1_0}) + $signed({fc1_n38_neg_t1_1[17], fc1_n38_neg_t1_1});
-    wire signed [19:0] fc1_n44_acc = $signed({fc1_n44_pos_t2_0[18], fc1_n44_pos_t2_0}) - ($signed({fc1_n44_neg_t2_0[18], fc1_n44_neg_t2_0}) + $signed({{2{fc1_n15_pos_t1_2[17]}}, fc1_n15_pos_t1_2}));
-    wire signed [17:0] fc1_n45_pos_t1_0 = $signed({fc1_n0_neg_t0_0[16], fc1_n0_neg_t0_0}) + $signed({fc1_n15_neg_t0_1[16], fc1_n15_neg_t0_1});
-    wire signed [17:0] fc1_n45_pos_t1_1 = $signed({fc1_n2_pos_t0_3[16], fc1_n2_pos_t0_3}) + $signed({{2{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [18:0] fc1_n45_pos_t2_0 = $signed({fc1_n45_pos_t1_0[17], fc1_n45_pos_t1_0}) + $signed({fc1_n45_pos_t1_1[17], fc1_n45_pos_t1_1});
-    wire signed [18:0] fc1_n45_neg_t2_0 = $signed({fc1_n0_pos_t1_0[17], fc1_n0_pos_t1_0}) + $signed({fc1_n15_pos_t1_1[17], fc1_n15_pos_t1_1});
-    wire signed [19:0] fc1_n45_acc = $signed({fc1_n45_pos_t2_0[18], fc1_n45_pos_t2_0}) - ($signed({fc1_n45_neg_t2_0[18], fc1_n45_neg_t2_0}) + $signed({{4{fc1_in_13[15]}}, fc1_in_13}));
-    wire signed [16:0] fc1_n46_pos_t0_1 = $signed({fc1_in_5[15], fc1_in_5}) + $signed({fc1_in_9[15], fc1_in_9});
-    wire signed [17:0] fc1_n46_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n46_pos_t0_1[16], fc1_n46_pos_t0_1});
-    wire signed [17:0] fc1_n46_pos_t1_1 = $signed({fc1_n6_pos_t0_3[16], fc1_n6_pos_t0_3}) + $signed({{2{fc1_in_13[15]}}, fc1_in_13});
-    wire signed [18:0] fc1_n46_pos_t2_0 = $signed({fc1_n46_pos_t1_0[17], fc1_n46_pos_t1_0}) + $signed({fc1_n46_pos_t1_1[17], fc1_n46_pos_t1_1});
-    wire signed [17:0] fc1_n46_neg_t1_1 = $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1}) + $signed({fc1_n2_pos_t0_3[16], fc1_n2_pos_t0_3});
-    wire signed [18:0] fc1_n46_neg_t2_0 = $signed({fc1_n23_neg_t1_0[17], fc1_n23_neg_t1_0}) + $signed({fc1_n46_neg_t1_1[17], fc1_n46_neg_t1_1});
-    wire signed [19:0] fc1_n46_acc = $signed({fc1_n46_pos_t2_0[18], fc1_n46_pos_t2_0}) - ($signed({fc1_n46_neg_t2_0[18], fc1_n46_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [17:0] fc1_n47_pos_t1_0 = $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1}) + $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2});
-    wire signed [18:0] fc1_n47_pos_t2_0 = $signed({fc1_n47_pos_t1_0[17], fc1_n47_pos_t1_0}) + $signed({{3{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [17:0] fc1_n47_neg_t1_2 = $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3}) + $signed({{2{fc1_in_14[15]}}, fc1_in_14});
-    wire signed [19:0] fc1_n47_acc = $signed({fc1_n47_pos_t2_0[18], fc1_n47_pos_t2_0}) - ($signed({fc1_n7_pos_t2_0[18], fc1_n7_pos_t2_0}) + $signed({{2{fc1_n47_neg_t1_2[17]}}, fc1_n47_neg_t1_2}));
-    wire signed [17:0] fc1_n48_pos_t1_1 = $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1}) + $signed({fc1_n19_pos_t0_2[16], fc1_n19_pos_t0_2});
-    wire signed [18:0] fc1_n48_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n48_pos_t1_1[17], fc1_n48_pos_t1_1});
-    wire signed [18:0] fc1_n48_neg_t2_0 = $signed({fc1_n19_pos_t1_0[17], fc1_n19_pos_t1_0}) + $signed({{2{fc1_n0_neg_t0_2[16]}}, fc1_n0_neg_t0_2});
-    wire signed [19:0] fc1_n48_acc = ($signed({fc1_n48_pos_t2_0[18], fc1_n48_pos_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n48_neg_t2_0[18], fc1_n48_neg_t2_0});
-    wire signed [17:0] fc1_n49_pos_t1_1 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [18:0] fc1_n49_pos_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n49_pos_t1_1[17], fc1_n49_pos_t1_1});
-    wire signed [17:0] fc1_n49_neg_t1_0 = $signed({fc1_n11_pos_t0_0[16], fc1_n11_pos_t0_0}) + $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2});
-    wire signed [18:0] fc1_n49_neg_t2_0 = $signed({fc1_n49_neg_t1_0[17], fc1_n49_neg_t1_0}) + $signed({{3{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [19:0] fc1_n49_acc = ($signed({fc1_n49_pos_t2_0[18], fc1_n49_pos_t2_0}) + $signed({{2{fc1_n47_neg_t1_2[17]}}, fc1_n47_neg_t1_2})) - $signed({fc1_n49_neg_t2_0[18], fc1_n49_neg_t2_0});
-    wire signed [16:0] fc1_n50_pos_t0_0 = $signed({fc1_in_1[15], fc1_in_1}) + $signed({fc1_in_5[15], fc1_in_5});
-    wire signed [17:0] fc1_n50_pos_t1_0 = $signed({fc1_n50_pos_t0_0[16], fc1_n50_pos_t0_0}) + $signed({fc1_n1_neg_t0_1[16], fc1_n1_neg_t0_1});
-    wire signed [17:0] fc1_n50_pos_t1_1 = $signed({fc1_n6_pos_t0_3[16], fc1_n6_pos_t0_3}) + $signed({fc1_n2_pos_t0_3[16], fc1_n2_pos_t0_3});
-    wire signed [18:0] fc1_n50_pos_t2_0 = $signed({fc1_n50_pos_t1_0[17], fc1_n50_pos_t1_0}) + $signed({fc1_n50_pos_t1_1[17], fc1_n50_pos_t1_1});
-    wire signed [17:0] fc1_n50_neg_t1_1 = $signed({fc1_n1_pos_t0_2[16], fc1_n1_pos_t0_2}) + $signed({{2{fc1_in_13[15]}}, fc1_in_13});
-    wire signed [18:0] fc1_n50_neg_t2_0 = $signed({fc1_n6_pos_t1_0[17], fc1_n6_pos_t1_0}) + $signed({fc1_n50_neg_t1_1[17], fc1_n50_neg_t1_1});
-    wire signed [19:0] fc1_n50_acc = ($signed({fc1_n50_pos_t2_0[18], fc1_n50_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n50_neg_t2_0[18], fc1_n50_neg_t2_0});
-    wire signed [17:0] fc1_n51_pos_t1_1 = $signed({fc1_n9_pos_t0_2[16], fc1_n9_pos_t0_2}) + $signed({fc1_n16_pos_t0_3[16], fc1_n16_pos_t0_3});
-    wire signed [18:0] fc1_n51_pos_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n51_pos_t1_1[17], fc1_n51_pos_t1_1});
-    wire signed [17:0] fc1_n51_neg_t1_0 = $signed({fc1_n2_neg_t0_0[16], fc1_n2_neg_t0_0}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n51_neg_t2_0 = $signed({fc1_n51_neg_t1_0[17], fc1_n51_neg_t1_0}) + $signed({fc1_n11_pos_t1_1[17], fc1_n11_pos_t1_1});
-    wire signed [19:0] fc1_n51_acc = ($signed({fc1_n51_pos_t2_0[18], fc1_n51_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n51_neg_t2_0[18], fc1_n51_neg_t2_0});
-    wire signed [17:0] fc1_n52_pos_t1_0 = $signed({fc1_n0_pos_t0_0[16], fc1_n0_pos_t0_0}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [17:0] fc1_n52_pos_t1_1 = $signed({fc1_n6_pos_t0_3[16], fc1_n6_pos_t0_3}) + $signed({{2{fc1_in_12[15]}}, fc1_in_12});
-    wire signed [18:0] fc1_n52_pos_t2_0 = $signed({fc1_n52_pos_t1_0[17], fc1_n52_pos_t1_0}) + $signed({fc1_n52_pos_t1_1[17], fc1_n52_pos_t1_1});
-    wire signed [17:0] fc1_n52_neg_t1_1 = $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0}) + $signed({fc1_n0_neg_t0_3[16], fc1_n0_neg_t0_3});
-    wire signed [18:0] fc1_n52_neg_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n52_neg_t1_1[17], fc1_n52_neg_t1_1});
-    wire signed [19:0] fc1_n52_acc = $signed({fc1_n52_pos_t2_0[18], fc1_n52_pos_t2_0}) - ($signed({fc1_n52_neg_t2_0[18], fc1_n52_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [18:0] fc1_n53_pos_t2_0 = $signed({fc1_n0_pos_t1_0[17], fc1_n0_pos_t1_0}) + $signed({{2{fc1_n3_pos_t0_3[16]}}, fc1_n3_pos_t0_3});
-    wire signed [17:0] fc1_n53_neg_t1_0 = $signed({fc1_n0_neg_t0_0[16], fc1_n0_neg_t0_0}) + $signed({fc1_n8_pos_t0_0[16], fc1_n8_pos_t0_0});
-    wire signed [17:0] fc1_n53_neg_t1_1 = $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1}) + $signed({fc1_n3_pos_t0_4[16], fc1_n3_pos_t0_4});
-    wire signed [18:0] fc1_n53_neg_t2_0 = $signed({fc1_n53_neg_t1_0[17], fc1_n53_neg_t1_0}) + $signed({fc1_n53_neg_t1_1[17], fc1_n53_neg_t1_1});
-    wire signed [19:0] fc1_n53_acc = $signed({fc1_n53_pos_t2_0[18], fc1_n53_pos_t2_0}) - ($signed({fc1_n53_neg_t2_0[18], fc1_n53_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5}));
-    wire signed [17:0] fc1_n54_pos_t1_0 = $signed({fc1_n10_pos_t0_2[16], fc1_n10_pos_t0_2}) + $signed({fc1_n8_pos_t0_1[16], fc1_n8_pos_t0_1});
-    wire signed [18:0] fc1_n54_pos_t2_0 = $signed({fc1_n54_pos_t1_0[17], fc1_n54_pos_t1_0}) + $signed({fc1_n45_pos_t1_1[17], fc1_n45_pos_t1_1});
-    wire signed [16:0] fc1_n54_neg_t0_2 = $signed({fc1_in_4[15], fc1_in_4}) + $signed({fc1_in_7[15], fc1_in_7});
-    wire signed [17:0] fc1_n54_neg_t1_1 = $signed({fc1_n54_neg_t0_2[16], fc1_n54_neg_t0_2}) + $signed({fc1_n3_pos_t0_3[16], fc1_n3_pos_t0_3});
-    wire signed [18:0] fc1_n54_neg_t2_0 = $signed({fc1_n7_pos_t1_0[17], fc1_n7_pos_t1_0}) + $signed({fc1_n54_neg_t1_1[17], fc1_n54_neg_t1_1});
-    wire signed [19:0] fc1_n54_acc = $signed({fc1_n54_pos_t2_0[18], fc1_n54_pos_t2_0}) - ($signed({fc1_n54_neg_t2_0[18], fc1_n54_neg_t2_0}) + $signed({{4{fc1_in_13[15]}}, fc1_in_13}));
-    wire signed [17:0] fc1_n55_pos_t1_1 = $signed({fc1_n10_neg_t0_1[16], fc1_n10_neg_t0_1}) + $signed({fc1_n0_neg_t0_3[16], fc1_n0_neg_t0_3});
-    wire signed [18:0] fc1_n55_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n55_pos_t1_1[17], fc1_n55_pos_t1_1});
-    wire signed [17:0] fc1_n55_neg_t1_1 = $signed({fc1_n2_neg_t0_2[16], fc1_n2_neg_t0_2}) + $signed({{2{fc1_in_12[15]}}, fc1_in_12});
-    wire signed [18:0] fc1_n55_neg_t2_0 = $signed({fc1_n28_pos_t1_0[17], fc1_n28_pos_t1_0}) + $signed({fc1_n55_neg_t1_1[17], fc1_n55_neg_t1_1});
-    wire signed [19:0] fc1_n55_acc = ($signed({fc1_n55_pos_t2_0[18], fc1_n55_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n55_neg_t2_0[18], fc1_n55_neg_t2_0});
-    wire signed [17:0] fc1_n56_pos_t1_2 = $signed({fc1_n0_neg_t0_2[16], fc1_n0_neg_t0_2}) + $signed({{2{fc1_in_14[15]}}, fc1_in_14});
-    wire signed [17:0] fc1_n56_neg_t1_0 = $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1}) + $signed({fc1_n19_pos_t0_2[16], fc1_n19_pos_t0_2});
-    wire signed [18:0] fc1_n56_neg_t2_0 = $signed({fc1_n56_neg_t1_0[17], fc1_n56_neg_t1_0}) + $signed({{3{fc1_in_15[15]}}, fc1_in_15});
-    wire signed [19:0] fc1_n56_acc = ($signed({fc1_n13_pos_t2_0[18], fc1_n13_pos_t2_0}) + $signed({{2{fc1_n56_pos_t1_2[17]}}, fc1_n56_pos_t1_2})) - $signed({fc1_n56_neg_t2_0[18], fc1_n56_neg_t2_0});
-    wire signed [17:0] fc1_n58_pos_t1_0 = $signed({fc1_n2_neg_t0_0[16], fc1_n2_neg_t0_0}) + $signed({fc1_n0_neg_t0_1[16], fc1_n0_neg_t0_1});
-    wire signed [18:0] fc1_n58_pos_t2_0 = $signed({fc1_n58_pos_t1_0[17], fc1_n58_pos_t1_0}) + $signed({fc1_n1_neg_t1_1[17], fc1_n1_neg_t1_1});
-    wire signed [17:0] fc1_n58_neg_t1_1 = $signed({fc1_n6_pos_t0_2[16], fc1_n6_pos_t0_2}) + $signed({fc1_n1_pos_t0_3[16], fc1_n1_pos_t0_3});
-    wire signed [18:0] fc1_n58_neg_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n58_neg_t1_1[17], fc1_n58_neg_t1_1});
-    wire signed [19:0] fc1_n58_acc = $signed({fc1_n58_pos_t2_0[18], fc1_n58_pos_t2_0}) - ($signed({fc1_n58_neg_t2_0[18], fc1_n58_neg_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15}));
-    wire signed [17:0] fc1_n59_pos_t1_1 = $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1}) + $signed({fc1_n1_pos_t0_3[16], fc1_n1_pos_t0_3});
-    wire signed [18:0] fc1_n59_pos_t2_0 = $signed({fc1_n1_pos_t1_0[17], fc1_n1_pos_t1_0}) + $signed({fc1_n59_pos_t1_1[17], fc1_n59_pos_t1_1});
-    wire signed [18:0] fc1_n59_neg_t2_0 = $signed({fc1_n28_pos_t1_0[17], fc1_n28_pos_t1_0}) + $signed({fc1_n1_neg_t1_1[17], fc1_n1_neg_t1_1});
-    wire signed [19:0] fc1_n59_acc = ($signed({fc1_n59_pos_t2_0[18], fc1_n59_pos_t2_0}) + $signed({{4{fc1_in_15[15]}}, fc1_in_15})) - $signed({fc1_n59_neg_t2_0[18], fc1_n59_neg_t2_0});
-    wire signed [17:0] fc1_n60_pos_t1_0 = $signed({fc1_n2_neg_t0_0[16], fc1_n2_neg_t0_0}) + $signed({fc1_n1_neg_t0_2[16], fc1_n1_neg_t0_2});
-    wire signed [17:0] fc1_n60_neg_t1_1 = $signed({fc1_n9_pos_t0_2[16], fc1_n9_pos_t0_2}) + $signed({fc1_n9_neg_t0_1[16], fc1_n9_neg_t0_1});
-    wire signed [17:0] fc1_n60_neg_t1_2 = $signed({fc1_n5_neg_t0_3[16], fc1_n5_neg_t0_3}) + $signed({fc1_n3_pos_t0_5[16], fc1_n3_pos_t0_5});
-    wire signed [18:0] fc1_n60_neg_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n60_neg_t1_1[17], fc1_n60_neg_t1_1});
-    wire signed [19:0] fc1_n60_acc = $signed({{2{fc1_n60_pos_t1_0[17]}}, fc1_n60_pos_t1_0}) - ($signed({fc1_n60_neg_t2_0[18], fc1_n60_neg_t2_0}) + $signed({{2{fc1_n60_neg_t1_2[17]}}, fc1_n60_neg_t1_2}));
-    wire signed [17:0] fc1_n61_pos_t1_1 = $signed({fc1_n4_pos_t0_2[16], fc1_n4_pos_t0_2}) + $signed({fc1_n2_neg_t0_3[16], fc1_n2_neg_t0_3});
-    wire signed [18:0] fc1_n61_pos_t2_0 = $signed({fc1_n2_neg_t1_0[17], fc1_n2_neg_t1_0}) + $signed({fc1_n61_pos_t1_1[17], fc1_n61_pos_t1_1});
-    wire signed [16:0] fc1_n61_neg_t0_2 = $signed({fc1_in_5[15], fc1_in_5}) + $signed({fc1_in_10[15], fc1_in_10});
-    wire signed [17:0] fc1_n61_neg_t1_1 = $signed({fc1_n61_neg_t0_2[16], fc1_n61_neg_t0_2}) + $signed({fc1_n1_pos_t0_3[16], fc1_n1_pos_t0_3});
-    wire signed [18:0] fc1_n61_neg_t2_0 = $signed({fc1_n2_pos_t1_0[17], fc1_n2_pos_t1_0}) + $signed({fc1_n61_neg_t1_1[17], fc1_n61_neg_t1_1});
-    wire signed [18:0] fc1_n62_neg_t2_0 = $signed({fc1_n28_pos_t1_0[17], fc1_n28_pos_t1_0}) + $signed({{2{fc1_n19_pos_t0_2[16]}}, fc1_n19_pos_t0_2});
-    wire signed [19:0] fc1_n62_acc = ($signed({fc1_n28_neg_t2_0[18], fc1_n28_neg_t2_0}) + $signed({{3{fc1_n3_pos_t0_5[16]}}, fc1_n3_pos_t0_5})) - $signed({fc1_n62_neg_t2_0[18], fc1_n62_neg_t2_0});
-    wire signed [18:0] fc1_n63_neg_t2_0 = $signed({fc1_n10_neg_t1_0[17], fc1_n10_neg_t1_0}) + $signed({{2{fc1_n34_pos_t0_2[16]}}, fc1_n34_pos_t0_2});
-    wire signed [19:0] fc1_n63_acc = ($signed({fc1_n10_pos_t2_0[18], fc1_n10_pos_t2_0}) + $signed({{3{fc1_n0_neg_t0_3[16]}}, fc1_n0_neg_t0_3})) - $signed({fc1_n63_neg_t2_0[18], fc1_n63_neg_t2_0});
+    wire signed [16:0] fc1_e0_m = $signed({1'b0, (~fc1_in_2[15]), fc1_in_2[14:0]}) + $signed({1'b0, (~fc1_in_4[15]), fc1_in_4[14:0]});
+    wire signed [17:0] fc1_e0 = $signed({1'b0, fc1_e0_m});
+    wire fc1_e1_yo_i = ~fc1_in_15[15];
+    wire signed [16:0] fc1_e1_yo = $signed({1'b1, fc1_e1_yo_i, fc1_in_15[14:0]});
+    wire signed [17:0] fc1_e1 = $signed({{2{fc1_in_0[15]}}, fc1_in_0}) - $signed({fc1_e1_yo[16], fc1_e1_yo});
+    wire fc1_e2_yo_i = ~fc1_in_14[15];
+    wire signed [16:0] fc1_e2_m = $signed({1'b0, (~fc1_in_3[15]), fc1_in_3[14:0]}) + $signed({1'b0, fc1_e2_yo_i, fc1_in_14[14:0]});
+    wire signed [17:0] fc1_e2 = $signed({1'b0, fc1_e2_m});
+    wire fc1_e3_yo_i = ~fc1_in_11[15];
+    wire signed [16:0] fc1_e3_m = $signed({1'b0, (~fc1_in_5[15]), fc1_in_5[14:0]}) + $signed({1'b0, fc1_e3_yo_i, fc1_in_11[14:0]});
+    wire signed [17:0] fc1_e3 = $signed({1'b0, fc1_e3_m});
+    wire fc1_e4_yo_i = ~fc1_in_12[15];
+    wire signed [16:0] fc1_e4_m = $signed({1'b0, (~fc1_in_10[15]), fc1_in_10[14:0]}) + $signed({1'b0, fc1_e4_yo_i, fc1_in_12[14:0]});
+    wire signed [17:0] fc1_e4 = $signed({1'b0, fc1_e4_m});
+    wire fc1_e5_yo_i = ~fc1_in_7[15];
+    wire signed [16:0] fc1_e5_yo = $signed({1'b1, fc1_e5_yo_i, fc1_in_7[14:0]});
+    wire signed [17:0] fc1_e5 = $signed({{2{fc1_in_6[15]}}, fc1_in_6}) - $signed({fc1_e5_yo[16], fc1_e5_yo});
+    wire fc1_e6_yo_i = ~fc1_in_9[15];
+    wire signed [16:0] fc1_e6_yo = $signed({1'b1, fc1_e6_yo_i, fc1_in_9[14:0]});
+    wire signed [17:0] fc1_e6 = $signed({{2{fc1_in_8[15]}}, fc1_in_8}) - $signed({fc1_e6_yo[16], fc1_e6_yo});
+    wire fc1_e7_yo_i = ~fc1_in_13[15];
+    wire signed [16:0] fc1_e7_yo = $signed({1'b1, fc1_e7_yo_i, fc1_in_13[14:0]});
+    wire signed [17:0] fc1_e7 = $signed({{2{fc1_in_1[15]}}, fc1_in_1}) - $signed({fc1_e7_yo[16], fc1_e7_yo});
+    wire signed [16:0] fc1_e8_m = $signed({1'b0, (~fc1_in_1[15]), fc1_in_1[14:0]}) + $signed({1'b0, fc1_e7_yo_i, fc1_in_13[14:0]});
+    wire signed [17:0] fc1_e8 = $signed({1'b0, fc1_e8_m});
+    wire signed [16:0] fc1_e9_m = $signed({1'b0, (~fc1_in_8[15]), fc1_in_8[14:0]}) + $signed({1'b0, fc1_e6_yo_i, fc1_in_9[14:0]});
+    wire signed [17:0] fc1_e9 = $signed({1'b0, fc1_e9_m});
+    wire signed [16:0] fc1_e10_m = $signed({1'b0, (~fc1_in_6[15]), fc1_in_6[14:0]}) + $signed({1'b0, fc1_e5_yo_i, fc1_in_7[14:0]});
+    wire signed [17:0] fc1_e10 = $signed({1'b0, fc1_e10_m});
+    wire signed [16:0] fc1_e11_yo = $signed({1'b1, fc1_e4_yo_i, fc1_in_12[14:0]});
+    wire signed [17:0] fc1_e11 = $signed({{2{fc1_in_10[15]}}, fc1_in_10}) - $signed({fc1_e11_yo[16], fc1_e11_yo});
+    wire signed [16:0] fc1_e12_yo = $signed({1'b1, fc1_e3_yo_i, fc1_in_11[14:0]});
+    wire signed [17:0] fc1_e12 = $signed({{2{fc1_in_5[15]}}, fc1_in_5}) - $signed({fc1_e12_yo[16], fc1_e12_yo});
+    wire signed [16:0] fc1_e13_m = $signed({1'b0, (~fc1_in_0[15]), fc1_in_0[14:0]}) + $signed({1'b0, fc1_e1_yo_i, fc1_in_15[14:0]});
+    wire signed [17:0] fc1_e13 = $signed({1'b0, fc1_e13_m});
+    wire signed [16:0] fc1_e14_yo = $signed({1'b1, fc1_e2_yo_i, fc1_in_14[14:0]});
+    wire signed [17:0] fc1_e14 = $signed({{2{fc1_in_3[15]}}, fc1_in_3}) - $signed({fc1_e14_yo[16], fc1_e14_yo});
+    wire fc1_n0_s0_yo_i = ~fc1_e1[17];
+    wire signed [19:0] fc1_n0_s0 = $signed({1'b0, ($signed({fc1_e0[17], fc1_e0}) + $signed({1'b0, fc1_n0_s0_yo_i, fc1_e1[16:0]}))});
+    wire signed [18:0] fc1_n0_s1 = $signed({1'b0, (fc1_e2 + fc1_e3)});
+    wire fc1_n0_s2_yo_i = ~fc1_e6[17];
+    wire signed [18:0] fc1_n0_s2_yo = $signed({1'b0, fc1_n0_s2_yo_i, fc1_e6[16:0]});
+    wire fc1_n0_s2_xo_i = ~fc1_e5[17];
+    wire signed [18:0] fc1_n0_s2_xo = $signed({1'b0, fc1_n0_s2_xo_i, fc1_e5[16:0]});
+    wire signed [19:0] fc1_n0_s2 = $signed({1'b0, (fc1_n0_s2_xo + fc1_n0_s2_yo)});
+    wire fc1_n0_s3_yo_i = ~fc1_e11[17];
+    wire signed [18:0] fc1_n0_s3_yo = $signed({1'b0, fc1_n0_s3_yo_i, fc1_e11[16:0]});
+    wire fc1_n0_s3_xo_i = ~fc1_e7[17];
+    wire signed [18:0] fc1_n0_s3_xo = $signed({1'b0, fc1_n0_s3_xo_i, fc1_e7[16:0]});
+    wire signed [19:0] fc1_n0_s4 = fc1_n0_s0 - $signed({fc1_n0_s1[18], fc1_n0_s1});
+    wire signed [19:0] fc1_n0_s5_m = fc1_n0_s2 + $signed({1'b0, (fc1_n0_s3_xo + fc1_n0_s3_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n0_s5 = $signed({1'b0, fc1_n0_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n0_s6_xh = $signed(fc1_n0_s4[19:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n0_s6 = $signed({($signed({fc1_n0_s6_xh[4], fc1_n0_s6_xh}) - 6'sd23), fc1_n0_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n1_s0 = $signed({1'b0, ($signed({fc1_e0[17], fc1_e0}) - $signed({1'b1, fc1_n0_s0_yo_i, fc1_e1[16:0]}))});
+    wire signed [18:0] fc1_n1_s2 = $signed({fc1_e5[17], fc1_e5}) - $signed({fc1_e4[17], fc1_e4});
+    wire signed [19:0] fc1_n1_s3 = $signed({1'b0, (fc1_n0_s2_yo + $signed({fc1_e8[17], fc1_e8}))});
+    wire signed [20:0] fc1_n1_s4 = $signed({1'b0, (fc1_n1_s0 + $signed({fc1_n0_s1[18], fc1_n0_s1}))});
+    wire signed [19:0] fc1_n1_s5 = $signed({fc1_n1_s2[18], fc1_n1_s2}) - fc1_n1_s3;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc1_n1_s6_xh = $signed(fc1_n1_s4[20:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n1_s6 = $signed({1'b0, ($signed(fc1_n1_s6_xh[3:0]) - 4'sd1), fc1_n1_s4[14:0]});
+    wire signed [17:0] fc1_n1_s2_2 = fc1_e3 - fc1_e4;
+    wire signed [17:0] fc1_n1_s3_2 = fc1_e5 - fc1_e6;
+    wire signed [18:0] fc1_n2_s0 = $signed({1'b0, (fc1_e0 + fc1_e2)});
+    wire signed [19:0] fc1_n2_s1 = $signed({1'b0, ($signed({fc1_e3[17], fc1_e3}) + fc1_n0_s3_xo)});
+    wire signed [18:0] fc1_n2_s2 = $signed({1'b0, (fc1_e9 + fc1_e10)});
+    wire signed [19:0] fc1_n2_s3 = $signed({1'b0, (fc1_n0_s3_yo + $signed({fc1_e13[17], fc1_e13}))});
+    wire signed [20:0] fc1_n2_s4 = $signed({1'b0, ($signed({fc1_n2_s0[18], fc1_n2_s0}) + fc1_n2_s1)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n2_s5 = $signed({1'b0, ($signed({fc1_n2_s2[18], fc1_n2_s2}) + fc1_n2_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n3_s2 = fc1_e5 - fc1_e7;
+    wire signed [18:0] fc1_n3_s3_yo = $signed({1'b1, fc1_n0_s3_yo_i, fc1_e11[16:0]});
+    wire signed [19:0] fc1_n3_s3 = $signed({1'b0, ($signed({fc1_e9[17], fc1_e9}) - fc1_n3_s3_yo)});
+    wire signed [18:0] fc1_n3_s5_xo = $signed({1'b0, (~fc1_n3_s2[17]), fc1_n3_s2[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n3_s5 = $signed({1'b0, ($signed({fc1_n3_s5_xo[18], fc1_n3_s5_xo}) + fc1_n3_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n3_s6_xh = $signed(fc1_n1_s4[20:16]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n3_s6 = $signed({(fc1_n3_s6_xh - 5'sd9), fc1_n1_s4[15:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n4_s0 = $signed({fc1_e1[17], fc1_e1}) - $signed({fc1_e0[17], fc1_e0});
+    wire signed [19:0] fc1_n4_s2 = $signed({1'b0, (fc1_n0_s2_xo + $signed({fc1_e8[17], fc1_e8}))});
+    wire signed [19:0] fc1_n4_s4 = $signed({fc1_n4_s0[18], fc1_n4_s0}) - $signed({fc1_n0_s1[18], fc1_n0_s1});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n4_s5 = $signed({1'b0, (fc1_n4_s2 + fc1_n3_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n4_s6_xh = $signed(fc1_n4_s4[19:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n4_s6 = $signed({($signed({fc1_n4_s6_xh[4], fc1_n4_s6_xh}) - 6'sd7), fc1_n4_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n4_s3 = $signed({1'b0, (fc1_e8 + fc1_e9)});
+    wire signed [18:0] fc1_n5_s2_yo = $signed({1'b1, fc1_n0_s2_xo_i, fc1_e5[16:0]});
+    wire signed [19:0] fc1_n5_s2 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) - fc1_n5_s2_yo)});
+    wire signed [19:0] fc1_n5_s3 = $signed({1'b0, (fc1_n0_s2_yo + fc1_n0_s3_xo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n5_s5 = $signed({1'b0, (fc1_n5_s2 + fc1_n5_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc1_n5_s6_xh = $signed(fc1_n4_s4[19:16]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n5_s6 = $signed({($signed({fc1_n5_s6_xh[3], fc1_n5_s6_xh}) - 5'sd5), fc1_n4_s4[15:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n5_s2_2 = fc1_e4 - fc1_e3;
+    wire signed [17:0] fc1_n5_s3_2 = fc1_e6 - fc1_e5;
+    wire signed [19:0] fc1_n6_s2 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) + fc1_n0_s2_yo)});
+    wire signed [18:0] fc1_n6_s3 = $signed({1'b0, (fc1_e8 + fc1_e10)});
+    wire signed [20:0] fc1_n6_s4 = $signed({1'b0, (fc1_n0_s0 + $signed({fc1_n0_s1[18], fc1_n0_s1}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n6_s6_xh = $signed(fc1_n6_s4[20:16]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n6_s7 = $signed({($signed(fc1_n6_s6_xh[3:0]) - 4'sd7), fc1_n6_s4[15:0]}) + (fc1_n6_s2 - $signed({fc1_n6_s3[18], fc1_n6_s3})); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [18:0] fc1_n6_s2_2 = $signed({1'b0, (fc1_e3 + fc1_e4)});
+    wire signed [18:0] fc1_n6_s3_2 = $signed({fc1_e6[17], fc1_e6}) - $signed({fc1_e8[17], fc1_e8});
+    wire signed [19:0] fc1_n7_s1 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) + fc1_n0_s2_xo)});
+    wire signed [17:0] fc1_n7_s2 = fc1_e7 - fc1_e6;
+    wire fc1_n7_s3_xo_i = ~fc1_e12[17];
+    wire signed [18:0] fc1_n7_s3_xo = $signed({1'b0, fc1_n7_s3_xo_i, fc1_e12[16:0]});
+    wire signed [19:0] fc1_n7_s3 = $signed({1'b0, (fc1_n7_s3_xo + $signed({fc1_e13[17], fc1_e13}))});
+    wire signed [20:0] fc1_n7_s4 = $signed({1'b0, ($signed({fc1_n2_s0[18], fc1_n2_s0}) + fc1_n7_s1)});
+    wire signed [18:0] fc1_n7_s5_xo = $signed({1'b0, (~fc1_n7_s2[17]), fc1_n7_s2[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n7_s5 = $signed({1'b0, ($signed({fc1_n7_s5_xo[18], fc1_n7_s5_xo}) + fc1_n7_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n7_s6 = $signed({($signed(fc1_n7_s4[20:16]) - 5'sd11), fc1_n7_s4[15:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n7_s1_2 = $signed({1'b0, (fc1_e2 + fc1_e4)});
+    wire signed [17:0] fc1_n8_s2 = fc1_e6 - fc1_e7;
+    wire signed [19:0] fc1_n8_s3 = $signed({1'b0, ($signed({fc1_e10[17], fc1_e10}) + fc1_n0_s3_yo)});
+    wire signed [18:0] fc1_n8_s5_xo = $signed({1'b0, (~fc1_n8_s2[17]), fc1_n8_s2[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n8_s5 = $signed({1'b0, ($signed({fc1_n8_s5_xo[18], fc1_n8_s5_xo}) + fc1_n8_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n8_s2_2 = $signed({fc1_e6[17], fc1_e6}) - $signed({fc1_e3[17], fc1_e3});
+    wire signed [17:0] fc1_n9_s3 = fc1_e8 - fc1_e9;
+    wire signed [18:0] fc1_n9_s5_yo = $signed({1'b0, (~fc1_n9_s3[17]), fc1_n9_s3[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n9_s5 = $signed({1'b0, (fc1_n5_s2 + $signed({fc1_n9_s5_yo[18], fc1_n9_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n10_s3 = $signed({fc1_e12[17], fc1_e12}) - $signed({fc1_e8[17], fc1_e8});
+    wire signed [20:0] fc1_n10_s4 = $signed({1'b0, (fc1_n0_s0 + $signed({fc1_n7_s1_2[18], fc1_n7_s1_2}))});
+    wire signed [18:0] fc1_n10_s5_xo = $signed({1'b0, (~fc1_n1_s3_2[17]), fc1_n1_s3_2[16:0]});
+    wire signed [19:0] fc1_n10_s5_m = $signed({fc1_n10_s5_xo[18], fc1_n10_s5_xo}) + $signed({1'b0, (~fc1_n10_s3[18]), fc1_n10_s3[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n10_s5 = $signed({1'b0, fc1_n10_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n10_s6 = $signed({($signed(fc1_n10_s4[20:16]) - 5'sd11), fc1_n10_s4[15:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n11_s1 = fc1_e4 - fc1_e2;
+    wire signed [19:0] fc1_n11_s3 = $signed({1'b0, (fc1_n0_s3_xo + fc1_n7_s3_xo)});
+    wire signed [18:0] fc1_n11_s4_yo = $signed({1'b0, (~fc1_n11_s1[17]), fc1_n11_s1[16:0]});
+    wire signed [19:0] fc1_n11_s4_xo = $signed({1'b0, (~fc1_n4_s0[18]), fc1_n4_s0[17:0]});
+    wire signed [20:0] fc1_n11_s4 = $signed({1'b0, (fc1_n11_s4_xo + $signed({fc1_n11_s4_yo[18], fc1_n11_s4_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n11_s5 = $signed({1'b0, (fc1_n0_s2 + fc1_n11_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc1_n11_s6_xh = $signed(fc1_n11_s4[20:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n11_s6 = $signed({1'b0, ($signed(fc1_n11_s6_xh[4:0]) + 5'sd9), fc1_n11_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n12_s3 = $signed({1'b0, ($signed({fc1_e8[17], fc1_e8}) + fc1_n0_s3_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [3:0] fc1_n12_s6_xh = $signed(fc1_n6_s4[20:17]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n12_s7 = $signed({($signed(fc1_n12_s6_xh[2:0]) - 3'sd1), fc1_n6_s4[16:0]}) + ($signed({{2{fc1_n1_s3_2[17]}}, fc1_n1_s3_2}) - fc1_n12_s3);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n13_s5 = $signed({1'b0, (fc1_n7_s1 + fc1_n1_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc1_n13_s6_xh = $signed(fc1_n6_s4[20:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n13_s6 = $signed({(fc1_n13_s6_xh - 6'sd25), fc1_n6_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n14_s2 = fc1_e7 - fc1_e5;
+    wire signed [19:0] fc1_n14_s3 = $signed({1'b0, ($signed({fc1_e9[17], fc1_e9}) + fc1_n7_s3_xo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [3:0] fc1_n14_s6_xh = $signed(fc1_n11_s4[20:17]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n14_s7 = $signed({($signed(fc1_n14_s6_xh[2:0]) - 3'sd1), fc1_n11_s4[16:0]}) + ($signed({{2{fc1_n14_s2[17]}}, fc1_n14_s2}) - fc1_n14_s3);
+    wire signed [18:0] fc1_n14_s3_2 = $signed({fc1_e7[17], fc1_e7}) - $signed({fc1_e9[17], fc1_e9});
+    wire signed [18:0] fc1_n15_s3_yo = $signed({1'b1, fc1_n0_s3_xo_i, fc1_e7[16:0]});
+    wire signed [19:0] fc1_n15_s3 = $signed({1'b0, ($signed({fc1_e9[17], fc1_e9}) - fc1_n15_s3_yo)});
+    wire signed [19:0] fc1_n15_s7 = $signed({($signed(fc1_n1_s6_xh[4:0]) - 5'sd7), fc1_n1_s4[14:0]}) + (fc1_n15_s3 - fc1_n7_s1);
+    wire signed [17:0] fc1_n16_s1 = fc1_e2 - fc1_e4;
+    wire signed [19:0] fc1_n16_s2 = $signed({1'b0, (fc1_n0_s3_xo + $signed({fc1_e9[17], fc1_e9}))});
+    wire signed [18:0] fc1_n16_s3 = $signed({fc1_e12[17], fc1_e12}) - $signed({fc1_e10[17], fc1_e10});
+    wire signed [18:0] fc1_n16_s4_yo = $signed({1'b0, (~fc1_n16_s1[17]), fc1_n16_s1[16:0]});
+    wire signed [20:0] fc1_n16_s4 = $signed({1'b0, (fc1_n1_s0 + $signed({fc1_n16_s4_yo[18], fc1_n16_s4_yo}))});
+    wire signed [19:0] fc1_n16_s5_yo = $signed({1'b0, (~fc1_n16_s3[18]), fc1_n16_s3[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n16_s5 = $signed({1'b0, (fc1_n16_s2 + fc1_n16_s5_yo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc1_n16_s6_xh = $signed(fc1_n16_s4[20:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n16_s6 = $signed({(fc1_n16_s6_xh - 6'sd23), fc1_n16_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n16_s3_2 = fc1_e9 - fc1_e10;
+    wire signed [19:0] fc1_n17_s5_m = $signed({1'b0, (~fc1_n1_s2[18]), fc1_n1_s2[17:0]}) + $signed({fc1_n7_s5_xo[18], fc1_n7_s5_xo});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n17_s5 = $signed({1'b0, fc1_n17_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n17_s6 = $signed({($signed(fc1_n1_s4[20:17]) - 4'sd5), fc1_n1_s4[16:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n18_s1 = fc1_e2 - fc1_e3;
+    wire signed [19:0] fc1_n18_s4 = $signed({{2{fc1_n18_s1[17]}}, fc1_n18_s1}) - fc1_n0_s0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n18_s5 = $signed({1'b0, (fc1_n5_s2 + $signed({fc1_n4_s3[18], fc1_n4_s3}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc1_n18_s6_xh = $signed(fc1_n18_s4[19:16]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n18_s6 = $signed({($signed({fc1_n18_s6_xh[3], fc1_n18_s6_xh}) - 5'sd1), fc1_n18_s4[15:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n19_s5 = $signed({1'b0, ($signed({fc1_n10_s5_xo[18], fc1_n10_s5_xo}) + fc1_n12_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n19_s6 = $signed({($signed({fc1_n5_s6_xh[3], fc1_n5_s6_xh}) - 5'sd3), fc1_n4_s4[15:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n20_s5_xo = $signed({1'b0, (~fc1_n14_s3_2[18]), fc1_n14_s3_2[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n20_s5 = $signed({1'b0, (fc1_n20_s5_xo + fc1_n16_s5_yo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc1_n20_s6_xh = $signed(fc1_n10_s4[20:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n20_s6 = $signed({(fc1_n20_s6_xh - 6'sd25), fc1_n10_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n21_s3 = $signed({fc1_e14[17], fc1_e14}) - $signed({fc1_e10[17], fc1_e10});
+    wire signed [18:0] fc1_n21_s4_yo = $signed({1'b0, (~fc1_n1_s2_2[17]), fc1_n1_s2_2[16:0]});
+    wire signed [20:0] fc1_n21_s4 = $signed({1'b0, (fc1_n0_s0 + $signed({fc1_n21_s4_yo[18], fc1_n21_s4_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc1_n21_s6_xh = $signed(fc1_n21_s4[20:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n21_s7 = $signed({1'b0, ($signed(fc1_n21_s6_xh[3:0]) - 4'sd3), fc1_n21_s4[14:0]}) + ($signed({fc1_n21_s3[18], fc1_n21_s3}) - fc1_n16_s2);
+    wire signed [18:0] fc1_n22_s3_yo = $signed({1'b1, fc1_n7_s3_xo_i, fc1_e12[16:0]});
+    wire signed [19:0] fc1_n22_s3 = $signed({1'b0, ($signed({fc1_e10[17], fc1_e10}) - fc1_n22_s3_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [1:0] fc1_n22_s6_xh = $signed(fc1_n10_s4[20:19]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n22_s7 = (fc1_n22_s3 - fc1_n5_s3) - $signed({($signed(fc1_n22_s6_xh[0]) - 1'sh1), fc1_n10_s4[18:0]});
+    wire signed [17:0] fc1_n23_s1 = fc1_e3 - fc1_e2;
+    wire signed [18:0] fc1_n23_s4_yo = $signed({1'b0, (~fc1_n23_s1[17]), fc1_n23_s1[16:0]});
+    wire signed [20:0] fc1_n23_s4 = $signed({1'b0, (fc1_n11_s4_xo + $signed({fc1_n23_s4_yo[18], fc1_n23_s4_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [2:0] fc1_n23_s6_xh = $signed(fc1_n23_s4[20:18]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n23_s7 = $signed({($signed(fc1_n23_s6_xh[1:0]) - 2'sd1), fc1_n23_s4[17:0]}) + (fc1_n12_s3 - fc1_n0_s2); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [18:0] fc1_n24_s2_yo = $signed({1'b1, fc1_n0_s2_yo_i, fc1_e6[16:0]});
+    wire signed [19:0] fc1_n24_s2 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) - fc1_n24_s2_yo)});
+    wire signed [19:0] fc1_n24_s3 = $signed({1'b0, ($signed({fc1_e10[17], fc1_e10}) - fc1_n15_s3_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n24_s5 = $signed({1'b0, (fc1_n24_s2 + fc1_n24_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n24_s6_xh = $signed(fc1_n18_s4[19:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n24_s6 = $signed({($signed({fc1_n24_s6_xh[4], fc1_n24_s6_xh}) - 6'sd3), fc1_n18_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n25_s1 = $signed({1'b0, ($signed({fc1_e3[17], fc1_e3}) + fc1_n0_s2_yo)});
+    wire signed [19:0] fc1_n25_s3 = $signed({1'b0, ($signed({fc1_e13[17], fc1_e13}) - fc1_n3_s3_yo)});
+    wire signed [20:0] fc1_n25_s4 = $signed({1'b0, ($signed({fc1_n2_s0[18], fc1_n2_s0}) + fc1_n25_s1)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [3:0] fc1_n25_s6_xh = $signed(fc1_n25_s4[20:17]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n25_s7 = $signed({($signed(fc1_n25_s6_xh[2:0]) - 3'sd3), fc1_n25_s4[16:0]}) + (fc1_n25_s3 - $signed({fc1_n6_s3[18], fc1_n6_s3})); // minus the row sum (2 * popcount - n)
+    wire signed [18:0] fc1_n26_s3 = $signed({1'b0, (fc1_e10 + fc1_e13)});
+    wire signed [19:0] fc1_n26_s4 = $signed({{2{fc1_n5_s2_2[17]}}, fc1_n5_s2_2}) - $signed({fc1_n2_s0[18], fc1_n2_s0});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n26_s5 = $signed({1'b0, (fc1_n15_s3 + $signed({fc1_n26_s3[18], fc1_n26_s3}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n26_s6_xh = $signed(fc1_n26_s4[19:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n26_s6 = $signed({($signed({fc1_n26_s6_xh[4], fc1_n26_s6_xh}) - 6'sd5), fc1_n26_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n28_s5 = $signed({1'b0, (fc1_n20_s5_xo + fc1_n8_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n28_s6 = $signed({($signed({fc1_n4_s6_xh[4], fc1_n4_s6_xh}) - 6'sd9), fc1_n4_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n29_s6 = $signed({1'b0, ($signed(fc1_n1_s6_xh[4:0]) + 5'sd5), fc1_n1_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n30_s2 = $signed({1'b0, (fc1_n0_s2_xo + fc1_n0_s3_xo)});
+    wire fc1_n30_s3_yo_i = ~fc1_e14[17];
+    wire signed [19:0] fc1_n30_s3 = $signed({1'b0, ($signed({fc1_e9[17], fc1_e9}) - $signed({1'b1, fc1_n30_s3_yo_i, fc1_e14[16:0]}))});
+    wire signed [19:0] fc1_n30_s4 = $signed({{2{fc1_n5_s2_2[17]}}, fc1_n5_s2_2}) - fc1_n0_s0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n30_s5 = $signed({1'b0, (fc1_n30_s2 + fc1_n30_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [1:0] fc1_n30_s6_xh = $signed(fc1_n30_s4[19:18]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n30_s6 = $signed({($signed({fc1_n30_s6_xh[1], fc1_n30_s6_xh}) - 3'sd1), fc1_n30_s4[17:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n31_s5 = $signed({1'b0, (fc1_n7_s1 + fc1_n5_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [2:0] fc1_n31_s6_xh = $signed(fc1_n4_s4[19:17]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n31_s6 = $signed({($signed({fc1_n31_s6_xh[2], fc1_n31_s6_xh}) - 4'sd3), fc1_n4_s4[16:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n32_s4 = $signed({1'b0, (fc1_n0_s0 + $signed({fc1_n23_s4_yo[18], fc1_n23_s4_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n32_s6 = $signed({($signed(fc1_n32_s4[20:16]) - 5'sd11), fc1_n32_s4[15:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n33_s2 = fc1_e8 - fc1_e10;
+    wire signed [19:0] fc1_n33_s3 = $signed({1'b0, (fc1_n0_s3_yo + $signed({1'b0, fc1_n30_s3_yo_i, fc1_e14[16:0]}))});
+    wire signed [19:0] fc1_n33_s4_m = fc1_n0_s0 + $signed({1'b0, (~fc1_n8_s2_2[18]), fc1_n8_s2_2[17:0]});
+    wire signed [20:0] fc1_n33_s4 = $signed({1'b0, fc1_n33_s4_m});
+    wire signed [18:0] fc1_n33_s5_xo = $signed({1'b0, (~fc1_n33_s2[17]), fc1_n33_s2[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n33_s5 = $signed({1'b0, ($signed({fc1_n33_s5_xo[18], fc1_n33_s5_xo}) + fc1_n33_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n33_s6 = $signed({($signed(fc1_n33_s4[20:17]) - 4'sd7), fc1_n33_s4[16:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n33_s3_2 = $signed({fc1_e11[17], fc1_e11}) - $signed({fc1_e10[17], fc1_e10});
+    wire signed [19:0] fc1_n34_s2 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) + fc1_n0_s3_xo)});
+    wire signed [18:0] fc1_n34_s5_yo = $signed({1'b0, (~fc1_n16_s3_2[17]), fc1_n16_s3_2[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n34_s5 = $signed({1'b0, (fc1_n34_s2 + $signed({fc1_n34_s5_yo[18], fc1_n34_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n35_s3 = $signed({1'b0, ($signed({fc1_e9[17], fc1_e9}) - fc1_n22_s3_yo)});
+    wire signed [19:0] fc1_n35_s4 = $signed({fc1_n7_s1_2[18], fc1_n7_s1_2}) - fc1_n0_s0;
+    wire signed [19:0] fc1_n35_s7 = $signed({($signed(fc1_n35_s4[19:18]) + 2'sd1), fc1_n35_s4[17:0]}) + (fc1_n35_s3 - fc1_n30_s2); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [19:0] fc1_n36_s2 = $signed({1'b0, ($signed({fc1_e4[17], fc1_e4}) - fc1_n15_s3_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n36_s5 = $signed({1'b0, (fc1_n36_s2 + $signed({fc1_n34_s5_yo[18], fc1_n34_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n36_s6 = $signed({($signed({fc1_n31_s6_xh[2], fc1_n31_s6_xh}) - 4'sd1), fc1_n4_s4[16:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n37_s3 = fc1_e10 - fc1_e8;
+    wire signed [19:0] fc1_n37_s6 = $signed({($signed(fc1_n3_s6_xh[3:0]) - 4'sd1), fc1_n1_s4[15:0]});
+    wire signed [19:0] fc1_n37_s7 = fc1_n37_s6 + ($signed({{2{fc1_n37_s3[17]}}, fc1_n37_s3}) - fc1_n6_s2);
+    wire signed [19:0] fc1_n38_s7 = $signed({1'b0, ($signed(fc1_n0_s6_xh[3:0]) + 4'sd5), fc1_n0_s4[14:0]}) + fc1_n1_s5; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [18:0] fc1_n40_s3 = $signed({fc1_e11[17], fc1_e11}) - $signed({fc1_e9[17], fc1_e9});
+    wire signed [19:0] fc1_n40_s5_m = $signed({fc1_n3_s5_xo[18], fc1_n3_s5_xo}) + $signed({1'b0, (~fc1_n40_s3[18]), fc1_n40_s3[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n40_s5 = $signed({1'b0, fc1_n40_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n41_s5 = $signed({1'b0, (fc1_n15_s3 + fc1_n22_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n41_s6 = $signed({1'b0, ($signed(fc1_n20_s6_xh[4:0]) - 5'sd1), fc1_n10_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n42_s6 = $signed({($signed({fc1_n18_s6_xh[3], fc1_n18_s6_xh}) - 5'sd5), fc1_n18_s4[15:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n43_s4_yo = $signed({1'b0, (~fc1_n5_s2_2[17]), fc1_n5_s2_2[16:0]});
+    wire signed [20:0] fc1_n43_s4 = $signed({1'b0, (fc1_n11_s4_xo + $signed({fc1_n43_s4_yo[18], fc1_n43_s4_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n43_s5 = $signed({1'b0, (fc1_n4_s2 + fc1_n30_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n43_s6 = $signed({($signed(fc1_n43_s4[20:15]) - 6'sd23), fc1_n43_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n44_s4 = fc1_n0_s0 - $signed({fc1_n7_s1_2[18], fc1_n7_s1_2});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n44_s6_xh = $signed(fc1_n44_s4[19:15]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n44_s7 = $signed({1'b0, ($signed(fc1_n44_s6_xh[3:0]) + 4'sd5), fc1_n44_s4[14:0]}) + ($signed({fc1_n16_s3[18], fc1_n16_s3}) - fc1_n1_s3); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [18:0] fc1_n45_s2 = $signed({fc1_e5[17], fc1_e5}) - $signed({fc1_e8[17], fc1_e8});
+    wire signed [18:0] fc1_n45_s3 = $signed({fc1_e12[17], fc1_e12}) - $signed({fc1_e9[17], fc1_e9});
+    wire signed [19:0] fc1_n45_s5_m = $signed({1'b0, (~fc1_n45_s2[18]), fc1_n45_s2[17:0]}) + $signed({1'b0, (~fc1_n45_s3[18]), fc1_n45_s3[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n45_s5 = $signed({1'b0, fc1_n45_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n45_s6_xh = $signed(fc1_n35_s4[19:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n45_s6 = $signed({($signed({fc1_n45_s6_xh[4], fc1_n45_s6_xh}) - 6'sd11), fc1_n35_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n46_s2 = $signed({1'b0, ($signed({fc1_e8[17], fc1_e8}) - fc1_n24_s2_yo)});
+    wire signed [19:0] fc1_n46_s5_m = fc1_n46_s2 + $signed({1'b0, (~fc1_n33_s3_2[18]), fc1_n33_s3_2[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n46_s5 = $signed({1'b0, fc1_n46_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n46_s6 = $signed({($signed(fc1_n23_s4[20:15]) - 6'sd23), fc1_n23_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n47_s5_yo = $signed({1'b0, (~fc1_n6_s3_2[18]), fc1_n6_s3_2[17:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n47_s5 = $signed({1'b0, (fc1_n5_s2 + fc1_n47_s5_yo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n47_s6 = $signed({1'b0, ($signed(fc1_n13_s6_xh[4:0]) + 5'sd1), fc1_n6_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n48_s1 = $signed({1'b0, ($signed({fc1_e2[17], fc1_e2}) - fc1_n5_s2_yo)});
+    wire signed [19:0] fc1_n48_s3 = $signed({1'b0, (fc1_n0_s3_yo + fc1_n7_s3_xo)});
+    wire signed [20:0] fc1_n48_s4 = $signed({1'b0, (fc1_n1_s0 + fc1_n48_s1)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n48_s5 = $signed({1'b0, ($signed({fc1_n8_s5_xo[18], fc1_n8_s5_xo}) + fc1_n48_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n48_s6 = $signed({($signed(fc1_n48_s4[20:18]) - 3'sd3), fc1_n48_s4[17:0]}); // minus the row sum (2 * popcount - n)
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n49_s3 = fc1_e9 - fc1_e13;
+    wire signed [19:0] fc1_n49_s4 = $signed({1'b0, (fc1_n2_s0 + fc1_n21_s4_yo)});
+    wire signed [18:0] fc1_n49_s5_yo = $signed({1'b0, (~fc1_n49_s3[17]), fc1_n49_s3[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n49_s5 = $signed({1'b0, (fc1_n4_s2 + $signed({fc1_n49_s5_yo[18], fc1_n49_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n49_s6_xh = $signed(fc1_n49_s4[19:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n49_s6 = $signed({($signed({fc1_n49_s6_xh[4], fc1_n49_s6_xh}) - 6'sd19), fc1_n49_s4[14:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_n50_s3 = fc1_e7 - fc1_e14;
+    wire signed [19:0] fc1_n50_s4 = $signed({fc1_n6_s2_2[18], fc1_n6_s2_2}) - fc1_n0_s0;
+    wire signed [18:0] fc1_n50_s5_m = $signed({1'b0, (~fc1_n5_s3_2[17]), fc1_n5_s3_2[16:0]}) + $signed({1'b0, (~fc1_n50_s3[17]), fc1_n50_s3[16:0]});
+    wire signed [19:0] fc1_n50_s7 = $signed({($signed(fc1_n50_s4[19:15]) - 5'sd5), fc1_n50_s4[14:0]}) + $signed({1'b0, fc1_n50_s5_m});
+    wire signed [18:0] fc1_n51_s5 = $signed(fc1_n11_s3[18:0]) - $signed(fc1_n0_s2[18:0]);
+    wire signed [18:0] fc1_n51_s6 = $signed({($signed(fc1_n16_s6_xh[3:0]) - 4'sh9), fc1_n16_s4[14:0]});
+    wire signed [19:0] fc1_n52_s3 = $signed({1'b0, ($signed({fc1_e10[17], fc1_e10}) + fc1_n7_s3_xo)});
+    wire signed [18:0] fc1_n52_s5 = $signed(fc1_n16_s2[18:0]) - $signed(fc1_n52_s3[18:0]);
+    wire signed [18:0] fc1_n52_s6 = $signed({($signed(fc1_n11_s6_xh[3:0]) - 4'shb), fc1_n11_s4[14:0]});
+    wire signed [19:0] fc1_n53_s7 = $signed({($signed(fc1_n44_s4[19:17]) + 3'sd1), fc1_n44_s4[16:0]}) + ($signed({{2{fc1_n7_s2[17]}}, fc1_n7_s2}) - fc1_n52_s3);
+    wire signed [17:0] fc1_n54_s3 = fc1_e12 - fc1_e14;
+    wire signed [18:0] fc1_n54_s4 = $signed(fc1_n7_s1[18:0]) - $signed(fc1_n0_s0[18:0]);
+    wire signed [18:0] fc1_n54_s5_yo = $signed({1'b0, (~fc1_n54_s3[17]), fc1_n54_s3[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n54_s5 = $signed({1'b0, (fc1_n47_s5_yo + $signed({fc1_n54_s5_yo[18], fc1_n54_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc1_n54_s6_xh = $signed(fc1_n54_s4[18:15]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n54_s6 = $signed({($signed({{2{fc1_n54_s6_xh[3]}}, fc1_n54_s6_xh}) - 6'sd11), fc1_n54_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n55_s2 = $signed({fc1_e6[17], fc1_e6}) - $signed({fc1_e4[17], fc1_e4});
+    wire signed [19:0] fc1_n55_s3 = $signed({1'b0, (fc1_n0_s3_xo + $signed({fc1_e10[17], fc1_e10}))});
+    wire signed [19:0] fc1_n55_s7 = fc1_n1_s6 + ($signed({fc1_n55_s2[18], fc1_n55_s2}) - fc1_n55_s3);
+    wire signed [17:0] fc1_n56_s3 = fc1_e7 - fc1_e11;
+    wire signed [18:0] fc1_n56_s5_yo = $signed({1'b0, (~fc1_n56_s3[17]), fc1_n56_s3[16:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n56_s5 = $signed({1'b0, (fc1_n0_s2 + $signed({fc1_n56_s5_yo[18], fc1_n56_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n58_s6 = $signed({($signed({fc1_n4_s6_xh[4], fc1_n4_s6_xh}) - 6'sd5), fc1_n4_s4[14:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n59_s2 = $signed({1'b0, (fc1_e4 + fc1_e8)});
+    wire signed [19:0] fc1_n59_s7 = $signed({($signed(fc1_n1_s6_xh[4:0]) - 5'sd5), fc1_n1_s4[14:0]}) + ($signed({{2{fc1_n16_s3_2[17]}}, fc1_n16_s3_2}) - $signed({fc1_n59_s2[18], fc1_n59_s2}));
+    wire signed [17:0] fc1_n59_s3 = fc1_e9 - fc1_e8;
+    wire signed [19:0] fc1_n60_s7 = $signed({(fc1_n5_s6_xh + 4'sd1), fc1_n4_s4[15:0]}) + (fc1_n7_s1 - $signed({fc1_n4_s3[18], fc1_n4_s3}));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n61_s5 = $signed({1'b0, ($signed({fc1_n2_s2[18], fc1_n2_s2}) + fc1_n25_s3)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n61_s6_xh = $signed(fc1_n2_s4[20:16]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [20:0] fc1_n61_s6 = $signed({1'b0, ($signed(fc1_n61_s6_xh[3:0]) - 4'sd1), fc1_n2_s4[15:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] fc1_n62_s7 = fc1_n37_s6 + ($signed({{2{fc1_n59_s3[17]}}, fc1_n59_s3}) - fc1_n8_s3);
+    wire signed [19:0] fc1_n63_s1 = $signed({1'b0, ($signed({fc1_e2[17], fc1_e2}) + fc1_n0_s2_xo)});
+    wire signed [20:0] fc1_n63_s4 = $signed({1'b0, (fc1_n0_s0 + fc1_n63_s1)});
+    wire signed [18:0] fc1_n63_s5 = $signed(fc1_n48_s3[18:0]) - $signed(fc1_n5_s3[18:0]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc1_n63_s6_xh = $signed(fc1_n63_s4[20:16]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [18:0] fc1_n63_s6 = $signed({($signed(fc1_n63_s6_xh[2:0]) - 3'sh7), fc1_n63_s4[15:0]});
     reg  signed [19:0] fc1_out_0;
+    wire signed [19:0] fc1_out_0_v = fc1_out_0;
     reg  signed [19:0] fc1_out_1;
+    wire signed [19:0] fc1_out_1_v = fc1_out_1;
     reg  signed [19:0] fc1_out_2;
+    wire signed [19:0] fc1_out_2_v = fc1_out_2;
     reg  signed [19:0] fc1_out_3;
+    wire signed [19:0] fc1_out_3_v = fc1_out_3;
     reg  signed [19:0] fc1_out_4;
+    wire signed [19:0] fc1_out_4_v = fc1_out_4;
     reg  signed [19:0] fc1_out_5;
+    wire signed [19:0] fc1_out_5_v = fc1_out_5;
     reg  signed [19:0] fc1_out_6;
+    wire signed [19:0] fc1_out_6_v = fc1_out_6;
     reg  signed [19:0] fc1_out_7;
+    wire signed [19:0] fc1_out_7_v = fc1_out_7;
     reg  signed [19:0] fc1_out_8;
+    wire signed [19:0] fc1_out_8_v = fc1_out_8;
     reg  signed [19:0] fc1_out_9;
+    wire signed [19:0] fc1_out_9_v = fc1_out_9;
     reg  signed [19:0] fc1_out_10;
+    wire signed [19:0] fc1_out_10_v = fc1_out_10;
     reg  signed [19:0] fc1_out_11;
+    wire signed [19:0] fc1_out_11_v = fc1_out_11;
     reg  signed [19:0] fc1_out_12;
+    wire signed [19:0] fc1_out_12_v = fc1_out_12;
     reg  signed [19:0] fc1_out_13;
+    wire signed [19:0] fc1_out_13_v = fc1_out_13;
     reg  signed [19:0] fc1_out_14;
+    wire signed [19:0] fc1_out_14_v = fc1_out_14;
     reg  signed [19:0] fc1_out_15;
+    wire signed [19:0] fc1_out_15_v = fc1_out_15;
     reg  signed [19:0] fc1_out_16;
+    wire signed [19:0] fc1_out_16_v = fc1_out_16;
     reg  signed [19:0] fc1_out_17;
+    wire signed [19:0] fc1_out_17_v = fc1_out_17;
     reg  signed [19:0] fc1_out_18;
+    wire signed [19:0] fc1_out_18_v = fc1_out_18;
     reg  signed [19:0] fc1_out_19;
+    wire signed [19:0] fc1_out_19_v = fc1_out_19;
     reg  signed [19:0] fc1_out_20;
+    wire signed [19:0] fc1_out_20_v = fc1_out_20;
     reg  signed [19:0] fc1_out_21;
+    wire signed [19:0] fc1_out_21_v = fc1_out_21;
     reg  signed [19:0] fc1_out_22;
+    wire signed [19:0] fc1_out_22_v = fc1_out_22;
     reg  signed [19:0] fc1_out_23;
+    wire signed [19:0] fc1_out_23_v = fc1_out_23;
     reg  signed [19:0] fc1_out_24;
+    wire signed [19:0] fc1_out_24_v = fc1_out_24;
     reg  signed [19:0] fc1_out_25;
+    wire signed [19:0] fc1_out_25_v = fc1_out_25;
     reg  signed [19:0] fc1_out_26;
+    wire signed [19:0] fc1_out_26_v = fc1_out_26;
     reg  signed [19:0] fc1_out_28;
+    wire signed [19:0] fc1_out_28_v = fc1_out_28;
     reg  signed [19:0] fc1_out_29;
+    wire signed [19:0] fc1_out_29_v = fc1_out_29;
     reg  signed [19:0] fc1_out_30;
+    wire signed [19:0] fc1_out_30_v = fc1_out_30;
     reg  signed [19:0] fc1_out_31;
+    wire signed [19:0] fc1_out_31_v = fc1_out_31;
     reg  signed [19:0] fc1_out_32;
+    wire signed [19:0] fc1_out_32_v = fc1_out_32;
     reg  signed [19:0] fc1_out_33;
+    wire signed [19:0] fc1_out_33_v = fc1_out_33;
     reg  signed [19:0] fc1_out_34;
+    wire signed [19:0] fc1_out_34_v = fc1_out_34;
     reg  signed [19:0] fc1_out_35;
+    wire signed [19:0] fc1_out_35_v = fc1_out_35;
     reg  signed [19:0] fc1_out_36;
+    wire signed [19:0] fc1_out_36_v = fc1_out_36;
     reg  signed [19:0] fc1_out_37;
+    wire signed [19:0] fc1_out_37_v = fc1_out_37;
     reg  signed [19:0] fc1_out_38;
+    wire signed [19:0] fc1_out_38_v = fc1_out_38;
     reg  signed [19:0] fc1_out_40;
+    wire signed [19:0] fc1_out_40_v = fc1_out_40;
     reg  signed [19:0] fc1_out_41;
+    wire signed [19:0] fc1_out_41_v = fc1_out_41;
     reg  signed [19:0] fc1_out_42;
+    wire signed [19:0] fc1_out_42_v = fc1_out_42;
     reg  signed [19:0] fc1_out_43;
+    wire signed [19:0] fc1_out_43_v = fc1_out_43;
     reg  signed [19:0] fc1_out_44;
+    wire signed [19:0] fc1_out_44_v = fc1_out_44;
     reg  signed [19:0] fc1_out_45;
+    wire signed [19:0] fc1_out_45_v = fc1_out_45;
     reg  signed [19:0] fc1_out_46;
+    wire signed [19:0] fc1_out_46_v = fc1_out_46;
     reg  signed [19:0] fc1_out_47;
+    wire signed [19:0] fc1_out_47_v = fc1_out_47;
     reg  signed [19:0] fc1_out_48;
+    wire signed [19:0] fc1_out_48_v = fc1_out_48;
     reg  signed [19:0] fc1_out_49;
+    wire signed [19:0] fc1_out_49_v = fc1_out_49;
     reg  signed [19:0] fc1_out_50;
+    wire signed [19:0] fc1_out_50_v = fc1_out_50;
     reg  signed [19:0] fc1_out_51;
+    wire signed [19:0] fc1_out_51_v = fc1_out_51;
     reg  signed [19:0] fc1_out_52;
+    wire signed [19:0] fc1_out_52_v = fc1_out_52;
     reg  signed [19:0] fc1_out_53;
+    wire signed [19:0] fc1_out_53_v = fc1_out_53;
     reg  signed [19:0] fc1_out_54;
+    wire signed [19:0] fc1_out_54_v = fc1_out_54;
     reg  signed [19:0] fc1_out_55;
+    wire signed [19:0] fc1_out_55_v = fc1_out_55;
     reg  signed [19:0] fc1_out_56;
+    wire signed [19:0] fc1_out_56_v = fc1_out_56;
     reg  signed [19:0] fc1_out_58;
+    wire signed [19:0] fc1_out_58_v = fc1_out_58;
     reg  signed [19:0] fc1_out_59;
+    wire signed [19:0] fc1_out_59_v = fc1_out_59;
     reg  signed [19:0] fc1_out_60;
+    wire signed [19:0] fc1_out_60_v = fc1_out_60;
     reg  signed [19:0] fc1_out_61;
+    wire signed [19:0] fc1_out_61_v = fc1_out_61;
     reg  signed [19:0] fc1_out_62;
+    wire signed [19:0] fc1_out_62_v = fc1_out_62;
     reg  signed [19:0] fc1_out_63;
+    wire signed [19:0] fc1_out_63_v = fc1_out_63;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_out_0 <= fc1_n0_acc;
-            fc1_out_1 <= fc1_n1_acc;
-            fc1_out_2 <= $signed({fc1_n2_pos_t2_0[18], fc1_n2_pos_t2_0}) - $signed({fc1_n2_neg_t2_0[18], fc1_n2_neg_t2_0});
-            fc1_out_3 <= fc1_n3_acc;
-            fc1_out_4 <= fc1_n4_acc;
-            fc1_out_5 <= fc1_n5_acc;
-            fc1_out_6 <= fc1_n6_acc;
-            fc1_out_7 <= fc1_n7_acc;
-            fc1_out_8 <= fc1_n8_acc;
-            fc1_out_9 <= fc1_n9_acc;
-            fc1_out_10 <= fc1_n10_acc;
-            fc1_out_11 <= fc1_n11_acc;
-            fc1_out_12 <= fc1_n12_acc;
-            fc1_out_13 <= fc1_n13_acc;
-            fc1_out_14 <= fc1_n14_acc;
-            fc1_out_15 <= fc1_n15_acc;
-            fc1_out_16 <= fc1_n16_acc;
-            fc1_out_17 <= fc1_n17_acc;
-            fc1_out_18 <= fc1_n18_acc;
-            fc1_out_19 <= fc1_n19_acc;
-            fc1_out_20 <= fc1_n20_pos_t3_0 - $signed({fc1_n20_neg_t2_0[18], fc1_n20_neg_t2_0});
-            fc1_out_21 <= fc1_n21_acc;
-            fc1_out_22 <= fc1_n22_acc;
-            fc1_out_23 <= $signed({fc1_n23_pos_t2_0[18], fc1_n23_pos_t2_0}) - $signed({fc1_n23_neg_t2_0[18], fc1_n23_neg_t2_0});
-            fc1_out_24 <= fc1_n24_acc;
-            fc1_out_25 <= fc1_n25_acc;
-            fc1_out_26 <= fc1_n26_acc;
-            fc1_out_28 <= fc1_n28_acc;
-            fc1_out_29 <= fc1_n29_acc;
-            fc1_out_30 <= $signed({fc1_n30_pos_t2_0[18], fc1_n30_pos_t2_0}) - $signed({fc1_n30_neg_t2_0[18], fc1_n30_neg_t2_0});
-            fc1_out_31 <= fc1_n31_acc;
-            fc1_out_32 <= fc1_n32_acc;
-            fc1_out_33 <= $signed({fc1_n33_pos_t2_0[18], fc1_n33_pos_t2_0}) - $signed({fc1_n33_neg_t2_0[18], fc1_n33_neg_t2_0});
-            fc1_out_34 <= fc1_n34_acc;
-            fc1_out_35 <= fc1_n35_acc;
-            fc1_out_36 <= fc1_n36_acc;
-            fc1_out_37 <= fc1_n37_acc;
-            fc1_out_38 <= fc1_n38_acc;
-            fc1_out_40 <= fc1_n40_acc;
-            fc1_out_41 <= $signed({fc1_n20_neg_t2_0[18], fc1_n20_neg_t2_0}) - fc1_n20_pos_t3_0;
-            fc1_out_42 <= $signed({fc1_n42_pos_t2_0[18], fc1_n42_pos_t2_0}) - $signed({fc1_n42_neg_t2_0[18], fc1_n42_neg_t2_0});
-            fc1_out_43 <= fc1_n43_acc;
-            fc1_out_44 <= fc1_n44_acc;
-            fc1_out_45 <= fc1_n45_acc;
-            fc1_out_46 <= fc1_n46_acc;
-            fc1_out_47 <= fc1_n47_acc;
-            fc1_out_48 <= fc1_n48_acc;
-            fc1_out_49 <= fc1_n49_acc;
-            fc1_out_50 <= fc1_n50_acc;
-            fc1_out_51 <= fc1_n51_acc;
-            fc1_out_52 <= fc1_n52_acc;
-            fc1_out_53 <= fc1_n53_acc;
-            fc1_out_54 <= fc1_n54_acc;
-            fc1_out_55 <= fc1_n55_acc;
-            fc1_out_56 <= fc1_n56_acc;
-            fc1_out_58 <= fc1_n58_acc;
-            fc1_out_59 <= fc1_n59_acc;
-            fc1_out_60 <= fc1_n60_acc;
-            fc1_out_61 <= $signed({fc1_n61_pos_t2_0[18], fc1_n61_pos_t2_0}) - $signed({fc1_n61_neg_t2_0[18], fc1_n61_neg_t2_0});
-            fc1_out_62 <= fc1_n62_acc;
-            fc1_out_63 <= fc1_n63_acc;
+            fc1_out_0 <= $signed(fc1_n0_s6[19:0]) + $signed(fc1_n0_s5[19:0]);
+            fc1_out_1 <= fc1_n1_s6 + fc1_n1_s5;
+            fc1_out_2 <= $signed(fc1_n2_s4[19:0]) - $signed(fc1_n2_s5[19:0]);
+            fc1_out_3 <= $signed(fc1_n3_s6[19:0]) + $signed(fc1_n3_s5[19:0]);
+            fc1_out_4 <= $signed(fc1_n4_s6[19:0]) + $signed(fc1_n4_s5[19:0]);
+            fc1_out_5 <= $signed(fc1_n5_s6[19:0]) + $signed(fc1_n5_s5[19:0]);
+            fc1_out_6 <= fc1_n6_s7;
+            fc1_out_7 <= $signed(fc1_n7_s6[19:0]) + $signed(fc1_n7_s5[19:0]);
+            fc1_out_8 <= $signed(fc1_n8_s5[19:0]) - $signed(fc1_n6_s4[19:0]);
+            fc1_out_9 <= $signed(fc1_n3_s6[19:0]) + $signed(fc1_n9_s5[19:0]);
+            fc1_out_10 <= $signed(fc1_n10_s6[19:0]) + $signed(fc1_n10_s5[19:0]);
+            fc1_out_11 <= $signed(fc1_n11_s6[19:0]) - $signed(fc1_n11_s5[19:0]);
+            fc1_out_12 <= fc1_n12_s7;
+            fc1_out_13 <= $signed(fc1_n13_s6[19:0]) + $signed(fc1_n13_s5[19:0]);
+            fc1_out_14 <= fc1_n14_s7;
+            fc1_out_15 <= fc1_n15_s7;
+            fc1_out_16 <= $signed(fc1_n16_s6[19:0]) + $signed(fc1_n16_s5[19:0]);
+            fc1_out_17 <= $signed(fc1_n17_s6[19:0]) + $signed(fc1_n17_s5[19:0]);
+            fc1_out_18 <= $signed(fc1_n18_s6[19:0]) + $signed(fc1_n18_s5[19:0]);
+            fc1_out_19 <= $signed(fc1_n19_s6[19:0]) + $signed(fc1_n19_s5[19:0]);
+            fc1_out_20 <= $signed(fc1_n20_s6[19:0]) + $signed(fc1_n20_s5[19:0]);
+            fc1_out_21 <= fc1_n21_s7;
+            fc1_out_22 <= fc1_n22_s7;
+            fc1_out_23 <= fc1_n23_s7;
+            fc1_out_24 <= $signed(fc1_n24_s6[19:0]) + $signed(fc1_n24_s5[19:0]);
+            fc1_out_25 <= fc1_n25_s7;
+            fc1_out_26 <= $signed(fc1_n26_s6[19:0]) + $signed(fc1_n26_s5[19:0]);
+            fc1_out_28 <= $signed(fc1_n28_s6[19:0]) + $signed(fc1_n28_s5[19:0]);
+            fc1_out_29 <= $signed(fc1_n29_s6[19:0]) - $signed(fc1_n13_s5[19:0]);
+            fc1_out_30 <= $signed(fc1_n30_s6[19:0]) + $signed(fc1_n30_s5[19:0]);
+            fc1_out_31 <= $signed(fc1_n31_s6[19:0]) + $signed(fc1_n31_s5[19:0]);
+            fc1_out_32 <= $signed(fc1_n32_s6[19:0]) + $signed(fc1_n19_s5[19:0]);
+            fc1_out_33 <= $signed(fc1_n33_s6[19:0]) + $signed(fc1_n33_s5[19:0]);
+            fc1_out_34 <= $signed(fc1_n34_s5[19:0]) - $signed(fc1_n6_s4[19:0]);
+            fc1_out_35 <= fc1_n35_s7;
+            fc1_out_36 <= $signed(fc1_n36_s6[19:0]) + $signed(fc1_n36_s5[19:0]);
+            fc1_out_37 <= fc1_n37_s7;
+            fc1_out_38 <= fc1_n38_s7;
+            fc1_out_40 <= $signed(fc1_n17_s6[19:0]) + $signed(fc1_n40_s5[19:0]);
+            fc1_out_41 <= $signed(fc1_n41_s5[19:0]) - $signed(fc1_n41_s6[19:0]);
+            fc1_out_42 <= $signed(fc1_n42_s6[19:0]) + $signed(fc1_n31_s5[19:0]);
+            fc1_out_43 <= $signed(fc1_n43_s6[19:0]) + $signed(fc1_n43_s5[19:0]);
+            fc1_out_44 <= fc1_n44_s7;
+            fc1_out_45 <= $signed(fc1_n45_s6[19:0]) + $signed(fc1_n45_s5[19:0]);
+            fc1_out_46 <= $signed(fc1_n46_s6[19:0]) + $signed(fc1_n46_s5[19:0]);
+            fc1_out_47 <= $signed(fc1_n47_s5[19:0]) - $signed(fc1_n47_s6[19:0]);
+            fc1_out_48 <= $signed(fc1_n48_s6[19:0]) + $signed(fc1_n48_s5[19:0]);
+            fc1_out_49 <= $signed(fc1_n49_s6[19:0]) + $signed(fc1_n49_s5[19:0]);
+            fc1_out_50 <= fc1_n50_s7;
+            fc1_out_51 <= $signed({fc1_n51_s6[18], fc1_n51_s6}) + $signed({fc1_n51_s5[18], fc1_n51_s5});
+            fc1_out_52 <= $signed({fc1_n52_s6[18], fc1_n52_s6}) + $signed({fc1_n52_s5[18], fc1_n52_s5});
+            fc1_out_53 <= fc1_n53_s7;
+            fc1_out_54 <= $signed(fc1_n54_s6[19:0]) + $signed(fc1_n54_s5[19:0]);
+            fc1_out_55 <= fc1_n55_s7;
+            fc1_out_56 <= $signed(fc1_n13_s6[19:0]) + $signed(fc1_n56_s5[19:0]);
+            fc1_out_58 <= $signed(fc1_n58_s6[19:0]) + $signed(fc1_n24_s5[19:0]);
+            fc1_out_59 <= fc1_n59_s7;
+            fc1_out_60 <= fc1_n60_s7;
+            fc1_out_61 <= $signed(fc1_n61_s5[19:0]) - $signed(fc1_n61_s6[19:0]);
+            fc1_out_62 <= fc1_n62_s7;
+            fc1_out_63 <= $signed({fc1_n63_s6[18], fc1_n63_s6}) + $signed({fc1_n63_s5[18], fc1_n63_s5});
         end
     end
 
-    assign out_data = {$signed({fc1_out_63[19], fc1_out_63}), $signed({fc1_out_62[19], fc1_out_62}), $signed({fc1_out_61[19], fc1_out_61}), $signed({fc1_out_60[19], fc1_out_60}), $signed({fc1_out_59[19], fc1_out_59}), $signed({fc1_out_58[19], fc1_out_58}), $signed({fc1_out_29[19], fc1_out_29}), $signed({fc1_out_56[19], fc1_out_56}), $signed({fc1_out_55[19], fc1_out_55}), $signed({fc1_out_54[19], fc1_out_54}), $signed({fc1_out_53[19], fc1_out_53}), $signed({fc1_out_52[19], fc1_out_52}), $signed({fc1_out_51[19], fc1_out_51}), $signed({fc1_out_50[19], fc1_out_50}), $signed({fc1_out_49[19], fc1_out_49}), $signed({fc1_out_48[19], fc1_out_48}), $signed({fc1_out_47[19], fc1_out_47}), $signed({fc1_out_46[19], fc1_out_46}), $signed({fc1_out_45[19], fc1_out_45}), $signed({fc1_out_44[19], fc1_out_44}), $signed({fc1_out_43[19], fc1_out_43}), $signed({fc1_out_42[19], fc1_out_42}), $signed({fc1_out_41[19], fc1_out_41}), $signed({fc1_out_40[19], fc1_out_40}), $signed({fc1_out_5[19], fc1_out_5}), $signed({fc1_out_38[19], fc1_out_38}), $signed({fc1_out_37[19], fc1_out_37}), $signed({fc1_out_36[19], fc1_out_36}), $signed({fc1_out_35[19], fc1_out_35}), $signed({fc1_out_34[19], fc1_out_34}), $signed({fc1_out_33[19], fc1_out_33}), $signed({fc1_out_32[19], fc1_out_32}), $signed({fc1_out_31[19], fc1_out_31}), $signed({fc1_out_30[19], fc1_out_30}), $signed({fc1_out_29[19], fc1_out_29}), $signed({fc1_out_28[19], fc1_out_28}), $signed({fc1_out_19[19], fc1_out_19}), $signed({fc1_out_26[19], fc1_out_26}), $signed({fc1_out_25[19], fc1_out_25}), $signed({fc1_out_24[19], fc1_out_24}), $signed({fc1_out_23[19], fc1_out_23}), $signed({fc1_out_22[19], fc1_out_22}), $signed({fc1_out_21[19], fc1_out_21}), $signed({fc1_out_20[19], fc1_out_20}), $signed({fc1_out_19[19], fc1_out_19}), $signed({fc1_out_18[19], fc1_out_18}), $signed({fc1_out_17[19], fc1_out_17}), $signed({fc1_out_16[19], fc1_out_16}), $signed({fc1_out_15[19], fc1_out_15}), $signed({fc1_out_14[19], fc1_out_14}), $signed({fc1_out_13[19], fc1_out_13}), $signed({fc1_out_12[19], fc1_out_12}), $signed({fc1_out_11[19], fc1_out_11}), $signed({fc1_out_10[19], fc1_out_10}), $signed({fc1_out_9[19], fc1_out_9}), $signed({fc1_out_8[19], fc1_out_8}), $signed({fc1_out_7[19], fc1_out_7}), $signed({fc1_out_6[19], fc1_out_6}), $signed({fc1_out_5[19], fc1_out_5}), $signed({fc1_out_4[19], fc1_out_4}), $signed({fc1_out_3[19], fc1_out_3}), $signed({fc1_out_2[19], fc1_out_2}), $signed({fc1_out_1[19], fc1_out_1}), $signed({fc1_out_0[19], fc1_out_0})};
+    assign out_data = {$signed({fc1_out_63_v[19], fc1_out_63_v}), $signed({fc1_out_62_v[19], fc1_out_62_v}), $signed({fc1_out_61_v[19], fc1_out_61_v}), $signed({fc1_out_60_v[19], fc1_out_60_v}), $signed({fc1_out_59_v[19], fc1_out_59_v}), $signed({fc1_out_58_v[19], fc1_out_58_v}), $signed({fc1_out_29_v[19], fc1_out_29_v}), $signed({fc1_out_56_v[19], fc1_out_56_v}), $signed({fc1_out_55_v[19], fc1_out_55_v}), $signed({fc1_out_54_v[19], fc1_out_54_v}), $signed({fc1_out_53_v[19], fc1_out_53_v}), $signed({fc1_out_52_v[19], fc1_out_52_v}), $signed({fc1_out_51_v[19], fc1_out_51_v}), $signed({fc1_out_50_v[19], fc1_out_50_v}), $signed({fc1_out_49_v[19], fc1_out_49_v}), $signed({fc1_out_48_v[19], fc1_out_48_v}), $signed({fc1_out_47_v[19], fc1_out_47_v}), $signed({fc1_out_46_v[19], fc1_out_46_v}), $signed({fc1_out_45_v[19], fc1_out_45_v}), $signed({fc1_out_44_v[19], fc1_out_44_v}), $signed({fc1_out_43_v[19], fc1_out_43_v}), $signed({fc1_out_42_v[19], fc1_out_42_v}), $signed({fc1_out_41_v[19], fc1_out_41_v}), $signed({fc1_out_40_v[19], fc1_out_40_v}), $signed({fc1_out_5_v[19], fc1_out_5_v}), $signed({fc1_out_38_v[19], fc1_out_38_v}), $signed({fc1_out_37_v[19], fc1_out_37_v}), $signed({fc1_out_36_v[19], fc1_out_36_v}), $signed({fc1_out_35_v[19], fc1_out_35_v}), $signed({fc1_out_34_v[19], fc1_out_34_v}), $signed({fc1_out_33_v[19], fc1_out_33_v}), $signed({fc1_out_32_v[19], fc1_out_32_v}), $signed({fc1_out_31_v[19], fc1_out_31_v}), $signed({fc1_out_30_v[19], fc1_out_30_v}), $signed({fc1_out_29_v[19], fc1_out_29_v}), $signed({fc1_out_28_v[19], fc1_out_28_v}), $signed({fc1_out_19_v[19], fc1_out_19_v}), $signed({fc1_out_26_v[19], fc1_out_26_v}), $signed({fc1_out_25_v[19], fc1_out_25_v}), $signed({fc1_out_24_v[19], fc1_out_24_v}), $signed({fc1_out_23_v[19], fc1_out_23_v}), $signed({fc1_out_22_v[19], fc1_out_22_v}), $signed({fc1_out_21_v[19], fc1_out_21_v}), $signed({fc1_out_20_v[19], fc1_out_20_v}), $signed({fc1_out_19_v[19], fc1_out_19_v}), $signed({fc1_out_18_v[19], fc1_out_18_v}), $signed({fc1_out_17_v[19], fc1_out_17_v}), $signed({fc1_out_16_v[19], fc1_out_16_v}), $signed({fc1_out_15_v[19], fc1_out_15_v}), $signed({fc1_out_14_v[19], fc1_out_14_v}), $signed({fc1_out_13_v[19], fc1_out_13_v}), $signed({fc1_out_12_v[19], fc1_out_12_v}), $signed({fc1_out_11_v[19], fc1_out_11_v}), $signed({fc1_out_10_v[19], fc1_out_10_v}), $signed({fc1_out_9_v[19], fc1_out_9_v}), $signed({fc1_out_8_v[19], fc1_out_8_v}), $signed({fc1_out_7_v[19], fc1_out_7_v}), $signed({fc1_out_6_v[19], fc1_out_6_v}), $signed({fc1_out_5_v[19], fc1_out_5_v}), $signed({fc1_out_4_v[19], fc1_out_4_v}), $signed({fc1_out_3_v[19], fc1_out_3_v}), $signed({fc1_out_2_v[19], fc1_out_2_v}), $signed({fc1_out_1_v[19], fc1_out_1_v}), $signed({fc1_out_0_v[19], fc1_out_0_v})};
 
 endmodule
 

@@ -2,8 +2,10 @@
 // Layer 2: fc2 (binary_dense), 64 -> 32
 // input  type: bipolar
 // output type: int<8>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s); inputs arrive 0.73 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.49 | 1.29
+// binary weights: shift-add over the input bits (y = 2 * sum - row sum: XNOR-popcount), 2048 nonzero weights, 180 partial sum(s) shared across the neurons
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 599 adder(s); inputs arrive 0.73 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.67 | 2.94
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module keras_bnn_fc2 (
@@ -13,1103 +15,1101 @@ module keras_bnn_fc2 (
     output wire [255:0] out_data
 );
 
-    wire fc2_in_63 = in_data[63];
-    wire fc2_in_0_v_n = ~in_data[0];
-    wire fc2_in_1_v_n = ~in_data[1];
-    wire fc2_in_2_v_n = ~in_data[2];
-    wire fc2_in_3_v_n = ~in_data[3];
-    wire fc2_in_4_v_n = ~in_data[4];
-    wire fc2_in_5_v_n = ~in_data[5];
-    wire fc2_in_6_v_n = ~in_data[6];
-    wire fc2_in_7_v_n = ~in_data[7];
-    wire fc2_in_8_v_n = ~in_data[8];
-    wire fc2_in_9_v_n = ~in_data[9];
-    wire fc2_in_10_v_n = ~in_data[10];
-    wire fc2_in_11_v_n = ~in_data[11];
-    wire fc2_in_12_v_n = ~in_data[12];
-    wire fc2_in_13_v_n = ~in_data[13];
-    wire fc2_in_14_v_n = ~in_data[14];
-    wire fc2_in_15_v_n = ~in_data[15];
-    wire fc2_in_16_v_n = ~in_data[16];
-    wire fc2_in_17_v_n = ~in_data[17];
-    wire fc2_in_18_v_n = ~in_data[18];
-    wire fc2_in_19_v_n = ~in_data[19];
-    wire fc2_in_20_v_n = ~in_data[20];
-    wire fc2_in_21_v_n = ~in_data[21];
-    wire fc2_in_22_v_n = ~in_data[22];
-    wire fc2_in_23_v_n = ~in_data[23];
-    wire fc2_in_24_v_n = ~in_data[24];
-    wire fc2_in_25_v_n = ~in_data[25];
-    wire fc2_in_26_v_n = ~in_data[26];
-    wire fc2_in_27_v_n = ~in_data[27];
-    wire fc2_in_28_v_n = ~in_data[28];
-    wire fc2_in_29_v_n = ~in_data[29];
-    wire fc2_in_30_v_n = ~in_data[30];
-    wire fc2_in_31_v_n = ~in_data[31];
-    wire fc2_in_32_v_n = ~in_data[32];
-    wire fc2_in_33_v_n = ~in_data[33];
-    wire fc2_in_34_v_n = ~in_data[34];
-    wire fc2_in_35_v_n = ~in_data[35];
-    wire fc2_in_36_v_n = ~in_data[36];
-    wire fc2_in_37_v_n = ~in_data[37];
-    wire fc2_in_38_v_n = ~in_data[38];
-    wire fc2_in_39_v_n = ~in_data[39];
-    wire fc2_in_40_v_n = ~in_data[40];
-    wire fc2_in_41_v_n = ~in_data[41];
-    wire fc2_in_42_v_n = ~in_data[42];
-    wire fc2_in_43_v_n = ~in_data[43];
-    wire fc2_in_44_v_n = ~in_data[44];
-    wire fc2_in_45_v_n = ~in_data[45];
-    wire fc2_in_46_v_n = ~in_data[46];
-    wire fc2_in_47_v_n = ~in_data[47];
-    wire fc2_in_48_v_n = ~in_data[48];
-    wire fc2_in_49_v_n = ~in_data[49];
-    wire fc2_in_50_v_n = ~in_data[50];
-    wire fc2_in_51_v_n = ~in_data[51];
-    wire fc2_in_52_v_n = ~in_data[52];
-    wire fc2_in_53_v_n = ~in_data[53];
-    wire fc2_in_54_v_n = ~in_data[54];
-    wire fc2_in_55_v_n = ~in_data[55];
-    wire fc2_in_56_v_n = ~in_data[56];
-    wire fc2_in_57_v_n = ~in_data[57];
-    wire fc2_in_58_v_n = ~in_data[58];
-    wire fc2_in_59_v_n = ~in_data[59];
-    wire fc2_in_60_v_n = ~in_data[60];
-    wire fc2_in_61_v_n = ~in_data[61];
-    wire fc2_in_62_v_n = ~in_data[62];
-    wire fc2_in_63_v_n = ~fc2_in_63;
-    wire fc2_n0_pop_c0_x = fc2_in_0_v_n ^ in_data[1];
-    wire fc2_n0_pop_c0_g = fc2_in_0_v_n & in_data[1];
-    wire [1:0] fc2_n0_pop_c0 = {(fc2_n0_pop_c0_g | (fc2_n0_pop_c0_x & fc2_in_2_v_n)), (fc2_n0_pop_c0_x ^ fc2_in_2_v_n)};
-    wire fc2_n0_pop_c1_x = in_data[3] ^ fc2_in_4_v_n;
-    wire fc2_n0_pop_c1_g = in_data[3] & fc2_in_4_v_n;
-    wire [1:0] fc2_n0_pop_c1 = {(fc2_n0_pop_c1_g | (fc2_n0_pop_c1_x & fc2_in_5_v_n)), (fc2_n0_pop_c1_x ^ fc2_in_5_v_n)};
-    wire fc2_n0_pop_c2_x = in_data[6] ^ in_data[7];
-    wire fc2_n0_pop_c2_g = in_data[6] & in_data[7];
-    wire [1:0] fc2_n0_pop_c2 = {(fc2_n0_pop_c2_g | (fc2_n0_pop_c2_x & fc2_in_8_v_n)), (fc2_n0_pop_c2_x ^ fc2_in_8_v_n)};
-    wire fc2_n0_pop_c3_x = in_data[9] ^ in_data[10];
-    wire fc2_n0_pop_c3_g = in_data[9] & in_data[10];
-    wire [1:0] fc2_n0_pop_c3 = {(fc2_n0_pop_c3_g | (fc2_n0_pop_c3_x & fc2_in_11_v_n)), (fc2_n0_pop_c3_x ^ fc2_in_11_v_n)};
-    wire fc2_n0_pop_c4_x = in_data[12] ^ in_data[13];
-    wire fc2_n0_pop_c4_g = in_data[12] & in_data[13];
-    wire [1:0] fc2_n0_pop_c4 = {(fc2_n0_pop_c4_g | (fc2_n0_pop_c4_x & fc2_in_14_v_n)), (fc2_n0_pop_c4_x ^ fc2_in_14_v_n)};
-    wire fc2_n0_pop_c5_x = in_data[15] ^ in_data[16];
-    wire fc2_n0_pop_c5_g = in_data[15] & in_data[16];
-    wire [1:0] fc2_n0_pop_c5 = {(fc2_n0_pop_c5_g | (fc2_n0_pop_c5_x & in_data[17])), (fc2_n0_pop_c5_x ^ in_data[17])};
-    wire fc2_n0_pop_c6_x = in_data[18] ^ fc2_in_19_v_n;
-    wire fc2_n0_pop_c6_g = in_data[18] & fc2_in_19_v_n;
-    wire [1:0] fc2_n0_pop_c6 = {(fc2_n0_pop_c6_g | (fc2_n0_pop_c6_x & fc2_in_20_v_n)), (fc2_n0_pop_c6_x ^ fc2_in_20_v_n)};
-    wire fc2_n0_pop_c7_x = in_data[21] ^ in_data[22];
-    wire fc2_n0_pop_c7_g = in_data[21] & in_data[22];
-    wire [1:0] fc2_n0_pop_c7 = {(fc2_n0_pop_c7_g | (fc2_n0_pop_c7_x & fc2_in_23_v_n)), (fc2_n0_pop_c7_x ^ fc2_in_23_v_n)};
-    wire fc2_n0_pop_c8_x = fc2_in_24_v_n ^ in_data[25];
-    wire fc2_n0_pop_c8_g = fc2_in_24_v_n & in_data[25];
-    wire [1:0] fc2_n0_pop_c8 = {(fc2_n0_pop_c8_g | (fc2_n0_pop_c8_x & fc2_in_26_v_n)), (fc2_n0_pop_c8_x ^ fc2_in_26_v_n)};
-    wire fc2_n0_pop_c9_x = fc2_in_27_v_n ^ in_data[28];
-    wire fc2_n0_pop_c9_g = fc2_in_27_v_n & in_data[28];
-    wire [1:0] fc2_n0_pop_c9 = {(fc2_n0_pop_c9_g | (fc2_n0_pop_c9_x & in_data[29])), (fc2_n0_pop_c9_x ^ in_data[29])};
-    wire fc2_n0_pop_c10_x = fc2_in_30_v_n ^ fc2_in_31_v_n;
-    wire [1:0] fc2_n0_pop_c10 = {((fc2_in_30_v_n & fc2_in_31_v_n) | (fc2_n0_pop_c10_x & in_data[32])), (fc2_n0_pop_c10_x ^ in_data[32])};
-    wire fc2_n0_pop_c11_x = in_data[33] ^ fc2_in_34_v_n;
-    wire fc2_n0_pop_c11_g = in_data[33] & fc2_in_34_v_n;
-    wire [1:0] fc2_n0_pop_c11 = {(fc2_n0_pop_c11_g | (fc2_n0_pop_c11_x & in_data[35])), (fc2_n0_pop_c11_x ^ in_data[35])};
-    wire fc2_n0_pop_c12_x = fc2_in_36_v_n ^ in_data[37];
-    wire fc2_n0_pop_c12_g = fc2_in_36_v_n & in_data[37];
-    wire [1:0] fc2_n0_pop_c12 = {(fc2_n0_pop_c12_g | (fc2_n0_pop_c12_x & fc2_in_38_v_n)), (fc2_n0_pop_c12_x ^ fc2_in_38_v_n)};
-    wire fc2_n0_pop_c13_x = fc2_in_39_v_n ^ in_data[40];
-    wire fc2_n0_pop_c13_g = fc2_in_39_v_n & in_data[40];
-    wire [1:0] fc2_n0_pop_c13 = {(fc2_n0_pop_c13_g | (fc2_n0_pop_c13_x & in_data[41])), (fc2_n0_pop_c13_x ^ in_data[41])};
-    wire fc2_n0_pop_c14_x = fc2_in_42_v_n ^ fc2_in_43_v_n;
-    wire fc2_n0_pop_c14_g = fc2_in_42_v_n & fc2_in_43_v_n;
-    wire [1:0] fc2_n0_pop_c14 = {(fc2_n0_pop_c14_g | (fc2_n0_pop_c14_x & fc2_in_44_v_n)), (fc2_n0_pop_c14_x ^ fc2_in_44_v_n)};
-    wire fc2_n0_pop_c15_x = in_data[45] ^ fc2_in_46_v_n;
-    wire fc2_n0_pop_c15_g = in_data[45] & fc2_in_46_v_n;
-    wire [1:0] fc2_n0_pop_c15 = {(fc2_n0_pop_c15_g | (fc2_n0_pop_c15_x & fc2_in_47_v_n)), (fc2_n0_pop_c15_x ^ fc2_in_47_v_n)};
-    wire fc2_n0_pop_c16_x = in_data[48] ^ in_data[49];
-    wire fc2_n0_pop_c16_g = in_data[48] & in_data[49];
-    wire [1:0] fc2_n0_pop_c16 = {(fc2_n0_pop_c16_g | (fc2_n0_pop_c16_x & fc2_in_50_v_n)), (fc2_n0_pop_c16_x ^ fc2_in_50_v_n)};
-    wire fc2_n0_pop_c17_x = in_data[51] ^ fc2_in_52_v_n;
-    wire fc2_n0_pop_c17_g = in_data[51] & fc2_in_52_v_n;
-    wire [1:0] fc2_n0_pop_c17 = {(fc2_n0_pop_c17_g | (fc2_n0_pop_c17_x & fc2_in_53_v_n)), (fc2_n0_pop_c17_x ^ fc2_in_53_v_n)};
-    wire fc2_n0_pop_c18_x = fc2_in_54_v_n ^ in_data[55];
-    wire fc2_n0_pop_c18_g = fc2_in_54_v_n & in_data[55];
-    wire [1:0] fc2_n0_pop_c18 = {(fc2_n0_pop_c18_g | (fc2_n0_pop_c18_x & fc2_in_56_v_n)), (fc2_n0_pop_c18_x ^ fc2_in_56_v_n)};
-    wire fc2_n0_pop_c19_x = in_data[57] ^ fc2_in_58_v_n;
-    wire fc2_n0_pop_c19_g = in_data[57] & fc2_in_58_v_n;
-    wire [1:0] fc2_n0_pop_c19 = {(fc2_n0_pop_c19_g | (fc2_n0_pop_c19_x & in_data[59])), (fc2_n0_pop_c19_x ^ in_data[59])};
-    wire fc2_n0_pop_c20_x = fc2_in_60_v_n ^ fc2_in_61_v_n;
-    wire fc2_n0_pop_c20_g = fc2_in_60_v_n & fc2_in_61_v_n;
-    wire [1:0] fc2_n0_pop_c20 = {(fc2_n0_pop_c20_g | (fc2_n0_pop_c20_x & in_data[62])), (fc2_n0_pop_c20_x ^ in_data[62])};
-    wire [0:0] fc2_n0_pop_c21 = fc2_in_63;
-    wire [2:0] fc2_n0_pop_t1_0_a = {1'd0, fc2_n0_pop_c0};
-    wire [2:0] fc2_n0_pop_t1_0_b = {1'd0, fc2_n0_pop_c1};
-    wire [2:0] fc2_n0_pop_t1_1_a = {1'd0, fc2_n0_pop_c2};
-    wire [2:0] fc2_n0_pop_t1_1_b = {1'd0, fc2_n0_pop_c3};
-    wire [2:0] fc2_n0_pop_t1_2_a = {1'd0, fc2_n0_pop_c4};
-    wire [2:0] fc2_n0_pop_t1_2_b = {1'd0, fc2_n0_pop_c5};
-    wire [2:0] fc2_n0_pop_t1_3_a = {1'd0, fc2_n0_pop_c6};
-    wire [2:0] fc2_n0_pop_t1_3_b = {1'd0, fc2_n0_pop_c7};
-    wire [2:0] fc2_n0_pop_t1_4_a = {1'd0, fc2_n0_pop_c8};
-    wire [2:0] fc2_n0_pop_t1_4_b = {1'd0, fc2_n0_pop_c9};
-    wire [2:0] fc2_n0_pop_t1_5_a = {1'd0, fc2_n0_pop_c10};
-    wire [2:0] fc2_n0_pop_t1_6_a = {1'd0, fc2_n0_pop_c12};
-    wire [2:0] fc2_n0_pop_t1_6_b = {1'd0, fc2_n0_pop_c13};
-    wire [2:0] fc2_n0_pop_t1_7_a = {1'd0, fc2_n0_pop_c14};
-    wire [2:0] fc2_n0_pop_t1_7_b = {1'd0, fc2_n0_pop_c15};
-    wire [2:0] fc2_n0_pop_t1_8_a = {1'd0, fc2_n0_pop_c16};
-    wire [2:0] fc2_n0_pop_t1_8_b = {1'd0, fc2_n0_pop_c17};
-    wire [2:0] fc2_n0_pop_t1_9_a = {1'd0, fc2_n0_pop_c18};
-    wire [2:0] fc2_n0_pop_t1_9_b = {1'd0, fc2_n0_pop_c19};
-    wire [2:0] fc2_n0_pop_t1_10_a = {1'd0, fc2_n0_pop_c20};
-    wire [3:0] fc2_n0_pop_t2_0_a = {1'd0, (fc2_n0_pop_t1_0_a + fc2_n0_pop_t1_0_b)};
-    wire [3:0] fc2_n0_pop_t2_0_b = {1'd0, (fc2_n0_pop_t1_1_a + fc2_n0_pop_t1_1_b)};
-    wire [3:0] fc2_n0_pop_t2_1_a = {1'd0, (fc2_n0_pop_t1_2_a + fc2_n0_pop_t1_2_b)};
-    wire [3:0] fc2_n0_pop_t2_1 = fc2_n0_pop_t2_1_a + {1'd0, (fc2_n0_pop_t1_3_a + fc2_n0_pop_t1_3_b)};
-    wire [3:0] fc2_n0_pop_t2_2_a = {1'd0, (fc2_n0_pop_t1_4_a + fc2_n0_pop_t1_4_b)};
-    wire [3:0] fc2_n0_pop_t2_2_b = {1'd0, (fc2_n0_pop_t1_5_a + {1'd0, fc2_n0_pop_c11})};
-    wire [3:0] fc2_n0_pop_t2_3_a = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n0_pop_t1_6_b)};
-    wire [3:0] fc2_n0_pop_t2_3 = fc2_n0_pop_t2_3_a + {1'd0, (fc2_n0_pop_t1_7_a + fc2_n0_pop_t1_7_b)};
-    wire [3:0] fc2_n0_pop_t2_4_a = {1'd0, (fc2_n0_pop_t1_8_a + fc2_n0_pop_t1_8_b)};
-    wire [3:0] fc2_n0_pop_t2_4_b = {1'd0, (fc2_n0_pop_t1_9_a + fc2_n0_pop_t1_9_b)};
-    wire [4:0] fc2_n0_pop_t3_0 = {1'd0, (fc2_n0_pop_t2_0_a + fc2_n0_pop_t2_0_b)} + {1'd0, fc2_n0_pop_t2_1};
-    wire [4:0] fc2_n0_pop_t3_1_b = {1'd0, fc2_n0_pop_t2_3};
-    wire [4:0] fc2_n0_pop_t3_1 = {1'd0, (fc2_n0_pop_t2_2_a + fc2_n0_pop_t2_2_b)} + fc2_n0_pop_t3_1_b;
-    wire [4:0] fc2_n0_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    wire [4:0] fc2_n0_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n0_pop_t2_4_b)} + fc2_n0_pop_t3_2_b;
-    reg  [5:0] fc2_n0_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n0_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n0_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n0_pop_t5_0_a_d1} + {2'd0, fc2_n0_pop_t5_0_b_d1})});
+    wire signed [1:0] fc2_in_0_c = $signed({1'b0, in_data[0]});
+    wire signed [1:0] fc2_in_1_c = $signed({1'b0, in_data[1]});
+    wire signed [1:0] fc2_in_2_c = $signed({1'b0, in_data[2]});
+    wire signed [1:0] fc2_in_3_c = $signed({1'b0, in_data[3]});
+    wire signed [1:0] fc2_in_4_c = $signed({1'b0, in_data[4]});
+    wire signed [1:0] fc2_in_5_c = $signed({1'b0, in_data[5]});
+    wire signed [1:0] fc2_in_6_c = $signed({1'b0, in_data[6]});
+    wire [1:0] fc2_in_7_b = {1'b0, in_data[7]};
+    wire signed [1:0] fc2_in_8_c = $signed({1'b0, in_data[8]});
+    wire signed [1:0] fc2_in_9_c = $signed({1'b0, in_data[9]});
+    wire [1:0] fc2_in_10_b = {1'b0, in_data[10]};
+    wire signed [1:0] fc2_in_10_c = $signed(fc2_in_10_b);
+    wire signed [1:0] fc2_in_11_c = $signed({1'b0, in_data[11]});
+    wire signed [1:0] fc2_in_12_c = $signed({1'b0, in_data[12]});
+    wire signed [1:0] fc2_in_13_c = $signed({1'b0, in_data[13]});
+    wire signed [1:0] fc2_in_14_c = $signed({1'b0, in_data[14]});
+    wire signed [1:0] fc2_in_15_c = $signed({1'b0, in_data[15]});
+    wire signed [1:0] fc2_in_16_c = $signed({1'b0, in_data[16]});
+    wire signed [1:0] fc2_in_17_c = $signed({1'b0, in_data[17]});
+    wire signed [1:0] fc2_in_18_c = $signed({1'b0, in_data[18]});
+    wire signed [1:0] fc2_in_19_c = $signed({1'b0, in_data[19]});
+    wire signed [1:0] fc2_in_20_c = $signed({1'b0, in_data[20]});
+    wire signed [1:0] fc2_in_21_c = $signed({1'b0, in_data[21]});
+    wire signed [1:0] fc2_in_22_c = $signed({1'b0, in_data[22]});
+    wire signed [1:0] fc2_in_23_c = $signed({1'b0, in_data[23]});
+    wire [1:0] fc2_in_24_b = {1'b0, in_data[24]};
+    wire [1:0] fc2_in_25_b = {1'b0, in_data[25]};
+    wire signed [1:0] fc2_in_25_c = $signed(fc2_in_25_b);
+    wire signed [1:0] fc2_in_26_c = $signed({1'b0, in_data[26]});
+    wire signed [1:0] fc2_in_27_c = $signed({1'b0, in_data[27]});
+    wire signed [1:0] fc2_in_28_c = $signed({1'b0, in_data[28]});
+    wire signed [1:0] fc2_in_29_c = $signed({1'b0, in_data[29]});
+    wire signed [1:0] fc2_in_30_c = $signed({1'b0, in_data[30]});
+    wire [1:0] fc2_in_31_b = {1'b0, in_data[31]};
+    wire signed [1:0] fc2_in_31_c = $signed(fc2_in_31_b);
+    wire signed [1:0] fc2_in_32_c = $signed({1'b0, in_data[32]});
+    wire signed [1:0] fc2_in_33_c = $signed({1'b0, in_data[33]});
+    wire signed [1:0] fc2_in_34_c = $signed({1'b0, in_data[34]});
+    wire signed [1:0] fc2_in_35_c = $signed({1'b0, in_data[35]});
+    wire [1:0] fc2_in_36_b = {1'b0, in_data[36]};
+    wire signed [1:0] fc2_in_37_c = $signed({1'b0, in_data[37]});
+    wire signed [1:0] fc2_in_38_c = $signed({1'b0, in_data[38]});
+    wire signed [1:0] fc2_in_39_c = $signed({1'b0, in_data[39]});
+    wire [1:0] fc2_in_40_b = {1'b0, in_data[40]};
+    wire signed [1:0] fc2_in_40_c = $signed(fc2_in_40_b);
+    wire signed [1:0] fc2_in_41_c = $signed({1'b0, in_data[41]});
+    wire signed [1:0] fc2_in_42_c = $signed({1'b0, in_data[42]});
+    wire signed [1:0] fc2_in_43_c = $signed({1'b0, in_data[43]});
+    wire signed [1:0] fc2_in_44_c = $signed({1'b0, in_data[44]});
+    wire signed [1:0] fc2_in_45_c = $signed({1'b0, in_data[45]});
+    wire signed [1:0] fc2_in_46_c = $signed({1'b0, in_data[46]});
+    wire signed [1:0] fc2_in_47_c = $signed({1'b0, in_data[47]});
+    wire signed [1:0] fc2_in_48_c = $signed({1'b0, in_data[48]});
+    wire [1:0] fc2_in_49_b = {1'b0, in_data[49]};
+    wire [1:0] fc2_in_50_b = {1'b0, in_data[50]};
+    wire signed [1:0] fc2_in_51_c = $signed({1'b0, in_data[51]});
+    wire signed [1:0] fc2_in_52_c = $signed({1'b0, in_data[52]});
+    wire [1:0] fc2_in_53_b = {1'b0, in_data[53]};
+    wire signed [1:0] fc2_in_53_c = $signed(fc2_in_53_b);
+    wire signed [1:0] fc2_in_54_c = $signed({1'b0, in_data[54]});
+    wire signed [1:0] fc2_in_55_c = $signed({1'b0, in_data[55]});
+    wire signed [1:0] fc2_in_56_c = $signed({1'b0, in_data[56]});
+    wire signed [1:0] fc2_in_57_c = $signed({1'b0, in_data[57]});
+    wire signed [1:0] fc2_in_58_c = $signed({1'b0, in_data[58]});
+    wire signed [1:0] fc2_in_59_c = $signed({1'b0, in_data[59]});
+    wire signed [1:0] fc2_in_60_c = $signed({1'b0, in_data[60]});
+    wire [1:0] fc2_in_61_b = {1'b0, in_data[61]};
+    wire signed [1:0] fc2_in_61_c = $signed(fc2_in_61_b);
+    wire signed [1:0] fc2_in_62_c = $signed({1'b0, in_data[62]});
+    wire signed [1:0] fc2_in_63_c = $signed({1'b0, in_data[63]});
+    wire signed [1:0] fc2_e0 = fc2_in_5_c - fc2_in_29_c;
+    wire fc2_e1_yo_i = ~fc2_e0[1];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n0_acc = $signed({fc2_n0_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [3:0] fc2_e1 = $signed({1'b0, ($signed({fc2_in_9_c[1], fc2_in_9_c}) - $signed({1'b1, fc2_e1_yo_i, fc2_e0[0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n1_pop_c0_x = fc2_in_0_v_n ^ fc2_in_1_v_n;
-    wire fc2_n1_pop_c0_g = fc2_in_0_v_n & fc2_in_1_v_n;
-    wire [1:0] fc2_n1_pop_c0 = {(fc2_n1_pop_c0_g | (fc2_n1_pop_c0_x & in_data[2])), (fc2_n1_pop_c0_x ^ in_data[2])};
-    wire [1:0] fc2_n1_pop_c1 = {(fc2_n0_pop_c1_g | (fc2_n0_pop_c1_x & in_data[5])), (fc2_n0_pop_c1_x ^ in_data[5])};
-    wire [1:0] fc2_n1_pop_c6 = {(fc2_n0_pop_c6_g | (fc2_n0_pop_c6_x & in_data[20])), (fc2_n0_pop_c6_x ^ in_data[20])};
-    wire fc2_n1_pop_c7_x = in_data[21] ^ fc2_in_22_v_n;
-    wire fc2_n1_pop_c7_g = in_data[21] & fc2_in_22_v_n;
-    wire [1:0] fc2_n1_pop_c7 = {(fc2_n1_pop_c7_g | (fc2_n1_pop_c7_x & fc2_in_23_v_n)), (fc2_n1_pop_c7_x ^ fc2_in_23_v_n)};
-    wire fc2_n1_pop_c8_x = in_data[24] ^ in_data[25];
-    wire fc2_n1_pop_c8_g = in_data[24] & in_data[25];
-    wire [1:0] fc2_n1_pop_c8 = {(fc2_n1_pop_c8_g | (fc2_n1_pop_c8_x & fc2_in_26_v_n)), (fc2_n1_pop_c8_x ^ fc2_in_26_v_n)};
-    wire fc2_n1_pop_c9_x = fc2_in_27_v_n ^ fc2_in_28_v_n;
-    wire [1:0] fc2_n1_pop_c9 = {((fc2_in_27_v_n & fc2_in_28_v_n) | (fc2_n1_pop_c9_x & in_data[29])), (fc2_n1_pop_c9_x ^ in_data[29])};
-    wire fc2_n1_pop_c10_x = fc2_in_30_v_n ^ in_data[31];
-    wire fc2_n1_pop_c10_g = fc2_in_30_v_n & in_data[31];
-    wire [1:0] fc2_n1_pop_c10 = {(fc2_n1_pop_c10_g | (fc2_n1_pop_c10_x & in_data[32])), (fc2_n1_pop_c10_x ^ in_data[32])};
-    wire fc2_n1_pop_c11_x = fc2_in_33_v_n ^ fc2_in_34_v_n;
-    wire [1:0] fc2_n1_pop_c11 = {((fc2_in_33_v_n & fc2_in_34_v_n) | (fc2_n1_pop_c11_x & in_data[35])), (fc2_n1_pop_c11_x ^ in_data[35])};
-    wire [1:0] fc2_n1_pop_c12 = {(fc2_n0_pop_c12_g | (fc2_n0_pop_c12_x & in_data[38])), (fc2_n0_pop_c12_x ^ in_data[38])};
-    wire fc2_n1_pop_c13_x = fc2_in_39_v_n ^ fc2_in_40_v_n;
-    wire fc2_n1_pop_c13_g = fc2_in_39_v_n & fc2_in_40_v_n;
-    wire [1:0] fc2_n1_pop_c13 = {(fc2_n1_pop_c13_g | (fc2_n1_pop_c13_x & fc2_in_41_v_n)), (fc2_n1_pop_c13_x ^ fc2_in_41_v_n)};
-    wire fc2_n1_pop_c15_x = in_data[45] ^ in_data[46];
-    wire fc2_n1_pop_c15_g = in_data[45] & in_data[46];
-    wire [1:0] fc2_n1_pop_c15 = {(fc2_n1_pop_c15_g | (fc2_n1_pop_c15_x & fc2_in_47_v_n)), (fc2_n1_pop_c15_x ^ fc2_in_47_v_n)};
-    wire fc2_n1_pop_c16_x = in_data[48] ^ fc2_in_49_v_n;
-    wire fc2_n1_pop_c16_g = in_data[48] & fc2_in_49_v_n;
-    wire [1:0] fc2_n1_pop_c16 = {(fc2_n1_pop_c16_g | (fc2_n1_pop_c16_x & fc2_in_50_v_n)), (fc2_n1_pop_c16_x ^ fc2_in_50_v_n)};
-    wire [1:0] fc2_n1_pop_c17 = {(fc2_n0_pop_c17_g | (fc2_n0_pop_c17_x & in_data[53])), (fc2_n0_pop_c17_x ^ in_data[53])};
-    wire fc2_n1_pop_c18_x = in_data[54] ^ in_data[55];
-    wire fc2_n1_pop_c18_g = in_data[54] & in_data[55];
-    wire [1:0] fc2_n1_pop_c18 = {(fc2_n1_pop_c18_g | (fc2_n1_pop_c18_x & in_data[56])), (fc2_n1_pop_c18_x ^ in_data[56])};
-    wire fc2_n1_pop_c20_x = in_data[60] ^ fc2_in_61_v_n;
-    wire fc2_n1_pop_c20_g = in_data[60] & fc2_in_61_v_n;
-    wire [1:0] fc2_n1_pop_c20 = {(fc2_n1_pop_c20_g | (fc2_n1_pop_c20_x & in_data[62])), (fc2_n1_pop_c20_x ^ in_data[62])};
-    wire [2:0] fc2_n1_pop_t1_0_a = {1'd0, fc2_n1_pop_c0};
-    wire [2:0] fc2_n1_pop_t1_3_a = {1'd0, fc2_n1_pop_c6};
-    wire [2:0] fc2_n1_pop_t1_3_b = {1'd0, fc2_n1_pop_c7};
-    wire [2:0] fc2_n1_pop_t1_4_b = {1'd0, fc2_n1_pop_c9};
-    wire [2:0] fc2_n1_pop_t1_5_a = {1'd0, fc2_n1_pop_c10};
-    wire [2:0] fc2_n1_pop_t1_5_b = {1'd0, fc2_n1_pop_c11};
-    wire [2:0] fc2_n1_pop_t1_6_a = {1'd0, fc2_n1_pop_c12};
-    wire [2:0] fc2_n1_pop_t1_6_b = {1'd0, fc2_n1_pop_c13};
-    wire [2:0] fc2_n1_pop_t1_7_b = {1'd0, fc2_n1_pop_c15};
-    wire [2:0] fc2_n1_pop_t1_8_a = {1'd0, fc2_n1_pop_c16};
-    wire [2:0] fc2_n1_pop_t1_8_b = {1'd0, fc2_n1_pop_c17};
-    wire [3:0] fc2_n1_pop_t2_0_a = {1'd0, (fc2_n1_pop_t1_0_a + {1'd0, fc2_n1_pop_c1})};
-    wire [3:0] fc2_n1_pop_t2_1_b = {1'd0, (fc2_n1_pop_t1_3_a + fc2_n1_pop_t1_3_b)};
-    wire [3:0] fc2_n1_pop_t2_2_a = {1'd0, ({1'd0, fc2_n1_pop_c8} + fc2_n1_pop_t1_4_b)};
-    wire [3:0] fc2_n1_pop_t2_2 = fc2_n1_pop_t2_2_a + {1'd0, (fc2_n1_pop_t1_5_a + fc2_n1_pop_t1_5_b)};
-    wire [3:0] fc2_n1_pop_t2_3_b = {1'd0, (fc2_n0_pop_t1_7_a + fc2_n1_pop_t1_7_b)};
-    wire [3:0] fc2_n1_pop_t2_3 = {1'd0, (fc2_n1_pop_t1_6_a + fc2_n1_pop_t1_6_b)} + fc2_n1_pop_t2_3_b;
-    wire [3:0] fc2_n1_pop_t2_4_a = {1'd0, (fc2_n1_pop_t1_8_a + fc2_n1_pop_t1_8_b)};
-    wire [3:0] fc2_n1_pop_t2_4_b = {1'd0, ({1'd0, fc2_n1_pop_c18} + fc2_n0_pop_t1_9_b)};
-    wire [4:0] fc2_n1_pop_t3_0_b = {1'd0, (fc2_n0_pop_t2_1_a + fc2_n1_pop_t2_1_b)};
-    wire [4:0] fc2_n1_pop_t3_0 = {1'd0, (fc2_n1_pop_t2_0_a + fc2_n0_pop_t2_0_b)} + fc2_n1_pop_t3_0_b;
-    wire [4:0] fc2_n1_pop_t3_2_b = {2'd0, ({1'd0, fc2_n1_pop_c20} + {2'd0, fc2_n0_pop_c21})};
-    wire [4:0] fc2_n1_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + fc2_n1_pop_t3_2_b;
-    wire [5:0] fc2_n1_pop_t4_0_b = {1'd0, ({1'd0, fc2_n1_pop_t2_2} + {1'd0, fc2_n1_pop_t2_3})};
-    reg  [5:0] fc2_n1_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n1_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n1_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n1_pop_t5_0_a_d1} + {2'd0, fc2_n1_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_e2 = $signed({1'b0, ($signed({fc2_in_37_c[1], fc2_in_37_c}) + $signed(fc2_e1[2:0]))});
+    wire signed [3:0] fc2_e3 = $signed({{2{fc2_in_52_c[1]}}, fc2_in_52_c}) - fc2_e2;
+    reg  [1:0] fc2_in_36_c_d1;
+    wire signed [1:0] fc2_in_36_c_d1_v = $signed(fc2_in_36_c_d1);
+    reg  signed [3:0] fc2_e4_d1;
+    wire signed [3:0] fc2_e5 = $signed({{2{fc2_in_36_c_d1_v[1]}}, fc2_in_36_c_d1_v}) + fc2_e4_d1;
+    wire signed [2:0] fc2_e6 = $signed({1'b0, (fc2_in_2_c + fc2_in_56_c)});
+    wire signed [1:0] fc2_e7 = fc2_in_22_c - $signed(fc2_e6[1:0]);
+    wire fc2_e8_yo_i = ~fc2_e7[1];
+    wire signed [3:0] fc2_e8 = $signed({1'b0, ($signed({fc2_in_8_c[1], fc2_in_8_c}) + $signed({1'b0, fc2_e8_yo_i, fc2_e7[0]}))});
+    wire [3:0] fc2_e9_u = {1'b0, ($signed({fc2_in_61_c[1], fc2_in_61_c}) + $signed(fc2_e8[2:0]))};
+    reg  [1:0] fc2_in_10_c_d1;
+    wire signed [1:0] fc2_in_10_c_d1_v = $signed(fc2_in_10_c_d1);
+    reg  signed [3:0] fc2_e10_d1;
+    wire signed [3:0] fc2_e11 = $signed({{2{fc2_in_10_c_d1_v[1]}}, fc2_in_10_c_d1_v}) + fc2_e10_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n1_acc = $signed({fc2_n1_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [2:0] fc2_e12 = $signed({1'b0, (fc2_in_19_c + fc2_in_27_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n2_pop_c0_x = in_data[0] ^ in_data[1];
-    wire fc2_n2_pop_c0_g = in_data[0] & in_data[1];
-    wire [1:0] fc2_n2_pop_c0 = {(fc2_n2_pop_c0_g | (fc2_n2_pop_c0_x & in_data[2])), (fc2_n2_pop_c0_x ^ in_data[2])};
-    wire fc2_n2_pop_c1_x = fc2_in_3_v_n ^ in_data[4];
-    wire fc2_n2_pop_c1_g = fc2_in_3_v_n & in_data[4];
-    wire [1:0] fc2_n2_pop_c1 = {(fc2_n2_pop_c1_g | (fc2_n2_pop_c1_x & in_data[5])), (fc2_n2_pop_c1_x ^ in_data[5])};
-    wire fc2_n2_pop_c2_x = fc2_in_6_v_n ^ fc2_in_7_v_n;
-    wire fc2_n2_pop_c2_g = fc2_in_6_v_n & fc2_in_7_v_n;
-    wire [1:0] fc2_n2_pop_c2 = {(fc2_n2_pop_c2_g | (fc2_n2_pop_c2_x & fc2_in_8_v_n)), (fc2_n2_pop_c2_x ^ fc2_in_8_v_n)};
-    wire [1:0] fc2_n2_pop_c3 = {(fc2_n0_pop_c3_g | (fc2_n0_pop_c3_x & in_data[11])), (fc2_n0_pop_c3_x ^ in_data[11])};
-    wire fc2_n2_pop_c4_x = in_data[12] ^ fc2_in_13_v_n;
-    wire fc2_n2_pop_c4_g = in_data[12] & fc2_in_13_v_n;
-    wire [1:0] fc2_n2_pop_c4 = {(fc2_n2_pop_c4_g | (fc2_n2_pop_c4_x & fc2_in_14_v_n)), (fc2_n2_pop_c4_x ^ fc2_in_14_v_n)};
-    wire fc2_n2_pop_c5_x = fc2_in_15_v_n ^ fc2_in_16_v_n;
-    wire fc2_n2_pop_c5_g = fc2_in_15_v_n & fc2_in_16_v_n;
-    wire [1:0] fc2_n2_pop_c5 = {(fc2_n2_pop_c5_g | (fc2_n2_pop_c5_x & fc2_in_17_v_n)), (fc2_n2_pop_c5_x ^ fc2_in_17_v_n)};
-    wire fc2_n2_pop_c6_x = fc2_in_18_v_n ^ fc2_in_19_v_n;
-    wire [1:0] fc2_n2_pop_c6 = {((fc2_in_18_v_n & fc2_in_19_v_n) | (fc2_n2_pop_c6_x & in_data[20])), (fc2_n2_pop_c6_x ^ in_data[20])};
-    wire [1:0] fc2_n2_pop_c7 = {(fc2_n1_pop_c7_g | (fc2_n1_pop_c7_x & in_data[23])), (fc2_n1_pop_c7_x ^ in_data[23])};
-    wire fc2_n2_pop_c8_x = fc2_in_24_v_n ^ fc2_in_25_v_n;
-    wire fc2_n2_pop_c8_g = fc2_in_24_v_n & fc2_in_25_v_n;
-    wire [1:0] fc2_n2_pop_c8 = {(fc2_n2_pop_c8_g | (fc2_n2_pop_c8_x & fc2_in_26_v_n)), (fc2_n2_pop_c8_x ^ fc2_in_26_v_n)};
-    wire fc2_n2_pop_c9_x = in_data[27] ^ in_data[28];
-    wire fc2_n2_pop_c9_g = in_data[27] & in_data[28];
-    wire [1:0] fc2_n2_pop_c9 = {(fc2_n2_pop_c9_g | (fc2_n2_pop_c9_x & fc2_in_29_v_n)), (fc2_n2_pop_c9_x ^ fc2_in_29_v_n)};
-    wire [1:0] fc2_n2_pop_c11 = {(fc2_n0_pop_c11_g | (fc2_n0_pop_c11_x & fc2_in_35_v_n)), (fc2_n0_pop_c11_x ^ fc2_in_35_v_n)};
-    wire fc2_n2_pop_c12_x = in_data[36] ^ fc2_in_37_v_n;
-    wire fc2_n2_pop_c12_g = in_data[36] & fc2_in_37_v_n;
-    wire [1:0] fc2_n2_pop_c12 = {(fc2_n2_pop_c12_g | (fc2_n2_pop_c12_x & in_data[38])), (fc2_n2_pop_c12_x ^ in_data[38])};
-    wire fc2_n2_pop_c13_x = in_data[39] ^ in_data[40];
-    wire fc2_n2_pop_c13_g = in_data[39] & in_data[40];
-    wire [1:0] fc2_n2_pop_c13 = {(fc2_n2_pop_c13_g | (fc2_n2_pop_c13_x & fc2_in_41_v_n)), (fc2_n2_pop_c13_x ^ fc2_in_41_v_n)};
-    wire [1:0] fc2_n2_pop_c14 = {(fc2_n0_pop_c14_g | (fc2_n0_pop_c14_x & in_data[44])), (fc2_n0_pop_c14_x ^ in_data[44])};
-    wire fc2_n2_pop_c15_x = fc2_in_45_v_n ^ in_data[46];
-    wire fc2_n2_pop_c15_g = fc2_in_45_v_n & in_data[46];
-    wire [1:0] fc2_n2_pop_c15 = {(fc2_n2_pop_c15_g | (fc2_n2_pop_c15_x & fc2_in_47_v_n)), (fc2_n2_pop_c15_x ^ fc2_in_47_v_n)};
-    wire fc2_n2_pop_c17_x = fc2_in_51_v_n ^ in_data[52];
-    wire fc2_n2_pop_c17_g = fc2_in_51_v_n & in_data[52];
-    wire [1:0] fc2_n2_pop_c17 = {(fc2_n2_pop_c17_g | (fc2_n2_pop_c17_x & in_data[53])), (fc2_n2_pop_c17_x ^ in_data[53])};
-    wire fc2_n2_pop_c18_x = fc2_in_54_v_n ^ fc2_in_55_v_n;
-    wire fc2_n2_pop_c18_g = fc2_in_54_v_n & fc2_in_55_v_n;
-    wire [1:0] fc2_n2_pop_c18 = {(fc2_n2_pop_c18_g | (fc2_n2_pop_c18_x & in_data[56])), (fc2_n2_pop_c18_x ^ in_data[56])};
-    wire fc2_n2_pop_c19_x = fc2_in_57_v_n ^ in_data[58];
-    wire fc2_n2_pop_c19_g = fc2_in_57_v_n & in_data[58];
-    wire [1:0] fc2_n2_pop_c19 = {(fc2_n2_pop_c19_g | (fc2_n2_pop_c19_x & fc2_in_59_v_n)), (fc2_n2_pop_c19_x ^ fc2_in_59_v_n)};
-    wire [1:0] fc2_n2_pop_c20 = {(fc2_n0_pop_c20_g | (fc2_n0_pop_c20_x & fc2_in_62_v_n)), (fc2_n0_pop_c20_x ^ fc2_in_62_v_n)};
-    wire [2:0] fc2_n2_pop_t1_0_a = {1'd0, fc2_n2_pop_c0};
-    wire [2:0] fc2_n2_pop_t1_0_b = {1'd0, fc2_n2_pop_c1};
-    wire [2:0] fc2_n2_pop_t1_1_a = {1'd0, fc2_n2_pop_c2};
-    wire [2:0] fc2_n2_pop_t1_1_b = {1'd0, fc2_n2_pop_c3};
-    wire [2:0] fc2_n2_pop_t1_2_a = {1'd0, fc2_n2_pop_c4};
-    wire [2:0] fc2_n2_pop_t1_2_b = {1'd0, fc2_n2_pop_c5};
-    wire [2:0] fc2_n2_pop_t1_3_a = {1'd0, fc2_n2_pop_c6};
-    wire [2:0] fc2_n2_pop_t1_3_b = {1'd0, fc2_n2_pop_c7};
-    wire [2:0] fc2_n2_pop_t1_4_a = {1'd0, fc2_n2_pop_c8};
-    wire [2:0] fc2_n2_pop_t1_4_b = {1'd0, fc2_n2_pop_c9};
-    wire [2:0] fc2_n2_pop_t1_5_b = {1'd0, fc2_n2_pop_c11};
-    wire [2:0] fc2_n2_pop_t1_6_a = {1'd0, fc2_n2_pop_c12};
-    wire [2:0] fc2_n2_pop_t1_6_b = {1'd0, fc2_n2_pop_c13};
-    wire [2:0] fc2_n2_pop_t1_7_a = {1'd0, fc2_n2_pop_c14};
-    wire [2:0] fc2_n2_pop_t1_7_b = {1'd0, fc2_n2_pop_c15};
-    wire [2:0] fc2_n2_pop_t1_8_b = {1'd0, fc2_n2_pop_c17};
-    wire [2:0] fc2_n2_pop_t1_9_a = {1'd0, fc2_n2_pop_c18};
-    wire [2:0] fc2_n2_pop_t1_9_b = {1'd0, fc2_n2_pop_c19};
-    wire [2:0] fc2_n2_pop_t1_10_a = {1'd0, fc2_n2_pop_c20};
-    wire [3:0] fc2_n2_pop_t2_0_a = {1'd0, (fc2_n2_pop_t1_0_a + fc2_n2_pop_t1_0_b)};
-    wire [3:0] fc2_n2_pop_t2_0 = fc2_n2_pop_t2_0_a + {1'd0, (fc2_n2_pop_t1_1_a + fc2_n2_pop_t1_1_b)};
-    wire [3:0] fc2_n2_pop_t2_1_b = {1'd0, (fc2_n2_pop_t1_3_a + fc2_n2_pop_t1_3_b)};
-    wire [3:0] fc2_n2_pop_t2_1 = {1'd0, (fc2_n2_pop_t1_2_a + fc2_n2_pop_t1_2_b)} + fc2_n2_pop_t2_1_b;
-    wire [3:0] fc2_n2_pop_t2_2_a = {1'd0, (fc2_n2_pop_t1_4_a + fc2_n2_pop_t1_4_b)};
-    wire [3:0] fc2_n2_pop_t2_2_b = {1'd0, (fc2_n1_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
-    wire [3:0] fc2_n2_pop_t2_3_a = {1'd0, (fc2_n2_pop_t1_6_a + fc2_n2_pop_t1_6_b)};
-    wire [3:0] fc2_n2_pop_t2_3_b = {1'd0, (fc2_n2_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
-    wire [3:0] fc2_n2_pop_t2_4_a = {1'd0, (fc2_n0_pop_t1_8_a + fc2_n2_pop_t1_8_b)};
-    wire [3:0] fc2_n2_pop_t2_4 = fc2_n2_pop_t2_4_a + {1'd0, (fc2_n2_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
-    wire [4:0] fc2_n2_pop_t3_1 = {1'd0, (fc2_n2_pop_t2_2_a + fc2_n2_pop_t2_2_b)} + {1'd0, (fc2_n2_pop_t2_3_a + fc2_n2_pop_t2_3_b)};
-    wire [4:0] fc2_n2_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    wire [5:0] fc2_n2_pop_t4_0_a = {1'd0, ({1'd0, fc2_n2_pop_t2_0} + {1'd0, fc2_n2_pop_t2_1})};
-    reg  [5:0] fc2_n2_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n2_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n2_pop_t5_0_a_d1} + {2'd0, fc2_n2_pop_t5_0_b_d1})});
+    wire signed [2:0] fc2_e13 = $signed({1'b0, (fc2_in_14_c + $signed(fc2_e12[1:0]))});
+    wire signed [2:0] fc2_e14 = $signed({fc2_in_1_c[1], fc2_in_1_c}) - fc2_e13;
+    wire signed [2:0] fc2_e15 = $signed({fc2_in_51_c[1], fc2_in_51_c}) + fc2_e14;
+    reg  [1:0] fc2_in_31_c_d1;
+    wire signed [1:0] fc2_in_31_c_d1_v = $signed(fc2_in_31_c_d1);
+    reg  signed [2:0] fc2_e16_d1;
+    wire fc2_e17_yo_i = ~fc2_e16_d1[2];
+    wire signed [4:0] fc2_e17 = $signed({1'b0, ($signed({{2{fc2_in_31_c_d1_v[1]}}, fc2_in_31_c_d1_v}) - $signed({1'b1, fc2_e17_yo_i, fc2_e16_d1[1:0]}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n2_acc = $signed({fc2_n2_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [2:0] fc2_e18 = $signed({1'b0, (fc2_in_21_c + fc2_in_33_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n3_pop_c0 = {(fc2_n1_pop_c0_g | (fc2_n1_pop_c0_x & fc2_in_2_v_n)), (fc2_n1_pop_c0_x ^ fc2_in_2_v_n)};
-    wire fc2_n3_pop_c2_x = in_data[6] ^ fc2_in_7_v_n;
-    wire fc2_n3_pop_c2_g = in_data[6] & fc2_in_7_v_n;
-    wire [1:0] fc2_n3_pop_c2 = {(fc2_n3_pop_c2_g | (fc2_n3_pop_c2_x & in_data[8])), (fc2_n3_pop_c2_x ^ in_data[8])};
-    wire fc2_n3_pop_c3_x = fc2_in_9_v_n ^ fc2_in_10_v_n;
-    wire fc2_n3_pop_c3_g = fc2_in_9_v_n & fc2_in_10_v_n;
-    wire [1:0] fc2_n3_pop_c3 = {(fc2_n3_pop_c3_g | (fc2_n3_pop_c3_x & in_data[11])), (fc2_n3_pop_c3_x ^ in_data[11])};
-    wire fc2_n3_pop_c4_x = fc2_in_12_v_n ^ fc2_in_13_v_n;
-    wire fc2_n3_pop_c4_g = fc2_in_12_v_n & fc2_in_13_v_n;
-    wire [1:0] fc2_n3_pop_c4 = {(fc2_n3_pop_c4_g | (fc2_n3_pop_c4_x & in_data[14])), (fc2_n3_pop_c4_x ^ in_data[14])};
-    wire fc2_n3_pop_c6_x = fc2_in_18_v_n ^ in_data[19];
-    wire fc2_n3_pop_c6_g = fc2_in_18_v_n & in_data[19];
-    wire [1:0] fc2_n3_pop_c6 = {(fc2_n3_pop_c6_g | (fc2_n3_pop_c6_x & in_data[20])), (fc2_n3_pop_c6_x ^ in_data[20])};
-    wire fc2_n3_pop_c7_x = fc2_in_21_v_n ^ in_data[22];
-    wire fc2_n3_pop_c7_g = fc2_in_21_v_n & in_data[22];
-    wire [1:0] fc2_n3_pop_c7 = {(fc2_n3_pop_c7_g | (fc2_n3_pop_c7_x & fc2_in_23_v_n)), (fc2_n3_pop_c7_x ^ fc2_in_23_v_n)};
-    wire fc2_n3_pop_c8_x = in_data[24] ^ fc2_in_25_v_n;
-    wire fc2_n3_pop_c8_g = in_data[24] & fc2_in_25_v_n;
-    wire [1:0] fc2_n3_pop_c8 = {(fc2_n3_pop_c8_g | (fc2_n3_pop_c8_x & in_data[26])), (fc2_n3_pop_c8_x ^ in_data[26])};
-    wire [1:0] fc2_n3_pop_c12 = {(fc2_n2_pop_c12_g | (fc2_n2_pop_c12_x & fc2_in_38_v_n)), (fc2_n2_pop_c12_x ^ fc2_in_38_v_n)};
-    wire fc2_n3_pop_c13_x = in_data[39] ^ fc2_in_40_v_n;
-    wire fc2_n3_pop_c13_g = in_data[39] & fc2_in_40_v_n;
-    wire [1:0] fc2_n3_pop_c13 = {(fc2_n3_pop_c13_g | (fc2_n3_pop_c13_x & in_data[41])), (fc2_n3_pop_c13_x ^ in_data[41])};
-    wire [1:0] fc2_n3_pop_c15 = {(fc2_n2_pop_c15_g | (fc2_n2_pop_c15_x & in_data[47])), (fc2_n2_pop_c15_x ^ in_data[47])};
-    wire fc2_n3_pop_c16_x = fc2_in_48_v_n ^ fc2_in_49_v_n;
-    wire fc2_n3_pop_c16_g = fc2_in_48_v_n & fc2_in_49_v_n;
-    wire [1:0] fc2_n3_pop_c16 = {(fc2_n3_pop_c16_g | (fc2_n3_pop_c16_x & fc2_in_50_v_n)), (fc2_n3_pop_c16_x ^ fc2_in_50_v_n)};
-    wire [1:0] fc2_n3_pop_c18 = {(fc2_n2_pop_c18_g | (fc2_n2_pop_c18_x & fc2_in_56_v_n)), (fc2_n2_pop_c18_x ^ fc2_in_56_v_n)};
-    wire fc2_n3_pop_c20_x = in_data[60] ^ in_data[61];
-    wire fc2_n3_pop_c20_g = in_data[60] & in_data[61];
-    wire [1:0] fc2_n3_pop_c20 = {(fc2_n3_pop_c20_g | (fc2_n3_pop_c20_x & fc2_in_62_v_n)), (fc2_n3_pop_c20_x ^ fc2_in_62_v_n)};
-    wire [2:0] fc2_n3_pop_t1_0_a = {1'd0, fc2_n3_pop_c0};
-    wire [2:0] fc2_n3_pop_t1_1_b = {1'd0, fc2_n3_pop_c3};
-    wire [2:0] fc2_n3_pop_t1_2_a = {1'd0, fc2_n3_pop_c4};
-    wire [2:0] fc2_n3_pop_t1_3_a = {1'd0, fc2_n3_pop_c6};
-    wire [2:0] fc2_n3_pop_t1_3_b = {1'd0, fc2_n3_pop_c7};
-    wire [2:0] fc2_n3_pop_t1_4_a = {1'd0, fc2_n3_pop_c8};
-    wire [2:0] fc2_n3_pop_t1_6_a = {1'd0, fc2_n3_pop_c12};
-    wire [2:0] fc2_n3_pop_t1_6_b = {1'd0, fc2_n3_pop_c13};
-    wire [2:0] fc2_n3_pop_t1_7_b = {1'd0, fc2_n3_pop_c15};
-    wire [2:0] fc2_n3_pop_t1_8_a = {1'd0, fc2_n3_pop_c16};
-    wire [2:0] fc2_n3_pop_t1_9_a = {1'd0, fc2_n3_pop_c18};
-    wire [2:0] fc2_n3_pop_t1_10_a = {1'd0, fc2_n3_pop_c20};
-    wire [3:0] fc2_n3_pop_t2_0_a = {1'd0, (fc2_n3_pop_t1_0_a + fc2_n2_pop_t1_0_b)};
-    wire [3:0] fc2_n3_pop_t2_0_b = {1'd0, ({1'd0, fc2_n3_pop_c2} + fc2_n3_pop_t1_1_b)};
-    wire [3:0] fc2_n3_pop_t2_1_a = {1'd0, (fc2_n3_pop_t1_2_a + fc2_n2_pop_t1_2_b)};
-    wire [3:0] fc2_n3_pop_t2_1 = fc2_n3_pop_t2_1_a + {1'd0, (fc2_n3_pop_t1_3_a + fc2_n3_pop_t1_3_b)};
-    wire [3:0] fc2_n3_pop_t2_2_a = {1'd0, (fc2_n3_pop_t1_4_a + fc2_n2_pop_t1_4_b)};
-    wire [3:0] fc2_n3_pop_t2_3_a = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n3_pop_t1_6_b)};
-    wire [3:0] fc2_n3_pop_t2_3 = fc2_n3_pop_t2_3_a + {1'd0, (fc2_n0_pop_t1_7_a + fc2_n3_pop_t1_7_b)};
-    wire [3:0] fc2_n3_pop_t2_4_b = {1'd0, (fc2_n3_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
-    wire [3:0] fc2_n3_pop_t2_4 = {1'd0, (fc2_n3_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + fc2_n3_pop_t2_4_b;
-    wire [4:0] fc2_n3_pop_t3_0 = {1'd0, (fc2_n3_pop_t2_0_a + fc2_n3_pop_t2_0_b)} + {1'd0, fc2_n3_pop_t2_1};
-    wire [4:0] fc2_n3_pop_t3_1_a = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n2_pop_t2_2_b)};
-    wire [4:0] fc2_n3_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    wire [5:0] fc2_n3_pop_t4_0_b = {1'd0, (fc2_n3_pop_t3_1_a + {1'd0, fc2_n3_pop_t2_3})};
-    reg  [5:0] fc2_n3_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n3_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n3_pop_t5_0_a_d1} + {2'd0, fc2_n3_pop_t5_0_b_d1})});
+    wire signed [1:0] fc2_e19 = $signed(fc2_in_50_b) - $signed(fc2_e18[1:0]);
+    wire signed [2:0] fc2_e20_m = $signed({fc2_in_32_c[1], fc2_in_32_c}) - $signed({1'b1, (~fc2_e19[1]), fc2_e19[0]});
+    wire signed [3:0] fc2_e20 = $signed({1'b0, fc2_e20_m});
+    wire signed [3:0] fc2_e21 = $signed({{2{fc2_in_30_c[1]}}, fc2_in_30_c}) - fc2_e20;
+    reg  [1:0] fc2_in_24_c_d1;
+    wire signed [1:0] fc2_in_24_c_d1_v = $signed(fc2_in_24_c_d1);
+    reg  signed [3:0] fc2_e22_d1;
+    wire signed [3:0] fc2_e23 = $signed({{2{fc2_in_24_c_d1_v[1]}}, fc2_in_24_c_d1_v}) + fc2_e22_d1;
+    wire signed [1:0] fc2_e24 = fc2_in_34_c - fc2_in_63_c;
+    wire fc2_e25_yo_i = ~fc2_e24[1];
+    wire signed [3:0] fc2_e25 = $signed({1'b0, ($signed({fc2_in_6_c[1], fc2_in_6_c}) - $signed({1'b1, fc2_e25_yo_i, fc2_e24[0]}))});
+    wire signed [2:0] fc2_e26 = $signed({fc2_in_47_c[1], fc2_in_47_c}) - $signed(fc2_e25[2:0]);
+    wire signed [2:0] fc2_e27 = $signed({fc2_in_35_c[1], fc2_in_35_c}) + fc2_e26;
+    reg  [1:0] fc2_in_49_c_d1;
+    wire signed [1:0] fc2_in_49_c_d1_v = $signed(fc2_in_49_c_d1);
+    reg  signed [2:0] fc2_e28_d1;
+    wire fc2_e29_yo_i = ~fc2_e28_d1[2];
+    wire signed [4:0] fc2_e29 = $signed({1'b0, ($signed({{2{fc2_in_49_c_d1_v[1]}}, fc2_in_49_c_d1_v}) - $signed({1'b1, fc2_e29_yo_i, fc2_e28_d1[1:0]}))});
+    wire signed [1:0] fc2_e30 = fc2_in_3_c - fc2_in_58_c;
+    wire fc2_e31_yo_i = ~fc2_e30[1];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n3_acc = $signed({fc2_n3_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [3:0] fc2_e31 = $signed({1'b0, ($signed({fc2_in_16_c[1], fc2_in_16_c}) + $signed({1'b0, fc2_e31_yo_i, fc2_e30[0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n4_pop_c0_x = in_data[0] ^ fc2_in_1_v_n;
-    wire [1:0] fc2_n4_pop_c0 = {((in_data[0] & fc2_in_1_v_n) | (fc2_n4_pop_c0_x & fc2_in_2_v_n)), (fc2_n4_pop_c0_x ^ fc2_in_2_v_n)};
-    wire fc2_n4_pop_c1_x = fc2_in_3_v_n ^ fc2_in_4_v_n;
-    wire fc2_n4_pop_c1_g = fc2_in_3_v_n & fc2_in_4_v_n;
-    wire [1:0] fc2_n4_pop_c1 = {(fc2_n4_pop_c1_g | (fc2_n4_pop_c1_x & in_data[5])), (fc2_n4_pop_c1_x ^ in_data[5])};
-    wire [1:0] fc2_n4_pop_c2 = {(fc2_n2_pop_c2_g | (fc2_n2_pop_c2_x & in_data[8])), (fc2_n2_pop_c2_x ^ in_data[8])};
-    wire [1:0] fc2_n4_pop_c6 = {(fc2_n3_pop_c6_g | (fc2_n3_pop_c6_x & fc2_in_20_v_n)), (fc2_n3_pop_c6_x ^ fc2_in_20_v_n)};
-    wire [1:0] fc2_n4_pop_c7 = {(fc2_n3_pop_c7_g | (fc2_n3_pop_c7_x & in_data[23])), (fc2_n3_pop_c7_x ^ in_data[23])};
-    wire fc2_n4_pop_c10_x = in_data[30] ^ in_data[31];
-    wire fc2_n4_pop_c10_g = in_data[30] & in_data[31];
-    wire [1:0] fc2_n4_pop_c10 = {(fc2_n4_pop_c10_g | (fc2_n4_pop_c10_x & fc2_in_32_v_n)), (fc2_n4_pop_c10_x ^ fc2_in_32_v_n)};
-    wire fc2_n4_pop_c11_x = fc2_in_33_v_n ^ in_data[34];
-    wire [1:0] fc2_n4_pop_c11 = {((fc2_in_33_v_n & in_data[34]) | (fc2_n4_pop_c11_x & in_data[35])), (fc2_n4_pop_c11_x ^ in_data[35])};
-    wire fc2_n4_pop_c14_x = in_data[42] ^ fc2_in_43_v_n;
-    wire fc2_n4_pop_c14_g = in_data[42] & fc2_in_43_v_n;
-    wire [1:0] fc2_n4_pop_c14 = {(fc2_n4_pop_c14_g | (fc2_n4_pop_c14_x & fc2_in_44_v_n)), (fc2_n4_pop_c14_x ^ fc2_in_44_v_n)};
-    wire [1:0] fc2_n4_pop_c16 = {(fc2_n3_pop_c16_g | (fc2_n3_pop_c16_x & in_data[50])), (fc2_n3_pop_c16_x ^ in_data[50])};
-    wire [1:0] fc2_n4_pop_c17 = {(fc2_n2_pop_c17_g | (fc2_n2_pop_c17_x & fc2_in_53_v_n)), (fc2_n2_pop_c17_x ^ fc2_in_53_v_n)};
-    wire fc2_n4_pop_c20_x = fc2_in_60_v_n ^ in_data[61];
-    wire fc2_n4_pop_c20_g = fc2_in_60_v_n & in_data[61];
-    wire [1:0] fc2_n4_pop_c20 = {(fc2_n4_pop_c20_g | (fc2_n4_pop_c20_x & fc2_in_62_v_n)), (fc2_n4_pop_c20_x ^ fc2_in_62_v_n)};
-    wire [0:0] fc2_n4_pop_c21 = fc2_in_63_v_n;
-    wire [2:0] fc2_n4_pop_t1_0_a = {1'd0, fc2_n4_pop_c0};
-    wire [2:0] fc2_n4_pop_t1_0_b = {1'd0, fc2_n4_pop_c1};
-    wire [2:0] fc2_n4_pop_t1_1_a = {1'd0, fc2_n4_pop_c2};
-    wire [2:0] fc2_n4_pop_t1_3_a = {1'd0, fc2_n4_pop_c6};
-    wire [2:0] fc2_n4_pop_t1_3_b = {1'd0, fc2_n4_pop_c7};
-    wire [2:0] fc2_n4_pop_t1_5_a = {1'd0, fc2_n4_pop_c10};
-    wire [2:0] fc2_n4_pop_t1_5_b = {1'd0, fc2_n4_pop_c11};
-    wire [2:0] fc2_n4_pop_t1_7_a = {1'd0, fc2_n4_pop_c14};
-    wire [2:0] fc2_n4_pop_t1_8_a = {1'd0, fc2_n4_pop_c16};
-    wire [2:0] fc2_n4_pop_t1_8_b = {1'd0, fc2_n4_pop_c17};
-    wire [3:0] fc2_n4_pop_t2_0_b = {1'd0, (fc2_n4_pop_t1_1_a + fc2_n3_pop_t1_1_b)};
-    wire [3:0] fc2_n4_pop_t2_0 = {1'd0, (fc2_n4_pop_t1_0_a + fc2_n4_pop_t1_0_b)} + fc2_n4_pop_t2_0_b;
-    wire [3:0] fc2_n4_pop_t2_1_b = {1'd0, (fc2_n4_pop_t1_3_a + fc2_n4_pop_t1_3_b)};
-    wire [3:0] fc2_n4_pop_t2_2_b = {1'd0, (fc2_n4_pop_t1_5_a + fc2_n4_pop_t1_5_b)};
-    wire [3:0] fc2_n4_pop_t2_3_a = {1'd0, (fc2_n2_pop_t1_6_a + fc2_n3_pop_t1_6_b)};
-    wire [3:0] fc2_n4_pop_t2_3_b = {1'd0, (fc2_n4_pop_t1_7_a + fc2_n3_pop_t1_7_b)};
-    wire [3:0] fc2_n4_pop_t2_4_a = {1'd0, (fc2_n4_pop_t1_8_a + fc2_n4_pop_t1_8_b)};
-    wire [4:0] fc2_n4_pop_t3_0 = {1'd0, fc2_n4_pop_t2_0} + {1'd0, (fc2_n3_pop_t2_1_a + fc2_n4_pop_t2_1_b)};
-    wire [4:0] fc2_n4_pop_t3_1 = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n4_pop_t2_3_b)};
-    wire [4:0] fc2_n4_pop_t3_2_b = {2'd0, ({1'd0, fc2_n4_pop_c20} + {2'd0, fc2_n4_pop_c21})};
-    wire [4:0] fc2_n4_pop_t3_2 = {1'd0, (fc2_n4_pop_t2_4_a + fc2_n3_pop_t2_4_b)} + fc2_n4_pop_t3_2_b;
-    reg  [5:0] fc2_n4_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n4_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n4_pop_t5_0_a_d1} + {2'd0, fc2_n4_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_e32 = $signed({1'b0, ($signed({fc2_in_62_c[1], fc2_in_62_c}) + $signed(fc2_e31[2:0]))});
+    wire signed [3:0] fc2_e33 = $signed({{2{fc2_in_4_c[1]}}, fc2_in_4_c}) - fc2_e32;
+    reg  [1:0] fc2_in_7_c_d1;
+    wire signed [1:0] fc2_in_7_c_d1_v = $signed(fc2_in_7_c_d1);
+    reg  signed [3:0] fc2_e34_d1;
+    wire signed [3:0] fc2_e35 = $signed({{2{fc2_in_7_c_d1_v[1]}}, fc2_in_7_c_d1_v}) - fc2_e34_d1;
+    wire signed [2:0] fc2_e36 = $signed({1'b0, (fc2_in_17_c + fc2_in_55_c)});
+    wire signed [2:0] fc2_e37 = $signed({1'b0, (fc2_in_59_c + $signed(fc2_e36[1:0]))});
+    wire signed [2:0] fc2_e38 = $signed({fc2_in_23_c[1], fc2_in_23_c}) - fc2_e37;
+    wire signed [3:0] fc2_e39_m = $signed({{2{fc2_in_25_c[1]}}, fc2_in_25_c}) - $signed({1'b1, (~fc2_e38[2]), fc2_e38[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n4_acc = $signed({fc2_n4_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [4:0] fc2_e39 = $signed({1'b0, fc2_e39_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n5_pop_c2 = {(fc2_n0_pop_c2_g | (fc2_n0_pop_c2_x & in_data[8])), (fc2_n0_pop_c2_x ^ in_data[8])};
-    wire fc2_n5_pop_c4_x = fc2_in_12_v_n ^ in_data[13];
-    wire fc2_n5_pop_c4_g = fc2_in_12_v_n & in_data[13];
-    wire [1:0] fc2_n5_pop_c4 = {(fc2_n5_pop_c4_g | (fc2_n5_pop_c4_x & in_data[14])), (fc2_n5_pop_c4_x ^ in_data[14])};
-    wire fc2_n5_pop_c10_x = in_data[30] ^ fc2_in_31_v_n;
-    wire fc2_n5_pop_c10_g = in_data[30] & fc2_in_31_v_n;
-    wire [1:0] fc2_n5_pop_c10 = {(fc2_n5_pop_c10_g | (fc2_n5_pop_c10_x & fc2_in_32_v_n)), (fc2_n5_pop_c10_x ^ fc2_in_32_v_n)};
-    wire fc2_n5_pop_c14_x = in_data[42] ^ in_data[43];
-    wire fc2_n5_pop_c14_g = in_data[42] & in_data[43];
-    wire [1:0] fc2_n5_pop_c14 = {(fc2_n5_pop_c14_g | (fc2_n5_pop_c14_x & fc2_in_44_v_n)), (fc2_n5_pop_c14_x ^ fc2_in_44_v_n)};
-    wire [1:0] fc2_n5_pop_c15 = {(fc2_n0_pop_c15_g | (fc2_n0_pop_c15_x & in_data[47])), (fc2_n0_pop_c15_x ^ in_data[47])};
-    wire fc2_n5_pop_c17_x = fc2_in_51_v_n ^ fc2_in_52_v_n;
-    wire [1:0] fc2_n5_pop_c17 = {((fc2_in_51_v_n & fc2_in_52_v_n) | (fc2_n5_pop_c17_x & fc2_in_53_v_n)), (fc2_n5_pop_c17_x ^ fc2_in_53_v_n)};
-    wire fc2_n5_pop_c18_x = in_data[54] ^ fc2_in_55_v_n;
-    wire fc2_n5_pop_c18_g = in_data[54] & fc2_in_55_v_n;
-    wire [1:0] fc2_n5_pop_c18 = {(fc2_n5_pop_c18_g | (fc2_n5_pop_c18_x & fc2_in_56_v_n)), (fc2_n5_pop_c18_x ^ fc2_in_56_v_n)};
-    wire fc2_n5_pop_c19_x = fc2_in_57_v_n ^ fc2_in_58_v_n;
-    wire fc2_n5_pop_c19_g = fc2_in_57_v_n & fc2_in_58_v_n;
-    wire [1:0] fc2_n5_pop_c19 = {(fc2_n5_pop_c19_g | (fc2_n5_pop_c19_x & in_data[59])), (fc2_n5_pop_c19_x ^ in_data[59])};
-    wire [1:0] fc2_n5_pop_c20 = {(fc2_n3_pop_c20_g | (fc2_n3_pop_c20_x & in_data[62])), (fc2_n3_pop_c20_x ^ in_data[62])};
-    wire [2:0] fc2_n5_pop_t1_2_a = {1'd0, fc2_n5_pop_c4};
-    wire [2:0] fc2_n5_pop_t1_5_a = {1'd0, fc2_n5_pop_c10};
-    wire [2:0] fc2_n5_pop_t1_7_b = {1'd0, fc2_n5_pop_c15};
-    wire [2:0] fc2_n5_pop_t1_9_a = {1'd0, fc2_n5_pop_c18};
-    wire [2:0] fc2_n5_pop_t1_9_b = {1'd0, fc2_n5_pop_c19};
-    wire [3:0] fc2_n5_pop_t2_0_a = {1'd0, (fc2_n3_pop_t1_0_a + fc2_n0_pop_t1_0_b)};
-    wire [3:0] fc2_n5_pop_t2_0_b = {1'd0, ({1'd0, fc2_n5_pop_c2} + fc2_n0_pop_t1_1_b)};
-    wire [3:0] fc2_n5_pop_t2_1_b = {1'd0, (fc2_n1_pop_t1_3_a + fc2_n3_pop_t1_3_b)};
-    wire [3:0] fc2_n5_pop_t2_1 = {1'd0, (fc2_n5_pop_t1_2_a + fc2_n0_pop_t1_2_b)} + fc2_n5_pop_t2_1_b;
-    wire [3:0] fc2_n5_pop_t2_2_b = {1'd0, (fc2_n5_pop_t1_5_a + fc2_n4_pop_t1_5_b)};
-    wire [3:0] fc2_n5_pop_t2_2 = {1'd0, (fc2_n3_pop_t1_4_a + fc2_n1_pop_t1_4_b)} + fc2_n5_pop_t2_2_b;
-    wire [3:0] fc2_n5_pop_t2_3_b = {1'd0, ({1'd0, fc2_n5_pop_c14} + fc2_n5_pop_t1_7_b)};
-    wire [3:0] fc2_n5_pop_t2_4_a = {1'd0, (fc2_n4_pop_t1_8_a + {1'd0, fc2_n5_pop_c17})};
-    wire [3:0] fc2_n5_pop_t2_4 = fc2_n5_pop_t2_4_a + {1'd0, (fc2_n5_pop_t1_9_a + fc2_n5_pop_t1_9_b)};
-    wire [4:0] fc2_n5_pop_t3_0 = {1'd0, (fc2_n5_pop_t2_0_a + fc2_n5_pop_t2_0_b)} + {1'd0, fc2_n5_pop_t2_1};
-    wire [4:0] fc2_n5_pop_t3_1 = {1'd0, fc2_n5_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n5_pop_t2_3_b)};
-    wire [4:0] fc2_n5_pop_t3_2_b = {2'd0, ({1'd0, fc2_n5_pop_c20} + {2'd0, fc2_n4_pop_c21})};
-    reg  [5:0] fc2_n5_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n5_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n5_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n5_pop_t5_0_a_d1} + {2'd0, fc2_n5_pop_t5_0_b_d1})});
+    reg  [1:0] fc2_in_40_c_d1;
+    wire signed [1:0] fc2_in_40_c_d1_v = $signed(fc2_in_40_c_d1);
+    reg  signed [3:0] fc2_e40_d1;
+    wire signed [4:0] fc2_e41_m = $signed({{3{fc2_in_40_c_d1_v[1]}}, fc2_in_40_c_d1_v}) - $signed({1'b1, (~fc2_e40_d1[3]), fc2_e40_d1[2:0]});
+    wire signed [5:0] fc2_e41 = $signed({1'b0, fc2_e41_m});
+    wire signed [1:0] fc2_e42 = fc2_in_28_c - fc2_in_54_c;
+    wire fc2_e43_yo_i = ~fc2_e42[1];
+    wire signed [2:0] fc2_e43_yo = $signed({1'b1, fc2_e43_yo_i, fc2_e42[0]});
+    wire signed [3:0] fc2_e43 = $signed({1'b0, ($signed({fc2_in_43_c[1], fc2_in_43_c}) - fc2_e43_yo)});
+    wire signed [3:0] fc2_e44 = $signed({1'b0, ($signed({fc2_in_45_c[1], fc2_in_45_c}) + $signed(fc2_e43[2:0]))});
+    wire signed [3:0] fc2_e45 = $signed({{2{fc2_in_53_c[1]}}, fc2_in_53_c}) - fc2_e44;
+    wire signed [1:0] fc2_e46 = fc2_in_0_c - fc2_in_18_c;
+    wire signed [2:0] fc2_e47_yo = $signed({1'b0, (~fc2_e46[1]), fc2_e46[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n5_acc = $signed({fc2_n5_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [3:0] fc2_e47 = $signed({1'b0, ($signed({fc2_in_44_c[1], fc2_in_44_c}) + fc2_e47_yo)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n6_pop_c2 = {(fc2_n3_pop_c2_g | (fc2_n3_pop_c2_x & fc2_in_8_v_n)), (fc2_n3_pop_c2_x ^ fc2_in_8_v_n)};
-    wire fc2_n6_pop_c3_x = fc2_in_9_v_n ^ in_data[10];
-    wire [1:0] fc2_n6_pop_c3 = {((fc2_in_9_v_n & in_data[10]) | (fc2_n6_pop_c3_x & in_data[11])), (fc2_n6_pop_c3_x ^ in_data[11])};
-    wire [1:0] fc2_n6_pop_c9 = {(fc2_n0_pop_c9_g | (fc2_n0_pop_c9_x & fc2_in_29_v_n)), (fc2_n0_pop_c9_x ^ fc2_in_29_v_n)};
-    wire fc2_n6_pop_c14_x = fc2_in_42_v_n ^ in_data[43];
-    wire fc2_n6_pop_c14_g = fc2_in_42_v_n & in_data[43];
-    wire [1:0] fc2_n6_pop_c14 = {(fc2_n6_pop_c14_g | (fc2_n6_pop_c14_x & in_data[44])), (fc2_n6_pop_c14_x ^ in_data[44])};
-    wire fc2_n6_pop_c19_x = in_data[57] ^ in_data[58];
-    wire fc2_n6_pop_c19_g = in_data[57] & in_data[58];
-    wire [1:0] fc2_n6_pop_c19 = {(fc2_n6_pop_c19_g | (fc2_n6_pop_c19_x & fc2_in_59_v_n)), (fc2_n6_pop_c19_x ^ fc2_in_59_v_n)};
-    wire [2:0] fc2_n6_pop_t1_1_a = {1'd0, fc2_n6_pop_c2};
-    wire [2:0] fc2_n6_pop_t1_1_b = {1'd0, fc2_n6_pop_c3};
-    wire [2:0] fc2_n6_pop_t1_4_b = {1'd0, fc2_n6_pop_c9};
-    wire [2:0] fc2_n6_pop_t1_7_a = {1'd0, fc2_n6_pop_c14};
-    wire [2:0] fc2_n6_pop_t1_9_b = {1'd0, fc2_n6_pop_c19};
-    wire [3:0] fc2_n6_pop_t2_0_b = {1'd0, (fc2_n6_pop_t1_1_a + fc2_n6_pop_t1_1_b)};
-    wire [3:0] fc2_n6_pop_t2_1 = {1'd0, (fc2_n0_pop_t1_2_a + fc2_n2_pop_t1_2_b)} + fc2_n2_pop_t2_1_b;
-    wire [3:0] fc2_n6_pop_t2_2 = {1'd0, (fc2_n0_pop_t1_4_a + fc2_n6_pop_t1_4_b)} + fc2_n2_pop_t2_2_b;
-    wire [3:0] fc2_n6_pop_t2_3_b = {1'd0, (fc2_n6_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
-    wire [3:0] fc2_n6_pop_t2_4_b = {1'd0, (fc2_n2_pop_t1_9_a + fc2_n6_pop_t1_9_b)};
-    wire [4:0] fc2_n6_pop_t3_0 = {1'd0, (fc2_n2_pop_t2_0_a + fc2_n6_pop_t2_0_b)} + {1'd0, fc2_n6_pop_t2_1};
-    wire [4:0] fc2_n6_pop_t3_1 = {1'd0, fc2_n6_pop_t2_2} + {1'd0, (fc2_n2_pop_t2_3_a + fc2_n6_pop_t2_3_b)};
-    wire [4:0] fc2_n6_pop_t3_2 = {1'd0, (fc2_n2_pop_t2_4_a + fc2_n6_pop_t2_4_b)} + fc2_n2_pop_t3_2_b;
-    reg  [5:0] fc2_n6_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n6_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n6_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n6_pop_t5_0_a_d1} + {2'd0, fc2_n6_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_e48 = $signed({1'b0, ($signed({fc2_in_38_c[1], fc2_in_38_c}) + $signed(fc2_e47[2:0]))});
+    wire signed [1:0] fc2_e49 = fc2_in_20_c - fc2_in_41_c;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n6_acc = $signed({fc2_n6_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [2:0] fc2_e50 = $signed({1'b0, (fc2_in_48_c + fc2_in_57_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc2_n7_pop_t2_0 = {1'd0, (fc2_n3_pop_t1_0_a + fc2_n4_pop_t1_0_b)} + fc2_n3_pop_t2_0_b;
-    wire [3:0] fc2_n7_pop_t2_1_a = {1'd0, (fc2_n5_pop_t1_2_a + fc2_n2_pop_t1_2_b)};
-    wire [3:0] fc2_n7_pop_t2_1 = fc2_n7_pop_t2_1_a + {1'd0, (fc2_n3_pop_t1_3_a + fc2_n0_pop_t1_3_b)};
-    wire [3:0] fc2_n7_pop_t2_3_b = {1'd0, (fc2_n0_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
-    wire [4:0] fc2_n7_pop_t3_1 = fc2_n3_pop_t3_1_a + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
-    wire [5:0] fc2_n7_pop_t4_0_a = {1'd0, ({1'd0, fc2_n7_pop_t2_0} + {1'd0, fc2_n7_pop_t2_1})};
-    reg  [5:0] fc2_n7_pop_t5_0_a_d1;
-    wire signed [7:0] fc2_n7_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n7_pop_t5_0_a_d1} + {2'd0, fc2_n3_pop_t5_0_b_d1})});
+    wire signed [1:0] fc2_e51 = fc2_in_60_c - $signed(fc2_e50[1:0]);
+    wire fc2_e53_yo_i = ~fc2_e51[1];
+    wire signed [3:0] fc2_e53 = $signed({1'b0, ($signed({fc2_in_13_c[1], fc2_in_13_c}) + $signed({1'b0, fc2_e53_yo_i, fc2_e51[0]}))});
+    wire signed [3:0] fc2_e54 = $signed({{2{fc2_in_45_c[1]}}, fc2_in_45_c}) - fc2_e48;
+    wire signed [2:0] fc2_e55_yo = $signed({1'b0, (~fc2_e49[1]), fc2_e49[0]});
+    wire signed [3:0] fc2_e55 = $signed({1'b0, ($signed({fc2_in_53_c[1], fc2_in_53_c}) + fc2_e55_yo)});
+    reg  signed [3:0] fc2_e52_d1;
+    wire signed [3:0] fc2_e56 = $signed({{2{fc2_in_7_c_d1_v[1]}}, fc2_in_7_c_d1_v}) - fc2_e52_d1;
+    wire signed [3:0] fc2_e57 = $signed({1'b0, ($signed({fc2_in_13_c[1], fc2_in_13_c}) - $signed({1'b1, fc2_e53_yo_i, fc2_e51[0]}))});
+    wire [3:0] fc2_e58_u = {1'b0, ($signed({fc2_in_43_c[1], fc2_in_43_c}) - $signed(fc2_e54[2:0]))};
+    wire signed [2:0] fc2_e59 = $signed({fc2_in_23_c[1], fc2_in_23_c}) - $signed(fc2_e53[2:0]);
+    wire signed [1:0] fc2_e60 = fc2_in_26_c - $signed(fc2_in_49_b);
+    wire signed [2:0] fc2_e61 = $signed({1'b0, (fc2_in_11_c + fc2_in_40_c)});
+    wire [3:0] fc2_e62_u = {1'b0, ($signed({fc2_in_46_c[1], fc2_in_46_c}) + $signed(fc2_e55[2:0]))};
+    wire signed [2:0] fc2_e63 = $signed({1'b0, (fc2_in_0_c + fc2_in_18_c)});
+    wire [2:0] fc2_e64_u = {1'b0, (fc2_in_10_c + fc2_in_12_c)};
+    wire signed [2:0] fc2_e64 = $signed(fc2_e64_u);
+    wire signed [1:0] fc2_e65 = fc2_in_15_c - fc2_in_31_c;
+    wire signed [2:0] fc2_e66 = $signed({1'b0, (fc2_in_20_c + fc2_in_41_c)});
+    wire signed [1:0] fc2_e67 = $signed(fc2_in_24_b) - fc2_in_42_c;
+    wire signed [3:0] fc2_e68_yo = $signed({1'b1, (~fc2_e59[2]), fc2_e59[1:0]});
+    wire [4:0] fc2_e68_u = {1'b0, ($signed({{2{fc2_in_25_c[1]}}, fc2_in_25_c}) - fc2_e68_yo)};
+    wire signed [2:0] fc2_e69 = $signed({1'b0, ($signed(fc2_in_36_b) + fc2_in_52_c)});
+    wire signed [1:0] fc2_e70 = fc2_in_48_c - fc2_in_57_c;
+    wire signed [2:0] fc2_e71_yo = $signed({1'b1, (~fc2_e70[1]), fc2_e70[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n7_acc = $signed({fc2_n7_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [3:0] fc2_e71 = $signed({1'b0, ($signed({fc2_in_13_c[1], fc2_in_13_c}) - fc2_e71_yo)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n8_pop_c0 = {(fc2_n0_pop_c0_g | (fc2_n0_pop_c0_x & in_data[2])), (fc2_n0_pop_c0_x ^ in_data[2])};
-    wire [1:0] fc2_n8_pop_c13 = {(fc2_n0_pop_c13_g | (fc2_n0_pop_c13_x & fc2_in_41_v_n)), (fc2_n0_pop_c13_x ^ fc2_in_41_v_n)};
-    wire [1:0] fc2_n8_pop_c14 = {(fc2_n5_pop_c14_g | (fc2_n5_pop_c14_x & in_data[44])), (fc2_n5_pop_c14_x ^ in_data[44])};
-    wire fc2_n8_pop_c15_x = fc2_in_45_v_n ^ fc2_in_46_v_n;
-    wire fc2_n8_pop_c15_g = fc2_in_45_v_n & fc2_in_46_v_n;
-    wire [1:0] fc2_n8_pop_c15 = {(fc2_n8_pop_c15_g | (fc2_n8_pop_c15_x & fc2_in_47_v_n)), (fc2_n8_pop_c15_x ^ fc2_in_47_v_n)};
-    wire [1:0] fc2_n8_pop_c18 = {(fc2_n0_pop_c18_g | (fc2_n0_pop_c18_x & in_data[56])), (fc2_n0_pop_c18_x ^ in_data[56])};
-    wire [2:0] fc2_n8_pop_t1_0_a = {1'd0, fc2_n8_pop_c0};
-    wire [2:0] fc2_n8_pop_t1_6_b = {1'd0, fc2_n8_pop_c13};
-    wire [2:0] fc2_n8_pop_t1_7_a = {1'd0, fc2_n8_pop_c14};
-    wire [3:0] fc2_n8_pop_t2_0_a = {1'd0, (fc2_n8_pop_t1_0_a + fc2_n0_pop_t1_0_b)};
-    wire [3:0] fc2_n8_pop_t2_1_a = {1'd0, (fc2_n2_pop_t1_2_a + fc2_n0_pop_t1_2_b)};
-    wire [3:0] fc2_n8_pop_t2_1_b = {1'd0, (fc2_n2_pop_t1_3_a + fc2_n1_pop_t1_3_b)};
-    wire [3:0] fc2_n8_pop_t2_2_a = {1'd0, (fc2_n0_pop_t1_4_a + fc2_n1_pop_t1_4_b)};
-    wire [3:0] fc2_n8_pop_t2_2 = fc2_n8_pop_t2_2_a + {1'd0, (fc2_n5_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
-    wire [3:0] fc2_n8_pop_t2_3_a = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n8_pop_t1_6_b)};
-    wire [3:0] fc2_n8_pop_t2_3_b = {1'd0, (fc2_n8_pop_t1_7_a + {1'd0, fc2_n8_pop_c15})};
-    wire [3:0] fc2_n8_pop_t2_4_b = {1'd0, ({1'd0, fc2_n8_pop_c18} + fc2_n0_pop_t1_9_b)};
-    wire [3:0] fc2_n8_pop_t2_4 = {1'd0, (fc2_n0_pop_t1_8_a + fc2_n1_pop_t1_8_b)} + fc2_n8_pop_t2_4_b;
-    wire [4:0] fc2_n8_pop_t3_0_a = {1'd0, (fc2_n8_pop_t2_0_a + fc2_n0_pop_t2_0_b)};
-    wire [4:0] fc2_n8_pop_t3_0 = fc2_n8_pop_t3_0_a + {1'd0, (fc2_n8_pop_t2_1_a + fc2_n8_pop_t2_1_b)};
-    wire [4:0] fc2_n8_pop_t3_1 = {1'd0, fc2_n8_pop_t2_2} + {1'd0, (fc2_n8_pop_t2_3_a + fc2_n8_pop_t2_3_b)};
-    reg  [5:0] fc2_n8_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n8_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n8_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n8_pop_t5_0_a_d1} + {2'd0, fc2_n8_pop_t5_0_b_d1})});
+    wire fc2_e72_yo_i = ~fc2_e60[1];
+    wire signed [3:0] fc2_e72 = $signed({1'b0, ($signed({fc2_in_47_c[1], fc2_in_47_c}) + $signed({1'b0, fc2_e72_yo_i, fc2_e60[0]}))});
+    wire signed [2:0] fc2_e73 = $signed({fc2_in_30_c[1], fc2_in_30_c}) - $signed(fc2_e53[2:0]);
+    wire signed [3:0] fc2_e74 = $signed({1'b0, ($signed({fc2_in_35_c[1], fc2_in_35_c}) + $signed(fc2_e57[2:0]))});
+    wire signed [1:0] fc2_e75 = fc2_in_38_c - fc2_in_44_c;
+    wire signed [3:0] fc2_e76 = $signed({{2{fc2_in_24_c_d1_v[1]}}, fc2_in_24_c_d1_v}) - fc2_e22_d1;
+    wire signed [2:0] fc2_e77 = $signed({1'b0, (fc2_in_39_c + $signed(fc2_e69[1:0]))});
+    wire fc2_e78_yo_i = ~fc2_e65[1];
+    wire signed [2:0] fc2_e78_yo = $signed({1'b0, fc2_e78_yo_i, fc2_e65[0]});
+    wire signed [3:0] fc2_e78 = $signed({1'b0, ($signed({fc2_in_51_c[1], fc2_in_51_c}) + fc2_e78_yo)});
+    reg  [1:0] fc2_in_61_c_d1;
+    wire signed [1:0] fc2_in_61_c_d1_v = $signed(fc2_in_61_c_d1);
+    wire signed [3:0] fc2_e79 = $signed({{2{fc2_in_61_c_d1_v[1]}}, fc2_in_61_c_d1_v}) + fc2_e34_d1;
+    reg  signed [1:0] fc2_e49_d1;
+    wire signed [2:0] fc2_e80_yo = $signed({1'b0, (~fc2_e49_d1[1]), fc2_e49_d1[0]});
+    wire signed [3:0] fc2_e80 = fc2_e40_d1 + $signed({fc2_e80_yo[2], fc2_e80_yo});
+    reg  signed [1:0] fc2_e42_d1;
+    reg  [3:0] fc2_e58_d1;
+    wire signed [3:0] fc2_e58_d1_v = $signed(fc2_e58_d1);
+    wire signed [2:0] fc2_e81_xo = $signed({1'b0, (~fc2_e42_d1[1]), fc2_e42_d1[0]});
+    wire signed [4:0] fc2_e81 = $signed({1'b0, ($signed({fc2_e81_xo[2], fc2_e81_xo}) + fc2_e58_d1_v)});
+    wire signed [2:0] fc2_e82 = $signed({fc2_e49[1], fc2_e49}) - fc2_e61;
+    reg  [2:0] fc2_e64_d1;
+    wire signed [2:0] fc2_e64_d1_v = $signed(fc2_e64_d1);
+    reg  [4:0] fc2_e68_d1;
+    wire signed [4:0] fc2_e68_d1_v = $signed(fc2_e68_d1);
+    wire signed [4:0] fc2_e83 = $signed({1'b0, ($signed({fc2_e64_d1_v[2], fc2_e64_d1_v}) + $signed(fc2_e68_d1_v[3:0]))});
+    wire signed [1:0] fc2_e84 = fc2_in_17_c - fc2_in_55_c;
+    wire signed [2:0] fc2_e85 = $signed({1'b0, (fc2_in_28_c + fc2_in_54_c)});
+    wire signed [2:0] fc2_e86 = $signed({1'b0, (fc2_in_38_c + fc2_in_44_c)});
+    wire signed [2:0] fc2_e87 = $signed({fc2_in_38_c[1], fc2_in_38_c}) - $signed(fc2_e47[2:0]);
+    wire signed [3:0] fc2_e88 = $signed({1'b0, ($signed({fc2_in_60_c[1], fc2_in_60_c}) + $signed(fc2_e71[2:0]))});
+    wire [4:0] fc2_e89_u = {1'b0, ($signed({{2{fc2_in_31_c[1]}}, fc2_in_31_c}) + $signed(fc2_e39[3:0]))};
+    reg  [3:0] fc2_e62_d1;
+    reg  [4:0] fc2_e89_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n8_acc = $signed({fc2_n8_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [4:0] fc2_e89_d1_v = $signed(fc2_e89_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n9_pop_c6_x = in_data[18] ^ in_data[19];
-    wire fc2_n9_pop_c6_g = in_data[18] & in_data[19];
-    wire [1:0] fc2_n9_pop_c6 = {(fc2_n9_pop_c6_g | (fc2_n9_pop_c6_x & fc2_in_20_v_n)), (fc2_n9_pop_c6_x ^ fc2_in_20_v_n)};
-    wire [1:0] fc2_n9_pop_c8 = {(fc2_n2_pop_c8_g | (fc2_n2_pop_c8_x & in_data[26])), (fc2_n2_pop_c8_x ^ in_data[26])};
-    wire fc2_n9_pop_c9_x = in_data[27] ^ fc2_in_28_v_n;
-    wire fc2_n9_pop_c9_g = in_data[27] & fc2_in_28_v_n;
-    wire [1:0] fc2_n9_pop_c9 = {(fc2_n9_pop_c9_g | (fc2_n9_pop_c9_x & fc2_in_29_v_n)), (fc2_n9_pop_c9_x ^ fc2_in_29_v_n)};
-    wire [1:0] fc2_n9_pop_c10 = {(fc2_n1_pop_c10_g | (fc2_n1_pop_c10_x & fc2_in_32_v_n)), (fc2_n1_pop_c10_x ^ fc2_in_32_v_n)};
-    wire [1:0] fc2_n9_pop_c15 = {(fc2_n1_pop_c15_g | (fc2_n1_pop_c15_x & in_data[47])), (fc2_n1_pop_c15_x ^ in_data[47])};
-    wire [2:0] fc2_n9_pop_t1_3_a = {1'd0, fc2_n9_pop_c6};
-    wire [2:0] fc2_n9_pop_t1_4_a = {1'd0, fc2_n9_pop_c8};
-    wire [2:0] fc2_n9_pop_t1_4_b = {1'd0, fc2_n9_pop_c9};
-    wire [2:0] fc2_n9_pop_t1_7_b = {1'd0, fc2_n9_pop_c15};
-    wire [3:0] fc2_n9_pop_t2_1 = fc2_n7_pop_t2_1_a + {1'd0, (fc2_n9_pop_t1_3_a + fc2_n4_pop_t1_3_b)};
-    wire [3:0] fc2_n9_pop_t2_2_a = {1'd0, (fc2_n9_pop_t1_4_a + fc2_n9_pop_t1_4_b)};
-    wire [3:0] fc2_n9_pop_t2_2_b = {1'd0, ({1'd0, fc2_n9_pop_c10} + fc2_n4_pop_t1_5_b)};
-    wire [3:0] fc2_n9_pop_t2_3 = fc2_n3_pop_t2_3_a + {1'd0, (fc2_n4_pop_t1_7_a + fc2_n9_pop_t1_7_b)};
-    wire [3:0] fc2_n9_pop_t2_4 = {1'd0, (fc2_n4_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + {1'd0, (fc2_n5_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
-    wire [4:0] fc2_n9_pop_t3_0 = {1'd0, (fc2_n3_pop_t2_0_a + fc2_n4_pop_t2_0_b)} + {1'd0, fc2_n9_pop_t2_1};
-    wire [4:0] fc2_n9_pop_t3_1_b = {1'd0, fc2_n9_pop_t2_3};
-    wire [4:0] fc2_n9_pop_t3_1 = {1'd0, (fc2_n9_pop_t2_2_a + fc2_n9_pop_t2_2_b)} + fc2_n9_pop_t3_1_b;
-    wire [4:0] fc2_n9_pop_t3_2_a = {1'd0, fc2_n9_pop_t2_4};
-    wire [4:0] fc2_n9_pop_t3_2_b = {2'd0, (fc2_n3_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    wire [5:0] fc2_n9_pop_t4_0_a = {1'd0, fc2_n9_pop_t3_0};
-    reg  [5:0] fc2_n9_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n9_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n9_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n9_pop_t5_0_a_d1} + {2'd0, fc2_n9_pop_t5_0_b_d1})});
+    wire signed [4:0] fc2_e90 = $signed({1'b0, ($signed(fc2_e62_d1) + $signed(fc2_e89_d1_v[3:0]))});
+    wire signed [2:0] fc2_e91_yo = $signed({1'b1, fc2_e72_yo_i, fc2_e60[0]});
+    wire signed [4:0] fc2_e92_m = $signed({fc2_e43[3], fc2_e43}) - $signed({1'b1, (~fc2_e54[3]), fc2_e54[2:0]});
+    wire signed [1:0] fc2_e93 = fc2_in_1_c - fc2_in_35_c;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n9_acc = $signed({fc2_n9_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [2:0] fc2_e94 = $signed({1'b0, (fc2_in_4_c + $signed(fc2_in_7_b))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n10_pop_c13 = {(fc2_n3_pop_c13_g | (fc2_n3_pop_c13_x & fc2_in_41_v_n)), (fc2_n3_pop_c13_x ^ fc2_in_41_v_n)};
-    wire fc2_n10_pop_c16_x = fc2_in_48_v_n ^ in_data[49];
-    wire fc2_n10_pop_c16_g = fc2_in_48_v_n & in_data[49];
-    wire [1:0] fc2_n10_pop_c16 = {(fc2_n10_pop_c16_g | (fc2_n10_pop_c16_x & in_data[50])), (fc2_n10_pop_c16_x ^ in_data[50])};
-    wire [1:0] fc2_n10_pop_c18 = {(fc2_n5_pop_c18_g | (fc2_n5_pop_c18_x & in_data[56])), (fc2_n5_pop_c18_x ^ in_data[56])};
-    wire [2:0] fc2_n10_pop_t1_6_b = {1'd0, fc2_n10_pop_c13};
-    wire [2:0] fc2_n10_pop_t1_8_a = {1'd0, fc2_n10_pop_c16};
-    wire [2:0] fc2_n10_pop_t1_9_a = {1'd0, fc2_n10_pop_c18};
-    wire [3:0] fc2_n10_pop_t2_0_a = {1'd0, (fc2_n4_pop_t1_0_a + fc2_n2_pop_t1_0_b)};
-    wire [3:0] fc2_n10_pop_t2_1 = fc2_n7_pop_t2_1_a + {1'd0, (fc2_n3_pop_t1_3_a + fc2_n4_pop_t1_3_b)};
-    wire [3:0] fc2_n10_pop_t2_2_a = {1'd0, (fc2_n3_pop_t1_4_a + fc2_n9_pop_t1_4_b)};
-    wire [3:0] fc2_n10_pop_t2_2 = fc2_n10_pop_t2_2_a + {1'd0, (fc2_n1_pop_t1_5_a + fc2_n4_pop_t1_5_b)};
-    wire [3:0] fc2_n10_pop_t2_3_b = {1'd0, (fc2_n8_pop_t1_7_a + fc2_n3_pop_t1_7_b)};
-    wire [3:0] fc2_n10_pop_t2_3 = {1'd0, (fc2_n2_pop_t1_6_a + fc2_n10_pop_t1_6_b)} + fc2_n10_pop_t2_3_b;
-    wire [3:0] fc2_n10_pop_t2_4 = {1'd0, (fc2_n10_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
-    wire [4:0] fc2_n10_pop_t3_0_a = {1'd0, (fc2_n10_pop_t2_0_a + fc2_n4_pop_t2_0_b)};
-    wire [5:0] fc2_n10_pop_t4_0_a = {1'd0, (fc2_n10_pop_t3_0_a + {1'd0, fc2_n10_pop_t2_1})};
-    wire [5:0] fc2_n10_pop_t4_0_b = {1'd0, ({1'd0, fc2_n10_pop_t2_2} + {1'd0, fc2_n10_pop_t2_3})};
-    reg  [5:0] fc2_n10_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n10_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n10_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n10_pop_t5_0_a_d1} + {2'd0, fc2_n10_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_e95 = $signed({1'b0, ($signed({fc2_in_6_c[1], fc2_in_6_c}) + $signed({1'b0, fc2_e25_yo_i, fc2_e24[0]}))});
+    wire signed [2:0] fc2_e96 = $signed({1'b0, (fc2_in_13_c + $signed(fc2_e94[1:0]))});
+    wire signed [1:0] fc2_e97 = fc2_in_14_c - $signed(fc2_e12[1:0]);
+    wire signed [2:0] fc2_e98 = $signed({fc2_in_25_c[1], fc2_in_25_c}) + fc2_e38;
+    wire fc2_e99_yo_i = ~fc2_e67[1];
+    wire signed [2:0] fc2_e99_yo = $signed({1'b0, fc2_e99_yo_i, fc2_e67[0]});
+    wire signed [3:0] fc2_e99 = $signed({1'b0, ($signed({fc2_in_32_c[1], fc2_in_32_c}) + fc2_e99_yo)});
+    wire signed [1:0] fc2_e101 = fc2_in_40_c - $signed(fc2_e66[1:0]);
+    wire signed [2:0] fc2_e102 = $signed({1'b0, (fc2_in_60_c + $signed(fc2_e50[1:0]))});
+    wire signed [3:0] fc2_e103 = $signed({1'b0, ($signed({fc2_in_25_c[1], fc2_in_25_c}) + fc2_e37)});
+    wire signed [2:0] fc2_e105 = $signed({fc2_in_62_c[1], fc2_in_62_c}) + ($signed({fc2_in_37_c[1], fc2_in_37_c}) - $signed(fc2_e1[2:0]));
+    wire signed [2:0] fc2_e106 = $signed({fc2_in_39_c[1], fc2_in_39_c}) - fc2_e102;
+    wire signed [2:0] fc2_e107 = $signed({fc2_in_43_c[1], fc2_in_43_c}) - $signed(fc2_e99[2:0]);
+    wire signed [3:0] fc2_e108_m = $signed({{2{fc2_in_45_c[1]}}, fc2_in_45_c}) - $signed({1'b1, (~fc2_e107[2]), fc2_e107[1:0]});
+    wire signed [4:0] fc2_e108 = $signed({1'b0, fc2_e108_m});
+    wire signed [2:0] fc2_e109 = $signed({fc2_in_59_c[1], fc2_in_59_c}) + fc2_e82;
+    wire signed [2:0] fc2_e110 = $signed({fc2_in_60_c[1], fc2_in_60_c}) - $signed(fc2_e71[2:0]);
+    wire signed [3:0] fc2_e111 = $signed({{2{fc2_e93[1]}}, fc2_e93}) - fc2_e95;
+    wire signed [2:0] fc2_e112 = $signed({1'b0, (fc2_in_3_c + fc2_in_58_c)});
+    wire signed [2:0] fc2_e113 = $signed({1'b0, (fc2_in_8_c + fc2_in_22_c)});
+    wire signed [2:0] fc2_e114 = $signed({1'b0, (fc2_in_26_c + $signed(fc2_in_49_b))});
+    wire signed [2:0] fc2_e115 = $signed({1'b0, (fc2_in_4_c + $signed(fc2_e63[1:0]))});
+    wire signed [3:0] fc2_e116 = $signed({1'b0, ($signed({fc2_in_9_c[1], fc2_in_9_c}) + $signed({1'b0, fc2_e1_yo_i, fc2_e0[0]}))});
+    wire [3:0] fc2_e117_u = {1'b0, ($signed({fc2_in_16_c[1], fc2_in_16_c}) - $signed({1'b1, fc2_e31_yo_i, fc2_e30[0]}))};
+    wire signed [1:0] fc2_e118 = fc2_in_16_c - $signed(fc2_e112[1:0]);
+    reg  [1:0] fc2_in_25_c_d1;
+    wire signed [1:0] fc2_in_25_c_d1_v = $signed(fc2_in_25_c_d1);
+    wire signed [3:0] fc2_e119 = $signed({{2{fc2_in_25_c_d1_v[1]}}, fc2_in_25_c_d1_v}) + fc2_e52_d1;
+    reg  [1:0] fc2_in_53_c_d1;
+    wire signed [1:0] fc2_in_53_c_d1_v = $signed(fc2_in_53_c_d1);
+    wire signed [3:0] fc2_e120 = $signed({1'b0, ($signed({fc2_in_53_c_d1_v[1], fc2_in_53_c_d1_v}) + $signed(fc2_e58_d1_v[2:0]))});
+    wire fc2_e121_yo_i = ~fc2_e84[1];
+    wire signed [3:0] fc2_e121 = $signed({1'b0, ($signed({fc2_in_59_c[1], fc2_in_59_c}) + $signed({1'b0, fc2_e121_yo_i, fc2_e84[0]}))});
+    reg  [5:0] fc2_e92_d1;
+    wire signed [5:0] fc2_e92_d1_v = $signed(fc2_e92_d1);
+    wire signed [5:0] fc2_e122 = $signed({1'b0, ($signed({{3{fc2_in_61_c_d1_v[1]}}, fc2_in_61_c_d1_v}) + $signed(fc2_e92_d1_v[4:0]))});
+    reg  [3:0] fc2_e9_d1;
+    wire signed [3:0] fc2_e9_d1_v = $signed(fc2_e9_d1);
+    reg  signed [3:0] fc2_e91_d1;
+    wire signed [4:0] fc2_e123_yo = $signed({1'b1, (~fc2_e91_d1[3]), fc2_e91_d1[2:0]});
+    wire signed [5:0] fc2_e123 = $signed({1'b0, ($signed({fc2_e9_d1_v[3], fc2_e9_d1_v}) - fc2_e123_yo)});
+    wire signed [2:0] fc2_e124_yo = $signed({1'b0, (~fc2_e75[1]), fc2_e75[0]});
+    wire signed [3:0] fc2_e124 = $signed({1'b0, (fc2_e47_yo + fc2_e124_yo)});
+    wire [4:0] fc2_e125_u = {1'b0, ($signed({{2{fc2_in_15_c[1]}}, fc2_in_15_c}) + $signed(fc2_e108[3:0]))};
+    reg  [1:0] fc2_in_50_c_d1;
+    wire signed [1:0] fc2_in_50_c_d1_v = $signed(fc2_in_50_c_d1);
+    reg  [4:0] fc2_e125_d1;
+    wire signed [4:0] fc2_e126 = $signed({{3{fc2_in_50_c_d1_v[1]}}, fc2_in_50_c_d1_v}) - $signed(fc2_e125_d1);
+    reg  [3:0] fc2_e117_d1;
+    reg  signed [2:0] fc2_e127_d1;
+    wire signed [3:0] fc2_e128_m = $signed(fc2_e117_d1) + $signed({1'b0, (~fc2_e127_d1[2]), fc2_e127_d1[1:0]});
+    wire signed [4:0] fc2_e128 = $signed({1'b0, fc2_e128_m});
+    wire fc2_e129_yo_i = ~fc2_e73[2];
+    wire [4:0] fc2_e129_u = {1'b0, ($signed({{2{fc2_e19[1]}}, fc2_e19}) - $signed({1'b1, fc2_e129_yo_i, fc2_e73[1:0]}))};
+    wire [4:0] fc2_e130_u = {1'b0, (fc2_e20 + $signed({1'b0, fc2_e129_yo_i, fc2_e73[1:0]}))};
+    reg  [4:0] fc2_e130_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n10_acc = $signed({fc2_n10_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [4:0] fc2_e130_d1_v = $signed(fc2_e130_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n11_pop_c2_x = fc2_in_6_v_n ^ in_data[7];
-    wire [1:0] fc2_n11_pop_c2 = {((fc2_in_6_v_n & in_data[7]) | (fc2_n11_pop_c2_x & in_data[8])), (fc2_n11_pop_c2_x ^ in_data[8])};
-    wire fc2_n11_pop_c3_x = in_data[9] ^ fc2_in_10_v_n;
-    wire fc2_n11_pop_c3_g = in_data[9] & fc2_in_10_v_n;
-    wire [1:0] fc2_n11_pop_c3 = {(fc2_n11_pop_c3_g | (fc2_n11_pop_c3_x & in_data[11])), (fc2_n11_pop_c3_x ^ in_data[11])};
-    wire [1:0] fc2_n11_pop_c9 = {(fc2_n9_pop_c9_g | (fc2_n9_pop_c9_x & in_data[29])), (fc2_n9_pop_c9_x ^ in_data[29])};
-    wire fc2_n11_pop_c12_x = in_data[36] ^ in_data[37];
-    wire fc2_n11_pop_c12_g = in_data[36] & in_data[37];
-    wire [1:0] fc2_n11_pop_c12 = {(fc2_n11_pop_c12_g | (fc2_n11_pop_c12_x & fc2_in_38_v_n)), (fc2_n11_pop_c12_x ^ fc2_in_38_v_n)};
-    wire [1:0] fc2_n11_pop_c13 = {(fc2_n2_pop_c13_g | (fc2_n2_pop_c13_x & in_data[41])), (fc2_n2_pop_c13_x ^ in_data[41])};
-    wire [1:0] fc2_n11_pop_c16 = {(fc2_n1_pop_c16_g | (fc2_n1_pop_c16_x & in_data[50])), (fc2_n1_pop_c16_x ^ in_data[50])};
-    wire [1:0] fc2_n11_pop_c18 = {(fc2_n1_pop_c18_g | (fc2_n1_pop_c18_x & fc2_in_56_v_n)), (fc2_n1_pop_c18_x ^ fc2_in_56_v_n)};
-    wire [1:0] fc2_n11_pop_c20 = {(fc2_n4_pop_c20_g | (fc2_n4_pop_c20_x & in_data[62])), (fc2_n4_pop_c20_x ^ in_data[62])};
-    wire [2:0] fc2_n11_pop_t1_1_a = {1'd0, fc2_n11_pop_c2};
-    wire [2:0] fc2_n11_pop_t1_1_b = {1'd0, fc2_n11_pop_c3};
-    wire [2:0] fc2_n11_pop_t1_6_a = {1'd0, fc2_n11_pop_c12};
-    wire [2:0] fc2_n11_pop_t1_6_b = {1'd0, fc2_n11_pop_c13};
-    wire [2:0] fc2_n11_pop_t1_8_a = {1'd0, fc2_n11_pop_c16};
-    wire [2:0] fc2_n11_pop_t1_9_a = {1'd0, fc2_n11_pop_c18};
-    wire [2:0] fc2_n11_pop_t1_10_a = {1'd0, fc2_n11_pop_c20};
-    wire [3:0] fc2_n11_pop_t2_0 = fc2_n5_pop_t2_0_a + {1'd0, (fc2_n11_pop_t1_1_a + fc2_n11_pop_t1_1_b)};
-    wire [3:0] fc2_n11_pop_t2_1 = {1'd0, (fc2_n3_pop_t1_2_a + fc2_n0_pop_t1_2_b)} + {1'd0, (fc2_n9_pop_t1_3_a + fc2_n3_pop_t1_3_b)};
-    wire [3:0] fc2_n11_pop_t2_2_a = {1'd0, (fc2_n3_pop_t1_4_a + {1'd0, fc2_n11_pop_c9})};
-    wire [3:0] fc2_n11_pop_t2_3 = {1'd0, (fc2_n11_pop_t1_6_a + fc2_n11_pop_t1_6_b)} + fc2_n5_pop_t2_3_b;
-    wire [3:0] fc2_n11_pop_t2_4_b = {1'd0, (fc2_n11_pop_t1_9_a + fc2_n0_pop_t1_9_b)};
-    wire [3:0] fc2_n11_pop_t2_4 = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n4_pop_t1_8_b)} + fc2_n11_pop_t2_4_b;
-    wire [4:0] fc2_n11_pop_t3_1 = {1'd0, (fc2_n11_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n11_pop_t2_3};
-    wire [4:0] fc2_n11_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    wire [5:0] fc2_n11_pop_t4_0_a = {1'd0, ({1'd0, fc2_n11_pop_t2_0} + {1'd0, fc2_n11_pop_t2_1})};
-    reg  [5:0] fc2_n11_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n11_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n11_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n11_pop_t5_0_a_d1} + {2'd0, fc2_n11_pop_t5_0_b_d1})});
+    wire signed [4:0] fc2_e131 = $signed({1'b0, ($signed({fc2_e80_yo[2], fc2_e80_yo}) + $signed(fc2_e130_d1_v[3:0]))});
+    wire signed [3:0] fc2_e133_m = fc2_e53 + $signed({1'b0, (~fc2_e98[2]), fc2_e98[1:0]});
+    reg  signed [1:0] fc2_e60_d1;
+    reg  signed [3:0] fc2_e134_d1;
+    wire signed [2:0] fc2_e135_xo = $signed({1'b0, (~fc2_e60_d1[1]), fc2_e60_d1[0]});
+    wire signed [3:0] fc2_e135 = $signed({fc2_e135_xo[2], fc2_e135_xo}) + fc2_e134_d1;
+    wire signed [2:0] fc2_e136 = $signed({1'b0, (fc2_in_15_c + fc2_in_31_c)});
+    wire signed [1:0] fc2_e137 = fc2_in_21_c - fc2_in_33_c;
+    wire fc2_e138_yo_i = ~fc2_e87[2];
+    wire signed [4:0] fc2_e138 = $signed({1'b0, ($signed({{2{fc2_in_23_c[1]}}, fc2_in_23_c}) - $signed({1'b1, fc2_e138_yo_i, fc2_e87[1:0]}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n11_acc = $signed({fc2_n11_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [3:0] fc2_e140 = $signed({1'b0, ($signed({fc2_in_23_c[1], fc2_in_23_c}) + $signed(fc2_e103[2:0]))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n12_pop_c4 = {(fc2_n0_pop_c4_g | (fc2_n0_pop_c4_x & in_data[14])), (fc2_n0_pop_c4_x ^ in_data[14])};
-    wire [1:0] fc2_n12_pop_c16 = {(fc2_n10_pop_c16_g | (fc2_n10_pop_c16_x & fc2_in_50_v_n)), (fc2_n10_pop_c16_x ^ fc2_in_50_v_n)};
-    wire [2:0] fc2_n12_pop_t1_8_a = {1'd0, fc2_n12_pop_c16};
-    wire [3:0] fc2_n12_pop_t2_0 = {1'd0, (fc2_n8_pop_t1_0_a + fc2_n2_pop_t1_0_b)} + fc2_n6_pop_t2_0_b;
-    wire [3:0] fc2_n12_pop_t2_1_a = {1'd0, ({1'd0, fc2_n12_pop_c4} + fc2_n2_pop_t1_2_b)};
-    wire [3:0] fc2_n12_pop_t2_1_b = {1'd0, (fc2_n3_pop_t1_3_a + fc2_n2_pop_t1_3_b)};
-    wire [3:0] fc2_n12_pop_t2_2 = {1'd0, (fc2_n2_pop_t1_4_a + fc2_n6_pop_t1_4_b)} + fc2_n2_pop_t2_2_b;
-    wire [3:0] fc2_n12_pop_t2_4_a = {1'd0, (fc2_n12_pop_t1_8_a + fc2_n2_pop_t1_8_b)};
-    wire [4:0] fc2_n12_pop_t3_0 = {1'd0, fc2_n12_pop_t2_0} + {1'd0, (fc2_n12_pop_t2_1_a + fc2_n12_pop_t2_1_b)};
-    wire [4:0] fc2_n12_pop_t3_1 = {1'd0, fc2_n12_pop_t2_2} + {1'd0, (fc2_n4_pop_t2_3_a + fc2_n2_pop_t2_3_b)};
-    wire [4:0] fc2_n12_pop_t3_2 = {1'd0, (fc2_n12_pop_t2_4_a + fc2_n6_pop_t2_4_b)} + fc2_n2_pop_t3_2_b;
-    reg  [5:0] fc2_n12_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n12_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n12_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n12_pop_t5_0_a_d1} + {2'd0, fc2_n12_pop_t5_0_b_d1})});
+    wire signed [2:0] fc2_e142 = $signed({1'b0, (fc2_in_34_c + fc2_in_63_c)});
+    wire signed [3:0] fc2_e143_yo = $signed({1'b1, (~fc2_e26[2]), fc2_e26[1:0]});
+    wire signed [4:0] fc2_e143 = $signed({1'b0, ($signed({{2{fc2_in_37_c[1]}}, fc2_in_37_c}) - fc2_e143_yo)});
+    wire signed [3:0] fc2_e144 = $signed({{2{fc2_in_40_c[1]}}, fc2_in_40_c}) - fc2_e57;
+    wire fc2_e145_yo_i = ~fc2_e14[2];
+    wire [4:0] fc2_e145_u = {1'b0, ($signed({{2{fc2_in_45_c[1]}}, fc2_in_45_c}) - $signed({1'b1, fc2_e145_yo_i, fc2_e14[1:0]}))};
+    wire signed [3:0] fc2_e147 = $signed({fc2_e66[2], fc2_e66}) - ($signed({{2{fc2_in_51_c[1]}}, fc2_in_51_c}) + fc2_e111);
+    reg  signed [1:0] fc2_e97_d1;
+    reg  signed [3:0] fc2_e147_d1;
+    wire signed [2:0] fc2_e148_xo = $signed({1'b0, (~fc2_e97_d1[1]), fc2_e97_d1[0]});
+    wire signed [4:0] fc2_e148_m = $signed({{2{fc2_e148_xo[2]}}, fc2_e148_xo}) + $signed({1'b0, (~fc2_e147_d1[3]), fc2_e147_d1[2:0]});
+    wire signed [5:0] fc2_e148 = $signed({1'b0, fc2_e148_m});
+    wire signed [4:0] fc2_e149 = $signed({1'b0, (fc2_e2 + $signed({fc2_e77[2], fc2_e77}))});
+    wire signed [3:0] fc2_e150_yo = $signed({1'b1, (~fc2_e109[2]), fc2_e109[1:0]});
+    wire signed [4:0] fc2_e150 = $signed({1'b0, ($signed({fc2_e36[2], fc2_e36}) - fc2_e150_yo)});
+    wire signed [3:0] fc2_e151 = $signed({fc2_e61[2], fc2_e61}) - $signed(fc2_e62_u);
+    wire [4:0] fc2_e152_u = {1'b0, (fc2_e72 + fc2_e88)};
+    wire signed [3:0] fc2_e153_yo = $signed({1'b0, (~fc2_e110[2]), fc2_e110[1:0]});
+    wire [4:0] fc2_e153_u = {1'b0, (fc2_e78 + fc2_e153_yo)};
+    wire signed [3:0] fc2_e154_yo = $signed({1'b0, (~fc2_e106[2]), fc2_e106[1:0]});
+    wire [4:0] fc2_e154_u = {1'b0, ($signed({fc2_e96[2], fc2_e96}) + fc2_e154_yo)};
+    wire signed [3:0] fc2_e155 = $signed({1'b0, ($signed({fc2_in_8_c[1], fc2_in_8_c}) - $signed({1'b1, fc2_e8_yo_i, fc2_e7[0]}))});
+    wire signed [3:0] fc2_e156 = $signed({1'b0, ($signed({fc2_in_10_c[1], fc2_in_10_c}) + $signed(fc2_e72[2:0]))});
+    wire signed [2:0] fc2_e157 = $signed({fc2_in_37_c[1], fc2_in_37_c}) - $signed(fc2_e116[2:0]);
+    wire signed [2:0] fc2_e158 = $signed({fc2_in_51_c[1], fc2_in_51_c}) - fc2_e13;
+    wire signed [3:0] fc2_e159 = $signed({1'b0, ($signed({fc2_in_59_c[1], fc2_in_59_c}) + fc2_e115)});
+    wire signed [3:0] fc2_e160 = $signed({{2{fc2_e118[1]}}, fc2_e118}) - fc2_e159;
+    wire signed [4:0] fc2_e162 = $signed({{3{fc2_e101[1]}}, fc2_e101}) - $signed({1'b0, (fc2_e25 + fc2_e72)});
+    wire signed [3:0] fc2_e163 = fc2_e55 - $signed({fc2_e85[2], fc2_e85});
+    wire signed [2:0] fc2_e164 = $signed({1'b0, (fc2_in_1_c + $signed(fc2_e85[1:0]))});
+    wire signed [2:0] fc2_e165 = $signed({1'b0, (fc2_in_6_c + $signed(fc2_e142[1:0]))});
+    wire signed [1:0] fc2_e166 = fc2_in_12_c - $signed(fc2_e113[1:0]);
+    wire signed [1:0] fc2_e167 = fc2_in_30_c - $signed(fc2_e86[1:0]);
+    wire signed [3:0] fc2_e168 = $signed({1'b0, ($signed({fc2_in_43_c[1], fc2_in_43_c}) + $signed({1'b0, fc2_e43_yo_i, fc2_e42[0]}))});
+    wire signed [2:0] fc2_e169 = $signed({1'b0, ($signed(fc2_in_50_b) + $signed(fc2_e18[1:0]))});
+    wire signed [2:0] fc2_e170 = $signed({1'b0, (fc2_in_61_c + $signed(fc2_e6[1:0]))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n12_acc = $signed({fc2_n12_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [3:0] fc2_e171 = $signed({1'b0, (fc2_e61 + fc2_e69)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n13_pop_c10 = {(fc2_n5_pop_c10_g | (fc2_n5_pop_c10_x & in_data[32])), (fc2_n5_pop_c10_x ^ in_data[32])};
-    wire [2:0] fc2_n13_pop_t1_5_a = {1'd0, fc2_n13_pop_c10};
-    wire [3:0] fc2_n13_pop_t2_0 = {1'd0, (fc2_n2_pop_t1_0_a + fc2_n0_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
-    wire [3:0] fc2_n13_pop_t2_2 = fc2_n8_pop_t2_2_a + {1'd0, (fc2_n13_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
-    wire [3:0] fc2_n13_pop_t2_3 = fc2_n8_pop_t2_3_a + {1'd0, (fc2_n8_pop_t1_7_a + fc2_n0_pop_t1_7_b)};
-    wire [4:0] fc2_n13_pop_t3_0 = {1'd0, fc2_n13_pop_t2_0} + {1'd0, (fc2_n8_pop_t2_1_a + fc2_n1_pop_t2_1_b)};
-    wire [4:0] fc2_n13_pop_t3_2_b = {2'd0, (fc2_n11_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    wire [4:0] fc2_n13_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n1_pop_t2_4_b)} + fc2_n13_pop_t3_2_b;
-    wire [5:0] fc2_n13_pop_t4_0_b = {1'd0, ({1'd0, fc2_n13_pop_t2_2} + {1'd0, fc2_n13_pop_t2_3})};
-    reg  [5:0] fc2_n13_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n13_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n13_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n13_pop_t5_0_a_d1} + {2'd0, fc2_n13_pop_t5_0_b_d1})});
+    wire signed [2:0] fc2_e172_yo = $signed({1'b0, (~fc2_e137[1]), fc2_e137[0]});
+    wire signed [3:0] fc2_e172 = $signed({1'b0, (fc2_e63 + fc2_e172_yo)});
+    wire signed [3:0] fc2_e173 = $signed({1'b0, (fc2_e64 + fc2_e136)});
+    wire signed [1:0] fc2_e174 = fc2_in_2_c - fc2_in_56_c;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n13_acc = $signed({fc2_n13_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [2:0] fc2_e175 = $signed({1'b0, (fc2_in_14_c + fc2_in_19_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n14_pop_c5_x = in_data[15] ^ fc2_in_16_v_n;
-    wire fc2_n14_pop_c5_g = in_data[15] & fc2_in_16_v_n;
-    wire [1:0] fc2_n14_pop_c5 = {(fc2_n14_pop_c5_g | (fc2_n14_pop_c5_x & fc2_in_17_v_n)), (fc2_n14_pop_c5_x ^ fc2_in_17_v_n)};
-    wire [1:0] fc2_n14_pop_c14 = {(fc2_n4_pop_c14_g | (fc2_n4_pop_c14_x & in_data[44])), (fc2_n4_pop_c14_x ^ in_data[44])};
-    wire fc2_n14_pop_c17_x = in_data[51] ^ in_data[52];
-    wire [1:0] fc2_n14_pop_c17 = {((in_data[51] & in_data[52]) | (fc2_n14_pop_c17_x & fc2_in_53_v_n)), (fc2_n14_pop_c17_x ^ fc2_in_53_v_n)};
-    wire [2:0] fc2_n14_pop_t1_2_b = {1'd0, fc2_n14_pop_c5};
-    wire [2:0] fc2_n14_pop_t1_8_b = {1'd0, fc2_n14_pop_c17};
-    wire [3:0] fc2_n14_pop_t2_1 = {1'd0, (fc2_n3_pop_t1_2_a + fc2_n14_pop_t1_2_b)} + fc2_n4_pop_t2_1_b;
-    wire [3:0] fc2_n14_pop_t2_3_b = {1'd0, ({1'd0, fc2_n14_pop_c14} + fc2_n9_pop_t1_7_b)};
-    wire [3:0] fc2_n14_pop_t2_3 = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n11_pop_t1_6_b)} + fc2_n14_pop_t2_3_b;
-    wire [3:0] fc2_n14_pop_t2_4_b = {1'd0, (fc2_n11_pop_t1_9_a + fc2_n2_pop_t1_9_b)};
-    wire [3:0] fc2_n14_pop_t2_4 = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n14_pop_t1_8_b)} + fc2_n14_pop_t2_4_b;
-    wire [4:0] fc2_n14_pop_t3_1 = {1'd0, (fc2_n3_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n14_pop_t2_3};
-    wire [5:0] fc2_n14_pop_t4_0_a = {1'd0, (fc2_n10_pop_t3_0_a + {1'd0, fc2_n14_pop_t2_1})};
-    reg  [5:0] fc2_n14_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n14_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n14_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n14_pop_t5_0_a_d1} + {2'd0, fc2_n14_pop_t5_0_b_d1})});
+    wire signed [1:0] fc2_e176 = fc2_in_27_c - $signed(fc2_e175[1:0]);
+    wire signed [2:0] fc2_e177 = $signed({1'b0, ($signed(fc2_in_24_b) + fc2_in_42_c)});
+    wire signed [1:0] fc2_e178 = fc2_in_35_c - $signed(fc2_in_36_b);
+    wire signed [1:0] fc2_e179 = fc2_in_39_c - fc2_in_62_c;
+    wire signed [4:0] fc2_n0_s0 = $signed({1'b0, ($signed({fc2_e64[2], fc2_e64}) - fc2_e143_yo)});
+    reg  signed [4:0] fc2_n0_s1_d1;
+    wire fc2_n0_s2_yo_i = ~fc2_e5[3];
+    wire signed [4:0] fc2_n0_s2_yo = $signed({1'b1, fc2_n0_s2_yo_i, fc2_e5[2:0]});
+    wire fc2_n0_s3_yo_i = ~fc2_e23[3];
+    wire signed [4:0] fc2_n0_s3_yo = $signed({1'b0, fc2_n0_s3_yo_i, fc2_e23[2:0]});
+    wire signed [5:0] fc2_n0_s3 = $signed({1'b0, (fc2_e17 + fc2_n0_s3_yo)});
+    wire fc2_n0_s4_xo_i = ~fc2_e35[3];
+    wire signed [4:0] fc2_n0_s4_xo = $signed({1'b0, fc2_n0_s4_xo_i, fc2_e35[2:0]});
+    wire signed [5:0] fc2_n0_s4 = $signed({1'b0, (fc2_n0_s4_xo + $signed(fc2_e41[4:0]))});
+    wire signed [4:0] fc2_n0_s5_yo = $signed({1'b0, (~fc2_e135[3]), fc2_e135[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n14_acc = $signed({fc2_n14_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n0_s5 = $signed({1'b0, (fc2_e122 + $signed({fc2_n0_s5_yo[4], fc2_n0_s5_yo}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n15_pop_c1 = {(fc2_n4_pop_c1_g | (fc2_n4_pop_c1_x & fc2_in_5_v_n)), (fc2_n4_pop_c1_x ^ fc2_in_5_v_n)};
-    wire [1:0] fc2_n15_pop_c3 = {(fc2_n11_pop_c3_g | (fc2_n11_pop_c3_x & fc2_in_11_v_n)), (fc2_n11_pop_c3_x ^ fc2_in_11_v_n)};
-    wire [1:0] fc2_n15_pop_c4 = {(fc2_n3_pop_c4_g | (fc2_n3_pop_c4_x & fc2_in_14_v_n)), (fc2_n3_pop_c4_x ^ fc2_in_14_v_n)};
-    wire [1:0] fc2_n15_pop_c5 = {(fc2_n0_pop_c5_g | (fc2_n0_pop_c5_x & fc2_in_17_v_n)), (fc2_n0_pop_c5_x ^ fc2_in_17_v_n)};
-    wire [1:0] fc2_n15_pop_c8 = {(fc2_n1_pop_c8_g | (fc2_n1_pop_c8_x & in_data[26])), (fc2_n1_pop_c8_x ^ in_data[26])};
-    wire [1:0] fc2_n15_pop_c13 = {(fc2_n1_pop_c13_g | (fc2_n1_pop_c13_x & in_data[41])), (fc2_n1_pop_c13_x ^ in_data[41])};
-    wire [1:0] fc2_n15_pop_c14 = {(fc2_n6_pop_c14_g | (fc2_n6_pop_c14_x & fc2_in_44_v_n)), (fc2_n6_pop_c14_x ^ fc2_in_44_v_n)};
-    wire [2:0] fc2_n15_pop_t1_1_b = {1'd0, fc2_n15_pop_c3};
-    wire [2:0] fc2_n15_pop_t1_2_a = {1'd0, fc2_n15_pop_c4};
-    wire [2:0] fc2_n15_pop_t1_2_b = {1'd0, fc2_n15_pop_c5};
-    wire [2:0] fc2_n15_pop_t1_4_a = {1'd0, fc2_n15_pop_c8};
-    wire [2:0] fc2_n15_pop_t1_7_a = {1'd0, fc2_n15_pop_c14};
-    wire [3:0] fc2_n15_pop_t2_0_a = {1'd0, (fc2_n0_pop_t1_0_a + {1'd0, fc2_n15_pop_c1})};
-    wire [3:0] fc2_n15_pop_t2_0_b = {1'd0, (fc2_n11_pop_t1_1_a + fc2_n15_pop_t1_1_b)};
-    wire [3:0] fc2_n15_pop_t2_1_a = {1'd0, (fc2_n15_pop_t1_2_a + fc2_n15_pop_t1_2_b)};
-    wire [3:0] fc2_n15_pop_t2_2 = {1'd0, (fc2_n15_pop_t1_4_a + fc2_n1_pop_t1_4_b)} + fc2_n5_pop_t2_2_b;
-    wire [3:0] fc2_n15_pop_t2_3_a = {1'd0, (fc2_n1_pop_t1_6_a + {1'd0, fc2_n15_pop_c13})};
-    wire [3:0] fc2_n15_pop_t2_3 = fc2_n15_pop_t2_3_a + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n5_pop_t1_7_b)};
-    wire [3:0] fc2_n15_pop_t2_4_a = {1'd0, (fc2_n11_pop_t1_8_a + fc2_n0_pop_t1_8_b)};
-    wire [4:0] fc2_n15_pop_t3_0 = {1'd0, (fc2_n15_pop_t2_0_a + fc2_n15_pop_t2_0_b)} + {1'd0, (fc2_n15_pop_t2_1_a + fc2_n5_pop_t2_1_b)};
-    wire [4:0] fc2_n15_pop_t3_2 = {1'd0, (fc2_n15_pop_t2_4_a + fc2_n14_pop_t2_4_b)} + fc2_n11_pop_t3_2_b;
-    wire [5:0] fc2_n15_pop_t4_0_b = {1'd0, ({1'd0, fc2_n15_pop_t2_2} + {1'd0, fc2_n15_pop_t2_3})};
-    reg  [5:0] fc2_n15_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n15_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n15_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n15_pop_t5_0_a_d1} + {2'd0, fc2_n15_pop_t5_0_b_d1})});
+    wire signed [5:0] fc2_n0_s6 = $signed({1'b0, (fc2_n0_s1_d1 - fc2_n0_s2_yo)}) - fc2_n0_s3;
+    wire signed [5:0] fc2_n0_s7 = fc2_n0_s4 - $signed(fc2_n0_s5[5:0]);
+    wire signed [5:0] fc2_n0_s8 = $signed({($signed(fc2_n0_s6[5:2]) - 4'sd1), fc2_n0_s6[1:0]});
+    wire signed [2:0] fc2_n1_s2 = $signed({1'b0, (fc2_in_5_c + fc2_in_9_c)}) - $signed({fc2_in_30_c[1], fc2_in_30_c});
+    wire signed [2:0] fc2_n1_s3_m = $signed({1'b0, (fc2_in_13_c + fc2_in_29_c)}) - fc2_e43_yo;
+    wire signed [2:0] fc2_n1_s4_xo = $signed({1'b0, (~fc2_e93[1]), fc2_e93[0]});
+    wire signed [3:0] fc2_n1_s5_m = $signed({1'b0, (~fc2_n1_s2[2]), fc2_n1_s2[1:0]}) + $signed({fc2_e172_yo[2], fc2_e172_yo});
+    wire signed [3:0] fc2_n1_s6 = $signed({1'b0, fc2_n1_s3_m}) - $signed({1'b0, (fc2_n1_s4_xo + fc2_e114)});
+    wire signed [2:0] fc2_n1_s7 = fc2_e102 - $signed(fc2_e171[2:0]);
+    wire signed [4:0] fc2_n1_s8_m = $signed({1'b0, fc2_n1_s5_m}) + $signed({1'b0, (~fc2_n1_s6[3]), fc2_n1_s6[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n15_acc = $signed({fc2_n15_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [5:0] fc2_n1_s8 = $signed({1'b0, fc2_n1_s8_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n16_pop_c1_x = in_data[3] ^ in_data[4];
-    wire fc2_n16_pop_c1_g = in_data[3] & in_data[4];
-    wire [1:0] fc2_n16_pop_c1 = {(fc2_n16_pop_c1_g | (fc2_n16_pop_c1_x & fc2_in_5_v_n)), (fc2_n16_pop_c1_x ^ fc2_in_5_v_n)};
-    wire fc2_n16_pop_c12_x = fc2_in_36_v_n ^ fc2_in_37_v_n;
-    wire fc2_n16_pop_c12_g = fc2_in_36_v_n & fc2_in_37_v_n;
-    wire [1:0] fc2_n16_pop_c12 = {(fc2_n16_pop_c12_g | (fc2_n16_pop_c12_x & in_data[38])), (fc2_n16_pop_c12_x ^ in_data[38])};
-    wire [2:0] fc2_n16_pop_t1_0_b = {1'd0, fc2_n16_pop_c1};
-    wire [3:0] fc2_n16_pop_t2_0 = {1'd0, (fc2_n2_pop_t1_0_a + fc2_n16_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
-    wire [3:0] fc2_n16_pop_t2_1 = {1'd0, (fc2_n0_pop_t1_2_a + fc2_n14_pop_t1_2_b)} + fc2_n8_pop_t2_1_b;
-    wire [3:0] fc2_n16_pop_t2_2_a = {1'd0, (fc2_n2_pop_t1_4_a + fc2_n1_pop_t1_4_b)};
-    wire [3:0] fc2_n16_pop_t2_2_b = {1'd0, (fc2_n0_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
-    wire [3:0] fc2_n16_pop_t2_3_a = {1'd0, ({1'd0, fc2_n16_pop_c12} + fc2_n10_pop_t1_6_b)};
-    wire [3:0] fc2_n16_pop_t2_4 = {1'd0, (fc2_n12_pop_t1_8_a + fc2_n0_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n5_pop_t1_9_b)};
-    wire [4:0] fc2_n16_pop_t3_1 = {1'd0, (fc2_n16_pop_t2_2_a + fc2_n16_pop_t2_2_b)} + {1'd0, (fc2_n16_pop_t2_3_a + fc2_n6_pop_t2_3_b)};
-    wire [5:0] fc2_n16_pop_t4_0_a = {1'd0, ({1'd0, fc2_n16_pop_t2_0} + {1'd0, fc2_n16_pop_t2_1})};
-    reg  [5:0] fc2_n16_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n16_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n16_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n16_pop_t5_0_a_d1} + {2'd0, fc2_n16_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_n1_s9_m = $signed({1'b0, fc2_e138_yo_i, fc2_e87[1:0]}) + $signed({1'b0, (~fc2_n1_s7[2]), fc2_n1_s7[1:0]});
+    wire signed [3:0] fc2_n1_s10_yo = $signed({1'b0, (~fc2_e158[2]), fc2_e158[1:0]});
+    wire [5:0] fc2_n1_s10_u = {1'b0, ($signed(fc2_n1_s8[4:0]) + $signed({fc2_n1_s10_yo[3], fc2_n1_s10_yo}))};
+    wire [5:0] fc2_n1_s11_u = {1'b0, ($signed({1'b0, fc2_n1_s9_m}) + fc2_e143)};
+    reg  [5:0] fc2_n1_s10_d1;
+    reg  [5:0] fc2_n1_s11_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n16_acc = $signed({fc2_n16_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n1_s12 = $signed({1'b0, ($signed(fc2_n1_s10_d1) + $signed(fc2_n1_s11_d1))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n17_pop_c4 = {(fc2_n2_pop_c4_g | (fc2_n2_pop_c4_x & in_data[14])), (fc2_n2_pop_c4_x ^ in_data[14])};
-    wire [1:0] fc2_n17_pop_c10 = {(fc2_n4_pop_c10_g | (fc2_n4_pop_c10_x & in_data[32])), (fc2_n4_pop_c10_x ^ in_data[32])};
-    wire fc2_n17_pop_c11_x = in_data[33] ^ in_data[34];
-    wire fc2_n17_pop_c11_g = in_data[33] & in_data[34];
-    wire [1:0] fc2_n17_pop_c11 = {(fc2_n17_pop_c11_g | (fc2_n17_pop_c11_x & fc2_in_35_v_n)), (fc2_n17_pop_c11_x ^ fc2_in_35_v_n)};
-    wire [1:0] fc2_n17_pop_c20 = {(fc2_n1_pop_c20_g | (fc2_n1_pop_c20_x & fc2_in_62_v_n)), (fc2_n1_pop_c20_x ^ fc2_in_62_v_n)};
-    wire [2:0] fc2_n17_pop_t1_2_a = {1'd0, fc2_n17_pop_c4};
-    wire [2:0] fc2_n17_pop_t1_5_a = {1'd0, fc2_n17_pop_c10};
-    wire [2:0] fc2_n17_pop_t1_5_b = {1'd0, fc2_n17_pop_c11};
-    wire [2:0] fc2_n17_pop_t1_10_a = {1'd0, fc2_n17_pop_c20};
-    wire [3:0] fc2_n17_pop_t2_0 = fc2_n10_pop_t2_0_a + {1'd0, (fc2_n6_pop_t1_1_a + fc2_n3_pop_t1_1_b)};
-    wire [3:0] fc2_n17_pop_t2_1 = {1'd0, (fc2_n17_pop_t1_2_a + fc2_n2_pop_t1_2_b)} + fc2_n12_pop_t2_1_b;
-    wire [3:0] fc2_n17_pop_t2_2 = fc2_n9_pop_t2_2_a + {1'd0, (fc2_n17_pop_t1_5_a + fc2_n17_pop_t1_5_b)};
-    wire [3:0] fc2_n17_pop_t2_3_a = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n10_pop_t1_6_b)};
-    wire [3:0] fc2_n17_pop_t2_3 = fc2_n17_pop_t2_3_a + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n2_pop_t1_7_b)};
-    wire [4:0] fc2_n17_pop_t3_2_b = {2'd0, (fc2_n17_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    wire [5:0] fc2_n17_pop_t4_0_a = {1'd0, ({1'd0, fc2_n17_pop_t2_0} + {1'd0, fc2_n17_pop_t2_1})};
-    wire [5:0] fc2_n17_pop_t4_0_b = {1'd0, ({1'd0, fc2_n17_pop_t2_2} + {1'd0, fc2_n17_pop_t2_3})};
-    reg  [5:0] fc2_n17_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n17_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n17_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n17_pop_t5_0_a_d1} + {2'd0, fc2_n17_pop_t5_0_b_d1})});
+    wire fc2_n1_s13_yo_i = ~fc2_e11[3];
+    wire signed [4:0] fc2_n1_s13_yo = $signed({1'b0, fc2_n1_s13_yo_i, fc2_e11[2:0]});
+    wire signed [6:0] fc2_n1_s13 = $signed({1'b0, ($signed(fc2_n1_s12[5:0]) + $signed({fc2_n1_s13_yo[4], fc2_n1_s13_yo}))});
+    wire signed [5:0] fc2_n1_s14 = $signed({1'b0, (fc2_n0_s4_xo + fc2_e90)});
+    wire signed [5:0] fc2_n1_s15_yo = $signed({1'b1, (~fc2_e126[4]), fc2_e126[3:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n17_acc = $signed({fc2_n17_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [7:0] fc2_n1_s15 = $signed({1'b0, (fc2_n1_s13 - $signed({fc2_n1_s15_yo[5], fc2_n1_s15_yo}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n18_pop_c5_x = fc2_in_15_v_n ^ in_data[16];
-    wire fc2_n18_pop_c5_g = fc2_in_15_v_n & in_data[16];
-    wire [1:0] fc2_n18_pop_c5 = {(fc2_n18_pop_c5_g | (fc2_n18_pop_c5_x & in_data[17])), (fc2_n18_pop_c5_x ^ in_data[17])};
-    wire [1:0] fc2_n18_pop_c19 = {(fc2_n5_pop_c19_g | (fc2_n5_pop_c19_x & fc2_in_59_v_n)), (fc2_n5_pop_c19_x ^ fc2_in_59_v_n)};
-    wire [3:0] fc2_n18_pop_t2_0 = {1'd0, (fc2_n1_pop_t1_0_a + fc2_n4_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
-    wire [3:0] fc2_n18_pop_t2_1_a = {1'd0, (fc2_n17_pop_t1_2_a + {1'd0, fc2_n18_pop_c5})};
-    wire [3:0] fc2_n18_pop_t2_2 = {1'd0, (fc2_n0_pop_t1_4_a + fc2_n2_pop_t1_4_b)} + fc2_n2_pop_t2_2_b;
-    wire [3:0] fc2_n18_pop_t2_4_b = {1'd0, (fc2_n2_pop_t1_9_a + {1'd0, fc2_n18_pop_c19})};
-    wire [4:0] fc2_n18_pop_t3_0 = {1'd0, fc2_n18_pop_t2_0} + {1'd0, (fc2_n18_pop_t2_1_a + fc2_n12_pop_t2_1_b)};
-    wire [4:0] fc2_n18_pop_t3_1 = {1'd0, fc2_n18_pop_t2_2} + {1'd0, (fc2_n17_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
-    wire [4:0] fc2_n18_pop_t3_2_b = {2'd0, (fc2_n17_pop_t1_10_a + {2'd0, fc2_n0_pop_c21})};
-    wire [4:0] fc2_n18_pop_t3_2 = {1'd0, (fc2_n12_pop_t2_4_a + fc2_n18_pop_t2_4_b)} + fc2_n18_pop_t3_2_b;
-    reg  [5:0] fc2_n18_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n18_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n18_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n18_pop_t5_0_a_d1} + {2'd0, fc2_n18_pop_t5_0_b_d1})});
+    wire signed [4:0] fc2_n1_s16_xh = $signed(fc2_n1_s14[5:1]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n18_acc = $signed({fc2_n18_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [7:0] fc2_n1_s16 = $signed({($signed({{2{fc2_n1_s16_xh[4]}}, fc2_n1_s16_xh}) - 7'sd39), fc2_n1_s14[0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc2_n19_pop_t2_0_b = {1'd0, (fc2_n2_pop_t1_1_a + fc2_n15_pop_t1_1_b)};
-    wire [3:0] fc2_n19_pop_t2_1 = fc2_n15_pop_t2_1_a + {1'd0, (fc2_n0_pop_t1_3_a + fc2_n4_pop_t1_3_b)};
-    wire [3:0] fc2_n19_pop_t2_2 = {1'd0, (fc2_n9_pop_t1_4_a + fc2_n0_pop_t1_4_b)} + {1'd0, (fc2_n13_pop_t1_5_a + fc2_n4_pop_t1_5_b)};
-    wire [4:0] fc2_n19_pop_t3_0 = {1'd0, (fc2_n0_pop_t2_0_a + fc2_n19_pop_t2_0_b)} + {1'd0, fc2_n19_pop_t2_1};
-    wire [4:0] fc2_n19_pop_t3_1 = {1'd0, fc2_n19_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n4_pop_t2_3_b)};
-    wire [4:0] fc2_n19_pop_t3_2_b = {2'd0, (fc2_n0_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    wire [4:0] fc2_n19_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n0_pop_t2_4_b)} + fc2_n19_pop_t3_2_b;
-    reg  [5:0] fc2_n19_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n19_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n19_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n19_pop_t5_0_a_d1} + {2'd0, fc2_n19_pop_t5_0_b_d1})});
+    wire signed [2:0] fc2_n2_s0 = $signed(fc2_e171[2:0]) - $signed(fc2_e78[2:0]);
+    wire fc2_n2_s1_yo_i = ~fc2_e176[1];
+    wire signed [2:0] fc2_n2_s1_yo = $signed({1'b0, fc2_n2_s1_yo_i, fc2_e176[0]});
+    wire signed [4:0] fc2_n2_s1 = $signed({1'b0, (fc2_e48 + $signed({fc2_n2_s1_yo[2], fc2_n2_s1_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n19_acc = $signed({fc2_n19_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [4:0] fc2_n2_s2_yo = $signed({1'b0, (~fc2_e111[3]), fc2_e111[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc2_n20_pop_c7_x = fc2_in_21_v_n ^ fc2_in_22_v_n;
-    wire fc2_n20_pop_c7_g = fc2_in_21_v_n & fc2_in_22_v_n;
-    wire [1:0] fc2_n20_pop_c7 = {(fc2_n20_pop_c7_g | (fc2_n20_pop_c7_x & in_data[23])), (fc2_n20_pop_c7_x ^ in_data[23])};
-    wire [1:0] fc2_n20_pop_c19 = {(fc2_n0_pop_c19_g | (fc2_n0_pop_c19_x & fc2_in_59_v_n)), (fc2_n0_pop_c19_x ^ fc2_in_59_v_n)};
-    wire [2:0] fc2_n20_pop_t1_9_b = {1'd0, fc2_n20_pop_c19};
-    wire [3:0] fc2_n20_pop_t2_0 = fc2_n8_pop_t2_0_a + {1'd0, (fc2_n2_pop_t1_1_a + fc2_n11_pop_t1_1_b)};
-    wire [3:0] fc2_n20_pop_t2_1_b = {1'd0, (fc2_n1_pop_t1_3_a + {1'd0, fc2_n20_pop_c7})};
-    wire [3:0] fc2_n20_pop_t2_1 = {1'd0, (fc2_n15_pop_t1_2_a + fc2_n2_pop_t1_2_b)} + fc2_n20_pop_t2_1_b;
-    wire [3:0] fc2_n20_pop_t2_3 = {1'd0, (fc2_n3_pop_t1_6_a + fc2_n2_pop_t1_6_b)} + fc2_n10_pop_t2_3_b;
-    wire [3:0] fc2_n20_pop_t2_4 = {1'd0, (fc2_n10_pop_t1_8_a + fc2_n4_pop_t1_8_b)} + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n20_pop_t1_9_b)};
-    wire [4:0] fc2_n20_pop_t3_1 = {1'd0, (fc2_n16_pop_t2_2_a + fc2_n5_pop_t2_2_b)} + {1'd0, fc2_n20_pop_t2_3};
-    wire [4:0] fc2_n20_pop_t3_2_b = {2'd0, (fc2_n2_pop_t1_10_a + {2'd0, fc2_n4_pop_c21})};
-    wire [5:0] fc2_n20_pop_t4_0_a = {1'd0, ({1'd0, fc2_n20_pop_t2_0} + {1'd0, fc2_n20_pop_t2_1})};
-    reg  [5:0] fc2_n20_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n20_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n20_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n20_pop_t5_0_a_d1} + {2'd0, fc2_n20_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_n2_s2_m = $signed({1'b0, (~fc2_n2_s0[2]), fc2_n2_s0[1:0]}) + $signed(fc2_n2_s2_yo[3:0]);
+    wire signed [3:0] fc2_n2_s3_yo = $signed({1'b1, (~fc2_e157[2]), fc2_e157[1:0]});
+    wire [5:0] fc2_n2_s4_u = {1'b0, (fc2_n2_s1 + $signed({1'b0, fc2_n2_s2_m}))};
+    reg  signed [4:0] fc2_n2_s3_d1;
+    reg  [4:0] fc2_e152_d1;
+    reg  [5:0] fc2_n2_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n20_acc = $signed({fc2_n20_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n2_s6 = $signed({1'b0, ($signed({fc2_n1_s13_yo[4], fc2_n1_s13_yo}) + $signed(fc2_n2_s4_d1))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc2_n21_pop_t2_4 = fc2_n4_pop_t2_4_a + {1'd0, (fc2_n3_pop_t1_9_a + fc2_n6_pop_t1_9_b)};
-    wire [4:0] fc2_n21_pop_t3_1 = {1'd0, (fc2_n10_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + fc2_n9_pop_t3_1_b;
-    reg  [5:0] fc2_n21_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n21_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n21_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n21_pop_t5_0_a_d1} + {2'd0, fc2_n21_pop_t5_0_b_d1})});
+    wire signed [4:0] fc2_n2_s8 = (fc2_n2_s3_d1 - $signed(fc2_e152_d1)) + $signed({1'b0, (~fc2_e80[3]), fc2_e80[2:0]});
+    wire signed [5:0] fc2_n2_s9 = $signed(fc2_n2_s6[5:0]) - $signed({1'b0, (fc2_n0_s3_yo + fc2_n0_s4_xo)});
+    wire signed [4:0] fc2_n2_s10 = $signed({($signed(fc2_n2_s8[4:1]) - 4'sd3), fc2_n2_s8[0]});
+    wire signed [2:0] fc2_n3_s0 = $signed({1'b0, (fc2_in_30_c + $signed(fc2_in_50_b))});
+    wire signed [3:0] fc2_n3_s2 = (fc2_e99 - $signed({fc2_n3_s0[2], fc2_n3_s0})) - fc2_e172;
+    reg  signed [4:0] fc2_n3_s3_d1;
+    reg  signed [4:0] fc2_e162_d1;
+    wire signed [4:0] fc2_n3_s4 = fc2_n3_s3_d1 - fc2_e162_d1;
+    reg  [3:0] fc2_e141_d1;
+    wire signed [3:0] fc2_e141_d1_v = $signed(fc2_e141_d1);
+    wire signed [4:0] fc2_n3_s6_yo = $signed({1'b0, fc2_n0_s2_yo_i, fc2_e5[2:0]});
+    wire signed [5:0] fc2_n3_s6_m = $signed({1'b0, (~fc2_n3_s4[4]), fc2_n3_s4[3:0]}) + $signed({fc2_n3_s6_yo[4], fc2_n3_s6_yo});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n21_acc = $signed({fc2_n21_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n3_s6 = $signed({1'b0, fc2_n3_s6_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n22_pop_c0 = {(fc2_n2_pop_c0_g | (fc2_n2_pop_c0_x & fc2_in_2_v_n)), (fc2_n2_pop_c0_x ^ fc2_in_2_v_n)};
-    wire [1:0] fc2_n22_pop_c1 = {(fc2_n2_pop_c1_g | (fc2_n2_pop_c1_x & fc2_in_5_v_n)), (fc2_n2_pop_c1_x ^ fc2_in_5_v_n)};
-    wire [1:0] fc2_n22_pop_c4 = {(fc2_n5_pop_c4_g | (fc2_n5_pop_c4_x & fc2_in_14_v_n)), (fc2_n5_pop_c4_x ^ fc2_in_14_v_n)};
-    wire [1:0] fc2_n22_pop_c5 = {(fc2_n2_pop_c5_g | (fc2_n2_pop_c5_x & in_data[17])), (fc2_n2_pop_c5_x ^ in_data[17])};
-    wire [1:0] fc2_n22_pop_c8 = {(fc2_n0_pop_c8_g | (fc2_n0_pop_c8_x & in_data[26])), (fc2_n0_pop_c8_x ^ in_data[26])};
-    wire [1:0] fc2_n22_pop_c9 = {(fc2_n2_pop_c9_g | (fc2_n2_pop_c9_x & in_data[29])), (fc2_n2_pop_c9_x ^ in_data[29])};
-    wire [1:0] fc2_n22_pop_c15 = {(fc2_n8_pop_c15_g | (fc2_n8_pop_c15_x & in_data[47])), (fc2_n8_pop_c15_x ^ in_data[47])};
-    wire [1:0] fc2_n22_pop_c19 = {(fc2_n6_pop_c19_g | (fc2_n6_pop_c19_x & in_data[59])), (fc2_n6_pop_c19_x ^ in_data[59])};
-    wire [2:0] fc2_n22_pop_t1_4_a = {1'd0, fc2_n22_pop_c8};
-    wire [2:0] fc2_n22_pop_t1_4_b = {1'd0, fc2_n22_pop_c9};
-    wire [2:0] fc2_n22_pop_t1_7_b = {1'd0, fc2_n22_pop_c15};
-    wire [3:0] fc2_n22_pop_t2_0_a = {1'd0, ({1'd0, fc2_n22_pop_c0} + {1'd0, fc2_n22_pop_c1})};
-    wire [3:0] fc2_n22_pop_t2_1_a = {1'd0, ({1'd0, fc2_n22_pop_c4} + {1'd0, fc2_n22_pop_c5})};
-    wire [3:0] fc2_n22_pop_t2_1 = fc2_n22_pop_t2_1_a + {1'd0, (fc2_n4_pop_t1_3_a + fc2_n1_pop_t1_3_b)};
-    wire [3:0] fc2_n22_pop_t2_2 = {1'd0, (fc2_n22_pop_t1_4_a + fc2_n22_pop_t1_4_b)} + fc2_n16_pop_t2_2_b;
-    wire [3:0] fc2_n22_pop_t2_3 = {1'd0, (fc2_n1_pop_t1_6_a + fc2_n2_pop_t1_6_b)} + {1'd0, (fc2_n6_pop_t1_7_a + fc2_n22_pop_t1_7_b)};
-    wire [3:0] fc2_n22_pop_t2_4_b = {1'd0, (fc2_n0_pop_t1_9_a + {1'd0, fc2_n22_pop_c19})};
-    wire [3:0] fc2_n22_pop_t2_4 = {1'd0, (fc2_n3_pop_t1_8_a + fc2_n0_pop_t1_8_b)} + fc2_n22_pop_t2_4_b;
-    wire [4:0] fc2_n22_pop_t3_0 = {1'd0, (fc2_n22_pop_t2_0_a + fc2_n15_pop_t2_0_b)} + {1'd0, fc2_n22_pop_t2_1};
-    wire [5:0] fc2_n22_pop_t4_0_b = {1'd0, ({1'd0, fc2_n22_pop_t2_2} + {1'd0, fc2_n22_pop_t2_3})};
-    reg  [5:0] fc2_n22_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n22_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n22_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n22_pop_t5_0_a_d1} + {2'd0, fc2_n22_pop_t5_0_b_d1})});
+    wire signed [4:0] fc2_n3_s7_yo = $signed({1'b1, fc2_n1_s13_yo_i, fc2_e11[2:0]});
+    wire signed [5:0] fc2_n3_s7 = $signed({1'b0, (fc2_e17 - fc2_n3_s7_yo)});
+    wire signed [4:0] fc2_n3_s8_yo = $signed({1'b1, fc2_n0_s4_xo_i, fc2_e35[2:0]});
+    wire signed [4:0] fc2_n3_s8 = ($signed({fc2_e52_d1[3], fc2_e52_d1}) - $signed({fc2_e141_d1_v[3], fc2_e141_d1_v})) - fc2_n3_s8_yo;
+    wire signed [6:0] fc2_n3_s11 = $signed({1'b0, ($signed(fc2_n3_s6[5:0]) + fc2_n3_s7)}) + ($signed({{2{fc2_n3_s8[4]}}, fc2_n3_s8}) - 7'sd37); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [3:0] fc2_n4_s1 = fc2_e124 - fc2_e32;
+    wire signed [3:0] fc2_n4_s2_m = fc2_e44 + $signed({1'b0, ($signed(fc2_e55[2:0]) + fc2_e96)});
+    wire signed [4:0] fc2_n4_s3_m = $signed({1'b0, (~fc2_n4_s1[3]), fc2_n4_s1[2:0]}) + $signed({fc2_e154_yo[3], fc2_e154_yo});
+    reg  [5:0] fc2_n4_s3_d1;
+    reg  [4:0] fc2_n4_s2_d1;
+    wire signed [4:0] fc2_n4_s2_d1_v = $signed(fc2_n4_s2_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n22_acc = $signed({fc2_n22_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [5:0] fc2_n4_s4 = $signed(fc2_n4_s3_d1) - $signed({fc2_n4_s2_d1_v[4], fc2_n4_s2_d1_v});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n23_pop_c6 = {(fc2_n9_pop_c6_g | (fc2_n9_pop_c6_x & in_data[20])), (fc2_n9_pop_c6_x ^ in_data[20])};
-    wire [1:0] fc2_n23_pop_c11 = {(fc2_n17_pop_c11_g | (fc2_n17_pop_c11_x & in_data[35])), (fc2_n17_pop_c11_x ^ in_data[35])};
-    wire [1:0] fc2_n23_pop_c12 = {(fc2_n16_pop_c12_g | (fc2_n16_pop_c12_x & fc2_in_38_v_n)), (fc2_n16_pop_c12_x ^ fc2_in_38_v_n)};
-    wire [2:0] fc2_n23_pop_t1_3_a = {1'd0, fc2_n23_pop_c6};
-    wire [3:0] fc2_n23_pop_t2_0_b = {1'd0, (fc2_n0_pop_t1_1_a + fc2_n6_pop_t1_1_b)};
-    wire [3:0] fc2_n23_pop_t2_1 = {1'd0, (fc2_n17_pop_t1_2_a + fc2_n15_pop_t1_2_b)} + {1'd0, (fc2_n23_pop_t1_3_a + fc2_n2_pop_t1_3_b)};
-    wire [3:0] fc2_n23_pop_t2_2_b = {1'd0, (fc2_n1_pop_t1_5_a + {1'd0, fc2_n23_pop_c11})};
-    wire [3:0] fc2_n23_pop_t2_3_a = {1'd0, ({1'd0, fc2_n23_pop_c12} + fc2_n8_pop_t1_6_b)};
-    wire [3:0] fc2_n23_pop_t2_4 = {1'd0, (fc2_n1_pop_t1_8_a + fc2_n2_pop_t1_8_b)} + fc2_n18_pop_t2_4_b;
-    wire [4:0] fc2_n23_pop_t3_0 = {1'd0, (fc2_n1_pop_t2_0_a + fc2_n23_pop_t2_0_b)} + {1'd0, fc2_n23_pop_t2_1};
-    wire [4:0] fc2_n23_pop_t3_1 = {1'd0, (fc2_n2_pop_t2_2_a + fc2_n23_pop_t2_2_b)} + {1'd0, (fc2_n23_pop_t2_3_a + fc2_n7_pop_t2_3_b)};
-    reg  [5:0] fc2_n23_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n23_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n23_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n23_pop_t5_0_a_d1} + {2'd0, fc2_n23_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_n4_s5 = fc2_e5 - fc2_e11;
+    wire signed [4:0] fc2_n4_s7 = $signed(fc2_n4_s4[4:0]) - fc2_e29;
+    wire signed [5:0] fc2_n4_s8 = $signed({{2{fc2_n4_s5[3]}}, fc2_n4_s5}) - fc2_e41;
+    wire signed [5:0] fc2_n4_s9_m = fc2_n0_s3 + $signed({1'b0, (~fc2_n4_s7[4]), fc2_n4_s7[3:0]});
+    wire signed [6:0] fc2_n4_s11 = ($signed({fc2_n4_s8[5], fc2_n4_s8}) - 7'sd13) + $signed({1'b0, fc2_n4_s9_m});
+    wire signed [3:0] fc2_n5_s1_m = $signed({1'b0, (fc2_e78_yo + $signed(fc2_e121[2:0]))}) + fc2_e156;
+    wire [5:0] fc2_n5_s2_u = {1'b0, ($signed({1'b0, fc2_n5_s1_m}) - $signed({fc2_e68_yo[3], fc2_e68_yo}))};
+    reg  signed [3:0] fc2_e100_d1;
+    wire signed [3:0] fc2_n5_s3 = fc2_e100_d1 - fc2_e10_d1;
+    reg  [5:0] fc2_n5_s2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n23_acc = $signed({fc2_n23_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n5_s4 = $signed({1'b0, ($signed(fc2_n5_s2_d1) - $signed({fc2_n0_s2_yo[4], fc2_n0_s2_yo}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n24_pop_c7 = {(fc2_n0_pop_c7_g | (fc2_n0_pop_c7_x & in_data[23])), (fc2_n0_pop_c7_x ^ in_data[23])};
-    wire [2:0] fc2_n24_pop_t1_3_b = {1'd0, fc2_n24_pop_c7};
-    wire [3:0] fc2_n24_pop_t2_0 = fc2_n8_pop_t2_0_a + {1'd0, (fc2_n4_pop_t1_1_a + fc2_n2_pop_t1_1_b)};
-    wire [3:0] fc2_n24_pop_t2_1 = {1'd0, (fc2_n15_pop_t1_2_a + fc2_n0_pop_t1_2_b)} + {1'd0, (fc2_n9_pop_t1_3_a + fc2_n24_pop_t1_3_b)};
-    wire [3:0] fc2_n24_pop_t2_2 = {1'd0, (fc2_n3_pop_t1_4_a + fc2_n22_pop_t1_4_b)} + fc2_n16_pop_t2_2_b;
-    wire [3:0] fc2_n24_pop_t2_3_b = {1'd0, (fc2_n2_pop_t1_7_a + fc2_n3_pop_t1_7_b)};
-    wire [3:0] fc2_n24_pop_t2_4 = fc2_n1_pop_t2_4_a + {1'd0, (fc2_n3_pop_t1_9_a + fc2_n20_pop_t1_9_b)};
-    wire [4:0] fc2_n24_pop_t3_1 = {1'd0, fc2_n24_pop_t2_2} + {1'd0, (fc2_n0_pop_t2_3_a + fc2_n24_pop_t2_3_b)};
-    wire [5:0] fc2_n24_pop_t4_0_a = {1'd0, ({1'd0, fc2_n24_pop_t2_0} + {1'd0, fc2_n24_pop_t2_1})};
-    reg  [5:0] fc2_n24_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n24_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n24_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n24_pop_t5_0_a_d1} + {2'd0, fc2_n24_pop_t5_0_b_d1})});
+    wire signed [4:0] fc2_n5_s5_m = $signed({1'b0, (~fc2_n5_s3[3]), fc2_n5_s3[2:0]}) + fc2_n0_s3_yo;
+    wire fc2_n5_s6_yo_i = ~fc2_e119[3];
+    wire signed [5:0] fc2_n5_s6 = $signed({1'b0, ($signed({fc2_e35[3], fc2_e35}) - $signed({1'b1, fc2_n5_s6_yo_i, fc2_e119[2:0]}))});
+    wire signed [6:0] fc2_n5_s8 = $signed({1'b0, ($signed({1'b0, fc2_n5_s5_m}) + fc2_n5_s6)});
+    wire signed [6:0] fc2_n5_s9 = $signed({1'b0, ($signed(fc2_n5_s4[5:0]) + fc2_e148)}) - 7'sd61; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [2:0] fc2_n6_s0 = $signed({fc2_in_40_c[1], fc2_in_40_c}) - $signed(fc2_e78[2:0]);
+    wire signed [3:0] fc2_n6_s1_m = $signed({1'b0, (~fc2_n6_s0[2]), fc2_n6_s0[1:0]}) + $signed({1'b0, fc2_e145_yo_i, fc2_e14[1:0]});
+    wire signed [4:0] fc2_n6_s3_m = $signed({1'b0, fc2_n6_s1_m}) + $signed({1'b0, (fc2_e57 + $signed(fc2_e62_u))});
+    reg  [5:0] fc2_n6_s3_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n24_acc = $signed({fc2_n24_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [5:0] fc2_n6_s3_d1_v = $signed(fc2_n6_s3_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n25_pop_c1 = {(fc2_n16_pop_c1_g | (fc2_n16_pop_c1_x & in_data[5])), (fc2_n16_pop_c1_x ^ in_data[5])};
-    wire [1:0] fc2_n25_pop_c7 = {(fc2_n20_pop_c7_g | (fc2_n20_pop_c7_x & fc2_in_23_v_n)), (fc2_n20_pop_c7_x ^ fc2_in_23_v_n)};
-    wire [1:0] fc2_n25_pop_c12 = {(fc2_n11_pop_c12_g | (fc2_n11_pop_c12_x & in_data[38])), (fc2_n11_pop_c12_x ^ in_data[38])};
-    wire [1:0] fc2_n25_pop_c19 = {(fc2_n2_pop_c19_g | (fc2_n2_pop_c19_x & in_data[59])), (fc2_n2_pop_c19_x ^ in_data[59])};
-    wire [2:0] fc2_n25_pop_t1_3_b = {1'd0, fc2_n25_pop_c7};
-    wire [2:0] fc2_n25_pop_t1_6_a = {1'd0, fc2_n25_pop_c12};
-    wire [3:0] fc2_n25_pop_t2_0_a = {1'd0, (fc2_n4_pop_t1_0_a + {1'd0, fc2_n25_pop_c1})};
-    wire [3:0] fc2_n25_pop_t2_1 = fc2_n12_pop_t2_1_a + {1'd0, (fc2_n23_pop_t1_3_a + fc2_n25_pop_t1_3_b)};
-    wire [3:0] fc2_n25_pop_t2_2 = {1'd0, (fc2_n15_pop_t1_4_a + fc2_n9_pop_t1_4_b)} + {1'd0, (fc2_n4_pop_t1_5_a + fc2_n1_pop_t1_5_b)};
-    wire [3:0] fc2_n25_pop_t2_3 = {1'd0, (fc2_n25_pop_t1_6_a + fc2_n3_pop_t1_6_b)} + fc2_n5_pop_t2_3_b;
-    wire [3:0] fc2_n25_pop_t2_4_b = {1'd0, (fc2_n5_pop_t1_9_a + {1'd0, fc2_n25_pop_c19})};
-    wire [4:0] fc2_n25_pop_t3_0 = {1'd0, (fc2_n25_pop_t2_0_a + fc2_n23_pop_t2_0_b)} + {1'd0, fc2_n25_pop_t2_1};
-    wire [4:0] fc2_n25_pop_t3_2 = {1'd0, (fc2_n4_pop_t2_4_a + fc2_n25_pop_t2_4_b)} + fc2_n1_pop_t3_2_b;
-    wire [5:0] fc2_n25_pop_t4_0_b = {1'd0, ({1'd0, fc2_n25_pop_t2_2} + {1'd0, fc2_n25_pop_t2_3})};
-    reg  [5:0] fc2_n25_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n25_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n25_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n25_pop_t5_0_a_d1} + {2'd0, fc2_n25_pop_t5_0_b_d1})});
+    reg  signed [2:0] fc2_e98_d1;
+    wire signed [3:0] fc2_n6_s4_yo = $signed({1'b0, (~fc2_e98_d1[2]), fc2_e98_d1[1:0]});
+    wire signed [5:0] fc2_n6_s4 = $signed({1'b0, ($signed(fc2_n6_s3_d1_v[4:0]) + $signed({fc2_n6_s4_yo[3], fc2_n6_s4_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n25_acc = $signed({fc2_n25_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n6_s5 = $signed({1'b0, (fc2_n6_s4 + $signed({fc2_n3_s6_yo[4], fc2_n3_s6_yo}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc2_n26_pop_t2_3 = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n10_pop_t1_6_b)} + {1'd0, (fc2_n15_pop_t1_7_a + fc2_n1_pop_t1_7_b)};
-    wire [4:0] fc2_n26_pop_t3_1 = {1'd0, (fc2_n0_pop_t2_2_a + fc2_n2_pop_t2_2_b)} + {1'd0, fc2_n26_pop_t2_3};
-    wire [5:0] fc2_n26_pop_t4_0_a = {1'd0, (fc2_n8_pop_t3_0_a + fc2_n1_pop_t3_0_b)};
-    reg  [5:0] fc2_n26_pop_t5_0_a_d1;
-    wire signed [7:0] fc2_n26_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n26_pop_t5_0_a_d1} + {2'd0, fc2_n8_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_n6_s6 = fc2_e11 - fc2_e23;
+    wire signed [6:0] fc2_n6_s8 = $signed({1'b0, ($signed(fc2_n6_s5[5:0]) + $signed({fc2_e81[4], fc2_e81}))});
+    wire signed [4:0] fc2_n6_s9_xo = $signed({1'b0, (~fc2_n6_s6[3]), fc2_n6_s6[2:0]});
+    wire signed [5:0] fc2_n6_s9_m = $signed({fc2_n6_s9_xo[4], fc2_n6_s9_xo}) + $signed({1'b0, (fc2_e29 - fc2_n3_s8_yo)});
+    wire signed [6:0] fc2_n6_s9 = $signed({1'b0, fc2_n6_s9_m});
+    wire signed [3:0] fc2_n7_s0 = $signed({1'b0, ($signed({fc2_in_39_c[1], fc2_in_39_c}) + fc2_e124_yo)});
+    wire signed [2:0] fc2_n7_s1_yo = $signed({1'b1, (~fc2_e101[1]), fc2_e101[0]});
+    wire signed [4:0] fc2_n7_s1 = $signed({1'b0, (fc2_n7_s0 - $signed({fc2_n7_s1_yo[2], fc2_n7_s1_yo}))});
+    wire signed [4:0] fc2_n7_s4 = (fc2_n7_s1 - $signed({{2{fc2_e115[2]}}, fc2_e115})) - $signed({1'b0, (fc2_e32 + fc2_e103)});
+    reg  signed [4:0] fc2_n7_s4_d1;
+    reg  signed [2:0] fc2_e59_d1;
+    wire signed [3:0] fc2_n7_s5_yo = $signed({1'b1, (~fc2_e59_d1[2]), fc2_e59_d1[1:0]});
+    wire signed [4:0] fc2_n7_s5 = fc2_n7_s4_d1 - $signed({fc2_n7_s5_yo[3], fc2_n7_s5_yo});
+    wire signed [5:0] fc2_n7_s6 = $signed({fc2_n7_s5[4], fc2_n7_s5}) - $signed({fc2_e123_yo[4], fc2_e123_yo});
+    wire fc2_n7_s8_yo_i = ~fc2_e56[3];
+    wire signed [5:0] fc2_n7_s8 = $signed({1'b0, (fc2_e17 - $signed({1'b1, fc2_n7_s8_yo_i, fc2_e56[2:0]}))});
+    wire fc2_n7_s9_yo_i = ~fc2_e76[3];
+    wire signed [4:0] fc2_n7_s9_yo = $signed({1'b0, fc2_n7_s9_yo_i, fc2_e76[2:0]});
+    wire signed [6:0] fc2_n7_s9_m = $signed({1'b0, (~fc2_n7_s6[5]), fc2_n7_s6[4:0]}) + $signed({{2{fc2_n7_s9_yo[4]}}, fc2_n7_s9_yo});
+    wire signed [7:0] fc2_n7_s9 = $signed({1'b0, fc2_n7_s9_m});
+    wire signed [4:0] fc2_n7_s10_xo = $signed({1'b0, (~fc2_n4_s5[3]), fc2_n4_s5[2:0]});
+    wire signed [6:0] fc2_n7_s10 = $signed({1'b0, ($signed({fc2_n7_s10_xo[4], fc2_n7_s10_xo}) + fc2_n7_s8)});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n26_acc = $signed({fc2_n26_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [4:0] fc2_n7_s11_xh = $signed(fc2_n7_s9[7:3]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n27_pop_c5 = {(fc2_n14_pop_c5_g | (fc2_n14_pop_c5_x & in_data[17])), (fc2_n14_pop_c5_x ^ in_data[17])};
-    wire [3:0] fc2_n27_pop_t2_0 = fc2_n0_pop_t2_0_a + {1'd0, (fc2_n4_pop_t1_1_a + fc2_n11_pop_t1_1_b)};
-    wire [3:0] fc2_n27_pop_t2_1_a = {1'd0, (fc2_n15_pop_t1_2_a + {1'd0, fc2_n27_pop_c5})};
-    wire [3:0] fc2_n27_pop_t2_1 = fc2_n27_pop_t2_1_a + {1'd0, (fc2_n0_pop_t1_3_a + fc2_n3_pop_t1_3_b)};
-    wire [3:0] fc2_n27_pop_t2_2 = {1'd0, (fc2_n3_pop_t1_4_a + fc2_n0_pop_t1_4_b)} + fc2_n5_pop_t2_2_b;
-    wire [3:0] fc2_n27_pop_t2_3 = {1'd0, (fc2_n25_pop_t1_6_a + fc2_n0_pop_t1_6_b)} + {1'd0, (fc2_n4_pop_t1_7_a + fc2_n22_pop_t1_7_b)};
-    wire [4:0] fc2_n27_pop_t3_2 = {1'd0, (fc2_n15_pop_t2_4_a + fc2_n22_pop_t2_4_b)} + fc2_n11_pop_t3_2_b;
-    wire [5:0] fc2_n27_pop_t4_0_a = {1'd0, ({1'd0, fc2_n27_pop_t2_0} + {1'd0, fc2_n27_pop_t2_1})};
-    wire [5:0] fc2_n27_pop_t4_0_b = {1'd0, ({1'd0, fc2_n27_pop_t2_2} + {1'd0, fc2_n27_pop_t2_3})};
-    reg  [5:0] fc2_n27_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n27_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n27_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n27_pop_t5_0_a_d1} + {2'd0, fc2_n27_pop_t5_0_b_d1})});
+    wire signed [6:0] fc2_n7_s12 = $signed({($signed(fc2_n7_s11_xh[3:0]) - 4'sh9), fc2_n7_s9[2:0]}) + fc2_n7_s10;
+    wire signed [3:0] fc2_n8_s1 = fc2_e163 - $signed({1'b0, (fc2_e63 + fc2_e124_yo)});
+    reg  signed [4:0] fc2_n8_s2_d1;
+    reg  [4:0] fc2_e129_d1;
+    wire signed [4:0] fc2_e129_d1_v = $signed(fc2_e129_d1);
+    wire signed [3:0] fc2_n8_s4 = fc2_e11 - fc2_e5;
+    wire signed [4:0] fc2_n8_s5 = fc2_e29 - fc2_e17;
+    wire signed [4:0] fc2_n8_s7_xo = $signed({1'b0, (~fc2_n8_s4[3]), fc2_n8_s4[2:0]});
+    wire signed [5:0] fc2_n8_s7 = $signed({fc2_n8_s7_xo[4], fc2_n8_s7_xo}) + ($signed({fc2_n8_s2_d1[4], fc2_n8_s2_d1}) - $signed({fc2_e129_d1_v[4], fc2_e129_d1_v}));
+    wire signed [5:0] fc2_n8_s8_m = $signed({1'b0, (~fc2_n8_s5[4]), fc2_n8_s5[3:0]}) + fc2_n0_s4;
+    wire signed [6:0] fc2_n8_s8 = $signed({1'b0, fc2_n8_s8_m});
+    wire signed [3:0] fc2_n8_s9_xh = $signed(fc2_n8_s7[5:2]);
+    wire signed [6:0] fc2_n8_s9 = $signed({($signed({fc2_n8_s9_xh[3], fc2_n8_s9_xh}) - 5'sd9), fc2_n8_s7[1:0]}); // minus the row sum (2 * popcount - n)
+    wire [3:0] fc2_n9_s0_u = {1'b0, ($signed({fc2_in_53_c[1], fc2_in_53_c}) - $signed({1'b1, fc2_e99_yo_i, fc2_e67[0]}))};
+    reg  [3:0] fc2_n9_s0_d1;
+    wire signed [3:0] fc2_n9_s1 = $signed(fc2_n9_s0_d1) + fc2_e5;
+    wire signed [5:0] fc2_n9_s3 = $signed({1'b0, (fc2_e29 + fc2_n0_s4_xo)});
+    wire signed [5:0] fc2_n9_s4 = $signed({1'b0, ($signed(fc2_e41[4:0]) + fc2_e81)});
+    wire signed [5:0] fc2_n9_s5 = $signed({{2{fc2_n9_s1[3]}}, fc2_n9_s1}) - $signed({fc2_e131[4], fc2_e131});
+    wire signed [4:0] fc2_n9_s6 = $signed(fc2_n3_s7[4:0]) - $signed(fc2_n9_s3[4:0]);
+    wire signed [6:0] fc2_n9_s8 = $signed({1'b0, ($signed({fc2_n9_s6[4], fc2_n9_s6}) + 6'sd27)}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [6:0] fc2_n9_s9 = ($signed({fc2_n9_s5[5], fc2_n9_s5}) - $signed({fc2_n9_s4[5], fc2_n9_s4})) + fc2_n9_s8;
+    wire signed [2:0] fc2_n10_s1 = $signed({1'b0, (fc2_in_32_c + $signed(fc2_in_49_b))}) - fc2_e64;
+    wire fc2_n10_s2_yo_i = ~fc2_e174[1];
+    wire signed [3:0] fc2_n10_s2 = $signed({1'b0, (fc2_e113 - $signed({1'b1, fc2_n10_s2_yo_i, fc2_e174[0]}))});
+    wire signed [3:0] fc2_n10_s3_m = $signed({1'b0, (~fc2_n10_s1[2]), fc2_n10_s1[1:0]}) + $signed({fc2_e177[2], fc2_e177});
+    wire signed [4:0] fc2_n10_s5_m = $signed({1'b0, fc2_n10_s3_m}) + $signed({1'b0, (fc2_e55 + fc2_n10_s2)});
+    reg  [5:0] fc2_n10_s5_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n27_acc = $signed({fc2_n27_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [5:0] fc2_n10_s5_d1_v = $signed(fc2_n10_s5_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n28_pop_c3 = {(fc2_n3_pop_c3_g | (fc2_n3_pop_c3_x & fc2_in_11_v_n)), (fc2_n3_pop_c3_x ^ fc2_in_11_v_n)};
-    wire [3:0] fc2_n28_pop_t2_0_b = {1'd0, (fc2_n4_pop_t1_1_a + {1'd0, fc2_n28_pop_c3})};
-    wire [3:0] fc2_n28_pop_t2_1 = fc2_n27_pop_t2_1_a + {1'd0, (fc2_n1_pop_t1_3_a + fc2_n24_pop_t1_3_b)};
-    wire [3:0] fc2_n28_pop_t2_2 = fc2_n8_pop_t2_2_a + {1'd0, (fc2_n0_pop_t1_5_a + fc2_n17_pop_t1_5_b)};
-    wire [3:0] fc2_n28_pop_t2_3 = {1'd0, (fc2_n2_pop_t1_6_a + fc2_n1_pop_t1_6_b)} + fc2_n24_pop_t2_3_b;
-    wire [4:0] fc2_n28_pop_t3_0 = {1'd0, (fc2_n15_pop_t2_0_a + fc2_n28_pop_t2_0_b)} + {1'd0, fc2_n28_pop_t2_1};
-    wire [4:0] fc2_n28_pop_t3_2 = {1'd0, (fc2_n1_pop_t2_4_a + fc2_n11_pop_t2_4_b)} + fc2_n5_pop_t3_2_b;
-    wire [5:0] fc2_n28_pop_t4_0_b = {1'd0, ({1'd0, fc2_n28_pop_t2_2} + {1'd0, fc2_n28_pop_t2_3})};
-    reg  [5:0] fc2_n28_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n28_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n28_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n28_pop_t5_0_a_d1} + {2'd0, fc2_n28_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_n10_s6_yo = $signed({1'b0, fc2_e29_yo_i, fc2_e28_d1[1:0]});
+    wire signed [5:0] fc2_n10_s6 = $signed({1'b0, ($signed(fc2_n10_s5_d1_v[4:0]) + $signed({fc2_n10_s6_yo[3], fc2_n10_s6_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n28_acc = $signed({fc2_n28_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n10_s7 = $signed({1'b0, (fc2_n10_s6 + $signed({fc2_e129_d1_v[4], fc2_e129_d1_v}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc2_n29_pop_c5 = {(fc2_n18_pop_c5_g | (fc2_n18_pop_c5_x & fc2_in_17_v_n)), (fc2_n18_pop_c5_x ^ fc2_in_17_v_n)};
-    wire [1:0] fc2_n29_pop_c8 = {(fc2_n3_pop_c8_g | (fc2_n3_pop_c8_x & fc2_in_26_v_n)), (fc2_n3_pop_c8_x ^ fc2_in_26_v_n)};
-    wire [1:0] fc2_n29_pop_c16 = {(fc2_n0_pop_c16_g | (fc2_n0_pop_c16_x & in_data[50])), (fc2_n0_pop_c16_x ^ in_data[50])};
-    wire [3:0] fc2_n29_pop_t2_0 = {1'd0, (fc2_n8_pop_t1_0_a + fc2_n16_pop_t1_0_b)} + fc2_n19_pop_t2_0_b;
-    wire [3:0] fc2_n29_pop_t2_1_a = {1'd0, (fc2_n3_pop_t1_2_a + {1'd0, fc2_n29_pop_c5})};
-    wire [3:0] fc2_n29_pop_t2_2_a = {1'd0, ({1'd0, fc2_n29_pop_c8} + fc2_n0_pop_t1_4_b)};
-    wire [3:0] fc2_n29_pop_t2_3 = {1'd0, (fc2_n11_pop_t1_6_a + fc2_n10_pop_t1_6_b)} + {1'd0, (fc2_n4_pop_t1_7_a + fc2_n5_pop_t1_7_b)};
-    wire [3:0] fc2_n29_pop_t2_4_a = {1'd0, ({1'd0, fc2_n29_pop_c16} + fc2_n14_pop_t1_8_b)};
-    wire [3:0] fc2_n29_pop_t2_4 = fc2_n29_pop_t2_4_a + {1'd0, (fc2_n10_pop_t1_9_a + fc2_n0_pop_t1_9_b)};
-    wire [4:0] fc2_n29_pop_t3_0 = {1'd0, fc2_n29_pop_t2_0} + {1'd0, (fc2_n29_pop_t2_1_a + fc2_n20_pop_t2_1_b)};
-    wire [4:0] fc2_n29_pop_t3_1 = {1'd0, (fc2_n29_pop_t2_2_a + fc2_n4_pop_t2_2_b)} + {1'd0, fc2_n29_pop_t2_3};
-    reg  [5:0] fc2_n29_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n29_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n29_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n29_pop_t5_0_a_d1} + {2'd0, fc2_n29_pop_t5_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n29_acc = $signed({fc2_n29_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n10_s10 = $signed({1'b0, ($signed(fc2_n10_s7[5:0]) + fc2_e122)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc2_n30_pop_t2_0 = {1'd0, (fc2_n1_pop_t1_0_a + fc2_n0_pop_t1_0_b)} + fc2_n0_pop_t2_0_b;
-    wire [3:0] fc2_n30_pop_t2_1 = fc2_n0_pop_t2_1_a + {1'd0, (fc2_n2_pop_t1_3_a + fc2_n25_pop_t1_3_b)};
-    wire [3:0] fc2_n30_pop_t2_2 = fc2_n1_pop_t2_2_a + {1'd0, (fc2_n17_pop_t1_5_a + fc2_n2_pop_t1_5_b)};
-    wire [3:0] fc2_n30_pop_t2_3 = {1'd0, (fc2_n0_pop_t1_6_a + fc2_n1_pop_t1_6_b)} + fc2_n1_pop_t2_3_b;
-    wire [5:0] fc2_n30_pop_t4_0_a = {1'd0, ({1'd0, fc2_n30_pop_t2_0} + {1'd0, fc2_n30_pop_t2_1})};
-    wire [5:0] fc2_n30_pop_t4_0_b = {1'd0, ({1'd0, fc2_n30_pop_t2_2} + {1'd0, fc2_n30_pop_t2_3})};
-    reg  [5:0] fc2_n30_pop_t5_0_a_d1;
-    wire signed [7:0] fc2_n30_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n30_pop_t5_0_a_d1} + {2'd0, fc2_n8_pop_t5_0_b_d1})});
+    wire signed [5:0] fc2_n10_s11 = $signed({1'b0, (fc2_n3_s6_yo + fc2_e17)}) - fc2_n0_s4;
+    wire signed [5:0] fc2_n10_s12 = $signed(fc2_n10_s10[5:0]) - 6'sd19; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire fc2_n11_s0_yo_i = ~fc2_e82[2];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n30_acc = $signed({fc2_n30_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [4:0] fc2_n11_s0 = $signed({1'b0, ($signed({{2{fc2_e65[1]}}, fc2_e65}) - $signed({1'b1, fc2_n11_s0_yo_i, fc2_e82[1:0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc2_n31_pop_t2_2 = {1'd0, (fc2_n22_pop_t1_4_a + fc2_n1_pop_t1_4_b)} + fc2_n0_pop_t2_2_b;
-    wire [4:0] fc2_n31_pop_t3_2 = {1'd0, (fc2_n0_pop_t2_4_a + fc2_n8_pop_t2_4_b)} + fc2_n19_pop_t3_2_b;
-    wire [5:0] fc2_n31_pop_t4_0_b = {1'd0, ({1'd0, fc2_n31_pop_t2_2} + fc2_n0_pop_t3_1_b)};
-    reg  [5:0] fc2_n31_pop_t5_0_a_d1;
-    reg  [4:0] fc2_n31_pop_t5_0_b_d1;
-    wire signed [7:0] fc2_n31_pop_s_2 = $signed({1'd0, ({1'd0, fc2_n31_pop_t5_0_a_d1} + {2'd0, fc2_n31_pop_t5_0_b_d1})});
+    wire signed [3:0] fc2_n11_s1 = $signed(fc2_n11_s0[3:0]) - fc2_e48;
+    wire fc2_n11_s2_xo_i = ~fc2_e15[2];
+    wire signed [4:0] fc2_n11_s3_m = $signed({1'b0, (~fc2_n11_s1[3]), fc2_n11_s1[2:0]}) + fc2_e149;
+    reg  [5:0] fc2_n11_s3_d1;
+    reg  signed [3:0] fc2_n11_s2_d1;
+    wire signed [4:0] fc2_n11_s4_yo = $signed({1'b1, (~fc2_n11_s2_d1[3]), fc2_n11_s2_d1[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [8:0] fc2_n31_acc = $signed({fc2_n31_pop_s_2, 1'd0}) - 9'sd64; // inputs with a nonzero weight
+    wire signed [6:0] fc2_n11_s4 = $signed({1'b0, ($signed(fc2_n11_s3_d1) - $signed({fc2_n11_s4_yo[4], fc2_n11_s4_yo}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [7:0] fc2_out_0;
-    reg  signed [7:0] fc2_out_1;
-    reg  signed [7:0] fc2_out_2;
-    reg  signed [7:0] fc2_out_3;
-    reg  signed [7:0] fc2_out_4;
-    reg  signed [7:0] fc2_out_5;
-    reg  signed [7:0] fc2_out_6;
-    reg  signed [7:0] fc2_out_7;
-    reg  signed [7:0] fc2_out_8;
-    reg  signed [7:0] fc2_out_9;
-    reg  signed [7:0] fc2_out_10;
-    reg  signed [7:0] fc2_out_11;
-    reg  signed [7:0] fc2_out_12;
-    reg  signed [7:0] fc2_out_13;
-    reg  signed [7:0] fc2_out_14;
-    reg  signed [7:0] fc2_out_15;
-    reg  signed [7:0] fc2_out_16;
-    reg  signed [7:0] fc2_out_17;
-    reg  signed [7:0] fc2_out_18;
-    reg  signed [7:0] fc2_out_19;
-    reg  signed [7:0] fc2_out_20;
-    reg  signed [7:0] fc2_out_21;
-    reg  signed [7:0] fc2_out_22;
-    reg  signed [7:0] fc2_out_23;
-    reg  signed [7:0] fc2_out_24;
-    reg  signed [7:0] fc2_out_25;
-    reg  signed [7:0] fc2_out_26;
-    reg  signed [7:0] fc2_out_27;
-    reg  signed [7:0] fc2_out_28;
-    reg  signed [7:0] fc2_out_29;
-    reg  signed [7:0] fc2_out_30;
-    reg  signed [7:0] fc2_out_31;
+    reg  [4:0] fc2_e133_d1;
+    wire signed [4:0] fc2_e133_d1_v = $signed(fc2_e133_d1);
+    wire signed [5:0] fc2_n11_s5 = $signed({1'b0, (fc2_n1_s13_yo + fc2_e133_d1_v)});
+    wire signed [6:0] fc2_n11_s6 = $signed({1'b0, ($signed(fc2_n11_s4[5:0]) + $signed({fc2_n0_s3_yo[4], fc2_n0_s3_yo}))});
+    wire signed [4:0] fc2_n11_s7 = $signed({fc2_e56[3], fc2_e56}) - fc2_e29;
+    wire signed [5:0] fc2_n11_s9 = $signed({fc2_n11_s7[4], fc2_n11_s7}) - 6'sd13;
+    wire signed [6:0] fc2_n11_s10 = (fc2_n11_s6 - $signed({fc2_n11_s5[5], fc2_n11_s5})) + $signed({fc2_n11_s9[5], fc2_n11_s9});
+    wire signed [2:0] fc2_n12_s1_m = $signed({1'b0, (fc2_in_1_c + $signed(fc2_e66[1:0]))}) + fc2_e86;
+    wire signed [2:0] fc2_n12_s2_yo = $signed({1'b1, fc2_n2_s1_yo_i, fc2_e176[0]});
+    wire signed [4:0] fc2_n12_s2 = $signed({1'b0, ($signed({1'b0, fc2_n12_s1_m}) - $signed({fc2_n12_s2_yo[2], fc2_n12_s2_yo}))});
+    reg  signed [4:0] fc2_n12_s3_d1;
+    reg  signed [3:0] fc2_e132_d1;
+    wire fc2_n12_s4_yo_i = ~fc2_e132_d1[3];
+    wire signed [4:0] fc2_n12_s4_yo = $signed({1'b0, fc2_n12_s4_yo_i, fc2_e132_d1[2:0]});
+    wire signed [5:0] fc2_n12_s4_m = $signed({1'b0, (~fc2_n12_s3_d1[4]), fc2_n12_s3_d1[3:0]}) + $signed({fc2_n12_s4_yo[4], fc2_n12_s4_yo});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n12_s4 = $signed({1'b0, fc2_n12_s4_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n12_s5 = $signed({1'b0, ($signed(fc2_n12_s4[5:0]) + $signed({fc2_n3_s6_yo[4], fc2_n3_s6_yo}))});
+    wire signed [6:0] fc2_n12_s10 = (fc2_n12_s5 - $signed({fc2_e41[5], fc2_e41})) - 7'sd33; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [2:0] fc2_n13_s0 = $signed({1'b0, (fc2_in_61_c + $signed(fc2_e64[1:0]))});
+    wire signed [3:0] fc2_n13_s2 = $signed({fc2_n13_s0[2], fc2_n13_s0}) - $signed({1'b0, (fc2_e99_yo + fc2_e124_yo)});
+    reg  signed [4:0] fc2_n13_s3_d1;
+    wire signed [4:0] fc2_n13_s4_yo = $signed({1'b1, fc2_n12_s4_yo_i, fc2_e132_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n13_s4 = $signed({fc2_n13_s3_d1[4], fc2_n13_s3_d1}) - $signed({fc2_n13_s4_yo[4], fc2_n13_s4_yo});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n13_s8_m = $signed({1'b0, ($signed(fc2_n13_s4[4:0]) - fc2_n0_s2_yo)}) + $signed({fc2_e131[4], fc2_e131});
+    wire signed [6:0] fc2_n13_s11 = ($signed({1'b0, fc2_n13_s8_m}) - 7'sh41) + fc2_n8_s8;
+    wire signed [1:0] fc2_n14_s0 = fc2_in_40_c - fc2_in_43_c;
+    wire signed [2:0] fc2_n14_s1_m = $signed({1'b0, (~fc2_n14_s0[1]), fc2_n14_s0[0]}) + $signed({fc2_in_46_c[1], fc2_in_46_c});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n14_s1 = $signed({1'b0, fc2_n14_s1_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [2:0] fc2_n14_s2 = $signed(fc2_n14_s1[2:0]) - $signed(fc2_e121[2:0]);
+    wire signed [3:0] fc2_n14_s3 = $signed({fc2_n14_s2[2], fc2_n14_s2}) - fc2_e163;
+    wire signed [4:0] fc2_n14_s4_m = $signed({1'b0, (~fc2_n14_s3[3]), fc2_n14_s3[2:0]}) + $signed(fc2_e145_u);
+    reg  [5:0] fc2_n14_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n14_s4_d1_v = $signed(fc2_n14_s4_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [4:0] fc2_e153_d1;
+    reg  signed [4:0] fc2_e139_d1;
+    wire fc2_n14_s6_yo_i = ~fc2_e139_d1[4];
+    wire signed [5:0] fc2_n14_s6_m = $signed({1'b0, ($signed(fc2_n14_s4_d1_v[4:0]) + $signed(fc2_e153_d1))}) - $signed({1'b1, fc2_n14_s6_yo_i, fc2_e139_d1[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n14_s6 = $signed({1'b0, fc2_n14_s6_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n14_s8 = $signed({fc2_e23[3], fc2_e23}) - fc2_e29;
+    wire signed [6:0] fc2_n14_s9 = $signed({1'b0, ($signed(fc2_n14_s6[5:0]) - $signed({fc2_n3_s8_yo[4], fc2_n3_s8_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n14_s10_yo = $signed({1'b0, (~fc2_n14_s8[4]), fc2_n14_s8[3:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n14_s10 = $signed({1'b0, (fc2_n7_s10_xo + $signed(fc2_n14_s10_yo[4:0]))});
+    wire signed [1:0] fc2_n15_s0 = fc2_e67 - fc2_in_4_c;
+    wire signed [2:0] fc2_n15_s1_yo = $signed({1'b1, (~fc2_e179[1]), fc2_e179[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n15_s2 = $signed({1'b0, ($signed(fc2_e117_u) - $signed({fc2_n7_s1_yo[2], fc2_n7_s1_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n15_s3 = ($signed({{2{fc2_n15_s0[1]}}, fc2_n15_s0}) - $signed({fc2_n15_s1_yo[2], fc2_n15_s1_yo})) - fc2_e121;
+    wire signed [4:0] fc2_n15_s5_m = $signed({1'b0, (~fc2_n15_s3[3]), fc2_n15_s3[2:0]}) + $signed({1'b0, (~fc2_e21[3]), fc2_e21[2:0]});
+    reg  [5:0] fc2_n15_s5_d1;
+    reg  signed [3:0] fc2_n15_s4_d1;
+    wire signed [4:0] fc2_n15_s6_yo = $signed({1'b0, (~fc2_n15_s4_d1[3]), fc2_n15_s4_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n15_s6 = $signed({1'b0, ($signed(fc2_n15_s5_d1) + $signed({fc2_n15_s6_yo[4], fc2_n15_s6_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n15_s7 = $signed({1'b0, ($signed(fc2_n15_s6[5:0]) + $signed({1'b0, fc2_n14_s6_yo_i, fc2_e139_d1[3:0]}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n15_s9 = $signed({1'b0, (fc2_e17 + fc2_e29)});
+    wire signed [4:0] fc2_n15_s10_yo = $signed({1'b0, fc2_n7_s8_yo_i, fc2_e56[2:0]});
+    wire signed [6:0] fc2_n15_s10 = $signed({1'b0, ($signed(fc2_n15_s7[5:0]) + $signed({fc2_n15_s10_yo[4], fc2_n15_s10_yo}))});
+    wire signed [5:0] fc2_n15_s11_m = $signed({1'b0, (fc2_n3_s6_yo + fc2_n1_s13_yo)}) + fc2_n15_s9;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n15_s12_xh = $signed(fc2_n15_s10[6:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n15_s13 = $signed({1'b0, ($signed(fc2_n15_s12_xh[3:0]) - 4'sd5), fc2_n15_s10[1:0]}) - $signed({1'b0, fc2_n15_s11_m}); // minus the row sum (2 * popcount - n)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [2:0] fc2_n16_s0 = $signed({1'b0, (fc2_in_23_c + fc2_in_25_c)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [1:0] fc2_n16_s1 = fc2_in_46_c - $signed(fc2_n16_s0[1:0]);
+    wire signed [2:0] fc2_n16_s2 = $signed({fc2_n16_s1[1], fc2_n16_s1}) - fc2_e69;
+    reg  signed [4:0] fc2_n16_s3_d1;
+    reg  [4:0] fc2_e154_d1;
+    wire signed [4:0] fc2_e154_d1_v = $signed(fc2_e154_d1);
+    wire signed [4:0] fc2_n16_s4 = fc2_n16_s3_d1 + fc2_e154_d1_v;
+    wire signed [5:0] fc2_n16_s5_m = $signed({1'b0, (~fc2_n16_s4[4]), fc2_n16_s4[3:0]}) + fc2_e92_d1_v;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n16_s5 = $signed({1'b0, fc2_n16_s5_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n16_s6 = $signed({fc2_e11[3], fc2_e11}) - fc2_e17;
+    wire signed [4:0] fc2_n16_s7_yo = $signed({1'b1, fc2_n0_s3_yo_i, fc2_e23[2:0]});
+    wire signed [5:0] fc2_n16_s7 = $signed({1'b0, (fc2_e29 - fc2_n16_s7_yo)});
+    wire signed [6:0] fc2_n16_s8 = $signed({1'b0, ($signed(fc2_n16_s5[5:0]) - $signed({fc2_e128[4], fc2_e128}))});
+    wire signed [5:0] fc2_n16_s9_xo = $signed({1'b0, (~fc2_n16_s6[4]), fc2_n16_s6[3:0]});
+    wire signed [6:0] fc2_n16_s11 = $signed({($signed(fc2_n16_s8[6:1]) - 6'sd23), fc2_n16_s8[0]}) + $signed({1'b0, (fc2_n16_s9_xo + fc2_n16_s7)}); // minus the row sum (2 * popcount - n)
+    wire signed [1:0] fc2_n17_s0 = fc2_in_32_c - fc2_in_10_c;
+    wire signed [2:0] fc2_n17_s2 = $signed({fc2_n17_s0[1], fc2_n17_s0}) - $signed({1'b0, (fc2_in_45_c + fc2_in_47_c)});
+    wire signed [2:0] fc2_n17_s3 = $signed({fc2_e46[1], fc2_e46}) - fc2_e177;
+    wire signed [3:0] fc2_n17_s4_m = $signed({1'b0, (~fc2_n17_s2[2]), fc2_n17_s2[1:0]}) + fc2_e43;
+    wire signed [3:0] fc2_n17_s5_m = $signed({1'b0, (~fc2_n17_s3[2]), fc2_n17_s3[1:0]}) + fc2_e95;
+    wire fc2_n17_s6_xo_i = ~fc2_e166[1];
+    wire signed [2:0] fc2_n17_s6_m = $signed({1'b0, fc2_n17_s6_xo_i, fc2_e166[0]}) + $signed({1'b0, (~fc2_e167[1]), fc2_e167[0]});
+    wire signed [2:0] fc2_n17_s7 = fc2_e169 - fc2_e170;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n17_s8 = $signed({1'b0, ($signed({1'b0, fc2_n17_s4_m}) + $signed({1'b0, fc2_n17_s5_m}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n17_s9_m = $signed({1'b0, fc2_n17_s6_m}) + $signed({1'b0, (~fc2_n17_s7[2]), fc2_n17_s7[1:0]});
+    wire [5:0] fc2_n17_s10_u = {1'b0, ($signed(fc2_n17_s8[4:0]) + $signed({1'b0, fc2_n17_s9_m}))};
+    reg  [5:0] fc2_n17_s10_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n17_s11 = $signed({1'b0, ($signed(fc2_n17_s10_d1) + $signed({fc2_n3_s6_yo[4], fc2_n3_s6_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n17_s13 = $signed({{2{fc2_e135[3]}}, fc2_e135}) - fc2_e41;
+    wire signed [5:0] fc2_n17_s14_m = $signed(fc2_n17_s11[5:0]) + $signed({1'b0, (fc2_e17 - fc2_n3_s8_yo)});
+    wire signed [4:0] fc2_n17_s15_xh = $signed(fc2_n17_s13[5:1]);
+    wire signed [6:0] fc2_n17_s15 = $signed({($signed({fc2_n17_s15_xh[4], fc2_n17_s15_xh}) - 6'sd11), fc2_n17_s13[0]});
+    wire signed [2:0] fc2_n18_s1 = $signed({1'b0, ($signed(fc2_in_7_b) + fc2_in_23_c)}) - $signed({fc2_in_62_c[1], fc2_in_62_c});
+    wire signed [2:0] fc2_n18_s2 = $signed({fc2_e84[1], fc2_e84}) - fc2_e86;
+    wire signed [3:0] fc2_n18_s3_m = $signed({1'b0, (~fc2_n18_s1[2]), fc2_n18_s1[1:0]}) + $signed({fc2_e77[2], fc2_e77});
+    wire signed [3:0] fc2_n18_s4_m = $signed({1'b0, fc2_n11_s0_yo_i, fc2_e82[1:0]}) + $signed({1'b0, (~fc2_n18_s2[2]), fc2_n18_s2[1:0]});
+    wire signed [4:0] fc2_n18_s5 = $signed({1'b0, fc2_n18_s3_m}) - $signed({fc2_e57[3], fc2_e57});
+    wire signed [5:0] fc2_n18_s6 = $signed({1'b0, ($signed({1'b0, fc2_n18_s4_m}) - $signed({fc2_n2_s3_yo[3], fc2_n2_s3_yo}))});
+    wire signed [5:0] fc2_n18_s7_m = $signed({1'b0, (~fc2_n18_s5[4]), fc2_n18_s5[3:0]}) + fc2_n18_s6;
+    reg  [6:0] fc2_n18_s7_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n18_s7_d1_v = $signed(fc2_n18_s7_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [3:0] fc2_e160_d1;
+    wire signed [4:0] fc2_n18_s8_yo = $signed({1'b0, (~fc2_e160_d1[3]), fc2_e160_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n18_s8 = $signed({1'b0, ($signed(fc2_n18_s7_d1_v[5:0]) + $signed({fc2_n18_s8_yo[4], fc2_n18_s8_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n18_s9 = $signed({1'b0, ($signed(fc2_n18_s8[5:0]) + $signed({fc2_n1_s13_yo[4], fc2_n1_s13_yo}))});
+    wire signed [5:0] fc2_n18_s10 = $signed({1'b0, (fc2_e17 - fc2_n16_s7_yo)});
+    wire signed [5:0] fc2_n18_s11 = $signed({1'b0, (fc2_e29 + $signed({1'b0, fc2_n5_s6_yo_i, fc2_e119[2:0]}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [7:0] fc2_n18_s12 = $signed({1'b0, (fc2_n18_s9 + $signed({fc2_n18_s10[5], fc2_n18_s10}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n18_s14 = $signed(fc2_n18_s12[6:0]) + ($signed({fc2_n18_s11[5], fc2_n18_s11}) - 7'sh45);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [2:0] fc2_n19_s0 = $signed({1'b0, (fc2_in_30_c + fc2_in_32_c)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [2:0] fc2_n19_s3_m = $signed({1'b0, ($signed(fc2_n19_s0[1:0]) + fc2_in_59_c)}) - $signed({1'b1, fc2_e121_yo_i, fc2_e84[0]});
+    wire signed [3:0] fc2_n19_s4_m = $signed({1'b0, (fc2_e55_yo + fc2_e99_yo)}) + $signed({fc2_e169[2], fc2_e169});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n19_s4 = $signed({1'b0, fc2_n19_s4_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n19_s5 = $signed({1'b0, fc2_n19_s3_m}) - $signed(fc2_n19_s4[3:0]);
+    reg  signed [4:0] fc2_n19_s6_d1;
+    wire signed [4:0] fc2_n19_s7_yo = $signed({1'b0, (~fc2_e100_d1[3]), fc2_e100_d1[2:0]});
+    wire signed [4:0] fc2_n19_s7 = fc2_n19_s6_d1 + fc2_n19_s7_yo;
+    wire fc2_n19_s10_yo_i = ~fc2_e79[3];
+    wire signed [4:0] fc2_n19_s10_yo = $signed({1'b0, fc2_n19_s10_yo_i, fc2_e79[2:0]});
+    wire signed [5:0] fc2_n19_s11 = ($signed({fc2_n19_s7[4], fc2_n19_s7}) - $signed({fc2_n0_s2_yo[4], fc2_n0_s2_yo})) - $signed({fc2_e83[4], fc2_e83});
+    wire signed [5:0] fc2_n19_s12_m = fc2_n15_s9 + $signed({1'b0, (fc2_n15_s10_yo + fc2_n19_s10_yo)});
+    wire signed [6:0] fc2_n19_s14 = $signed({1'b0, ($signed(fc2_n19_s11[5:3]) + 3'sd3), fc2_n19_s11[2:0]}) - $signed({1'b0, fc2_n19_s12_m}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [2:0] fc2_n20_s1 = fc2_e61 - $signed({1'b0, (fc2_in_51_c + fc2_in_60_c)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n20_s4 = $signed({1'b0, ($signed({fc2_e96[2], fc2_e96}) + fc2_e124)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n20_s5 = ($signed({fc2_n20_s1[2], fc2_n20_s1}) - $signed({fc2_e71_yo[2], fc2_e71_yo})) - fc2_e173;
+    wire signed [3:0] fc2_n20_s6 = $signed({1'b0, ($signed(fc2_e43[2:0]) + fc2_e77)}) - $signed(fc2_n20_s4[3:0]);
+    wire signed [4:0] fc2_n20_s7_m = $signed({1'b0, (~fc2_n20_s5[3]), fc2_n20_s5[2:0]}) + $signed({1'b0, (~fc2_n20_s6[3]), fc2_n20_s6[2:0]});
+    reg  [5:0] fc2_n20_s7_d1;
+    reg  [4:0] fc2_e145_d1;
+    wire signed [4:0] fc2_e145_d1_v = $signed(fc2_e145_d1);
+    wire signed [5:0] fc2_n20_s8 = $signed(fc2_n20_s7_d1) - $signed({fc2_e145_d1_v[4], fc2_e145_d1_v});
+    wire signed [4:0] fc2_n20_s9_yo = $signed({1'b1, fc2_n7_s9_yo_i, fc2_e76[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n20_s9 = $signed({fc2_n20_s8[5], fc2_n20_s8}) - $signed({{2{fc2_n20_s9_yo[4]}}, fc2_n20_s9_yo});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n20_s10 = $signed({{2{fc2_e80[3]}}, fc2_e80}) - fc2_e123;
+    wire signed [5:0] fc2_n20_s11 = $signed(fc2_n20_s9[5:0]) - $signed({fc2_e128[4], fc2_e128});
+    wire signed [5:0] fc2_n20_s12 = $signed({($signed(fc2_n20_s10[5:2]) + 4'sd1), fc2_n20_s10[1:0]});
+    wire signed [3:0] fc2_n21_s1 = fc2_e88 - $signed({1'b0, ($signed(fc2_e55[2:0]) + fc2_e85)});
+    reg  signed [3:0] fc2_n21_s1_d1;
+    wire signed [4:0] fc2_n21_s2 = $signed({fc2_n21_s1_d1[3], fc2_n21_s1_d1}) - $signed({fc2_e58_d1_v[3], fc2_e58_d1_v});
+    wire signed [5:0] fc2_n21_s6 = $signed({fc2_n21_s2[4], fc2_n21_s2}) - fc2_e41;
+    wire signed [6:0] fc2_n21_s7 = $signed({1'b0, ($signed({fc2_n7_s10_xo[4], fc2_n7_s10_xo}) + fc2_n0_s3)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n21_s9_xh = $signed(fc2_n21_s7[6:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n21_s10 = $signed({1'b0, ($signed(fc2_n21_s9_xh[4:0]) + 5'sd7), fc2_n21_s7[0]}) + ($signed({fc2_n21_s6[5], fc2_n21_s6}) - $signed({fc2_n9_s3[5], fc2_n9_s3}));
+    wire signed [2:0] fc2_n22_s2 = $signed({1'b0, ($signed(fc2_in_7_b) + fc2_in_8_c)}) - $signed({1'b0, (fc2_in_22_c + fc2_in_53_c)});
+    wire signed [2:0] fc2_n22_s3 = fc2_n22_s2 - fc2_e6;
+    wire signed [3:0] fc2_n22_s4 = $signed({fc2_n22_s3[2], fc2_n22_s3}) - fc2_e173;
+    wire signed [4:0] fc2_n22_s5_m = $signed({1'b0, (~fc2_n22_s4[3]), fc2_n22_s4[2:0]}) + $signed(fc2_e152_u);
+    reg  [5:0] fc2_n22_s5_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n22_s6 = $signed({1'b0, ($signed(fc2_n22_s5_d1) - $signed({fc2_n0_s2_yo[4], fc2_n0_s2_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n22_s9 = $signed(fc2_n22_s6[5:0]) - fc2_e148;
+    wire signed [5:0] fc2_n22_s10_m = $signed({1'b0, ($signed(fc2_e41[4:0]) - fc2_n16_s7_yo)}) + $signed({1'b0, (fc2_n19_s10_yo + fc2_e81)});
+    wire signed [4:0] fc2_n22_s11_xh = $signed(fc2_n22_s9[5:1]);
+    wire signed [6:0] fc2_n22_s11 = $signed({($signed({fc2_n22_s11_xh[4], fc2_n22_s11_xh}) - 6'sd21), fc2_n22_s9[0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [2:0] fc2_n23_s0 = $signed({1'b0, (fc2_in_47_c + $signed(fc2_e114[1:0]))});
+    wire signed [2:0] fc2_n23_s1_yo = $signed({1'b0, (~fc2_e178[1]), fc2_e178[0]});
+    wire signed [3:0] fc2_n23_s2 = $signed({1'b0, (fc2_e136 + fc2_n23_s1_yo)}) - $signed({fc2_n23_s0[2], fc2_n23_s0});
+    wire signed [4:0] fc2_n23_s3_m = $signed({1'b0, (~fc2_n23_s2[3]), fc2_n23_s2[2:0]}) + $signed({{2{fc2_e165[2]}}, fc2_e165});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n23_s3 = $signed({1'b0, fc2_n23_s3_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [5:0] fc2_n23_s4_u = {1'b0, ($signed(fc2_n23_s3[4:0]) + $signed({fc2_e153_yo[3], fc2_e153_yo}))};
+    reg  [5:0] fc2_n23_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n23_s4_d1_v = $signed(fc2_n23_s4_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [3:0] fc2_n23_s5_d1;
+    wire signed [4:0] fc2_n23_s7_m = $signed({1'b0, (~fc2_e4_d1[3]), fc2_e4_d1[2:0]}) + $signed({1'b0, (~fc2_n23_s5_d1[3]), fc2_n23_s5_d1[2:0]});
+    wire signed [5:0] fc2_n23_s8_m = $signed({1'b0, ($signed(fc2_n23_s4_d1_v[4:0]) + fc2_n19_s7_yo)}) + $signed({1'b0, fc2_n23_s7_m});
+    wire signed [3:0] fc2_n23_s10 = fc2_e35 + fc2_e80;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [7:0] fc2_n23_s11 = $signed({1'b0, ($signed({1'b0, fc2_n23_s8_m}) + $signed({{2{fc2_n6_s9_xo[4]}}, fc2_n6_s9_xo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [2:0] fc2_n23_s12_xh = $signed(fc2_n23_s10[3:1]);
+    wire signed [6:0] fc2_n23_s12 = $signed({($signed({{3{fc2_n23_s12_xh[2]}}, fc2_n23_s12_xh}) - 6'sd21), fc2_n23_s10[0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [1:0] fc2_n24_s0 = fc2_e84 - $signed(fc2_in_36_b);
+    wire signed [3:0] fc2_n24_s1 = $signed({1'b0, (fc2_n1_s4_xo + $signed({1'b0, fc2_n10_s2_yo_i, fc2_e174[0]}))});
+    wire signed [2:0] fc2_n24_s2_m = $signed({1'b0, (~fc2_n24_s0[1]), fc2_n24_s0[0]}) + $signed(fc2_e78[2:0]);
+    wire fc2_n24_s3_yo_i = ~fc2_e97[1];
+    wire signed [2:0] fc2_n24_s3_yo = $signed({1'b1, fc2_n24_s3_yo_i, fc2_e97[0]});
+    wire signed [4:0] fc2_n24_s3 = $signed({1'b0, (fc2_n24_s1 - $signed({fc2_n24_s3_yo[2], fc2_n24_s3_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n24_s4 = $signed({1'b0, (fc2_e124 + $signed({fc2_e165[2], fc2_e165}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [2:0] fc2_n24_s5_yo = $signed({1'b1, fc2_n17_s6_xo_i, fc2_e166[0]});
+    wire signed [4:0] fc2_n24_s5 = $signed({1'b0, ($signed({1'b0, fc2_n24_s2_m}) - $signed({fc2_n24_s5_yo[2], fc2_n24_s5_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n24_s6 = $signed({1'b0, (fc2_n24_s3 - $signed({fc2_e150_yo[3], fc2_e150_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n24_s7 = fc2_e156 - $signed(fc2_n24_s4[3:0]);
+    wire signed [4:0] fc2_n24_s8_yo = $signed({1'b1, (~fc2_e3[3]), fc2_e3[2:0]});
+    wire signed [4:0] fc2_n24_s9_m = $signed(fc2_n24_s6[4:0]) + $signed({1'b0, (~fc2_n24_s7[3]), fc2_n24_s7[2:0]});
+    reg  [5:0] fc2_n24_s8_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n24_s8_d1_v = $signed(fc2_n24_s8_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [5:0] fc2_n24_s9_d1;
+    wire signed [5:0] fc2_n24_s11_m = $signed({1'b0, ($signed(fc2_n24_s8_d1_v[4:0]) - fc2_e68_d1_v)}) + $signed(fc2_n24_s9_d1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n24_s11 = $signed({1'b0, fc2_n24_s11_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n24_s12 = fc2_e76 - fc2_e56;
+    wire signed [4:0] fc2_n24_s13_yo = $signed({1'b1, fc2_n19_s10_yo_i, fc2_e79[2:0]});
+    wire signed [6:0] fc2_n24_s13 = $signed({1'b0, ($signed(fc2_n24_s11[5:0]) - $signed({fc2_n24_s13_yo[4], fc2_n24_s13_yo}))});
+    wire signed [6:0] fc2_n24_s15 = fc2_n24_s13 + ($signed({{3{fc2_n24_s12[3]}}, fc2_n24_s12}) - 7'sd37); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [2:0] fc2_n25_s1 = $signed({1'b0, (fc2_in_11_c + fc2_in_35_c)}) - fc2_e36;
+    wire signed [2:0] fc2_n25_s2 = $signed({fc2_e75[1], fc2_e75}) - fc2_e113;
+    wire signed [3:0] fc2_n25_s3_m = $signed({1'b0, (~fc2_n25_s1[2]), fc2_n25_s1[1:0]}) + $signed({1'b0, (~fc2_n25_s2[2]), fc2_n25_s2[1:0]});
+    wire signed [2:0] fc2_n25_s4 = fc2_e77 - fc2_e170;
+    wire signed [3:0] fc2_n25_s5_yo = $signed({1'b0, (~fc2_n25_s4[2]), fc2_n25_s4[1:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n25_s5 = $signed({1'b0, ($signed({1'b0, fc2_n25_s3_m}) + $signed({fc2_n25_s5_yo[3], fc2_n25_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n25_s6_yo = $signed({1'b0, (~fc2_e105[2]), fc2_e105[1:0]});
+    wire [5:0] fc2_n25_s6_u = {1'b0, ($signed(fc2_n25_s5[4:0]) + $signed({fc2_n25_s6_yo[3], fc2_n25_s6_yo}))};
+    wire signed [4:0] fc2_n25_s7 = $signed({1'b0, (~fc2_e160[3]), fc2_e160[2:0]}) + fc2_e162;
+    reg  [5:0] fc2_n25_s6_d1;
+    reg  signed [4:0] fc2_n25_s7_d1;
+    wire signed [5:0] fc2_n25_s8_m = $signed(fc2_n25_s6_d1) - $signed({1'b1, (~fc2_n25_s7_d1[4]), fc2_n25_s7_d1[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n25_s8 = $signed({1'b0, fc2_n25_s8_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n25_s9 = $signed({1'b0, ($signed(fc2_n25_s8[5:0]) + $signed({fc2_e17[4], fc2_e17}))});
+    wire signed [5:0] fc2_n25_s10 = $signed({1'b0, (fc2_n0_s3_yo + fc2_n15_s10_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [7:0] fc2_n25_s11 = $signed({1'b0, (fc2_n25_s9 + $signed({{2{fc2_e83[4]}}, fc2_e83}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n25_s12_xh = $signed(fc2_n25_s10[5:1]);
+    wire signed [6:0] fc2_n25_s12 = $signed({($signed({fc2_n25_s12_xh[4], fc2_n25_s12_xh}) - 6'sd29), fc2_n25_s10[0]}); // minus the row sum (2 * popcount - n)
+    wire signed [2:0] fc2_n26_s1_m = $signed({1'b0, ($signed(fc2_in_7_b) + fc2_in_39_c)}) + $signed(fc2_e168[2:0]);
+    wire signed [3:0] fc2_n26_s1 = $signed({1'b0, fc2_n26_s1_m});
+    wire signed [4:0] fc2_n26_s2_m = $signed({fc2_n26_s1[3], fc2_n26_s1}) - $signed({1'b1, (~fc2_e33[3]), fc2_e33[2:0]});
+    reg  [5:0] fc2_n26_s2_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n26_s2_d1_v = $signed(fc2_n26_s2_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n26_s4_yo = $signed({1'b0, fc2_e17_yo_i, fc2_e16_d1[1:0]});
+    wire signed [5:0] fc2_n26_s4 = $signed({1'b0, ($signed(fc2_n26_s2_d1_v[4:0]) + $signed({fc2_n26_s4_yo[3], fc2_n26_s4_yo}))});
+    reg  signed [3:0] fc2_n26_s3_d1;
+    wire signed [4:0] fc2_n26_s5_yo = $signed({1'b0, (~fc2_n26_s3_d1[3]), fc2_n26_s3_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n26_s5 = $signed({1'b0, (fc2_n26_s4 + $signed({fc2_n26_s5_yo[4], fc2_n26_s5_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n26_s8 = $signed({1'b0, ($signed(fc2_n26_s5[5:0]) + $signed({fc2_e90[4], fc2_e90}))});
+    wire signed [6:0] fc2_n26_s9 = $signed({1'b0, ($signed({fc2_n8_s7_xo[4], fc2_n8_s7_xo}) + fc2_n16_s7)});
+    wire signed [6:0] fc2_n26_s11 = $signed({($signed(fc2_n26_s8[6:1]) - 6'sd29), fc2_n26_s8[0]}) + fc2_n26_s9; // minus the row sum (2 * popcount - n)
+    wire signed [1:0] fc2_n27_s0 = $signed(fc2_in_36_b) - $signed(fc2_e94[1:0]);
+    wire signed [2:0] fc2_n27_s2_yo = $signed({1'b1, (~fc2_e118[1]), fc2_e118[0]});
+    wire signed [3:0] fc2_n27_s2_m = ($signed({{2{fc2_n27_s0[1]}}, fc2_n27_s0}) - $signed({fc2_n15_s1_yo[2], fc2_n15_s1_yo})) - $signed({fc2_n27_s2_yo[2], fc2_n27_s2_yo});
+    wire [5:0] fc2_n27_s4_u = {1'b0, ($signed({1'b0, fc2_n27_s2_m}) - fc2_n24_s8_yo)};
+    wire signed [4:0] fc2_n27_s5_yo = $signed({1'b0, (~fc2_e151[3]), fc2_e151[2:0]});
+    wire signed [4:0] fc2_n27_s5 = ($signed({{2{fc2_e87[2]}}, fc2_e87}) - $signed({fc2_e44[3], fc2_e44})) + fc2_n27_s5_yo;
+    reg  [5:0] fc2_n27_s4_d1;
+    reg  signed [4:0] fc2_n27_s5_d1;
+    wire signed [5:0] fc2_n27_s6_m = $signed(fc2_n27_s4_d1) + $signed({1'b0, (~fc2_n27_s5_d1[4]), fc2_n27_s5_d1[3:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n27_s6 = $signed({1'b0, fc2_n27_s6_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n27_s7 = $signed({1'b0, ($signed(fc2_n27_s6[5:0]) - $signed({fc2_e133_d1_v[4], fc2_e133_d1_v}))});
+    wire signed [5:0] fc2_n27_s8 = $signed({1'b0, (fc2_n1_s13_yo + fc2_e17)});
+    wire signed [1:0] fc2_n27_s11_xh = $signed(fc2_n14_s8[4:3]);
+    wire signed [5:0] fc2_n27_s11 = $signed({($signed({fc2_n27_s11_xh[1], fc2_n27_s11_xh}) - 3'sd1), fc2_n14_s8[2:0]});
+    wire signed [6:0] fc2_n27_s12 = (fc2_n27_s7 - $signed({fc2_n27_s8[5], fc2_n27_s8})) + $signed({fc2_n27_s11[5], fc2_n27_s11});
+    wire signed [1:0] fc2_n28_s1 = fc2_in_62_c - fc2_in_52_c;
+    wire signed [2:0] fc2_n28_s2 = $signed({fc2_n28_s1[1], fc2_n28_s1}) - $signed({1'b0, (fc2_in_16_c + fc2_in_45_c)});
+    wire signed [3:0] fc2_n28_s5 = $signed({fc2_n28_s2[2], fc2_n28_s2}) - $signed({1'b0, (fc2_e47_yo + fc2_e112)});
+    wire signed [3:0] fc2_n28_s6_m = $signed({1'b0, (fc2_e114 + fc2_n23_s1_yo)}) + fc2_e116;
+    wire signed [4:0] fc2_n28_s6 = $signed({1'b0, fc2_n28_s6_m});
+    wire signed [4:0] fc2_n28_s7 = $signed({fc2_n28_s5[3], fc2_n28_s5}) - $signed({fc2_e168[3], fc2_e168});
+    reg  signed [5:0] fc2_n28_s8_d1;
+    reg  [5:0] fc2_n28_s9_d1;
+    wire signed [5:0] fc2_n28_s11 = $signed({{2{fc2_e141_d1_v[3]}}, fc2_e141_d1_v}) - $signed(fc2_n28_s9_d1);
+    wire signed [5:0] fc2_n28_s12 = (fc2_n28_s8_d1 - $signed({fc2_e154_d1_v[4], fc2_e154_d1_v})) - $signed({fc2_n3_s7_yo[4], fc2_n3_s7_yo});
+    wire signed [6:0] fc2_n28_s14_m = $signed({1'b0, (~fc2_n28_s12[5]), fc2_n28_s12[4:0]}) + $signed({1'b0, (~fc2_n28_s11[5]), fc2_n28_s11[4:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [7:0] fc2_n28_s14 = $signed({1'b0, fc2_n28_s14_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n28_s16 = $signed(fc2_n28_s14[6:0]) - $signed({1'b0, (fc2_n0_s3 + 6'sh25)});
+    wire signed [1:0] fc2_n29_s0 = fc2_in_4_c - $signed(fc2_in_7_b);
+    wire signed [1:0] fc2_n29_s1 = fc2_in_51_c - fc2_in_46_c;
+    wire signed [2:0] fc2_n29_s2_m = $signed({1'b0, (~fc2_n29_s0[1]), fc2_n29_s0[0]}) + $signed({1'b0, (~fc2_n29_s1[1]), fc2_n29_s1[0]});
+    wire signed [2:0] fc2_n29_s3_yo = $signed({1'b1, fc2_e78_yo_i, fc2_e65[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc2_n29_s3 = $signed({1'b0, ($signed({1'b0, fc2_n29_s2_m}) - $signed({fc2_n29_s3_yo[2], fc2_n29_s3_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [3:0] fc2_n29_s4 = $signed({1'b0, ($signed({1'b0, fc2_n24_s3_yo_i, fc2_e97[0]}) + fc2_e164)});
+    wire signed [4:0] fc2_n29_s6_m = $signed({1'b0, ($signed(fc2_n29_s3[3:0]) + fc2_e32)}) + $signed({fc2_n29_s4[3], fc2_n29_s4});
+    reg  [5:0] fc2_n29_s6_d1;
+    reg  signed [3:0] fc2_n29_s7_d1;
+    wire signed [4:0] fc2_n29_s8_yo = $signed({1'b0, (~fc2_n29_s7_d1[3]), fc2_n29_s7_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n29_s8 = $signed({1'b0, ($signed(fc2_n29_s6_d1) + $signed({fc2_n29_s8_yo[4], fc2_n29_s8_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n29_s9 = $signed({1'b0, ($signed(fc2_n29_s8[5:0]) + $signed({fc2_n0_s3_yo[4], fc2_n0_s3_yo}))});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n29_s10 = $signed({1'b0, (fc2_e83 + $signed({fc2_e120[3], fc2_e120}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n29_s12 = $signed({1'b0, ($signed(fc2_n29_s10[4:0]) + 5'sd5)});
+    wire signed [6:0] fc2_n29_s13 = (fc2_n29_s9 - $signed({fc2_e123[5], fc2_e123})) - $signed({fc2_n29_s12[5], fc2_n29_s12});
+    wire signed [3:0] fc2_n30_s2 = ($signed({{2{fc2_e167[1]}}, fc2_e167}) - $signed({fc2_e164[2], fc2_e164})) - fc2_e144;
+    reg  signed [3:0] fc2_n30_s2_d1;
+    reg  signed [3:0] fc2_n30_s1_d1;
+    wire signed [4:0] fc2_n30_s3_m = $signed({1'b0, (~fc2_n30_s2_d1[3]), fc2_n30_s2_d1[2:0]}) + $signed({1'b0, (~fc2_n30_s1_d1[3]), fc2_n30_s1_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n30_s6 = $signed({1'b0, ($signed({fc2_e90[4], fc2_e90}) - fc2_n1_s15_yo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n30_s7 = $signed({1'b0, ($signed({fc2_n8_s7_xo[4], fc2_n8_s7_xo}) + $signed({1'b0, fc2_n30_s3_m}))});
+    wire signed [6:0] fc2_n30_s10 = $signed({($signed(fc2_n30_s7[6:2]) - 5'sh11), fc2_n30_s7[1:0]}) + $signed({1'b0, (fc2_n9_s3 + $signed(fc2_n30_s6[5:0]))});
+    wire signed [1:0] fc2_n31_s0 = fc2_in_6_c - fc2_in_47_c;
+    wire signed [2:0] fc2_n31_s1_m = $signed({1'b0, (~fc2_n31_s0[1]), fc2_n31_s0[0]}) + fc2_e66;
+    wire signed [2:0] fc2_n31_s2 = fc2_e114 - fc2_e85;
+    wire signed [3:0] fc2_n31_s3 = $signed({1'b0, fc2_n31_s1_m}) - $signed({fc2_e142[2], fc2_e142});
+    wire signed [3:0] fc2_n31_s4_yo = $signed({1'b0, (~fc2_n31_s2[2]), fc2_n31_s2[1:0]});
+    wire signed [4:0] fc2_n31_s4_m = $signed({1'b0, (~fc2_n31_s3[3]), fc2_n31_s3[2:0]}) + $signed({fc2_n31_s4_yo[3], fc2_n31_s4_yo});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n31_s4 = $signed({1'b0, fc2_n31_s4_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [5:0] fc2_n31_s5_u = {1'b0, ($signed(fc2_n31_s4[4:0]) + $signed({fc2_e74[3], fc2_e74}))};
+    reg  [5:0] fc2_n31_s5_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [6:0] fc2_n31_s6 = $signed({1'b0, ($signed(fc2_n31_s5_d1) - $signed({fc2_n0_s2_yo[4], fc2_n0_s2_yo}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc2_n31_s8 = $signed({1'b0, ($signed({fc2_e35[3], fc2_e35}) - fc2_n16_s7_yo)});
+    wire signed [5:0] fc2_n31_s9 = $signed({1'b0, ($signed(fc2_e41[4:0]) - $signed({fc2_e120[3], fc2_e120}))});
+    wire signed [6:0] fc2_n31_s12 = $signed({1'b0, ($signed(fc2_n31_s6[5:0]) + fc2_n16_s9_xo)}) - 7'sd59; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [6:0] fc2_n31_s13 = fc2_n31_s12 + $signed({1'b0, (fc2_n31_s8 + fc2_n31_s9)});
+    reg  signed [6:0] fc2_out_0;
+    reg  signed [6:0] fc2_out_1;
+    reg  signed [6:0] fc2_out_2;
+    reg  signed [6:0] fc2_out_3;
+    reg  signed [6:0] fc2_out_4;
+    reg  signed [6:0] fc2_out_5;
+    reg  signed [6:0] fc2_out_6;
+    reg  signed [6:0] fc2_out_7;
+    reg  signed [6:0] fc2_out_8;
+    reg  signed [6:0] fc2_out_9;
+    reg  signed [6:0] fc2_out_10;
+    reg  signed [6:0] fc2_out_11;
+    reg  signed [6:0] fc2_out_12;
+    reg  signed [6:0] fc2_out_13;
+    reg  signed [6:0] fc2_out_14;
+    reg  signed [6:0] fc2_out_15;
+    reg  signed [6:0] fc2_out_16;
+    reg  signed [6:0] fc2_out_17;
+    reg  signed [6:0] fc2_out_18;
+    reg  signed [6:0] fc2_out_19;
+    reg  signed [6:0] fc2_out_20;
+    reg  signed [6:0] fc2_out_21;
+    reg  signed [6:0] fc2_out_22;
+    reg  signed [6:0] fc2_out_23;
+    reg  signed [6:0] fc2_out_24;
+    reg  signed [6:0] fc2_out_25;
+    reg  signed [6:0] fc2_out_26;
+    reg  signed [6:0] fc2_out_27;
+    reg  signed [6:0] fc2_out_28;
+    reg  signed [6:0] fc2_out_29;
+    reg  signed [6:0] fc2_out_30;
+    reg  signed [6:0] fc2_out_31;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_pop_t5_0_a_d1 <= {1'd0, fc2_n0_pop_t3_0} + {1'd0, fc2_n0_pop_t3_1};
-            fc2_n0_pop_t5_0_b_d1 <= fc2_n0_pop_t3_2;
-            fc2_n1_pop_t5_0_a_d1 <= {1'd0, fc2_n1_pop_t3_0} + fc2_n1_pop_t4_0_b;
-            fc2_n1_pop_t5_0_b_d1 <= fc2_n1_pop_t3_2;
-            fc2_n2_pop_t5_0_a_d1 <= fc2_n2_pop_t4_0_a + {1'd0, fc2_n2_pop_t3_1};
-            fc2_n2_pop_t5_0_b_d1 <= {1'd0, fc2_n2_pop_t2_4} + fc2_n2_pop_t3_2_b;
-            fc2_n3_pop_t5_0_a_d1 <= {1'd0, fc2_n3_pop_t3_0} + fc2_n3_pop_t4_0_b;
-            fc2_n3_pop_t5_0_b_d1 <= {1'd0, fc2_n3_pop_t2_4} + fc2_n3_pop_t3_2_b;
-            fc2_n4_pop_t5_0_a_d1 <= {1'd0, fc2_n4_pop_t3_0} + {1'd0, fc2_n4_pop_t3_1};
-            fc2_n4_pop_t5_0_b_d1 <= fc2_n4_pop_t3_2;
-            fc2_n5_pop_t5_0_a_d1 <= {1'd0, fc2_n5_pop_t3_0} + {1'd0, fc2_n5_pop_t3_1};
-            fc2_n5_pop_t5_0_b_d1 <= {1'd0, fc2_n5_pop_t2_4} + fc2_n5_pop_t3_2_b;
-            fc2_n6_pop_t5_0_a_d1 <= {1'd0, fc2_n6_pop_t3_0} + {1'd0, fc2_n6_pop_t3_1};
-            fc2_n6_pop_t5_0_b_d1 <= fc2_n6_pop_t3_2;
-            fc2_n7_pop_t5_0_a_d1 <= fc2_n7_pop_t4_0_a + {1'd0, fc2_n7_pop_t3_1};
-            fc2_n8_pop_t5_0_a_d1 <= {1'd0, fc2_n8_pop_t3_0} + {1'd0, fc2_n8_pop_t3_1};
-            fc2_n8_pop_t5_0_b_d1 <= {1'd0, fc2_n8_pop_t2_4} + fc2_n0_pop_t3_2_b;
-            fc2_n9_pop_t5_0_a_d1 <= fc2_n9_pop_t4_0_a + {1'd0, fc2_n9_pop_t3_1};
-            fc2_n9_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n9_pop_t3_2_b;
-            fc2_n10_pop_t5_0_a_d1 <= fc2_n10_pop_t4_0_a + fc2_n10_pop_t4_0_b;
-            fc2_n10_pop_t5_0_b_d1 <= {1'd0, fc2_n10_pop_t2_4} + fc2_n9_pop_t3_2_b;
-            fc2_n11_pop_t5_0_a_d1 <= fc2_n11_pop_t4_0_a + {1'd0, fc2_n11_pop_t3_1};
-            fc2_n11_pop_t5_0_b_d1 <= {1'd0, fc2_n11_pop_t2_4} + fc2_n11_pop_t3_2_b;
-            fc2_n12_pop_t5_0_a_d1 <= {1'd0, fc2_n12_pop_t3_0} + {1'd0, fc2_n12_pop_t3_1};
-            fc2_n12_pop_t5_0_b_d1 <= fc2_n12_pop_t3_2;
-            fc2_n13_pop_t5_0_a_d1 <= {1'd0, fc2_n13_pop_t3_0} + fc2_n13_pop_t4_0_b;
-            fc2_n13_pop_t5_0_b_d1 <= fc2_n13_pop_t3_2;
-            fc2_n14_pop_t5_0_a_d1 <= fc2_n14_pop_t4_0_a + {1'd0, fc2_n14_pop_t3_1};
-            fc2_n14_pop_t5_0_b_d1 <= {1'd0, fc2_n14_pop_t2_4} + fc2_n9_pop_t3_2_b;
-            fc2_n15_pop_t5_0_a_d1 <= {1'd0, fc2_n15_pop_t3_0} + fc2_n15_pop_t4_0_b;
-            fc2_n15_pop_t5_0_b_d1 <= fc2_n15_pop_t3_2;
-            fc2_n16_pop_t5_0_a_d1 <= fc2_n16_pop_t4_0_a + {1'd0, fc2_n16_pop_t3_1};
-            fc2_n16_pop_t5_0_b_d1 <= {1'd0, fc2_n16_pop_t2_4} + fc2_n2_pop_t3_2_b;
-            fc2_n17_pop_t5_0_a_d1 <= fc2_n17_pop_t4_0_a + fc2_n17_pop_t4_0_b;
-            fc2_n17_pop_t5_0_b_d1 <= fc2_n9_pop_t3_2_a + fc2_n17_pop_t3_2_b;
-            fc2_n18_pop_t5_0_a_d1 <= {1'd0, fc2_n18_pop_t3_0} + {1'd0, fc2_n18_pop_t3_1};
-            fc2_n18_pop_t5_0_b_d1 <= fc2_n18_pop_t3_2;
-            fc2_n19_pop_t5_0_a_d1 <= {1'd0, fc2_n19_pop_t3_0} + {1'd0, fc2_n19_pop_t3_1};
-            fc2_n19_pop_t5_0_b_d1 <= fc2_n19_pop_t3_2;
-            fc2_n20_pop_t5_0_a_d1 <= fc2_n20_pop_t4_0_a + {1'd0, fc2_n20_pop_t3_1};
-            fc2_n20_pop_t5_0_b_d1 <= {1'd0, fc2_n20_pop_t2_4} + fc2_n20_pop_t3_2_b;
-            fc2_n21_pop_t5_0_a_d1 <= fc2_n9_pop_t4_0_a + {1'd0, fc2_n21_pop_t3_1};
-            fc2_n21_pop_t5_0_b_d1 <= {1'd0, fc2_n21_pop_t2_4} + fc2_n9_pop_t3_2_b;
-            fc2_n22_pop_t5_0_a_d1 <= {1'd0, fc2_n22_pop_t3_0} + fc2_n22_pop_t4_0_b;
-            fc2_n22_pop_t5_0_b_d1 <= {1'd0, fc2_n22_pop_t2_4} + fc2_n3_pop_t3_2_b;
-            fc2_n23_pop_t5_0_a_d1 <= {1'd0, fc2_n23_pop_t3_0} + {1'd0, fc2_n23_pop_t3_1};
-            fc2_n23_pop_t5_0_b_d1 <= {1'd0, fc2_n23_pop_t2_4} + fc2_n1_pop_t3_2_b;
-            fc2_n24_pop_t5_0_a_d1 <= fc2_n24_pop_t4_0_a + {1'd0, fc2_n24_pop_t3_1};
-            fc2_n24_pop_t5_0_b_d1 <= {1'd0, fc2_n24_pop_t2_4} + fc2_n19_pop_t3_2_b;
-            fc2_n25_pop_t5_0_a_d1 <= {1'd0, fc2_n25_pop_t3_0} + fc2_n25_pop_t4_0_b;
-            fc2_n25_pop_t5_0_b_d1 <= fc2_n25_pop_t3_2;
-            fc2_n26_pop_t5_0_a_d1 <= fc2_n26_pop_t4_0_a + {1'd0, fc2_n26_pop_t3_1};
-            fc2_n27_pop_t5_0_a_d1 <= fc2_n27_pop_t4_0_a + fc2_n27_pop_t4_0_b;
-            fc2_n27_pop_t5_0_b_d1 <= fc2_n27_pop_t3_2;
-            fc2_n28_pop_t5_0_a_d1 <= {1'd0, fc2_n28_pop_t3_0} + fc2_n28_pop_t4_0_b;
-            fc2_n28_pop_t5_0_b_d1 <= fc2_n28_pop_t3_2;
-            fc2_n29_pop_t5_0_a_d1 <= {1'd0, fc2_n29_pop_t3_0} + {1'd0, fc2_n29_pop_t3_1};
-            fc2_n29_pop_t5_0_b_d1 <= {1'd0, fc2_n29_pop_t2_4} + fc2_n19_pop_t3_2_b;
-            fc2_n30_pop_t5_0_a_d1 <= fc2_n30_pop_t4_0_a + fc2_n30_pop_t4_0_b;
-            fc2_n31_pop_t5_0_a_d1 <= fc2_n26_pop_t4_0_a + fc2_n31_pop_t4_0_b;
-            fc2_n31_pop_t5_0_b_d1 <= fc2_n31_pop_t3_2;
-            fc2_out_0 <= $signed(fc2_n0_acc[7:0]);
-            fc2_out_1 <= $signed(fc2_n1_acc[7:0]);
-            fc2_out_2 <= $signed(fc2_n2_acc[7:0]);
-            fc2_out_3 <= $signed(fc2_n3_acc[7:0]);
-            fc2_out_4 <= $signed(fc2_n4_acc[7:0]);
-            fc2_out_5 <= $signed(fc2_n5_acc[7:0]);
-            fc2_out_6 <= $signed(fc2_n6_acc[7:0]);
-            fc2_out_7 <= $signed(fc2_n7_acc[7:0]);
-            fc2_out_8 <= $signed(fc2_n8_acc[7:0]);
-            fc2_out_9 <= $signed(fc2_n9_acc[7:0]);
-            fc2_out_10 <= $signed(fc2_n10_acc[7:0]);
-            fc2_out_11 <= $signed(fc2_n11_acc[7:0]);
-            fc2_out_12 <= $signed(fc2_n12_acc[7:0]);
-            fc2_out_13 <= $signed(fc2_n13_acc[7:0]);
-            fc2_out_14 <= $signed(fc2_n14_acc[7:0]);
-            fc2_out_15 <= $signed(fc2_n15_acc[7:0]);
-            fc2_out_16 <= $signed(fc2_n16_acc[7:0]);
-            fc2_out_17 <= $signed(fc2_n17_acc[7:0]);
-            fc2_out_18 <= $signed(fc2_n18_acc[7:0]);
-            fc2_out_19 <= $signed(fc2_n19_acc[7:0]);
-            fc2_out_20 <= $signed(fc2_n20_acc[7:0]);
-            fc2_out_21 <= $signed(fc2_n21_acc[7:0]);
-            fc2_out_22 <= $signed(fc2_n22_acc[7:0]);
-            fc2_out_23 <= $signed(fc2_n23_acc[7:0]);
-            fc2_out_24 <= $signed(fc2_n24_acc[7:0]);
-            fc2_out_25 <= $signed(fc2_n25_acc[7:0]);
-            fc2_out_26 <= $signed(fc2_n26_acc[7:0]);
-            fc2_out_27 <= $signed(fc2_n27_acc[7:0]);
-            fc2_out_28 <= $signed(fc2_n28_acc[7:0]);
-            fc2_out_29 <= $signed(fc2_n29_acc[7:0]);
-            fc2_out_30 <= $signed(fc2_n30_acc[7:0]);
-            fc2_out_31 <= $signed(fc2_n31_acc[7:0]);
+            fc2_in_36_c_d1 <= fc2_in_36_b;
+            fc2_e4_d1 <= $signed({{2{fc2_in_11_c[1]}}, fc2_in_11_c}) + fc2_e3;
+            fc2_in_10_c_d1 <= fc2_in_10_b;
+            fc2_e10_d1 <= $signed({{2{fc2_in_12_c[1]}}, fc2_in_12_c}) - $signed(fc2_e9_u);
+            fc2_in_31_c_d1 <= fc2_in_31_b;
+            fc2_e16_d1 <= $signed({fc2_in_15_c[1], fc2_in_15_c}) + fc2_e15;
+            fc2_in_24_c_d1 <= fc2_in_24_b;
+            fc2_e22_d1 <= $signed({{2{fc2_in_42_c[1]}}, fc2_in_42_c}) + fc2_e21;
+            fc2_in_49_c_d1 <= fc2_in_49_b;
+            fc2_e28_d1 <= $signed({fc2_in_26_c[1], fc2_in_26_c}) + fc2_e27;
+            fc2_in_7_c_d1 <= fc2_in_7_b;
+            fc2_e34_d1 <= $signed({{2{fc2_in_39_c[1]}}, fc2_in_39_c}) + fc2_e33;
+            fc2_in_40_c_d1 <= fc2_in_40_b;
+            fc2_e40_d1 <= $signed({{2{fc2_in_46_c[1]}}, fc2_in_46_c}) - $signed(fc2_e39[3:0]);
+            fc2_e52_d1 <= $signed({{2{fc2_in_46_c[1]}}, fc2_in_46_c}) + fc2_e45;
+            fc2_in_61_c_d1 <= fc2_in_61_b;
+            fc2_e49_d1 <= fc2_e49;
+            fc2_e42_d1 <= fc2_e42;
+            fc2_e58_d1 <= fc2_e58_u;
+            fc2_e64_d1 <= fc2_e64_u;
+            fc2_e68_d1 <= fc2_e68_u;
+            fc2_e62_d1 <= fc2_e62_u;
+            fc2_e89_d1 <= fc2_e89_u;
+            fc2_in_25_c_d1 <= fc2_in_25_b;
+            fc2_in_53_c_d1 <= fc2_in_53_b;
+            fc2_e92_d1 <= {1'b0, fc2_e92_m};
+            fc2_e9_d1 <= fc2_e9_u;
+            fc2_e91_d1 <= $signed({fc2_e27[2], fc2_e27}) - $signed({fc2_e91_yo[2], fc2_e91_yo});
+            fc2_in_50_c_d1 <= fc2_in_50_b;
+            fc2_e125_d1 <= fc2_e125_u;
+            fc2_e117_d1 <= fc2_e117_u;
+            fc2_e127_d1 <= $signed({fc2_in_53_c[1], fc2_in_53_c}) + fc2_e105;
+            fc2_e130_d1 <= fc2_e130_u;
+            fc2_e60_d1 <= fc2_e60;
+            fc2_e134_d1 <= fc2_e55 - fc2_e74;
+            fc2_e97_d1 <= fc2_e97;
+            fc2_e147_d1 <= fc2_e147;
+            fc2_n0_s1_d1 <= fc2_n0_s0 - $signed({fc2_e155[3], fc2_e155});
+            fc2_n1_s10_d1 <= fc2_n1_s10_u;
+            fc2_n1_s11_d1 <= fc2_n1_s11_u;
+            fc2_n2_s3_d1 <= $signed({fc2_e45[3], fc2_e45}) - $signed({fc2_n2_s3_yo[3], fc2_n2_s3_yo});
+            fc2_e152_d1 <= fc2_e152_u;
+            fc2_n2_s4_d1 <= fc2_n2_s4_u;
+            fc2_n3_s3_d1 <= $signed({fc2_n3_s2[3], fc2_n3_s2}) - $signed({fc2_e74[3], fc2_e74});
+            fc2_e162_d1 <= fc2_e162;
+            fc2_e141_d1 <= {1'b0, (fc2_e86 + $signed(fc2_e140[2:0]))};
+            fc2_n4_s3_d1 <= {1'b0, fc2_n4_s3_m};
+            fc2_n4_s2_d1 <= {1'b0, fc2_n4_s2_m};
+            fc2_e100_d1 <= $signed({{2{fc2_in_40_c[1]}}, fc2_in_40_c}) - fc2_e48;
+            fc2_n5_s2_d1 <= fc2_n5_s2_u;
+            fc2_n6_s3_d1 <= {1'b0, fc2_n6_s3_m};
+            fc2_e98_d1 <= fc2_e98;
+            fc2_n7_s4_d1 <= fc2_n7_s4;
+            fc2_e59_d1 <= fc2_e59;
+            fc2_n8_s2_d1 <= $signed({fc2_n8_s1[3], fc2_n8_s1}) - fc2_e108;
+            fc2_e129_d1 <= fc2_e129_u;
+            fc2_n9_s0_d1 <= fc2_n9_s0_u;
+            fc2_n10_s5_d1 <= {1'b0, fc2_n10_s5_m};
+            fc2_n11_s3_d1 <= {1'b0, fc2_n11_s3_m};
+            fc2_n11_s2_d1 <= $signed({1'b0, fc2_n11_s2_xo_i, fc2_e15[1:0]}) + fc2_e33;
+            fc2_e133_d1 <= {1'b0, fc2_e133_m};
+            fc2_n12_s3_d1 <= fc2_n12_s2 - $signed(fc2_e153_u);
+            fc2_e132_d1 <= fc2_e45 - $signed({fc2_e63[2], fc2_e63});
+            fc2_n13_s3_d1 <= $signed({fc2_n13_s2[3], fc2_n13_s2}) - $signed({fc2_e8[3], fc2_e8});
+            fc2_n14_s4_d1 <= {1'b0, fc2_n14_s4_m};
+            fc2_e153_d1 <= fc2_e153_u;
+            fc2_e139_d1 <= $signed({{3{fc2_in_25_c[1]}}, fc2_in_25_c}) - fc2_e138;
+            fc2_n15_s5_d1 <= {1'b0, fc2_n15_s5_m};
+            fc2_n15_s4_d1 <= $signed(fc2_n15_s2[3:0]) - fc2_e88;
+            fc2_n16_s3_d1 <= $signed({{2{fc2_n16_s2[2]}}, fc2_n16_s2}) - fc2_e150;
+            fc2_e154_d1 <= fc2_e154_u;
+            fc2_n17_s10_d1 <= fc2_n17_s10_u;
+            fc2_n18_s7_d1 <= {1'b0, fc2_n18_s7_m};
+            fc2_e160_d1 <= fc2_e160;
+            fc2_n19_s6_d1 <= $signed({fc2_n19_s5[3], fc2_n19_s5}) - $signed({fc2_e155[3], fc2_e155});
+            fc2_n20_s7_d1 <= {1'b0, fc2_n20_s7_m};
+            fc2_e145_d1 <= fc2_e145_u;
+            fc2_n21_s1_d1 <= fc2_n21_s1;
+            fc2_n22_s5_d1 <= {1'b0, fc2_n22_s5_m};
+            fc2_n23_s4_d1 <= fc2_n23_s4_u;
+            fc2_n23_s5_d1 <= fc2_e45 - $signed({1'b1, fc2_n11_s2_xo_i, fc2_e15[1:0]});
+            fc2_n24_s8_d1 <= {1'b0, (fc2_n24_s5 - fc2_n24_s8_yo)};
+            fc2_n24_s9_d1 <= {1'b0, fc2_n24_s9_m};
+            fc2_n25_s6_d1 <= fc2_n25_s6_u;
+            fc2_n25_s7_d1 <= fc2_n25_s7;
+            fc2_n26_s2_d1 <= {1'b0, fc2_n26_s2_m};
+            fc2_n26_s3_d1 <= fc2_e54 - fc2_e144;
+            fc2_n27_s4_d1 <= fc2_n27_s4_u;
+            fc2_n27_s5_d1 <= fc2_n27_s5;
+            fc2_n28_s8_d1 <= $signed({fc2_n28_s7[4], fc2_n28_s7}) - $signed({fc2_n28_s6[4], fc2_n28_s6});
+            fc2_n28_s9_d1 <= {1'b0, (fc2_e143 + fc2_n27_s5_yo)};
+            fc2_n29_s6_d1 <= {1'b0, fc2_n29_s6_m};
+            fc2_n29_s7_d1 <= $signed(fc2_e149[3:0]) - $signed(fc2_e150[3:0]);
+            fc2_n30_s2_d1 <= fc2_n30_s2;
+            fc2_n30_s1_d1 <= $signed({fc2_e158[2], fc2_e158}) - fc2_e172;
+            fc2_n31_s5_d1 <= fc2_n31_s5_u;
+            fc2_out_0 <= $signed({fc2_n0_s8[5], fc2_n0_s8}) + $signed({fc2_n0_s7[5], fc2_n0_s7});
+            fc2_out_1 <= $signed(fc2_n1_s15[6:0]) + $signed(fc2_n1_s16[6:0]);
+            fc2_out_2 <= $signed({fc2_n2_s9[5], fc2_n2_s9}) + $signed({{2{fc2_n2_s10[4]}}, fc2_n2_s10});
+            fc2_out_3 <= fc2_n3_s11;
+            fc2_out_4 <= fc2_n4_s11;
+            fc2_out_5 <= fc2_n5_s9 + fc2_n5_s8;
+            fc2_out_6 <= (fc2_n6_s8 - 7'sd45) + fc2_n6_s9; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+            fc2_out_7 <= fc2_n7_s12;
+            fc2_out_8 <= fc2_n8_s9 + fc2_n8_s8;
+            fc2_out_9 <= fc2_n9_s9;
+            fc2_out_10 <= $signed({fc2_n10_s12[5], fc2_n10_s12}) + $signed({fc2_n10_s11[5], fc2_n10_s11});
+            fc2_out_11 <= fc2_n11_s10;
+            fc2_out_12 <= fc2_n12_s10 + fc2_n6_s9;
+            fc2_out_13 <= fc2_n13_s11;
+            fc2_out_14 <= (fc2_n14_s9 - 7'sd61) + $signed({fc2_n14_s10[5], fc2_n14_s10}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+            fc2_out_15 <= fc2_n15_s13;
+            fc2_out_16 <= fc2_n16_s11;
+            fc2_out_17 <= $signed({1'b0, fc2_n17_s14_m}) + fc2_n17_s15;
+            fc2_out_18 <= fc2_n18_s14;
+            fc2_out_19 <= fc2_n19_s14;
+            fc2_out_20 <= $signed({fc2_n20_s11[5], fc2_n20_s11}) + $signed({fc2_n20_s12[5], fc2_n20_s12});
+            fc2_out_21 <= fc2_n21_s10;
+            fc2_out_22 <= fc2_n22_s11 + $signed({1'b0, fc2_n22_s10_m});
+            fc2_out_23 <= $signed(fc2_n23_s11[6:0]) + fc2_n23_s12;
+            fc2_out_24 <= fc2_n24_s15;
+            fc2_out_25 <= $signed(fc2_n25_s11[6:0]) + fc2_n25_s12;
+            fc2_out_26 <= fc2_n26_s11;
+            fc2_out_27 <= fc2_n27_s12;
+            fc2_out_28 <= fc2_n28_s16;
+            fc2_out_29 <= fc2_n29_s13;
+            fc2_out_30 <= fc2_n30_s10;
+            fc2_out_31 <= fc2_n31_s13;
         end
     end
 
-    assign out_data = {fc2_out_31, fc2_out_30, fc2_out_29, fc2_out_28, fc2_out_27, fc2_out_26, fc2_out_25, fc2_out_24, fc2_out_23, fc2_out_22, fc2_out_21, fc2_out_20, fc2_out_19, fc2_out_18, fc2_out_17, fc2_out_16, fc2_out_15, fc2_out_14, fc2_out_13, fc2_out_12, fc2_out_11, fc2_out_10, fc2_out_9, fc2_out_8, fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
+    assign out_data = {$signed({fc2_out_31, 1'd0}), $signed({fc2_out_30, 1'd0}), $signed({fc2_out_29, 1'd0}), $signed({fc2_out_28, 1'd0}), $signed({fc2_out_27, 1'd0}), $signed({fc2_out_26, 1'd0}), $signed({fc2_out_25, 1'd0}), $signed({fc2_out_24, 1'd0}), $signed({fc2_out_23, 1'd0}), $signed({fc2_out_22, 1'd0}), $signed({fc2_out_21, 1'd0}), $signed({fc2_out_20, 1'd0}), $signed({fc2_out_19, 1'd0}), $signed({fc2_out_18, 1'd0}), $signed({fc2_out_17, 1'd0}), $signed({fc2_out_16, 1'd0}), $signed({fc2_out_15, 1'd0}), $signed({fc2_out_14, 1'd0}), $signed({fc2_out_13, 1'd0}), $signed({fc2_out_12, 1'd0}), $signed({fc2_out_11, 1'd0}), $signed({fc2_out_10, 1'd0}), $signed({fc2_out_9, 1'd0}), $signed({fc2_out_8, 1'd0}), $signed({fc2_out_7, 1'd0}), $signed({fc2_out_6, 1'd0}), $signed({fc2_out_5, 1'd0}), $signed({fc2_out_4, 1'd0}), $signed({fc2_out_3, 1'd0}), $signed({fc2_out_2, 1'd0}), $signed({fc2_out_1, 1'd0}), $signed({fc2_out_0, 1'd0})};
 
 endmodule
 

@@ -2,8 +2,10 @@
 // Layer 4: fc3 (binary_dense), 32 -> 32
 // input  type: bipolar
 // output type: int<7>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.34 | 0.59
+// binary weights: shift-add over the input bits (y = 2 * sum - row sum: XNOR-popcount), 1024 nonzero weights, 85 partial sum(s) shared across the neurons
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 296 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.53 | 2.35
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module keras_bnn_fc3 (
@@ -13,618 +15,556 @@ module keras_bnn_fc3 (
     output wire [223:0] out_data
 );
 
-    wire fc3_in_0_v_n = ~in_data[0];
-    wire fc3_in_1_v_n = ~in_data[1];
-    wire fc3_in_2_v_n = ~in_data[2];
-    wire fc3_in_3_v_n = ~in_data[3];
-    wire fc3_in_4_v_n = ~in_data[4];
-    wire fc3_in_5_v_n = ~in_data[5];
-    wire fc3_in_6_v_n = ~in_data[6];
-    wire fc3_in_7_v_n = ~in_data[7];
-    wire fc3_in_8_v_n = ~in_data[8];
-    wire fc3_in_9_v_n = ~in_data[9];
-    wire fc3_in_10_v_n = ~in_data[10];
-    wire fc3_in_11_v_n = ~in_data[11];
-    wire fc3_in_12_v_n = ~in_data[12];
-    wire fc3_in_13_v_n = ~in_data[13];
-    wire fc3_in_14_v_n = ~in_data[14];
-    wire fc3_in_15_v_n = ~in_data[15];
-    wire fc3_in_16_v_n = ~in_data[16];
-    wire fc3_in_17_v_n = ~in_data[17];
-    wire fc3_in_18_v_n = ~in_data[18];
-    wire fc3_in_19_v_n = ~in_data[19];
-    wire fc3_in_20_v_n = ~in_data[20];
-    wire fc3_in_21_v_n = ~in_data[21];
-    wire fc3_in_22_v_n = ~in_data[22];
-    wire fc3_in_23_v_n = ~in_data[23];
-    wire fc3_in_24_v_n = ~in_data[24];
-    wire fc3_in_25_v_n = ~in_data[25];
-    wire fc3_in_26_v_n = ~in_data[26];
-    wire fc3_in_27_v_n = ~in_data[27];
-    wire fc3_in_28_v_n = ~in_data[28];
-    wire fc3_in_29_v_n = ~in_data[29];
-    wire fc3_in_30_v_n = ~in_data[30];
-    wire fc3_in_31_v_n = ~in_data[31];
-    wire fc3_n0_pop_c0_x = in_data[0] ^ fc3_in_1_v_n;
-    wire fc3_n0_pop_c0_g = in_data[0] & fc3_in_1_v_n;
-    wire [1:0] fc3_n0_pop_c0 = {(fc3_n0_pop_c0_g | (fc3_n0_pop_c0_x & in_data[2])), (fc3_n0_pop_c0_x ^ in_data[2])};
-    wire fc3_n0_pop_c1_x = in_data[3] ^ fc3_in_4_v_n;
-    wire fc3_n0_pop_c1_g = in_data[3] & fc3_in_4_v_n;
-    wire [1:0] fc3_n0_pop_c1 = {(fc3_n0_pop_c1_g | (fc3_n0_pop_c1_x & fc3_in_5_v_n)), (fc3_n0_pop_c1_x ^ fc3_in_5_v_n)};
-    wire fc3_n0_pop_c2_x = in_data[6] ^ in_data[7];
-    wire fc3_n0_pop_c2_g = in_data[6] & in_data[7];
-    wire [1:0] fc3_n0_pop_c2 = {(fc3_n0_pop_c2_g | (fc3_n0_pop_c2_x & fc3_in_8_v_n)), (fc3_n0_pop_c2_x ^ fc3_in_8_v_n)};
-    wire fc3_n0_pop_c3_x = in_data[9] ^ in_data[10];
-    wire fc3_n0_pop_c3_g = in_data[9] & in_data[10];
-    wire [1:0] fc3_n0_pop_c3 = {(fc3_n0_pop_c3_g | (fc3_n0_pop_c3_x & fc3_in_11_v_n)), (fc3_n0_pop_c3_x ^ fc3_in_11_v_n)};
-    wire fc3_n0_pop_c4_x = in_data[12] ^ fc3_in_13_v_n;
-    wire fc3_n0_pop_c4_g = in_data[12] & fc3_in_13_v_n;
-    wire [1:0] fc3_n0_pop_c4 = {(fc3_n0_pop_c4_g | (fc3_n0_pop_c4_x & in_data[14])), (fc3_n0_pop_c4_x ^ in_data[14])};
-    wire fc3_n0_pop_c5_x = fc3_in_15_v_n ^ in_data[16];
-    wire fc3_n0_pop_c5_g = fc3_in_15_v_n & in_data[16];
-    wire [1:0] fc3_n0_pop_c5 = {(fc3_n0_pop_c5_g | (fc3_n0_pop_c5_x & fc3_in_17_v_n)), (fc3_n0_pop_c5_x ^ fc3_in_17_v_n)};
-    wire fc3_n0_pop_c6_x = in_data[18] ^ in_data[19];
-    wire fc3_n0_pop_c6_g = in_data[18] & in_data[19];
-    wire [1:0] fc3_n0_pop_c6 = {(fc3_n0_pop_c6_g | (fc3_n0_pop_c6_x & fc3_in_20_v_n)), (fc3_n0_pop_c6_x ^ fc3_in_20_v_n)};
-    wire fc3_n0_pop_c7_x = in_data[21] ^ fc3_in_22_v_n;
-    wire fc3_n0_pop_c7_g = in_data[21] & fc3_in_22_v_n;
-    wire [1:0] fc3_n0_pop_c7 = {(fc3_n0_pop_c7_g | (fc3_n0_pop_c7_x & fc3_in_23_v_n)), (fc3_n0_pop_c7_x ^ fc3_in_23_v_n)};
-    wire fc3_n0_pop_c8_x = in_data[24] ^ fc3_in_25_v_n;
-    wire fc3_n0_pop_c8_g = in_data[24] & fc3_in_25_v_n;
-    wire [1:0] fc3_n0_pop_c8 = {(fc3_n0_pop_c8_g | (fc3_n0_pop_c8_x & fc3_in_26_v_n)), (fc3_n0_pop_c8_x ^ fc3_in_26_v_n)};
-    wire fc3_n0_pop_c9_x = in_data[27] ^ in_data[28];
-    wire fc3_n0_pop_c9_g = in_data[27] & in_data[28];
-    wire [1:0] fc3_n0_pop_c9 = {(fc3_n0_pop_c9_g | (fc3_n0_pop_c9_x & fc3_in_29_v_n)), (fc3_n0_pop_c9_x ^ fc3_in_29_v_n)};
-    wire [2:0] fc3_n0_pop_t1_0_a = {1'd0, fc3_n0_pop_c0};
-    wire [2:0] fc3_n0_pop_t1_0_b = {1'd0, fc3_n0_pop_c1};
-    wire [2:0] fc3_n0_pop_t1_1_a = {1'd0, fc3_n0_pop_c2};
-    wire [2:0] fc3_n0_pop_t1_1_b = {1'd0, fc3_n0_pop_c3};
-    wire [2:0] fc3_n0_pop_t1_2_b = {1'd0, fc3_n0_pop_c5};
-    wire [2:0] fc3_n0_pop_t1_3_a = {1'd0, fc3_n0_pop_c6};
-    wire [2:0] fc3_n0_pop_t1_3_b = {1'd0, fc3_n0_pop_c7};
-    wire [2:0] fc3_n0_pop_t1_4_a = {1'd0, fc3_n0_pop_c8};
-    wire [2:0] fc3_n0_pop_t1_4_b = {1'd0, fc3_n0_pop_c9};
-    wire [3:0] fc3_n0_pop_t2_0 = {1'd0, (fc3_n0_pop_t1_0_a + fc3_n0_pop_t1_0_b)} + {1'd0, (fc3_n0_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
-    wire [3:0] fc3_n0_pop_t2_1_a = {1'd0, ({1'd0, fc3_n0_pop_c4} + fc3_n0_pop_t1_2_b)};
-    wire [3:0] fc3_n0_pop_t2_1 = fc3_n0_pop_t2_1_a + {1'd0, (fc3_n0_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
-    wire [3:0] fc3_n0_pop_t2_2_a = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n0_pop_t1_4_b)};
-    wire [3:0] fc3_n0_pop_t2_2_b = {2'd0, {(fc3_in_30_v_n & in_data[31]), (fc3_in_30_v_n ^ in_data[31])}};
-    wire [4:0] fc3_n0_pop_t3_0_a = {1'd0, fc3_n0_pop_t2_0};
-    wire [5:0] fc3_n0_pop_t4_0_a = {1'd0, (fc3_n0_pop_t3_0_a + {1'd0, fc3_n0_pop_t2_1})};
-    wire [5:0] fc3_n0_pop_t4_0 = fc3_n0_pop_t4_0_a + {2'd0, (fc3_n0_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n0_pop2_d1;
+    wire signed [1:0] fc3_in_1_c = $signed({1'b0, in_data[1]});
+    wire signed [1:0] fc3_in_2_c = $signed({1'b0, in_data[2]});
+    wire signed [1:0] fc3_in_3_c = $signed({1'b0, in_data[3]});
+    wire signed [1:0] fc3_in_4_c = $signed({1'b0, in_data[4]});
+    wire signed [1:0] fc3_in_5_c = $signed({1'b0, in_data[5]});
+    wire signed [1:0] fc3_in_6_c = $signed({1'b0, in_data[6]});
+    wire signed [1:0] fc3_in_7_c = $signed({1'b0, in_data[7]});
+    wire signed [1:0] fc3_in_8_c = $signed({1'b0, in_data[8]});
+    wire signed [1:0] fc3_in_9_c = $signed({1'b0, in_data[9]});
+    wire signed [1:0] fc3_in_10_c = $signed({1'b0, in_data[10]});
+    wire signed [1:0] fc3_in_11_c = $signed({1'b0, in_data[11]});
+    wire signed [1:0] fc3_in_12_c = $signed({1'b0, in_data[12]});
+    wire signed [1:0] fc3_in_13_c = $signed({1'b0, in_data[13]});
+    wire signed [1:0] fc3_in_14_c = $signed({1'b0, in_data[14]});
+    wire signed [1:0] fc3_in_15_c = $signed({1'b0, in_data[15]});
+    wire signed [1:0] fc3_in_16_c = $signed({1'b0, in_data[16]});
+    wire signed [1:0] fc3_in_17_c = $signed({1'b0, in_data[17]});
+    wire signed [1:0] fc3_in_18_c = $signed({1'b0, in_data[18]});
+    wire signed [1:0] fc3_in_19_c = $signed({1'b0, in_data[19]});
+    wire signed [1:0] fc3_in_20_c = $signed({1'b0, in_data[20]});
+    wire signed [1:0] fc3_in_21_c = $signed({1'b0, in_data[21]});
+    wire signed [1:0] fc3_in_22_c = $signed({1'b0, in_data[22]});
+    wire signed [1:0] fc3_in_23_c = $signed({1'b0, in_data[23]});
+    wire signed [1:0] fc3_in_24_c = $signed({1'b0, in_data[24]});
+    wire signed [1:0] fc3_in_25_c = $signed({1'b0, in_data[25]});
+    wire signed [1:0] fc3_in_26_c = $signed({1'b0, in_data[26]});
+    wire signed [1:0] fc3_in_27_c = $signed({1'b0, in_data[27]});
+    wire signed [1:0] fc3_in_28_c = $signed({1'b0, in_data[28]});
+    wire signed [1:0] fc3_in_29_c = $signed({1'b0, in_data[29]});
+    wire signed [1:0] fc3_in_30_c = $signed({1'b0, in_data[30]});
+    wire signed [2:0] fc3_e0 = $signed({1'b0, ($signed({1'b0, in_data[0]}) + $signed({1'b0, in_data[31]}))});
+    wire signed [1:0] fc3_e1 = fc3_in_17_c - $signed(fc3_e0[1:0]);
+    wire fc3_e2_yo_i = ~fc3_e1[1];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n0_acc = $signed({$signed({1'd0, fc3_n0_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e2 = $signed({1'b0, ($signed({fc3_in_1_c[1], fc3_in_1_c}) + $signed({1'b0, fc3_e2_yo_i, fc3_e1[0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n1_pop_c0 = {(fc3_n0_pop_c0_g | (fc3_n0_pop_c0_x & fc3_in_2_v_n)), (fc3_n0_pop_c0_x ^ fc3_in_2_v_n)};
-    wire fc3_n1_pop_c1_x = in_data[3] ^ in_data[4];
-    wire fc3_n1_pop_c1_g = in_data[3] & in_data[4];
-    wire [1:0] fc3_n1_pop_c1 = {(fc3_n1_pop_c1_g | (fc3_n1_pop_c1_x & in_data[5])), (fc3_n1_pop_c1_x ^ in_data[5])};
-    wire fc3_n1_pop_c2_x = fc3_in_6_v_n ^ in_data[7];
-    wire fc3_n1_pop_c2_g = fc3_in_6_v_n & in_data[7];
-    wire [1:0] fc3_n1_pop_c2 = {(fc3_n1_pop_c2_g | (fc3_n1_pop_c2_x & in_data[8])), (fc3_n1_pop_c2_x ^ in_data[8])};
-    wire fc3_n1_pop_c3_x = fc3_in_9_v_n ^ in_data[10];
-    wire fc3_n1_pop_c3_g = fc3_in_9_v_n & in_data[10];
-    wire [1:0] fc3_n1_pop_c3 = {(fc3_n1_pop_c3_g | (fc3_n1_pop_c3_x & fc3_in_11_v_n)), (fc3_n1_pop_c3_x ^ fc3_in_11_v_n)};
-    wire fc3_n1_pop_c4_x = fc3_in_12_v_n ^ in_data[13];
-    wire [1:0] fc3_n1_pop_c4 = {((fc3_in_12_v_n & in_data[13]) | (fc3_n1_pop_c4_x & in_data[14])), (fc3_n1_pop_c4_x ^ in_data[14])};
-    wire fc3_n1_pop_c5_x = in_data[15] ^ fc3_in_16_v_n;
-    wire fc3_n1_pop_c5_g = in_data[15] & fc3_in_16_v_n;
-    wire [1:0] fc3_n1_pop_c5 = {(fc3_n1_pop_c5_g | (fc3_n1_pop_c5_x & fc3_in_17_v_n)), (fc3_n1_pop_c5_x ^ fc3_in_17_v_n)};
-    wire [1:0] fc3_n1_pop_c6 = {(fc3_n0_pop_c6_g | (fc3_n0_pop_c6_x & in_data[20])), (fc3_n0_pop_c6_x ^ in_data[20])};
-    wire fc3_n1_pop_c7_x = fc3_in_21_v_n ^ fc3_in_22_v_n;
-    wire fc3_n1_pop_c7_g = fc3_in_21_v_n & fc3_in_22_v_n;
-    wire [1:0] fc3_n1_pop_c7 = {(fc3_n1_pop_c7_g | (fc3_n1_pop_c7_x & in_data[23])), (fc3_n1_pop_c7_x ^ in_data[23])};
-    wire [2:0] fc3_n1_pop_t1_0_a = {1'd0, fc3_n1_pop_c0};
-    wire [2:0] fc3_n1_pop_t1_0_b = {1'd0, fc3_n1_pop_c1};
-    wire [2:0] fc3_n1_pop_t1_1_a = {1'd0, fc3_n1_pop_c2};
-    wire [2:0] fc3_n1_pop_t1_1_b = {1'd0, fc3_n1_pop_c3};
-    wire [2:0] fc3_n1_pop_t1_2_a = {1'd0, fc3_n1_pop_c4};
-    wire [2:0] fc3_n1_pop_t1_2_b = {1'd0, fc3_n1_pop_c5};
-    wire [2:0] fc3_n1_pop_t1_3_a = {1'd0, fc3_n1_pop_c6};
-    wire [2:0] fc3_n1_pop_t1_3_b = {1'd0, fc3_n1_pop_c7};
-    wire [3:0] fc3_n1_pop_t2_0_a = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n1_pop_t1_0_b)};
-    wire [3:0] fc3_n1_pop_t2_0_b = {1'd0, (fc3_n1_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
-    wire [3:0] fc3_n1_pop_t2_1_a = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n1_pop_t1_2_b)};
-    wire [3:0] fc3_n1_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
-    wire [3:0] fc3_n1_pop_t2_2_b = {2'd0, {(in_data[30] & in_data[31]), (in_data[30] ^ in_data[31])}};
-    wire [4:0] fc3_n1_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n1_pop_t2_0_b)} + {1'd0, fc3_n1_pop_t2_1};
-    wire [5:0] fc3_n1_pop_t4_0 = {1'd0, fc3_n1_pop_t3_0} + {2'd0, (fc3_n0_pop_t2_2_a + fc3_n1_pop_t2_2_b)};
-    reg  [5:0] fc3_n1_pop2_d1;
+    wire signed [2:0] fc3_e3 = $signed({fc3_in_10_c[1], fc3_in_10_c}) - $signed(fc3_e2[2:0]);
+    wire signed [3:0] fc3_e4_m = $signed({{2{fc3_in_30_c[1]}}, fc3_in_30_c}) - $signed({1'b1, (~fc3_e3[2]), fc3_e3[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n1_acc = $signed({$signed({1'd0, fc3_n1_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_e5 = $signed({1'b0, (fc3_in_3_c + fc3_in_7_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n2_pop_c1_x = fc3_in_3_v_n ^ in_data[4];
-    wire [1:0] fc3_n2_pop_c1 = {((fc3_in_3_v_n & in_data[4]) | (fc3_n2_pop_c1_x & in_data[5])), (fc3_n2_pop_c1_x ^ in_data[5])};
-    wire fc3_n2_pop_c2_x = in_data[6] ^ fc3_in_7_v_n;
-    wire fc3_n2_pop_c2_g = in_data[6] & fc3_in_7_v_n;
-    wire [1:0] fc3_n2_pop_c2 = {(fc3_n2_pop_c2_g | (fc3_n2_pop_c2_x & in_data[8])), (fc3_n2_pop_c2_x ^ in_data[8])};
-    wire [1:0] fc3_n2_pop_c3 = {(fc3_n1_pop_c3_g | (fc3_n1_pop_c3_x & in_data[11])), (fc3_n1_pop_c3_x ^ in_data[11])};
-    wire fc3_n2_pop_c5_x = in_data[15] ^ in_data[16];
-    wire fc3_n2_pop_c5_g = in_data[15] & in_data[16];
-    wire [1:0] fc3_n2_pop_c5 = {(fc3_n2_pop_c5_g | (fc3_n2_pop_c5_x & fc3_in_17_v_n)), (fc3_n2_pop_c5_x ^ fc3_in_17_v_n)};
-    wire fc3_n2_pop_c6_x = fc3_in_18_v_n ^ in_data[19];
-    wire fc3_n2_pop_c6_g = fc3_in_18_v_n & in_data[19];
-    wire [1:0] fc3_n2_pop_c6 = {(fc3_n2_pop_c6_g | (fc3_n2_pop_c6_x & in_data[20])), (fc3_n2_pop_c6_x ^ in_data[20])};
-    wire [1:0] fc3_n2_pop_c9 = {(fc3_n0_pop_c9_g | (fc3_n0_pop_c9_x & in_data[29])), (fc3_n0_pop_c9_x ^ in_data[29])};
-    wire [2:0] fc3_n2_pop_t1_0_b = {1'd0, fc3_n2_pop_c1};
-    wire [2:0] fc3_n2_pop_t1_1_a = {1'd0, fc3_n2_pop_c2};
-    wire [2:0] fc3_n2_pop_t1_1_b = {1'd0, fc3_n2_pop_c3};
-    wire [2:0] fc3_n2_pop_t1_2_b = {1'd0, fc3_n2_pop_c5};
-    wire [2:0] fc3_n2_pop_t1_3_a = {1'd0, fc3_n2_pop_c6};
-    wire [2:0] fc3_n2_pop_t1_4_b = {1'd0, fc3_n2_pop_c9};
-    wire [3:0] fc3_n2_pop_t2_0_a = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n2_pop_t1_0_b)};
-    wire [3:0] fc3_n2_pop_t2_0 = fc3_n2_pop_t2_0_a + {1'd0, (fc3_n2_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
-    wire [3:0] fc3_n2_pop_t2_1_b = {1'd0, (fc3_n2_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
-    wire [3:0] fc3_n2_pop_t2_1 = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n2_pop_t1_2_b)} + fc3_n2_pop_t2_1_b;
-    wire [3:0] fc3_n2_pop_t2_2_a = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
-    wire [5:0] fc3_n2_pop_t4_0_a = {1'd0, ({1'd0, fc3_n2_pop_t2_0} + {1'd0, fc3_n2_pop_t2_1})};
-    wire [5:0] fc3_n2_pop_t4_0_b = {2'd0, (fc3_n2_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n2_pop2_d1;
+    wire signed [1:0] fc3_e6 = fc3_in_26_c - $signed(fc3_e5[1:0]);
+    wire fc3_e7_yo_i = ~fc3_e6[1];
+    wire signed [2:0] fc3_e7_yo = $signed({1'b1, fc3_e7_yo_i, fc3_e6[0]});
+    wire signed [3:0] fc3_e7 = $signed({1'b0, ($signed({fc3_in_14_c[1], fc3_in_14_c}) - fc3_e7_yo)});
+    wire signed [3:0] fc3_e8 = $signed({1'b0, ($signed({fc3_in_4_c[1], fc3_in_4_c}) + $signed(fc3_e7[2:0]))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n2_acc = $signed({$signed({1'd0, fc3_n2_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_e10 = $signed({1'b0, (fc3_in_8_c + fc3_in_13_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n3_pop_c1_x = fc3_in_3_v_n ^ fc3_in_4_v_n;
-    wire fc3_n3_pop_c1_g = fc3_in_3_v_n & fc3_in_4_v_n;
-    wire [1:0] fc3_n3_pop_c1 = {(fc3_n3_pop_c1_g | (fc3_n3_pop_c1_x & fc3_in_5_v_n)), (fc3_n3_pop_c1_x ^ fc3_in_5_v_n)};
-    wire [1:0] fc3_n3_pop_c2 = {(fc3_n2_pop_c2_g | (fc3_n2_pop_c2_x & fc3_in_8_v_n)), (fc3_n2_pop_c2_x ^ fc3_in_8_v_n)};
-    wire [1:0] fc3_n3_pop_c4 = {(fc3_n0_pop_c4_g | (fc3_n0_pop_c4_x & fc3_in_14_v_n)), (fc3_n0_pop_c4_x ^ fc3_in_14_v_n)};
-    wire fc3_n3_pop_c7_x = in_data[21] ^ in_data[22];
-    wire fc3_n3_pop_c7_g = in_data[21] & in_data[22];
-    wire [1:0] fc3_n3_pop_c7 = {(fc3_n3_pop_c7_g | (fc3_n3_pop_c7_x & in_data[23])), (fc3_n3_pop_c7_x ^ in_data[23])};
-    wire [1:0] fc3_n3_pop_c8 = {(fc3_n0_pop_c8_g | (fc3_n0_pop_c8_x & in_data[26])), (fc3_n0_pop_c8_x ^ in_data[26])};
-    wire fc3_n3_pop_c9_x = fc3_in_27_v_n ^ fc3_in_28_v_n;
-    wire fc3_n3_pop_c9_g = fc3_in_27_v_n & fc3_in_28_v_n;
-    wire [1:0] fc3_n3_pop_c9 = {(fc3_n3_pop_c9_g | (fc3_n3_pop_c9_x & in_data[29])), (fc3_n3_pop_c9_x ^ in_data[29])};
-    wire [2:0] fc3_n3_pop_t1_0_b = {1'd0, fc3_n3_pop_c1};
-    wire [2:0] fc3_n3_pop_t1_1_a = {1'd0, fc3_n3_pop_c2};
-    wire [2:0] fc3_n3_pop_t1_2_a = {1'd0, fc3_n3_pop_c4};
-    wire [2:0] fc3_n3_pop_t1_3_b = {1'd0, fc3_n3_pop_c7};
-    wire [2:0] fc3_n3_pop_t1_4_a = {1'd0, fc3_n3_pop_c8};
-    wire [2:0] fc3_n3_pop_t1_4_b = {1'd0, fc3_n3_pop_c9};
-    wire [3:0] fc3_n3_pop_t2_0_b = {1'd0, (fc3_n3_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
-    wire [3:0] fc3_n3_pop_t2_0 = {1'd0, (fc3_n0_pop_t1_0_a + fc3_n3_pop_t1_0_b)} + fc3_n3_pop_t2_0_b;
-    wire [3:0] fc3_n3_pop_t2_1_a = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n2_pop_t1_2_b)};
-    wire [3:0] fc3_n3_pop_t2_1_b = {1'd0, (fc3_n1_pop_t1_3_a + fc3_n3_pop_t1_3_b)};
-    wire [3:0] fc3_n3_pop_t2_2 = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n3_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
-    wire [4:0] fc3_n3_pop_t3_0_a = {1'd0, fc3_n3_pop_t2_0};
-    wire [4:0] fc3_n3_pop_t3_0 = fc3_n3_pop_t3_0_a + {1'd0, (fc3_n3_pop_t2_1_a + fc3_n3_pop_t2_1_b)};
-    wire [5:0] fc3_n3_pop_t4_0_b = {2'd0, fc3_n3_pop_t2_2};
-    reg  [5:0] fc3_n3_pop2_d1;
+    wire signed [1:0] fc3_e11 = fc3_in_9_c - $signed(fc3_e10[1:0]);
+    wire fc3_e12_yo_i = ~fc3_e11[1];
+    wire signed [3:0] fc3_e12 = $signed({1'b0, ($signed({fc3_in_21_c[1], fc3_in_21_c}) + $signed({1'b0, fc3_e12_yo_i, fc3_e11[0]}))});
+    wire signed [2:0] fc3_e13 = $signed({fc3_in_28_c[1], fc3_in_28_c}) - $signed(fc3_e12[2:0]);
+    wire signed [1:0] fc3_e15 = fc3_in_24_c - fc3_in_25_c;
+    wire fc3_e16_yo_i = ~fc3_e15[1];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n3_acc = $signed({$signed({1'd0, fc3_n3_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e16 = $signed({1'b0, ($signed({fc3_in_19_c[1], fc3_in_19_c}) + $signed({1'b0, fc3_e16_yo_i, fc3_e15[0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n4_pop_c0_x = in_data[0] ^ in_data[1];
-    wire fc3_n4_pop_c0_g = in_data[0] & in_data[1];
-    wire [1:0] fc3_n4_pop_c0 = {(fc3_n4_pop_c0_g | (fc3_n4_pop_c0_x & fc3_in_2_v_n)), (fc3_n4_pop_c0_x ^ fc3_in_2_v_n)};
-    wire fc3_n4_pop_c2_x = fc3_in_6_v_n ^ fc3_in_7_v_n;
-    wire fc3_n4_pop_c2_g = fc3_in_6_v_n & fc3_in_7_v_n;
-    wire [1:0] fc3_n4_pop_c2 = {(fc3_n4_pop_c2_g | (fc3_n4_pop_c2_x & in_data[8])), (fc3_n4_pop_c2_x ^ in_data[8])};
-    wire [2:0] fc3_n4_pop_t1_0_a = {1'd0, fc3_n4_pop_c0};
-    wire [2:0] fc3_n4_pop_t1_1_a = {1'd0, fc3_n4_pop_c2};
-    wire [3:0] fc3_n4_pop_t2_0_b = {1'd0, (fc3_n4_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
-    wire [3:0] fc3_n4_pop_t2_0 = {1'd0, (fc3_n4_pop_t1_0_a + fc3_n1_pop_t1_0_b)} + fc3_n4_pop_t2_0_b;
-    wire [3:0] fc3_n4_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n2_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
-    wire [5:0] fc3_n4_pop_t4_0_a = {1'd0, ({1'd0, fc3_n4_pop_t2_0} + {1'd0, fc3_n4_pop_t2_1})};
-    wire [5:0] fc3_n4_pop_t4_0_b = {2'd0, (fc3_n2_pop_t2_2_a + fc3_n1_pop_t2_2_b)};
-    reg  [5:0] fc3_n4_pop2_d1;
+    wire signed [3:0] fc3_e17 = $signed({1'b0, ($signed({fc3_in_20_c[1], fc3_in_20_c}) + $signed(fc3_e16[2:0]))});
+    wire signed [3:0] fc3_e18 = $signed({1'b0, ($signed({fc3_in_22_c[1], fc3_in_22_c}) + $signed(fc3_e17[2:0]))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n4_acc = $signed({$signed({1'd0, fc3_n4_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_e19 = $signed({1'b0, (fc3_in_2_c + fc3_in_12_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n5_pop_c2 = {(fc3_n1_pop_c2_g | (fc3_n1_pop_c2_x & fc3_in_8_v_n)), (fc3_n1_pop_c2_x ^ fc3_in_8_v_n)};
-    wire fc3_n5_pop_c4_x = fc3_in_12_v_n ^ fc3_in_13_v_n;
-    wire fc3_n5_pop_c4_g = fc3_in_12_v_n & fc3_in_13_v_n;
-    wire [1:0] fc3_n5_pop_c4 = {(fc3_n5_pop_c4_g | (fc3_n5_pop_c4_x & in_data[14])), (fc3_n5_pop_c4_x ^ in_data[14])};
-    wire fc3_n5_pop_c6_x = fc3_in_18_v_n ^ fc3_in_19_v_n;
-    wire fc3_n5_pop_c6_g = fc3_in_18_v_n & fc3_in_19_v_n;
-    wire [1:0] fc3_n5_pop_c6 = {(fc3_n5_pop_c6_g | (fc3_n5_pop_c6_x & fc3_in_20_v_n)), (fc3_n5_pop_c6_x ^ fc3_in_20_v_n)};
-    wire fc3_n5_pop_c8_x = fc3_in_24_v_n ^ fc3_in_25_v_n;
-    wire [1:0] fc3_n5_pop_c8 = {((fc3_in_24_v_n & fc3_in_25_v_n) | (fc3_n5_pop_c8_x & fc3_in_26_v_n)), (fc3_n5_pop_c8_x ^ fc3_in_26_v_n)};
-    wire [2:0] fc3_n5_pop_t1_1_a = {1'd0, fc3_n5_pop_c2};
-    wire [2:0] fc3_n5_pop_t1_3_a = {1'd0, fc3_n5_pop_c6};
-    wire [2:0] fc3_n5_pop_t1_4_a = {1'd0, fc3_n5_pop_c8};
-    wire [3:0] fc3_n5_pop_t2_0_b = {1'd0, (fc3_n5_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
-    wire [3:0] fc3_n5_pop_t2_1_a = {1'd0, ({1'd0, fc3_n5_pop_c4} + fc3_n1_pop_t1_2_b)};
-    wire [3:0] fc3_n5_pop_t2_1_b = {1'd0, (fc3_n5_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
-    wire [3:0] fc3_n5_pop_t2_2 = {1'd0, (fc3_n5_pop_t1_4_a + fc3_n0_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
-    wire [4:0] fc3_n5_pop_t3_0_b = {1'd0, (fc3_n5_pop_t2_1_a + fc3_n5_pop_t2_1_b)};
-    wire [4:0] fc3_n5_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n5_pop_t2_0_b)} + fc3_n5_pop_t3_0_b;
-    reg  [5:0] fc3_n5_pop2_d1;
+    wire signed [1:0] fc3_e20 = fc3_in_5_c - $signed(fc3_e19[1:0]);
+    wire signed [2:0] fc3_e21_m = $signed({fc3_in_11_c[1], fc3_in_11_c}) + $signed({1'b0, (~fc3_e20[1]), fc3_e20[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n5_acc = $signed({$signed({1'd0, fc3_n5_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e21 = $signed({1'b0, fc3_e21_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n6_pop_c0_x = fc3_in_0_v_n ^ in_data[1];
-    wire fc3_n6_pop_c0_g = fc3_in_0_v_n & in_data[1];
-    wire [1:0] fc3_n6_pop_c0 = {(fc3_n6_pop_c0_g | (fc3_n6_pop_c0_x & in_data[2])), (fc3_n6_pop_c0_x ^ in_data[2])};
-    wire fc3_n6_pop_c3_x = in_data[9] ^ fc3_in_10_v_n;
-    wire fc3_n6_pop_c3_g = in_data[9] & fc3_in_10_v_n;
-    wire [1:0] fc3_n6_pop_c3 = {(fc3_n6_pop_c3_g | (fc3_n6_pop_c3_x & fc3_in_11_v_n)), (fc3_n6_pop_c3_x ^ fc3_in_11_v_n)};
-    wire [1:0] fc3_n6_pop_c5 = {(fc3_n0_pop_c5_g | (fc3_n0_pop_c5_x & in_data[17])), (fc3_n0_pop_c5_x ^ in_data[17])};
-    wire [1:0] fc3_n6_pop_c7 = {(fc3_n3_pop_c7_g | (fc3_n3_pop_c7_x & fc3_in_23_v_n)), (fc3_n3_pop_c7_x ^ fc3_in_23_v_n)};
-    wire [2:0] fc3_n6_pop_t1_0_a = {1'd0, fc3_n6_pop_c0};
-    wire [2:0] fc3_n6_pop_t1_3_b = {1'd0, fc3_n6_pop_c7};
-    wire [3:0] fc3_n6_pop_t2_0_a = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n3_pop_t1_0_b)};
-    wire [3:0] fc3_n6_pop_t2_0_b = {1'd0, (fc3_n3_pop_t1_1_a + {1'd0, fc3_n6_pop_c3})};
-    wire [3:0] fc3_n6_pop_t2_1_a = {1'd0, (fc3_n3_pop_t1_2_a + {1'd0, fc3_n6_pop_c5})};
-    wire [3:0] fc3_n6_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n6_pop_t1_3_b)};
-    wire [3:0] fc3_n6_pop_t2_2_a = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
-    wire [3:0] fc3_n6_pop_t2_2_b = {2'd0, {(in_data[30] & fc3_in_31_v_n), (in_data[30] ^ fc3_in_31_v_n)}};
-    wire [4:0] fc3_n6_pop_t3_0 = {1'd0, (fc3_n6_pop_t2_0_a + fc3_n6_pop_t2_0_b)} + {1'd0, fc3_n6_pop_t2_1};
-    wire [5:0] fc3_n6_pop_t4_0 = {1'd0, fc3_n6_pop_t3_0} + {2'd0, (fc3_n6_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
-    reg  [5:0] fc3_n6_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n6_acc = $signed({$signed({1'd0, fc3_n6_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_e22 = $signed({1'b0, (fc3_in_18_c + fc3_in_23_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n7_pop_c2 = {(fc3_n4_pop_c2_g | (fc3_n4_pop_c2_x & fc3_in_8_v_n)), (fc3_n4_pop_c2_x ^ fc3_in_8_v_n)};
-    wire [1:0] fc3_n7_pop_c4 = {(fc3_n5_pop_c4_g | (fc3_n5_pop_c4_x & fc3_in_14_v_n)), (fc3_n5_pop_c4_x ^ fc3_in_14_v_n)};
-    wire [2:0] fc3_n7_pop_t1_1_a = {1'd0, fc3_n7_pop_c2};
-    wire [2:0] fc3_n7_pop_t1_2_a = {1'd0, fc3_n7_pop_c4};
-    wire [3:0] fc3_n7_pop_t2_0 = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n3_pop_t1_0_b)} + {1'd0, (fc3_n7_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
-    wire [3:0] fc3_n7_pop_t2_1_a = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n0_pop_t1_2_b)};
-    wire [4:0] fc3_n7_pop_t3_0 = {1'd0, fc3_n7_pop_t2_0} + {1'd0, (fc3_n7_pop_t2_1_a + fc3_n3_pop_t2_1_b)};
-    reg  [5:0] fc3_n7_pop2_d1;
+    wire signed [1:0] fc3_e23 = fc3_in_15_c - $signed(fc3_e22[1:0]);
+    wire signed [2:0] fc3_e24 = $signed({fc3_in_6_c[1], fc3_in_6_c}) - $signed(fc3_e21[2:0]);
+    wire [3:0] fc3_e25_u = {1'b0, ($signed({fc3_in_29_c[1], fc3_in_29_c}) + $signed(fc3_e18[2:0]))};
+    wire fc3_e26_yo_i = ~fc3_e23[1];
+    wire signed [2:0] fc3_e26_yo = $signed({1'b0, fc3_e26_yo_i, fc3_e23[0]});
+    wire signed [3:0] fc3_e26 = $signed({1'b0, ($signed({fc3_in_27_c[1], fc3_in_27_c}) + fc3_e26_yo)});
+    wire signed [3:0] fc3_e27 = $signed({1'b0, ($signed({fc3_in_28_c[1], fc3_in_28_c}) + $signed(fc3_e26[2:0]))});
+    wire fc3_e28_yo_i = ~fc3_e24[2];
+    wire [4:0] fc3_e28_u = {1'b0, ($signed({{2{fc3_in_29_c[1]}}, fc3_in_29_c}) - $signed({1'b1, fc3_e28_yo_i, fc3_e24[1:0]}))};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n7_acc = $signed({$signed({1'd0, fc3_n7_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e29 = $signed({1'b0, ($signed({fc3_in_1_c[1], fc3_in_1_c}) - $signed({1'b1, fc3_e2_yo_i, fc3_e1[0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n8_pop_c0_x = fc3_in_0_v_n ^ fc3_in_1_v_n;
-    wire fc3_n8_pop_c0_g = fc3_in_0_v_n & fc3_in_1_v_n;
-    wire [1:0] fc3_n8_pop_c0 = {(fc3_n8_pop_c0_g | (fc3_n8_pop_c0_x & in_data[2])), (fc3_n8_pop_c0_x ^ in_data[2])};
-    wire [1:0] fc3_n8_pop_c1 = {(fc3_n0_pop_c1_g | (fc3_n0_pop_c1_x & in_data[5])), (fc3_n0_pop_c1_x ^ in_data[5])};
-    wire [1:0] fc3_n8_pop_c3 = {(fc3_n0_pop_c3_g | (fc3_n0_pop_c3_x & in_data[11])), (fc3_n0_pop_c3_x ^ in_data[11])};
-    wire fc3_n8_pop_c5_x = fc3_in_15_v_n ^ fc3_in_16_v_n;
-    wire fc3_n8_pop_c5_g = fc3_in_15_v_n & fc3_in_16_v_n;
-    wire [1:0] fc3_n8_pop_c5 = {(fc3_n8_pop_c5_g | (fc3_n8_pop_c5_x & in_data[17])), (fc3_n8_pop_c5_x ^ in_data[17])};
-    wire fc3_n8_pop_c6_x = in_data[18] ^ fc3_in_19_v_n;
-    wire [1:0] fc3_n8_pop_c6 = {((in_data[18] & fc3_in_19_v_n) | (fc3_n8_pop_c6_x & fc3_in_20_v_n)), (fc3_n8_pop_c6_x ^ fc3_in_20_v_n)};
-    wire [1:0] fc3_n8_pop_c7 = {(fc3_n0_pop_c7_g | (fc3_n0_pop_c7_x & in_data[23])), (fc3_n0_pop_c7_x ^ in_data[23])};
-    wire fc3_n8_pop_c8_x = in_data[24] ^ in_data[25];
-    wire [1:0] fc3_n8_pop_c8 = {((in_data[24] & in_data[25]) | (fc3_n8_pop_c8_x & in_data[26])), (fc3_n8_pop_c8_x ^ in_data[26])};
-    wire [2:0] fc3_n8_pop_t1_0_a = {1'd0, fc3_n8_pop_c0};
-    wire [2:0] fc3_n8_pop_t1_1_b = {1'd0, fc3_n8_pop_c3};
-    wire [2:0] fc3_n8_pop_t1_2_b = {1'd0, fc3_n8_pop_c5};
-    wire [2:0] fc3_n8_pop_t1_3_a = {1'd0, fc3_n8_pop_c6};
-    wire [2:0] fc3_n8_pop_t1_4_a = {1'd0, fc3_n8_pop_c8};
-    wire [3:0] fc3_n8_pop_t2_0_a = {1'd0, (fc3_n8_pop_t1_0_a + {1'd0, fc3_n8_pop_c1})};
-    wire [3:0] fc3_n8_pop_t2_0_b = {1'd0, (fc3_n0_pop_t1_1_a + fc3_n8_pop_t1_1_b)};
-    wire [3:0] fc3_n8_pop_t2_1_b = {1'd0, (fc3_n8_pop_t1_3_a + {1'd0, fc3_n8_pop_c7})};
-    wire [3:0] fc3_n8_pop_t2_1 = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n8_pop_t1_2_b)} + fc3_n8_pop_t2_1_b;
-    wire [3:0] fc3_n8_pop_t2_2_b = {2'd0, {(fc3_in_30_v_n & fc3_in_31_v_n), (fc3_in_30_v_n ^ fc3_in_31_v_n)}};
-    wire [3:0] fc3_n8_pop_t2_2 = {1'd0, (fc3_n8_pop_t1_4_a + fc3_n3_pop_t1_4_b)} + fc3_n8_pop_t2_2_b;
-    wire [4:0] fc3_n8_pop_t3_0_b = {1'd0, fc3_n8_pop_t2_1};
-    wire [4:0] fc3_n8_pop_t3_0 = {1'd0, (fc3_n8_pop_t2_0_a + fc3_n8_pop_t2_0_b)} + fc3_n8_pop_t3_0_b;
-    reg  [5:0] fc3_n8_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n8_acc = $signed({$signed({1'd0, fc3_n8_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e30 = $signed({1'b0, ($signed({fc3_in_4_c[1], fc3_in_4_c}) + $signed(fc3_e29[2:0]))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n9_pop_c8_x = fc3_in_24_v_n ^ in_data[25];
-    wire fc3_n9_pop_c8_g = fc3_in_24_v_n & in_data[25];
-    wire [1:0] fc3_n9_pop_c8 = {(fc3_n9_pop_c8_g | (fc3_n9_pop_c8_x & in_data[26])), (fc3_n9_pop_c8_x ^ in_data[26])};
-    wire [1:0] fc3_n9_pop_c9 = {(fc3_n3_pop_c9_g | (fc3_n3_pop_c9_x & fc3_in_29_v_n)), (fc3_n3_pop_c9_x ^ fc3_in_29_v_n)};
-    wire [2:0] fc3_n9_pop_t1_4_a = {1'd0, fc3_n9_pop_c8};
-    wire [2:0] fc3_n9_pop_t1_4_b = {1'd0, fc3_n9_pop_c9};
-    wire [3:0] fc3_n9_pop_t2_1 = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n1_pop_t1_2_b)} + fc3_n5_pop_t2_1_b;
-    wire [3:0] fc3_n9_pop_t2_2_a = {1'd0, (fc3_n9_pop_t1_4_a + fc3_n9_pop_t1_4_b)};
-    wire [4:0] fc3_n9_pop_t3_0 = {1'd0, (fc3_n2_pop_t2_0_a + fc3_n3_pop_t2_0_b)} + {1'd0, fc3_n9_pop_t2_1};
-    wire [5:0] fc3_n9_pop_t4_0 = {1'd0, fc3_n9_pop_t3_0} + {2'd0, (fc3_n9_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n9_pop2_d1;
+    wire [3:0] fc3_e31_u = {1'b0, ($signed({fc3_in_14_c[1], fc3_in_14_c}) + $signed(fc3_e30[2:0]))};
+    wire [3:0] fc3_e32_u = {1'b0, ($signed({fc3_in_21_c[1], fc3_in_21_c}) + $signed(fc3_e27[2:0]))};
+    wire signed [1:0] fc3_e33 = fc3_in_10_c - fc3_in_30_c;
+    wire signed [1:0] fc3_e34 = fc3_in_20_c - fc3_in_22_c;
+    wire signed [3:0] fc3_e35 = $signed({{2{fc3_in_22_c[1]}}, fc3_in_22_c}) - fc3_e17;
+    wire signed [2:0] fc3_e36 = $signed({1'b0, (fc3_in_6_c + fc3_in_11_c)});
+    wire signed [2:0] fc3_e38 = $signed({1'b0, (fc3_in_5_c + $signed(fc3_e19[1:0]))});
+    wire signed [1:0] fc3_e39 = fc3_in_6_c - fc3_in_11_c;
+    wire signed [3:0] fc3_e40 = $signed({1'b0, ($signed({fc3_in_6_c[1], fc3_in_6_c}) + $signed(fc3_e21[2:0]))});
+    wire signed [2:0] fc3_e41 = $signed({1'b0, (fc3_in_15_c + $signed(fc3_e22[1:0]))});
+    wire fc3_e42_yo_i = ~fc3_e33[1];
+    wire signed [2:0] fc3_e42_yo = $signed({1'b1, fc3_e42_yo_i, fc3_e33[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n9_acc = $signed({$signed({1'd0, fc3_n9_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e42 = $signed({1'b0, ($signed({fc3_in_16_c[1], fc3_in_16_c}) - fc3_e42_yo)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n10_pop_c3 = {(fc3_n6_pop_c3_g | (fc3_n6_pop_c3_x & in_data[11])), (fc3_n6_pop_c3_x ^ in_data[11])};
-    wire [3:0] fc3_n10_pop_t2_0_b = {1'd0, (fc3_n0_pop_t1_1_a + {1'd0, fc3_n10_pop_c3})};
-    wire [3:0] fc3_n10_pop_t2_0 = {1'd0, (fc3_n8_pop_t1_0_a + fc3_n0_pop_t1_0_b)} + fc3_n10_pop_t2_0_b;
-    wire [3:0] fc3_n10_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n3_pop_t1_3_b)};
-    wire [5:0] fc3_n10_pop_t4_0_a = {1'd0, ({1'd0, fc3_n10_pop_t2_0} + {1'd0, fc3_n10_pop_t2_1})};
-    wire [5:0] fc3_n10_pop_t4_0 = fc3_n10_pop_t4_0_a + {2'd0, (fc3_n9_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
-    reg  [5:0] fc3_n10_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n10_acc = $signed({$signed({1'd0, fc3_n10_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e43 = $signed({1'b0, ($signed({fc3_in_19_c[1], fc3_in_19_c}) - $signed({1'b1, fc3_e16_yo_i, fc3_e15[0]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n11_pop_c3_x = fc3_in_9_v_n ^ fc3_in_10_v_n;
-    wire fc3_n11_pop_c3_g = fc3_in_9_v_n & fc3_in_10_v_n;
-    wire [1:0] fc3_n11_pop_c3 = {(fc3_n11_pop_c3_g | (fc3_n11_pop_c3_x & fc3_in_11_v_n)), (fc3_n11_pop_c3_x ^ fc3_in_11_v_n)};
-    wire fc3_n11_pop_c4_x = in_data[12] ^ in_data[13];
-    wire fc3_n11_pop_c4_g = in_data[12] & in_data[13];
-    wire [1:0] fc3_n11_pop_c4 = {(fc3_n11_pop_c4_g | (fc3_n11_pop_c4_x & fc3_in_14_v_n)), (fc3_n11_pop_c4_x ^ fc3_in_14_v_n)};
-    wire [1:0] fc3_n11_pop_c5 = {(fc3_n2_pop_c5_g | (fc3_n2_pop_c5_x & in_data[17])), (fc3_n2_pop_c5_x ^ in_data[17])};
-    wire [1:0] fc3_n11_pop_c6 = {(fc3_n2_pop_c6_g | (fc3_n2_pop_c6_x & fc3_in_20_v_n)), (fc3_n2_pop_c6_x ^ fc3_in_20_v_n)};
-    wire fc3_n11_pop_c7_x = fc3_in_21_v_n ^ in_data[22];
-    wire fc3_n11_pop_c7_g = fc3_in_21_v_n & in_data[22];
-    wire [1:0] fc3_n11_pop_c7 = {(fc3_n11_pop_c7_g | (fc3_n11_pop_c7_x & fc3_in_23_v_n)), (fc3_n11_pop_c7_x ^ fc3_in_23_v_n)};
-    wire [2:0] fc3_n11_pop_t1_1_b = {1'd0, fc3_n11_pop_c3};
-    wire [2:0] fc3_n11_pop_t1_2_b = {1'd0, fc3_n11_pop_c5};
-    wire [2:0] fc3_n11_pop_t1_3_b = {1'd0, fc3_n11_pop_c7};
-    wire [3:0] fc3_n11_pop_t2_0 = fc3_n6_pop_t2_0_a + {1'd0, (fc3_n2_pop_t1_1_a + fc3_n11_pop_t1_1_b)};
-    wire [3:0] fc3_n11_pop_t2_1_a = {1'd0, ({1'd0, fc3_n11_pop_c4} + fc3_n11_pop_t1_2_b)};
-    wire [3:0] fc3_n11_pop_t2_1_b = {1'd0, ({1'd0, fc3_n11_pop_c6} + fc3_n11_pop_t1_3_b)};
-    wire [3:0] fc3_n11_pop_t2_2 = {1'd0, (fc3_n8_pop_t1_4_a + fc3_n0_pop_t1_4_b)} + fc3_n6_pop_t2_2_b;
-    wire [4:0] fc3_n11_pop_t3_0 = {1'd0, fc3_n11_pop_t2_0} + {1'd0, (fc3_n11_pop_t2_1_a + fc3_n11_pop_t2_1_b)};
-    reg  [5:0] fc3_n11_pop2_d1;
+    wire signed [2:0] fc3_e44 = $signed({1'b0, (fc3_in_26_c + $signed(fc3_e5[1:0]))});
+    wire signed [1:0] fc3_e45 = fc3_in_2_c - fc3_in_12_c;
+    wire fc3_e46_yo_i = ~fc3_e45[1];
+    wire signed [3:0] fc3_e46 = $signed({1'b0, ($signed({fc3_in_5_c[1], fc3_in_5_c}) - $signed({1'b1, fc3_e46_yo_i, fc3_e45[0]}))});
+    wire signed [1:0] fc3_e47 = fc3_in_18_c - fc3_in_23_c;
+    wire fc3_e48_xo_i = ~fc3_e34[1];
+    wire signed [2:0] fc3_e48_xo = $signed({1'b0, fc3_e48_xo_i, fc3_e34[0]});
+    wire signed [3:0] fc3_e48 = $signed({1'b0, (fc3_e48_xo + $signed(fc3_e43[2:0]))});
+    wire [3:0] fc3_e49_u = {1'b0, ($signed({fc3_in_29_c[1], fc3_in_29_c}) - $signed(fc3_e35[2:0]))};
+    wire fc3_e50_yo_i = ~fc3_e47[1];
+    wire signed [3:0] fc3_e50 = $signed({1'b0, ($signed({fc3_in_15_c[1], fc3_in_15_c}) - $signed({1'b1, fc3_e50_yo_i, fc3_e47[0]}))});
+    wire signed [2:0] fc3_e51_yo = $signed({1'b1, fc3_e48_xo_i, fc3_e34[0]});
+    wire [3:0] fc3_e51_u = {1'b0, ($signed(fc3_e16[2:0]) - fc3_e51_yo)};
+    wire signed [2:0] fc3_e52 = $signed({fc3_e20[1], fc3_e20}) - fc3_e36;
+    wire fc3_e53_yo_i = ~fc3_e39[1];
+    wire signed [2:0] fc3_e53_yo = $signed({1'b1, fc3_e53_yo_i, fc3_e39[0]});
+    wire signed [3:0] fc3_e53 = $signed({{2{fc3_e23[1]}}, fc3_e23}) - $signed({fc3_e53_yo[2], fc3_e53_yo});
+    wire signed [3:0] fc3_e54 = $signed({1'b0, (fc3_e26_yo + $signed(fc3_e42[2:0]))});
+    wire signed [3:0] fc3_e55 = $signed({1'b0, (fc3_e36 + fc3_e38)});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n11_acc = $signed({$signed({1'd0, fc3_n11_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_e56 = $signed({1'b0, (fc3_in_20_c + fc3_in_22_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n12_pop_c8 = {(fc3_n9_pop_c8_g | (fc3_n9_pop_c8_x & fc3_in_26_v_n)), (fc3_n9_pop_c8_x ^ fc3_in_26_v_n)};
-    wire [2:0] fc3_n12_pop_t1_4_a = {1'd0, fc3_n12_pop_c8};
-    wire [3:0] fc3_n12_pop_t2_2_a = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n9_pop_t1_4_b)};
-    wire [4:0] fc3_n12_pop_t3_0 = {1'd0, (fc3_n8_pop_t2_0_a + fc3_n5_pop_t2_0_b)} + fc3_n8_pop_t3_0_b;
-    wire [5:0] fc3_n12_pop_t4_0 = {1'd0, fc3_n12_pop_t3_0} + {2'd0, (fc3_n12_pop_t2_2_a + fc3_n8_pop_t2_2_b)};
-    reg  [5:0] fc3_n12_pop2_d1;
+    wire signed [2:0] fc3_e57 = $signed({1'b0, (fc3_in_24_c + fc3_in_25_c)});
+    wire signed [2:0] fc3_e58 = $signed({1'b0, (fc3_in_9_c + $signed(fc3_e10[1:0]))});
+    wire signed [2:0] fc3_e59 = $signed({1'b0, (fc3_in_19_c + $signed(fc3_e56[1:0]))});
+    wire signed [2:0] fc3_e60 = $signed({1'b0, (fc3_in_29_c + $signed(fc3_e57[1:0]))});
+    wire [3:0] fc3_e63_u = {1'b0, ($signed({fc3_in_29_c[1], fc3_in_29_c}) + $signed(fc3_e40[2:0]))};
+    wire signed [1:0] fc3_e67 = fc3_in_4_c - fc3_in_16_c;
+    wire signed [1:0] fc3_e68 = fc3_in_8_c - fc3_in_13_c;
+    wire signed [2:0] fc3_e69 = $signed({1'b0, (fc3_in_10_c + fc3_in_30_c)});
+    wire signed [3:0] fc3_e70 = $signed({1'b0, ($signed({fc3_in_28_c[1], fc3_in_28_c}) + $signed(fc3_e12[2:0]))});
+    wire signed [3:0] fc3_e72 = $signed({1'b0, ($signed(fc3_e2[2:0]) + $signed({1'b0, fc3_e42_yo_i, fc3_e33[0]}))});
+    wire [3:0] fc3_e74_u = {1'b0, ($signed(fc3_e2[2:0]) + fc3_e69)};
+    wire signed [2:0] fc3_e75_yo = $signed({1'b1, (~fc3_e67[1]), fc3_e67[0]});
+    wire signed [4:0] fc3_e75 = $signed({1'b0, (fc3_e7 - $signed({fc3_e75_yo[2], fc3_e75_yo}))});
+    wire signed [2:0] fc3_e76 = $signed({fc3_in_29_c[1], fc3_in_29_c}) - fc3_e41;
+    wire signed [2:0] fc3_e77 = fc3_e36 - fc3_e38;
+    wire signed [3:0] fc3_e78 = $signed({1'b0, ($signed(fc3_e42[2:0]) + fc3_e44)});
+    wire signed [3:0] fc3_e79 = $signed({1'b0, (fc3_e59 + fc3_e60)});
+    wire signed [2:0] fc3_e80_yo = $signed({1'b0, (~fc3_e68[1]), fc3_e68[0]});
+    wire signed [3:0] fc3_e80 = $signed({1'b0, ($signed({fc3_in_9_c[1], fc3_in_9_c}) + fc3_e80_yo)});
+    wire signed [3:0] fc3_e81 = $signed({1'b0, ($signed({fc3_in_15_c[1], fc3_in_15_c}) + $signed({1'b0, fc3_e50_yo_i, fc3_e47[0]}))});
+    wire signed [1:0] fc3_e82 = fc3_in_3_c - fc3_in_7_c;
+    wire signed [2:0] fc3_e83_m = $signed({fc3_in_16_c[1], fc3_in_16_c}) - $signed({1'b1, (~fc3_e82[1]), fc3_e82[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n12_acc = $signed({$signed({1'd0, fc3_n12_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_e83 = $signed({1'b0, fc3_e83_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n13_pop_c4 = {(fc3_n11_pop_c4_g | (fc3_n11_pop_c4_x & in_data[14])), (fc3_n11_pop_c4_x ^ in_data[14])};
-    wire fc3_n13_pop_c9_x = fc3_in_27_v_n ^ in_data[28];
-    wire [1:0] fc3_n13_pop_c9 = {((fc3_in_27_v_n & in_data[28]) | (fc3_n13_pop_c9_x & fc3_in_29_v_n)), (fc3_n13_pop_c9_x ^ fc3_in_29_v_n)};
-    wire [2:0] fc3_n13_pop_t1_2_a = {1'd0, fc3_n13_pop_c4};
-    wire [2:0] fc3_n13_pop_t1_4_b = {1'd0, fc3_n13_pop_c9};
-    wire [3:0] fc3_n13_pop_t2_0 = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n1_pop_t1_0_b)} + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n11_pop_t1_1_b)};
-    wire [3:0] fc3_n13_pop_t2_1 = {1'd0, (fc3_n13_pop_t1_2_a + fc3_n8_pop_t1_2_b)} + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
-    wire [3:0] fc3_n13_pop_t2_2 = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n13_pop_t1_4_b)} + fc3_n6_pop_t2_2_b;
-    wire [5:0] fc3_n13_pop_t4_0_a = {1'd0, ({1'd0, fc3_n13_pop_t2_0} + {1'd0, fc3_n13_pop_t2_1})};
-    reg  [5:0] fc3_n13_pop2_d1;
+    wire signed [3:0] fc3_e84 = $signed({1'b0, ($signed({fc3_in_26_c[1], fc3_in_26_c}) + $signed(fc3_e83[2:0]))});
+    wire signed [1:0] fc3_n0_s0 = fc3_in_27_c - $signed(fc3_e56[1:0]);
+    wire signed [2:0] fc3_n0_s1_m = $signed({1'b0, (~fc3_n0_s0[1]), fc3_n0_s0[0]}) + $signed(fc3_e16[2:0]);
+    wire [4:0] fc3_n0_s2_u = {1'b0, ($signed({1'b0, fc3_n0_s1_m}) + $signed(fc3_e75[3:0]))};
+    reg  [4:0] fc3_n0_s2_d1;
+    reg  [4:0] fc3_e4_d1;
+    wire signed [4:0] fc3_e4_d1_v = $signed(fc3_e4_d1);
+    reg  [4:0] fc3_e28_d1;
+    wire signed [4:0] fc3_e28_d1_v = $signed(fc3_e28_d1);
+    reg  signed [3:0] fc3_e71_d1;
+    wire fc3_n0_s4_yo_i = ~fc3_e71_d1[3];
+    wire signed [5:0] fc3_n0_s4 = $signed({1'b0, (fc3_e28_d1_v + $signed({1'b0, fc3_n0_s4_yo_i, fc3_e71_d1[2:0]}))});
+    wire signed [5:0] fc3_n0_s5 = $signed({1'b0, (($signed(fc3_n0_s2_d1) - fc3_e4_d1_v) + 5'sd11)}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire fc3_n1_s0_yo_i = ~fc3_e76[2];
+    wire signed [3:0] fc3_n1_s0_yo = $signed({1'b1, fc3_n1_s0_yo_i, fc3_e76[1:0]});
+    wire signed [4:0] fc3_n1_s1_yo = $signed({1'b1, (~fc3_e35[3]), fc3_e35[2:0]});
+    wire signed [4:0] fc3_n1_s1_m = ($signed({{2{fc3_e52[2]}}, fc3_e52}) - $signed({fc3_n1_s0_yo[3], fc3_n1_s0_yo})) - fc3_n1_s1_yo;
+    reg  signed [2:0] fc3_e14_d1;
+    reg  signed [3:0] fc3_e9_d1;
+    wire fc3_n1_s2_yo_i = ~fc3_e9_d1[3];
+    wire signed [4:0] fc3_n1_s2_yo = $signed({1'b1, fc3_n1_s2_yo_i, fc3_e9_d1[2:0]});
+    wire signed [5:0] fc3_n1_s2 = $signed({1'b0, ($signed({{2{fc3_e14_d1[2]}}, fc3_e14_d1}) - fc3_n1_s2_yo)});
+    reg  [5:0] fc3_n1_s1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n13_acc = $signed({$signed({1'd0, fc3_n13_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n1_s1_d1_v = $signed(fc3_n1_s1_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n14_pop_t2_1_b = {1'd0, (fc3_n8_pop_t1_3_a + fc3_n3_pop_t1_3_b)};
-    wire [3:0] fc3_n14_pop_t2_1 = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n2_pop_t1_2_b)} + fc3_n14_pop_t2_1_b;
-    wire [5:0] fc3_n14_pop_t4_0_a = {1'd0, (fc3_n0_pop_t3_0_a + {1'd0, fc3_n14_pop_t2_1})};
-    wire [5:0] fc3_n14_pop_t4_0 = fc3_n14_pop_t4_0_a + {2'd0, (fc3_n12_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n14_pop2_d1;
+    reg  signed [2:0] fc3_e64_d1;
+    wire fc3_n1_s3_yo_i = ~fc3_e64_d1[2];
+    wire signed [3:0] fc3_n1_s3_yo = $signed({1'b0, fc3_n1_s3_yo_i, fc3_e64_d1[1:0]});
+    wire signed [5:0] fc3_n1_s3 = $signed({1'b0, ($signed(fc3_n1_s1_d1_v[4:0]) + $signed({fc3_n1_s3_yo[3], fc3_n1_s3_yo}))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n14_acc = $signed({$signed({1'd0, fc3_n14_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_n2_s0 = $signed({1'b0, (fc3_in_4_c + fc3_in_14_c)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n15_pop_c1 = {(fc3_n1_pop_c1_g | (fc3_n1_pop_c1_x & fc3_in_5_v_n)), (fc3_n1_pop_c1_x ^ fc3_in_5_v_n)};
-    wire [1:0] fc3_n15_pop_c2 = {(fc3_n0_pop_c2_g | (fc3_n0_pop_c2_x & in_data[8])), (fc3_n0_pop_c2_x ^ in_data[8])};
-    wire [1:0] fc3_n15_pop_c5 = {(fc3_n8_pop_c5_g | (fc3_n8_pop_c5_x & fc3_in_17_v_n)), (fc3_n8_pop_c5_x ^ fc3_in_17_v_n)};
-    wire [2:0] fc3_n15_pop_t1_0_b = {1'd0, fc3_n15_pop_c1};
-    wire [2:0] fc3_n15_pop_t1_2_b = {1'd0, fc3_n15_pop_c5};
-    wire [3:0] fc3_n15_pop_t2_0_a = {1'd0, (fc3_n0_pop_t1_0_a + fc3_n15_pop_t1_0_b)};
-    wire [3:0] fc3_n15_pop_t2_0_b = {1'd0, ({1'd0, fc3_n15_pop_c2} + fc3_n11_pop_t1_1_b)};
-    wire [3:0] fc3_n15_pop_t2_1_a = {1'd0, (fc3_n13_pop_t1_2_a + fc3_n15_pop_t1_2_b)};
-    wire [3:0] fc3_n15_pop_t2_1 = fc3_n15_pop_t2_1_a + {1'd0, (fc3_n5_pop_t1_3_a + fc3_n6_pop_t1_3_b)};
-    wire [4:0] fc3_n15_pop_t3_0 = {1'd0, (fc3_n15_pop_t2_0_a + fc3_n15_pop_t2_0_b)} + {1'd0, fc3_n15_pop_t2_1};
-    reg  [5:0] fc3_n15_pop2_d1;
+    wire signed [2:0] fc3_n2_s2_yo = $signed({1'b1, fc3_e12_yo_i, fc3_e11[0]});
+    wire signed [2:0] fc3_n2_s2_m = $signed({1'b0, ($signed(fc3_n2_s0[1:0]) + fc3_in_16_c)}) - fc3_n2_s2_yo;
+    wire signed [3:0] fc3_n2_s3 = $signed({1'b0, fc3_n2_s2_m}) - $signed({fc3_e44[2], fc3_e44});
+    wire signed [4:0] fc3_n2_s4_m = $signed({1'b0, (~fc3_n2_s3[3]), fc3_n2_s3[2:0]}) + $signed({fc3_e40[3], fc3_e40});
+    reg  [5:0] fc3_n2_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n15_acc = $signed({$signed({1'd0, fc3_n15_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n2_s5 = $signed(fc3_n2_s4_d1) - $signed({fc3_e4_d1_v[4], fc3_e4_d1_v});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n16_pop_c0 = {(fc3_n8_pop_c0_g | (fc3_n8_pop_c0_x & fc3_in_2_v_n)), (fc3_n8_pop_c0_x ^ fc3_in_2_v_n)};
-    wire [1:0] fc3_n16_pop_c1 = {(fc3_n3_pop_c1_g | (fc3_n3_pop_c1_x & in_data[5])), (fc3_n3_pop_c1_x ^ in_data[5])};
-    wire [2:0] fc3_n16_pop_t1_0_b = {1'd0, fc3_n16_pop_c1};
-    wire [3:0] fc3_n16_pop_t2_0_a = {1'd0, ({1'd0, fc3_n16_pop_c0} + fc3_n16_pop_t1_0_b)};
-    wire [3:0] fc3_n16_pop_t2_0_b = {1'd0, (fc3_n7_pop_t1_1_a + fc3_n8_pop_t1_1_b)};
-    wire [3:0] fc3_n16_pop_t2_1 = {1'd0, (fc3_n7_pop_t1_2_a + fc3_n8_pop_t1_2_b)} + {1'd0, (fc3_n8_pop_t1_3_a + fc3_n0_pop_t1_3_b)};
-    wire [3:0] fc3_n16_pop_t2_2 = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n3_pop_t1_4_b)} + fc3_n8_pop_t2_2_b;
-    wire [4:0] fc3_n16_pop_t3_0 = {1'd0, (fc3_n16_pop_t2_0_a + fc3_n16_pop_t2_0_b)} + {1'd0, fc3_n16_pop_t2_1};
-    reg  [5:0] fc3_n16_pop2_d1;
+    reg  [3:0] fc3_e32_d1;
+    wire signed [3:0] fc3_e32_d1_v = $signed(fc3_e32_d1);
+    reg  [3:0] fc3_e49_d1;
+    wire signed [3:0] fc3_e49_d1_v = $signed(fc3_e49_d1);
+    wire signed [4:0] fc3_n2_s6 = $signed({1'b0, (fc3_e32_d1_v + fc3_e49_d1_v)});
+    wire signed [4:0] fc3_n2_s7 = $signed(fc3_n2_s5[4:0]) - 5'sd13; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [3:0] fc3_n3_s0_xo = $signed({1'b0, fc3_e28_yo_i, fc3_e24[1:0]});
+    wire [4:0] fc3_n3_s0_u = {1'b0, (fc3_n3_s0_xo + $signed({fc3_e41[2], fc3_e41}))};
+    reg  [4:0] fc3_n3_s0_d1;
+    wire fc3_n3_s2_yo_i = ~fc3_e14_d1[2];
+    wire signed [3:0] fc3_n3_s2_yo = $signed({1'b1, fc3_n3_s2_yo_i, fc3_e14_d1[1:0]});
+    wire signed [5:0] fc3_n3_s2 = $signed({1'b0, ($signed(fc3_n3_s0_d1) - $signed({fc3_n3_s2_yo[3], fc3_n3_s2_yo}))});
+    reg  [3:0] fc3_e25_d1;
+    wire signed [3:0] fc3_e25_d1_v = $signed(fc3_e25_d1);
+    wire signed [4:0] fc3_n3_s3 = ($signed({fc3_e9_d1[3], fc3_e9_d1}) - fc3_e4_d1_v) + $signed({fc3_e25_d1_v[3], fc3_e25_d1_v});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n16_acc = $signed({$signed({1'd0, fc3_n16_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_n3_s4_xh = $signed(fc3_n3_s2[5:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n17_pop_c7 = {(fc3_n11_pop_c7_g | (fc3_n11_pop_c7_x & in_data[23])), (fc3_n11_pop_c7_x ^ in_data[23])};
-    wire [2:0] fc3_n17_pop_t1_3_b = {1'd0, fc3_n17_pop_c7};
-    wire [3:0] fc3_n17_pop_t2_1 = fc3_n15_pop_t2_1_a + {1'd0, (fc3_n0_pop_t1_3_a + fc3_n17_pop_t1_3_b)};
-    wire [3:0] fc3_n17_pop_t2_2 = {1'd0, (fc3_n0_pop_t1_4_a + fc3_n13_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
-    wire [4:0] fc3_n17_pop_t3_0_b = {1'd0, fc3_n17_pop_t2_1};
-    wire [4:0] fc3_n17_pop_t3_0 = {1'd0, (fc3_n15_pop_t2_0_a + fc3_n1_pop_t2_0_b)} + fc3_n17_pop_t3_0_b;
-    reg  [5:0] fc3_n17_pop2_d1;
+    wire signed [4:0] fc3_n3_s4 = $signed({($signed(fc3_n3_s4_xh[2:0]) - 3'sd1), fc3_n3_s2[1:0]});
+    wire signed [3:0] fc3_n4_s1 = $signed({1'b0, ($signed(fc3_e50[2:0]) + fc3_e69)}) - fc3_e84;
+    wire [5:0] fc3_n4_s2_u = {1'b0, ($signed({fc3_n4_s1[3], fc3_n4_s1}) - fc3_n1_s1_yo)};
+    wire signed [3:0] fc3_n4_s3_xo = $signed({1'b0, fc3_n3_s2_yo_i, fc3_e14_d1[1:0]});
+    wire signed [4:0] fc3_n4_s3 = $signed({1'b0, (fc3_n4_s3_xo + $signed(fc3_e28_d1_v[3:0]))});
+    reg  [3:0] fc3_e31_d1;
+    wire signed [3:0] fc3_e31_d1_v = $signed(fc3_e31_d1);
+    reg  [5:0] fc3_n4_s2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n17_acc = $signed({$signed({1'd0, fc3_n17_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n4_s2_d1_v = $signed(fc3_n4_s2_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n18_pop_c0 = {(fc3_n4_pop_c0_g | (fc3_n4_pop_c0_x & in_data[2])), (fc3_n4_pop_c0_x ^ in_data[2])};
-    wire [1:0] fc3_n18_pop_c3 = {(fc3_n11_pop_c3_g | (fc3_n11_pop_c3_x & in_data[11])), (fc3_n11_pop_c3_x ^ in_data[11])};
-    wire [2:0] fc3_n18_pop_t1_1_b = {1'd0, fc3_n18_pop_c3};
-    wire [3:0] fc3_n18_pop_t2_0_a = {1'd0, ({1'd0, fc3_n18_pop_c0} + fc3_n1_pop_t1_0_b)};
-    wire [3:0] fc3_n18_pop_t2_0 = fc3_n18_pop_t2_0_a + {1'd0, (fc3_n4_pop_t1_1_a + fc3_n18_pop_t1_1_b)};
-    wire [3:0] fc3_n18_pop_t2_1 = fc3_n1_pop_t2_1_a + {1'd0, (fc3_n2_pop_t1_3_a + fc3_n11_pop_t1_3_b)};
-    wire [5:0] fc3_n18_pop_t4_0_a = {1'd0, ({1'd0, fc3_n18_pop_t2_0} + {1'd0, fc3_n18_pop_t2_1})};
-    reg  [5:0] fc3_n18_pop2_d1;
+    wire signed [5:0] fc3_n4_s4 = $signed({1'b0, ($signed({fc3_e31_d1_v[3], fc3_e31_d1_v}) + $signed(fc3_n4_s2_d1_v[4:0]))});
+    wire signed [1:0] fc3_n4_s5_xh = $signed(fc3_n4_s3[4:3]);
+    wire signed [5:0] fc3_n4_s5 = $signed({($signed({fc3_n4_s5_xh[1], fc3_n4_s5_xh}) - 3'sd3), fc3_n4_s3[2:0]}); // minus the row sum (2 * popcount - n)
+    reg  signed [4:0] fc3_n5_s0_d1;
+    reg  [4:0] fc3_e65_d1;
+    wire signed [5:0] fc3_n5_s3 = ($signed({fc3_n5_s0_d1[4], fc3_n5_s0_d1}) - $signed({fc3_e4_d1_v[4], fc3_e4_d1_v})) - 6'sd5;
+    wire signed [5:0] fc3_n5_s4 = fc3_n5_s3 + $signed({1'b0, ($signed(fc3_e65_d1) - fc3_n1_s2_yo)});
+    wire signed [4:0] fc3_n6_s0_yo = $signed({1'b0, fc3_n1_s2_yo_i, fc3_e9_d1[2:0]});
+    wire signed [5:0] fc3_n6_s0 = $signed({1'b0, (fc3_e4_d1_v + fc3_n6_s0_yo)});
+    reg  signed [2:0] fc3_e62_d1;
+    wire signed [3:0] fc3_n6_s1_m = fc3_e25_d1_v + $signed({1'b0, (~fc3_e62_d1[2]), fc3_e62_d1[1:0]});
+    wire signed [4:0] fc3_n6_s1 = $signed({1'b0, fc3_n6_s1_m});
+    wire signed [5:0] fc3_n6_s2 = $signed({1'b0, ($signed(fc3_n6_s0[4:0]) - $signed({1'b1, fc3_n0_s4_yo_i, fc3_e71_d1[2:0]}))});
+    wire signed [3:0] fc3_n6_s3_xh = $signed(fc3_n6_s1[4:1]);
+    wire signed [5:0] fc3_n6_s3 = $signed({($signed({fc3_n6_s3_xh[3], fc3_n6_s3_xh}) - 5'sd13), fc3_n6_s1[0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [3:0] fc3_n6_s1_2 = fc3_e9_d1 + fc3_e25_d1_v;
+    wire [4:0] fc3_n7_s0_u = {1'b0, ($signed({fc3_e26_yo[2], fc3_e26_yo}) + fc3_e55)};
+    reg  [4:0] fc3_n7_s0_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n18_acc = $signed({$signed({1'd0, fc3_n18_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n7_s1 = $signed({1'b0, (fc3_e4_d1_v + $signed(fc3_n7_s0_d1))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n19_pop_t2_0_a = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n15_pop_t1_0_b)};
-    wire [4:0] fc3_n19_pop_t3_0 = {1'd0, (fc3_n19_pop_t2_0_a + fc3_n15_pop_t2_0_b)} + fc3_n17_pop_t3_0_b;
-    wire [5:0] fc3_n19_pop_t4_0 = {1'd0, fc3_n19_pop_t3_0} + {2'd0, (fc3_n0_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
-    reg  [5:0] fc3_n19_pop2_d1;
+    wire signed [4:0] fc3_n7_s2 = $signed({fc3_e9_d1[3], fc3_e9_d1}) - $signed({fc3_n3_s2_yo[3], fc3_n3_s2_yo});
+    wire signed [4:0] fc3_n7_s3 = $signed({fc3_e25_d1_v[3], fc3_e25_d1_v}) - $signed(fc3_n7_s1[4:0]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n19_acc = $signed({$signed({1'd0, fc3_n19_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc3_n7_s4_xh = $signed(fc3_n7_s2[4:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n20_pop_c7 = {(fc3_n1_pop_c7_g | (fc3_n1_pop_c7_x & fc3_in_23_v_n)), (fc3_n1_pop_c7_x ^ fc3_in_23_v_n)};
-    wire [3:0] fc3_n20_pop_t2_0 = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n15_pop_t1_0_b)} + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n0_pop_t1_1_b)};
-    wire [3:0] fc3_n20_pop_t2_1_b = {1'd0, (fc3_n5_pop_t1_3_a + {1'd0, fc3_n20_pop_c7})};
-    wire [3:0] fc3_n20_pop_t2_2_a = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n2_pop_t1_4_b)};
-    wire [4:0] fc3_n20_pop_t3_0 = {1'd0, fc3_n20_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n20_pop_t2_1_b)};
-    wire [5:0] fc3_n20_pop_t4_0_b = {2'd0, (fc3_n20_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n20_pop2_d1;
+    wire signed [4:0] fc3_n7_s4 = $signed({1'b0, ($signed(fc3_n7_s4_xh[1:0]) + 2'sd1), fc3_n7_s2[1:0]}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [2:0] fc3_n8_s0 = fc3_e44 - fc3_e59;
+    wire signed [3:0] fc3_n8_s1_m = $signed({1'b0, (~fc3_n8_s0[2]), fc3_n8_s0[1:0]}) + $signed({fc3_e60[2], fc3_e60});
+    wire signed [3:0] fc3_n8_s2 = fc3_e55 - fc3_e54;
+    wire signed [4:0] fc3_n8_s3_m = $signed({1'b0, fc3_n8_s1_m}) + $signed({1'b0, (~fc3_n8_s2[3]), fc3_n8_s2[2:0]});
+    wire signed [4:0] fc3_n8_s4 = $signed({1'b0, (fc3_n4_s3_xo + fc3_e31_d1_v)});
+    reg  [5:0] fc3_n8_s3_d1;
+    wire signed [3:0] fc3_n9_s0 = $signed({1'b0, (fc3_e26_yo + $signed({1'b0, fc3_e53_yo_i, fc3_e39[0]}))});
+    wire signed [4:0] fc3_n9_s2 = $signed({1'b0, (fc3_n9_s0 + fc3_e46)}) - fc3_e75;
+    wire signed [4:0] fc3_n9_s3 = $signed({1'b0, ($signed(fc3_e4_d1_v[3:0]) + fc3_n4_s3_xo)});
+    reg  signed [4:0] fc3_n9_s2_d1;
+    wire signed [4:0] fc3_n9_s4 = fc3_n9_s2_d1 - $signed({fc3_e25_d1_v[3], fc3_e25_d1_v});
+    wire signed [4:0] fc3_n9_s5 = $signed({($signed(fc3_n9_s3[4:2]) - 3'sd3), fc3_n9_s3[1:0]}); // minus the row sum (2 * popcount - n)
+    wire signed [3:0] fc3_n10_s0_m = $signed({1'b0, (~fc3_e52[2]), fc3_e52[1:0]}) + fc3_e81;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n20_acc = $signed({$signed({1'd0, fc3_n20_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [4:0] fc3_n10_s0 = $signed({1'b0, fc3_n10_s0_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n21_pop_t2_0 = {1'd0, (fc3_n6_pop_t1_0_a + fc3_n16_pop_t1_0_b)} + {1'd0, (fc3_n2_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
-    wire [3:0] fc3_n21_pop_t2_1 = fc3_n6_pop_t2_1_a + {1'd0, (fc3_n8_pop_t1_3_a + fc3_n1_pop_t1_3_b)};
-    wire [3:0] fc3_n21_pop_t2_2_a = {1'd0, (fc3_n9_pop_t1_4_a + fc3_n3_pop_t1_4_b)};
-    wire [4:0] fc3_n21_pop_t3_0_b = {1'd0, fc3_n21_pop_t2_1};
-    wire [5:0] fc3_n21_pop_t4_0_a = {1'd0, ({1'd0, fc3_n21_pop_t2_0} + fc3_n21_pop_t3_0_b)};
-    wire [5:0] fc3_n21_pop_t4_0 = fc3_n21_pop_t4_0_a + {2'd0, (fc3_n21_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
-    reg  [5:0] fc3_n21_pop2_d1;
+    reg  signed [3:0] fc3_n10_s1_d1;
+    wire signed [4:0] fc3_n10_s3 = $signed({fc3_n10_s1_d1[3], fc3_n10_s1_d1}) - $signed({fc3_e49_d1_v[3], fc3_e49_d1_v});
+    wire signed [4:0] fc3_n10_s4 = 5'sd11 - fc3_n8_s4; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n21_acc = $signed({$signed({1'd0, fc3_n21_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_n11_s0 = $signed({1'b0, ($signed({fc3_in_19_c[1], fc3_in_19_c}) - fc3_e51_yo)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n22_pop_t2_0 = {1'd0, (fc3_n1_pop_t1_0_a + fc3_n16_pop_t1_0_b)} + fc3_n16_pop_t2_0_b;
-    wire [4:0] fc3_n22_pop_t3_0 = {1'd0, fc3_n22_pop_t2_0} + {1'd0, (fc3_n7_pop_t2_1_a + fc3_n2_pop_t2_1_b)};
-    wire [5:0] fc3_n22_pop_t4_0 = {1'd0, fc3_n22_pop_t3_0} + {2'd0, (fc3_n21_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n22_pop2_d1;
+    wire signed [3:0] fc3_n11_s2_m = $signed({1'b0, ($signed(fc3_n11_s0[2:0]) + fc3_e57)}) + $signed({fc3_e26_yo[2], fc3_e26_yo});
+    reg  [4:0] fc3_n11_s2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n22_acc = $signed({$signed({1'd0, fc3_n22_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n11_s3 = $signed({1'b0, ($signed(fc3_n11_s2_d1) + fc3_e4_d1_v)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n23_pop_t2_0 = fc3_n1_pop_t2_0_a + {1'd0, (fc3_n0_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
-    wire [4:0] fc3_n23_pop_t3_0 = {1'd0, fc3_n23_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n2_pop_t2_1_b)};
-    reg  [5:0] fc3_n23_pop2_d1;
+    wire signed [3:0] fc3_n11_s4 = fc3_e9_d1 + fc3_n4_s3_xo;
+    wire signed [4:0] fc3_n11_s5 = $signed(fc3_n11_s3[4:0]) - fc3_e28_d1_v;
+    wire signed [4:0] fc3_n11_s6 = $signed({fc3_n11_s4[3], fc3_n11_s4}) - 5'sd5;
+    wire signed [2:0] fc3_n12_s0_xo = $signed({1'b0, fc3_e7_yo_i, fc3_e6[0]});
+    wire signed [4:0] fc3_n12_s0 = $signed({1'b0, ($signed({fc3_n12_s0_xo[2], fc3_n12_s0_xo}) + fc3_e54)});
+    wire signed [3:0] fc3_n12_s1_yo = $signed({1'b0, (~fc3_e77[2]), fc3_e77[1:0]});
+    wire [5:0] fc3_n12_s1_u = {1'b0, (fc3_n12_s0 + $signed({fc3_n12_s1_yo[3], fc3_n12_s1_yo}))};
+    reg  [5:0] fc3_n12_s1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n23_acc = $signed({$signed({1'd0, fc3_n23_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n12_s1_d1_v = $signed(fc3_n12_s1_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n24_pop_t2_0 = {1'd0, (fc3_n4_pop_t1_0_a + fc3_n2_pop_t1_0_b)} + fc3_n4_pop_t2_0_b;
-    wire [3:0] fc3_n24_pop_t2_1 = {1'd0, (fc3_n1_pop_t1_2_a + fc3_n15_pop_t1_2_b)} + {1'd0, (fc3_n1_pop_t1_3_a + fc3_n17_pop_t1_3_b)};
-    wire [5:0] fc3_n24_pop_t4_0_a = {1'd0, ({1'd0, fc3_n24_pop_t2_0} + {1'd0, fc3_n24_pop_t2_1})};
-    reg  [5:0] fc3_n24_pop2_d1;
+    wire signed [5:0] fc3_n12_s2 = $signed({1'b0, ($signed(fc3_n12_s1_d1_v[4:0]) + $signed({fc3_n4_s3_xo[3], fc3_n4_s3_xo}))});
+    wire signed [4:0] fc3_n12_s3 = $signed({1'b0, (fc3_e25_d1_v + fc3_e31_d1_v)});
+    wire signed [5:0] fc3_n12_s5_n_neg = -$signed({($signed(fc3_n12_s2[5:2]) - 4'sd5), fc3_n12_s2[1:0]}); // minus the row sum (2 * popcount - n)
+    wire signed [3:0] fc3_n13_s0 = $signed({1'b0, ($signed({fc3_in_27_c[1], fc3_in_27_c}) + $signed(fc3_e81[2:0]))});
+    wire signed [4:0] fc3_n13_s2 = $signed({{2{fc3_e13[2]}}, fc3_e13}) - $signed({1'b0, (fc3_n13_s0 + fc3_n12_s1_yo)});
+    reg  signed [4:0] fc3_n13_s2_d1;
+    wire signed [4:0] fc3_n13_s5 = (fc3_n13_s2_d1 + fc3_e4_d1_v) + 5'sd3;
+    wire signed [1:0] fc3_n14_s0 = fc3_e39 - fc3_in_14_c;
+    wire signed [3:0] fc3_n14_s2 = $signed({1'b0, (fc3_e41 - fc3_e7_yo)});
+    wire signed [3:0] fc3_n14_s3 = ($signed({{2{fc3_n14_s0[1]}}, fc3_n14_s0}) - $signed({fc3_e75_yo[2], fc3_e75_yo})) - fc3_e46;
+    wire signed [4:0] fc3_n14_s4_m = $signed({1'b0, (~fc3_n14_s3[3]), fc3_n14_s3[2:0]}) + $signed({fc3_n14_s2[3], fc3_n14_s2});
+    reg  [5:0] fc3_n14_s4_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n24_acc = $signed({$signed({1'd0, fc3_n24_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n14_s4_d1_v = $signed(fc3_n14_s4_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n25_pop_c0 = {(fc3_n6_pop_c0_g | (fc3_n6_pop_c0_x & fc3_in_2_v_n)), (fc3_n6_pop_c0_x ^ fc3_in_2_v_n)};
-    wire [3:0] fc3_n25_pop_t2_0_a = {1'd0, ({1'd0, fc3_n25_pop_c0} + fc3_n16_pop_t1_0_b)};
-    wire [3:0] fc3_n25_pop_t2_0 = fc3_n25_pop_t2_0_a + {1'd0, (fc3_n3_pop_t1_1_a + fc3_n1_pop_t1_1_b)};
-    wire [5:0] fc3_n25_pop_t4_0_a = {1'd0, ({1'd0, fc3_n25_pop_t2_0} + fc3_n21_pop_t3_0_b)};
-    wire [5:0] fc3_n25_pop_t4_0_b = {2'd0, (fc3_n21_pop_t2_2_a + fc3_n8_pop_t2_2_b)};
-    reg  [5:0] fc3_n25_pop2_d1;
+    wire signed [4:0] fc3_n14_s5 = $signed(fc3_n14_s4_d1_v[4:0]) - fc3_e4_d1_v;
+    wire signed [4:0] fc3_n14_s6 = $signed({1'b0, (fc3_n4_s3_xo + fc3_e49_d1_v)});
+    wire signed [5:0] fc3_n14_s8 = ($signed({fc3_n14_s5[4], fc3_n14_s5}) + 6'sd1) - $signed({fc3_n14_s6[4], fc3_n14_s6});
+    wire signed [2:0] fc3_n15_s1_m = $signed({1'b0, (fc3_in_21_c + fc3_in_28_c)}) - fc3_n2_s2_yo;
+    wire signed [3:0] fc3_n15_s2 = $signed({1'b0, fc3_n15_s1_m}) - fc3_e48;
+    wire signed [3:0] fc3_n15_s3_yo = $signed({1'b0, fc3_n1_s0_yo_i, fc3_e76[1:0]});
+    wire signed [4:0] fc3_n15_s3_m = $signed({1'b0, (~fc3_n15_s2[3]), fc3_n15_s2[2:0]}) + $signed({fc3_n15_s3_yo[3], fc3_n15_s3_yo});
+    reg  [5:0] fc3_n15_s3_d1;
+    reg  [3:0] fc3_e74_d1;
+    wire signed [3:0] fc3_e74_d1_v = $signed(fc3_e74_d1);
+    wire signed [5:0] fc3_n15_s5 = $signed({1'b0, ($signed({{2{fc3_e62_d1[2]}}, fc3_e62_d1}) - fc3_n1_s2_yo)});
+    wire signed [5:0] fc3_n15_s6 = ($signed(fc3_n15_s3_d1) - $signed({{2{fc3_e74_d1_v[3]}}, fc3_e74_d1_v})) - 6'sd17; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [4:0] fc3_n16_s1_m = $signed({fc3_e18[3], fc3_e18}) + $signed({1'b0, (fc3_e50 + fc3_e78)});
+    reg  [5:0] fc3_n16_s1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n25_acc = $signed({$signed({1'd0, fc3_n25_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n16_s1_d1_v = $signed(fc3_n16_s1_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n26_pop_t2_0 = fc3_n1_pop_t2_0_a + {1'd0, (fc3_n5_pop_t1_1_a + fc3_n2_pop_t1_1_b)};
-    wire [3:0] fc3_n26_pop_t2_2 = {1'd0, (fc3_n12_pop_t1_4_a + fc3_n0_pop_t1_4_b)} + fc3_n0_pop_t2_2_b;
-    wire [4:0] fc3_n26_pop_t3_0 = {1'd0, fc3_n26_pop_t2_0} + {1'd0, (fc3_n1_pop_t2_1_a + fc3_n5_pop_t2_1_b)};
-    reg  [5:0] fc3_n26_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n26_acc = $signed({$signed({1'd0, fc3_n26_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n16_s2 = $signed({1'b0, ($signed({fc3_n4_s3_xo[3], fc3_n4_s3_xo}) + $signed(fc3_n16_s1_d1_v[4:0]))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n27_pop_t2_0 = fc3_n6_pop_t2_0_a + {1'd0, (fc3_n3_pop_t1_1_a + fc3_n11_pop_t1_1_b)};
-    wire [3:0] fc3_n27_pop_t2_2 = {1'd0, (fc3_n3_pop_t1_4_a + fc3_n9_pop_t1_4_b)} + fc3_n8_pop_t2_2_b;
-    wire [4:0] fc3_n27_pop_t3_0 = {1'd0, fc3_n27_pop_t2_0} + {1'd0, (fc3_n6_pop_t2_1_a + fc3_n14_pop_t2_1_b)};
-    reg  [5:0] fc3_n27_pop2_d1;
+    wire signed [4:0] fc3_n16_s3 = fc3_e28_d1_v - $signed({fc3_e31_d1_v[3], fc3_e31_d1_v});
+    wire signed [4:0] fc3_n16_s4 = 5'sd11 - $signed(fc3_n16_s2[4:0]); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    reg  [3:0] fc3_e51_d1;
+    wire signed [3:0] fc3_n17_s0 = $signed(fc3_e51_d1) - $signed(fc3_e4_d1_v[3:0]);
+    reg  [3:0] fc3_e63_d1;
+    wire signed [3:0] fc3_e63_d1_v = $signed(fc3_e63_d1);
+    wire signed [3:0] fc3_n17_s1 = fc3_e9_d1 + fc3_e63_d1_v;
+    reg  signed [3:0] fc3_e66_d1;
+    wire fc3_n17_s2_yo_i = ~fc3_e66_d1[3];
+    wire signed [4:0] fc3_n17_s2_m = $signed({1'b0, (~fc3_n17_s0[3]), fc3_n17_s0[2:0]}) + $signed({1'b0, fc3_n17_s2_yo_i, fc3_e66_d1[2:0]});
+    wire signed [5:0] fc3_n17_s3 = $signed({1'b0, ($signed({fc3_n17_s1[3], fc3_n17_s1}) + 5'sd11)}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n27_acc = $signed({$signed({1'd0, fc3_n27_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc3_n18_s0 = $signed({1'b0, ($signed({fc3_in_5_c[1], fc3_in_5_c}) - fc3_e42_yo)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n28_pop_c6 = {(fc3_n5_pop_c6_g | (fc3_n5_pop_c6_x & in_data[20])), (fc3_n5_pop_c6_x ^ in_data[20])};
-    wire [3:0] fc3_n28_pop_t2_1_b = {1'd0, ({1'd0, fc3_n28_pop_c6} + fc3_n0_pop_t1_3_b)};
-    wire [4:0] fc3_n28_pop_t3_0 = fc3_n3_pop_t3_0_a + {1'd0, (fc3_n3_pop_t2_1_a + fc3_n28_pop_t2_1_b)};
-    wire [5:0] fc3_n28_pop_t4_0 = {1'd0, fc3_n28_pop_t3_0} + {2'd0, (fc3_n6_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n28_pop2_d1;
+    wire signed [3:0] fc3_n18_s1 = $signed({1'b0, ($signed(fc3_n18_s0[2:0]) + $signed({1'b0, fc3_e46_yo_i, fc3_e45[0]}))});
+    wire signed [4:0] fc3_n18_s2_m = $signed({fc3_n18_s1[3], fc3_n18_s1}) + $signed({1'b0, (~fc3_e53[3]), fc3_e53[2:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n28_acc = $signed({$signed({1'd0, fc3_n28_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n18_s2 = $signed({1'b0, fc3_n18_s2_m});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] fc3_n29_pop_t2_1 = {1'd0, (fc3_n3_pop_t1_2_a + fc3_n11_pop_t1_2_b)} + fc3_n28_pop_t2_1_b;
-    wire [4:0] fc3_n29_pop_t3_0 = {1'd0, (fc3_n25_pop_t2_0_a + fc3_n16_pop_t2_0_b)} + {1'd0, fc3_n29_pop_t2_1};
-    reg  [5:0] fc3_n29_pop2_d1;
+    wire [5:0] fc3_n18_s3_u = {1'b0, ($signed(fc3_n18_s2[4:0]) - $signed({fc3_e84[3], fc3_e84}))};
+    reg  [5:0] fc3_n18_s3_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n29_acc = $signed({$signed({1'd0, fc3_n29_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [5:0] fc3_n18_s3_d1_v = $signed(fc3_n18_s3_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [1:0] fc3_n30_pop_c5 = {(fc3_n1_pop_c5_g | (fc3_n1_pop_c5_x & in_data[17])), (fc3_n1_pop_c5_x ^ in_data[17])};
-    wire [3:0] fc3_n30_pop_t2_0 = fc3_n19_pop_t2_0_a + {1'd0, (fc3_n1_pop_t1_1_a + fc3_n18_pop_t1_1_b)};
-    wire [3:0] fc3_n30_pop_t2_1_a = {1'd0, (fc3_n1_pop_t1_2_a + {1'd0, fc3_n30_pop_c5})};
-    wire [4:0] fc3_n30_pop_t3_0 = {1'd0, fc3_n30_pop_t2_0} + {1'd0, (fc3_n30_pop_t2_1_a + fc3_n20_pop_t2_1_b)};
-    wire [5:0] fc3_n30_pop_t4_0 = {1'd0, fc3_n30_pop_t3_0} + {2'd0, (fc3_n20_pop_t2_2_a + fc3_n6_pop_t2_2_b)};
-    reg  [5:0] fc3_n30_pop2_d1;
+    wire signed [5:0] fc3_n18_s4 = $signed({1'b0, ($signed(fc3_n18_s3_d1_v[4:0]) + $signed({fc3_n4_s3_xo[3], fc3_n4_s3_xo}))});
+    wire signed [5:0] fc3_n18_s7 = $signed({($signed(fc3_n18_s4[5:1]) - 5'sd11), fc3_n18_s4[0]}) + $signed({fc3_n12_s3[4], fc3_n12_s3}); // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [1:0] fc3_n19_s0 = fc3_in_1_c - fc3_in_17_c;
+    wire signed [2:0] fc3_n19_s1 = $signed({fc3_n19_s0[1], fc3_n19_s0}) - fc3_e0;
+    wire signed [3:0] fc3_n19_s2 = $signed({fc3_n19_s1[2], fc3_n19_s1}) - $signed({fc3_e42_yo[2], fc3_e42_yo});
+    wire signed [2:0] fc3_n19_s3_yo = $signed({1'b1, fc3_e26_yo_i, fc3_e23[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n30_acc = $signed({$signed({1'd0, fc3_n30_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [4:0] fc3_n19_s3 = $signed({fc3_n19_s2[3], fc3_n19_s2}) - $signed({{2{fc3_n19_s3_yo[2]}}, fc3_n19_s3_yo});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc3_n31_pop_c9_x = in_data[27] ^ fc3_in_28_v_n;
-    wire [1:0] fc3_n31_pop_c9 = {((in_data[27] & fc3_in_28_v_n) | (fc3_n31_pop_c9_x & fc3_in_29_v_n)), (fc3_n31_pop_c9_x ^ fc3_in_29_v_n)};
-    wire [3:0] fc3_n31_pop_t2_2_a = {1'd0, (fc3_n5_pop_t1_4_a + {1'd0, fc3_n31_pop_c9})};
-    wire [4:0] fc3_n31_pop_t3_0 = {1'd0, (fc3_n1_pop_t2_0_a + fc3_n8_pop_t2_0_b)} + fc3_n5_pop_t3_0_b;
-    wire [5:0] fc3_n31_pop_t4_0 = {1'd0, fc3_n31_pop_t3_0} + {2'd0, (fc3_n31_pop_t2_2_a + fc3_n0_pop_t2_2_b)};
-    reg  [5:0] fc3_n31_pop2_d1;
+    reg  [4:0] fc3_n19_s4_d1;
+    wire signed [5:0] fc3_n19_s5 = $signed({1'b0, ($signed(fc3_n19_s4_d1) - fc3_n1_s2_yo)});
+    wire signed [4:0] fc3_n19_s6 = $signed({{2{fc3_e14_d1[2]}}, fc3_e14_d1}) - fc3_e28_d1_v;
+    wire signed [5:0] fc3_n19_s8 = $signed({($signed(fc3_n19_s5[5:2]) - 4'sd3), fc3_n19_s5[1:0]}) + $signed({fc3_n19_s6[4], fc3_n19_s6});
+    reg  signed [3:0] fc3_n20_s0_d1;
+    reg  signed [3:0] fc3_e37_d1;
+    wire signed [3:0] fc3_n20_s2 = fc3_e37_d1 - fc3_e9_d1;
+    reg  signed [3:0] fc3_e61_d1;
+    wire signed [4:0] fc3_n20_s3 = ($signed({fc3_n20_s0_d1[3], fc3_n20_s0_d1}) - fc3_e4_d1_v) - $signed({1'b1, (~fc3_e61_d1[3]), fc3_e61_d1[2:0]});
+    wire signed [4:0] fc3_n20_s4 = $signed({fc3_n20_s2[3], fc3_n20_s2}) - 5'sd3;
+    wire signed [1:0] fc3_n21_s0 = fc3_e39 - fc3_in_9_c;
+    wire signed [2:0] fc3_n21_s1_m = $signed({1'b0, (~fc3_n21_s0[1]), fc3_n21_s0[0]}) + fc3_e80_yo;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc3_n31_acc = $signed({$signed({1'd0, fc3_n31_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [4:0] fc3_n21_s2 = $signed({1'b0, ($signed({1'b0, fc3_n21_s1_m}) + $signed({fc3_e38[2], fc3_e38}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [6:0] fc3_out_0;
-    reg  signed [6:0] fc3_out_1;
-    reg  signed [6:0] fc3_out_2;
-    reg  signed [6:0] fc3_out_3;
-    reg  signed [6:0] fc3_out_4;
-    reg  signed [6:0] fc3_out_5;
-    reg  signed [6:0] fc3_out_6;
-    reg  signed [6:0] fc3_out_7;
-    reg  signed [6:0] fc3_out_8;
-    reg  signed [6:0] fc3_out_9;
-    reg  signed [6:0] fc3_out_10;
-    reg  signed [6:0] fc3_out_11;
-    reg  signed [6:0] fc3_out_12;
-    reg  signed [6:0] fc3_out_13;
-    reg  signed [6:0] fc3_out_14;
-    reg  signed [6:0] fc3_out_15;
-    reg  signed [6:0] fc3_out_16;
-    reg  signed [6:0] fc3_out_17;
-    reg  signed [6:0] fc3_out_18;
-    reg  signed [6:0] fc3_out_19;
-    reg  signed [6:0] fc3_out_20;
-    reg  signed [6:0] fc3_out_21;
-    reg  signed [6:0] fc3_out_22;
-    reg  signed [6:0] fc3_out_23;
-    reg  signed [6:0] fc3_out_24;
-    reg  signed [6:0] fc3_out_25;
-    reg  signed [6:0] fc3_out_26;
-    reg  signed [6:0] fc3_out_27;
-    reg  signed [6:0] fc3_out_28;
-    reg  signed [6:0] fc3_out_29;
-    reg  signed [6:0] fc3_out_30;
-    reg  signed [6:0] fc3_out_31;
+    reg  [4:0] fc3_n21_s3_d1;
+    wire signed [4:0] fc3_n21_s5 = $signed({fc3_e37_d1[3], fc3_e37_d1}) - $signed({fc3_e32_d1_v[3], fc3_e32_d1_v});
+    wire signed [5:0] fc3_n21_s6 = $signed({1'b0, ($signed(fc3_n21_s3_d1) + fc3_n6_s0_yo)}) - 6'sd7;
+    reg  signed [3:0] fc3_n22_s0_d1;
+    wire signed [4:0] fc3_n22_s3 = ($signed({fc3_n22_s0_d1[3], fc3_n22_s0_d1}) - fc3_e4_d1_v) + fc3_e28_d1_v;
+    wire signed [4:0] fc3_n22_s4 = fc3_n7_s2 - 5'sd5;
+    reg  signed [3:0] fc3_n23_s0_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc3_n23_s2 = $signed({1'b0, ($signed({fc3_e32_d1_v[3], fc3_e32_d1_v}) - fc3_n1_s2_yo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc3_n23_s3 = ($signed({fc3_n23_s0_d1[3], fc3_n23_s0_d1}) - fc3_e4_d1_v) + $signed({fc3_e63_d1_v[3], fc3_e63_d1_v});
+    wire signed [3:0] fc3_n23_s4 = $signed(fc3_n23_s2[3:0]) - 4'shd;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc3_n24_s0 = $signed({1'b0, ($signed({fc3_e44[2], fc3_e44}) + fc3_e54)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [4:0] fc3_n24_s1_d1;
+    wire signed [4:0] fc3_n24_s1_d1_v = $signed(fc3_n24_s1_d1);
+    wire signed [5:0] fc3_n24_s4 = ($signed({{3{fc3_e14_d1[2]}}, fc3_e14_d1}) - $signed({fc3_n24_s1_d1_v[4], fc3_n24_s1_d1_v})) + 6'sd1;
+    reg  signed [2:0] fc3_n25_s0_d1;
+    wire signed [3:0] fc3_n25_s1 = fc3_e9_d1 + $signed({1'b0, (~fc3_n25_s0_d1[2]), fc3_n25_s0_d1[1:0]});
+    reg  [4:0] fc3_e73_d1;
+    wire signed [4:0] fc3_n25_s3_m = $signed({1'b0, (~fc3_n25_s1[3]), fc3_n25_s1[2:0]}) + $signed(fc3_e73_d1);
+    wire signed [1:0] fc3_n25_s4_xh = $signed(fc3_n21_s5[4:3]);
+    wire signed [5:0] fc3_n25_s4 = $signed({($signed({fc3_n25_s4_xh[1], fc3_n25_s4_xh}) - 3'sd1), fc3_n21_s5[2:0]});
+    reg  [4:0] fc3_n26_s0_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc3_n26_s2 = $signed({1'b0, ($signed(fc3_n26_s0_d1) + $signed({fc3_e25_d1_v[3], fc3_e25_d1_v}))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc3_n26_s4 = $signed({1'b0, (4'sd1 - $signed(fc3_n26_s2[3:0]))});
+    wire signed [5:0] fc3_n26_s5 = ($signed({{2{fc3_e32_d1_v[3]}}, fc3_e32_d1_v}) - fc3_n6_s0) + $signed({fc3_n26_s4[4], fc3_n26_s4});
+    wire [4:0] fc3_n27_s0_u = {1'b0, (fc3_e48 + $signed({fc3_e58[2], fc3_e58}))};
+    reg  [4:0] fc3_n27_s0_d1;
+    wire signed [4:0] fc3_n27_s2 = $signed({fc3_e61_d1[3], fc3_e61_d1}) - fc3_e28_d1_v;
+    wire signed [3:0] fc3_n27_s3_yo = $signed({1'b1, fc3_n1_s3_yo_i, fc3_e64_d1[1:0]});
+    wire signed [4:0] fc3_n27_s3 = ($signed({fc3_e9_d1[3], fc3_e9_d1}) - $signed(fc3_n27_s0_d1)) - $signed({fc3_n27_s3_yo[3], fc3_n27_s3_yo});
+    wire signed [4:0] fc3_n27_s4 = $signed({($signed(fc3_n27_s2[4:2]) + 3'sd3), fc3_n27_s2[1:0]}); // minus the row sum (2 * popcount - n)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [3:0] fc3_n28_s0 = $signed({1'b0, ($signed({fc3_in_29_c[1], fc3_in_29_c}) + fc3_e48_xo)});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [2:0] fc3_n28_s1 = $signed(fc3_n28_s0[2:0]) - $signed(fc3_e43[2:0]);
+    wire signed [3:0] fc3_n28_s2_m = $signed({1'b0, (~fc3_n28_s1[2]), fc3_n28_s1[1:0]}) + fc3_n3_s0_xo;
+    reg  [4:0] fc3_n28_s2_d1;
+    wire signed [4:0] fc3_n28_s3 = $signed(fc3_n28_s2_d1) - fc3_e4_d1_v;
+    wire signed [3:0] fc3_n28_s5_xh = $signed(fc3_n28_s3[4:1]);
+    wire signed [5:0] fc3_n28_s5 = $signed({($signed({fc3_n28_s5_xh[3], fc3_n28_s5_xh}) - 5'sd5), fc3_n28_s3[0]});
+    wire signed [5:0] fc3_n28_s6 = fc3_n28_s5 + $signed({1'b0, (fc3_n6_s0_yo + $signed(fc3_e65_d1))});
+    wire signed [3:0] fc3_n29_s1 = ($signed({{2{fc3_in_29_c[1]}}, fc3_in_29_c}) - $signed(fc3_e51_u)) + fc3_e53;
+    reg  signed [3:0] fc3_n29_s1_d1;
+    wire signed [4:0] fc3_n29_s2_m = $signed({1'b0, (~fc3_n29_s1_d1[3]), fc3_n29_s1_d1[2:0]}) + fc3_n6_s0_yo;
+    wire signed [5:0] fc3_n29_s2 = $signed({1'b0, fc3_n29_s2_m});
+    wire signed [5:0] fc3_n29_s3 = $signed({1'b0, ($signed(fc3_e73_d1) - $signed({fc3_n3_s2_yo[3], fc3_n3_s2_yo}))});
+    wire signed [5:0] fc3_n29_s5 = $signed({($signed(fc3_n29_s2[5:1]) - 5'sd11), fc3_n29_s2[0]}) + fc3_n29_s3; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    reg  signed [3:0] fc3_n30_s0_d1;
+    wire signed [4:0] fc3_n30_s1_m = fc3_e4_d1_v + $signed({1'b0, (~fc3_n30_s0_d1[3]), fc3_n30_s0_d1[2:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc3_n30_s1 = $signed({1'b0, fc3_n30_s1_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc3_n30_s3_m = $signed(fc3_n30_s1[4:0]) + $signed({1'b0, (~fc3_e37_d1[3]), fc3_e37_d1[2:0]});
+    wire signed [5:0] fc3_n30_s5 = $signed({1'b0, fc3_n30_s3_m}) + $signed({($signed(fc3_n1_s2[5:2]) - 4'sd7), fc3_n1_s2[1:0]}); // minus the row sum (2 * popcount - n)
+    reg  signed [3:0] fc3_n31_s0_d1;
+    wire signed [5:0] fc3_n31_s2 = $signed({1'b0, ($signed({fc3_n31_s0_d1[3], fc3_n31_s0_d1}) - $signed({1'b1, fc3_n17_s2_yo_i, fc3_e66_d1[2:0]}))});
+    reg  signed [5:0] fc3_out_0;
+    reg  signed [5:0] fc3_out_1;
+    reg  signed [5:0] fc3_out_2;
+    reg  signed [5:0] fc3_out_3;
+    reg  signed [5:0] fc3_out_4;
+    reg  signed [5:0] fc3_out_5;
+    reg  signed [5:0] fc3_out_6;
+    reg  signed [5:0] fc3_out_7;
+    reg  signed [5:0] fc3_out_8;
+    reg  signed [5:0] fc3_out_9;
+    reg  signed [5:0] fc3_out_10;
+    reg  signed [5:0] fc3_out_11;
+    reg  signed [5:0] fc3_out_12;
+    reg  signed [5:0] fc3_out_13;
+    reg  signed [5:0] fc3_out_14;
+    reg  signed [5:0] fc3_out_15;
+    reg  signed [5:0] fc3_out_16;
+    reg  signed [5:0] fc3_out_17;
+    reg  signed [5:0] fc3_out_18;
+    reg  signed [5:0] fc3_out_19;
+    reg  signed [5:0] fc3_out_20;
+    reg  signed [5:0] fc3_out_21;
+    reg  signed [5:0] fc3_out_22;
+    reg  signed [5:0] fc3_out_23;
+    reg  signed [5:0] fc3_out_24;
+    reg  signed [5:0] fc3_out_25;
+    reg  signed [5:0] fc3_out_26;
+    reg  signed [5:0] fc3_out_27;
+    reg  signed [5:0] fc3_out_28;
+    reg  signed [5:0] fc3_out_29;
+    reg  signed [5:0] fc3_out_30;
+    reg  signed [5:0] fc3_out_31;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_pop2_d1 <= fc3_n0_pop_t4_0;
-            fc3_n1_pop2_d1 <= fc3_n1_pop_t4_0;
-            fc3_n2_pop2_d1 <= fc3_n2_pop_t4_0_a + fc3_n2_pop_t4_0_b;
-            fc3_n3_pop2_d1 <= {1'd0, fc3_n3_pop_t3_0} + fc3_n3_pop_t4_0_b;
-            fc3_n4_pop2_d1 <= fc3_n4_pop_t4_0_a + fc3_n4_pop_t4_0_b;
-            fc3_n5_pop2_d1 <= {1'd0, fc3_n5_pop_t3_0} + {2'd0, fc3_n5_pop_t2_2};
-            fc3_n6_pop2_d1 <= fc3_n6_pop_t4_0;
-            fc3_n7_pop2_d1 <= {1'd0, fc3_n7_pop_t3_0} + fc3_n3_pop_t4_0_b;
-            fc3_n8_pop2_d1 <= {1'd0, fc3_n8_pop_t3_0} + {2'd0, fc3_n8_pop_t2_2};
-            fc3_n9_pop2_d1 <= fc3_n9_pop_t4_0;
-            fc3_n10_pop2_d1 <= fc3_n10_pop_t4_0;
-            fc3_n11_pop2_d1 <= {1'd0, fc3_n11_pop_t3_0} + {2'd0, fc3_n11_pop_t2_2};
-            fc3_n12_pop2_d1 <= fc3_n12_pop_t4_0;
-            fc3_n13_pop2_d1 <= fc3_n13_pop_t4_0_a + {2'd0, fc3_n13_pop_t2_2};
-            fc3_n14_pop2_d1 <= fc3_n14_pop_t4_0;
-            fc3_n15_pop2_d1 <= {1'd0, fc3_n15_pop_t3_0} + fc3_n2_pop_t4_0_b;
-            fc3_n16_pop2_d1 <= {1'd0, fc3_n16_pop_t3_0} + {2'd0, fc3_n16_pop_t2_2};
-            fc3_n17_pop2_d1 <= {1'd0, fc3_n17_pop_t3_0} + {2'd0, fc3_n17_pop_t2_2};
-            fc3_n18_pop2_d1 <= fc3_n18_pop_t4_0_a + fc3_n4_pop_t4_0_b;
-            fc3_n19_pop2_d1 <= fc3_n19_pop_t4_0;
-            fc3_n20_pop2_d1 <= {1'd0, fc3_n20_pop_t3_0} + fc3_n20_pop_t4_0_b;
-            fc3_n21_pop2_d1 <= fc3_n21_pop_t4_0;
-            fc3_n22_pop2_d1 <= fc3_n22_pop_t4_0;
-            fc3_n23_pop2_d1 <= {1'd0, fc3_n23_pop_t3_0} + fc3_n20_pop_t4_0_b;
-            fc3_n24_pop2_d1 <= fc3_n24_pop_t4_0_a + fc3_n2_pop_t4_0_b;
-            fc3_n25_pop2_d1 <= fc3_n25_pop_t4_0_a + fc3_n25_pop_t4_0_b;
-            fc3_n26_pop2_d1 <= {1'd0, fc3_n26_pop_t3_0} + {2'd0, fc3_n26_pop_t2_2};
-            fc3_n27_pop2_d1 <= {1'd0, fc3_n27_pop_t3_0} + {2'd0, fc3_n27_pop_t2_2};
-            fc3_n28_pop2_d1 <= fc3_n28_pop_t4_0;
-            fc3_n29_pop2_d1 <= {1'd0, fc3_n29_pop_t3_0} + fc3_n25_pop_t4_0_b;
-            fc3_n30_pop2_d1 <= fc3_n30_pop_t4_0;
-            fc3_n31_pop2_d1 <= fc3_n31_pop_t4_0;
-            fc3_out_0 <= $signed(fc3_n0_acc[6:0]);
-            fc3_out_1 <= $signed(fc3_n1_acc[6:0]);
-            fc3_out_2 <= $signed(fc3_n2_acc[6:0]);
-            fc3_out_3 <= $signed(fc3_n3_acc[6:0]);
-            fc3_out_4 <= $signed(fc3_n4_acc[6:0]);
-            fc3_out_5 <= $signed(fc3_n5_acc[6:0]);
-            fc3_out_6 <= $signed(fc3_n6_acc[6:0]);
-            fc3_out_7 <= $signed(fc3_n7_acc[6:0]);
-            fc3_out_8 <= $signed(fc3_n8_acc[6:0]);
-            fc3_out_9 <= $signed(fc3_n9_acc[6:0]);
-            fc3_out_10 <= $signed(fc3_n10_acc[6:0]);
-            fc3_out_11 <= $signed(fc3_n11_acc[6:0]);
-            fc3_out_12 <= $signed(fc3_n12_acc[6:0]);
-            fc3_out_13 <= $signed(fc3_n13_acc[6:0]);
-            fc3_out_14 <= $signed(fc3_n14_acc[6:0]);
-            fc3_out_15 <= $signed(fc3_n15_acc[6:0]);
-            fc3_out_16 <= $signed(fc3_n16_acc[6:0]);
-            fc3_out_17 <= $signed(fc3_n17_acc[6:0]);
-            fc3_out_18 <= $signed(fc3_n18_acc[6:0]);
-            fc3_out_19 <= $signed(fc3_n19_acc[6:0]);
-            fc3_out_20 <= $signed(fc3_n20_acc[6:0]);
-            fc3_out_21 <= $signed(fc3_n21_acc[6:0]);
-            fc3_out_22 <= $signed(fc3_n22_acc[6:0]);
-            fc3_out_23 <= $signed(fc3_n23_acc[6:0]);
-            fc3_out_24 <= $signed(fc3_n24_acc[6:0]);
-            fc3_out_25 <= $signed(fc3_n25_acc[6:0]);
-            fc3_out_26 <= $signed(fc3_n26_acc[6:0]);
-            fc3_out_27 <= $signed(fc3_n27_acc[6:0]);
-            fc3_out_28 <= $signed(fc3_n28_acc[6:0]);
-            fc3_out_29 <= $signed(fc3_n29_acc[6:0]);
-            fc3_out_30 <= $signed(fc3_n30_acc[6:0]);
-            fc3_out_31 <= $signed(fc3_n31_acc[6:0]);
+            fc3_n0_s2_d1 <= fc3_n0_s2_u;
+            fc3_e4_d1 <= {1'b0, fc3_e4_m};
+            fc3_e28_d1 <= fc3_e28_u;
+            fc3_e71_d1 <= fc3_e50 - fc3_e70;
+            fc3_e14_d1 <= $signed({fc3_in_27_c[1], fc3_in_27_c}) + fc3_e13;
+            fc3_e9_d1 <= $signed({{2{fc3_in_16_c[1]}}, fc3_in_16_c}) - fc3_e8;
+            fc3_n1_s1_d1 <= {1'b0, fc3_n1_s1_m};
+            fc3_e64_d1 <= $signed({fc3_in_30_c[1], fc3_in_30_c}) + fc3_e3;
+            fc3_n2_s4_d1 <= {1'b0, fc3_n2_s4_m};
+            fc3_e32_d1 <= fc3_e32_u;
+            fc3_e49_d1 <= fc3_e49_u;
+            fc3_n3_s0_d1 <= fc3_n3_s0_u;
+            fc3_e25_d1 <= fc3_e25_u;
+            fc3_e31_d1 <= fc3_e31_u;
+            fc3_n4_s2_d1 <= fc3_n4_s2_u;
+            fc3_n5_s0_d1 <= $signed({{2{fc3_e52[2]}}, fc3_e52}) - $signed({fc3_e79[3], fc3_e79});
+            fc3_e65_d1 <= {1'b0, (fc3_e12 + fc3_e27)};
+            fc3_e62_d1 <= $signed({fc3_in_27_c[1], fc3_in_27_c}) + fc3_e24;
+            fc3_n7_s0_d1 <= fc3_n7_s0_u;
+            fc3_n8_s3_d1 <= {1'b0, fc3_n8_s3_m};
+            fc3_n9_s2_d1 <= fc3_n9_s2;
+            fc3_n10_s1_d1 <= fc3_e78 - $signed(fc3_n10_s0[3:0]);
+            fc3_n11_s2_d1 <= {1'b0, fc3_n11_s2_m};
+            fc3_n12_s1_d1 <= fc3_n12_s1_u;
+            fc3_n13_s2_d1 <= fc3_n13_s2;
+            fc3_n14_s4_d1 <= {1'b0, fc3_n14_s4_m};
+            fc3_n15_s3_d1 <= {1'b0, fc3_n15_s3_m};
+            fc3_e74_d1 <= fc3_e74_u;
+            fc3_n16_s1_d1 <= {1'b0, fc3_n16_s1_m};
+            fc3_e51_d1 <= fc3_e51_u;
+            fc3_e63_d1 <= fc3_e63_u;
+            fc3_e66_d1 <= $signed({fc3_e13[2], fc3_e13}) - fc3_e26;
+            fc3_n18_s3_d1 <= fc3_n18_s3_u;
+            fc3_n19_s4_d1 <= {1'b0, ($signed(fc3_n19_s3[3:0]) + $signed(fc3_e51_u))};
+            fc3_n20_s0_d1 <= $signed({fc3_e58[2], fc3_e58}) - fc3_e55;
+            fc3_e37_d1 <= $signed({{2{fc3_in_29_c[1]}}, fc3_in_29_c}) - fc3_e18;
+            fc3_e61_d1 <= $signed({{2{fc3_in_21_c[1]}}, fc3_in_21_c}) - fc3_e27;
+            fc3_n21_s3_d1 <= {1'b0, ($signed(fc3_n21_s2[3:0]) + $signed(fc3_e74_u))};
+            fc3_n22_s0_d1 <= fc3_e48 - $signed({fc3_e41[2], fc3_e41});
+            fc3_n23_s0_d1 <= fc3_e48 - fc3_e80;
+            fc3_n24_s1_d1 <= {1'b0, (fc3_n3_s0_xo + $signed(fc3_n24_s0[3:0]))};
+            fc3_n25_s0_d1 <= $signed({fc3_e39[1], fc3_e39}) - fc3_e58;
+            fc3_e73_d1 <= {1'b0, (fc3_e46 + fc3_e72)};
+            fc3_n26_s0_d1 <= {1'b0, (fc3_n3_s0_xo + fc3_e80)};
+            fc3_n27_s0_d1 <= fc3_n27_s0_u;
+            fc3_n28_s2_d1 <= {1'b0, fc3_n28_s2_m};
+            fc3_n29_s1_d1 <= fc3_n29_s1;
+            fc3_n30_s0_d1 <= fc3_e53 - fc3_e46;
+            fc3_n31_s0_d1 <= fc3_e40 - fc3_e79;
+            fc3_out_0 <= fc3_n0_s5 - fc3_n0_s4;
+            fc3_out_1 <= (fc3_n1_s2 - 6'sd27) + fc3_n1_s3; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+            fc3_out_2 <= $signed({fc3_n2_s7[4], fc3_n2_s7}) + $signed({fc3_n2_s6[4], fc3_n2_s6});
+            fc3_out_3 <= $signed({fc3_n3_s3[4], fc3_n3_s3}) + $signed({fc3_n3_s4[4], fc3_n3_s4});
+            fc3_out_4 <= fc3_n4_s5 + fc3_n4_s4;
+            fc3_out_5 <= fc3_n5_s4;
+            fc3_out_6 <= fc3_n6_s2 + fc3_n6_s3;
+            fc3_out_7 <= $signed({fc3_n7_s3[4], fc3_n7_s3}) + $signed({fc3_n7_s4[4], fc3_n7_s4});
+            fc3_out_8 <= ($signed(fc3_n8_s3_d1) - 6'sd5) - $signed({fc3_n8_s4[4], fc3_n8_s4});
+            fc3_out_9 <= $signed({fc3_n9_s4[4], fc3_n9_s4}) - $signed({fc3_n9_s5[4], fc3_n9_s5});
+            fc3_out_10 <= $signed({fc3_n10_s4[4], fc3_n10_s4}) + $signed({fc3_n10_s3[4], fc3_n10_s3});
+            fc3_out_11 <= $signed({fc3_n11_s5[4], fc3_n11_s5}) + $signed({fc3_n11_s6[4], fc3_n11_s6});
+            fc3_out_12 <= fc3_n12_s5_n_neg - $signed({fc3_n12_s3[4], fc3_n12_s3});
+            fc3_out_13 <= $signed({fc3_n13_s5[4], fc3_n13_s5}) - $signed({{2{fc3_n6_s1_2[3]}}, fc3_n6_s1_2});
+            fc3_out_14 <= fc3_n14_s8;
+            fc3_out_15 <= fc3_n15_s6 + fc3_n15_s5;
+            fc3_out_16 <= $signed({fc3_n16_s4[4], fc3_n16_s4}) + $signed({fc3_n16_s3[4], fc3_n16_s3});
+            fc3_out_17 <= $signed({1'b0, fc3_n17_s2_m}) - fc3_n17_s3;
+            fc3_out_18 <= fc3_n18_s7;
+            fc3_out_19 <= fc3_n19_s8;
+            fc3_out_20 <= $signed({fc3_n20_s3[4], fc3_n20_s3}) + $signed({fc3_n20_s4[4], fc3_n20_s4});
+            fc3_out_21 <= fc3_n21_s6 + $signed({fc3_n21_s5[4], fc3_n21_s5});
+            fc3_out_22 <= $signed({fc3_n22_s3[4], fc3_n22_s3}) + $signed({fc3_n22_s4[4], fc3_n22_s4});
+            fc3_out_23 <= $signed({fc3_n23_s3[4], fc3_n23_s3}) + $signed({{2{fc3_n23_s4[3]}}, fc3_n23_s4});
+            fc3_out_24 <= fc3_n24_s4 + $signed({fc3_n12_s3[4], fc3_n12_s3});
+            fc3_out_25 <= $signed({1'b0, fc3_n25_s3_m}) + fc3_n25_s4;
+            fc3_out_26 <= fc3_n26_s5;
+            fc3_out_27 <= $signed({fc3_n27_s3[4], fc3_n27_s3}) + $signed({fc3_n27_s4[4], fc3_n27_s4});
+            fc3_out_28 <= fc3_n28_s6;
+            fc3_out_29 <= fc3_n29_s5;
+            fc3_out_30 <= fc3_n30_s5;
+            fc3_out_31 <= fc3_n31_s2 - fc3_n6_s0;
         end
     end
 
-    assign out_data = {fc3_out_31, fc3_out_30, fc3_out_29, fc3_out_28, fc3_out_27, fc3_out_26, fc3_out_25, fc3_out_24, fc3_out_23, fc3_out_22, fc3_out_21, fc3_out_20, fc3_out_19, fc3_out_18, fc3_out_17, fc3_out_16, fc3_out_15, fc3_out_14, fc3_out_13, fc3_out_12, fc3_out_11, fc3_out_10, fc3_out_9, fc3_out_8, fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
+    assign out_data = {$signed({fc3_out_31, 1'd0}), $signed({fc3_out_30, 1'd0}), $signed({fc3_out_29, 1'd0}), $signed({fc3_out_28, 1'd0}), $signed({fc3_out_27, 1'd0}), $signed({fc3_out_26, 1'd0}), $signed({fc3_out_25, 1'd0}), $signed({fc3_out_24, 1'd0}), $signed({fc3_out_23, 1'd0}), $signed({fc3_out_22, 1'd0}), $signed({fc3_out_21, 1'd0}), $signed({fc3_out_20, 1'd0}), $signed({fc3_out_19, 1'd0}), $signed({fc3_out_18, 1'd0}), $signed({fc3_out_17, 1'd0}), $signed({fc3_out_16, 1'd0}), $signed({fc3_out_15, 1'd0}), $signed({fc3_out_14, 1'd0}), $signed({fc3_out_13, 1'd0}), $signed({fc3_out_12, 1'd0}), $signed({fc3_out_11, 1'd0}), $signed({fc3_out_10, 1'd0}), $signed({fc3_out_9, 1'd0}), $signed({fc3_out_8, 1'd0}), $signed({fc3_out_7, 1'd0}), $signed({fc3_out_6, 1'd0}), $signed({fc3_out_5, 1'd0}), $signed({fc3_out_4, 1'd0}), $signed({fc3_out_3, 1'd0}), $signed({fc3_out_2, 1'd0}), $signed({fc3_out_1, 1'd0}), $signed({fc3_out_0, 1'd0})};
 
 endmodule
 

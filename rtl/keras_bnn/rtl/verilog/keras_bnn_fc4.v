@@ -2,8 +2,10 @@
 // Layer 6: fc4 (binary_dense), 32 -> 5
 // input  type: bipolar
 // output type: int<7>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
-// longest path per stage (delay model, ns): 3.34 | 0.59
+// binary weights: shift-add over the input bits (y = 2 * sum - row sum: XNOR-popcount), 160 nonzero weights, 26 partial sum(s) shared across the neurons
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 70 adder(s); inputs arrive 0.59 ns into the first stage (combinational layer in front)
+// longest path per stage (delay model, ns): 3.53 | 1.76
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module keras_bnn_fc4 (
@@ -13,209 +15,160 @@ module keras_bnn_fc4 (
     output wire [34:0] out_data
 );
 
-    wire fc4_in_0_v_n = ~in_data[0];
-    wire fc4_in_1_v_n = ~in_data[1];
-    wire fc4_in_2_v_n = ~in_data[2];
-    wire fc4_in_3_v_n = ~in_data[3];
-    wire fc4_in_4_v_n = ~in_data[4];
-    wire fc4_in_5_v_n = ~in_data[5];
-    wire fc4_in_6_v_n = ~in_data[6];
-    wire fc4_in_7_v_n = ~in_data[7];
-    wire fc4_in_8_v_n = ~in_data[8];
-    wire fc4_in_9_v_n = ~in_data[9];
-    wire fc4_in_10_v_n = ~in_data[10];
-    wire fc4_in_11_v_n = ~in_data[11];
-    wire fc4_in_12_v_n = ~in_data[12];
-    wire fc4_in_13_v_n = ~in_data[13];
-    wire fc4_in_14_v_n = ~in_data[14];
-    wire fc4_in_15_v_n = ~in_data[15];
-    wire fc4_in_16_v_n = ~in_data[16];
-    wire fc4_in_17_v_n = ~in_data[17];
-    wire fc4_in_18_v_n = ~in_data[18];
-    wire fc4_in_19_v_n = ~in_data[19];
-    wire fc4_in_20_v_n = ~in_data[20];
-    wire fc4_in_21_v_n = ~in_data[21];
-    wire fc4_in_22_v_n = ~in_data[22];
-    wire fc4_in_23_v_n = ~in_data[23];
-    wire fc4_in_24_v_n = ~in_data[24];
-    wire fc4_in_25_v_n = ~in_data[25];
-    wire fc4_in_26_v_n = ~in_data[26];
-    wire fc4_in_27_v_n = ~in_data[27];
-    wire fc4_in_28_v_n = ~in_data[28];
-    wire fc4_in_29_v_n = ~in_data[29];
-    wire fc4_in_30_v_n = ~in_data[30];
-    wire fc4_in_31_v_n = ~in_data[31];
-    wire fc4_n0_pop_c0_x = fc4_in_0_v_n ^ in_data[1];
-    wire [1:0] fc4_n0_pop_c0 = {((fc4_in_0_v_n & in_data[1]) | (fc4_n0_pop_c0_x & in_data[2])), (fc4_n0_pop_c0_x ^ in_data[2])};
-    wire fc4_n0_pop_c1_x = fc4_in_3_v_n ^ in_data[4];
-    wire [1:0] fc4_n0_pop_c1 = {((fc4_in_3_v_n & in_data[4]) | (fc4_n0_pop_c1_x & in_data[5])), (fc4_n0_pop_c1_x ^ in_data[5])};
-    wire fc4_n0_pop_c2_x = fc4_in_6_v_n ^ fc4_in_7_v_n;
-    wire fc4_n0_pop_c2_g = fc4_in_6_v_n & fc4_in_7_v_n;
-    wire [1:0] fc4_n0_pop_c2 = {(fc4_n0_pop_c2_g | (fc4_n0_pop_c2_x & fc4_in_8_v_n)), (fc4_n0_pop_c2_x ^ fc4_in_8_v_n)};
-    wire fc4_n0_pop_c3_x = in_data[9] ^ fc4_in_10_v_n;
-    wire [1:0] fc4_n0_pop_c3 = {((in_data[9] & fc4_in_10_v_n) | (fc4_n0_pop_c3_x & fc4_in_11_v_n)), (fc4_n0_pop_c3_x ^ fc4_in_11_v_n)};
-    wire fc4_n0_pop_c4_x = fc4_in_12_v_n ^ fc4_in_13_v_n;
-    wire fc4_n0_pop_c4_g = fc4_in_12_v_n & fc4_in_13_v_n;
-    wire [1:0] fc4_n0_pop_c4 = {(fc4_n0_pop_c4_g | (fc4_n0_pop_c4_x & fc4_in_14_v_n)), (fc4_n0_pop_c4_x ^ fc4_in_14_v_n)};
-    wire fc4_n0_pop_c5_x = fc4_in_15_v_n ^ in_data[16];
-    wire [1:0] fc4_n0_pop_c5 = {((fc4_in_15_v_n & in_data[16]) | (fc4_n0_pop_c5_x & fc4_in_17_v_n)), (fc4_n0_pop_c5_x ^ fc4_in_17_v_n)};
-    wire fc4_n0_pop_c6_x = in_data[18] ^ fc4_in_19_v_n;
-    wire [1:0] fc4_n0_pop_c6 = {((in_data[18] & fc4_in_19_v_n) | (fc4_n0_pop_c6_x & in_data[20])), (fc4_n0_pop_c6_x ^ in_data[20])};
-    wire fc4_n0_pop_c7_x = fc4_in_21_v_n ^ in_data[22];
-    wire [1:0] fc4_n0_pop_c7 = {((fc4_in_21_v_n & in_data[22]) | (fc4_n0_pop_c7_x & in_data[23])), (fc4_n0_pop_c7_x ^ in_data[23])};
-    wire fc4_n0_pop_c8_x = in_data[24] ^ fc4_in_25_v_n;
-    wire fc4_n0_pop_c8_g = in_data[24] & fc4_in_25_v_n;
-    wire [1:0] fc4_n0_pop_c8 = {(fc4_n0_pop_c8_g | (fc4_n0_pop_c8_x & in_data[26])), (fc4_n0_pop_c8_x ^ in_data[26])};
-    wire fc4_n0_pop_c9_x = fc4_in_27_v_n ^ fc4_in_28_v_n;
-    wire [1:0] fc4_n0_pop_c9 = {((fc4_in_27_v_n & fc4_in_28_v_n) | (fc4_n0_pop_c9_x & in_data[29])), (fc4_n0_pop_c9_x ^ in_data[29])};
-    wire [2:0] fc4_n0_pop_t1_2_b = {1'd0, fc4_n0_pop_c5};
-    wire [3:0] fc4_n0_pop_t2_0_a = {1'd0, ({1'd0, fc4_n0_pop_c0} + {1'd0, fc4_n0_pop_c1})};
-    wire [3:0] fc4_n0_pop_t2_0_b = {1'd0, ({1'd0, fc4_n0_pop_c2} + {1'd0, fc4_n0_pop_c3})};
-    wire [3:0] fc4_n0_pop_t2_1_a = {1'd0, ({1'd0, fc4_n0_pop_c4} + fc4_n0_pop_t1_2_b)};
-    wire [3:0] fc4_n0_pop_t2_1_b = {1'd0, ({1'd0, fc4_n0_pop_c6} + {1'd0, fc4_n0_pop_c7})};
-    wire [3:0] fc4_n0_pop_t2_2_a = {1'd0, ({1'd0, fc4_n0_pop_c8} + {1'd0, fc4_n0_pop_c9})};
-    wire [3:0] fc4_n0_pop_t2_2_b = {2'd0, {(in_data[30] & in_data[31]), (in_data[30] ^ in_data[31])}};
-    wire [4:0] fc4_n0_pop_t3_0 = {1'd0, (fc4_n0_pop_t2_0_a + fc4_n0_pop_t2_0_b)} + {1'd0, (fc4_n0_pop_t2_1_a + fc4_n0_pop_t2_1_b)};
-    wire [5:0] fc4_n0_pop_t4_0 = {1'd0, fc4_n0_pop_t3_0} + {2'd0, (fc4_n0_pop_t2_2_a + fc4_n0_pop_t2_2_b)};
-    reg  [5:0] fc4_n0_pop2_d1;
+    wire signed [1:0] fc4_in_3_c = $signed({1'b0, in_data[3]});
+    wire signed [1:0] fc4_in_4_c = $signed({1'b0, in_data[4]});
+    wire signed [1:0] fc4_in_6_c = $signed({1'b0, in_data[6]});
+    wire signed [1:0] fc4_in_7_c = $signed({1'b0, in_data[7]});
+    wire signed [1:0] fc4_in_8_c = $signed({1'b0, in_data[8]});
+    wire signed [1:0] fc4_in_10_c = $signed({1'b0, in_data[10]});
+    wire signed [1:0] fc4_in_13_c = $signed({1'b0, in_data[13]});
+    wire signed [1:0] fc4_in_17_c = $signed({1'b0, in_data[17]});
+    wire signed [1:0] fc4_in_19_c = $signed({1'b0, in_data[19]});
+    wire signed [1:0] fc4_in_20_c = $signed({1'b0, in_data[20]});
+    wire signed [1:0] fc4_in_22_c = $signed({1'b0, in_data[22]});
+    wire signed [1:0] fc4_in_23_c = $signed({1'b0, in_data[23]});
+    wire signed [1:0] fc4_in_24_c = $signed({1'b0, in_data[24]});
+    wire signed [1:0] fc4_in_25_c = $signed({1'b0, in_data[25]});
+    wire signed [1:0] fc4_in_26_c = $signed({1'b0, in_data[26]});
+    wire signed [1:0] fc4_in_27_c = $signed({1'b0, in_data[27]});
+    wire signed [1:0] fc4_in_28_c = $signed({1'b0, in_data[28]});
+    wire signed [1:0] fc4_in_30_c = $signed({1'b0, in_data[30]});
+    wire signed [1:0] fc4_in_31_c = $signed({1'b0, in_data[31]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n0_acc = $signed({$signed({1'd0, fc4_n0_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc4_e0 = $signed({1'b0, ($signed({1'b0, in_data[0]}) + $signed({1'b0, in_data[14]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc4_n1_pop_c0_x = in_data[0] ^ in_data[1];
-    wire [1:0] fc4_n1_pop_c0 = {((in_data[0] & in_data[1]) | (fc4_n1_pop_c0_x & in_data[2])), (fc4_n1_pop_c0_x ^ in_data[2])};
-    wire fc4_n1_pop_c1_x = fc4_in_3_v_n ^ fc4_in_4_v_n;
-    wire fc4_n1_pop_c1_g = fc4_in_3_v_n & fc4_in_4_v_n;
-    wire [1:0] fc4_n1_pop_c1 = {(fc4_n1_pop_c1_g | (fc4_n1_pop_c1_x & in_data[5])), (fc4_n1_pop_c1_x ^ in_data[5])};
-    wire [1:0] fc4_n1_pop_c2 = {(fc4_n0_pop_c2_g | (fc4_n0_pop_c2_x & in_data[8])), (fc4_n0_pop_c2_x ^ in_data[8])};
-    wire fc4_n1_pop_c3_x = in_data[9] ^ in_data[10];
-    wire [1:0] fc4_n1_pop_c3 = {((in_data[9] & in_data[10]) | (fc4_n1_pop_c3_x & fc4_in_11_v_n)), (fc4_n1_pop_c3_x ^ fc4_in_11_v_n)};
-    wire fc4_n1_pop_c4_x = in_data[12] ^ in_data[13];
-    wire fc4_n1_pop_c4_g = in_data[12] & in_data[13];
-    wire [1:0] fc4_n1_pop_c4 = {(fc4_n1_pop_c4_g | (fc4_n1_pop_c4_x & in_data[14])), (fc4_n1_pop_c4_x ^ in_data[14])};
-    wire fc4_n1_pop_c5_x = in_data[15] ^ fc4_in_16_v_n;
-    wire [1:0] fc4_n1_pop_c5 = {((in_data[15] & fc4_in_16_v_n) | (fc4_n1_pop_c5_x & in_data[17])), (fc4_n1_pop_c5_x ^ in_data[17])};
-    wire fc4_n1_pop_c6_x = fc4_in_18_v_n ^ in_data[19];
-    wire fc4_n1_pop_c6_g = fc4_in_18_v_n & in_data[19];
-    wire [1:0] fc4_n1_pop_c6 = {(fc4_n1_pop_c6_g | (fc4_n1_pop_c6_x & in_data[20])), (fc4_n1_pop_c6_x ^ in_data[20])};
-    wire fc4_n1_pop_c7_x = fc4_in_21_v_n ^ fc4_in_22_v_n;
-    wire [1:0] fc4_n1_pop_c7 = {((fc4_in_21_v_n & fc4_in_22_v_n) | (fc4_n1_pop_c7_x & fc4_in_23_v_n)), (fc4_n1_pop_c7_x ^ fc4_in_23_v_n)};
-    wire fc4_n1_pop_c8_x = fc4_in_24_v_n ^ fc4_in_25_v_n;
-    wire [1:0] fc4_n1_pop_c8 = {((fc4_in_24_v_n & fc4_in_25_v_n) | (fc4_n1_pop_c8_x & in_data[26])), (fc4_n1_pop_c8_x ^ in_data[26])};
-    wire fc4_n1_pop_c9_x = in_data[27] ^ fc4_in_28_v_n;
-    wire fc4_n1_pop_c9_g = in_data[27] & fc4_in_28_v_n;
-    wire [1:0] fc4_n1_pop_c9 = {(fc4_n1_pop_c9_g | (fc4_n1_pop_c9_x & fc4_in_29_v_n)), (fc4_n1_pop_c9_x ^ fc4_in_29_v_n)};
-    wire [2:0] fc4_n1_pop_t1_0_a = {1'd0, fc4_n1_pop_c0};
-    wire [2:0] fc4_n1_pop_t1_1_b = {1'd0, fc4_n1_pop_c3};
-    wire [2:0] fc4_n1_pop_t1_2_b = {1'd0, fc4_n1_pop_c5};
-    wire [2:0] fc4_n1_pop_t1_3_b = {1'd0, fc4_n1_pop_c7};
-    wire [3:0] fc4_n1_pop_t2_0_a = {1'd0, (fc4_n1_pop_t1_0_a + {1'd0, fc4_n1_pop_c1})};
-    wire [3:0] fc4_n1_pop_t2_0_b = {1'd0, ({1'd0, fc4_n1_pop_c2} + fc4_n1_pop_t1_1_b)};
-    wire [3:0] fc4_n1_pop_t2_1_a = {1'd0, ({1'd0, fc4_n1_pop_c4} + fc4_n1_pop_t1_2_b)};
-    wire [3:0] fc4_n1_pop_t2_1_b = {1'd0, ({1'd0, fc4_n1_pop_c6} + fc4_n1_pop_t1_3_b)};
-    wire [3:0] fc4_n1_pop_t2_2_a = {1'd0, ({1'd0, fc4_n1_pop_c8} + {1'd0, fc4_n1_pop_c9})};
-    wire [4:0] fc4_n1_pop_t3_0 = {1'd0, (fc4_n1_pop_t2_0_a + fc4_n1_pop_t2_0_b)} + {1'd0, (fc4_n1_pop_t2_1_a + fc4_n1_pop_t2_1_b)};
-    wire [5:0] fc4_n1_pop_t4_0 = {1'd0, fc4_n1_pop_t3_0} + {2'd0, (fc4_n1_pop_t2_2_a + fc4_n0_pop_t2_2_b)};
-    reg  [5:0] fc4_n1_pop2_d1;
+    wire signed [1:0] fc4_e1 = $signed({1'b0, in_data[29]}) - $signed(fc4_e0[1:0]);
+    wire signed [2:0] fc4_e2_yo = $signed({1'b1, (~fc4_e1[1]), fc4_e1[0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n1_acc = $signed({$signed({1'd0, fc4_n1_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc4_e2 = $signed({1'b0, ($signed({fc4_in_3_c[1], fc4_in_3_c}) - fc4_e2_yo)});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc4_n2_pop_c0_x = in_data[0] ^ fc4_in_1_v_n;
-    wire [1:0] fc4_n2_pop_c0 = {((in_data[0] & fc4_in_1_v_n) | (fc4_n2_pop_c0_x & fc4_in_2_v_n)), (fc4_n2_pop_c0_x ^ fc4_in_2_v_n)};
-    wire fc4_n2_pop_c1_x = in_data[3] ^ fc4_in_4_v_n;
-    wire [1:0] fc4_n2_pop_c1 = {((in_data[3] & fc4_in_4_v_n) | (fc4_n2_pop_c1_x & in_data[5])), (fc4_n2_pop_c1_x ^ in_data[5])};
-    wire fc4_n2_pop_c2_x = in_data[6] ^ in_data[7];
-    wire fc4_n2_pop_c2_g = in_data[6] & in_data[7];
-    wire [1:0] fc4_n2_pop_c2 = {(fc4_n2_pop_c2_g | (fc4_n2_pop_c2_x & in_data[8])), (fc4_n2_pop_c2_x ^ in_data[8])};
-    wire fc4_n2_pop_c4_x = in_data[12] ^ fc4_in_13_v_n;
-    wire [1:0] fc4_n2_pop_c4 = {((in_data[12] & fc4_in_13_v_n) | (fc4_n2_pop_c4_x & in_data[14])), (fc4_n2_pop_c4_x ^ in_data[14])};
-    wire fc4_n2_pop_c6_x = fc4_in_18_v_n ^ fc4_in_19_v_n;
-    wire [1:0] fc4_n2_pop_c6 = {((fc4_in_18_v_n & fc4_in_19_v_n) | (fc4_n2_pop_c6_x & fc4_in_20_v_n)), (fc4_n2_pop_c6_x ^ fc4_in_20_v_n)};
-    wire fc4_n2_pop_c7_x = in_data[21] ^ in_data[22];
-    wire [1:0] fc4_n2_pop_c7 = {((in_data[21] & in_data[22]) | (fc4_n2_pop_c7_x & in_data[23])), (fc4_n2_pop_c7_x ^ in_data[23])};
-    wire fc4_n2_pop_c8_x = fc4_in_24_v_n ^ in_data[25];
-    wire [1:0] fc4_n2_pop_c8 = {((fc4_in_24_v_n & in_data[25]) | (fc4_n2_pop_c8_x & fc4_in_26_v_n)), (fc4_n2_pop_c8_x ^ fc4_in_26_v_n)};
-    wire fc4_n2_pop_c9_x = in_data[27] ^ in_data[28];
-    wire [1:0] fc4_n2_pop_c9 = {((in_data[27] & in_data[28]) | (fc4_n2_pop_c9_x & fc4_in_29_v_n)), (fc4_n2_pop_c9_x ^ fc4_in_29_v_n)};
-    wire [2:0] fc4_n2_pop_t1_4_a = {1'd0, fc4_n2_pop_c8};
-    wire [2:0] fc4_n2_pop_t1_4_b = {1'd0, fc4_n2_pop_c9};
-    wire [3:0] fc4_n2_pop_t2_0_a = {1'd0, ({1'd0, fc4_n2_pop_c0} + {1'd0, fc4_n2_pop_c1})};
-    wire [3:0] fc4_n2_pop_t2_0_b = {1'd0, ({1'd0, fc4_n2_pop_c2} + fc4_n1_pop_t1_1_b)};
-    wire [3:0] fc4_n2_pop_t2_1_a = {1'd0, ({1'd0, fc4_n2_pop_c4} + fc4_n0_pop_t1_2_b)};
-    wire [3:0] fc4_n2_pop_t2_1_b = {1'd0, ({1'd0, fc4_n2_pop_c6} + {1'd0, fc4_n2_pop_c7})};
-    wire [3:0] fc4_n2_pop_t2_2_b = {2'd0, {(fc4_in_30_v_n & in_data[31]), (fc4_in_30_v_n ^ in_data[31])}};
-    wire [3:0] fc4_n2_pop_t2_2 = {1'd0, (fc4_n2_pop_t1_4_a + fc4_n2_pop_t1_4_b)} + fc4_n2_pop_t2_2_b;
-    wire [4:0] fc4_n2_pop_t3_0 = {1'd0, (fc4_n2_pop_t2_0_a + fc4_n2_pop_t2_0_b)} + {1'd0, (fc4_n2_pop_t2_1_a + fc4_n2_pop_t2_1_b)};
-    reg  [5:0] fc4_n2_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n2_acc = $signed({$signed({1'd0, fc4_n2_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [3:0] fc4_e3 = $signed({1'b0, ($signed({fc4_in_7_c[1], fc4_in_7_c}) + $signed(fc4_e2[2:0]))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc4_n3_pop_c0_x = fc4_in_0_v_n ^ fc4_in_1_v_n;
-    wire [1:0] fc4_n3_pop_c0 = {((fc4_in_0_v_n & fc4_in_1_v_n) | (fc4_n3_pop_c0_x & fc4_in_2_v_n)), (fc4_n3_pop_c0_x ^ fc4_in_2_v_n)};
-    wire [1:0] fc4_n3_pop_c1 = {(fc4_n1_pop_c1_g | (fc4_n1_pop_c1_x & fc4_in_5_v_n)), (fc4_n1_pop_c1_x ^ fc4_in_5_v_n)};
-    wire fc4_n3_pop_c2_x = in_data[6] ^ fc4_in_7_v_n;
-    wire [1:0] fc4_n3_pop_c2 = {((in_data[6] & fc4_in_7_v_n) | (fc4_n3_pop_c2_x & fc4_in_8_v_n)), (fc4_n3_pop_c2_x ^ fc4_in_8_v_n)};
-    wire fc4_n3_pop_c3_x = fc4_in_9_v_n ^ in_data[10];
-    wire [1:0] fc4_n3_pop_c3 = {((fc4_in_9_v_n & in_data[10]) | (fc4_n3_pop_c3_x & in_data[11])), (fc4_n3_pop_c3_x ^ in_data[11])};
-    wire [1:0] fc4_n3_pop_c4 = {(fc4_n1_pop_c4_g | (fc4_n1_pop_c4_x & fc4_in_14_v_n)), (fc4_n1_pop_c4_x ^ fc4_in_14_v_n)};
-    wire [1:0] fc4_n3_pop_c6 = {(fc4_n1_pop_c6_g | (fc4_n1_pop_c6_x & fc4_in_20_v_n)), (fc4_n1_pop_c6_x ^ fc4_in_20_v_n)};
-    wire fc4_n3_pop_c7_x = in_data[21] ^ fc4_in_22_v_n;
-    wire [1:0] fc4_n3_pop_c7 = {((in_data[21] & fc4_in_22_v_n) | (fc4_n3_pop_c7_x & fc4_in_23_v_n)), (fc4_n3_pop_c7_x ^ fc4_in_23_v_n)};
-    wire [1:0] fc4_n3_pop_c9 = {(fc4_n1_pop_c9_g | (fc4_n1_pop_c9_x & in_data[29])), (fc4_n1_pop_c9_x ^ in_data[29])};
-    wire [3:0] fc4_n3_pop_t2_0_a = {1'd0, ({1'd0, fc4_n3_pop_c0} + {1'd0, fc4_n3_pop_c1})};
-    wire [3:0] fc4_n3_pop_t2_0_b = {1'd0, ({1'd0, fc4_n3_pop_c2} + {1'd0, fc4_n3_pop_c3})};
-    wire [3:0] fc4_n3_pop_t2_1_a = {1'd0, ({1'd0, fc4_n3_pop_c4} + fc4_n0_pop_t1_2_b)};
-    wire [3:0] fc4_n3_pop_t2_1_b = {1'd0, ({1'd0, fc4_n3_pop_c6} + {1'd0, fc4_n3_pop_c7})};
-    wire [3:0] fc4_n3_pop_t2_2_a = {1'd0, (fc4_n2_pop_t1_4_a + {1'd0, fc4_n3_pop_c9})};
-    wire [3:0] fc4_n3_pop_t2_2_b = {2'd0, {(in_data[30] & fc4_in_31_v_n), (in_data[30] ^ fc4_in_31_v_n)}};
-    wire [4:0] fc4_n3_pop_t3_0 = {1'd0, (fc4_n3_pop_t2_0_a + fc4_n3_pop_t2_0_b)} + {1'd0, (fc4_n3_pop_t2_1_a + fc4_n3_pop_t2_1_b)};
-    wire [5:0] fc4_n3_pop_t4_0 = {1'd0, fc4_n3_pop_t3_0} + {2'd0, (fc4_n3_pop_t2_2_a + fc4_n3_pop_t2_2_b)};
-    reg  [5:0] fc4_n3_pop2_d1;
+    wire [3:0] fc4_e4_u = {1'b0, ($signed({fc4_in_28_c[1], fc4_in_28_c}) + $signed(fc4_e3[2:0]))};
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n3_acc = $signed({$signed({1'd0, fc4_n3_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc4_e5 = $signed({1'b0, ($signed({1'b0, in_data[1]}) + $signed({1'b0, in_data[2]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire fc4_n4_pop_c1_x = in_data[3] ^ in_data[4];
-    wire [1:0] fc4_n4_pop_c1 = {((in_data[3] & in_data[4]) | (fc4_n4_pop_c1_x & fc4_in_5_v_n)), (fc4_n4_pop_c1_x ^ fc4_in_5_v_n)};
-    wire [1:0] fc4_n4_pop_c2 = {(fc4_n2_pop_c2_g | (fc4_n2_pop_c2_x & fc4_in_8_v_n)), (fc4_n2_pop_c2_x ^ fc4_in_8_v_n)};
-    wire fc4_n4_pop_c3_x = fc4_in_9_v_n ^ fc4_in_10_v_n;
-    wire [1:0] fc4_n4_pop_c3 = {((fc4_in_9_v_n & fc4_in_10_v_n) | (fc4_n4_pop_c3_x & in_data[11])), (fc4_n4_pop_c3_x ^ in_data[11])};
-    wire [1:0] fc4_n4_pop_c4 = {(fc4_n0_pop_c4_g | (fc4_n0_pop_c4_x & in_data[14])), (fc4_n0_pop_c4_x ^ in_data[14])};
-    wire fc4_n4_pop_c6_x = in_data[18] ^ in_data[19];
-    wire [1:0] fc4_n4_pop_c6 = {((in_data[18] & in_data[19]) | (fc4_n4_pop_c6_x & fc4_in_20_v_n)), (fc4_n4_pop_c6_x ^ fc4_in_20_v_n)};
-    wire [1:0] fc4_n4_pop_c8 = {(fc4_n0_pop_c8_g | (fc4_n0_pop_c8_x & fc4_in_26_v_n)), (fc4_n0_pop_c8_x ^ fc4_in_26_v_n)};
-    wire [3:0] fc4_n4_pop_t2_0_a = {1'd0, (fc4_n1_pop_t1_0_a + {1'd0, fc4_n4_pop_c1})};
-    wire [3:0] fc4_n4_pop_t2_0_b = {1'd0, ({1'd0, fc4_n4_pop_c2} + {1'd0, fc4_n4_pop_c3})};
-    wire [3:0] fc4_n4_pop_t2_1_a = {1'd0, ({1'd0, fc4_n4_pop_c4} + fc4_n1_pop_t1_2_b)};
-    wire [3:0] fc4_n4_pop_t2_1_b = {1'd0, ({1'd0, fc4_n4_pop_c6} + fc4_n1_pop_t1_3_b)};
-    wire [3:0] fc4_n4_pop_t2_2_a = {1'd0, ({1'd0, fc4_n4_pop_c8} + fc4_n2_pop_t1_4_b)};
-    wire [3:0] fc4_n4_pop_t2_2_b = {2'd0, {(fc4_in_30_v_n & fc4_in_31_v_n), (fc4_in_30_v_n ^ fc4_in_31_v_n)}};
-    wire [4:0] fc4_n4_pop_t3_0 = {1'd0, (fc4_n4_pop_t2_0_a + fc4_n4_pop_t2_0_b)} + {1'd0, (fc4_n4_pop_t2_1_a + fc4_n4_pop_t2_1_b)};
-    wire [5:0] fc4_n4_pop_t4_0 = {1'd0, fc4_n4_pop_t3_0} + {2'd0, (fc4_n4_pop_t2_2_a + fc4_n4_pop_t2_2_b)};
-    reg  [5:0] fc4_n4_pop2_d1;
+    wire signed [1:0] fc4_e6 = $signed({1'b0, in_data[21]}) - $signed(fc4_e5[1:0]);
+    wire signed [2:0] fc4_e7_m = $signed({fc4_in_25_c[1], fc4_in_25_c}) + $signed({1'b0, (~fc4_e6[1]), fc4_e6[0]});
+    wire signed [3:0] fc4_e7 = $signed({1'b0, fc4_e7_m});
+    wire signed [2:0] fc4_e8 = $signed({fc4_in_4_c[1], fc4_in_4_c}) - $signed(fc4_e7[2:0]);
+    wire signed [3:0] fc4_e9_m = $signed({{2{fc4_in_10_c[1]}}, fc4_in_10_c}) - $signed({1'b1, (~fc4_e8[2]), fc4_e8[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n4_acc = $signed({$signed({1'd0, fc4_n4_pop2_d1}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [2:0] fc4_e10 = $signed({1'b0, ($signed({1'b0, in_data[5]}) + $signed({1'b0, in_data[9]}))});
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  signed [6:0] fc4_out_0;
-    reg  signed [6:0] fc4_out_1;
-    reg  signed [6:0] fc4_out_2;
-    reg  signed [6:0] fc4_out_3;
-    reg  signed [6:0] fc4_out_4;
+    wire signed [1:0] fc4_e11 = $signed({1'b0, in_data[11]}) - $signed(fc4_e10[1:0]);
+    wire signed [2:0] fc4_e12_m = $signed({fc4_in_31_c[1], fc4_in_31_c}) - $signed({1'b1, (~fc4_e11[1]), fc4_e11[0]});
+    wire signed [3:0] fc4_e12 = $signed({1'b0, fc4_e12_m});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [3:0] fc4_e13 = $signed({{2{fc4_in_6_c[1]}}, fc4_in_6_c}) - fc4_e12;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [3:0] fc4_e14_u = {1'b0, ($signed({fc4_in_20_c[1], fc4_in_20_c}) - $signed(fc4_e13[2:0]))};
+    wire signed [1:0] fc4_e15 = $signed({1'b0, in_data[12]}) - $signed({1'b0, in_data[18]});
+    wire signed [2:0] fc4_e16_m = $signed({fc4_in_24_c[1], fc4_in_24_c}) - $signed({1'b1, (~fc4_e15[1]), fc4_e15[0]});
+    wire signed [3:0] fc4_e16 = $signed({1'b0, fc4_e16_m});
+    wire signed [2:0] fc4_e17 = $signed({fc4_in_8_c[1], fc4_in_8_c}) - $signed(fc4_e16[2:0]);
+    wire signed [2:0] fc4_e18 = $signed({fc4_in_13_c[1], fc4_in_13_c}) + fc4_e17;
+    wire signed [1:0] fc4_e19 = $signed({1'b0, in_data[15]}) - $signed({1'b0, in_data[16]});
+    wire signed [2:0] fc4_e20_m = $signed({fc4_in_17_c[1], fc4_in_17_c}) + $signed({1'b0, (~fc4_e19[1]), fc4_e19[0]});
+    wire signed [3:0] fc4_e20 = $signed({1'b0, fc4_e20_m});
+    wire signed [3:0] fc4_e21 = $signed({1'b0, ($signed({fc4_in_19_c[1], fc4_in_19_c}) + $signed(fc4_e20[2:0]))});
+    wire signed [3:0] fc4_e23 = $signed({{2{fc4_in_23_c[1]}}, fc4_in_23_c}) + ($signed({{2{fc4_in_22_c[1]}}, fc4_in_22_c}) - fc4_e21);
+    wire signed [1:0] fc4_e24 = fc4_in_26_c - fc4_in_27_c;
+    wire fc4_e25_yo_i = ~fc4_e24[1];
+    wire signed [3:0] fc4_e25 = $signed({1'b0, ($signed({fc4_in_30_c[1], fc4_in_30_c}) + $signed({1'b0, fc4_e25_yo_i, fc4_e24[0]}))});
+    wire fc4_n0_s0_yo_i = ~fc4_e18[2];
+    wire [4:0] fc4_n0_s0_u = {1'b0, (fc4_e25 - $signed({1'b1, fc4_n0_s0_yo_i, fc4_e18[1:0]}))};
+    reg  [3:0] fc4_e4_d1;
+    wire signed [3:0] fc4_e4_d1_v = $signed(fc4_e4_d1);
+    reg  [4:0] fc4_e9_d1;
+    wire signed [4:0] fc4_e9_d1_v = $signed(fc4_e9_d1);
+    wire signed [5:0] fc4_n0_s1 = $signed({1'b0, ($signed({fc4_e4_d1_v[3], fc4_e4_d1_v}) + fc4_e9_d1_v)});
+    reg  [3:0] fc4_e14_d1;
+    wire signed [3:0] fc4_e14_d1_v = $signed(fc4_e14_d1);
+    reg  [4:0] fc4_n0_s0_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc4_n0_s2 = $signed({1'b0, ($signed({fc4_e14_d1_v[3], fc4_e14_d1_v}) + $signed(fc4_n0_s0_d1))});
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  signed [3:0] fc4_e23_d1;
+    wire signed [5:0] fc4_n0_s5 = ($signed({{2{fc4_e23_d1[3]}}, fc4_e23_d1}) - fc4_n0_s1) + $signed({1'b0, ($signed(fc4_n0_s2[4:0]) + 5'sd1)});
+    wire signed [1:0] fc4_n1_s1 = fc4_in_10_c - fc4_in_7_c;
+    wire signed [1:0] fc4_n1_s3 = fc4_in_30_c - fc4_in_28_c;
+    wire signed [2:0] fc4_n1_s4 = $signed({fc4_n1_s1[1], fc4_n1_s1}) - $signed({1'b0, (fc4_in_3_c + fc4_in_4_c)});
+    wire signed [2:0] fc4_n1_s5_m = $signed({1'b0, (fc4_in_26_c + fc4_in_27_c)}) + $signed({1'b0, (~fc4_n1_s3[1]), fc4_n1_s3[0]});
+    wire signed [3:0] fc4_n1_s6_m = $signed({1'b0, (~fc4_n1_s4[2]), fc4_n1_s4[1:0]}) + $signed({1'b0, fc4_n1_s5_m});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc4_n1_s6 = $signed({1'b0, fc4_n1_s6_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc4_n1_s7 = $signed({1'b0, ($signed(fc4_n1_s6[3:0]) - $signed({fc4_e2_yo[2], fc4_e2_yo}))});
+    reg  signed [4:0] fc4_n1_s8_d1;
+    reg  signed [2:0] fc4_e18_d1;
+    wire signed [3:0] fc4_n1_s9_yo = $signed({1'b0, (~fc4_e18_d1[2]), fc4_e18_d1[1:0]});
+    wire signed [5:0] fc4_n1_s9_m = $signed({1'b0, (~fc4_n1_s8_d1[4]), fc4_n1_s8_d1[3:0]}) + $signed({{2{fc4_n1_s9_yo[3]}}, fc4_n1_s9_yo});
+    wire signed [6:0] fc4_n1_s9 = $signed({1'b0, fc4_n1_s9_m});
+    wire fc4_n1_s10_yo_i = ~fc4_e23_d1[3];
+    wire signed [4:0] fc4_n1_s10_yo = $signed({1'b1, fc4_n1_s10_yo_i, fc4_e23_d1[2:0]});
+    wire signed [5:0] fc4_n1_s10 = $signed({1'b0, ($signed({fc4_e14_d1_v[3], fc4_e14_d1_v}) - fc4_n1_s10_yo)});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc4_n1_s11_xh = $signed(fc4_n1_s9[6:1]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc4_n1_s12 = $signed({($signed(fc4_n1_s11_xh[4:0]) - 5'sh13), fc4_n1_s9[0]}) + fc4_n1_s10;
+    wire signed [1:0] fc4_n2_s1 = (fc4_in_6_c - fc4_in_13_c) - fc4_in_20_c;
+    wire signed [3:0] fc4_n2_s3 = ($signed({{2{fc4_n2_s1[1]}}, fc4_n2_s1}) - fc4_e25) + fc4_e12;
+    wire signed [3:0] fc4_n2_s4_yo = $signed({1'b0, (~fc4_e17[2]), fc4_e17[1:0]});
+    wire signed [4:0] fc4_n2_s4_m = $signed({1'b0, (~fc4_n2_s3[3]), fc4_n2_s3[2:0]}) + $signed({fc4_n2_s4_yo[3], fc4_n2_s4_yo});
+    reg  [5:0] fc4_n2_s4_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [5:0] fc4_n2_s4_d1_v = $signed(fc4_n2_s4_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [5:0] fc4_n2_s5 = $signed({1'b0, ($signed(fc4_n2_s4_d1_v[4:0]) + $signed({fc4_e4_d1_v[3], fc4_e4_d1_v}))});
+    wire signed [5:0] fc4_n2_s6 = $signed({1'b0, (fc4_e9_d1_v + $signed({1'b0, fc4_n1_s10_yo_i, fc4_e23_d1[2:0]}))});
+    wire signed [5:0] fc4_n2_s8 = $signed({($signed(fc4_n2_s5[5:1]) - 5'sd13), fc4_n2_s5[0]}) + fc4_n2_s6; // minus the row sum (2 * popcount - n), less the terms' sign-extension offsets
+    wire signed [1:0] fc4_n3_s0 = fc4_in_13_c - fc4_in_8_c;
+    wire signed [1:0] fc4_n3_s1 = fc4_in_19_c - fc4_in_22_c;
+    wire signed [1:0] fc4_n3_s2 = fc4_in_30_c - fc4_in_23_c;
+    wire signed [2:0] fc4_n3_s3_m = $signed({1'b0, (~fc4_n3_s0[1]), fc4_n3_s0[0]}) + $signed({1'b0, (~fc4_n3_s1[1]), fc4_n3_s1[0]});
+    wire signed [3:0] fc4_n3_s4 = $signed({1'b0, ($signed({fc4_n3_s2[1], fc4_n3_s2}) - $signed({1'b1, fc4_e25_yo_i, fc4_e24[0]}))});
+    wire signed [4:0] fc4_n3_s5 = $signed({1'b0, ($signed({1'b0, fc4_n3_s3_m}) + fc4_n3_s4)});
+    wire signed [4:0] fc4_n3_s7 = fc4_n3_s5 - $signed({1'b0, (fc4_e16 + fc4_e20)});
+    reg  signed [4:0] fc4_n3_s7_d1;
+    wire signed [4:0] fc4_n3_s8 = fc4_n3_s7_d1 - $signed({fc4_e4_d1_v[3], fc4_e4_d1_v});
+    wire signed [4:0] fc4_n3_s9 = fc4_e9_d1_v - $signed({fc4_e14_d1_v[3], fc4_e14_d1_v});
+    wire [4:0] fc4_n4_s0_u = {1'b0, ($signed({1'b0, fc4_n0_s0_yo_i, fc4_e18[1:0]}) + fc4_e25)};
+    wire signed [3:0] fc4_n4_s1 = fc4_e4_d1_v - $signed(fc4_e9_d1_v[3:0]);
+    reg  [4:0] fc4_n4_s0_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [4:0] fc4_n4_s0_d1_v = $signed(fc4_n4_s0_d1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [4:0] fc4_n4_s2 = $signed({1'b0, (fc4_e14_d1_v + $signed(fc4_n4_s0_d1_v[3:0]))});
+    wire signed [5:0] fc4_n4_s4 = ($signed({{2{fc4_n4_s1[3]}}, fc4_n4_s1}) - $signed({fc4_n1_s10_yo[4], fc4_n1_s10_yo})) - $signed({fc4_n4_s2[4], fc4_n4_s2});
+    reg  signed [5:0] fc4_out_0;
+    reg  signed [5:0] fc4_out_1;
+    reg  signed [5:0] fc4_out_2;
+    reg  signed [5:0] fc4_out_3;
+    reg  signed [5:0] fc4_out_4;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_pop2_d1 <= fc4_n0_pop_t4_0;
-            fc4_n1_pop2_d1 <= fc4_n1_pop_t4_0;
-            fc4_n2_pop2_d1 <= {1'd0, fc4_n2_pop_t3_0} + {2'd0, fc4_n2_pop_t2_2};
-            fc4_n3_pop2_d1 <= fc4_n3_pop_t4_0;
-            fc4_n4_pop2_d1 <= fc4_n4_pop_t4_0;
-            fc4_out_0 <= $signed(fc4_n0_acc[6:0]);
-            fc4_out_1 <= $signed(fc4_n1_acc[6:0]);
-            fc4_out_2 <= $signed(fc4_n2_acc[6:0]);
-            fc4_out_3 <= $signed(fc4_n3_acc[6:0]);
-            fc4_out_4 <= $signed(fc4_n4_acc[6:0]);
+            fc4_e4_d1 <= fc4_e4_u;
+            fc4_e9_d1 <= {1'b0, fc4_e9_m};
+            fc4_e14_d1 <= fc4_e14_u;
+            fc4_n0_s0_d1 <= fc4_n0_s0_u;
+            fc4_e23_d1 <= fc4_e23;
+            fc4_n1_s8_d1 <= fc4_n1_s7 - $signed({fc4_e7[3], fc4_e7});
+            fc4_e18_d1 <= fc4_e18;
+            fc4_n2_s4_d1 <= {1'b0, fc4_n2_s4_m};
+            fc4_n3_s7_d1 <= fc4_n3_s7;
+            fc4_n4_s0_d1 <= fc4_n4_s0_u;
+            fc4_out_0 <= fc4_n0_s5;
+            fc4_out_1 <= fc4_n1_s12;
+            fc4_out_2 <= fc4_n2_s8;
+            fc4_out_3 <= $signed({fc4_n3_s8[4], fc4_n3_s8}) + $signed({fc4_n3_s9[4], fc4_n3_s9});
+            fc4_out_4 <= fc4_n4_s4;
         end
     end
 
-    assign out_data = {fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
+    assign out_data = {$signed({fc4_out_4, 1'd0}), $signed({fc4_out_3, 1'd0}), $signed({fc4_out_2, 1'd0}), $signed({fc4_out_1, 1'd0}), $signed({fc4_out_0, 1'd0})};
 
 endmodule
 

@@ -3,6 +3,7 @@
 -- input  type: fixed<21,11>
 -- output type: bipolar
 -- latency: 0 (combinational, 0.73 ns of logic: it shares the next layer's first stage), II = 1
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -5,6 +5,7 @@
 // clk: rising edge; ce: clock enable for every register (low = hold, for back-pressure)
 // rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)
 // in_data/out_data: element i in bits [(i+1)*W-1 : i*W]
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module muon_pt_bdt (

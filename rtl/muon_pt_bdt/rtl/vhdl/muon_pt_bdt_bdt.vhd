@@ -7,6 +7,7 @@
 -- 501 comparator(s) for 960 internal node(s) (459 shared); leaf values chosen by mux trees on the comparison bits; scores summed in fixed<16,6> (wraps)
 -- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 64 adder(s)
 -- longest path per stage (delay model, ns): 3.29 | 3.49
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

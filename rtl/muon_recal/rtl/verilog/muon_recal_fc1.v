@@ -6,6 +6,7 @@
 // constant products: shift-add, 119 CSD digits, 16 subexpression(s) shared across the matrix
 // latency: 1 clock cycle(s) (outputs not registered: they arrive 3.10 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 74 adder(s)
 // longest path per stage (delay model, ns): 3.74 | 3.10 (the last runs on into the next layer's first stage)
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module muon_recal_fc1 (
@@ -20,289 +21,289 @@ module muon_recal_fc1 (
     wire signed [17:0] fc1_in_2 = $signed(in_data[53:36]);
     wire signed [17:0] fc1_in_3 = $signed(in_data[71:54]);
     wire signed [17:0] fc1_in_4 = $signed(in_data[89:72]);
-    wire fc1_e0_yo_i = ~fc1_in_4[17];
-    wire signed [18:0] fc1_e0_yo = $signed({1'b0, fc1_e0_yo_i, fc1_in_4[16:0]});
+    wire signed [18:0] fc1_e0_yo = $signed({1'b0, (~fc1_in_1[17]), fc1_in_1[16:0]});
     wire fc1_e0_xo_i = ~fc1_in_0[17];
     wire signed [18:0] fc1_e0_xo = $signed({1'b0, fc1_e0_xo_i, fc1_in_0[16:0]});
-    wire signed [17:0] fc1_e0_xh = $signed(fc1_e0_xo[18:1]);
-    wire signed [20:0] fc1_e0 = $signed({1'b0, ($signed({fc1_e0_xh[17], fc1_e0_xh}) + fc1_e0_yo), fc1_e0_xo[0]});
-    wire fc1_e1_yo_i = ~fc1_in_2[17];
-    wire signed [18:0] fc1_e1_yo = $signed({1'b0, fc1_e1_yo_i, fc1_in_2[16:0]});
-    wire signed [18:0] fc1_e1_xo = $signed({1'b0, (~fc1_in_1[17]), fc1_in_1[16:0]});
-    wire signed [19:0] fc1_e1 = $signed({1'b0, (fc1_e1_xo + fc1_e1_yo)});
-    wire fc1_e2_yo_i = ~fc1_in_3[17];
-    wire signed [18:0] fc1_e2_yo = $signed({1'b0, fc1_e2_yo_i, fc1_in_3[16:0]});
-    wire signed [16:0] fc1_e2_xh = $signed(fc1_e2_yo[18:2]);
-    wire signed [21:0] fc1_e2 = $signed({1'b0, ($signed({{2{fc1_e2_xh[16]}}, fc1_e2_xh}) + fc1_e2_yo), fc1_e2_yo[1:0]});
-    wire signed [17:0] fc1_e3_xh = $signed(fc1_e1_xo[18:1]);
-    wire signed [20:0] fc1_e3 = $signed({1'b0, ($signed({fc1_e3_xh[17], fc1_e3_xh}) + fc1_e1_yo), fc1_e1_xo[0]});
-    wire signed [20:0] fc1_e4 = $signed({1'b0, ($signed({fc1_e3_xh[17], fc1_e3_xh}) + fc1_e0_xo), fc1_e1_xo[0]});
-    wire signed [18:0] fc1_e5_yo = $signed({1'b1, fc1_e0_yo_i, fc1_in_4[16:0]});
-    wire signed [17:0] fc1_e5_xh = $signed(fc1_e0[20:3]);
+    wire signed [19:0] fc1_e0 = $signed({1'b0, (fc1_e0_xo + fc1_e0_yo)});
+    wire fc1_e1_yo_i = ~fc1_in_3[17];
+    wire signed [18:0] fc1_e1_yo = $signed({1'b0, fc1_e1_yo_i, fc1_in_3[16:0]});
+    wire signed [16:0] fc1_e1_xh = $signed(fc1_e1_yo[18:2]);
+    wire signed [21:0] fc1_e1 = $signed({1'b0, ($signed({{2{fc1_e1_xh[16]}}, fc1_e1_xh}) + fc1_e1_yo), fc1_e1_yo[1:0]});
+    wire fc1_e2_yo_i = ~fc1_in_2[17];
+    wire signed [18:0] fc1_e2_yo = $signed({1'b1, fc1_e2_yo_i, fc1_in_2[16:0]});
+    wire fc1_e3_yo_i = ~fc1_in_4[17];
+    wire signed [18:0] fc1_e3_yo = $signed({1'b0, fc1_e3_yo_i, fc1_in_4[16:0]});
+    wire signed [18:0] fc1_e4_xo = $signed({1'b0, fc1_e2_yo_i, fc1_in_2[16:0]});
+    wire signed [17:0] fc1_e4_xh = $signed(fc1_e4_xo[18:1]);
+    wire signed [20:0] fc1_e4 = $signed({1'b0, ($signed({fc1_e4_xh[17], fc1_e4_xh}) + fc1_e3_yo), fc1_e4_xo[0]});
+    wire signed [17:0] fc1_e5_xh = $signed(fc1_e0[19:2]);
+    wire signed [18:0] fc1_e8_yo = $signed({1'b1, fc1_e1_yo_i, fc1_in_3[16:0]});
+    wire signed [18:0] fc1_e9_yo = $signed({1'b1, fc1_e3_yo_i, fc1_in_4[16:0]});
+    wire signed [16:0] fc1_e12_xh = $signed(fc1_in_0[17:1]);
+    wire signed [10:0] fc1_n0_s1_xh_2 = $signed(fc1_in_1[17:7]);
+    wire signed [17:0] fc1_n3_s0_xh = $signed(fc1_e0_yo[18:1]);
+    wire signed [20:0] fc1_n3_s0 = $signed({1'b0, ($signed({fc1_n3_s0_xh[17], fc1_n3_s0_xh}) + fc1_e4_xo), fc1_e0_yo[0]});
+    wire signed [17:0] fc1_n6_s4_xh_2 = $signed(fc1_e1[21:4]);
+    wire signed [15:0] fc1_n7_s0_xh_2 = $signed(fc1_in_4[17:2]);
+    wire signed [17:0] fc1_csd_e0_xh = $signed(fc1_e0_xo[18:1]);
+    wire signed [20:0] fc1_csd_e0 = $signed({1'b0, ($signed({fc1_csd_e0_xh[17], fc1_csd_e0_xh}) + fc1_e3_yo), fc1_e0_xo[0]});
+    wire signed [19:0] fc1_csd_e1 = $signed({1'b0, (fc1_e0_yo + fc1_e4_xo)});
+    wire signed [20:0] fc1_csd_e4 = $signed({1'b0, ($signed({fc1_n3_s0_xh[17], fc1_n3_s0_xh}) + fc1_e0_xo), fc1_e0_yo[0]});
+    wire signed [17:0] fc1_csd_e5_xh = $signed(fc1_csd_e0[20:3]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_e5 = $signed({1'b0, ($signed({fc1_e5_xh[17], fc1_e5_xh}) - fc1_e5_yo), fc1_e0[2:0]});
+    wire signed [22:0] fc1_csd_e5 = $signed({1'b0, ($signed({fc1_csd_e5_xh[17], fc1_csd_e5_xh}) - fc1_e9_yo), fc1_csd_e0[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_e6_yo = $signed({1'b1, fc1_e2_yo_i, fc1_in_3[16:0]});
-    wire signed [17:0] fc1_e6_xh = $signed(fc1_e2[21:4]);
-    wire signed [23:0] fc1_e6 = $signed({1'b0, ($signed({fc1_e6_xh[17], fc1_e6_xh}) - fc1_e6_yo), fc1_e2[3:0]});
-    wire signed [18:0] fc1_e7_xh = $signed(fc1_e3[20:2]);
-    wire signed [21:0] fc1_e7 = $signed({1'b0, (fc1_e7_xh + fc1_e1_xo), fc1_e3[1:0]});
-    wire signed [16:0] fc1_e8_xh = $signed(fc1_e0_xo[18:2]);
-    wire signed [24:0] fc1_e8 = $signed({1'b0, ($signed({{5{fc1_e8_xh[16]}}, fc1_e8_xh}) + $signed(fc1_e5[21:0])), fc1_e0_xo[1:0]});
-    wire signed [22:0] fc1_e9 = $signed({1'b0, ($signed(fc1_e5[21:0]) + fc1_e7)});
-    wire signed [19:0] fc1_e10_xh = $signed(fc1_e9[22:3]);
-    wire signed [24:0] fc1_e10 = $signed({($signed({{2{fc1_e10_xh[19]}}, fc1_e10_xh}) - fc1_e2), fc1_e9[2:0]});
-    wire signed [20:0] fc1_e11 = $signed({{3{fc1_in_2[17]}}, fc1_in_2}) - fc1_e0;
-    wire signed [18:0] fc1_e12_xh = $signed(fc1_e4[20:2]);
-    wire signed [22:0] fc1_e12 = $signed({($signed({{2{fc1_e12_xh[18]}}, fc1_e12_xh}) - fc1_e4), fc1_e4[1:0]});
-    wire signed [16:0] fc1_e13_xh = $signed(fc1_in_0[17:1]);
-    wire signed [21:0] fc1_e13 = $signed({($signed({{4{fc1_e13_xh[16]}}, fc1_e13_xh}) - $signed({fc1_e1[19], fc1_e1})), fc1_in_0[0]});
-    wire signed [13:0] fc1_e14_xh = $signed(fc1_e1_yo[18:5]);
-    wire signed [24:0] fc1_e14 = $signed({1'b0, ($signed({{5{fc1_e14_xh[13]}}, fc1_e14_xh}) + fc1_e0_xo), fc1_e1_yo[4:0]});
-    wire signed [13:0] fc1_e15_xh = $signed(fc1_e3[20:7]);
-    wire signed [26:0] fc1_e15 = $signed({1'b0, ($signed({{5{fc1_e15_xh[13]}}, fc1_e15_xh}) - fc1_e6_yo), fc1_e3[6:0]});
-    wire signed [10:0] fc1_n0_s0_xh = $signed(fc1_in_1[17:7]);
-    wire signed [24:0] fc1_n0_s0 = $signed({($signed({{7{fc1_n0_s0_xh[10]}}, fc1_n0_s0_xh}) - fc1_in_1), fc1_in_1[6:0]});
-    wire signed [18:0] fc1_n0_s1_yo = $signed({1'b1, fc1_e1_yo_i, fc1_in_2[16:0]});
-    wire signed [12:0] fc1_n0_s1_xh = $signed(fc1_in_3[17:5]);
-    wire signed [24:0] fc1_n0_s1 = $signed({($signed({{7{fc1_n0_s1_xh[12]}}, fc1_n0_s1_xh}) - $signed({fc1_n0_s1_yo[18], fc1_n0_s1_yo})), fc1_in_3[4:0]});
-    wire signed [10:0] fc1_n0_s2_xh = $signed(fc1_in_4[17:7]);
-    wire signed [26:0] fc1_n0_s2 = $signed({($signed({{9{fc1_n0_s2_xh[10]}}, fc1_n0_s2_xh}) - $signed({fc1_e6_yo[18], fc1_e6_yo})), fc1_in_4[6:0]});
-    wire signed [15:0] fc1_n0_s3_xh = $signed(fc1_in_4[17:2]);
-    wire signed [19:0] fc1_n0_s3 = $signed({($signed({{2{fc1_n0_s3_xh[15]}}, fc1_n0_s3_xh}) - fc1_in_4), fc1_in_4[1:0]});
-    wire signed [25:0] fc1_n0_s4_xo = $signed({1'b0, (~fc1_n0_s0[24]), fc1_n0_s0[23:0]});
-    wire signed [24:0] fc1_n0_s4_xh = $signed(fc1_n0_s4_xo[25:1]);
-    wire signed [25:0] fc1_n0_s4_hi = $signed({fc1_n0_s4_xh[24], fc1_n0_s4_xh}) + $signed({1'b0, (~fc1_n0_s1[24]), fc1_n0_s1[23:0]});
-    wire signed [27:0] fc1_n0_s4 = $signed({1'b0, fc1_n0_s4_hi, fc1_n0_s4_xo[0]});
-    wire signed [20:0] fc1_n0_s5_yo = $signed({1'b0, (~fc1_n0_s3[19]), fc1_n0_s3[18:0]});
+    wire signed [23:0] fc1_csd_e6 = $signed({1'b0, ($signed({fc1_n6_s4_xh_2[17], fc1_n6_s4_xh_2}) - fc1_e8_yo), fc1_e1[3:0]});
+    wire signed [18:0] fc1_csd_e7_xh = $signed(fc1_n3_s0[20:2]);
+    wire signed [21:0] fc1_csd_e7 = $signed({1'b0, (fc1_csd_e7_xh + fc1_e0_yo), fc1_n3_s0[1:0]});
+    wire signed [16:0] fc1_csd_e8_xh = $signed(fc1_e0_xo[18:2]);
+    wire signed [24:0] fc1_csd_e8 = $signed({1'b0, ($signed({{5{fc1_csd_e8_xh[16]}}, fc1_csd_e8_xh}) + $signed(fc1_csd_e5[21:0])), fc1_e0_xo[1:0]});
+    wire signed [22:0] fc1_csd_e9 = $signed({1'b0, ($signed(fc1_csd_e5[21:0]) + fc1_csd_e7)});
+    wire signed [19:0] fc1_csd_e10_xh = $signed(fc1_csd_e9[22:3]);
+    wire signed [24:0] fc1_csd_e10 = $signed({($signed({{2{fc1_csd_e10_xh[19]}}, fc1_csd_e10_xh}) - fc1_e1), fc1_csd_e9[2:0]});
+    wire signed [20:0] fc1_csd_e11 = $signed({{3{fc1_in_2[17]}}, fc1_in_2}) - fc1_csd_e0;
+    wire signed [18:0] fc1_csd_e12_xh = $signed(fc1_csd_e4[20:2]);
+    wire signed [22:0] fc1_csd_e12 = $signed({($signed({{2{fc1_csd_e12_xh[18]}}, fc1_csd_e12_xh}) - fc1_csd_e4), fc1_csd_e4[1:0]});
+    wire signed [21:0] fc1_csd_e13 = $signed({($signed({{4{fc1_e12_xh[16]}}, fc1_e12_xh}) - $signed({fc1_csd_e1[19], fc1_csd_e1})), fc1_in_0[0]});
+    wire signed [13:0] fc1_csd_e14_xh = $signed(fc1_e4_xo[18:5]);
+    wire signed [24:0] fc1_csd_e14 = $signed({1'b0, ($signed({{5{fc1_csd_e14_xh[13]}}, fc1_csd_e14_xh}) + fc1_e0_xo), fc1_e4_xo[4:0]});
+    wire signed [13:0] fc1_csd_e15_xh = $signed(fc1_n3_s0[20:7]);
+    wire signed [26:0] fc1_csd_e15 = $signed({1'b0, ($signed({{5{fc1_csd_e15_xh[13]}}, fc1_csd_e15_xh}) - fc1_e8_yo), fc1_n3_s0[6:0]});
+    wire signed [24:0] fc1_csd_n0_s0 = $signed({($signed({{7{fc1_n0_s1_xh_2[10]}}, fc1_n0_s1_xh_2}) - fc1_in_1), fc1_in_1[6:0]});
+    wire signed [12:0] fc1_csd_n0_s1_xh = $signed(fc1_in_3[17:5]);
+    wire signed [24:0] fc1_csd_n0_s1 = $signed({($signed({{7{fc1_csd_n0_s1_xh[12]}}, fc1_csd_n0_s1_xh}) - $signed({fc1_e2_yo[18], fc1_e2_yo})), fc1_in_3[4:0]});
+    wire signed [10:0] fc1_csd_n0_s2_xh = $signed(fc1_in_4[17:7]);
+    wire signed [26:0] fc1_csd_n0_s2 = $signed({($signed({{9{fc1_csd_n0_s2_xh[10]}}, fc1_csd_n0_s2_xh}) - $signed({fc1_e8_yo[18], fc1_e8_yo})), fc1_in_4[6:0]});
+    wire signed [19:0] fc1_csd_n0_s3 = $signed({($signed({{2{fc1_n7_s0_xh_2[15]}}, fc1_n7_s0_xh_2}) - fc1_in_4), fc1_in_4[1:0]});
+    wire signed [25:0] fc1_csd_n0_s4_xo = $signed({1'b0, (~fc1_csd_n0_s0[24]), fc1_csd_n0_s0[23:0]});
+    wire signed [24:0] fc1_csd_n0_s4_xh = $signed(fc1_csd_n0_s4_xo[25:1]);
+    wire signed [25:0] fc1_csd_n0_s4_hi = $signed({fc1_csd_n0_s4_xh[24], fc1_csd_n0_s4_xh}) + $signed({1'b0, (~fc1_csd_n0_s1[24]), fc1_csd_n0_s1[23:0]});
+    wire signed [27:0] fc1_csd_n0_s4 = $signed({1'b0, fc1_csd_n0_s4_hi, fc1_csd_n0_s4_xo[0]});
+    wire signed [20:0] fc1_csd_n0_s5_yo = $signed({1'b0, (~fc1_csd_n0_s3[19]), fc1_csd_n0_s3[18:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n0_s5_xh = $signed(fc1_n0_s2[26:3]);
+    wire signed [23:0] fc1_csd_n0_s5_xh = $signed(fc1_csd_n0_s2[26:3]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_s5 = $signed({1'b0, ($signed(fc1_n0_s5_xh[22:0]) + $signed({{2{fc1_n0_s5_yo[20]}}, fc1_n0_s5_yo})), fc1_n0_s2[2:0]});
-    wire signed [24:0] fc1_n0_s6 = $signed({($signed(fc1_e14[24:1]) - $signed({{2{fc1_e2[21]}}, fc1_e2})), fc1_e14[0]});
-    wire signed [24:0] fc1_n0_s7_xh = $signed(fc1_n0_s5[26:2]);
-    wire signed [25:0] fc1_n0_s7_hi = $signed({fc1_n0_s7_xh[24], fc1_n0_s7_xh}) + $signed({1'b0, (~fc1_n0_s6[24]), fc1_n0_s6[23:0]});
-    wire signed [28:0] fc1_n0_s7 = $signed({1'b0, fc1_n0_s7_hi, fc1_n0_s5[1:0]});
-    wire signed [23:0] fc1_n0_s8_yo = $signed({1'b1, (~fc1_e12[22]), fc1_e12[21:0]});
+    wire signed [26:0] fc1_csd_n0_s5 = $signed({1'b0, ($signed(fc1_csd_n0_s5_xh[22:0]) + $signed({{2{fc1_csd_n0_s5_yo[20]}}, fc1_csd_n0_s5_yo})), fc1_csd_n0_s2[2:0]});
+    wire signed [24:0] fc1_csd_n0_s6 = $signed({($signed(fc1_csd_e14[24:1]) - $signed({{2{fc1_e1[21]}}, fc1_e1})), fc1_csd_e14[0]});
+    wire signed [24:0] fc1_csd_n0_s7_xh = $signed(fc1_csd_n0_s5[26:2]);
+    wire signed [25:0] fc1_csd_n0_s7_hi = $signed({fc1_csd_n0_s7_xh[24], fc1_csd_n0_s7_xh}) + $signed({1'b0, (~fc1_csd_n0_s6[24]), fc1_csd_n0_s6[23:0]});
+    wire signed [28:0] fc1_csd_n0_s7 = $signed({1'b0, fc1_csd_n0_s7_hi, fc1_csd_n0_s5[1:0]});
+    wire signed [23:0] fc1_csd_n0_s8_yo = $signed({1'b1, (~fc1_csd_e12[22]), fc1_csd_e12[21:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_s8_xh = $signed(fc1_n0_s4[27:2]);
+    wire signed [25:0] fc1_csd_n0_s8_xh = $signed(fc1_csd_n0_s4[27:2]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n0_s8 = $signed({1'b0, ($signed(fc1_n0_s8_xh[24:0]) - $signed({fc1_n0_s8_yo[23], fc1_n0_s8_yo})), fc1_n0_s4[1:0]});
+    wire signed [27:0] fc1_csd_n0_s8 = $signed({1'b0, ($signed(fc1_csd_n0_s8_xh[24:0]) - $signed({fc1_csd_n0_s8_yo[23], fc1_csd_n0_s8_yo})), fc1_csd_n0_s4[1:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n0_s9_xh = $signed(fc1_n0_s7[28:14]);
+    wire signed [14:0] fc1_csd_n0_s9_xh = $signed(fc1_csd_n0_s7[28:14]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n0_acc = (fc1_n0_s8 + $signed({($signed(fc1_n0_s9_xh[13:0]) - 14'sh2b03), fc1_n0_s7[13:0]}));
-    reg  [6:0] fc1_n0_y_low_d1;
-    wire fc1_n0_y_sticky = |fc1_n0_y_low_d1;
-    reg  fc1_n0_y_lsb_d1;
-    reg  fc1_n0_y_half_d1;
-    wire fc1_n0_y_inc = fc1_n0_y_half_d1 & (fc1_n0_y_sticky | fc1_n0_y_lsb_d1);
-    reg  signed [19:0] fc1_n0_y_fl_d1;
+    wire signed [27:0] fc1_csd_n0_acc = (fc1_csd_n0_s8 + $signed({($signed(fc1_csd_n0_s9_xh[13:0]) - 14'sh2b03), fc1_csd_n0_s7[13:0]}));
+    reg  [6:0] fc1_csd_n0_y_low_d1;
+    wire fc1_csd_n0_y_sticky = |fc1_csd_n0_y_low_d1;
+    reg  fc1_csd_n0_y_lsb_d1;
+    reg  fc1_csd_n0_y_half_d1;
+    wire fc1_csd_n0_y_inc = fc1_csd_n0_y_half_d1 & (fc1_csd_n0_y_sticky | fc1_csd_n0_y_lsb_d1);
+    reg  signed [19:0] fc1_csd_n0_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n0_y_rnd = fc1_n0_y_fl_d1 + $signed({19'd0, fc1_n0_y_inc});
+    wire signed [19:0] fc1_csd_n0_y_rnd = fc1_csd_n0_y_fl_d1 + $signed({19'd0, fc1_csd_n0_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n0_y_sat = (fc1_n0_y_fl_d1 >= 20'sd131071) ? 18'sd131071 : ((fc1_n0_y_fl_d1 < 20'she0000) ? 18'sh20000 : $signed(fc1_n0_y_rnd[17:0]));
-    wire signed [18:0] fc1_n1_s0_yo = $signed({1'b1, fc1_e0_xo_i, fc1_in_0[16:0]});
-    wire signed [15:0] fc1_n1_s0_xh = $signed(fc1_in_1[17:2]);
-    wire signed [21:0] fc1_n1_s0 = $signed({($signed({{4{fc1_n1_s0_xh[15]}}, fc1_n1_s0_xh}) - $signed({fc1_n1_s0_yo[18], fc1_n1_s0_yo})), fc1_in_1[1:0]});
-    wire signed [19:0] fc1_n1_s1_xh = $signed(fc1_n1_s0[21:2]);
-    wire signed [22:0] fc1_n1_s1 = $signed({($signed({fc1_n1_s1_xh[19], fc1_n1_s1_xh}) - $signed({{2{fc1_n0_s1_yo[18]}}, fc1_n0_s1_yo})), fc1_n1_s0[1:0]});
-    wire signed [16:0] fc1_n1_s2_xh = $signed(fc1_e0[20:4]);
-    wire signed [26:0] fc1_n1_s2 = $signed({($signed({{6{fc1_n1_s2_xh[16]}}, fc1_n1_s2_xh}) - fc1_n1_s1), fc1_e0[3:0]});
-    wire signed [23:0] fc1_n1_s3 = $signed({($signed(fc1_e6[23:3]) + fc1_e11), fc1_e6[2:0]});
-    wire signed [25:0] fc1_n1_s4_xh = $signed(fc1_e15[26:1]);
-    wire signed [27:0] fc1_n1_s4 = $signed({($signed({fc1_n1_s4_xh[25], fc1_n1_s4_xh}) - fc1_n1_s2), fc1_e15[0]});
-    wire signed [12:0] fc1_n1_s5_xh = $signed(fc1_n1_s3[23:11]);
-    wire signed [25:0] fc1_n1_s5 = $signed({1'b0, ($signed({fc1_n1_s5_xh[12], fc1_n1_s5_xh}) + 14'sh3057), fc1_n1_s3[10:0]});
+    wire signed [17:0] fc1_csd_n0_y_sat = (fc1_csd_n0_y_fl_d1 >= 20'sd131071) ? 18'sd131071 : ((fc1_csd_n0_y_fl_d1 < 20'she0000) ? 18'sh20000 : $signed(fc1_csd_n0_y_rnd[17:0]));
+    wire signed [18:0] fc1_csd_n1_s0_yo = $signed({1'b1, fc1_e0_xo_i, fc1_in_0[16:0]});
+    wire signed [15:0] fc1_csd_n1_s0_xh = $signed(fc1_in_1[17:2]);
+    wire signed [21:0] fc1_csd_n1_s0 = $signed({($signed({{4{fc1_csd_n1_s0_xh[15]}}, fc1_csd_n1_s0_xh}) - $signed({fc1_csd_n1_s0_yo[18], fc1_csd_n1_s0_yo})), fc1_in_1[1:0]});
+    wire signed [19:0] fc1_csd_n1_s1_xh = $signed(fc1_csd_n1_s0[21:2]);
+    wire signed [22:0] fc1_csd_n1_s1 = $signed({($signed({fc1_csd_n1_s1_xh[19], fc1_csd_n1_s1_xh}) - $signed({{2{fc1_e2_yo[18]}}, fc1_e2_yo})), fc1_csd_n1_s0[1:0]});
+    wire signed [16:0] fc1_csd_n1_s2_xh = $signed(fc1_csd_e0[20:4]);
+    wire signed [26:0] fc1_csd_n1_s2 = $signed({($signed({{6{fc1_csd_n1_s2_xh[16]}}, fc1_csd_n1_s2_xh}) - fc1_csd_n1_s1), fc1_csd_e0[3:0]});
+    wire signed [23:0] fc1_csd_n1_s3 = $signed({($signed(fc1_csd_e6[23:3]) + fc1_csd_e11), fc1_csd_e6[2:0]});
+    wire signed [25:0] fc1_csd_n1_s4_xh = $signed(fc1_csd_e15[26:1]);
+    wire signed [27:0] fc1_csd_n1_s4 = $signed({($signed({fc1_csd_n1_s4_xh[25], fc1_csd_n1_s4_xh}) - fc1_csd_n1_s2), fc1_csd_e15[0]});
+    wire signed [12:0] fc1_csd_n1_s5_xh = $signed(fc1_csd_n1_s3[23:11]);
+    wire signed [25:0] fc1_csd_n1_s5 = $signed({1'b0, ($signed({fc1_csd_n1_s5_xh[12], fc1_csd_n1_s5_xh}) + 14'sh3057), fc1_csd_n1_s3[10:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_s6_xh = $signed(fc1_n1_s4[27:1]);
+    wire signed [26:0] fc1_csd_n1_s6_xh = $signed(fc1_csd_n1_s4[27:1]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_acc = $signed({($signed(fc1_n1_s6_xh[25:0]) - fc1_n1_s5), fc1_n1_s4[0]});
-    reg  [6:0] fc1_n1_y_low_d1;
-    wire fc1_n1_y_sticky = |fc1_n1_y_low_d1;
-    reg  fc1_n1_y_lsb_d1;
-    reg  fc1_n1_y_half_d1;
-    wire fc1_n1_y_inc = fc1_n1_y_half_d1 & (fc1_n1_y_sticky | fc1_n1_y_lsb_d1);
-    reg  signed [18:0] fc1_n1_y_fl_d1;
+    wire signed [26:0] fc1_csd_n1_acc = $signed({($signed(fc1_csd_n1_s6_xh[25:0]) - fc1_csd_n1_s5), fc1_csd_n1_s4[0]});
+    reg  [6:0] fc1_csd_n1_y_low_d1;
+    wire fc1_csd_n1_y_sticky = |fc1_csd_n1_y_low_d1;
+    reg  fc1_csd_n1_y_lsb_d1;
+    reg  fc1_csd_n1_y_half_d1;
+    wire fc1_csd_n1_y_inc = fc1_csd_n1_y_half_d1 & (fc1_csd_n1_y_sticky | fc1_csd_n1_y_lsb_d1);
+    reg  signed [18:0] fc1_csd_n1_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n1_y_rnd = fc1_n1_y_fl_d1 + $signed({18'd0, fc1_n1_y_inc});
+    wire signed [18:0] fc1_csd_n1_y_rnd = fc1_csd_n1_y_fl_d1 + $signed({18'd0, fc1_csd_n1_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n1_y_sat = (fc1_n1_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n1_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n1_y_rnd[17:0]));
-    wire signed [15:0] fc1_n2_s0_xh = $signed(fc1_in_0[17:2]);
-    wire signed [19:0] fc1_n2_s0 = $signed({($signed({{2{fc1_n2_s0_xh[15]}}, fc1_n2_s0_xh}) - fc1_in_0), fc1_in_0[1:0]});
-    wire signed [17:0] fc1_n2_s1_xh = $signed(fc1_e1_yo[18:1]);
-    wire signed [20:0] fc1_n2_s1 = $signed({1'b0, ($signed({fc1_n2_s1_xh[17], fc1_n2_s1_xh}) + fc1_e0_yo), fc1_e1_yo[0]});
-    wire signed [15:0] fc1_n2_s2_xh = $signed(fc1_n2_s0[19:4]);
-    wire signed [24:0] fc1_n2_s2 = $signed({($signed({{5{fc1_n2_s2_xh[15]}}, fc1_n2_s2_xh}) - fc1_n2_s1), fc1_n2_s0[3:0]});
-    wire signed [24:0] fc1_n2_s3 = $signed({($signed(fc1_n2_s2[24:3]) + $signed({fc1_e4[20], fc1_e4})), fc1_n2_s2[2:0]});
-    reg  signed [24:0] fc1_n2_s5_n_neg_d1;
-    reg  [24:0] fc1_n2_s4_d1;
-    wire signed [22:0] fc1_n2_s5_xh = $signed(fc1_n2_s5_n_neg_d1[24:2]);
-    wire signed [26:0] fc1_n2_acc = $signed({($signed({{2{fc1_n2_s5_xh[22]}}, fc1_n2_s5_xh}) - $signed(fc1_n2_s4_d1)), fc1_n2_s5_n_neg_d1[1:0]});
-    wire fc1_n2_y_sticky = |fc1_n2_acc[6:0];
-    wire fc1_n2_y_inc = fc1_n2_acc[7] & (fc1_n2_y_sticky | fc1_n2_acc[8]);
+    wire signed [17:0] fc1_csd_n1_y_sat = (fc1_csd_n1_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_csd_n1_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_csd_n1_y_rnd[17:0]));
+    wire signed [15:0] fc1_csd_n2_s0_xh = $signed(fc1_in_0[17:2]);
+    wire signed [19:0] fc1_csd_n2_s0 = $signed({($signed({{2{fc1_csd_n2_s0_xh[15]}}, fc1_csd_n2_s0_xh}) - fc1_in_0), fc1_in_0[1:0]});
+    wire signed [15:0] fc1_csd_n2_s2_xh = $signed(fc1_csd_n2_s0[19:4]);
+    wire signed [24:0] fc1_csd_n2_s2 = $signed({($signed({{5{fc1_csd_n2_s2_xh[15]}}, fc1_csd_n2_s2_xh}) - fc1_e4), fc1_csd_n2_s0[3:0]});
+    wire signed [24:0] fc1_csd_n2_s3 = $signed({($signed(fc1_csd_n2_s2[24:3]) + $signed({fc1_csd_e4[20], fc1_csd_e4})), fc1_csd_n2_s2[2:0]});
+    reg  signed [24:0] fc1_csd_n2_s5_n_neg_d1;
+    reg  [24:0] fc1_csd_n2_s4_d1;
+    wire signed [22:0] fc1_csd_n2_s5_xh = $signed(fc1_csd_n2_s5_n_neg_d1[24:2]);
+    wire signed [26:0] fc1_csd_n2_acc = $signed({($signed({{2{fc1_csd_n2_s5_xh[22]}}, fc1_csd_n2_s5_xh}) - $signed(fc1_csd_n2_s4_d1)), fc1_csd_n2_s5_n_neg_d1[1:0]});
+    wire fc1_csd_n2_y_sticky = |fc1_csd_n2_acc[6:0];
+    wire fc1_csd_n2_y_inc = fc1_csd_n2_acc[7] & (fc1_csd_n2_y_sticky | fc1_csd_n2_acc[8]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n2_y_rnd = $signed(fc1_n2_acc[26:8]) + $signed({18'd0, fc1_n2_y_inc});
+    wire signed [18:0] fc1_csd_n2_y_rnd = $signed(fc1_csd_n2_acc[26:8]) + $signed({18'd0, fc1_csd_n2_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n2_y_sat = ($signed(fc1_n2_acc[26:8]) >= 19'sd131071) ? 18'sd131071 : (($signed(fc1_n2_acc[26:8]) < 19'sh60000) ? 18'sh20000 : $signed(fc1_n2_y_rnd[17:0]));
-    wire signed [22:0] fc1_n3_s0 = $signed({($signed({{2{fc1_e7_xh[18]}}, fc1_e7_xh}) + $signed(fc1_e13[20:0])), fc1_e3[1:0]});
-    wire signed [23:0] fc1_n3_s1_hi = $signed(fc1_e15[26:3]) + $signed({1'b0, (~fc1_n3_s0[22]), fc1_n3_s0[21:0]});
+    wire signed [17:0] fc1_csd_n2_y_sat = ($signed(fc1_csd_n2_acc[26:8]) >= 19'sd131071) ? 18'sd131071 : (($signed(fc1_csd_n2_acc[26:8]) < 19'sh60000) ? 18'sh20000 : $signed(fc1_csd_n2_y_rnd[17:0]));
+    wire signed [22:0] fc1_csd_n3_s0 = $signed({($signed({{2{fc1_csd_e7_xh[18]}}, fc1_csd_e7_xh}) + $signed(fc1_csd_e13[20:0])), fc1_n3_s0[1:0]});
+    wire signed [23:0] fc1_csd_n3_s1_hi = $signed(fc1_csd_e15[26:3]) + $signed({1'b0, (~fc1_csd_n3_s0[22]), fc1_csd_n3_s0[21:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n3_s1 = $signed({1'b0, fc1_n3_s1_hi, fc1_e15[2:0]});
+    wire signed [27:0] fc1_csd_n3_s1 = $signed({1'b0, fc1_csd_n3_s1_hi, fc1_csd_e15[2:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc1_n3_s2_xh = $signed(fc1_e8[24:13]);
-    wire signed [26:0] fc1_n3_s2 = $signed({($signed({{2{fc1_n3_s2_xh[11]}}, fc1_n3_s2_xh}) - 14'sd5255), fc1_e8[12:0]}); // bias -0.0546875, less the terms' sign-extension offsets
-    wire signed [26:0] fc1_n3_acc = ($signed(fc1_n3_s1[26:0]) + fc1_n3_s2);
-    reg  [6:0] fc1_n3_y_low_d1;
-    wire fc1_n3_y_sticky = |fc1_n3_y_low_d1;
-    reg  fc1_n3_y_lsb_d1;
-    reg  fc1_n3_y_half_d1;
-    wire fc1_n3_y_inc = fc1_n3_y_half_d1 & (fc1_n3_y_sticky | fc1_n3_y_lsb_d1);
-    reg  signed [18:0] fc1_n3_y_fl_d1;
+    wire signed [11:0] fc1_csd_n3_s2_xh = $signed(fc1_csd_e8[24:13]);
+    wire signed [26:0] fc1_csd_n3_s2 = $signed({($signed({{2{fc1_csd_n3_s2_xh[11]}}, fc1_csd_n3_s2_xh}) - 14'sd5255), fc1_csd_e8[12:0]}); // bias -0.0546875, less the terms' sign-extension offsets
+    wire signed [26:0] fc1_csd_n3_acc = ($signed(fc1_csd_n3_s1[26:0]) + fc1_csd_n3_s2);
+    reg  [6:0] fc1_csd_n3_y_low_d1;
+    wire fc1_csd_n3_y_sticky = |fc1_csd_n3_y_low_d1;
+    reg  fc1_csd_n3_y_lsb_d1;
+    reg  fc1_csd_n3_y_half_d1;
+    wire fc1_csd_n3_y_inc = fc1_csd_n3_y_half_d1 & (fc1_csd_n3_y_sticky | fc1_csd_n3_y_lsb_d1);
+    reg  signed [18:0] fc1_csd_n3_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n3_y_rnd = fc1_n3_y_fl_d1 + $signed({18'd0, fc1_n3_y_inc});
+    wire signed [18:0] fc1_csd_n3_y_rnd = fc1_csd_n3_y_fl_d1 + $signed({18'd0, fc1_csd_n3_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n3_y_sat = (fc1_n3_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n3_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n3_y_rnd[17:0]));
-    wire signed [15:0] fc1_n4_s0_xh = $signed(fc1_e2_yo[18:3]);
-    wire signed [22:0] fc1_n4_s0 = $signed({1'b0, ($signed({{3{fc1_n4_s0_xh[15]}}, fc1_n4_s0_xh}) + fc1_e0_xo), fc1_e2_yo[2:0]});
-    wire signed [18:0] fc1_n4_s1_xh = $signed(fc1_n4_s0[22:4]);
-    wire signed [24:0] fc1_n4_s1 = $signed({1'b0, ($signed({fc1_n4_s1_xh[18], fc1_n4_s1_xh}) + fc1_e1), fc1_n4_s0[3:0]});
-    wire signed [18:0] fc1_n4_s2_xh = $signed(fc1_n4_s1[24:6]);
-    wire signed [27:0] fc1_n4_s2 = $signed({($signed({{3{fc1_n4_s2_xh[18]}}, fc1_n4_s2_xh}) - fc1_e13), fc1_n4_s1[5:0]});
+    wire signed [17:0] fc1_csd_n3_y_sat = (fc1_csd_n3_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_csd_n3_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_csd_n3_y_rnd[17:0]));
+    wire signed [15:0] fc1_csd_n4_s0_xh = $signed(fc1_e1_yo[18:3]);
+    wire signed [22:0] fc1_csd_n4_s0 = $signed({1'b0, ($signed({{3{fc1_csd_n4_s0_xh[15]}}, fc1_csd_n4_s0_xh}) + fc1_e0_xo), fc1_e1_yo[2:0]});
+    wire signed [18:0] fc1_csd_n4_s1_xh = $signed(fc1_csd_n4_s0[22:4]);
+    wire signed [24:0] fc1_csd_n4_s1 = $signed({1'b0, ($signed({fc1_csd_n4_s1_xh[18], fc1_csd_n4_s1_xh}) + fc1_csd_e1), fc1_csd_n4_s0[3:0]});
+    wire signed [18:0] fc1_csd_n4_s2_xh = $signed(fc1_csd_n4_s1[24:6]);
+    wire signed [27:0] fc1_csd_n4_s2 = $signed({($signed({{3{fc1_csd_n4_s2_xh[18]}}, fc1_csd_n4_s2_xh}) - fc1_csd_e13), fc1_csd_n4_s1[5:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n4_s3_xh = $signed(fc1_n4_s2[27:14]);
+    wire signed [13:0] fc1_csd_n4_s3_xh = $signed(fc1_csd_n4_s2[27:14]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n4_acc = ($signed({($signed(fc1_n4_s3_xh[12:0]) - 13'sd2521), fc1_n4_s2[13:0]}) - $signed({{2{fc1_e10[24]}}, fc1_e10})); // bias 0.484375, less the terms' sign-extension offsets
-    reg  [6:0] fc1_n4_y_low_d1;
-    wire fc1_n4_y_sticky = |fc1_n4_y_low_d1;
-    reg  fc1_n4_y_lsb_d1;
-    reg  fc1_n4_y_half_d1;
-    wire fc1_n4_y_inc = fc1_n4_y_half_d1 & (fc1_n4_y_sticky | fc1_n4_y_lsb_d1);
-    reg  signed [18:0] fc1_n4_y_fl_d1;
+    wire signed [26:0] fc1_csd_n4_acc = ($signed({($signed(fc1_csd_n4_s3_xh[12:0]) - 13'sd2521), fc1_csd_n4_s2[13:0]}) - $signed({{2{fc1_csd_e10[24]}}, fc1_csd_e10})); // bias 0.484375, less the terms' sign-extension offsets
+    reg  [6:0] fc1_csd_n4_y_low_d1;
+    wire fc1_csd_n4_y_sticky = |fc1_csd_n4_y_low_d1;
+    reg  fc1_csd_n4_y_lsb_d1;
+    reg  fc1_csd_n4_y_half_d1;
+    wire fc1_csd_n4_y_inc = fc1_csd_n4_y_half_d1 & (fc1_csd_n4_y_sticky | fc1_csd_n4_y_lsb_d1);
+    reg  signed [18:0] fc1_csd_n4_y_fl_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n4_y_rnd = fc1_n4_y_fl_d1 + $signed({18'd0, fc1_n4_y_inc});
+    wire signed [18:0] fc1_csd_n4_y_rnd = fc1_csd_n4_y_fl_d1 + $signed({18'd0, fc1_csd_n4_y_inc});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n4_y_sat = (fc1_n4_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n4_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n4_y_rnd[17:0]));
-    wire signed [13:0] fc1_n5_s0_xh = $signed(fc1_e0[20:7]);
+    wire signed [17:0] fc1_csd_n4_y_sat = (fc1_csd_n4_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_csd_n4_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_csd_n4_y_rnd[17:0]));
+    wire signed [13:0] fc1_csd_n5_s0_xh = $signed(fc1_csd_e0[20:7]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n5_s0 = $signed({1'b0, ($signed({{5{fc1_n5_s0_xh[13]}}, fc1_n5_s0_xh}) - fc1_e6_yo), fc1_e0[6:0]});
+    wire signed [26:0] fc1_csd_n5_s0 = $signed({1'b0, ($signed({{5{fc1_csd_n5_s0_xh[13]}}, fc1_csd_n5_s0_xh}) - fc1_e8_yo), fc1_csd_e0[6:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n5_s1_xh = $signed(fc1_e1[19:3]);
-    wire signed [22:0] fc1_n5_s1 = $signed({($signed({{3{fc1_n5_s1_xh[16]}}, fc1_n5_s1_xh}) - fc1_e1), fc1_e1[2:0]});
-    wire signed [23:0] fc1_n5_s2_yo = $signed({1'b0, (~fc1_n5_s1[22]), fc1_n5_s1[21:0]});
-    wire signed [26:0] fc1_n5_s2 = $signed({1'b0, ($signed(fc1_n5_s0[25:0]) + $signed({{2{fc1_n5_s2_yo[23]}}, fc1_n5_s2_yo}))});
-    wire signed [18:0] fc1_n5_s3_xh = $signed(fc1_e6[23:5]);
-    wire signed [27:0] fc1_n5_s3 = $signed({($signed({{4{fc1_n5_s3_xh[18]}}, fc1_n5_s3_xh}) + fc1_e12), fc1_e6[4:0]});
+    wire signed [16:0] fc1_csd_n5_s1_xh = $signed(fc1_csd_e1[19:3]);
+    wire signed [22:0] fc1_csd_n5_s1 = $signed({($signed({{3{fc1_csd_n5_s1_xh[16]}}, fc1_csd_n5_s1_xh}) - fc1_csd_e1), fc1_csd_e1[2:0]});
+    wire signed [23:0] fc1_csd_n5_s2_yo = $signed({1'b0, (~fc1_csd_n5_s1[22]), fc1_csd_n5_s1[21:0]});
+    wire signed [26:0] fc1_csd_n5_s2 = $signed({1'b0, ($signed(fc1_csd_n5_s0[25:0]) + $signed({{2{fc1_csd_n5_s2_yo[23]}}, fc1_csd_n5_s2_yo}))});
+    wire signed [18:0] fc1_csd_n5_s3_xh = $signed(fc1_csd_e6[23:5]);
+    wire signed [27:0] fc1_csd_n5_s3 = $signed({($signed({{4{fc1_csd_n5_s3_xh[18]}}, fc1_csd_n5_s3_xh}) + fc1_csd_e12), fc1_csd_e6[4:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_s4_xh = $signed(fc1_n5_s3[27:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n5_s5_xh = $signed(fc1_n5_s2[26:12]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_s5 = $signed({($signed(fc1_n5_s5_xh[13:0]) - 14'sd7551), fc1_n5_s2[11:0]}); // bias -0.00390625, less the terms' sign-extension offsets
-    wire signed [26:0] fc1_n5_acc = ($signed({($signed(fc1_n5_s4_xh[24:0]) + fc1_e8), fc1_n5_s3[1:0]}) - $signed({fc1_n5_s5[25], fc1_n5_s5}));
-    reg  [6:0] fc1_n5_y_low_d1;
-    wire fc1_n5_y_sticky = |fc1_n5_y_low_d1;
-    reg  fc1_n5_y_lsb_d1;
-    reg  fc1_n5_y_half_d1;
-    wire fc1_n5_y_inc = fc1_n5_y_half_d1 & (fc1_n5_y_sticky | fc1_n5_y_lsb_d1);
-    reg  signed [18:0] fc1_n5_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n5_y_rnd = fc1_n5_y_fl_d1 + $signed({18'd0, fc1_n5_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n5_y_sat = (fc1_n5_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n5_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n5_y_rnd[17:0]));
-    wire signed [19:0] fc1_n6_s0 = $signed({1'b0, (fc1_e0_xo + fc1_e1_xo)});
-    wire signed [16:0] fc1_n6_s1_xh = $signed(fc1_in_3[17:1]);
-    wire signed [20:0] fc1_n6_s1 = $signed({($signed({{3{fc1_n6_s1_xh[16]}}, fc1_n6_s1_xh}) - $signed({fc1_e5_yo[18], fc1_e5_yo})), fc1_in_3[0]});
-    wire signed [17:0] fc1_n6_s2_xh = $signed(fc1_n6_s0[19:2]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n6_s2 = $signed({1'b0, ($signed({fc1_n6_s2_xh[17], fc1_n6_s2_xh}) + fc1_e0_yo), fc1_n6_s0[1:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n6_s3 = $signed({fc1_e1[19], fc1_e1}) - fc1_n6_s1;
-    wire signed [24:0] fc1_n6_s4 = $signed({($signed(fc1_e14[24:5]) - fc1_e1), fc1_e14[4:0]});
-    wire signed [21:0] fc1_n6_s5_xo = $signed({1'b0, (~fc1_n6_s3[20]), fc1_n6_s3[19:0]});
-    wire signed [17:0] fc1_n6_s5_xh = $signed(fc1_n6_s5_xo[21:4]);
-    wire signed [25:0] fc1_n6_s5 = $signed({1'b0, ($signed({{3{fc1_n6_s5_xh[17]}}, fc1_n6_s5_xh}) + $signed(fc1_n6_s2[20:0])), fc1_n6_s5_xo[3:0]});
-    wire signed [25:0] fc1_n6_s6_m = $signed({{2{fc1_e6[23]}}, fc1_e6}) - $signed({1'b1, (~fc1_n6_s4[24]), fc1_n6_s4[23:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n6_s6 = $signed({1'b0, fc1_n6_s6_m});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n6_s7_xh = $signed(fc1_n6_s5[25:12]);
-    wire signed [27:0] fc1_n6_s7 = $signed({($signed({{2{fc1_n6_s7_xh[13]}}, fc1_n6_s7_xh}) - 16'sd26285), fc1_n6_s5[11:0]}); // bias 0.32421875, less the terms' sign-extension offsets
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_s8_xh = $signed(fc1_n6_s7[27:2]);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n6_acc = $signed({($signed(fc1_n6_s8_xh[24:0]) + $signed(fc1_n6_s6[24:0])), fc1_n6_s7[1:0]});
-    reg  [6:0] fc1_n6_y_low_d1;
-    wire fc1_n6_y_sticky = |fc1_n6_y_low_d1;
-    reg  fc1_n6_y_lsb_d1;
-    reg  fc1_n6_y_half_d1;
-    wire fc1_n6_y_inc = fc1_n6_y_half_d1 & (fc1_n6_y_sticky | fc1_n6_y_lsb_d1);
-    reg  signed [18:0] fc1_n6_y_fl_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n6_y_rnd = fc1_n6_y_fl_d1 + $signed({18'd0, fc1_n6_y_inc});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n6_y_sat = (fc1_n6_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_n6_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_n6_y_rnd[17:0]));
-    wire signed [19:0] fc1_n7_s0 = $signed({1'b0, (fc1_e0_xo + fc1_e0_yo)});
-    wire signed [16:0] fc1_n7_s1_xh = $signed(fc1_n7_s0[19:3]);
-    wire signed [22:0] fc1_n7_s1 = $signed({1'b0, ($signed({{2{fc1_n7_s1_xh[16]}}, fc1_n7_s1_xh}) - fc1_e5_yo), fc1_n7_s0[2:0]});
-    wire signed [18:0] fc1_n7_s3_xh = $signed(fc1_n7_s1[22:4]);
-    wire signed [20:0] fc1_n7_s3_hi = $signed({{2{fc1_n7_s3_xh[18]}}, fc1_n7_s3_xh}) - (fc1_e0 - $signed({fc1_e1[19], fc1_e1}));
-    wire signed [24:0] fc1_n7_s3 = $signed({fc1_n7_s3_hi, fc1_n7_s1[3:0]});
-    wire signed [19:0] fc1_n7_s4_xh = $signed(fc1_e7[21:2]);
-    wire signed [25:0] fc1_n7_s4 = $signed({1'b0, ($signed({{3{fc1_n7_s4_xh[19]}}, fc1_n7_s4_xh}) + $signed(fc1_e6[22:0])), fc1_e7[1:0]});
-    wire signed [18:0] fc1_n7_s5_xh = $signed(fc1_n7_s3[24:6]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n7_s5 = $signed({($signed({{2{fc1_n7_s5_xh[18]}}, fc1_n7_s5_xh}) - fc1_e11), fc1_n7_s3[5:0]});
+    wire signed [25:0] fc1_csd_n5_s4_xh = $signed(fc1_csd_n5_s3[27:2]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n7_s6_xh = $signed(fc1_n7_s4[25:12]);
+    wire signed [14:0] fc1_csd_n5_s5_xh = $signed(fc1_csd_n5_s2[26:12]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_acc = ($signed({1'b0, ($signed(fc1_n7_s6_xh[12:0]) + 13'sd3147), fc1_n7_s4[11:0]}) - $signed(fc1_n7_s5[25:0])); // bias 0.41796875, less the terms' sign-extension offsets
-    reg  [6:0] fc1_n7_y_low_d1;
-    wire fc1_n7_y_sticky = |fc1_n7_y_low_d1;
-    reg  fc1_n7_y_lsb_d1;
-    reg  fc1_n7_y_half_d1;
-    wire fc1_n7_y_inc = fc1_n7_y_half_d1 & (fc1_n7_y_sticky | fc1_n7_y_lsb_d1);
-    reg  signed [17:0] fc1_n7_y_fl_d1;
-    wire signed [17:0] fc1_n7_y_rnd = fc1_n7_y_fl_d1 + $signed({17'd0, fc1_n7_y_inc});
+    wire signed [25:0] fc1_csd_n5_s5 = $signed({($signed(fc1_csd_n5_s5_xh[13:0]) - 14'sd7551), fc1_csd_n5_s2[11:0]}); // bias -0.00390625, less the terms' sign-extension offsets
+    wire signed [26:0] fc1_csd_n5_acc = ($signed({($signed(fc1_csd_n5_s4_xh[24:0]) + fc1_csd_e8), fc1_csd_n5_s3[1:0]}) - $signed({fc1_csd_n5_s5[25], fc1_csd_n5_s5}));
+    reg  [6:0] fc1_csd_n5_y_low_d1;
+    wire fc1_csd_n5_y_sticky = |fc1_csd_n5_y_low_d1;
+    reg  fc1_csd_n5_y_lsb_d1;
+    reg  fc1_csd_n5_y_half_d1;
+    wire fc1_csd_n5_y_inc = fc1_csd_n5_y_half_d1 & (fc1_csd_n5_y_sticky | fc1_csd_n5_y_lsb_d1);
+    reg  signed [18:0] fc1_csd_n5_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n5_y_rnd = fc1_csd_n5_y_fl_d1 + $signed({18'd0, fc1_csd_n5_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n5_y_sat = (fc1_csd_n5_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_csd_n5_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_csd_n5_y_rnd[17:0]));
+    wire signed [16:0] fc1_csd_n6_s1_xh = $signed(fc1_in_3[17:1]);
+    wire signed [20:0] fc1_csd_n6_s1 = $signed({($signed({{3{fc1_csd_n6_s1_xh[16]}}, fc1_csd_n6_s1_xh}) - $signed({fc1_e9_yo[18], fc1_e9_yo})), fc1_in_3[0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [21:0] fc1_csd_n6_s2 = $signed({1'b0, ($signed({fc1_e5_xh[17], fc1_e5_xh}) + fc1_e3_yo), fc1_e0[1:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [20:0] fc1_csd_n6_s3 = $signed({fc1_csd_e1[19], fc1_csd_e1}) - fc1_csd_n6_s1;
+    wire signed [24:0] fc1_csd_n6_s4 = $signed({($signed(fc1_csd_e14[24:5]) - fc1_csd_e1), fc1_csd_e14[4:0]});
+    wire signed [21:0] fc1_csd_n6_s5_xo = $signed({1'b0, (~fc1_csd_n6_s3[20]), fc1_csd_n6_s3[19:0]});
+    wire signed [17:0] fc1_csd_n6_s5_xh = $signed(fc1_csd_n6_s5_xo[21:4]);
+    wire signed [25:0] fc1_csd_n6_s5 = $signed({1'b0, ($signed({{3{fc1_csd_n6_s5_xh[17]}}, fc1_csd_n6_s5_xh}) + $signed(fc1_csd_n6_s2[20:0])), fc1_csd_n6_s5_xo[3:0]});
+    wire signed [25:0] fc1_csd_n6_s6_m = $signed({{2{fc1_csd_e6[23]}}, fc1_csd_e6}) - $signed({1'b1, (~fc1_csd_n6_s4[24]), fc1_csd_n6_s4[23:0]});
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n6_s6 = $signed({1'b0, fc1_csd_n6_s6_m});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n6_s7_xh = $signed(fc1_csd_n6_s5[25:12]);
+    wire signed [27:0] fc1_csd_n6_s7 = $signed({($signed({{2{fc1_csd_n6_s7_xh[13]}}, fc1_csd_n6_s7_xh}) - 16'sd26285), fc1_csd_n6_s5[11:0]}); // bias 0.32421875, less the terms' sign-extension offsets
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n6_s8_xh = $signed(fc1_csd_n6_s7[27:2]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n6_acc = $signed({($signed(fc1_csd_n6_s8_xh[24:0]) + $signed(fc1_csd_n6_s6[24:0])), fc1_csd_n6_s7[1:0]});
+    reg  [6:0] fc1_csd_n6_y_low_d1;
+    wire fc1_csd_n6_y_sticky = |fc1_csd_n6_y_low_d1;
+    reg  fc1_csd_n6_y_lsb_d1;
+    reg  fc1_csd_n6_y_half_d1;
+    wire fc1_csd_n6_y_inc = fc1_csd_n6_y_half_d1 & (fc1_csd_n6_y_sticky | fc1_csd_n6_y_lsb_d1);
+    reg  signed [18:0] fc1_csd_n6_y_fl_d1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [18:0] fc1_csd_n6_y_rnd = fc1_csd_n6_y_fl_d1 + $signed({18'd0, fc1_csd_n6_y_inc});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [17:0] fc1_csd_n6_y_sat = (fc1_csd_n6_y_fl_d1 >= 19'sd131071) ? 18'sd131071 : ((fc1_csd_n6_y_fl_d1 < 19'sh60000) ? 18'sh20000 : $signed(fc1_csd_n6_y_rnd[17:0]));
+    wire signed [19:0] fc1_csd_n7_s0 = $signed({1'b0, (fc1_e0_xo + fc1_e3_yo)});
+    wire signed [16:0] fc1_csd_n7_s1_xh = $signed(fc1_csd_n7_s0[19:3]);
+    wire signed [22:0] fc1_csd_n7_s1 = $signed({1'b0, ($signed({{2{fc1_csd_n7_s1_xh[16]}}, fc1_csd_n7_s1_xh}) - fc1_e9_yo), fc1_csd_n7_s0[2:0]});
+    wire signed [18:0] fc1_csd_n7_s3_xh = $signed(fc1_csd_n7_s1[22:4]);
+    wire signed [20:0] fc1_csd_n7_s3_hi = $signed({{2{fc1_csd_n7_s3_xh[18]}}, fc1_csd_n7_s3_xh}) - (fc1_csd_e0 - $signed({fc1_csd_e1[19], fc1_csd_e1}));
+    wire signed [24:0] fc1_csd_n7_s3 = $signed({fc1_csd_n7_s3_hi, fc1_csd_n7_s1[3:0]});
+    wire signed [19:0] fc1_csd_n7_s4_xh = $signed(fc1_csd_e7[21:2]);
+    wire signed [25:0] fc1_csd_n7_s4 = $signed({1'b0, ($signed({{3{fc1_csd_n7_s4_xh[19]}}, fc1_csd_n7_s4_xh}) + $signed(fc1_csd_e6[22:0])), fc1_csd_e7[1:0]});
+    wire signed [18:0] fc1_csd_n7_s5_xh = $signed(fc1_csd_n7_s3[24:6]);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc1_csd_n7_s5 = $signed({($signed({{2{fc1_csd_n7_s5_xh[18]}}, fc1_csd_n7_s5_xh}) - fc1_csd_e11), fc1_csd_n7_s3[5:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [13:0] fc1_csd_n7_s6_xh = $signed(fc1_csd_n7_s4[25:12]);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [25:0] fc1_csd_n7_acc = ($signed({1'b0, ($signed(fc1_csd_n7_s6_xh[12:0]) + 13'sd3147), fc1_csd_n7_s4[11:0]}) - $signed(fc1_csd_n7_s5[25:0])); // bias 0.41796875, less the terms' sign-extension offsets
+    reg  [6:0] fc1_csd_n7_y_low_d1;
+    wire fc1_csd_n7_y_sticky = |fc1_csd_n7_y_low_d1;
+    reg  fc1_csd_n7_y_lsb_d1;
+    reg  fc1_csd_n7_y_half_d1;
+    wire fc1_csd_n7_y_inc = fc1_csd_n7_y_half_d1 & (fc1_csd_n7_y_sticky | fc1_csd_n7_y_lsb_d1);
+    reg  signed [17:0] fc1_csd_n7_y_fl_d1;
+    wire signed [17:0] fc1_csd_n7_y_rnd = fc1_csd_n7_y_fl_d1 + $signed({17'd0, fc1_csd_n7_y_inc});
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_y_low_d1 <= fc1_n0_acc[6:0];
-            fc1_n0_y_lsb_d1 <= fc1_n0_acc[8];
-            fc1_n0_y_half_d1 <= fc1_n0_acc[7];
-            fc1_n0_y_fl_d1 <= $signed(fc1_n0_acc[27:8]);
-            fc1_n1_y_low_d1 <= fc1_n1_acc[6:0];
-            fc1_n1_y_lsb_d1 <= fc1_n1_acc[8];
-            fc1_n1_y_half_d1 <= fc1_n1_acc[7];
-            fc1_n1_y_fl_d1 <= $signed(fc1_n1_acc[26:8]);
-            fc1_n2_s5_n_neg_d1 <= -fc1_e10;
-            fc1_n2_s4_d1 <= {($signed(fc1_n2_s3[24:10]) + 15'sd3813), fc1_n2_s3[9:0]};
-            fc1_n3_y_low_d1 <= fc1_n3_acc[6:0];
-            fc1_n3_y_lsb_d1 <= fc1_n3_acc[8];
-            fc1_n3_y_half_d1 <= fc1_n3_acc[7];
-            fc1_n3_y_fl_d1 <= $signed(fc1_n3_acc[26:8]);
-            fc1_n4_y_low_d1 <= fc1_n4_acc[6:0];
-            fc1_n4_y_lsb_d1 <= fc1_n4_acc[8];
-            fc1_n4_y_half_d1 <= fc1_n4_acc[7];
-            fc1_n4_y_fl_d1 <= $signed(fc1_n4_acc[26:8]);
-            fc1_n5_y_low_d1 <= fc1_n5_acc[6:0];
-            fc1_n5_y_lsb_d1 <= fc1_n5_acc[8];
-            fc1_n5_y_half_d1 <= fc1_n5_acc[7];
-            fc1_n5_y_fl_d1 <= $signed(fc1_n5_acc[26:8]);
-            fc1_n6_y_low_d1 <= fc1_n6_acc[6:0];
-            fc1_n6_y_lsb_d1 <= fc1_n6_acc[8];
-            fc1_n6_y_half_d1 <= fc1_n6_acc[7];
-            fc1_n6_y_fl_d1 <= $signed(fc1_n6_acc[26:8]);
-            fc1_n7_y_low_d1 <= fc1_n7_acc[6:0];
-            fc1_n7_y_lsb_d1 <= fc1_n7_acc[8];
-            fc1_n7_y_half_d1 <= fc1_n7_acc[7];
-            fc1_n7_y_fl_d1 <= $signed(fc1_n7_acc[25:8]);
+            fc1_csd_n0_y_low_d1 <= fc1_csd_n0_acc[6:0];
+            fc1_csd_n0_y_lsb_d1 <= fc1_csd_n0_acc[8];
+            fc1_csd_n0_y_half_d1 <= fc1_csd_n0_acc[7];
+            fc1_csd_n0_y_fl_d1 <= $signed(fc1_csd_n0_acc[27:8]);
+            fc1_csd_n1_y_low_d1 <= fc1_csd_n1_acc[6:0];
+            fc1_csd_n1_y_lsb_d1 <= fc1_csd_n1_acc[8];
+            fc1_csd_n1_y_half_d1 <= fc1_csd_n1_acc[7];
+            fc1_csd_n1_y_fl_d1 <= $signed(fc1_csd_n1_acc[26:8]);
+            fc1_csd_n2_s5_n_neg_d1 <= -fc1_csd_e10;
+            fc1_csd_n2_s4_d1 <= {($signed(fc1_csd_n2_s3[24:10]) + 15'sd3813), fc1_csd_n2_s3[9:0]};
+            fc1_csd_n3_y_low_d1 <= fc1_csd_n3_acc[6:0];
+            fc1_csd_n3_y_lsb_d1 <= fc1_csd_n3_acc[8];
+            fc1_csd_n3_y_half_d1 <= fc1_csd_n3_acc[7];
+            fc1_csd_n3_y_fl_d1 <= $signed(fc1_csd_n3_acc[26:8]);
+            fc1_csd_n4_y_low_d1 <= fc1_csd_n4_acc[6:0];
+            fc1_csd_n4_y_lsb_d1 <= fc1_csd_n4_acc[8];
+            fc1_csd_n4_y_half_d1 <= fc1_csd_n4_acc[7];
+            fc1_csd_n4_y_fl_d1 <= $signed(fc1_csd_n4_acc[26:8]);
+            fc1_csd_n5_y_low_d1 <= fc1_csd_n5_acc[6:0];
+            fc1_csd_n5_y_lsb_d1 <= fc1_csd_n5_acc[8];
+            fc1_csd_n5_y_half_d1 <= fc1_csd_n5_acc[7];
+            fc1_csd_n5_y_fl_d1 <= $signed(fc1_csd_n5_acc[26:8]);
+            fc1_csd_n6_y_low_d1 <= fc1_csd_n6_acc[6:0];
+            fc1_csd_n6_y_lsb_d1 <= fc1_csd_n6_acc[8];
+            fc1_csd_n6_y_half_d1 <= fc1_csd_n6_acc[7];
+            fc1_csd_n6_y_fl_d1 <= $signed(fc1_csd_n6_acc[26:8]);
+            fc1_csd_n7_y_low_d1 <= fc1_csd_n7_acc[6:0];
+            fc1_csd_n7_y_lsb_d1 <= fc1_csd_n7_acc[8];
+            fc1_csd_n7_y_half_d1 <= fc1_csd_n7_acc[7];
+            fc1_csd_n7_y_fl_d1 <= $signed(fc1_csd_n7_acc[25:8]);
         end
     end
 
-    assign out_data = {$signed(fc1_n7_y_rnd[17:0]), fc1_n6_y_sat, fc1_n5_y_sat, fc1_n4_y_sat, fc1_n3_y_sat, fc1_n2_y_sat, fc1_n1_y_sat, fc1_n0_y_sat};
+    assign out_data = {$signed(fc1_csd_n7_y_rnd[17:0]), fc1_csd_n6_y_sat, fc1_csd_n5_y_sat, fc1_csd_n4_y_sat, fc1_csd_n3_y_sat, fc1_csd_n2_y_sat, fc1_csd_n1_y_sat, fc1_csd_n0_y_sat};
 
 endmodule
 

@@ -3,9 +3,10 @@
 // input  type: ufixed<17,5,RND_CONV,SAT>
 // output type: fixed<18,6>
 // kernel type: fixed<10,2>, bias type: fixed<10,2>, accumulator: auto (exact)
-// constant products: shift-add, 67 CSD digits, 10 subexpression(s) shared across the matrix
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 49 adder(s); inputs arrive 2.33 ns into the first stage (combinational layer in front)
+// constant products: shift-add, 67 signed (binary where as few as CSD) digits, 13 subexpression(s) shared across the matrix
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 45 adder(s); inputs arrive 2.33 ns into the first stage (combinational layer in front)
 // longest path per stage (delay model, ns): 3.80 | 2.97
+// device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 `default_nettype none
 
 module muon_recal_fc5 (
@@ -23,137 +24,132 @@ module muon_recal_fc5 (
     wire signed [17:0] fc5_in_5_s_2 = $signed({1'd0, in_data[101:85]});
     wire signed [17:0] fc5_in_6_s_2 = $signed({1'd0, in_data[118:102]});
     wire signed [17:0] fc5_in_7_s_2 = $signed({1'd0, in_data[135:119]});
-    wire signed [15:0] fc5_e0_xh = $signed(fc5_in_4_s_2[17:2]);
-    wire signed [19:0] fc5_e0 = $signed({($signed({{2{fc5_e0_xh[15]}}, fc5_e0_xh}) - fc5_in_4_s_2), fc5_in_4_s_2[1:0]});
-    wire signed [15:0] fc5_e1_xh = $signed(fc5_in_1_s_2[17:2]);
-    wire signed [20:0] fc5_e1 = $signed({1'b0, ($signed({{2{fc5_e1_xh[15]}}, fc5_e1_xh}) + fc5_in_1_s_2), fc5_in_1_s_2[1:0]});
-    wire signed [13:0] fc5_e2_xh = $signed(fc5_in_2_s_2[17:4]);
-    wire signed [22:0] fc5_e2 = $signed({1'b0, ($signed({{4{fc5_e2_xh[13]}}, fc5_e2_xh}) + fc5_in_5_s_2), fc5_in_2_s_2[3:0]});
-    wire signed [17:0] fc5_e3 = fc5_in_3_s_2 - fc5_in_7_s_2;
-    wire signed [18:0] fc5_e4_yo = $signed({1'b0, (~fc5_e3[17]), fc5_e3[16:0]});
-    wire [19:0] fc5_e4_u = {1'b0, ($signed({fc5_in_0_s_2[17], fc5_in_0_s_2}) + fc5_e4_yo)};
-    wire signed [15:0] fc5_e5_xh = $signed(fc5_in_6_s_2[17:2]);
-    wire [19:0] fc5_e5_u = {($signed({{2{fc5_e5_xh[15]}}, fc5_e5_xh}) - fc5_in_6_s_2), fc5_in_6_s_2[1:0]};
-    wire signed [19:0] fc5_e5 = $signed(fc5_e5_u);
-    wire [24:0] fc5_e6_u = {($signed({{7{fc5_e5_xh[15]}}, fc5_e5_xh}) - fc5_e2), fc5_in_6_s_2[1:0]};
-    wire signed [15:0] fc5_e7_xh = $signed(fc5_in_2_s_2[17:2]);
-    wire signed [20:0] fc5_e7 = $signed({1'b0, ($signed({{2{fc5_e7_xh[15]}}, fc5_e7_xh}) + fc5_in_1_s_2), fc5_in_2_s_2[1:0]});
-    wire signed [20:0] fc5_e9_xo = $signed({1'b0, (~fc5_e0[19]), fc5_e0[18:0]});
-    reg  signed [16:0] fc5_e9_a_d1;
-    reg  [16:0] fc5_in_4_s_2_d1;
-    reg  [3:0] fc5_e9_lo_d1;
-    wire signed [22:0] fc5_e9 = $signed({1'b0, ($signed({fc5_e9_a_d1[16], fc5_e9_a_d1}) + $signed({1'd0, fc5_in_4_s_2_d1})), fc5_e9_lo_d1});
-    wire signed [19:0] fc5_n0_s0 = $signed({($signed({{2{fc5_e1_xh[15]}}, fc5_e1_xh}) - fc5_in_2_s_2), fc5_in_1_s_2[1:0]});
-    wire signed [10:0] fc5_n0_s1_xh = $signed(fc5_in_4_s_2[17:7]);
-    wire signed [24:0] fc5_n0_s1 = $signed({($signed({{7{fc5_n0_s1_xh[10]}}, fc5_n0_s1_xh}) - fc5_in_2_s_2), fc5_in_4_s_2[6:0]});
-    wire signed [13:0] fc5_n0_s2_xh = $signed(fc5_in_4_s_2[17:4]);
-    wire signed [22:0] fc5_n0_s2 = $signed({1'b0, ($signed({{4{fc5_n0_s2_xh[13]}}, fc5_n0_s2_xh}) + fc5_in_4_s_2), fc5_in_4_s_2[3:0]});
-    wire signed [12:0] fc5_n0_s3_xh = $signed(fc5_in_5_s_2[17:5]);
-    wire signed [23:0] fc5_n0_s3 = $signed({1'b0, ($signed({{5{fc5_n0_s3_xh[12]}}, fc5_n0_s3_xh}) + fc5_in_6_s_2), fc5_in_5_s_2[4:0]});
-    wire signed [20:0] fc5_n0_s4_xo = $signed({1'b0, (~fc5_n0_s0[19]), fc5_n0_s0[18:0]});
-    reg  signed [13:0] fc5_n0_s4_a_d1;
-    reg  [16:0] fc5_in_7_s_2_d1;
-    reg  [6:0] fc5_n0_s4_lo_d1;
+    wire signed [16:0] fc5_e0_xh = $signed(fc5_in_2_s_2[17:1]);
+    wire signed [19:0] fc5_e0 = $signed({1'b0, ($signed({fc5_e0_xh[16], fc5_e0_xh}) + fc5_in_1_s_2), fc5_in_2_s_2[0]});
+    wire [18:0] fc5_e1_u = {1'b0, (fc5_in_3_s_2 + fc5_in_6_s_2)};
+    wire signed [18:0] fc5_e1 = $signed(fc5_e1_u);
+    wire signed [16:0] fc5_e2_xh = $signed(fc5_in_4_s_2[17:1]);
+    wire signed [19:0] fc5_e2 = $signed({1'b0, ($signed({fc5_e2_xh[16], fc5_e2_xh}) + fc5_in_5_s_2), fc5_in_4_s_2[0]});
+    wire signed [17:0] fc5_e3 = fc5_in_0_s_2 - fc5_in_7_s_2;
+    wire signed [17:0] fc5_e4 = fc5_in_3_s_2 - fc5_in_4_s_2;
+    wire signed [15:0] fc5_e5_xh = $signed(fc5_in_2_s_2[17:2]);
+    wire [21:0] fc5_e5_u = {($signed({{4{fc5_e5_xh[15]}}, fc5_e5_xh}) - fc5_e2), fc5_in_2_s_2[1:0]};
+    reg  [18:0] fc5_e1_d1;
+    wire signed [18:0] fc5_e1_d1_v = $signed(fc5_e1_d1);
+    reg  [21:0] fc5_e5_d1;
+    wire signed [21:0] fc5_e6 = $signed({{3{fc5_e1_d1_v[18]}}, fc5_e1_d1_v}) + $signed(fc5_e5_d1);
+    reg  [16:0] fc5_in_1_s_2_d1;
+    wire signed [17:0] fc5_in_1_s_2_d1_v = $signed({1'd0, fc5_in_1_s_2_d1});
+    wire signed [21:0] fc5_e7 = $signed({($signed(fc5_e6[21:3]) + $signed({fc5_in_1_s_2_d1_v[17], fc5_in_1_s_2_d1_v})), fc5_e6[2:0]});
+    wire signed [16:0] fc5_e8_xh = $signed(fc5_e0[19:3]);
+    wire [22:0] fc5_e8_u = {1'b0, ($signed({{2{fc5_e8_xh[16]}}, fc5_e8_xh}) + $signed(fc5_e2[18:0])), fc5_e0[2:0]};
+    wire signed [14:0] fc5_e9_xh = $signed(fc5_e4[17:3]);
+    wire [22:0] fc5_e9_u = {($signed({{5{fc5_e9_xh[14]}}, fc5_e9_xh}) - fc5_e0), fc5_e4[2:0]};
+    wire fc5_e10_yo_i = ~fc5_e3[17];
+    wire [19:0] fc5_e10_u = {1'b0, ($signed({fc5_in_1_s_2[17], fc5_in_1_s_2}) - $signed({1'b1, fc5_e10_yo_i, fc5_e3[16:0]}))};
+    wire signed [17:0] fc5_e11 = fc5_in_4_s_2 - fc5_in_6_s_2;
+    wire signed [11:0] fc5_e12_xh = $signed(fc5_in_7_s_2[17:6]);
+    wire [23:0] fc5_e12_u = {($signed({{6{fc5_e12_xh[11]}}, fc5_e12_xh}) - fc5_in_7_s_2), fc5_in_7_s_2[5:0]};
+    wire signed [16:0] fc5_n0_s1_xh = $signed(fc5_in_5_s_2[17:1]);
+    wire signed [19:0] fc5_n0_s1 = $signed({1'b0, ($signed({fc5_n0_s1_xh[16], fc5_n0_s1_xh}) + fc5_in_6_s_2), fc5_in_5_s_2[0]});
+    wire signed [13:0] fc5_n0_s2_xh = $signed(fc5_n0_s1[19:6]);
+    wire signed [18:0] fc5_n0_s2_hi = $signed({{5{fc5_n0_s2_xh[13]}}, fc5_n0_s2_xh}) + $signed({1'b0, (fc5_in_2_s_2 + fc5_in_4_s_2)});
+    wire signed [13:0] fc5_n0_s3_xh = $signed(fc5_e1[18:5]);
+    wire [24:0] fc5_n0_s3_u = {1'b0, ($signed({{5{fc5_n0_s3_xh[13]}}, fc5_n0_s3_xh}) + fc5_e1), fc5_e1[4:0]};
+    wire signed [18:0] fc5_n0_s4_xo = $signed({1'b0, fc5_e10_yo_i, fc5_e3[16:0]});
+    wire signed [16:0] fc5_n0_s4_xh = $signed(fc5_n0_s4_xo[18:2]);
+    wire [25:0] fc5_n0_s4_u = {($signed({{7{fc5_n0_s4_xh[16]}}, fc5_n0_s4_xh}) + $signed(fc5_e12_u)), fc5_n0_s4_xo[1:0]};
+    reg  [25:0] fc5_n0_s2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_s4 = $signed({1'b0, ($signed({{4{fc5_n0_s4_a_d1[13]}}, fc5_n0_s4_a_d1}) + $signed({1'd0, fc5_in_7_s_2_d1})), fc5_n0_s4_lo_d1});
+    wire signed [25:0] fc5_n0_s2_d1_v = $signed(fc5_n0_s2_d1);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n0_s5_xh = $signed(fc5_n0_s1[24:3]);
-    wire [26:0] fc5_n0_s5_u = {($signed({{2{fc5_n0_s5_xh[21]}}, fc5_n0_s5_xh}) - $signed({fc5_n0_s2[22], fc5_n0_s2})), fc5_n0_s1[2:0]};
+    reg  [24:0] fc5_n0_s3_d1;
+    reg  [25:0] fc5_n0_s4_d1;
+    wire signed [25:0] fc5_n0_s4_d1_v = $signed(fc5_n0_s4_d1);
+    reg  [22:0] fc5_e8_d1;
+    wire signed [22:0] fc5_e8_d1_v = $signed(fc5_e8_d1);
+    wire signed [26:0] fc5_n0_s6 = $signed({fc5_n0_s4_d1_v[25], fc5_n0_s4_d1_v}) - $signed({{4{fc5_e8_d1_v[22]}}, fc5_e8_d1_v});
+    reg  [22:0] fc5_e9_d1;
+    wire signed [22:0] fc5_e9_d1_v = $signed(fc5_e9_d1);
+    reg  [19:0] fc5_e10_d1;
+    wire signed [19:0] fc5_e10_d1_v = $signed(fc5_e10_d1);
+    wire signed [16:0] fc5_n0_s7_xh = $signed(fc5_e9_d1_v[22:6]);
+    wire signed [25:0] fc5_n0_s7 = $signed({($signed({{3{fc5_n0_s7_xh[16]}}, fc5_n0_s7_xh}) - fc5_e10_d1_v), fc5_e9_d1_v[5:0]});
+    wire signed [26:0] fc5_n0_s8_xo = $signed({1'b0, (~fc5_n0_s7[25]), fc5_n0_s7[24:0]});
+    wire signed [25:0] fc5_n0_s8_hi = $signed(fc5_n0_s8_xo[26:1]) + $signed({1'b0, ($signed(fc5_n0_s2_d1_v[24:0]) + $signed(fc5_n0_s3_d1))});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n0_s7_xh = $signed(fc5_e2[22:2]);
+    wire signed [13:0] fc5_n0_s9_xh = $signed(fc5_n0_s6[26:13]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [22:0] fc5_n0_s7_u = {1'b0, ($signed(fc5_n0_s7_xh[19:0]) + $signed({fc5_e4_yo[18], fc5_e4_yo})), fc5_e2[1:0]};
-    reg  [26:0] fc5_n0_s5_d1;
-    wire signed [26:0] fc5_n0_s5_d1_v = $signed(fc5_n0_s5_d1);
-    reg  [19:0] fc5_e5_d1;
-    wire signed [19:0] fc5_e5_d1_v = $signed(fc5_e5_d1);
-    wire signed [20:0] fc5_n0_s8_yo = $signed({1'b0, (~fc5_e5_d1_v[19]), fc5_e5_d1_v[18:0]});
-    wire signed [26:0] fc5_n0_s8 = $signed({($signed(fc5_n0_s5_d1_v[26:1]) + $signed({{5{fc5_n0_s8_yo[20]}}, fc5_n0_s8_yo})), fc5_n0_s5_d1_v[0]});
-    reg  [22:0] fc5_n0_s7_d1;
-    wire signed [22:0] fc5_n0_s7_d1_v = $signed(fc5_n0_s7_d1);
-    reg  [23:0] fc5_n0_s6_d1;
-    wire signed [21:0] fc5_n0_s9_xh = $signed(fc5_n0_s7_d1_v[22:1]);
-    wire signed [24:0] fc5_n0_s9 = $signed({($signed({{2{fc5_n0_s9_xh[21]}}, fc5_n0_s9_xh}) + $signed(fc5_n0_s6_d1)), fc5_n0_s7_d1_v[0]});
-    reg  [19:0] fc5_e4_d1;
-    wire signed [19:0] fc5_e4_d1_v = $signed(fc5_e4_d1);
-    wire signed [13:0] fc5_n0_s10_xh = $signed(fc5_e4_d1_v[19:6]);
-    wire signed [25:0] fc5_n0_s10 = $signed({($signed({{6{fc5_n0_s10_xh[13]}}, fc5_n0_s10_xh}) - fc5_e4_d1_v), fc5_e4_d1_v[5:0]});
-    wire signed [25:0] fc5_n0_s11_xo = $signed({1'b0, (~fc5_n0_s9[24]), fc5_n0_s9[23:0]});
-    wire signed [26:0] fc5_n0_s11 = $signed({1'b0, ($signed(fc5_n0_s11_xo[25:1]) + $signed(fc5_n0_s4[24:0])), fc5_n0_s11_xo[0]});
-    wire signed [26:0] fc5_n0_s12 = fc5_n0_s8 + $signed({1'b0, (~fc5_n0_s10[25]), fc5_n0_s10[24:0]});
+    wire signed [25:0] fc5_n0_s9 = $signed({($signed(fc5_n0_s9_xh[12:0]) + 13'sd2967), fc5_n0_s6[12:0]}); // bias -0.6953125, less the terms' sign-extension offsets
+    reg  [23:0] fc5_e12_d1;
+    wire signed [23:0] fc5_e12_d1_v = $signed(fc5_e12_d1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc5_n0_acc = ($signed({fc5_n0_s12[26], fc5_n0_s12}) - $signed({1'b0, ($signed(fc5_n0_s11[26:13]) + 14'sd1065), fc5_n0_s11[12:0]}));
+    wire signed [27:0] fc5_n0_acc = ($signed({{2{fc5_n0_s9[25]}}, fc5_n0_s9}) - $signed({1'b0, fc5_n0_s8_hi, fc5_n0_s8_xo[0]}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc5_n0_y_fl = $signed(fc5_n0_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [15:0] fc5_n1_s0_xh = $signed(fc5_in_0_s_2[17:2]);
     wire signed [19:0] fc5_n1_s0 = $signed({($signed({{2{fc5_n1_s0_xh[15]}}, fc5_n1_s0_xh}) - fc5_in_2_s_2), fc5_in_0_s_2[1:0]});
-    wire signed [17:0] fc5_n1_s1 = fc5_in_5_s_2 - fc5_in_3_s_2;
-    wire signed [11:0] fc5_n1_s2_xh = $signed(fc5_in_7_s_2[17:6]);
-    wire signed [23:0] fc5_n1_s2 = $signed({($signed({{6{fc5_n1_s2_xh[11]}}, fc5_n1_s2_xh}) - fc5_in_7_s_2), fc5_in_7_s_2[5:0]});
+    wire signed [16:0] fc5_n1_s1_xh = $signed(fc5_n1_s0[19:3]);
+    wire [21:0] fc5_n1_s1_u = {($signed({{2{fc5_n1_s1_xh[16]}}, fc5_n1_s1_xh}) - $signed({fc5_in_5_s_2[17], fc5_in_5_s_2})), fc5_n1_s0[2:0]};
+    wire signed [18:0] fc5_n1_s2_hi = $signed({{2{fc5_e8_xh[16]}}, fc5_e8_xh}) - $signed({1'b1, (~fc5_e11[17]), fc5_e11[16:0]});
+    reg  [21:0] fc5_n1_s1_d1;
+    wire signed [24:0] fc5_n1_s3_xo = $signed({1'b0, (~fc5_e12_d1_v[23]), fc5_e12_d1_v[22:0]});
+    wire signed [20:0] fc5_n1_s3_xh = $signed(fc5_n1_s3_xo[24:4]);
+    wire signed [25:0] fc5_n1_s3 = $signed({($signed({fc5_n1_s3_xh[20], fc5_n1_s3_xh}) + $signed(fc5_n1_s1_d1)), fc5_n1_s3_xo[3:0]});
+    reg  [22:0] fc5_n1_s2_d1;
+    wire signed [22:0] fc5_n1_s2_d1_v = $signed(fc5_n1_s2_d1);
+    wire signed [25:0] fc5_n1_s4 = fc5_n1_s3 - $signed({{3{fc5_n1_s2_d1_v[22]}}, fc5_n1_s2_d1_v});
+    wire signed [22:0] fc5_n1_s5_xo = $signed({1'b0, (~fc5_e7[21]), fc5_e7[20:0]});
+    wire signed [19:0] fc5_n1_s5_xh = $signed(fc5_n1_s5_xo[22:3]);
+    wire signed [24:0] fc5_n1_s5 = $signed({($signed({{2{fc5_n1_s5_xh[19]}}, fc5_n1_s5_xh}) + fc5_e7), fc5_n1_s5_xo[2:0]});
+    wire signed [26:0] fc5_n1_s7_hs = $signed({$signed({($signed(fc5_n1_s4[25:11]) - 15'sd2897), fc5_n1_s4[10:0]}), 1'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n1_s3_yo = $signed({1'b0, (~fc5_n1_s0[19]), fc5_n1_s0[18:0]});
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n1_s3_xo = $signed({1'b0, (~fc5_n1_s1[17]), fc5_n1_s1[16:0]});
-    reg  signed [16:0] fc5_n1_s3_a_d1;
-    reg  signed [19:0] fc5_n1_s3_b_d1;
-    reg  [1:0] fc5_n1_s3_lo_d1;
-    wire signed [22:0] fc5_n1_s3 = $signed({1'b0, ($signed({{3{fc5_n1_s3_a_d1[16]}}, fc5_n1_s3_a_d1}) + fc5_n1_s3_b_d1), fc5_n1_s3_lo_d1});
-    wire signed [20:0] fc5_n1_s4_xh = $signed(fc5_n1_s2[23:3]);
-    wire [24:0] fc5_n1_s4_u = {($signed({fc5_n1_s4_xh[20], fc5_n1_s4_xh}) - $signed({fc5_e1[20], fc5_e1})), fc5_n1_s2[2:0]};
-    wire signed [18:0] fc5_n1_s5_xh = $signed(fc5_e5[19:1]);
-    wire [23:0] fc5_n1_s5_u = {($signed({{4{fc5_n1_s5_xh[18]}}, fc5_n1_s5_xh}) - fc5_e2), fc5_e5[0]};
-    reg  [24:0] fc5_n1_s4_d1;
-    wire signed [24:0] fc5_n1_s4_d1_v = $signed(fc5_n1_s4_d1);
-    reg  [23:0] fc5_n1_s5_d1;
-    wire signed [25:0] fc5_n1_s6_xo = $signed({1'b0, (~fc5_n1_s4_d1_v[24]), fc5_n1_s4_d1_v[23:0]});
-    wire signed [25:0] fc5_n1_s6 = $signed({($signed(fc5_n1_s6_xo[25:2]) + $signed(fc5_n1_s5_d1)), fc5_n1_s6_xo[1:0]});
-    reg  [24:0] fc5_e6_d1;
-    wire signed [24:0] fc5_e6_d1_v = $signed(fc5_e6_d1);
-    reg  signed [20:0] fc5_e8_d1;
-    wire signed [21:0] fc5_n1_s7_yo = $signed({1'b0, (~fc5_e8_d1[20]), fc5_e8_d1[19:0]});
-    wire signed [24:0] fc5_n1_s7 = fc5_e6_d1_v + $signed({{3{fc5_n1_s7_yo[21]}}, fc5_n1_s7_yo});
-    wire signed [25:0] fc5_n1_s8 = $signed({($signed(fc5_n1_s6[25:2]) + $signed({fc5_n1_s3[22], fc5_n1_s3})), fc5_n1_s6[1:0]});
-    wire signed [22:0] fc5_n1_s9_xh = $signed(fc5_n1_s7[24:2]);
-    wire signed [25:0] fc5_n1_s9 = $signed({($signed({fc5_n1_s9_xh[22], fc5_n1_s9_xh}) - $signed({fc5_e9[22], fc5_e9})), fc5_n1_s7[1:0]});
-    wire signed [14:0] fc5_n1_s10_xh = $signed(fc5_n1_s8[25:11]);
-    wire signed [26:0] fc5_n1_s10 = $signed({($signed({fc5_n1_s10_xh[14], fc5_n1_s10_xh}) - 16'sd12625), fc5_n1_s8[10:0]});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc5_n1_acc = ($signed({fc5_n1_s10, 1'd0}) - $signed({{2{fc5_n1_s9[25]}}, fc5_n1_s9}));
+    wire signed [27:0] fc5_n1_acc = ($signed({fc5_n1_s7_hs[26], fc5_n1_s7_hs}) - $signed({{3{fc5_n1_s5[24]}}, fc5_n1_s5}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc5_n1_y_fl = $signed(fc5_n1_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n2_s0_xh = $signed(fc5_in_1_s_2[17:1]);
-    wire signed [19:0] fc5_n2_s0 = $signed({1'b0, ($signed({fc5_n2_s0_xh[16], fc5_n2_s0_xh}) + fc5_in_0_s_2), fc5_in_1_s_2[0]});
-    wire signed [13:0] fc5_n2_s1_xh = $signed(fc5_in_5_s_2[17:4]);
-    wire signed [22:0] fc5_n2_s1 = $signed({1'b0, ($signed({{4{fc5_n2_s1_xh[13]}}, fc5_n2_s1_xh}) + fc5_in_5_s_2), fc5_in_5_s_2[3:0]});
-    wire signed [15:0] fc5_n2_s2_xh = $signed(fc5_n2_s0[19:4]);
-    wire [22:0] fc5_n2_s2_u = {1'b0, ($signed({{2{fc5_n2_s2_xh[15]}}, fc5_n2_s2_xh}) + fc5_in_5_s_2), fc5_n2_s0[3:0]};
-    wire signed [16:0] fc5_n2_s3_xh = $signed(fc5_n2_s1[22:6]);
-    wire [25:0] fc5_n2_s3_u = {1'b0, ($signed({{2{fc5_n2_s3_xh[16]}}, fc5_n2_s3_xh}) - $signed(fc5_e0[18:0])), fc5_n2_s1[5:0]};
-    wire signed [15:0] fc5_n2_s4_xh = $signed(fc5_e1[20:5]);
-    wire [24:0] fc5_n2_s4_u = {1'b0, ($signed({{3{fc5_n2_s4_xh[15]}}, fc5_n2_s4_xh}) - $signed(fc5_e5[18:0])), fc5_e1[4:0]};
-    reg  [25:0] fc5_n2_s3_d1;
-    wire signed [25:0] fc5_n2_s3_d1_v = $signed(fc5_n2_s3_d1);
-    reg  [22:0] fc5_n2_s2_d1;
-    wire signed [21:0] fc5_n2_s5_xh = $signed(fc5_n2_s3_d1_v[25:4]);
-    wire signed [26:0] fc5_n2_s5 = $signed({($signed({fc5_n2_s5_xh[21], fc5_n2_s5_xh}) - $signed(fc5_n2_s2_d1)), fc5_n2_s3_d1_v[3:0]});
-    reg  [24:0] fc5_n2_s4_d1;
-    wire signed [24:0] fc5_n2_s4_d1_v = $signed(fc5_n2_s4_d1);
+    wire signed [12:0] fc5_n2_s0_xh = $signed(fc5_in_1_s_2[17:5]);
+    wire signed [22:0] fc5_n2_s0 = $signed({($signed({{5{fc5_n2_s0_xh[12]}}, fc5_n2_s0_xh}) - fc5_in_0_s_2), fc5_in_1_s_2[4:0]});
+    wire signed [10:0] fc5_n2_s1_xh = $signed(fc5_in_5_s_2[17:7]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n2_s6_xh = $signed(fc5_n2_s4_d1_v[24:1]);
+    wire signed [25:0] fc5_n2_s1 = $signed({1'b0, ($signed({{7{fc5_n2_s1_xh[10]}}, fc5_n2_s1_xh}) + fc5_in_4_s_2), fc5_in_5_s_2[6:0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n2_s6 = $signed({1'b0, ($signed(fc5_n2_s6_xh[22:0]) + $signed({{3{fc5_e4_d1_v[19]}}, fc5_e4_d1_v})), fc5_n2_s4_d1_v[0]});
-    wire signed [25:0] fc5_n2_s7_xo = $signed({1'b0, (~fc5_e6_d1_v[24]), fc5_e6_d1_v[23:0]});
+    wire signed [13:0] fc5_n2_s2_xh = $signed(fc5_in_5_s_2[17:4]);
+    wire signed [21:0] fc5_n2_s2 = $signed({($signed({{4{fc5_n2_s2_xh[13]}}, fc5_n2_s2_xh}) - fc5_in_5_s_2), fc5_in_5_s_2[3:0]});
+    wire signed [16:0] fc5_n2_s3_xh = $signed(fc5_in_6_s_2[17:1]);
+    wire signed [19:0] fc5_n2_s3 = $signed({1'b0, ($signed({fc5_n2_s3_xh[16], fc5_n2_s3_xh}) + fc5_in_6_s_2), fc5_in_6_s_2[0]});
+    reg  [23:0] fc5_n2_s4_a_d1;
+    wire signed [23:0] fc5_n2_s4_a_d1_v = $signed(fc5_n2_s4_a_d1);
+    reg  signed [24:0] fc5_n2_s4_b_d1;
+    wire signed [25:0] fc5_n2_s4 = $signed({1'b0, ($signed({fc5_n2_s4_a_d1_v[23], fc5_n2_s4_a_d1_v}) + fc5_n2_s4_b_d1)});
+    wire signed [20:0] fc5_n2_s5_xh = $signed(fc5_n2_s2[21:1]);
+    wire [22:0] fc5_n2_s5_u = {($signed({fc5_n2_s5_xh[20], fc5_n2_s5_xh}) - $signed({{2{fc5_n2_s3[19]}}, fc5_n2_s3})), fc5_n2_s2[0]};
+    wire signed [18:0] fc5_n2_s6_yo = $signed({1'b1, (~fc5_e4[17]), fc5_e4[16:0]});
+    wire signed [13:0] fc5_n2_s6_xh = $signed(fc5_e11[17:4]);
+    wire [23:0] fc5_n2_s6_u = {($signed({{6{fc5_n2_s6_xh[13]}}, fc5_n2_s6_xh}) - $signed({fc5_n2_s6_yo[18], fc5_n2_s6_yo})), fc5_e11[3:0]};
+    reg  [23:0] fc5_n2_s6_d1;
+    wire signed [23:0] fc5_n2_s6_d1_v = $signed(fc5_n2_s6_d1);
+    reg  [22:0] fc5_n2_s5_d1;
+    wire signed [24:0] fc5_n2_s7_xo = $signed({1'b0, (~fc5_n2_s6_d1_v[23]), fc5_n2_s6_d1_v[22:0]});
+    wire signed [20:0] fc5_n2_s7_xh = $signed(fc5_n2_s7_xo[24:4]);
+    wire signed [26:0] fc5_n2_s7 = $signed({($signed({{2{fc5_n2_s7_xh[20]}}, fc5_n2_s7_xh}) + $signed(fc5_n2_s5_d1)), fc5_n2_s7_xo[3:0]});
+    wire signed [21:0] fc5_n2_s8_xh = $signed(fc5_e9_d1_v[22:1]);
+    wire signed [24:0] fc5_n2_s8 = $signed({($signed({{2{fc5_n2_s8_xh[21]}}, fc5_n2_s8_xh}) - $signed({fc5_e8_d1_v[22], fc5_e8_d1_v})), fc5_e9_d1_v[0]});
+    wire signed [26:0] fc5_n2_s9 = $signed({($signed(fc5_n2_s7[26:1]) + $signed({{6{fc5_e10_d1_v[19]}}, fc5_e10_d1_v})), fc5_n2_s7[0]});
+    wire signed [24:0] fc5_n2_s10_xh = $signed(fc5_n2_s4[25:1]);
+    wire signed [25:0] fc5_n2_s10_hi = $signed({fc5_n2_s10_xh[24], fc5_n2_s10_xh}) - $signed({1'b1, (~fc5_n2_s8[24]), fc5_n2_s8[23:0]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_s7 = $signed({1'b0, ($signed(fc5_n2_s7_xo[25:4]) + fc5_n1_s7_yo), fc5_n2_s7_xo[3:0]});
+    wire signed [27:0] fc5_n2_s10 = $signed({1'b0, fc5_n2_s10_hi, fc5_n2_s4[0]});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_s8 = fc5_n2_s5 - $signed({{2{fc5_n2_s6[24]}}, fc5_n2_s6});
-    wire signed [26:0] fc5_n2_s9 = $signed({1'b0, ($signed(fc5_n2_s7[25:0]) + $signed({{3{fc5_e9[22]}}, fc5_e9}))});
+    wire signed [13:0] fc5_n2_s11_xh = $signed(fc5_n2_s9[26:13]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_acc = ($signed({($signed(fc5_n2_s8[26:13]) + 14'sd4105), fc5_n2_s8[12:0]}) - fc5_n2_s9); // bias -0.6796875, less the terms' sign-extension offsets
+    wire signed [27:0] fc5_n2_s11 = $signed({($signed({fc5_n2_s11_xh[13], fc5_n2_s11_xh}) - 15'sd6007), fc5_n2_s9[12:0]});
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [26:0] fc5_n2_acc = ($signed(fc5_n2_s10[26:0]) + $signed(fc5_n2_s11[26:0]));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc5_n2_y_fl = $signed(fc5_n2_acc[26:8]);
@@ -164,27 +160,22 @@ module muon_recal_fc5 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc5_e9_a_d1 <= $signed(fc5_e9_xo[20:4]);
-            fc5_in_4_s_2_d1 <= in_data[84:68];
-            fc5_e9_lo_d1 <= fc5_e9_xo[3:0];
-            fc5_n0_s4_a_d1 <= $signed(fc5_n0_s4_xo[20:7]);
-            fc5_in_7_s_2_d1 <= in_data[135:119];
-            fc5_n0_s4_lo_d1 <= fc5_n0_s4_xo[6:0];
-            fc5_n0_s5_d1 <= fc5_n0_s5_u;
+            fc5_e1_d1 <= fc5_e1_u;
             fc5_e5_d1 <= fc5_e5_u;
-            fc5_n0_s7_d1 <= fc5_n0_s7_u;
-            fc5_n0_s6_d1 <= {($signed(fc5_n0_s3[23:3]) - fc5_e1), fc5_n0_s3[2:0]};
-            fc5_e4_d1 <= fc5_e4_u;
-            fc5_n1_s3_a_d1 <= $signed(fc5_n1_s3_xo[18:2]);
-            fc5_n1_s3_b_d1 <= $signed(fc5_n1_s3_yo[19:0]);
-            fc5_n1_s3_lo_d1 <= fc5_n1_s3_xo[1:0];
-            fc5_n1_s4_d1 <= fc5_n1_s4_u;
-            fc5_n1_s5_d1 <= fc5_n1_s5_u;
-            fc5_e6_d1 <= fc5_e6_u;
-            fc5_e8_d1 <= $signed({{3{fc5_in_3_s_2[17]}}, fc5_in_3_s_2}) - fc5_e7;
-            fc5_n2_s3_d1 <= fc5_n2_s3_u;
-            fc5_n2_s2_d1 <= fc5_n2_s2_u;
-            fc5_n2_s4_d1 <= fc5_n2_s4_u;
+            fc5_in_1_s_2_d1 <= in_data[33:17];
+            fc5_n0_s2_d1 <= {1'b0, fc5_n0_s2_hi, fc5_n0_s1[5:0]};
+            fc5_n0_s3_d1 <= fc5_n0_s3_u;
+            fc5_n0_s4_d1 <= fc5_n0_s4_u;
+            fc5_e8_d1 <= fc5_e8_u;
+            fc5_e9_d1 <= fc5_e9_u;
+            fc5_e10_d1 <= fc5_e10_u;
+            fc5_e12_d1 <= fc5_e12_u;
+            fc5_n1_s1_d1 <= fc5_n1_s1_u;
+            fc5_n1_s2_d1 <= {1'b0, fc5_n1_s2_hi, fc5_e0[2:0]};
+            fc5_n2_s4_a_d1 <= {1'b0, (~fc5_n2_s0[22]), fc5_n2_s0[21:0]};
+            fc5_n2_s4_b_d1 <= $signed(fc5_n2_s1[24:0]);
+            fc5_n2_s6_d1 <= fc5_n2_s6_u;
+            fc5_n2_s5_d1 <= fc5_n2_s5_u;
             fc5_out_0 <= $signed(fc5_n0_y_fl[17:0]);
             fc5_out_1 <= $signed(fc5_n1_y_fl[17:0]);
             fc5_out_2 <= $signed(fc5_n2_y_fl[17:0]);

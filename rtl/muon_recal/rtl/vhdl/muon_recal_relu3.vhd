@@ -4,6 +4,7 @@
 -- output type: ufixed<17,5,RND_CONV,SAT>
 -- latency: 0 clock cycle(s) (outputs not registered: they arrive 2.33 ns after the last register, in the next layer's first stage), II = 1; 0 multiplier(s), 0 adder(s); inputs arrive 2.33 ns into the first stage (combinational layer in front)
 -- longest path per stage (delay model, ns): 2.33 (the last runs on into the next layer's first stage)
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -7,6 +7,7 @@
 -- 220 comparator(s) for 352 internal node(s) (132 shared); leaf values chosen by mux trees on the comparison bits; scores summed in fixed<12,4> (wraps)
 -- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 60 adder(s)
 -- longest path per stage (delay model, ns): 3.59 | 2.09
+-- device: xcup (AMD UltraScale+: 6-input LUTs, CARRY8)
 
 library ieee;
 use ieee.std_logic_1164.all;

@@ -20,6 +20,18 @@ public struct Timing: Sendable, Hashable {
     public static let registered = Timing(ns: 0)
 }
 
+/// An operation the delay model says takes longer than a stage's logic budget by itself (its
+/// operands come straight from registers): the design is built, but it will not meet the clock.
+public struct TimingOverrun: Sendable, Hashable {
+    /// The signal the operation defines (its name in the generated HDL).
+    public var signal: String
+    public var delayNs: Double
+    public var budgetNs: Double
+    public init(signal: String, delayNs: Double, budgetNs: Double) {
+        self.signal = signal; self.delayNs = delayNs; self.budgetNs = budgetNs
+    }
+}
+
 /// The delay model of a device (Device.swift). The default device, xcup (nanoseconds, AMD
 /// UltraScale+ fabric, routing included), is calibrated on two published sources (docs/hardware.md, "Pipelining", lists them with the figures):
 ///  [V] a Vivado 2021.2 timing report of an xczu3eg-sbva484 at speed grade -1 (the slowest grade;
@@ -113,8 +125,10 @@ public struct DelayModel: Sendable {
             return Timing(ns: latest + lutLevelNs, cone: .init(inputs: live.count, base: latest))
         case .add, .sub:
             // An operand that is a one-input function of a signal (an inverted bit) is computed
-            // by the adder's own LUT: it is ready when that signal is.
-            let ready = live.map { t in t.cone.map { $0.inputs <= 1 ? $0.base : t.ns } ?? t.ns }.max() ?? 0
+            // by the adder's own LUT where the device allows it: it is ready when that signal is.
+            // Elsewhere (ECP5) it is a LUT level of its own, as its timing already says.
+            let shares = device.inversionSharesAdderLut
+            let ready = live.map { t in t.cone.map { shares && $0.inputs <= 1 ? $0.base : t.ns } ?? t.ns }.max() ?? 0
             return Timing(ns: ready + delay(of: op, width: width, operandWidths: operandWidths))
         case .reduceOr:
             // An OR of at most 6 input bits (through the LUT logic in front of them) is one LUT
@@ -174,6 +188,9 @@ public final class DatapathBuilder {
     public var enable: SignalID?
     /// Set when a module without a clock has a path longer than the clock budget.
     public private(set) var exceededBudget = false
+    /// Operations whose own delay (operands straight from registers) exceeds the stage budget:
+    /// no register placement makes them fit, so the clock is not met by the model.
+    public private(set) var overruns: [TimingOverrun] = []
 
     public init(module: Module, delays: DelayModel) {
         self.module = module
@@ -231,6 +248,7 @@ public final class DatapathBuilder {
         let here = op.operands.map { x -> Timing? in isConst(x) ? nil : (stage(of: x) == s ? timing(of: x) : .registered) }
         var tm = delays.timing(of: op, width: width, operandWidths: widths, operands: here)
         let t = here.compactMap { $0?.ns }.max() ?? 0
+        var fromRegisters = t == 0
         if t > 0 && tm.ns > delays.budget {
             // Without a clock (a combinational module) nothing is registered: the caller sees
             // the overrun in `exceededBudget` and the arrival time.
@@ -240,7 +258,11 @@ public final class DatapathBuilder {
                 s += 1
                 tm = delays.timing(of: op, width: width, operandWidths: widths,
                                    operands: op.operands.map { isConst($0) ? nil : .registered })
+                fromRegisters = true
             }
+        }
+        if fromRegisters && tm.ns > delays.budget {
+            overruns.append(TimingOverrun(signal: name, delayNs: tm.ns, budgetNs: delays.budget))
         }
         let target = s
         let newOp = op.replacingOperands { self.delay($0, to: target) }

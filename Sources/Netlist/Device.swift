@@ -29,6 +29,12 @@ public struct Device: Sendable, Hashable {
     public let compareExtraNs: Double
     /// Kept free in every stage for routing the model does not see (long nets, high fanout).
     public let routingAllowanceNs: Double
+    /// Whether an adder operand that is a one-input function of a signal (an inverted bit: the
+    /// subtrahend of a subtraction, a CSD digit's negated term) is computed in the adder's own LUT
+    /// (true on UltraScale+: the carry chain's LUT6 takes it). False on ECP5: Yosys' synth_ecp5
+    /// puts a separate LUT4 between the two adders, so the operand costs its own LUT level and net
+    /// (nextpnr's critical paths, docs/hardware.md "Device models").
+    public let inversionSharesAdderLut: Bool
     /// A LUT ROM: the first level (a net and a LUT of `lutInputs` address bits) ...
     public let romBaseNs: Double
     /// ... and a 2:1 mux level per further address bit.
@@ -42,7 +48,7 @@ public struct Device: Sendable, Hashable {
         name: "xcup", title: "AMD UltraScale+: 6-input LUTs, CARRY8", lutInputs: 6,
         registerOverheadNs: 0.093 + 0.027 + 0.035, netNs: 0.25, lutNs: 0.15,
         carryEntryNs: 0.011 + 0.177, carryBitsPerCell: 8, carryPerCellNs: 0.037, carryExitNs: 0.109,
-        compareExtraNs: 0, routingAllowanceNs: 0, romBaseNs: 0.4, romPerBitNs: 0.12, mulSmallNs: 2.0, mulLargeNs: 3.0)
+        compareExtraNs: 0, routingAllowanceNs: 0, inversionSharesAdderLut: true, romBaseNs: 0.4, romPerBitNs: 0.12, mulSmallNs: 2.0, mulLargeNs: 3.0)
 
     /// Lattice ECP5, speed grade -6, as nextpnr-ecp5 models it (its default grade), read off
     /// nextpnr's timing reports of placed-and-routed designs (docs/hardware.md, "Device models"):
@@ -55,7 +61,7 @@ public struct Device: Sendable, Hashable {
         name: "ecp5", title: "Lattice ECP5 -6 as nextpnr models it: 4-input LUTs, CCU2C", lutInputs: 4,
         registerOverheadNs: 0.53, netNs: 1.3, lutNs: 0.24,
         carryEntryNs: 0.447 - 0.24, carryBitsPerCell: 2, carryPerCellNs: 0.071, carryExitNs: 0.403,
-        compareExtraNs: 0.071 + 1.3 + 0.24, routingAllowanceNs: 1.2, romBaseNs: 1.3 + 0.24, romPerBitNs: 0.256 + 0.5, mulSmallNs: 5.0, mulLargeNs: 7.5)
+        compareExtraNs: 0.071 + 1.3 + 0.24, routingAllowanceNs: 1.2, inversionSharesAdderLut: false, romBaseNs: 1.3 + 0.24, romPerBitNs: 0.256 + 0.5, mulSmallNs: 5.0, mulLargeNs: 7.5)
 
     public static let all: [Device] = [.xcup, .ecp5]
     public static let `default` = Device.xcup

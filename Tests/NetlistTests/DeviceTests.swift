@@ -86,4 +86,41 @@ final class DeviceTests: XCTestCase {
         XCTAssertGreaterThan(fit(x), fit(e))
         XCTAssertGreaterThanOrEqual(fit(DelayModel(clockPeriodNs: 8, device: .ecp5)), 1)
     }
+
+    /// An inverted operand of a subtraction (a one-input LUT cone) is computed in the adder's own
+    /// LUT on xcup (ready when its input is) but is a LUT level and a net of its own on ecp5.
+    func testInvertedAdderOperandCostsALutLevelOnEcp5Only() {
+        XCTAssertTrue(Device.xcup.inversionSharesAdderLut)
+        XCTAssertFalse(Device.ecp5.inversionSharesAdderLut)
+        let (a, b) = (SignalID(index: 0), SignalID(index: 1))
+        for dev in [Device.xcup, .ecp5] {
+            let d = DelayModel(clockPeriodNs: 8, device: dev)
+            let inverted = d.timing(of: .not(b), width: 16, operandWidths: [16], operands: [Timing(ns: 1)])
+            XCTAssertEqual(inverted.cone?.inputs, 1)
+            let sum = d.timing(of: .add(a, b), width: 16, operandWidths: [16, 16], operands: [Timing(ns: 1), inverted])
+            let expected = 1 + (dev.inversionSharesAdderLut ? 0 : d.lutLevelNs) + d.carryChainNs(16)
+            XCTAssertEqual(sum.ns, expected, accuracy: 1e-12, dev.name)
+        }
+    }
+
+    /// A builder that cannot fit one operation into a stage (operands from registers) records it
+    /// with its delay and the budget; one whose operations fit records nothing.
+    func testOverrunsAreRecordedWhenOneOperationExceedsTheBudget() {
+        func build(_ d: DelayModel, width: Int) -> DatapathBuilder {
+            let b = DatapathBuilder(module: Module(name: "t"), delays: d)
+            b.clock = b.input("clk", width: 1, repr: .bit)
+            let x = b.input("x", width: width, repr: .signed), y = b.input("y", width: width, repr: .signed)
+            let s = b.emit("s", width: width, repr: .signed, .add(x, y))
+            b.emit("t", width: width, repr: .signed, .add(s, y))
+            return b
+        }
+        let tight = DelayModel(clockPeriodNs: 3, device: .ecp5)
+        XCTAssertGreaterThan(tight.carryChainNs(32), tight.budget)
+        let b = build(tight, width: 32)
+        XCTAssertEqual(b.overruns.map { $0.signal }, ["s", "t"])
+        XCTAssertEqual(b.overruns.first?.delayNs ?? 0, tight.carryChainNs(32), accuracy: 1e-12)
+        XCTAssertEqual(b.overruns.first?.budgetNs ?? 0, tight.budget, accuracy: 1e-12)
+        XCTAssertEqual(build(DelayModel(clockPeriodNs: 8, device: .ecp5), width: 32).overruns, [])
+        XCTAssertEqual(build(DelayModel(clockPeriodNs: 4), width: 32).overruns, [])
+    }
 }

@@ -33,8 +33,8 @@ public enum Report {
             let worst = here.max { $0.delayNs < $1.delayNs }!
             let more = here.count > 1 ? " (\(here.count) such operations in the layer)" : ""
             lines.append("rtlgen: warning: layer '\(layer)': operation \(worst.signal) takes \(String(format: "%.2f", worst.delayNs)) ns by itself"
-                + " (delay model, device \(config.device.name)), more than the stage budget of \(String(format: "%.2f", worst.budgetNs)) ns"
-                + " at a \(config.clockPeriodNs) ns clock\(more); the design will not meet this clock: use a longer clock period")
+                + " (delay model, device \(config.device.name)), more than the \(String(format: "%.2f", worst.limitNs)) ns"
+                + " a \(config.clockPeriodNs) ns clock leaves after the register overhead\(more); the design will not meet this clock: use a longer clock period")
         }
         return lines
     }
@@ -108,7 +108,7 @@ public enum Report {
             ("timing_warnings", .array(warnings.map { w in
                 .object([("layer", .string(w.layer)), ("signal", .string(w.overrun.signal)),
                          ("delay_ns", .number(String(format: "%.2f", w.overrun.delayNs))),
-                         ("budget_ns", .number(String(format: "%.3f", w.overrun.budgetNs)))])
+                         ("limit_ns", .number(String(format: "%.3f", w.overrun.limitNs)))])
             })),
         ]) + [
             ("resources", .object([

@@ -33,6 +33,10 @@ DESIGNS = [
     ("muon_student_keras", "examples/muon_student_keras/muon_student.json",
      ["--weights", "examples/muon_student_keras/muon_student_weights.h5"], 8.0),
     ("bench muon_student", "Tests/models/bench/muon_student.json", [], 8.0),
+    # Never used for calibration: `rtlgen random-model --seed N` (dense layers, assorted
+    # activations and fixed-point types), written into the work folder.
+    ("random-model --seed 7", "random:7", [], 8.0),
+    ("random-model --seed 19", "random:19", [], 8.0),
 ]
 # The muon student's clocks tried for the tightest one (ns), fastest first.
 TIGHTEST = [4.0, 5.0, 6.0, 7.0]
@@ -64,6 +68,11 @@ def register_ranks(top_file):
 
 
 def build(rtlgen, model, extra, out, period):
+    if model.startswith("random:"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        path = out.parent / ("random_%s.json" % model.split(":", 1)[1])
+        path.write_text(run([rtlgen, "random-model", "--seed", model.split(":", 1)[1]], cwd=ROOT))
+        model = str(path)
     run([rtlgen, "build", str(ROOT / model), "--out", str(out), "--lang", "verilog", "--device", "ecp5",
          "--clock-period", "%g" % period] + extra, cwd=ROOT)
     return json.load(open(out / "report.json"))

@@ -55,6 +55,9 @@ public enum Builder {
         if let p = options.progress { lo.progress = { k, n, what in p.step(k, of: n, what) } }
         let design = DesignLowering.lower(model, topName: top, options: lo)
         for m in design.modules { m.eliminateDeadSignals(); m.header.append(options.config.device.headerLine) }
+        for line in Report.timingWarningLines(model: model, design: design, config: options.config) {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
         var files: [(String, String)] = []
         var vfiles: [String] = []
         var hfiles: [String] = []

@@ -12,6 +12,33 @@ public enum Report {
         m.signals.enumerated().filter { m.defs[$0.offset].isRegister }.map { $0.element.width }.reduce(0, +)
     }
 
+    /// The operations longer than a stage's budget by themselves, by layer (only those still in
+    /// the generated HDL): the design is built but the delay model says it misses the clock.
+    public static func timingWarnings(model: Model, design: Design) -> [(layer: String, overrun: TimingOverrun)] {
+        var out: [(layer: String, overrun: TimingOverrun)] = []
+        for (i, hw) in design.layers.enumerated() where !hw.timingOverruns.isEmpty {
+            let names = Set(hw.module.signals.map { $0.name })
+            for o in hw.timingOverruns where names.contains(o.signal) { out.append((model.layers[i].name, o)) }
+        }
+        return out
+    }
+
+    /// One stderr line per layer with an overrun: its longest operation against the budget.
+    public static func timingWarningLines(model: Model, design: Design, config: Config) -> [String] {
+        let ws = timingWarnings(model: model, design: design)
+        var lines: [String] = []
+        var seen = Set<String>()
+        for (layer, _) in ws where seen.insert(layer).inserted {
+            let here = ws.filter { $0.layer == layer }.map { $0.overrun }
+            let worst = here.max { $0.delayNs < $1.delayNs }!
+            let more = here.count > 1 ? " (\(here.count) such operations in the layer)" : ""
+            lines.append("rtlgen: warning: layer '\(layer)': operation \(worst.signal) takes \(String(format: "%.2f", worst.delayNs)) ns by itself"
+                + " (delay model, device \(config.device.name)), more than the \(String(format: "%.2f", worst.limitNs)) ns"
+                + " a \(config.clockPeriodNs) ns clock leaves after the register overhead\(more); the design will not meet this clock: use a longer clock period")
+        }
+        return lines
+    }
+
     public static func json(model: Model, design: Design, top: String, config: Config, language: Language,
                             yosys: [String: JSONValue] = [:]) -> String {
         var layers: [JSONValue] = []
@@ -56,6 +83,7 @@ public enum Report {
         let totalAdd = design.layers.map { $0.adders }.reduce(0, +)
         let totalReg = design.modules.map(registerBits).reduce(0, +)
         let period = config.clockPeriodNs
+        let warnings = timingWarnings(model: model, design: design)
         let obj: JSONValue = .object([
             ("model", .string(model.name)),
             ("top", .string(top)),
@@ -75,6 +103,14 @@ public enum Report {
                                 ("bus_bits", num(model.outputSize * model.outputType.width))])),
             ("languages", .array(language == .both ? [.string("verilog"), .string("vhdl")] : [.string(language.rawValue)])),
             ("layers", .array(layers)),
+        ] + (warnings.isEmpty ? [] : [
+            ("timing_met_by_model", .bool(false)),
+            ("timing_warnings", .array(warnings.map { w in
+                .object([("layer", .string(w.layer)), ("signal", .string(w.overrun.signal)),
+                         ("delay_ns", .number(String(format: "%.2f", w.overrun.delayNs))),
+                         ("limit_ns", .number(String(format: "%.3f", w.overrun.limitNs)))])
+            })),
+        ]) + [
             ("resources", .object([
                 ("multipliers", num(totalMul)),
                 ("adders", num(totalAdd)),

@@ -15,9 +15,27 @@ public struct Timing: Sendable, Hashable {
     }
     public var ns: Double
     public var cone: LutCone?
-    public init(ns: Double, cone: LutCone? = nil) { self.ns = ns; self.cone = cone }
+    /// The value (or a part of it) is a carry chain's sum computed in this stage: an adder that
+    /// takes it pays the device's `adderAfterAdderNs` (ECP5: the LUT row Yosys puts between).
+    public var fromCarryChain: Bool = false
+    public init(ns: Double, cone: LutCone? = nil, fromCarryChain: Bool = false) {
+        self.ns = ns; self.cone = cone; self.fromCarryChain = fromCarryChain
+    }
     /// A register output or a registered input port.
     public static let registered = Timing(ns: 0)
+}
+
+/// An operation the delay model says takes longer by itself (its operands straight from
+/// registers) than the clock period less the register overhead (DelayModel.logicLimit): the
+/// design is built, but no register placement makes it meet the clock.
+public struct TimingOverrun: Sendable, Hashable {
+    /// The signal the operation defines (its name in the generated HDL).
+    public var signal: String
+    public var delayNs: Double
+    public var limitNs: Double
+    public init(signal: String, delayNs: Double, limitNs: Double) {
+        self.signal = signal; self.delayNs = delayNs; self.limitNs = limitNs
+    }
 }
 
 /// The delay model of a device (Device.swift). The default device, xcup (nanoseconds, AMD
@@ -52,6 +70,10 @@ public struct DelayModel: Sendable {
 
     /// Logic that fits a stage: the period less the register overhead and the routing allowance.
     public var budget: Double { clockPeriodNs - registerOverheadNs - device.routingAllowanceNs }
+    /// The most logic a stage can hold at all: the period less the register overhead (the
+    /// routing allowance is a reserve, not a certainty). An operation longer than this by itself
+    /// cannot meet the clock (DatapathBuilder.overruns).
+    public var logicLimit: Double { clockPeriodNs - registerOverheadNs }
     /// A net and one LUT.
     public var lutLevelNs: Double { netNs + lutNs }
 
@@ -97,10 +119,11 @@ public struct DelayModel: Sendable {
             return live.first ?? .registered
         case .concat:
             // Each bit comes from one part: the widest cone and the latest base bound them all.
-            guard live.contains(where: { $0.cone != nil }) else { return Timing(ns: latest) }
+            let chain = live.contains { $0.fromCarryChain }
+            guard live.contains(where: { $0.cone != nil }) else { return Timing(ns: latest, fromCarryChain: chain) }
             let inputs = live.map { $0.cone?.inputs ?? 1 }.max() ?? 0
             let base = live.map { $0.cone?.base ?? $0.ns }.max() ?? 0
-            return Timing(ns: latest, cone: .init(inputs: inputs, base: base))
+            return Timing(ns: latest, cone: .init(inputs: inputs, base: base), fromCarryChain: chain)
         case .mux, .bitwise, .not:
             // A constant operand is folded into the LUT's truth table (no input).
             var inputs = 0
@@ -113,9 +136,18 @@ public struct DelayModel: Sendable {
             return Timing(ns: latest + lutLevelNs, cone: .init(inputs: live.count, base: latest))
         case .add, .sub:
             // An operand that is a one-input function of a signal (an inverted bit) is computed
-            // by the adder's own LUT: it is ready when that signal is.
-            let ready = live.map { t in t.cone.map { $0.inputs <= 1 ? $0.base : t.ns } ?? t.ns }.max() ?? 0
-            return Timing(ns: ready + delay(of: op, width: width, operandWidths: operandWidths))
+            // by the adder's own LUT where the device allows it: it is ready when that signal is.
+            // Elsewhere (ECP5) it is a LUT level of its own, as its timing already says.
+            // A sum from another carry chain of this stage reaches this one through the device's
+            // adderAfterAdderNs (ECP5: Yosys merges the two into a $macc, whose 3:2 compressor
+            // row is a LUT4 level and a net in front of the last chain; 0 on xcup).
+            let shares = device.inversionSharesAdderLut
+            let ready = live.map { t in
+                t.cone.map { shares && $0.inputs <= 1 ? $0.base : t.ns } ?? (t.ns + (t.fromCarryChain ? device.adderAfterAdderNs : 0))
+            }.max() ?? 0
+            return Timing(ns: ready + delay(of: op, width: width, operandWidths: operandWidths), fromCarryChain: true)
+        case .neg:
+            return Timing(ns: latest + delay(of: op, width: width, operandWidths: operandWidths), fromCarryChain: true)
         case .reduceOr:
             // An OR of at most 6 input bits (through the LUT logic in front of them) is one LUT
             // and packs like a bitwise op (a rounding's sticky bit joins its increment's LUT).
@@ -174,6 +206,9 @@ public final class DatapathBuilder {
     public var enable: SignalID?
     /// Set when a module without a clock has a path longer than the clock budget.
     public private(set) var exceededBudget = false
+    /// Operations whose own delay (operands straight from registers) exceeds the stage budget:
+    /// no register placement makes them fit, so the clock is not met by the model.
+    public private(set) var overruns: [TimingOverrun] = []
 
     public init(module: Module, delays: DelayModel) {
         self.module = module
@@ -231,6 +266,7 @@ public final class DatapathBuilder {
         let here = op.operands.map { x -> Timing? in isConst(x) ? nil : (stage(of: x) == s ? timing(of: x) : .registered) }
         var tm = delays.timing(of: op, width: width, operandWidths: widths, operands: here)
         let t = here.compactMap { $0?.ns }.max() ?? 0
+        var fromRegisters = t == 0
         if t > 0 && tm.ns > delays.budget {
             // Without a clock (a combinational module) nothing is registered: the caller sees
             // the overrun in `exceededBudget` and the arrival time.
@@ -240,7 +276,11 @@ public final class DatapathBuilder {
                 s += 1
                 tm = delays.timing(of: op, width: width, operandWidths: widths,
                                    operands: op.operands.map { isConst($0) ? nil : .registered })
+                fromRegisters = true
             }
+        }
+        if fromRegisters && tm.ns > delays.logicLimit {
+            overruns.append(TimingOverrun(signal: name, delayNs: tm.ns, limitNs: delays.logicLimit))
         }
         let target = s
         let newOp = op.replacingOperands { self.delay($0, to: target) }

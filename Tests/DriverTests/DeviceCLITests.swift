@@ -86,4 +86,34 @@ final class DeviceCLITests: XCTestCase {
         XCTAssertEqual(r3.status, 2, r3.stderr)
         XCTAssertTrue(r3.stderr.contains("gowin"), r3.stderr)
     }
+
+    /// A comparison does not fit a 4 ns stage on ecp5 (4.33 ns > 4 - 0.53): the build still
+    /// succeeds but warns on stderr (layer, delay, limit) and report.json says the model does not meet the clock; at
+    /// 8 ns on ecp5 and 4 ns on xcup there is no warning and no such field.
+    func testOverBudgetOperationWarns() throws {
+        guard (try? rtlgen(["--help"])) != nil else { throw XCTSkip("no rtlgen binary") }
+        let t = try tempDir(self)
+        for (name, args, warns) in [("e4", ["--device", "ecp5", "--clock-period", "4"], true),
+                                    ("e8", ["--device", "ecp5", "--clock-period", "8"], false),
+                                    ("x4", ["--clock-period", "4"], false)] {
+            let o = t.appendingPathComponent(name)
+            let r = try rtlgen(["build", muonModel, "--out", o.path] + args)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertEqual(r.stderr.contains("warning: layer 'fc1'"), warns, "\(name): \(r.stderr)")
+            let rep = try report(o)
+            XCTAssertEqual(rep["timing_met_by_model"] as? Bool, warns ? false : nil, name)
+            let ws = rep["timing_warnings"] as? [[String: Any]] ?? []
+            XCTAssertEqual(!ws.isEmpty, warns, name)
+            for w in ws {
+                let delay = Double(truncating: w["delay_ns"] as? NSNumber ?? 0)
+                let budget = Double(truncating: w["limit_ns"] as? NSNumber ?? 0)
+                XCTAssertGreaterThan(delay, budget, "\(w)")
+                XCTAssertNotNil(w["layer"] as? String)
+                XCTAssertNotNil(w["signal"] as? String)
+            }
+            if warns {
+                XCTAssertTrue(r.stderr.contains("more than the 3.47 ns a 4.0 ns clock leaves"), r.stderr)
+            }
+        }
+    }
 }

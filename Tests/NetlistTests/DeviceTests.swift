@@ -86,4 +86,63 @@ final class DeviceTests: XCTestCase {
         XCTAssertGreaterThan(fit(x), fit(e))
         XCTAssertGreaterThanOrEqual(fit(DelayModel(clockPeriodNs: 8, device: .ecp5)), 1)
     }
+
+    /// An inverted operand of a subtraction (a one-input LUT cone) is computed in the adder's own
+    /// LUT on xcup (ready when its input is) but is a LUT level and a net of its own on ecp5.
+    func testInvertedAdderOperandCostsALutLevelOnEcp5Only() {
+        XCTAssertTrue(Device.xcup.inversionSharesAdderLut)
+        XCTAssertFalse(Device.ecp5.inversionSharesAdderLut)
+        let (a, b) = (SignalID(index: 0), SignalID(index: 1))
+        for dev in [Device.xcup, .ecp5] {
+            let d = DelayModel(clockPeriodNs: 8, device: dev)
+            let inverted = d.timing(of: .not(b), width: 16, operandWidths: [16], operands: [Timing(ns: 1)])
+            XCTAssertEqual(inverted.cone?.inputs, 1)
+            let sum = d.timing(of: .add(a, b), width: 16, operandWidths: [16, 16], operands: [Timing(ns: 1), inverted])
+            let expected = 1 + (dev.inversionSharesAdderLut ? 0 : d.lutLevelNs) + d.carryChainNs(16)
+            XCTAssertEqual(sum.ns, expected, accuracy: 1e-12, dev.name)
+        }
+    }
+
+    /// A builder that cannot fit one operation into a stage (operands from registers) records it
+    /// with its delay and the limit (the period less the register overhead); one whose operations fit records nothing.
+    func testOverrunsAreRecordedWhenOneOperationExceedsTheBudget() {
+        func build(_ d: DelayModel, width: Int) -> DatapathBuilder {
+            let b = DatapathBuilder(module: Module(name: "t"), delays: d)
+            b.clock = b.input("clk", width: 1, repr: .bit)
+            let x = b.input("x", width: width, repr: .signed), y = b.input("y", width: width, repr: .signed)
+            let s = b.emit("s", width: width, repr: .signed, .add(x, y))
+            b.emit("t", width: width, repr: .signed, .add(s, y))
+            return b
+        }
+        let tight = DelayModel(clockPeriodNs: 3, device: .ecp5)
+        XCTAssertGreaterThan(tight.carryChainNs(32), tight.logicLimit)
+        XCTAssertEqual(tight.logicLimit, 3 - Device.ecp5.registerOverheadNs, accuracy: 1e-12)
+        let b = build(tight, width: 32)
+        XCTAssertEqual(b.overruns.map { $0.signal }, ["s", "t"])
+        XCTAssertEqual(b.overruns.first?.delayNs ?? 0, tight.carryChainNs(32), accuracy: 1e-12)
+        XCTAssertEqual(b.overruns.first?.limitNs ?? 0, tight.logicLimit, accuracy: 1e-12)
+        XCTAssertEqual(build(DelayModel(clockPeriodNs: 8, device: .ecp5), width: 32).overruns, [])
+        XCTAssertEqual(build(DelayModel(clockPeriodNs: 4), width: 32).overruns, [])
+    }
+
+    /// An adder whose operand is another adder's sum in the same stage pays adderAfterAdderNs
+    /// (ecp5: the LUT4 row of Yosys' $macc, a net and a LUT; xcup: 0), also through a
+    /// concatenation or a slice of that sum; a registered operand does not.
+    func testAdderAfterAdderCostsALutLevelOnEcp5Only() {
+        XCTAssertEqual(Device.xcup.adderAfterAdderNs, 0)
+        let (a, b, c) = (SignalID(index: 0), SignalID(index: 1), SignalID(index: 2))
+        for dev in [Device.xcup, .ecp5] {
+            let d = DelayModel(clockPeriodNs: 8, device: dev)
+            if dev == .ecp5 { XCTAssertEqual(dev.adderAfterAdderNs, d.lutLevelNs, accuracy: 1e-12) }
+            let first = d.timing(of: .add(a, b), width: 16, operandWidths: [16, 16], operands: [.registered, .registered])
+            XCTAssertTrue(first.fromCarryChain)
+            XCTAssertEqual(first.ns, d.carryChainNs(16), accuracy: 1e-12)
+            let joined = d.timing(of: .concat([a, b]), width: 20, operandWidths: [16, 4], operands: [first, .registered])
+            XCTAssertTrue(joined.fromCarryChain)
+            let second = d.timing(of: .sub(c, a), width: 20, operandWidths: [20, 20], operands: [.registered, joined])
+            XCTAssertEqual(second.ns, d.carryChainNs(16) + dev.adderAfterAdderNs + d.carryChainNs(20), accuracy: 1e-12, dev.name)
+            let fromRegs = d.timing(of: .add(a, c), width: 20, operandWidths: [20, 20], operands: [.registered, .registered])
+            XCTAssertEqual(fromRegs.ns, d.carryChainNs(20), accuracy: 1e-12)
+        }
+    }
 }

@@ -239,6 +239,7 @@ extension LayerLowering {
                                outputType: outT, multipliers: f.multipliers, adders: f.adders)
         hw.initiationInterval = cycles
         hw.reuseFactor = rf
+        hw.timingOverruns = f.b.overruns
         hw.details = [("reuse_factor", rf), ("initiation_interval", cycles), ("inputs_per_cycle", kk)]
         return hw
     }

@@ -72,6 +72,9 @@ public struct LayerHardware {
     /// open or combinational layer, the logic its outputs run on with into the next layer's
     /// first stage. Empty when the layer was not built through the delay model (reuse factor).
     public var stageDelaysNs: [Double] = []
+    /// Operations longer than the stage budget by themselves (Builder.swift, TimingOverrun):
+    /// empty when every stage fits the clock by the delay model.
+    public var timingOverruns: [TimingOverrun] = []
     /// The reuse factor the layer was built with (1: fully parallel).
     public var reuseFactor: Int = 1
     /// The parallelization factor a convolution was built with (nil: every position in parallel).
@@ -169,6 +172,7 @@ final class LayerFrame {
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
         hw.details = details
         hw.stageDelaysNs = Array((b.stageDepths() + [Double](repeating: 0, count: stage)).prefix(stage))
+        hw.timingOverruns = b.overruns
         return hw
     }
 
@@ -188,6 +192,7 @@ final class LayerFrame {
         hw.details = details
         hw.outputTiming = arrival
         hw.stageDelaysNs = [max(b.stageDepths().first ?? 0, arrival.ns)]
+        hw.timingOverruns = b.overruns
         return hw
     }
 }

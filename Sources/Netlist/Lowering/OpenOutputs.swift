@@ -60,6 +60,7 @@ extension LayerHardware {
         var hw = LayerHardware(module: m, latency: latency - 1, inputSize: inputSize, inputType: inputType,
                                outputSize: outputSize, outputType: outputType, multipliers: multipliers, adders: adders)
         hw.details = details
+        hw.timingOverruns = timingOverruns
         hw.outputTiming = timing[f(out).index] ?? .registered
         if !stageDelaysNs.isEmpty {
             // The last stage's logic now runs on into the next layer (the same paths, no rank).

@@ -153,6 +153,7 @@ extension LayerLowering {
                                outputType: outT, multipliers: f.multipliers, adders: f.adders)
         hw.initiationInterval = cycles
         hw.parallelizationFactor = pf
+        hw.timingOverruns = f.b.overruns
         hw.details = [("parallelization_factor", pf), ("initiation_interval", cycles), ("lanes", lanes), ("positions", g.positions)]
         return hw
     }

@@ -36,9 +36,14 @@ public struct Config: Sendable {
     public init() {}
 
     public static let keys = ["clock_period_ns", "device", "multipliers", "reuse_factor", "parallelization_factor", "layers", "stream"]
-    /// The devices `device:` and `--device` take (Netlist/Device.swift).
-    public static func device(named n: String) -> Device? { Device.named(n) }
-    public static var deviceNames: String { Device.names }
+    /// The device `--device NAME` names (Netlist/Device.swift), or the one message an unknown
+    /// name gets (exit 2); `build --device` and `synth --device` both take it from here.
+    public static func device(flag n: String) throws -> Device {
+        guard let d = Device.named(n) else {
+            throw InputError(file: "--device", field: "", message: "unknown device '\(n)' (expected one of: \(Device.names))")
+        }
+        return d
+    }
     public static let layerKeys = ["multipliers", "reuse_factor", "parallelization_factor"]
 
     /// The parallelization factor of a layer (nil: every position in parallel).

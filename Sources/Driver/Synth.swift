@@ -49,9 +49,7 @@ public enum Synthesis {
 
     /// The device a synthesis name stands for (xcup, ecp5), or a clear error.
     public static func checkDevice(_ d: String) throws {
-        guard Config.device(named: d) != nil else {
-            throw InputError(file: "--device", field: "", message: "unknown device '\(d)' (expected one of: \(Config.deviceNames))")
-        }
+        _ = try Config.device(flag: d)
     }
 
     /// Synthesizes Verilog files (paths relative to `cwd`) with `top` as the top module.

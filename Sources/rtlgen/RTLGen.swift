@@ -106,10 +106,7 @@ struct Build: ParsableCommand {
             o.clockPeriodGiven = true
         }
         if let n = device {
-            guard let d = Config.device(named: n) else {
-                throw InputError(file: "--device", field: "", message: "unknown device '\(n)' (expected one of: \(Config.deviceNames))")
-            }
-            o.config.device = d
+            o.config.device = try Config.device(flag: n)
         }
         o.weights = modelOptions.weights
         o.importOptions = try modelOptions.importOptions()

@@ -89,17 +89,8 @@ extension LayerLowering {
                 sum = Val(sig: c, frac: frac, range: CodeRange(0, 0))
             } else {
                 let comment = "minus the row sum (2 * popcount - n)"
-                // As in lowerDenseShiftAdd: the sum with folded sign extensions unless it ends in
-                // a later stage than the plain one (the other is dead and removed).
-                let a0 = f.adders
-                let folded = em.sum(terms, name: nn, constant: k, constName: "\(nn)_k",
-                                    constComment: comment + ", less the terms' sign-extension offsets", foldTree: true)
-                let a1 = f.adders
-                let plainSum = em.sum(terms, name: nn, constant: k, constName: "\(nn)_k", constComment: comment)
-                let a2 = f.adders
-                let keep = b.stage(of: folded.sig) <= b.stage(of: plainSum.sig)
-                let v = keep ? folded : plainSum
-                f.adders = a0 + (keep ? a1 - a0 : a2 - a1)
+                let v = em.sumEndingEarlier(terms, name: nn, constant: k, constName: "\(nn)_k", constComment: comment,
+                                            foldedComment: comment + ", less the terms' sign-extension offsets")
                 sum = Val(sig: v.sig, frac: frac, range: v.range(ranges))
             }
             sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))

@@ -48,23 +48,8 @@ struct BinaryPartialSums: Equatable {
     }
 
     /// Adder levels from the inputs to each neuron's accumulator for a solved program: node
-    /// depths, then the neuron's terms (and its constant, if any) combined two at a time, the two
-    /// shallowest first (as the emitter's earliest-ready order does under a uniform delay).
+    /// depths, then the neuron's terms and its constant, if any (CMVMProgram.adderDepths).
     func adderDepths(_ p: CMVMProgram) -> [Int] {
-        var depth = [Int](repeating: 0, count: p.inputCount)
-        for nd in p.nodes { depth.append(max(depth[nd.a], depth[nd.b]) + 1) }
-        return p.outputs.enumerated().map { j, terms in
-            var pool = terms.map { depth[$0.node] }
-            if offsets[j] != 0 && !pool.isEmpty { pool.append(0) }
-            if pool.isEmpty { return 0 }
-            pool.sort()
-            while pool.count > 1 {
-                let m = max(pool[0], pool[1]) + 1
-                pool.removeFirst(2)
-                let k = pool.firstIndex { $0 > m } ?? pool.count
-                pool.insert(m, at: k)
-            }
-            return pool[0]
-        }
+        p.adderDepths(extraTerm: { offsets[$0] != 0 })
     }
 }

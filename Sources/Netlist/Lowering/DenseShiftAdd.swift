@@ -191,6 +191,22 @@ struct ShiftAddEmitter {
         return vals
     }
 
+    /// An output's sum, with folded sign extensions (`sum(foldTree: true)`) unless that one ends
+    /// in a later pipeline stage than the plain sum (its constant joins last, which can cost an
+    /// adder level). Both are emitted; the one not kept is never read and is removed with the dead
+    /// signals, and only its adders are counted in the frame.
+    func sumEndingEarlier(_ terms: [Term], name: String, constant: Int128, constName: String, constComment: String,
+                          foldedComment: String) -> LinearVal {
+        let a0 = f.adders
+        let folded = sum(terms, name: name, constant: constant, constName: constName, constComment: foldedComment, foldTree: true)
+        let a1 = f.adders
+        let plain = sum(terms, name: name, constant: constant, constName: constName, constComment: constComment)
+        let a2 = f.adders
+        let keep = b.stage(of: folded.sig) <= b.stage(of: plain.sig)
+        f.adders = a0 + (keep ? a1 - a0 : a2 - a1)
+        return keep ? folded : plain
+    }
+
     /// Sums signed shifted terms and a constant, always combining the two terms that are ready
     /// first (stage, arrival time; ties by position). The constant (the bias, less the offsets
     /// the terms carry, see offsetExtended) joins the earlier of the last two terms, and those
@@ -430,18 +446,8 @@ extension LayerLowering {
                     let c = b.const("\(nn)_bias", 0, width: 1, repr: .signed, comment: "no weight, no bias")
                     sum = Val(sig: c, frac: plan.accFrac, range: CodeRange(0, 0))
                 } else {
-                    // The sum with folded sign extensions is kept unless it ends in a later pipeline
-                    // stage than the plain one (its constant joins last, which can cost an adder
-                    // level); the other is never read and is removed with the dead signals.
-                    let a0 = f.adders
-                    let folded = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias",
-                                        constComment: comment + ", less the terms' sign-extension offsets", foldTree: true)
-                    let a1 = f.adders
-                    let plainSum = em.sum(terms, name: nn, constant: bias, constName: "\(nn)_bias", constComment: comment)
-                    let a2 = f.adders
-                    let keep = b.stage(of: folded.sig) <= b.stage(of: plainSum.sig)
-                    let v = keep ? folded : plainSum
-                    f.adders = a0 + (keep ? a1 - a0 : a2 - a1)
+                    let v = em.sumEndingEarlier(terms, name: nn, constant: bias, constName: "\(nn)_bias", constComment: comment,
+                                                foldedComment: comment + ", less the terms' sign-extension offsets")
                     sum = Val(sig: v.sig, frac: plan.accFrac, range: v.range(ranges))
                 }
                 sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))

@@ -50,12 +50,18 @@ public struct CMVMProgram: Sendable {
     /// lowering's tree joins the earliest-arriving terms). `extraTerm`: one more term of depth 0
     /// per nonempty output (the bias the lowering adds). A cheap predictor of the layer's latency.
     public func adderDepth(extraTerm: Bool = false) -> Int {
+        adderDepths(extraTerm: { _ in extraTerm }).max() ?? 0
+    }
+
+    /// The adder levels of each output (0 for an empty one), as `adderDepth`; `extraTerm(j)`:
+    /// whether nonempty output j adds one more term of depth 0 (a constant).
+    public func adderDepths(extraTerm: (Int) -> Bool) -> [Int] {
         var depth = [Int](repeating: 0, count: inputCount)
         for n in nodes { depth.append(max(depth[n.a], depth[n.b]) + 1) }
-        var worst = 0
-        for terms in outputs where !terms.isEmpty {
+        return outputs.enumerated().map { j, terms in
+            if terms.isEmpty { return 0 }
             var ds = terms.map { depth[$0.node] }
-            if extraTerm { ds.append(0) }
+            if extraTerm(j) { ds.append(0) }
             ds.sort()
             while ds.count > 1 {
                 let x = ds.removeFirst(), y = ds.removeFirst()
@@ -63,9 +69,8 @@ public struct CMVMProgram: Sendable {
                 let at = ds.firstIndex(where: { $0 > z }) ?? ds.count
                 ds.insert(z, at: at)
             }
-            worst = max(worst, ds[0])
+            return ds[0]
         }
-        return worst
     }
 
     /// The integer coefficient of every input in node k (for checks).
